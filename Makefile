@@ -1,0 +1,63 @@
+# arbscope — the two commands are `make run` and `make test`; both set everything up.
+SHELL := /bin/bash
+PY_BOOT ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMPS := .stamps
+CARGO_MANIFEST := engine_rs/Cargo.toml
+RUST_SRC := $(shell find engine_rs/crates -name '*.rs' -o -name Cargo.toml) engine_rs/Cargo.toml
+export VIRTUAL_ENV := $(abspath $(VENV))
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+.PHONY: run test bench lint fmt wheel-check screenshots clean setup engine
+
+run: engine
+	$(PY) -m arbscope
+
+test: engine
+	cargo test --manifest-path $(CARGO_MANIFEST) -p arbscope-core --release -q
+	$(PY) -m pytest
+
+bench: engine
+	$(PY) -m bench
+
+lint: $(STAMPS)/deps
+	cargo fmt --manifest-path $(CARGO_MANIFEST) --all -- --check
+	cargo clippy --manifest-path $(CARGO_MANIFEST) --workspace --all-targets -- -D warnings
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+fmt: $(STAMPS)/deps
+	cargo fmt --manifest-path $(CARGO_MANIFEST) --all
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+setup: engine
+
+engine: $(STAMPS)/engine
+
+# The venv and every Python dependency (runtime + dev), from pyproject.toml only.
+$(STAMPS)/deps: pyproject.toml
+	@mkdir -p $(STAMPS)
+	test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "maturin>=1.7,<2" $$($(PY) tools/deps.py)
+	@touch $@
+
+# The Rust extension in release mode, installed into the venv (editable: the Python
+# sources are used in place). Rebuilt only when Rust sources change.
+$(STAMPS)/engine: $(STAMPS)/deps $(RUST_SRC)
+	maturin develop --release -q
+	@touch $@
+
+# Build the wheel and prove it installs into a fresh venv without sources or artefacts.
+wheel-check: $(STAMPS)/deps
+	$(PY) tools/wheel_check.py
+
+screenshots: engine
+	$(PY) -m tools.screenshots
+
+clean:
+	rm -rf $(STAMPS) dist engine_rs/_engine.*.so
+	cargo clean --manifest-path $(CARGO_MANIFEST)

@@ -1,0 +1,1 @@
+"""arbscope: wiring package (CLI, session, market, execution)."""

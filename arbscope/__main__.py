@@ -1,0 +1,3 @@
+from arbscope.cli import main
+
+raise SystemExit(main())

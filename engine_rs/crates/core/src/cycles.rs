@@ -1,0 +1,1 @@
+//! cycles: see the module owner's docs.

@@ -1,0 +1,121 @@
+//! One error enum for the whole engine (polars keeps one too): the bindings map each
+//! variant to a Python exception class in `engine_rs/errors.py` by [`EngineError::class_name`].
+
+use thiserror::Error;
+
+/// Everything that can go wrong inside the engine. Messages name the offending value.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum EngineError {
+    /// An argument is outside its domain: zero reserve, zero amount, fee >= 1, NaN…
+    #[error("{0}")]
+    InvalidInput(String),
+    /// An integer does not fit the type the chain uses (u64 amounts, u128 prices).
+    #[error("{0}")]
+    Overflow(String),
+    /// The requested output is more than the pool holds.
+    #[error("{0}")]
+    InsufficientLiquidity(String),
+    /// A pool id the graph does not hold.
+    #[error("unknown pool: {0}")]
+    UnknownPool(String),
+    /// A mint the graph does not hold.
+    #[error("unknown token: {0}")]
+    UnknownToken(String),
+    /// A tick index outside [MIN_TICK_INDEX, MAX_TICK_INDEX] or a sqrt price outside its bounds.
+    #[error("{0}")]
+    InvalidTick(String),
+    /// An Orca Whirlpool program error, by the program's own name (e.g. `TokenMaxExceeded`).
+    #[error("{code}: {message}")]
+    Clmm {
+        code: ClmmErrorCode,
+        message: String,
+    },
+}
+
+/// The Whirlpool program errors the swap math can raise (names as in the program).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClmmErrorCode {
+    ZeroTradableAmount,
+    MultiplicationOverflow,
+    MultiplicationShiftRightOverflow,
+    TokenMaxExceeded,
+    TokenMinSubceeded,
+    AmountCalcOverflow,
+    DivideByZero,
+    SqrtPriceOutOfBounds,
+    InvalidSqrtPriceLimitDirection,
+    PartialFillError,
+    InvalidTickSpacing,
+    AmountOutBelowMinimum,
+    AmountInAboveMaximum,
+}
+
+impl ClmmErrorCode {
+    /// The program's name for this error, as in Orca's swap test cases.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ZeroTradableAmount => "ZeroTradableAmount",
+            Self::MultiplicationOverflow => "MultiplicationOverflow",
+            Self::MultiplicationShiftRightOverflow => "MultiplicationShiftRightOverflow",
+            Self::TokenMaxExceeded => "TokenMaxExceeded",
+            Self::TokenMinSubceeded => "TokenMinSubceeded",
+            Self::AmountCalcOverflow => "AmountCalcOverflow",
+            Self::DivideByZero => "DivideByZero",
+            Self::SqrtPriceOutOfBounds => "SqrtPriceOutOfBounds",
+            Self::InvalidSqrtPriceLimitDirection => "InvalidSqrtPriceLimitDirection",
+            Self::PartialFillError => "PartialFillError",
+            Self::InvalidTickSpacing => "InvalidTickSpacing",
+            Self::AmountOutBelowMinimum => "AmountOutBelowMinimum",
+            Self::AmountInAboveMaximum => "AmountInAboveMaximum",
+        }
+    }
+}
+
+impl std::fmt::Display for ClmmErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl EngineError {
+    /// Shorthand for a CLMM program error.
+    pub fn clmm(code: ClmmErrorCode, message: impl Into<String>) -> Self {
+        Self::Clmm {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The Python exception class (in `engine_rs.errors`) this error maps to.
+    pub fn class_name(&self) -> &'static str {
+        match self {
+            Self::InvalidInput(_) => "InvalidInputError",
+            Self::Overflow(_) => "MathOverflowError",
+            Self::InsufficientLiquidity(_) => "InsufficientLiquidityError",
+            Self::UnknownPool(_) => "UnknownPoolError",
+            Self::UnknownToken(_) => "UnknownTokenError",
+            Self::InvalidTick(_) => "InvalidTickError",
+            Self::Clmm { code, .. } => match code {
+                ClmmErrorCode::ZeroTradableAmount => "ZeroTradableAmountError",
+                ClmmErrorCode::MultiplicationOverflow => "MultiplicationOverflowError",
+                ClmmErrorCode::MultiplicationShiftRightOverflow => {
+                    "MultiplicationShiftRightOverflowError"
+                }
+                ClmmErrorCode::TokenMaxExceeded => "TokenMaxExceededError",
+                ClmmErrorCode::TokenMinSubceeded => "TokenMinSubceededError",
+                ClmmErrorCode::AmountCalcOverflow => "AmountCalcOverflowError",
+                ClmmErrorCode::DivideByZero => "DivideByZeroError",
+                ClmmErrorCode::SqrtPriceOutOfBounds => "SqrtPriceOutOfBoundsError",
+                ClmmErrorCode::InvalidSqrtPriceLimitDirection => {
+                    "InvalidSqrtPriceLimitDirectionError"
+                }
+                ClmmErrorCode::PartialFillError => "PartialFillError",
+                ClmmErrorCode::InvalidTickSpacing => "InvalidTickSpacingError",
+                ClmmErrorCode::AmountOutBelowMinimum => "AmountOutBelowMinimumError",
+                ClmmErrorCode::AmountInAboveMaximum => "AmountInAboveMaximumError",
+            },
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, EngineError>;

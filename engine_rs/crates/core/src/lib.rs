@@ -1,0 +1,15 @@
+//! arbscope-core: the computation behind arbscope, free of any Python.
+//!
+//! Every public function here has a pure-Python twin in `engine_rs/python/` with the
+//! same name, arguments and results; the parity tests prove the two agree.
+//! Nothing in this crate does I/O, and nothing `unwrap()`s data from outside.
+
+pub mod amm;
+pub mod clmm;
+pub mod cycles;
+pub mod error;
+pub mod graph;
+pub mod scorer;
+pub mod sizing;
+
+pub use error::{EngineError, Result};

@@ -1,0 +1,1 @@
+//! scorer: see the module owner's docs.

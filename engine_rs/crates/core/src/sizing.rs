@@ -1,0 +1,1 @@
+//! sizing: see the module owner's docs.

@@ -1,0 +1,37 @@
+//! `engine_rs._engine`: a thin PyO3 skin over `arbscope-core`.
+//!
+//! Rules for every binding here: errors become the classes in `engine_rs.errors` (see
+//! [`errors::to_py`]); panics are caught by [`errors::guard`] and become `InternalError`
+//! instead of a `PanicException` that `except Exception` would miss; integers cross as
+//! Python `int`, never through float; the GIL is released only around real work.
+
+use pyo3::prelude::*;
+
+mod amm;
+mod args;
+mod clmm;
+mod cycles;
+mod errors;
+mod graph;
+mod scorer;
+mod sizing;
+
+#[pymodule]
+fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add(
+        "BUILD_PROFILE",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+    )?;
+    amm::register(m)?;
+    clmm::register(m)?;
+    graph::register(m)?;
+    cycles::register(m)?;
+    sizing::register(m)?;
+    scorer::register(m)?;
+    Ok(())
+}

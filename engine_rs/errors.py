@@ -1,0 +1,126 @@
+"""Exceptions raised by both engine backends.
+
+The Rust extension raises these very classes (it imports this module), so
+``except engine_rs.errors.InvalidInputError`` works whichever backend is active.
+Each class also subclasses the builtin it refines (``ValueError``, ``OverflowError``,
+``KeyError``) so generic handlers keep working.
+"""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+class InvalidInputError(EngineError, ValueError):
+    """An argument is outside its domain: zero reserve or amount, fee >= 1, NaN, bad hop count."""
+
+
+class MathOverflowError(EngineError, OverflowError):
+    """An integer does not fit the on-chain type (u64 amounts, u128 prices) or a result would overflow."""
+
+
+class InsufficientLiquidityError(EngineError, ValueError):
+    """The requested output is more than the pool can give."""
+
+
+class UnknownPoolError(EngineError, KeyError):
+    """A pool id the graph does not hold."""
+
+    def __str__(self) -> str:  # KeyError quotes its argument; keep the message readable
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownTokenError(EngineError, KeyError):
+    """A mint the graph does not hold."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class InvalidTickError(EngineError, ValueError):
+    """A tick index or sqrt price outside the Whirlpool bounds."""
+
+
+class InternalError(EngineError):
+    """A bug inside the engine (a caught Rust panic). Please report it with the input."""
+
+
+class ClmmError(EngineError):
+    """An Orca Whirlpool program error. ``code`` is the program's own name for it."""
+
+    code: str = ""
+
+
+class ZeroTradableAmountError(ClmmError, ValueError):
+    code = "ZeroTradableAmount"
+
+
+class MultiplicationOverflowError(ClmmError, MathOverflowError):
+    code = "MultiplicationOverflow"
+
+
+class MultiplicationShiftRightOverflowError(ClmmError, MathOverflowError):
+    code = "MultiplicationShiftRightOverflow"
+
+
+class TokenMaxExceededError(ClmmError, MathOverflowError):
+    code = "TokenMaxExceeded"
+
+
+class TokenMinSubceededError(ClmmError, MathOverflowError):
+    code = "TokenMinSubceeded"
+
+
+class AmountCalcOverflowError(ClmmError, MathOverflowError):
+    code = "AmountCalcOverflow"
+
+
+class DivideByZeroError(ClmmError, ZeroDivisionError):
+    code = "DivideByZero"
+
+
+class SqrtPriceOutOfBoundsError(ClmmError, ValueError):
+    code = "SqrtPriceOutOfBounds"
+
+
+class InvalidSqrtPriceLimitDirectionError(ClmmError, ValueError):
+    code = "InvalidSqrtPriceLimitDirection"
+
+
+class PartialFillError(ClmmError, ValueError):
+    code = "PartialFillError"
+
+
+class InvalidTickSpacingError(ClmmError, ValueError):
+    code = "InvalidTickSpacing"
+
+
+class AmountOutBelowMinimumError(ClmmError, ValueError):
+    code = "AmountOutBelowMinimum"
+
+
+class AmountInAboveMaximumError(ClmmError, ValueError):
+    code = "AmountInAboveMaximum"
+
+
+CLMM_ERRORS: dict[str, type[ClmmError]] = {
+    cls.code: cls
+    for cls in (
+        ZeroTradableAmountError,
+        MultiplicationOverflowError,
+        MultiplicationShiftRightOverflowError,
+        TokenMaxExceededError,
+        TokenMinSubceededError,
+        AmountCalcOverflowError,
+        DivideByZeroError,
+        SqrtPriceOutOfBoundsError,
+        InvalidSqrtPriceLimitDirectionError,
+        PartialFillError,
+        InvalidTickSpacingError,
+        AmountOutBelowMinimumError,
+        AmountInAboveMaximumError,
+    )
+}
+"""Program error name -> class, for code that raises by name (the Python twin)."""

@@ -1,0 +1,25 @@
+"""The pure-Python twin of the Rust engine: same names, same arguments, same results.
+
+It is the fallback when the extension is missing and the baseline in the timing panel.
+Scalar kernels need nothing beyond the standard library.
+"""
+
+from __future__ import annotations
+
+from ..records import Cycle, FeeContext, Opportunity, Score, ScorePolicy, SwapResult
+from .amm import cpmm_amount_in, cpmm_amount_out, cpmm_spot_rate
+
+BACKEND = "python"
+
+__all__ = [
+    "BACKEND",
+    "Cycle",
+    "FeeContext",
+    "Opportunity",
+    "Score",
+    "ScorePolicy",
+    "SwapResult",
+    "cpmm_amount_in",
+    "cpmm_amount_out",
+    "cpmm_spot_rate",
+]

@@ -1,0 +1,98 @@
+"""Constant-product swap math with Raydium AMM v4 / CP-Swap rounding (spec §1.3, §1.5).
+
+Twin of ``crates/core/src/amm.rs``: the fee is charged on the input and rounded up,
+the output is floored. Pass the pool's own fee fraction (AMM v4: swap_fee_numerator /
+swap_fee_denominator; CP-Swap: trade_fee_rate / 1_000_000).
+"""
+
+from __future__ import annotations
+
+from ..errors import InsufficientLiquidityError, InvalidInputError, MathOverflowError
+from ._ints import U64_MAX, u64
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _check_fee(fee_num: int, fee_den: int) -> None:
+    if fee_den == 0:
+        raise InvalidInputError("fee_den must be > 0")
+    if fee_num >= fee_den:
+        raise InvalidInputError(f"fee_num ({fee_num}) must be < fee_den ({fee_den})")
+
+
+def _check_reserves(reserve_in: int, reserve_out: int) -> None:
+    if reserve_in == 0 or reserve_out == 0:
+        raise InvalidInputError(
+            f"zero reserve (reserve_in={reserve_in}, reserve_out={reserve_out})"
+        )
+
+
+def amount_out_unchecked(
+    amount_in: int, reserve_in: int, reserve_out: int, fee_num: int, fee_den: int
+) -> int:
+    """:func:`cpmm_amount_out` without checks, for pools validated at upsert (0 -> 0)."""
+    net = amount_in - _ceil_div(amount_in * fee_num, fee_den)
+    return reserve_out * net // (reserve_in + net)
+
+
+def cpmm_amount_out(
+    amount_in: int, reserve_in: int, reserve_out: int, fee_num: int, fee_den: int
+) -> int:
+    """Output (base units) for ``amount_in`` base units in, exact-in.
+
+    ``fee = ceil(amount_in * fee_num / fee_den)``; ``out = floor(reserve_out * net /
+    (reserve_in + net))``. Raises InvalidInputError on zero amount/reserve or fee >= 1,
+    MathOverflowError when an argument is outside u64. May return 0 for dust.
+    """
+    amount_in, reserve_in, reserve_out = u64(amount_in), u64(reserve_in), u64(reserve_out)
+    fee_num, fee_den = u64(fee_num), u64(fee_den)
+    if amount_in == 0:
+        raise InvalidInputError("amount_in must be > 0")
+    _check_reserves(reserve_in, reserve_out)
+    _check_fee(fee_num, fee_den)
+    return amount_out_unchecked(amount_in, reserve_in, reserve_out, fee_num, fee_den)
+
+
+def cpmm_amount_in(
+    amount_out: int, reserve_in: int, reserve_out: int, fee_num: int, fee_den: int
+) -> int:
+    """Input (base units, fee included) needed to receive ``amount_out``, exact-out.
+
+    ``before_fee = ceil(reserve_in * out / (reserve_out - out))``;
+    ``amount_in = ceil(before_fee * fee_den / (fee_den - fee_num))``. Raises
+    InsufficientLiquidityError when ``amount_out >= reserve_out`` and MathOverflowError
+    when the input would not fit in u64.
+    """
+    amount_out, reserve_in, reserve_out = u64(amount_out), u64(reserve_in), u64(reserve_out)
+    fee_num, fee_den = u64(fee_num), u64(fee_den)
+    if amount_out == 0:
+        raise InvalidInputError("amount_out must be > 0")
+    _check_reserves(reserve_in, reserve_out)
+    _check_fee(fee_num, fee_den)
+    if amount_out >= reserve_out:
+        raise InsufficientLiquidityError(
+            f"amount_out ({amount_out}) must be < reserve_out ({reserve_out})"
+        )
+    before_fee = _ceil_div(reserve_in * amount_out, reserve_out - amount_out)
+    if before_fee > U64_MAX:
+        raise MathOverflowError(f"required amount_in {before_fee} exceeds u64")
+    amount_in = _ceil_div(before_fee * fee_den, fee_den - fee_num)
+    if amount_in > U64_MAX:
+        raise MathOverflowError(f"required amount_in {amount_in} exceeds u64")
+    return amount_in
+
+
+def spot_rate_unchecked(reserve_in: int, reserve_out: int, fee_num: int, fee_den: int) -> float:
+    """Same float operations, in the same order, as the Rust kernel."""
+    return (float(reserve_out) / float(reserve_in)) * (float(fee_den - fee_num) / float(fee_den))
+
+
+def cpmm_spot_rate(reserve_in: int, reserve_out: int, fee_num: int, fee_den: int) -> float:
+    """Marginal output per input after the fee, at zero size."""
+    reserve_in, reserve_out = u64(reserve_in), u64(reserve_out)
+    fee_num, fee_den = u64(fee_num), u64(fee_den)
+    _check_reserves(reserve_in, reserve_out)
+    _check_fee(fee_num, fee_den)
+    return spot_rate_unchecked(reserve_in, reserve_out, fee_num, fee_den)

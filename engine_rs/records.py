@@ -1,0 +1,149 @@
+"""The record schema both backends match.
+
+The Python twin returns these dataclasses; the Rust extension returns frozen pyclasses
+with the same names and fields (so a journal does not depend on which backend wrote it).
+Inputs (:class:`FeeContext`, :class:`ScorePolicy`) are these dataclasses for both
+backends. Amounts are integers in base units; rates and bps are derived floats.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+# Reasons a score says no-go. Stable strings: they are journaled and shown.
+REASON_NOT_PROFITABLE = "not_profitable"  # no input size makes money before fees
+REASON_NET_BELOW_MIN = "net_below_min"  # net profit after fees < policy.min_profit
+REASON_BPS_BELOW_MIN = "bps_below_min"  # net profit in bps of input < policy.min_profit_bps
+REASON_NOT_PERSISTENT = "not_persistent"  # seen in fewer than policy.min_persistence updates
+REASON_STALE = "stale"  # oldest pool state on the path older than policy.max_staleness_slots
+REASONS = (
+    REASON_NOT_PROFITABLE,
+    REASON_NET_BELOW_MIN,
+    REASON_BPS_BELOW_MIN,
+    REASON_NOT_PERSISTENT,
+    REASON_STALE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SwapResult:
+    """One Whirlpool swap, as the program would execute it.
+
+    ``amount_in`` includes ``fee_amount``; ``protocol_fee`` is the part of the fee the
+    protocol keeps; ``fee_growth_x64`` is the LP fee growth this swap added (Q64.64,
+    wrapping u128). The last three fields are the pool's state after the swap.
+    """
+
+    amount_in: int
+    amount_out: int
+    fee_amount: int
+    protocol_fee: int
+    fee_growth_x64: int
+    sqrt_price_x64: int
+    tick_current: int
+    liquidity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Cycle:
+    """A cycle from the negative-cycle search.
+
+    ``tokens`` is closed (``tokens[0] == tokens[-1]``); ``pools[i]`` swaps
+    ``tokens[i]`` into ``tokens[i+1]``; ``rate_product`` is the product of the spot
+    rates after fees (> 1 for an arbitrage).
+    """
+
+    tokens: list[str]
+    pools: list[str]
+    rate_product: float
+
+
+@dataclass(frozen=True, slots=True)
+class Opportunity:
+    """A cycle through a base token, sized through the real curves.
+
+    ``hop_amounts[i]`` enters hop ``i``; ``hop_amounts[-1] == amount_out``. When no size
+    makes money, ``amount_in == amount_out == profit == 0``. ``persistence`` counts the
+    consecutive evaluations (pool updates touching the cycle) in which it was profitable;
+    ``staleness_slots`` is the graph's slot minus ``oldest_slot`` of the pools used.
+    """
+
+    base_mint: str
+    tokens: list[str]
+    pools: list[str]
+    kinds: list[str]
+    hops: int
+    spot_rate: float
+    amount_in: int
+    amount_out: int
+    profit: int
+    profit_bps: float
+    hop_amounts: list[int]
+    oldest_slot: int
+    staleness_slots: int
+    persistence: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeeContext:
+    """What landing a transaction costs now (spec §5.3), and how to price lamports in base units.
+
+    ``base_fee_lamports`` overrides ``signatures * lamports_per_signature`` (for the
+    SIMD-0553 fee schedule, or the fee ``simulateTransaction`` reported). Fees are
+    converted to base units as ``ceil(lamports * base_per_lamport_num / base_per_lamport_den)``
+    (1/1 when the base token is wSOL).
+    """
+
+    cu_limit: int = 400_000
+    cu_price_micro_lamports: int = 0
+    tip_lamports: int = 0
+    signatures: int = 1
+    lamports_per_signature: int = 5_000
+    base_fee_lamports: int | None = None
+    base_per_lamport_num: int = 1
+    base_per_lamport_den: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ScorePolicy:
+    """When an opportunity is a go. All thresholds inclusive."""
+
+    min_profit: int = 1
+    min_profit_bps: float = 0.0
+    min_persistence: int = 1
+    max_staleness_slots: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """The verdict on one opportunity, with the arithmetic behind it.
+
+    ``net_profit = gross_profit - fees_in_base``; ``total_fee_lamports = base + priority + tip``;
+    ``reasons`` lists every failed check (empty iff ``go``).
+    """
+
+    gross_profit: int
+    base_fee_lamports: int
+    priority_fee_lamports: int
+    tip_lamports: int
+    total_fee_lamports: int
+    fees_in_base: int
+    net_profit: int
+    net_profit_bps: float
+    persistence: int
+    staleness_slots: int
+    go: bool
+    reasons: list[str] = field(default_factory=list)
+
+
+RECORD_TYPES = (SwapResult, Cycle, Opportunity, Score)
+
+
+def as_dict(record: Any) -> dict[str, Any]:
+    """Fields of a record from either backend, by the schema's field names."""
+    for cls in RECORD_TYPES:
+        if type(record).__name__ == cls.__name__:
+            return {f.name: getattr(record, f.name) for f in dataclasses.fields(cls)}
+    raise TypeError(f"not an engine record: {type(record).__name__}")

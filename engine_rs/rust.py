@@ -1,0 +1,24 @@
+"""The Rust backend: the compiled ``engine_rs._engine`` behind the twin's exact names.
+
+Importing this module raises ImportError when the extension is not built; the names it
+exports are checked against the Python twin's ``__all__`` so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+from . import _engine  # noqa: F401  (ImportError here means: not built)
+from . import python as _twin
+from ._engine import *  # noqa: F403
+from .records import FeeContext, ScorePolicy
+
+BACKEND = "rust"
+BUILD_PROFILE: str = _engine.BUILD_PROFILE
+
+# Inputs are shared dataclasses; every other public name must come from the extension.
+_SHARED = {"BACKEND", "FeeContext", "ScorePolicy"}
+_missing = [n for n in _twin.__all__ if n not in _SHARED and not hasattr(_engine, n)]
+if _missing:
+    raise ImportError(f"engine_rs._engine is out of date, missing: {', '.join(_missing)}")
+
+__all__ = list(_twin.__all__)
+_ = (FeeContext, ScorePolicy)

@@ -1,0 +1,1 @@
+"""feeds: see ARCHITECTURE.md (built in a later issue)."""

@@ -1,0 +1,44 @@
+"""Shared fixtures: both engine backends, and the optional ../shared/fixtures data."""
+
+from __future__ import annotations
+
+import types
+from pathlib import Path
+
+import pytest
+
+import engine_rs
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
+
+
+def _load(name: str) -> types.ModuleType:
+    try:
+        return engine_rs.load(name)
+    except ImportError as exc:  # only the Rust one can be missing
+        pytest.skip(f"Rust extension not built ({exc}); run `make test`")
+
+
+@pytest.fixture(params=["rust", "python"])
+def eng(request: pytest.FixtureRequest) -> types.ModuleType:
+    """Each engine backend in turn: every test using it runs down both paths."""
+    return _load(request.param)
+
+
+@pytest.fixture(scope="session")
+def rust() -> types.ModuleType:
+    return _load("rust")
+
+
+@pytest.fixture(scope="session")
+def py() -> types.ModuleType:
+    return _load("python")
+
+
+@pytest.fixture(scope="session")
+def shared_fixtures() -> Path:
+    """``../shared/fixtures`` when present; tests needing it skip with the reason otherwise."""
+    if not SHARED_FIXTURES.is_dir():
+        pytest.skip(f"{SHARED_FIXTURES} absent (a user's clone): full fixture files not run")
+    return SHARED_FIXTURES

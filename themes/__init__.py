@@ -1,0 +1,1 @@
+"""themes: Textual themes and .tcss."""

@@ -1,0 +1,1 @@
+"""tui: the Textual dashboard (no business logic here)."""
