@@ -1,0 +1,191 @@
+"""Optimal input for a cycle through the real curves (twin of ``crates/core/src/sizing.rs``).
+
+Constant-product chains use the closed form of their composed Möbius map
+``f(x) = A·x / (B + C·x)``: ``x* = (√(A·B) − B) / C``, then the best exact integer in
+``⌊x*⌋ − 1 ..= ⌊x*⌋ + 1``. Chains with a CLMM leg double ``x = 2**k`` until profit falls
+past its peak, then run an integer ternary search in ``[2**(k−1), 2**(k+1)]``. Same f64
+operations and tie rule (smaller input) as Rust, so both pick the same integer.
+
+Every hop floors its output, so the chosen profit is within the rounding loss (under ~2
+units of each intermediate token, valued downstream) of the true integer optimum.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Union
+
+from ..errors import EngineError
+from .amm import amount_out_unchecked, spot_rate_unchecked
+
+if TYPE_CHECKING:
+    from .clmm import ClmmPool
+
+U64_MAX = (1 << 64) - 1
+_TWO_64 = 18_446_744_073_709_551_616.0
+
+
+@dataclass(frozen=True, slots=True)
+class CpmmLeg:
+    """A constant-product hop, oriented in the direction of travel."""
+
+    reserve_in: int
+    reserve_out: int
+    fee_num: int
+    fee_den: int
+
+    def spot_rate(self) -> float:
+        return spot_rate_unchecked(self.reserve_in, self.reserve_out, self.fee_num, self.fee_den)
+
+    def amount_out(self, amount: int) -> int | None:
+        if amount == 0:
+            return 0
+        return amount_out_unchecked(
+            amount, self.reserve_in, self.reserve_out, self.fee_num, self.fee_den
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ClmmLeg:
+    """A Whirlpool hop: ``a_to_b`` says which way it is traversed."""
+
+    pool: ClmmPool
+    a_to_b: bool
+
+    def spot_rate(self) -> float:
+        return self.pool.spot_rate(self.a_to_b)
+
+    def amount_out(self, amount: int) -> int | None:
+        if amount == 0:
+            return 0
+        try:
+            r = self.pool.swap(amount, self.a_to_b, True, None, 0)
+        except EngineError:
+            return None
+        # a partial fill (price limit reached) is not the trade we sized
+        return r.amount_out if r.amount_in == amount else None
+
+
+Leg = Union[CpmmLeg, ClmmLeg]
+
+
+@dataclass(frozen=True, slots=True)
+class Sized:
+    """``hop_amounts[i]`` enters hop ``i``; the last entry is the output."""
+
+    amount_in: int
+    amount_out: int
+    hop_amounts: list[int]
+
+
+def _zero(hops: int) -> Sized:
+    return Sized(0, 0, [0] * (hops + 1))
+
+
+def spot_rate(legs: Sequence[Leg]) -> float:
+    """Product of the legs' spot rates, multiplied in path order."""
+    acc = 1.0
+    for leg in legs:
+        acc = acc * leg.spot_rate()
+    return acc
+
+
+def simulate(legs: Sequence[Leg], amount_in: int) -> list[int] | None:
+    """Amounts through every hop for ``amount_in``; None if a hop cannot fill."""
+    amounts = [amount_in]
+    a: int | None = amount_in
+    for leg in legs:
+        assert a is not None
+        a = leg.amount_out(a)
+        if a is None:
+            return None
+        amounts.append(a)
+    return amounts
+
+
+def _profit(legs: Sequence[Leg], x: int) -> int | None:
+    a: int | None = x
+    for leg in legs:
+        a = leg.amount_out(a)  # type: ignore[arg-type]
+        if a is None:
+            return None
+    assert a is not None
+    return a - x
+
+
+def _better(candidate: int | None, best: int | None) -> bool:
+    if candidate is None:
+        return False
+    return best is None or candidate > best
+
+
+def optimal_input(legs: Sequence[Leg]) -> Sized:
+    """The profit-maximising input (0 when nothing is profitable, e.g. spot product <= 1)."""
+    hops = len(legs)
+    if hops == 0 or not (spot_rate(legs) > 1.0):
+        return _zero(hops)
+    if all(isinstance(leg, CpmmLeg) for leg in legs):
+        best = _closed_form(legs)
+    else:
+        best = _search(legs)
+    if best is None:
+        return _zero(hops)
+    amounts = simulate(legs, best)
+    if amounts is None or amounts[hops] <= best:
+        return _zero(hops)
+    return Sized(best, amounts[hops], amounts)
+
+
+def _closed_form(legs: Sequence[Leg]) -> int | None:
+    a, b, c = 1.0, 1.0, 0.0
+    for leg in legs:
+        assert isinstance(leg, CpmmLeg)
+        gamma = float(leg.fee_den - leg.fee_num) / float(leg.fee_den)
+        a2 = gamma * float(leg.reserve_out)
+        b2 = float(leg.reserve_in)
+        c2 = gamma
+        c = b2 * c + c2 * a
+        a = a * a2
+        b = b * b2
+    x = (math.sqrt(a * b) - b) / c
+    if not math.isfinite(x) or x < 1.0:
+        return _best_of(legs, 1, 2)
+    x0 = U64_MAX if x >= _TWO_64 else math.floor(x)
+    return _best_of(legs, max(x0 - 1, 1), min(x0 + 1, U64_MAX))
+
+
+def _best_of(legs: Sequence[Leg], lo: int, hi: int) -> int | None:
+    best_x: int | None = None
+    best_p = 0
+    for x in range(lo, hi + 1):
+        p = _profit(legs, x)
+        if p is not None and p > 0 and (best_x is None or p > best_p):
+            best_x, best_p = x, p
+    return best_x
+
+
+def _search(legs: Sequence[Leg]) -> int | None:
+    best_k: int | None = None
+    best_p: int | None = None
+    for k in range(64):
+        p = _profit(legs, 1 << k)
+        if p is None:
+            break
+        if p > 0 and _better(p, best_p):
+            best_k, best_p = k, p
+        elif best_p is not None and p < best_p:
+            break  # past the peak
+    if best_k is None:
+        return None
+    lo = 1 if best_k == 0 else 1 << (best_k - 1)
+    hi = U64_MAX if best_k >= 63 else 1 << (best_k + 1)
+    while hi - lo > 2:
+        third = (hi - lo) // 3
+        m1, m2 = lo + third, hi - third
+        if _better(_profit(legs, m2), _profit(legs, m1)):
+            lo = m1 + 1
+        else:
+            hi = m2
+    return _best_of(legs, lo, hi)
