@@ -13,6 +13,7 @@ warning saying why.
 
 from __future__ import annotations
 
+import importlib
 import os
 import types
 import warnings
@@ -32,11 +33,7 @@ def load(name: str) -> types.ModuleType:
     if name not in ("rust", "python"):
         raise ValueError(f"unknown engine backend {name!r}: expected 'rust' or 'python'")
     if name not in _cache:
-        if name == "rust":
-            from . import rust as mod
-        else:
-            from . import python as mod
-        _cache[name] = mod
+        _cache[name] = importlib.import_module(f"{__name__}.{name}")
     return _cache[name]
 
 

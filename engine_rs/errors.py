@@ -14,7 +14,7 @@ class EngineError(Exception):
 
 
 class InvalidInputError(EngineError, ValueError):
-    """An argument is outside its domain: zero reserve or amount, fee >= 1, NaN, bad hop count."""
+    """An argument is outside its domain: zero reserve or amount, fee >= 1, NaN, bad hops."""
 
 
 class MathOverflowError(EngineError, OverflowError):

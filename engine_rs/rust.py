@@ -6,7 +6,7 @@ exports are checked against the Python twin's ``__all__`` so the two cannot drif
 
 from __future__ import annotations
 
-from . import _engine  # noqa: F401  (ImportError here means: not built)
+from . import _engine
 from . import python as _twin
 from ._engine import *  # noqa: F403
 from .records import FeeContext, ScorePolicy

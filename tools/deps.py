@@ -7,8 +7,9 @@ everything it needs from its own files.
 from __future__ import annotations
 
 import sys
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 
 def main() -> int:

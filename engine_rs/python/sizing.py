@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 from ..errors import EngineError
 from .amm import amount_out_unchecked, spot_rate_unchecked
@@ -68,7 +68,7 @@ class ClmmLeg:
         return r.amount_out if r.amount_in == amount else None
 
 
-Leg = Union[CpmmLeg, ClmmLeg]
+Leg = CpmmLeg | ClmmLeg
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,9 @@ ROUNDING = [
 
 
 @pytest.mark.parametrize(("amount", "r_in", "r_out", "want"), ROUNDING)
-def test_cpmm_rounding_table(eng: types.ModuleType, amount: int, r_in: int, r_out: int, want: int) -> None:
+def test_cpmm_rounding_table(
+    eng: types.ModuleType, amount: int, r_in: int, r_out: int, want: int
+) -> None:
     assert eng.cpmm_amount_out(amount, r_in, r_out, 0, 1_000_000) == want
 
 
@@ -78,10 +80,10 @@ def test_twins_agree_amount_in(out: int, ri: int, ro: int, fee: tuple[int, int])
     assert results[0] == results[1]
 
 
-@given(
-    st.integers(1, 10**12), st.integers(1, 10**15), st.integers(1, 10**15), fees
-)
-def test_exact_out_is_the_least_input_that_covers(out: int, ri: int, ro: int, fee: tuple[int, int]) -> None:
+@given(st.integers(1, 10**12), st.integers(1, 10**15), st.integers(1, 10**15), fees)
+def test_exact_out_is_the_least_input_that_covers(
+    out: int, ri: int, ro: int, fee: tuple[int, int]
+) -> None:
     from engine_rs import load
 
     py = load("python")
@@ -113,7 +115,9 @@ def _maybe_rust() -> types.ModuleType | None:
         ((-1, 5, 5, 25, 10_000), errors.MathOverflowError),
     ],
 )
-def test_bad_input_amount_out(eng: types.ModuleType, args: tuple[int, ...], exc: type[Exception]) -> None:
+def test_bad_input_amount_out(
+    eng: types.ModuleType, args: tuple[int, ...], exc: type[Exception]
+) -> None:
     with pytest.raises(exc):
         eng.cpmm_amount_out(*args)
 

@@ -25,7 +25,9 @@ from engine_rs.records import (
 U64 = (1 << 64) - 1
 
 
-def opp(amount_in: int = 1_000_000, profit: int = 10_000, persistence: int = 1, staleness_slots: int = 0) -> SimpleNamespace:
+def opp(
+    amount_in: int = 1_000_000, profit: int = 10_000, persistence: int = 1, staleness_slots: int = 0
+) -> SimpleNamespace:
     return SimpleNamespace(
         amount_in=amount_in, profit=profit, persistence=persistence, staleness_slots=staleness_slots
     )
@@ -49,7 +51,13 @@ def test_docs_example_5001_lamports(eng: types.ModuleType) -> None:
 
 def test_fee_override_and_conversion(eng: types.ModuleType) -> None:
     # SIMD-0553-style base fee given by the caller; lamports priced at 3/7 base units, ceil
-    fees = FeeContext(cu_limit=0, base_fee_lamports=2_500, tip_lamports=1_000, base_per_lamport_num=3, base_per_lamport_den=7)
+    fees = FeeContext(
+        cu_limit=0,
+        base_fee_lamports=2_500,
+        tip_lamports=1_000,
+        base_per_lamport_num=3,
+        base_per_lamport_den=7,
+    )
     s = eng.score(opp(), fees, ScorePolicy())
     assert s.total_fee_lamports == 3_500
     assert s.fees_in_base == math.ceil(3_500 * 3 / 7)
@@ -63,9 +71,18 @@ def test_fees_counted_once(eng: types.ModuleType) -> None:
 
 
 def test_every_failed_check_is_a_reason(eng: types.ModuleType) -> None:
-    s = eng.score(opp(amount_in=1_000, profit=100, persistence=0, staleness_slots=9), FeeContext(), ScorePolicy(min_profit_bps=1.0))
+    s = eng.score(
+        opp(amount_in=1_000, profit=100, persistence=0, staleness_slots=9),
+        FeeContext(),
+        ScorePolicy(min_profit_bps=1.0),
+    )
     assert not s.go
-    assert s.reasons == [REASON_NET_BELOW_MIN, REASON_BPS_BELOW_MIN, REASON_NOT_PERSISTENT, REASON_STALE]
+    assert s.reasons == [
+        REASON_NET_BELOW_MIN,
+        REASON_BPS_BELOW_MIN,
+        REASON_NOT_PERSISTENT,
+        REASON_STALE,
+    ]
     z = eng.score(opp(amount_in=0, profit=0), FeeContext(), ScorePolicy(min_profit=-(10**9)))
     assert z.reasons[0] == REASON_NOT_PROFITABLE and z.net_profit_bps == 0.0
 
@@ -80,7 +97,9 @@ def test_every_failed_check_is_a_reason(eng: types.ModuleType) -> None:
         (FeeContext(), ScorePolicy(min_profit=1 << 63), errors.MathOverflowError),
     ],
 )
-def test_bad_input(eng: types.ModuleType, fees: FeeContext, policy: ScorePolicy, exc: type[Exception]) -> None:
+def test_bad_input(
+    eng: types.ModuleType, fees: FeeContext, policy: ScorePolicy, exc: type[Exception]
+) -> None:
     with pytest.raises(exc):
         eng.score(opp(), fees, policy)
 
@@ -89,10 +108,21 @@ small = st.integers(0, 10**12)
 
 
 @given(
-    amount_in=small, profit=st.integers(-(10**12), 10**12), persistence=st.integers(0, 10), stale=st.integers(0, 10),
-    cu_limit=st.integers(0, 1_400_000), cu_price=st.integers(0, 10**9), tip=small,
-    sigs=st.integers(0, 4), base=st.none() | small, num=st.integers(0, 10**6), den=st.integers(1, 10**6),
-    min_profit=st.integers(-(10**6), 10**6), min_bps=st.floats(-100, 100), min_pers=st.integers(0, 5), max_stale=st.integers(0, 8),
+    amount_in=small,
+    profit=st.integers(-(10**12), 10**12),
+    persistence=st.integers(0, 10),
+    stale=st.integers(0, 10),
+    cu_limit=st.integers(0, 1_400_000),
+    cu_price=st.integers(0, 10**9),
+    tip=small,
+    sigs=st.integers(0, 4),
+    base=st.none() | small,
+    num=st.integers(0, 10**6),
+    den=st.integers(1, 10**6),
+    min_profit=st.integers(-(10**6), 10**6),
+    min_bps=st.floats(-100, 100),
+    min_pers=st.integers(0, 5),
+    max_stale=st.integers(0, 8),
 )
 def test_twins_agree(**kw: int) -> None:
     try:
@@ -101,7 +131,19 @@ def test_twins_agree(**kw: int) -> None:
         pytest.skip("Rust extension not built")
     py = load("python")
     o = opp(kw["amount_in"], kw["profit"], kw["persistence"], kw["stale"])
-    fees = FeeContext(cu_limit=kw["cu_limit"], cu_price_micro_lamports=kw["cu_price"], tip_lamports=kw["tip"], signatures=kw["sigs"],
-                      base_fee_lamports=kw["base"], base_per_lamport_num=kw["num"], base_per_lamport_den=kw["den"])
-    policy = ScorePolicy(min_profit=kw["min_profit"], min_profit_bps=kw["min_bps"], min_persistence=kw["min_pers"], max_staleness_slots=kw["max_stale"])
+    fees = FeeContext(
+        cu_limit=kw["cu_limit"],
+        cu_price_micro_lamports=kw["cu_price"],
+        tip_lamports=kw["tip"],
+        signatures=kw["sigs"],
+        base_fee_lamports=kw["base"],
+        base_per_lamport_num=kw["num"],
+        base_per_lamport_den=kw["den"],
+    )
+    policy = ScorePolicy(
+        min_profit=kw["min_profit"],
+        min_profit_bps=kw["min_bps"],
+        min_persistence=kw["min_pers"],
+        max_staleness_slots=kw["max_stale"],
+    )
     assert as_dict(rs.score(o, fees, policy)) == as_dict(py.score(o, fees, policy))

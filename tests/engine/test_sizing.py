@@ -18,7 +18,9 @@ def brute_best(legs: list[CpmmLeg], upto: int) -> int:
     for x in range(1, upto + 1):
         a = x
         for leg in legs:
-            a = amm.amount_out_unchecked(a, leg.reserve_in, leg.reserve_out, leg.fee_num, leg.fee_den)
+            a = amm.amount_out_unchecked(
+                a, leg.reserve_in, leg.reserve_out, leg.fee_num, leg.fee_den
+            )
         best = max(best, a - x)
     return best
 

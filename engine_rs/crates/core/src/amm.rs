@@ -12,6 +12,24 @@ fn ceil_div(a: u128, b: u128) -> u128 {
     a / b + u128::from(a % b != 0)
 }
 
+/// `a / b` for a u128 numerator, using the 64-bit divide when both fit (the common case
+/// for real pools); a full 128-bit division is several times slower.
+#[inline]
+fn div_u128(a: u128, b: u128) -> u128 {
+    match (u64::try_from(a), u64::try_from(b)) {
+        (Ok(a), Ok(b)) => u128::from(a / b),
+        _ => a / b,
+    }
+}
+
+#[inline]
+fn ceil_div_fast(a: u128, b: u128) -> u128 {
+    match (u64::try_from(a), u64::try_from(b)) {
+        (Ok(a), Ok(b)) => u128::from(a.div_ceil(b)),
+        _ => ceil_div(a, b),
+    }
+}
+
 fn check_fee(fee_num: u64, fee_den: u64) -> Result<()> {
     if fee_den == 0 {
         return Err(EngineError::InvalidInput("fee_den must be > 0".into()));
@@ -71,9 +89,9 @@ pub fn amount_out_unchecked(
     fee_den: u64,
 ) -> u64 {
     let amount_in = u128::from(amount_in);
-    let fee = ceil_div(amount_in * u128::from(fee_num), u128::from(fee_den));
+    let fee = ceil_div_fast(amount_in * u128::from(fee_num), u128::from(fee_den));
     let net = amount_in - fee;
-    let out = u128::from(reserve_out) * net / (u128::from(reserve_in) + net);
+    let out = div_u128(u128::from(reserve_out) * net, u128::from(reserve_in) + net);
     // out < reserve_out <= u64::MAX
     out as u64
 }

@@ -12,6 +12,7 @@ mod args;
 mod clmm;
 mod cycles;
 mod errors;
+mod fast;
 mod graph;
 mod scorer;
 mod sizing;
