@@ -43,6 +43,23 @@ unsafe extern "C" fn cpmm_amount_in(
     unsafe { call5(&NAMES, amm::cpmm_amount_in, args, nargs, kwnames) }
 }
 
+fn identity5(a: u64, _: u64, _: u64, _: u64, _: u64) -> arbscope_core::Result<u64> {
+    Ok(a)
+}
+
+/// The same argument handling with no kernel behind it: the interpreter's floor for a
+/// five-int call, so benchmarks can show what the kernel itself adds.
+unsafe extern "C" fn call_floor(
+    _slf: *mut ffi::PyObject,
+    args: *const *mut ffi::PyObject,
+    nargs: ffi::Py_ssize_t,
+    kwnames: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    const NAMES: [&str; 5] = ["a", "b", "c", "d", "e"];
+    // SAFETY: as above.
+    unsafe { call5(&NAMES, identity5, args, nargs, kwnames) }
+}
+
 /// Marginal output per input after the fee, at zero size.
 #[pyfunction]
 fn cpmm_spot_rate(
@@ -69,6 +86,12 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         c"cpmm_amount_in",
         c"cpmm_amount_in(amount_out, reserve_in, reserve_out, fee_num, fee_den)\n--\n\nExact-out constant-product input, fee included.",
         cpmm_amount_in,
+    )?;
+    add_fastcall(
+        m,
+        c"_call_floor",
+        c"_call_floor(a, b, c, d, e)\n--\n\nFive u64 arguments parsed, first returned: the call overhead floor.",
+        call_floor,
     )?;
     m.add_function(wrap_pyfunction!(cpmm_spot_rate, m)?)?;
     Ok(())
