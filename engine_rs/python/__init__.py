@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from ..records import Cycle, FeeContext, Opportunity, Score, ScorePolicy, SwapResult
 from .amm import cpmm_amount_in, cpmm_amount_out, cpmm_spot_rate
+from .clmm import clmm_spot_rate, clmm_swap, sqrt_price_from_tick, tick_from_sqrt_price
+from .scorer import priority_fee_lamports, score
 
 BACKEND = "python"
 
@@ -19,7 +21,13 @@ __all__ = [
     "Score",
     "ScorePolicy",
     "SwapResult",
+    "clmm_spot_rate",
+    "clmm_swap",
     "cpmm_amount_in",
     "cpmm_amount_out",
     "cpmm_spot_rate",
+    "priority_fee_lamports",
+    "score",
+    "sqrt_price_from_tick",
+    "tick_from_sqrt_price",
 ]
