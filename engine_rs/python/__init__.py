@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..records import Cycle, FeeContext, Opportunity, Score, ScorePolicy, SwapResult
 from .amm import cpmm_amount_in, cpmm_amount_out, cpmm_spot_rate
 from .clmm import clmm_spot_rate, clmm_swap, sqrt_price_from_tick, tick_from_sqrt_price
+from .graph import PoolGraph
 from .scorer import priority_fee_lamports, score
 
 BACKEND = "python"
@@ -18,6 +19,7 @@ __all__ = [
     "Cycle",
     "FeeContext",
     "Opportunity",
+    "PoolGraph",
     "Score",
     "ScorePolicy",
     "SwapResult",

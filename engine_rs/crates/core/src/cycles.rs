@@ -1,1 +1,1 @@
-//! cycles: see the module owner's docs.
+//! Cycle search lives with the graph it walks: see `graph.rs` (negative cycles, enumeration, the pool -> cycles index).

@@ -1,1 +1,986 @@
-//! graph: see the module owner's docs.
+//! The pool graph: tokens are vertices, every pool is two directed edges weighted by
+//! `-ln(spot rate after fee)` (precomputed on upsert so search loops never call `ln`).
+//!
+//! Determinism contract shared with the Python twin (`engine_rs/python/graph.py`):
+//! pools live in slots (a new pool takes the most recently freed slot, else a new one);
+//! edge `2s` is slot `s` a->b and `2s+1` is b->a; each token's out/in edges stay sorted
+//! by edge id; tokens get dense indices in order of first appearance.
+//!
+//! The incremental index holds every simple cycle of 2..`max_hops` hops through each
+//! base mint (one entry per base it passes, starting there) and a map pool -> cycles.
+//! A state-only upsert leaves it alone; a new pool enumerates only the cycles through
+//! it (paths grown from the pool's two ends, so a hub base is never expanded); a
+//! removed pool drops its cycles.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::amm::spot_rate_unchecked;
+use crate::clmm::ClmmPool;
+use crate::error::{EngineError, Result};
+use crate::sizing::{optimal_input, Leg};
+
+/// A relaxation must improve a distance by more than float noise.
+const EPS: f64 = 1e-12;
+/// The longest cycle `cycles` and the index accept.
+pub const MAX_HOPS_LIMIT: usize = 5;
+const NONE: u32 = u32::MAX;
+
+/// Swap-relevant state of one pool.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PoolState {
+    Cpmm {
+        reserve_a: u64,
+        reserve_b: u64,
+        fee_num: u64,
+        fee_den: u64,
+    },
+    Clmm(ClmmPool),
+}
+
+#[derive(Debug, Clone)]
+struct Pool {
+    id: String,
+    a: u32,
+    b: u32,
+    state: PoolState,
+    slot: u64,
+    rate: [f64; 2],
+}
+
+#[derive(Debug, Clone)]
+struct IndexedCycle {
+    base: u32,
+    edges: Vec<u32>,
+    persistence: u64,
+}
+
+/// A cycle from [`PoolGraph::find_negative_cycle`] (closed token path).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cycle {
+    pub tokens: Vec<String>,
+    pub pools: Vec<String>,
+    pub rate_product: f64,
+}
+
+/// A sized cycle through a base mint (fields as `engine_rs.records.Opportunity`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Opportunity {
+    pub base_mint: String,
+    pub tokens: Vec<String>,
+    pub pools: Vec<String>,
+    pub kinds: Vec<&'static str>,
+    pub hops: usize,
+    pub spot_rate: f64,
+    pub amount_in: u64,
+    pub amount_out: u64,
+    pub profit: i128,
+    pub profit_bps: f64,
+    pub hop_amounts: Vec<u64>,
+    pub oldest_slot: u64,
+    pub staleness_slots: u64,
+    pub persistence: u64,
+}
+
+fn is_base58(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 44
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() && !matches!(c, b'0' | b'O' | b'I' | b'l'))
+}
+
+fn check_id(s: &str, what: &str) -> Result<()> {
+    if is_base58(s) {
+        Ok(())
+    } else {
+        Err(EngineError::InvalidInput(format!(
+            "{what} {s:?} is not a base58 address (1-44 chars)"
+        )))
+    }
+}
+
+/// The id checks every upsert makes first (base58 ids, two different mints).
+pub fn check_pool_ids(pool_id: &str, mint_a: &str, mint_b: &str) -> Result<()> {
+    check_id(pool_id, "pool_id")?;
+    check_id(mint_a, "mint_a")?;
+    check_id(mint_b, "mint_b")?;
+    if mint_a == mint_b {
+        return Err(EngineError::InvalidInput(format!(
+            "pool {pool_id}: mint_a == mint_b"
+        )));
+    }
+    Ok(())
+}
+
+/// `max_hops` must be in 2..=5.
+pub fn check_hops(max_hops: usize) -> Result<usize> {
+    if (2..=MAX_HOPS_LIMIT).contains(&max_hops) {
+        Ok(max_hops)
+    } else {
+        Err(EngineError::InvalidInput(format!(
+            "max_hops must be in 2..{MAX_HOPS_LIMIT}, got {max_hops}"
+        )))
+    }
+}
+
+fn check_rates(rates: [f64; 2]) -> Result<[f64; 2]> {
+    for r in rates {
+        if !(r.is_finite() && r > 0.0) {
+            return Err(EngineError::InvalidInput(format!(
+                "pool spot rate {r} is not a positive finite number"
+            )));
+        }
+    }
+    Ok(rates)
+}
+
+fn insert_sorted(v: &mut Vec<u32>, x: u32) {
+    let at = v.partition_point(|&y| y < x);
+    v.insert(at, x);
+}
+
+fn remove_sorted(v: &mut Vec<u32>, x: u32) {
+    if let Ok(at) = v.binary_search(&x) {
+        v.remove(at);
+    }
+}
+
+/// Pools as edges between mints, with cycle search, sizing and an incremental index.
+#[derive(Debug, Default)]
+pub struct PoolGraph {
+    max_hops: usize,
+    token_ix: HashMap<String, u32>,
+    tokens: Vec<String>,
+    token_pools: Vec<u32>,
+    out: Vec<Vec<u32>>,
+    inc: Vec<Vec<u32>>,
+    pool_ix: HashMap<String, u32>,
+    pools: Vec<Option<Pool>>,
+    free: Vec<u32>,
+    to: Vec<u32>,
+    weight: Vec<f64>,
+    slot: u64,
+    base_names: Vec<String>,
+    cycles: Vec<Option<IndexedCycle>>,
+    free_cycles: Vec<u32>,
+    cycle_by_key: HashMap<(u32, Vec<u32>), u32>,
+    pool_cycles: Vec<Vec<u32>>,
+    // Bellman-Ford scratch, reused across calls
+    dist: Vec<f64>,
+    pred: Vec<u32>,
+    flag: Vec<bool>,
+    seen: Vec<u64>,
+    stamp: u64,
+}
+
+impl PoolGraph {
+    /// An empty graph indexing cycles of up to `max_hops` (2..=5) through `base_mints`.
+    pub fn new(base_mints: &[String], max_hops: usize) -> Result<Self> {
+        let mut g = Self {
+            max_hops: check_hops(max_hops)?,
+            ..Self::default()
+        };
+        for m in base_mints {
+            g.add_base_mint(m)?;
+        }
+        Ok(g)
+    }
+
+    pub fn len(&self) -> usize {
+        self.pool_ix.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pool_ix.is_empty()
+    }
+
+    pub fn slot(&self) -> u64 {
+        self.slot
+    }
+
+    pub fn max_hops(&self) -> usize {
+        self.max_hops
+    }
+
+    /// Tell the graph the chain's current slot (never goes back).
+    pub fn set_slot(&mut self, slot: u64) {
+        self.slot = self.slot.max(slot);
+    }
+
+    /// Mints with at least one pool, sorted.
+    pub fn tokens(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .tokens
+            .iter()
+            .zip(&self.token_pools)
+            .filter(|(_, &n)| n > 0)
+            .map(|(t, _)| t.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Pool ids, sorted.
+    pub fn pools(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.pool_ix.keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// The indexed base mints in the order they were added.
+    pub fn base_mints(&self) -> Vec<String> {
+        self.base_names.clone()
+    }
+
+    /// How many cycles the incremental index holds.
+    pub fn indexed_cycle_count(&self) -> usize {
+        self.cycle_by_key.len()
+    }
+
+    fn token(&mut self, mint: &str) -> u32 {
+        if let Some(&ix) = self.token_ix.get(mint) {
+            return ix;
+        }
+        let ix = self.tokens.len() as u32;
+        self.token_ix.insert(mint.to_string(), ix);
+        self.tokens.push(mint.to_string());
+        self.token_pools.push(0);
+        self.out.push(Vec::new());
+        self.inc.push(Vec::new());
+        ix
+    }
+
+    fn bases(&self) -> Vec<u32> {
+        self.base_names
+            .iter()
+            .filter_map(|m| self.token_ix.get(m).copied())
+            .collect()
+    }
+
+    /// Index every cycle through `mint`; a no-op if it is already a base.
+    pub fn add_base_mint(&mut self, mint: &str) -> Result<()> {
+        check_id(mint, "base mint")?;
+        if self.base_names.iter().any(|m| m == mint) {
+            return Ok(());
+        }
+        self.base_names.push(mint.to_string());
+        if let Some(&b) = self.token_ix.get(mint) {
+            for edges in self.enumerate(b, self.max_hops) {
+                self.index_add(b, edges);
+            }
+        }
+        Ok(())
+    }
+
+    /// Insert or update a constant-product pool. On error the graph is unchanged.
+    #[allow(clippy::too_many_arguments)]
+    pub fn upsert_cpmm(
+        &mut self,
+        pool_id: &str,
+        mint_a: &str,
+        mint_b: &str,
+        reserve_a: u64,
+        reserve_b: u64,
+        fee_num: u64,
+        fee_den: u64,
+        slot: u64,
+    ) -> Result<()> {
+        check_pool_ids(pool_id, mint_a, mint_b)?;
+        if reserve_a == 0 || reserve_b == 0 {
+            return Err(EngineError::InvalidInput(format!(
+                "pool {pool_id}: zero reserve ({reserve_a}, {reserve_b})"
+            )));
+        }
+        if fee_den == 0 || fee_num >= fee_den {
+            return Err(EngineError::InvalidInput(format!(
+                "pool {pool_id}: fee {fee_num}/{fee_den} must be in [0, 1)"
+            )));
+        }
+        let rates = check_rates([
+            spot_rate_unchecked(reserve_a, reserve_b, fee_num, fee_den),
+            spot_rate_unchecked(reserve_b, reserve_a, fee_num, fee_den),
+        ])?;
+        let state = PoolState::Cpmm {
+            reserve_a,
+            reserve_b,
+            fee_num,
+            fee_den,
+        };
+        self.upsert(pool_id, mint_a, mint_b, state, slot, rates);
+        Ok(())
+    }
+
+    /// Insert or update a Whirlpool (pool already validated by [`ClmmPool::new`]).
+    pub fn upsert_clmm(
+        &mut self,
+        pool_id: &str,
+        mint_a: &str,
+        mint_b: &str,
+        pool: ClmmPool,
+        slot: u64,
+    ) -> Result<()> {
+        check_pool_ids(pool_id, mint_a, mint_b)?;
+        let rates = check_rates([pool.spot_rate(true), pool.spot_rate(false)])?;
+        self.upsert(pool_id, mint_a, mint_b, PoolState::Clmm(pool), slot, rates);
+        Ok(())
+    }
+
+    fn upsert(
+        &mut self,
+        pool_id: &str,
+        mint_a: &str,
+        mint_b: &str,
+        state: PoolState,
+        slot: u64,
+        rate: [f64; 2],
+    ) {
+        let weights = [-rate[0].ln(), -rate[1].ln()];
+        self.slot = self.slot.max(slot);
+        if let Some(&s) = self.pool_ix.get(pool_id) {
+            let su = s as usize;
+            let same = self.pools[su].as_ref().is_some_and(|p| {
+                self.tokens[p.a as usize] == mint_a && self.tokens[p.b as usize] == mint_b
+            });
+            if same {
+                if let Some(p) = self.pools[su].as_mut() {
+                    p.state = state;
+                    p.slot = slot;
+                    p.rate = rate;
+                }
+                self.weight[2 * su] = weights[0];
+                self.weight[2 * su + 1] = weights[1];
+                return;
+            }
+            // new mints: a different edge pair
+            let _ = self.remove_pool(pool_id);
+        }
+        let a = self.token(mint_a);
+        let b = self.token(mint_b);
+        let pool = Pool {
+            id: pool_id.to_string(),
+            a,
+            b,
+            state,
+            slot,
+            rate,
+        };
+        let s = match self.free.pop() {
+            Some(s) => {
+                self.pools[s as usize] = Some(pool);
+                s
+            }
+            None => {
+                self.pools.push(Some(pool));
+                self.to.extend([0, 0]);
+                self.weight.extend([0.0, 0.0]);
+                self.pool_cycles.push(Vec::new());
+                (self.pools.len() - 1) as u32
+            }
+        };
+        let su = s as usize;
+        self.to[2 * su] = b;
+        self.to[2 * su + 1] = a;
+        self.weight[2 * su] = weights[0];
+        self.weight[2 * su + 1] = weights[1];
+        self.pool_ix.insert(pool_id.to_string(), s);
+        insert_sorted(&mut self.out[a as usize], 2 * s);
+        insert_sorted(&mut self.inc[b as usize], 2 * s);
+        insert_sorted(&mut self.out[b as usize], 2 * s + 1);
+        insert_sorted(&mut self.inc[a as usize], 2 * s + 1);
+        self.token_pools[a as usize] += 1;
+        self.token_pools[b as usize] += 1;
+        self.index_new_pool(s);
+    }
+
+    /// Drop a pool and every indexed cycle through it.
+    pub fn remove_pool(&mut self, pool_id: &str) -> Result<()> {
+        let s = self
+            .pool_ix
+            .remove(pool_id)
+            .ok_or_else(|| EngineError::UnknownPool(pool_id.to_string()))?;
+        let su = s as usize;
+        let (a, b) = match self.pools[su].as_ref() {
+            Some(p) => (p.a, p.b),
+            None => return Err(EngineError::UnknownPool(pool_id.to_string())),
+        };
+        remove_sorted(&mut self.out[a as usize], 2 * s);
+        remove_sorted(&mut self.inc[b as usize], 2 * s);
+        remove_sorted(&mut self.out[b as usize], 2 * s + 1);
+        remove_sorted(&mut self.inc[a as usize], 2 * s + 1);
+        self.token_pools[a as usize] -= 1;
+        self.token_pools[b as usize] -= 1;
+        let ids = std::mem::take(&mut self.pool_cycles[su]);
+        for id in ids {
+            self.index_drop(id);
+        }
+        self.pools[su] = None;
+        self.free.push(s);
+        Ok(())
+    }
+
+    #[inline]
+    fn pool_of(&self, e: u32) -> &Pool {
+        // edges are only ever taken from live adjacency lists
+        match &self.pools[(e >> 1) as usize] {
+            Some(p) => p,
+            None => unreachable!("edge of a removed pool"),
+        }
+    }
+
+    #[inline]
+    fn head(&self, e: u32) -> u32 {
+        self.to[e as usize]
+    }
+
+    #[inline]
+    fn tail(&self, e: u32) -> u32 {
+        self.to[(e ^ 1) as usize]
+    }
+
+    /// A cycle whose product of spot rates after fees is > 1, or `None`.
+    ///
+    /// Bellman-Ford from a virtual source (all distances 0) on `-ln(rate)`, relaxing
+    /// only the out-edges of tokens whose distance changed in the previous pass (in token
+    /// order), stopping when a pass changes nothing; after each pass the predecessor graph
+    /// is walked for a cycle, returned only if its recomputed rate product is > 1.
+    pub fn find_negative_cycle(&mut self) -> Option<Cycle> {
+        let n = self.tokens.len();
+        if n == 0 {
+            return None;
+        }
+        self.dist.clear();
+        self.dist.resize(n, 0.0);
+        self.pred.clear();
+        self.pred.resize(n, NONE);
+        self.flag.clear();
+        self.flag.resize(n, false);
+        if self.seen.len() < n {
+            self.seen.resize(n, 0);
+        }
+        let mut active: Vec<u32> = (0..n as u32)
+            .filter(|&u| !self.out[u as usize].is_empty())
+            .collect();
+        let mut changed: Vec<u32> = Vec::with_capacity(n);
+        for _ in 0..=n {
+            changed.clear();
+            for &u in &active {
+                let du = self.dist[u as usize];
+                for &e in &self.out[u as usize] {
+                    let v = self.to[e as usize] as usize;
+                    let nd = du + self.weight[e as usize];
+                    if nd < self.dist[v] - EPS {
+                        self.dist[v] = nd;
+                        self.pred[v] = e;
+                        if !self.flag[v] {
+                            self.flag[v] = true;
+                            changed.push(v as u32);
+                        }
+                    }
+                }
+            }
+            if changed.is_empty() {
+                return None;
+            }
+            changed.sort_unstable();
+            for &v in &changed {
+                self.flag[v as usize] = false;
+            }
+            let base_stamp = self.stamp;
+            for &start in &changed {
+                self.stamp += 1;
+                let stamp = self.stamp;
+                let mut x = start;
+                while x != NONE && self.seen[x as usize] != stamp {
+                    if self.seen[x as usize] > base_stamp {
+                        x = NONE; // explored by an earlier walk of this check
+                        break;
+                    }
+                    self.seen[x as usize] = stamp;
+                    let e = self.pred[x as usize];
+                    x = if e == NONE { NONE } else { self.tail(e) };
+                }
+                if x != NONE {
+                    if let Some(c) = self.cycle_from_pred(x) {
+                        return Some(c);
+                    }
+                }
+            }
+            std::mem::swap(&mut active, &mut changed);
+        }
+        None
+    }
+
+    fn cycle_from_pred(&self, x: u32) -> Option<Cycle> {
+        let mut edges = Vec::new();
+        let mut v = x;
+        loop {
+            let e = self.pred[v as usize];
+            edges.push(e);
+            v = self.tail(e);
+            if v == x {
+                break;
+            }
+        }
+        edges.reverse();
+        let mut rate = 1.0;
+        let mut tokens = vec![self.tokens[x as usize].clone()];
+        let mut pools = Vec::with_capacity(edges.len());
+        for &e in &edges {
+            let p = self.pool_of(e);
+            rate *= p.rate[(e & 1) as usize];
+            tokens.push(self.tokens[self.head(e) as usize].clone());
+            pools.push(p.id.clone());
+        }
+        (rate > 1.0).then_some(Cycle {
+            tokens,
+            pools,
+            rate_product: rate,
+        })
+    }
+
+    /// Every simple cycle through `b` of 2..=max_hops hops, in DFS order over sorted edges.
+    fn enumerate(&self, b: u32, max_hops: usize) -> Vec<Vec<u32>> {
+        let mut found = Vec::new();
+        let mut path = Vec::with_capacity(max_hops);
+        let mut on_path = vec![false; self.tokens.len()];
+        on_path[b as usize] = true;
+        self.enumerate_dfs(b, b, max_hops, &mut path, &mut on_path, &mut found);
+        found
+    }
+
+    fn enumerate_dfs(
+        &self,
+        b: u32,
+        u: u32,
+        max_hops: usize,
+        path: &mut Vec<u32>,
+        on_path: &mut [bool],
+        found: &mut Vec<Vec<u32>>,
+    ) {
+        for &e in &self.out[u as usize] {
+            let v = self.head(e);
+            if v == b {
+                if !path.is_empty() && (path.len() >= 2 || (path[0] >> 1) != (e >> 1)) {
+                    let mut c = path.clone();
+                    c.push(e);
+                    found.push(c);
+                }
+                continue;
+            }
+            if on_path[v as usize] || path.len() + 2 > max_hops {
+                continue;
+            }
+            on_path[v as usize] = true;
+            path.push(e);
+            self.enumerate_dfs(b, v, max_hops, path, on_path, found);
+            path.pop();
+            on_path[v as usize] = false;
+        }
+    }
+
+    fn index_new_pool(&mut self, s: u32) {
+        let (a, b_tok) = match self.pools[s as usize].as_ref() {
+            Some(p) => (p.a, p.b),
+            None => return,
+        };
+        for base in self.bases() {
+            for (e, u, v) in [(2 * s, a, b_tok), (2 * s + 1, b_tok, a)] {
+                for edges in self.cycles_through_edge(base, e, u, v) {
+                    self.index_add(base, edges);
+                }
+            }
+        }
+    }
+
+    /// Simple cycles through base `b` of 2..=max_hops hops using edge `e` (u -> v).
+    fn cycles_through_edge(&self, b: u32, e: u32, u: u32, v: u32) -> Vec<Vec<u32>> {
+        let h = self.max_hops;
+        let mut found = Vec::new();
+        let suffixes = if v == b {
+            vec![Vec::new()]
+        } else {
+            let avoid: Vec<u32> = if u != b { vec![u] } else { Vec::new() };
+            self.simple_paths(v, b, h - 1, &avoid, true)
+        };
+        for suffix in suffixes {
+            let budget = h - 1 - suffix.len();
+            let prefixes = if u == b {
+                vec![Vec::new()]
+            } else {
+                let mut avoid: Vec<u32> = suffix.iter().map(|&x| self.head(x)).collect();
+                avoid.push(v);
+                avoid.retain(|&t| t != b);
+                self.simple_paths(u, b, budget, &avoid, false)
+            };
+            for prefix in prefixes {
+                let mut edges = prefix;
+                edges.push(e);
+                edges.extend_from_slice(&suffix);
+                if edges.len() < 2 || (edges.len() == 2 && (edges[0] >> 1) == (edges[1] >> 1)) {
+                    continue;
+                }
+                found.push(edges);
+            }
+        }
+        found
+    }
+
+    /// Simple paths of 1..=budget edges between `start` and `goal` avoiding `avoid`.
+    /// Forward: start -> goal over out-edges; backward: goal -> start, found over in-edges
+    /// from `start` and returned in forward order.
+    fn simple_paths(
+        &self,
+        start: u32,
+        goal: u32,
+        budget: usize,
+        avoid: &[u32],
+        forward: bool,
+    ) -> Vec<Vec<u32>> {
+        let mut results = Vec::new();
+        if start == goal || budget == 0 {
+            return results;
+        }
+        let mut on_path: HashSet<u32> = avoid.iter().copied().collect();
+        on_path.insert(start);
+        let mut path = Vec::with_capacity(budget);
+        self.paths_dfs(
+            start,
+            goal,
+            budget,
+            forward,
+            &mut on_path,
+            &mut path,
+            &mut results,
+        );
+        results
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn paths_dfs(
+        &self,
+        x: u32,
+        goal: u32,
+        budget: usize,
+        forward: bool,
+        on_path: &mut HashSet<u32>,
+        path: &mut Vec<u32>,
+        results: &mut Vec<Vec<u32>>,
+    ) {
+        if path.len() >= budget {
+            return;
+        }
+        let edges = if forward {
+            &self.out[x as usize]
+        } else {
+            &self.inc[x as usize]
+        };
+        for &e in edges {
+            let y = if forward { self.head(e) } else { self.tail(e) };
+            if y == goal {
+                path.push(e);
+                let mut p = path.clone();
+                if !forward {
+                    p.reverse();
+                }
+                results.push(p);
+                path.pop();
+                continue;
+            }
+            if on_path.contains(&y) {
+                continue;
+            }
+            on_path.insert(y);
+            path.push(e);
+            self.paths_dfs(y, goal, budget, forward, on_path, path, results);
+            path.pop();
+            on_path.remove(&y);
+        }
+    }
+
+    fn index_add(&mut self, base: u32, edges: Vec<u32>) {
+        let key = (base, edges);
+        if self.cycle_by_key.contains_key(&key) {
+            return;
+        }
+        let (base, edges) = key;
+        let c = IndexedCycle {
+            base,
+            edges: edges.clone(),
+            persistence: 0,
+        };
+        let id = match self.free_cycles.pop() {
+            Some(id) => {
+                self.cycles[id as usize] = Some(c);
+                id
+            }
+            None => {
+                self.cycles.push(Some(c));
+                (self.cycles.len() - 1) as u32
+            }
+        };
+        for &e in &edges {
+            self.pool_cycles[(e >> 1) as usize].push(id);
+        }
+        self.cycle_by_key.insert((base, edges), id);
+    }
+
+    fn index_drop(&mut self, id: u32) {
+        let Some(c) = self.cycles[id as usize].take() else {
+            return;
+        };
+        for &e in &c.edges {
+            let list = &mut self.pool_cycles[(e >> 1) as usize];
+            if let Some(at) = list.iter().position(|&x| x == id) {
+                list.swap_remove(at);
+            }
+        }
+        self.cycle_by_key.remove(&(c.base, c.edges));
+        self.free_cycles.push(id);
+    }
+
+    fn legs(&self, edges: &[u32]) -> Vec<Leg<'_>> {
+        edges
+            .iter()
+            .map(|&e| {
+                let p = self.pool_of(e);
+                let fwd = e & 1 == 0;
+                match &p.state {
+                    PoolState::Clmm(pool) => Leg::Clmm { pool, a_to_b: fwd },
+                    &PoolState::Cpmm {
+                        reserve_a,
+                        reserve_b,
+                        fee_num,
+                        fee_den,
+                    } => {
+                        let (ri, ro) = if fwd {
+                            (reserve_a, reserve_b)
+                        } else {
+                            (reserve_b, reserve_a)
+                        };
+                        Leg::Cpmm {
+                            reserve_in: ri,
+                            reserve_out: ro,
+                            fee_num,
+                            fee_den,
+                        }
+                    }
+                }
+            })
+            .collect()
+    }
+
+    fn opportunity(&self, b: u32, edges: &[u32], persistence: Option<u64>) -> Opportunity {
+        let sized = optimal_input(&self.legs(edges));
+        let mut spot = 1.0;
+        let mut tokens = Vec::with_capacity(edges.len() + 1);
+        tokens.push(self.tokens[b as usize].clone());
+        let mut pools = Vec::with_capacity(edges.len());
+        let mut kinds = Vec::with_capacity(edges.len());
+        let mut oldest = u64::MAX;
+        for &e in edges {
+            let p = self.pool_of(e);
+            spot *= p.rate[(e & 1) as usize];
+            tokens.push(self.tokens[self.head(e) as usize].clone());
+            pools.push(p.id.clone());
+            kinds.push(match p.state {
+                PoolState::Cpmm { .. } => "cpmm",
+                PoolState::Clmm(_) => "clmm",
+            });
+            oldest = oldest.min(p.slot);
+        }
+        let profit = i128::from(sized.amount_out) - i128::from(sized.amount_in);
+        let bps = if sized.amount_in > 0 {
+            profit as f64 * 10_000.0 / sized.amount_in as f64
+        } else {
+            0.0
+        };
+        let persistence = persistence.unwrap_or(u64::from(sized.amount_in > 0));
+        Opportunity {
+            base_mint: self.tokens[b as usize].clone(),
+            tokens,
+            pools,
+            kinds,
+            hops: edges.len(),
+            spot_rate: spot,
+            amount_in: sized.amount_in,
+            amount_out: sized.amount_out,
+            profit,
+            profit_bps: bps,
+            hop_amounts: sized.hop_amounts,
+            oldest_slot: oldest,
+            staleness_slots: self.slot.saturating_sub(oldest),
+            persistence,
+        }
+    }
+
+    /// Every simple cycle of 2..=max_hops hops through `base_mint`, sized, sorted by
+    /// (-profit, -spot_rate, pools, base). Does not change persistence counters.
+    pub fn cycles(&self, base_mint: &str, max_hops: usize) -> Result<Vec<Opportunity>> {
+        check_id(base_mint, "base_mint")?;
+        let max_hops = check_hops(max_hops)?;
+        let b = match self.token_ix.get(base_mint) {
+            Some(&b) if self.token_pools[b as usize] > 0 => b,
+            _ => return Err(EngineError::UnknownToken(base_mint.to_string())),
+        };
+        let mut opps: Vec<Opportunity> = self
+            .enumerate(b, max_hops)
+            .into_iter()
+            .map(|edges| {
+                let key = (b, edges);
+                let p = self
+                    .cycle_by_key
+                    .get(&key)
+                    .and_then(|&id| self.cycles[id as usize].as_ref())
+                    .map(|c| c.persistence);
+                (p, key.1)
+            })
+            .map(|(p, edges)| self.opportunity(b, &edges, p))
+            .collect();
+        sort(&mut opps);
+        Ok(opps)
+    }
+
+    /// The indexed cycles using `pool_id` (up to `max_hops`), re-sized; each evaluation
+    /// updates the cycle's persistence (+1 if profitable now, else 0).
+    pub fn cycles_touching(&mut self, pool_id: &str, max_hops: usize) -> Result<Vec<Opportunity>> {
+        let max_hops = check_hops(max_hops)?;
+        let s = *self
+            .pool_ix
+            .get(pool_id)
+            .ok_or_else(|| EngineError::UnknownPool(pool_id.to_string()))?;
+        let ids = self.pool_cycles[s as usize].clone();
+        let mut opps = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(c) = self.cycles[id as usize].as_ref() else {
+                continue;
+            };
+            if c.edges.len() > max_hops {
+                continue;
+            }
+            let mut opp = self.opportunity(c.base, &c.edges, Some(0));
+            if let Some(c) = self.cycles[id as usize].as_mut() {
+                c.persistence = if opp.amount_in > 0 {
+                    c.persistence + 1
+                } else {
+                    0
+                };
+                opp.persistence = c.persistence;
+            }
+            opps.push(opp);
+        }
+        sort(&mut opps);
+        Ok(opps)
+    }
+}
+
+fn sort(opps: &mut [Opportunity]) {
+    opps.sort_by(|x, y| {
+        y.profit
+            .cmp(&x.profit)
+            .then(y.spot_rate.total_cmp(&x.spot_rate))
+            .then_with(|| x.pools.cmp(&y.pools))
+            .then_with(|| x.base_mint.cmp(&y.base_mint))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g3() -> PoolGraph {
+        let mut g = PoolGraph::new(&["So1".to_string()], 4).unwrap();
+        g.upsert_cpmm("P1", "So1", "USDC", 1_000_000, 150_000_000, 25, 10_000, 1)
+            .unwrap();
+        g.upsert_cpmm(
+            "P2",
+            "USDC",
+            "Bonk",
+            150_000_000,
+            9_000_000_000,
+            25,
+            10_000,
+            2,
+        )
+        .unwrap();
+        g.upsert_cpmm("P3", "Bonk", "So1", 9_000_000_000, 1_100_000, 25, 10_000, 3)
+            .unwrap();
+        g
+    }
+
+    #[test]
+    fn finds_the_injected_cycle() {
+        let mut g = g3();
+        let c = g.find_negative_cycle().unwrap();
+        assert!(c.rate_product > 1.0);
+        assert_eq!(c.tokens.first(), c.tokens.last());
+        assert_eq!(c.pools.len(), 3);
+    }
+
+    #[test]
+    fn no_cycle_in_a_consistent_market() {
+        let mut g = PoolGraph::new(&[], 4).unwrap();
+        g.upsert_cpmm("P1", "So1", "USDC", 1_000_000, 150_000_000, 25, 10_000, 1)
+            .unwrap();
+        g.upsert_cpmm("P2", "USDC", "So1", 150_000_000, 1_000_000, 25, 10_000, 1)
+            .unwrap();
+        assert_eq!(g.find_negative_cycle(), None);
+        assert_eq!(PoolGraph::new(&[], 4).unwrap().find_negative_cycle(), None);
+    }
+
+    #[test]
+    fn index_matches_enumeration() {
+        let mut g = g3();
+        g.upsert_cpmm("P4", "So1", "USDC", 2_000_000, 300_000_000, 30, 10_000, 4)
+            .unwrap();
+        let all = g.cycles("So1", 4).unwrap();
+        for pool in g.pools() {
+            let mut want: Vec<_> = all
+                .iter()
+                .filter(|o| o.pools.contains(&pool))
+                .map(|o| o.pools.clone())
+                .collect();
+            let mut got: Vec<_> = g
+                .cycles_touching(&pool, 4)
+                .unwrap()
+                .into_iter()
+                .map(|o| o.pools)
+                .collect();
+            want.sort();
+            got.sort();
+            assert_eq!(want, got, "{pool}");
+        }
+        g.remove_pool("P2").unwrap();
+        assert!(g
+            .cycles_touching("P3", 4)
+            .unwrap()
+            .iter()
+            .all(|o| !o.pools.contains(&"P2".to_string())));
+    }
+
+    #[test]
+    fn bad_input_leaves_graph_unchanged() {
+        let mut g = g3();
+        assert!(g
+            .upsert_cpmm("P9", "So1", "USDC", 0, 5, 25, 10_000, 1)
+            .is_err());
+        assert!(g
+            .upsert_cpmm("P9", "So1", "So1", 5, 5, 25, 10_000, 1)
+            .is_err());
+        assert!(g.upsert_cpmm("P9", "So1", "USDC", 5, 5, 1, 1, 1).is_err());
+        assert!(g
+            .upsert_cpmm("bad id!", "So1", "USDC", 5, 5, 1, 2, 1)
+            .is_err());
+        assert_eq!(g.len(), 3);
+        assert!(matches!(
+            g.remove_pool("nope"),
+            Err(EngineError::UnknownPool(_))
+        ));
+        assert!(matches!(
+            g.cycles("Zzz", 4),
+            Err(EngineError::UnknownToken(_))
+        ));
+        assert!(matches!(
+            g.cycles("So1", 6),
+            Err(EngineError::InvalidInput(_))
+        ));
+    }
+}

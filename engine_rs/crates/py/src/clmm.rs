@@ -282,7 +282,10 @@ unsafe fn get_pair_slow(py: Python<'_>, item: *mut ffi::PyObject) -> PyResult<(i
 ///
 /// # Safety
 /// As [`type_name`].
-unsafe fn get_ticks(py: Python<'_>, ticks: *mut ffi::PyObject) -> PyResult<Vec<(i32, i128)>> {
+pub(crate) unsafe fn get_ticks(
+    py: Python<'_>,
+    ticks: *mut ffi::PyObject,
+) -> PyResult<Vec<(i32, i128)>> {
     unsafe {
         if ffi::PyList_Check(ticks) != 0 {
             let n = ffi::PyList_GET_SIZE(ticks);

@@ -1,4 +1,4 @@
-//! Bindings for `arbscope_core::cycles`.
+//! Cycle bindings live in `graph.rs` with the `PoolGraph` class.
 
 use pyo3::prelude::*;
 

@@ -1,7 +1,311 @@
-//! Bindings for `arbscope_core::graph`.
+//! Bindings for `arbscope_core::graph`: the `PoolGraph` class and its records.
+//!
+//! Heavy calls (negative-cycle search, enumeration) run without the GIL; the graph is
+//! `&mut self` behind PyO3's borrow checking, so a second thread gets a clear error
+//! instead of a data race.
 
+use arbscope_core::clmm::ClmmPool;
+use arbscope_core::graph::{self, PoolGraph as CoreGraph};
+use arbscope_core::EngineError;
 use pyo3::prelude::*;
 
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+use crate::args::{I32, U128, U64};
+use crate::clmm::get_ticks;
+use crate::errors::{guard, to_py};
+
+/// A cycle from `find_negative_cycle` (fields as `engine_rs.records.Cycle`).
+#[pyclass(frozen, get_all, module = "engine_rs._engine")]
+pub struct Cycle {
+    tokens: Vec<String>,
+    pools: Vec<String>,
+    rate_product: f64,
+}
+
+#[pymethods]
+impl Cycle {
+    fn __repr__(&self) -> String {
+        format!(
+            "Cycle(tokens={:?}, pools={:?}, rate_product={:?})",
+            self.tokens, self.pools, self.rate_product
+        )
+    }
+}
+
+/// A sized cycle through a base mint (fields as `engine_rs.records.Opportunity`).
+#[pyclass(frozen, get_all, module = "engine_rs._engine")]
+pub struct Opportunity {
+    base_mint: String,
+    tokens: Vec<String>,
+    pools: Vec<String>,
+    kinds: Vec<String>,
+    hops: usize,
+    spot_rate: f64,
+    amount_in: u64,
+    amount_out: u64,
+    profit: i128,
+    profit_bps: f64,
+    hop_amounts: Vec<u64>,
+    oldest_slot: u64,
+    staleness_slots: u64,
+    persistence: u64,
+}
+
+#[pymethods]
+impl Opportunity {
+    fn __repr__(&self) -> String {
+        format!(
+            "Opportunity(base_mint={:?}, tokens={:?}, pools={:?}, kinds={:?}, hops={}, \
+             spot_rate={:?}, amount_in={}, amount_out={}, profit={}, profit_bps={:?}, \
+             hop_amounts={:?}, oldest_slot={}, staleness_slots={}, persistence={})",
+            self.base_mint,
+            self.tokens,
+            self.pools,
+            self.kinds,
+            self.hops,
+            self.spot_rate,
+            self.amount_in,
+            self.amount_out,
+            self.profit,
+            self.profit_bps,
+            self.hop_amounts,
+            self.oldest_slot,
+            self.staleness_slots,
+            self.persistence
+        )
+    }
+}
+
+impl From<graph::Opportunity> for Opportunity {
+    fn from(o: graph::Opportunity) -> Self {
+        Self {
+            base_mint: o.base_mint,
+            tokens: o.tokens,
+            pools: o.pools,
+            kinds: o.kinds.into_iter().map(String::from).collect(),
+            hops: o.hops,
+            spot_rate: o.spot_rate,
+            amount_in: o.amount_in,
+            amount_out: o.amount_out,
+            profit: o.profit,
+            profit_bps: o.profit_bps,
+            hop_amounts: o.hop_amounts,
+            oldest_slot: o.oldest_slot,
+            staleness_slots: o.staleness_slots,
+            persistence: o.persistence,
+        }
+    }
+}
+
+fn hops_arg(py: Python<'_>, max_hops: &Bound<'_, PyAny>) -> PyResult<usize> {
+    let v = max_hops.extract::<I32>()?.0;
+    let v = usize::try_from(v).unwrap_or(0);
+    graph::check_hops(v).map_err(|e| to_py(py, e))
+}
+
+/// Pools as edges between mints, with cycle search, sizing and an incremental index.
+#[pyclass(module = "engine_rs._engine")]
+pub struct PoolGraph {
+    inner: CoreGraph,
+}
+
+#[pymethods]
+impl PoolGraph {
+    #[new]
+    #[pyo3(signature = (base_mints = Vec::new(), max_hops = None))]
+    fn new(
+        py: Python<'_>,
+        base_mints: Vec<String>,
+        max_hops: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let hops = match max_hops {
+            Some(h) => hops_arg(py, h)?,
+            None => 4,
+        };
+        let inner = guard(py, || CoreGraph::new(&base_mints, hops))?;
+        Ok(Self { inner })
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// The newest slot seen (upserts or `set_slot`).
+    #[getter]
+    fn slot(&self) -> u64 {
+        self.inner.slot()
+    }
+
+    /// The longest cycle the index holds.
+    #[getter]
+    fn max_hops(&self) -> usize {
+        self.inner.max_hops()
+    }
+
+    fn set_slot(&mut self, slot: U64) {
+        self.inner.set_slot(slot.0);
+    }
+
+    fn tokens(&self) -> Vec<String> {
+        self.inner.tokens()
+    }
+
+    fn pools(&self) -> Vec<String> {
+        self.inner.pools()
+    }
+
+    fn base_mints(&self) -> Vec<String> {
+        self.inner.base_mints()
+    }
+
+    fn indexed_cycle_count(&self) -> usize {
+        self.inner.indexed_cycle_count()
+    }
+
+    fn add_base_mint(&mut self, py: Python<'_>, mint: &str) -> PyResult<()> {
+        let inner = &mut self.inner;
+        guard(py, || inner.add_base_mint(mint))
+    }
+
+    #[pyo3(signature = (pool_id, mint_a, mint_b, reserve_a, reserve_b, fee_num, fee_den, slot = U64(0)))]
+    #[allow(clippy::too_many_arguments)]
+    fn upsert_cpmm(
+        &mut self,
+        py: Python<'_>,
+        pool_id: &str,
+        mint_a: &str,
+        mint_b: &str,
+        reserve_a: U64,
+        reserve_b: U64,
+        fee_num: U64,
+        fee_den: U64,
+        slot: U64,
+    ) -> PyResult<()> {
+        let inner = &mut self.inner;
+        guard(py, || {
+            inner.upsert_cpmm(
+                pool_id,
+                mint_a,
+                mint_b,
+                reserve_a.0,
+                reserve_b.0,
+                fee_num.0,
+                fee_den.0,
+                slot.0,
+            )
+        })
+    }
+
+    #[pyo3(signature = (pool_id, mint_a, mint_b, sqrt_price_x64, liquidity, tick_current, tick_spacing, fee_rate, ticks, slot = U64(0)))]
+    #[allow(clippy::too_many_arguments)]
+    fn upsert_clmm(
+        &mut self,
+        py: Python<'_>,
+        pool_id: &str,
+        mint_a: &str,
+        mint_b: &str,
+        sqrt_price_x64: U128,
+        liquidity: U128,
+        tick_current: I32,
+        tick_spacing: U64,
+        fee_rate: U64,
+        ticks: &Bound<'_, PyAny>,
+        slot: U64,
+    ) -> PyResult<()> {
+        // SAFETY: `ticks` is a live object and we hold the GIL.
+        let tick_list = unsafe { get_ticks(py, ticks.as_ptr())? };
+        let inner = &mut self.inner;
+        guard(py, || {
+            graph::check_pool_ids(pool_id, mint_a, mint_b)?;
+            let spacing = u16::try_from(tick_spacing.0).map_err(|_| {
+                EngineError::clmm(
+                    arbscope_core::error::ClmmErrorCode::InvalidTickSpacing,
+                    format!("tick spacing {} not in [1, 65535]", tick_spacing.0),
+                )
+            })?;
+            let fee = u32::try_from(fee_rate.0).unwrap_or(u32::MAX);
+            let pool = ClmmPool::from_ticks(
+                sqrt_price_x64.0,
+                liquidity.0,
+                tick_current.0,
+                spacing,
+                fee,
+                tick_list,
+            )?;
+            inner.upsert_clmm(pool_id, mint_a, mint_b, pool, slot.0)
+        })
+    }
+
+    fn remove_pool(&mut self, py: Python<'_>, pool_id: &str) -> PyResult<()> {
+        let inner = &mut self.inner;
+        guard(py, || inner.remove_pool(pool_id))
+    }
+
+    /// A cycle with rate product > 1, or None (Bellman-Ford, early exit).
+    fn find_negative_cycle(&mut self, py: Python<'_>) -> PyResult<Option<Cycle>> {
+        let inner = &mut self.inner;
+        let found = guard(py, || Ok(inner.find_negative_cycle()))?;
+        Ok(found.map(|c| Cycle {
+            tokens: c.tokens,
+            pools: c.pools,
+            rate_product: c.rate_product,
+        }))
+    }
+
+    /// Every simple cycle of 2..max_hops hops through `base_mint`, sized and sorted.
+    #[pyo3(signature = (base_mint, max_hops = None))]
+    fn cycles(
+        &self,
+        py: Python<'_>,
+        base_mint: &str,
+        max_hops: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Vec<Opportunity>> {
+        let hops = match max_hops {
+            Some(h) => {
+                let v = h.extract::<I32>()?.0;
+                usize::try_from(v).unwrap_or(0)
+            }
+            None => 4,
+        };
+        let inner = &self.inner;
+        let opps = py.detach(|| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                inner.cycles(base_mint, hops)
+            }))
+        });
+        let opps = match opps {
+            Ok(r) => r.map_err(|e| to_py(py, e))?,
+            Err(_) => {
+                return Err(crate::errors::raise(
+                    py,
+                    "InternalError",
+                    "engine panicked in cycles".into(),
+                ))
+            }
+        };
+        Ok(opps.into_iter().map(Opportunity::from).collect())
+    }
+
+    /// The indexed cycles through `pool_id`, re-evaluated (updates persistence).
+    #[pyo3(signature = (pool_id, max_hops = None))]
+    fn cycles_touching(
+        &mut self,
+        py: Python<'_>,
+        pool_id: &str,
+        max_hops: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Vec<Opportunity>> {
+        let hops = match max_hops {
+            Some(h) => hops_arg(py, h)?,
+            None => 4,
+        };
+        let inner = &mut self.inner;
+        let opps = guard(py, || inner.cycles_touching(pool_id, hops))?;
+        Ok(opps.into_iter().map(Opportunity::from).collect())
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Cycle>()?;
+    m.add_class::<Opportunity>()?;
+    m.add_class::<PoolGraph>()?;
     Ok(())
 }

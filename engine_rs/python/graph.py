@@ -1,0 +1,591 @@
+"""The pool graph, negative-cycle search and cycle enumeration (twin of ``graph.rs``).
+
+Tokens are vertices; every pool is two directed edges (``a -> b`` and ``b -> a``) whose
+weight is ``-ln(spot rate after fee)``, recomputed on every upsert so the search loops
+never call ``ln``. Several pools may join the same pair: each is its own pair of edges.
+
+Determinism (both backends return the same answers for the same calls):
+- pools live in slots; a new pool takes the most recently freed slot, else a new one;
+  edge ``e`` of slot ``s`` is ``2*s`` (a->b) or ``2*s+1`` (b->a); each token's out-edges
+  are kept sorted by edge id;
+- tokens get dense indices in order of first appearance and keep them.
+
+The incremental index holds every simple cycle of 2..``max_hops`` hops through each base
+mint (one entry per base the cycle passes through, rotated to start there), with an
+index from pool to the cycles using it. A state-only upsert leaves the index alone; a
+new pool enumerates only the cycles through it; removing a pool drops its cycles.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..errors import InvalidInputError, UnknownPoolError, UnknownTokenError
+from ..records import Cycle, Opportunity
+from ._ints import i32, u64, u128
+from .amm import spot_rate_unchecked
+from .clmm import ClmmPool, _checked_ticks
+from .sizing import ClmmLeg, CpmmLeg, Leg, optimal_input
+
+_B58 = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
+_EPS = 1e-12  # a relaxation must improve by more than float noise
+MAX_HOPS_LIMIT = 5
+
+
+def _check_id(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what}: expected str, got {type(value).__name__}")
+    if not 1 <= len(value) <= 44 or not _B58.issuperset(value):
+        raise InvalidInputError(f"{what} {value!r} is not a base58 address (1-44 chars)")
+    return value
+
+
+def _check_hops(max_hops: object) -> int:
+    if isinstance(max_hops, bool) or not isinstance(max_hops, int):
+        raise TypeError("max_hops: expected int")
+    if not 2 <= max_hops <= MAX_HOPS_LIMIT:
+        raise InvalidInputError(f"max_hops must be in 2..{MAX_HOPS_LIMIT}, got {max_hops}")
+    return max_hops
+
+
+def _rate_pair(rates: tuple[float, float]) -> tuple[float, float]:
+    for r in rates:
+        if not (math.isfinite(r) and r > 0.0):
+            raise InvalidInputError(f"pool spot rate {r} is not a positive finite number")
+    return rates
+
+
+@dataclass(slots=True)
+class _Pool:
+    pool_id: str
+    a: int
+    b: int
+    kind: str  # "cpmm" | "clmm"
+    reserve_a: int
+    reserve_b: int
+    fee_num: int
+    fee_den: int
+    clmm: ClmmPool | None
+    slot: int
+    rate: tuple[float, float]
+    weight: tuple[float, float]
+
+
+@dataclass(slots=True)
+class _IndexedCycle:
+    base: int
+    edges: tuple[int, ...]
+    persistence: int
+
+
+class PoolGraph:
+    """Pools as edges between mints, with cycle search, sizing and an incremental index.
+
+    ``base_mints``: the tokens whose cycles are indexed for :meth:`cycles_touching`;
+    ``max_hops`` (2..5): the longest indexed cycle.
+    """
+
+    def __init__(self, base_mints: Sequence[str] = (), max_hops: int = 4) -> None:
+        self._max_hops = _check_hops(max_hops)
+        self._token_ix: dict[str, int] = {}
+        self._tokens: list[str] = []
+        self._token_pools: list[int] = []  # pools touching each token
+        self._out: list[list[int]] = []  # sorted out-edge ids per token
+        self._in: list[list[int]] = []  # sorted in-edge ids per token
+        self._pool_ix: dict[str, int] = {}
+        self._pools: list[_Pool | None] = []
+        self._free: list[int] = []
+        self._to: list[int] = []  # edge id -> head token (the tail is _to[e ^ 1])
+        self._w: list[float] = []  # edge id -> -ln(rate)
+        self._slot = 0
+        self._base_names: list[str] = []
+        self._cycles: dict[tuple[int, tuple[int, ...]], _IndexedCycle] = {}
+        self._pool_cycles: dict[int, set[tuple[int, tuple[int, ...]]]] = {}
+        for mint in base_mints:
+            self.add_base_mint(mint)
+
+    # ------------------------------------------------------------------ state
+    def __len__(self) -> int:
+        return len(self._pool_ix)
+
+    @property
+    def slot(self) -> int:
+        """The newest slot seen (upserts or :meth:`set_slot`); never goes back."""
+        return self._slot
+
+    @property
+    def max_hops(self) -> int:
+        """The longest cycle the index holds."""
+        return self._max_hops
+
+    def set_slot(self, slot: int) -> None:
+        """Tell the graph the chain's current slot (for staleness)."""
+        self._slot = max(self._slot, u64(slot))
+
+    def tokens(self) -> list[str]:
+        """Mints with at least one pool, sorted."""
+        return sorted(t for t, n in zip(self._tokens, self._token_pools) if n > 0)
+
+    def pools(self) -> list[str]:
+        """Pool ids, sorted."""
+        return sorted(self._pool_ix)
+
+    def base_mints(self) -> list[str]:
+        """The indexed base mints, in the order they were added."""
+        return list(self._base_names)
+
+    def _token(self, mint: str) -> int:
+        ix = self._token_ix.get(mint)
+        if ix is None:
+            ix = len(self._tokens)
+            self._token_ix[mint] = ix
+            self._tokens.append(mint)
+            self._token_pools.append(0)
+            self._out.append([])
+            self._in.append([])
+        return ix
+
+    def _bases(self) -> list[int]:
+        return [self._token_ix[m] for m in self._base_names if m in self._token_ix]
+
+    def add_base_mint(self, mint: str) -> None:
+        """Index every cycle through ``mint`` (up to ``max_hops``); no-op if already a base."""
+        _check_id(mint, "base mint")
+        if mint in self._base_names:
+            return
+        self._base_names.append(mint)
+        b = self._token_ix.get(mint)
+        if b is None:
+            return  # indexed as its pools arrive
+        for edges in self._enumerate(b, self._max_hops):
+            self._index_add(b, edges)
+
+    # ---------------------------------------------------------------- upserts
+    def upsert_cpmm(
+        self,
+        pool_id: str,
+        mint_a: str,
+        mint_b: str,
+        reserve_a: int,
+        reserve_b: int,
+        fee_num: int,
+        fee_den: int,
+        slot: int = 0,
+    ) -> None:
+        """Insert or update a constant-product pool (reserves in base units of a and b)."""
+        reserve_a, reserve_b = u64(reserve_a), u64(reserve_b)
+        fee_num, fee_den, slot = u64(fee_num), u64(fee_den), u64(slot)
+        _check_id(pool_id, "pool_id")
+        _check_id(mint_a, "mint_a")
+        _check_id(mint_b, "mint_b")
+        if mint_a == mint_b:
+            raise InvalidInputError(f"pool {pool_id}: mint_a == mint_b")
+        if reserve_a == 0 or reserve_b == 0:
+            raise InvalidInputError(f"pool {pool_id}: zero reserve ({reserve_a}, {reserve_b})")
+        if fee_den == 0 or fee_num >= fee_den:
+            raise InvalidInputError(f"pool {pool_id}: fee {fee_num}/{fee_den} must be in [0, 1)")
+        rates = _rate_pair(
+            (
+                spot_rate_unchecked(reserve_a, reserve_b, fee_num, fee_den),
+                spot_rate_unchecked(reserve_b, reserve_a, fee_num, fee_den),
+            )
+        )
+        self._upsert(pool_id, mint_a, mint_b, "cpmm", (reserve_a, reserve_b, fee_num, fee_den),
+                     None, slot, rates)
+
+    def upsert_clmm(
+        self,
+        pool_id: str,
+        mint_a: str,
+        mint_b: str,
+        sqrt_price_x64: int,
+        liquidity: int,
+        tick_current: int,
+        tick_spacing: int,
+        fee_rate: int,
+        ticks: Sequence[tuple[int, int]],
+        slot: int = 0,
+    ) -> None:
+        """Insert or update a Whirlpool (state as in the account, ticks initialized only)."""
+        sqrt_price_x64, liquidity = u128(sqrt_price_x64), u128(liquidity)
+        tick_current, tick_spacing, fee_rate, slot = (
+            i32(tick_current),
+            u64(tick_spacing),
+            u64(fee_rate),
+            u64(slot),
+        )
+        tick_list = _checked_ticks(ticks)
+        _check_id(pool_id, "pool_id")
+        _check_id(mint_a, "mint_a")
+        _check_id(mint_b, "mint_b")
+        if mint_a == mint_b:
+            raise InvalidInputError(f"pool {pool_id}: mint_a == mint_b")
+        pool = ClmmPool(sqrt_price_x64, liquidity, tick_current, tick_spacing, fee_rate, tick_list)
+        rates = _rate_pair((pool.spot_rate(True), pool.spot_rate(False)))
+        self._upsert(pool_id, mint_a, mint_b, "clmm", (0, 0, 0, 0), pool, slot, rates)
+
+    def _upsert(
+        self,
+        pool_id: str,
+        mint_a: str,
+        mint_b: str,
+        kind: str,
+        cpmm: tuple[int, int, int, int],
+        clmm: ClmmPool | None,
+        slot: int,
+        rates: tuple[float, float],
+    ) -> None:
+        weights = (-math.log(rates[0]), -math.log(rates[1]))
+        self._slot = max(self._slot, slot)
+        s = self._pool_ix.get(pool_id)
+        if s is not None:
+            p = self._pools[s]
+            assert p is not None
+            if self._tokens[p.a] == mint_a and self._tokens[p.b] == mint_b:
+                p.kind, p.clmm, p.slot, p.rate, p.weight = kind, clmm, slot, rates, weights
+                p.reserve_a, p.reserve_b, p.fee_num, p.fee_den = cpmm
+                self._w[2 * s], self._w[2 * s + 1] = weights
+                return
+            self.remove_pool(pool_id)  # new mints: a different edge pair
+        a, b = self._token(mint_a), self._token(mint_b)
+        pool = _Pool(pool_id, a, b, kind, *cpmm, clmm, slot, rates, weights)
+        if self._free:
+            s = self._free.pop()
+            self._pools[s] = pool
+        else:
+            s = len(self._pools)
+            self._pools.append(pool)
+            self._to.extend((0, 0))
+            self._w.extend((0.0, 0.0))
+        self._to[2 * s], self._to[2 * s + 1] = b, a
+        self._w[2 * s], self._w[2 * s + 1] = weights
+        self._pool_ix[pool_id] = s
+        for e, (u, v) in ((2 * s, (a, b)), (2 * s + 1, (b, a))):
+            _insort(self._out[u], e)
+            _insort(self._in[v], e)
+        self._token_pools[a] += 1
+        self._token_pools[b] += 1
+        self._index_new_pool(s)
+
+    def remove_pool(self, pool_id: str) -> None:
+        """Drop a pool and every indexed cycle through it (UnknownPoolError if absent)."""
+        s = self._pool_ix.pop(pool_id, None)
+        if s is None:
+            raise UnknownPoolError(f"unknown pool: {pool_id}")
+        p = self._pools[s]
+        assert p is not None
+        for e, (u, v) in ((2 * s, (p.a, p.b)), (2 * s + 1, (p.b, p.a))):
+            self._out[u].remove(e)
+            self._in[v].remove(e)
+        self._token_pools[p.a] -= 1
+        self._token_pools[p.b] -= 1
+        for key in list(self._pool_cycles.get(s, ())):
+            self._index_drop(key)
+        self._pool_cycles.pop(s, None)
+        self._pools[s] = None
+        self._free.append(s)
+
+    # -------------------------------------------------------------- edge info
+    def _edge(self, e: int) -> tuple[_Pool, int, int]:
+        p = self._pools[e >> 1]
+        assert p is not None
+        return (p, p.a, p.b) if e & 1 == 0 else (p, p.b, p.a)
+
+    # ------------------------------------------------------ negative cycles
+    def find_negative_cycle(self) -> Cycle | None:
+        """A cycle whose product of spot rates after fees is > 1, or None.
+
+        Bellman-Ford from a virtual source (every distance 0) on ``-ln(rate)``, relaxing
+        only the out-edges of tokens whose distance changed in the previous pass (in
+        token order), stopping early when a pass changes nothing. After each pass the
+        predecessor graph is walked for a cycle; a cycle is returned only if its rate
+        product, recomputed from the rates, is > 1.
+        """
+        n = len(self._tokens)
+        if n == 0:
+            return None
+        dist = [0.0] * n
+        pred = [-1] * n
+        out, to, weight = self._out, self._to, self._w
+        active = [u for u in range(n) if out[u]]
+        flag = [False] * n
+        seen = [0] * n
+        stamp = 0
+        for _ in range(n + 1):
+            changed: list[int] = []
+            for u in active:
+                du = dist[u]
+                for e in out[u]:
+                    v = to[e]
+                    nd = du + weight[e]
+                    if nd < dist[v] - _EPS:
+                        dist[v] = nd
+                        pred[v] = e
+                        if not flag[v]:
+                            flag[v] = True
+                            changed.append(v)
+            if not changed:
+                return None
+            changed.sort()
+            for v in changed:
+                flag[v] = False
+            base_stamp = stamp
+            for start in changed:
+                stamp += 1
+                x = start
+                while x != -1 and seen[x] != stamp:
+                    if seen[x] > base_stamp:
+                        x = -1  # explored by an earlier walk of this check: no cycle ahead
+                        break
+                    seen[x] = stamp
+                    e = pred[x]
+                    x = -1 if e == -1 else to[e ^ 1]
+                if x != -1:
+                    cycle = self._cycle_from_pred(x, pred)
+                    if cycle is not None:
+                        return cycle
+            active = changed
+        return None
+
+    def _cycle_from_pred(self, x: int, pred: list[int]) -> Cycle | None:
+        edges: list[int] = []
+        v = x
+        while True:
+            e = pred[v]
+            edges.append(e)
+            v = self._edge(e)[1]
+            if v == x:
+                break
+        edges.reverse()
+        rate = 1.0
+        tokens = [x]
+        pools: list[str] = []
+        for e in edges:
+            p, _, to = self._edge(e)
+            rate = rate * p.rate[e & 1]
+            tokens.append(to)
+            pools.append(p.pool_id)
+        if not rate > 1.0:
+            return None
+        return Cycle([self._tokens[t] for t in tokens], pools, rate)
+
+    # ------------------------------------------------------------ enumeration
+    def _enumerate(self, b: int, max_hops: int) -> list[tuple[int, ...]]:
+        """Every simple cycle through token ``b`` of 2..max_hops hops, as edge tuples."""
+        found: list[tuple[int, ...]] = []
+        path: list[int] = []
+        on_path = {b}
+
+        def dfs(u: int) -> None:
+            for e in self._out[u]:
+                _, _, v = self._edge(e)
+                if v == b:
+                    if path and (len(path) >= 2 or (path[0] >> 1) != (e >> 1)):
+                        found.append((*path, e))
+                    continue
+                if v in on_path or len(path) + 2 > max_hops:
+                    continue
+                on_path.add(v)
+                path.append(e)
+                dfs(v)
+                path.pop()
+                on_path.discard(v)
+
+        dfs(b)
+        return found
+
+    def _index_new_pool(self, s: int) -> None:
+        p = self._pools[s]
+        assert p is not None
+        for b in self._bases():
+            for e, (u, v) in ((2 * s, (p.a, p.b)), (2 * s + 1, (p.b, p.a))):
+                for edges in self._cycles_through_edge(b, e, u, v):
+                    self._index_add(b, edges)
+
+    def _cycles_through_edge(self, b: int, e: int, u: int, v: int) -> list[tuple[int, ...]]:
+        """Simple cycles through base ``b`` of 2..max_hops hops that use edge ``e`` (u->v)."""
+        h = self._max_hops
+        found: list[tuple[int, ...]] = []
+        # suffix: v -> ... -> b (forward), prefix: b -> ... -> u (found backward from u)
+        if v == b:
+            suffixes: list[list[int]] = [[]]
+        else:
+            suffixes = self._simple_paths(v, b, h - 1, {u} if u != b else set(), True)
+        for suffix in suffixes:
+            used = {self._edge(x)[2] for x in suffix} | {v}
+            budget = h - 1 - len(suffix)
+            if u == b:
+                prefixes: list[list[int]] = [[]]
+            else:
+                prefixes = self._simple_paths(u, b, budget, used - {b}, False)
+            for prefix in prefixes:
+                edges = (*prefix, e, *suffix)
+                if len(edges) < 2:
+                    continue
+                if len(edges) == 2 and (edges[0] >> 1) == (edges[1] >> 1):
+                    continue
+                found.append(edges)
+        return found
+
+    def _simple_paths(self, start: int, goal: int, budget: int, avoid: set[int],
+                      forward: bool) -> list[list[int]]:
+        """Simple paths with 1..budget edges between ``start`` and ``goal`` avoiding
+        ``avoid``. Forward: start -> goal over out-edges; backward: goal -> start, found by
+        walking in-edges from ``start`` and returned in forward edge order."""
+        results: list[list[int]] = []
+        path: list[int] = []
+        on_path = set(avoid)
+        on_path.add(start)
+
+        def dfs(x: int) -> None:
+            if len(path) >= budget:
+                return
+            for e in (self._out[x] if forward else self._in[x]):
+                _, frm, to = self._edge(e)
+                y = to if forward else frm
+                if y == goal:
+                    path.append(e)
+                    results.append(list(path) if forward else path[::-1])
+                    path.pop()
+                    continue
+                if y in on_path:
+                    continue
+                on_path.add(y)
+                path.append(e)
+                dfs(y)
+                path.pop()
+                on_path.discard(y)
+
+        if start != goal:
+            dfs(start)
+        return results
+
+    def _index_add(self, b: int, edges: tuple[int, ...]) -> None:
+        key = (b, edges)
+        if key in self._cycles:
+            return
+        self._cycles[key] = _IndexedCycle(b, edges, 0)
+        for e in edges:
+            self._pool_cycles.setdefault(e >> 1, set()).add(key)
+
+    def _index_drop(self, key: tuple[int, tuple[int, ...]]) -> None:
+        c = self._cycles.pop(key, None)
+        if c is None:
+            return
+        for e in c.edges:
+            cs = self._pool_cycles.get(e >> 1)
+            if cs is not None:
+                cs.discard(key)
+
+    # --------------------------------------------------------------- queries
+    def _legs(self, edges: Sequence[int]) -> list[Leg]:
+        legs: list[Leg] = []
+        for e in edges:
+            p, _, _ = self._edge(e)
+            d = e & 1
+            if p.clmm is not None:
+                legs.append(ClmmLeg(p.clmm, d == 0))
+            elif d == 0:
+                legs.append(CpmmLeg(p.reserve_a, p.reserve_b, p.fee_num, p.fee_den))
+            else:
+                legs.append(CpmmLeg(p.reserve_b, p.reserve_a, p.fee_num, p.fee_den))
+        return legs
+
+    def _opportunity(self, b: int, edges: Sequence[int], persistence: int | None) -> Opportunity:
+        legs = self._legs(edges)
+        sized = optimal_input(legs)
+        spot = 1.0
+        tokens = [b]
+        pools: list[str] = []
+        kinds: list[str] = []
+        oldest = None
+        for e in edges:
+            p, _, to = self._edge(e)
+            spot = spot * p.rate[e & 1]
+            tokens.append(to)
+            pools.append(p.pool_id)
+            kinds.append(p.kind)
+            oldest = p.slot if oldest is None else min(oldest, p.slot)
+        assert oldest is not None
+        profit = sized.amount_out - sized.amount_in
+        bps = profit * 10_000.0 / sized.amount_in if sized.amount_in else 0.0
+        if persistence is None:
+            persistence = 1 if sized.amount_in > 0 else 0
+        return Opportunity(
+            base_mint=self._tokens[b],
+            tokens=[self._tokens[t] for t in tokens],
+            pools=pools,
+            kinds=kinds,
+            hops=len(edges),
+            spot_rate=spot,
+            amount_in=sized.amount_in,
+            amount_out=sized.amount_out,
+            profit=profit,
+            profit_bps=bps,
+            hop_amounts=list(sized.hop_amounts),
+            oldest_slot=oldest,
+            staleness_slots=self._slot - oldest,
+            persistence=persistence,
+        )
+
+    def cycles(self, base_mint: str, max_hops: int = 4) -> list[Opportunity]:
+        """Every simple cycle of 2..max_hops hops through ``base_mint``, sized.
+
+        Each direction is its own cycle; a 2-hop cycle uses two different pools of the
+        same pair. ``persistence`` is the index's counter for an indexed cycle (this call
+        does not change it), else 1 if profitable and 0 if not. Sorted by
+        (-profit, -spot_rate, pools). UnknownTokenError for a base not in the graph.
+        """
+        _check_id(base_mint, "base_mint")
+        max_hops = _check_hops(max_hops)
+        b = self._token_ix.get(base_mint)
+        if b is None or self._token_pools[b] == 0:
+            raise UnknownTokenError(f"unknown token: {base_mint}")
+        opps = []
+        for edges in self._enumerate(b, max_hops):
+            c = self._cycles.get((b, edges))
+            opps.append(self._opportunity(b, edges, None if c is None else c.persistence))
+        return _sorted(opps)
+
+    def cycles_touching(self, pool_id: str, max_hops: int = 4) -> list[Opportunity]:
+        """The indexed cycles (through any base mint) that use ``pool_id``, re-sized.
+
+        Each evaluation updates the cycle's persistence: +1 if it is profitable now, else
+        reset to 0. Sorted like :meth:`cycles`. UnknownPoolError for an unknown pool.
+        """
+        max_hops = _check_hops(max_hops)
+        s = self._pool_ix.get(pool_id)
+        if s is None:
+            raise UnknownPoolError(f"unknown pool: {pool_id}")
+        opps = []
+        for key in self._pool_cycles.get(s, ()):
+            c = self._cycles[key]
+            if len(c.edges) > max_hops:
+                continue
+            opp = self._opportunity(c.base, c.edges, 0)
+            c.persistence = c.persistence + 1 if opp.amount_in > 0 else 0
+            opps.append(_with_persistence(opp, c.persistence))
+        return _sorted(opps)
+
+    def indexed_cycle_count(self) -> int:
+        """How many cycles the incremental index holds."""
+        return len(self._cycles)
+
+
+def _with_persistence(opp: Opportunity, persistence: int) -> Opportunity:
+    from dataclasses import replace
+
+    return replace(opp, persistence=persistence)
+
+
+def _sorted(opps: list[Opportunity]) -> list[Opportunity]:
+    opps.sort(key=lambda o: (-o.profit, -o.spot_rate, o.pools, o.base_mint))
+    return opps
+
+
+def _insort(lst: list[int], x: int) -> None:
+    from bisect import insort
+
+    insort(lst, x)
