@@ -1,0 +1,135 @@
+"""Deterministic synthetic markets for tests, benchmarks and the in-process demo.
+
+A market is a list of pool specs over tokens with hidden prices: reserves are consistent
+with the prices times a little noise (so, with fees, there is usually no arbitrage), a
+few base tokens are hubs that many pools touch, some pools are Whirlpools, and
+``dislocation`` injects mispriced pools. Ids are base58 strings of deterministic
+32-byte values, like real mints and pool addresses. No I/O; same seed, same market.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+Q64 = 1 << 64
+
+
+def b58(data: bytes) -> str:
+    """Base58 (Bitcoin alphabet) of ``data``; leading zero bytes become '1'."""
+    n = int.from_bytes(data, "big")
+    out = ""
+    while n:
+        n, r = divmod(n, 58)
+        out = _B58[r] + out
+    pad = len(data) - len(data.lstrip(b"\0"))
+    return "1" * pad + out
+
+
+def address(kind: str, i: int, seed: int = 0) -> str:
+    """A deterministic 32-byte address as base58."""
+    return b58(hashlib.sha256(f"arbscope:{kind}:{seed}:{i}".encode()).digest())
+
+
+@dataclass(slots=True)
+class PoolSpec:
+    """One pool of a synthetic market, in the graph's upsert arguments."""
+
+    pool_id: str
+    kind: str  # "cpmm" | "clmm"
+    mint_a: str
+    mint_b: str
+    reserve_a: int = 0
+    reserve_b: int = 0
+    fee_num: int = 25
+    fee_den: int = 10_000
+    sqrt_price_x64: int = 0
+    liquidity: int = 0
+    tick_current: int = 0
+    tick_spacing: int = 64
+    fee_rate: int = 3_000
+    ticks: list[tuple[int, int]] = field(default_factory=list)
+
+    def upsert(self, graph: Any, slot: int = 0) -> None:
+        """Insert this pool's state into a ``PoolGraph`` of either backend."""
+        if self.kind == "cpmm":
+            graph.upsert_cpmm(self.pool_id, self.mint_a, self.mint_b, self.reserve_a,
+                              self.reserve_b, self.fee_num, self.fee_den, slot)
+        else:
+            graph.upsert_clmm(self.pool_id, self.mint_a, self.mint_b, self.sqrt_price_x64,
+                              self.liquidity, self.tick_current, self.tick_spacing,
+                              self.fee_rate, self.ticks, slot)
+
+
+@dataclass(slots=True)
+class Market:
+    tokens: list[str]
+    bases: list[str]
+    prices: list[float]
+    pools: list[PoolSpec]
+
+    def graph(self, module: Any, max_hops: int = 4, index_bases: bool = True) -> Any:
+        """A ``PoolGraph`` of ``module`` (a backend) holding every pool."""
+        g = module.PoolGraph(base_mints=self.bases if index_bases else [], max_hops=max_hops)
+        for p in self.pools:
+            p.upsert(g)
+        return g
+
+
+def _tick_for_price(price: float, tick_spacing: int) -> int:
+    tick = int(math.floor(math.log(price) / math.log(1.0001)))
+    return max(-443_636 + tick_spacing, min(443_636 - tick_spacing, tick))
+
+
+def _clmm_pool(r: random.Random, pool_id: str, a: int, b: int, tokens: list[str],
+               price_ab: float) -> PoolSpec:
+    """A Whirlpool pricing b per a near ``price_ab`` with liquidity around the price."""
+    from . import python as twin  # exact tick math, no extension needed
+
+    ts = r.choice([1, 8, 64])
+    tick = _tick_for_price(price_ab, ts)
+    sqrt = twin.sqrt_price_from_tick(tick) + r.randint(0, 1000)
+    liq = r.randint(10**10, 10**13)
+    lo = (tick // ts - r.randint(2, 40)) * ts
+    hi = (tick // ts + r.randint(2, 40)) * ts
+    return PoolSpec(pool_id, "clmm", tokens[a], tokens[b], sqrt_price_x64=sqrt, liquidity=liq,
+                    tick_current=tick, tick_spacing=ts, fee_rate=r.choice([100, 500, 3000]),
+                    ticks=[(lo, liq), (hi, -liq)])
+
+
+def market(seed: int, tokens: int, pools: int, bases: int = 1, hub_share: float = 0.3,
+           clmm_share: float = 0.0, dislocation: float = 0.0, dislocated_share: float = 0.05,
+           noise: float = 0.001) -> Market:
+    """A deterministic market of ``pools`` pools over ``tokens`` tokens.
+
+    ``hub_share`` of the pools have a base token on one side; ``clmm_share`` are
+    Whirlpools; ``dislocated_share`` of the pools are mispriced by ``dislocation``.
+    """
+    r = random.Random(seed)
+    names = [address("mint", i, seed) for i in range(tokens)]
+    prices = [math.exp(r.uniform(-2.0, 2.0)) for _ in range(tokens)]
+    specs = []
+    for k in range(pools):
+        if bases and r.random() < hub_share:
+            a = r.randrange(bases)
+            b = r.randrange(tokens - 1)
+            b = b + 1 if b >= a else b
+        else:
+            a, b = r.sample(range(tokens), 2)
+        mis = 1.0 + r.uniform(-noise, noise)
+        if dislocation and r.random() < dislocated_share:
+            mis *= 1.0 + dislocation * r.choice([-1.0, 1.0])
+        price_ab = prices[a] / prices[b] * mis  # b per a
+        pid = address("pool", k, seed)
+        if r.random() < clmm_share:
+            specs.append(_clmm_pool(r, pid, a, b, names, price_ab))
+        else:
+            ra = r.randint(10**9, 10**12)
+            rb = max(1, int(ra * price_ab))
+            fee = r.choice([(25, 10_000), (2_500, 1_000_000), (30, 10_000)])
+            specs.append(PoolSpec(pid, "cpmm", names[a], names[b], ra, rb, *fee))
+    return Market(names, names[:bases], prices, specs)

@@ -1,0 +1,225 @@
+"""Pool graph and cycles: networkx oracles, enumeration and index oracles, twins agree."""
+
+from __future__ import annotations
+
+import math
+import types
+
+import networkx as nx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine_rs import errors, load, synthetic
+from engine_rs.records import as_dict
+
+
+def _rust_or_skip() -> types.ModuleType:
+    try:
+        return load("rust")
+    except ImportError:
+        pytest.skip("Rust extension not built")
+
+
+def nx_graph(m: synthetic.Market, eng: types.ModuleType) -> nx.DiGraph:
+    """The market as networkx sees it: one edge per direction, the best pool's -ln(rate)."""
+    g = nx.DiGraph()
+    for p in m.pools:
+        if p.kind == "cpmm":
+            rates = (
+                eng.cpmm_spot_rate(p.reserve_a, p.reserve_b, p.fee_num, p.fee_den),
+                eng.cpmm_spot_rate(p.reserve_b, p.reserve_a, p.fee_num, p.fee_den),
+            )
+        else:
+            rates = (
+                eng.clmm_spot_rate(p.sqrt_price_x64, p.fee_rate, True),
+                eng.clmm_spot_rate(p.sqrt_price_x64, p.fee_rate, False),
+            )
+        for (u, v), rate in zip(((p.mint_a, p.mint_b), (p.mint_b, p.mint_a)), rates):
+            w = -math.log(rate)
+            if not g.has_edge(u, v) or g[u][v]["weight"] > w:
+                g.add_edge(u, v, weight=w)
+    return g
+
+
+def check_cycle(c: object, m: synthetic.Market) -> None:
+    pools = {p.pool_id: p for p in m.pools}
+    tokens, ids = c.tokens, c.pools  # type: ignore[attr-defined]
+    assert tokens[0] == tokens[-1] and len(ids) == len(tokens) - 1
+    for t0, t1, pid in zip(tokens, tokens[1:], ids):
+        assert {t0, t1} == {pools[pid].mint_a, pools[pid].mint_b}
+    assert c.rate_product > 1.0  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_negative_cycle_iff_networkx(eng: types.ModuleType, seed: int) -> None:
+    disloc = [0.0, 0.003, 0.01, 0.05][seed % 4]
+    m = synthetic.market(seed, tokens=12 + seed % 7, pools=30 + seed, bases=1,
+                         clmm_share=0.2 if seed % 3 == 0 else 0.0, dislocation=disloc)
+    g = m.graph(eng, index_bases=False)
+    found = g.find_negative_cycle()
+    # networkx.find_negative_cycle has bug #5916; negative_edge_cycle is the oracle
+    assert (found is not None) == nx.negative_edge_cycle(nx_graph(m, eng)), seed
+    if found is not None:
+        check_cycle(found, m)
+
+
+def test_empty_graph_and_unknowns(eng: types.ModuleType) -> None:
+    g = eng.PoolGraph()
+    assert g.find_negative_cycle() is None
+    assert len(g) == 0 and g.tokens() == [] and g.pools() == []
+    with pytest.raises(errors.UnknownPoolError):
+        g.remove_pool("Pool1111")
+    with pytest.raises(errors.UnknownPoolError):
+        g.cycles_touching("Pool1111")
+    with pytest.raises(errors.UnknownTokenError):
+        g.cycles("So11111111111111111111111111111111111111112")
+
+
+def brute_cycles(m: synthetic.Market, base: str, max_hops: int) -> set[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Every simple cycle through ``base`` by brute force over pool sequences."""
+    out = set()
+    edges = [(p.mint_a, p.mint_b, p.pool_id) for p in m.pools] + [(p.mint_b, p.mint_a, p.pool_id) for p in m.pools]
+
+    def walk(path_t: list[str], path_p: list[str]) -> None:
+        for u, v, pid in edges:
+            if u != path_t[-1]:
+                continue
+            if v == base and len(path_p) >= 1:
+                if len(path_p) == 1 and path_p[0] == pid:
+                    continue
+                out.add((tuple([*path_t, v]), tuple([*path_p, pid])))
+            elif v not in path_t and len(path_p) + 2 <= max_hops:
+                walk([*path_t, v], [*path_p, pid])
+
+    walk([base], [])
+    return out
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_cycles_equal_brute_force(eng: types.ModuleType, seed: int) -> None:
+    m = synthetic.market(seed, tokens=6, pools=14, bases=1, clmm_share=0.3, dislocation=0.02)
+    g = m.graph(eng)
+    for hops in (2, 3, 4):
+        got = {(tuple(o.tokens), tuple(o.pools)) for o in g.cycles(m.bases[0], max_hops=hops)}
+        assert got == brute_cycles(m, m.bases[0], hops)
+
+
+def test_cycles_are_sized_and_sorted(eng: types.ModuleType) -> None:
+    m = synthetic.market(3, tokens=10, pools=40, bases=1, dislocation=0.03, dislocated_share=0.2)
+    opps = m.graph(eng).cycles(m.bases[0])
+    assert any(o.profit > 0 for o in opps)
+    keys = [(-o.profit, -o.spot_rate, o.pools) for o in opps]
+    assert keys == sorted(keys)
+    for o in opps:
+        assert o.hops == len(o.pools) == len(o.kinds) == len(o.tokens) - 1
+        assert o.profit == o.amount_out - o.amount_in
+        if o.amount_in:
+            assert o.spot_rate > 1.0 and o.profit > 0 and o.hop_amounts[0] == o.amount_in
+            assert o.hop_amounts[-1] == o.amount_out
+        else:
+            assert o.hop_amounts == [0] * (o.hops + 1)
+
+
+def keyset(opps: list[object]) -> set[tuple[str, tuple[str, ...]]]:
+    return {(o.base_mint, tuple(o.pools)) for o in opps}  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_index_tracks_upserts_and_removes(eng: types.ModuleType, seed: int) -> None:
+    m = synthetic.market(seed, tokens=9, pools=30, bases=2, clmm_share=0.2, dislocation=0.01)
+    g = eng.PoolGraph(base_mints=[m.bases[0]], max_hops=4)
+    for p in m.pools[:20]:
+        p.upsert(g)
+    g.add_base_mint(m.bases[1])
+    for p in m.pools[20:]:
+        p.upsert(g)
+    for pid in g.pools()[::4]:
+        g.remove_pool(pid)
+
+    def expected(pid: str) -> set[tuple[str, tuple[str, ...]]]:
+        want: set[tuple[str, tuple[str, ...]]] = set()
+        for base in m.bases:
+            if base in g.tokens():
+                want |= {k for k in keyset(g.cycles(base)) if pid in k[1]}
+        return want
+
+    for pid in g.pools():
+        assert keyset(g.cycles_touching(pid)) == expected(pid), pid
+
+
+def test_persistence_counts_consecutive_profitable_updates(eng: types.ModuleType) -> None:
+    base, usdc = synthetic.address("mint", 0), synthetic.address("mint", 1)
+    p1, p2 = synthetic.address("pool", 1), synthetic.address("pool", 2)
+    g = eng.PoolGraph(base_mints=[base], max_hops=2)
+    g.upsert_cpmm(p1, base, usdc, 10**12, 150 * 10**12, 25, 10_000, slot=1)
+    g.upsert_cpmm(p2, base, usdc, 10**12, 153 * 10**12, 25, 10_000, slot=2)
+    seen = [max(o.persistence for o in g.cycles_touching(p1)) for _ in range(3)]
+    assert seen == [1, 2, 3]
+    g.upsert_cpmm(p2, base, usdc, 10**12, 150 * 10**12, 25, 10_000, slot=3)  # arb gone
+    assert max(o.persistence for o in g.cycles_touching(p1)) == 0
+    g.set_slot(10)
+    assert all(o.staleness_slots == 10 - 1 for o in g.cycles(base))
+
+
+@pytest.mark.parametrize(
+    ("args", "exc"),
+    [
+        (("P1", "Aa", "Bb", 0, 5, 25, 10_000), errors.InvalidInputError),
+        (("P1", "Aa", "Aa", 5, 5, 25, 10_000), errors.InvalidInputError),
+        (("P1", "Aa", "Bb", 5, 5, 10_000, 10_000), errors.InvalidInputError),
+        (("P1", "Aa", "Bb", 5, 5, 0, 0), errors.InvalidInputError),
+        (("P-1", "Aa", "Bb", 5, 5, 25, 10_000), errors.InvalidInputError),
+        (("P1", "Aa", "0x", 5, 5, 25, 10_000), errors.InvalidInputError),
+        (("P1", "Aa", "Bb", 1 << 64, 5, 25, 10_000), errors.MathOverflowError),
+    ],
+)
+def test_bad_upserts_leave_the_graph_unchanged(eng: types.ModuleType, args: tuple[object, ...], exc: type[Exception]) -> None:
+    g = eng.PoolGraph()
+    g.upsert_cpmm("P2", "Aa", "Bb", 10, 10, 25, 10_000)
+    with pytest.raises(exc):
+        g.upsert_cpmm(*args)
+    assert g.pools() == ["P2"] and g.tokens() == ["Aa", "Bb"]
+
+
+def test_bad_clmm_and_hops(eng: types.ModuleType) -> None:
+    g = eng.PoolGraph()
+    with pytest.raises(errors.InvalidTickError):
+        g.upsert_clmm("P1", "Aa", "Bb", 1, 10, 0, 64, 3000, [])  # price below the minimum
+    with pytest.raises(errors.InvalidTickError):
+        g.upsert_clmm("P1", "Aa", "Bb", 1 << 64, 10, 0, 64, 3000, [(3, 5)])  # not a multiple
+    with pytest.raises(TypeError):
+        g.upsert_clmm("P1", "Aa", "Bb", 1 << 64, 10, 0, 64, 3000, [(float("nan"), 5)])
+    assert len(g) == 0
+    with pytest.raises(errors.InvalidInputError):
+        eng.PoolGraph(max_hops=6)
+    g.upsert_cpmm("P2", "Aa", "Bb", 10, 10, 25, 10_000)
+    with pytest.raises(errors.InvalidInputError):
+        g.cycles("Aa", max_hops=1)
+
+
+def test_changing_mints_moves_the_pool(eng: types.ModuleType) -> None:
+    g = eng.PoolGraph(base_mints=["Aa"], max_hops=3)
+    g.upsert_cpmm("P1", "Aa", "Bb", 10**9, 10**9, 25, 10_000)
+    g.upsert_cpmm("P2", "Aa", "Bb", 10**9, 10**9, 25, 10_000)
+    assert len(g.cycles_touching("P1")) == 2
+    g.upsert_cpmm("P2", "Aa", "Cc", 10**9, 10**9, 25, 10_000)
+    assert g.cycles_touching("P1") == [] and g.tokens() == ["Aa", "Bb", "Cc"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.integers(4, 10), st.integers(6, 30), st.floats(0, 0.05), st.floats(0, 0.5))
+def test_twins_agree(seed: int, tokens: int, pools: int, disloc: float, clmm: float) -> None:
+    rs, py = _rust_or_skip(), load("python")
+    m = synthetic.market(seed, tokens, pools, bases=2, clmm_share=clmm, dislocation=disloc, dislocated_share=0.3)
+    gr, gp = m.graph(rs), m.graph(py)
+    cr, cp = gr.find_negative_cycle(), gp.find_negative_cycle()
+    assert (cr is None) == (cp is None)
+    if cr is not None:
+        assert as_dict(cr) == as_dict(cp)
+    for base in m.bases:
+        if base in gp.tokens():
+            assert [as_dict(o) for o in gr.cycles(base)] == [as_dict(o) for o in gp.cycles(base)]
+    for pid in gp.pools()[:6]:
+        assert [as_dict(o) for o in gr.cycles_touching(pid)] == [as_dict(o) for o in gp.cycles_touching(pid)]
+    assert gr.tokens() == gp.tokens() and gr.pools() == gp.pools() and len(gr) == len(gp)
