@@ -1,3 +1,5 @@
+"""`python -m arbscope`."""
+
 from arbscope.cli import main
 
 raise SystemExit(main())

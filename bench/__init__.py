@@ -1,0 +1,1 @@
+"""`python -m bench`: the Rust vs Python vs peer table (see engine_rs.kernels)."""
