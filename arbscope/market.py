@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import random
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import engine_rs
 from engine_rs import synthetic
@@ -29,27 +31,42 @@ class Snapshot:
 class SimMarket:
     """A deterministic market (``seed``) that moves ``updates_per_tick`` pools per tick."""
 
-    def __init__(self, seed: int = 7, tokens: int = 40, pools: int = 160,
-                 updates_per_tick: int = 10) -> None:
+    def __init__(
+        self, seed: int = 7, tokens: int = 40, pools: int = 160, updates_per_tick: int = 10
+    ) -> None:
         self.rng = random.Random(seed)
         self.seed = seed
-        self.market = synthetic.market(seed, tokens, pools, bases=2, clmm_share=0.15,
-                                       dislocation=0.004, dislocated_share=0.1)
+        self.market = synthetic.market(
+            seed, tokens, pools, bases=2, clmm_share=0.15, dislocation=0.004, dislocated_share=0.1
+        )
         self.eng = engine_rs.backend()
         try:
             other: types.ModuleType | None = engine_rs.load(
-                "python" if self.eng.BACKEND == "rust" else "rust")
+                "python" if self.eng.BACKEND == "rust" else "rust"
+            )
         except ImportError:
             other = None
         self.timer = KernelTimer(self.eng, other)
-        self.graph = self.market.graph(self.eng)
-        self.shadow = self.market.graph(other) if other is not None else None
+        # one graph per backend, fed the same updates, so the shadow sees the same state
+        self.graphs: dict[str, Any] = {self.eng.BACKEND: self.market.graph(self.eng)}
+        if other is not None:
+            self.graphs[other.BACKEND] = self.market.graph(other)
+        self.graph = self.graphs[self.eng.BACKEND]
         self.fees = FeeContext(cu_limit=300_000, cu_price_micro_lamports=5_000, tip_lamports=0)
         self.policy = ScorePolicy(min_profit=1, min_persistence=2, max_staleness_slots=150)
         self.updates_per_tick = updates_per_tick
         self.slot = 0
         self.best: dict[tuple[str, tuple[str, ...]], tuple[Opportunity, Score]] = {}
         self.snapshot = Snapshot()
+
+    def _touching(self, pool_id: str) -> Callable[[types.ModuleType], Any]:
+        return lambda m: self.graphs[m.BACKEND].cycles_touching(pool_id)
+
+    def _scorer(self, o: Opportunity) -> Callable[[types.ModuleType], Any]:
+        return lambda m: m.score(o, self.fees, self.policy)
+
+    def _neg_cycle(self, m: types.ModuleType) -> Any:
+        return self.graphs[m.BACKEND].find_negative_cycle()
 
     def tick(self) -> Snapshot:
         """Move some pools, re-evaluate the cycles they touch, score them."""
@@ -65,30 +82,28 @@ class SimMarket:
             else:
                 spec.sqrt_price_x64 = int(spec.sqrt_price_x64 * self.rng.uniform(0.999, 1.001))
             try:
-                spec.upsert(self.graph, self.slot)
-                if self.shadow is not None:
-                    spec.upsert(self.shadow, self.slot)
-                opps = self.timer.call(
-                    "cycles_touching",
-                    lambda _m, s=spec: self.graph.cycles_touching(s.pool_id),
-                    (lambda _m, s=spec: self.shadow.cycles_touching(s.pool_id))
-                    if self.shadow is not None else None,
-                )
+                for g in self.graphs.values():
+                    spec.upsert(g, self.slot)
+                opps = self.timer.call("cycles_touching", self._touching(spec.pool_id))
             except EngineError:
                 errors += 1
                 continue
             for o in opps:
-                sc = self.timer.call("score", lambda m, o=o: m.score(o, self.fees, self.policy),
-                                     lambda m, o=o: m.score(o, self.fees, self.policy))
+                sc = self.timer.call("score", self._scorer(o))
                 self.best[(o.base_mint, tuple(o.pools))] = (o, sc)
-        self.timer.call("find_negative_cycle", lambda _m: self.graph.find_negative_cycle(),
-                        (lambda _m: self.shadow.find_negative_cycle())
-                        if self.shadow is not None else None)
-        self.timer.call("cpmm_amount_out",
-                        lambda m: m.cpmm_amount_out(10**6, 10**12, 10**12, 25, 10_000),
-                        lambda m: m.cpmm_amount_out(10**6, 10**12, 10**12, 25, 10_000))
-        live = sorted((v for v in self.best.values() if v[0].profit > 0),
-                      key=lambda v: -v[1].net_profit)[:50]
-        self.snapshot = Snapshot(live, self.snapshot.updates + self.updates_per_tick,
-                                 self.snapshot.errors + errors, self.slot)
+        self.timer.call("find_negative_cycle", self._neg_cycle)
+        self.timer.call("cpmm_amount_out", _quote)
+        live = sorted(
+            (v for v in self.best.values() if v[0].profit > 0), key=lambda v: -v[1].net_profit
+        )[:50]
+        self.snapshot = Snapshot(
+            live,
+            self.snapshot.updates + self.updates_per_tick,
+            self.snapshot.errors + errors,
+            self.slot,
+        )
         return self.snapshot
+
+
+def _quote(m: types.ModuleType) -> Any:
+    return m.cpmm_amount_out(10**6, 10**12, 10**12, 25, 10_000)

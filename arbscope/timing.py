@@ -48,23 +48,30 @@ class KernelStats:
 class KernelTimer:
     """Times kernel calls on the active backend and shadows some on the other."""
 
-    def __init__(self, active: types.ModuleType, other: types.ModuleType | None,
-                 shadow_every: int = 20) -> None:
+    def __init__(
+        self, active: types.ModuleType, other: types.ModuleType | None, shadow_every: int = 20
+    ) -> None:
         self.active, self.other, self.shadow_every = active, other, shadow_every
         self.stats: dict[str, KernelStats] = defaultdict(KernelStats)
         self.mismatch_inputs: deque[tuple[str, Any]] = deque(maxlen=50)
         self._calls: dict[str, int] = defaultdict(int)
 
-    def call(self, name: str, fn: Callable[[types.ModuleType], Any],
-             shadow: Callable[[types.ModuleType], Any] | None = None) -> Any:
-        """``fn(backend)`` on the active backend, timed; ``shadow(other)`` sometimes."""
+    def call(
+        self,
+        name: str,
+        fn: Callable[[types.ModuleType], Any],
+    ) -> Any:
+        """``fn(backend)`` on the active backend, timed; on the other backend for one
+        call in ``shadow_every``, timed and compared (``fn`` must not hold state of one
+        backend: it receives the backend module to use)."""
+        shadow = fn
         st = self.stats[name]
         t0 = time.perf_counter_ns()
         result = fn(self.active)
         st.samples[self.active.BACKEND].append(time.perf_counter_ns() - t0)
         self._calls[name] += 1
         n = self._calls[name]
-        if self.other is not None and shadow is not None and n % self.shadow_every == 1:
+        if self.other is not None and n % self.shadow_every == 1:
             t0 = time.perf_counter_ns()
             try:
                 other = shadow(self.other)

@@ -44,13 +44,24 @@ def main() -> int:
     args = ap.parse_args()
     budget = 0.3 if args.quick else 1.0
     rs, py = engine_rs.load("rust"), engine_rs.load("python")
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, engine build {rs.BUILD_PROFILE}")
+    print(
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, engine build {rs.BUILD_PROFILE}"
+    )
     floor = rs._engine._call_floor
-    print(f"# call floor (5-int fastcall, no kernel): "
-          f"{fmt(median_s(lambda: floor(1_000_000, 5_000_000_000, 7_000_000_000, 25, 10_000), budget))}")
-    head = ("kernel", "size", "Rust", "Python", "py/rust", "rustworkx", "rwx/rust",
-            "networkx", "nx/rust")
+    floor_s = median_s(lambda: floor(1_000_000, 5_000_000_000, 7_000_000_000, 25, 10_000), budget)
+    print(f"# call floor (5-int fastcall, no kernel): {fmt(floor_s)}")
+    head = (
+        "kernel",
+        "size",
+        "Rust",
+        "Python",
+        "py/rust",
+        "rustworkx",
+        "rwx/rust",
+        "networkx",
+        "nx/rust",
+    )
     rows = []
     for k in KERNELS:
         if args.kernel and k.name != args.kernel:
@@ -62,19 +73,32 @@ def main() -> int:
             mk = k.peers.get(lib)
             call = mk() if mk else None
             peers[lib] = median_s(call, budget) if call else None
-        rows.append({"kernel": k.name, "size": k.size, "rust_s": r, "python_s": p,
-                     "rustworkx_s": peers["rustworkx"], "networkx_s": peers["networkx"]})
+        rows.append(
+            {
+                "kernel": k.name,
+                "size": k.size,
+                "rust_s": r,
+                "python_s": p,
+                "rustworkx_s": peers["rustworkx"],
+                "networkx_s": peers["networkx"],
+            }
+        )
     table = [head]
     for row in rows:
         r = row["rust_s"]
-        table.append((
-            row["kernel"], row["size"], fmt(r), fmt(row["python_s"]),
-            f"{row['python_s'] / r:.0f}×",
-            fmt(row["rustworkx_s"]),
-            f"{row['rustworkx_s'] / r:.1f}×" if row["rustworkx_s"] else "—",
-            fmt(row["networkx_s"]),
-            f"{row['networkx_s'] / r:.0f}×" if row["networkx_s"] else "—",
-        ))
+        table.append(
+            (
+                row["kernel"],
+                row["size"],
+                fmt(r),
+                fmt(row["python_s"]),
+                f"{row['python_s'] / r:.0f}×",
+                fmt(row["rustworkx_s"]),
+                f"{row['rustworkx_s'] / r:.1f}×" if row["rustworkx_s"] else "—",
+                fmt(row["networkx_s"]),
+                f"{row['networkx_s'] / r:.0f}×" if row["networkx_s"] else "—",
+            )
+        )
     widths = [max(len(str(r[i])) for r in table) for i in range(len(head))]
     for i, r in enumerate(table):
         print("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |")

@@ -18,7 +18,7 @@ class InvalidInputError(EngineError, ValueError):
 
 
 class MathOverflowError(EngineError, OverflowError):
-    """An integer does not fit the on-chain type (u64 amounts, u128 prices) or a result would overflow."""
+    """An integer does not fit its on-chain type (u64 amounts, u128 prices), or a result would."""
 
 
 class InsufficientLiquidityError(EngineError, ValueError):

@@ -12,7 +12,6 @@ from ._engine import *  # noqa: F403
 from .records import FeeContext, ScorePolicy
 
 BACKEND = "rust"
-BUILD_PROFILE: str = _engine.BUILD_PROFILE
 
 # Inputs are shared dataclasses; every other public name must come from the extension.
 _SHARED = {"BACKEND", "FeeContext", "ScorePolicy"}

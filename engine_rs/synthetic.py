@@ -57,12 +57,29 @@ class PoolSpec:
     def upsert(self, graph: Any, slot: int = 0) -> None:
         """Insert this pool's state into a ``PoolGraph`` of either backend."""
         if self.kind == "cpmm":
-            graph.upsert_cpmm(self.pool_id, self.mint_a, self.mint_b, self.reserve_a,
-                              self.reserve_b, self.fee_num, self.fee_den, slot)
+            graph.upsert_cpmm(
+                self.pool_id,
+                self.mint_a,
+                self.mint_b,
+                self.reserve_a,
+                self.reserve_b,
+                self.fee_num,
+                self.fee_den,
+                slot,
+            )
         else:
-            graph.upsert_clmm(self.pool_id, self.mint_a, self.mint_b, self.sqrt_price_x64,
-                              self.liquidity, self.tick_current, self.tick_spacing,
-                              self.fee_rate, self.ticks, slot)
+            graph.upsert_clmm(
+                self.pool_id,
+                self.mint_a,
+                self.mint_b,
+                self.sqrt_price_x64,
+                self.liquidity,
+                self.tick_current,
+                self.tick_spacing,
+                self.fee_rate,
+                self.ticks,
+                slot,
+            )
 
 
 @dataclass(slots=True)
@@ -81,12 +98,13 @@ class Market:
 
 
 def _tick_for_price(price: float, tick_spacing: int) -> int:
-    tick = int(math.floor(math.log(price) / math.log(1.0001)))
+    tick = math.floor(math.log(price) / math.log(1.0001))
     return max(-443_636 + tick_spacing, min(443_636 - tick_spacing, tick))
 
 
-def _clmm_pool(r: random.Random, pool_id: str, a: int, b: int, tokens: list[str],
-               price_ab: float) -> PoolSpec:
+def _clmm_pool(
+    r: random.Random, pool_id: str, a: int, b: int, tokens: list[str], price_ab: float
+) -> PoolSpec:
     """A Whirlpool pricing b per a near ``price_ab`` with liquidity around the price."""
     from . import python as twin  # exact tick math, no extension needed
 
@@ -96,14 +114,31 @@ def _clmm_pool(r: random.Random, pool_id: str, a: int, b: int, tokens: list[str]
     liq = r.randint(10**10, 10**13)
     lo = (tick // ts - r.randint(2, 40)) * ts
     hi = (tick // ts + r.randint(2, 40)) * ts
-    return PoolSpec(pool_id, "clmm", tokens[a], tokens[b], sqrt_price_x64=sqrt, liquidity=liq,
-                    tick_current=tick, tick_spacing=ts, fee_rate=r.choice([100, 500, 3000]),
-                    ticks=[(lo, liq), (hi, -liq)])
+    return PoolSpec(
+        pool_id,
+        "clmm",
+        tokens[a],
+        tokens[b],
+        sqrt_price_x64=sqrt,
+        liquidity=liq,
+        tick_current=tick,
+        tick_spacing=ts,
+        fee_rate=r.choice([100, 500, 3000]),
+        ticks=[(lo, liq), (hi, -liq)],
+    )
 
 
-def market(seed: int, tokens: int, pools: int, bases: int = 1, hub_share: float = 0.3,
-           clmm_share: float = 0.0, dislocation: float = 0.0, dislocated_share: float = 0.05,
-           noise: float = 0.001) -> Market:
+def market(
+    seed: int,
+    tokens: int,
+    pools: int,
+    bases: int = 1,
+    hub_share: float = 0.3,
+    clmm_share: float = 0.0,
+    dislocation: float = 0.0,
+    dislocated_share: float = 0.05,
+    noise: float = 0.001,
+) -> Market:
     """A deterministic market of ``pools`` pools over ``tokens`` tokens.
 
     ``hub_share`` of the pools have a base token on one side; ``clmm_share`` are

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import App
 from textual.theme import Theme
 
@@ -22,7 +24,7 @@ ARBSCOPE_DARK = Theme(
 THEMES = (ARBSCOPE_DARK,)
 
 
-def register_themes(app: App[object]) -> None:
+def register_themes(app: App[Any]) -> None:
     """Register arbscope's themes on ``app`` and select the default one."""
     for theme in THEMES:
         app.register_theme(theme)

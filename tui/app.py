@@ -6,6 +6,8 @@ The full dashboard (feeds, fees, portfolio, replay) comes in later issues.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Static
@@ -25,7 +27,7 @@ class ArbscopeApp(App[None]):
 
     CSS_PATH = "../themes/arbscope.tcss"
     TITLE = "arbscope"
-    BINDINGS = [("q", "quit", "Quit"), ("space", "toggle_pause", "Pause")]
+    BINDINGS: ClassVar = [("q", "quit", "Quit"), ("space", "toggle_pause", "Pause")]
 
     def __init__(self, seed: int = 7) -> None:
         super().__init__()
@@ -47,8 +49,9 @@ class ArbscopeApp(App[None]):
         cycles.add_columns("path", "hops", "size in", "gross", "net", "bps", "persist", "go / why")
         timings = self.query_one("#timings", DataTable)
         timings.border_title = "Rust vs Python (µs)"
-        timings.add_columns("kernel", "active p50", "active p99", "other p50", "speedup",
-                            "mismatches")
+        timings.add_columns(
+            "kernel", "active p50", "active p99", "other p50", "speedup", "mismatches"
+        )
         self.set_interval(FRAME_S / 2, self._tick)
         self.set_interval(FRAME_S, self._redraw)
         self._tick()
@@ -81,8 +84,16 @@ class ArbscopeApp(App[None]):
             key = "|".join(o.pools) + o.base_mint
             path = "→".join(t[:4] for t in o.tokens)
             why = "GO" if s.go else ", ".join(s.reasons)
-            want[key] = (path, str(o.hops), f"{o.amount_in:,}", f"{o.profit:,}",
-                         f"{s.net_profit:,}", f"{s.net_profit_bps:.1f}", str(o.persistence), why)
+            want[key] = (
+                path,
+                str(o.hops),
+                f"{o.amount_in:,}",
+                f"{o.profit:,}",
+                f"{s.net_profit:,}",
+                f"{s.net_profit_bps:.1f}",
+                str(o.persistence),
+                why,
+            )
         existing = {str(k.value) for k in cycles.rows}
         for key in existing - want.keys():
             cycles.remove_row(key)
@@ -92,17 +103,16 @@ class ArbscopeApp(App[None]):
                     cycles.update_cell(key, col, value)
             else:
                 cycles.add_row(*row, key=key)
-        cycles.sort(cycles.ordered_columns[4].key,
-                    key=lambda v: -int(str(v).replace(",", "")))
+        cycles.sort(cycles.ordered_columns[4].key, key=lambda v: -int(str(v).replace(",", "")))
         timings = self.query_one("#timings", DataTable)
         active = m.eng.BACKEND
         for name, st in sorted(m.timer.stats.items()):
             p50, p99 = st.percentile(active, 0.5), st.percentile(active, 0.99)
             o50 = st.percentile(other, 0.5)
             speed = f"{o50 / p50:,.0f}×" if (p50 and o50) else "—"
-            row = (name, _us(p50), _us(p99), _us(o50), speed, str(st.mismatches))
+            trow = (name, _us(p50), _us(p99), _us(o50), speed, str(st.mismatches))
             if name in {str(k.value) for k in timings.rows}:
-                for col, value in zip(timings.columns, row):
+                for col, value in zip(timings.columns, trow):
                     timings.update_cell(name, col, value)
             else:
-                timings.add_row(*row, key=name)
+                timings.add_row(*trow, key=name)

@@ -192,8 +192,16 @@ class PoolGraph:
                 spot_rate_unchecked(reserve_b, reserve_a, fee_num, fee_den),
             )
         )
-        self._upsert(pool_id, mint_a, mint_b, "cpmm", (reserve_a, reserve_b, fee_num, fee_den),
-                     None, slot, rates)
+        self._upsert(
+            pool_id,
+            mint_a,
+            mint_b,
+            "cpmm",
+            (reserve_a, reserve_b, fee_num, fee_den),
+            None,
+            slot,
+            rates,
+        )
 
     def upsert_clmm(
         self,
@@ -429,8 +437,9 @@ class PoolGraph:
                 found.append(edges)
         return found
 
-    def _simple_paths(self, start: int, goal: int, budget: int, avoid: set[int],
-                      forward: bool) -> list[list[int]]:
+    def _simple_paths(
+        self, start: int, goal: int, budget: int, avoid: set[int], forward: bool
+    ) -> list[list[int]]:
         """Simple paths with 1..budget edges between ``start`` and ``goal`` avoiding
         ``avoid``. Forward: start -> goal over out-edges; backward: goal -> start, found by
         walking in-edges from ``start`` and returned in forward edge order."""
@@ -442,7 +451,7 @@ class PoolGraph:
         def dfs(x: int) -> None:
             if len(path) >= budget:
                 return
-            for e in (self._out[x] if forward else self._in[x]):
+            for e in self._out[x] if forward else self._in[x]:
                 _, frm, to = self._edge(e)
                 y = to if forward else frm
                 if y == goal:

@@ -54,8 +54,14 @@ def check_cycle(c: object, m: synthetic.Market) -> None:
 @pytest.mark.parametrize("seed", range(40))
 def test_negative_cycle_iff_networkx(eng: types.ModuleType, seed: int) -> None:
     disloc = [0.0, 0.003, 0.01, 0.05][seed % 4]
-    m = synthetic.market(seed, tokens=12 + seed % 7, pools=30 + seed, bases=1,
-                         clmm_share=0.2 if seed % 3 == 0 else 0.0, dislocation=disloc)
+    m = synthetic.market(
+        seed,
+        tokens=12 + seed % 7,
+        pools=30 + seed,
+        bases=1,
+        clmm_share=0.2 if seed % 3 == 0 else 0.0,
+        dislocation=disloc,
+    )
     g = m.graph(eng, index_bases=False)
     found = g.find_negative_cycle()
     # networkx.find_negative_cycle has bug #5916; negative_edge_cycle is the oracle
@@ -76,10 +82,14 @@ def test_empty_graph_and_unknowns(eng: types.ModuleType) -> None:
         g.cycles("So11111111111111111111111111111111111111112")
 
 
-def brute_cycles(m: synthetic.Market, base: str, max_hops: int) -> set[tuple[tuple[str, ...], tuple[str, ...]]]:
+def brute_cycles(
+    m: synthetic.Market, base: str, max_hops: int
+) -> set[tuple[tuple[str, ...], tuple[str, ...]]]:
     """Every simple cycle through ``base`` by brute force over pool sequences."""
     out = set()
-    edges = [(p.mint_a, p.mint_b, p.pool_id) for p in m.pools] + [(p.mint_b, p.mint_a, p.pool_id) for p in m.pools]
+    edges = [(p.mint_a, p.mint_b, p.pool_id) for p in m.pools] + [
+        (p.mint_b, p.mint_a, p.pool_id) for p in m.pools
+    ]
 
     def walk(path_t: list[str], path_p: list[str]) -> None:
         for u, v, pid in edges:
@@ -174,7 +184,9 @@ def test_persistence_counts_consecutive_profitable_updates(eng: types.ModuleType
         (("P1", "Aa", "Bb", 1 << 64, 5, 25, 10_000), errors.MathOverflowError),
     ],
 )
-def test_bad_upserts_leave_the_graph_unchanged(eng: types.ModuleType, args: tuple[object, ...], exc: type[Exception]) -> None:
+def test_bad_upserts_leave_the_graph_unchanged(
+    eng: types.ModuleType, args: tuple[object, ...], exc: type[Exception]
+) -> None:
     g = eng.PoolGraph()
     g.upsert_cpmm("P2", "Aa", "Bb", 10, 10, 25, 10_000)
     with pytest.raises(exc):
@@ -208,10 +220,18 @@ def test_changing_mints_moves_the_pool(eng: types.ModuleType) -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(0, 10_000), st.integers(4, 10), st.integers(6, 30), st.floats(0, 0.05), st.floats(0, 0.5))
+@given(
+    st.integers(0, 10_000),
+    st.integers(4, 10),
+    st.integers(6, 30),
+    st.floats(0, 0.05),
+    st.floats(0, 0.5),
+)
 def test_twins_agree(seed: int, tokens: int, pools: int, disloc: float, clmm: float) -> None:
     rs, py = _rust_or_skip(), load("python")
-    m = synthetic.market(seed, tokens, pools, bases=2, clmm_share=clmm, dislocation=disloc, dislocated_share=0.3)
+    m = synthetic.market(
+        seed, tokens, pools, bases=2, clmm_share=clmm, dislocation=disloc, dislocated_share=0.3
+    )
     gr, gp = m.graph(rs), m.graph(py)
     cr, cp = gr.find_negative_cycle(), gp.find_negative_cycle()
     assert (cr is None) == (cp is None)
@@ -221,5 +241,7 @@ def test_twins_agree(seed: int, tokens: int, pools: int, disloc: float, clmm: fl
         if base in gp.tokens():
             assert [as_dict(o) for o in gr.cycles(base)] == [as_dict(o) for o in gp.cycles(base)]
     for pid in gp.pools()[:6]:
-        assert [as_dict(o) for o in gr.cycles_touching(pid)] == [as_dict(o) for o in gp.cycles_touching(pid)]
+        assert [as_dict(o) for o in gr.cycles_touching(pid)] == [
+            as_dict(o) for o in gp.cycles_touching(pid)
+        ]
     assert gr.tokens() == gp.tokens() and gr.pools() == gp.pools() and len(gr) == len(gp)

@@ -9,7 +9,7 @@ use crate::error::{EngineError, Result};
 
 fn ceil_div(a: u128, b: u128) -> u128 {
     // b > 0 is checked by every caller.
-    a / b + u128::from(a % b != 0)
+    a / b + u128::from(!a.is_multiple_of(b))
 }
 
 /// `a / b` for a u128 numerator, using the 64-bit divide when both fit (the common case

@@ -137,7 +137,8 @@ fn better(candidate: Option<i128>, best: Option<i128>) -> bool {
 /// no input makes a profit (including every cycle whose spot rate product is <= 1).
 pub fn optimal_input(legs: &[Leg]) -> Sized {
     let hops = legs.len();
-    if hops == 0 || !(spot_rate(legs) > 1.0) {
+    let spot = spot_rate(legs);
+    if hops == 0 || spot.is_nan() || spot <= 1.0 {
         return Sized::zero(hops);
     }
     let all_cpmm = legs.iter().all(|l| matches!(l, Leg::Cpmm { .. }));

@@ -114,7 +114,7 @@ fn u256_to_f64(x: &U256) -> f64 {
 #[inline]
 pub fn div_small_quotient(n: &U256, d: &U256) -> Option<(u64, bool)> {
     let estimate = u256_to_f64(n) / u256_to_f64(d);
-    if !(estimate < SMALL_QUOTIENT) || d.is_zero() {
+    if estimate.is_nan() || estimate >= SMALL_QUOTIENT || d.is_zero() {
         return None;
     }
     // the estimate's relative error is a few 2^-53: q is within 2 of it. n < 2^245

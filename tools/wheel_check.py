@@ -1,0 +1,73 @@
+"""Build the wheel and prove it is clean and installs on its own.
+
+Fails if the wheel holds Rust sources, Cargo files, build artefacts or caches, or lacks
+a package; then installs it with --no-deps into a fresh venv and imports the compiled
+engine from outside the repository.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIRED = [
+    "engine_rs/__init__.py",
+    "engine_rs/py.typed",
+    "engine_rs/_engine.pyi",
+    "engine_rs/python/__init__.py",
+    "arbscope/__init__.py",
+    "feeds/__init__.py",
+    "storage/__init__.py",
+    "tui/__init__.py",
+    "themes/__init__.py",
+    "themes/arbscope.tcss",
+]
+FORBIDDEN = (".rs", "Cargo.toml", "Cargo.lock", "/target/", "/crates/", "__pycache__", ".pyc")
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        dist = Path(tmp) / "dist"
+        subprocess.run(
+            [sys.executable, "-m", "maturin", "build", "--release", "-q", "--out", str(dist)],
+            cwd=ROOT,
+            check=True,
+        )
+        wheel = next(dist.glob("*.whl"))
+        names = zipfile.ZipFile(wheel).namelist()
+        bad = [n for n in names if any(f in "/" + n for f in FORBIDDEN)]
+        sos = [n for n in names if n.endswith((".so", ".pyd"))]
+        bad += [n for n in sos if not n.startswith("engine_rs/_engine")]
+        missing = [r for r in REQUIRED if r not in names]
+        print(f"{wheel.name}: {len(names)} files, extension {sos}")
+        if bad or missing or len(sos) != 1:
+            print(f"FAIL: forbidden {bad}, missing {missing}")
+            return 1
+        venv = Path(tmp) / "venv"
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        py = venv / "bin" / "python"
+        subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True)
+        probe = (
+            "import engine_rs, engine_rs._engine as e, engine_rs.python as p; "
+            "assert e.__file__.startswith(%r), e.__file__; "
+            "print(e.BUILD_PROFILE, e.cpmm_amount_out(10**6, 10**9, 10**9, 25, 10_000), "
+            "p.cpmm_amount_out(10**6, 10**9, 10**9, 25, 10_000))"
+        ) % str(venv)
+        out = subprocess.run(
+            [str(py), "-c", probe], cwd=tmp, check=True, capture_output=True, text=True
+        )
+        print("installed copy answers:", out.stdout.strip())
+        a, b, c = out.stdout.split()
+        if a != "release" or b != c:
+            print("FAIL: installed engine disagrees")
+            return 1
+    print("wheel OK")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
