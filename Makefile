@@ -56,7 +56,7 @@ wheel-check: $(STAMPS)/deps
 	$(PY) tools/wheel_check.py
 
 screenshots: engine
-	$(PY) -m tools.screenshots
+	$(PY) tools/screenshots.py
 
 clean:
 	rm -rf $(STAMPS) dist engine_rs/_engine.*.so

@@ -53,10 +53,10 @@ def main() -> int:
         subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True)
         probe = (
             "import engine_rs, engine_rs._engine as e, engine_rs.python as p; "
-            "assert e.__file__.startswith(%r), e.__file__; "
+            f"assert e.__file__.startswith({str(venv)!r}), e.__file__; "
             "print(e.BUILD_PROFILE, e.cpmm_amount_out(10**6, 10**9, 10**9, 25, 10_000), "
             "p.cpmm_amount_out(10**6, 10**9, 10**9, 25, 10_000))"
-        ) % str(venv)
+        )
         out = subprocess.run(
             [str(py), "-c", probe], cwd=tmp, check=True, capture_output=True, text=True
         )

@@ -1,0 +1,24 @@
+"""Regenerate the SVG screenshots in screenshots/ from seeded states (`make screenshots`)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from tui.app import ArbscopeApp
+
+OUT = Path(__file__).resolve().parent.parent / "screenshots"
+
+
+async def shoot() -> None:
+    OUT.mkdir(exist_ok=True)
+    app = ArbscopeApp(seed=7)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(2.0)
+        await pilot.press("space")  # freeze the frame
+        await pilot.pause(0.3)
+        app.save_screenshot(filename="first-screen.svg", path=str(OUT))
+
+
+if __name__ == "__main__":
+    asyncio.run(shoot())
