@@ -66,7 +66,9 @@ class Opportunity:
 
     ``hop_amounts[i]`` enters hop ``i``; ``hop_amounts[-1] == amount_out``. When no size
     makes money, ``amount_in == amount_out == profit == 0``. ``persistence`` counts the
-    consecutive evaluations (pool updates touching the cycle) in which it was profitable;
+    consecutive evaluations by ``cycles_touching`` (one per update of a pool on the cycle)
+    in which it was profitable (``cycles`` reports it without counting: 0 if not
+    profitable now, else at least 1);
     ``staleness_slots`` is the graph's slot minus ``oldest_slot`` of the pools used.
     """
 

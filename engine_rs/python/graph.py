@@ -19,8 +19,10 @@ new pool enumerates only the cycles through it; removing a pool drops its cycles
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import InvalidInputError, UnknownPoolError, UnknownTokenError
 from ..records import Cycle, Opportunity
@@ -99,6 +101,10 @@ class PoolGraph:
         self._free: list[int] = []
         self._to: list[int] = []  # edge id -> head token (the tail is _to[e ^ 1])
         self._w: list[float] = []  # edge id -> -ln(rate)
+        # the search loop's view: per token, [head, weight, edge] cells sorted by edge id
+        # (mutable cells shared with _cell, so a state-only upsert patches one float)
+        self._adj: list[list[list[Any]]] = []
+        self._cell: list[list[Any]] = []
         self._slot = 0
         self._base_names: list[str] = []
         self._cycles: dict[tuple[int, tuple[int, ...]], _IndexedCycle] = {}
@@ -145,6 +151,7 @@ class PoolGraph:
             self._token_pools.append(0)
             self._out.append([])
             self._in.append([])
+            self._adj.append([])
         return ix
 
     def _bases(self) -> list[int]:
@@ -255,6 +262,7 @@ class PoolGraph:
                 p.kind, p.clmm, p.slot, p.rate, p.weight = kind, clmm, slot, rates, weights
                 p.reserve_a, p.reserve_b, p.fee_num, p.fee_den = cpmm
                 self._w[2 * s], self._w[2 * s + 1] = weights
+                self._cell[2 * s][1], self._cell[2 * s + 1][1] = weights
                 return
             self.remove_pool(pool_id)  # new mints: a different edge pair
         a, b = self._token(mint_a), self._token(mint_b)
@@ -267,12 +275,17 @@ class PoolGraph:
             self._pools.append(pool)
             self._to.extend((0, 0))
             self._w.extend((0.0, 0.0))
+            self._cell.extend(([0, 0.0, 2 * s], [0, 0.0, 2 * s + 1]))
         self._to[2 * s], self._to[2 * s + 1] = b, a
         self._w[2 * s], self._w[2 * s + 1] = weights
         self._pool_ix[pool_id] = s
         for e, (u, v) in ((2 * s, (a, b)), (2 * s + 1, (b, a))):
             _insort(self._out[u], e)
             _insort(self._in[v], e)
+            cell = self._cell[e]
+            cell[0], cell[1] = v, self._w[e]
+            row = self._adj[u]
+            row.insert(bisect_left(row, e, key=lambda c: c[2]), cell)
         self._token_pools[a] += 1
         self._token_pools[b] += 1
         self._index_new_pool(s)
@@ -287,6 +300,7 @@ class PoolGraph:
         for e, (u, v) in ((2 * s, (p.a, p.b)), (2 * s + 1, (p.b, p.a))):
             self._out[u].remove(e)
             self._in[v].remove(e)
+            self._adj[u].remove(self._cell[e])
         self._token_pools[p.a] -= 1
         self._token_pools[p.b] -= 1
         for key in list(self._pool_cycles.get(s, ())):
@@ -316,8 +330,8 @@ class PoolGraph:
             return None
         dist = [0.0] * n
         pred = [-1] * n
-        out, to, weight = self._out, self._to, self._w
-        active = [u for u in range(n) if out[u]]
+        adj, to = self._adj, self._to
+        active = [u for u in range(n) if adj[u]]
         flag = [False] * n
         seen = [0] * n
         stamp = 0
@@ -325,9 +339,8 @@ class PoolGraph:
             changed: list[int] = []
             for u in active:
                 du = dist[u]
-                for e in out[u]:
-                    v = to[e]
-                    nd = du + weight[e]
+                for v, w, e in adj[u]:
+                    nd = du + w
                     if nd < dist[v] - _EPS:
                         dist[v] = nd
                         pred[v] = e
@@ -520,8 +533,12 @@ class PoolGraph:
         assert oldest is not None
         profit = sized.amount_out - sized.amount_in
         bps = profit * 10_000.0 / sized.amount_in if sized.amount_in else 0.0
-        if persistence is None:
+        if persistence is None:  # not indexed: seen once, now
             persistence = 1 if sized.amount_in > 0 else 0
+        elif sized.amount_in == 0:  # indexed, but not profitable in this state
+            persistence = 0
+        else:
+            persistence = max(persistence, 1)
         return Opportunity(
             base_mint=self._tokens[b],
             tokens=[self._tokens[t] for t in tokens],
@@ -543,8 +560,9 @@ class PoolGraph:
         """Every simple cycle of 2..max_hops hops through ``base_mint``, sized.
 
         Each direction is its own cycle; a 2-hop cycle uses two different pools of the
-        same pair. ``persistence`` is the index's counter for an indexed cycle (this call
-        does not change it), else 1 if profitable and 0 if not. Sorted by
+        same pair. ``persistence`` is 0 when the cycle is not profitable now; else
+        the index's counter for an indexed cycle (at least 1; this call does not change
+        it), or 1. Sorted by
         (-profit, -spot_rate, pools). UnknownTokenError for a base not in the graph.
         """
         _check_id(base_mint, "base_mint")

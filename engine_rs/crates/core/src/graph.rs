@@ -164,7 +164,14 @@ pub struct PoolGraph {
     free_cycles: Vec<u32>,
     cycle_by_key: HashMap<(u32, Vec<u32>), u32>,
     pool_cycles: Vec<Vec<u32>>,
-    // Bellman-Ford scratch, reused across calls
+    // Bellman-Ford scratch, reused across calls: a CSR copy of the adjacency (rebuilt
+    // when the topology changes; weights patched in place on state-only upserts)
+    csr_dirty: bool,
+    csr_start: Vec<u32>,
+    csr_to: Vec<u32>,
+    csr_w: Vec<f64>,
+    csr_edge: Vec<u32>,
+    edge_pos: Vec<u32>,
     dist: Vec<f64>,
     pred: Vec<u32>,
     flag: Vec<bool>,
@@ -348,6 +355,15 @@ impl PoolGraph {
                 }
                 self.weight[2 * su] = weights[0];
                 self.weight[2 * su + 1] = weights[1];
+                if !self.csr_dirty {
+                    for e in [2 * su, 2 * su + 1] {
+                        if let Some(&at) = self.edge_pos.get(e) {
+                            if let Some(w) = self.csr_w.get_mut(at as usize) {
+                                *w = self.weight[e];
+                            }
+                        }
+                    }
+                }
                 return;
             }
             // new mints: a different edge pair
@@ -388,6 +404,7 @@ impl PoolGraph {
         insert_sorted(&mut self.inc[a as usize], 2 * s + 1);
         self.token_pools[a as usize] += 1;
         self.token_pools[b as usize] += 1;
+        self.csr_dirty = true;
         self.index_new_pool(s);
     }
 
@@ -414,6 +431,7 @@ impl PoolGraph {
         }
         self.pools[su] = None;
         self.free.push(s);
+        self.csr_dirty = true;
         Ok(())
     }
 
@@ -442,10 +460,34 @@ impl PoolGraph {
     /// only the out-edges of tokens whose distance changed in the previous pass (in token
     /// order), stopping when a pass changes nothing; after each pass the predecessor graph
     /// is walked for a cycle, returned only if its recomputed rate product is > 1.
+    fn rebuild_csr(&mut self) {
+        let n = self.tokens.len();
+        self.csr_start.clear();
+        self.csr_to.clear();
+        self.csr_w.clear();
+        self.csr_edge.clear();
+        self.edge_pos.clear();
+        self.edge_pos.resize(self.to.len(), u32::MAX);
+        for u in 0..n {
+            self.csr_start.push(self.csr_to.len() as u32);
+            for &e in &self.out[u] {
+                self.edge_pos[e as usize] = self.csr_to.len() as u32;
+                self.csr_to.push(self.to[e as usize]);
+                self.csr_w.push(self.weight[e as usize]);
+                self.csr_edge.push(e);
+            }
+        }
+        self.csr_start.push(self.csr_to.len() as u32);
+        self.csr_dirty = false;
+    }
+
     pub fn find_negative_cycle(&mut self) -> Option<Cycle> {
         let n = self.tokens.len();
         if n == 0 {
             return None;
+        }
+        if self.csr_dirty || self.csr_start.len() != n + 1 {
+            self.rebuild_csr();
         }
         self.dist.clear();
         self.dist.resize(n, 0.0);
@@ -457,19 +499,21 @@ impl PoolGraph {
             self.seen.resize(n, 0);
         }
         let mut active: Vec<u32> = (0..n as u32)
-            .filter(|&u| !self.out[u as usize].is_empty())
+            .filter(|&u| self.csr_start[u as usize] != self.csr_start[u as usize + 1])
             .collect();
         let mut changed: Vec<u32> = Vec::with_capacity(n);
         for _ in 0..=n {
             changed.clear();
             for &u in &active {
                 let du = self.dist[u as usize];
-                for &e in &self.out[u as usize] {
-                    let v = self.to[e as usize] as usize;
-                    let nd = du + self.weight[e as usize];
+                let lo = self.csr_start[u as usize] as usize;
+                let hi = self.csr_start[u as usize + 1] as usize;
+                for i in lo..hi {
+                    let v = self.csr_to[i] as usize;
+                    let nd = du + self.csr_w[i];
                     if nd < self.dist[v] - EPS {
                         self.dist[v] = nd;
-                        self.pred[v] = e;
+                        self.pred[v] = self.csr_edge[i];
                         if !self.flag[v] {
                             self.flag[v] = true;
                             changed.push(v as u32);
@@ -793,7 +837,13 @@ impl PoolGraph {
         } else {
             0.0
         };
-        let persistence = persistence.unwrap_or(u64::from(sized.amount_in > 0));
+        // not indexed: seen once, now; indexed: the counter, but 0 if not profitable in
+        // this state and at least 1 if it is
+        let persistence = match persistence {
+            _ if sized.amount_in == 0 => 0,
+            None => 1,
+            Some(p) => p.max(1),
+        };
         Opportunity {
             base_mint: self.tokens[b as usize].clone(),
             tokens,
@@ -813,7 +863,8 @@ impl PoolGraph {
     }
 
     /// Every simple cycle of 2..=max_hops hops through `base_mint`, sized, sorted by
-    /// (-profit, -spot_rate, pools, base). Does not change persistence counters.
+    /// (-profit, -spot_rate, pools, base). Persistence: 0 if not profitable now, else the
+    /// index counter (at least 1), or 1 for a cycle not indexed; counters do not change.
     pub fn cycles(&self, base_mint: &str, max_hops: usize) -> Result<Vec<Opportunity>> {
         check_id(base_mint, "base_mint")?;
         let max_hops = check_hops(max_hops)?;
