@@ -54,6 +54,35 @@ def _neg_cycle(tokens: int, pools: int) -> Callable[[types.ModuleType], Call]:
     return prep
 
 
+def _neg_cycle_after_update(tokens: int, pools: int) -> Callable[[types.ModuleType], Call]:
+    """One pool's reserves move, then the sweep: the live pattern (upsert included)."""
+
+    def prep(m: types.ModuleType) -> Call:
+        mk = synthetic.market(7, tokens, pools, bases=0)
+        g = mk.graph(m, index_bases=False)
+        state = {"i": 0}
+
+        def call() -> Any:
+            state["i"] += 1
+            p = mk.pools[(state["i"] * 7) % len(mk.pools)]
+            bump = 1 + (state["i"] % 2)  # alternate two states: the market stays put
+            g.upsert_cpmm(
+                p.pool_id,
+                p.mint_a,
+                p.mint_b,
+                p.reserve_a,
+                p.reserve_b + bump,
+                p.fee_num,
+                p.fee_den,
+                0,
+            )
+            return g.find_negative_cycle()
+
+        return call
+
+    return prep
+
+
 def _peer_graph(lib: str, tokens: int, pools: int) -> Callable[[], Call | None]:
     def prep() -> Call | None:
         from . import python as twin
@@ -136,6 +165,10 @@ KERNELS: list[Kernel] = [
             "rustworkx": _peer_graph("rustworkx", 100, 2000),
             "networkx": _peer_graph("networkx", 100, 2000),
         },
+    ),
+    Kernel("find_negative_cycle", "100/400, +1 pool update", _neg_cycle_after_update(100, 400), {}),
+    Kernel(
+        "find_negative_cycle", "100/2000, +1 pool update", _neg_cycle_after_update(100, 2000), {}
     ),
     Kernel("cycles", "60 tok / 300 pools, 4 hops", _cycles, {}),
     Kernel("cycles_touching", "2000 tok / 10000 pools, 3 bases", _touching(2000, 10_000), {}),

@@ -34,6 +34,9 @@ from .sizing import ClmmLeg, CpmmLeg, Leg, optimal_input
 _B58 = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
 _EPS = 1e-12  # a relaxation must improve by more than float noise
 MAX_HOPS_LIMIT = 5
+# Warm starts reuse the last converged distances; potentials only ever fall, so start
+# from zero again every this many calls to keep them small.
+_WARM_RESET = 64
 
 
 def _check_id(value: object, what: str) -> str:
@@ -106,6 +109,8 @@ class PoolGraph:
         self._adj: list[list[list[Any]]] = []
         self._cell: list[list[Any]] = []
         self._slot = 0
+        self._warm: list[float] | None = None
+        self._warm_calls = 0
         self._base_names: list[str] = []
         self._cycles: dict[tuple[int, tuple[int, ...]], _IndexedCycle] = {}
         self._pool_cycles: dict[int, set[tuple[int, tuple[int, ...]]]] = {}
@@ -319,16 +324,28 @@ class PoolGraph:
     def find_negative_cycle(self) -> Cycle | None:
         """A cycle whose product of spot rates after fees is > 1, or None.
 
-        Bellman-Ford from a virtual source (every distance 0) on ``-ln(rate)``, relaxing
+        Bellman-Ford from a virtual source on ``-ln(rate)``, relaxing
         only the out-edges of tokens whose distance changed in the previous pass (in
         token order), stopping early when a pass changes nothing. After each pass the
         predecessor graph is walked for a cycle; a cycle is returned only if its rate
         product, recomputed from the rates, is > 1.
+
+        Warm start: when the previous call converged (no cycle) on the same tokens, its
+        distances are the starting ones (a virtual source with those edge weights: the
+        same guarantee, a few relaxations instead of several passes); every 64th call,
+        and after a cycle or a new token, it starts from zero.
         """
         n = len(self._tokens)
         if n == 0:
             return None
-        dist = [0.0] * n
+        warm = self._warm
+        self._warm = None
+        if warm is not None and len(warm) == n and self._warm_calls < _WARM_RESET:
+            dist = warm  # the last converged potentials: same answer, far fewer passes
+            self._warm_calls += 1
+        else:
+            dist = [0.0] * n
+            self._warm_calls = 0
         pred = [-1] * n
         adj, to = self._adj, self._to
         active = [u for u in range(n) if adj[u]]
@@ -348,6 +365,7 @@ class PoolGraph:
                             flag[v] = True
                             changed.append(v)
             if not changed:
+                self._warm = dist
                 return None
             changed.sort()
             for v in changed:

@@ -245,3 +245,42 @@ def test_twins_agree(seed: int, tokens: int, pools: int, disloc: float, clmm: fl
             as_dict(o) for o in gp.cycles_touching(pid)
         ]
     assert gr.tokens() == gp.tokens() and gr.pools() == gp.pools() and len(gr) == len(gp)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_warm_started_search_stays_exact_across_updates(eng: types.ModuleType, seed: int) -> None:
+    """The search reuses its last potentials; after every update it still answers iff
+    networkx finds a negative cycle (and the twins answer alike, see below)."""
+    import random
+
+    r = random.Random(seed)
+    m = synthetic.market(seed, tokens=15, pools=45, bases=0, noise=0.0005)
+    g = m.graph(eng, index_bases=False)
+    for step in range(80):
+        p = r.choice(m.pools)
+        if p.kind == "cpmm":
+            p.reserve_b = max(1, int(p.reserve_b * r.choice([0.995, 1.005, 0.97, 1.03])))
+        p.upsert(g, step)
+        found = g.find_negative_cycle()
+        assert (found is not None) == nx.negative_edge_cycle(nx_graph(m, eng)), step
+        if found is not None:
+            check_cycle(found, m)
+
+
+def test_twins_agree_on_warm_sequences() -> None:
+    import random
+
+    rs, py = _rust_or_skip(), load("python")
+    m = synthetic.market(5, tokens=20, pools=60, bases=1, noise=0.0005)
+    gr, gp = m.graph(rs, index_bases=False), m.graph(py, index_bases=False)
+    r = random.Random(1)
+    for step in range(150):
+        p = r.choice(m.pools)
+        if p.kind == "cpmm":
+            p.reserve_b = max(1, int(p.reserve_b * r.choice([0.99, 1.01, 0.95, 1.05])))
+        p.upsert(gr, step)
+        p.upsert(gp, step)
+        a, b = gr.find_negative_cycle(), gp.find_negative_cycle()
+        assert (a is None) == (b is None), step
+        if a is not None:
+            assert as_dict(a) == as_dict(b), step

@@ -24,6 +24,9 @@ const EPS: f64 = 1e-12;
 /// The longest cycle `cycles` and the index accept.
 pub const MAX_HOPS_LIMIT: usize = 5;
 const NONE: u32 = u32::MAX;
+/// Warm starts reuse the last converged distances; potentials only ever fall, so start
+/// from zero again every this many calls to keep them small.
+const WARM_RESET: u32 = 64;
 
 /// Swap-relevant state of one pool.
 #[derive(Debug, Clone, PartialEq)]
@@ -173,6 +176,8 @@ pub struct PoolGraph {
     csr_edge: Vec<u32>,
     edge_pos: Vec<u32>,
     dist: Vec<f64>,
+    warm: bool,
+    warm_calls: u32,
     pred: Vec<u32>,
     flag: Vec<bool>,
     seen: Vec<u64>,
@@ -456,7 +461,11 @@ impl PoolGraph {
 
     /// A cycle whose product of spot rates after fees is > 1, or `None`.
     ///
-    /// Bellman-Ford from a virtual source (all distances 0) on `-ln(rate)`, relaxing
+    /// Warm start: after a call that converged on the same tokens, its distances are the
+    /// start (a virtual source with those weights: same guarantee, far fewer passes);
+    /// every 64th call, and after a cycle or a new token, it starts from zero.
+    ///
+    /// Bellman-Ford from a virtual source on `-ln(rate)`, relaxing
     /// only the out-edges of tokens whose distance changed in the previous pass (in token
     /// order), stopping when a pass changes nothing; after each pass the predecessor graph
     /// is walked for a cycle, returned only if its recomputed rate product is > 1.
@@ -489,8 +498,15 @@ impl PoolGraph {
         if self.csr_dirty || self.csr_start.len() != n + 1 {
             self.rebuild_csr();
         }
-        self.dist.clear();
-        self.dist.resize(n, 0.0);
+        if self.warm && self.dist.len() == n && self.warm_calls < WARM_RESET {
+            // the last converged potentials: same answer, far fewer passes
+            self.warm_calls += 1;
+        } else {
+            self.dist.clear();
+            self.dist.resize(n, 0.0);
+            self.warm_calls = 0;
+        }
+        self.warm = false;
         self.pred.clear();
         self.pred.resize(n, NONE);
         self.flag.clear();
@@ -522,6 +538,7 @@ impl PoolGraph {
                 }
             }
             if changed.is_empty() {
+                self.warm = true;
                 return None;
             }
             changed.sort_unstable();
