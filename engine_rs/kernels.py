@@ -150,7 +150,7 @@ KERNELS: list[Kernel] = [
     Kernel("clmm_swap", "10 ticks crossed", _clmm, {}),
     Kernel(
         "find_negative_cycle",
-        "100 tok / 400 pools",
+        "100 tok / 400 pools, repeat sweep",
         _neg_cycle(100, 400),
         {
             "rustworkx": _peer_graph("rustworkx", 100, 400),
@@ -159,7 +159,7 @@ KERNELS: list[Kernel] = [
     ),
     Kernel(
         "find_negative_cycle",
-        "100 tok / 2000 pools",
+        "100 tok / 2000 pools, repeat sweep",
         _neg_cycle(100, 2000),
         {
             "rustworkx": _peer_graph("rustworkx", 100, 2000),
