@@ -1,45 +1,88 @@
-"""The seeded in-process market behind the first screen: a synthetic market whose pools
-drift on every tick, fed to the engine's PoolGraph in both backends (the active one is
-timed; the other one shadows it for the Rust-vs-Python panel)."""
+"""The seeded in-process market behind the first screen.
+
+A synthetic market (engine_rs.synthetic: hidden prices, hub tokens, some Whirlpools, a
+few dislocations) whose pools trade on every tick: each trade is quoted through the
+engine's own swap math, moves the pool, and goes into the engine's PoolGraph; the
+cycles through that pool are re-evaluated (``cycles_touching``) and scored. A full
+negative-cycle sweep runs every ``sweep_every`` ticks as the safety net.
+
+Every engine call goes through :class:`~arbscope.timing.KernelTimer` (active backend
+timed, the other one shadowing). Same seed, same trades, same cycles.
+"""
 
 from __future__ import annotations
 
 import random
+import time
 import types
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections import deque
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import engine_rs
 from engine_rs import synthetic
 from engine_rs.errors import EngineError
-from engine_rs.records import FeeContext, Opportunity, Score, ScorePolicy
+from engine_rs.records import Cycle, FeeContext, Opportunity, Score, ScorePolicy
 
-from .timing import KernelTimer
+from .timing import KernelTimer, TimingRow
+
+Q64 = float(1 << 64)
+MAX_ROWS = 100  # cycles kept for the screen, best net profit first
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Snapshot:
-    """What the screen shows after a tick."""
+    """What the screen shows after a tick (immutable: the screen may hold it)."""
 
-    opportunities: list[tuple[Opportunity, Score]] = field(default_factory=list)
-    updates: int = 0
-    errors: int = 0
+    seed: int
+    backend: str
+    shadow: str | None
     slot: int = 0
+    pools: int = 0
+    tokens: int = 0
+    updates: int = 0
+    updates_per_s: float = 0.0
+    errors: int = 0
+    mismatches: int = 0
+    opportunities: list[tuple[Opportunity, Score]] = field(default_factory=list)
+    timings: list[TimingRow] = field(default_factory=list)
+    last_sweep: Cycle | None = None
+
+
+def _widened(spec: synthetic.PoolSpec) -> synthetic.PoolSpec:
+    """A Whirlpool with its liquidity spread over +-300 tick spacings, so a random walk of
+    trades stays inside the range (the generator's ranges are narrow)."""
+    if spec.kind != "clmm":
+        return spec
+    ts = spec.tick_spacing
+    lo = max(-443_636 // ts, spec.tick_current // ts - 300) * ts
+    hi = min(443_636 // ts, spec.tick_current // ts + 300) * ts
+    return replace(spec, ticks=[(lo, spec.liquidity), (hi, -spec.liquidity)])
 
 
 class SimMarket:
-    """A deterministic market (``seed``) that moves ``updates_per_tick`` pools per tick."""
+    """A deterministic market (``seed``) in which ``updates_per_tick`` pools trade per tick."""
 
     def __init__(
-        self, seed: int = 7, tokens: int = 40, pools: int = 160, updates_per_tick: int = 10
+        self,
+        seed: int = 7,
+        tokens: int = 60,
+        pools: int = 200,
+        bases: int = 2,
+        hub_share: float = 0.2,
+        updates_per_tick: int = 10,
+        sweep_every: int = 5,
+        backend: types.ModuleType | None = None,
     ) -> None:
-        self.rng = random.Random(seed)
         self.seed = seed
-        self.market = synthetic.market(
-            seed, tokens, pools, bases=2, clmm_share=0.15, dislocation=0.004, dislocated_share=0.1
-        )
-        self.eng = engine_rs.backend()
+        self.rng = random.Random(seed)
+        mk = synthetic.market(
+            seed, tokens, pools, bases=bases, hub_share=hub_share, clmm_share=0.15,
+            dislocation=0.004, dislocated_share=0.1,
+        )  # fmt: skip
+        self.market = replace(mk, pools=[_widened(p) for p in mk.pools])
+        self._price = dict(zip(mk.tokens, mk.prices))
+        self.eng = backend or engine_rs.backend()
         try:
             other: types.ModuleType | None = engine_rs.load(
                 "python" if self.eng.BACKEND == "rust" else "rust"
@@ -47,63 +90,143 @@ class SimMarket:
         except ImportError:
             other = None
         self.timer = KernelTimer(self.eng, other)
-        # one graph per backend, fed the same updates, so the shadow sees the same state
-        self.graphs: dict[str, Any] = {self.eng.BACKEND: self.market.graph(self.eng)}
-        if other is not None:
-            self.graphs[other.BACKEND] = self.market.graph(other)
+        # one graph per backend, fed the same updates: the shadow sees the same state
+        self.graphs: dict[str, Any] = {}
+        for m in (self.eng, other):
+            if m is not None:
+                self.graphs[m.BACKEND] = self.market.graph(m)
         self.graph = self.graphs[self.eng.BACKEND]
-        self.fees = FeeContext(cu_limit=300_000, cu_price_micro_lamports=5_000, tip_lamports=0)
+        self.fees = FeeContext(cu_limit=300_000, cu_price_micro_lamports=5_000)
+        # a simulated pool is never stale (its state is current until it trades), so the
+        # staleness cap only guards against a stuck feed: 30 s of 200 ms ticks
         self.policy = ScorePolicy(min_profit=1, min_persistence=2, max_staleness_slots=150)
-        self.updates_per_tick = updates_per_tick
+        self.updates_per_tick, self.sweep_every = updates_per_tick, sweep_every
         self.slot = 0
-        self.best: dict[tuple[str, tuple[str, ...]], tuple[Opportunity, Score]] = {}
-        self.snapshot = Snapshot()
+        self.updates = 0
+        self.errors = 0
+        self.last_sweep: Cycle | None = None
+        self.live: dict[tuple[str, tuple[str, ...]], tuple[Opportunity, Score]] = {}
+        self._rate: deque[tuple[float, int]] = deque(maxlen=64)
+        self.snapshot = self._snapshot()
 
-    def _touching(self, pool_id: str) -> Callable[[types.ModuleType], Any]:
-        return lambda m: self.graphs[m.BACKEND].cycles_touching(pool_id)
+    # ------------------------------------------------------------------ trading
+    def _fair(self, spec: synthetic.PoolSpec) -> float:
+        return self._price[spec.mint_a] / self._price[spec.mint_b]  # b per a
 
-    def _scorer(self, o: Opportunity) -> Callable[[types.ModuleType], Any]:
-        return lambda m: m.score(o, self.fees, self.policy)
+    def _trade(self, spec: synthetic.PoolSpec) -> None:
+        """One swap on ``spec``: towards the fair price 75% of the time (arbitrageurs),
+        0.005-0.1% of the pool's depth, quoted and executed by the engine's math."""
+        r = self.rng
+        frac = r.uniform(0.00005, 0.001)
+        if spec.kind == "cpmm":
+            price = spec.reserve_b / spec.reserve_a
+            a_to_b = (price > self._fair(spec)) == (r.random() < 0.75)  # a in: price falls
+            rin, rout = (
+                (spec.reserve_a, spec.reserve_b) if a_to_b else (spec.reserve_b, spec.reserve_a)
+            )
+            amount = max(1, int(rin * frac))
+            out = self.timer.call(
+                "cpmm_amount_out",
+                lambda m: m.cpmm_amount_out(amount, rin, rout, spec.fee_num, spec.fee_den),
+                detail=(amount, rin, rout, spec.fee_num, spec.fee_den),
+            )
+            rin, rout = rin + amount, rout - out
+            spec.reserve_a, spec.reserve_b = (rin, rout) if a_to_b else (rout, rin)
+            return
+        sqrt = spec.sqrt_price_x64 / Q64
+        a_to_b = (sqrt * sqrt > self._fair(spec)) == (r.random() < 0.75)
+        # inside one liquidity range an input of frac * L/sqrt(P) of token a (L*sqrt(P) of
+        # token b) moves the price by about 2 * frac, as frac of the reserve does in a cpmm
+        depth = spec.liquidity / sqrt if a_to_b else spec.liquidity * sqrt
+        amount = max(1, min(2**63, int(depth * frac)))
+        args = (
+            spec.sqrt_price_x64, spec.liquidity, spec.tick_current, spec.tick_spacing,
+            spec.fee_rate, spec.ticks, amount, a_to_b,
+        )  # fmt: skip
+        res = self.timer.call("clmm_swap", lambda m: m.clmm_swap(*args), detail=args)
+        spec.sqrt_price_x64, spec.tick_current = res.sqrt_price_x64, res.tick_current
+        spec.liquidity = res.liquidity
 
-    def _neg_cycle(self, m: types.ModuleType) -> Any:
-        return self.graphs[m.BACKEND].find_negative_cycle()
+    def _upsert(self, spec: synthetic.PoolSpec) -> None:
+        name = "upsert_cpmm" if spec.kind == "cpmm" else "upsert_clmm"
+        self.timer.call(name, lambda m: spec.upsert(self.graphs[m.BACKEND], self.slot), mirror=True)
+
+    def _evaluate(self, pool_id: str) -> None:
+        opps = self.timer.call(
+            "cycles_touching",
+            lambda m: self.graphs[m.BACKEND].cycles_touching(pool_id),
+            detail=pool_id,
+        )
+        for o in opps:
+            key = (o.base_mint, tuple(o.pools))
+            if o.profit <= 0:
+                self.live.pop(key, None)
+                continue
+            self.live[key] = (o, self._score(o, key))
+
+    def _score(self, o: Opportunity, key: object) -> Score:
+        score: Score = self.timer.call(
+            "score", lambda m: m.score(o, self.fees, self.policy), detail=key
+        )
+        return score
+
+    def _sweep(self) -> None:
+        self.last_sweep = self.timer.call(
+            "find_negative_cycle",
+            lambda m: self.graphs[m.BACKEND].find_negative_cycle(),
+            mirror=True,  # warm-started: the result depends on the earlier sweeps
+        )
 
     def tick(self) -> Snapshot:
-        """Move some pools, re-evaluate the cycles they touch, score them."""
+        """One slot: ``updates_per_tick`` trades, each followed by its pool's upsert and
+        the re-evaluation of the cycles through it; a sweep every ``sweep_every`` slots."""
         self.slot += 1
-        errors = 0
+        for g in self.graphs.values():
+            g.set_slot(self.slot)
         for _ in range(self.updates_per_tick):
             spec = self.rng.choice(self.market.pools)
-            if spec.kind == "cpmm":
-                # a trade: reserve_a moves, reserve_b keeps the product
-                k = spec.reserve_a * spec.reserve_b
-                spec.reserve_a = max(10**6, int(spec.reserve_a * self.rng.uniform(0.99, 1.01)))
-                spec.reserve_b = max(1, k // spec.reserve_a)
-            else:
-                spec.sqrt_price_x64 = int(spec.sqrt_price_x64 * self.rng.uniform(0.999, 1.001))
             try:
-                for g in self.graphs.values():
-                    spec.upsert(g, self.slot)
-                opps = self.timer.call("cycles_touching", self._touching(spec.pool_id))
+                self._trade(spec)
+                self._upsert(spec)
+                self._evaluate(spec.pool_id)
             except EngineError:
-                errors += 1
-                continue
-            for o in opps:
-                sc = self.timer.call("score", self._scorer(o))
-                self.best[(o.base_mint, tuple(o.pools))] = (o, sc)
-        self.timer.call("find_negative_cycle", self._neg_cycle)
-        self.timer.call("cpmm_amount_out", _quote)
-        live = sorted(
-            (v for v in self.best.values() if v[0].profit > 0), key=lambda v: -v[1].net_profit
-        )[:50]
-        self.snapshot = Snapshot(
-            live,
-            self.snapshot.updates + self.updates_per_tick,
-            self.snapshot.errors + errors,
-            self.slot,
-        )
+                self.errors += 1  # counted (per kernel too) and shown; the market goes on
+            self.updates += 1
+        if self.slot % self.sweep_every == 0:
+            try:
+                self._sweep()
+            except EngineError:
+                self.errors += 1
+        self._rate.append((time.monotonic(), self.updates))
+        self.snapshot = self._snapshot()
         return self.snapshot
 
+    def _updates_per_s(self) -> float:
+        if len(self._rate) < 2:
+            return 0.0
+        (t0, n0), (t1, n1) = self._rate[0], self._rate[-1]
+        return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
 
-def _quote(m: types.ModuleType) -> Any:
-    return m.cpmm_amount_out(10**6, 10**12, 10**12, 25, 10_000)
+    def _snapshot(self) -> Snapshot:
+        best = sorted(
+            self.live.values(), key=lambda v: (-v[1].net_profit, v[0].base_mint, v[0].pools)
+        )[:MAX_ROWS]
+        return Snapshot(
+            seed=self.seed,
+            backend=self.eng.BACKEND,
+            shadow=self.timer.other.BACKEND if self.timer.other is not None else None,
+            slot=self.slot,
+            pools=len(self.graph),
+            tokens=len(self.graph.tokens()),
+            updates=self.updates,
+            updates_per_s=self._updates_per_s(),
+            errors=self.errors,
+            mismatches=self.timer.mismatch_count,
+            opportunities=best,
+            timings=self.timer.rows(),
+            last_sweep=self.last_sweep,
+        )
+
+    def pause_clock(self) -> None:
+        """Forget the update-rate history (after a pause, the rate restarts from now)."""
+        self._rate.clear()

@@ -1,85 +1,199 @@
 """Per-kernel timings in both backends, with a shadow check of the other backend.
 
-Every call goes through :meth:`KernelTimer.call`: the active backend runs and is timed
-in ns; one call in ``shadow_every`` is re-run on the other backend with the same input,
-timed too, and compared. A mismatch is a bug: it is counted and kept with its input.
+Every engine call of the session goes through :meth:`KernelTimer.call`: the active
+backend runs it, timed in ns. One call in ``shadow_every`` (every call when ``mirror``)
+also runs on the other backend with the same input, timed too, and the two results are
+compared with the kernel's ``compare`` from the registry (engine_rs/kernels.py). A
+mismatch is a bug: it is counted and kept with its input.
+
+``mirror`` is for calls that change or depend on backend state (pool upserts, the
+warm-started negative-cycle sweep): the other backend must see all of them to stay the
+same graph. A sampled stateful read (``cycles_touching``) is compared without the
+kernel's ``history_fields`` (persistence counts evaluations the shadow did not see).
 """
 
 from __future__ import annotations
 
 import time
 import types
-from collections import defaultdict, deque
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine_rs.records import as_dict
+from engine_rs.errors import EngineError
+from engine_rs.kernels import by_name, same
+
+WINDOW = 4096  # samples kept per kernel per backend: p99 needs a few hundred
 
 
-def _same(a: Any, b: Any) -> bool:
-    try:
-        if isinstance(a, list) and isinstance(b, list):
-            return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-        da, db = as_dict(a), as_dict(b)
-        # persistence counts evaluations, and the shadow only sees a sample of them
-        da.pop("persistence", None)
-        db.pop("persistence", None)
-        return da == db
-    except TypeError:
-        return bool(a == b)
+def _percentile_us(samples: Sequence[int], q: float) -> float | None:
+    """The ``q`` quantile (nearest rank) of ns ``samples``, in µs; None when empty."""
+    if not samples:
+        return None
+    data = sorted(samples)
+    return data[min(len(data) - 1, int(q * len(data)))] / 1000.0
 
 
 @dataclass(slots=True)
 class KernelStats:
-    samples: dict[str, deque[int]] = field(
-        default_factory=lambda: defaultdict(lambda: deque(maxlen=2048))
-    )
-    mismatches: int = 0
-    errors: int = 0
+    """What one kernel did in this session."""
 
-    def percentile(self, backend: str, q: float) -> float | None:
-        data = sorted(self.samples.get(backend, ()))
-        if not data:
-            return None
-        return float(data[min(len(data) - 1, int(q * len(data)))])
+    samples_ns: dict[str, deque[int]] = field(default_factory=dict)
+    calls: int = 0
+    shadow_checks: int = 0
+    mismatches: int = 0
+    errors: int = 0  # engine errors the active backend raised
+
+    def add(self, backend: str, ns: int) -> None:
+        """Record one call of ``backend`` that took ``ns`` nanoseconds."""
+        self.samples_ns.setdefault(backend, deque(maxlen=WINDOW)).append(ns)
+
+
+@dataclass(frozen=True, slots=True)
+class TimingRow:
+    """One kernel's line in the timing panel (µs; None: no samples yet)."""
+
+    kernel: str
+    calls: int
+    rust_p50_us: float | None
+    rust_p99_us: float | None
+    python_p50_us: float | None
+    python_p99_us: float | None
+    shadow_checks: int
+    mismatches: int
+    errors: int
+
+    @property
+    def speedup(self) -> float | None:
+        """Python p50 / Rust p50."""
+        if self.rust_p50_us and self.python_p50_us:
+            return self.python_p50_us / self.rust_p50_us
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """A shadow call that disagreed with the active backend: the evidence for a bug."""
+
+    kernel: str
+    detail: Any  # the call's input, as the caller described it
+    active: Any  # result or exception of the active backend
+    other: Any
+
+
+def _compare(name: str, sampled: bool) -> Callable[[Any, Any], bool]:
+    k = by_name(name)
+    if k is None:
+        return same
+    if sampled and k.history_fields:
+        fields = frozenset(k.history_fields)
+        return lambda a, b: same(a, b, ignore=fields)
+    return k.compare
 
 
 class KernelTimer:
     """Times kernel calls on the active backend and shadows some on the other."""
 
     def __init__(
-        self, active: types.ModuleType, other: types.ModuleType | None, shadow_every: int = 20
+        self,
+        active: types.ModuleType,
+        other: types.ModuleType | None,
+        shadow_every: int = 20,
+        keep_mismatches: int = 50,
     ) -> None:
         self.active, self.other, self.shadow_every = active, other, shadow_every
-        self.stats: dict[str, KernelStats] = defaultdict(KernelStats)
-        self.mismatch_inputs: deque[tuple[str, Any]] = deque(maxlen=50)
-        self._calls: dict[str, int] = defaultdict(int)
+        self.stats: dict[str, KernelStats] = {}
+        self.mismatches: deque[Mismatch] = deque(maxlen=keep_mismatches)
 
     def call(
         self,
         name: str,
         fn: Callable[[types.ModuleType], Any],
+        *,
+        mirror: bool = False,
+        detail: Any = None,
     ) -> Any:
-        """``fn(backend)`` on the active backend, timed; on the other backend for one
-        call in ``shadow_every``, timed and compared (``fn`` must not hold state of one
-        backend: it receives the backend module to use)."""
-        shadow = fn
-        st = self.stats[name]
-        t0 = time.perf_counter_ns()
-        result = fn(self.active)
-        st.samples[self.active.BACKEND].append(time.perf_counter_ns() - t0)
-        self._calls[name] += 1
-        n = self._calls[name]
-        if self.other is not None and n % self.shadow_every == 1:
-            t0 = time.perf_counter_ns()
-            try:
-                other = shadow(self.other)
-            except Exception:  # the shadow must never take the session down
-                st.errors += 1
-                return result
-            st.samples[self.other.BACKEND].append(time.perf_counter_ns() - t0)
-            if not _same(result, other):
-                st.mismatches += 1
-                self.mismatch_inputs.append((name, result))
+        """``fn(backend)`` on the active backend, timed; on the other backend too for one
+        call in ``shadow_every`` (every call if ``mirror``), timed and compared.
+
+        ``fn`` receives the backend module to use and must not hold state of one backend.
+        Engine errors of the active backend are counted and re-raised (after the mirror
+        ran, so both graphs stay in step); the shadow never raises.
+        """
+        st = self.stats.get(name)
+        if st is None:
+            st = self.stats[name] = KernelStats()
+        st.calls += 1
+        shadow = self.other is not None and (mirror or (st.calls - 1) % self.shadow_every == 0)
+        clock = time.perf_counter_ns
+        t0 = clock()
+        try:
+            result = fn(self.active)
+        except EngineError as exc:
+            st.errors += 1
+            if shadow:
+                self._shadow(name, st, fn, exc, detail, sampled=not mirror)
+            raise
+        st.add(self.active.BACKEND, clock() - t0)
+        if shadow:
+            self._shadow(name, st, fn, result, detail, sampled=not mirror)
         return result
+
+    def _shadow(
+        self,
+        name: str,
+        st: KernelStats,
+        fn: Callable[[types.ModuleType], Any],
+        active: Any,
+        detail: Any,
+        sampled: bool,
+    ) -> None:
+        assert self.other is not None
+        clock = time.perf_counter_ns
+        st.shadow_checks += 1
+        t0 = clock()
+        try:
+            other: Any = fn(self.other)
+        except Exception as exc:  # the shadow must never take the session down
+            other = exc
+        else:
+            st.add(self.other.BACKEND, clock() - t0)
+        if isinstance(active, BaseException) or isinstance(other, BaseException):
+            ok = type(active) is type(other)  # same error class from both, or a mismatch
+        else:
+            ok = _compare(name, sampled)(active, other)
+        if not ok:
+            st.mismatches += 1
+            self.mismatches.append(Mismatch(name, detail, active, other))
+
+    def rows(self) -> list[TimingRow]:
+        """One row per kernel seen so far, by name."""
+        out = []
+        for name in sorted(self.stats):
+            st = self.stats[name]
+            rs, py = st.samples_ns.get("rust", ()), st.samples_ns.get("python", ())
+            out.append(
+                TimingRow(
+                    name,
+                    st.calls,
+                    _percentile_us(rs, 0.5),
+                    _percentile_us(rs, 0.99),
+                    _percentile_us(py, 0.5),
+                    _percentile_us(py, 0.99),
+                    st.shadow_checks,
+                    st.mismatches,
+                    st.errors,
+                )
+            )
+        return out
+
+    @property
+    def errors(self) -> int:
+        """Engine errors raised by the active backend, all kernels."""
+        return sum(s.errors for s in self.stats.values())
+
+    @property
+    def mismatch_count(self) -> int:
+        """Shadow mismatches, all kernels."""
+        return sum(s.mismatches for s in self.stats.values())

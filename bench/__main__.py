@@ -1,112 +1,267 @@
-"""Print one table: kernel, size, Rust median, Python median, peer medians, ratios.
+"""`python -m bench` (`make bench`): one table of the engine's kernels, Rust vs Python vs peers.
 
-Medians of repeated timeit runs with auto-chosen loop counts; the machine is noisy, so
-a reference row (an empty 5-int call into the extension) shows the interpreter's floor.
+Every (kernel, size) of the registry (engine_rs/kernels.py) is prepared once per
+backend, then timed: the median over repeated timeit runs of the per-call time, with the
+loop count chosen so each run lasts about budget / repeats. Kernels whose call follows a
+pool update time the call alone and print the update as its own row (marked ↳).
+
+The machine is noisy, so the header gives the load and two reference timings: an empty
+Python call and a 5-int call into the extension that does no work (the FFI floor).
+
+The Rust core's own criterion benches (no Python in the loop) run with
+`cargo bench --manifest-path engine_rs/Cargo.toml -p arbscope-core`.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
 import statistics
+import sys
+import time
 import timeit
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import engine_rs
-from engine_rs.kernels import KERNELS
+from engine_rs.kernels import KERNELS, Call, Kernel, Size
 
 
-def median_s(fn: Callable[[], Any], budget_s: float, repeat: int = 7) -> float:
-    t = timeit.Timer(fn)
-    n, _ = t.autorange()
-    per = max(1, int(n * budget_s / repeat / 0.2))
-    return statistics.median(x / per for x in t.repeat(repeat=repeat, number=per))
+@dataclass(slots=True)
+class Row:
+    """One line of the table; times in seconds per call, None when not measured."""
+
+    kernel: str
+    size: str
+    rust_s: float | None
+    python_s: float | None
+    rustworkx_s: float | None = None
+    networkx_s: float | None = None
+
+
+PEERS = ("rustworkx", "networkx")
+_SHORT = {"rustworkx": "rwx", "networkx": "nx"}
+
+
+def _timer(fn: Callable[..., Any], args: Sequence[Any]) -> timeit.Timer:
+    """A Timer whose statement is the bare call ``f(a0, a1, ...)``: no wrapper frame."""
+    names = [f"a{i}" for i in range(len(args))]
+    env: dict[str, Any] = dict(zip(names, args))
+    env["f"] = fn
+    return timeit.Timer(f"f({', '.join(names)})", globals=env)
+
+
+def median_call_s(
+    fn: Callable[..., Any], args: Sequence[Any], budget_s: float, repeat: int
+) -> float:
+    """Median seconds per call of ``fn(*args)`` over ``repeat`` timeit runs filling ``budget_s``."""
+    t = _timer(fn, args)
+    number, took = 1, t.timeit(1)  # also a warm-up
+    while took < budget_s / repeat / 10 and number < 10**7:
+        number *= 10
+        took = t.timeit(number)
+    per_run = budget_s / repeat
+    number = max(1, int(number * per_run / max(took, 1e-9)))
+    if took / number * repeat > budget_s:  # slow call: fewer runs, at least 3
+        repeat = max(3, min(repeat, int(budget_s / max(took / number, 1e-9))))
+    return statistics.median(x / number for x in t.repeat(repeat=repeat, number=number))
+
+
+def median_with_before_s(c: Call, budget_s: float, min_samples: int = 7) -> tuple[float, float]:
+    """Medians (seconds) of the timed call and, separately, of its ``before`` step,
+    timing each call on its own (``before`` changes the state between calls)."""
+    assert c.before is not None
+    before: list[int] = []
+    calls: list[int] = []
+    clock = time.perf_counter_ns
+    c()  # warm-up
+    gc_was = gc.isenabled()
+    gc.disable()  # as timeit does
+    try:
+        end = clock() + int(budget_s * 1e9)
+        while len(calls) < min_samples or (clock() < end and len(calls) < 200_000):
+            t0 = clock()
+            c.before()
+            t1 = clock()
+            c.fn(*c.args)
+            t2 = clock()
+            before.append(t1 - t0)
+            calls.append(t2 - t1)
+    finally:
+        if gc_was:
+            gc.enable()
+    return statistics.median(calls) / 1e9, statistics.median(before) / 1e9
 
 
 def fmt(s: float | None) -> str:
+    """A duration for the table, in the unit that keeps 2-4 significant digits."""
     if s is None:
         return "—"
     if s < 1e-6:
         return f"{s * 1e9:.0f} ns"
     if s < 1e-3:
         return f"{s * 1e6:.1f} µs"
-    return f"{s * 1e3:.2f} ms"
+    if s < 1.0:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s:.2f} s"
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(prog="bench", description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="shorter runs")
-    ap.add_argument("--kernel", help="only this kernel")
-    ap.add_argument("--json", help="also write the rows here")
-    args = ap.parse_args()
-    budget = 0.3 if args.quick else 1.0
-    rs, py = engine_rs.load("rust"), engine_rs.load("python")
-    print(
-        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, engine build {rs.BUILD_PROFILE}"
-    )
-    floor = rs._engine._call_floor
-    floor_s = median_s(lambda: floor(1_000_000, 5_000_000_000, 7_000_000_000, 25, 10_000), budget)
-    print(f"# call floor (5-int fastcall, no kernel): {fmt(floor_s)}")
-    head = (
-        "kernel",
-        "size",
-        "Rust",
-        "Python",
-        "py/rust",
-        "rustworkx",
-        "rwx/rust",
-        "networkx",
-        "nx/rust",
-    )
+def ratio(num: float | None, den: float | None) -> str:
+    """``num / den`` as "12×" (one decimal below 10), or "—"."""
+    if num is None or den is None or den <= 0:
+        return "—"
+    x = num / den
+    return f"{x:.1f}×" if x < 10 else f"{x:,.0f}×"
+
+
+def _load() -> str:
+    """The 1-minute load average, or "?" where the OS has none."""
+    return f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "?"
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "load_1m": _load(),
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+    }
+
+
+def _measure(
+    k: Kernel, size: Size, backend: types.ModuleType | None, budget: float, repeat: int
+) -> tuple[float | None, float | None]:
+    """(call, before) medians of ``k`` at ``size`` on ``backend`` (None: not available)."""
+    if backend is None:
+        return None, None
+    c = k.call(backend, size)
+    if c.before is not None:
+        return median_with_before_s(c, budget)
+    return median_call_s(c.fn, c.args, budget, repeat), None
+
+
+def run(
+    kernels: Sequence[Kernel], budget: float, repeat: int, log: Callable[[str], None]
+) -> list[Row]:
+    """Time every size of ``kernels`` on both backends and the peers."""
+    try:
+        rs: types.ModuleType | None = engine_rs.load("rust")
+    except ImportError as exc:
+        log(f"# Rust extension not built ({exc}): Rust column empty; run `make engine`")
+        rs = None
+    py = engine_rs.load("python")
     rows = []
-    for k in KERNELS:
-        if args.kernel and k.name != args.kernel:
-            continue
-        r = median_s(k.prepare(rs), budget)
-        p = median_s(k.prepare(py), budget, repeat=5 if r > 1e-4 else 7)
-        peers: dict[str, float | None] = {}
-        for lib in ("rustworkx", "networkx"):
-            mk = k.peers.get(lib)
-            call = mk() if mk else None
-            peers[lib] = median_s(call, budget) if call else None
-        rows.append(
-            {
-                "kernel": k.name,
-                "size": k.size,
-                "rust_s": r,
-                "python_s": p,
-                "rustworkx_s": peers["rustworkx"],
-                "networkx_s": peers["networkx"],
-            }
+    for k in kernels:
+        for size in k.sizes:
+            log(f"  {k.name} [{size.label}] ...")
+            r, r_before = _measure(k, size, rs, budget, repeat)
+            p, p_before = _measure(k, size, py, budget, repeat)
+            row = Row(k.name, size.label, r, p)
+            inp = k.make_input(size, 7) if k.peers else None
+            for lib, factory in k.peers.items():
+                try:
+                    call = factory(inp, size)
+                except ImportError:
+                    call = None
+                if call is not None:
+                    setattr(row, f"{lib}_s", median_call_s(call, (), budget, repeat))
+            rows.append(row)
+            if r_before is not None or p_before is not None:
+                rows.append(Row("  ↳ pool update", "(not in the row above)", r_before, p_before))
+    return rows
+
+
+def table(rows: Sequence[Row]) -> list[str]:
+    """The rows as an aligned Markdown table."""
+    head: tuple[str, ...] = ("kernel", "size", "Rust", "Python", "py/rust")
+    head += tuple(x for lib in PEERS for x in (lib, f"{_SHORT[lib]}/rust"))
+    cells = [head]
+    for r in rows:
+        line: tuple[str, ...] = (
+            r.kernel,
+            r.size,
+            fmt(r.rust_s),
+            fmt(r.python_s),
+            ratio(r.python_s, r.rust_s),
         )
-    table = [head]
-    for row in rows:
-        r = row["rust_s"]
-        table.append(
-            (
-                row["kernel"],
-                row["size"],
-                fmt(r),
-                fmt(row["python_s"]),
-                f"{row['python_s'] / r:.0f}×",
-                fmt(row["rustworkx_s"]),
-                f"{row['rustworkx_s'] / r:.1f}×" if row["rustworkx_s"] else "—",
-                fmt(row["networkx_s"]),
-                f"{row['networkx_s'] / r:.0f}×" if row["networkx_s"] else "—",
-            )
-        )
-    widths = [max(len(str(r[i])) for r in table) for i in range(len(head))]
-    for i, r in enumerate(table):
-        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |")
+        for lib in PEERS:
+            peer = getattr(r, f"{lib}_s")
+            line += (fmt(peer), ratio(peer, r.rust_s))
+        cells.append(line)
+    widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
+    out = []
+    for i, c in enumerate(cells):
+        out.append("| " + " | ".join(v.ljust(w) for v, w in zip(c, widths)) + " |")
         if i == 0:
-            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+            out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Time the engine's kernels: Rust, the Python twin and peer libraries "
+        "(one table). The Rust core alone: cargo bench --manifest-path "
+        "engine_rs/Cargo.toml -p arbscope-core.",
+    )
+    ap.add_argument("--quick", action="store_true", help="short runs (noisier), ~4x faster")
+    ap.add_argument("--kernel", metavar="NAME", help="only this kernel (see engine_rs/kernels.py)")
+    ap.add_argument("--json", metavar="PATH", help="also write machine info and rows as JSON")
+    args = ap.parse_args(argv)
+    kernels = [k for k in KERNELS if args.kernel in (None, k.name)]
+    if not kernels:
+        ap.error(f"unknown kernel {args.kernel!r}; known: {', '.join(k.name for k in KERNELS)}")
+    budget, repeat = (0.25, 5) if args.quick else (1.0, 7)
+    started = time.monotonic()
+    info = machine()
+    try:
+        info["engine_build"] = engine_rs.load("rust").BUILD_PROFILE
+        floor = engine_rs.load("rust")._engine._call_floor
+        info["ffi_floor_s"] = median_call_s(floor, (1, 2, 3, 4, 5), budget, repeat)
+    except (ImportError, AttributeError):
+        info["engine_build"], info["ffi_floor_s"] = None, None
+    info["empty_python_call_s"] = median_call_s(lambda: None, (), budget, repeat)
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    rows = run(kernels, budget, repeat, log)
+    info["load_1m_after"] = _load()
+    info["total_s"] = time.monotonic() - started
+    print(
+        f"# {info['cpu']}, {info['cores']} cores, {info['platform']}, Python {info['python']}, "
+        f"engine build {info['engine_build']}"
+    )
+    print(
+        f"# load avg {info['load_1m']} -> {info['load_1m_after']}; reference: empty "
+        f"Python call {fmt(info['empty_python_call_s'])}, extension call floor (5 ints, no "
+        f"work) {fmt(info['ffi_floor_s'])}"
+    )
+    print(
+        f"# medians per call; {'quick' if args.quick else 'full'} run, {info['total_s']:.0f} s; "
+        "↳ rows: the pool update done before each call of the row above, timed on its own"
+    )
+    print("\n".join(table(rows)))
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
+        Path(args.json).write_text(
+            json.dumps({"machine": info, "rows": [asdict(r) for r in rows]}, indent=1)
+        )
     return 0
 
 

@@ -1,176 +1,424 @@
-"""One registry of the engine's kernels: how to call each on a backend, on what input,
-against which peer library. `make bench` and the registry test read it, so a new kernel
-is wired in one place."""
+"""One registry of the engine's kernels, read by three users.
+
+For each kernel it holds: the sizes to run it at, a deterministic input generator
+(``make_input(size, seed)``, backend-neutral), how to get a ready call on a backend
+module (``prepare(backend, input)`` -> :class:`Call`), optional peer libraries doing the
+same job, and the comparison that decides whether two backends agree.
+
+- ``python -m bench`` times every (kernel, size) on Rust, Python and the peers;
+- ``tests/test_kernels_registry.py`` runs every kernel's smallest size on both
+  backends and asserts ``compare`` holds (and that the peers agree where they exist);
+- ``arbscope.timing`` takes ``compare`` by kernel name for the live shadow checker.
+
+So a new kernel is wired in one place: add a :class:`Kernel` to :data:`KERNELS`.
+
+Stateful kernels (the graph searches after a pool update) give their :class:`Call` a
+``before`` step: it runs before every timed call and is **not** part of the timing;
+the bench times it on its own and prints it as a separate row.
+"""
 
 from __future__ import annotations
 
 import math
+import random
 import types
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import synthetic
-from .records import FeeContext, ScorePolicy
+from .records import RECORD_TYPES, FeeContext, ScorePolicy, as_dict
 
-Call = Callable[[], Any]
+__all__ = [
+    "KERNELS",
+    "Call",
+    "Kernel",
+    "Size",
+    "by_name",
+    "rel_tol",
+    "same",
+]
+
+rel_tol = 1e-12  # floats from the two backends agree to this relative tolerance
+DEFAULT_SEED = 7
+
+
+@dataclass(frozen=True, slots=True)
+class Size:
+    """One input size of a kernel: a label for the table and the generator's parameters."""
+
+    label: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Call:
+    """A prepared call on one backend: the timed call is ``fn(*args)``.
+
+    ``before`` (if set) runs before each timed call and may change ``args`` and the
+    backend's state (a pool update); it is excluded from the timing.
+    """
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    before: Callable[[], None] | None = None
+
+    def __call__(self) -> Any:
+        """``before()`` then ``fn(*args)``: one complete evaluation."""
+        if self.before is not None:
+            self.before()
+        return self.fn(*self.args)
+
+
+# A peer builds a zero-arg call from the kernel's input, or None when it does not
+# apply to that size; ImportError when its library is not installed.
+PeerFactory = Callable[[Any, Size], Callable[[], Any] | None]
 
 
 @dataclass(frozen=True, slots=True)
 class Kernel:
-    """``prepare(backend)`` builds the input once and returns the timed zero-arg call;
-    ``peers`` maps a peer library's name to a function building its call (or None)."""
+    """A kernel of the engine API, as the bench, the parity test and the shadow see it."""
 
     name: str
-    size: str
-    prepare: Callable[[types.ModuleType], Call]
-    peers: dict[str, Callable[[], Call | None]]
+    doc: str
+    sizes: tuple[Size, ...]  # smallest first: the parity test runs sizes[0]
+    make_input: Callable[[Size, int], Any]
+    prepare: Callable[[types.ModuleType, Any], Call]
+    compare: Callable[[Any, Any], bool]
+    peers: Mapping[str, PeerFactory] = field(default_factory=dict)
+    # how a peer's answer must relate to the kernel's answer on the same input
+    peer_agrees: Callable[[Any, Any], bool] | None = None
+    # result fields that depend on earlier calls, not only on this call's input: a
+    # shadow that saw only a sample of the calls compares without them
+    history_fields: tuple[str, ...] = ()
+
+    def call(
+        self, backend: types.ModuleType, size: Size | None = None, seed: int = DEFAULT_SEED
+    ) -> Call:
+        """A prepared :class:`Call` on ``backend`` at ``size`` (default: the smallest)."""
+        return self.prepare(backend, self.make_input(size or self.sizes[0], seed))
 
 
-def _cpmm_out(m: types.ModuleType) -> Call:
-    f = m.cpmm_amount_out
-    return lambda: f(1_000_000, 5_000_000_000, 7_000_000_000, 25, 10_000)
+def same(a: Any, b: Any, ignore: frozenset[str] = frozenset()) -> bool:
+    """Whether two results agree: records field by field (either backend's classes; the
+    fields named in ``ignore`` skipped), lists element-wise, floats to :data:`rel_tol`
+    relative, everything else exactly (same type, equal)."""
+    if type(a).__name__ in _RECORD_NAMES and type(b).__name__ == type(a).__name__:
+        da, db = as_dict(a), as_dict(b)
+        return all(same(da[k], db[k], ignore) for k in da if k not in ignore)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(same(x, y, ignore) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or math.isclose(a, b, rel_tol=rel_tol, abs_tol=0.0)
+    return type(a) is type(b) and bool(a == b)
 
 
-def _cpmm_in(m: types.ModuleType) -> Call:
-    f = m.cpmm_amount_in
-    return lambda: f(1_396_221, 5_000_000_000, 7_000_000_000, 25, 10_000)
+_RECORD_NAMES = frozenset(cls.__name__ for cls in RECORD_TYPES)
 
 
-_CLMM_TICKS = [(i * 8, 1_000_000 if i < 0 else -1_000_000) for i in range(-40, 41) if i != 0]
+# ---------------------------------------------------------------- constant product
+def _cpmm_input(size: Size, seed: int) -> tuple[int, ...]:
+    r = random.Random(seed)
+    reserve_in, reserve_out = r.randint(10**9, 10**12), r.randint(10**9, 10**12)
+    fee_num, fee_den = r.choice([(25, 10_000), (2_500, 1_000_000), (30, 10_000)])
+    if size.params.get("exact_out"):
+        return (reserve_out // r.randint(50, 5_000), reserve_in, reserve_out, fee_num, fee_den)
+    return (reserve_in // r.randint(50, 5_000), reserve_in, reserve_out, fee_num, fee_den)
 
 
-def _clmm(m: types.ModuleType) -> Call:
-    # ts-8 pool at tick 4; the a->b swap of 4.23e9 crosses 10 initialized ticks
-    f, sp = m.clmm_swap, m.sqrt_price_from_tick(4)
-    return lambda: f(sp, 10**12, 4, 8, 3000, _CLMM_TICKS, 4_230_000_000, True)
+def _scalar(fn_name: str) -> Callable[[types.ModuleType, Any], Call]:
+    def prepare(m: types.ModuleType, args: Any) -> Call:
+        return Call(getattr(m, fn_name), tuple(args))
+
+    return prepare
 
 
-def _neg_cycle(tokens: int, pools: int) -> Callable[[types.ModuleType], Call]:
-    def prep(m: types.ModuleType) -> Call:
-        g = synthetic.market(7, tokens, pools, bases=0).graph(m, index_bases=False)
-        return g.find_negative_cycle  # type: ignore[no-any-return]
+# ---------------------------------------------------------------- Whirlpool swap
+def _clmm_input(size: Size, seed: int) -> tuple[Any, ...]:
+    """A tick-spacing-8 pool with initialized ticks every 8 ticks around the price, and the
+    exact input (fee included) that moves the price across ``crossings`` of them, a -> b."""
+    from . import python as twin  # exact tick math; the input must not depend on the backend
 
-    return prep
-
-
-def _neg_cycle_after_update(tokens: int, pools: int) -> Callable[[types.ModuleType], Call]:
-    """One pool's reserves move, then the sweep: the live pattern (upsert included)."""
-
-    def prep(m: types.ModuleType) -> Call:
-        mk = synthetic.market(7, tokens, pools, bases=0)
-        g = mk.graph(m, index_bases=False)
-        state = {"i": 0}
-
-        def call() -> Any:
-            state["i"] += 1
-            p = mk.pools[(state["i"] * 7) % len(mk.pools)]
-            bump = 1 + (state["i"] % 2)  # alternate two states: the market stays put
-            g.upsert_cpmm(
-                p.pool_id,
-                p.mint_a,
-                p.mint_b,
-                p.reserve_a,
-                p.reserve_b + bump,
-                p.fee_num,
-                p.fee_den,
-                0,
-            )
-            return g.find_negative_cycle()
-
-        return call
-
-    return prep
+    crossings = int(size.params.get("crossings", 10))
+    r = random.Random(seed)
+    ts, tick = 8, r.randint(1, 7)
+    liquidity = r.randint(10**12, 10**13)
+    nets = {k * ts: r.randint(10**5, 10**7) for k in range(1, crossings + 30)}
+    # going down a tick subtracts its liquidity_net: positive below, negative above
+    ticks = sorted([(-t, n) for t, n in nets.items()] + [(t, -n) for t, n in nets.items()])
+    sqrt_price = twin.sqrt_price_from_tick(tick)
+    limit = twin.sqrt_price_from_tick(-(crossings * ts) - ts // 2)
+    to_limit = twin.clmm_swap(
+        sqrt_price, liquidity, tick, ts, 3_000, ticks, 2**63, True, True, limit
+    )
+    return (sqrt_price, liquidity, tick, ts, 3_000, ticks, to_limit.amount_in, True)
 
 
-def _peer_graph(lib: str, tokens: int, pools: int) -> Callable[[], Call | None]:
-    def prep() -> Call | None:
-        from . import python as twin
+# ---------------------------------------------------------------- pool graph
+@dataclass(frozen=True, slots=True)
+class GraphInput:
+    """A synthetic market, and whether each timed call follows one pool update."""
 
-        mk = synthetic.market(7, tokens, pools, bases=0)
-        edges = []
-        for p in mk.pools:
-            r1 = twin.cpmm_spot_rate(p.reserve_a, p.reserve_b, p.fee_num, p.fee_den)
-            r2 = twin.cpmm_spot_rate(p.reserve_b, p.reserve_a, p.fee_num, p.fee_den)
-            edges += [(p.mint_a, p.mint_b, -math.log(r1)), (p.mint_b, p.mint_a, -math.log(r2))]
-        try:
-            if lib == "networkx":
-                import networkx as nx
-
-                g = nx.MultiDiGraph()
-                g.add_weighted_edges_from(edges)
-                return lambda: nx.negative_edge_cycle(g)
-            import rustworkx as rx
-
-            rg = rx.PyDiGraph(multigraph=True)
-            ix = {t: rg.add_node(t) for t in mk.tokens}
-            for u, v, w in edges:
-                rg.add_edge(ix[u], ix[v], w)
-            return lambda: rx.negative_edge_cycle(rg, lambda w: w)
-        except ImportError:
-            return None
-
-    return prep
+    market: synthetic.Market
+    update: bool = False
 
 
-def _cycles(m: types.ModuleType) -> Call:
-    mk = synthetic.market(5, 60, 300, bases=1, clmm_share=0.1, dislocation=0.01)
+def _graph_input(size: Size, seed: int) -> GraphInput:
+    params = dict(size.params)
+    update = bool(params.pop("update", False))
+    return GraphInput(synthetic.market(seed, **params), update)
+
+
+def _graph(m: types.ModuleType, mk: synthetic.Market) -> Any:
+    """Every pool upserted first, then the base mints indexed in one pass (the same
+    index as indexing while upserting, built much faster)."""
     g = mk.graph(m, index_bases=False)
-    base = mk.bases[0]
-    return lambda: g.cycles(base, 4)
+    for b in mk.bases:
+        g.add_base_mint(b)
+    return g
 
 
-def _touching(tokens: int, pools: int) -> Callable[[types.ModuleType], Call]:
-    def prep(m: types.ModuleType) -> Call:
-        mk = synthetic.market(11, tokens, pools, bases=3, hub_share=0.05)
-        g = mk.graph(m)
-        ids = [p.pool_id for p in mk.pools]
-        state = {"i": 0}
-
-        def call() -> Any:
-            state["i"] = (state["i"] + 7) % len(ids)
-            return g.cycles_touching(ids[state["i"]])
-
-        return call
-
-    return prep
+def _nudged(spec: synthetic.PoolSpec, k: int) -> synthetic.PoolSpec:
+    """``spec`` with its price moved by one of two tiny steps (by the parity of ``k``):
+    nudges alternate between two states, so a long timing run leaves the market put."""
+    step = 1 + k % 2
+    if spec.kind == "cpmm":
+        return replace(spec, reserve_b=spec.reserve_b + step)
+    return replace(spec, sqrt_price_x64=spec.sqrt_price_x64 + step)
 
 
-def _score(m: types.ModuleType) -> Call:
-    mk = synthetic.market(3, 10, 40, bases=1, dislocation=0.03, dislocated_share=0.2)
-    o = mk.graph(m).cycles(mk.bases[0])[0]
-    fees, pol = FeeContext(cu_price_micro_lamports=10_000), ScorePolicy()
-    f = m.score
-    return lambda: f(o, fees, pol)
+def _upsert_args(spec: synthetic.PoolSpec) -> tuple[Any, ...]:
+    """The arguments of ``upsert_cpmm`` / ``upsert_clmm`` for ``spec`` at slot 0."""
+    if spec.kind == "cpmm":
+        return (spec.pool_id, spec.mint_a, spec.mint_b, spec.reserve_a, spec.reserve_b,
+                spec.fee_num, spec.fee_den, 0)  # fmt: skip
+    return (spec.pool_id, spec.mint_a, spec.mint_b, spec.sqrt_price_x64, spec.liquidity,
+            spec.tick_current, spec.tick_spacing, spec.fee_rate, spec.ticks, 0)  # fmt: skip
 
 
-KERNELS: list[Kernel] = [
-    Kernel("cpmm_amount_out", "1 call", _cpmm_out, {}),
-    Kernel("cpmm_amount_in", "1 call", _cpmm_in, {}),
-    Kernel("clmm_swap", "10 ticks crossed", _clmm, {}),
+def _pool_updates(g: Any, specs: Sequence[synthetic.PoolSpec], stride: int) -> Callable[[], str]:
+    """Each call upserts a new state of the next pool of ``specs`` (every ``stride``-th,
+    wrapping) into ``g`` and returns its id. The states are built here, so a call is
+    the upsert alone."""
+    upserts = [
+        [
+            (
+                g.upsert_cpmm if spec.kind == "cpmm" else g.upsert_clmm,
+                _upsert_args(_nudged(spec, k)),
+            )
+            for k in (0, 1)
+        ]
+        for spec in specs
+    ]
+    n, state = len(specs), [0]
+
+    def update() -> str:
+        state[0] += 1
+        k = state[0] * stride
+        fn, args = upserts[k % n][(k // n) % 2]
+        fn(*args)
+        return str(args[0])
+
+    return update
+
+
+def _prepare_negative_cycle(m: types.ModuleType, inp: GraphInput) -> Call:
+    g = _graph(m, inp.market)
+    c = Call(g.find_negative_cycle)
+    if inp.update:
+        update = _pool_updates(g, inp.market.pools, 7)
+
+        def before() -> None:
+            update()
+
+        c.before = before  # the sweep after each update is what the live path runs
+    return c
+
+
+def _neg_edges(mk: synthetic.Market) -> list[tuple[str, str, float]]:
+    """The graph's edges with -ln(spot rate after fee) weights, from the twin's rates."""
+    from . import python as twin
+
+    edges = []
+    for p in mk.pools:
+        if p.kind == "cpmm":
+            ab = twin.cpmm_spot_rate(p.reserve_a, p.reserve_b, p.fee_num, p.fee_den)
+            ba = twin.cpmm_spot_rate(p.reserve_b, p.reserve_a, p.fee_num, p.fee_den)
+        else:
+            ab = twin.clmm_spot_rate(p.sqrt_price_x64, p.fee_rate, True)
+            ba = twin.clmm_spot_rate(p.sqrt_price_x64, p.fee_rate, False)
+        edges += [(p.mint_a, p.mint_b, -math.log(ab)), (p.mint_b, p.mint_a, -math.log(ba))]
+    return edges
+
+
+def _peer_networkx(inp: GraphInput, size: Size) -> Callable[[], Any] | None:
+    import networkx as nx
+
+    if inp.update:
+        return None  # no incremental search there to compare with
+    g = nx.MultiDiGraph()
+    g.add_weighted_edges_from(_neg_edges(inp.market))
+    return lambda: nx.negative_edge_cycle(g)
+
+
+def _peer_rustworkx(inp: GraphInput, size: Size) -> Callable[[], Any] | None:
+    import rustworkx as rx
+
+    if inp.update:
+        return None
+    g = rx.PyDiGraph(multigraph=True)
+    ix = {t: g.add_node(t) for t in inp.market.tokens}
+    for u, v, w in _neg_edges(inp.market):
+        g.add_edge(ix[u], ix[v], w)
+    return lambda: rx.negative_edge_cycle(g, float)
+
+
+def _cycle_exists_agrees(ours: Any, peer: Any) -> bool:
+    """The peers answer whether a negative cycle exists; ours returns it or None."""
+    return (ours is not None) == bool(peer)
+
+
+def _prepare_cycles(m: types.ModuleType, inp: GraphInput) -> Call:
+    g = _graph(m, inp.market)
+    return Call(g.cycles, (inp.market.bases[0], 4))
+
+
+def _prepare_touching(m: types.ModuleType, inp: GraphInput) -> Call:
+    """The timed call re-evaluates the cycles of the pool the (untimed) ``before`` step
+    just updated. Updates go round the hub pools (a base mint on one side): the busiest
+    pools, in the most cycles."""
+    mk = inp.market
+    g = _graph(m, mk)
+    hubs = [p for p in mk.pools if p.mint_a in mk.bases or p.mint_b in mk.bases]
+    c = Call(g.cycles_touching, (hubs[0].pool_id, 4))
+    update = _pool_updates(g, hubs, 1)
+
+    def before() -> None:
+        c.args = (update(), 4)
+
+    c.before = before
+    return c
+
+
+# ---------------------------------------------------------------- scorer
+@dataclass(frozen=True, slots=True)
+class ScoreInput:
+    market: synthetic.Market
+    fees: FeeContext
+    policy: ScorePolicy
+
+
+def _score_input(size: Size, seed: int) -> ScoreInput:
+    r = random.Random(seed)
+    mk = synthetic.market(seed, 10, 40, bases=1, dislocation=0.03, dislocated_share=0.2)
+    fees = FeeContext(
+        cu_limit=r.choice([200_000, 300_000, 400_000]),
+        cu_price_micro_lamports=r.randint(0, 50_000),
+        tip_lamports=r.choice([0, 10_000, 100_000]),
+    )
+    return ScoreInput(mk, fees, ScorePolicy(min_profit=1, min_persistence=1))
+
+
+def _prepare_score(m: types.ModuleType, inp: ScoreInput) -> Call:
+    # the best opportunity of this backend's own graph: the record type the live path scores
+    best = _graph(m, inp.market).cycles(inp.market.bases[0])[0]
+    return Call(m.score, (best, inp.fees, inp.policy))
+
+
+# ---------------------------------------------------------------- the registry
+_NEG_PEERS: dict[str, PeerFactory] = {"rustworkx": _peer_rustworkx, "networkx": _peer_networkx}
+
+KERNELS: tuple[Kernel, ...] = (
     Kernel(
-        "find_negative_cycle",
-        "100 tok / 400 pools, repeat sweep",
-        _neg_cycle(100, 400),
-        {
-            "rustworkx": _peer_graph("rustworkx", 100, 400),
-            "networkx": _peer_graph("networkx", 100, 400),
-        },
+        "cpmm_amount_out",
+        "constant-product output for an exact input",
+        (Size("1 call"),),
+        _cpmm_input,
+        _scalar("cpmm_amount_out"),
+        same,
+    ),
+    Kernel(
+        "cpmm_amount_in",
+        "constant-product input for an exact output",
+        (Size("1 call", {"exact_out": True}),),
+        _cpmm_input,
+        _scalar("cpmm_amount_in"),
+        same,
+    ),
+    Kernel(
+        "clmm_swap",
+        "Whirlpool exact-input swap crossing initialized ticks",
+        (Size("10 ticks crossed", {"crossings": 10}),),
+        _clmm_input,
+        _scalar("clmm_swap"),
+        same,
     ),
     Kernel(
         "find_negative_cycle",
-        "100 tok / 2000 pools, repeat sweep",
-        _neg_cycle(100, 2000),
-        {
-            "rustworkx": _peer_graph("rustworkx", 100, 2000),
-            "networkx": _peer_graph("networkx", 100, 2000),
-        },
+        "Bellman-Ford sweep over the whole graph",
+        (
+            Size(
+                "30 tok / 120 pools, arbitrage",
+                {"tokens": 30, "pools": 120, "bases": 0, "dislocation": 0.02},
+            ),
+            Size("100 tok / 400 pools", {"tokens": 100, "pools": 400, "bases": 0}),
+            Size("100 tok / 2000 pools", {"tokens": 100, "pools": 2000, "bases": 0}),
+            Size("100/400, after 1 update", {"tokens": 100, "pools": 400, "bases": 0, "update": 1}),
+            Size(
+                "100/2000, after 1 update", {"tokens": 100, "pools": 2000, "bases": 0, "update": 1}
+            ),
+        ),
+        _graph_input,
+        _prepare_negative_cycle,
+        same,
+        _NEG_PEERS,
+        _cycle_exists_agrees,
     ),
-    Kernel("find_negative_cycle", "100/400, +1 pool update", _neg_cycle_after_update(100, 400), {}),
     Kernel(
-        "find_negative_cycle", "100/2000, +1 pool update", _neg_cycle_after_update(100, 2000), {}
+        "cycles",
+        "every <= 4-hop cycle through a base mint, sized",
+        (
+            Size("12 tok / 40 pools", {"tokens": 12, "pools": 40, "bases": 1, "dislocation": 0.01}),
+            Size(
+                "100 tok / 300 pools, 4 hops",
+                {"tokens": 100, "pools": 300, "bases": 1, "clmm_share": 0.1, "dislocation": 0.01},
+            ),
+        ),
+        _graph_input,
+        _prepare_cycles,
+        same,
     ),
-    Kernel("cycles", "60 tok / 300 pools, 4 hops", _cycles, {}),
-    Kernel("cycles_touching", "2000 tok / 10000 pools, 3 bases", _touching(2000, 10_000), {}),
-    Kernel("score", "1 call", _score, {}),
-]
+    Kernel(
+        "cycles_touching",
+        "the indexed cycles of one just-updated pool, re-sized",
+        (
+            Size(
+                "60 tok / 240 pools, 3 bases",
+                {"tokens": 60, "pools": 240, "bases": 3, "clmm_share": 0.1, "dislocation": 0.01},
+            ),
+            Size(
+                "2000 tok / 10000 pools, 3 bases",
+                {"tokens": 2000, "pools": 10_000, "bases": 3, "hub_share": 0.1, "clmm_share": 0.1},
+            ),
+        ),
+        _graph_input,
+        _prepare_touching,
+        same,
+        history_fields=("persistence",),
+    ),
+    Kernel(
+        "score",
+        "net profit after fees and the go / no-go of one opportunity",
+        (Size("1 call"),),
+        _score_input,
+        _prepare_score,
+        same,
+    ),
+)
+
+_BY_NAME = {k.name: k for k in KERNELS}
+
+
+def by_name(name: str) -> Kernel | None:
+    """The registered kernel called ``name``, if any."""
+    return _BY_NAME.get(name)

@@ -19,14 +19,42 @@ REQUIRED = [
     "engine_rs/py.typed",
     "engine_rs/_engine.pyi",
     "engine_rs/python/__init__.py",
+    "engine_rs/rust.py",
+    "engine_rs/records.py",
+    "engine_rs/kernels.py",
     "arbscope/__init__.py",
     "feeds/__init__.py",
     "storage/__init__.py",
     "tui/__init__.py",
+    "tui/app.py",
+    "tui/screens/__init__.py",
+    "tui/widgets/__init__.py",
     "themes/__init__.py",
     "themes/arbscope.tcss",
 ]
-FORBIDDEN = (".rs", "Cargo.toml", "Cargo.lock", "/target/", "/crates/", "__pycache__", ".pyc")
+FORBIDDEN_DIRS = {"target", "crates", "__pycache__"}
+FORBIDDEN_FILES = {"Cargo.toml", "Cargo.lock"}
+FORBIDDEN_SUFFIXES = (".rs", ".pyc", ".pyo")
+
+
+def problems(names: list[str]) -> list[str]:
+    """Why a wheel holding ``names`` is wrong (empty: it is right)."""
+    out = []
+    for n in names:
+        parts = n.split("/")
+        if FORBIDDEN_DIRS & set(parts[:-1]):
+            out.append(f"build or source folder: {n}")
+        elif parts[-1] in FORBIDDEN_FILES or n.endswith(FORBIDDEN_SUFFIXES):
+            out.append(f"source or cache file: {n}")
+        elif n.endswith((".so", ".pyd", ".dylib", ".dll")) and not (
+            n.startswith("engine_rs/_engine.") and "/" not in n[len("engine_rs/") :]
+        ):
+            out.append(f"binary other than the engine: {n}")
+    exts = [n for n in names if n.startswith("engine_rs/_engine.") and n.endswith((".so", ".pyd"))]
+    if len(exts) != 1:
+        out.append(f"expected one engine_rs/_engine extension, found {exts}")
+    out += [f"missing: {r}" for r in REQUIRED if r not in names]
+    return out
 
 
 def main() -> int:
@@ -39,22 +67,21 @@ def main() -> int:
         )
         wheel = next(dist.glob("*.whl"))
         names = zipfile.ZipFile(wheel).namelist()
-        bad = [n for n in names if any(f in "/" + n for f in FORBIDDEN)]
-        sos = [n for n in names if n.endswith((".so", ".pyd"))]
-        bad += [n for n in sos if not n.startswith("engine_rs/_engine")]
-        missing = [r for r in REQUIRED if r not in names]
-        print(f"{wheel.name}: {len(names)} files, extension {sos}")
-        if bad or missing or len(sos) != 1:
-            print(f"FAIL: forbidden {bad}, missing {missing}")
+        print(f"{wheel.name}: {len(names)} files")
+        for n in sorted(names):
+            print(f"  {n}")
+        bad = problems(names)
+        if bad:
+            print("FAIL:\n  " + "\n  ".join(bad))
             return 1
         venv = Path(tmp) / "venv"
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         py = venv / "bin" / "python"
         subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True)
         probe = (
-            "import engine_rs, engine_rs._engine as e, engine_rs.python as p; "
+            "import engine_rs, engine_rs._engine as e, engine_rs.rust as r, engine_rs.python as p; "
             f"assert e.__file__.startswith({str(venv)!r}), e.__file__; "
-            "print(e.BUILD_PROFILE, e.cpmm_amount_out(10**6, 10**9, 10**9, 25, 10_000), "
+            "print(r.BUILD_PROFILE, r.cpmm_amount_out(10**6, 10**9, 10**9, 25, 10_000), "
             "p.cpmm_amount_out(10**6, 10**9, 10**9, 25, 10_000))"
         )
         out = subprocess.run(

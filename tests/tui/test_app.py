@@ -1,27 +1,143 @@
-"""The first screen: fills with cycles on a fixed seed, keys answer, q quits cleanly."""
+"""The first screen: fills with cycles on a fixed seed, keys answer, errors never crash it."""
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Static
+import itertools
+from typing import Any
 
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+from arbscope.market import SimMarket
 from tui.app import ArbscopeApp
+from tui.screens.live import LiveScreen
+from tui.widgets.cycles import CyclesPanel, row_key
+from tui.widgets.status import StatusLine
 
 
-async def test_screen_fills_and_quits() -> None:
-    app = ArbscopeApp(seed=7)
+def _status(app: ArbscopeApp) -> str:
+    return str(app.screen.query_one(StatusLine).render())
+
+
+async def _wait_for_rows(pilot: Any, table: DataTable[Any], seconds: float) -> None:
+    for _ in range(int(seconds / 0.1)):
+        if table.row_count:
+            return
+        await pilot.pause(0.1)
+
+
+async def test_screen_fills_with_cycles_and_q_quits() -> None:
+    app = ArbscopeApp(SimMarket(seed=7))
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(1.5)
-        cycles = app.query_one("#cycles", DataTable)
-        timings = app.query_one("#timings", DataTable)
+        cycles = app.screen.query_one("#cycles", DataTable)
+        await _wait_for_rows(pilot, cycles, 5.0)
         assert cycles.row_count > 0
-        assert timings.row_count >= 3
-        status = str(app.query_one("#status", Static).render())
-        assert "seed 7" in status and "errors 0" in status
+        snap = app.source.snapshot
+        # the rows are the snapshot's cycles, keyed by base mint and pools
+        shown = {str(k.value) for k in cycles.rows}
+        assert shown <= {o.base_mint + ":" + ",".join(o.pools) for o, _ in snap.opportunities}
+        timings = app.screen.query_one("#timings", DataTable)
+        assert timings.row_count >= 5  # swaps, upserts, cycles_touching, score, ...
+        status = _status(app)
+        assert "seed 7" in status and "errors 0" in status and "mismatch 0" in status
+        await pilot.press("q")
+    assert not app.is_running
+
+
+async def test_space_pauses_the_market() -> None:
+    app = ArbscopeApp(SimMarket(seed=3), tick_s=0.05)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)
         await pilot.press("space")
         assert app.paused
-        slot = app.market.snapshot.slot
-        await pilot.pause(0.5)
-        assert app.market.snapshot.slot == slot  # paused: the market does not move
+        slot = app.source.snapshot.slot
+        await pilot.pause(0.4)
+        assert app.source.snapshot.slot == slot
+        assert "PAUSED" in _status(app)
         await pilot.press("space")
+        await pilot.pause(0.3)
+        assert app.source.snapshot.slot > slot
+
+
+class _PanelApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield CyclesPanel(id="cycles")
+
+
+def _keys(opps: Any) -> list[str]:
+    return [row_key(o) for o, _ in opps]
+
+
+async def test_cycles_panel_updates_rows_by_key_never_rebuilds() -> None:
+    m = SimMarket(seed=7)
+    snaps = [list(m.tick().opportunities) for _ in range(12)]
+    # two consecutive snapshots that share some rows and differ in others
+    a, b = next(
+        (x, y)
+        for x, y in itertools.pairwise(snaps)
+        if set(_keys(x)) & set(_keys(y)) and set(_keys(x)) ^ set(_keys(y))
+    )
+    app = _PanelApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = app.query_one(CyclesPanel)
+        panel.show(a)
+        await pilot.pause()
+        calls: dict[str, list[str]] = {"remove": [], "add": [], "clear": []}
+        remove, add = panel.remove_row, panel.add_row
+
+        def spy_remove(key: Any) -> None:
+            calls["remove"].append(str(key))
+            remove(key)
+
+        def spy_add(*cells: Any, key: str | None = None, **kw: Any) -> Any:
+            calls["add"].append(str(key))
+            return add(*cells, key=key, **kw)
+
+        panel.remove_row = spy_remove  # type: ignore[method-assign]
+        panel.add_row = spy_add  # type: ignore[method-assign]
+        panel.clear = lambda *a, **k: calls["clear"].append("x")  # type: ignore[method-assign,assignment]
+        panel.show(b)
+        await pilot.pause()
+        assert sorted(calls["remove"]) == sorted(set(_keys(a)) - set(_keys(b)))
+        assert sorted(calls["add"]) == sorted(set(_keys(b)) - set(_keys(a)))
+        assert not calls["clear"]
+        assert [str(r.key.value) for r in panel.ordered_rows] == _keys(b)  # best net first
+
+
+async def test_redraws_by_the_clock_not_per_update() -> None:
+    app = ArbscopeApp(SimMarket(seed=7, updates_per_tick=50), tick_s=0.05, frame_s=0.25)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, LiveScreen)
+        f0, u0 = screen.frames, app.source.snapshot.updates
+        await pilot.pause(1.0)
+        frames, updates = screen.frames - f0, app.source.snapshot.updates - u0
+        assert updates >= 200  # at least 4 ticks of 50 updates
+        assert frames <= 6  # 1 s / 0.25 s, plus slack
+
+
+class _Failing:
+    """A source whose tick raises: the app must count it, not crash."""
+
+    def __init__(self) -> None:
+        self.inner = SimMarket(seed=7, pools=60, tokens=20)
+
+    @property
+    def snapshot(self) -> Any:
+        return self.inner.snapshot
+
+    def tick(self) -> None:
+        raise RuntimeError("boom")
+
+    def pause_clock(self) -> None:
+        pass
+
+
+async def test_errors_are_counted_not_raised() -> None:
+    app = ArbscopeApp(_Failing(), tick_s=0.05)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.5)
+        assert app.state.internal_errors > 0
+        assert "RuntimeError: boom" in _status(app)
+        assert app.is_running
         await pilot.press("q")
-    assert app.return_code in (0, None)

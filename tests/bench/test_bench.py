@@ -1,0 +1,37 @@
+"""`python -m bench` prints one table and writes the same rows as JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+
+def test_quick_bench_of_one_kernel(tmp_path: Path) -> None:
+    out_json = tmp_path / "bench.json"
+    out = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--kernel", "cpmm_amount_out",
+         "--json", str(out_json)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("|")]
+    assert lines[0].split("|")[1].strip() == "kernel" and len(lines) == 3
+    assert "cpmm_amount_out" in lines[2]
+    assert "empty Python call" in out.stdout and "call floor" in out.stdout
+    data = json.loads(out_json.read_text())
+    (row,) = data["rows"]
+    assert row["kernel"] == "cpmm_amount_out"
+    assert 0 < row["python_s"] < 1e-3
+    assert row["rust_s"] is None or 0 < row["rust_s"] < row["python_s"]
+
+
+def test_unknown_kernel_is_an_error() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench", "--kernel", "nope"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert out.returncode == 2 and "unknown kernel" in out.stderr
