@@ -43,6 +43,68 @@ def clmm_swap(
 ) -> SwapResult: ...
 
 # --- graph / cycles / sizing -----------------------------------------------
+class Cycle:
+    tokens: list[str]
+    pools: list[str]
+    rate_product: float
+
+class Opportunity:
+    base_mint: str
+    tokens: list[str]
+    pools: list[str]
+    kinds: list[str]
+    hops: int
+    spot_rate: float
+    amount_in: int
+    amount_out: int
+    profit: int
+    profit_bps: float
+    hop_amounts: list[int]
+    oldest_slot: int
+    staleness_slots: int
+    persistence: int
+
+class PoolGraph:
+    def __init__(self, base_mints: Sequence[str] = ..., max_hops: int = 4) -> None: ...
+    def __len__(self) -> int: ...
+    @property
+    def slot(self) -> int: ...
+    @property
+    def max_hops(self) -> int: ...
+    def set_slot(self, slot: int) -> None: ...
+    def tokens(self) -> list[str]: ...
+    def pools(self) -> list[str]: ...
+    def base_mints(self) -> list[str]: ...
+    def indexed_cycle_count(self) -> int: ...
+    def add_base_mint(self, mint: str) -> None: ...
+    def upsert_cpmm(
+        self,
+        pool_id: str,
+        mint_a: str,
+        mint_b: str,
+        reserve_a: int,
+        reserve_b: int,
+        fee_num: int,
+        fee_den: int,
+        slot: int = 0,
+    ) -> None: ...
+    def upsert_clmm(
+        self,
+        pool_id: str,
+        mint_a: str,
+        mint_b: str,
+        sqrt_price_x64: int,
+        liquidity: int,
+        tick_current: int,
+        tick_spacing: int,
+        fee_rate: int,
+        ticks: Sequence[tuple[int, int]],
+        slot: int = 0,
+    ) -> None: ...
+    def remove_pool(self, pool_id: str) -> None: ...
+    def find_negative_cycle(self) -> Cycle | None: ...
+    def cycles(self, base_mint: str, max_hops: int = 4) -> list[Opportunity]: ...
+    def cycles_touching(self, pool_id: str, max_hops: int = 4) -> list[Opportunity]: ...
 
 # --- scorer ----------------------------------------------------------------
 class Score:
