@@ -25,7 +25,7 @@ import time
 import timeit
 import types
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +41,9 @@ class Row:
     size: str
     rust_s: float | None
     python_s: float | None
-    rustworkx_s: float | None = None
-    networkx_s: float | None = None
-
-
-PEERS = ("rustworkx", "networkx")
-_SHORT = {"rustworkx": "rwx", "networkx": "nx"}
+    # peer library -> seconds per call, in the registry's order (the first is printed on
+    # the kernel's row, any others on continuation rows below it)
+    peers: dict[str, float] = field(default_factory=dict)
 
 
 def _timer(fn: Callable[..., Any], args: Sequence[Any]) -> timeit.Timer:
@@ -180,7 +177,7 @@ def run(
                 except ImportError:
                     call = None
                 if call is not None:
-                    setattr(row, f"{lib}_s", median_call_s(call, (), budget, repeat))
+                    row.peers[lib] = median_call_s(call, (), budget, repeat)
             rows.append(row)
             if r_before is not None or p_before is not None:
                 rows.append(Row("  ↳ pool update", "(not in the row above)", r_before, p_before))
@@ -188,22 +185,20 @@ def run(
 
 
 def table(rows: Sequence[Row]) -> list[str]:
-    """The rows as an aligned Markdown table."""
-    head: tuple[str, ...] = ("kernel", "size", "Rust", "Python", "py/rust")
-    head += tuple(x for lib in PEERS for x in (lib, f"{_SHORT[lib]}/rust"))
+    """The rows as an aligned Markdown table: kernel, size, Rust, Python, py/rust, then
+    one peer library per line (its time and peer/rust; more peers on continuation lines)."""
+    head = ("kernel", "size", "Rust", "Python", "py/rust", "peer", "peer time", "peer/rust")
     cells = [head]
     for r in rows:
-        line: tuple[str, ...] = (
-            r.kernel,
-            r.size,
-            fmt(r.rust_s),
-            fmt(r.python_s),
-            ratio(r.python_s, r.rust_s),
-        )
-        for lib in PEERS:
-            peer = getattr(r, f"{lib}_s")
-            line += (fmt(peer), ratio(peer, r.rust_s))
-        cells.append(line)
+        peers = list(r.peers.items()) or [("", None)]
+        for i, (lib, peer_s) in enumerate(peers):
+            own: tuple[str, ...] = (
+                (r.kernel, r.size, fmt(r.rust_s), fmt(r.python_s), ratio(r.python_s, r.rust_s))
+                if i == 0
+                else ("", "", "", "", "")
+            )
+            peer = (lib, fmt(peer_s), ratio(peer_s, r.rust_s)) if lib else ("", "", "")
+            cells.append(own + peer)
     widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
     out = []
     for i, c in enumerate(cells):

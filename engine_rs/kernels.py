@@ -101,16 +101,29 @@ class Kernel:
 
 def same(a: Any, b: Any, ignore: frozenset[str] = frozenset()) -> bool:
     """Whether two results agree: records field by field (either backend's classes; the
-    fields named in ``ignore`` skipped), lists element-wise, floats to :data:`rel_tol`
-    relative, everything else exactly (same type, equal)."""
+    fields named in ``ignore`` skipped), lists element-wise, floats (and numpy arrays,
+    NaN equal to NaN) to :data:`rel_tol` relative, everything else exactly (same type,
+    equal)."""
     if type(a).__name__ in _RECORD_NAMES and type(b).__name__ == type(a).__name__:
         da, db = as_dict(a), as_dict(b)
         return all(same(da[k], db[k], ignore) for k in da if k not in ignore)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(same(x, y, ignore) for x, y in zip(a, b))
+    if _is_ndarray(a) and _is_ndarray(b):
+        import numpy as np
+
+        return bool(
+            a.shape == b.shape
+            and a.dtype == b.dtype
+            and np.allclose(a, b, rtol=rel_tol, atol=0.0, equal_nan=True)
+        )
     if isinstance(a, float) and isinstance(b, float):
         return a == b or math.isclose(a, b, rel_tol=rel_tol, abs_tol=0.0)
     return type(a) is type(b) and bool(a == b)
+
+
+def _is_ndarray(x: Any) -> bool:
+    return type(x).__name__ == "ndarray" and type(x).__module__ == "numpy"
 
 
 _RECORD_NAMES = frozenset(cls.__name__ for cls in RECORD_TYPES)
