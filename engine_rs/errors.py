@@ -39,6 +39,29 @@ class UnknownTokenError(EngineError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class EmptyWindowError(EngineError, LookupError):
+    """A statistic was asked of a window that holds no samples (not a silent 0)."""
+
+
+class Base58Error(EngineError, ValueError):
+    """A string that is not base58 (a character outside the Bitcoin alphabet), or that
+    decodes to the wrong length for what it should be (32 bytes for an address)."""
+
+
+class SeedError(EngineError, ValueError):
+    """PDA seeds break the runtime's rules: more than 16 seeds (15 plus the bump) or a
+    seed longer than 32 bytes (the runtime's MaxSeedLengthExceeded)."""
+
+
+class InvalidSeedsError(EngineError, ValueError):
+    """``create_program_address``: the hash is on the ed25519 curve, so it is not a PDA
+    (the runtime's InvalidSeeds)."""
+
+
+class NoViableBumpError(EngineError, ValueError):
+    """``find_program_address``: every bump from 255 down to 1 gave an on-curve hash."""
+
+
 class InvalidTickError(EngineError, ValueError):
     """A tick index or sqrt price outside the Whirlpool bounds."""
 
