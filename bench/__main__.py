@@ -180,7 +180,9 @@ def run(
                     row.peers[lib] = median_call_s(call, (), budget, repeat)
             rows.append(row)
             if r_before is not None or p_before is not None:
-                rows.append(Row("  ↳ pool update", "(not in the row above)", r_before, p_before))
+                rows.append(
+                    Row(f"  ↳ {k.before_label}", "(not in the row above)", r_before, p_before)
+                )
     return rows
 
 
@@ -250,7 +252,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(
         f"# medians per call; {'quick' if args.quick else 'full'} run, {info['total_s']:.0f} s; "
-        "↳ rows: the pool update done before each call of the row above, timed on its own"
+        "↳ rows: the step done before each call of the row above (a pool update, a fresh "
+        "batch), timed on its own"
     )
     print("\n".join(table(rows)))
     if args.json:

@@ -91,6 +91,8 @@ class Kernel:
     # result fields that depend on earlier calls, not only on this call's input: a
     # shadow that saw only a sample of the calls compares without them
     history_fields: tuple[str, ...] = ()
+    # what the untimed ``before`` step does, for the bench's separate row
+    before_label: str = "pool update"
 
     def call(
         self, backend: types.ModuleType, size: Size | None = None, seed: int = DEFAULT_SEED
@@ -338,6 +340,142 @@ def _prepare_score(m: types.ModuleType, inp: ScoreInput) -> Call:
     return Call(m.score, (best, inp.fees, inp.policy))
 
 
+# ---------------------------------------------------------------- fee estimator
+@dataclass(frozen=True, slots=True)
+class FeeInput:
+    """A window already full (``slots`` slots of ``per_slot`` samples) and the stream of
+    samples the timed calls add: a new slot every ``per_slot`` samples, so the oldest
+    slot leaves the window as often as it does live."""
+
+    window: int
+    warm: tuple[tuple[int, int], ...]
+    stream: tuple[tuple[int, int], ...]
+
+
+def _fee_input(size: Size, seed: int) -> FeeInput:
+    r = random.Random(seed)
+    slots, per_slot = int(size.params["slots"]), int(size.params["per_slot"])
+
+    def price() -> int:  # heavy-tailed, as real CU prices are
+        return int(r.paretovariate(1.2) * 1_000) if r.random() > 0.1 else 0
+
+    warm = tuple((s, price()) for s in range(slots) for _ in range(per_slot))
+    stream = tuple((slots + k // per_slot, price()) for k in range(20_000))
+    return FeeInput(slots, warm, stream)
+
+
+def _prepare_fees(m: types.ModuleType, inp: FeeInput) -> Call:
+    """Each call adds the next sample of the stream, then asks for the p75."""
+    f = m.FeeEstimator(inp.window)
+    f.add_many(inp.warm)
+    stream, n, k = inp.stream, len(inp.stream), [0]
+    add, percentile = f.add, f.percentile
+
+    def add_then_p75() -> int:
+        slot, price = stream[k[0] % n]
+        k[0] += 1
+        add(slot, price)
+        return int(percentile(75))
+
+    return Call(add_then_p75)
+
+
+def _peer_numpy_percentile(inp: FeeInput, size: Size) -> Callable[[], Any] | None:
+    """numpy's percentile over the same window's samples (no add: a lower bound)."""
+    import numpy as np
+
+    values = np.array([p for _, p in inp.warm], dtype=np.uint64)
+    return lambda: np.percentile(values, 75, method="inverted_cdf")
+
+
+def _same_percentile(ours: Any, peer: Any) -> bool:
+    return bool(ours >= 0 and peer >= 0)  # different windows (peer has no add): both ran
+
+
+# ---------------------------------------------------------------- de-duplication
+@dataclass(frozen=True, slots=True)
+class DedupInput:
+    """Batches of notifications as three endpoints deliver them: each of ``messages``
+    keys (48 bytes: account, slot, data hash) arrives from each endpoint with a
+    probability and a lag of its own, all sorted by arrival time."""
+
+    capacity: int
+    batches: tuple[tuple[list[bytes], list[int], list[int]], ...]
+
+
+def _dedup_input(size: Size, seed: int) -> DedupInput:
+    r = random.Random(seed)
+    messages, n_batches = int(size.params["messages"]), int(size.params.get("batches", 32))
+    deliver = (0.95, 0.75, 0.6)  # ~2.3 copies per message
+    lag_ns = (200_000, 400_000, 1_500_000)
+    batches = []
+    t = 0
+    for b in range(n_batches):
+        arrivals = []
+        for i in range(messages):
+            key = r.randbytes(32) + (b * messages + i).to_bytes(8, "little") + r.randbytes(8)
+            t += 20_000
+            eps = [ep for ep, pr in enumerate(deliver) if r.random() < pr] or [0]
+            arrivals += [(key, ep, t + int(r.expovariate(1 / lag_ns[ep]))) for ep in eps]
+        arrivals.sort(key=lambda a: a[2])
+        batches.append(
+            ([a[0] for a in arrivals], [a[1] for a in arrivals], [a[2] for a in arrivals])
+        )
+    # capacity below the keys of all batches: the timed loop runs with eviction going on
+    return DedupInput(max(messages * n_batches // 4, 1), tuple(batches))
+
+
+def _fresh(batch: tuple[list[bytes], list[int], list[int]]) -> tuple[Any, ...]:
+    """New objects with the batch's values: live, the keys and times were just built
+    from the frames and sit in the cache; reused objects would be cold after the other
+    batches went through, and the timing would measure cache misses instead."""
+    keys, eps, nss = batch
+    return ([bytes(bytearray(k)) for k in keys], list(eps), [t + 1 - 1 for t in nss])
+
+
+def _prepare_dedup(m: types.ModuleType, inp: DedupInput) -> Call:
+    d = m.Deduper(inp.capacity)
+    batches, k = inp.batches, [0]
+    c = Call(d.accept_many, _fresh(batches[0]))
+
+    def before() -> None:  # the next batch (keys of a batch long gone are new again)
+        c.args = _fresh(batches[k[0] % len(batches)])
+        k[0] += 1
+
+    c.before = before
+    return c
+
+
+def _peer_set_ring(inp: DedupInput, size: Size) -> Callable[[], Any] | None:
+    """The usual hand-written Python: a set plus a ring of keys for eviction, no stats."""
+    from collections import deque
+
+    seen: set[bytes] = set()
+    ring: deque[bytes] = deque()
+    cap, batches, k = inp.capacity, inp.batches, [0]
+
+    def accept_batch() -> list[bool]:
+        keys = batches[k[0] % len(batches)][0]  # (reused objects: a bound in its favour)
+        k[0] += 1
+        out = []
+        for key in keys:
+            if key in seen:
+                out.append(False)
+                continue
+            if len(ring) >= cap:
+                seen.discard(ring.popleft())
+            seen.add(key)
+            ring.append(key)
+            out.append(True)
+        return out
+
+    return accept_batch
+
+
+def _same_flags(ours: Any, peer: Any) -> bool:
+    return bool(ours == peer)
+
+
 # ---------------------------------------------------------------- the registry
 _NEG_PEERS: dict[str, PeerFactory] = {"rustworkx": _peer_rustworkx, "networkx": _peer_networkx}
 
@@ -426,6 +564,33 @@ KERNELS: tuple[Kernel, ...] = (
         _score_input,
         _prepare_score,
         same,
+    ),
+    Kernel(
+        "FeeEstimator add+p75",
+        "one fee sample into a full 150-slot window, then its 75th percentile",
+        (
+            Size("150 slots x 20", {"slots": 150, "per_slot": 20}),
+            Size("150 slots x 200", {"slots": 150, "per_slot": 200}),
+        ),
+        _fee_input,
+        _prepare_fees,
+        same,
+        {"numpy percentile": _peer_numpy_percentile},
+        _same_percentile,
+    ),
+    Kernel(
+        "Deduper.accept_many",
+        "one batch of notifications from 3 endpoints, first copy wins",
+        (
+            Size("100 msgs, ~230 copies", {"messages": 100, "batches": 8}),
+            Size("1000 msgs, ~2300 copies", {"messages": 1000}),
+        ),
+        _dedup_input,
+        _prepare_dedup,
+        same,
+        {"python set+ring": _peer_set_ring},
+        _same_flags,
+        before_label="build the batch",
     ),
 )
 

@@ -140,7 +140,41 @@ class Score:
     reasons: list[str] = field(default_factory=list)
 
 
-RECORD_TYPES = (SwapResult, Cycle, Opportunity, Score)
+@dataclass(frozen=True, slots=True)
+class PriorityFee:
+    """A recommended compute-unit price and what it costs (``FeeEstimator.recommend``).
+
+    ``priority_fee_lamports = ceil(cu_price_micro_lamports × cu_limit / 1e6)`` (spec §5.3);
+    ``samples`` and ``newest_slot`` say what the percentile was taken over.
+    """
+
+    cu_price_micro_lamports: int
+    cu_limit: int
+    priority_fee_lamports: int
+    percentile: float
+    samples: int
+    newest_slot: int
+
+
+@dataclass(frozen=True, slots=True)
+class DedupStats:
+    """Lead/lag of one endpoint as the de-duplicator saw it (``Deduper.stats``).
+
+    ``first_seen``: copies this endpoint delivered first; ``duplicates``: copies that came
+    after a first copy; ``lag_mean_ns``: mean lag behind the first copy over all its
+    duplicates; ``lag_p99_ns``: nearest-rank p99 over its last ``lag_samples`` lags (the
+    lag window). Both lags are None until the endpoint has a duplicate.
+    """
+
+    endpoint: int
+    first_seen: int
+    duplicates: int
+    lag_mean_ns: float | None
+    lag_p99_ns: int | None
+    lag_samples: int
+
+
+RECORD_TYPES = (SwapResult, Cycle, Opportunity, Score, PriorityFee, DedupStats)
 
 
 def as_dict(record: Any) -> dict[str, Any]:

@@ -6,9 +6,20 @@ Scalar kernels need nothing beyond the standard library.
 
 from __future__ import annotations
 
-from ..records import Cycle, FeeContext, Opportunity, Score, ScorePolicy, SwapResult
+from ..records import (
+    Cycle,
+    DedupStats,
+    FeeContext,
+    Opportunity,
+    PriorityFee,
+    Score,
+    ScorePolicy,
+    SwapResult,
+)
 from .amm import cpmm_amount_in, cpmm_amount_out, cpmm_spot_rate
 from .clmm import clmm_spot_rate, clmm_swap, sqrt_price_from_tick, tick_from_sqrt_price
+from .dedup import Deduper
+from .fees import FeeEstimator
 from .graph import PoolGraph
 from .scorer import priority_fee_lamports, score
 
@@ -17,9 +28,13 @@ BACKEND = "python"
 __all__ = [
     "BACKEND",
     "Cycle",
+    "DedupStats",
+    "Deduper",
     "FeeContext",
+    "FeeEstimator",
     "Opportunity",
     "PoolGraph",
+    "PriorityFee",
     "Score",
     "ScorePolicy",
     "SwapResult",

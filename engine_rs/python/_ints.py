@@ -34,3 +34,8 @@ def i32(value: object) -> int:
 def i128(value: object) -> int:
     """``value`` if it is an int in [-2**127, 2**127)."""
     return _check(value, -(1 << 127), (1 << 127) - 1, "i128")
+
+
+def i64(value: object) -> int:
+    """``value`` if it is an int in [-2**63, 2**63)."""
+    return _check(value, -(1 << 63), (1 << 63) - 1, "i64")

@@ -5,6 +5,8 @@ use std::hint::black_box;
 
 use arbscope_core::amm;
 use arbscope_core::clmm::{self, ClmmPool};
+use arbscope_core::dedup::Deduper;
+use arbscope_core::fees::FeeEstimator;
 use arbscope_core::graph::PoolGraph;
 use criterion::{criterion_group, criterion_main, Criterion};
 
@@ -121,5 +123,80 @@ fn bench_graph(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench_amm, bench_clmm, bench_graph);
+/// 1000 48-byte keys, ~2.3 copies each from 3 endpoints, into a deduper that evicts.
+fn bench_dedup(c: &mut Criterion) {
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut batches: Vec<Vec<([u8; 48], u16, i64)>> = Vec::new();
+    for b in 0..32u64 {
+        let mut batch = Vec::new();
+        for i in 0..1000u64 {
+            let mut key = [0u8; 48];
+            for chunk in key.chunks_mut(8) {
+                chunk.copy_from_slice(&next().to_le_bytes());
+            }
+            key[32..40].copy_from_slice(&(b * 1000 + i).to_le_bytes());
+            for ep in 0..3u16 {
+                if ep == 0 || next() % 100 < 65 {
+                    batch.push((key, ep, (i * 20_000 + u64::from(ep) * 300_000) as i64));
+                }
+            }
+        }
+        batches.push(batch);
+    }
+    let Ok(mut d) = Deduper::new(8_000, 4_096) else {
+        return;
+    };
+    let mut k = 0usize;
+    c.bench_function("dedup_accept_2300_copies", |bch| {
+        bch.iter(|| {
+            let batch = &batches[k % batches.len()];
+            k += 1;
+            let mut firsts = 0usize;
+            for (key, ep, ns) in batch {
+                let fp = d.fingerprint(key);
+                firsts += usize::from(d.accept_fingerprint(fp, *ep, *ns));
+            }
+            firsts
+        })
+    });
+    c.bench_function("dedup_fingerprint_48b", |bch| {
+        let key = batches[0][0].0;
+        bch.iter(|| d.fingerprint(black_box(&key)))
+    });
+}
+
+/// One sample into a full 150-slot window of 3000 samples, then its p75.
+fn bench_fees(c: &mut Criterion) {
+    let Ok(mut f) = FeeEstimator::new(150, 1_000_000) else {
+        return;
+    };
+    for s in 0..150u64 {
+        for i in 0..20u64 {
+            f.add(s, (s * 7_919 + i * 104_729) % 50_000);
+        }
+    }
+    let mut k = 0u64;
+    c.bench_function("fees_add_then_p75", |b| {
+        b.iter(|| {
+            k += 1;
+            f.add(150 + k / 20, (k * 7_919) % 50_000);
+            f.percentile(75.0)
+        })
+    });
+}
+
+criterion_group!(
+    benches,
+    bench_amm,
+    bench_clmm,
+    bench_graph,
+    bench_dedup,
+    bench_fees
+);
 criterion_main!(benches);

@@ -24,6 +24,9 @@ pub enum EngineError {
     /// A tick index outside [MIN_TICK_INDEX, MAX_TICK_INDEX] or a sqrt price outside its bounds.
     #[error("{0}")]
     InvalidTick(String),
+    /// A statistic of a window that holds no samples.
+    #[error("{0}")]
+    EmptyWindow(String),
     /// An Orca Whirlpool program error, by the program's own name (e.g. `TokenMaxExceeded`).
     #[error("{code}: {message}")]
     Clmm {
@@ -95,6 +98,7 @@ impl EngineError {
             Self::UnknownPool(_) => "UnknownPoolError",
             Self::UnknownToken(_) => "UnknownTokenError",
             Self::InvalidTick(_) => "InvalidTickError",
+            Self::EmptyWindow(_) => "EmptyWindowError",
             Self::Clmm { code, .. } => match code {
                 ClmmErrorCode::ZeroTradableAmount => "ZeroTradableAmountError",
                 ClmmErrorCode::MultiplicationOverflow => "MultiplicationOverflowError",

@@ -7,7 +7,9 @@
 pub mod amm;
 pub mod clmm;
 pub mod cycles;
+pub mod dedup;
 pub mod error;
+pub mod fees;
 pub mod graph;
 pub mod scorer;
 pub mod sizing;

@@ -3,7 +3,7 @@
 
 use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyInt};
+use pyo3::types::{PyBool, PyFloat, PyInt};
 
 use crate::errors::raise;
 
@@ -48,3 +48,27 @@ int_arg!(U64, u64, "u64");
 int_arg!(U128, u128, "u128");
 int_arg!(I32, i32, "i32");
 int_arg!(I128, i128, "i128");
+int_arg!(I64, i64, "i64");
+
+/// A percentile: a Python int or float (not bool), as the twin accepts.
+#[derive(Clone, Copy, Debug)]
+pub struct Pct(pub f64);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Pct {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if obj.is_instance_of::<PyBool>()
+            || !(obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyFloat>())
+        {
+            return Err(PyTypeError::new_err(format!(
+                "percentile: expected float, got {}",
+                obj.get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            )));
+        }
+        obj.extract::<f64>().map(Pct)
+    }
+}

@@ -11,8 +11,10 @@ mod amm;
 mod args;
 mod clmm;
 mod cycles;
+mod dedup;
 mod errors;
 mod fast;
+mod fees;
 mod graph;
 mod scorer;
 mod sizing;
@@ -34,5 +36,7 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     cycles::register(m)?;
     sizing::register(m)?;
     scorer::register(m)?;
+    fees::register(m)?;
+    dedup::register(m)?;
     Ok(())
 }
