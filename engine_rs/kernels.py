@@ -476,6 +476,102 @@ def _same_flags(ours: Any, peer: Any) -> bool:
     return bool(ours == peer)
 
 
+# ---------------------------------------------------------------- base58 and PDAs
+def _b58_input(size: Size, seed: int) -> bytes:
+    r = random.Random(seed)
+    return r.randbytes(int(size.params["bytes"]))
+
+
+def _prepare_b58encode(m: types.ModuleType, data: bytes) -> Call:
+    return Call(m.b58encode, (data,))
+
+
+def _prepare_b58decode(m: types.ModuleType, data: bytes) -> Call:
+    from . import python as twin  # the text must not depend on the backend under test
+
+    return Call(m.b58decode, (twin.b58encode(data),))
+
+
+def _peer_solders_encode(data: bytes, size: Size) -> Callable[[], Any] | None:
+    from solders.pubkey import Pubkey
+    from solders.signature import Signature
+
+    obj = Pubkey(data) if len(data) == 32 else Signature(data)
+    return lambda: str(obj)
+
+
+def _peer_solders_decode(data: bytes, size: Size) -> Callable[[], Any] | None:
+    from solders.pubkey import Pubkey
+    from solders.signature import Signature
+
+    cls = Pubkey if len(data) == 32 else Signature
+    text = str(cls(data))
+    return lambda: cls.from_string(text)
+
+
+def _peer_base58_encode(data: bytes, size: Size) -> Callable[[], Any] | None:
+    import base58
+
+    return lambda: base58.b58encode(data)
+
+
+def _peer_base58_decode(data: bytes, size: Size) -> Callable[[], Any] | None:
+    import base58
+
+    text = base58.b58encode(data)
+    return lambda: base58.b58decode(text)
+
+
+def _same_text(ours: Any, peer: Any) -> bool:
+    return str(ours) == (peer.decode() if isinstance(peer, bytes) else str(peer))
+
+
+def _same_bytes(ours: Any, peer: Any) -> bool:
+    return bytes(ours) == bytes(peer)
+
+
+@dataclass(frozen=True, slots=True)
+class PdaInput:
+    """Whirlpool PDA seeds (config, two mints, a fee tier) under the Whirlpool program."""
+
+    seeds: tuple[bytes, ...]
+    program_id: bytes
+    whirlpool: str
+    starts: tuple[int, ...]
+
+
+def _pda_input(size: Size, seed: int) -> PdaInput:
+    from . import python as twin
+
+    r = random.Random(seed)
+    config, a, b = r.randbytes(32), r.randbytes(32), r.randbytes(32)
+    seeds = (b"whirlpool", config, a, b, r.choice([1, 2, 4, 8, 64, 128]).to_bytes(2, "little"))
+    program = twin.b58decode(twin.WHIRLPOOL_PROGRAM_ID)
+    return PdaInput(seeds, program, twin.b58encode(r.randbytes(32)), tuple(range(-5, 6)))
+
+
+def _prepare_find_pda(m: types.ModuleType, inp: PdaInput) -> Call:
+    return Call(m.find_program_address, (list(inp.seeds), inp.program_id))
+
+
+def _peer_solders_find(inp: PdaInput, size: Size) -> Callable[[], Any] | None:
+    from solders.pubkey import Pubkey
+
+    program, seeds = Pubkey(inp.program_id), list(inp.seeds)
+    return lambda: Pubkey.find_program_address(seeds, program)
+
+
+def _same_pda(ours: Any, peer: Any) -> bool:
+    return tuple(ours) == (str(peer[0]), peer[1])
+
+
+def _prepare_pda_hit(m: types.ModuleType, inp: PdaInput) -> Call:
+    """A lookup of a tick array derived at start-up, the whirlpool given as base58 text."""
+    cache = m.PdaCache()
+    cache.warm_tick_arrays(inp.whirlpool, 64, 0, 5)
+    return Call(cache.tick_array, (inp.whirlpool, 0))
+
+
 # ---------------------------------------------------------------- the registry
 _NEG_PEERS: dict[str, PeerFactory] = {"rustworkx": _peer_rustworkx, "networkx": _peer_networkx}
 
@@ -591,6 +687,44 @@ KERNELS: tuple[Kernel, ...] = (
         {"python set+ring": _peer_set_ring},
         _same_flags,
         before_label="build the batch",
+    ),
+    Kernel(
+        "b58encode",
+        "base58 text of an address (32 B) or a signature (64 B)",
+        (Size("32 B", {"bytes": 32}), Size("64 B", {"bytes": 64})),
+        _b58_input,
+        _prepare_b58encode,
+        same,
+        {"solders": _peer_solders_encode, "base58 pkg": _peer_base58_encode},
+        _same_text,
+    ),
+    Kernel(
+        "b58decode",
+        "bytes of a base58 address (32 B) or signature (64 B)",
+        (Size("32 B", {"bytes": 32}), Size("64 B", {"bytes": 64})),
+        _b58_input,
+        _prepare_b58decode,
+        same,
+        {"solders": _peer_solders_decode, "base58 pkg": _peer_base58_decode},
+        _same_bytes,
+    ),
+    Kernel(
+        "find_program_address",
+        "a Whirlpool PDA: sha256 + ed25519 off-curve check per bump",
+        (Size("whirlpool seeds"),),
+        _pda_input,
+        _prepare_find_pda,
+        same,
+        {"solders": _peer_solders_find},
+        _same_pda,
+    ),
+    Kernel(
+        "PdaCache hit",
+        "a tick array derived at start-up, looked up by base58 whirlpool id",
+        (Size("1 lookup"),),
+        _pda_input,
+        _prepare_pda_hit,
+        same,
     ),
 )
 

@@ -17,10 +17,21 @@ from ..records import (
     SwapResult,
 )
 from .amm import cpmm_amount_in, cpmm_amount_out, cpmm_spot_rate
+from .b58 import b58decode, b58encode
 from .clmm import clmm_spot_rate, clmm_swap, sqrt_price_from_tick, tick_from_sqrt_price
 from .dedup import Deduper
 from .fees import FeeEstimator
 from .graph import PoolGraph
+from .pda import (
+    WHIRLPOOL_PROGRAM_ID,
+    PdaCache,
+    create_program_address,
+    find_program_address,
+    is_on_curve,
+    oracle_address,
+    tick_array_address,
+    whirlpool_address,
+)
 from .scorer import priority_fee_lamports, score
 
 BACKEND = "python"
@@ -33,18 +44,28 @@ __all__ = [
     "FeeContext",
     "FeeEstimator",
     "Opportunity",
+    "PdaCache",
     "PoolGraph",
     "PriorityFee",
     "Score",
     "ScorePolicy",
     "SwapResult",
+    "WHIRLPOOL_PROGRAM_ID",
+    "b58decode",
+    "b58encode",
     "clmm_spot_rate",
     "clmm_swap",
     "cpmm_amount_in",
     "cpmm_amount_out",
     "cpmm_spot_rate",
+    "create_program_address",
+    "find_program_address",
+    "is_on_curve",
+    "oracle_address",
     "priority_fee_lamports",
     "score",
     "sqrt_price_from_tick",
+    "tick_array_address",
     "tick_from_sqrt_price",
+    "whirlpool_address",
 ]

@@ -8,6 +8,7 @@ use arbscope_core::clmm::{self, ClmmPool};
 use arbscope_core::dedup::Deduper;
 use arbscope_core::fees::FeeEstimator;
 use arbscope_core::graph::PoolGraph;
+use arbscope_core::{b58, pda};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn bench_amm(c: &mut Criterion) {
@@ -191,12 +192,33 @@ fn bench_fees(c: &mut Criterion) {
     });
 }
 
+/// PDAs and base58: the per-bump cost (sha256 + on-curve check) and a whole search.
+fn bench_pda(c: &mut Criterion) {
+    let program = pda::WHIRLPOOL_PROGRAM_ID;
+    let seeds: [&[u8]; 5] = [b"whirlpool", &[7u8; 32], &[8u8; 32], &[9u8; 32], &[2, 0]];
+    c.bench_function("pda_find_whirlpool", |b| {
+        b.iter(|| pda::find_program_address(black_box(&seeds), &program))
+    });
+    let h = [0x5au8; 32];
+    c.bench_function("pda_is_on_curve", |b| {
+        b.iter(|| pda::is_on_curve(black_box(&h)))
+    });
+    c.bench_function("b58_encode_32", |b| {
+        b.iter(|| b58::encode(black_box(&program)))
+    });
+    let text = b58::encode(&program);
+    c.bench_function("b58_decode_32", |b| {
+        b.iter(|| b58::decode_32(black_box(&text)))
+    });
+}
+
 criterion_group!(
     benches,
     bench_amm,
     bench_clmm,
     bench_graph,
     bench_dedup,
-    bench_fees
+    bench_fees,
+    bench_pda
 );
 criterion_main!(benches);

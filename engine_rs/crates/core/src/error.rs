@@ -27,6 +27,18 @@ pub enum EngineError {
     /// A statistic of a window that holds no samples.
     #[error("{0}")]
     EmptyWindow(String),
+    /// Text that is not base58, or decodes to the wrong length.
+    #[error("{0}")]
+    Base58(String),
+    /// PDA seeds break the runtime's limits (MaxSeedLengthExceeded).
+    #[error("{0}")]
+    Seed(String),
+    /// `create_program_address`: the hash is on the curve (the runtime's InvalidSeeds).
+    #[error("{0}")]
+    InvalidSeeds(String),
+    /// `find_program_address`: every bump from 255 down to 1 is on the curve.
+    #[error("{0}")]
+    NoViableBump(String),
     /// An Orca Whirlpool program error, by the program's own name (e.g. `TokenMaxExceeded`).
     #[error("{code}: {message}")]
     Clmm {
@@ -99,6 +111,10 @@ impl EngineError {
             Self::UnknownToken(_) => "UnknownTokenError",
             Self::InvalidTick(_) => "InvalidTickError",
             Self::EmptyWindow(_) => "EmptyWindowError",
+            Self::Base58(_) => "Base58Error",
+            Self::Seed(_) => "SeedError",
+            Self::InvalidSeeds(_) => "InvalidSeedsError",
+            Self::NoViableBump(_) => "NoViableBumpError",
             Self::Clmm { code, .. } => match code {
                 ClmmErrorCode::ZeroTradableAmount => "ZeroTradableAmountError",
                 ClmmErrorCode::MultiplicationOverflow => "MultiplicationOverflowError",

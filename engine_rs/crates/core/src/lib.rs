@@ -5,12 +5,14 @@
 //! Nothing in this crate does I/O, and nothing `unwrap()`s data from outside.
 
 pub mod amm;
+pub mod b58;
 pub mod clmm;
 pub mod cycles;
 pub mod dedup;
 pub mod error;
 pub mod fees;
 pub mod graph;
+pub mod pda;
 pub mod scorer;
 pub mod sizing;
 

@@ -16,6 +16,7 @@ mod errors;
 mod fast;
 mod fees;
 mod graph;
+mod pda;
 mod scorer;
 mod sizing;
 
@@ -38,5 +39,6 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     scorer::register(m)?;
     fees::register(m)?;
     dedup::register(m)?;
+    pda::register(m)?;
     Ok(())
 }

@@ -1,0 +1,588 @@
+//! Bindings for `arbscope_core::{b58, pda}`: base58, PDAs, the Whirlpool helpers and
+//! `PdaCache`.
+//!
+//! Addresses and seeds are accepted as bytes-like objects, as base58 `str` (a 32-byte
+//! address) or as objects with `__bytes__` (solders `Pubkey`). Text seeds must be given
+//! as bytes (`b"whirlpool"`): a `str` seed is read as an address.
+
+use std::borrow::Cow;
+use std::collections::HashMap as StdHashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use arbscope_core::pda::{self, WHIRLPOOL_PROGRAM_ID};
+use arbscope_core::{b58, EngineError};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyList, PyMemoryView, PyString, PyTuple};
+
+use crate::args::I32;
+use crate::errors::{guard, to_py};
+
+/// The rustc/Firefox "Fx" hash: a multiply-rotate per 8 bytes. The cache's keys are
+/// public addresses the caller chose, not attacker-controlled, and a hit must cost
+/// nanoseconds (SipHash over a 44-byte id costs more than the rest of the lookup).
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+const FX_K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(FX_K);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes([
+                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+            ]));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut buf = [0u8; 8];
+            buf[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(buf));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_i32(&mut self, i: i32) {
+        self.add(u64::from(i as u32));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// The bytes of a seed or id argument (see the module docs).
+fn bytes_of<'a>(obj: &'a Bound<'_, PyAny>, what: &str) -> PyResult<Cow<'a, [u8]>> {
+    let py = obj.py();
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(Cow::Borrowed(b.as_bytes()));
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        let text = s.to_str()?;
+        let raw = b58::decode_32(text).map_err(|e| to_py(py, e))?;
+        return Ok(Cow::Owned(raw.to_vec()));
+    }
+    if let Ok(b) = obj.cast::<PyByteArray>() {
+        return Ok(Cow::Owned(b.to_vec()));
+    }
+    if obj.is_instance_of::<PyMemoryView>() {
+        let buf = pyo3::buffer::PyBuffer::<u8>::get(obj)?;
+        return Ok(Cow::Owned(buf.to_vec(py)?));
+    }
+    if obj.hasattr("__bytes__")? {
+        let b = obj.call_method0("__bytes__")?;
+        let b = b
+            .cast::<PyBytes>()
+            .map_err(|_| PyTypeError::new_err(format!("{what}: __bytes__ did not return bytes")))?;
+        return Ok(Cow::Owned(b.as_bytes().to_vec()));
+    }
+    Err(PyTypeError::new_err(format!(
+        "{what}: expected bytes or a base58 str, got {}",
+        obj.get_type().name()?
+    )))
+}
+
+/// A 32-byte address argument.
+fn id32(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<[u8; 32]> {
+    let b = bytes_of(obj, what)?;
+    <[u8; 32]>::try_from(b.as_ref()).map_err(|_| {
+        to_py(
+            obj.py(),
+            EngineError::InvalidInput(format!("{what} must be 32 bytes, got {}", b.len())),
+        )
+    })
+}
+
+/// The seeds of a list or tuple argument.
+fn seeds_of<'a>(seeds: &'a Bound<'_, PyAny>) -> PyResult<Vec<Cow<'a, [u8]>>> {
+    if seeds.is_instance_of::<PyString>() || seeds.is_instance_of::<PyBytes>() {
+        return Err(PyTypeError::new_err(
+            "seeds: expected a list or tuple of seeds, got a single str/bytes",
+        ));
+    }
+    let mut out = Vec::new();
+    if let Ok(list) = seeds.cast::<PyList>() {
+        for item in list.iter() {
+            // the list may be shared: copy each seed out (they are <= 32 bytes)
+            out.push(Cow::Owned(bytes_of(&item, "seed")?.into_owned()));
+        }
+        return Ok(out);
+    }
+    if let Ok(tuple) = seeds.cast::<PyTuple>() {
+        for item in tuple.iter_borrowed() {
+            out.push(Cow::Owned(bytes_of(&item, "seed")?.into_owned()));
+        }
+        return Ok(out);
+    }
+    Err(PyTypeError::new_err(format!(
+        "seeds: expected a list or tuple, got {}",
+        seeds.get_type().name()?
+    )))
+}
+
+fn address_str<'py>(py: Python<'py>, addr: &[u8; 32]) -> Bound<'py, PyString> {
+    PyString::new(py, &b58::encode(addr))
+}
+
+fn result_tuple<'py>(py: Python<'py>, addr: &[u8; 32], bump: u8) -> PyResult<Bound<'py, PyTuple>> {
+    PyTuple::new(
+        py,
+        [
+            address_str(py, addr).into_any(),
+            bump.into_pyobject(py)?.into_any(),
+        ],
+    )
+}
+
+/// Base58 text of bytes-like `data`.
+#[pyfunction]
+fn b58encode<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyString>> {
+    let text = if let Ok(b) = data.cast::<PyBytes>() {
+        b58::encode(b.as_bytes())
+    } else if let Ok(b) = data.cast::<PyByteArray>() {
+        b58::encode(&b.to_vec())
+    } else if data.is_instance_of::<PyMemoryView>() {
+        let buf = pyo3::buffer::PyBuffer::<u8>::get(data)?;
+        b58::encode(&buf.to_vec(py)?)
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "b58encode: expected bytes, got {}",
+            data.get_type().name()?
+        )));
+    };
+    Ok(PyString::new(py, &text))
+}
+
+/// Bytes of base58 `text` (`Base58Error` names a bad character and its position).
+#[pyfunction]
+fn b58decode<'py>(py: Python<'py>, text: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    let s = text.cast::<PyString>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "b58decode: expected str, got {}",
+            text.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ))
+    })?;
+    let raw = guard(py, || match s.to_str() {
+        Ok(t) => b58::decode(t),
+        Err(_) => Err(EngineError::Base58(
+            "invalid base58: not valid Unicode".into(),
+        )),
+    })?;
+    Ok(PyBytes::new(py, &raw))
+}
+
+/// Whether 32 bytes (or an address) decompress to an ed25519 point.
+#[pyfunction]
+fn is_on_curve(address: &Bound<'_, PyAny>) -> PyResult<bool> {
+    Ok(pda::is_on_curve(&id32(address, "address")?))
+}
+
+/// The address of `seeds` under `program_id`; `InvalidSeedsError` when it is on the curve.
+#[pyfunction]
+fn create_program_address<'py>(
+    py: Python<'py>,
+    seeds: &Bound<'py, PyAny>,
+    program_id: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyString>> {
+    let seeds = seeds_of(seeds)?;
+    let program = id32(program_id, "program_id")?;
+    let refs: Vec<&[u8]> = seeds.iter().map(AsRef::as_ref).collect();
+    let addr = guard(py, || pda::create_program_address(&refs, &program))?;
+    Ok(address_str(py, &addr))
+}
+
+/// `(address, bump)`: the first off-curve address of `seeds ‖ [bump]`, bump 255 down to 1.
+#[pyfunction]
+fn find_program_address<'py>(
+    py: Python<'py>,
+    seeds: &Bound<'py, PyAny>,
+    program_id: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let seeds = seeds_of(seeds)?;
+    let program = id32(program_id, "program_id")?;
+    let refs: Vec<&[u8]> = seeds.iter().map(AsRef::as_ref).collect();
+    let (addr, bump) = guard(py, || pda::find_program_address(&refs, &program))?;
+    result_tuple(py, &addr, bump)
+}
+
+fn fee_tier(py: Python<'_>, v: i64) -> PyResult<u16> {
+    u16::try_from(v).map_err(|_| {
+        to_py(
+            py,
+            EngineError::InvalidInput(format!("fee_tier_index must be within 0..=65535, got {v}")),
+        )
+    })
+}
+
+/// `(address, bump)` of the Whirlpool of `config` and the mint pair at `fee_tier_index`.
+#[pyfunction]
+fn whirlpool_address<'py>(
+    py: Python<'py>,
+    config: &Bound<'py, PyAny>,
+    mint_a: &Bound<'py, PyAny>,
+    mint_b: &Bound<'py, PyAny>,
+    fee_tier_index: crate::args::I64,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let (c, a, b) = (
+        id32(config, "config")?,
+        id32(mint_a, "mint_a")?,
+        id32(mint_b, "mint_b")?,
+    );
+    let fee = fee_tier(py, fee_tier_index.0)?;
+    let (addr, bump) = guard(py, || pda::whirlpool_address(&c, &a, &b, fee))?;
+    result_tuple(py, &addr, bump)
+}
+
+/// `(address, bump)` of the tick array of `whirlpool` starting at `start_tick_index`.
+#[pyfunction]
+fn tick_array_address<'py>(
+    py: Python<'py>,
+    whirlpool: &Bound<'py, PyAny>,
+    start_tick_index: I32,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let w = id32(whirlpool, "whirlpool")?;
+    let (addr, bump) = guard(py, || pda::tick_array_address(&w, start_tick_index.0))?;
+    result_tuple(py, &addr, bump)
+}
+
+/// `(address, bump)` of the oracle of `whirlpool`.
+#[pyfunction]
+fn oracle_address<'py>(
+    py: Python<'py>,
+    whirlpool: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let w = id32(whirlpool, "whirlpool")?;
+    let (addr, bump) = guard(py, || pda::oracle_address(&w))?;
+    result_tuple(py, &addr, bump)
+}
+
+/// Tick-array start indices around `center_tick`: the array holding it and
+/// `arrays_each_side` on each side (88 ticks per array).
+pub fn tick_array_starts(
+    tick_spacing: i64,
+    center_tick: i64,
+    arrays_each_side: i64,
+) -> Result<Vec<i32>, EngineError> {
+    if !(1..=i64::from(u16::MAX)).contains(&tick_spacing) {
+        return Err(EngineError::InvalidInput(format!(
+            "tick_spacing must be within 1..=65535, got {tick_spacing}"
+        )));
+    }
+    if !(0..=64).contains(&arrays_each_side) {
+        return Err(EngineError::InvalidInput(format!(
+            "arrays_each_side must be within 0..=64, got {arrays_each_side}"
+        )));
+    }
+    let width = 88 * tick_spacing;
+    let start = center_tick.div_euclid(width) * width;
+    (-arrays_each_side..=arrays_each_side)
+        .map(|k| {
+            i32::try_from(start + k * width).map_err(|_| {
+                EngineError::InvalidInput(format!(
+                    "tick array start {} does not fit in i32",
+                    start + k * width
+                ))
+            })
+        })
+        .collect()
+}
+
+/// A Whirlpool's identity: config, mint a, mint b, fee tier index.
+type WhirlpoolKey = ([u8; 32], [u8; 32], [u8; 32], u16);
+/// A `find_many` request: cache key, program id, seeds.
+type Request = (Vec<u8>, [u8; 32], Vec<Vec<u8>>);
+
+/// Derive-once store of PDAs with O(1) lookups (see `engine_rs.python.pda.PdaCache`).
+#[pyclass(module = "engine_rs._engine")]
+pub struct PdaCache {
+    // base58 str -> bytes of the ids callers pass as text, so a hit never decodes
+    ids: HashMap<String, [u8; 32]>,
+    tick_arrays: HashMap<([u8; 32], i32), Py<PyTuple>>,
+    whirlpools: HashMap<WhirlpoolKey, Py<PyTuple>>,
+    oracles: HashMap<[u8; 32], Py<PyTuple>>,
+    generic: HashMap<Vec<u8>, Py<PyTuple>>,
+    hits: u64,
+    misses: u64,
+}
+
+impl PdaCache {
+    /// `id32` with a memo for str ids.
+    fn id(&mut self, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<[u8; 32]> {
+        if let Ok(s) = obj.cast::<PyString>() {
+            let text = s.to_str()?;
+            if let Some(v) = self.ids.get(text) {
+                return Ok(*v);
+            }
+            let v = id32(obj, what)?;
+            self.ids.insert(text.to_owned(), v);
+            return Ok(v);
+        }
+        id32(obj, what)
+    }
+
+    fn count(&mut self, found: Option<Py<PyTuple>>) -> Option<Py<PyTuple>> {
+        if found.is_some() {
+            self.hits += 1;
+        } else {
+            self.misses += 1;
+        }
+        found
+    }
+}
+
+#[pymethods]
+impl PdaCache {
+    #[new]
+    fn new() -> Self {
+        Self {
+            ids: HashMap::default(),
+            tick_arrays: HashMap::default(),
+            whirlpools: HashMap::default(),
+            oracles: HashMap::default(),
+            generic: HashMap::default(),
+            hits: 0,
+            misses: 0,
+        }
+    }
+
+    /// `find_program_address(seeds, program_id)`, derived once.
+    fn find(
+        &mut self,
+        py: Python<'_>,
+        seeds: &Bound<'_, PyAny>,
+        program_id: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyTuple>> {
+        let parts = seeds_of(seeds)?;
+        let program = self.id(program_id, "program_id")?;
+        // key: program id, then each seed with its length (seeds concatenate ambiguously)
+        let mut key = program.to_vec();
+        for p in &parts {
+            key.push(p.len().min(255) as u8);
+            key.extend_from_slice(p);
+        }
+        if let Some(t) = self.count(self.generic.get(&key).map(|t| t.clone_ref(py))) {
+            return Ok(t);
+        }
+        let refs: Vec<&[u8]> = parts.iter().map(AsRef::as_ref).collect();
+        let (addr, bump) = guard(py, || pda::find_program_address(&refs, &program))?;
+        let t = result_tuple(py, &addr, bump)?.unbind();
+        self.generic.insert(key, t.clone_ref(py));
+        Ok(t)
+    }
+
+    /// `tick_array_address(whirlpool, start_tick_index)`, derived once.
+    fn tick_array(
+        &mut self,
+        py: Python<'_>,
+        whirlpool: &Bound<'_, PyAny>,
+        start_tick_index: I32,
+    ) -> PyResult<Py<PyTuple>> {
+        let w = self.id(whirlpool, "whirlpool")?;
+        let key = (w, start_tick_index.0);
+        if let Some(t) = self.count(self.tick_arrays.get(&key).map(|t| t.clone_ref(py))) {
+            return Ok(t);
+        }
+        let (addr, bump) = guard(py, || pda::tick_array_address(&w, key.1))?;
+        let t = result_tuple(py, &addr, bump)?.unbind();
+        self.tick_arrays.insert(key, t.clone_ref(py));
+        Ok(t)
+    }
+
+    /// `whirlpool_address(config, mint_a, mint_b, fee_tier_index)`, derived once.
+    fn whirlpool(
+        &mut self,
+        py: Python<'_>,
+        config: &Bound<'_, PyAny>,
+        mint_a: &Bound<'_, PyAny>,
+        mint_b: &Bound<'_, PyAny>,
+        fee_tier_index: crate::args::I64,
+    ) -> PyResult<Py<PyTuple>> {
+        let c = self.id(config, "config")?;
+        let a = self.id(mint_a, "mint_a")?;
+        let b = self.id(mint_b, "mint_b")?;
+        let fee = fee_tier(py, fee_tier_index.0)?;
+        let key = (c, a, b, fee);
+        if let Some(t) = self.count(self.whirlpools.get(&key).map(|t| t.clone_ref(py))) {
+            return Ok(t);
+        }
+        let (addr, bump) = guard(py, || pda::whirlpool_address(&c, &a, &b, fee))?;
+        let t = result_tuple(py, &addr, bump)?.unbind();
+        self.whirlpools.insert(key, t.clone_ref(py));
+        Ok(t)
+    }
+
+    /// `oracle_address(whirlpool)`, derived once.
+    fn oracle(&mut self, py: Python<'_>, whirlpool: &Bound<'_, PyAny>) -> PyResult<Py<PyTuple>> {
+        let w = self.id(whirlpool, "whirlpool")?;
+        if let Some(t) = self.count(self.oracles.get(&w).map(|t| t.clone_ref(py))) {
+            return Ok(t);
+        }
+        let (addr, bump) = guard(py, || pda::oracle_address(&w))?;
+        let t = result_tuple(py, &addr, bump)?.unbind();
+        self.oracles.insert(w, t.clone_ref(py));
+        Ok(t)
+    }
+
+    /// Derive, in one batch without the GIL, the tick arrays of `whirlpool` around
+    /// `center_tick` (the one holding it and `arrays_each_side` each side); returns their
+    /// start indices.
+    #[pyo3(signature = (whirlpool, tick_spacing, center_tick, arrays_each_side = crate::args::I64(2)))]
+    fn warm_tick_arrays(
+        &mut self,
+        py: Python<'_>,
+        whirlpool: &Bound<'_, PyAny>,
+        tick_spacing: crate::args::I64,
+        center_tick: crate::args::I64,
+        arrays_each_side: crate::args::I64,
+    ) -> PyResult<Vec<i32>> {
+        let w = self.id(whirlpool, "whirlpool")?;
+        let starts = guard(py, || {
+            tick_array_starts(tick_spacing.0, center_tick.0, arrays_each_side.0)
+        })?;
+        let todo: Vec<i32> = starts
+            .iter()
+            .copied()
+            .filter(|s| !self.tick_arrays.contains_key(&(w, *s)))
+            .collect();
+        let derived = py.detach(|| {
+            todo.iter()
+                .map(|&s| pda::tick_array_address(&w, s).map(|r| (s, r)))
+                .collect::<Result<Vec<_>, EngineError>>()
+        });
+        let derived = derived.map_err(|e| to_py(py, e))?;
+        for (s, (addr, bump)) in derived {
+            let t = result_tuple(py, &addr, bump)?.unbind();
+            self.tick_arrays.insert((w, s), t);
+        }
+        Ok(starts)
+    }
+
+    /// Derive many `(seeds, program_id)` in one batch without the GIL (each once); returns
+    /// their `(address, bump)` in order.
+    fn find_many(
+        &mut self,
+        py: Python<'_>,
+        requests: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<Py<PyTuple>>> {
+        let mut parsed: Vec<Request> = Vec::new();
+        for item in requests.try_iter()? {
+            let item = item?;
+            let tuple = item.cast::<PyTuple>().map_err(|_| {
+                PyTypeError::new_err("find_many: expected (seeds, program_id) tuples")
+            })?;
+            if tuple.len() != 2 {
+                return Err(PyTypeError::new_err(
+                    "find_many: expected (seeds, program_id) tuples",
+                ));
+            }
+            let seeds: Vec<Vec<u8>> = seeds_of(&tuple.get_item(0)?)?
+                .into_iter()
+                .map(Cow::into_owned)
+                .collect();
+            let program = self.id(&tuple.get_item(1)?, "program_id")?;
+            let mut key = program.to_vec();
+            for p in &seeds {
+                key.push(p.len().min(255) as u8);
+                key.extend_from_slice(p);
+            }
+            parsed.push((key, program, seeds));
+        }
+        let todo: Vec<usize> = (0..parsed.len())
+            .filter(|&i| !self.generic.contains_key(&parsed[i].0))
+            .collect();
+        let derived = py.detach(|| {
+            todo.iter()
+                .map(|&i| {
+                    let refs: Vec<&[u8]> = parsed[i].2.iter().map(Vec::as_slice).collect();
+                    pda::find_program_address(&refs, &parsed[i].1)
+                })
+                .collect::<Result<Vec<_>, EngineError>>()
+        });
+        let derived = derived.map_err(|e| to_py(py, e))?;
+        for (&i, (addr, bump)) in todo.iter().zip(derived) {
+            let t = result_tuple(py, &addr, bump)?.unbind();
+            self.generic.insert(parsed[i].0.clone(), t);
+        }
+        parsed
+            .iter()
+            .map(|(key, _, _)| {
+                self.generic
+                    .get(key)
+                    .map(|t| t.clone_ref(py))
+                    .ok_or_else(|| {
+                        to_py(
+                            py,
+                            EngineError::InvalidInput("find_many: lost a derived address".into()),
+                        )
+                    })
+            })
+            .collect()
+    }
+
+    /// Lookups answered from the cache.
+    #[getter]
+    fn hits(&self) -> u64 {
+        self.hits
+    }
+
+    /// Lookups that had to derive.
+    #[getter]
+    fn misses(&self) -> u64 {
+        self.misses
+    }
+
+    fn __len__(&self) -> usize {
+        self.tick_arrays.len() + self.whirlpools.len() + self.oracles.len() + self.generic.len()
+    }
+
+    /// Forget everything (the counters too).
+    fn clear(&mut self) {
+        *self = Self::new();
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(b58encode, m)?)?;
+    m.add_function(wrap_pyfunction!(b58decode, m)?)?;
+    m.add_function(wrap_pyfunction!(is_on_curve, m)?)?;
+    m.add_function(wrap_pyfunction!(create_program_address, m)?)?;
+    m.add_function(wrap_pyfunction!(find_program_address, m)?)?;
+    m.add_function(wrap_pyfunction!(whirlpool_address, m)?)?;
+    m.add_function(wrap_pyfunction!(tick_array_address, m)?)?;
+    m.add_function(wrap_pyfunction!(oracle_address, m)?)?;
+    m.add("WHIRLPOOL_PROGRAM_ID", b58::encode(&WHIRLPOOL_PROGRAM_ID))?;
+    m.add_class::<PdaCache>()?;
+    Ok(())
+}
