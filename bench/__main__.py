@@ -169,6 +169,8 @@ def run(
             log(f"  {k.name} [{size.label}] ...")
             r, r_before = _measure(k, size, rs, budget, repeat)
             p, p_before = _measure(k, size, py, budget, repeat)
+            per = k.calls_per_run  # a timed call that loops over ticks: time per tick
+            r, p = (None if r is None else r / per), (None if p is None else p / per)
             row = Row(k.name, size.label, r, p)
             inp = k.make_input(size, 7) if k.peers else None
             for lib, factory in k.peers.items():

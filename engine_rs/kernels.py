@@ -93,6 +93,8 @@ class Kernel:
     history_fields: tuple[str, ...] = ()
     # what the untimed ``before`` step does, for the bench's separate row
     before_label: str = "pool update"
+    # a timed call does this many operations (a loop over ticks): the bench divides
+    calls_per_run: int = 1
 
     def call(
         self, backend: types.ModuleType, size: Size | None = None, seed: int = DEFAULT_SEED
@@ -572,6 +574,56 @@ def _prepare_pda_hit(m: types.ModuleType, inp: PdaInput) -> Call:
     return Call(cache.tick_array, (inp.whirlpool, 0))
 
 
+# ---------------------------------------------------------------- indicators
+def _prices_input(size: Size, seed: int) -> Any:
+    """A seeded random walk of ``points`` prices around 100 (float64 array)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return 100.0 + np.cumsum(rng.normal(0.0, 0.5, int(size.params["points"])))
+
+
+def _prepare_indicator(name: str, *params: Any) -> Callable[[types.ModuleType, Any], Call]:
+    def prepare(m: types.ModuleType, prices: Any) -> Call:
+        return Call(getattr(m, name), (prices, *params))
+
+    return prepare
+
+
+def _peer_talib(fn: str, *params: Any) -> PeerFactory:
+    def factory(prices: Any, size: Size) -> Callable[[], Any] | None:
+        import talib
+
+        f = getattr(talib, fn)
+        return lambda: f(prices, *params)
+
+    return factory
+
+
+def _close_to_talib(ours: Any, peer: Any) -> bool:
+    """Each output within 1e-9 relative of TA-Lib, NaN where TA-Lib has NaN."""
+    import numpy as np
+
+    pairs = zip(ours, peer) if isinstance(ours, tuple) else [(ours, peer)]
+    return all(np.allclose(a, b, rtol=1e-9, atol=0.0, equal_nan=True) for a, b in pairs)
+
+
+def _prepare_rsi_updates(m: types.ModuleType, prices: Any) -> Call:
+    """A warmed ``Rsi(14)`` fed 1,000 ticks per timed call (per-tick time = / 1000)."""
+    r = m.Rsi(14)
+    ticks = prices.tolist()
+    for t in ticks[:100]:
+        r.update(t)
+    update = r.update
+
+    def feed() -> Any:
+        for t in ticks:
+            update(t)
+        return r.value
+
+    return Call(feed)
+
+
 # ---------------------------------------------------------------- the registry
 _NEG_PEERS: dict[str, PeerFactory] = {"rustworkx": _peer_rustworkx, "networkx": _peer_networkx}
 
@@ -687,6 +739,55 @@ KERNELS: tuple[Kernel, ...] = (
         {"python set+ring": _peer_set_ring},
         _same_flags,
         before_label="build the batch",
+    ),
+    Kernel(
+        "rsi",
+        "RSI(14) over a price array (Wilder, TA-Lib seeding)",
+        (Size("500 points", {"points": 500}), Size("1e6 points", {"points": 1_000_000})),
+        _prices_input,
+        _prepare_indicator("rsi", 14),
+        same,
+        {"TA-Lib": _peer_talib("RSI", 14)},
+        _close_to_talib,
+    ),
+    Kernel(
+        "ema",
+        "EMA(10) over a price array (SMA seed)",
+        (Size("500 points", {"points": 500}), Size("1e6 points", {"points": 1_000_000})),
+        _prices_input,
+        _prepare_indicator("ema", 10),
+        same,
+        {"TA-Lib": _peer_talib("EMA", 10)},
+        _close_to_talib,
+    ),
+    Kernel(
+        "bollinger",
+        "Bollinger(20, 2): SMA middle, population sigma",
+        (Size("500 points", {"points": 500}), Size("1e6 points", {"points": 1_000_000})),
+        _prices_input,
+        _prepare_indicator("bollinger", 20, 2.0),
+        same,
+        {"TA-Lib": _peer_talib("BBANDS", 20, 2.0, 2.0, 0)},
+        _close_to_talib,
+    ),
+    Kernel(
+        "kama",
+        "KAMA(10, 2, 30) over a price array",
+        (Size("500 points", {"points": 500}), Size("1e6 points", {"points": 1_000_000})),
+        _prices_input,
+        _prepare_indicator("kama", 10, 2, 30),
+        same,
+        {"TA-Lib": _peer_talib("KAMA", 10)},
+        _close_to_talib,
+    ),
+    Kernel(
+        "Rsi.update",
+        "one live tick into a warm incremental RSI(14), call included",
+        (Size("per tick (1000-tick loop)", {"points": 1_100}),),
+        _prices_input,
+        _prepare_rsi_updates,
+        same,
+        calls_per_run=1_000,
     ),
     Kernel(
         "b58encode",

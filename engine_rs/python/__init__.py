@@ -22,6 +22,7 @@ from .clmm import clmm_spot_rate, clmm_swap, sqrt_price_from_tick, tick_from_sqr
 from .dedup import Deduper
 from .fees import FeeEstimator
 from .graph import PoolGraph
+from .indicators import Bollinger, Ema, Kama, Rsi, bollinger, ema, kama, rsi
 from .pda import (
     WHIRLPOOL_PROGRAM_ID,
     PdaCache,
@@ -38,20 +39,25 @@ BACKEND = "python"
 
 __all__ = [
     "BACKEND",
+    "Bollinger",
     "Cycle",
     "DedupStats",
+    "Ema",
     "Deduper",
     "FeeContext",
     "FeeEstimator",
+    "Kama",
     "Opportunity",
     "PdaCache",
     "PoolGraph",
     "PriorityFee",
+    "Rsi",
     "Score",
     "ScorePolicy",
     "SwapResult",
     "WHIRLPOOL_PROGRAM_ID",
     "b58decode",
+    "bollinger",
     "b58encode",
     "clmm_spot_rate",
     "clmm_swap",
@@ -59,10 +65,13 @@ __all__ = [
     "cpmm_amount_out",
     "cpmm_spot_rate",
     "create_program_address",
+    "ema",
     "find_program_address",
     "is_on_curve",
+    "kama",
     "oracle_address",
     "priority_fee_lamports",
+    "rsi",
     "score",
     "sqrt_price_from_tick",
     "tick_array_address",

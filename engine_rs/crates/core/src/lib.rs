@@ -12,6 +12,7 @@ pub mod dedup;
 pub mod error;
 pub mod fees;
 pub mod graph;
+pub mod indicators;
 pub mod pda;
 pub mod scorer;
 pub mod sizing;

@@ -16,6 +16,7 @@ mod errors;
 mod fast;
 mod fees;
 mod graph;
+mod indicators;
 mod pda;
 mod scorer;
 mod sizing;
@@ -40,5 +41,6 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     fees::register(m)?;
     dedup::register(m)?;
     pda::register(m)?;
+    indicators::register(m)?;
     Ok(())
 }

@@ -1,0 +1,702 @@
+//! Technical indicators, batch and incremental, matching TA-Lib (C library 0.8.x).
+//!
+//! Batch functions fill `out` (same length as the input) with NaN during the warm-up and
+//! the indicator afterwards; the incremental structs give the same number after `n`
+//! updates as the batch gives at index `n - 1`: the two share one step function, so the
+//! arithmetic (and its rounding) is the same operation for operation.
+//!
+//! TA-Lib conventions (unstable period 0, default compatibility):
+//! * **EMA(p)**: `k = 2 / (p + 1)`; seeded with the SMA of the first `p` values at index
+//!   `p - 1`; then `ema = (x - ema) * k + ema`.
+//! * **RSI(p)**, p >= 2: Wilder's smoothing. The first `p` changes are averaged (sum / p);
+//!   the first value is at index `p`; then `avg = (avg * (p - 1) + change) · (1/p)` for gains
+//!   (TA-Lib divides by p: a multiply by the reciprocal is off by at most an ulp, and
+//!   keeps the division off the loop-carried chain)
+//!   and losses; `rsi = 100 * gain / (gain + loss)`, and 0 when `gain + loss` is 0 (a flat
+//!   series) or not finite — which is how TA-Lib turns everything after a NaN/inf price
+//!   into 0.
+//! * **BBANDS(p, k, k, SMA)**, p >= 2: middle = SMA(p), σ the population standard
+//!   deviation of the window (0 when the variance is not positive), bands middle ± k·σ.
+//!   Computed from running sums of `x - x[0]` (the shift keeps the sums small), so a NaN
+//!   poisons every later window, as in TA-Lib.
+//! * **KAMA(p)**: first value at index `p`, seeded with `x[p - 1]`; efficiency ratio
+//!   `ER = |x[t] - x[t-p]| / Σ|x[i] - x[i-1]|` (1 when the path is a straight rise or the
+//!   sum is below 1e-14); `sc = (ER · (2/(fast+1) - 2/(slow+1)) + 2/(slow+1))²`;
+//!   `kama += (x - kama) · sc`. TA-Lib fixes fast/slow at 2/30; other values use the same
+//!   formula. `p = 1` returns the input.
+//!
+//! Leading NaNs are skipped (TA-Lib's Python wrapper starts at the first non-NaN value);
+//! a later NaN/inf propagates as in TA-Lib (the recurrences carry it forward). The
+//! incremental structs refuse non-finite prices (and keep their state).
+
+use std::collections::VecDeque;
+
+use crate::error::{EngineError, Result};
+
+/// TA-Lib's period bound.
+pub const MAX_PERIOD: usize = 100_000;
+/// KAMA's zero test on the path length (TA-Lib's `TA_IS_ZERO`).
+const KAMA_EPSILON: f64 = 1e-14;
+
+fn check_period(period: i64, min: i64, name: &str) -> Result<usize> {
+    if period < min || period > MAX_PERIOD as i64 {
+        return Err(EngineError::InvalidInput(format!(
+            "{name} period must be within {min}..={MAX_PERIOD}, got {period}"
+        )));
+    }
+    Ok(period as usize)
+}
+
+fn check_price(x: f64) -> Result<f64> {
+    if x.is_finite() {
+        Ok(x)
+    } else {
+        Err(EngineError::InvalidInput(format!(
+            "price must be finite, got {x}"
+        )))
+    }
+}
+
+// ------------------------------------------------------------------ EMA
+/// Incremental EMA (TA-Lib seeding).
+#[derive(Debug, Clone)]
+pub struct Ema {
+    period: usize,
+    k: f64,
+    count: usize,
+    sum: f64,
+    value: f64,
+}
+
+impl Ema {
+    pub fn new(period: i64) -> Result<Self> {
+        let period = check_period(period, 1, "EMA")?;
+        Ok(Self {
+            period,
+            k: 2.0 / (period as f64 + 1.0),
+            count: 0,
+            sum: 0.0,
+            value: f64::NAN,
+        })
+    }
+
+    pub fn period(&self) -> usize {
+        self.period
+    }
+    pub fn count(&self) -> usize {
+        self.count
+    }
+    pub fn value(&self) -> Option<f64> {
+        (self.count >= self.period).then_some(self.value)
+    }
+
+    #[inline]
+    fn step(&mut self, x: f64) -> f64 {
+        self.count += 1;
+        if self.count < self.period {
+            self.sum += x;
+            f64::NAN
+        } else if self.count == self.period {
+            self.sum += x;
+            self.value = self.sum / self.period as f64;
+            self.value
+        } else {
+            self.value = (x - self.value) * self.k + self.value;
+            self.value
+        }
+    }
+
+    /// Feed one price; the EMA once warm.
+    pub fn update(&mut self, x: f64) -> Result<Option<f64>> {
+        let x = check_price(x)?;
+        let v = self.step(x);
+        Ok((self.count >= self.period).then_some(v))
+    }
+
+    pub fn reset(&mut self) {
+        self.count = 0;
+        self.sum = 0.0;
+        self.value = f64::NAN;
+    }
+}
+
+/// Batch EMA into `out` (NaN for the first `period - 1` values). The loop is
+/// [`Ema::step`] unrolled by phase: the same operations in the same order.
+fn ema_from(x: &[f64], period: i64, out: &mut [f64]) -> Result<()> {
+    let st = Ema::new(period)?;
+    let (n, p) = (x.len().min(out.len()), st.period);
+    out[..n.min(p - 1)].fill(f64::NAN);
+    if n < p {
+        return Ok(());
+    }
+    let mut sum = 0.0;
+    for &v in &x[..p] {
+        sum += v;
+    }
+    let mut value = sum / p as f64;
+    out[p - 1] = value;
+    for (o, &v) in out[p..n].iter_mut().zip(&x[p..n]) {
+        value = (v - value) * st.k + value;
+        *o = value;
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------ RSI
+/// Incremental RSI (Wilder's smoothing, TA-Lib seeding).
+#[derive(Debug, Clone)]
+pub struct Rsi {
+    period: usize,
+    count: usize, // prices seen
+    prev: f64,
+    gain: f64,
+    loss: f64,
+    value: f64,
+}
+
+impl Rsi {
+    pub fn new(period: i64) -> Result<Self> {
+        let period = check_period(period, 2, "RSI")?;
+        Ok(Self {
+            period,
+            count: 0,
+            prev: 0.0,
+            gain: 0.0,
+            loss: 0.0,
+            value: f64::NAN,
+        })
+    }
+
+    pub fn period(&self) -> usize {
+        self.period
+    }
+    pub fn count(&self) -> usize {
+        self.count
+    }
+    pub fn value(&self) -> Option<f64> {
+        (self.count > self.period).then_some(self.value)
+    }
+
+    #[inline]
+    fn ratio(gain: f64, loss: f64) -> f64 {
+        let total = gain + loss;
+        if total > 0.0 && total.is_finite() {
+            100.0 * (gain / total)
+        } else {
+            0.0 // flat, or NaN/inf carried from the input: TA-Lib writes 0
+        }
+    }
+
+    /// The (gain, loss) parts of a change, without a branch: exactly what
+    /// `if change < 0 { loss -= change } else { gain += change }` adds (adding +0.0 to a
+    /// non-negative sum changes nothing).
+    #[inline(always)]
+    fn split(change: f64) -> (f64, f64) {
+        let down = change < 0.0;
+        (
+            if down { 0.0 } else { change },
+            if down { -change } else { 0.0 },
+        )
+    }
+
+    #[inline]
+    fn step(&mut self, x: f64) -> f64 {
+        self.count += 1;
+        if self.count == 1 {
+            self.prev = x;
+            return f64::NAN;
+        }
+        let change = x - self.prev;
+        self.prev = x;
+        let p = self.period as f64;
+        let (g, l) = Self::split(change);
+        if self.count <= self.period + 1 {
+            self.gain += g;
+            self.loss += l;
+            if self.count <= self.period {
+                return f64::NAN;
+            }
+            self.loss /= p;
+            self.gain /= p;
+        } else {
+            let inv = 1.0 / p;
+            self.loss = (self.loss * (p - 1.0) + l) * inv;
+            self.gain = (self.gain * (p - 1.0) + g) * inv;
+        }
+        self.value = Self::ratio(self.gain, self.loss);
+        self.value
+    }
+
+    /// Feed one price; the RSI once warm (after `period + 1` prices).
+    pub fn update(&mut self, x: f64) -> Result<Option<f64>> {
+        let x = check_price(x)?;
+        let v = self.step(x);
+        Ok((self.count > self.period).then_some(v))
+    }
+
+    pub fn reset(&mut self) {
+        *self = Self {
+            period: self.period,
+            count: 0,
+            prev: 0.0,
+            gain: 0.0,
+            loss: 0.0,
+            value: f64::NAN,
+        };
+    }
+}
+
+/// Batch RSI into `out` (NaN for the first `period` values): [`Rsi::step`] unrolled by
+/// phase, the same operations in the same order.
+fn rsi_from(x: &[f64], period: i64, out: &mut [f64]) -> Result<()> {
+    let st = Rsi::new(period)?;
+    let (n, p) = (x.len().min(out.len()), st.period);
+    out[..n.min(p)].fill(f64::NAN);
+    if n <= p {
+        return Ok(());
+    }
+    let pf = p as f64;
+    let (mut gain, mut loss) = (0.0f64, 0.0f64);
+    for i in 1..=p {
+        let (g, l) = Rsi::split(x[i] - x[i - 1]);
+        gain += g;
+        loss += l;
+    }
+    loss /= pf;
+    gain /= pf;
+    out[p] = Rsi::ratio(gain, loss);
+    let inv = 1.0 / pf;
+    for i in p + 1..n {
+        let (g, l) = Rsi::split(x[i] - x[i - 1]);
+        loss = (loss * (pf - 1.0) + l) * inv;
+        gain = (gain * (pf - 1.0) + g) * inv;
+        out[i] = Rsi::ratio(gain, loss);
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------ Bollinger
+/// Incremental Bollinger bands (SMA middle, population σ).
+#[derive(Debug, Clone)]
+pub struct Bollinger {
+    period: usize,
+    k: f64,
+    shift: f64,
+    count: usize,
+    window: VecDeque<f64>, // shifted values of the window
+    s1: f64,
+    s2: f64,
+    last: (f64, f64, f64),
+}
+
+impl Bollinger {
+    pub fn new(period: i64, k: f64) -> Result<Self> {
+        let period = check_period(period, 2, "Bollinger")?;
+        if !k.is_finite() {
+            return Err(EngineError::InvalidInput(format!(
+                "Bollinger k must be finite, got {k}"
+            )));
+        }
+        Ok(Self {
+            period,
+            k,
+            shift: 0.0,
+            count: 0,
+            window: VecDeque::with_capacity(period + 1),
+            s1: 0.0,
+            s2: 0.0,
+            last: (f64::NAN, f64::NAN, f64::NAN),
+        })
+    }
+
+    pub fn period(&self) -> usize {
+        self.period
+    }
+    pub fn k(&self) -> f64 {
+        self.k
+    }
+    pub fn count(&self) -> usize {
+        self.count
+    }
+    pub fn value(&self) -> Option<(f64, f64, f64)> {
+        (self.window.len() >= self.period).then_some(self.last)
+    }
+
+    #[inline]
+    fn bands(s1: f64, s2: f64, p: f64, shift: f64, k: f64) -> (f64, f64, f64) {
+        let mean = s1 / p;
+        let var = s2 / p - mean * mean;
+        // not positive: 0; NaN (from a NaN/inf price) stays NaN, as in TA-Lib
+        let sd = if var <= 0.0 { 0.0 } else { var.sqrt() };
+        let middle = shift + mean;
+        let dev = k * sd;
+        (middle + dev, middle, middle - dev)
+    }
+
+    /// One step: the sums of `x - shift` gain `x` and lose the value leaving the window.
+    #[inline]
+    fn step(&mut self, x: f64) -> (f64, f64, f64) {
+        if self.count == 0 {
+            self.shift = x; // the first price: keeps the sums small
+        }
+        self.count += 1;
+        let d = x - self.shift;
+        self.s1 += d;
+        self.s2 += d * d;
+        self.window.push_back(d);
+        if self.window.len() > self.period {
+            if let Some(o) = self.window.pop_front() {
+                self.s1 -= o;
+                self.s2 -= o * o;
+            }
+        }
+        if self.window.len() < self.period {
+            return (f64::NAN, f64::NAN, f64::NAN);
+        }
+        self.last = Self::bands(self.s1, self.s2, self.period as f64, self.shift, self.k);
+        self.last
+    }
+
+    /// Feed one price; `(upper, middle, lower)` once warm.
+    pub fn update(&mut self, x: f64) -> Result<Option<(f64, f64, f64)>> {
+        let x = check_price(x)?;
+        let v = self.step(x);
+        Ok((self.window.len() >= self.period).then_some(v))
+    }
+
+    pub fn reset(&mut self) {
+        self.count = 0;
+        self.window.clear();
+        self.s1 = 0.0;
+        self.s2 = 0.0;
+        self.shift = 0.0;
+        self.last = (f64::NAN, f64::NAN, f64::NAN);
+    }
+}
+
+/// Batch Bollinger bands into `upper`, `middle`, `lower` (NaN for the first `period - 1`).
+fn bollinger_from(
+    x: &[f64],
+    period: i64,
+    k: f64,
+    upper: &mut [f64],
+    middle: &mut [f64],
+    lower: &mut [f64],
+) -> Result<()> {
+    let st = Bollinger::new(period, k)?;
+    let p = st.period;
+    let pf = p as f64;
+    let Some(&shift) = x.first() else {
+        return Ok(());
+    };
+    let (mut s1, mut s2) = (0.0f64, 0.0f64);
+    for i in 0..x.len() {
+        // the same operations, in the same order, as `Bollinger::step`
+        let d = x[i] - shift;
+        s1 += d;
+        s2 += d * d;
+        if i >= p {
+            let o = x[i - p] - shift;
+            s1 -= o;
+            s2 -= o * o;
+        }
+        let (u, m, l) = if i + 1 >= p {
+            Bollinger::bands(s1, s2, pf, shift, k)
+        } else {
+            (f64::NAN, f64::NAN, f64::NAN)
+        };
+        upper[i] = u;
+        middle[i] = m;
+        lower[i] = l;
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------ KAMA
+/// Incremental Kaufman adaptive moving average (TA-Lib seeding).
+#[derive(Debug, Clone)]
+pub struct Kama {
+    period: usize,
+    fastest: f64,
+    slowest: f64,
+    count: usize,
+    window: VecDeque<f64>, // the last period + 1 prices
+    path: f64,             // Σ |x[i] - x[i-1]| over the window
+    value: f64,
+}
+
+impl Kama {
+    pub fn new(period: i64, fast: i64, slow: i64) -> Result<Self> {
+        let period = check_period(period, 1, "KAMA")?;
+        if fast < 1 || slow < 1 || fast >= slow || slow > MAX_PERIOD as i64 {
+            return Err(EngineError::InvalidInput(format!(
+                "KAMA needs 1 <= fast < slow <= {MAX_PERIOD}, got fast={fast}, slow={slow}"
+            )));
+        }
+        let slowest = 2.0 / (slow as f64 + 1.0);
+        Ok(Self {
+            period,
+            fastest: 2.0 / (fast as f64 + 1.0) - slowest,
+            slowest,
+            count: 0,
+            window: VecDeque::with_capacity(period + 2),
+            path: 0.0,
+            value: f64::NAN,
+        })
+    }
+
+    pub fn period(&self) -> usize {
+        self.period
+    }
+    pub fn count(&self) -> usize {
+        self.count
+    }
+    fn warm(&self) -> bool {
+        self.count > self.period || (self.period == 1 && self.count >= 1)
+    }
+    pub fn value(&self) -> Option<f64> {
+        self.warm().then_some(self.value)
+    }
+
+    #[inline]
+    fn step(&mut self, x: f64) -> f64 {
+        self.count += 1;
+        if self.period == 1 {
+            self.value = x;
+            return x;
+        }
+        let p = self.period;
+        if self.count <= p + 1 {
+            if let Some(&prev) = self.window.back() {
+                self.path += (prev - x).abs();
+            }
+            self.window.push_back(x);
+            if self.count < p + 1 {
+                if self.count == p {
+                    self.value = x; // seed: x[p - 1]
+                }
+                return f64::NAN;
+            }
+        } else {
+            // drop the oldest change, add the newest
+            let (Some(&t0), Some(&t1), Some(&prev)) =
+                (self.window.front(), self.window.get(1), self.window.back())
+            else {
+                return f64::NAN;
+            };
+            self.path -= (t0 - t1).abs();
+            self.path += (x - prev).abs();
+            self.window.pop_front();
+            self.window.push_back(x);
+        }
+        let first = self.window.front().copied().unwrap_or(f64::NAN);
+        let roc = x - first;
+        let er = if self.path <= roc || (-KAMA_EPSILON < self.path && self.path < KAMA_EPSILON) {
+            1.0
+        } else {
+            (roc / self.path).abs()
+        };
+        let mut sc = er * self.fastest + self.slowest;
+        sc *= sc;
+        self.value = (x - self.value) * sc + self.value;
+        self.value
+    }
+
+    /// Feed one price; the KAMA once warm (after `period + 1` prices).
+    pub fn update(&mut self, x: f64) -> Result<Option<f64>> {
+        let x = check_price(x)?;
+        let v = self.step(x);
+        Ok(self.warm().then_some(v))
+    }
+
+    pub fn reset(&mut self) {
+        self.count = 0;
+        self.window.clear();
+        self.path = 0.0;
+        self.value = f64::NAN;
+    }
+}
+
+/// Batch KAMA into `out` (NaN for the first `period` values; `period = 1` copies):
+/// [`Kama::step`] with the window read from the input, the same operations in order.
+fn kama_from(x: &[f64], period: i64, fast: i64, slow: i64, out: &mut [f64]) -> Result<()> {
+    let st = Kama::new(period, fast, slow)?;
+    let (n, p) = (x.len().min(out.len()), st.period);
+    if p == 1 {
+        out[..n].copy_from_slice(&x[..n]);
+        return Ok(());
+    }
+    out[..n.min(p)].fill(f64::NAN);
+    if n <= p {
+        return Ok(());
+    }
+    let mut path = 0.0f64;
+    for i in 1..=p {
+        path += (x[i - 1] - x[i]).abs();
+    }
+    let mut value = x[p - 1];
+    let next = |t: usize, path: f64, value: f64| -> f64 {
+        let roc = x[t] - x[t - p];
+        let er = if path <= roc || (-KAMA_EPSILON < path && path < KAMA_EPSILON) {
+            1.0
+        } else {
+            (roc / path).abs()
+        };
+        let mut sc = er * st.fastest + st.slowest;
+        sc *= sc;
+        (x[t] - value) * sc + value
+    };
+    value = next(p, path, value);
+    out[p] = value;
+    for t in p + 1..n {
+        path -= (x[t - p - 1] - x[t - p]).abs();
+        path += (x[t] - x[t - 1]).abs();
+        value = next(t, path, value);
+        out[t] = value;
+    }
+    Ok(())
+}
+
+/// Index of the first non-NaN value (`x.len()` when there is none). TA-Lib's Python
+/// wrapper starts every indicator there, so leading NaNs only delay the warm-up.
+pub fn first_valid(x: &[f64]) -> usize {
+    x.iter().position(|v| !v.is_nan()).unwrap_or(x.len())
+}
+
+/// Batch EMA into `out` (same length): NaN until `period - 1` values past the leading NaNs.
+pub fn ema(x: &[f64], period: i64, out: &mut [f64]) -> Result<()> {
+    Ema::new(period)?;
+    let s = first_valid(x).min(out.len());
+    out[..s].fill(f64::NAN);
+    ema_from(&x[s..], period, &mut out[s..])
+}
+
+/// Batch RSI into `out` (same length): NaN until `period` values past the leading NaNs.
+pub fn rsi(x: &[f64], period: i64, out: &mut [f64]) -> Result<()> {
+    Rsi::new(period)?;
+    let s = first_valid(x).min(out.len());
+    out[..s].fill(f64::NAN);
+    rsi_from(&x[s..], period, &mut out[s..])
+}
+
+/// Batch KAMA into `out` (same length): NaN until `period` values past the leading NaNs.
+pub fn kama(x: &[f64], period: i64, fast: i64, slow: i64, out: &mut [f64]) -> Result<()> {
+    Kama::new(period, fast, slow)?;
+    let s = first_valid(x).min(out.len());
+    out[..s].fill(f64::NAN);
+    kama_from(&x[s..], period, fast, slow, &mut out[s..])
+}
+
+/// Batch Bollinger bands (same length as `x`): NaN until `period - 1` values past the
+/// leading NaNs.
+pub fn bollinger(
+    x: &[f64],
+    period: i64,
+    k: f64,
+    upper: &mut [f64],
+    middle: &mut [f64],
+    lower: &mut [f64],
+) -> Result<()> {
+    Bollinger::new(period, k)?;
+    let s = first_valid(x)
+        .min(upper.len())
+        .min(middle.len())
+        .min(lower.len());
+    for o in [&mut *upper, &mut *middle, &mut *lower] {
+        o[..s].fill(f64::NAN);
+    }
+    bollinger_from(
+        &x[s..],
+        period,
+        k,
+        &mut upper[s..],
+        &mut middle[s..],
+        &mut lower[s..],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn walk(n: usize) -> Vec<f64> {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut p = 100.0;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                p += (x % 2001) as f64 / 1000.0 - 1.0;
+                p
+            })
+            .collect()
+    }
+
+    #[test]
+    fn warm_up_positions_follow_ta_lib() {
+        let x = walk(50);
+        let mut o = vec![0.0; 50];
+        ema(&x, 10, &mut o).expect("valid");
+        assert!(o[8].is_nan() && !o[9].is_nan());
+        let sma: f64 = x[..10].iter().sum::<f64>() / 10.0;
+        assert_eq!(o[9], sma);
+        rsi(&x, 14, &mut o).expect("valid");
+        assert!(o[13].is_nan() && !o[14].is_nan());
+        kama(&x, 10, 2, 30, &mut o).expect("valid");
+        assert!(o[9].is_nan() && !o[10].is_nan());
+        let (mut u, mut m, mut l) = (vec![0.0; 50], vec![0.0; 50], vec![0.0; 50]);
+        bollinger(&x, 20, 2.0, &mut u, &mut m, &mut l).expect("valid");
+        assert!(m[18].is_nan() && !m[19].is_nan());
+        let mean: f64 = x[..20].iter().sum::<f64>() / 20.0;
+        assert!((m[19] - mean).abs() < 1e-12);
+    }
+
+    #[test]
+    fn incremental_equals_batch_bit_for_bit() {
+        let x = walk(300);
+        let mut o = vec![0.0; 300];
+        rsi(&x, 14, &mut o).expect("valid");
+        let mut r = Rsi::new(14).expect("valid");
+        for (i, &v) in x.iter().enumerate() {
+            let got = r.update(v).expect("finite");
+            assert_eq!(
+                got.map(f64::to_bits),
+                (!o[i].is_nan()).then(|| o[i].to_bits())
+            );
+        }
+        kama(&x, 10, 2, 30, &mut o).expect("valid");
+        let mut k = Kama::new(10, 2, 30).expect("valid");
+        for (i, &v) in x.iter().enumerate() {
+            let got = k.update(v).expect("finite");
+            assert_eq!(
+                got.map(f64::to_bits),
+                (!o[i].is_nan()).then(|| o[i].to_bits())
+            );
+        }
+        let (mut u, mut m, mut l) = (vec![0.0; 300], vec![0.0; 300], vec![0.0; 300]);
+        bollinger(&x, 20, 2.0, &mut u, &mut m, &mut l).expect("valid");
+        let mut b = Bollinger::new(20, 2.0).expect("valid");
+        for (i, &v) in x.iter().enumerate() {
+            match b.update(v).expect("finite") {
+                Some((bu, bm, bl)) => assert_eq!((bu, bm, bl), (u[i], m[i], l[i])),
+                None => assert!(m[i].is_nan()),
+            }
+        }
+    }
+
+    #[test]
+    fn flat_series_and_bad_input() {
+        let x = vec![5.0; 40];
+        let mut o = vec![0.0; 40];
+        rsi(&x, 14, &mut o).expect("valid");
+        assert_eq!(o[20], 0.0);
+        let mut e = Ema::new(5).expect("valid");
+        assert!(e.update(f64::NAN).is_err());
+        assert_eq!(e.count(), 0);
+        assert!(
+            Rsi::new(1).is_err() && Ema::new(0).is_err() && Bollinger::new(20, f64::NAN).is_err()
+        );
+        assert!(Kama::new(10, 30, 2).is_err());
+    }
+}

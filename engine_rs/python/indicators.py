@@ -1,0 +1,393 @@
+"""Technical indicators, batch and incremental, matching TA-Lib (C library 0.8.x).
+
+Twin of ``crates/core/src/indicators.rs``; both backends run the same step function
+for batch and incremental, so the value after ``n`` updates equals the batch value at
+index ``n - 1`` bit for bit.
+
+TA-Lib's conventions (unstable period 0, default compatibility), followed here:
+
+- ``ema(prices, period)``: ``k = 2 / (period + 1)``; the first value, at index
+  ``period - 1``, is the SMA of the first ``period`` prices; then
+  ``ema = (x - ema) * k + ema``.
+- ``rsi(prices, period=14)``, period >= 2: Wilder's smoothing; the first ``period``
+  changes are averaged, the first value is at index ``period``, then
+  ``avg = (avg * (period - 1) + change) * (1 / period)`` (TA-Lib divides; the two differ
+  by at most an ulp per step); ``100 * gain / (gain + loss)``, and
+  0 when that sum is 0 (a flat series) or not finite (after a NaN/inf price).
+- ``bollinger(prices, period=20, k=2.0) -> (upper, middle, lower)``, period >= 2: SMA
+  middle, population σ (0 when the variance is not positive, NaN when it is NaN),
+  ``middle ± k·σ``; first
+  value at index ``period - 1``. Running sums of ``x - x[0]``.
+- ``kama(prices, period=10, fast=2, slow=30)``: first value at index ``period``, seeded
+  with ``x[period - 1]``; ``ER = |x[t] - x[t-period]| / Σ|Δx|`` over the window (1 for a
+  straight rise or a path below 1e-14); ``sc = (ER·(2/(fast+1) − 2/(slow+1)) +
+  2/(slow+1))²``; ``kama += (x − kama)·sc``. TA-Lib fixes fast/slow at 2/30;
+  ``period = 1`` returns the input.
+
+Batch inputs: anything ``numpy.ascontiguousarray(prices, dtype=float64)`` accepts that
+comes out 1-D (a 1-D float64 array is used as is); the output has the input's length,
+NaN during the warm-up. Leading NaNs are skipped (TA-Lib's Python wrapper starts at the
+first non-NaN price, so they only delay the warm-up). A later NaN or inf propagates as
+in TA-Lib: EMA,
+KAMA and the bands are NaN from there on (the running sums carry it), RSI is 0 from
+there on. Incremental ``update`` refuses non-finite prices with InvalidInputError and
+keeps its state. Bad periods raise InvalidInputError.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidInputError
+from ._ints import i64
+
+MAX_PERIOD = 100_000
+_KAMA_EPSILON = 1e-14
+_NAN = float("nan")
+
+
+def _period(period: object, lo: int, name: str) -> int:
+    p = i64(period)
+    if not lo <= p <= MAX_PERIOD:
+        raise InvalidInputError(f"{name} period must be within {lo}..={MAX_PERIOD}, got {p}")
+    return p
+
+
+def _real(x: object, what: str) -> float:
+    if isinstance(x, (str, bytes)) or not hasattr(x, "__float__"):
+        raise TypeError(f"{what}: expected float, got {type(x).__name__}")
+    return float(x)  # type: ignore[arg-type]
+
+
+def _price(x: object) -> float:
+    v = _real(x, "price")
+    if not math.isfinite(v):
+        raise InvalidInputError(f"price must be finite, got {v}")
+    return v
+
+
+def _prices(prices: object) -> np.ndarray[Any, np.dtype[np.float64]]:
+    a = np.ascontiguousarray(prices, dtype=np.float64)
+    if a.ndim != 1:
+        raise InvalidInputError(f"prices must be 1-D, got shape {a.shape}")
+    return a
+
+
+class Ema:
+    """Incremental EMA, O(1) per update."""
+
+    __slots__ = ("_count", "_k", "_period", "_sum", "_value")
+
+    def __init__(self, period: int) -> None:
+        self._period = _period(period, 1, "EMA")
+        self._k = 2.0 / (self._period + 1.0)
+        self.reset()
+
+    def reset(self) -> None:
+        self._count = 0
+        self._sum = 0.0
+        self._value = _NAN
+
+    def _step(self, x: float) -> float:
+        self._count += 1
+        if self._count < self._period:
+            self._sum += x
+            return _NAN
+        if self._count == self._period:
+            self._sum += x
+            self._value = self._sum / self._period
+        else:
+            self._value = (x - self._value) * self._k + self._value
+        return self._value
+
+    def update(self, price: float) -> float | None:
+        """Feed one price; the EMA once warm, else None."""
+        v = self._step(_price(price))
+        return v if self._count >= self._period else None
+
+    @property
+    def value(self) -> float | None:
+        return self._value if self._count >= self._period else None
+
+    @property
+    def ready(self) -> bool:
+        return self._count >= self._period
+
+    @property
+    def period(self) -> int:
+        return self._period
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+
+class Rsi:
+    """Incremental RSI (Wilder's smoothing), O(1) per update."""
+
+    __slots__ = ("_count", "_gain", "_loss", "_period", "_prev", "_value")
+
+    def __init__(self, period: int = 14) -> None:
+        self._period = _period(period, 2, "RSI")
+        self.reset()
+
+    def reset(self) -> None:
+        self._count = 0
+        self._prev = 0.0
+        self._gain = 0.0
+        self._loss = 0.0
+        self._value = _NAN
+
+    def _step(self, x: float) -> float:
+        self._count += 1
+        if self._count == 1:
+            self._prev = x
+            return _NAN
+        change = x - self._prev
+        self._prev = x
+        p = float(self._period)
+        if self._count <= self._period + 1:
+            if change < 0.0:
+                self._loss -= change
+            else:
+                self._gain += change
+            if self._count <= self._period:
+                return _NAN
+            self._loss /= p
+            self._gain /= p
+        else:
+            # (avg·(p−1) + part)·(1/p), as the extension computes it
+            inv = 1.0 / p
+            down = change < 0.0
+            self._loss = (self._loss * (p - 1.0) + (-change if down else 0.0)) * inv
+            self._gain = (self._gain * (p - 1.0) + (0.0 if down else change)) * inv
+        total = self._gain + self._loss
+        ok = total > 0.0 and math.isfinite(total)
+        self._value = 100.0 * (self._gain / total) if ok else 0.0
+        return self._value
+
+    def update(self, price: float) -> float | None:
+        """Feed one price; the RSI once warm (after period + 1 prices), else None."""
+        v = self._step(_price(price))
+        return v if self._count > self._period else None
+
+    @property
+    def value(self) -> float | None:
+        return self._value if self._count > self._period else None
+
+    @property
+    def ready(self) -> bool:
+        return self._count > self._period
+
+    @property
+    def period(self) -> int:
+        return self._period
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+
+class Bollinger:
+    """Incremental Bollinger bands (SMA middle, population σ), O(1) per update."""
+
+    __slots__ = ("_count", "_k", "_last", "_period", "_s1", "_s2", "_shift", "_window")
+
+    def __init__(self, period: int = 20, k: float = 2.0) -> None:
+        self._period = _period(period, 2, "Bollinger")
+        kf = _real(k, "k")
+        if not math.isfinite(kf):
+            raise InvalidInputError(f"Bollinger k must be finite, got {kf}")
+        self._k = kf
+        self.reset()
+
+    def reset(self) -> None:
+        self._count = 0
+        self._shift = 0.0
+        self._window: deque[float] = deque()
+        self._s1 = 0.0
+        self._s2 = 0.0
+        self._last = (_NAN, _NAN, _NAN)
+
+    def _step(self, x: float) -> tuple[float, float, float]:
+        if self._count == 0:
+            self._shift = x
+        self._count += 1
+        d = x - self._shift
+        self._s1 += d
+        self._s2 += d * d
+        self._window.append(d)
+        if len(self._window) > self._period:
+            o = self._window.popleft()
+            self._s1 -= o
+            self._s2 -= o * o
+        if len(self._window) < self._period:
+            return (_NAN, _NAN, _NAN)
+        p = float(self._period)
+        mean = self._s1 / p
+        var = self._s2 / p - mean * mean
+        sd = 0.0 if var <= 0.0 else math.sqrt(var)  # NaN stays NaN, as in TA-Lib
+        middle = self._shift + mean
+        dev = self._k * sd
+        self._last = (middle + dev, middle, middle - dev)
+        return self._last
+
+    def update(self, price: float) -> tuple[float, float, float] | None:
+        """Feed one price; ``(upper, middle, lower)`` once warm, else None."""
+        v = self._step(_price(price))
+        return v if len(self._window) >= self._period else None
+
+    @property
+    def value(self) -> tuple[float, float, float] | None:
+        return self._last if len(self._window) >= self._period else None
+
+    @property
+    def ready(self) -> bool:
+        return len(self._window) >= self._period
+
+    @property
+    def period(self) -> int:
+        return self._period
+
+    @property
+    def k(self) -> float:
+        return self._k
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+
+class Kama:
+    """Incremental Kaufman adaptive moving average, O(1) per update."""
+
+    __slots__ = ("_count", "_fastest", "_path", "_period", "_slowest", "_value", "_window")
+
+    def __init__(self, period: int = 10, fast: int = 2, slow: int = 30) -> None:
+        self._period = _period(period, 1, "KAMA")
+        f, s = i64(fast), i64(slow)
+        if f < 1 or s < 1 or f >= s or s > MAX_PERIOD:
+            raise InvalidInputError(
+                f"KAMA needs 1 <= fast < slow <= {MAX_PERIOD}, got fast={f}, slow={s}"
+            )
+        self._slowest = 2.0 / (s + 1.0)
+        self._fastest = 2.0 / (f + 1.0) - self._slowest
+        self.reset()
+
+    def reset(self) -> None:
+        self._count = 0
+        self._window: deque[float] = deque()
+        self._path = 0.0
+        self._value = _NAN
+
+    def _warm(self) -> bool:
+        return self._count > self._period or (self._period == 1 and self._count >= 1)
+
+    def _step(self, x: float) -> float:
+        self._count += 1
+        p = self._period
+        if p == 1:
+            self._value = x
+            return x
+        w = self._window
+        if self._count <= p + 1:
+            if w:
+                self._path += abs(w[-1] - x)
+            w.append(x)
+            if self._count < p + 1:
+                if self._count == p:
+                    self._value = x
+                return _NAN
+        else:
+            self._path -= abs(w[0] - w[1])
+            self._path += abs(x - w[-1])
+            w.popleft()
+            w.append(x)
+        roc = x - w[0]
+        path = self._path
+        if path <= roc or -_KAMA_EPSILON < path < _KAMA_EPSILON:
+            er = 1.0
+        else:
+            er = abs(roc / path)
+        sc = er * self._fastest + self._slowest
+        sc *= sc
+        self._value = (x - self._value) * sc + self._value
+        return self._value
+
+    def update(self, price: float) -> float | None:
+        """Feed one price; the KAMA once warm (after period + 1 prices), else None."""
+        v = self._step(_price(price))
+        return v if self._warm() else None
+
+    @property
+    def value(self) -> float | None:
+        return self._value if self._warm() else None
+
+    @property
+    def ready(self) -> bool:
+        return self._warm()
+
+    @property
+    def period(self) -> int:
+        return self._period
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+
+def _first_valid(values: list[float]) -> int:
+    """Index of the first non-NaN value: TA-Lib's Python wrapper starts there."""
+    for i, v in enumerate(values):
+        if v == v:
+            return i
+    return len(values)
+
+
+def _run(state: Any, prices: object) -> np.ndarray[Any, np.dtype[np.float64]]:
+    values = _prices(prices).tolist()
+    s = _first_valid(values)
+    step = state._step
+    out = [_NAN] * s + [step(v) for v in values[s:]]
+    return np.array(out, dtype=np.float64).reshape(len(values))
+
+
+def rsi(prices: object, period: int = 14) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """RSI over ``prices`` (see the module docs)."""
+    return _run(Rsi(period), prices)
+
+
+def ema(prices: object, period: int) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """EMA over ``prices`` (see the module docs)."""
+    return _run(Ema(period), prices)
+
+
+def kama(
+    prices: object, period: int = 10, fast: int = 2, slow: int = 30
+) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """KAMA over ``prices`` (see the module docs)."""
+    return _run(Kama(period, fast, slow), prices)
+
+
+def bollinger(
+    prices: object, period: int = 20, k: float = 2.0
+) -> tuple[
+    np.ndarray[Any, np.dtype[np.float64]],
+    np.ndarray[Any, np.dtype[np.float64]],
+    np.ndarray[Any, np.dtype[np.float64]],
+]:
+    """``(upper, middle, lower)`` over ``prices`` (see the module docs)."""
+    state = Bollinger(period, k)
+    values = _prices(prices).tolist()
+    s = _first_valid(values)
+    rows = [(_NAN, _NAN, _NAN)] * s + [state._step(v) for v in values[s:]]
+    out = np.array(rows, dtype=np.float64).reshape(len(values), 3)
+    return (
+        np.ascontiguousarray(out[:, 0]),
+        np.ascontiguousarray(out[:, 1]),
+        np.ascontiguousarray(out[:, 2]),
+    )
