@@ -1,7 +1,8 @@
 """Build the wheel and prove it is clean and installs on its own.
 
 Fails if the wheel holds Rust sources, Cargo files, build artefacts or caches, or lacks
-a package; then installs it with --no-deps into a fresh venv and imports the compiled
+a package; then installs it with --no-deps (plus numpy, the engine's one runtime
+dependency) into a fresh venv and imports the compiled
 engine from outside the repository.
 """
 
@@ -78,9 +79,17 @@ def main() -> int:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         py = venv / "bin" / "python"
         subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True)
+        # the engine's one runtime dependency (the indicators' arrays), at the version
+        # this environment has, so pip can take it from its cache
+        import numpy
+
+        subprocess.run(
+            [str(py), "-m", "pip", "install", "-q", f"numpy=={numpy.__version__}"], check=True
+        )
         probe = (
             "import engine_rs, engine_rs._engine as e, engine_rs.rust as r, engine_rs.python as p; "
             f"assert e.__file__.startswith({str(venv)!r}), e.__file__; "
+            "assert (r.ema([1.0, 2.0, 4.0], 2)[1:] == p.ema([1.0, 2.0, 4.0], 2)[1:]).all(); "
             "print(r.BUILD_PROFILE, r.cpmm_amount_out(10**6, 10**9, 10**9, 25, 10_000), "
             "p.cpmm_amount_out(10**6, 10**9, 10**9, 25, 10_000))"
         )
