@@ -1,8 +1,9 @@
 """Technical indicators, batch and incremental, matching TA-Lib (C library 0.8.x).
 
-Twin of ``crates/core/src/indicators.rs``; both backends run the same step function
-for batch and incremental, so the value after ``n`` updates equals the batch value at
-index ``n - 1`` bit for bit.
+Twin of ``crates/core/src/indicators.rs``; each backend runs the same arithmetic for
+batch and incremental, so the value after ``n`` updates equals its batch value at index
+``n - 1`` bit for bit. (Where the CPU has FMA the extension fuses ``a * b + c`` as
+TA-Lib's build does; plain Python cannot, so the two backends agree to ~1e-15 relative.)
 
 TA-Lib's conventions (unstable period 0, default compatibility), followed here:
 

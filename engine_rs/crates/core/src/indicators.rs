@@ -25,6 +25,10 @@
 //!   `kama += (x - kama) · sc`. TA-Lib fixes fast/slow at 2/30; other values use the same
 //!   formula. `p = 1` returns the input.
 //!
+//! Where the CPU has FMA, `a * b + c` in the recurrences is fused (one rounding), as in
+//! TA-Lib's own build; the incremental steps use the same fused operation, so batch and
+//! incremental still agree bit for bit. The Python twin cannot fuse: it agrees to ~1e-15.
+//!
 //! Leading NaNs are skipped (TA-Lib's Python wrapper starts at the first non-NaN value);
 //! a later NaN/inf propagates as in TA-Lib (the recurrences carry it forward). The
 //! incremental structs refuse non-finite prices (and keep their state).
@@ -37,6 +41,62 @@ use crate::error::{EngineError, Result};
 pub const MAX_PERIOD: usize = 100_000;
 /// KAMA's zero test on the path length (TA-Lib's `TA_IS_ZERO`).
 const KAMA_EPSILON: f64 = 1e-14;
+
+/// Whether this CPU fuses multiply-add (x86-64 FMA3). TA-Lib's wheel is built with FMA
+/// contraction: `a * b + c` in one rounding. Using it too keeps the recurrences' chains as
+/// short as TA-Lib's (8 cycles instead of 12) and the numbers within an ulp of it.
+#[inline(always)]
+fn has_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// `a * b + c`, fused when `FMA` (the caller checked [`has_fma`]).
+#[inline(always)]
+fn madd<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
+    if FMA {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
+/// `a * b + c` as the batch loops compute it on this CPU (for the incremental steps, so
+/// that they agree with the batch bit for bit).
+#[inline]
+fn madd_rt(a: f64, b: f64, c: f64) -> f64 {
+    if has_fma() {
+        madd::<true>(a, b, c)
+    } else {
+        madd::<false>(a, b, c)
+    }
+}
+
+/// Run `$body` (a generic call `f::<FMA>`) with FMA enabled for codegen when the CPU has it.
+macro_rules! dispatch_fma {
+    ($name:ident => $inner:ident, ($($arg:ident : $ty:ty),*) -> $ret:ty) => {
+        fn $name($($arg: $ty),*) -> $ret {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "fma")]
+                unsafe fn fused($($arg: $ty),*) -> $ret {
+                    $inner::<true>($($arg),*)
+                }
+                if has_fma() {
+                    // SAFETY: the CPU has FMA (checked just above).
+                    return unsafe { fused($($arg),*) };
+                }
+            }
+            $inner::<false>($($arg),*)
+        }
+    };
+}
 
 fn check_period(period: i64, min: i64, name: &str) -> Result<usize> {
     if period < min || period > MAX_PERIOD as i64 {
@@ -101,7 +161,7 @@ impl Ema {
             self.value = self.sum / self.period as f64;
             self.value
         } else {
-            self.value = (x - self.value) * self.k + self.value;
+            self.value = madd_rt(x - self.value, self.k, self.value);
             self.value
         }
     }
@@ -124,10 +184,18 @@ impl Ema {
 /// [`Ema::step`] unrolled by phase: the same operations in the same order.
 fn ema_from(x: &[f64], period: i64, out: &mut [f64]) -> Result<()> {
     let st = Ema::new(period)?;
-    let (n, p) = (x.len().min(out.len()), st.period);
+    ema_loop(x, out, st.period, st.k);
+    Ok(())
+}
+
+dispatch_fma!(ema_loop => inner_ema, (x: &[f64], out: &mut [f64], p: usize, k: f64) -> ());
+
+#[inline(always)]
+fn inner_ema<const FMA: bool>(x: &[f64], out: &mut [f64], p: usize, k: f64) {
+    let n = x.len().min(out.len());
     out[..n.min(p - 1)].fill(f64::NAN);
     if n < p {
-        return Ok(());
+        return;
     }
     let mut sum = 0.0;
     for &v in &x[..p] {
@@ -136,10 +204,9 @@ fn ema_from(x: &[f64], period: i64, out: &mut [f64]) -> Result<()> {
     let mut value = sum / p as f64;
     out[p - 1] = value;
     for (o, &v) in out[p..n].iter_mut().zip(&x[p..n]) {
-        value = (v - value) * st.k + value;
+        value = madd::<FMA>(v - value, k, value);
         *o = value;
     }
-    Ok(())
 }
 
 // ------------------------------------------------------------------ RSI
@@ -220,8 +287,8 @@ impl Rsi {
             self.gain /= p;
         } else {
             let inv = 1.0 / p;
-            self.loss = (self.loss * (p - 1.0) + l) * inv;
-            self.gain = (self.gain * (p - 1.0) + g) * inv;
+            self.loss = madd_rt(self.loss, p - 1.0, l) * inv;
+            self.gain = madd_rt(self.gain, p - 1.0, g) * inv;
         }
         self.value = Self::ratio(self.gain, self.loss);
         self.value
@@ -250,10 +317,18 @@ impl Rsi {
 /// phase, the same operations in the same order.
 fn rsi_from(x: &[f64], period: i64, out: &mut [f64]) -> Result<()> {
     let st = Rsi::new(period)?;
-    let (n, p) = (x.len().min(out.len()), st.period);
+    rsi_loop(x, out, st.period);
+    Ok(())
+}
+
+dispatch_fma!(rsi_loop => inner_rsi, (x: &[f64], out: &mut [f64], p: usize) -> ());
+
+#[inline(always)]
+fn inner_rsi<const FMA: bool>(x: &[f64], out: &mut [f64], p: usize) {
+    let n = x.len().min(out.len());
     out[..n.min(p)].fill(f64::NAN);
     if n <= p {
-        return Ok(());
+        return;
     }
     let pf = p as f64;
     let (mut gain, mut loss) = (0.0f64, 0.0f64);
@@ -268,11 +343,10 @@ fn rsi_from(x: &[f64], period: i64, out: &mut [f64]) -> Result<()> {
     let inv = 1.0 / pf;
     for i in p + 1..n {
         let (g, l) = Rsi::split(x[i] - x[i - 1]);
-        loss = (loss * (pf - 1.0) + l) * inv;
-        gain = (gain * (pf - 1.0) + g) * inv;
+        loss = madd::<FMA>(loss, pf - 1.0, l) * inv;
+        gain = madd::<FMA>(gain, pf - 1.0, g) * inv;
         out[i] = Rsi::ratio(gain, loss);
     }
-    Ok(())
 }
 
 // ------------------------------------------------------------------ Bollinger
@@ -498,7 +572,7 @@ impl Kama {
         };
         let mut sc = er * self.fastest + self.slowest;
         sc *= sc;
-        self.value = (x - self.value) * sc + self.value;
+        self.value = madd_rt(x - self.value, sc, self.value);
         self.value
     }
 
@@ -521,14 +595,22 @@ impl Kama {
 /// [`Kama::step`] with the window read from the input, the same operations in order.
 fn kama_from(x: &[f64], period: i64, fast: i64, slow: i64, out: &mut [f64]) -> Result<()> {
     let st = Kama::new(period, fast, slow)?;
-    let (n, p) = (x.len().min(out.len()), st.period);
+    kama_loop(x, out, st.period, st.fastest, st.slowest);
+    Ok(())
+}
+
+dispatch_fma!(kama_loop => inner_kama, (x: &[f64], out: &mut [f64], p: usize, fastest: f64, slowest: f64) -> ());
+
+#[inline(always)]
+fn inner_kama<const FMA: bool>(x: &[f64], out: &mut [f64], p: usize, fastest: f64, slowest: f64) {
+    let n = x.len().min(out.len());
     if p == 1 {
         out[..n].copy_from_slice(&x[..n]);
-        return Ok(());
+        return;
     }
     out[..n.min(p)].fill(f64::NAN);
     if n <= p {
-        return Ok(());
+        return;
     }
     let mut path = 0.0f64;
     for i in 1..=p {
@@ -542,9 +624,9 @@ fn kama_from(x: &[f64], period: i64, fast: i64, slow: i64, out: &mut [f64]) -> R
         } else {
             (roc / path).abs()
         };
-        let mut sc = er * st.fastest + st.slowest;
+        let mut sc = er * fastest + slowest;
         sc *= sc;
-        (x[t] - value) * sc + value
+        madd::<FMA>(x[t] - value, sc, value)
     };
     value = next(p, path, value);
     out[p] = value;
@@ -554,7 +636,6 @@ fn kama_from(x: &[f64], period: i64, fast: i64, slow: i64, out: &mut [f64]) -> R
         value = next(t, path, value);
         out[t] = value;
     }
-    Ok(())
 }
 
 /// Index of the first non-NaN value (`x.len()` when there is none). TA-Lib's Python
