@@ -12,9 +12,10 @@ TA-Lib's conventions (unstable period 0, default compatibility), followed here:
   ``ema = (x - ema) * k + ema``.
 - ``rsi(prices, period=14)``, period >= 2: Wilder's smoothing; the first ``period``
   changes are averaged, the first value is at index ``period``, then
-  ``avg = (avg * (period - 1) + change) * (1 / period)`` (TA-Lib divides; the two differ
-  by at most an ulp per step); ``100 * gain / (gain + loss)``, and
-  0 when that sum is 0 (a flat series) or not finite (after a NaN/inf price).
+  ``avg = avg * ((period - 1) / period) + change * (1 / period)`` (TA-Lib's textbook
+  form divides ``avg * (period - 1) + change`` by the period; the two differ by an ulp
+  or two); ``100 * gain / (gain + loss)``, and 0 when that sum is 0 (a flat series) or
+  not finite (after a NaN/inf price).
 - ``bollinger(prices, period=20, k=2.0) -> (upper, middle, lower)``, period >= 2: SMA
   middle, population σ (0 when the variance is not positive, NaN when it is NaN),
   ``middle ± k·σ``; first
@@ -161,11 +162,11 @@ class Rsi:
             self._loss /= p
             self._gain /= p
         else:
-            # (avg·(p−1) + part)·(1/p), as the extension computes it
-            inv = 1.0 / p
+            # avg·((p−1)/p) + part·(1/p), as the extension computes it
+            keep, inv = (p - 1.0) / p, 1.0 / p
             down = change < 0.0
-            self._loss = (self._loss * (p - 1.0) + (-change if down else 0.0)) * inv
-            self._gain = (self._gain * (p - 1.0) + (0.0 if down else change)) * inv
+            self._loss = self._loss * keep + (-change if down else 0.0) * inv
+            self._gain = self._gain * keep + (0.0 if down else change) * inv
         total = self._gain + self._loss
         ok = total > 0.0 and math.isfinite(total)
         self._value = 100.0 * (self._gain / total) if ok else 0.0

@@ -9,9 +9,9 @@
 //! * **EMA(p)**: `k = 2 / (p + 1)`; seeded with the SMA of the first `p` values at index
 //!   `p - 1`; then `ema = (x - ema) * k + ema`.
 //! * **RSI(p)**, p >= 2: Wilder's smoothing. The first `p` changes are averaged (sum / p);
-//!   the first value is at index `p`; then `avg = (avg * (p - 1) + change) · (1/p)` for gains
-//!   (TA-Lib divides by p: a multiply by the reciprocal is off by at most an ulp, and
-//!   keeps the division off the loop-carried chain)
+//!   the first value is at index `p`; then `avg = avg · ((p - 1)/p) + change · (1/p)` for
+//!   gains (TA-Lib's textbook form divides `avg · (p - 1) + change` by p; this one differs
+//!   by an ulp or two and leaves one fused multiply-add on the loop-carried chain)
 //!   and losses; `rsi = 100 * gain / (gain + loss)`, and 0 when `gain + loss` is 0 (a flat
 //!   series) or not finite — which is how TA-Lib turns everything after a NaN/inf price
 //!   into 0.
@@ -244,13 +244,16 @@ impl Rsi {
         (self.count > self.period).then_some(self.value)
     }
 
-    #[inline]
+    #[inline(always)]
     fn ratio(gain: f64, loss: f64) -> f64 {
         let total = gain + loss;
-        if total > 0.0 && total.is_finite() {
-            100.0 * (gain / total)
+        let r = 100.0 * (gain / total);
+        // flat (0), or NaN/inf carried from the input: TA-Lib writes 0. Two compares and
+        // a select, no branch (`< INFINITY` is false for NaN too).
+        if total > 0.0 && total < f64::INFINITY {
+            r
         } else {
-            0.0 // flat, or NaN/inf carried from the input: TA-Lib writes 0
+            0.0
         }
     }
 
@@ -286,9 +289,9 @@ impl Rsi {
             self.loss /= p;
             self.gain /= p;
         } else {
-            let inv = 1.0 / p;
-            self.loss = madd_rt(self.loss, p - 1.0, l) * inv;
-            self.gain = madd_rt(self.gain, p - 1.0, g) * inv;
+            let (keep, inv) = ((p - 1.0) / p, 1.0 / p);
+            self.loss = madd_rt(self.loss, keep, l * inv);
+            self.gain = madd_rt(self.gain, keep, g * inv);
         }
         self.value = Self::ratio(self.gain, self.loss);
         self.value
@@ -340,11 +343,11 @@ fn inner_rsi<const FMA: bool>(x: &[f64], out: &mut [f64], p: usize) {
     loss /= pf;
     gain /= pf;
     out[p] = Rsi::ratio(gain, loss);
-    let inv = 1.0 / pf;
+    let (keep, inv) = ((pf - 1.0) / pf, 1.0 / pf);
     for i in p + 1..n {
         let (g, l) = Rsi::split(x[i] - x[i - 1]);
-        loss = madd::<FMA>(loss, pf - 1.0, l) * inv;
-        gain = madd::<FMA>(gain, pf - 1.0, g) * inv;
+        loss = madd::<FMA>(loss, keep, l * inv);
+        gain = madd::<FMA>(gain, keep, g * inv);
         out[i] = Rsi::ratio(gain, loss);
     }
 }
