@@ -62,6 +62,22 @@ class NoViableBumpError(EngineError, ValueError):
     """``find_program_address``: every bump from 255 down to 1 gave an on-curve hash."""
 
 
+class DecodeError(EngineError, ValueError):
+    """Bytes that are not the account or log they were said to be."""
+
+
+class WrongOwnerError(DecodeError):
+    """The account belongs to another program than the decoder's."""
+
+
+class WrongDiscriminatorError(DecodeError):
+    """The account's first 8 bytes are not the decoder's discriminator."""
+
+
+class AccountTooShortError(DecodeError):
+    """Fewer bytes than the layout needs (longer accounts are fine)."""
+
+
 class InvalidTickError(EngineError, ValueError):
     """A tick index or sqrt price outside the Whirlpool bounds."""
 

@@ -624,6 +624,23 @@ def _prepare_rsi_updates(m: types.ModuleType, prices: Any) -> Call:
     return Call(feed)
 
 
+# ---------------------------------------------------------------- decoders
+def _whirlpool_account(size: Size, seed: int) -> bytes:
+    """A Whirlpool account (653 bytes) with random keys and a plausible state."""
+    import struct
+
+    r = random.Random(seed)
+    b = bytearray(r.randbytes(653))
+    b[:8] = bytes.fromhex("3f95d10ce1806309")
+    struct.pack_into("<HHHH", b, 41, 64, 64, 3000, 1300)
+    struct.pack_into("<i", b, 81, r.randint(-20_000, 20_000))
+    return bytes(b)
+
+
+def _prepare_decode_whirlpool(m: types.ModuleType, data: bytes) -> Call:
+    return Call(m.decode_whirlpool, (data,))
+
+
 # ---------------------------------------------------------------- the registry
 _NEG_PEERS: dict[str, PeerFactory] = {"rustworkx": _peer_rustworkx, "networkx": _peer_networkx}
 
@@ -788,6 +805,14 @@ KERNELS: tuple[Kernel, ...] = (
         _prepare_rsi_updates,
         same,
         calls_per_run=1_000,
+    ),
+    Kernel(
+        "decode_whirlpool",
+        "a Whirlpool account's bytes to its record (7 base58 keys)",
+        (Size("653 B"),),
+        _whirlpool_account,
+        _prepare_decode_whirlpool,
+        same,
     ),
     Kernel(
         "b58encode",

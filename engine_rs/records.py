@@ -179,6 +179,8 @@ RECORD_TYPES = (SwapResult, Cycle, Opportunity, Score, PriorityFee, DedupStats)
 
 def as_dict(record: Any) -> dict[str, Any]:
     """Fields of a record from either backend, by the schema's field names."""
+    if dataclasses.is_dataclass(record) and not isinstance(record, type):
+        return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
     for cls in RECORD_TYPES:
         if type(record).__name__ == cls.__name__:
             return {f.name: getattr(record, f.name) for f in dataclasses.fields(cls)}

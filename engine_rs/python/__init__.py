@@ -16,6 +16,17 @@ from ..records import (
     ScorePolicy,
     SwapResult,
 )
+from .accounts import (
+    decode_mint,
+    decode_raydium_amm_config,
+    decode_raydium_amm_v4,
+    decode_raydium_cpmm,
+    decode_tick_array,
+    decode_token_account,
+    decode_whirlpool,
+    parse_program_data,
+    parse_ray_log,
+)
 from .amm import cpmm_amount_in, cpmm_amount_out, cpmm_spot_rate
 from .b58 import b58decode, b58encode
 from .clmm import clmm_spot_rate, clmm_swap, sqrt_price_from_tick, tick_from_sqrt_price
@@ -65,11 +76,20 @@ __all__ = [
     "cpmm_amount_out",
     "cpmm_spot_rate",
     "create_program_address",
+    "decode_mint",
+    "decode_raydium_amm_config",
+    "decode_raydium_amm_v4",
+    "decode_raydium_cpmm",
+    "decode_tick_array",
+    "decode_token_account",
+    "decode_whirlpool",
     "ema",
     "find_program_address",
     "is_on_curve",
     "kama",
     "oracle_address",
+    "parse_program_data",
+    "parse_ray_log",
     "priority_fee_lamports",
     "rsi",
     "score",

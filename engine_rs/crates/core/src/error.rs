@@ -39,6 +39,18 @@ pub enum EngineError {
     /// `find_program_address`: every bump from 255 down to 1 is on the curve.
     #[error("{0}")]
     NoViableBump(String),
+    /// Bytes that are not the account or log they were said to be.
+    #[error("{0}")]
+    Decode(String),
+    /// An account owned by another program than the decoder's.
+    #[error("{0}")]
+    WrongOwner(String),
+    /// An account whose first 8 bytes are not the decoder's discriminator.
+    #[error("{0}")]
+    WrongDiscriminator(String),
+    /// Fewer bytes than the layout needs.
+    #[error("{0}")]
+    AccountTooShort(String),
     /// An Orca Whirlpool program error, by the program's own name (e.g. `TokenMaxExceeded`).
     #[error("{code}: {message}")]
     Clmm {
@@ -115,6 +127,10 @@ impl EngineError {
             Self::Seed(_) => "SeedError",
             Self::InvalidSeeds(_) => "InvalidSeedsError",
             Self::NoViableBump(_) => "NoViableBumpError",
+            Self::Decode(_) => "DecodeError",
+            Self::WrongOwner(_) => "WrongOwnerError",
+            Self::WrongDiscriminator(_) => "WrongDiscriminatorError",
+            Self::AccountTooShort(_) => "AccountTooShortError",
             Self::Clmm { code, .. } => match code {
                 ClmmErrorCode::ZeroTradableAmount => "ZeroTradableAmountError",
                 ClmmErrorCode::MultiplicationOverflow => "MultiplicationOverflowError",

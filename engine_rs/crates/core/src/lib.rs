@@ -8,6 +8,7 @@ pub mod amm;
 pub mod b58;
 pub mod clmm;
 pub mod cycles;
+pub mod decode;
 pub mod dedup;
 pub mod error;
 pub mod fees;

@@ -11,6 +11,7 @@ mod amm;
 mod args;
 mod clmm;
 mod cycles;
+mod decode;
 mod dedup;
 mod errors;
 mod fast;
@@ -42,5 +43,6 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     dedup::register(m)?;
     pda::register(m)?;
     indicators::register(m)?;
+    decode::register(m)?;
     Ok(())
 }

@@ -1,0 +1,247 @@
+"""Records of decoded accounts and logs (spec §1–3, §6): the schema both engine
+backends return from ``decode_*`` / ``parse_*``. Pubkeys are base58 strings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+TICK_ARRAY_SIZE = 88
+
+
+@dataclass(frozen=True, slots=True)
+class RaydiumAmmV4:
+    """Raydium AMM v4 ``AmmInfo`` (752 bytes, no discriminator). Swap reserves are the
+    vault balances minus ``need_take_pnl_*``; swaps use ``swap_fee_*``."""
+
+    status: int
+    nonce: int
+    coin_decimals: int
+    pc_decimals: int
+    state: int
+    trade_fee_numerator: int
+    trade_fee_denominator: int
+    swap_fee_numerator: int
+    swap_fee_denominator: int
+    need_take_pnl_coin: int
+    need_take_pnl_pc: int
+    pool_open_time: int
+    coin_vault: str
+    pc_vault: str
+    coin_vault_mint: str
+    pc_vault_mint: str
+    lp_mint: str
+    open_orders: str
+    market: str
+    market_program: str
+    target_orders: str
+    amm_owner: str
+    lp_amount: int
+
+    @property
+    def swap_enabled(self) -> bool:
+        """``swap_permission()``: status 1, 6 or 7 (7 only after ``pool_open_time``)."""
+        return self.status in (1, 6, 7)
+
+
+@dataclass(frozen=True, slots=True)
+class RaydiumCpmmPool:
+    """Raydium CP-Swap ``PoolState`` (637 bytes with the discriminator)."""
+
+    amm_config: str
+    pool_creator: str
+    token_0_vault: str
+    token_1_vault: str
+    lp_mint: str
+    token_0_mint: str
+    token_1_mint: str
+    token_0_program: str
+    token_1_program: str
+    observation_key: str
+    auth_bump: int
+    status: int
+    lp_mint_decimals: int
+    mint_0_decimals: int
+    mint_1_decimals: int
+    lp_supply: int
+    protocol_fees_token_0: int
+    protocol_fees_token_1: int
+    fund_fees_token_0: int
+    fund_fees_token_1: int
+    open_time: int
+    recent_epoch: int
+    creator_fee_on: int
+    enable_creator_fee: bool
+    creator_fees_token_0: int
+    creator_fees_token_1: int
+
+    @property
+    def swap_enabled(self) -> bool:
+        """Status bit 2 is "swap disabled"."""
+        return not self.status & 0b100
+
+
+@dataclass(frozen=True, slots=True)
+class RaydiumAmmConfig:
+    """Raydium CP-Swap ``AmmConfig`` (236 bytes); rates are per 1,000,000."""
+
+    bump: int
+    disable_create_pool: bool
+    index: int
+    trade_fee_rate: int
+    protocol_fee_rate: int
+    fund_fee_rate: int
+    create_pool_fee: int
+    protocol_owner: str
+    fund_owner: str
+    creator_fee_rate: int
+
+
+@dataclass(frozen=True, slots=True)
+class Whirlpool:
+    """Orca ``Whirlpool`` (653 bytes). ``fee_rate`` is per 1,000,000; ``sqrt_price`` Q64.64."""
+
+    whirlpools_config: str
+    whirlpool_bump: int
+    tick_spacing: int
+    fee_tier_index_seed: int
+    fee_rate: int
+    protocol_fee_rate: int
+    liquidity: int
+    sqrt_price: int
+    tick_current_index: int
+    protocol_fee_owed_a: int
+    protocol_fee_owed_b: int
+    token_mint_a: str
+    token_vault_a: str
+    fee_growth_global_a: int
+    token_mint_b: str
+    token_vault_b: str
+    fee_growth_global_b: int
+    reward_last_updated_timestamp: int
+    reward_mints: tuple[str, str, str]
+
+    @property
+    def is_adaptive_fee(self) -> bool:
+        """Adaptive-fee pools have ``fee_tier_index_seed != tick_spacing`` (spec §2.2)."""
+        return self.fee_tier_index_seed != self.tick_spacing
+
+
+@dataclass(frozen=True, slots=True)
+class TickArray:
+    """A Whirlpool tick array, fixed or dynamic. ``ticks`` holds the **initialized**
+    ticks only, as ``(i, liquidity_net, liquidity_gross)``: tick ``i`` of the array has
+    index ``start_tick_index + i * tick_spacing``."""
+
+    kind: str  # "fixed" or "dynamic"
+    start_tick_index: int
+    whirlpool: str
+    ticks: list[tuple[int, int, int]] = field(default_factory=list)
+
+    def tick_indexes(self, tick_spacing: int) -> list[tuple[int, int]]:
+        """``(tick_index, liquidity_net)`` of the initialized ticks, for the swap math."""
+        return [(self.start_tick_index + i * tick_spacing, net) for i, net, _ in self.ticks]
+
+
+@dataclass(frozen=True, slots=True)
+class TransferFee:
+    epoch: int
+    maximum_fee: int
+    transfer_fee_basis_points: int
+
+
+@dataclass(frozen=True, slots=True)
+class TokenAccount:
+    """An SPL Token / Token-2022 account (165-byte base layout)."""
+
+    mint: str
+    owner: str
+    amount: int
+    delegate: str | None
+    state: int
+    is_native: int | None
+    delegated_amount: int
+    close_authority: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Mint:
+    """An SPL Token / Token-2022 mint (82-byte base layout) and, for Token-2022, its
+    ``TransferFeeConfig`` (older and newer fee) when present."""
+
+    mint_authority: str | None
+    supply: int
+    decimals: int
+    is_initialized: bool
+    freeze_authority: str | None
+    older_transfer_fee: TransferFee | None = None
+    newer_transfer_fee: TransferFee | None = None
+
+    def transfer_fee(self, epoch: int) -> TransferFee | None:
+        """The fee in force at ``epoch``: newer if ``epoch >= newer.epoch``, else older."""
+        if self.newer_transfer_fee is None:
+            return None
+        if epoch >= self.newer_transfer_fee.epoch:
+            return self.newer_transfer_fee
+        return self.older_transfer_fee
+
+
+@dataclass(frozen=True, slots=True)
+class SwapBaseInLog:
+    """``ray_log`` of an AMM v4 swap_base_in (pool_* are the pre-swap reserves)."""
+
+    amount_in: int
+    minimum_out: int
+    direction: int  # 1 = PC2Coin, 2 = Coin2PC
+    user_source: int
+    pool_coin: int
+    pool_pc: int
+    out_amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class SwapBaseOutLog:
+    """``ray_log`` of an AMM v4 swap_base_out."""
+
+    max_in: int
+    amount_out: int
+    direction: int
+    user_source: int
+    pool_coin: int
+    pool_pc: int
+    deduct_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class Traded:
+    """Orca Whirlpool ``Traded`` event."""
+
+    whirlpool: str
+    a_to_b: bool
+    pre_sqrt_price: int
+    post_sqrt_price: int
+    input_amount: int
+    output_amount: int
+    input_transfer_fee: int
+    output_transfer_fee: int
+    lp_fee: int
+    protocol_fee: int
+
+
+@dataclass(frozen=True, slots=True)
+class CpmmSwapEvent:
+    """Raydium CP-Swap ``SwapEvent`` (old 81-byte body, or the 162-byte one since
+    2025-08; the newer fields are None in the old format)."""
+
+    pool_id: str
+    input_vault_before: int
+    output_vault_before: int
+    input_amount: int
+    output_amount: int
+    input_transfer_fee: int
+    output_transfer_fee: int
+    base_input: bool
+    input_mint: str | None = None
+    output_mint: str | None = None
+    trade_fee: int | None = None
+    creator_fee: int | None = None
+    creator_fee_on_input: bool | None = None

@@ -1,0 +1,274 @@
+"""Account and log decoders (pure-Python twin for now): the real mainnet accounts in
+../shared/fixtures cross-checked against each other and by PDA, spec vectors, round
+trips of built accounts (runs without the fixtures), and random bytes that must give a
+record or a DecodeError, never a crash."""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+import types
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine_rs import decoded as D
+from engine_rs.errors import (
+    AccountTooShortError,
+    DecodeError,
+    WrongDiscriminatorError,
+    WrongOwnerError,
+)
+from engine_rs.python import accounts as A
+from engine_rs.python import pda
+from engine_rs.python.b58 import b58decode
+
+DECODERS = [
+    "decode_raydium_amm_v4",
+    "decode_raydium_cpmm",
+    "decode_raydium_amm_config",
+    "decode_whirlpool",
+    "decode_tick_array",
+    "decode_token_account",
+    "decode_mint",
+]
+STATELESS_FIXTURE = [HealthCheck.function_scoped_fixture]
+
+
+def _data(acc: dict) -> bytes:
+    d = acc["data"]
+    return base64.b64decode(d if isinstance(d, str) else d[0])
+
+
+# ---------------------------------------------------------------- real accounts
+@pytest.mark.fixtures
+def test_cpmm_pool_and_its_accounts_agree(eng: types.ModuleType, shared_fixtures: Path) -> None:
+    f = json.loads((shared_fixtures / "raydium" / "cpmm_wsol_pump.json").read_text())
+    accs = f["accounts"]
+    pool = eng.decode_raydium_cpmm(_data(accs[f["pool"]]), accs[f["pool"]]["owner"])
+    assert len(_data(accs[f["pool"]])) == 640  # longer than the struct: accepted
+    cfg = eng.decode_raydium_amm_config(_data(accs[pool.amm_config]), A.RAYDIUM_CPMM)
+    assert cfg.trade_fee_rate == 2_500 and cfg.index == 0
+    authority, bump = pda.find_program_address([b"vault_and_lp_mint_auth_seed"], A.RAYDIUM_CPMM)
+    assert (authority, bump) == ("GpMZbSM2GgvTKHJirzeGfMFoaZ8UR2X7F4v8vHTvxFbL", 253)  # §1.4
+    assert pool.auth_bump == bump
+    for vault, mint, decimals, program in (
+        (pool.token_0_vault, pool.token_0_mint, pool.mint_0_decimals, pool.token_0_program),
+        (pool.token_1_vault, pool.token_1_mint, pool.mint_1_decimals, pool.token_1_program),
+    ):
+        assert accs[vault]["owner"] == program  # Token or Token-2022, as the pool says
+        v = eng.decode_token_account(_data(accs[vault]), accs[vault]["owner"])
+        assert v.mint == mint and v.owner == authority and v.state == 1
+        m = eng.decode_mint(_data(accs[mint]), accs[mint]["owner"])
+        assert m.decimals == decimals and m.is_initialized
+    lp = eng.decode_mint(_data(accs[pool.lp_mint]), accs[pool.lp_mint]["owner"])
+    assert lp.mint_authority == authority and lp.decimals == pool.lp_mint_decimals
+    wsol = eng.decode_token_account(_data(accs[pool.token_0_vault]), A.SPL_TOKEN)
+    assert wsol.is_native is not None  # a wrapped-SOL vault carries its rent reserve
+    assert pool.swap_enabled
+
+
+@pytest.mark.fixtures
+def test_whirlpools_and_tick_arrays_derive_from_each_other(
+    eng: types.ModuleType, shared_fixtures: Path
+) -> None:
+    seen = 0
+    for folder in sorted((shared_fixtures / "orca" / "accounts").iterdir()):
+        wp_file = json.loads((folder / "whirlpool.json").read_text())
+        w = eng.decode_whirlpool(_data(wp_file["account"]), wp_file["account"]["owner"])
+        assert b58decode(w.token_mint_a) < b58decode(w.token_mint_b)  # program invariant
+        assert 0 < w.tick_spacing and w.fee_rate <= 60_000 and w.protocol_fee_rate <= 2_500
+        for ta_path in sorted(folder.glob("fixed_tick_array_*.json")):
+            ta_file = json.loads(ta_path.read_text())
+            t = eng.decode_tick_array(_data(ta_file["account"]), ta_file["account"]["owner"])
+            assert t.kind == "fixed" and t.whirlpool == wp_file["pubkey"]
+            assert pda.tick_array_address(t.whirlpool, t.start_tick_index)[0] == ta_file["pubkey"]
+            assert t.start_tick_index % (88 * w.tick_spacing) == 0
+            for i, net, gross in t.ticks:
+                assert 0 <= i < 88 and gross >= abs(net)
+            seen += 1
+    assert seen >= 2
+
+
+# ---------------------------------------------------------------- built accounts
+def _key(n: int) -> bytes:
+    return bytes([n]) * 32
+
+
+def _whirlpool_bytes(**over: int) -> bytes:
+    b = bytearray(653)
+    b[:8] = A.DISC_WHIRLPOOL
+    b[8:40] = _key(1)
+    b[40] = 255
+    struct.pack_into("<HHHH", b, 41, over.get("tick_spacing", 64), 64, 3000, 1300)
+    b[49:65] = (12345678901234567890).to_bytes(16, "little")
+    b[65:81] = (18446744073709551616).to_bytes(16, "little")
+    b[81:85] = (-1234).to_bytes(4, "little", signed=True)
+    b[101:133], b[133:165], b[181:213], b[213:245] = _key(2), _key(3), _key(4), _key(5)
+    return bytes(b)
+
+
+def test_whirlpool_round_trip_without_fixtures(eng: types.ModuleType) -> None:
+    w = eng.decode_whirlpool(_whirlpool_bytes() + b"\0" * 7, A.WHIRLPOOL)  # trailing bytes ok
+    assert (w.tick_spacing, w.fee_tier_index_seed, w.fee_rate, w.protocol_fee_rate) == (
+        64, 64, 3000, 1300,
+    )  # fmt: skip
+    assert w.liquidity == 12345678901234567890 and w.sqrt_price == 1 << 64
+    assert w.tick_current_index == -1234 and not w.is_adaptive_fee
+    assert w.token_mint_a == pda.b58encode(_key(2)) and w.token_vault_b == pda.b58encode(_key(5))
+
+
+def test_dynamic_tick_array(eng: types.ModuleType) -> None:
+    b = bytearray(A.DISC_DYNAMIC_TICK_ARRAY)
+    b += (-5632).to_bytes(4, "little", signed=True) + _key(9)
+    initialized = {3: (-77, 100), 50: (77, 200)}
+    bitmap = sum(1 << i for i in initialized)
+    b += bitmap.to_bytes(16, "little")
+    for i in range(88):
+        if i in initialized:
+            net, gross = initialized[i]
+            b += b"\x01" + net.to_bytes(16, "little", signed=True) + gross.to_bytes(16, "little")
+            b += bytes(80)
+        else:
+            b += b"\x00"
+    t = eng.decode_tick_array(bytes(b), A.WHIRLPOOL)
+    assert t.kind == "dynamic" and t.start_tick_index == -5632
+    assert t.ticks == [(3, -77, 100), (50, 77, 200)]
+    assert t.tick_indexes(64) == [(-5632 + 3 * 64, -77), (-5632 + 50 * 64, 77)]
+    assert len(b) == 148 + 2 * 112
+    bad = bytearray(b)
+    bad[44] ^= 1  # the bitmap now disagrees with the entries
+    with pytest.raises(DecodeError):
+        eng.decode_tick_array(bytes(bad), A.WHIRLPOOL)
+
+
+def test_ray_log_spec_vector(eng: types.ModuleType) -> None:
+    log = eng.parse_ray_log(
+        "AxPMGo8xAAAAAAAAAAAAAAACAAAAAAAAAAC4ZNlFAAAAg1tiLxJGAAAX2yfkXwEAAGSxk/cAAAAA"
+    )
+    assert log == D.SwapBaseInLog(
+        212854295571, 0, 2, 300000000000, 77043918330755, 1511361338135, 4153651556
+    )
+    with pytest.raises(DecodeError):
+        eng.parse_ray_log("swap_base_in mismatch: input:1, expected:2")  # the text diagnostics
+
+
+def test_program_data_events(eng: types.ModuleType) -> None:
+    body = _key(7) + b"\x01" + (5).to_bytes(16, "little") + (4).to_bytes(16, "little")
+    body += struct.pack("<6Q", 1000, 990, 0, 0, 3, 1)
+    traded = eng.parse_program_data(base64.b64encode(A.DISC_TRADED + body).decode())
+    assert isinstance(traded, D.Traded) and traded.a_to_b and traded.input_amount == 1000
+    old = A.DISC_SWAP_EVENT + _key(8) + struct.pack("<6Q", 10, 20, 30, 40, 0, 0) + b"\x01"
+    ev = eng.parse_program_data(base64.b64encode(old).decode())
+    assert isinstance(ev, D.CpmmSwapEvent) and ev.output_amount == 40 and ev.trade_fee is None
+    new = old + _key(9) + _key(10) + struct.pack("<QQ", 25, 5) + b"\x00"
+    ev2 = eng.parse_program_data(base64.b64encode(new).decode())
+    assert (
+        isinstance(ev2, D.CpmmSwapEvent)
+        and ev2.trade_fee == 25
+        and ev2.creator_fee_on_input is False
+    )
+    assert eng.parse_program_data(base64.b64encode(bytes(16)).decode()) is None
+
+
+def test_typed_errors(eng: types.ModuleType) -> None:
+    wp = _whirlpool_bytes()
+    with pytest.raises(WrongOwnerError):
+        eng.decode_whirlpool(wp, A.RAYDIUM_CPMM)
+    with pytest.raises(WrongDiscriminatorError):
+        eng.decode_raydium_cpmm(wp)
+    with pytest.raises(AccountTooShortError):
+        eng.decode_whirlpool(wp[:600])
+    with pytest.raises(AccountTooShortError):
+        eng.decode_raydium_amm_v4(bytes(751))
+    with pytest.raises(TypeError):
+        eng.decode_whirlpool("not bytes")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- fuzz
+@settings(max_examples=300, deadline=None, suppress_health_check=STATELESS_FIXTURE)
+@given(
+    decoder=st.sampled_from(DECODERS),
+    prefix=st.sampled_from(
+        [
+            b"",
+            A.DISC_WHIRLPOOL,
+            A.DISC_FIXED_TICK_ARRAY,
+            A.DISC_DYNAMIC_TICK_ARRAY,
+            A.DISC_CPMM_POOL,
+            A.DISC_CPMM_CONFIG,
+        ]
+    ),
+    body=st.binary(max_size=10_200),
+)
+def test_random_bytes_give_a_record_or_a_decode_error(
+    eng: types.ModuleType, decoder: str, prefix: bytes, body: bytes
+) -> None:
+    try:
+        getattr(eng, decoder)(prefix + body)
+    except DecodeError:
+        pass
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=STATELESS_FIXTURE)
+@given(raw=st.binary(max_size=200), text=st.text(max_size=80))
+def test_random_logs_give_a_record_none_or_a_decode_error(raw: bytes, text: str) -> None:
+    for arg in (base64.b64encode(raw).decode(), text):
+        for parse in (A.parse_ray_log, A.parse_program_data):
+            try:
+                parse(arg)
+            except DecodeError:
+                pass
+
+
+def _outcome(fn: object, *args: object) -> object:
+    try:
+        return fn(*args)  # type: ignore[operator]
+    except DecodeError as exc:
+        return type(exc).__name__
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    decoder=st.sampled_from(DECODERS),
+    prefix=st.sampled_from(
+        [
+            b"",
+            A.DISC_WHIRLPOOL,
+            A.DISC_DYNAMIC_TICK_ARRAY,
+            A.DISC_FIXED_TICK_ARRAY,
+            A.DISC_CPMM_POOL,
+            A.DISC_CPMM_CONFIG,
+        ]
+    ),
+    body=st.binary(max_size=10_200),
+    owner=st.sampled_from([None, A.WHIRLPOOL, A.RAYDIUM_CPMM, A.SPL_TOKEN, A.RAYDIUM_AMM_V4]),
+)
+def test_rust_and_twin_agree_on_any_bytes(
+    rust: types.ModuleType,
+    py: types.ModuleType,
+    decoder: str,
+    prefix: bytes,
+    body: bytes,
+    owner: str | None,
+) -> None:
+    data = prefix + body
+    assert _outcome(getattr(rust, decoder), data, owner) == _outcome(
+        getattr(py, decoder), data, owner
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=st.binary(max_size=200), text=st.text(alphabet="ABCQ+/=xyz09", max_size=12))
+def test_rust_and_twin_agree_on_logs(
+    rust: types.ModuleType, py: types.ModuleType, raw: bytes, text: str
+) -> None:
+    for head in (b"", A.DISC_TRADED, A.DISC_SWAP_EVENT, b"\x03", b"\x04", b"\x01"):
+        arg = base64.b64encode(head + raw).decode()
+        for name in ("parse_ray_log", "parse_program_data"):
+            assert _outcome(getattr(rust, name), arg) == _outcome(getattr(py, name), arg)
+    for name in ("parse_ray_log", "parse_program_data"):
+        assert _outcome(getattr(rust, name), text) == _outcome(getattr(py, name), text), text
