@@ -12,6 +12,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import decoded
+
 # Reasons a score says no-go. Stable strings: they are journaled and shown.
 REASON_NOT_PROFITABLE = "not_profitable"  # no input size makes money before fees
 REASON_NET_BELOW_MIN = "net_below_min"  # net profit after fees < policy.min_profit
@@ -174,7 +176,15 @@ class DedupStats:
     lag_samples: int
 
 
-RECORD_TYPES = (SwapResult, Cycle, Opportunity, Score, PriorityFee, DedupStats)
+RECORD_TYPES: tuple[type, ...] = (
+    SwapResult,
+    Cycle,
+    Opportunity,
+    Score,
+    PriorityFee,
+    DedupStats,
+    decoded.Whirlpool,  # the extension returns a native class with these fields
+)
 
 
 def as_dict(record: Any) -> dict[str, Any]:

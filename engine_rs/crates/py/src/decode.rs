@@ -143,37 +143,133 @@ fn decode_raydium_amm_config<'py>(
     record(py, "RaydiumAmmConfig", args)
 }
 
+/// A decoded Whirlpool (fields as `engine_rs.decoded.Whirlpool`): a native record, so
+/// decoding costs no Python object per field; pubkeys are base58-encoded when read.
+#[pyclass(frozen, module = "engine_rs._engine", name = "Whirlpool")]
+pub struct PyWhirlpool {
+    w: dec::Whirlpool,
+}
+
+#[pymethods]
+impl PyWhirlpool {
+    #[getter]
+    fn whirlpools_config<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        key(py, &self.w.whirlpools_config)
+    }
+    #[getter]
+    fn whirlpool_bump(&self) -> u8 {
+        self.w.whirlpool_bump
+    }
+    #[getter]
+    fn tick_spacing(&self) -> u16 {
+        self.w.u16s[0]
+    }
+    #[getter]
+    fn fee_tier_index_seed(&self) -> u16 {
+        self.w.u16s[1]
+    }
+    #[getter]
+    fn fee_rate(&self) -> u16 {
+        self.w.u16s[2]
+    }
+    #[getter]
+    fn protocol_fee_rate(&self) -> u16 {
+        self.w.u16s[3]
+    }
+    #[getter]
+    fn liquidity(&self) -> u128 {
+        self.w.liquidity
+    }
+    #[getter]
+    fn sqrt_price(&self) -> u128 {
+        self.w.sqrt_price
+    }
+    #[getter]
+    fn tick_current_index(&self) -> i32 {
+        self.w.tick_current_index
+    }
+    #[getter]
+    fn protocol_fee_owed_a(&self) -> u64 {
+        self.w.protocol_fee_owed[0]
+    }
+    #[getter]
+    fn protocol_fee_owed_b(&self) -> u64 {
+        self.w.protocol_fee_owed[1]
+    }
+    #[getter]
+    fn token_mint_a<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        key(py, &self.w.token_mint_a)
+    }
+    #[getter]
+    fn token_vault_a<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        key(py, &self.w.token_vault_a)
+    }
+    #[getter]
+    fn fee_growth_global_a(&self) -> u128 {
+        self.w.fee_growth_global_a
+    }
+    #[getter]
+    fn token_mint_b<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        key(py, &self.w.token_mint_b)
+    }
+    #[getter]
+    fn token_vault_b<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        key(py, &self.w.token_vault_b)
+    }
+    #[getter]
+    fn fee_growth_global_b(&self) -> u128 {
+        self.w.fee_growth_global_b
+    }
+    #[getter]
+    fn reward_last_updated_timestamp(&self) -> u64 {
+        self.w.reward_last_updated_timestamp
+    }
+    #[getter]
+    fn reward_mints<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.w.reward_mints.iter().map(|k| key(py, k)))
+    }
+    /// Adaptive-fee pools have `fee_tier_index_seed != tick_spacing` (spec §2.2).
+    #[getter]
+    fn is_adaptive_fee(&self) -> bool {
+        self.w.u16s[1] != self.w.u16s[0]
+    }
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other
+            .cast::<PyWhirlpool>()
+            .is_ok_and(|o| o.get().w == self.w)
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "Whirlpool(whirlpools_config='{}', tick_spacing={}, fee_rate={}, liquidity={}, \
+             sqrt_price={}, tick_current_index={}, token_mint_a='{}', token_mint_b='{}', ...)",
+            b58::encode(&self.w.whirlpools_config),
+            self.w.u16s[0],
+            self.w.u16s[2],
+            self.w.liquidity,
+            self.w.sqrt_price,
+            self.w.tick_current_index,
+            b58::encode(&self.w.token_mint_a),
+            b58::encode(&self.w.token_mint_b)
+        )
+    }
+}
+
 #[pyfunction]
 #[pyo3(signature = (data, owner = None))]
-fn decode_whirlpool<'py>(
-    py: Python<'py>,
-    data: &Bound<'py, PyAny>,
-    owner: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (d, o) = (data_of(data)?, owner_of(owner)?);
-    let w = guard(py, || dec::decode_whirlpool(&d, o.as_ref()))?;
-    let mut args: Vec<Bound<'py, PyAny>> =
-        vec![key(py, &w.whirlpools_config), obj!(py, w.whirlpool_bump)];
-    for v in w.u16s {
-        args.push(obj!(py, v));
-    }
-    args.extend([
-        obj!(py, w.liquidity),
-        obj!(py, w.sqrt_price),
-        obj!(py, w.tick_current_index),
-        obj!(py, w.protocol_fee_owed[0]),
-        obj!(py, w.protocol_fee_owed[1]),
-        key(py, &w.token_mint_a),
-        key(py, &w.token_vault_a),
-        obj!(py, w.fee_growth_global_a),
-        key(py, &w.token_mint_b),
-        key(py, &w.token_vault_b),
-        obj!(py, w.fee_growth_global_b),
-        obj!(py, w.reward_last_updated_timestamp),
-    ]);
-    let rewards: Vec<Bound<'py, PyAny>> = w.reward_mints.iter().map(|k| key(py, k)).collect();
-    args.push(PyTuple::new(py, rewards)?.into_any());
-    record(py, "Whirlpool", args)
+fn decode_whirlpool(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    owner: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyWhirlpool> {
+    let o = owner_of(owner)?;
+    let w = if let Ok(b) = data.cast::<PyBytes>() {
+        // the hot path: read the bytes object in place
+        guard(py, || dec::decode_whirlpool(b.as_bytes(), o.as_ref()))?
+    } else {
+        let d = data_of(data)?;
+        guard(py, || dec::decode_whirlpool(&d, o.as_ref()))?
+    };
+    Ok(PyWhirlpool { w })
 }
 
 #[pyfunction]
@@ -333,6 +429,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode_raydium_amm_v4, m)?)?;
     m.add_function(wrap_pyfunction!(decode_raydium_cpmm, m)?)?;
     m.add_function(wrap_pyfunction!(decode_raydium_amm_config, m)?)?;
+    m.add_class::<PyWhirlpool>()?;
     m.add_function(wrap_pyfunction!(decode_whirlpool, m)?)?;
     m.add_function(wrap_pyfunction!(decode_tick_array, m)?)?;
     m.add_function(wrap_pyfunction!(decode_token_account, m)?)?;
