@@ -23,6 +23,7 @@ import engine_rs
 from engine_rs import synthetic
 from engine_rs.errors import EngineError
 from engine_rs.records import Cycle, FeeContext, Opportunity, Score, ScorePolicy
+from feeds.health import FeedHealth
 
 from .timing import KernelTimer, TimingRow
 
@@ -47,6 +48,9 @@ class Snapshot:
     opportunities: list[tuple[Opportunity, Score]] = field(default_factory=list)
     timings: list[TimingRow] = field(default_factory=list)
     last_sweep: Cycle | None = None
+    source: str = "sim (in-process)"
+    feeds: list[FeedHealth] = field(default_factory=list)
+    note: str = ""  # why the source is not running, when it is not
 
 
 def _widened(spec: synthetic.PoolSpec) -> synthetic.PoolSpec:
@@ -60,7 +64,98 @@ def _widened(spec: synthetic.PoolSpec) -> synthetic.PoolSpec:
     return replace(spec, ticks=[(lo, spec.liquidity), (hi, -spec.liquidity)])
 
 
-class SimMarket:
+class Evaluator:
+    """What every session shares: the graphs (one per backend, kept equal), the timer,
+    the live opportunities, their scores and the snapshot."""
+
+    seed: int
+    slot: int
+    updates: int
+    errors: int
+    eng: types.ModuleType
+    graph: Any
+    graphs: dict[str, Any]
+    timer: KernelTimer
+    fees: FeeContext
+    policy: ScorePolicy
+    live: dict[tuple[str, tuple[str, ...]], tuple[Opportunity, Score]]
+    last_sweep: Cycle | None
+    _rate: deque[tuple[float, int]]
+    source = "sim (in-process)"
+
+    def _evaluate(self, pool_id: str) -> None:
+        opps = self.timer.call(
+            "cycles_touching",
+            lambda m: self.graphs[m.BACKEND].cycles_touching(pool_id),
+            detail=pool_id,
+        )
+        for o in opps:
+            key = (o.base_mint, tuple(o.pools))
+            if o.profit <= 0:
+                self.live.pop(key, None)
+                continue
+            self.live[key] = (o, self._score(o, key))
+
+    def _score(self, o: Opportunity, key: object) -> Score:
+        score: Score = self.timer.call(
+            "score", lambda m: m.score(o, self.fees, self.policy), detail=key
+        )
+        return score
+
+    def _sweep(self) -> None:
+        self.last_sweep = self.timer.call(
+            "find_negative_cycle",
+            lambda m: self.graphs[m.BACKEND].find_negative_cycle(),
+            mirror=True,  # warm-started: the result depends on the earlier sweeps
+        )
+
+    def _updates_per_s(self) -> float:
+        if len(self._rate) < 2:
+            return 0.0
+        (t0, n0), (t1, n1) = self._rate[0], self._rate[-1]
+        return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
+
+    def _feeds(self) -> list[FeedHealth]:
+        return []
+
+    def _note(self) -> str:
+        return ""
+
+    def _snapshot(self) -> Snapshot:
+        best = sorted(
+            self.live.values(), key=lambda v: (-v[1].net_profit, v[0].base_mint, v[0].pools)
+        )[:MAX_ROWS]
+        return Snapshot(
+            seed=self.seed,
+            backend=self.eng.BACKEND,
+            shadow=self.timer.other.BACKEND if self.timer.other is not None else None,
+            slot=self.slot,
+            pools=len(self.graph),
+            tokens=len(self.graph.tokens()),
+            updates=self.updates,
+            updates_per_s=self._updates_per_s(),
+            errors=self.errors,
+            mismatches=self.timer.mismatch_count,
+            opportunities=best,
+            timings=self.timer.rows(),
+            last_sweep=self.last_sweep,
+            source=self.source,
+            feeds=self._feeds(),
+            note=self._note(),
+        )
+
+    def pause_clock(self) -> None:
+        """Forget the update-rate history (after a pause, the rate restarts from now)."""
+        self._rate.clear()
+
+    async def start(self) -> None:
+        """Open what the session reads (nothing for an in-process market)."""
+
+    async def stop(self) -> None:
+        """Close what the session reads."""
+
+
+class SimMarket(Evaluator):
     """A deterministic market (``seed``) in which ``updates_per_tick`` pools trade per tick."""
 
     def __init__(
@@ -151,32 +246,6 @@ class SimMarket:
         name = "upsert_cpmm" if spec.kind == "cpmm" else "upsert_clmm"
         self.timer.call(name, lambda m: spec.upsert(self.graphs[m.BACKEND], self.slot), mirror=True)
 
-    def _evaluate(self, pool_id: str) -> None:
-        opps = self.timer.call(
-            "cycles_touching",
-            lambda m: self.graphs[m.BACKEND].cycles_touching(pool_id),
-            detail=pool_id,
-        )
-        for o in opps:
-            key = (o.base_mint, tuple(o.pools))
-            if o.profit <= 0:
-                self.live.pop(key, None)
-                continue
-            self.live[key] = (o, self._score(o, key))
-
-    def _score(self, o: Opportunity, key: object) -> Score:
-        score: Score = self.timer.call(
-            "score", lambda m: m.score(o, self.fees, self.policy), detail=key
-        )
-        return score
-
-    def _sweep(self) -> None:
-        self.last_sweep = self.timer.call(
-            "find_negative_cycle",
-            lambda m: self.graphs[m.BACKEND].find_negative_cycle(),
-            mirror=True,  # warm-started: the result depends on the earlier sweeps
-        )
-
     def tick(self) -> Snapshot:
         """One slot: ``updates_per_tick`` trades, each followed by its pool's upsert and
         the re-evaluation of the cycles through it; a sweep every ``sweep_every`` slots."""
@@ -200,33 +269,3 @@ class SimMarket:
         self._rate.append((time.monotonic(), self.updates))
         self.snapshot = self._snapshot()
         return self.snapshot
-
-    def _updates_per_s(self) -> float:
-        if len(self._rate) < 2:
-            return 0.0
-        (t0, n0), (t1, n1) = self._rate[0], self._rate[-1]
-        return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
-
-    def _snapshot(self) -> Snapshot:
-        best = sorted(
-            self.live.values(), key=lambda v: (-v[1].net_profit, v[0].base_mint, v[0].pools)
-        )[:MAX_ROWS]
-        return Snapshot(
-            seed=self.seed,
-            backend=self.eng.BACKEND,
-            shadow=self.timer.other.BACKEND if self.timer.other is not None else None,
-            slot=self.slot,
-            pools=len(self.graph),
-            tokens=len(self.graph.tokens()),
-            updates=self.updates,
-            updates_per_s=self._updates_per_s(),
-            errors=self.errors,
-            mismatches=self.timer.mismatch_count,
-            opportunities=best,
-            timings=self.timer.rows(),
-            last_sweep=self.last_sweep,
-        )
-
-    def pause_clock(self) -> None:
-        """Forget the update-rate history (after a pause, the rate restarts from now)."""
-        self._rate.clear()

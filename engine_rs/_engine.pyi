@@ -167,6 +167,7 @@ class DedupStats:
     first_seen: int
     duplicates: int
     lag_mean_ns: float | None
+    lag_p50_ns: int | None
     lag_p99_ns: int | None
     lag_samples: int
 
@@ -199,6 +200,7 @@ def whirlpool_address(
     config: object, mint_a: object, mint_b: object, fee_tier_index: int
 ) -> tuple[str, int]: ...
 def tick_array_address(whirlpool: object, start_tick_index: int) -> tuple[str, int]: ...
+def tick_array_starts(tick_spacing: int, center_tick: int, arrays_each_side: int) -> list[int]: ...
 def oracle_address(whirlpool: object) -> tuple[str, int]: ...
 
 class PdaCache:

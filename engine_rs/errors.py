@@ -78,6 +78,10 @@ class AccountTooShortError(DecodeError):
     """Fewer bytes than the layout needs (longer accounts are fine)."""
 
 
+class FrameError(EngineError, ValueError):
+    """A PubSub frame that is not JSON-RPC 2.0, or lacks what its method promises."""
+
+
 class InvalidTickError(EngineError, ValueError):
     """A tick index or sqrt price outside the Whirlpool bounds."""
 

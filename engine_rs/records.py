@@ -164,14 +164,15 @@ class DedupStats:
 
     ``first_seen``: copies this endpoint delivered first; ``duplicates``: copies that came
     after a first copy; ``lag_mean_ns``: mean lag behind the first copy over all its
-    duplicates; ``lag_p99_ns``: nearest-rank p99 over its last ``lag_samples`` lags (the
-    lag window). Both lags are None until the endpoint has a duplicate.
+    duplicates; ``lag_p50_ns`` / ``lag_p99_ns``: nearest-rank median and p99 over its last
+    ``lag_samples`` lags (the lag window). The lags are None until it has a duplicate.
     """
 
     endpoint: int
     first_seen: int
     duplicates: int
     lag_mean_ns: float | None
+    lag_p50_ns: int | None
     lag_p99_ns: int | None
     lag_samples: int
 
@@ -195,3 +196,29 @@ def as_dict(record: Any) -> dict[str, Any]:
         if type(record).__name__ == cls.__name__:
             return {f.name: getattr(record, f.name) for f in dataclasses.fields(cls)}
     raise TypeError(f"not an engine record: {type(record).__name__}")
+
+
+@dataclass(frozen=True, slots=True)
+class IngestStats:
+    """What ``FeedIngest`` has seen since it was made.
+
+    ``notifications`` = ``first_copies`` + ``duplicates``; ``accounts``, ``logs`` and
+    ``slots`` count first copies by kind; ``swaps`` are swap events parsed from first-copy
+    logs; ``unknown`` are notifications for a subscription or account it was not told
+    about; ``pool_updates`` are graph upserts; ``slot`` is the newest slot seen.
+    """
+
+    frames: int
+    notifications: int
+    first_copies: int
+    duplicates: int
+    accounts: int
+    logs: int
+    slots: int
+    swaps: int
+    unknown: int
+    pool_updates: int
+    slot: int
+
+
+RECORD_TYPES += (IngestStats,)

@@ -15,10 +15,12 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine_rs.errors import FrameError
+
 COMMITMENTS = ("processed", "confirmed", "finalized")
 
 
-class ProtocolError(ValueError):
+class ProtocolError(FrameError):
     """A frame that is not valid JSON-RPC PubSub, or not what its method promises."""
 
 

@@ -44,6 +44,22 @@ class ArbscopeApp(App[None]):
         register_themes(self)
         self.push_screen(LiveScreen(self.source, self.state, self.frame_s))
         self.set_interval(self.tick_s, self._tick)
+        self.run_worker(self._start(), name="source-start", exit_on_error=False)
+
+    async def _start(self) -> None:
+        try:
+            await self.source.start()
+        except Exception as exc:  # shown in the status line, never a traceback
+            self.state.internal_errors += 1
+            self.state.last_error = f"{type(exc).__name__}: {exc}"[:80]
+
+    async def action_quit(self) -> None:
+        """Clean shutdown: unsubscribe and close the feeds, then exit."""
+        try:
+            await self.source.stop()
+        except Exception as exc:  # never a traceback on the way out either
+            self.state.last_error = f"{type(exc).__name__}: {exc}"[:80]
+        self.exit()
 
     @property
     def paused(self) -> bool:

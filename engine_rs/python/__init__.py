@@ -42,6 +42,7 @@ from .pda import (
     is_on_curve,
     oracle_address,
     tick_array_address,
+    tick_array_starts,
     whirlpool_address,
 )
 from .scorer import priority_fee_lamports, score
@@ -95,6 +96,7 @@ __all__ = [
     "score",
     "sqrt_price_from_tick",
     "tick_array_address",
+    "tick_array_starts",
     "tick_from_sqrt_price",
     "whirlpool_address",
 ]

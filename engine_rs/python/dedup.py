@@ -171,12 +171,14 @@ class Deduper:
             if st.first_seen + st.duplicates == 0:
                 continue
             mean: float | None = None
+            p50: int | None = None
             p99: int | None = None
             if st.duplicates:
                 lags = sorted(st.lags)
+                p50 = lags[nearest_rank_index(len(lags), 50.0)]
                 p99 = lags[nearest_rank_index(len(lags), 99.0)]
                 mean = float(st.lag_sum) / float(st.duplicates)
-            out.append(DedupStats(i, st.first_seen, st.duplicates, mean, p99, len(st.lags)))
+            out.append(DedupStats(i, st.first_seen, st.duplicates, mean, p50, p99, len(st.lags)))
         return out
 
     def clear(self) -> None:

@@ -60,6 +60,7 @@ def model(
             "first_seen": e["first"],
             "duplicates": len(lags),
             "lag_mean_ns": statistics.fmean(lags) if lags else None,
+            "lag_p50_ns": int(np.percentile(recent, 50, method="inverted_cdf")) if lags else None,
             "lag_p99_ns": int(np.percentile(recent, 99, method="inverted_cdf")) if lags else None,
             "lag_samples": len(recent),
         }
@@ -83,7 +84,14 @@ def test_matches_the_reference_model(
     assert got.keys() == want_stats.keys()
     for ep, want in want_stats.items():
         g = got[ep]
-        for field in ("endpoint", "first_seen", "duplicates", "lag_p99_ns", "lag_samples"):
+        for field in (
+            "endpoint",
+            "first_seen",
+            "duplicates",
+            "lag_p50_ns",
+            "lag_p99_ns",
+            "lag_samples",
+        ):
             assert g[field] == want[field], (ep, field)
         if want["lag_mean_ns"] is None:
             assert g["lag_mean_ns"] is None

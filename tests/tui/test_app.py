@@ -132,6 +132,12 @@ class _Failing:
     def pause_clock(self) -> None:
         pass
 
+    async def start(self) -> None:
+        raise RuntimeError("cannot start")
+
+    async def stop(self) -> None:
+        raise RuntimeError("cannot stop")
+
 
 async def test_errors_are_counted_not_raised() -> None:
     app = ArbscopeApp(_Failing(), tick_s=0.05)

@@ -21,9 +21,16 @@ class StatusLine(Static):
         errors = f"errors {snap.errors}"
         if state.internal_errors:
             errors += f" (+{state.internal_errors} internal: {escape(state.last_error)})"
+        feeds = ""
+        if snap.feeds:
+            up = sum(f.connected for f in snap.feeds)
+            lead = max(snap.feeds, key=lambda f: f.lead)
+            feeds = f"feeds {up}/{len(snap.feeds)} up, lead {escape(lead.name)}  "
+        note = f"  [b]{escape(snap.note)}[/b]" if snap.note else ""
         self.update(
-            f"{run}  [b]{snap.backend}[/b], shadow {snap.shadow or 'none'}  "
+            f"{run}  {escape(snap.source)}  {feeds}"
+            f"[b]{snap.backend}[/b], shadow {snap.shadow or 'none'}  "
             f"seed {snap.seed}  slot {snap.slot}  {snap.pools} pools/{snap.tokens} tok  "
             f"{snap.updates_per_s:,.0f} upd/s  {errors}  mismatch {snap.mismatches}  "
-            f"sweep {sweep}"
+            f"sweep {sweep}{note}"
         )

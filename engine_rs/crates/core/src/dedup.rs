@@ -76,6 +76,7 @@ pub struct DedupStats {
     pub first_seen: u64,
     pub duplicates: u64,
     pub lag_mean_ns: Option<f64>,
+    pub lag_p50_ns: Option<i64>,
     pub lag_p99_ns: Option<i64>,
     pub lag_samples: u64,
 }
@@ -236,19 +237,21 @@ impl Deduper {
             .enumerate()
             .filter(|(_, st)| st.first_seen + st.duplicates > 0)
             .map(|(i, st)| {
-                let (mean, p99) = if st.duplicates == 0 {
-                    (None, None)
+                let (mean, p50, p99) = if st.duplicates == 0 {
+                    (None, None, None)
                 } else {
                     let mut lags = st.lags.clone();
                     lags.sort_unstable();
+                    let p50 = lags.get(nearest_rank_index(lags.len(), 50.0)).copied();
                     let p99 = lags.get(nearest_rank_index(lags.len(), 99.0)).copied();
-                    (Some(st.lag_sum as f64 / st.duplicates as f64), p99)
+                    (Some(st.lag_sum as f64 / st.duplicates as f64), p50, p99)
                 };
                 DedupStats {
                     endpoint: i as u32,
                     first_seen: st.first_seen,
                     duplicates: st.duplicates,
                     lag_mean_ns: mean,
+                    lag_p50_ns: p50,
                     lag_p99_ns: p99,
                     lag_samples: st.lags.len() as u64,
                 }

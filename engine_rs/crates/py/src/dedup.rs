@@ -21,6 +21,7 @@ pub struct DedupStats {
     first_seen: u64,
     duplicates: u64,
     lag_mean_ns: Option<f64>,
+    lag_p50_ns: Option<i64>,
     lag_p99_ns: Option<i64>,
     lag_samples: u64,
 }
@@ -31,11 +32,12 @@ impl DedupStats {
         let opt = |v: Option<String>| v.unwrap_or_else(|| "None".into());
         format!(
             "DedupStats(endpoint={}, first_seen={}, duplicates={}, lag_mean_ns={}, \
-             lag_p99_ns={}, lag_samples={})",
+             lag_p50_ns={}, lag_p99_ns={}, lag_samples={})",
             self.endpoint,
             self.first_seen,
             self.duplicates,
             opt(self.lag_mean_ns.map(|v| format!("{v:?}"))),
+            opt(self.lag_p50_ns.map(|v| v.to_string())),
             opt(self.lag_p99_ns.map(|v| v.to_string())),
             self.lag_samples
         )
@@ -354,6 +356,7 @@ impl Deduper {
                 first_seen: s.first_seen,
                 duplicates: s.duplicates,
                 lag_mean_ns: s.lag_mean_ns,
+                lag_p50_ns: s.lag_p50_ns,
                 lag_p99_ns: s.lag_p99_ns,
                 lag_samples: s.lag_samples,
             })

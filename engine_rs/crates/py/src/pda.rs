@@ -277,6 +277,20 @@ fn tick_array_address<'py>(
     result_tuple(py, &addr, bump)
 }
 
+/// Start indices of the tick array holding `center_tick` and `arrays_each_side` arrays
+/// on each side.
+#[pyfunction(name = "tick_array_starts")]
+fn py_tick_array_starts(
+    py: Python<'_>,
+    tick_spacing: crate::args::I64,
+    center_tick: crate::args::I64,
+    arrays_each_side: crate::args::I64,
+) -> PyResult<Vec<i32>> {
+    guard(py, || {
+        tick_array_starts(tick_spacing.0, center_tick.0, arrays_each_side.0)
+    })
+}
+
 /// `(address, bump)` of the oracle of `whirlpool`.
 #[pyfunction]
 fn oracle_address<'py>(
@@ -582,6 +596,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(whirlpool_address, m)?)?;
     m.add_function(wrap_pyfunction!(tick_array_address, m)?)?;
     m.add_function(wrap_pyfunction!(oracle_address, m)?)?;
+    m.add_function(wrap_pyfunction!(py_tick_array_starts, m)?)?;
     m.add("WHIRLPOOL_PROGRAM_ID", b58::encode(&WHIRLPOOL_PROGRAM_ID))?;
     m.add_class::<PdaCache>()?;
     Ok(())

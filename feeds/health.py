@@ -1,0 +1,105 @@
+"""Per-endpoint feed health, and URL redaction.
+
+:class:`FeedHealth` is the frozen record the session publishes (and journals) for each
+endpoint; :class:`HealthCounters` is the mutable side the workers and the ingest update.
+Every URL that reaches a record, a log line or the screen goes through :func:`redact`
+first: RPC URLs routinely carry API keys in the path, the query or the user-info.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+_KEYISH = re.compile(r"[A-Za-z0-9_\-]{16,}")
+
+
+def redact(url: str) -> str:
+    """``url`` with anything that may be a secret replaced by ``***``: user-info, every
+    query value, and path segments that look like keys (16+ key characters)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable url>"
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    if parts.username or parts.password:
+        host = "***@" + host
+    path = "/".join("***" if _KEYISH.fullmatch(seg) else seg for seg in parts.path.split("/"))
+    query = "&".join(
+        (q.split("=", 1)[0] + "=***") if "=" in q else "***" for q in parts.query.split("&") if q
+    )
+    return urlunsplit((parts.scheme, host, path, query, ""))
+
+
+def scrub(text: str, *secrets: str) -> str:
+    """``text`` with each of ``secrets`` (full URLs) replaced by its redacted form."""
+    for s in secrets:
+        if s:
+            text = text.replace(s, redact(s))
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHealth:
+    """One endpoint's health, as shown and journaled.
+
+    ``lead``: notifications this endpoint delivered first; ``lag_p50_ms``/``lag_p99_ms``:
+    how far behind the first copy its other notifications came (None until it has one);
+    ``missed``: notifications other endpoints delivered that this one has not (drops,
+    or still in flight); ``malformed``: frames that were not valid PubSub JSON;
+    ``rejected``: notifications whose account failed to decode (wrong size, owner or
+    discriminator); ``stale``: subscriptions silent for longer than the watchdog allows.
+    """
+
+    endpoint: int
+    name: str
+    url: str  # redacted
+    connected: bool
+    messages: int
+    messages_per_s: float
+    lead: int
+    duplicates: int
+    lag_p50_ms: float | None
+    lag_p99_ms: float | None
+    missed: int
+    malformed: int
+    rejected: int
+    reconnects: int
+    stale: int
+    subscriptions: int
+    last_error: str
+    last_message_age_s: float | None
+
+
+@dataclass(slots=True)
+class HealthCounters:
+    """Mutable counters of one endpoint (one writer: the event loop)."""
+
+    endpoint: int
+    name: str
+    url: str  # redacted at construction
+    connected: bool = False
+    messages: int = 0
+    malformed: int = 0
+    rejected: int = 0
+    reconnects: int = 0
+    stale: int = 0
+    subscriptions: int = 0
+    last_error: str = ""
+    last_message_ns: int | None = None
+    rate: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=32))
+
+    def error(self, text: str, *secrets: str) -> None:
+        self.last_error = scrub(text, *secrets)[:200]
+
+    def sample_rate(self, now: float | None = None) -> float:
+        """Messages per second over the last samples (one sample per call)."""
+        now = time.monotonic() if now is None else now
+        self.rate.append((now, self.messages))
+        (t0, n0), (t1, n1) = self.rate[0], self.rate[-1]
+        return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0

@@ -1,0 +1,208 @@
+"""The endpoint pool: the initial snapshot over HTTP, one PubSub worker per endpoint,
+the priority-fee poller, and each endpoint's :class:`~feeds.health.FeedHealth`.
+
+``bootstrap(universe)`` fetches the pools' accounts with ``getMultipleAccounts``
+(trying each endpoint's HTTP URL in turn), lets the ingest decode them (which tells it
+their vaults and configs), derives each Whirlpool's tick arrays by PDA around its
+current tick, fetches all of those, and returns the subscriptions the workers open:
+the slot pulse, every account, and the logs of the DEX programs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine_rs.errors import EngineError
+
+from .health import FeedHealth, HealthCounters, redact
+from .protocol import Subscription
+from .pubsub import PubSubWorker, WorkerConfig, all_subscriptions
+from .rpc import RawAccount, RpcClient, RpcError
+
+PROGRAMS = {
+    "amm_v4": "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8",
+    "cpmm": "CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C",
+    "whirlpool": "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One RPC node: its name, HTTP URL (None: PubSub only) and WebSocket URL."""
+
+    name: str
+    ws: str
+    http: str | None = None
+
+
+@dataclass(slots=True)
+class Bootstrap:
+    """What the snapshot found: pools in the graph, and what went wrong (redacted)."""
+
+    pools: int = 0
+    accounts: int = 0
+    missing: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    subscriptions: list[Subscription] = field(default_factory=list)
+    endpoint: str = ""
+
+
+class FeedPool:
+    """Endpoints, workers and health for one session (see the module docstring)."""
+
+    def __init__(
+        self,
+        endpoints: Sequence[Endpoint],
+        ingest: Any,
+        engine: Any,
+        worker_config: WorkerConfig | None = None,
+        seed: int = 0,
+        commitment: str = "confirmed",
+        on_fees: Callable[[list[tuple[int, int]]], None] | None = None,
+        fee_poll_s: float = 2.0,
+        tick_arrays_each_side: int = 2,
+        on_frame: Callable[[int, bytes, int], None] | None = None,
+        rpc_timeout_s: float = 5.0,
+    ) -> None:
+        if not endpoints:
+            raise ValueError("at least one endpoint is needed")
+        self.endpoints = list(endpoints)
+        self.ingest, self.eng = ingest, engine
+        self.worker_config = worker_config or WorkerConfig()
+        self.seed, self.commitment = seed, commitment
+        self.on_fees, self.fee_poll_s = on_fees, fee_poll_s
+        self.arrays_each_side = tick_arrays_each_side
+        self.on_frame = on_frame
+        self.rpc_timeout_s = rpc_timeout_s
+        self.counters = [
+            HealthCounters(i, e.name, redact(e.ws)) for i, e in enumerate(self.endpoints)
+        ]
+        self.workers: list[PubSubWorker] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._dedup_seen = 0
+
+    # ------------------------------------------------------------ snapshot
+    async def _fetch(self, keys: Sequence[str]) -> tuple[dict[str, RawAccount | None], str]:
+        errors = []
+        for e in self.endpoints:
+            if e.http is None:
+                continue
+            async with RpcClient(e.http, self.rpc_timeout_s) as rpc:
+                try:
+                    return await rpc.get_multiple_accounts(keys, self.commitment), e.name
+                except RpcError as exc:
+                    errors.append(str(exc))
+        raise RpcError(
+            "no endpoint answered getMultipleAccounts: " + "; ".join(errors or ["no HTTP URL"])
+        )
+
+    async def bootstrap(self, universe: Sequence[tuple[str, str]]) -> Bootstrap:
+        """Snapshot ``universe`` (``(address, kind)`` pairs) into the graph."""
+        out = Bootstrap()
+        for address, kind in universe:
+            self.ingest.track_pool(address, kind)
+        done: set[str] = set()
+        for round_ in range(3):  # pools -> their vaults/configs -> (whirlpools) tick arrays
+            keys = [k for k in self.ingest.watched() if k not in done]
+            if round_ == 2:
+                keys += self._tick_arrays(done)
+            if not keys:
+                continue
+            accounts, out.endpoint = await self._fetch(keys)
+            for k in keys:
+                done.add(k)
+                acc = accounts.get(k)
+                if acc is None:
+                    if k in dict(universe):
+                        out.missing.append(k)
+                    continue
+                out.accounts += 1
+                try:
+                    self.ingest.account(k, acc.owner, acc.data, acc.slot)
+                except EngineError as exc:
+                    out.rejected.append(f"{k}: {exc}")
+        out.pools = len({p for p in self.ingest.take_changed()})
+        programs = sorted({PROGRAMS[k] for _, k in universe if k in PROGRAMS})
+        out.subscriptions = all_subscriptions(self.ingest.watched(), programs, self.commitment)
+        return out
+
+    def _tick_arrays(self, done: set[str]) -> list[str]:
+        """Tick-array PDAs around each tracked Whirlpool's current tick, now tracked."""
+        keys = []
+        for address, rec in self.ingest.whirlpools():
+            for start in self.eng.tick_array_starts(
+                rec.tick_spacing, rec.tick_current_index, self.arrays_each_side
+            ):
+                ta, _ = self.eng.tick_array_address(address, start)
+                self.ingest.track_tick_array(ta, address)
+                if ta not in done:
+                    keys.append(ta)
+        return keys
+
+    # ------------------------------------------------------------ streaming
+    async def start(self, subscriptions: Sequence[Subscription]) -> None:
+        """Open one worker per endpoint and the fee poller."""
+        for i, e in enumerate(self.endpoints):
+            w = PubSubWorker(i, e.ws, subscriptions, self.ingest, self.counters[i],
+                             self.worker_config, self.seed, self.on_frame)  # fmt: skip
+            self.workers.append(w)
+            self._tasks.append(asyncio.create_task(w.run(), name=f"pubsub-{e.name}"))
+        if self.on_fees is not None and any(e.http for e in self.endpoints):
+            self._tasks.append(asyncio.create_task(self._poll_fees(), name="fees"))
+
+    async def stop(self) -> None:
+        """Unsubscribe and close every connection; stop polling."""
+        await asyncio.gather(*(w.stop() for w in self.workers), return_exceptions=True)
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        self._tasks.clear()
+
+    async def _poll_fees(self) -> None:
+        assert self.on_fees is not None
+        clients = [
+            (i, RpcClient(e.http, self.rpc_timeout_s))
+            for i, e in enumerate(self.endpoints)
+            if e.http
+        ]
+        try:
+            while True:
+                for i, rpc in clients:
+                    try:
+                        self.on_fees(await rpc.get_recent_prioritization_fees())
+                        break
+                    except RpcError as exc:
+                        self.counters[i].error(str(exc))
+                await asyncio.sleep(self.fee_poll_s)
+        finally:
+            for _, rpc in clients:
+                await rpc.close()
+
+    # ------------------------------------------------------------ health
+    def health(self) -> list[FeedHealth]:
+        """Each endpoint's health now (rates over the last calls of this method)."""
+        stats = {s.endpoint: s for s in self.ingest.dedup_stats()}
+        # a rejected notification was a first copy no healthy endpoint sends: not missed
+        unique = sum(s.first_seen for s in stats.values()) - sum(c.rejected for c in self.counters)
+        now = time.monotonic()
+        out = []
+        for c in self.counters:
+            s = stats.get(c.endpoint)
+            delivered = (s.first_seen + s.duplicates - c.rejected) if s else 0
+            age = None if c.last_message_ns is None else now - c.last_message_ns / 1e9
+            out.append(FeedHealth(
+                c.endpoint, c.name, c.url, c.connected, c.messages, c.sample_rate(now),
+                s.first_seen if s else 0, s.duplicates if s else 0,
+                None if s is None or s.lag_p50_ns is None else s.lag_p50_ns / 1e6,
+                None if s is None or s.lag_p99_ns is None else s.lag_p99_ns / 1e6,
+                max(0, unique - delivered), c.malformed, c.rejected, c.reconnects, c.stale,
+                c.subscriptions, c.last_error, age,
+            ))  # fmt: skip
+        return out

@@ -1,0 +1,240 @@
+"""One PubSub connection per endpoint (spec §5.1): subscribe, feed every frame to the
+ingest, watch for silence, reconnect with backoff and jitter, resubscribe.
+
+The worker never parses a notification itself: each raw frame goes to ``ingest.frame``
+(one call into the engine: parse, dedup, decode, graph update), which returns the
+subscription id, or -1 for a response, which the worker's id book then reads.
+
+Liveness, three ways:
+- heartbeat: WebSocket pings every ``heartbeat_s``; no pong within ``heartbeat_s`` closes
+  the connection (a dead TCP path);
+- the slot subscription is the feed's pulse: no slot for ``stale_after_s`` means the
+  endpoint stalled (socket open, nothing sent), and the worker reconnects;
+- per subscription: an account or logs subscription silent for ``quiet_after_s`` counts
+  as stale in the health record (a quiet pool is legal, so this only reports).
+
+Every failure lands in the endpoint's :class:`~feeds.health.HealthCounters` (counts
+and a last error with the URL redacted); none escapes the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from engine_rs.errors import DecodeError, EngineError, FrameError
+
+from .health import HealthCounters, redact
+from .protocol import Book, ErrorResponse, ProtocolError, Response, Subscription, parse_frame
+
+
+class Ingest(Protocol):
+    def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int: ...
+    def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None: ...
+    def unbind(self, endpoint: int) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    """Timeouts and backoff of a PubSub worker (seconds)."""
+
+    open_timeout_s: float = 5.0
+    heartbeat_s: float = 5.0
+    stale_after_s: float = 3.0  # no slot notification for this long: reconnect
+    quiet_after_s: float = 120.0  # an account/logs subscription silent this long: stale
+    backoff_min_s: float = 0.25
+    backoff_max_s: float = 10.0
+    max_frame_bytes: int = 16 << 20
+    unsubscribe_wait_s: float = 0.5
+
+
+_KIND = {"accountSubscribe": "account", "logsSubscribe": "logs", "slotSubscribe": "slot"}
+
+
+class PubSubWorker:
+    """The connection to one endpoint (see the module docstring)."""
+
+    def __init__(
+        self,
+        endpoint: int,
+        url: str,
+        subscriptions: Sequence[Subscription],
+        ingest: Ingest,
+        counters: HealthCounters,
+        config: WorkerConfig | None = None,
+        seed: int = 0,
+        on_frame: Callable[[int, bytes, int], None] | None = None,
+    ) -> None:
+        self.endpoint, self.url = endpoint, url
+        self.subs = list(subscriptions)
+        self.ingest, self.counters = ingest, counters
+        self.config = config or WorkerConfig()
+        self.rng = random.Random(seed * 7919 + endpoint)
+        self.on_frame = on_frame  # the journal's tap: every raw frame, before parsing
+        self.book = Book()
+        self.last_seen: dict[int, int] = {}  # server subscription id -> recv ns
+        self._ws: ClientConnection | None = None
+        self._stopping = asyncio.Event()
+        self.connects = 0
+        self._close_reason = ""
+
+    # ------------------------------------------------------------ lifecycle
+    async def run(self) -> None:
+        """Connect, stream, reconnect until :meth:`stop`."""
+        attempt = 0
+        c = self.config
+        while not self._stopping.is_set():
+            try:
+                async with websockets.connect(
+                    self.url, open_timeout=c.open_timeout_s, ping_interval=c.heartbeat_s,
+                    ping_timeout=c.heartbeat_s, close_timeout=1.0, max_size=c.max_frame_bytes,
+                    compression=None, max_queue=None,
+                ) as ws:  # fmt: skip
+                    self._ws = ws
+                    self.connects += 1
+                    self.counters.connected = True
+                    attempt = 0
+                    await self._stream(ws)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # every failure is reported, none escapes
+                if self._close_reason:  # we closed it (the watchdog): say why
+                    self.counters.error(f"{redact(self.url)}: {self._close_reason}", self.url)
+                else:
+                    self._failed(exc)
+            finally:
+                self._close_reason = ""
+                self._ws = None
+                self.counters.connected = False
+                self.counters.subscriptions = 0
+                self.ingest.unbind(self.endpoint)
+                self.book.reset()
+                self.last_seen.clear()
+            if self._stopping.is_set():
+                break
+            self.counters.reconnects += 1
+            # full jitter: uniform in [0, min(max, min * 2^attempt)]
+            cap = min(c.backoff_max_s, c.backoff_min_s * 2**attempt)
+            attempt += 1
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.rng.uniform(0.0, cap))
+
+    def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, websockets.ConnectionClosed):
+            text = f"connection closed ({exc.rcvd.code if exc.rcvd else 'no close frame'})"
+        elif isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+            text = f"no answer within {self.config.open_timeout_s:g} s"
+        else:
+            text = f"{type(exc).__name__}: {exc}"
+        self.counters.error(f"{redact(self.url)}: {text}", self.url)
+
+    async def stop(self) -> None:
+        """Unsubscribe everything (waiting briefly for the acks) and close."""
+        self._stopping.set()
+        ws = self._ws
+        if ws is None:
+            return
+        with contextlib.suppress(Exception):
+            for frame in self.book.unsubscribe_all():
+                await ws.send(frame)
+            await asyncio.sleep(self.config.unsubscribe_wait_s if self.book.active else 0)
+            await ws.close()
+
+    # ------------------------------------------------------------ streaming
+    async def _stream(self, ws: ClientConnection) -> None:
+        for sub in self.subs:
+            await ws.send(self.book.subscribe(sub))
+        watchdog = asyncio.create_task(self._watch(ws))
+        frame_fn, ep, counters = self.ingest.frame, self.endpoint, self.counters
+        last_seen, tap = self.last_seen, self.on_frame
+        try:
+            while True:
+                raw = await ws.recv(decode=False)
+                now = time.monotonic_ns()
+                counters.messages += 1
+                counters.last_message_ns = now
+                if tap is not None:
+                    tap(ep, raw, now)
+                try:
+                    sid = frame_fn(ep, raw, now)
+                except FrameError as exc:
+                    counters.malformed += 1
+                    counters.error(f"malformed frame: {exc}")
+                    continue
+                except DecodeError as exc:
+                    counters.rejected += 1
+                    counters.error(f"account rejected: {exc}")
+                    continue
+                except EngineError as exc:
+                    counters.rejected += 1
+                    counters.error(f"pool state rejected: {exc}")
+                    continue
+                if sid >= 0:
+                    last_seen[sid] = now
+                else:
+                    self._control(raw, now)
+        finally:
+            watchdog.cancel()
+
+    def _control(self, raw: bytes, now: int) -> None:
+        try:
+            msg = parse_frame(raw)
+        except ProtocolError as exc:
+            self.counters.malformed += 1
+            self.counters.error(f"malformed frame: {exc}")
+            return
+        if isinstance(msg, Response):
+            sub = self.book.answered(msg)
+            if sub is not None:
+                self.ingest.bind(self.endpoint, msg.result, sub.label, _KIND[sub.method])
+                self.last_seen[msg.result] = now
+                self.counters.subscriptions = len(self.book.active)
+        elif isinstance(msg, ErrorResponse):
+            sub = self.book.pending.pop(msg.id, None) if msg.id is not None else None
+            what = f"{sub.method} {sub.label}" if sub else "request"
+            self.counters.error(f"{what} refused: {msg.code} {msg.message}")
+
+    async def _watch(self, ws: ClientConnection) -> None:
+        """Reconnect when the slot pulse stops; count quiet subscriptions."""
+        c = self.config
+        started = time.monotonic_ns()
+        while True:
+            await asyncio.sleep(min(c.stale_after_s, c.quiet_after_s) / 4)
+            now = time.monotonic_ns()
+            stale = 0
+            pulse: int | None = None
+            for sid, sub in self.book.active.items():
+                seen = self.last_seen.get(sid, started)
+                if sub.method == "slotSubscribe":
+                    pulse = max(pulse or 0, seen)
+                elif now - seen > c.quiet_after_s * 1e9:
+                    stale += 1
+            self.counters.stale = stale
+            if pulse is None:  # no slot subscription (yet): any message is the pulse
+                pulse = self.counters.last_message_ns or started
+            if now - max(pulse, started) > c.stale_after_s * 1e9:
+                self.counters.stale = max(stale, 1)
+                self._close_reason = f"stalled, nothing for {c.stale_after_s:g} s; reconnecting"
+                await ws.close(code=1001, reason="stalled")
+                return
+
+
+def all_subscriptions(
+    pubkeys: Sequence[str], programs: Sequence[str], commitment: str = "confirmed"
+) -> list[Subscription]:
+    """The session's subscriptions: the slot pulse, every account, the DEX programs' logs."""
+    from .protocol import account_subscription, logs_subscription, slot_subscription
+
+    return [
+        slot_subscription(),
+        *(account_subscription(k, commitment) for k in pubkeys),
+        *(logs_subscription(p, commitment) for p in programs),
+    ]

@@ -1,0 +1,431 @@
+"""The simulator server: Solana JSON-RPC over HTTP and PubSub over WebSocket on
+127.0.0.1, backed by :class:`~feeds.sim.world.World`.
+
+It can present itself as several endpoints (one port each, HTTP and WebSocket on the
+same port) with their own latency, jitter and drop rate, and with faults for tests: a
+connection that closes mid-stream, malformed JSON, wrong-size or wrong-owner accounts,
+a stall (socket open, nothing sent), or an endpoint that never answers at all.
+
+Methods: ``accountSubscribe`` (base64), ``logsSubscribe`` (``mentions`` one program),
+``slotSubscribe`` and their unsubscribes; HTTP ``getMultipleAccounts`` (≤ 100 keys),
+``getAccountInfo``, ``getSlot``, ``getRecentPrioritizationFees`` (150 slots),
+``getHealth``, ``getVersion``; batches. Errors use the JSON-RPC codes a node uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from .world import SlotResult, World, WorldConfig
+
+log = logging.getLogger(__name__)
+
+PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602
+FEE_SLOTS = 150  # a node's prioritization-fee cache (spec §5.2)
+SYSTEM_PROGRAM = "11111111111111111111111111111111"
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointProfile:
+    """How one simulated endpoint behaves. Rates are per message, in [0, 1]."""
+
+    name: str = "sim"
+    latency_ms: float = 20.0
+    jitter_ms: float = 5.0
+    drop_rate: float = 0.0
+    close_after: int | None = None  # notifications per connection, then an abrupt close
+    stall_after: int | None = None  # notifications per connection, then silence
+    malformed_rate: float = 0.0  # a notification cut in half (not JSON)
+    bad_account_rate: float = 0.0  # account data truncated, or the owner wrong
+    silent: bool = False  # accepts connections and never answers
+
+
+DEFAULT_PROFILES = (
+    EndpointProfile("sim-fast", latency_ms=8, jitter_ms=3, drop_rate=0.002),
+    EndpointProfile("sim-mid", latency_ms=25, jitter_ms=10, drop_rate=0.01),
+    EndpointProfile("sim-slow", latency_ms=60, jitter_ms=30, drop_rate=0.03),
+)
+
+
+def default_profiles(n: int) -> list[EndpointProfile]:
+    """``n`` endpoints, fastest first (the three defaults, then slower copies)."""
+    out = list(DEFAULT_PROFILES[:n])
+    while len(out) < n:
+        k = len(out)
+        out.append(
+            EndpointProfile(f"sim-{k}", latency_ms=30 + 20 * k, jitter_ms=15, drop_rate=0.02)
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointInfo:
+    """Where one simulated endpoint listens."""
+
+    name: str
+    http_url: str
+    ws_url: str
+
+
+class RpcFault(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _error(rid: Any, code: int, message: str) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": rid}
+
+
+@dataclass(eq=False)
+class _Conn:
+    ws: web.WebSocketResponse
+    queue: asyncio.Queue[tuple[float, str]] = field(default_factory=asyncio.Queue)
+    subs: dict[int, tuple[str, str]] = field(default_factory=dict)
+    sent: int = 0
+
+
+class _Endpoint:
+    """One endpoint: an aiohttp app on its own port."""
+
+    def __init__(self, server: SimServer, profile: EndpointProfile, seed: int) -> None:
+        self.server, self.profile = server, profile
+        self.rng = random.Random(seed)
+        self.conns: set[_Conn] = set()
+        self.account_subs: dict[str, dict[tuple[_Conn, int], None]] = {}
+        self.logs_subs: dict[str, dict[tuple[_Conn, int], None]] = {}
+        self.slot_subs: dict[tuple[_Conn, int], None] = {}
+        self.next_id = 0
+        self.runner: web.AppRunner | None = None
+        self.port = 0
+        self.stats = {"connections": 0, "notifications": 0, "dropped": 0, "requests": 0}
+
+    async def start(self, host: str, port: int) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/", self.handle)
+        self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, host, port)
+        await site.start()
+        sockets = getattr(site._server, "sockets", None)
+        if not sockets:
+            raise OSError(f"the simulator could not listen on {host}:{port}")
+        self.port = int(sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        for c in list(self.conns):
+            with contextlib.suppress(Exception):
+                await c.ws.close()
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    # ------------------------------------------------------------ HTTP
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if self.profile.silent:
+            await asyncio.sleep(3600)  # never answers; the client must time out
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return await self.websocket(request)
+        if request.method != "POST":
+            return web.Response(status=405, text="JSON-RPC takes POST\n")
+        self.stats["requests"] += 1
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            return web.json_response(_error(None, PARSE_ERROR, "Parse error"))
+        if isinstance(body, list):
+            if not body:
+                return web.json_response(_error(None, INVALID_REQUEST, "Invalid request"))
+            return web.json_response([self.http_call(b) for b in body])
+        return web.json_response(self.http_call(body))
+
+    def http_call(self, req: Any) -> dict[str, Any]:
+        if not isinstance(req, dict) or req.get("jsonrpc") != "2.0" or "method" not in req:
+            return _error(None, INVALID_REQUEST, "Invalid request")
+        rid = req.get("id")
+        params = req.get("params", [])
+        try:
+            if not isinstance(params, list):
+                raise RpcFault(INVALID_PARAMS, "Invalid params: expected an array")
+            result = self.server.http_method(str(req["method"]), params)
+        except RpcFault as f:
+            return _error(rid, f.code, f.message)
+        return {"jsonrpc": "2.0", "result": result, "id": rid}
+
+    # ------------------------------------------------------------ PubSub
+    async def websocket(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(max_msg_size=1 << 20, autoping=True)
+        await ws.prepare(request)
+        conn = _Conn(ws)
+        self.conns.add(conn)
+        self.stats["connections"] += 1
+        sender = asyncio.create_task(self._send_loop(conn))
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                reply = self.pubsub_call(conn, msg.data)
+                await conn.queue.put((0.0, json.dumps(reply)))
+        finally:
+            sender.cancel()
+            self._drop(conn)
+        return ws
+
+    def _drop(self, conn: _Conn) -> None:
+        self.conns.discard(conn)
+        for table in (*self.account_subs.values(), *self.logs_subs.values(), self.slot_subs):
+            for key in [k for k in table if k[0] is conn]:
+                del table[key]
+
+    async def _send_loop(self, conn: _Conn) -> None:
+        p = self.profile
+        try:
+            while True:
+                due, text = await conn.queue.get()
+                delay = due - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                if due and p.stall_after is not None and conn.sent >= p.stall_after:
+                    continue  # stalled: the socket stays open, nothing more is sent
+                await conn.ws.send_str(text)
+                if due:
+                    conn.sent += 1
+                    if p.close_after is not None and conn.sent >= p.close_after:
+                        # abrupt: drop the transport, no close frame
+                        transport = conn.ws._req.transport if conn.ws._req else None
+                        if transport is not None:
+                            transport.abort()
+                        return
+        except (ConnectionError, RuntimeError, asyncio.CancelledError):
+            return
+
+    def pubsub_call(self, conn: _Conn, text: str) -> dict[str, Any]:
+        try:
+            req = json.loads(text)
+        except ValueError:
+            return _error(None, PARSE_ERROR, "Parse error")
+        if not isinstance(req, dict) or req.get("jsonrpc") != "2.0":
+            return _error(None, INVALID_REQUEST, "Invalid request")
+        rid, method, params = req.get("id"), req.get("method"), req.get("params", [])
+        try:
+            if not isinstance(params, list):
+                raise RpcFault(INVALID_PARAMS, "Invalid params")
+            result = self._pubsub_method(conn, str(method), params)
+        except RpcFault as f:
+            return _error(rid, f.code, f.message)
+        return {"jsonrpc": "2.0", "result": result, "id": rid}
+
+    def _pubsub_method(self, conn: _Conn, method: str, params: list[Any]) -> Any:
+        if method == "accountSubscribe":
+            if not params or not isinstance(params[0], str) or params[0] == "":
+                raise RpcFault(INVALID_PARAMS, "Invalid params: expected a pubkey")
+            cfg = params[1] if len(params) > 1 and isinstance(params[1], dict) else {}
+            if cfg.get("encoding", "binary") != "base64":
+                raise RpcFault(INVALID_PARAMS, "Invalid params: the simulator serves base64")
+            return self._add(conn, "account", params[0], self.account_subs)
+        if method == "logsSubscribe":
+            f = params[0] if params else None
+            if not isinstance(f, dict) or not isinstance(f.get("mentions"), list):
+                raise RpcFault(INVALID_PARAMS, "Invalid params: expected {mentions: [pubkey]}")
+            if len(f["mentions"]) != 1:
+                raise RpcFault(INVALID_PARAMS, "Invalid Request: Only 1 address supported")
+            return self._add(conn, "logs", str(f["mentions"][0]), self.logs_subs)
+        if method == "slotSubscribe":
+            self.next_id += 1
+            conn.subs[self.next_id] = ("slot", "")
+            self.slot_subs[(conn, self.next_id)] = None
+            return self.next_id
+        if method in ("accountUnsubscribe", "logsUnsubscribe", "slotUnsubscribe"):
+            sid = params[0] if params else None
+            kind = method[: -len("Unsubscribe")]
+            if not isinstance(sid, int) or conn.subs.get(sid, ("",))[0] != kind:
+                raise RpcFault(INVALID_PARAMS, "Invalid subscription id.")
+            _, key = conn.subs.pop(sid)
+            table = {"account": self.account_subs.get(key), "logs": self.logs_subs.get(key),
+                     "slot": self.slot_subs}[kind]  # fmt: skip
+            if table is not None:
+                table.pop((conn, sid), None)
+            return True
+        raise RpcFault(METHOD_NOT_FOUND, "Method not found")
+
+    def _add(self, conn: _Conn, kind: str, key: str, index: dict[str, Any]) -> int:
+        self.next_id += 1
+        conn.subs[self.next_id] = (kind, key)
+        index.setdefault(key, {})[(conn, self.next_id)] = None
+        return self.next_id
+
+    # ------------------------------------------------------------ publishing
+    def publish(self, res: SlotResult, values: dict[str, str]) -> None:
+        """Queue the slot's notifications for every subscriber, after this endpoint's
+        latency (one delay per slot, so each connection stays in order)."""
+        p, r = self.profile, self.rng
+        due = time.monotonic() + max(0.0, p.latency_ms + abs(r.gauss(0.0, p.jitter_ms))) / 1e3
+        out: list[tuple[_Conn, str]] = []
+        for conn, sid in self.slot_subs:
+            out.append((conn, '{"jsonrpc":"2.0","method":"slotNotification","params":'
+                        f'{{"result":{{"parent":{res.slot - 1},"root":{res.slot - 32},'
+                        f'"slot":{res.slot}}},"subscription":{sid}}}}}'))  # fmt: skip
+        for pubkey in res.changed:
+            subs = self.account_subs.get(pubkey)
+            if not subs:
+                continue
+            value = values[pubkey]
+            for conn, sid in subs:
+                if p.bad_account_rate and r.random() < p.bad_account_rate:
+                    value = self.server.bad_value(pubkey, r)
+                out.append((conn, '{"jsonrpc":"2.0","method":"accountNotification","params":'
+                            f'{{"result":{{"context":{{"slot":{res.slot}}},"value":{value}}},'
+                            f'"subscription":{sid}}}}}'))  # fmt: skip
+                value = values[pubkey]
+        for t in res.trades:
+            subs = self.logs_subs.get(t.program)
+            if not subs:
+                continue
+            logs = json.dumps(
+                {
+                    "signature": t.signature,
+                    "err": None,
+                    "logs": [
+                        f"Program {t.program} invoke [1]",
+                        t.log,
+                        f"Program {t.program} success",
+                    ],
+                }
+            )
+            for conn, sid in subs:
+                out.append((conn, '{"jsonrpc":"2.0","method":"logsNotification","params":'
+                            f'{{"result":{{"context":{{"slot":{res.slot}}},"value":{logs}}},'
+                            f'"subscription":{sid}}}}}'))  # fmt: skip
+        for conn, text in out:
+            if p.drop_rate and r.random() < p.drop_rate:
+                self.stats["dropped"] += 1
+                continue
+            if p.malformed_rate and r.random() < p.malformed_rate:
+                text = text[: len(text) // 2]
+            self.stats["notifications"] += 1
+            conn.queue.put_nowait((due, text))
+
+
+class SimServer:
+    """The simulated market served as ``len(profiles)`` endpoints (see module doc)."""
+
+    def __init__(
+        self,
+        config: WorldConfig | None = None,
+        profiles: Sequence[EndpointProfile] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        slot_seconds: float | None = None,
+    ) -> None:
+        self.world = World(config)
+        c = self.world.config
+        self.slot_seconds = c.slot_seconds if slot_seconds is None else slot_seconds
+        self.host, self.port = host, port
+        profiles = list(profiles) if profiles is not None else default_profiles(3)
+        self.endpoints = [_Endpoint(self, p, c.seed * 1000 + i) for i, p in enumerate(profiles)]
+        self.fees: deque[tuple[int, int]] = deque(maxlen=FEE_SLOTS)
+        self._clock: asyncio.Task[None] | None = None
+        self.running = False
+
+    async def start(self) -> list[EndpointInfo]:
+        """Listen (consecutive ports from ``port`` when it is set, ephemeral otherwise)
+        and start the slot clock; the endpoints' URLs."""
+        for i, ep in enumerate(self.endpoints):
+            await ep.start(self.host, self.port + i if self.port else 0)
+        self.running = True
+        self._clock = asyncio.create_task(self._run_clock())
+        return self.infos()
+
+    def infos(self) -> list[EndpointInfo]:
+        return [
+            EndpointInfo(
+                ep.profile.name, f"http://{self.host}:{ep.port}", f"ws://{self.host}:{ep.port}"
+            )
+            for ep in self.endpoints
+        ]
+
+    async def stop(self) -> None:
+        self.running = False
+        if self._clock is not None:
+            self._clock.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._clock
+        for ep in self.endpoints:
+            await ep.stop()
+
+    async def __aenter__(self) -> SimServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def _run_clock(self) -> None:
+        nxt = time.monotonic()
+        while True:
+            self.step()
+            nxt += self.slot_seconds
+            await asyncio.sleep(max(0.0, nxt - time.monotonic()))
+
+    def step(self) -> SlotResult:
+        """Advance the world one slot and publish it on every endpoint."""
+        res = self.world.step()
+        self.fees.append((res.slot, res.priority_fee))
+        values = {k: json.dumps(self.world.accounts[k].value()) for k in res.changed}
+        for ep in self.endpoints:
+            ep.publish(res, values)
+        return res
+
+    def bad_value(self, pubkey: str, r: random.Random) -> str:
+        """A wrong version of an account: truncated data, or owned by another program."""
+        v = self.world.accounts[pubkey].value()
+        if r.random() < 0.5:
+            data = self.world.accounts[pubkey].data
+            v["data"] = [base64.b64encode(data[: len(data) // 3]).decode(), "base64"]
+            v["space"] = len(data) // 3
+        else:
+            v["owner"] = SYSTEM_PROGRAM
+        return json.dumps(v)
+
+    # ------------------------------------------------------------ HTTP methods
+    def _context(self) -> dict[str, Any]:
+        return {"apiVersion": "3.1.8", "slot": self.world.slot}
+
+    def http_method(self, method: str, params: list[Any]) -> Any:
+        w = self.world
+        if method == "getSlot":
+            return w.slot
+        if method == "getHealth":
+            return "ok"
+        if method == "getVersion":
+            return {"solana-core": "3.1.8-arbscope-sim", "feature-set": 0}
+        if method in ("getMultipleAccounts", "getAccountInfo"):
+            keys = params[0] if params else None
+            if method == "getAccountInfo":
+                keys = [keys]
+            if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+                raise RpcFault(INVALID_PARAMS, "Invalid params: expected pubkeys")
+            if len(keys) > 100:
+                raise RpcFault(INVALID_PARAMS, "Too many inputs provided; max 100")
+            cfg = params[1] if len(params) > 1 and isinstance(params[1], dict) else {}
+            if cfg.get("encoding", "base64") != "base64":
+                raise RpcFault(INVALID_PARAMS, "Invalid params: the simulator serves base64")
+            vals = [w.accounts[k].value() if k in w.accounts else None for k in keys]
+            return {
+                "context": self._context(),
+                "value": vals[0] if method == "getAccountInfo" else vals,
+            }
+        if method == "getRecentPrioritizationFees":
+            return [{"slot": s, "prioritizationFee": f} for s, f in self.fees]
+        raise RpcFault(METHOD_NOT_FOUND, "Method not found")

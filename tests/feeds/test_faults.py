@@ -1,0 +1,113 @@
+"""Faults, against the real simulator over real sockets: an endpoint that closes
+mid-stream, one that sends malformed JSON, one that sends wrong-size or wrong-owner
+accounts, one that stalls, one that never answers. The session must not crash, each
+fault must show in that endpoint's FeedHealth, the broken endpoints must reconnect, and
+the healthy endpoint must lose nothing: every notification it was sent arrives, and
+the graph ends equal to the simulated market's."""
+
+from __future__ import annotations
+
+import asyncio
+import types
+
+import pytest
+
+from engine_rs.records import as_dict
+from feeds.health import redact
+from feeds.pool import Endpoint, FeedPool
+from feeds.pubsub import WorkerConfig
+from feeds.sim.server import EndpointProfile, SimServer
+from feeds.sim.world import WorldConfig
+
+CFG = WorldConfig(seed=5, tokens=8, pools=16, trades_per_slot=10)
+QUICK = WorkerConfig(open_timeout_s=0.5, heartbeat_s=1.0, stale_after_s=0.6,
+                     backoff_min_s=0.05, backoff_max_s=0.3, unsubscribe_wait_s=0.1)  # fmt: skip
+PROFILES = [
+    EndpointProfile("healthy", latency_ms=2, jitter_ms=1),
+    EndpointProfile("closes", latency_ms=3, jitter_ms=1, close_after=40),
+    EndpointProfile("garbage", latency_ms=3, jitter_ms=1, malformed_rate=0.2),
+    EndpointProfile("bad-accounts", latency_ms=3, jitter_ms=1, bad_account_rate=0.3),
+    EndpointProfile("stalls", latency_ms=3, jitter_ms=1, stall_after=60),
+    EndpointProfile("silent", silent=True),
+]
+
+
+def _ingest(eng: types.ModuleType, graph: object) -> object:
+    cls = getattr(eng, "FeedIngest", None)
+    if cls is None:
+        from engine_rs.python.ingest import FeedIngest as cls
+    return cls(graph)
+
+
+async def test_faulty_endpoints_are_counted_and_the_healthy_one_loses_nothing(
+    eng: types.ModuleType,
+) -> None:
+    server = SimServer(CFG, PROFILES, slot_seconds=0.03)
+    infos = await server.start()
+    graph = eng.PoolGraph(base_mints=server.world.bases, max_hops=3)
+    ing = _ingest(eng, graph)
+    # the silent endpoint is first: the snapshot must fall through to the next one
+    order = [5, 0, 1, 2, 3, 4]
+    eps = [Endpoint(infos[i].name, infos[i].ws_url, infos[i].http_url) for i in order]
+    pool = FeedPool(eps, ing, eng, QUICK, rpc_timeout_s=0.5)
+    try:
+        boot = await pool.bootstrap(server.world.universe())
+        assert boot.pools == len(server.world.pools) and not boot.missing and not boot.rejected
+        assert boot.endpoint == "healthy"
+        await pool.start(boot.subscriptions)
+        await asyncio.sleep(3.0)
+        # quiesce: stop the market, let the last notifications arrive
+        server._clock.cancel()  # type: ignore[union-attr]
+        await asyncio.sleep(0.5)
+        health = {h.name: h for h in pool.health()}
+        sent = {ep.profile.name: ep.stats["notifications"] for ep in server.endpoints}
+    finally:
+        await pool.stop()
+        await server.stop()
+
+    ok = health["healthy"]
+    assert ok.connected and ok.reconnects == 0 and ok.malformed == ok.rejected == 0
+    # every notification the healthy endpoint was sent arrived (plus subscribe acks)
+    assert ok.messages == sent["healthy"] + len(boot.subscriptions)
+    assert ok.missed == 0 and ok.lead > 0 and ok.last_error == ""
+    assert health["closes"].reconnects >= 2 and "closed" in health["closes"].last_error
+    assert health["garbage"].malformed > 0 and "malformed" in health["garbage"].last_error
+    assert health["bad-accounts"].rejected > 0 and "rejected" in health["bad-accounts"].last_error
+    assert health["stalls"].reconnects >= 1 and "stalled" in health["stalls"].last_error
+    silent = health["silent"]
+    assert not silent.connected and silent.messages == 0 and silent.reconnects >= 1
+    assert "no answer" in silent.last_error
+    for h in health.values():
+        assert h.url == redact(h.url)
+
+    # the graph equals the simulated market, whatever the faulty endpoints sent
+    want = eng.PoolGraph(base_mints=server.world.bases, max_hops=3)
+    for p in server.world.pools:
+        p.spec.upsert(want, 0)
+    assert sorted(graph.pools()) == sorted(want.pools())
+    for b in server.world.bases:
+        got = [as_dict(o) for o in graph.cycles(b, 3)]
+        exp = [as_dict(o) for o in want.cycles(b, 3)]
+        for o in got + exp:
+            o.pop("age_slots", None)
+        assert [(o["pools"], o["amount_in"], o["profit"]) for o in got] == [
+            (o["pools"], o["amount_in"], o["profit"]) for o in exp
+        ]
+
+
+async def test_a_dead_endpoint_is_a_message_not_a_traceback(eng: types.ModuleType) -> None:
+    graph = eng.PoolGraph(base_mints=[], max_hops=3)
+    pool = FeedPool(
+        [Endpoint("dead", "ws://127.0.0.1:9/?api-key=SECRETSECRETSECRET1", "http://127.0.0.1:9/?api-key=SECRETSECRETSECRET1")],
+        _ingest(eng, graph), eng, QUICK, rpc_timeout_s=0.5,
+    )  # fmt: skip
+    from feeds.rpc import RpcError
+
+    with pytest.raises(RpcError) as err:
+        await pool.bootstrap([("11111111111111111111111111111112", "whirlpool")])
+    assert "SECRET" not in str(err.value) and "api-key=***" in str(err.value)
+    await pool.start([])
+    await asyncio.sleep(0.6)
+    h = pool.health()[0]
+    await pool.stop()
+    assert not h.connected and h.reconnects >= 1 and "SECRET" not in h.last_error and h.last_error

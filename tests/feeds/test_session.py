@@ -1,0 +1,105 @@
+"""The session from socket to snapshot, the pool-universe file, and `arbscope sim`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from arbscope.session import FeedSession
+from feeds.sim.server import SimServer, default_profiles
+from feeds.sim.world import WorldConfig
+from feeds.universe import Universe, UniverseError, dump_universe, load_universe, parse_universe
+
+ROOT = Path(__file__).resolve().parents[2]
+CFG = WorldConfig(seed=9, tokens=10, pools=24, trades_per_slot=10, slot_seconds=0.05)
+
+
+async def test_the_embedded_simulator_fills_the_snapshot() -> None:
+    s = FeedSession(seed=9, sim_config=CFG)
+    snap = await s.run_for(2.5, tick_s=0.1)
+    assert s.start_error == "" and snap.note == ""
+    assert snap.pools == 24 and snap.slot > CFG.first_slot
+    assert len(snap.feeds) == 3 and all(f.connected for f in snap.feeds)
+    # lead/lag is meaningful: the fast endpoint leads, the slow one lags the most
+    fast, _, slow = snap.feeds
+    assert fast.lead > slow.lead
+    assert slow.lag_p50_ms is not None and slow.lag_p50_ms > 20
+    assert snap.updates > 0 and snap.errors == 0 and snap.mismatches == 0
+    kernels = {t.kernel for t in snap.timings}
+    assert {"feed_ingest", "cycles_touching"} <= kernels
+
+
+async def test_a_session_on_given_endpoints_with_a_universe(tmp_path: Path) -> None:
+    async with SimServer(CFG, default_profiles(2), slot_seconds=0.05) as server:
+        w = server.world
+        path = tmp_path / "pools.toml"
+        path.write_text(dump_universe(Universe(w.universe()[:12], w.bases)))
+        uni = load_universe(path)
+        from feeds.pool import Endpoint
+
+        eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in server.infos()]
+        s = FeedSession(eps, uni.pools, uni.base_mints, seed=9)
+        snap = await s.run_for(1.5, tick_s=0.1)
+    assert s.start_error == "" and snap.pools == 12 and len(snap.feeds) == 2
+    assert s.source.startswith("live")
+
+
+async def test_an_unreachable_endpoint_is_a_note_on_screen() -> None:
+    from feeds.pool import Endpoint
+
+    s = FeedSession([Endpoint("dead", "ws://127.0.0.1:9", "http://127.0.0.1:9/?api-key=0123456789abcdef0123")],
+                    [("11111111111111111111111111111112", "amm_v4")], seed=1)  # fmt: skip
+    await s.start()
+    snap = s.tick()
+    await s.stop()
+    assert "feeds failed to start" in snap.note and "0123456789abcdef" not in snap.note
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("nope = [", "not TOML"),
+        ("[[pool]]\naddress = 'x'\nkind = 'cpmm'\n", "pool #1.address"),
+        ("[[pool]]\naddress = '11111111111111111111111111111112'\nkind = 'clmm'\n", "pool #1.kind"),
+        (
+            "colour = 1\n[[pool]]\naddress = '11111111111111111111111111111112'\nkind='cpmm'",
+            "colour",
+        ),
+        ("base_mints = []\n", "no [[pool]]"),
+        ("[[pool]]\naddress = '11111111111111111111111111111112'\nkind = 'cpmm'\n" * 2, "twice"),
+    ],
+)
+def test_universe_errors_name_the_entry_and_key(text: str, needle: str) -> None:
+    with pytest.raises(UniverseError, match=r"pools\.toml") as err:
+        parse_universe(text, "pools.toml")
+    assert needle in str(err.value)
+
+
+def test_sim_command_prints_its_urls_and_serves_until_interrupted() -> None:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "arbscope", "sim", "--seed", "3", "--endpoints", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline().strip() for _ in range(4)]
+        assert [u.split(":")[0] for u in lines] == ["ws", "http", "ws", "http"]
+        assert all("127.0.0.1:" in u for u in lines)
+
+        async def slot() -> int:
+            from feeds.rpc import RpcClient
+
+            async with RpcClient(lines[1]) as rpc:
+                return await rpc.get_slot()
+
+        assert asyncio.run(slot()) >= WorldConfig().first_slot
+    finally:
+        proc.send_signal(2)
+        _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0 and "Traceback" not in err

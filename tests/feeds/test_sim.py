@@ -1,0 +1,232 @@
+"""The simulator speaks the real protocol: solana-py's own clients (which parse every
+answer with solders) subscribe and fetch from it, solders decodes its token accounts,
+our decoders read its pools, and a graph built from its bytes equals the graph built
+from the market it simulates. Its account encoders are checked against the real
+mainnet accounts in ../shared/fixtures when present."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+import engine_rs.python as py
+from engine_rs import decoded as D
+from engine_rs.python import accounts as A
+from engine_rs.records import as_dict
+from feeds.sim import layouts as L
+from feeds.sim.server import EndpointProfile, SimServer
+from feeds.sim.world import World, WorldConfig
+
+SMALL = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=8)
+FAST = [EndpointProfile("a", latency_ms=1, jitter_ms=0)]
+needs_solana = pytest.mark.skipif(sys.version_info < (3, 11), reason="solana-py needs 3.11")
+
+
+# ---------------------------------------------------------------- encoders
+def test_built_accounts_round_trip_through_the_decoders() -> None:
+    w = World(SMALL, backend=py)
+    kinds = {p.kind for p in w.pools}
+    assert kinds == {"amm_v4", "cpmm", "whirlpool"}
+    for p in w.pools:
+        data = w.accounts[p.address].data
+        dec = {"amm_v4": A.decode_raydium_amm_v4, "cpmm": A.decode_raydium_cpmm,
+               "whirlpool": A.decode_whirlpool}[p.kind]  # fmt: skip
+        rec = dec(data, w.accounts[p.address].owner)
+        assert as_dict(rec) == as_dict(p.record)
+        enc = {"amm_v4": L.encode_raydium_amm_v4, "cpmm": L.encode_raydium_cpmm,
+               "whirlpool": L.encode_whirlpool}[p.kind]  # fmt: skip
+        assert enc(rec) == data
+        for v in (p.vault_a, p.vault_b):
+            tok = A.decode_token_account(w.accounts[v].data, A.SPL_TOKEN)
+            assert L.encode_token_account(tok) == w.accounts[v].data
+        for ta in p.tick_arrays:
+            arr = A.decode_tick_array(w.accounts[ta].data, A.WHIRLPOOL)
+            assert arr.whirlpool == p.address and len(w.accounts[ta].data) == 9988
+            assert py.tick_array_address(p.address, arr.start_tick_index)[0] == ta
+
+
+def test_logs_encode_what_the_parsers_read() -> None:
+    log = D.SwapBaseInLog(10, 1, 2, 10, 500, 600, 9)
+    assert A.parse_ray_log(L.encode_ray_log(log)) == log
+    out = D.SwapBaseOutLog(10, 1, 1, 10, 500, 600, 9)
+    assert A.parse_ray_log(L.encode_ray_log(out)) == out
+    t = D.Traded(A.WHIRLPOOL, True, 2**64, 2**63, 5, 4, 0, 0, 1, 0)
+    assert A.parse_program_data(L.encode_traded(t)) == t
+
+
+def _fixture_accounts(root: Path) -> list[tuple[str, bytes, str]]:
+    out = []
+    f = json.loads((root / "raydium" / "cpmm_wsol_pump.json").read_text())
+    for acc in f["accounts"].values():
+        d = acc["data"]
+        out.append((acc["owner"], base64.b64decode(d if isinstance(d, str) else d[0]), ""))
+    for path in sorted((root / "orca" / "accounts").rglob("*.json")):
+        acc = json.loads(path.read_text())
+        acc = acc.get("account", acc)
+        d = acc["data"]
+        out.append((acc["owner"], base64.b64decode(d if isinstance(d, str) else d[0]), path.name))
+    return out
+
+
+@pytest.mark.fixtures
+def test_encoders_rebuild_real_mainnet_accounts_byte_for_byte(shared_fixtures: Path) -> None:
+    pairs = [
+        (A.decode_raydium_cpmm, L.encode_raydium_cpmm),
+        (A.decode_raydium_amm_config, L.encode_raydium_amm_config),
+        (A.decode_whirlpool, L.encode_whirlpool),
+        (A.decode_token_account, L.encode_token_account),
+        (A.decode_mint, L.encode_mint),
+    ]
+    rebuilt = 0
+    for owner, data, _ in _fixture_accounts(shared_fixtures):
+        for dec, enc in pairs:
+            try:
+                rec = dec(data, owner)
+            except Exception:
+                continue
+            if dec is A.decode_mint and len(data) > 82:
+                continue  # Token-2022 extensions are not re-encoded (base layout only)
+            if dec is A.decode_token_account and len(data) != 165:
+                continue
+            # every field the decoder reads, written over the real bytes, gives them back
+            assert enc(rec, base=data) == data
+            # and written over zeros, decodes to the same record
+            assert as_dict(dec(enc(rec), owner)) == as_dict(rec)
+            rebuilt += 1
+        if data[:8] == A.DISC_FIXED_TICK_ARRAY:
+            arr = A.decode_tick_array(data, owner)
+            assert (
+                L.encode_fixed_tick_array(arr.start_tick_index, arr.whirlpool, arr.ticks, base=data)
+                == data
+            )
+            rebuilt += 1
+    assert rebuilt >= 8
+
+
+# ---------------------------------------------------------------- the world
+def test_same_seed_same_bytes_and_another_seed_differs() -> None:
+    def run(seed: int) -> dict[str, bytes]:
+        w = World(WorldConfig(seed=seed, tokens=6, pools=10), backend=py)
+        for _ in range(20):
+            w.step()
+        return {k: a.data for k, a in w.accounts.items()}
+
+    assert run(3) == run(3)
+    assert run(3) != run(4)
+
+
+def test_a_graph_built_from_the_bytes_equals_the_graph_of_the_market() -> None:
+    w = World(SMALL, backend=py)
+    for _ in range(30):
+        w.step()
+    from_bytes = py.PoolGraph(base_mints=w.bases, max_hops=3)
+    ing = py.FeedIngest(from_bytes) if hasattr(py, "FeedIngest") else None
+    if ing is None:
+        from engine_rs.python.ingest import FeedIngest
+
+        ing = FeedIngest(from_bytes)
+    for p in w.pools:
+        ing.track_pool(p.address, p.kind)
+        for ta in p.tick_arrays:
+            ing.track_tick_array(ta, p.address)
+    for _ in range(3):  # pools first, then the vaults and configs they name
+        for k in ing.watched():
+            ing.account(k, w.accounts[k].owner, w.accounts[k].data, 5)
+    from_specs = py.PoolGraph(base_mints=w.bases, max_hops=3)
+    for p in w.pools:
+        p.spec.upsert(from_specs, 5)
+    assert sorted(from_bytes.pools()) == sorted(from_specs.pools())
+    for b in w.bases:
+        got = [as_dict(o) for o in from_bytes.cycles(b, 3)]
+        want = [as_dict(o) for o in from_specs.cycles(b, 3)]
+        assert got == want and got
+
+
+# ---------------------------------------------------------------- the server
+async def _post(url: str, body: object) -> object:
+    async with aiohttp.ClientSession() as s, s.post(url, json=body) as r:
+        return await r.json()
+
+
+async def test_json_rpc_errors_use_the_nodes_codes() -> None:
+    async with SimServer(SMALL, FAST, slot_seconds=0.05) as s:
+        url = s.infos()[0].http_url
+        r = await _post(url, {"jsonrpc": "2.0", "id": 1, "method": "getNothing"})
+        assert r["error"]["code"] == -32601 and r["id"] == 1
+        keys = [p.address for p in s.world.pools] * 7
+        r = await _post(
+            url,
+            {"jsonrpc": "2.0", "id": 2, "method": "getMultipleAccounts", "params": [keys[:101]]},
+        )
+        assert r["error"]["code"] == -32602
+        async with aiohttp.ClientSession() as h, h.post(url, data=b"{nope") as resp:
+            assert (await resp.json())["error"]["code"] == -32700
+        r = await _post(url, [{"jsonrpc": "2.0", "id": 3, "method": "getSlot"},
+                              {"jsonrpc": "2.0", "id": 4, "method": "getHealth"}])  # fmt: skip
+        assert [x["id"] for x in r] == [3, 4] and r[1]["result"] == "ok"
+
+
+@needs_solana
+async def test_solana_py_subscribes_and_solders_decodes_the_notification() -> None:
+    from solana.rpc.websocket_api import SolanaWsClient
+    from solders.pubkey import Pubkey
+    from solders.token.state import TokenAccount
+
+    async with SimServer(SMALL, FAST, slot_seconds=0.02) as s:
+        w = s.world
+        pool = next(p for p in w.pools if p.kind == "whirlpool")
+        client = await SolanaWsClient(s.infos()[0].ws_url).connect()
+        try:
+            await client.account_subscribe(
+                pubkey=Pubkey.from_string(pool.vault_a), commitment="confirmed", encoding="base64"
+            )
+            await client.account_subscribe(
+                pubkey=Pubkey.from_string(pool.address), commitment="confirmed", encoding="base64"
+            )
+            seen = set()
+            while len(seen) < 2:
+                note = await asyncio.wait_for(client.recv(), 10)
+                acct = note.result.value
+                data = bytes(acct.data)
+                if str(acct.owner) == A.SPL_TOKEN:
+                    tok = TokenAccount.from_bytes(data)  # solders' own SPL layout
+                    ours = A.decode_token_account(data, str(acct.owner))
+                    assert str(tok.mint) == ours.mint == pool.mint_a
+                    assert tok.amount == ours.amount and str(tok.owner) == ours.owner
+                    seen.add("vault")
+                else:
+                    assert str(acct.owner) == A.WHIRLPOOL and len(data) == 653
+                    wp = A.decode_whirlpool(data, str(acct.owner))
+                    assert wp.token_vault_a == pool.vault_a
+                    seen.add("pool")
+                assert note.result.context.slot > WorldConfig().first_slot
+        finally:
+            await client.close()
+
+
+@needs_solana
+async def test_solana_py_http_client_reads_the_snapshot() -> None:
+    from solana.rpc.async_api import AsyncClient
+    from solders.pubkey import Pubkey
+
+    async with SimServer(SMALL, FAST, slot_seconds=0.05) as s:
+        w = s.world
+        c = AsyncClient(s.infos()[0].http_url)
+        try:
+            keys = [p.address for p in w.pools]
+            r = await c.get_multiple_accounts([Pubkey.from_string(k) for k in keys])
+            for k, acc in zip(keys, r.value):
+                assert acc is not None and str(acc.owner) == w.accounts[k].owner
+            slot = (await c.get_slot()).value
+            assert slot >= WorldConfig().first_slot
+            await asyncio.sleep(0.2)
+            fees = (await c.get_recent_prioritization_fees()).value
+            assert fees and all(f.prioritization_fee >= 0 for f in fees)
+        finally:
+            await c.close()
