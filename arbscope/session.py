@@ -36,11 +36,14 @@ from .timing import KernelTimer
 class _TimedIngest:
     """``FeedIngest`` of the active backend, mirrored on the other and timed."""
 
-    def __init__(self, timer: KernelTimer, ingests: dict[str, Any]) -> None:
-        self.timer, self.ingests = timer, ingests
+    def __init__(self, timer: KernelTimer, ingests: dict[str, Any], timed: bool = True) -> None:
+        self.timer, self.ingests, self.timed = timer, ingests, timed
         self.active = ingests[timer.active.BACKEND]
 
     def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
+        if not self.timed:  # the twin stands in for both: not a Rust-vs-Python timing
+            out: int = self._all("frame", endpoint, frame, recv_ns)
+            return out
         sid: int = self.timer.call(
             "feed_ingest", lambda m: self.ingests[m.BACKEND].frame(endpoint, frame, recv_ns),
             mirror=True,
@@ -48,11 +51,21 @@ class _TimedIngest:
         return sid
 
     def _all(self, name: str, *args: Any) -> Any:
-        out = None
+        """``name(*args)`` on every backend's ingest (so they stay in step); the active
+        one's result, or its exception once all have run."""
+        out: Any = None
+        err: Exception | None = None
         for backend, ing in self.ingests.items():
-            r = getattr(ing, name)(*args)
+            try:
+                r = getattr(ing, name)(*args)
+            except Exception as exc:
+                if backend == self.timer.active.BACKEND:
+                    err = exc
+                continue
             if backend == self.timer.active.BACKEND:
                 out = r
+        if err is not None:
+            raise err
         return out
 
     def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None:
@@ -69,6 +82,9 @@ class _TimedIngest:
 
     def account(self, pubkey: str, owner: str, data: bytes, slot: int) -> bool:
         # errors of the active backend propagate (after the other one ran)
+        if not self.timed:
+            ok: bool = self._all("account", pubkey, owner, data, slot)
+            return ok
         result: bool = self.timer.call(
             "feed_account", lambda m: self.ingests[m.BACKEND].account(pubkey, owner, data, slot),
             mirror=True,
@@ -147,7 +163,10 @@ class FeedSession(Evaluator):
                 self.graphs[m.BACKEND] = g
                 ingests[m.BACKEND] = _ingest_class(m)(g)
         self.graph = self.graphs[self.eng.BACKEND]
-        self.ingest = _TimedIngest(self.timer, ingests)
+        # time the ingest only when every backend has its own (an extension built before
+        # the ingest kernel falls back to the twin, which must not pass for Rust)
+        native = all(hasattr(m, "FeedIngest") for m in (self.eng, other) if m is not None)
+        self.ingest = _TimedIngest(self.timer, ingests, timed=native)
         self.fee_estimator = self.eng.FeeEstimator()
         self.fees = FeeContext(cu_limit=300_000, cu_price_micro_lamports=5_000)
         self.policy = ScorePolicy(min_profit=1, min_persistence=2, max_staleness_slots=150)

@@ -120,7 +120,7 @@ class WorldConfig:
     slot_seconds: float = 0.4
     volatility: float = 0.02  # of the fair prices, per sqrt(hour): 2 bps a slot
     jump_rate: float = 0.002  # per token per slot
-    dislocation_rate: float = 0.05  # per slot: a large trade knocks one pool off
+    dislocation_rate: float = 0.3  # per slot: a large trade knocks one pool off
     arbitrageur_share: float = 0.6
     congestion_switch: float = 0.01  # per slot: calm <-> congested
     first_slot: int = 300_000_000

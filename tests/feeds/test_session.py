@@ -31,7 +31,9 @@ async def test_the_embedded_simulator_fills_the_snapshot() -> None:
     assert slow.lag_p50_ms is not None and slow.lag_p50_ms > 20
     assert snap.updates > 0 and snap.errors == 0 and snap.mismatches == 0
     kernels = {t.kernel for t in snap.timings}
-    assert {"feed_ingest", "cycles_touching"} <= kernels
+    assert "cycles_touching" in kernels
+    # the ingest is timed Rust-vs-Python only when both backends have their own
+    assert ("feed_ingest" in kernels) == s.ingest.timed
 
 
 async def test_a_session_on_given_endpoints_with_a_universe(tmp_path: Path) -> None:
