@@ -20,6 +20,7 @@ test: engine
 
 bench: engine
 	$(PY) -m bench
+	$(PY) -m bench.e2e
 
 lint: $(STAMPS)/deps
 	cargo fmt --manifest-path $(CARGO_MANIFEST) --all -- --check

@@ -641,6 +641,129 @@ def _prepare_decode_whirlpool(m: types.ModuleType, data: bytes) -> Call:
     return Call(m.decode_whirlpool, (data,))
 
 
+# ---------------------------------------------------------------- feed ingest
+@dataclass(frozen=True, slots=True)
+class IngestInput:
+    """A small simulated market (``feeds.sim``) and one of its Whirlpools in two real
+    states (before and after a swap): notifications alternate between them at rising
+    slots, so every timed frame is a first copy that changes the pool in the graph."""
+
+    bases: tuple[str, ...]
+    universe: tuple[tuple[str, str], ...]
+    tick_arrays: tuple[tuple[str, str], ...]
+    accounts: Mapping[str, tuple[str, bytes]]
+    whirlpool: str
+    states: tuple[str, str]  # the JSON ``value`` of each state (base64 data)
+    first_slot: int
+    duplicate: bool  # time the second endpoint's copy of each frame instead
+
+
+def _ingest_input(size: Size, seed: int) -> IngestInput:
+    import json
+
+    from feeds.sim.world import World, WorldConfig  # bench/test only: the simulator's bytes
+
+    from . import python as twin
+
+    w = World(WorldConfig(seed=seed, tokens=8, pools=24), backend=twin)
+    accounts = {k: (a.owner, a.data) for k, a in w.accounts.items()}
+    pool = next(p for p in w.pools if p.kind == "whirlpool")
+    before = json.dumps(w.accounts[pool.address].value(), separators=(",", ":"))
+    for amount in (10**6, 10**5, 10**4, 10**3):
+        if w.swap(pool, True, amount) is not None:
+            break
+    after = json.dumps(w.accounts[pool.address].value(), separators=(",", ":"))
+    if after == before:
+        raise RuntimeError("the simulated whirlpool did not move")
+    return IngestInput(
+        tuple(w.bases),
+        tuple(w.universe()),
+        tuple((ta, p.address) for p in w.pools for ta in p.tick_arrays),
+        accounts,
+        pool.address,
+        (before, after),
+        w.slot,
+        bool(size.params.get("duplicate")),
+    )
+
+
+def _notification(sub: int, slot: int, value: str) -> bytes:
+    return (
+        '{"jsonrpc":"2.0","method":"accountNotification","params":{"result":{"context":'
+        f'{{"slot":{slot}}},"value":{value}}},"subscription":{sub}}}}}'
+    ).encode()
+
+
+def _prepare_ingest(m: types.ModuleType, inp: IngestInput) -> Call:
+    """A bootstrapped ``FeedIngest``; ``before`` builds the next frame (untimed) and, in the
+    duplicate size, delivers its first copy from endpoint 0 (untimed too)."""
+    g = m.PoolGraph(base_mints=list(inp.bases), max_hops=3)
+    ing = m.FeedIngest(g, 65_536, 64)
+    for address, kind in inp.universe:
+        ing.track_pool(address, kind)
+    for ta, pool in inp.tick_arrays:
+        ing.track_tick_array(ta, pool)
+    for _ in range(3):  # pools, then the vaults and configs they name
+        for k in ing.watched():
+            owner, data = inp.accounts[k]
+            ing.account(k, owner, data, inp.first_slot)
+    for ep in (0, 1):
+        ing.bind(ep, 100 + ep, inp.whirlpool, "account")
+    state = {"slot": inp.first_slot, "ns": 1_000_000}
+    call = Call(ing.frame)
+
+    def before() -> None:
+        state["slot"] += 1
+        state["ns"] += 1_000
+        slot = state["slot"]
+        value = inp.states[slot % 2]
+        if inp.duplicate:
+            ing.frame(0, _notification(100, slot, value), state["ns"])
+            call.args = (1, _notification(101, slot, value), state["ns"] + 500)
+        else:
+            call.args = (0, _notification(100, slot, value), state["ns"])
+
+    call.before = before
+    return call
+
+
+def _peer_json_base64(inp: IngestInput, size: Size) -> Callable[[], Any] | None:
+    import base64
+    import json
+
+    frame = _notification(100, inp.first_slot + 1, inp.states[1])
+
+    def parse() -> Any:
+        msg = json.loads(frame)
+        return msg["params"]["subscription"], base64.b64decode(
+            msg["params"]["result"]["value"]["data"][0]
+        )
+
+    return parse
+
+
+def _peer_orjson_binascii(inp: IngestInput, size: Size) -> Callable[[], Any] | None:
+    import binascii
+
+    import orjson
+
+    frame = _notification(100, inp.first_slot + 1, inp.states[1])
+
+    def parse() -> Any:
+        msg = orjson.loads(frame)
+        return msg["params"]["subscription"], binascii.a2b_base64(
+            msg["params"]["result"]["value"]["data"][0]
+        )
+
+    return parse
+
+
+def _same_subscription(ours: Any, peer: Any) -> bool:
+    """The peers only parse (no dedup, decode or graph): they must find the same
+    subscription and a Whirlpool's 653 bytes."""
+    return bool(ours == peer[0] and len(peer[1]) == 653)
+
+
 # ---------------------------------------------------------------- the registry
 _NEG_PEERS: dict[str, PeerFactory] = {"rustworkx": _peer_rustworkx, "networkx": _peer_networkx}
 
@@ -813,6 +936,20 @@ KERNELS: tuple[Kernel, ...] = (
         _whirlpool_account,
         _prepare_decode_whirlpool,
         same,
+    ),
+    Kernel(
+        "FeedIngest.frame",
+        "a Whirlpool accountNotification: JSON, base64, dedup, decode, graph update",
+        (
+            Size("first copy (653 B account)"),
+            Size("duplicate from a 2nd endpoint", {"duplicate": True}),
+        ),
+        _ingest_input,
+        _prepare_ingest,
+        same,
+        {"json+base64": _peer_json_base64, "orjson+binascii": _peer_orjson_binascii},
+        _same_subscription,
+        before_label="build the frame (and its 1st copy)",
     ),
     Kernel(
         "b58encode",

@@ -34,6 +34,7 @@ from .dedup import Deduper
 from .fees import FeeEstimator
 from .graph import PoolGraph
 from .indicators import Bollinger, Ema, Kama, Rsi, bollinger, ema, kama, rsi
+from .ingest import FeedIngest
 from .pda import (
     WHIRLPOOL_PROGRAM_ID,
     PdaCache,
@@ -58,6 +59,7 @@ __all__ = [
     "Deduper",
     "FeeContext",
     "FeeEstimator",
+    "FeedIngest",
     "Kama",
     "Opportunity",
     "PdaCache",

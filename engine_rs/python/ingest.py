@@ -106,17 +106,21 @@ class FeedIngest:
             roles.append((role, pool))
 
     def track_pool(self, address: str, kind: str) -> None:
-        """Watch the pool at ``address`` (``kind``: amm_v4, cpmm or whirlpool)."""
+        """Watch the pool at ``address`` (``kind``: amm_v4, cpmm or whirlpool); tracking
+        it again as another kind is an error."""
         if kind not in POOL_KINDS:
             raise InvalidInputError(f"pool kind {kind!r} is not one of {POOL_KINDS}")
-        _id32(address, "address")
+        _address(address)
         if address not in self._pools:
             self._pools[address] = _Pool(kind)
+        elif self._pools[address].kind != kind:
+            have = self._pools[address].kind
+            raise InvalidInputError(f"pool {address} is tracked as {have}, not {kind}")
         self._role(address, kind, address)
 
     def track_tick_array(self, address: str, whirlpool: str) -> None:
         """Watch a tick array of a tracked Whirlpool."""
-        _id32(address, "address")
+        _address(address)
         p = self._pools.get(whirlpool)
         if p is None or p.kind != "whirlpool":
             raise InvalidInputError(f"{whirlpool} is not a tracked whirlpool")
@@ -132,7 +136,12 @@ class FeedIngest:
         notifications (account, logs, slot) about ``label`` (a pubkey, or "slot")."""
         if kind not in SUB_KINDS:
             raise InvalidInputError(f"subscription kind {kind!r} is not one of {SUB_KINDS}")
-        self._subs[(_u16(endpoint), _u64(subscription))] = (kind, label)
+        key = (_u16(endpoint), _u64(subscription))
+        if kind == "account" and not isinstance(label, str):
+            raise TypeError(
+                f"label: an account subscription needs a pubkey str, got {type(label).__name__}"
+            )
+        self._subs[key] = (kind, label)
 
     def unbind(self, endpoint: int) -> None:
         """Forget every subscription id of ``endpoint`` (its connection closed)."""
@@ -148,6 +157,8 @@ class FeedIngest:
         if not isinstance(frame, (bytes, bytearray, memoryview, str)):
             raise TypeError(f"frame: expected bytes, got {type(frame).__name__}")
         self._n["frames"] += 1
+        if isinstance(frame, memoryview):
+            frame = frame.tobytes()  # json.loads takes str, bytes and bytearray only
         try:
             msg = json.loads(frame)
         except (ValueError, UnicodeDecodeError, RecursionError):
@@ -188,8 +199,8 @@ class FeedIngest:
                 self._n["unknown"] += 1
                 return sub
             pubkey = bound[1]
-            digest = hashlib.blake2b(owner.encode() + b"\0" + raw, digest_size=16).digest()
-            key = pubkey.encode() + struct.pack("<Q", slot) + digest
+            digest = hashlib.blake2b(_utf8(owner) + b"\0" + raw, digest_size=16).digest()
+            key = _utf8(pubkey) + struct.pack("<Q", slot) + digest
             if self._notified(ep, key, recv_ns, bound, "account"):
                 self.account(pubkey, owner, raw, slot)
             return sub
@@ -198,7 +209,7 @@ class FeedIngest:
         if not isinstance(logs, list) or not all(isinstance(x, str) for x in logs):
             raise _frame_error("logs.logs: expected a list of strings")
         failed = value.get("err") is not None
-        key = signature.encode() + (b"!" if failed else b"")
+        key = _utf8(signature) + (b"!" if failed else b"")
         if self._notified(ep, key, recv_ns, bound, "logs") and not failed:
             for line in logs:
                 try:
@@ -376,6 +387,20 @@ class FeedIngest:
     @property
     def slot(self) -> int:
         return self._slot
+
+
+def _utf8(text: str) -> bytes:
+    """``text`` as UTF-8; the lone surrogates JSON can carry ("\\ud800") as their 3-byte
+    forms, so no text fails to encode."""
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _address(address: object) -> None:
+    """A tracked address: a base58 ``str`` of 32 bytes (other forms ``_id32`` reads raise
+    its errors, or TypeError: the tables are keyed by the text)."""
+    _id32(address, "address")
+    if not isinstance(address, str):
+        raise TypeError(f"address: expected a base58 str, got {type(address).__name__}")
 
 
 def _u16(v: object) -> int:

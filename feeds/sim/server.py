@@ -271,6 +271,21 @@ class _Endpoint:
         latency (one delay per slot, so each connection stays in order)."""
         p, r = self.profile, self.rng
         due = time.monotonic() + max(0.0, p.latency_ms + abs(r.gauss(0.0, p.jitter_ms))) / 1e3
+        for conn, text in self.render(res, values, faults=True):
+            if p.drop_rate and r.random() < p.drop_rate:
+                self.stats["dropped"] += 1
+                continue
+            if p.malformed_rate and r.random() < p.malformed_rate:
+                text = text[: len(text) // 2]
+            self.stats["notifications"] += 1
+            conn.queue.put_nowait((due, text))
+
+    def render(
+        self, res: SlotResult, values: dict[str, str], faults: bool = False
+    ) -> list[tuple[_Conn, str]]:
+        """The slot's notifications, in order, for every subscriber (with this endpoint's
+        wrong accounts when ``faults``)."""
+        p, r = self.profile, self.rng
         out: list[tuple[_Conn, str]] = []
         for conn, sid in self.slot_subs:
             out.append((conn, '{"jsonrpc":"2.0","method":"slotNotification","params":'
@@ -282,7 +297,7 @@ class _Endpoint:
                 continue
             value = values[pubkey]
             for conn, sid in subs:
-                if p.bad_account_rate and r.random() < p.bad_account_rate:
+                if faults and p.bad_account_rate and r.random() < p.bad_account_rate:
                     value = self.server.bad_value(pubkey, r)
                 out.append((conn, '{"jsonrpc":"2.0","method":"accountNotification","params":'
                             f'{{"result":{{"context":{{"slot":{res.slot}}},"value":{value}}},'
@@ -307,14 +322,54 @@ class _Endpoint:
                 out.append((conn, '{"jsonrpc":"2.0","method":"logsNotification","params":'
                             f'{{"result":{{"context":{{"slot":{res.slot}}},"value":{logs}}},'
                             f'"subscription":{sid}}}}}'))  # fmt: skip
-        for conn, text in out:
-            if p.drop_rate and r.random() < p.drop_rate:
-                self.stats["dropped"] += 1
+        return out
+
+    async def flood(self, texts: dict[_Conn, list[str]], rate: float, log: list[int]) -> None:
+        """Write pre-rendered notifications straight to each connection's socket as
+        unmasked WebSocket text frames (RFC 6455 §5.2), bypassing the per-message send
+        path so the server is never the bottleneck of a throughput measurement.
+        ``rate`` > 0 paces them (messages/s per connection) and logs each write's
+        monotonic ns in ``log``; 0 writes in 256 KiB chunks as fast as the socket drains."""
+        for conn, msgs in texts.items():
+            transport = conn.ws._req.transport if conn.ws._req else None
+            if transport is None or transport.is_closing():
                 continue
-            if p.malformed_rate and r.random() < p.malformed_rate:
-                text = text[: len(text) // 2]
-            self.stats["notifications"] += 1
-            conn.queue.put_nowait((due, text))
+            frames = [_ws_frame(t.encode()) for t in msgs]
+            if rate > 0:
+                start = time.monotonic()
+                for i, f in enumerate(frames):
+                    delay = start + i / rate - time.monotonic()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    transport.write(f)
+                    log.append(time.monotonic_ns())
+                    self.stats["notifications"] += 1
+                continue
+            chunk: list[bytes] = []
+            size = 0
+            for f in frames:
+                chunk.append(f)
+                size += len(f)
+                if size >= 1 << 18:
+                    transport.write(b"".join(chunk))
+                    chunk, size = [], 0
+                    while transport.get_write_buffer_size() > 1 << 20:
+                        await asyncio.sleep(0.0002)
+            if chunk:
+                transport.write(b"".join(chunk))
+            self.stats["notifications"] += len(frames)
+
+
+def _ws_frame(payload: bytes) -> bytes:
+    """A final, unmasked text frame (server to client) carrying ``payload``."""
+    n = len(payload)
+    if n < 126:
+        head = bytes((0x81, n))
+    elif n < 1 << 16:
+        head = bytes((0x81, 126)) + n.to_bytes(2, "big")
+    else:
+        head = bytes((0x81, 127)) + n.to_bytes(8, "big")
+    return head + payload
 
 
 class SimServer:
@@ -327,8 +382,14 @@ class SimServer:
         host: str = "127.0.0.1",
         port: int = 0,
         slot_seconds: float | None = None,
+        bench: bool = False,
     ) -> None:
         self.world = World(config)
+        # bench mode: no slot clock; the market moves only when a client asks for a
+        # flood (``simFlood``), for throughput and latency measurements (bench/e2e.py)
+        self.bench = bench
+        self._floods: list[asyncio.Task[None]] = []
+        self._flood_log: list[list[int]] = []
         c = self.world.config
         self.slot_seconds = c.slot_seconds if slot_seconds is None else slot_seconds
         self.host, self.port = host, port
@@ -344,7 +405,8 @@ class SimServer:
         for i, ep in enumerate(self.endpoints):
             await ep.start(self.host, self.port + i if self.port else 0)
         self.running = True
-        self._clock = asyncio.create_task(self._run_clock())
+        if not self.bench:
+            self._clock = asyncio.create_task(self._run_clock())
         return self.infos()
 
     def infos(self) -> list[EndpointInfo]:
@@ -361,6 +423,8 @@ class SimServer:
             self._clock.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._clock
+        for t in self._floods:
+            t.cancel()
         for ep in self.endpoints:
             await ep.stop()
 
@@ -428,4 +492,34 @@ class SimServer:
             }
         if method == "getRecentPrioritizationFees":
             return [{"slot": s, "prioritizationFee": f} for s, f in self.fees]
+        if self.bench and method == "simFlood":
+            return self._start_flood(params)
+        if self.bench and method == "simFloodReport":
+            done = all(t.done() for t in self._floods)
+            return {"done": done, "writes": self._flood_log if done else []}
         raise RpcFault(METHOD_NOT_FOUND, "Method not found")
+
+    def _start_flood(self, params: list[Any]) -> dict[str, Any]:
+        """``simFlood [slots, rate]``: step the market ``slots`` slots at once, render every
+        subscriber's notifications, then write them (paced at ``rate`` messages/s per
+        connection, or as fast as the sockets take them when 0). Answers the number of
+        messages each endpoint will send."""
+        if len(params) != 2 or not all(isinstance(x, (int, float)) for x in params):
+            raise RpcFault(INVALID_PARAMS, "Invalid params: expected [slots, rate]")
+        if not all(t.done() for t in self._floods):
+            raise RpcFault(INVALID_REQUEST, "a flood is already running")
+        slots, rate = int(params[0]), float(params[1])
+        texts: list[dict[_Conn, list[str]]] = [{} for _ in self.endpoints]
+        for _ in range(max(0, slots)):
+            res = self.world.step()
+            self.fees.append((res.slot, res.priority_fee))
+            values = {k: json.dumps(self.world.accounts[k].value()) for k in res.changed}
+            for i, ep in enumerate(self.endpoints):
+                for conn, text in ep.render(res, values):
+                    texts[i].setdefault(conn, []).append(text)
+        self._flood_log = [[] for _ in self.endpoints]
+        self._floods = [
+            asyncio.get_running_loop().create_task(ep.flood(texts[i], rate, self._flood_log[i]))
+            for i, ep in enumerate(self.endpoints)
+        ]
+        return {"messages": [sum(len(v) for v in t.values()) for t in texts]}

@@ -135,6 +135,7 @@ class World:
         self.rng = random.Random(c.seed)
         self.slot = c.first_slot
         self.congested = False
+        self._touched: list[str] = []  # accounts written since the slot began
         self.accounts: dict[str, Account] = {}
         self.pools: list[Pool] = []
         mk = synthetic.market(
@@ -364,7 +365,7 @@ class World:
         knocked off its price. Returns what changed."""
         c, r = self.config, self.rng
         self.slot += 1
-        self._touched: list[str] = []
+        self._touched = []
         self._move_prices()
         trades = []
         if r.random() < c.congestion_switch:

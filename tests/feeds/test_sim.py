@@ -19,6 +19,7 @@ import engine_rs.python as py
 from engine_rs import decoded as D
 from engine_rs.python import accounts as A
 from engine_rs.records import as_dict
+from feeds.rpc import RpcError
 from feeds.sim import layouts as L
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import World, WorldConfig
@@ -230,3 +231,53 @@ async def test_solana_py_http_client_reads_the_snapshot() -> None:
             assert fees and all(f.prioritization_fee >= 0 for f in fees)
         finally:
             await c.close()
+
+
+def test_bench_flood_writes_every_notification_as_a_websocket_frame() -> None:
+    """Bench mode: no clock; ``simFlood`` steps the market and writes the notifications
+    (raw RFC 6455 frames) that a plain websockets client reads back in order."""
+    import websockets
+
+    from feeds.rpc import RpcClient
+    from feeds.sim.server import EndpointProfile, SimServer
+
+    async def main() -> None:
+        profiles = [EndpointProfile("a", 0.0, 0.0), EndpointProfile("b", 0.0, 0.0)]
+        async with SimServer(WorldConfig(seed=5, tokens=6, pools=10), profiles, bench=True) as sim:
+            slot0 = sim.world.slot
+            await asyncio.sleep(0.05)
+            assert sim.world.slot == slot0  # no clock in bench mode
+            infos = sim.infos()
+            c = await websockets.connect(infos[1].ws_url)
+            await c.send('{"jsonrpc":"2.0","id":1,"method":"slotSubscribe"}')
+            await c.recv()
+            async with RpcClient(infos[0].http_url) as rpc:
+                for rate in (0.0, 2000.0):
+                    res = await rpc.call("simFlood", [7, rate])
+                    assert res["messages"][0] == 0 and res["messages"][1] == 7
+                    got = [json.loads(await c.recv()) for _ in range(7)]
+                    assert [g["params"]["result"]["slot"] for g in got] == list(
+                        range(slot0 + 1 + (7 if rate else 0), slot0 + 8 + (7 if rate else 0))
+                    )
+                    rep = {"done": False}
+                    while not rep["done"]:
+                        rep = await rpc.call("simFloodReport", [])
+                    assert len(rep["writes"][1]) == (7 if rate else 0)
+                with pytest.raises(RpcError):
+                    await rpc.call("simFlood", ["x", 0])
+            await c.close()
+
+    asyncio.run(main())
+
+
+def test_flood_methods_are_absent_outside_bench_mode() -> None:
+    from feeds.rpc import RpcClient
+    from feeds.sim.server import SimServer
+
+    async def main() -> None:
+        async with SimServer(WorldConfig(seed=5, tokens=6, pools=10)) as sim:
+            async with RpcClient(sim.infos()[0].http_url) as rpc:
+                with pytest.raises(RpcError, match="not found"):
+                    await rpc.call("simFlood", [1, 0])
+
+    asyncio.run(main())

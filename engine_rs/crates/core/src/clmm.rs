@@ -291,6 +291,26 @@ impl ClmmPool {
         fee_rate: u32,
         mut ticks: Vec<(i32, i128)>,
     ) -> Result<Self> {
+        Self::check_state(sqrt_price_x64, tick_current, tick_spacing, fee_rate)?;
+        Self::check_ticks(tick_spacing, &mut ticks)?;
+        Ok(Self {
+            sqrt_price_x64,
+            liquidity,
+            tick_current,
+            tick_spacing,
+            fee_rate,
+            ticks,
+        })
+    }
+
+    /// The checks of [`ClmmPool::from_ticks`] on everything but the ticks, in its order
+    /// (spacing, fee rate, sqrt price, current tick).
+    pub fn check_state(
+        sqrt_price_x64: u128,
+        tick_current: i32,
+        tick_spacing: u16,
+        fee_rate: u32,
+    ) -> Result<()> {
         if tick_spacing == 0 {
             return Err(EngineError::clmm(
                 E::InvalidTickSpacing,
@@ -305,12 +325,19 @@ impl ClmmPool {
                 MIN_TICK_INDEX - 1
             )));
         }
+        Ok(())
+    }
+
+    /// The tick checks of [`ClmmPool::from_ticks`] for `tick_spacing` (> 0), sorting
+    /// `ticks` by index first if needed. Ticks that pass can be reused with any state
+    /// that passes [`ClmmPool::check_state`] with the same spacing.
+    pub fn check_ticks(tick_spacing: u16, ticks: &mut [(i32, i128)]) -> Result<()> {
         if !ticks.windows(2).all(|w| w[0].0 < w[1].0) {
             ticks.sort_unstable_by_key(|t| t.0);
         }
-        let ts = i32::from(tick_spacing);
+        let ts = i32::from(tick_spacing.max(1));
         // one multiply per tick instead of a hardware divide for the spacing check
-        let spacing = Divider::new(u64::from(tick_spacing));
+        let spacing = Divider::new(u64::from(tick_spacing.max(1)));
         let full_range = if tick_spacing >= FULL_RANGE_ONLY_TICK_SPACING_THRESHOLD {
             Some((MIN_TICK_INDEX / ts * ts, MAX_TICK_INDEX / ts * ts))
         } else {
@@ -341,14 +368,7 @@ impl ClmmPool {
                 )));
             }
         }
-        Ok(Self {
-            sqrt_price_x64,
-            liquidity,
-            tick_current,
-            tick_spacing,
-            fee_rate,
-            ticks,
-        })
+        Ok(())
     }
 
     /// One swap as the program executes it with its 3 tick arrays. `amount` is the exact

@@ -8,6 +8,10 @@
 
 use std::sync::OnceLock;
 
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine as _;
+
 use crate::b58;
 use crate::error::{EngineError, Result};
 
@@ -61,6 +65,16 @@ struct R<'a> {
 }
 
 impl<'a> R<'a> {
+    /// The first `N` bytes as an array (the size was checked).
+    fn bytes_ref<const N: usize>(&self) -> Result<&'a [u8; N]> {
+        self.d
+            .get(..N)
+            .and_then(|s| <&[u8; N]>::try_from(s).ok())
+            .ok_or_else(|| {
+                EngineError::AccountTooShort(format!("{}: fewer than {N} bytes", self.what))
+            })
+    }
+
     fn bytes<const N: usize>(&self, off: usize) -> Result<[u8; N]> {
         self.d
             .get(off..off + N)
@@ -276,23 +290,39 @@ pub fn decode_whirlpool(data: &[u8], owner: Option<&Key>) -> Result<Whirlpool> {
     let p = programs();
     let owners = [&p.whirlpool, &p.whirlpool_immutable];
     let r = check(data, "Whirlpool", 653, &[DISC_WHIRLPOOL], owner, &owners)?;
+    // the size is checked: read from a fixed-size array, no bounds check per field
+    let d: &[u8; 653] = r.bytes_ref()?;
     Ok(Whirlpool {
-        whirlpools_config: r.key(8)?,
-        whirlpool_bump: r.u8(40)?,
-        u16s: [r.u16(41)?, r.u16(43)?, r.u16(45)?, r.u16(47)?],
-        liquidity: r.u128(49)?,
-        sqrt_price: r.u128(65)?,
-        tick_current_index: r.i32(81)?,
-        protocol_fee_owed: [r.u64(85)?, r.u64(93)?],
-        token_mint_a: r.key(101)?,
-        token_vault_a: r.key(133)?,
-        fee_growth_global_a: r.u128(165)?,
-        token_mint_b: r.key(181)?,
-        token_vault_b: r.key(213)?,
-        fee_growth_global_b: r.u128(245)?,
-        reward_last_updated_timestamp: r.u64(261)?,
-        reward_mints: [r.key(269)?, r.key(397)?, r.key(525)?],
+        whirlpools_config: at(d, 8),
+        whirlpool_bump: d[40],
+        u16s: [
+            u16::from_le_bytes(at(d, 41)),
+            u16::from_le_bytes(at(d, 43)),
+            u16::from_le_bytes(at(d, 45)),
+            u16::from_le_bytes(at(d, 47)),
+        ],
+        liquidity: u128::from_le_bytes(at(d, 49)),
+        sqrt_price: u128::from_le_bytes(at(d, 65)),
+        tick_current_index: i32::from_le_bytes(at(d, 81)),
+        protocol_fee_owed: [u64::from_le_bytes(at(d, 85)), u64::from_le_bytes(at(d, 93))],
+        token_mint_a: at(d, 101),
+        token_vault_a: at(d, 133),
+        fee_growth_global_a: u128::from_le_bytes(at(d, 165)),
+        token_mint_b: at(d, 181),
+        token_vault_b: at(d, 213),
+        fee_growth_global_b: u128::from_le_bytes(at(d, 245)),
+        reward_last_updated_timestamp: u64::from_le_bytes(at(d, 261)),
+        reward_mints: [at(d, 269), at(d, 397), at(d, 525)],
     })
+}
+
+/// `N` bytes at `off` of a fixed-size buffer (offsets are constants: checked when
+/// compiled once inlined).
+#[inline(always)]
+fn at<const L: usize, const N: usize>(d: &[u8; L], off: usize) -> [u8; N] {
+    let mut out = [0u8; N];
+    out.copy_from_slice(&d[off..off + N]);
+    out
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -466,46 +496,194 @@ pub fn decode_mint(data: &[u8], owner: Option<&Key>) -> Result<Mint> {
 }
 
 // ------------------------------------------------------------------ logs
-/// Standard base64 as Python's `base64.b64decode(text, validate=True)` reads it: the
-/// alphabet plus at most two trailing '=', complete quanta (padding required), and
-/// non-zero trailing bits ignored.
-pub fn b64decode(text: &str) -> Result<Vec<u8>> {
-    let b = text.as_bytes();
-    let pads = b.iter().rev().take_while(|&&c| c == b'=').count();
-    if pads > 2 {
-        return Err(err("not base64: more than two '='".into()));
-    }
-    let body = &b[..b.len() - pads];
-    let mut vals = Vec::with_capacity(body.len());
-    for (i, &c) in body.iter().enumerate() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return Err(err(format!("not base64: byte {c:#04x} at {i}"))),
+/// Standard alphabet, no padding in the body (the padding rules are checked by
+/// [`b64decode_into`]), trailing bits ignored.
+const B64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::RequireNone),
+);
+
+/// Append the bytes of standard base64 `text` to `out`, accepting exactly what Python
+/// 3.11's `base64.b64decode(text, validate=True)` (`binascii.a2b_base64(strict_mode=True)`)
+/// accepts: alphabet characters, then only '='; no leading '='; a body of 4n characters
+/// with any padding, 4n+2 with exactly "==", 4n+3 with exactly "="; non-zero trailing
+/// bits ignored. On error `out` is left as it was.
+pub fn b64decode_into(text: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    let pads = text.iter().rev().take_while(|&&c| c == b'=').count();
+    let body = &text[..text.len() - pads];
+    if body.is_empty() {
+        return if pads == 0 {
+            Ok(())
+        } else {
+            Err(err("not base64: leading padding".into()))
         };
-        vals.push(v);
     }
-    let rem = vals.len() % 4;
-    if rem == 1 {
-        return Err(err(
-            "not base64: data characters cannot be 1 more than a multiple of 4".into(),
-        ));
-    }
-    if (rem == 0 && pads != 0 && vals.is_empty()) || (rem != 0 && rem + pads != 4) {
+    let padded = match body.len() % 4 {
+        0 => true,
+        1 => {
+            return Err(err(format!(
+                "not base64: {} data characters is 1 more than a multiple of 4",
+                body.len()
+            )))
+        }
+        2 => pads == 2,
+        _ => pads == 1,
+    };
+    if !padded {
         return Err(err("not base64: incorrect padding".into()));
     }
-    let mut out = Vec::with_capacity(vals.len() * 3 / 4);
-    for q in vals.chunks(4) {
-        let n = q
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, &v)| acc | u32::from(v) << (18 - 6 * i));
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&bytes[..q.len() - 1]);
+    let before = out.len();
+    // whole 16-character blocks with SIMD where the CPU has it, the rest (and any block
+    // holding a character outside the alphabet) by the base64 crate
+    let done = simd_b64::decode_blocks(body, out);
+    B64.decode_vec(&body[done..], out).map_err(|e| {
+        out.truncate(before);
+        err(format!("not base64: {e}"))
+    })
+}
+
+/// Base64 decoding of whole 16-character blocks with SSSE3 (Muła's and Lemire's
+/// method, as in aklomp/base64): a block is checked against the alphabet by two nibble
+/// lookups, translated by a third, packed to 12 bytes by two multiply-adds and a shuffle.
+#[cfg(target_arch = "x86_64")]
+mod simd_b64 {
+    use std::arch::x86_64::*;
+
+    /// Decode the leading whole blocks of `text` that are all alphabet characters,
+    /// appending their bytes to `out`; returns how many characters were consumed (a
+    /// multiple of 16). Nothing without SSSE3.
+    pub fn decode_blocks(text: &[u8], out: &mut Vec<u8>) -> usize {
+        if text.len() < 16 || !is_x86_feature_detected!("ssse3") {
+            return 0;
+        }
+        let blocks = text.len() / 16;
+        // a block stores 16 (SSSE3) or 32 (AVX2, two blocks) bytes of which 12 or 24
+        // count: 8 bytes of slack, written into the spare capacity (no zero fill)
+        out.reserve(blocks * 12 + 8);
+        let spare = out.spare_capacity_mut();
+        let (dst, room) = (spare.as_mut_ptr().cast::<u8>(), spare.len());
+        let mut done = 0;
+        if text.len() >= 32 && is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 was detected; the callee reads `text` within its length and
+            // writes at most `room` bytes at `dst` (the vector's spare capacity).
+            done = unsafe { blocks_avx2(text, dst, room) };
+        }
+        if done == text.len() / 32 * 32 {
+            let o = done / 16 * 12;
+            // SAFETY: SSSE3 was detected above; as for AVX2, after the `o` bytes written.
+            done += unsafe { blocks_ssse3(&text[done..], dst.add(o), room - o) };
+        }
+        // SAFETY: the first `done / 16 * 12` spare bytes were written above.
+        unsafe { out.set_len(out.len() + done / 16 * 12) };
+        done
     }
+
+    /// [`blocks_ssse3`] 32 characters at a time.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    /// `out` must be valid for writes of `room` bytes.
+    #[target_feature(enable = "avx2")]
+    unsafe fn blocks_avx2(text: &[u8], out: *mut u8, room: usize) -> usize {
+        let lut_lo = _mm256_setr_epi8(
+            0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x13, 0x1A, 0x1B, 0x1B,
+            0x1B, 0x1A, 0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x13, 0x1A,
+            0x1B, 0x1B, 0x1B, 0x1A,
+        );
+        let lut_hi = _mm256_setr_epi8(
+            0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10,
+            0x10, 0x10, 0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08, 0x10, 0x10, 0x10, 0x10,
+            0x10, 0x10, 0x10, 0x10,
+        );
+        let lut_roll = _mm256_setr_epi8(
+            0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0, 0, 16, 19, 4, -65, -65, -71,
+            -71, 0, 0, 0, 0, 0, 0, 0, 0,
+        );
+        let mask_2f = _mm256_set1_epi8(0x2F);
+        let pack = _mm256_setr_epi8(
+            2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1, 2, 1, 0, 6, 5, 4, 10, 9, 8, 14,
+            13, 12, -1, -1, -1, -1,
+        );
+        let lanes = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7);
+        let (mut i, mut o) = (0usize, 0usize);
+        while i + 32 <= text.len() && o + 32 <= room {
+            // SAFETY: i + 32 <= text.len() and o + 32 <= room (loop condition)
+            let v = unsafe { _mm256_loadu_si256(text.as_ptr().add(i).cast()) };
+            let hi_nibbles = _mm256_and_si256(_mm256_srli_epi32(v, 4), mask_2f);
+            let lo_nibbles = _mm256_and_si256(v, mask_2f);
+            let hi = _mm256_shuffle_epi8(lut_hi, hi_nibbles);
+            let lo = _mm256_shuffle_epi8(lut_lo, lo_nibbles);
+            if _mm256_testz_si256(lo, hi) == 0 {
+                break; // not all alphabet: the narrower loops and the scalar decoder see it
+            }
+            let eq_2f = _mm256_cmpeq_epi8(v, mask_2f);
+            let roll = _mm256_shuffle_epi8(lut_roll, _mm256_add_epi8(eq_2f, hi_nibbles));
+            let sextets = _mm256_add_epi8(v, roll);
+            let merged = _mm256_maddubs_epi16(sextets, _mm256_set1_epi32(0x0140_0140));
+            let words = _mm256_madd_epi16(merged, _mm256_set1_epi32(0x0001_1000));
+            let bytes = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(words, pack), lanes);
+            // SAFETY: as above
+            unsafe { _mm256_storeu_si256(out.add(o).cast(), bytes) };
+            i += 32;
+            o += 24;
+        }
+        i
+    }
+
+    /// # Safety
+    /// The CPU must support SSSE3; `out` must be valid for writes of `room` bytes.
+    #[target_feature(enable = "ssse3")]
+    unsafe fn blocks_ssse3(text: &[u8], out: *mut u8, room: usize) -> usize {
+        let lut_lo = _mm_setr_epi8(
+            0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x13, 0x1A, 0x1B, 0x1B,
+            0x1B, 0x1A,
+        );
+        let lut_hi = _mm_setr_epi8(
+            0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10,
+            0x10, 0x10,
+        );
+        let lut_roll = _mm_setr_epi8(0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0);
+        let mask_2f = _mm_set1_epi8(0x2F);
+        let pack = _mm_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+        let (mut i, mut o) = (0usize, 0usize);
+        while i + 16 <= text.len() && o + 16 <= room {
+            // SAFETY: i + 16 <= text.len() and o + 16 <= room (loop condition)
+            let v = unsafe { _mm_loadu_si128(text.as_ptr().add(i).cast()) };
+            let hi_nibbles = _mm_and_si128(_mm_srli_epi32(v, 4), mask_2f);
+            let lo_nibbles = _mm_and_si128(v, mask_2f);
+            let hi = _mm_shuffle_epi8(lut_hi, hi_nibbles);
+            let lo = _mm_shuffle_epi8(lut_lo, lo_nibbles);
+            if _mm_movemask_epi8(_mm_cmpgt_epi8(_mm_and_si128(lo, hi), _mm_setzero_si128())) != 0 {
+                break; // not all alphabet: the scalar decoder reports it
+            }
+            let eq_2f = _mm_cmpeq_epi8(v, mask_2f);
+            let roll = _mm_shuffle_epi8(lut_roll, _mm_add_epi8(eq_2f, hi_nibbles));
+            let sextets = _mm_add_epi8(v, roll);
+            let merged = _mm_maddubs_epi16(sextets, _mm_set1_epi32(0x0140_0140));
+            let words = _mm_madd_epi16(merged, _mm_set1_epi32(0x0001_1000));
+            let bytes = _mm_shuffle_epi8(words, pack);
+            // SAFETY: as above
+            unsafe { _mm_storeu_si128(out.add(o).cast(), bytes) };
+            i += 16;
+            o += 12;
+        }
+        i
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+mod simd_b64 {
+    pub fn decode_blocks(_text: &[u8], _out: &mut Vec<u8>) -> usize {
+        0
+    }
+}
+
+/// [`b64decode_into`] into a new vector.
+pub fn b64decode(text: &str) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3 + 3);
+    b64decode_into(text.as_bytes(), &mut out)?;
     Ok(out)
 }
 
@@ -514,6 +692,11 @@ pub type RayLog = (u8, [u64; 7]);
 
 pub fn parse_ray_log(b64: &str) -> Result<Option<RayLog>> {
     let raw = b64decode(b64).map_err(|e| err(format!("ray_log: {e}")))?;
+    parse_ray_log_bytes(&raw)
+}
+
+/// [`parse_ray_log`] of the bytes the base64 text decoded to.
+pub fn parse_ray_log_bytes(raw: &[u8]) -> Result<Option<RayLog>> {
     let Some(&kind) = raw.first() else {
         return Err(err("ray_log: empty".into()));
     };
@@ -530,7 +713,7 @@ pub fn parse_ray_log(b64: &str) -> Result<Option<RayLog>> {
         )));
     }
     let r = R {
-        d: &raw,
+        d: raw,
         what: "ray_log",
     };
     let mut v = [0u64; 7];
@@ -560,6 +743,11 @@ pub enum Event {
 
 pub fn parse_program_data(b64: &str) -> Result<Option<Event>> {
     let raw = b64decode(b64).map_err(|e| err(format!("program data: {e}")))?;
+    parse_program_data_bytes(&raw)
+}
+
+/// [`parse_program_data`] of the bytes the base64 text decoded to.
+pub fn parse_program_data_bytes(raw: &[u8]) -> Result<Option<Event>> {
     if raw.len() < 8 {
         return Err(EngineError::AccountTooShort(format!(
             "program data: {} bytes, no discriminator",
@@ -567,7 +755,7 @@ pub fn parse_program_data(b64: &str) -> Result<Option<Event>> {
         )));
     }
     let r = R {
-        d: &raw,
+        d: raw,
         what: "event",
     };
     let head = &raw[..8];
@@ -658,6 +846,60 @@ mod tests {
         assert_eq!(b64decode("QUI="), Ok(b"AB".to_vec()));
         assert_eq!(b64decode("QUJD"), Ok(b"ABC".to_vec()));
         assert!(b64decode("QQ").is_err() && b64decode("Q").is_err() && b64decode("Q===").is_err());
+        // Python 3.11 b64decode(validate=True): a full body takes any padding, a partial
+        // quantum exactly its own; no leading '='; nothing after the padding
+        assert_eq!(b64decode("QUJD==="), Ok(b"ABC".to_vec()));
+        assert_eq!(b64decode("QR=="), Ok(b"A".to_vec())); // trailing bits ignored
+        for bad in [
+            "=",
+            "==",
+            "QQ=",
+            "QQ===",
+            "QUI",
+            "QUI==",
+            "QQ=A=",
+            "QUJD=Q",
+            "QU D",
+            "QUJ\u{e9}",
+        ] {
+            assert!(b64decode(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn simd_blocks_decode_as_the_scalar_path() {
+        use base64::engine::general_purpose::STANDARD;
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut rnd = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for len in [0usize, 1, 11, 12, 13, 24, 100, 653, 1000] {
+            let data: Vec<u8> = (0..len).map(|_| rnd() as u8).collect();
+            let text = STANDARD.encode(&data);
+            assert_eq!(b64decode(&text), Ok(data.clone()), "{len}");
+            // a bad character in any block is an error, wherever it is
+            for _ in 0..20 {
+                if text.len() < 4 {
+                    break;
+                }
+                let mut bad = text.clone().into_bytes();
+                let at = (rnd() as usize) % (bad.len() - 2);
+                bad[at] = b"-_.~ \n\x80\xff"[(rnd() % 8) as usize];
+                let bad = String::from_utf8_lossy(&bad).into_owned();
+                assert!(b64decode(&bad).is_err(), "{bad}");
+            }
+        }
+        // every alphabet character in every lane
+        let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let text = alphabet.repeat(3);
+        let want = B64.decode(text.as_bytes()).expect("valid");
+        assert_eq!(b64decode(&text), Ok(want));
+        let mut out = Vec::new();
+        let done = simd_b64::decode_blocks(text.as_bytes(), &mut out);
+        assert!(done == 0 || done == text.len());
     }
 
     #[test]

@@ -51,6 +51,9 @@ pub enum EngineError {
     /// Fewer bytes than the layout needs.
     #[error("{0}")]
     AccountTooShort(String),
+    /// A PubSub frame that is not JSON-RPC 2.0, or lacks what its method promises.
+    #[error("{0}")]
+    Frame(String),
     /// An Orca Whirlpool program error, by the program's own name (e.g. `TokenMaxExceeded`).
     #[error("{code}: {message}")]
     Clmm {
@@ -131,6 +134,7 @@ impl EngineError {
             Self::WrongOwner(_) => "WrongOwnerError",
             Self::WrongDiscriminator(_) => "WrongDiscriminatorError",
             Self::AccountTooShort(_) => "AccountTooShortError",
+            Self::Frame(_) => "FrameError",
             Self::Clmm { code, .. } => match code {
                 ClmmErrorCode::ZeroTradableAmount => "ZeroTradableAmountError",
                 ClmmErrorCode::MultiplicationOverflow => "MultiplicationOverflowError",

@@ -84,11 +84,20 @@ pub struct Opportunity {
     pub persistence: u64,
 }
 
+/// The base58 alphabet as a byte table (one load per character on every upsert).
+const BASE58: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() && !matches!(b, b'0' | b'O' | b'I' | b'l');
+        c += 1;
+    }
+    t
+};
+
 fn is_base58(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 44
-        && s.bytes()
-            .all(|c| c.is_ascii_alphanumeric() && !matches!(c, b'0' | b'O' | b'I' | b'l'))
+    !s.is_empty() && s.len() <= 44 && s.bytes().all(|c| BASE58[usize::from(c)])
 }
 
 fn check_id(s: &str, what: &str) -> Result<()> {
@@ -297,6 +306,25 @@ impl PoolGraph {
         slot: u64,
     ) -> Result<()> {
         check_pool_ids(pool_id, mint_a, mint_b)?;
+        self.upsert_cpmm_ids_checked(
+            pool_id, mint_a, mint_b, reserve_a, reserve_b, fee_num, fee_den, slot,
+        )
+    }
+
+    /// [`Self::upsert_cpmm`] for ids that passed [`check_pool_ids`] (the feed ingest checks
+    /// its pool ids once, not on every update).
+    #[allow(clippy::too_many_arguments)]
+    pub fn upsert_cpmm_ids_checked(
+        &mut self,
+        pool_id: &str,
+        mint_a: &str,
+        mint_b: &str,
+        reserve_a: u64,
+        reserve_b: u64,
+        fee_num: u64,
+        fee_den: u64,
+        slot: u64,
+    ) -> Result<()> {
         if reserve_a == 0 || reserve_b == 0 {
             return Err(EngineError::InvalidInput(format!(
                 "pool {pool_id}: zero reserve ({reserve_a}, {reserve_b})"
@@ -331,6 +359,18 @@ impl PoolGraph {
         slot: u64,
     ) -> Result<()> {
         check_pool_ids(pool_id, mint_a, mint_b)?;
+        self.upsert_clmm_ids_checked(pool_id, mint_a, mint_b, pool, slot)
+    }
+
+    /// [`Self::upsert_clmm`] for ids that passed [`check_pool_ids`].
+    pub fn upsert_clmm_ids_checked(
+        &mut self,
+        pool_id: &str,
+        mint_a: &str,
+        mint_b: &str,
+        pool: ClmmPool,
+        slot: u64,
+    ) -> Result<()> {
         let rates = check_rates([pool.spot_rate(true), pool.spot_rate(false)])?;
         self.upsert(pool_id, mint_a, mint_b, PoolState::Clmm(pool), slot, rates);
         Ok(())

@@ -14,6 +14,7 @@ pub mod error;
 pub mod fees;
 pub mod graph;
 pub mod indicators;
+pub mod ingest;
 pub mod pda;
 pub mod scorer;
 pub mod sizing;

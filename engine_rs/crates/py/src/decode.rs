@@ -60,7 +60,7 @@ fn data_of(data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
 /// The owner argument: None, a base58 str, 32 bytes, or anything whose `str()` is
 /// base58 (solders `Pubkey`). Anything that is not a 32-byte address matches no
 /// program (the decoder then raises WrongOwnerError), as in the twin.
-fn owner_of(owner: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Key>> {
+pub(crate) fn owner_of(owner: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Key>> {
     let Some(o) = owner else { return Ok(None) };
     if o.is_none() {
         return Ok(None);
@@ -147,7 +147,7 @@ fn decode_raydium_amm_config<'py>(
 /// decoding costs no Python object per field; pubkeys are base58-encoded when read.
 #[pyclass(frozen, module = "engine_rs._engine", name = "Whirlpool")]
 pub struct PyWhirlpool {
-    w: dec::Whirlpool,
+    pub(crate) w: dec::Whirlpool,
 }
 
 #[pymethods]

@@ -44,6 +44,20 @@ impl DedupStats {
     }
 }
 
+impl From<dedup::DedupStats> for DedupStats {
+    fn from(s: dedup::DedupStats) -> Self {
+        Self {
+            endpoint: s.endpoint,
+            first_seen: s.first_seen,
+            duplicates: s.duplicates,
+            lag_mean_ns: s.lag_mean_ns,
+            lag_p50_ns: s.lag_p50_ns,
+            lag_p99_ns: s.lag_p99_ns,
+            lag_samples: s.lag_samples,
+        }
+    }
+}
+
 /// An i64 argument with the twin's errors: TypeError for non-ints, MathOverflowError
 /// outside i64.
 fn i64_arg(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
@@ -351,15 +365,7 @@ impl Deduper {
         self.inner
             .stats()
             .into_iter()
-            .map(|s| DedupStats {
-                endpoint: s.endpoint,
-                first_seen: s.first_seen,
-                duplicates: s.duplicates,
-                lag_mean_ns: s.lag_mean_ns,
-                lag_p50_ns: s.lag_p50_ns,
-                lag_p99_ns: s.lag_p99_ns,
-                lag_samples: s.lag_samples,
-            })
+            .map(DedupStats::from)
             .collect()
     }
 

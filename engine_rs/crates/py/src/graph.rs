@@ -105,7 +105,7 @@ fn hops_arg(py: Python<'_>, max_hops: &Bound<'_, PyAny>) -> PyResult<usize> {
 /// Pools as edges between mints, with cycle search, sizing and an incremental index.
 #[pyclass(module = "engine_rs._engine")]
 pub struct PoolGraph {
-    inner: CoreGraph,
+    pub(crate) inner: CoreGraph,
 }
 
 #[pymethods]

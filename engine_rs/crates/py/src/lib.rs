@@ -18,6 +18,7 @@ mod fast;
 mod fees;
 mod graph;
 mod indicators;
+mod ingest;
 mod pda;
 mod scorer;
 mod sizing;
@@ -44,5 +45,6 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     pda::register(m)?;
     indicators::register(m)?;
     decode::register(m)?;
+    ingest::register(m)?;
     Ok(())
 }

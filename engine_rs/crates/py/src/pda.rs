@@ -112,7 +112,7 @@ fn bytes_of<'a>(obj: &'a Bound<'_, PyAny>, what: &str) -> PyResult<Cow<'a, [u8]>
 }
 
 /// A 32-byte address argument.
-fn id32(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<[u8; 32]> {
+pub(crate) fn id32(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<[u8; 32]> {
     let b = bytes_of(obj, what)?;
     <[u8; 32]>::try_from(b.as_ref()).map_err(|_| {
         to_py(

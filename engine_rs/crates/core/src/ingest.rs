@@ -1,0 +1,1111 @@
+//! The feed hot path: a raw PubSub frame in, the graph updated (twin:
+//! `engine_rs/python/ingest.py`, whose docstring is the specification).
+//!
+//! [`FeedIngest::frame`] takes the frame's bytes as the socket delivered them and does
+//! everything in one call: JSON (read as Python's `json.loads` reads it, see [`json`]),
+//! base64, the endpoint-independent dedup key (first copy wins; later copies only update
+//! that endpoint's lead/lag), the decode of the account, the assembly of its pool (AMM v4
+//! and CP-Swap reserves are the vault balances minus the amounts that are not reserves;
+//! Whirlpool ticks come from its tick arrays) and the upsert into the [`PoolGraph`].
+//!
+//! Every check runs in the twin's order, so the same input fails with the same class:
+//! a frame that is not JSON-RPC PubSub is [`EngineError::Frame`]; an account that does not
+//! decode (wrong owner, size, discriminator, or a vault of the wrong mint) a decode error;
+//! an impossible pool state `InvalidInput` (the pool then leaves the graph until a good
+//! update comes). Counters move exactly where the twin's do, also on the way to an error.
+//!
+//! Dedup keys: `b"slot" ‖ slot` and `signature [‖ "!"]` as in the twin; an account's key
+//! is the (seeded, 128-bit) fingerprint of `owner ‖ 0 ‖ data ‖ slot ‖ account id ‖ 0xFF`
+//! where the twin keys `pubkey ‖ slot ‖ blake2b(owner ‖ 0 ‖ data)`: different keys, the
+//! same accept decisions.
+//!
+//! Speed (a ~1.1 KB Whirlpool notification is the case that counts): frames shaped like
+//! a recent one skip most of the JSON parse (see [`json`]); strings are scanned and
+//! base64 decoded with SSE2/AVX2; the buffers are reused; pubkeys are interned (an
+//! account is an index); base58 is encoded only when a pool names new mints, vaults or
+//! config; a Whirlpool's sorted, checked tick list is rebuilt only when a tick array
+//! changes, and pool ids are checked once, not on every upsert.
+
+pub mod json;
+
+use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+
+use crate::b58;
+use crate::clmm::ClmmPool;
+use crate::decode::{self, Key, RaydiumAmmV4, RaydiumCpmmPool, Whirlpool};
+use crate::dedup::{DedupStats, Deduper};
+use crate::error::{EngineError, Result};
+use crate::graph::{check_pool_ids, PoolGraph};
+
+pub use json::Input;
+
+/// CP-Swap fee rates are per this.
+pub const CPMM_FEE_DEN: u64 = 1_000_000;
+pub const POOL_KINDS: [&str; 3] = ["amm_v4", "cpmm", "whirlpool"];
+pub const SUB_KINDS: [&str; 3] = ["account", "logs", "slot"];
+const RAY_LOG: &[u8] = b"Program log: ray_log: ";
+const PROGRAM_DATA: &[u8] = b"Program data: ";
+/// The owner of an account whose owner text is not an address: matches no program.
+const NOBODY: Key = [0xFF; 32];
+const NO_ACCOUNT: u32 = u32::MAX;
+
+/// The hash of the subscription map: (endpoint, subscription id) mixed with a
+/// per-process random seed (cheaper than SipHash; the seed keeps a server from choosing
+/// ids that collide).
+#[derive(Clone)]
+struct SubHash(u64);
+
+impl SubHash {
+    fn new() -> Self {
+        Self(RandomState::new().build_hasher().finish())
+    }
+}
+
+impl BuildHasher for SubHash {
+    type Hasher = SubHasher;
+    fn build_hasher(&self) -> SubHasher {
+        SubHasher(self.0)
+    }
+}
+
+struct SubHasher(u64);
+
+impl SubHasher {
+    #[inline]
+    fn add(&mut self, v: u64) {
+        self.0 = (self.0 ^ v)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(29);
+    }
+}
+
+impl Hasher for SubHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.add(u64::from(b));
+        }
+    }
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn finish(&self) -> u64 {
+        let x = self.0 ^ (self.0 >> 31);
+        x.wrapping_mul(0xBF58_476D_1CE4_E5B9) ^ (x >> 27)
+    }
+}
+
+/// A dedup key: its bytes, or its fingerprint already taken.
+#[derive(Clone, Copy)]
+enum DedupKey<'a> {
+    Bytes(&'a [u8]),
+    Hashed(u128),
+}
+
+fn frame_error(what: impl Into<String>) -> EngineError {
+    EngineError::Frame(what.into())
+}
+
+/// Python's `repr` of a tuple of str, for the twin's messages.
+fn tuple_repr(names: &[&str]) -> String {
+    let inner: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+    format!("({})", inner.join(", "))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolKind {
+    AmmV4,
+    Cpmm,
+    Whirlpool,
+}
+
+impl PoolKind {
+    /// The kind named `name` (amm_v4, cpmm, whirlpool), with the twin's error.
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "amm_v4" => Ok(Self::AmmV4),
+            "cpmm" => Ok(Self::Cpmm),
+            "whirlpool" => Ok(Self::Whirlpool),
+            _ => Err(EngineError::InvalidInput(format!(
+                "pool kind {name:?} is not one of {}",
+                tuple_repr(&POOL_KINDS)
+            ))),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        POOL_KINDS[self as usize]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubKind {
+    Account,
+    Logs,
+    Slot,
+}
+
+impl SubKind {
+    /// The kind named `name` (account, logs, slot), with the twin's error.
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "account" => Ok(Self::Account),
+            "logs" => Ok(Self::Logs),
+            "slot" => Ok(Self::Slot),
+            _ => Err(EngineError::InvalidInput(format!(
+                "subscription kind {name:?} is not one of {}",
+                tuple_repr(&SUB_KINDS)
+            ))),
+        }
+    }
+}
+
+/// An integer argument as the binding received it. The twin checks some arguments
+/// only when it needs them (`recv_ns` at the dedup, `slot` at the upsert), so the
+/// binding hands over what it found and the core fails at the twin's moment:
+/// `Overflow` as `MathOverflowError`, `Wrong` (not an int) by setting
+/// [`FeedIngest::take_wrong_argument`] so the binding raises its `TypeError`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arg<T> {
+    Ok(T),
+    Overflow,
+    Wrong,
+}
+
+/// What it has seen since it was made (fields as `engine_rs.records.IngestStats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestStats {
+    pub frames: u64,
+    pub notifications: u64,
+    pub first_copies: u64,
+    pub duplicates: u64,
+    pub accounts: u64,
+    pub logs: u64,
+    pub slots: u64,
+    pub swaps: u64,
+    pub unknown: u64,
+    pub pool_updates: u64,
+    pub slot: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Pool(PoolKind),
+    VaultA,
+    VaultB,
+    Config,
+    TickArray,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Pool(k) => k.name(),
+            Self::VaultA => "vault_a",
+            Self::VaultB => "vault_b",
+            Self::Config => "config",
+            Self::TickArray => "tick_array",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Record {
+    AmmV4(RaydiumAmmV4),
+    Cpmm(RaydiumCpmmPool),
+    Whirlpool(Whirlpool),
+}
+
+impl Record {
+    fn mints(&self) -> (Key, Key) {
+        match self {
+            Self::AmmV4(r) => (r.keys[2], r.keys[3]),
+            Self::Cpmm(r) => (r.keys[5], r.keys[6]),
+            Self::Whirlpool(r) => (r.token_mint_a, r.token_mint_b),
+        }
+    }
+
+    fn vaults(&self) -> (Key, Key) {
+        match self {
+            Self::AmmV4(r) => (r.keys[0], r.keys[1]),
+            Self::Cpmm(r) => (r.keys[2], r.keys[3]),
+            Self::Whirlpool(r) => (r.token_vault_a, r.token_vault_b),
+        }
+    }
+}
+
+/// What the pool uses of one of its tick arrays.
+#[derive(Debug, Clone)]
+struct TickArrayTicks {
+    account: u32,
+    start: i32,
+    /// (offset in the array, liquidity_net) of its initialized ticks
+    ticks: Vec<(u8, i128)>,
+}
+
+/// The sorted `(tick index, liquidity_net)` list of a Whirlpool for one tick spacing.
+#[derive(Debug, Clone)]
+struct Ticks {
+    spacing: u16,
+    ticks: Vec<(i32, i128)>,
+    /// The first (sorted) tick outside i32, if any: the twin's MathOverflowError.
+    overflow: Option<i64>,
+    /// [`ClmmPool::check_ticks`] of `ticks` for `spacing` (run once per tick list)
+    checked: Result<()>,
+}
+
+#[derive(Debug)]
+struct Pool {
+    id: String,
+    key: Key,
+    kind: PoolKind,
+    record: Option<Record>,
+    /// base58 of the record's mints (valid while `record` is set)
+    mint_names: (String, String),
+    mints: Option<(Key, Key)>,
+    vault_a: Option<u64>,
+    vault_b: Option<u64>,
+    fee_rate: Option<u64>,
+    arrays: Vec<TickArrayTicks>,
+    ticks: Option<Ticks>,
+    /// the vault / config accounts whose roles were registered last (skip base58)
+    vaults_known: Option<(Key, Key)>,
+    config_known: Option<Key>,
+    in_graph: bool,
+    changed: bool,
+}
+
+#[derive(Debug)]
+struct Account {
+    pubkey: Box<str>,
+    roles: Vec<(Role, u32)>,
+}
+
+/// Frames in, graph updated (see the module docs).
+pub struct FeedIngest {
+    dedup: Deduper,
+    accounts: Vec<Account>,
+    account_ix: HashMap<Box<str>, u32>,
+    watched: Vec<u32>,
+    subs: HashMap<(u16, u64), (SubKind, u32), SubHash>,
+    pools: Vec<Pool>,
+    pool_ix: HashMap<String, u32>,
+    changed: Vec<u32>,
+    n: IngestStats,
+    programs: Vec<(String, Key)>,
+    /// the parsed frame, boxed so lending it out moves a pointer
+    doc: Option<Box<json::Doc>>,
+    buf: Vec<u8>,
+    scratch: Vec<u8>,
+    wrong_argument: bool,
+}
+
+impl FeedIngest {
+    /// `capacity` and `lag_window` as [`Deduper::new`].
+    pub fn new(capacity: usize, lag_window: usize) -> Result<Self> {
+        let p = decode::programs();
+        // the owners of most notifications first: pools, vaults
+        let programs = [
+            p.whirlpool,
+            p.spl_token,
+            p.amm_v4,
+            p.cpmm,
+            p.token_2022,
+            p.whirlpool_immutable,
+        ]
+        .iter()
+        .map(|k| (b58::encode(k), *k))
+        .collect();
+        Ok(Self {
+            dedup: Deduper::new(capacity, lag_window)?,
+            accounts: Vec::new(),
+            account_ix: HashMap::new(),
+            watched: Vec::new(),
+            subs: HashMap::with_hasher(SubHash::new()),
+            pools: Vec::new(),
+            pool_ix: HashMap::new(),
+            changed: Vec::new(),
+            n: IngestStats::default(),
+            programs,
+            doc: Some(Box::default()),
+            buf: Vec::with_capacity(2048),
+            scratch: Vec::new(),
+            wrong_argument: false,
+        })
+    }
+
+    /// Whether the last error was an argument of the wrong type (see [`Arg`]); clears it.
+    pub fn take_wrong_argument(&mut self) -> bool {
+        std::mem::take(&mut self.wrong_argument)
+    }
+
+    // ------------------------------------------------------------ registration
+    fn intern(&mut self, pubkey: &str) -> u32 {
+        if let Some(&id) = self.account_ix.get(pubkey) {
+            return id;
+        }
+        let id = self.accounts.len() as u32;
+        self.accounts.push(Account {
+            pubkey: pubkey.into(),
+            roles: Vec::new(),
+        });
+        self.account_ix.insert(pubkey.into(), id);
+        id
+    }
+
+    fn add_role(&mut self, id: u32, role: Role, pool: u32) {
+        let acc = &mut self.accounts[id as usize];
+        if acc.roles.contains(&(role, pool)) {
+            return;
+        }
+        if acc.roles.is_empty() {
+            self.watched.push(id);
+        }
+        acc.roles.push((role, pool));
+    }
+
+    fn role_of_key(&mut self, key: &Key, role: Role, pool: u32) {
+        let id = self.intern(&b58::encode(key));
+        self.add_role(id, role, pool);
+    }
+
+    /// Watch the pool at `address` (`kind`: amm_v4, cpmm or whirlpool). Tracking an
+    /// address again with another kind is an error.
+    pub fn track_pool(&mut self, address: &str, kind: &str) -> Result<()> {
+        let kind = PoolKind::parse(kind)?;
+        let key = b58::decode_32(address)?;
+        let ix = match self.pool_ix.get(address) {
+            Some(&ix) => {
+                let have = self.pools[ix as usize].kind;
+                if have != kind {
+                    return Err(EngineError::InvalidInput(format!(
+                        "pool {address} is tracked as {}, not {}",
+                        have.name(),
+                        kind.name()
+                    )));
+                }
+                ix
+            }
+            None => {
+                let ix = self.pools.len() as u32;
+                self.pools.push(Pool {
+                    id: address.to_string(),
+                    key,
+                    kind,
+                    record: None,
+                    mint_names: (String::new(), String::new()),
+                    mints: None,
+                    vault_a: None,
+                    vault_b: None,
+                    fee_rate: None,
+                    arrays: Vec::new(),
+                    ticks: None,
+                    vaults_known: None,
+                    config_known: None,
+                    in_graph: false,
+                    changed: false,
+                });
+                self.pool_ix.insert(address.to_string(), ix);
+                ix
+            }
+        };
+        let id = self.intern(address);
+        self.add_role(id, Role::Pool(kind), ix);
+        Ok(())
+    }
+
+    /// Watch a tick array of a tracked Whirlpool.
+    pub fn track_tick_array(&mut self, address: &str, whirlpool: &str) -> Result<()> {
+        b58::decode_32(address)?;
+        let ix = match self.pool_ix.get(whirlpool) {
+            Some(&ix) if self.pools[ix as usize].kind == PoolKind::Whirlpool => ix,
+            _ => {
+                return Err(EngineError::InvalidInput(format!(
+                    "{whirlpool} is not a tracked whirlpool"
+                )))
+            }
+        };
+        let id = self.intern(address);
+        self.add_role(id, Role::TickArray, ix);
+        Ok(())
+    }
+
+    /// Every account it knows a role for, in the order they became known.
+    pub fn watched(&self) -> Vec<String> {
+        self.watched
+            .iter()
+            .map(|&id| self.accounts[id as usize].pubkey.to_string())
+            .collect()
+    }
+
+    /// The roles of `pubkey` as (role, pool id), for tests and diagnostics.
+    pub fn roles(&self, pubkey: &str) -> Vec<(&'static str, String)> {
+        let Some(&id) = self.account_ix.get(pubkey) else {
+            return Vec::new();
+        };
+        self.accounts[id as usize]
+            .roles
+            .iter()
+            .map(|&(r, p)| (r.name(), self.pools[p as usize].id.clone()))
+            .collect()
+    }
+
+    /// Subscription `subscription` of `endpoint` delivers `kind` notifications about
+    /// `label` (a pubkey for account subscriptions; ignored otherwise).
+    pub fn bind(&mut self, endpoint: u16, subscription: u64, label: Option<&str>, kind: SubKind) {
+        let account = match (kind, label) {
+            (SubKind::Account, Some(l)) => self.intern(l),
+            _ => NO_ACCOUNT,
+        };
+        self.subs.insert((endpoint, subscription), (kind, account));
+    }
+
+    /// Forget every subscription id of `endpoint` (its connection closed).
+    pub fn unbind(&mut self, endpoint: u16) {
+        self.subs.retain(|k, _| k.0 != endpoint);
+    }
+
+    // ------------------------------------------------------------ the hot path
+    /// One raw frame from `endpoint`: the subscription id of a notification, or `None`
+    /// for anything else (a response: the caller's id book handles it).
+    pub fn frame(
+        &mut self,
+        graph: &mut PoolGraph,
+        endpoint: u16,
+        frame: Input<'_>,
+        recv_ns: Arg<i64>,
+    ) -> Result<Option<u64>> {
+        self.wrong_argument = false;
+        self.n.frames += 1;
+        let text = json::text_of(frame).map_err(|_| frame_error("frame is not JSON"))?;
+        let mut doc = self.doc.take().unwrap_or_default();
+        let out = match doc.parse(&text) {
+            Ok(()) => self.notification(graph, endpoint, &text, &doc, recv_ns),
+            Err(_) => Err(frame_error("frame is not JSON")),
+        };
+        self.doc = Some(doc);
+        out
+    }
+
+    fn notification(
+        &mut self,
+        graph: &mut PoolGraph,
+        ep: u16,
+        s: &[u8],
+        doc: &json::Doc,
+        recv_ns: Arg<i64>,
+    ) -> Result<Option<u64>> {
+        use json::{Kind, Node};
+        let obj = |n: Node, what: &str| match doc.get(n) {
+            Some(v) if v.kind == Kind::Obj => Ok(()),
+            _ => Err(frame_error(format!("{what}: expected an object"))),
+        };
+        let uint = |n: Node, what: &str| {
+            doc.get(n)
+                .and_then(|v| json::u64_of(s, v))
+                .ok_or_else(|| frame_error(format!("{what}: expected a u64")))
+        };
+        obj(Node::Root, "frame")?;
+        if !doc
+            .get(Node::Jsonrpc)
+            .is_some_and(|v| json::str_eq(s, v, b"2.0"))
+        {
+            return Err(frame_error("frame is not JSON-RPC 2.0"));
+        }
+        let method = match doc.get(Node::Method) {
+            None => return Ok(None),
+            Some(m) if m.kind == Kind::Null => return Ok(None),
+            Some(m) => {
+                json::str_of(s, m).ok_or_else(|| frame_error("frame.method: expected a string"))?
+            }
+        };
+        obj(Node::Params, "params")?;
+        let sub = uint(Node::Subscription, "params.subscription")?;
+        obj(Node::Result, "params.result")?;
+        let bound = self.subs.get(&(ep, sub)).copied();
+        let kind = match &*method {
+            b"slotNotification" => {
+                let slot = uint(Node::ResultSlot, "slot.slot")?;
+                let mut key = [0u8; 12];
+                key[..4].copy_from_slice(b"slot");
+                key[4..].copy_from_slice(&slot.to_le_bytes());
+                self.notified(
+                    graph,
+                    ep,
+                    DedupKey::Bytes(&key),
+                    recv_ns,
+                    bound,
+                    SubKind::Slot,
+                    slot,
+                )?;
+                return Ok(Some(sub));
+            }
+            b"accountNotification" => SubKind::Account,
+            b"logsNotification" => SubKind::Logs,
+            other => {
+                return Err(frame_error(format!(
+                    "unknown method {:?}",
+                    String::from_utf8_lossy(other)
+                )))
+            }
+        };
+        obj(Node::Context, "result.context")?;
+        let slot = uint(Node::ContextSlot, "context.slot")?;
+        obj(Node::Value, "result.value")?;
+        if kind == SubKind::Account {
+            self.account_notification(graph, ep, s, doc, slot, bound, recv_ns)?;
+        } else {
+            self.logs_notification(graph, ep, s, doc, slot, bound, recv_ns)?;
+        }
+        Ok(Some(sub))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn account_notification(
+        &mut self,
+        graph: &mut PoolGraph,
+        ep: u16,
+        s: &[u8],
+        doc: &json::Doc,
+        slot: u64,
+        bound: Option<(SubKind, u32)>,
+        recv_ns: Arg<i64>,
+    ) -> Result<()> {
+        use json::{Kind, Node};
+        let owner = doc
+            .get(Node::Owner)
+            .and_then(|v| json::str_of(s, v))
+            .ok_or_else(|| frame_error("account.owner: expected a string"))?;
+        let bad_data = || frame_error("account.data: expected [<base64>, \"base64\"]");
+        let b64 = match (doc.get(Node::Data), doc.items(Node::Data)) {
+            (Some(d), &[b64, tag]) if d.kind == Kind::Arr && json::str_eq(s, tag, b"base64") => {
+                json::str_of(s, b64).ok_or_else(bad_data)?
+            }
+            _ => return Err(bad_data()),
+        };
+        // buf = owner ‖ 0 ‖ data: the hashed bytes, with the data at the end
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        buf.extend_from_slice(&owner);
+        buf.push(0);
+        let decoded = decode::b64decode_into(&b64, &mut buf);
+        let out = match decoded {
+            Err(_) => Err(frame_error("account.data: not base64")),
+            Ok(()) => match bound {
+                Some((SubKind::Account, id)) => {
+                    // the key: owner ‖ 0 ‖ data ‖ slot ‖ account id ‖ 0xFF, fingerprinted
+                    // in one pass (the twin's pubkey ‖ slot ‖ blake2b(owner ‖ 0 ‖ data))
+                    let end = buf.len();
+                    buf.extend_from_slice(&slot.to_le_bytes());
+                    buf.extend_from_slice(&id.to_le_bytes());
+                    buf.push(0xFF);
+                    let fp = self.dedup.fingerprint(&buf);
+                    let key = DedupKey::Hashed(fp);
+                    match self.notified(graph, ep, key, recv_ns, bound, SubKind::Account, slot) {
+                        Ok(true) => {
+                            let owner_key = self.owner_key(&owner);
+                            let data = &buf[owner.len() + 1..end];
+                            self.apply(graph, id, Some(&owner_key), data, Arg::Ok(slot))
+                        }
+                        Ok(false) => Ok(()),
+                        Err(e) => Err(e),
+                    }
+                }
+                _ => {
+                    self.n.unknown += 1;
+                    Ok(())
+                }
+            },
+        };
+        self.buf = buf;
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn logs_notification(
+        &mut self,
+        graph: &mut PoolGraph,
+        ep: u16,
+        s: &[u8],
+        doc: &json::Doc,
+        slot: u64,
+        bound: Option<(SubKind, u32)>,
+        recv_ns: Arg<i64>,
+    ) -> Result<()> {
+        use json::{Kind, Node};
+        let signature = doc
+            .get(Node::Signature)
+            .and_then(|v| json::str_of(s, v))
+            .ok_or_else(|| frame_error("logs.signature: expected a string"))?;
+        let lines = doc.items(Node::Logs);
+        if !doc.get(Node::Logs).is_some_and(|v| v.kind == Kind::Arr)
+            || lines.iter().any(|v| v.kind != Kind::Str)
+        {
+            return Err(frame_error("logs.logs: expected a list of strings"));
+        }
+        let failed = doc.get(Node::Err).is_some_and(|v| v.kind != Kind::Null);
+        let mut key = std::mem::take(&mut self.scratch);
+        key.clear();
+        key.extend_from_slice(&signature);
+        if failed {
+            key.push(b'!');
+        }
+        let first = self.notified(
+            graph,
+            ep,
+            DedupKey::Bytes(&key),
+            recv_ns,
+            bound,
+            SubKind::Logs,
+            slot,
+        );
+        self.scratch = key;
+        if !first? || failed {
+            return Ok(());
+        }
+        let mut raw = std::mem::take(&mut self.scratch);
+        for &v in lines {
+            let Some(line) = json::str_of(s, v) else {
+                continue;
+            };
+            raw.clear();
+            let swap = if let Some(b64) = line.strip_prefix(RAY_LOG) {
+                decode::b64decode_into(b64, &mut raw).is_ok()
+                    && matches!(decode::parse_ray_log_bytes(&raw), Ok(Some(_)))
+            } else if let Some(b64) = line.strip_prefix(PROGRAM_DATA) {
+                decode::b64decode_into(b64, &mut raw).is_ok()
+                    && matches!(decode::parse_program_data_bytes(&raw), Ok(Some(_)))
+            } else {
+                false
+            };
+            if swap {
+                self.n.swaps += 1;
+            }
+        }
+        self.scratch = raw;
+        Ok(())
+    }
+
+    /// Count a notification; true when it is the first copy of one it watches.
+    #[allow(clippy::too_many_arguments)]
+    fn notified(
+        &mut self,
+        graph: &mut PoolGraph,
+        ep: u16,
+        key: DedupKey<'_>,
+        recv_ns: Arg<i64>,
+        bound: Option<(SubKind, u32)>,
+        kind: SubKind,
+        slot: u64,
+    ) -> Result<bool> {
+        if bound.map(|b| b.0) != Some(kind) {
+            self.n.unknown += 1;
+            return Ok(false);
+        }
+        self.n.notifications += 1;
+        let (bytes, fp) = match key {
+            DedupKey::Bytes(b) => (b, None),
+            DedupKey::Hashed(fp) => (&[0xFFu8][..], Some(fp)),
+        };
+        let ep = Deduper::check(bytes, i64::from(ep))?;
+        let ns = match recv_ns {
+            Arg::Ok(v) => v,
+            Arg::Overflow => {
+                return Err(EngineError::Overflow("recv_ns does not fit in i64".into()))
+            }
+            Arg::Wrong => {
+                self.wrong_argument = true;
+                return Err(EngineError::InvalidInput("recv_ns: expected int".into()));
+            }
+        };
+        let fp = fp.unwrap_or_else(|| self.dedup.fingerprint(bytes));
+        if !self.dedup.accept_fingerprint(fp, ep, ns) {
+            self.n.duplicates += 1;
+            return Ok(false);
+        }
+        self.n.first_copies += 1;
+        match kind {
+            SubKind::Account => self.n.accounts += 1,
+            SubKind::Logs => self.n.logs += 1,
+            SubKind::Slot => {
+                self.n.slots += 1;
+                if slot > self.n.slot {
+                    self.n.slot = slot;
+                    graph.set_slot(slot);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// The owner program of a notification: its key when it is a program the decoders
+    /// know (the common case, no base58), else the decoded address, else [`NOBODY`].
+    fn owner_key(&self, owner: &[u8]) -> Key {
+        if let Some((_, k)) = self.programs.iter().find(|(n, _)| n.as_bytes() == owner) {
+            return *k;
+        }
+        std::str::from_utf8(owner)
+            .ok()
+            .and_then(|t| b58::decode_32(t).ok())
+            .unwrap_or(NOBODY)
+    }
+
+    // ------------------------------------------------------------ accounts
+    /// Apply one account's bytes (no dedup): decode it in each of its roles and refresh
+    /// the pools it belongs to. False when no role is known for it. `owner` `None`
+    /// skips the owner checks (as the twin's `owner=None`).
+    pub fn account(
+        &mut self,
+        graph: &mut PoolGraph,
+        pubkey: &str,
+        owner: Option<&Key>,
+        data: &[u8],
+        slot: Arg<u64>,
+    ) -> Result<bool> {
+        self.wrong_argument = false;
+        let Some(&id) = self.account_ix.get(pubkey) else {
+            return Ok(false);
+        };
+        if self.accounts[id as usize].roles.is_empty() {
+            return Ok(false);
+        }
+        self.apply(graph, id, owner, data, slot)?;
+        Ok(true)
+    }
+
+    /// Whether `pubkey` has a role (what `account` would return before any decode).
+    pub fn knows(&self, pubkey: &str) -> bool {
+        self.account_ix
+            .get(pubkey)
+            .is_some_and(|&id| !self.accounts[id as usize].roles.is_empty())
+    }
+
+    fn apply(
+        &mut self,
+        graph: &mut PoolGraph,
+        id: u32,
+        owner: Option<&Key>,
+        data: &[u8],
+        slot: Arg<u64>,
+    ) -> Result<()> {
+        // roles only grow: the first n are the twin's `list(roles)` snapshot
+        let n = self.accounts.get(id as usize).map_or(0, |a| a.roles.len());
+        for r in 0..n {
+            let (role, pix) = self.accounts[id as usize].roles[r];
+            let pu = pix as usize;
+            match role {
+                Role::Pool(kind) => {
+                    self.pool_account(pix, kind, owner, data)?;
+                }
+                Role::VaultA | Role::VaultB => {
+                    let acc = decode::decode_token_account(data, owner)?;
+                    if let Some((ma, mb)) = self.pools[pu].mints {
+                        let want = if role == Role::VaultA { ma } else { mb };
+                        if acc.mint != want {
+                            self.drop_pool(graph, pix)?;
+                            return Err(EngineError::Decode(format!(
+                                "vault {} holds mint {}, pool {} trades {}",
+                                self.accounts[id as usize].pubkey,
+                                b58::encode(&acc.mint),
+                                self.pools[pu].id,
+                                b58::encode(&want)
+                            )));
+                        }
+                    }
+                    let p = &mut self.pools[pu];
+                    if role == Role::VaultA {
+                        p.vault_a = Some(acc.amount);
+                    } else {
+                        p.vault_b = Some(acc.amount);
+                    }
+                }
+                Role::Config => {
+                    let cfg = decode::decode_raydium_amm_config(data, owner)?;
+                    self.pools[pu].fee_rate = Some(cfg.rates[0]);
+                }
+                Role::TickArray => {
+                    let ta = decode::decode_tick_array(data, owner)?;
+                    let p = &mut self.pools[pu];
+                    if ta.whirlpool != p.key {
+                        return Err(EngineError::Decode(format!(
+                            "tick array {} belongs to {}, not {}",
+                            self.accounts[id as usize].pubkey,
+                            b58::encode(&ta.whirlpool),
+                            p.id
+                        )));
+                    }
+                    let ticks: Vec<(u8, i128)> = ta.ticks.iter().map(|&(i, n, _)| (i, n)).collect();
+                    match p.arrays.iter_mut().find(|a| a.account == id) {
+                        Some(a) => {
+                            if a.start != ta.start_tick_index || a.ticks != ticks {
+                                a.start = ta.start_tick_index;
+                                a.ticks = ticks;
+                                p.ticks = None;
+                            }
+                        }
+                        None => {
+                            p.arrays.push(TickArrayTicks {
+                                account: id,
+                                start: ta.start_tick_index,
+                                ticks,
+                            });
+                            p.ticks = None;
+                        }
+                    }
+                }
+            }
+            self.refresh(graph, pix, slot)?;
+        }
+        Ok(())
+    }
+
+    fn pool_account(
+        &mut self,
+        pix: u32,
+        kind: PoolKind,
+        owner: Option<&Key>,
+        data: &[u8],
+    ) -> Result<()> {
+        let rec = match kind {
+            PoolKind::AmmV4 => Record::AmmV4(decode::decode_raydium_amm_v4(data, owner)?),
+            PoolKind::Cpmm => Record::Cpmm(decode::decode_raydium_cpmm(data, owner)?),
+            PoolKind::Whirlpool => Record::Whirlpool(decode::decode_whirlpool(data, owner)?),
+        };
+        if let Record::Cpmm(c) = &rec {
+            let config = c.keys[0];
+            if self.pools[pix as usize].config_known != Some(config) {
+                self.role_of_key(&config, Role::Config, pix);
+                self.pools[pix as usize].config_known = Some(config);
+            }
+        }
+        let mints = rec.mints();
+        let vaults = rec.vaults();
+        let p = &mut self.pools[pix as usize];
+        let old = p.record.replace(rec);
+        if old.is_some() && p.mints != Some(mints) {
+            // the pool was re-initialised: wait for the vaults
+            p.vault_a = None;
+            p.vault_b = None;
+        }
+        if p.mints != Some(mints) {
+            p.mint_names = (b58::encode(&mints.0), b58::encode(&mints.1));
+            p.mints = Some(mints);
+        }
+        if p.vaults_known != Some(vaults) {
+            p.vaults_known = Some(vaults);
+            self.role_of_key(&vaults.0, Role::VaultA, pix);
+            self.role_of_key(&vaults.1, Role::VaultB, pix);
+        }
+        Ok(())
+    }
+
+    fn drop_pool(&mut self, graph: &mut PoolGraph, pix: u32) -> Result<()> {
+        let p = &mut self.pools[pix as usize];
+        if p.in_graph {
+            graph.remove_pool(&p.id)?;
+            p.in_graph = false;
+            if !p.changed {
+                p.changed = true;
+                self.changed.push(pix);
+            }
+        }
+        Ok(())
+    }
+
+    /// Upsert the pool when everything it needs is known.
+    fn refresh(&mut self, graph: &mut PoolGraph, pix: u32, slot: Arg<u64>) -> Result<()> {
+        match self.upsert(graph, pix, slot) {
+            Ok(false) => Ok(()),
+            Ok(true) => {
+                let p = &mut self.pools[pix as usize];
+                p.in_graph = true;
+                self.n.pool_updates += 1;
+                if !p.changed {
+                    p.changed = true;
+                    self.changed.push(pix);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                if !self.wrong_argument {
+                    // the twin drops on any EngineError (a TypeError is not one)
+                    self.drop_pool(graph, pix)?;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// The upsert of [`Self::refresh`]: Ok(false) when something is still missing.
+    fn upsert(&mut self, graph: &mut PoolGraph, pix: u32, slot: Arg<u64>) -> Result<bool> {
+        let slot_of = |wrong: &mut bool| match slot {
+            Arg::Ok(s) => Ok(s),
+            Arg::Overflow => Err(EngineError::Overflow("slot does not fit in u64".into())),
+            Arg::Wrong => {
+                *wrong = true;
+                Err(EngineError::InvalidInput("slot: expected int".into()))
+            }
+        };
+        let p = &mut self.pools[pix as usize];
+        let Some(rec) = &p.record else {
+            return Ok(false);
+        };
+        let (a, b) = (&p.mint_names.0, &p.mint_names.1);
+        match rec {
+            Record::Whirlpool(w) => {
+                let spacing = w.u16s[0];
+                let slot = slot_of(&mut self.wrong_argument)?;
+                if p.ticks.as_ref().map(|t| t.spacing) != Some(spacing) {
+                    p.ticks = Some(sorted_ticks(&p.arrays, spacing));
+                }
+                let Some(ticks) = &p.ticks else {
+                    return Ok(false);
+                };
+                if let Some(t) = ticks.overflow {
+                    return Err(EngineError::Overflow(format!("{t} does not fit in i32")));
+                }
+                // the twin's id checks: the address passed track_pool, the mints are
+                // base58 of 32 bytes; only two equal mints can fail
+                if a == b {
+                    check_pool_ids(&p.id, a, b)?;
+                }
+                // ClmmPool::from_ticks, its tick checks done once per tick list
+                let fee_rate = u32::from(w.u16s[2]);
+                ClmmPool::check_state(w.sqrt_price, w.tick_current_index, spacing, fee_rate)?;
+                ticks.checked.clone()?;
+                let pool = ClmmPool {
+                    sqrt_price_x64: w.sqrt_price,
+                    liquidity: w.liquidity,
+                    tick_current: w.tick_current_index,
+                    tick_spacing: spacing,
+                    fee_rate,
+                    ticks: ticks.ticks.clone(),
+                };
+                graph.upsert_clmm_ids_checked(&p.id, a, b, pool, slot)?;
+            }
+            Record::AmmV4(_) | Record::Cpmm(_) => {
+                let (Some(va), Some(vb)) = (p.vault_a, p.vault_b) else {
+                    return Ok(false);
+                };
+                let (held, fee) = match rec {
+                    Record::AmmV4(r) => (
+                        (r.u64s[9].into(), r.u64s[10].into()),
+                        (r.u64s[7], r.u64s[8]),
+                    ),
+                    Record::Cpmm(r) => {
+                        let Some(rate) = p.fee_rate else {
+                            return Ok(false);
+                        };
+                        let held = |i: usize| {
+                            u128::from(r.u64s[1 + i])
+                                + u128::from(r.u64s[3 + i])
+                                + u128::from(r.creator_fees[i])
+                        };
+                        ((held(0), held(1)), (rate, CPMM_FEE_DEN))
+                    }
+                    Record::Whirlpool(_) => return Ok(false),
+                };
+                let (held_a, held_b): (u128, u128) = held;
+                let ra = u128::from(va).checked_sub(held_a).filter(|&r| r > 0);
+                let rb = u128::from(vb).checked_sub(held_b).filter(|&r| r > 0);
+                let (Some(ra), Some(rb)) = (ra, rb) else {
+                    return Err(EngineError::InvalidInput(format!(
+                        "pool {}: vaults ({va}, {vb}) do not cover the amounts that are not \
+                         reserves ({held_a}, {held_b})",
+                        p.id
+                    )));
+                };
+                let slot = slot_of(&mut self.wrong_argument)?;
+                if a == b {
+                    check_pool_ids(&p.id, a, b)?;
+                }
+                // ra <= va and rb <= vb: both fit in u64
+                let (ra, rb) = (ra as u64, rb as u64);
+                graph.upsert_cpmm_ids_checked(&p.id, a, b, ra, rb, fee.0, fee.1, slot)?;
+            }
+        }
+        Ok(true)
+    }
+
+    // ------------------------------------------------------------ results
+    /// Pools whose graph state changed since the last call, first change first.
+    pub fn take_changed(&mut self) -> Vec<String> {
+        let out = self
+            .changed
+            .iter()
+            .map(|&pix| {
+                let p = &mut self.pools[pix as usize];
+                p.changed = false;
+                p.id.clone()
+            })
+            .collect();
+        self.changed.clear();
+        out
+    }
+
+    pub fn stats(&self) -> IngestStats {
+        self.n
+    }
+
+    /// Lead/lag per endpoint ([`Deduper::stats`]).
+    pub fn dedup_stats(&self) -> Vec<DedupStats> {
+        self.dedup.stats()
+    }
+
+    /// `(address, decoded Whirlpool)` of every tracked Whirlpool decoded so far.
+    pub fn whirlpools(&self) -> Vec<(&str, &Whirlpool)> {
+        self.pools
+            .iter()
+            .filter_map(|p| match &p.record {
+                Some(Record::Whirlpool(w)) => Some((p.id.as_str(), w)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The newest slot of a slot notification.
+    pub fn slot(&self) -> u64 {
+        self.n.slot
+    }
+}
+
+/// Every initialized tick of the arrays, `start + i * spacing`, sorted by tick index.
+fn sorted_ticks(arrays: &[TickArrayTicks], spacing: u16) -> Ticks {
+    let ts = i64::from(spacing);
+    let mut wide: Vec<(i64, i128)> = arrays
+        .iter()
+        .flat_map(|a| {
+            let start = i64::from(a.start);
+            a.ticks
+                .iter()
+                .map(move |&(i, net)| (start + i64::from(i) * ts, net))
+        })
+        .collect();
+    wide.sort_unstable();
+    let overflow = wide
+        .iter()
+        .map(|t| t.0)
+        .find(|&t| i32::try_from(t).is_err());
+    let mut ticks: Vec<(i32, i128)> = wide
+        .iter()
+        .map(|&(t, net)| (i32::try_from(t).unwrap_or(0), net))
+        .collect();
+    let checked = if overflow.is_some() || spacing == 0 {
+        Ok(()) // never used: the overflow, or the spacing, fails first
+    } else {
+        ClmmPool::check_ticks(spacing, &mut ticks)
+    };
+    Ticks {
+        spacing,
+        ticks,
+        overflow,
+        checked,
+    }
+}
+
+#[cfg(test)]
+mod tests;

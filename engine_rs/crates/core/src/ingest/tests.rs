@@ -1,0 +1,571 @@
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+
+use super::*;
+use crate::decode::{programs, DISC_CPMM_CONFIG, DISC_CPMM_POOL, DISC_FIXED_TICK_ARRAY};
+
+fn key(n: u8) -> Key {
+    let mut k = [n; 32];
+    k[0] = 0x42;
+    k[31] = n.wrapping_mul(7);
+    k
+}
+
+fn name(n: u8) -> String {
+    b58::encode(&key(n))
+}
+
+fn put<const N: usize>(d: &mut [u8], off: usize, v: [u8; N]) {
+    d[off..off + N].copy_from_slice(&v);
+}
+
+fn token_account(mint: Key, amount: u64) -> Vec<u8> {
+    let mut d = vec![0u8; 165];
+    put(&mut d, 0, mint);
+    put(&mut d, 32, key(200));
+    put(&mut d, 64, amount.to_le_bytes());
+    d[108] = 1;
+    d
+}
+
+struct Wp {
+    mints: (Key, Key),
+    vaults: (Key, Key),
+    spacing: u16,
+    sqrt_price: u128,
+    tick: i32,
+    liquidity: u128,
+}
+
+fn whirlpool(w: &Wp) -> Vec<u8> {
+    let mut d = vec![0u8; 653];
+    put(&mut d, 0, decode::DISC_WHIRLPOOL);
+    put(&mut d, 8, key(100));
+    d[40] = 255;
+    put(&mut d, 41, w.spacing.to_le_bytes());
+    put(&mut d, 43, w.spacing.to_le_bytes());
+    put(&mut d, 45, 3000u16.to_le_bytes());
+    put(&mut d, 47, 300u16.to_le_bytes());
+    put(&mut d, 49, w.liquidity.to_le_bytes());
+    put(&mut d, 65, w.sqrt_price.to_le_bytes());
+    put(&mut d, 81, w.tick.to_le_bytes());
+    put(&mut d, 101, w.mints.0);
+    put(&mut d, 133, w.vaults.0);
+    put(&mut d, 181, w.mints.1);
+    put(&mut d, 213, w.vaults.1);
+    d
+}
+
+fn tick_array(start: i32, pool: Key, ticks: &[(usize, i128)]) -> Vec<u8> {
+    let mut d = vec![0u8; 9988];
+    put(&mut d, 0, DISC_FIXED_TICK_ARRAY);
+    put(&mut d, 8, start.to_le_bytes());
+    for &(i, net) in ticks {
+        let off = 12 + 113 * i;
+        d[off] = 1;
+        put(&mut d, off + 1, net.to_le_bytes());
+        put(&mut d, off + 17, net.unsigned_abs().to_le_bytes());
+    }
+    put(&mut d, 9956, pool);
+    d
+}
+
+fn cpmm_pool(config: Key, vaults: (Key, Key), mints: (Key, Key), fees: [u64; 6]) -> Vec<u8> {
+    let mut d = vec![0u8; 637];
+    put(&mut d, 0, DISC_CPMM_POOL);
+    let keys = [
+        config,
+        key(201),
+        vaults.0,
+        vaults.1,
+        key(202),
+        mints.0,
+        mints.1,
+        programs().spl_token,
+        programs().spl_token,
+        key(203),
+    ];
+    for (i, k) in keys.iter().enumerate() {
+        put(&mut d, 8 + 32 * i, *k);
+    }
+    // protocol 0/1, fund 0/1
+    for (i, v) in fees[..4].iter().enumerate() {
+        put(&mut d, 341 + 8 * i, v.to_le_bytes());
+    }
+    put(&mut d, 397, fees[4].to_le_bytes());
+    put(&mut d, 405, fees[5].to_le_bytes());
+    d
+}
+
+fn cpmm_config(rate: u64) -> Vec<u8> {
+    let mut d = vec![0u8; 236];
+    put(&mut d, 0, DISC_CPMM_CONFIG);
+    put(&mut d, 12, rate.to_le_bytes());
+    d
+}
+
+fn amm_v4(vaults: (Key, Key), mints: (Key, Key), pnl: (u64, u64)) -> Vec<u8> {
+    let mut d = vec![0u8; 752];
+    put(&mut d, 176, 25u64.to_le_bytes());
+    put(&mut d, 184, 10_000u64.to_le_bytes());
+    put(&mut d, 192, pnl.0.to_le_bytes());
+    put(&mut d, 200, pnl.1.to_le_bytes());
+    put(&mut d, 336, vaults.0);
+    put(&mut d, 368, vaults.1);
+    put(&mut d, 400, mints.0);
+    put(&mut d, 432, mints.1);
+    d
+}
+
+fn account_frame(sub: u64, slot: u64, owner: &Key, data: &[u8]) -> Vec<u8> {
+    format!(
+        r#"{{"jsonrpc":"2.0","method":"accountNotification","params":{{"result":{{"context":{{"slot":{slot}}},"value":{{"lamports":1,"data":["{}","base64"],"owner":"{}","executable":false,"rentEpoch":18446744073709551615,"space":{}}}}},"subscription":{sub}}}}}"#,
+        STANDARD.encode(data),
+        b58::encode(owner),
+        data.len()
+    )
+    .into_bytes()
+}
+
+fn slot_frame(sub: u64, slot: u64) -> Vec<u8> {
+    format!(
+        r#"{{"jsonrpc":"2.0","method":"slotNotification","params":{{"result":{{"parent":{},"root":{},"slot":{slot}}},"subscription":{sub}}}}}"#,
+        slot - 1,
+        slot - 32
+    )
+    .into_bytes()
+}
+
+fn logs_frame(sub: u64, sig: &str, err: &str, lines: &[&str]) -> Vec<u8> {
+    let lines: Vec<String> = lines.iter().map(|l| format!("{l:?}")).collect();
+    format!(
+        r#"{{"jsonrpc":"2.0","method":"logsNotification","params":{{"result":{{"context":{{"slot":5}},"value":{{"signature":"{sig}","err":{err},"logs":[{}]}}}},"subscription":{sub}}}}}"#,
+        lines.join(",")
+    )
+    .into_bytes()
+}
+
+fn wp() -> Wp {
+    Wp {
+        mints: (key(1), key(2)),
+        vaults: (key(3), key(4)),
+        spacing: 64,
+        sqrt_price: 1 << 64,
+        tick: 0,
+        liquidity: 1_000_000_000_000,
+    }
+}
+
+fn frame(
+    ing: &mut FeedIngest,
+    g: &mut PoolGraph,
+    ep: u16,
+    f: &[u8],
+    ns: i64,
+) -> Result<Option<u64>> {
+    ing.frame(g, ep, Input::Bytes(f), Arg::Ok(ns))
+}
+
+#[test]
+fn a_whirlpool_frame_reaches_the_graph_once() {
+    let mut g = PoolGraph::new(&[], 3).expect("graph");
+    let mut ing = FeedIngest::new(1024, 64).expect("ingest");
+    let (pool, ta) = (name(10), name(11));
+    ing.track_pool(&pool, "whirlpool").expect("track");
+    ing.track_tick_array(&ta, &pool).expect("track");
+    ing.bind(0, 1, Some(&pool), SubKind::Account);
+    ing.bind(1, 9, Some(&pool), SubKind::Account);
+    ing.bind(0, 2, Some(&ta), SubKind::Account);
+    ing.bind(0, 3, Some("slot"), SubKind::Slot);
+    let owner = programs().whirlpool;
+    let f = account_frame(1, 77, &owner, &whirlpool(&wp()));
+    assert_eq!(frame(&mut ing, &mut g, 0, &f, 100), Ok(Some(1)));
+    assert_eq!(g.pools(), vec![pool.clone()]);
+    // the second endpoint's copy (another subscription id) is a duplicate
+    let f1 = account_frame(9, 77, &owner, &whirlpool(&wp()));
+    assert_eq!(frame(&mut ing, &mut g, 1, &f1, 130), Ok(Some(9)));
+    assert_eq!(ing.take_changed(), vec![pool.clone()]);
+    assert!(ing.take_changed().is_empty());
+    // the pool named its vaults: they are watched now
+    assert_eq!(
+        ing.watched(),
+        vec![pool.clone(), ta.clone(), name(3), name(4)]
+    );
+    // a tick array: the pool is upserted again with its ticks
+    let arr = tick_array(-5632, key(10), &[(80, 500), (8, -500)]);
+    assert_eq!(
+        frame(
+            &mut ing,
+            &mut g,
+            0,
+            &account_frame(2, 78, &owner, &arr),
+            140
+        ),
+        Ok(Some(2))
+    );
+    assert_eq!(ing.take_changed(), vec![pool.clone()]);
+    assert_eq!(
+        frame(&mut ing, &mut g, 0, &slot_frame(3, 78), 150),
+        Ok(Some(3))
+    );
+    assert_eq!(g.slot(), 78);
+    let s = ing.stats();
+    assert_eq!(
+        (
+            s.frames,
+            s.notifications,
+            s.first_copies,
+            s.duplicates,
+            s.accounts,
+            s.slots,
+            s.pool_updates,
+            s.slot
+        ),
+        (4, 4, 3, 1, 2, 1, 2, 78)
+    );
+    let d = ing.dedup_stats();
+    assert_eq!(
+        (d[0].first_seen, d[1].duplicates, d[1].lag_mean_ns),
+        (3, 1, Some(30.0))
+    );
+    assert_eq!(ing.whirlpools().len(), 1);
+    // a response is not a notification
+    assert_eq!(
+        frame(
+            &mut ing,
+            &mut g,
+            0,
+            br#"{"jsonrpc":"2.0","result":5,"id":1}"#,
+            0
+        ),
+        Ok(None)
+    );
+    // unknown subscriptions are counted, not applied
+    assert_eq!(frame(&mut ing, &mut g, 3, &f, 0), Ok(Some(1)));
+    assert_eq!(ing.stats().unknown, 1);
+}
+
+#[test]
+fn cpmm_assembles_reserves_from_vaults_fees_and_config() {
+    let mut g = PoolGraph::new(&[], 3).expect("graph");
+    let mut ing = FeedIngest::new(1024, 64).expect("ingest");
+    let pool = name(20);
+    let (cfg, va, vb) = (key(21), key(22), key(23));
+    let mints = (key(24), key(25));
+    ing.track_pool(&pool, "cpmm").expect("track");
+    let cpmm = programs().cpmm;
+    let spl = programs().spl_token;
+    let data = cpmm_pool(cfg, (va, vb), mints, [1, 2, 3, 4, 5, 6]);
+    assert_eq!(
+        ing.account(&mut g, &pool, Some(&cpmm), &data, Arg::Ok(5)),
+        Ok(true)
+    );
+    assert_eq!(
+        ing.watched(),
+        vec![
+            pool.clone(),
+            b58::encode(&cfg),
+            b58::encode(&va),
+            b58::encode(&vb)
+        ]
+    );
+    let ok = |r: Result<bool>| assert_eq!(r, Ok(true));
+    ok(ing.account(
+        &mut g,
+        &b58::encode(&va),
+        Some(&spl),
+        &token_account(mints.0, 1_000_009),
+        Arg::Ok(5),
+    ));
+    ok(ing.account(
+        &mut g,
+        &b58::encode(&vb),
+        Some(&spl),
+        &token_account(mints.1, 2_000_012),
+        Arg::Ok(5),
+    ));
+    assert!(g.is_empty()); // no fee rate yet
+    ok(ing.account(
+        &mut g,
+        &b58::encode(&cfg),
+        Some(&cpmm),
+        &cpmm_config(2500),
+        Arg::Ok(6),
+    ));
+    assert_eq!(g.pools(), vec![pool.clone()]);
+    assert_eq!(ing.stats().pool_updates, 1);
+    // the reserves are the vaults minus protocol + fund + creator fees: 1e6 and 2e6
+    let c = g.cycles(&b58::encode(&mints.0), 2).expect("cycles");
+    assert!(c.is_empty());
+    // a vault below its fees takes the pool out of the graph
+    let r = ing.account(
+        &mut g,
+        &b58::encode(&va),
+        Some(&spl),
+        &token_account(mints.0, 5),
+        Arg::Ok(7),
+    );
+    assert!(matches!(r, Err(EngineError::InvalidInput(_))), "{r:?}");
+    assert!(g.is_empty());
+    assert_eq!(ing.take_changed(), vec![pool.clone()]);
+    // wrong owner / wrong size: decode errors, as the twin
+    let r = ing.account(
+        &mut g,
+        &b58::encode(&cfg),
+        Some(&spl),
+        &cpmm_config(1),
+        Arg::Ok(7),
+    );
+    assert!(matches!(r, Err(EngineError::WrongOwner(_))), "{r:?}");
+    let r = ing.account(
+        &mut g,
+        &b58::encode(&cfg),
+        Some(&cpmm),
+        &cpmm_config(1)[..100],
+        Arg::Ok(7),
+    );
+    assert!(matches!(r, Err(EngineError::AccountTooShort(_))), "{r:?}");
+    // a slot of the wrong type is reported without dropping anything
+    ok(ing.account(
+        &mut g,
+        &b58::encode(&va),
+        Some(&spl),
+        &token_account(mints.0, 1_000_009),
+        Arg::Ok(8),
+    ));
+    assert_eq!(g.len(), 1);
+    assert!(ing
+        .account(
+            &mut g,
+            &b58::encode(&vb),
+            Some(&spl),
+            &token_account(mints.1, 2_000_012),
+            Arg::Wrong
+        )
+        .is_err());
+    assert!(ing.take_wrong_argument());
+    assert_eq!(g.len(), 1);
+    assert_eq!(
+        ing.account(&mut g, "nobody", None, b"", Arg::Wrong),
+        Ok(false)
+    );
+}
+
+#[test]
+fn amm_v4_vault_of_another_mint_is_a_decode_error_and_drops_the_pool() {
+    let mut g = PoolGraph::new(&[], 3).expect("graph");
+    let mut ing = FeedIngest::new(1024, 64).expect("ingest");
+    let pool = name(30);
+    let (va, vb, ma, mb) = (key(31), key(32), key(33), key(34));
+    ing.track_pool(&pool, "amm_v4").expect("track");
+    let amm = programs().amm_v4;
+    let spl = programs().spl_token;
+    let data = amm_v4((va, vb), (ma, mb), (10, 20));
+    ing.account(&mut g, &pool, Some(&amm), &data, Arg::Ok(1))
+        .expect("pool");
+    ing.account(
+        &mut g,
+        &b58::encode(&va),
+        Some(&spl),
+        &token_account(ma, 1010),
+        Arg::Ok(1),
+    )
+    .expect("a");
+    ing.account(
+        &mut g,
+        &b58::encode(&vb),
+        Some(&spl),
+        &token_account(mb, 2020),
+        Arg::Ok(1),
+    )
+    .expect("b");
+    assert_eq!(g.len(), 1);
+    let r = ing.account(
+        &mut g,
+        &b58::encode(&vb),
+        Some(&spl),
+        &token_account(ma, 2020),
+        Arg::Ok(2),
+    );
+    assert!(matches!(r, Err(EngineError::Decode(_))), "{r:?}");
+    assert!(g.is_empty());
+    // the same pool tracked as another kind is refused
+    assert!(ing.track_pool(&pool, "cpmm").is_err());
+    assert!(ing.track_pool(&pool, "amm_v4").is_ok());
+    assert!(ing.track_pool(&pool, "clmm").is_err());
+    assert!(ing.track_pool("not base58!", "cpmm").is_err());
+    assert!(ing.track_tick_array(&name(35), &pool).is_err()); // not a whirlpool
+}
+
+#[test]
+fn logs_count_swaps_of_first_copies_only() {
+    let mut g = PoolGraph::new(&[], 3).expect("graph");
+    let mut ing = FeedIngest::new(1024, 64).expect("ingest");
+    ing.bind(0, 4, Some("prog"), SubKind::Logs);
+    ing.bind(1, 4, None, SubKind::Logs);
+    let swap = "Program log: ray_log: AxPMGo8xAAAAAAAAAAAAAAACAAAAAAAAAAC4ZNlFAAAAg1tiLxJGAAAX2yfkXwEAAGSxk/cAAAAA";
+    let lines = [
+        "Program x invoke [1]",
+        swap,
+        "Program log: ray_log: not base64",
+        "Program data: AAAA",
+    ];
+    frame(
+        &mut ing,
+        &mut g,
+        0,
+        &logs_frame(4, "sig1", "null", &lines),
+        1,
+    )
+    .expect("logs");
+    frame(
+        &mut ing,
+        &mut g,
+        1,
+        &logs_frame(4, "sig1", "null", &lines),
+        2,
+    )
+    .expect("logs");
+    frame(
+        &mut ing,
+        &mut g,
+        0,
+        &logs_frame(4, "sig2", "{\"x\":1}", &lines),
+        3,
+    )
+    .expect("logs");
+    let s = ing.stats();
+    assert_eq!(
+        (
+            s.notifications,
+            s.first_copies,
+            s.duplicates,
+            s.logs,
+            s.swaps
+        ),
+        (3, 2, 1, 2, 1)
+    );
+    // an empty signature is an empty dedup key: InvalidInput after counting, as the twin
+    let r = frame(&mut ing, &mut g, 0, &logs_frame(4, "", "null", &lines), 3);
+    assert!(matches!(r, Err(EngineError::InvalidInput(_))));
+    assert_eq!(ing.stats().notifications, 4);
+}
+
+#[test]
+fn malformed_frames_are_frame_errors() {
+    let mut g = PoolGraph::new(&[], 3).expect("graph");
+    let mut ing = FeedIngest::new(1024, 64).expect("ingest");
+    let owner = programs().whirlpool;
+    let good = String::from_utf8(account_frame(1, 5, &owner, b"abc")).expect("utf8");
+    let bad = [
+        String::new(),
+        "[]".into(),
+        good[..good.len() / 2].to_string(),
+        good.replace("\"2.0\"", "2.0"),
+        good.replace("\"method\":\"accountNotification\"", "\"method\":5"),
+        good.replace("accountNotification", "fooNotification"),
+        good.replace("\"slot\":5", "\"slot\":-5"),
+        good.replace("\"slot\":5", "\"slot\":5.0"),
+        good.replace("\"slot\":5", "\"slot\":18446744073709551616"),
+        good.replace("\"subscription\":1", "\"subscription\":true"),
+        good.replace("YWJj", "YWJ!"),
+        good.replace("YWJj", "YWJ"),
+        good.replace("\"base64\"]", "\"base58\"]"),
+        good.replace("\"owner\":", "\"owner\":1,\"x\":"),
+    ];
+    for f in &bad {
+        let r = frame(&mut ing, &mut g, 0, f.as_bytes(), 0);
+        assert!(matches!(r, Err(EngineError::Frame(_))), "{f}: {r:?}");
+    }
+    // method null or missing: not a notification
+    let r = frame(
+        &mut ing,
+        &mut g,
+        0,
+        good.replace("\"accountNotification\"", "null").as_bytes(),
+        0,
+    );
+    assert_eq!(r, Ok(None));
+    assert_eq!(ing.stats().frames, bad.len() as u64 + 1);
+    // escapes, duplicate keys (the last wins), UTF-16 and a BOM are read as Python reads them
+    for f in [
+        good.replace("accountNotification", "account\\u004eotification"),
+        good.replace("\"jsonrpc\":\"2.0\"", "\"jsonrpc\":1,\"jsonrpc\":\"2.0\""),
+        format!("\u{feff}{good}"),
+    ] {
+        assert_eq!(
+            frame(&mut ing, &mut g, 0, f.as_bytes(), 0),
+            Ok(Some(1)),
+            "{f}"
+        );
+    }
+    let utf16: Vec<u8> = good.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    assert_eq!(frame(&mut ing, &mut g, 0, &utf16, 0), Ok(Some(1)));
+    assert!(ing
+        .frame(
+            &mut g,
+            0,
+            Input::Text(format!("\u{feff}{good}").as_bytes()),
+            Arg::Ok(0)
+        )
+        .is_err());
+}
+
+#[test]
+fn random_bytes_never_panic() {
+    let mut g = PoolGraph::new(&[], 3).expect("graph");
+    let mut ing = FeedIngest::new(64, 8).expect("ingest");
+    let pool = name(40);
+    ing.track_pool(&pool, "whirlpool").expect("track");
+    ing.bind(0, 1, Some(&pool), SubKind::Account);
+    let owner = programs().whirlpool;
+    let good = account_frame(1, 5, &owner, &whirlpool(&wp()));
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut rnd = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for _ in 0..3000 {
+        let mut f = good.clone();
+        match rnd() % 4 {
+            0 => f.truncate((rnd() as usize) % good.len()),
+            1 => {
+                for _ in 0..(rnd() % 4 + 1) {
+                    let at = (rnd() as usize) % f.len();
+                    f[at] = rnd() as u8;
+                }
+            }
+            2 => f = (0..rnd() % 64).map(|_| rnd() as u8).collect(),
+            _ => {
+                let at = (rnd() as usize) % f.len();
+                f.insert(at, b"{}[]\",:\\0-e"[(rnd() % 11) as usize]);
+            }
+        }
+        let _ = frame(&mut ing, &mut g, (rnd() % 3) as u16, &f, rnd() as i64);
+        let _ = ing.frame(&mut g, 0, Input::Text(&f), Arg::Wrong);
+    }
+    assert_eq!(ing.stats().frames, 6000);
+}
+
+#[test]
+fn whirlpool_ticks_are_sorted_across_arrays_and_cached() {
+    let arr = |account: u32, start: i32, ticks: Vec<(u8, i128)>| TickArrayTicks {
+        account,
+        start,
+        ticks,
+    };
+    let arrays = vec![
+        arr(1, 5632, vec![(3, 7), (0, -2)]),
+        arr(2, -5632, vec![(87, 1)]),
+    ];
+    let t = sorted_ticks(&arrays, 64);
+    assert_eq!(t.ticks, vec![(-64, 1), (5632, -2), (5824, 7)]);
+    assert_eq!(t.overflow, None);
+    let far = vec![arr(1, i32::MAX - 10, vec![(1, 1)])];
+    assert_eq!(
+        sorted_ticks(&far, 64).overflow,
+        Some(i64::from(i32::MAX) + 54)
+    );
+}

@@ -1,0 +1,479 @@
+//! Bindings for `arbscope_core::ingest`: the `FeedIngest` class and `IngestStats` record.
+//!
+//! `FeedIngest` keeps the extension's own `PoolGraph` and borrows it mutably for the
+//! length of a `frame` / `account` call. A `bytes` frame is read in place (no copy).
+//! Arguments are checked when and as the twin checks them: the endpoint and the frame's
+//! type first; `recv_ns` only when a notification reaches the dedup, an account's `slot`
+//! only when a pool is upserted (the core says when, see `ingest::Arg`).
+
+use std::borrow::Cow;
+
+use arbscope_core::dedup;
+use arbscope_core::ingest::{self as core, Arg, FeedIngest as CoreIngest, Input, SubKind};
+use arbscope_core::EngineError;
+use pyo3::buffer::PyBuffer;
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyInt, PyList, PyMemoryView, PyString, PyTuple};
+use pyo3::IntoPyObjectExt;
+
+use crate::args::I64;
+use crate::decode::{owner_of, PyWhirlpool};
+use crate::dedup::DedupStats;
+use crate::errors::{guard, to_py};
+use crate::graph::PoolGraph;
+use crate::pda::id32;
+
+/// What `FeedIngest` has seen (fields as `engine_rs.records.IngestStats`).
+#[pyclass(frozen, get_all, eq, module = "engine_rs._engine")]
+#[derive(PartialEq)]
+pub struct IngestStats {
+    frames: u64,
+    notifications: u64,
+    first_copies: u64,
+    duplicates: u64,
+    accounts: u64,
+    logs: u64,
+    slots: u64,
+    swaps: u64,
+    unknown: u64,
+    pool_updates: u64,
+    slot: u64,
+}
+
+#[pymethods]
+impl IngestStats {
+    fn __repr__(&self) -> String {
+        format!(
+            "IngestStats(frames={}, notifications={}, first_copies={}, duplicates={}, \
+             accounts={}, logs={}, slots={}, swaps={}, unknown={}, pool_updates={}, slot={})",
+            self.frames,
+            self.notifications,
+            self.first_copies,
+            self.duplicates,
+            self.accounts,
+            self.logs,
+            self.slots,
+            self.swaps,
+            self.unknown,
+            self.pool_updates,
+            self.slot
+        )
+    }
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_default()
+}
+
+fn is_int(obj: &Bound<'_, PyAny>) -> bool {
+    obj.is_instance_of::<PyInt>() && !obj.is_instance_of::<PyBool>()
+}
+
+/// The twin's `_u16`: TypeError for a non-int, InvalidInputError outside 0..=65535.
+fn endpoint_arg(obj: &Bound<'_, PyAny>) -> PyResult<u16> {
+    if !is_int(obj) {
+        return Err(PyTypeError::new_err(format!(
+            "expected an int, got {}",
+            type_name(obj)
+        )));
+    }
+    if let Ok(v) = obj.extract::<u16>() {
+        return Ok(v);
+    }
+    Err(to_py(
+        obj.py(),
+        EngineError::InvalidInput(format!("endpoint must be within 0..=65535, got {obj}")),
+    ))
+}
+
+/// The twin's `_u64` (a subscription id).
+fn subscription_arg(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
+    if !is_int(obj) {
+        return Err(PyTypeError::new_err(format!(
+            "expected an int, got {}",
+            type_name(obj)
+        )));
+    }
+    obj.extract::<u64>().map_err(|_| {
+        to_py(
+            obj.py(),
+            EngineError::InvalidInput(format!("subscription id must be a u64, got {obj}")),
+        )
+    })
+}
+
+/// An int argument checked later by the core (see `ingest::Arg`).
+fn lazy<T: for<'a, 'py> FromPyObject<'a, 'py>>(obj: &Bound<'_, PyAny>) -> Arg<T> {
+    if !is_int(obj) {
+        return Arg::Wrong; // the twin takes int (and its subclasses) only, never bool
+    }
+    match obj.extract::<T>() {
+        Ok(v) => Arg::Ok(v),
+        Err(_) => Arg::Overflow,
+    }
+}
+
+/// The TypeError the twin's int checks raise for `obj`.
+fn int_type_error(obj: &Bound<'_, PyAny>) -> PyErr {
+    PyTypeError::new_err(format!("expected int, got {}", type_name(obj)))
+}
+
+/// An account's bytes: bytes (borrowed), bytearray or memoryview, as the decoders take.
+fn data_arg<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
+    if let Ok(b) = data.cast::<PyBytes>() {
+        return Ok(Cow::Borrowed(b.as_bytes()));
+    }
+    if let Ok(b) = data.cast::<PyByteArray>() {
+        return Ok(Cow::Owned(b.to_vec()));
+    }
+    if data.is_instance_of::<PyMemoryView>() {
+        return Ok(Cow::Owned(PyBuffer::<u8>::get(data)?.to_vec(data.py())?));
+    }
+    Err(PyTypeError::new_err(format!(
+        "data: expected bytes, got {}",
+        type_name(data)
+    )))
+}
+
+/// An address argument: a base58 `str`. Other forms the twin's `_id32` accepts raise its
+/// errors (TypeError, InvalidInputError, Base58Error); a valid non-str address raises
+/// TypeError (the twin would key its tables by the bytes object).
+fn address_arg<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<&'a str> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        // lone surrogates are no base58 character
+        return s.to_str().map_err(|_| {
+            to_py(
+                obj.py(),
+                EngineError::Base58(format!("invalid base58 character in {obj:?}")),
+            )
+        });
+    }
+    id32(obj, "address")?;
+    Err(PyTypeError::new_err(format!(
+        "address: expected a base58 str, got {}",
+        type_name(obj)
+    )))
+}
+
+/// The frame: `bytes` and `str` read in place, anything else copied.
+enum FrameArg<'a> {
+    Borrowed(Input<'a>),
+    Bytes(Vec<u8>),
+    Text(Vec<u8>),
+}
+
+fn frame_arg<'a>(frame: &'a Bound<'_, PyAny>) -> PyResult<FrameArg<'a>> {
+    if let Ok(b) = frame.cast::<PyBytes>() {
+        return Ok(FrameArg::Borrowed(Input::Bytes(b.as_bytes())));
+    }
+    if let Ok(s) = frame.cast::<PyString>() {
+        return Ok(match s.to_str() {
+            Ok(t) => FrameArg::Borrowed(Input::Text(t.as_bytes())),
+            // lone surrogates: the bytes `str.encode("utf-8", "surrogatepass")` gives
+            Err(_) => {
+                let b = s.call_method1("encode", ("utf-8", "surrogatepass"))?;
+                FrameArg::Text(b.cast::<PyBytes>()?.as_bytes().to_vec())
+            }
+        });
+    }
+    if let Ok(b) = frame.cast::<PyByteArray>() {
+        return Ok(FrameArg::Bytes(b.to_vec()));
+    }
+    if frame.is_instance_of::<PyMemoryView>() {
+        let b = frame.call_method0("tobytes")?;
+        return Ok(FrameArg::Bytes(b.cast::<PyBytes>()?.as_bytes().to_vec()));
+    }
+    Err(PyTypeError::new_err(format!(
+        "frame: expected bytes, got {}",
+        type_name(frame)
+    )))
+}
+
+fn capacity_arg(v: i64, name: &str, min: usize, max: usize) -> arbscope_core::Result<usize> {
+    usize::try_from(v)
+        .ok()
+        .filter(|u| (min..=max).contains(u))
+        .ok_or_else(|| {
+            EngineError::InvalidInput(format!("{name} must be within {min}..={max}, got {v}"))
+        })
+}
+
+/// Frames in, graph updated (see `engine_rs.python.ingest`).
+#[pyclass(module = "engine_rs._engine")]
+pub struct FeedIngest {
+    inner: CoreIngest,
+    graph: Py<PoolGraph>,
+}
+
+#[pymethods]
+impl FeedIngest {
+    #[new]
+    #[pyo3(signature = (graph, capacity = I64(65_536), lag_window = I64(4_096)))]
+    fn new(
+        py: Python<'_>,
+        graph: &Bound<'_, PyAny>,
+        capacity: I64,
+        lag_window: I64,
+    ) -> PyResult<Self> {
+        let inner = guard(py, || {
+            let cap = capacity_arg(
+                capacity.0,
+                "capacity",
+                dedup::MIN_CAPACITY,
+                dedup::MAX_CAPACITY,
+            )?;
+            let win = capacity_arg(lag_window.0, "lag_window", 1, dedup::MAX_LAG_WINDOW)?;
+            CoreIngest::new(cap, win)
+        })?;
+        let graph = graph.cast::<PoolGraph>().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "graph: expected engine_rs._engine.PoolGraph, got {}",
+                type_name(graph)
+            ))
+        })?;
+        Ok(Self {
+            inner,
+            graph: graph.clone().unbind(),
+        })
+    }
+
+    /// Watch the pool at `address` (`kind`: amm_v4, cpmm or whirlpool).
+    fn track_pool(
+        &mut self,
+        py: Python<'_>,
+        address: &Bound<'_, PyAny>,
+        kind: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let Ok(kind) = kind.cast::<PyString>() else {
+            return Err(to_py(
+                py,
+                EngineError::InvalidInput(format!(
+                    "pool kind {} is not one of ('amm_v4', 'cpmm', 'whirlpool')",
+                    kind.repr()?
+                )),
+            ));
+        };
+        let kind = kind.to_string_lossy();
+        guard(py, || core::PoolKind::parse(&kind).map(|_| ()))?;
+        let address = address_arg(address)?;
+        let inner = &mut self.inner;
+        guard(py, || inner.track_pool(address, &kind))
+    }
+
+    /// Watch a tick array of a tracked Whirlpool.
+    fn track_tick_array(
+        &mut self,
+        py: Python<'_>,
+        address: &Bound<'_, PyAny>,
+        whirlpool: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let address = address_arg(address)?;
+        let whirlpool = match whirlpool.cast::<PyString>() {
+            Ok(s) => s.to_string_lossy().into_owned(),
+            Err(_) => {
+                whirlpool.hash()?; // an unhashable key is the twin's TypeError
+                return Err(to_py(
+                    py,
+                    EngineError::InvalidInput(format!("{whirlpool} is not a tracked whirlpool")),
+                ));
+            }
+        };
+        let inner = &mut self.inner;
+        guard(py, || inner.track_tick_array(address, &whirlpool))
+    }
+
+    /// Every account it knows a role for, in the order they became known.
+    fn watched(&self) -> Vec<String> {
+        self.inner.watched()
+    }
+
+    /// Server subscription id `subscription` of `endpoint` delivers `kind` notifications
+    /// (account, logs, slot) about `label` (a pubkey, or "slot").
+    fn bind(
+        &mut self,
+        py: Python<'_>,
+        endpoint: &Bound<'_, PyAny>,
+        subscription: &Bound<'_, PyAny>,
+        label: &Bound<'_, PyAny>,
+        kind: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let kind = match kind.cast::<PyString>() {
+            Ok(k) => guard(py, || core::SubKind::parse(&k.to_string_lossy()))?,
+            Err(_) => {
+                return Err(to_py(
+                    py,
+                    EngineError::InvalidInput(format!(
+                        "subscription kind {} is not one of ('account', 'logs', 'slot')",
+                        kind.repr()?
+                    )),
+                ))
+            }
+        };
+        let ep = endpoint_arg(endpoint)?;
+        let sub = subscription_arg(subscription)?;
+        let label = match label.cast::<PyString>() {
+            Ok(s) => Some(s.to_string_lossy()),
+            Err(_) if kind == SubKind::Account => {
+                return Err(PyTypeError::new_err(format!(
+                    "label: an account subscription needs a pubkey str, got {}",
+                    type_name(label)
+                )))
+            }
+            Err(_) => None,
+        };
+        self.inner.bind(ep, sub, label.as_deref(), kind);
+        Ok(())
+    }
+
+    /// Forget every subscription id of `endpoint` (its connection closed).
+    fn unbind(&mut self, endpoint: &Bound<'_, PyAny>) -> PyResult<()> {
+        let ep = endpoint_arg(endpoint)?;
+        self.inner.unbind(ep);
+        Ok(())
+    }
+
+    /// One raw frame from `endpoint`; the subscription id of a notification, or -1 for
+    /// anything else (a response: the caller's id book handles it).
+    fn frame<'py>(
+        &mut self,
+        py: Python<'py>,
+        endpoint: &Bound<'py, PyAny>,
+        frame: &Bound<'py, PyAny>,
+        recv_ns: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let ep = endpoint_arg(endpoint)?;
+        let arg = frame_arg(frame)?;
+        let ns = lazy::<i64>(recv_ns);
+        let graph = self.graph.bind(py);
+        let mut g = graph.try_borrow_mut()?;
+        let g = &mut g.inner;
+        let inner = &mut self.inner;
+        let input = match &arg {
+            FrameArg::Borrowed(i) => *i,
+            FrameArg::Bytes(b) => Input::Bytes(b),
+            FrameArg::Text(t) => Input::Text(t),
+        };
+        match guard(py, || inner.frame(g, ep, input, ns)) {
+            Ok(Some(sub)) => sub.into_bound_py_any(py),
+            Ok(None) => (-1i64).into_bound_py_any(py),
+            Err(e) => Err(if inner.take_wrong_argument() {
+                int_type_error(recv_ns)
+            } else {
+                e
+            }),
+        }
+    }
+
+    /// Apply one account's bytes (no dedup): decode it in each of its roles and refresh
+    /// the pools it belongs to. False when no role is known for it.
+    fn account(
+        &mut self,
+        py: Python<'_>,
+        pubkey: &Bound<'_, PyAny>,
+        owner: &Bound<'_, PyAny>,
+        data: &Bound<'_, PyAny>,
+        slot: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
+        let key = match pubkey.cast::<PyString>() {
+            Ok(s) => match s.to_str() {
+                Ok(k) => k,
+                Err(_) => return Ok(false), // lone surrogates: never a tracked address
+            },
+            Err(_) => {
+                pubkey.hash()?; // an unhashable key is the twin's TypeError
+                return Ok(false);
+            }
+        };
+        if !self.inner.knows(key) {
+            return Ok(false);
+        }
+        let data = data_arg(data)?;
+        let owner = owner_of(Some(owner))?;
+        let slot_arg = lazy::<u64>(slot);
+        let graph = self.graph.bind(py);
+        let mut g = graph.try_borrow_mut()?;
+        let g = &mut g.inner;
+        let inner = &mut self.inner;
+        guard(py, || {
+            inner.account(g, key, owner.as_ref(), &data, slot_arg)
+        })
+        .map_err(|e| {
+            if inner.take_wrong_argument() {
+                int_type_error(slot)
+            } else {
+                e
+            }
+        })
+    }
+
+    /// Pools whose graph state changed since the last call, first change first.
+    fn take_changed(&mut self) -> Vec<String> {
+        self.inner.take_changed()
+    }
+
+    fn stats(&self) -> IngestStats {
+        let s = self.inner.stats();
+        IngestStats {
+            frames: s.frames,
+            notifications: s.notifications,
+            first_copies: s.first_copies,
+            duplicates: s.duplicates,
+            accounts: s.accounts,
+            logs: s.logs,
+            slots: s.slots,
+            swaps: s.swaps,
+            unknown: s.unknown,
+            pool_updates: s.pool_updates,
+            slot: s.slot,
+        }
+    }
+
+    /// Lead/lag per endpoint (`Deduper.stats`).
+    fn dedup_stats(&self) -> Vec<DedupStats> {
+        self.inner
+            .dedup_stats()
+            .into_iter()
+            .map(DedupStats::from)
+            .collect()
+    }
+
+    /// `(address, decoded Whirlpool)` of every tracked Whirlpool decoded so far.
+    fn whirlpools<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let items = self
+            .inner
+            .whirlpools()
+            .into_iter()
+            .map(|(address, w)| {
+                let rec = Bound::new(py, PyWhirlpool { w: w.clone() })?;
+                PyTuple::new(py, [address.into_bound_py_any(py)?, rec.into_any()])
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, items)
+    }
+
+    /// The newest slot of a slot notification.
+    #[getter]
+    fn slot(&self) -> u64 {
+        self.inner.slot()
+    }
+
+    fn __repr__(&self) -> String {
+        let s = self.inner.stats();
+        format!(
+            "FeedIngest(watched={}, frames={}, slot={})",
+            self.inner.watched().len(),
+            s.frames,
+            s.slot
+        )
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<IngestStats>()?;
+    m.add_class::<FeedIngest>()?;
+    Ok(())
+}

@@ -1,0 +1,621 @@
+"""FeedIngest: frames of a simulated market (the bytes a Solana node sends) through the
+Rust port and the twin. Each backend alone builds the market's graph from the frames;
+the two fed the same deliveries (lost, duplicated, reordered, corrupted) agree call by
+call (return value or error class), and on stats, changed pools, lead/lag and the graph.
+Malformed frames are FrameError in both, bad accounts the same DecodeError subclass,
+and random bytes never crash either."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import random
+import types
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import engine_rs
+from engine_rs import decoded as D
+from engine_rs.errors import (
+    AccountTooShortError,
+    Base58Error,
+    DecodeError,
+    EngineError,
+    FrameError,
+    InvalidInputError,
+    MathOverflowError,
+    WrongDiscriminatorError,
+    WrongOwnerError,
+)
+from engine_rs.records import as_dict
+from feeds.sim.world import World, WorldConfig
+
+STATELESS_FIXTURE = [HealthCheck.function_scoped_fixture]
+SEEDS = (1, 2, 4)
+STEPS = 8
+ENDPOINTS = 3
+SYSTEM_PROGRAM = "11111111111111111111111111111111"
+WHIRLPOOL = "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc"
+SPL_TOKEN = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+
+
+# ---------------------------------------------------------------- frames, as a node sends them
+def slot_frame(sid: int, slot: int) -> str:
+    return (
+        '{"jsonrpc":"2.0","method":"slotNotification","params":'
+        f'{{"result":{{"parent":{slot - 1},"root":{slot - 32},"slot":{slot}}},"subscription":{sid}}}}}'
+    )
+
+
+def account_frame(sid: int, slot: int, value: str) -> str:
+    return (
+        '{"jsonrpc":"2.0","method":"accountNotification","params":'
+        f'{{"result":{{"context":{{"slot":{slot}}},"value":{value}}},"subscription":{sid}}}}}'
+    )
+
+
+def logs_frame(sid: int, slot: int, value: str) -> str:
+    return (
+        '{"jsonrpc":"2.0","method":"logsNotification","params":'
+        f'{{"result":{{"context":{{"slot":{slot}}},"value":{value}}},"subscription":{sid}}}}}'
+    )
+
+
+def account_value(owner: str, data: bytes) -> dict[str, Any]:
+    import base64
+
+    return {
+        "lamports": 2_039_280,
+        "data": [base64.b64encode(data).decode(), "base64"],
+        "owner": owner,
+        "executable": False,
+        "rentEpoch": 18446744073709551615,
+        "space": len(data),
+    }
+
+
+# ---------------------------------------------------------------- the market
+@dataclass
+class Step:
+    slot: int
+    accounts: list[tuple[str, str, bytes]]  # pubkey, owner, data after the slot
+    trades: list[tuple[str, str]]  # program, logs value (JSON)
+
+
+@dataclass
+class Market:
+    world: World
+    universe: list[tuple[str, str]]
+    tick_arrays: list[tuple[str, str]]
+    initial: dict[str, tuple[str, bytes]]
+    programs: list[str]
+    bases: list[str]
+    first_slot: int
+    steps: list[Step]
+
+
+@functools.cache
+def market(seed: int) -> Market:
+    """A seeded world stepped STEPS slots; what changed each slot (computed once)."""
+    w = World(WorldConfig(seed=seed, tokens=6, pools=12), backend=engine_rs.load("python"))
+    initial = {k: (a.owner, a.data) for k, a in w.accounts.items()}
+    first = w.slot
+    steps = []
+    for _ in range(STEPS):
+        res = w.step()
+        accounts = [(k, w.accounts[k].owner, w.accounts[k].data) for k in res.changed]
+        trades = [
+            (
+                t.program,
+                json.dumps(
+                    {
+                        "signature": t.signature,
+                        "err": None,
+                        "logs": [
+                            f"Program {t.program} invoke [1]",
+                            t.log,
+                            f"Program {t.program} success",
+                        ],
+                    }
+                ),
+            )
+            for t in res.trades
+        ]
+        steps.append(Step(res.slot, accounts, trades))
+    return Market(
+        world=w,
+        universe=w.universe(),
+        tick_arrays=[(ta, p.address) for p in w.pools for ta in p.tick_arrays],
+        initial=initial,
+        programs=sorted({t for s in steps for t, _ in s.trades} | {WHIRLPOOL}),
+        bases=list(w.bases),
+        first_slot=first,
+        steps=steps,
+    )
+
+
+def sid(endpoint: int, label: str, index: int) -> int:
+    """Each endpoint numbers its subscriptions its own way (as real servers do)."""
+    return 7 + endpoint * 100_003 + index * (endpoint + 3)
+
+
+def make_ingest(eng: types.ModuleType, m: Market, capacity: int = 65_536) -> tuple[Any, Any]:
+    g = eng.PoolGraph(base_mints=m.bases, max_hops=3)
+    ing = eng.FeedIngest(g, capacity, 64)
+    for address, kind in m.universe:
+        ing.track_pool(address, kind)
+    for ta, pool in m.tick_arrays:
+        ing.track_tick_array(ta, pool)
+    for _ in range(3):  # pools, then the vaults and configs they name
+        for k in ing.watched():
+            owner, data = m.initial[k]
+            ing.account(k, owner, data, m.first_slot)
+    labels = ["slot", *ing.watched(), *m.programs]
+    for ep in range(ENDPOINTS):
+        for i, label in enumerate(labels):
+            kind = "slot" if i == 0 else "logs" if label in m.programs else "account"
+            ing.bind(ep, sid(ep, label, i), label, kind)
+    return g, ing
+
+
+@dataclass
+class Message:
+    kind: str
+    label: str
+    index: int
+    slot: int
+    owner: str = ""
+    data: bytes = b""
+    value: str = ""
+
+    def text(self, endpoint: int) -> str:
+        s = sid(endpoint, self.label, self.index)
+        if self.kind == "slot":
+            return slot_frame(s, self.slot)
+        if self.kind == "logs":
+            return logs_frame(s, self.slot, self.value)
+        return account_frame(s, self.slot, json.dumps(account_value(self.owner, self.data)))
+
+
+def messages(m: Market, ing: Any, step: Step) -> list[Message]:
+    labels = ["slot", *ing.watched(), *m.programs]
+    index = {label: i for i, label in enumerate(labels)}
+    out = [Message("slot", "slot", 0, step.slot)]
+    out += [
+        Message("account", k, index[k], step.slot, owner, data)
+        for k, owner, data in step.accounts
+        if k in index
+    ]
+    out += [Message("logs", p, index[p], step.slot, value=v) for p, v in step.trades]
+    return out
+
+
+def corrupt(msg: Message, endpoint: int, how: str, rnd: random.Random) -> bytes:
+    """A broken copy, as faulty endpoints send them (feeds.sim.server)."""
+    if how == "truncate":
+        text = msg.text(endpoint)
+        return text[: rnd.randrange(len(text))].encode()
+    if how == "flip":
+        raw = bytearray(msg.text(endpoint).encode())
+        for _ in range(rnd.randint(1, 3)):
+            raw[rnd.randrange(len(raw))] = rnd.randrange(256)
+        return bytes(raw)
+    if msg.kind != "account":
+        return msg.text(endpoint).encode()
+    bad = dataclasses.replace(msg)
+    if how == "owner":
+        bad.owner = SYSTEM_PROGRAM
+    elif how == "short":
+        bad.data = msg.data[: len(msg.data) // 3]
+    elif how == "empty_vault" and len(msg.data) == 165:
+        bad.data = msg.data[:64] + bytes(8) + msg.data[72:]  # below the fees: no reserve
+    elif how == "other_mint" and len(msg.data) == 165:
+        bad.data = bytes(32) + msg.data[32:]
+    return bad.text(endpoint).encode()
+
+
+# ---------------------------------------------------------------- comparing the two
+def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:
+    try:
+        return ("ok", fn())
+    except Exception as exc:  # the class is what must agree
+        return ("error", type(exc))
+
+
+def same_call(ings: list[Any], fn: Callable[[Any], Any]) -> tuple[str, Any]:
+    results = [outcome(lambda ing=ing: fn(ing)) for ing in ings]
+    assert results[0] == results[1], results
+    return results[0]
+
+
+def whirlpool_fields(rec: Any) -> dict[str, Any]:
+    return {f.name: getattr(rec, f.name) for f in dataclasses.fields(D.Whirlpool)}
+
+
+def assert_same_state(ings: list[Any], graphs: list[Any], m: Market, final: bool) -> None:
+    a, b = ings
+    assert a.take_changed() == b.take_changed()
+    assert as_dict(a.stats()) == as_dict(b.stats())
+    assert [as_dict(s) for s in a.dedup_stats()] == [as_dict(s) for s in b.dedup_stats()]
+    assert a.slot == b.slot == a.stats().slot
+    assert a.watched() == b.watched()
+    ga, gb = graphs
+    assert ga.pools() == gb.pools()
+    assert ga.slot == gb.slot
+    if final:
+        for base in m.bases:
+            # a corrupt feed can leave a base token with no pool at all: then both
+            # graphs must refuse it with the same error class
+            ra = outcome(lambda base=base: [as_dict(o) for o in ga.cycles(base, 3)])
+            rb = outcome(lambda base=base: [as_dict(o) for o in gb.cycles(base, 3)])
+            assert ra == rb
+        ca, cb = ga.find_negative_cycle(), gb.find_negative_cycle()
+        assert (ca is None) == (cb is None)
+        if ca is not None:
+            assert as_dict(ca) == as_dict(cb)
+        wa, wb = a.whirlpools(), b.whirlpools()
+        assert [(k, whirlpool_fields(r)) for k, r in wa] == [
+            (k, whirlpool_fields(r)) for k, r in wb
+        ]
+
+
+# ---------------------------------------------------------------- each backend alone
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_frames_rebuild_the_market(eng: types.ModuleType, seed: int) -> None:
+    m = market(seed)
+    g, ing = make_ingest(eng, m)
+    assert len(g) == len(m.universe) == len(ing.take_changed())
+    ns = 0
+    sent = {"account": 0, "logs": 0, "slot": 0}
+    for step in m.steps:
+        for msg in messages(m, ing, step):
+            for ep in range(ENDPOINTS):  # every endpoint sends every notification
+                ns += 1_000
+                assert ing.frame(ep, msg.text(ep).encode(), ns) == sid(ep, msg.label, msg.index)
+            sent[msg.kind] += 1
+    s = ing.stats()
+    total = sum(sent.values())
+    assert s.frames == s.notifications == ENDPOINTS * total
+    assert s.first_copies == total and s.duplicates == (ENDPOINTS - 1) * total
+    assert (s.accounts, s.logs, s.slots, s.unknown) == (
+        sent["account"],
+        sent["logs"],
+        sent["slot"],
+        0,
+    )
+    swaps = sum("ray_log" in v or "Program data" in v for step in m.steps for _, v in step.trades)
+    assert s.swaps == swaps
+    assert s.slot == g.slot == m.steps[-1].slot
+    stats = {d.endpoint: d for d in ing.dedup_stats()}
+    assert stats[0].first_seen == total and stats[0].duplicates == 0
+    assert stats[2].duplicates == total and stats[2].lag_mean_ns == 2_000.0
+    # the graph is the market's: same pools, same cycles and sizes
+    want = eng.PoolGraph(base_mints=m.bases, max_hops=3)
+    for p in m.world.pools:
+        p.spec.upsert(want, 0)
+    assert sorted(g.pools()) == sorted(want.pools())
+    for base in m.bases:
+        got = [(o.pools, o.amount_in, o.profit) for o in g.cycles(base, 3)]
+        assert got == [(o.pools, o.amount_in, o.profit) for o in want.cycles(base, 3)]
+    assert {k for k, _ in ing.whirlpools()} == {
+        p.address for p in m.world.pools if p.kind == "whirlpool"
+    }
+
+
+def test_bad_accounts_raise_their_decode_error(eng: types.ModuleType) -> None:
+    m = market(SEEDS[0])
+    g, ing = make_ingest(eng, m)
+    pool = next(p for p in m.world.pools if p.kind == "whirlpool")
+    owner, data = m.initial[pool.address]
+    ing.take_changed()
+    cases: list[tuple[str, str, bytes, type[Exception]]] = [
+        (pool.address, SYSTEM_PROGRAM, data, WrongOwnerError),
+        (pool.address, owner, data[:300], AccountTooShortError),
+        (pool.address, owner, bytes(8) + data[8:], WrongDiscriminatorError),
+        (pool.vault_a, SPL_TOKEN, bytes(32) + m.initial[pool.vault_a][1][32:], DecodeError),
+    ]
+    ta = pool.tick_arrays[0]
+    other = next(p for p in m.world.pools if p.address != pool.address)
+    ta_data = m.initial[ta][1]
+    cases.append((ta, WHIRLPOOL, ta_data[:9956] + bytes.fromhex("00" * 32), DecodeError))
+    ep, ns = 0, 1
+    labels = ["slot", *ing.watched(), *m.programs]
+    for pubkey, own, raw, cls in cases:
+        with pytest.raises(cls) as err:
+            ing.account(pubkey, own, raw, 7)
+        assert type(err.value) is cls
+        i = labels.index(pubkey)
+        ns += 1
+        text = account_frame(sid(ep, pubkey, i), 9_000 + ns, json.dumps(account_value(own, raw)))
+        with pytest.raises(cls) as err:
+            ing.frame(ep, text.encode(), ns)
+        assert type(err.value) is cls
+    # a vault of the wrong mint took the pool out; a good copy brings it back
+    assert pool.address not in g.pools() and pool.address in ing.take_changed()
+    assert ing.account(pool.vault_a, SPL_TOKEN, m.initial[pool.vault_a][1], 8)
+    assert pool.address in g.pools()
+    # a pool whose vault holds less than its fees leaves the graph: InvalidInputError
+    amm = next((p for p in m.world.pools if p.kind in ("cpmm", "amm_v4")), None)
+    assert amm is not None and other is not None
+    vault = m.initial[amm.vault_a][1]
+    with pytest.raises(InvalidInputError):
+        ing.account(amm.vault_a, SPL_TOKEN, vault[:64] + bytes(8) + vault[72:], 9)
+    assert amm.address not in g.pools()
+    assert ing.account(amm.vault_a, SPL_TOKEN, vault, 10) and amm.address in g.pools()
+    assert ing.account("not a watched account", SPL_TOKEN, b"", 1) is False
+
+
+def test_arguments_and_registration(eng: types.ModuleType) -> None:
+    g = eng.PoolGraph()
+    ing = eng.FeedIngest(g)
+    good = b'{"jsonrpc":"2.0","result":5,"id":1}'
+    assert ing.frame(0, good, 1) == -1
+    assert ing.frame(0, bytearray(good), 1) == -1
+    assert ing.frame(0, memoryview(good), 1) == -1
+    assert ing.frame(0, good.decode(), 1) == -1
+    assert ing.frame(0, good, "not checked: no dedup for a response") == -1
+    for bad_ep, cls in (
+        (-1, InvalidInputError),
+        (65_536, InvalidInputError),
+        ("0", TypeError),
+        (True, TypeError),
+    ):
+        with pytest.raises(cls):
+            ing.frame(bad_ep, good, 1)
+    with pytest.raises(TypeError):
+        ing.frame(0, 12, 1)
+    assert ing.stats().frames == 5  # the ones that got past the argument checks
+    with pytest.raises(InvalidInputError):
+        ing.bind(0, 1, "x", "blocks")
+    with pytest.raises(InvalidInputError):
+        ing.bind(0, -1, "x", "slot")
+    with pytest.raises(InvalidInputError):
+        ing.bind(0, 1 << 64, "x", "slot")
+    with pytest.raises(TypeError):
+        ing.bind(0, 1.0, "x", "slot")
+    with pytest.raises(TypeError):
+        ing.bind(0, 1, None, "account")
+    ing.bind(0, 5, "slot", "slot")
+    slot = slot_frame(5, 77).encode()
+    with pytest.raises(TypeError):  # recv_ns is checked when the dedup needs it
+        ing.frame(0, slot, "later")
+    with pytest.raises(MathOverflowError):
+        ing.frame(0, slot, 1 << 70)
+    assert ing.frame(0, slot, 1) == 5 and ing.slot == 77 == g.slot
+    ing.unbind(0)
+    assert ing.frame(0, slot_frame(5, 78).encode(), 2) == 5
+    assert ing.slot == 77 and ing.stats().unknown == 1
+    with pytest.raises(InvalidInputError):
+        ing.track_pool(WHIRLPOOL, "clmm")
+    with pytest.raises(Base58Error):
+        ing.track_pool("0OIl", "cpmm")
+    with pytest.raises(InvalidInputError):
+        ing.track_tick_array(SPL_TOKEN, WHIRLPOOL)  # not a tracked whirlpool
+    ing.track_pool(WHIRLPOOL, "whirlpool")
+    with pytest.raises(InvalidInputError):
+        ing.track_pool(WHIRLPOOL, "cpmm")  # one kind per address
+    ing.track_tick_array(SPL_TOKEN, WHIRLPOOL)
+    assert ing.watched() == [WHIRLPOOL, SPL_TOKEN]
+    with pytest.raises(TypeError):
+        eng.FeedIngest(g, "big")
+    with pytest.raises(InvalidInputError):
+        eng.FeedIngest(g, 1)
+
+
+# ---------------------------------------------------------------- the two agree
+deliveries = st.fixed_dictionaries(
+    {
+        "seed": st.sampled_from(SEEDS),
+        "steps": st.integers(1, STEPS),
+        "rng": st.integers(0, 2**32 - 1),
+        "drop": st.sampled_from([0.0, 0.1, 0.5]),
+        "corrupt": st.sampled_from([0.0, 0.05, 0.3]),
+        "capacity": st.sampled_from([4, 64, 65_536]),
+    }
+)
+CORRUPTIONS = ["truncate", "flip", "owner", "short", "empty_vault", "other_mint"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=STATELESS_FIXTURE)
+@given(plan=deliveries)
+def test_rust_and_twin_agree_on_a_faulty_feed(
+    rust: types.ModuleType, py: types.ModuleType, plan: dict[str, Any]
+) -> None:
+    m = market(plan["seed"])
+    rnd = random.Random(plan["rng"])
+    pairs = [make_ingest(e, m, plan["capacity"]) for e in (rust, py)]
+    graphs, ings = [p[0] for p in pairs], [p[1] for p in pairs]
+    assert_same_state(ings, graphs, m, final=False)
+    ns = 0
+    for step in m.steps[: plan["steps"]]:
+        arrivals = []
+        for msg in messages(m, ings[0], step):
+            for ep in range(ENDPOINTS):
+                if rnd.random() < plan["drop"]:
+                    continue
+                if rnd.random() < plan["corrupt"]:
+                    raw = corrupt(msg, ep, rnd.choice(CORRUPTIONS), rnd)
+                else:
+                    raw = msg.text(ep).encode()
+                arrivals.append((ep, raw))
+                if rnd.random() < 0.1:
+                    arrivals.append((ep, raw))  # a repeat on one connection
+        rnd.shuffle(arrivals)
+        for ep, raw in arrivals:
+            ns += rnd.randint(1, 5_000)
+            same_call(ings, lambda ing, ep=ep, raw=raw, ns=ns: ing.frame(ep, raw, ns))
+        assert_same_state(ings, graphs, m, final=False)
+    assert_same_state(ings, graphs, m, final=True)
+
+
+def _frame_outcomes(rust: types.ModuleType, py: types.ModuleType, frames: list[Any]) -> list[Any]:
+    """Feed `frames` (endpoint 0, subscription 1 bound to a tracked Whirlpool) to both."""
+    m = market(SEEDS[0])
+    pool = next(p for p in m.world.pools if p.kind == "whirlpool")
+    ings = []
+    for e in (rust, py):
+        g = e.PoolGraph()
+        ing = e.FeedIngest(g)
+        ing.track_pool(pool.address, "whirlpool")
+        ing.bind(0, 1, pool.address, "account")
+        ing.bind(0, 2, "slot", "slot")
+        ing.bind(0, 3, WHIRLPOOL, "logs")
+        ings.append(ing)
+    out = [
+        same_call(ings, lambda ing, f=f, i=i: ing.frame(0, f, i + 1)) for i, f in enumerate(frames)
+    ]
+    assert as_dict(ings[0].stats()) == as_dict(ings[1].stats())
+    return out
+
+
+def test_json_is_read_as_python_reads_it(rust: types.ModuleType, py: types.ModuleType) -> None:
+    m = market(SEEDS[0])
+    pool = next(p for p in m.world.pools if p.kind == "whirlpool")
+    owner, data = m.initial[pool.address]
+    value = json.dumps(account_value(owner, data))
+    good = account_frame(1, 5, value)
+    b64 = account_value(owner, data)["data"][0]
+    unbound = account_frame(9, 5, '{"owner": "x", "data": ["%s", "base64"]}')
+    cases: list[tuple[Any, Any]] = [
+        (good, ("ok", 1)),
+        (good.encode("utf-16"), ("ok", 1)),  # json.loads detects UTF-16/32 by BOM and zeros
+        (good.encode("utf-16-le"), ("ok", 1)),
+        (good.encode("utf-32-be"), ("ok", 1)),
+        (b"\xef\xbb\xbf" + good.encode(), ("ok", 1)),
+        ("\ufeff" + good, ("error", FrameError)),  # a str with a BOM is refused
+        (good.replace('"jsonrpc":"2.0"', '"jsonrpc":"1.0","jsonrpc":"2.0"'), ("ok", 1)),
+        (good.replace('"jsonrpc":"2.0"', '"jsonrpc":"2.0","jsonrpc":2.0'), ("error", FrameError)),
+        (good.replace("accountNotification", "account\\u004eotification"), ("ok", 1)),
+        (good.replace('"slot":5', '"slot":-0'), ("ok", 1)),
+        (good.replace('"slot":5', '"slot":5.0'), ("error", FrameError)),
+        (good.replace('"slot":5', '"slot":18446744073709551616'), ("error", FrameError)),
+        (good.replace('"slot":5', '"slot":true'), ("error", FrameError)),
+        (good.replace('"lamports": 2039280', '"lamports": NaN'), ("ok", 1)),
+        (good.replace('"lamports": 2039280', '"lamports": -Infinity'), ("ok", 1)),
+        (good.replace('"lamports": 2039280', '"lamports": ' + "9" * 4300), ("ok", 1)),
+        (good.replace('"lamports": 2039280', '"lamports": ' + "9" * 4301), ("error", FrameError)),
+        (good.replace('"lamports": 2039280', '"lamports": ' + "[" * 200 + "]" * 200), ("ok", 1)),
+        (
+            good.replace('"lamports": 2039280', '"lamports": ' + "[" * 5000 + "]" * 5000),
+            ("error", FrameError),
+        ),
+        (good.replace('"executable": false', '"executable": "\\ud800"'), ("ok", 1)),
+        (good.replace('"executable": false', '"executable": "\ud800"'), ("ok", 1)),  # a str frame
+        (good.replace('"executable": false', '"executable": "\x01"'), ("error", FrameError)),
+        (good.replace('"executable": false', '"executable": "\\x"'), ("error", FrameError)),
+        (good.replace(f'"owner": "{owner}"', '"owner": "\\ud800"'), ("error", WrongOwnerError)),
+        (good.replace('"base64"]', '"base58"]'), ("error", FrameError)),
+        (good.replace(b64, b64[:-1]), ("error", FrameError)),
+        (good.replace(b64, b64.replace("A", "\\u0041", 3)), ("ok", 1)),
+        (good.replace(b64, b64[:100] + "\\n" + b64[100:]), ("error", FrameError)),
+        (good + " \n", ("ok", 1)),
+        (good + " x", ("error", FrameError)),
+        (good[:-1], ("error", FrameError)),
+        (b"\xff" + good.encode(), ("error", FrameError)),
+        (good.encode().replace(b"whirlpool", b"\xed\xa0\x80", 1), ("ok", 1)),
+        ('{"jsonrpc":"2.0","method":null,"params":5}', ("ok", -1)),
+        ('{"jsonrpc":"2.0","id":1,"error":{"code":-32600}}', ("ok", -1)),
+        (
+            '{"jsonrpc":"2.0","method":"fooNotification","params":{"subscription":1,"result":{}}}',
+            ("error", FrameError),
+        ),
+        (
+            '{"jsonrpc":"2.0","method":"slotNotification","params":{"subscription":2,"result":{"slot":9}}}',
+            ("ok", 2),
+        ),
+    ]
+    # base64 exactly as b64decode(validate=True) reads it (on an unbound subscription)
+    for text, ok in (("", True), ("=", False), ("QUJD", True), ("QUJD=", True), ("QUJD===", True),
+                     ("QUI=", True), ("QUI==", False), ("QQ==", True), ("QR==", True), ("QQ=", False),
+                     ("QQ", False), ("Q", False), ("QQ=A=", False), ("QU D", False), ("QUJ\u00e9", False)):  # fmt: skip
+        cases.append((unbound % text, ("ok", 9) if ok else ("error", FrameError)))
+    got = _frame_outcomes(rust, py, [c for c, _ in cases])
+    for (frame, want), have in zip(cases, got):
+        assert have == want, (frame if len(str(frame)) < 300 else str(frame)[:300], have, want)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=STATELESS_FIXTURE)
+@given(
+    extra=json_values,
+    where=st.sampled_from(["params", "result", "value", "context", "top"]),
+    key=st.sampled_from(["x", "slot", "owner", "data", "jsonrpc", "method", "subscription", "err"]),
+    cut=st.integers(0, 2000),
+    encode=st.sampled_from(["utf-8", "utf-16", "str"]),
+)
+def test_any_json_gets_the_same_answer(
+    rust: types.ModuleType,
+    py: types.ModuleType,
+    extra: Any,
+    where: str,
+    key: str,
+    cut: int,
+    encode: str,
+) -> None:
+    m = market(SEEDS[0])
+    pool = next(p for p in m.world.pools if p.kind == "whirlpool")
+    owner, data = m.initial[pool.address]
+    msg = {
+        "jsonrpc": "2.0",
+        "method": "accountNotification",
+        "params": {
+            "result": {"context": {"slot": 5}, "value": account_value(owner, data)},
+            "subscription": 1,
+        },
+    }
+    target = {
+        "top": msg,
+        "params": msg["params"],
+        "result": msg["params"]["result"],
+        "value": msg["params"]["result"]["value"],
+        "context": msg["params"]["result"]["context"],
+    }[where]
+    target[key] = extra
+    text = json.dumps(msg)
+    frames: list[Any] = [text, text[: cut % (len(text) + 1)]]
+    frames = [f if encode == "str" else f.encode(encode, "surrogatepass") for f in frames]
+    _frame_outcomes(rust, py, frames)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=STATELESS_FIXTURE)
+@given(
+    raw=st.binary(max_size=300)
+    | st.text(max_size=100).map(lambda t: t.encode("utf-8", "surrogatepass"))
+)
+def test_random_bytes_never_crash(rust: types.ModuleType, py: types.ModuleType, raw: bytes) -> None:
+    for have in _frame_outcomes(rust, py, [raw, b'{"jsonrpc":"2.0",' + raw]):
+        assert have[0] == "ok" or have[1] is FrameError
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=STATELESS_FIXTURE)
+@given(rng=st.integers(0, 2**32 - 1), n=st.integers(1, 8))
+def test_byte_flips_get_the_same_answer(
+    rust: types.ModuleType, py: types.ModuleType, rng: int, n: int
+) -> None:
+    m = market(SEEDS[0])
+    pool = next(p for p in m.world.pools if p.kind == "whirlpool")
+    owner, data = m.initial[pool.address]
+    good = account_frame(1, 5, json.dumps(account_value(owner, data))).encode()
+    rnd = random.Random(rng)
+    frames = []
+    for _ in range(n):
+        raw = bytearray(good)
+        for _ in range(rnd.randint(1, 4)):
+            raw[rnd.randrange(len(raw))] = rnd.choice(b'"\\{}[],:0123456789aAeE-+. \x00\xff')
+        frames.append(bytes(raw))
+    for have in _frame_outcomes(rust, py, frames):
+        assert have[0] == "ok" or issubclass(have[1], EngineError)  # a bad price is a bad pool
