@@ -21,6 +21,7 @@ test: engine
 bench: engine
 	$(PY) -m bench
 	$(PY) -m bench.e2e
+	$(PY) -m bench.journal
 
 lint: $(STAMPS)/deps
 	cargo fmt --manifest-path $(CARGO_MANIFEST) --all -- --check

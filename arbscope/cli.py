@@ -6,6 +6,10 @@
   on those endpoints, the simulator's or real ones.
 - ``arbscope sim``: the simulator alone; prints its URLs and serves until interrupted.
 - ``arbscope demo``: the seeded in-process market of the first screen (no sockets).
+- ``arbscope run --headless --duration S``: a session without the screen; prints its id
+  and digest.
+- ``arbscope sessions [prune]``, ``arbscope replay SESSION``, ``arbscope export SESSION``:
+  the journal (every session is recorded unless ``--no-record``).
 
 The engine backend is Rust unless ARBSCOPE_ENGINE=python.
 """
@@ -18,6 +22,7 @@ import contextlib
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -45,6 +50,32 @@ def parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     sim.add_argument("--endpoints", type=int, default=3, help="endpoints to present (default 3)")
     sim.add_argument("--slot-ms", type=float, default=400.0, help="slot length (default 400 ms)")
+    sessions = sub.add_parser("sessions", help="list recorded sessions (or prune them)")
+    _add_db(sessions)
+    ssub = sessions.add_subparsers(dest="sessions_command")
+    prune = ssub.add_parser("prune", help="delete old sessions, or the oldest over a size cap")
+    _add_db(prune)
+    prune.add_argument("--older-than", metavar="AGE", help="e.g. 30d, 12h, 90m")
+    prune.add_argument("--max-size", metavar="SIZE", help="keep the journal under e.g. 2GB, 500MB")
+    replay = sub.add_parser("replay", help="replay a recorded session (dashboard or headless)")
+    replay.add_argument("session", help="session id (or a unique prefix)")
+    _add_db(replay)
+    replay.add_argument("--headless", action="store_true", help="no screen: apply and report")
+    replay.add_argument("--speed", default=None, help="1, 10, 100 or max (default: 1 on "
+                        "screen, max headless)")  # fmt: skip
+    replay.add_argument("--digest", action="store_true",
+                        help="print the digest of the derived events (headless)")  # fmt: skip
+    replay.add_argument("--start", type=float, default=0.0, metavar="SECONDS",
+                        help="seek to this time before playing (screen)")  # fmt: skip
+    replay.add_argument("--shadow", action="store_true",
+                        help="also run the other backend (timing panel; slower)")  # fmt: skip
+    export = sub.add_parser("export", help="a session's opportunities (and fills) as CSV")
+    export.add_argument("session", help="session id (or a unique prefix)")
+    _add_db(export)
+    export.add_argument("--out", default=".", metavar="DIR",
+                        help="directory for SESSION-opportunities.csv / -fills.csv")  # fmt: skip
+    export.add_argument("--parquet", action="store_true",
+                        help="also write .parquet files (needs pyarrow)")  # fmt: skip
     demo = sub.add_parser("demo", help="the seeded in-process market (no sockets)")
     _add_common(demo)
     demo.add_argument("--updates", type=int, default=10, metavar="N",
@@ -63,6 +94,26 @@ def _add_run(p: argparse.ArgumentParser) -> None:
                    help="pool universe (TOML) to watch on --ws endpoints")  # fmt: skip
     p.add_argument("--endpoints", type=int, default=3,
                    help="endpoints of the embedded simulator (default 3)")  # fmt: skip
+    p.add_argument(
+        "--headless",
+        action="store_true",
+        help="no screen: run for --duration seconds, print the session id and digest",
+    )
+    p.add_argument("--duration", type=float, default=None, metavar="SECONDS",
+                   help="stop after this long (required with --headless)")  # fmt: skip
+    _add_db(p)
+    p.add_argument("--no-record", action="store_true", help="do not journal this session")
+    p.add_argument(
+        "--batch-ms",
+        type=float,
+        default=200.0,
+        help="journal write batch (the most a crash can lose; default 200 ms)",
+    )
+
+
+def _add_db(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                   help="journal file (default: $ARBSCOPE_DB or the user data dir)")  # fmt: skip
 
 
 def _fail(message: str) -> int:
@@ -75,6 +126,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "sim":
         return _sim(args)
+    if args.command == "sessions":
+        return _sessions(args)
+    if args.command == "replay":
+        return _replay(args)
+    if args.command == "export":
+        return _export(args)
     if args.command == "demo":
         if args.updates < 1:
             return _fail("--updates must be at least 1")
@@ -97,6 +154,14 @@ def _run(args: argparse.Namespace) -> int:
         return _fail("give one --rpc per --ws (in the same order), or none")
     if args.endpoints < 1:
         return _fail("--endpoints must be at least 1")
+    if args.headless and (args.duration is None or not args.duration > 0):
+        return _fail("--headless needs --duration SECONDS (> 0)")
+    if args.batch_ms <= 0:
+        return _fail("--batch-ms must be positive")
+    from .session import RecordSettings
+
+    record = None if args.no_record else RecordSettings(getattr(args, "db", None),
+                                                           args.batch_ms / 1000.0)  # fmt: skip
     if args.ws:
         if not args.pools:
             return _fail("--ws needs --pools FILE (the pools to watch)")
@@ -108,13 +173,212 @@ def _run(args: argparse.Namespace) -> int:
         eps = [Endpoint(f"node-{i}", ws, rpc) for i, (ws, rpc) in enumerate(zip(args.ws, rpcs))]
         if not any(e.http for e in eps):
             return _fail("at least one --rpc is needed for the initial snapshot")
-        session = FeedSession(eps, uni.pools, uni.base_mints, seed=args.seed)
+        session = FeedSession(eps, uni.pools, uni.base_mints, seed=args.seed, record=record)
     else:
-        session = FeedSession(seed=args.seed, sim_endpoints=args.endpoints)
+        session = FeedSession(seed=args.seed, sim_endpoints=args.endpoints, record=record)
+    if args.headless:
+        return _headless(session, args.duration)
+    from tui.app import ArbscopeApp
+
+    ArbscopeApp(session).run()
+    if session.session_id:
+        print(f"session {session.session_id} recorded (digest {session.digest[:16]})")
+    return 0
+
+
+def _headless(session: object, duration: float) -> int:
+    """Run ``session`` for ``duration`` s without a screen; SIGINT/SIGTERM stop it early
+    (the journal is flushed either way)."""
+    from .session import FeedSession
+
+    assert isinstance(session, FeedSession)
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await session.start()
+        try:
+            end = loop.time() + duration
+            while not stop.is_set() and loop.time() < end and not session.start_error:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 0.2)
+                session.tick()
+        finally:
+            await session.stop()
+
+    asyncio.run(go())
+    snap = session.snapshot
+    if session.start_error:
+        print(f"arbscope: {session.start_error}", file=sys.stderr)
+    print(
+        f"slot {snap.slot}, {snap.pools} pools, {snap.updates} updates, "
+        f"{len(snap.opportunities)} live opportunities, {snap.errors} errors",
+        file=sys.stderr,
+    )
+    if session.session_id:
+        print(f"session {session.session_id}")
+        print(f"digest {session.digest}")
+    return 1 if session.start_error else 0
+
+
+def _journal_call(fn: Any) -> int:
+    """Run a journal coroutine; a JournalError is a message and exit status 2."""
+    from storage.journal import JournalError
+
+    try:
+        return int(asyncio.run(fn))
+    except JournalError as exc:
+        return _fail(str(exc))
+
+
+def _age_s(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+    t = text.strip().lower()
+    if not t or t[-1] not in units:
+        raise ValueError(f"age {text!r}: use a number and s, m, h, d or w (e.g. 30d)")
+    return float(t[:-1]) * units[t[-1]]
+
+
+def _size_b(text: str) -> int:
+    t = text.strip().upper().rstrip("B") or "0"
+    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    if t[-1] in mult:
+        return int(float(t[:-1]) * mult[t[-1]])
+    return int(float(t))
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"
+
+
+def _sessions(args: argparse.Namespace) -> int:
+    import time
+
+    from storage.journal import Journal
+
+    db = getattr(args, "db", None)
+    if getattr(args, "sessions_command", None) == "prune":
+        if args.older_than is None and args.max_size is None:
+            return _fail("prune needs --older-than AGE and/or --max-size SIZE")
+        try:
+            age = _age_s(args.older_than) if args.older_than else None
+            cap = _size_b(args.max_size) if args.max_size else None
+        except ValueError as exc:
+            return _fail(str(exc))
+
+        async def prune() -> int:
+            async with await Journal.open(db, create=False) as j:
+                gone = await j.prune(age, cap)
+                print(f"deleted {len(gone)} session(s); journal {_human(await j.file_bytes())}")
+                for s in gone:
+                    print(f"  {s}")
+            return 0
+
+        return _journal_call(prune())
+
+    async def listing() -> int:
+        async with await Journal.open(db, create=False) as j:
+            rows = await j.sessions()
+            print(f"{'session':<22} {'started (UTC)':<19} {'source':<6} {'duration':>9} "
+                  f"{'frames':>9} {'opps':>6} {'pnl':>8} {'stored':>9}  state")  # fmt: skip
+            for s in rows:
+                started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(s.started))
+                state = "complete" if s.complete else "INCOMPLETE (not closed cleanly)"
+                print(f"{s.id:<22} {started:<19} {s.source:<6} {s.duration_s:>8.1f}s "
+                      f"{s.frames:>9,} {s.opportunities:>6,} {s.pnl:>8.2f} "
+                      f"{_human(s.stored_bytes):>9}  {state}")  # fmt: skip
+            if not rows:
+                print("(no sessions)")
+        return 0
+
+    return _journal_call(listing())
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from .replay import ReplaySession, load_info, parse_speed
+
+    db = getattr(args, "db", None)
+    try:
+        speed = parse_speed(args.speed or ("max" if args.headless else "1"))
+    except ValueError as exc:
+        return _fail(str(exc))
+
+    async def info() -> Any:
+        return await load_info(db, args.session)
+
+    from storage.journal import JournalError
+
+    try:
+        meta = asyncio.run(info())
+    except JournalError as exc:
+        return _fail(str(exc))
+    try:
+        session = ReplaySession(db, meta, shadow=args.shadow, speed=speed)
+    except Exception as exc:  # e.g. a config the engine refuses: a message, not a traceback
+        return _fail(f"cannot replay {meta.id}: {type(exc).__name__}: {exc}")
+    if args.headless:
+
+        async def go() -> int:
+            await session.start()
+            if session.start_error:
+                raise JournalError(session.start_error)
+            try:
+                digest = await session.run(speed)
+            finally:
+                await session.stop()
+            if session.start_error:  # damaged chunk met on the way
+                raise JournalError(session.start_error)
+            snap = session.snapshot
+            print(f"replayed {meta.id}: {session.applied:,} inputs, "
+                  f"{session.frames_applied:,} frames, slot {snap.slot}, "
+                  f"{session.sink.events:,} events", file=sys.stderr)  # fmt: skip
+            if args.digest:
+                print(digest)
+            if meta.digest is None:
+                print("the recording is incomplete (no digest stored): replayed up to its "
+                      "last committed batch", file=sys.stderr)  # fmt: skip
+                return 0
+            if digest != meta.digest:
+                print(f"arbscope: digest MISMATCH: recorded {meta.digest}, replayed {digest}",
+                      file=sys.stderr)  # fmt: skip
+                return 3
+            print("digest matches the live recording", file=sys.stderr)
+            return 0
+
+        try:
+            return int(asyncio.run(go()))
+        except JournalError as exc:
+            return _fail(str(exc))
+    if args.start:
+        session.seek(args.start)
     from tui.app import ArbscopeApp
 
     ArbscopeApp(session).run()
     return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from storage.export import export_session
+
+    out = Path(args.out)
+
+    async def go() -> int:
+        written = await export_session(getattr(args, "db", None), args.session, out,
+                                       parquet=args.parquet)  # fmt: skip
+        for p in written:
+            print(p)
+        return 0
+
+    return _journal_call(go())
 
 
 def _sim(args: argparse.Namespace) -> int:

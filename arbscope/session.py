@@ -18,7 +18,8 @@ import time
 import types
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import engine_rs
@@ -28,9 +29,14 @@ from feeds.health import FeedHealth
 from feeds.pool import Bootstrap, Endpoint, FeedPool
 from feeds.sim.server import SimServer
 from feeds.sim.world import WorldConfig
+from storage.codec import Kind, json_payload
+from storage.journal import Journal
+from storage.recorder import Digest, Recorder, canonical
 
 from .market import Evaluator, Snapshot
 from .timing import KernelTimer
+
+HEALTH_EVERY_NS = 1_000_000_000  # feed health journaled once a second
 
 
 class _TimedIngest:
@@ -108,6 +114,78 @@ class _TimedIngest:
         return self.active.stats()
 
 
+class _RecordingIngest:
+    """What the feeds call (``FeedPool``, its workers), recorded as journal inputs before
+    being passed on: every frame's bytes, every account, pool, tick array, subscription
+    binding, and a drain of the changed set. Replaying them in order rebuilds the state."""
+
+    def __init__(self, inner: _TimedIngest, rec: Recorder) -> None:
+        self.inner, self.rec = inner, rec
+
+    def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
+        self.rec.input(Kind.FRAME, endpoint, bytes(frame), recv_ns)
+        return self.inner.frame(endpoint, frame, recv_ns)
+
+    def account(self, pubkey: str, owner: str, data: bytes, slot: int) -> bool:
+        self.rec.input(Kind.ACCOUNT, 0, json_payload([pubkey, owner, slot], bytes(data)))
+        return self.inner.account(pubkey, owner, data, slot)
+
+    def track_pool(self, address: str, kind: str) -> None:
+        self.rec.input(Kind.TRACK_POOL, 0, json_payload([address, kind]))
+        self.inner.track_pool(address, kind)
+
+    def track_tick_array(self, address: str, whirlpool: str) -> None:
+        self.rec.input(Kind.TRACK_TICK_ARRAY, 0, json_payload([address, whirlpool]))
+        self.inner.track_tick_array(address, whirlpool)
+
+    def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None:
+        self.rec.input(Kind.BIND, endpoint, json_payload([subscription, label, kind]))
+        self.inner.bind(endpoint, subscription, label, kind)
+
+    def unbind(self, endpoint: int) -> None:
+        self.rec.input(Kind.UNBIND, endpoint, b"")
+        self.inner.unbind(endpoint)
+
+    def take_changed(self) -> list[str]:
+        self.rec.input(Kind.DRAIN, 0, b"")
+        return self.inner.take_changed()
+
+    def __getattr__(self, name: str) -> Any:  # read-only views: watched, whirlpools, stats
+        return getattr(self.inner, name)
+
+
+class _ReplaySink:
+    """Where a replay's derived events go: the digest, and the counts."""
+
+    def __init__(self) -> None:
+        self.digest = Digest()
+        self.events = 0
+        self.opportunities = 0
+
+    def event(self, kind: str, slot: int, payload: dict[str, Any], t_ns: int = 0) -> None:
+        self.digest.add(kind, slot, canonical(payload))
+        self.events += 1
+        self.opportunities += kind == "opp"
+
+
+def opp_payload(o: Any, sc: Any) -> dict[str, Any]:
+    """An opportunity and its score as journaled (``opp`` events; the export's columns)."""
+    return {
+        "base": o.base_mint, "tokens": list(o.tokens), "pools": list(o.pools),
+        "kinds": list(o.kinds), "hops": o.hops, "amount_in": o.amount_in,
+        "amount_out": o.amount_out, "profit": o.profit, "profit_bps": round(o.profit_bps, 6),
+        "net_profit": sc.net_profit, "fees_in_base": sc.fees_in_base,
+        "total_fee_lamports": sc.total_fee_lamports, "persistence": sc.persistence,
+        "staleness_slots": sc.staleness_slots, "go": sc.go, "reasons": list(sc.reasons),
+    }  # fmt: skip
+
+
+def _health_payload(h: FeedHealth) -> dict[str, Any]:
+    import dataclasses
+
+    return {k: v for k, v in dataclasses.asdict(h).items()}
+
+
 def _ingest_class(m: types.ModuleType) -> Any:
     cls = getattr(m, "FeedIngest", None)
     if cls is None:  # an extension built before the ingest kernel existed
@@ -117,9 +195,21 @@ def _ingest_class(m: types.ModuleType) -> Any:
     return cls
 
 
+@dataclass
+class RecordSettings:
+    """Where and how a session is journaled (``db`` None: the default journal)."""
+
+    db: str | Path | None = None
+    batch_s: float = 0.2  # the most a crash can lose
+    codec: str | None = None  # zstd when available
+
+
 class FeedSession(Evaluator):
     """Pools from ``universe`` watched on ``endpoints`` (or on an embedded simulator
-    when ``endpoints`` is empty: ``sim`` gives its world, seeded with ``seed``)."""
+    when ``endpoints`` is empty: ``sim`` gives its world, seeded with ``seed``).
+
+    With ``record`` set, every engine input and derived event goes to the journal
+    (``storage``); ``session_id`` and ``digest`` are set by start() and stop()."""
 
     def __init__(
         self,
@@ -132,22 +222,16 @@ class FeedSession(Evaluator):
         backend: types.ModuleType | None = None,
         sweep_s: float = 1.0,
         max_hops: int = 3,
+        record: RecordSettings | None = None,
+        shadow: bool = True,
     ) -> None:
         self.seed = seed
-        self.eng = backend or engine_rs.backend()
-        try:
-            other: types.ModuleType | None = engine_rs.load(
-                "python" if self.eng.BACKEND == "rust" else "rust"
-            )
-        except ImportError:
-            other = None
-        self.timer = KernelTimer(self.eng, other)
         self.sim: SimServer | None = None
+        self.sim_config = sim_config or WorldConfig(seed=seed)
         if not endpoints:
             from feeds.sim.server import default_profiles
 
-            self.sim = SimServer(sim_config or WorldConfig(seed=seed),
-                                 default_profiles(sim_endpoints))  # fmt: skip
+            self.sim = SimServer(self.sim_config, default_profiles(sim_endpoints))
             universe = self.sim.world.universe() if universe is None else universe
             base_mints = base_mints or self.sim.world.bases
             self.source = f"sim ×{sim_endpoints} (loopback PubSub)"
@@ -155,11 +239,34 @@ class FeedSession(Evaluator):
             self.source = f"live ×{len(endpoints)}"
         self.endpoints = list(endpoints)
         self.universe = list(universe or [])
+        self.base_mints, self.max_hops, self.sweep_s = list(base_mints), max_hops, sweep_s
+        self.backend_arg, self.shadow = backend, shadow
+        self.record = record
+        self.recorder: Recorder | None = None
+        self.journal: Journal | None = None
+        self.session_id = ""
+        self.digest = ""
+        self.sink: Any = None  # derived events: the recorder, a replay's sink, or nowhere
+        self.pool: FeedPool | None = None
+        self.boot: Bootstrap | None = None
+        self.start_error = ""
+        self._setup_engine()
+
+    def _setup_engine(self) -> None:
+        """Fresh graphs, ingests, fee state and counters (a replay's seek calls it again)."""
+        self.eng = self.backend_arg or engine_rs.backend()
+        other: types.ModuleType | None = None
+        if self.shadow:
+            try:
+                other = engine_rs.load("python" if self.eng.BACKEND == "rust" else "rust")
+            except ImportError:
+                other = None
+        self.timer = KernelTimer(self.eng, other)
         self.graphs = {}
         ingests = {}
         for m in (self.eng, other):
             if m is not None:
-                g = m.PoolGraph(base_mints=list(base_mints), max_hops=max_hops)
+                g = m.PoolGraph(base_mints=list(self.base_mints), max_hops=self.max_hops)
                 self.graphs[m.BACKEND] = g
                 ingests[m.BACKEND] = _ingest_class(m)(g)
         self.graph = self.graphs[self.eng.BACKEND]
@@ -170,29 +277,64 @@ class FeedSession(Evaluator):
         self.fee_estimator = self.eng.FeeEstimator()
         self.fees = FeeContext(cu_limit=300_000, cu_price_micro_lamports=5_000)
         self.policy = ScorePolicy(min_profit=1, min_persistence=2, max_staleness_slots=150)
-        self.sweep_s = sweep_s
         self.slot = 0
         self.updates = 0
         self.errors = 0
         self.last_sweep = None
         self.live = {}
+        self._emitted: dict[tuple[str, tuple[str, ...]], str] = {}
+        self._sweep_key = ""
         self._rate: deque[tuple[float, int]] = deque(maxlen=64)
         self._last_sweep_t = 0.0
-        self.pool: FeedPool | None = None
-        self.boot: Bootstrap | None = None
-        self.start_error = ""
+        self._last_health_ns = 0
+        self._now_ns = 0
+        self.snapshots = True  # a headless replay builds one at the end only
         self.snapshot: Snapshot = self._snapshot()
+
+    def config(self) -> dict[str, Any]:
+        """What the session was started with, as journaled (URLs redacted)."""
+        from feeds.health import redact
+
+        c = self.sim_config
+        return {
+            "seed": self.seed,
+            "source": self.source,
+            "sim": None if self.sim is None else {
+                "seed": c.seed, "tokens": c.tokens, "pools": c.pools, "bases": c.bases,
+                "endpoints": len(self.sim.endpoints),
+            },
+            "endpoints": [redact(e.ws) for e in self.endpoints] if self.sim is None else [],
+            "pools": len(self.universe),
+            "base_mints": self.base_mints,
+            "max_hops": self.max_hops,
+            "sweep_s": self.sweep_s,
+            "backend": self.eng.BACKEND,
+            "policy": {"min_profit": self.policy.min_profit,
+                       "min_persistence": self.policy.min_persistence,
+                       "max_staleness_slots": self.policy.max_staleness_slots},
+        }  # fmt: skip
 
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> None:
-        """Start the simulator (if embedded), snapshot the pools, open the feeds.
-        A failure is kept in ``start_error`` and shown; it never raises."""
+        """Open the journal (when recording), start the simulator (if embedded),
+        snapshot the pools, open the feeds. A failure is kept in ``start_error`` and
+        shown; it never raises."""
         try:
+            ingest: Any = self.ingest
+            if self.record is not None:
+                self.journal = await Journal.open(self.record.db)
+                self.recorder = await Recorder.start(
+                    self.journal, "sim" if self.sim is not None else "live", self.config(),
+                    versions(self.eng), self.record.batch_s, self.record.codec,
+                )  # fmt: skip
+                self.session_id = self.recorder.session
+                self.sink = self.recorder
+                ingest = _RecordingIngest(self.ingest, self.recorder)
             if self.sim is not None:
                 infos = await self.sim.start()
                 self.endpoints = [Endpoint(i.name, i.ws_url, i.http_url) for i in infos]
             self.pool = FeedPool(
-                self.endpoints, self.ingest, self.eng, seed=self.seed, on_fees=self._on_fees
+                self.endpoints, ingest, self.eng, seed=self.seed, on_fees=self._on_fees
             )
             self.boot = await self.pool.bootstrap(self.universe)
             await self.pool.start(self.boot.subscriptions)
@@ -200,26 +342,54 @@ class FeedSession(Evaluator):
             self.start_error = f"{type(exc).__name__}: {exc}"[:300]
 
     async def stop(self) -> None:
-        """Unsubscribe and close the feeds, then stop the simulator."""
+        """Unsubscribe and close the feeds, stop the simulator, then flush the journal
+        and store the session's digest."""
         if self.pool is not None:
             await self.pool.stop()
         if self.sim is not None:
             await self.sim.stop()
+        if self.recorder is not None:
+            self.recorder.event("timings", self.slot, {"rows": _timing_rows(self.timer)})
+            try:
+                self.digest = await self.recorder.close()
+            finally:
+                if self.journal is not None:
+                    await self.journal.close()
+            self.recorder = self.sink = None
 
     def _on_fees(self, samples: list[tuple[int, int]]) -> None:
+        if self.recorder is not None:
+            self.recorder.input(Kind.FEES, 0, json_payload([list(x) for x in samples]))
         newest = self.fee_estimator.newest_slot
         fresh = [(s, f) for s, f in samples if newest is None or s > newest]
         if fresh:
+            before = self.fees.cu_price_micro_lamports
             try:
                 self.fee_estimator.add_many(fresh)
                 rec = self.fee_estimator.recommend(self.fees.cu_limit)
                 self.fees = replace(self.fees, cu_price_micro_lamports=rec.cu_price_micro_lamports)
             except EngineError:
                 self.errors += 1
+            if self.sink is not None and self.fees.cu_price_micro_lamports != before:
+                self.sink.event(
+                    "fee",
+                    self.slot,
+                    {
+                        "cu_price": self.fees.cu_price_micro_lamports,
+                        "newest_slot": self.fee_estimator.newest_slot,
+                    },
+                    self._now_ns,
+                )
 
     # ------------------------------------------------------------ the tick
-    def tick(self) -> Snapshot:
-        """Re-evaluate every pool that changed since the last tick; sweep on a timer."""
+    def tick(self, now_ns: int | None = None) -> Snapshot:
+        """Re-evaluate every pool that changed since the last tick; sweep on a timer.
+        ``now_ns`` (monotonic) is the session's clock: a replay passes the recorded one."""
+        if now_ns is None:
+            now_ns = time.monotonic_ns()
+            if self.recorder is not None:
+                self.recorder.input(Kind.TICK, 0, b"", now_ns)
+        self._now_ns = now_ns
         for pool_id in self.ingest.take_changed():
             try:
                 self._evaluate(pool_id)
@@ -228,7 +398,7 @@ class FeedSession(Evaluator):
             except EngineError:
                 self.errors += 1
             self.updates += 1
-        now = time.monotonic()
+        now = now_ns / 1e9
         if now - self._last_sweep_t >= self.sweep_s and len(self.graph):
             self._last_sweep_t = now
             try:
@@ -237,8 +407,40 @@ class FeedSession(Evaluator):
                 self.errors += 1
         self.slot = self.ingest.stats().slot
         self._rate.append((now, self.updates))
-        self.snapshot = self._snapshot()
+        if self.sink is not None:
+            self._emit(now_ns)
+        if self.snapshots:
+            self.snapshot = self._snapshot()
         return self.snapshot
+
+    def _emit(self, now_ns: int) -> None:
+        """Derived events for what changed since the last tick: opportunities that are
+        new or changed (``opp``), gone (``gone``), a new sweep result (``sweep``); feed
+        health once a second (``health``, not digested)."""
+        sink, slot = self.sink, self.slot
+        seen = set()
+        for key in sorted(self.live):
+            o, sc = self.live[key]
+            seen.add(key)
+            payload = opp_payload(o, sc)
+            text = canonical(payload)
+            if self._emitted.get(key) != text:
+                self._emitted[key] = text
+                sink.event("opp", slot, payload, now_ns)
+        for key in sorted(set(self._emitted) - seen):
+            del self._emitted[key]
+            sink.event("gone", slot, {"base": key[0], "pools": list(key[1])}, now_ns)
+        c = self.last_sweep
+        sweep = canonical({"tokens": list(c.tokens), "pools": list(c.pools)}) if c else "none"
+        if sweep != self._sweep_key:
+            self._sweep_key = sweep
+            sink.event("sweep", slot, {"cycle": None if c is None else {
+                "tokens": list(c.tokens), "pools": list(c.pools),
+                "rate_product": c.rate_product}}, now_ns)  # fmt: skip
+        if self.pool is not None and now_ns - self._last_health_ns >= HEALTH_EVERY_NS:
+            self._last_health_ns = now_ns
+            sink.event("health", slot, {"feeds": [_health_payload(h) for h in self.pool.health()]},
+                       now_ns)  # fmt: skip
 
     def _note(self) -> str:
         if getattr(self, "start_error", ""):
@@ -246,6 +448,9 @@ class FeedSession(Evaluator):
         boot = getattr(self, "boot", None)
         if boot is not None and (boot.missing or boot.rejected):
             return f"{len(boot.missing)} pools not found, {len(boot.rejected)} accounts rejected"
+        rec = getattr(self, "recorder", None)
+        if rec is not None and rec.error:
+            return f"journal: {rec.error}"
         return ""
 
     def _feeds(self) -> list[FeedHealth]:
@@ -263,3 +468,22 @@ class FeedSession(Evaluator):
         finally:
             await self.stop()
         return self.snapshot
+
+
+def _timing_rows(timer: KernelTimer) -> list[dict[str, Any]]:
+    import dataclasses
+
+    return [dataclasses.asdict(r) for r in timer.rows()]
+
+
+def versions(eng: types.ModuleType) -> dict[str, Any]:
+    """arbscope, Python and engine versions (journaled with each session)."""
+    import platform
+    from importlib import metadata
+
+    try:
+        own = metadata.version("arbscope")
+    except metadata.PackageNotFoundError:
+        own = "unknown"
+    return {"arbscope": own, "python": platform.python_version(), "engine": eng.BACKEND,
+            "engine_build": getattr(eng, "BUILD_PROFILE", "")}  # fmt: skip

@@ -42,3 +42,12 @@ def shared_fixtures() -> Path:
     if not SHARED_FIXTURES.is_dir():
         pytest.skip(f"{SHARED_FIXTURES} absent (a user's clone): full fixture files not run")
     return SHARED_FIXTURES
+
+
+@pytest.fixture(autouse=True)
+def _journal_in_tmp(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sessions recorded by tests (the CLI records by default) go to a temporary journal,
+    never to the user's data directory."""
+    monkeypatch.setenv("ARBSCOPE_DB", str(tmp_path_factory.mktemp("journal") / "j.sqlite"))

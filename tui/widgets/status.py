@@ -13,7 +13,12 @@ class StatusLine(Static):
 
     def show(self, snap: SnapshotView, state: UiState) -> None:
         """Render ``snap`` and the app's ``state``."""
-        run = "[b]PAUSED[/b]" if state.paused else "[b]LIVE[/b]"
+        run = "[b]PAUSED[/b]" if state.paused else "[b]RUNNING[/b]"
+        if snap.source.startswith("REPLAY"):  # the replay's own clock says paused or speed
+            run = "[b]REPLAY[/b]"
+            source = snap.source[len("REPLAY") :].strip()
+        else:
+            source = snap.source
         sweep = "none"
         if snap.last_sweep is not None:
             c = snap.last_sweep
@@ -28,7 +33,7 @@ class StatusLine(Static):
             feeds = f"feeds {up}/{len(snap.feeds)} up, lead {escape(lead.name)}  "
         note = f"  [b]{escape(snap.note)}[/b]" if snap.note else ""
         self.update(
-            f"{run}  {escape(snap.source)}  {feeds}"
+            f"{run}  {escape(source)}  {feeds}"
             f"[b]{snap.backend}[/b], shadow {snap.shadow or 'none'}  "
             f"seed {snap.seed}  slot {snap.slot}  {snap.pools} pools/{snap.tokens} tok  "
             f"{snap.updates_per_s:,.0f} upd/s  {errors}  mismatch {snap.mismatches}  "

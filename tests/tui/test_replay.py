@@ -1,0 +1,79 @@
+"""Replay on screen: the dashboard opens on a recording; space, arrows, '.', +/- and
+[ ] drive the replay clock (and only in a replay); the status line says REPLAY."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from arbscope.market import SimMarket
+from arbscope.replay import ReplaySession, load_info
+from arbscope.session import FeedSession, RecordSettings
+from tui.app import ArbscopeApp
+from tui.widgets.status import StatusLine
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    db = tmp_path_factory.mktemp("ui") / "j.sqlite"
+
+    async def go() -> str:
+        s = FeedSession(seed=13, record=RecordSettings(db, batch_s=0.1))
+        await s.run_for(3.0, tick_s=0.1)
+        return s.session_id
+
+    return db, asyncio.run(go())
+
+
+async def test_replay_keys_drive_the_replay_clock(recording: tuple[Path, str]) -> None:
+    db, sid = recording
+    src = ReplaySession(db, await load_info(db, sid))
+    app = ArbscopeApp(src, tick_s=0.05)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if src.frames_applied:
+                break
+        status = str(app.screen.query_one(StatusLine).render())
+        assert status.startswith("REPLAY") and sid in status and "RUNNING" not in status
+        await pilot.press("space")
+        assert src.paused
+        frames = src.frames_applied
+        await pilot.pause(0.3)
+        assert src.frames_applied == frames  # paused: nothing applied
+        await pilot.press("full_stop")
+        assert src.frames_applied == frames + 1
+        slot = src.ingest.stats().slot
+        await pilot.press("right")
+        assert src.ingest.stats().slot > slot
+        await pilot.press("plus")
+        assert src.speed == 10.0
+        await pilot.press("minus")
+        assert src.speed == 1.0
+        pos = src.pos_ns
+        await pilot.press("left")  # back one slot: rebuilt, then fast-forwarded
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if src.target_ns is None:
+                break
+        assert src.pos_ns < pos
+        await pilot.press("right_square_bracket")  # +10 s: to the end of a 3 s recording
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if src.eof and not src.buffer:
+                break
+        assert src.frames_applied == src.info.frames
+        await pilot.press("q")
+    assert not app.is_running
+
+
+async def test_replay_keys_do_nothing_on_a_live_source() -> None:
+    app = ArbscopeApp(SimMarket(seed=3), tick_s=0.05)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("plus", "right", "full_stop")
+        await pilot.pause(0.1)
+        assert app.replay is None and app.state.internal_errors == 0
+        shown = [b.binding.description for b in app.active_bindings.values() if b.enabled]
+        assert "Step slot" not in shown and "Quit" in shown
