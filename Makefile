@@ -22,6 +22,7 @@ bench: engine
 	$(PY) -m bench
 	$(PY) -m bench.e2e
 	$(PY) -m bench.journal
+	$(PY) -m bench.ui
 
 lint: $(STAMPS)/deps
 	cargo fmt --manifest-path $(CARGO_MANIFEST) --all -- --check

@@ -27,6 +27,8 @@ from typing import Any
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=7, help="seed of the simulated market (default 7)")
+    p.add_argument("--theme", choices=["dark", "light", "contrast"], default="dark",
+                   help="colour theme (t cycles them on screen)")  # fmt: skip
 
 
 def parser() -> argparse.ArgumentParser:
@@ -59,6 +61,8 @@ def parser() -> argparse.ArgumentParser:
     prune.add_argument("--max-size", metavar="SIZE", help="keep the journal under e.g. 2GB, 500MB")
     replay = sub.add_parser("replay", help="replay a recorded session (dashboard or headless)")
     replay.add_argument("session", help="session id (or a unique prefix)")
+    replay.add_argument("--theme", choices=["dark", "light", "contrast"], default="dark",
+                        help="colour theme (t cycles them on screen)")  # fmt: skip
     _add_db(replay)
     replay.add_argument("--headless", action="store_true", help="no screen: apply and report")
     replay.add_argument("--speed", default=None, help="1, 10, 100 or max (default: 1 on "
@@ -139,7 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         from .market import SimMarket
 
-        ArbscopeApp(SimMarket(seed=args.seed, updates_per_tick=args.updates)).run()
+        ArbscopeApp(SimMarket(seed=args.seed, updates_per_tick=args.updates),
+                    theme=args.theme).run()  # fmt: skip
         return 0
     return _run(args)
 
@@ -180,7 +185,10 @@ def _run(args: argparse.Namespace) -> int:
         return _headless(session, args.duration)
     from tui.app import ArbscopeApp
 
-    ArbscopeApp(session).run()
+    from .replay import JournalSessions
+
+    ArbscopeApp(session, sessions=JournalSessions(getattr(args, "db", None)),
+                theme=args.theme).run()  # fmt: skip
     if session.session_id:
         print(f"session {session.session_id} recorded (digest {session.digest[:16]})")
     return 0
@@ -360,7 +368,9 @@ def _replay(args: argparse.Namespace) -> int:
         session.seek(args.start)
     from tui.app import ArbscopeApp
 
-    ArbscopeApp(session).run()
+    from .replay import JournalSessions
+
+    ArbscopeApp(session, sessions=JournalSessions(db), theme=args.theme).run()
     return 0
 
 

@@ -25,6 +25,7 @@ from engine_rs.errors import EngineError
 from engine_rs.records import Cycle, FeeContext, Opportunity, Score, ScorePolicy
 from feeds.health import FeedHealth
 
+from .prices import FeeView, PriceBook, PriceRow, fee_view
 from .timing import KernelTimer, TimingRow
 
 Q64 = float(1 << 64)
@@ -51,6 +52,12 @@ class Snapshot:
     source: str = "sim (in-process)"
     feeds: list[FeedHealth] = field(default_factory=list)
     note: str = ""  # why the source is not running, when it is not
+    kind: str = "SIM"  # SIM | LIVE | REPLAY
+    session_id: str = ""
+    prices: list[PriceRow] = field(default_factory=list)
+    fee: FeeView = field(default_factory=FeeView)
+    ages: dict[str, int] = field(default_factory=dict)  # row key -> slots since first seen
+    fees_ctx: FeeContext | None = None
 
 
 def _widened(spec: synthetic.PoolSpec) -> synthetic.PoolSpec:
@@ -83,7 +90,15 @@ class Evaluator:
     _rate: deque[tuple[float, int]]
     source = "sim (in-process)"
 
+    def _first_seen(self) -> dict[tuple[str, tuple[str, ...]], int]:
+        fs: dict[tuple[str, tuple[str, ...]], int] | None = getattr(self, "_first_seen_d", None)
+        if fs is None:
+            fs = {}
+            self._first_seen_d = fs
+        return fs
+
     def _evaluate(self, pool_id: str) -> None:
+        first = self._first_seen()
         opps = self.timer.call(
             "cycles_touching",
             lambda m: self.graphs[m.BACKEND].cycles_touching(pool_id),
@@ -93,7 +108,9 @@ class Evaluator:
             key = (o.base_mint, tuple(o.pools))
             if o.profit <= 0:
                 self.live.pop(key, None)
+                first.pop(key, None)
                 continue
+            first.setdefault(key, self.slot)
             self.live[key] = (o, self._score(o, key))
 
     def _score(self, o: Opportunity, key: object) -> Score:
@@ -121,14 +138,40 @@ class Evaluator:
     def _note(self) -> str:
         return ""
 
+    def _price_rows(self) -> list[PriceRow]:
+        book: PriceBook | None = getattr(self, "prices", None)
+        return book.rows() if book is not None else []
+
+    def _fee_view(self) -> FeeView:
+        est = getattr(self, "fee_estimator", None)
+        fees = getattr(self, "fees", None)
+        if est is None or fees is None:
+            return FeeView()
+        return fee_view(est, fees.cu_limit, fees.cu_price_micro_lamports)
+
+    def _kind(self) -> str:
+        return "SIM"
+
     def _snapshot(self) -> Snapshot:
         best = sorted(
             self.live.values(), key=lambda v: (-v[1].net_profit, v[0].base_mint, v[0].pools)
         )[:MAX_ROWS]
+        first = self._first_seen()
+        ages = {
+            o.base_mint + ":" + ",".join(o.pools): self.slot
+            - first.get((o.base_mint, tuple(o.pools)), self.slot)
+            for o, _ in best
+        }
         return Snapshot(
             seed=self.seed,
             backend=self.eng.BACKEND,
-            shadow=self.timer.other.BACKEND if self.timer.other is not None else None,
+            shadow=(
+                None
+                if self.timer.other is None
+                else f"{self.timer.other.BACKEND} (stateless only)"
+                if self.timer.stateful_suspended
+                else self.timer.other.BACKEND
+            ),
             slot=self.slot,
             pools=len(self.graph),
             tokens=len(self.graph.tokens()),
@@ -142,6 +185,12 @@ class Evaluator:
             source=self.source,
             feeds=self._feeds(),
             note=self._note(),
+            kind=self._kind(),
+            session_id=getattr(self, "session_id", ""),
+            prices=self._price_rows(),
+            fee=self._fee_view(),
+            ages=ages,
+            fees_ctx=getattr(self, "fees", None),
         )
 
     def pause_clock(self) -> None:
@@ -168,6 +217,7 @@ class SimMarket(Evaluator):
         updates_per_tick: int = 10,
         sweep_every: int = 5,
         backend: types.ModuleType | None = None,
+        clock: Any = None,
     ) -> None:
         self.seed = seed
         self.rng = random.Random(seed)
@@ -184,7 +234,7 @@ class SimMarket(Evaluator):
             )
         except ImportError:
             other = None
-        self.timer = KernelTimer(self.eng, other)
+        self.timer = KernelTimer(self.eng, other, **({"clock": clock} if clock else {}))
         # one graph per backend, fed the same updates: the shadow sees the same state
         self.graphs: dict[str, Any] = {}
         for m in (self.eng, other):
@@ -202,9 +252,28 @@ class SimMarket(Evaluator):
         self.last_sweep: Cycle | None = None
         self.live: dict[tuple[str, tuple[str, ...]], tuple[Opportunity, Score]] = {}
         self._rate: deque[tuple[float, int]] = deque(maxlen=64)
+        self.prices = PriceBook(self.eng)
+        self.prices.update(self.graph, self.graph.pools(), self.slot)
+        self.now: Any = time.monotonic  # the update-rate clock (staged screens fix it)
+        # priority fees of the simulated chain: lognormal per slot, congested spells
+        self.fee_estimator = self.eng.FeeEstimator()
+        self._congested = False
         self.snapshot = self._snapshot()
 
     # ------------------------------------------------------------------ trading
+    def _fees_for_slot(self) -> None:
+        r = self.rng
+        if r.random() < (0.1 if self._congested else 0.03):
+            self._congested = not self._congested
+        median = 25_000.0 if self._congested else 1_500.0
+        samples = [(self.slot, int(r.lognormvariate(0.0, 1.0) * median)) for _ in range(8)]
+        try:
+            self.fee_estimator.add_many(samples)
+            rec = self.fee_estimator.recommend(self.fees.cu_limit)
+            self.fees = replace(self.fees, cu_price_micro_lamports=rec.cu_price_micro_lamports)
+        except EngineError:
+            self.errors += 1
+
     def _fair(self, spec: synthetic.PoolSpec) -> float:
         return self._price[spec.mint_a] / self._price[spec.mint_b]  # b per a
 
@@ -252,20 +321,24 @@ class SimMarket(Evaluator):
         self.slot += 1
         for g in self.graphs.values():
             g.set_slot(self.slot)
+        touched = []
         for _ in range(self.updates_per_tick):
             spec = self.rng.choice(self.market.pools)
             try:
                 self._trade(spec)
                 self._upsert(spec)
                 self._evaluate(spec.pool_id)
+                touched.append(spec.pool_id)
             except EngineError:
                 self.errors += 1  # counted (per kernel too) and shown; the market goes on
             self.updates += 1
+        self.prices.update(self.graph, touched, self.slot)
+        self._fees_for_slot()
         if self.slot % self.sweep_every == 0:
             try:
                 self._sweep()
             except EngineError:
                 self.errors += 1
-        self._rate.append((time.monotonic(), self.updates))
+        self._rate.append((self.now(), self.updates))
         self.snapshot = self._snapshot()
         return self.snapshot

@@ -71,9 +71,10 @@ class ReplaySession(FeedSession):
 
     def __init__(
         self, db: str | Path | None, info: SessionInfo, backend: types.ModuleType | None = None,
-        shadow: bool = False, speed: float = 1.0,
+        shadow: bool = False, speed: float = 1.0, clock: Any = None,
     ) -> None:  # fmt: skip
         cfg = info.config
+        self.timer_clock = clock
         self.db, self.info = db, info
         self.seed = int(cfg.get("seed", 0))
         self.sim = None
@@ -106,7 +107,10 @@ class ReplaySession(FeedSession):
 
     # ------------------------------------------------------------ reading
     async def start(self) -> None:
-        """Open the journal, load the feed-health timeline, start reading chunks."""
+        """Open the journal, load the feed-health timeline, start reading chunks
+        (once: a second call does nothing)."""
+        if self.journal is not None:
+            return
         try:
             self.journal = await Journal.open(self.db, create=False)
             for e in await self.journal.events(self.info.id, ["health"]):
@@ -235,7 +239,10 @@ class ReplaySession(FeedSession):
             self.apply(buf.popleft())
             if time.perf_counter() > end:
                 return
-        if not math.isinf(goal_ns) and (buf or not self.eof):
+        # the clock moves on only when it is known that nothing is due before the goal:
+        # the next input is later, or the recording ended (an empty buffer that is still
+        # being filled holds the clock where it is)
+        if not math.isinf(goal_ns) and (buf or self.eof):
             self.pos_ns = max(self.pos_ns, int(goal_ns))
 
     def toggle_pause(self) -> None:
@@ -287,6 +294,9 @@ class ReplaySession(FeedSession):
     def duration_s(self) -> float:
         return self.info.duration_s
 
+    def _kind(self) -> str:
+        return "REPLAY"
+
     def _feeds(self) -> list[FeedHealth]:
         now = self.t0_ns + self.pos_ns
         shown: list[FeedHealth] = []
@@ -314,3 +324,29 @@ class ReplaySession(FeedSession):
         from dataclasses import replace
 
         return replace(snap, source=source)
+
+
+class JournalSessions:
+    """The app's ``r`` key: sessions of the journal at ``db``, opened as replays."""
+
+    def __init__(self, db: str | Path | None, backend: types.ModuleType | None = None) -> None:
+        self.db, self.backend = db, backend
+
+    async def list(self) -> list[tuple[str, str]]:
+        async with await Journal.open(self.db, create=False) as j:
+            rows = await j.sessions()
+        out = []
+        for s in reversed(rows):
+            started = time.strftime("%Y-%m-%d %H:%M", time.gmtime(s.started))
+            state = "" if s.complete else "  INCOMPLETE"
+            out.append(
+                (
+                    s.id,
+                    f"{s.id}  {started}  {s.source:<4} {s.duration_s:7.1f}s  "
+                    f"{s.frames:>8,} frames  {s.opportunities:>5,} opps{state}",
+                )
+            )
+        return out
+
+    async def open(self, session_id: str) -> ReplaySession:
+        return ReplaySession(self.db, await load_info(self.db, session_id), self.backend)

@@ -34,6 +34,7 @@ from storage.journal import Journal
 from storage.recorder import Digest, Recorder, canonical
 
 from .market import Evaluator, Snapshot
+from .prices import PriceBook
 from .timing import KernelTimer
 
 HEALTH_EVERY_NS = 1_000_000_000  # feed health journaled once a second
@@ -42,19 +43,52 @@ HEALTH_EVERY_NS = 1_000_000_000  # feed health journaled once a second
 class _TimedIngest:
     """``FeedIngest`` of the active backend, mirrored on the other and timed."""
 
-    def __init__(self, timer: KernelTimer, ingests: dict[str, Any], timed: bool = True) -> None:
+    def __init__(
+        self, timer: KernelTimer, ingests: dict[str, Any], timed: bool = True,
+        mirror_budget: float = 0.15, window_ns: int = 1_000_000_000,
+    ) -> None:  # fmt: skip
         self.timer, self.ingests, self.timed = timer, ingests, timed
         self.active = ingests[timer.active.BACKEND]
+        # the other backend follows every frame (so its graph can be shadow-checked)
+        # while that costs less than ``mirror_budget`` of wall time; above it the mirror
+        # is suspended for good and the timer stops shadowing stateful kernels
+        self.mirror_budget, self.window_ns = mirror_budget, window_ns
+        self._win_start = time.monotonic_ns()
+        self._win_ns = 0
 
     def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
         if not self.timed:  # the twin stands in for both: not a Rust-vs-Python timing
             out: int = self._all("frame", endpoint, frame, recv_ns)
             return out
-        sid: int = self.timer.call(
-            "feed_ingest", lambda m: self.ingests[m.BACKEND].frame(endpoint, frame, recv_ns),
-            mirror=True,
-        )  # fmt: skip
-        return sid
+        if len(self.ingests) > 1 and not self.timer.stateful_suspended:
+            active = self.timer.active
+
+            def run(m: types.ModuleType) -> int:
+                if m is active:
+                    return int(self.ingests[m.BACKEND].frame(endpoint, frame, recv_ns))
+                t0 = time.monotonic_ns()
+                try:
+                    return int(self.ingests[m.BACKEND].frame(endpoint, frame, recv_ns))
+                finally:
+                    self._win_ns += time.monotonic_ns() - t0
+
+            sid: int = self.timer.call("feed_ingest", run, mirror=True)
+            t1 = time.monotonic_ns()
+            if t1 - self._win_start >= self.window_ns:
+                if self._win_ns > self.mirror_budget * (t1 - self._win_start):
+                    self.suspend(
+                        f"load: the mirror took {self._win_ns / (t1 - self._win_start):.0%}"
+                    )
+                self._win_start, self._win_ns = t1, 0
+            return sid
+        ing = self.active
+        out = self.timer.call("feed_ingest", lambda m: ing.frame(endpoint, frame, recv_ns))
+        return int(out)
+
+    def suspend(self, why: str) -> None:
+        """Stop feeding the other backend (its state no longer follows)."""
+        self.timer.stateful_suspended = why
+        self.ingests = {self.timer.active.BACKEND: self.active}
 
     def _all(self, name: str, *args: Any) -> Any:
         """``name(*args)`` on every backend's ingest (so they stay in step); the active
@@ -88,7 +122,7 @@ class _TimedIngest:
 
     def account(self, pubkey: str, owner: str, data: bytes, slot: int) -> bool:
         # errors of the active backend propagate (after the other one ran)
-        if not self.timed:
+        if not self.timed or self.timer.stateful_suspended:
             ok: bool = self._all("account", pubkey, owner, data, slot)
             return ok
         result: bool = self.timer.call(
@@ -261,7 +295,8 @@ class FeedSession(Evaluator):
                 other = engine_rs.load("python" if self.eng.BACKEND == "rust" else "rust")
             except ImportError:
                 other = None
-        self.timer = KernelTimer(self.eng, other)
+        clock = getattr(self, "timer_clock", None)  # screenshots: a deterministic clock
+        self.timer = KernelTimer(self.eng, other, **({"clock": clock} if clock else {}))
         self.graphs = {}
         ingests = {}
         for m in (self.eng, other):
@@ -289,6 +324,7 @@ class FeedSession(Evaluator):
         self._last_health_ns = 0
         self._now_ns = 0
         self.snapshots = True  # a headless replay builds one at the end only
+        self.prices = PriceBook(self.eng)
         self.snapshot: Snapshot = self._snapshot()
 
     def config(self) -> dict[str, Any]:
@@ -390,7 +426,8 @@ class FeedSession(Evaluator):
             if self.recorder is not None:
                 self.recorder.input(Kind.TICK, 0, b"", now_ns)
         self._now_ns = now_ns
-        for pool_id in self.ingest.take_changed():
+        changed = self.ingest.take_changed()
+        for pool_id in changed:
             try:
                 self._evaluate(pool_id)
             except UnknownPoolError:  # it left the graph (a bad state): its cycles go too
@@ -406,6 +443,8 @@ class FeedSession(Evaluator):
             except EngineError:
                 self.errors += 1
         self.slot = self.ingest.stats().slot
+        if self.snapshots:  # the screen's price panel (not part of the replayed decisions)
+            self.prices.update(self.graph, changed, self.slot)
         self._rate.append((now, self.updates))
         if self.sink is not None:
             self._emit(now_ns)
@@ -441,6 +480,9 @@ class FeedSession(Evaluator):
             self._last_health_ns = now_ns
             sink.event("health", slot, {"feeds": [_health_payload(h) for h in self.pool.health()]},
                        now_ns)  # fmt: skip
+
+    def _kind(self) -> str:
+        return "SIM" if getattr(self, "sim", None) is not None else "LIVE"
 
     def _note(self) -> str:
         if getattr(self, "start_error", ""):

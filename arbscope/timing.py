@@ -92,6 +92,11 @@ def _compare(name: str, sampled: bool) -> Callable[[Any, Any], bool]:
     return k.compare
 
 
+# kernels whose result depends on the backend's own state (its graph), not only on the
+# call's arguments: shadowing them needs the other backend to have seen the same history
+STATEFUL = frozenset({"cycles_touching", "find_negative_cycle", "feed_ingest", "feed_account"})
+
+
 class KernelTimer:
     """Times kernel calls on the active backend and shadows some on the other."""
 
@@ -101,8 +106,21 @@ class KernelTimer:
         other: types.ModuleType | None,
         shadow_every: int = 20,
         keep_mismatches: int = 50,
+        clock: Callable[[], int] = time.perf_counter_ns,
+        shadow_budget: float = 0.05,
     ) -> None:
         self.active, self.other, self.shadow_every = active, other, shadow_every
+        self.clock = clock  # ns; tests and screenshots pass a deterministic one
+        # sampled shadows may use at most this share of wall time (per second): under
+        # load the sampler thins out instead of stealing the event loop from the screen
+        self.shadow_budget = shadow_budget
+        self.skipped = 0  # sampled shadows skipped for the budget
+        # set when the other backend's state (its graph, its ingest) stopped following
+        # the active one's (a session suspends its mirror under load): from then on only
+        # calls that carry their whole input are shadowed, never a stateful mirror
+        self.stateful_suspended = ""
+        self._window_start = time.monotonic_ns()
+        self._window_shadow_ns = 0
         self.stats: dict[str, KernelStats] = {}
         self.mismatches: deque[Mismatch] = deque(maxlen=keep_mismatches)
 
@@ -125,8 +143,16 @@ class KernelTimer:
         if st is None:
             st = self.stats[name] = KernelStats()
         st.calls += 1
-        shadow = self.other is not None and (mirror or (st.calls - 1) % self.shadow_every == 0)
-        clock = time.perf_counter_ns
+        shadow = self.other is not None and (
+            (mirror and not self.stateful_suspended)
+            or (
+                not mirror
+                and (st.calls - 1) % self.shadow_every == 0
+                and not (self.stateful_suspended and name in STATEFUL)
+                and self._within_budget()
+            )
+        )
+        clock = self.clock
         t0 = clock()
         try:
             result = fn(self.active)
@@ -150,8 +176,9 @@ class KernelTimer:
         sampled: bool,
     ) -> None:
         assert self.other is not None
-        clock = time.perf_counter_ns
+        clock = self.clock
         st.shadow_checks += 1
+        w0 = time.monotonic_ns()
         t0 = clock()
         try:
             other: Any = fn(self.other)
@@ -159,6 +186,8 @@ class KernelTimer:
             other = exc
         else:
             st.add(self.other.BACKEND, clock() - t0)
+        if sampled:
+            self._window_shadow_ns += time.monotonic_ns() - w0
         if isinstance(active, BaseException) or isinstance(other, BaseException):
             ok = type(active) is type(other)  # same error class from both, or a mismatch
         else:
@@ -166,6 +195,17 @@ class KernelTimer:
         if not ok:
             st.mismatches += 1
             self.mismatches.append(Mismatch(name, detail, active, other))
+
+    def _within_budget(self) -> bool:
+        now = time.monotonic_ns()
+        span = now - self._window_start
+        if span >= 1_000_000_000:  # a new one-second window
+            self._window_start, self._window_shadow_ns = now, 0
+            return True
+        if self._window_shadow_ns > self.shadow_budget * 1e9:
+            self.skipped += 1
+            return False
+        return True
 
     def rows(self) -> list[TimingRow]:
         """One row per kernel seen so far, by name."""

@@ -56,6 +56,8 @@ class WorkerConfig:
     unsubscribe_wait_s: float = 0.5
 
 
+YIELD_EVERY = 32  # frames handled before the worker lets the event loop run others
+
 _KIND = {"accountSubscribe": "account", "logsSubscribe": "logs", "slotSubscribe": "slot"}
 
 
@@ -155,11 +157,18 @@ class PubSubWorker:
         watchdog = asyncio.create_task(self._watch(ws))
         frame_fn, ep, counters = self.ingest.frame, self.endpoint, self.counters
         last_seen, tap = self.last_seen, self.on_frame
+        burst = 0
         try:
             while True:
                 raw = await ws.recv(decode=False)
                 now = time.monotonic_ns()
                 counters.messages += 1
+                burst += 1
+                if burst >= YIELD_EVERY:
+                    # recv() returns without suspending while frames are buffered: give
+                    # the loop (keys, redraws, the other endpoints) a turn in a burst
+                    burst = 0
+                    await asyncio.sleep(0)
                 counters.last_message_ns = now
                 if tap is not None:
                     tap(ep, raw, now)

@@ -1,26 +1,47 @@
-"""Regenerate the SVG screenshots in screenshots/ from seeded states (`make screenshots`)."""
+"""Regenerate the SVG screenshots in screenshots/ from the staged states the snapshot
+tests use (`make screenshots`): seeded market, fixed clocks, a committed recording."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
-from arbscope.market import SimMarket
+from arbscope.staging import NEVER, fix_app, staged_replay, staged_sim
 from tui.app import ArbscopeApp
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 
+SHOTS: tuple[tuple[str, tuple[int, int], Sequence[str], str], ...] = (
+    ("first-screen", (120, 40), (), "dark"),
+    ("narrow-80x24", (80, 24), (), "dark"),
+    ("cycle-detail", (120, 40), ("enter",), "dark"),
+    ("help", (120, 40), ("question_mark",), "dark"),
+    ("live-confirm", (120, 40), ("m",), "dark"),
+    ("theme-light", (120, 40), (), "light"),
+    ("theme-contrast", (120, 40), (), "contrast"),
+)
 
-async def shoot() -> None:
-    """The first screen after ~2 s of the seed-7 market, at 120x40."""
+
+async def shoot(app: ArbscopeApp, name: str, size: tuple[int, int], keys: Sequence[str]) -> None:
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause(0.2)
+        if keys:
+            await pilot.press(*keys)
+            await pilot.pause(0.2)
+        app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
+
+
+async def main() -> None:
     OUT.mkdir(exist_ok=True)
-    app = ArbscopeApp(SimMarket(seed=7))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(2.0)
-        await pilot.press("space")  # freeze the frame
-        await pilot.pause(0.3)
-        app.save_screenshot(filename="first-screen.svg", path=str(OUT))
+    for name, size, keys, theme in SHOTS:
+        await shoot(fix_app(ArbscopeApp(staged_sim(), tick_s=NEVER, theme=theme)), name, size, keys)
+    r = await staged_replay()
+    try:
+        await shoot(fix_app(ArbscopeApp(r, tick_s=NEVER)), "replay", (120, 40), ())
+    finally:
+        await r.stop()
 
 
 if __name__ == "__main__":
-    asyncio.run(shoot())
+    asyncio.run(main())

@@ -8,30 +8,43 @@ anything else is counted here and shown in the status line.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-from themes import register_themes
+from themes import THEME_NAMES, next_theme, register_themes
 
+from .screens.detail import CycleDetail
+from .screens.help import HelpScreen
 from .screens.live import LiveScreen
-from .source import LiveSource, UiState
+from .screens.prompts import LiveConfirm, SessionPicker, TextPrompt
+from .source import LiveSource, Sessions, UiState
+from .widgets.cycles import CyclesPanel
 
-TICK_S = 0.2  # the simulated market's clock: one slot, 10 pool updates
+TICK_S = 0.2  # the session's clock: it evaluates what changed this often
 FRAME_S = 0.25  # redraws: 4 a second at most
 
 
 class ArbscopeApp(App[None]):
-    """Live cycles and kernel timings on one source (the seeded market for now)."""
+    """The dashboard on one source (a simulated, live or replayed session)."""
 
     CSS_PATH = str(Path(__file__).resolve().parent.parent / "themes" / "arbscope.tcss")
     TITLE = "arbscope"
-    SUB_TITLE = "simulated market"
+    SUB_TITLE = "Solana DEX arbitrage"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("space", "toggle_pause", "Pause"),
+        Binding("m", "mode", "Paper/Live"),
+        Binding("k", "kill", "Kill"),
+        Binding("enter", "detail", "Details", show=False),
+        Binding("slash", "filter", "Filter"),
+        Binding("r", "open_replay", "Replay…"),
+        Binding("t", "theme", "Theme"),
+        Binding("tab", "next_tab", "Next panel", priority=True),
+        Binding("question_mark", "help", "Help"),
         # replay only (hidden otherwise, see check_action)
         Binding("right", "step_slot", "Step slot", priority=True),
         Binding("left", "back_slot", "Back", priority=True),
@@ -43,31 +56,48 @@ class ArbscopeApp(App[None]):
     ]
     REPLAY_ACTIONS = frozenset({"step_slot", "back_slot", "step_frame", "faster", "slower", "seek"})
 
-    def __init__(self, source: LiveSource, tick_s: float = TICK_S, frame_s: float = FRAME_S):
+    def __init__(
+        self,
+        source: LiveSource,
+        tick_s: float = TICK_S,
+        frame_s: float = FRAME_S,
+        sessions: Sessions | None = None,
+        theme: str = "dark",
+    ) -> None:
         super().__init__()
         self.source = source
         self.state = UiState()
         self.tick_s, self.frame_s = tick_s, frame_s
+        self.sessions = sessions
+        self.start_theme = theme
+        self.key_latency_s: list[float] = []  # key press to handled (the perf benchmark)
 
     def on_mount(self) -> None:
-        register_themes(self)
+        register_themes(self, self.start_theme)
         self.push_screen(LiveScreen(self.source, self.state, self.frame_s))
         self.set_interval(self.tick_s, self._tick)
-        self.run_worker(self._start(), name="source-start", exit_on_error=False)
+        self.run_worker(self._start(self.source), name="source-start", exit_on_error=False)
 
-    async def _start(self) -> None:
+    async def _start(self, source: LiveSource) -> None:
         try:
-            await self.source.start()
+            await source.start()
         except Exception as exc:  # shown in the status line, never a traceback
-            self.state.internal_errors += 1
-            self.state.last_error = f"{type(exc).__name__}: {exc}"[:80]
+            self._error(exc)
+
+    def _error(self, exc: BaseException, where: str = "") -> None:
+        self.state.internal_errors += 1
+        self.state.last_error = f"{where}{type(exc).__name__}: {exc}"[:80]
+
+    def say(self, message: str) -> None:
+        """Answer the operator in the status bar."""
+        self.state.message = message
 
     async def action_quit(self) -> None:
-        """Clean shutdown: unsubscribe and close the feeds, then exit."""
+        """Clean shutdown: unsubscribe and close the feeds, flush the journal, exit."""
         try:
             await self.source.stop()
         except Exception as exc:  # never a traceback on the way out either
-            self.state.last_error = f"{type(exc).__name__}: {exc}"[:80]
+            self._error(exc)
         self.exit()
 
     @property
@@ -83,8 +113,16 @@ class ArbscopeApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.REPLAY_ACTIONS:
             return self.replay is not None
+        if action == "next_tab":  # only the narrow layout has tabs; tab moves focus otherwise
+            s = self._live_screen()
+            return s is not None and s.narrow
         return True
 
+    def _live_screen(self) -> LiveScreen | None:
+        s = self.screen
+        return s if isinstance(s, LiveScreen) else None
+
+    # ------------------------------------------------------------ view and modes
     def action_toggle_pause(self) -> None:
         if self.replay is not None:  # the replay clock stops; the screen keeps drawing
             self.replay.toggle_pause()
@@ -93,6 +131,132 @@ class ArbscopeApp(App[None]):
         if not self.state.paused:
             self.source.pause_clock()
 
+    def action_mode(self) -> None:
+        """Paper -> live asks for a typed confirmation, then the source's guard rails;
+        live -> paper is immediate."""
+        if self.state.mode == "LIVE":
+            self._to_paper("back to paper")
+            return
+        if self.replay is not None:
+            self.say("live trading is impossible in a replay")
+            return
+        checks = list(getattr(self.source, "live_checks", lambda: [])())
+        self.push_screen(LiveConfirm(checks), self._confirmed)
+
+    def _confirmed(self, ok: bool | None) -> None:
+        if not ok:
+            self.say("still in paper (not confirmed)")
+            return
+        request = getattr(self.source, "request_live", None)
+        if request is None:
+            self.say("live refused: this session has no execution engine (paper only)")
+            return
+        try:
+            allowed, why = request()
+        except Exception as exc:
+            self._error(exc, "live: ")
+            return
+        if allowed:
+            self.state.mode, self.state.halted = "LIVE", False
+            self.say("LIVE: real transactions")
+        else:
+            self.say(f"live refused: {why}")
+
+    def _to_paper(self, why: str) -> None:
+        self.state.mode = "PAPER"
+        to_paper = getattr(self.source, "to_paper", None)
+        if to_paper is not None:
+            try:
+                to_paper()
+            except Exception as exc:
+                self._error(exc, "paper: ")
+        self.say(why)
+
+    def action_kill(self) -> None:
+        """Kill switch: back to paper at once and cancel what is pending."""
+        t0 = time.perf_counter()
+        self.state.halted = True
+        kill = getattr(self.source, "kill", None)
+        if kill is not None:
+            try:
+                kill()
+            except Exception as exc:
+                self._error(exc, "kill: ")
+        self._to_paper("KILL SWITCH: paper mode, pending orders cancelled")
+        self.key_latency_s.append(time.perf_counter() - t0)
+
+    def action_theme(self) -> None:
+        self.theme = next_theme(self.theme)
+        self.say(f"theme {self.theme.removeprefix('arbscope-')}")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_next_tab(self) -> None:
+        s = self._live_screen()
+        if s is not None:
+            s.next_tab()
+
+    def action_detail(self) -> None:
+        s = self._live_screen()
+        if s is None:
+            return
+        picked = s.query_one(CyclesPanel).selected()
+        if picked is None:
+            self.say("no cycle under the cursor")
+            return
+        self.push_screen(CycleDetail(*picked, getattr(self.source.snapshot, "fees_ctx", None)))
+
+    def action_filter(self) -> None:
+        s = self._live_screen()
+        if s is None:
+            return
+        panel = s.query_one(CyclesPanel)
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                panel.filter = text
+                s.redraw()
+                self.say(f"filter {text}…" if text else "filter cleared")
+
+        self.push_screen(TextPrompt("Cycles through token (mint prefix; empty clears)",
+                                    panel.filter, "e.g. So11"), done)  # fmt: skip
+
+    # ------------------------------------------------------------ replay
+    def action_open_replay(self) -> None:
+        if self.sessions is None:
+            self.say("no journal configured")
+            return
+        self.run_worker(self._pick_session(), exit_on_error=False)
+
+    async def _pick_session(self) -> None:
+        assert self.sessions is not None
+        try:
+            rows, error = await self.sessions.list(), ""
+        except Exception as exc:
+            rows, error = [], f"{type(exc).__name__}: {exc}"
+        sid = await self.push_screen_wait(SessionPicker(rows, error))
+        if sid:
+            await self.switch_source(sid)
+
+    async def switch_source(self, session_id: str) -> None:
+        """Stop the current source and show the recorded session instead (paper mode)."""
+        assert self.sessions is not None
+        try:
+            new = await self.sessions.open(session_id)
+        except Exception as exc:
+            self.say(f"cannot open {session_id}: {exc}"[:120])
+            return
+        self._to_paper(f"replaying {session_id}")
+        old, self.source = self.source, new
+        try:
+            await old.stop()
+        except Exception as exc:
+            self._error(exc)
+        await self._start(new)
+        screen = LiveScreen(new, self.state, self.frame_s)
+        await self.switch_screen(screen)
+
     def _replay_do(self, fn: str, *args: Any) -> None:
         r = self.replay
         if r is None:
@@ -100,8 +264,7 @@ class ArbscopeApp(App[None]):
         try:
             getattr(r, fn)(*args)
         except Exception as exc:  # never a traceback on the operator's screen
-            self.state.internal_errors += 1
-            self.state.last_error = f"{type(exc).__name__}: {exc}"[:80]
+            self._error(exc)
 
     def action_step_slot(self) -> None:
         self._replay_do("step_slot")
@@ -131,5 +294,7 @@ class ArbscopeApp(App[None]):
         try:
             self.source.tick()
         except Exception as exc:  # never a traceback on the operator's screen
-            self.state.internal_errors += 1
-            self.state.last_error = f"{type(exc).__name__}: {exc}"[:80]
+            self._error(exc)
+
+
+__all__ = ["THEME_NAMES", "ArbscopeApp"]

@@ -7,9 +7,10 @@ session or live feeds will be others.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from engine_rs.records import Cycle, Opportunity, Score
 
@@ -103,6 +104,18 @@ class SnapshotView(Protocol):
     def feeds(self) -> Sequence[FeedView]: ...
     @property
     def note(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def session_id(self) -> str: ...
+    @property
+    def prices(self) -> Sequence[Any]: ...
+    @property
+    def fee(self) -> Any: ...
+    @property
+    def ages(self) -> Mapping[str, int]: ...
+    @property
+    def fees_ctx(self) -> Any: ...
 
 
 class LiveSource(Protocol):
@@ -123,3 +136,19 @@ class UiState:
     paused: bool = False
     internal_errors: int = 0  # exceptions other than engine errors, caught in a tick
     last_error: str = ""
+    mode: str = "PAPER"  # PAPER | LIVE: the app always starts in paper
+    halted: bool = False  # the kill switch was pressed
+    message: str = ""  # the answer to the operator's last command
+    clock: Callable[[], float] = time.time  # the status bar's clock (fixed in screenshots)
+
+
+class Sessions(Protocol):
+    """The journal as the app sees it: ``r`` lists recorded sessions and opens one."""
+
+    async def list(self) -> list[tuple[str, str]]:
+        """(session id, one-line label), newest first."""
+        ...
+
+    async def open(self, session_id: str) -> LiveSource:
+        """A replay source for the session (not started)."""
+        ...

@@ -295,6 +295,15 @@ class PoolGraph:
         self._token_pools[b] += 1
         self._index_new_pool(s)
 
+    def pool_rate(self, pool_id: str) -> tuple[str, str, float, float, int]:
+        """``(mint_a, mint_b, rate_a_to_b, rate_b_to_a, slot)`` of a pool: its spot rates
+        after fees (the mid price of a in b is ``sqrt(ab / ba)``); UnknownPoolError."""
+        s = self._pool_ix.get(pool_id) if isinstance(pool_id, str) else None
+        p = self._pools[s] if s is not None else None
+        if p is None:
+            raise UnknownPoolError(f"unknown pool: {pool_id}")
+        return (self._tokens[p.a], self._tokens[p.b], p.rate[0], p.rate[1], p.slot)
+
     def remove_pool(self, pool_id: str) -> None:
         """Drop a pool and every indexed cycle through it (UnknownPoolError if absent)."""
         s = self._pool_ix.pop(pool_id, None)

@@ -284,3 +284,36 @@ def test_twins_agree_on_warm_sequences() -> None:
         assert (a is None) == (b is None), step
         if a is not None:
             assert as_dict(a) == as_dict(b), step
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pool_rate_is_the_spot_rate_each_way(eng: types.ModuleType, seed: int) -> None:
+    """``pool_rate`` against the engine's own spot-rate kernels (checked against Orca's
+    and Raydium's math elsewhere): same mints, rates and slot; unknown ids refused."""
+    m = synthetic.market(seed, 8, 20, bases=1, clmm_share=0.4)
+    g = m.graph(eng)
+    for p in m.pools:
+        a, b, ab, ba, slot = g.pool_rate(p.pool_id)
+        if p.kind == "cpmm":
+            want = (
+                eng.cpmm_spot_rate(p.reserve_a, p.reserve_b, p.fee_num, p.fee_den),
+                eng.cpmm_spot_rate(p.reserve_b, p.reserve_a, p.fee_num, p.fee_den),
+            )
+        else:
+            want = (
+                eng.clmm_spot_rate(p.sqrt_price_x64, p.fee_rate, True),
+                eng.clmm_spot_rate(p.sqrt_price_x64, p.fee_rate, False),
+            )
+        assert (a, b) == (p.mint_a, p.mint_b)
+        assert ab == pytest.approx(want[0], rel=1e-12) and ba == pytest.approx(want[1], rel=1e-12)
+        assert slot == g.slot
+    with pytest.raises(errors.UnknownPoolError):
+        g.pool_rate("nope")
+
+
+def test_pool_rate_twins_agree_exactly() -> None:
+    rs, py = _rust_or_skip(), load("python")
+    m = synthetic.market(3, 10, 30, bases=2, clmm_share=0.5)
+    gr, gp = m.graph(rs), m.graph(py)
+    for pid in gp.pools():
+        assert gr.pool_rate(pid) == gp.pool_rate(pid)

@@ -1,25 +1,17 @@
-"""The cycles panel: one row per profitable cycle, updated by row key, never rebuilt."""
+"""The cycles panel: one row per profitable cycle, best net profit first, updated by row
+key (never rebuilt); ``filter`` keeps the cycles through a token."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from engine_rs.records import Opportunity, Score
 
-COLUMNS = (  # key, label, width
-    ("path", "path", 24),
-    ("hops", "hops", 4),
-    ("amount_in", "amount_in", 14),
-    ("profit", "profit", 12),
-    ("bps", "profit_bps", 10),
-    ("net", "net of fees", 12),
-    ("persist", "persist", 7),
-    ("go", "go / no-go", 17),
-)
-Cell = str | Text
+from .table import Cell, Column, KeyedTable, num
+
+KIND_SHORT = {"cpmm": "cp", "clmm": "wp", "amm_v4": "v4", "whirlpool": "wp"}
 
 
 def row_key(o: Opportunity) -> str:
@@ -27,66 +19,100 @@ def row_key(o: Opportunity) -> str:
     return o.base_mint + ":" + ",".join(o.pools)
 
 
-def _num(value: int | float, fmt: str = ",") -> Text:
-    return Text(format(value, fmt), justify="right")
+def path_text(o: Opportunity) -> str:
+    """``A→B→C→A`` (4-character mints)."""
+    return "→".join(t[:4] for t in o.tokens)
 
 
-def cells(o: Opportunity, s: Score) -> tuple[Cell, ...]:
-    """The row of one scored opportunity (amounts in base-token units)."""
-    path = "→".join(t[:4] for t in o.tokens)
+def kinds_text(o: Opportunity) -> str:
+    """Each hop's pool kind: ``cp·wp·v4`` (CP-Swap, Whirlpool, AMM v4)."""
+    return "·".join(KIND_SHORT.get(k, k[:2]) for k in o.kinds)
+
+
+def verdict(s: Score) -> Text:
     if s.go:
-        verdict = "GO"
-    else:
-        verdict = s.reasons[0] + (f" +{len(s.reasons) - 1}" if len(s.reasons) > 1 else "")
+        return Text("GO", style="bold green")
+    more = f" +{len(s.reasons) - 1}" if len(s.reasons) > 1 else ""
+    return Text(s.reasons[0] + more if s.reasons else "no-go", style="dim")
+
+
+def cells(o: Opportunity, s: Score, age: int = 0) -> tuple[Cell, ...]:
+    """The row of one scored opportunity (amounts in base-token units)."""
     return (
-        path,
-        _num(o.hops),
-        _num(o.amount_in),
-        _num(o.profit),
-        _num(o.profit_bps, ",.1f"),
-        _num(s.net_profit),
-        _num(o.persistence),
-        verdict,
+        path_text(o),
+        kinds_text(o),
+        num(o.hops),
+        num(o.amount_in),
+        num(o.profit),
+        num(s.fees_in_base),
+        num(s.net_profit),
+        num(o.profit_bps, ",.1f"),
+        num(age),
+        num(s.persistence),
+        verdict(s),
     )
 
 
-class CyclesPanel(DataTable[Cell]):
-    """Live cycles, best net profit first."""
+def matches(o: Opportunity, text: str) -> bool:
+    """Whether the cycle goes through a token (or pool) starting with ``text``."""
+    t = text.strip()
+    return not t or any(x.startswith(t) for x in (*o.tokens, *o.pools))
 
-    def __init__(self, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self.border_title = "Cycles the engine finds (best net first)"
-        self._shown: dict[str, tuple[Cell, ...]] = {}
-        self._order: list[str] = []
 
-    def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
+class CyclesPanel(KeyedTable):
+    """Live cycles, best net profit first (``compact``: the columns that fit 80 wide)."""
 
-    def show(self, opportunities: Sequence[tuple[Opportunity, Score]]) -> None:
-        """Make the rows those of ``opportunities`` (given best first): remove the rows
-        that went, add the new ones, update only the cells that changed."""
-        want = {row_key(o): cells(o, s) for o, s in opportunities}
-        for key in [k for k in self._shown if k not in want]:
-            self.remove_row(key)
-            del self._shown[key]
-        for key, row in want.items():
-            old = self._shown.get(key)
-            if old is None:
-                self.add_row(*row, key=key)
-            elif old != row:
-                for (col, _, _), new, was in zip(COLUMNS, row, old):
-                    if new != was:
-                        self.update_cell(key, col, new)
-            self._shown[key] = row
-        order = list(want)
-        if order != self._order:
-            rank = {k: i for i, k in enumerate(order)}
-            self._sort_by_rank(rank)
-            self._order = order
+    COLUMNS: Sequence[Column] = (
+        ("path", "path", 20),
+        ("kinds", "pools", 9),
+        ("hops", "hops", 5),
+        ("size", "size in", 15),
+        ("gross", "gross", 12),
+        ("fees", "fees", 9),
+        ("net", "net", 12),
+        ("bps", "bps", 7),
+        ("age", "age", 5),
+        ("persist", "pers", 5),
+        ("go", "go / no-go", 18),
+    )
+    COMPACT = ("path", "size", "net", "persist", "go")
+    NUMERIC = frozenset({"hops", "size", "gross", "fees", "net", "bps", "age", "persist"})
 
-    def _sort_by_rank(self, rank: dict[str, int]) -> None:
-        # DataTable.sort hands the key function a row's cells, not its key: rank by the
-        # cells (two rows with equal cells look the same, so their order does not show)
-        by_cells = {tuple(map(str, r)): rank[k] for k, r in self._shown.items()}
-        self.sort(key=lambda v: by_cells.get(tuple(map(str, v)), len(rank)))
+    def __init__(self, id: str | None = None, compact: bool = False) -> None:
+        super().__init__(id=id, cursor=True, title="Cycles (best net first)")
+        self.filter = ""
+        self.by_key: dict[str, tuple[Opportunity, Score]] = {}
+        self._pick: tuple[int, ...] | None = None
+        if compact:
+            keys = [c[0] for c in type(self).COLUMNS]
+            self._pick = tuple(keys.index(k) for k in self.COMPACT)
+            self.COLUMNS = tuple(type(self).COLUMNS[i] for i in self._pick)
+
+    def show(
+        self,
+        opportunities: Sequence[tuple[Opportunity, Score]],
+        ages: Mapping[str, int] | None = None,
+    ) -> None:
+        """Make the rows those of ``opportunities`` (given best first) that pass the filter."""
+        ages = ages or {}
+        rows: dict[str, tuple[Cell, ...]] = {}
+        self.by_key = {}
+        for o, s in opportunities:
+            if not matches(o, self.filter):
+                continue
+            k = row_key(o)
+            row = cells(o, s, ages.get(k, 0))
+            rows[k] = row if self._pick is None else tuple(row[i] for i in self._pick)
+            self.by_key[k] = (o, s)
+        self.sync(rows)
+        title = "Cycles (best net first)"
+        if self.filter:
+            title += f" — through {self.filter}…: {len(rows)} of {len(opportunities)}"
+        self.border_title = title
+
+    def selected(self) -> tuple[Opportunity, Score] | None:
+        """The cycle under the cursor, if any."""
+        keys = self.keys
+        if not keys or not 0 <= self.cursor_row < len(keys):
+            return None
+        return self.by_key.get(keys[self.cursor_row])

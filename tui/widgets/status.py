@@ -1,41 +1,60 @@
-"""The status line: what runs, on what, how fast, and how many errors."""
+"""The status bar: mode (PAPER / LIVE) and source (SIM / LIVE / REPLAY) as badges that
+can't be missed, then what matters most first (the line is cut on narrow terminals):
+the operator's last answer, slot, clock, feeds, errors, then the details."""
 
 from __future__ import annotations
+
+import time
 
 from rich.markup import escape
 from textual.widgets import Static
 
 from ..source import SnapshotView, UiState
 
+SOURCE_STYLE = {"SIM": "black on cyan", "LIVE": "black on magenta", "REPLAY": "black on yellow"}
+
 
 class StatusLine(Static):
-    """One line: state, engine backend and shadow, seed, graph size, rate, sweep, errors."""
+    """One line: badges, then what runs and how fast."""
 
     def show(self, snap: SnapshotView, state: UiState) -> None:
         """Render ``snap`` and the app's ``state``."""
-        run = "[b]PAUSED[/b]" if state.paused else "[b]RUNNING[/b]"
-        if snap.source.startswith("REPLAY"):  # the replay's own clock says paused or speed
-            run = "[b]REPLAY[/b]"
-            source = snap.source[len("REPLAY") :].strip()
-        else:
-            source = snap.source
-        sweep = "none"
-        if snap.last_sweep is not None:
-            c = snap.last_sweep
-            sweep = f"{len(c.pools)}-hop ×{c.rate_product:.4f}"
-        errors = f"errors {snap.errors}"
-        if state.internal_errors:
-            errors += f" (+{state.internal_errors} internal: {escape(state.last_error)})"
-        feeds = ""
+        mode = state.mode
+        badge = "white on red" if mode == "LIVE" else "black on green"
+        parts = [f"[b {badge}] {mode} [/]"]
+        if state.halted:
+            parts.append("[b white on red] HALTED [/]")
+        kind = getattr(snap, "kind", "SIM")
+        parts.append(f"[b {SOURCE_STYLE.get(kind, 'reverse')}] {kind} [/]")
+        source = snap.source
+        if kind == "REPLAY" and source.startswith("REPLAY"):
+            source = source[len("REPLAY") :].strip()
+            parts.append(escape(source))  # position, speed, frame: the replay's clock
+        if state.paused:
+            parts.append("[b]PAUSED[/]")
+        if state.message:
+            parts.append(f"[b]{escape(state.message)}[/b]")
+        if snap.note:
+            parts.append(f"[b]{escape(snap.note)}[/b]")
+        parts.append(f"slot {snap.slot}")
+        parts.append(time.strftime("%H:%M:%S", time.gmtime(state.clock())) + "Z")
         if snap.feeds:
             up = sum(f.connected for f in snap.feeds)
             lead = max(snap.feeds, key=lambda f: f.lead)
-            feeds = f"feeds {up}/{len(snap.feeds)} up, lead {escape(lead.name)}  "
-        note = f"  [b]{escape(snap.note)}[/b]" if snap.note else ""
-        self.update(
-            f"{run}  {escape(source)}  {feeds}"
-            f"[b]{snap.backend}[/b], shadow {snap.shadow or 'none'}  "
-            f"seed {snap.seed}  slot {snap.slot}  {snap.pools} pools/{snap.tokens} tok  "
-            f"{snap.updates_per_s:,.0f} upd/s  {errors}  mismatch {snap.mismatches}  "
-            f"sweep {sweep}{note}"
-        )
+            parts.append(f"feeds {up}/{len(snap.feeds)} up, lead {escape(lead.name)}")
+        errors = f"errors {snap.errors}"
+        if state.internal_errors:
+            errors += f" (+{state.internal_errors} internal: {escape(state.last_error)})"
+        parts.append(errors)
+        mism = f"mismatch {snap.mismatches}"
+        parts.append(f"[b red]{mism}[/]" if snap.mismatches else mism)
+        if kind != "REPLAY":
+            parts.append(escape(source))
+        sid = getattr(snap, "session_id", "")
+        if sid and kind != "REPLAY":
+            parts.append(f"session {escape(sid)}")
+        if kind == "SIM":
+            parts.append(f"seed {snap.seed}")
+        parts.append(f"[b]{snap.backend}[/b]/{snap.shadow or 'no shadow'}")
+        parts.append(f"{snap.pools} pools  {snap.updates_per_s:,.0f} upd/s")
+        self.update("  ".join(parts))

@@ -5,69 +5,50 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from ..source import TimingRowView
-
-COLUMNS = (  # key, label, width
-    ("kernel", "kernel", 19),
-    ("calls", "calls", 7),
-    ("rs50", "Rust p50 µs", 11),
-    ("rs99", "Rust p99 µs", 11),
-    ("py50", "Py p50 µs", 10),
-    ("py99", "Py p99 µs", 10),
-    ("x", "py/rust", 7),
-    ("checks", "shadowed", 8),
-    ("mism", "mismatch", 8),
-    ("err", "errors", 6),
-)
-Cell = str | Text
+from .table import Cell, Column, KeyedTable, num
 
 
-def _us(value: float | None) -> Text:
-    return Text("—" if value is None else f"{value:,.1f}", justify="right")
+def _pair(a: float | None, b: float | None) -> Text:
+    if a is None:
+        return Text("—", justify="right")
+    return Text(f"{a:,.1f}/{b or 0:,.0f}", justify="right")
 
 
 def cells(r: TimingRowView) -> tuple[Cell, ...]:
     """One kernel's row."""
     x = r.speedup
+    mism = Text(f"{r.mismatches:,}", justify="right", style="bold red" if r.mismatches else "")
     return (
         r.kernel,
-        Text(f"{r.calls:,}", justify="right"),
-        _us(r.rust_p50_us),
-        _us(r.rust_p99_us),
-        _us(r.python_p50_us),
-        _us(r.python_p99_us),
-        Text("—" if x is None else f"{x:,.1f}×", justify="right"),
-        Text(f"{r.shadow_checks:,}", justify="right"),
-        Text(f"{r.mismatches:,}", justify="right"),
-        Text(f"{r.errors:,}", justify="right"),
+        _pair(r.rust_p50_us, r.rust_p99_us),
+        _pair(r.python_p50_us, r.python_p99_us),
+        Text("—" if x is None else f"{x:,.0f}×" if x >= 10 else f"{x:.1f}×", justify="right"),
+        num(r.calls),
+        mism,
+        num(r.shadow_checks),
     )
 
 
-class TimingsPanel(DataTable[Cell]):
+class TimingsPanel(KeyedTable):
     """Rust vs Python per kernel, live (the active backend runs every call, the other
     a sample of them)."""
 
-    def __init__(self, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="none")
-        self.border_title = "Kernel timings: Rust vs Python (shadow-checked)"
-        self._shown: dict[str, tuple[Cell, ...]] = {}
+    COLUMNS: Sequence[Column] = (
+        ("kernel", "kernel", 15),
+        ("rs", "Rust p50/99", 12),
+        ("py", "Py p50/99", 12),
+        ("x", "×", 5),
+        ("calls", "calls", 7),
+        ("mism", "mism", 5),
+        ("checks", "shadowed", 9),
+    )
+    NUMERIC = frozenset({"rs", "py", "x", "calls", "checks", "mism"})
 
-    def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id, title="Rust vs Python µs (live, shadow-checked)")
 
     def show(self, rows: Sequence[TimingRowView]) -> None:
         """Update the rows by kernel name (cells that changed only)."""
-        for r in rows:
-            row = cells(r)
-            old = self._shown.get(r.kernel)
-            if old is None:
-                self.add_row(*row, key=r.kernel)
-                self.sort("kernel")
-            elif old != row:
-                for (col, _, _), new, was in zip(COLUMNS, row, old):
-                    if new != was:
-                        self.update_cell(r.kernel, col, new)
-            self._shown[r.kernel] = row
+        self.sync({r.kernel: cells(r) for r in rows}, ordered=False)

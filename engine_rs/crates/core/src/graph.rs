@@ -454,6 +454,23 @@ impl PoolGraph {
     }
 
     /// Drop a pool and every indexed cycle through it.
+    /// A pool's mints, spot rates after fees (`a -> b`, `b -> a`) and the slot of its
+    /// state: what the price panel reads (mid price of `a` in `b` = sqrt(ab / ba)).
+    pub fn pool_rate(&self, pool_id: &str) -> Result<(String, String, f64, f64, u64)> {
+        let p = self
+            .pool_ix
+            .get(pool_id)
+            .and_then(|&s| self.pools[s as usize].as_ref())
+            .ok_or_else(|| EngineError::UnknownPool(pool_id.to_string()))?;
+        Ok((
+            self.tokens[p.a as usize].clone(),
+            self.tokens[p.b as usize].clone(),
+            p.rate[0],
+            p.rate[1],
+            p.slot,
+        ))
+    }
+
     pub fn remove_pool(&mut self, pool_id: &str) -> Result<()> {
         let s = self
             .pool_ix

@@ -235,6 +235,16 @@ impl PoolGraph {
         })
     }
 
+    /// ``(mint_a, mint_b, rate_a_to_b, rate_b_to_a, slot)`` of a pool (rates after fees).
+    fn pool_rate(
+        &self,
+        py: Python<'_>,
+        pool_id: &str,
+    ) -> PyResult<(String, String, f64, f64, u64)> {
+        let inner = &self.inner;
+        guard(py, || inner.pool_rate(pool_id))
+    }
+
     fn remove_pool(&mut self, py: Python<'_>, pool_id: &str) -> PyResult<()> {
         let inner = &mut self.inner;
         guard(py, || inner.remove_pool(pool_id))

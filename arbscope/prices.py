@@ -1,0 +1,138 @@
+"""Prices per token pair, for the price panel: the mid price from the graph's spot rates,
+a short history for the sparkline, and incremental indicators (RSI 14, EMA 10,
+Bollinger 20/2, KAMA 10) from the engine's streaming kernels.
+
+A pair is two mints in canonical (sorted) order; its mid is the price of the first in
+the second. With several pools on a pair, the mid is that of the pool updated last (each
+pool's mid is ``sqrt(rate_ab / rate_ba)``: the fee cancels). Indicators take one value per
+slot (the last mid seen in it), so their periods are in slots whatever the update rate.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+HISTORY = 48  # sparkline points (slots)
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRow:
+    """One pair as the panel shows it."""
+
+    pair: tuple[str, str]
+    pools: int
+    mid: float
+    change_pct: float  # since the first mid seen
+    history: tuple[float, ...]
+    rsi: float | None
+    ema: float | None
+    bollinger: tuple[float, float, float] | None  # lower, middle, upper
+    kama: float | None
+    slot: int
+    cex: float | None = None  # a CEX reference, when configured
+
+
+@dataclass
+class _Pair:
+    ind: tuple[Any, Any, Any, Any]
+    pools: set[str] = field(default_factory=set)
+    mid: float = math.nan
+    first: float = math.nan
+    slot: int = 0
+    last_slot: int = -1  # the slot whose mid the indicators took last
+    history: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY))
+    values: tuple[Any, Any, Any, Any] = (None, None, None, None)
+
+
+class PriceBook:
+    """Mid prices and indicators per pair, fed with the pools that changed."""
+
+    def __init__(self, eng: types.ModuleType) -> None:
+        self.eng = eng
+        self.pairs: dict[tuple[str, str], _Pair] = {}
+        self.errors = 0
+
+    def update(self, graph: Any, pool_ids: list[str], slot: int) -> None:
+        """Read the spot rates of ``pool_ids`` (unknown pools are skipped)."""
+        for pid in pool_ids:
+            try:
+                a, b, ab, ba, _ = graph.pool_rate(pid)
+            except Exception:  # it left the graph: nothing to show for it
+                continue
+            if not (ab > 0 and ba > 0 and math.isfinite(ab) and math.isfinite(ba)):
+                self.errors += 1
+                continue
+            mid = math.sqrt(ab / ba)  # price of a in b
+            key, px = ((a, b), mid) if a < b else ((b, a), 1.0 / mid)
+            p = self.pairs.get(key)
+            if p is None:
+                e = self.eng
+                p = self.pairs[key] = _Pair(
+                    (e.Rsi(14), e.Ema(10), e.Bollinger(20, 2.0), e.Kama(10))
+                )
+                p.first = px
+            p.pools.add(pid)
+            p.mid, p.slot = px, slot
+        for p in self.pairs.values():
+            if p.slot > p.last_slot and math.isfinite(p.mid):
+                p.last_slot = p.slot
+                p.history.append(p.mid)
+                try:
+                    p.values = tuple(ind.update(p.mid) for ind in p.ind)  # type: ignore[assignment]
+                except Exception:
+                    self.errors += 1
+
+    def rows(self, limit: int = 50) -> list[PriceRow]:
+        """The pairs, most pools first, then by name."""
+        out = []
+        for key, p in sorted(self.pairs.items(), key=lambda kv: (-len(kv[1].pools), kv[0])):
+            rsi, ema, bb, kama = p.values
+            out.append(
+                PriceRow(
+                    key,
+                    len(p.pools),
+                    p.mid,
+                    100.0 * (p.mid / p.first - 1.0),
+                    tuple(p.history),
+                    rsi,
+                    ema,
+                    bb,
+                    kama,
+                    p.slot,
+                )
+            )
+            if len(out) >= limit:
+                break
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class FeeView:
+    """The fee panel: the window's percentiles, p50 per slot, congestion, recommendation."""
+
+    samples: int = 0
+    slots: int = 0
+    p25: int = 0
+    p50: int = 0
+    p75: int = 0
+    p90: int = 0
+    by_slot: tuple[int, ...] = ()  # p50 per slot, oldest first
+    congestion: float = 0.0
+    cu_price: int = 0  # recommended µlamports per CU (p75)
+    priority_lamports: int = 0  # at the session's CU limit
+
+
+def fee_view(est: Any, cu_limit: int, cu_price: int) -> FeeView:
+    """What ``est`` (a FeeEstimator) says now; an empty view before any sample."""
+    if not len(est):
+        return FeeView(cu_price=cu_price)
+    p25, p50, p75, p90 = est.percentiles([25.0, 50.0, 75.0, 90.0])
+    by_slot = tuple(row[3] for row in est.by_slot(50.0))
+    return FeeView(
+        len(est), est.slot_count, p25, p50, p75, p90, by_slot[-HISTORY:], est.congestion(),
+        cu_price, cu_price * cu_limit // 1_000_000,
+    )  # fmt: skip

@@ -1,0 +1,158 @@
+"""`python -m bench.ui`: the dashboard under load.
+
+A simulator in its own process (a busy market: more pools, more trades per slot, short
+slots) serves 3 endpoints; the dashboard (Textual, headless driver: layout and
+rendering run, nothing is written to a terminal) runs a FeedSession on them for
+``--seconds``. Measured in the app's process:
+
+- feed messages/s (all endpoints, all copies) and pool updates/s evaluated;
+- redraws/s (the screen's fixed frame interval; target <= 20 fps);
+- key latency: ``t`` (theme) and ``space`` pressed every 0.5 s, time from the press to
+  the handled state (target <= 100 ms), p50 / max;
+- CPU: process time over wall time (target < 1 core).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+SEED = 17
+
+
+def serve(seed: int, tokens: int, pools: int, trades: int, slot_ms: float) -> None:
+    from feeds.sim.server import SimServer, default_profiles
+    from feeds.sim.world import WorldConfig
+
+    async def main() -> None:
+        cfg = WorldConfig(seed=seed, tokens=tokens, pools=pools, trades_per_slot=trades,
+                          slot_seconds=slot_ms / 1000.0)  # fmt: skip
+        async with SimServer(cfg, default_profiles(3)) as sim:
+            for info in sim.infos():
+                print(info.ws_url, info.http_url, flush=True)
+            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+    asyncio.run(main())
+
+
+async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any]:
+    from arbscope.session import FeedSession
+    from feeds.pool import Endpoint
+    from feeds.sim.world import World, WorldConfig
+    from tui.app import ArbscopeApp
+    from tui.screens.live import LiveScreen
+
+    w = World(WorldConfig(seed=a.seed, tokens=a.tokens, pools=a.pools))
+    eps = [Endpoint(f"sim-{i}", u[0], u[1]) for i, u in enumerate(urls)]
+    session = FeedSession(eps, w.universe(), w.bases, seed=a.seed, shadow=not a.no_shadow)
+    app = ArbscopeApp(session)
+    lat: list[float] = []  # space (pause): the loop's own delay
+    lat_t: list[float] = []  # t (theme): also restyles every widget
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(100):  # the snapshot and the subscriptions
+            await pilot.pause(0.1)
+            if session.pool is not None and session.snapshot.feeds:
+                break
+        await pilot.pause(2.0)  # warm up
+        screen = app.screen
+        assert isinstance(screen, LiveScreen)
+        f0, u0 = screen.frames, session.updates
+        m0 = sum(c.messages for c in session.pool.counters) if session.pool else 0
+        c0, t0 = time.process_time(), time.monotonic()
+        end = t0 + a.seconds
+        while time.monotonic() < end:
+            await pilot.pause(0.5)
+            theme = app.theme
+            k0 = time.perf_counter()
+            app.simulate_key("t")  # as a terminal key arrives (pilot.press waits for idle)
+            while app.theme == theme:
+                await asyncio.sleep(0.001)
+            lat_t.append(time.perf_counter() - k0)
+            paused = app.paused
+            k0 = time.perf_counter()
+            app.simulate_key("space")
+            while app.paused == paused:
+                await asyncio.sleep(0.001)
+            lat.append(time.perf_counter() - k0)
+        wall = time.monotonic() - t0
+        why = session.timer.stateful_suspended
+        shadow = f"mirror suspended ({why})" if why else "twin mirrors every frame"
+        cpu = time.process_time() - c0
+        frames = screen.frames - f0
+        m1 = sum(c.messages for c in session.pool.counters) if session.pool else 0
+        updates = session.updates - u0
+        await pilot.press("q")
+    return {
+        "shadow": shadow,
+        "seconds": wall,
+        "messages_per_s": (m1 - m0) / wall,
+        "pool_updates_per_s": updates / wall,
+        "redraws_per_s": frames / wall,
+        "key_latency_p50_ms": 1e3 * statistics.median(lat),
+        "key_latency_max_ms": 1e3 * max(lat),
+        "keys": len(lat),
+        "theme_latency_p50_ms": 1e3 * statistics.median(lat_t),
+        "theme_latency_max_ms": 1e3 * max(lat_t),
+        "cpu_cores": cpu / wall,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.ui", description=__doc__.split("\n")[0])
+    ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--seed", type=int, default=SEED)
+    ap.add_argument("--tokens", type=int, default=40)
+    ap.add_argument("--pools", type=int, default=160)
+    ap.add_argument("--trades", type=int, default=60, help="trades per slot")
+    ap.add_argument("--slot-ms", type=float, default=40.0)
+    ap.add_argument("--seconds", type=float, default=15.0)
+    ap.add_argument("--no-shadow", action="store_true",
+                    help="no Python twin mirroring the Rust ingest")  # fmt: skip
+    ap.add_argument("--json", metavar="PATH")
+    a = ap.parse_args(argv)
+    if a.serve:
+        serve(a.seed, a.tokens, a.pools, a.trades, a.slot_ms)
+        return 0
+    cmd = [sys.executable, "-m", "bench.ui", "--serve", "--seed", str(a.seed), "--tokens",
+           str(a.tokens), "--pools", str(a.pools), "--trades", str(a.trades),
+           "--slot-ms", str(a.slot_ms)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        urls = [proc.stdout.readline().split() for _ in range(3)]
+        r = asyncio.run(measure(urls, a))
+    finally:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        proc.wait(timeout=10)
+    shadow = "no shadow" if a.no_shadow else f"shadow: {r['shadow']}"
+    print(f"# dashboard under load: 3 endpoints, {a.pools} pools, {a.trades} trades per "
+          f"{a.slot_ms:g} ms slot, {r['seconds']:.0f} s, 120x40, {shadow}")  # fmt: skip
+    rows = [
+        ("feed messages/s (all copies)", f"{r['messages_per_s']:,.0f}", ""),
+        ("pool updates/s evaluated", f"{r['pool_updates_per_s']:,.0f}", ""),
+        ("redraws/s", f"{r['redraws_per_s']:.1f}", "<= 20"),
+        ("key latency (space) p50 / max", f"{r['key_latency_p50_ms']:.0f} / "
+         f"{r['key_latency_max_ms']:.0f} ms ({r['keys']} presses)", "<= 100 ms"),
+        ("theme switch (t) p50 / max", f"{r['theme_latency_p50_ms']:.0f} / "
+         f"{r['theme_latency_max_ms']:.0f} ms", "restyles every widget"),
+        ("CPU (process / wall)", f"{r['cpu_cores']:.2f} cores", "< 1"),
+    ]  # fmt: skip
+    w = [max(len(x[i]) for x in rows) for i in range(3)]
+    for x in rows:
+        print(f"| {x[0]:<{w[0]}} | {x[1]:<{w[1]}} | {x[2]:<{w[2]}} |")
+    if a.json:
+        Path(a.json).write_text(json.dumps(r, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,199 @@
+"""Every key of the dashboard, pressed as an operator would (Textual's pilot)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from arbscope.market import SimMarket
+from arbscope.replay import JournalSessions, ReplaySession
+from arbscope.session import FeedSession, RecordSettings
+from arbscope.staging import NEVER, fix_app, staged_sim
+from tui.app import ArbscopeApp
+from tui.screens.detail import CycleDetail
+from tui.screens.help import HelpScreen
+from tui.screens.live import LiveScreen
+from tui.screens.prompts import LiveConfirm, SessionPicker, TextPrompt
+from tui.widgets.cycles import CyclesPanel
+from tui.widgets.status import StatusLine
+
+
+def status(app: ArbscopeApp) -> str:
+    return str(app.screen.query_one(StatusLine).render())
+
+
+def staged() -> ArbscopeApp:
+    return fix_app(ArbscopeApp(staged_sim(), tick_s=NEVER))
+
+
+async def test_m_asks_for_live_and_refuses_without_execution() -> None:
+    app = staged()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("m")
+        assert isinstance(app.screen, LiveConfirm)
+        await pilot.press("escape")
+        assert isinstance(app.screen, LiveScreen) and app.state.mode == "PAPER"
+        await pilot.press("m")
+        await pilot.press("l", "i", "v", "e", "enter")  # lower case is not the word
+        assert app.state.mode == "PAPER" and "not confirmed" in app.state.message
+        await pilot.press("m", "L", "I", "V", "E", "enter")
+        assert app.state.mode == "PAPER"  # the demo market has no execution engine
+        assert "live refused" in app.state.message
+        await pilot.pause(0.3)
+        assert "PAPER" in status(app) and "live refused" in status(app)
+
+
+async def test_m_goes_live_when_the_source_allows_and_k_halts() -> None:
+    class Allowing(SimMarket):
+        killed = 0
+
+        def request_live(self) -> tuple[bool, str]:
+            return True, ""
+
+        def kill(self) -> None:
+            self.killed += 1
+
+    src = Allowing(seed=3)
+    app = fix_app(ArbscopeApp(src, tick_s=NEVER))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("m", "L", "I", "V", "E", "enter")
+        assert app.state.mode == "LIVE"
+        await pilot.pause(0.3)
+        assert status(app).split()[0] == "LIVE"
+        await pilot.press("k")
+        assert app.state.mode == "PAPER" and app.state.halted and src.killed == 1
+        await pilot.pause(0.3)
+        assert "HALTED" in status(app) and "KILL SWITCH" in status(app)
+        assert app.key_latency_s and app.key_latency_s[-1] < 0.1
+
+
+async def test_enter_opens_the_cycle_detail_and_escape_closes_it() -> None:
+    app = staged()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        panel = app.screen.query_one(CyclesPanel)
+        assert panel.row_count > 0
+        o, _s = panel.selected() or (None, None)
+        await pilot.press("enter")
+        assert isinstance(app.screen, CycleDetail) and app.screen.o is o
+        await pilot.press("escape")
+        assert isinstance(app.screen, LiveScreen)
+
+
+async def test_slash_filters_cycles_by_token() -> None:
+    app = staged()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        panel = app.screen.query_one(CyclesPanel)
+        everything = panel.row_count
+        o, _ = app.source.snapshot.opportunities[-1]
+        prefix = o.tokens[1][:5]
+        await pilot.press("slash")
+        assert isinstance(app.screen, TextPrompt)
+        await pilot.press(*prefix, "enter")
+        assert panel.filter == prefix
+        want = sum(1 for q, _ in app.source.snapshot.opportunities
+                   if any(t.startswith(prefix) for t in (*q.tokens, *q.pools)))  # fmt: skip
+        assert 0 < panel.row_count == want <= everything
+        await pilot.press("slash")
+        for _ in prefix:
+            await pilot.press("backspace")
+        await pilot.press("enter")
+        assert panel.filter == "" and panel.row_count == everything
+
+
+async def test_t_cycles_themes_and_question_mark_helps() -> None:
+    app = staged()
+    async with app.run_test(size=(120, 40)) as pilot:
+        seen = [app.theme]
+        for _ in range(3):
+            await pilot.press("t")
+            seen.append(app.theme)
+        assert seen == ["arbscope-dark", "arbscope-light", "arbscope-contrast", "arbscope-dark"]
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, LiveScreen)
+
+
+async def test_tab_switches_panels_only_in_the_narrow_layout() -> None:
+    app = staged()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)
+        from textual.widgets import TabbedContent
+
+        tabs = app.screen.query_one(TabbedContent)
+        assert tabs.active == "t-prices"
+        await pilot.press("tab")
+        assert tabs.active == "t-feeds"
+        await pilot.resize_terminal(120, 40)
+        for _ in range(40):  # recomposed, then filled by the next redraw
+            await pilot.pause(0.05)
+            if not app.screen.query(TabbedContent) and app.screen.query_one(CyclesPanel).row_count:
+                break
+        assert not app.screen.query(TabbedContent)  # wide: every panel at once
+        assert app.screen.query_one(CyclesPanel).row_count > 0
+
+
+async def test_space_pauses_and_q_quits_cleanly() -> None:
+    app = ArbscopeApp(SimMarket(seed=3), tick_s=0.05)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("space")
+        slot = app.source.snapshot.slot
+        await pilot.pause(0.3)
+        assert app.source.snapshot.slot == slot and "PAUSED" in status(app)
+        await pilot.press("space", "q")
+    assert not app.is_running
+
+
+@pytest.fixture(scope="module")
+def journal(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    db = tmp_path_factory.mktemp("keys") / "j.sqlite"
+
+    async def go() -> str:
+        s = FeedSession(seed=5, record=RecordSettings(db, batch_s=0.1))
+        await s.run_for(2.0, tick_s=0.1)
+        return s.session_id
+
+    return db, asyncio.run(go())
+
+
+async def test_r_opens_a_recorded_session_as_a_replay(journal: tuple[Path, str]) -> None:
+    db, sid = journal
+    app = fix_app(ArbscopeApp(SimMarket(seed=3), tick_s=0.05, sessions=JournalSessions(db)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("r")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, SessionPicker):
+                break
+        assert isinstance(app.screen, SessionPicker)
+        await pilot.press("enter")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if isinstance(app.source, ReplaySession) and app.source.frames_applied:
+                break
+        assert isinstance(app.source, ReplaySession) and app.source.info.id == sid
+        assert status(app).split()[:2] == ["PAPER", "REPLAY"]
+        await pilot.press("m")  # live is impossible in a replay
+        assert app.state.mode == "PAPER" and "impossible in a replay" in app.state.message
+        await pilot.press("q")
+
+
+async def test_r_without_a_journal_says_so(tmp_path: Path) -> None:
+    app = fix_app(ArbscopeApp(SimMarket(seed=3), tick_s=NEVER,
+                              sessions=JournalSessions(tmp_path / "none.sqlite")))  # fmt: skip
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("r")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, SessionPicker):
+                break
+        picker: Any = app.screen
+        assert isinstance(picker, SessionPicker) and "no journal" in picker.error
+        await pilot.press("escape")
+        assert isinstance(app.screen, LiveScreen)

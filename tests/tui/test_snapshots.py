@@ -1,0 +1,59 @@
+"""SVG snapshots (pytest-textual-snapshot) of every screen and theme, on staged states
+(arbscope.staging: seeded market, fixed clocks, a committed recording), so they are the
+same on every run. Update after a deliberate UI change:
+``pytest tests/tui/test_snapshots.py --snapshot-update`` (and ``make screenshots``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from arbscope.staging import NEVER, fix_app, staged_replay, staged_sim
+from tui.app import ArbscopeApp
+
+
+def sim_app(theme: str = "dark") -> ArbscopeApp:
+    return fix_app(ArbscopeApp(staged_sim(), tick_s=NEVER, theme=theme))
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "press", "theme"),
+    [
+        ("main", (120, 40), [], "dark"),
+        ("main-80x24", (80, 24), [], "dark"),
+        ("cycle-detail", (120, 40), ["enter"], "dark"),
+        ("help", (120, 40), ["question_mark"], "dark"),
+        ("live-confirm", (120, 40), ["m"], "dark"),
+        ("theme-light", (120, 40), [], "light"),
+        ("theme-contrast", (120, 40), [], "contrast"),
+    ],
+)
+def test_screen(
+    snap_compare: Callable[..., bool], name: str, size: tuple[int, int], press: list[str],
+    theme: str,
+) -> None:  # fmt: skip
+    assert snap_compare(sim_app(theme), press=press, terminal_size=size)
+
+
+def test_replay_screen(snap_compare: Callable[..., bool]) -> None:
+    r = asyncio.run(staged_replay())
+    try:
+        app = fix_app(ArbscopeApp(r, tick_s=NEVER))
+        assert snap_compare(app, terminal_size=(120, 40))
+    finally:
+        asyncio.run(r.stop())
+
+
+def test_staged_states_are_deterministic() -> None:
+    """The premise of the snapshots: two staged markets show the same thing."""
+    a, b = staged_sim().snapshot, staged_sim().snapshot
+
+    def view(s: Any) -> Any:
+        return (s.slot, [(o.pools, sc.net_profit) for o, sc in s.opportunities],
+                [(p.pair, p.mid) for p in s.prices], s.fee,
+                [(t.kernel, t.rust_p50_us) for t in s.timings])  # fmt: skip
+
+    assert view(a) == view(b)

@@ -1,0 +1,47 @@
+"""``?``: every key, what it does, and where it applies."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS = (
+    ("m", "paper / live mode (live asks for a typed confirmation and checks its guard rails)"),
+    ("k", "kill switch: back to paper at once, cancel what is pending"),
+    ("space", "pause / resume the view (in a replay: the replay)"),
+    ("→ / ←", "replay: step one slot forward / back"),
+    (".", "replay: step one frame"),
+    ("+ / -", "replay: speed 1× 10× 100× max"),
+    ("] / [", "replay: seek 10 s forward / back"),
+    ("r", "open a recorded session (replay)"),
+    ("t", "next theme (dark, light, high contrast)"),
+    ("/", "filter cycles by token (a mint prefix); empty clears"),
+    ("enter", "details of the cycle under the cursor"),
+    ("tab", "narrow terminals: next panel below the cycles"),
+    ("?", "this help"),
+    ("q", "quit: journal flushed, sockets closed"),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,q,enter", "dismiss", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        t = Table(show_header=True, expand=True, box=None)
+        t.add_column("key", style="bold", no_wrap=True)
+        t.add_column("does")
+        for k, v in KEYS:
+            t.add_row(k, v)
+        with VerticalScroll(id="help"):
+            yield Static(t)
+
+    def on_mount(self) -> None:
+        self.query_one("#help").border_title = "Keys (esc to close)"

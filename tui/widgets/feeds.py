@@ -1,0 +1,65 @@
+"""The feeds panel: per endpoint connected / stale, messages/s, lead, lag, drops,
+reconnects and the last error (URLs are redacted before they get here)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.markup import escape
+from rich.text import Text
+
+from ..source import FeedView
+from .table import Cell, Column, KeyedTable, num
+
+
+def status(f: FeedView) -> Text:
+    if not f.connected:
+        return Text("DOWN", style="bold red")
+    if f.stale:
+        return Text(f"STALE {f.stale}", style="bold yellow")
+    return Text("up", style="green")
+
+
+def cells(f: FeedView) -> tuple[Cell, ...]:
+    lag = "—" if f.lag_p50_ms is None else f"{f.lag_p50_ms:.0f}/{f.lag_p99_ms or 0:.0f}"
+    return (
+        f.name,
+        status(f),
+        num(f.messages_per_s, ",.0f"),
+        num(f.lead),
+        Text(lag, justify="right"),
+        num(f.missed),
+        num(f.malformed + f.rejected),
+        num(f.reconnects),
+        escape(f.last_error[:60]),
+    )
+
+
+class FeedsPanel(KeyedTable):
+    """One row per endpoint."""
+
+    COLUMNS: Sequence[Column] = (
+        ("name", "endpoint", 10),
+        ("st", "state", 8),
+        ("rate", "msg/s", 7),
+        ("lead", "lead", 7),
+        ("lag", "lag p50/99 ms", 14),
+        ("missed", "missed", 7),
+        ("bad", "bad", 5),
+        ("rc", "recon", 6),
+        ("err", "last error", 40),
+    )
+    NUMERIC = frozenset({"rate", "lead", "lag", "missed", "bad", "rc"})
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id, title="Feeds")
+
+    def show(self, feeds: Sequence[FeedView]) -> None:
+        self.sync({f.name: cells(f) for f in feeds})
+        up = sum(f.connected for f in feeds)
+        self.border_title = f"Feeds {up}/{len(feeds)} up" if feeds else "Feeds (none)"
+        errs = [f for f in feeds if f.last_error]
+        # the last error in the frame too (the column may be scrolled off on narrow screens)
+        self.border_subtitle = (
+            escape(f"{errs[-1].name}: {errs[-1].last_error}"[:60]) if errs else ""
+        )

@@ -1,0 +1,96 @@
+"""The price panel: per token pair the mid price, a sparkline of its last slots, and
+RSI / EMA / Bollinger / KAMA from the engine's incremental indicators."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from rich.text import Text
+
+from .table import Cell, Column, KeyedTable
+
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float], width: int = 16) -> str:
+    """The last ``width`` values as block characters (flat: a middle line)."""
+    vals = [v for v in values[-width:] if math.isfinite(v)]
+    if not vals:
+        return ""
+    lo, hi = min(vals), max(vals)
+    if hi - lo <= abs(hi) * 1e-12:
+        return BARS[3] * len(vals)
+    return "".join(BARS[min(7, int((v - lo) / (hi - lo) * 8))] for v in vals)
+
+
+def price(v: float | None) -> Text:
+    """A price with 6 significant digits (very small or large ones in e-notation)."""
+    if v is None or not math.isfinite(v):
+        return Text("—", justify="right")
+    if v != 0 and (abs(v) < 1e-4 or abs(v) >= 1e7):
+        return Text(f"{v:.4e}", justify="right")
+    return Text(f"{v:,.6g}", justify="right")
+
+
+def rsi_text(v: float | None) -> Text:
+    if v is None:
+        return Text("—", justify="right")
+    style = "bold red" if v >= 70 else "bold green" if v <= 30 else ""
+    return Text(f"{v:.0f}", justify="right", style=style)
+
+
+def _dev(v: float | None, mid: float) -> Text:
+    """``v`` as a % deviation from the mid (EMA, KAMA)."""
+    if v is None or not mid or not math.isfinite(v):
+        return Text("—", justify="right")
+    return Text(f"{100 * (v / mid - 1):+.2f}", justify="right")
+
+
+def cells(r: Any) -> tuple[Cell, ...]:
+    """One pair's row (``r``: arbscope.prices.PriceRow)."""
+    a, b = r.pair
+    chg = Text(
+        f"{r.change_pct:+.2f}",
+        justify="right",
+        style="green" if r.change_pct > 0 else "red" if r.change_pct < 0 else "",
+    )
+    bb = r.bollinger
+    band = Text("—", justify="right")
+    if bb is not None and bb[2] > bb[0]:
+        pos = (r.mid - bb[0]) / (bb[2] - bb[0])  # 0 at the lower band, 1 at the upper
+        band = Text(f"{pos:.2f}", justify="right",
+                    style="bold red" if pos > 1 else "bold green" if pos < 0 else "")  # fmt: skip
+    return (
+        f"{a[:4]}/{b[:4]}",
+        price(r.mid),
+        chg,
+        sparkline(r.history, 7),
+        rsi_text(r.rsi),
+        band,
+        _dev(r.ema, r.mid),
+        _dev(r.kama, r.mid),
+    )
+
+
+class PricesPanel(KeyedTable):
+    """Mid prices per pair (most pools first); chg, EMA and KAMA in % of the mid."""
+
+    COLUMNS: Sequence[Column] = (
+        ("pair", "pair", 10),
+        ("mid", "mid", 9),
+        ("chg", "chg%", 7),
+        ("spark", "slots", 8),
+        ("rsi", "RSI", 4),
+        ("bb", "%B", 5),
+        ("ema", "EMA%", 6),
+        ("kama", "KAMA%", 6),
+    )
+    NUMERIC = frozenset({"mid", "chg", "rsi", "bb", "ema", "kama"})
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id, title="Prices: mid per pair; RSI14, Bollinger %B, EMA10, KAMA10")
+
+    def show(self, rows: Sequence[Any]) -> None:
+        self.sync({"/".join(r.pair): cells(r) for r in rows})
