@@ -79,7 +79,7 @@ class PricesPanel(KeyedTable):
 
     COLUMNS: Sequence[Column] = (
         ("pair", "pair", 10),
-        ("mid", "mid", 9),
+        ("mid", "mid", 10),
         ("chg", "chg%", 7),
         ("spark", "slots", 8),
         ("rsi", "RSI", 4),

@@ -10,10 +10,19 @@ from ..source import TimingRowView
 from .table import Cell, Column, KeyedTable, num
 
 
+def _us(v: float) -> str:
+    """µs in at most 5 characters: 7.3, 188, 2,413, 12k."""
+    if v < 100:
+        return f"{v:.1f}"
+    if v < 10_000:
+        return f"{v:,.0f}"
+    return f"{v / 1000:,.0f}k"
+
+
 def _pair(a: float | None, b: float | None) -> Text:
     if a is None:
         return Text("—", justify="right")
-    return Text(f"{a:,.1f}/{b or 0:,.0f}", justify="right")
+    return Text(f"{_us(a)}/{_us(b or 0.0)}", justify="right")
 
 
 def cells(r: TimingRowView) -> tuple[Cell, ...]:
