@@ -25,8 +25,11 @@ from engine_rs.errors import EngineError
 from engine_rs.records import Cycle, FeeContext, Opportunity, Score, ScorePolicy
 from feeds.health import FeedHealth
 
+from .execution.paper import PaperBroker, Portfolio
 from .prices import FeeView, PriceBook, PriceRow, fee_view
 from .timing import KernelTimer, TimingRow
+
+PAPER_BALANCE = 10**12  # base units a paper session starts with
 
 Q64 = float(1 << 64)
 MAX_ROWS = 100  # cycles kept for the screen, best net profit first
@@ -58,6 +61,7 @@ class Snapshot:
     fee: FeeView = field(default_factory=FeeView)
     ages: dict[str, int] = field(default_factory=dict)  # row key -> slots since first seen
     fees_ctx: FeeContext | None = None
+    portfolio: Portfolio | None = None
 
 
 def _widened(spec: synthetic.PoolSpec) -> synthetic.PoolSpec:
@@ -87,6 +91,8 @@ class Evaluator:
     policy: ScorePolicy
     live: dict[tuple[str, tuple[str, ...]], tuple[Opportunity, Score]]
     last_sweep: Cycle | None
+    broker: PaperBroker | None = None
+    halted: bool = False
     _rate: deque[tuple[float, int]]
     source = "sim (in-process)"
 
@@ -137,6 +143,62 @@ class Evaluator:
 
     def _note(self) -> str:
         return ""
+
+    # ------------------------------------------------------------ paper execution
+    def _broker(self) -> PaperBroker | None:
+        b: PaperBroker | None = getattr(self, "broker", None)
+        if b is None and getattr(self, "graph", None) is not None:
+            bases = self.graph.base_mints()
+            if bases:
+                b = PaperBroker(base=bases[0], balance=PAPER_BALANCE)
+                self.broker = b
+        return b
+
+    def _pool_slots(self, pools: list[str]) -> tuple[int, ...]:
+        out = []
+        for p in pools:
+            try:
+                out.append(int(self.graph.pool_rate(p)[4]))
+            except EngineError:
+                out.append(-1)
+        return tuple(out)
+
+    def _execute(self, now_ns: int = 0) -> None:
+        """Fill the paper orders that are due, then (auto mode, not halted) decide on
+        every cycle the scorer says go for. Fills go to the session's sink."""
+        b = self._broker()
+        if b is None:
+            return
+        sink = getattr(self, "sink", None)
+        for f in b.on_tick(self.graph, self.slot):
+            if sink is not None:
+                sink.event("fill", self.slot, f.payload(), now_ns)
+        if b.auto and not getattr(self, "halted", False):
+            for key in sorted(self.live):
+                o, sc = self.live[key]
+                if sc.go:
+                    b.decide(o, sc, self.fees, self.slot, self._pool_slots(o.pools))
+
+    def trade(self, base: str, pools: list[str]) -> str:
+        """The operator's ``x`` on a cycle: a paper order now; why not, or ""."""
+        b = self._broker()
+        entry = self.live.get((base, tuple(pools)))
+        if b is None or entry is None:
+            return "that cycle is gone"
+        o, sc = entry
+        return b.decide(o, sc, self.fees, self.slot, self._pool_slots(o.pools), "manual")
+
+    def kill(self) -> int:
+        """Kill switch: no more automatic orders, pending ones cancelled."""
+        self.halted = True
+        b = self._broker()
+        return b.cancel_all() if b is not None else 0
+
+    def resume(self) -> None:
+        self.halted = False
+
+    def request_live(self) -> tuple[bool, str]:
+        return False, "this build trades on paper only (live execution is not wired yet)"
 
     def _price_rows(self) -> list[PriceRow]:
         book: PriceBook | None = getattr(self, "prices", None)
@@ -191,6 +253,7 @@ class Evaluator:
             fee=self._fee_view(),
             ages=ages,
             fees_ctx=getattr(self, "fees", None),
+            portfolio=b.portfolio() if (b := getattr(self, "broker", None)) is not None else None,
         )
 
     def pause_clock(self) -> None:
@@ -334,6 +397,7 @@ class SimMarket(Evaluator):
             self.updates += 1
         self.prices.update(self.graph, touched, self.slot)
         self._fees_for_slot()
+        self._execute()
         if self.slot % self.sweep_every == 0:
             try:
                 self._sweep()

@@ -187,6 +187,13 @@ class ReplaySession(FeedSession):
                 ing.take_changed()
             elif k is Kind.FEES:
                 self._on_fees([(int(s), int(f)) for s, f in inp.json()])
+            elif k is Kind.TRADE:
+                base, pools = inp.json()
+                FeedSession.trade(self, base, pools)
+            elif k is Kind.KILL:
+                FeedSession.kill(self)
+            elif k is Kind.RESUME:
+                FeedSession.resume(self)
         except EngineError:
             pass  # the live caller counted it and went on; so does the replay
 
@@ -296,6 +303,15 @@ class ReplaySession(FeedSession):
 
     def _kind(self) -> str:
         return "REPLAY"
+
+    def request_live(self) -> tuple[bool, str]:
+        return False, "live trading is impossible in a replay"
+
+    def trade(self, base: str, pools: list[str]) -> str:
+        return "a replay shows the recorded decisions; it takes no new orders"
+
+    def kill(self) -> int:
+        return 0
 
     def _feeds(self) -> list[FeedHealth]:
         now = self.t0_ns + self.pos_ns

@@ -324,6 +324,8 @@ class FeedSession(Evaluator):
         self._last_health_ns = 0
         self._now_ns = 0
         self.snapshots = True  # a headless replay builds one at the end only
+        self.broker = None
+        self.halted = False
         self.prices = PriceBook(self.eng)
         self.snapshot: Snapshot = self._snapshot()
 
@@ -443,6 +445,7 @@ class FeedSession(Evaluator):
             except EngineError:
                 self.errors += 1
         self.slot = self.ingest.stats().slot
+        self._execute(now_ns)
         if self.snapshots:  # the screen's price panel (not part of the replayed decisions)
             self.prices.update(self.graph, changed, self.slot)
         self._rate.append((now, self.updates))
@@ -480,6 +483,21 @@ class FeedSession(Evaluator):
             self._last_health_ns = now_ns
             sink.event("health", slot, {"feeds": [_health_payload(h) for h in self.pool.health()]},
                        now_ns)  # fmt: skip
+
+    def trade(self, base: str, pools: list[str]) -> str:
+        if self.recorder is not None:  # the operator's decision is an input of the session
+            self.recorder.input(Kind.TRADE, 0, json_payload([base, list(pools)]))
+        return super().trade(base, pools)
+
+    def kill(self) -> int:
+        if self.recorder is not None:
+            self.recorder.input(Kind.KILL, 0, b"")
+        return super().kill()
+
+    def resume(self) -> None:
+        if self.recorder is not None:
+            self.recorder.input(Kind.RESUME, 0, b"")
+        super().resume()
 
     def _kind(self) -> str:
         return "SIM" if getattr(self, "sim", None) is not None else "LIVE"

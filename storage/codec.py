@@ -38,6 +38,9 @@ class Kind(IntEnum):
     FEES = 7  # [[slot, fee], ...] from getRecentPrioritizationFees
     TICK = 8  # the session evaluated what changed (t_ns is its clock)
     DRAIN = 9  # the changed-pool set was read and cleared outside a tick (after bootstrap)
+    TRADE = 10  # the operator's paper order on a cycle: [base, [pools]]
+    KILL = 11  # the kill switch
+    RESUME = 12  # automatic orders allowed again
 
 
 @dataclass(frozen=True, slots=True)

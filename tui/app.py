@@ -39,6 +39,8 @@ class ArbscopeApp(App[None]):
         Binding("space", "toggle_pause", "Pause"),
         Binding("m", "mode", "Paper/Live"),
         Binding("k", "kill", "Kill"),
+        Binding("x", "trade", "Trade", show=False),
+        Binding("u", "resume", "Resume", show=False),
         Binding("enter", "detail", "Details", show=False),
         Binding("slash", "filter", "Filter"),
         Binding("r", "open_replay", "Replay…"),
@@ -184,6 +186,34 @@ class ArbscopeApp(App[None]):
                 self._error(exc, "kill: ")
         self._to_paper("KILL SWITCH: paper mode, pending orders cancelled")
         self.key_latency_s.append(time.perf_counter() - t0)
+
+    def action_trade(self) -> None:
+        """``x``: a (paper) order on the cycle under the cursor."""
+        s = self._live_screen()
+        trade = getattr(self.source, "trade", None)
+        if s is None or trade is None:
+            self.say("this source takes no orders")
+            return
+        picked = s.query_one(CyclesPanel).selected()
+        if picked is None:
+            self.say("no cycle under the cursor")
+            return
+        o, _ = picked
+        try:
+            why = trade(o.base_mint, list(o.pools))
+        except Exception as exc:
+            self._error(exc, "trade: ")
+            return
+        path = "→".join(t[:4] for t in o.tokens)
+        self.say(f"order {path}: {why}" if why else f"paper order sent: {path}")
+
+    def action_resume(self) -> None:
+        """``u``: automatic paper orders again after the kill switch."""
+        resume = getattr(self.source, "resume", None)
+        if resume is not None and self.state.halted:
+            resume()
+            self.state.halted = False
+            self.say("resumed: automatic paper orders")
 
     def action_theme(self) -> None:
         self.theme = next_theme(self.theme)

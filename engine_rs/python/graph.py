@@ -29,7 +29,7 @@ from ..records import Cycle, Opportunity
 from ._ints import i32, u64, u128
 from .amm import spot_rate_unchecked
 from .clmm import ClmmPool, _checked_ticks
-from .sizing import ClmmLeg, CpmmLeg, Leg, optimal_input
+from .sizing import ClmmLeg, CpmmLeg, Leg, optimal_input, simulate
 
 _B58 = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
 _EPS = 1e-12  # a relaxation must improve by more than float noise
@@ -294,6 +294,29 @@ class PoolGraph:
         self._token_pools[a] += 1
         self._token_pools[b] += 1
         self._index_new_pool(s)
+
+    def quote(self, pools: Sequence[str], token_in: str, amount_in: int) -> list[int]:
+        """``[amount_in, out_1, ..., out_n]`` through ``pools`` in order from ``token_in``
+        (exact curves, current states); empty when a hop cannot fill."""
+        amount_in = u64(amount_in)
+        cur = self._token_ix.get(token_in) if isinstance(token_in, str) else None
+        if cur is None:
+            raise UnknownTokenError(f"unknown token: {token_in}")
+        edges = []
+        for pid in pools:
+            s = self._pool_ix.get(pid) if isinstance(pid, str) else None
+            p = self._pools[s] if s is not None else None
+            if s is None or p is None:
+                raise UnknownPoolError(f"unknown pool: {pid}")
+            if p.a == cur:
+                edges.append(2 * s)
+                cur = p.b
+            elif p.b == cur:
+                edges.append(2 * s + 1)
+                cur = p.a
+            else:
+                raise InvalidInputError(f"pool {pid} does not trade {self._tokens[cur]}")
+        return simulate(self._legs(edges), amount_in) or []
 
     def pool_rate(self, pool_id: str) -> tuple[str, str, float, float, int]:
         """``(mint_a, mint_b, rate_a_to_b, rate_b_to_a, slot)`` of a pool: its spot rates

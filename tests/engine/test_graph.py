@@ -317,3 +317,35 @@ def test_pool_rate_twins_agree_exactly() -> None:
     gr, gp = m.graph(rs), m.graph(py)
     for pid in gp.pools():
         assert gr.pool_rate(pid) == gp.pool_rate(pid)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_quote_reproduces_the_sized_cycles(eng: types.ModuleType, seed: int) -> None:
+    """``quote`` walks the same exact curves the sizing used: at the optimal size it
+    gives the opportunity's hop amounts; the twins agree on other sizes too."""
+    m = synthetic.market(seed, 10, 30, bases=1, clmm_share=0.4, dislocation=0.02)
+    g = m.graph(eng)
+    opps = [o for b in m.bases for o in g.cycles(b) if o.amount_in > 0]
+    for o in opps[:20]:
+        assert g.quote(o.pools, o.base_mint, o.amount_in) == o.hop_amounts
+        half = g.quote(o.pools, o.base_mint, max(1, o.amount_in // 2))
+        assert half == [] or (len(half) == o.hops + 1 and half[0] == max(1, o.amount_in // 2))
+    with pytest.raises(errors.UnknownPoolError):
+        g.quote(["nope"], m.bases[0], 10)
+    with pytest.raises(errors.UnknownTokenError):
+        g.quote([m.pools[0].pool_id], "nope", 10)
+    other = next(t for t in m.tokens if t not in (m.pools[0].mint_a, m.pools[0].mint_b))
+    with pytest.raises(errors.InvalidInputError, match="does not trade"):
+        g.quote([m.pools[0].pool_id], other, 10)
+    with pytest.raises(errors.MathOverflowError):
+        g.quote([m.pools[0].pool_id], m.pools[0].mint_a, 2**64)
+
+
+@given(seed=st.integers(0, 10_000), amount=st.integers(1, 10**15))
+@settings(max_examples=60, deadline=None)
+def test_quote_twins_agree(seed: int, amount: int) -> None:
+    rs, py = _rust_or_skip(), load("python")
+    m = synthetic.market(seed, 6, 14, bases=1, clmm_share=0.5)
+    gr, gp = m.graph(rs), m.graph(py)
+    for o in gp.cycles(m.bases[0])[:5] if m.bases[0] in gp.tokens() else []:
+        assert gr.quote(o.pools, o.base_mint, amount) == gp.quote(o.pools, o.base_mint, amount)

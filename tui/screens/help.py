@@ -13,7 +13,9 @@ from textual.widgets import Static
 
 KEYS = (
     ("m", "paper / live mode (live asks for a typed confirmation and checks its guard rails)"),
-    ("k", "kill switch: back to paper at once, cancel what is pending"),
+    ("k", "kill switch: back to paper at once, cancel what is pending, no automatic orders"),
+    ("u", "resume automatic paper orders after the kill switch"),
+    ("x", "a paper order on the cycle under the cursor"),
     ("space", "pause / resume the view (in a replay: the replay)"),
     ("→ / ←", "replay: step one slot forward / back"),
     (".", "replay: step one frame"),

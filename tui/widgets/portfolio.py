@@ -30,9 +30,9 @@ class PortfolioPanel(Static):
         pnl_style = "green" if pf.pnl >= 0 else "red"
         t.append("PnL ")
         t.append(f"{pf.pnl:+,}", style=f"bold {pnl_style}")
-        t.append(f" {pf.base[:4]}\nfills {pf.fills}  hit {100 * pf.hit_rate:.0f}%  "
-                 f"fees {pf.fees:,}\n")  # fmt: skip
-        t.append(f"{sparkline(pf.equity, 24)}\n")
-        bal = "  ".join(f"{m[:4]} {v:,}" for m, v in list(pf.balances.items())[:4])
-        t.append(bal)
+        t.append(f" {pf.base[:4]}\n")
+        t.append(f"fills {pf.fills}  hit {100 * pf.hit_rate:.0f}%  failed {pf.failed}\n")
+        t.append(f"fees {pf.fees:,}  pending {pf.pending}\n")
+        t.append(f"{sparkline(pf.equity, 26)}\n")
+        t.append(f"{pf.lamports / 1e9:,.4f} SOL for fees")
         self.update(t)

@@ -454,6 +454,40 @@ impl PoolGraph {
     }
 
     /// Drop a pool and every indexed cycle through it.
+    /// The amounts through `pools` in order for `amount_in` of `token_in` (exact
+    /// curves, the current states): `[amount_in, out_1, ..., out_n]`, or empty when a
+    /// hop cannot fill. Errors: an unknown pool, or a pool that does not trade the token
+    /// the path holds at that hop.
+    pub fn quote(&self, pools: &[String], token_in: &str, amount_in: u64) -> Result<Vec<u64>> {
+        let mut cur = *self
+            .token_ix
+            .get(token_in)
+            .ok_or_else(|| EngineError::UnknownToken(token_in.to_string()))?;
+        let mut edges = Vec::with_capacity(pools.len());
+        for id in pools {
+            let s = *self
+                .pool_ix
+                .get(id.as_str())
+                .ok_or_else(|| EngineError::UnknownPool(id.clone()))?;
+            let p = self.pools[s as usize]
+                .as_ref()
+                .ok_or_else(|| EngineError::UnknownPool(id.clone()))?;
+            if p.a == cur {
+                edges.push(2 * s);
+                cur = p.b;
+            } else if p.b == cur {
+                edges.push(2 * s + 1);
+                cur = p.a;
+            } else {
+                return Err(EngineError::InvalidInput(format!(
+                    "pool {id} does not trade {}",
+                    self.tokens[cur as usize]
+                )));
+            }
+        }
+        Ok(crate::sizing::simulate(&self.legs(&edges), amount_in).unwrap_or_default())
+    }
+
     /// A pool's mints, spot rates after fees (`a -> b`, `b -> a`) and the slot of its
     /// state: what the price panel reads (mid price of `a` in `b` = sqrt(ab / ba)).
     pub fn pool_rate(&self, pool_id: &str) -> Result<(String, String, f64, f64, u64)> {

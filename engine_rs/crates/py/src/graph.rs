@@ -235,6 +235,19 @@ impl PoolGraph {
         })
     }
 
+    /// ``[amount_in, out_1, ..., out_n]`` through ``pools`` from ``token_in`` (empty when a
+    /// hop cannot fill).
+    fn quote(
+        &self,
+        py: Python<'_>,
+        pools: Vec<String>,
+        token_in: &str,
+        amount_in: crate::args::U64,
+    ) -> PyResult<Vec<u64>> {
+        let inner = &self.inner;
+        guard(py, || inner.quote(&pools, token_in, amount_in.0))
+    }
+
     /// ``(mint_a, mint_b, rate_a_to_b, rate_b_to_a, slot)`` of a pool (rates after fees).
     fn pool_rate(
         &self,

@@ -1,0 +1,1 @@
+"""Execution: paper trading (default) and, behind guard rails, live trading."""
