@@ -23,6 +23,7 @@ import time
 import types
 from collections import deque
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -337,8 +338,6 @@ class ReplaySession(FeedSession):
             f"REPLAY {self.info.id} {pos:6.1f}/{self.info.duration_s:.1f} s "
             f"{state}, frame {getattr(self, 'frames_applied', 0)}/{self.info.frames}"
         )
-        from dataclasses import replace
-
         return replace(snap, source=source)
 
 

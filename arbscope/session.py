@@ -217,7 +217,7 @@ def opp_payload(o: Any, sc: Any) -> dict[str, Any]:
 def _health_payload(h: FeedHealth) -> dict[str, Any]:
     import dataclasses
 
-    return {k: v for k, v in dataclasses.asdict(h).items()}
+    return dataclasses.asdict(h)
 
 
 def _ingest_class(m: types.ModuleType) -> Any:

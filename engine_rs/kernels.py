@@ -688,10 +688,9 @@ def _ingest_input(size: Size, seed: int) -> IngestInput:
 
 
 def _notification(sub: int, slot: int, value: str) -> bytes:
-    return (
-        '{"jsonrpc":"2.0","method":"accountNotification","params":{"result":{"context":'
-        f'{{"slot":{slot}}},"value":{value}}},"subscription":{sub}}}}}'
-    ).encode()
+    from feeds.protocol import account_notification  # bench/test only, like the input
+
+    return account_notification(sub, slot, value).encode()
 
 
 def _prepare_ingest(m: types.ModuleType, inp: IngestInput) -> Call:

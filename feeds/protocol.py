@@ -193,6 +193,15 @@ def _account_data(value: dict[str, Any]) -> bytes:
         raise ProtocolError("account.data: not base64") from None
 
 
+def account_notification(subscription: int, slot: int, value_json: str) -> str:
+    """An ``accountNotification`` frame as a node sends it (``value_json``: the account's
+    JSON ``value``, base64 data), for the simulator and the benchmarks."""
+    return (
+        '{"jsonrpc":"2.0","method":"accountNotification","params":{"result":{"context":'
+        f'{{"slot":{slot}}},"value":{value_json}}},"subscription":{subscription}}}}}'
+    )
+
+
 def parse_frame(frame: str | bytes) -> Frame:
     """One PubSub frame (text or bytes) as a typed frame; :class:`ProtocolError` when
     it is not valid JSON-RPC or lacks what its method promises."""

@@ -295,6 +295,13 @@ class PoolGraph:
         self._token_pools[b] += 1
         self._index_new_pool(s)
 
+    def _live_pool(self, pool_id: object) -> tuple[int, _Pool]:
+        s = self._pool_ix.get(pool_id) if isinstance(pool_id, str) else None
+        p = self._pools[s] if s is not None else None
+        if s is None or p is None:
+            raise UnknownPoolError(f"unknown pool: {pool_id}")
+        return s, p
+
     def quote(self, pools: Sequence[str], token_in: str, amount_in: int) -> list[int]:
         """``[amount_in, out_1, ..., out_n]`` through ``pools`` in order from ``token_in``
         (exact curves, current states); empty when a hop cannot fill."""
@@ -304,10 +311,7 @@ class PoolGraph:
             raise UnknownTokenError(f"unknown token: {token_in}")
         edges = []
         for pid in pools:
-            s = self._pool_ix.get(pid) if isinstance(pid, str) else None
-            p = self._pools[s] if s is not None else None
-            if s is None or p is None:
-                raise UnknownPoolError(f"unknown pool: {pid}")
+            s, p = self._live_pool(pid)
             if p.a == cur:
                 edges.append(2 * s)
                 cur = p.b
@@ -321,10 +325,7 @@ class PoolGraph:
     def pool_rate(self, pool_id: str) -> tuple[str, str, float, float, int]:
         """``(mint_a, mint_b, rate_a_to_b, rate_b_to_a, slot)`` of a pool: its spot rates
         after fees (the mid price of a in b is ``sqrt(ab / ba)``); UnknownPoolError."""
-        s = self._pool_ix.get(pool_id) if isinstance(pool_id, str) else None
-        p = self._pools[s] if s is not None else None
-        if p is None:
-            raise UnknownPoolError(f"unknown pool: {pool_id}")
+        _, p = self._live_pool(pool_id)
         return (self._tokens[p.a], self._tokens[p.b], p.rate[0], p.rate[1], p.slot)
 
     def remove_pool(self, pool_id: str) -> None:

@@ -28,6 +28,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from ..protocol import account_notification
 from .world import SlotResult, World, WorldConfig
 
 log = logging.getLogger(__name__)
@@ -299,9 +300,7 @@ class _Endpoint:
             for conn, sid in subs:
                 if faults and p.bad_account_rate and r.random() < p.bad_account_rate:
                     value = self.server.bad_value(pubkey, r)
-                out.append((conn, '{"jsonrpc":"2.0","method":"accountNotification","params":'
-                            f'{{"result":{{"context":{{"slot":{res.slot}}},"value":{value}}},'
-                            f'"subscription":{sid}}}}}'))  # fmt: skip
+                out.append((conn, account_notification(sid, res.slot, value)))
                 value = values[pubkey]
         for t in res.trades:
             subs = self.logs_subs.get(t.program)

@@ -21,20 +21,24 @@ def _rust_or_skip() -> types.ModuleType:
         pytest.skip("Rust extension not built")
 
 
+def spot_rates(eng: types.ModuleType, p: synthetic.PoolSpec) -> tuple[float, float]:
+    """A pool's spot rates after fees, a -> b and b -> a, from the engine's kernels."""
+    if p.kind == "cpmm":
+        return (
+            eng.cpmm_spot_rate(p.reserve_a, p.reserve_b, p.fee_num, p.fee_den),
+            eng.cpmm_spot_rate(p.reserve_b, p.reserve_a, p.fee_num, p.fee_den),
+        )
+    return (
+        eng.clmm_spot_rate(p.sqrt_price_x64, p.fee_rate, True),
+        eng.clmm_spot_rate(p.sqrt_price_x64, p.fee_rate, False),
+    )
+
+
 def nx_graph(m: synthetic.Market, eng: types.ModuleType) -> nx.DiGraph:
     """The market as networkx sees it: one edge per direction, the best pool's -ln(rate)."""
     g = nx.DiGraph()
     for p in m.pools:
-        if p.kind == "cpmm":
-            rates = (
-                eng.cpmm_spot_rate(p.reserve_a, p.reserve_b, p.fee_num, p.fee_den),
-                eng.cpmm_spot_rate(p.reserve_b, p.reserve_a, p.fee_num, p.fee_den),
-            )
-        else:
-            rates = (
-                eng.clmm_spot_rate(p.sqrt_price_x64, p.fee_rate, True),
-                eng.clmm_spot_rate(p.sqrt_price_x64, p.fee_rate, False),
-            )
+        rates = spot_rates(eng, p)
         for (u, v), rate in zip(((p.mint_a, p.mint_b), (p.mint_b, p.mint_a)), rates):
             w = -math.log(rate)
             if not g.has_edge(u, v) or g[u][v]["weight"] > w:
@@ -294,16 +298,7 @@ def test_pool_rate_is_the_spot_rate_each_way(eng: types.ModuleType, seed: int) -
     g = m.graph(eng)
     for p in m.pools:
         a, b, ab, ba, slot = g.pool_rate(p.pool_id)
-        if p.kind == "cpmm":
-            want = (
-                eng.cpmm_spot_rate(p.reserve_a, p.reserve_b, p.fee_num, p.fee_den),
-                eng.cpmm_spot_rate(p.reserve_b, p.reserve_a, p.fee_num, p.fee_den),
-            )
-        else:
-            want = (
-                eng.clmm_spot_rate(p.sqrt_price_x64, p.fee_rate, True),
-                eng.clmm_spot_rate(p.sqrt_price_x64, p.fee_rate, False),
-            )
+        want = spot_rates(eng, p)
         assert (a, b) == (p.mint_a, p.mint_b)
         assert ab == pytest.approx(want[0], rel=1e-12) and ba == pytest.approx(want[1], rel=1e-12)
         assert slot == g.slot

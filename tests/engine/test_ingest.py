@@ -34,6 +34,7 @@ from engine_rs.errors import (
     WrongOwnerError,
 )
 from engine_rs.records import as_dict
+from feeds.protocol import account_notification
 from feeds.sim.world import World, WorldConfig
 
 STATELESS_FIXTURE = [HealthCheck.function_scoped_fixture]
@@ -54,10 +55,7 @@ def slot_frame(sid: int, slot: int) -> str:
 
 
 def account_frame(sid: int, slot: int, value: str) -> str:
-    return (
-        '{"jsonrpc":"2.0","method":"accountNotification","params":'
-        f'{{"result":{{"context":{{"slot":{slot}}},"value":{value}}},"subscription":{sid}}}}}'
-    )
+    return account_notification(sid, slot, value)
 
 
 def logs_frame(sid: int, slot: int, value: str) -> str:

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from arbscope.replay import ReplaySession, load_info
-from arbscope.session import FeedSession, RecordSettings
 from storage.journal import SCHEMA_VERSION, Journal, JournalError
+from tests.recording import record
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,12 +35,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     """A 4 s simulated session (seed 11) recorded live: (db, session id, digest)."""
     db = tmp_path_factory.mktemp("rec") / "j.sqlite"
 
-    async def go() -> FeedSession:
-        s = FeedSession(seed=11, record=RecordSettings(db, batch_s=0.1))
-        await s.run_for(4.0, tick_s=0.1)
-        return s
-
-    s = asyncio.run(go())
+    s = record(db, 11, 4.0)
     assert s.start_error == ""
     assert s.session_id and len(s.digest) == 64
     return db, s.session_id, s.digest

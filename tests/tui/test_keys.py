@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +9,8 @@ import pytest
 
 from arbscope.market import SimMarket
 from arbscope.replay import JournalSessions, ReplaySession
-from arbscope.session import FeedSession, RecordSettings
 from arbscope.staging import NEVER, fix_app, staged_sim
+from tests.recording import record
 from tui.app import ArbscopeApp
 from tui.screens.detail import CycleDetail
 from tui.screens.help import HelpScreen
@@ -154,12 +153,7 @@ async def test_space_pauses_and_q_quits_cleanly() -> None:
 def journal(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     db = tmp_path_factory.mktemp("keys") / "j.sqlite"
 
-    async def go() -> str:
-        s = FeedSession(seed=5, record=RecordSettings(db, batch_s=0.1))
-        await s.run_for(2.0, tick_s=0.1)
-        return s.session_id
-
-    return db, asyncio.run(go())
+    return db, record(db, 5, 2.0).session_id
 
 
 async def test_r_opens_a_recorded_session_as_a_replay(journal: tuple[Path, str]) -> None:

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
 from arbscope.market import SimMarket
 from arbscope.replay import ReplaySession, load_info
-from arbscope.session import FeedSession, RecordSettings
+from tests.recording import record
 from tui.app import ArbscopeApp
 from tui.widgets.status import StatusLine
 
@@ -19,12 +18,7 @@ from tui.widgets.status import StatusLine
 def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     db = tmp_path_factory.mktemp("ui") / "j.sqlite"
 
-    async def go() -> str:
-        s = FeedSession(seed=13, record=RecordSettings(db, batch_s=0.1))
-        await s.run_for(3.0, tick_s=0.1)
-        return s.session_id
-
-    return db, asyncio.run(go())
+    return db, record(db, 13, 3.0).session_id
 
 
 async def test_replay_keys_drive_the_replay_clock(recording: tuple[Path, str]) -> None:

@@ -453,7 +453,14 @@ impl PoolGraph {
         self.index_new_pool(s);
     }
 
-    /// Drop a pool and every indexed cycle through it.
+    /// A pool in the graph by id: its slot and state (UnknownPool otherwise).
+    fn live_pool(&self, pool_id: &str) -> Result<(u32, &Pool)> {
+        self.pool_ix
+            .get(pool_id)
+            .and_then(|&s| self.pools[s as usize].as_ref().map(|p| (s, p)))
+            .ok_or_else(|| EngineError::UnknownPool(pool_id.to_string()))
+    }
+
     /// The amounts through `pools` in order for `amount_in` of `token_in` (exact
     /// curves, the current states): `[amount_in, out_1, ..., out_n]`, or empty when a
     /// hop cannot fill. Errors: an unknown pool, or a pool that does not trade the token
@@ -465,13 +472,7 @@ impl PoolGraph {
             .ok_or_else(|| EngineError::UnknownToken(token_in.to_string()))?;
         let mut edges = Vec::with_capacity(pools.len());
         for id in pools {
-            let s = *self
-                .pool_ix
-                .get(id.as_str())
-                .ok_or_else(|| EngineError::UnknownPool(id.clone()))?;
-            let p = self.pools[s as usize]
-                .as_ref()
-                .ok_or_else(|| EngineError::UnknownPool(id.clone()))?;
+            let (s, p) = self.live_pool(id)?;
             if p.a == cur {
                 edges.push(2 * s);
                 cur = p.b;
@@ -491,11 +492,7 @@ impl PoolGraph {
     /// A pool's mints, spot rates after fees (`a -> b`, `b -> a`) and the slot of its
     /// state: what the price panel reads (mid price of `a` in `b` = sqrt(ab / ba)).
     pub fn pool_rate(&self, pool_id: &str) -> Result<(String, String, f64, f64, u64)> {
-        let p = self
-            .pool_ix
-            .get(pool_id)
-            .and_then(|&s| self.pools[s as usize].as_ref())
-            .ok_or_else(|| EngineError::UnknownPool(pool_id.to_string()))?;
+        let (_, p) = self.live_pool(pool_id)?;
         Ok((
             self.tokens[p.a as usize].clone(),
             self.tokens[p.b as usize].clone(),
@@ -505,6 +502,7 @@ impl PoolGraph {
         ))
     }
 
+    /// Drop a pool and every indexed cycle through it.
     pub fn remove_pool(&mut self, pool_id: &str) -> Result<()> {
         let s = self
             .pool_ix

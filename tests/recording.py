@@ -1,0 +1,20 @@
+"""A short simulated session recorded into a journal: what the journal, replay and key
+tests replay (the sockets make each recording unique, so each module records once)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from arbscope.session import FeedSession, RecordSettings
+
+
+def record(db: Path, seed: int, seconds: float) -> FeedSession:
+    """Run the embedded simulator (``seed``) for ``seconds``, recording into ``db``."""
+
+    async def go() -> FeedSession:
+        s = FeedSession(seed=seed, record=RecordSettings(db, batch_s=0.1))
+        await s.run_for(seconds, tick_s=0.1)
+        return s
+
+    return asyncio.run(go())
