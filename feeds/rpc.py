@@ -1,7 +1,10 @@
 """Solana HTTP JSON-RPC client (spec §5.2) on aiohttp.
 
 Only what the session needs: ``getMultipleAccounts`` (chunks of 100, the node's limit,
-fetched concurrently), ``getRecentPrioritizationFees``, ``getSlot``, ``getHealth``.
+fetched concurrently), ``getRecentPrioritizationFees``, ``getSlot``, ``getHealth``; for
+execution ``getVersion``, ``getLatestBlockhash``, ``getBlockHeight``, ``getBalance``,
+``simulateTransaction``, ``sendTransaction``, ``getSignatureStatuses``; the Jito block
+engine's ``sendBundle`` and ``getInflightBundleStatuses`` (:class:`JitoClient`).
 Every failure is an :class:`RpcError` whose message names the method and the
 *redacted* URL: timeouts, refused connections, HTTP errors, non-JSON bodies and JSON-RPC
 error objects alike.
@@ -25,11 +28,12 @@ MAX_ACCOUNTS = 100  # getMultipleAccounts' limit per request
 
 
 class RpcError(Exception):
-    """An RPC call that failed; ``code`` is the JSON-RPC error code when there is one."""
+    """An RPC call that failed; ``code`` is the JSON-RPC error code when there is one,
+    ``data`` its ``error.data`` (a failed preflight carries the simulation there)."""
 
-    def __init__(self, message: str, code: int | None = None) -> None:
+    def __init__(self, message: str, code: int | None = None, data: Any = None) -> None:
         super().__init__(message)
-        self.code = code
+        self.code, self.data = code, data
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +97,9 @@ class RpcClient:
             code = err.get("code") if isinstance(err, dict) else None
             text = err.get("message", err) if isinstance(err, dict) else err
             raise RpcError(
-                f"{where}: error {code}: {text}", code if isinstance(code, int) else None
+                f"{where}: error {code}: {text}",
+                code if isinstance(code, int) else None,
+                err.get("data") if isinstance(err, dict) else None,
             )
         if "result" not in msg:
             raise RpcError(f"{where}: the answer has no result")
@@ -136,6 +142,96 @@ class RpcClient:
         if not isinstance(res, int) or isinstance(res, bool):
             raise RpcError(f"getSlot at {self.shown}: bad answer {res!r}")
         return res
+
+    # ------------------------------------------------------------ execution
+    async def get_version(self) -> dict[str, Any]:
+        res = await self.call("getVersion")
+        if not isinstance(res, dict):
+            raise RpcError(f"getVersion at {self.shown}: bad answer")
+        return res
+
+    async def get_latest_blockhash(self, commitment: str = "confirmed") -> tuple[str, int]:
+        """(blockhash, lastValidBlockHeight)."""
+        res = await self.call("getLatestBlockhash", [{"commitment": commitment}])
+        try:
+            v = res["value"]
+            return str(v["blockhash"]), int(v["lastValidBlockHeight"])
+        except (KeyError, TypeError, ValueError):
+            raise RpcError(f"getLatestBlockhash at {self.shown}: bad answer") from None
+
+    async def get_block_height(self, commitment: str = "confirmed") -> int:
+        res = await self.call("getBlockHeight", [{"commitment": commitment}])
+        if not isinstance(res, int) or isinstance(res, bool):
+            raise RpcError(f"getBlockHeight at {self.shown}: bad answer {res!r}")
+        return res
+
+    async def get_balance(self, pubkey: str, commitment: str = "confirmed") -> int:
+        res = await self.call("getBalance", [pubkey, {"commitment": commitment}])
+        try:
+            return int(res["value"])
+        except (KeyError, TypeError, ValueError):
+            raise RpcError(f"getBalance at {self.shown}: bad answer") from None
+
+    async def simulate_transaction(
+        self, tx_b64: str, accounts: Sequence[str] = (), sig_verify: bool = True,
+        commitment: str = "processed",
+    ) -> dict[str, Any]:  # fmt: skip
+        """``simulateTransaction``'s ``value`` (err, logs, unitsConsumed, accounts, fee)."""
+        cfg: dict[str, Any] = {"encoding": "base64", "commitment": commitment,
+                               "sigVerify": sig_verify}  # fmt: skip
+        if accounts:
+            cfg["accounts"] = {"addresses": list(accounts), "encoding": "base64"}
+        res = await self.call("simulateTransaction", [tx_b64, cfg])
+        if not isinstance(res, dict) or not isinstance(res.get("value"), dict):
+            raise RpcError(f"simulateTransaction at {self.shown}: bad answer")
+        value: dict[str, Any] = res["value"]
+        return value
+
+    async def send_transaction(self, tx_b64: str, skip_preflight: bool = True) -> str:
+        """``sendTransaction``: the signature the node answers."""
+        cfg = {"encoding": "base64", "skipPreflight": skip_preflight, "maxRetries": 0}
+        res = await self.call("sendTransaction", [tx_b64, cfg])
+        if not isinstance(res, str):
+            raise RpcError(f"sendTransaction at {self.shown}: bad answer")
+        return res
+
+    async def get_signature_statuses(self, signatures: Sequence[str]) -> list[Any]:
+        res = await self.call("getSignatureStatuses", [list(signatures)])
+        try:
+            value = res["value"]
+        except (KeyError, TypeError):
+            raise RpcError(f"getSignatureStatuses at {self.shown}: bad answer") from None
+        if not isinstance(value, list):
+            raise RpcError(f"getSignatureStatuses at {self.shown}: bad answer")
+        return value
+
+
+class JitoClient:
+    """A Jito block engine (spec §5.4): ``base_url`` such as
+    ``https://mainnet.block-engine.jito.wtf``; bundles go to ``/api/v1/bundles``."""
+
+    def __init__(self, base_url: str, timeout_s: float = 5.0) -> None:
+        self.rpc = RpcClient(base_url.rstrip("/") + "/api/v1/bundles", timeout_s)
+        self.shown = self.rpc.shown
+
+    async def close(self) -> None:
+        await self.rpc.close()
+
+    async def send_bundle(self, txs_b64: Sequence[str]) -> str:
+        res = await self.rpc.call("sendBundle", [list(txs_b64), {"encoding": "base64"}])
+        if not isinstance(res, str):
+            raise RpcError(f"sendBundle at {self.shown}: bad answer")
+        return res
+
+    async def inflight_status(self, bundle_id: str) -> str:
+        """``Invalid`` | ``Pending`` | ``Failed`` | ``Landed``."""
+        res = await self.rpc.call("getInflightBundleStatuses", [[bundle_id]])
+        try:
+            return (
+                str(res["value"][0]["status"]) if isinstance(res, dict) else str(res[0]["status"])
+            )
+        except (KeyError, TypeError, IndexError):
+            raise RpcError(f"getInflightBundleStatuses at {self.shown}: bad answer") from None
 
 
 def _account(v: dict[str, Any], slot: int) -> RawAccount:

@@ -396,7 +396,9 @@ def _compute_swap(
 # the pool and its swap loop (swap_manager.rs, swap_tick_sequence.rs)
 
 
-def _is_valid_start_tick(start: int, size: int) -> bool:
+def is_valid_start_tick(start: int, size: int) -> bool:
+    """Whether ``start`` can begin a tick array of ``size`` ticks (the program's rule:
+    a multiple of ``size`` within the price range, or the one array holding MIN_TICK)."""
     if not MIN_TICK_INDEX <= start <= MAX_TICK_INDEX:
         if start > MIN_TICK_INDEX:
             return False
@@ -554,7 +556,7 @@ class ClmmPool:
         size = TICK_ARRAY_SIZE * ts
         base = self.tick_current // size * size
         first = base + size if not a_to_b and self.tick_current + ts >= base + size else base
-        if not _is_valid_start_tick(first, size):
+        if not is_valid_start_tick(first, size):
             raise _Fail("arrays", "InvalidTickArraySequence")
         if a_to_b:
             d = first - MIN_TICK_INDEX

@@ -7,9 +7,19 @@ connection that closes mid-stream, malformed JSON, wrong-size or wrong-owner acc
 a stall (socket open, nothing sent), or an endpoint that never answers at all.
 
 Methods: ``accountSubscribe`` (base64), ``logsSubscribe`` (``mentions`` one program),
-``slotSubscribe`` and their unsubscribes; HTTP ``getMultipleAccounts`` (≤ 100 keys),
-``getAccountInfo``, ``getSlot``, ``getRecentPrioritizationFees`` (150 slots),
-``getHealth``, ``getVersion``; batches. Errors use the JSON-RPC codes a node uses.
+``slotSubscribe``, ``signatureSubscribe`` and their unsubscribes; HTTP
+``getMultipleAccounts`` (≤ 100 keys), ``getAccountInfo``, ``getBalance``,
+``getTokenAccountBalance``, ``getSlot``, ``getBlockHeight``, ``getLatestBlockhash``,
+``isBlockhashValid``, ``getSignatureStatuses``, ``getRecentPrioritizationFees`` (150
+slots), ``getHealth``, ``getVersion``; batches. Errors use the JSON-RPC codes a node uses.
+
+Transactions (:mod:`feeds.sim.chain`) only when the server is asked to accept them
+(``accept_transactions``, ``arbscope sim --accept-tx``): ``simulateTransaction``,
+``sendTransaction``, ``requestAirdrop`` and the faucet ``simFund [owner, mint, amount]``;
+a Jito block engine at ``/api/v1/bundles`` (``sendBundle``, ``getBundleStatuses``,
+``getInflightBundleStatuses``, ``getTipAccounts``) and ``/api/v1/transactions``.
+Otherwise they answer "does not accept transactions" and nothing can trade on the
+simulator. ``simInfo`` says which.
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import json
 import logging
 import random
@@ -28,13 +39,21 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from .. import instructions as I
 from ..protocol import account_notification
+from .chain import Chain, ChainError
 from .world import SlotResult, World, WorldConfig
 
 log = logging.getLogger(__name__)
 
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602
 FEE_SLOTS = 150  # a node's prioritization-fee cache (spec §5.2)
+_CHAIN_METHODS = frozenset({
+    "getLatestBlockhash", "getBlockHeight", "isBlockhashValid", "getBalance",
+    "getTokenAccountBalance", "getSignatureStatuses", "simInfo", "simulateTransaction",
+    "sendTransaction", "requestAirdrop", "simFund",
+})  # fmt: skip
+_TX_METHODS = frozenset({"simulateTransaction", "sendTransaction"})
 SYSTEM_PROGRAM = "11111111111111111111111111111111"
 
 
@@ -81,13 +100,16 @@ class EndpointInfo:
 
 
 class RpcFault(Exception):
-    def __init__(self, code: int, message: str) -> None:
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
         super().__init__(message)
-        self.code, self.message = code, message
+        self.code, self.message, self.data = code, message, data
 
 
-def _error(rid: Any, code: int, message: str) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": rid}
+def _error(rid: Any, code: int, message: str, data: Any = None) -> dict[str, Any]:
+    err: dict[str, Any] = {"code": code, "message": message}
+    if data is not None:
+        err["data"] = data
+    return {"jsonrpc": "2.0", "error": err, "id": rid}
 
 
 @dataclass(eq=False)
@@ -108,6 +130,7 @@ class _Endpoint:
         self.account_subs: dict[str, dict[tuple[_Conn, int], None]] = {}
         self.logs_subs: dict[str, dict[tuple[_Conn, int], None]] = {}
         self.slot_subs: dict[tuple[_Conn, int], None] = {}
+        self.sig_subs: dict[str, dict[tuple[_Conn, int], None]] = {}
         self.next_id = 0
         self.runner: web.AppRunner | None = None
         self.port = 0
@@ -116,6 +139,8 @@ class _Endpoint:
     async def start(self, host: str, port: int) -> None:
         app = web.Application()
         app.router.add_route("*", "/", self.handle)
+        app.router.add_route("*", "/api/v1/bundles", self.handle_jito)
+        app.router.add_route("*", "/api/v1/transactions", self.handle_jito)
         self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self.runner.setup()
         site = web.TCPSite(self.runner, host, port)
@@ -145,6 +170,9 @@ class _Endpoint:
             body = json.loads(await request.read())
         except ValueError:
             return web.json_response(_error(None, PARSE_ERROR, "Parse error"))
+        delay = self.server.tx_delay_s
+        if delay and isinstance(body, dict) and body.get("method") in _TX_METHODS:
+            await asyncio.sleep(delay)  # a slow node (tests: the kill switch mid-flight)
         if isinstance(body, list):
             if not body:
                 return web.json_response(_error(None, INVALID_REQUEST, "Invalid request"))
@@ -161,8 +189,36 @@ class _Endpoint:
                 raise RpcFault(INVALID_PARAMS, "Invalid params: expected an array")
             result = self.server.http_method(str(req["method"]), params)
         except RpcFault as f:
-            return _error(rid, f.code, f.message)
+            return _error(rid, f.code, f.message, f.data)
         return {"jsonrpc": "2.0", "result": result, "id": rid}
+
+    async def handle_jito(self, request: web.Request) -> web.StreamResponse:
+        """The Jito block engine (spec §5.4): bundles and single transactions."""
+        if self.profile.silent:
+            await asyncio.sleep(3600)
+        if request.method != "POST":
+            return web.Response(status=405, text="JSON-RPC takes POST\n")
+        self.stats["requests"] += 1
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            return web.json_response(_error(None, PARSE_ERROR, "Parse error"))
+        if not isinstance(body, dict) or body.get("jsonrpc") != "2.0":
+            return web.json_response(_error(None, INVALID_REQUEST, "Invalid request"))
+        rid, params = body.get("id"), body.get("params", [])
+        method = str(body.get("method"))
+        allowed = ({"sendTransaction"} if request.path.endswith("/transactions") else
+                   {"sendBundle", "getBundleStatuses", "getInflightBundleStatuses",
+                    "getTipAccounts"})  # fmt: skip
+        try:
+            if method not in allowed:
+                raise RpcFault(METHOD_NOT_FOUND, "Method not found")
+            if not isinstance(params, list):
+                raise RpcFault(INVALID_PARAMS, "Invalid params: expected an array")
+            result = self.server.jito_method(method, params)
+        except RpcFault as f:
+            return web.json_response(_error(rid, f.code, f.message, f.data))
+        return web.json_response({"jsonrpc": "2.0", "result": result, "id": rid})
 
     # ------------------------------------------------------------ PubSub
     async def websocket(self, request: web.Request) -> web.StreamResponse:
@@ -185,7 +241,8 @@ class _Endpoint:
 
     def _drop(self, conn: _Conn) -> None:
         self.conns.discard(conn)
-        for table in (*self.account_subs.values(), *self.logs_subs.values(), self.slot_subs):
+        for table in (*self.account_subs.values(), *self.logs_subs.values(), self.slot_subs,
+                      *self.sig_subs.values()):  # fmt: skip
             for key in [k for k in table if k[0] is conn]:
                 del table[key]
 
@@ -247,14 +304,29 @@ class _Endpoint:
             conn.subs[self.next_id] = ("slot", "")
             self.slot_subs[(conn, self.next_id)] = None
             return self.next_id
-        if method in ("accountUnsubscribe", "logsUnsubscribe", "slotUnsubscribe"):
+        if method == "signatureSubscribe":
+            sig = params[0] if params else None
+            if not isinstance(sig, str) or not 64 <= len(sig) <= 88:
+                raise RpcFault(INVALID_PARAMS, "Invalid params: expected a signature")
+            self.next_id += 1
+            done = self.server.chain.statuses.get(sig)
+            if done is not None:  # already processed: notify now, the subscription ends
+                conn.queue.put_nowait(
+                    (time.monotonic(), _signature_notification(self.next_id, *done))
+                )
+                return self.next_id
+            conn.subs[self.next_id] = ("signature", sig)
+            self.sig_subs.setdefault(sig, {})[(conn, self.next_id)] = None
+            return self.next_id
+        if method in ("accountUnsubscribe", "logsUnsubscribe", "slotUnsubscribe",
+                      "signatureUnsubscribe"):  # fmt: skip
             sid = params[0] if params else None
             kind = method[: -len("Unsubscribe")]
             if not isinstance(sid, int) or conn.subs.get(sid, ("",))[0] != kind:
                 raise RpcFault(INVALID_PARAMS, "Invalid subscription id.")
             _, key = conn.subs.pop(sid)
             table = {"account": self.account_subs.get(key), "logs": self.logs_subs.get(key),
-                     "slot": self.slot_subs}[kind]  # fmt: skip
+                     "slot": self.slot_subs, "signature": self.sig_subs.get(key)}[kind]  # fmt: skip
             if table is not None:
                 table.pop((conn, sid), None)
             return True
@@ -302,6 +374,16 @@ class _Endpoint:
                     value = self.server.bad_value(pubkey, r)
                 out.append((conn, account_notification(sid, res.slot, value)))
                 value = values[pubkey]
+        for tx in res.landed:
+            value = json.dumps({"signature": tx.signature, "err": tx.err, "logs": list(tx.logs)})
+            for program in tx.programs:
+                for conn, sid in self.logs_subs.get(program, {}):
+                    out.append((conn, '{"jsonrpc":"2.0","method":"logsNotification","params":'
+                                f'{{"result":{{"context":{{"slot":{res.slot}}},"value":{value}}},'
+                                f'"subscription":{sid}}}}}'))  # fmt: skip
+            for conn, sid in list(self.sig_subs.pop(tx.signature, {})):
+                conn.subs.pop(sid, None)  # a signature subscription ends with its notification
+                out.append((conn, _signature_notification(sid, tx.slot, tx.err)))
         for t in res.trades:
             subs = self.logs_subs.get(t.program)
             if not subs:
@@ -359,6 +441,19 @@ class _Endpoint:
             self.stats["notifications"] += len(frames)
 
 
+def _signature_notification(sid: int, slot: int, err: Any) -> str:
+    return json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "method": "signatureNotification",
+            "params": {
+                "result": {"context": {"slot": slot}, "value": {"err": err}},
+                "subscription": sid,
+            },
+        }
+    )
+
+
 def _ws_frame(payload: bytes) -> bytes:
     """A final, unmasked text frame (server to client) carrying ``payload``."""
     n = len(payload)
@@ -382,8 +477,11 @@ class SimServer:
         port: int = 0,
         slot_seconds: float | None = None,
         bench: bool = False,
+        accept_transactions: bool = False,
     ) -> None:
         self.world = World(config)
+        self.chain = Chain(self.world, accept_transactions)
+        self.tx_delay_s = 0.0  # answer simulate/send this much later (a slow node)
         # bench mode: no slot clock; the market moves only when a client asks for a
         # flood (``simFlood``), for throughput and latency measurements (bench/e2e.py)
         self.bench = bench
@@ -491,12 +589,69 @@ class SimServer:
             }
         if method == "getRecentPrioritizationFees":
             return [{"slot": s, "prioritizationFee": f} for s, f in self.fees]
+        if method in _CHAIN_METHODS:
+            try:
+                return self._chain_method(method, params)
+            except ChainError as exc:
+                raise RpcFault(exc.code, exc.message, exc.data) from None
         if self.bench and method == "simFlood":
             return self._start_flood(params)
         if self.bench and method == "simFloodReport":
             done = all(t.done() for t in self._floods)
             return {"done": done, "writes": self._flood_log if done else []}
         raise RpcFault(METHOD_NOT_FOUND, "Method not found")
+
+    def _chain_method(self, method: str, params: list[Any]) -> Any:
+        w, c = self.world, self.chain
+        if method == "getLatestBlockhash":
+            bh, last = c.latest_blockhash()
+            return {"context": self._context(),
+                    "value": {"blockhash": bh, "lastValidBlockHeight": last}}  # fmt: skip
+        if method == "getBlockHeight":
+            return c.block_height()
+        if method == "isBlockhashValid":
+            ok = bool(params) and isinstance(params[0], str) and c.blockhash_valid(params[0])
+            return {"context": self._context(), "value": ok}
+        if method == "getBalance":
+            if not params or not isinstance(params[0], str):
+                raise RpcFault(INVALID_PARAMS, "Invalid params: expected a pubkey")
+            return {"context": self._context(), "value": w.lamports(params[0])}
+        if method == "getTokenAccountBalance":
+            tok = w.token_account(params[0]) if params and isinstance(params[0], str) else None
+            if tok is None:
+                raise RpcFault(INVALID_PARAMS, "Invalid param: not a Token account")
+            dec = w.decimals.get(tok.mint, 0)
+            return {"context": self._context(), "value": {
+                "amount": str(tok.amount), "decimals": dec, "uiAmount": tok.amount / 10**dec,
+                "uiAmountString": str(tok.amount / 10**dec)}}  # fmt: skip
+        if method == "getSignatureStatuses":
+            return {"context": self._context(), "value": c.signature_statuses(params)}
+        if method == "simInfo":
+            return {"acceptsTransactions": c.accept, "slotSeconds": self.slot_seconds,
+                    "stats": dataclasses.asdict(c.stats)}  # fmt: skip
+        if method == "simulateTransaction":
+            return {"context": self._context(), "value": c.simulate(params)}
+        if method == "sendTransaction":
+            return c.send(params)
+        if method == "requestAirdrop":
+            return c.airdrop(params)
+        if method == "simFund":
+            return c.fund(params)
+        raise RpcFault(METHOD_NOT_FOUND, "Method not found")
+
+    def jito_method(self, method: str, params: list[Any]) -> Any:
+        """The block engine's methods (``/api/v1/bundles``, ``/api/v1/transactions``)."""
+        try:
+            if method == "getTipAccounts":
+                return list(I.JITO_TIP_ACCOUNTS)
+            if method == "sendBundle":
+                return self.chain.send_bundle(params)
+            if method == "sendTransaction":
+                return self.chain.send(params)
+            value = self.chain.bundle_statuses(params, method == "getInflightBundleStatuses")
+            return {"context": {"slot": self.world.slot}, "value": value}
+        except ChainError as exc:
+            raise RpcFault(exc.code, exc.message, exc.data) from None
 
     def _start_flood(self, params: list[Any]) -> dict[str, Any]:
         """``simFlood [slots, rate]``: step the market ``slots`` slots at once, render every

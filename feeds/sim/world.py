@@ -38,6 +38,7 @@ CPMM_AUTHORITY = "GpMZbSM2GgvTKHJirzeGfMFoaZ8UR2X7F4v8vHTvxFbL"
 WHIRLPOOLS_CONFIG = "2LecshUwdy9xi7meFgHtFJQNSKk4KdTrcpvaB56dP2NQ"  # mainnet config
 OPENBOOK = "srmqPvymJeFKQ4zGQed1GxppgkRHL5ZF2z7pBpV3D2u"
 KINDS = ("amm_v4", "cpmm", "whirlpool")
+SYSTEM_PROGRAM = "11111111111111111111111111111111"
 PROGRAM_OF = {"amm_v4": A.RAYDIUM_AMM_V4, "cpmm": A.RAYDIUM_CPMM, "whirlpool": A.WHIRLPOOL}
 
 
@@ -98,6 +99,18 @@ class Trade:
 
 
 @dataclass(frozen=True, slots=True)
+class SwapQuote:
+    """What an exact-in swap would do: tokens taken and given; for a Whirlpool, the
+    price, tick and liquidity after it."""
+
+    paid_in: int
+    out: int
+    sqrt_price: int = 0
+    tick: int = 0
+    liquidity: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class SlotResult:
     """What one slot changed: accounts (in write order), trades, the slot's fee sample."""
 
@@ -106,6 +119,7 @@ class SlotResult:
     trades: list[Trade]
     priority_fee: int  # the lowest CU price (micro-lamports) that landed in the slot
     congested: bool
+    landed: tuple[Any, ...] = ()  # feeds.sim.chain.Landed: transactions that ran this slot
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +176,7 @@ class World:
             self.pools.append(self._make_pool(i, spec))
         self.by_address = {p.address: p for p in self.pools}
         self._sig = 0
+        self.chain: Any = None  # the transaction runtime (feeds.sim.chain.Chain), if any
 
     # ------------------------------------------------------------ construction
     def _put(self, address: str, owner: str, data: bytes) -> None:
@@ -284,34 +299,52 @@ class World:
     def swap(self, pool: Pool, a_to_b: bool, amount: int) -> Trade | None:
         """Execute one exact-in swap on ``pool`` with the engine's math; the accounts it
         writes are updated. None when the pool cannot take it (out of liquidity)."""
-        s = pool.spec
+        q = self.quote_swap(pool, a_to_b, amount)
+        if q is None:
+            return None
+        return self.commit_swap(pool, a_to_b, q, self._signature())
+
+    def quote_swap(self, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | None:
+        """What an exact-in swap of ``amount`` would do to ``pool`` now (nothing changes);
+        None when the pool cannot take it (no output, or out of liquidity)."""
         from engine_rs.errors import EngineError
 
+        s = pool.spec
         try:
-            if s.kind == "cpmm":
-                rin, rout = (s.reserve_a, s.reserve_b) if a_to_b else (s.reserve_b, s.reserve_a)
-                out = self.eng.cpmm_amount_out(amount, rin, rout, s.fee_num, s.fee_den)
-                if out <= 0 or out >= rout:
-                    return None
-                if a_to_b:
-                    s.reserve_a, s.reserve_b = rin + amount, rout - out
-                else:
-                    s.reserve_b, s.reserve_a = rin + amount, rout - out
-                paid_in = amount
-            else:
-                res = self.eng.clmm_swap(
-                    s.sqrt_price_x64, s.liquidity, s.tick_current, s.tick_spacing,
-                    s.fee_rate, s.ticks, amount, a_to_b,
-                )  # fmt: skip
-                if res.amount_out <= 0:
-                    return None
-                s.sqrt_price_x64, s.tick_current = res.sqrt_price_x64, res.tick_current
-                s.liquidity = res.liquidity
-                out, paid_in = res.amount_out, res.amount_in
+            return self._quote(s, a_to_b, amount)
         except EngineError:
             return None
+
+    def _quote(self, s: synthetic.PoolSpec, a_to_b: bool, amount: int) -> SwapQuote | None:
+        """:meth:`quote_swap`, letting the engine's errors through (the simulator's
+        runtime turns them into program errors)."""
+        if s.kind == "cpmm":
+            rin, rout = (s.reserve_a, s.reserve_b) if a_to_b else (s.reserve_b, s.reserve_a)
+            out = self.eng.cpmm_amount_out(amount, rin, rout, s.fee_num, s.fee_den)
+            if out <= 0 or out >= rout:
+                return None
+            return SwapQuote(amount, out)
+        res = self.eng.clmm_swap(
+            s.sqrt_price_x64, s.liquidity, s.tick_current, s.tick_spacing,
+            s.fee_rate, s.ticks, amount, a_to_b,
+        )  # fmt: skip
+        if res.amount_out <= 0:
+            return None
+        return SwapQuote(res.amount_in, res.amount_out, res.sqrt_price_x64, res.tick_current,
+                         res.liquidity)  # fmt: skip
+
+    def commit_swap(self, pool: Pool, a_to_b: bool, q: SwapQuote, signature: str) -> Trade:
+        """Apply a quoted swap: the pool's state, its vaults (and account), the log line."""
+        s = pool.spec
+        paid_in, out = q.paid_in, q.out
+        if s.kind == "cpmm":
+            if a_to_b:
+                s.reserve_a, s.reserve_b = s.reserve_a + paid_in, s.reserve_b - out
+            else:
+                s.reserve_b, s.reserve_a = s.reserve_b + paid_in, s.reserve_a - out
+        else:
+            s.sqrt_price_x64, s.tick_current, s.liquidity = q.sqrt_price, q.tick, q.liquidity
         self._write_pool(pool, a_to_b, paid_in, out)
-        sig = self._signature()
         if pool.kind == "amm_v4":
             pc, coin = self._balance(pool.vault_b), self._balance(pool.vault_a)
             log = "Program log: ray_log: " + L.encode_ray_log(
@@ -332,7 +365,39 @@ class World:
             self.accounts[pool.address].data = L.encode_whirlpool(
                 pool.record, self.accounts[pool.address].data
             )
-        return Trade(sig, PROGRAM_OF[pool.kind], pool.address, a_to_b, paid_in, out, log)
+        return Trade(signature, PROGRAM_OF[pool.kind], pool.address, a_to_b, paid_in, out, log)
+
+    # ------------------------------------------------------------ user accounts
+    def lamports(self, address: str) -> int:
+        acc = self.accounts.get(address)
+        return 0 if acc is None else acc.lamports
+
+    def credit_lamports(self, address: str, lamports: int) -> None:
+        """Add lamports to ``address`` (a system account, created when new)."""
+        acc = self.accounts.get(address)
+        if acc is None:
+            self.accounts[address] = Account(SYSTEM_PROGRAM, b"", lamports)
+        else:
+            acc.lamports += lamports
+        self._touched.append(address)
+
+    def open_token_account(self, address: str, mint: str, owner: str, amount: int = 0) -> None:
+        """A new SPL token account (an ATA the runtime creates, or the faucet's)."""
+        self._vault(address, mint, owner, amount)
+        self._touched.append(address)
+
+    def token_account(self, address: str) -> D.TokenAccount | None:
+        """The SPL token account at ``address``, decoded (None: not a token account)."""
+        acc = self.accounts.get(address)
+        if acc is None or acc.owner != A.SPL_TOKEN or len(acc.data) < L.TOKEN_ACCOUNT_LEN:
+            return None
+        rec: D.TokenAccount = A.decode_token_account(acc.data)
+        return rec
+
+    def move_tokens(self, address: str, delta: int) -> None:
+        """Add ``delta`` (may be negative) to a token account's amount."""
+        self._set_balance(address, self._balance(address) + delta)
+        self._touched.append(address)
 
     def _balance(self, vault: str) -> int:
         return int.from_bytes(self.accounts[vault].data[64:72], "little")
@@ -366,8 +431,11 @@ class World:
         c, r = self.config, self.rng
         self.slot += 1
         self._touched = []
+        trades: list[Trade] = []
+        landed: list[Any] = []
+        if self.chain is not None:  # transactions sent last slot land first in this one
+            landed = self.chain.land(self.slot)
         self._move_prices()
-        trades = []
         if r.random() < c.congestion_switch:
             self.congested = not self.congested
         for _ in range(c.trades_per_slot):
@@ -394,7 +462,7 @@ class World:
             fee = int(r.lognormvariate(math.log(200_000), 0.6))
         else:
             fee = 0 if r.random() < 0.4 else int(r.lognormvariate(math.log(2_000), 1.0))
-        return SlotResult(self.slot, changed, trades, fee, self.congested)
+        return SlotResult(self.slot, changed, trades, fee, self.congested, tuple(landed))
 
     # ------------------------------------------------------------ what clients ask
     def universe(self) -> list[tuple[str, str]]:

@@ -1,0 +1,869 @@
+"""The simulator's transaction runtime: what a node and the programs do with a signed
+transaction, run against the :class:`~feeds.sim.world.World`'s accounts.
+
+- **Blockhashes**: one per slot; a transaction's blockhash must be one of the last 150
+  slots' (``lastValidBlockHeight`` = its height + 150), else ``BlockhashNotFound``.
+- **Checks before anything runs** (nothing charged when they fail): the signatures
+  (``sendTransaction`` always, ``simulateTransaction`` with ``sigVerify``), the
+  blockhash, a signature already processed (``AlreadyProcessed``), the fee payer
+  (``AccountNotFound``, ``InsufficientFundsForFee``).
+- **Fee** (spec §5.3): 5,000 lamports per signature + ``ceil(price x limit / 1e6)`` with
+  the *requested* compute-unit limit (200,000 per non-compute-budget instruction when
+  none is set, at most 1,400,000). Charged even when an instruction fails.
+- **Instructions** (layouts in :mod:`feeds.instructions`): compute budget, system
+  transfer (Jito tips), associated-token-account creation, and exact-input swaps on
+  Raydium AMM v4, CP-Swap and Orca Whirlpool, with the engine's own swap math and the
+  programs' own error codes (slippage: AMM v4 ``0x1e``, CP-Swap ``0x1775``, Whirlpool
+  ``0x1794``; token balance: AMM v4 ``0x28``, SPL Token ``0x1``). Each instruction costs
+  compute units from a fixed model; going over the limit fails with
+  ``ComputationalBudgetExceeded``.
+- **All or nothing**: a failing instruction undoes every change the transaction made
+  except the fee. ``simulateTransaction`` always undoes everything.
+- **Landing**: ``sendTransaction`` queues; the transaction runs at the start of the next
+  slot (before the market's own trades) and its status is kept for
+  ``getSignatureStatuses`` and ``signatureSubscribe``. A Jito bundle (up to 5
+  transactions, one of them tipping >= 1,000 lamports to a tip account) lands whole or
+  not at all, and pays nothing when it fails.
+
+Pure computation, like the world: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from solders.message import Message, MessageV0
+from solders.transaction import VersionedTransaction
+
+from engine_rs.errors import EngineError
+from engine_rs.python.b58 import b58encode
+from engine_rs.python.pda import oracle_address
+
+from .. import instructions as I
+from .layouts import TOKEN_ACCOUNT_LEN
+from .world import RENT, SYSTEM_PROGRAM, Account, World
+
+BLOCKHASH_SLOTS = 150  # a blockhash is valid this many slots (MAX_PROCESSING_AGE)
+LAMPORTS_PER_SIGNATURE = 5_000
+TOKEN_ACCOUNT_RENT = RENT[TOKEN_ACCOUNT_LEN]
+MAX_PENDING = 1_000
+MAX_BUNDLE = 5
+STATUS_KEEP = 20_000  # signature statuses remembered
+
+# compute units per instruction (a fixed model: the order of magnitude mainnet shows)
+CU_BUILTIN = 150
+CU_ATA_EXISTS, CU_ATA_NEW = 4_000, 22_000
+CU_SWAP = {I.RAYDIUM_AMM_V4: 26_000, I.RAYDIUM_CPMM: 38_000, I.WHIRLPOOL: 42_000}
+CU_PER_TICK_ARRAY = 9_000  # a Whirlpool swap, per tick array it moves into
+
+KIND_OF = {I.RAYDIUM_AMM_V4: "amm_v4", I.RAYDIUM_CPMM: "cpmm", I.WHIRLPOOL: "whirlpool"}
+ANCHOR_CONSTRAINT_ADDRESS = 2012
+ANCHOR_CONSTRAINT_SEEDS = 2006
+
+
+class ChainError(Exception):
+    """A request the node refuses outright: a JSON-RPC error (``code``, ``message``, and
+    for a failed preflight the simulation result as ``data``)."""
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.data = code, message, data
+
+
+class _Fail(Exception):
+    """An instruction failed: its index, the runtime's error detail and a log line
+    (index -1: the transaction failed as a whole, ``detail`` is the error)."""
+
+    def __init__(self, index: int, detail: Any, log: str) -> None:
+        super().__init__(log)
+        self.index, self.detail, self.log = index, detail, log
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What running a transaction did (or, simulated, would do)."""
+
+    signature: str
+    err: Any  # None, or the TransactionError as the node's JSON shows it
+    logs: list[str]
+    units: int
+    fee: int
+    programs: list[str]  # the programs it invoked (logsSubscribe mentions)
+    accounts: list[dict[str, Any] | None] | None = None  # requested post-states (simulate)
+    ran: bool = False  # it was executed and its fee charged (it lands, even with an error)
+
+
+@dataclass(frozen=True, slots=True)
+class Landed:
+    """A transaction that landed in ``slot``: what signature and logs subscribers see."""
+
+    signature: str
+    slot: int
+    err: Any
+    logs: tuple[str, ...]
+    programs: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class _Snapshot:
+    accounts: dict[str, Account | None]
+    pools: dict[str, tuple[Any, Any]]
+    touched: int
+
+
+@dataclass(slots=True)
+class _Pending:
+    txs: list[VersionedTransaction]
+    bundle: str | None = None  # the bundle id (Jito), None for sendTransaction
+
+
+@dataclass(slots=True)
+class ChainStats:
+    simulated: int = 0
+    sent: int = 0
+    bundles: int = 0
+    landed: int = 0
+    failed: int = 0  # landed with an error (fee charged) or a bundle that did not land
+    rejected: int = 0  # refused before queueing (signature, preflight, bad encoding)
+
+
+@dataclass
+class Chain:
+    """Transactions against ``world`` (see the module doc). ``accept`` False: the
+    simulator refuses every transaction method (the default: it is a market feed)."""
+
+    world: World
+    accept: bool = False
+    stats: ChainStats = field(default_factory=ChainStats)
+
+    def __post_init__(self) -> None:
+        self.hashes: OrderedDict[str, int] = OrderedDict()  # blockhash -> slot
+        self.pending: list[_Pending] = []
+        self.statuses: OrderedDict[str, tuple[int, Any]] = OrderedDict()
+        self.bundles: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.first_slot = self.world.config.first_slot
+        self._record_slot(self.world.slot)
+        self.world.chain = self
+        for tip in I.JITO_TIP_ACCOUNTS:  # as on mainnet: they exist (tips only credit them)
+            self.world.accounts.setdefault(tip, Account(I.JITO_TIP_PROGRAM, b"", 10**9))
+
+    # ------------------------------------------------------------ blockhashes
+    def blockhash(self, slot: int) -> str:
+        seed = self.world.config.seed
+        return b58encode(hashlib.sha256(f"arbscope-sim-blockhash:{seed}:{slot}".encode()).digest())
+
+    def block_height(self, slot: int | None = None) -> int:
+        return (self.world.slot if slot is None else slot) - self.first_slot
+
+    def latest_blockhash(self) -> tuple[str, int]:
+        """(blockhash, lastValidBlockHeight) of the current slot."""
+        return self.blockhash(self.world.slot), self.block_height() + BLOCKHASH_SLOTS
+
+    def _record_slot(self, slot: int) -> None:
+        self.hashes[self.blockhash(slot)] = slot
+        while len(self.hashes) > 2 * BLOCKHASH_SLOTS:
+            self.hashes.popitem(last=False)
+
+    def blockhash_valid(self, blockhash: str) -> bool:
+        slot = self.hashes.get(blockhash)
+        return slot is not None and self.world.slot - slot <= BLOCKHASH_SLOTS
+
+    # ------------------------------------------------------------ decoding
+    def _require_accept(self) -> None:
+        if not self.accept:
+            raise ChainError(
+                -32601,
+                "the arbscope simulator does not accept transactions (start it with --accept-tx)",
+            )
+
+    @staticmethod
+    def decode_tx(text: Any, encoding: str = "base64") -> VersionedTransaction:
+        """A transaction from its wire text; ChainError(-32602) when it is not one."""
+        if not isinstance(text, str):
+            raise ChainError(-32602, "invalid transaction: expected a string")
+        if encoding != "base64":
+            raise ChainError(
+                -32602, f"unsupported encoding: {encoding} (the simulator takes base64)"
+            )
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            raise ChainError(-32602, "invalid transaction: not base64") from None
+        try:
+            tx = VersionedTransaction.from_bytes(raw)
+            tx.sanitize()
+        except Exception as exc:  # solders raises its own error types
+            raise ChainError(-32602, f"invalid transaction: {exc}"[:200]) from None
+        if not isinstance(tx.message, (Message, MessageV0)):
+            raise ChainError(-32602, "invalid transaction: unsupported message version")
+        return tx
+
+    @staticmethod
+    def _verify(tx: VersionedTransaction) -> None:
+        if not all(tx.verify_with_results()):
+            raise ChainError(-32003, "Transaction signature verification failure")
+
+    # ------------------------------------------------------------ state undo
+    def _snapshot(self, keys: list[str]) -> _Snapshot:
+        w = self.world
+        accounts = {}
+        for k in keys:
+            a = w.accounts.get(k)
+            accounts[k] = None if a is None else Account(a.owner, a.data, a.lamports)
+        pools = {
+            k: (replace(w.by_address[k].spec), w.by_address[k].record)
+            for k in keys
+            if k in w.by_address
+        }
+        return _Snapshot(accounts, pools, len(w._touched))
+
+    def _restore(self, snap: _Snapshot) -> None:
+        w = self.world
+        for k, a in snap.accounts.items():
+            if a is None:
+                w.accounts.pop(k, None)
+            else:
+                w.accounts[k] = Account(a.owner, a.data, a.lamports)
+        for k, (spec, record) in snap.pools.items():
+            pool = w.by_address[k]
+            pool.spec, pool.record = replace(spec), record
+        del w._touched[snap.touched :]
+
+    # ------------------------------------------------------------ running
+    def _fee_and_limit(self, tx: VersionedTransaction, keys: list[str]) -> tuple[int, int, int]:
+        """(fee, compute unit limit, price) from the compute-budget instructions."""
+        limit: int | None = None
+        price = 0
+        other = 0
+        for i, ix in enumerate(tx.message.instructions):
+            prog = keys[ix.program_id_index]
+            if prog != I.COMPUTE_BUDGET:
+                other += 1
+                continue
+            try:
+                rec = I.decode(prog, bytes(ix.data), [])
+            except I.InstructionError:
+                raise _Fail(i, "InvalidInstructionData", "compute budget: bad data") from None
+            if isinstance(rec, I.ComputeUnitLimit):
+                if limit is not None:
+                    raise _Fail(i, "DuplicateInstruction", "compute unit limit set twice")
+                limit = rec.units
+            elif isinstance(rec, I.ComputeUnitPrice):
+                price = rec.micro_lamports
+        if limit is None:
+            limit = I.DEFAULT_INSTRUCTION_COMPUTE_UNIT_LIMIT * other
+        limit = min(limit, I.MAX_COMPUTE_UNIT_LIMIT)
+        sigs = tx.message.header.num_required_signatures
+        priority = min((price * limit + 999_999) // 1_000_000, (1 << 64) - 1)
+        return LAMPORTS_PER_SIGNATURE * sigs + priority, limit, price
+
+    def run(
+        self,
+        tx: VersionedTransaction,
+        commit: bool,
+        check_blockhash: bool = True,
+        want_accounts: list[str] | None = None,
+    ) -> Outcome:
+        """Run ``tx`` against the world (see the module doc); ``commit`` False undoes it
+        all afterwards. Signatures are the caller's business (``_verify``)."""
+        w = self.world
+        msg = tx.message
+        sig = str(tx.signatures[0])
+        keys = [str(k) for k in msg.account_keys]
+        if isinstance(msg, MessageV0) and msg.address_table_lookups:
+            return Outcome(sig, "AddressLookupTableNotFound", [], 0, 0, [])
+        if check_blockhash and not self.blockhash_valid(str(msg.recent_blockhash)):
+            return Outcome(sig, "BlockhashNotFound", [], 0, 0, [])
+        if sig in self.statuses:
+            return Outcome(sig, "AlreadyProcessed", [], 0, 0, [])
+        try:
+            fee, limit, _price = self._fee_and_limit(tx, keys)
+        except _Fail as f:
+            return Outcome(sig, {"InstructionError": [f.index, f.detail]}, [], 0, 0, [])
+        payer = keys[0]
+        acc = w.accounts.get(payer)
+        if acc is None:
+            return Outcome(sig, "AccountNotFound", [], 0, 0, [])
+        if acc.owner != SYSTEM_PROGRAM or acc.lamports < fee:
+            return Outcome(sig, "InsufficientFundsForFee", [], 0, 0, [])
+        left = acc.lamports - fee
+        if 0 < left < rent_exempt(len(acc.data)):  # the fee would leave it rent-paying
+            return Outcome(sig, {"InsufficientFundsForRent": {"account_index": 0}}, [], 0, 0, [])
+        snap = self._snapshot(keys + [I.ata_address(k, m) for k, m in self._ata_keys(tx, keys)])
+        w.credit_lamports(payer, -fee)
+        logs: list[str] = []
+        programs: list[str] = []
+        units = 0
+        err: Any = None
+        try:
+            for i, ix in enumerate(msg.instructions):
+                prog = keys[ix.program_id_index]
+                accounts = [keys[j] for j in bytes(ix.accounts)]
+                if prog not in programs:
+                    programs.append(prog)
+                logs.append(f"Program {prog} invoke [1]")
+                cost, lines = self._instruction(i, tx, prog, bytes(ix.data), accounts, sig)
+                units += cost
+                if units > limit:
+                    logs.append(
+                        f"Program {prog} consumed {limit - (units - cost)} of "
+                        f"{limit - (units - cost)} compute units"
+                    )
+                    raise _Fail(
+                        i,
+                        "ComputationalBudgetExceeded",
+                        f"Program {prog} failed: exceeded CUs meter at BPF instruction",
+                    )
+                logs.extend(lines)
+                if prog != I.COMPUTE_BUDGET and prog != SYSTEM_PROGRAM:
+                    logs.append(
+                        f"Program {prog} consumed {cost} of {limit - units + cost} compute units"
+                    )
+                logs.append(f"Program {prog} success")
+            self._rent_check(snap, keys)
+        except _Fail as f:
+            logs.append(f.log)
+            err = f.detail if f.index < 0 else {"InstructionError": [f.index, f.detail]}
+            self._restore(snap)
+            w.credit_lamports(payer, -fee)  # a failed transaction still pays
+        accounts_after = None
+        if want_accounts is not None:
+            accounts_after = [
+                w.accounts[k].value() if k in w.accounts else None for k in want_accounts
+            ]
+        if not commit:
+            self._restore(snap)
+        return Outcome(sig, err, logs, units, fee, programs, accounts_after, ran=True)
+
+    def _rent_check(self, snap: _Snapshot, keys: list[str]) -> None:
+        """No account may be left holding lamports under its rent-exempt minimum unless
+        it already did (and did not grow): ``InsufficientFundsForRent``."""
+        w = self.world
+        for idx, k in enumerate(keys):
+            a = w.accounts.get(k)
+            if a is None or a.lamports == 0 or a.lamports >= rent_exempt(len(a.data)):
+                continue
+            b = snap.accounts.get(k)
+            if (
+                b is not None
+                and 0 < b.lamports < rent_exempt(len(b.data))
+                and len(b.data) == len(a.data)
+                and a.lamports <= b.lamports
+            ):
+                continue
+            raise _Fail(
+                -1,
+                {"InsufficientFundsForRent": {"account_index": idx}},
+                f"account {k} would be left under its rent-exempt minimum",
+            )
+
+    def _ata_keys(self, tx: VersionedTransaction, keys: list[str]) -> list[tuple[str, str]]:
+        """(wallet, mint) of the ATAs the transaction creates (part of the undo set)."""
+        out = []
+        for ix in tx.message.instructions:
+            if keys[ix.program_id_index] == I.ATA_PROGRAM:
+                acc = [keys[j] for j in bytes(ix.accounts)]
+                if len(acc) >= 4:
+                    out.append((acc[2], acc[3]))
+        return out
+
+    def _instruction(
+        self,
+        i: int,
+        tx: VersionedTransaction,
+        prog: str,
+        data: bytes,
+        accounts: list[str],
+        sig: str,
+    ) -> tuple[int, list[str]]:
+        """Run one instruction: (compute units, log lines); _Fail when it fails."""
+        try:
+            rec = I.decode(prog, data, accounts)
+        except I.InstructionError as exc:
+            raise _Fail(i, exc.kind, f"Program {prog} failed: {exc}") from None
+        msg = tx.message
+        idx = {str(k): j for j, k in enumerate(msg.account_keys)}
+
+        def signer(k: str) -> bool:
+            return k in idx and msg.is_signer(idx[k])
+
+        def writable(k: str) -> bool:
+            return k in idx and _is_writable(msg, idx[k])
+
+        if isinstance(rec, (I.ComputeUnitLimit, I.ComputeUnitPrice)):
+            return CU_BUILTIN, []
+        if isinstance(rec, I.Transfer):
+            return self._transfer(i, rec, signer, writable)
+        if isinstance(rec, I.CreateAta):
+            return self._create_ata(i, rec, signer)
+        assert isinstance(rec, I.Swap)
+        if not signer(rec.owner):
+            raise _Fail(i, "MissingRequiredSignature", f"Program {prog} failed: missing signer")
+        for k in (rec.pool, rec.user_source, rec.user_dest):
+            if not writable(k):
+                raise _Fail(
+                    i, "ReadonlyDataModified", f"Program {prog} failed: {k} is not writable"
+                )
+        return self._swap(i, rec, sig)
+
+    def _transfer(self, i: int, t: I.Transfer, signer: Any, writable: Any) -> tuple[int, list[str]]:
+        w = self.world
+        if not signer(t.source):
+            raise _Fail(i, "MissingRequiredSignature", "Transfer: `from` must sign")
+        if not writable(t.dest):
+            raise _Fail(i, "ReadonlyLamportChange", "Transfer: `to` is not writable")
+        have = w.lamports(t.source)
+        if have < t.lamports:
+            raise _Fail(
+                i, {"Custom": 1}, f"Transfer: insufficient lamports {have}, need {t.lamports}"
+            )
+        w.credit_lamports(t.source, -t.lamports)
+        w.credit_lamports(t.dest, t.lamports)
+        return CU_BUILTIN, []
+
+    def _create_ata(self, i: int, c: I.CreateAta, signer: Any) -> tuple[int, list[str]]:
+        w = self.world
+        prog = I.ATA_PROGRAM
+        if not signer(c.payer):
+            raise _Fail(i, "MissingRequiredSignature", f"Program {prog} failed: payer must sign")
+        if c.token_program != I.SPL_TOKEN:
+            raise _Fail(
+                i,
+                "IncorrectProgramId",
+                f"Program {prog} failed: the simulator's mints are SPL Token",
+            )
+        if c.ata != I.ata_address(c.wallet, c.mint, c.token_program):
+            raise _Fail(i, "InvalidSeeds", f"Program {prog} failed: not the ATA of that wallet")
+        mint = w.accounts.get(c.mint)
+        if mint is None or mint.owner != I.SPL_TOKEN:
+            raise _Fail(i, "InvalidAccountData", f"Program {prog} failed: no such mint")
+        logs = ["Program log: CreateIdempotent" if c.idempotent else "Program log: Create"]
+        existing = w.token_account(c.ata)
+        if c.ata in w.accounts:
+            if not c.idempotent:  # the account is not the system program's any more
+                raise _Fail(
+                    i, "IllegalOwner", f"Program {prog} failed: Provided owner is not allowed"
+                )
+            if existing is None or existing.owner != c.wallet or existing.mint != c.mint:
+                raise _Fail(i, {"Custom": 0}, f"Program {prog} failed: invalid owner")
+            return CU_ATA_EXISTS, logs
+        if w.lamports(c.payer) < TOKEN_ACCOUNT_RENT:
+            raise _Fail(i, {"Custom": 1}, f"Program {prog} failed: insufficient lamports for rent")
+        w.credit_lamports(c.payer, -TOKEN_ACCOUNT_RENT)
+        w.open_token_account(c.ata, c.mint, c.wallet)
+        return CU_ATA_NEW, logs
+
+    def _swap(self, i: int, s: I.Swap, sig: str) -> tuple[int, list[str]]:
+        w = self.world
+        prog = s.program
+        pool = w.by_address.get(s.pool)
+
+        def fail(code: int) -> _Fail:
+            return _Fail(
+                i, {"Custom": code}, f"Program {prog} failed: custom program error: 0x{code:x}"
+            )
+
+        if pool is None or pool.kind != KIND_OF[prog]:
+            raise _Fail(i, "InvalidAccountData", f"Program {prog} failed: {s.pool} is not its pool")
+        src, dst = w.token_account(s.user_source), w.token_account(s.user_dest)
+        if src is None or dst is None:
+            raise _Fail(
+                i,
+                "UninitializedAccount",
+                f"Program {prog} failed: a user token account does not exist",
+            )
+        acc = s.accounts
+        if prog == I.RAYDIUM_AMM_V4:
+            if pool.record.status not in (1, 6, 7):
+                raise fail(22)  # InvalidStatus
+            if acc["authority"] != I.RAYDIUM_AMM_AUTHORITY:
+                raise fail(1)  # InvalidProgramAddress
+            if acc["coin_vault"] != pool.vault_a:
+                raise fail(4)  # InvalidCoinVault
+            if acc["pc_vault"] != pool.vault_b:
+                raise fail(5)  # InvalidPCVault
+            if {src.mint, dst.mint} != {pool.mint_a, pool.mint_b} or src.mint == dst.mint:
+                raise fail(42)  # InvalidUserToken
+            a_to_b = src.mint == pool.mint_a  # Coin2PC
+            if s.amount_in == 0:
+                raise fail(29)  # InvalidInput
+            if src.amount < s.amount_in:
+                raise fail(40)  # InsufficientFunds
+        elif prog == I.RAYDIUM_CPMM:
+            rec = pool.record
+            if rec.status & 4:
+                raise fail(6000)  # NotApproved: swaps disabled
+            if src.mint not in (pool.mint_a, pool.mint_b) or dst.mint == src.mint:
+                raise fail(6003)  # InvalidInput
+            a_to_b = src.mint == pool.mint_a
+            vin, vout = (pool.vault_a, pool.vault_b) if a_to_b else (pool.vault_b, pool.vault_a)
+            want = {
+                "authority": I.CPMM_AUTHORITY,
+                "amm_config": rec.amm_config,
+                "input_vault": vin,
+                "output_vault": vout,
+                "input_token_mint": src.mint,
+                "output_token_mint": dst.mint,
+                "observation_state": rec.observation_key,
+                "input_token_program": I.SPL_TOKEN,
+                "output_token_program": I.SPL_TOKEN,
+            }
+            if any(acc[k] != v for k, v in want.items()):
+                raise fail(ANCHOR_CONSTRAINT_ADDRESS)
+            if s.amount_in == 0:
+                raise fail(6006)  # ZeroTradingTokens
+        else:
+            a_to_b = bool(s.a_to_b)
+            if acc["token_vault_a"] != pool.vault_a or acc["token_vault_b"] != pool.vault_b:
+                raise fail(ANCHOR_CONSTRAINT_ADDRESS)
+            mine = (src.mint, dst.mint) if a_to_b else (dst.mint, src.mint)
+            if mine != (pool.mint_a, pool.mint_b):
+                raise fail(ANCHOR_CONSTRAINT_ADDRESS)
+            if acc["oracle"] != oracle_address(pool.address)[0]:
+                raise fail(ANCHOR_CONSTRAINT_SEEDS)
+            sp = pool.spec
+            want_arrays = I.swap_tick_arrays(pool.address, sp.tick_spacing, sp.tick_current, a_to_b)
+            if list(s.tick_arrays) != want_arrays:
+                raise fail(6023)  # InvalidTickArraySequence
+            if int(acc["sqrt_price_limit"]) not in (I.MIN_SQRT_PRICE_X64, I.MAX_SQRT_PRICE_X64):
+                raise _Fail(
+                    i,
+                    "InvalidArgument",
+                    f"Program {prog} failed: the simulator takes no price limit",
+                )
+            if s.amount_in == 0:
+                raise fail(6035)  # ZeroTradableAmount
+        try:
+            q = w._quote(pool.spec, a_to_b, s.amount_in)
+        except EngineError as exc:
+            text = str(exc)
+            if prog == I.WHIRLPOOL:
+                raise fail(6038 if "TickArraySequenceInvalidIndex" in text else 6023) from None
+            raise fail(29 if prog == I.RAYDIUM_AMM_V4 else 6003) from None
+        if q is None:  # nothing would come out
+            raise fail({I.RAYDIUM_AMM_V4: 29, I.RAYDIUM_CPMM: 6006}.get(prog, 6035))
+        if q.out < s.minimum_out:
+            raise fail({I.RAYDIUM_AMM_V4: 30, I.RAYDIUM_CPMM: 6005}.get(prog, 6036))
+        if src.amount < q.paid_in:  # the transfer in fails in the token program
+            raise _Fail(
+                i, {"Custom": 1}, f"Program {I.SPL_TOKEN} failed: custom program error: 0x1"
+            )
+        start_tick = pool.spec.tick_current
+        trade = w.commit_swap(pool, a_to_b, q, sig)
+        w.move_tokens(s.user_source, -q.paid_in)
+        w.move_tokens(s.user_dest, q.out)
+        cost = CU_SWAP[prog]
+        if prog == I.WHIRLPOOL:
+            size = 88 * pool.spec.tick_spacing
+            cost += CU_PER_TICK_ARRAY * abs(pool.spec.tick_current // size - start_tick // size)
+        name = {
+            I.RAYDIUM_AMM_V4: "SwapBaseInV2",
+            I.RAYDIUM_CPMM: "SwapBaseInput",
+            I.WHIRLPOOL: "Swap",
+        }[prog]
+        lines = [f"Program log: Instruction: {name}"]
+        if trade.log != "Program log: Instruction: SwapBaseInput":
+            lines.append(trade.log)
+        return cost, lines
+
+    # ------------------------------------------------------------ RPC methods
+    def simulate(self, params: list[Any]) -> dict[str, Any]:
+        """``simulateTransaction``'s ``value`` (spec §5.2)."""
+        self._require_accept()
+        cfg = params[1] if len(params) > 1 and isinstance(params[1], dict) else {}
+        tx = self.decode_tx(params[0] if params else None, cfg.get("encoding", "base58"))
+        sig_verify = bool(cfg.get("sigVerify", False))
+        replace_bh = bool(cfg.get("replaceRecentBlockhash", False))
+        if sig_verify and replace_bh:
+            raise ChainError(-32602, "sigVerify may not be used with replaceRecentBlockhash")
+        if sig_verify:
+            self._verify(tx)
+        want = None
+        acc_cfg = cfg.get("accounts")
+        if isinstance(acc_cfg, dict):
+            addrs = acc_cfg.get("addresses")
+            if not isinstance(addrs, list) or not all(isinstance(a, str) for a in addrs):
+                raise ChainError(-32602, "Invalid params: accounts.addresses")
+            if acc_cfg.get("encoding", "base64") != "base64":
+                raise ChainError(-32602, "Invalid params: the simulator returns base64 accounts")
+            want = list(addrs)
+        self.stats.simulated += 1
+        out = self.run(tx, commit=False, check_blockhash=not replace_bh, want_accounts=want)
+        return self._sim_value(out, replace_bh)
+
+    def _sim_value(self, out: Outcome, replaced: bool = False) -> dict[str, Any]:
+        bh, lvbh = self.latest_blockhash()
+        return {
+            "err": out.err,
+            "logs": out.logs,
+            "accounts": out.accounts,
+            "unitsConsumed": out.units,
+            "returnData": None,
+            "innerInstructions": None,
+            "replacementBlockhash": {"blockhash": bh, "lastValidBlockHeight": lvbh}
+            if replaced
+            else None,
+            "fee": out.fee,
+        }
+
+    def send(self, params: list[Any]) -> str:
+        """``sendTransaction``: preflight (unless ``skipPreflight``), then queued for the
+        next slot; the first signature."""
+        self._require_accept()
+        cfg = params[1] if len(params) > 1 and isinstance(params[1], dict) else {}
+        try:
+            tx = self.decode_tx(params[0] if params else None, cfg.get("encoding", "base58"))
+            self._verify(tx)
+            if not cfg.get("skipPreflight", False):
+                out = self.run(tx, commit=False)
+                if out.err is not None:
+                    raise ChainError(
+                        -32002,
+                        "Transaction simulation failed: " + describe(out.err),
+                        self._sim_value(out),
+                    )
+            elif not self.blockhash_valid(str(tx.message.recent_blockhash)):
+                raise ChainError(
+                    -32002,
+                    "Transaction simulation failed: Blockhash not found",
+                    self._sim_value(Outcome("", "BlockhashNotFound", [], 0, 0, [])),
+                )
+            if len(self.pending) >= MAX_PENDING:
+                raise ChainError(-32005, "Node is behind: too many queued transactions")
+        except ChainError:
+            self.stats.rejected += 1
+            raise
+        self.stats.sent += 1
+        self.pending.append(_Pending([tx]))
+        return str(tx.signatures[0])
+
+    def send_bundle(self, params: list[Any]) -> str:
+        """Jito ``sendBundle`` (spec §5.4): the bundle id (sha256 of the signatures)."""
+        self._require_accept()
+        cfg = params[1] if len(params) > 1 and isinstance(params[1], dict) else {}
+        items = params[0] if params else None
+        if not isinstance(items, list) or not 1 <= len(items) <= MAX_BUNDLE:
+            raise ChainError(-32602, f"a bundle holds 1 to {MAX_BUNDLE} transactions")
+        txs = [self.decode_tx(t, cfg.get("encoding", "base58")) for t in items]
+        for tx in txs:
+            self._verify(tx)
+        if not any(self._tips(tx) >= I.JITO_MIN_TIP for tx in txs):
+            self.stats.rejected += 1
+            raise ChainError(
+                -32602, f"bundle must tip at least {I.JITO_MIN_TIP} lamports to a Jito tip account"
+            )
+        bid = hashlib.sha256(b"".join(bytes(t.signatures[0]) for t in txs)).hexdigest()
+        self.stats.bundles += 1
+        self.bundles[bid] = {"bundle_id": bid, "status": "Pending", "landed_slot": None}
+        while len(self.bundles) > STATUS_KEEP:
+            self.bundles.popitem(last=False)
+        self.pending.append(_Pending(txs, bid))
+        return bid
+
+    @staticmethod
+    def _tips(tx: VersionedTransaction) -> int:
+        keys = [str(k) for k in tx.message.account_keys]
+        total = 0
+        for ix in tx.message.instructions:
+            if keys[ix.program_id_index] != SYSTEM_PROGRAM:
+                continue
+            try:
+                rec = I.decode(
+                    SYSTEM_PROGRAM, bytes(ix.data), [keys[j] for j in bytes(ix.accounts)]
+                )
+            except I.InstructionError:
+                continue
+            if rec.dest in I.JITO_TIP_ACCOUNTS:
+                total += rec.lamports
+        return total
+
+    def land(self, slot: int) -> list[Landed]:
+        """Run what was sent (called by the world at the start of ``slot``)."""
+        self._record_slot(slot)
+        out: list[Landed] = []
+        pending, self.pending = self.pending, []
+        for p in pending:
+            if p.bundle is None:
+                landed = self._landed(self.run(p.txs[0], commit=True), slot)
+                if landed is not None:
+                    out.append(landed)
+                continue
+            keys = [str(k) for t in p.txs for k in t.message.account_keys]
+            snap = self._snapshot(
+                keys
+                + [
+                    I.ata_address(k, m)
+                    for t in p.txs
+                    for k, m in self._ata_keys(t, [str(x) for x in t.message.account_keys])
+                ]
+            )
+            results = []
+            for t in p.txs:
+                o = self.run(t, commit=True)
+                results.append(o)
+                if o.err is not None:
+                    break
+            b = self.bundles.get(p.bundle)
+            if results[-1].err is not None:  # the bundle does not land: nothing happened
+                self._restore(snap)
+                self.stats.failed += 1
+                if b is not None:
+                    b["status"] = "Failed"
+                    b["err"] = results[-1].err
+                continue
+            if b is not None:
+                b["status"], b["landed_slot"] = "Landed", slot
+            for o in results:
+                landed = self._landed(o, slot)
+                if landed is not None:
+                    out.append(landed)
+        return out
+
+    def _landed(self, o: Outcome, slot: int) -> Landed | None:
+        """Record a transaction that ran in ``slot`` (its fee paid, even when an
+        instruction failed); None for one dropped before running (no status, ever)."""
+        self.stats.failed += o.err is not None
+        if not o.ran:
+            return None
+        self.statuses[o.signature] = (slot, o.err)
+        while len(self.statuses) > STATUS_KEEP:
+            self.statuses.popitem(last=False)
+        self.stats.landed += 1
+        return Landed(o.signature, slot, o.err, tuple(o.logs), tuple(o.programs))
+
+    def signature_statuses(self, params: list[Any]) -> list[dict[str, Any] | None]:
+        sigs = params[0] if params else None
+        if not isinstance(sigs, list) or len(sigs) > 256:
+            raise ChainError(-32602, "Invalid params: expected up to 256 signatures")
+        out: list[dict[str, Any] | None] = []
+        for s in sigs:
+            st = self.statuses.get(s) if isinstance(s, str) else None
+            if st is None:
+                out.append(None)
+                continue
+            slot, err = st
+            out.append(
+                {
+                    "slot": slot,
+                    "confirmations": None,
+                    "err": err,
+                    "status": {"Ok": None} if err is None else {"Err": err},
+                    "confirmationStatus": "confirmed",
+                }
+            )
+        return out
+
+    def bundle_statuses(self, params: list[Any], inflight: bool) -> list[dict[str, Any] | None]:
+        ids = params[0] if params else None
+        if not isinstance(ids, list) or len(ids) > MAX_BUNDLE:
+            raise ChainError(-32602, f"Invalid params: expected up to {MAX_BUNDLE} bundle ids")
+        out: list[dict[str, Any] | None] = []
+        for bid in ids:
+            b = self.bundles.get(bid) if isinstance(bid, str) else None
+            if b is None:
+                out.append(
+                    {"bundle_id": bid, "status": "Invalid", "landed_slot": None}
+                    if inflight
+                    else None
+                )
+            elif inflight:
+                out.append(
+                    {"bundle_id": bid, "status": b["status"], "landed_slot": b["landed_slot"]}
+                )
+            elif b["status"] == "Landed":
+                out.append(
+                    {
+                        "bundle_id": bid,
+                        "slot": b["landed_slot"],
+                        "confirmation_status": "confirmed",
+                        "err": {"Ok": None},
+                    }
+                )
+            else:
+                out.append(None)
+        return out
+
+    # ------------------------------------------------------------ the faucet
+    def airdrop(self, params: list[Any]) -> str:
+        """``requestAirdrop [pubkey, lamports]``: credited at once; a signature."""
+        self._require_accept()
+        if len(params) < 2 or not isinstance(params[0], str) or not _u64(params[1]):
+            raise ChainError(-32602, "Invalid params: expected [pubkey, lamports]")
+        _check_key(params[0])
+        self.world.credit_lamports(params[0], int(params[1]))
+        sig = b58encode(
+            hashlib.sha512(
+                f"airdrop:{params[0]}:{self.world.slot}:{len(self.statuses)}".encode()
+            ).digest()
+        )
+        self.statuses[sig] = (self.world.slot, None)
+        return sig
+
+    def fund(self, params: list[Any]) -> dict[str, Any]:
+        """``simFund [owner, mint, amount]`` (simulator only): ``amount`` of ``mint`` into
+        the owner's associated token account (created when missing)."""
+        self._require_accept()
+        if (
+            len(params) < 3
+            or not all(isinstance(p, str) for p in params[:2])
+            or not _u64(params[2])
+        ):
+            raise ChainError(-32602, "Invalid params: expected [owner, mint, amount]")
+        owner, mint, amount = params[0], params[1], int(params[2])
+        _check_key(owner)
+        if mint not in self.world.mints:
+            raise ChainError(-32602, f"Invalid params: {mint} is not a mint of this market")
+        ata = I.ata_address(owner, mint)
+        if self.world.token_account(ata) is None:
+            self.world.open_token_account(ata, mint, owner, amount)
+        else:
+            self.world.move_tokens(ata, amount)
+        tok = self.world.token_account(ata)
+        return {"ata": ata, "amount": 0 if tok is None else tok.amount}
+
+
+def rent_exempt(data_len: int) -> int:
+    """The rent-exempt minimum of an account of ``data_len`` bytes (default rent: 3,480
+    lamports per byte-year, 2 years, 128 bytes of account overhead)."""
+    return (128 + data_len) * 3_480 * 2
+
+
+def _is_writable(msg: Any, i: int) -> bool:
+    """Whether static account ``i`` of a message is writable (its header's rule)."""
+    h = msg.header
+    n = len(msg.account_keys)
+    if i < h.num_required_signatures:
+        return bool(i < h.num_required_signatures - h.num_readonly_signed_accounts)
+    return bool(i < n - h.num_readonly_unsigned_accounts)
+
+
+def _u64(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 1 << 64
+
+
+def _check_key(text: str) -> None:
+    from engine_rs.python.b58 import b58decode
+
+    try:
+        ok = len(b58decode(text)) == 32
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ChainError(-32602, f"Invalid params: {text[:60]!r} is not a pubkey")
+
+
+def describe(err: Any) -> str:
+    """A TransactionError as the node's message says it."""
+    if err == "BlockhashNotFound":
+        return "Blockhash not found"
+    if isinstance(err, dict) and "InstructionError" in err:
+        i, detail = err["InstructionError"]
+        if isinstance(detail, dict) and "Custom" in detail:
+            return f"Error processing Instruction {i}: custom program error: 0x{detail['Custom']:x}"
+        return f"Error processing Instruction {i}: {detail}"
+    return str(err)
