@@ -10,6 +10,11 @@
   and digest.
 - ``arbscope sessions [prune]``, ``arbscope replay SESSION``, ``arbscope export SESSION``:
   the journal (every session is recorded unless ``--no-record``).
+- ``arbscope keygen FILE``: a new keypair file (0600) for trials on the simulator.
+
+Live trading (``m`` on screen) needs ``--keypair FILE`` (or ``$ARBSCOPE_KEYPAIR``), an RPC
+to send with (``--send-rpc`` / ``$ARBSCOPE_SEND_RPC``, default the first ``--rpc``), and
+caps (``--max-trade``, ``--max-day``); on the embedded simulator also ``--sim-accept-tx``.
 
 The engine backend is Rust unless ARBSCOPE_ENGINE=python.
 """
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -80,6 +86,12 @@ def parser() -> argparse.ArgumentParser:
                         help="directory for SESSION-opportunities.csv / -fills.csv")  # fmt: skip
     export.add_argument("--parquet", action="store_true",
                         help="also write .parquet files (needs pyarrow)")  # fmt: skip
+    sim.add_argument("--accept-tx", action="store_true",
+                     help="accept transactions (simulate, send, Jito, faucet)")  # fmt: skip
+    sim.add_argument("--fund", action="append", default=[], metavar="PUBKEY",
+                     help="with --accept-tx: 10 SOL and 10^12 of each base to PUBKEY")  # fmt: skip
+    keygen = sub.add_parser("keygen", help="write a new keypair file (0600) for simulator trials")
+    keygen.add_argument("path", metavar="FILE", help="where (outside any git repository)")
     demo = sub.add_parser("demo", help="the seeded in-process market (no sockets)")
     _add_common(demo)
     demo.add_argument("--updates", type=int, default=10, metavar="N",
@@ -107,6 +119,34 @@ def _add_run(p: argparse.ArgumentParser) -> None:
                    help="stop after this long (required with --headless)")  # fmt: skip
     _add_db(p)
     p.add_argument("--no-record", action="store_true", help="do not journal this session")
+    live = p.add_argument_group(
+        "live trading (m on screen; the session always starts on paper)",
+        "Secrets come from files and the environment only: the keypair file must be 0600 "
+        "and outside any git repository; RPC URLs may carry API keys and are shown redacted.",
+    )
+    live.add_argument("--keypair", metavar="FILE", default=os.environ.get("ARBSCOPE_KEYPAIR"),
+                      help="Solana keypair file (default $ARBSCOPE_KEYPAIR)")  # fmt: skip
+    live.add_argument("--send-rpc", metavar="URL", default=os.environ.get("ARBSCOPE_SEND_RPC"),
+                      help="HTTP JSON-RPC to simulate and send with (default "
+                           "$ARBSCOPE_SEND_RPC, else the first --rpc)")  # fmt: skip
+    live.add_argument("--send-ws", metavar="URL", default=os.environ.get("ARBSCOPE_SEND_WS"),
+                      help="PubSub for signatureSubscribe (default $ARBSCOPE_SEND_WS, else "
+                           "the first --ws)")  # fmt: skip
+    live.add_argument("--jito", metavar="URL", default=os.environ.get("ARBSCOPE_JITO"),
+                      help="send Jito bundles to this block engine (--tip-lamports)")  # fmt: skip
+    live.add_argument("--tip-lamports", type=int, default=0, metavar="N",
+                      help="tip per transaction (Jito needs >= 1000)")  # fmt: skip
+    live.add_argument("--max-trade", type=int, metavar="N", help="cap per trade (base units)")
+    live.add_argument("--max-day", type=int, metavar="N", help="cap per UTC day (base units)")
+    live.add_argument("--max-open", type=int, default=1, metavar="N",
+                      help="orders in flight at once (default 1)")  # fmt: skip
+    live.add_argument("--max-slippage-bps", type=int, default=50, metavar="BPS",
+                      help="per hop, under the quote (default 50)")  # fmt: skip
+    live.add_argument("--cu-limit", type=int, metavar="N",
+                      help="compute-unit limit (default: estimated per hop)")  # fmt: skip
+    live.add_argument("--sim-accept-tx", action="store_true",
+                      help="the embedded simulator accepts transactions; its faucet funds "
+                           "the keypair's wallet (10 SOL, 10^12 base units)")  # fmt: skip
     p.add_argument(
         "--batch-ms",
         type=float,
@@ -136,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _replay(args)
     if args.command == "export":
         return _export(args)
+    if args.command == "keygen":
+        return _keygen(args.path)
     if args.command == "demo":
         if args.updates < 1:
             return _fail("--updates must be at least 1")
@@ -167,6 +209,10 @@ def _run(args: argparse.Namespace) -> int:
 
     record = None if args.no_record else RecordSettings(getattr(args, "db", None),
                                                            args.batch_ms / 1000.0)  # fmt: skip
+    try:
+        live = _live_config(args)
+    except ValueError as exc:
+        return _fail(str(exc))
     if args.ws:
         if not args.pools:
             return _fail("--ws needs --pools FILE (the pools to watch)")
@@ -178,9 +224,11 @@ def _run(args: argparse.Namespace) -> int:
         eps = [Endpoint(f"node-{i}", ws, rpc) for i, (ws, rpc) in enumerate(zip(args.ws, rpcs))]
         if not any(e.http for e in eps):
             return _fail("at least one --rpc is needed for the initial snapshot")
-        session = FeedSession(eps, uni.pools, uni.base_mints, seed=args.seed, record=record)
+        session = FeedSession(eps, uni.pools, uni.base_mints, seed=args.seed, record=record,
+                              live=live)  # fmt: skip
     else:
-        session = FeedSession(seed=args.seed, sim_endpoints=args.endpoints, record=record)
+        session = FeedSession(seed=args.seed, sim_endpoints=args.endpoints, record=record,
+                              live=live, sim_accept_tx=args.sim_accept_tx)  # fmt: skip
     if args.headless:
         return _headless(session, args.duration)
     from tui.app import ArbscopeApp
@@ -191,6 +239,41 @@ def _run(args: argparse.Namespace) -> int:
                 theme=args.theme).run()  # fmt: skip
     if session.session_id:
         print(f"session {session.session_id} recorded (digest {session.digest[:16]})")
+    return 0
+
+
+def _live_config(args: argparse.Namespace) -> Any:
+    """The live configuration from the flags and environment (None: paper only)."""
+    from .execution.live import LiveConfig
+
+    if not (args.keypair or args.sim_accept_tx):
+        return None
+    for name in ("max_trade", "max_day", "cu_limit"):
+        v = getattr(args, name)
+        if v is not None and v <= 0:
+            raise ValueError(f"--{name.replace('_', '-')} must be positive")
+    if args.tip_lamports < 0 or args.max_open < 1:
+        raise ValueError("--tip-lamports must be >= 0 and --max-open >= 1")
+    if args.sim_accept_tx and args.ws:
+        raise ValueError("--sim-accept-tx is for the embedded simulator (no --ws)")
+    return LiveConfig(
+        keypair=args.keypair,
+        rpc=args.send_rpc or (args.rpc[0] if args.rpc else None),
+        ws=args.send_ws or (args.ws[0] if args.ws else None),
+        jito=args.jito, tip_lamports=args.tip_lamports, max_trade=args.max_trade,
+        max_day=args.max_day, max_open=args.max_open, max_slippage_bps=args.max_slippage_bps,
+        cu_limit=args.cu_limit,
+    )  # fmt: skip
+
+
+def _keygen(path: str) -> int:
+    from .execution.keys import KeypairError, write_keypair
+
+    try:
+        w = write_keypair(path)
+    except (KeypairError, OSError) as exc:
+        return _fail(str(exc))
+    print(f"wrote {w.path} (mode 0600): wallet {w.pubkey}")
     return 0
 
 
@@ -295,12 +378,12 @@ def _sessions(args: argparse.Namespace) -> int:
         async with await Journal.open(db, create=False) as j:
             rows = await j.sessions()
             print(f"{'session':<22} {'started (UTC)':<19} {'source':<6} {'duration':>9} "
-                  f"{'frames':>9} {'opps':>6} {'pnl':>8} {'stored':>9}  state")  # fmt: skip
+                  f"{'frames':>9} {'opps':>6} {'paper pnl':>14} {'stored':>9}  state")  # fmt: skip
             for s in rows:
                 started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(s.started))
                 state = "complete" if s.complete else "INCOMPLETE (not closed cleanly)"
                 print(f"{s.id:<22} {started:<19} {s.source:<6} {s.duration_s:>8.1f}s "
-                      f"{s.frames:>9,} {s.opportunities:>6,} {s.pnl:>8.2f} "
+                      f"{s.frames:>9,} {s.opportunities:>6,} {int(s.pnl):>+14,} "
                       f"{_human(s.stored_bytes):>9}  {state}")  # fmt: skip
             if not rows:
                 print("(no sessions)")
@@ -397,13 +480,15 @@ def _sim(args: argparse.Namespace) -> int:
 
     if args.endpoints < 1:
         return _fail("--endpoints must be at least 1")
+    if args.fund and not args.accept_tx:
+        return _fail("--fund needs --accept-tx")
     if args.slot_ms <= 0:
         return _fail("--slot-ms must be positive")
 
     async def serve() -> None:
         server = SimServer(
             WorldConfig(seed=args.seed), default_profiles(args.endpoints), args.host,
-            args.port, slot_seconds=args.slot_ms / 1000.0,
+            args.port, slot_seconds=args.slot_ms / 1000.0, accept_transactions=args.accept_tx,
         )  # fmt: skip
         try:
             infos = await server.start()
@@ -414,6 +499,13 @@ def _sim(args: argparse.Namespace) -> int:
         for i in infos:
             print(i.ws_url, flush=True)
             print(i.http_url, flush=True)
+        for pubkey in args.fund:
+            try:
+                server.chain.airdrop([pubkey, 10 * 10**9])
+                for base in server.world.bases:
+                    server.chain.fund([pubkey, base, 10**12])
+            except Exception as exc:  # a bad pubkey: say so, keep serving
+                print(f"arbscope: --fund {pubkey[:60]}: {exc}", file=sys.stderr, flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -25,6 +25,7 @@ from engine_rs.errors import EngineError
 from engine_rs.records import Cycle, FeeContext, Opportunity, Score, ScorePolicy
 from feeds.health import FeedHealth
 
+from .execution.live import LiveExecutor, LiveView
 from .execution.paper import PaperBroker, Portfolio
 from .prices import FeeView, PriceBook, PriceRow, fee_view
 from .timing import KernelTimer, TimingRow
@@ -62,6 +63,8 @@ class Snapshot:
     ages: dict[str, int] = field(default_factory=dict)  # row key -> slots since first seen
     fees_ctx: FeeContext | None = None
     portfolio: Portfolio | None = None
+    live: LiveView | None = None  # live trading (wallet, orders), when configured
+    mode: str = "PAPER"  # PAPER | LIVE: the session's execution mode
 
 
 def _widened(spec: synthetic.PoolSpec) -> synthetic.PoolSpec:
@@ -92,6 +95,8 @@ class Evaluator:
     live: dict[tuple[str, tuple[str, ...]], tuple[Opportunity, Score]]
     last_sweep: Cycle | None
     broker: PaperBroker | None = None
+    executor: LiveExecutor | None = None  # live trading, when the session is configured for it
+    mode: str = "PAPER"  # LIVE only after request_live() succeeded
     halted: bool = False
     _rate: deque[tuple[float, int]]
     source = "sim (in-process)"
@@ -174,31 +179,72 @@ class Evaluator:
             if sink is not None:
                 sink.event("fill", self.slot, f.payload(), now_ns)
         if b.auto and not getattr(self, "halted", False):
+            ex = self._live_executor()
             for key in sorted(self.live):
                 o, sc = self.live[key]
                 if sc.go:
-                    b.decide(o, sc, self.fees, self.slot, self._pool_slots(o.pools))
+                    slots = self._pool_slots(o.pools)
+                    b.decide(o, sc, self.fees, self.slot, slots)
+                    if ex is not None:  # live: the same decision, for real (paper shadows it)
+                        ex.submit(o, sc, self.fees, slots, "auto")
+
+    def _live_executor(self) -> LiveExecutor | None:
+        """The executor when the session trades live right now (armed, not halted)."""
+        ex: LiveExecutor | None = getattr(self, "executor", None)
+        if ex is None or getattr(self, "mode", "PAPER") != "LIVE" or not ex.armed:
+            return None
+        return ex
 
     def trade(self, base: str, pools: list[str]) -> str:
-        """The operator's ``x`` on a cycle: a paper order now; why not, or ""."""
+        """The operator's ``x`` on a cycle: an order now (paper; live too when live);
+        why not, or ""."""
         b = self._broker()
         entry = self.live.get((base, tuple(pools)))
         if b is None or entry is None:
             return "that cycle is gone"
         o, sc = entry
-        return b.decide(o, sc, self.fees, self.slot, self._pool_slots(o.pools), "manual")
+        slots = self._pool_slots(o.pools)
+        ex = self._live_executor()
+        if ex is not None:
+            why = ex.submit(o, sc, self.fees, slots, "manual")
+            if why:
+                return f"live refused: {why}"
+            b.decide(o, sc, self.fees, self.slot, slots, "manual")  # its paper shadow
+            return ""
+        return b.decide(o, sc, self.fees, self.slot, slots, "manual")
 
     def kill(self) -> int:
-        """Kill switch: no more automatic orders, pending ones cancelled."""
+        """Kill switch: back to paper, no more automatic orders, pending ones cancelled
+        (live orders not yet sent are never sent)."""
         self.halted = True
+        self.mode = "PAPER"
         b = self._broker()
-        return b.cancel_all() if b is not None else 0
+        n = b.cancel_all() if b is not None else 0
+        ex: LiveExecutor | None = getattr(self, "executor", None)
+        if ex is not None:
+            n += ex.kill()
+        return n
 
     def resume(self) -> None:
         self.halted = False
 
-    def request_live(self) -> tuple[bool, str]:
-        return False, "this build trades on paper only (live execution is not wired yet)"
+    def to_paper(self) -> None:
+        """Live -> paper (immediate): live orders not yet sent are cancelled."""
+        self.mode = "PAPER"
+        ex: LiveExecutor | None = getattr(self, "executor", None)
+        if ex is not None:
+            ex.disarm("back to paper")
+
+    def live_checks(self) -> list[str]:
+        """The guard rails, as the live confirmation screen lists them."""
+        ex: LiveExecutor | None = getattr(self, "executor", None)
+        if ex is None:
+            return ["✗ this session has no live configuration (paper only): start it with "
+                    "--keypair, --send-rpc, --max-trade and --max-day"]  # fmt: skip
+        return ex.checks()
+
+    def request_live(self) -> Any:
+        return False, "this market is simulated in process: it has no chain to trade on"
 
     def _price_rows(self) -> list[PriceRow]:
         book: PriceBook | None = getattr(self, "prices", None)
@@ -254,6 +300,8 @@ class Evaluator:
             ages=ages,
             fees_ctx=getattr(self, "fees", None),
             portfolio=b.portfolio() if (b := getattr(self, "broker", None)) is not None else None,
+            live=ex.view() if (ex := getattr(self, "executor", None)) is not None else None,
+            mode=getattr(self, "mode", "PAPER"),
         )
 
     def pause_clock(self) -> None:

@@ -305,8 +305,11 @@ class ReplaySession(FeedSession):
     def _kind(self) -> str:
         return "REPLAY"
 
-    def request_live(self) -> tuple[bool, str]:
+    async def request_live(self) -> tuple[bool, str]:
         return False, "live trading is impossible in a replay"
+
+    def live_checks(self) -> list[str]:
+        return ["✗ this is a replay of a recorded session: live trading is impossible"]
 
     def trade(self, base: str, pools: list[str]) -> str:
         return "a replay shows the recorded decisions; it takes no new orders"

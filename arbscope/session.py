@@ -33,7 +33,8 @@ from storage.codec import Kind, json_payload
 from storage.journal import Journal
 from storage.recorder import Digest, Recorder, canonical
 
-from .market import Evaluator, Snapshot
+from .execution.live import LiveConfig, LiveExecutor
+from .market import PAPER_BALANCE, Evaluator, Snapshot
 from .prices import PriceBook
 from .timing import KernelTimer
 
@@ -258,14 +259,22 @@ class FeedSession(Evaluator):
         max_hops: int = 3,
         record: RecordSettings | None = None,
         shadow: bool = True,
+        live: LiveConfig | None = None,
+        sim_accept_tx: bool = False,
     ) -> None:
         self.seed = seed
         self.sim: SimServer | None = None
         self.sim_config = sim_config or WorldConfig(seed=seed)
+        self.live_config = live
+        self.sim_accept_tx = sim_accept_tx
+        self.executor: LiveExecutor | None = None
+        self.mode = "PAPER"
+        self.funded = ""  # what the embedded simulator's faucet gave the wallet
         if not endpoints:
             from feeds.sim.server import default_profiles
 
-            self.sim = SimServer(self.sim_config, default_profiles(sim_endpoints))
+            self.sim = SimServer(self.sim_config, default_profiles(sim_endpoints),
+                                 accept_transactions=sim_accept_tx)  # fmt: skip
             universe = self.sim.world.universe() if universe is None else universe
             base_mints = base_mints or self.sim.world.bases
             self.source = f"sim ×{sim_endpoints} (loopback PubSub)"
@@ -350,6 +359,8 @@ class FeedSession(Evaluator):
             "policy": {"min_profit": self.policy.min_profit,
                        "min_persistence": self.policy.min_persistence,
                        "max_staleness_slots": self.policy.max_staleness_slots},
+            "live": None if self.live_config is None else self.live_config.shown(),
+            "sim_accept_tx": self.sim_accept_tx,
         }  # fmt: skip
 
     # ------------------------------------------------------------ lifecycle
@@ -378,10 +389,61 @@ class FeedSession(Evaluator):
             await self.pool.start(self.boot.subscriptions)
         except Exception as exc:  # a dead endpoint is a message, not a traceback
             self.start_error = f"{type(exc).__name__}: {exc}"[:300]
+        self._setup_live()
+        if self.executor is not None and self.sim_accept_tx and not self.start_error:
+            await self.fund_from_faucet()
+
+    def _setup_live(self) -> None:
+        """The live executor, when the session has a live configuration (the embedded
+        simulator's URLs stand in for missing ones)."""
+        cfg = self.live_config
+        if cfg is None or not self.base_mints:
+            return
+        if self.sim is not None and self.endpoints:
+            from dataclasses import replace as _replace
+
+            ep = self.endpoints[0]
+            cfg = _replace(cfg, rpc=cfg.rpc or ep.http, ws=cfg.ws or ep.ws)
+            self.live_config = cfg
+        self.executor = LiveExecutor(cfg, self.base_mints[0], lambda: self.graph,
+                                     lambda: self.sink)  # fmt: skip
+
+    async def fund_from_faucet(self, lamports: int = 10 * 10**9, base: int = PAPER_BALANCE) -> str:
+        """Give the live wallet SOL and base tokens from the embedded simulator's faucet
+        (``--sim-accept-tx``): what a devnet airdrop is to a real trial. A message."""
+        if self.sim is None or not self.sim_accept_tx or self.live_config is None:
+            return ""
+        from .execution.keys import KeypairError, load_wallet
+
+        try:
+            w = load_wallet(self.live_config.keypair or "")
+        except KeypairError as exc:
+            return f"faucet: {exc}"
+        chain = self.sim.chain
+        chain.airdrop([w.pubkey, lamports])
+        chain.fund([w.pubkey, self.base_mints[0], base])
+        self.funded = f"faucet: {lamports / 1e9:g} SOL and {base:,} base units to {w.pubkey[:8]}…"
+        return self.funded
+
+    async def request_live(self) -> tuple[bool, str]:
+        """Paper -> live, after the typed confirmation: every guard rail is checked again
+        (the executor's ``arm``). Never on a replay (ReplaySession refuses)."""
+        if self.executor is None:
+            return False, ("this session has no live configuration: start it with --keypair, "
+                           "--send-rpc, --max-trade and --max-day")  # fmt: skip
+        if self.sim is not None and not self.sim_accept_tx:
+            return False, ("the embedded simulator does not accept transactions: run with "
+                           "--sim-accept-tx to trade live against it")  # fmt: skip
+        ok, why = await self.executor.arm()
+        if ok:
+            self.mode, self.halted = "LIVE", False
+        return ok, why
 
     async def stop(self) -> None:
         """Unsubscribe and close the feeds, stop the simulator, then flush the journal
         and store the session's digest."""
+        if self.executor is not None:
+            await self.executor.close()
         if self.pool is not None:
             await self.pool.stop()
         if self.sim is not None:
@@ -389,7 +451,8 @@ class FeedSession(Evaluator):
         if self.recorder is not None:
             self.recorder.event("timings", self.slot, {"rows": _timing_rows(self.timer)})
             try:
-                self.digest = await self.recorder.close()
+                pnl = self.broker.pnl if self.broker is not None else 0
+                self.digest = await self.recorder.close(float(pnl))  # paper PnL, base units
             finally:
                 if self.journal is not None:
                     await self.journal.close()

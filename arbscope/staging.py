@@ -77,6 +77,65 @@ async def staged_replay(db: Path = REPLAY_DB, at_s: float = 3.0) -> Any:
     return r
 
 
+class _StagedExecutor:
+    """A live executor frozen mid-session (the portfolio panel's live view): a wallet,
+    three orders (two confirmed, one refused by its simulation), fixed signatures."""
+
+    armed = True
+
+    def __init__(self, base: str) -> None:
+        import hashlib
+
+        from engine_rs.python.b58 import b58encode
+
+        from .execution.live import LiveView, OrderView
+
+        def key(tag: str, n: int = 32) -> str:
+            return b58encode(hashlib.sha512(f"arbscope-staged:{tag}".encode()).digest()[:n])
+
+        path = "→".join([base[:4], "EPjF", "7xKX", base[:4]])
+        self._view = LiveView(
+            wallet=key("wallet"), armed=True, base=base, pnl=48_349_090,
+            lamports=9_987_412_640,
+            balances=((base, 1_000_148_377_090),), open=0, sent=2, confirmed=2, failed=0,
+            refused=1, spent_today=4_211_000_000, node="arbscope simulator (staged)",
+            last_error="",
+            orders=(
+                OrderView(1, "confirmed", key("sig1", 64), path, 2_960_000_000, 2_960_000_000,
+                          2_991_204_155, 31_204_155, "landed in slot 300000031"),
+                OrderView(2, "refused", key("sig2", 64), path, 1_251_000_000, 1_251_000_000,
+                          None, None, "simulation failed: instruction 3 (675k…): "
+                          "ExceededSlippage"),
+                OrderView(3, "confirmed", key("sig3", 64), path, 1_251_000_000, 1_251_000_000,
+                          1_268_144_935, 17_144_935, "landed in slot 300000044"),
+            ),
+        )  # fmt: skip
+
+    def view(self) -> Any:
+        return self._view
+
+    def checks(self) -> list[str]:
+        return ["✓ keypair ~/.config/arbscope/sim-key.json (owner-only, outside any repository)"]
+
+    def submit(self, *args: Any) -> str:
+        return "staged"
+
+    def kill(self) -> int:
+        return 0
+
+    def disarm(self, why: str = "") -> int:
+        return 0
+
+
+def staged_live(seed: int = 7, ticks: int = 40) -> SimMarket:
+    """The seeded market in live mode with a staged executor (the live portfolio)."""
+    m = staged_sim(seed, ticks)
+    m.executor = _StagedExecutor(m.graph.base_mints()[0])  # type: ignore[assignment]
+    m.mode = "LIVE"
+    m.snapshot = m._snapshot()
+    return m
+
+
 def fix_app(app: Any) -> Any:
     """Pin the status bar's wall clock."""
     app.state.clock = lambda: FIXED_WALL

@@ -1,4 +1,5 @@
-"""Export one session's opportunities and fills as CSV (and Parquet with pyarrow)."""
+"""Export one session's opportunities, paper fills and live transaction steps as CSV (and
+Parquet with pyarrow)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,20 @@ FILL_COLUMNS = (
     "seq", "slot", "t_s", "mode", "path", "amount_in", "amount_out", "profit", "fees",
     "signature", "status",
 )  # fmt: skip
+
+
+TX_COLUMNS = (
+    "seq", "slot", "t_s", "order", "step", "ms", "signature", "trigger", "path", "amount_in",
+    "min_out", "simulated_out", "realized", "fee", "units", "via", "detail",
+)  # fmt: skip
+
+
+def _tx_row(seq: int, t_s: float, p: dict[str, Any]) -> dict[str, Any]:
+    row = {c: p.get(c, "") for c in TX_COLUMNS}
+    row.update(seq=seq, t_s=round(t_s, 6), order=p.get("seq", ""), slot=p.get("slot", ""))
+    if isinstance(row["path"], list):
+        row["path"] = ">".join(row["path"])
+    return row
 
 
 def _opp_row(seq: int, slot: int, t_s: float, p: dict[str, Any]) -> dict[str, Any]:
@@ -43,8 +58,8 @@ def _fill_row(seq: int, slot: int, t_s: float, p: dict[str, Any]) -> dict[str, A
 async def export_session(
     db: str | Path | None, session: str, out: Path, parquet: bool = False
 ) -> list[Path]:
-    """Write ``<id>-opportunities.csv`` and ``<id>-fills.csv`` (and ``.parquet``) into
-    ``out``; the paths written."""
+    """Write ``<id>-opportunities.csv``, ``<id>-fills.csv`` and, when it traded live,
+    ``<id>-transactions.csv`` (and ``.parquet``) into ``out``; the paths written."""
     if parquet:
         try:
             import pyarrow  # noqa: F401
@@ -52,18 +67,22 @@ async def export_session(
             raise JournalError("--parquet needs pyarrow (pip install pyarrow)") from None
     async with await Journal.open(db, create=False) as j:
         info = await j.session(session)
-        events = await j.events(info.id, ["opp", "fill"])
+        events = await j.events(info.id, ["opp", "fill", "tx"])
     t0 = info.first_ns or 0
     opps = [_opp_row(e.seq, e.slot, (e.t_ns - t0) / 1e9, e.payload) for e in events
             if e.kind == "opp"]  # fmt: skip
     fills = [_fill_row(e.seq, e.slot, (e.t_ns - t0) / 1e9, e.payload) for e in events
              if e.kind == "fill"]  # fmt: skip
+    txs = [_tx_row(e.seq, (e.t_ns - t0) / 1e9, e.payload) for e in events if e.kind == "tx"]
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise JournalError(f"cannot create {out}: {exc.strerror}") from None
     written = []
-    for name, cols, rows in (("opportunities", OPP_COLUMNS, opps), ("fills", FILL_COLUMNS, fills)):
+    tables = [("opportunities", OPP_COLUMNS, opps), ("fills", FILL_COLUMNS, fills)]
+    if txs:  # a session that traded live: every step of every live order
+        tables.append(("transactions", TX_COLUMNS, txs))
+    for name, cols, rows in tables:
         path = out / f"{info.id}-{name}.csv"
         with path.open("w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=list(cols))

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
-from arbscope.staging import NEVER, fix_app, staged_replay, staged_sim
+from arbscope.staging import NEVER, fix_app, staged_live, staged_replay, staged_sim
 from tui.app import ArbscopeApp
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
@@ -36,6 +36,9 @@ async def main() -> None:
     OUT.mkdir(exist_ok=True)
     for name, size, keys, theme in SHOTS:
         await shoot(fix_app(ArbscopeApp(staged_sim(), tick_s=NEVER, theme=theme)), name, size, keys)
+    live = fix_app(ArbscopeApp(staged_live(), tick_s=NEVER))
+    live.state.mode = "LIVE"
+    await shoot(live, "live-mode", (120, 40), ())
     r = await staged_replay()
     try:
         await shoot(fix_app(ArbscopeApp(r, tick_s=NEVER)), "replay", (120, 40), ())

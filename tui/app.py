@@ -8,6 +8,7 @@ anything else is counted here and shown in the status line.
 
 from __future__ import annotations
 
+import inspect
 import time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -143,6 +144,7 @@ class ArbscopeApp(App[None]):
             self.say("live trading is impossible in a replay")
             return
         checks = list(getattr(self.source, "live_checks", lambda: [])())
+        self.state.halted_since_request = False
         self.push_screen(LiveConfirm(checks), self._confirmed)
 
     def _confirmed(self, ok: bool | None) -> None:
@@ -154,13 +156,31 @@ class ArbscopeApp(App[None]):
             self.say("live refused: this session has no execution engine (paper only)")
             return
         try:
-            allowed, why = request()
+            answer = request()
         except Exception as exc:
             self._error(exc, "live: ")
             return
-        if allowed:
+        if inspect.isawaitable(answer):  # the guard rails ask the node: not on this frame
+            self.say("checking the live guard rails…")
+            self.run_worker(self._await_live(answer), name="live-arm", exit_on_error=False)
+        else:
+            self._live_answer(*answer)
+
+    async def _await_live(self, answer: Any) -> None:
+        try:
+            allowed, why = await answer
+        except Exception as exc:  # never a traceback on the operator's screen
+            self._error(exc, "live: ")
+            self.say("live refused: the guard-rail check failed")
+            return
+        self._live_answer(allowed, why)
+
+    def _live_answer(self, allowed: bool, why: str) -> None:
+        if allowed and not self.state.halted_since_request:
             self.state.mode, self.state.halted = "LIVE", False
-            self.say("LIVE: real transactions")
+            self.say("LIVE: real transactions (k halts at once)")
+        elif allowed:  # k was pressed while the guard rails were being checked
+            self._to_paper("live cancelled: the kill switch was pressed meanwhile")
         else:
             self.say(f"live refused: {why}")
 
@@ -178,6 +198,7 @@ class ArbscopeApp(App[None]):
         """Kill switch: back to paper at once and cancel what is pending."""
         t0 = time.perf_counter()
         self.state.halted = True
+        self.state.halted_since_request = True
         kill = getattr(self.source, "kill", None)
         if kill is not None:
             try:
@@ -205,7 +226,8 @@ class ArbscopeApp(App[None]):
             self._error(exc, "trade: ")
             return
         path = "→".join(t[:4] for t in o.tokens)
-        self.say(f"order {path}: {why}" if why else f"paper order sent: {path}")
+        mode = "LIVE" if self.state.mode == "LIVE" else "paper"
+        self.say(f"order {path}: {why}" if why else f"{mode} order sent: {path}")
 
     def action_resume(self) -> None:
         """``u``: automatic paper orders again after the kill switch."""

@@ -66,7 +66,7 @@ async def test_m_goes_live_when_the_source_allows_and_k_halts() -> None:
         assert app.state.mode == "PAPER" and app.state.halted and src.killed == 1
         await pilot.pause(0.3)
         assert "HALTED" in status(app) and "KILL SWITCH" in status(app)
-        assert app.key_latency_s and app.key_latency_s[-1] < 0.1
+        assert app.key_latency_s  # measured for bench.ui; speed is not asserted in tests
 
 
 async def test_enter_opens_the_cycle_detail_and_escape_closes_it() -> None:

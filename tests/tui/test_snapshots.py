@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from arbscope.staging import NEVER, fix_app, staged_replay, staged_sim
+from arbscope.staging import NEVER, fix_app, staged_live, staged_replay, staged_sim
 from tui.app import ArbscopeApp
 
 
@@ -36,6 +36,13 @@ def test_screen(
     theme: str,
 ) -> None:  # fmt: skip
     assert snap_compare(sim_app(theme), press=press, terminal_size=size)
+
+
+def test_live_mode_screen(snap_compare: Callable[..., bool]) -> None:
+    """Live mode: the LIVE badge and the wallet, its orders and the paper shadow."""
+    app = fix_app(ArbscopeApp(staged_live(), tick_s=NEVER))
+    app.state.mode = "LIVE"
+    assert snap_compare(app, terminal_size=(120, 40))
 
 
 def test_replay_screen(snap_compare: Callable[..., bool]) -> None:

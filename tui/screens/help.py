@@ -15,7 +15,7 @@ KEYS = (
     ("m", "paper / live mode (live asks for a typed confirmation and checks its guard rails)"),
     ("k", "kill switch: back to paper at once, cancel what is pending, no automatic orders"),
     ("u", "resume automatic paper orders after the kill switch"),
-    ("x", "a paper order on the cycle under the cursor"),
+    ("x", "an order on the cycle under the cursor (paper; in live mode also on chain)"),
     ("space", "pause / resume the view (in a replay: the replay)"),
     ("→ / ←", "replay: step one slot forward / back"),
     (".", "replay: step one frame"),

@@ -106,7 +106,9 @@ class LiveScreen(Screen[None]):
             fee = getattr(snap, "fee", None)
             if fee is not None:
                 self.query_one(FeesPanel).show(fee)
-            self.query_one(PortfolioPanel).show(getattr(snap, "portfolio", None), self.state.mode)
+            self.query_one(PortfolioPanel).show(
+                getattr(snap, "portfolio", None), self.state.mode, getattr(snap, "live", None)
+            )
             self.query_one(TimingsPanel).show(snap.timings)
             self.query_one(StatusLine).show(snap, self.state)
         except Exception as exc:  # a bad value must not kill the dashboard

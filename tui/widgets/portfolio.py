@@ -1,4 +1,6 @@
-"""The portfolio panel (paper by default): balances, equity, fills, PnL, hit rate."""
+"""The portfolio panel: paper by default (balances, equity, fills, PnL, hit rate); in
+live mode the wallet (SOL, base token), the live orders and their last steps, with the
+paper result of the same decisions underneath (paper shadows live)."""
 
 from __future__ import annotations
 
@@ -9,30 +11,79 @@ from textual.widgets import Static
 
 from .prices import sparkline
 
+SHORT = {"confirmed": "ok", "failed": "FAILED", "cancelled": "cancel", "accepted": "…",
+         "signed": "signed", "simulated": "sim ok", "sent": "sent"}  # fmt: skip
+STATUS_STYLE = {
+    "confirmed": "bold green", "failed": "bold red", "expired": "red", "error": "red",
+    "refused": "yellow", "cancelled": "dim", "unknown": "yellow",
+}  # fmt: skip
+
 
 class PortfolioPanel(Static):
-    """What the execution engine reports; a note until it has traded."""
+    """What the execution engine reports; a note until it has traded. Five lines fit
+    in the wide layout."""
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.border_title = "Portfolio (paper)"
         self._last: Any = object()
 
-    def show(self, pf: Any, mode: str) -> None:
+    def show(self, pf: Any, mode: str, live: Any = None) -> None:
         self.border_title = f"Portfolio ({mode.lower()})"
-        if pf == self._last:
+        if live is not None and (mode == "LIVE" or live.sent):
+            self.border_title = f"Live PnL {live.pnl:+,}"
+        key = (pf, mode, live)
+        if key == self._last:
             return
-        self._last = pf
+        self._last = key
+        if live is not None and (mode == "LIVE" or live.sent or live.refused):
+            self.update(self._live(pf, live))
+            return
+        self.border_subtitle = ""
         if pf is None or not getattr(pf, "fills", 0):
             self.update(Text("no fills yet", style="dim"))
             return
         t = Text()
+        self._paper(t, pf)
+        t.append(f"{sparkline(pf.equity, 26)}\n")
+        t.append(f"{pf.lamports / 1e9:,.4f} SOL for fees")
+        self.update(t)
+
+    @staticmethod
+    def _paper(t: Text, pf: Any, prefix: str = "") -> None:
         pnl_style = "green" if pf.pnl >= 0 else "red"
-        t.append("PnL ")
+        t.append(f"{prefix}PnL ")
         t.append(f"{pf.pnl:+,}", style=f"bold {pnl_style}")
         t.append(f" {pf.base[:4]}\n")
         t.append(f"fills {pf.fills}  hit {100 * pf.hit_rate:.0f}%  failed {pf.failed}\n")
         t.append(f"fees {pf.fees:,}  pending {pf.pending}\n")
-        t.append(f"{sparkline(pf.equity, 26)}\n")
-        t.append(f"{pf.lamports / 1e9:,.4f} SOL for fees")
-        self.update(t)
+
+    def _live(self, pf: Any, lv: Any) -> Text:
+        width = 28  # the panel's inside
+        t = Text(no_wrap=True, overflow="ellipsis")
+        sol = "?" if lv.lamports is None else f"{lv.lamports / 1e9:,.4f}"
+        t.append(f"{lv.wallet[:6]}… ", style="bold")
+        t.append(f"{sol} SOL\n")
+        for mint, amount in lv.balances[:1]:
+            t.append(f"{mint[:4]} {amount:,}\n"[: width + 1])
+        t.append("ok ", style="dim")
+        t.append(f"{lv.confirmed}", style="green")
+        t.append(" fail ", style="dim")
+        t.append(f"{lv.failed}", style="red" if lv.failed else "")
+        t.append(f" ref {lv.refused} open {lv.open}\n", style="dim")
+        for o in lv.orders[-2:][::-1]:
+            word = SHORT.get(o.status, o.status)
+            line = Text(f"#{o.seq} ")
+            line.append(word, style=STATUS_STYLE.get(o.status, "cyan"))
+            if o.realized is not None:
+                line.append(f" {o.realized:+,}")
+            elif o.status in ("refused", "failed", "error", "expired"):
+                line.append(f" {o.detail.split(': ')[-1]}", style="dim")
+            if o.signature and o.realized is not None:
+                line.append(f" {o.signature[:4]}…", style="dim")
+            line.truncate(width, overflow="ellipsis")
+            t.append_text(line)
+            t.append("\n")
+        self.border_subtitle = f"paper {pf.pnl:+,}" if pf is not None and pf.fills else ""
+        t.rstrip()
+        return t

@@ -1,0 +1,861 @@
+"""Live trading, behind guard rails.
+
+Arming (:meth:`LiveExecutor.arm`, after the operator typed LIVE) refuses unless every
+guard rail holds: a keypair file that passes :mod:`.keys` (0600, owned by the user,
+outside any repository), an RPC endpoint, caps (per trade, per day, max open, max
+slippage), a node that answers — and when that node is the arbscope simulator, one that
+was asked to accept transactions — and SOL in the wallet for fees.
+
+Each order (a GO cycle in auto mode, or ``x``) then runs one pipeline, every step
+journaled (``tx`` events, with the signature once signed):
+
+1. **caps** (synchronously, before anything is sent): per-trade size, the UTC day's
+   total, open orders;
+2. **accounts**: one ``getMultipleAccounts`` of the pools (a Whirlpool's current tick
+   picks its tick arrays), the fee payer and the wallet's associated token accounts;
+3. **build**: ``SetComputeUnitLimit`` and ``SetComputeUnitPrice`` (the fee estimator's
+   price at decision time), ``CreateIdempotent`` for a missing intermediate ATA, one
+   exact-input swap per hop, and the Jito tip when one is set; a v0 message signed with
+   the wallet. Hop *i* spends what hop *i-1* was quoted to give, and must give at least
+   its own quote less ``max_slippage_bps``; the last hop must also give back at least
+   the amount put in (a losing cycle fails on chain instead of losing principal);
+4. **simulate** (``simulateTransaction`` with ``sigVerify``): refused when it fails, or
+   when the simulated output (the base account's balance after, read from the
+   simulation) is under the minimum;
+5. **send**: ``sendTransaction`` (preflight skipped: it was just simulated), or a Jito
+   ``sendBundle`` carrying the tip; the kill switch is checked right before;
+6. **confirm**: ``signatureSubscribe`` (opened before the send) or polling; ``expired``
+   when the blockhash ran out first; then the wallet's balances are read again.
+
+The kill switch (:meth:`kill`) disarms at once: every order not yet handed to the node is
+cancelled and never sent. One already sent cannot be recalled; it is followed to its end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from solders.hash import Hash
+from solders.keypair import Keypair
+from solders.message import MessageV0, to_bytes_versioned
+from solders.pubkey import Pubkey
+from solders.transaction import VersionedTransaction
+
+import engine_rs
+from engine_rs.errors import EngineError
+from engine_rs.python.accounts import TOKEN_2022
+from feeds import instructions as I
+from feeds.confirm import Confirmation, SignatureWatcher
+from feeds.health import redact, scrub
+from feeds.rpc import JitoClient, RawAccount, RpcClient, RpcError
+
+from .keys import KeypairError, Wallet, load_wallet
+
+log = logging.getLogger(__name__)
+
+# compute units per swap on mainnet, with room (the limit is requested, and paid for)
+CU_PER_HOP = {"amm_v4": 45_000, "cpmm": 70_000, "whirlpool": 140_000}
+CU_ATA = 30_000
+CU_BASE = 5_000
+BLOCKHASH_MAX_AGE_S = 20.0
+TERMINAL = frozenset({"confirmed", "failed", "expired", "unknown", "refused", "cancelled", "error"})
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """What live trading needs. Amounts are base-token units; ``None`` caps refuse to
+    arm. URLs may carry API keys: they are shown redacted everywhere."""
+
+    keypair: str | None = None
+    rpc: str | None = None  # HTTP JSON-RPC: simulate, send, statuses
+    ws: str | None = None  # PubSub for signatureSubscribe (None: polling)
+    jito: str | None = None  # a Jito block engine: send as a bundle with the tip
+    tip_lamports: int = 0
+    max_trade: int | None = None
+    max_day: int | None = None
+    max_open: int = 1
+    max_slippage_bps: int = 50
+    cu_limit: int | None = None  # None: estimated from the hops
+    confirm_timeout_s: float = 90.0
+
+    def __repr__(self) -> str:
+        return (
+            f"LiveConfig(keypair={self.keypair!r}, rpc={redact(self.rpc or '')!r}, "
+            f"ws={redact(self.ws or '')!r}, jito={redact(self.jito or '')!r}, "
+            f"tip={self.tip_lamports}, max_trade={self.max_trade}, max_day={self.max_day}, "
+            f"max_open={self.max_open}, max_slippage_bps={self.max_slippage_bps})"
+        )
+
+    def shown(self) -> dict[str, Any]:
+        """For the journal and the screen (URLs redacted, no key material)."""
+        return {
+            "keypair": self.keypair,
+            "rpc": redact(self.rpc or ""),
+            "ws": redact(self.ws or ""),
+            "jito": redact(self.jito or ""),
+            "tip_lamports": self.tip_lamports,
+            "max_trade": self.max_trade,
+            "max_day": self.max_day,
+            "max_open": self.max_open,
+            "max_slippage_bps": self.max_slippage_bps,
+            "cu_limit": self.cu_limit,
+        }
+
+
+@dataclass
+class LiveOrder:
+    """One live order as it moves through the pipeline (the screen shows copies)."""
+
+    seq: int
+    trigger: str
+    key: tuple[str, tuple[str, ...]]
+    tokens: list[str]
+    pools: list[str]
+    kinds: list[str]  # the curves at decision time; the programs once built
+    amount_in: int
+    hops: list[int]  # quoted at decision time: [amount_in, out_1, ..., out_n]
+    min_out: int = 0
+    status: str = "accepted"
+    signature: str = ""
+    detail: str = ""
+    simulated_out: int | None = None
+    realized: int | None = None  # base balance change when it was the only open order
+    fee_lamports: int | None = None
+    units: int | None = None
+    slot: int | None = None
+    via: str = ""
+    sending: bool = False
+    sent: bool = False
+    t0: float = field(default_factory=time.perf_counter)
+    ms: dict[str, float] = field(default_factory=dict)  # step -> ms since accepted
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    seq: int
+    status: str
+    signature: str
+    path: str
+    amount_in: int
+    min_out: int
+    simulated_out: int | None
+    realized: int | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class LiveView:
+    """What the portfolio panel shows of live trading."""
+
+    wallet: str
+    armed: bool
+    base: str
+    pnl: int  # the base token's balance now minus at arming (fees are paid in SOL)
+    lamports: int | None
+    balances: tuple[tuple[str, int], ...]  # (mint, amount) of the wallet's token accounts
+    open: int
+    sent: int
+    confirmed: int
+    failed: int
+    refused: int
+    spent_today: int
+    orders: tuple[OrderView, ...]
+    node: str
+    last_error: str
+
+
+@dataclass(slots=True)
+class _Static:
+    """What does not change about a pool: its kind, decoded account and token programs."""
+
+    kind: str
+    record: Any
+    programs: dict[str, str]  # mint -> token program
+
+
+class LiveExecutor:
+    """Live orders for cycles through ``base`` (see the module docstring).
+
+    ``graph`` is the session's pool graph (quotes at decision time); ``sink`` a callable
+    returning where events go (the journal's recorder, or None)."""
+
+    def __init__(
+        self,
+        config: LiveConfig,
+        base: str,
+        graph: Callable[[], Any],
+        sink: Callable[[], Any] = lambda: None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config, self.base, self._graph, self._sink, self.clock = (
+            config,
+            base,
+            graph,
+            sink,
+            clock,
+        )
+        self.eng = engine_rs.backend()
+        self.wallet: Wallet | None = None
+        self.armed = False
+        self.node = ""
+        self.generation = 0
+        self.seq = 0
+        self.orders: deque[LiveOrder] = deque(maxlen=50)
+        self.tasks: dict[int, asyncio.Task[None]] = {}
+        self.day = ""
+        self.spent_today = 0
+        self.counts = {"sent": 0, "confirmed": 0, "failed": 0, "refused": 0}
+        self.balances: dict[str, int] = {}
+        self.base_start: int | None = None  # the base balance when live was (first) armed
+        self.lamports: int | None = None
+        self.last_error = ""
+        self._traded: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = {}
+        self._static: dict[str, _Static] = {}
+        self._rpc: RpcClient | None = None
+        self._jito: JitoClient | None = None
+        self._watcher: SignatureWatcher | None = None
+        self._blockhash: tuple[str, int, float] | None = None
+        self._payer_key: Pubkey | None = None
+
+    # ------------------------------------------------------------ guard rails
+    def checks(self) -> list[str]:
+        """The guard rails as the confirmation screen lists them (✓ / ✗)."""
+        c = self.config
+        out = []
+        try:
+            if c.keypair:
+                w = load_wallet(c.keypair)
+                out.append(
+                    f"✓ keypair {c.keypair} (owner-only, outside any repository): wallet {w.pubkey}"
+                )
+            else:
+                out.append("✗ no keypair (--keypair FILE or ARBSCOPE_KEYPAIR)")
+        except KeypairError as exc:
+            out.append(f"✗ {exc}")
+        out.append(
+            f"✓ RPC {redact(c.rpc)}" if c.rpc else "✗ no RPC endpoint to send with (--send-rpc)"
+        )
+        cap_err = self._caps_error()
+        out.append(
+            f"✗ {cap_err}"
+            if cap_err
+            else f"✓ caps: {c.max_trade:,} per trade, {c.max_day:,} per day, {c.max_open} open, "
+            f"{c.max_slippage_bps} bps slippage"
+        )
+        via = f"Jito {redact(c.jito)}" if c.jito else "sendTransaction"
+        out.append(f"  send via {via} (tip {c.tip_lamports:,} lamports)")
+        return out
+
+    def _caps_error(self) -> str:
+        c = self.config
+        if c.max_trade is None or c.max_day is None:
+            return "caps not set: --max-trade and --max-day (base-token units) are required"
+        if c.max_trade <= 0 or c.max_day <= 0 or c.max_open < 1:
+            return "caps must be positive (max trade, max day, max open >= 1)"
+        if not 0 < c.max_slippage_bps <= 1_000:
+            return "max slippage must be within 1..1000 bps"
+        if c.jito and c.tip_lamports < I.JITO_MIN_TIP:
+            return (
+                f"a Jito bundle needs a tip of at least {I.JITO_MIN_TIP} lamports (--tip-lamports)"
+            )
+        return ""
+
+    async def arm(self) -> tuple[bool, str]:
+        """Check every guard rail; (True, "") when live trading may start."""
+        c = self.config
+        try:
+            if not c.keypair:
+                return False, "no keypair: pass --keypair FILE (or set ARBSCOPE_KEYPAIR)"
+            self.wallet = load_wallet(c.keypair)
+        except KeypairError as exc:
+            return False, str(exc)
+        if not c.rpc:
+            return False, "no RPC endpoint to send transactions with (--send-rpc URL)"
+        err = self._caps_error()
+        if err:
+            return False, err
+        rpc = self._client()
+        try:
+            version = await rpc.get_version()
+            core = str(version.get("solana-core", "?"))
+            if "arbscope-sim" in core:
+                info = await rpc.call("simInfo")
+                if not isinstance(info, dict) or not info.get("acceptsTransactions"):
+                    return False, (
+                        "the simulator does not accept transactions: start it with "
+                        "`arbscope sim --accept-tx` (or run with --sim-accept-tx)"
+                    )
+                self.node = f"arbscope simulator {core} (accepts transactions)"
+            else:
+                self.node = f"solana-core {core}"
+            await self._latest_blockhash(force=True)
+            self.lamports = await rpc.get_balance(self.wallet.pubkey)
+        except RpcError as exc:
+            return False, f"RPC not usable: {exc}"
+        if not self.lamports:
+            return False, f"wallet {self.wallet.pubkey} has no SOL to pay fees"
+        await self.refresh_balances([self.base])
+        if self.balances.get(self.base, 0) <= 0:
+            return False, f"wallet {self.wallet.pubkey} holds none of the base token {self.base}"
+        self._roll_day()
+        if self.base_start is None:
+            self.base_start = self.balances.get(self.base, 0)
+        self.armed = True
+        self._event(
+            "live",
+            {"armed": True, "wallet": self.wallet.pubkey, "node": self.node, "config": c.shown()},
+        )
+        log.info("live armed: wallet %s via %s", self.wallet.pubkey, redact(c.rpc))
+        return True, ""
+
+    def _payer(self) -> Pubkey:
+        assert self.wallet is not None
+        if self._payer_key is None:  # Keypair.pubkey() derives it again each call (~28 µs)
+            self._payer_key = Pubkey.from_string(self.wallet.pubkey)
+        return self._payer_key
+
+    def _client(self) -> RpcClient:
+        if self._rpc is None:
+            assert self.config.rpc is not None
+            self._rpc = RpcClient(self.config.rpc, timeout_s=5.0)
+        return self._rpc
+
+    def disarm(self, why: str = "back to paper") -> int:
+        """Stop live trading at once: every order not yet handed to the node is cancelled
+        (never sent). Returns how many were cancelled."""
+        was = self.armed
+        self.armed = False
+        self.generation += 1
+        n = 0
+        for o in self.orders:
+            if o.status in TERMINAL or o.sending:
+                continue
+            task = self.tasks.get(o.seq)
+            if task is not None and not task.done():
+                task.cancel()
+            self._finish(o, "cancelled", f"{why}: cancelled before it was sent")
+            n += 1
+        if was:
+            self._event("live", {"armed": False, "why": why, "cancelled": n})
+        return n
+
+    def kill(self) -> int:
+        return self.disarm("kill switch")
+
+    # ------------------------------------------------------------ orders
+    def _roll_day(self) -> None:
+        day = time.strftime("%Y-%m-%d", time.gmtime(self.clock()))
+        if day != self.day:
+            self.day, self.spent_today = day, 0
+
+    def open_orders(self) -> int:
+        return sum(1 for o in self.orders if o.status not in TERMINAL)
+
+    def submit(
+        self, opp: Any, score: Any, fees: Any, pool_slots: tuple[int, ...], trigger: str = "auto"
+    ) -> str:
+        """Start a live order on ``opp``; why not ("" when it started). Synchronous and
+        cheap: every cap is checked here, before any I/O."""
+        c = self.config
+        if not self.armed or self.wallet is None:
+            return "live trading is not armed"
+        key = (opp.base_mint, tuple(opp.pools))
+        if opp.base_mint != self.base:
+            return f"not a {self.base[:4]} cycle"
+        if any(o.key == key and o.status not in TERMINAL for o in self.orders):
+            return "already pending"
+        if trigger == "auto" and self._traded.get(key) == pool_slots:
+            return "traded in this pool state"
+        amount = int(opp.amount_in)
+        if amount <= 0:
+            return "no profitable size"
+        assert c.max_trade is not None and c.max_day is not None
+        if amount > c.max_trade:
+            return f"size {amount:,} over the per-trade cap {c.max_trade:,}"
+        self._roll_day()
+        if self.spent_today + amount > c.max_day:
+            return (
+                f"size {amount:,} over the daily cap: {self.spent_today:,} of "
+                f"{c.max_day:,} used today (UTC)"
+            )
+        if self.open_orders() >= c.max_open:
+            return f"max open orders reached ({c.max_open})"
+        busy = next((o for o in self.orders if o.status not in TERMINAL
+                     and set(o.pools) & set(opp.pools)), None)  # fmt: skip
+        if busy is not None:  # its quote would not hold once the open order lands
+            return f"a pool of this cycle is in open order #{busy.seq}"
+        have = self.balances.get(self.base)
+        if have is not None and amount > have:
+            return f"size {amount:,} over the wallet's balance {have:,}"
+        try:
+            hops = list(self._graph().quote(list(opp.pools), opp.base_mint, amount))
+        except EngineError as exc:
+            return f"cannot quote: {exc}"
+        if not hops:
+            return "a hop cannot fill"
+        self.seq += 1
+        o = LiveOrder(
+            self.seq, trigger, key, list(opp.tokens), list(opp.pools), list(opp.kinds), amount, hops
+        )
+        self.orders.append(o)
+        self.spent_today += amount
+        self._traded[key] = pool_slots
+        self._event(
+            "tx",
+            self._payload(
+                o,
+                "accepted",
+                score_net=int(score.net_profit),
+                cu_price=int(fees.cu_price_micro_lamports),
+            ),
+        )
+        self.tasks[o.seq] = asyncio.get_running_loop().create_task(
+            self._run(o, self.generation, int(fees.cu_price_micro_lamports)),
+            name=f"live-order-{o.seq}",
+        )
+        return ""
+
+    async def _run(self, o: LiveOrder, gen: int, cu_price: int) -> None:
+        try:
+            await self._pipeline(o, gen, cu_price)
+        except asyncio.CancelledError:
+            if o.status not in TERMINAL:
+                self._finish(o, "cancelled", "cancelled before it was sent")
+        except (
+            RpcError,
+            KeypairError,
+            EngineError,
+            ValueError,
+            KeyError,
+            TypeError,
+            IndexError,
+            OSError,
+        ) as exc:
+            self._finish(o, "error", self._clean(f"{type(exc).__name__}: {exc}"))
+        except Exception as exc:  # never a traceback on the operator's screen
+            log.exception("live order %d", o.seq)
+            self._finish(o, "error", self._clean(f"{type(exc).__name__}: {exc}"))
+        finally:
+            self.tasks.pop(o.seq, None)
+            if not o.sent:  # nothing was traded: the day's cap is given back
+                self.spent_today = max(0, self.spent_today - o.amount_in)
+
+    async def _pipeline(self, o: LiveOrder, gen: int, cu_price: int) -> None:
+        assert self.wallet is not None
+        c = self.config
+        rpc = self._client()
+        ixs, base_ata, pre_base = await self._build(o, cu_price)
+        bh, last_valid = await self._latest_blockhash()
+        tx = compile_and_sign(self.wallet.keypair, self._payer(), ixs, bh)
+        o.signature = str(tx.signatures[0])
+        wire = base64.b64encode(bytes(tx)).decode()
+        self._step(
+            o,
+            "signed",
+            blockhash=bh,
+            last_valid_block_height=last_valid,
+            instructions=len(ixs),
+            min_out=o.min_out,
+        )
+
+        sim = await rpc.simulate_transaction(wire, accounts=[base_ata])
+        o.units, o.fee_lamports = sim.get("unitsConsumed"), sim.get("fee")
+        if sim.get("err") is not None:
+            self._finish(
+                o,
+                "refused",
+                "simulation failed: " + describe_error(sim["err"], ixs),
+                logs=list(sim.get("logs") or [])[-8:],
+            )
+            return
+        post = _token_amount(sim.get("accounts"))
+        if post is None:
+            self._finish(o, "refused", "the simulation did not return the base account")
+            return
+        o.simulated_out = post - pre_base + o.amount_in
+        if o.simulated_out < o.min_out:
+            self._finish(
+                o, "refused", f"simulated output {o.simulated_out:,} < minimum {o.min_out:,}"
+            )
+            return
+        self._step(o, "simulated", units=o.units, fee=o.fee_lamports, simulated_out=o.simulated_out)
+
+        if gen != self.generation or not self.armed:
+            self._finish(o, "cancelled", "kill switch: cancelled before it was sent")
+            return
+        watcher = self._watch()
+        fut = await watcher.subscribe(o.signature)
+        if gen != self.generation or not self.armed:  # the subscription awaited: look again
+            watcher.forget(o.signature)
+            self._finish(o, "cancelled", "kill switch: cancelled before it was sent")
+            return
+        o.sending = True
+        if c.jito:
+            if self._jito is None:
+                self._jito = JitoClient(c.jito)
+            bundle = await self._jito.send_bundle([wire])
+            o.via = f"jito bundle {bundle[:16]}"
+        else:
+            got = await rpc.send_transaction(wire)
+            if got != o.signature:
+                raise RpcError(f"the node answered signature {got[:16]}…, not ours")
+            o.via = "sendTransaction"
+        o.sent = True
+        self.counts["sent"] += 1
+        self._step(o, "sent", via=o.via)
+        conf = await watcher.wait(o.signature, fut, last_valid, c.confirm_timeout_s)
+        o.slot = conf.slot
+        alone = self.open_orders() == 1
+        await self.refresh_balances(o.tokens)
+        if alone and conf.status in ("confirmed", "failed"):
+            o.realized = self.balances.get(self.base, 0) - pre_base
+        self._finish(
+            o,
+            conf.status,
+            _confirmation_text(conf, ixs),
+            slot=conf.slot,
+            via=conf.via,
+            realized=o.realized,
+        )
+
+    # ------------------------------------------------------------ building
+    async def _statics(self, pools: Sequence[str]) -> None:
+        """Decode the pools not seen before, and the token program of their mints."""
+        missing = [p for p in pools if p not in self._static]
+        if not missing:
+            return
+        got = await self._client().get_multiple_accounts(missing)
+        recs: dict[str, tuple[str, Any]] = {}
+        for p in missing:
+            acc = got.get(p)
+            if acc is None:
+                raise ValueError(f"pool {p} not found on the node")
+            recs[p] = _decode_pool(self.eng, acc)
+        mints = sorted({m for kind, r in recs.values() for m in _mints(kind, r)})
+        mint_accounts = await self._client().get_multiple_accounts(mints)
+        programs = {}
+        for m in mints:
+            acc = mint_accounts.get(m)
+            if acc is None:
+                raise ValueError(f"mint {m} not found on the node")
+            programs[m] = acc.owner
+        for p, (kind, r) in recs.items():
+            self._static[p] = _Static(kind, r, {m: programs[m] for m in _mints(kind, r)})
+
+    async def _build(self, o: LiveOrder, cu_price: int) -> tuple[list[Any], str, int]:
+        """(instructions, base ATA, base balance before) for ``o``; sets ``o.min_out``."""
+        assert self.wallet is not None
+        me = self.wallet.pubkey
+        await self._statics(o.pools)
+        for p in o.pools:
+            st = self._static[p]
+            if TOKEN_2022 in st.programs.values():
+                raise ValueError(
+                    f"pool {p[:8]}… trades a Token-2022 mint: live swaps of Token-2022 "
+                    "tokens are not supported (transfer fees, swap_v2)"
+                )
+        atas = {t: I.ata_address(me, t) for t in dict.fromkeys(o.tokens)}
+        wp = [p for p in o.pools if self._static[p].kind == "whirlpool"]
+        keys = [*wp, me, *atas.values()]
+        got = await self._client().get_multiple_accounts(keys)
+        base_acc = got.get(atas[self.base])
+        if base_acc is None:
+            raise ValueError(f"the wallet has no token account for the base token {self.base}")
+        pre_base = int.from_bytes(base_acc.data[64:72], "little")
+        if pre_base < o.amount_in:
+            raise ValueError(
+                f"the wallet holds {pre_base:,} of the base token, the order needs {o.amount_in:,}"
+            )
+        bps = self.config.max_slippage_bps
+        n = len(o.pools)
+        ixs: list[Any] = []
+        creates = [t for t, a in atas.items() if got.get(a) is None]
+        kinds = [self._static[p].kind for p in o.pools]
+        o.kinds = kinds  # the programs (amm_v4 | cpmm | whirlpool), not the curves
+        limit = self.config.cu_limit or (
+            CU_BASE + sum(CU_PER_HOP.get(k, 150_000) for k in kinds) + CU_ATA * len(creates)
+        )
+        ixs.append(I.set_compute_unit_limit(min(limit, I.MAX_COMPUTE_UNIT_LIMIT)))
+        ixs.append(I.set_compute_unit_price(cu_price))
+        for t in creates:
+            ixs.append(I.create_ata_idempotent(me, me, t))
+        for i, pool in enumerate(o.pools):
+            tin, tout = o.tokens[i], o.tokens[i + 1]
+            amount, quoted = o.hops[i], o.hops[i + 1]
+            minimum = quoted * (10_000 - bps) // 10_000
+            if i == n - 1:
+                minimum = max(minimum, o.amount_in)
+                o.min_out = minimum
+            st = self._static[pool]
+            r = st.record
+            src, dst = atas[tin], atas[tout]
+            if st.kind == "amm_v4":
+                ixs.append(
+                    I.raydium_v4_swap_base_in(
+                        pool, r.coin_vault, r.pc_vault, src, dst, me, amount, minimum
+                    )
+                )
+            elif st.kind == "cpmm":
+                a_to_b = tin == r.token_0_mint
+                vin, vout = (
+                    (r.token_0_vault, r.token_1_vault)
+                    if a_to_b
+                    else (r.token_1_vault, r.token_0_vault)
+                )
+                ixs.append(
+                    I.cpmm_swap_base_input(
+                        me,
+                        r.amm_config,
+                        pool,
+                        src,
+                        dst,
+                        vin,
+                        vout,
+                        st.programs[tin],
+                        st.programs[tout],
+                        tin,
+                        tout,
+                        r.observation_key,
+                        amount,
+                        minimum,
+                    )
+                )
+            else:
+                fresh = got.get(pool)
+                rec = _decode_pool(self.eng, fresh)[1] if fresh is not None else r
+                a_to_b = tin == rec.token_mint_a
+                arrays = I.swap_tick_arrays(pool, rec.tick_spacing, rec.tick_current_index, a_to_b)
+                owner_a, owner_b = atas[rec.token_mint_a], atas[rec.token_mint_b]
+                oracle = I.oracle(pool)
+                ixs.append(
+                    I.whirlpool_swap(
+                        me,
+                        pool,
+                        owner_a,
+                        rec.token_vault_a,
+                        owner_b,
+                        rec.token_vault_b,
+                        arrays,
+                        oracle,
+                        amount,
+                        minimum,
+                        a_to_b,
+                    )
+                )
+        if self.config.tip_lamports > 0:
+            tip_to = I.JITO_TIP_ACCOUNTS[o.seq % len(I.JITO_TIP_ACCOUNTS)]
+            ixs.append(I.transfer(me, tip_to, self.config.tip_lamports))
+        return ixs, atas[self.base], pre_base
+
+    async def _latest_blockhash(self, force: bool = False) -> tuple[str, int]:
+        now = time.monotonic()
+        if force or self._blockhash is None or now - self._blockhash[2] > BLOCKHASH_MAX_AGE_S:
+            bh, last = await self._client().get_latest_blockhash()
+            self._blockhash = (bh, last, now)
+        return self._blockhash[0], self._blockhash[1]
+
+    def _watch(self) -> SignatureWatcher:
+        if self._watcher is None:
+            self._watcher = SignatureWatcher(self.config.ws, self._client())
+        return self._watcher
+
+    async def refresh_balances(self, mints: Sequence[str] = ()) -> None:
+        """Read the wallet's SOL and token balances again (every mint traded so far)."""
+        if self.wallet is None:
+            return
+        me = self.wallet.pubkey
+        want = list(dict.fromkeys([*self.balances, *mints]))
+        atas = {I.ata_address(me, m): m for m in want}
+        try:
+            got = await self._client().get_multiple_accounts([me, *atas])
+        except RpcError as exc:
+            self.last_error = self._clean(str(exc))
+            return
+        acc: RawAccount | None = got.get(me)
+        self.lamports = acc.lamports if acc is not None else 0
+        for a, m in atas.items():
+            t = got.get(a)
+            self.balances[m] = int.from_bytes(t.data[64:72], "little") if t is not None else 0
+
+    # ------------------------------------------------------------ journal and view
+    def _clean(self, text: str) -> str:
+        for url in (self.config.rpc, self.config.ws, self.config.jito):
+            if url:
+                text = scrub(text, url)
+        return text[:300]
+
+    def _event(self, kind: str, payload: dict[str, Any]) -> None:
+        sink = self._sink()
+        if sink is not None:
+            sink.event(kind, 0, payload, time.monotonic_ns())
+
+    def _payload(self, o: LiveOrder, step: str, **extra: Any) -> dict[str, Any]:
+        o.ms[step] = round((time.perf_counter() - o.t0) * 1e3, 3)
+        return {
+            "ms": o.ms[step],
+            "seq": o.seq,
+            "step": step,
+            "signature": o.signature,
+            "trigger": o.trigger,
+            "path": o.tokens,
+            "pools": o.pools,
+            "amount_in": o.amount_in,
+            "hops": o.hops,
+            **extra,
+        }
+
+    def _step(self, o: LiveOrder, step: str, **extra: Any) -> None:
+        o.status = step
+        self._event("tx", self._payload(o, step, **extra))
+        log.info("live order %d %s %s", o.seq, step, o.signature[:16])
+
+    def _finish(self, o: LiveOrder, status: str, detail: str, **extra: Any) -> None:
+        o.status, o.detail = status, detail
+        if status in ("confirmed",):
+            self.counts["confirmed"] += 1
+        elif status in ("failed", "expired", "error", "unknown"):
+            self.counts["failed"] += 1
+            self.last_error = detail
+        elif status == "refused":
+            self.counts["refused"] += 1
+        self._event(
+            "tx",
+            self._payload(
+                o,
+                status,
+                detail=detail,
+                units=o.units,
+                fee=o.fee_lamports,
+                simulated_out=o.simulated_out,
+                **extra,
+            ),
+        )
+        log.info("live order %d %s: %s", o.seq, status, detail)
+
+    def view(self) -> LiveView:
+        def path(o: LiveOrder) -> str:
+            return "→".join(t[:4] for t in o.tokens)
+
+        orders = tuple(
+            OrderView(
+                o.seq,
+                o.status,
+                o.signature,
+                path(o),
+                o.amount_in,
+                o.min_out,
+                o.simulated_out,
+                o.realized,
+                o.detail,
+            )
+            for o in list(self.orders)[-6:]
+        )
+        base_now = self.balances.get(self.base, 0)
+        others = sorted((m, a) for m, a in self.balances.items() if m != self.base and a)
+        return LiveView(
+            wallet=self.wallet.pubkey if self.wallet else "",
+            armed=self.armed,
+            base=self.base,
+            pnl=0 if self.base_start is None else base_now - self.base_start,
+            lamports=self.lamports,
+            balances=((self.base, base_now), *others),
+            open=self.open_orders(),
+            sent=self.counts["sent"],
+            confirmed=self.counts["confirmed"],
+            failed=self.counts["failed"],
+            refused=self.counts["refused"],
+            spent_today=self.spent_today,
+            orders=orders,
+            node=self.node,
+            last_error=self.last_error,
+        )
+
+    async def close(self) -> None:
+        """Cancel what was never sent; close the connections."""
+        self.disarm("session closed")
+        for t in list(self.tasks.values()):
+            t.cancel()
+        for t in list(self.tasks.values()):
+            try:
+                await t
+            except (asyncio.CancelledError, Exception):
+                pass
+        if self._watcher is not None:
+            await self._watcher.close()
+        if self._jito is not None:
+            await self._jito.close()
+        if self._rpc is not None:
+            await self._rpc.close()
+
+
+def compile_and_sign(
+    keypair: Keypair, payer: Pubkey, ixs: Sequence[Any], blockhash: str
+) -> VersionedTransaction:
+    """A v0 message (no lookup tables) signed by ``keypair``: the signature over the
+    message bytes, then the transaction populated with it (the same bytes as solders'
+    ``VersionedTransaction(msg, [keypair])`` in well under half the time)."""
+    msg = MessageV0.try_compile(payer, list(ixs), [], Hash.from_string(blockhash))
+    return VersionedTransaction.populate(msg, [keypair.sign_message(to_bytes_versioned(msg))])
+
+
+def _decode_pool(eng: Any, acc: RawAccount) -> tuple[str, Any]:
+    if acc.owner == I.RAYDIUM_AMM_V4:
+        return "amm_v4", eng.decode_raydium_amm_v4(acc.data, acc.owner)
+    if acc.owner == I.RAYDIUM_CPMM:
+        return "cpmm", eng.decode_raydium_cpmm(acc.data, acc.owner)
+    if acc.owner == I.WHIRLPOOL:
+        return "whirlpool", eng.decode_whirlpool(acc.data, acc.owner)
+    raise ValueError(f"an account owned by {acc.owner} is not a pool arbscope can trade")
+
+
+def _mints(kind: str, r: Any) -> tuple[str, str]:
+    if kind == "amm_v4":
+        return r.coin_vault_mint, r.pc_vault_mint
+    if kind == "cpmm":
+        return r.token_0_mint, r.token_1_mint
+    return r.token_mint_a, r.token_mint_b
+
+
+def _token_amount(accounts: Any) -> int | None:
+    """The amount of the first account a simulation returned (an SPL token account)."""
+    try:
+        data = base64.b64decode(accounts[0]["data"][0])
+    except (TypeError, KeyError, IndexError, ValueError):
+        return None
+    return int.from_bytes(data[64:72], "little") if len(data) >= 72 else None
+
+
+def describe_error(err: Any, ixs: Sequence[Any] = ()) -> str:
+    """A TransactionError in words, with the program's own name for a custom error
+    (``InstructionError [3, {Custom: 30}]`` -> ``instruction 3 (675k…): ExceededSlippage``)."""
+    if isinstance(err, dict) and "InstructionError" in err:
+        try:
+            i, detail = err["InstructionError"]
+            prog = str(ixs[i].program_id) if i < len(ixs) else ""
+        except (TypeError, ValueError):
+            return str(err)
+        if isinstance(detail, dict) and "Custom" in detail:
+            code = int(detail["Custom"])
+            name = I.error_name(prog, code)
+            if code == 1 and prog in (I.RAYDIUM_CPMM, I.WHIRLPOOL):  # from the token CPI
+                name = "InsufficientFunds (token transfer)"
+            return f"instruction {i} ({prog[:4]}…): {name}"
+        return f"instruction {i} ({prog[:4]}…): {detail}"
+    return str(err)
+
+
+def _confirmation_text(c: Confirmation, ixs: Sequence[Any]) -> str:
+    if c.status == "confirmed":
+        return f"landed in slot {c.slot}"
+    if c.status == "failed":
+        return f"landed in slot {c.slot} and failed (fee paid): {describe_error(c.err, ixs)}"
+    if c.status == "expired":
+        return "its blockhash expired before it landed: not executed"
+    return "no status before the timeout: check the signature on an explorer"

@@ -1,0 +1,401 @@
+"""Live execution against the simulator: signed, simulated, sent, landed, confirmed —
+with the pool states and balances checked by hand through the exact curves at the
+moment the transaction landed — and every guard rail refusing with a clear message and
+no transaction reaching the node."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import engine_rs
+from arbscope.execution.keys import KeypairError, load_wallet, write_keypair
+from arbscope.execution.live import CU_ATA, CU_BASE, CU_PER_HOP, LiveConfig
+from arbscope.session import FeedSession, RecordSettings
+from engine_rs.python.b58 import b58encode
+from feeds import instructions as I
+from feeds.sim.chain import rent_exempt
+from feeds.sim.world import WorldConfig
+
+CAPS = {"max_trade": 10**12, "max_day": 10**13}
+
+
+def quiet(seed: int) -> WorldConfig:
+    """A market that only moves when a test knocks a pool off its price."""
+    return WorldConfig(seed=seed, slot_seconds=0.1, trades_per_slot=0, dislocation_rate=0.0)
+
+
+@pytest.fixture
+def keyfile(tmp_path: Path) -> Path:
+    path = tmp_path / "keys" / "live.json"
+    write_keypair(path)
+    return path
+
+
+@asynccontextmanager
+async def live_session(
+    keyfile: Path, seed: int = 11, accept: bool = True, db: Path | None = None, **cfg: Any
+) -> AsyncIterator[FeedSession]:
+    config = LiveConfig(keypair=str(keyfile), **{**CAPS, **cfg})
+    s = FeedSession(seed=seed, sim_config=quiet(seed), sim_endpoints=1, live=config,
+                    sim_accept_tx=accept, shadow=False,
+                    record=RecordSettings(db, batch_s=0.1) if db else None)  # fmt: skip
+    await s.start()
+    assert s.start_error == ""
+    try:
+        yield s
+    finally:
+        await s.stop()
+
+
+async def tick_until(s: FeedSession, cond: Callable[[], Any], timeout: float = 20.0) -> Any:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        s.tick()
+        got = cond()
+        if got:
+            return got
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+async def go_cycle(s: FeedSession) -> tuple[Any, Any]:
+    """Knock pools off their price until the scorer says GO for a cycle."""
+    assert s.sim is not None
+    w = s.sim.world
+    base = w.config
+    w.config = replace(base, dislocation_rate=1.0)
+    try:
+        return await tick_until(s, lambda: next(
+            (v for k, v in sorted(s.live.items()) if v[1].go and k[0] == s.base_mints[0]),
+            None))  # fmt: skip
+    finally:
+        w.config = base
+
+
+def record_landings(s: FeedSession) -> dict[str, tuple[Any, ...]]:
+    """Wrap the simulator's landing step: the pools and accounts just before and just
+    after each slot's transactions ran, by signature."""
+    assert s.sim is not None
+    chain, w = s.sim.chain, s.sim.world
+    seen: dict[str, tuple[Any, ...]] = {}
+    land = chain.land
+
+    def wrapped(slot: int) -> Any:
+        pools = {p.address: replace(p.spec) for p in w.pools}
+        accounts = {k: (a.lamports, a.data) for k, a in w.accounts.items()}
+        out = land(slot)
+        after_pools = {p.address: replace(p.spec) for p in w.pools}
+        after = {k: (a.lamports, a.data) for k, a in w.accounts.items()}
+        for tx in out:
+            seen[tx.signature] = (pools, accounts, after_pools, after, tx)
+        return out
+
+    chain.land = wrapped  # type: ignore[method-assign]
+    return seen
+
+
+def amount(accounts: dict[str, tuple[int, bytes]], key: str) -> int:
+    return int.from_bytes(accounts[key][1][64:72], "little") if key in accounts else 0
+
+
+def hop_by_hand(eng: Any, spec: Any, token_in: str, amount_in: int) -> tuple[int, Any]:
+    """(output, new state) of an exact-in swap through the pool's exact curve."""
+    a_to_b = token_in == spec.mint_a
+    if spec.kind == "cpmm":
+        rin, rout = (spec.reserve_a, spec.reserve_b) if a_to_b else (spec.reserve_b, spec.reserve_a)
+        out = eng.cpmm_amount_out(amount_in, rin, rout, spec.fee_num, spec.fee_den)
+        return out, ((rin + amount_in, rout - out) if a_to_b else (rout - out, rin + amount_in))
+    r = eng.clmm_swap(spec.sqrt_price_x64, spec.liquidity, spec.tick_current, spec.tick_spacing,
+                      spec.fee_rate, spec.ticks, amount_in, a_to_b)  # fmt: skip
+    assert r.amount_in == amount_in
+    return r.amount_out, (r.sqrt_price_x64, r.tick_current, r.liquidity)
+
+
+async def finished(s: FeedSession, seq: int, timeout: float = 20.0) -> Any:
+    assert s.executor is not None
+    terminal = {"confirmed", "failed", "expired", "unknown", "refused", "cancelled", "error"}
+    return await tick_until(s, lambda: next(
+        (o for o in s.executor.orders if o.seq == seq and o.status in terminal), None), timeout)  # type: ignore[union-attr]  # fmt: skip
+
+
+# ------------------------------------------------------------------ end to end
+@pytest.mark.parametrize("via", ["rpc", "jito"])
+async def test_a_live_order_is_signed_simulated_sent_applied_and_confirmed(
+    keyfile: Path, tmp_path: Path, via: str
+) -> None:
+    extra = {"tip_lamports": 2_000} if via == "jito" else {}
+    async with live_session(keyfile, seed=11, db=tmp_path / "j.sqlite", **extra) as s:
+        assert s.sim is not None and s.executor is not None
+        if via == "jito":  # the simulator's block engine lives on its HTTP port
+            s.executor.config = replace(s.executor.config, jito=s.endpoints[0].http)
+        landings = record_landings(s)
+        ok, why = await s.request_live()
+        assert ok, why
+        assert s.mode == "LIVE" and s.executor.armed
+        s._broker().auto = False  # type: ignore[union-attr]  # one order, by hand (x)
+        o, _ = await go_cycle(s)
+        fee_ctx = s.fees
+        assert s.trade(o.base_mint, list(o.pools)) == ""
+        order = await finished(s, 1)
+        assert order.status == "confirmed", order.detail
+        pools_before, acc_before, pools_after, acc_after, landed = landings[order.signature]
+        assert landed.err is None
+        eng = engine_rs.load("python")
+        me = s.executor.wallet.pubkey  # type: ignore[union-attr]
+        w = s.sim.world
+        # every hop by hand, from the states the transaction met
+        moved: dict[str, int] = {}
+        amount_in = order.hops[0]
+        out = 0
+        for i, pool_id in enumerate(order.pools):
+            spec = pools_before[pool_id]
+            tin, tout = order.tokens[i], order.tokens[i + 1]
+            amount_in = order.hops[i]
+            out, state = hop_by_hand(eng, spec, tin, amount_in)
+            pool = w.by_address[pool_id]
+            vin, vout = (pool.vault_a, pool.vault_b) if tin == spec.mint_a else (
+                pool.vault_b, pool.vault_a)  # fmt: skip
+            assert amount(acc_after, vin) - amount(acc_before, vin) == amount_in
+            assert amount(acc_before, vout) - amount(acc_after, vout) == out
+            after = pools_after[pool_id]
+            if spec.kind == "cpmm":
+                assert (after.reserve_a, after.reserve_b) == state
+            else:
+                assert (after.sqrt_price_x64, after.tick_current, after.liquidity) == state
+            moved[tin] = moved.get(tin, 0) - amount_in
+            moved[tout] = moved.get(tout, 0) + out
+        assert out == order.hops[-1] == order.simulated_out  # a quiet market: the quote held
+        for mint, delta in moved.items():
+            ata = I.ata_address(me, mint)
+            assert amount(acc_after, ata) - amount(acc_before, ata) == delta, mint
+        assert order.realized == out - order.hops[0] > 0
+        # SOL: the fee (base + CU limit x price, ceiled), the new ATAs' rent, the tip
+        created = sum(1 for t in set(order.tokens) if I.ata_address(me, t) not in acc_before)
+        limit = CU_BASE + sum(CU_PER_HOP[k] for k in order.kinds) + CU_ATA * created
+        fee = 5_000 + -(-limit * fee_ctx.cu_price_micro_lamports // 1_000_000)
+        tip = extra.get("tip_lamports", 0)
+        assert acc_before[me][0] - acc_after[me][0] == fee + created * rent_exempt(165) + tip
+        assert order.fee_lamports == fee
+        if via == "jito":
+            assert order.via.startswith("jito bundle")
+            assert s.sim.chain.stats.bundles == 1 and s.sim.chain.stats.sent == 0
+        # journal: every step, with the signature
+    steps = _journal_steps(tmp_path / "j.sqlite")
+    assert [st for st, sig in steps if sig == order.signature] == [
+        "signed", "simulated", "sent", "confirmed"]  # fmt: skip
+    assert steps[0] == ("accepted", "")
+    from storage.export import export_session
+
+    written = await export_session(tmp_path / "j.sqlite", s.session_id, tmp_path / "out")
+    csv_text = next(p for p in written if p.name.endswith("-transactions.csv")).read_text()
+    assert csv_text.count(order.signature) == 4  # signed, simulated, sent, confirmed
+
+
+def _journal_steps(db: Path) -> list[tuple[str, str]]:
+    con = sqlite3.connect(db)
+    try:
+        rows = con.execute("SELECT payload FROM events WHERE kind = 'tx' ORDER BY seq").fetchall()
+    finally:
+        con.close()
+    return [(p["step"], p["signature"]) for p in (json.loads(r[0]) for r in rows)]
+
+
+# ------------------------------------------------------------------ guard rails
+async def test_a_keypair_others_can_read_is_refused_and_nothing_is_sent(keyfile: Path) -> None:
+    os.chmod(keyfile, 0o644)
+    async with live_session(keyfile, seed=12) as s:
+        assert s.sim is not None
+        ok, why = await s.request_live()
+        assert not ok and "chmod 600" in why and str(keyfile) in why
+        assert s.mode == "PAPER"
+        assert any(c.startswith("✗ keypair") and "0644" in c for c in s.live_checks())
+        st = s.sim.chain.stats
+        assert (st.simulated, st.sent, st.bundles) == (0, 0, 0)
+
+
+def test_keypair_guard_rails_name_the_file_and_never_its_content(tmp_path: Path) -> None:
+    repo = tmp_path / "checkout"
+    (repo / ".git").mkdir(parents=True)
+    inside = repo / "secrets" / "k.json"
+    inside.parent.mkdir()
+    good = write_keypair(tmp_path / "k.json")
+    inside.write_bytes((tmp_path / "k.json").read_bytes())
+    os.chmod(inside, 0o600)
+    with pytest.raises(KeypairError, match="inside the git repository"):
+        load_wallet(inside)
+    with pytest.raises(KeypairError, match="inside the git repository"):
+        write_keypair(repo / "new.json")
+    junk = tmp_path / "junk.json"
+    junk.write_text(json.dumps(list(range(64))))  # 64 bytes whose public half is wrong
+    os.chmod(junk, 0o600)
+    with pytest.raises(KeypairError, match="not a Solana keypair") as e:
+        load_wallet(junk)
+    assert "63" not in str(e.value)
+    with pytest.raises(KeypairError, match="no such file"):
+        load_wallet(tmp_path / "missing.json")
+    with pytest.raises(KeypairError, match="already exists"):
+        write_keypair(tmp_path / "k.json")
+    assert repr(good).startswith("Wallet(") and "keypair" not in repr(good).lower().split("path")[0]
+    if os.getuid() == 0:  # root can give the file away: owned by someone else is refused
+        os.chown(tmp_path / "k.json", 4242, -1)
+        with pytest.raises(KeypairError, match="owned by uid 4242"):
+            load_wallet(tmp_path / "k.json")
+
+
+async def test_caps_refuse_before_anything_is_sent(keyfile: Path) -> None:
+    async with live_session(keyfile, seed=13, max_trade=10**12, max_day=10**12) as s:
+        assert s.sim is not None and s.executor is not None
+        assert (await s.request_live())[0]
+        s._broker().auto = False  # type: ignore[union-attr]
+        o, _ = await go_cycle(s)
+        ex = s.executor
+        ex.config = replace(ex.config, max_trade=o.amount_in - 1)
+        why = s.trade(o.base_mint, list(o.pools))
+        assert why.startswith("live refused: size") and "per-trade cap" in why
+        ex.config = replace(ex.config, max_trade=10**12)
+        ex.spent_today = 10**12 - o.amount_in + 1
+        why = s.trade(o.base_mint, list(o.pools))
+        assert "daily cap" in why and "used today" in why
+        ex.spent_today = 0
+        ex.config = replace(ex.config, max_open=1)
+        assert s.trade(o.base_mint, list(o.pools)) == ""  # one open order...
+        other = next((v for k, v in sorted(s.live.items())
+                      if k[1] != tuple(o.pools) and k[0] == o.base_mint), None)  # fmt: skip
+        if other is not None:  # ...and no second one while it is in flight
+            assert "max open orders" in s.trade(other[0].base_mint, list(other[0].pools))
+        await finished(s, 1)
+        assert s.sim.chain.stats.sent + s.sim.chain.stats.bundles == 1
+
+
+async def test_caps_and_a_sending_route_are_required_to_arm(keyfile: Path) -> None:
+    async with live_session(keyfile, seed=14, max_trade=None, max_day=None) as s:
+        ok, why = await s.request_live()
+        assert not ok and "caps not set" in why
+    async with live_session(keyfile, seed=14, jito="http://127.0.0.1:9", tip_lamports=10) as s:
+        ok, why = await s.request_live()
+        assert not ok and "tip of at least 1000" in why
+
+
+async def test_a_failed_simulation_refuses_the_order_and_sends_nothing(keyfile: Path) -> None:
+    async with live_session(keyfile, seed=15, max_slippage_bps=1) as s:
+        assert s.sim is not None and s.executor is not None
+        assert (await s.request_live())[0]
+        s._broker().auto = False  # type: ignore[union-attr]
+        o, _ = await go_cycle(s)
+        # the pool moves against us on chain; the local graph has not heard of it yet
+        w = s.sim.world
+        pool = w.by_address[o.pools[0]]
+        a_to_b = o.tokens[0] == pool.mint_a  # ahead of us, our way: our output shrinks
+        w.swap(pool, a_to_b, w._trade_size(pool, a_to_b, 0.02))
+        assert s.trade(o.base_mint, list(o.pools)) == ""
+        order = await finished(s, 1)
+        assert order.status == "refused"
+        assert order.detail.startswith("simulation failed") and (
+            "ExceededSlippage" in order.detail or "AmountOutBelowMinimum" in order.detail
+            or "InsufficientFunds" in order.detail)  # fmt: skip
+        st = s.sim.chain.stats
+        assert st.simulated == 1 and st.sent == 0 and st.bundles == 0
+        assert order.signature not in s.sim.chain.statuses
+
+
+async def test_the_kill_switch_during_a_pending_send_sends_nothing(keyfile: Path) -> None:
+    async with live_session(keyfile, seed=16) as s:
+        assert s.sim is not None and s.executor is not None
+        assert (await s.request_live())[0]
+        s._broker().auto = False  # type: ignore[union-attr]
+        o, _ = await go_cycle(s)
+        s.sim.tx_delay_s = 0.8  # the node is slow to answer the simulation
+        assert s.trade(o.base_mint, list(o.pools)) == ""
+        order = s.executor.orders[-1]
+        await tick_until(s, lambda: order.status == "signed")  # simulation in flight
+        cancelled = s.kill()  # synchronous: cancelled when it returns, not when the node answers
+        assert cancelled >= 1 and order.status == "cancelled" and s.mode == "PAPER"
+        await asyncio.sleep(1.5)
+        s.tick()
+        st = s.sim.chain.stats
+        assert st.sent == 0 and st.bundles == 0 and order.signature not in s.sim.chain.statuses
+        assert not s.executor.armed and order.status == "cancelled"
+        assert s.trade(o.base_mint, list(o.pools)) in ("", "already pending",
+                                                       "traded in this pool state")  # paper only  # fmt: skip
+        assert s.sim.chain.stats.sent == 0
+
+
+async def test_live_is_refused_against_a_simulator_that_does_not_accept_transactions(
+    keyfile: Path,
+) -> None:
+    async with live_session(keyfile, seed=17, accept=False) as s:
+        ok, why = await s.request_live()
+        assert not ok and "--sim-accept-tx" in why
+        assert s.executor is not None
+        # and the executor itself, pointed at that simulator, asks it (simInfo)
+        ok, why = await s.executor.arm()
+        assert not ok and "does not accept transactions" in why and "--accept-tx" in why
+
+
+async def test_live_is_impossible_in_a_replay(tmp_path: Path) -> None:
+    import shutil
+
+    from arbscope.replay import ReplaySession, load_info
+
+    db = tmp_path / "replay.sqlite"  # a copy: opening a journal switches it to WAL
+    shutil.copyfile(Path(__file__).resolve().parents[1] / "data" / "replay-seed7.sqlite", db)
+    info = await load_info(db, "")
+    r = ReplaySession(db, info, shadow=False)
+    ok, why = await r.request_live()
+    assert not ok and "replay" in why
+    assert r.live_checks()[0].startswith("✗")
+
+
+# ------------------------------------------------------------------ secrets
+async def test_secrets_never_reach_the_journal_the_logs_or_the_screen(
+    keyfile: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from arbscope.staging import fix_app
+    from tui.app import ArbscopeApp
+
+    caplog.set_level(logging.DEBUG)
+    wallet = load_wallet(keyfile)
+    secret_bytes = bytes(wallet.keypair)
+    api_key = "K3yZ9vRt7Qp2Lm8Ns4Wx6Yb1"
+    secrets = [api_key, b58encode(secret_bytes), json.dumps(list(secret_bytes)),
+               secret_bytes[:32].hex(), b58encode(secret_bytes[:32])]  # fmt: skip
+    db = tmp_path / "j.sqlite"
+    async with live_session(keyfile, seed=11, db=db) as s:
+        assert s.executor is not None
+        url = s.endpoints[0].http + f"/?api-key={api_key}"
+        s.executor.config = replace(s.executor.config, rpc=url)
+        s.live_config = s.executor.config
+        assert (await s.request_live())[0]
+        s._broker().auto = False  # type: ignore[union-attr]
+        o, _ = await go_cycle(s)
+        assert s.trade(o.base_mint, list(o.pools)) == ""
+        order = await finished(s, 1)
+        assert order.status == "confirmed", order.detail
+        screens = []
+        app = fix_app(ArbscopeApp(s, tick_s=10))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("m")
+            await pilot.pause(0.2)
+            screens.append(app.export_screenshot())  # the confirmation lists the guard rails
+            await pilot.press("escape")
+            await pilot.pause(0.4)
+            screens.append(app.export_screenshot())
+        assert "api-key=***" in screens[0] or "***" in screens[0]
+    raw = db.read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("j.sqlite-*"))
+    text = "\n".join([caplog.text, *screens, repr(s.live_config), str(s.config())])
+    for secret in secrets:
+        assert secret not in text, secret[:6]
+        assert secret.encode() not in raw, secret[:6]
+    assert wallet.pubkey in caplog.text  # the public key is fine to show
