@@ -23,6 +23,7 @@ bench: engine
 	$(PY) -m bench.e2e
 	$(PY) -m bench.journal
 	$(PY) -m bench.ui
+	$(PY) -m bench.live
 
 lint: $(STAMPS)/deps
 	cargo fmt --manifest-path $(CARGO_MANIFEST) --all -- --check

@@ -8,7 +8,7 @@ warning saying why.
 >>> from engine_rs import backend
 >>> eng = backend()
 >>> eng.cpmm_amount_out(1_000_000, 5_000_000_000, 7_000_000_000, 25, 10_000)
-1393253
+1396221
 """
 
 from __future__ import annotations

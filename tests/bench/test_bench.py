@@ -25,8 +25,8 @@ def test_quick_bench_of_one_kernel(tmp_path: Path) -> None:
     data = json.loads(out_json.read_text())
     (row,) = data["rows"]
     assert row["kernel"] == "cpmm_amount_out"
-    assert 0 < row["python_s"] < 1e-3
-    assert row["rust_s"] is None or 0 < row["rust_s"] < row["python_s"]
+    # timings are measured, never asserted (noisy machines): they are only present
+    assert row["python_s"] > 0 and (row["rust_s"] is None or row["rust_s"] > 0)
 
 
 def test_unknown_kernel_is_an_error() -> None:
@@ -35,3 +35,21 @@ def test_unknown_kernel_is_an_error() -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert out.returncode == 2 and "unknown kernel" in out.stderr
+
+
+def test_live_bench_reports_build_sign_and_every_pipeline_step(tmp_path: Path) -> None:
+    out_json = tmp_path / "live.json"
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.live", "--reps", "20", "--seconds", "3",
+         "--json", str(out_json)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out_json.read_text())
+    assert data["build_sign"]["bytes"] > 1_000  # 5 instructions, one signature
+    pl = data["pipeline"]
+    assert pl["orders"] == sum(pl["by_status"].values())
+    for step in ("accepted->signed", "signed->simulated", "simulated->sent", "sent->confirmed"):
+        if step in pl:
+            assert pl[step]["n"] <= pl["orders"] and pl[step]["median_ms"] >= 0
+    assert "build + sign" in out.stdout
