@@ -223,7 +223,15 @@ class World:
     def _make_whirlpool(self, i: int, spec: synthetic.PoolSpec) -> Pool:
         r = self.rng
         ts = spec.tick_spacing
-        addr, bump = pda.whirlpool_address(WHIRLPOOLS_CONFIG, spec.mint_a, spec.mint_b, ts)
+        # the address is the PDA of (config, mints, fee tier index): a second pool of the
+        # same pair and spacing takes another index, as adaptive-fee tiers do (spec §2.4)
+        fee_tier = ts
+        addr, bump = pda.whirlpool_address(WHIRLPOOLS_CONFIG, spec.mint_a, spec.mint_b, fee_tier)
+        while addr in self.accounts:
+            fee_tier += 1024
+            addr, bump = pda.whirlpool_address(
+                WHIRLPOOLS_CONFIG, spec.mint_a, spec.mint_b, fee_tier
+            )
         spec.pool_id = addr
         width = TICK_ARRAY_SIZE * ts
         # liquidity in a few nested positions around the price, all within +-2 arrays
@@ -246,7 +254,7 @@ class World:
         amount_a = max(1, int(spec.liquidity / (sqrt / 2**64)))
         amount_b = max(1, int(spec.liquidity * (sqrt / 2**64)))
         rec = D.Whirlpool(
-            WHIRLPOOLS_CONFIG, bump, ts, ts, spec.fee_rate, 300, spec.liquidity, sqrt,
+            WHIRLPOOLS_CONFIG, bump, ts, fee_tier, spec.fee_rate, 300, spec.liquidity, sqrt,
             spec.tick_current, 0, 0, spec.mint_a, va, 0, spec.mint_b, vb, 0, 1_700_000_000,
             (_key("reward", i, 0), _key("reward", i, 1), _key("reward", i, 2)),
         )  # fmt: skip

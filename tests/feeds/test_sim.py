@@ -281,3 +281,21 @@ def test_flood_methods_are_absent_outside_bench_mode() -> None:
                     await rpc.call("simFlood", [1, 0])
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("seed", [0, 4, 5, 37])  # seeds that once had two pools at one address
+def test_every_pool_has_its_own_account_and_whirlpools_are_their_pdas(seed: int) -> None:
+    from engine_rs.python import pda
+
+    w = World(WorldConfig(seed=seed))
+    addresses = [p.address for p in w.pools]
+    assert len(set(addresses)) == len(addresses)
+    for p in w.pools:
+        if p.kind == "whirlpool":
+            r = p.record
+            assert (
+                pda.whirlpool_address(
+                    r.whirlpools_config, r.token_mint_a, r.token_mint_b, r.fee_tier_index_seed
+                )[0]
+                == p.address
+            )
