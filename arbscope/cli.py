@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -33,8 +34,12 @@ from typing import Any
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=7, help="seed of the simulated market (default 7)")
-    p.add_argument("--theme", choices=["dark", "light", "contrast"], default="dark",
-                   help="colour theme (t cycles them on screen)")  # fmt: skip
+    p.add_argument(
+        "--theme",
+        choices=["dark", "light", "contrast"],
+        default="dark",
+        help="colour theme (t cycles them on screen)",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -53,9 +58,11 @@ def parser() -> argparse.ArgumentParser:
     _add_common(sim)
     sim.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sim.add_argument(
-        "--port", type=int, default=0,
+        "--port",
+        type=int,
+        default=0,
         help="first port (the endpoints take consecutive ports; default: ephemeral)",
-    )  # fmt: skip
+    )
     sim.add_argument("--endpoints", type=int, default=3, help="endpoints to present (default 3)")
     sim.add_argument("--slot-ms", type=float, default=400.0, help="slot length (default 400 ms)")
     sessions = sub.add_parser("sessions", help="list recorded sessions (or prune them)")
@@ -67,97 +74,282 @@ def parser() -> argparse.ArgumentParser:
     prune.add_argument("--max-size", metavar="SIZE", help="keep the journal under e.g. 2GB, 500MB")
     replay = sub.add_parser("replay", help="replay a recorded session (dashboard or headless)")
     replay.add_argument("session", help="session id (or a unique prefix)")
-    replay.add_argument("--theme", choices=["dark", "light", "contrast"], default="dark",
-                        help="colour theme (t cycles them on screen)")  # fmt: skip
+    replay.add_argument(
+        "--theme",
+        choices=["dark", "light", "contrast"],
+        default="dark",
+        help="colour theme (t cycles them on screen)",
+    )
     _add_db(replay)
     replay.add_argument("--headless", action="store_true", help="no screen: apply and report")
-    replay.add_argument("--speed", default=None, help="1, 10, 100 or max (default: 1 on "
-                        "screen, max headless)")  # fmt: skip
-    replay.add_argument("--digest", action="store_true",
-                        help="print the digest of the derived events (headless)")  # fmt: skip
-    replay.add_argument("--start", type=float, default=0.0, metavar="SECONDS",
-                        help="seek to this time before playing (screen)")  # fmt: skip
-    replay.add_argument("--shadow", action="store_true",
-                        help="also run the other backend (timing panel; slower)")  # fmt: skip
+    replay.add_argument(
+        "--speed", default=None, help="1, 10, 100 or max (default: 1 on screen, max headless)"
+    )
+    replay.add_argument(
+        "--digest", action="store_true", help="print the digest of the derived events (headless)"
+    )
+    replay.add_argument(
+        "--start",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="seek to this time before playing (screen)",
+    )
+    replay.add_argument(
+        "--shadow", action="store_true", help="also run the other backend (timing panel; slower)"
+    )
     export = sub.add_parser("export", help="a session's opportunities (and fills) as CSV")
     export.add_argument("session", help="session id (or a unique prefix)")
     _add_db(export)
-    export.add_argument("--out", default=".", metavar="DIR",
-                        help="directory for SESSION-opportunities.csv / -fills.csv")  # fmt: skip
-    export.add_argument("--parquet", action="store_true",
-                        help="also write .parquet files (needs pyarrow)")  # fmt: skip
-    sim.add_argument("--accept-tx", action="store_true",
-                     help="accept transactions (simulate, send, Jito, faucet)")  # fmt: skip
-    sim.add_argument("--fund", action="append", default=[], metavar="PUBKEY",
-                     help="with --accept-tx: 10 SOL and 10^12 of each base to PUBKEY")  # fmt: skip
+    export.add_argument(
+        "--out",
+        default=".",
+        metavar="DIR",
+        help="directory for SESSION-opportunities.csv / -fills.csv",
+    )
+    export.add_argument(
+        "--parquet", action="store_true", help="also write .parquet files (needs pyarrow)"
+    )
+    sim.add_argument(
+        "--accept-tx",
+        action="store_true",
+        help="accept transactions (simulate, send, Jito, faucet)",
+    )
+    sim.add_argument(
+        "--fund",
+        action="append",
+        default=[],
+        metavar="PUBKEY",
+        help="with --accept-tx: 10 SOL and 10^12 of each base to PUBKEY",
+    )
     keygen = sub.add_parser("keygen", help="write a new keypair file (0600) for simulator trials")
     keygen.add_argument("path", metavar="FILE", help="where (outside any git repository)")
+    init = sub.add_parser("init", help="write a commented configuration file (every key)")
+    init.add_argument(
+        "path", nargs="?", metavar="FILE", help="where (default: ~/.config/arbscope/config.toml)"
+    )
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    doctor = sub.add_parser(
+        "doctor",
+        help="check the engine, config, endpoints, clock, keypair, journal, logs and metrics port",
+    )
+    doctor.add_argument("--config", metavar="FILE", help="configuration to check")
+    doctor.add_argument(
+        "--timeout",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="per network check (default 5)",
+    )
     demo = sub.add_parser("demo", help="the seeded in-process market (no sockets)")
     _add_common(demo)
-    demo.add_argument("--updates", type=int, default=10, metavar="N",
-                      help="pool updates per 200 ms tick (default 10)")  # fmt: skip
+    demo.add_argument(
+        "--updates",
+        type=int,
+        default=10,
+        metavar="N",
+        help="pool updates per 200 ms tick (default 10)",
+    )
     _add_run(p)  # `arbscope` alone is `arbscope run`
     return p
 
 
+# command-line flags of `run` -> configuration keys (flags win over the file and env)
+RUN_FLAGS: dict[str, str] = {
+    "seed": "sim.seed",
+    "theme": "ui.theme",
+    "ws": "feeds.ws",
+    "rpc": "feeds.rpc",
+    "pools": "market.pools_file",
+    "endpoints": "sim.endpoints",
+    "db": "journal.path",
+    "batch_ms": "journal.batch_ms",
+    "keypair": "live.keypair",
+    "send_rpc": "live.send_rpc",
+    "send_ws": "live.send_ws",
+    "jito": "live.jito",
+    "tip_lamports": "fees.tip_lamports",
+    "max_trade": "live.max_trade",
+    "max_day": "live.max_day",
+    "max_open": "live.max_open",
+    "max_slippage_bps": "live.max_slippage_bps",
+    "cu_limit": "live.cu_limit",
+    "metrics_port": "metrics.port",
+    "log_file": "logs.file",
+    "log_level": "logs.level",
+}
+
+
 def _add_run(p: argparse.ArgumentParser) -> None:
-    _add_common(p)
-    p.add_argument("--ws", action="append", default=[], metavar="URL",
-                   help="a PubSub endpoint (repeatable); none: the embedded simulator")  # fmt: skip
-    p.add_argument("--rpc", action="append", default=[], metavar="URL",
-                   help="the HTTP JSON-RPC URL of the --ws at the same position")  # fmt: skip
-    p.add_argument("--pools", metavar="FILE",
-                   help="pool universe (TOML) to watch on --ws endpoints")  # fmt: skip
-    p.add_argument("--endpoints", type=int, default=3,
-                   help="endpoints of the embedded simulator (default 3)")  # fmt: skip
+    """`run`'s flags. Each one overrides a key of the configuration (arbscope init)."""
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="configuration (default: $ARBSCOPE_CONFIG, else "
+        "~/.config/arbscope/config.toml when it exists)",
+    )
+    p.add_argument("--seed", type=int, help="seed of the simulated market (sim.seed, default 7)")
+    p.add_argument(
+        "--theme",
+        choices=["dark", "light", "contrast"],
+        help="colour theme (ui.theme; t cycles them on screen)",
+    )
+    p.add_argument(
+        "--ws",
+        action="append",
+        metavar="URL",
+        help="a PubSub endpoint (repeatable; feeds.ws); none: the embedded simulator",
+    )
+    p.add_argument(
+        "--rpc",
+        action="append",
+        metavar="URL",
+        help="the HTTP JSON-RPC URL of the --ws at the same position (feeds.rpc)",
+    )
+    p.add_argument(
+        "--pools",
+        metavar="FILE",
+        help="pool universe (TOML) to watch on --ws endpoints (market.pools_file)",
+    )
+    p.add_argument(
+        "--endpoints",
+        type=int,
+        help="endpoints of the embedded simulator (sim.endpoints, default 3)",
+    )
     p.add_argument(
         "--headless",
         action="store_true",
-        help="no screen: run for --duration seconds, print the session id and digest",
+        help="no screen: log to stderr and the log file, serve metrics, stop on "
+        "SIGINT/SIGTERM (or after --duration); prints the session id and digest",
     )
-    p.add_argument("--duration", type=float, default=None, metavar="SECONDS",
-                   help="stop after this long (required with --headless)")  # fmt: skip
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this long (headless)",
+    )
     _add_db(p)
-    p.add_argument("--no-record", action="store_true", help="do not journal this session")
+    p.add_argument(
+        "--no-record",
+        action="store_true",
+        help="do not journal this session (journal.record = false)",
+    )
+    p.add_argument(
+        "--batch-ms",
+        type=float,
+        help="journal write batch: the most a crash can lose (journal.batch_ms)",
+    )
+    ops = p.add_argument_group("operations")
+    ops.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="/metrics and /health port (metrics.port, default 9464; 0: any)",
+    )
+    ops.add_argument(
+        "--no-metrics",
+        action="store_true",
+        help="do not serve /metrics and /health (metrics.enabled = false)",
+    )
+    ops.add_argument("--log-file", metavar="FILE", help="JSON-lines log (logs.file)")
+    ops.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        help="logs.level (default info)",
+    )
     live = p.add_argument_group(
         "live trading (m on screen; the session always starts on paper)",
         "Secrets come from files and the environment only: the keypair file must be 0600 "
         "and outside any git repository; RPC URLs may carry API keys and are shown redacted.",
     )
-    live.add_argument("--keypair", metavar="FILE", default=os.environ.get("ARBSCOPE_KEYPAIR"),
-                      help="Solana keypair file (default $ARBSCOPE_KEYPAIR)")  # fmt: skip
-    live.add_argument("--send-rpc", metavar="URL", default=os.environ.get("ARBSCOPE_SEND_RPC"),
-                      help="HTTP JSON-RPC to simulate and send with (default "
-                           "$ARBSCOPE_SEND_RPC, else the first --rpc)")  # fmt: skip
-    live.add_argument("--send-ws", metavar="URL", default=os.environ.get("ARBSCOPE_SEND_WS"),
-                      help="PubSub for signatureSubscribe (default $ARBSCOPE_SEND_WS, else "
-                           "the first --ws)")  # fmt: skip
-    live.add_argument("--jito", metavar="URL", default=os.environ.get("ARBSCOPE_JITO"),
-                      help="send Jito bundles to this block engine (--tip-lamports)")  # fmt: skip
-    live.add_argument("--tip-lamports", type=int, default=0, metavar="N",
-                      help="tip per transaction (Jito needs >= 1000)")  # fmt: skip
-    live.add_argument("--max-trade", type=int, metavar="N", help="cap per trade (base units)")
-    live.add_argument("--max-day", type=int, metavar="N", help="cap per UTC day (base units)")
-    live.add_argument("--max-open", type=int, default=1, metavar="N",
-                      help="orders in flight at once (default 1)")  # fmt: skip
-    live.add_argument("--max-slippage-bps", type=int, default=50, metavar="BPS",
-                      help="per hop, under the quote (default 50)")  # fmt: skip
-    live.add_argument("--cu-limit", type=int, metavar="N",
-                      help="compute-unit limit (default: estimated per hop)")  # fmt: skip
-    live.add_argument("--sim-accept-tx", action="store_true",
-                      help="the embedded simulator accepts transactions; its faucet funds "
-                           "the keypair's wallet (10 SOL, 10^12 base units)")  # fmt: skip
-    p.add_argument(
-        "--batch-ms",
-        type=float,
-        default=200.0,
-        help="journal write batch (the most a crash can lose; default 200 ms)",
+    live.add_argument(
+        "--keypair", metavar="FILE", help="Solana keypair file (live.keypair or $ARBSCOPE_KEYPAIR)"
+    )
+    live.add_argument(
+        "--send-rpc",
+        metavar="URL",
+        help="HTTP JSON-RPC to simulate and send with (live.send_rpc; default the first --rpc)",
+    )
+    live.add_argument(
+        "--send-ws",
+        metavar="URL",
+        help="PubSub for signatureSubscribe (live.send_ws; default the first --ws)",
+    )
+    live.add_argument(
+        "--jito", metavar="URL", help="send Jito bundles to this block engine (live.jito)"
+    )
+    live.add_argument(
+        "--tip-lamports",
+        type=int,
+        metavar="N",
+        help="tip per transaction (fees.tip_lamports; Jito needs >= 1000)",
+    )
+    live.add_argument(
+        "--max-trade", type=int, metavar="N", help="cap per trade, base units (live.max_trade)"
+    )
+    live.add_argument(
+        "--max-day", type=int, metavar="N", help="cap per UTC day, base units (live.max_day)"
+    )
+    live.add_argument(
+        "--max-open",
+        type=int,
+        metavar="N",
+        help="orders in flight at once (live.max_open, default 1)",
+    )
+    live.add_argument(
+        "--max-slippage-bps",
+        type=int,
+        metavar="BPS",
+        help="per hop, under the quote (live.max_slippage_bps, default 50)",
+    )
+    live.add_argument(
+        "--cu-limit",
+        type=int,
+        metavar="N",
+        help="compute-unit limit (live.cu_limit; default: estimated per hop)",
+    )
+    live.add_argument(
+        "--sim-accept-tx",
+        action="store_true",
+        help="the embedded simulator accepts transactions; its faucet funds "
+        "the keypair's wallet (sim.accept_tx)",
     )
 
 
+def resolve_config(args: argparse.Namespace) -> Any:
+    """The configuration for `run`: defaults < file < environment < these flags."""
+    from .config import BY_DOTTED, Config, ConfigError, _convert, check, load
+
+    cfg: Config = load(getattr(args, "config", None))
+    problems = []
+    for attr, dotted in RUN_FLAGS.items():
+        v = getattr(args, attr, None)
+        if v is None:
+            continue
+        flag = "--" + attr.replace("_", "-")
+        try:
+            cfg.set(dotted, _convert(BY_DOTTED[dotted], v), f"flag {flag}")
+        except ValueError as exc:
+            problems.append(f"{flag}: {exc}")
+    if args.no_record:
+        cfg.set("journal.record", False, "flag --no-record")
+    if getattr(args, "no_metrics", False):
+        cfg.set("metrics.enabled", False, "flag --no-metrics")
+    if getattr(args, "sim_accept_tx", False):
+        cfg.set("sim.accept_tx", True, "flag --sim-accept-tx")
+    if problems:
+        raise ConfigError(problems)
+    return check(cfg)
+
+
 def _add_db(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
-                   help="journal file (default: $ARBSCOPE_DB or the user data dir)")  # fmt: skip
+    p.add_argument(
+        "--db",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="journal file (journal.path; default: $ARBSCOPE_DB or the user data dir)",
+    )
 
 
 def _fail(message: str) -> int:
@@ -178,6 +370,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _export(args)
     if args.command == "keygen":
         return _keygen(args.path)
+    if args.command == "init":
+        return _init(args.path, args.force)
+    if args.command == "doctor":
+        return _doctor(args.config, args.timeout)
     if args.command == "demo":
         if args.updates < 1:
             return _fail("--updates must be at least 1")
@@ -185,85 +381,169 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         from .market import SimMarket
 
-        ArbscopeApp(SimMarket(seed=args.seed, updates_per_tick=args.updates),
-                    theme=args.theme).run()  # fmt: skip
+        ArbscopeApp(
+            SimMarket(seed=args.seed, updates_per_tick=args.updates), theme=args.theme
+        ).run()
         return 0
     return _run(args)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from feeds.pool import Endpoint
-    from feeds.universe import UniverseError, load_universe
+    from .config import ConfigError
 
-    from .session import FeedSession
-
-    if args.rpc and len(args.rpc) != len(args.ws):
-        return _fail("give one --rpc per --ws (in the same order), or none")
-    if args.endpoints < 1:
-        return _fail("--endpoints must be at least 1")
-    if args.headless and (args.duration is None or not args.duration > 0):
-        return _fail("--headless needs --duration SECONDS (> 0)")
-    if args.batch_ms <= 0:
-        return _fail("--batch-ms must be positive")
-    from .session import RecordSettings
-
-    record = None if args.no_record else RecordSettings(getattr(args, "db", None),
-                                                           args.batch_ms / 1000.0)  # fmt: skip
+    if args.duration is not None and not args.duration > 0:
+        return _fail("--duration must be positive")
     try:
-        live = _live_config(args)
-    except ValueError as exc:
-        return _fail(str(exc))
-    if args.ws:
-        if not args.pools:
-            return _fail("--ws needs --pools FILE (the pools to watch)")
-        try:
-            uni = load_universe(args.pools)
-        except UniverseError as exc:
-            return _fail(str(exc))
-        rpcs = args.rpc or [None] * len(args.ws)
-        eps = [Endpoint(f"node-{i}", ws, rpc) for i, (ws, rpc) in enumerate(zip(args.ws, rpcs))]
-        if not any(e.http for e in eps):
-            return _fail("at least one --rpc is needed for the initial snapshot")
-        session = FeedSession(eps, uni.pools, uni.base_mints, seed=args.seed, record=record,
-                              live=live)  # fmt: skip
-    else:
-        session = FeedSession(seed=args.seed, sim_endpoints=args.endpoints, record=record,
-                              live=live, sim_accept_tx=args.sim_accept_tx)  # fmt: skip
+        cfg = resolve_config(args)
+        session = build_session(cfg)
+    except ConfigError as exc:
+        return _fail("configuration:\n  " + "\n  ".join(exc.problems))
+    from . import logs
+
+    log_path = logs.setup(
+        cfg["logs.file"],
+        cfg["logs.level"],
+        cfg["logs.max_bytes"],
+        cfg["logs.backups"],
+        stderr=args.headless,
+    )
+    for dotted in ("feeds.ws", "feeds.rpc", "live.send_rpc", "live.send_ws", "live.jito"):
+        for url in cfg[dotted] if isinstance(cfg[dotted], list) else [cfg[dotted]]:
+            logs.register_secret(url)
+    logging.getLogger(__name__).info(
+        "arbscope %s: config %s, log %s", _version(), cfg.path or "(defaults)", log_path
+    )
     if args.headless:
         return _headless(session, args.duration)
     from tui.app import ArbscopeApp
 
     from .replay import JournalSessions
 
-    ArbscopeApp(session, sessions=JournalSessions(getattr(args, "db", None)),
-                theme=args.theme).run()  # fmt: skip
+    ArbscopeApp(session, sessions=JournalSessions(cfg["journal.path"]), theme=cfg["ui.theme"]).run()
     if session.session_id:
         print(f"session {session.session_id} recorded (digest {session.digest[:16]})")
     return 0
 
 
-def _live_config(args: argparse.Namespace) -> Any:
-    """The live configuration from the flags and environment (None: paper only)."""
-    from .execution.live import LiveConfig
+def _version() -> str:
+    from importlib import metadata
 
-    if not (args.keypair or args.sim_accept_tx):
-        return None
-    for name in ("max_trade", "max_day", "cu_limit"):
-        v = getattr(args, name)
-        if v is not None and v <= 0:
-            raise ValueError(f"--{name.replace('_', '-')} must be positive")
-    if args.tip_lamports < 0 or args.max_open < 1:
-        raise ValueError("--tip-lamports must be >= 0 and --max-open >= 1")
-    if args.sim_accept_tx and args.ws:
-        raise ValueError("--sim-accept-tx is for the embedded simulator (no --ws)")
-    return LiveConfig(
-        keypair=args.keypair,
-        rpc=args.send_rpc or (args.rpc[0] if args.rpc else None),
-        ws=args.send_ws or (args.ws[0] if args.ws else None),
-        jito=args.jito, tip_lamports=args.tip_lamports, max_trade=args.max_trade,
-        max_day=args.max_day, max_open=args.max_open, max_slippage_bps=args.max_slippage_bps,
-        cu_limit=args.cu_limit,
-    )  # fmt: skip
+    try:
+        return metadata.version("arbscope")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def build_session(cfg: Any) -> Any:
+    """The session a configuration describes (ConfigError for a bad pool file)."""
+    from engine_rs.records import ScorePolicy
+    from feeds.pool import Endpoint
+    from feeds.pubsub import WorkerConfig
+    from feeds.sim.world import WorldConfig
+    from feeds.universe import UniverseError, load_universe
+
+    from .config import ConfigError
+    from .execution.live import LiveConfig
+    from .metrics import MetricsSettings
+    from .session import FeedSession, FeeSettings, RecordSettings
+
+    record = (
+        RecordSettings(cfg["journal.path"], cfg["journal.batch_ms"] / 1000.0)
+        if cfg["journal.record"]
+        else None
+    )
+    policy = ScorePolicy(
+        min_profit=cfg["policy.min_profit"],
+        min_profit_bps=cfg["policy.min_profit_bps"],
+        min_persistence=cfg["policy.min_persistence"],
+        max_staleness_slots=cfg["policy.max_staleness_slots"],
+    )
+    fees = FeeSettings(cfg["fees.cu_limit"], cfg["fees.percentile"], cfg["fees.tip_lamports"])
+    metrics = (
+        MetricsSettings(cfg["metrics.host"], cfg["metrics.port"], cfg["metrics.stall_s"])
+        if cfg["metrics.enabled"]
+        else None
+    )
+    ws, rpc = cfg["feeds.ws"], cfg["feeds.rpc"]
+    live = None
+    if cfg["live.keypair"] or cfg["sim.accept_tx"]:
+        live = LiveConfig(
+            keypair=cfg["live.keypair"],
+            rpc=cfg["live.send_rpc"] or (rpc[0] if rpc else None),
+            ws=cfg["live.send_ws"] or (ws[0] if ws else None),
+            jito=cfg["live.jito"],
+            tip_lamports=cfg["fees.tip_lamports"],
+            max_trade=cfg["live.max_trade"],
+            max_day=cfg["live.max_day"],
+            max_open=cfg["live.max_open"],
+            max_slippage_bps=cfg["live.max_slippage_bps"],
+            cu_limit=cfg["live.cu_limit"],
+        )
+    common: dict[str, Any] = dict(
+        seed=cfg["sim.seed"],
+        record=record,
+        live=live,
+        policy=policy,
+        fee_settings=fees,
+        metrics=metrics,
+        max_hops=cfg["market.max_hops"],
+        sweep_s=cfg["market.sweep_s"],
+        worker_config=WorkerConfig(stale_after_s=cfg["feeds.stale_after_s"]),
+        commitment=cfg["feeds.commitment"],
+    )
+    if ws:
+        if cfg["sim.accept_tx"]:
+            raise ConfigError(["sim.accept_tx is for the embedded simulator (feeds.ws is set)"])
+        try:
+            uni = load_universe(cfg["market.pools_file"])
+        except UniverseError as exc:
+            raise ConfigError([f"market.pools_file: {exc}"]) from None
+        eps = [Endpoint(f"node-{i}", w, r) for i, (w, r) in enumerate(zip(ws, rpc))]
+        return FeedSession(eps, uni.pools, cfg["market.base_mints"] or uni.base_mints, **common)
+    sim = WorldConfig(seed=cfg["sim.seed"], slot_seconds=cfg["sim.slot_ms"] / 1000.0)
+    session = FeedSession(
+        sim_endpoints=cfg["sim.endpoints"],
+        sim_config=sim,
+        base_mints=cfg["market.base_mints"],
+        sim_accept_tx=cfg["sim.accept_tx"],
+        **common,
+    )
+    return session
+
+
+def _init(path: str | None, force: bool) -> int:
+    """Write the commented configuration (0600: it may come to hold RPC URLs with keys)."""
+    from pathlib import Path
+
+    from .config import default_path, template
+
+    p = Path(path).expanduser() if path else default_path()
+    if p.exists() and not force:
+        return _fail(f"{p} exists; --force overwrites it")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(template())
+    except OSError as exc:
+        return _fail(f"cannot write {p}: {exc.strerror}")
+    print(f"wrote {p}: every key at its default; `arbscope doctor --config {p}` checks it")
+    return 0
+
+
+def _doctor(config: str | None, timeout: float) -> int:
+    from .doctor import run
+
+    checks = asyncio.run(run(config, timeout_s=timeout))
+    for c in checks:
+        print(c.line())
+    bad = [c for c in checks if c.ok is False]
+    print(
+        f"{len(bad)} problem{'s' if len(bad) != 1 else ''} found"
+        if bad
+        else "everything checks out"
+    )
+    return 1 if bad else 0
 
 
 def _keygen(path: str) -> int:
@@ -277,33 +557,54 @@ def _keygen(path: str) -> int:
     return 0
 
 
-def _headless(session: object, duration: float) -> int:
-    """Run ``session`` for ``duration`` s without a screen; SIGINT/SIGTERM stop it early
-    (the journal is flushed either way)."""
+STATUS_EVERY_S = 10.0  # a headless session's status line
+
+
+def _headless(session: object, duration: float | None) -> int:
+    """Run ``session`` without a screen until SIGINT/SIGTERM (or ``duration`` seconds):
+    human log lines on stderr, JSON lines in the log file, metrics served. The journal
+    is flushed either way. Exit status: 0 clean, 1 when the session could not start or
+    the journal failed (the last error says why)."""
     from .session import FeedSession
 
     assert isinstance(session, FeedSession)
+    log = logging.getLogger("arbscope.headless")
+    journal_error = ""
 
     async def go() -> None:
+        nonlocal journal_error
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+
+        def on_signal(name: str) -> None:
+            log.info("%s: stopping (feeds unsubscribed, journal flushed)", name)
+            stop.set()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
-        await session.start()
+                loop.add_signal_handler(sig, on_signal, sig.name)
+        next_status = loop.time() + STATUS_EVERY_S
         try:
-            end = loop.time() + duration
+            await session.start()
+            end = loop.time() + duration if duration is not None else float("inf")
             while not stop.is_set() and loop.time() < end and not session.start_error:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 0.2)
                 session.tick()
+                if loop.time() >= next_status:
+                    next_status += STATUS_EVERY_S
+                    log.info("%s", _status_line(session))
         finally:
+            rec = session.recorder
+            journal_error = rec.error if rec is not None else ""
             await session.stop()
 
     asyncio.run(go())
     snap = session.snapshot
     if session.start_error:
         print(f"arbscope: {session.start_error}", file=sys.stderr)
+    if journal_error:
+        print(f"arbscope: the journal failed: {journal_error}", file=sys.stderr)
     print(
         f"slot {snap.slot}, {snap.pools} pools, {snap.updates} updates, "
         f"{len(snap.opportunities)} live opportunities, {snap.errors} errors",
@@ -312,7 +613,24 @@ def _headless(session: object, duration: float) -> int:
     if session.session_id:
         print(f"session {session.session_id}")
         print(f"digest {session.digest}")
-    return 1 if session.start_error else 0
+    return 1 if session.start_error or journal_error else 0
+
+
+def _status_line(s: Any) -> str:
+    snap = s.snapshot
+    up = sum(1 for f in snap.feeds if f.connected)
+    go = sum(1 for _, sc in snap.opportunities if sc.go)
+    pf = snap.portfolio
+    paper = f"paper pnl {pf.pnl:+,} ({pf.fills} fills)" if pf is not None else "paper idle"
+    live = ""
+    if snap.live is not None:
+        lv = snap.live
+        live = f", live {s.mode.lower()} pnl {lv.pnl:+,} ({lv.confirmed} ok, {lv.failed} failed)"
+    return (
+        f"slot {snap.slot}, feeds {up}/{len(snap.feeds)} up, {snap.updates_per_s:.0f} "
+        f"updates/s, {len(snap.opportunities)} opportunities ({go} go), {paper}{live}, "
+        f"errors {snap.errors}"
+    )
 
 
 def _journal_call(fn: Any) -> int:
@@ -377,14 +695,18 @@ def _sessions(args: argparse.Namespace) -> int:
     async def listing() -> int:
         async with await Journal.open(db, create=False) as j:
             rows = await j.sessions()
-            print(f"{'session':<22} {'started (UTC)':<19} {'source':<6} {'duration':>9} "
-                  f"{'frames':>9} {'opps':>6} {'paper pnl':>14} {'stored':>9}  state")  # fmt: skip
+            print(
+                f"{'session':<22} {'started (UTC)':<19} {'source':<6} {'duration':>9} "
+                f"{'frames':>9} {'opps':>6} {'paper pnl':>14} {'stored':>9}  state"
+            )
             for s in rows:
                 started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(s.started))
                 state = "complete" if s.complete else "INCOMPLETE (not closed cleanly)"
-                print(f"{s.id:<22} {started:<19} {s.source:<6} {s.duration_s:>8.1f}s "
-                      f"{s.frames:>9,} {s.opportunities:>6,} {int(s.pnl):>+14,} "
-                      f"{_human(s.stored_bytes):>9}  {state}")  # fmt: skip
+                print(
+                    f"{s.id:<22} {started:<19} {s.source:<6} {s.duration_s:>8.1f}s "
+                    f"{s.frames:>9,} {s.opportunities:>6,} {int(s.pnl):>+14,} "
+                    f"{_human(s.stored_bytes):>9}  {state}"
+                )
             if not rows:
                 print("(no sessions)")
         return 0
@@ -427,18 +749,26 @@ def _replay(args: argparse.Namespace) -> int:
             if session.start_error:  # damaged chunk met on the way
                 raise JournalError(session.start_error)
             snap = session.snapshot
-            print(f"replayed {meta.id}: {session.applied:,} inputs, "
-                  f"{session.frames_applied:,} frames, slot {snap.slot}, "
-                  f"{session.sink.events:,} events", file=sys.stderr)  # fmt: skip
+            print(
+                f"replayed {meta.id}: {session.applied:,} inputs, "
+                f"{session.frames_applied:,} frames, slot {snap.slot}, "
+                f"{session.sink.events:,} events",
+                file=sys.stderr,
+            )
             if args.digest:
                 print(digest)
             if meta.digest is None:
-                print("the recording is incomplete (no digest stored): replayed up to its "
-                      "last committed batch", file=sys.stderr)  # fmt: skip
+                print(
+                    "the recording is incomplete (no digest stored): replayed up to its "
+                    "last committed batch",
+                    file=sys.stderr,
+                )
                 return 0
             if digest != meta.digest:
-                print(f"arbscope: digest MISMATCH: recorded {meta.digest}, replayed {digest}",
-                      file=sys.stderr)  # fmt: skip
+                print(
+                    f"arbscope: digest MISMATCH: recorded {meta.digest}, replayed {digest}",
+                    file=sys.stderr,
+                )
                 return 3
             print("digest matches the live recording", file=sys.stderr)
             return 0
@@ -465,8 +795,9 @@ def _export(args: argparse.Namespace) -> int:
     out = Path(args.out)
 
     async def go() -> int:
-        written = await export_session(getattr(args, "db", None), args.session, out,
-                                       parquet=args.parquet)  # fmt: skip
+        written = await export_session(
+            getattr(args, "db", None), args.session, out, parquet=args.parquet
+        )
         for p in written:
             print(p)
         return 0
@@ -487,9 +818,13 @@ def _sim(args: argparse.Namespace) -> int:
 
     async def serve() -> None:
         server = SimServer(
-            WorldConfig(seed=args.seed), default_profiles(args.endpoints), args.host,
-            args.port, slot_seconds=args.slot_ms / 1000.0, accept_transactions=args.accept_tx,
-        )  # fmt: skip
+            WorldConfig(seed=args.seed),
+            default_profiles(args.endpoints),
+            args.host,
+            args.port,
+            slot_seconds=args.slot_ms / 1000.0,
+            accept_transactions=args.accept_tx,
+        )
         try:
             infos = await server.start()
         except OSError as exc:

@@ -98,6 +98,7 @@ class Evaluator:
     executor: LiveExecutor | None = None  # live trading, when the session is configured for it
     mode: str = "PAPER"  # LIVE only after request_live() succeeded
     halted: bool = False
+    found: int = 0  # opportunities that appeared (a profitable cycle not live before)
     _rate: deque[tuple[float, int]]
     source = "sim (in-process)"
 
@@ -121,7 +122,9 @@ class Evaluator:
                 self.live.pop(key, None)
                 first.pop(key, None)
                 continue
-            first.setdefault(key, self.slot)
+            if key not in first:
+                first[key] = self.slot
+                self.found += 1  # an opportunity appeared
             self.live[key] = (o, self._score(o, key))
 
     def _score(self, o: Opportunity, key: object) -> Score:
@@ -155,7 +158,9 @@ class Evaluator:
         if b is None and getattr(self, "graph", None) is not None:
             bases = self.graph.base_mints()
             if bases:
-                b = PaperBroker(base=bases[0], balance=PAPER_BALANCE)
+                fees = getattr(self, "fees", None)
+                tip = fees.tip_lamports if fees is not None else 0
+                b = PaperBroker(base=bases[0], balance=PAPER_BALANCE, tip_lamports=tip)
                 self.broker = b
         return b
 

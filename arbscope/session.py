@@ -14,6 +14,7 @@ check compares graphs that saw the same history.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import types
 from collections import deque
@@ -39,6 +40,7 @@ from .prices import PriceBook
 from .timing import KernelTimer
 
 HEALTH_EVERY_NS = 1_000_000_000  # feed health journaled once a second
+log = logging.getLogger(__name__)
 
 
 class _TimedIngest:
@@ -230,6 +232,18 @@ def _ingest_class(m: types.ModuleType) -> Any:
     return cls
 
 
+@dataclass(frozen=True)
+class FeeSettings:
+    """How the scorer prices landing a transaction (journaled with the session)."""
+
+    cu_limit: int = 300_000
+    percentile: float = 75.0
+    tip_lamports: int = 0
+
+
+DEFAULT_POLICY = ScorePolicy(min_profit=1, min_persistence=2, max_staleness_slots=150)
+
+
 @dataclass
 class RecordSettings:
     """Where and how a session is journaled (``db`` None: the default journal)."""
@@ -261,8 +275,18 @@ class FeedSession(Evaluator):
         shadow: bool = True,
         live: LiveConfig | None = None,
         sim_accept_tx: bool = False,
+        policy: ScorePolicy | None = None,
+        fee_settings: FeeSettings | None = None,
+        metrics: Any = None,
+        worker_config: Any = None,
+        commitment: str = "confirmed",
     ) -> None:
         self.seed = seed
+        self.policy_arg = policy or DEFAULT_POLICY
+        self.fee_settings = fee_settings or FeeSettings()
+        self.metrics_settings = metrics  # arbscope.metrics.MetricsSettings, or None
+        self.metrics_server: Any = None
+        self.worker_config, self.commitment = worker_config, commitment
         self.sim: SimServer | None = None
         self.sim_config = sim_config or WorldConfig(seed=seed)
         self.live_config = live
@@ -319,8 +343,11 @@ class FeedSession(Evaluator):
         native = all(hasattr(m, "FeedIngest") for m in (self.eng, other) if m is not None)
         self.ingest = _TimedIngest(self.timer, ingests, timed=native)
         self.fee_estimator = self.eng.FeeEstimator()
-        self.fees = FeeContext(cu_limit=300_000, cu_price_micro_lamports=5_000)
-        self.policy = ScorePolicy(min_profit=1, min_persistence=2, max_staleness_slots=150)
+        fs = self.fee_settings
+        self.fees = FeeContext(cu_limit=fs.cu_limit, cu_price_micro_lamports=5_000,
+                               tip_lamports=fs.tip_lamports)  # fmt: skip
+        self.policy = self.policy_arg
+        self.found = 0
         self.slot = 0
         self.updates = 0
         self.errors = 0
@@ -357,8 +384,12 @@ class FeedSession(Evaluator):
             "sweep_s": self.sweep_s,
             "backend": self.eng.BACKEND,
             "policy": {"min_profit": self.policy.min_profit,
+                       "min_profit_bps": self.policy.min_profit_bps,
                        "min_persistence": self.policy.min_persistence,
                        "max_staleness_slots": self.policy.max_staleness_slots},
+            "fees": {"cu_limit": self.fee_settings.cu_limit,
+                     "percentile": self.fee_settings.percentile,
+                     "tip_lamports": self.fee_settings.tip_lamports},
             "live": None if self.live_config is None else self.live_config.shown(),
             "sim_accept_tx": self.sim_accept_tx,
         }  # fmt: skip
@@ -368,6 +399,7 @@ class FeedSession(Evaluator):
         """Open the journal (when recording), start the simulator (if embedded),
         snapshot the pools, open the feeds. A failure is kept in ``start_error`` and
         shown; it never raises."""
+        await self._start_metrics()
         try:
             ingest: Any = self.ingest
             if self.record is not None:
@@ -383,15 +415,42 @@ class FeedSession(Evaluator):
                 infos = await self.sim.start()
                 self.endpoints = [Endpoint(i.name, i.ws_url, i.http_url) for i in infos]
             self.pool = FeedPool(
-                self.endpoints, ingest, self.eng, seed=self.seed, on_fees=self._on_fees
-            )
+                self.endpoints, ingest, self.eng, seed=self.seed, on_fees=self._on_fees,
+                worker_config=self.worker_config, commitment=self.commitment,
+            )  # fmt: skip
             self.boot = await self.pool.bootstrap(self.universe)
             await self.pool.start(self.boot.subscriptions)
         except Exception as exc:  # a dead endpoint is a message, not a traceback
             self.start_error = f"{type(exc).__name__}: {exc}"[:300]
+            log.error("session failed to start: %s", self.start_error)
         self._setup_live()
         if self.executor is not None and self.sim_accept_tx and not self.start_error:
             await self.fund_from_faucet()
+        if not self.start_error:
+            boot = self.boot
+            log.info(
+                "session %s started: %s, %d endpoints, %d pools (%d missing, %d rejected), "
+                "base %s, recording %s",
+                self.session_id or "(not recorded)", self.source, len(self.endpoints),
+                boot.pools if boot else 0, len(boot.missing) if boot else 0,
+                len(boot.rejected) if boot else 0, ",".join(b[:8] for b in self.base_mints),
+                "yes" if self.recorder is not None else "no",
+            )  # fmt: skip
+
+    async def _start_metrics(self) -> None:
+        m = self.metrics_settings
+        if m is None or self.metrics_server is not None:
+            return
+        from .metrics import MetricsServer
+
+        server = MetricsServer(self, m.host, m.port, m.stall_s)
+        try:
+            await server.start()
+        except OSError as exc:  # the session goes on; the screen and the log say why
+            self.metrics_error = f"metrics: cannot listen on {m.host}:{m.port} ({exc.strerror})"
+            log.error("%s", self.metrics_error)
+            return
+        self.metrics_server = server
 
     def _setup_live(self) -> None:
         """The live executor, when the session has a live configuration (the embedded
@@ -442,6 +501,15 @@ class FeedSession(Evaluator):
     async def stop(self) -> None:
         """Unsubscribe and close the feeds, stop the simulator, then flush the journal
         and store the session's digest."""
+        await self._stop()
+        if self.metrics_server is not None:
+            await self.metrics_server.stop()
+            self.metrics_server = None
+        journal = f"flushed, digest {self.digest[:16]}" if self.digest else "not recorded"
+        log.info("session %s stopped: slot %d, %d updates, journal %s",
+                 self.session_id or "(not recorded)", self.slot, self.updates, journal)  # fmt: skip
+
+    async def _stop(self) -> None:
         if self.executor is not None:
             await self.executor.close()
         if self.pool is not None:
@@ -467,7 +535,7 @@ class FeedSession(Evaluator):
             before = self.fees.cu_price_micro_lamports
             try:
                 self.fee_estimator.add_many(fresh)
-                rec = self.fee_estimator.recommend(self.fees.cu_limit)
+                rec = self.fee_estimator.recommend(self.fees.cu_limit, self.fee_settings.percentile)
                 self.fees = replace(self.fees, cu_price_micro_lamports=rec.cu_price_micro_lamports)
             except EngineError:
                 self.errors += 1
@@ -574,7 +642,7 @@ class FeedSession(Evaluator):
         rec = getattr(self, "recorder", None)
         if rec is not None and rec.error:
             return f"journal: {rec.error}"
-        return ""
+        return getattr(self, "metrics_error", "")
 
     def _feeds(self) -> list[FeedHealth]:
         pool: FeedPool | None = getattr(self, "pool", None)  # None until start()

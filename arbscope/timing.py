@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 import types
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,9 @@ from engine_rs.errors import EngineError
 from engine_rs.kernels import by_name, same
 
 WINDOW = 4096  # samples kept per kernel per backend: p99 needs a few hundred
+# latency histogram bounds for /metrics (ns, inclusive upper bounds): 250 ns .. 50 ms
+BUCKETS_NS = (250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000,
+              500_000, 1_000_000, 2_500_000, 10_000_000, 50_000_000)  # fmt: skip
 
 
 def _percentile_us(samples: Sequence[int], q: float) -> float | None:
@@ -40,6 +44,9 @@ class KernelStats:
     """What one kernel did in this session."""
 
     samples_ns: dict[str, deque[int]] = field(default_factory=dict)
+    # per backend: counts per BUCKETS_NS bucket (the last one: above them all), and the sum
+    hist: dict[str, list[int]] = field(default_factory=dict)
+    sum_ns: dict[str, int] = field(default_factory=dict)
     calls: int = 0
     shadow_checks: int = 0
     mismatches: int = 0
@@ -48,6 +55,12 @@ class KernelStats:
     def add(self, backend: str, ns: int) -> None:
         """Record one call of ``backend`` that took ``ns`` nanoseconds."""
         self.samples_ns.setdefault(backend, deque(maxlen=WINDOW)).append(ns)
+        h = self.hist.get(backend)
+        if h is None:
+            h = self.hist[backend] = [0] * (len(BUCKETS_NS) + 1)
+            self.sum_ns[backend] = 0
+        h[bisect_left(BUCKETS_NS, ns)] += 1
+        self.sum_ns[backend] += ns
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,11 +8,15 @@ first: RPC URLs routinely carry API keys in the path, the query or the user-info
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
+
+log = logging.getLogger(__name__)
+LOG_EVERY_S = 5.0
 
 _KEYISH = re.compile(r"[A-Za-z0-9_\-]{16,}")
 
@@ -22,11 +26,12 @@ def redact(url: str) -> str:
     query value, and path segments that look like keys (16+ key characters)."""
     try:
         parts = urlsplit(url)
-    except ValueError:
+        port = parts.port
+    except ValueError:  # e.g. a port that is not a number: show nothing of it
         return "<unparsable url>"
     host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    if port:
+        host = f"{host}:{port}"
     if parts.username or parts.password:
         host = "***@" + host
     path = "/".join("***" if _KEYISH.fullmatch(seg) else seg for seg in parts.path.split("/"))
@@ -93,9 +98,21 @@ class HealthCounters:
     last_error: str = ""
     last_message_ns: int | None = None
     rate: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=32))
+    _logged_at: float = -1e9
+    _unlogged: int = 0
 
     def error(self, text: str, *secrets: str) -> None:
         self.last_error = scrub(text, *secrets)[:200]
+        # logged, at most one line per endpoint every LOG_EVERY_S (a flood of malformed
+        # frames must not flood the log); the count of the ones not logged goes with it
+        now = time.monotonic()
+        self._unlogged += 1
+        if now - self._logged_at >= LOG_EVERY_S:
+            more = (
+                f" (+{self._unlogged - 1} more since the last line)" if self._unlogged > 1 else ""
+            )
+            log.warning("feed %s: %s%s", self.name, self.last_error, more)
+            self._logged_at, self._unlogged = now, 0
 
     def sample_rate(self, now: float | None = None) -> float:
         """Messages per second over the last samples (one sample per call)."""

@@ -9,9 +9,10 @@ a stall (socket open, nothing sent), or an endpoint that never answers at all.
 Methods: ``accountSubscribe`` (base64), ``logsSubscribe`` (``mentions`` one program),
 ``slotSubscribe``, ``signatureSubscribe`` and their unsubscribes; HTTP
 ``getMultipleAccounts`` (≤ 100 keys), ``getAccountInfo``, ``getBalance``,
-``getTokenAccountBalance``, ``getSlot``, ``getBlockHeight``, ``getLatestBlockhash``,
-``isBlockhashValid``, ``getSignatureStatuses``, ``getRecentPrioritizationFees`` (150
-slots), ``getHealth``, ``getVersion``; batches. Errors use the JSON-RPC codes a node uses.
+``getTokenAccountBalance``, ``getSlot``, ``getBlockTime``, ``getBlockHeight``,
+``getLatestBlockhash``, ``isBlockhashValid``, ``getSignatureStatuses``,
+``getRecentPrioritizationFees`` (150 slots), ``getHealth``, ``getVersion``; batches.
+Errors use the JSON-RPC codes a node uses.
 
 Transactions (:mod:`feeds.sim.chain`) only when the server is asked to accept them
 (``accept_transactions``, ``arbscope sim --accept-tx``): ``simulateTransaction``,
@@ -482,6 +483,7 @@ class SimServer:
         self.world = World(config)
         self.chain = Chain(self.world, accept_transactions)
         self.tx_delay_s = 0.0  # answer simulate/send this much later (a slow node)
+        self.slot_times: dict[int, int] = {self.world.slot: int(time.time())}  # getBlockTime
         # bench mode: no slot clock; the market moves only when a client asks for a
         # flood (``simFlood``), for throughput and latency measurements (bench/e2e.py)
         self.bench = bench
@@ -542,6 +544,9 @@ class SimServer:
     def step(self) -> SlotResult:
         """Advance the world one slot and publish it on every endpoint."""
         res = self.world.step()
+        self.slot_times[res.slot] = int(time.time())
+        while len(self.slot_times) > FEE_SLOTS * 4:
+            self.slot_times.pop(next(iter(self.slot_times)))
         self.fees.append((res.slot, res.priority_fee))
         values = {k: json.dumps(self.world.accounts[k].value()) for k in res.changed}
         for ep in self.endpoints:
@@ -569,6 +574,13 @@ class SimServer:
             return w.slot
         if method == "getHealth":
             return "ok"
+        if method == "getBlockTime":
+            slot = params[0] if params else None
+            if not isinstance(slot, int) or isinstance(slot, bool):
+                raise RpcFault(INVALID_PARAMS, "Invalid params: expected a slot")
+            if slot not in self.slot_times:
+                raise RpcFault(-32004, f"Block not available for slot {slot}")
+            return self.slot_times[slot]
         if method == "getVersion":
             return {"solana-core": "3.1.8-arbscope-sim", "feature-set": 0}
         if method in ("getMultipleAccounts", "getAccountInfo"):

@@ -1,0 +1,482 @@
+"""arbscope's configuration: one TOML file; every key has a default and an environment
+override.
+
+Precedence, last wins: the defaults below < the config file < the environment
+(``ARBSCOPE_<SECTION>_<KEY>``, e.g. ``ARBSCOPE_POLICY_MIN_PROFIT=5000``; a few keys also
+keep a short legacy name such as ``ARBSCOPE_KEYPAIR``) < command-line flags.
+
+The file is ``--config FILE``, else ``$ARBSCOPE_CONFIG``, else
+``~/.config/arbscope/config.toml`` when it exists, else none (the defaults run the
+embedded simulator). ``arbscope init`` writes a commented one with every key.
+
+Every problem is a :class:`ConfigError` naming the key, and for the file its line::
+
+    config.toml:14: policy.min_profit: expected an integer >= 0, got "lots"
+    config.toml:3: unknown key "polcy.min_profit" (did you mean "policy.min_profit"?)
+    ARBSCOPE_LIVE_MAX_TRADE: expected an integer >= 1, got "1e9"
+
+All problems are reported at once. URLs (which may carry API keys) are only ever shown
+through :func:`feeds.health.redact`, in errors too.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from feeds.health import redact
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ENV_PREFIX = "ARBSCOPE_"
+B58 = set("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
+
+
+class ConfigError(ValueError):
+    """Configuration that cannot be used; one line per problem, each naming the key."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass(frozen=True)
+class Key:
+    """One configuration key: its type, default, limits and documentation."""
+
+    section: str
+    name: str
+    kind: str  # int | float | bool | str | choice | url | urls | mints | path
+    default: Any
+    doc: str
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple[str, ...] = ()
+    legacy_env: str | None = None  # an older, shorter variable that also sets it
+    schemes: tuple[str, ...] = ("http", "https")  # url / urls keys
+    example: str = ""  # shown commented out in `arbscope init` when the default is None
+
+    @property
+    def dotted(self) -> str:
+        return f"{self.section}.{self.name}"
+
+    @property
+    def env(self) -> str:
+        return f"{ENV_PREFIX}{self.section.upper()}_{self.name.upper()}"
+
+
+SECTIONS: dict[str, str] = {
+    "feeds": "Where market data comes from. No ws endpoints: the embedded simulator.",
+    "market": "Which pools are watched and which cycles are searched.",
+    "policy": "When an opportunity is a GO (the scorer's thresholds).",
+    "fees": "How landing a transaction is priced (compute budget, priority fee, tip).",
+    "live": "Live trading (m on screen): off until every guard rail holds. Keys are read\n"
+    "# from files only; the keypair file must be 0600 and outside any git repository.",
+    "journal": "The session journal (SQLite): every input, every decision.",
+    "metrics": "Prometheus /metrics and JSON /health over HTTP.",
+    "logs": "Structured logs (JSON lines, rotated) and, headless, human lines on stderr.",
+    "ui": "The dashboard.",
+    "sim": "The embedded simulator (used when feeds.ws is empty).",
+}
+
+KEYS: tuple[Key, ...] = (
+    Key("feeds", "ws", "urls", [], "PubSub endpoints (wss://...), one per node",
+        schemes=("ws", "wss")),
+    Key("feeds", "rpc", "urls", [], "HTTP JSON-RPC URLs paired with feeds.ws in order "
+        "(snapshot, fee samples); at least one"),
+    Key("feeds", "commitment", "choice", "confirmed", "commitment of every subscription",
+        choices=("processed", "confirmed", "finalized")),
+    Key("feeds", "stale_after_s", "float", 3.0, "no slot notification for this long: "
+        "reconnect that endpoint", lo=0.5, hi=600),
+    Key("market", "pools_file", "path", None, "pool universe ([[pool]] address + kind); "
+        "required with feeds.ws", example="pools.toml"),
+    Key("market", "base_mints", "mints", [], "cycles start and end in these (default: the "
+        "pool file's base_mints)"),
+    Key("market", "max_hops", "int", 3, "longest cycle searched", lo=2, hi=4),
+    Key("market", "sweep_s", "float", 1.0, "full negative-cycle sweep every this many "
+        "seconds", lo=0.05, hi=3600),
+    Key("policy", "min_profit", "int", 1, "net profit floor, base-token units", lo=0),
+    Key("policy", "min_profit_bps", "float", 0.0, "net profit floor, bps of the input",
+        lo=0, hi=10_000),
+    Key("policy", "min_persistence", "int", 2, "evaluations in a row an opportunity must "
+        "survive", lo=1, hi=10_000),
+    Key("policy", "max_staleness_slots", "int", 150, "oldest pool state a decision may use",
+        lo=0),
+    Key("fees", "cu_limit", "int", 300_000, "compute units priced by the scorer",
+        lo=1, hi=1_400_000),
+    Key("fees", "percentile", "float", 75.0, "priority fee: this percentile of the recent "
+        "window's per-slot fees", lo=0, hi=100),
+    Key("fees", "tip_lamports", "int", 0, "tip per transaction, counted in every score",
+        lo=0),
+    Key("live", "keypair", "path", None, "Solana keypair file (JSON array of 64 numbers)",
+        legacy_env="ARBSCOPE_KEYPAIR", example="~/.config/solana/id.json"),
+    Key("live", "send_rpc", "url", None, "JSON-RPC to simulate and send with (default: the "
+        "first feeds.rpc)", legacy_env="ARBSCOPE_SEND_RPC",
+        example="https://rpc.example.com/?api-key=..."),
+    Key("live", "send_ws", "url", None, "PubSub for signatureSubscribe (default: the first "
+        "feeds.ws)", legacy_env="ARBSCOPE_SEND_WS", schemes=("ws", "wss")),
+    Key("live", "jito", "url", None, "send as Jito bundles to this block engine",
+        legacy_env="ARBSCOPE_JITO", example="https://mainnet.block-engine.jito.wtf"),
+    Key("live", "max_trade", "int", None, "cap per trade, base-token units (required)", lo=1,
+        example="1000000000"),
+    Key("live", "max_day", "int", None, "cap per UTC day, base-token units (required)", lo=1,
+        example="10000000000"),
+    Key("live", "max_open", "int", 1, "orders in flight at once", lo=1, hi=64),
+    Key("live", "max_slippage_bps", "int", 50, "each hop may give this much under its quote",
+        lo=1, hi=1_000),
+    Key("live", "cu_limit", "int", None, "compute-unit limit (default: estimated per hop)",
+        lo=1, hi=1_400_000, example="400000"),
+    Key("journal", "path", "path", None, "journal file (default: journal.sqlite in the user "
+        "data directory)", legacy_env="ARBSCOPE_DB", example="~/arbscope/journal.sqlite"),
+    Key("journal", "record", "bool", True, "record sessions"),
+    Key("journal", "batch_ms", "float", 200.0, "write batch: the most a crash can lose",
+        lo=10, hi=60_000),
+    Key("metrics", "enabled", "bool", True, "serve /metrics and /health"),
+    Key("metrics", "host", "str", "127.0.0.1", "address to listen on (loopback by default)"),
+    Key("metrics", "port", "int", 9464, "port (0: any free port)", lo=0, hi=65_535),
+    Key("metrics", "stall_s", "float", 10.0, "/health is unhealthy when no feed delivered "
+        "anything for this long", lo=1, hi=3600),
+    Key("logs", "file", "path", None, "JSON-lines log file (default: arbscope.log in the user "
+        "data directory)", example="~/arbscope/arbscope.log"),
+    Key("logs", "level", "choice", "info", "least important level logged",
+        choices=("debug", "info", "warning", "error")),
+    Key("logs", "max_bytes", "int", 10 * 1024 * 1024, "rotate the log file at this size",
+        lo=4096),
+    Key("logs", "backups", "int", 5, "rotated files kept", lo=0, hi=100),
+    Key("ui", "theme", "choice", "dark", "colour theme (t cycles them)",
+        choices=("dark", "light", "contrast")),
+    Key("sim", "seed", "int", 7, "seed of the simulated market", lo=0, hi=2**63 - 1),
+    Key("sim", "endpoints", "int", 3, "endpoints the simulator presents", lo=1, hi=32),
+    Key("sim", "slot_ms", "float", 400.0, "slot length", lo=1, hi=60_000),
+    Key("sim", "accept_tx", "bool", False, "the simulator accepts transactions (live trials; "
+        "its faucet funds live.keypair)"),
+)  # fmt: skip
+BY_DOTTED = {k.dotted: k for k in KEYS}
+KNOWN_ENV = {k.env for k in KEYS} | {k.legacy_env for k in KEYS if k.legacy_env} | {
+    "ARBSCOPE_CONFIG", "ARBSCOPE_ENGINE",
+}  # fmt: skip
+
+
+def default_path() -> Path:
+    return (
+        Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config"))
+        / "arbscope"
+        / "config.toml"
+    )
+
+
+@dataclass
+class Config:
+    """Resolved values by dotted key, and where each came from."""
+
+    values: dict[str, Any] = field(default_factory=lambda: {k.dotted: k.default for k in KEYS})
+    sources: dict[str, str] = field(default_factory=lambda: {k.dotted: "default" for k in KEYS})
+    path: Path | None = None
+
+    def __getitem__(self, dotted: str) -> Any:
+        return self.values[dotted]
+
+    def set(self, dotted: str, value: Any, source: str) -> None:
+        if dotted not in BY_DOTTED:
+            raise KeyError(dotted)
+        self.values[dotted] = value
+        self.sources[dotted] = source
+
+    def shown(self, dotted: str) -> str:
+        """A value as it may be displayed (URLs redacted)."""
+        return show_value(BY_DOTTED[dotted], self.values[dotted])
+
+
+def show_value(key: Key, v: Any) -> str:
+    if v is None:
+        return "(unset)"
+    if key.kind == "url":
+        return redact(str(v))
+    if key.kind == "urls":
+        return ", ".join(redact(u) for u in v) or "[]"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+# ------------------------------------------------------------------ values
+def _convert(key: Key, v: Any) -> Any:
+    """``v`` (parsed TOML, or an environment string already split) as ``key`` wants it;
+    ValueError with the reason otherwise."""
+    k = key.kind
+    if k == "bool":
+        if isinstance(v, bool):
+            return v
+        raise ValueError(f"expected true or false, got {_show(key, v)}")
+    if k == "int":
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ValueError(f"expected an integer{_range(key)}, got {_show(key, v)}")
+        _check_range(key, v)
+        return v
+    if k == "float":
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
+            raise ValueError(f"expected a number{_range(key)}, got {_show(key, v)}")
+        _check_range(key, float(v))
+        return float(v)
+    if k in ("str", "path", "choice"):
+        if not isinstance(v, str) or not v.strip():
+            raise ValueError(f"expected a non-empty string, got {_show(key, v)}")
+        if k == "choice" and v not in key.choices:
+            raise ValueError(f"expected one of {', '.join(key.choices)}, got {_show(key, v)}")
+        return str(Path(v).expanduser()) if k == "path" else v
+    if k == "url":
+        return _url(key, v)
+    if k in ("urls", "mints"):
+        if not isinstance(v, list):
+            raise ValueError(f"expected a list, got {_show(key, v)}")
+        if k == "urls":
+            return [_url(key, u) for u in v]
+        for m in v:
+            if not isinstance(m, str) or not 32 <= len(m) <= 44 or not set(m) <= B58:
+                raise ValueError(f"{_show(key, m)} is not a base58 address")
+        return list(v)
+    raise AssertionError(k)
+
+
+def _url(key: Key, v: Any) -> str:
+    m = re.match(r"^([a-z]+)://[^/\s]+", v) if isinstance(v, str) else None
+    if m is None or m.group(1) not in key.schemes:
+        want = " or ".join(f"{x}://" for x in key.schemes)
+        raise ValueError(f"expected a {want} URL, got {_show(key, v)}")
+    return str(v)
+
+
+def _show(key: Key, v: Any) -> str:
+    if key.kind in ("url", "urls") and isinstance(v, str):
+        return repr(redact(v))
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _range(key: Key) -> str:
+    if key.lo is not None and key.hi is not None:
+        return f" within {key.lo:g}..{key.hi:g}"
+    if key.lo is not None:
+        return f" >= {key.lo:g}"
+    return ""
+
+
+def _check_range(key: Key, v: float) -> None:
+    if (key.lo is not None and v < key.lo) or (key.hi is not None and v > key.hi):
+        raise ValueError(f"expected a value{_range(key)}, got {v:g}")
+
+
+def _from_env(key: Key, text: str) -> Any:
+    """An environment string as the TOML value it stands for."""
+    t = text.strip()
+    k = key.kind
+    if k == "bool":
+        low = t.lower()
+        if low in ("1", "true", "yes", "on"):
+            return True
+        if low in ("0", "false", "no", "off"):
+            return False
+        return t
+    if k == "int":
+        try:
+            return int(t.replace("_", ""))
+        except ValueError:
+            return t
+    if k == "float":
+        try:
+            return float(t)
+        except ValueError:
+            return t
+    if k in ("urls", "mints"):
+        return [p.strip() for p in t.split(",") if p.strip()]
+    return t
+
+
+# ------------------------------------------------------------------ the file
+_HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-]+)\s*\]\s*(#.*)?$")
+_ARRAY_HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_.\-]+)\s*\]\]")
+_KEYLINE = re.compile(r"^\s*([A-Za-z0-9_\-]+(?:\s*\.\s*[A-Za-z0-9_\-]+)*)\s*=")
+
+
+def key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """Where each key is set: the path of tables and key names -> 1-based line (tables
+    themselves too). Enough for a hand-written config; a value spanning lines is found
+    at its first line."""
+    out: dict[tuple[str, ...], int] = {}
+    table: tuple[str, ...] = ()
+    for n, line in enumerate(text.splitlines(), 1):
+        m = _ARRAY_HEADER.match(line)
+        if m:
+            table = tuple(p.strip() for p in m.group(1).split("."))
+            out.setdefault(table, n)
+            continue
+        m = _HEADER.match(line)
+        if m:
+            table = tuple(p.strip() for p in m.group(1).split("."))
+            out.setdefault(table, n)
+            continue
+        m = _KEYLINE.match(line)
+        if m:
+            path = table + tuple(p.strip() for p in m.group(1).split("."))
+            out.setdefault(path, n)
+    return out
+
+
+def _suggest(word: str, options: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def parse(text: str, source: str, cfg: Config | None = None) -> Config:
+    """Apply the TOML ``text`` (named ``source`` in messages) over ``cfg`` (defaults)."""
+    cfg = cfg or Config()
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{source}: not valid TOML: {exc}"]) from None
+    lines = key_lines(text)
+    problems: list[str] = []
+
+    def at(*path: str) -> str:
+        n = lines.get(tuple(path))
+        if n is None:  # a dotted key or an inline table: the first line under the path
+            n = min((ln for p, ln in lines.items() if p[: len(path)] == path), default=None)
+        return f"{source}:{n}" if n else source
+
+    for section, body in doc.items():
+        if section not in SECTIONS and not isinstance(body, dict):  # a key outside a table
+            named = [k.dotted for k in KEYS if k.name == section]
+            hint = f' (did you mean "{named[0]}"?)' if named else ""
+            problems.append(f'{at(section)}: unknown key "{section}"{hint}')
+            continue
+        if section not in SECTIONS:
+            problems.append(f'{at(section)}: unknown section "{section}"'
+                            f"{_suggest(section, SECTIONS)}")  # fmt: skip
+            continue
+        if not isinstance(body, dict):
+            problems.append(f'{at(section)}: "{section}" must be a table ([{section}])')
+            continue
+        for name, v in body.items():
+            dotted = f"{section}.{name}"
+            key = BY_DOTTED.get(dotted)
+            if key is None:
+                names = [k.dotted for k in KEYS]
+                problems.append(f'{at(section, name)}: unknown key "{dotted}"'
+                                f"{_suggest(dotted, names)}")  # fmt: skip
+                continue
+            try:
+                cfg.set(dotted, _convert(key, v), f"{source}:{lines.get((section, name), '?')}")
+            except ValueError as exc:
+                problems.append(f"{at(section, name)}: {dotted}: {exc}")
+    if problems:
+        raise ConfigError(problems)
+    return cfg
+
+
+def apply_env(cfg: Config, env: Mapping[str, str]) -> Config:
+    """Environment overrides (legacy names first, then ARBSCOPE_<SECTION>_<KEY>)."""
+    problems = []
+    for name in sorted(env):
+        if name.startswith(ENV_PREFIX) and name not in KNOWN_ENV:
+            problems.append(f"{name}: unknown setting{_suggest(name, KNOWN_ENV)}")
+    for key in KEYS:
+        for var in (key.legacy_env, key.env):
+            if var is None or var not in env:
+                continue
+            try:
+                cfg.set(key.dotted, _convert(key, _from_env(key, env[var])), f"env {var}")
+            except ValueError as exc:
+                problems.append(f"{var}: {exc}")
+    if problems:
+        raise ConfigError(problems)
+    return cfg
+
+
+def check(cfg: Config) -> Config:
+    """Rules between keys."""
+    problems = []
+    ws, rpc = cfg["feeds.ws"], cfg["feeds.rpc"]
+
+    def src(dotted: str) -> str:
+        return cfg.sources[dotted] if cfg.sources[dotted] != "default" else "defaults"
+
+    if rpc and ws and len(rpc) != len(ws):
+        problems.append(f"{src('feeds.rpc')}: feeds.rpc has {len(rpc)} URLs for {len(ws)} "
+                        "feeds.ws endpoints: pair them in order")  # fmt: skip
+    if ws and not rpc:
+        problems.append(f"{src('feeds.ws')}: feeds.ws needs at least one feeds.rpc "
+                        "(the initial snapshot)")  # fmt: skip
+    if ws and not cfg["market.pools_file"]:
+        problems.append(f"{src('feeds.ws')}: feeds.ws needs market.pools_file (the pools to watch)")
+    mt, md = cfg["live.max_trade"], cfg["live.max_day"]
+    if mt is not None and md is not None and mt > md:
+        problems.append(f"{src('live.max_trade')}: live.max_trade ({mt:,}) is above "
+                        f"live.max_day ({md:,})")  # fmt: skip
+    if problems:
+        raise ConfigError(problems)
+    return cfg
+
+
+def load(path: str | os.PathLike[str] | None = None,
+         env: Mapping[str, str] | None = None) -> Config:  # fmt: skip
+    """The configuration: defaults, the file (see module doc), the environment."""
+    env = os.environ if env is None else env
+    explicit = path is not None or "ARBSCOPE_CONFIG" in env
+    p = Path(path if path is not None else env.get("ARBSCOPE_CONFIG", default_path())).expanduser()
+    cfg = Config()
+    if p.exists() or explicit:
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(
+                [f"{p}: no such config file (arbscope init {p} writes one)"]
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError([f"{p}: cannot read it ({exc})"]) from None
+        cfg = parse(text, str(p), cfg)
+        cfg.path = p
+    return check(apply_env(cfg, env))
+
+
+# ------------------------------------------------------------------ arbscope init
+def _toml_value(key: Key, v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v) if not isinstance(v, float) or v != int(v) else f"{v:.1f}"
+    if isinstance(v, list):
+        return "[" + ", ".join(f'"{x}"' for x in v) + "]"
+    return f'"{v}"'
+
+
+def template() -> str:
+    """A commented config with every key at its default (unset ones commented out)."""
+    out = [
+        "# arbscope configuration (written by `arbscope init`).",
+        "# Every key below is at its default. Precedence, last wins: these defaults <",
+        "# this file < the environment (the variable named above each key) < command-line",
+        "# flags. `arbscope doctor` checks the result; URLs are shown redacted everywhere.",
+        "",
+    ]
+    for section, doc in SECTIONS.items():
+        out.append(f"# {doc}")
+        out.append(f"[{section}]")
+        for key in (k for k in KEYS if k.section == section):
+            env = key.env + (f" (or {key.legacy_env})" if key.legacy_env else "")
+            extra = f"; one of: {', '.join(key.choices)}" if key.choices else ""
+            out.append(f"# {key.doc}{extra}. env: {env}")
+            if key.default is None:
+                out.append(f"# {key.name} = {_toml_value(key, key.example or '...')}")
+            else:
+                out.append(f"{key.name} = {_toml_value(key, key.default)}")
+        out.append("")
+    return "\n".join(out)

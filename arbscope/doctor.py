@@ -1,0 +1,264 @@
+"""``arbscope doctor``: one command that says what is wrong.
+
+Each check prints one line, ``✓`` / ``✗`` / ``-`` (not applicable), its name and what it
+found; the exit status is 1 when any check failed. Checks: the configuration, the engine
+(the Rust extension and its build profile), every endpoint (HTTP answer and latency,
+PubSub connect and first slot notification), the clock against the node
+(``getBlockTime`` of the current slot), the keypair (when live trading is configured),
+the sending RPC, the journal (writable, readable), the log file and the metrics port.
+With no endpoints configured the embedded simulator is started and checked instead.
+URLs are shown redacted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from feeds.health import redact
+
+MAX_SKEW_S = 3.0  # block times are whole seconds and slots ~0.4 s: more is a clock problem
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    ok: bool | None  # None: not applicable
+    detail: str
+
+    def line(self) -> str:
+        mark = "-" if self.ok is None else ("✓" if self.ok else "✗")
+        return f"{mark} {self.name:<10} {self.detail}"
+
+
+async def run(config_path: str | None = None, env: Mapping[str, str] | None = None,
+              timeout_s: float = 5.0) -> list[Check]:  # fmt: skip
+    """Every check, in order."""
+    from .config import Config, ConfigError, load
+
+    env = os.environ if env is None else env
+    out: list[Check] = []
+    try:
+        cfg = load(config_path, env)
+        from_file = sum(1 for v in cfg.sources.values() if v not in ("default",)
+                        and not v.startswith("env"))  # fmt: skip
+        from_env = sum(1 for v in cfg.sources.values() if v.startswith("env"))
+        where = str(cfg.path) if cfg.path else "no file (defaults)"
+        out.append(Check("config", True, f"{where}: {from_file} keys from the file, "
+                                         f"{from_env} from the environment"))  # fmt: skip
+    except ConfigError as exc:
+        for p in exc.problems:
+            out.append(Check("config", False, p))
+        cfg = Config()
+    out.append(_engine())
+    out.extend(await _endpoints(cfg, timeout_s))
+    out.append(_keypair(cfg))
+    out.append(await _send_rpc(cfg, timeout_s))
+    out.append(await _journal(cfg))
+    out.append(_log_file(cfg))
+    out.append(_metrics_port(cfg))
+    return out
+
+
+def _engine() -> Check:
+    import engine_rs
+
+    try:
+        rust = engine_rs.load("rust")
+    except ImportError as exc:
+        return Check("engine", False, f"the Rust extension does not load ({exc}); the Python "
+                     "twin would run instead, much slower: `make run` builds it")  # fmt: skip
+    profile = getattr(rust, "BUILD_PROFILE", "?")
+    if profile != "release":
+        return Check("engine", False, f"the Rust extension is a {profile} build: rebuild it "
+                     "with `maturin develop --release` (make run does)")  # fmt: skip
+    forced = os.environ.get("ARBSCOPE_ENGINE")
+    if forced == "python":
+        return Check("engine", False, "ARBSCOPE_ENGINE=python forces the slow Python twin")
+    return Check("engine", True, f"Rust extension loaded ({profile} build)")
+
+
+async def _endpoints(cfg: Any, timeout_s: float) -> list[Check]:
+    from feeds.rpc import RpcClient, RpcError
+
+    ws, rpc = list(cfg["feeds.ws"]), list(cfg["feeds.rpc"])
+    sim = None
+    out: list[Check] = []
+    if not ws:
+        from feeds.sim.server import SimServer, default_profiles
+        from feeds.sim.world import WorldConfig
+
+        sim = SimServer(WorldConfig(seed=cfg["sim.seed"]), default_profiles(cfg["sim.endpoints"]),
+                        slot_seconds=cfg["sim.slot_ms"] / 1000.0)  # fmt: skip
+        try:
+            infos = await sim.start()
+        except OSError as exc:
+            return [Check("endpoints", False, f"the embedded simulator cannot listen: {exc}")]
+        ws = [i.ws_url for i in infos]
+        rpc = [i.http_url for i in infos]
+        out.append(Check("endpoints", True, f"no feeds.ws configured: the embedded simulator "
+                                            f"({len(ws)} endpoints) is checked"))  # fmt: skip
+    try:
+        first_rpc = None
+        for i, w in enumerate(ws):
+            r = rpc[i] if i < len(rpc) else None
+            if r:
+                async with RpcClient(r, timeout_s) as c:
+                    t0 = time.perf_counter()
+                    try:
+                        version = await c.get_version()
+                        ms = (time.perf_counter() - t0) * 1e3
+                        core = version.get("solana-core", "?")
+                        out.append(Check("rpc", True, f"{redact(r)} answers in {ms:.1f} ms "
+                                                      f"(solana-core {core})"))  # fmt: skip
+                        first_rpc = first_rpc or r
+                    except RpcError as exc:
+                        out.append(Check("rpc", False, str(exc)))
+            out.append(await _ws(w, timeout_s))
+        out.append(await _clock(first_rpc, timeout_s))
+    finally:
+        if sim is not None:
+            await sim.stop()
+    return out
+
+
+async def _ws(url: str, timeout_s: float) -> Check:
+    import websockets
+
+    t0 = time.perf_counter()
+    try:
+        async with asyncio.timeout(timeout_s):
+            async with websockets.connect(url, open_timeout=timeout_s) as ws:
+                t_open = time.perf_counter()
+                await ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "slotSubscribe"}))
+                while True:
+                    msg = json.loads(await ws.recv())
+                    if msg.get("method") == "slotNotification":
+                        break
+                    if "error" in msg:
+                        raise ValueError(f"slotSubscribe refused: {msg['error']}")
+        t_slot = time.perf_counter()
+    except TimeoutError:
+        return Check("pubsub", False, f"{redact(url)}: no slot notification within {timeout_s:g} s")
+    except Exception as exc:
+        from feeds.health import scrub
+
+        return Check(
+            "pubsub", False, f"{redact(url)}: {type(exc).__name__}: {scrub(str(exc), url)}"
+        )
+    return Check("pubsub", True, f"{redact(url)} connects in {(t_open - t0) * 1e3:.1f} ms, "
+                                 f"first slot after {(t_slot - t_open) * 1e3:.0f} ms")  # fmt: skip
+
+
+async def _clock(rpc: str | None, timeout_s: float) -> Check:
+    from feeds.rpc import RpcClient, RpcError
+
+    if rpc is None:
+        return Check("clock", None, "no RPC answered: skew not measured")
+    async with RpcClient(rpc, timeout_s) as c:
+        try:
+            slot = await c.get_slot()
+            block_time = await c.call("getBlockTime", [slot])
+        except RpcError as exc:
+            return Check("clock", None, f"skew not measured: {exc}")
+    if not isinstance(block_time, int):
+        return Check("clock", None, f"skew not measured: getBlockTime answered {block_time!r}")
+    skew = time.time() - block_time
+    ok = abs(skew) <= MAX_SKEW_S
+    what = "ahead of" if skew > 0 else "behind"
+    return Check("clock", ok, f"{abs(skew):.1f} s {what} the node's block time (slot {slot})"
+                 + ("" if ok else f": more than {MAX_SKEW_S:g} s, check NTP"))  # fmt: skip
+
+
+def _keypair(cfg: Any) -> Check:
+    from .execution.keys import KeypairError, load_wallet
+
+    path = cfg["live.keypair"]
+    if not path:
+        return Check("keypair", None, "not configured: paper trading only")
+    try:
+        w = load_wallet(path)
+    except KeypairError as exc:
+        return Check("keypair", False, str(exc))
+    return Check("keypair", True, f"{path}: owner-only, outside any repository, wallet {w.pubkey}")
+
+
+async def _send_rpc(cfg: Any, timeout_s: float) -> Check:
+    from feeds.rpc import RpcClient, RpcError
+
+    url = cfg["live.send_rpc"]
+    if not url:
+        return Check("send-rpc", None, "not configured (live sends through the first feeds.rpc)")
+    async with RpcClient(url, timeout_s) as c:
+        try:
+            await c.get_version()
+        except RpcError as exc:
+            return Check("send-rpc", False, str(exc))
+    return Check("send-rpc", True, f"{redact(url)} answers")
+
+
+async def _journal(cfg: Any) -> Check:
+    from storage.journal import Journal, JournalError, default_path
+
+    path = Path(cfg["journal.path"]).expanduser() if cfg["journal.path"] else default_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".arbscope-doctor-"):
+            pass
+    except OSError as exc:
+        return Check("journal", False, f"{path.parent} is not writable ({exc.strerror})")
+    existed = path.exists()
+    try:
+        async with await Journal.open(path) as j:
+            n = len(await j.sessions())
+            size = await j.file_bytes()
+    except JournalError as exc:
+        return Check("journal", False, str(exc))
+    if not existed:
+        for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            p.unlink(missing_ok=True)
+        return Check("journal", True, f"{path}: writable (new; no sessions yet)")
+    free = _free_bytes(path.parent)
+    return Check("journal", True, f"{path}: {n} sessions, {size / 1e6:.1f} MB, "
+                                  f"{free / 1e9:.1f} GB free")  # fmt: skip
+
+
+def _free_bytes(d: Path) -> int:
+    st = os.statvfs(d)
+    return st.f_bavail * st.f_frsize
+
+
+def _log_file(cfg: Any) -> Check:
+    from .logs import default_log_file
+
+    path = Path(cfg["logs.file"]).expanduser() if cfg["logs.file"] else default_log_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        return Check("logs", False, f"{path}: not writable ({exc.strerror})")
+    return Check("logs", True, f"{path}: writable")
+
+
+def _metrics_port(cfg: Any) -> Check:
+    if not cfg["metrics.enabled"]:
+        return Check("metrics", None, "disabled")
+    host, port = cfg["metrics.host"], cfg["metrics.port"]
+    if port == 0:
+        return Check("metrics", True, f"{host}: any free port")
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+            s.bind((host, port))
+    except OSError as exc:
+        return Check("metrics", False, f"{host}:{port} cannot be bound ({exc.strerror}): another "
+                     "arbscope, or set metrics.port")  # fmt: skip
+    return Check("metrics", True, f"{host}:{port} is free")

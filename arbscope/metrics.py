@@ -1,0 +1,390 @@
+"""Operations over HTTP: Prometheus ``/metrics`` and JSON ``/health``, on 127.0.0.1 by
+default (``[metrics]`` in the config).
+
+The metrics are read from the session when scraped (a prometheus-client collector), so
+the hot path pays nothing; kernel latencies come from the timer's cumulative histogram
+buckets. Names:
+
+- ``arbscope_info{version,backend,build,source,mode}`` 1
+- feeds, per ``endpoint``: ``arbscope_feed_messages_total``, ``..._messages_per_second``,
+  ``..._first_copies_total`` (lead), ``..._duplicates_total``, ``..._lag_seconds{quantile}``
+  (p50, p99 behind the first copy), ``..._connected``, ``..._reconnects_total``,
+  ``..._malformed_total``, ``..._rejected_total``, ``..._missed``,
+  ``..._last_message_age_seconds``; ``arbscope_feed_dedup_ratio`` (duplicates / copies)
+- ``arbscope_slot``, ``arbscope_pools``, ``arbscope_opportunities_found_total``,
+  ``arbscope_opportunities`` (live now), ``arbscope_opportunities_go``,
+  ``arbscope_orders_total{mode,outcome}`` (taken), ``arbscope_pnl{mode}`` (base units),
+  ``arbscope_fees_lamports_total{mode}``
+- ``arbscope_kernel_latency_seconds{kernel,backend}`` (histogram),
+  ``arbscope_engine_errors_total``, ``arbscope_shadow_mismatches_total``
+- ``arbscope_journal_queue_depth``, ``arbscope_journal_inputs_written_total``,
+  ``arbscope_journal_write_errors``
+- ``arbscope_health`` (0 ok, 1 degraded, 2 unhealthy) and the process collector's
+  ``process_*``.
+
+``/health`` is ``{"status": "ok" | "degraded" | "unhealthy" | "starting", "slot", "slot_age_s",
+"lag_ms", "feeds": [...], ...}``: unhealthy (HTTP 503) when the session failed to start,
+no feed is connected, or no feed delivered anything (and the slot stood still) for
+``stall_s``; degraded (200) when some feeds are down or stalled, or the journal fails.
+URLs appear only redacted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
+
+from .timing import BUCKETS_NS
+
+log = logging.getLogger(__name__)
+STATUS_CODE = {"ok": 0, "degraded": 1, "unhealthy": 2, "starting": 1}
+
+
+class Health:
+    """The session's health, remembered between calls (when the slot last moved)."""
+
+    def __init__(self, session: Any, stall_s: float = 10.0) -> None:
+        self.session, self.stall_s = session, stall_s
+        self._slot = -1
+        self._slot_t = time.monotonic()
+        self._born = time.monotonic()
+
+    def check(self) -> dict[str, Any]:
+        s = self.session
+        now = time.monotonic()
+        slot = int(getattr(s, "slot", 0) or 0)
+        if slot != self._slot:
+            self._slot, self._slot_t = slot, now
+        slot_age = now - self._slot_t
+        feeds = list(s._feeds()) if hasattr(s, "_feeds") else []
+        start_error = getattr(s, "start_error", "")
+        stalled = [
+            f
+            for f in feeds
+            if not f.connected
+            or f.last_message_age_s is None
+            or f.last_message_age_s > self.stall_s
+        ]
+        rec = getattr(s, "recorder", None)
+        journal_error = getattr(rec, "error", "") if rec is not None else ""
+        problems = []
+        if start_error:
+            status = "unhealthy"
+            problems.append(f"start failed: {start_error}")
+        elif not feeds:
+            status = "starting" if now - self._born < self.stall_s else "unhealthy"
+            problems.append("no feeds yet")
+        elif len(stalled) == len(feeds) and slot_age > self.stall_s:
+            status = "unhealthy"
+            problems.append(f"all feeds stalled: nothing for {self.stall_s:g} s")
+        elif stalled or journal_error:
+            status = "degraded"
+            if stalled:
+                problems.append(f"{len(stalled)} of {len(feeds)} feeds down or stalled")
+            if journal_error:
+                problems.append(f"journal: {journal_error}")
+        else:
+            status = "ok"
+        lags = [f.lag_p50_ms for f in feeds if f.lag_p50_ms is not None]
+        return {
+            "status": status,
+            "problems": problems,
+            "session": getattr(s, "session_id", ""),
+            "mode": getattr(s, "mode", "PAPER"),
+            "slot": slot,
+            "slot_age_s": round(slot_age, 3),
+            "lag_ms": {"p50_max": max(lags) if lags else None},
+            "feeds": [
+                {
+                    "name": f.name,
+                    "url": f.url,
+                    "connected": f.connected,
+                    "last_message_age_s": f.last_message_age_s,
+                    "messages_per_s": f.messages_per_s,
+                    "lead": f.lead,
+                    "lag_p50_ms": f.lag_p50_ms,
+                    "lag_p99_ms": f.lag_p99_ms,
+                    "missed": f.missed,
+                    "reconnects": f.reconnects,
+                    "last_error": f.last_error,
+                }
+                for f in feeds
+            ],
+            "errors": int(getattr(s, "errors", 0)),
+        }
+
+
+class SessionCollector(Collector):
+    """Prometheus metrics read from ``session`` at scrape time (see module doc)."""
+
+    def __init__(self, session: Any, health: Health) -> None:
+        self.session, self.health = session, health
+
+    def collect(self) -> Iterator[Metric]:
+        s = self.session
+        yield from self._info(s)
+        yield from self._feeds(s)
+        yield from self._market(s)
+        yield from self._kernels(s)
+        yield from self._journal(s)
+        h = GaugeMetricFamily("arbscope_health", "0 ok, 1 degraded or starting, 2 unhealthy")
+        h.add_metric([], STATUS_CODE[self.health.check()["status"]])
+        yield h
+
+    @staticmethod
+    def _info(s: Any) -> Iterator[Metric]:
+        from .session import versions
+
+        eng = getattr(s, "eng", None)
+        v = versions(eng) if eng is not None else {}
+        g = GaugeMetricFamily(
+            "arbscope_info",
+            "build and session facts",
+            labels=["version", "backend", "build", "source", "mode"],
+        )
+        g.add_metric(
+            [
+                str(v.get("arbscope", "")),
+                str(v.get("engine", "")),
+                str(v.get("engine_build", "")),
+                str(getattr(s, "source", "")),
+                str(getattr(s, "mode", "PAPER")),
+            ],
+            1,
+        )
+        yield g
+
+    @staticmethod
+    def _feeds(s: Any) -> Iterator[Metric]:
+        feeds = list(s._feeds()) if hasattr(s, "_feeds") else []
+        lab = ["endpoint"]
+        fam: dict[str, Any] = {
+            "messages": CounterMetricFamily(
+                "arbscope_feed_messages", "frames received", labels=lab
+            ),
+            "rate": GaugeMetricFamily(
+                "arbscope_feed_messages_per_second", "frames per second", labels=lab
+            ),
+            "lead": CounterMetricFamily(
+                "arbscope_feed_first_copies",
+                "notifications this endpoint delivered first",
+                labels=lab,
+            ),
+            "dups": CounterMetricFamily(
+                "arbscope_feed_duplicates",
+                "copies that arrived after another endpoint's",
+                labels=lab,
+            ),
+            "lag": GaugeMetricFamily(
+                "arbscope_feed_lag_seconds",
+                "lag behind the first copy",
+                labels=["endpoint", "quantile"],
+            ),
+            "up": GaugeMetricFamily("arbscope_feed_connected", "1 when connected", labels=lab),
+            "rec": CounterMetricFamily("arbscope_feed_reconnects", "reconnects", labels=lab),
+            "bad": CounterMetricFamily(
+                "arbscope_feed_malformed", "frames that were not PubSub", labels=lab
+            ),
+            "rej": CounterMetricFamily(
+                "arbscope_feed_rejected", "notifications whose account failed to decode", labels=lab
+            ),
+            "miss": GaugeMetricFamily(
+                "arbscope_feed_missed",
+                "notifications others delivered and this one did not",
+                labels=lab,
+            ),
+            "age": GaugeMetricFamily(
+                "arbscope_feed_last_message_age_seconds",
+                "seconds since the endpoint's last frame",
+                labels=lab,
+            ),
+        }
+        first = dups = 0
+        for f in feeds:
+            e = [f.name]
+            fam["messages"].add_metric(e, f.messages)
+            fam["rate"].add_metric(e, f.messages_per_s)
+            fam["lead"].add_metric(e, f.lead)
+            fam["dups"].add_metric(e, f.duplicates)
+            for q, v in (("0.5", f.lag_p50_ms), ("0.99", f.lag_p99_ms)):
+                if v is not None:
+                    fam["lag"].add_metric([f.name, q], v / 1e3)
+            fam["up"].add_metric(e, 1 if f.connected else 0)
+            fam["rec"].add_metric(e, f.reconnects)
+            fam["bad"].add_metric(e, f.malformed)
+            fam["rej"].add_metric(e, f.rejected)
+            fam["miss"].add_metric(e, f.missed)
+            if f.last_message_age_s is not None:
+                fam["age"].add_metric(e, f.last_message_age_s)
+            first += f.lead
+            dups += f.duplicates
+        yield from fam.values()
+        ratio = GaugeMetricFamily(
+            "arbscope_feed_dedup_ratio", "duplicates / all copies of deduplicated notifications"
+        )
+        ratio.add_metric([], dups / (first + dups) if first + dups else 0.0)
+        yield ratio
+
+    @staticmethod
+    def _market(s: Any) -> Iterator[Metric]:
+        def gauge(name: str, doc: str, value: float) -> Metric:
+            g = GaugeMetricFamily(name, doc)
+            g.add_metric([], value)
+            return g
+
+        live = dict(getattr(s, "live", {}))
+        yield gauge("arbscope_slot", "newest slot seen", int(getattr(s, "slot", 0) or 0))
+        graph = getattr(s, "graph", None)
+        yield gauge("arbscope_pools", "pools in the graph", len(graph) if graph is not None else 0)
+        c = CounterMetricFamily("arbscope_opportunities_found", "profitable cycles that appeared")
+        c.add_metric([], int(getattr(s, "found", 0)))
+        yield c
+        yield gauge("arbscope_opportunities", "profitable cycles now", len(live))
+        yield gauge(
+            "arbscope_opportunities_go",
+            "cycles the scorer says go for now",
+            sum(1 for _, sc in live.values() if sc.go),
+        )
+        orders = CounterMetricFamily(
+            "arbscope_orders", "orders taken, by mode and outcome", labels=["mode", "outcome"]
+        )
+        pnl = GaugeMetricFamily(
+            "arbscope_pnl", "profit and loss, base-token units", labels=["mode"]
+        )
+        fees = CounterMetricFamily(
+            "arbscope_fees_lamports", "fees paid (paper: simulated)", labels=["mode"]
+        )
+        b = getattr(s, "broker", None)
+        if b is not None:
+            orders.add_metric(["paper", "filled"], b.attempts - b.failed)
+            orders.add_metric(["paper", "failed"], b.failed)
+            orders.add_metric(["paper", "pending"], len(b.pending))
+            pnl.add_metric(["paper"], b.pnl)
+            fees.add_metric(["paper"], b.lamports - b._lamports)
+        ex = getattr(s, "executor", None)
+        if ex is not None:
+            v = ex.view()
+            for outcome in ("confirmed", "failed", "refused"):
+                orders.add_metric(["live", outcome], getattr(v, outcome))
+            orders.add_metric(["live", "sent"], v.sent)
+            orders.add_metric(["live", "open"], v.open)
+            pnl.add_metric(["live"], v.pnl)
+        yield orders
+        yield pnl
+        yield fees
+
+    @staticmethod
+    def _kernels(s: Any) -> Iterator[Metric]:
+        timer = getattr(s, "timer", None)
+        if timer is None:
+            return
+        h = HistogramMetricFamily(
+            "arbscope_kernel_latency_seconds",
+            "engine kernel call latency",
+            labels=["kernel", "backend"],
+        )
+        for name in sorted(timer.stats):
+            st = timer.stats[name]
+            for backend, counts in sorted(st.hist.items()):
+                cum, buckets = 0, []
+                for le, n in zip(BUCKETS_NS, counts, strict=False):
+                    cum += n
+                    buckets.append((f"{le / 1e9:.9g}", cum))
+                buckets.append(("+Inf", cum + counts[-1]))
+                h.add_metric([name, backend], buckets, st.sum_ns[backend] / 1e9)
+        yield h
+        errors = CounterMetricFamily("arbscope_engine_errors", "engine errors (all kernels)")
+        errors.add_metric([], timer.errors)
+        yield errors
+        mism = CounterMetricFamily(
+            "arbscope_shadow_mismatches", "Rust and Python disagreed on a shadowed call"
+        )
+        mism.add_metric([], timer.mismatch_count)
+        yield mism
+
+    @staticmethod
+    def _journal(s: Any) -> Iterator[Metric]:
+        rec = getattr(s, "recorder", None)
+        q = GaugeMetricFamily("arbscope_journal_queue_depth", "inputs and events not yet written")
+        q.add_metric([], rec.pending if rec is not None else 0)
+        yield q
+        w = CounterMetricFamily("arbscope_journal_inputs_written", "inputs written")
+        w.add_metric([], rec.written_inputs if rec is not None else 0)
+        yield w
+        e = GaugeMetricFamily("arbscope_journal_write_errors", "1 while the last write failed")
+        e.add_metric([], 1 if rec is not None and rec.error else 0)
+        yield e
+
+
+class MetricsServer:
+    """``/metrics`` and ``/health`` for ``session`` on ``host:port`` (0: any free port)."""
+
+    def __init__(
+        self, session: Any, host: str = "127.0.0.1", port: int = 9464, stall_s: float = 10.0
+    ) -> None:
+        self.session, self.host, self.port = session, host, port
+        self.health = Health(session, stall_s)
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(SessionCollector(session, self.health))
+        ProcessCollector(registry=self.registry)
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> str:
+        """Listen; the base URL (OSError when the port is taken)."""
+        app = web.Application()
+        app.router.add_get("/metrics", self._metrics)
+        app.router.add_get("/health", self._health)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        try:
+            await site.start()
+        except OSError:
+            await self._runner.cleanup()
+            self._runner = None
+            raise
+        sockets = getattr(site._server, "sockets", None)
+        if sockets:
+            self.port = int(sockets[0].getsockname()[1])
+        self.url = f"http://{self.host}:{self.port}"
+        log.info("metrics on %s/metrics, health on %s/health", self.url, self.url)
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        body = generate_latest(self.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def _health(self, request: web.Request) -> web.Response:
+        h = self.health.check()
+        code = 503 if h["status"] in ("unhealthy", "starting") else 200
+        return web.Response(text=json.dumps(h), status=code, content_type="application/json")
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """Where ``/metrics`` and ``/health`` listen (``[metrics]`` in the config)."""
+
+    host: str = "127.0.0.1"
+    port: int = 9464
+    stall_s: float = 10.0

@@ -1,0 +1,239 @@
+"""Headless runs, metrics, health, logs, doctor — and redaction on every output path.
+
+The headless tests run `arbscope run --headless` as a real process (signals, exit
+status, stdout/stderr, the log file, the journal on disk); the simulator they read is
+either embedded or served by this test process on loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
+
+from arbscope.metrics import MetricsSettings
+from arbscope.session import FeedSession
+from feeds.sim.server import SimServer, default_profiles
+from feeds.sim.world import WorldConfig
+from storage.journal import Journal
+from tests.conftest import ROOT
+
+SECRET = "Zq8RkT4mW2nX7pL1vB6cH3dJ"  # an API key, in URLs only
+
+
+def _env(tmp: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARBSCOPE_")}
+    env.update(XDG_CONFIG_HOME=str(tmp / "xdg-config"), XDG_DATA_HOME=str(tmp / "xdg-data"),
+               PYTHONUNBUFFERED="1", **extra)  # fmt: skip
+    return env
+
+
+async def _start(args: list[str], env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "arbscope", *args, cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+async def _wait_line(p: asyncio.subprocess.Process, pattern: str, seen: list[str],
+                     timeout: float = 60) -> re.Match[str]:  # fmt: skip
+    assert p.stderr is not None
+    end = time.monotonic() + timeout
+    rx = re.compile(pattern)
+    while time.monotonic() < end:
+        line = await asyncio.wait_for(p.stderr.readline(), max(0.1, end - time.monotonic()))
+        if not line:
+            break
+        seen.append(line.decode())
+        m = rx.search(seen[-1])
+        if m:
+            return m
+    raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(seen)}")
+
+
+async def _get(url: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as s, s.get(url) as r:
+        return r.status, await r.text()
+
+
+def _families(text: str) -> dict[str, Any]:
+    return {f.name: f for f in text_string_to_metric_families(text)}
+
+
+async def test_headless_serves_metrics_and_sigterm_flushes_the_journal(tmp_path: Path) -> None:
+    db, logf = tmp_path / "j.sqlite", tmp_path / "logs" / "a.log"
+    p = await _start(["run", "--headless", "--metrics-port", "0", "--db", str(db),
+                      "--log-file", str(logf), "--seed", "5"], _env(tmp_path))  # fmt: skip
+    seen: list[str] = []
+    try:
+        url = (await _wait_line(p, r"metrics on (http://127\.0\.0\.1:\d+)", seen)).group(1)
+        await _wait_line(p, r"session \S+ started", seen)
+        fams: dict[str, Any] = {}
+        for _ in range(100):  # scrape until the session has traded a little
+            await asyncio.sleep(0.2)
+            status, text = await _get(url + "/metrics")
+            assert status == 200
+            fams = _families(text)
+            ingest = [s for s in fams["arbscope_kernel_latency_seconds"].samples
+                      if s.labels.get("kernel") == "feed_ingest" and s.name.endswith("_count")]  # fmt: skip
+            if ingest and ingest[0].value > 50 and fams["arbscope_slot"].samples[0].value > 0:
+                break
+        # frames per endpoint, dedup, lead/lag
+        msgs = {s.labels["endpoint"]: s.value for s in fams["arbscope_feed_messages"].samples
+                if s.name.endswith("_total")}  # fmt: skip
+        assert set(msgs) == {"sim-fast", "sim-mid", "sim-slow"} and min(msgs.values()) > 0
+        assert 0 < fams["arbscope_feed_dedup_ratio"].samples[0].value < 1
+        assert {s.labels["quantile"] for s in fams["arbscope_feed_lag_seconds"].samples} == {
+            "0.5", "0.99"}  # fmt: skip
+        # kernel latencies: a histogram (buckets cumulative, +Inf equals the count)
+        hist = [s for s in fams["arbscope_kernel_latency_seconds"].samples
+                if s.labels.get("kernel") == "feed_ingest" and s.labels["backend"] == "rust"]  # fmt: skip
+        buckets = [s.value for s in hist if s.name.endswith("_bucket")]
+        count = next(s.value for s in hist if s.name.endswith("_count"))
+        assert buckets == sorted(buckets) and buckets[-1] == count > 0
+        for name in ("arbscope_opportunities_found", "arbscope_journal_queue_depth",
+                     "arbscope_pnl", "arbscope_orders", "arbscope_health", "arbscope_info",
+                     "process_cpu_seconds"):  # fmt: skip
+            assert name in fams, name
+        status, body = await _get(url + "/health")
+        health = json.loads(body)
+        assert status == 200 and health["status"] == "ok" and health["slot"] > 0
+        assert len(health["feeds"]) == 3 and health["session"]
+        p.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(p.communicate(), 60)
+    finally:
+        if p.returncode is None:
+            p.kill()
+            await p.wait()
+    assert p.returncode == 0, "".join(seen) + err.decode()
+    stdout = out.decode()
+    sid = re.search(r"^session (\S+)$", stdout, re.M)
+    digest = re.search(r"^digest ([0-9a-f]{64})$", stdout, re.M)
+    assert sid and digest, stdout
+    assert "SIGTERM: stopping" in "".join(seen) + err.decode()
+    async with await Journal.open(db, create=False) as j:
+        info = await j.session(sid.group(1))
+    assert info.complete and info.digest == digest.group(1) and info.frames > 0
+    lines = [json.loads(x) for x in logf.read_text().splitlines()]
+    assert {"ts", "level", "logger", "msg"} <= set(lines[0])
+    assert any("SIGTERM" in x["msg"] for x in lines)
+    assert any(x["logger"] == "arbscope.session" and "stopped" in x["msg"] for x in lines)
+
+
+async def test_headless_exits_non_zero_when_it_cannot_start(tmp_path: Path) -> None:
+    pools = tmp_path / "pools.toml"
+    pools.write_text('[[pool]]\naddress = "Czfq3xZZDmsdGdUyrNLtRhGc47cXcZtLG4crryfu44zE"\n'
+                     'kind = "whirlpool"\n')  # fmt: skip
+    p = await _start(["run", "--headless", "--no-metrics", "--db", str(tmp_path / "j.sqlite"),
+                      "--ws", "ws://127.0.0.1:9", "--rpc", "http://127.0.0.1:9",
+                      "--pools", str(pools)], _env(tmp_path))  # fmt: skip
+    _, err = await asyncio.wait_for(p.communicate(), 60)
+    assert p.returncode == 1
+    assert "no endpoint answered getMultipleAccounts" in err.decode()
+    assert "Traceback" not in err.decode()
+
+
+async def test_health_turns_unhealthy_when_every_feed_stalls(tmp_path: Path) -> None:
+    s = FeedSession(seed=3, sim_endpoints=2, shadow=False,
+                    metrics=MetricsSettings(port=0, stall_s=1.0))  # fmt: skip
+    await s.start()
+    try:
+        assert s.metrics_server is not None and s.sim is not None
+        url = s.metrics_server.url + "/health"
+        for _ in range(50):
+            await asyncio.sleep(0.1)
+            s.tick()
+            status, body = await _get(url)
+            if json.loads(body)["status"] == "ok":
+                break
+        assert status == 200 and json.loads(body)["status"] == "ok"
+        assert s.sim._clock is not None
+        s.sim._clock.cancel()  # every endpoint falls silent (sockets open, no slots)
+        verdict: dict[str, Any] = {}
+        for _ in range(60):
+            await asyncio.sleep(0.1)
+            s.tick()
+            status, body = await _get(url)
+            verdict = json.loads(body)
+            if verdict["status"] == "unhealthy":
+                break
+        assert status == 503 and verdict["status"] == "unhealthy"
+        assert "all feeds stalled" in verdict["problems"][0]
+        assert all(f["last_message_age_s"] is None or f["last_message_age_s"] > 1.0
+                   for f in verdict["feeds"])  # fmt: skip
+        _, text = await _get(s.metrics_server.url + "/metrics")
+        assert _families(text)["arbscope_health"].samples[0].value == 2
+    finally:
+        await s.stop()
+
+
+async def test_urls_with_keys_are_redacted_on_every_output_path(tmp_path: Path) -> None:
+    """Endpoints whose URLs carry an API key (query and path): the key must not reach
+    stderr, the JSON log, the journal, /health, /metrics, doctor or the screen."""
+    from arbscope.cli import build_session
+    from arbscope.config import load
+    from arbscope.staging import fix_app
+    from tui.app import ArbscopeApp
+
+    async with SimServer(WorldConfig(seed=4), default_profiles(2)) as sim:
+        infos = sim.infos()
+        ws = [f"{i.ws_url}/?api-key={SECRET}" for i in infos]
+        rpc = [f"{i.http_url}/?api-key={SECRET}" for i in infos]
+        pools = tmp_path / "pools.toml"
+        pools.write_text(f"base_mints = {json.dumps(sim.world.bases)}\n" + "".join(
+            f'[[pool]]\naddress = "{a}"\nkind = "{k}"\n' for a, k in sim.world.universe()))  # fmt: skip
+        cfg_file = tmp_path / "c.toml"
+        db, logf = tmp_path / "j.sqlite", tmp_path / "a.log"
+        cfg_file.write_text(
+            f"[feeds]\nws = {json.dumps(ws)}\nrpc = {json.dumps(rpc)}\n"
+            f'[market]\npools_file = "{pools}"\n[journal]\npath = "{db}"\n'
+            f'[logs]\nfile = "{logf}"\nlevel = "debug"\n[metrics]\nport = 0\n'
+            f'[live]\nsend_rpc = "{rpc[0]}"\n'
+        )  # fmt: skip
+        env = _env(tmp_path)
+        p = await _start(["run", "--headless", "--config", str(cfg_file)], env)
+        seen: list[str] = []
+        try:
+            url = (await _wait_line(p, r"metrics on (http://127\.0\.0\.1:\d+)", seen)).group(1)
+            await _wait_line(p, r"session \S+ started", seen)
+            await asyncio.sleep(2.0)
+            outputs = [(await _get(url + "/health"))[1], (await _get(url + "/metrics"))[1]]
+            p.send_signal(signal.SIGINT)
+            out, err = await asyncio.wait_for(p.communicate(), 60)
+        finally:
+            if p.returncode is None:
+                p.kill()
+                await p.wait()
+        assert p.returncode == 0
+        outputs += ["".join(seen), out.decode(), err.decode(), logf.read_text()]
+        assert '"url": "ws://127.0.0.1' in outputs[0] and "***" in outputs[0]
+        doctor = await _start(["doctor", "--config", str(cfg_file), "--timeout", "3"], env)
+        d_out, d_err = await asyncio.wait_for(doctor.communicate(), 120)
+        outputs.append(d_out.decode() + d_err.decode())
+        assert "api-key=***" in outputs[-1] and "✓ rpc" in outputs[-1], outputs[-1]
+        # the screen: the same configuration, in-process, on the dashboard
+        session = build_session(load(cfg_file, {}))
+        session.metrics_settings = None
+        app = fix_app(ArbscopeApp(session, tick_s=0.2))
+        async with app.run_test(size=(160, 50)) as pilot:
+            await pilot.pause(3.0)
+            outputs.append(app.export_screenshot())
+            await pilot.press("m")  # the live confirmation lists the RPC
+            await pilot.pause(0.3)
+            outputs.append(app.export_screenshot())
+            await pilot.press("escape")
+            await pilot.press("q")
+    raw = b"".join(f.read_bytes() for f in tmp_path.glob("j.sqlite*"))
+    assert raw, "the journal was written"
+    for text in outputs:
+        assert SECRET not in text
+    assert SECRET.encode() not in raw
