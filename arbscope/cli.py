@@ -365,6 +365,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "sessions":
         return _sessions(args)
     if args.command == "replay":
+        if not args.headless:  # the screen owns the terminal: log lines go to the file
+            from . import logs
+
+            logs.setup()
         return _replay(args)
     if args.command == "export":
         return _export(args)
@@ -377,6 +381,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         if args.updates < 1:
             return _fail("--updates must be at least 1")
+        from . import logs
+
+        logs.setup()
         from tui.app import ArbscopeApp
 
         from .market import SimMarket

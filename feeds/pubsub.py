@@ -108,7 +108,9 @@ class PubSubWorker:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # every failure is reported, none escapes
-                if self._close_reason:  # we closed it (the watchdog): say why
+                if self._stopping.is_set():  # our own stop() closed it: not a failure
+                    pass
+                elif self._close_reason:  # we closed it (the watchdog): say why
                     self.counters.error(f"{redact(self.url)}: {self._close_reason}", self.url)
                 else:
                     self._failed(exc)

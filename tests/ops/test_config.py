@@ -169,3 +169,30 @@ def test_init_writes_an_owner_only_file_once_and_the_cli_reports_config_errors(
     assert cli.main(["run", "--config", str(path), "--headless", "--duration", "1"]) == 2
     err = capsys.readouterr().err
     assert f"{path}:{line}: policy.min_profit: expected a value >= 0, got -5" in err
+
+
+async def test_a_configured_policy_is_journaled_and_the_replay_decides_the_same(
+    tmp_path: Path,
+) -> None:
+    from arbscope.replay import ReplaySession, load_info
+    from arbscope.session import FeedSession, FeeSettings, RecordSettings
+    from engine_rs.records import ScorePolicy
+
+    db = tmp_path / "j.sqlite"
+    policy = ScorePolicy(min_profit=250_000, min_profit_bps=3.5, min_persistence=3,
+                         max_staleness_slots=40)  # fmt: skip
+    fees = FeeSettings(cu_limit=450_000, percentile=90.0, tip_lamports=20_000)
+    s = FeedSession(seed=9, sim_endpoints=1, shadow=False, policy=policy, fee_settings=fees,
+                    record=RecordSettings(db, batch_s=0.1))  # fmt: skip
+    await s.run_for(3.0, tick_s=0.1)
+    assert s.digest and s.broker is not None and s.broker.tip_lamports == 20_000
+    info = await load_info(db, s.session_id)
+    assert info.config["policy"]["min_profit"] == 250_000 and info.config["fees"]["percentile"] == 90
+    r = ReplaySession(db, info, shadow=False)
+    assert r.policy == policy and r.fee_settings == fees
+    await r.start()
+    try:
+        digest = await r.run(float("inf"))
+    finally:
+        await r.stop()
+    assert digest == s.digest
