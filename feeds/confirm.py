@@ -72,44 +72,33 @@ class SignatureWatcher:
         if self.ws_url is None:
             return
         try:
-            await self._ensure()
-            rid = next(self._ids)
-            self._by_request[rid] = signature
-            await self._ws.send(
-                json.dumps(
-                    {
-                        "jsonrpc": "2.0",
-                        "id": rid,
-                        "method": "signatureSubscribe",
-                        "params": [signature, {"commitment": self.commitment}],
-                    }
-                )
-            )
+            if not await self._ensure():  # a new connection subscribed it already
+                await self._ws.send(self._request(signature))
         except Exception as exc:  # polling covers it
             self._note(f"signatureSubscribe at {redact(self.ws_url)}: {type(exc).__name__}")
 
-    async def _ensure(self) -> None:
+    async def _ensure(self) -> bool:
+        """Connect when not connected; True when this call connected (and subscribed
+        every signature still waiting)."""
         async with self._lock:
             if self._ws is not None and self._reader is not None and not self._reader.done():
-                return
+                return False
             assert self.ws_url is not None
             self._ws = await websockets.connect(self.ws_url, open_timeout=5.0, close_timeout=1.0)
             self._by_sub.clear()
             self._reader = asyncio.create_task(self._read(self._ws), name="signature-watch")
             again = [s for s, f in self._waiting.items() if not f.done()]
         for sig in again:  # a new connection: every signature still waiting again
-            rid = next(self._ids)
-            self._by_request[rid] = sig
-            await self._ws.send(
-                json.dumps(
-                    {
-                        "jsonrpc": "2.0",
-                        "id": rid,
-                        "method": "signatureSubscribe",
-                        "params": [sig, {"commitment": self.commitment}],
-                    }
-                )
-            )
+            await self._ws.send(self._request(sig))
+        return True
+
+    def _request(self, signature: str) -> str:
+        """A ``signatureSubscribe`` frame (its id remembered for the answer)."""
+        rid = next(self._ids)
+        self._by_request[rid] = signature
+        params = [signature, {"commitment": self.commitment}]
+        return json.dumps({"jsonrpc": "2.0", "id": rid, "method": "signatureSubscribe",
+                           "params": params})  # fmt: skip
 
     async def _read(self, ws: Any) -> None:
         try:

@@ -34,7 +34,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,6 +164,27 @@ class _Endpoint:
             await asyncio.sleep(3600)  # never answers; the client must time out
         if request.headers.get("Upgrade", "").lower() == "websocket":
             return await self.websocket(request)
+        return await self._post(request, self.server.http_method, batches=True)
+
+    async def handle_jito(self, request: web.Request) -> web.StreamResponse:
+        """The Jito block engine (spec §5.4): bundles and single transactions."""
+        if self.profile.silent:
+            await asyncio.sleep(3600)
+        allowed = ({"sendTransaction"} if request.path.endswith("/transactions") else
+                   {"sendBundle", "getBundleStatuses", "getInflightBundleStatuses",
+                    "getTipAccounts"})  # fmt: skip
+
+        def dispatch(method: str, params: list[Any]) -> Any:
+            if method not in allowed:
+                raise RpcFault(METHOD_NOT_FOUND, "Method not found")
+            return self.server.jito_method(method, params)
+
+        return await self._post(request, dispatch, batches=False)
+
+    async def _post(
+        self, request: web.Request, dispatch: Callable[[str, list[Any]], Any], batches: bool
+    ) -> web.StreamResponse:
+        """One JSON-RPC POST (a batch too, where ``batches``) answered by ``dispatch``."""
         if request.method != "POST":
             return web.Response(status=405, text="JSON-RPC takes POST\n")
         self.stats["requests"] += 1
@@ -174,13 +195,15 @@ class _Endpoint:
         delay = self.server.tx_delay_s
         if delay and isinstance(body, dict) and body.get("method") in _TX_METHODS:
             await asyncio.sleep(delay)  # a slow node (tests: the kill switch mid-flight)
-        if isinstance(body, list):
+        if isinstance(body, list) and batches:
             if not body:
                 return web.json_response(_error(None, INVALID_REQUEST, "Invalid request"))
-            return web.json_response([self.http_call(b) for b in body])
-        return web.json_response(self.http_call(body))
+            return web.json_response([self.http_call(b, dispatch) for b in body])
+        return web.json_response(self.http_call(body, dispatch))
 
-    def http_call(self, req: Any) -> dict[str, Any]:
+    def http_call(
+        self, req: Any, dispatch: Callable[[str, list[Any]], Any] | None = None
+    ) -> dict[str, Any]:
         if not isinstance(req, dict) or req.get("jsonrpc") != "2.0" or "method" not in req:
             return _error(None, INVALID_REQUEST, "Invalid request")
         rid = req.get("id")
@@ -188,38 +211,10 @@ class _Endpoint:
         try:
             if not isinstance(params, list):
                 raise RpcFault(INVALID_PARAMS, "Invalid params: expected an array")
-            result = self.server.http_method(str(req["method"]), params)
+            result = (dispatch or self.server.http_method)(str(req["method"]), params)
         except RpcFault as f:
             return _error(rid, f.code, f.message, f.data)
         return {"jsonrpc": "2.0", "result": result, "id": rid}
-
-    async def handle_jito(self, request: web.Request) -> web.StreamResponse:
-        """The Jito block engine (spec §5.4): bundles and single transactions."""
-        if self.profile.silent:
-            await asyncio.sleep(3600)
-        if request.method != "POST":
-            return web.Response(status=405, text="JSON-RPC takes POST\n")
-        self.stats["requests"] += 1
-        try:
-            body = json.loads(await request.read())
-        except ValueError:
-            return web.json_response(_error(None, PARSE_ERROR, "Parse error"))
-        if not isinstance(body, dict) or body.get("jsonrpc") != "2.0":
-            return web.json_response(_error(None, INVALID_REQUEST, "Invalid request"))
-        rid, params = body.get("id"), body.get("params", [])
-        method = str(body.get("method"))
-        allowed = ({"sendTransaction"} if request.path.endswith("/transactions") else
-                   {"sendBundle", "getBundleStatuses", "getInflightBundleStatuses",
-                    "getTipAccounts"})  # fmt: skip
-        try:
-            if method not in allowed:
-                raise RpcFault(METHOD_NOT_FOUND, "Method not found")
-            if not isinstance(params, list):
-                raise RpcFault(INVALID_PARAMS, "Invalid params: expected an array")
-            result = self.server.jito_method(method, params)
-        except RpcFault as f:
-            return web.json_response(_error(rid, f.code, f.message, f.data))
-        return web.json_response({"jsonrpc": "2.0", "result": result, "id": rid})
 
     # ------------------------------------------------------------ PubSub
     async def websocket(self, request: web.Request) -> web.StreamResponse:
