@@ -24,6 +24,7 @@ from engine_rs import synthetic
 from engine_rs.errors import EngineError
 from engine_rs.records import Cycle, FeeContext, Opportunity, Score, ScorePolicy
 from feeds.health import FeedHealth
+from feeds.instructions import PACKET_DATA_SIZE, swap_tx_size
 
 from .execution.live import LiveExecutor, LiveView
 from .execution.paper import PaperBroker, Portfolio
@@ -160,9 +161,26 @@ class Evaluator:
             if bases:
                 fees = getattr(self, "fees", None)
                 tip = fees.tip_lamports if fees is not None else 0
-                b = PaperBroker(base=bases[0], balance=PAPER_BALANCE, tip_lamports=tip)
+                b = PaperBroker(base=bases[0], balance=PAPER_BALANCE, tip_lamports=tip,
+                                sendable=self._sendable)  # fmt: skip
                 self.broker = b
         return b
+
+    def _sendable(self, opp: Any) -> str:
+        """ "" when the cycle fits in one transaction without an address lookup table (the
+        token accounts existing), else why not; "" too when the pools' programs are
+        unknown (the in-process market)."""
+        kinds_of: dict[str, str] = getattr(self, "pool_kinds", {})
+        kinds = [kinds_of.get(p) for p in opp.pools]
+        if not kinds or None in kinds:
+            return ""
+        fees = getattr(self, "fees", None)
+        tip = bool(fees is not None and fees.tip_lamports)
+        size = swap_tx_size([k for k in kinds if k], list(opp.tokens), tip)
+        if size <= PACKET_DATA_SIZE:
+            return ""
+        return (f"one transaction would be {size:,} bytes, over the {PACKET_DATA_SIZE:,}-byte "
+                "limit (it needs an address lookup table)")  # fmt: skip
 
     def _pool_slots(self, pools: list[str]) -> tuple[int, ...]:
         out = []
@@ -190,7 +208,7 @@ class Evaluator:
                 if sc.go:
                     slots = self._pool_slots(o.pools)
                     b.decide(o, sc, self.fees, self.slot, slots)
-                    if ex is not None:  # live: the same decision, for real (paper shadows it)
+                    if ex is not None and not self._sendable(o):  # live: the same, for real
                         ex.submit(o, sc, self.fees, slots, "auto")
 
     def _live_executor(self) -> LiveExecutor | None:
@@ -211,7 +229,7 @@ class Evaluator:
         slots = self._pool_slots(o.pools)
         ex = self._live_executor()
         if ex is not None:
-            why = ex.submit(o, sc, self.fees, slots, "manual")
+            why = self._sendable(o) or ex.submit(o, sc, self.fees, slots, "manual")
             if why:
                 return f"live refused: {why}"
             b.decide(o, sc, self.fees, self.slot, slots, "manual")  # its paper shadow

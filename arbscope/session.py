@@ -49,8 +49,10 @@ class _TimedIngest:
     def __init__(
         self, timer: KernelTimer, ingests: dict[str, Any], timed: bool = True,
         mirror_budget: float = 0.15, window_ns: int = 1_000_000_000,
+        kinds: dict[str, str] | None = None,
     ) -> None:  # fmt: skip
         self.timer, self.ingests, self.timed = timer, ingests, timed
+        self.kinds = kinds if kinds is not None else {}  # pool -> amm_v4 | cpmm | whirlpool
         self.active = ingests[timer.active.BACKEND]
         # the other backend follows every frame (so its graph can be shadow-checked)
         # while that costs less than ``mirror_budget`` of wall time; above it the mirror
@@ -119,6 +121,7 @@ class _TimedIngest:
 
     def track_pool(self, address: str, kind: str) -> None:
         self._all("track_pool", address, kind)
+        self.kinds[address] = kind
 
     def track_tick_array(self, address: str, whirlpool: str) -> None:
         self._all("track_tick_array", address, whirlpool)
@@ -341,7 +344,8 @@ class FeedSession(Evaluator):
         # time the ingest only when every backend has its own (an extension built before
         # the ingest kernel falls back to the twin, which must not pass for Rust)
         native = all(hasattr(m, "FeedIngest") for m in (self.eng, other) if m is not None)
-        self.ingest = _TimedIngest(self.timer, ingests, timed=native)
+        self.pool_kinds: dict[str, str] = {}  # what each tracked pool is (its program)
+        self.ingest = _TimedIngest(self.timer, ingests, timed=native, kinds=self.pool_kinds)
         self.fee_estimator = self.eng.FeeEstimator()
         fs = self.fee_settings
         self.fees = FeeContext(cu_limit=fs.cu_limit, cu_price_micro_lamports=5_000,

@@ -398,3 +398,56 @@ def decode(program: str, data: bytes, accounts: list[str]) -> Any:
 def error_name(program: str, code: int) -> str:
     """The program's name for custom error ``code`` (or ``custom 0x..``)."""
     return PROGRAM_ERRORS.get(program, {}).get(code, f"custom program error 0x{code:x}")
+
+
+# ------------------------------------------------------------------ transaction size
+PACKET_DATA_SIZE = 1232  # the largest transaction a node accepts, in bytes on the wire
+
+
+def _placeholder(name: str) -> str:
+    return str(Pubkey.from_bytes(hashlib.sha256(name.encode()).digest()))
+
+
+@lru_cache(maxsize=1024)
+def _shape_size(kinds: tuple[str, ...], pattern: tuple[int, ...], tip: bool, creates: int) -> int:
+    from solders.hash import Hash
+    from solders.message import MessageV0
+    from solders.signature import Signature
+    from solders.transaction import VersionedTransaction
+
+    me = _placeholder("payer")
+    tok = [_placeholder(f"token{i}") for i in pattern]
+    ata = [_placeholder(f"ata{i}") for i in pattern]
+    ixs = [set_compute_unit_limit(1), set_compute_unit_price(1)]
+    for i in range(creates):  # an ATA created in the transaction (its mint is a key too)
+        ixs.append(_ix(ATA_PROGRAM, bytes([1]), [
+            _meta(me, True, True), _meta(_placeholder(f"new-ata{i}"), False, True), _meta(me),
+            _meta(_placeholder(f"new-mint{i}")), _meta(SYSTEM_PROGRAM), _meta(SPL_TOKEN),
+        ]))  # fmt: skip
+    for h, kind in enumerate(kinds):
+        k = [_placeholder(f"hop{h}:{j}") for j in range(8)]  # the pool's own accounts
+        if kind == "amm_v4":
+            ixs.append(raydium_v4_swap_base_in(k[0], k[1], k[2], ata[h], ata[h + 1], me, 1, 1))
+        elif kind == "cpmm":  # each pool's config counted apart (they may share one)
+            ixs.append(cpmm_swap_base_input(
+                me, k[0], k[1], ata[h], ata[h + 1], k[2], k[3], SPL_TOKEN, SPL_TOKEN, tok[h],
+                tok[h + 1], k[4], 1, 1,
+            ))  # fmt: skip
+        else:
+            ixs.append(whirlpool_swap(me, k[0], ata[h], k[1], ata[h + 1], k[2],
+                                      [k[3], k[4], k[5]], k[6], 1, 1, True))  # fmt: skip
+    if tip:
+        ixs.append(transfer(me, JITO_TIP_ACCOUNTS[0], 1))
+    msg = MessageV0.try_compile(Pubkey.from_string(me), ixs, [], Hash.default())
+    return len(bytes(VersionedTransaction.populate(msg, [Signature.default()])))
+
+
+def swap_tx_size(kinds: list[str], tokens: list[str], tip: bool = False, creates: int = 0) -> int:
+    """The size in bytes of the transaction a cycle becomes (compute budget, one swap per
+    hop of ``kinds``: amm_v4 | cpmm | whirlpool, through ``tokens``, a tip, ``creates``
+    new token accounts), with no address lookup table: the instruction builders above,
+    on placeholder keys. Exact when the pools share no account, an upper bound
+    otherwise (two CP-Swap pools may share a config). Cached per shape."""
+    first: dict[str, int] = {}
+    pattern = tuple(first.setdefault(t, len(first)) for t in tokens)
+    return _shape_size(tuple(kinds), pattern, tip, creates)

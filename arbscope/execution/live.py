@@ -65,6 +65,7 @@ CU_PER_HOP = {"amm_v4": 45_000, "cpmm": 70_000, "whirlpool": 140_000}
 CU_ATA = 30_000
 CU_BASE = 5_000
 BLOCKHASH_MAX_AGE_S = 20.0
+PACKET_DATA_SIZE = 1232  # the largest transaction a node accepts (bytes on the wire)
 TERMINAL = frozenset({"confirmed", "failed", "expired", "unknown", "refused", "cancelled", "error"})
 
 
@@ -451,11 +452,26 @@ class LiveExecutor:
         assert self.wallet is not None
         c = self.config
         rpc = self._client()
-        ixs, base_ata, pre_base = await self._build(o, cu_price)
+        ixs, base_ata, pre_base, creates = await self._build(o, cu_price)
         bh, last_valid = await self._latest_blockhash()
         tx = compile_and_sign(self.wallet.keypair, self._payer(), ixs, bh)
+        raw = bytes(tx)
+        if len(raw) > PACKET_DATA_SIZE and creates:
+            # too large only with the new token accounts in it: create them first, alone
+            if not await self._create_accounts(o, creates, cu_price, gen):
+                return
+            ixs, base_ata, pre_base, creates = await self._build(o, cu_price)
+            bh, last_valid = await self._latest_blockhash()
+            tx = compile_and_sign(self.wallet.keypair, self._payer(), ixs, bh)
+            raw = bytes(tx)
         o.signature = str(tx.signatures[0])
-        wire = base64.b64encode(bytes(tx)).decode()
+        if len(raw) > PACKET_DATA_SIZE:
+            why = (f"the transaction is {len(raw):,} bytes, over the {PACKET_DATA_SIZE:,}-byte "
+                   f"packet limit ({len(o.pools)} hops, {len(ixs)} instructions): it would "
+                   "need an address lookup table")  # fmt: skip
+            self._finish(o, "refused", why)
+            return
+        wire = base64.b64encode(raw).decode()
         self._step(
             o,
             "signed",
@@ -549,8 +565,46 @@ class LiveExecutor:
         for p, (kind, r) in recs.items():
             self._static[p] = _Static(kind, r, {m: programs[m] for m in _mints(kind, r)})
 
-    async def _build(self, o: LiveOrder, cu_price: int) -> tuple[list[Any], str, int]:
-        """(instructions, base ATA, base balance before) for ``o``; sets ``o.min_out``."""
+    async def _create_accounts(
+        self, o: LiveOrder, mints: list[str], cu_price: int, gen: int
+    ) -> bool:
+        """The wallet's missing token accounts for ``mints`` in a transaction of their own
+        (simulated, sent, confirmed; journaled as the order's ``accounts`` step). False
+        when that did not work (the order is finished then)."""
+        assert self.wallet is not None
+        me = self.wallet.pubkey
+        rpc = self._client()
+        ixs = [I.set_compute_unit_limit(CU_BASE + CU_ATA * len(mints)),
+               I.set_compute_unit_price(cu_price),
+               *(I.create_ata_idempotent(me, me, m) for m in mints)]  # fmt: skip
+        bh, last_valid = await self._latest_blockhash()
+        tx = compile_and_sign(self.wallet.keypair, self._payer(), ixs, bh)
+        sig = str(tx.signatures[0])
+        wire = base64.b64encode(bytes(tx)).decode()
+        sim = await rpc.simulate_transaction(wire, accounts=())
+        if sim.get("err") is not None:
+            self._finish(o, "refused", "creating the token accounts would fail: "
+                         + describe_error(sim["err"], ixs))  # fmt: skip
+            return False
+        if gen != self.generation or not self.armed:
+            self._finish(o, "cancelled", "kill switch: cancelled before it was sent")
+            return False
+        watcher = self._watch()
+        fut = await watcher.subscribe(sig)
+        o.sending = True
+        await rpc.send_transaction(wire)
+        conf = await watcher.wait(sig, fut, last_valid, self.config.confirm_timeout_s)
+        o.sending = False
+        self._step(o, "accounts", accounts_signature=sig, mints=mints, outcome=conf.status)
+        if conf.status != "confirmed":
+            self._finish(o, "refused", "creating the token accounts did not land: "
+                         + _confirmation_text(conf, ixs))  # fmt: skip
+            return False
+        return True
+
+    async def _build(self, o: LiveOrder, cu_price: int) -> tuple[list[Any], str, int, list[str]]:
+        """(instructions, base ATA, base balance before, mints whose token account the
+        instructions create) for ``o``; sets ``o.min_out``."""
         assert self.wallet is not None
         me = self.wallet.pubkey
         await self._statics(o.pools)
@@ -652,7 +706,7 @@ class LiveExecutor:
         if self.config.tip_lamports > 0:
             tip_to = I.JITO_TIP_ACCOUNTS[o.seq % len(I.JITO_TIP_ACCOUNTS)]
             ixs.append(I.transfer(me, tip_to, self.config.tip_lamports))
-        return ixs, atas[self.base], pre_base
+        return ixs, atas[self.base], pre_base, creates
 
     async def _latest_blockhash(self, force: bool = False) -> tuple[str, int]:
         now = time.monotonic()

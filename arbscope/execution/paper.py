@@ -18,6 +18,7 @@ local pools, so the same state would be "arbitraged" forever).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,6 +119,9 @@ class PaperBroker:
     ticks: int = 0
     seq: int = 0
     _traded: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = field(default_factory=dict)
+    # why a cycle could not be sent as one transaction ("" when it could): paper refuses
+    # what live would have to refuse (the session sets it when it knows the pools' programs)
+    sendable: Callable[[Any], str] | None = None
 
     def __post_init__(self) -> None:
         self.base_balance = self.balance
@@ -138,6 +142,10 @@ class PaperBroker:
             return "traded in this pool state"
         if opp.amount_in <= 0:
             return "no profitable size"
+        if self.sendable is not None:
+            why = self.sendable(opp)
+            if why:
+                return why
         amount = opp.amount_in
         if self.max_trade is not None and amount > self.max_trade:
             return f"size {amount:,} over the per-trade cap {self.max_trade:,}"

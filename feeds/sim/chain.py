@@ -3,6 +3,8 @@ transaction, run against the :class:`~feeds.sim.world.World`'s accounts.
 
 - **Blockhashes**: one per slot; a transaction's blockhash must be one of the last 150
   slots' (``lastValidBlockHeight`` = its height + 150), else ``BlockhashNotFound``.
+- **Size**: a transaction over 1,232 bytes (the packet limit) is refused as a node's RPC
+  refuses it, before it is even decoded.
 - **Checks before anything runs** (nothing charged when they fail): the signatures
   (``sendTransaction`` always, ``simulateTransaction`` with ``sigVerify``), the
   blockhash, a signature already processed (``AlreadyProcessed``), the fee payer
@@ -49,6 +51,8 @@ from .layouts import TOKEN_ACCOUNT_LEN
 from .world import RENT, SYSTEM_PROGRAM, Account, World
 
 BLOCKHASH_SLOTS = 150  # a blockhash is valid this many slots (MAX_PROCESSING_AGE)
+PACKET_DATA_SIZE = 1232  # the most a transaction may take on the wire (1280 - 40 - 8)
+MAX_BASE64_SIZE = 1644  # its base64 form
 LAMPORTS_PER_SIGNATURE = 5_000
 TOKEN_ACCOUNT_RENT = RENT[TOKEN_ACCOUNT_LEN]
 MAX_PENDING = 1_000
@@ -190,10 +194,19 @@ class Chain:
             raise ChainError(
                 -32602, f"unsupported encoding: {encoding} (the simulator takes base64)"
             )
+        kind = "solana_transaction::versioned::VersionedTransaction"
+        if len(text) > MAX_BASE64_SIZE:
+            limits = f"max: encoded/raw {MAX_BASE64_SIZE}/{PACKET_DATA_SIZE}"
+            raise ChainError(
+                -32602, f"base64 encoded {kind} too large: {len(text)} bytes ({limits})"
+            )
         try:
             raw = base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError):
             raise ChainError(-32602, "invalid transaction: not base64") from None
+        if len(raw) > PACKET_DATA_SIZE:
+            raise ChainError(-32602, f"decoded {kind} too large: {len(raw)} bytes "
+                             f"(max: {PACKET_DATA_SIZE} bytes)")  # fmt: skip
         try:
             tx = VersionedTransaction.from_bytes(raw)
             tx.sanitize()

@@ -408,3 +408,53 @@ async def test_solana_py_signs_simulates_sends_and_confirms_against_the_simulato
             )
         finally:
             await c.close()
+
+
+@pytest.mark.parametrize(
+    "kinds",
+    [("amm_v4", "cpmm"), ("cpmm", "whirlpool"), ("whirlpool", "amm_v4", "whirlpool"),
+     ("cpmm", "amm_v4", "whirlpool"), ("whirlpool", "cpmm", "whirlpool"), ("cpmm", "cpmm", "cpmm")],
+)  # fmt: skip
+@pytest.mark.parametrize("tip", [False, True])
+def test_the_size_estimate_is_the_built_transactions_size(
+    kinds: tuple[str, ...], tip: bool
+) -> None:
+    """A real transaction from real pools (their own accounts, the wallet's ATAs for a
+    path of distinct tokens back to the start) against ``swap_tx_size``: equal when the
+    pools share no account, an upper bound when CP-Swap pools share their config."""
+    m = Market(seed=8)
+    used: set[str] = set()
+    hops = []
+    for k in kinds:
+        pool = next(p for p in m.world.pools if p.kind == k and p.address not in used)
+        used.add(pool.address)
+        hops.append(pool)
+    path = [str(Pubkey.new_unique()) for _ in kinds]
+    path.append(path[0])
+    me = m.me
+    ixs = [I.set_compute_unit_limit(200_000), I.set_compute_unit_price(1)]
+    for pool, tin, tout in zip(hops, path, path[1:], strict=False):
+        src, dst = I.ata_address(me, tin), I.ata_address(me, tout)
+        if pool.kind == "amm_v4":
+            ixs.append(I.raydium_v4_swap_base_in(pool.address, pool.vault_a, pool.vault_b, src,
+                                                 dst, me, 1, 1))  # fmt: skip
+        elif pool.kind == "cpmm":
+            r = pool.record
+            ixs.append(I.cpmm_swap_base_input(me, r.amm_config, pool.address, src, dst,
+                                              pool.vault_a, pool.vault_b, I.SPL_TOKEN, I.SPL_TOKEN,
+                                              tin, tout, r.observation_key, 1, 1))  # fmt: skip
+        else:
+            s = pool.spec
+            arrays = I.swap_tick_arrays(pool.address, s.tick_spacing, s.tick_current, True)
+            ixs.append(I.whirlpool_swap(me, pool.address, src, pool.vault_a, dst, pool.vault_b,
+                                        arrays, I.oracle(pool.address), 1, 1, True))  # fmt: skip
+    if tip:
+        ixs.append(I.transfer(me, I.JITO_TIP_ACCOUNTS[2], 1_000))
+    actual = len(bytes(m.tx(ixs)))
+    estimate = I.swap_tx_size(list(kinds), path, tip)
+    configs = [p.record.amm_config for p in hops if p.kind == "cpmm"]
+    shared = len(configs) - len(set(configs))
+    arrays_dup = sum(3 - len(set(I.swap_tick_arrays(p.address, p.spec.tick_spacing,
+                                                    p.spec.tick_current, True)))
+                     for p in hops if p.kind == "whirlpool")  # fmt: skip
+    assert estimate == actual + 32 * (shared + arrays_dup)
