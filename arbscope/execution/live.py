@@ -66,6 +66,7 @@ CU_ATA = 30_000
 CU_BASE = 5_000
 BLOCKHASH_MAX_AGE_S = 20.0
 PACKET_DATA_SIZE = 1232  # the largest transaction a node accepts (bytes on the wire)
+SWAP_PROGRAMS = frozenset({I.RAYDIUM_AMM_V4, I.RAYDIUM_CPMM, I.WHIRLPOOL})
 TERMINAL = frozenset({"confirmed", "failed", "expired", "unknown", "refused", "cancelled", "error"})
 
 
@@ -900,6 +901,9 @@ def describe_error(err: Any, ixs: Sequence[Any] = ()) -> str:
             name = I.error_name(prog, code)
             if code == 1 and prog in (I.RAYDIUM_CPMM, I.WHIRLPOOL):  # from the token CPI
                 name = "InsufficientFunds (token transfer)"
+            swaps = [j for j, ix in enumerate(ixs) if str(ix.program_id) in SWAP_PROGRAMS]
+            if "InsufficientFunds" in name and i in swaps and i != swaps[0]:
+                name += " (the hop before gave less than its quote: its pool moved)"
             return f"instruction {i} ({prog[:4]}…): {name}"
         return f"instruction {i} ({prog[:4]}…): {detail}"
     return str(err)

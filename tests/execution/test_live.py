@@ -402,3 +402,26 @@ async def test_secrets_never_reach_the_journal_the_logs_or_the_screen(
         assert secret not in text, secret[:6]
         assert secret.encode() not in raw, secret[:6]
     assert wallet.pubkey in caplog.text  # the public key is fine to show
+
+
+def test_failures_are_named_in_the_programs_own_terms() -> None:
+    from solders.pubkey import Pubkey
+
+    from arbscope.execution.live import describe_error
+
+    k = str(Pubkey.new_unique())
+    cb = [I.set_compute_unit_limit(1), I.set_compute_unit_price(1)]
+    v4 = I.raydium_v4_swap_base_in(k, k, k, k, k, k, 1, 1)
+    cp = I.cpmm_swap_base_input(k, k, k, k, k, k, k, k, k, k, k, k, 1, 1)
+    wp = I.whirlpool_swap(k, k, k, k, k, k, [k, k, k], k, 1, 1, True)
+    ixs = [*cb, v4, cp, wp]
+
+    def err(i: int, code: int) -> str:
+        return describe_error({"InstructionError": [i, {"Custom": code}]}, ixs)
+
+    assert err(2, 30).endswith("ExceededSlippage") and err(3, 6005).endswith("ExceededSlippage")
+    assert err(4, 6036).endswith("AmountOutBelowMinimum")
+    assert err(2, 40).endswith("InsufficientFunds")  # the first hop: the wallet itself
+    assert err(3, 1).endswith("InsufficientFunds (token transfer) (the hop before gave less "
+                              "than its quote: its pool moved)")  # fmt: skip
+    assert describe_error("BlockhashNotFound", ixs) == "BlockhashNotFound"
