@@ -414,9 +414,6 @@ def _run(args: argparse.Namespace) -> int:
         cfg["logs.backups"],
         stderr=args.headless,
     )
-    for dotted in ("feeds.ws", "feeds.rpc", "live.send_rpc", "live.send_ws", "live.jito"):
-        for url in cfg[dotted] if isinstance(cfg[dotted], list) else [cfg[dotted]]:
-            logs.register_secret(url)
     logging.getLogger(__name__).info(
         "arbscope %s: config %s, log %s", _version(), cfg.path or "(defaults)", log_path
     )

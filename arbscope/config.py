@@ -191,22 +191,6 @@ class Config:
         self.values[dotted] = value
         self.sources[dotted] = source
 
-    def shown(self, dotted: str) -> str:
-        """A value as it may be displayed (URLs redacted)."""
-        return show_value(BY_DOTTED[dotted], self.values[dotted])
-
-
-def show_value(key: Key, v: Any) -> str:
-    if v is None:
-        return "(unset)"
-    if key.kind == "url":
-        return redact(str(v))
-    if key.kind == "urls":
-        return ", ".join(redact(u) for u in v) or "[]"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return str(v)
-
 
 # ------------------------------------------------------------------ values
 def _convert(key: Key, v: Any) -> Any:

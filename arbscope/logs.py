@@ -2,7 +2,7 @@
 
 Every record passes a redaction filter first: any URL in the message or its arguments
 is replaced by its redacted form (API keys in the path, query or user-info become
-``***``), and every secret registered with :func:`register_secret` is masked outright.
+``***``).
 The dashboard owns the terminal, so on screen only the file is written.
 
 A JSON line: ``{"ts": "2026-11-23T04:35:59.123Z", "level": "info", "logger":
@@ -24,21 +24,11 @@ from feeds.health import redact
 
 # a URL up to whitespace or quotes, without trailing punctuation (": ", "), ", "." ...)
 _URL = re.compile(r"\b(?:https?|wss?)://[^\s\"'<>]+?(?=[.,;:)\]]*(?:[\s\"'<>]|$))")
-_secrets: set[str] = set()
 _STD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
-def register_secret(text: str | None) -> None:
-    """Mask ``text`` (a whole URL, a key) wherever it would appear in a log line."""
-    if text:
-        _secrets.add(text)
-
-
 def scrub_text(text: str) -> str:
-    """``text`` with registered secrets masked and every URL redacted."""
-    for s in sorted(_secrets, key=len, reverse=True):
-        if s in text:
-            text = text.replace(s, redact(s) if "://" in s else "***")
+    """``text`` with every URL redacted."""
     return _URL.sub(lambda m: redact(m.group(0)), text)
 
 

@@ -208,7 +208,7 @@ class Evaluator:
                 if sc.go:
                     slots = self._pool_slots(o.pools)
                     b.decide(o, sc, self.fees, self.slot, slots)
-                    if ex is not None and not self._sendable(o):  # live: the same, for real
+                    if ex is not None:  # live: the same decision, for real (paper shadows it)
                         ex.submit(o, sc, self.fees, slots, "auto")
 
     def _live_executor(self) -> LiveExecutor | None:
@@ -229,7 +229,7 @@ class Evaluator:
         slots = self._pool_slots(o.pools)
         ex = self._live_executor()
         if ex is not None:
-            why = self._sendable(o) or ex.submit(o, sc, self.fees, slots, "manual")
+            why = ex.submit(o, sc, self.fees, slots, "manual")
             if why:
                 return f"live refused: {why}"
             b.decide(o, sc, self.fees, self.slot, slots, "manual")  # its paper shadow

@@ -64,14 +64,16 @@ class Health:
         self._slot_t = time.monotonic()
         self._born = time.monotonic()
 
-    def check(self) -> dict[str, Any]:
+    def check(self, feeds: list[Any] | None = None) -> dict[str, Any]:
+        """The verdict; ``feeds``: the feeds' health when the caller has it already."""
         s = self.session
         now = time.monotonic()
         slot = int(getattr(s, "slot", 0) or 0)
         if slot != self._slot:
             self._slot, self._slot_t = slot, now
         slot_age = now - self._slot_t
-        feeds = list(s._feeds()) if hasattr(s, "_feeds") else []
+        if feeds is None:
+            feeds = _feed_health(s)
         start_error = getattr(s, "start_error", "")
         stalled = [
             f
@@ -133,25 +135,26 @@ class SessionCollector(Collector):
     """Prometheus metrics read from ``session`` at scrape time (see module doc)."""
 
     def __init__(self, session: Any, health: Health) -> None:
+        from .session import versions
+
         self.session, self.health = session, health
+        eng = getattr(session, "eng", None)
+        self.versions = versions(eng) if eng is not None else {}  # fixed for the process
 
     def collect(self) -> Iterator[Metric]:
         s = self.session
-        yield from self._info(s)
-        yield from self._feeds(s)
+        feeds = _feed_health(s)  # once per scrape: the feed families and the verdict share it
+        yield from self._info(s, self.versions)
+        yield from self._feeds(feeds)
         yield from self._market(s)
         yield from self._kernels(s)
         yield from self._journal(s)
         h = GaugeMetricFamily("arbscope_health", "0 ok, 1 degraded or starting, 2 unhealthy")
-        h.add_metric([], STATUS_CODE[self.health.check()["status"]])
+        h.add_metric([], STATUS_CODE[self.health.check(feeds)["status"]])
         yield h
 
     @staticmethod
-    def _info(s: Any) -> Iterator[Metric]:
-        from .session import versions
-
-        eng = getattr(s, "eng", None)
-        v = versions(eng) if eng is not None else {}
+    def _info(s: Any, v: dict[str, Any]) -> Iterator[Metric]:
         g = GaugeMetricFamily(
             "arbscope_info",
             "build and session facts",
@@ -170,8 +173,7 @@ class SessionCollector(Collector):
         yield g
 
     @staticmethod
-    def _feeds(s: Any) -> Iterator[Metric]:
-        feeds = list(s._feeds()) if hasattr(s, "_feeds") else []
+    def _feeds(feeds: list[Any]) -> Iterator[Metric]:
         lab = ["endpoint"]
         fam: dict[str, Any] = {
             "messages": CounterMetricFamily(
@@ -275,7 +277,7 @@ class SessionCollector(Collector):
             orders.add_metric(["paper", "failed"], b.failed)
             orders.add_metric(["paper", "pending"], len(b.pending))
             pnl.add_metric(["paper"], b.pnl)
-            fees.add_metric(["paper"], b.lamports - b._lamports)
+            fees.add_metric(["paper"], b.fee_lamports_paid)
         ex = getattr(s, "executor", None)
         if ex is not None:
             v = ex.view()
@@ -329,6 +331,10 @@ class SessionCollector(Collector):
         e = GaugeMetricFamily("arbscope_journal_write_errors", "1 while the last write failed")
         e.add_metric([], 1 if rec is not None and rec.error else 0)
         yield e
+
+
+def _feed_health(s: Any) -> list[Any]:
+    return list(s._feeds()) if hasattr(s, "_feeds") else []
 
 
 class MetricsServer:

@@ -28,13 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from engine_rs.errors import EngineError
-from engine_rs.records import ScorePolicy
 from feeds.health import FeedHealth
 from storage.codec import Input, Kind, decompress, unpack
 from storage.journal import Journal, JournalError, SessionInfo
 
 from .market import Snapshot
-from .session import DEFAULT_POLICY, FeedSession, FeeSettings, _ReplaySink
+from .session import DEFAULT_POLICY, FeedSession, FeeSettings, _ReplaySink, from_journal
 
 SPEEDS = (1.0, 10.0, 100.0, math.inf)
 BUDGET_S = 0.04  # work per screen tick, so keys stay responsive at max speed
@@ -86,19 +85,8 @@ class ReplaySession(FeedSession):
         self.max_hops = int(cfg.get("max_hops", 3))
         self.sweep_s = float(cfg.get("sweep_s", 1.0))
         # the scorer as the live session had it (older recordings: the defaults then)
-        pol, fees = cfg.get("policy") or {}, cfg.get("fees") or {}
-        self.policy_arg = ScorePolicy(
-            min_profit=int(pol.get("min_profit", DEFAULT_POLICY.min_profit)),
-            min_profit_bps=float(pol.get("min_profit_bps", DEFAULT_POLICY.min_profit_bps)),
-            min_persistence=int(pol.get("min_persistence", DEFAULT_POLICY.min_persistence)),
-            max_staleness_slots=int(pol.get("max_staleness_slots",
-                                            DEFAULT_POLICY.max_staleness_slots)),
-        )  # fmt: skip
-        self.fee_settings = FeeSettings(
-            int(fees.get("cu_limit", 300_000)),
-            float(fees.get("percentile", 75.0)),
-            int(fees.get("tip_lamports", 0)),
-        )
+        self.policy_arg = from_journal(DEFAULT_POLICY, cfg.get("policy"))
+        self.fee_settings = from_journal(FeeSettings(), cfg.get("fees"))
         self.metrics_settings, self.metrics_server = None, None
         self.live_config, self.executor, self.mode = None, None, "PAPER"
         self.backend_arg, self.shadow = backend, shadow

@@ -14,6 +14,7 @@ check compares graphs that saw the same history.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 import types
@@ -21,7 +22,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import engine_rs
 from engine_rs.errors import EngineError, UnknownPoolError
@@ -221,8 +222,6 @@ def opp_payload(o: Any, sc: Any) -> dict[str, Any]:
 
 
 def _health_payload(h: FeedHealth) -> dict[str, Any]:
-    import dataclasses
-
     return dataclasses.asdict(h)
 
 
@@ -245,6 +244,16 @@ class FeeSettings:
 
 
 DEFAULT_POLICY = ScorePolicy(min_profit=1, min_persistence=2, max_staleness_slots=150)
+T = TypeVar("T")
+
+
+def from_journal(default: T, recorded: Any) -> T:
+    """``default`` (a dataclass) with the fields a journaled config recorded for it (an
+    older recording's missing fields keep the default; unknown ones are ignored)."""
+    if not isinstance(recorded, dict):
+        return default
+    names = {f.name for f in dataclasses.fields(default)}  # type: ignore[arg-type]
+    return replace(default, **{k: v for k, v in recorded.items() if k in names})  # type: ignore[type-var]
 
 
 @dataclass
@@ -387,13 +396,8 @@ class FeedSession(Evaluator):
             "max_hops": self.max_hops,
             "sweep_s": self.sweep_s,
             "backend": self.eng.BACKEND,
-            "policy": {"min_profit": self.policy.min_profit,
-                       "min_profit_bps": self.policy.min_profit_bps,
-                       "min_persistence": self.policy.min_persistence,
-                       "max_staleness_slots": self.policy.max_staleness_slots},
-            "fees": {"cu_limit": self.fee_settings.cu_limit,
-                     "percentile": self.fee_settings.percentile,
-                     "tip_lamports": self.fee_settings.tip_lamports},
+            "policy": dataclasses.asdict(self.policy),
+            "fees": dataclasses.asdict(self.fee_settings),
             "live": None if self.live_config is None else self.live_config.shown(),
             "sim_accept_tx": self.sim_accept_tx,
         }  # fmt: skip
@@ -463,13 +467,11 @@ class FeedSession(Evaluator):
         if cfg is None or not self.base_mints:
             return
         if self.sim is not None and self.endpoints:
-            from dataclasses import replace as _replace
-
             ep = self.endpoints[0]
-            cfg = _replace(cfg, rpc=cfg.rpc or ep.http, ws=cfg.ws or ep.ws)
+            cfg = replace(cfg, rpc=cfg.rpc or ep.http, ws=cfg.ws or ep.ws)
             self.live_config = cfg
         self.executor = LiveExecutor(cfg, self.base_mints[0], lambda: self.graph,
-                                     lambda: self.sink)  # fmt: skip
+                                     lambda: self.sink, sendable=self._sendable)  # fmt: skip
 
     async def fund_from_faucet(self, lamports: int = 10 * 10**9, base: int = PAPER_BALANCE) -> str:
         """Give the live wallet SOL and base tokens from the embedded simulator's faucet
@@ -666,8 +668,6 @@ class FeedSession(Evaluator):
 
 
 def _timing_rows(timer: KernelTimer) -> list[dict[str, Any]]:
-    import dataclasses
-
     return [dataclasses.asdict(r) for r in timer.rows()]
 
 

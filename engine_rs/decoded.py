@@ -4,6 +4,7 @@ backends return from ``decode_*`` / ``parse_*``. Pubkeys are base58 strings."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 TICK_ARRAY_SIZE = 88
 
@@ -245,3 +246,13 @@ class CpmmSwapEvent:
     trade_fee: int | None = None
     creator_fee: int | None = None
     creator_fee_on_input: bool | None = None
+
+
+def pool_mints(kind: str, rec: Any) -> tuple[str, str]:
+    """The two mints of a decoded pool account of ``kind`` (amm_v4: coin, pc; cpmm:
+    token 0, token 1; whirlpool: a, b)."""
+    if kind == "amm_v4":
+        return rec.coin_vault_mint, rec.pc_vault_mint
+    if kind == "cpmm":
+        return rec.token_0_mint, rec.token_1_mint
+    return rec.token_mint_a, rec.token_mint_b

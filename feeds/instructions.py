@@ -67,7 +67,6 @@ CPMM_AUTHORITY = "GpMZbSM2GgvTKHJirzeGfMFoaZ8UR2X7F4v8vHTvxFbL"  # spec §1.4
 MAX_COMPUTE_UNIT_LIMIT = 1_400_000
 DEFAULT_INSTRUCTION_COMPUTE_UNIT_LIMIT = 200_000
 
-V4_SWAP_BASE_IN = 9
 V4_SWAP_BASE_IN_V2 = 16
 CPMM_SWAP_BASE_INPUT = hashlib.sha256(b"global:swap_base_input").digest()[:8]
 WHIRLPOOL_SWAP = bytes([248, 198, 158, 145, 225, 117, 135, 200])
@@ -336,25 +335,14 @@ def decode(program: str, data: bytes, accounts: list[str]) -> Any:
                          data == b"\x01")  # fmt: skip
     if program == RAYDIUM_AMM_V4:
         tag = data[:1]
-        if tag == bytes([V4_SWAP_BASE_IN_V2]):
-            amount, minimum = _u64s(data, 1, 2, "SwapBaseInV2")
-            _need(accounts, 8, "SwapBaseInV2")
-            names: tuple[str, ...] = ("token_program", "amm", "authority", "coin_vault", "pc_vault",
-                     "user_source", "user_dest", "owner")  # fmt: skip
-        elif tag == bytes([V4_SWAP_BASE_IN]):
-            amount, minimum = _u64s(data, 1, 2, "SwapBaseIn")
-            _need(accounts, 17, "SwapBaseIn")
-            # 17 accounts: no target_orders; 18: target_orders at 4
-            off = 1 if len(accounts) >= 18 else 0
-            names = ("token_program", "amm", "authority", "open_orders") + (
-                ("target_orders",) if off else ()
-            ) + ("coin_vault", "pc_vault", "market_program", "market", "bids", "asks",
-                 "event_queue", "market_coin_vault", "market_pc_vault", "vault_signer",
-                 "user_source", "user_dest", "owner")  # fmt: skip
-        else:
+        if tag != bytes([V4_SWAP_BASE_IN_V2]):  # the 8-account form arbscope builds
             raise InstructionError(
-                "InvalidInstructionData", f"amm v4: instruction {tag.hex()} is not a swap-in"
+                "InvalidInstructionData", f"amm v4: instruction {tag.hex()} is not SwapBaseInV2"
             )
+        amount, minimum = _u64s(data, 1, 2, "SwapBaseInV2")
+        _need(accounts, 8, "SwapBaseInV2")
+        names: tuple[str, ...] = ("token_program", "amm", "authority", "coin_vault", "pc_vault",
+                 "user_source", "user_dest", "owner")  # fmt: skip
         acc = dict(zip(names, accounts))
         return Swap(program, acc["amm"], amount, minimum, acc["user_source"], acc["user_dest"],
                     acc["owner"], acc)  # fmt: skip

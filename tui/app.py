@@ -144,7 +144,6 @@ class ArbscopeApp(App[None]):
             self.say("live trading is impossible in a replay")
             return
         checks = list(getattr(self.source, "live_checks", lambda: [])())
-        self.state.halted_since_request = False
         self.push_screen(LiveConfirm(checks), self._confirmed)
 
     def _confirmed(self, ok: bool | None) -> None:
@@ -176,11 +175,10 @@ class ArbscopeApp(App[None]):
         self._live_answer(allowed, why)
 
     def _live_answer(self, allowed: bool, why: str) -> None:
-        if allowed and not self.state.halted_since_request:
+        # (k pressed while the guard rails were checked: the source refuses, not the app)
+        if allowed:
             self.state.mode, self.state.halted = "LIVE", False
             self.say("LIVE: real transactions (k halts at once)")
-        elif allowed:  # k was pressed while the guard rails were being checked
-            self._to_paper("live cancelled: the kill switch was pressed meanwhile")
         else:
             self.say(f"live refused: {why}")
 
@@ -198,7 +196,6 @@ class ArbscopeApp(App[None]):
         """Kill switch: back to paper at once and cancel what is pending."""
         t0 = time.perf_counter()
         self.state.halted = True
-        self.state.halted_since_request = True
         kill = getattr(self.source, "kill", None)
         if kill is not None:
             try:

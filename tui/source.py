@@ -138,7 +138,6 @@ class UiState:
     last_error: str = ""
     mode: str = "PAPER"  # PAPER | LIVE: the app always starts in paper
     halted: bool = False  # the kill switch was pressed
-    halted_since_request: bool = False  # k pressed while live was being requested
     message: str = ""  # the answer to the operator's last command
     clock: Callable[[], float] = time.time  # the status bar's clock (fixed in screenshots)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from solders.keypair import Keypair
+from solders.pubkey import Pubkey
 
 
 class KeypairError(Exception):
@@ -33,6 +34,7 @@ class Wallet:
     path: Path
     pubkey: str
     keypair: Keypair = field(repr=False, compare=False)
+    key: Pubkey = field(repr=False, compare=False)  # ``pubkey`` as solders' type
 
     def __repr__(self) -> str:
         return f"Wallet({self.pubkey}, path={str(self.path)!r})"
@@ -100,7 +102,8 @@ def load_wallet(path: str | os.PathLike[str]) -> Wallet:
     except Exception:  # solders: the public half does not match the secret
         raise bad from None
     del raw
-    return Wallet(real, str(kp.pubkey()), kp)
+    key = kp.pubkey()  # derived from the secret on every call: once
+    return Wallet(real, str(key), kp, key)
 
 
 def write_keypair(path: str | os.PathLike[str], keypair: Keypair | None = None) -> Wallet:

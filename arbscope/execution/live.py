@@ -49,6 +49,7 @@ from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
 import engine_rs
+from engine_rs.decoded import pool_mints
 from engine_rs.errors import EngineError
 from engine_rs.python.accounts import TOKEN_2022
 from feeds import instructions as I
@@ -195,6 +196,7 @@ class LiveExecutor:
         graph: Callable[[], Any],
         sink: Callable[[], Any] = lambda: None,
         clock: Callable[[], float] = time.time,
+        sendable: Callable[[Any], str] = lambda opp: "",
     ) -> None:
         self.config, self.base, self._graph, self._sink, self.clock = (
             config,
@@ -203,6 +205,8 @@ class LiveExecutor:
             sink,
             clock,
         )
+        # why a cycle cannot go as one transaction ("" when it can): the check paper uses
+        self.sendable = sendable
         self.eng = engine_rs.backend()
         self.wallet: Wallet | None = None
         self.armed = False
@@ -224,7 +228,6 @@ class LiveExecutor:
         self._jito: JitoClient | None = None
         self._watcher: SignatureWatcher | None = None
         self._blockhash: tuple[str, int, float] | None = None
-        self._payer_key: Pubkey | None = None
 
     # ------------------------------------------------------------ guard rails
     def checks(self) -> list[str]:
@@ -272,6 +275,7 @@ class LiveExecutor:
     async def arm(self) -> tuple[bool, str]:
         """Check every guard rail; (True, "") when live trading may start."""
         c = self.config
+        gen = self.generation  # a kill switch while the checks run must win over them
         try:
             if not c.keypair:
                 return False, "no keypair: pass --keypair FILE (or set ARBSCOPE_KEYPAIR)"
@@ -306,6 +310,8 @@ class LiveExecutor:
         await self.refresh_balances([self.base])
         if self.balances.get(self.base, 0) <= 0:
             return False, f"wallet {self.wallet.pubkey} holds none of the base token {self.base}"
+        if gen != self.generation:
+            return False, "the kill switch was pressed while the guard rails were checked"
         self._roll_day()
         if self.base_start is None:
             self.base_start = self.balances.get(self.base, 0)
@@ -316,12 +322,6 @@ class LiveExecutor:
         )
         log.info("live armed: wallet %s via %s", self.wallet.pubkey, redact(c.rpc))
         return True, ""
-
-    def _payer(self) -> Pubkey:
-        assert self.wallet is not None
-        if self._payer_key is None:  # Keypair.pubkey() derives it again each call (~28 µs)
-            self._payer_key = Pubkey.from_string(self.wallet.pubkey)
-        return self._payer_key
 
     def _client(self) -> RpcClient:
         if self._rpc is None:
@@ -378,6 +378,9 @@ class LiveExecutor:
         amount = int(opp.amount_in)
         if amount <= 0:
             return "no profitable size"
+        too_large = self.sendable(opp)
+        if too_large:
+            return too_large
         assert c.max_trade is not None and c.max_day is not None
         if amount > c.max_trade:
             return f"size {amount:,} over the per-trade cap {c.max_trade:,}"
@@ -454,17 +457,13 @@ class LiveExecutor:
         c = self.config
         rpc = self._client()
         ixs, base_ata, pre_base, creates = await self._build(o, cu_price)
-        bh, last_valid = await self._latest_blockhash()
-        tx = compile_and_sign(self.wallet.keypair, self._payer(), ixs, bh)
-        raw = bytes(tx)
+        tx, raw, bh, last_valid = await self._sign(ixs)
         if len(raw) > PACKET_DATA_SIZE and creates:
             # too large only with the new token accounts in it: create them first, alone
             if not await self._create_accounts(o, creates, cu_price, gen):
                 return
             ixs, base_ata, pre_base, creates = await self._build(o, cu_price)
-            bh, last_valid = await self._latest_blockhash()
-            tx = compile_and_sign(self.wallet.keypair, self._payer(), ixs, bh)
-            raw = bytes(tx)
+            tx, raw, bh, last_valid = await self._sign(ixs)
         o.signature = str(tx.signatures[0])
         if len(raw) > PACKET_DATA_SIZE:
             why = (f"the transaction is {len(raw):,} bytes, over the {PACKET_DATA_SIZE:,}-byte "
@@ -492,7 +491,7 @@ class LiveExecutor:
                 logs=list(sim.get("logs") or [])[-8:],
             )
             return
-        post = _token_amount(sim.get("accounts"))
+        post = self._simulated_amount(sim.get("accounts"))
         if post is None:
             self._finish(o, "refused", "the simulation did not return the base account")
             return
@@ -504,14 +503,12 @@ class LiveExecutor:
             return
         self._step(o, "simulated", units=o.units, fee=o.fee_lamports, simulated_out=o.simulated_out)
 
-        if gen != self.generation or not self.armed:
-            self._finish(o, "cancelled", "kill switch: cancelled before it was sent")
+        if self._killed(o, gen):
             return
         watcher = self._watch()
         fut = await watcher.subscribe(o.signature)
-        if gen != self.generation or not self.armed:  # the subscription awaited: look again
+        if self._killed(o, gen):  # the subscription awaited: look again
             watcher.forget(o.signature)
-            self._finish(o, "cancelled", "kill switch: cancelled before it was sent")
             return
         o.sending = True
         if c.jito:
@@ -555,7 +552,7 @@ class LiveExecutor:
             if acc is None:
                 raise ValueError(f"pool {p} not found on the node")
             recs[p] = _decode_pool(self.eng, acc)
-        mints = sorted({m for kind, r in recs.values() for m in _mints(kind, r)})
+        mints = sorted({m for kind, r in recs.values() for m in pool_mints(kind, r)})
         mint_accounts = await self._client().get_multiple_accounts(mints)
         programs = {}
         for m in mints:
@@ -564,7 +561,7 @@ class LiveExecutor:
                 raise ValueError(f"mint {m} not found on the node")
             programs[m] = acc.owner
         for p, (kind, r) in recs.items():
-            self._static[p] = _Static(kind, r, {m: programs[m] for m in _mints(kind, r)})
+            self._static[p] = _Static(kind, r, {m: programs[m] for m in pool_mints(kind, r)})
 
     async def _create_accounts(
         self, o: LiveOrder, mints: list[str], cu_price: int, gen: int
@@ -578,17 +575,15 @@ class LiveExecutor:
         ixs = [I.set_compute_unit_limit(CU_BASE + CU_ATA * len(mints)),
                I.set_compute_unit_price(cu_price),
                *(I.create_ata_idempotent(me, me, m) for m in mints)]  # fmt: skip
-        bh, last_valid = await self._latest_blockhash()
-        tx = compile_and_sign(self.wallet.keypair, self._payer(), ixs, bh)
+        tx, raw, _, last_valid = await self._sign(ixs)
         sig = str(tx.signatures[0])
-        wire = base64.b64encode(bytes(tx)).decode()
+        wire = base64.b64encode(raw).decode()
         sim = await rpc.simulate_transaction(wire, accounts=())
         if sim.get("err") is not None:
             self._finish(o, "refused", "creating the token accounts would fail: "
                          + describe_error(sim["err"], ixs))  # fmt: skip
             return False
-        if gen != self.generation or not self.armed:
-            self._finish(o, "cancelled", "kill switch: cancelled before it was sent")
+        if self._killed(o, gen):
             return False
         watcher = self._watch()
         fut = await watcher.subscribe(sig)
@@ -601,6 +596,21 @@ class LiveExecutor:
             self._finish(o, "refused", "creating the token accounts did not land: "
                          + _confirmation_text(conf, ixs))  # fmt: skip
             return False
+        return True
+
+    async def _sign(self, ixs: list[Any]) -> tuple[VersionedTransaction, bytes, str, int]:
+        """(transaction, its bytes, blockhash, last valid block height) for ``ixs``."""
+        assert self.wallet is not None
+        bh, last_valid = await self._latest_blockhash()
+        tx = compile_and_sign(self.wallet.keypair, self.wallet.key, ixs, bh)
+        return tx, bytes(tx), bh, last_valid
+
+    def _killed(self, o: LiveOrder, gen: int) -> bool:
+        """Whether the kill switch (or back to paper) came since ``o`` started: then it
+        is finished as cancelled, never sent."""
+        if gen == self.generation and self.armed:
+            return False
+        self._finish(o, "cancelled", "kill switch: cancelled before it was sent")
         return True
 
     async def _build(self, o: LiveOrder, cu_price: int) -> tuple[list[Any], str, int, list[str]]:
@@ -623,7 +633,7 @@ class LiveExecutor:
         base_acc = got.get(atas[self.base])
         if base_acc is None:
             raise ValueError(f"the wallet has no token account for the base token {self.base}")
-        pre_base = int.from_bytes(base_acc.data[64:72], "little")
+        pre_base = self._amount(base_acc.data)
         if pre_base < o.amount_in:
             raise ValueError(
                 f"the wallet holds {pre_base:,} of the base token, the order needs {o.amount_in:,}"
@@ -737,14 +747,23 @@ class LiveExecutor:
         self.lamports = acc.lamports if acc is not None else 0
         for a, m in atas.items():
             t = got.get(a)
-            self.balances[m] = int.from_bytes(t.data[64:72], "little") if t is not None else 0
+            self.balances[m] = self._amount(t.data) if t is not None else 0
+
+    def _amount(self, data: bytes) -> int:
+        """A token account's amount (the engine's decoder: DecodeError when it is not one)."""
+        return int(self.eng.decode_token_account(data).amount)
+
+    def _simulated_amount(self, accounts: Any) -> int | None:
+        """The amount of the first account a simulation returned, or None."""
+        try:
+            return self._amount(base64.b64decode(accounts[0]["data"][0]))
+        except (TypeError, KeyError, IndexError, ValueError):  # DecodeError is a ValueError
+            return None
 
     # ------------------------------------------------------------ journal and view
     def _clean(self, text: str) -> str:
-        for url in (self.config.rpc, self.config.ws, self.config.jito):
-            if url:
-                text = scrub(text, url)
-        return text[:300]
+        c = self.config
+        return scrub(text, *(u for u in (c.rpc, c.ws, c.jito) if u))[:300]
 
     def _event(self, kind: str, payload: dict[str, Any]) -> None:
         sink = self._sink()
@@ -868,23 +887,6 @@ def _decode_pool(eng: Any, acc: RawAccount) -> tuple[str, Any]:
     if acc.owner == I.WHIRLPOOL:
         return "whirlpool", eng.decode_whirlpool(acc.data, acc.owner)
     raise ValueError(f"an account owned by {acc.owner} is not a pool arbscope can trade")
-
-
-def _mints(kind: str, r: Any) -> tuple[str, str]:
-    if kind == "amm_v4":
-        return r.coin_vault_mint, r.pc_vault_mint
-    if kind == "cpmm":
-        return r.token_0_mint, r.token_1_mint
-    return r.token_mint_a, r.token_mint_b
-
-
-def _token_amount(accounts: Any) -> int | None:
-    """The amount of the first account a simulation returned (an SPL token account)."""
-    try:
-        data = base64.b64decode(accounts[0]["data"][0])
-    except (TypeError, KeyError, IndexError, ValueError):
-        return None
-    return int.from_bytes(data[64:72], "little") if len(data) >= 72 else None
 
 
 def describe_error(err: Any, ixs: Sequence[Any] = ()) -> str:

@@ -210,6 +210,11 @@ class PaperBroker:
         self.fills.append(f)
         return f
 
+    @property
+    def fee_lamports_paid(self) -> int:
+        """Lamports the fee payer has spent on every attempt so far."""
+        return self.lamports - self._lamports
+
     def portfolio(self) -> Portfolio:
         return Portfolio(
             self.base, {self.base: self.base_balance}, self._lamports, self.attempts,

@@ -34,6 +34,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..decoded import pool_mints
 from ..errors import DecodeError, EngineError, FrameError, InvalidInputError
 from ..records import DedupStats, IngestStats
 from . import accounts as A
@@ -296,21 +297,13 @@ class FeedIngest:
             vaults = (rec.token_vault_a, rec.token_vault_b)
         old = p.record
         p.record = rec
-        if old is not None and self._mints(p) != self._mints_of(kind, old):
+        if old is not None and self._mints(p) != pool_mints(kind, old):
             p.vault_a = p.vault_b = None  # the pool was re-initialised: wait for vaults
         self._role(vaults[0], "vault_a", pubkey)
         self._role(vaults[1], "vault_b", pubkey)
 
-    @staticmethod
-    def _mints_of(kind: str, rec: Any) -> tuple[str, str]:
-        if kind == "amm_v4":
-            return rec.coin_vault_mint, rec.pc_vault_mint
-        if kind == "cpmm":
-            return rec.token_0_mint, rec.token_1_mint
-        return rec.token_mint_a, rec.token_mint_b
-
     def _mints(self, p: _Pool) -> tuple[str, str]:
-        return self._mints_of(p.kind, p.record)
+        return pool_mints(p.kind, p.record)
 
     def _drop(self, pool_id: str, p: _Pool) -> None:
         if p.in_graph:

@@ -307,7 +307,9 @@ class Chain:
         left = acc.lamports - fee
         if 0 < left < rent_exempt(len(acc.data)):  # the fee would leave it rent-paying
             return Outcome(sig, {"InsufficientFundsForRent": {"account_index": 0}}, [], 0, 0, [])
-        snap = self._snapshot(keys + [I.ata_address(k, m) for k, m in self._ata_keys(tx, keys)])
+        snap = self._snapshot(keys)  # every account it can touch is one of its keys
+        signers = frozenset(k for j, k in enumerate(keys) if msg.is_signer(j))
+        writables = frozenset(k for j, k in enumerate(keys) if _is_writable(msg, j))
         w.credit_lamports(payer, -fee)
         logs: list[str] = []
         programs: list[str] = []
@@ -320,7 +322,9 @@ class Chain:
                 if prog not in programs:
                     programs.append(prog)
                 logs.append(f"Program {prog} invoke [1]")
-                cost, lines = self._instruction(i, tx, prog, bytes(ix.data), accounts, sig)
+                cost, lines = self._instruction(
+                    i, prog, bytes(ix.data), accounts, sig, signers, writables
+                )
                 units += cost
                 if units > limit:
                     logs.append(
@@ -375,39 +379,23 @@ class Chain:
                 f"account {k} would be left under its rent-exempt minimum",
             )
 
-    def _ata_keys(self, tx: VersionedTransaction, keys: list[str]) -> list[tuple[str, str]]:
-        """(wallet, mint) of the ATAs the transaction creates (part of the undo set)."""
-        out = []
-        for ix in tx.message.instructions:
-            if keys[ix.program_id_index] == I.ATA_PROGRAM:
-                acc = [keys[j] for j in bytes(ix.accounts)]
-                if len(acc) >= 4:
-                    out.append((acc[2], acc[3]))
-        return out
-
     def _instruction(
         self,
         i: int,
-        tx: VersionedTransaction,
         prog: str,
         data: bytes,
         accounts: list[str],
         sig: str,
+        signers: frozenset[str],
+        writables: frozenset[str],
     ) -> tuple[int, list[str]]:
-        """Run one instruction: (compute units, log lines); _Fail when it fails."""
+        """Run one instruction: (compute units, log lines); _Fail when it fails.
+        ``signers`` / ``writables``: the transaction's keys that sign / may be written."""
         try:
             rec = I.decode(prog, data, accounts)
         except I.InstructionError as exc:
             raise _Fail(i, exc.kind, f"Program {prog} failed: {exc}") from None
-        msg = tx.message
-        idx = {str(k): j for j, k in enumerate(msg.account_keys)}
-
-        def signer(k: str) -> bool:
-            return k in idx and msg.is_signer(idx[k])
-
-        def writable(k: str) -> bool:
-            return k in idx and _is_writable(msg, idx[k])
-
+        signer, writable = signers.__contains__, writables.__contains__
         if isinstance(rec, (I.ComputeUnitLimit, I.ComputeUnitPrice)):
             return CU_BUILTIN, []
         if isinstance(rec, I.Transfer):
@@ -706,15 +694,7 @@ class Chain:
                 if landed is not None:
                     out.append(landed)
                 continue
-            keys = [str(k) for t in p.txs for k in t.message.account_keys]
-            snap = self._snapshot(
-                keys
-                + [
-                    I.ata_address(k, m)
-                    for t in p.txs
-                    for k, m in self._ata_keys(t, [str(x) for x in t.message.account_keys])
-                ]
-            )
+            snap = self._snapshot([str(k) for t in p.txs for k in t.message.account_keys])
             results = []
             for t in p.txs:
                 o = self.run(t, commit=True)
