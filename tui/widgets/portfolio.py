@@ -78,7 +78,7 @@ class PortfolioPanel(Static):
             if o.realized is not None:
                 line.append(f" {o.realized:+,}")
             elif o.status in ("refused", "failed", "error", "expired"):
-                line.append(f" {o.detail.split(': ')[-1]}", style="dim")
+                line.append(f" {_reason(o.detail)}", style="dim")
             if o.signature and o.realized is not None:
                 line.append(f" {o.signature[:4]}…", style="dim")
             line.truncate(width, overflow="ellipsis")
@@ -87,3 +87,11 @@ class PortfolioPanel(Static):
         self.border_subtitle = f"paper {pf.pnl:+,}" if pf is not None and pf.fills else ""
         t.rstrip()
         return t
+
+
+def _reason(detail: str) -> str:
+    """The short reason of a refusal or failure: the program's error name after the
+    ``instruction N (prog…): `` prefix when there is one, else the last clause."""
+    if "…): " in detail:
+        return detail.split("…): ", 1)[1]
+    return detail.rsplit(": ", 1)[-1]
