@@ -204,6 +204,17 @@ class IngestStats:
     pool_updates: int
     slot: int
 
+class EndpointStats:
+    endpoint: int
+    slot: int
+    implausible: int
+    older: int
+    unknown: int
+    identity: int
+    disagreed: int
+    held_back: int
+    quarantined: bool
+
 class FeedIngest:
     def __init__(
         self, graph: PoolGraph, capacity: int = 65_536, lag_window: int = 4_096
@@ -221,6 +232,8 @@ class FeedIngest:
     ) -> bool: ...
     def take_changed(self) -> list[str]: ...
     def stats(self) -> IngestStats: ...
+    def endpoint_stats(self) -> list[EndpointStats]: ...
+    def take_refetch(self) -> list[tuple[str, int]]: ...
     def dedup_stats(self) -> list[DedupStats]: ...
     def whirlpools(self) -> list[tuple[str, Any]]: ...
     @property

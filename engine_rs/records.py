@@ -205,7 +205,8 @@ class IngestStats:
     ``notifications`` = ``first_copies`` + ``duplicates``; ``accounts``, ``logs`` and
     ``slots`` count first copies by kind; ``swaps`` are swap events parsed from first-copy
     logs; ``unknown`` are notifications for a subscription or account it was not told
-    about; ``pool_updates`` are graph upserts; ``slot`` is the newest slot seen.
+    about; ``pool_updates`` are graph upserts; ``slot`` is the chain's slot: the highest
+    slot a strict majority of the live endpoints reached (never one frame's word).
     """
 
     frames: int
@@ -221,4 +222,28 @@ class IngestStats:
     slot: int
 
 
-RECORD_TYPES += (IngestStats,)
+@dataclass(frozen=True, slots=True)
+class EndpointStats:
+    """What ``FeedIngest`` holds against one endpoint (``endpoint_stats``).
+
+    ``slot``: its newest plausible slot (its vote for the chain's slot, 0 before one);
+    ``implausible``: slots or account updates too far ahead of the chain, ignored;
+    ``older``: account updates older than the state held, refused (a slow endpoint);
+    ``unknown``: notifications for a subscription id it never bound; ``identity``: copies
+    that would have changed a pool's identity or re-pointed a vault, refused;
+    ``disagreed``: copies the other endpoints' majority (or a re-fetch) contradicted;
+    ``held_back``: copies not applied while ``quarantined`` (it lost first-copy rights).
+    """
+
+    endpoint: int
+    slot: int
+    implausible: int
+    older: int
+    unknown: int
+    identity: int
+    disagreed: int
+    held_back: int
+    quarantined: bool
+
+
+RECORD_TYPES += (IngestStats, EndpointStats)

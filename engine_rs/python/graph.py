@@ -123,7 +123,8 @@ class PoolGraph:
 
     @property
     def slot(self) -> int:
-        """The newest slot seen (upserts or :meth:`set_slot`); never goes back."""
+        """The chain's slot as told by :meth:`set_slot` (never goes back; an upsert's
+        slot is its pool's, never the chain's: one update cannot make the others stale)."""
         return self._slot
 
     @property
@@ -258,7 +259,6 @@ class PoolGraph:
         rates: tuple[float, float],
     ) -> None:
         weights = (-math.log(rates[0]), -math.log(rates[1]))
-        self._slot = max(self._slot, slot)
         s = self._pool_ix.get(pool_id)
         if s is not None:
             p = self._pools[s]
@@ -603,7 +603,7 @@ class PoolGraph:
             profit_bps=bps,
             hop_amounts=list(sized.hop_amounts),
             oldest_slot=oldest,
-            staleness_slots=self._slot - oldest,
+            staleness_slots=max(self._slot - oldest, 0),
             persistence=persistence,
         )
 

@@ -22,6 +22,32 @@ not decode (wrong owner, size, discriminator, or a vault of the wrong mint) rais
 ``DecodeError``; an impossible pool state (a vault below its fees, a zero reserve)
 raises ``InvalidInputError``; the pool then leaves the graph until a good update comes.
 Its dedup key covers owner and data, so a bad copy never hides a good one.
+
+Integrity: several endpoints, some slow, one perhaps hostile. No single frame decides.
+- **The chain's slot** is the highest slot a strict majority of the live endpoints
+  (a slot subscription bound, a slot seen in the last ``LIVE_NS``, not quarantined)
+  has reached. An endpoint's slot counts once it is plausible — at most
+  ``MAX_SLOT_LEAD`` slots (plus one per ``SLOT_ALLOWANCE_NS`` since the chain last
+  moved) beyond the chain — or confirmed by its next slot notification; the others
+  are counted (``implausible``) and ignored. Until two notifications agree the chain
+  has no slot. The graph is told the chain's slot only (``set_slot``).
+- **Per account, never backwards**: an update whose context slot is older than the
+  state held is refused (``older``); one implausibly ahead of the chain is refused
+  (``implausible``). Copies of the same account and slot that differ are versions: once
+  one has at least two endpoints behind it and more than any other, it is the state,
+  and the endpoints of the others disagreed (majority covers endpoints 0..63).
+- **Identity**: a pool's identity fields (mints, vaults, program ids, status, decimals,
+  tick spacing, config) and a vault's mint never change through a notification: such a
+  copy raises ``DecodeError``, its endpoint is quarantined, and the pool is queued for a
+  re-fetch (``take_refetch``). ``account()`` (the HTTP snapshot or that re-fetch) may
+  change them; it confirms or refutes the queued change. Roles (watched accounts) follow
+  the confirmed identity only, so the watched set stays bounded by the universe.
+- **Quarantine**: a disagreeing endpoint loses first-copy rights (its new copies are held
+  back, neither applied nor remembered) while another endpoint is trusted, and its slot
+  does not vote; ``AGREE_TO_LIFT`` copies that agree with the others lift it (twice as
+  many for each quarantine before: a repeat offender stays out longer).
+Per-endpoint counts are in ``endpoint_stats()``; unknown subscription ids are counted there
+too.
 """
 
 from __future__ import annotations
@@ -31,13 +57,15 @@ import binascii
 import hashlib
 import json
 import struct
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..decoded import pool_mints
 from ..errors import DecodeError, EngineError, FrameError, InvalidInputError
-from ..records import DedupStats, IngestStats
+from ..records import DedupStats, EndpointStats, IngestStats
 from . import accounts as A
+from ._ints import i64
 from .dedup import Deduper
 from .pda import _id32
 
@@ -47,6 +75,23 @@ CPMM_FEE_DEN = 1_000_000
 _COUNTER = {"account": "accounts", "logs": "logs", "slot": "slots"}
 _RAY_LOG = "Program log: ray_log: "
 _PROGRAM_DATA = "Program data: "
+
+MAX_SLOT_LEAD = 32  # slots an endpoint or an account update may be ahead of the chain
+SLOT_ALLOWANCE_NS = 250_000_000  # ... plus one slot per this much time since it moved
+LIVE_NS = 10_000_000_000  # an endpoint's slot votes while it is at most this old
+AGREE_TO_LIFT = 16  # agreeing copies that end a first quarantine (doubled each time again)
+HELD_RING = 1_024  # held-back copies remembered per quarantined endpoint
+MAX_VERSIONS = 4  # differing copies of one account and slot kept for the majority
+VOTERS = 64  # endpoints 0..63 take part in the majority of versions
+
+
+def _lead(dt_ns: int) -> int:
+    """How far beyond the chain's slot a slot may be, ``dt_ns`` after it last moved."""
+    return MAX_SLOT_LEAD + max(dt_ns, 0) // SLOT_ALLOWANCE_NS
+
+
+def _bit(ep: int) -> int:
+    return 1 << ep if ep < VOTERS else 0
 
 
 @dataclass(slots=True)
@@ -58,6 +103,48 @@ class _Pool:
     fee_rate: int | None = None  # CP-Swap: the AmmConfig's trade_fee_rate
     arrays: dict[str, tuple[int, list[tuple[int, int]]]] = field(default_factory=dict)
     in_graph: bool = False
+    slot: int = 0  # the newest slot of its accounts' states (a pool's slot never goes back)
+
+
+@dataclass(slots=True)
+class _Endpoint:
+    """What the ingest knows of one endpoint: its slot vote and its integrity counts."""
+
+    vote: int = 0  # its newest plausible (or confirmed) slot; 0: none
+    vote_ns: int = 0
+    pending: int = 0  # an implausible slot waiting for a second notification
+    pending_ns: int = 0
+    subs: int = 0  # subscriptions bound
+    slot_subs: int = 0  # of which slot subscriptions
+    implausible: int = 0
+    older: int = 0
+    unknown: int = 0
+    identity: int = 0
+    disagreed: int = 0
+    held_back: int = 0
+    quarantined: bool = False
+    agree: int = 0
+    offenses: int = 0  # quarantines so far: each one lasts twice as many agreements
+    ring: deque[bytes] = field(default_factory=lambda: deque(maxlen=HELD_RING))
+
+
+@dataclass(slots=True)
+class _Held:
+    """The state held of one account: its context slot, and the differing copies of
+    that slot (``[key, endpoint bits]``) with the one applied (None: from a snapshot)."""
+
+    slot: int = 0
+    versions: list[list[Any]] = field(default_factory=list)
+    applied: bytes | None = None
+
+
+@dataclass(slots=True)
+class _Proposal:
+    """A pool identity change seen in a notification, waiting for a re-fetch."""
+
+    identity: tuple[Any, ...]
+    slot: int
+    endpoints: list[int]
 
 
 def _frame_error(what: str) -> FrameError:
@@ -84,6 +171,41 @@ def _str(d: dict[str, Any], key: str, where: str) -> str:
     return v
 
 
+def identity(kind: str, rec: Any) -> tuple[Any, ...]:
+    """The fields of a decoded pool account that define which pool it is: they never
+    change through a notification (mints, vaults, program ids, status, decimals; a
+    Whirlpool's config, bump and tick spacing)."""
+    if kind == "amm_v4":
+        return (rec.status, rec.nonce, rec.coin_decimals, rec.pc_decimals, rec.coin_vault,
+                rec.pc_vault, rec.coin_vault_mint, rec.pc_vault_mint, rec.lp_mint,
+                rec.open_orders, rec.market, rec.market_program, rec.target_orders,
+                rec.amm_owner)  # fmt: skip
+    if kind == "cpmm":
+        return (rec.amm_config, rec.pool_creator, rec.token_0_vault, rec.token_1_vault,
+                rec.lp_mint, rec.token_0_mint, rec.token_1_mint, rec.token_0_program,
+                rec.token_1_program, rec.observation_key, rec.auth_bump, rec.status,
+                rec.lp_mint_decimals, rec.mint_0_decimals, rec.mint_1_decimals)  # fmt: skip
+    return (rec.whirlpools_config, rec.whirlpool_bump, rec.tick_spacing,
+            rec.fee_tier_index_seed, rec.token_mint_a, rec.token_vault_a, rec.token_mint_b,
+            rec.token_vault_b)  # fmt: skip
+
+
+def _decode_pool(kind: str, data: bytes, owner: str) -> Any:
+    if kind == "amm_v4":
+        return A.decode_raydium_amm_v4(data, owner)
+    if kind == "cpmm":
+        return A.decode_raydium_cpmm(data, owner)
+    return A.decode_whirlpool(data, owner)
+
+
+def _vaults(kind: str, rec: Any) -> tuple[str, str]:
+    if kind == "amm_v4":
+        return rec.coin_vault, rec.pc_vault
+    if kind == "cpmm":
+        return rec.token_0_vault, rec.token_1_vault
+    return rec.token_vault_a, rec.token_vault_b
+
+
 class FeedIngest:
     """Frames in, graph updated (see the module docstring)."""
 
@@ -98,13 +220,27 @@ class FeedIngest:
             ("frames", "notifications", "first_copies", "duplicates", "accounts", "logs",
              "slots", "swaps", "unknown", "pool_updates"), 0,
         )  # fmt: skip
-        self._slot = 0
+        self._slot = 0  # the chain's slot (see the module docstring)
+        self._chain_ns = 0
+        self._eps: dict[int, _Endpoint] = {}
+        self._held: dict[str, _Held] = {}
+        self._proposals: dict[str, _Proposal] = {}
+        self._refetch: dict[str, int] = {}
+        self._quarantined = 0
 
     # ------------------------------------------------------------ registration
     def _role(self, pubkey: str, role: str, pool: str) -> None:
         roles = self._roles.setdefault(pubkey, [])
         if (role, pool) not in roles:
             roles.append((role, pool))
+
+    def _unrole(self, pubkey: str, role: str, pool: str) -> None:
+        roles = self._roles.get(pubkey)
+        if roles is None or (role, pool) not in roles:
+            return
+        roles.remove((role, pool))
+        if not roles:
+            del self._roles[pubkey]
 
     def track_pool(self, address: str, kind: str) -> None:
         """Watch the pool at ``address`` (``kind``: amm_v4, cpmm or whirlpool); tracking
@@ -132,6 +268,12 @@ class FeedIngest:
         they became known."""
         return list(self._roles)
 
+    def _ep(self, ep: int) -> _Endpoint:
+        e = self._eps.get(ep)
+        if e is None:
+            e = self._eps[ep] = _Endpoint()
+        return e
+
     def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None:
         """Server subscription id ``subscription`` of ``endpoint`` delivers ``kind``
         notifications (account, logs, slot) about ``label`` (a pubkey, or "slot")."""
@@ -142,13 +284,24 @@ class FeedIngest:
             raise TypeError(
                 f"label: an account subscription needs a pubkey str, got {type(label).__name__}"
             )
+        e = self._ep(key[0])
+        old = self._subs.get(key)
+        if old is None:
+            e.subs += 1
+        elif old[0] == "slot":
+            e.slot_subs -= 1
+        e.slot_subs += kind == "slot"
         self._subs[key] = (kind, label)
 
     def unbind(self, endpoint: int) -> None:
-        """Forget every subscription id of ``endpoint`` (its connection closed)."""
+        """Forget every subscription id of ``endpoint`` (its connection closed): its slot
+        no longer votes."""
         ep = _u16(endpoint)
         for k in [k for k in self._subs if k[0] == ep]:
             del self._subs[k]
+        e = self._eps.get(ep)
+        if e is not None:
+            e.subs = e.slot_subs = 0
 
     # ------------------------------------------------------------ the hot path
     def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
@@ -179,6 +332,8 @@ class FeedIngest:
         if method == "slotNotification":
             slot = _uint(result, "slot", "slot")
             self._notified(ep, b"slot" + struct.pack("<Q", slot), recv_ns, bound, "slot")
+            if bound is not None and bound[0] == "slot":  # every copy is a vote
+                self._observe_slot(ep, slot, recv_ns)
             return sub
         if method not in ("accountNotification", "logsNotification"):
             raise _frame_error(f"unknown method {method!r}")
@@ -197,13 +352,12 @@ class FeedIngest:
             except (binascii.Error, ValueError):
                 raise _frame_error("account.data: not base64") from None
             if bound is None or bound[0] != "account":
-                self._n["unknown"] += 1
+                self._unknown(ep)
                 return sub
             pubkey = bound[1]
             digest = hashlib.blake2b(_utf8(owner) + b"\0" + raw, digest_size=16).digest()
             key = _utf8(pubkey) + struct.pack("<Q", slot) + digest
-            if self._notified(ep, key, recv_ns, bound, "account"):
-                self.account(pubkey, owner, raw, slot)
+            self._account_copy(ep, pubkey, key, owner, raw, slot, recv_ns)
             return sub
         signature = _str(value, "signature", "logs")
         logs = value.get("logs")
@@ -226,12 +380,16 @@ class FeedIngest:
                     self._n["swaps"] += 1
         return sub
 
+    def _unknown(self, ep: int) -> None:
+        self._n["unknown"] += 1
+        self._ep(ep).unknown += 1
+
     def _notified(
         self, ep: int, key: bytes, recv_ns: int, bound: tuple[str, str] | None, kind: str
     ) -> bool:
         """Count a notification; True when it is the first copy of one we watch."""
         if bound is None or bound[0] != kind:
-            self._n["unknown"] += 1
+            self._unknown(ep)
             return False
         self._n["notifications"] += 1
         if not self._dedup.accept(key, ep, recv_ns):
@@ -239,29 +397,191 @@ class FeedIngest:
             return False
         self._n["first_copies"] += 1
         self._n[_COUNTER[kind]] += 1
-        if kind == "slot":
-            slot = struct.unpack_from("<Q", key, 4)[0]
-            if slot > self._slot:
-                self._slot = slot
-                self._graph.set_slot(slot)
         return True
+
+    # ------------------------------------------------------------ the chain's slot
+    def _observe_slot(self, ep: int, slot: int, t: int) -> None:
+        """One endpoint's slot notification (every copy, first or not): its vote."""
+        e = self._ep(ep)
+        chain = self._slot
+        if chain and slot <= chain + _lead(t - self._chain_ns):
+            e.vote, e.vote_ns, e.pending = slot, t, 0
+        elif e.pending and e.pending <= slot <= e.pending + _lead(t - e.pending_ns):
+            e.vote, e.vote_ns, e.pending = slot, t, 0  # confirmed by its next notification
+        else:
+            if chain:
+                e.implausible += 1
+            e.pending, e.pending_ns = slot, t
+            return
+        votes = sorted(
+            (
+                x.vote
+                for x in self._eps.values()
+                if x.vote and x.slot_subs and not x.quarantined and t - x.vote_ns <= LIVE_NS
+            ),
+            reverse=True,
+        )
+        if not votes:
+            return
+        candidate = votes[len(votes) // 2]  # the highest slot a strict majority reached
+        if candidate > chain:
+            self._slot, self._chain_ns = candidate, t
+            self._graph.set_slot(candidate)
+            if not chain:  # the first slot: what a hostile copy put far ahead is not held
+                for h in self._held.values():
+                    if h.slot > candidate + MAX_SLOT_LEAD:
+                        h.slot, h.versions, h.applied = 0, [], None
+
+    # ------------------------------------------------------------ account copies
+    def _trusted_other(self, ep: int) -> bool:
+        return any(i != ep and e.subs and not e.quarantined for i, e in self._eps.items())
+
+    def _quarantine(self, e: _Endpoint) -> None:
+        if not e.quarantined:
+            e.quarantined = True
+            e.offenses += 1
+            self._quarantined += 1
+        e.agree = 0
+
+    def _agreed(self, e: _Endpoint) -> None:
+        e.agree += 1
+        if e.agree >= AGREE_TO_LIFT << min(e.offenses - 1, 10):
+            e.quarantined, e.agree = False, 0
+            e.ring.clear()
+            self._quarantined -= 1
+
+    def _account_copy(
+        self, ep: int, pubkey: str, key: bytes, owner: str, raw: bytes, slot: int, recv_ns: int
+    ) -> None:
+        self._n["notifications"] += 1
+        e = self._ep(ep)
+        if e.quarantined and key not in self._dedup and self._trusted_other(ep):
+            i64(recv_ns)  # checked as the dedup would
+            e.held_back += 1
+            e.ring.append(key)
+            return
+        first = self._dedup.accept(key, ep, recv_ns)
+        h = self._held.get(pubkey)
+        if not first:
+            self._n["duplicates"] += 1
+            if e.quarantined:
+                self._agreed(e)
+            elif h is not None and slot == h.slot:
+                for v in h.versions:
+                    if v[0] == key:
+                        if not v[1] & _bit(ep):
+                            v[1] |= _bit(ep)
+                            self._decide(pubkey, h, ep, key, owner, raw, slot)
+                        break
+            return
+        self._n["first_copies"] += 1
+        self._n["accounts"] += 1
+        if self._quarantined:
+            for q in self._eps.values():
+                if q.quarantined and key in q.ring:
+                    q.ring.remove(key)
+                    self._agreed(q)
+        if pubkey not in self._roles:
+            return
+        if self._slot and slot > self._slot + _lead(recv_ns - self._chain_ns):
+            e.implausible += 1
+            return
+        if h is None:
+            h = self._held[pubkey] = _Held()
+        if slot < h.slot:
+            e.older += 1
+            return
+        if slot == h.slot and h.applied is not None:
+            applied = next((v for v in h.versions if v[0] == h.applied), None)
+            if not (applied is not None and len(h.versions) == 1 and applied[1] == _bit(ep)):
+                if len(h.versions) < MAX_VERSIONS:
+                    self._validate(pubkey, owner, raw, slot, ep)  # garbage is no version
+                    h.versions.append([key, _bit(ep)])
+                    self._decide(pubkey, h, ep, key, owner, raw, slot)
+                return
+        self._apply_copy(pubkey, h, ep, key, owner, raw, slot)
+
+    def _apply_copy(
+        self, pubkey: str, h: _Held, ep: int, key: bytes, owner: str, raw: bytes, slot: int
+    ) -> None:
+        """Apply a notification's copy; the held state follows unless it did not decode."""
+        try:
+            self._apply(pubkey, owner, raw, slot, ep)
+        except DecodeError:
+            raise
+        except EngineError:
+            h.slot, h.versions, h.applied = slot, [[key, _bit(ep)]], key
+            raise
+        h.slot, h.versions, h.applied = slot, [[key, _bit(ep)]], key
+
+    def _decide(
+        self, pubkey: str, h: _Held, ep: int, key: bytes, owner: str, raw: bytes, slot: int
+    ) -> None:
+        """The majority of the copies of one account and slot: a version with at least
+        two endpoints and more than any other is the state; the others' endpoints
+        disagreed. ``key`` is the copy in hand (the only data there is to apply)."""
+        if len(h.versions) < 2:
+            return
+        counts = [bin(v[1]).count("1") for v in h.versions]
+        best = counts.index(max(counts))
+        if counts[best] < 2 or counts.count(counts[best]) > 1:
+            return
+        winner = h.versions[best]
+        for i, v in enumerate(h.versions):
+            if i == best:
+                continue
+            lost = v[1] & ~winner[1]
+            for b in range(VOTERS):
+                if lost >> b & 1:
+                    loser = self._ep(b)
+                    loser.disagreed += 1
+                    self._quarantine(loser)
+        h.versions = [winner]
+        if h.applied != winner[0] and winner[0] == key:
+            self._apply(pubkey, owner, raw, slot, ep)
+            h.applied = key
 
     # ------------------------------------------------------------ accounts
     def account(self, pubkey: str, owner: str, data: bytes, slot: int) -> bool:
         """Apply one account's bytes (no dedup): decode it in each of its roles and
-        refresh the pools it belongs to. False when no role is known for it."""
+        refresh the pools it belongs to. False when no role is known for it. A copy
+        older than the state held is not applied (True all the same). This is the
+        trusted path (the HTTP snapshot, a re-fetch): identity may change here."""
         roles = self._roles.get(pubkey)
         if not roles:
             return False
+        h = self._held.get(pubkey)
+        ok = _slot_ok(slot)
+        if h is not None and ok and slot < h.slot:
+            if pubkey in self._proposals:  # too old to settle it: ask again
+                self._refetch.setdefault(pubkey, self._proposals[pubkey].endpoints[0])
+            return True
+        self._apply(pubkey, owner, data, slot, None)
+        if ok:
+            h = self._held.setdefault(pubkey, _Held())
+            h.slot, h.versions, h.applied = slot, [], None
+        return True
+
+    def _apply(self, pubkey: str, owner: str, data: bytes, slot: int, ep: int | None) -> None:
+        """Decode in each role and refresh; ``ep`` None: trusted (snapshot / re-fetch)."""
+        roles = self._roles.get(pubkey)
+        if not roles:
+            return
         for role, pool_id in list(roles):
             p = self._pools[pool_id]
             if role in POOL_KINDS:
-                self._pool_account(pubkey, role, p, owner, data)
+                self._pool_account(pubkey, role, p, owner, data, slot, ep)
                 self._refresh(pool_id, p, slot)
             elif role in ("vault_a", "vault_b"):
                 acc = A.decode_token_account(data, owner)
                 want = self._mints(p)[0 if role == "vault_a" else 1]
                 if acc.mint != want:
+                    if ep is not None:  # a notification cannot re-point a vault
+                        self._refused(ep)
+                        raise DecodeError(
+                            f"vault {pubkey} holds mint {acc.mint}, pool {pool_id} trades "
+                            f"{want}: copy of endpoint {ep} refused, endpoint quarantined"
+                        )
                     self._drop(pool_id, p)
                     raise DecodeError(
                         f"vault {pubkey} holds mint {acc.mint}, pool {pool_id} trades {want}"
@@ -282,23 +602,92 @@ class FeedIngest:
                     )
                 p.arrays[pubkey] = (ta.start_tick_index, [(i, net) for i, net, _ in ta.ticks])
                 self._refresh(pool_id, p, slot)
-        return True
 
-    def _pool_account(self, pubkey: str, kind: str, p: _Pool, owner: str, data: bytes) -> None:
-        if kind == "amm_v4":
-            rec: Any = A.decode_raydium_amm_v4(data, owner)
-            vaults = (rec.coin_vault, rec.pc_vault)
-        elif kind == "cpmm":
-            rec = A.decode_raydium_cpmm(data, owner)
-            vaults = (rec.token_0_vault, rec.token_1_vault)
-            self._role(rec.amm_config, "config", pubkey)
-        else:
-            rec = A.decode_whirlpool(data, owner)
-            vaults = (rec.token_vault_a, rec.token_vault_b)
+    def _validate(self, pubkey: str, owner: str, data: bytes, slot: int, ep: int) -> None:
+        """The checks of :meth:`_apply` (decode in each role, identity, vault mint) on a
+        copy that is not applied now; raises what applying it would."""
+        for role, pool_id in list(self._roles.get(pubkey, ())):
+            p = self._pools[pool_id]
+            if role in POOL_KINDS:
+                rec = _decode_pool(role, data, owner)
+                if p.record is not None and identity(role, p.record) != identity(role, rec):
+                    self._propose(pubkey, ep, identity(role, rec), slot)
+            elif role in ("vault_a", "vault_b"):
+                acc = A.decode_token_account(data, owner)
+                want = self._mints(p)[0 if role == "vault_a" else 1]
+                if acc.mint != want:
+                    self._refused(ep)
+                    raise DecodeError(
+                        f"vault {pubkey} holds mint {acc.mint}, pool {pool_id} trades "
+                        f"{want}: copy of endpoint {ep} refused, endpoint quarantined"
+                    )
+            elif role == "config":
+                A.decode_raydium_amm_config(data, owner)
+            elif role == "tick_array":
+                ta = A.decode_tick_array(data, owner)
+                if ta.whirlpool != pool_id:
+                    raise DecodeError(
+                        f"tick array {pubkey} belongs to {ta.whirlpool}, not {pool_id}"
+                    )
+
+    def _propose(self, pubkey: str, ep: int, new_id: tuple[Any, ...], slot: int) -> None:
+        """A notification's copy would change a pool's identity: refuse it, quarantine
+        its endpoint, and ask for a re-fetch to settle it."""
+        self._refused(ep)
+        prop = self._proposals.get(pubkey)
+        if prop is None or prop.identity != new_id:
+            self._proposals[pubkey] = _Proposal(new_id, slot, [ep])
+        elif ep not in prop.endpoints:
+            prop.endpoints.append(ep)
+        self._refetch.setdefault(pubkey, ep)
+        raise DecodeError(
+            f"pool {pubkey}: its identity (mints, vaults, programs, status) changed in a "
+            f"copy of endpoint {ep}; refused until a re-fetch confirms it"
+        )
+
+    def _refused(self, ep: int) -> None:
+        e = self._ep(ep)
+        e.identity += 1
+        self._quarantine(e)
+
+    def _pool_account(
+        self, pubkey: str, kind: str, p: _Pool, owner: str, data: bytes, slot: Any,
+        ep: int | None,
+    ) -> None:  # fmt: skip
+        rec = _decode_pool(kind, data, owner)
         old = p.record
+        new_id = identity(kind, rec)
+        if old is not None and identity(kind, old) != new_id and ep is not None:
+            self._propose(pubkey, ep, new_id, slot)
+        prop = self._proposals.get(pubkey) if ep is None else None
+        if prop is not None and _slot_ok(slot) and slot >= prop.slot:
+            del self._proposals[pubkey]
+            self._refetch.pop(pubkey, None)
+            for i in prop.endpoints:
+                e = self._ep(i)
+                if new_id == prop.identity:  # confirmed: it was right
+                    if e.quarantined:
+                        e.quarantined, e.agree = False, 0
+                        e.ring.clear()
+                        self._quarantined -= 1
+                else:
+                    e.disagreed += 1
+        elif prop is not None:
+            self._refetch.setdefault(pubkey, prop.endpoints[0])  # too old to settle it
+        if kind == "cpmm":
+            if old is not None and old.amm_config != rec.amm_config:
+                self._unrole(old.amm_config, "config", pubkey)
+            self._role(rec.amm_config, "config", pubkey)
         p.record = rec
         if old is not None and self._mints(p) != pool_mints(kind, old):
             p.vault_a = p.vault_b = None  # the pool was re-initialised: wait for vaults
+        vaults = _vaults(kind, rec)
+        if old is not None:
+            was = _vaults(kind, old)
+            if was[0] != vaults[0]:
+                self._unrole(was[0], "vault_a", pubkey)
+            if was[1] != vaults[1]:
+                self._unrole(was[1], "vault_b", pubkey)
         self._role(vaults[0], "vault_a", pubkey)
         self._role(vaults[1], "vault_b", pubkey)
 
@@ -312,7 +701,10 @@ class FeedIngest:
             self._changed[pool_id] = None
 
     def _refresh(self, pool_id: str, p: _Pool, slot: int) -> None:
-        """Upsert the pool when everything it needs is known."""
+        """Upsert the pool when everything it needs is known, at the newest slot of its
+        accounts (one of them may be older than another: never the pool)."""
+        if _slot_ok(slot):
+            p.slot = slot = max(p.slot, slot)
         r = p.record
         if r is None:
             return
@@ -365,6 +757,21 @@ class FeedIngest:
     def stats(self) -> IngestStats:
         return IngestStats(**self._n, slot=self._slot)
 
+    def endpoint_stats(self) -> list[EndpointStats]:
+        """Each endpoint it has heard of, by id: its slot vote and integrity counts."""
+        out = []
+        for i, e in sorted(self._eps.items()):
+            counts = (e.implausible, e.older, e.unknown, e.identity, e.disagreed, e.held_back)
+            out.append(EndpointStats(i, e.vote, *counts, e.quarantined))
+        return out
+
+    def take_refetch(self) -> list[tuple[str, int]]:
+        """Pool accounts to fetch again over HTTP (an identity change waits for it), each
+        with the endpoint whose copy asked for it (fetch from another one if you can)."""
+        out = list(self._refetch.items())
+        self._refetch.clear()
+        return out
+
     def dedup_stats(self) -> list[DedupStats]:
         """Lead/lag per endpoint (``Deduper.stats``)."""
         return self._dedup.stats()
@@ -380,6 +787,11 @@ class FeedIngest:
     @property
     def slot(self) -> int:
         return self._slot
+
+
+def _slot_ok(slot: object) -> bool:
+    """A slot argument the upsert will take (others fail there, with its error)."""
+    return isinstance(slot, int) and not isinstance(slot, bool) and 0 <= slot < 1 << 64
 
 
 def _utf8(text: str) -> bytes:

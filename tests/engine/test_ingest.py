@@ -195,7 +195,13 @@ def messages(m: Market, ing: Any, step: Step) -> list[Message]:
 
 
 def corrupt(msg: Message, endpoint: int, how: str, rnd: random.Random) -> bytes:
-    """A broken copy, as faulty endpoints send them (feeds.sim.server)."""
+    """A broken copy, as faulty or hostile endpoints send them (feeds.sim.server)."""
+    if how == "future":  # from a slot far ahead (a lying or broken node)
+        return (
+            dataclasses.replace(msg, slot=msg.slot + rnd.choice([40, 1_000]))
+            .text(endpoint)
+            .encode()
+        )
     if how == "truncate":
         text = msg.text(endpoint)
         return text[: rnd.randrange(len(text))].encode()
@@ -215,7 +221,18 @@ def corrupt(msg: Message, endpoint: int, how: str, rnd: random.Random) -> bytes:
         bad.data = msg.data[:64] + bytes(8) + msg.data[72:]  # below the fees: no reserve
     elif how == "other_mint" and len(msg.data) == 165:
         bad.data = bytes(32) + msg.data[32:]
+    elif how == "plausible" and len(msg.data) == 165:  # decodes, only the amount is wrong
+        amount = int.from_bytes(msg.data[64:72], "little")
+        bad.data = msg.data[:64] + (amount // 2 + 1).to_bytes(8, "little") + msg.data[72:]
+    elif how == "repoint" and len(msg.data) in REPOINT:  # a pool's vault re-pointed
+        at = REPOINT[len(msg.data)]
+        bad.data = msg.data[:at] + bytes([msg.data[at] ^ 0x5A]) + msg.data[at + 1 :]
     return bad.text(endpoint).encode()
+
+
+# a byte inside a vault address of each pool layout (by size): AMM v4 coin_vault,
+# CP-Swap token_0_vault, Whirlpool token_vault_a
+REPOINT = {752: 340, 637: 76, 653: 140}
 
 
 # ---------------------------------------------------------------- comparing the two
@@ -240,6 +257,7 @@ def assert_same_state(ings: list[Any], graphs: list[Any], m: Market, final: bool
     a, b = ings
     assert a.take_changed() == b.take_changed()
     assert as_dict(a.stats()) == as_dict(b.stats())
+    assert [as_dict(e) for e in a.endpoint_stats()] == [as_dict(e) for e in b.endpoint_stats()]
     assert [as_dict(s) for s in a.dedup_stats()] == [as_dict(s) for s in b.dedup_stats()]
     assert a.slot == b.slot == a.stats().slot
     assert a.watched() == b.watched()
@@ -322,30 +340,36 @@ def test_bad_accounts_raise_their_decode_error(eng: types.ModuleType) -> None:
     other = next(p for p in m.world.pools if p.address != pool.address)
     ta_data = m.initial[ta][1]
     cases.append((ta, WHIRLPOOL, ta_data[:9956] + bytes.fromhex("00" * 32), DecodeError))
-    ep, ns = 0, 1
+    s0 = m.first_slot  # the snapshot's slot: older copies are not applied
     labels = ["slot", *ing.watched(), *m.programs]
-    for pubkey, own, raw, cls in cases:
+    for n, (pubkey, own, raw, cls) in enumerate(cases, 1):
         with pytest.raises(cls) as err:
-            ing.account(pubkey, own, raw, 7)
+            ing.account(pubkey, own, raw, s0 + n)
         assert type(err.value) is cls
         i = labels.index(pubkey)
-        ns += 1
-        text = account_frame(sid(ep, pubkey, i), 9_000 + ns, json.dumps(account_value(own, raw)))
+        ep = n % ENDPOINTS  # a vault re-pointed by a notification quarantines its endpoint
+        text = account_frame(sid(ep, pubkey, i), s0 + 10 + n, json.dumps(account_value(own, raw)))
         with pytest.raises(cls) as err:
-            ing.frame(ep, text.encode(), ns)
+            ing.frame(ep, text.encode(), n)
         assert type(err.value) is cls
-    # a vault of the wrong mint took the pool out; a good copy brings it back
+    # the snapshot's vault of the wrong mint took the pool out; the notification's copy
+    # was refused and counted against its endpoint; a good copy brings the pool back
     assert pool.address not in g.pools() and pool.address in ing.take_changed()
-    assert ing.account(pool.vault_a, SPL_TOKEN, m.initial[pool.vault_a][1], 8)
+    bad = {e.endpoint: e for e in ing.endpoint_stats()}[4 % ENDPOINTS]
+    assert bad.identity == 1 and bad.quarantined
+    assert ing.account(pool.vault_a, SPL_TOKEN, m.initial[pool.vault_a][1], s0 + 20)
     assert pool.address in g.pools()
     # a pool whose vault holds less than its fees leaves the graph: InvalidInputError
     amm = next((p for p in m.world.pools if p.kind in ("cpmm", "amm_v4")), None)
     assert amm is not None and other is not None
     vault = m.initial[amm.vault_a][1]
     with pytest.raises(InvalidInputError):
-        ing.account(amm.vault_a, SPL_TOKEN, vault[:64] + bytes(8) + vault[72:], 9)
+        ing.account(amm.vault_a, SPL_TOKEN, vault[:64] + bytes(8) + vault[72:], s0 + 21)
     assert amm.address not in g.pools()
-    assert ing.account(amm.vault_a, SPL_TOKEN, vault, 10) and amm.address in g.pools()
+    assert ing.account(amm.vault_a, SPL_TOKEN, vault, s0 + 22) and amm.address in g.pools()
+    # a copy older than the state held is not applied (and says so: True, it is known)
+    assert ing.account(amm.vault_a, SPL_TOKEN, vault[:64] + bytes(8) + vault[72:], s0)
+    assert amm.address in g.pools()
     assert ing.account("not a watched account", SPL_TOKEN, b"", 1) is False
 
 
@@ -385,10 +409,12 @@ def test_arguments_and_registration(eng: types.ModuleType) -> None:
         ing.frame(0, slot, "later")
     with pytest.raises(MathOverflowError):
         ing.frame(0, slot, 1 << 70)
-    assert ing.frame(0, slot, 1) == 5 and ing.slot == 77 == g.slot
+    assert ing.frame(0, slot, 1) == 5 and ing.slot == 0 == g.slot  # one frame is no slot
+    assert ing.frame(0, slot_frame(5, 78).encode(), 2) == 5 and ing.slot == 78 == g.slot
     ing.unbind(0)
-    assert ing.frame(0, slot_frame(5, 78).encode(), 2) == 5
-    assert ing.slot == 77 and ing.stats().unknown == 1
+    assert ing.frame(0, slot_frame(5, 79).encode(), 3) == 5
+    assert ing.slot == 78 and ing.stats().unknown == 1
+    assert [(e.endpoint, e.unknown, e.slot) for e in ing.endpoint_stats()] == [(0, 1, 78)]
     with pytest.raises(InvalidInputError):
         ing.track_pool(WHIRLPOOL, "clmm")
     with pytest.raises(Base58Error):
@@ -415,9 +441,13 @@ deliveries = st.fixed_dictionaries(
         "drop": st.sampled_from([0.0, 0.1, 0.5]),
         "corrupt": st.sampled_from([0.0, 0.05, 0.3]),
         "capacity": st.sampled_from([4, 64, 65_536]),
+        "hostile": st.booleans(),
+        "late": st.sampled_from([0.0, 0.2]),
+        "ns_step": st.sampled_from([1, 100_000]),  # up to 0.5 s between frames
     }
 )
-CORRUPTIONS = ["truncate", "flip", "owner", "short", "empty_vault", "other_mint"]
+CORRUPTIONS = ["truncate", "flip", "owner", "short", "empty_vault", "other_mint", "future",
+               "plausible", "repoint"]  # fmt: skip
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=STATELESS_FIXTURE)
@@ -431,25 +461,50 @@ def test_rust_and_twin_agree_on_a_faulty_feed(
     graphs, ings = [p[0] for p in pairs], [p[1] for p in pairs]
     assert_same_state(ings, graphs, m, final=False)
     ns = 0
+    hostile = rnd.randrange(ENDPOINTS) if plan["hostile"] else None
+    sent: list[Message] = []
     for step in m.steps[: plan["steps"]]:
         arrivals = []
         for msg in messages(m, ings[0], step):
             for ep in range(ENDPOINTS):
                 if rnd.random() < plan["drop"]:
                     continue
-                if rnd.random() < plan["corrupt"]:
+                if rnd.random() < plan["corrupt"] or (ep == hostile and rnd.random() < 0.5):
                     raw = corrupt(msg, ep, rnd.choice(CORRUPTIONS), rnd)
                 else:
                     raw = msg.text(ep).encode()
                 arrivals.append((ep, raw))
                 if rnd.random() < 0.1:
                     arrivals.append((ep, raw))  # a repeat on one connection
+            if sent and rnd.random() < plan["late"]:  # a slow endpoint's older copy
+                old, late = rnd.choice(sent), rnd.randrange(ENDPOINTS)
+                arrivals.append((late, old.text(late).encode()))
+        sent += messages(m, ings[0], step)
         rnd.shuffle(arrivals)
         for ep, raw in arrivals:
-            ns += rnd.randint(1, 5_000)
+            ns += rnd.randint(1, 5_000) * plan["ns_step"]
             same_call(ings, lambda ing, ep=ep, raw=raw, ns=ns: ing.frame(ep, raw, ns))
+        # the session re-fetches what an identity change asked for (the world's truth)
+        wanted = [ing.take_refetch() for ing in ings]
+        assert wanted[0] == wanted[1]
+        at = step.slot
+        for pubkey, _ in wanted[0]:
+            owner, data = m.world.accounts[pubkey].owner, state_at(m, pubkey, at)
+            same_call(ings, lambda ing, k=pubkey, o=owner, d=data, t=at: ing.account(k, o, d, t))
         assert_same_state(ings, graphs, m, final=False)
     assert_same_state(ings, graphs, m, final=True)
+
+
+def state_at(m: Market, pubkey: str, slot: int) -> bytes:
+    """An account's bytes after ``slot`` (what a node's getMultipleAccounts answers)."""
+    data = m.initial[pubkey][1]
+    for step in m.steps:
+        if step.slot > slot:
+            break
+        for k, _, d in step.accounts:
+            if k == pubkey:
+                data = d
+    return data
 
 
 def _frame_outcomes(rust: types.ModuleType, py: types.ModuleType, frames: list[Any]) -> list[Any]:

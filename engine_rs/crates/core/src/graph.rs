@@ -222,7 +222,8 @@ impl PoolGraph {
         self.max_hops
     }
 
-    /// Tell the graph the chain's current slot (never goes back).
+    /// Tell the graph the chain's current slot (never goes back). Upserts carry their
+    /// pool's slot and never move the chain's: one update cannot make the others stale.
     pub fn set_slot(&mut self, slot: u64) {
         self.slot = self.slot.max(slot);
     }
@@ -386,7 +387,6 @@ impl PoolGraph {
         rate: [f64; 2],
     ) {
         let weights = [-rate[0].ln(), -rate[1].ln()];
-        self.slot = self.slot.max(slot);
         if let Some(&s) = self.pool_ix.get(pool_id) {
             let su = s as usize;
             let same = self.pools[su].as_ref().is_some_and(|p| {

@@ -25,11 +25,18 @@
 //! account is an index); base58 is encoded only when a pool names new mints, vaults or
 //! config; a Whirlpool's sorted, checked tick list is rebuilt only when a tick array
 //! changes, and pool ids are checked once, not on every upsert.
+//!
+//! Integrity (the twin's module docstring has the rules): the chain's slot comes from a
+//! strict majority of the live endpoints' plausible slots, never one frame; account
+//! updates never go back in slot; copies of one account and slot that differ are decided
+//! by majority; a pool's identity and a vault's mint change only through `account` (the
+//! snapshot or a re-fetch, asked for in [`FeedIngest::take_refetch`]); an endpoint that
+//! disagrees is quarantined and loses first-copy rights until it agrees again.
 
 pub mod json;
 
 use std::collections::hash_map::RandomState;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, Hasher};
 
 use crate::b58;
@@ -50,6 +57,34 @@ const PROGRAM_DATA: &[u8] = b"Program data: ";
 /// The owner of an account whose owner text is not an address: matches no program.
 const NOBODY: Key = [0xFF; 32];
 const NO_ACCOUNT: u32 = u32::MAX;
+
+/// Slots an endpoint or an account update may be ahead of the chain's slot...
+pub const MAX_SLOT_LEAD: u64 = 32;
+/// ... plus one slot per this much time since the chain's slot last moved.
+pub const SLOT_ALLOWANCE_NS: i128 = 250_000_000;
+/// An endpoint's slot votes while it is at most this old.
+pub const LIVE_NS: i128 = 10_000_000_000;
+/// Agreeing copies that end a first quarantine (doubled for each one before).
+pub const AGREE_TO_LIFT: u32 = 16;
+/// Held-back copies remembered per quarantined endpoint.
+pub const HELD_RING: usize = 1_024;
+/// Differing copies of one account and slot kept for the majority.
+pub const MAX_VERSIONS: usize = 4;
+/// Endpoints 0..VOTERS take part in the majority of versions.
+pub const VOTERS: u16 = 64;
+
+/// How far beyond the chain's slot a slot may be, `dt_ns` after it last moved.
+fn lead(dt_ns: i128) -> u128 {
+    u128::from(MAX_SLOT_LEAD) + (dt_ns.max(0) / SLOT_ALLOWANCE_NS) as u128
+}
+
+fn bit(ep: u16) -> u64 {
+    if ep < VOTERS {
+        1 << ep
+    } else {
+        0
+    }
+}
 
 /// The hash of the subscription map: (endpoint, subscription id) mixed with a
 /// per-process random seed (cheaper than SipHash; the seed keeps a server from choosing
@@ -97,13 +132,6 @@ impl Hasher for SubHasher {
         let x = self.0 ^ (self.0 >> 31);
         x.wrapping_mul(0xBF58_476D_1CE4_E5B9) ^ (x >> 27)
     }
-}
-
-/// A dedup key: its bytes, or its fingerprint already taken.
-#[derive(Clone, Copy)]
-enum DedupKey<'a> {
-    Bytes(&'a [u8]),
-    Hashed(u128),
 }
 
 fn frame_error(what: impl Into<String>) -> EngineError {
@@ -176,6 +204,65 @@ pub enum Arg<T> {
     Wrong,
 }
 
+/// What it holds against one endpoint (fields as `engine_rs.records.EndpointStats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EndpointStats {
+    pub endpoint: u16,
+    pub slot: u64,
+    pub implausible: u64,
+    pub older: u64,
+    pub unknown: u64,
+    pub identity: u64,
+    pub disagreed: u64,
+    pub held_back: u64,
+    pub quarantined: bool,
+}
+
+/// One endpoint: its slot vote and its integrity counts.
+#[derive(Debug, Default)]
+struct Endpoint {
+    vote: u64,
+    vote_ns: i64,
+    pending: u64,
+    pending_ns: i64,
+    subs: u32,
+    slot_subs: u32,
+    stats: EndpointStats,
+    agree: u32,
+    /// quarantines so far: each one lasts twice as many agreements
+    offenses: u32,
+    ring: VecDeque<u128>,
+}
+
+/// The state held of one account: its context slot and the differing copies of that
+/// slot (fingerprint, endpoint bits), with the one applied (None: from a snapshot).
+#[derive(Debug, Clone, Copy, Default)]
+struct Held {
+    slot: u64,
+    versions: [(u128, u64); MAX_VERSIONS],
+    n: usize,
+    applied: Option<u128>,
+}
+
+impl Held {
+    fn set(&mut self, slot: u64, version: Option<(u128, u64)>) {
+        self.slot = slot;
+        self.n = usize::from(version.is_some());
+        self.applied = version.map(|v| v.0);
+        if let Some(v) = version {
+            self.versions[0] = v;
+        }
+    }
+}
+
+/// A pool identity change seen in a notification, waiting for a re-fetch.
+#[derive(Debug, Clone)]
+struct Proposal {
+    record: Record,
+    slot: u64,
+    endpoints: Vec<u16>,
+}
+
 /// What it has seen since it was made (fields as `engine_rs.records.IngestStats`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IngestStats {
@@ -221,6 +308,26 @@ enum Record {
 }
 
 impl Record {
+    /// Whether `other` is the same pool: the fields that never change through a
+    /// notification (mints, vaults, program ids, status, decimals; a Whirlpool's config,
+    /// bump and tick spacing) are equal (the twin's `identity`).
+    fn same_identity(&self, other: &Record) -> bool {
+        match (self, other) {
+            (Self::AmmV4(a), Self::AmmV4(b)) => a.u64s[..4] == b.u64s[..4] && a.keys == b.keys,
+            (Self::Cpmm(a), Self::Cpmm(b)) => a.keys == b.keys && a.u8s == b.u8s,
+            (Self::Whirlpool(a), Self::Whirlpool(b)) => {
+                a.whirlpools_config == b.whirlpools_config
+                    && a.whirlpool_bump == b.whirlpool_bump
+                    && a.u16s[..2] == b.u16s[..2]
+                    && a.token_mint_a == b.token_mint_a
+                    && a.token_vault_a == b.token_vault_a
+                    && a.token_mint_b == b.token_mint_b
+                    && a.token_vault_b == b.token_vault_b
+            }
+            _ => false,
+        }
+    }
+
     fn mints(&self) -> (Key, Key) {
         match self {
             Self::AmmV4(r) => (r.keys[2], r.keys[3]),
@@ -277,12 +384,15 @@ struct Pool {
     config_known: Option<Key>,
     in_graph: bool,
     changed: bool,
+    /// the newest slot of its accounts' states
+    slot: u64,
 }
 
 #[derive(Debug)]
 struct Account {
     pubkey: Box<str>,
     roles: Vec<(Role, u32)>,
+    held: Held,
 }
 
 /// Frames in, graph updated (see the module docs).
@@ -302,6 +412,12 @@ pub struct FeedIngest {
     buf: Vec<u8>,
     scratch: Vec<u8>,
     wrong_argument: bool,
+    /// the chain's slot (`n.slot`) moved last at this recv_ns
+    chain_ns: i64,
+    eps: Vec<(u16, Endpoint)>,
+    proposals: HashMap<u32, Proposal>,
+    refetch: Vec<(u32, u16)>,
+    quarantined: usize,
 }
 
 impl FeedIngest {
@@ -335,6 +451,11 @@ impl FeedIngest {
             buf: Vec::with_capacity(2048),
             scratch: Vec::new(),
             wrong_argument: false,
+            chain_ns: 0,
+            eps: Vec::new(),
+            proposals: HashMap::new(),
+            refetch: Vec::new(),
+            quarantined: 0,
         })
     }
 
@@ -352,6 +473,7 @@ impl FeedIngest {
         self.accounts.push(Account {
             pubkey: pubkey.into(),
             roles: Vec::new(),
+            held: Held::default(),
         });
         self.account_ix.insert(pubkey.into(), id);
         id
@@ -371,6 +493,38 @@ impl FeedIngest {
     fn role_of_key(&mut self, key: &Key, role: Role, pool: u32) {
         let id = self.intern(&b58::encode(key));
         self.add_role(id, role, pool);
+    }
+
+    /// The twin's `_unrole`: `key` no longer has `role` for `pool`; an account left with
+    /// no role is no longer watched.
+    fn remove_role_of_key(&mut self, key: &Key, role: Role, pool: u32) {
+        let Some(&id) = self.account_ix.get(b58::encode(key).as_str()) else {
+            return;
+        };
+        let acc = &mut self.accounts[id as usize];
+        let before = acc.roles.len();
+        acc.roles.retain(|&r| r != (role, pool));
+        if acc.roles.len() != before && acc.roles.is_empty() {
+            self.watched.retain(|&w| w != id);
+        }
+    }
+
+    /// The endpoint's state (made on first use).
+    fn ep(&mut self, ep: u16) -> &mut Endpoint {
+        let i = match self.eps.iter().position(|e| e.0 == ep) {
+            Some(i) => i,
+            None => {
+                let mut e = Endpoint::default();
+                e.stats.endpoint = ep;
+                self.eps.push((ep, e));
+                self.eps.len() - 1
+            }
+        };
+        &mut self.eps[i].1
+    }
+
+    fn is_quarantined(&self, ep: u16) -> bool {
+        self.eps.iter().any(|e| e.0 == ep && e.1.stats.quarantined)
     }
 
     /// Watch the pool at `address` (`kind`: amm_v4, cpmm or whirlpool). Tracking an
@@ -408,6 +562,7 @@ impl FeedIngest {
                     config_known: None,
                     in_graph: false,
                     changed: false,
+                    slot: 0,
                 });
                 self.pool_ix.insert(address.to_string(), ix);
                 ix
@@ -461,12 +616,26 @@ impl FeedIngest {
             (SubKind::Account, Some(l)) => self.intern(l),
             _ => NO_ACCOUNT,
         };
-        self.subs.insert((endpoint, subscription), (kind, account));
+        let old = self.subs.insert((endpoint, subscription), (kind, account));
+        let e = self.ep(endpoint);
+        match old {
+            None => e.subs += 1,
+            Some((SubKind::Slot, _)) => e.slot_subs -= 1,
+            Some(_) => {}
+        }
+        if kind == SubKind::Slot {
+            e.slot_subs += 1;
+        }
     }
 
-    /// Forget every subscription id of `endpoint` (its connection closed).
+    /// Forget every subscription id of `endpoint` (its connection closed): its slot no
+    /// longer votes.
     pub fn unbind(&mut self, endpoint: u16) {
         self.subs.retain(|k, _| k.0 != endpoint);
+        if let Some(e) = self.eps.iter_mut().find(|e| e.0 == endpoint) {
+            e.1.subs = 0;
+            e.1.slot_subs = 0;
+        }
     }
 
     // ------------------------------------------------------------ the hot path
@@ -533,15 +702,10 @@ impl FeedIngest {
                 let mut key = [0u8; 12];
                 key[..4].copy_from_slice(b"slot");
                 key[4..].copy_from_slice(&slot.to_le_bytes());
-                self.notified(
-                    graph,
-                    ep,
-                    DedupKey::Bytes(&key),
-                    recv_ns,
-                    bound,
-                    SubKind::Slot,
-                    slot,
-                )?;
+                self.notified(ep, &key, recv_ns, bound, SubKind::Slot)?;
+                if let (Some((SubKind::Slot, _)), Arg::Ok(t)) = (bound, recv_ns) {
+                    self.observe_slot(graph, ep, slot, t); // every copy is a vote
+                }
                 return Ok(Some(sub));
             }
             b"accountNotification" => SubKind::Account,
@@ -559,7 +723,7 @@ impl FeedIngest {
         if kind == SubKind::Account {
             self.account_notification(graph, ep, s, doc, slot, bound, recv_ns)?;
         } else {
-            self.logs_notification(graph, ep, s, doc, slot, bound, recv_ns)?;
+            self.logs_notification(ep, s, doc, bound, recv_ns)?;
         }
         Ok(Some(sub))
     }
@@ -604,19 +768,11 @@ impl FeedIngest {
                     buf.extend_from_slice(&id.to_le_bytes());
                     buf.push(0xFF);
                     let fp = self.dedup.fingerprint(&buf);
-                    let key = DedupKey::Hashed(fp);
-                    match self.notified(graph, ep, key, recv_ns, bound, SubKind::Account, slot) {
-                        Ok(true) => {
-                            let owner_key = self.owner_key(&owner);
-                            let data = &buf[owner.len() + 1..end];
-                            self.apply(graph, id, Some(&owner_key), data, Arg::Ok(slot))
-                        }
-                        Ok(false) => Ok(()),
-                        Err(e) => Err(e),
-                    }
+                    let data = &buf[owner.len() + 1..end];
+                    self.account_copy(graph, ep, id, fp, &owner, data, slot, recv_ns)
                 }
                 _ => {
-                    self.n.unknown += 1;
+                    self.unknown(ep);
                     Ok(())
                 }
             },
@@ -625,14 +781,11 @@ impl FeedIngest {
         out
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn logs_notification(
         &mut self,
-        graph: &mut PoolGraph,
         ep: u16,
         s: &[u8],
         doc: &json::Doc,
-        slot: u64,
         bound: Option<(SubKind, u32)>,
         recv_ns: Arg<i64>,
     ) -> Result<()> {
@@ -654,15 +807,7 @@ impl FeedIngest {
         if failed {
             key.push(b'!');
         }
-        let first = self.notified(
-            graph,
-            ep,
-            DedupKey::Bytes(&key),
-            recv_ns,
-            bound,
-            SubKind::Logs,
-            slot,
-        );
+        let first = self.notified(ep, &key, recv_ns, bound, SubKind::Logs);
         self.scratch = key;
         if !first? || failed {
             return Ok(());
@@ -690,39 +835,40 @@ impl FeedIngest {
         Ok(())
     }
 
+    /// `recv_ns` as the dedup checks it (the twin's `i64(recv_ns)`).
+    fn check_ns(&mut self, recv_ns: Arg<i64>) -> Result<i64> {
+        match recv_ns {
+            Arg::Ok(v) => Ok(v),
+            Arg::Overflow => Err(EngineError::Overflow("recv_ns does not fit in i64".into())),
+            Arg::Wrong => {
+                self.wrong_argument = true;
+                Err(EngineError::InvalidInput("recv_ns: expected int".into()))
+            }
+        }
+    }
+
+    fn unknown(&mut self, ep: u16) {
+        self.n.unknown += 1;
+        self.ep(ep).stats.unknown += 1;
+    }
+
     /// Count a notification; true when it is the first copy of one it watches.
-    #[allow(clippy::too_many_arguments)]
     fn notified(
         &mut self,
-        graph: &mut PoolGraph,
         ep: u16,
-        key: DedupKey<'_>,
+        key: &[u8],
         recv_ns: Arg<i64>,
         bound: Option<(SubKind, u32)>,
         kind: SubKind,
-        slot: u64,
     ) -> Result<bool> {
         if bound.map(|b| b.0) != Some(kind) {
-            self.n.unknown += 1;
+            self.unknown(ep);
             return Ok(false);
         }
         self.n.notifications += 1;
-        let (bytes, fp) = match key {
-            DedupKey::Bytes(b) => (b, None),
-            DedupKey::Hashed(fp) => (&[0xFFu8][..], Some(fp)),
-        };
-        let ep = Deduper::check(bytes, i64::from(ep))?;
-        let ns = match recv_ns {
-            Arg::Ok(v) => v,
-            Arg::Overflow => {
-                return Err(EngineError::Overflow("recv_ns does not fit in i64".into()))
-            }
-            Arg::Wrong => {
-                self.wrong_argument = true;
-                return Err(EngineError::InvalidInput("recv_ns: expected int".into()));
-            }
-        };
-        let fp = fp.unwrap_or_else(|| self.dedup.fingerprint(bytes));
+        let ep = Deduper::check(key, i64::from(ep))?;
+        let ns = self.check_ns(recv_ns)?;
+        let fp = self.dedup.fingerprint(key);
         if !self.dedup.accept_fingerprint(fp, ep, ns) {
             self.n.duplicates += 1;
             return Ok(false);
@@ -731,15 +877,264 @@ impl FeedIngest {
         match kind {
             SubKind::Account => self.n.accounts += 1,
             SubKind::Logs => self.n.logs += 1,
-            SubKind::Slot => {
-                self.n.slots += 1;
-                if slot > self.n.slot {
-                    self.n.slot = slot;
-                    graph.set_slot(slot);
+            SubKind::Slot => self.n.slots += 1,
+        }
+        Ok(true)
+    }
+
+    // ------------------------------------------------------------ the chain's slot
+    /// One endpoint's slot notification (every copy, first or not): its vote; the
+    /// chain's slot is the highest slot a strict majority of the live votes reached.
+    fn observe_slot(&mut self, graph: &mut PoolGraph, ep: u16, slot: u64, t: i64) {
+        let chain = self.n.slot;
+        let chain_ns = self.chain_ns;
+        let e = self.ep(ep);
+        let dt = |from: i64| i128::from(t) - i128::from(from);
+        if chain > 0 && u128::from(slot) <= u128::from(chain) + lead(dt(chain_ns)) {
+            (e.vote, e.vote_ns, e.pending) = (slot, t, 0);
+        } else if e.pending > 0
+            && e.pending <= slot
+            && u128::from(slot) <= u128::from(e.pending) + lead(dt(e.pending_ns))
+        {
+            (e.vote, e.vote_ns, e.pending) = (slot, t, 0); // confirmed by its next one
+        } else {
+            if chain > 0 {
+                e.stats.implausible += 1;
+            }
+            (e.pending, e.pending_ns) = (slot, t);
+            return;
+        }
+        let mut votes: Vec<u64> = self
+            .eps
+            .iter()
+            .map(|(_, x)| x)
+            .filter(|x| {
+                x.vote > 0 && x.slot_subs > 0 && !x.stats.quarantined && dt(x.vote_ns) <= LIVE_NS
+            })
+            .map(|x| x.vote)
+            .collect();
+        if votes.is_empty() {
+            return;
+        }
+        votes.sort_unstable_by(|a, b| b.cmp(a));
+        let candidate = votes[votes.len() / 2]; // the highest a strict majority reached
+        if candidate > chain {
+            self.n.slot = candidate;
+            self.chain_ns = t;
+            graph.set_slot(candidate);
+            if chain == 0 {
+                // the first slot: what a hostile copy put far ahead is not held
+                let limit = candidate.saturating_add(MAX_SLOT_LEAD);
+                for a in &mut self.accounts {
+                    if a.held.slot > limit {
+                        a.held = Held::default();
+                    }
                 }
             }
         }
-        Ok(true)
+    }
+
+    // ------------------------------------------------------------ account copies
+    fn trusted_other(&self, ep: u16) -> bool {
+        self.eps
+            .iter()
+            .any(|(i, e)| *i != ep && e.subs > 0 && !e.stats.quarantined)
+    }
+
+    fn quarantine(&mut self, ep: u16) {
+        let e = self.ep(ep);
+        let new = !e.stats.quarantined;
+        e.stats.quarantined = true;
+        e.agree = 0;
+        if new {
+            e.offenses += 1;
+            self.quarantined += 1;
+        }
+    }
+
+    /// End a quarantine (its ring forgotten).
+    fn lift(&mut self, ep: u16) {
+        let e = self.ep(ep);
+        if e.stats.quarantined {
+            e.stats.quarantined = false;
+            e.agree = 0;
+            e.ring.clear();
+            self.quarantined -= 1;
+        }
+    }
+
+    /// A quarantined endpoint's copy agreed with the others'.
+    fn agreed(&mut self, ep: u16) {
+        let e = self.ep(ep);
+        e.agree += 1;
+        if e.agree >= AGREE_TO_LIFT << e.offenses.saturating_sub(1).min(10) {
+            self.lift(ep);
+        }
+    }
+
+    /// A copy that would change a pool's identity or re-point a vault: counted, and
+    /// its endpoint quarantined.
+    fn refused(&mut self, ep: u16) {
+        self.ep(ep).stats.identity += 1;
+        self.quarantine(ep);
+    }
+
+    fn ask_refetch(&mut self, id: u32, ep: u16) {
+        if !self.refetch.iter().any(|r| r.0 == id) {
+            self.refetch.push((id, ep));
+        }
+    }
+
+    /// One copy of an account notification (the twin's `_account_copy`).
+    #[allow(clippy::too_many_arguments)]
+    fn account_copy(
+        &mut self,
+        graph: &mut PoolGraph,
+        ep: u16,
+        id: u32,
+        fp: u128,
+        owner: &[u8],
+        data: &[u8],
+        slot: u64,
+        recv_ns: Arg<i64>,
+    ) -> Result<()> {
+        self.n.notifications += 1;
+        let quarantined = self.quarantined > 0 && self.is_quarantined(ep);
+        if quarantined && !self.dedup.contains_fingerprint(fp) && self.trusted_other(ep) {
+            self.check_ns(recv_ns)?;
+            let e = self.ep(ep);
+            e.stats.held_back += 1;
+            if e.ring.len() >= HELD_RING {
+                e.ring.pop_front();
+            }
+            e.ring.push_back(fp);
+            return Ok(());
+        }
+        let dep = Deduper::check(&[0xFF], i64::from(ep))?;
+        let ns = self.check_ns(recv_ns)?;
+        let first = self.dedup.accept_fingerprint(fp, dep, ns);
+        let held = self.accounts[id as usize].held;
+        if !first {
+            self.n.duplicates += 1;
+            if quarantined {
+                self.agreed(ep);
+            } else if slot == held.slot {
+                if let Some(i) = (0..held.n).find(|&i| held.versions[i].0 == fp) {
+                    if held.versions[i].1 & bit(ep) == 0 {
+                        self.accounts[id as usize].held.versions[i].1 |= bit(ep);
+                        self.decide(graph, id, ep, fp, owner, data, slot)?;
+                    }
+                }
+            }
+            return Ok(());
+        }
+        self.n.first_copies += 1;
+        self.n.accounts += 1;
+        if self.quarantined > 0 {
+            let holders: Vec<(u16, usize)> = self
+                .eps
+                .iter()
+                .filter(|(_, e)| e.stats.quarantined)
+                .filter_map(|(i, e)| e.ring.iter().position(|&k| k == fp).map(|at| (*i, at)))
+                .collect();
+            for (q, at) in holders {
+                self.ep(q).ring.remove(at);
+                self.agreed(q);
+            }
+        }
+        if self.accounts[id as usize].roles.is_empty() {
+            return Ok(());
+        }
+        let chain = self.n.slot;
+        if chain > 0
+            && u128::from(slot)
+                > u128::from(chain) + lead(i128::from(ns) - i128::from(self.chain_ns))
+        {
+            self.ep(ep).stats.implausible += 1;
+            return Ok(());
+        }
+        if slot < held.slot {
+            self.ep(ep).stats.older += 1;
+            return Ok(());
+        }
+        if slot == held.slot && held.applied.is_some() {
+            let applied = (0..held.n).find(|&i| Some(held.versions[i].0) == held.applied);
+            let alone = held.n == 1 && applied.is_some_and(|i| held.versions[i].1 == bit(ep));
+            if !alone {
+                if held.n < MAX_VERSIONS {
+                    let owner_key = self.owner_key(owner);
+                    self.validate(id, &owner_key, data, slot, ep)?; // garbage is no version
+                    let h = &mut self.accounts[id as usize].held;
+                    h.versions[h.n] = (fp, bit(ep));
+                    h.n += 1;
+                    self.decide(graph, id, ep, fp, owner, data, slot)?;
+                }
+                return Ok(());
+            }
+        }
+        // apply; the held state follows unless the copy did not decode
+        let owner_key = self.owner_key(owner);
+        let out = self.apply(graph, id, Some(&owner_key), data, Arg::Ok(slot), Some(ep));
+        if !matches!(
+            out,
+            Err(EngineError::Decode(_)
+                | EngineError::WrongOwner(_)
+                | EngineError::WrongDiscriminator(_)
+                | EngineError::AccountTooShort(_))
+        ) {
+            self.accounts[id as usize]
+                .held
+                .set(slot, Some((fp, bit(ep))));
+        }
+        out
+    }
+
+    /// The majority of the copies of one account and slot: a version with at least two
+    /// endpoints and more than any other is the state; the others' endpoints disagreed.
+    /// `fp` is the copy in hand (the only data there is to apply).
+    #[allow(clippy::too_many_arguments)]
+    fn decide(
+        &mut self,
+        graph: &mut PoolGraph,
+        id: u32,
+        ep: u16,
+        fp: u128,
+        owner: &[u8],
+        data: &[u8],
+        slot: u64,
+    ) -> Result<()> {
+        let h = self.accounts[id as usize].held;
+        if h.n < 2 {
+            return Ok(());
+        }
+        let counts: Vec<u32> = (0..h.n).map(|i| h.versions[i].1.count_ones()).collect();
+        let top = counts.iter().copied().max().unwrap_or(0);
+        let best = counts.iter().position(|&c| c == top).unwrap_or(0);
+        if top < 2 || counts.iter().filter(|&&c| c == top).count() > 1 {
+            return Ok(());
+        }
+        let winner = h.versions[best];
+        for (i, v) in h.versions[..h.n].iter().enumerate() {
+            if i == best {
+                continue;
+            }
+            let lost = v.1 & !winner.1;
+            for b in 0..VOTERS {
+                if lost >> b & 1 == 1 {
+                    self.ep(b).stats.disagreed += 1;
+                    self.quarantine(b);
+                }
+            }
+        }
+        let held = &mut self.accounts[id as usize].held;
+        held.versions[0] = winner;
+        held.n = 1;
+        if held.applied != Some(winner.0) && winner.0 == fp {
+            let owner_key = self.owner_key(owner);
+            self.apply(graph, id, Some(&owner_key), data, Arg::Ok(slot), Some(ep))?;
+            self.accounts[id as usize].held.applied = Some(fp);
+        }
+        Ok(())
     }
 
     /// The owner program of a notification: its key when it is a program the decoders
@@ -773,7 +1168,20 @@ impl FeedIngest {
         if self.accounts[id as usize].roles.is_empty() {
             return Ok(false);
         }
-        self.apply(graph, id, owner, data, slot)?;
+        if let Arg::Ok(s) = slot {
+            if s < self.accounts[id as usize].held.slot {
+                // older than the state held: not applied; a pending identity change it
+                // was to settle is asked for again
+                if let Some(ep) = self.proposals.get(&id).map(|p| p.endpoints[0]) {
+                    self.ask_refetch(id, ep);
+                }
+                return Ok(true);
+            }
+        }
+        self.apply(graph, id, owner, data, slot, None)?;
+        if let Arg::Ok(s) = slot {
+            self.accounts[id as usize].held.set(s, None);
+        }
         Ok(true)
     }
 
@@ -784,6 +1192,8 @@ impl FeedIngest {
             .is_some_and(|&id| !self.accounts[id as usize].roles.is_empty())
     }
 
+    /// Decode in each role and refresh; `source` None: trusted (snapshot / re-fetch),
+    /// else the endpoint whose notification it is.
     fn apply(
         &mut self,
         graph: &mut PoolGraph,
@@ -791,6 +1201,7 @@ impl FeedIngest {
         owner: Option<&Key>,
         data: &[u8],
         slot: Arg<u64>,
+        source: Option<u16>,
     ) -> Result<()> {
         // roles only grow: the first n are the twin's `list(roles)` snapshot
         let n = self.accounts.get(id as usize).map_or(0, |a| a.roles.len());
@@ -799,21 +1210,29 @@ impl FeedIngest {
             let pu = pix as usize;
             match role {
                 Role::Pool(kind) => {
-                    self.pool_account(pix, kind, owner, data)?;
+                    self.pool_account(id, pix, kind, owner, data, slot, source)?;
                 }
                 Role::VaultA | Role::VaultB => {
                     let acc = decode::decode_token_account(data, owner)?;
                     if let Some((ma, mb)) = self.pools[pu].mints {
                         let want = if role == Role::VaultA { ma } else { mb };
                         if acc.mint != want {
-                            self.drop_pool(graph, pix)?;
-                            return Err(EngineError::Decode(format!(
+                            let what = format!(
                                 "vault {} holds mint {}, pool {} trades {}",
                                 self.accounts[id as usize].pubkey,
                                 b58::encode(&acc.mint),
                                 self.pools[pu].id,
                                 b58::encode(&want)
-                            )));
+                            );
+                            if let Some(ep) = source {
+                                // a notification cannot re-point a vault
+                                self.refused(ep);
+                                return Err(EngineError::Decode(format!(
+                                    "{what}: copy of endpoint {ep} refused, endpoint quarantined"
+                                )));
+                            }
+                            self.drop_pool(graph, pix)?;
+                            return Err(EngineError::Decode(what));
                         }
                     }
                     let p = &mut self.pools[pu];
@@ -863,21 +1282,149 @@ impl FeedIngest {
         Ok(())
     }
 
+    /// A notification's copy would change a pool's identity: refused, its endpoint
+    /// quarantined, a re-fetch asked for to settle it. The error to raise.
+    fn propose(&mut self, id: u32, pix: u32, rec: Record, slot: u64, ep: u16) -> EngineError {
+        self.refused(ep);
+        match self.proposals.get_mut(&id) {
+            Some(p) if p.record.same_identity(&rec) => {
+                if !p.endpoints.contains(&ep) {
+                    p.endpoints.push(ep);
+                }
+            }
+            _ => {
+                self.proposals.insert(
+                    id,
+                    Proposal {
+                        record: rec,
+                        slot,
+                        endpoints: vec![ep],
+                    },
+                );
+            }
+        }
+        self.ask_refetch(id, ep);
+        EngineError::Decode(format!(
+            "pool {}: its identity (mints, vaults, programs, status) changed in a copy of \
+             endpoint {ep}; refused until a re-fetch confirms it",
+            self.pools[pix as usize].id
+        ))
+    }
+
+    /// The checks of [`Self::apply`] (decode in each role, identity, vault mint) on a copy
+    /// that is not applied now: the error applying it would raise.
+    fn validate(&mut self, id: u32, owner: &Key, data: &[u8], slot: u64, ep: u16) -> Result<()> {
+        let n = self.accounts[id as usize].roles.len();
+        for r in 0..n {
+            let (role, pix) = self.accounts[id as usize].roles[r];
+            let pu = pix as usize;
+            let owner = Some(owner);
+            match role {
+                Role::Pool(kind) => {
+                    let rec = match kind {
+                        PoolKind::AmmV4 => {
+                            Record::AmmV4(decode::decode_raydium_amm_v4(data, owner)?)
+                        }
+                        PoolKind::Cpmm => Record::Cpmm(decode::decode_raydium_cpmm(data, owner)?),
+                        PoolKind::Whirlpool => {
+                            Record::Whirlpool(decode::decode_whirlpool(data, owner)?)
+                        }
+                    };
+                    let changed = self.pools[pu]
+                        .record
+                        .as_ref()
+                        .is_some_and(|old| !old.same_identity(&rec));
+                    if changed {
+                        return Err(self.propose(id, pix, rec, slot, ep));
+                    }
+                }
+                Role::VaultA | Role::VaultB => {
+                    let acc = decode::decode_token_account(data, owner)?;
+                    if let Some((ma, mb)) = self.pools[pu].mints {
+                        let want = if role == Role::VaultA { ma } else { mb };
+                        if acc.mint != want {
+                            self.refused(ep);
+                            return Err(EngineError::Decode(format!(
+                                "vault {} holds mint {}, pool {} trades {}: copy of endpoint \
+                                 {ep} refused, endpoint quarantined",
+                                self.accounts[id as usize].pubkey,
+                                b58::encode(&acc.mint),
+                                self.pools[pu].id,
+                                b58::encode(&want)
+                            )));
+                        }
+                    }
+                }
+                Role::Config => {
+                    decode::decode_raydium_amm_config(data, owner)?;
+                }
+                Role::TickArray => {
+                    let ta = decode::decode_tick_array(data, owner)?;
+                    if ta.whirlpool != self.pools[pu].key {
+                        return Err(EngineError::Decode(format!(
+                            "tick array {} belongs to {}, not {}",
+                            self.accounts[id as usize].pubkey,
+                            b58::encode(&ta.whirlpool),
+                            self.pools[pu].id
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn pool_account(
         &mut self,
+        id: u32,
         pix: u32,
         kind: PoolKind,
         owner: Option<&Key>,
         data: &[u8],
+        slot: Arg<u64>,
+        source: Option<u16>,
     ) -> Result<()> {
         let rec = match kind {
             PoolKind::AmmV4 => Record::AmmV4(decode::decode_raydium_amm_v4(data, owner)?),
             PoolKind::Cpmm => Record::Cpmm(decode::decode_raydium_cpmm(data, owner)?),
             PoolKind::Whirlpool => Record::Whirlpool(decode::decode_whirlpool(data, owner)?),
         };
+        let changed = self.pools[pix as usize]
+            .record
+            .as_ref()
+            .is_some_and(|old| !old.same_identity(&rec));
+        if let (true, Some(ep)) = (changed, source) {
+            let slot = if let Arg::Ok(s) = slot { s } else { 0 };
+            return Err(self.propose(id, pix, rec, slot, ep));
+        }
+        if source.is_none() {
+            if let Some(first) = self.proposals.get(&id).map(|p| p.endpoints[0]) {
+                match slot {
+                    Arg::Ok(s) if self.proposals.get(&id).is_some_and(|p| s >= p.slot) => {
+                        if let Some(p) = self.proposals.remove(&id) {
+                            self.refetch.retain(|r| r.0 != id);
+                            let confirmed = p.record.same_identity(&rec);
+                            for ep in p.endpoints {
+                                if confirmed {
+                                    self.lift(ep); // it was right
+                                } else {
+                                    self.ep(ep).stats.disagreed += 1;
+                                }
+                            }
+                        }
+                    }
+                    _ => self.ask_refetch(id, first), // too old to settle it
+                }
+            }
+        }
         if let Record::Cpmm(c) = &rec {
             let config = c.keys[0];
-            if self.pools[pix as usize].config_known != Some(config) {
+            let known = self.pools[pix as usize].config_known;
+            if known != Some(config) {
+                if let Some(old) = known {
+                    self.remove_role_of_key(&old, Role::Config, pix);
+                }
                 self.role_of_key(&config, Role::Config, pix);
                 self.pools[pix as usize].config_known = Some(config);
             }
@@ -895,8 +1442,17 @@ impl FeedIngest {
             p.mint_names = (b58::encode(&mints.0), b58::encode(&mints.1));
             p.mints = Some(mints);
         }
-        if p.vaults_known != Some(vaults) {
+        let known = p.vaults_known;
+        if known != Some(vaults) {
             p.vaults_known = Some(vaults);
+            if let Some(was) = known {
+                if was.0 != vaults.0 {
+                    self.remove_role_of_key(&was.0, Role::VaultA, pix);
+                }
+                if was.1 != vaults.1 {
+                    self.remove_role_of_key(&was.1, Role::VaultB, pix);
+                }
+            }
             self.role_of_key(&vaults.0, Role::VaultA, pix);
             self.role_of_key(&vaults.1, Role::VaultB, pix);
         }
@@ -940,8 +1496,17 @@ impl FeedIngest {
         }
     }
 
-    /// The upsert of [`Self::refresh`]: Ok(false) when something is still missing.
+    /// The upsert of [`Self::refresh`]: Ok(false) when something is still missing. The
+    /// pool's slot is the newest of its accounts' (it never goes back).
     fn upsert(&mut self, graph: &mut PoolGraph, pix: u32, slot: Arg<u64>) -> Result<bool> {
+        let slot = match slot {
+            Arg::Ok(s) => {
+                let p = &mut self.pools[pix as usize];
+                p.slot = p.slot.max(s);
+                Arg::Ok(p.slot)
+            }
+            other => other,
+        };
         let slot_of = |wrong: &mut bool| match slot {
             Arg::Ok(s) => Ok(s),
             Arg::Overflow => Err(EngineError::Overflow("slot does not fit in u64".into())),
@@ -1051,6 +1616,29 @@ impl FeedIngest {
         self.n
     }
 
+    /// Each endpoint it has heard of, by id: its slot vote and integrity counts.
+    pub fn endpoint_stats(&self) -> Vec<EndpointStats> {
+        let mut out: Vec<EndpointStats> = self
+            .eps
+            .iter()
+            .map(|(_, e)| EndpointStats {
+                slot: e.vote,
+                ..e.stats
+            })
+            .collect();
+        out.sort_unstable_by_key(|s| s.endpoint);
+        out
+    }
+
+    /// Pool accounts to fetch again over HTTP (an identity change waits for it), each
+    /// with the endpoint whose copy asked for it.
+    pub fn take_refetch(&mut self) -> Vec<(String, u16)> {
+        std::mem::take(&mut self.refetch)
+            .into_iter()
+            .map(|(id, ep)| (self.accounts[id as usize].pubkey.to_string(), ep))
+            .collect()
+    }
+
     /// Lead/lag per endpoint ([`Deduper::stats`]).
     pub fn dedup_stats(&self) -> Vec<DedupStats> {
         self.dedup.stats()
@@ -1067,7 +1655,7 @@ impl FeedIngest {
             .collect()
     }
 
-    /// The newest slot of a slot notification.
+    /// The chain's slot (see the module docs).
     pub fn slot(&self) -> u64 {
         self.n.slot
     }

@@ -129,7 +129,7 @@ impl PoolGraph {
         self.inner.len()
     }
 
-    /// The newest slot seen (upserts or `set_slot`).
+    /// The chain's slot as told by `set_slot` (an upsert's slot is its pool's).
     #[getter]
     fn slot(&self) -> u64 {
         self.inner.slot()

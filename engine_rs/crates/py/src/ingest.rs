@@ -62,6 +62,41 @@ impl IngestStats {
     }
 }
 
+/// What `FeedIngest` holds against one endpoint (fields as
+/// `engine_rs.records.EndpointStats`).
+#[pyclass(frozen, get_all, eq, module = "engine_rs._engine")]
+#[derive(PartialEq)]
+pub struct EndpointStats {
+    endpoint: u16,
+    slot: u64,
+    implausible: u64,
+    older: u64,
+    unknown: u64,
+    identity: u64,
+    disagreed: u64,
+    held_back: u64,
+    quarantined: bool,
+}
+
+#[pymethods]
+impl EndpointStats {
+    fn __repr__(&self) -> String {
+        format!(
+            "EndpointStats(endpoint={}, slot={}, implausible={}, older={}, unknown={}, \
+             identity={}, disagreed={}, held_back={}, quarantined={})",
+            self.endpoint,
+            self.slot,
+            self.implausible,
+            self.older,
+            self.unknown,
+            self.identity,
+            self.disagreed,
+            self.held_back,
+            if self.quarantined { "True" } else { "False" }
+        )
+    }
+}
+
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type()
         .name()
@@ -432,6 +467,31 @@ impl FeedIngest {
         }
     }
 
+    /// Each endpoint it has heard of, by id: its slot vote and integrity counts.
+    fn endpoint_stats(&self) -> Vec<EndpointStats> {
+        self.inner
+            .endpoint_stats()
+            .into_iter()
+            .map(|e| EndpointStats {
+                endpoint: e.endpoint,
+                slot: e.slot,
+                implausible: e.implausible,
+                older: e.older,
+                unknown: e.unknown,
+                identity: e.identity,
+                disagreed: e.disagreed,
+                held_back: e.held_back,
+                quarantined: e.quarantined,
+            })
+            .collect()
+    }
+
+    /// Pool accounts to fetch again over HTTP (an identity change waits for it), each
+    /// with the endpoint whose copy asked for it (fetch from another one if you can).
+    fn take_refetch(&mut self) -> Vec<(String, u16)> {
+        self.inner.take_refetch()
+    }
+
     /// Lead/lag per endpoint (`Deduper.stats`).
     fn dedup_stats(&self) -> Vec<DedupStats> {
         self.inner
@@ -455,7 +515,7 @@ impl FeedIngest {
         PyList::new(py, items)
     }
 
-    /// The newest slot of a slot notification.
+    /// The chain's slot: the highest slot a strict majority of the live endpoints reached.
     #[getter]
     fn slot(&self) -> u64 {
         self.inner.slot()
@@ -474,6 +534,7 @@ impl FeedIngest {
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<IngestStats>()?;
+    m.add_class::<EndpointStats>()?;
     m.add_class::<FeedIngest>()?;
     Ok(())
 }

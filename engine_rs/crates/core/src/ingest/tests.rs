@@ -204,6 +204,12 @@ fn a_whirlpool_frame_reaches_the_graph_once() {
         Ok(Some(2))
     );
     assert_eq!(ing.take_changed(), vec![pool.clone()]);
+    // one slot notification is no chain slot; its next one confirms it
+    assert_eq!(
+        frame(&mut ing, &mut g, 0, &slot_frame(3, 77), 145),
+        Ok(Some(3))
+    );
+    assert_eq!(g.slot(), 0);
     assert_eq!(
         frame(&mut ing, &mut g, 0, &slot_frame(3, 78), 150),
         Ok(Some(3))
@@ -221,12 +227,12 @@ fn a_whirlpool_frame_reaches_the_graph_once() {
             s.pool_updates,
             s.slot
         ),
-        (4, 4, 3, 1, 2, 1, 2, 78)
+        (5, 5, 4, 1, 2, 2, 2, 78)
     );
     let d = ing.dedup_stats();
     assert_eq!(
         (d[0].first_seen, d[1].duplicates, d[1].lag_mean_ns),
-        (3, 1, Some(30.0))
+        (4, 1, Some(30.0))
     );
     assert_eq!(ing.whirlpools().len(), 1);
     // a response is not a notification
@@ -240,9 +246,133 @@ fn a_whirlpool_frame_reaches_the_graph_once() {
         ),
         Ok(None)
     );
-    // unknown subscriptions are counted, not applied
+    // unknown subscriptions are counted, not applied, and held against their endpoint
     assert_eq!(frame(&mut ing, &mut g, 3, &f, 0), Ok(Some(1)));
     assert_eq!(ing.stats().unknown, 1);
+    let e = ing.endpoint_stats();
+    assert_eq!(
+        e.iter()
+            .map(|e| (e.endpoint, e.unknown))
+            .collect::<Vec<_>>(),
+        vec![(0, 0), (1, 0), (3, 1)]
+    );
+}
+
+/// Three endpoints bound to one AMM v4 pool, its vaults and the slot.
+fn amm_setup() -> (PoolGraph, FeedIngest, String, Vec<u8>) {
+    let mut g = PoolGraph::new(&[], 3).expect("graph");
+    let mut ing = FeedIngest::new(1024, 64).expect("ingest");
+    let pool = name(40);
+    ing.track_pool(&pool, "amm_v4").expect("track");
+    let data = amm_v4((key(41), key(42)), (key(43), key(44)), (0, 0));
+    let amm = programs().amm_v4;
+    let spl = programs().spl_token;
+    assert_eq!(
+        ing.account(&mut g, &pool, Some(&amm), &data, Arg::Ok(100)),
+        Ok(true)
+    );
+    for (v, m, amount) in [(41, 43, 1_000_000u64), (42, 44, 2_000_000)] {
+        let t = token_account(key(m), amount);
+        assert_eq!(
+            ing.account(&mut g, &name(v), Some(&spl), &t, Arg::Ok(100)),
+            Ok(true)
+        );
+    }
+    for ep in 0..3u16 {
+        let base = 10 * u64::from(ep);
+        ing.bind(ep, base + 1, Some(&pool), SubKind::Account);
+        ing.bind(ep, base + 2, Some(&name(41)), SubKind::Account);
+        ing.bind(ep, base + 3, Some("slot"), SubKind::Slot);
+    }
+    (g, ing, pool, data)
+}
+
+fn slots(ing: &mut FeedIngest, g: &mut PoolGraph, slot: u64, ns: i64) {
+    for ep in 0..3u16 {
+        let sub = 10 * u64::from(ep) + 3;
+        assert_eq!(frame(ing, g, ep, &slot_frame(sub, slot), ns), Ok(Some(sub)));
+    }
+}
+
+#[test]
+fn one_frame_from_the_future_moves_nothing() {
+    let (mut g, mut ing, _, _) = amm_setup();
+    slots(&mut ing, &mut g, 200, 1_000);
+    slots(&mut ing, &mut g, 201, 2_000);
+    assert_eq!(ing.slot(), 201);
+    // endpoint 2 lies, once and then consistently: the majority keeps the chain
+    assert_eq!(
+        frame(&mut ing, &mut g, 2, &slot_frame(23, 1_201), 3_000),
+        Ok(Some(23))
+    );
+    assert_eq!(
+        frame(&mut ing, &mut g, 2, &slot_frame(23, 1_202), 4_000),
+        Ok(Some(23))
+    );
+    assert_eq!((ing.slot(), g.slot()), (201, 201));
+    assert_eq!(ing.endpoint_stats()[2].implausible, 1);
+    // an account update 1,000 slots ahead is not applied (and cannot freeze the pool)
+    let spl = programs().spl_token;
+    let far = account_frame(2, 1_201, &spl, &token_account(key(43), 5));
+    assert_eq!(frame(&mut ing, &mut g, 0, &far, 5_000), Ok(Some(2)));
+    assert_eq!(ing.endpoint_stats()[0].implausible, 1);
+    let next = account_frame(2, 202, &spl, &token_account(key(43), 900_000));
+    assert_eq!(frame(&mut ing, &mut g, 0, &next, 6_000), Ok(Some(2)));
+    assert!(ing.take_changed().contains(&name(40)));
+}
+
+#[test]
+fn an_older_update_never_overwrites_a_newer_one() {
+    let (mut g, mut ing, pool, _) = amm_setup();
+    let spl = programs().spl_token;
+    let newer = account_frame(2, 110, &spl, &token_account(key(43), 700_000));
+    let older = account_frame(12, 105, &spl, &token_account(key(43), 500_000));
+    assert_eq!(frame(&mut ing, &mut g, 0, &newer, 1_000), Ok(Some(2)));
+    let (_, _, _, _, before) = g.pool_rate(&pool).expect("in the graph");
+    assert_eq!(frame(&mut ing, &mut g, 1, &older, 2_000), Ok(Some(12)));
+    assert_eq!(g.pool_rate(&pool).expect("in the graph").4, before);
+    let e = ing.endpoint_stats();
+    assert_eq!((e[0].older, e[1].older), (0, 1));
+}
+
+#[test]
+fn a_notification_cannot_change_a_pools_identity() {
+    let (mut g, mut ing, pool, data) = amm_setup();
+    let watched = ing.watched();
+    let amm = programs().amm_v4;
+    // endpoint 2 re-points the vaults and mints; the others carry the real pool
+    let fake = amm_v4((key(51), key(52)), (key(53), key(54)), (0, 0));
+    for i in 0..50u64 {
+        let f = account_frame(21, 110 + i, &amm, &fake);
+        assert!(matches!(
+            frame(&mut ing, &mut g, 2, &f, 1_000 + i as i64),
+            Err(EngineError::Decode(_)) | Ok(_)
+        ));
+    }
+    assert_eq!(
+        ing.watched(),
+        watched,
+        "no key is watched for a copy nobody confirmed"
+    );
+    let e = ing.endpoint_stats();
+    assert!(e[2].quarantined && e[2].identity >= 1 && e[2].held_back > 0);
+    assert_eq!(ing.take_refetch(), vec![(pool.clone(), 2)]);
+    // the re-fetch says the pool is what it was: endpoint 2 disagreed
+    assert_eq!(
+        ing.account(&mut g, &pool, Some(&amm), &data, Arg::Ok(200)),
+        Ok(true)
+    );
+    assert_eq!(ing.endpoint_stats()[2].disagreed, 1);
+    assert!(g.pools().contains(&pool));
+    // the healthy endpoints' updates are still applied
+    let real = account_frame(
+        1,
+        201,
+        &amm,
+        &amm_v4((key(41), key(42)), (key(43), key(44)), (5, 5)),
+    );
+    assert_eq!(frame(&mut ing, &mut g, 0, &real, 9_000), Ok(Some(1)));
+    assert!(ing.take_changed().contains(&pool));
 }
 
 #[test]
