@@ -151,6 +151,15 @@ class _TimedIngest:
     def dedup_stats(self) -> Any:
         return self.active.dedup_stats()
 
+    def endpoint_stats(self) -> Any:
+        return self.active.endpoint_stats()
+
+    def take_refetch(self) -> list[tuple[str, int]]:
+        """What the active ingest wants re-fetched (the other one's list is drained too:
+        both saw the same frames and ask for the same)."""
+        out: list[tuple[str, int]] = self._all("take_refetch")
+        return out
+
     def stats(self) -> Any:
         return self.active.stats()
 

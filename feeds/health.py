@@ -59,6 +59,13 @@ class FeedHealth:
     or still in flight); ``malformed``: frames that were not valid PubSub JSON;
     ``rejected``: notifications whose account failed to decode (wrong size, owner or
     discriminator); ``stale``: subscriptions silent for longer than the watchdog allows.
+
+    Integrity, as the engine's ingest holds it against the endpoint (``EndpointStats``):
+    ``slot`` its newest plausible slot; ``implausible`` slots or updates too far ahead of
+    the chain, ignored; ``older`` updates older than the state held, refused; ``unknown``
+    notifications for subscription ids it never gave; ``identity`` copies that would have
+    changed a pool's identity, refused; ``disagreed`` copies the others' majority or a
+    re-fetch contradicted; ``held_back`` copies not applied while ``quarantined``.
     """
 
     endpoint: int
@@ -79,6 +86,14 @@ class FeedHealth:
     subscriptions: int
     last_error: str
     last_message_age_s: float | None
+    slot: int = 0
+    implausible: int = 0
+    older: int = 0
+    unknown: int = 0
+    identity: int = 0
+    disagreed: int = 0
+    held_back: int = 0
+    quarantined: bool = False
 
 
 @dataclass(slots=True)

@@ -6,12 +6,19 @@ the priority-fee poller, and each endpoint's :class:`~feeds.health.FeedHealth`.
 their vaults and configs), derives each Whirlpool's tick arrays by PDA around its
 current tick, fetches all of those, and returns the subscriptions the workers open:
 the slot pulse, every account, and the logs of the DEX programs.
+
+While streaming, a maintenance task re-fetches over HTTP what the ingest asks for (a
+pool whose identity a notification tried to change: from another endpoint than that
+one when there is one), and keeps every worker's subscriptions equal to the accounts
+the ingest watches (a confirmed identity change re-points vaults: the new ones are
+fetched and subscribed, the old ones unsubscribed).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +30,8 @@ from .health import FeedHealth, HealthCounters, redact
 from .protocol import Subscription
 from .pubsub import PubSubWorker, WorkerConfig, all_subscriptions
 from .rpc import RawAccount, RpcClient, RpcError
+
+log = logging.getLogger(__name__)
 
 PROGRAMS = {
     "amm_v4": "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8",
@@ -68,6 +77,7 @@ class FeedPool:
         tick_arrays_each_side: int = 2,
         on_frame: Callable[[int, bytes, int], None] | None = None,
         rpc_timeout_s: float = 5.0,
+        maintain_s: float = 0.5,
     ) -> None:
         if not endpoints:
             raise ValueError("at least one endpoint is needed")
@@ -82,14 +92,24 @@ class FeedPool:
         self.counters = [
             HealthCounters(i, e.name, redact(e.ws)) for i, e in enumerate(self.endpoints)
         ]
+        self.maintain_s = maintain_s
         self.workers: list[PubSubWorker] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._dedup_seen = 0
+        self.programs: list[str] = []
+        self.subscriptions: list[Subscription] = []
+        self.refetched = 0  # accounts fetched again for the ingest
+        self._retry: list[tuple[str, int]] = []
 
     # ------------------------------------------------------------ snapshot
-    async def _fetch(self, keys: Sequence[str]) -> tuple[dict[str, RawAccount | None], str]:
+    async def _fetch(
+        self, keys: Sequence[str], avoid: int | None = None
+    ) -> tuple[dict[str, RawAccount | None], str]:
+        """``keys`` from the first endpoint that answers (``avoid`` last, when another
+        one has an HTTP URL)."""
         errors = []
-        for e in self.endpoints:
+        order = sorted(range(len(self.endpoints)), key=lambda i: i == avoid)
+        for e in (self.endpoints[i] for i in order):
             if e.http is None:
                 continue
             async with RpcClient(e.http, self.rpc_timeout_s) as rpc:
@@ -127,8 +147,8 @@ class FeedPool:
                 except EngineError as exc:
                     out.rejected.append(f"{k}: {exc}")
         out.pools = len({p for p in self.ingest.take_changed()})
-        programs = sorted({PROGRAMS[k] for _, k in universe if k in PROGRAMS})
-        out.subscriptions = all_subscriptions(self.ingest.watched(), programs, self.commitment)
+        self.programs = sorted({PROGRAMS[k] for _, k in universe if k in PROGRAMS})
+        out.subscriptions = all_subscriptions(self.ingest.watched(), self.programs, self.commitment)
         return out
 
     def _tick_arrays(self, done: set[str]) -> list[str]:
@@ -146,7 +166,8 @@ class FeedPool:
 
     # ------------------------------------------------------------ streaming
     async def start(self, subscriptions: Sequence[Subscription]) -> None:
-        """Open one worker per endpoint and the fee poller."""
+        """Open one worker per endpoint, the fee poller and the maintenance task."""
+        self.subscriptions = list(subscriptions)
         for i, e in enumerate(self.endpoints):
             w = PubSubWorker(i, e.ws, subscriptions, self.ingest, self.counters[i],
                              self.worker_config, self.seed, self.on_frame)  # fmt: skip
@@ -154,6 +175,59 @@ class FeedPool:
             self._tasks.append(asyncio.create_task(w.run(), name=f"pubsub-{e.name}"))
         if self.on_fees is not None and any(e.http for e in self.endpoints):
             self._tasks.append(asyncio.create_task(self._poll_fees(), name="fees"))
+        if any(e.http for e in self.endpoints):
+            self._tasks.append(asyncio.create_task(self._maintain(), name="maintain"))
+
+    async def _maintain(self) -> None:
+        while True:
+            await asyncio.sleep(self.maintain_s)
+            try:
+                await self.maintain()
+            except RpcError as exc:  # no endpoint answered: the next round asks again
+                log.warning("re-fetch: %s", exc)
+
+    async def maintain(self) -> None:
+        """Re-fetch what the ingest asked for; follow the watched accounts."""
+        wanted = self._retry + list(self.ingest.take_refetch())
+        self._retry = []
+        by_endpoint: dict[int, list[str]] = {}
+        for key, ep in wanted:
+            by_endpoint.setdefault(ep, []).append(key)
+        for ep, keys in by_endpoint.items():
+            try:
+                accounts, _ = await self._fetch(keys, avoid=ep)
+            except RpcError:
+                self._retry += [(k, ep) for k in keys]  # asked again next round
+                raise
+            self._apply(accounts)
+            self.refetched += len(keys)
+        await self.follow()
+
+    async def follow(self) -> None:
+        """Subscribe every worker to the accounts the ingest watches now (fetching the
+        new ones first), and no others."""
+        watched = self.ingest.watched()
+        have = {s.label for s in self.subscriptions if s.method == "accountSubscribe"}
+        if have == set(watched):
+            return
+        new = [k for k in watched if k not in have]
+        if new:
+            accounts, _ = await self._fetch(new)
+            self._apply(accounts)
+        self.subscriptions = all_subscriptions(
+            self.ingest.watched(), self.programs, self.commitment
+        )
+        for w in self.workers:
+            await w.update(self.subscriptions)
+
+    def _apply(self, accounts: dict[str, RawAccount | None]) -> None:
+        for k, acc in accounts.items():
+            if acc is None:
+                continue
+            try:
+                self.ingest.account(k, acc.owner, acc.data, acc.slot)
+            except EngineError as exc:
+                log.warning("re-fetched account %s rejected: %s", k, exc)
 
     async def stop(self) -> None:
         """Unsubscribe and close every connection; stop polling."""
@@ -189,12 +263,19 @@ class FeedPool:
     def health(self) -> list[FeedHealth]:
         """Each endpoint's health now (rates over the last calls of this method)."""
         stats = {s.endpoint: s for s in self.ingest.dedup_stats()}
-        # a rejected notification was a first copy no healthy endpoint sends: not missed
-        unique = sum(s.first_seen for s in stats.values()) - sum(c.rejected for c in self.counters)
+        integrity = {e.endpoint: e for e in self.ingest.endpoint_stats()}
+        # a rejected or implausible notification was a first copy no healthy endpoint
+        # sends: not missed
+        unique = (
+            sum(s.first_seen for s in stats.values())
+            - sum(c.rejected for c in self.counters)
+            - sum(e.implausible for e in integrity.values())
+        )
         now = time.monotonic()
         out = []
         for c in self.counters:
             s = stats.get(c.endpoint)
+            i = integrity.get(c.endpoint)
             delivered = (s.first_seen + s.duplicates - c.rejected) if s else 0
             age = None if c.last_message_ns is None else now - c.last_message_ns / 1e9
             out.append(FeedHealth(
@@ -204,5 +285,7 @@ class FeedPool:
                 None if s is None or s.lag_p99_ns is None else s.lag_p99_ns / 1e6,
                 max(0, unique - delivered), c.malformed, c.rejected, c.reconnects, c.stale,
                 c.subscriptions, c.last_error, age,
+                *((i.slot, i.implausible, i.older, i.unknown, i.identity, i.disagreed,
+                   i.held_back, i.quarantined) if i else ()),
             ))  # fmt: skip
         return out

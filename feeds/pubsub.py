@@ -33,7 +33,15 @@ from websockets.asyncio.client import ClientConnection
 from engine_rs.errors import DecodeError, EngineError, FrameError
 
 from .health import HealthCounters, redact
-from .protocol import Book, ErrorResponse, ProtocolError, Response, Subscription, parse_frame
+from .protocol import (
+    Book,
+    ErrorResponse,
+    ProtocolError,
+    Response,
+    Subscription,
+    parse_frame,
+    request,
+)
 
 
 class Ingest(Protocol):
@@ -87,6 +95,8 @@ class PubSubWorker:
         self._stopping = asyncio.Event()
         self.connects = 0
         self._close_reason = ""
+        self._cancelled: set[int] = set()  # subscribe requests dropped before their answer
+        self._outbox: list[str] = []  # frames _control wants sent
 
     # ------------------------------------------------------------ lifecycle
     async def run(self) -> None:
@@ -121,6 +131,8 @@ class PubSubWorker:
                 self.counters.subscriptions = 0
                 self.ingest.unbind(self.endpoint)
                 self.book.reset()
+                self._cancelled.clear()
+                self._outbox.clear()
                 self.last_seen.clear()
             if self._stopping.is_set():
                 break
@@ -151,6 +163,30 @@ class PubSubWorker:
                 await ws.send(frame)
             await asyncio.sleep(self.config.unsubscribe_wait_s if self.book.active else 0)
             await ws.close()
+
+    async def update(self, subscriptions: Sequence[Subscription]) -> None:
+        """Make ``subscriptions`` the connection's set: subscribe what is new, unsubscribe
+        what is gone (now when connected; a reconnect subscribes the set anyway)."""
+        want = {(s.method, s.label): s for s in subscriptions}
+        have = {(s.method, s.label) for s in self.subs}
+        self.subs = list(subscriptions)
+        ws = self._ws
+        if ws is None:
+            return
+        frames = []
+        for sid, sub in list(self.book.active.items()):
+            if (sub.method, sub.label) not in want:
+                del self.book.active[sid]
+                frames.append(request(self.book.next_id, sub.unsubscribe_method, (sid,)))
+                self.book.next_id += 1
+        for rid, sub in list(self.book.pending.items()):
+            if (sub.method, sub.label) not in want:
+                self._cancelled.add(rid)  # unsubscribed as soon as it is answered
+        frames += [self.book.subscribe(s) for k, s in want.items() if k not in have]
+        self.counters.subscriptions = len(self.book.active)
+        with contextlib.suppress(Exception):  # a closed socket: the reconnect catches up
+            for f in frames:
+                await ws.send(f)
 
     # ------------------------------------------------------------ streaming
     async def _stream(self, ws: ClientConnection) -> None:
@@ -192,6 +228,8 @@ class PubSubWorker:
                     last_seen[sid] = now
                 else:
                     self._control(raw, now)
+                    while self._outbox:
+                        await ws.send(self._outbox.pop(0))
         finally:
             watchdog.cancel()
 
@@ -204,7 +242,14 @@ class PubSubWorker:
             return
         if isinstance(msg, Response):
             sub = self.book.answered(msg)
-            if sub is not None:
+            if sub is not None and msg.id in self._cancelled:
+                self._cancelled.discard(msg.id)
+                del self.book.active[msg.result]
+                self._outbox.append(
+                    request(self.book.next_id, sub.unsubscribe_method, (msg.result,))
+                )
+                self.book.next_id += 1
+            elif sub is not None:
                 self.ingest.bind(self.endpoint, msg.result, sub.label, _KIND[sub.method])
                 self.last_seen[msg.result] = now
                 self.counters.subscriptions = len(self.book.active)

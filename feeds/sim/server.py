@@ -71,6 +71,13 @@ class EndpointProfile:
     malformed_rate: float = 0.0  # a notification cut in half (not JSON)
     bad_account_rate: float = 0.0  # account data truncated, or the owner wrong
     silent: bool = False  # accepts connections and never answers
+    # hostile or lagging nodes (fault injection; a healthy node does none of these)
+    lag_slots: int = 0  # every slot's notifications sent this many slots late
+    future_after: int | None = None  # after this many notifications on a connection, once:
+    future_slots: int = 1_000  # a slot and a pool's account this many slots ahead
+    repoint_rate: float = 0.0  # per slot: a pool account whose mints and vaults are others
+    skew_rate: float = 0.0  # a vault's balance wrong (the account decodes: plausible)
+    unknown_rate: float = 0.0  # a notification under a subscription id never given
 
 
 DEFAULT_PROFILES = (
@@ -119,6 +126,7 @@ class _Conn:
     queue: asyncio.Queue[tuple[float, str]] = field(default_factory=asyncio.Queue)
     subs: dict[int, tuple[str, str]] = field(default_factory=dict)
     sent: int = 0
+    lied: bool = False  # the future_after fault happened on this connection
 
 
 class _Endpoint:
@@ -340,7 +348,8 @@ class _Endpoint:
         latency (one delay per slot, so each connection stays in order)."""
         p, r = self.profile, self.rng
         due = time.monotonic() + max(0.0, p.latency_ms + abs(r.gauss(0.0, p.jitter_ms))) / 1e3
-        for conn, text in self.render(res, values, faults=True):
+        due += p.lag_slots * self.server.slot_seconds
+        for conn, text in self.render(res, values, faults=True) + self.hostile(res):
             if p.drop_rate and r.random() < p.drop_rate:
                 self.stats["dropped"] += 1
                 continue
@@ -357,9 +366,7 @@ class _Endpoint:
         p, r = self.profile, self.rng
         out: list[tuple[_Conn, str]] = []
         for conn, sid in self.slot_subs:
-            out.append((conn, '{"jsonrpc":"2.0","method":"slotNotification","params":'
-                        f'{{"result":{{"parent":{res.slot - 1},"root":{res.slot - 32},'
-                        f'"slot":{res.slot}}},"subscription":{sid}}}}}'))  # fmt: skip
+            out.append((conn, _slot_notification(sid, res.slot)))
         for pubkey in res.changed:
             subs = self.account_subs.get(pubkey)
             if not subs:
@@ -368,6 +375,10 @@ class _Endpoint:
             for conn, sid in subs:
                 if faults and p.bad_account_rate and r.random() < p.bad_account_rate:
                     value = self.server.bad_value(pubkey, r)
+                elif faults and p.skew_rate and r.random() < p.skew_rate:
+                    value = self.server.skewed_value(pubkey, r)
+                if faults and p.unknown_rate and r.random() < p.unknown_rate:
+                    sid += 1_000_003  # an id this connection was never given
                 out.append((conn, account_notification(sid, res.slot, value)))
                 value = values[pubkey]
         for tx in res.landed:
@@ -399,6 +410,33 @@ class _Endpoint:
                 out.append((conn, '{"jsonrpc":"2.0","method":"logsNotification","params":'
                             f'{{"result":{{"context":{{"slot":{res.slot}}},"value":{logs}}},'
                             f'"subscription":{sid}}}}}'))  # fmt: skip
+        return out
+
+    def hostile(self, res: SlotResult) -> list[tuple[_Conn, str]]:
+        """The lies of a hostile endpoint this slot (``future_after``, ``repoint_rate``):
+        frames a healthy node never sends, each plausible on its own."""
+        p, r, w = self.profile, self.rng, self.server.world
+        if p.future_after is None and not p.repoint_rate:
+            return []
+        pools = {pool.address for pool in w.pools}
+        out: list[tuple[_Conn, str]] = []
+        for conn in list(self.conns):
+            mine = [(sid, key) for sid, (kind, key) in conn.subs.items()
+                    if kind == "account" and key in pools]  # fmt: skip
+            if p.future_after is not None and not conn.lied and conn.sent >= p.future_after:
+                conn.lied = True
+                ahead = res.slot + p.future_slots
+                for sid, (kind, _) in conn.subs.items():
+                    if kind == "slot":
+                        out.append((conn, _slot_notification(sid, ahead)))
+                if mine:
+                    sid, key = mine[0]
+                    value = json.dumps(w.accounts[key].value())
+                    out.append((conn, account_notification(sid, ahead, value)))
+            if mine and p.repoint_rate and r.random() < p.repoint_rate:
+                sid, key = r.choice(mine)
+                lie = self.server.repointed(key, r)
+                out.append((conn, account_notification(sid, res.slot, lie)))
         return out
 
     async def flood(self, texts: dict[_Conn, list[str]], rate: float, log: list[int]) -> None:
@@ -435,6 +473,20 @@ class _Endpoint:
             if chunk:
                 transport.write(b"".join(chunk))
             self.stats["notifications"] += len(frames)
+
+
+# the offsets of the vault and mint addresses of each pool layout, by size (AMM v4: coin
+# and pc vault and mint; CP-Swap: token 0/1 vault and mint; Whirlpool: mint a, vault a,
+# mint b, vault b)
+_IDENTITY_KEYS = {752: (336, 368, 400, 432), 637: (72, 104, 168, 200),
+                  653: (101, 133, 181, 213)}  # fmt: skip
+
+
+def _slot_notification(sid: int, slot: int) -> str:
+    return (
+        '{"jsonrpc":"2.0","method":"slotNotification","params":{"result":'
+        f'{{"parent":{slot - 1},"root":{slot - 32},"slot":{slot}}},"subscription":{sid}}}}}'
+    )
 
 
 def _signature_notification(sid: int, slot: int, err: Any) -> str:
@@ -557,6 +609,28 @@ class SimServer:
             v["space"] = len(data) // 3
         else:
             v["owner"] = SYSTEM_PROGRAM
+        return json.dumps(v)
+
+    def skewed_value(self, pubkey: str, r: random.Random) -> str:
+        """A token account whose balance is wrong but plausible (it decodes)."""
+        acc = self.world.accounts[pubkey]
+        v = acc.value()
+        data = bytearray(acc.data)
+        if len(data) >= 72:
+            amount = int.from_bytes(data[64:72], "little")
+            data[64:72] = max(1, amount * r.randint(2, 9) // 10).to_bytes(8, "little")
+        v["data"] = [base64.b64encode(bytes(data)).decode(), "base64"]
+        return json.dumps(v)
+
+    def repointed(self, pubkey: str, r: random.Random) -> str:
+        """A pool account whose mints and vaults name other accounts: the right size and
+        owner, so it decodes (AMM v4 has no discriminator to tell)."""
+        acc = self.world.accounts[pubkey]
+        data = bytearray(acc.data)
+        for off in _IDENTITY_KEYS.get(len(data), ()):
+            data[off : off + 32] = r.randbytes(32)
+        v = acc.value()
+        v["data"] = [base64.b64encode(bytes(data)).decode(), "base64"]
         return json.dumps(v)
 
     # ------------------------------------------------------------ HTTP methods

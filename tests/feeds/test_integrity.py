@@ -1,0 +1,248 @@
+"""Feed integrity against hostile and slow endpoints, over real sockets: the simulator's
+endpoints lie (a slot and an account 1,000 slots ahead, pool accounts re-pointed at other
+mints and vaults, vault balances that decode but are wrong, subscription ids never given)
+or lag (every slot sent three slots late). Each lie is counted against the endpoint that
+told it, never changes the chain's slot or a pool's identity, never blames a healthy
+endpoint, and the graph still ends equal to the simulated market's.
+
+The market runs on the simulator's clock; the tests wait on conditions (with generous
+timeouts), then stop the clock and wait until the graph has caught up with the world."""
+
+from __future__ import annotations
+
+import asyncio
+import types
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from engine_rs.records import as_dict
+from feeds.health import FeedHealth
+from feeds.pool import Endpoint, FeedPool
+from feeds.pubsub import WorkerConfig
+from feeds.sim.server import EndpointProfile, SimServer
+from feeds.sim.world import WorldConfig
+
+CFG = WorldConfig(seed=9, tokens=6, pools=12, trades_per_slot=8)
+QUICK = WorkerConfig(open_timeout_s=2.0, heartbeat_s=2.0, stale_after_s=3.0,
+                     backoff_min_s=0.05, backoff_max_s=0.3, unsubscribe_wait_s=0.1)  # fmt: skip
+SLOT_S = 0.05
+
+
+@dataclass
+class Run:
+    server: SimServer
+    pool: FeedPool
+    ingest: Any
+    graph: Any
+    watched: list[str]
+
+    def health(self) -> dict[str, FeedHealth]:
+        return {h.name: h for h in self.pool.health()}
+
+    async def until(self, what: Callable[[], bool], timeout_s: float = 60.0) -> None:
+        """Wait (on the loop, never blocking it) until ``what()`` holds."""
+        async with asyncio.timeout(timeout_s):
+            while not what():
+                await asyncio.sleep(0.01)
+
+    async def settle(self, eng: types.ModuleType) -> None:
+        """Stop the market and wait until the graph is the world's again."""
+        clock = self.server._clock
+        assert clock is not None
+        clock.cancel()
+        await self.until(lambda: market_equal(eng, self.server, self.graph), 60.0)
+
+
+def market_equal(eng: types.ModuleType, server: SimServer, graph: Any) -> bool:
+    """The graph holds every pool of the world, each in the world's state (the same
+    cycles, sizes and profits)."""
+    want = eng.PoolGraph(base_mints=server.world.bases, max_hops=3)
+    for p in server.world.pools:
+        p.spec.upsert(want, 0)
+    if sorted(graph.pools()) != sorted(want.pools()):
+        return False
+    for b in server.world.bases:
+        got = [(o.pools, o.amount_in, o.profit) for o in graph.cycles(b, 3)]
+        if got != [(o.pools, o.amount_in, o.profit) for o in want.cycles(b, 3)]:
+            return False
+    return True
+
+
+@asynccontextmanager
+async def market(eng: types.ModuleType, profiles: Sequence[EndpointProfile]) -> AsyncIterator[Run]:
+    server = SimServer(CFG, profiles, slot_seconds=SLOT_S)
+    infos = await server.start()
+    graph = eng.PoolGraph(base_mints=server.world.bases, max_hops=3)
+    ing = eng.FeedIngest(graph)
+    eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in infos]
+    pool = FeedPool(eps, ing, eng, QUICK, rpc_timeout_s=5.0, maintain_s=0.05)
+    try:
+        boot = await pool.bootstrap(server.world.universe())
+        assert boot.pools == len(server.world.pools) and not boot.missing
+        await pool.start(boot.subscriptions)
+        yield Run(server, pool, ing, graph, list(ing.watched()))
+    finally:
+        await pool.stop()
+        await server.stop()
+
+
+def healthy(h: FeedHealth) -> None:
+    """Nothing held against an endpoint that told no lie."""
+    assert (h.rejected, h.implausible, h.identity, h.disagreed, h.unknown) == (0, 0, 0, 0, 0), h
+    assert not h.quarantined and h.held_back == 0
+
+
+async def test_a_slot_from_the_future_moves_neither_the_chain_nor_a_pool(
+    eng: types.ModuleType,
+) -> None:
+    profiles = [
+        EndpointProfile("a", latency_ms=4, jitter_ms=1),
+        EndpointProfile("b", latency_ms=6, jitter_ms=1),
+        EndpointProfile("liar", latency_ms=1, jitter_ms=0, future_after=30, future_slots=1_000),
+    ]
+    async with market(eng, profiles) as run:
+        await run.until(lambda: run.health()["liar"].implausible >= 2)  # its slot and account
+        lied_at = run.server.world.slot
+        await run.until(lambda: run.ingest.slot >= lied_at + 5)
+        # the chain follows the market, not the liar; staleness is what it should be
+        assert run.ingest.slot == run.graph.slot <= run.server.world.slot
+        health = run.health()
+        assert health["liar"].slot < lied_at + 1_000
+        healthy(health["a"])
+        healthy(health["b"])
+        await run.settle(eng)  # the pool it lied about kept updating: no frozen account
+
+
+async def test_one_endpoint_alone_needs_two_frames_to_move_the_chain(
+    eng: types.ModuleType,
+) -> None:
+    profiles = [EndpointProfile("only", latency_ms=2, jitter_ms=1, future_after=30)]
+    async with market(eng, profiles) as run:
+        await run.until(lambda: run.health()["only"].implausible >= 1)
+        lied_at = run.server.world.slot
+        await run.until(lambda: run.ingest.slot >= lied_at + 3)
+        assert run.ingest.slot <= run.server.world.slot
+        await run.settle(eng)
+
+
+async def test_an_older_update_from_a_slow_endpoint_is_refused(eng: types.ModuleType) -> None:
+    profiles = [
+        EndpointProfile("fast", latency_ms=2, jitter_ms=1, drop_rate=0.5),
+        EndpointProfile("late", latency_ms=2, jitter_ms=1, lag_slots=3),
+    ]
+    async with market(eng, profiles) as run:
+        seen: dict[str, int] = {}
+        went_back: list[tuple[str, int, int]] = []
+
+        def watch() -> bool:
+            for p in run.graph.pools():  # a pool's slot never goes back
+                slot = run.graph.pool_rate(p)[4]
+                if slot < seen.get(p, 0):
+                    went_back.append((p, seen[p], slot))
+                seen[p] = max(slot, seen.get(p, 0))
+            return run.health()["late"].older >= 5
+
+        await run.until(watch)
+        assert went_back == []
+        assert run.health()["fast"].older == 0
+        await run.settle(eng)
+
+
+async def test_a_repointed_pool_is_refused_refetched_and_its_endpoint_quarantined(
+    eng: types.ModuleType,
+) -> None:
+    profiles = [
+        EndpointProfile("a", latency_ms=4, jitter_ms=1),
+        EndpointProfile("b", latency_ms=6, jitter_ms=1),
+        EndpointProfile("hostile", latency_ms=1, jitter_ms=0, repoint_rate=1.0),
+    ]
+    async with market(eng, profiles) as run:
+        await run.until(
+            lambda: (
+                run.health()["hostile"].disagreed >= 1
+                and run.pool.refetched >= 1
+                and run.health()["hostile"].held_back >= 5
+            )
+        )
+        h = run.health()  # held back: it was quarantined (and stays out longer each time)
+        assert h["hostile"].identity >= 1 and h["hostile"].held_back >= 5
+        # nothing it named is watched, the healthy endpoints are not blamed
+        assert run.ingest.watched() == run.watched
+        accounts = [s.label for s in run.pool.subscriptions if s.method == "accountSubscribe"]
+        assert sorted(accounts) == sorted(run.watched)
+        healthy(h["a"])
+        healthy(h["b"])
+        await run.settle(eng)
+
+
+async def test_plausible_but_wrong_copies_lose_to_the_majority(eng: types.ModuleType) -> None:
+    profiles = [
+        EndpointProfile("a", latency_ms=4, jitter_ms=1),
+        EndpointProfile("b", latency_ms=6, jitter_ms=1),
+        EndpointProfile("c", latency_ms=8, jitter_ms=1),
+        EndpointProfile("skew", latency_ms=1, jitter_ms=0, skew_rate=0.5),
+    ]
+    async with market(eng, profiles) as run:
+        await run.until(lambda: run.health()["skew"].disagreed >= 3)
+        h = run.health()
+        for name in ("a", "b", "c"):
+            healthy(h[name])
+        await run.settle(eng)
+
+
+async def test_unknown_subscription_ids_are_counted_per_endpoint(eng: types.ModuleType) -> None:
+    profiles = [
+        EndpointProfile("a", latency_ms=2, jitter_ms=1),
+        EndpointProfile("strays", latency_ms=3, jitter_ms=1, unknown_rate=0.3),
+    ]
+    async with market(eng, profiles) as run:
+        await run.until(lambda: run.health()["strays"].unknown >= 10)
+        assert run.health()["a"].unknown == 0
+        assert run.ingest.stats().unknown == run.health()["strays"].unknown
+
+
+@pytest.mark.parametrize("frames", [200])
+async def test_hostile_frames_do_not_grow_what_is_watched(
+    eng: types.ModuleType, frames: int
+) -> None:
+    """Direct: many re-pointed AMM v4 copies (the attack that added two watched keys per
+    frame) leave the watched set, the subscriptions' labels and the roles as they were."""
+    import base64
+    import json
+    import random
+
+    from feeds.protocol import account_notification
+
+    server = SimServer(CFG, [EndpointProfile("x")], slot_seconds=SLOT_S)
+    w = server.world
+    graph = eng.PoolGraph(base_mints=w.bases, max_hops=3)
+    ing = eng.FeedIngest(graph)
+    for address, kind in w.universe():
+        ing.track_pool(address, kind)
+    for _ in range(3):
+        for k in ing.watched():
+            ing.account(k, w.accounts[k].owner, w.accounts[k].data, w.slot)
+    before = ing.watched()
+    amm = next(p for p in w.pools if p.kind == "amm_v4")
+    for ep in range(3):
+        ing.bind(ep, 10 + ep, amm.address, "account")
+    r = random.Random(1)
+    refused = 0
+    for i in range(frames):
+        value = json.loads(server.repointed(amm.address, r))
+        assert len(base64.b64decode(value["data"][0])) == 752
+        frame = account_notification(12, w.slot + 1 + i, json.dumps(value))
+        try:
+            ing.frame(2, frame.encode(), i)
+        except Exception as exc:  # the first one: refused with a reason
+            refused += 1
+            assert "identity" in str(exc)
+    assert ing.watched() == before
+    stats = {e.endpoint: as_dict(e) for e in ing.endpoint_stats()}
+    assert stats[2]["quarantined"] and refused >= 1
+    assert stats[2]["identity"] + stats[2]["held_back"] == frames
+    assert [k for k, _ in ing.take_refetch()] == [amm.address]
