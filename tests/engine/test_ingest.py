@@ -672,3 +672,37 @@ def test_byte_flips_get_the_same_answer(
         frames.append(bytes(raw))
     for have in _frame_outcomes(rust, py, frames):
         assert have[0] == "ok" or issubclass(have[1], EngineError)  # a bad price is a bad pool
+
+
+def test_an_identity_change_needs_a_refetch_and_follows_it(eng: types.ModuleType) -> None:
+    """A pool re-initialised on chain (new vaults): the notification is refused and asked
+    for again; the re-fetch confirms it, the endpoint that said so is cleared, and the
+    watched accounts move from the old vaults to the new ones (no more, no fewer)."""
+    m = market(SEEDS[0])
+    g, ing = make_ingest(eng, m)
+    pool = next(p for p in m.world.pools if p.kind == "cpmm")
+    owner, data = m.initial[pool.address]
+    new_vault = bytes(range(1, 33))
+    changed = data[:72] + new_vault + data[104:]  # token_0_vault re-pointed
+    labels = ["slot", *ing.watched(), *m.programs]
+    i = labels.index(pool.address)
+    s0 = m.first_slot
+    text = account_frame(sid(1, pool.address, i), s0 + 5, json.dumps(account_value(owner, changed)))
+    with pytest.raises(DecodeError, match="identity"):
+        ing.frame(1, text.encode(), 10)
+    assert {e.endpoint: e.quarantined for e in ing.endpoint_stats()}[1]
+    assert ing.take_refetch() == [(pool.address, 1)]
+    assert ing.take_refetch() == []  # asked once
+    # a re-fetch from before the notification's slot (a lagging node: the old pool)
+    # cannot settle it: asked again, nobody blamed
+    assert ing.account(pool.address, owner, data, s0 + 1)
+    assert ing.take_refetch() == [(pool.address, 1)]
+    before = ing.watched()
+    assert ing.account(pool.address, owner, changed, s0 + 6)
+    e1 = {e.endpoint: e for e in ing.endpoint_stats()}[1]
+    assert not e1.quarantined and e1.disagreed == 0 and e1.identity == 1
+    new_name = eng.b58encode(new_vault)
+    old_vault = eng.decode_raydium_cpmm(data).token_0_vault
+    assert old_vault in before and old_vault not in ing.watched()
+    assert ing.watched() == [k for k in before if k != old_vault] + [new_name]
+    assert ing.take_refetch() == []
