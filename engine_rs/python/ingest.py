@@ -679,15 +679,20 @@ class FeedIngest:
                 self._unrole(old.amm_config, "config", pubkey)
             self._role(rec.amm_config, "config", pubkey)
         p.record = rec
-        if old is not None and self._mints(p) != pool_mints(kind, old):
-            p.vault_a = p.vault_b = None  # the pool was re-initialised: wait for vaults
         vaults = _vaults(kind, rec)
         if old is not None:
             was = _vaults(kind, old)
+            remint = self._mints(p) != pool_mints(kind, old)
+            if remint:
+                p.vault_a = p.vault_b = None  # the pool was re-initialised: wait for vaults
             if was[0] != vaults[0]:
                 self._unrole(was[0], "vault_a", pubkey)
+                p.vault_a = None  # the old vault's balance is not this pool's
             if was[1] != vaults[1]:
                 self._unrole(was[1], "vault_b", pubkey)
+                p.vault_b = None
+            if remint or was != vaults:  # out of the graph until its state is whole
+                self._drop(pubkey, p)
         self._role(vaults[0], "vault_a", pubkey)
         self._role(vaults[1], "vault_b", pubkey)
 

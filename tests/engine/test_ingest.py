@@ -706,3 +706,8 @@ def test_an_identity_change_needs_a_refetch_and_follows_it(eng: types.ModuleType
     assert old_vault in before and old_vault not in ing.watched()
     assert ing.watched() == [k for k in before if k != old_vault] + [new_name]
     assert ing.take_refetch() == []
+    # the old vault's balance is not the pool's: out of the graph until the new one's is
+    assert pool.address not in g.pools()
+    vault = m.initial[old_vault][1]
+    assert ing.account(new_name, SPL_TOKEN, vault, s0 + 6)
+    assert pool.address in g.pools()

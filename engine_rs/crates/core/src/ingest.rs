@@ -1210,7 +1210,9 @@ impl FeedIngest {
             let pu = pix as usize;
             match role {
                 Role::Pool(kind) => {
-                    self.pool_account(id, pix, kind, owner, data, slot, source)?;
+                    if self.pool_account(id, pix, kind, owner, data, slot, source)? {
+                        self.drop_pool(graph, pix)?;
+                    }
                 }
                 Role::VaultA | Role::VaultB => {
                     let acc = decode::decode_token_account(data, owner)?;
@@ -1384,7 +1386,7 @@ impl FeedIngest {
         data: &[u8],
         slot: Arg<u64>,
         source: Option<u16>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let rec = match kind {
             PoolKind::AmmV4 => Record::AmmV4(decode::decode_raydium_amm_v4(data, owner)?),
             PoolKind::Cpmm => Record::Cpmm(decode::decode_raydium_cpmm(data, owner)?),
@@ -1433,7 +1435,8 @@ impl FeedIngest {
         let vaults = rec.vaults();
         let p = &mut self.pools[pix as usize];
         let old = p.record.replace(rec);
-        if old.is_some() && p.mints != Some(mints) {
+        let remint = old.is_some() && p.mints != Some(mints);
+        if remint {
             // the pool was re-initialised: wait for the vaults
             p.vault_a = None;
             p.vault_b = None;
@@ -1443,9 +1446,18 @@ impl FeedIngest {
             p.mints = Some(mints);
         }
         let known = p.vaults_known;
+        let mut repointed = false;
         if known != Some(vaults) {
             p.vaults_known = Some(vaults);
             if let Some(was) = known {
+                // the old vault's balance is not this pool's
+                if was.0 != vaults.0 {
+                    p.vault_a = None;
+                }
+                if was.1 != vaults.1 {
+                    p.vault_b = None;
+                }
+                repointed = true;
                 if was.0 != vaults.0 {
                     self.remove_role_of_key(&was.0, Role::VaultA, pix);
                 }
@@ -1456,7 +1468,8 @@ impl FeedIngest {
             self.role_of_key(&vaults.0, Role::VaultA, pix);
             self.role_of_key(&vaults.1, Role::VaultB, pix);
         }
-        Ok(())
+        // out of the graph until its state is whole again
+        Ok(remint || repointed)
     }
 
     fn drop_pool(&mut self, graph: &mut PoolGraph, pix: u32) -> Result<()> {
