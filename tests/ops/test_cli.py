@@ -1,0 +1,75 @@
+"""Bad input on the command line: one line naming the problem, exit status 2 (1 for what
+only the run could find out), never a traceback, nothing created or lost on the way."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from arbscope.config import ConfigError, parse
+from feeds.sim.server import SimServer
+from feeds.sim.world import WorldConfig
+from feeds.universe import UniverseError, address_problem, parse_universe
+from tests.conftest import ROOT
+
+# base58 of 33 bytes: 44 characters of the alphabet, one byte too many for a key
+ADDR_33 = "JJEfe6DcPM2ziB2vfUWDV6aHVerXRGkv3TcyvJUNGHZz"
+SOL = "So11111111111111111111111111111111111111112"
+QUICK = WorldConfig(seed=4, tokens=8, pools=12, trades_per_slot=5, slot_seconds=0.05)
+
+
+def _env(tmp: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARBSCOPE_")}
+    env.update(XDG_CONFIG_HOME=str(tmp / "xdg-config"), XDG_DATA_HOME=str(tmp / "xdg-data"),
+               PYTHONWARNINGS="ignore", **extra)  # fmt: skip
+    return env
+
+
+async def _arbscope(args: list[str], env: dict[str, str], timeout: float = 120) -> tuple[int, str]:
+    """Run ``python -m arbscope ARGS``; its exit status and stderr."""
+    p = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "arbscope", *args, cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        _, err = await asyncio.wait_for(p.communicate(), timeout)
+    except TimeoutError:
+        p.kill()
+        await p.wait()
+        raise AssertionError(f"arbscope {' '.join(args)} still running after {timeout} s") from None
+    assert p.returncode is not None
+    return p.returncode, err.decode()
+
+
+def _one_line(err: str) -> str:
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert "Traceback" not in err
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def test_a_33_byte_address_is_not_an_address() -> None:
+    assert address_problem(SOL) == "" and address_problem("1" * 32) == ""
+    assert address_problem(ADDR_33) == "decodes to 33 bytes, not 32"
+    assert "character '0'" in address_problem("0" + SOL[1:])
+    with pytest.raises(
+        UniverseError, match=r"pool #1\.address: .* \(decodes to 33 bytes, not 32\)"
+    ):
+        parse_universe(f'[[pool]]\naddress = "{ADDR_33}"\nkind = "cpmm"\n', "pools.toml")
+    with pytest.raises(UniverseError, match=r"base_mints\[0\]: .* \(decodes to 33 bytes"):
+        parse_universe(f'base_mints = ["{ADDR_33}"]\n[[pool]]\naddress = "{SOL}"\nkind = "cpmm"\n')
+    with pytest.raises(
+        ConfigError, match=r"cfg.toml:2: market.base_mints: .* \(decodes to 33 bytes, not 32\)"
+    ):
+        parse(f'[market]\nbase_mints = ["{ADDR_33}"]\n', "cfg.toml")
+
+
+async def _headless_on(server: SimServer, pools: Path, tmp: Path) -> tuple[int, str]:
+    i = server.infos()[0]
+    return await _arbscope(["run", "--headless", "--duration", "4", "--no-metrics", "--no-record",
+                            "--ws", i.ws_url, "--rpc", i.http_url, "--pools", str(pools)],
+                           _env(tmp))  # fmt: skip
