@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from arbscope import cli
 from arbscope.config import ConfigError, parse
 from feeds.sim.server import SimServer
 from feeds.sim.world import WorldConfig
@@ -50,6 +51,39 @@ def _one_line(err: str) -> str:
     assert "Traceback" not in err
     assert len(lines) == 1, err
     return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--port", "80000"], "--port 80000: ports are 1..65535"),
+        (["--port", "-1"], "--port -1: ports are 1..65535"),
+        (["--port", "65534", "--endpoints", "3"], "ports 65534..65536, past 65535"),
+    ],
+)
+def test_sim_refuses_a_port_out_of_range(
+    argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["sim", *argv]) == 2
+    assert needle in _one_line(capsys.readouterr().err)
+
+
+async def test_sim_refuses_a_fund_key_that_is_not_an_address(tmp_path: Path) -> None:
+    # before: the simulator started, said so on stderr, and served on (exit status 0 at ^C)
+    rc, err = await _arbscope(["sim", "--accept-tx", "--fund", ADDR_33], _env(tmp_path), 60)
+    assert rc == 2
+    assert "--fund" in _one_line(err) and "decodes to 33 bytes, not 32" in err
+
+
+async def test_an_unknown_engine_is_refused_naming_the_accepted_ones(tmp_path: Path) -> None:
+    env = _env(tmp_path, ARBSCOPE_ENGINE="cobol")
+    rc, err = await _arbscope(["run", "--headless", "--duration", "0.5", "--no-metrics",
+                               "--no-record"], env)  # fmt: skip
+    assert rc == 2
+    line = _one_line(err)
+    assert "ARBSCOPE_ENGINE='cobol'" in line and "rust or python" in line
+    rc, err = await _arbscope(["sessions"], env)  # every command, not only run
+    assert rc == 2 and "ARBSCOPE_ENGINE" in _one_line(err)
 
 
 def test_a_33_byte_address_is_not_an_address() -> None:
