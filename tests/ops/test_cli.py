@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -84,6 +85,17 @@ async def test_an_unknown_engine_is_refused_naming_the_accepted_ones(tmp_path: P
     assert "ARBSCOPE_ENGINE='cobol'" in line and "rust or python" in line
     rc, err = await _arbscope(["sessions"], env)  # every command, not only run
     assert rc == 2 and "ARBSCOPE_ENGINE" in _one_line(err)
+
+
+def test_keygen_creates_no_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "no" / "such" / "dir" / "k.json"
+    assert cli.main(["keygen", str(target)]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert f"directory {target.parent} does not exist; create it first" in line
+    assert not (tmp_path / "no").exists()
+    target.parent.mkdir(parents=True)  # as ssh-keygen: it works once the directory is there
+    assert cli.main(["keygen", str(target)]) == 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
 
 def test_a_33_byte_address_is_not_an_address() -> None:
