@@ -523,8 +523,16 @@ def build_session(cfg: Any) -> Any:
             uni = load_universe(cfg["market.pools_file"])
         except UniverseError as exc:
             raise ConfigError([f"market.pools_file: {exc}"]) from None
+        bases = cfg["market.base_mints"] or uni.base_mints
+        if not bases:  # every cycle starts and ends in a base mint: nothing could be found
+            pools_file = cfg["market.pools_file"]
+            raise ConfigError([
+                f"market.base_mints: none set, and {pools_file} has no base_mints: cycles "
+                'start and end in a base mint, so nothing could be found (add base_mints = '
+                '["<mint>", ...])'
+            ])  # fmt: skip
         eps = [Endpoint(f"node-{i}", w, r) for i, (w, r) in enumerate(zip(ws, rpc))]
-        return FeedSession(eps, uni.pools, cfg["market.base_mints"] or uni.base_mints, **common)
+        return FeedSession(eps, uni.pools, bases, **common)
     sim = WorldConfig(seed=cfg["sim.seed"], slot_seconds=cfg["sim.slot_ms"] / 1000.0)
     session = FeedSession(
         sim_endpoints=cfg["sim.endpoints"],

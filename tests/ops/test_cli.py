@@ -13,7 +13,7 @@ import pytest
 
 from arbscope import cli
 from arbscope.config import ConfigError, parse
-from feeds.sim.server import SimServer
+from feeds.sim.server import SimServer, default_profiles
 from feeds.sim.world import WorldConfig
 from feeds.universe import UniverseError, address_problem, parse_universe
 from tests.conftest import ROOT
@@ -119,3 +119,25 @@ async def _headless_on(server: SimServer, pools: Path, tmp: Path) -> tuple[int, 
     return await _arbscope(["run", "--headless", "--duration", "4", "--no-metrics", "--no-record",
                             "--ws", i.ws_url, "--rpc", i.http_url, "--pools", str(pools)],
                            _env(tmp))  # fmt: skip
+
+
+async def test_a_pools_file_without_base_mints_is_refused(tmp_path: Path) -> None:
+    async with SimServer(QUICK, default_profiles(1), slot_seconds=0.05) as server:
+        addr, kind = server.world.universe()[0]
+        pools = tmp_path / "pools.toml"
+        pools.write_text(f'[[pool]]\naddress = "{addr}"\nkind = "{kind}"\n')
+        rc, err = await _headless_on(server, pools, tmp_path)
+    # before: it watched the pool for the whole run, found nothing, and exited 0
+    assert rc == 2 and "Traceback" not in err
+    assert f"{pools} has no base_mints" in err and "nothing could be found" in err
+
+
+async def test_a_universe_whose_pools_are_all_missing_says_so_and_fails(tmp_path: Path) -> None:
+    async with SimServer(QUICK, default_profiles(1), slot_seconds=0.05) as server:
+        pools = tmp_path / "pools.toml"
+        missing = "\n".join(f'[[pool]]\naddress = "{"1" * 31}{c}"\nkind = "cpmm"\n' for c in "23")
+        pools.write_text(f'base_mints = ["{server.world.bases[0]}"]\n{missing}')
+        rc, err = await _headless_on(server, pools, tmp_path)
+    assert rc == 1 and "Traceback" not in err
+    assert "arbscope: nothing to find: none of the 2 pools of the universe is on" in err
+    assert "(2 not found, 0 rejected)" in err
