@@ -1,0 +1,47 @@
+"""What the panels show for the numbers they are given: the feeds' lag, the prices'
+Bollinger %B, the timing panel's kernel names."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from typing import Any
+
+from arbscope.prices import PriceBook
+from feeds.health import FeedHealth
+from tui.widgets import feeds
+
+SOL = "So11111111111111111111111111111111111111112"
+USDC = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
+POOL = "58oQChx4yWmvKdwLLZzBi4ChoCc2fqCUWBkwMihLYQo2"
+
+
+def _health(**kw: Any) -> FeedHealth:
+    base: dict[str, Any] = {f.name: 0 for f in dataclasses.fields(FeedHealth)}
+    base.update(name="sim-0", url="ws://127.0.0.1:1", connected=True, last_error="",
+                lag_p50_ms=None, lag_p99_ms=None, last_message_age_s=None)  # fmt: skip
+    base.update(kw)
+    return FeedHealth(**base)
+
+
+def _lag(f: FeedHealth) -> str:
+    return str(feeds.cells(f)[4])
+
+
+def test_feed_lag_is_a_dash_without_samples_and_never_minus_zero() -> None:
+    # the leading endpoint: its rare duplicates were stamped just before the first copy
+    assert _lag(_health(lag_p50_ms=-0.3, lag_p99_ms=-0.04)) == "0/0"
+    assert _lag(_health(lag_p50_ms=0.2, lag_p99_ms=5.17)) == "0/5"
+    assert _lag(_health()) == "—"  # every copy first: no lag samples at all
+    assert _lag(_health(lag_p50_ms=20.4, lag_p99_ms=1_079.6)) == "20/1,080"
+    assert _lag(_health(lag_p50_ms=-3.2, lag_p99_ms=-0.4)) == "-3/0"  # not hidden either
+
+
+def _book_after(eng: types.ModuleType, mids: list[float]) -> PriceBook:
+    """A PriceBook fed one pool update per slot, the pool's price following ``mids``."""
+    g = eng.PoolGraph(base_mints=[SOL], max_hops=3)
+    book = PriceBook(eng)
+    for slot, mid in enumerate(mids, 1):
+        g.upsert_cpmm(POOL, SOL, USDC, 10**12, int(mid * 10**12), 25, 10_000, slot=slot)
+        book.update(g, [POOL], slot)
+    return book
