@@ -4,12 +4,15 @@ Bollinger %B, the timing panel's kernel names."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 from typing import Any
 
+import numpy as np
+
 from arbscope.prices import PriceBook
 from feeds.health import FeedHealth
-from tui.widgets import feeds
+from tui.widgets import feeds, prices
 
 SOL = "So11111111111111111111111111111111111111112"
 USDC = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
@@ -45,3 +48,21 @@ def _book_after(eng: types.ModuleType, mids: list[float]) -> PriceBook:
         g.upsert_cpmm(POOL, SOL, USDC, 10**12, int(mid * 10**12), 25, 10_000, slot=slot)
         book.update(g, [POOL], slot)
     return book
+
+
+def test_prices_show_bollinger_percent_b(eng: types.ModuleType) -> None:
+    mids = [150.0 + 4.0 * math.sin(i / 3.0) + 0.05 * i for i in range(30)]
+    (row,) = _book_after(eng, mids).rows()
+    lower, middle, upper = row.bollinger
+    assert lower < middle < upper
+    # the batch kernel over the same per-slot mids gives the same bands (upper, middle, lower)
+    up, mid_band, low = (a[-1] for a in eng.bollinger(np.array(row.history), 20, 2.0))
+    assert (upper, middle, lower) == (up, mid_band, low)
+    expected = (row.mid - low) / (up - low)
+    assert row.percent_b is not None and math.isclose(row.percent_b, expected, rel_tol=1e-12)
+    assert str(prices.cells(row)[5]) == f"{expected:.2f}"
+    # before 20 slots, and on a flat series (no band width), there is no %B
+    (young,) = _book_after(eng, mids[:19]).rows()
+    (flat,) = _book_after(eng, [150.0] * 25).rows()
+    for r in (young, flat):
+        assert r.percent_b is None and str(prices.cells(r)[5]) == "—"
