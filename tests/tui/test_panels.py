@@ -9,10 +9,14 @@ import types
 from typing import Any
 
 import numpy as np
+from rich.cells import cell_len
 
+from arbscope.market import SimMarket
 from arbscope.prices import PriceBook
 from feeds.health import FeedHealth
+from tui.app import ArbscopeApp
 from tui.widgets import feeds, prices
+from tui.widgets.timings import SHORT_NAMES, TimingsPanel
 
 SOL = "So11111111111111111111111111111111111111112"
 USDC = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
@@ -66,3 +70,21 @@ def test_prices_show_bollinger_percent_b(eng: types.ModuleType) -> None:
     (flat,) = _book_after(eng, [150.0] * 25).rows()
     for r in (young, flat):
         assert r.percent_b is None and str(prices.cells(r)[5]) == "—"
+
+
+async def test_timing_panel_shows_every_kernel_name_whole() -> None:
+    app = ArbscopeApp(SimMarket(seed=7), tick_s=0.05)
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = app.screen.query_one(TimingsPanel)
+        for _ in range(100):  # until the sweep (every 5 slots) has been timed and drawn
+            if "find_negative_cycle" in [str(k.value) for k in panel.rows]:
+                break
+            await pilot.pause(0.1)
+        width = panel.columns[next(iter(panel.columns))].width  # the kernel column's
+        kernels = [str(k.value) for k in panel.rows]
+        assert {"cycles_touching", "cpmm_amount_out", "find_negative_cycle"} <= set(kernels)
+        for k in kernels:
+            label = str(panel.get_cell(k, "kernel")).strip()
+            assert label == SHORT_NAMES.get(k, k), (k, label)
+            assert cell_len(" " + label) <= width, (label, width)
+        await pilot.press("q")
