@@ -357,9 +357,30 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _engine_problem() -> str:
+    """Why ``ARBSCOPE_ENGINE`` cannot be honoured ("" when it can): an unknown value (a
+    typo must not quietly run the slow twin), or ``rust`` forced without the extension."""
+    import engine_rs
+
+    try:
+        wanted = engine_rs.requested()
+    except ValueError as exc:
+        return str(exc)
+    if wanted == "rust":
+        try:
+            engine_rs.load("rust")
+        except ImportError as exc:
+            return (f"ARBSCOPE_ENGINE=rust but the Rust extension does not load ({exc}); "
+                    "build it with `make`")  # fmt: skip
+    return ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the chosen command; the exit status."""
     args = parser().parse_args(argv)
+    problem = _engine_problem()
+    if problem:
+        return _fail(problem)
     if args.command == "sim":
         return _sim(args)
     if args.command == "sessions":
@@ -502,8 +523,16 @@ def build_session(cfg: Any) -> Any:
             uni = load_universe(cfg["market.pools_file"])
         except UniverseError as exc:
             raise ConfigError([f"market.pools_file: {exc}"]) from None
+        bases = cfg["market.base_mints"] or uni.base_mints
+        if not bases:  # every cycle starts and ends in a base mint: nothing could be found
+            pools_file = cfg["market.pools_file"]
+            raise ConfigError([
+                f"market.base_mints: none set, and {pools_file} has no base_mints: cycles "
+                'start and end in a base mint, so nothing could be found (add base_mints = '
+                '["<mint>", ...])'
+            ])  # fmt: skip
         eps = [Endpoint(f"node-{i}", w, r) for i, (w, r) in enumerate(zip(ws, rpc))]
-        return FeedSession(eps, uni.pools, cfg["market.base_mints"] or uni.base_mints, **common)
+        return FeedSession(eps, uni.pools, bases, **common)
     sim = WorldConfig(seed=cfg["sim.seed"], slot_seconds=cfg["sim.slot_ms"] / 1000.0)
     session = FeedSession(
         sim_endpoints=cfg["sim.endpoints"],
@@ -819,6 +848,19 @@ def _sim(args: argparse.Namespace) -> int:
         return _fail("--fund needs --accept-tx")
     if args.slot_ms <= 0:
         return _fail("--slot-ms must be positive")
+    last = args.port + args.endpoints - 1  # the endpoints take consecutive ports
+    if not 0 <= args.port <= 65_535:
+        return _fail(f"--port {args.port}: ports are 1..65535 (0, the default, picks free ones)")
+    if last > 65_535:
+        return _fail(f"--port {args.port}: the {args.endpoints} endpoints would take "
+                     f"ports {args.port}..{last}, past 65535 (0, the default, picks free "
+                     "ones)")  # fmt: skip
+    from feeds.universe import address_problem
+
+    for pubkey in args.fund:
+        why = address_problem(pubkey)
+        if why:
+            return _fail(f"--fund {pubkey[:60]!r}: not an address ({why})")
 
     async def serve() -> None:
         server = SimServer(

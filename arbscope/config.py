@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from feeds.health import redact
+from feeds.universe import address_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -38,7 +39,6 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 ENV_PREFIX = "ARBSCOPE_"
-B58 = set("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
 
 
 class ConfigError(ValueError):
@@ -225,8 +225,9 @@ def _convert(key: Key, v: Any) -> Any:
         if k == "urls":
             return [_url(key, u) for u in v]
         for m in v:
-            if not isinstance(m, str) or not 32 <= len(m) <= 44 or not set(m) <= B58:
-                raise ValueError(f"{_show(key, m)} is not a base58 address")
+            why = address_problem(m)
+            if why:
+                raise ValueError(f"{_show(key, m)} is not an address ({why})")
         return list(v)
     raise AssertionError(k)
 

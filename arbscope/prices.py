@@ -34,6 +34,9 @@ class PriceRow:
     kama: float | None
     slot: int
     cex: float | None = None  # a CEX reference, when configured
+    # Bollinger %B of the mid: (mid − lower) / (upper − lower); 0 at the lower band, 1 at
+    # the upper one, outside [0, 1] beyond them; None before 20 slots or on a flat series
+    percent_b: float | None = None
 
 
 @dataclass
@@ -91,6 +94,12 @@ class PriceBook:
         out = []
         for key, p in sorted(self.pairs.items(), key=lambda kv: (-len(kv[1].pools), kv[0])):
             rsi, ema, bb, kama = p.values
+            bands, pct_b = None, None
+            if bb is not None:  # the engine's Bollinger gives (upper, middle, lower)
+                upper, middle, lower = bb
+                bands = (lower, middle, upper)
+                if upper > lower:
+                    pct_b = (p.mid - lower) / (upper - lower)
             out.append(
                 PriceRow(
                     key,
@@ -100,9 +109,10 @@ class PriceBook:
                     tuple(p.history),
                     rsi,
                     ema,
-                    bb,
+                    bands,
                     kama,
                     p.slot,
+                    percent_b=pct_b,
                 )
             )
             if len(out) >= limit:

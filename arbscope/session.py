@@ -204,6 +204,10 @@ class _RecordingIngest:
         return getattr(self.inner, name)
 
 
+class _NothingToFind(Exception):
+    """The session would run and find nothing (the message says why)."""
+
+
 class _ReplaySink:
     """Where a replay's derived events go: the digest, and the counts."""
 
@@ -338,6 +342,7 @@ class FeedSession(Evaluator):
         self.pool: FeedPool | None = None
         self.boot: Bootstrap | None = None
         self.start_error = ""
+        self.idle_reason = ""  # the session can find nothing (no bases, no pools): why
         self._setup_engine()
 
     def _setup_engine(self) -> None:
@@ -436,7 +441,13 @@ class FeedSession(Evaluator):
                 worker_config=self.worker_config, commitment=self.commitment,
             )  # fmt: skip
             self.boot = await self.pool.bootstrap(self.universe)
+            idle = self._nothing_to_find(self.boot)
+            if idle:
+                raise _NothingToFind(idle)
             await self.pool.start(self.boot.subscriptions)
+        except _NothingToFind as exc:  # it would run forever and find nothing: say so
+            self.idle_reason = self.start_error = f"nothing to find: {exc}"[:300]
+            log.error("%s", self.start_error)
         except Exception as exc:  # a dead endpoint is a message, not a traceback
             self.start_error = f"{type(exc).__name__}: {exc}"[:300]
             log.error("session failed to start: %s", self.start_error)
@@ -453,6 +464,24 @@ class FeedSession(Evaluator):
                 len(boot.rejected) if boot else 0, ",".join(b[:8] for b in self.base_mints),
                 "yes" if self.recorder is not None else "no",
             )  # fmt: skip
+
+    def _nothing_to_find(self, boot: Bootstrap) -> str:
+        """Why this session cannot find a cycle after its snapshot ("" when it can): no
+        pool of the universe made it into the graph, or none trades a base mint."""
+        if not self.base_mints:
+            return ("no base mints (market.base_mints, or the pools file's base_mints): "
+                    "cycles start and end in a base mint")  # fmt: skip
+        if not self.universe:
+            return "the pool universe is empty"
+        if boot.pools == 0:
+            return (f"none of the {len(self.universe)} pools of the universe is on "
+                    f"{boot.endpoint or 'the endpoints'} ({len(boot.missing)} not found, "
+                    f"{len(boot.rejected)} rejected): check market.pools_file and that the "
+                    "endpoints serve the cluster it was written for")  # fmt: skip
+        if not set(self.graph.tokens()) & set(self.base_mints):
+            bases = ", ".join(b[:8] + "…" for b in self.base_mints)
+            return f"no pool of the universe trades a base mint ({bases})"
+        return ""
 
     async def _start_metrics(self) -> None:
         m = self.metrics_settings
@@ -649,6 +678,8 @@ class FeedSession(Evaluator):
         return "SIM" if getattr(self, "sim", None) is not None else "LIVE"
 
     def _note(self) -> str:
+        if getattr(self, "idle_reason", ""):
+            return str(self.idle_reason)
         if getattr(self, "start_error", ""):
             return f"feeds failed to start: {self.start_error}"
         boot = getattr(self, "boot", None)

@@ -18,9 +18,10 @@ import os
 import types
 import warnings
 
-__all__ = ["backend", "backend_name", "load", "EngineFallbackWarning"]
+__all__ = ["backend", "backend_name", "load", "requested", "EngineFallbackWarning"]
 
 _ENV = "ARBSCOPE_ENGINE"
+ACCEPTED = ("rust", "python")  # the values ARBSCOPE_ENGINE may take (unset: automatic)
 _cache: dict[str, types.ModuleType] = {}
 
 
@@ -37,14 +38,30 @@ def load(name: str) -> types.ModuleType:
     return _cache[name]
 
 
+def requested() -> str:
+    """What ``ARBSCOPE_ENGINE`` asks for: ``"rust"``, ``"python"``, or ``"auto"`` when it
+    is unset or empty (Rust when the extension loads, else the twin). Any other value is a
+    ValueError with a one-line message naming the accepted values: a typo must not
+    silently run the slow twin."""
+    raw = os.environ.get(_ENV, "")
+    wanted = raw.strip().lower() or "auto"
+    if wanted not in (*ACCEPTED, "auto"):
+        shown = raw if len(raw) <= 40 else raw[:37] + "..."
+        raise ValueError(
+            f"{_ENV}={shown!r} is not an engine: use {' or '.join(ACCEPTED)} "
+            "(or leave it unset: rust when built, else the Python twin)"
+        )
+    return wanted
+
+
 def backend() -> types.ModuleType:
     """The active backend module (Rust unless forced or unavailable)."""
     if "active" in _cache:
         return _cache["active"]
-    wanted = os.environ.get(_ENV, "").strip().lower() or "auto"
+    wanted = requested()
     if wanted == "python":
         mod = load("python")
-    elif wanted in ("rust", "auto"):
+    else:  # rust, or auto
         try:
             mod = load("rust")
         except ImportError as exc:
@@ -58,8 +75,6 @@ def backend() -> types.ModuleType:
                 stacklevel=2,
             )
             mod = load("python")
-    else:
-        raise ValueError(f"{_ENV}={wanted!r}: expected 'rust' or 'python'")
     _cache["active"] = mod
     return mod
 

@@ -26,8 +26,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+import engine_rs
+from engine_rs.errors import Base58Error
+
 KINDS = ("amm_v4", "cpmm", "whirlpool")
-_B58 = set("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
 
 
 class UniverseError(ValueError):
@@ -40,10 +42,28 @@ class Universe:
     base_mints: list[str]
 
 
+def address_problem(v: object) -> str:
+    """Why ``v`` is not a Solana address, or "" when it is one: base58 text that decodes
+    to exactly 32 bytes (32 to 44 characters; 44 characters can hold 33 bytes, which no
+    key is). The one check for every address the operator gives (pool files, config,
+    flags)."""
+    if not isinstance(v, str):
+        return f"expected text, got {type(v).__name__}"
+    if not 32 <= len(v) <= 44:
+        return f"{len(v)} characters, not 32 to 44"
+    try:
+        n = len(engine_rs.backend().b58decode(v))
+    except Base58Error as exc:
+        return str(exc)
+    return "" if n == 32 else f"decodes to {n} bytes, not 32"
+
+
 def _address(v: Any, where: str) -> str:
-    if not isinstance(v, str) or not 32 <= len(v) <= 44 or not set(v) <= _B58:
-        raise UniverseError(f"{where}: {v!r} is not a base58 address")
-    return v
+    why = address_problem(v)
+    if why:
+        shown = repr(v) if len(repr(v)) <= 60 else repr(v)[:57] + "..."
+        raise UniverseError(f"{where}: {shown} is not an address ({why})")
+    return str(v)
 
 
 def parse_universe(text: str, source: str = "<string>") -> Universe:

@@ -107,18 +107,23 @@ def load_wallet(path: str | os.PathLike[str]) -> Wallet:
 
 
 def write_keypair(path: str | os.PathLike[str], keypair: Keypair | None = None) -> Wallet:
-    """A new keypair file at ``path`` (mode 0600, refused inside a repository or over an
-    existing file): what ``arbscope keygen`` does for simulator trials."""
+    """A new keypair file at ``path`` (mode 0600): what ``arbscope keygen`` does for
+    simulator trials. Refused over an existing file, inside a git repository, and in a
+    directory that does not exist (as ``ssh-keygen -f`` does: a typo in the path must
+    not create directories anywhere)."""
     p = Path(path).expanduser()
     if p.exists():
         raise KeypairError(f"keypair {p}: already exists; not overwriting it")
+    if not p.parent.exists():
+        raise KeypairError(f"keypair {p}: directory {p.parent} does not exist; create it first")
+    if not p.parent.is_dir():
+        raise KeypairError(f"keypair {p}: {p.parent} is not a directory")
     parent = p.parent.resolve()
     repo = repository_of(parent / p.name)
     if repo is not None:
         raise KeypairError(
             f"keypair {p}: inside the git repository {repo}; choose a path outside any repository"
         )
-    parent.mkdir(parents=True, exist_ok=True)
     kp = keypair or Keypair()
     fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -840,13 +840,9 @@ def _u64(x: Any) -> bool:
 
 
 def _check_key(text: str) -> None:
-    from engine_rs.python.b58 import b58decode
+    from ..universe import address_problem
 
-    try:
-        ok = len(b58decode(text)) == 32
-    except ValueError:
-        ok = False
-    if not ok:
+    if address_problem(text):
         raise ChainError(-32602, f"Invalid params: {text[:60]!r} is not a pubkey")
 
 

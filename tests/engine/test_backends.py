@@ -104,3 +104,21 @@ def test_rust_build_is_release(rust: object) -> None:
     # `make` builds the extension in release mode; a debug build would make every
     # timing on the dashboard a lie.
     assert rust.BUILD_PROFILE == "release"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("value", "wanted"), [("", "auto"), (" Rust ", "rust"), ("python", "python"), ("cobol", None)]
+)
+def test_the_requested_engine_is_checked_before_anything_loads(
+    value: str, wanted: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARBSCOPE_ENGINE", value)
+    if wanted is not None:
+        assert engine_rs.requested() == wanted
+        return
+    with pytest.raises(ValueError) as e:
+        engine_rs.requested()
+    assert str(e.value) == (
+        "ARBSCOPE_ENGINE='cobol' is not an engine: use rust or python (or leave it unset: "
+        "rust when built, else the Python twin)"
+    )

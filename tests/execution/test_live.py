@@ -39,6 +39,7 @@ def quiet(seed: int) -> WorldConfig:
 @pytest.fixture
 def keyfile(tmp_path: Path) -> Path:
     path = tmp_path / "keys" / "live.json"
+    path.parent.mkdir()
     write_keypair(path)
     return path
 

@@ -105,3 +105,42 @@ def test_sim_command_prints_its_urls_and_serves_until_interrupted() -> None:
         proc.send_signal(2)
         _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0 and "Traceback" not in err
+
+
+async def test_a_session_with_nothing_to_find_says_so_on_screen() -> None:
+    from feeds.pool import Endpoint
+    from tui.app import ArbscopeApp
+    from tui.widgets.status import StatusLine
+
+    async with SimServer(CFG, default_profiles(1), slot_seconds=0.05) as server:
+        eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in server.infos()]
+        nowhere = [("1" * 31 + "2", "cpmm"), ("1" * 31 + "3", "whirlpool")]
+        s = FeedSession(eps, nowhere, server.world.bases, seed=9, shadow=False)
+        app = ArbscopeApp(s, tick_s=0.05)
+        async with app.run_test(size=(120, 40)) as pilot:
+            for _ in range(100):
+                if s.start_error:
+                    break
+                await pilot.pause(0.1)
+            await pilot.pause(0.5)  # a redraw
+            status = str(app.screen.query_one(StatusLine).render())
+            await pilot.press("q")
+        # a pool that is there but trades no base mint: as useless, said as plainly
+        pool = server.world.pools[0]
+        base = next(m for m in server.world.mints if m not in (pool.mint_a, pool.mint_b))
+        s2 = FeedSession(eps, [(pool.address, pool.kind)], [base], seed=9, shadow=False)
+        await s2.start()
+        snap2 = s2.tick()
+        await s2.stop()
+        bare = FeedSession(eps, [(pool.address, pool.kind)], [], seed=9, shadow=False)
+        await bare.start()
+        snap3 = bare.tick()
+        await bare.stop()
+    assert s.start_error.startswith("nothing to find: none of the 2 pools of the universe")
+    assert (
+        "nothing to find: none of the 2 pools" in status and "(2 not found, 0 rejected)" in status
+    )
+    assert s.pool is not None and not s.pool.workers  # no feeds opened for nothing
+    assert s2.boot is not None and s2.boot.pools == 1
+    assert snap2.note.startswith("nothing to find: no pool of the universe trades a base mint")
+    assert snap3.note.startswith("nothing to find: no base mints")

@@ -73,7 +73,8 @@ def test_every_key_has_an_environment_override() -> None:
         ("policy.min_profit = -1\n",
          "cfg.toml:1: policy.min_profit: expected a value >= 0, got -1"),
         ("[market]\nbase_mints = [\"not-an-address\"]\n",
-         "cfg.toml:2: market.base_mints: 'not-an-address' is not a base58 address"),
+         "cfg.toml:2: market.base_mints: 'not-an-address' is not an address "
+         "(14 characters, not 32 to 44)"),
     ],
 )  # fmt: skip
 def test_errors_name_the_key_and_its_line(text: str, expected: str) -> None:

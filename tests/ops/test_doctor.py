@@ -26,6 +26,7 @@ def _env(tmp: Path) -> dict[str, str]:
 async def test_a_healthy_setup_checks_out(tmp_path: Path) -> None:
     async with SimServer(WorldConfig(seed=2), default_profiles(1), slot_seconds=0.1) as sim:
         i = sim.infos()[0]
+        (tmp_path / "keys").mkdir()
         key = write_keypair(tmp_path / "keys" / "k.json")
         cfg = tmp_path / "c.toml"
         pools = tmp_path / "pools.toml"
@@ -47,6 +48,7 @@ async def test_a_healthy_setup_checks_out(tmp_path: Path) -> None:
 
 
 async def test_every_problem_gets_its_own_line(tmp_path: Path) -> None:
+    (tmp_path / "keys").mkdir()
     key = write_keypair(tmp_path / "keys" / "k.json")
     os.chmod(key.path, 0o644)
     busy = socket.socket()

@@ -131,7 +131,8 @@ async def test_headless_serves_metrics_and_sigterm_flushes_the_journal(tmp_path:
 
 async def test_headless_exits_non_zero_when_it_cannot_start(tmp_path: Path) -> None:
     pools = tmp_path / "pools.toml"
-    pools.write_text('[[pool]]\naddress = "Czfq3xZZDmsdGdUyrNLtRhGc47cXcZtLG4crryfu44zE"\n'
+    pools.write_text('base_mints = ["So11111111111111111111111111111111111111112"]\n'
+                     '[[pool]]\naddress = "Czfq3xZZDmsdGdUyrNLtRhGc47cXcZtLG4crryfu44zE"\n'
                      'kind = "whirlpool"\n')  # fmt: skip
     p = await _start(["run", "--headless", "--no-metrics", "--db", str(tmp_path / "j.sqlite"),
                       "--ws", "ws://127.0.0.1:9", "--rpc", "http://127.0.0.1:9",

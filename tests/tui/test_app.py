@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 from typing import Any
 
@@ -147,3 +148,48 @@ async def test_errors_are_counted_not_raised() -> None:
         assert "RuntimeError: boom" in _status(app)
         assert app.is_running
         await pilot.press("q")
+
+
+async def test_garbage_is_collected_in_a_loop_turn_of_its_own() -> None:
+    """Python's collector runs inside whatever allocated last (often a redraw), and a full
+    pass walked every object alive (~170,000): a key waited for both. Once the source has
+    started, the app freezes what is alive and runs each collection from its own timer."""
+    app = ArbscopeApp(SimMarket(seed=7, updates_per_tick=50), tick_s=0.05)
+    seen: list[tuple[int, bool]] = []  # (generation, inside the app's collector turn)
+    inside = False
+    original = app._collect
+
+    def collect() -> None:
+        nonlocal inside
+        inside = True
+        try:
+            original()
+        finally:
+            inside = False
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            seen.append((info["generation"], inside))
+
+    app._collect = collect  # type: ignore[method-assign]
+    gc.callbacks.append(on_gc)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            for _ in range(100):  # the source has started: the app collects from now on
+                if not gc.isenabled():
+                    break
+                await pilot.pause(0.1)
+            assert not gc.isenabled() and gc.get_freeze_count() > 10_000
+            seen.clear()
+            for _ in range(300):  # ticks and redraws allocate: collections come
+                if sum(1 for _, own in seen if own) >= 5:
+                    break
+                await pilot.pause(0.1)
+            await pilot.press("t", "space", "t", "space")
+            await pilot.pause(0.5)
+            assert seen and all(own for _, own in seen), seen  # never inside a redraw or tick
+            assert sum(app.collections) >= len(seen)
+            await pilot.press("q")
+    finally:
+        gc.callbacks.remove(on_gc)
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # Python's own collector again

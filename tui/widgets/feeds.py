@@ -3,6 +3,7 @@ reconnects and the last error (URLs are redacted before they get here)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from rich.markup import escape
@@ -20,8 +21,16 @@ def status(f: FeedView) -> Text:
     return Text("up", style="green")
 
 
+def _ms(v: float | None) -> str:
+    """Whole milliseconds, or — without samples. Rounded to an int first, so a lag just
+    under zero (a copy stamped before the first one but handled after it) reads 0, never
+    "-0"."""
+    return "—" if v is None or not math.isfinite(v) else f"{round(v):,}"
+
+
 def cells(f: FeedView) -> tuple[Cell, ...]:
-    lag = "—" if f.lag_p50_ms is None else f"{f.lag_p50_ms:.0f}/{f.lag_p99_ms or 0:.0f}"
+    # no duplicates from this endpoint (it delivered every copy first): no lag samples
+    lag = "—" if f.lag_p50_ms is None else f"{_ms(f.lag_p50_ms)}/{_ms(f.lag_p99_ms)}"
     return (
         f.name,
         status(f),

@@ -56,11 +56,10 @@ def cells(r: Any) -> tuple[Cell, ...]:
         justify="right",
         style="green" if r.change_pct > 0 else "red" if r.change_pct < 0 else "",
     )
-    bb = r.bollinger
+    pos = r.percent_b  # 0 at the lower band, 1 at the upper
     band = Text("—", justify="right")
-    if bb is not None and bb[2] > bb[0]:
-        pos = (r.mid - bb[0]) / (bb[2] - bb[0])  # 0 at the lower band, 1 at the upper
-        band = Text(f"{pos:.2f}", justify="right",
+    if pos is not None and math.isfinite(pos):
+        band = Text(f"{round(pos, 2) + 0.0:.2f}", justify="right",  # + 0.0: never -0.00
                     style="bold red" if pos > 1 else "bold green" if pos < 0 else "")  # fmt: skip
     return (
         f"{a[:4]}/{b[:4]}",

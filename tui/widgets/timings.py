@@ -25,12 +25,29 @@ def _pair(a: float | None, b: float | None) -> Text:
     return Text(f"{_us(a)}/{_us(b or 0.0)}", justify="right")
 
 
+NAME_WIDTH = 15  # the kernel column's characters (cycles_touching, cpmm_amount_out)
+# kernels whose names are longer, as the panel shows them (the rest of the name is the
+# same words): chosen, not cut wherever the column ends
+SHORT_NAMES = {"find_negative_cycle": "find_neg_cycle"}
+
+
+def kernel_label(name: str) -> str:
+    """``name`` in at most NAME_WIDTH characters: itself, its chosen short form, or (a
+    kernel added later) cut with an ellipsis, never silently."""
+    if len(name) <= NAME_WIDTH:
+        return name
+    short = SHORT_NAMES.get(name)
+    if short is not None and len(short) <= NAME_WIDTH:
+        return short
+    return name[: NAME_WIDTH - 1] + "…"
+
+
 def cells(r: TimingRowView) -> tuple[Cell, ...]:
     """One kernel's row."""
     x = r.speedup
     mism = Text(f"{r.mismatches:,}", justify="right", style="bold red" if r.mismatches else "")
     return (
-        r.kernel,
+        kernel_label(r.kernel),
         _pair(r.rust_p50_us, r.rust_p99_us),
         _pair(r.python_p50_us, r.python_p99_us),
         Text("—" if x is None else f"{x:,.0f}×" if x >= 10 else f"{x:.1f}×", justify="right"),
@@ -45,7 +62,7 @@ class TimingsPanel(KeyedTable):
     a sample of them)."""
 
     COLUMNS: Sequence[Column] = (
-        ("kernel", "kernel", 15),
+        ("kernel", "kernel", NAME_WIDTH + 1),  # + the leading blank
         ("rs", "Rust p50/99", 12),
         ("py", "Py p50/99", 12),
         ("x", "×", 5),
