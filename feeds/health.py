@@ -41,6 +41,14 @@ def redact(url: str) -> str:
     return urlunsplit((parts.scheme, host, path, query, ""))
 
 
+def size_text(n: int) -> str:
+    """``n`` bytes as an operator writes a limit: 16 MiB, 64 KiB, 1.5 GiB, 1000 bytes."""
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift:
+            return f"{n / (1 << shift):.4g} {unit}"
+    return f"{n} bytes"
+
+
 def scrub(text: str, *secrets: str) -> str:
     """``text`` with each of ``secrets`` (full URLs) replaced by its redacted form."""
     for s in secrets:

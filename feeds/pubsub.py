@@ -41,7 +41,7 @@ from websockets.frames import CloseCode
 
 from engine_rs.errors import DecodeError, EngineError, FrameError
 
-from .health import HealthCounters, redact
+from .health import HealthCounters, redact, size_text
 from .protocol import Book, ErrorResponse, ProtocolError, Response, Subscription, parse_frame
 
 
@@ -163,7 +163,7 @@ class PubSubWorker:
         if (sent is not None and sent.code == CloseCode.MESSAGE_TOO_BIG) or isinstance(
             exc.__cause__, PayloadTooBig
         ):
-            return (f"frame of more than {_size(c.max_frame_bytes)} refused (max_frame_bytes); "
+            return (f"frame of more than {size_text(c.max_frame_bytes)} refused (max_frame_bytes); "
                     "reconnecting")  # fmt: skip
         if sent is not None and (rcvd is None or exc.rcvd_then_sent is False):  # we closed it
             if sent.code == CloseCode.INTERNAL_ERROR and "keepalive" in sent.reason:
@@ -285,14 +285,6 @@ class PubSubWorker:
                 self._close_reason = f"stalled, nothing for {c.stale_after_s:g} s; reconnecting"
                 await ws.close(code=1001, reason="stalled")
                 return
-
-
-def _size(n: int) -> str:
-    """``n`` bytes as the operator would write it: 16 MiB, 64 KiB, 1000 bytes."""
-    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
-        if n >= 1 << shift:
-            return f"{n / (1 << shift):g} {unit}"
-    return f"{n} bytes"
 
 
 def all_subscriptions(

@@ -5,15 +5,23 @@ loop), a hanging HTTP endpoint at start-up and at stop."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
+import json
+import threading
 import types
 
+import pytest
+from aiohttp import web
 from websockets.asyncio.server import ServerConnection
 
+from feeds import rpc as rpc_module
 from feeds.health import HealthCounters
 from feeds.protocol import slot_subscription
 from feeds.pubsub import PubSubWorker, WorkerConfig
+from feeds.rpc import RpcClient, RpcError
 
-from .hostile import answer_subscriptions, slot_notification, until, ws_server
+from .hostile import answer_subscriptions, http_server, slot_notification, until, ws_server
 
 FRAME_LIMIT = 64 << 10  # the worker's max_frame_bytes in these tests
 
@@ -91,3 +99,145 @@ async def test_a_close_by_the_endpoint_is_worded_with_its_code_and_reason(
             await asyncio.wait_for(task, 30)
     assert "closed by the endpoint (4000" in counters.last_error
     assert "too many subscriptions" in counters.last_error
+
+
+# ------------------------------------------------------------------ HTTP answers
+KEYED = "?api-key=Zq8RkT4mW2nX7pL1vB6cH3dJ"  # a key in the URL: must never be shown
+
+
+async def test_an_answer_announced_over_the_limit_is_refused_before_it_is_read() -> None:
+    """The issue's 200 MB answer, announced by Content-Length: refused at once with the
+    default limit (it never arrives; without the check the client waits for it)."""
+    sent = 0
+
+    async def huge(request: web.Request) -> web.StreamResponse:
+        nonlocal sent
+        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+        resp.content_length = 200 << 20
+        await resp.prepare(request)
+        await resp.write(b" " * (1 << 20))
+        sent += 1 << 20
+        # the rest never comes: a client that waits for it hangs until its timeout
+        while request.transport is not None and not request.transport.is_closing():
+            await asyncio.sleep(0.01)
+        return resp
+
+    async with http_server(huge) as url:
+        async with RpcClient(url + KEYED, timeout_s=60.0) as rpc:
+            async with asyncio.timeout(30):
+                with pytest.raises(RpcError) as err:
+                    await rpc.get_slot()
+    text = str(err.value)
+    assert "an answer of 200 MiB refused, over the 64 MiB limit (max_answer_bytes)" in text
+    assert "getSlot at http://127.0.0.1:" in text and "api-key=***" in text
+    assert "Zq8Rk" not in text
+
+
+async def test_a_chunked_answer_is_cut_off_at_the_limit() -> None:
+    """No Content-Length: the client counts while reading, stops at the limit and closes
+    the connection — the server cannot send the rest."""
+    chunks_sent, total_chunks = 0, 1_000  # 64 MiB in 64 KiB chunks, against a 1 MiB limit
+
+    async def chunked(request: web.Request) -> web.StreamResponse:
+        nonlocal chunks_sent
+        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        with contextlib.suppress(ConnectionError):
+            for _ in range(total_chunks):
+                await resp.write(b" " * (64 << 10))
+                chunks_sent += 1
+        return resp
+
+    async with http_server(chunked) as url:
+        async with RpcClient(url + KEYED, max_answer_bytes=1 << 20) as rpc:
+            async with asyncio.timeout(30):
+                with pytest.raises(RpcError) as err:
+                    await rpc.get_slot()
+    text = str(err.value)
+    assert "an answer of more than 1 MiB refused (max_answer_bytes)" in text
+    assert "api-key=***" in text and "Zq8Rk" not in text
+    assert chunks_sent < total_chunks
+
+
+class _ParseSpy:
+    """Wraps the client's JSON parser: notes the loop's turn count when a parse starts,
+    and (``wait_s`` > 0) waits, in the parsing thread, until the loop has turned 3 more
+    times — which it can only do when the parse is not running on the loop."""
+
+    def __init__(self, wait_s: float) -> None:
+        self.turns = 0  # bumped by a task on the loop
+        self.at_entry: int | None = None
+        self.at_exit: int | None = None
+        self.turned = threading.Event()
+        self.wait_s = wait_s
+        self.sizes: list[int] = []
+
+    def __call__(self, raw: bytes | bytearray) -> object:
+        self.at_entry = self.turns
+        if self.wait_s:
+            self.turned.wait(self.wait_s)
+        out = json.loads(raw)
+        self.sizes.append(len(raw))
+        self.at_exit = self.turns
+        return out
+
+    async def spin(self) -> None:
+        while True:
+            self.turns += 1
+            if self.at_entry is not None and self.turns >= self.at_entry + 3:
+                self.turned.set()
+            await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize("off_loop", [True, False])
+async def test_a_large_answer_is_parsed_while_the_loop_keeps_turning(
+    off_loop: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 2 MiB answer (allowed, over the 1 MiB threshold): the loop keeps taking turns
+    while it is parsed. The control case (threshold raised above the answer) parses on
+    the loop and shows the measurement sees a blocked loop: no turn at all."""
+    pad = "x" * (2 << 20)
+
+    async def big(request: web.Request) -> web.StreamResponse:
+        req = await request.json()
+        return web.json_response({"jsonrpc": "2.0", "id": req["id"], "result": {"pad": pad}})
+
+    spy = _ParseSpy(wait_s=30.0 if off_loop else 0.0)
+    monkeypatch.setattr(rpc_module, "_parse", spy)
+    if not off_loop:
+        monkeypatch.setattr(rpc_module, "PARSE_OFF_LOOP_BYTES", 64 << 20)
+    spinner = asyncio.create_task(spy.spin())
+    try:
+        async with http_server(big) as url, RpcClient(url) as rpc:
+            async with asyncio.timeout(60):
+                result = await rpc.call("getPadding")
+    finally:
+        spinner.cancel()
+    assert result == {"pad": pad} and spy.sizes and spy.sizes[0] > 2 << 20
+    assert spy.at_entry is not None and spy.at_exit is not None
+    if off_loop:
+        assert spy.turned.is_set() and spy.at_exit >= spy.at_entry + 3
+    else:
+        assert spy.at_exit == spy.at_entry  # on the loop: nothing else ran meanwhile
+
+
+async def test_a_large_account_snapshot_decodes_exactly_off_the_loop() -> None:
+    """getMultipleAccounts over the threshold (100 accounts of 20 KiB): decoded in a
+    thread, byte for byte."""
+    datas = [bytes([i]) * (20 << 10) for i in range(100)]
+
+    async def accounts(request: web.Request) -> web.StreamResponse:
+        req = await request.json()
+        value = [{"data": [base64.b64encode(d).decode(), "base64"], "owner": "o" * 32,
+                  "lamports": i, "executable": False, "rentEpoch": 0, "space": len(d)}
+                 for i, d in enumerate(datas)]  # fmt: skip
+        return web.json_response({"jsonrpc": "2.0", "id": req["id"],
+                                  "result": {"context": {"slot": 77}, "value": value}})  # fmt: skip
+
+    keys = [f"key{i}" for i in range(100)]
+    async with http_server(accounts) as url, RpcClient(url) as rpc:
+        async with asyncio.timeout(60):
+            got = await rpc.get_multiple_accounts(keys)
+    assert [got[k].data if got[k] else None for k in keys] == datas
+    assert {a.slot for a in got.values() if a} == {77}
