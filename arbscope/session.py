@@ -272,6 +272,9 @@ class FeedSession(Evaluator):
     With ``record`` set, every engine input and derived event goes to the journal
     (``storage``); ``session_id`` and ``digest`` are set by start() and stop()."""
 
+    _starting: asyncio.Task[None] | None = None  # start() in progress (stop() cancels it)
+    _stop_called = False
+
     def __init__(
         self,
         endpoints: Sequence[Endpoint] = (),
@@ -406,7 +409,20 @@ class FeedSession(Evaluator):
     async def start(self) -> None:
         """Open the journal (when recording), start the simulator (if embedded),
         snapshot the pools, open the feeds. A failure is kept in ``start_error`` and
-        shown; it never raises."""
+        shown; it never raises. :meth:`stop` during a start cancels it (an endpoint that
+        never answers must not hold up a quit or a SIGTERM)."""
+        self._starting = asyncio.ensure_future(self._start())
+        try:
+            await self._starting
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not self._stop_called or (task is not None and task.cancelling()):
+                raise  # our caller was cancelled, not stopped by stop()
+            log.info("session stopped while starting")
+        finally:
+            self._starting = None
+
+    async def _start(self) -> None:
         await self._start_metrics()
         try:
             ingest: Any = self.ingest
@@ -506,7 +522,13 @@ class FeedSession(Evaluator):
 
     async def stop(self) -> None:
         """Unsubscribe and close the feeds, stop the simulator, then flush the journal
-        and store the session's digest."""
+        and store the session's digest. A start still in progress is cancelled first
+        (its pending requests with it)."""
+        self._stop_called = True
+        starting = self._starting
+        if starting is not None and not starting.done():
+            starting.cancel()
+            await asyncio.wait([starting])
         await self._stop()
         if self.metrics_server is not None:
             await self.metrics_server.stop()
@@ -531,6 +553,9 @@ class FeedSession(Evaluator):
                 if self.journal is not None:
                     await self.journal.close()
             self.recorder = self.sink = None
+        elif self.journal is not None:  # a start stopped between the journal and the recorder
+            await self.journal.close()
+            self.journal = None
 
     def _on_fees(self, samples: list[tuple[int, int]]) -> None:
         if self.recorder is not None:

@@ -2,7 +2,7 @@
 the priority-fee poller, and each endpoint's :class:`~feeds.health.FeedHealth`.
 
 ``bootstrap(universe)`` fetches the pools' accounts with ``getMultipleAccounts``
-(trying each endpoint's HTTP URL in turn), lets the ingest decode them (which tells it
+(endpoints hedged: see :meth:`FeedPool._fetch`), lets the ingest decode them (which tells it
 their vaults and configs), derives each Whirlpool's tick arrays by PDA around its
 current tick, fetches all of those, and returns the subscriptions the workers open:
 the slot pulse, every account, and the logs of the DEX programs.
@@ -22,7 +22,7 @@ from engine_rs.errors import EngineError
 from .health import FeedHealth, HealthCounters, redact
 from .protocol import Subscription
 from .pubsub import PubSubWorker, WorkerConfig, all_subscriptions
-from .rpc import RawAccount, RpcClient, RpcError
+from .rpc import MAX_ANSWER_BYTES, RawAccount, RpcClient, RpcError
 
 PROGRAMS = {
     "amm_v4": "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8",
@@ -68,6 +68,8 @@ class FeedPool:
         tick_arrays_each_side: int = 2,
         on_frame: Callable[[int, bytes, int], None] | None = None,
         rpc_timeout_s: float = 5.0,
+        rpc_hedge_s: float = 1.0,
+        rpc_max_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         if not endpoints:
             raise ValueError("at least one endpoint is needed")
@@ -79,6 +81,9 @@ class FeedPool:
         self.arrays_each_side = tick_arrays_each_side
         self.on_frame = on_frame
         self.rpc_timeout_s = rpc_timeout_s
+        self.rpc_hedge_s = min(rpc_hedge_s, rpc_timeout_s)
+        self.rpc_max_bytes = rpc_max_bytes
+        self.preferred: int | None = None  # the endpoint whose HTTP answered last (index)
         self.counters = [
             HealthCounters(i, e.name, redact(e.ws)) for i, e in enumerate(self.endpoints)
         ]
@@ -87,19 +92,57 @@ class FeedPool:
         self._dedup_seen = 0
 
     # ------------------------------------------------------------ snapshot
+    def _rpc(self, url: str) -> RpcClient:
+        return RpcClient(url, self.rpc_timeout_s, self.rpc_max_bytes)
+
+    def _http_order(self) -> list[int]:
+        """Indices of the endpoints with an HTTP URL, the one that answered last first."""
+        eps = [i for i, e in enumerate(self.endpoints) if e.http is not None]
+        return sorted(eps, key=lambda i: i != self.preferred)  # stable: config order
+
     async def _fetch(self, keys: Sequence[str]) -> tuple[dict[str, RawAccount | None], str]:
-        errors = []
-        for e in self.endpoints:
-            if e.http is None:
-                continue
-            async with RpcClient(e.http, self.rpc_timeout_s) as rpc:
-                try:
-                    return await rpc.get_multiple_accounts(keys, self.commitment), e.name
-                except RpcError as exc:
-                    errors.append(str(exc))
-        raise RpcError(
-            "no endpoint answered getMultipleAccounts: " + "; ".join(errors or ["no HTTP URL"])
-        )
+        """``getMultipleAccounts`` for ``keys``, hedged: the preferred endpoint is asked
+        first; the next one is asked too when it fails or has not answered within
+        ``rpc_hedge_s``; the first answer wins and the other requests are cancelled. So a
+        hanging endpoint costs at most ``rpc_hedge_s`` once (it is not asked first
+        again), and the whole fetch ends within (endpoints - 1) * rpc_hedge_s +
+        rpc_timeout_s seconds."""
+        queue = self._http_order()
+        if not queue:
+            raise RpcError("no endpoint answered getMultipleAccounts: no HTTP URL")
+
+        async def one(i: int) -> dict[str, RawAccount | None]:
+            url = self.endpoints[i].http
+            assert url is not None
+            async with self._rpc(url) as rpc:
+                return await rpc.get_multiple_accounts(keys, self.commitment)
+
+        errors: list[str] = []
+        pending: dict[asyncio.Task[dict[str, RawAccount | None]], int] = {}
+        try:
+            while queue or pending:
+                if queue:  # at first, after a failure, or when the hedge delay ran out
+                    i = queue.pop(0)
+                    pending[asyncio.create_task(one(i), name=f"fetch-{i}")] = i
+                done, _ = await asyncio.wait(
+                    pending, timeout=self.rpc_hedge_s if queue else None,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )  # fmt: skip
+                for t in done:
+                    i = pending.pop(t)
+                    try:
+                        accounts = t.result()
+                    except RpcError as exc:
+                        errors.append(str(exc))
+                        continue
+                    self.preferred = i
+                    return accounts, self.endpoints[i].name
+        finally:
+            for t in pending:
+                t.cancel()
+            if pending:
+                await asyncio.wait(pending)
+        raise RpcError("no endpoint answered getMultipleAccounts: " + "; ".join(errors))
 
     async def bootstrap(self, universe: Sequence[tuple[str, str]]) -> Bootstrap:
         """Snapshot ``universe`` (``(address, kind)`` pairs) into the graph."""
@@ -167,22 +210,22 @@ class FeedPool:
 
     async def _poll_fees(self) -> None:
         assert self.on_fees is not None
-        clients = [
-            (i, RpcClient(e.http, self.rpc_timeout_s))
-            for i, e in enumerate(self.endpoints)
-            if e.http
-        ]
+        clients = {i: self._rpc(e.http) for i, e in enumerate(self.endpoints) if e.http}
         try:
             while True:
-                for i, rpc in clients:
+                # the endpoint that answered last first: a hanging one costs its timeout
+                # once, not on every poll
+                for i in self._http_order():
                     try:
-                        self.on_fees(await rpc.get_recent_prioritization_fees())
-                        break
+                        self.on_fees(await clients[i].get_recent_prioritization_fees())
                     except RpcError as exc:
                         self.counters[i].error(str(exc))
+                        continue
+                    self.preferred = i
+                    break
                 await asyncio.sleep(self.fee_poll_s)
         finally:
-            for _, rpc in clients:
+            for rpc in clients.values():
                 await rpc.close()
 
     # ------------------------------------------------------------ health

@@ -62,8 +62,12 @@ async def http_server(
     handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
 ) -> AsyncIterator[str]:
     """An HTTP server answering every POST with ``handler``; yields its http:// URL."""
+
+    async def route(request: web.Request) -> web.StreamResponse:
+        return await handler(request)
+
     app = web.Application()
-    app.router.add_route("*", "/", handler)
+    app.router.add_route("*", "/", route)
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

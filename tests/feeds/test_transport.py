@@ -10,24 +10,40 @@ import contextlib
 import json
 import threading
 import types
+from pathlib import Path
 
 import pytest
 from aiohttp import web
 from websockets.asyncio.server import ServerConnection
 
+from arbscope.session import FeedSession, RecordSettings
 from feeds import rpc as rpc_module
 from feeds.health import HealthCounters
+from feeds.pool import Endpoint, FeedPool
 from feeds.protocol import slot_subscription
 from feeds.pubsub import PubSubWorker, WorkerConfig
 from feeds.rpc import RpcClient, RpcError
+from feeds.sim.server import SimServer, default_profiles
+from feeds.sim.world import WorldConfig
+from storage.journal import Journal
 
-from .hostile import answer_subscriptions, http_server, slot_notification, until, ws_server
+from .hostile import (
+    Hanging,
+    answer_subscriptions,
+    http_server,
+    slot_notification,
+    until,
+    ws_server,
+)
 
 FRAME_LIMIT = 64 << 10  # the worker's max_frame_bytes in these tests
 
 
 def _ingest(eng: types.ModuleType) -> object:
-    graph = eng.PoolGraph(base_mints=[], max_hops=3)
+    return _ingest_for(eng, eng.PoolGraph(base_mints=[], max_hops=3))
+
+
+def _ingest_for(eng: types.ModuleType, graph: object) -> object:
     cls = getattr(eng, "FeedIngest", None)
     if cls is None:
         from engine_rs.python.ingest import FeedIngest as cls
@@ -241,3 +257,72 @@ async def test_a_large_account_snapshot_decodes_exactly_off_the_loop() -> None:
             got = await rpc.get_multiple_accounts(keys)
     assert [got[k].data if got[k] else None for k in keys] == datas
     assert {a.slot for a in got.values() if a} == {77}
+
+
+# ------------------------------------------------------------------ a hanging HTTP endpoint
+SIM = WorldConfig(seed=5, tokens=8, pools=16, trades_per_slot=10)
+
+
+async def test_a_hanging_endpoint_first_costs_one_hedge_not_a_timeout_per_round(
+    eng: types.ModuleType,
+) -> None:
+    """The hanging endpoint is asked first (it is first in the configuration), the
+    healthy one after the hedge delay; the snapshot's three rounds all come from the
+    healthy one, the hanging one is asked once and its request abandoned. Its timeout
+    (60 s) is the failure mode: waiting for it would pass the test's 30 s."""
+    hanging = Hanging()
+    async with SimServer(SIM, default_profiles(1), slot_seconds=0.05) as sim, \
+            http_server(hanging) as slow:  # fmt: skip
+        info = sim.infos()[0]
+        eps = [Endpoint("hangs", info.ws_url, slow), Endpoint("sim", info.ws_url, info.http_url)]
+        graph = eng.PoolGraph(base_mints=sim.world.bases, max_hops=3)
+        pool = FeedPool(eps, _ingest_for(eng, graph), eng, rpc_timeout_s=60.0)
+        async with asyncio.timeout(30):
+            boot = await pool.bootstrap(sim.world.universe())
+            await until(lambda: hanging.gone == hanging.requests)
+    assert boot.endpoint == "sim" and boot.pools == len(sim.world.pools) and not boot.missing
+    assert hanging.requests == 1 and hanging.gone == 1
+
+
+async def test_stop_during_a_hanging_start_cancels_it(tmp_path: Path) -> None:
+    """The only HTTP endpoint never answers: stop() must cancel the start's request at
+    once (the start ends stopped, not failed on the endpoint's timeout) and close the
+    journal it opened."""
+    hanging = Hanging()
+    async with SimServer(SIM, default_profiles(1), slot_seconds=0.05) as sim, \
+            http_server(hanging) as slow:  # fmt: skip
+        eps = [Endpoint("hangs", sim.infos()[0].ws_url, slow)]
+        s = FeedSession(eps, sim.world.universe(), sim.world.bases, seed=5, shadow=False,
+                        record=RecordSettings(tmp_path / "j.sqlite"))  # fmt: skip
+        starting = asyncio.create_task(s.start())
+        async with asyncio.timeout(30):
+            await until(lambda: hanging.requests == 1)
+            await s.stop()
+            await starting
+            await until(lambda: hanging.gone == 1)
+    assert s.start_error == "" and s.pool is not None and not s.pool.workers
+    assert s.recorder is None and s.journal is not None and s.session_id
+    async with await Journal.open(tmp_path / "j.sqlite", create=False) as j:
+        assert (await j.session(s.session_id)).complete
+
+
+async def test_a_session_beside_a_hanging_endpoint_starts_polls_fees_and_stops(
+    tmp_path: Path,
+) -> None:
+    """Hanging endpoint first, the simulator second: the session gets its pools and its
+    fee samples from the simulator, asks the hanging one only once, and stops."""
+    hanging = Hanging()
+    async with SimServer(SIM, default_profiles(1), slot_seconds=0.05) as sim, \
+            http_server(hanging) as slow:  # fmt: skip
+        info = sim.infos()[0]
+        eps = [Endpoint("hangs", info.ws_url, slow), Endpoint("sim", info.ws_url, info.http_url)]
+        s = FeedSession(eps, sim.world.universe(), sim.world.bases, seed=5, shadow=False)
+        async with asyncio.timeout(60):
+            await s.start()
+            try:
+                await until(lambda: s.fee_estimator.newest_slot is not None)
+            finally:
+                await s.stop()
+    assert s.start_error == "" and s.boot is not None and s.boot.endpoint == "sim"
+    assert s.boot.pools == len(sim.world.pools)
+    assert hanging.requests == 1
