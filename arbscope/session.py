@@ -36,6 +36,7 @@ from storage.journal import Journal
 from storage.recorder import Digest, Recorder, canonical
 
 from .execution.live import LiveConfig, LiveExecutor
+from .health import HealthMonitor, Verdict
 from .market import PAPER_BALANCE, Evaluator, Snapshot
 from .prices import PriceBook
 from .timing import KernelTimer
@@ -274,6 +275,7 @@ class FeedSession(Evaluator):
 
     _starting: asyncio.Task[None] | None = None  # start() in progress (stop() cancels it)
     _stop_called = False
+    monitor: HealthMonitor | None = None  # the health verdict's memory (none in a replay)
 
     def __init__(
         self,
@@ -301,6 +303,7 @@ class FeedSession(Evaluator):
         self.fee_settings = fee_settings or FeeSettings()
         self.metrics_settings = metrics  # arbscope.metrics.MetricsSettings, or None
         self.metrics_server: Any = None
+        self.monitor = HealthMonitor(stall_s=metrics.stall_s if metrics is not None else 10.0)
         self.worker_config, self.commitment = worker_config, commitment
         self.sim: SimServer | None = None
         self.sim_config = sim_config or WorldConfig(seed=seed)
@@ -678,6 +681,25 @@ class FeedSession(Evaluator):
     def _feeds(self) -> list[FeedHealth]:
         pool: FeedPool | None = getattr(self, "pool", None)  # None until start()
         return pool.health() if pool is not None else []
+
+    def _verdict(self, feeds: list[FeedHealth]) -> Verdict | None:
+        return self.health_verdict(feeds)
+
+    def health_verdict(self, feeds: list[FeedHealth] | None = None) -> Verdict | None:
+        """The session's health now (``arbscope.health``), for ``/health``, the metric
+        and the status bar; ``feeds``: the feeds' health when the caller has it. None
+        for a replay (its feeds are a recording; its clock is not the wall's)."""
+        if self.monitor is None:
+            return None
+        feeds = self._feeds() if feeds is None else feeds
+        rec = self.recorder
+        pool = self.pool
+        # the ingest's slot, not the tick's: a paused screen does not freeze the feeds
+        slot = int(self.ingest.stats().slot) if pool is not None else self.slot
+        return self.monitor.check(
+            feeds, slot, subscriptions=pool.wanted if pool is not None else 0,
+            start_error=self.start_error, journal_error=rec.error if rec is not None else "",
+        )  # fmt: skip
 
     async def run_for(self, seconds: float, tick_s: float = 0.2) -> Snapshot:
         """Start, tick for ``seconds``, stop (headless runs and tests)."""

@@ -66,7 +66,11 @@ class FeedHealth:
     ``missed``: notifications other endpoints delivered that this one has not (drops,
     or still in flight); ``malformed``: frames that were not valid PubSub JSON;
     ``rejected``: notifications whose account failed to decode (wrong size, owner or
-    discriminator); ``stale``: subscriptions silent for longer than the watchdog allows.
+    discriminator); ``stale``: subscriptions silent for longer than the watchdog allows;
+    ``refused``: subscriptions whose latest answer from this endpoint was a JSON-RPC
+    error (kept across reconnects until it accepts them); ``quarantined``: the engine
+    no longer trusts this endpoint's data (set by the ingest's integrity checks).
+    The last two are new: records journaled before them read back with the defaults.
     """
 
     endpoint: int
@@ -87,6 +91,8 @@ class FeedHealth:
     subscriptions: int
     last_error: str
     last_message_age_s: float | None
+    refused: int = 0
+    quarantined: bool = False
 
 
 @dataclass(slots=True)
@@ -103,6 +109,7 @@ class HealthCounters:
     reconnects: int = 0
     stale: int = 0
     subscriptions: int = 0
+    refused: int = 0  # subscriptions whose latest answer was a refusal
     last_error: str = ""
     last_message_ns: int | None = None
     rate: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=32))

@@ -90,6 +90,7 @@ class FeedPool:
         self.workers: list[PubSubWorker] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._dedup_seen = 0
+        self.wanted = 0  # subscriptions each worker asks for (set by start)
 
     # ------------------------------------------------------------ snapshot
     def _rpc(self, url: str) -> RpcClient:
@@ -190,6 +191,7 @@ class FeedPool:
     # ------------------------------------------------------------ streaming
     async def start(self, subscriptions: Sequence[Subscription]) -> None:
         """Open one worker per endpoint and the fee poller."""
+        self.wanted = len(subscriptions)
         for i, e in enumerate(self.endpoints):
             w = PubSubWorker(i, e.ws, subscriptions, self.ingest, self.counters[i],
                              self.worker_config, self.seed, self.on_frame)  # fmt: skip
@@ -246,6 +248,6 @@ class FeedPool:
                 None if s is None or s.lag_p50_ns is None else s.lag_p50_ns / 1e6,
                 None if s is None or s.lag_p99_ns is None else s.lag_p99_ns / 1e6,
                 max(0, unique - delivered), c.malformed, c.rejected, c.reconnects, c.stale,
-                c.subscriptions, c.last_error, age,
+                c.subscriptions, c.last_error, age, c.refused,
             ))  # fmt: skip
         return out

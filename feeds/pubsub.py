@@ -101,6 +101,9 @@ class PubSubWorker:
         # the backoff caps chosen (seconds), newest last: what the waits were drawn from
         self.backoffs: deque[float] = deque(maxlen=64)
         self._pulse_ids: set[int] = set()  # server ids of this connection's slot subscriptions
+        # (method, label) of the subscriptions whose latest answer was a refusal (kept
+        # across reconnects until the endpoint accepts them): counters.refused
+        self._refused: set[tuple[str, str]] = set()
         self._close_reason = ""
 
     # ------------------------------------------------------------ lifecycle
@@ -252,6 +255,8 @@ class PubSubWorker:
         if isinstance(msg, Response):
             sub = self.book.answered(msg)
             if sub is not None:
+                self._refused.discard((sub.method, sub.label))
+                self.counters.refused = len(self._refused)
                 self.ingest.bind(self.endpoint, msg.result, sub.label, _KIND[sub.method])
                 if sub.method == "slotSubscribe":
                     self._pulse_ids.add(msg.result)
@@ -259,6 +264,9 @@ class PubSubWorker:
                 self.counters.subscriptions = len(self.book.active)
         elif isinstance(msg, ErrorResponse):
             sub = self.book.pending.pop(msg.id, None) if msg.id is not None else None
+            if sub is not None:
+                self._refused.add((sub.method, sub.label))
+                self.counters.refused = len(self._refused)
             what = f"{sub.method} {sub.label}" if sub else "request"
             self.counters.error(f"{what} refused: {msg.code} {msg.message}")
 
