@@ -617,8 +617,12 @@ def _headless(session: object, duration: float | None) -> int:
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, on_signal, sig.name)
         next_status = loop.time() + STATUS_EVERY_S
+        starting = asyncio.ensure_future(session.start())
         try:
-            await session.start()
+            # a signal during the start stops it (session.stop() in finally cancels it)
+            signalled = asyncio.ensure_future(stop.wait())
+            await asyncio.wait([starting, signalled], return_when=asyncio.FIRST_COMPLETED)
+            signalled.cancel()
             end = loop.time() + duration if duration is not None else float("inf")
             while not stop.is_set() and loop.time() < end and not session.start_error:
                 with contextlib.suppress(TimeoutError):
@@ -631,6 +635,7 @@ def _headless(session: object, duration: float | None) -> int:
             rec = session.recorder
             journal_error = rec.error if rec is not None else ""
             await session.stop()
+            await starting
 
     asyncio.run(go())
     snap = session.snapshot

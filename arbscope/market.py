@@ -28,6 +28,7 @@ from feeds.instructions import PACKET_DATA_SIZE, swap_tx_size
 
 from .execution.live import LiveExecutor, LiveView
 from .execution.paper import PaperBroker, Portfolio
+from .health import Verdict
 from .prices import FeeView, PriceBook, PriceRow, fee_view
 from .timing import KernelTimer, TimingRow
 
@@ -66,6 +67,8 @@ class Snapshot:
     portfolio: Portfolio | None = None
     live: LiveView | None = None  # live trading (wallet, orders), when configured
     mode: str = "PAPER"  # PAPER | LIVE: the session's execution mode
+    health: str = ""  # ok | degraded | unhealthy | starting ("" where not judged: demo, replay)
+    problems: tuple[str, ...] = ()  # why not ok, most serious first (arbscope.health)
 
 
 def _widened(spec: synthetic.PoolSpec) -> synthetic.PoolSpec:
@@ -152,6 +155,10 @@ class Evaluator:
 
     def _note(self) -> str:
         return ""
+
+    def _verdict(self, feeds: list[FeedHealth]) -> Verdict | None:
+        """The session's health (None: not judged, as for the in-process market)."""
+        return None
 
     # ------------------------------------------------------------ paper execution
     def _broker(self) -> PaperBroker | None:
@@ -293,6 +300,8 @@ class Evaluator:
             - first.get((o.base_mint, tuple(o.pools)), self.slot)
             for o, _ in best
         }
+        feeds = self._feeds()
+        verdict = self._verdict(feeds)
         return Snapshot(
             seed=self.seed,
             backend=self.eng.BACKEND,
@@ -314,7 +323,7 @@ class Evaluator:
             timings=self.timer.rows(),
             last_sweep=self.last_sweep,
             source=self.source,
-            feeds=self._feeds(),
+            feeds=feeds,
             note=self._note(),
             kind=self._kind(),
             session_id=getattr(self, "session_id", ""),
@@ -325,6 +334,8 @@ class Evaluator:
             portfolio=b.portfolio() if (b := getattr(self, "broker", None)) is not None else None,
             live=ex.view() if (ex := getattr(self, "executor", None)) is not None else None,
             mode=getattr(self, "mode", "PAPER"),
+            health=verdict.status if verdict is not None else "",
+            problems=verdict.problems if verdict is not None else (),
         )
 
     def pause_clock(self) -> None:

@@ -9,8 +9,9 @@ buckets. Names:
 - feeds, per ``endpoint``: ``arbscope_feed_messages_total``, ``..._messages_per_second``,
   ``..._first_copies_total`` (lead), ``..._duplicates_total``, ``..._lag_seconds{quantile}``
   (p50, p99 behind the first copy), ``..._connected``, ``..._reconnects_total``,
-  ``..._malformed_total``, ``..._rejected_total``, ``..._missed``,
-  ``..._last_message_age_seconds``; ``arbscope_feed_dedup_ratio`` (duplicates / copies)
+  ``..._malformed_total``, ``..._rejected_total``, ``..._missed``, ``..._refused``,
+  ``..._quarantined``, ``..._last_message_age_seconds``; ``arbscope_feed_dedup_ratio``
+  (duplicates / copies)
 - ``arbscope_slot``, ``arbscope_pools``, ``arbscope_opportunities_found_total``,
   ``arbscope_opportunities`` (live now), ``arbscope_opportunities_go``,
   ``arbscope_orders_total{mode,outcome}`` (taken), ``arbscope_pnl{mode}`` (base units),
@@ -22,18 +23,19 @@ buckets. Names:
 - ``arbscope_health`` (0 ok, 1 degraded, 2 unhealthy) and the process collector's
   ``process_*``.
 
-``/health`` is ``{"status": "ok" | "degraded" | "unhealthy" | "starting", "slot", "slot_age_s",
-"lag_ms", "feeds": [...], ...}``: unhealthy (HTTP 503) when the session failed to start,
-no feed is connected, or no feed delivered anything (and the slot stood still) for
-``stall_s``; degraded (200) when some feeds are down or stalled, or the journal fails.
-URLs appear only redacted.
+``/health`` is ``{"status": "ok" | "degraded" | "unhealthy" | "starting", "problems",
+"slot", "slot_age_s", "lag_ms", "feeds": [...], ...}``: the verdict of
+:func:`arbscope.health.assess` (the status bar shows the same one) — unhealthy (HTTP
+503) when the session failed to start, or no feed delivered anything and the slot stood
+still for ``stall_s``; degraded (200) when an endpoint is quarantined or refused every
+subscription, most frames are malformed, the slot is frozen while frames arrive, some
+feeds are down or stalled, or the journal fails. URLs appear only redacted.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +51,7 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
+from .health import HealthMonitor
 from .timing import BUCKETS_NS
 
 log = logging.getLogger(__name__)
@@ -56,60 +59,35 @@ STATUS_CODE = {"ok": 0, "degraded": 1, "unhealthy": 2, "starting": 1}
 
 
 class Health:
-    """The session's health, remembered between calls (when the slot last moved)."""
+    """``/health``'s JSON: the session's verdict (:mod:`arbscope.health`, the same one
+    the status bar shows) with the facts behind it."""
 
     def __init__(self, session: Any, stall_s: float = 10.0) -> None:
-        self.session, self.stall_s = session, stall_s
-        self._slot = -1
-        self._slot_t = time.monotonic()
-        self._born = time.monotonic()
+        self.session = session
+        self.monitor = HealthMonitor(stall_s=stall_s)  # for a session without its own
 
     def check(self, feeds: list[Any] | None = None) -> dict[str, Any]:
         """The verdict; ``feeds``: the feeds' health when the caller has it already."""
         s = self.session
-        now = time.monotonic()
-        slot = int(getattr(s, "slot", 0) or 0)
-        if slot != self._slot:
-            self._slot, self._slot_t = slot, now
-        slot_age = now - self._slot_t
         if feeds is None:
             feeds = _feed_health(s)
-        start_error = getattr(s, "start_error", "")
-        stalled = [
-            f
-            for f in feeds
-            if not f.connected
-            or f.last_message_age_s is None
-            or f.last_message_age_s > self.stall_s
-        ]
-        rec = getattr(s, "recorder", None)
-        journal_error = getattr(rec, "error", "") if rec is not None else ""
-        problems = []
-        if start_error:
-            status = "unhealthy"
-            problems.append(f"start failed: {start_error}")
-        elif not feeds:
-            status = "starting" if now - self._born < self.stall_s else "unhealthy"
-            problems.append("no feeds yet")
-        elif len(stalled) == len(feeds) and slot_age > self.stall_s:
-            status = "unhealthy"
-            problems.append(f"all feeds stalled: nothing for {self.stall_s:g} s")
-        elif stalled or journal_error:
-            status = "degraded"
-            if stalled:
-                problems.append(f"{len(stalled)} of {len(feeds)} feeds down or stalled")
-            if journal_error:
-                problems.append(f"journal: {journal_error}")
-        else:
-            status = "ok"
+        verdict_of = getattr(s, "health_verdict", None)
+        verdict = verdict_of(feeds) if verdict_of is not None else None
+        slot = int(getattr(s, "slot", 0) or 0)
+        if verdict is None:
+            rec = getattr(s, "recorder", None)
+            verdict = self.monitor.check(
+                feeds, slot, start_error=getattr(s, "start_error", ""),
+                journal_error=getattr(rec, "error", "") if rec is not None else "",
+            )  # fmt: skip
         lags = [f.lag_p50_ms for f in feeds if f.lag_p50_ms is not None]
         return {
-            "status": status,
-            "problems": problems,
+            "status": verdict.status,
+            "problems": list(verdict.problems),
             "session": getattr(s, "session_id", ""),
             "mode": getattr(s, "mode", "PAPER"),
             "slot": slot,
-            "slot_age_s": round(slot_age, 3),
+            "slot_age_s": round(verdict.slot_age_s, 3),
             "lag_ms": {"p50_max": max(lags) if lags else None},
             "feeds": [
                 {
@@ -123,6 +101,9 @@ class Health:
                     "lag_p99_ms": f.lag_p99_ms,
                     "missed": f.missed,
                     "reconnects": f.reconnects,
+                    "malformed": f.malformed,
+                    "refused": f.refused,
+                    "quarantined": f.quarantined,
                     "last_error": f.last_error,
                 }
                 for f in feeds
@@ -210,6 +191,14 @@ class SessionCollector(Collector):
                 "notifications others delivered and this one did not",
                 labels=lab,
             ),
+            "refused": GaugeMetricFamily(
+                "arbscope_feed_refused",
+                "subscriptions whose latest answer was a refusal",
+                labels=lab,
+            ),
+            "quarantined": GaugeMetricFamily(
+                "arbscope_feed_quarantined", "1 while the endpoint is quarantined", labels=lab
+            ),
             "age": GaugeMetricFamily(
                 "arbscope_feed_last_message_age_seconds",
                 "seconds since the endpoint's last frame",
@@ -231,6 +220,8 @@ class SessionCollector(Collector):
             fam["bad"].add_metric(e, f.malformed)
             fam["rej"].add_metric(e, f.rejected)
             fam["miss"].add_metric(e, f.missed)
+            fam["refused"].add_metric(e, f.refused)
+            fam["quarantined"].add_metric(e, 1 if f.quarantined else 0)
             if f.last_message_age_s is not None:
                 fam["age"].add_metric(e, f.last_message_age_s)
             first += f.lead

@@ -36,6 +36,7 @@ from storage.journal import Journal
 from storage.recorder import Digest, Recorder, canonical
 
 from .execution.live import LiveConfig, LiveExecutor
+from .health import HealthMonitor, Verdict
 from .market import PAPER_BALANCE, Evaluator, Snapshot
 from .prices import PriceBook
 from .timing import KernelTimer
@@ -285,6 +286,10 @@ class FeedSession(Evaluator):
     With ``record`` set, every engine input and derived event goes to the journal
     (``storage``); ``session_id`` and ``digest`` are set by start() and stop()."""
 
+    _starting: asyncio.Task[None] | None = None  # start() in progress (stop() cancels it)
+    _stop_called = False
+    monitor: HealthMonitor | None = None  # the health verdict's memory (none in a replay)
+
     def __init__(
         self,
         endpoints: Sequence[Endpoint] = (),
@@ -311,6 +316,7 @@ class FeedSession(Evaluator):
         self.fee_settings = fee_settings or FeeSettings()
         self.metrics_settings = metrics  # arbscope.metrics.MetricsSettings, or None
         self.metrics_server: Any = None
+        self.monitor = HealthMonitor(stall_s=metrics.stall_s if metrics is not None else 10.0)
         self.worker_config, self.commitment = worker_config, commitment
         self.sim: SimServer | None = None
         self.sim_config = sim_config or WorldConfig(seed=seed)
@@ -420,7 +426,20 @@ class FeedSession(Evaluator):
     async def start(self) -> None:
         """Open the journal (when recording), start the simulator (if embedded),
         snapshot the pools, open the feeds. A failure is kept in ``start_error`` and
-        shown; it never raises."""
+        shown; it never raises. :meth:`stop` during a start cancels it (an endpoint that
+        never answers must not hold up a quit or a SIGTERM)."""
+        self._starting = asyncio.ensure_future(self._start())
+        try:
+            await self._starting
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not self._stop_called or (task is not None and task.cancelling()):
+                raise  # our caller was cancelled, not stopped by stop()
+            log.info("session stopped while starting")
+        finally:
+            self._starting = None
+
+    async def _start(self) -> None:
         await self._start_metrics()
         try:
             ingest: Any = self.ingest
@@ -544,7 +563,13 @@ class FeedSession(Evaluator):
 
     async def stop(self) -> None:
         """Unsubscribe and close the feeds, stop the simulator, then flush the journal
-        and store the session's digest."""
+        and store the session's digest. A start still in progress is cancelled first
+        (its pending requests with it)."""
+        self._stop_called = True
+        starting = self._starting
+        if starting is not None and not starting.done():
+            starting.cancel()
+            await asyncio.wait([starting])
         await self._stop()
         if self.metrics_server is not None:
             await self.metrics_server.stop()
@@ -569,6 +594,9 @@ class FeedSession(Evaluator):
                 if self.journal is not None:
                     await self.journal.close()
             self.recorder = self.sink = None
+        elif self.journal is not None:  # a start stopped between the journal and the recorder
+            await self.journal.close()
+            self.journal = None
 
     def _on_fees(self, samples: list[tuple[int, int]]) -> None:
         if self.recorder is not None:
@@ -693,6 +721,25 @@ class FeedSession(Evaluator):
     def _feeds(self) -> list[FeedHealth]:
         pool: FeedPool | None = getattr(self, "pool", None)  # None until start()
         return pool.health() if pool is not None else []
+
+    def _verdict(self, feeds: list[FeedHealth]) -> Verdict | None:
+        return self.health_verdict(feeds)
+
+    def health_verdict(self, feeds: list[FeedHealth] | None = None) -> Verdict | None:
+        """The session's health now (``arbscope.health``), for ``/health``, the metric
+        and the status bar; ``feeds``: the feeds' health when the caller has it. None
+        for a replay (its feeds are a recording; its clock is not the wall's)."""
+        if self.monitor is None:
+            return None
+        feeds = self._feeds() if feeds is None else feeds
+        rec = self.recorder
+        pool = self.pool
+        # the ingest's slot, not the tick's: a paused screen does not freeze the feeds
+        slot = int(self.ingest.stats().slot) if pool is not None else self.slot
+        return self.monitor.check(
+            feeds, slot, subscriptions=pool.wanted if pool is not None else 0,
+            start_error=self.start_error, journal_error=rec.error if rec is not None else "",
+        )  # fmt: skip
 
     async def run_for(self, seconds: float, tick_s: float = 0.2) -> Snapshot:
         """Start, tick for ``seconds``, stop (headless runs and tests)."""

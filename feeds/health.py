@@ -41,6 +41,14 @@ def redact(url: str) -> str:
     return urlunsplit((parts.scheme, host, path, query, ""))
 
 
+def size_text(n: int) -> str:
+    """``n`` bytes as an operator writes a limit: 16 MiB, 64 KiB, 1.5 GiB, 1000 bytes."""
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift:
+            return f"{n / (1 << shift):.4g} {unit}"
+    return f"{n} bytes"
+
+
 def scrub(text: str, *secrets: str) -> str:
     """``text`` with each of ``secrets`` (full URLs) replaced by its redacted form."""
     for s in secrets:
@@ -58,14 +66,18 @@ class FeedHealth:
     ``missed``: notifications other endpoints delivered that this one has not (drops,
     or still in flight); ``malformed``: frames that were not valid PubSub JSON;
     ``rejected``: notifications whose account failed to decode (wrong size, owner or
-    discriminator); ``stale``: subscriptions silent for longer than the watchdog allows.
+    discriminator); ``stale``: subscriptions silent for longer than the watchdog allows;
+    ``refused``: subscriptions whose latest answer from this endpoint was a JSON-RPC
+    error (kept across reconnects until it accepts them).
 
     Integrity, as the engine's ingest holds it against the endpoint (``EndpointStats``):
     ``slot`` its newest plausible slot; ``implausible`` slots or updates too far ahead of
     the chain, ignored; ``older`` updates older than the state held, refused; ``unknown``
     notifications for subscription ids it never gave; ``identity`` copies that would have
     changed a pool's identity, refused; ``disagreed`` copies the others' majority or a
-    re-fetch contradicted; ``held_back`` copies not applied while ``quarantined``.
+    re-fetch contradicted; ``held_back`` copies not applied while ``quarantined`` (the
+    engine no longer trusts this endpoint's data). Fields from ``refused`` on are newer
+    than the first journals: records journaled before them read back with the defaults.
     """
 
     endpoint: int
@@ -86,6 +98,7 @@ class FeedHealth:
     subscriptions: int
     last_error: str
     last_message_age_s: float | None
+    refused: int = 0
     slot: int = 0
     implausible: int = 0
     older: int = 0
@@ -110,6 +123,7 @@ class HealthCounters:
     reconnects: int = 0
     stale: int = 0
     subscriptions: int = 0
+    refused: int = 0  # subscriptions whose latest answer was a refusal
     last_error: str = ""
     last_message_ns: int | None = None
     rate: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=32))

@@ -2,7 +2,7 @@
 the priority-fee poller, and each endpoint's :class:`~feeds.health.FeedHealth`.
 
 ``bootstrap(universe)`` fetches the pools' accounts with ``getMultipleAccounts``
-(trying each endpoint's HTTP URL in turn), lets the ingest decode them (which tells it
+(endpoints hedged: see :meth:`FeedPool._fetch`), lets the ingest decode them (which tells it
 their vaults and configs), derives each Whirlpool's tick arrays by PDA around its
 current tick, fetches all of those, and returns the subscriptions the workers open:
 the slot pulse, every account, and the logs of the DEX programs.
@@ -29,7 +29,7 @@ from engine_rs.errors import EngineError
 from .health import FeedHealth, HealthCounters, redact
 from .protocol import Subscription
 from .pubsub import PubSubWorker, WorkerConfig, all_subscriptions
-from .rpc import RawAccount, RpcClient, RpcError
+from .rpc import MAX_ANSWER_BYTES, RawAccount, RpcClient, RpcError
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,8 @@ class FeedPool:
         on_frame: Callable[[int, bytes, int], None] | None = None,
         rpc_timeout_s: float = 5.0,
         maintain_s: float = 0.5,
+        rpc_hedge_s: float = 1.0,
+        rpc_max_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         if not endpoints:
             raise ValueError("at least one endpoint is needed")
@@ -89,6 +91,9 @@ class FeedPool:
         self.arrays_each_side = tick_arrays_each_side
         self.on_frame = on_frame
         self.rpc_timeout_s = rpc_timeout_s
+        self.rpc_hedge_s = min(rpc_hedge_s, rpc_timeout_s)
+        self.rpc_max_bytes = rpc_max_bytes
+        self.preferred: int | None = None  # the endpoint whose HTTP answered last (index)
         self.counters = [
             HealthCounters(i, e.name, redact(e.ws)) for i, e in enumerate(self.endpoints)
         ]
@@ -100,26 +105,63 @@ class FeedPool:
         self.subscriptions: list[Subscription] = []
         self.refetched = 0  # accounts fetched again for the ingest
         self._retry: list[tuple[str, int]] = []
+        self.wanted = 0  # subscriptions each worker asks for (set by start)
 
     # ------------------------------------------------------------ snapshot
+    def _rpc(self, url: str) -> RpcClient:
+        return RpcClient(url, self.rpc_timeout_s, self.rpc_max_bytes)
+
+    def _http_order(self) -> list[int]:
+        """Indices of the endpoints with an HTTP URL, the one that answered last first."""
+        eps = [i for i, e in enumerate(self.endpoints) if e.http is not None]
+        return sorted(eps, key=lambda i: i != self.preferred)  # stable: config order
+
     async def _fetch(
         self, keys: Sequence[str], avoid: int | None = None
     ) -> tuple[dict[str, RawAccount | None], str]:
-        """``keys`` from the first endpoint that answers (``avoid`` last, when another
-        one has an HTTP URL)."""
-        errors = []
-        order = sorted(range(len(self.endpoints)), key=lambda i: i == avoid)
-        for e in (self.endpoints[i] for i in order):
-            if e.http is None:
-                continue
-            async with RpcClient(e.http, self.rpc_timeout_s) as rpc:
-                try:
-                    return await rpc.get_multiple_accounts(keys, self.commitment), e.name
-                except RpcError as exc:
-                    errors.append(str(exc))
-        raise RpcError(
-            "no endpoint answered getMultipleAccounts: " + "; ".join(errors or ["no HTTP URL"])
-        )
+        """``getMultipleAccounts`` for ``keys``, hedged: the preferred endpoint is asked
+        first (``avoid`` last: a re-fetch asks another endpoint than the one whose copy
+        it checks); the next one is asked too when it fails or has not answered within
+        ``rpc_hedge_s``; the first answer wins and the other requests are cancelled. So a
+        hanging endpoint costs at most ``rpc_hedge_s`` once (it is not asked first
+        again), and the whole fetch ends within (endpoints - 1) * rpc_hedge_s +
+        rpc_timeout_s seconds."""
+        queue = sorted(self._http_order(), key=lambda i: i == avoid)
+        if not queue:
+            raise RpcError("no endpoint answered getMultipleAccounts: no HTTP URL")
+
+        async def one(i: int) -> dict[str, RawAccount | None]:
+            url = self.endpoints[i].http
+            assert url is not None
+            async with self._rpc(url) as rpc:
+                return await rpc.get_multiple_accounts(keys, self.commitment)
+
+        errors: list[str] = []
+        pending: dict[asyncio.Task[dict[str, RawAccount | None]], int] = {}
+        try:
+            while queue or pending:
+                if queue:  # at first, after a failure, or when the hedge delay ran out
+                    i = queue.pop(0)
+                    pending[asyncio.create_task(one(i), name=f"fetch-{i}")] = i
+                done, _ = await asyncio.wait(
+                    pending, timeout=self.rpc_hedge_s if queue else None,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )  # fmt: skip
+                for t in done:
+                    i = pending.pop(t)
+                    try:
+                        accounts = t.result()
+                    except RpcError as exc:
+                        errors.append(str(exc))
+                        continue
+                    self.preferred = i
+                    return accounts, self.endpoints[i].name
+        finally:
+            for t in pending:
+                t.cancel()
+            if pending:
+                await asyncio.wait(pending)
+        raise RpcError("no endpoint answered getMultipleAccounts: " + "; ".join(errors))
 
     async def bootstrap(self, universe: Sequence[tuple[str, str]]) -> Bootstrap:
         """Snapshot ``universe`` (``(address, kind)`` pairs) into the graph."""
@@ -168,6 +210,7 @@ class FeedPool:
     async def start(self, subscriptions: Sequence[Subscription]) -> None:
         """Open one worker per endpoint, the fee poller and the maintenance task."""
         self.subscriptions = list(subscriptions)
+        self.wanted = len(subscriptions)
         for i, e in enumerate(self.endpoints):
             w = PubSubWorker(i, e.ws, subscriptions, self.ingest, self.counters[i],
                              self.worker_config, self.seed, self.on_frame)  # fmt: skip
@@ -217,6 +260,7 @@ class FeedPool:
         self.subscriptions = all_subscriptions(
             self.ingest.watched(), self.programs, self.commitment
         )
+        self.wanted = len(self.subscriptions)
         for w in self.workers:
             await w.update(self.subscriptions)
 
@@ -241,22 +285,22 @@ class FeedPool:
 
     async def _poll_fees(self) -> None:
         assert self.on_fees is not None
-        clients = [
-            (i, RpcClient(e.http, self.rpc_timeout_s))
-            for i, e in enumerate(self.endpoints)
-            if e.http
-        ]
+        clients = {i: self._rpc(e.http) for i, e in enumerate(self.endpoints) if e.http}
         try:
             while True:
-                for i, rpc in clients:
+                # the endpoint that answered last first: a hanging one costs its timeout
+                # once, not on every poll
+                for i in self._http_order():
                     try:
-                        self.on_fees(await rpc.get_recent_prioritization_fees())
-                        break
+                        self.on_fees(await clients[i].get_recent_prioritization_fees())
                     except RpcError as exc:
                         self.counters[i].error(str(exc))
+                        continue
+                    self.preferred = i
+                    break
                 await asyncio.sleep(self.fee_poll_s)
         finally:
-            for _, rpc in clients:
+            for rpc in clients.values():
                 await rpc.close()
 
     # ------------------------------------------------------------ health
@@ -284,7 +328,7 @@ class FeedPool:
                 None if s is None or s.lag_p50_ns is None else s.lag_p50_ns / 1e6,
                 None if s is None or s.lag_p99_ns is None else s.lag_p99_ns / 1e6,
                 max(0, unique - delivered), c.malformed, c.rejected, c.reconnects, c.stale,
-                c.subscriptions, c.last_error, age,
+                c.subscriptions, c.last_error, age, c.refused,
                 *((i.slot, i.implausible, i.older, i.unknown, i.identity, i.disagreed,
                    i.held_back, i.quarantined) if i else ()),
             ))  # fmt: skip

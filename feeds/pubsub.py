@@ -13,6 +13,12 @@ Liveness, three ways:
 - per subscription: an account or logs subscription silent for ``quiet_after_s`` counts
   as stale in the health record (a quiet pool is legal, so this only reports).
 
+Backoff: full jitter, uniform in [0, min(backoff_max_s, backoff_min_s * 2^attempt)];
+``attempt`` starts over only once a connection has delivered its pulse for
+``healthy_after_s`` — never on a handshake alone, so an endpoint that accepts and then
+fails every connection the same way (a frame over ``max_frame_bytes``, say) is retried
+ever more slowly, not in a tight loop.
+
 Every failure lands in the endpoint's :class:`~feeds.health.HealthCounters` (counts
 and a last error with the URL redacted); none escapes the worker.
 """
@@ -23,16 +29,19 @@ import asyncio
 import contextlib
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import websockets
 from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import PayloadTooBig
+from websockets.frames import CloseCode
 
 from engine_rs.errors import DecodeError, EngineError, FrameError
 
-from .health import HealthCounters, redact
+from .health import HealthCounters, redact, size_text
 from .protocol import (
     Book,
     ErrorResponse,
@@ -52,7 +61,8 @@ class Ingest(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class WorkerConfig:
-    """Timeouts and backoff of a PubSub worker (seconds)."""
+    """Timeouts and backoff of a PubSub worker (seconds; ``max_frame_bytes`` in bytes:
+    a bigger frame closes the connection with 1009 and counts as a failure)."""
 
     open_timeout_s: float = 5.0
     heartbeat_s: float = 5.0
@@ -60,6 +70,7 @@ class WorkerConfig:
     quiet_after_s: float = 120.0  # an account/logs subscription silent this long: stale
     backoff_min_s: float = 0.25
     backoff_max_s: float = 10.0
+    healthy_after_s: float = 10.0  # slots delivered this long: the backoff starts over
     max_frame_bytes: int = 16 << 20
     unsubscribe_wait_s: float = 0.5
 
@@ -94,6 +105,13 @@ class PubSubWorker:
         self._ws: ClientConnection | None = None
         self._stopping = asyncio.Event()
         self.connects = 0
+        self.attempt = 0  # failures since the last healthy connection: the backoff exponent
+        # the backoff caps chosen (seconds), newest last: what the waits were drawn from
+        self.backoffs: deque[float] = deque(maxlen=64)
+        self._pulse_ids: set[int] = set()  # server ids of this connection's slot subscriptions
+        # (method, label) of the subscriptions whose latest answer was a refusal (kept
+        # across reconnects until the endpoint accepts them): counters.refused
+        self._refused: set[tuple[str, str]] = set()
         self._close_reason = ""
         self._cancelled: set[int] = set()  # subscribe requests dropped before their answer
         self._outbox: list[str] = []  # frames _control wants sent
@@ -101,7 +119,6 @@ class PubSubWorker:
     # ------------------------------------------------------------ lifecycle
     async def run(self) -> None:
         """Connect, stream, reconnect until :meth:`stop`."""
-        attempt = 0
         c = self.config
         while not self._stopping.is_set():
             try:
@@ -113,7 +130,9 @@ class PubSubWorker:
                     self._ws = ws
                     self.connects += 1
                     self.counters.connected = True
-                    attempt = 0
+                    # a handshake alone is not health (an endpoint may accept, then fail
+                    # every connection the same way): ``attempt`` starts over in _stream
+                    # once the connection has delivered its pulse for healthy_after_s
                     await self._stream(ws)
             except asyncio.CancelledError:
                 raise
@@ -138,19 +157,36 @@ class PubSubWorker:
                 break
             self.counters.reconnects += 1
             # full jitter: uniform in [0, min(max, min * 2^attempt)]
-            cap = min(c.backoff_max_s, c.backoff_min_s * 2**attempt)
-            attempt += 1
+            cap = min(c.backoff_max_s, c.backoff_min_s * 2 ** min(self.attempt, 32))
+            self.attempt += 1
+            self.backoffs.append(cap)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.rng.uniform(0.0, cap))
 
     def _failed(self, exc: BaseException) -> None:
         if isinstance(exc, websockets.ConnectionClosed):
-            text = f"connection closed ({exc.rcvd.code if exc.rcvd else 'no close frame'})"
+            text = self._closed(exc)
         elif isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
             text = f"no answer within {self.config.open_timeout_s:g} s"
         else:
             text = f"{type(exc).__name__}: {exc}"
         self.counters.error(f"{redact(self.url)}: {text}", self.url)
+
+    def _closed(self, exc: websockets.ConnectionClosed) -> str:
+        """Why the connection closed, in words: who closed it and with what code."""
+        c, sent, rcvd = self.config, exc.sent, exc.rcvd
+        if (sent is not None and sent.code == CloseCode.MESSAGE_TOO_BIG) or isinstance(
+            exc.__cause__, PayloadTooBig
+        ):
+            return (f"frame of more than {size_text(c.max_frame_bytes)} refused (max_frame_bytes); "
+                    "reconnecting")  # fmt: skip
+        if sent is not None and (rcvd is None or exc.rcvd_then_sent is False):  # we closed it
+            if sent.code == CloseCode.INTERNAL_ERROR and "keepalive" in sent.reason:
+                return f"no pong within {c.heartbeat_s:g} s; reconnecting"
+            return f"closed by us ({str(sent)[:120]}); reconnecting"
+        if rcvd is not None:
+            return f"closed by the endpoint ({str(rcvd)[:120]}); reconnecting"
+        return "connection closed abruptly (no close frame); reconnecting"
 
     async def stop(self) -> None:
         """Unsubscribe everything (waiting briefly for the acks) and close."""
@@ -170,6 +206,8 @@ class PubSubWorker:
         want = {(s.method, s.label): s for s in subscriptions}
         have = {(s.method, s.label) for s in self.subs}
         self.subs = list(subscriptions)
+        self._refused &= set(want)  # a refusal of what is no longer wanted is no problem
+        self.counters.refused = len(self._refused)
         ws = self._ws
         if ws is None:
             return
@@ -196,6 +234,14 @@ class PubSubWorker:
         frame_fn, ep, counters = self.ingest.frame, self.endpoint, self.counters
         last_seen, tap = self.last_seen, self.on_frame
         burst = 0
+        # health, for the backoff: the pulse (slot notifications; any notification when
+        # nothing subscribes to slots) delivered for healthy_after_s on this connection
+        pulses = self._pulse_ids
+        pulses.clear()
+        any_pulse = not any(sub.method == "slotSubscribe" for sub in self.subs)
+        first_pulse = 0
+        healthy_ns = int(self.config.healthy_after_s * 1e9)
+        healthy = False
         try:
             while True:
                 raw = await ws.recv(decode=False)
@@ -226,6 +272,12 @@ class PubSubWorker:
                     continue
                 if sid >= 0:
                     last_seen[sid] = now
+                    if not healthy and (any_pulse or sid in pulses):
+                        if not first_pulse:
+                            first_pulse = now
+                        elif now - first_pulse >= healthy_ns:
+                            healthy = True
+                            self.attempt = 0
                 else:
                     self._control(raw, now)
                     while self._outbox:
@@ -250,11 +302,18 @@ class PubSubWorker:
                 )
                 self.book.next_id += 1
             elif sub is not None:
+                self._refused.discard((sub.method, sub.label))
+                self.counters.refused = len(self._refused)
                 self.ingest.bind(self.endpoint, msg.result, sub.label, _KIND[sub.method])
+                if sub.method == "slotSubscribe":
+                    self._pulse_ids.add(msg.result)
                 self.last_seen[msg.result] = now
                 self.counters.subscriptions = len(self.book.active)
         elif isinstance(msg, ErrorResponse):
             sub = self.book.pending.pop(msg.id, None) if msg.id is not None else None
+            if sub is not None:
+                self._refused.add((sub.method, sub.label))
+                self.counters.refused = len(self._refused)
             what = f"{sub.method} {sub.label}" if sub else "request"
             self.counters.error(f"{what} refused: {msg.code} {msg.message}")
 

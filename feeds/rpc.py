@@ -6,8 +6,14 @@ execution ``getVersion``, ``getLatestBlockhash``, ``getBlockHeight``, ``getBalan
 ``simulateTransaction``, ``sendTransaction``, ``getSignatureStatuses``; the Jito block
 engine's ``sendBundle`` and ``getInflightBundleStatuses`` (:class:`JitoClient`).
 Every failure is an :class:`RpcError` whose message names the method and the
-*redacted* URL: timeouts, refused connections, HTTP errors, non-JSON bodies and JSON-RPC
-error objects alike.
+*redacted* URL: timeouts, refused connections, HTTP errors, non-JSON bodies, answers over
+the size limit and JSON-RPC error objects alike.
+
+Answers are bounded: more than ``max_answer_bytes`` (default 64 MiB, room for
+``getMultipleAccounts`` of 100 large accounts) is refused — by its Content-Length before
+reading, or while reading a chunked one — and the connection closed. A body over
+``PARSE_OFF_LOOP_BYTES`` is parsed (and a big ``getMultipleAccounts`` decoded) in a
+worker thread, so the event loop keeps serving the feeds, ``/health`` and the screen.
 """
 
 from __future__ import annotations
@@ -16,15 +22,20 @@ import asyncio
 import base64
 import binascii
 import itertools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
-from .health import redact
+from .health import redact, size_text
 
 MAX_ACCOUNTS = 100  # getMultipleAccounts' limit per request
+MAX_ANSWER_BYTES = 64 << 20  # the largest answer read (bytes)
+PARSE_OFF_LOOP_BYTES = 1 << 20  # answers larger than this are parsed in a thread (bytes)
+READ_CHUNK = 1 << 16
+_parse = json.loads  # the JSON parser (a name of its own: the tests watch it work)
 
 
 class RpcError(Exception):
@@ -49,10 +60,13 @@ class RawAccount:
 class RpcClient:
     """One HTTP JSON-RPC endpoint. Use as ``async with RpcClient(url) as rpc``."""
 
-    def __init__(self, url: str, timeout_s: float = 5.0) -> None:
+    def __init__(
+        self, url: str, timeout_s: float = 5.0, max_answer_bytes: int = MAX_ANSWER_BYTES
+    ) -> None:
         self.url = url
         self.shown = redact(url)
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.max_answer_bytes = max_answer_bytes
         self._session: aiohttp.ClientSession | None = None
         self._ids = itertools.count(1)
 
@@ -74,6 +88,11 @@ class RpcClient:
 
     async def call(self, method: str, params: Sequence[Any] = ()) -> Any:
         """One JSON-RPC call; its ``result``."""
+        result, _ = await self._call(method, params)
+        return result
+
+    async def _call(self, method: str, params: Sequence[Any] = ()) -> tuple[Any, int]:
+        """One JSON-RPC call: its ``result`` and the answer's size in bytes."""
         body: dict[str, Any] = {"jsonrpc": "2.0", "id": next(self._ids), "method": method}
         if params:
             body["params"] = list(params)
@@ -82,14 +101,39 @@ class RpcClient:
             async with self._http().post(self.url, json=body) as resp:
                 if resp.status != 200:
                     raise RpcError(f"{where}: HTTP {resp.status}")
-                try:
-                    msg = await resp.json(content_type=None)
-                except ValueError:
-                    raise RpcError(f"{where}: the answer is not JSON") from None
+                raw = await self._read(resp, where)
         except asyncio.TimeoutError:
             raise RpcError(f"{where}: no answer within {self.timeout.total:g} s") from None
         except aiohttp.ClientError as exc:
             raise RpcError(f"{where}: {type(exc).__name__}: {_clean(str(exc), self.url)}") from None
+        try:
+            msg = (
+                await asyncio.to_thread(_parse, raw)
+                if len(raw) > PARSE_OFF_LOOP_BYTES
+                else _parse(raw)
+            )
+        except ValueError:  # UnicodeDecodeError included
+            raise RpcError(f"{where}: the answer is not JSON") from None
+        return self._result(msg, where), len(raw)
+
+    async def _read(self, resp: aiohttp.ClientResponse, where: str) -> bytearray:
+        """The body, refused (and the connection closed) past ``max_answer_bytes``."""
+        limit = self.max_answer_bytes
+        if resp.content_length is not None and resp.content_length > limit:
+            resp.close()
+            raise RpcError(f"{where}: an answer of {size_text(resp.content_length)} refused, "
+                           f"over the {size_text(limit)} limit (max_answer_bytes)")  # fmt: skip
+        buf = bytearray()
+        async for chunk in resp.content.iter_chunked(READ_CHUNK):
+            buf += chunk
+            if len(buf) > limit:
+                resp.close()
+                raise RpcError(f"{where}: an answer of more than {size_text(limit)} refused "
+                               "(max_answer_bytes)")  # fmt: skip
+        return buf
+
+    @staticmethod
+    def _result(msg: Any, where: str) -> Any:
         if not isinstance(msg, dict):
             raise RpcError(f"{where}: the answer is not a JSON-RPC object")
         err = msg.get("error")
@@ -112,20 +156,27 @@ class RpcClient:
         chunks = [list(pubkeys[i : i + MAX_ACCOUNTS]) for i in range(0, len(pubkeys), MAX_ACCOUNTS)]
         cfg = {"encoding": "base64", "commitment": commitment}
         answers = await asyncio.gather(
-            *(self.call("getMultipleAccounts", [c, cfg]) for c in chunks)
+            *(self._call("getMultipleAccounts", [c, cfg]) for c in chunks)
         )
         out: dict[str, RawAccount | None] = {}
-        for keys, res in zip(chunks, answers):
-            try:
-                slot = int(res["context"]["slot"])
-                values = res["value"]
-                if not isinstance(values, list) or len(values) != len(keys):
-                    raise TypeError("value is not one entry per key")
-                for k, v in zip(keys, values):
-                    out[k] = None if v is None else _account(v, slot)
-            except (KeyError, TypeError, ValueError, binascii.Error) as exc:
-                raise RpcError(f"getMultipleAccounts at {self.shown}: bad answer ({exc})") from None
+        for keys, (res, size) in zip(chunks, answers):
+            # base64-decoding megabytes of account data is the parse's other half
+            if size > PARSE_OFF_LOOP_BYTES:
+                out.update(await asyncio.to_thread(self._accounts, keys, res))
+            else:
+                out.update(self._accounts(keys, res))
         return out
+
+    def _accounts(self, keys: list[str], res: Any) -> dict[str, RawAccount | None]:
+        """One ``getMultipleAccounts`` answer, decoded (RpcError when it is malformed)."""
+        try:
+            slot = int(res["context"]["slot"])
+            values = res["value"]
+            if not isinstance(values, list) or len(values) != len(keys):
+                raise TypeError("value is not one entry per key")
+            return {k: None if v is None else _account(v, slot) for k, v in zip(keys, values)}
+        except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+            raise RpcError(f"getMultipleAccounts at {self.shown}: bad answer ({exc})") from None
 
     async def get_recent_prioritization_fees(
         self, addresses: Sequence[str] = ()

@@ -71,6 +71,9 @@ class EndpointProfile:
     malformed_rate: float = 0.0  # a notification cut in half (not JSON)
     bad_account_rate: float = 0.0  # account data truncated, or the owner wrong
     silent: bool = False  # accepts connections and never answers
+    refuse_subscriptions: bool = False  # every *Subscribe answered with a JSON-RPC error
+    freeze_slot_after: int | None = None  # slots, then slotNotification repeats that slot
+    # (accounts and logs go on: a node whose slot is stuck while data still flows)
     # hostile or lagging nodes (fault injection; a healthy node does none of these)
     lag_slots: int = 0  # every slot's notifications sent this many slots late
     future_after: int | None = None  # after this many notifications on a connection, once:
@@ -144,6 +147,8 @@ class _Endpoint:
         self.runner: web.AppRunner | None = None
         self.port = 0
         self.stats = {"connections": 0, "notifications": 0, "dropped": 0, "requests": 0}
+        self.slots_published = 0
+        self.frozen_slot: int | None = None  # the slot shown once freeze_slot_after ran out
 
     async def start(self, host: str, port: int) -> None:
         app = web.Application()
@@ -289,6 +294,8 @@ class _Endpoint:
         return {"jsonrpc": "2.0", "result": result, "id": rid}
 
     def _pubsub_method(self, conn: _Conn, method: str, params: list[Any]) -> Any:
+        if self.profile.refuse_subscriptions and method.endswith("Subscribe"):
+            raise RpcFault(METHOD_NOT_FOUND, "Method not found")
         if method == "accountSubscribe":
             if not params or not isinstance(params[0], str) or params[0] == "":
                 raise RpcFault(INVALID_PARAMS, "Invalid params: expected a pubkey")
@@ -349,6 +356,9 @@ class _Endpoint:
         p, r = self.profile, self.rng
         due = time.monotonic() + max(0.0, p.latency_ms + abs(r.gauss(0.0, p.jitter_ms))) / 1e3
         due += p.lag_slots * self.server.slot_seconds
+        self.slots_published += 1
+        if p.freeze_slot_after is not None and self.slots_published == p.freeze_slot_after:
+            self.frozen_slot = res.slot
         for conn, text in self.render(res, values, faults=True) + self.hostile(res):
             if p.drop_rate and r.random() < p.drop_rate:
                 self.stats["dropped"] += 1
@@ -365,8 +375,9 @@ class _Endpoint:
         wrong accounts when ``faults``)."""
         p, r = self.profile, self.rng
         out: list[tuple[_Conn, str]] = []
+        slot = self.frozen_slot if faults and self.frozen_slot is not None else res.slot
         for conn, sid in self.slot_subs:
-            out.append((conn, _slot_notification(sid, res.slot)))
+            out.append((conn, _slot_notification(sid, slot)))
         for pubkey in res.changed:
             subs = self.account_subs.get(pubkey)
             if not subs:

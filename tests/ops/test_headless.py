@@ -143,6 +143,36 @@ async def test_headless_exits_non_zero_when_it_cannot_start(tmp_path: Path) -> N
     assert "Traceback" not in err.decode()
 
 
+async def test_sigterm_during_a_start_on_a_hanging_endpoint_stops_at_once(tmp_path: Path) -> None:
+    """The only RPC endpoint accepts and never answers: SIGTERM while the session is
+    still fetching its snapshot ends the run cleanly (exit 0, journal flushed), not
+    after the request's timeout with a start failure."""
+    from tests.feeds.hostile import Hanging, http_server, until
+
+    pools = tmp_path / "pools.toml"
+    pools.write_text('[[pool]]\naddress = "Czfq3xZZDmsdGdUyrNLtRhGc47cXcZtLG4crryfu44zE"\n'
+                     'kind = "whirlpool"\n')  # fmt: skip
+    hanging = Hanging()
+    async with http_server(hanging) as slow:
+        p = await _start(["run", "--headless", "--no-metrics", "--db", str(tmp_path / "j.sqlite"),
+                          "--ws", "ws://127.0.0.1:9", "--rpc", slow, "--pools", str(pools)],
+                         _env(tmp_path))  # fmt: skip
+        try:
+            await until(lambda: hanging.requests == 1, timeout=60)
+            p.send_signal(signal.SIGTERM)
+            out, err = await asyncio.wait_for(p.communicate(), 60)
+            await until(lambda: hanging.gone == 1)
+        finally:
+            if p.returncode is None:
+                p.kill()
+                await p.wait()
+    text = err.decode()
+    assert p.returncode == 0, text
+    assert "SIGTERM: stopping" in text and "stopped while starting" in text
+    assert "no answer within" not in text and "Traceback" not in text
+    assert re.search(r"^session \S+$", out.decode(), re.M)
+
+
 async def test_health_turns_unhealthy_when_every_feed_stalls(tmp_path: Path) -> None:
     s = FeedSession(seed=3, sim_endpoints=2, shadow=False,
                     metrics=MetricsSettings(port=0, stall_s=1.0))  # fmt: skip

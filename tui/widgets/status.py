@@ -1,6 +1,7 @@
 """The status bar: mode (PAPER / LIVE) and source (SIM / LIVE / REPLAY) as badges that
-can't be missed, then what matters most first (the line is cut on narrow terminals):
-the operator's last answer, slot, clock, feeds, errors, then the details."""
+can't be missed, the session's health when it is not ok (DEGRADED / UNHEALTHY and the
+first problem in words), then what matters most first (the line is cut on narrow
+terminals): the operator's last answer, slot, clock, feeds, errors, then the details."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from textual.widgets import Static
 from ..source import SnapshotView, UiState
 
 SOURCE_STYLE = {"SIM": "black on cyan", "LIVE": "black on magenta", "REPLAY": "black on yellow"}
+HEALTH_STYLE = {"degraded": "black on yellow", "unhealthy": "white on red"}
+PROBLEM_CHARS = 36  # the first problem, cut so that the slot still shows at 80 columns
 
 
 class StatusLine(Static):
@@ -26,6 +29,16 @@ class StatusLine(Static):
             parts.append("[b white on red] HALTED [/]")
         kind = getattr(snap, "kind", "SIM")
         parts.append(f"[b {SOURCE_STYLE.get(kind, 'reverse')}] {kind} [/]")
+        # the session's health verdict (the one /health serves): shown only when not ok
+        health = getattr(snap, "health", "")
+        if health in HEALTH_STYLE:
+            parts.append(f"[b {HEALTH_STYLE[health]}] {health.upper()} [/]")
+            problems = getattr(snap, "problems", ())
+            if problems:
+                first = problems[0]
+                if len(first) > PROBLEM_CHARS:
+                    first = first[: PROBLEM_CHARS - 1] + "…"
+                parts.append(escape(first))
         source = snap.source
         if kind == "REPLAY" and source.startswith("REPLAY"):
             source = source[len("REPLAY") :].strip()

@@ -1,0 +1,143 @@
+"""The session's health, decided in one place: :func:`assess` turns its inputs (each
+feed's :class:`~feeds.health.FeedHealth`, the slot's age, the recent malformed counts,
+the session's own failures) into a :class:`Verdict` — a status and its problems in
+words. ``/health``, the ``arbscope_health`` metric and the status bar all show that
+verdict, so they cannot disagree. :class:`HealthMonitor` keeps what the verdict needs
+from one call to the next (when the slot last moved, the recent frame counts).
+
+Statuses: ``unhealthy`` when the session failed to start, or every feed is down or
+silent and the slot stood still for ``stall_s``; ``starting`` before any feed exists;
+``degraded`` when any problem below holds; else ``ok``. Problems, most serious first:
+
+- an endpoint quarantined (the engine no longer trusts its data);
+- an endpoint refused every subscription;
+- most frames malformed over the last ``window_s``, on one endpoint or over all;
+- the slot frozen for ``stall_s`` while frames still arrive;
+- some feeds down or silent for ``stall_s``;
+- the journal failing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from feeds.health import FeedHealth
+
+MIN_FRAMES = 20  # frames in the window before a malformed share is judged
+MOST = 0.5  # "most frames": more than this share
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The session's health: ``status`` (ok | degraded | unhealthy | starting) and
+    ``problems``, most serious first, each a short sentence; ``slot_age_s``: seconds
+    since the slot last moved."""
+
+    status: str = "starting"
+    problems: tuple[str, ...] = ()
+    slot_age_s: float = 0.0
+
+
+def assess(
+    feeds: Sequence[FeedHealth],
+    *,
+    slot: int,
+    slot_age_s: float,
+    stall_s: float = 10.0,
+    window_s: float = 10.0,
+    recent: Mapping[int, tuple[int, int]] | None = None,
+    subscriptions: int = 0,
+    start_error: str = "",
+    journal_error: str = "",
+    age_s: float = float("inf"),
+) -> Verdict:
+    """The verdict on ``feeds`` and the session.
+
+    ``recent``: per endpoint, (frames, malformed frames) over the last ``window_s``
+    seconds; ``subscriptions``: how many each endpoint was asked for (0: unknown);
+    ``age_s``: seconds since the session began (``starting`` lasts ``stall_s``)."""
+    if start_error:
+        return Verdict("unhealthy", (f"start failed: {start_error}",), slot_age_s)
+    if not feeds:
+        status = "starting" if age_s < stall_s else "unhealthy"
+        return Verdict(status, ("no feeds yet",), slot_age_s)
+    silent = [
+        f
+        for f in feeds
+        if not f.connected or f.last_message_age_s is None or f.last_message_age_s > stall_s
+    ]
+    if len(silent) == len(feeds) and slot_age_s > stall_s:
+        return Verdict("unhealthy", (f"all feeds stalled: nothing for {stall_s:g} s",), slot_age_s)
+    problems: list[str] = []
+    for f in feeds:
+        if f.quarantined:
+            problems.append(f"{f.name} quarantined")
+    for f in feeds:
+        if subscriptions and f.refused >= subscriptions:
+            problems.append(f"{f.name} refused all {f.refused} subscriptions")
+    recent = recent or {}
+    total = bad = 0
+    for f in feeds:
+        n, m = recent.get(f.endpoint, (0, 0))
+        total, bad = total + n, bad + m
+        if n >= MIN_FRAMES and m > MOST * n:
+            problems.append(
+                f"{f.name}: {m / n:.0%} of frames malformed ({m} of {n} in {window_s:g} s)"
+            )
+    if len(feeds) > 1 and total >= MIN_FRAMES and bad > MOST * total:
+        problems.append(
+            f"most frames malformed: {bad / total:.0%} of {total} in {window_s:g} s, all feeds"
+        )
+    if slot_age_s > stall_s and len(silent) < len(feeds):
+        problems.append(f"slot frozen for {slot_age_s:.0f} s at {slot} while frames arrive")
+    if silent:
+        problems.append(f"{len(silent)} of {len(feeds)} feeds down or stalled")
+    if journal_error:
+        problems.append(f"journal: {journal_error}")
+    return Verdict("degraded" if problems else "ok", tuple(problems), slot_age_s)
+
+
+@dataclass
+class HealthMonitor:
+    """What :func:`assess` needs from one call to the next: when the slot last moved,
+    and each endpoint's (time, frames, malformed) samples over ``window_s`` seconds.
+    Any number of callers (the tick, ``/health`` scrapes) may call :meth:`check`."""
+
+    stall_s: float = 10.0
+    window_s: float = 10.0
+    clock: Callable[[], float] = time.monotonic
+    _born: float | None = None
+    _slot: int = -1
+    _slot_t: float = 0.0
+    _samples: dict[int, deque[tuple[float, int, int]]] = field(default_factory=dict)
+
+    def check(
+        self,
+        feeds: Sequence[FeedHealth],
+        slot: int,
+        *,
+        subscriptions: int = 0,
+        start_error: str = "",
+        journal_error: str = "",
+    ) -> Verdict:
+        now = self.clock()
+        if self._born is None:
+            self._born = self._slot_t = now
+        if slot != self._slot:
+            self._slot, self._slot_t = slot, now
+        recent = {}
+        for f in feeds:
+            q = self._samples.setdefault(f.endpoint, deque())
+            q.append((now, f.messages, f.malformed))
+            while len(q) > 1 and q[1][0] <= now - self.window_s:
+                q.popleft()
+            (_, n0, m0), (_, n1, m1) = q[0], q[-1]
+            recent[f.endpoint] = (n1 - n0, m1 - m0)
+        return assess(
+            feeds, slot=slot, slot_age_s=now - self._slot_t, stall_s=self.stall_s,
+            window_s=self.window_s, recent=recent, subscriptions=subscriptions,
+            start_error=start_error, journal_error=journal_error, age_s=now - self._born,
+        )  # fmt: skip

@@ -1,0 +1,328 @@
+"""Transport limits against hostile servers on loopback: oversized PubSub frames (the
+backoff and the message), oversized or slow HTTP answers (bounded, parsed off the
+loop), a hanging HTTP endpoint at start-up and at stop."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import threading
+import types
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from websockets.asyncio.server import ServerConnection
+
+from arbscope.session import FeedSession, RecordSettings
+from feeds import rpc as rpc_module
+from feeds.health import HealthCounters
+from feeds.pool import Endpoint, FeedPool
+from feeds.protocol import slot_subscription
+from feeds.pubsub import PubSubWorker, WorkerConfig
+from feeds.rpc import RpcClient, RpcError
+from feeds.sim.server import SimServer, default_profiles
+from feeds.sim.world import WorldConfig
+from storage.journal import Journal
+
+from .hostile import (
+    Hanging,
+    answer_subscriptions,
+    http_server,
+    slot_notification,
+    until,
+    ws_server,
+)
+
+FRAME_LIMIT = 64 << 10  # the worker's max_frame_bytes in these tests
+
+
+def _ingest(eng: types.ModuleType) -> object:
+    return _ingest_for(eng, eng.PoolGraph(base_mints=[], max_hops=3))
+
+
+def _ingest_for(eng: types.ModuleType, graph: object) -> object:
+    cls = getattr(eng, "FeedIngest", None)
+    if cls is None:
+        from engine_rs.python.ingest import FeedIngest as cls
+    return cls(graph)
+
+
+async def test_oversized_frames_back_off_harder_until_a_healthy_period_and_name_the_limit(
+    eng: types.ModuleType,
+) -> None:
+    """Every connection is accepted, its subscription answered, then sent one frame over
+    the limit — except the fifth, which first streams slots until the test releases it.
+    The backoff caps must double across the consecutive failures (a handshake alone is
+    not health), restart from the minimum only after the healthy period, and the error
+    must name the limit."""
+    connections = 0
+    release = asyncio.Event()
+
+    async def hostile(ws: ServerConnection) -> None:
+        nonlocal connections
+        connections += 1
+        n = connections
+        [(_, sid)] = await answer_subscriptions(ws, 1)
+        slot = 1_000
+        while n == 5 and not release.is_set():  # a healthy stretch
+            slot += 1
+            await ws.send(slot_notification(sid, slot))
+            await asyncio.sleep(0.005)
+        await ws.send("x" * (FRAME_LIMIT + 1))
+        await ws.wait_closed()
+
+    cfg = WorkerConfig(backoff_min_s=0.002, backoff_max_s=60.0, healthy_after_s=0.2,
+                       max_frame_bytes=FRAME_LIMIT, stale_after_s=30.0, open_timeout_s=10.0)  # fmt: skip
+    async with ws_server(hostile) as url:
+        counters = HealthCounters(0, "hostile", url)
+        worker = PubSubWorker(0, url, [slot_subscription()], _ingest(eng), counters, cfg)  # type: ignore[arg-type]
+        task = asyncio.create_task(worker.run())
+        try:
+            # the fifth connection is streaming: its healthy period resets the backoff
+            await until(lambda: worker.connects == 5 and worker.attempt == 0)
+            assert list(worker.backoffs) == [0.002, 0.004, 0.008, 0.016]
+            release.set()
+            await until(lambda: len(worker.backoffs) >= 7)
+        finally:
+            await worker.stop()
+            await asyncio.wait_for(task, 30)
+    caps = list(worker.backoffs)[:7]
+    assert caps == [0.002, 0.004, 0.008, 0.016, 0.002, 0.004, 0.008], caps
+    assert counters.reconnects >= 7
+    assert "frame of more than 64 KiB refused (max_frame_bytes)" in counters.last_error
+    assert "no close frame" not in counters.last_error
+
+
+async def test_a_close_by_the_endpoint_is_worded_with_its_code_and_reason(
+    eng: types.ModuleType,
+) -> None:
+    async def closes(ws: ServerConnection) -> None:
+        await answer_subscriptions(ws, 1)
+        await ws.close(4000, "too many subscriptions")
+
+    cfg = WorkerConfig(backoff_min_s=0.002, backoff_max_s=0.01, stale_after_s=30.0)
+    async with ws_server(closes) as url:
+        counters = HealthCounters(0, "closes", url)
+        worker = PubSubWorker(0, url, [slot_subscription()], _ingest(eng), counters, cfg)  # type: ignore[arg-type]
+        task = asyncio.create_task(worker.run())
+        try:
+            await until(lambda: counters.reconnects >= 1)
+        finally:
+            await worker.stop()
+            await asyncio.wait_for(task, 30)
+    assert "closed by the endpoint (4000" in counters.last_error
+    assert "too many subscriptions" in counters.last_error
+
+
+# ------------------------------------------------------------------ HTTP answers
+KEYED = "?api-key=Zq8RkT4mW2nX7pL1vB6cH3dJ"  # a key in the URL: must never be shown
+
+
+async def test_an_answer_announced_over_the_limit_is_refused_before_it_is_read() -> None:
+    """The issue's 200 MB answer, announced by Content-Length: refused at once with the
+    default limit (it never arrives; without the check the client waits for it)."""
+    sent = 0
+
+    async def huge(request: web.Request) -> web.StreamResponse:
+        nonlocal sent
+        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+        resp.content_length = 200 << 20
+        await resp.prepare(request)
+        await resp.write(b" " * (1 << 20))
+        sent += 1 << 20
+        # the rest never comes: a client that waits for it hangs until its timeout
+        while request.transport is not None and not request.transport.is_closing():
+            await asyncio.sleep(0.01)
+        return resp
+
+    async with http_server(huge) as url:
+        async with RpcClient(url + KEYED, timeout_s=60.0) as rpc:
+            async with asyncio.timeout(30):
+                with pytest.raises(RpcError) as err:
+                    await rpc.get_slot()
+    text = str(err.value)
+    assert "an answer of 200 MiB refused, over the 64 MiB limit (max_answer_bytes)" in text
+    assert "getSlot at http://127.0.0.1:" in text and "api-key=***" in text
+    assert "Zq8Rk" not in text
+
+
+async def test_a_chunked_answer_is_cut_off_at_the_limit() -> None:
+    """No Content-Length: the client counts while reading, stops at the limit and closes
+    the connection — the server cannot send the rest."""
+    chunks_sent, total_chunks = 0, 1_000  # 64 MiB in 64 KiB chunks, against a 1 MiB limit
+
+    async def chunked(request: web.Request) -> web.StreamResponse:
+        nonlocal chunks_sent
+        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        with contextlib.suppress(ConnectionError):
+            for _ in range(total_chunks):
+                await resp.write(b" " * (64 << 10))
+                chunks_sent += 1
+        return resp
+
+    async with http_server(chunked) as url:
+        async with RpcClient(url + KEYED, max_answer_bytes=1 << 20) as rpc:
+            async with asyncio.timeout(30):
+                with pytest.raises(RpcError) as err:
+                    await rpc.get_slot()
+    text = str(err.value)
+    assert "an answer of more than 1 MiB refused (max_answer_bytes)" in text
+    assert "api-key=***" in text and "Zq8Rk" not in text
+    assert chunks_sent < total_chunks
+
+
+class _ParseSpy:
+    """Wraps the client's JSON parser: notes the loop's turn count when a parse starts,
+    and (``wait_s`` > 0) waits, in the parsing thread, until the loop has turned 3 more
+    times — which it can only do when the parse is not running on the loop."""
+
+    def __init__(self, wait_s: float) -> None:
+        self.turns = 0  # bumped by a task on the loop
+        self.at_entry: int | None = None
+        self.at_exit: int | None = None
+        self.turned = threading.Event()
+        self.wait_s = wait_s
+        self.sizes: list[int] = []
+
+    def __call__(self, raw: bytes | bytearray) -> object:
+        self.at_entry = self.turns
+        if self.wait_s:
+            self.turned.wait(self.wait_s)
+        out = json.loads(raw)
+        self.sizes.append(len(raw))
+        self.at_exit = self.turns
+        return out
+
+    async def spin(self) -> None:
+        while True:
+            self.turns += 1
+            if self.at_entry is not None and self.turns >= self.at_entry + 3:
+                self.turned.set()
+            await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize("off_loop", [True, False])
+async def test_a_large_answer_is_parsed_while_the_loop_keeps_turning(
+    off_loop: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 2 MiB answer (allowed, over the 1 MiB threshold): the loop keeps taking turns
+    while it is parsed. The control case (threshold raised above the answer) parses on
+    the loop and shows the measurement sees a blocked loop: no turn at all."""
+    pad = "x" * (2 << 20)
+
+    async def big(request: web.Request) -> web.StreamResponse:
+        req = await request.json()
+        return web.json_response({"jsonrpc": "2.0", "id": req["id"], "result": {"pad": pad}})
+
+    spy = _ParseSpy(wait_s=30.0 if off_loop else 0.0)
+    monkeypatch.setattr(rpc_module, "_parse", spy)
+    if not off_loop:
+        monkeypatch.setattr(rpc_module, "PARSE_OFF_LOOP_BYTES", 64 << 20)
+    spinner = asyncio.create_task(spy.spin())
+    try:
+        async with http_server(big) as url, RpcClient(url) as rpc:
+            async with asyncio.timeout(60):
+                result = await rpc.call("getPadding")
+    finally:
+        spinner.cancel()
+    assert result == {"pad": pad} and spy.sizes and spy.sizes[0] > 2 << 20
+    assert spy.at_entry is not None and spy.at_exit is not None
+    if off_loop:
+        assert spy.turned.is_set() and spy.at_exit >= spy.at_entry + 3
+    else:
+        assert spy.at_exit == spy.at_entry  # on the loop: nothing else ran meanwhile
+
+
+async def test_a_large_account_snapshot_decodes_exactly_off_the_loop() -> None:
+    """getMultipleAccounts over the threshold (100 accounts of 20 KiB): decoded in a
+    thread, byte for byte."""
+    datas = [bytes([i]) * (20 << 10) for i in range(100)]
+
+    async def accounts(request: web.Request) -> web.StreamResponse:
+        req = await request.json()
+        value = [{"data": [base64.b64encode(d).decode(), "base64"], "owner": "o" * 32,
+                  "lamports": i, "executable": False, "rentEpoch": 0, "space": len(d)}
+                 for i, d in enumerate(datas)]  # fmt: skip
+        return web.json_response({"jsonrpc": "2.0", "id": req["id"],
+                                  "result": {"context": {"slot": 77}, "value": value}})  # fmt: skip
+
+    keys = [f"key{i}" for i in range(100)]
+    async with http_server(accounts) as url, RpcClient(url) as rpc:
+        async with asyncio.timeout(60):
+            got = await rpc.get_multiple_accounts(keys)
+    assert [got[k].data if got[k] else None for k in keys] == datas
+    assert {a.slot for a in got.values() if a} == {77}
+
+
+# ------------------------------------------------------------------ a hanging HTTP endpoint
+SIM = WorldConfig(seed=5, tokens=8, pools=16, trades_per_slot=10)
+
+
+async def test_a_hanging_endpoint_first_costs_one_hedge_not_a_timeout_per_round(
+    eng: types.ModuleType,
+) -> None:
+    """The hanging endpoint is asked first (it is first in the configuration), the
+    healthy one after the hedge delay; the snapshot's three rounds all come from the
+    healthy one, the hanging one is asked once and its request abandoned. Its timeout
+    (60 s) is the failure mode: waiting for it would pass the test's 30 s."""
+    hanging = Hanging()
+    async with SimServer(SIM, default_profiles(1), slot_seconds=0.05) as sim, \
+            http_server(hanging) as slow:  # fmt: skip
+        info = sim.infos()[0]
+        eps = [Endpoint("hangs", info.ws_url, slow), Endpoint("sim", info.ws_url, info.http_url)]
+        graph = eng.PoolGraph(base_mints=sim.world.bases, max_hops=3)
+        pool = FeedPool(eps, _ingest_for(eng, graph), eng, rpc_timeout_s=60.0)
+        async with asyncio.timeout(30):
+            boot = await pool.bootstrap(sim.world.universe())
+            await until(lambda: hanging.gone == hanging.requests)
+    assert boot.endpoint == "sim" and boot.pools == len(sim.world.pools) and not boot.missing
+    assert hanging.requests == 1 and hanging.gone == 1
+
+
+async def test_stop_during_a_hanging_start_cancels_it(tmp_path: Path) -> None:
+    """The only HTTP endpoint never answers: stop() must cancel the start's request at
+    once (the start ends stopped, not failed on the endpoint's timeout) and close the
+    journal it opened."""
+    hanging = Hanging()
+    async with SimServer(SIM, default_profiles(1), slot_seconds=0.05) as sim, \
+            http_server(hanging) as slow:  # fmt: skip
+        eps = [Endpoint("hangs", sim.infos()[0].ws_url, slow)]
+        s = FeedSession(eps, sim.world.universe(), sim.world.bases, seed=5, shadow=False,
+                        record=RecordSettings(tmp_path / "j.sqlite"))  # fmt: skip
+        starting = asyncio.create_task(s.start())
+        async with asyncio.timeout(30):
+            await until(lambda: hanging.requests == 1)
+            await s.stop()
+            await starting
+            await until(lambda: hanging.gone == 1)
+    assert s.start_error == "" and s.pool is not None and not s.pool.workers
+    assert s.recorder is None and s.journal is not None and s.session_id
+    async with await Journal.open(tmp_path / "j.sqlite", create=False) as j:
+        assert (await j.session(s.session_id)).complete
+
+
+async def test_a_session_beside_a_hanging_endpoint_starts_polls_fees_and_stops(
+    tmp_path: Path,
+) -> None:
+    """Hanging endpoint first, the simulator second: the session gets its pools and its
+    fee samples from the simulator, asks the hanging one only once, and stops."""
+    hanging = Hanging()
+    async with SimServer(SIM, default_profiles(1), slot_seconds=0.05) as sim, \
+            http_server(hanging) as slow:  # fmt: skip
+        info = sim.infos()[0]
+        eps = [Endpoint("hangs", info.ws_url, slow), Endpoint("sim", info.ws_url, info.http_url)]
+        s = FeedSession(eps, sim.world.universe(), sim.world.bases, seed=5, shadow=False)
+        async with asyncio.timeout(60):
+            await s.start()
+            try:
+                await until(lambda: s.fee_estimator.newest_slot is not None)
+            finally:
+                await s.stop()
+    assert s.start_error == "" and s.boot is not None and s.boot.endpoint == "sim"
+    assert s.boot.pools == len(sim.world.pools)
+    assert hanging.requests == 1
