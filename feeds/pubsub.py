@@ -245,7 +245,6 @@ class PubSubWorker:
         try:
             while True:
                 raw = await ws.recv(decode=False)
-                now = time.monotonic_ns()
                 counters.messages += 1
                 burst += 1
                 if burst >= YIELD_EVERY:
@@ -253,6 +252,10 @@ class PubSubWorker:
                     # the loop (keys, redraws, the other endpoints) a turn in a burst
                     burst = 0
                     await asyncio.sleep(0)
+                # stamped after the yield: frames are handled in the order of their
+                # stamps across endpoints, so a duplicate never lags its first copy by
+                # less than zero
+                now = time.monotonic_ns()
                 counters.last_message_ns = now
                 if tap is not None:
                     tap(ep, raw, now)
