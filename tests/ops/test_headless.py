@@ -150,7 +150,8 @@ async def test_sigterm_during_a_start_on_a_hanging_endpoint_stops_at_once(tmp_pa
     from tests.feeds.hostile import Hanging, http_server, until
 
     pools = tmp_path / "pools.toml"
-    pools.write_text('[[pool]]\naddress = "Czfq3xZZDmsdGdUyrNLtRhGc47cXcZtLG4crryfu44zE"\n'
+    pools.write_text('base_mints = ["So11111111111111111111111111111111111111112"]\n'
+                     '[[pool]]\naddress = "Czfq3xZZDmsdGdUyrNLtRhGc47cXcZtLG4crryfu44zE"\n'
                      'kind = "whirlpool"\n')  # fmt: skip
     hanging = Hanging()
     async with http_server(hanging) as slow:

@@ -1,4 +1,6 @@
-"""The feeds panel: per endpoint connected / stale, messages/s, lead, lag, drops,
+"""The feeds panel: per endpoint connected / stale / quarantined, messages/s, lead, lag,
+drops, what the engine refused from it (older updates; disputed copies: implausible
+slots, identity changes, copies the majority contradicted, unknown subscription ids),
 reconnects and the last error (URLs are redacted before they get here)."""
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from .table import Cell, Column, KeyedTable, num
 def status(f: FeedView) -> Text:
     if not f.connected:
         return Text("DOWN", style="bold red")
+    if f.quarantined:  # its copies lose first-copy rights until it agrees again
+        return Text("QUARANT", style="bold magenta")
     if f.stale:
         return Text(f"STALE {f.stale}", style="bold yellow")
     return Text("up", style="green")
@@ -39,6 +43,8 @@ def cells(f: FeedView) -> tuple[Cell, ...]:
         Text(lag, justify="right"),
         num(f.missed),
         num(f.malformed + f.rejected),
+        num(f.older),
+        num(f.implausible + f.identity + f.disagreed + f.unknown),
         num(f.reconnects),
         escape(f.last_error[:60]),
     )
@@ -55,10 +61,12 @@ class FeedsPanel(KeyedTable):
         ("lag", "lag p50/99 ms", 14),
         ("missed", "missed", 7),
         ("bad", "bad", 5),
+        ("older", "older", 6),
+        ("disp", "disput", 6),
         ("rc", "recon", 6),
         ("err", "last error", 40),
     )
-    NUMERIC = frozenset({"rate", "lead", "lag", "missed", "bad", "rc"})
+    NUMERIC = frozenset({"rate", "lead", "lag", "missed", "bad", "older", "disp", "rc"})
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id, title="Feeds")
