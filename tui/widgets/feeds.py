@@ -61,8 +61,8 @@ class FeedsPanel(KeyedTable):
         ("lag", "lag p50/99 ms", 14),
         ("missed", "missed", 7),
         ("bad", "bad", 5),
-        ("older", "older", 6),
-        ("disp", "disput", 6),
+        ("older", "older", 7),
+        ("disp", "disput", 7),
         ("rc", "recon", 6),
         ("err", "last error", 40),
     )
