@@ -29,6 +29,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 
@@ -65,6 +66,21 @@ def parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--endpoints", type=int, default=3, help="endpoints to present (default 3)")
     sim.add_argument("--slot-ms", type=float, default=400.0, help="slot length (default 400 ms)")
+    sim.add_argument(
+        "--pools-out",
+        metavar="FILE",
+        help="write the simulated market's pools and base mints as a pools file, for "
+        "`arbscope run --ws ... --rpc ... --pools FILE`",
+    )
+    sim.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="N:KEY=VALUE[,KEY=VALUE]",
+        help="make endpoint N (0-based) misbehave, for trials: e.g. 2:future_after=30, "
+        "1:repoint_rate=1, 0:lag_slots=3, 2:skew_rate=0.5, 1:drop_rate=0.2 "
+        "(any field of feeds.sim.server.EndpointProfile)",
+    )
     sessions = sub.add_parser("sessions", help="list recorded sessions (or prune them)")
     _add_db(sessions)
     ssub = sessions.add_subparsers(dest="sessions_command")
@@ -843,6 +859,44 @@ def _export(args: argparse.Namespace) -> int:
     return _journal_call(go())
 
 
+def _faulty_profiles(profiles: list[Any], faults: Sequence[str]) -> list[Any]:
+    """``profiles`` with each ``N:KEY=VALUE[,KEY=VALUE]`` of ``faults`` applied to
+    endpoint N; ValueError naming what is wrong."""
+    import dataclasses
+
+    out = list(profiles)
+    for spec in faults:
+        head, _, body = spec.partition(":")
+        if not head.isdigit() or not body:
+            raise ValueError(f"{spec!r}: expected N:KEY=VALUE[,KEY=VALUE] (N an endpoint, 0-based)")
+        n = int(head)
+        if n >= len(out):
+            raise ValueError(f"{spec!r}: there are {len(out)} endpoints (0..{len(out) - 1})")
+        fields = {f.name: f for f in dataclasses.fields(out[n])}
+        changes: dict[str, Any] = {}
+        for item in body.split(","):
+            key, eq, text = item.partition("=")
+            if not eq or key not in fields or key == "name":
+                known = ", ".join(k for k in fields if k != "name")
+                raise ValueError(f"{spec!r}: {key!r} is not one of {known}")
+            old = getattr(out[n], key)
+            try:
+                if isinstance(old, bool):
+                    if text.lower() not in ("true", "false", "1", "0"):
+                        raise ValueError(text)
+                    changes[key] = text.lower() in ("true", "1")
+                elif isinstance(old, float):
+                    changes[key] = float(text)
+                else:  # int, or None for an optional count
+                    changes[key] = None if text.lower() == "none" else int(text)
+            except ValueError:
+                raise ValueError(
+                    f"{spec!r}: {key}={text!r} is not a {type(old).__name__}"
+                ) from None
+        out[n] = dataclasses.replace(out[n], **changes)
+    return out
+
+
 def _sim(args: argparse.Namespace) -> int:
     from feeds.sim.server import SimServer, default_profiles
     from feeds.sim.world import WorldConfig
@@ -867,10 +921,15 @@ def _sim(args: argparse.Namespace) -> int:
         if why:
             return _fail(f"--fund {pubkey[:60]!r}: not an address ({why})")
 
+    try:
+        profiles = _faulty_profiles(default_profiles(args.endpoints), args.fault)
+    except ValueError as exc:
+        return _fail(f"--fault {exc}")
+
     async def serve() -> None:
         server = SimServer(
             WorldConfig(seed=args.seed),
-            default_profiles(args.endpoints),
+            profiles,
             args.host,
             args.port,
             slot_seconds=args.slot_ms / 1000.0,
@@ -882,6 +941,17 @@ def _sim(args: argparse.Namespace) -> int:
             raise SystemExit(
                 _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror}")
             ) from None
+        if args.pools_out:
+            from feeds.universe import Universe, dump_universe
+
+            w = server.world
+            try:
+                Path(args.pools_out).write_text(
+                    dump_universe(Universe(w.universe(), list(w.bases))), encoding="utf-8"
+                )
+            except OSError as exc:
+                await server.stop()
+                raise SystemExit(_fail(f"--pools-out {args.pools_out}: {exc.strerror}")) from None
         for i in infos:
             print(i.ws_url, flush=True)
             print(i.http_url, flush=True)

@@ -141,3 +141,42 @@ async def test_a_universe_whose_pools_are_all_missing_says_so_and_fails(tmp_path
     assert rc == 1 and "Traceback" not in err
     assert "arbscope: nothing to find: none of the 2 pools of the universe is on" in err
     assert "(2 not found, 0 rejected)" in err
+
+
+def test_sim_faults_are_read_and_checked() -> None:
+    """``arbscope sim --fault N:KEY=VALUE``: endpoint N misbehaves as told; a bad spec is
+    one line naming what is wrong (exit 2)."""
+    from arbscope.cli import _faulty_profiles
+    from feeds.sim.server import default_profiles
+
+    base = default_profiles(3)
+    out = _faulty_profiles(base, ["2:future_after=30,repoint_rate=0.5", "0:silent=true"])
+    assert (out[2].future_after, out[2].repoint_rate, out[0].silent) == (30, 0.5, True)
+    assert out[1] == base[1] and base[2].future_after is None
+    for bad, why in [("3:lag_slots=1", "3 endpoints"), ("x", "expected N:KEY"),
+                     ("1:name=x", "not one of"), ("1:drop_rate=lots", "not a float"),
+                     ("1:silent=maybe", "not a bool")]:  # fmt: skip
+        with pytest.raises(ValueError, match=why):
+            _faulty_profiles(base, [bad])
+    assert cli.main(["sim", "--fault", "9:lag_slots=1"]) == 2
+
+
+def test_sim_writes_its_pools_file(tmp_path: Path) -> None:
+    """``--pools-out`` gives the pools file a separate ``arbscope run`` needs."""
+    import subprocess
+    import sys
+
+    from feeds.sim.world import World, WorldConfig
+    from feeds.universe import load_universe
+
+    out = tmp_path / "pools.toml"
+    p = subprocess.Popen([sys.executable, "-m", "arbscope", "sim", "--seed", "4", "--endpoints",
+                          "1", "--pools-out", str(out)], stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert p.stdout is not None and p.stdout.readline().startswith("ws://")
+    finally:
+        p.terminate()
+        p.wait(60)
+    u = load_universe(out)
+    w = World(WorldConfig(seed=4))
+    assert u.pools == w.universe() and u.base_mints == list(w.bases)
