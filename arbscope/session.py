@@ -35,7 +35,7 @@ from storage.codec import Kind, json_payload
 from storage.journal import Journal, JournalError
 from storage.recorder import MAX_PENDING_BYTES, Digest, Recorder, canonical
 
-from .execution.live import LiveConfig, LiveExecutor
+from .execution.live import JournalLedger, LiveConfig, LiveExecutor
 from .market import PAPER_BALANCE, Evaluator, Snapshot
 from .prices import PriceBook
 from .timing import KernelTimer
@@ -474,8 +474,12 @@ class FeedSession(Evaluator):
             ep = self.endpoints[0]
             cfg = replace(cfg, rpc=cfg.rpc or ep.http, ws=cfg.ws or ep.ws)
             self.live_config = cfg
+        # the UTC day's total across runs comes from the journal (no journal: live refused)
+        ledger = (JournalLedger(self.journal, self.recorder)
+                  if self.journal is not None and self.recorder is not None else None)  # fmt: skip
         self.executor = LiveExecutor(cfg, self.base_mints[0], lambda: self.graph,
-                                     lambda: self.sink, sendable=self._sendable)  # fmt: skip
+                                     lambda: self.sink, sendable=self._sendable,
+                                     ledger=ledger)  # fmt: skip
 
     async def fund_from_faucet(self, lamports: int = 10 * 10**9, base: int = PAPER_BALANCE) -> str:
         """Give the live wallet SOL and base tokens from the embedded simulator's faucet

@@ -615,6 +615,27 @@ class Journal:
                 raise JournalError(f"{self.path}: event {seq} of {session} is damaged") from None
         return out
 
+    @_sql_errors
+    async def events_of(
+        self, kind: str, since: float, exclude: str = ""
+    ) -> list[tuple[str, float, int | None, Event]]:
+        """Every ``kind`` event of the sessions still open or ended at or after ``since``
+        (Unix s), except ``exclude``: ``(session, its start (Unix s), its first_ns, event)``
+        in session and seq order. (The live executor's day total across runs.)"""
+        rows = await self.db.execute_fetchall(
+            "SELECT e.session, s.started, s.first_ns, e.seq, e.kind, e.slot, e.t_ns, e.payload "
+            "FROM sessions s JOIN events e ON e.session = s.id AND e.kind = ? "
+            "WHERE s.id != ? AND (s.ended IS NULL OR s.ended >= ?) ORDER BY s.id, e.seq",
+            (kind, exclude, since),
+        )
+        out = []
+        for sid, started, first_ns, seq, k, slot, t_ns, payload in rows:
+            try:
+                out.append((sid, started, first_ns, Event(seq, k, slot, t_ns, json.loads(payload))))
+            except ValueError:
+                raise JournalError(f"{self.path}: event {seq} of {sid} is damaged") from None
+        return out
+
     # ------------------------------------------------------------ retention
     @_sql_errors
     async def delete(self, sessions: Sequence[str]) -> str:
