@@ -460,10 +460,32 @@ def _run(args: argparse.Namespace) -> int:
 
     from .replay import JournalSessions
 
-    ArbscopeApp(session, sessions=JournalSessions(cfg["journal.path"]), theme=cfg["ui.theme"]).run()
-    if session.session_id:
+    _run_app(ArbscopeApp(session, sessions=JournalSessions(cfg["journal.path"]),
+                         theme=cfg["ui.theme"]))  # fmt: skip
+    if session.session_id and session.digest:
         print(f"session {session.session_id} recorded (digest {session.digest[:16]})")
+    elif session.session_id:
+        print(f"session {session.session_id} recorded INCOMPLETE", file=sys.stdout)
+        print(f"arbscope: journal: {session.journal_error}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _run_app(app: Any) -> None:
+    """Run the dashboard; whatever ends it (q, an error inside the app), its source is
+    stopped afterwards in the same event loop: feeds closed, the journal flushed and its
+    connection closed (a connection left open keeps the process from exiting)."""
+
+    async def go() -> None:
+        try:
+            await app.run_async()
+        finally:
+            try:
+                await app.source.stop()  # q already stopped it: then this does nothing
+            except Exception as exc:  # never a traceback on the way out
+                print(f"arbscope: stopping: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+    asyncio.run(go())
 
 
 def _version() -> str:
@@ -489,7 +511,11 @@ def build_session(cfg: Any) -> Any:
     from .session import FeedSession, FeeSettings, RecordSettings
 
     record = (
-        RecordSettings(cfg["journal.path"], cfg["journal.batch_ms"] / 1000.0)
+        RecordSettings(
+            cfg["journal.path"],
+            cfg["journal.batch_ms"] / 1000.0,
+            max_pending_bytes=int(cfg["journal.queue_mb"] * 2**20),
+        )
         if cfg["journal.record"]
         else None
     )
@@ -613,15 +639,14 @@ def _headless(session: object, duration: float | None) -> int:
     """Run ``session`` without a screen until SIGINT/SIGTERM (or ``duration`` seconds):
     human log lines on stderr, JSON lines in the log file, metrics served. The journal
     is flushed either way. Exit status: 0 clean, 1 when the session could not start or
-    the journal failed (the last error says why)."""
+    the journal failed (the last error says why; ``session ID`` is printed all the same,
+    ``digest HEX`` only for a complete recording)."""
     from .session import FeedSession
 
     assert isinstance(session, FeedSession)
     log = logging.getLogger("arbscope.headless")
-    journal_error = ""
 
     async def go() -> None:
-        nonlocal journal_error
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
 
@@ -648,17 +673,16 @@ def _headless(session: object, duration: float | None) -> int:
                     next_status += STATUS_EVERY_S
                     log.info("%s", _status_line(session))
         finally:
-            rec = session.recorder
-            journal_error = rec.error if rec is not None else ""
             await session.stop()
             await starting
 
     asyncio.run(go())
     snap = session.snapshot
+    journal_error = session.journal_error
     if session.start_error:
         print(f"arbscope: {session.start_error}", file=sys.stderr)
     if journal_error:
-        print(f"arbscope: the journal failed: {journal_error}", file=sys.stderr)
+        print(f"arbscope: journal: {journal_error}", file=sys.stderr)
     print(
         f"slot {snap.slot}, {snap.pools} pools, {snap.updates} updates, "
         f"{len(snap.opportunities)} live opportunities, {snap.errors} errors",
@@ -666,7 +690,8 @@ def _headless(session: object, duration: float | None) -> int:
     )
     if session.session_id:
         print(f"session {session.session_id}")
-        print(f"digest {session.digest}")
+        if session.digest:
+            print(f"digest {session.digest}")
     return 1 if session.start_error or journal_error else 0
 
 
@@ -680,10 +705,12 @@ def _status_line(s: Any) -> str:
     if snap.live is not None:
         lv = snap.live
         live = f", live {s.mode.lower()} pnl {lv.pnl:+,} ({lv.confirmed} ok, {lv.failed} failed)"
+    rec = getattr(s, "recorder", None)
+    journal = f", journal: {rec.error}" if rec is not None and rec.error else ""
     return (
         f"slot {snap.slot}, feeds {up}/{len(snap.feeds)} up, {snap.updates_per_s:.0f} "
         f"updates/s, {len(snap.opportunities)} opportunities ({go} go), {paper}{live}, "
-        f"errors {snap.errors}"
+        f"errors {snap.errors}{journal}"
     )
 
 
@@ -698,19 +725,27 @@ def _journal_call(fn: Any) -> int:
 
 
 def _age_s(text: str) -> float:
+    """``30d``, ``12h``, ``90m``, ``45s``, ``2w`` -> seconds (ValueError saying what is
+    accepted)."""
+    import re
+
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-    t = text.strip().lower()
-    if not t or t[-1] not in units:
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", text.lower())
+    if m is None:
         raise ValueError(f"age {text!r}: use a number and s, m, h, d or w (e.g. 30d)")
-    return float(t[:-1]) * units[t[-1]]
+    return float(m.group(1)) * units[m.group(2)]
 
 
 def _size_b(text: str) -> int:
-    t = text.strip().upper().rstrip("B") or "0"
-    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    if t[-1] in mult:
-        return int(float(t[:-1]) * mult[t[-1]])
-    return int(float(t))
+    """``2GB``, ``500MB``, ``750K``, ``1.5T``, ``4096`` -> bytes (binary multiples; ValueError
+    saying what is accepted)."""
+    import re
+
+    mult = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*", text.upper())
+    if m is None:
+        raise ValueError(f"size {text!r}: use a number and B, KB, MB, GB or TB (e.g. 2GB, 500MB)")
+    return int(float(m.group(1)) * mult[m.group(2)])
 
 
 def _human(n: float) -> str:
@@ -738,31 +773,40 @@ def _sessions(args: argparse.Namespace) -> int:
 
         async def prune() -> int:
             async with await Journal.open(db, create=False) as j:
-                gone = await j.prune(age, cap)
-                print(f"deleted {len(gone)} session(s); journal {_human(await j.file_bytes())}")
-                for s in gone:
+                done = await j.prune(age, cap)
+                size = _human(await j.file_bytes())
+            print(f"deleted {len(done.deleted)} session(s); journal {size}")
+            for s in done.deleted:
+                print(f"  {s}")
+            if done.skipped:
+                print(f"skipped {len(done.skipped)} session(s) still being recorded:")
+                for s in done.skipped:
                     print(f"  {s}")
+            if done.note:
+                print(f"note: {done.note}")
             return 0
 
         return _journal_call(prune())
 
     async def listing() -> int:
-        async with await Journal.open(db, create=False) as j:
+        async with await Journal.open(db, create=False, write=False) as j:
             rows = await j.sessions()
+        print(
+            f"{'session':<22} {'started (UTC)':<19} {'source':<6} {'duration':>9} "
+            f"{'frames':>9} {'opps':>6} {'paper pnl':>14} {'stored':>9}  state"
+        )
+        for s in rows:
+            started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(s.started))
+            state = {"INCOMPLETE": "INCOMPLETE (not closed cleanly)",
+                     "RECORDING": "RECORDING (a live process records it now)"}.get(
+                         s.state, s.state)  # fmt: skip
             print(
-                f"{'session':<22} {'started (UTC)':<19} {'source':<6} {'duration':>9} "
-                f"{'frames':>9} {'opps':>6} {'paper pnl':>14} {'stored':>9}  state"
+                f"{s.id:<22} {started:<19} {s.source:<6} {s.duration_s:>8.1f}s "
+                f"{s.frames:>9,} {s.opportunities:>6,} {int(s.pnl):>+14,} "
+                f"{_human(s.stored_bytes):>9}  {state}"
             )
-            for s in rows:
-                started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(s.started))
-                state = "complete" if s.complete else "INCOMPLETE (not closed cleanly)"
-                print(
-                    f"{s.id:<22} {started:<19} {s.source:<6} {s.duration_s:>8.1f}s "
-                    f"{s.frames:>9,} {s.opportunities:>6,} {int(s.pnl):>+14,} "
-                    f"{_human(s.stored_bytes):>9}  {state}"
-                )
-            if not rows:
-                print("(no sessions)")
+        if not rows:
+            print("(no sessions)")
         return 0
 
     return _journal_call(listing())
@@ -793,10 +837,10 @@ def _replay(args: argparse.Namespace) -> int:
     if args.headless:
 
         async def go() -> int:
-            await session.start()
-            if session.start_error:
-                raise JournalError(session.start_error)
-            try:
+            try:  # the journal is closed on every path (an open one keeps the process alive)
+                await session.start()
+                if session.start_error:
+                    raise JournalError(session.start_error)
                 digest = await session.run(speed)
             finally:
                 await session.stop()
@@ -837,7 +881,7 @@ def _replay(args: argparse.Namespace) -> int:
 
     from .replay import JournalSessions
 
-    ArbscopeApp(session, sessions=JournalSessions(db), theme=args.theme).run()
+    _run_app(ArbscopeApp(session, sessions=JournalSessions(db), theme=args.theme))
     return 0
 
 

@@ -42,7 +42,7 @@ BUFFER_CHUNKS = 16
 
 async def load_info(db: str | Path | None, session: str) -> SessionInfo:
     """The session's header (JournalError: no journal, damaged, unknown id)."""
-    async with await Journal.open(db, create=False) as j:
+    async with await Journal.open(db, create=False, write=False) as j:
         return await j.session(session)
 
 
@@ -118,13 +118,23 @@ class ReplaySession(FeedSession):
         if self.journal is not None:
             return
         try:
-            self.journal = await Journal.open(self.db, create=False)
+            self.journal = await Journal.open(self.db, create=False, write=False)
             for e in await self.journal.events(self.info.id, ["health"]):
                 feeds = [FeedHealth(**f) for f in e.payload.get("feeds", [])]
                 self.health.append((e.t_ns, feeds))
             self._feeder: asyncio.Task[None] | None = asyncio.create_task(self._feed())
         except (JournalError, TypeError) as exc:
             self.start_error = str(exc)[:300]
+        except BaseException:
+            await self._close_journal()
+            raise
+        if self.start_error:  # nothing will read it now; open, it would keep the process alive
+            await self._close_journal()
+
+    async def _close_journal(self) -> None:
+        if self.journal is not None:
+            journal, self.journal = self.journal, None
+            await journal.close()
 
     async def stop(self) -> None:
         feeder = getattr(self, "_feeder", None)
@@ -132,9 +142,7 @@ class ReplaySession(FeedSession):
             feeder.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await feeder
-        if self.journal is not None:
-            await self.journal.close()
-            self.journal = None
+        await self._close_journal()
 
     async def _inputs(self) -> AsyncIterator[Input]:
         assert self.journal is not None
@@ -212,7 +220,7 @@ class ReplaySession(FeedSession):
                 await feeder
             self._feeder = None
         if self.journal is None:
-            self.journal = await Journal.open(self.db, create=False)
+            self.journal = await Journal.open(self.db, create=False, write=False)
         self.snapshots = False
         wall0 = time.monotonic()
         async for inp in self._inputs():
@@ -356,12 +364,12 @@ class JournalSessions:
         self.db, self.backend = db, backend
 
     async def list(self) -> list[tuple[str, str]]:
-        async with await Journal.open(self.db, create=False) as j:
+        async with await Journal.open(self.db, create=False, write=False) as j:
             rows = await j.sessions()
         out = []
         for s in reversed(rows):
             started = time.strftime("%Y-%m-%d %H:%M", time.gmtime(s.started))
-            state = "" if s.complete else "  INCOMPLETE"
+            state = "" if s.complete else f"  {s.state}"
             out.append(
                 (
                     s.id,

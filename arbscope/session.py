@@ -32,10 +32,10 @@ from feeds.pool import Bootstrap, Endpoint, FeedPool
 from feeds.sim.server import SimServer
 from feeds.sim.world import WorldConfig
 from storage.codec import Kind, json_payload
-from storage.journal import Journal
-from storage.recorder import Digest, Recorder, canonical
+from storage.journal import Journal, JournalError
+from storage.recorder import MAX_PENDING_BYTES, Digest, Recorder, canonical
 
-from .execution.live import LiveConfig, LiveExecutor
+from .execution.live import JournalLedger, LiveConfig, LiveExecutor
 from .health import HealthMonitor, Verdict
 from .market import PAPER_BALANCE, Evaluator, Snapshot
 from .prices import PriceBook
@@ -277,6 +277,7 @@ class RecordSettings:
     db: str | Path | None = None
     batch_s: float = 0.2  # the most a crash can lose
     codec: str | None = None  # zstd when available
+    max_pending_bytes: int = MAX_PENDING_BYTES  # the write queue's bound (then: unrecorded)
 
 
 class FeedSession(Evaluator):
@@ -343,7 +344,9 @@ class FeedSession(Evaluator):
         self.recorder: Recorder | None = None
         self.journal: Journal | None = None
         self.session_id = ""
-        self.digest = ""
+        self.digest = ""  # set by stop() when the recording is complete
+        self.journal_error = ""  # why the recording failed or is incomplete ("" when fine)
+        self._stopped = False
         self.sink: Any = None  # derived events: the recorder, a replay's sink, or nowhere
         self.pool: FeedPool | None = None
         self.boot: Bootstrap | None = None
@@ -448,6 +451,7 @@ class FeedSession(Evaluator):
                 self.recorder = await Recorder.start(
                     self.journal, "sim" if self.sim is not None else "live", self.config(),
                     versions(self.eng), self.record.batch_s, self.record.codec,
+                    self.record.max_pending_bytes,
                 )  # fmt: skip
                 self.session_id = self.recorder.session
                 self.sink = self.recorder
@@ -527,8 +531,12 @@ class FeedSession(Evaluator):
             ep = self.endpoints[0]
             cfg = replace(cfg, rpc=cfg.rpc or ep.http, ws=cfg.ws or ep.ws)
             self.live_config = cfg
+        # the UTC day's total across runs comes from the journal (no journal: live refused)
+        ledger = (JournalLedger(self.journal, self.recorder)
+                  if self.journal is not None and self.recorder is not None else None)  # fmt: skip
         self.executor = LiveExecutor(cfg, self.base_mints[0], lambda: self.graph,
-                                     lambda: self.sink, sendable=self._sendable)  # fmt: skip
+                                     lambda: self.sink, sendable=self._sendable,
+                                     ledger=ledger)  # fmt: skip
 
     async def fund_from_faucet(self, lamports: int = 10 * 10**9, base: int = PAPER_BALANCE) -> str:
         """Give the live wallet SOL and base tokens from the embedded simulator's faucet
@@ -563,40 +571,73 @@ class FeedSession(Evaluator):
 
     async def stop(self) -> None:
         """Unsubscribe and close the feeds, stop the simulator, then flush the journal
-        and store the session's digest. A start still in progress is cancelled first
-        (its pending requests with it)."""
+        and store the session's digest (once; a second call does nothing). A start still
+        in progress is cancelled first (its pending requests with it). A journal that
+        fails here never raises: ``journal_error`` says what happened."""
         self._stop_called = True
         starting = self._starting
         if starting is not None and not starting.done():
             starting.cancel()
             await asyncio.wait([starting])
-        await self._stop()
-        if self.metrics_server is not None:
-            await self.metrics_server.stop()
-            self.metrics_server = None
-        journal = f"flushed, digest {self.digest[:16]}" if self.digest else "not recorded"
+        if self._stopped:
+            return
+        self._stopped = True
+        try:
+            await self._stop()
+        finally:
+            if self.metrics_server is not None:
+                await self.metrics_server.stop()
+                self.metrics_server = None
+        if self.digest:
+            journal = f"flushed, digest {self.digest[:16]}"
+        elif self.session_id:
+            journal = f"INCOMPLETE: {self.journal_error}"
+        else:
+            journal = "not recorded"
         log.info("session %s stopped: slot %d, %d updates, journal %s",
                  self.session_id or "(not recorded)", self.slot, self.updates, journal)  # fmt: skip
 
     async def _stop(self) -> None:
-        if self.executor is not None:
-            await self.executor.close()
-        if self.pool is not None:
-            await self.pool.stop()
-        if self.sim is not None:
-            await self.sim.stop()
-        if self.recorder is not None:
-            self.recorder.event("timings", self.slot, {"rows": _timing_rows(self.timer)})
-            try:
+        try:
+            if self.executor is not None:
+                await self.executor.close()
+            if self.pool is not None:
+                await self.pool.stop()
+            if self.sim is not None:
+                await self.sim.stop()
+        finally:
+            await self._close_journal()
+
+    async def _close_journal(self) -> None:
+        """Flush and close the recording, and the journal (also when the recording never
+        started: an open connection would keep the process from exiting)."""
+        rec = self.recorder
+        try:
+            if rec is not None:
+                rec.event("timings", self.slot, {"rows": _timing_rows(self.timer)})
                 pnl = self.broker.pnl if self.broker is not None else 0
-                self.digest = await self.recorder.close(float(pnl))  # paper PnL, base units
-            finally:
-                if self.journal is not None:
-                    await self.journal.close()
-            self.recorder = self.sink = None
-        elif self.journal is not None:  # a start stopped between the journal and the recorder
-            await self.journal.close()
-            self.journal = None
+                try:
+                    self.digest = await rec.close(float(pnl))  # paper PnL, base units
+                except JournalError as exc:
+                    self.journal_error = (
+                        f"{exc}; the last {rec.pending:,} inputs and events were not written; "
+                        f"session {rec.session} stays INCOMPLETE with {rec.written_inputs:,} "
+                        "inputs: `arbscope replay` replays them"
+                    )
+                else:
+                    if rec.stopped:
+                        self.journal_error = (
+                            f"{rec.stop_reason}; recording stopped at input "
+                            f"{rec.written_inputs:,} and the session went on unrecorded; "
+                            f"session {rec.session} stays INCOMPLETE: `arbscope replay` "
+                            "replays it up to there"
+                        )
+        finally:
+            if self.journal is not None:
+                await self.journal.close()
+                self.journal = None
+            if rec is not None:
+                self.recorder = self.sink = None
 
     def _on_fees(self, samples: list[tuple[int, int]]) -> None:
         if self.recorder is not None:

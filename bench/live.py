@@ -90,14 +90,15 @@ def build_and_sign(reps: int) -> dict[str, float]:
 async def pipeline(seconds: float, seed: int) -> dict[str, Any]:
     from arbscope.execution.keys import write_keypair
     from arbscope.execution.live import LiveConfig
-    from arbscope.session import FeedSession
+    from arbscope.session import FeedSession, RecordSettings
 
     with tempfile.TemporaryDirectory(prefix="arbscope-bench-") as d:
         key = Path(d) / "k.json"
         write_keypair(key)
         s = FeedSession(seed=seed, shadow=False, sim_accept_tx=True,
                         live=LiveConfig(keypair=str(key), max_trade=10**12, max_day=10**15,
-                                        max_open=4))  # fmt: skip
+                                        max_open=4),
+                        record=RecordSettings(Path(d) / "j.sqlite"))  # fmt: skip
         await s.start()
         if s.start_error:
             raise RuntimeError(s.start_error)

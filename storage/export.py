@@ -65,7 +65,7 @@ async def export_session(
             import pyarrow  # noqa: F401
         except ImportError:
             raise JournalError("--parquet needs pyarrow (pip install pyarrow)") from None
-    async with await Journal.open(db, create=False) as j:
+    async with await Journal.open(db, create=False, write=False) as j:
         info = await j.session(session)
         events = await j.events(info.id, ["opp", "fill", "tx"])
     t0 = info.first_ns or 0

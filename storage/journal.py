@@ -15,11 +15,24 @@ What a session stores
 - ``meta``: ``schema_version``; :data:`MIGRATIONS` upgrade older files on open, a newer
   file is refused.
 
-Every sqlite error reaches callers as :class:`JournalError` with the path in its message.
+Every sqlite error reaches callers as :class:`JournalError` with the path in its message
+(a full disk says "disk full at PATH", a file this process may not write says so).
+
+Readers (``write=False``: the listing, replay, export) open a journal this process cannot
+write (a read-only file, directory or mount) with SQLite's ``mode=ro``; writers (recording,
+prune) are refused up front with a message saying write access is needed.
+
+A session being recorded holds an exclusive ``flock(2)`` on
+``.<journal name>.locks/<id>.lock`` beside it (:class:`SessionLock`), which the OS
+releases when the process ends, however it ends (even ``kill -9``): :meth:`Journal.prune`
+never deletes a session whose lock is held, and the listing says RECORDING instead of
+INCOMPLETE for it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import json
@@ -35,6 +48,9 @@ from typing import Any, ParamSpec, TypeVar
 import aiosqlite
 
 SCHEMA_VERSION = 1
+# fault injection for tests: PRAGMA max_page_count on every writing connection, so SQLite
+# itself answers "database or disk is full" (SQLITE_FULL) once the file reaches it
+FAULT_MAX_PAGES_ENV = "ARBSCOPE_FAULT_JOURNAL_MAX_PAGES"
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
@@ -98,18 +114,138 @@ def _sql_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
             return await fn(*args, **kwargs)
         except sqlite3.Error as exc:
             path = getattr(args[0], "path", "?") if args else "?"
-            raise JournalError(f"journal {path}: {_describe(exc)}") from None
+            raise JournalError(_describe(exc, path)) from None
 
     return wrapper
 
 
-def _describe(exc: sqlite3.Error) -> str:
+def _describe(exc: sqlite3.Error, path: object) -> str:
+    """One line for an sqlite error on the journal at ``path``."""
     msg = str(exc)
-    if "not a database" in msg or "malformed" in msg:
-        return f"the file is damaged or not an arbscope journal ({msg})"
+    name = str(getattr(exc, "sqlite_errorname", ""))
+    if msg.startswith("Could not decode to UTF-8"):  # the message would quote the bytes
+        col = msg.split("column '", 1)[1].split("'", 1)[0] if "column '" in msg else "?"
+        msg = f"column {col!r} holds text that is not UTF-8"
+        return f"journal {path}: the file is damaged or not an arbscope journal ({msg})"
+    if name.startswith("SQLITE_FULL") or "disk is full" in msg:
+        return f"disk full at {path}: the journal cannot grow ({msg})"
+    if name.startswith("SQLITE_READONLY") or "readonly database" in msg:
+        return (f"journal {path} is read-only for this process ({msg}): writing needs write "
+                "access to the file and its directory")  # fmt: skip
+    if "not a database" in msg or "malformed" in msg or name.startswith("SQLITE_CORRUPT"):
+        return f"journal {path}: the file is damaged or not an arbscope journal ({msg})"
     if "locked" in msg or "busy" in msg:
-        return f"another process holds the journal ({msg})"
-    return msg
+        return f"journal {path}: another process holds the journal ({msg})"
+    return f"journal {path}: {msg}"
+
+
+async def _rollback(db: aiosqlite.Connection) -> None:
+    """ROLLBACK when a transaction is still open. SQLite rolls back by itself after some
+    errors (a full disk, I/O errors): a ROLLBACK then would fail with "no transaction is
+    active" and hide the error that matters."""
+    if db.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            await db.execute("ROLLBACK")
+
+
+def writable(path: Path) -> bool:
+    """Whether this process may write the journal at ``path``: the file (when it exists)
+    and its directory (SQLite creates ``-wal`` and ``-shm`` beside it). ``access(2)``
+    answers for root too where it matters (an immutable file, a read-only mount)."""
+    if path.exists() and not os.access(path, os.W_OK):
+        return False
+    return os.access(path.parent, os.W_OK)
+
+
+def _read_only_message(path: Path) -> str:
+    what = "the file" if path.exists() and not os.access(path, os.W_OK) else str(path.parent)
+    return (f"journal {path} is read-only for this process ({what} cannot be written): "
+            "recording and pruning need write access; `arbscope sessions`, `replay` and "
+            "`export` can still read it")  # fmt: skip
+
+
+# ---------------------------------------------------------------- open sessions
+def lock_dir(journal: Path) -> Path:
+    """Where the journal's session locks live: ``.<journal name>.locks/`` beside it (by
+    the real path, so two names of one file share their locks; hidden, so a
+    ``journal.sqlite*`` glob meets only SQLite's files)."""
+    real = Path(os.path.realpath(journal))
+    return real.with_name(f".{real.name}.locks")
+
+
+class SessionLock:
+    """The recorder's claim on a session: an exclusive ``flock(2)`` on
+    ``.<journal name>.locks/<id>.lock``, held while the session is recorded. The OS
+    releases it when the process ends, however it ends (even ``kill -9``), so a held
+    lock means a live recorder. Taken *before* the session's row is inserted: a row whose
+    lock is free belongs to a process that is gone (or that closed the session)."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path, self._fd = path, fd
+
+    @classmethod
+    def acquire(cls, journal: Path, session: str) -> SessionLock:
+        """Lock ``session`` of ``journal`` (JournalError if that is impossible)."""
+        d = lock_dir(journal)
+        p = d / f"{session}.lock"
+        try:
+            d.mkdir(exist_ok=True)
+            fd = os.open(p, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise JournalError(f"cannot create the session lock {p}: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise JournalError(f"session {session} is already being recorded ({p})") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())  # for the operator; the lock is what counts
+        return cls(p, fd)
+
+    def release(self) -> None:
+        """Unlock and remove the lock file (again: nothing)."""
+        if self._fd < 0:
+            return
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        os.close(self._fd)
+        self._fd = -1
+
+
+def session_open(journal: Path, session: str) -> bool:
+    """Whether a live process records ``session`` of ``journal`` now (its lock is held).
+    Reads only: works on a read-only journal too. A lock file that cannot be opened counts
+    as held (prune then leaves the session alone)."""
+    p = lock_dir(journal) / f"{session}.lock"
+    try:
+        fd = os.open(p, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def _remove_stale_lock(journal: Path, session: str) -> None:
+    """Remove the lock file a killed recorder left behind (only when nobody holds it)."""
+    p = lock_dir(journal) / f"{session}.lock"
+    try:
+        fd = os.open(p, os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        p.unlink()
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def default_path() -> Path:
@@ -154,11 +290,20 @@ class SessionInfo:
     raw_bytes: int
     stored_bytes: int
     digest: str | None
+    recording: bool = False  # incomplete, and a live process holds its lock
 
     @property
     def complete(self) -> bool:
-        """Ended cleanly (a digest was stored); otherwise the process died mid-session."""
+        """Ended cleanly (a digest was stored); otherwise the process died mid-session
+        (or is still recording it: ``recording``)."""
         return self.ended is not None and self.digest is not None
+
+    @property
+    def state(self) -> str:
+        """``complete``, ``RECORDING`` (a live process records it now) or ``INCOMPLETE``."""
+        if self.complete:
+            return "complete"
+        return "RECORDING" if self.recording else "INCOMPLETE"
 
     @property
     def duration_s(self) -> float:
@@ -199,19 +344,35 @@ _SESSION_COLS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """What :meth:`Journal.prune` did."""
+
+    deleted: list[str]  # session ids, their chunks and events gone
+    skipped: list[str]  # matched, but still being recorded by a live process: kept
+    note: str = ""  # the deletion stands; only giving the space back was put off (why)
+
+
 class Journal:
     """An open journal file. ``await Journal.open(path)``; ``await j.close()``."""
 
-    def __init__(self, path: Path, db: aiosqlite.Connection) -> None:
-        self.path, self.db = path, db
+    def __init__(self, path: Path, db: aiosqlite.Connection, readonly: bool = False) -> None:
+        self.path, self.db, self.readonly = path, db, readonly
 
     # ------------------------------------------------------------ opening
     @classmethod
-    async def open(cls, path: str | Path | None = None, create: bool = True) -> Journal:
+    async def open(
+        cls, path: str | Path | None = None, create: bool = True, write: bool = True
+    ) -> Journal:
         """Open (creating it and its directory when ``create``) and migrate the journal.
 
-        JournalError: no such file (``create=False``), not a journal, damaged, or written
-        by a newer arbscope."""
+        ``write=False``: the caller only reads; a journal this process cannot write is
+        then opened read-only (SQLite ``mode=ro``; ``immutable=1`` when even its ``-shm``
+        cannot be created, i.e. nobody has it open for writing). With ``write=True`` such
+        a journal is refused with a message saying write access is needed.
+
+        JournalError: no such file (``create=False``), not a journal, damaged, written by a
+        newer arbscope, or read-only for a writer."""
         p = Path(path).expanduser() if path is not None else default_path()
         if not p.exists():
             if not create:
@@ -220,21 +381,35 @@ class Journal:
                 p.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise JournalError(f"cannot create {p.parent}: {exc.strerror}") from None
+            if not os.access(p.parent, os.W_OK):
+                raise JournalError(f"cannot create journal {p}: {p.parent} is not writable")
         elif p.is_dir():
             raise JournalError(f"{p} is a directory, not a journal file")
-        try:
-            db = await aiosqlite.connect(str(p), isolation_level=None)
-        except sqlite3.Error as exc:
-            raise JournalError(f"journal {p}: {_describe(exc)}") from None
-        j = cls(p, db)
-        try:
-            await j._setup(create)
-        except BaseException:
-            await db.close()
-            raise
-        return j
+        readonly = p.exists() and not writable(p)
+        if readonly and write:
+            raise JournalError(_read_only_message(p))
+        uris = ([f"{p.resolve().as_uri()}?mode=ro", f"{p.resolve().as_uri()}?mode=ro&immutable=1"]
+                if readonly else [str(p)])  # fmt: skip
+        for i, target in enumerate(uris):
+            try:
+                db = await aiosqlite.connect(target, isolation_level=None, uri=readonly)
+            except sqlite3.Error as exc:
+                raise JournalError(_describe(exc, p)) from None
+            j = cls(p, db, readonly)
+            try:
+                await j._setup(create)
+            except sqlite3.Error as exc:
+                await j.close()
+                cantopen = str(getattr(exc, "sqlite_errorname", "")) == "SQLITE_CANTOPEN"
+                if cantopen and i + 1 < len(uris):
+                    continue  # a read-only directory and no -shm: nobody writes it
+                raise JournalError(_describe(exc, p)) from None
+            except BaseException:
+                await j.close()
+                raise
+            return j
+        raise AssertionError("unreachable")
 
-    @_sql_errors
     async def _setup(self, create: bool) -> None:
         db = self.db
         db.row_factory = sqlite3.Row
@@ -243,7 +418,7 @@ class Journal:
         if "meta" not in tables:
             if tables:
                 raise JournalError(f"{self.path} is an SQLite file but not an arbscope journal")
-            if not create:
+            if not create or self.readonly:
                 raise JournalError(f"{self.path} is empty: no sessions recorded")
             await db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # before the first table
             version = 0
@@ -258,10 +433,20 @@ class Journal:
                 f"{self.path} has schema version {version}, written by a newer arbscope "
                 f"(this one reads up to {SCHEMA_VERSION}); upgrade arbscope to open it"
             )
+        if self.readonly:
+            if version < SCHEMA_VERSION:
+                raise JournalError(
+                    f"{self.path} has schema version {version} and is read-only for this "
+                    "process: open it once with write access to upgrade it"
+                )
+            return
         await db.execute("PRAGMA journal_mode=WAL")
         # WAL + NORMAL: a committed batch survives the process being killed (not a power cut)
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.execute("PRAGMA foreign_keys=ON")
+        fault = os.environ.get(FAULT_MAX_PAGES_ENV)
+        if fault:  # fault injection (tests): SQLite's own "database or disk is full"
+            await db.execute(f"PRAGMA max_page_count={int(fault)}")
         if version < SCHEMA_VERSION:
             await db.execute("BEGIN IMMEDIATE")
             try:
@@ -274,11 +459,14 @@ class Journal:
                 )
                 await db.execute("COMMIT")
             except BaseException:
-                await db.execute("ROLLBACK")
+                await _rollback(db)
                 raise
 
     async def close(self) -> None:
-        await self.db.close()
+        """Close the connection (and its thread). A failure to close (the last
+        checkpoint met a full disk) loses nothing committed: the WAL keeps it."""
+        with contextlib.suppress(sqlite3.Error):
+            await self.db.close()
 
     async def __aenter__(self) -> Journal:
         return self
@@ -338,7 +526,7 @@ class Journal:
                 )
             await db.execute("COMMIT")
         except BaseException:
-            await db.execute("ROLLBACK")
+            await _rollback(db)
             raise
 
     @_sql_errors
@@ -355,10 +543,12 @@ class Journal:
             config, versions = json.loads(r["config"]), json.loads(r["versions"])
         except ValueError:
             raise JournalError(f"{self.path}: session {r['id']} has a damaged header") from None
+        complete = r["ended"] is not None and r["digest"] is not None
         return SessionInfo(
             r["id"], r["started"], r["ended"], r["source"], config, r["config_hash"], versions,
             r["first_ns"], r["last_ns"], r["inputs"], r["frames"], r["events"],
             r["opportunities"], r["pnl"], r["raw_bytes"], r["stored_bytes"], r["digest"],
+            not complete and session_open(self.path, r["id"]),
         )  # fmt: skip
 
     @_sql_errors
@@ -425,46 +615,96 @@ class Journal:
                 raise JournalError(f"{self.path}: event {seq} of {session} is damaged") from None
         return out
 
+    @_sql_errors
+    async def events_of(
+        self, kind: str, since: float, exclude: str = ""
+    ) -> list[tuple[str, float, int | None, Event]]:
+        """Every ``kind`` event of the sessions still open or ended at or after ``since``
+        (Unix s), except ``exclude``: ``(session, its start (Unix s), its first_ns, event)``
+        in session and seq order. (The live executor's day total across runs.)"""
+        rows = await self.db.execute_fetchall(
+            "SELECT e.session, s.started, s.first_ns, e.seq, e.kind, e.slot, e.t_ns, e.payload "
+            "FROM sessions s JOIN events e ON e.session = s.id AND e.kind = ? "
+            "WHERE s.id != ? AND (s.ended IS NULL OR s.ended >= ?) ORDER BY s.id, e.seq",
+            (kind, exclude, since),
+        )
+        out = []
+        for sid, started, first_ns, seq, k, slot, t_ns, payload in rows:
+            try:
+                out.append((sid, started, first_ns, Event(seq, k, slot, t_ns, json.loads(payload))))
+            except ValueError:
+                raise JournalError(f"{self.path}: event {seq} of {sid} is damaged") from None
+        return out
+
     # ------------------------------------------------------------ retention
     @_sql_errors
-    async def delete(self, sessions: Sequence[str]) -> None:
-        """Delete sessions (their chunks and events too) and give the space back."""
+    async def delete(self, sessions: Sequence[str]) -> str:
+        """Delete sessions (their chunks and events too), then give the space back. The
+        deletion is committed first; when only giving the space back fails (another
+        process holds the journal), the deletion stands and the returned note says so
+        ("" when all went through)."""
         if not sessions:
-            return
-        await self.db.execute("BEGIN")
+            return ""
+        db = self.db
+        await db.execute("BEGIN IMMEDIATE")
         try:
-            await self.db.executemany("DELETE FROM sessions WHERE id=?", [(s,) for s in sessions])
-            await self.db.execute("COMMIT")
+            await db.executemany("DELETE FROM sessions WHERE id=?", [(s,) for s in sessions])
+            await db.execute("COMMIT")
         except BaseException:
-            await self.db.execute("ROLLBACK")
+            await _rollback(db)
             raise
-        await self.db.execute("PRAGMA incremental_vacuum")
-        await self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._sweep_locks()
+        try:
+            await db.execute_fetchall("PRAGMA incremental_vacuum")
+            busy = list(await db.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)"))
+        except sqlite3.Error as exc:
+            return (f"the freed space is reused by new recordings but the file did not shrink "
+                    f"now ({_describe(exc, self.path)})")  # fmt: skip
+        if busy and busy[0][0]:
+            return ("another process is using the journal: its write-ahead log shrinks once "
+                    "that process is done")  # fmt: skip
+        return ""
+
+    def _sweep_locks(self) -> None:
+        """Remove the lock files killed recorders left behind (a held lock is never
+        touched, nor is the file of a recorder about to insert its row: it holds it)."""
+        with contextlib.suppress(OSError):
+            for f in lock_dir(self.path).glob("*.lock"):
+                _remove_stale_lock(self.path, f.stem)
 
     async def prune(
         self, older_than_s: float | None = None, max_bytes: int | None = None,
         now: float | None = None, keep: Sequence[str] = (),
-    ) -> list[str]:  # fmt: skip
+    ) -> Pruned:  # fmt: skip
         """Delete sessions started more than ``older_than_s`` ago, then the oldest until
-        the stored bytes fit in ``max_bytes``; never those in ``keep``. The ids deleted."""
+        the stored bytes fit in ``max_bytes``; never those in ``keep``, and never one a
+        live process is recording (its lock is held: those are ``skipped``)."""
         now = time.time() if now is None else now
         all_s = await self.sessions()
-        doomed = [
-            s.id for s in all_s
-            if older_than_s is not None and now - s.started > older_than_s and s.id not in keep
-        ]  # fmt: skip
+        spared = set(keep)
+        doomed: list[str] = []
+        skipped: list[str] = []
+
+        def take(s: SessionInfo) -> None:
+            if s.id in spared:
+                return
+            (skipped if s.recording else doomed).append(s.id)
+
+        for s in all_s:
+            if older_than_s is not None and now - s.started > older_than_s:
+                take(s)
         if max_bytes is not None:
-            left = [s for s in all_s if s.id not in doomed]
+            gone = set(doomed) | set(skipped)
+            left = [s for s in all_s if s.id not in gone]
             total = sum(s.stored_bytes for s in left)
             for s in left:  # oldest first
                 if total <= max_bytes:
                     break
-                if s.id in keep:
-                    continue
-                doomed.append(s.id)
-                total -= s.stored_bytes
-        await self.delete(doomed)
-        return doomed
+                take(s)
+                if doomed and doomed[-1] == s.id:
+                    total -= s.stored_bytes
+        note = await self.delete(doomed)
+        return Pruned(doomed, skipped, note)
 
     @_sql_errors
     async def file_bytes(self) -> int:

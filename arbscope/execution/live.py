@@ -10,7 +10,11 @@ Each order (a GO cycle in auto mode, or ``x``) then runs one pipeline, every ste
 journaled (``tx`` events, with the signature once signed):
 
 1. **caps** (synchronously, before anything is sent): per-trade size, the UTC day's
-   total, open orders;
+   total, open orders. The day's total counts every live order of this journal's sessions
+   sent (or possibly sent) that UTC day, this process's and earlier or concurrent ones'
+   (:class:`JournalLedger`); before an order goes on, the other sessions' total is read
+   again and the order's ``accepted`` event is committed to the journal, so a crash cannot
+   make a later process forget it. Without a journal, live trading does not arm;
 2. **accounts**: one ``getMultipleAccounts`` of the pools (a Whirlpool's current tick
    picks its tick arrays), the fee payer and the wallet's associated token accounts;
 3. **build**: ``SetComputeUnitLimit`` and ``SetComputeUnitPrice`` (the fee estimator's
@@ -35,12 +39,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import calendar
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from solders.hash import Hash
 from solders.keypair import Keypair
@@ -56,6 +61,8 @@ from feeds import instructions as I
 from feeds.confirm import Confirmation, SignatureWatcher
 from feeds.health import redact, scrub
 from feeds.rpc import JitoClient, RawAccount, RpcClient, RpcError
+from storage.journal import Event, Journal, JournalError
+from storage.recorder import Recorder
 
 from .keys import KeypairError, Wallet, load_wallet
 
@@ -69,6 +76,79 @@ BLOCKHASH_MAX_AGE_S = 20.0
 PACKET_DATA_SIZE = 1232  # the largest transaction a node accepts (bytes on the wire)
 SWAP_PROGRAMS = frozenset({I.RAYDIUM_AMM_V4, I.RAYDIUM_CPMM, I.WHIRLPOOL})
 TERMINAL = frozenset({"confirmed", "failed", "expired", "unknown", "refused", "cancelled", "error"})
+# an order that ended so without a ``sent`` step never reached the node
+NOT_SENT = frozenset({"refused", "cancelled", "error"})
+
+
+def utc_day(t: float) -> str:
+    """``YYYY-MM-DD`` of the Unix time ``t`` in UTC (the day the ``max_day`` cap counts)."""
+    return time.strftime("%Y-%m-%d", time.gmtime(t))
+
+
+def day_spent(rows: Iterable[tuple[str, float, int | None, Event]], day: str) -> tuple[int, int]:
+    """(base units, sessions) of the live orders in ``rows`` (journaled ``tx`` events:
+    session, its start, its first_ns, event) accepted on UTC ``day`` and sent or possibly
+    sent: every order counts unless it ended refused, cancelled or in error without a
+    ``sent`` step. An order with no end at all (its process died) counts: it may have
+    gone out. The day is the one the executor counted it on (``day`` in the ``accepted``
+    payload), else the session's start plus the event's offset."""
+    orders: dict[tuple[str, Any], dict[str, Any]] = {}
+    for sid, started, first_ns, ev in rows:
+        p = ev.payload
+        o = orders.setdefault((sid, p.get("seq")), {"amount": 0, "day": "", "sent": False,
+                                                    "end": ""})  # fmt: skip
+        step = p.get("step")
+        if step == "accepted":
+            try:
+                o["amount"] = int(p.get("amount_in") or 0)
+            except (TypeError, ValueError):
+                o["amount"] = 0
+            wall = started + ((ev.t_ns - first_ns) / 1e9 if first_ns is not None else 0.0)
+            o["day"] = p.get("day") or utc_day(wall)
+        elif step == "sent":
+            o["sent"] = True
+        elif step in TERMINAL:
+            o["end"] = step
+    total, sessions = 0, set()
+    for (sid, _), o in orders.items():
+        if o["day"] != day or (o["end"] in NOT_SENT and not o["sent"]):
+            continue
+        total += o["amount"]
+        if o["amount"]:
+            sessions.add(sid)
+    return total, len(sessions)
+
+
+class DayLedger(Protocol):
+    """Where the UTC day's live total lives across runs (:class:`JournalLedger`)."""
+
+    async def spent_elsewhere(self, day: str) -> tuple[int, str]:
+        """(base units sent on ``day`` by other sessions, where that figure comes from)."""
+        ...
+
+    async def commit(self) -> None:
+        """Make what this session journaled so far durable (JournalError if it cannot)."""
+        ...
+
+
+class JournalLedger:
+    """The day's total from the journal: the ``tx`` events of its other sessions (earlier
+    runs and concurrent processes on the same file), and this session's recorder, whose
+    flush makes an order's ``accepted`` event durable before the order can be sent."""
+
+    def __init__(self, journal: Journal, recorder: Recorder) -> None:
+        self.journal, self.recorder = journal, recorder
+
+    async def spent_elsewhere(self, day: str) -> tuple[int, str]:
+        start = calendar.timegm(time.strptime(day, "%Y-%m-%d"))
+        rows = await self.journal.events_of("tx", since=start, exclude=self.recorder.session)
+        total, n = day_spent(rows, day)
+        return total, f"{n} other session{'s' if n != 1 else ''} in journal {self.journal.path}"
+
+    async def commit(self) -> None:
+        if self.recorder.stopped:
+            raise JournalError(self.recorder.error)
+        await self.recorder.flush()
 
 
 @dataclass(frozen=True)
@@ -197,7 +277,10 @@ class LiveExecutor:
         sink: Callable[[], Any] = lambda: None,
         clock: Callable[[], float] = time.time,
         sendable: Callable[[Any], str] = lambda opp: "",
+        ledger: DayLedger | None = None,
     ) -> None:
+        # the day's total across runs (None: no journal, and live does not arm)
+        self.ledger = ledger
         self.config, self.base, self._graph, self._sink, self.clock = (
             config,
             base,
@@ -216,7 +299,9 @@ class LiveExecutor:
         self.orders: deque[LiveOrder] = deque(maxlen=50)
         self.tasks: dict[int, asyncio.Task[None]] = {}
         self.day = ""
-        self.spent_today = 0
+        self.spent_today = 0  # this session's live orders today (UTC), sent or in flight
+        self.spent_elsewhere = 0  # other sessions of the journal, today (read from it)
+        self.elsewhere_from = "no journal read yet"  # where spent_elsewhere comes from
         self.counts = {"sent": 0, "confirmed": 0, "failed": 0, "refused": 0}
         self.balances: dict[str, int] = {}
         self.base_start: int | None = None  # the base balance when live was (first) armed
@@ -287,6 +372,14 @@ class LiveExecutor:
         err = self._caps_error()
         if err:
             return False, err
+        if self.ledger is None:
+            return False, ("live trading needs the journal: it keeps the UTC day's total "
+                           "(--max-day) across runs; run without --no-record")  # fmt: skip
+        self._roll_day()
+        try:
+            await self._read_elsewhere()
+        except JournalError as exc:
+            return False, f"cannot read the day's live total from the journal: {exc}"
         rpc = self._client()
         try:
             version = await rpc.get_version()
@@ -353,9 +446,31 @@ class LiveExecutor:
 
     # ------------------------------------------------------------ orders
     def _roll_day(self) -> None:
-        day = time.strftime("%Y-%m-%d", time.gmtime(self.clock()))
+        day = utc_day(self.clock())
         if day != self.day:
-            self.day, self.spent_today = day, 0
+            self.day, self.spent_today, self.spent_elsewhere = day, 0, 0
+            self.elsewhere_from = "not read yet today"  # the next order reads it first
+
+    async def _read_elsewhere(self) -> None:
+        """Read the other sessions' total of the current day from the ledger."""
+        assert self.ledger is not None
+        day = self.day
+        spent, where = await self.ledger.spent_elsewhere(day)
+        if day == self.day:
+            self.spent_elsewhere, self.elsewhere_from = spent, where
+
+    def _day_error(self, amount: int, counted: bool = False) -> str:
+        """Why an order of ``amount`` would pass the daily cap ("" when it would not);
+        ``counted``: the order is in ``spent_today`` already."""
+        cap = self.config.max_day
+        assert cap is not None
+        mine = self.spent_today - (amount if counted else 0)
+        used = mine + self.spent_elsewhere
+        if used + amount <= cap:
+            return ""
+        return (f"size {amount:,} over the daily cap {cap:,}: {used:,} used today (UTC "
+                f"{self.day}): {mine:,} by this session, {self.spent_elsewhere:,} by "
+                f"{self.elsewhere_from}")  # fmt: skip
 
     def open_orders(self) -> int:
         return sum(1 for o in self.orders if o.status not in TERMINAL)
@@ -385,11 +500,9 @@ class LiveExecutor:
         if amount > c.max_trade:
             return f"size {amount:,} over the per-trade cap {c.max_trade:,}"
         self._roll_day()
-        if self.spent_today + amount > c.max_day:
-            return (
-                f"size {amount:,} over the daily cap: {self.spent_today:,} of "
-                f"{c.max_day:,} used today (UTC)"
-            )
+        day_err = self._day_error(amount)
+        if day_err:
+            return day_err
         if self.open_orders() >= c.max_open:
             return f"max open orders reached ({c.max_open})"
         busy = next((o for o in self.orders if o.status not in TERMINAL
@@ -419,6 +532,7 @@ class LiveExecutor:
                 "accepted",
                 score_net=int(score.net_profit),
                 cu_price=int(fees.cu_price_micro_lamports),
+                day=self.day,  # the UTC day it counts against (read back by day_spent)
             ),
         )
         self.tasks[o.seq] = asyncio.get_running_loop().create_task(
@@ -455,6 +569,8 @@ class LiveExecutor:
     async def _pipeline(self, o: LiveOrder, gen: int, cu_price: int) -> None:
         assert self.wallet is not None
         c = self.config
+        if not await self._day_holds(o):
+            return
         rpc = self._client()
         ixs, base_ata, pre_base, creates = await self._build(o, cu_price)
         tx, raw, bh, last_valid = await self._sign(ixs)
@@ -538,6 +654,25 @@ class LiveExecutor:
             via=conf.via,
             realized=o.realized,
         )
+
+    async def _day_holds(self, o: LiveOrder) -> bool:
+        """Before anything is built: the other sessions' total read again (they may have
+        traded since), the cap checked with it, and the order's ``accepted`` event
+        committed to the journal. False (the order refused) when the cap would be passed
+        or the journal cannot keep the total (a full disk): fail safe."""
+        assert self.ledger is not None
+        try:
+            await self._read_elsewhere()
+            over = self._day_error(o.amount_in, counted=True)
+            if over:
+                self._finish(o, "refused", over)
+                return False
+            await self.ledger.commit()
+        except JournalError as exc:
+            self._finish(o, "refused", f"the journal cannot keep the day's live total ({exc}): "
+                         "live orders are refused until it can")  # fmt: skip
+            return False
+        return True
 
     # ------------------------------------------------------------ building
     async def _statics(self, pools: Sequence[str]) -> None:

@@ -49,9 +49,10 @@ async def live_session(
     keyfile: Path, seed: int = 11, accept: bool = True, db: Path | None = None, **cfg: Any
 ) -> AsyncIterator[FeedSession]:
     config = LiveConfig(keypair=str(keyfile), **{**CAPS, **cfg})
+    # always recorded (db None: the test's own journal): the day's total lives there
     s = FeedSession(seed=seed, sim_config=quiet(seed), sim_endpoints=1, live=config,
                     sim_accept_tx=accept, shadow=False,
-                    record=RecordSettings(db, batch_s=0.1) if db else None)  # fmt: skip
+                    record=RecordSettings(db, batch_s=0.1))  # fmt: skip
     await s.start()
     assert s.start_error == ""
     try:
@@ -426,3 +427,95 @@ def test_failures_are_named_in_the_programs_own_terms() -> None:
     assert err(3, 1).endswith("InsufficientFunds (token transfer) (the hop before gave less "
                               "than its quote: its pool moved)")  # fmt: skip
     assert describe_error("BlockhashNotFound", ixs) == "BlockhashNotFound"
+
+
+# ------------------------------------------------------------------ the day's cap across runs
+async def test_the_daily_cap_counts_every_session_of_the_journal_that_day(
+    keyfile: Path, tmp_path: Path
+) -> None:
+    """Two sessions on one journal at once, then a third after them: the UTC day's total
+    is read from the journal (the other sessions' ``tx`` events) when live is armed and
+    again before each order goes on; an order that would pass the cap is refused, naming
+    the cap, the day's total and where it came from, and nothing is sent."""
+    db = tmp_path / "j.sqlite"
+    async with (
+        live_session(keyfile, seed=21, db=db) as a,
+        live_session(keyfile, seed=22, db=db) as b,
+    ):
+        assert a.executor is not None and b.executor is not None and b.sim is not None
+        assert (await a.request_live())[0] and (await b.request_live())[0]
+        for s in (a, b):
+            s._broker().auto = False  # type: ignore[union-attr]
+        oa, _ = await go_cycle(a)
+        assert a.trade(oa.base_mint, list(oa.pools)) == ""
+        order_a = await finished(a, 1)
+        assert order_a.status == "confirmed", order_a.detail
+        spent_a = order_a.amount_in
+        ob, _ = await go_cycle(b)
+        cap = spent_a + ob.amount_in - 1  # B's order alone fits; with A's it does not
+        b.executor.config = replace(b.executor.config, max_day=cap)
+        assert b.trade(ob.base_mint, list(ob.pools)) == ""  # B's cached total is stale...
+        order_b = await finished(b, 1)
+        assert order_b.status == "refused"  # ...the journal, read again, refuses it
+        for text in (f"daily cap {cap:,}", f"{spent_a:,} used today", "1 other session",
+                     str(db)):  # fmt: skip
+            assert text in order_b.detail, order_b.detail
+        st = b.sim.chain.stats
+        assert st.sent + st.bundles == 0 and b.executor.spent_today == 0
+    # a later process the same day: the total is loaded when live is armed
+    async with live_session(keyfile, seed=13, db=db) as c:
+        assert c.executor is not None and c.sim is not None
+        assert (await c.request_live())[0]
+        assert c.executor.spent_elsewhere == spent_a
+        c._broker().auto = False  # type: ignore[union-attr]
+        oc, _ = await go_cycle(c)
+        c.executor.config = replace(c.executor.config, max_day=spent_a + oc.amount_in - 1)
+        why = c.trade(oc.base_mint, list(oc.pools))
+        assert f"daily cap {spent_a + oc.amount_in - 1:,}" in why and f"{spent_a:,} used" in why
+        assert "1 other session in journal" in why
+        c.executor.config = replace(c.executor.config, max_day=spent_a + oc.amount_in)
+        assert c.trade(oc.base_mint, list(oc.pools)) == ""  # exactly at the cap: it goes
+        order_c = await finished(c, 1)
+        assert order_c.status == "confirmed", order_c.detail
+
+
+async def test_live_does_not_arm_without_a_journal_to_keep_the_day_total(keyfile: Path) -> None:
+    config = LiveConfig(keypair=str(keyfile), **CAPS)
+    s = FeedSession(seed=24, sim_config=quiet(24), sim_endpoints=1, live=config,
+                    sim_accept_tx=True, shadow=False, record=None)  # fmt: skip
+    await s.start()
+    try:
+        ok, why = await s.request_live()
+        assert not ok and "needs the journal" in why and "--no-record" in why
+        assert s.sim is not None and s.sim.chain.stats.sent == 0
+    finally:
+        await s.stop()
+
+
+def test_day_spent_counts_what_was_or_may_have_been_sent() -> None:
+    from arbscope.execution.live import day_spent
+    from storage.journal import Event
+
+    day, t0 = "2026-03-04", 1_772_582_400.0  # 2026-03-04 00:00 UTC
+
+    def ev(seq: int, step: str, amount: int = 0, d: str | None = day) -> Event:
+        p: dict[str, Any] = {"seq": seq, "step": step, "amount_in": amount}
+        if d is not None and step == "accepted":
+            p["day"] = d
+        return Event(0, "tx", 0, 0, p)
+
+    rows = [
+        ("s1", t0, 0, ev(1, "accepted", 100)), ("s1", t0, 0, ev(1, "sent")),
+        ("s1", t0, 0, ev(1, "confirmed")),  # sent: counts
+        ("s1", t0, 0, ev(2, "accepted", 20)), ("s1", t0, 0, ev(2, "refused")),  # never sent
+        ("s1", t0, 0, ev(3, "accepted", 3)), ("s1", t0, 0, ev(3, "cancelled")),  # never sent
+        ("s1", t0, 0, ev(4, "accepted", 4000)),  # its process died: it may have gone out
+        ("s2", t0, 0, ev(1, "accepted", 50000)), ("s2", t0, 0, ev(1, "sent")),
+        ("s2", t0, 0, ev(1, "error")),  # an error after the send: counts
+        ("s2", t0, 0, ev(2, "accepted", 600000, d="2026-03-03")),  # another day
+        ("s3", t0 - 3600, 10**9, Event(0, "tx", 0, 2 * 10**9 + 3600 * 10**9,
+                                        {"seq": 1, "step": "accepted", "amount_in": 7})),
+    ]  # fmt: skip
+    # s3 (an older recording, no "day"): started 23:00 the day before, 1 h + 1 s in: today
+    assert day_spent(rows, day) == (100 + 4000 + 50000 + 7, 3)
+    assert day_spent(rows, "2026-03-03") == (600000, 1)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from arbscope.metrics import MetricsSettings
@@ -269,3 +270,75 @@ async def test_urls_with_keys_are_redacted_on_every_output_path(tmp_path: Path) 
     for text in outputs:
         assert SECRET not in text
     assert SECRET.encode() not in raw
+
+
+def _small_filesystem(where: Path, free: int) -> Path | None:
+    """A tmpfs at ``where`` with about ``free`` bytes left (None when this machine does not
+    allow mounting one: then only SQLite's own SQLITE_FULL is used)."""
+    import subprocess
+
+    where.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(where)],
+                       capture_output=True)  # fmt: skip
+    if r.returncode != 0:
+        return None
+    st = os.statvfs(where)
+    with (where / "filler").open("wb") as f:
+        f.write(b"\0" * max(0, st.f_bavail * st.f_frsize - free))
+    return where
+
+
+@pytest.mark.parametrize("fault", ["sqlite_full", "tmpfs"])
+async def test_a_full_disk_stops_recording_the_session_goes_on_and_exits_1(
+    tmp_path: Path, fault: str
+) -> None:
+    """The journal's disk fills up mid-session: the log says "disk full" with the path and
+    that recording stopped (the write queue is bounded: journal.queue_mb); SIGTERM ends
+    it with exit 1, the ``session ID`` line and a one-line journal message, no traceback;
+    the recorded part replays. ``sqlite_full``: SQLite's own SQLITE_FULL (max_page_count,
+    runs anywhere); ``tmpfs``: a real full filesystem, where mounting one is allowed."""
+    import subprocess
+
+    env = _env(tmp_path, ARBSCOPE_JOURNAL_QUEUE_MB="1")
+    if fault == "tmpfs":
+        small = _small_filesystem(tmp_path / "small", 160 * 1024)
+        if small is None:
+            pytest.skip("this machine does not allow mounting a tmpfs")
+        db = small / "j.sqlite"
+    else:
+        env["ARBSCOPE_FAULT_JOURNAL_MAX_PAGES"] = "40"  # 160 KB
+        db = tmp_path / "j.sqlite"
+    try:
+        p = await _start(["run", "--headless", "--no-metrics", "--seed", "4", "--db", str(db),
+                          "--log-file", str(tmp_path / "a.log")], env)  # fmt: skip
+        seen: list[str] = []
+        try:
+            line = await _wait_line(p, r"recording stopped at input ([\d,]+)", seen, timeout=120)
+            assert f"disk full at {db}" in seen[-1], seen[-1]
+            await _wait_line(p, r"journal: disk full", seen, timeout=60)  # the status line
+            p.send_signal(signal.SIGTERM)
+            out, err = await asyncio.wait_for(p.communicate(), 60)
+        finally:
+            if p.returncode is None:
+                p.kill()
+                await p.wait()
+        stderr = "".join(seen) + err.decode()
+        assert p.returncode == 1, stderr
+        assert "Traceback" not in stderr and "rollback" not in stderr
+        sid = re.search(r"^session (\S+)$", out.decode(), re.M)
+        assert sid and "digest" not in out.decode(), out.decode()
+        last = [x for x in err.decode().splitlines() if x.startswith("arbscope: journal: ")]
+        assert len(last) == 1 and f"disk full at {db}" in last[0]
+        assert "INCOMPLETE" in last[0] and sid.group(1) in last[0]
+        written = int(line.group(1).replace(",", ""))
+        assert written > 0
+        rep = subprocess.run(
+            [sys.executable, "-m", "arbscope", "replay", sid.group(1), "--db", str(db),
+             "--headless", "--speed", "max"],
+            cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert rep.returncode == 0, rep.stderr
+        assert f"{written:,} inputs" in rep.stderr and "incomplete" in rep.stderr
+    finally:
+        if fault == "tmpfs":
+            subprocess.run(["umount", "-l", str(tmp_path / "small")], capture_output=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -262,9 +263,9 @@ def test_prune_by_age_and_by_size(tmp_path: Path) -> None:
                     (time.time() - (40 - i) * 86400 * (i < 2), 1000, s),
                 )
             gone = await j.prune(older_than_s=30 * 86400)
-            assert gone == ids[:2]
+            assert gone.deleted == ids[:2] and gone.skipped == [] and gone.note == ""
             gone = await j.prune(max_bytes=1000)
-            assert gone == [ids[2]]
+            assert gone.deleted == [ids[2]]
             assert [s.id for s in await j.sessions()] == [ids[3]]
 
     asyncio.run(go())
@@ -287,5 +288,344 @@ def test_schema_is_created_once_and_reopened(tmp_path: Path) -> None:
             assert next(iter(rows))[0] == "wal"
         with pytest.raises(JournalError, match="no journal"):
             await Journal.open(tmp_path / "none.sqlite", create=False)
+
+    asyncio.run(go())
+
+
+# ------------------------------------------------------------------ issue 15: journal safety
+def _wait_frames(db: Path, at_least: int, timeout: float = 60) -> None:
+    """Poll (read-only) until the journal's sessions hold ``at_least`` frames."""
+    deadline = time.monotonic() + timeout
+    frames = 0
+    while time.monotonic() < deadline:
+        if db.exists():
+            try:
+                with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as c:
+                    frames = c.execute("SELECT COALESCE(SUM(frames), 0) FROM sessions").fetchone()[
+                        0
+                    ]
+            except sqlite3.Error:
+                frames = 0
+        if frames >= at_least:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the recording never got going ({frames} frames)")
+
+
+def test_prune_never_deletes_a_session_a_live_process_records(tmp_path: Path) -> None:
+    """A real second process records while prune runs: its session is listed RECORDING,
+    skipped by prune (which says so and exits 0), and finishes and replays to its digest;
+    a session whose process is gone (no lock held) is deleted."""
+    db = tmp_path / "j.sqlite"
+
+    async def dead() -> str:  # what a killed recorder leaves: an incomplete row, no lock
+        async with await Journal.open(db) as j:
+            return await j.begin_session("sim", {}, {})
+
+    gone = asyncio.run(dead())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "arbscope", "run", "--headless", "--seed", "6", "--no-metrics",
+         "--duration", "120", "--db", str(db), "--batch-ms", "100"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        _wait_frames(db, 200)
+        listed = arbscope("sessions", "--db", str(db))
+        assert listed.returncode == 0, listed.stderr
+        rows = {line.split()[0]: line for line in listed.stdout.splitlines()[1:]}
+        live = next(s for s in rows if s != gone)
+        assert "RECORDING" in rows[live] and "INCOMPLETE" in rows[gone]
+        pruned = arbscope("sessions", "prune", "--db", str(db), "--older-than", "0s")
+        assert pruned.returncode == 0, pruned.stderr
+        assert "deleted 1 session(s)" in pruned.stdout and gone in pruned.stdout
+        assert "skipped 1 session(s) still being recorded" in pruned.stdout
+        assert live in pruned.stdout.split("skipped", 1)[1]
+        _wait_frames(db, 400)  # it goes on recording after the prune
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert f"session {live}" in out
+    digest = out.split("digest ", 1)[1].strip()
+    rep = arbscope("replay", live, "--db", str(db), "--headless", "--digest")
+    assert rep.returncode == 0, rep.stderr
+    assert rep.stdout.strip() == digest and "matches" in rep.stderr
+    after = arbscope("sessions", "--db", str(db))
+    assert gone not in after.stdout and "complete" in after.stdout
+    assert not (tmp_path / ".j.sqlite.locks" / f"{gone}.lock").exists()
+
+
+def test_prune_reports_what_it_deleted_when_only_giving_space_back_is_blocked(
+    tmp_path: Path,
+) -> None:
+    """Another process reads the journal (a read transaction held open): the deletion is
+    committed and reported (exit 0) with a note, never "exit 2" after deleting."""
+    db = tmp_path / "j.sqlite"
+
+    async def make() -> list[str]:
+        async with await Journal.open(db) as j:
+            ids = [await j.begin_session("sim", {"n": i}, {}) for i in range(3)]
+            await j.db.execute("UPDATE sessions SET started=started-86400")
+            return ids
+
+    ids = asyncio.run(make())
+    reader = sqlite3.connect(db, isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 3
+        r = arbscope("sessions", "prune", "--db", str(db), "--older-than", "1h")
+    finally:
+        reader.close()
+    assert r.returncode == 0, r.stderr
+    assert "deleted 3 session(s)" in r.stdout and all(s in r.stdout for s in ids)
+    assert "note: another process is using the journal" in r.stdout
+    listed = arbscope("sessions", "--db", str(db))
+    assert "(no sessions)" in listed.stdout
+
+
+def test_prune_sizes_and_ages_say_what_is_accepted(tmp_path: Path) -> None:
+    from arbscope.cli import _age_s, _size_b
+
+    assert _size_b("2GB") == 2 << 30 and _size_b("500 MB") == 500 << 20
+    assert _size_b("1.5k") == 1536 and _size_b("4096") == 4096 and _size_b("3MiB") == 3 << 20
+    assert _age_s("30d") == 30 * 86400 and _age_s("90m") == 5400
+    db = tmp_path / "p.sqlite"
+    for flag, value in (("--max-size", "lots"), ("--max-size", "inf"), ("--max-size", "-1GB"),
+                        ("--older-than", "abcd"), ("--older-than", "nand")):  # fmt: skip
+        err = bad("sessions", "prune", "--db", str(db), f"{flag}={value}")
+        hint = "B, KB, MB, GB or TB (e.g. 2GB, 500MB)" if flag == "--max-size" else "e.g. 30d"
+        assert hint in err and repr(value) in err, err
+
+
+def _damage_tail(path: Path, pages: int, page: int = 4096) -> None:
+    n = path.stat().st_size
+    with path.open("r+b") as f:
+        f.seek(max(0, n - pages * page))
+        f.write(bytes(range(256)) * (min(n, pages * page) // 256))
+
+
+def test_replay_of_a_journal_with_damaged_last_pages_exits_with_a_message(
+    recorded: tuple[Path, str, str], tmp_path: Path
+) -> None:
+    """The failure mode is the subprocess timeout: a connection left open on an error
+    path kept the process alive after it printed the error."""
+    db, sid, _ = recorded
+    copy = tmp_path / "tail.sqlite"
+    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    _damage_tail(copy, 8)
+    r = arbscope("replay", sid, "--db", str(copy), "--headless", timeout=60)
+    assert r.returncode == 2 and "damaged" in r.stderr and "Traceback" not in r.stderr
+    # the write-ahead log's last frames damaged: the journal copied into a WAL that is
+    # never checkpointed (meta, sessions and events first, then the chunks, a few per
+    # transaction), the copy of the files taken while it is open
+    wal_db = tmp_path / "wal.sqlite"
+    keep = sqlite3.connect(wal_db, isolation_level=None)
+    try:
+        keep.execute("PRAGMA journal_mode=WAL")
+        keep.execute("PRAGMA wal_autocheckpoint=0")
+        keep.execute("ATTACH DATABASE ? AS src", (f"file:{db}?mode=ro",))
+        for table in ("meta", "sessions", "chunks", "events"):
+            sql = keep.execute("SELECT sql FROM src.sqlite_master WHERE name=?", (table,))
+            keep.execute(sql.fetchone()[0])
+        for table in ("meta", "sessions", "events"):
+            keep.execute(f"INSERT INTO {table} SELECT * FROM src.{table}")
+        n = keep.execute("SELECT MAX(no) FROM src.chunks").fetchone()[0]
+        for lo in range(0, n + 1, 8):
+            keep.execute("INSERT INTO chunks SELECT * FROM src.chunks WHERE no BETWEEN ? AND ?",
+                         (lo, lo + 7))  # fmt: skip
+        side = tmp_path / "side"
+        side.mkdir()
+        for suffix in ("", "-wal"):
+            (side / f"w.sqlite{suffix}").write_bytes(Path(f"{wal_db}{suffix}").read_bytes())
+    finally:
+        keep.close()
+    assert (side / "w.sqlite-wal").stat().st_size > 64 * 1024
+    _damage_tail(side / "w.sqlite-wal", 4)
+    r = arbscope("replay", sid, "--db", str(side / "w.sqlite"), "--headless", timeout=60)
+    # SQLite drops the WAL's frames from the first bad one: the last chunks are gone, so the
+    # replay ends early (its digest differs, exit 3, or not when the lost tail held no
+    # decision, exit 0) or meets damage (exit 2); it ends, with a message
+    assert r.returncode in (0, 2, 3) and "Traceback" not in r.stderr, r.stderr
+    if r.returncode == 2:
+        assert r.stderr.startswith("arbscope: ") and "damaged" in r.stderr
+    else:
+        total = asyncio.run(load_info(db, sid)).inputs
+        got = re.search(r"replayed \S+: ([\d,]+) inputs", r.stderr)
+        assert got and int(got.group(1).replace(",", "")) < total, r.stderr
+
+
+def _aiosqlite_threads() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate()
+            if t.is_alive() and "_connection_worker_thread" in t.name]  # fmt: skip
+
+
+def test_the_dashboard_and_its_session_picker_close_a_damaged_journal(
+    recorded: tuple[Path, str, str], tmp_path: Path
+) -> None:
+    from arbscope.replay import JournalSessions
+    from tui.app import ArbscopeApp
+
+    db, sid, _ = recorded
+    copy = tmp_path / "tail.sqlite"
+    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    _damage_tail(copy, 8)
+    before = _aiosqlite_threads()
+
+    async def go() -> tuple[str, str]:
+        session = ReplaySession(copy, await load_info(copy, sid), shadow=False)
+        app = ArbscopeApp(session, sessions=JournalSessions(copy))
+        async with app.run_test(size=(120, 40)) as pilot:
+            async with asyncio.timeout(30):  # the status bar says why
+                while "damaged" not in session.snapshot.note:
+                    await pilot.pause(0.01)
+            first = session.snapshot.note
+            await app.switch_source(sid)  # what the r key's picker does with its choice
+            new = app.source
+            assert isinstance(new, ReplaySession) and new is not session
+            async with asyncio.timeout(30):
+                while "damaged" not in new.snapshot.note:
+                    await pilot.pause(0.01)
+            second = new.snapshot.note
+            await pilot.press("q")
+        return first, second
+
+    first, second = asyncio.run(go())
+    assert "damaged" in first and "damaged" in second
+    assert _aiosqlite_threads() == before
+
+
+def _read_only(paths: list[Path]) -> list[Path]:
+    """Make ``paths`` read-only for this process in a way that holds for root too:
+    ``chattr +i`` as root (skip where the filesystem or the container refuses it), file
+    modes otherwise. Returns what to undo."""
+    if os.geteuid() != 0:
+        for p in paths:
+            p.chmod(0o555 if p.is_dir() else 0o444)
+        return paths
+    done: list[Path] = []
+    for p in paths:
+        r = subprocess.run(["chattr", "+i", str(p)], capture_output=True, text=True)
+        if r.returncode != 0:
+            _writable_again(done)
+            pytest.skip(f"root here cannot make {p} immutable (chattr: {r.stderr.strip()})")
+        done.append(p)
+    return done
+
+
+def _writable_again(paths: list[Path]) -> None:
+    for p in paths:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(p)], capture_output=True)
+        else:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+
+
+def test_a_read_only_journal_lists_replays_and_exports(
+    recorded: tuple[Path, str, str], tmp_path: Path
+) -> None:
+    """A journal file and directory this process cannot write (after a clean close: no
+    -wal or -shm to share): readers open it with SQLite's mode=ro; writers are refused
+    with a message saying write access is needed."""
+    db, sid, digest = recorded
+    ro_dir = tmp_path / "ro"
+    ro_dir.mkdir()
+    ro = ro_dir / "j.sqlite"
+    with sqlite3.connect(db) as src, sqlite3.connect(ro) as dst:
+        src.backup(dst)
+
+    async def settle() -> None:  # opened once read-write: WAL mode, then closed cleanly
+        async with await Journal.open(ro, create=False):
+            pass
+
+    asyncio.run(settle())
+    assert not Path(f"{ro}-wal").exists() and not Path(f"{ro}-shm").exists()
+    undo = _read_only([ro, ro_dir])
+    try:
+        from storage.journal import writable
+
+        assert not writable(ro)
+        listed = arbscope("sessions", "--db", str(ro))
+        assert listed.returncode == 0 and sid in listed.stdout, listed.stderr
+        rep = arbscope("replay", sid, "--db", str(ro), "--headless", "--digest")
+        assert rep.returncode == 0 and rep.stdout.strip() == digest, rep.stderr
+        out = arbscope("export", sid, "--db", str(ro), "--out", str(tmp_path / "x"))
+        assert out.returncode == 0 and (tmp_path / "x" / f"{sid}-opportunities.csv").exists()
+        err = bad("sessions", "prune", "--db", str(ro), "--older-than", "0s")
+        assert "read-only" in err and "need write access" in err and str(ro) in err
+        run = arbscope("run", "--headless", "--no-metrics", "--duration", "1", "--db", str(ro))
+        assert run.returncode == 1 and "read-only" in run.stderr and "Traceback" not in run.stderr
+
+        async def read() -> None:
+            async with await Journal.open(ro, create=False, write=False) as j:
+                assert j.readonly and [s.id for s in await j.sessions()] == [sid]
+                with pytest.raises(JournalError, match="read-only for this process"):
+                    await j.delete([sid])
+
+        asyncio.run(read())
+        assert sid in arbscope("sessions", "--db", str(ro)).stdout  # nothing was deleted
+    finally:
+        _writable_again(undo)
+
+
+def test_a_full_disk_is_named_and_the_write_queue_is_bounded(tmp_path: Path) -> None:
+    """SQLite's own SQLITE_FULL (``max_page_count`` on the recorder's connection): the
+    error says "disk full" with the path (not "cannot rollback"), pending inputs are kept
+    up to the bound (counted in bytes), then dropped for good; what was committed stays a
+    replayable INCOMPLETE session."""
+    from storage.codec import HEADER, Kind
+    from storage.recorder import Recorder
+
+    db = tmp_path / "full.sqlite"
+    payload = bytes(range(256)) * 4  # 1,024 bytes (stored as they are: codec "none")
+    size = HEADER.size + len(payload)
+    bound = 40 * size
+
+    async def go() -> None:
+        j = await Journal.open(db)
+        try:
+            rec = await Recorder.start(j, "sim", {}, {}, batch_s=3600, codec="none",
+                                       max_pending_bytes=bound)  # fmt: skip
+            pages = next(iter(await j.db.execute_fetchall("PRAGMA page_count")))[0]
+            await j.db.execute(f"PRAGMA max_page_count={pages + 6}")
+            failure = None
+            for _ in range(40):  # ~4 KB per flush: a few pages at most
+                for _ in range(4):
+                    rec.input(Kind.FRAME, 0, payload)
+                try:
+                    await rec.flush()
+                except JournalError as exc:
+                    failure = str(exc)
+                    break
+            assert failure is not None, "the journal never filled"
+            assert f"disk full at {db}" in failure and "rollback" not in failure
+            written = rec.written_inputs
+            assert written > 0 and rec.pending == 4
+            assert rec.pending_bytes == 4 * size  # nothing lost, counted in bytes
+            with pytest.raises(JournalError, match="disk full"):
+                await rec.flush()  # retried, still full: still pending, still counted
+            assert rec.pending_bytes == 4 * size and not rec.stopped
+            assert rec.error == failure  # shown on the status bar meanwhile
+            while rec.pending_bytes + size <= bound:
+                rec.input(Kind.FRAME, 0, payload)
+            assert not rec.stopped and rec.pending_bytes == bound // size * size
+            rec.input(Kind.FRAME, 0, payload)  # one more: over the bound
+            assert rec.stopped and rec.pending == 0 and rec.pending_bytes == 0
+            assert rec.error.startswith(f"disk full at {db}")
+            assert f"recording stopped at input {written:,}" in rec.error
+            assert "the session goes on unrecorded" in rec.error
+            for _ in range(100):  # from now on nothing is kept
+                rec.input(Kind.FRAME, 0, payload)
+                rec.event("opp", 1, {"x": 1})
+            assert rec.pending == 0 and rec.dropped >= 200
+            assert await rec.close() == ""  # incomplete: no digest stored
+            info = await j.session(rec.session)
+            assert not info.complete and info.inputs == written
+            assert sum([c.n async for c in j.chunks(rec.session)]) == written
+        finally:
+            await j.close()
 
     asyncio.run(go())
