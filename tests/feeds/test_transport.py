@@ -301,7 +301,7 @@ async def test_stop_during_a_hanging_start_cancels_it(tmp_path: Path) -> None:
             await starting
             await until(lambda: hanging.gone == 1)
     assert s.start_error == "" and s.pool is not None and not s.pool.workers
-    assert s.recorder is None and s.journal is not None and s.session_id
+    assert s.recorder is None and s.journal is None and s.session_id  # closed
     async with await Journal.open(tmp_path / "j.sqlite", create=False) as j:
         assert (await j.session(s.session_id)).complete
 

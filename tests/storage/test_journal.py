@@ -70,6 +70,33 @@ def test_replay_digest_equals_the_live_one_at_max_and_at_10x(
     asyncio.run(go())
 
 
+@pytest.mark.parametrize("backend", ["rust", "python"])
+def test_the_committed_recording_replays_to_its_digest(tmp_path: Path, backend: str) -> None:
+    """``tests/data/replay-seed7.sqlite`` (recorded live by ``arbscope run --headless
+    --seed 7 --duration 6``) replays to the digest recorded with it, on either engine: a
+    change that alters a decision of the engine shows here first (re-record it only when
+    the change is meant to)."""
+    import shutil
+
+    import engine_rs
+
+    if backend == "rust":
+        try:
+            engine_rs.load("rust")
+        except ImportError:
+            pytest.skip("the Rust extension is not built")
+    db = tmp_path / "replay.sqlite"  # a copy: opening a journal switches it to WAL
+    shutil.copyfile(ROOT / "tests" / "data" / "replay-seed7.sqlite", db)
+    env = {**os.environ, "ARBSCOPE_ENGINE": backend}
+    p = subprocess.run(
+        [sys.executable, "-m", "arbscope", "replay", "--db", str(db), "", "--headless",
+         "--speed", "max", "--digest"], capture_output=True, text=True, timeout=300, cwd=ROOT,
+        env=env,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert "digest matches the live recording" in p.stderr + p.stdout
+
+
 def test_a_different_engine_state_gives_a_different_digest(recorded: tuple[Path, str, str]) -> None:
     """The digest is not a constant: dropping every 5th frame changes it."""
     db, sid, live = recorded
