@@ -16,7 +16,10 @@ from ..records import (
     ScorePolicy,
     SwapResult,
 )
-from .accounts import (
+from .amm import cpmm_amount_in, cpmm_amount_out, cpmm_spot_rate
+from .b58 import b58decode, b58encode
+from .clmm import clmm_spot_rate, clmm_swap, sqrt_price_from_tick, tick_from_sqrt_price
+from .decode import (
     decode_mint,
     decode_raydium_amm_config,
     decode_raydium_amm_v4,
@@ -27,9 +30,6 @@ from .accounts import (
     parse_program_data,
     parse_ray_log,
 )
-from .amm import cpmm_amount_in, cpmm_amount_out, cpmm_spot_rate
-from .b58 import b58decode, b58encode
-from .clmm import clmm_spot_rate, clmm_swap, sqrt_price_from_tick, tick_from_sqrt_price
 from .dedup import Deduper
 from .fees import FeeEstimator
 from .graph import PoolGraph

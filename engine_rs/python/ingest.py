@@ -64,7 +64,7 @@ from typing import Any
 from ..decoded import pool_mints
 from ..errors import DecodeError, EngineError, FrameError, InvalidInputError
 from ..records import DedupStats, EndpointStats, IngestStats
-from . import accounts as A
+from . import decode as A
 from ._ints import i64
 from .dedup import Deduper
 from .pda import _id32
