@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine_rs.python import amm
-from engine_rs.python.sizing import CpmmLeg, optimal_input, simulate, spot_rate
+from engine_rs.python.amm import CpmmLeg
+from engine_rs.python.sizing import optimal_input, simulate, spot_rate
 
 
 def brute_best(legs: list[CpmmLeg], upto: int) -> int:

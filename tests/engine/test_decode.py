@@ -1,7 +1,7 @@
-"""Account and log decoders (pure-Python twin for now): the real mainnet accounts in
-../shared/fixtures cross-checked against each other and by PDA, spec vectors, round
-trips of built accounts (runs without the fixtures), and random bytes that must give a
-record or a DecodeError, never a crash."""
+"""Account and log decoders, both backends (``decode.rs`` / ``decode.py`` and each venue's
+own): the real mainnet accounts in ../shared/fixtures cross-checked against each other
+and by PDA, spec vectors, round trips of built accounts (runs without the fixtures), and
+random bytes that must give a record or a DecodeError, never a crash."""
 
 from __future__ import annotations
 
@@ -22,9 +22,12 @@ from engine_rs.errors import (
     WrongDiscriminatorError,
     WrongOwnerError,
 )
-from engine_rs.python import accounts as A
 from engine_rs.python import pda
 from engine_rs.python.b58 import b58decode
+from engine_rs.python.decode import SPL_TOKEN
+from engine_rs.python.venues import orca_whirlpool as wp
+from engine_rs.python.venues import raydium_amm_v4 as v4
+from engine_rs.python.venues import raydium_cpmm as cp
 from engine_rs.records import as_dict
 
 DECODERS = [
@@ -51,9 +54,9 @@ def test_cpmm_pool_and_its_accounts_agree(eng: types.ModuleType, shared_fixtures
     accs = f["accounts"]
     pool = eng.decode_raydium_cpmm(_data(accs[f["pool"]]), accs[f["pool"]]["owner"])
     assert len(_data(accs[f["pool"]])) == 640  # longer than the struct: accepted
-    cfg = eng.decode_raydium_amm_config(_data(accs[pool.amm_config]), A.RAYDIUM_CPMM)
+    cfg = eng.decode_raydium_amm_config(_data(accs[pool.amm_config]), cp.PROGRAM_ID)
     assert cfg.trade_fee_rate == 2_500 and cfg.index == 0
-    authority, bump = pda.find_program_address([b"vault_and_lp_mint_auth_seed"], A.RAYDIUM_CPMM)
+    authority, bump = pda.find_program_address([b"vault_and_lp_mint_auth_seed"], cp.PROGRAM_ID)
     assert (authority, bump) == ("GpMZbSM2GgvTKHJirzeGfMFoaZ8UR2X7F4v8vHTvxFbL", 253)  # §1.4
     assert pool.auth_bump == bump
     for vault, mint, decimals, program in (
@@ -67,7 +70,7 @@ def test_cpmm_pool_and_its_accounts_agree(eng: types.ModuleType, shared_fixtures
         assert m.decimals == decimals and m.is_initialized
     lp = eng.decode_mint(_data(accs[pool.lp_mint]), accs[pool.lp_mint]["owner"])
     assert lp.mint_authority == authority and lp.decimals == pool.lp_mint_decimals
-    wsol = eng.decode_token_account(_data(accs[pool.token_0_vault]), A.SPL_TOKEN)
+    wsol = eng.decode_token_account(_data(accs[pool.token_0_vault]), SPL_TOKEN)
     assert wsol.is_native is not None  # a wrapped-SOL vault carries its rent reserve
     assert pool.swap_enabled
 
@@ -101,7 +104,7 @@ def _key(n: int) -> bytes:
 
 def _whirlpool_bytes(**over: int) -> bytes:
     b = bytearray(653)
-    b[:8] = A.DISC_WHIRLPOOL
+    b[:8] = wp.DISC_WHIRLPOOL
     b[8:40] = _key(1)
     b[40] = 255
     struct.pack_into("<HHHH", b, 41, over.get("tick_spacing", 64), 64, 3000, 1300)
@@ -113,7 +116,7 @@ def _whirlpool_bytes(**over: int) -> bytes:
 
 
 def test_whirlpool_round_trip_without_fixtures(eng: types.ModuleType) -> None:
-    w = eng.decode_whirlpool(_whirlpool_bytes() + b"\0" * 7, A.WHIRLPOOL)  # trailing bytes ok
+    w = eng.decode_whirlpool(_whirlpool_bytes() + b"\0" * 7, wp.PROGRAM_ID)  # trailing bytes ok
     assert (w.tick_spacing, w.fee_tier_index_seed, w.fee_rate, w.protocol_fee_rate) == (
         64, 64, 3000, 1300,
     )  # fmt: skip
@@ -123,7 +126,7 @@ def test_whirlpool_round_trip_without_fixtures(eng: types.ModuleType) -> None:
 
 
 def test_dynamic_tick_array(eng: types.ModuleType) -> None:
-    b = bytearray(A.DISC_DYNAMIC_TICK_ARRAY)
+    b = bytearray(wp.DISC_DYNAMIC_TICK_ARRAY)
     b += (-5632).to_bytes(4, "little", signed=True) + _key(9)
     initialized = {3: (-77, 100), 50: (77, 200)}
     bitmap = sum(1 << i for i in initialized)
@@ -135,15 +138,15 @@ def test_dynamic_tick_array(eng: types.ModuleType) -> None:
             b += bytes(80)
         else:
             b += b"\x00"
-    t = eng.decode_tick_array(bytes(b), A.WHIRLPOOL)
+    t = eng.decode_tick_array(bytes(b), wp.PROGRAM_ID)
     assert t.kind == "dynamic" and t.start_tick_index == -5632
-    assert t.ticks == [(3, -77, 100), (50, 77, 200)]
+    assert t.ticks == ((3, -77, 100), (50, 77, 200))
     assert t.tick_indexes(64) == [(-5632 + 3 * 64, -77), (-5632 + 50 * 64, 77)]
     assert len(b) == 148 + 2 * 112
     bad = bytearray(b)
     bad[44] ^= 1  # the bitmap now disagrees with the entries
     with pytest.raises(DecodeError):
-        eng.decode_tick_array(bytes(bad), A.WHIRLPOOL)
+        eng.decode_tick_array(bytes(bad), wp.PROGRAM_ID)
 
 
 def test_ray_log_spec_vector(eng: types.ModuleType) -> None:
@@ -160,9 +163,9 @@ def test_ray_log_spec_vector(eng: types.ModuleType) -> None:
 def test_program_data_events(eng: types.ModuleType) -> None:
     body = _key(7) + b"\x01" + (5).to_bytes(16, "little") + (4).to_bytes(16, "little")
     body += struct.pack("<6Q", 1000, 990, 0, 0, 3, 1)
-    traded = eng.parse_program_data(base64.b64encode(A.DISC_TRADED + body).decode())
+    traded = eng.parse_program_data(base64.b64encode(wp.DISC_TRADED + body).decode())
     assert isinstance(traded, D.Traded) and traded.a_to_b and traded.input_amount == 1000
-    old = A.DISC_SWAP_EVENT + _key(8) + struct.pack("<6Q", 10, 20, 30, 40, 0, 0) + b"\x01"
+    old = cp.DISC_SWAP_EVENT + _key(8) + struct.pack("<6Q", 10, 20, 30, 40, 0, 0) + b"\x01"
     ev = eng.parse_program_data(base64.b64encode(old).decode())
     assert isinstance(ev, D.CpmmSwapEvent) and ev.output_amount == 40 and ev.trade_fee is None
     new = old + _key(9) + _key(10) + struct.pack("<QQ", 25, 5) + b"\x00"
@@ -178,7 +181,7 @@ def test_program_data_events(eng: types.ModuleType) -> None:
 def test_typed_errors(eng: types.ModuleType) -> None:
     wp = _whirlpool_bytes()
     with pytest.raises(WrongOwnerError):
-        eng.decode_whirlpool(wp, A.RAYDIUM_CPMM)
+        eng.decode_whirlpool(wp, cp.PROGRAM_ID)
     with pytest.raises(WrongDiscriminatorError):
         eng.decode_raydium_cpmm(wp)
     with pytest.raises(AccountTooShortError):
@@ -196,11 +199,11 @@ def test_typed_errors(eng: types.ModuleType) -> None:
     prefix=st.sampled_from(
         [
             b"",
-            A.DISC_WHIRLPOOL,
-            A.DISC_FIXED_TICK_ARRAY,
-            A.DISC_DYNAMIC_TICK_ARRAY,
-            A.DISC_CPMM_POOL,
-            A.DISC_CPMM_CONFIG,
+            wp.DISC_WHIRLPOOL,
+            wp.DISC_FIXED_TICK_ARRAY,
+            wp.DISC_DYNAMIC_TICK_ARRAY,
+            cp.DISC_POOL,
+            cp.DISC_CONFIG,
         ]
     ),
     body=st.binary(max_size=10_200),
@@ -216,9 +219,11 @@ def test_random_bytes_give_a_record_or_a_decode_error(
 
 @settings(max_examples=200, deadline=None, suppress_health_check=STATELESS_FIXTURE)
 @given(raw=st.binary(max_size=200), text=st.text(max_size=80))
-def test_random_logs_give_a_record_none_or_a_decode_error(raw: bytes, text: str) -> None:
+def test_random_logs_give_a_record_none_or_a_decode_error(
+    py: types.ModuleType, raw: bytes, text: str
+) -> None:
     for arg in (base64.b64encode(raw).decode(), text):
-        for parse in (A.parse_ray_log, A.parse_program_data):
+        for parse in (py.parse_ray_log, py.parse_program_data):
             try:
                 parse(arg)
             except DecodeError:
@@ -242,15 +247,15 @@ def _outcome(fn: object, *args: object) -> object:
     prefix=st.sampled_from(
         [
             b"",
-            A.DISC_WHIRLPOOL,
-            A.DISC_DYNAMIC_TICK_ARRAY,
-            A.DISC_FIXED_TICK_ARRAY,
-            A.DISC_CPMM_POOL,
-            A.DISC_CPMM_CONFIG,
+            wp.DISC_WHIRLPOOL,
+            wp.DISC_DYNAMIC_TICK_ARRAY,
+            wp.DISC_FIXED_TICK_ARRAY,
+            cp.DISC_POOL,
+            cp.DISC_CONFIG,
         ]
     ),
     body=st.binary(max_size=10_200),
-    owner=st.sampled_from([None, A.WHIRLPOOL, A.RAYDIUM_CPMM, A.SPL_TOKEN, A.RAYDIUM_AMM_V4]),
+    owner=st.sampled_from([None, wp.PROGRAM_ID, cp.PROGRAM_ID, SPL_TOKEN, v4.PROGRAM_ID]),
 )
 def test_rust_and_twin_agree_on_any_bytes(
     rust: types.ModuleType,
@@ -271,7 +276,7 @@ def test_rust_and_twin_agree_on_any_bytes(
 def test_rust_and_twin_agree_on_logs(
     rust: types.ModuleType, py: types.ModuleType, raw: bytes, text: str
 ) -> None:
-    for head in (b"", A.DISC_TRADED, A.DISC_SWAP_EVENT, b"\x03", b"\x04", b"\x01"):
+    for head in (b"", wp.DISC_TRADED, cp.DISC_SWAP_EVENT, b"\x03", b"\x04", b"\x01"):
         arg = base64.b64encode(head + raw).decode()
         for name in ("parse_ray_log", "parse_program_data"):
             assert _outcome(getattr(rust, name), arg) == _outcome(getattr(py, name), arg)
