@@ -103,9 +103,7 @@ def parse_log(raw: bytes) -> None:
     return None  # its swaps are Anchor events (`parse_event`)
 
 
-def decode(data: bytes, owner: object = None) -> Whirlpool:
-    """The pool account (:func:`decode_whirlpool`)."""
-    return decode_whirlpool(data, owner)
+decode = decode_whirlpool  # the pool account's decoder, by its public name
 
 
 def identity(rec: Whirlpool) -> tuple[Any, ...]:

@@ -61,9 +61,7 @@ def parse_ray_log(b64_text: str) -> SwapBaseInLog | SwapBaseOutLog | None:
     return parse_log(b64(b64_text, "ray_log"))
 
 
-def decode(data: bytes, owner: object = None) -> RaydiumAmmV4:
-    """The pool account (:func:`decode_raydium_amm_v4`)."""
-    return decode_raydium_amm_v4(data, owner)
+decode = decode_raydium_amm_v4  # the pool account's decoder, by its public name
 
 
 def identity(rec: RaydiumAmmV4) -> tuple[Any, ...]:

@@ -75,9 +75,7 @@ def parse_log(raw: bytes) -> None:
     return None  # its swaps are Anchor events (`parse_event`)
 
 
-def decode(data: bytes, owner: object = None) -> RaydiumCpmmPool:
-    """The pool account (:func:`decode_raydium_cpmm`)."""
-    return decode_raydium_cpmm(data, owner)
+decode = decode_raydium_cpmm  # the pool account's decoder, by its public name
 
 
 def identity(rec: RaydiumCpmmPool) -> tuple[Any, ...]:
