@@ -100,11 +100,12 @@ def cpmm_spot_rate(reserve_in: int, reserve_out: int, fee_num: int, fee_den: int
     return spot_rate_unchecked(reserve_in, reserve_out, fee_num, fee_den)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ConstantProduct:
     """A constant-product pool's quote state (Raydium AMM v4 and CP-Swap quote alike): the
     reserves of mint a and mint b in base units and the fee fraction on the input (twin
-    of Rust ``amm::ConstantProduct``)."""
+    of Rust ``amm::ConstantProduct``). Never changed once made (not frozen only because
+    a frozen dataclass costs the graph's upsert twice as much)."""
 
     reserve_a: int
     reserve_b: int
@@ -129,13 +130,19 @@ class ConstantProduct:
 
     def amount_out(self, amount_in: int, a_to_b: bool) -> int:
         """Exact output for ``amount_in`` (0 for 0), Raydium's rounding."""
-        ri, ro = self.reserves(a_to_b)
-        return amount_out_unchecked(amount_in, ri, ro, self.fee_num, self.fee_den)
+        if a_to_b:
+            return amount_out_unchecked(
+                amount_in, self.reserve_a, self.reserve_b, self.fee_num, self.fee_den
+            )
+        return amount_out_unchecked(
+            amount_in, self.reserve_b, self.reserve_a, self.fee_num, self.fee_den
+        )
 
     def spot_rate(self, a_to_b: bool) -> float:
         """Output per input after the fee at zero size (:func:`cpmm_spot_rate`'s floats)."""
-        ri, ro = self.reserves(a_to_b)
-        return spot_rate_unchecked(ri, ro, self.fee_num, self.fee_den)
+        if a_to_b:
+            return spot_rate_unchecked(self.reserve_a, self.reserve_b, self.fee_num, self.fee_den)
+        return spot_rate_unchecked(self.reserve_b, self.reserve_a, self.fee_num, self.fee_den)
 
     def leg(self, a_to_b: bool) -> CpmmLeg:
         """This pool as a hop of a cycle, traversed a -> b (``a_to_b``) or b -> a."""

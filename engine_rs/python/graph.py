@@ -71,7 +71,7 @@ class _Pool:
     venue: Venue
     state: Any  # the venue's quote state
     kind: str  # its venue's graph kind ("cpmm" | "clmm")
-    legs: tuple[Leg, Leg]  # the pool as a sizing hop a -> b, b -> a
+    legs: tuple[Leg, Leg] | None  # the pool as a sizing hop a -> b, b -> a, once asked for
     slot: int
     rate: tuple[float, float]
     weight: tuple[float, float]
@@ -234,7 +234,6 @@ class PoolGraph:
         """Insert or update a pool of any venue by its quote state, ids checked (the feed
         ingest's entry: ``graph.rs``'s ``upsert_state_ids_checked``)."""
         rates = _rate_pair((venue.spot_rate(state, True), venue.spot_rate(state, False)))
-        legs = (venue.leg(state, True), venue.leg(state, False))
         weights = (-math.log(rates[0]), -math.log(rates[1]))
         kind = venue.INFO.graph_kind
         s = self._pool_ix.get(pool_id)
@@ -242,14 +241,14 @@ class PoolGraph:
             p = self._pools[s]
             assert p is not None
             if self._tokens[p.a] == mint_a and self._tokens[p.b] == mint_b:
-                p.venue, p.state, p.kind, p.legs = venue, state, kind, legs
+                p.venue, p.state, p.kind, p.legs = venue, state, kind, None
                 p.slot, p.rate, p.weight = slot, rates, weights
                 self._w[2 * s], self._w[2 * s + 1] = weights
                 self._cell[2 * s][1], self._cell[2 * s + 1][1] = weights
                 return
             self.remove_pool(pool_id)  # new mints: a different edge pair
         a, b = self._token(mint_a), self._token(mint_b)
-        pool = _Pool(pool_id, a, b, venue, state, kind, legs, slot, rates, weights)
+        pool = _Pool(pool_id, a, b, venue, state, kind, None, slot, rates, weights)
         if self._free:
             s = self._free.pop()
             self._pools[s] = pool
@@ -532,10 +531,18 @@ class PoolGraph:
 
     # --------------------------------------------------------------- queries
     def _legs(self, edges: Sequence[int]) -> list[Leg]:
-        """The hops of a path: each pool's leg in the direction the edge travels (made
-        once per state by its venue)."""
-        pools = self._pools
-        return [pools[e >> 1].legs[e & 1] for e in edges]  # type: ignore[union-attr]
+        """The hops of a path: each pool's leg in the direction the edge travels (made by
+        its venue once per state, when first asked for)."""
+        out: list[Leg] = []
+        for e in edges:
+            p = self._pools[e >> 1]
+            assert p is not None
+            legs = p.legs
+            if legs is None:
+                v, s = p.venue, p.state
+                legs = p.legs = (v.leg(s, True), v.leg(s, False))
+            out.append(legs[e & 1])
+        return out
 
     def _opportunity(self, b: int, edges: Sequence[int], persistence: int | None) -> Opportunity:
         legs = self._legs(edges)

@@ -9,7 +9,9 @@ endpoint's lead/lag), the decode of the account, the assembly of the pool it bel
 reserves; Whirlpool ticks from its tick arrays), and the upsert into the
 ``PoolGraph``. The pools whose graph state changed are collected for
 ``take_changed()``, so the caller re-evaluates each pool once however many updates
-arrived.
+arrived. What depends on the DEX (decoding a pool account, its identity, mints, vaults,
+its own accounts, the assembly of its quote state) is its venue's
+(:mod:`engine_rs.python.venues`); this module keeps what every venue shares.
 
 Roles: the caller registers the pools it watches (``track_pool``) and the tick arrays
 it derived (``track_tick_array``); a pool account, once decoded, registers its own

@@ -179,8 +179,7 @@ def quote(state: ClmmPool, amount: int, a_to_b: bool) -> int | None:
     return r.amount_out if r.amount_in == amount else None
 
 
-def spot_rate(state: ClmmPool, a_to_b: bool) -> float:
-    return state.spot_rate(a_to_b)
+spot_rate = ClmmPool.spot_rate  # the pool's own (the function, not a wrapper)
 
 
 @dataclass(frozen=True, slots=True)

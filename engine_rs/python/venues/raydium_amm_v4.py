@@ -15,7 +15,7 @@ from typing import Any
 from ...decoded import RaydiumAmmV4, SwapBaseInLog, SwapBaseOutLog
 from ...errors import AccountTooShortError, DecodeError
 from ...records import VenueInfo
-from ..amm import ConstantProduct, CpmmLeg, reserves_from_vaults
+from ..amm import ConstantProduct, reserves_from_vaults
 from ..decode import b64, check
 from . import Assembly, OwnAccount, OwnRole, no_role
 
@@ -110,16 +110,10 @@ def update(own: None, rec: RaydiumAmmV4, cx: Assembly) -> tuple[ConstantProduct,
     return ConstantProduct.checked(cx.pool_id, ra, rb, *fee), slot
 
 
-def quote(state: ConstantProduct, amount: int, a_to_b: bool) -> int | None:
-    return state.amount_out(amount, a_to_b)
-
-
-def spot_rate(state: ConstantProduct, a_to_b: bool) -> float:
-    return state.spot_rate(a_to_b)
-
-
-def leg(state: ConstantProduct, a_to_b: bool) -> CpmmLeg:
-    return state.leg(a_to_b)
+# quotes, spot rates and legs: the constant product's own (the functions, not wrappers)
+quote = ConstantProduct.amount_out
+spot_rate = ConstantProduct.spot_rate
+leg = ConstantProduct.leg
 
 
 def parse_event(raw: bytes) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from ...decoded import CpmmSwapEvent, RaydiumAmmConfig, RaydiumCpmmPool
 from ...errors import AccountTooShortError
 from ...records import VenueInfo
-from ..amm import ConstantProduct, CpmmLeg, reserves_from_vaults
+from ..amm import ConstantProduct, reserves_from_vaults
 from ..decode import Reader, check
 from . import Assembly, OwnAccount, OwnRole, no_role
 
@@ -142,13 +142,7 @@ def update(own: Config, rec: RaydiumCpmmPool, cx: Assembly) -> tuple[ConstantPro
     return ConstantProduct.checked(cx.pool_id, ra, rb, rate, FEE_DEN), slot
 
 
-def quote(state: ConstantProduct, amount: int, a_to_b: bool) -> int | None:
-    return state.amount_out(amount, a_to_b)
-
-
-def spot_rate(state: ConstantProduct, a_to_b: bool) -> float:
-    return state.spot_rate(a_to_b)
-
-
-def leg(state: ConstantProduct, a_to_b: bool) -> CpmmLeg:
-    return state.leg(a_to_b)
+# quotes, spot rates and legs: the constant product's own (the functions, not wrappers)
+quote = ConstantProduct.amount_out
+spot_rate = ConstantProduct.spot_rate
+leg = ConstantProduct.leg

@@ -8,6 +8,11 @@
 //! and CP-Swap reserves are the vault balances minus the amounts that are not reserves;
 //! Whirlpool ticks come from its tick arrays) and the upsert into the [`PoolGraph`].
 //!
+//! What depends on the DEX — decoding a pool account, its identity, mints, vaults, the
+//! accounts of its own it follows, assembling its quote state — is its venue's
+//! ([`crate::venues`]); this module keeps what every venue shares: roles, vault mints,
+//! identity changes waiting for a re-fetch, slots, versions and quarantine.
+//!
 //! Every check runs in the twin's order, so the same input fails with the same class:
 //! a frame that is not JSON-RPC PubSub is [`EngineError::Frame`]; an account that does not
 //! decode (wrong owner, size, discriminator, or a vault of the wrong mint) a decode error;
