@@ -32,8 +32,8 @@ def build_and_sign(reps: int) -> dict[str, float]:
     from solders.transaction import VersionedTransaction
 
     from arbscope.execution.live import compile_and_sign
-    from feeds import instructions as I
     from feeds.sim.world import World, WorldConfig
+    from feeds.wire import instructions as I
 
     w = World(WorldConfig(seed=7))
     kp = Keypair()
@@ -137,7 +137,7 @@ async def pipeline(seconds: float, seed: int) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from feeds import instructions as I
+    from feeds.wire import instructions as I
 
     p = argparse.ArgumentParser(prog="python -m bench.live", description=__doc__.splitlines()[0])
     p.add_argument("--reps", type=int, default=2_000)

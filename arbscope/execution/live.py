@@ -57,10 +57,10 @@ import engine_rs
 from engine_rs.decoded import pool_mints
 from engine_rs.errors import EngineError
 from engine_rs.python.accounts import TOKEN_2022
-from feeds import instructions as I
-from feeds.confirm import Confirmation, SignatureWatcher
-from feeds.health import redact, scrub
-from feeds.rpc import JitoClient, RawAccount, RpcClient, RpcError
+from feeds.clients.confirm import Confirmation, SignatureWatcher
+from feeds.clients.rpc import JitoClient, RawAccount, RpcClient, RpcError
+from feeds.redact import redact, scrub
+from feeds.wire import instructions as I
 from storage.journal import Event, Journal, JournalError
 from storage.recorder import Recorder
 

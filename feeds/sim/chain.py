@@ -46,7 +46,7 @@ from engine_rs.errors import EngineError
 from engine_rs.python.b58 import b58encode
 from engine_rs.python.pda import oracle_address
 
-from .. import instructions as I
+from ..wire import instructions as I
 from .layouts import TOKEN_ACCOUNT_LEN
 from .world import RENT, SYSTEM_PROGRAM, Account, World
 
@@ -840,7 +840,7 @@ def _u64(x: Any) -> bool:
 
 
 def _check_key(text: str) -> None:
-    from ..universe import address_problem
+    from ..wire.universe import address_problem
 
     if address_problem(text):
         raise ChainError(-32602, f"Invalid params: {text[:60]!r} is not a pubkey")

@@ -40,8 +40,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from .. import instructions as I
-from ..protocol import account_notification
+from ..wire import instructions as I
+from ..wire.protocol import account_notification
 from .chain import Chain, ChainError
 from .world import SlotResult, World, WorldConfig
 

@@ -24,9 +24,9 @@ from arbscope.execution.keys import KeypairError, load_wallet, write_keypair
 from arbscope.execution.live import CU_ATA, CU_BASE, CU_PER_HOP, LiveConfig
 from arbscope.session import FeedSession, RecordSettings
 from engine_rs.python.b58 import b58encode
-from feeds import instructions as I
 from feeds.sim.chain import rent_exempt
 from feeds.sim.world import WorldConfig
+from feeds.wire import instructions as I
 
 CAPS = {"max_trade": 10**12, "max_day": 10**13}
 

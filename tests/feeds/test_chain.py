@@ -28,13 +28,13 @@ from solders.transaction import VersionedTransaction
 
 from engine_rs import decoded as D
 from engine_rs.python.pda import oracle_address
-from feeds import instructions as I
-from feeds.confirm import SignatureWatcher
-from feeds.rpc import RpcClient
+from feeds.clients.confirm import SignatureWatcher
+from feeds.clients.rpc import RpcClient
 from feeds.sim import layouts as L
 from feeds.sim.chain import Chain, ChainError, rent_exempt
 from feeds.sim.server import SimServer, default_profiles
 from feeds.sim.world import Pool, World, WorldConfig
+from feeds.wire import instructions as I
 
 needs_solana = pytest.mark.skipif(sys.version_info < (3, 11), reason="solana-py needs 3.11")
 QUIET = {"trades_per_slot": 0, "dislocation_rate": 0.0}

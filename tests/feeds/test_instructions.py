@@ -18,7 +18,7 @@ from solders.token.associated import get_associated_token_address
 
 from engine_rs.python import pda
 from engine_rs.python.clmm import MAX_TICK_INDEX, MIN_TICK_INDEX, TICK_ARRAY_SIZE
-from feeds import instructions as I
+from feeds.wire import instructions as I
 
 keys = st.binary(min_size=32, max_size=32).map(lambda b: str(Pubkey.from_bytes(b)))
 u64 = st.integers(0, 2**64 - 1)

@@ -19,7 +19,7 @@ import engine_rs.python as py
 from engine_rs import decoded as D
 from engine_rs.python import accounts as A
 from engine_rs.records import as_dict
-from feeds.rpc import RpcError
+from feeds.clients.rpc import RpcError
 from feeds.sim import layouts as L
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import World, WorldConfig
@@ -238,7 +238,7 @@ def test_bench_flood_writes_every_notification_as_a_websocket_frame() -> None:
     (raw RFC 6455 frames) that a plain websockets client reads back in order."""
     import websockets
 
-    from feeds.rpc import RpcClient
+    from feeds.clients.rpc import RpcClient
     from feeds.sim.server import EndpointProfile, SimServer
 
     async def main() -> None:
@@ -271,7 +271,7 @@ def test_bench_flood_writes_every_notification_as_a_websocket_frame() -> None:
 
 
 def test_flood_methods_are_absent_outside_bench_mode() -> None:
-    from feeds.rpc import RpcClient
+    from feeds.clients.rpc import RpcClient
     from feeds.sim.server import SimServer
 
     async def main() -> None:

@@ -41,8 +41,9 @@ from websockets.frames import CloseCode
 
 from engine_rs.errors import DecodeError, EngineError, FrameError
 
-from .health import HealthCounters, redact, size_text
-from .protocol import (
+from ..health import HealthCounters, size_text
+from ..redact import redact
+from ..wire.protocol import (
     Book,
     ErrorResponse,
     ProtocolError,
@@ -349,7 +350,7 @@ def all_subscriptions(
     pubkeys: Sequence[str], programs: Sequence[str], commitment: str = "confirmed"
 ) -> list[Subscription]:
     """The session's subscriptions: the slot pulse, every account, the DEX programs' logs."""
-    from .protocol import account_subscription, logs_subscription, slot_subscription
+    from ..wire.protocol import account_subscription, logs_subscription, slot_subscription
 
     return [
         slot_subscription(),

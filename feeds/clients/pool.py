@@ -26,8 +26,9 @@ from typing import Any
 
 from engine_rs.errors import EngineError
 
-from .health import FeedHealth, HealthCounters, redact
-from .protocol import Subscription
+from ..health import FeedHealth, HealthCounters
+from ..redact import redact
+from ..wire.protocol import Subscription
 from .pubsub import PubSubWorker, WorkerConfig, all_subscriptions
 from .rpc import MAX_ANSWER_BYTES, RawAccount, RpcClient, RpcError
 
