@@ -76,7 +76,6 @@ class FeedPool:
         on_fees: Callable[[list[tuple[int, int]]], None] | None = None,
         fee_poll_s: float = 2.0,
         tick_arrays_each_side: int = 2,
-        on_frame: Callable[[int, bytes, int], None] | None = None,
         rpc_timeout_s: float = 5.0,
         maintain_s: float = 0.5,
         rpc_hedge_s: float = 1.0,
@@ -90,7 +89,6 @@ class FeedPool:
         self.seed, self.commitment = seed, commitment
         self.on_fees, self.fee_poll_s = on_fees, fee_poll_s
         self.arrays_each_side = tick_arrays_each_side
-        self.on_frame = on_frame
         self.rpc_timeout_s = rpc_timeout_s
         self.rpc_hedge_s = min(rpc_hedge_s, rpc_timeout_s)
         self.rpc_max_bytes = rpc_max_bytes
@@ -214,7 +212,7 @@ class FeedPool:
         self.wanted = len(subscriptions)
         for i, e in enumerate(self.endpoints):
             w = PubSubWorker(i, e.ws, subscriptions, self.ingest, self.counters[i],
-                             self.worker_config, self.seed, self.on_frame)  # fmt: skip
+                             self.worker_config, self.seed)  # fmt: skip
             self.workers.append(w)
             self._tasks.append(asyncio.create_task(w.run(), name=f"pubsub-{e.name}"))
         if self.on_fees is not None and any(e.http for e in self.endpoints):
