@@ -26,6 +26,7 @@ from typing import Any
 
 from engine_rs.errors import EngineError
 
+from .. import venues
 from ..health import FeedHealth, HealthCounters
 from ..redact import redact
 from ..wire.protocol import Subscription
@@ -33,12 +34,6 @@ from .pubsub import PubSubWorker, WorkerConfig, all_subscriptions
 from .rpc import MAX_ANSWER_BYTES, RawAccount, RpcClient, RpcError
 
 log = logging.getLogger(__name__)
-
-PROGRAMS = {
-    "amm_v4": "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8",
-    "cpmm": "CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C",
-    "whirlpool": "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +183,10 @@ class FeedPool:
                 except EngineError as exc:
                     out.rejected.append(f"{k}: {exc}")
         out.pools = len({p for p in self.ingest.take_changed()})
-        self.programs = sorted({PROGRAMS[k] for _, k in universe if k in PROGRAMS})
+        # the DEX programs whose logs are followed: the venues of the universe's pools
+        self.programs = sorted(
+            {venues.by_kind(k).program for _, k in universe if k in venues.KINDS}
+        )
         out.subscriptions = all_subscriptions(self.ingest.watched(), self.programs, self.commitment)
         return out
 
