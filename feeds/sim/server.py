@@ -55,7 +55,6 @@ _CHAIN_METHODS = frozenset({
     "sendTransaction", "requestAirdrop", "simFund",
 })  # fmt: skip
 _TX_METHODS = frozenset({"simulateTransaction", "sendTransaction"})
-SYSTEM_PROGRAM = "11111111111111111111111111111111"
 
 
 @dataclass(frozen=True, slots=True)
@@ -619,7 +618,7 @@ class SimServer:
             v["data"] = [base64.b64encode(data[: len(data) // 3]).decode(), "base64"]
             v["space"] = len(data) // 3
         else:
-            v["owner"] = SYSTEM_PROGRAM
+            v["owner"] = I.SYSTEM_PROGRAM
         return json.dumps(v)
 
     def skewed_value(self, pubkey: str, r: random.Random) -> str:
