@@ -24,7 +24,7 @@ from engine_rs import synthetic
 from engine_rs.errors import EngineError
 from engine_rs.records import Cycle, FeeContext, Opportunity, Score, ScorePolicy
 from feeds.health import FeedHealth
-from feeds.instructions import PACKET_DATA_SIZE, swap_tx_size
+from feeds.wire.txsize import PACKET_DATA_SIZE, swap_tx_size
 
 from .execution.live import LiveExecutor, LiveView
 from .execution.paper import PaperBroker, Portfolio

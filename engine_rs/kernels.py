@@ -688,7 +688,7 @@ def _ingest_input(size: Size, seed: int) -> IngestInput:
 
 
 def _notification(sub: int, slot: int, value: str) -> bytes:
-    from feeds.protocol import account_notification  # bench/test only, like the input
+    from feeds.wire.protocol import account_notification  # bench/test only, like the input
 
     return account_notification(sub, slot, value).encode()
 

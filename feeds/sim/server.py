@@ -40,8 +40,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from .. import instructions as I
-from ..protocol import account_notification
+from ..wire import instructions as I
+from ..wire.protocol import account_notification
 from .chain import Chain, ChainError
 from .world import SlotResult, World, WorldConfig
 
@@ -55,7 +55,6 @@ _CHAIN_METHODS = frozenset({
     "sendTransaction", "requestAirdrop", "simFund",
 })  # fmt: skip
 _TX_METHODS = frozenset({"simulateTransaction", "sendTransaction"})
-SYSTEM_PROGRAM = "11111111111111111111111111111111"
 
 
 @dataclass(frozen=True, slots=True)
@@ -619,7 +618,7 @@ class SimServer:
             v["data"] = [base64.b64encode(data[: len(data) // 3]).decode(), "base64"]
             v["space"] = len(data) // 3
         else:
-            v["owner"] = SYSTEM_PROGRAM
+            v["owner"] = I.SYSTEM_PROGRAM
         return json.dumps(v)
 
     def skewed_value(self, pubkey: str, r: random.Random) -> str:

@@ -24,9 +24,9 @@ from arbscope.execution.keys import KeypairError, load_wallet, write_keypair
 from arbscope.execution.live import CU_ATA, CU_BASE, CU_PER_HOP, LiveConfig
 from arbscope.session import FeedSession, RecordSettings
 from engine_rs.python.b58 import b58encode
-from feeds import instructions as I
 from feeds.sim.chain import rent_exempt
 from feeds.sim.world import WorldConfig
+from feeds.wire import instructions as I
 
 CAPS = {"max_trade": 10**12, "max_day": 10**13}
 
@@ -410,12 +410,13 @@ def test_failures_are_named_in_the_programs_own_terms() -> None:
     from solders.pubkey import Pubkey
 
     from arbscope.execution.live import describe_error
+    from feeds.venues import orca_whirlpool, raydium_amm_v4, raydium_cpmm
 
     k = str(Pubkey.new_unique())
     cb = [I.set_compute_unit_limit(1), I.set_compute_unit_price(1)]
-    v4 = I.raydium_v4_swap_base_in(k, k, k, k, k, k, 1, 1)
-    cp = I.cpmm_swap_base_input(k, k, k, k, k, k, k, k, k, k, k, k, 1, 1)
-    wp = I.whirlpool_swap(k, k, k, k, k, k, [k, k, k], k, 1, 1, True)
+    v4 = raydium_amm_v4.swap_base_in(k, k, k, k, k, k, 1, 1)
+    cp = raydium_cpmm.swap_base_input(k, k, k, k, k, k, k, k, k, k, k, k, 1, 1)
+    wp = orca_whirlpool.swap(k, k, k, k, k, k, [k, k, k], k, 1, 1, True)
     ixs = [*cb, v4, cp, wp]
 
     def err(i: int, code: int) -> str:

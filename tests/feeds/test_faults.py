@@ -13,9 +13,9 @@ import types
 import pytest
 
 from engine_rs.records import as_dict
-from feeds.health import redact
-from feeds.pool import Endpoint, FeedPool
-from feeds.pubsub import WorkerConfig
+from feeds.clients.pool import Endpoint, FeedPool
+from feeds.clients.pubsub import WorkerConfig
+from feeds.redact import redact
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
 
@@ -101,7 +101,7 @@ async def test_a_dead_endpoint_is_a_message_not_a_traceback(eng: types.ModuleTyp
         [Endpoint("dead", "ws://127.0.0.1:9/?api-key=SECRETSECRETSECRET1", "http://127.0.0.1:9/?api-key=SECRETSECRETSECRET1")],
         _ingest(eng, graph), eng, QUICK, rpc_timeout_s=0.5,
     )  # fmt: skip
-    from feeds.rpc import RpcError
+    from feeds.clients.rpc import RpcError
 
     with pytest.raises(RpcError) as err:
         await pool.bootstrap([("11111111111111111111111111111112", "whirlpool")])

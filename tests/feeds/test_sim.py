@@ -19,10 +19,13 @@ import engine_rs.python as py
 from engine_rs import decoded as D
 from engine_rs.python import accounts as A
 from engine_rs.records import as_dict
-from feeds.rpc import RpcError
+from feeds.clients.rpc import RpcError
 from feeds.sim import layouts as L
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import World, WorldConfig
+from feeds.venues import orca_whirlpool as WP
+from feeds.venues import raydium_amm_v4 as V4
+from feeds.venues import raydium_cpmm as CP
 
 SMALL = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=8)
 FAST = [EndpointProfile("a", latency_ms=1, jitter_ms=0)]
@@ -40,8 +43,8 @@ def test_built_accounts_round_trip_through_the_decoders() -> None:
                "whirlpool": A.decode_whirlpool}[p.kind]  # fmt: skip
         rec = dec(data, w.accounts[p.address].owner)
         assert as_dict(rec) == as_dict(p.record)
-        enc = {"amm_v4": L.encode_raydium_amm_v4, "cpmm": L.encode_raydium_cpmm,
-               "whirlpool": L.encode_whirlpool}[p.kind]  # fmt: skip
+        enc = {"amm_v4": V4.encode_pool, "cpmm": CP.encode_pool,
+               "whirlpool": WP.encode_pool}[p.kind]  # fmt: skip
         assert enc(rec) == data
         for v in (p.vault_a, p.vault_b):
             tok = A.decode_token_account(w.accounts[v].data, A.SPL_TOKEN)
@@ -54,11 +57,11 @@ def test_built_accounts_round_trip_through_the_decoders() -> None:
 
 def test_logs_encode_what_the_parsers_read() -> None:
     log = D.SwapBaseInLog(10, 1, 2, 10, 500, 600, 9)
-    assert A.parse_ray_log(L.encode_ray_log(log)) == log
+    assert A.parse_ray_log(V4.encode_ray_log(log)) == log
     out = D.SwapBaseOutLog(10, 1, 1, 10, 500, 600, 9)
-    assert A.parse_ray_log(L.encode_ray_log(out)) == out
+    assert A.parse_ray_log(V4.encode_ray_log(out)) == out
     t = D.Traded(A.WHIRLPOOL, True, 2**64, 2**63, 5, 4, 0, 0, 1, 0)
-    assert A.parse_program_data(L.encode_traded(t)) == t
+    assert A.parse_program_data(WP.encode_traded(t)) == t
 
 
 def _fixture_accounts(root: Path) -> list[tuple[str, bytes, str]]:
@@ -78,9 +81,9 @@ def _fixture_accounts(root: Path) -> list[tuple[str, bytes, str]]:
 @pytest.mark.fixtures
 def test_encoders_rebuild_real_mainnet_accounts_byte_for_byte(shared_fixtures: Path) -> None:
     pairs = [
-        (A.decode_raydium_cpmm, L.encode_raydium_cpmm),
-        (A.decode_raydium_amm_config, L.encode_raydium_amm_config),
-        (A.decode_whirlpool, L.encode_whirlpool),
+        (A.decode_raydium_cpmm, CP.encode_pool),
+        (A.decode_raydium_amm_config, CP.encode_amm_config),
+        (A.decode_whirlpool, WP.encode_pool),
         (A.decode_token_account, L.encode_token_account),
         (A.decode_mint, L.encode_mint),
     ]
@@ -103,7 +106,9 @@ def test_encoders_rebuild_real_mainnet_accounts_byte_for_byte(shared_fixtures: P
         if data[:8] == A.DISC_FIXED_TICK_ARRAY:
             arr = A.decode_tick_array(data, owner)
             assert (
-                L.encode_fixed_tick_array(arr.start_tick_index, arr.whirlpool, arr.ticks, base=data)
+                WP.encode_fixed_tick_array(
+                    arr.start_tick_index, arr.whirlpool, arr.ticks, base=data
+                )
                 == data
             )
             rebuilt += 1
@@ -238,7 +243,7 @@ def test_bench_flood_writes_every_notification_as_a_websocket_frame() -> None:
     (raw RFC 6455 frames) that a plain websockets client reads back in order."""
     import websockets
 
-    from feeds.rpc import RpcClient
+    from feeds.clients.rpc import RpcClient
     from feeds.sim.server import EndpointProfile, SimServer
 
     async def main() -> None:
@@ -271,7 +276,7 @@ def test_bench_flood_writes_every_notification_as_a_websocket_frame() -> None:
 
 
 def test_flood_methods_are_absent_outside_bench_mode() -> None:
-    from feeds.rpc import RpcClient
+    from feeds.clients.rpc import RpcClient
     from feeds.sim.server import SimServer
 
     async def main() -> None:
