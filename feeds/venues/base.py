@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .ids import VenueIds
+from .ids import VenueInfo, program
 
 if TYPE_CHECKING:
     from solders.instruction import Instruction
@@ -126,7 +126,7 @@ class Venue:
     at 6000: a small custom code comes from the token program it called).
     """
 
-    ids: VenueIds
+    ids: VenueInfo
     decode_pool: Callable[[Any, bytes, str], Any]
     swap_instruction: Callable[[Leg], Instruction]
     sizing_swap: Callable[[str, Sequence[str], str, str, str, str], Instruction]
@@ -156,7 +156,7 @@ class Venue:
     @property
     def program(self) -> str:
         """The program swaps go to, logs are subscribed to and the simulator runs."""
-        return self.ids.program
+        return program(self.ids)
 
     def error_name(self, code: int) -> str | None:
         """The program's name for custom error ``code`` (None: not one of its own)."""

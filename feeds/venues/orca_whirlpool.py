@@ -44,7 +44,7 @@ from .base import (
     SimVenue,
     Venue,
 )
-from .ids import ids
+from .ids import ids, program
 
 if TYPE_CHECKING:
     from engine_rs import synthetic
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from ..sim.world import World
 
 IDS = ids("orca_whirlpool")
-PROGRAM = IDS.program
+PROGRAM = program(IDS)
 POOL_LEN = IDS.pool_account_size
 FIXED_TICK_ARRAY_LEN = 9988
 TICK_ARRAY_SIZE = 88  # ticks per tick array

@@ -32,7 +32,7 @@ from ..wire.instructions import (
     read_u64s,
 )
 from .base import Leg, ProgramError, SimVenue, Venue
-from .ids import ids
+from .ids import ids, program
 
 if TYPE_CHECKING:
     from engine_rs import synthetic
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from ..sim.world import World
 
 IDS = ids("raydium_amm_v4")
-PROGRAM = IDS.program
+PROGRAM = program(IDS)
 POOL_LEN = IDS.pool_account_size
 AUTHORITY = "5Q544fKrFoe6tsEbD7S8EmxGTJYAKtTVhAW5Q5pge4j1"  # spec §1.2: PDA [b"amm authority"]
 OPENBOOK = "srmqPvymJeFKQ4zGQed1GxppgkRHL5ZF2z7pBpV3D2u"  # the simulated pools' market program

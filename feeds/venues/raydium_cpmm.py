@@ -34,7 +34,7 @@ from ..wire.instructions import (
     read_u64s,
 )
 from .base import ANCHOR_CONSTRAINT_ADDRESS, Leg, ProgramError, SimVenue, Venue
-from .ids import ids
+from .ids import ids, program
 
 if TYPE_CHECKING:
     from engine_rs import synthetic
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from ..sim.world import World
 
 IDS = ids("raydium_cpmm")
-PROGRAM = IDS.program
+PROGRAM = program(IDS)
 POOL_LEN = IDS.pool_account_size
 CONFIG_LEN = 236
 DISC_POOL = bytes.fromhex("f7ede3f5d7c3de46")  # Anchor: sha256("account:PoolState")[..8]

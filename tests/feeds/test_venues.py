@@ -17,14 +17,18 @@ from solders.pubkey import Pubkey
 import feeds.venues as registry
 from engine_rs import synthetic
 from engine_rs.errors import DecodeError
-from engine_rs.python import accounts as twin_accounts
+from engine_rs.python import clmm
 from engine_rs.python import clmm as twin_clmm
+from engine_rs.python import decode as twin_decode
 from engine_rs.python import pda as twin_pda
+from engine_rs.python.venues import orca_whirlpool as wp
+from engine_rs.python.venues import raydium_amm_v4 as v4
+from engine_rs.python.venues import raydium_cpmm as cp
 from engine_rs.records import as_dict
 from feeds import venues
 from feeds.sim.world import World, WorldConfig
 from feeds.venues import Leg, Venue, orca_whirlpool, raydium_amm_v4, raydium_cpmm
-from feeds.venues.ids import TABLE
+from feeds.venues.ids import table
 from feeds.wire import instructions as I
 from feeds.wire.universe import KINDS as UNIVERSE_KINDS
 from tui.widgets.cycles import KIND_SHORT
@@ -43,7 +47,7 @@ def test_every_venue_module_is_registered_once_under_its_own_name() -> None:
     assert names and sorted(names) == _venue_modules()
     for v in venues.VENUES:
         assert importlib.import_module(f"feeds.venues.{v.name}").VENUE is v
-    assert [t.name for t in TABLE] == names, "the ids table lists the registered venues"
+    assert [t.name for t in table()] == names, "the ids table lists the registered venues"
 
 
 @pytest.mark.parametrize("venue", venues.VENUES, ids=lambda v: v.name)
@@ -78,18 +82,18 @@ def test_kinds_programs_and_labels_are_distinct_and_match_their_users() -> None:
 
 def test_ids_and_layout_constants_are_the_engines() -> None:
     # the twin is the engine's other face: the Python side's one copy must say the same
-    assert raydium_amm_v4.PROGRAM == twin_accounts.RAYDIUM_AMM_V4
-    assert raydium_cpmm.PROGRAM == twin_accounts.RAYDIUM_CPMM
-    assert orca_whirlpool.IDS.program_ids == (twin_accounts.WHIRLPOOL,
-                                              twin_accounts.WHIRLPOOL_IMMUTABLE)  # fmt: skip
+    assert raydium_amm_v4.PROGRAM == v4.PROGRAM_ID
+    assert raydium_cpmm.PROGRAM == cp.PROGRAM_ID
+    assert orca_whirlpool.IDS.program_ids == (wp.PROGRAM_ID,
+                                              wp.IMMUTABLE_PROGRAM_ID)  # fmt: skip
     assert orca_whirlpool.PROGRAM == twin_pda.WHIRLPOOL_PROGRAM_ID
-    assert (I.SPL_TOKEN, I.TOKEN_2022) == (twin_accounts.SPL_TOKEN, twin_accounts.TOKEN_2022)
-    assert raydium_cpmm.DISC_POOL == twin_accounts.DISC_CPMM_POOL
-    assert raydium_cpmm.DISC_CONFIG == twin_accounts.DISC_CPMM_CONFIG
-    assert orca_whirlpool.DISC_WHIRLPOOL == twin_accounts.DISC_WHIRLPOOL
-    assert orca_whirlpool.DISC_FIXED_TICK_ARRAY == twin_accounts.DISC_FIXED_TICK_ARRAY
-    assert orca_whirlpool.DISC_TRADED == twin_accounts.DISC_TRADED
-    assert orca_whirlpool.TICK_ARRAY_SIZE == twin_accounts.TICK_ARRAY_SIZE
+    assert (I.SPL_TOKEN, I.TOKEN_2022) == (twin_decode.SPL_TOKEN, twin_decode.TOKEN_2022)
+    assert raydium_cpmm.DISC_POOL == cp.DISC_POOL
+    assert raydium_cpmm.DISC_CONFIG == cp.DISC_CONFIG
+    assert orca_whirlpool.DISC_WHIRLPOOL == wp.DISC_WHIRLPOOL
+    assert orca_whirlpool.DISC_FIXED_TICK_ARRAY == wp.DISC_FIXED_TICK_ARRAY
+    assert orca_whirlpool.DISC_TRADED == wp.DISC_TRADED
+    assert orca_whirlpool.TICK_ARRAY_SIZE == clmm.TICK_ARRAY_SIZE
     assert (orca_whirlpool.MIN_TICK_INDEX, orca_whirlpool.MAX_TICK_INDEX) == (
         twin_clmm.MIN_TICK_INDEX, twin_clmm.MAX_TICK_INDEX
     )  # fmt: skip
