@@ -1,20 +1,22 @@
-"""The venue registry: every DEX program arbscope reads, trades and simulates, one line
-each in :data:`VENUES`.
+"""The venue registry: every DEX program arbscope reads, trades and simulates, in
+:data:`VENUES`, one per venue of the engine's registry (``venue_infos()``).
 
 A venue's Python side is one module here (named as the engine names the venue): its ids
 (from :mod:`.ids`, the one place of program ids), its swap instruction's layout,
 builder and decoder, its program's error names, the accounts a swap needs, and for the
 simulator its account layouts, its program and how the market creates and trades its
 pools (:class:`~.base.Venue`). Clients, the simulator and the live executor dispatch
-through this registry: adding a venue is its module and one line below.
+through this registry. Adding a venue here is its module alone: :data:`VENUES` loads
+``feeds.venues.<name>`` for every venue the engine lists, and fails at import, naming
+the venue, when one has no module.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from ..wire import instructions as shared
-from . import orca_whirlpool, raydium_amm_v4, raydium_cpmm
 from .base import InstructionFailed, Leg, ProgramError, SimVenue, Venue
 
 __all__ = [
@@ -31,11 +33,28 @@ __all__ = [
     "error_name",
 ]
 
-VENUES: tuple[Venue, ...] = (
-    raydium_amm_v4.VENUE,
-    raydium_cpmm.VENUE,
-    orca_whirlpool.VENUE,
-)
+
+def _load() -> tuple[Venue, ...]:
+    """Every venue of the engine's registry, in its order, by its module here."""
+    from .ids import table
+
+    out: list[Venue] = []
+    for info in table():
+        name = f"{__name__}.{info.name}"
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            raise ImportError(
+                f"the engine has venue {info.name!r} but feeds/venues/{info.name}.py does not "
+                "exist: every venue needs its Python side (ARCHITECTURE.md, How to add a venue)"
+            ) from None
+        out.append(module.VENUE)
+    return tuple(out)
+
+
+VENUES: tuple[Venue, ...] = _load()
 
 KINDS: tuple[str, ...] = tuple(v.kind for v in VENUES)  # what pools files may name
 _BY_KIND = {v.kind: v for v in VENUES}

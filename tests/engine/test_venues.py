@@ -26,7 +26,7 @@ from engine_rs.python.venues import (
     kinds,
 )
 from engine_rs.records import VenueInfo
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SHARED_FIXTURES
 from tests.engine.test_ingest import (
     SEEDS,
     Market,
@@ -174,3 +174,26 @@ def test_every_venue_refuses_an_identity_change_from_a_notification(
         ing.frame(1, text.encode(), 10)
     assert ing.take_refetch() == [(pool.address, 1)]
     assert pool.address in g.pools()  # the pool it had stays
+
+
+# Each venue's real mainnet accounts, the oracle its decoders answer to
+# (tests/engine/test_decode.py reads them): a path under ../shared/fixtures, or None with
+# the reason there is none yet. A venue added to the registry without an entry fails.
+REAL_ACCOUNTS: dict[str, str | None] = {
+    # none in ../shared/fixtures: its decoder is held to spec §1.2's offsets and to the
+    # simulator's encoder both ways (test_decode.py); a real account is asked for
+    "raydium_amm_v4": None,
+    "raydium_cpmm": "raydium/cpmm_wsol_pump.json",
+    "orca_whirlpool": "orca/accounts",
+}
+
+
+def test_every_venue_names_its_real_accounts() -> None:
+    assert sorted(REAL_ACCOUNTS) == sorted(NAMES), (
+        "every venue names its real accounts (or why it has none) in REAL_ACCOUNTS"
+    )
+    if not SHARED_FIXTURES.is_dir():
+        pytest.skip(f"{SHARED_FIXTURES} absent (a user's clone): the files are not checked")
+    for name, rel in REAL_ACCOUNTS.items():
+        if rel is not None:
+            assert (SHARED_FIXTURES / rel).exists(), f"{name}: {rel} is not in the fixtures"

@@ -163,3 +163,16 @@ def test_each_synthetic_pool_becomes_a_pool_of_exactly_one_venue() -> None:
     for p in w.pools:  # every pool is traded by its venue: its trades name the program
         t = w.swap(p, True, 1_000)
         assert t is None or t.program == venues.by_kind(p.kind).program
+
+
+def test_a_venue_of_the_engine_without_its_module_here_fails_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import feeds.venues.ids as ids_module
+
+    listed = ids_module.table()
+    extra = dataclasses.replace(listed[0], name="meteora_dlmm", kind="dlmm")
+    monkeypatch.setattr(ids_module, "table", lambda: (*listed, extra))
+    with pytest.raises(ImportError, match=r"'meteora_dlmm'.*feeds/venues/meteora_dlmm\.py"):
+        registry._load()
+    assert [v.name for v in registry.VENUES] == [i.name for i in listed]  # loaded as listed
