@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from . import synthetic
+from feeds.sim import synthetic
 from .records import RECORD_TYPES, FeeContext, ScorePolicy, as_dict
 
 __all__ = [
