@@ -194,9 +194,9 @@ def table(rows: Sequence[Row]) -> list[str]:
     """The rows as an aligned Markdown table: kernel, size, Rust, Python, py/rust, then
     one peer library per line (its time and peer/rust; more peers on continuation lines)."""
     head = ("kernel", "size", "Rust", "Python", "py/rust", "peer", "peer time", "peer/rust")
-    cells = [head]
+    cells: list[tuple[str, ...]] = [head]
     for r in rows:
-        peers = list(r.peers.items()) or [("", None)]
+        peers: list[tuple[str, float | None]] = list(r.peers.items()) or [("", None)]
         for i, (lib, peer_s) in enumerate(peers):
             own: tuple[str, ...] = (
                 (r.kernel, r.size, fmt(r.rust_s), fmt(r.python_s), ratio(r.python_s, r.rust_s))
