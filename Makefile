@@ -25,7 +25,8 @@ bench: engine
 	$(PY) -m bench.ui
 	$(PY) -m bench.live
 
-# stubtest compares engine_rs/_engine.pyi with the built extension, hence the engine
+# stubtest compares engine_rs/_engine.pyi with the built extension, hence the engine;
+# lint-imports checks the layers' contracts ([tool.importlinter] in pyproject.toml)
 lint: $(STAMPS)/engine
 	cargo fmt --manifest-path $(CARGO_MANIFEST) --all -- --check
 	cargo clippy --manifest-path $(CARGO_MANIFEST) --workspace --all-targets -- -D warnings
@@ -33,6 +34,7 @@ lint: $(STAMPS)/engine
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	$(PY) -m mypy.stubtest engine_rs._engine
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 
 fmt: $(STAMPS)/deps
 	cargo fmt --manifest-path $(CARGO_MANIFEST) --all
