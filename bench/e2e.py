@@ -293,8 +293,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     w = [max(len(r[i]) for r in rows) for i in range(3)]
     print(f"| {'path':<{w[0]}} | {'rate':<{w[1]}} | {'share':<{w[2]}} |")
     print(f"|{'-' * (w[0] + 2)}|{'-' * (w[1] + 2)}|{'-' * (w[2] + 2)}|")
-    for r in rows:
-        print(f"| {r[0]:<{w[0]}} | {r[1]:<{w[1]}} | {r[2]:<{w[2]}} |")
+    for row in rows:
+        print(f"| {row[0]:<{w[0]}} | {row[1]:<{w[1]}} | {row[2]:<{w[2]}} |")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(out, f, indent=2)

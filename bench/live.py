@@ -124,10 +124,14 @@ async def pipeline(seconds: float, seed: int) -> dict[str, Any]:
                                          for st in sorted({o.status for o in orders})}}  # fmt: skip
     prev = "accepted"
     for st in steps:
-        d = sorted(o.ms[st] - o.ms.get(prev, 0.0) for o in orders if st in o.ms and prev in o.ms)
-        if d:
-            p90 = d[len(d) * 9 // 10]
-            out[f"{prev}->{st}"] = {"median_ms": statistics.median(d), "p90_ms": p90, "n": len(d)}
+        gaps = sorted(o.ms[st] - o.ms.get(prev, 0.0) for o in orders if st in o.ms and prev in o.ms)
+        if gaps:
+            p90 = gaps[len(gaps) * 9 // 10]
+            out[f"{prev}->{st}"] = {
+                "median_ms": statistics.median(gaps),
+                "p90_ms": p90,
+                "n": len(gaps),
+            }
         prev = st
     total = sorted(o.ms["confirmed"] for o in orders if "confirmed" in o.ms)
     if total:

@@ -678,6 +678,7 @@ class FeedIngest:
         return out
 
     def stats(self) -> IngestStats:
+        """What this ingest has seen since it was made (counters and the chain's slot)."""
         return IngestStats(**self._n, slot=self._slot)
 
     def endpoint_stats(self) -> list[EndpointStats]:

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import engine_rs
-from engine_rs import synthetic
+
+from . import synthetic
 
 
 def sim_key(*parts: object) -> str:

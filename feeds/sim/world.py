@@ -24,11 +24,11 @@ from typing import Any
 
 import engine_rs
 from engine_rs import decoded as D
-from engine_rs import synthetic
 
 from .. import venues
 from ..wire.instructions import SPL_TOKEN, SYSTEM_PROGRAM
 from . import layouts as L
+from . import synthetic
 from .state import Account, Pool
 
 # lamports of each account the simulator creates, by its size in bytes (rent-exempt

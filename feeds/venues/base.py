@@ -21,9 +21,9 @@ from .ids import VenueInfo, program
 if TYPE_CHECKING:
     from solders.instruction import Instruction
 
-    from engine_rs import synthetic
     from engine_rs.decoded import TokenAccount
 
+    from ..sim import synthetic
     from ..sim.state import Pool
     from ..sim.world import World
     from ..wire.instructions import Swap

@@ -47,8 +47,7 @@ from .base import (
 from .ids import ids, program
 
 if TYPE_CHECKING:
-    from engine_rs import synthetic
-
+    from ..sim import synthetic
     from ..sim.world import World
 
 IDS = ids("orca_whirlpool")

@@ -35,8 +35,7 @@ from .base import Leg, ProgramError, SimVenue, Venue
 from .ids import ids, program
 
 if TYPE_CHECKING:
-    from engine_rs import synthetic
-
+    from ..sim import synthetic
     from ..sim.world import World
 
 IDS = ids("raydium_amm_v4")

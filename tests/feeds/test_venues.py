@@ -15,7 +15,6 @@ import pytest
 from solders.pubkey import Pubkey
 
 import feeds.venues as registry
-from engine_rs import synthetic
 from engine_rs.errors import DecodeError
 from engine_rs.python import clmm
 from engine_rs.python import clmm as twin_clmm
@@ -26,6 +25,7 @@ from engine_rs.python.venues import raydium_amm_v4 as v4
 from engine_rs.python.venues import raydium_cpmm as cp
 from engine_rs.records import as_dict
 from feeds import venues
+from feeds.sim import synthetic
 from feeds.sim.world import World, WorldConfig
 from feeds.venues import Leg, Venue, orca_whirlpool, raydium_amm_v4, raydium_cpmm
 from feeds.venues.ids import table

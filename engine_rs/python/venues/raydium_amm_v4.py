@@ -16,7 +16,8 @@ from ...decoded import RaydiumAmmV4, SwapBaseInLog, SwapBaseOutLog
 from ...errors import AccountTooShortError, DecodeError
 from ...records import VenueInfo
 from ..amm import ConstantProduct, reserves_from_vaults
-from ..decode import b64, check
+from ..decode import b64 as _b64
+from ..decode import check
 from . import Assembly, OwnAccount, OwnRole, no_role
 
 PROGRAM_ID = "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8"
@@ -54,11 +55,11 @@ def parse_log(raw: bytes) -> SwapBaseInLog | SwapBaseOutLog | None:
     return SwapBaseInLog(*v) if raw[0] == 3 else SwapBaseOutLog(*v)
 
 
-def parse_ray_log(b64_text: str) -> SwapBaseInLog | SwapBaseOutLog | None:
+def parse_ray_log(b64: str) -> SwapBaseInLog | SwapBaseOutLog | None:
     """The swap log of a ``Program log: ray_log: <b64>`` line (spec §6.1); None for the
     other log types (init, deposit, withdraw). Text that is not base64 (the program's
     plain-text mismatch diagnostics share the prefix) raises DecodeError."""
-    return parse_log(b64(b64_text, "ray_log"))
+    return parse_log(_b64(b64, "ray_log"))
 
 
 decode = decode_raydium_amm_v4  # the pool account's decoder, by its public name

@@ -79,6 +79,7 @@ pub(crate) fn owner_of(owner: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Key>
     Ok(Some(b58::decode_32(text.to_str()?).unwrap_or(NOBODY)))
 }
 
+/// An SPL Token or Token-2022 account (spec §3; extensions ignored).
 #[pyfunction]
 #[pyo3(signature = (data, owner = None))]
 fn decode_token_account<'py>(
@@ -101,6 +102,7 @@ fn decode_token_account<'py>(
     record(py, "TokenAccount", args)
 }
 
+/// An SPL Token or Token-2022 mint (spec §3), with Token-2022's TransferFeeConfig.
 #[pyfunction]
 #[pyo3(signature = (data, owner = None))]
 fn decode_mint<'py>(

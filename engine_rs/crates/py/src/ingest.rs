@@ -249,7 +249,10 @@ pub struct FeedIngest {
 #[pymethods]
 impl FeedIngest {
     #[new]
-    #[pyo3(signature = (graph, capacity = I64(65_536), lag_window = I64(4_096)))]
+    #[pyo3(
+        signature = (graph, capacity = I64(65_536), lag_window = I64(4_096)),
+        text_signature = "(graph, capacity=65536, lag_window=4096)"
+    )]
     fn new(
         py: Python<'_>,
         graph: &Bound<'_, PyAny>,
@@ -454,6 +457,7 @@ impl FeedIngest {
         self.inner.take_changed()
     }
 
+    /// What this ingest has seen since it was made (counters and the chain's slot).
     fn stats(&self) -> IngestStats {
         let s = self.inner.stats();
         IngestStats {

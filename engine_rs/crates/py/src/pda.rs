@@ -369,7 +369,10 @@ impl PdaCache {
     /// Derive, in one batch without the GIL, the tick arrays of `whirlpool` around
     /// `center_tick` (the one holding it and `arrays_each_side` each side); returns their
     /// start indices.
-    #[pyo3(signature = (whirlpool, tick_spacing, center_tick, arrays_each_side = crate::args::I64(2)))]
+    #[pyo3(
+        signature = (whirlpool, tick_spacing, center_tick, arrays_each_side = crate::args::I64(2)),
+        text_signature = "($self, whirlpool, tick_spacing, center_tick, arrays_each_side=2)"
+    )]
     fn warm_tick_arrays(
         &mut self,
         py: Python<'_>,
