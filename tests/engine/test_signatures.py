@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import types
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -164,3 +165,20 @@ def test_the_comparison_sees_a_difference(name: str, py: types.ModuleType) -> No
 
     fake.__signature__ = renamed  # type: ignore[attr-defined]
     assert _params(fake) != _params(obj)
+
+
+def test_the_twin_is_laid_out_as_the_core() -> None:
+    # one twin module per core module, of the same name (the core's `error.rs` is the
+    # shared `engine_rs/errors.py`; `_ints.py` is the twin's own integer helpers), and one
+    # twin venue module per core venue module: a reader finds a kernel's twin by its name
+    root = Path(__file__).resolve().parents[2] / "engine_rs"
+    core, twin = root / "crates" / "core" / "src", root / "python"
+
+    def rust(d: Path) -> set[str]:
+        return {p.stem for p in d.glob("*.rs")} - {"lib", "mod", "error", "tests"}
+
+    def python(d: Path) -> set[str]:
+        return {p.stem for p in d.glob("*.py")} - {"__init__", "_ints"}
+
+    assert rust(core) == python(twin)
+    assert rust(core / "venues") == python(twin / "venues")
