@@ -8,7 +8,9 @@ a stall (socket open, nothing sent), or an endpoint that never answers at all.
 
 Methods: ``accountSubscribe`` (base64), ``logsSubscribe`` (``mentions`` one program),
 ``slotSubscribe``, ``signatureSubscribe`` and their unsubscribes; HTTP
-``getMultipleAccounts`` (≤ 100 keys), ``getAccountInfo``, ``getBalance``,
+``getMultipleAccounts`` (≤ 100 keys), ``getAccountInfo``, ``getProgramAccounts`` (filters,
+``dataSlice``, every account encoding, ``withContext``: :mod:`feeds.sim.node` holds the
+node's rules and wording), ``getBalance``,
 ``getTokenAccountBalance``, ``getSlot``, ``getBlockTime``, ``getBlockHeight``,
 ``getLatestBlockhash``, ``isBlockhashValid``, ``getSignatureStatuses``,
 ``getRecentPrioritizationFees`` (150 slots), ``getHealth``, ``getVersion``; batches.
@@ -42,12 +44,15 @@ from aiohttp import WSMsgType, web
 
 from ..wire import instructions as I
 from ..wire.protocol import account_notification
+from . import node as N
 from .chain import Chain, ChainError
+from .node import RpcFault
 from .world import SlotResult, World, WorldConfig
 
 log = logging.getLogger(__name__)
 
-PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602
+PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = (
+    N.PARSE_ERROR, N.INVALID_REQUEST, N.METHOD_NOT_FOUND, N.INVALID_PARAMS)  # fmt: skip
 FEE_SLOTS = 150  # a node's prioritization-fee cache (spec §5.2)
 _CHAIN_METHODS = frozenset({
     "getLatestBlockhash", "getBlockHeight", "isBlockhashValid", "getBalance",
@@ -107,12 +112,6 @@ class EndpointInfo:
     name: str
     http_url: str
     ws_url: str
-
-
-class RpcFault(Exception):
-    def __init__(self, code: int, message: str, data: Any = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.data = code, message, data
 
 
 def _error(rid: Any, code: int, message: str, data: Any = None) -> dict[str, Any]:
@@ -650,8 +649,41 @@ class SimServer:
         return json.dumps(v)
 
     # ------------------------------------------------------------ HTTP methods
-    def _context(self) -> dict[str, Any]:
-        return {"apiVersion": "3.1.8", "slot": self.world.slot}
+    def _context(self, slot: int | None = None) -> dict[str, Any]:
+        return {"apiVersion": "3.1.8", "slot": self.world.slot if slot is None else slot}
+
+    def decimals_of(self, mint: str) -> int | None:
+        """A mint's decimals read from its account (None: not an initialized mint)."""
+        acc = self.world.accounts.get(mint)
+        if acc is None or acc.owner not in N.TOKEN_PROGRAMS or len(acc.data) != 82:
+            return None
+        return acc.data[44] if acc.data[45] else None
+
+    def get_program_accounts(self, params: list[Any]) -> Any:
+        """``getProgramAccounts [program, config?]`` as a node serves it (see
+        :mod:`feeds.sim.node`): filters, ``dataSlice``, encodings, ``withContext``,
+        ``sortResults``, ``minContextSlot``."""
+        N.need(params, 1)
+        N.at_most(params, 2)
+        cfg = N.config(params, 1)
+        encoding = N.account_encoding(cfg, "binary")
+        cut = N.data_slice(cfg)
+        level = N.commitment(cfg)
+        with_context, sort = cfg.get("withContext"), cfg.get("sortResults")
+        for flag in (with_context, sort):
+            if flag is not None and not isinstance(flag, bool):
+                raise N.type_error(flag, "a boolean")
+        program = N.parse_pubkey(params[0])
+        filters = N.parse_filters(cfg.get("filters"))
+        slot = self.context_slot(level)
+        N.min_context_slot(cfg, slot)
+        value = N.program_accounts(self.world.accounts, program, filters, encoding, cut,
+                                   self.decimals_of, sort=sort is not False)  # fmt: skip
+        return {"context": self._context(slot), "value": value} if with_context else value
+
+    def context_slot(self, level: str) -> int:
+        """The slot a request at commitment ``level`` is answered from."""
+        return self.world.slot
 
     def http_method(self, method: str, params: list[Any]) -> Any:
         w = self.world
@@ -684,6 +716,8 @@ class SimServer:
                 "context": self._context(),
                 "value": vals[0] if method == "getAccountInfo" else vals,
             }
+        if method == "getProgramAccounts":
+            return self.get_program_accounts(params)
         if method == "getRecentPrioritizationFees":
             return [{"slot": s, "prioritizationFee": f} for s, f in self.fees]
         if method in _CHAIN_METHODS:

@@ -1,0 +1,293 @@
+"""The simulator answers as a node does (issue 17): ``getProgramAccounts`` and the other
+methods and subscriptions a new user's client reaches for, with a node's shapes, limits
+and error wording (Agave's, see ``feeds/sim/node.py``), tried through three independent
+clients: solana-py's ``AsyncClient`` (parses with solders), @solana/web3.js under node
+(``tests/feeds/jsclient.py``), and arbscope's own ``RpcClient`` where it uses them."""
+
+from __future__ import annotations
+
+import base64
+import sys
+from typing import Any
+
+import aiohttp
+import pytest
+import zstandard
+
+from feeds.clients.rpc import RpcClient, RpcError
+from feeds.sim import node as N
+from feeds.sim.server import EndpointProfile, SimServer
+from feeds.sim.world import WorldConfig
+from feeds.venues import VENUES, by_kind
+from feeds.wire.instructions import SPL_TOKEN
+from tests.feeds.jsclient import Web3Js
+
+SMALL = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=8)
+FAST = [EndpointProfile("a", latency_ms=1, jitter_ms=0)]
+STILL = 3600.0  # seconds per slot: the market holds still while a test reads it
+needs_solana = pytest.mark.skipif(sys.version_info < (3, 11), reason="solana-py needs 3.11")
+WP_MINT_A = 101  # Whirlpool: token_mint_a's offset (spec §2)
+
+
+async def rpc(url: str, method: str, params: list[Any] | None = None) -> dict[str, Any]:
+    """One raw JSON-RPC call: the whole answer object."""
+    body: dict[str, Any] = {"jsonrpc": "2.0", "id": 1, "method": method}
+    if params is not None:
+        body["params"] = params
+    async with aiohttp.ClientSession() as s, s.post(url, json=body) as r:
+        out: dict[str, Any] = await r.json()
+        return out
+
+
+def owned(srv: SimServer, program: str) -> dict[str, bytes]:
+    """What the simulated market holds for ``program``: address -> data."""
+    return {k: a.data for k, a in srv.world.accounts.items() if a.owner == program}
+
+
+# ------------------------------------------------------------------ getProgramAccounts
+async def test_program_accounts_filters_slices_and_encodings_as_a_node_serves_them() -> None:
+    async with SimServer(SMALL, FAST, slot_seconds=STILL) as srv:
+        url = srv.infos()[0].http_url
+        wp = by_kind("whirlpool")
+        pools = [p for p in srv.world.pools if p.kind == "whirlpool"]
+        mint = pools[0].mint_a
+        want = {p.address for p in pools if p.mint_a == mint}
+        assert want and len(want) < len(owned(srv, wp.program))  # the filter selects
+        mint_b58 = mint
+        mint_b64 = base64.b64encode(N.b58decode(mint)).decode()
+        for memcmp in ({"offset": WP_MINT_A, "bytes": mint_b58},
+                       {"offset": WP_MINT_A, "bytes": mint_b58, "encoding": "base58"},
+                       {"offset": WP_MINT_A, "bytes": mint_b64, "encoding": "base64"}):  # fmt: skip
+            got = (await rpc(url, "getProgramAccounts", [wp.program, {
+                "encoding": "base64", "filters": [{"dataSize": 653}, {"memcmp": memcmp}]}]))  # fmt: skip
+            keys = [x["pubkey"] for x in got["result"]]
+            assert set(keys) == want and keys == sorted(keys, key=N.pubkey_bytes)
+        # dataSlice: those bytes only, ``space`` the whole account; every encoding
+        cut = {"offset": WP_MINT_A, "length": 32}
+        for enc in ("base58", "base64", "base64+zstd", "binary", "jsonParsed"):
+            got = await rpc(url, "getProgramAccounts", [wp.program, {"encoding": enc,
+                            "dataSlice": cut, "filters": [{"dataSize": 653}]}])  # fmt: skip
+            assert len(got["result"]) == len(pools)
+            for x in got["result"]:
+                data, space = x["account"]["data"], x["account"]["space"]
+                raw = {"base58": lambda d: N.b58decode(d[0]),
+                       "binary": N.b58decode,
+                       "base64": lambda d: base64.b64decode(d[0]),
+                       "jsonParsed": lambda d: base64.b64decode(d[0]),  # no parser: base64
+                       "base64+zstd": lambda d: zstandard.ZstdDecompressor().decompress(
+                           base64.b64decode(d[0]), max_output_size=1 << 20)}[enc](data)  # fmt: skip
+                assert raw == srv.world.accounts[x["pubkey"]].data[101:133] and space == 653
+                if enc != "binary":
+                    assert data[1] == ("base64" if enc == "jsonParsed" else enc)
+        # withContext wraps the list; the default (binary) cannot carry 653 bytes
+        got = await rpc(url, "getProgramAccounts", [wp.program, {"encoding": "base64",
+                        "withContext": True, "filters": [{"dataSize": 653}]}])  # fmt: skip
+        assert got["result"]["context"]["slot"] == srv.world.slot
+        assert len(got["result"]["value"]) == len(pools)
+        got = await rpc(url, "getProgramAccounts", [wp.program])
+        assert got["error"] == {"code": -32600, "message": "Encoded binary (base 58) data should "
+                                "be less than 128 bytes, please use Base64 encoding."}  # fmt: skip
+        # tokenAccountState + the owner's key: the vaults a pool authority holds
+        vault = srv.world.accounts[pools[0].vault_a].data
+        got = await rpc(url, "getProgramAccounts", [SPL_TOKEN, {"encoding": "jsonParsed",
+                        "filters": [{"tokenAccountState": {}},
+                                    {"memcmp": {"offset": 32, "bytes": N.b58encode(vault[32:64])}}]}])  # fmt: skip
+        held = {
+            k
+            for k, d in owned(srv, SPL_TOKEN).items()
+            if len(d) == 165 and d[32:64] == vault[32:64]
+        }
+        assert {x["pubkey"] for x in got["result"]} == held and pools[0].vault_a in held
+        parsed = next(x for x in got["result"] if x["pubkey"] == pools[0].vault_a)["account"]
+        info = parsed["data"]["parsed"]["info"]
+        assert parsed["data"]["program"] == "spl-token" and parsed["data"]["space"] == 165
+        assert info["mint"] == mint and int(info["tokenAmount"]["amount"]) == srv.world.balance(
+            pools[0].vault_a
+        )
+        assert info["tokenAmount"]["decimals"] == srv.world.decimals[mint]
+
+
+@pytest.mark.parametrize(
+    ("params", "code", "message"),
+    [
+        ([], -32602, "`params` should have at least 1 argument(s)"),
+        (["nope"], -32602, "Invalid param: WrongSize"),
+        (["0" * 44], -32602, "Invalid param: Invalid"),
+        ([7], -32602, "Invalid params: invalid type: integer `7`, expected a string."),
+        (["P", {"filters": [{"dataSize": 1}] * 5}], -32602, "Too many filters provided; max 4"),
+        (
+            ["P", {"filters": [{"memcmp": {"offset": 0, "bytes": "1" * 176}}]}],
+            -32602,
+            "Invalid param: DataTooLarge",
+        ),
+        (
+            ["P", {"filters": [{"memcmp": {"offset": 0, "bytes": "0x"}}]}],
+            -32602,
+            "Invalid param: Base58DecodeError(InvalidCharacter { character: '0', index: 0 })",
+        ),
+        (
+            ["P", {"filters": [{"memcmp": {"offset": 0, "bytes": "AQ!D", "encoding": "base64"}}]}],
+            -32602,
+            "Invalid param: Base64DecodeError(InvalidByte(2, 33))",
+        ),
+        (
+            [
+                "P",
+                {"filters": [{"memcmp": {"offset": 0, "bytes": "A" * 176, "encoding": "base64"}}]},
+            ],
+            -32602,
+            "Invalid param: DataTooLarge",
+        ),
+        (
+            ["P", {"filters": [{"memcmp": {"offset": 0, "bytes": "x", "encoding": "hex"}}]}],
+            -32602,
+            "Invalid params: unknown variant `hex`, expected one of `base58`, `base64`, `bytes`.",
+        ),
+        (
+            ["P", {"commitment": "recent"}],
+            -32602,
+            "Invalid params: unknown variant `recent`, "
+            "expected one of `processed`, `confirmed`, `finalized`.",
+        ),
+        (
+            ["P", {"encoding": "hex"}],
+            -32602,
+            "Invalid params: unknown variant `hex`, expected one "
+            "of `binary`, `base58`, `base64`, `jsonParsed`, `base64+zstd`.",
+        ),
+        (
+            ["P", {"encoding": "base64", "minContextSlot": 10**12}],
+            -32016,
+            "Minimum context slot has not been reached",
+        ),
+    ],
+)
+async def test_program_accounts_refuses_what_a_node_refuses_in_its_words(
+    params: list[Any], code: int, message: str
+) -> None:
+    async with SimServer(SMALL, FAST, slot_seconds=STILL) as srv:
+        program = by_kind("cpmm").program
+        params = [program if p == "P" else p for p in params]
+        got = await rpc(srv.infos()[0].http_url, "getProgramAccounts", params)
+        assert got["error"]["code"] == code and got["error"]["message"] == message
+        if code == -32016:
+            assert got["error"]["data"] == {"contextSlot": srv.world.slot}
+
+
+async def test_arbscope_rpc_client_finds_every_venues_pools_by_size_and_mint() -> None:
+    async with SimServer(SMALL, FAST, slot_seconds=STILL) as srv:
+        async with RpcClient(srv.infos()[0].http_url) as client:
+            for venue in VENUES:
+                want = {p.address for p in srv.world.pools if p.kind == venue.kind}
+                for compress in (True, False):
+                    got = await client.get_program_accounts(
+                        venue.program, data_size=venue.ids.pool_account_size, compress=compress
+                    )
+                    assert set(got) == want
+                    for k, acc in got.items():
+                        assert acc.data == srv.world.accounts[k].data and acc.owner == venue.program
+                        assert acc.slot == srv.world.slot
+            pool = next(p for p in srv.world.pools if p.kind == "whirlpool")
+            wp = by_kind("whirlpool")
+            got = await client.get_program_accounts(
+                wp.program, data_size=653, memcmp=[(WP_MINT_A, N.b58decode(pool.mint_a))],
+                data_slice=(WP_MINT_A, 32),
+            )  # fmt: skip
+            assert pool.address in got and all(
+                a.data == N.b58decode(pool.mint_a) for a in got.values()
+            )
+            with pytest.raises(ValueError, match="not a program id"):
+                await client.get_program_accounts("nope")
+            with pytest.raises(ValueError, match="a node takes 4"):
+                await client.get_program_accounts(wp.program, memcmp=[(0, b"x")] * 5)
+            with pytest.raises(ValueError, match="1 to 128 bytes"):
+                await client.get_program_accounts(wp.program, memcmp=[(0, b"x" * 129)])
+        # the node's own refusal reaches the caller as an RpcError with its code
+        async with RpcClient(srv.infos()[0].http_url) as client:
+            with pytest.raises(RpcError) as err:
+                await client.get_program_accounts(wp.program, commitment="recent")
+            assert err.value.code == -32602 and "unknown variant `recent`" in str(err.value)
+
+
+@needs_solana
+async def test_solana_py_reads_program_accounts_with_filters_slices_and_zstd() -> None:
+    from solana.rpc.async_api import AsyncClient
+    from solana.rpc.core import RPCException
+    from solana.rpc.models import DataSliceOpts, MemcmpOpts
+    from solders.pubkey import Pubkey
+
+    async with SimServer(SMALL, FAST, slot_seconds=STILL) as srv:
+        c = AsyncClient(srv.infos()[0].http_url)
+        try:
+            for venue in VENUES:
+                size = venue.ids.pool_account_size
+                want = {p.address for p in srv.world.pools if p.kind == venue.kind}
+                for enc in ("base64", "base64+zstd"):
+                    got = (await c.get_program_accounts(
+                        Pubkey.from_string(venue.program), encoding=enc, filters=[size])).value  # fmt: skip
+                    assert {str(x.pubkey) for x in got} == want
+                    assert all(bytes(x.account.data) == srv.world.accounts[str(x.pubkey)].data
+                               for x in got)  # fmt: skip
+            pool = next(p for p in srv.world.pools if p.kind == "whirlpool")
+            got = (await c.get_program_accounts(
+                Pubkey.from_string(by_kind("whirlpool").program), encoding="base64",
+                data_slice=DataSliceOpts(offset=WP_MINT_A, length=32),
+                filters=[653, MemcmpOpts(offset=WP_MINT_A, bytes=pool.mint_a)])).value  # fmt: skip
+            assert pool.address in {str(x.pubkey) for x in got}
+            assert {bytes(x.account.data) for x in got} == {N.b58decode(pool.mint_a)}
+            parsed = (await c.get_program_accounts_json_parsed(
+                Pubkey.from_string(SPL_TOKEN),
+                filters=[165, MemcmpOpts(offset=0, bytes=pool.mint_a)])).value  # fmt: skip
+            assert pool.vault_a in {str(x.pubkey) for x in parsed}
+            for x in parsed:
+                assert x.account.data.parsed["info"]["mint"] == pool.mint_a
+            with pytest.raises(RPCException, match="Base58DecodeError"):
+                await c.get_program_accounts(
+                    Pubkey.from_string(SPL_TOKEN), encoding="base64",
+                    filters=[MemcmpOpts(offset=0, bytes="0OIl")])  # fmt: skip
+        finally:
+            await c.close()
+
+
+async def test_web3js_reads_program_accounts_with_filters_slices_and_context(
+    web3js: type[Web3Js],
+) -> None:
+    async with SimServer(SMALL, FAST, slot_seconds=STILL) as srv:
+        info = srv.infos()[0]
+        js = web3js(info.http_url, info.ws_url)
+        wp = by_kind("whirlpool")
+        pool = next(p for p in srv.world.pools if p.kind == "whirlpool")
+        want = {
+            p.address for p in srv.world.pools if p.kind == "whirlpool" and p.mint_a == pool.mint_a
+        }
+        mint_b64 = base64.b64encode(N.b58decode(pool.mint_a)).decode()
+        steps = [
+            {"op": "getProgramAccounts", "program": wp.program,
+             "config": {"filters": [{"dataSize": 653},
+                                    {"memcmp": {"offset": WP_MINT_A, "bytes": pool.mint_a}}]}},
+            {"op": "getProgramAccounts", "program": wp.program,
+             "config": {"withContext": True, "dataSlice": {"offset": WP_MINT_A, "length": 32},
+                        "filters": [{"memcmp": {"offset": WP_MINT_A, "bytes": mint_b64,
+                                                "encoding": "base64"}}]}},
+            {"op": "getParsedProgramAccounts", "program": SPL_TOKEN,
+             "config": {"filters": [{"dataSize": 165},
+                                    {"memcmp": {"offset": 0, "bytes": pool.mint_a}}]}},
+            {"op": "getProgramAccounts", "program": wp.program,
+             "config": {"filters": [{"memcmp": {"offset": 0, "bytes": "0OIl"}}]}},
+            {"op": "getProgramAccounts", "program": wp.program,
+             "config": {"filters": [{"dataSize": 1}] * 5}},
+        ]  # fmt: skip
+        full, ctx, parsed, bad58, many = await js.run(*steps)
+        assert {x["pubkey"] for x in full["ok"]} == want
+        for x in full["ok"]:
+            assert base64.b64decode(x["account"]["data"]) == srv.world.accounts[x["pubkey"]].data
+            assert x["account"]["owner"] == wp.program and x["account"]["space"] == 653
+        assert ctx["ok"]["context"]["slot"] == srv.world.slot
+        assert {x["pubkey"] for x in ctx["ok"]["value"]} == want
+        assert {x["account"]["data"] for x in ctx["ok"]["value"]} == {mint_b64}
+        vaults = {x["pubkey"]: x["account"]["data"]["parsed"]["info"] for x in parsed["ok"]}
+        assert pool.vault_a in vaults
+        assert vaults[pool.vault_a]["tokenAmount"]["amount"] == str(srv.world.balance(pool.vault_a))
+        assert bad58["error"]["code"] == -32602 and "Base58DecodeError" in bad58["error"]["message"]
+        assert many["error"]["code"] == -32602
+        assert many["error"]["message"].endswith("Too many filters provided; max 4")
