@@ -250,12 +250,24 @@ class Chain:
         del w._touched[snap.touched :]
 
     # ------------------------------------------------------------ running
-    def _fee_and_limit(self, tx: VersionedTransaction, keys: list[str]) -> tuple[int, int, int]:
+    def fee_for_message(self, msg: Message | MessageV0) -> int | None:
+        """``getFeeForMessage``: what ``msg`` would pay in lamports, None when its
+        blockhash is not a valid one (compute-budget instructions that do not decode
+        leave the base fee)."""
+        if not self.blockhash_valid(str(msg.recent_blockhash)):
+            return None
+        keys = [str(k) for k in msg.account_keys]
+        try:
+            return self._fee_and_limit(msg, keys)[0]
+        except _Fail:
+            return LAMPORTS_PER_SIGNATURE * msg.header.num_required_signatures
+
+    def _fee_and_limit(self, msg: Message | MessageV0, keys: list[str]) -> tuple[int, int, int]:
         """(fee, compute unit limit, price) from the compute-budget instructions."""
         limit: int | None = None
         price = 0
         other = 0
-        for i, ix in enumerate(tx.message.instructions):
+        for i, ix in enumerate(msg.instructions):
             prog = keys[ix.program_id_index]
             if prog != I.COMPUTE_BUDGET:
                 other += 1
@@ -273,7 +285,7 @@ class Chain:
         if limit is None:
             limit = I.DEFAULT_INSTRUCTION_COMPUTE_UNIT_LIMIT * other
         limit = min(limit, I.MAX_COMPUTE_UNIT_LIMIT)
-        sigs = tx.message.header.num_required_signatures
+        sigs = msg.header.num_required_signatures
         priority = min((price * limit + 999_999) // 1_000_000, (1 << 64) - 1)
         return LAMPORTS_PER_SIGNATURE * sigs + priority, limit, price
 
@@ -297,7 +309,8 @@ class Chain:
         if sig in self.statuses:
             return Outcome(sig, "AlreadyProcessed", [], 0, 0, [])
         try:
-            fee, limit, _price = self._fee_and_limit(tx, keys)
+            assert isinstance(msg, (Message, MessageV0))  # decode_tx refused the others
+            fee, limit, _price = self._fee_and_limit(msg, keys)
         except _Fail as f:
             return Outcome(sig, {"InstructionError": [f.index, f.detail]}, [], 0, 0, [])
         payer = keys[0]

@@ -212,7 +212,7 @@ def config(params: Sequence[Any], i: int) -> dict[str, Any]:
     return cfg
 
 
-def _variant(value: Any, allowed: Sequence[str]) -> str:
+def variant(value: Any, allowed: Sequence[str]) -> str:
     if not isinstance(value, str):
         raise type_error(value, "string or map")
     if value not in allowed:
@@ -224,7 +224,7 @@ def _variant(value: Any, allowed: Sequence[str]) -> str:
 def commitment(cfg: dict[str, Any], default: str = "finalized") -> str:
     """The ``commitment`` of a configuration (a node's default is ``finalized``)."""
     value = cfg.get("commitment")
-    return default if value is None else _variant(value, COMMITMENTS)
+    return default if value is None else variant(value, COMMITMENTS)
 
 
 def min_context_slot(cfg: dict[str, Any], context_slot: int) -> None:
@@ -242,7 +242,7 @@ def min_context_slot(cfg: dict[str, Any], context_slot: int) -> None:
 
 def account_encoding(cfg: dict[str, Any], default: str) -> str:
     value = cfg.get("encoding")
-    return default if value is None else _variant(value, ACCOUNT_ENCODINGS)
+    return default if value is None else variant(value, ACCOUNT_ENCODINGS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +288,7 @@ class Filter:
         return owner in TOKEN_PROGRAMS and len(data) == L.TOKEN_ACCOUNT_LEN and data[108] != 0
 
 
-def _base64_problem(text: str) -> str | None:
+def base64_problem(text: str) -> str | None:
     """The base64 crate's DecodeError (standard alphabet, canonical padding), Debug form."""
     alphabet = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
     body = text.rstrip("=")
@@ -314,7 +314,7 @@ def parse_filter(raw: Any) -> Filter:
     """One filter object; RpcFault with the node's wording when it is not one."""
     kinds = ("dataSize", "memcmp", "tokenAccountState")
     if isinstance(raw, str):
-        _variant(raw, kinds)
+        variant(raw, kinds)
         if raw != "tokenAccountState":
             raise invalid_params(f"Invalid params: invalid type: unit variant, expected {raw}.")
         return Filter("tokenAccountState")
@@ -323,7 +323,7 @@ def parse_filter(raw: Any) -> Filter:
     if len(raw) != 1:
         raise invalid_params("Invalid params: invalid type: map, expected map with a single key.")
     ((kind, value),) = raw.items()
-    _variant(kind, kinds)
+    variant(kind, kinds)
     if kind == "dataSize":
         return Filter("dataSize", size=expect_u64(value))
     if kind == "tokenAccountState":
@@ -346,11 +346,11 @@ def parse_filter(raw: Any) -> Filter:
         raise invalid_params(
             "Invalid params: data did not match any variant of untagged enum DataType."
         )
-    encoding = "base58" if encoding is None else _variant(encoding, ("base58", "base64", "bytes"))
+    encoding = "base58" if encoding is None else variant(encoding, ("base58", "base64", "bytes"))
     if encoding == "base64":
         if len(data) > MAX_FILTER_B64:
             raise invalid_params("Invalid param: DataTooLarge")
-        problem = _base64_problem(data)
+        problem = base64_problem(data)
         if problem:
             raise invalid_params(f"Invalid param: Base64DecodeError({problem})")
         decoded = base64.b64decode(data)
@@ -497,7 +497,10 @@ def program_accounts(
     ]  # fmt: skip
     if sort:
         keys.sort(key=pubkey_bytes)
-    return [
-        {"pubkey": k, "account": ui_account(accounts[k], encoding, data_slice, decimals_of)}
-        for k in keys
-    ]
+    out: list[dict[str, Any]] = []
+    for k in keys:
+        shown = ui_account(accounts[k], encoding, data_slice, decimals_of)
+        if encoding == "jsonParsed" and program in TOKEN_PROGRAMS and "parsed" not in shown["data"]:
+            continue  # a token program's account that does not parse is left out
+        out.append({"pubkey": k, "account": shown})
+    return out

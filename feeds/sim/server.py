@@ -46,6 +46,7 @@ from ..wire import instructions as I
 from ..wire.protocol import account_notification
 from . import node as N
 from .chain import Chain, ChainError
+from .methods import METHODS
 from .node import RpcFault
 from .world import SlotResult, World, WorldConfig
 
@@ -128,6 +129,44 @@ class _Conn:
     subs: dict[int, tuple[str, str]] = field(default_factory=dict)
     sent: int = 0
     lied: bool = False  # the future_after fault happened on this connection
+    after: list[str] = field(default_factory=list)  # notifications due after an answer
+
+
+# the subscription kinds (``<kind>Subscribe``): what each watches is its table's key
+_KINDS = ("account", "program", "logs", "slot", "signature", "root", "slotsUpdates")
+
+
+@dataclass(frozen=True, slots=True)
+class _Opts:
+    """How one subscription wants its notifications (accounts: encoding and slice;
+    programs: filters too; every kind: its commitment)."""
+
+    encoding: str = "base64"
+    cut: N.DataSlice | None = None
+    level: str = "finalized"
+    filters: tuple[N.Filter, ...] = ()
+
+    @property
+    def plain(self) -> bool:
+        """base64 and whole: the slot's pre-rendered value serves it."""
+        return self.encoding == "base64" and self.cut is None
+
+
+def _opts(cfg: dict[str, Any]) -> _Opts:
+    """An account or program subscription's configuration (the node's defaults:
+    ``binary``, ``finalized``; ``minContextSlot`` is ignored by PubSub)."""
+    encoding = N.account_encoding(cfg, "binary")
+    return _Opts(encoding, N.data_slice(cfg), N.commitment(cfg))
+
+
+def _sub_key(value: Any, thing: str, parse: Callable[[Any], str] = N.parse_pubkey) -> str:
+    """A key a subscription names, refused in PubSub's words (``Invalid Request:
+    Invalid pubkey provided``)."""
+    text = N.expect_str(value)
+    try:
+        return parse(text)
+    except RpcFault:
+        raise RpcFault(INVALID_PARAMS, f"Invalid Request: Invalid {thing} provided") from None
 
 
 class _Endpoint:
@@ -137,10 +176,14 @@ class _Endpoint:
         self.server, self.profile = server, profile
         self.rng = random.Random(seed)
         self.conns: set[_Conn] = set()
-        self.account_subs: dict[str, dict[tuple[_Conn, int], None]] = {}
-        self.logs_subs: dict[str, dict[tuple[_Conn, int], None]] = {}
-        self.slot_subs: dict[tuple[_Conn, int], None] = {}
-        self.sig_subs: dict[str, dict[tuple[_Conn, int], None]] = {}
+        # subscriptions by kind, then by what they watch ("" for none), then by who
+        self.tables: dict[str, dict[str, dict[tuple[_Conn, int], _Opts]]] = {
+            kind: {} for kind in _KINDS
+        }
+        self.account_subs = self.tables["account"]
+        self.program_subs = self.tables["program"]
+        self.logs_subs = self.tables["logs"]  # "" holds the "all" / "allWithVotes" ones
+        self.sig_subs = self.tables["signature"]
         self.next_id = 0
         self.runner: web.AppRunner | None = None
         self.port = 0
@@ -247,6 +290,9 @@ class _Endpoint:
                     continue
                 reply = self.pubsub_call(conn, msg.data)
                 await conn.queue.put((0.0, json.dumps(reply)))
+                for text in conn.after:  # notifications due once the answer is out
+                    await conn.queue.put((time.monotonic(), text))
+                conn.after.clear()
         finally:
             sender.cancel()
             self._drop(conn)
@@ -254,10 +300,9 @@ class _Endpoint:
 
     def _drop(self, conn: _Conn) -> None:
         self.conns.discard(conn)
-        for table in (*self.account_subs.values(), *self.logs_subs.values(), self.slot_subs,
-                      *self.sig_subs.values()):  # fmt: skip
-            for key in [k for k in table if k[0] is conn]:
-                del table[key]
+        for sid, (kind, key) in conn.subs.items():
+            self.tables[kind].get(key, {}).pop((conn, sid), None)
+        conn.subs.clear()
 
     async def _send_loop(self, conn: _Conn) -> None:
         p = self.profile
@@ -298,59 +343,76 @@ class _Endpoint:
         return {"jsonrpc": "2.0", "result": result, "id": rid}
 
     def _pubsub_method(self, conn: _Conn, method: str, params: list[Any]) -> Any:
+        """One PubSub request (Agave ``rpc_pubsub.rs``): its result, or RpcFault."""
         if self.profile.refuse_subscriptions and method.endswith("Subscribe"):
             raise RpcFault(METHOD_NOT_FOUND, "Method not found")
-        if method == "accountSubscribe":
-            if not params or not isinstance(params[0], str) or params[0] == "":
-                raise RpcFault(INVALID_PARAMS, "Invalid params: expected a pubkey")
-            cfg = params[1] if len(params) > 1 and isinstance(params[1], dict) else {}
-            if cfg.get("encoding", "binary") != "base64":
-                raise RpcFault(INVALID_PARAMS, "Invalid params: the simulator serves base64")
-            return self._add(conn, "account", params[0], self.account_subs)
-        if method == "logsSubscribe":
-            f = params[0] if params else None
-            if not isinstance(f, dict) or not isinstance(f.get("mentions"), list):
-                raise RpcFault(INVALID_PARAMS, "Invalid params: expected {mentions: [pubkey]}")
-            if len(f["mentions"]) != 1:
-                raise RpcFault(INVALID_PARAMS, "Invalid Request: Only 1 address supported")
-            return self._add(conn, "logs", str(f["mentions"][0]), self.logs_subs)
-        if method == "slotSubscribe":
-            self.next_id += 1
-            conn.subs[self.next_id] = ("slot", "")
-            self.slot_subs[(conn, self.next_id)] = None
-            return self.next_id
-        if method == "signatureSubscribe":
-            sig = params[0] if params else None
-            if not isinstance(sig, str) or not 64 <= len(sig) <= 88:
-                raise RpcFault(INVALID_PARAMS, "Invalid params: expected a signature")
-            self.next_id += 1
-            done = self.server.chain.statuses.get(sig)
-            if done is not None:  # already processed: notify now, the subscription ends
-                conn.queue.put_nowait(
-                    (time.monotonic(), _signature_notification(self.next_id, *done))
-                )
-                return self.next_id
-            conn.subs[self.next_id] = ("signature", sig)
-            self.sig_subs.setdefault(sig, {})[(conn, self.next_id)] = None
-            return self.next_id
-        if method in ("accountUnsubscribe", "logsUnsubscribe", "slotUnsubscribe",
-                      "signatureUnsubscribe"):  # fmt: skip
-            sid = params[0] if params else None
-            kind = method[: -len("Unsubscribe")]
-            if not isinstance(sid, int) or conn.subs.get(sid, ("",))[0] != kind:
+        if method.endswith("Unsubscribe") and method[: -len("Unsubscribe")] in _KINDS:
+            N.need(params, 1)
+            N.at_most(params, 1)
+            sid, kind = N.expect_u64(params[0]), method[: -len("Unsubscribe")]
+            if conn.subs.get(sid, ("",))[0] != kind:
                 raise RpcFault(INVALID_PARAMS, "Invalid subscription id.")
             _, key = conn.subs.pop(sid)
-            table = {"account": self.account_subs.get(key), "logs": self.logs_subs.get(key),
-                     "slot": self.slot_subs, "signature": self.sig_subs.get(key)}[kind]  # fmt: skip
-            if table is not None:
-                table.pop((conn, sid), None)
+            self.tables[kind].get(key, {}).pop((conn, sid), None)
             return True
+        if method == "accountSubscribe":
+            N.need(params, 1)
+            N.at_most(params, 2)
+            opts = _opts(N.config(params, 1))
+            return self._add(conn, "account", _sub_key(params[0], "pubkey"), opts)
+        if method == "programSubscribe":
+            N.need(params, 1)
+            N.at_most(params, 2)
+            cfg = N.config(params, 1)
+            opts = _opts(cfg)
+            program = N.expect_str(params[0])
+            filters = N.parse_filters(cfg.get("filters"))
+            program = _sub_key(program, "pubkey")
+            return self._add(conn, "program", program, dataclasses.replace(
+                opts, filters=tuple(filters)))  # fmt: skip
+        if method == "logsSubscribe":
+            N.need(params, 1)
+            N.at_most(params, 2)
+            which, level = params[0], N.commitment(N.config(params, 1))
+            if isinstance(which, str):
+                N.variant(which, ("all", "allWithVotes", "mentions"))
+                if which == "mentions":
+                    raise N.invalid_params("Invalid params: invalid type: unit variant, "
+                                           "expected newtype variant.")  # fmt: skip
+                return self._add(conn, "logs", "", _Opts(level=level))
+            if not isinstance(which, dict) or set(which) != {"mentions"}:
+                raise N.type_error(which, "enum RpcTransactionLogsFilter")
+            keys = which["mentions"]
+            if not isinstance(keys, list):
+                raise N.type_error(keys, "a sequence")
+            if len(keys) != 1:
+                raise RpcFault(INVALID_PARAMS, "Invalid Request: Only 1 address supported")
+            return self._add(conn, "logs", _sub_key(keys[0], "mentions"), _Opts(level=level))
+        if method in ("slotSubscribe", "rootSubscribe", "slotsUpdatesSubscribe"):
+            if params:  # the node's take none
+                raise RpcFault(INVALID_PARAMS, "Invalid parameters: No parameters were expected",
+                               repr(params))  # fmt: skip
+            return self._add(conn, method[: -len("Subscribe")], "", _Opts())
+        if method == "signatureSubscribe":
+            N.need(params, 1)
+            N.at_most(params, 2)
+            level = N.commitment(N.config(params, 1))
+            sig = _sub_key(params[0], "signature", N.parse_signature)
+            sid = self._add(conn, "signature", sig, _Opts(level=level))
+            done = self.server.chain.statuses.get(sig)
+            if done is not None:  # already processed: notified right after this answer
+                conn.after.append(_signature_notification(sid, *done))
+                self.tables["signature"][sig].pop((conn, sid), None)
+                conn.subs.pop(sid, None)  # a signature subscription ends with its notification
+            return sid
+        if method == "getVersion":
+            return {"solana-core": "3.1.8-arbscope-sim", "feature-set": 0}
         raise RpcFault(METHOD_NOT_FOUND, "Method not found")
 
-    def _add(self, conn: _Conn, kind: str, key: str, index: dict[str, Any]) -> int:
+    def _add(self, conn: _Conn, kind: str, key: str, opts: _Opts) -> int:
         self.next_id += 1
         conn.subs[self.next_id] = (kind, key)
-        index.setdefault(key, {})[(conn, self.next_id)] = None
+        self.tables[kind].setdefault(key, {})[(conn, self.next_id)] = opts
         return self.next_id
 
     # ------------------------------------------------------------ publishing
@@ -380,35 +442,52 @@ class _Endpoint:
         p, r = self.profile, self.rng
         out: list[tuple[_Conn, str]] = []
         slot = self.frozen_slot if faults and self.frozen_slot is not None else res.slot
-        for conn, sid in self.slot_subs:
+        for conn, sid in self.tables["slot"].get("", {}):
             out.append((conn, _slot_notification(sid, slot)))
+        for conn, sid in self.tables["slotsUpdates"].get("", {}):
+            out.extend((conn, _notification("slotsUpdatesNotification", sid, u))
+                       for u in _slot_updates(res))  # fmt: skip
+        for conn, sid in self.tables["root"].get("", {}):
+            out.append((conn, _notification("rootNotification", sid, res.slot - ROOT_DISTANCE)))
+        accounts = self.server.world.accounts
         for pubkey in res.changed:
             subs = self.account_subs.get(pubkey)
-            if not subs:
-                continue
-            value = values[pubkey]
-            for conn, sid in subs:
-                if faults and p.bad_account_rate and r.random() < p.bad_account_rate:
-                    value = self.server.bad_value(pubkey, r)
-                elif faults and p.skew_rate and r.random() < p.skew_rate:
-                    value = self.server.skewed_value(pubkey, r)
-                if faults and p.unknown_rate and r.random() < p.unknown_rate:
-                    sid += 1_000_003  # an id this connection was never given
-                out.append((conn, account_notification(sid, res.slot, value)))
+            if subs:
                 value = values[pubkey]
+                for (conn, sid), opts in subs.items():
+                    if not opts.plain:
+                        shown = self.server.ui_account(pubkey, opts)
+                        out.append((conn, account_notification(sid, res.slot, shown)))
+                        continue
+                    if faults and p.bad_account_rate and r.random() < p.bad_account_rate:
+                        value = self.server.bad_value(pubkey, r)
+                    elif faults and p.skew_rate and r.random() < p.skew_rate:
+                        value = self.server.skewed_value(pubkey, r)
+                    if faults and p.unknown_rate and r.random() < p.unknown_rate:
+                        sid += 1_000_003  # an id this connection was never given
+                    out.append((conn, account_notification(sid, res.slot, value)))
+                    value = values[pubkey]
+            acc = accounts.get(pubkey)
+            watchers = self.program_subs.get(acc.owner) if acc is not None else None
+            if watchers and acc is not None:
+                for (conn, sid), opts in watchers.items():
+                    if all(f.allows(acc.owner, acc.data) for f in opts.filters):
+                        shown = (
+                            values[pubkey] if opts.plain else self.server.ui_account(pubkey, opts)
+                        )
+                        out.append((conn, _program_notification(sid, res.slot, pubkey, shown)))
+        everything = self.logs_subs.get("", {})
         for tx in res.landed:
             value = json.dumps({"signature": tx.signature, "err": tx.err, "logs": list(tx.logs)})
-            for program in tx.programs:
-                for conn, sid in self.logs_subs.get(program, {}):
-                    out.append((conn, '{"jsonrpc":"2.0","method":"logsNotification","params":'
-                                f'{{"result":{{"context":{{"slot":{res.slot}}},"value":{value}}},'
-                                f'"subscription":{sid}}}}}'))  # fmt: skip
+            mentioned = [k for program in tx.programs for k in self.logs_subs.get(program, {})]
+            for conn, sid in [*mentioned, *everything]:
+                out.append((conn, _logs_notification(sid, res.slot, value)))
             for conn, sid in list(self.sig_subs.pop(tx.signature, {})):
                 conn.subs.pop(sid, None)  # a signature subscription ends with its notification
                 out.append((conn, _signature_notification(sid, tx.slot, tx.err)))
         for t in res.trades:
-            subs = self.logs_subs.get(t.program)
-            if not subs:
+            subs = self.logs_subs.get(t.program, {})
+            if not subs and not everything:
                 continue
             logs = json.dumps(
                 {
@@ -421,10 +500,8 @@ class _Endpoint:
                     ],
                 }
             )
-            for conn, sid in subs:
-                out.append((conn, '{"jsonrpc":"2.0","method":"logsNotification","params":'
-                            f'{{"result":{{"context":{{"slot":{res.slot}}},"value":{logs}}},'
-                            f'"subscription":{sid}}}}}'))  # fmt: skip
+            for conn, sid in [*subs, *everything]:
+                out.append((conn, _logs_notification(sid, res.slot, logs)))
         return out
 
     def hostile(self, res: SlotResult) -> list[tuple[_Conn, str]]:
@@ -500,8 +577,53 @@ _IDENTITY_KEYS = {752: (336, 368, 400, 432), 637: (72, 104, 168, 200),
 def _slot_notification(sid: int, slot: int) -> str:
     return (
         '{"jsonrpc":"2.0","method":"slotNotification","params":{"result":'
-        f'{{"parent":{slot - 1},"root":{slot - 32},"slot":{slot}}},"subscription":{sid}}}}}'
+        f'{{"parent":{slot - 1},"root":{slot - ROOT_DISTANCE},"slot":{slot}}},'
+        f'"subscription":{sid}}}}}'
     )
+
+
+ROOT_DISTANCE = 32  # slots between a slot and its root (finalized) on mainnet
+
+
+def _notification(method: str, sid: int, result: Any) -> str:
+    """A notification without a context wrapper (slot updates, roots)."""
+    return json.dumps({"jsonrpc": "2.0", "method": method,
+                       "params": {"result": result, "subscription": sid}})  # fmt: skip
+
+
+def _logs_notification(sid: int, slot: int, value_json: str) -> str:
+    return (
+        '{"jsonrpc":"2.0","method":"logsNotification","params":'
+        f'{{"result":{{"context":{{"slot":{slot}}},"value":{value_json}}},'
+        f'"subscription":{sid}}}}}'
+    )
+
+
+def _program_notification(sid: int, slot: int, pubkey: str, account_json: str) -> str:
+    return (
+        '{"jsonrpc":"2.0","method":"programNotification","params":{"result":{"context":'
+        f'{{"slot":{slot}}},"value":{{"pubkey":"{pubkey}","account":{account_json}}}}},'
+        f'"subscription":{sid}}}}}'
+    )
+
+
+def _slot_updates(res: SlotResult) -> list[dict[str, Any]]:
+    """``slotsUpdatesNotification`` results for one slot, in the order a node sends them
+    (``SlotUpdate``: timestamps in unix milliseconds)."""
+    ms = int(time.time() * 1000)
+    failed = sum(1 for t in res.landed if t.err is not None)
+    done = len(res.trades) + len(res.landed) - failed
+    s = res.slot
+    stats = {"numTransactionEntries": done + failed, "numSuccessfulTransactions": done,
+             "numFailedTransactions": failed, "maxTransactionsPerEntry": 1}  # fmt: skip
+    return [
+        {"type": "firstShredReceived", "slot": s, "timestamp": ms},
+        {"type": "completed", "slot": s, "timestamp": ms},
+        {"type": "createdBank", "slot": s, "parent": s - 1, "timestamp": ms},
+        {"type": "frozen", "slot": s, "timestamp": ms, "stats": stats},
+        {"type": "optimisticConfirmation", "slot": s, "timestamp": ms},
+        {"type": "root", "slot": s - ROOT_DISTANCE, "timestamp": ms},
+    ]
 
 
 def _signature_notification(sid: int, slot: int, err: Any) -> str:
@@ -557,6 +679,7 @@ class SimServer:
         profiles = list(profiles) if profiles is not None else default_profiles(3)
         self.endpoints = [_Endpoint(self, p, c.seed * 1000 + i) for i, p in enumerate(profiles)]
         self.fees: deque[tuple[int, int]] = deque(maxlen=FEE_SLOTS)
+        self.transaction_count = 0  # transactions the simulated cluster has processed
         self._clock: asyncio.Task[None] | None = None
         self.running = False
 
@@ -606,6 +729,7 @@ class SimServer:
     def step(self) -> SlotResult:
         """Advance the world one slot and publish it on every endpoint."""
         res = self.world.step()
+        self.transaction_count += len(res.trades) + len(res.landed)
         self.slot_times[res.slot] = int(time.time())
         while len(self.slot_times) > FEE_SLOTS * 4:
             self.slot_times.pop(next(iter(self.slot_times)))
@@ -649,8 +773,15 @@ class SimServer:
         return json.dumps(v)
 
     # ------------------------------------------------------------ HTTP methods
-    def _context(self, slot: int | None = None) -> dict[str, Any]:
+    def context(self, slot: int | None = None) -> dict[str, Any]:
         return {"apiVersion": "3.1.8", "slot": self.world.slot if slot is None else slot}
+
+    def ui_account(self, pubkey: str, opts: Any) -> str:
+        """``pubkey``'s account as a subscription with ``opts`` (encoding, slice) sees it,
+        as JSON text."""
+        acc = self.world.accounts[pubkey]
+        return json.dumps(N.ui_account(acc, opts.encoding, opts.cut, self.decimals_of,
+                                       check_base58=False))  # fmt: skip
 
     def decimals_of(self, mint: str) -> int | None:
         """A mint's decimals read from its account (None: not an initialized mint)."""
@@ -658,28 +789,6 @@ class SimServer:
         if acc is None or acc.owner not in N.TOKEN_PROGRAMS or len(acc.data) != 82:
             return None
         return acc.data[44] if acc.data[45] else None
-
-    def get_program_accounts(self, params: list[Any]) -> Any:
-        """``getProgramAccounts [program, config?]`` as a node serves it (see
-        :mod:`feeds.sim.node`): filters, ``dataSlice``, encodings, ``withContext``,
-        ``sortResults``, ``minContextSlot``."""
-        N.need(params, 1)
-        N.at_most(params, 2)
-        cfg = N.config(params, 1)
-        encoding = N.account_encoding(cfg, "binary")
-        cut = N.data_slice(cfg)
-        level = N.commitment(cfg)
-        with_context, sort = cfg.get("withContext"), cfg.get("sortResults")
-        for flag in (with_context, sort):
-            if flag is not None and not isinstance(flag, bool):
-                raise N.type_error(flag, "a boolean")
-        program = N.parse_pubkey(params[0])
-        filters = N.parse_filters(cfg.get("filters"))
-        slot = self.context_slot(level)
-        N.min_context_slot(cfg, slot)
-        value = N.program_accounts(self.world.accounts, program, filters, encoding, cut,
-                                   self.decimals_of, sort=sort is not False)  # fmt: skip
-        return {"context": self._context(slot), "value": value} if with_context else value
 
     def context_slot(self, level: str) -> int:
         """The slot a request at commitment ``level`` is answered from."""
@@ -713,11 +822,12 @@ class SimServer:
                 raise RpcFault(INVALID_PARAMS, "Invalid params: the simulator serves base64")
             vals = [w.accounts[k].value() if k in w.accounts else None for k in keys]
             return {
-                "context": self._context(),
+                "context": self.context(),
                 "value": vals[0] if method == "getAccountInfo" else vals,
             }
-        if method == "getProgramAccounts":
-            return self.get_program_accounts(params)
+        answer = METHODS.get(method)
+        if answer is not None:
+            return answer(self, params)
         if method == "getRecentPrioritizationFees":
             return [{"slot": s, "prioritizationFee": f} for s, f in self.fees]
         if method in _CHAIN_METHODS:
@@ -736,32 +846,32 @@ class SimServer:
         w, c = self.world, self.chain
         if method == "getLatestBlockhash":
             bh, last = c.latest_blockhash()
-            return {"context": self._context(),
+            return {"context": self.context(),
                     "value": {"blockhash": bh, "lastValidBlockHeight": last}}  # fmt: skip
         if method == "getBlockHeight":
             return c.block_height()
         if method == "isBlockhashValid":
             ok = bool(params) and isinstance(params[0], str) and c.blockhash_valid(params[0])
-            return {"context": self._context(), "value": ok}
+            return {"context": self.context(), "value": ok}
         if method == "getBalance":
             if not params or not isinstance(params[0], str):
                 raise RpcFault(INVALID_PARAMS, "Invalid params: expected a pubkey")
-            return {"context": self._context(), "value": w.lamports(params[0])}
+            return {"context": self.context(), "value": w.lamports(params[0])}
         if method == "getTokenAccountBalance":
             tok = w.token_account(params[0]) if params and isinstance(params[0], str) else None
             if tok is None:
                 raise RpcFault(INVALID_PARAMS, "Invalid param: not a Token account")
             dec = w.decimals.get(tok.mint, 0)
-            return {"context": self._context(), "value": {
+            return {"context": self.context(), "value": {
                 "amount": str(tok.amount), "decimals": dec, "uiAmount": tok.amount / 10**dec,
                 "uiAmountString": str(tok.amount / 10**dec)}}  # fmt: skip
         if method == "getSignatureStatuses":
-            return {"context": self._context(), "value": c.signature_statuses(params)}
+            return {"context": self.context(), "value": c.signature_statuses(params)}
         if method == "simInfo":
             return {"acceptsTransactions": c.accept, "slotSeconds": self.slot_seconds,
                     "stats": dataclasses.asdict(c.stats)}  # fmt: skip
         if method == "simulateTransaction":
-            return {"context": self._context(), "value": c.simulate(params)}
+            return {"context": self.context(), "value": c.simulate(params)}
         if method == "sendTransaction":
             return c.send(params)
         if method == "requestAirdrop":

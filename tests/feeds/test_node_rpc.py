@@ -291,3 +291,161 @@ async def test_web3js_reads_program_accounts_with_filters_slices_and_context(
         assert bad58["error"]["code"] == -32602 and "Base58DecodeError" in bad58["error"]["message"]
         assert many["error"]["code"] == -32602
         assert many["error"]["message"].endswith("Too many filters provided; max 4")
+
+
+# ------------------------------------------------------------------ the methods clients need
+def _vault_owner(srv: SimServer) -> tuple[str, str, set[str]]:
+    """A pool authority, one mint it holds, and every token account it owns."""
+    pool = next(p for p in srv.world.pools if p.kind == "cpmm")
+    owner = N.b58encode(srv.world.accounts[pool.vault_a].data[32:64])
+    held = {
+        k
+        for k, d in owned(srv, SPL_TOKEN).items()
+        if len(d) == 165 and N.b58encode(d[32:64]) == owner
+    }
+    return owner, pool.mint_a, held
+
+
+def _expected_fee(price: int, limit: int) -> int:
+    """5,000 lamports a signature + ceil(price x limit / 1e6) (spec §5.3)."""
+    return 5_000 + -(-price * limit // 1_000_000)
+
+
+async def test_the_methods_a_client_needs_answer_in_a_nodes_shapes_and_words() -> None:
+    async with SimServer(SMALL, FAST, slot_seconds=STILL, accept_transactions=True) as srv:
+        url = srv.infos()[0].http_url
+        w = srv.world
+        info = (await rpc(url, "getEpochInfo"))["result"]
+        assert info["absoluteSlot"] == w.slot and info["slotsInEpoch"] == 432_000
+        assert info["epoch"] * 432_000 + info["slotIndex"] == w.slot
+        assert info["blockHeight"] == srv.chain.block_height()
+        # rent from the rent parameters: (128 + bytes) x 3,480 x 2
+        for size, lamports in ((0, 890_880), (165, 2_039_280), (82, 1_461_600)):
+            assert (await rpc(url, "getMinimumBalanceForRentExemption", [size]))[
+                "result"
+            ] == lamports
+        big = await rpc(url, "getMinimumBalanceForRentExemption", [10 * 1024 * 1024 + 1])
+        assert big["error"] == {"code": -32600, "message": "Invalid request"}
+        neg = await rpc(url, "getMinimumBalanceForRentExemption", [-1])
+        assert neg["error"]["code"] == -32602
+        genesis = (await rpc(url, "getGenesisHash"))["result"]
+        assert (
+            len(N.b58decode(genesis)) == 32
+            and genesis != "5eykt4UsFv8P8NJdTREpY1vzqKqZKvdpKuc147dw2N9d"
+        )
+        assert (await rpc(url, "getGenesisHash", [1]))["error"]["code"] == -32602
+        mint = w.mints[0]
+        supply = (await rpc(url, "getTokenSupply", [mint]))["result"]["value"]
+        assert supply["amount"] == str(10**18) and supply["decimals"] == w.decimals[mint]
+        assert supply["uiAmountString"] == str(10**18 // 10 ** w.decimals[mint])
+        for key, message in ((w.pools[0].vault_a, "Invalid param: not a Token mint"),
+                             (N.b58encode(bytes(32)), "Invalid param: could not find account")):  # fmt: skip
+            if key == w.pools[0].vault_a:
+                message = "Invalid param: mint could not be unpacked"  # a token account: no mint
+            assert (await rpc(url, "getTokenSupply", [key]))["error"]["message"] == message
+        owner, held_mint, held = _vault_owner(srv)
+        got = (await rpc(url, "getTokenAccountsByOwner", [owner, {"programId": SPL_TOKEN},
+                                                            {"encoding": "base64"}]))["result"]  # fmt: skip
+        assert got["context"]["slot"] == w.slot and {x["pubkey"] for x in got["value"]} == held
+        got = (await rpc(url, "getTokenAccountsByOwner", [owner, {"mint": held_mint},
+                                                            {"encoding": "jsonParsed"}]))["result"]  # fmt: skip
+        assert got["value"] and all(x["account"]["data"]["parsed"]["info"]["mint"] == held_mint
+                                    for x in got["value"])  # fmt: skip
+        for which, message in (({"programId": mint}, "Invalid param: unrecognized Token program id"),
+                               ({"mint": N.b58encode(bytes(32))}, "Invalid param: could not find mint"),
+                               ({"owner": mint}, "Invalid params: unknown variant `owner`, expected "
+                                                 "`mint` or `programId`.")):  # fmt: skip
+            err = (await rpc(url, "getTokenAccountsByOwner", [owner, which]))["error"]
+            assert err == {"code": -32602, "message": message}
+        # the fee of a message: signatures + its compute-unit price; null for a stale hash
+        from solders.hash import Hash
+        from solders.message import Message
+        from solders.pubkey import Pubkey
+
+        from feeds.wire import instructions as I
+
+        payer = Pubkey.new_unique()
+        ixs = [I.set_compute_unit_limit(300_000), I.set_compute_unit_price(1_001),
+               I.transfer(str(payer), str(payer), 1)]  # fmt: skip
+        bh = srv.chain.latest_blockhash()[0]
+        msg = Message.new_with_blockhash(ixs, payer, Hash.from_string(bh))
+        wire = base64.b64encode(bytes(msg)).decode()
+        got = (await rpc(url, "getFeeForMessage", [wire]))["result"]
+        assert got["value"] == _expected_fee(1_001, 300_000) == 5_301
+        stale = Message.new_with_blockhash(ixs, payer, Hash.new_unique())
+        got = await rpc(url, "getFeeForMessage", [base64.b64encode(bytes(stale)).decode()])
+        assert got["result"]["value"] is None
+        err = (await rpc(url, "getFeeForMessage", ["AQ!D"]))["error"]
+        assert err == {"code": -32602, "message": "invalid base64 encoding: InvalidByte(2, 33)"}
+
+
+@needs_solana
+async def test_solana_py_reads_epoch_rent_genesis_fees_and_token_accounts() -> None:
+    from solana.rpc.async_api import AsyncClient
+    from solana.rpc.models import TokenAccountOpts
+    from solders.message import Message
+    from solders.pubkey import Pubkey
+
+    from feeds.wire import instructions as I
+
+    async with SimServer(SMALL, FAST, slot_seconds=STILL, accept_transactions=True) as srv:
+        c = AsyncClient(srv.infos()[0].http_url)
+        try:
+            w = srv.world
+            epoch = (await c.get_epoch_info()).value
+            assert epoch.absolute_slot == w.slot and epoch.slots_in_epoch == 432_000
+            assert (await c.get_minimum_balance_for_rent_exemption(165)).value == 2_039_280
+            assert str((await c.get_genesis_hash()).value) == (await rpc(srv.infos()[0].http_url,
+                                                                    "getGenesisHash"))["result"]  # fmt: skip
+            supply = (await c.get_token_supply(Pubkey.from_string(w.mints[1]))).value
+            assert int(supply.amount) == 10**18 and supply.decimals == w.decimals[w.mints[1]]
+            owner, mint, held = _vault_owner(srv)
+            got = (await c.get_token_accounts_by_owner(
+                Pubkey.from_string(owner), TokenAccountOpts(program_id=Pubkey.from_string(SPL_TOKEN)))).value  # fmt: skip
+            assert {str(x.pubkey) for x in got} == held
+            assert all(bytes(x.account.data) == w.accounts[str(x.pubkey)].data for x in got)
+            parsed = (await c.get_token_accounts_by_owner_json_parsed(
+                Pubkey.from_string(owner), TokenAccountOpts(mint=Pubkey.from_string(mint)))).value  # fmt: skip
+            assert parsed and all(x.account.data.parsed["info"]["mint"] == mint for x in parsed)
+            payer = Pubkey.new_unique()
+            bh = (await c.get_latest_blockhash()).value.blockhash
+            msg = Message.new_with_blockhash(
+                [I.set_compute_unit_limit(250_000), I.set_compute_unit_price(40_000),
+                 I.transfer(str(payer), str(payer), 1)], payer, bh)  # fmt: skip
+            assert (await c.get_fee_for_message(msg)).value == _expected_fee(40_000, 250_000)
+        finally:
+            await c.close()
+
+
+async def test_web3js_reads_epoch_rent_genesis_fees_and_token_accounts(
+    web3js: type[Web3Js],
+) -> None:
+    async with SimServer(SMALL, FAST, slot_seconds=STILL, accept_transactions=True) as srv:
+        info = srv.infos()[0]
+        w = srv.world
+        owner, mint, held = _vault_owner(srv)
+        bh = srv.chain.latest_blockhash()[0]
+        payer = N.b58encode(bytes(range(1, 33)))
+        epoch, rent, genesis, supply, by_program, parsed, fee = await web3js(
+            info.http_url, info.ws_url).run(
+            {"op": "getEpochInfo"},
+            {"op": "getMinimumBalanceForRentExemption", "size": 82},
+            {"op": "getGenesisHash"},
+            {"op": "getTokenSupply", "mint": w.mints[2]},
+            {"op": "getTokenAccountsByOwner", "owner": owner, "programId": SPL_TOKEN},
+            {"op": "getParsedTokenAccountsByOwner", "owner": owner, "mint": mint},
+            {"op": "getFeeForMessage", "payer": payer, "blockhash": bh, "price": 7, "limit": 1_000_000},
+        )  # fmt: skip
+        assert epoch["ok"]["absoluteSlot"] == w.slot and epoch["ok"]["slotsInEpoch"] == 432_000
+        assert epoch["ok"]["blockHeight"] == srv.chain.block_height()
+        assert rent["ok"] == 1_461_600
+        assert genesis["ok"] == (await rpc(info.http_url, "getGenesisHash"))["result"]
+        assert supply["ok"]["value"]["amount"] == str(10**18)
+        assert {x["pubkey"] for x in by_program["ok"]["value"]} == held
+        for x in by_program["ok"]["value"]:
+            assert base64.b64decode(x["account"]["data"]) == w.accounts[x["pubkey"]].data
+        assert parsed["ok"]["value"]
+        assert all(
+            x["account"]["data"]["parsed"]["info"]["mint"] == mint for x in parsed["ok"]["value"]
+        )
+        assert fee["ok"]["value"] == _expected_fee(7, 1_000_000) == 5_007

@@ -32,7 +32,81 @@ const ops = {
   async getParsedProgramAccounts(s) {
     return plainKeyed(await conn.getParsedProgramAccounts(new web3.PublicKey(s.program), s.config ?? {}));
   },
+  async getEpochInfo(s) { return await conn.getEpochInfo(s.commitment); },
+  async getMinimumBalanceForRentExemption(s) {
+    return await conn.getMinimumBalanceForRentExemption(s.size, s.commitment);
+  },
+  async getGenesisHash() { return await conn.getGenesisHash(); },
+  async getSlot(s) { return await conn.getSlot(s.commitment); },
+  async getTokenSupply(s) { return await conn.getTokenSupply(new web3.PublicKey(s.mint)); },
+  async getTokenAccountsByOwner(s) {
+    const res = await conn.getTokenAccountsByOwner(new web3.PublicKey(s.owner), filterOf(s));
+    return { context: res.context, value: plainKeyed(res.value) };
+  },
+  async getParsedTokenAccountsByOwner(s) {
+    const res = await conn.getParsedTokenAccountsByOwner(new web3.PublicKey(s.owner), filterOf(s));
+    return { context: res.context, value: plainKeyed(res.value) };
+  },
+  // a v0 message paying from `payer`: a compute-unit price and limit, then a transfer
+  async getFeeForMessage(s) {
+    const payer = new web3.PublicKey(s.payer);
+    const message = new web3.TransactionMessage({
+      payerKey: payer,
+      recentBlockhash: s.blockhash,
+      instructions: [
+        web3.ComputeBudgetProgram.setComputeUnitLimit({ units: s.limit }),
+        web3.ComputeBudgetProgram.setComputeUnitPrice({ microLamports: s.price }),
+        web3.SystemProgram.transfer({ fromPubkey: payer, toPubkey: payer, lamports: 1 }),
+      ],
+    }).compileToV0Message();
+    return await conn.getFeeForMessage(message);
+  },
+  // subscribe to each of `subs` and collect `count` notifications of each (then
+  // unsubscribe), or fail after `timeoutMs`
+  async collect(s) {
+    const got = s.subs.map(() => []);
+    const ids = [];
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out: ${JSON.stringify(got.map((g) => g.length))}`)), s.timeoutMs ?? 30000);
+      const check = () => {
+        if (s.subs.every((sub, i) => got[i].length >= sub.count)) { clearTimeout(timer); resolve(); }
+      };
+      s.subs.forEach((sub, i) => {
+        const push = (x) => { if (got[i].length < sub.count) got[i].push(x); check(); };
+        if (sub.kind === 'program') {
+          ids.push(['program', conn.onProgramAccountChange(new web3.PublicKey(sub.program),
+            (k, ctx) => push({ slot: ctx.slot, pubkey: k.accountId.toBase58(), account: plainAccount(k.accountInfo) }),
+            { commitment: sub.commitment ?? 'confirmed', filters: sub.filters ?? [], encoding: sub.encoding ?? 'base64' })]);
+        } else if (sub.kind === 'logs') {
+          ids.push(['logs', conn.onLogs(sub.filter === 'all' ? 'all' : new web3.PublicKey(sub.filter),
+            (logs, ctx) => push({ slot: ctx.slot, signature: logs.signature, err: logs.err, logs: logs.logs }),
+            sub.commitment ?? 'confirmed')]);
+        } else if (sub.kind === 'root') {
+          ids.push(['root', conn.onRootChange((root) => push(root))]);
+        } else if (sub.kind === 'slotsUpdates') {
+          ids.push(['slotsUpdates', conn.onSlotUpdate((u) => push(u))]);
+        } else if (sub.kind === 'slot') {
+          ids.push(['slot', conn.onSlotChange((u) => push(u))]);
+        } else if (sub.kind === 'signature') {
+          ids.push(['signature', conn.onSignature(sub.signature,
+            (res, ctx) => push({ slot: ctx.slot, err: res.err }), sub.commitment ?? 'confirmed')]);
+        }
+      });
+    });
+    for (const [kind, id] of ids) {
+      if (kind === 'program') await conn.removeProgramAccountChangeListener(id);
+      else if (kind === 'logs') await conn.removeOnLogsListener(id);
+      else if (kind === 'root') await conn.removeRootChangeListener(id);
+      else if (kind === 'slotsUpdates') await conn.removeSlotUpdateListener(id);
+      else if (kind === 'slot') await conn.removeSlotChangeListener(id);
+    }
+    return got;
+  },
 };
+
+function filterOf(s) {
+  return s.mint ? { mint: new web3.PublicKey(s.mint) } : { programId: new web3.PublicKey(s.programId) };
+}
 
 const out = [];
 for (const step of input.steps) {
