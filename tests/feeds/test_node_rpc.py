@@ -449,3 +449,197 @@ async def test_web3js_reads_epoch_rent_genesis_fees_and_token_accounts(
             x["account"]["data"]["parsed"]["info"]["mint"] == mint for x in parsed["ok"]["value"]
         )
         assert fee["ok"]["value"] == _expected_fee(7, 1_000_000) == 5_007
+
+
+# ------------------------------------------------------------------ PubSub
+LIVELY = 0.05  # seconds per slot: notifications flow
+
+
+async def _ws_call(ws: Any, method: str, params: list[Any] | None = None, rid: int = 1) -> Any:
+    """One PubSub request on a raw websockets connection: its answer (notifications that
+    arrive first are kept in ``ws.early``)."""
+    import json
+
+    body: dict[str, Any] = {"jsonrpc": "2.0", "id": rid, "method": method}
+    if params is not None:
+        body["params"] = params
+    await ws.send(json.dumps(body))
+    while True:
+        msg = json.loads(await ws.recv())
+        if msg.get("id") == rid:
+            return msg
+        ws.early.append(msg)
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "message"),
+    [
+        ("accountSubscribe", ["nope"], "Invalid Request: Invalid pubkey provided"),
+        ("programSubscribe", ["nope"], "Invalid Request: Invalid pubkey provided"),
+        (
+            "programSubscribe",
+            ["P", {"filters": [{"dataSize": 1}] * 5}],
+            "Too many filters provided; max 4",
+        ),
+        ("logsSubscribe", [{"mentions": ["nope"]}], "Invalid Request: Invalid mentions provided"),
+        ("logsSubscribe", [{"mentions": ["P", "P"]}], "Invalid Request: Only 1 address supported"),
+        (
+            "logsSubscribe",
+            ["everything"],
+            "Invalid params: unknown variant `everything`, expected "
+            "one of `all`, `allWithVotes`, `mentions`.",
+        ),
+        ("signatureSubscribe", ["nope"], "Invalid Request: Invalid signature provided"),
+        (
+            "accountSubscribe",
+            ["P", {"commitment": "max"}],
+            "Invalid params: unknown variant `max`, "
+            "expected one of `processed`, `confirmed`, `finalized`.",
+        ),
+        ("rootUnsubscribe", [99], "Invalid subscription id."),
+    ],
+)
+async def test_pubsub_refuses_what_a_node_refuses_in_its_words(
+    method: str, params: list[Any], message: str
+) -> None:
+    import websockets
+
+    async with SimServer(SMALL, FAST, slot_seconds=STILL) as srv:
+        program = by_kind("cpmm").program
+        params = [program if p == "P" else p for p in params]
+        params = [{"mentions": [program if k == "P" else k for k in p["mentions"]]}
+                  if isinstance(p, dict) and "mentions" in p else p for p in params]  # fmt: skip
+        async with websockets.connect(srv.infos()[0].ws_url) as ws:
+            ws.early = []  # type: ignore[attr-defined]
+            got = await _ws_call(ws, method, params)
+            assert got["error"] == {"code": -32602, "message": message}
+
+
+async def test_a_signature_subscription_after_landing_is_answered_then_notified(
+    web3js: type[Web3Js],
+) -> None:
+    """A node answers the subscription first, then notifies (the simulator once sent the
+    notification before the answer, and clients that wait for the answer lost it)."""
+    import websockets
+    from solders.keypair import Keypair
+    from solders.message import Message
+    from solders.transaction import VersionedTransaction
+
+    from feeds.wire import instructions as I
+
+    async with SimServer(SMALL, FAST, slot_seconds=LIVELY, accept_transactions=True) as srv:
+        info = srv.infos()[0]
+        kp = Keypair()
+        srv.chain.airdrop([str(kp.pubkey()), 10**9])
+        bh = srv.chain.latest_blockhash()[0]
+        from solders.hash import Hash
+
+        msg = Message.new_with_blockhash([I.transfer(str(kp.pubkey()), I.JITO_TIP_ACCOUNTS[0], 7_000)],
+                                         kp.pubkey(), Hash.from_string(bh))  # fmt: skip
+        tx = VersionedTransaction(msg, [kp])
+        sig = str(tx.signatures[0])
+        async with RpcClient(info.http_url) as client:
+            assert await client.send_transaction(base64.b64encode(bytes(tx)).decode()) == sig
+            async with __import__("asyncio").timeout(30):
+                while sig not in srv.chain.statuses:
+                    await __import__("asyncio").sleep(0.01)
+        async with websockets.connect(info.ws_url) as ws:
+            ws.early = []  # type: ignore[attr-defined]
+            answer = await _ws_call(ws, "signatureSubscribe", [sig, {"commitment": "confirmed"}])
+            assert not ws.early and isinstance(answer["result"], int)  # type: ignore[attr-defined]
+            import json
+
+            note = json.loads(await ws.recv())
+            assert note["method"] == "signatureNotification"
+            assert note["params"]["subscription"] == answer["result"]
+            assert note["params"]["result"] == {"context": {"slot": srv.chain.statuses[sig][0]},
+                                                "value": {"err": None}}  # fmt: skip
+        # the same through solana-py and web3.js, each waiting for its answer first
+        if sys.version_info >= (3, 11):
+            from solana.rpc.websocket_api import SolanaWsClient
+
+            c = await SolanaWsClient(info.ws_url).connect()
+            try:
+                await c.signature_subscribe(signature=tx.signatures[0], commitment="confirmed")
+                async with __import__("asyncio").timeout(30):
+                    got = await c.recv()
+                assert got.result.value.err is None
+            finally:
+                await c.close()
+        (notes,) = await web3js(info.http_url, info.ws_url).one(
+            {"op": "collect", "subs": [{"kind": "signature", "signature": sig, "count": 1}]})  # fmt: skip
+        assert notes == [{"slot": srv.chain.statuses[sig][0], "err": None}]
+
+
+@needs_solana
+async def test_solana_py_subscribes_to_programs_all_logs_roots_and_slot_updates() -> None:
+    import asyncio
+
+    from solana.rpc.models import MemcmpOpts
+    from solana.rpc.websocket_api import SolanaWsClient
+    from solders.pubkey import Pubkey
+    from solders.rpc.config import RpcTransactionLogsFilter
+
+    async with SimServer(SMALL, FAST, slot_seconds=LIVELY) as srv:
+        wp = by_kind("whirlpool")
+        pools = {p.address: p for p in srv.world.pools if p.kind == "whirlpool"}
+        c = await SolanaWsClient(srv.infos()[0].ws_url).connect()
+        try:
+            prog = await c.program_subscribe(program_id=Pubkey.from_string(wp.program), commitment="confirmed",
+                                             encoding="base64+zstd", filters=[653])  # fmt: skip
+            mint = next(iter(pools.values())).mint_a
+            one = await c.program_subscribe(
+                program_id=Pubkey.from_string(wp.program), commitment="confirmed", encoding="base64",
+                filters=[653, MemcmpOpts(offset=WP_MINT_A, bytes=mint)])  # fmt: skip
+            logs = await c.logs_subscribe(
+                filter_=RpcTransactionLogsFilter.All, commitment="confirmed"
+            )
+            root = await c.root_subscribe()
+            updates = await c.slots_updates_subscribe()
+            ids = {s.subscription_id: k for s, k in ((prog, "program"), (logs, "logs"), (root, "root"),
+                                        (updates, "updates"), (one, "one"))}  # fmt: skip
+            seen: dict[str, list[Any]] = {k: [] for k in ids.values()}
+            async with asyncio.timeout(60):
+                while any(len(seen[k]) < 3 for k in ("program", "logs", "root", "updates")):
+                    note = await c.recv()
+                    seen[ids[note.subscription]].append(note.result)
+            for r in seen["program"]:
+                assert str(r.value.pubkey) in pools and len(bytes(r.value.account.data)) == 653
+            for r in seen["one"]:
+                assert pools[str(r.value.pubkey)].mint_a == mint
+            programs = {wp.program, *(v.program for v in VENUES)}
+            assert all(
+                r.value.logs and r.value.logs[0].split()[1] in programs for r in seen["logs"]
+            )
+            roots = [int(r) for r in seen["root"]]
+            assert roots == sorted(roots) and roots[-1] <= srv.world.slot - 32
+            kinds = {type(u).__name__ for u in seen["updates"]}
+            assert kinds & {"SlotUpdateFrozen", "SlotUpdateCreatedBank", "SlotUpdateRoot",
+                            "SlotUpdateCompleted", "SlotUpdateFirstShredReceived"}  # fmt: skip
+        finally:
+            await c.close()
+
+
+async def test_web3js_subscribes_to_programs_all_logs_roots_and_slot_updates(
+    web3js: type[Web3Js],
+) -> None:
+    async with SimServer(SMALL, FAST, slot_seconds=LIVELY) as srv:
+        info = srv.infos()[0]
+        wp = by_kind("whirlpool")
+        pools = {p.address for p in srv.world.pools if p.kind == "whirlpool"}
+        program, logs, roots, updates = await web3js(info.http_url, info.ws_url).one({
+            "op": "collect", "timeoutMs": 60_000, "subs": [
+                {"kind": "program", "program": wp.program, "filters": [{"dataSize": 653}], "count": 3},
+                {"kind": "logs", "filter": "all", "count": 3},
+                {"kind": "root", "count": 3},
+                {"kind": "slotsUpdates", "count": 6}]}, timeout_s=90)  # fmt: skip
+        for n in program:
+            assert n["pubkey"] in pools and n["account"]["owner"] == wp.program
+            assert len(base64.b64decode(n["account"]["data"])) == 653
+        assert all(n["logs"] and n["err"] is None for n in logs)
+        assert roots == sorted(roots) and roots[-1] <= srv.world.slot - 32
+        by_type = {u["type"]: u for u in updates}
+        assert {"firstShredReceived", "completed", "createdBank", "frozen",
+                "optimisticConfirmation", "root"} == set(by_type)  # fmt: skip
+        assert by_type["createdBank"]["parent"] == by_type["createdBank"]["slot"] - 1
+        assert by_type["root"]["slot"] == by_type["frozen"]["slot"] - 32
