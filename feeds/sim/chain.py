@@ -7,9 +7,12 @@ transaction, run against the :class:`~feeds.sim.world.World`'s accounts.
   :data:`feeds.wire.txsize.PACKET_DATA_SIZE`) is refused as a node's RPC refuses it,
   before it is even decoded.
 - **Checks before anything runs** (nothing charged when they fail): the signatures
-  (``sendTransaction`` always, ``simulateTransaction`` with ``sigVerify``), the
+  (``sendTransaction`` with preflight, ``simulateTransaction`` with ``sigVerify``), the
   blockhash, a signature already processed (``AlreadyProcessed``), the fee payer
-  (``AccountNotFound``, ``InsufficientFundsForFee``).
+  (``AccountNotFound``, ``InsufficientFundsForFee``). With ``skipPreflight`` a node
+  checks none of them (only that the transaction decodes) and answers its signature; one
+  with a bad signature or an unknown blockhash is then dropped where it would land: no
+  status, no fee, no notification, ever.
 - **Fee** (spec §5.3): 5,000 lamports per signature + ``ceil(price x limit / 1e6)`` with
   the *requested* compute-unit limit (200,000 per non-compute-budget instruction when
   none is set, at most 1,400,000). Charged even when an instruction fails.
@@ -571,8 +574,8 @@ class Chain:
         cfg = params[1] if len(params) > 1 and isinstance(params[1], dict) else {}
         try:
             tx = self.decode_tx(params[0] if params else None, cfg.get("encoding", "base58"))
-            self._verify(tx)
             if not cfg.get("skipPreflight", False):
+                self._verify(tx)
                 out = self.run(tx, commit=False)
                 if out.err is not None:
                     raise ChainError(
@@ -580,12 +583,8 @@ class Chain:
                         "Transaction simulation failed: " + describe(out.err),
                         self._sim_value(out),
                     )
-            elif not self.blockhash_valid(str(tx.message.recent_blockhash)):
-                raise ChainError(
-                    -32002,
-                    "Transaction simulation failed: Blockhash not found",
-                    self._sim_value(Outcome("", "BlockhashNotFound", [], 0, 0, [])),
-                )
+            # skipPreflight: a node checks nothing more and answers the signature; a bad
+            # signature or an unknown blockhash only means it never lands (``land``)
             if len(self.pending) >= MAX_PENDING:
                 raise ChainError(-32005, "Node is behind: too many queued transactions")
         except ChainError:
@@ -642,6 +641,9 @@ class Chain:
         pending, self.pending = self.pending, []
         for p in pending:
             if p.bundle is None:
+                if not all(p.txs[0].verify_with_results()):
+                    self.stats.failed += 1  # the leader drops it: no fee, no status, ever
+                    continue
                 landed = self._landed(self.run(p.txs[0], commit=True), slot)
                 if landed is not None:
                     out.append(landed)

@@ -59,7 +59,7 @@ def get_program_accounts(srv: SimServer, params: list[Any]) -> Any:
             raise N.type_error(flag, "a boolean")
     program = N.parse_pubkey(params[0])
     filters = N.parse_filters(cfg.get("filters"))
-    slot = srv.context_slot(level)
+    slot = srv.state_slot(level)
     N.min_context_slot(cfg, slot)
     value = N.program_accounts(srv.world.accounts, program, filters, encoding, cut,
                                srv.decimals_of, sort=sort is not False)  # fmt: skip
@@ -112,7 +112,7 @@ def get_token_supply(srv: SimServer, params: list[Any]) -> dict[str, Any]:
     """``getTokenSupply [mint, commitment?]``: the mint's supply as a ``UiTokenAmount``."""
     N.need(params, 1)
     N.at_most(params, 2)
-    slot = srv.context_slot(N.commitment(N.config(params, 1)))
+    slot = srv.state_slot(N.commitment(N.config(params, 1)))
     mint = N.parse_pubkey(params[0])
     acc = srv.world.accounts.get(mint)
     if acc is None:
@@ -145,7 +145,7 @@ def get_token_accounts_by_owner(srv: SimServer, params: list[Any]) -> dict[str, 
     owner = N.parse_pubkey(params[0])
     ((kind, key),) = which.items()
     key = N.parse_pubkey(key)
-    slot = srv.context_slot(level)
+    slot = srv.state_slot(level)
     N.min_context_slot(cfg, slot)
     filters = [N.Filter("tokenAccountState"), N.Filter("memcmp", offset=32,
                                                         raw=N.pubkey_bytes(owner))]  # fmt: skip

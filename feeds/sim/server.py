@@ -45,7 +45,7 @@ from aiohttp import WSMsgType, web
 from ..wire import instructions as I
 from ..wire.protocol import account_notification
 from . import node as N
-from .chain import Chain, ChainError
+from .chain import BLOCKHASH_SLOTS, Chain, ChainError
 from .methods import METHODS
 from .node import RpcFault
 from .world import SlotResult, World, WorldConfig
@@ -791,13 +791,60 @@ class SimServer:
         return acc.data[44] if acc.data[45] else None
 
     def context_slot(self, level: str) -> int:
-        """The slot a request at commitment ``level`` is answered from."""
+        """The slot a request at commitment ``level`` is answered from: the newest slot
+        for ``processed`` and ``confirmed`` (the simulated cluster has no forks), its root
+        ``ROOT_DISTANCE`` slots back for ``finalized`` (never before the first slot)."""
+        if level == "finalized":
+            return max(self.world.config.first_slot, self.world.slot - ROOT_DISTANCE)
         return self.world.slot
 
-    def http_method(self, method: str, params: list[Any]) -> Any:
+    def state_slot(self, level: str) -> int:
+        """The context slot of a read of account state at ``level``: the newest, at every
+        commitment (the simulator keeps no history of accounts to serve an older one)."""
+        del level
+        return self.world.slot
+
+    def bank_slot(self, params: list[Any], at: int = 0) -> int:
+        """The slot of the bank a request reads (``params[at]``: its configuration with
+        ``commitment`` and ``minContextSlot``), checked as a node checks it."""
+        N.at_most(params, at + 1)
+        cfg = N.config(params, at)
+        slot = self.context_slot(N.commitment(cfg))
+        N.min_context_slot(cfg, slot)
+        return slot
+
+    def read_accounts(self, method: str, params: list[Any]) -> dict[str, Any]:
+        """``getAccountInfo`` / ``getMultipleAccounts`` (≤ 100 keys) with the node's
+        encodings (default binary / base64), ``dataSlice``, ``minContextSlot`` and key
+        checks. Account state is the newest at every commitment (the simulator keeps no
+        history), so the context is the newest slot too."""
+        N.need(params, 1)
+        N.at_most(params, 2)
+        single = method == "getAccountInfo"
+        cfg = N.config(params, 1)
+        encoding = N.account_encoding(cfg, "binary" if single else "base64")
+        cut = N.data_slice(cfg)
+        N.commitment(cfg)
+        keys = [N.expect_str(params[0])] if single else params[0]
+        if not isinstance(keys, list):
+            raise N.type_error(keys, "a sequence")
+        if len(keys) > 100:
+            raise RpcFault(INVALID_PARAMS, "Too many inputs provided; max 100")
+        keys = [N.parse_pubkey(k) for k in keys]
+        N.min_context_slot(cfg, self.world.slot)
         w = self.world
+        fast = encoding == "base64" and cut is None
+        vals = [
+            None if k not in w.accounts
+            else w.accounts[k].value() if fast
+            else N.ui_account(w.accounts[k], encoding, cut, self.decimals_of)
+            for k in keys
+        ]  # fmt: skip
+        return {"context": self.context(), "value": vals[0] if single else vals}
+
+    def http_method(self, method: str, params: list[Any]) -> Any:
         if method == "getSlot":
-            return w.slot
+            return self.bank_slot(params)
         if method == "getHealth":
             return "ok"
         if method == "getBlockTime":
@@ -810,21 +857,7 @@ class SimServer:
         if method == "getVersion":
             return {"solana-core": "3.1.8-arbscope-sim", "feature-set": 0}
         if method in ("getMultipleAccounts", "getAccountInfo"):
-            keys = params[0] if params else None
-            if method == "getAccountInfo":
-                keys = [keys]
-            if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-                raise RpcFault(INVALID_PARAMS, "Invalid params: expected pubkeys")
-            if len(keys) > 100:
-                raise RpcFault(INVALID_PARAMS, "Too many inputs provided; max 100")
-            cfg = params[1] if len(params) > 1 and isinstance(params[1], dict) else {}
-            if cfg.get("encoding", "base64") != "base64":
-                raise RpcFault(INVALID_PARAMS, "Invalid params: the simulator serves base64")
-            vals = [w.accounts[k].value() if k in w.accounts else None for k in keys]
-            return {
-                "context": self.context(),
-                "value": vals[0] if method == "getAccountInfo" else vals,
-            }
+            return self.read_accounts(method, params)
         answer = METHODS.get(method)
         if answer is not None:
             return answer(self, params)
@@ -845,26 +878,34 @@ class SimServer:
     def _chain_method(self, method: str, params: list[Any]) -> Any:
         w, c = self.world, self.chain
         if method == "getLatestBlockhash":
-            bh, last = c.latest_blockhash()
-            return {"context": self.context(),
+            slot = self.bank_slot(params)
+            bh = c.blockhash(slot)
+            last = c.block_height(slot) + BLOCKHASH_SLOTS
+            return {"context": self.context(slot),
                     "value": {"blockhash": bh, "lastValidBlockHeight": last}}  # fmt: skip
         if method == "getBlockHeight":
-            return c.block_height()
+            return c.block_height(self.bank_slot(params))
         if method == "isBlockhashValid":
-            ok = bool(params) and isinstance(params[0], str) and c.blockhash_valid(params[0])
-            return {"context": self.context(), "value": ok}
+            N.need(params, 1)
+            slot = self.bank_slot(params, 1)
+            ok = c.blockhash_valid(N.parse_hash(params[0]))
+            return {"context": self.context(slot), "value": ok}
         if method == "getBalance":
-            if not params or not isinstance(params[0], str):
-                raise RpcFault(INVALID_PARAMS, "Invalid params: expected a pubkey")
-            return {"context": self.context(), "value": w.lamports(params[0])}
+            N.need(params, 1)
+            slot = self.bank_slot(params, 1)
+            return {"context": self.context(slot), "value": w.lamports(N.parse_pubkey(params[0]))}
         if method == "getTokenAccountBalance":
-            tok = w.token_account(params[0]) if params and isinstance(params[0], str) else None
+            N.need(params, 1)
+            slot = self.bank_slot(params, 1)
+            key = N.parse_pubkey(params[0])
+            if key not in w.accounts:
+                raise RpcFault(INVALID_PARAMS, "Invalid param: could not find account")
+            tok = w.token_account(key)
             if tok is None:
                 raise RpcFault(INVALID_PARAMS, "Invalid param: not a Token account")
-            dec = w.decimals.get(tok.mint, 0)
-            return {"context": self.context(), "value": {
-                "amount": str(tok.amount), "decimals": dec, "uiAmount": tok.amount / 10**dec,
-                "uiAmountString": str(tok.amount / 10**dec)}}  # fmt: skip
+            dec = self.decimals_of(tok.mint)
+            value = N.ui_amount(tok.amount, 0 if dec is None else dec)
+            return {"context": self.context(slot), "value": value}
         if method == "getSignatureStatuses":
             return {"context": self.context(), "value": c.signature_statuses(params)}
         if method == "simInfo":

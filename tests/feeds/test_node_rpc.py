@@ -315,7 +315,7 @@ async def test_the_methods_a_client_needs_answer_in_a_nodes_shapes_and_words() -
     async with SimServer(SMALL, FAST, slot_seconds=STILL, accept_transactions=True) as srv:
         url = srv.infos()[0].http_url
         w = srv.world
-        info = (await rpc(url, "getEpochInfo"))["result"]
+        info = (await rpc(url, "getEpochInfo", [{"commitment": "confirmed"}]))["result"]
         assert info["absoluteSlot"] == w.slot and info["slotsInEpoch"] == 432_000
         assert info["epoch"] * 432_000 + info["slotIndex"] == w.slot
         assert info["blockHeight"] == srv.chain.block_height()
@@ -392,7 +392,7 @@ async def test_solana_py_reads_epoch_rent_genesis_fees_and_token_accounts() -> N
         c = AsyncClient(srv.infos()[0].http_url)
         try:
             w = srv.world
-            epoch = (await c.get_epoch_info()).value
+            epoch = (await c.get_epoch_info("confirmed")).value
             assert epoch.absolute_slot == w.slot and epoch.slots_in_epoch == 432_000
             assert (await c.get_minimum_balance_for_rent_exemption(165)).value == 2_039_280
             assert str((await c.get_genesis_hash()).value) == (await rpc(srv.infos()[0].http_url,
@@ -643,3 +643,139 @@ async def test_web3js_subscribes_to_programs_all_logs_roots_and_slot_updates(
                 "optimisticConfirmation", "root"} == set(by_type)  # fmt: skip
         assert by_type["createdBank"]["parent"] == by_type["createdBank"]["slot"] - 1
         assert by_type["root"]["slot"] == by_type["frozen"]["slot"] - 32
+
+
+# ------------------------------------------------------------------ skipPreflight, commitment
+def _signed_transfer(
+    srv: SimServer, blockhash: str | None = None, forge: bool = False
+) -> tuple[str, str]:
+    """A funded wallet's transfer to a tip account, as (base64 wire, signature); with
+    ``blockhash`` one the node never made, with ``forge`` a signature that fails."""
+    from solders.hash import Hash
+    from solders.keypair import Keypair
+    from solders.message import Message
+    from solders.transaction import VersionedTransaction
+
+    from feeds.wire import instructions as I
+
+    kp = Keypair()
+    srv.chain.airdrop([str(kp.pubkey()), 10**9])
+    bh = Hash.from_string(blockhash or srv.chain.latest_blockhash()[0])
+    msg = Message.new_with_blockhash([I.transfer(str(kp.pubkey()), I.JITO_TIP_ACCOUNTS[1], 9_000)],
+                                     kp.pubkey(), bh)  # fmt: skip
+    tx = VersionedTransaction(msg, [kp])
+    raw = bytearray(bytes(tx))
+    if forge:
+        raw[1 + 5] ^= 0xFF  # a byte of the signature
+    return base64.b64encode(bytes(raw)).decode(), N.b58encode(bytes(raw[1:65]))
+
+
+async def test_skip_preflight_answers_the_signature_and_the_transaction_never_lands(
+    web3js: type[Web3Js],
+) -> None:
+    """With ``skipPreflight`` a node checks neither blockhash nor signature: it answers
+    the signature, and such a transaction simply never lands (arbscope's sender meets
+    this on mainnet); with preflight the same ones are refused at once."""
+    from solders.hash import Hash
+
+    async with SimServer(SMALL, FAST, slot_seconds=STILL, accept_transactions=True) as srv:
+        info = srv.infos()[0]
+        stale = _signed_transfer(srv, blockhash=str(Hash.new_unique()))
+        forged = _signed_transfer(srv, forge=True)
+        sent: list[str] = []
+        async with RpcClient(info.http_url) as client:  # arbscope's sender: skipPreflight
+            for wire, sig in (stale, forged):
+                assert await client.send_transaction(wire) == sig
+                sent.append(sig)
+            with pytest.raises(RpcError) as err:
+                await client.send_transaction(stale[0], skip_preflight=False)
+            assert err.value.code == -32002 and "Blockhash not found" in str(err.value)
+            with pytest.raises(RpcError) as err:
+                await client.send_transaction(forged[0], skip_preflight=False)
+            assert err.value.code == -32003
+        if sys.version_info >= (3, 11):
+            from solana.rpc.async_api import AsyncClient
+            from solana.rpc.models import TxOpts
+
+            c = AsyncClient(info.http_url)
+            try:
+                for wire, sig in (_signed_transfer(srv, blockhash=str(Hash.new_unique())),
+                                  _signed_transfer(srv, forge=True)):  # fmt: skip
+                    got = await c.send_raw_transaction(
+                        base64.b64decode(wire), TxOpts(skip_preflight=True)
+                    )
+                    assert str(got.value) == sig
+                    sent.append(sig)
+            finally:
+                await c.close()
+        js = web3js(info.http_url, info.ws_url)
+        for wire, sig in (_signed_transfer(srv, blockhash=str(Hash.new_unique())),
+                          _signed_transfer(srv, forge=True)):  # fmt: skip
+            assert (
+                await js.one({"op": "sendRawTransaction", "tx": wire, "skipPreflight": True}) == sig
+            )
+            sent.append(sig)
+        good = _signed_transfer(srv)
+        assert (
+            await js.one({"op": "sendRawTransaction", "tx": good[0], "skipPreflight": True})
+            == good[1]
+        )
+        for _ in range(3):
+            srv.step()
+        assert good[1] in srv.chain.statuses  # the control lands
+        statuses = (await rpc(info.http_url, "getSignatureStatuses", [sent]))["result"]["value"]
+        assert statuses == [None] * len(sent)
+        assert await js.one({"op": "getSignatureStatus", "signature": sent[0]}) is None
+
+
+async def test_finalized_trails_by_32_slots_and_an_invalid_level_is_refused(
+    web3js: type[Web3Js],
+) -> None:
+    async with SimServer(SMALL, FAST, slot_seconds=STILL, accept_transactions=True) as srv:
+        info = srv.infos()[0]
+        url = info.http_url
+        await rpc(url, "getHealth")  # (the clock's first slot is out: it moves no more)
+        for _ in range(40):
+            srv.step()
+        top, root = srv.world.slot, srv.world.slot - 32
+        for level, want in (("processed", top), ("confirmed", top), ("finalized", root)):
+            assert (await rpc(url, "getSlot", [{"commitment": level}]))["result"] == want
+            bh = (await rpc(url, "getLatestBlockhash", [{"commitment": level}]))["result"]
+            assert bh["context"]["slot"] == want and bh["value"][
+                "blockhash"
+            ] == srv.chain.blockhash(want)
+            assert bh["value"]["lastValidBlockHeight"] == srv.chain.block_height(want) + 150
+            assert (await rpc(url, "getBlockHeight", [{"commitment": level}]))["result"] == (
+                srv.chain.block_height(want))  # fmt: skip
+        assert (await rpc(url, "getSlot"))["result"] == root  # a node's default is finalized
+        err = (await rpc(url, "getSlot", [{"commitment": "max"}]))["error"]
+        assert err == {"code": -32602, "message": "Invalid params: unknown variant `max`, "
+                       "expected one of `processed`, `confirmed`, `finalized`."}  # fmt: skip
+        err = (await rpc(url, "getSlot", [{"commitment": "confirmed", "minContextSlot": top + 1}]))[
+            "error"
+        ]
+        assert err == {"code": -32016, "message": "Minimum context slot has not been reached",
+                       "data": {"contextSlot": top}}  # fmt: skip
+        async with RpcClient(url) as client:  # arbscope reads at confirmed
+            assert await client.get_slot() == top
+            assert (await client.get_latest_blockhash())[0] == srv.chain.blockhash(top)
+            with pytest.raises(RpcError, match="unknown variant"):
+                await client.get_slot("max")
+        if sys.version_info >= (3, 11):
+            from solana.rpc.async_api import AsyncClient
+            from solana.rpc.commitment import Confirmed, Finalized
+
+            c = AsyncClient(url)
+            try:
+                assert (await c.get_slot(Finalized)).value == root
+                assert (await c.get_slot(Confirmed)).value == top
+                assert str(
+                    (await c.get_latest_blockhash(Finalized)).value.blockhash
+                ) == srv.chain.blockhash(root)
+            finally:
+                await c.close()
+        fin, conf, bad = await web3js(url, info.ws_url).run(
+            {"op": "getSlot", "commitment": "finalized"}, {"op": "getSlot", "commitment": "confirmed"},
+            {"op": "getSlot", "commitment": "max"})  # fmt: skip
+        assert fin["ok"] == root and conf["ok"] == top
+        assert bad["error"]["code"] == -32602 and "unknown variant `max`" in bad["error"]["message"]

@@ -38,6 +38,14 @@ const ops = {
   },
   async getGenesisHash() { return await conn.getGenesisHash(); },
   async getSlot(s) { return await conn.getSlot(s.commitment); },
+  async getLatestBlockhash(s) { return await conn.getLatestBlockhash(s.commitment); },
+  async getBlockHeight(s) { return await conn.getBlockHeight(s.commitment); },
+  async sendRawTransaction(s) {
+    return await conn.sendRawTransaction(Buffer.from(s.tx, 'base64'), { skipPreflight: s.skipPreflight });
+  },
+  async getSignatureStatus(s) {
+    return (await conn.getSignatureStatus(s.signature)).value;
+  },
   async getTokenSupply(s) { return await conn.getTokenSupply(new web3.PublicKey(s.mint)); },
   async getTokenAccountsByOwner(s) {
     const res = await conn.getTokenAccountsByOwner(new web3.PublicKey(s.owner), filterOf(s));
