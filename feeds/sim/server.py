@@ -6,15 +6,19 @@ same port) with their own latency, jitter and drop rate, and with faults for tes
 connection that closes mid-stream, malformed JSON, wrong-size or wrong-owner accounts,
 a stall (socket open, nothing sent), or an endpoint that never answers at all.
 
-Methods: ``accountSubscribe`` (base64), ``logsSubscribe`` (``mentions`` one program),
-``slotSubscribe``, ``signatureSubscribe`` and their unsubscribes; HTTP
+Methods: ``accountSubscribe`` and ``programSubscribe`` (every account encoding,
+``dataSlice``; programs with filters), ``logsSubscribe`` (``mentions`` one address, or
+``all`` / ``allWithVotes``), ``slotSubscribe``, ``rootSubscribe`` (the root: 32 slots
+back), ``slotsUpdatesSubscribe``, ``signatureSubscribe`` (one already processed: the
+answer, then its notification) and their unsubscribes; HTTP
 ``getMultipleAccounts`` (≤ 100 keys), ``getAccountInfo``, ``getProgramAccounts`` (filters,
 ``dataSlice``, every account encoding, ``withContext``: :mod:`feeds.sim.node` holds the
 node's rules and wording), ``getBalance``,
 ``getTokenAccountBalance``, ``getSlot``, ``getBlockTime``, ``getBlockHeight``,
 ``getLatestBlockhash``, ``isBlockhashValid``, ``getSignatureStatuses``,
-``getRecentPrioritizationFees`` (150 slots), ``getHealth``, ``getVersion``; batches.
-Errors use the JSON-RPC codes a node uses.
+``getRecentPrioritizationFees`` (150 slots), ``getHealth``, ``getVersion``, and the
+methods of :mod:`feeds.sim.methods`; batches. Parameters, commitment levels and errors
+follow a node's rules and wording (:mod:`feeds.sim.node`).
 
 Transactions (:mod:`feeds.sim.chain`) only when the server is asked to accept them
 (``accept_transactions``, ``arbscope sim --accept-tx``): ``simulateTransaction``,
@@ -197,6 +201,7 @@ class _Endpoint:
     async def start(self, host: str, port: int) -> None:
         app = web.Application()
         app.router.add_route("*", "/", self.handle)
+        app.router.add_route("*", "/health", self.handle_health)
         app.router.add_route("*", "/api/v1/bundles", self.handle_jito)
         app.router.add_route("*", "/api/v1/transactions", self.handle_jito)
         self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -224,6 +229,14 @@ class _Endpoint:
         if request.headers.get("Upgrade", "").lower() == "websocket":
             return await self.websocket(request)
         return await self._post(request, self.server.http_method, batches=True)
+
+    async def handle_health(self, request: web.Request) -> web.StreamResponse:
+        """``/health`` as a node's RPC serves it (Agave ``rpc_service.rs``): 200 with
+        ``ok`` (``behind`` / ``unknown`` when it lags, which no simulated node does)."""
+        if self.profile.silent:
+            await self.stopping.wait()
+            raise web.HTTPServiceUnavailable()
+        return web.Response(text="ok")
 
     async def handle_jito(self, request: web.Request) -> web.StreamResponse:
         """The Jito block engine (spec §5.4): bundles and single transactions."""

@@ -779,3 +779,13 @@ async def test_finalized_trails_by_32_slots_and_an_invalid_level_is_refused(
             {"op": "getSlot", "commitment": "max"})  # fmt: skip
         assert fin["ok"] == root and conf["ok"] == top
         assert bad["error"]["code"] == -32602 and "unknown variant `max`" in bad["error"]["message"]
+
+
+# ------------------------------------------------------------------ edges
+async def test_get_health_answers_ok_as_a_node_does() -> None:
+    """``GET /health`` is a node's load-balancer check: 200 ``ok`` (it was a 404)."""
+    async with SimServer(SMALL, FAST, slot_seconds=STILL) as srv:
+        url = srv.infos()[0].http_url
+        async with aiohttp.ClientSession() as s, s.get(url + "/health") as r:
+            assert r.status == 200 and await r.text() == "ok"
+        assert (await rpc(url, "getHealth"))["result"] == "ok"
