@@ -797,13 +797,46 @@ def _check_key(text: str) -> None:
         raise ChainError(-32602, f"Invalid params: {text[:60]!r} is not a pubkey")
 
 
+# how a node words the TransactionErrors and InstructionErrors the simulator produces
+# (their ``Display``, ``#[error(...)]`` in solana-transaction-error)
+_TX_ERRORS = {
+    "AccountNotFound": "Attempt to debit an account but found no record of a prior credit.",
+    "InsufficientFundsForFee": "Insufficient funds for fee",
+    "AlreadyProcessed": "This transaction has already been processed",
+    "BlockhashNotFound": "Blockhash not found",
+    "AddressLookupTableNotFound": "Transaction loads an address table account that doesn't exist",
+    "SignatureFailure": "Transaction did not pass signature verification",
+}
+_IX_ERRORS = {
+    "InvalidArgument": "invalid program argument",
+    "InvalidInstructionData": "invalid instruction data",
+    "InvalidAccountData": "invalid account data for instruction",
+    "InsufficientFunds": "insufficient funds for instruction",
+    "IncorrectProgramId": "incorrect program id for instruction",
+    "MissingRequiredSignature": "missing required signature for instruction",
+    "UninitializedAccount": "instruction requires an initialized account",
+    "ReadonlyLamportChange": "instruction changed the balance of a read-only account",
+    "ReadonlyDataModified": "instruction modified data of a read-only account",
+    "InvalidSeeds": "Provided seeds do not result in a valid address",
+    "ComputationalBudgetExceeded": "Computational budget exceeded",
+    "IllegalOwner": "Provided owner is not allowed",
+}
+
+
 def describe(err: Any) -> str:
-    """A TransactionError as the node's message says it."""
-    if err == "BlockhashNotFound":
-        return "Blockhash not found"
+    """A TransactionError in the node's words (its ``Display``), as the message of a
+    failed preflight says it: ``Transaction simulation failed: <this>``."""
+    if isinstance(err, str):
+        return _TX_ERRORS.get(err, err)
     if isinstance(err, dict) and "InstructionError" in err:
         i, detail = err["InstructionError"]
         if isinstance(detail, dict) and "Custom" in detail:
             return f"Error processing Instruction {i}: custom program error: 0x{detail['Custom']:x}"
-        return f"Error processing Instruction {i}: {detail}"
+        return f"Error processing Instruction {i}: {_IX_ERRORS.get(str(detail), detail)}"
+    if isinstance(err, dict) and "InsufficientFundsForRent" in err:
+        index = err["InsufficientFundsForRent"]["account_index"]
+        return f"Transaction results in an account ({index}) with insufficient funds for rent"
+    if isinstance(err, dict) and "DuplicateInstruction" in err:
+        return (f"Transaction contains a duplicate instruction ({err['DuplicateInstruction']}) "
+                "that is not allowed")  # fmt: skip
     return str(err)

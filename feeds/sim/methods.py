@@ -47,8 +47,7 @@ def _response(srv: SimServer, slot: int, value: Any) -> dict[str, Any]:
 def get_program_accounts(srv: SimServer, params: list[Any]) -> Any:
     """``getProgramAccounts [program, config?]``: filters, ``dataSlice``, encodings,
     ``withContext``, ``sortResults``, ``minContextSlot``."""
-    N.need(params, 1)
-    N.at_most(params, 2)
+    N.arity(params, 1, 2)
     cfg = N.config(params, 1)
     encoding = N.account_encoding(cfg, "binary")
     cut = N.data_slice(cfg)
@@ -68,7 +67,7 @@ def get_program_accounts(srv: SimServer, params: list[Any]) -> Any:
 
 def get_epoch_info(srv: SimServer, params: list[Any]) -> dict[str, Any]:
     """``getEpochInfo [config?]``: the bank's epoch on mainnet's schedule."""
-    N.at_most(params, 1)
+    N.arity(params, 0, 1)
     slot = bank_slot(srv, N.config(params, 0))
     return {
         "absoluteSlot": slot,
@@ -84,8 +83,7 @@ def get_minimum_balance_for_rent_exemption(srv: SimServer, params: list[Any]) ->
     """``getMinimumBalanceForRentExemption [data_len, commitment?]``: the rent-exempt
     minimum from the rent parameters (3,480 lamports per byte-year, 2 years, 128 bytes
     of overhead); over 10 MiB is the node's bare -32600 ``Invalid request``."""
-    N.need(params, 1)
-    N.at_most(params, 2)
+    N.arity(params, 1, 2)
     size = N.expect_u64(params[0], "usize")
     N.commitment(N.config(params, 1))
     if size > MAX_PERMITTED_DATA_LENGTH:
@@ -96,22 +94,14 @@ def get_minimum_balance_for_rent_exemption(srv: SimServer, params: list[Any]) ->
 def get_genesis_hash(srv: SimServer, params: list[Any]) -> str:
     """``getGenesisHash``: the simulated cluster's own (a hash of its seed), so no client
     takes it for mainnet's."""
-    no_params(params)
+    N.no_params(params)
     digest = hashlib.sha256(f"arbscope-sim-genesis:{srv.world.config.seed}".encode()).digest()
     return N.b58encode(digest)
 
 
-def no_params(params: list[Any]) -> None:
-    """A method that takes none (jsonrpc-core's wording when some are given)."""
-    if params:
-        raise N.RpcFault(N.INVALID_PARAMS, "Invalid parameters: No parameters were expected",
-                         repr(params))  # fmt: skip
-
-
 def get_token_supply(srv: SimServer, params: list[Any]) -> dict[str, Any]:
     """``getTokenSupply [mint, commitment?]``: the mint's supply as a ``UiTokenAmount``."""
-    N.need(params, 1)
-    N.at_most(params, 2)
+    N.arity(params, 1, 2)
     slot = srv.state_slot(N.commitment(N.config(params, 1)))
     mint = N.parse_pubkey(params[0])
     acc = srv.world.accounts.get(mint)
@@ -128,8 +118,7 @@ def get_token_supply(srv: SimServer, params: list[Any]) -> dict[str, Any]:
 def get_token_accounts_by_owner(srv: SimServer, params: list[Any]) -> dict[str, Any]:
     """``getTokenAccountsByOwner [owner, {mint}|{programId}, config?]``: the owner's
     initialized token accounts (of one mint, or of one token program), by address."""
-    N.need(params, 2)
-    N.at_most(params, 3)
+    N.arity(params, 2, 3)
     which = params[1]
     if not isinstance(which, dict):
         raise N.type_error(which, "enum RpcTokenAccountsFilter")
@@ -205,8 +194,7 @@ def get_fee_for_message(srv: SimServer, params: list[Any]) -> dict[str, Any]:
     """``getFeeForMessage [message, config?]``: what the message would pay (signatures
     and its compute-budget price), or null when its blockhash is not one the bank
     knows."""
-    N.need(params, 1)
-    N.at_most(params, 2)
+    N.arity(params, 1, 2)
     msg = decode_message(params[0])
     slot = bank_slot(srv, N.config(params, 1))
     fee = srv.chain.fee_for_message(msg)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -66,6 +67,151 @@ class RpcFault(Exception):
 
 def invalid_params(message: str) -> RpcFault:
     return RpcFault(INVALID_PARAMS, message)
+
+
+# ------------------------------------------------------------------ the envelope
+# What jsonrpc-core (paritytech/jsonrpc ``core/src/types/request.rs``, ``io.rs``), which
+# Agave's RPC and PubSub both hand each message to, makes of a request before any method
+# runs. A request is one call or a batch (a JSON array) of calls; a call is, in this
+# order, the first shape it fits:
+# - a **method call**: only the keys ``jsonrpc``, ``method``, ``params``, ``id``, with a
+#   string ``method``, ``jsonrpc`` absent, null or "2.0", ``params`` absent, null, an array
+#   or an object, and an ``id`` that is null, an unsigned 64-bit integer or a string. It is
+#   answered; without ``"jsonrpc": "2.0"`` the answer is -32600 ``Unsupported JSON-RPC
+#   protocol version`` and carries no ``jsonrpc`` key.
+# - a **notification**: the same without ``id``. Nothing runs (Solana registers no
+#   notification handlers: every method is a method) and nothing is answered.
+# - **invalid**: any other object whose ``id``, if present, is a valid id: -32600
+#   ``Invalid request`` with that id (null when absent).
+# Anything else (invalid JSON, a scalar, an object with a negative, fractional, boolean
+# or structured ``id``, a batch with such an element) is -32700 ``Parse error`` for the
+# whole request. A batch answers the answers of its calls, in order, leaving out the
+# notifications; one with no answers left answers nothing at all. Over HTTP "nothing" is
+# 200 with an empty body. (An empty array ``[]`` parses as one invalid call, as serde
+# lets an all-default struct come from an empty sequence: -32600 with a null id. A batch
+# element that is itself an array is not modelled: it is taken as a parse error.)
+_CALL_KEYS = frozenset({"jsonrpc", "method", "params", "id"})
+U64_MAX = (1 << 64) - 1
+
+
+def is_id(value: Any) -> bool:
+    """Whether ``value`` deserializes as jsonrpc-core's ``Id`` (null, u64, string)."""
+    if value is None or isinstance(value, str):
+        return True
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= U64_MAX
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One call of a request as jsonrpc-core sorts it: ``kind`` is ``method``,
+    ``notification`` or ``invalid``; ``params`` is always a list or a dict (absent or null:
+    an empty list)."""
+
+    kind: str
+    rid: Any = None
+    method: str = ""
+    params: list[Any] | dict[str, Any] = dataclasses.field(default_factory=list)
+    versioned: bool = True  # ``"jsonrpc": "2.0"`` was given
+
+
+def parse_call(obj: Any) -> Call | None:
+    """One call (see the envelope rules above), or None when it is not one at all (the
+    whole request is then a parse error)."""
+    if not isinstance(obj, dict):
+        return None
+    version, params, method = obj.get("jsonrpc"), obj.get("params"), obj.get("method")
+    shaped = (
+        set(obj) <= _CALL_KEYS
+        and isinstance(method, str)
+        and (version is None or version == "2.0")
+        and (params is None or isinstance(params, (list, dict)))
+    )
+    if shaped and "id" in obj and is_id(obj["id"]):
+        return Call(
+            "method", obj["id"], str(method), [] if params is None else params, version == "2.0"
+        )
+    if shaped and "id" not in obj:
+        return Call(
+            "notification", None, str(method), [] if params is None else params, version == "2.0"
+        )
+    if "id" not in obj or is_id(obj["id"]):
+        return Call("invalid", obj.get("id"))
+    return None
+
+
+def parse_request(body: Any) -> list[Call] | Call | None:
+    """A decoded JSON request as jsonrpc-core reads it: one :class:`Call`, a batch (a
+    list of them), or None for a parse error."""
+    if body == []:
+        return Call("invalid")
+    if isinstance(body, list):
+        calls = [parse_call(x) for x in body]
+        return None if any(c is None for c in calls) else [c for c in calls if c is not None]
+    return parse_call(body)
+
+
+def error_response(rid: Any, code: int, message: str, data: Any = None,
+                   versioned: bool = True) -> dict[str, Any]:  # fmt: skip
+    """A JSON-RPC failure as jsonrpc-core writes it (``data`` only when there is one;
+    ``jsonrpc`` only when the call gave it)."""
+    err: dict[str, Any] = {"code": code, "message": message}
+    if data is not None:
+        err["data"] = data
+    out: dict[str, Any] = {"jsonrpc": "2.0"} if versioned else {}
+    out.update(error=err, id=rid)
+    return out
+
+
+def answer_call(call: Call, run: Callable[[str, Any], Any],
+                takes_none: frozenset[str] = frozenset()) -> dict[str, Any] | None:  # fmt: skip
+    """jsonrpc-core's handling of one call: ``run(method, params)`` for a method call
+    (its result, or an :class:`RpcFault`), nothing for a notification. Parameters given
+    by name are refused as jsonrpc-derive refuses them (``params`` should be an array),
+    except for the methods in ``takes_none``, which get them to refuse with
+    :func:`no_params`."""
+    if call.kind == "notification":
+        return None
+    if call.kind == "invalid":
+        return error_response(call.rid, INVALID_REQUEST, "Invalid request")
+    if not call.versioned:
+        return error_response(call.rid, INVALID_REQUEST, "Unsupported JSON-RPC protocol version",
+                              versioned=False)  # fmt: skip
+    try:
+        params = call.params
+        if isinstance(params, dict) and call.method not in takes_none:
+            raise invalid_params("`params` should be an array")  # positional only
+        result = run(call.method, params)
+    except RpcFault as f:
+        return error_response(call.rid, f.code, f.message, f.data)
+    return {"jsonrpc": "2.0", "result": result, "id": call.rid}
+
+
+UNPARSED = object()  # a request body that is not JSON
+
+
+def answer_body(body: Any, run: Callable[[str, Any], Any], batches: bool = True,
+                takes_none: frozenset[str] = frozenset()) -> Any:  # fmt: skip
+    """A whole decoded request (:data:`UNPARSED` when it was not JSON) answered as
+    jsonrpc-core does: a response object, a list of them (a batch), or None when nothing
+    is to be answered. ``batches`` False takes a batch as a parse error (the Jito block
+    engine's paths)."""
+    req = None if body is UNPARSED else parse_request(body)
+    if req is None or (isinstance(req, list) and not batches):
+        return error_response(None, PARSE_ERROR, "Parse error")
+    if isinstance(req, Call):
+        return answer_call(req, run, takes_none)
+    out = [a for a in (answer_call(c, run, takes_none) for c in req) if a is not None]
+    return out or None
+
+
+def answer_text(text: str | bytes, run: Callable[[str, Any], Any],
+                takes_none: frozenset[str] = frozenset()) -> Any:  # fmt: skip
+    """:func:`answer_body` of a request's text."""
+    try:
+        body = json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        body = UNPARSED
+    return answer_body(body, run, takes_none=takes_none)
 
 
 # ------------------------------------------------------------------ base58
@@ -188,17 +334,62 @@ def expect_u64(value: Any, what: str = "u64") -> int:
     return value
 
 
+def value_debug(value: Any) -> str:
+    """A JSON value as Rust's ``Debug`` prints serde_json's ``Value``."""
+    if value is None:
+        return "Null"
+    if isinstance(value, bool):
+        return f"Bool({'true' if value else 'false'})"
+    if isinstance(value, (int, float)):
+        return f"Number({value})"
+    if isinstance(value, str):
+        return f"String({json.dumps(value, ensure_ascii=False)})"
+    if isinstance(value, list):
+        return "Array [" + ", ".join(value_debug(v) for v in value) + "]"
+    inner = ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {value_debug(v)}"
+                      for k, v in value.items())  # fmt: skip
+    return "Object {" + inner + "}"
+
+
+def no_params(params: list[Any] | dict[str, Any]) -> None:
+    """A method that takes none (``Params::expect_no_params``): an empty array or none
+    at all; anything else is refused with the ``Params`` in Rust's ``Debug`` as data."""
+    if isinstance(params, dict):
+        inner = ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {value_debug(v)}"
+                          for k, v in params.items())  # fmt: skip
+        raise RpcFault(INVALID_PARAMS, "Invalid parameters: No parameters were expected",
+                       "Map({" + inner + "})")  # fmt: skip
+    if params:
+        raise RpcFault(INVALID_PARAMS, "Invalid parameters: No parameters were expected",
+                       "Array([" + ", ".join(value_debug(v) for v in params) + "])")  # fmt: skip
+
+
 def need(params: Sequence[Any], n: int) -> None:
     """At least ``n`` positional parameters (jsonrpc-derive's check)."""
     if len(params) < n:
         raise invalid_params(f"`params` should have at least {n} argument(s)")
 
 
-def at_most(params: Sequence[Any], n: int) -> None:
-    """At most ``n`` positional parameters (serde's tuple length)."""
-    if len(params) > n:
+def arity(params: Sequence[Any], required: int, total: int) -> None:
+    """``required`` to ``total`` positional parameters, the trailing ones optional, as
+    jsonrpc-derive checks a method whose last parameters are ``Option``s."""
+    need(params, required)
+    if len(params) > total:
+        raise RpcFault(INVALID_PARAMS,
+                       f"Invalid parameters: Expected from {required} to {total} parameters.",
+                       f'"Got: {len(params)}"')  # fmt: skip
+
+
+def exactly(params: Sequence[Any], n: int) -> None:
+    """``n`` positional parameters, none optional (serde's tuple, as jsonrpc-derive
+    parses a method without ``Option`` parameters)."""
+    if len(params) < n:
         raise invalid_params(
             f"Invalid params: invalid length {len(params)}, expected a tuple of size {n}."
+        )
+    if len(params) > n:
+        raise invalid_params(
+            f"Invalid params: invalid length {len(params)}, expected fewer elements in array."
         )
 
 

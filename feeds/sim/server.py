@@ -65,6 +65,11 @@ _CHAIN_METHODS = frozenset({
     "sendTransaction", "requestAirdrop", "simFund",
 })  # fmt: skip
 _TX_METHODS = frozenset({"simulateTransaction", "sendTransaction"})
+# jsonrpc-http-server's refusals before a request is read (``http/src/response.rs``)
+JSON_TYPES = frozenset({"application/json", "application/json; charset=utf-8",
+                        "application/json;charset=utf-8"})  # fmt: skip
+NOT_POST = "Used HTTP Method is not allowed. POST or OPTIONS is required\n"
+NOT_JSON = "Supplied content type is not allowed. Content-Type: application/json is required\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,13 +124,6 @@ class EndpointInfo:
     ws_url: str
 
 
-def _error(rid: Any, code: int, message: str, data: Any = None) -> dict[str, Any]:
-    err: dict[str, Any] = {"code": code, "message": message}
-    if data is not None:
-        err["data"] = data
-    return {"jsonrpc": "2.0", "error": err, "id": rid}
-
-
 @dataclass(eq=False)
 class _Conn:
     ws: web.WebSocketResponse
@@ -134,10 +132,17 @@ class _Conn:
     sent: int = 0
     lied: bool = False  # the future_after fault happened on this connection
     after: list[str] = field(default_factory=list)  # notifications due after an answer
+    answers: int = 0  # answers queued and not yet written
+    drained: asyncio.Event = field(default_factory=asyncio.Event)  # answers below the backlog
 
 
 # the subscription kinds (``<kind>Subscribe``): what each watches is its table's key
 _KINDS = ("account", "program", "logs", "slot", "signature", "root", "slotsUpdates")
+VERSION = {"solana-core": "3.1.8-arbscope-sim", "feature-set": 0}
+# the methods that take no parameters (given by name, they are refused in their words)
+TAKE_NONE = frozenset({"getHealth", "getVersion", "getGenesisHash", "slotSubscribe",
+                       "rootSubscribe", "slotsUpdatesSubscribe"})  # fmt: skip
+ANSWER_BACKLOG = 64  # answers waiting on one connection before its requests wait too
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,12 +196,14 @@ class _Endpoint:
         self.next_id = 0
         self.runner: web.AppRunner | None = None
         self.port = 0
-        self.stats = {"connections": 0, "notifications": 0, "dropped": 0, "requests": 0}
+        self.stats = {"connections": 0, "notifications": 0, "dropped": 0, "requests": 0,
+                      "pubsub_requests": 0, "answer_backlog": 0}  # fmt: skip
         self.slots_published = 0
         self.frozen_slot: int | None = None  # the slot shown once freeze_slot_after ran out
         # set when the endpoint stops: a silent endpoint's requests wait on it (not on a
         # long sleep the server's shutdown would wait out for a minute)
         self.stopping = asyncio.Event()
+        self.held_back = asyncio.Event()  # set once a connection's reading waited on its answers
 
     async def start(self, host: str, port: int) -> None:
         app = web.Application()
@@ -257,40 +264,36 @@ class _Endpoint:
     async def _post(
         self, request: web.Request, dispatch: Callable[[str, list[Any]], Any], batches: bool
     ) -> web.StreamResponse:
-        """One JSON-RPC POST (a batch too, where ``batches``) answered by ``dispatch``."""
+        """One JSON-RPC POST (a batch too, where ``batches``) answered by ``dispatch``, as
+        jsonrpc-http-server answers it: only POST with a JSON content type (OPTIONS: an
+        empty 200), the answer followed by a newline, a notification by an empty 200."""
+        if request.method == "OPTIONS":
+            return web.Response(status=200)
         if request.method != "POST":
-            return web.Response(status=405, text="JSON-RPC takes POST\n")
+            return web.Response(status=405, text=NOT_POST)
+        if request.headers.get("Content-Type", "").lower() not in JSON_TYPES:
+            return web.Response(status=415, text=NOT_JSON)
         self.stats["requests"] += 1
+        raw = await request.read()
         try:
-            body = json.loads(await request.read())
-        except ValueError:
-            return web.json_response(_error(None, PARSE_ERROR, "Parse error"))
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            body = N.UNPARSED
         delay = self.server.tx_delay_s
         if delay and isinstance(body, dict) and body.get("method") in _TX_METHODS:
             await asyncio.sleep(delay)  # a slow node (tests: the kill switch mid-flight)
-        if isinstance(body, list) and batches:
-            if not body:
-                return web.json_response(_error(None, INVALID_REQUEST, "Invalid request"))
-            return web.json_response([self.http_call(b, dispatch) for b in body])
-        return web.json_response(self.http_call(body, dispatch))
-
-    def http_call(
-        self, req: Any, dispatch: Callable[[str, list[Any]], Any] | None = None
-    ) -> dict[str, Any]:
-        if not isinstance(req, dict) or req.get("jsonrpc") != "2.0" or "method" not in req:
-            return _error(None, INVALID_REQUEST, "Invalid request")
-        rid = req.get("id")
-        params = req.get("params", [])
-        try:
-            if not isinstance(params, list):
-                raise RpcFault(INVALID_PARAMS, "Invalid params: expected an array")
-            result = (dispatch or self.server.http_method)(str(req["method"]), params)
-        except RpcFault as f:
-            return _error(rid, f.code, f.message, f.data)
-        return {"jsonrpc": "2.0", "result": result, "id": rid}
+        answer = N.answer_body(body, dispatch, batches, TAKE_NONE)
+        text = "" if answer is None else json.dumps(answer, separators=(",", ":")) + "\n"
+        return web.Response(text=text, content_type="application/json", charset="utf-8")
 
     # ------------------------------------------------------------ PubSub
     async def websocket(self, request: web.Request) -> web.StreamResponse:
+        """One PubSub connection. Requests are taken one at a time, as a node's connection
+        handler takes them (``rpc_pubsub_service.rs``: receive, handle, send the answer,
+        then the next): a client that sends faster than it reads its answers is held back
+        by its own socket once :data:`ANSWER_BACKLOG` answers wait to be sent, and every
+        request yields to the loop, so a flood on one connection never starves the others
+        or the slot clock."""
         ws = web.WebSocketResponse(max_msg_size=1 << 20, autoping=True)
         await ws.prepare(request)
         conn = _Conn(ws)
@@ -301,11 +304,23 @@ class _Endpoint:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
                     continue
+                self.stats["pubsub_requests"] += 1
                 reply = self.pubsub_call(conn, msg.data)
-                await conn.queue.put((0.0, json.dumps(reply)))
+                if reply is not None:
+                    conn.answers += 1
+                    self.stats["answer_backlog"] = max(self.stats["answer_backlog"], conn.answers)
+                    conn.queue.put_nowait((0.0, json.dumps(reply)))
                 for text in conn.after:  # notifications due once the answer is out
-                    await conn.queue.put((time.monotonic(), text))
+                    conn.queue.put_nowait((time.monotonic(), text))
                 conn.after.clear()
+                if conn.answers >= ANSWER_BACKLOG:
+                    self.held_back.set()
+                    conn.drained.clear()
+                    await conn.drained.wait()  # read no more until the answers are out
+                else:
+                    await asyncio.sleep(0)  # one request per turn of the loop
+                if sender.done():
+                    break  # the connection was cut (a fault) or its socket failed
         finally:
             sender.cancel()
             self._drop(conn)
@@ -328,6 +343,10 @@ class _Endpoint:
                 if due and p.stall_after is not None and conn.sent >= p.stall_after:
                     continue  # stalled: the socket stays open, nothing more is sent
                 await conn.ws.send_str(text)
+                if not due:
+                    conn.answers -= 1
+                    if conn.answers < ANSWER_BACKLOG:
+                        conn.drained.set()
                 if due:
                     conn.sent += 1
                     if p.close_after is not None and conn.sent >= p.close_after:
@@ -338,30 +357,22 @@ class _Endpoint:
                         return
         except (ConnectionError, RuntimeError, asyncio.CancelledError):
             return
+        finally:
+            conn.drained.set()  # the reader must not wait on a sender that is gone
 
-    def pubsub_call(self, conn: _Conn, text: str) -> dict[str, Any]:
-        try:
-            req = json.loads(text)
-        except ValueError:
-            return _error(None, PARSE_ERROR, "Parse error")
-        if not isinstance(req, dict) or req.get("jsonrpc") != "2.0":
-            return _error(None, INVALID_REQUEST, "Invalid request")
-        rid, method, params = req.get("id"), req.get("method"), req.get("params", [])
-        try:
-            if not isinstance(params, list):
-                raise RpcFault(INVALID_PARAMS, "Invalid params")
-            result = self._pubsub_method(conn, str(method), params)
-        except RpcFault as f:
-            return _error(rid, f.code, f.message)
-        return {"jsonrpc": "2.0", "result": result, "id": rid}
+    def pubsub_call(self, conn: _Conn, text: str) -> Any:
+        """One PubSub message answered as jsonrpc-core answers it (None: nothing to send,
+        a notification or a batch of them)."""
+        return N.answer_text(
+            text, lambda method, params: self._pubsub_method(conn, method, params), TAKE_NONE
+        )
 
     def _pubsub_method(self, conn: _Conn, method: str, params: list[Any]) -> Any:
         """One PubSub request (Agave ``rpc_pubsub.rs``): its result, or RpcFault."""
         if self.profile.refuse_subscriptions and method.endswith("Subscribe"):
             raise RpcFault(METHOD_NOT_FOUND, "Method not found")
         if method.endswith("Unsubscribe") and method[: -len("Unsubscribe")] in _KINDS:
-            N.need(params, 1)
-            N.at_most(params, 1)
+            N.exactly(params, 1)
             sid, kind = N.expect_u64(params[0]), method[: -len("Unsubscribe")]
             if conn.subs.get(sid, ("",))[0] != kind:
                 raise RpcFault(INVALID_PARAMS, "Invalid subscription id.")
@@ -369,13 +380,11 @@ class _Endpoint:
             self.tables[kind].get(key, {}).pop((conn, sid), None)
             return True
         if method == "accountSubscribe":
-            N.need(params, 1)
-            N.at_most(params, 2)
+            N.arity(params, 1, 2)
             opts = _opts(N.config(params, 1))
             return self._add(conn, "account", _sub_key(params[0], "pubkey"), opts)
         if method == "programSubscribe":
-            N.need(params, 1)
-            N.at_most(params, 2)
+            N.arity(params, 1, 2)
             cfg = N.config(params, 1)
             opts = _opts(cfg)
             program = N.expect_str(params[0])
@@ -384,8 +393,7 @@ class _Endpoint:
             return self._add(conn, "program", program, dataclasses.replace(
                 opts, filters=tuple(filters)))  # fmt: skip
         if method == "logsSubscribe":
-            N.need(params, 1)
-            N.at_most(params, 2)
+            N.arity(params, 1, 2)
             which, level = params[0], N.commitment(N.config(params, 1))
             if isinstance(which, str):
                 N.variant(which, ("all", "allWithVotes", "mentions"))
@@ -402,13 +410,10 @@ class _Endpoint:
                 raise RpcFault(INVALID_PARAMS, "Invalid Request: Only 1 address supported")
             return self._add(conn, "logs", _sub_key(keys[0], "mentions"), _Opts(level=level))
         if method in ("slotSubscribe", "rootSubscribe", "slotsUpdatesSubscribe"):
-            if params:  # the node's take none
-                raise RpcFault(INVALID_PARAMS, "Invalid parameters: No parameters were expected",
-                               repr(params))  # fmt: skip
+            N.no_params(params)
             return self._add(conn, method[: -len("Subscribe")], "", _Opts())
         if method == "signatureSubscribe":
-            N.need(params, 1)
-            N.at_most(params, 2)
+            N.arity(params, 1, 2)
             level = N.commitment(N.config(params, 1))
             sig = _sub_key(params[0], "signature", N.parse_signature)
             sid = self._add(conn, "signature", sig, _Opts(level=level))
@@ -419,7 +424,8 @@ class _Endpoint:
                 conn.subs.pop(sid, None)  # a signature subscription ends with its notification
             return sid
         if method == "getVersion":
-            return {"solana-core": "3.1.8-arbscope-sim", "feature-set": 0}
+            N.no_params(params)
+            return VERSION
         raise RpcFault(METHOD_NOT_FOUND, "Method not found")
 
     def _add(self, conn: _Conn, kind: str, key: str, opts: _Opts) -> int:
@@ -820,7 +826,7 @@ class SimServer:
     def bank_slot(self, params: list[Any], at: int = 0) -> int:
         """The slot of the bank a request reads (``params[at]``: its configuration with
         ``commitment`` and ``minContextSlot``), checked as a node checks it."""
-        N.at_most(params, at + 1)
+        N.arity(params, at, at + 1)
         cfg = N.config(params, at)
         slot = self.context_slot(N.commitment(cfg))
         N.min_context_slot(cfg, slot)
@@ -831,8 +837,7 @@ class SimServer:
         encodings (default binary / base64), ``dataSlice``, ``minContextSlot`` and key
         checks. Account state is the newest at every commitment (the simulator keeps no
         history), so the context is the newest slot too."""
-        N.need(params, 1)
-        N.at_most(params, 2)
+        N.arity(params, 1, 2)
         single = method == "getAccountInfo"
         cfg = N.config(params, 1)
         encoding = N.account_encoding(cfg, "binary" if single else "base64")
@@ -859,6 +864,7 @@ class SimServer:
         if method == "getSlot":
             return self.bank_slot(params)
         if method == "getHealth":
+            N.no_params(params)
             return "ok"
         if method == "getBlockTime":
             slot = params[0] if params else None
@@ -868,7 +874,8 @@ class SimServer:
                 raise RpcFault(-32004, f"Block not available for slot {slot}")
             return self.slot_times[slot]
         if method == "getVersion":
-            return {"solana-core": "3.1.8-arbscope-sim", "feature-set": 0}
+            N.no_params(params)
+            return VERSION
         if method in ("getMultipleAccounts", "getAccountInfo"):
             return self.read_accounts(method, params)
         answer = METHODS.get(method)

@@ -175,7 +175,10 @@ async def test_json_rpc_errors_use_the_nodes_codes() -> None:
             {"jsonrpc": "2.0", "id": 2, "method": "getMultipleAccounts", "params": [keys[:101]]},
         )
         assert r["error"]["code"] == -32602
-        async with aiohttp.ClientSession() as h, h.post(url, data=b"{nope") as resp:
+        async with (
+            aiohttp.ClientSession() as h,
+            h.post(url, data=b"{nope", headers={"Content-Type": "application/json"}) as resp,
+        ):
             assert (await resp.json())["error"]["code"] == -32700
         r = await _post(url, [{"jsonrpc": "2.0", "id": 3, "method": "getSlot"},
                               {"jsonrpc": "2.0", "id": 4, "method": "getHealth"}])  # fmt: skip

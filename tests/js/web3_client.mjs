@@ -32,6 +32,8 @@ const ops = {
   async getParsedProgramAccounts(s) {
     return plainKeyed(await conn.getParsedProgramAccounts(new web3.PublicKey(s.program), s.config ?? {}));
   },
+  // web3.js's own batch call (the one getParsedTransactions uses): each answer whole
+  async batch(s) { return await conn._rpcBatchRequest(s.calls); },
   async getEpochInfo(s) { return await conn.getEpochInfo(s.commitment); },
   async getMinimumBalanceForRentExemption(s) {
     return await conn.getMinimumBalanceForRentExemption(s.size, s.commitment);
