@@ -40,7 +40,6 @@ Pure computation, like the world: no I/O, no clock.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
@@ -56,12 +55,15 @@ from ..venues import InstructionFailed, ProgramError
 from ..wire import instructions as I
 from ..wire.instructions import SYSTEM_PROGRAM
 from ..wire.txsize import PACKET_DATA_SIZE
+from . import node as N
 from .layouts import TOKEN_ACCOUNT_LEN
 from .state import Account
 from .world import RENT, World
 
 BLOCKHASH_SLOTS = 150  # a blockhash is valid this many slots (MAX_PROCESSING_AGE)
 MAX_BASE64_SIZE = 1644  # PACKET_DATA_SIZE in base64
+MAX_BASE58_SIZE = 1683  # PACKET_DATA_SIZE in base58
+TX_ENCODINGS = ("binary", "base64", "base58", "json", "jsonParsed")  # UiTransactionEncoding
 LAMPORTS_PER_SIGNATURE = 5_000
 TOKEN_ACCOUNT_RENT = RENT[TOKEN_ACCOUNT_LEN]
 MAX_PENDING = 1_000
@@ -191,31 +193,46 @@ class Chain:
             )
 
     @staticmethod
-    def decode_tx(text: Any, encoding: str = "base64") -> VersionedTransaction:
-        """A transaction from its wire text; ChainError(-32602) when it is not one."""
+    def decode_tx(text: Any, encoding: Any = "base58") -> VersionedTransaction:
+        """A transaction from its wire text as a node's ``decode_and_deserialize`` reads
+        it: ``base58`` (the default; ``binary`` is the same) or ``base64``, each with its
+        size limit before and after decoding; ChainError(-32602) in the node's words."""
         if not isinstance(text, str):
-            raise ChainError(-32602, "invalid transaction: expected a string")
-        if encoding != "base64":
-            raise ChainError(
-                -32602, f"unsupported encoding: {encoding} (the simulator takes base64)"
-            )
-        kind = "solana_transaction::versioned::VersionedTransaction"
-        if len(text) > MAX_BASE64_SIZE:
-            limits = f"max: encoded/raw {MAX_BASE64_SIZE}/{PACKET_DATA_SIZE}"
-            raise ChainError(
-                -32602, f"base64 encoded {kind} too large: {len(text)} bytes ({limits})"
-            )
+            raise ChainError(-32602, N.type_error(text, "a string").message)
         try:
-            raw = base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
-            raise ChainError(-32602, "invalid transaction: not base64") from None
+            enc = N.variant(encoding, TX_ENCODINGS)
+        except N.RpcFault as f:
+            raise ChainError(f.code, f.message) from None
+        if enc not in ("base58", "base64", "binary"):
+            raise ChainError(-32602, f"unsupported encoding: {enc}. "
+                             "Supported encodings: base58, base64")  # fmt: skip
+        kind = "solana_transaction::versioned::VersionedTransaction"
+        name, limit = (
+            ("base64", MAX_BASE64_SIZE) if enc == "base64" else ("base58", MAX_BASE58_SIZE)
+        )
+        if len(text) > limit:
+            raise ChainError(-32602, f"{name} encoded {kind} too large: {len(text)} bytes "
+                             f"(max: encoded/raw {limit}/{PACKET_DATA_SIZE})")  # fmt: skip
+        if name == "base64":
+            problem = N.base64_problem(text)
+            if problem:
+                raise ChainError(-32602, f"invalid base64 encoding: {problem}")
+            raw = base64.b64decode(text)
+        else:
+            try:
+                raw = N.b58decode(text)
+            except N.Base58Error as exc:
+                raise ChainError(-32602, f"invalid base58 encoding: {exc}") from None
         if len(raw) > PACKET_DATA_SIZE:
             raise ChainError(-32602, f"decoded {kind} too large: {len(raw)} bytes "
                              f"(max: {PACKET_DATA_SIZE} bytes)")  # fmt: skip
         try:
             tx = VersionedTransaction.from_bytes(raw)
-            tx.sanitize()
         except Exception as exc:  # solders raises its own error types
+            raise ChainError(-32602, f"failed to deserialize {kind}: {exc}"[:300]) from None
+        try:
+            tx.sanitize()
+        except Exception as exc:
             raise ChainError(-32602, f"invalid transaction: {exc}"[:200]) from None
         if not isinstance(tx.message, (Message, MessageV0)):
             raise ChainError(-32602, "invalid transaction: unsupported message version")

@@ -35,6 +35,7 @@ import asyncio
 import base64
 import contextlib
 import dataclasses
+import hashlib
 import json
 import logging
 import random
@@ -59,6 +60,7 @@ log = logging.getLogger(__name__)
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = (
     N.PARSE_ERROR, N.INVALID_REQUEST, N.METHOD_NOT_FOUND, N.INVALID_PARAMS)  # fmt: skip
 FEE_SLOTS = 150  # a node's prioritization-fee cache (spec §5.2)
+MAX_TX_ACCOUNT_LOCKS = 128  # accounts a transaction may lock (and a fee query may name)
 _CHAIN_METHODS = frozenset({
     "getLatestBlockhash", "getBlockHeight", "isBlockhashValid", "getBalance",
     "getTokenAccountBalance", "getSignatureStatuses", "simInfo", "simulateTransaction",
@@ -697,7 +699,9 @@ class SimServer:
         self.host, self.port = host, port
         profiles = list(profiles) if profiles is not None else default_profiles(3)
         self.endpoints = [_Endpoint(self, p, c.seed * 1000 + i) for i, p in enumerate(profiles)]
-        self.fees: deque[tuple[int, int]] = deque(maxlen=FEE_SLOTS)
+        # per slot: the lowest CU price that landed, and per account locked writable the
+        # lowest price of a transaction that locked it (micro-lamports per CU)
+        self.fees: deque[tuple[int, int, dict[str, int]]] = deque(maxlen=FEE_SLOTS)
         self.transaction_count = 0  # transactions the simulated cluster has processed
         self._clock: asyncio.Task[None] | None = None
         self.running = False
@@ -752,7 +756,7 @@ class SimServer:
         self.slot_times[res.slot] = int(time.time())
         while len(self.slot_times) > FEE_SLOTS * 4:
             self.slot_times.pop(next(iter(self.slot_times)))
-        self.fees.append((res.slot, res.priority_fee))
+        self.fees.append((res.slot, res.priority_fee, self.writable_fees(res)))
         values = {k: json.dumps(self.world.accounts[k].value()) for k in res.changed}
         for ep in self.endpoints:
             ep.publish(res, values)
@@ -860,6 +864,43 @@ class SimServer:
         ]  # fmt: skip
         return {"context": self.context(), "value": vals[0] if single else vals}
 
+    def writable_fees(self, res: SlotResult) -> dict[str, int]:
+        """The lowest CU price among the slot's swaps that locked each account writable
+        (a swap locks its pool, its vaults and, on a Whirlpool, its tick arrays). The
+        world draws one price per slot, the lowest that landed; the first swap pays it and
+        each other one that, or up to 1.5 times more, from its signature (no draw from the
+        world's generator, so the market is the same as without this)."""
+        out: dict[str, int] = {}
+        base = res.priority_fee
+        for i, t in enumerate(res.trades):
+            h = int.from_bytes(hashlib.sha256(t.signature.encode()).digest()[:4], "little")
+            price = base if i == 0 else base + (h % 4) * max(base, 1_000) // 2
+            pool = self.world.by_address.get(t.pool)
+            keys = [t.pool] if pool is None else [pool.address, pool.vault_a, pool.vault_b,
+                                                  *pool.tick_arrays]  # fmt: skip
+            for k in keys:
+                out[k] = min(out.get(k, price), price)
+        return out
+
+    def recent_prioritization_fees(self, params: list[Any]) -> list[dict[str, Any]]:
+        """``getRecentPrioritizationFees [lockedWritableAccounts?]`` as a node's fee cache
+        answers it: per recent slot, the lowest price that landed, raised to the highest
+        of the given accounts' own lowest prices where transactions locked them writable
+        (at most 128 accounts)."""
+        N.arity(params, 0, 1)
+        keys = params[0] if params and params[0] is not None else []
+        if not isinstance(keys, list):
+            raise N.type_error(keys, "a sequence")
+        if len(keys) > MAX_TX_ACCOUNT_LOCKS:
+            raise RpcFault(INVALID_PARAMS, f"Too many inputs provided; max {MAX_TX_ACCOUNT_LOCKS}")
+        keys = [N.parse_pubkey(k) for k in keys]
+        out = []
+        for slot, fee, by_account in self.fees:
+            for k in keys:
+                fee = max(fee, by_account.get(k, 0))
+            out.append({"slot": slot, "prioritizationFee": fee})
+        return out
+
     def http_method(self, method: str, params: list[Any]) -> Any:
         if method == "getSlot":
             return self.bank_slot(params)
@@ -882,7 +923,7 @@ class SimServer:
         if answer is not None:
             return answer(self, params)
         if method == "getRecentPrioritizationFees":
-            return [{"slot": s, "prioritizationFee": f} for s, f in self.fees]
+            return self.recent_prioritization_fees(params)
         if method in _CHAIN_METHODS:
             try:
                 return self._chain_method(method, params)
@@ -968,7 +1009,7 @@ class SimServer:
         texts: list[dict[_Conn, list[str]]] = [{} for _ in self.endpoints]
         for _ in range(max(0, slots)):
             res = self.world.step()
-            self.fees.append((res.slot, res.priority_fee))
+            self.fees.append((res.slot, res.priority_fee, self.writable_fees(res)))
             values = {k: json.dumps(self.world.accounts[k].value()) for k in res.changed}
             for i, ep in enumerate(self.endpoints):
                 for conn, text in ep.render(res, values):

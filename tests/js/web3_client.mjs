@@ -34,6 +34,10 @@ const ops = {
   },
   // web3.js's own batch call (the one getParsedTransactions uses): each answer whole
   async batch(s) { return await conn._rpcBatchRequest(s.calls); },
+  async getRecentPrioritizationFees(s) {
+    return await conn.getRecentPrioritizationFees(
+      s.accounts ? { lockedWritableAccounts: s.accounts.map((a) => new web3.PublicKey(a)) } : undefined);
+  },
   async getEpochInfo(s) { return await conn.getEpochInfo(s.commitment); },
   async getMinimumBalanceForRentExemption(s) {
     return await conn.getMinimumBalanceForRentExemption(s.size, s.commitment);
