@@ -126,6 +126,8 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--parquet", action="store_true", help="also write .parquet files (needs pyarrow)"
     )
+    sim.add_argument("--mainnet-like", action="store_true",
+                     help="pool writes, full logs, failed swaps (sim.world.WorldConfig)")  # fmt: skip
     sim.add_argument(
         "--accept-tx",
         action="store_true",
@@ -972,7 +974,7 @@ def _sim(args: argparse.Namespace) -> int:
 
     async def serve() -> None:
         server = SimServer(
-            WorldConfig(seed=args.seed),
+            (WorldConfig.mainnet_like if args.mainnet_like else WorldConfig)(seed=args.seed),
             profiles,
             args.host,
             args.port,

@@ -510,19 +510,18 @@ class _Endpoint:
             subs = self.logs_subs.get(t.program, {})
             if not subs and not everything:
                 continue
-            logs = json.dumps(
-                {
-                    "signature": t.signature,
-                    "err": None,
-                    "logs": [
-                        f"Program {t.program} invoke [1]",
-                        t.log,
-                        f"Program {t.program} success",
-                    ],
-                }
-            )
+            lines = t.logs or (f"Program {t.program} invoke [1]", t.log,
+                               f"Program {t.program} success")  # fmt: skip
+            logs = json.dumps({"signature": t.signature, "err": None, "logs": list(lines)})
             for conn, sid in [*subs, *everything]:
                 out.append((conn, _logs_notification(sid, res.slot, logs)))
+        for f in res.failed:  # a failed swap mentions its program (and the token program
+            # never runs: it fails before its transfers)
+            subs = self.logs_subs.get(f.program, {})
+            if subs or everything:
+                logs = json.dumps({"signature": f.signature, "err": f.err, "logs": list(f.logs)})
+                for conn, sid in [*subs, *everything]:
+                    out.append((conn, _logs_notification(sid, res.slot, logs)))
         return out
 
     def hostile(self, res: SlotResult) -> list[tuple[_Conn, str]]:
