@@ -127,7 +127,7 @@ def parser() -> argparse.ArgumentParser:
         "--parquet", action="store_true", help="also write .parquet files (needs pyarrow)"
     )
     sim.add_argument("--mainnet-like", action="store_true",
-                     help="pool writes, full logs, failed swaps (sim.world.WorldConfig)")  # fmt: skip
+                     help="pool writes, full logs, failed swaps, as on mainnet")  # fmt: skip
     sim.add_argument(
         "--accept-tx",
         action="store_true",
