@@ -119,6 +119,22 @@ class Landed:
     programs: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A transaction that landed, kept as a node's ledger keeps it for ``getTransaction``
+    and ``getSignaturesForAddress``: its body, slot, outcome and the balances of its
+    accounts before and after (lamports; SPL token accounts as (index, mint, owner,
+    amount))."""
+
+    tx: VersionedTransaction
+    slot: int
+    outcome: Outcome
+    pre: tuple[int, ...]
+    post: tuple[int, ...]
+    pre_tokens: tuple[tuple[int, str, str, int], ...]
+    post_tokens: tuple[tuple[int, str, str, int], ...]
+
+
 @dataclass(slots=True)
 class _Snapshot:
     accounts: dict[str, Account | None]
@@ -156,6 +172,8 @@ class Chain:
         self.pending: list[_Pending] = []
         self.statuses: OrderedDict[str, tuple[int, Any]] = OrderedDict()
         self.bundles: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.ledger: OrderedDict[str, Stored] = OrderedDict()  # signature -> what landed
+        self.by_address: dict[str, list[str]] = {}  # address -> its signatures, oldest first
         self.first_slot = self.world.config.first_slot
         self._record_slot(self.world.slot)
         self.world.chain = self
@@ -344,7 +362,7 @@ class Chain:
             return Outcome(sig, {"InsufficientFundsForRent": {"account_index": 0}}, [], 0, 0, [])
         snap = self._snapshot(keys)  # every account it can touch is one of its keys
         signers = frozenset(k for j, k in enumerate(keys) if msg.is_signer(j))
-        writables = frozenset(k for j, k in enumerate(keys) if _is_writable(msg, j))
+        writables = frozenset(k for j, k in enumerate(keys) if is_writable(msg, j))
         w.credit_lamports(payer, -fee)
         logs: list[str] = []
         programs: list[str] = []
@@ -661,13 +679,16 @@ class Chain:
                 if not all(p.txs[0].verify_with_results()):
                     self.stats.failed += 1  # the leader drops it: no fee, no status, ever
                     continue
-                landed = self._landed(self.run(p.txs[0], commit=True), slot)
+                before = self._balances(p.txs[0])
+                landed = self._landed(self.run(p.txs[0], commit=True), slot, p.txs[0], before)
                 if landed is not None:
                     out.append(landed)
                 continue
             snap = self._snapshot([str(k) for t in p.txs for k in t.message.account_keys])
             results = []
+            befores = []
             for t in p.txs:
+                befores.append(self._balances(t))
                 o = self.run(t, commit=True)
                 results.append(o)
                 if o.err is not None:
@@ -682,21 +703,48 @@ class Chain:
                 continue
             if b is not None:
                 b["status"], b["landed_slot"] = "Landed", slot
-            for o in results:
-                landed = self._landed(o, slot)
+            for o, t, before in zip(results, p.txs, befores, strict=False):
+                landed = self._landed(o, slot, t, before)
                 if landed is not None:
                     out.append(landed)
         return out
 
-    def _landed(self, o: Outcome, slot: int) -> Landed | None:
+    def _balances(self, tx: VersionedTransaction) -> tuple[tuple[int, ...], tuple[Any, ...]]:
+        """The lamports of ``tx``'s accounts, and its SPL token accounts' balances."""
+        keys = [str(k) for k in tx.message.account_keys]
+        lamports = tuple(self.world.lamports(k) for k in keys)
+        tokens = []
+        for i, k in enumerate(keys):
+            tok = self.world.token_account(k)
+            if tok is not None:
+                tokens.append((i, tok.mint, tok.owner, tok.amount))
+        return lamports, tuple(tokens)
+
+    def _landed(
+        self, o: Outcome, slot: int, tx: VersionedTransaction | None = None,
+        before: tuple[tuple[int, ...], tuple[Any, ...]] | None = None,
+    ) -> Landed | None:  # fmt: skip
         """Record a transaction that ran in ``slot`` (its fee paid, even when an
-        instruction failed); None for one dropped before running (no status, ever)."""
+        instruction failed) with its body in the ledger; None for one dropped before
+        running (no status, ever)."""
         self.stats.failed += o.err is not None
         if not o.ran:
             return None
         self.statuses[o.signature] = (slot, o.err)
         while len(self.statuses) > STATUS_KEEP:
             self.statuses.popitem(last=False)
+        if tx is not None and before is not None:
+            after = self._balances(tx)
+            self.ledger[o.signature] = Stored(tx, slot, o, before[0], after[0], before[1],
+                                              after[1])  # fmt: skip
+            for k in dict.fromkeys(str(k) for k in tx.message.account_keys):
+                self.by_address.setdefault(k, []).append(o.signature)
+            while len(self.ledger) > STATUS_KEEP:
+                sig, old = self.ledger.popitem(last=False)
+                for k in {str(k) for k in old.tx.message.account_keys}:
+                    sigs = self.by_address.get(k)
+                    if sigs and sigs[0] == sig:
+                        sigs.pop(0)
         self.stats.landed += 1
         return Landed(o.signature, slot, o.err, tuple(o.logs), tuple(o.programs))
 
@@ -794,7 +842,7 @@ def rent_exempt(data_len: int) -> int:
     return (128 + data_len) * 3_480 * 2
 
 
-def _is_writable(msg: Any, i: int) -> bool:
+def is_writable(msg: Any, i: int) -> bool:
     """Whether static account ``i`` of a message is writable (its header's rule)."""
     h = msg.header
     n = len(msg.account_keys)

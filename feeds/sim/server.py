@@ -16,8 +16,10 @@ answer, then its notification) and their unsubscribes; HTTP
 node's rules and wording), ``getBalance``,
 ``getTokenAccountBalance``, ``getSlot``, ``getBlockTime``, ``getBlockHeight``,
 ``getLatestBlockhash``, ``isBlockhashValid``, ``getSignatureStatuses``,
-``getRecentPrioritizationFees`` (150 slots), ``getHealth``, ``getVersion``, and the
-methods of :mod:`feeds.sim.methods`; batches. Parameters, commitment levels and errors
+``getRecentPrioritizationFees`` (150 slots, ``lockedWritableAccounts``), ``getHealth``,
+``getVersion``, and the methods of :mod:`feeds.sim.methods` (``getTransaction`` and
+``getSignaturesForAddress`` among them); batches and notifications as jsonrpc-core takes
+them. Parameters, commitment levels and errors
 follow a node's rules and wording (:mod:`feeds.sim.node`).
 
 Transactions (:mod:`feeds.sim.chain`) only when the server is asked to accept them

@@ -38,6 +38,27 @@ const ops = {
     return await conn.getRecentPrioritizationFees(
       s.accounts ? { lockedWritableAccounts: s.accounts.map((a) => new web3.PublicKey(a)) } : undefined);
   },
+  async getTransaction(s) {
+    const t = await conn.getTransaction(s.signature, { maxSupportedTransactionVersion: s.version ?? 0, commitment: s.commitment ?? 'confirmed' });
+    if (t === null) return null;
+    const keys = t.transaction.message.staticAccountKeys.map((k) => k.toBase58());
+    return { slot: t.slot, blockTime: t.blockTime, version: t.version ?? null, fee: t.meta.fee, err: t.meta.err,
+      preBalances: t.meta.preBalances, postBalances: t.meta.postBalances, logMessages: t.meta.logMessages,
+      computeUnitsConsumed: t.meta.computeUnitsConsumed ?? null, signatures: t.transaction.signatures, accountKeys: keys,
+      postTokenBalances: t.meta.postTokenBalances };
+  },
+  async getParsedTransaction(s) {
+    const t = await conn.getParsedTransaction(s.signature, { maxSupportedTransactionVersion: 0, commitment: 'confirmed' });
+    if (t === null) return null;
+    return { slot: t.slot, fee: t.meta.fee,
+      accountKeys: t.transaction.message.accountKeys.map((k) => ({ pubkey: k.pubkey.toBase58(), signer: k.signer, writable: k.writable })),
+      instructions: t.transaction.message.instructions.map((ix) => ('parsed' in ix
+        ? { program: ix.program, type: ix.parsed.type, info: ix.parsed.info }
+        : { programId: ix.programId.toBase58(), accounts: ix.accounts.map((a) => a.toBase58()), data: ix.data })) };
+  },
+  async getSignaturesForAddress(s) {
+    return await conn.getSignaturesForAddress(new web3.PublicKey(s.address), s.options ?? {}, s.commitment ?? 'confirmed');
+  },
   async getEpochInfo(s) { return await conn.getEpochInfo(s.commitment); },
   async getMinimumBalanceForRentExemption(s) {
     return await conn.getMinimumBalanceForRentExemption(s.size, s.commitment);
