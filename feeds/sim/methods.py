@@ -62,7 +62,7 @@ def get_program_accounts(srv: SimServer, params: list[Any]) -> Any:
     filters = N.parse_filters(cfg.get("filters"))
     slot = srv.state_slot(level)
     N.min_context_slot(cfg, slot)
-    value = N.program_accounts(srv.world.accounts, program, filters, encoding, cut,
+    value = N.program_accounts(srv.accounts_at(level), program, filters, encoding, cut,
                                srv.decimals_of, sort=sort is not False)  # fmt: skip
     return _response(srv, slot, value) if with_context else value
 
@@ -104,9 +104,10 @@ def get_genesis_hash(srv: SimServer, params: list[Any]) -> str:
 def get_token_supply(srv: SimServer, params: list[Any]) -> dict[str, Any]:
     """``getTokenSupply [mint, commitment?]``: the mint's supply as a ``UiTokenAmount``."""
     N.arity(params, 1, 2)
-    slot = srv.state_slot(N.commitment(N.config(params, 1)))
+    level = N.commitment(N.config(params, 1))
+    slot = srv.state_slot(level)
     mint = N.parse_pubkey(params[0])
-    acc = srv.world.accounts.get(mint)
+    acc = srv.accounts_at(level).get(mint)
     if acc is None:
         raise N.invalid_params("Invalid param: could not find account")
     if acc.owner not in N.TOKEN_PROGRAMS:
@@ -147,7 +148,7 @@ def get_token_accounts_by_owner(srv: SimServer, params: list[Any]) -> dict[str, 
         program = key
     else:
         raise N.invalid_params("Invalid param: unrecognized Token program id")
-    value = N.program_accounts(srv.world.accounts, program, filters, encoding, cut,
+    value = N.program_accounts(srv.accounts_at(level), program, filters, encoding, cut,
                                srv.decimals_of)  # fmt: skip
     return _response(srv, slot, value)
 

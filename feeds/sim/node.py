@@ -32,7 +32,7 @@ import base64
 import binascii
 import dataclasses
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -672,7 +672,7 @@ def ui_account(
 
 
 def program_accounts(
-    accounts: dict[str, Account],
+    accounts: Mapping[str, Account],
     program: str,
     filters: Sequence[Filter],
     encoding: str,

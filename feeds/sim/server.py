@@ -43,7 +43,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,8 +53,10 @@ from ..wire import instructions as I
 from ..wire.protocol import account_notification
 from . import node as N
 from .chain import BLOCKHASH_SLOTS, Chain, ChainError
+from .layouts import TOKEN_ACCOUNT_LEN
 from .methods import METHODS
 from .node import RpcFault
+from .state import Account
 from .world import SlotResult, World, WorldConfig
 
 log = logging.getLogger(__name__)
@@ -673,6 +675,47 @@ def _ws_frame(payload: bytes) -> bytes:
     return head + payload
 
 
+def _copy(acc: Account) -> Account:
+    """A copy of an account as it is now (the world changes its accounts in place)."""
+    return Account(acc.owner, acc.data, acc.lamports)
+
+
+class _Rooted(Mapping[str, Account]):
+    """The accounts as of slot ``root``: each one's newest recorded value at or before
+    it, else its value at the start (an account created since did not exist then)."""
+
+    def __init__(self, server: SimServer, root: int) -> None:
+        self.server, self.root = server, root
+
+    def __getitem__(self, key: str) -> Account:
+        for slot, acc in reversed(self.server.history.get(key, ())):
+            if slot <= self.root:
+                return acc
+        if key in self.server.history:  # every change came after the root
+            before = self.server.genesis.get(key)
+            if before is None:
+                raise KeyError(key)
+            return before
+        if key in self.server.genesis:
+            return self.server.world.accounts[key]  # never changed since the start
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        for k in self.server.world.accounts:
+            if k in self:
+                yield k
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            self[key]  # type: ignore[index]
+        except KeyError:
+            return False
+        return True
+
+
 class SimServer:
     """The simulated market served as ``len(profiles)`` endpoints (see module doc)."""
 
@@ -704,6 +747,10 @@ class SimServer:
         # lowest price of a transaction that locked it (micro-lamports per CU)
         self.fees: deque[tuple[int, int, dict[str, int]]] = deque(maxlen=FEE_SLOTS)
         self.transaction_count = 0  # transactions the simulated cluster has processed
+        # what reads at ``finalized`` see: each account as it was at the start, and its
+        # values since (slot, copy), trimmed to the newest one at or before the root
+        self.genesis = {k: _copy(a) for k, a in self.world.accounts.items()}
+        self.history: dict[str, list[tuple[int, Account]]] = {}
         self._clock: asyncio.Task[None] | None = None
         self.running = False
 
@@ -752,7 +799,11 @@ class SimServer:
 
     def step(self) -> SlotResult:
         """Advance the world one slot and publish it on every endpoint."""
+        # accounts changed between slots (an airdrop, the faucet) count in the slot
+        # they were changed in; then the slot's own
+        self.remember(self.world._touched, self.world.slot)
         res = self.world.step()
+        self.remember(res.changed, res.slot)
         self.transaction_count += len(res.trades) + len(res.landed)
         self.slot_times[res.slot] = int(time.time())
         while len(self.slot_times) > FEE_SLOTS * 4:
@@ -823,10 +874,31 @@ class SimServer:
         return self.world.slot
 
     def state_slot(self, level: str) -> int:
-        """The context slot of a read of account state at ``level``: the newest, at every
-        commitment (the simulator keeps no history of accounts to serve an older one)."""
-        del level
-        return self.world.slot
+        """The context slot of a read of account state at ``level`` (its bank's)."""
+        return self.context_slot(level)
+
+    def remember(self, keys: Sequence[str], slot: int) -> None:
+        """Record the accounts ``keys`` as they are now, as of ``slot``, for reads at
+        ``finalized`` (older values than the root's are dropped)."""
+        root = self.context_slot("finalized")
+        for k in dict.fromkeys(keys):
+            acc = self.world.accounts.get(k)
+            if acc is None:
+                continue
+            entries = self.history.setdefault(k, [])
+            if entries and entries[-1][0] == slot:
+                entries[-1] = (slot, _copy(acc))
+            else:
+                entries.append((slot, _copy(acc)))
+            while len(entries) > 1 and entries[1][0] <= root:
+                entries.pop(0)
+
+    def accounts_at(self, level: str) -> Mapping[str, Account]:
+        """Every account as a read at ``level`` sees it: the newest for ``processed`` and
+        ``confirmed``, as of the root for ``finalized``."""
+        if level != "finalized":
+            return self.world.accounts
+        return _Rooted(self, self.context_slot("finalized"))
 
     def bank_slot(self, params: list[Any], at: int = 0) -> int:
         """The slot of the bank a request reads (``params[at]``: its configuration with
@@ -840,30 +912,32 @@ class SimServer:
     def read_accounts(self, method: str, params: list[Any]) -> dict[str, Any]:
         """``getAccountInfo`` / ``getMultipleAccounts`` (≤ 100 keys) with the node's
         encodings (default binary / base64), ``dataSlice``, ``minContextSlot`` and key
-        checks. Account state is the newest at every commitment (the simulator keeps no
-        history), so the context is the newest slot too."""
+        checks; at ``finalized`` (the default) the accounts as of the root, and the root
+        as the context slot."""
         N.arity(params, 1, 2)
         single = method == "getAccountInfo"
         cfg = N.config(params, 1)
         encoding = N.account_encoding(cfg, "binary" if single else "base64")
         cut = N.data_slice(cfg)
-        N.commitment(cfg)
+        level = N.commitment(cfg)
         keys = [N.expect_str(params[0])] if single else params[0]
         if not isinstance(keys, list):
             raise N.type_error(keys, "a sequence")
         if len(keys) > 100:
             raise RpcFault(INVALID_PARAMS, "Too many inputs provided; max 100")
         keys = [N.parse_pubkey(k) for k in keys]
-        N.min_context_slot(cfg, self.world.slot)
-        w = self.world
+        slot = self.state_slot(level)
+        N.min_context_slot(cfg, slot)
+        accounts = self.accounts_at(level)
         fast = encoding == "base64" and cut is None
+        found = [accounts.get(k) for k in keys]
         vals = [
-            None if k not in w.accounts
-            else w.accounts[k].value() if fast
-            else N.ui_account(w.accounts[k], encoding, cut, self.decimals_of)
-            for k in keys
+            None if a is None
+            else a.value() if fast
+            else N.ui_account(a, encoding, cut, self.decimals_of)
+            for a in found
         ]  # fmt: skip
-        return {"context": self.context(), "value": vals[0] if single else vals}
+        return {"context": self.context(slot), "value": vals[0] if single else vals}
 
     def writable_fees(self, res: SlotResult) -> dict[str, int]:
         """The lowest CU price among the slot's swaps that locked each account writable
@@ -938,7 +1012,7 @@ class SimServer:
         raise RpcFault(METHOD_NOT_FOUND, "Method not found")
 
     def _chain_method(self, method: str, params: list[Any]) -> Any:
-        w, c = self.world, self.chain
+        c = self.chain
         if method == "getLatestBlockhash":
             slot = self.bank_slot(params)
             bh = c.blockhash(slot)
@@ -955,18 +1029,22 @@ class SimServer:
         if method == "getBalance":
             N.need(params, 1)
             slot = self.bank_slot(params, 1)
-            return {"context": self.context(slot), "value": w.lamports(N.parse_pubkey(params[0]))}
+            level = N.commitment(N.config(params, 1))
+            acc = self.accounts_at(level).get(N.parse_pubkey(params[0]))
+            return {"context": self.context(slot), "value": 0 if acc is None else acc.lamports}
         if method == "getTokenAccountBalance":
             N.need(params, 1)
             slot = self.bank_slot(params, 1)
             key = N.parse_pubkey(params[0])
-            if key not in w.accounts:
+            acc = self.accounts_at(N.commitment(N.config(params, 1))).get(key)
+            if acc is None:
                 raise RpcFault(INVALID_PARAMS, "Invalid param: could not find account")
-            tok = w.token_account(key)
-            if tok is None:
+            if acc.owner not in N.TOKEN_PROGRAMS or len(acc.data) < TOKEN_ACCOUNT_LEN:
                 raise RpcFault(INVALID_PARAMS, "Invalid param: not a Token account")
-            dec = self.decimals_of(tok.mint)
-            value = N.ui_amount(tok.amount, 0 if dec is None else dec)
+            mint = N.b58encode(acc.data[:32])
+            dec = self.decimals_of(mint)
+            amount = int.from_bytes(acc.data[64:72], "little")
+            value = N.ui_amount(amount, 0 if dec is None else dec)
             return {"context": self.context(slot), "value": value}
         if method == "getSignatureStatuses":
             return {"context": self.context(), "value": c.signature_statuses(params)}
@@ -1009,7 +1087,9 @@ class SimServer:
         slots, rate = int(params[0]), float(params[1])
         texts: list[dict[_Conn, list[str]]] = [{} for _ in self.endpoints]
         for _ in range(max(0, slots)):
+            self.remember(self.world._touched, self.world.slot)
             res = self.world.step()
+            self.remember(res.changed, res.slot)
             self.fees.append((res.slot, res.priority_fee, self.writable_fees(res)))
             values = {k: json.dumps(self.world.accounts[k].value()) for k in res.changed}
             for i, ep in enumerate(self.endpoints):

@@ -82,14 +82,14 @@ async def test_program_accounts_filters_slices_and_encodings_as_a_node_serves_th
         # withContext wraps the list; the default (binary) cannot carry 653 bytes
         got = await rpc(url, "getProgramAccounts", [wp.program, {"encoding": "base64",
                         "withContext": True, "filters": [{"dataSize": 653}]}])  # fmt: skip
-        assert got["result"]["context"]["slot"] == srv.world.slot
+        assert got["result"]["context"]["slot"] == srv.context_slot("finalized")  # the default
         assert len(got["result"]["value"]) == len(pools)
         got = await rpc(url, "getProgramAccounts", [wp.program])
         assert got["error"] == {"code": -32600, "message": "Encoded binary (base 58) data should "
                                 "be less than 128 bytes, please use Base64 encoding."}  # fmt: skip
         # tokenAccountState + the owner's key: the vaults a pool authority holds
         vault = srv.world.accounts[pools[0].vault_a].data
-        got = await rpc(url, "getProgramAccounts", [SPL_TOKEN, {"encoding": "jsonParsed",
+        got = await rpc(url, "getProgramAccounts", [SPL_TOKEN, {"encoding": "jsonParsed", "commitment": "confirmed",
                         "filters": [{"tokenAccountState": {}},
                                     {"memcmp": {"offset": 32, "bytes": N.b58encode(vault[32:64])}}]}])  # fmt: skip
         held = {
@@ -171,7 +171,7 @@ async def test_program_accounts_refuses_what_a_node_refuses_in_its_words(
         got = await rpc(srv.infos()[0].http_url, "getProgramAccounts", params)
         assert got["error"]["code"] == code and got["error"]["message"] == message
         if code == -32016:
-            assert got["error"]["data"] == {"contextSlot": srv.world.slot}
+            assert got["error"]["data"] == {"contextSlot": srv.context_slot("finalized")}
 
 
 async def test_arbscope_rpc_client_finds_every_venues_pools_by_size_and_mint() -> None:
@@ -217,7 +217,7 @@ async def test_solana_py_reads_program_accounts_with_filters_slices_and_zstd() -
     from solders.pubkey import Pubkey
 
     async with SimServer(SMALL, FAST, slot_seconds=STILL) as srv:
-        c = AsyncClient(srv.infos()[0].http_url)
+        c = AsyncClient(srv.infos()[0].http_url, commitment="confirmed")  # the newest state
         try:
             for venue in VENUES:
                 size = venue.ids.pool_account_size
@@ -346,7 +346,10 @@ async def test_the_methods_a_client_needs_answer_in_a_nodes_shapes_and_words() -
         owner, held_mint, held = _vault_owner(srv)
         got = (await rpc(url, "getTokenAccountsByOwner", [owner, {"programId": SPL_TOKEN},
                                                             {"encoding": "base64"}]))["result"]  # fmt: skip
-        assert got["context"]["slot"] == w.slot and {x["pubkey"] for x in got["value"]} == held
+        assert (
+            got["context"]["slot"] == srv.context_slot("finalized")
+            and {x["pubkey"] for x in got["value"]} == held
+        )
         got = (await rpc(url, "getTokenAccountsByOwner", [owner, {"mint": held_mint},
                                                             {"encoding": "jsonParsed"}]))["result"]  # fmt: skip
         assert got["value"] and all(x["account"]["data"]["parsed"]["info"]["mint"] == held_mint
@@ -389,7 +392,7 @@ async def test_solana_py_reads_epoch_rent_genesis_fees_and_token_accounts() -> N
     from feeds.wire import instructions as I
 
     async with SimServer(SMALL, FAST, slot_seconds=STILL, accept_transactions=True) as srv:
-        c = AsyncClient(srv.infos()[0].http_url)
+        c = AsyncClient(srv.infos()[0].http_url, commitment="confirmed")
         try:
             w = srv.world
             epoch = (await c.get_epoch_info("confirmed")).value
@@ -779,6 +782,69 @@ async def test_finalized_trails_by_32_slots_and_an_invalid_level_is_refused(
             {"op": "getSlot", "commitment": "max"})  # fmt: skip
         assert fin["ok"] == root and conf["ok"] == top
         assert bad["error"]["code"] == -32602 and "unknown variant `max`" in bad["error"]["message"]
+
+
+async def test_finalized_reads_see_the_accounts_as_of_the_root(web3js: type[Web3Js]) -> None:
+    """A read at ``finalized`` (a node's default) answers the accounts as they were at
+    the root, 32 slots back, with the root as its context slot; ``confirmed`` the newest.
+    The oracle is the test's own copy of a vault after every slot. Through raw requests,
+    arbscope's ``RpcClient``, solana-py and web3.js."""
+    async with SimServer(SMALL, FAST, slot_seconds=STILL) as srv:
+        info = srv.infos()[0]
+        url = info.http_url
+        await rpc(url, "getHealth")  # (the clock's first slot is out: it moves no more)
+        vaults = [p.vault_a for p in srv.world.pools] + [p.vault_b for p in srv.world.pools]
+        seen = {k: {srv.world.slot: srv.world.accounts[k].data} for k in vaults}
+        first = srv.world.slot
+        for _ in range(45):
+            res = srv.step()
+            for k in vaults:
+                seen[k][res.slot] = srv.world.accounts[k].data
+        root = srv.world.slot - 32
+
+        def as_of(slot: int, key: str) -> bytes:
+            return seen[key][max(s for s in seen[key] if s <= slot)]
+
+        # a vault that traded since the root: its rooted state is not its newest
+        busy = next(k for k in vaults if as_of(root, k) != srv.world.accounts[k].data)
+        fin = (await rpc(url, "getAccountInfo", [busy, {"encoding": "base64"}]))["result"]
+        assert fin["context"]["slot"] == root
+        assert base64.b64decode(fin["value"]["data"][0]) == as_of(root, busy)
+        conf = (await rpc(url, "getAccountInfo", [busy, {"encoding": "base64",
+                                                         "commitment": "confirmed"}]))["result"]  # fmt: skip
+        assert base64.b64decode(conf["value"]["data"][0]) == srv.world.accounts[busy].data
+        amount = int.from_bytes(as_of(root, busy)[64:72], "little")
+        bal = (await rpc(url, "getTokenAccountBalance", [busy]))["result"]
+        assert int(bal["value"]["amount"]) == amount and bal["context"]["slot"] == root
+        listed = (await rpc(url, "getProgramAccounts", [SPL_TOKEN, {"encoding": "base64",
+                  "filters": [{"dataSize": 165}, {"memcmp": {"offset": 0,
+                  "bytes": N.b58encode(as_of(root, busy)[:32])}}]}]))["result"]  # fmt: skip
+        mine = next(x for x in listed if x["pubkey"] == busy)["account"]
+        assert base64.b64decode(mine["data"][0]) == as_of(root, busy) and first < root
+        async with RpcClient(url) as client:
+            (got,) = (await client.get_multiple_accounts([busy], "finalized")).values()
+            assert got is not None and got.data == as_of(root, busy) and got.slot == root
+            (got,) = (await client.get_multiple_accounts([busy])).values()  # confirmed
+            assert got is not None and got.data == srv.world.accounts[busy].data
+        if sys.version_info >= (3, 11):
+            from solana.rpc.async_api import AsyncClient
+            from solders.pubkey import Pubkey
+
+            c = AsyncClient(url)  # finalized, solana-py's default too
+            try:
+                got = await c.get_account_info(Pubkey.from_string(busy), encoding="base64")
+                assert got.context.slot == root and got.value is not None
+                assert bytes(got.value.data) == as_of(root, busy)
+            finally:
+                await c.close()
+        js = await web3js(url, info.ws_url).one(
+            {"op": "getProgramAccounts", "program": SPL_TOKEN, "config": {
+                "commitment": "finalized", "withContext": True, "filters": [
+                    {"dataSize": 165}, {"memcmp": {"offset": 32,
+                                                  "bytes": N.b58encode(as_of(root, busy)[32:64])}}]}})  # fmt: skip
+        assert js["context"]["slot"] == root
+        mine = next(x for x in js["value"] if x["pubkey"] == busy)
+        assert base64.b64decode(mine["account"]["data"]) == as_of(root, busy)
 
 
 # ------------------------------------------------------------------ edges
