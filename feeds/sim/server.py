@@ -424,6 +424,12 @@ class _Endpoint:
             sig = _sub_key(params[0], "signature", N.parse_signature)
             sid = self._add(conn, "signature", sig, _Opts(level=level))
             done = self.server.chain.statuses.get(sig)
+            if (
+                done is not None
+                and level == "finalized"
+                and (done[0] > self.server.context_slot("finalized"))
+            ):
+                done = None  # processed, not yet rooted: notified when its slot is
             if done is not None:  # already processed: notified right after this answer
                 conn.after.append(_signature_notification(sid, *done))
                 self.tables["signature"][sig].pop((conn, sid), None)
@@ -441,16 +447,22 @@ class _Endpoint:
         return self.next_id
 
     # ------------------------------------------------------------ publishing
-    def publish(self, res: SlotResult, values: dict[str, str]) -> None:
+    def publish(
+        self, res: SlotResult, values: dict[str, str], rooted: Rooted | None = None
+    ) -> None:
         """Queue the slot's notifications for every subscriber, after this endpoint's
-        latency (one delay per slot, so each connection stays in order)."""
+        latency (one delay per slot, so each connection stays in order); with ``rooted``,
+        the slot that became the root this slot, for the subscriptions at ``finalized``."""
         p, r = self.profile, self.rng
         due = time.monotonic() + max(0.0, p.latency_ms + abs(r.gauss(0.0, p.jitter_ms))) / 1e3
         due += p.lag_slots * self.server.slot_seconds
         self.slots_published += 1
         if p.freeze_slot_after is not None and self.slots_published == p.freeze_slot_after:
             self.frozen_slot = res.slot
-        for conn, text in self.render(res, values, faults=True) + self.hostile(res):
+        out = self.render(res, values, faults=True) + self.hostile(res)
+        if rooted is not None:
+            out += self.render(rooted.res, rooted.values, faults=True, rooted=rooted)
+        for conn, text in out:
             if p.drop_rate and r.random() < p.drop_rate:
                 self.stats["dropped"] += 1
                 continue
@@ -460,28 +472,45 @@ class _Endpoint:
             conn.queue.put_nowait((due, text))
 
     def render(
-        self, res: SlotResult, values: dict[str, str], faults: bool = False
+        self,
+        res: SlotResult,
+        values: dict[str, str],
+        faults: bool = False,
+        rooted: Rooted | None = None,
     ) -> list[tuple[_Conn, str]]:
         """The slot's notifications, in order, for every subscriber (with this endpoint's
-        wrong accounts when ``faults``)."""
+        wrong accounts when ``faults``): those at ``processed`` and ``confirmed``; with
+        ``rooted`` (``res`` is the slot that just became the root, its accounts as they
+        were then), those at ``finalized``."""
         p, r = self.profile, self.rng
         out: list[tuple[_Conn, str]] = []
+        final = rooted is not None
+
+        def mine(opts: _Opts) -> bool:
+            return (opts.level == "finalized") == final
+
         slot = self.frozen_slot if faults and self.frozen_slot is not None else res.slot
-        for conn, sid in self.tables["slot"].get("", {}):
-            out.append((conn, _slot_notification(sid, slot)))
-        for conn, sid in self.tables["slotsUpdates"].get("", {}):
-            out.extend((conn, _notification("slotsUpdatesNotification", sid, u))
-                       for u in _slot_updates(res))  # fmt: skip
-        for conn, sid in self.tables["root"].get("", {}):
-            out.append((conn, _notification("rootNotification", sid, res.slot - ROOT_DISTANCE)))
-        accounts = self.server.world.accounts
+        if not final:
+            for conn, sid in self.tables["slot"].get("", {}):
+                out.append((conn, _slot_notification(sid, slot)))
+            for conn, sid in self.tables["slotsUpdates"].get("", {}):
+                out.extend((conn, _notification("slotsUpdatesNotification", sid, u))
+                           for u in _slot_updates(res))  # fmt: skip
+            for conn, sid in self.tables["root"].get("", {}):
+                out.append((conn, _notification("rootNotification", sid,
+                                                res.slot - ROOT_DISTANCE)))  # fmt: skip
+        accounts: Mapping[str, Account] = (
+            self.server.world.accounts if rooted is None else rooted.accounts
+        )
         for pubkey in res.changed:
             subs = self.account_subs.get(pubkey)
             if subs:
                 value = values[pubkey]
                 for (conn, sid), opts in subs.items():
+                    if not mine(opts):
+                        continue
                     if not opts.plain:
-                        shown = self.server.ui_account(pubkey, opts)
+                        shown = self.server.ui_account(pubkey, opts, accounts.get(pubkey))
                         out.append((conn, account_notification(sid, res.slot, shown)))
                         continue
                     if faults and p.bad_account_rate and r.random() < p.bad_account_rate:
@@ -496,22 +525,32 @@ class _Endpoint:
             watchers = self.program_subs.get(acc.owner) if acc is not None else None
             if watchers and acc is not None:
                 for (conn, sid), opts in watchers.items():
-                    if all(f.allows(acc.owner, acc.data) for f in opts.filters):
+                    if mine(opts) and all(f.allows(acc.owner, acc.data) for f in opts.filters):
                         shown = (
-                            values[pubkey] if opts.plain else self.server.ui_account(pubkey, opts)
-                        )
+                            values[pubkey] if opts.plain
+                            else self.server.ui_account(pubkey, opts, acc)
+                        )  # fmt: skip
                         out.append((conn, _program_notification(sid, res.slot, pubkey, shown)))
-        everything = self.logs_subs.get("", {})
+        everything = {k: o for k, o in self.logs_subs.get("", {}).items() if mine(o)}
         for tx in res.landed:
             value = json.dumps({"signature": tx.signature, "err": tx.err, "logs": list(tx.logs)})
-            mentioned = [k for program in tx.programs for k in self.logs_subs.get(program, {})]
+            mentioned = [
+                k for program in tx.programs for k, o in self.logs_subs.get(program, {}).items()
+                if mine(o)
+            ]  # fmt: skip
             for conn, sid in [*mentioned, *everything]:
                 out.append((conn, _logs_notification(sid, res.slot, value)))
-            for conn, sid in list(self.sig_subs.pop(tx.signature, {})):
+            waiting = self.sig_subs.get(tx.signature, {})
+            for (conn, sid), opts in list(waiting.items()):
+                if not mine(opts):
+                    continue
+                del waiting[(conn, sid)]
                 conn.subs.pop(sid, None)  # a signature subscription ends with its notification
                 out.append((conn, _signature_notification(sid, tx.slot, tx.err)))
+            if not waiting:
+                self.sig_subs.pop(tx.signature, None)
         for t in res.trades:
-            subs = self.logs_subs.get(t.program, {})
+            subs = {k: o for k, o in self.logs_subs.get(t.program, {}).items() if mine(o)}
             if not subs and not everything:
                 continue
             lines = t.logs or (f"Program {t.program} invoke [1]", t.log,
@@ -521,7 +560,7 @@ class _Endpoint:
                 out.append((conn, _logs_notification(sid, res.slot, logs)))
         for f in res.failed:  # a failed swap mentions its program (and the token program
             # never runs: it fails before its transfers)
-            subs = self.logs_subs.get(f.program, {})
+            subs = {k: o for k, o in self.logs_subs.get(f.program, {}).items() if mine(o)}
             if subs or everything:
                 logs = json.dumps({"signature": f.signature, "err": f.err, "logs": list(f.logs)})
                 for conn, sid in [*subs, *everything]:
@@ -675,6 +714,16 @@ def _ws_frame(payload: bytes) -> bytes:
     return head + payload
 
 
+@dataclass(frozen=True, slots=True)
+class Rooted:
+    """A published slot kept until it becomes the root: its result, its changed accounts
+    as JSON (base64) and as they were then."""
+
+    res: SlotResult
+    values: dict[str, str]
+    accounts: dict[str, Account]
+
+
 def _copy(acc: Account) -> Account:
     """A copy of an account as it is now (the world changes its accounts in place)."""
     return Account(acc.owner, acc.data, acc.lamports)
@@ -751,6 +800,9 @@ class SimServer:
         # values since (slot, copy), trimmed to the newest one at or before the root
         self.genesis = {k: _copy(a) for k, a in self.world.accounts.items()}
         self.history: dict[str, list[tuple[int, Account]]] = {}
+        # the last slots as published, for the subscriptions at finalized (each slot
+        # reaches them when it becomes the root, ROOT_DISTANCE slots later)
+        self.recent: deque[Rooted] = deque(maxlen=ROOT_DISTANCE + 1)
         self._clock: asyncio.Task[None] | None = None
         self.running = False
 
@@ -810,8 +862,11 @@ class SimServer:
             self.slot_times.pop(next(iter(self.slot_times)))
         self.fees.append((res.slot, res.priority_fee, self.writable_fees(res)))
         values = {k: json.dumps(self.world.accounts[k].value()) for k in res.changed}
+        copies = {k: _copy(self.world.accounts[k]) for k in res.changed if k in self.world.accounts}
+        self.recent.append(Rooted(res, values, copies))
+        rooted = self.recent[0] if self.recent[0].res.slot == res.slot - ROOT_DISTANCE else None
         for ep in self.endpoints:
-            ep.publish(res, values)
+            ep.publish(res, values, rooted)
         return res
 
     def bad_value(self, pubkey: str, r: random.Random) -> str:
@@ -851,10 +906,10 @@ class SimServer:
     def context(self, slot: int | None = None) -> dict[str, Any]:
         return {"apiVersion": "3.1.8", "slot": self.world.slot if slot is None else slot}
 
-    def ui_account(self, pubkey: str, opts: Any) -> str:
-        """``pubkey``'s account as a subscription with ``opts`` (encoding, slice) sees it,
-        as JSON text."""
-        acc = self.world.accounts[pubkey]
+    def ui_account(self, pubkey: str, opts: Any, acc: Account | None = None) -> str:
+        """``pubkey``'s account (now, or ``acc``) as a subscription with ``opts``
+        (encoding, slice) sees it, as JSON text."""
+        acc = self.world.accounts[pubkey] if acc is None else acc
         return json.dumps(N.ui_account(acc, opts.encoding, opts.cut, self.decimals_of,
                                        check_base58=False))  # fmt: skip
 

@@ -6,6 +6,7 @@ clients: solana-py's ``AsyncClient`` (parses with solders), @solana/web3.js unde
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import sys
 from typing import Any
@@ -855,3 +856,108 @@ async def test_get_health_answers_ok_as_a_node_does() -> None:
         async with aiohttp.ClientSession() as s, s.get(url + "/health") as r:
             assert r.status == 200 and await r.text() == "ok"
         assert (await rpc(url, "getHealth"))["result"] == "ok"
+
+
+async def test_finalized_subscriptions_hear_of_a_slot_once_it_is_rooted() -> None:
+    """An account subscription at ``finalized`` (a node's default) is notified of a slot
+    when that slot becomes the root, 32 slots later, with the account as it was then;
+    one at ``confirmed`` at once. The oracle is the test's own copy of the accounts after every slot.
+    Through a raw socket and solana-py (web3.js: the next test)."""
+    import websockets
+
+    async with SimServer(SMALL, FAST, slot_seconds=STILL) as srv:
+        info = srv.infos()[0]
+        await rpc(info.http_url, "getHealth")  # (the clock's first slot is out)
+        vaults = [p.vault_a for p in srv.world.pools[:6]]
+        async with websockets.connect(info.ws_url) as ws:
+            ws.early = []  # type: ignore[attr-defined]
+            level_of: dict[int, tuple[str, str]] = {}
+            for i, v in enumerate(vaults):
+                for level in ("confirmed", "finalized"):
+                    got = await _ws_call(ws, "accountSubscribe",
+                                         [v, {"encoding": "base64", "commitment": level}],
+                                         rid=10 * i + (level == "finalized"))  # fmt: skip
+                    level_of[got["result"]] = (v, level)
+            # the clock's one slot, before the subscriptions: rooted during the test, so
+            # the finalized ones hear of it too
+            (first,) = srv.recent
+            seen: dict[str, dict[int, bytes]] = {
+                v: {first.res.slot: srv.world.accounts[v].data} if v in first.res.changed else {}
+                for v in vaults
+            }
+            for _ in range(40):
+                res = srv.step()
+                for v in vaults:
+                    if v in res.changed:
+                        seen[v][res.slot] = srv.world.accounts[v].data
+            root = srv.world.slot - 32
+            want = {(v, level, slot, data) for v in vaults for slot, data in seen[v].items()
+                    for level in ("confirmed", "finalized")
+                    if (slot <= root if level == "finalized" else slot > first.res.slot)}  # fmt: skip
+            assert any(level == "finalized" for _, level, _, _ in want)
+            assert any(slot > root for _, _, slot, _ in want)  # some not rooted yet
+            got_all = set()
+            async with asyncio.timeout(30):
+                marker = await _ws_call(ws, "getVersion", rid=999)  # everything before it
+            assert "result" in marker
+            for n in ws.early:  # type: ignore[attr-defined]
+                r = n["params"]
+                v, level = level_of[r["subscription"]]
+                data = base64.b64decode(r["result"]["value"]["data"][0])
+                got_all.add((v, level, r["result"]["context"]["slot"], data))
+            assert got_all == want
+        if sys.version_info >= (3, 11):
+            from solana.rpc.websocket_api import SolanaWsClient
+            from solders.pubkey import Pubkey
+
+            c = await SolanaWsClient(info.ws_url).connect()
+            try:
+                which = {}
+                for v in vaults:  # at finalized, solana-py's default
+                    ok = await c.account_subscribe(pubkey=Pubkey.from_string(v), encoding="base64")
+                    which[ok.subscription_id] = v
+                rooted_then = srv.world.slot - 32
+                for _ in range(40):
+                    res = srv.step()
+                    for v in vaults:
+                        if v in res.changed:
+                            seen[v][res.slot] = srv.world.accounts[v].data
+                root = srv.world.slot - 32
+                want_py = {(v, slot, data) for v in vaults for slot, data in seen[v].items()
+                           if rooted_then < slot <= root}  # fmt: skip
+                heard = set()
+                async with asyncio.timeout(30):
+                    while len(heard) < len(want_py):
+                        note = await c.recv()
+                        r = note.result
+                        heard.add((which[note.subscription], r.context.slot, bytes(r.value.data)))
+                assert heard == want_py
+            finally:
+                await c.close()
+
+
+async def test_web3js_hears_a_finalized_program_subscription_from_the_root(
+    web3js: type[Web3Js],
+) -> None:
+    """web3.js's program subscription at ``finalized``: the first notification is of a
+    slot that was already past when it subscribed (the root moving up), not of the next
+    one as at ``confirmed``."""
+    async with SimServer(SMALL, FAST, slot_seconds=STILL) as srv:
+        info = srv.infos()[0]
+        for _ in range(40):
+            srv.step()
+        wp = by_kind("whirlpool").program
+        js = asyncio.create_task(web3js(info.http_url, info.ws_url).one({
+            "op": "collect", "timeoutMs": 60_000, "subs": [
+                {"kind": "program", "program": wp, "filters": [{"dataSize": 653}],
+                 "commitment": "finalized", "count": 1}]}, timeout_s=90))  # fmt: skip
+        subs = srv.endpoints[0].program_subs
+        async with asyncio.timeout(60):  # until web3.js has subscribed
+            while not any(o.level == "finalized" for o in subs.get(wp, {}).values()):
+                await asyncio.sleep(0.01)
+        top = srv.world.slot
+        for _ in range(40):
+            srv.step()
+        ((note,),) = await js
+        assert top - 32 < note["slot"] <= top
+        assert note["account"]["owner"] == wp and note["pubkey"] in srv.world.by_address
