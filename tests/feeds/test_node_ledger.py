@@ -168,3 +168,33 @@ async def test_web3js_reads_the_ledger(web3js: type[Web3Js]) -> None:
             "source": payer, "destination": I.JITO_TIP_ACCOUNTS[1], "lamports": 9_000}}  # fmt: skip
         assert p["accountKeys"][0] == {"pubkey": payer, "signer": True, "writable": True}
         assert [x["signature"] for x in listed] == [v0, sig]
+
+
+async def test_a_finalized_signature_subscription_waits_for_the_root() -> None:
+    """Subscribed at ``finalized`` after its transaction landed: only the answer now, the
+    notification once the root reaches the slot (at ``confirmed``: both at once)."""
+    import asyncio
+    import json
+
+    import websockets
+
+    async with SimServer(SMALL, FAST, slot_seconds=STILL, accept_transactions=True) as srv:
+        info = srv.infos()[0]
+        _, sig, _ = await _landed(srv, info.http_url)
+        slot = srv.world.slot
+        async with websockets.connect(info.ws_url) as ws:
+            for rid, level in ((1, "finalized"), (2, "confirmed")):
+                await ws.send(json.dumps({"jsonrpc": "2.0", "id": rid, "method": "signatureSubscribe",
+                                          "params": [sig, {"commitment": level}]}))  # fmt: skip
+            async with asyncio.timeout(30):
+                first = [json.loads(await ws.recv()) for _ in range(3)]
+            fin = first[0]["result"]
+            assert [m.get("id") for m in first] == [1, 2, None]
+            assert first[2]["params"]["subscription"] == first[1]["result"]
+            for _ in range(ROOT):
+                srv.step()
+            async with asyncio.timeout(30):
+                note = json.loads(await ws.recv())
+            assert note["method"] == "signatureNotification"
+            assert note["params"]["subscription"] == fin
+            assert note["params"]["result"]["context"]["slot"] == slot
