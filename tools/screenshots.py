@@ -1,16 +1,21 @@
 """Regenerate the SVG screenshots in screenshots/ from the staged states the snapshot
-tests use (`make screenshots`): seeded market, fixed clocks, a committed recording."""
+tests use (`make screenshots`): seeded market, fixed clocks, a committed recording
+(``tests/staging.py``: test support, not part of the wheel)."""
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from arbscope.staging import NEVER, fix_app, staged_live, staged_replay, staged_sim
-from tui.app import ArbscopeApp
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the staging lives in tests/, beside the packages
 
-OUT = Path(__file__).resolve().parent.parent / "screenshots"
+from tests.staging import NEVER, fix_app, staged_live, staged_replay, staged_sim  # noqa: E402
+from tui.app import ArbscopeApp  # noqa: E402
+
+OUT = ROOT / "screenshots"
 
 SHOTS: tuple[tuple[str, tuple[int, int], Sequence[str], str], ...] = (
     ("first-screen", (120, 40), (), "dark"),

@@ -367,7 +367,7 @@ async def test_live_is_impossible_in_a_replay(tmp_path: Path) -> None:
 async def test_secrets_never_reach_the_journal_the_logs_or_the_screen(
     keyfile: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from arbscope.staging import fix_app
+    from tests.staging import fix_app
     from tui.app import ArbscopeApp
 
     caplog.set_level(logging.DEBUG)

@@ -119,7 +119,7 @@ def test_caps_dedup_and_kill_switch(eng: types.ModuleType) -> None:
 
 @pytest.mark.parametrize("seed", [3, 7])
 def test_the_demo_market_trades_on_paper_and_ties_out(seed: int) -> None:
-    from arbscope.staging import staged_sim
+    from tests.staging import staged_sim
 
     m = staged_sim(seed=seed, ticks=60)
     pf = m.snapshot.portfolio

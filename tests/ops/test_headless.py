@@ -214,7 +214,7 @@ async def test_urls_with_keys_are_redacted_on_every_output_path(tmp_path: Path) 
     stderr, the JSON log, the journal, /health, /metrics, doctor or the screen."""
     from arbscope.cli import build_session
     from arbscope.config import load
-    from arbscope.staging import fix_app
+    from tests.staging import fix_app
     from tui.app import ArbscopeApp
 
     async with SimServer(WorldConfig(seed=4), default_profiles(2)) as sim:

@@ -9,8 +9,8 @@ import pytest
 
 from arbscope.market import SimMarket
 from arbscope.replay import JournalSessions, ReplaySession
-from arbscope.staging import NEVER, fix_app, staged_sim
 from tests.recording import record
+from tests.staging import NEVER, fix_app, staged_sim
 from tui.app import ArbscopeApp
 from tui.screens.detail import CycleDetail
 from tui.screens.help import HelpScreen

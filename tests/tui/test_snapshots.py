@@ -1,5 +1,5 @@
 """SVG snapshots (pytest-textual-snapshot) of every screen and theme, on staged states
-(arbscope.staging: seeded market, fixed clocks, a committed recording), so they are the
+(tests/staging.py: seeded market, fixed clocks, a committed recording), so they are the
 same on every run. Update after a deliberate UI change:
 ``pytest tests/tui/test_snapshots.py --snapshot-update`` (and ``make screenshots``)."""
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from arbscope.staging import NEVER, fix_app, staged_live, staged_replay, staged_sim
+from tests.staging import NEVER, fix_app, staged_live, staged_replay, staged_sim
 from tui.app import ArbscopeApp
 
 

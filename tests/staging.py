@@ -1,4 +1,5 @@
-"""Deterministic screen states for snapshot tests and ``make screenshots``.
+"""Deterministic screen states for the snapshot tests and ``make screenshots`` (test
+support: it reads ``tests/data``, so it is not part of the wheel).
 
 Everything on screen must be the same on every run: the market is seeded, the kernel
 timer gets a clock that advances a fixed step per reading (so every timing reads the
@@ -13,7 +14,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from .market import SimMarket
+from arbscope.market import SimMarket
 
 FIXED_WALL = 1_795_400_000.0  # 2026-11-23 01:33:20 UTC on the status bar
 NEVER = 3600.0  # the app's tick interval in a staged state: it never fires
@@ -56,9 +57,8 @@ async def staged_replay(db: Path = REPLAY_DB, at_s: float = 3.0) -> Any:
     import shutil
     import tempfile
 
+    from arbscope.replay import ReplaySession, load_info
     from storage.journal import Journal
-
-    from .replay import ReplaySession, load_info
 
     copy = Path(tempfile.mkdtemp(prefix="arbscope-staged-")) / db.name
     shutil.copyfile(db, copy)
@@ -86,9 +86,8 @@ class _StagedExecutor:
     def __init__(self, base: str) -> None:
         import hashlib
 
+        from arbscope.execution.live import LiveView, OrderView
         from engine_rs.python.b58 import b58encode
-
-        from .execution.live import LiveView, OrderView
 
         def key(tag: str, n: int = 32) -> str:
             return b58encode(hashlib.sha512(f"arbscope-staged:{tag}".encode()).digest()[:n])
