@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from arbscope.market import SimMarket
 from arbscope.runloop import ManualClock, RecordedClock, RunLoop
 
 PERIOD = 200_000_000  # ns
@@ -134,6 +135,37 @@ async def test_a_recorded_clock_runs_at_its_speed_stops_when_paused_and_wakes_wh
     wall.advance(PERIOD)
     await asyncio.wait_for(waiting, 30)
     assert rec.now_ns() == 51 * PERIOD
+
+
+async def test_a_market_ticks_on_its_clock_and_builds_a_snapshot_only_when_read() -> None:
+    """The session owns its time (its run loop on the injected clock) and the snapshot is
+    built by whoever reads it, once per tick at most: nobody reading, nothing built."""
+    clock = ManualClock()
+    m = SimMarket(seed=5, pools=60, tokens=20, clock=clock)
+    built = 0
+    build = m.ev.snapshot
+
+    def counting(**kw: Any) -> Any:
+        nonlocal built
+        built += 1
+        return build(**kw)
+
+    m.ev.snapshot = counting  # type: ignore[method-assign]
+    task = await started(clock, m.run())
+    for _ in range(5):
+        clock.advance(PERIOD)
+        await clock.parked()
+    assert m.slot == 5 and built == 0  # five ticks, no reader
+    first = m.snapshot
+    assert m.snapshot is first and built == 1 and first.slot == 5
+    assert first.updates_per_s == pytest.approx(10 / 0.2)  # the clock's, not the wall's
+    clock.advance(PERIOD)
+    await clock.parked()
+    assert m.snapshot.slot == 6 and built == 2
+    await m.stop()
+    clock.advance(PERIOD)
+    await asyncio.wait_for(task, 30)  # stopped: the loop ends without another tick
+    assert m.slot == 6
 
 
 async def test_a_recorded_clock_keeps_its_pace_whatever_the_turns_take() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the staging lives in tests/, beside the packages
 
-from tests.staging import NEVER, fix_app, staged_live, staged_replay, staged_sim  # noqa: E402
+from tests.staging import fix_app, staged_live, staged_replay, staged_sim  # noqa: E402
 from tui.app import ArbscopeApp  # noqa: E402
 
 OUT = ROOT / "screenshots"
@@ -40,13 +40,13 @@ async def shoot(app: ArbscopeApp, name: str, size: tuple[int, int], keys: Sequen
 async def main() -> None:
     OUT.mkdir(exist_ok=True)
     for name, size, keys, theme in SHOTS:
-        await shoot(fix_app(ArbscopeApp(staged_sim(), tick_s=NEVER, theme=theme)), name, size, keys)
-    live = fix_app(ArbscopeApp(staged_live(), tick_s=NEVER))
+        await shoot(fix_app(ArbscopeApp(staged_sim(), theme=theme)), name, size, keys)
+    live = fix_app(ArbscopeApp(staged_live()))
     live.state.mode = "LIVE"
     await shoot(live, "live-mode", (120, 40), ())
     r = await staged_replay()
     try:
-        await shoot(fix_app(ArbscopeApp(r, tick_s=NEVER)), "replay", (120, 40), ())
+        await shoot(fix_app(ArbscopeApp(r)), "replay", (120, 40), ())
     finally:
         await r.stop()
 

@@ -57,7 +57,8 @@ async def test_an_unreachable_endpoint_is_a_note_on_screen() -> None:
     s = FeedSession([Endpoint("dead", "ws://127.0.0.1:9", "http://127.0.0.1:9/?api-key=0123456789abcdef0123")],
                     [("11111111111111111111111111111112", "amm_v4")], seed=1)  # fmt: skip
     await s.start()
-    snap = s.tick()
+    s.tick()
+    snap = s.snapshot
     await s.stop()
     assert "feeds failed to start" in snap.note and "0123456789abcdef" not in snap.note
 
@@ -116,7 +117,7 @@ async def test_a_session_with_nothing_to_find_says_so_on_screen() -> None:
         eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in server.infos()]
         nowhere = [("1" * 31 + "2", "cpmm"), ("1" * 31 + "3", "whirlpool")]
         s = FeedSession(eps, nowhere, server.world.bases, seed=9, shadow=False)
-        app = ArbscopeApp(s, tick_s=0.05)
+        app = ArbscopeApp(s)
         async with app.run_test(size=(120, 40)) as pilot:
             for _ in range(100):
                 if s.start_error:
@@ -130,11 +131,13 @@ async def test_a_session_with_nothing_to_find_says_so_on_screen() -> None:
         base = next(m for m in server.world.mints if m not in (pool.mint_a, pool.mint_b))
         s2 = FeedSession(eps, [(pool.address, pool.kind)], [base], seed=9, shadow=False)
         await s2.start()
-        snap2 = s2.tick()
+        s2.tick()
+        snap2 = s2.snapshot
         await s2.stop()
         bare = FeedSession(eps, [(pool.address, pool.kind)], [], seed=9, shadow=False)
         await bare.start()
-        snap3 = bare.tick()
+        bare.tick()
+        snap3 = bare.snapshot
         await bare.stop()
     assert s.start_error.startswith("nothing to find: none of the 2 pools of the universe")
     assert (

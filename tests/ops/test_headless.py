@@ -256,7 +256,7 @@ async def test_urls_with_keys_are_redacted_on_every_output_path(tmp_path: Path) 
         # the screen: the same configuration, in-process, on the dashboard
         session = build_session(load(cfg_file, {}))
         session.metrics_settings = None
-        app = fix_app(ArbscopeApp(session, tick_s=0.2))
+        app = fix_app(ArbscopeApp(session))
         async with app.run_test(size=(160, 50)) as pilot:
             await pilot.pause(3.0)
             outputs.append(app.export_screenshot())

@@ -73,7 +73,7 @@ def test_prices_show_bollinger_percent_b(eng: types.ModuleType) -> None:
 
 
 async def test_timing_panel_shows_every_kernel_name_whole() -> None:
-    app = ArbscopeApp(SimMarket(seed=7), tick_s=0.05)
+    app = ArbscopeApp(SimMarket(seed=7, tick_s=0.05))
     async with app.run_test(size=(120, 40)) as pilot:
         panel = app.screen.query_one(TimingsPanel)
         for _ in range(100):  # until the sweep (every 5 slots) has been timed and drawn
