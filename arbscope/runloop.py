@@ -212,8 +212,10 @@ Turn = Callable[[int], Awaitable[None] | None]
 class RunLoop:
     """Calls ``turn(now_ns)`` once every ``period_ns`` of ``clock`` time.
 
-    The next deadline is one period after the previous turn ended, as a fixed-delay
-    timer (a slow turn is never followed by a burst of catch-up turns). While
+    Deadlines are a fixed rate, one period apart whatever a turn takes (the session's
+    rate, as the dashboard's timer kept it); a turn that overran skips the deadlines it
+    missed rather than being followed by a burst of catch-up turns, and a clock moved
+    back (a replay's seek) starts the deadlines again from its time. While
     :attr:`paused`, the clock runs and no turn is taken."""
 
     def __init__(self, turn: Turn, clock: Clock, period_ns: int) -> None:
@@ -236,8 +238,9 @@ class RunLoop:
         ``on_error``: an exception from a turn is handed to it and the loop goes on (the
         dashboard counts it on the status line); without it, it propagates."""
         clock = self.clock
+        due = clock.now_ns() + self.period_ns
         while done is None or not done():
-            await clock.wait_until(clock.now_ns() + self.period_ns)
+            await clock.wait_until(due)
             if done is not None and done():
                 return
             if not self.paused:
@@ -250,8 +253,14 @@ class RunLoop:
                         raise
                     on_error(exc)
                 self.turns += 1
-            if until_ns is not None and clock.now_ns() >= until_ns:
+            now, period = clock.now_ns(), self.period_ns
+            if until_ns is not None and now >= until_ns:
                 return
+            due += period
+            if due <= now:  # the turn overran: the next deadline still to come
+                due += ((now - due) // period + 1) * period
+            elif due > now + period:  # the clock was moved back, or stood (a poke)
+                due = now + period
 
 
 __all__ = ["TICK_S", "Clock", "ManualClock", "MonotonicClock", "RecordedClock", "RunLoop"]

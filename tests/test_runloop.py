@@ -76,6 +76,27 @@ async def test_the_loop_ends_at_its_deadline_or_when_done_and_awaits_async_turns
     assert len(seen) == 3  # done is checked after the wait, before the turn
 
 
+async def test_the_rate_is_fixed_whatever_a_turn_takes_and_an_overrun_never_bursts() -> None:
+    """A turn's own time does not push the next one back (the session keeps its rate);
+    a turn longer than a period skips the deadlines it missed."""
+    clock = ManualClock()
+    seen: list[int] = []
+    cost = [PERIOD // 4, 3 * PERIOD // 2, 0, 0]  # clock time each turn takes
+
+    def turn(now_ns: int) -> None:
+        seen.append(now_ns)
+        clock.advance(cost[len(seen) - 1])
+
+    task = await started(clock, RunLoop(turn, clock, PERIOD).run(until_ns=5 * PERIOD))
+    for step in (PERIOD, 3 * PERIOD // 4, PERIOD // 2):  # to each deadline: P, 2 P, 4 P
+        clock.advance(step)
+        await clock.parked()
+    clock.advance(PERIOD)
+    await asyncio.wait_for(task, 30)
+    # 1 P (took 0.25 P) -> 2 P (took 1.5 P: 3 P missed) -> 4 P -> 5 P, the deadline
+    assert seen == [PERIOD, 2 * PERIOD, 4 * PERIOD, 5 * PERIOD]
+
+
 async def test_an_error_in_a_turn_goes_to_on_error_and_the_loop_goes_on() -> None:
     clock = ManualClock()
     calls: list[int] = []
