@@ -244,7 +244,10 @@ def test_keypair_guard_rails_name_the_file_and_never_its_content(tmp_path: Path)
     os.chmod(junk, 0o600)
     with pytest.raises(KeypairError, match="not a Solana keypair") as e:
         load_wallet(junk)
-    assert "63" not in str(e.value)
+    # the file is named, its bytes never shown (the path itself may hold any digits:
+    # pytest numbers its temporary directories)
+    shown = str(e.value).replace(str(junk), "<path>")
+    assert "<path>" in shown and "63" not in shown and "1, 2" not in shown
     with pytest.raises(KeypairError, match="no such file"):
         load_wallet(tmp_path / "missing.json")
     with pytest.raises(KeypairError, match="already exists"):
