@@ -25,12 +25,16 @@ bench: engine
 	$(PY) -m bench.ui
 	$(PY) -m bench.live
 
-lint: $(STAMPS)/deps
+# stubtest compares engine_rs/_engine.pyi with the built extension, hence the engine;
+# lint-imports checks the layers' contracts ([tool.importlinter] in pyproject.toml)
+lint: $(STAMPS)/engine
 	cargo fmt --manifest-path $(CARGO_MANIFEST) --all -- --check
 	cargo clippy --manifest-path $(CARGO_MANIFEST) --workspace --all-targets -- -D warnings
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(PY) -m mypy.stubtest engine_rs._engine
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 
 fmt: $(STAMPS)/deps
 	cargo fmt --manifest-path $(CARGO_MANIFEST) --all

@@ -500,10 +500,10 @@ def _version() -> str:
 def build_session(cfg: Any) -> Any:
     """The session a configuration describes (ConfigError for a bad pool file)."""
     from engine_rs.records import ScorePolicy
-    from feeds.pool import Endpoint
-    from feeds.pubsub import WorkerConfig
+    from feeds.clients.pool import Endpoint
+    from feeds.clients.pubsub import WorkerConfig
     from feeds.sim.world import WorldConfig
-    from feeds.universe import UniverseError, load_universe
+    from feeds.wire.universe import UniverseError, load_universe
 
     from .config import ConfigError
     from .execution.live import LiveConfig
@@ -974,7 +974,7 @@ def _sim(args: argparse.Namespace) -> int:
         return _fail(f"--port {args.port}: the {args.endpoints} endpoints would take "
                      f"ports {args.port}..{last}, past 65535 (0, the default, picks free "
                      "ones)")  # fmt: skip
-    from feeds.universe import address_problem
+    from feeds.wire.universe import address_problem
 
     for pubkey in args.fund:
         why = address_problem(pubkey)
@@ -1002,7 +1002,7 @@ def _sim(args: argparse.Namespace) -> int:
                 _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror}")
             ) from None
         if args.pools_out:
-            from feeds.universe import Universe, dump_universe
+            from feeds.wire.universe import Universe, dump_universe
 
             w = server.world
             try:

@@ -16,7 +16,7 @@ Every problem is a :class:`ConfigError` naming the key, and for the file its lin
     ARBSCOPE_LIVE_MAX_TRADE: expected an integer >= 1, got "1e9"
 
 All problems are reported at once. URLs (which may carry API keys) are only ever shown
-through :func:`feeds.health.redact`, in errors too.
+through :func:`feeds.redact.redact`, in errors too.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from feeds.health import redact
-from feeds.universe import address_problem
+from feeds.redact import redact
+from feeds.wire.universe import address_problem
 
 if sys.version_info >= (3, 11):
     import tomllib

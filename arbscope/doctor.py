@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from feeds.health import redact
+from feeds.redact import redact
 
 MAX_SKEW_S = 3.0  # block times are whole seconds and slots ~0.4 s: more is a clock problem
 
@@ -87,7 +87,7 @@ def _engine() -> Check:
 
 
 async def _endpoints(cfg: Any, timeout_s: float) -> list[Check]:
-    from feeds.rpc import RpcClient, RpcError
+    from feeds.clients.rpc import RpcClient, RpcError
 
     ws, rpc = list(cfg["feeds.ws"]), list(cfg["feeds.rpc"])
     sim = None
@@ -149,7 +149,7 @@ async def _ws(url: str, timeout_s: float) -> Check:
     except TimeoutError:
         return Check("pubsub", False, f"{redact(url)}: no slot notification within {timeout_s:g} s")
     except Exception as exc:
-        from feeds.health import scrub
+        from feeds.redact import scrub
 
         return Check(
             "pubsub", False, f"{redact(url)}: {type(exc).__name__}: {scrub(str(exc), url)}"
@@ -159,7 +159,7 @@ async def _ws(url: str, timeout_s: float) -> Check:
 
 
 async def _clock(rpc: str | None, timeout_s: float) -> Check:
-    from feeds.rpc import RpcClient, RpcError
+    from feeds.clients.rpc import RpcClient, RpcError
 
     if rpc is None:
         return Check("clock", None, "no RPC answered: skew not measured")
@@ -192,7 +192,7 @@ def _keypair(cfg: Any) -> Check:
 
 
 async def _send_rpc(cfg: Any, timeout_s: float) -> Check:
-    from feeds.rpc import RpcClient, RpcError
+    from feeds.clients.rpc import RpcClient, RpcError
 
     url = cfg["live.send_rpc"]
     if not url:

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from feeds.health import redact
+from feeds.redact import redact
 
 # a URL up to whitespace or quotes, without trailing punctuation (": ", "), ", "." ...)
 _URL = re.compile(r"\b(?:https?|wss?)://[^\s\"'<>]+?(?=[.,;:)\]]*(?:[\s\"'<>]|$))")

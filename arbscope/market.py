@@ -1,6 +1,6 @@
 """The seeded in-process market behind the first screen.
 
-A synthetic market (engine_rs.synthetic: hidden prices, hub tokens, some Whirlpools, a
+A synthetic market (feeds.sim.synthetic: hidden prices, hub tokens, some Whirlpools, a
 few dislocations) whose pools trade on every tick: each trade is quoted through the
 engine's own swap math, moves the pool, and goes into the engine's PoolGraph; the
 cycles through that pool are re-evaluated (``cycles_touching``) and scored. A full
@@ -20,11 +20,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import engine_rs
-from engine_rs import synthetic
 from engine_rs.errors import EngineError
 from engine_rs.records import Cycle, FeeContext, Opportunity, Score, ScorePolicy
 from feeds.health import FeedHealth
-from feeds.instructions import PACKET_DATA_SIZE, swap_tx_size
+from feeds.sim import synthetic
+from feeds.wire.txsize import PACKET_DATA_SIZE, swap_tx_size
 
 from .execution.live import LiveExecutor, LiveView
 from .execution.paper import PaperBroker, Portfolio

@@ -26,8 +26,8 @@ from typing import Any, TypeVar
 import engine_rs
 from engine_rs.errors import EngineError, UnknownPoolError
 from engine_rs.records import Cycle, FeeContext, Opportunity, Score, ScorePolicy
+from feeds.clients.pool import Bootstrap, Endpoint, FeedPool
 from feeds.health import FeedHealth
-from feeds.pool import Bootstrap, Endpoint, FeedPool
 from feeds.sim.server import SimServer
 from feeds.sim.world import WorldConfig
 from storage.codec import Kind, json_payload
@@ -471,7 +471,7 @@ class FeedSession:
 
     def config(self) -> dict[str, Any]:
         """What the session was started with, as journaled (URLs redacted)."""
-        from feeds.health import redact
+        from feeds.redact import redact
 
         c = self.sim_config
         return {

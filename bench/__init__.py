@@ -1,1 +1,1 @@
-"""`python -m bench`: the Rust vs Python vs peer table (see engine_rs.kernels)."""
+"""`python -m bench`: the Rust vs Python vs peer table (the cases: bench/cases.py)."""

@@ -1,9 +1,10 @@
 """`python -m bench` (`make bench`): one table of the engine's kernels, Rust vs Python vs peers.
 
-Every (kernel, size) of the registry (engine_rs/kernels.py) is prepared once per
-backend, then timed: the median over repeated timeit runs of the per-call time, with the
-loop count chosen so each run lasts about budget / repeats. Kernels whose call follows a
-pool update time the call alone and print the update as its own row (marked ↳).
+Every (kernel, size) of the bench cases (bench/cases.py: one per kernel of the
+registry, engine_rs/kernels.py) is prepared once per backend, then timed: the median
+over repeated timeit runs of the per-call time, with the loop count chosen so each run
+lasts about budget / repeats. Kernels whose call follows a pool update time the call
+alone and print the update as its own row (marked ↳).
 
 The machine is noisy, so the header gives the load and two reference timings: an empty
 Python call and a 5-int call into the extension that does no work (the FFI floor).
@@ -30,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import engine_rs
-from engine_rs.kernels import KERNELS, Call, Kernel, Size
+
+from .cases import CASES, Call, Case, Size
 
 
 @dataclass(slots=True)
@@ -142,7 +144,7 @@ def machine() -> dict[str, Any]:
 
 
 def _measure(
-    k: Kernel, size: Size, backend: types.ModuleType | None, budget: float, repeat: int
+    k: Case, size: Size, backend: types.ModuleType | None, budget: float, repeat: int
 ) -> tuple[float | None, float | None]:
     """(call, before) medians of ``k`` at ``size`` on ``backend`` (None: not available)."""
     if backend is None:
@@ -154,7 +156,7 @@ def _measure(
 
 
 def run(
-    kernels: Sequence[Kernel], budget: float, repeat: int, log: Callable[[str], None]
+    kernels: Sequence[Case], budget: float, repeat: int, log: Callable[[str], None]
 ) -> list[Row]:
     """Time every size of ``kernels`` on both backends and the peers."""
     try:
@@ -192,9 +194,9 @@ def table(rows: Sequence[Row]) -> list[str]:
     """The rows as an aligned Markdown table: kernel, size, Rust, Python, py/rust, then
     one peer library per line (its time and peer/rust; more peers on continuation lines)."""
     head = ("kernel", "size", "Rust", "Python", "py/rust", "peer", "peer time", "peer/rust")
-    cells = [head]
+    cells: list[tuple[str, ...]] = [head]
     for r in rows:
-        peers = list(r.peers.items()) or [("", None)]
+        peers: list[tuple[str, float | None]] = list(r.peers.items()) or [("", None)]
         for i, (lib, peer_s) in enumerate(peers):
             own: tuple[str, ...] = (
                 (r.kernel, r.size, fmt(r.rust_s), fmt(r.python_s), ratio(r.python_s, r.rust_s))
@@ -220,12 +222,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "engine_rs/Cargo.toml -p arbscope-core.",
     )
     ap.add_argument("--quick", action="store_true", help="short runs (noisier), ~4x faster")
-    ap.add_argument("--kernel", metavar="NAME", help="only this kernel (see engine_rs/kernels.py)")
+    ap.add_argument("--kernel", metavar="NAME", help="only this kernel (see bench/cases.py)")
     ap.add_argument("--json", metavar="PATH", help="also write machine info and rows as JSON")
     args = ap.parse_args(argv)
-    kernels = [k for k in KERNELS if args.kernel in (None, k.name)]
+    kernels = [k for k in CASES if args.kernel in (None, k.name)]
     if not kernels:
-        ap.error(f"unknown kernel {args.kernel!r}; known: {', '.join(k.name for k in KERNELS)}")
+        ap.error(f"unknown kernel {args.kernel!r}; known: {', '.join(k.name for k in CASES)}")
     budget, repeat = (0.25, 5) if args.quick else (1.0, 7)
     started = time.monotonic()
     info = machine()

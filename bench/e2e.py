@@ -9,7 +9,7 @@ times:
 
 - **websockets ceiling**: plain ``websockets`` clients, one per endpoint, subscribed to
   the same accounts, that only receive (``recv(decode=False)``) and count;
-- **arbscope**: the production path, :class:`feeds.pool.FeedPool` workers (one per
+- **arbscope**: the production path, :class:`feeds.clients.pool.FeedPool` workers (one per
   endpoint) handing every frame to the Rust ``FeedIngest`` (JSON, base64, dedup, decode,
   pool assembly, graph update in one call);
 - **latency**: the same arbscope path at a paced rate (``--rate`` messages/s per
@@ -87,7 +87,7 @@ class Recorder:
 
 
 async def _rpc(url: str, method: str, params: list[Any]) -> Any:
-    from feeds.rpc import RpcClient
+    from feeds.clients.rpc import RpcClient
 
     client = RpcClient(url, timeout_s=60.0)
     try:
@@ -152,8 +152,8 @@ async def arb_round(
 ) -> ArbRun:  # fmt: skip
     """Messages/s (and write-to-graph latency when paced) through FeedPool + FeedIngest."""
     import engine_rs
-    from feeds.pool import Endpoint, FeedPool
-    from feeds.pubsub import WorkerConfig
+    from feeds.clients.pool import Endpoint, FeedPool
+    from feeds.clients.pubsub import WorkerConfig
 
     eng = engine_rs.load("rust")
     graph = eng.PoolGraph(base_mints=list(bases), max_hops=3)
@@ -200,8 +200,8 @@ def _subscribe_texts(universe: Any, bases: Sequence[str], http: str) -> list[str
 
     async def boot() -> list[str]:
         import engine_rs
-        from feeds.pool import Endpoint, FeedPool
-        from feeds.protocol import Book
+        from feeds.clients.pool import Endpoint, FeedPool
+        from feeds.wire.protocol import Book
 
         eng = engine_rs.load("rust")
         ing = eng.FeedIngest(eng.PoolGraph(base_mints=list(bases), max_hops=3), 1024, 8)
@@ -293,8 +293,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     w = [max(len(r[i]) for r in rows) for i in range(3)]
     print(f"| {'path':<{w[0]}} | {'rate':<{w[1]}} | {'share':<{w[2]}} |")
     print(f"|{'-' * (w[0] + 2)}|{'-' * (w[1] + 2)}|{'-' * (w[2] + 2)}|")
-    for r in rows:
-        print(f"| {r[0]:<{w[0]}} | {r[1]:<{w[1]}} | {r[2]:<{w[2]}} |")
+    for row in rows:
+        print(f"| {row[0]:<{w[0]}} | {row[1]:<{w[1]}} | {row[2]:<{w[2]}} |")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(out, f, indent=2)

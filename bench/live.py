@@ -32,8 +32,9 @@ def build_and_sign(reps: int) -> dict[str, float]:
     from solders.transaction import VersionedTransaction
 
     from arbscope.execution.live import compile_and_sign
-    from feeds import instructions as I
     from feeds.sim.world import World, WorldConfig
+    from feeds.venues import orca_whirlpool, raydium_amm_v4, raydium_cpmm
+    from feeds.wire import instructions as I
 
     w = World(WorldConfig(seed=7))
     kp = Keypair()
@@ -53,14 +54,15 @@ def build_and_sign(reps: int) -> dict[str, float]:
         r, s = cp.record, wp.spec
         return [
             I.set_compute_unit_limit(260_000), I.set_compute_unit_price(12_345),
-            I.cpmm_swap_base_input(me, r.amm_config, cp.address, ata(m0), ata(m1), cp.vault_a,
-                                   cp.vault_b, I.SPL_TOKEN, I.SPL_TOKEN, m0, m1,
-                                   r.observation_key, 10**9, 10**6),
-            I.raydium_v4_swap_base_in(v4.address, v4.vault_a, v4.vault_b, ata(m1), ata(m2), me,
-                                      10**9, 10**6),
-            I.whirlpool_swap(me, wp.address, ata(m2), wp.vault_a, ata(m0), wp.vault_b,
-                             I.swap_tick_arrays(wp.address, s.tick_spacing, s.tick_current, True),
-                             I.oracle(wp.address), 10**9, 10**6, True),
+            raydium_cpmm.swap_base_input(me, r.amm_config, cp.address, ata(m0), ata(m1),
+                                         cp.vault_a, cp.vault_b, I.SPL_TOKEN, I.SPL_TOKEN, m0,
+                                         m1, r.observation_key, 10**9, 10**6),
+            raydium_amm_v4.swap_base_in(v4.address, v4.vault_a, v4.vault_b, ata(m1), ata(m2),
+                                        me, 10**9, 10**6),
+            orca_whirlpool.swap(me, wp.address, ata(m2), wp.vault_a, ata(m0), wp.vault_b,
+                                orca_whirlpool.swap_tick_arrays(wp.address, s.tick_spacing,
+                                                                s.tick_current, True),
+                                orca_whirlpool.oracle(wp.address), 10**9, 10**6, True),
             I.transfer(me, I.JITO_TIP_ACCOUNTS[0], 10_000),
         ]  # fmt: skip
 
@@ -122,10 +124,14 @@ async def pipeline(seconds: float, seed: int) -> dict[str, Any]:
                                          for st in sorted({o.status for o in orders})}}  # fmt: skip
     prev = "accepted"
     for st in steps:
-        d = sorted(o.ms[st] - o.ms.get(prev, 0.0) for o in orders if st in o.ms and prev in o.ms)
-        if d:
-            p90 = d[len(d) * 9 // 10]
-            out[f"{prev}->{st}"] = {"median_ms": statistics.median(d), "p90_ms": p90, "n": len(d)}
+        gaps = sorted(o.ms[st] - o.ms.get(prev, 0.0) for o in orders if st in o.ms and prev in o.ms)
+        if gaps:
+            p90 = gaps[len(gaps) * 9 // 10]
+            out[f"{prev}->{st}"] = {
+                "median_ms": statistics.median(gaps),
+                "p90_ms": p90,
+                "n": len(gaps),
+            }
         prev = st
     total = sorted(o.ms["confirmed"] for o in orders if "confirmed" in o.ms)
     if total:
@@ -137,7 +143,7 @@ async def pipeline(seconds: float, seed: int) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from feeds import instructions as I
+    from feeds.wire.txsize import PACKET_DATA_SIZE
 
     p = argparse.ArgumentParser(prog="python -m bench.live", description=__doc__.splitlines()[0])
     p.add_argument("--reps", type=int, default=2_000)
@@ -146,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--json", metavar="PATH")
     a = p.parse_args(argv)
     bs = build_and_sign(a.reps)
-    fits = "fits" if bs["bytes"] <= I.PACKET_DATA_SIZE else "OVER"
+    fits = "fits" if bs["bytes"] <= PACKET_DATA_SIZE else "OVER"
     print(f"build + sign, 3-hop cycle cp->v4->wp + tip (6 instructions, {bs['bytes']:.0f} "
           f"bytes, {fits} the 1,232-byte limit), same bytes both ways:")  # fmt: skip
     print(f"{'kernel':<22} {'ours µs':>9} {'peer µs':>9}  peer{'':<38} {'peer/ours':>9}")

@@ -45,7 +45,7 @@ def serve(seed: int, tokens: int, pools: int, trades: int, slot_ms: float) -> No
 
 async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any]:
     from arbscope.session import FeedSession
-    from feeds.pool import Endpoint
+    from feeds.clients.pool import Endpoint
     from feeds.sim.world import World, WorldConfig
     from tui.app import ArbscopeApp
     from tui.screens.live import LiveScreen

@@ -1,9 +1,69 @@
 # Type stubs for the compiled extension engine_rs._engine (see engine_rs/python for docs).
+# `make lint` checks them against the built extension: python -m mypy.stubtest engine_rs._engine
+# (classes are @final: a pyclass cannot be subclassed; constructors are PyO3's __new__).
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 from numpy.typing import NDArray
+from typing_extensions import Self
+
+__all__ = [
+    "BUILD_PROFILE",
+    "Bollinger",
+    "Cycle",
+    "DedupStats",
+    "Deduper",
+    "Ema",
+    "EndpointStats",
+    "FeeEstimator",
+    "FeedIngest",
+    "IngestStats",
+    "Kama",
+    "Opportunity",
+    "PdaCache",
+    "PoolGraph",
+    "PriorityFee",
+    "Rsi",
+    "Score",
+    "SwapResult",
+    "WHIRLPOOL_PROGRAM_ID",
+    "Whirlpool",
+    "__version__",
+    "_call_floor",
+    "b58decode",
+    "b58encode",
+    "bollinger",
+    "clmm_spot_rate",
+    "clmm_swap",
+    "cpmm_amount_in",
+    "cpmm_amount_out",
+    "cpmm_spot_rate",
+    "create_program_address",
+    "decode_mint",
+    "decode_raydium_amm_config",
+    "decode_raydium_amm_v4",
+    "decode_raydium_cpmm",
+    "decode_tick_array",
+    "decode_token_account",
+    "decode_whirlpool",
+    "ema",
+    "find_program_address",
+    "is_on_curve",
+    "kama",
+    "oracle_address",
+    "parse_program_data",
+    "parse_ray_log",
+    "priority_fee_lamports",
+    "rsi",
+    "score",
+    "sqrt_price_from_tick",
+    "tick_array_address",
+    "tick_array_starts",
+    "tick_from_sqrt_price",
+    "venue_infos",
+    "whirlpool_address",
+]
 
 __version__: str
 BUILD_PROFILE: str
@@ -17,7 +77,11 @@ def cpmm_amount_in(
 ) -> int: ...
 def cpmm_spot_rate(reserve_in: int, reserve_out: int, fee_num: int, fee_den: int) -> float: ...
 
+# five ints parsed as the fastcall quotes parse theirs, the first returned (the bench's floor)
+def _call_floor(a: int, b: int, c: int, d: int, e: int) -> int: ...
+
 # --- clmm ------------------------------------------------------------------
+@final
 class SwapResult:
     amount_in: int
     amount_out: int
@@ -47,11 +111,13 @@ def clmm_swap(
 ) -> SwapResult: ...
 
 # --- graph / cycles / sizing -----------------------------------------------
+@final
 class Cycle:
     tokens: list[str]
     pools: list[str]
     rate_product: float
 
+@final
 class Opportunity:
     base_mint: str
     tokens: list[str]
@@ -68,8 +134,9 @@ class Opportunity:
     staleness_slots: int
     persistence: int
 
+@final
 class PoolGraph:
-    def __init__(self, base_mints: Sequence[str] = ..., max_hops: int = 4) -> None: ...
+    def __new__(cls, base_mints: Sequence[str] = (), max_hops: int = 4) -> Self: ...
     def __len__(self) -> int: ...
     @property
     def slot(self) -> int: ...
@@ -113,6 +180,7 @@ class PoolGraph:
     def cycles_touching(self, pool_id: str, max_hops: int = 4) -> list[Opportunity]: ...
 
 # --- scorer ----------------------------------------------------------------
+@final
 class Score:
     gross_profit: int
     base_fee_lamports: int
@@ -131,6 +199,7 @@ def score(opportunity: object, fees: object, policy: object) -> Score: ...
 def priority_fee_lamports(cu_price_micro_lamports: int, cu_limit: int) -> int: ...
 
 # --- fees ------------------------------------------------------------------
+@final
 class PriorityFee:
     cu_price_micro_lamports: int
     cu_limit: int
@@ -139,8 +208,9 @@ class PriorityFee:
     samples: int
     newest_slot: int
 
+@final
 class FeeEstimator:
-    def __init__(self, window_slots: int = 150, saturation_cu_price: int = 1_000_000) -> None: ...
+    def __new__(cls, window_slots: int = 150, saturation_cu_price: int = 1_000_000) -> Self: ...
     @property
     def window_slots(self) -> int: ...
     @property
@@ -164,6 +234,7 @@ class FeeEstimator:
     def clear(self) -> None: ...
 
 # --- dedup -----------------------------------------------------------------
+@final
 class DedupStats:
     endpoint: int
     first_seen: int
@@ -173,8 +244,9 @@ class DedupStats:
     lag_p99_ns: int | None
     lag_samples: int
 
+@final
 class Deduper:
-    def __init__(self, capacity: int = 65_536, lag_window: int = 4_096) -> None: ...
+    def __new__(cls, capacity: int = 65_536, lag_window: int = 4_096) -> Self: ...
     @property
     def capacity(self) -> int: ...
     @property
@@ -182,7 +254,7 @@ class Deduper:
     @property
     def evicted(self) -> int: ...
     def __len__(self) -> int: ...
-    def __contains__(self, key: object) -> bool: ...
+    def __contains__(self, key: object, /) -> bool: ...
     def accept(self, key: bytes, endpoint: int, recv_ns: int) -> bool: ...
     def accept_many(
         self, keys: Sequence[bytes], endpoints: Sequence[int] | int, recv_ns: Sequence[int] | int
@@ -191,6 +263,7 @@ class Deduper:
     def clear(self) -> None: ...
 
 # --- feed ingest -----------------------------------------------------------
+@final
 class IngestStats:
     frames: int
     notifications: int
@@ -204,6 +277,7 @@ class IngestStats:
     pool_updates: int
     slot: int
 
+@final
 class EndpointStats:
     endpoint: int
     slot: int
@@ -215,10 +289,9 @@ class EndpointStats:
     held_back: int
     quarantined: bool
 
+@final
 class FeedIngest:
-    def __init__(
-        self, graph: PoolGraph, capacity: int = 65_536, lag_window: int = 4_096
-    ) -> None: ...
+    def __new__(cls, graph: PoolGraph, capacity: int = 65_536, lag_window: int = 4_096) -> Self: ...
     def track_pool(self, address: str, kind: str) -> None: ...
     def track_tick_array(self, address: str, whirlpool: str) -> None: ...
     def watched(self) -> list[str]: ...
@@ -254,8 +327,9 @@ def tick_array_address(whirlpool: object, start_tick_index: int) -> tuple[str, i
 def tick_array_starts(tick_spacing: int, center_tick: int, arrays_each_side: int) -> list[int]: ...
 def oracle_address(whirlpool: object) -> tuple[str, int]: ...
 
+@final
 class PdaCache:
-    def __init__(self) -> None: ...
+    def __new__(cls) -> Self: ...
     def find(self, seeds: Sequence[object], program_id: object) -> tuple[str, int]: ...
     def tick_array(self, whirlpool: object, start_tick_index: int) -> tuple[str, int]: ...
     def whirlpool(
@@ -298,17 +372,21 @@ class _Incremental:
     def update(self, price: float) -> float | None: ...
     def reset(self) -> None: ...
 
+@final
 class Rsi(_Incremental):
-    def __init__(self, period: int = 14) -> None: ...
+    def __new__(cls, period: int = 14) -> Self: ...
 
+@final
 class Ema(_Incremental):
-    def __init__(self, period: int) -> None: ...
+    def __new__(cls, period: int) -> Self: ...
 
+@final
 class Kama(_Incremental):
-    def __init__(self, period: int = 10, fast: int = 2, slow: int = 30) -> None: ...
+    def __new__(cls, period: int = 10, fast: int = 2, slow: int = 30) -> Self: ...
 
+@final
 class Bollinger:
-    def __init__(self, period: int = 20, k: float = 2.0) -> None: ...
+    def __new__(cls, period: int = 20, k: float = 2.0) -> Self: ...
     @property
     def value(self) -> tuple[float, float, float] | None: ...
     @property
@@ -323,12 +401,43 @@ class Bollinger:
     def reset(self) -> None: ...
 
 # --- decoders (records in engine_rs.decoded) -------------------------------
+@final
+class Whirlpool:
+    """Native `engine_rs.decoded.Whirlpool` (a registered virtual subclass of it)."""
+
+    whirlpools_config: str
+    whirlpool_bump: int
+    tick_spacing: int
+    fee_tier_index_seed: int
+    fee_rate: int
+    protocol_fee_rate: int
+    liquidity: int
+    sqrt_price: int
+    tick_current_index: int
+    protocol_fee_owed_a: int
+    protocol_fee_owed_b: int
+    token_mint_a: str
+    token_vault_a: str
+    fee_growth_global_a: int
+    token_mint_b: str
+    token_vault_b: str
+    fee_growth_global_b: int
+    reward_last_updated_timestamp: int
+    reward_mints: tuple[str, str, str]
+    @property
+    def is_adaptive_fee(self) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]: ...
+
 def decode_raydium_amm_v4(data: bytes, owner: object = None) -> Any: ...
 def decode_raydium_cpmm(data: bytes, owner: object = None) -> Any: ...
 def decode_raydium_amm_config(data: bytes, owner: object = None) -> Any: ...
-def decode_whirlpool(data: bytes, owner: object = None) -> Any: ...
+def decode_whirlpool(data: bytes, owner: object = None) -> Whirlpool: ...
 def decode_tick_array(data: bytes, owner: object = None) -> Any: ...
 def decode_token_account(data: bytes, owner: object = None) -> Any: ...
 def decode_mint(data: bytes, owner: object = None) -> Any: ...
 def parse_ray_log(b64: str) -> Any: ...
 def parse_program_data(b64: str) -> Any: ...
+
+# --- venues (records in engine_rs.records) ---------------------------------
+def venue_infos() -> list[Any]: ...

@@ -1,12 +1,17 @@
 """Records of decoded accounts and logs (spec §1–3, §6): the schema both engine
-backends return from ``decode_*`` / ``parse_*``. Pubkeys are base58 strings."""
+backends return from ``decode_*`` / ``parse_*``. Pubkeys are base58 strings.
+
+Every record compares equal across backends, hashes alike and pickles: the twin builds
+these frozen dataclasses; the extension builds them too, except :class:`Whirlpool` (the
+hot decode), which it keeps natively with the same fields, equality, hash and pickling,
+registered as a virtual subclass (``isinstance`` holds).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from abc import ABC
+from dataclasses import dataclass
 from typing import Any
-
-TICK_ARRAY_SIZE = 88
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +103,7 @@ class RaydiumAmmConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class Whirlpool:
+class Whirlpool(ABC):
     """Orca ``Whirlpool`` (653 bytes). ``fee_rate`` is per 1,000,000; ``sqrt_price`` Q64.64."""
 
     whirlpools_config: str
@@ -136,7 +141,7 @@ class TickArray:
     kind: str  # "fixed" or "dynamic"
     start_tick_index: int
     whirlpool: str
-    ticks: list[tuple[int, int, int]] = field(default_factory=list)
+    ticks: tuple[tuple[int, int, int], ...] = ()
 
     def tick_indexes(self, tick_spacing: int) -> list[tuple[int, int]]:
         """``(tick_index, liquidity_net)`` of the initialized ticks, for the swap math."""
@@ -250,9 +255,7 @@ class CpmmSwapEvent:
 
 def pool_mints(kind: str, rec: Any) -> tuple[str, str]:
     """The two mints of a decoded pool account of ``kind`` (amm_v4: coin, pc; cpmm:
-    token 0, token 1; whirlpool: a, b)."""
-    if kind == "amm_v4":
-        return rec.coin_vault_mint, rec.pc_vault_mint
-    if kind == "cpmm":
-        return rec.token_0_mint, rec.token_1_mint
-    return rec.token_mint_a, rec.token_mint_b
+    token 0, token 1; whirlpool: a, b): its venue's ``reserve_mints``."""
+    from .python.venues import by_kind  # the venues read these records, whichever backend
+
+    return by_kind(kind).reserve_mints(rec)

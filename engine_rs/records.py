@@ -246,4 +246,26 @@ class EndpointStats:
     quarantined: bool
 
 
-RECORD_TYPES += (IngestStats, EndpointStats)
+@dataclass(frozen=True, slots=True)
+class VenueInfo:
+    """A venue's static facts (``venue_infos()``: the engine's registry, one per DEX
+    program), for the feeds and the dashboard to read instead of defining them again.
+
+    ``name``: its module in both backends (``raydium_amm_v4``); ``kind``: the pool kind
+    users write in their pools files and the journal records (``amm_v4``, ``cpmm``,
+    ``whirlpool``); ``label``: the dashboard's short label (``v4``, ``cp``, ``wp``);
+    ``graph_kind``: what ``Opportunity.kinds`` reports for its pools (``cpmm``, ``clmm``);
+    ``program_ids``: the programs that may own its pool accounts (base58, the main one
+    first); ``pool_account_size``: its pool account's size in bytes (the decoder's
+    minimum: real accounts may be longer).
+    """
+
+    name: str
+    kind: str
+    label: str
+    graph_kind: str
+    program_ids: tuple[str, ...]
+    pool_account_size: int
+
+
+RECORD_TYPES += (IngestStats, EndpointStats, VenueInfo)

@@ -1,6 +1,14 @@
-"""feeds: everything between a socket and the engine (see ARCHITECTURE.md).
+"""feeds: everything between a socket and the engine, sorted by role (ARCHITECTURE.md).
 
-So far: :mod:`feeds.protocol`, the Solana JSON-RPC PubSub messages (requests, id
-bookkeeping, frame parsing, dedup keys) with no I/O. Workers, aggregation and the
-embedded simulator follow (issue 4).
+- :mod:`feeds.wire`: wire formats without I/O (PubSub frames, the instruction layouts
+  every venue shares, transaction sizing, the pool-universe file);
+- :mod:`feeds.clients`: clients with I/O (PubSub workers, HTTP JSON-RPC and Jito, the
+  endpoint pool, the signature watcher);
+- :mod:`feeds.venues`: one module per DEX program (its swap instruction, its program's
+  errors, its simulated accounts and program) and the registry everything dispatches
+  through;
+- :mod:`feeds.sim`: the simulator, a node on loopback (RPC, PubSub, the programs'
+  runtime, the market behind them);
+- :mod:`feeds.health` (per-endpoint health records) and :mod:`feeds.redact` (what of a
+  URL may be shown).
 """

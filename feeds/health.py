@@ -1,44 +1,21 @@
-"""Per-endpoint feed health, and URL redaction.
+"""Per-endpoint feed health.
 
 :class:`FeedHealth` is the frozen record the session publishes (and journals) for each
 endpoint; :class:`HealthCounters` is the mutable side the workers and the ingest update.
-Every URL that reaches a record, a log line or the screen goes through :func:`redact`
-first: RPC URLs routinely carry API keys in the path, the query or the user-info.
+URLs in both are redacted (:mod:`feeds.redact`) before they get here.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
+
+from .redact import scrub
 
 log = logging.getLogger(__name__)
 LOG_EVERY_S = 5.0
-
-_KEYISH = re.compile(r"[A-Za-z0-9_\-]{16,}")
-
-
-def redact(url: str) -> str:
-    """``url`` with anything that may be a secret replaced by ``***``: user-info, every
-    query value, and path segments that look like keys (16+ key characters)."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:  # e.g. a port that is not a number: show nothing of it
-        return "<unparsable url>"
-    host = parts.hostname or ""
-    if port:
-        host = f"{host}:{port}"
-    if parts.username or parts.password:
-        host = "***@" + host
-    path = "/".join("***" if _KEYISH.fullmatch(seg) else seg for seg in parts.path.split("/"))
-    query = "&".join(
-        (q.split("=", 1)[0] + "=***") if "=" in q else "***" for q in parts.query.split("&") if q
-    )
-    return urlunsplit((parts.scheme, host, path, query, ""))
 
 
 def size_text(n: int) -> str:
@@ -47,14 +24,6 @@ def size_text(n: int) -> str:
         if n >= 1 << shift:
             return f"{n / (1 << shift):.4g} {unit}"
     return f"{n} bytes"
-
-
-def scrub(text: str, *secrets: str) -> str:
-    """``text`` with each of ``secrets`` (full URLs) replaced by its redacted form."""
-    for s in secrets:
-        if s:
-            text = text.replace(s, redact(s))
-    return text
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """Every kernel in the registry runs on both backends at its smallest size and the
 results agree by the registry's own ``compare``; peers agree where there are peers.
 
-This is how a new kernel gets parity-checked: add it to engine_rs/kernels.py."""
+This is how a new kernel gets parity-checked: add it to engine_rs/kernels.py (the
+registry) and its case to bench/cases.py (sizes, input, call, peers)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ import types
 
 import pytest
 
-from engine_rs.kernels import KERNELS, Kernel, by_name, same
+from bench.cases import CASES, Case, case
+from engine_rs.kernels import KERNELS, by_name, same
 
 EVALUATIONS = 3  # stateful kernels: a few update + call rounds, compared after each
 
 
-@pytest.mark.parametrize("kernel", KERNELS, ids=lambda k: k.name)
+@pytest.mark.parametrize("kernel", CASES, ids=lambda k: k.name)
 def test_backends_agree_on_smallest_size(
-    kernel: Kernel, rust: types.ModuleType, py: types.ModuleType
+    kernel: Case, rust: types.ModuleType, py: types.ModuleType
 ) -> None:
     rc, pc = kernel.call(rust), kernel.call(py)
     rounds = EVALUATIONS if rc.before is not None else 1
@@ -25,8 +27,8 @@ def test_backends_agree_on_smallest_size(
         assert kernel.compare(r, p), f"{kernel.name}: rust {r!r} != python {p!r}"
 
 
-@pytest.mark.parametrize("kernel", [k for k in KERNELS if k.peers], ids=lambda k: k.name)
-def test_peers_agree_on_smallest_size(kernel: Kernel, py: types.ModuleType) -> None:
+@pytest.mark.parametrize("kernel", [k for k in CASES if k.peers], ids=lambda k: k.name)
+def test_peers_agree_on_smallest_size(kernel: Case, py: types.ModuleType) -> None:
     size = kernel.sizes[0]
     ours = kernel.call(py, size)()
     assert kernel.peer_agrees is not None
@@ -47,12 +49,21 @@ def test_registry_is_well_formed() -> None:
     assert len(names) == len(set(names))
     for k in KERNELS:
         assert by_name(k.name) is k
-        assert k.sizes, k.name
-        assert len({s.label for s in k.sizes}) == len(k.sizes), k.name
+        assert k.doc, k.name
+
+
+def test_every_registered_kernel_has_one_bench_case() -> None:
+    # same names, same order: the bench table follows the registry
+    assert [c.name for c in CASES] == [k.name for k in KERNELS]
+    for c in CASES:
+        assert case(c.name) is c
+        assert c.kernel is by_name(c.name) and c.compare is c.kernel.compare
+        assert c.sizes, c.name
+        assert len({s.label for s in c.sizes}) == len(c.sizes), c.name
 
 
 def test_inputs_are_deterministic_by_seed() -> None:
-    for k in KERNELS:
+    for k in CASES:
         size = k.sizes[0]
         a, b, c = k.make_input(size, 7), k.make_input(size, 7), k.make_input(size, 8)
         assert repr(a) == repr(b), k.name
@@ -60,7 +71,7 @@ def test_inputs_are_deterministic_by_seed() -> None:
 
 
 def test_clmm_input_crosses_ten_initialized_ticks(py: types.ModuleType) -> None:
-    k = by_name("clmm_swap")
+    k = case("clmm_swap")
     assert k is not None
     args = k.make_input(k.sizes[0], 7)
     tick, ts, ticks = args[2], args[3], args[5]
@@ -72,7 +83,7 @@ def test_clmm_input_crosses_ten_initialized_ticks(py: types.ModuleType) -> None:
 
 
 def test_compare_tells_records_apart(py: types.ModuleType) -> None:
-    k = by_name("cycles")
+    k = case("cycles")
     assert k is not None
     opps = k.call(py)()
     assert len(opps) >= 2
@@ -87,8 +98,9 @@ def test_history_fields_are_ignored_only_when_asked(py: types.ModuleType) -> Non
     from dataclasses import replace
 
     k = by_name("cycles_touching")
-    assert k is not None and k.history_fields == ("persistence",)
-    opps = k.call(py)()
+    c = case("cycles_touching")
+    assert k is not None and c is not None and k.history_fields == ("persistence",)
+    opps = c.call(py)()
     assert opps
     bumped = [replace(o, persistence=o.persistence + 1) for o in opps]
     assert not k.compare(opps, bumped)
@@ -98,9 +110,9 @@ def test_history_fields_are_ignored_only_when_asked(py: types.ModuleType) -> Non
 def test_bulk_index_matches_incremental(py: types.ModuleType) -> None:
     # the registry indexes the base mints after the upserts (fast); the live path indexes
     # while upserting: both must hold the same cycles
-    from engine_rs.kernels import _graph, _graph_input
+    from bench.cases import _graph, _graph_input
 
-    k = by_name("cycles_touching")
+    k = case("cycles_touching")
     assert k is not None
     mk = _graph_input(k.sizes[0], 7).market
     bulk, incremental = _graph(py, mk), mk.graph(py)

@@ -54,9 +54,21 @@ def test_forbidden_files_fail(extra: str) -> None:
     assert _tool().problems([*GOOD, extra])
 
 
-@pytest.mark.parametrize("gone", ["engine_rs/py.typed", "engine_rs/_engine.pyi", "tui/__init__.py"])
+@pytest.mark.parametrize(
+    "gone",
+    ["engine_rs/py.typed", "storage/py.typed", "engine_rs/_engine.pyi", "tui/__init__.py"],
+)
 def test_missing_files_fail(gone: str) -> None:
     assert _tool().problems([n for n in GOOD if n != gone])
+
+
+def test_every_shipped_package_is_typed() -> None:
+    # the wheel's packages as pyproject.toml lists them, each with its PEP 561 marker
+    packages = _tool().PACKAGES
+    assert packages == ["engine_rs", "arbscope", "feeds", "storage", "tui", "themes"]
+    for p in packages:
+        assert f"{p}/py.typed" in _tool().REQUIRED
+        assert (ROOT / p / "py.typed").is_file(), p
 
 
 def test_no_extension_fails() -> None:

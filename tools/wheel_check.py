@@ -1,10 +1,10 @@
 """Build the wheel and prove it is clean and installs on its own.
 
 Fails if the wheel holds Rust sources, Cargo files, build artefacts or caches, test
-support (``tests/``, the staged screens of ``tests/staging.py``), or lacks a package;
-then installs it with --no-deps (plus numpy, the engine's one runtime
-dependency) into a fresh venv and imports the compiled
-engine from outside the repository.
+support (``tests/``, the staged screens of ``tests/staging.py``), or lacks a package or
+a package's ``py.typed`` (PEP 561: every shipped package says it is typed); then
+installs it with --no-deps (plus numpy, the engine's one runtime dependency) into a
+fresh venv and imports the compiled engine from outside the repository.
 """
 
 from __future__ import annotations
@@ -15,23 +15,33 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def shipped_packages() -> list[str]:
+    """The top-level packages the wheel ships: the extension's package and maturin's
+    ``python-packages`` (pyproject.toml)."""
+    maturin = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["maturin"]
+    return [maturin["module-name"].split(".")[0], *maturin["python-packages"]]
+
+
+PACKAGES = shipped_packages()
 REQUIRED = [
-    "engine_rs/__init__.py",
-    "engine_rs/py.typed",
+    *(f"{p}/__init__.py" for p in PACKAGES),
+    *(f"{p}/py.typed" for p in PACKAGES),
     "engine_rs/_engine.pyi",
     "engine_rs/python/__init__.py",
     "engine_rs/rust.py",
     "engine_rs/records.py",
     "engine_rs/kernels.py",
-    "arbscope/__init__.py",
-    "feeds/__init__.py",
-    "storage/__init__.py",
-    "tui/__init__.py",
     "tui/app.py",
     "tui/screens/__init__.py",
     "tui/widgets/__init__.py",
-    "themes/__init__.py",
     "themes/arbscope.tcss",
 ]
 FORBIDDEN_DIRS = {"target", "crates", "__pycache__", "tests"}

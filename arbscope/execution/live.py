@@ -56,11 +56,12 @@ from solders.transaction import VersionedTransaction
 import engine_rs
 from engine_rs.decoded import pool_mints
 from engine_rs.errors import EngineError
-from engine_rs.python.accounts import TOKEN_2022
-from feeds import instructions as I
-from feeds.confirm import Confirmation, SignatureWatcher
-from feeds.health import redact, scrub
-from feeds.rpc import JitoClient, RawAccount, RpcClient, RpcError
+from feeds import venues
+from feeds.clients.confirm import Confirmation, SignatureWatcher
+from feeds.clients.rpc import JitoClient, RawAccount, RpcClient, RpcError
+from feeds.redact import redact, scrub
+from feeds.wire import instructions as I
+from feeds.wire.txsize import PACKET_DATA_SIZE
 from storage.journal import Event, Journal, JournalError
 from storage.recorder import Recorder
 
@@ -68,13 +69,13 @@ from .keys import KeypairError, Wallet, load_wallet
 
 log = logging.getLogger(__name__)
 
-# compute units per swap on mainnet, with room (the limit is requested, and paid for)
-CU_PER_HOP = {"amm_v4": 45_000, "cpmm": 70_000, "whirlpool": 140_000}
+# compute units per swap on mainnet, with room (the limit is requested, and paid for),
+# by venue kind
+CU_PER_HOP = {v.kind: v.compute_units for v in venues.VENUES}
 CU_ATA = 30_000
 CU_BASE = 5_000
 BLOCKHASH_MAX_AGE_S = 20.0
-PACKET_DATA_SIZE = 1232  # the largest transaction a node accepts (bytes on the wire)
-SWAP_PROGRAMS = frozenset({I.RAYDIUM_AMM_V4, I.RAYDIUM_CPMM, I.WHIRLPOOL})
+SWAP_PROGRAMS = frozenset(v.program for v in venues.VENUES)
 TERMINAL = frozenset({"confirmed", "failed", "expired", "unknown", "refused", "cancelled", "error"})
 # an order that ended so without a ``sent`` step never reached the node
 NOT_SENT = frozenset({"refused", "cancelled", "error"})
@@ -756,14 +757,16 @@ class LiveExecutor:
         await self._statics(o.pools)
         for p in o.pools:
             st = self._static[p]
-            if TOKEN_2022 in st.programs.values():
+            if I.TOKEN_2022 in st.programs.values():
                 raise ValueError(
                     f"pool {p[:8]}… trades a Token-2022 mint: live swaps of Token-2022 "
                     "tokens are not supported (transfer fees, swap_v2)"
                 )
         atas = {t: I.ata_address(me, t) for t in dict.fromkeys(o.tokens)}
-        wp = [p for p in o.pools if self._static[p].kind == "whirlpool"]
-        keys = [*wp, me, *atas.values()]
+        # pools whose swap names accounts that follow their state (a Whirlpool's tick
+        # arrays): read again with the wallet's accounts
+        fresh = [p for p in o.pools if venues.by_kind(self._static[p].kind).fresh_state]
+        keys = [*fresh, me, *atas.values()]
         got = await self._client().get_multiple_accounts(keys)
         base_acc = got.get(atas[self.base])
         if base_acc is None:
@@ -794,61 +797,17 @@ class LiveExecutor:
                 minimum = max(minimum, o.amount_in)
                 o.min_out = minimum
             st = self._static[pool]
-            r = st.record
-            src, dst = atas[tin], atas[tout]
-            if st.kind == "amm_v4":
-                ixs.append(
-                    I.raydium_v4_swap_base_in(
-                        pool, r.coin_vault, r.pc_vault, src, dst, me, amount, minimum
-                    )
-                )
-            elif st.kind == "cpmm":
-                a_to_b = tin == r.token_0_mint
-                vin, vout = (
-                    (r.token_0_vault, r.token_1_vault)
-                    if a_to_b
-                    else (r.token_1_vault, r.token_0_vault)
-                )
-                ixs.append(
-                    I.cpmm_swap_base_input(
-                        me,
-                        r.amm_config,
-                        pool,
-                        src,
-                        dst,
-                        vin,
-                        vout,
-                        st.programs[tin],
-                        st.programs[tout],
-                        tin,
-                        tout,
-                        r.observation_key,
-                        amount,
-                        minimum,
-                    )
-                )
-            else:
-                fresh = got.get(pool)
-                rec = _decode_pool(self.eng, fresh)[1] if fresh is not None else r
-                a_to_b = tin == rec.token_mint_a
-                arrays = I.swap_tick_arrays(pool, rec.tick_spacing, rec.tick_current_index, a_to_b)
-                owner_a, owner_b = atas[rec.token_mint_a], atas[rec.token_mint_b]
-                oracle = I.oracle(pool)
-                ixs.append(
-                    I.whirlpool_swap(
-                        me,
-                        pool,
-                        owner_a,
-                        rec.token_vault_a,
-                        owner_b,
-                        rec.token_vault_b,
-                        arrays,
-                        oracle,
-                        amount,
-                        minimum,
-                        a_to_b,
-                    )
-                )
+            venue = venues.by_kind(st.kind)
+            rec = st.record
+            if venue.fresh_state:
+                now = got.get(pool)
+                rec = _decode_pool(self.eng, now)[1] if now is not None else rec
+            leg = venues.Leg(
+                pool=pool, record=rec, owner=me, mint_in=tin, mint_out=tout, source=atas[tin],
+                dest=atas[tout], amount_in=amount, minimum_out=minimum,
+                token_programs=st.programs,
+            )  # fmt: skip
+            ixs.append(venue.swap_instruction(leg))
         if self.config.tip_lamports > 0:
             tip_to = I.JITO_TIP_ACCOUNTS[o.seq % len(I.JITO_TIP_ACCOUNTS)]
             ixs.append(I.transfer(me, tip_to, self.config.tip_lamports))
@@ -1015,13 +974,11 @@ def compile_and_sign(
 
 
 def _decode_pool(eng: Any, acc: RawAccount) -> tuple[str, Any]:
-    if acc.owner == I.RAYDIUM_AMM_V4:
-        return "amm_v4", eng.decode_raydium_amm_v4(acc.data, acc.owner)
-    if acc.owner == I.RAYDIUM_CPMM:
-        return "cpmm", eng.decode_raydium_cpmm(acc.data, acc.owner)
-    if acc.owner == I.WHIRLPOOL:
-        return "whirlpool", eng.decode_whirlpool(acc.data, acc.owner)
-    raise ValueError(f"an account owned by {acc.owner} is not a pool arbscope can trade")
+    """(venue kind, decoded pool account) of a pool account, by the program that owns it."""
+    venue = venues.by_program(acc.owner)
+    if venue is None:
+        raise ValueError(f"an account owned by {acc.owner} is not a pool arbscope can trade")
+    return venue.kind, venue.decode_pool(eng, acc.data, acc.owner)
 
 
 def describe_error(err: Any, ixs: Sequence[Any] = ()) -> str:
@@ -1035,8 +992,9 @@ def describe_error(err: Any, ixs: Sequence[Any] = ()) -> str:
             return str(err)
         if isinstance(detail, dict) and "Custom" in detail:
             code = int(detail["Custom"])
-            name = I.error_name(prog, code)
-            if code == 1 and prog in (I.RAYDIUM_CPMM, I.WHIRLPOOL):  # from the token CPI
+            name = venues.error_name(prog, code)
+            venue = venues.by_program(prog)
+            if code == 1 and venue is not None and venue.anchor:  # from the token CPI
                 name = "InsufficientFunds (token transfer)"
             swaps = [j for j, ix in enumerate(ixs) if str(ix.program_id) in SWAP_PROGRAMS]
             if "InsufficientFunds" in name and i in swaps and i != swaps[0]:

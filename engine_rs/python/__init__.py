@@ -15,21 +15,12 @@ from ..records import (
     Score,
     ScorePolicy,
     SwapResult,
-)
-from .accounts import (
-    decode_mint,
-    decode_raydium_amm_config,
-    decode_raydium_amm_v4,
-    decode_raydium_cpmm,
-    decode_tick_array,
-    decode_token_account,
-    decode_whirlpool,
-    parse_program_data,
-    parse_ray_log,
+    VenueInfo,
 )
 from .amm import cpmm_amount_in, cpmm_amount_out, cpmm_spot_rate
 from .b58 import b58decode, b58encode
 from .clmm import clmm_spot_rate, clmm_swap, sqrt_price_from_tick, tick_from_sqrt_price
+from .decode import decode_mint, decode_token_account
 from .dedup import Deduper
 from .fees import FeeEstimator
 from .graph import PoolGraph
@@ -47,6 +38,10 @@ from .pda import (
     whirlpool_address,
 )
 from .scorer import priority_fee_lamports, score
+from .venues import parse_program_data, venue_infos
+from .venues.orca_whirlpool import decode_tick_array, decode_whirlpool
+from .venues.raydium_amm_v4 import decode_raydium_amm_v4, parse_ray_log
+from .venues.raydium_cpmm import decode_raydium_amm_config, decode_raydium_cpmm
 
 BACKEND = "python"
 
@@ -69,6 +64,7 @@ __all__ = [
     "Score",
     "ScorePolicy",
     "SwapResult",
+    "VenueInfo",
     "WHIRLPOOL_PROGRAM_ID",
     "b58decode",
     "bollinger",
@@ -100,5 +96,6 @@ __all__ = [
     "tick_array_address",
     "tick_array_starts",
     "tick_from_sqrt_price",
+    "venue_infos",
     "whirlpool_address",
 ]

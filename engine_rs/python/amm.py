@@ -7,6 +7,8 @@ swap_fee_denominator; CP-Swap: trade_fee_rate / 1_000_000).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..errors import InsufficientLiquidityError, InvalidInputError, MathOverflowError
 from ._ints import U64_MAX, u64
 
@@ -96,3 +98,94 @@ def cpmm_spot_rate(reserve_in: int, reserve_out: int, fee_num: int, fee_den: int
     _check_reserves(reserve_in, reserve_out)
     _check_fee(fee_num, fee_den)
     return spot_rate_unchecked(reserve_in, reserve_out, fee_num, fee_den)
+
+
+@dataclass(slots=True)
+class ConstantProduct:
+    """A constant-product pool's quote state (Raydium AMM v4 and CP-Swap quote alike): the
+    reserves of mint a and mint b in base units and the fee fraction on the input (twin
+    of Rust ``amm::ConstantProduct``). Never changed once made (not frozen only because
+    a frozen dataclass costs the graph's upsert twice as much)."""
+
+    reserve_a: int
+    reserve_b: int
+    fee_num: int
+    fee_den: int
+
+    @classmethod
+    def checked(
+        cls, pool_id: str, reserve_a: int, reserve_b: int, fee_num: int, fee_den: int
+    ) -> ConstantProduct:
+        """The state of pool ``pool_id``, checked once so quotes need no checks: both
+        reserves > 0 and the fee in [0, 1) (InvalidInputError naming the pool)."""
+        if reserve_a == 0 or reserve_b == 0:
+            raise InvalidInputError(f"pool {pool_id}: zero reserve ({reserve_a}, {reserve_b})")
+        if fee_den == 0 or fee_num >= fee_den:
+            raise InvalidInputError(f"pool {pool_id}: fee {fee_num}/{fee_den} must be in [0, 1)")
+        return cls(reserve_a, reserve_b, fee_num, fee_den)
+
+    def reserves(self, a_to_b: bool) -> tuple[int, int]:
+        """``(reserve_in, reserve_out)`` for a swap of a into b (``a_to_b``) or b into a."""
+        return (self.reserve_a, self.reserve_b) if a_to_b else (self.reserve_b, self.reserve_a)
+
+    def amount_out(self, amount_in: int, a_to_b: bool) -> int:
+        """Exact output for ``amount_in`` (0 for 0), Raydium's rounding."""
+        if a_to_b:
+            return amount_out_unchecked(
+                amount_in, self.reserve_a, self.reserve_b, self.fee_num, self.fee_den
+            )
+        return amount_out_unchecked(
+            amount_in, self.reserve_b, self.reserve_a, self.fee_num, self.fee_den
+        )
+
+    def spot_rate(self, a_to_b: bool) -> float:
+        """Output per input after the fee at zero size (:func:`cpmm_spot_rate`'s floats)."""
+        if a_to_b:
+            return spot_rate_unchecked(self.reserve_a, self.reserve_b, self.fee_num, self.fee_den)
+        return spot_rate_unchecked(self.reserve_b, self.reserve_a, self.fee_num, self.fee_den)
+
+    def leg(self, a_to_b: bool) -> CpmmLeg:
+        """This pool as a hop of a cycle, traversed a -> b (``a_to_b``) or b -> a."""
+        ri, ro = self.reserves(a_to_b)
+        return CpmmLeg(ri, ro, self.fee_num, self.fee_den)
+
+
+@dataclass(frozen=True, slots=True)
+class CpmmLeg:
+    """A constant-product hop, oriented in the direction of travel (a sizing leg)."""
+
+    reserve_in: int
+    reserve_out: int
+    fee_num: int
+    fee_den: int
+
+    def spot_rate(self) -> float:
+        """Marginal output per input after the fee, at zero size."""
+        return spot_rate_unchecked(self.reserve_in, self.reserve_out, self.fee_num, self.fee_den)
+
+    def amount_out(self, amount: int) -> int | None:
+        """Exact output for ``amount`` in (never None: a constant product always fills)."""
+        if amount == 0:
+            return 0
+        return amount_out_unchecked(
+            amount, self.reserve_in, self.reserve_out, self.fee_num, self.fee_den
+        )
+
+    def constant_product(self) -> tuple[int, int, int, int] | None:
+        """``(reserve_in, reserve_out, fee_num, fee_den)``: sizing's closed form applies."""
+        return (self.reserve_in, self.reserve_out, self.fee_num, self.fee_den)
+
+
+def reserves_from_vaults(
+    pool_id: str, vaults: tuple[int, int], held: tuple[int, int]
+) -> tuple[int, int]:
+    """A pool's reserves: its vault balances minus the amounts in them that are not
+    reserves (fees owed, PnL to take), in base units. InvalidInputError naming
+    ``pool_id`` when a vault does not cover them (or leaves nothing)."""
+    ra, rb = vaults[0] - held[0], vaults[1] - held[1]
+    if ra <= 0 or rb <= 0:
+        raise InvalidInputError(
+            f"pool {pool_id}: vaults ({vaults[0]}, {vaults[1]}) do not cover the amounts "
+            f"that are not reserves ({held[0]}, {held[1]})"
+        )
+    return ra, rb

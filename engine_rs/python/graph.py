@@ -27,9 +27,10 @@ from typing import Any
 from ..errors import InvalidInputError, UnknownPoolError, UnknownTokenError
 from ..records import Cycle, Opportunity
 from ._ints import i32, u64, u128
-from .amm import spot_rate_unchecked
+from .amm import ConstantProduct
 from .clmm import ClmmPool, _checked_ticks
-from .sizing import ClmmLeg, CpmmLeg, Leg, optimal_input, simulate
+from .sizing import Leg, optimal_input, simulate
+from .venues import Venue, orca_whirlpool, raydium_cpmm
 
 _B58 = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
 _EPS = 1e-12  # a relaxation must improve by more than float noise
@@ -67,12 +68,10 @@ class _Pool:
     pool_id: str
     a: int
     b: int
-    kind: str  # "cpmm" | "clmm"
-    reserve_a: int
-    reserve_b: int
-    fee_num: int
-    fee_den: int
-    clmm: ClmmPool | None
+    venue: Venue
+    state: Any  # the venue's quote state
+    kind: str  # its venue's graph kind ("cpmm" | "clmm")
+    legs: tuple[Leg, Leg] | None  # the pool as a sizing hop a -> b, b -> a, once asked for
     slot: int
     rate: tuple[float, float]
     weight: tuple[float, float]
@@ -187,7 +186,8 @@ class PoolGraph:
         fee_den: int,
         slot: int = 0,
     ) -> None:
-        """Insert or update a constant-product pool (reserves in base units of a and b)."""
+        """Insert or update a constant-product pool (reserves in base units of a and b;
+        Raydium's rounding: CP-Swap's curve, which AMM v4 shares; graph kind ``cpmm``)."""
         reserve_a, reserve_b = u64(reserve_a), u64(reserve_b)
         fee_num, fee_den, slot = u64(fee_num), u64(fee_den), u64(slot)
         _check_id(pool_id, "pool_id")
@@ -195,26 +195,8 @@ class PoolGraph:
         _check_id(mint_b, "mint_b")
         if mint_a == mint_b:
             raise InvalidInputError(f"pool {pool_id}: mint_a == mint_b")
-        if reserve_a == 0 or reserve_b == 0:
-            raise InvalidInputError(f"pool {pool_id}: zero reserve ({reserve_a}, {reserve_b})")
-        if fee_den == 0 or fee_num >= fee_den:
-            raise InvalidInputError(f"pool {pool_id}: fee {fee_num}/{fee_den} must be in [0, 1)")
-        rates = _rate_pair(
-            (
-                spot_rate_unchecked(reserve_a, reserve_b, fee_num, fee_den),
-                spot_rate_unchecked(reserve_b, reserve_a, fee_num, fee_den),
-            )
-        )
-        self._upsert(
-            pool_id,
-            mint_a,
-            mint_b,
-            "cpmm",
-            (reserve_a, reserve_b, fee_num, fee_den),
-            None,
-            slot,
-            rates,
-        )
+        state = ConstantProduct.checked(pool_id, reserve_a, reserve_b, fee_num, fee_den)
+        self._upsert_venue(pool_id, mint_a, mint_b, raydium_cpmm, state, slot)
 
     def upsert_clmm(
         self,
@@ -244,34 +226,29 @@ class PoolGraph:
         if mint_a == mint_b:
             raise InvalidInputError(f"pool {pool_id}: mint_a == mint_b")
         pool = ClmmPool(sqrt_price_x64, liquidity, tick_current, tick_spacing, fee_rate, tick_list)
-        rates = _rate_pair((pool.spot_rate(True), pool.spot_rate(False)))
-        self._upsert(pool_id, mint_a, mint_b, "clmm", (0, 0, 0, 0), pool, slot, rates)
+        self._upsert_venue(pool_id, mint_a, mint_b, orca_whirlpool, pool, slot)
 
-    def _upsert(
-        self,
-        pool_id: str,
-        mint_a: str,
-        mint_b: str,
-        kind: str,
-        cpmm: tuple[int, int, int, int],
-        clmm: ClmmPool | None,
-        slot: int,
-        rates: tuple[float, float],
+    def _upsert_venue(
+        self, pool_id: str, mint_a: str, mint_b: str, venue: Venue, state: Any, slot: int
     ) -> None:
+        """Insert or update a pool of any venue by its quote state, ids checked (the feed
+        ingest's entry: ``graph.rs``'s ``upsert_state_ids_checked``)."""
+        rates = _rate_pair((venue.spot_rate(state, True), venue.spot_rate(state, False)))
         weights = (-math.log(rates[0]), -math.log(rates[1]))
+        kind = venue.INFO.graph_kind
         s = self._pool_ix.get(pool_id)
         if s is not None:
             p = self._pools[s]
             assert p is not None
             if self._tokens[p.a] == mint_a and self._tokens[p.b] == mint_b:
-                p.kind, p.clmm, p.slot, p.rate, p.weight = kind, clmm, slot, rates, weights
-                p.reserve_a, p.reserve_b, p.fee_num, p.fee_den = cpmm
+                p.venue, p.state, p.kind, p.legs = venue, state, kind, None
+                p.slot, p.rate, p.weight = slot, rates, weights
                 self._w[2 * s], self._w[2 * s + 1] = weights
                 self._cell[2 * s][1], self._cell[2 * s + 1][1] = weights
                 return
             self.remove_pool(pool_id)  # new mints: a different edge pair
         a, b = self._token(mint_a), self._token(mint_b)
-        pool = _Pool(pool_id, a, b, kind, *cpmm, clmm, slot, rates, weights)
+        pool = _Pool(pool_id, a, b, venue, state, kind, None, slot, rates, weights)
         if self._free:
             s = self._free.pop()
             self._pools[s] = pool
@@ -554,17 +531,18 @@ class PoolGraph:
 
     # --------------------------------------------------------------- queries
     def _legs(self, edges: Sequence[int]) -> list[Leg]:
-        legs: list[Leg] = []
+        """The hops of a path: each pool's leg in the direction the edge travels (made by
+        its venue once per state, when first asked for)."""
+        out: list[Leg] = []
         for e in edges:
-            p, _, _ = self._edge(e)
-            d = e & 1
-            if p.clmm is not None:
-                legs.append(ClmmLeg(p.clmm, d == 0))
-            elif d == 0:
-                legs.append(CpmmLeg(p.reserve_a, p.reserve_b, p.fee_num, p.fee_den))
-            else:
-                legs.append(CpmmLeg(p.reserve_b, p.reserve_a, p.fee_num, p.fee_den))
-        return legs
+            p = self._pools[e >> 1]
+            assert p is not None
+            legs = p.legs
+            if legs is None:
+                v, s = p.venue, p.state
+                legs = p.legs = (v.leg(s, True), v.leg(s, False))
+            out.append(legs[e & 1])
+        return out
 
     def _opportunity(self, b: int, edges: Sequence[int], persistence: int | None) -> Opportunity:
         legs = self._legs(edges)

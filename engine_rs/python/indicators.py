@@ -90,6 +90,7 @@ class Ema:
         self.reset()
 
     def reset(self) -> None:
+        """Forget every price (the parameters stay)."""
         self._count = 0
         self._sum = 0.0
         self._value = _NAN
@@ -138,6 +139,7 @@ class Rsi:
         self.reset()
 
     def reset(self) -> None:
+        """Forget every price (the parameters stay)."""
         self._count = 0
         self._prev = 0.0
         self._gain = 0.0
@@ -208,6 +210,7 @@ class Bollinger:
         self.reset()
 
     def reset(self) -> None:
+        """Forget every price (the parameters stay)."""
         self._count = 0
         self._shift = 0.0
         self._window: deque[float] = deque()
@@ -281,6 +284,7 @@ class Kama:
         self.reset()
 
     def reset(self) -> None:
+        """Forget every price (the parameters stay)."""
         self._count = 0
         self._window: deque[float] = deque()
         self._path = 0.0

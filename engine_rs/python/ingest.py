@@ -9,7 +9,9 @@ endpoint's lead/lag), the decode of the account, the assembly of the pool it bel
 reserves; Whirlpool ticks from its tick arrays), and the upsert into the
 ``PoolGraph``. The pools whose graph state changed are collected for
 ``take_changed()``, so the caller re-evaluates each pool once however many updates
-arrived.
+arrived. What depends on the DEX (decoding a pool account, its identity, mints, vaults,
+its own accounts, the assembly of its quote state) is its venue's
+(:mod:`engine_rs.python.venues`); this module keeps what every venue shares.
 
 Roles: the caller registers the pools it watches (``track_pool``) and the tick arrays
 it derived (``track_tick_array``); a pool account, once decoded, registers its own
@@ -61,20 +63,16 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..decoded import pool_mints
 from ..errors import DecodeError, EngineError, FrameError, InvalidInputError
 from ..records import DedupStats, EndpointStats, IngestStats
-from . import accounts as A
 from ._ints import i64
+from .decode import decode_token_account
 from .dedup import Deduper
 from .pda import _id32
+from .venues import Assembly, OwnAccount, Venue, by_kind, log_line_is_swap, orca_whirlpool
 
-POOL_KINDS = ("amm_v4", "cpmm", "whirlpool")
 SUB_KINDS = ("account", "logs", "slot")
-CPMM_FEE_DEN = 1_000_000
 _COUNTER = {"account": "accounts", "logs": "logs", "slot": "slots"}
-_RAY_LOG = "Program log: ray_log: "
-_PROGRAM_DATA = "Program data: "
 
 MAX_SLOT_LEAD = 32  # slots an endpoint or an account update may be ahead of the chain
 SLOT_ALLOWANCE_NS = 250_000_000  # ... plus one slot per this much time since it moved
@@ -96,12 +94,11 @@ def _bit(ep: int) -> int:
 
 @dataclass(slots=True)
 class _Pool:
-    kind: str
+    venue: Venue
+    own: Any  # what the venue keeps of its own accounts (a CP-Swap config, tick arrays)
     record: Any = None
     vault_a: int | None = None
     vault_b: int | None = None
-    fee_rate: int | None = None  # CP-Swap: the AmmConfig's trade_fee_rate
-    arrays: dict[str, tuple[int, list[tuple[int, int]]]] = field(default_factory=dict)
     in_graph: bool = False
     slot: int = 0  # the newest slot of its accounts' states (a pool's slot never goes back)
 
@@ -171,41 +168,6 @@ def _str(d: dict[str, Any], key: str, where: str) -> str:
     return v
 
 
-def identity(kind: str, rec: Any) -> tuple[Any, ...]:
-    """The fields of a decoded pool account that define which pool it is: they never
-    change through a notification (mints, vaults, program ids, status, decimals; a
-    Whirlpool's config, bump and tick spacing)."""
-    if kind == "amm_v4":
-        return (rec.status, rec.nonce, rec.coin_decimals, rec.pc_decimals, rec.coin_vault,
-                rec.pc_vault, rec.coin_vault_mint, rec.pc_vault_mint, rec.lp_mint,
-                rec.open_orders, rec.market, rec.market_program, rec.target_orders,
-                rec.amm_owner)  # fmt: skip
-    if kind == "cpmm":
-        return (rec.amm_config, rec.pool_creator, rec.token_0_vault, rec.token_1_vault,
-                rec.lp_mint, rec.token_0_mint, rec.token_1_mint, rec.token_0_program,
-                rec.token_1_program, rec.observation_key, rec.auth_bump, rec.status,
-                rec.lp_mint_decimals, rec.mint_0_decimals, rec.mint_1_decimals)  # fmt: skip
-    return (rec.whirlpools_config, rec.whirlpool_bump, rec.tick_spacing,
-            rec.fee_tier_index_seed, rec.token_mint_a, rec.token_vault_a, rec.token_mint_b,
-            rec.token_vault_b)  # fmt: skip
-
-
-def _decode_pool(kind: str, data: bytes, owner: str) -> Any:
-    if kind == "amm_v4":
-        return A.decode_raydium_amm_v4(data, owner)
-    if kind == "cpmm":
-        return A.decode_raydium_cpmm(data, owner)
-    return A.decode_whirlpool(data, owner)
-
-
-def _vaults(kind: str, rec: Any) -> tuple[str, str]:
-    if kind == "amm_v4":
-        return rec.coin_vault, rec.pc_vault
-    if kind == "cpmm":
-        return rec.token_0_vault, rec.token_1_vault
-    return rec.token_vault_a, rec.token_vault_b
-
-
 class FeedIngest:
     """Frames in, graph updated (see the module docstring)."""
 
@@ -243,15 +205,14 @@ class FeedIngest:
             del self._roles[pubkey]
 
     def track_pool(self, address: str, kind: str) -> None:
-        """Watch the pool at ``address`` (``kind``: amm_v4, cpmm or whirlpool); tracking
-        it again as another kind is an error."""
-        if kind not in POOL_KINDS:
-            raise InvalidInputError(f"pool kind {kind!r} is not one of {POOL_KINDS}")
+        """Watch the pool at ``address`` (``kind``: a venue's universe kind — amm_v4,
+        cpmm or whirlpool); tracking it again as another kind is an error."""
+        venue = by_kind(kind)
         _address(address)
         if address not in self._pools:
-            self._pools[address] = _Pool(kind)
-        elif self._pools[address].kind != kind:
-            have = self._pools[address].kind
+            self._pools[address] = _Pool(venue, venue.new_own())
+        elif self._pools[address].venue is not venue:
+            have = self._pools[address].venue.INFO.kind
             raise InvalidInputError(f"pool {address} is tracked as {have}, not {kind}")
         self._role(address, kind, address)
 
@@ -259,9 +220,9 @@ class FeedIngest:
         """Watch a tick array of a tracked Whirlpool."""
         _address(address)
         p = self._pools.get(whirlpool)
-        if p is None or p.kind != "whirlpool":
+        if p is None or p.venue is not orca_whirlpool:
             raise InvalidInputError(f"{whirlpool} is not a tracked whirlpool")
-        self._role(address, "tick_array", whirlpool)
+        self._role(address, orca_whirlpool.TICK_ARRAY, whirlpool)
 
     def watched(self) -> list[str]:
         """Every account it knows a role for (what to subscribe to), in the order
@@ -367,16 +328,7 @@ class FeedIngest:
         key = _utf8(signature) + (b"!" if failed else b"")
         if self._notified(ep, key, recv_ns, bound, "logs") and not failed:
             for line in logs:
-                try:
-                    if line.startswith(_RAY_LOG):
-                        ev: Any = A.parse_ray_log(line[len(_RAY_LOG) :])
-                    elif line.startswith(_PROGRAM_DATA):
-                        ev = A.parse_program_data(line[len(_PROGRAM_DATA) :])
-                    else:
-                        continue
-                except DecodeError:
-                    continue  # the program's own text lines share the prefixes
-                if ev is not None:
+                if log_line_is_swap(line):
                     self._n["swaps"] += 1
         return sub
 
@@ -569,11 +521,11 @@ class FeedIngest:
             return
         for role, pool_id in list(roles):
             p = self._pools[pool_id]
-            if role in POOL_KINDS:
-                self._pool_account(pubkey, role, p, owner, data, slot, ep)
+            if role == p.venue.INFO.kind:
+                self._pool_account(pubkey, p, owner, data, slot, ep)
                 self._refresh(pool_id, p, slot)
             elif role in ("vault_a", "vault_b"):
-                acc = A.decode_token_account(data, owner)
+                acc = decode_token_account(data, owner)
                 want = self._mints(p)[0 if role == "vault_a" else 1]
                 if acc.mint != want:
                     if ep is not None:  # a notification cannot re-point a vault
@@ -591,16 +543,8 @@ class FeedIngest:
                 else:
                     p.vault_b = acc.amount
                 self._refresh(pool_id, p, slot)
-            elif role == "config":
-                p.fee_rate = A.decode_raydium_amm_config(data, owner).trade_fee_rate
-                self._refresh(pool_id, p, slot)
-            elif role == "tick_array":
-                ta = A.decode_tick_array(data, owner)
-                if ta.whirlpool != pool_id:
-                    raise DecodeError(
-                        f"tick array {pubkey} belongs to {ta.whirlpool}, not {pool_id}"
-                    )
-                p.arrays[pubkey] = (ta.start_tick_index, [(i, net) for i, net, _ in ta.ticks])
+            else:  # one of the venue's own accounts
+                p.venue.own_account(p.own, role, OwnAccount(pubkey, pool_id, data, owner))
                 self._refresh(pool_id, p, slot)
 
     def _validate(self, pubkey: str, owner: str, data: bytes, slot: int, ep: int) -> None:
@@ -608,12 +552,13 @@ class FeedIngest:
         copy that is not applied now; raises what applying it would."""
         for role, pool_id in list(self._roles.get(pubkey, ())):
             p = self._pools[pool_id]
-            if role in POOL_KINDS:
-                rec = _decode_pool(role, data, owner)
-                if p.record is not None and identity(role, p.record) != identity(role, rec):
-                    self._propose(pubkey, ep, identity(role, rec), slot)
+            v = p.venue
+            if role == v.INFO.kind:
+                rec = v.decode(data, owner)
+                if p.record is not None and v.identity(p.record) != v.identity(rec):
+                    self._propose(pubkey, ep, v.identity(rec), slot)
             elif role in ("vault_a", "vault_b"):
-                acc = A.decode_token_account(data, owner)
+                acc = decode_token_account(data, owner)
                 want = self._mints(p)[0 if role == "vault_a" else 1]
                 if acc.mint != want:
                     self._refused(ep)
@@ -621,14 +566,8 @@ class FeedIngest:
                         f"vault {pubkey} holds mint {acc.mint}, pool {pool_id} trades "
                         f"{want}: copy of endpoint {ep} refused, endpoint quarantined"
                     )
-            elif role == "config":
-                A.decode_raydium_amm_config(data, owner)
-            elif role == "tick_array":
-                ta = A.decode_tick_array(data, owner)
-                if ta.whirlpool != pool_id:
-                    raise DecodeError(
-                        f"tick array {pubkey} belongs to {ta.whirlpool}, not {pool_id}"
-                    )
+            else:  # one of the venue's own accounts
+                v.check_own_account(role, OwnAccount(pubkey, pool_id, data, owner))
 
     def _propose(self, pubkey: str, ep: int, new_id: tuple[Any, ...], slot: int) -> None:
         """A notification's copy would change a pool's identity: refuse it, quarantine
@@ -651,13 +590,13 @@ class FeedIngest:
         self._quarantine(e)
 
     def _pool_account(
-        self, pubkey: str, kind: str, p: _Pool, owner: str, data: bytes, slot: Any,
-        ep: int | None,
-    ) -> None:  # fmt: skip
-        rec = _decode_pool(kind, data, owner)
+        self, pubkey: str, p: _Pool, owner: str, data: bytes, slot: Any, ep: int | None
+    ) -> None:
+        v = p.venue
+        rec = v.decode(data, owner)
         old = p.record
-        new_id = identity(kind, rec)
-        if old is not None and identity(kind, old) != new_id and ep is not None:
+        new_id = v.identity(rec)
+        if old is not None and v.identity(old) != new_id and ep is not None:
             self._propose(pubkey, ep, new_id, slot)
         prop = self._proposals.get(pubkey) if ep is None else None
         if prop is not None and _slot_ok(slot) and slot >= prop.slot:
@@ -674,15 +613,19 @@ class FeedIngest:
                     e.disagreed += 1
         elif prop is not None:
             self._refetch.setdefault(pubkey, prop.endpoints[0])  # too old to settle it
-        if kind == "cpmm":
-            if old is not None and old.amm_config != rec.amm_config:
-                self._unrole(old.amm_config, "config", pubkey)
-            self._role(rec.amm_config, "config", pubkey)
-        p.record = rec
-        vaults = _vaults(kind, rec)
+        # the own accounts the pool account names (a CP-Swap pool's AmmConfig) follow it
+        follow = v.followed(rec)
         if old is not None:
-            was = _vaults(kind, old)
-            remint = self._mints(p) != pool_mints(kind, old)
+            for role, key in v.followed(old):
+                if (role, key) not in follow:
+                    self._unrole(key, role, pubkey)
+        for role, key in follow:
+            self._role(key, role, pubkey)
+        p.record = rec
+        vaults = v.vaults(rec)
+        if old is not None:
+            was = v.vaults(old)
+            remint = self._mints(p) != v.reserve_mints(old)
             if remint:
                 p.vault_a = p.vault_b = None  # the pool was re-initialised: wait for vaults
             if was[0] != vaults[0]:
@@ -697,7 +640,7 @@ class FeedIngest:
         self._role(vaults[1], "vault_b", pubkey)
 
     def _mints(self, p: _Pool) -> tuple[str, str]:
-        return pool_mints(p.kind, p.record)
+        return p.venue.reserve_mints(p.record)
 
     def _drop(self, pool_id: str, p: _Pool) -> None:
         if p.in_graph:
@@ -715,36 +658,11 @@ class FeedIngest:
             return
         a, b = self._mints(p)
         try:
-            if p.kind == "whirlpool":
-                ts = r.tick_spacing
-                ticks = sorted(
-                    (start + i * ts, net) for start, arr in p.arrays.values() for i, net in arr
-                )
-                self._graph.upsert_clmm(
-                    pool_id, a, b, r.sqrt_price, r.liquidity, r.tick_current_index, ts,
-                    r.fee_rate, ticks, slot,
-                )  # fmt: skip
-            else:
-                if p.vault_a is None or p.vault_b is None:
-                    return
-                if p.kind == "amm_v4":
-                    held = (r.need_take_pnl_coin, r.need_take_pnl_pc)
-                    fee = (r.swap_fee_numerator, r.swap_fee_denominator)
-                else:
-                    if p.fee_rate is None:
-                        return
-                    held = (
-                        r.protocol_fees_token_0 + r.fund_fees_token_0 + r.creator_fees_token_0,
-                        r.protocol_fees_token_1 + r.fund_fees_token_1 + r.creator_fees_token_1,
-                    )
-                    fee = (p.fee_rate, CPMM_FEE_DEN)
-                ra, rb = p.vault_a - held[0], p.vault_b - held[1]
-                if ra <= 0 or rb <= 0:
-                    raise InvalidInputError(
-                        f"pool {pool_id}: vaults ({p.vault_a}, {p.vault_b}) do not cover "
-                        f"the amounts that are not reserves ({held[0]}, {held[1]})"
-                    )
-                self._graph.upsert_cpmm(pool_id, a, b, ra, rb, fee[0], fee[1], slot)
+            got = p.venue.update(p.own, r, Assembly(pool_id, (a, b), (p.vault_a, p.vault_b), slot))
+            if got is None:
+                return
+            state, slot = got
+            self._graph._upsert_venue(pool_id, a, b, p.venue, state, slot)
         except EngineError:
             self._drop(pool_id, p)
             raise
@@ -760,6 +678,7 @@ class FeedIngest:
         return out
 
     def stats(self) -> IngestStats:
+        """What this ingest has seen since it was made (counters and the chain's slot)."""
         return IngestStats(**self._n, slot=self._slot)
 
     def endpoint_stats(self) -> list[EndpointStats]:
@@ -786,7 +705,7 @@ class FeedIngest:
         return [
             (k, p.record)
             for k, p in self._pools.items()
-            if p.kind == "whirlpool" and p.record is not None
+            if p.venue is orca_whirlpool and p.record is not None
         ]
 
     @property

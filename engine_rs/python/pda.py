@@ -20,13 +20,14 @@ from collections.abc import Iterable, Sequence
 from ..errors import InvalidInputError, InvalidSeedsError, NoViableBumpError, SeedError
 from ._ints import i32, i64
 from .b58 import b58encode, decode_32
+from .clmm import TICK_ARRAY_SIZE
+from .venues import orca_whirlpool
 
+WHIRLPOOL_PROGRAM_ID = orca_whirlpool.PROGRAM_ID  # the program of the Whirlpool PDAs
 MAX_SEEDS = 16
 MAX_SEED_LEN = 32
 PDA_MARKER = b"ProgramDerivedAddress"
-WHIRLPOOL_PROGRAM_ID = "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc"
 _WHIRLPOOL = decode_32(WHIRLPOOL_PROGRAM_ID)
-TICK_ARRAY_SIZE = 88
 
 _P = 2**255 - 19
 _D = (-121665 * pow(121666, _P - 2, _P)) % _P

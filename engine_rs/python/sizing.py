@@ -1,10 +1,11 @@
 """Optimal input for a cycle through the real curves (twin of ``crates/core/src/sizing.rs``).
 
-Constant-product chains use the closed form of their composed Möbius map
-``f(x) = A·x / (B + C·x)``: ``x* = (√(A·B) − B) / C``, then the best exact integer in
-``⌊x*⌋ − 1 ..= ⌊x*⌋ + 1``. Chains with a CLMM leg double ``x = 2**k`` until profit falls
-past its peak, then run an integer ternary search in ``[2**(k−1), 2**(k+1)]``. Same f64
-operations and tie rule (smaller input) as Rust, so both pick the same integer.
+A leg is any venue's hop (:class:`Leg`). Constant-product chains use the closed form of
+their composed Möbius map ``f(x) = A·x / (B + C·x)``: ``x* = (√(A·B) − B) / C``, then the
+best exact integer in ``⌊x*⌋ − 1 ..= ⌊x*⌋ + 1``. Chains with a CLMM leg double
+``x = 2**k`` until profit falls past its peak, then run an integer ternary search in
+``[2**(k−1), 2**(k+1)]``. Same f64 operations and tie rule (smaller input) as Rust, so
+both pick the same integer.
 
 Every hop floors its output, so the chosen profit is within the rounding loss (under ~2
 units of each intermediate token, valued downstream) of the true integer optimum.
@@ -15,60 +16,25 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from ..errors import EngineError
-from .amm import amount_out_unchecked, spot_rate_unchecked
-
-if TYPE_CHECKING:
-    from .clmm import ClmmPool
+from typing import Protocol
 
 U64_MAX = (1 << 64) - 1
 _TWO_64 = 18_446_744_073_709_551_616.0
 
 
-@dataclass(frozen=True, slots=True)
-class CpmmLeg:
-    """A constant-product hop, oriented in the direction of travel."""
-
-    reserve_in: int
-    reserve_out: int
-    fee_num: int
-    fee_den: int
+class Leg(Protocol):
+    """One hop of a cycle, oriented in the direction of travel: what a venue's ``leg``
+    returns (a constant-product hop, ``amm.CpmmLeg``; a Whirlpool hop,
+    ``venues.orca_whirlpool.ClmmLeg``)."""
 
     def spot_rate(self) -> float:
-        return spot_rate_unchecked(self.reserve_in, self.reserve_out, self.fee_num, self.fee_den)
+        """Marginal output per input after the fee, at zero size."""
 
     def amount_out(self, amount: int) -> int | None:
-        if amount == 0:
-            return 0
-        return amount_out_unchecked(
-            amount, self.reserve_in, self.reserve_out, self.fee_num, self.fee_den
-        )
+        """Exact output for ``amount`` in (0 for 0); None when it cannot fill."""
 
-
-@dataclass(frozen=True, slots=True)
-class ClmmLeg:
-    """A Whirlpool hop: ``a_to_b`` says which way it is traversed."""
-
-    pool: ClmmPool
-    a_to_b: bool
-
-    def spot_rate(self) -> float:
-        return self.pool.spot_rate(self.a_to_b)
-
-    def amount_out(self, amount: int) -> int | None:
-        if amount == 0:
-            return 0
-        try:
-            r = self.pool.swap(amount, self.a_to_b, True, None, 0)
-        except EngineError:
-            return None
-        # a partial fill (price limit reached) is not the trade we sized
-        return r.amount_out if r.amount_in == amount else None
-
-
-Leg = CpmmLeg | ClmmLeg
+    def constant_product(self) -> tuple[int, int, int, int] | None:
+        """``(reserve_in, reserve_out, fee_num, fee_den)`` of a constant-product hop."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +92,9 @@ def optimal_input(legs: Sequence[Leg]) -> Sized:
     hops = len(legs)
     if hops == 0 or not (spot_rate(legs) > 1.0):
         return _zero(hops)
-    if all(isinstance(leg, CpmmLeg) for leg in legs):
-        best = _closed_form(legs)
+    curves = [leg.constant_product() for leg in legs]
+    if all(c is not None for c in curves):
+        best = _closed_form(legs, curves)  # type: ignore[arg-type]
     else:
         best = _search(legs)
     if best is None:
@@ -138,13 +105,12 @@ def optimal_input(legs: Sequence[Leg]) -> Sized:
     return Sized(best, amounts[hops], amounts)
 
 
-def _closed_form(legs: Sequence[Leg]) -> int | None:
+def _closed_form(legs: Sequence[Leg], curves: Sequence[tuple[int, int, int, int]]) -> int | None:
     a, b, c = 1.0, 1.0, 0.0
-    for leg in legs:
-        assert isinstance(leg, CpmmLeg)
-        gamma = float(leg.fee_den - leg.fee_num) / float(leg.fee_den)
-        a2 = gamma * float(leg.reserve_out)
-        b2 = float(leg.reserve_in)
+    for reserve_in, reserve_out, fee_num, fee_den in curves:
+        gamma = float(fee_den - fee_num) / float(fee_den)
+        a2 = gamma * float(reserve_out)
+        b2 = float(reserve_in)
         c2 = gamma
         c = b2 * c + c2 * a
         a = a * a2

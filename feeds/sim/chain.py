@@ -3,8 +3,9 @@ transaction, run against the :class:`~feeds.sim.world.World`'s accounts.
 
 - **Blockhashes**: one per slot; a transaction's blockhash must be one of the last 150
   slots' (``lastValidBlockHeight`` = its height + 150), else ``BlockhashNotFound``.
-- **Size**: a transaction over 1,232 bytes (the packet limit) is refused as a node's RPC
-  refuses it, before it is even decoded.
+- **Size**: a transaction over 1,232 bytes (the packet limit,
+  :data:`feeds.wire.txsize.PACKET_DATA_SIZE`) is refused as a node's RPC refuses it,
+  before it is even decoded.
 - **Checks before anything runs** (nothing charged when they fail): the signatures
   (``sendTransaction`` always, ``simulateTransaction`` with ``sigVerify``), the
   blockhash, a signature already processed (``AlreadyProcessed``), the fee payer
@@ -12,13 +13,16 @@ transaction, run against the :class:`~feeds.sim.world.World`'s accounts.
 - **Fee** (spec §5.3): 5,000 lamports per signature + ``ceil(price x limit / 1e6)`` with
   the *requested* compute-unit limit (200,000 per non-compute-budget instruction when
   none is set, at most 1,400,000). Charged even when an instruction fails.
-- **Instructions** (layouts in :mod:`feeds.instructions`): compute budget, system
-  transfer (Jito tips), associated-token-account creation, and exact-input swaps on
-  Raydium AMM v4, CP-Swap and Orca Whirlpool, with the engine's own swap math and the
-  programs' own error codes (slippage: AMM v4 ``0x1e``, CP-Swap ``0x1775``, Whirlpool
-  ``0x1794``; token balance: AMM v4 ``0x28``, SPL Token ``0x1``). Each instruction costs
-  compute units from a fixed model; going over the limit fails with
-  ``ComputationalBudgetExceeded``.
+- **Instructions** (shared layouts in :mod:`feeds.wire.instructions`, the swaps in each
+  venue's module, :mod:`feeds.venues`): compute budget, system transfer (Jito tips),
+  associated-token-account creation, and exact-input swaps on every venue (Raydium AMM
+  v4, CP-Swap, Orca Whirlpool). A swap runs here the same way for every venue: the pool
+  and the user's token accounts looked up, the venue's program checks the accounts and
+  says the direction, the engine's own swap math quotes, the minimum is enforced,
+  tokens move; the program's own error codes come from its venue (slippage: AMM v4
+  ``0x1e``, CP-Swap ``0x1775``, Whirlpool ``0x1794``; token balance: AMM v4 ``0x28``,
+  SPL Token ``0x1``). Each instruction costs compute units from a fixed model (a swap's
+  from its venue); going over the limit fails with ``ComputationalBudgetExceeded``.
 - **All or nothing**: a failing instruction undoes every change the transaction made
   except the fee. ``simulateTransaction`` always undoes everything.
 - **Landing**: ``sendTransaction`` queues; the transaction runs at the start of the next
@@ -43,31 +47,28 @@ from solders.message import Message, MessageV0
 from solders.transaction import VersionedTransaction
 
 from engine_rs.errors import EngineError
-from engine_rs.python.b58 import b58encode
-from engine_rs.python.pda import oracle_address
 
-from .. import instructions as I
+from .. import venues
+from ..venues import InstructionFailed, ProgramError
+from ..wire import instructions as I
+from ..wire.instructions import SYSTEM_PROGRAM
+from ..wire.txsize import PACKET_DATA_SIZE
 from .layouts import TOKEN_ACCOUNT_LEN
-from .world import RENT, SYSTEM_PROGRAM, Account, World
+from .state import Account
+from .world import RENT, World
 
 BLOCKHASH_SLOTS = 150  # a blockhash is valid this many slots (MAX_PROCESSING_AGE)
-PACKET_DATA_SIZE = 1232  # the most a transaction may take on the wire (1280 - 40 - 8)
-MAX_BASE64_SIZE = 1644  # its base64 form
+MAX_BASE64_SIZE = 1644  # PACKET_DATA_SIZE in base64
 LAMPORTS_PER_SIGNATURE = 5_000
 TOKEN_ACCOUNT_RENT = RENT[TOKEN_ACCOUNT_LEN]
 MAX_PENDING = 1_000
 MAX_BUNDLE = 5
 STATUS_KEEP = 20_000  # signature statuses remembered
 
-# compute units per instruction (a fixed model: the order of magnitude mainnet shows)
+# compute units per instruction (a fixed model: the order of magnitude mainnet shows;
+# a swap's comes from its venue, ``SimVenue.cost``)
 CU_BUILTIN = 150
 CU_ATA_EXISTS, CU_ATA_NEW = 4_000, 22_000
-CU_SWAP = {I.RAYDIUM_AMM_V4: 26_000, I.RAYDIUM_CPMM: 38_000, I.WHIRLPOOL: 42_000}
-CU_PER_TICK_ARRAY = 9_000  # a Whirlpool swap, per tick array it moves into
-
-KIND_OF = {I.RAYDIUM_AMM_V4: "amm_v4", I.RAYDIUM_CPMM: "cpmm", I.WHIRLPOOL: "whirlpool"}
-ANCHOR_CONSTRAINT_ADDRESS = 2012
-ANCHOR_CONSTRAINT_SEEDS = 2006
 
 
 class ChainError(Exception):
@@ -159,7 +160,8 @@ class Chain:
     # ------------------------------------------------------------ blockhashes
     def blockhash(self, slot: int) -> str:
         seed = self.world.config.seed
-        return b58encode(hashlib.sha256(f"arbscope-sim-blockhash:{seed}:{slot}".encode()).digest())
+        digest = hashlib.sha256(f"arbscope-sim-blockhash:{seed}:{slot}".encode()).digest()
+        return str(self.world.eng.b58encode(digest))
 
     def block_height(self, slot: int | None = None) -> int:
         return (self.world.slot if slot is None else slot) - self.first_slot
@@ -392,7 +394,7 @@ class Chain:
         """Run one instruction: (compute units, log lines); _Fail when it fails.
         ``signers`` / ``writables``: the transaction's keys that sign / may be written."""
         try:
-            rec = I.decode(prog, data, accounts)
+            rec = venues.decode(prog, data, accounts)
         except I.InstructionError as exc:
             raise _Fail(i, exc.kind, f"Program {prog} failed: {exc}") from None
         signer, writable = signers.__contains__, writables.__contains__
@@ -460,8 +462,12 @@ class Chain:
         return CU_ATA_NEW, logs
 
     def _swap(self, i: int, s: I.Swap, sig: str) -> tuple[int, list[str]]:
+        """Run a decoded swap: the runtime's part here; the program's checks, error codes
+        and compute units from its venue (``SimVenue``)."""
         w = self.world
         prog = s.program
+        venue = venues.by_program(prog)
+        assert venue is not None  # it decoded as a swap: a venue's program
         pool = w.by_address.get(s.pool)
 
         def fail(code: int) -> _Fail:
@@ -469,7 +475,7 @@ class Chain:
                 i, {"Custom": code}, f"Program {prog} failed: custom program error: 0x{code:x}"
             )
 
-        if pool is None or pool.kind != KIND_OF[prog]:
+        if pool is None or pool.kind != venue.kind:
             raise _Fail(i, "InvalidAccountData", f"Program {prog} failed: {s.pool} is not its pool")
         src, dst = w.token_account(s.user_source), w.token_account(s.user_dest)
         if src is None or dst is None:
@@ -478,78 +484,20 @@ class Chain:
                 "UninitializedAccount",
                 f"Program {prog} failed: a user token account does not exist",
             )
-        acc = s.accounts
-        if prog == I.RAYDIUM_AMM_V4:
-            if pool.record.status not in (1, 6, 7):
-                raise fail(22)  # InvalidStatus
-            if acc["authority"] != I.RAYDIUM_AMM_AUTHORITY:
-                raise fail(1)  # InvalidProgramAddress
-            if acc["coin_vault"] != pool.vault_a:
-                raise fail(4)  # InvalidCoinVault
-            if acc["pc_vault"] != pool.vault_b:
-                raise fail(5)  # InvalidPCVault
-            if {src.mint, dst.mint} != {pool.mint_a, pool.mint_b} or src.mint == dst.mint:
-                raise fail(42)  # InvalidUserToken
-            a_to_b = src.mint == pool.mint_a  # Coin2PC
-            if s.amount_in == 0:
-                raise fail(29)  # InvalidInput
-            if src.amount < s.amount_in:
-                raise fail(40)  # InsufficientFunds
-        elif prog == I.RAYDIUM_CPMM:
-            rec = pool.record
-            if rec.status & 4:
-                raise fail(6000)  # NotApproved: swaps disabled
-            if src.mint not in (pool.mint_a, pool.mint_b) or dst.mint == src.mint:
-                raise fail(6003)  # InvalidInput
-            a_to_b = src.mint == pool.mint_a
-            vin, vout = (pool.vault_a, pool.vault_b) if a_to_b else (pool.vault_b, pool.vault_a)
-            want = {
-                "authority": I.CPMM_AUTHORITY,
-                "amm_config": rec.amm_config,
-                "input_vault": vin,
-                "output_vault": vout,
-                "input_token_mint": src.mint,
-                "output_token_mint": dst.mint,
-                "observation_state": rec.observation_key,
-                "input_token_program": I.SPL_TOKEN,
-                "output_token_program": I.SPL_TOKEN,
-            }
-            if any(acc[k] != v for k, v in want.items()):
-                raise fail(ANCHOR_CONSTRAINT_ADDRESS)
-            if s.amount_in == 0:
-                raise fail(6006)  # ZeroTradingTokens
-        else:
-            a_to_b = bool(s.a_to_b)
-            if acc["token_vault_a"] != pool.vault_a or acc["token_vault_b"] != pool.vault_b:
-                raise fail(ANCHOR_CONSTRAINT_ADDRESS)
-            mine = (src.mint, dst.mint) if a_to_b else (dst.mint, src.mint)
-            if mine != (pool.mint_a, pool.mint_b):
-                raise fail(ANCHOR_CONSTRAINT_ADDRESS)
-            if acc["oracle"] != oracle_address(pool.address)[0]:
-                raise fail(ANCHOR_CONSTRAINT_SEEDS)
-            sp = pool.spec
-            want_arrays = I.swap_tick_arrays(pool.address, sp.tick_spacing, sp.tick_current, a_to_b)
-            if list(s.tick_arrays) != want_arrays:
-                raise fail(6023)  # InvalidTickArraySequence
-            if int(acc["sqrt_price_limit"]) not in (I.MIN_SQRT_PRICE_X64, I.MAX_SQRT_PRICE_X64):
-                raise _Fail(
-                    i,
-                    "InvalidArgument",
-                    f"Program {prog} failed: the simulator takes no price limit",
-                )
-            if s.amount_in == 0:
-                raise fail(6035)  # ZeroTradableAmount
+        try:
+            a_to_b = venue.sim.check(w, s, pool, src, dst)
+        except ProgramError as exc:
+            raise fail(exc.code) from None
+        except InstructionFailed as exc:
+            raise _Fail(i, exc.detail, f"Program {prog} failed: {exc}") from None
         try:
             q = w._quote(pool.spec, a_to_b, s.amount_in)
         except EngineError as exc:
-            text = str(exc)
-            if prog == I.WHIRLPOOL:
-                raise fail(6038 if "TickArraySequenceInvalidIndex" in text else 6023) from None
-            raise fail(29 if prog == I.RAYDIUM_AMM_V4 else 6003) from None
+            raise fail(venue.sim.quote_error(str(exc))) from None
         if q is None:  # nothing would come out
-            raise fail({I.RAYDIUM_AMM_V4: 29, I.RAYDIUM_CPMM: 6006}.get(prog, 6035))
+            raise fail(venue.sim.no_output_error)
         if q.out < s.minimum_out:
-            raise fail({I.RAYDIUM_AMM_V4: 30, I.RAYDIUM_CPMM: 6005}.get(prog, 6036))
+            raise fail(venue.slippage_error)
         if src.amount < q.paid_in:  # the transfer in fails in the token program
             raise _Fail(
                 i, {"Custom": 1}, f"Program {I.SPL_TOKEN} failed: custom program error: 0x1"
@@ -558,19 +506,10 @@ class Chain:
         trade = w.commit_swap(pool, a_to_b, q, sig)
         w.move_tokens(s.user_source, -q.paid_in)
         w.move_tokens(s.user_dest, q.out)
-        cost = CU_SWAP[prog]
-        if prog == I.WHIRLPOOL:
-            size = 88 * pool.spec.tick_spacing
-            cost += CU_PER_TICK_ARRAY * abs(pool.spec.tick_current // size - start_tick // size)
-        name = {
-            I.RAYDIUM_AMM_V4: "SwapBaseInV2",
-            I.RAYDIUM_CPMM: "SwapBaseInput",
-            I.WHIRLPOOL: "Swap",
-        }[prog]
-        lines = [f"Program log: Instruction: {name}"]
-        if trade.log != "Program log: Instruction: SwapBaseInput":
+        lines = [f"Program log: Instruction: {venue.sim.instruction_name}"]
+        if trade.log != lines[0]:  # a CP-Swap trade logs nothing more
             lines.append(trade.log)
-        return cost, lines
+        return venue.sim.cost(pool, start_tick), lines
 
     # ------------------------------------------------------------ RPC methods
     def simulate(self, params: list[Any]) -> dict[str, Any]:
@@ -789,11 +728,8 @@ class Chain:
             raise ChainError(-32602, "Invalid params: expected [pubkey, lamports]")
         _check_key(params[0])
         self.world.credit_lamports(params[0], int(params[1]))
-        sig = b58encode(
-            hashlib.sha512(
-                f"airdrop:{params[0]}:{self.world.slot}:{len(self.statuses)}".encode()
-            ).digest()
-        )
+        name = f"airdrop:{params[0]}:{self.world.slot}:{len(self.statuses)}"
+        sig = str(self.world.eng.b58encode(hashlib.sha512(name.encode()).digest()))
         self.statuses[sig] = (self.world.slot, None)
         return sig
 
@@ -840,7 +776,7 @@ def _u64(x: Any) -> bool:
 
 
 def _check_key(text: str) -> None:
-    from ..universe import address_problem
+    from ..wire.universe import address_problem
 
     if address_problem(text):
         raise ChainError(-32602, f"Invalid params: {text[:60]!r} is not a pubkey")

@@ -40,8 +40,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from .. import instructions as I
-from ..protocol import account_notification
+from ..wire import instructions as I
+from ..wire.protocol import account_notification
 from .chain import Chain, ChainError
 from .world import SlotResult, World, WorldConfig
 
@@ -55,7 +55,6 @@ _CHAIN_METHODS = frozenset({
     "sendTransaction", "requestAirdrop", "simFund",
 })  # fmt: skip
 _TX_METHODS = frozenset({"simulateTransaction", "sendTransaction"})
-SYSTEM_PROGRAM = "11111111111111111111111111111111"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +148,9 @@ class _Endpoint:
         self.stats = {"connections": 0, "notifications": 0, "dropped": 0, "requests": 0}
         self.slots_published = 0
         self.frozen_slot: int | None = None  # the slot shown once freeze_slot_after ran out
+        # set when the endpoint stops: a silent endpoint's requests wait on it (not on a
+        # long sleep the server's shutdown would wait out for a minute)
+        self.stopping = asyncio.Event()
 
     async def start(self, host: str, port: int) -> None:
         app = web.Application()
@@ -165,6 +167,7 @@ class _Endpoint:
         self.port = int(sockets[0].getsockname()[1])
 
     async def stop(self) -> None:
+        self.stopping.set()
         for c in list(self.conns):
             with contextlib.suppress(Exception):
                 await c.ws.close()
@@ -173,8 +176,9 @@ class _Endpoint:
 
     # ------------------------------------------------------------ HTTP
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        if self.profile.silent:
-            await asyncio.sleep(3600)  # never answers; the client must time out
+        if self.profile.silent:  # never answers; the client must time out
+            await self.stopping.wait()
+            raise web.HTTPServiceUnavailable()  # only once it stops: nobody waits any more
         if request.headers.get("Upgrade", "").lower() == "websocket":
             return await self.websocket(request)
         return await self._post(request, self.server.http_method, batches=True)
@@ -182,7 +186,8 @@ class _Endpoint:
     async def handle_jito(self, request: web.Request) -> web.StreamResponse:
         """The Jito block engine (spec §5.4): bundles and single transactions."""
         if self.profile.silent:
-            await asyncio.sleep(3600)
+            await self.stopping.wait()
+            raise web.HTTPServiceUnavailable()
         allowed = ({"sendTransaction"} if request.path.endswith("/transactions") else
                    {"sendBundle", "getBundleStatuses", "getInflightBundleStatuses",
                     "getTipAccounts"})  # fmt: skip
@@ -619,7 +624,7 @@ class SimServer:
             v["data"] = [base64.b64encode(data[: len(data) // 3]).decode(), "base64"]
             v["space"] = len(data) // 3
         else:
-            v["owner"] = SYSTEM_PROGRAM
+            v["owner"] = I.SYSTEM_PROGRAM
         return json.dumps(v)
 
     def skewed_value(self, pubkey: str, r: random.Random) -> str:

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine_rs import errors, load, synthetic
+from engine_rs import errors, load
 from engine_rs.records import as_dict
+from feeds.sim import synthetic
 
 
 def _rust_or_skip() -> types.ModuleType:

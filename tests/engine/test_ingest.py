@@ -34,8 +34,8 @@ from engine_rs.errors import (
     WrongOwnerError,
 )
 from engine_rs.records import as_dict
-from feeds.protocol import account_notification
 from feeds.sim.world import World, WorldConfig
+from feeds.wire.protocol import account_notification
 
 STATELESS_FIXTURE = [HealthCheck.function_scoped_fixture]
 SEEDS = (1, 2, 4)

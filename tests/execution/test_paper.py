@@ -135,7 +135,7 @@ def test_paper_refuses_a_cycle_live_could_not_send_in_one_transaction(
     transaction would pass the 1,232-byte limit is refused on paper as live refuses it."""
     from arbscope.market import Evaluator
     from arbscope.timing import KernelTimer
-    from feeds.instructions import PACKET_DATA_SIZE, swap_tx_size
+    from feeds.wire.txsize import PACKET_DATA_SIZE, swap_tx_size
 
     g = market(eng)
     (o,) = [o for o in g.cycles(A) if o.amount_in > 0]  # type: ignore[attr-defined]

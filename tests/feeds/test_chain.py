@@ -28,13 +28,17 @@ from solders.transaction import VersionedTransaction
 
 from engine_rs import decoded as D
 from engine_rs.python.pda import oracle_address
-from feeds import instructions as I
-from feeds.confirm import SignatureWatcher
-from feeds.rpc import RpcClient
+from feeds.clients.confirm import SignatureWatcher
+from feeds.clients.rpc import RpcClient
 from feeds.sim import layouts as L
 from feeds.sim.chain import Chain, ChainError, rent_exempt
 from feeds.sim.server import SimServer, default_profiles
 from feeds.sim.world import Pool, World, WorldConfig
+from feeds.venues import orca_whirlpool as WP
+from feeds.venues import raydium_amm_v4 as V4
+from feeds.venues import raydium_cpmm as CP
+from feeds.wire import instructions as I
+from feeds.wire.txsize import swap_tx_size
 
 needs_solana = pytest.mark.skipif(sys.version_info < (3, 11), reason="solana-py needs 3.11")
 QUIET = {"trades_per_slot": 0, "dislocation_rate": 0.0}
@@ -82,19 +86,19 @@ class Market:
         tin, tout = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
         src, dst = I.ata_address(me, tin), I.ata_address(me, tout)
         if pool.kind == "amm_v4":
-            return I.raydium_v4_swap_base_in(pool.address, pool.vault_a, pool.vault_b, src, dst, me,
-                                             amount, minimum)  # fmt: skip
+            return V4.swap_base_in(pool.address, pool.vault_a, pool.vault_b, src, dst, me,
+                                   amount, minimum)  # fmt: skip
         if pool.kind == "cpmm":
             r = pool.record
             vin, vout = (pool.vault_a, pool.vault_b) if a_to_b else (pool.vault_b, pool.vault_a)
-            return I.cpmm_swap_base_input(me, r.amm_config, pool.address, src, dst, vin, vout,
-                                          I.SPL_TOKEN, I.SPL_TOKEN, tin, tout, r.observation_key,
-                                          amount, minimum)  # fmt: skip
+            return CP.swap_base_input(me, r.amm_config, pool.address, src, dst, vin, vout,
+                                      I.SPL_TOKEN, I.SPL_TOKEN, tin, tout, r.observation_key,
+                                      amount, minimum)  # fmt: skip
         s = pool.spec
-        arrays = I.swap_tick_arrays(pool.address, s.tick_spacing, s.tick_current, a_to_b)
-        return I.whirlpool_swap(me, pool.address, I.ata_address(me, pool.mint_a), pool.vault_a,
-                                I.ata_address(me, pool.mint_b), pool.vault_b, arrays,
-                                oracle_address(pool.address)[0], amount, minimum, a_to_b)  # fmt: skip
+        arrays = WP.swap_tick_arrays(pool.address, s.tick_spacing, s.tick_current, a_to_b)
+        return WP.swap(me, pool.address, I.ata_address(me, pool.mint_a), pool.vault_a,
+                       I.ata_address(me, pool.mint_b), pool.vault_b, arrays,
+                       oracle_address(pool.address)[0], amount, minimum, a_to_b)  # fmt: skip
 
 
 # ------------------------------------------------------------------ LiteSVM oracle
@@ -207,7 +211,7 @@ def test_a_swap_pays_exactly_the_engine_quote_and_the_minimum_is_enforced(kind: 
     assert ok["err"] is None and ok["unitsConsumed"] > 0
     after = [base64.b64decode(a["data"][0]) for a in ok["accounts"]]
     assert int.from_bytes(after[0][64:72], "little") == q.out
-    assert int.from_bytes(after[1][64:72], "little") == m.world._balance(pool.vault_b) - q.out
+    assert int.from_bytes(after[1][64:72], "little") == m.world.balance(pool.vault_b) - q.out
     assert m.balance(dst) == -1, "a simulation changes nothing"
 
 
@@ -436,25 +440,25 @@ def test_the_size_estimate_is_the_built_transactions_size(
     for pool, tin, tout in zip(hops, path, path[1:], strict=False):
         src, dst = I.ata_address(me, tin), I.ata_address(me, tout)
         if pool.kind == "amm_v4":
-            ixs.append(I.raydium_v4_swap_base_in(pool.address, pool.vault_a, pool.vault_b, src,
-                                                 dst, me, 1, 1))  # fmt: skip
+            ixs.append(V4.swap_base_in(pool.address, pool.vault_a, pool.vault_b, src,
+                                       dst, me, 1, 1))  # fmt: skip
         elif pool.kind == "cpmm":
             r = pool.record
-            ixs.append(I.cpmm_swap_base_input(me, r.amm_config, pool.address, src, dst,
-                                              pool.vault_a, pool.vault_b, I.SPL_TOKEN, I.SPL_TOKEN,
-                                              tin, tout, r.observation_key, 1, 1))  # fmt: skip
+            ixs.append(CP.swap_base_input(me, r.amm_config, pool.address, src, dst,
+                                          pool.vault_a, pool.vault_b, I.SPL_TOKEN, I.SPL_TOKEN,
+                                          tin, tout, r.observation_key, 1, 1))  # fmt: skip
         else:
             s = pool.spec
-            arrays = I.swap_tick_arrays(pool.address, s.tick_spacing, s.tick_current, True)
-            ixs.append(I.whirlpool_swap(me, pool.address, src, pool.vault_a, dst, pool.vault_b,
-                                        arrays, I.oracle(pool.address), 1, 1, True))  # fmt: skip
+            arrays = WP.swap_tick_arrays(pool.address, s.tick_spacing, s.tick_current, True)
+            ixs.append(WP.swap(me, pool.address, src, pool.vault_a, dst, pool.vault_b,
+                               arrays, WP.oracle(pool.address), 1, 1, True))  # fmt: skip
     if tip:
         ixs.append(I.transfer(me, I.JITO_TIP_ACCOUNTS[2], 1_000))
     actual = len(bytes(m.tx(ixs)))
-    estimate = I.swap_tx_size(list(kinds), path, tip)
+    estimate = swap_tx_size(list(kinds), path, tip)
     configs = [p.record.amm_config for p in hops if p.kind == "cpmm"]
     shared = len(configs) - len(set(configs))
-    arrays_dup = sum(3 - len(set(I.swap_tick_arrays(p.address, p.spec.tick_spacing,
-                                                    p.spec.tick_current, True)))
+    arrays_dup = sum(3 - len(set(WP.swap_tick_arrays(p.address, p.spec.tick_spacing,
+                                                     p.spec.tick_current, True)))
                      for p in hops if p.kind == "whirlpool")  # fmt: skip
     assert estimate == actual + 32 * (shared + arrays_dup)

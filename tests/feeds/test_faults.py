@@ -7,20 +7,23 @@ the graph ends equal to the simulated market's."""
 
 from __future__ import annotations
 
-import asyncio
 import types
 
 import pytest
 
 from engine_rs.records import as_dict
-from feeds.health import redact
-from feeds.pool import Endpoint, FeedPool
-from feeds.pubsub import WorkerConfig
+from feeds.clients.pool import Endpoint, FeedPool
+from feeds.clients.pubsub import WorkerConfig
+from feeds.health import FeedHealth
+from feeds.redact import redact
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
+from tests.feeds.hostile import until
 
 CFG = WorldConfig(seed=5, tokens=8, pools=16, trades_per_slot=10)
-QUICK = WorkerConfig(open_timeout_s=0.5, heartbeat_s=1.0, stale_after_s=0.6,
+# short enough that every fault shows within seconds, long enough that a healthy endpoint
+# on a busy machine never looks stalled (the test waits on conditions, not on these)
+QUICK = WorkerConfig(open_timeout_s=0.5, heartbeat_s=2.0, stale_after_s=3.0,
                      backoff_min_s=0.05, backoff_max_s=0.3, unsubscribe_wait_s=0.1)  # fmt: skip
 PROFILES = [
     EndpointProfile("healthy", latency_ms=2, jitter_ms=1),
@@ -49,17 +52,39 @@ async def test_faulty_endpoints_are_counted_and_the_healthy_one_loses_nothing(
     # the silent endpoint is first: the snapshot must fall through to the next one
     order = [5, 0, 1, 2, 3, 4]
     eps = [Endpoint(infos[i].name, infos[i].ws_url, infos[i].http_url) for i in order]
-    pool = FeedPool(eps, ing, eng, QUICK, rpc_timeout_s=0.5)
+    pool = FeedPool(eps, ing, eng, QUICK, rpc_timeout_s=2.0)
     try:
         boot = await pool.bootstrap(server.world.universe())
         assert boot.pools == len(server.world.pools) and not boot.missing and not boot.rejected
         assert boot.endpoint == "healthy"
         await pool.start(boot.subscriptions)
-        await asyncio.sleep(3.0)
-        # quiesce: stop the market, let the last notifications arrive
+
+        def by_name() -> dict[str, FeedHealth]:
+            return {h.name: h for h in pool.health()}
+
+        # every fault has shown at least as often as the assertions below ask
+        await until(
+            lambda: (
+                (h := by_name())["closes"].reconnects >= 2
+                and h["garbage"].malformed > 0
+                and h["bad-accounts"].rejected > 0
+                and h["stalls"].reconnects >= 1
+                and h["silent"].reconnects >= 1
+            ),
+            timeout=120.0,
+        )
+        # quiesce: stop the market, then wait until the healthy endpoint's last
+        # notifications have arrived (well before its stall watchdog would fire)
         server._clock.cancel()  # type: ignore[union-attr]
-        await asyncio.sleep(0.5)
-        health = {h.name: h for h in pool.health()}
+        healthy = next(ep for ep in server.endpoints if ep.profile.name == "healthy")
+        await until(
+            lambda: (
+                by_name()["healthy"].messages
+                >= healthy.stats["notifications"] + len(boot.subscriptions)
+            ),
+            timeout=30.0,
+        )
+        health = by_name()
         sent = {ep.profile.name: ep.stats["notifications"] for ep in server.endpoints}
     finally:
         await pool.stop()
@@ -101,13 +126,15 @@ async def test_a_dead_endpoint_is_a_message_not_a_traceback(eng: types.ModuleTyp
         [Endpoint("dead", "ws://127.0.0.1:9/?api-key=SECRETSECRETSECRET1", "http://127.0.0.1:9/?api-key=SECRETSECRETSECRET1")],
         _ingest(eng, graph), eng, QUICK, rpc_timeout_s=0.5,
     )  # fmt: skip
-    from feeds.rpc import RpcError
+    from feeds.clients.rpc import RpcError
 
     with pytest.raises(RpcError) as err:
         await pool.bootstrap([("11111111111111111111111111111112", "whirlpool")])
     assert "SECRET" not in str(err.value) and "api-key=***" in str(err.value)
     await pool.start([])
-    await asyncio.sleep(0.6)
-    h = pool.health()[0]
-    await pool.stop()
+    try:
+        await until(lambda: pool.health()[0].reconnects >= 1)
+        h = pool.health()[0]
+    finally:
+        await pool.stop()
     assert not h.connected and h.reconnects >= 1 and "SECRET" not in h.last_error and h.last_error

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from engine_rs.records import as_dict
+from feeds.clients.pool import Endpoint, FeedPool
+from feeds.clients.pubsub import WorkerConfig
 from feeds.health import FeedHealth
-from feeds.pool import Endpoint, FeedPool
-from feeds.pubsub import WorkerConfig
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
 
@@ -215,7 +215,7 @@ async def test_hostile_frames_do_not_grow_what_is_watched(
     import json
     import random
 
-    from feeds.protocol import account_notification
+    from feeds.wire.protocol import account_notification
 
     server = SimServer(CFG, [EndpointProfile("x")], slot_seconds=SLOT_S)
     w = server.world

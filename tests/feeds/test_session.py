@@ -13,7 +13,13 @@ import pytest
 from arbscope.session import FeedSession
 from feeds.sim.server import SimServer, default_profiles
 from feeds.sim.world import WorldConfig
-from feeds.universe import Universe, UniverseError, dump_universe, load_universe, parse_universe
+from feeds.wire.universe import (
+    Universe,
+    UniverseError,
+    dump_universe,
+    load_universe,
+    parse_universe,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CFG = WorldConfig(seed=9, tokens=10, pools=24, trades_per_slot=10, slot_seconds=0.05)
@@ -42,7 +48,7 @@ async def test_a_session_on_given_endpoints_with_a_universe(tmp_path: Path) -> N
         path = tmp_path / "pools.toml"
         path.write_text(dump_universe(Universe(w.universe()[:12], w.bases)))
         uni = load_universe(path)
-        from feeds.pool import Endpoint
+        from feeds.clients.pool import Endpoint
 
         eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in server.infos()]
         s = FeedSession(eps, uni.pools, uni.base_mints, seed=9)
@@ -52,7 +58,7 @@ async def test_a_session_on_given_endpoints_with_a_universe(tmp_path: Path) -> N
 
 
 async def test_an_unreachable_endpoint_is_a_note_on_screen() -> None:
-    from feeds.pool import Endpoint
+    from feeds.clients.pool import Endpoint
 
     s = FeedSession([Endpoint("dead", "ws://127.0.0.1:9", "http://127.0.0.1:9/?api-key=0123456789abcdef0123")],
                     [("11111111111111111111111111111112", "amm_v4")], seed=1)  # fmt: skip
@@ -96,7 +102,7 @@ def test_sim_command_prints_its_urls_and_serves_until_interrupted() -> None:
         assert all("127.0.0.1:" in u for u in lines)
 
         async def slot() -> int:
-            from feeds.rpc import RpcClient
+            from feeds.clients.rpc import RpcClient
 
             async with RpcClient(lines[1]) as rpc:
                 return await rpc.get_slot()
@@ -109,7 +115,7 @@ def test_sim_command_prints_its_urls_and_serves_until_interrupted() -> None:
 
 
 async def test_a_session_with_nothing_to_find_says_so_on_screen() -> None:
-    from feeds.pool import Endpoint
+    from feeds.clients.pool import Endpoint
     from tui.app import ArbscopeApp
     from tui.widgets.status import StatusLine
 

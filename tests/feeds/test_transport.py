@@ -17,14 +17,14 @@ from aiohttp import web
 from websockets.asyncio.server import ServerConnection
 
 from arbscope.session import FeedSession, RecordSettings
-from feeds import rpc as rpc_module
+from feeds.clients import rpc as rpc_module
+from feeds.clients.pool import Endpoint, FeedPool
+from feeds.clients.pubsub import PubSubWorker, WorkerConfig
+from feeds.clients.rpc import RpcClient, RpcError
 from feeds.health import HealthCounters
-from feeds.pool import Endpoint, FeedPool
-from feeds.protocol import slot_subscription
-from feeds.pubsub import PubSubWorker, WorkerConfig
-from feeds.rpc import RpcClient, RpcError
 from feeds.sim.server import SimServer, default_profiles
 from feeds.sim.world import WorldConfig
+from feeds.wire.protocol import slot_subscription
 from storage.journal import Journal
 
 from .hostile import (

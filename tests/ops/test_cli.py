@@ -15,7 +15,7 @@ from arbscope import cli
 from arbscope.config import ConfigError, parse
 from feeds.sim.server import SimServer, default_profiles
 from feeds.sim.world import WorldConfig
-from feeds.universe import UniverseError, address_problem, parse_universe
+from feeds.wire.universe import UniverseError, address_problem, parse_universe
 from tests.conftest import ROOT
 
 # base58 of 33 bytes: 44 characters of the alphabet, one byte too many for a key
@@ -167,7 +167,7 @@ def test_sim_writes_its_pools_file(tmp_path: Path) -> None:
     import sys
 
     from feeds.sim.world import World, WorldConfig
-    from feeds.universe import load_universe
+    from feeds.wire.universe import load_universe
 
     out = tmp_path / "pools.toml"
     p = subprocess.Popen([sys.executable, "-m", "arbscope", "sim", "--seed", "4", "--endpoints",

@@ -80,7 +80,9 @@ async def test_every_problem_gets_its_own_line(tmp_path: Path) -> None:
             f'[metrics]\nport = {port}\n'
         )  # fmt: skip
         try:
-            checks = await run(str(cfg), _env(tmp_path), timeout_s=2)
+            # a loaded machine may answer slowly; the failing checks here are refusals, so
+            # a long bound costs nothing when it is quick
+            checks = await run(str(cfg), _env(tmp_path), timeout_s=15)
         finally:
             busy.close()
     text = "\n".join(c.line() for c in checks)
@@ -91,9 +93,11 @@ async def test_every_problem_gets_its_own_line(tmp_path: Path) -> None:
     ]
     assert "api-key=***" in text and "K3yK3y" not in text
     assert not by["keypair"][0].ok and "chmod 600" in by["keypair"][0].detail
-    assert (
-        not by["clock"][0].ok and "60." in by["clock"][0].detail and "ahead" in text
-    )  # ours, of the node's
+    # ours ahead of the node's by its minute: block times are whole seconds (floored) and
+    # the answer takes a while on a busy machine, so the skew reads 60 s up to a few more
+    clock = by["clock"][0]
+    skew = float(clock.detail.split(" s ", 1)[0])
+    assert not clock.ok and 60.0 <= skew < 75.0 and "ahead of" in clock.detail, clock.detail
     assert not by["journal"][0].ok and "not an arbscope journal" in by["journal"][0].detail.lower()
     assert not by["metrics"][0].ok and str(port) in by["metrics"][0].detail
 

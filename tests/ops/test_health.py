@@ -15,7 +15,7 @@ import pytest
 
 from arbscope.metrics import MetricsSettings
 from arbscope.session import FeedSession
-from feeds.pool import Endpoint
+from feeds.clients.pool import Endpoint
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
 

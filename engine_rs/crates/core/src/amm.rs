@@ -154,13 +154,93 @@ pub fn cpmm_spot_rate(
 }
 
 #[inline]
-pub(crate) fn spot_rate_unchecked(
-    reserve_in: u64,
-    reserve_out: u64,
-    fee_num: u64,
-    fee_den: u64,
-) -> f64 {
+pub fn spot_rate_unchecked(reserve_in: u64, reserve_out: u64, fee_num: u64, fee_den: u64) -> f64 {
     (reserve_out as f64 / reserve_in as f64) * ((fee_den - fee_num) as f64 / fee_den as f64)
+}
+
+/// A constant-product pool's quote state (Raydium AMM v4 and CP-Swap quote alike): the
+/// reserves of mint a and mint b in base units and the fee fraction on the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConstantProduct {
+    pub reserve_a: u64,
+    pub reserve_b: u64,
+    pub fee_num: u64,
+    pub fee_den: u64,
+}
+
+impl ConstantProduct {
+    /// The state of pool `pool_id`, checked once so quotes need no checks: both reserves
+    /// > 0 and the fee in [0, 1) (`InvalidInput` naming the pool otherwise).
+    pub fn checked(
+        pool_id: &str,
+        reserve_a: u64,
+        reserve_b: u64,
+        fee_num: u64,
+        fee_den: u64,
+    ) -> Result<Self> {
+        if reserve_a == 0 || reserve_b == 0 {
+            return Err(EngineError::InvalidInput(format!(
+                "pool {pool_id}: zero reserve ({reserve_a}, {reserve_b})"
+            )));
+        }
+        if fee_den == 0 || fee_num >= fee_den {
+            return Err(EngineError::InvalidInput(format!(
+                "pool {pool_id}: fee {fee_num}/{fee_den} must be in [0, 1)"
+            )));
+        }
+        Ok(Self {
+            reserve_a,
+            reserve_b,
+            fee_num,
+            fee_den,
+        })
+    }
+
+    /// `(reserve_in, reserve_out)` for a swap of a into b (`a_to_b`) or b into a.
+    #[inline]
+    pub fn reserves(&self, a_to_b: bool) -> (u64, u64) {
+        if a_to_b {
+            (self.reserve_a, self.reserve_b)
+        } else {
+            (self.reserve_b, self.reserve_a)
+        }
+    }
+
+    /// Exact output for `amount_in` (0 for 0), Raydium's rounding.
+    #[inline]
+    pub fn amount_out(&self, amount_in: u64, a_to_b: bool) -> u64 {
+        let (ri, ro) = self.reserves(a_to_b);
+        amount_out_unchecked(amount_in, ri, ro, self.fee_num, self.fee_den)
+    }
+
+    /// Output per input after the fee at zero size ([`cpmm_spot_rate`]'s f64 operations).
+    #[inline]
+    pub fn spot_rate(&self, a_to_b: bool) -> f64 {
+        let (ri, ro) = self.reserves(a_to_b);
+        spot_rate_unchecked(ri, ro, self.fee_num, self.fee_den)
+    }
+}
+
+/// A pool's reserves: its vault balances minus the amounts in them that are not
+/// reserves (fees owed, PnL to take), in base units. `InvalidInput` naming `pool_id`
+/// when a vault does not cover them (or leaves nothing).
+pub fn reserves_from_vaults(
+    pool_id: &str,
+    vaults: (u64, u64),
+    held: (u128, u128),
+) -> Result<(u64, u64)> {
+    let (va, vb) = vaults;
+    let ra = u128::from(va).checked_sub(held.0).filter(|&r| r > 0);
+    let rb = u128::from(vb).checked_sub(held.1).filter(|&r| r > 0);
+    match (ra, rb) {
+        // r <= the vault's u64 balance: fits
+        (Some(ra), Some(rb)) => Ok((ra as u64, rb as u64)),
+        _ => Err(EngineError::InvalidInput(format!(
+            "pool {pool_id}: vaults ({va}, {vb}) do not cover the amounts that are not \
+             reserves ({}, {})",
+            held.0, held.1
+        ))),
+    }
 }
 
 #[cfg(test)]

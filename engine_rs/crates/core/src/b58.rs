@@ -193,9 +193,57 @@ pub fn decode_32(text: &str) -> Result<[u8; 32]> {
     })
 }
 
+/// A 32-byte address from base58 text, evaluated when compiled: program ids are written
+/// once, as the text everyone quotes, and used as bytes. Text that is not base58 of
+/// exactly 32 bytes fails the build (a `const` evaluation error), never a run.
+pub const fn key(text: &str) -> [u8; 32] {
+    let t = text.as_bytes();
+    let mut out = [0u8; 32];
+    let mut ones = 0;
+    while ones < t.len() && t[ones] == b'1' {
+        ones += 1;
+    }
+    let mut i = 0;
+    while i < t.len() {
+        let c = t[i];
+        assert!(c < 128 && DECODE[c as usize] != 255, "not base58");
+        // out = out * 58 + digit, big-endian
+        let mut carry = DECODE[c as usize] as u32;
+        let mut j = 32;
+        while j > 0 {
+            j -= 1;
+            let x = out[j] as u32 * 58 + carry;
+            out[j] = x as u8;
+            carry = x >> 8;
+        }
+        assert!(carry == 0, "more than 32 bytes");
+        i += 1;
+    }
+    let mut zeros = 0;
+    while zeros < 32 && out[zeros] == 0 {
+        zeros += 1;
+    }
+    // each leading '1' is one leading zero byte: 32 bytes in all, no more, no fewer
+    assert!(zeros == ones, "not a 32-byte address");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn const_keys_decode_as_the_runtime_decoder() {
+        for text in [
+            "11111111111111111111111111111111",
+            "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc",
+            "So11111111111111111111111111111111111111112",
+            "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8",
+            "11111111111111111111111111111113",
+        ] {
+            assert_eq!(Ok(key(text)), decode_32(text), "{text}");
+        }
+    }
 
     #[test]
     fn spec_vector_system_program() {

@@ -14,10 +14,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::amm::spot_rate_unchecked;
+use crate::amm::ConstantProduct;
 use crate::clmm::ClmmPool;
 use crate::error::{EngineError, Result};
 use crate::sizing::{optimal_input, Leg};
+use crate::venues::PoolState;
 
 /// A relaxation must improve a distance by more than float noise.
 const EPS: f64 = 1e-12;
@@ -27,18 +28,6 @@ const NONE: u32 = u32::MAX;
 /// Warm starts reuse the last converged distances; potentials only ever fall, so start
 /// from zero again every this many calls to keep them small.
 const WARM_RESET: u32 = 64;
-
-/// Swap-relevant state of one pool.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PoolState {
-    Cpmm {
-        reserve_a: u64,
-        reserve_b: u64,
-        fee_num: u64,
-        fee_den: u64,
-    },
-    Clmm(ClmmPool),
-}
 
 #[derive(Debug, Clone)]
 struct Pool {
@@ -293,7 +282,9 @@ impl PoolGraph {
         Ok(())
     }
 
-    /// Insert or update a constant-product pool. On error the graph is unchanged.
+    /// Insert or update a constant-product pool (Raydium's rounding: CP-Swap's curve,
+    /// which AMM v4 shares; it reports graph kind `cpmm`). On error the graph is
+    /// unchanged.
     #[allow(clippy::too_many_arguments)]
     pub fn upsert_cpmm(
         &mut self,
@@ -307,47 +298,8 @@ impl PoolGraph {
         slot: u64,
     ) -> Result<()> {
         check_pool_ids(pool_id, mint_a, mint_b)?;
-        self.upsert_cpmm_ids_checked(
-            pool_id, mint_a, mint_b, reserve_a, reserve_b, fee_num, fee_den, slot,
-        )
-    }
-
-    /// [`Self::upsert_cpmm`] for ids that passed [`check_pool_ids`] (the feed ingest checks
-    /// its pool ids once, not on every update).
-    #[allow(clippy::too_many_arguments)]
-    pub fn upsert_cpmm_ids_checked(
-        &mut self,
-        pool_id: &str,
-        mint_a: &str,
-        mint_b: &str,
-        reserve_a: u64,
-        reserve_b: u64,
-        fee_num: u64,
-        fee_den: u64,
-        slot: u64,
-    ) -> Result<()> {
-        if reserve_a == 0 || reserve_b == 0 {
-            return Err(EngineError::InvalidInput(format!(
-                "pool {pool_id}: zero reserve ({reserve_a}, {reserve_b})"
-            )));
-        }
-        if fee_den == 0 || fee_num >= fee_den {
-            return Err(EngineError::InvalidInput(format!(
-                "pool {pool_id}: fee {fee_num}/{fee_den} must be in [0, 1)"
-            )));
-        }
-        let rates = check_rates([
-            spot_rate_unchecked(reserve_a, reserve_b, fee_num, fee_den),
-            spot_rate_unchecked(reserve_b, reserve_a, fee_num, fee_den),
-        ])?;
-        let state = PoolState::Cpmm {
-            reserve_a,
-            reserve_b,
-            fee_num,
-            fee_den,
-        };
-        self.upsert(pool_id, mint_a, mint_b, state, slot, rates);
-        Ok(())
+        let state = ConstantProduct::checked(pool_id, reserve_a, reserve_b, fee_num, fee_den)?;
+        self.upsert_state_ids_checked(pool_id, mint_a, mint_b, PoolState::RaydiumCpmm(state), slot)
     }
 
     /// Insert or update a Whirlpool (pool already validated by [`ClmmPool::new`]).
@@ -360,20 +312,41 @@ impl PoolGraph {
         slot: u64,
     ) -> Result<()> {
         check_pool_ids(pool_id, mint_a, mint_b)?;
-        self.upsert_clmm_ids_checked(pool_id, mint_a, mint_b, pool, slot)
+        self.upsert_state_ids_checked(
+            pool_id,
+            mint_a,
+            mint_b,
+            PoolState::OrcaWhirlpool(pool),
+            slot,
+        )
     }
 
-    /// [`Self::upsert_clmm`] for ids that passed [`check_pool_ids`].
-    pub fn upsert_clmm_ids_checked(
+    /// Insert or update a pool of any venue by its quote state (what the feed ingest
+    /// assembles). On error the graph is unchanged.
+    pub fn upsert_state(
         &mut self,
         pool_id: &str,
         mint_a: &str,
         mint_b: &str,
-        pool: ClmmPool,
+        state: PoolState,
         slot: u64,
     ) -> Result<()> {
-        let rates = check_rates([pool.spot_rate(true), pool.spot_rate(false)])?;
-        self.upsert(pool_id, mint_a, mint_b, PoolState::Clmm(pool), slot, rates);
+        check_pool_ids(pool_id, mint_a, mint_b)?;
+        self.upsert_state_ids_checked(pool_id, mint_a, mint_b, state, slot)
+    }
+
+    /// [`Self::upsert_state`] for ids that passed [`check_pool_ids`] (the feed ingest checks
+    /// its pool ids once, not on every update).
+    pub fn upsert_state_ids_checked(
+        &mut self,
+        pool_id: &str,
+        mint_a: &str,
+        mint_b: &str,
+        state: PoolState,
+        slot: u64,
+    ) -> Result<()> {
+        let rates = check_rates([state.spot_rate(true), state.spot_rate(false)])?;
+        self.upsert(pool_id, mint_a, mint_b, state, slot, rates);
         Ok(())
     }
 
@@ -890,30 +863,9 @@ impl PoolGraph {
     fn legs(&self, edges: &[u32]) -> Vec<Leg<'_>> {
         edges
             .iter()
-            .map(|&e| {
-                let p = self.pool_of(e);
-                let fwd = e & 1 == 0;
-                match &p.state {
-                    PoolState::Clmm(pool) => Leg::Clmm { pool, a_to_b: fwd },
-                    &PoolState::Cpmm {
-                        reserve_a,
-                        reserve_b,
-                        fee_num,
-                        fee_den,
-                    } => {
-                        let (ri, ro) = if fwd {
-                            (reserve_a, reserve_b)
-                        } else {
-                            (reserve_b, reserve_a)
-                        };
-                        Leg::Cpmm {
-                            reserve_in: ri,
-                            reserve_out: ro,
-                            fee_num,
-                            fee_den,
-                        }
-                    }
-                }
+            .map(|&e| Leg {
+                state: &self.pool_of(e).state,
+                a_to_b: e & 1 == 0,
             })
             .collect()
     }
@@ -931,10 +883,7 @@ impl PoolGraph {
             spot *= p.rate[(e & 1) as usize];
             tokens.push(self.tokens[self.head(e) as usize].clone());
             pools.push(p.id.clone());
-            kinds.push(match p.state {
-                PoolState::Cpmm { .. } => "cpmm",
-                PoolState::Clmm(_) => "clmm",
-            });
+            kinds.push(p.state.graph_kind());
             oldest = oldest.min(p.slot);
         }
         let profit = i128::from(sized.amount_out) - i128::from(sized.amount_in);

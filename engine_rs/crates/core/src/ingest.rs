@@ -8,6 +8,11 @@
 //! and CP-Swap reserves are the vault balances minus the amounts that are not reserves;
 //! Whirlpool ticks come from its tick arrays) and the upsert into the [`PoolGraph`].
 //!
+//! What depends on the DEX — decoding a pool account, its identity, mints, vaults, the
+//! accounts of its own it follows, assembling its quote state — is its venue's
+//! ([`crate::venues`]); this module keeps what every venue shares: roles, vault mints,
+//! identity changes waiting for a re-fetch, slots, versions and quarantine.
+//!
 //! Every check runs in the twin's order, so the same input fails with the same class:
 //! a frame that is not JSON-RPC PubSub is [`EngineError::Frame`]; an account that does not
 //! decode (wrong owner, size, discriminator, or a vault of the wrong mint) a decode error;
@@ -40,20 +45,16 @@ use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, Hasher};
 
 use crate::b58;
-use crate::clmm::ClmmPool;
-use crate::decode::{self, Key, RaydiumAmmV4, RaydiumCpmmPool, Whirlpool};
+use crate::decode::{self, Key};
 use crate::dedup::{DedupStats, Deduper};
 use crate::error::{EngineError, Result};
-use crate::graph::{check_pool_ids, PoolGraph};
+use crate::graph::PoolGraph;
+use crate::venues::orca_whirlpool::{self, Whirlpool};
+use crate::venues::{self, Assembly, Own, OwnAccount, Record, VenueId, VENUES};
 
 pub use json::Input;
 
-/// CP-Swap fee rates are per this.
-pub const CPMM_FEE_DEN: u64 = 1_000_000;
-pub const POOL_KINDS: [&str; 3] = ["amm_v4", "cpmm", "whirlpool"];
 pub const SUB_KINDS: [&str; 3] = ["account", "logs", "slot"];
-const RAY_LOG: &[u8] = b"Program log: ray_log: ";
-const PROGRAM_DATA: &[u8] = b"Program data: ";
 /// The owner of an account whose owner text is not an address: matches no program.
 const NOBODY: Key = [0xFF; 32];
 const NO_ACCOUNT: u32 = u32::MAX;
@@ -142,32 +143,6 @@ fn frame_error(what: impl Into<String>) -> EngineError {
 fn tuple_repr(names: &[&str]) -> String {
     let inner: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
     format!("({})", inner.join(", "))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PoolKind {
-    AmmV4,
-    Cpmm,
-    Whirlpool,
-}
-
-impl PoolKind {
-    /// The kind named `name` (amm_v4, cpmm, whirlpool), with the twin's error.
-    pub fn parse(name: &str) -> Result<Self> {
-        match name {
-            "amm_v4" => Ok(Self::AmmV4),
-            "cpmm" => Ok(Self::Cpmm),
-            "whirlpool" => Ok(Self::Whirlpool),
-            _ => Err(EngineError::InvalidInput(format!(
-                "pool kind {name:?} is not one of {}",
-                tuple_repr(&POOL_KINDS)
-            ))),
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        POOL_KINDS[self as usize]
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -279,109 +254,44 @@ pub struct IngestStats {
     pub slot: u64,
 }
 
+/// What an account is to a pool: the pool account itself, one of its two vaults, or an
+/// account of the venue's own (its role number in the venue's `OWN_ROLES`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
-    Pool(PoolKind),
+    Pool(VenueId),
     VaultA,
     VaultB,
-    Config,
-    TickArray,
+    Own(VenueId, u8),
 }
 
 impl Role {
     fn name(self) -> &'static str {
         match self {
-            Self::Pool(k) => k.name(),
+            Self::Pool(v) => v.info().kind,
             Self::VaultA => "vault_a",
             Self::VaultB => "vault_b",
-            Self::Config => "config",
-            Self::TickArray => "tick_array",
+            Self::Own(v, r) => v.own_roles().get(usize::from(r)).map_or("?", |o| o.name),
         }
     }
-}
-
-#[derive(Debug, Clone)]
-enum Record {
-    AmmV4(RaydiumAmmV4),
-    Cpmm(RaydiumCpmmPool),
-    Whirlpool(Whirlpool),
-}
-
-impl Record {
-    /// Whether `other` is the same pool: the fields that never change through a
-    /// notification (mints, vaults, program ids, status, decimals; a Whirlpool's config,
-    /// bump and tick spacing) are equal (the twin's `identity`).
-    fn same_identity(&self, other: &Record) -> bool {
-        match (self, other) {
-            (Self::AmmV4(a), Self::AmmV4(b)) => a.u64s[..4] == b.u64s[..4] && a.keys == b.keys,
-            (Self::Cpmm(a), Self::Cpmm(b)) => a.keys == b.keys && a.u8s == b.u8s,
-            (Self::Whirlpool(a), Self::Whirlpool(b)) => {
-                a.whirlpools_config == b.whirlpools_config
-                    && a.whirlpool_bump == b.whirlpool_bump
-                    && a.u16s[..2] == b.u16s[..2]
-                    && a.token_mint_a == b.token_mint_a
-                    && a.token_vault_a == b.token_vault_a
-                    && a.token_mint_b == b.token_mint_b
-                    && a.token_vault_b == b.token_vault_b
-            }
-            _ => false,
-        }
-    }
-
-    fn mints(&self) -> (Key, Key) {
-        match self {
-            Self::AmmV4(r) => (r.keys[2], r.keys[3]),
-            Self::Cpmm(r) => (r.keys[5], r.keys[6]),
-            Self::Whirlpool(r) => (r.token_mint_a, r.token_mint_b),
-        }
-    }
-
-    fn vaults(&self) -> (Key, Key) {
-        match self {
-            Self::AmmV4(r) => (r.keys[0], r.keys[1]),
-            Self::Cpmm(r) => (r.keys[2], r.keys[3]),
-            Self::Whirlpool(r) => (r.token_vault_a, r.token_vault_b),
-        }
-    }
-}
-
-/// What the pool uses of one of its tick arrays.
-#[derive(Debug, Clone)]
-struct TickArrayTicks {
-    account: u32,
-    start: i32,
-    /// (offset in the array, liquidity_net) of its initialized ticks
-    ticks: Vec<(u8, i128)>,
-}
-
-/// The sorted `(tick index, liquidity_net)` list of a Whirlpool for one tick spacing.
-#[derive(Debug, Clone)]
-struct Ticks {
-    spacing: u16,
-    ticks: Vec<(i32, i128)>,
-    /// The first (sorted) tick outside i32, if any: the twin's MathOverflowError.
-    overflow: Option<i64>,
-    /// [`ClmmPool::check_ticks`] of `ticks` for `spacing` (run once per tick list)
-    checked: Result<()>,
 }
 
 #[derive(Debug)]
 struct Pool {
     id: String,
     key: Key,
-    kind: PoolKind,
+    venue: VenueId,
     record: Option<Record>,
+    /// what the venue keeps of its own accounts (a CP-Swap config, Whirlpool tick arrays)
+    own: Own,
     /// base58 of the record's mints (valid while `record` is set)
     mint_names: (String, String),
     mints: Option<(Key, Key)>,
     vault_a: Option<u64>,
     vault_b: Option<u64>,
-    fee_rate: Option<u64>,
-    arrays: Vec<TickArrayTicks>,
-    ticks: Option<Ticks>,
-    /// the vault / config accounts whose roles were registered last (skip base58)
+    /// the vaults and the own accounts the pool account names whose roles were
+    /// registered last (skip base58)
     vaults_known: Option<(Key, Key)>,
-    config_known: Option<Key>,
+    followed: Vec<(u8, Key)>,
     in_graph: bool,
     changed: bool,
     /// the newest slot of its accounts' states
@@ -418,24 +328,20 @@ pub struct FeedIngest {
     proposals: HashMap<u32, Proposal>,
     refetch: Vec<(u32, u16)>,
     quarantined: usize,
+    /// scratch for the own accounts a pool account names
+    follow: Vec<(u8, Key)>,
 }
 
 impl FeedIngest {
     /// `capacity` and `lag_window` as [`Deduper::new`].
     pub fn new(capacity: usize, lag_window: usize) -> Result<Self> {
-        let p = decode::programs();
-        // the owners of most notifications first: pools, vaults
-        let programs = [
-            p.whirlpool,
-            p.spl_token,
-            p.amm_v4,
-            p.cpmm,
-            p.token_2022,
-            p.whirlpool_immutable,
-        ]
-        .iter()
-        .map(|k| (b58::encode(k), *k))
-        .collect();
+        // the owners of notifications: the venues' programs, the token programs
+        let programs = VENUES
+            .iter()
+            .flat_map(|v| v.info().program_ids.iter().copied())
+            .chain([decode::SPL_TOKEN, decode::TOKEN_2022])
+            .map(|id| (id.to_string(), b58::key(id)))
+            .collect();
         Ok(Self {
             dedup: Deduper::new(capacity, lag_window)?,
             accounts: Vec::new(),
@@ -456,6 +362,7 @@ impl FeedIngest {
             proposals: HashMap::new(),
             refetch: Vec::new(),
             quarantined: 0,
+            follow: Vec::new(),
         })
     }
 
@@ -527,19 +434,19 @@ impl FeedIngest {
         self.eps.iter().any(|e| e.0 == ep && e.1.stats.quarantined)
     }
 
-    /// Watch the pool at `address` (`kind`: amm_v4, cpmm or whirlpool). Tracking an
-    /// address again with another kind is an error.
+    /// Watch the pool at `address` (`kind`: a venue's universe kind — amm_v4, cpmm or
+    /// whirlpool). Tracking an address again with another kind is an error.
     pub fn track_pool(&mut self, address: &str, kind: &str) -> Result<()> {
-        let kind = PoolKind::parse(kind)?;
+        let venue = VenueId::by_kind(kind)?;
         let key = b58::decode_32(address)?;
         let ix = match self.pool_ix.get(address) {
             Some(&ix) => {
-                let have = self.pools[ix as usize].kind;
-                if have != kind {
+                let have = self.pools[ix as usize].venue;
+                if have != venue {
                     return Err(EngineError::InvalidInput(format!(
                         "pool {address} is tracked as {}, not {}",
-                        have.name(),
-                        kind.name()
+                        have.info().kind,
+                        venue.info().kind
                     )));
                 }
                 ix
@@ -549,17 +456,15 @@ impl FeedIngest {
                 self.pools.push(Pool {
                     id: address.to_string(),
                     key,
-                    kind,
+                    venue,
                     record: None,
+                    own: Own::new(venue),
                     mint_names: (String::new(), String::new()),
                     mints: None,
                     vault_a: None,
                     vault_b: None,
-                    fee_rate: None,
-                    arrays: Vec::new(),
-                    ticks: None,
                     vaults_known: None,
-                    config_known: None,
+                    followed: Vec::new(),
                     in_graph: false,
                     changed: false,
                     slot: 0,
@@ -569,23 +474,25 @@ impl FeedIngest {
             }
         };
         let id = self.intern(address);
-        self.add_role(id, Role::Pool(kind), ix);
+        self.add_role(id, Role::Pool(venue), ix);
         Ok(())
     }
 
     /// Watch a tick array of a tracked Whirlpool.
     pub fn track_tick_array(&mut self, address: &str, whirlpool: &str) -> Result<()> {
         b58::decode_32(address)?;
-        let ix = match self.pool_ix.get(whirlpool) {
-            Some(&ix) if self.pools[ix as usize].kind == PoolKind::Whirlpool => ix,
-            _ => {
-                return Err(EngineError::InvalidInput(format!(
-                    "{whirlpool} is not a tracked whirlpool"
-                )))
-            }
+        let role = self.pool_ix.get(whirlpool).and_then(|&ix| {
+            let venue = self.pools[ix as usize].venue;
+            (venue == VenueId::OrcaWhirlpool)
+                .then_some((ix, Role::Own(venue, orca_whirlpool::TICK_ARRAY)))
+        });
+        let Some((ix, role)) = role else {
+            return Err(EngineError::InvalidInput(format!(
+                "{whirlpool} is not a tracked whirlpool"
+            )));
         };
         let id = self.intern(address);
-        self.add_role(id, Role::TickArray, ix);
+        self.add_role(id, role, ix);
         Ok(())
     }
 
@@ -817,17 +724,7 @@ impl FeedIngest {
             let Some(line) = json::str_of(s, v) else {
                 continue;
             };
-            raw.clear();
-            let swap = if let Some(b64) = line.strip_prefix(RAY_LOG) {
-                decode::b64decode_into(b64, &mut raw).is_ok()
-                    && matches!(decode::parse_ray_log_bytes(&raw), Ok(Some(_)))
-            } else if let Some(b64) = line.strip_prefix(PROGRAM_DATA) {
-                decode::b64decode_into(b64, &mut raw).is_ok()
-                    && matches!(decode::parse_program_data_bytes(&raw), Ok(Some(_)))
-            } else {
-                false
-            };
-            if swap {
+            if venues::log_line_is_swap(&line, &mut raw) {
                 self.n.swaps += 1;
             }
         }
@@ -1209,8 +1106,8 @@ impl FeedIngest {
             let (role, pix) = self.accounts[id as usize].roles[r];
             let pu = pix as usize;
             match role {
-                Role::Pool(kind) => {
-                    if self.pool_account(id, pix, kind, owner, data, slot, source)? {
+                Role::Pool(venue) => {
+                    if self.pool_account(id, pix, venue, owner, data, slot, source)? {
                         self.drop_pool(graph, pix)?;
                     }
                 }
@@ -1244,39 +1141,17 @@ impl FeedIngest {
                         p.vault_b = Some(acc.amount);
                     }
                 }
-                Role::Config => {
-                    let cfg = decode::decode_raydium_amm_config(data, owner)?;
-                    self.pools[pu].fee_rate = Some(cfg.rates[0]);
-                }
-                Role::TickArray => {
-                    let ta = decode::decode_tick_array(data, owner)?;
+                Role::Own(_, own_role) => {
                     let p = &mut self.pools[pu];
-                    if ta.whirlpool != p.key {
-                        return Err(EngineError::Decode(format!(
-                            "tick array {} belongs to {}, not {}",
-                            self.accounts[id as usize].pubkey,
-                            b58::encode(&ta.whirlpool),
-                            p.id
-                        )));
-                    }
-                    let ticks: Vec<(u8, i128)> = ta.ticks.iter().map(|&(i, n, _)| (i, n)).collect();
-                    match p.arrays.iter_mut().find(|a| a.account == id) {
-                        Some(a) => {
-                            if a.start != ta.start_tick_index || a.ticks != ticks {
-                                a.start = ta.start_tick_index;
-                                a.ticks = ticks;
-                                p.ticks = None;
-                            }
-                        }
-                        None => {
-                            p.arrays.push(TickArrayTicks {
-                                account: id,
-                                start: ta.start_tick_index,
-                                ticks,
-                            });
-                            p.ticks = None;
-                        }
-                    }
+                    let cx = OwnAccount {
+                        account: id,
+                        pubkey: &self.accounts[id as usize].pubkey,
+                        pool_key: &p.key,
+                        pool_id: &p.id,
+                        data,
+                        owner,
+                    };
+                    p.own.apply(own_role, &cx)?;
                 }
             }
             self.refresh(graph, pix, slot)?;
@@ -1322,16 +1197,8 @@ impl FeedIngest {
             let pu = pix as usize;
             let owner = Some(owner);
             match role {
-                Role::Pool(kind) => {
-                    let rec = match kind {
-                        PoolKind::AmmV4 => {
-                            Record::AmmV4(decode::decode_raydium_amm_v4(data, owner)?)
-                        }
-                        PoolKind::Cpmm => Record::Cpmm(decode::decode_raydium_cpmm(data, owner)?),
-                        PoolKind::Whirlpool => {
-                            Record::Whirlpool(decode::decode_whirlpool(data, owner)?)
-                        }
-                    };
+                Role::Pool(venue) => {
+                    let rec = Record::decode(venue, data, owner)?;
                     let changed = self.pools[pu]
                         .record
                         .as_ref()
@@ -1357,19 +1224,17 @@ impl FeedIngest {
                         }
                     }
                 }
-                Role::Config => {
-                    decode::decode_raydium_amm_config(data, owner)?;
-                }
-                Role::TickArray => {
-                    let ta = decode::decode_tick_array(data, owner)?;
-                    if ta.whirlpool != self.pools[pu].key {
-                        return Err(EngineError::Decode(format!(
-                            "tick array {} belongs to {}, not {}",
-                            self.accounts[id as usize].pubkey,
-                            b58::encode(&ta.whirlpool),
-                            self.pools[pu].id
-                        )));
-                    }
+                Role::Own(venue, own_role) => {
+                    let p = &self.pools[pu];
+                    let cx = OwnAccount {
+                        account: id,
+                        pubkey: &self.accounts[id as usize].pubkey,
+                        pool_key: &p.key,
+                        pool_id: &p.id,
+                        data,
+                        owner,
+                    };
+                    venues::check_own_account(venue, own_role, &cx)?;
                 }
             }
         }
@@ -1381,17 +1246,13 @@ impl FeedIngest {
         &mut self,
         id: u32,
         pix: u32,
-        kind: PoolKind,
+        venue: VenueId,
         owner: Option<&Key>,
         data: &[u8],
         slot: Arg<u64>,
         source: Option<u16>,
     ) -> Result<bool> {
-        let rec = match kind {
-            PoolKind::AmmV4 => Record::AmmV4(decode::decode_raydium_amm_v4(data, owner)?),
-            PoolKind::Cpmm => Record::Cpmm(decode::decode_raydium_cpmm(data, owner)?),
-            PoolKind::Whirlpool => Record::Whirlpool(decode::decode_whirlpool(data, owner)?),
-        };
+        let rec = Record::decode(venue, data, owner)?;
         let changed = self.pools[pix as usize]
             .record
             .as_ref()
@@ -1420,18 +1281,24 @@ impl FeedIngest {
                 }
             }
         }
-        if let Record::Cpmm(c) = &rec {
-            let config = c.keys[0];
-            let known = self.pools[pix as usize].config_known;
-            if known != Some(config) {
-                if let Some(old) = known {
-                    self.remove_role_of_key(&old, Role::Config, pix);
-                }
-                self.role_of_key(&config, Role::Config, pix);
-                self.pools[pix as usize].config_known = Some(config);
+        // the own accounts the pool account names (a CP-Swap pool's AmmConfig) follow it
+        let mut follow = std::mem::take(&mut self.follow);
+        follow.clear();
+        rec.followed(&mut follow);
+        if self.pools[pix as usize].followed != follow {
+            let known = std::mem::take(&mut self.pools[pix as usize].followed);
+            for &(r, key) in known.iter().filter(|k| !follow.contains(k)) {
+                self.remove_role_of_key(&key, Role::Own(venue, r), pix);
             }
+            for &(r, key) in &follow {
+                self.role_of_key(&key, Role::Own(venue, r), pix);
+            }
+            self.pools[pix as usize].followed = follow.clone();
+            self.follow = known;
+        } else {
+            self.follow = follow;
         }
-        let mints = rec.mints();
+        let mints = rec.reserve_mints();
         let vaults = rec.vaults();
         let p = &mut self.pools[pix as usize];
         let old = p.record.replace(rec);
@@ -1520,7 +1387,8 @@ impl FeedIngest {
             }
             other => other,
         };
-        let slot_of = |wrong: &mut bool| match slot {
+        let wrong = &mut self.wrong_argument;
+        let mut slot_of = || match slot {
             Arg::Ok(s) => Ok(s),
             Arg::Overflow => Err(EngineError::Overflow("slot does not fit in u64".into())),
             Arg::Wrong => {
@@ -1528,84 +1396,24 @@ impl FeedIngest {
                 Err(EngineError::InvalidInput("slot: expected int".into()))
             }
         };
-        let p = &mut self.pools[pix as usize];
-        let Some(rec) = &p.record else {
+        let Pool {
+            id,
+            record,
+            own,
+            mint_names,
+            vault_a,
+            vault_b,
+            ..
+        } = &mut self.pools[pix as usize];
+        let Some(rec) = record else {
             return Ok(false);
         };
-        let (a, b) = (&p.mint_names.0, &p.mint_names.1);
-        match rec {
-            Record::Whirlpool(w) => {
-                let spacing = w.u16s[0];
-                let slot = slot_of(&mut self.wrong_argument)?;
-                if p.ticks.as_ref().map(|t| t.spacing) != Some(spacing) {
-                    p.ticks = Some(sorted_ticks(&p.arrays, spacing));
-                }
-                let Some(ticks) = &p.ticks else {
-                    return Ok(false);
-                };
-                if let Some(t) = ticks.overflow {
-                    return Err(EngineError::Overflow(format!("{t} does not fit in i32")));
-                }
-                // the twin's id checks: the address passed track_pool, the mints are
-                // base58 of 32 bytes; only two equal mints can fail
-                if a == b {
-                    check_pool_ids(&p.id, a, b)?;
-                }
-                // ClmmPool::from_ticks, its tick checks done once per tick list
-                let fee_rate = u32::from(w.u16s[2]);
-                ClmmPool::check_state(w.sqrt_price, w.tick_current_index, spacing, fee_rate)?;
-                ticks.checked.clone()?;
-                let pool = ClmmPool {
-                    sqrt_price_x64: w.sqrt_price,
-                    liquidity: w.liquidity,
-                    tick_current: w.tick_current_index,
-                    tick_spacing: spacing,
-                    fee_rate,
-                    ticks: ticks.ticks.clone(),
-                };
-                graph.upsert_clmm_ids_checked(&p.id, a, b, pool, slot)?;
-            }
-            Record::AmmV4(_) | Record::Cpmm(_) => {
-                let (Some(va), Some(vb)) = (p.vault_a, p.vault_b) else {
-                    return Ok(false);
-                };
-                let (held, fee) = match rec {
-                    Record::AmmV4(r) => (
-                        (r.u64s[9].into(), r.u64s[10].into()),
-                        (r.u64s[7], r.u64s[8]),
-                    ),
-                    Record::Cpmm(r) => {
-                        let Some(rate) = p.fee_rate else {
-                            return Ok(false);
-                        };
-                        let held = |i: usize| {
-                            u128::from(r.u64s[1 + i])
-                                + u128::from(r.u64s[3 + i])
-                                + u128::from(r.creator_fees[i])
-                        };
-                        ((held(0), held(1)), (rate, CPMM_FEE_DEN))
-                    }
-                    Record::Whirlpool(_) => return Ok(false),
-                };
-                let (held_a, held_b): (u128, u128) = held;
-                let ra = u128::from(va).checked_sub(held_a).filter(|&r| r > 0);
-                let rb = u128::from(vb).checked_sub(held_b).filter(|&r| r > 0);
-                let (Some(ra), Some(rb)) = (ra, rb) else {
-                    return Err(EngineError::InvalidInput(format!(
-                        "pool {}: vaults ({va}, {vb}) do not cover the amounts that are not \
-                         reserves ({held_a}, {held_b})",
-                        p.id
-                    )));
-                };
-                let slot = slot_of(&mut self.wrong_argument)?;
-                if a == b {
-                    check_pool_ids(&p.id, a, b)?;
-                }
-                // ra <= va and rb <= vb: both fit in u64
-                let (ra, rb) = (ra as u64, rb as u64);
-                graph.upsert_cpmm_ids_checked(&p.id, a, b, ra, rb, fee.0, fee.1, slot)?;
-            }
-        }
+        let (a, b) = (mint_names.0.as_str(), mint_names.1.as_str());
+        let mut cx = Assembly::new(id, (a, b), (*vault_a, *vault_b), &mut slot_of);
+        let Some((state, slot)) = own.update(rec, &mut cx)? else {
+            return Ok(false);
+        };
+        graph.upsert_state_ids_checked(id, a, b, state, slot)?;
         Ok(true)
     }
 
@@ -1662,7 +1470,7 @@ impl FeedIngest {
         self.pools
             .iter()
             .filter_map(|p| match &p.record {
-                Some(Record::Whirlpool(w)) => Some((p.id.as_str(), w)),
+                Some(Record::OrcaWhirlpool(w)) => Some((p.id.as_str(), w)),
                 _ => None,
             })
             .collect()
@@ -1671,40 +1479,6 @@ impl FeedIngest {
     /// The chain's slot (see the module docs).
     pub fn slot(&self) -> u64 {
         self.n.slot
-    }
-}
-
-/// Every initialized tick of the arrays, `start + i * spacing`, sorted by tick index.
-fn sorted_ticks(arrays: &[TickArrayTicks], spacing: u16) -> Ticks {
-    let ts = i64::from(spacing);
-    let mut wide: Vec<(i64, i128)> = arrays
-        .iter()
-        .flat_map(|a| {
-            let start = i64::from(a.start);
-            a.ticks
-                .iter()
-                .map(move |&(i, net)| (start + i64::from(i) * ts, net))
-        })
-        .collect();
-    wide.sort_unstable();
-    let overflow = wide
-        .iter()
-        .map(|t| t.0)
-        .find(|&t| i32::try_from(t).is_err());
-    let mut ticks: Vec<(i32, i128)> = wide
-        .iter()
-        .map(|&(t, net)| (i32::try_from(t).unwrap_or(0), net))
-        .collect();
-    let checked = if overflow.is_some() || spacing == 0 {
-        Ok(()) // never used: the overflow, or the spacing, fails first
-    } else {
-        ClmmPool::check_ticks(spacing, &mut ticks)
-    };
-    Ticks {
-        spacing,
-        ticks,
-        overflow,
-        checked,
     }
 }
 

@@ -7,7 +7,6 @@
 pub mod amm;
 pub mod b58;
 pub mod clmm;
-pub mod cycles;
 pub mod decode;
 pub mod dedup;
 pub mod error;
@@ -18,5 +17,6 @@ pub mod ingest;
 pub mod pda;
 pub mod scorer;
 pub mod sizing;
+pub mod venues;
 
 pub use error::{EngineError, Result};

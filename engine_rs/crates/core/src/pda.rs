@@ -7,21 +7,26 @@
 //! `find_program_address` appends one bump byte, tries 255 down to 1 (the runtime's
 //! `for _ in 0..u8::MAX` loop never tries 0) and returns the first off-curve hash.
 //! Limits: at most 16 seeds including the bump, each at most 32 bytes.
+//!
+//! [`PdaCache`] derives each address once and answers repeats from a hash map.
+
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use curve25519_dalek::edwards::CompressedEdwardsY;
 use sha2::{Digest, Sha256};
 
+use crate::b58;
+use crate::clmm::TICK_ARRAY_SIZE;
 use crate::error::{EngineError, Result};
 
 pub const MAX_SEEDS: usize = 16;
 pub const MAX_SEED_LEN: usize = 32;
 pub const PDA_MARKER: &[u8; 21] = b"ProgramDerivedAddress";
 
-/// The Orca Whirlpool program (`whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc`).
-pub const WHIRLPOOL_PROGRAM_ID: [u8; 32] = [
-    14, 3, 104, 95, 142, 144, 144, 83, 228, 88, 18, 28, 102, 245, 167, 106, 237, 199, 112, 106,
-    161, 28, 130, 248, 170, 149, 42, 143, 43, 120, 121, 169,
-];
+/// The Orca Whirlpool program, owner of the Whirlpool PDAs.
+pub use crate::venues::orca_whirlpool::PROGRAM as WHIRLPOOL_PROGRAM_ID;
 
 /// Whether 32 bytes decompress to a point of ed25519 (then they cannot be a PDA).
 pub fn is_on_curve(bytes: &[u8; 32]) -> bool {
@@ -119,6 +124,320 @@ pub fn tick_array_address(whirlpool: &[u8; 32], start_tick_index: i32) -> Result
 /// A Whirlpool's oracle: seeds `["oracle", whirlpool]`.
 pub fn oracle_address(whirlpool: &[u8; 32]) -> Result<([u8; 32], u8)> {
     find_program_address(&[b"oracle", whirlpool], &WHIRLPOOL_PROGRAM_ID)
+}
+
+/// Tick-array start indices around `center_tick`: the array holding it and
+/// `arrays_each_side` arrays on each side (88 ticks of `tick_spacing` per array).
+/// `InvalidInput` for a spacing outside 1..=65535, more than 64 arrays a side, or a
+/// start outside i32.
+pub fn tick_array_starts(
+    tick_spacing: i64,
+    center_tick: i64,
+    arrays_each_side: i64,
+) -> Result<Vec<i32>> {
+    if !(1..=i64::from(u16::MAX)).contains(&tick_spacing) {
+        return Err(EngineError::InvalidInput(format!(
+            "tick_spacing must be within 1..=65535, got {tick_spacing}"
+        )));
+    }
+    if !(0..=64).contains(&arrays_each_side) {
+        return Err(EngineError::InvalidInput(format!(
+            "arrays_each_side must be within 0..=64, got {arrays_each_side}"
+        )));
+    }
+    let width = i64::from(TICK_ARRAY_SIZE) * tick_spacing;
+    let start = center_tick.div_euclid(width) * width;
+    (-arrays_each_side..=arrays_each_side)
+        .map(|k| {
+            i32::try_from(start + k * width).map_err(|_| {
+                EngineError::InvalidInput(format!(
+                    "tick array start {} does not fit in i32",
+                    start + k * width
+                ))
+            })
+        })
+        .collect()
+}
+
+/// The rustc/Firefox "Fx" hash: a multiply-rotate per 8 bytes. [`PdaCache`]'s keys are
+/// public addresses the caller chose, not attacker-controlled, and a hit must cost
+/// nanoseconds (SipHash over a 44-byte id costs more than the rest of the lookup).
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+const FX_K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(FX_K);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes([
+                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+            ]));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut buf = [0u8; 8];
+            buf[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(buf));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_i32(&mut self, i: i32) {
+        self.add(u64::from(i as u32));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A hash map on [`FxHasher`].
+pub type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// An address and its bump.
+pub type Derived = ([u8; 32], u8);
+/// A Whirlpool's identity: config, mint a, mint b, fee tier index.
+type WhirlpoolKey = ([u8; 32], [u8; 32], [u8; 32], u16);
+
+/// Derive-once store of PDAs with O(1) lookups (twin: `engine_rs.python.pda.PdaCache`).
+///
+/// The keys, the derivations and the hit / miss counts are here; the value kept per
+/// address is the caller's `V`, made once from the [`Derived`] address by the `wrap`
+/// function of the lookup that missed (the Python binding keeps the ready
+/// `(address, bump)` tuple, so a hit allocates nothing). Unbounded on purpose: a session
+/// holds a few hundred pools with a handful of tick arrays each.
+pub struct PdaCache<V> {
+    /// base58 text -> bytes of the ids callers pass as text, so a hit never decodes
+    ids: FxHashMap<String, [u8; 32]>,
+    tick_arrays: FxHashMap<([u8; 32], i32), V>,
+    whirlpools: FxHashMap<WhirlpoolKey, V>,
+    oracles: FxHashMap<[u8; 32], V>,
+    generic: FxHashMap<Vec<u8>, V>,
+    hits: u64,
+    misses: u64,
+}
+
+impl<V> Default for PdaCache<V> {
+    fn default() -> Self {
+        Self {
+            ids: FxHashMap::default(),
+            tick_arrays: FxHashMap::default(),
+            whirlpools: FxHashMap::default(),
+            oracles: FxHashMap::default(),
+            generic: FxHashMap::default(),
+            hits: 0,
+            misses: 0,
+        }
+    }
+}
+
+/// The cached value of `key`, or `wrap(derive())` stored first; counts the hit or miss.
+fn cached<'m, K: Hash + Eq, V, E: From<EngineError>>(
+    map: &'m mut FxHashMap<K, V>,
+    key: K,
+    counts: (&mut u64, &mut u64),
+    derive: impl FnOnce() -> Result<Derived>,
+    wrap: impl FnOnce(Derived) -> std::result::Result<V, E>,
+) -> std::result::Result<&'m V, E> {
+    match map.entry(key) {
+        Entry::Occupied(e) => {
+            *counts.0 += 1;
+            Ok(e.into_mut())
+        }
+        Entry::Vacant(e) => {
+            *counts.1 += 1;
+            let v = wrap(derive()?)?;
+            Ok(e.insert(v))
+        }
+    }
+}
+
+impl<V> PdaCache<V> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The bytes of an address given as base58 text, decoded once (`Base58` errors as
+    /// [`b58::decode_32`]).
+    pub fn id(&mut self, text: &str) -> Result<[u8; 32]> {
+        if let Some(v) = self.ids.get(text) {
+            return Ok(*v);
+        }
+        let v = b58::decode_32(text)?;
+        self.ids.insert(text.to_owned(), v);
+        Ok(v)
+    }
+
+    /// The cache key of `find_program_address(seeds, program)`: the program id, then
+    /// each seed after its length (seeds concatenate ambiguously).
+    pub fn seeds_key(program: &[u8; 32], seeds: &[&[u8]]) -> Vec<u8> {
+        let mut key = program.to_vec();
+        for p in seeds {
+            key.push(p.len().min(255) as u8);
+            key.extend_from_slice(p);
+        }
+        key
+    }
+
+    /// [`find_program_address`], derived once.
+    pub fn find<E: From<EngineError>>(
+        &mut self,
+        seeds: &[&[u8]],
+        program: &[u8; 32],
+        wrap: impl FnOnce(Derived) -> std::result::Result<V, E>,
+    ) -> std::result::Result<&V, E> {
+        let key = Self::seeds_key(program, seeds);
+        let counts = (&mut self.hits, &mut self.misses);
+        cached(
+            &mut self.generic,
+            key,
+            counts,
+            || find_program_address(seeds, program),
+            wrap,
+        )
+    }
+
+    /// [`tick_array_address`], derived once.
+    pub fn tick_array<E: From<EngineError>>(
+        &mut self,
+        whirlpool: &[u8; 32],
+        start_tick_index: i32,
+        wrap: impl FnOnce(Derived) -> std::result::Result<V, E>,
+    ) -> std::result::Result<&V, E> {
+        let counts = (&mut self.hits, &mut self.misses);
+        cached(
+            &mut self.tick_arrays,
+            (*whirlpool, start_tick_index),
+            counts,
+            || tick_array_address(whirlpool, start_tick_index),
+            wrap,
+        )
+    }
+
+    /// [`whirlpool_address`], derived once.
+    pub fn whirlpool<E: From<EngineError>>(
+        &mut self,
+        config: &[u8; 32],
+        mint_a: &[u8; 32],
+        mint_b: &[u8; 32],
+        fee_tier_index: u16,
+        wrap: impl FnOnce(Derived) -> std::result::Result<V, E>,
+    ) -> std::result::Result<&V, E> {
+        let counts = (&mut self.hits, &mut self.misses);
+        cached(
+            &mut self.whirlpools,
+            (*config, *mint_a, *mint_b, fee_tier_index),
+            counts,
+            || whirlpool_address(config, mint_a, mint_b, fee_tier_index),
+            wrap,
+        )
+    }
+
+    /// [`oracle_address`], derived once.
+    pub fn oracle<E: From<EngineError>>(
+        &mut self,
+        whirlpool: &[u8; 32],
+        wrap: impl FnOnce(Derived) -> std::result::Result<V, E>,
+    ) -> std::result::Result<&V, E> {
+        let counts = (&mut self.hits, &mut self.misses);
+        cached(
+            &mut self.oracles,
+            *whirlpool,
+            counts,
+            || oracle_address(whirlpool),
+            wrap,
+        )
+    }
+
+    /// Of the tick arrays of `whirlpool` starting at `starts`, those not cached yet.
+    /// Derive them with [`derive_tick_arrays`] (no lookup counted: a warm-up is not a
+    /// lookup) and keep them with [`Self::insert_tick_array`].
+    pub fn missing_tick_arrays(&self, whirlpool: &[u8; 32], starts: &[i32]) -> Vec<i32> {
+        starts
+            .iter()
+            .copied()
+            .filter(|s| !self.tick_arrays.contains_key(&(*whirlpool, *s)))
+            .collect()
+    }
+
+    pub fn insert_tick_array(&mut self, whirlpool: &[u8; 32], start: i32, value: V) {
+        self.tick_arrays.insert((*whirlpool, start), value);
+    }
+
+    /// Whether the address of a [`Self::seeds_key`] is cached (no lookup counted).
+    pub fn has_seeds(&self, key: &[u8]) -> bool {
+        self.generic.contains_key(key)
+    }
+
+    /// The cached address of a [`Self::seeds_key`] (no lookup counted).
+    pub fn seeds(&self, key: &[u8]) -> Option<&V> {
+        self.generic.get(key)
+    }
+
+    pub fn insert_seeds(&mut self, key: Vec<u8>, value: V) {
+        self.generic.insert(key, value);
+    }
+
+    /// Lookups answered from the cache.
+    pub fn hits(&self) -> u64 {
+        self.hits
+    }
+
+    /// Lookups that had to derive.
+    pub fn misses(&self) -> u64 {
+        self.misses
+    }
+
+    /// Addresses held.
+    pub fn len(&self) -> usize {
+        self.tick_arrays.len() + self.whirlpools.len() + self.oracles.len() + self.generic.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forget everything, the counters too.
+    pub fn clear(&mut self) {
+        *self = Self::default();
+    }
+}
+
+/// The tick arrays of `whirlpool` at `starts`, derived (pure: callers may run it without
+/// any lock), in order.
+pub fn derive_tick_arrays(whirlpool: &[u8; 32], starts: &[i32]) -> Result<Vec<Derived>> {
+    starts
+        .iter()
+        .map(|&s| tick_array_address(whirlpool, s))
+        .collect()
 }
 
 #[cfg(test)]
@@ -229,5 +548,89 @@ mod tests {
         // the base point is on the curve; flipping a low bit of y usually is not
         let base = curve25519_dalek::constants::ED25519_BASEPOINT_COMPRESSED.to_bytes();
         assert!(is_on_curve(&base));
+    }
+
+    #[test]
+    fn tick_array_starts_surround_the_center() {
+        assert_eq!(tick_array_starts(64, 0, 1), Ok(vec![-5632, 0, 5632]));
+        assert_eq!(tick_array_starts(64, -1, 0), Ok(vec![-5632]));
+        assert_eq!(tick_array_starts(1, 87, 0), Ok(vec![0]));
+        assert_eq!(tick_array_starts(1, 88, 0), Ok(vec![88]));
+        for bad in [
+            tick_array_starts(0, 0, 1),
+            tick_array_starts(65_536, 0, 1),
+            tick_array_starts(64, 0, 65),
+            tick_array_starts(64, 0, -1),
+            tick_array_starts(65_535, i64::from(i32::MAX), 1),
+        ] {
+            assert!(matches!(bad, Err(EngineError::InvalidInput(_))), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_cache_derives_once_and_counts() {
+        let mut cache: PdaCache<Derived> = PdaCache::new();
+        let w = id("2kJmUjxWBwL2NGPBV2PiA5hWtmLCqcKY6reQgkrPtaeS");
+        assert_eq!(
+            cache.id("2kJmUjxWBwL2NGPBV2PiA5hWtmLCqcKY6reQgkrPtaeS"),
+            Ok(w)
+        );
+        assert!(cache.id("not base58!").is_err());
+        let mut wrapped = 0;
+        for _ in 0..3 {
+            let got = *cache
+                .tick_array(&w, 0, |d| {
+                    wrapped += 1;
+                    Ok::<_, EngineError>(d)
+                })
+                .expect("derives");
+            assert_eq!(
+                b58::encode(&got.0),
+                "8PhPzk7n4wU98Z6XCbVtPai2LtXSxYnfjkmgWuoAU8Zy"
+            );
+        }
+        assert_eq!((wrapped, cache.hits(), cache.misses()), (1, 2, 1));
+        let o = *cache.oracle(&w, Ok::<_, EngineError>).expect("derives");
+        assert_eq!(o, oracle_address(&w).expect("derives"));
+        let f = *cache
+            .find(
+                &[b"oracle", &w],
+                &WHIRLPOOL_PROGRAM_ID,
+                Ok::<_, EngineError>,
+            )
+            .expect("derives");
+        assert_eq!(f, o);
+        // seeds "ab" + "c" and "a" + "bc" are different keys
+        let k1 = PdaCache::<Derived>::seeds_key(&w, &[b"ab", b"c"]);
+        let k2 = PdaCache::<Derived>::seeds_key(&w, &[b"a", b"bc"]);
+        assert_ne!(k1, k2);
+        assert_eq!(cache.misses(), 3);
+        // a warm-up derives what is missing without counting lookups
+        let starts = tick_array_starts(64, 100, 1).expect("valid");
+        let todo = cache.missing_tick_arrays(&w, &starts);
+        assert_eq!(todo, [-5632, 5632]);
+        for (s, d) in todo
+            .iter()
+            .zip(derive_tick_arrays(&w, &todo).expect("derives"))
+        {
+            cache.insert_tick_array(&w, *s, d);
+        }
+        assert!(cache.missing_tick_arrays(&w, &starts).is_empty());
+        assert_eq!((cache.hits(), cache.misses(), cache.len()), (2, 3, 5));
+        // a failed derivation is a counted miss that keeps nothing
+        let too_many: Vec<&[u8]> = (0..16).map(|_| &b"x"[..]).collect();
+        assert!(cache.find(&too_many, &w, Ok::<_, EngineError>).is_err());
+        assert_eq!((cache.misses(), cache.len()), (4, 5));
+        cache.clear();
+        assert_eq!((cache.hits(), cache.misses(), cache.len()), (0, 0, 0));
+    }
+
+    #[test]
+    fn fx_hash_spreads_keys() {
+        use std::hash::BuildHasher;
+        let b = BuildHasherDefault::<FxHasher>::default();
+        let hashes: std::collections::HashSet<u64> =
+            (0..1000i32).map(|i| b.hash_one((&[7u8; 32], i))).collect();
+        assert_eq!(hashes.len(), 1000);
     }
 }

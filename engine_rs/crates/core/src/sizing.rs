@@ -18,36 +18,21 @@
 //! rates; a few base units on pools of like-scaled tokens) of the true integer optimum,
 //! which no method short of brute force over a wide window could guarantee.
 
-use crate::amm::{amount_out_unchecked, spot_rate_unchecked};
-use crate::clmm::ClmmPool;
+use crate::venues::PoolState;
 
-/// One hop of a cycle, oriented in the direction of travel.
+/// One hop of a cycle: a pool's quote state, traversed a -> b (`a_to_b`) or b -> a.
+/// Quotes dispatch over the venues ([`PoolState`]'s `match`), no boxing.
 #[derive(Debug, Clone, Copy)]
-pub enum Leg<'a> {
-    Cpmm {
-        reserve_in: u64,
-        reserve_out: u64,
-        fee_num: u64,
-        fee_den: u64,
-    },
-    Clmm {
-        pool: &'a ClmmPool,
-        a_to_b: bool,
-    },
+pub struct Leg<'a> {
+    pub state: &'a PoolState,
+    pub a_to_b: bool,
 }
 
 impl Leg<'_> {
     /// Marginal output per input after the fee, at zero size.
+    #[inline]
     pub fn spot_rate(&self) -> f64 {
-        match *self {
-            Leg::Cpmm {
-                reserve_in,
-                reserve_out,
-                fee_num,
-                fee_den,
-            } => spot_rate_unchecked(reserve_in, reserve_out, fee_num, fee_den),
-            Leg::Clmm { pool, a_to_b } => pool.spot_rate(a_to_b),
-        }
+        self.state.spot_rate(self.a_to_b)
     }
 
     /// Exact output for `amount` in; `None` when the swap cannot be done in full.
@@ -56,25 +41,16 @@ impl Leg<'_> {
         if amount == 0 {
             return Some(0);
         }
-        match *self {
-            Leg::Cpmm {
-                reserve_in,
-                reserve_out,
-                fee_num,
-                fee_den,
-            } => Some(amount_out_unchecked(
-                amount,
-                reserve_in,
-                reserve_out,
-                fee_num,
-                fee_den,
-            )),
-            Leg::Clmm { pool, a_to_b } => match pool.swap(amount, a_to_b, true, None, 0) {
-                // a partial fill (price limit reached) is not the trade we sized
-                Ok(r) if r.amount_in == amount => Some(r.amount_out),
-                _ => None,
-            },
-        }
+        self.state.quote(amount, self.a_to_b)
+    }
+
+    /// `(reserve_in, reserve_out, fee_num, fee_den)` of a constant-product hop.
+    #[inline]
+    fn constant_product(&self) -> Option<(u64, u64, u64, u64)> {
+        self.state.constant_product().map(|cp| {
+            let (ri, ro) = cp.reserves(self.a_to_b);
+            (ri, ro, cp.fee_num, cp.fee_den)
+        })
     }
 }
 
@@ -141,7 +117,7 @@ pub fn optimal_input(legs: &[Leg]) -> Sized {
     if hops == 0 || spot.is_nan() || spot <= 1.0 {
         return Sized::zero(hops);
     }
-    let all_cpmm = legs.iter().all(|l| matches!(l, Leg::Cpmm { .. }));
+    let all_cpmm = legs.iter().all(|l| l.constant_product().is_some());
     let best = if all_cpmm {
         closed_form(legs)
     } else {
@@ -164,13 +140,7 @@ pub fn optimal_input(legs: &[Leg]) -> Sized {
 fn closed_form(legs: &[Leg]) -> Option<u64> {
     let (mut a, mut b, mut c) = (1.0f64, 1.0f64, 0.0f64);
     for leg in legs {
-        if let Leg::Cpmm {
-            reserve_in,
-            reserve_out,
-            fee_num,
-            fee_den,
-        } = *leg
-        {
+        if let Some((reserve_in, reserve_out, fee_num, fee_den)) = leg.constant_product() {
             let gamma = (fee_den - fee_num) as f64 / fee_den as f64;
             let a2 = gamma * reserve_out as f64;
             let b2 = reserve_in as f64;
@@ -245,13 +215,26 @@ fn search(legs: &[Leg]) -> Option<u64> {
 mod tests {
     use super::*;
 
-    fn cpmm(ri: u64, ro: u64) -> Leg<'static> {
-        Leg::Cpmm {
-            reserve_in: ri,
-            reserve_out: ro,
+    use crate::amm::ConstantProduct;
+
+    /// A constant-product pool traded a -> b.
+    fn cpmm(ri: u64, ro: u64) -> PoolState {
+        PoolState::RaydiumCpmm(ConstantProduct {
+            reserve_a: ri,
+            reserve_b: ro,
             fee_num: 25,
             fee_den: 10_000,
-        }
+        })
+    }
+
+    fn legs(states: &[PoolState]) -> Vec<Leg<'_>> {
+        states
+            .iter()
+            .map(|state| Leg {
+                state,
+                a_to_b: true,
+            })
+            .collect()
     }
 
     fn brute(legs: &[Leg], upto: u64) -> i128 {
@@ -264,13 +247,14 @@ mod tests {
 
     #[test]
     fn no_arbitrage_means_zero() {
-        let legs = [cpmm(1_000, 1_000), cpmm(1_000, 1_000)];
-        assert_eq!(optimal_input(&legs).amount_in, 0);
+        let pools = [cpmm(1_000, 1_000), cpmm(1_000, 1_000)];
+        assert_eq!(optimal_input(&legs(&pools)).amount_in, 0);
     }
 
     #[test]
     fn closed_form_matches_brute_force_on_small_pools() {
-        let legs = [cpmm(10_000, 12_000), cpmm(9_000, 10_000)];
+        let pools = [cpmm(10_000, 12_000), cpmm(9_000, 10_000)];
+        let legs = legs(&pools);
         let s = optimal_input(&legs);
         let best = brute(&legs, 9_000);
         assert!(s.amount_in > 0);
@@ -286,11 +270,12 @@ mod tests {
 
     #[test]
     fn three_hop_closed_form_is_near_optimal() {
-        let legs = [
+        let pools = [
             cpmm(50_000, 40_000),
             cpmm(30_000, 33_000),
             cpmm(20_000, 30_000),
         ];
+        let legs = legs(&pools);
         let s = optimal_input(&legs);
         let best = brute(&legs, 20_000);
         let got = i128::from(s.amount_out) - i128::from(s.amount_in);

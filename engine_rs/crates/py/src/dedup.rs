@@ -249,7 +249,10 @@ impl<'a, 'py> IntsArg<'a, 'py> {
 #[pymethods]
 impl Deduper {
     #[new]
-    #[pyo3(signature = (capacity = I64(65_536), lag_window = I64(4_096)))]
+    #[pyo3(
+        signature = (capacity = I64(65_536), lag_window = I64(4_096)),
+        text_signature = "(capacity=65536, lag_window=4096)"
+    )]
     fn new(py: Python<'_>, capacity: I64, lag_window: I64) -> PyResult<Self> {
         let (cap, win) = (capacity.0, lag_window.0);
         let as_usize = |v: i64, name: &str, max: usize| {

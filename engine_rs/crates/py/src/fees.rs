@@ -44,7 +44,10 @@ pub struct FeeEstimator {
 #[pymethods]
 impl FeeEstimator {
     #[new]
-    #[pyo3(signature = (window_slots = U64(150), saturation_cu_price = U64(fees::DEFAULT_SATURATION_CU_PRICE)))]
+    #[pyo3(
+        signature = (window_slots = U64(150), saturation_cu_price = U64(fees::DEFAULT_SATURATION_CU_PRICE)),
+        text_signature = "(window_slots=150, saturation_cu_price=1000000)"
+    )]
     fn new(py: Python<'_>, window_slots: U64, saturation_cu_price: U64) -> PyResult<Self> {
         let inner = guard(py, || CoreFees::new(window_slots.0, saturation_cu_price.0))?;
         Ok(Self { inner })
@@ -129,7 +132,10 @@ impl FeeEstimator {
     }
 
     /// The `percentile`-th CU price of the window and its cost at `cu_limit`.
-    #[pyo3(signature = (cu_limit, percentile = Pct(75.0)))]
+    #[pyo3(
+        signature = (cu_limit, percentile = Pct(75.0)),
+        text_signature = "($self, cu_limit, percentile=75.0)"
+    )]
     fn recommend(&self, py: Python<'_>, cu_limit: U64, percentile: Pct) -> PyResult<PriorityFee> {
         let p = percentile.0;
         let r = guard(py, || self.inner.recommend(cu_limit.0, p))?;
@@ -144,7 +150,7 @@ impl FeeEstimator {
     }
 
     /// Per slot of the window, ascending: `(slot, samples, lowest, p-th percentile)`.
-    #[pyo3(signature = (percentile = Pct(50.0)))]
+    #[pyo3(signature = (percentile = Pct(50.0)), text_signature = "($self, percentile=50.0)")]
     fn by_slot(&self, py: Python<'_>, percentile: Pct) -> PyResult<Vec<(u64, u64, u64, u64)>> {
         guard(py, || self.inner.by_slot(percentile.0))
     }

@@ -111,7 +111,11 @@ pub struct PoolGraph {
 #[pymethods]
 impl PoolGraph {
     #[new]
-    #[pyo3(signature = (base_mints = Vec::new(), max_hops = None))]
+    // max_hops: None (the default) is 4, any other value must be an int in 2..=5
+    #[pyo3(
+        signature = (base_mints = Vec::new(), max_hops = None),
+        text_signature = "(base_mints=(), max_hops=4)"
+    )]
     fn new(
         py: Python<'_>,
         base_mints: Vec<String>,
@@ -141,32 +145,43 @@ impl PoolGraph {
         self.inner.max_hops()
     }
 
+    /// Tell the graph the chain's current slot (for staleness).
     fn set_slot(&mut self, slot: U64) {
         self.inner.set_slot(slot.0);
     }
 
+    /// Mints with at least one pool, sorted.
     fn tokens(&self) -> Vec<String> {
         self.inner.tokens()
     }
 
+    /// Pool ids, sorted.
     fn pools(&self) -> Vec<String> {
         self.inner.pools()
     }
 
+    /// The indexed base mints, in the order they were added.
     fn base_mints(&self) -> Vec<String> {
         self.inner.base_mints()
     }
 
+    /// How many cycles the incremental index holds.
     fn indexed_cycle_count(&self) -> usize {
         self.inner.indexed_cycle_count()
     }
 
+    /// Index every cycle through `mint` (up to `max_hops`); no-op if already a base.
     fn add_base_mint(&mut self, py: Python<'_>, mint: &str) -> PyResult<()> {
         let inner = &mut self.inner;
         guard(py, || inner.add_base_mint(mint))
     }
 
-    #[pyo3(signature = (pool_id, mint_a, mint_b, reserve_a, reserve_b, fee_num, fee_den, slot = U64(0)))]
+    /// Insert or update a constant-product pool (reserves in base units of a and b;
+    /// Raydium's rounding: CP-Swap's curve, which AMM v4 shares; graph kind `cpmm`).
+    #[pyo3(
+        signature = (pool_id, mint_a, mint_b, reserve_a, reserve_b, fee_num, fee_den, slot = U64(0)),
+        text_signature = "($self, pool_id, mint_a, mint_b, reserve_a, reserve_b, fee_num, fee_den, slot=0)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn upsert_cpmm(
         &mut self,
@@ -195,7 +210,11 @@ impl PoolGraph {
         })
     }
 
-    #[pyo3(signature = (pool_id, mint_a, mint_b, sqrt_price_x64, liquidity, tick_current, tick_spacing, fee_rate, ticks, slot = U64(0)))]
+    /// Insert or update a Whirlpool (state as in the account, ticks initialized only).
+    #[pyo3(
+        signature = (pool_id, mint_a, mint_b, sqrt_price_x64, liquidity, tick_current, tick_spacing, fee_rate, ticks, slot = U64(0)),
+        text_signature = "($self, pool_id, mint_a, mint_b, sqrt_price_x64, liquidity, tick_current, tick_spacing, fee_rate, ticks, slot=0)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn upsert_clmm(
         &mut self,
@@ -258,6 +277,7 @@ impl PoolGraph {
         guard(py, || inner.pool_rate(pool_id))
     }
 
+    /// Drop a pool and every indexed cycle through it (UnknownPoolError if absent).
     fn remove_pool(&mut self, py: Python<'_>, pool_id: &str) -> PyResult<()> {
         let inner = &mut self.inner;
         guard(py, || inner.remove_pool(pool_id))
@@ -275,7 +295,7 @@ impl PoolGraph {
     }
 
     /// Every simple cycle of 2..max_hops hops through `base_mint`, sized and sorted.
-    #[pyo3(signature = (base_mint, max_hops = None))]
+    #[pyo3(signature = (base_mint, max_hops = None), text_signature = "($self, base_mint, max_hops=4)")]
     fn cycles(
         &self,
         py: Python<'_>,
@@ -309,7 +329,7 @@ impl PoolGraph {
     }
 
     /// The indexed cycles through `pool_id`, re-evaluated (updates persistence).
-    #[pyo3(signature = (pool_id, max_hops = None))]
+    #[pyo3(signature = (pool_id, max_hops = None), text_signature = "($self, pool_id, max_hops=4)")]
     fn cycles_touching(
         &mut self,
         py: Python<'_>,

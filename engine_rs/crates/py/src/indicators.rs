@@ -74,7 +74,7 @@ fn batch<'py, const K: usize>(
 
 /// RSI (Wilder, TA-Lib seeding): NaN for the first `period` values.
 #[pyfunction]
-#[pyo3(signature = (prices, period = I64(14)))]
+#[pyo3(signature = (prices, period = I64(14)), text_signature = "(prices, period=14)")]
 fn rsi<'py>(prices: &Bound<'py, PyAny>, period: I64) -> PyResult<Bound<'py, PyArray1<f64>>> {
     ind::Rsi::new(period.0).map_err(|e| to_py(prices.py(), e))?;
     let [o] = batch::<1>(prices, |x, [o]| ind::rsi(x, period.0, o))?;
@@ -91,7 +91,10 @@ fn ema<'py>(prices: &Bound<'py, PyAny>, period: I64) -> PyResult<Bound<'py, PyAr
 
 /// Bollinger bands `(upper, middle, lower)`: SMA middle, population σ, ± k·σ.
 #[pyfunction]
-#[pyo3(signature = (prices, period = I64(20), k = 2.0))]
+#[pyo3(
+    signature = (prices, period = I64(20), k = 2.0),
+    text_signature = "(prices, period=20, k=2.0)"
+)]
 fn bollinger<'py>(
     prices: &Bound<'py, PyAny>,
     period: I64,
@@ -106,7 +109,10 @@ fn bollinger<'py>(
 
 /// KAMA (TA-Lib seeding; TA-Lib fixes fast/slow at 2/30): NaN for the first `period`.
 #[pyfunction]
-#[pyo3(signature = (prices, period = I64(10), fast = I64(2), slow = I64(30)))]
+#[pyo3(
+    signature = (prices, period = I64(10), fast = I64(2), slow = I64(30)),
+    text_signature = "(prices, period=10, fast=2, slow=30)"
+)]
 fn kama<'py>(
     prices: &Bound<'py, PyAny>,
     period: I64,
@@ -119,7 +125,7 @@ fn kama<'py>(
 }
 
 macro_rules! scalar_class {
-    ($name:ident, $core:ty, $doc:literal, ($($sig:tt)*), ($($arg:ident),*)) => {
+    ($name:ident, $core:ty, $doc:literal, ($($sig:tt)*), $text:literal, ($($arg:ident),*)) => {
         #[doc = $doc]
         #[pyclass(module = "engine_rs._engine")]
         pub struct $name {
@@ -129,7 +135,7 @@ macro_rules! scalar_class {
         #[pymethods]
         impl $name {
             #[new]
-            #[pyo3(signature = ($($sig)*))]
+            #[pyo3(signature = ($($sig)*), text_signature = $text)]
             fn new(py: Python<'_>, $($arg: I64),*) -> PyResult<Self> {
                 Ok(Self {
                     inner: <$core>::new($($arg.0),*).map_err(|e| to_py(py, e))?,
@@ -176,6 +182,7 @@ scalar_class!(
     ind::Rsi,
     "Incremental RSI, O(1) per update.",
     (period = I64(14)),
+    "(period=14)",
     (period)
 );
 scalar_class!(
@@ -183,6 +190,7 @@ scalar_class!(
     ind::Ema,
     "Incremental EMA, O(1) per update.",
     (period),
+    "(period)",
     (period)
 );
 scalar_class!(
@@ -190,6 +198,7 @@ scalar_class!(
     ind::Kama,
     "Incremental KAMA, O(1) per update.",
     (period = I64(10), fast = I64(2), slow = I64(30)),
+    "(period=10, fast=2, slow=30)",
     (period, fast, slow)
 );
 
@@ -202,7 +211,7 @@ pub struct Bollinger {
 #[pymethods]
 impl Bollinger {
     #[new]
-    #[pyo3(signature = (period = I64(20), k = 2.0))]
+    #[pyo3(signature = (period = I64(20), k = 2.0), text_signature = "(period=20, k=2.0)")]
     fn new(py: Python<'_>, period: I64, k: f64) -> PyResult<Self> {
         Ok(Self {
             inner: ind::Bollinger::new(period.0, k).map_err(|e| to_py(py, e))?,
@@ -239,6 +248,7 @@ impl Bollinger {
         self.inner.count()
     }
 
+    /// Forget every price (the parameters stay).
     fn reset(&mut self) {
         self.inner.reset();
     }

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 
 use arbscope_core::dedup;
 use arbscope_core::ingest::{self as core, Arg, FeedIngest as CoreIngest, Input, SubKind};
+use arbscope_core::venues::{self, VenueId};
 use arbscope_core::EngineError;
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::PyTypeError;
@@ -18,11 +19,12 @@ use pyo3::types::{PyBool, PyByteArray, PyBytes, PyInt, PyList, PyMemoryView, PyS
 use pyo3::IntoPyObjectExt;
 
 use crate::args::I64;
-use crate::decode::{owner_of, PyWhirlpool};
+use crate::decode::owner_of;
 use crate::dedup::DedupStats;
 use crate::errors::{guard, to_py};
 use crate::graph::PoolGraph;
 use crate::pda::id32;
+use crate::venues::PyWhirlpool;
 
 /// What `FeedIngest` has seen (fields as `engine_rs.records.IngestStats`).
 #[pyclass(frozen, get_all, eq, module = "engine_rs._engine")]
@@ -247,7 +249,10 @@ pub struct FeedIngest {
 #[pymethods]
 impl FeedIngest {
     #[new]
-    #[pyo3(signature = (graph, capacity = I64(65_536), lag_window = I64(4_096)))]
+    #[pyo3(
+        signature = (graph, capacity = I64(65_536), lag_window = I64(4_096)),
+        text_signature = "(graph, capacity=65536, lag_window=4096)"
+    )]
     fn new(
         py: Python<'_>,
         graph: &Bound<'_, PyAny>,
@@ -276,7 +281,8 @@ impl FeedIngest {
         })
     }
 
-    /// Watch the pool at `address` (`kind`: amm_v4, cpmm or whirlpool).
+    /// Watch the pool at `address` (`kind`: a venue's universe kind: amm_v4, cpmm or
+    /// whirlpool).
     fn track_pool(
         &mut self,
         py: Python<'_>,
@@ -287,13 +293,14 @@ impl FeedIngest {
             return Err(to_py(
                 py,
                 EngineError::InvalidInput(format!(
-                    "pool kind {} is not one of ('amm_v4', 'cpmm', 'whirlpool')",
-                    kind.repr()?
+                    "pool kind {} is not one of {}",
+                    kind.repr()?,
+                    venues::kinds_repr()
                 )),
             ));
         };
         let kind = kind.to_string_lossy();
-        guard(py, || core::PoolKind::parse(&kind).map(|_| ()))?;
+        guard(py, || VenueId::by_kind(&kind).map(|_| ()))?;
         let address = address_arg(address)?;
         let inner = &mut self.inner;
         guard(py, || inner.track_pool(address, &kind))
@@ -450,6 +457,7 @@ impl FeedIngest {
         self.inner.take_changed()
     }
 
+    /// What this ingest has seen since it was made (counters and the chain's slot).
     fn stats(&self) -> IngestStats {
         let s = self.inner.stats();
         IngestStats {

@@ -10,7 +10,6 @@ use pyo3::prelude::*;
 mod amm;
 mod args;
 mod clmm;
-mod cycles;
 mod decode;
 mod dedup;
 mod errors;
@@ -21,7 +20,7 @@ mod indicators;
 mod ingest;
 mod pda;
 mod scorer;
-mod sizing;
+mod venues;
 
 #[pymodule]
 fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -37,14 +36,13 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     amm::register(m)?;
     clmm::register(m)?;
     graph::register(m)?;
-    cycles::register(m)?;
-    sizing::register(m)?;
     scorer::register(m)?;
     fees::register(m)?;
     dedup::register(m)?;
     pda::register(m)?;
     indicators::register(m)?;
     decode::register(m)?;
+    venues::register(m)?;
     ingest::register(m)?;
     Ok(())
 }

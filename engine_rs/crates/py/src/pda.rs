@@ -1,15 +1,14 @@
 //! Bindings for `arbscope_core::{b58, pda}`: base58, PDAs, the Whirlpool helpers and
-//! `PdaCache`.
+//! `PdaCache` (the core's cache, keeping ready `(address, bump)` tuples).
 //!
 //! Addresses and seeds are accepted as bytes-like objects, as base58 `str` (a 32-byte
 //! address) or as objects with `__bytes__` (solders `Pubkey`). Text seeds must be given
 //! as bytes (`b"whirlpool"`): a `str` seed is read as an address.
 
 use std::borrow::Cow;
-use std::collections::HashMap as StdHashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
-use arbscope_core::pda::{self, WHIRLPOOL_PROGRAM_ID};
+use arbscope_core::pda::{self, Derived};
+use arbscope_core::venues::orca_whirlpool;
 use arbscope_core::{b58, EngineError};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -17,68 +16,6 @@ use pyo3::types::{PyByteArray, PyBytes, PyList, PyMemoryView, PyString, PyTuple}
 
 use crate::args::I32;
 use crate::errors::{guard, to_py};
-
-/// The rustc/Firefox "Fx" hash: a multiply-rotate per 8 bytes. The cache's keys are
-/// public addresses the caller chose, not attacker-controlled, and a hit must cost
-/// nanoseconds (SipHash over a 44-byte id costs more than the rest of the lookup).
-#[derive(Default, Clone, Copy)]
-pub struct FxHasher(u64);
-
-const FX_K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(FX_K);
-    }
-}
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes([
-                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
-            ]));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut buf = [0u8; 8];
-            buf[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(buf));
-        }
-    }
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-    #[inline]
-    fn write_u16(&mut self, i: u16) {
-        self.add(u64::from(i));
-    }
-    #[inline]
-    fn write_u32(&mut self, i: u32) {
-        self.add(u64::from(i));
-    }
-    #[inline]
-    fn write_i32(&mut self, i: i32) {
-        self.add(u64::from(i as u32));
-    }
-    #[inline]
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-    #[inline]
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// The bytes of a seed or id argument (see the module docs).
 fn bytes_of<'a>(obj: &'a Bound<'_, PyAny>, what: &str) -> PyResult<Cow<'a, [u8]>> {
@@ -287,7 +224,7 @@ fn py_tick_array_starts(
     arrays_each_side: crate::args::I64,
 ) -> PyResult<Vec<i32>> {
     guard(py, || {
-        tick_array_starts(tick_spacing.0, center_tick.0, arrays_each_side.0)
+        pda::tick_array_starts(tick_spacing.0, center_tick.0, arrays_each_side.0)
     })
 }
 
@@ -302,77 +239,59 @@ fn oracle_address<'py>(
     result_tuple(py, &addr, bump)
 }
 
-/// Tick-array start indices around `center_tick`: the array holding it and
-/// `arrays_each_side` on each side (88 ticks per array).
-pub fn tick_array_starts(
-    tick_spacing: i64,
-    center_tick: i64,
-    arrays_each_side: i64,
-) -> Result<Vec<i32>, EngineError> {
-    if !(1..=i64::from(u16::MAX)).contains(&tick_spacing) {
-        return Err(EngineError::InvalidInput(format!(
-            "tick_spacing must be within 1..=65535, got {tick_spacing}"
-        )));
-    }
-    if !(0..=64).contains(&arrays_each_side) {
-        return Err(EngineError::InvalidInput(format!(
-            "arrays_each_side must be within 0..=64, got {arrays_each_side}"
-        )));
-    }
-    let width = 88 * tick_spacing;
-    let start = center_tick.div_euclid(width) * width;
-    (-arrays_each_side..=arrays_each_side)
-        .map(|k| {
-            i32::try_from(start + k * width).map_err(|_| {
-                EngineError::InvalidInput(format!(
-                    "tick array start {} does not fit in i32",
-                    start + k * width
-                ))
-            })
-        })
-        .collect()
-}
-
-/// A Whirlpool's identity: config, mint a, mint b, fee tier index.
-type WhirlpoolKey = ([u8; 32], [u8; 32], [u8; 32], u16);
 /// A `find_many` request: cache key, program id, seeds.
 type Request = (Vec<u8>, [u8; 32], Vec<Vec<u8>>);
 
-/// Derive-once store of PDAs with O(1) lookups (see `engine_rs.python.pda.PdaCache`).
+/// An error of a cache lookup: the core's (deriving) or Python's (making the tuple).
+enum Fail {
+    Engine(EngineError),
+    Py(PyErr),
+}
+
+impl From<EngineError> for Fail {
+    fn from(e: EngineError) -> Self {
+        Self::Engine(e)
+    }
+}
+
+impl From<PyErr> for Fail {
+    fn from(e: PyErr) -> Self {
+        Self::Py(e)
+    }
+}
+
+/// The Python `(address, bump)` tuple of a derived address.
+fn wrap(py: Python<'_>, (addr, bump): Derived) -> Result<Py<PyTuple>, Fail> {
+    Ok(result_tuple(py, &addr, bump)?.unbind())
+}
+
+/// A cache lookup's tuple, or its Python error; panics become `InternalError`.
+fn looked_up(
+    py: Python<'_>,
+    f: impl FnOnce() -> Result<Py<PyTuple>, Fail>,
+) -> PyResult<Py<PyTuple>> {
+    match guard(py, || Ok(f()))? {
+        Ok(t) => Ok(t),
+        Err(Fail::Engine(e)) => Err(to_py(py, e)),
+        Err(Fail::Py(e)) => Err(e),
+    }
+}
+
+/// Derive-once store of PDAs with O(1) lookups (`arbscope_core::pda::PdaCache`; see
+/// `engine_rs.python.pda.PdaCache`).
 #[pyclass(module = "engine_rs._engine")]
 pub struct PdaCache {
-    // base58 str -> bytes of the ids callers pass as text, so a hit never decodes
-    ids: HashMap<String, [u8; 32]>,
-    tick_arrays: HashMap<([u8; 32], i32), Py<PyTuple>>,
-    whirlpools: HashMap<WhirlpoolKey, Py<PyTuple>>,
-    oracles: HashMap<[u8; 32], Py<PyTuple>>,
-    generic: HashMap<Vec<u8>, Py<PyTuple>>,
-    hits: u64,
-    misses: u64,
+    cache: pda::PdaCache<Py<PyTuple>>,
 }
 
 impl PdaCache {
-    /// `id32` with a memo for str ids.
+    /// `id32` with the core's memo for str ids.
     fn id(&mut self, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<[u8; 32]> {
         if let Ok(s) = obj.cast::<PyString>() {
             let text = s.to_str()?;
-            if let Some(v) = self.ids.get(text) {
-                return Ok(*v);
-            }
-            let v = id32(obj, what)?;
-            self.ids.insert(text.to_owned(), v);
-            return Ok(v);
+            return self.cache.id(text).map_err(|e| to_py(obj.py(), e));
         }
         id32(obj, what)
-    }
-
-    fn count(&mut self, found: Option<Py<PyTuple>>) -> Option<Py<PyTuple>> {
-        if found.is_some() {
-            self.hits += 1;
-        } else {
-            self.misses += 1;
-        }
-        found
     }
 }
 
@@ -381,13 +300,7 @@ impl PdaCache {
     #[new]
     fn new() -> Self {
         Self {
-            ids: HashMap::default(),
-            tick_arrays: HashMap::default(),
-            whirlpools: HashMap::default(),
-            oracles: HashMap::default(),
-            generic: HashMap::default(),
-            hits: 0,
-            misses: 0,
+            cache: pda::PdaCache::new(),
         }
     }
 
@@ -400,20 +313,12 @@ impl PdaCache {
     ) -> PyResult<Py<PyTuple>> {
         let parts = seeds_of(seeds)?;
         let program = self.id(program_id, "program_id")?;
-        // key: program id, then each seed with its length (seeds concatenate ambiguously)
-        let mut key = program.to_vec();
-        for p in &parts {
-            key.push(p.len().min(255) as u8);
-            key.extend_from_slice(p);
-        }
-        if let Some(t) = self.count(self.generic.get(&key).map(|t| t.clone_ref(py))) {
-            return Ok(t);
-        }
         let refs: Vec<&[u8]> = parts.iter().map(AsRef::as_ref).collect();
-        let (addr, bump) = guard(py, || pda::find_program_address(&refs, &program))?;
-        let t = result_tuple(py, &addr, bump)?.unbind();
-        self.generic.insert(key, t.clone_ref(py));
-        Ok(t)
+        let cache = &mut self.cache;
+        looked_up(py, || {
+            let t = cache.find(&refs, &program, |d| wrap(py, d))?;
+            Ok(t.clone_ref(py))
+        })
     }
 
     /// `tick_array_address(whirlpool, start_tick_index)`, derived once.
@@ -424,14 +329,11 @@ impl PdaCache {
         start_tick_index: I32,
     ) -> PyResult<Py<PyTuple>> {
         let w = self.id(whirlpool, "whirlpool")?;
-        let key = (w, start_tick_index.0);
-        if let Some(t) = self.count(self.tick_arrays.get(&key).map(|t| t.clone_ref(py))) {
-            return Ok(t);
-        }
-        let (addr, bump) = guard(py, || pda::tick_array_address(&w, key.1))?;
-        let t = result_tuple(py, &addr, bump)?.unbind();
-        self.tick_arrays.insert(key, t.clone_ref(py));
-        Ok(t)
+        let cache = &mut self.cache;
+        looked_up(py, || {
+            let t = cache.tick_array(&w, start_tick_index.0, |d| wrap(py, d))?;
+            Ok(t.clone_ref(py))
+        })
     }
 
     /// `whirlpool_address(config, mint_a, mint_b, fee_tier_index)`, derived once.
@@ -447,32 +349,30 @@ impl PdaCache {
         let a = self.id(mint_a, "mint_a")?;
         let b = self.id(mint_b, "mint_b")?;
         let fee = fee_tier(py, fee_tier_index.0)?;
-        let key = (c, a, b, fee);
-        if let Some(t) = self.count(self.whirlpools.get(&key).map(|t| t.clone_ref(py))) {
-            return Ok(t);
-        }
-        let (addr, bump) = guard(py, || pda::whirlpool_address(&c, &a, &b, fee))?;
-        let t = result_tuple(py, &addr, bump)?.unbind();
-        self.whirlpools.insert(key, t.clone_ref(py));
-        Ok(t)
+        let cache = &mut self.cache;
+        looked_up(py, || {
+            let t = cache.whirlpool(&c, &a, &b, fee, |d| wrap(py, d))?;
+            Ok(t.clone_ref(py))
+        })
     }
 
     /// `oracle_address(whirlpool)`, derived once.
     fn oracle(&mut self, py: Python<'_>, whirlpool: &Bound<'_, PyAny>) -> PyResult<Py<PyTuple>> {
         let w = self.id(whirlpool, "whirlpool")?;
-        if let Some(t) = self.count(self.oracles.get(&w).map(|t| t.clone_ref(py))) {
-            return Ok(t);
-        }
-        let (addr, bump) = guard(py, || pda::oracle_address(&w))?;
-        let t = result_tuple(py, &addr, bump)?.unbind();
-        self.oracles.insert(w, t.clone_ref(py));
-        Ok(t)
+        let cache = &mut self.cache;
+        looked_up(py, || {
+            let t = cache.oracle(&w, |d| wrap(py, d))?;
+            Ok(t.clone_ref(py))
+        })
     }
 
     /// Derive, in one batch without the GIL, the tick arrays of `whirlpool` around
     /// `center_tick` (the one holding it and `arrays_each_side` each side); returns their
     /// start indices.
-    #[pyo3(signature = (whirlpool, tick_spacing, center_tick, arrays_each_side = crate::args::I64(2)))]
+    #[pyo3(
+        signature = (whirlpool, tick_spacing, center_tick, arrays_each_side = crate::args::I64(2)),
+        text_signature = "($self, whirlpool, tick_spacing, center_tick, arrays_each_side=2)"
+    )]
     fn warm_tick_arrays(
         &mut self,
         py: Python<'_>,
@@ -483,22 +383,14 @@ impl PdaCache {
     ) -> PyResult<Vec<i32>> {
         let w = self.id(whirlpool, "whirlpool")?;
         let starts = guard(py, || {
-            tick_array_starts(tick_spacing.0, center_tick.0, arrays_each_side.0)
+            pda::tick_array_starts(tick_spacing.0, center_tick.0, arrays_each_side.0)
         })?;
-        let todo: Vec<i32> = starts
-            .iter()
-            .copied()
-            .filter(|s| !self.tick_arrays.contains_key(&(w, *s)))
-            .collect();
-        let derived = py.detach(|| {
-            todo.iter()
-                .map(|&s| pda::tick_array_address(&w, s).map(|r| (s, r)))
-                .collect::<Result<Vec<_>, EngineError>>()
-        });
+        let todo = self.cache.missing_tick_arrays(&w, &starts);
+        let derived = py.detach(|| pda::derive_tick_arrays(&w, &todo));
         let derived = derived.map_err(|e| to_py(py, e))?;
-        for (s, (addr, bump)) in derived {
+        for (s, (addr, bump)) in todo.into_iter().zip(derived) {
             let t = result_tuple(py, &addr, bump)?.unbind();
-            self.tick_arrays.insert((w, s), t);
+            self.cache.insert_tick_array(&w, s, t);
         }
         Ok(starts)
     }
@@ -526,15 +418,12 @@ impl PdaCache {
                 .map(Cow::into_owned)
                 .collect();
             let program = self.id(&tuple.get_item(1)?, "program_id")?;
-            let mut key = program.to_vec();
-            for p in &seeds {
-                key.push(p.len().min(255) as u8);
-                key.extend_from_slice(p);
-            }
+            let refs: Vec<&[u8]> = seeds.iter().map(Vec::as_slice).collect();
+            let key = pda::PdaCache::<Py<PyTuple>>::seeds_key(&program, &refs);
             parsed.push((key, program, seeds));
         }
         let todo: Vec<usize> = (0..parsed.len())
-            .filter(|&i| !self.generic.contains_key(&parsed[i].0))
+            .filter(|&i| !self.cache.has_seeds(&parsed[i].0))
             .collect();
         let derived = py.detach(|| {
             todo.iter()
@@ -547,13 +436,13 @@ impl PdaCache {
         let derived = derived.map_err(|e| to_py(py, e))?;
         for (&i, (addr, bump)) in todo.iter().zip(derived) {
             let t = result_tuple(py, &addr, bump)?.unbind();
-            self.generic.insert(parsed[i].0.clone(), t);
+            self.cache.insert_seeds(parsed[i].0.clone(), t);
         }
         parsed
             .iter()
             .map(|(key, _, _)| {
-                self.generic
-                    .get(key)
+                self.cache
+                    .seeds(key)
                     .map(|t| t.clone_ref(py))
                     .ok_or_else(|| {
                         to_py(
@@ -568,22 +457,22 @@ impl PdaCache {
     /// Lookups answered from the cache.
     #[getter]
     fn hits(&self) -> u64 {
-        self.hits
+        self.cache.hits()
     }
 
     /// Lookups that had to derive.
     #[getter]
     fn misses(&self) -> u64 {
-        self.misses
+        self.cache.misses()
     }
 
     fn __len__(&self) -> usize {
-        self.tick_arrays.len() + self.whirlpools.len() + self.oracles.len() + self.generic.len()
+        self.cache.len()
     }
 
     /// Forget everything (the counters too).
     fn clear(&mut self) {
-        *self = Self::new();
+        self.cache.clear();
     }
 }
 
@@ -597,7 +486,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(tick_array_address, m)?)?;
     m.add_function(wrap_pyfunction!(oracle_address, m)?)?;
     m.add_function(wrap_pyfunction!(py_tick_array_starts, m)?)?;
-    m.add("WHIRLPOOL_PROGRAM_ID", b58::encode(&WHIRLPOOL_PROGRAM_ID))?;
+    m.add("WHIRLPOOL_PROGRAM_ID", orca_whirlpool::PROGRAM_ID)?;
     m.add_class::<PdaCache>()?;
     Ok(())
 }

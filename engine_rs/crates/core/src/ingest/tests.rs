@@ -2,7 +2,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
 use super::*;
-use crate::decode::{programs, DISC_CPMM_CONFIG, DISC_CPMM_POOL, DISC_FIXED_TICK_ARRAY};
+use crate::decode::SPL_TOKEN_ID;
+use crate::venues::orca_whirlpool::{self, DISC_FIXED_TICK_ARRAY};
+use crate::venues::{raydium_amm_v4, raydium_cpmm};
 
 fn key(n: u8) -> Key {
     let mut k = [n; 32];
@@ -39,7 +41,7 @@ struct Wp {
 
 fn whirlpool(w: &Wp) -> Vec<u8> {
     let mut d = vec![0u8; 653];
-    put(&mut d, 0, decode::DISC_WHIRLPOOL);
+    put(&mut d, 0, orca_whirlpool::DISC_WHIRLPOOL);
     put(&mut d, 8, key(100));
     d[40] = 255;
     put(&mut d, 41, w.spacing.to_le_bytes());
@@ -72,7 +74,7 @@ fn tick_array(start: i32, pool: Key, ticks: &[(usize, i128)]) -> Vec<u8> {
 
 fn cpmm_pool(config: Key, vaults: (Key, Key), mints: (Key, Key), fees: [u64; 6]) -> Vec<u8> {
     let mut d = vec![0u8; 637];
-    put(&mut d, 0, DISC_CPMM_POOL);
+    put(&mut d, 0, raydium_cpmm::DISC_POOL);
     let keys = [
         config,
         key(201),
@@ -81,8 +83,8 @@ fn cpmm_pool(config: Key, vaults: (Key, Key), mints: (Key, Key), fees: [u64; 6])
         key(202),
         mints.0,
         mints.1,
-        programs().spl_token,
-        programs().spl_token,
+        SPL_TOKEN_ID,
+        SPL_TOKEN_ID,
         key(203),
     ];
     for (i, k) in keys.iter().enumerate() {
@@ -99,7 +101,7 @@ fn cpmm_pool(config: Key, vaults: (Key, Key), mints: (Key, Key), fees: [u64; 6])
 
 fn cpmm_config(rate: u64) -> Vec<u8> {
     let mut d = vec![0u8; 236];
-    put(&mut d, 0, DISC_CPMM_CONFIG);
+    put(&mut d, 0, raydium_cpmm::DISC_CONFIG);
     put(&mut d, 12, rate.to_le_bytes());
     d
 }
@@ -177,7 +179,7 @@ fn a_whirlpool_frame_reaches_the_graph_once() {
     ing.bind(1, 9, Some(&pool), SubKind::Account);
     ing.bind(0, 2, Some(&ta), SubKind::Account);
     ing.bind(0, 3, Some("slot"), SubKind::Slot);
-    let owner = programs().whirlpool;
+    let owner = orca_whirlpool::PROGRAM;
     let f = account_frame(1, 77, &owner, &whirlpool(&wp()));
     assert_eq!(frame(&mut ing, &mut g, 0, &f, 100), Ok(Some(1)));
     assert_eq!(g.pools(), vec![pool.clone()]);
@@ -265,8 +267,8 @@ fn amm_setup() -> (PoolGraph, FeedIngest, String, Vec<u8>) {
     let pool = name(40);
     ing.track_pool(&pool, "amm_v4").expect("track");
     let data = amm_v4((key(41), key(42)), (key(43), key(44)), (0, 0));
-    let amm = programs().amm_v4;
-    let spl = programs().spl_token;
+    let amm = raydium_amm_v4::PROGRAM;
+    let spl = SPL_TOKEN_ID;
     assert_eq!(
         ing.account(&mut g, &pool, Some(&amm), &data, Arg::Ok(100)),
         Ok(true)
@@ -312,7 +314,7 @@ fn one_frame_from_the_future_moves_nothing() {
     assert_eq!((ing.slot(), g.slot()), (201, 201));
     assert_eq!(ing.endpoint_stats()[2].implausible, 1);
     // an account update 1,000 slots ahead is not applied (and cannot freeze the pool)
-    let spl = programs().spl_token;
+    let spl = SPL_TOKEN_ID;
     let far = account_frame(2, 1_201, &spl, &token_account(key(43), 5));
     assert_eq!(frame(&mut ing, &mut g, 0, &far, 5_000), Ok(Some(2)));
     assert_eq!(ing.endpoint_stats()[0].implausible, 1);
@@ -324,7 +326,7 @@ fn one_frame_from_the_future_moves_nothing() {
 #[test]
 fn an_older_update_never_overwrites_a_newer_one() {
     let (mut g, mut ing, pool, _) = amm_setup();
-    let spl = programs().spl_token;
+    let spl = SPL_TOKEN_ID;
     let newer = account_frame(2, 110, &spl, &token_account(key(43), 700_000));
     let older = account_frame(12, 105, &spl, &token_account(key(43), 500_000));
     assert_eq!(frame(&mut ing, &mut g, 0, &newer, 1_000), Ok(Some(2)));
@@ -339,7 +341,7 @@ fn an_older_update_never_overwrites_a_newer_one() {
 fn a_notification_cannot_change_a_pools_identity() {
     let (mut g, mut ing, pool, data) = amm_setup();
     let watched = ing.watched();
-    let amm = programs().amm_v4;
+    let amm = raydium_amm_v4::PROGRAM;
     // endpoint 2 re-points the vaults and mints; the others carry the real pool
     let fake = amm_v4((key(51), key(52)), (key(53), key(54)), (0, 0));
     for i in 0..50u64 {
@@ -383,8 +385,8 @@ fn cpmm_assembles_reserves_from_vaults_fees_and_config() {
     let (cfg, va, vb) = (key(21), key(22), key(23));
     let mints = (key(24), key(25));
     ing.track_pool(&pool, "cpmm").expect("track");
-    let cpmm = programs().cpmm;
-    let spl = programs().spl_token;
+    let cpmm = raydium_cpmm::PROGRAM;
+    let spl = SPL_TOKEN_ID;
     let data = cpmm_pool(cfg, (va, vb), mints, [1, 2, 3, 4, 5, 6]);
     assert_eq!(
         ing.account(&mut g, &pool, Some(&cpmm), &data, Arg::Ok(5)),
@@ -488,8 +490,8 @@ fn amm_v4_vault_of_another_mint_is_a_decode_error_and_drops_the_pool() {
     let pool = name(30);
     let (va, vb, ma, mb) = (key(31), key(32), key(33), key(34));
     ing.track_pool(&pool, "amm_v4").expect("track");
-    let amm = programs().amm_v4;
-    let spl = programs().spl_token;
+    let amm = raydium_amm_v4::PROGRAM;
+    let spl = SPL_TOKEN_ID;
     let data = amm_v4((va, vb), (ma, mb), (10, 20));
     ing.account(&mut g, &pool, Some(&amm), &data, Arg::Ok(1))
         .expect("pool");
@@ -585,7 +587,7 @@ fn logs_count_swaps_of_first_copies_only() {
 fn malformed_frames_are_frame_errors() {
     let mut g = PoolGraph::new(&[], 3).expect("graph");
     let mut ing = FeedIngest::new(1024, 64).expect("ingest");
-    let owner = programs().whirlpool;
+    let owner = orca_whirlpool::PROGRAM;
     let good = String::from_utf8(account_frame(1, 5, &owner, b"abc")).expect("utf8");
     let bad = [
         String::new(),
@@ -648,7 +650,7 @@ fn random_bytes_never_panic() {
     let pool = name(40);
     ing.track_pool(&pool, "whirlpool").expect("track");
     ing.bind(0, 1, Some(&pool), SubKind::Account);
-    let owner = programs().whirlpool;
+    let owner = orca_whirlpool::PROGRAM;
     let good = account_frame(1, 5, &owner, &whirlpool(&wp()));
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut rnd = || {
@@ -677,25 +679,4 @@ fn random_bytes_never_panic() {
         let _ = ing.frame(&mut g, 0, Input::Text(&f), Arg::Wrong);
     }
     assert_eq!(ing.stats().frames, 6000);
-}
-
-#[test]
-fn whirlpool_ticks_are_sorted_across_arrays_and_cached() {
-    let arr = |account: u32, start: i32, ticks: Vec<(u8, i128)>| TickArrayTicks {
-        account,
-        start,
-        ticks,
-    };
-    let arrays = vec![
-        arr(1, 5632, vec![(3, 7), (0, -2)]),
-        arr(2, -5632, vec![(87, 1)]),
-    ];
-    let t = sorted_ticks(&arrays, 64);
-    assert_eq!(t.ticks, vec![(-64, 1), (5632, -2), (5824, 7)]);
-    assert_eq!(t.overflow, None);
-    let far = vec![arr(1, i32::MAX - 10, vec![(1, 1)])];
-    assert_eq!(
-        sorted_ticks(&far, 64).overflow,
-        Some(i64::from(i32::MAX) + 54)
-    );
 }

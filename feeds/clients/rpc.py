@@ -29,7 +29,8 @@ from typing import Any
 
 import aiohttp
 
-from .health import redact, size_text
+from ..health import size_text
+from ..redact import redact
 
 MAX_ACCOUNTS = 100  # getMultipleAccounts' limit per request
 MAX_ANSWER_BYTES = 64 << 20  # the largest answer read (bytes)
@@ -295,6 +296,6 @@ def _account(v: dict[str, Any], slot: int) -> RawAccount:
 
 
 def _clean(text: str, url: str) -> str:
-    from .health import scrub
+    from ..redact import scrub
 
     return scrub(text, url)

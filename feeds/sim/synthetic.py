@@ -1,4 +1,5 @@
-"""Deterministic synthetic markets for tests, benchmarks and the in-process demo.
+"""Deterministic synthetic markets for the simulator, the in-process demo, tests and
+benchmarks.
 
 A market is a list of pool specs over tokens with hidden prices: reserves are consistent
 with the prices times a little noise (so, with fees, there is usually no arbitrage), a
@@ -14,6 +15,8 @@ import math
 import random
 from dataclasses import dataclass, field
 from typing import Any
+
+import engine_rs
 
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 Q64 = 1 << 64
@@ -106,11 +109,11 @@ def _clmm_pool(
     r: random.Random, pool_id: str, a: int, b: int, tokens: list[str], price_ab: float
 ) -> PoolSpec:
     """A Whirlpool pricing b per a near ``price_ab`` with liquidity around the price."""
-    from . import python as twin  # exact tick math, no extension needed
-
     ts = r.choice([1, 8, 64])
     tick = _tick_for_price(price_ab, ts)
-    sqrt = twin.sqrt_price_from_tick(tick) + r.randint(0, 1000)
+    # exact integer tick math: both backends give the same value, so the market does
+    # not depend on which one is active
+    sqrt = engine_rs.backend().sqrt_price_from_tick(tick) + r.randint(0, 1000)
     liq = r.randint(10**10, 10**13)
     lo = (tick // ts - r.randint(2, 40)) * ts
     hi = (tick // ts + r.randint(2, 40)) * ts

@@ -6,7 +6,7 @@ base_mints = ["So11111111111111111111111111111111111111112"]
 
 [[pool]]
 address = "Czfq3xZZDmsdGdUyrNLtRhGc47cXcZtLG4crryfu44zE"
-kind = "whirlpool"          # amm_v4 | cpmm | whirlpool
+kind = "whirlpool"          # amm_v4 | cpmm | whirlpool: a venue's kind (feeds.venues)
 ```
 
 The session fetches each pool's account, derives its vaults (and a Whirlpool's tick
@@ -29,7 +29,7 @@ else:  # pragma: no cover
 import engine_rs
 from engine_rs.errors import Base58Error
 
-KINDS = ("amm_v4", "cpmm", "whirlpool")
+from ..venues import KINDS
 
 
 class UniverseError(ValueError):

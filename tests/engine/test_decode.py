@@ -1,7 +1,7 @@
-"""Account and log decoders (pure-Python twin for now): the real mainnet accounts in
-../shared/fixtures cross-checked against each other and by PDA, spec vectors, round
-trips of built accounts (runs without the fixtures), and random bytes that must give a
-record or a DecodeError, never a crash."""
+"""Account and log decoders, both backends (``decode.rs`` / ``decode.py`` and each venue's
+own): the real mainnet accounts in ../shared/fixtures cross-checked against each other
+and by PDA, spec vectors, round trips of built accounts (runs without the fixtures), and
+random bytes that must give a record or a DecodeError, never a crash."""
 
 from __future__ import annotations
 
@@ -22,9 +22,12 @@ from engine_rs.errors import (
     WrongDiscriminatorError,
     WrongOwnerError,
 )
-from engine_rs.python import accounts as A
 from engine_rs.python import pda
 from engine_rs.python.b58 import b58decode
+from engine_rs.python.decode import SPL_TOKEN
+from engine_rs.python.venues import orca_whirlpool as wp
+from engine_rs.python.venues import raydium_amm_v4 as v4
+from engine_rs.python.venues import raydium_cpmm as cp
 from engine_rs.records import as_dict
 
 DECODERS = [
@@ -51,9 +54,9 @@ def test_cpmm_pool_and_its_accounts_agree(eng: types.ModuleType, shared_fixtures
     accs = f["accounts"]
     pool = eng.decode_raydium_cpmm(_data(accs[f["pool"]]), accs[f["pool"]]["owner"])
     assert len(_data(accs[f["pool"]])) == 640  # longer than the struct: accepted
-    cfg = eng.decode_raydium_amm_config(_data(accs[pool.amm_config]), A.RAYDIUM_CPMM)
+    cfg = eng.decode_raydium_amm_config(_data(accs[pool.amm_config]), cp.PROGRAM_ID)
     assert cfg.trade_fee_rate == 2_500 and cfg.index == 0
-    authority, bump = pda.find_program_address([b"vault_and_lp_mint_auth_seed"], A.RAYDIUM_CPMM)
+    authority, bump = pda.find_program_address([b"vault_and_lp_mint_auth_seed"], cp.PROGRAM_ID)
     assert (authority, bump) == ("GpMZbSM2GgvTKHJirzeGfMFoaZ8UR2X7F4v8vHTvxFbL", 253)  # §1.4
     assert pool.auth_bump == bump
     for vault, mint, decimals, program in (
@@ -67,7 +70,7 @@ def test_cpmm_pool_and_its_accounts_agree(eng: types.ModuleType, shared_fixtures
         assert m.decimals == decimals and m.is_initialized
     lp = eng.decode_mint(_data(accs[pool.lp_mint]), accs[pool.lp_mint]["owner"])
     assert lp.mint_authority == authority and lp.decimals == pool.lp_mint_decimals
-    wsol = eng.decode_token_account(_data(accs[pool.token_0_vault]), A.SPL_TOKEN)
+    wsol = eng.decode_token_account(_data(accs[pool.token_0_vault]), SPL_TOKEN)
     assert wsol.is_native is not None  # a wrapped-SOL vault carries its rent reserve
     assert pool.swap_enabled
 
@@ -101,7 +104,7 @@ def _key(n: int) -> bytes:
 
 def _whirlpool_bytes(**over: int) -> bytes:
     b = bytearray(653)
-    b[:8] = A.DISC_WHIRLPOOL
+    b[:8] = wp.DISC_WHIRLPOOL
     b[8:40] = _key(1)
     b[40] = 255
     struct.pack_into("<HHHH", b, 41, over.get("tick_spacing", 64), 64, 3000, 1300)
@@ -113,7 +116,7 @@ def _whirlpool_bytes(**over: int) -> bytes:
 
 
 def test_whirlpool_round_trip_without_fixtures(eng: types.ModuleType) -> None:
-    w = eng.decode_whirlpool(_whirlpool_bytes() + b"\0" * 7, A.WHIRLPOOL)  # trailing bytes ok
+    w = eng.decode_whirlpool(_whirlpool_bytes() + b"\0" * 7, wp.PROGRAM_ID)  # trailing bytes ok
     assert (w.tick_spacing, w.fee_tier_index_seed, w.fee_rate, w.protocol_fee_rate) == (
         64, 64, 3000, 1300,
     )  # fmt: skip
@@ -123,7 +126,7 @@ def test_whirlpool_round_trip_without_fixtures(eng: types.ModuleType) -> None:
 
 
 def test_dynamic_tick_array(eng: types.ModuleType) -> None:
-    b = bytearray(A.DISC_DYNAMIC_TICK_ARRAY)
+    b = bytearray(wp.DISC_DYNAMIC_TICK_ARRAY)
     b += (-5632).to_bytes(4, "little", signed=True) + _key(9)
     initialized = {3: (-77, 100), 50: (77, 200)}
     bitmap = sum(1 << i for i in initialized)
@@ -135,15 +138,15 @@ def test_dynamic_tick_array(eng: types.ModuleType) -> None:
             b += bytes(80)
         else:
             b += b"\x00"
-    t = eng.decode_tick_array(bytes(b), A.WHIRLPOOL)
+    t = eng.decode_tick_array(bytes(b), wp.PROGRAM_ID)
     assert t.kind == "dynamic" and t.start_tick_index == -5632
-    assert t.ticks == [(3, -77, 100), (50, 77, 200)]
+    assert t.ticks == ((3, -77, 100), (50, 77, 200))
     assert t.tick_indexes(64) == [(-5632 + 3 * 64, -77), (-5632 + 50 * 64, 77)]
     assert len(b) == 148 + 2 * 112
     bad = bytearray(b)
     bad[44] ^= 1  # the bitmap now disagrees with the entries
     with pytest.raises(DecodeError):
-        eng.decode_tick_array(bytes(bad), A.WHIRLPOOL)
+        eng.decode_tick_array(bytes(bad), wp.PROGRAM_ID)
 
 
 def test_ray_log_spec_vector(eng: types.ModuleType) -> None:
@@ -160,9 +163,9 @@ def test_ray_log_spec_vector(eng: types.ModuleType) -> None:
 def test_program_data_events(eng: types.ModuleType) -> None:
     body = _key(7) + b"\x01" + (5).to_bytes(16, "little") + (4).to_bytes(16, "little")
     body += struct.pack("<6Q", 1000, 990, 0, 0, 3, 1)
-    traded = eng.parse_program_data(base64.b64encode(A.DISC_TRADED + body).decode())
+    traded = eng.parse_program_data(base64.b64encode(wp.DISC_TRADED + body).decode())
     assert isinstance(traded, D.Traded) and traded.a_to_b and traded.input_amount == 1000
-    old = A.DISC_SWAP_EVENT + _key(8) + struct.pack("<6Q", 10, 20, 30, 40, 0, 0) + b"\x01"
+    old = cp.DISC_SWAP_EVENT + _key(8) + struct.pack("<6Q", 10, 20, 30, 40, 0, 0) + b"\x01"
     ev = eng.parse_program_data(base64.b64encode(old).decode())
     assert isinstance(ev, D.CpmmSwapEvent) and ev.output_amount == 40 and ev.trade_fee is None
     new = old + _key(9) + _key(10) + struct.pack("<QQ", 25, 5) + b"\x00"
@@ -178,7 +181,7 @@ def test_program_data_events(eng: types.ModuleType) -> None:
 def test_typed_errors(eng: types.ModuleType) -> None:
     wp = _whirlpool_bytes()
     with pytest.raises(WrongOwnerError):
-        eng.decode_whirlpool(wp, A.RAYDIUM_CPMM)
+        eng.decode_whirlpool(wp, cp.PROGRAM_ID)
     with pytest.raises(WrongDiscriminatorError):
         eng.decode_raydium_cpmm(wp)
     with pytest.raises(AccountTooShortError):
@@ -196,11 +199,11 @@ def test_typed_errors(eng: types.ModuleType) -> None:
     prefix=st.sampled_from(
         [
             b"",
-            A.DISC_WHIRLPOOL,
-            A.DISC_FIXED_TICK_ARRAY,
-            A.DISC_DYNAMIC_TICK_ARRAY,
-            A.DISC_CPMM_POOL,
-            A.DISC_CPMM_CONFIG,
+            wp.DISC_WHIRLPOOL,
+            wp.DISC_FIXED_TICK_ARRAY,
+            wp.DISC_DYNAMIC_TICK_ARRAY,
+            cp.DISC_POOL,
+            cp.DISC_CONFIG,
         ]
     ),
     body=st.binary(max_size=10_200),
@@ -216,9 +219,11 @@ def test_random_bytes_give_a_record_or_a_decode_error(
 
 @settings(max_examples=200, deadline=None, suppress_health_check=STATELESS_FIXTURE)
 @given(raw=st.binary(max_size=200), text=st.text(max_size=80))
-def test_random_logs_give_a_record_none_or_a_decode_error(raw: bytes, text: str) -> None:
+def test_random_logs_give_a_record_none_or_a_decode_error(
+    py: types.ModuleType, raw: bytes, text: str
+) -> None:
     for arg in (base64.b64encode(raw).decode(), text):
-        for parse in (A.parse_ray_log, A.parse_program_data):
+        for parse in (py.parse_ray_log, py.parse_program_data):
             try:
                 parse(arg)
             except DecodeError:
@@ -242,15 +247,15 @@ def _outcome(fn: object, *args: object) -> object:
     prefix=st.sampled_from(
         [
             b"",
-            A.DISC_WHIRLPOOL,
-            A.DISC_DYNAMIC_TICK_ARRAY,
-            A.DISC_FIXED_TICK_ARRAY,
-            A.DISC_CPMM_POOL,
-            A.DISC_CPMM_CONFIG,
+            wp.DISC_WHIRLPOOL,
+            wp.DISC_DYNAMIC_TICK_ARRAY,
+            wp.DISC_FIXED_TICK_ARRAY,
+            cp.DISC_POOL,
+            cp.DISC_CONFIG,
         ]
     ),
     body=st.binary(max_size=10_200),
-    owner=st.sampled_from([None, A.WHIRLPOOL, A.RAYDIUM_CPMM, A.SPL_TOKEN, A.RAYDIUM_AMM_V4]),
+    owner=st.sampled_from([None, wp.PROGRAM_ID, cp.PROGRAM_ID, SPL_TOKEN, v4.PROGRAM_ID]),
 )
 def test_rust_and_twin_agree_on_any_bytes(
     rust: types.ModuleType,
@@ -271,9 +276,118 @@ def test_rust_and_twin_agree_on_any_bytes(
 def test_rust_and_twin_agree_on_logs(
     rust: types.ModuleType, py: types.ModuleType, raw: bytes, text: str
 ) -> None:
-    for head in (b"", A.DISC_TRADED, A.DISC_SWAP_EVENT, b"\x03", b"\x04", b"\x01"):
+    for head in (b"", wp.DISC_TRADED, cp.DISC_SWAP_EVENT, b"\x03", b"\x04", b"\x01"):
         arg = base64.b64encode(head + raw).decode()
         for name in ("parse_ray_log", "parse_program_data"):
             assert _outcome(getattr(rust, name), arg) == _outcome(getattr(py, name), arg)
     for name in ("parse_ray_log", "parse_program_data"):
         assert _outcome(getattr(rust, name), text) == _outcome(getattr(py, name), text), text
+
+
+# ---------------------------------------------------------------- one record per record
+def _same_record(r: object, p: object) -> None:
+    """The record the extension returned (``r``) is the twin's (``p``) in every way a
+    caller sees: equal both ways, an instance of the schema's class, the same hash,
+    one element of a set, and pickled (and copied) as an equal record."""
+    import copy
+    import pickle
+
+    assert type(p).__module__ == "engine_rs.decoded"
+    assert r == p and p == r and not (r != p) and not (p != r)
+    assert isinstance(r, type(p))
+    assert hash(r) == hash(p) and len({r, p}) == 1
+    for rec in (r, p):
+        back = pickle.loads(pickle.dumps(rec))
+        assert back == rec and rec == back and hash(back) == hash(rec)
+        assert copy.deepcopy(rec) == rec
+        assert as_dict(rec) == as_dict(p)
+
+
+def _world_accounts_and_logs() -> tuple[list[tuple[str, bytes]], list[str]]:
+    """A simulated market's accounts (pools, configs, tick arrays, vaults, mints: the
+    real layouts) and the swap logs of a few slots of trading (every venue's)."""
+    import engine_rs
+    from feeds.sim.world import World, WorldConfig
+
+    w = World(WorldConfig(seed=3, tokens=6, pools=12), backend=engine_rs.load("python"))
+    accounts = [(a.owner, a.data) for a in w.accounts.values()]
+    lines = [line for _ in range(4) for t in w.step().trades for line in t.log.split("\n")]
+    return accounts, lines
+
+
+_LOGS = {"Program log: ray_log: ": "parse_ray_log", "Program data: ": "parse_program_data"}
+
+
+def _all_records_agree(
+    rust: types.ModuleType,
+    py: types.ModuleType,
+    accounts: list[tuple[str, bytes]],
+    lines: list[str],
+) -> set[str]:
+    """Every decoder and parser on every account / log line, both backends: the same
+    record (see :func:`_same_record`) or the same error class. The names that decoded."""
+    decoded = set()
+    for owner, data in accounts:
+        for name in DECODERS:
+            try:
+                p = getattr(py, name)(data, owner)
+            except DecodeError as exc:
+                with pytest.raises(type(exc)):
+                    getattr(rust, name)(data, owner)
+                continue
+            _same_record(getattr(rust, name)(data, owner), p)
+            decoded.add(name)
+    for line in lines:
+        for prefix, name in _LOGS.items():
+            if line.startswith(prefix):
+                p = getattr(py, name)(line[len(prefix) :])
+                if p is not None:
+                    _same_record(getattr(rust, name)(line[len(prefix) :]), p)
+                    decoded.add(f"{name}:{type(p).__name__}")
+    return decoded
+
+
+def test_every_decoder_returns_one_record_from_both_backends(
+    rust: types.ModuleType, py: types.ModuleType
+) -> None:
+    accounts, lines = _world_accounts_and_logs()
+    dynamic = bytearray(wp.DISC_DYNAMIC_TICK_ARRAY)
+    dynamic += (-5632).to_bytes(4, "little", signed=True) + _key(9)
+    dynamic += (1 << 3).to_bytes(16, "little")
+    for i in range(88):
+        dynamic += (
+            b"\x01" + (-7).to_bytes(16, "little", signed=True) + bytes(96) if i == 3 else b"\0"
+        )
+    accounts.append((wp.PROGRAM_ID, bytes(dynamic)))
+    old = cp.DISC_SWAP_EVENT + _key(8) + struct.pack("<6Q", 10, 20, 30, 40, 0, 0) + b"\x01"
+    new = old + _key(9) + _key(10) + struct.pack("<QQ", 25, 5) + b"\x00"
+    out = bytes([4]) + struct.pack("<7Q", 1, 2, 1, 4, 5, 6, 7)  # a swap_base_out ray_log
+    lines += [f"Program data: {base64.b64encode(e).decode()}" for e in (old, new)]
+    lines.append(f"Program log: ray_log: {base64.b64encode(out).decode()}")
+    decoded = _all_records_agree(rust, py, accounts, lines)
+    # every decoder and every log record was exercised on an account it decodes
+    assert set(DECODERS) <= decoded, set(DECODERS) - decoded
+    for record in ("SwapBaseInLog", "SwapBaseOutLog", "Traded", "CpmmSwapEvent"):
+        assert any(d.endswith(f":{record}") for d in decoded), record
+    assert any(isinstance(a, bytes) and a[:8] == wp.DISC_DYNAMIC_TICK_ARRAY for _, a in accounts)
+
+
+@pytest.mark.fixtures
+def test_real_accounts_give_one_record_from_both_backends(
+    rust: types.ModuleType, py: types.ModuleType, shared_fixtures: Path
+) -> None:
+    accounts = []
+    f = json.loads((shared_fixtures / "raydium" / "cpmm_wsol_pump.json").read_text())
+    accounts += [(a["owner"], _data(a)) for a in f["accounts"].values()]
+    for path in sorted((shared_fixtures / "orca" / "accounts").glob("*/*.json")):
+        acc = json.loads(path.read_text())["account"]
+        accounts.append((acc["owner"], _data(acc)))
+    decoded = _all_records_agree(rust, py, accounts, [])
+    assert {
+        "decode_raydium_cpmm",
+        "decode_raydium_amm_config",
+        "decode_token_account",
+        "decode_mint",
+        "decode_whirlpool",
+        "decode_tick_array",
+    } <= decoded

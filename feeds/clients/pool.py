@@ -26,18 +26,14 @@ from typing import Any
 
 from engine_rs.errors import EngineError
 
-from .health import FeedHealth, HealthCounters, redact
-from .protocol import Subscription
+from .. import venues
+from ..health import FeedHealth, HealthCounters
+from ..redact import redact
+from ..wire.protocol import Subscription
 from .pubsub import PubSubWorker, WorkerConfig, all_subscriptions
 from .rpc import MAX_ANSWER_BYTES, RawAccount, RpcClient, RpcError
 
 log = logging.getLogger(__name__)
-
-PROGRAMS = {
-    "amm_v4": "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8",
-    "cpmm": "CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C",
-    "whirlpool": "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +71,6 @@ class FeedPool:
         on_fees: Callable[[list[tuple[int, int]]], None] | None = None,
         fee_poll_s: float = 2.0,
         tick_arrays_each_side: int = 2,
-        on_frame: Callable[[int, bytes, int], None] | None = None,
         rpc_timeout_s: float = 5.0,
         maintain_s: float = 0.5,
         rpc_hedge_s: float = 1.0,
@@ -89,7 +84,6 @@ class FeedPool:
         self.seed, self.commitment = seed, commitment
         self.on_fees, self.fee_poll_s = on_fees, fee_poll_s
         self.arrays_each_side = tick_arrays_each_side
-        self.on_frame = on_frame
         self.rpc_timeout_s = rpc_timeout_s
         self.rpc_hedge_s = min(rpc_hedge_s, rpc_timeout_s)
         self.rpc_max_bytes = rpc_max_bytes
@@ -189,7 +183,10 @@ class FeedPool:
                 except EngineError as exc:
                     out.rejected.append(f"{k}: {exc}")
         out.pools = len({p for p in self.ingest.take_changed()})
-        self.programs = sorted({PROGRAMS[k] for _, k in universe if k in PROGRAMS})
+        # the DEX programs whose logs are followed: the venues of the universe's pools
+        self.programs = sorted(
+            {venues.by_kind(k).program for _, k in universe if k in venues.KINDS}
+        )
         out.subscriptions = all_subscriptions(self.ingest.watched(), self.programs, self.commitment)
         return out
 
@@ -213,7 +210,7 @@ class FeedPool:
         self.wanted = len(subscriptions)
         for i, e in enumerate(self.endpoints):
             w = PubSubWorker(i, e.ws, subscriptions, self.ingest, self.counters[i],
-                             self.worker_config, self.seed, self.on_frame)  # fmt: skip
+                             self.worker_config, self.seed)  # fmt: skip
             self.workers.append(w)
             self._tasks.append(asyncio.create_task(w.run(), name=f"pubsub-{e.name}"))
         if self.on_fees is not None and any(e.http for e in self.endpoints):

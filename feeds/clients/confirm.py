@@ -22,7 +22,7 @@ from typing import Any
 
 import websockets
 
-from .health import redact
+from ..redact import redact
 from .rpc import RpcClient, RpcError
 
 

@@ -3,7 +3,10 @@ ingest, watch for silence, reconnect with backoff and jitter, resubscribe.
 
 The worker never parses a notification itself: each raw frame goes to ``ingest.frame``
 (one call into the engine: parse, dedup, decode, graph update), which returns the
-subscription id, or -1 for a response, which the worker's id book then reads.
+subscription id, or -1 for a response, which the worker's id book then reads. The worker
+has no recording tap of its own: a session that records hands it a recording ingest
+(``arbscope.session``), so every frame is journaled at one point, in the order the
+engine sees it.
 
 Liveness, three ways:
 - heartbeat: WebSocket pings every ``heartbeat_s``; no pong within ``heartbeat_s`` closes
@@ -30,7 +33,7 @@ import contextlib
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -41,8 +44,9 @@ from websockets.frames import CloseCode
 
 from engine_rs.errors import DecodeError, EngineError, FrameError
 
-from .health import HealthCounters, redact, size_text
-from .protocol import (
+from ..health import HealthCounters, size_text
+from ..redact import redact
+from ..wire.protocol import (
     Book,
     ErrorResponse,
     ProtocolError,
@@ -92,14 +96,12 @@ class PubSubWorker:
         counters: HealthCounters,
         config: WorkerConfig | None = None,
         seed: int = 0,
-        on_frame: Callable[[int, bytes, int], None] | None = None,
     ) -> None:
         self.endpoint, self.url = endpoint, url
         self.subs = list(subscriptions)
         self.ingest, self.counters = ingest, counters
         self.config = config or WorkerConfig()
         self.rng = random.Random(seed * 7919 + endpoint)
-        self.on_frame = on_frame  # the journal's tap: every raw frame, before parsing
         self.book = Book()
         self.last_seen: dict[int, int] = {}  # server subscription id -> recv ns
         self._ws: ClientConnection | None = None
@@ -232,7 +234,7 @@ class PubSubWorker:
             await ws.send(self.book.subscribe(sub))
         watchdog = asyncio.create_task(self._watch(ws))
         frame_fn, ep, counters = self.ingest.frame, self.endpoint, self.counters
-        last_seen, tap = self.last_seen, self.on_frame
+        last_seen = self.last_seen
         burst = 0
         # health, for the backoff: the pulse (slot notifications; any notification when
         # nothing subscribes to slots) delivered for healthy_after_s on this connection
@@ -257,8 +259,6 @@ class PubSubWorker:
                 # less than zero
                 now = time.monotonic_ns()
                 counters.last_message_ns = now
-                if tap is not None:
-                    tap(ep, raw, now)
                 try:
                     sid = frame_fn(ep, raw, now)
                 except FrameError as exc:
@@ -349,7 +349,7 @@ def all_subscriptions(
     pubkeys: Sequence[str], programs: Sequence[str], commitment: str = "confirmed"
 ) -> list[Subscription]:
     """The session's subscriptions: the slot pulse, every account, the DEX programs' logs."""
-    from .protocol import account_subscription, logs_subscription, slot_subscription
+    from ..wire.protocol import account_subscription, logs_subscription, slot_subscription
 
     return [
         slot_subscription(),

@@ -1,0 +1,555 @@
+//! Venues: one module per DEX program, the unit of extension (twin:
+//! `engine_rs/python/venues/`).
+//!
+//! A venue is modelled on Jupiter's `jupiter-amm-interface` `Amm` trait — the pool's key
+//! (its address, which the caller tracks), its reserve mints, the accounts to follow,
+//! `update` from those accounts, an exact `quote(amount, direction)` and a spot rate —
+//! plus what the rest of the engine needs of it: its program ids and layout (its
+//! decoders), the identity fields of its pool account, its two vaults, the accounts of
+//! its own it follows (a CP-Swap pool's `AmmConfig`, a Whirlpool's tick arrays), and the
+//! swap logs or events its program writes. [`Venue`] is that trait.
+//!
+//! The [`registry!`] at the bottom of this file lists the venues once. From it come
+//! [`VenueId`] and [`VENUES`], and one enum per thing a venue has, each with a variant per
+//! venue: [`Record`] (a decoded pool account), [`Own`] (what the feed ingest keeps of a
+//! pool's own accounts), [`PoolState`] (what the graph and sizing quote) and [`Event`]
+//! (a parsed swap log). Their methods are `match`es over the variants calling the venue's
+//! trait functions, so the hot path dispatches statically (no `Box<dyn>`). Adding a
+//! venue is its module and one line in the registry.
+//!
+//! Shared math stays shared: `amm.rs` (constant product, used by both Raydium venues) and
+//! `clmm/` (Orca's tick math); shared account kinds (SPL Token accounts and mints,
+//! base64) stay in `decode.rs`.
+
+pub mod orca_whirlpool;
+pub mod raydium_amm_v4;
+pub mod raydium_cpmm;
+
+use std::fmt;
+
+use crate::amm::ConstantProduct;
+use crate::decode::{self, Key};
+use crate::error::{EngineError, Result};
+use crate::graph::check_pool_ids;
+
+/// A venue's static facts (fields as `engine_rs.records.VenueInfo`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VenueInfo {
+    /// The module's name (`raydium_amm_v4`): the same in both backends.
+    pub name: &'static str,
+    /// The pool kind users write in their pools files and the journal records
+    /// (`amm_v4`, `cpmm`, `whirlpool`): stable.
+    pub kind: &'static str,
+    /// The dashboard's short label (`v4`, `cp`, `wp`).
+    pub label: &'static str,
+    /// What `Opportunity.kinds` reports for its pools (`cpmm`, `clmm`): part of the
+    /// replay digest, stable.
+    pub graph_kind: &'static str,
+    /// The programs that may own its pool accounts (base58), the main one first.
+    pub program_ids: &'static [&'static str],
+    /// The size of its pool account in bytes (the decoder's minimum; real accounts may
+    /// be longer).
+    pub pool_account_size: usize,
+}
+
+/// An account a venue follows for a pool besides the pool account and its two vaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnRole {
+    /// The role's name in `FeedIngest.roles` (`config`, `tick_array`).
+    pub name: &'static str,
+    /// True when the pool account names it (followed as the pool says); false when the
+    /// caller tracks it (`FeedIngest.track_tick_array`).
+    pub from_pool: bool,
+}
+
+/// One of a venue's own accounts as the feed ingest hands it over.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnAccount<'a> {
+    /// The ingest's id of the account (stable while it is tracked).
+    pub account: u32,
+    /// Its address.
+    pub pubkey: &'a str,
+    /// The pool it serves: its address as bytes and as text.
+    pub pool_key: &'a Key,
+    pub pool_id: &'a str,
+    /// Its bytes and owner program (`None`: not checked).
+    pub data: &'a [u8],
+    pub owner: Option<&'a Key>,
+}
+
+/// What a venue's [`Venue::update`] assembles its quote state with: the pool's id and
+/// mints, its vault balances, and the slot to upsert at, asked for when the venue has
+/// everything else (so a bad slot argument fails at the twin's moment).
+pub struct Assembly<'a> {
+    pub pool_id: &'a str,
+    pub mints: (&'a str, &'a str),
+    /// The vaults' token amounts in base units (`None` until seen).
+    pub vaults: (Option<u64>, Option<u64>),
+    slot: &'a mut dyn FnMut() -> Result<u64>,
+}
+
+impl<'a> Assembly<'a> {
+    pub fn new(
+        pool_id: &'a str,
+        mints: (&'a str, &'a str),
+        vaults: (Option<u64>, Option<u64>),
+        slot: &'a mut dyn FnMut() -> Result<u64>,
+    ) -> Self {
+        Self {
+            pool_id,
+            mints,
+            vaults,
+            slot,
+        }
+    }
+
+    /// The slot of the upsert (an error when the caller's slot argument was bad).
+    pub fn slot(&mut self) -> Result<u64> {
+        (self.slot)()
+    }
+
+    /// The graph's id checks on an assembled pool: its address passed `track_pool` and
+    /// its mints are base58 of 32 bytes, so only two equal mints can fail.
+    pub fn check_ids(&self) -> Result<()> {
+        let (a, b) = self.mints;
+        if a == b {
+            check_pool_ids(self.pool_id, a, b)?;
+        }
+        Ok(())
+    }
+}
+
+/// One DEX program (see the module docs). Functions, not methods: a venue is a type
+/// with no data; what it works on (a record, a quote state) is passed in.
+pub trait Venue {
+    /// Names, program ids, pool account size.
+    const INFO: VenueInfo;
+    /// Its own accounts besides the pool account and its vaults, by role number.
+    const OWN_ROLES: &'static [OwnRole] = &[];
+    /// The prefix of a `Program log:` line carrying its swap (AMM v4's `ray_log`).
+    const LOG_PREFIX: Option<&'static [u8]> = None;
+
+    /// Its decoded pool account.
+    type Record: Clone + fmt::Debug + PartialEq;
+    /// What the feed ingest keeps of a pool's own accounts (a fee rate, tick arrays).
+    type Own: Default + fmt::Debug;
+    /// What quotes a swap: what the graph holds and sizing walks.
+    type State: Clone + fmt::Debug + PartialEq;
+    /// A swap its program logged.
+    type Event: Clone + fmt::Debug + PartialEq;
+
+    /// The pool account from its bytes; `owner` (when given) must be one of
+    /// [`VenueInfo::program_ids`].
+    fn decode(data: &[u8], owner: Option<&Key>) -> Result<Self::Record>;
+    /// Whether two records are the same pool: the fields that never change through a
+    /// notification (mints, vaults, programs, status, decimals...) are equal.
+    fn same_identity(a: &Self::Record, b: &Self::Record) -> bool;
+    /// The two mints it trades: (a, b), in the order its quotes call a and b.
+    fn reserve_mints(r: &Self::Record) -> (Key, Key);
+    /// The token accounts holding mint a and mint b.
+    fn vaults(r: &Self::Record) -> (Key, Key);
+    /// Own accounts the pool account names, as (role number, address).
+    fn followed(_r: &Self::Record, _out: &mut Vec<(u8, Key)>) {}
+    /// Decode one of its own accounts in `role` and keep what quoting needs of it.
+    fn own_account(_own: &mut Self::Own, role: u8, _cx: &OwnAccount<'_>) -> Result<()> {
+        Err(no_role(Self::INFO, role))
+    }
+    /// The checks of [`Venue::own_account`] without keeping anything (a copy that is not
+    /// applied now).
+    fn check_own_account(role: u8, _cx: &OwnAccount<'_>) -> Result<()> {
+        Err(no_role(Self::INFO, role))
+    }
+    /// Its quote state and the slot to upsert it at, from the pool account, its own
+    /// accounts and its vaults; `Ok(None)` while something is missing.
+    fn update(
+        own: &mut Self::Own,
+        r: &Self::Record,
+        cx: &mut Assembly<'_>,
+    ) -> Result<Option<(Self::State, u64)>>;
+    /// Exact output in base units for `amount` in (a into b when `a_to_b`); 0 for 0;
+    /// `None` when the swap cannot be done in full.
+    fn quote(s: &Self::State, amount: u64, a_to_b: bool) -> Option<u64>;
+    /// Output per input after the fee at zero size (f64, the twin's operations).
+    fn spot_rate(s: &Self::State, a_to_b: bool) -> f64;
+    /// Its constant-product curve, when it quotes on one (sizing then has a closed form).
+    fn constant_product(_s: &Self::State) -> Option<&ConstantProduct> {
+        None
+    }
+    /// An Anchor event (`Program data:` bytes, discriminator first) of its program:
+    /// `None` when the discriminator is not one of its own.
+    fn parse_event(_raw: &[u8]) -> Option<Result<Self::Event>> {
+        None
+    }
+    /// The swap in the bytes of a [`Venue::LOG_PREFIX`] line (`None`: another log type).
+    fn parse_log(_raw: &[u8]) -> Result<Option<Self::Event>> {
+        Ok(None)
+    }
+}
+
+fn no_role(info: VenueInfo, role: u8) -> EngineError {
+    EngineError::InvalidInput(format!("{} has no account role {role}", info.name))
+}
+
+/// The `Program data: ` prefix of Anchor event lines.
+pub const PROGRAM_DATA: &[u8] = b"Program data: ";
+
+/// Python's `repr` of a tuple of str, for the twin's messages.
+fn tuple_repr(names: &[&str]) -> String {
+    let inner: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+    format!("({})", inner.join(", "))
+}
+
+/// The generated part: see [`VenueId`], [`Record`], [`Own`], [`PoolState`], [`Event`].
+macro_rules! registry {
+    ($($id:ident => $module:ident :: $venue:ident),+ $(,)?) => {
+        /// One venue of the registry.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum VenueId {
+            $($id),+
+        }
+
+        /// Every venue, in registry order.
+        pub const VENUES: &[VenueId] = &[$(VenueId::$id),+];
+
+        impl VenueId {
+            /// Its static facts.
+            pub fn info(self) -> &'static VenueInfo {
+                match self {
+                    $(Self::$id => &<$module::$venue as Venue>::INFO),+
+                }
+            }
+
+            /// Its own accounts' roles, by role number.
+            pub fn own_roles(self) -> &'static [OwnRole] {
+                match self {
+                    $(Self::$id => <$module::$venue as Venue>::OWN_ROLES),+
+                }
+            }
+        }
+
+        /// A decoded pool account of any venue.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Record {
+            $($id(<$module::$venue as Venue>::Record)),+
+        }
+
+        impl Record {
+            /// `venue`'s pool account from its bytes ([`Venue::decode`]).
+            pub fn decode(venue: VenueId, data: &[u8], owner: Option<&Key>) -> Result<Self> {
+                match venue {
+                    $(VenueId::$id => <$module::$venue as Venue>::decode(data, owner).map(Self::$id)),+
+                }
+            }
+
+            pub fn venue(&self) -> VenueId {
+                match self {
+                    $(Self::$id(_) => VenueId::$id),+
+                }
+            }
+
+            /// [`Venue::same_identity`]; records of different venues are never the same.
+            pub fn same_identity(&self, other: &Record) -> bool {
+                match (self, other) {
+                    $((Self::$id(a), Self::$id(b)) => <$module::$venue as Venue>::same_identity(a, b),)+
+                    #[allow(unreachable_patterns)]
+                    _ => false,
+                }
+            }
+
+            /// [`Venue::reserve_mints`].
+            pub fn reserve_mints(&self) -> (Key, Key) {
+                match self {
+                    $(Self::$id(r) => <$module::$venue as Venue>::reserve_mints(r)),+
+                }
+            }
+
+            /// [`Venue::vaults`].
+            pub fn vaults(&self) -> (Key, Key) {
+                match self {
+                    $(Self::$id(r) => <$module::$venue as Venue>::vaults(r)),+
+                }
+            }
+
+            /// [`Venue::followed`].
+            pub fn followed(&self, out: &mut Vec<(u8, Key)>) {
+                match self {
+                    $(Self::$id(r) => <$module::$venue as Venue>::followed(r, out)),+
+                }
+            }
+        }
+
+        /// What the feed ingest keeps of one pool's own accounts, for any venue.
+        #[derive(Debug)]
+        pub enum Own {
+            $($id(<$module::$venue as Venue>::Own)),+
+        }
+
+        impl Own {
+            /// Nothing seen yet, for a pool of `venue`.
+            pub fn new(venue: VenueId) -> Self {
+                match venue {
+                    $(VenueId::$id => Self::$id(Default::default())),+
+                }
+            }
+
+            /// [`Venue::own_account`].
+            pub fn apply(&mut self, role: u8, cx: &OwnAccount<'_>) -> Result<()> {
+                match self {
+                    $(Self::$id(o) => <$module::$venue as Venue>::own_account(o, role, cx)),+
+                }
+            }
+
+            /// [`Venue::update`] with `record` (of the same venue; `Ok(None)` otherwise).
+            pub fn update(
+                &mut self,
+                record: &Record,
+                cx: &mut Assembly<'_>,
+            ) -> Result<Option<(PoolState, u64)>> {
+                match (self, record) {
+                    $((Self::$id(o), Record::$id(r)) => Ok(
+                        <$module::$venue as Venue>::update(o, r, cx)?
+                            .map(|(s, slot)| (PoolState::$id(s), slot)),
+                    ),)+
+                    #[allow(unreachable_patterns)]
+                    _ => Ok(None),
+                }
+            }
+        }
+
+        /// [`Venue::check_own_account`] of `venue`.
+        pub fn check_own_account(venue: VenueId, role: u8, cx: &OwnAccount<'_>) -> Result<()> {
+            match venue {
+                $(VenueId::$id => <$module::$venue as Venue>::check_own_account(role, cx)),+
+            }
+        }
+
+        /// A pool's quote state, for any venue: what the graph holds and sizing walks.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum PoolState {
+            $($id(<$module::$venue as Venue>::State)),+
+        }
+
+        impl PoolState {
+            pub fn venue(&self) -> VenueId {
+                match self {
+                    $(Self::$id(_) => VenueId::$id),+
+                }
+            }
+
+            /// [`Venue::quote`].
+            #[inline]
+            pub fn quote(&self, amount: u64, a_to_b: bool) -> Option<u64> {
+                match self {
+                    $(Self::$id(s) => <$module::$venue as Venue>::quote(s, amount, a_to_b)),+
+                }
+            }
+
+            /// [`Venue::spot_rate`].
+            #[inline]
+            pub fn spot_rate(&self, a_to_b: bool) -> f64 {
+                match self {
+                    $(Self::$id(s) => <$module::$venue as Venue>::spot_rate(s, a_to_b)),+
+                }
+            }
+
+            /// [`Venue::constant_product`].
+            #[inline]
+            pub fn constant_product(&self) -> Option<&ConstantProduct> {
+                match self {
+                    $(Self::$id(s) => <$module::$venue as Venue>::constant_product(s)),+
+                }
+            }
+
+            /// What `Opportunity.kinds` reports for it.
+            pub fn graph_kind(&self) -> &'static str {
+                self.venue().info().graph_kind
+            }
+        }
+
+        /// A swap a venue's program logged.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Event {
+            $($id(<$module::$venue as Venue>::Event)),+
+        }
+
+        /// The event of `Program data:` bytes (discriminator first) whichever venue wrote
+        /// it; `Ok(None)` for a discriminator no venue knows.
+        pub fn parse_program_data_bytes(raw: &[u8]) -> Result<Option<Event>> {
+            if raw.len() < 8 {
+                return Err(EngineError::AccountTooShort(format!(
+                    "program data: {} bytes, no discriminator",
+                    raw.len()
+                )));
+            }
+            $(
+                if let Some(ev) = <$module::$venue as Venue>::parse_event(raw) {
+                    return ev.map(|e| Some(Event::$id(e)));
+                }
+            )+
+            Ok(None)
+        }
+
+        /// Whether a log line is a swap some venue's program wrote (a `ray_log`, an
+        /// Anchor swap event); `raw` is scratch space for the decoded bytes.
+        pub fn log_line_is_swap(line: &[u8], raw: &mut Vec<u8>) -> bool {
+            raw.clear();
+            $(
+                if let Some(prefix) = <$module::$venue as Venue>::LOG_PREFIX {
+                    if let Some(b64) = line.strip_prefix(prefix) {
+                        return decode::b64decode_into(b64, raw).is_ok()
+                            && matches!(<$module::$venue as Venue>::parse_log(raw), Ok(Some(_)));
+                    }
+                }
+            )+
+            if let Some(b64) = line.strip_prefix(PROGRAM_DATA) {
+                return decode::b64decode_into(b64, raw).is_ok()
+                    && matches!(parse_program_data_bytes(raw), Ok(Some(_)));
+            }
+            false
+        }
+    };
+}
+
+// The registry: one line per venue (variant => module::type).
+registry! {
+    RaydiumAmmV4 => raydium_amm_v4::RaydiumAmmV4,
+    RaydiumCpmm => raydium_cpmm::RaydiumCpmm,
+    OrcaWhirlpool => orca_whirlpool::OrcaWhirlpool,
+}
+
+impl VenueId {
+    /// The venue whose universe kind is `kind` (`InvalidInput` with the twin's message
+    /// naming the kinds otherwise).
+    pub fn by_kind(kind: &str) -> Result<Self> {
+        VENUES
+            .iter()
+            .copied()
+            .find(|v| v.info().kind == kind)
+            .ok_or_else(|| {
+                EngineError::InvalidInput(format!(
+                    "pool kind {kind:?} is not one of {}",
+                    kinds_repr()
+                ))
+            })
+    }
+}
+
+/// The universe kinds of every venue, in registry order.
+pub fn kinds() -> Vec<&'static str> {
+    VENUES.iter().map(|v| v.info().kind).collect()
+}
+
+/// [`kinds`] as the twin's messages show them (Python's repr of a tuple of str).
+pub fn kinds_repr() -> String {
+    tuple_repr(&kinds())
+}
+
+/// [`parse_program_data_bytes`] of base64 text.
+pub fn parse_program_data(b64: &str) -> Result<Option<Event>> {
+    let raw = decode::b64decode(b64).map_err(|e| decode::err(format!("program data: {e}")))?;
+    parse_program_data_bytes(&raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::b58;
+
+    #[test]
+    fn every_venue_has_its_parts() {
+        let mut names = Vec::new();
+        for &v in VENUES {
+            let info = v.info();
+            assert!(!info.name.is_empty() && !info.kind.is_empty() && !info.label.is_empty());
+            assert!(matches!(info.graph_kind, "cpmm" | "clmm"), "{}", info.name);
+            assert!(!info.program_ids.is_empty(), "{}", info.name);
+            for id in info.program_ids {
+                assert!(b58::decode_32(id).is_ok(), "{id}");
+            }
+            assert!(info.pool_account_size > 0);
+            assert_eq!(VenueId::by_kind(info.kind), Ok(v));
+            // a pool account of zeros of its size decodes (or fails typed), never panics
+            let _ = Record::decode(v, &vec![0u8; info.pool_account_size], None);
+            names.push((info.name, info.kind, info.label));
+        }
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            names.len(),
+            "names, kinds and labels are unique"
+        );
+        assert_eq!(kinds(), ["amm_v4", "cpmm", "whirlpool"]);
+        assert!(matches!(
+            VenueId::by_kind("serum"),
+            Err(EngineError::InvalidInput(m)) if m == "pool kind \"serum\" is not one of ('amm_v4', 'cpmm', 'whirlpool')"
+        ));
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for len in [0usize, 7, 8, 82, 165, 200, 653, 752, 9988, 10_004] {
+            for disc in [
+                None,
+                Some(orca_whirlpool::DISC_WHIRLPOOL),
+                Some(orca_whirlpool::DISC_DYNAMIC_TICK_ARRAY),
+                Some(orca_whirlpool::DISC_FIXED_TICK_ARRAY),
+                Some(raydium_cpmm::DISC_POOL),
+                Some(raydium_cpmm::DISC_CONFIG),
+            ] {
+                let mut d: Vec<u8> = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        x as u8
+                    })
+                    .collect();
+                if let (Some(dc), true) = (disc, len >= 8) {
+                    d[..8].copy_from_slice(&dc);
+                }
+                for &v in VENUES {
+                    let _ = Record::decode(v, &d, None);
+                }
+                let _ = raydium_cpmm::decode_raydium_amm_config(&d, None);
+                let _ = orca_whirlpool::decode_tick_array(&d, None);
+                let _ = decode::decode_token_account(&d, None);
+                let _ = decode::decode_mint(&d, None);
+                let _ = parse_program_data_bytes(&d);
+                let _ = raydium_amm_v4::parse_ray_log_bytes(&d);
+            }
+        }
+    }
+
+    #[test]
+    fn log_lines_find_swaps_of_every_venue() {
+        let mut raw = Vec::new();
+        let ray = b"Program log: ray_log: AxPMGo8xAAAAAAAAAAAAAAACAAAAAAAAAAC4ZNlFAAAAg1tiLxJGAAAX2yfkXwEAAGSxk/cAAAAA";
+        assert!(log_line_is_swap(ray, &mut raw));
+        assert!(!log_line_is_swap(
+            b"Program log: ray_log: mismatch: input:1",
+            &mut raw
+        ));
+        let mut traded = orca_whirlpool::DISC_TRADED.to_vec();
+        traded.resize(121, 0);
+        let mut swap = raydium_cpmm::DISC_SWAP_EVENT.to_vec();
+        swap.resize(89, 0);
+        use base64::Engine as _;
+        for ev in [traded, swap] {
+            let text = base64::engine::general_purpose::STANDARD.encode(&ev);
+            let line = format!("Program data: {text}");
+            assert!(log_line_is_swap(line.as_bytes(), &mut raw));
+        }
+        let other = base64::engine::general_purpose::STANDARD.encode([7u8; 16]);
+        assert!(!log_line_is_swap(
+            format!("Program data: {other}").as_bytes(),
+            &mut raw
+        ));
+        assert!(!log_line_is_swap(
+            b"Program log: Instruction: Swap",
+            &mut raw
+        ));
+    }
+}

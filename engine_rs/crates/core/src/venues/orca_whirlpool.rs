@@ -1,0 +1,560 @@
+//! Orca Whirlpool (twin: `engine_rs/python/venues/orca_whirlpool.py`): the `Whirlpool`
+//! and tick-array accounts (spec §2.2, §2.3), its quotes through the program's swap
+//! (`crate::clmm`, spec §2.5) and its Anchor `Traded` event (spec §6.2).
+//!
+//! A Whirlpool quotes from its own account (price, liquidity, current tick, fee) and the
+//! initialized ticks of its tick arrays, which the caller tracks
+//! (`FeedIngest.track_tick_array`: which arrays depends on the price). Its vaults are
+//! followed for their mints only.
+
+use crate::b58;
+use crate::clmm::{ClmmPool, TICK_ARRAY_SIZE};
+use crate::decode::{at, check, err, Key, R};
+use crate::error::{EngineError, Result};
+
+use super::{Assembly, OwnAccount, OwnRole, Venue, VenueInfo};
+
+/// The Whirlpool program.
+pub const PROGRAM_ID: &str = "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc";
+pub const PROGRAM: Key = b58::key(PROGRAM_ID);
+/// The same program deployed without an upgrade authority (it owns Whirlpools too).
+pub const IMMUTABLE_PROGRAM_ID: &str = "iwhrLHdsgrvmnwU8GF2FSmyabSMjfHwFGJAX2ufJ3ZN";
+pub const IMMUTABLE_PROGRAM: Key = b58::key(IMMUTABLE_PROGRAM_ID);
+pub const DISC_WHIRLPOOL: [u8; 8] = [0x3f, 0x95, 0xd1, 0x0c, 0xe1, 0x80, 0x63, 0x09];
+pub const DISC_FIXED_TICK_ARRAY: [u8; 8] = [69, 97, 189, 190, 110, 7, 66, 187];
+pub const DISC_DYNAMIC_TICK_ARRAY: [u8; 8] = [17, 216, 246, 142, 225, 199, 218, 56];
+pub const DISC_TRADED: [u8; 8] = [225, 202, 73, 175, 147, 43, 160, 150];
+/// `Whirlpool` with its discriminator.
+pub const POOL_SIZE: usize = 653;
+/// A fixed tick array; a dynamic one is 148 bytes plus 112 per initialized tick.
+pub const FIXED_TICK_ARRAY_SIZE: usize = 9988;
+const DYNAMIC_TICK_ARRAY_MIN: usize = 148;
+/// One tick of a fixed array (and an initialized one of a dynamic array, with its tag).
+const TICK_LEN: usize = 113;
+/// Ticks per array.
+const TICKS: usize = TICK_ARRAY_SIZE as usize;
+/// Role number of its tick arrays in [`Venue::OWN_ROLES`].
+pub const TICK_ARRAY: u8 = 0;
+
+const OWNERS: [&Key; 2] = [&PROGRAM, &IMMUTABLE_PROGRAM];
+
+/// The decoded `Whirlpool` (fields as `engine_rs.decoded.Whirlpool`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Whirlpool {
+    pub whirlpools_config: Key,
+    pub whirlpool_bump: u8,
+    /// tick_spacing, fee_tier_index_seed, fee_rate (per 1,000,000), protocol_fee_rate
+    pub u16s: [u16; 4],
+    pub liquidity: u128,
+    /// Q64.64
+    pub sqrt_price: u128,
+    pub tick_current_index: i32,
+    pub protocol_fee_owed: [u64; 2],
+    pub token_mint_a: Key,
+    pub token_vault_a: Key,
+    pub fee_growth_global_a: u128,
+    pub token_mint_b: Key,
+    pub token_vault_b: Key,
+    pub fee_growth_global_b: u128,
+    pub reward_last_updated_timestamp: u64,
+    pub reward_mints: [Key; 3],
+}
+
+/// Orca `Whirlpool` (653 bytes).
+pub fn decode_whirlpool(data: &[u8], owner: Option<&Key>) -> Result<Whirlpool> {
+    let r = check(
+        data,
+        "Whirlpool",
+        POOL_SIZE,
+        &[DISC_WHIRLPOOL],
+        owner,
+        &OWNERS,
+    )?;
+    // the size is checked: read from a fixed-size array, no bounds check per field
+    let d: &[u8; POOL_SIZE] = r.bytes_ref()?;
+    Ok(Whirlpool {
+        whirlpools_config: at(d, 8),
+        whirlpool_bump: d[40],
+        u16s: [
+            u16::from_le_bytes(at(d, 41)),
+            u16::from_le_bytes(at(d, 43)),
+            u16::from_le_bytes(at(d, 45)),
+            u16::from_le_bytes(at(d, 47)),
+        ],
+        liquidity: u128::from_le_bytes(at(d, 49)),
+        sqrt_price: u128::from_le_bytes(at(d, 65)),
+        tick_current_index: i32::from_le_bytes(at(d, 81)),
+        protocol_fee_owed: [u64::from_le_bytes(at(d, 85)), u64::from_le_bytes(at(d, 93))],
+        token_mint_a: at(d, 101),
+        token_vault_a: at(d, 133),
+        fee_growth_global_a: u128::from_le_bytes(at(d, 165)),
+        token_mint_b: at(d, 181),
+        token_vault_b: at(d, 213),
+        fee_growth_global_b: u128::from_le_bytes(at(d, 245)),
+        reward_last_updated_timestamp: u64::from_le_bytes(at(d, 261)),
+        reward_mints: [at(d, 269), at(d, 397), at(d, 525)],
+    })
+}
+
+/// A decoded tick array (fields as `engine_rs.decoded.TickArray`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TickArray {
+    pub dynamic: bool,
+    pub start_tick_index: i32,
+    pub whirlpool: Key,
+    /// Initialized ticks only: (i, liquidity_net, liquidity_gross).
+    pub ticks: Vec<(u8, i128, u128)>,
+}
+
+/// A Whirlpool tick array, fixed (9,988 bytes) or dynamic (148..10,004), by its
+/// discriminator (spec §2.3).
+pub fn decode_tick_array(data: &[u8], owner: Option<&Key>) -> Result<TickArray> {
+    let discs = [DISC_FIXED_TICK_ARRAY, DISC_DYNAMIC_TICK_ARRAY];
+    if data.get(..8) == Some(&DISC_DYNAMIC_TICK_ARRAY[..]) {
+        let r = check(
+            data,
+            "DynamicTickArray",
+            DYNAMIC_TICK_ARRAY_MIN,
+            &discs,
+            owner,
+            &OWNERS,
+        )?;
+        let bitmap = r.u128(44)?;
+        let mut ticks = Vec::new();
+        let mut off = 60usize;
+        for i in 0..TICKS {
+            let Some(&tag) = data.get(off) else {
+                return Err(EngineError::AccountTooShort(format!(
+                    "DynamicTickArray: tick {i} at {off} is past the end"
+                )));
+            };
+            let set = bitmap >> i & 1 == 1;
+            match (tag, set) {
+                (0, false) => off += 1,
+                (0, true) => {
+                    return Err(err(format!(
+                        "DynamicTickArray: bitmap says tick {i} is initialized"
+                    )))
+                }
+                (1, true) => {
+                    if off + TICK_LEN > data.len() {
+                        return Err(EngineError::AccountTooShort(format!(
+                            "DynamicTickArray: tick {i} runs past the end"
+                        )));
+                    }
+                    ticks.push((i as u8, r.i128(off + 1)?, r.u128(off + 17)?));
+                    off += TICK_LEN;
+                }
+                _ => {
+                    return Err(err(format!(
+                        "DynamicTickArray: tick {i} tag {tag} disagrees with the bitmap"
+                    )))
+                }
+            }
+        }
+        return Ok(TickArray {
+            dynamic: true,
+            start_tick_index: r.i32(8)?,
+            whirlpool: r.key(12)?,
+            ticks,
+        });
+    }
+    let r = check(
+        data,
+        "TickArray",
+        FIXED_TICK_ARRAY_SIZE,
+        &discs,
+        owner,
+        &OWNERS,
+    )?;
+    let mut ticks = Vec::new();
+    for i in 0..TICKS {
+        let off = 12 + TICK_LEN * i;
+        if r.flag(off)? {
+            ticks.push((i as u8, r.i128(off + 1)?, r.u128(off + 17)?));
+        }
+    }
+    Ok(TickArray {
+        dynamic: false,
+        start_tick_index: r.i32(8)?,
+        whirlpool: r.key(9956)?,
+        ticks,
+    })
+}
+
+/// Orca's `Traded` event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Traded {
+    pub whirlpool: Key,
+    pub a_to_b: bool,
+    pub pre_sqrt_price: u128,
+    pub post_sqrt_price: u128,
+    /// input, output, input transfer fee, output transfer fee, lp fee, protocol fee
+    pub amounts: [u64; 6],
+}
+
+/// The `Traded` event of `Program data:` bytes with its discriminator.
+fn parse_traded(raw: &[u8]) -> Result<Traded> {
+    if raw.len() < 121 {
+        return Err(EngineError::AccountTooShort(format!(
+            "Traded: {} bytes, needs 121",
+            raw.len()
+        )));
+    }
+    let r = R {
+        d: raw,
+        what: "event",
+    };
+    let mut amounts = [0u64; 6];
+    for (i, a) in amounts.iter_mut().enumerate() {
+        *a = r.u64(73 + 8 * i)?;
+    }
+    Ok(Traded {
+        whirlpool: r.key(8)?,
+        a_to_b: r.flag(40)?,
+        pre_sqrt_price: r.u128(41)?,
+        post_sqrt_price: r.u128(57)?,
+        amounts,
+    })
+}
+
+/// What the pool uses of one of its tick arrays.
+#[derive(Debug, Clone)]
+struct ArrayTicks {
+    account: u32,
+    start: i32,
+    /// (offset in the array, liquidity_net) of its initialized ticks
+    ticks: Vec<(u8, i128)>,
+}
+
+/// The sorted `(tick index, liquidity_net)` list of a Whirlpool for one tick spacing.
+#[derive(Debug, Clone)]
+struct Ticks {
+    spacing: u16,
+    ticks: Vec<(i32, i128)>,
+    /// The first (sorted) tick outside i32, if any: the twin's MathOverflowError.
+    overflow: Option<i64>,
+    /// [`ClmmPool::check_ticks`] of `ticks` for `spacing` (run once per tick list)
+    checked: Result<()>,
+}
+
+/// What the ingest keeps of a Whirlpool's tick arrays: each array's initialized ticks,
+/// and their sorted, checked union, rebuilt only when an array changes.
+#[derive(Debug, Default)]
+pub struct TickArrays {
+    arrays: Vec<ArrayTicks>,
+    ticks: Option<Ticks>,
+}
+
+/// Every initialized tick of the arrays, `start + i * spacing`, sorted by tick index.
+fn sorted_ticks(arrays: &[ArrayTicks], spacing: u16) -> Ticks {
+    let ts = i64::from(spacing);
+    let mut wide: Vec<(i64, i128)> = arrays
+        .iter()
+        .flat_map(|a| {
+            let start = i64::from(a.start);
+            a.ticks
+                .iter()
+                .map(move |&(i, net)| (start + i64::from(i) * ts, net))
+        })
+        .collect();
+    wide.sort_unstable();
+    let overflow = wide
+        .iter()
+        .map(|t| t.0)
+        .find(|&t| i32::try_from(t).is_err());
+    let mut ticks: Vec<(i32, i128)> = wide
+        .iter()
+        .map(|&(t, net)| (i32::try_from(t).unwrap_or(0), net))
+        .collect();
+    let checked = if overflow.is_some() || spacing == 0 {
+        Ok(()) // never used: the overflow, or the spacing, fails first
+    } else {
+        ClmmPool::check_ticks(spacing, &mut ticks)
+    };
+    Ticks {
+        spacing,
+        ticks,
+        overflow,
+        checked,
+    }
+}
+
+/// The tick array of `cx`, decoded and checked to belong to its pool.
+fn own_tick_array(role: u8, cx: &OwnAccount<'_>) -> Result<TickArray> {
+    if role != TICK_ARRAY {
+        return Err(super::no_role(OrcaWhirlpool::INFO, role));
+    }
+    let ta = decode_tick_array(cx.data, cx.owner)?;
+    if ta.whirlpool != *cx.pool_key {
+        return Err(EngineError::Decode(format!(
+            "tick array {} belongs to {}, not {}",
+            cx.pubkey,
+            b58::encode(&ta.whirlpool),
+            cx.pool_id
+        )));
+    }
+    Ok(ta)
+}
+
+/// The Orca Whirlpool venue.
+pub struct OrcaWhirlpool;
+
+impl Venue for OrcaWhirlpool {
+    const INFO: VenueInfo = VenueInfo {
+        name: "orca_whirlpool",
+        kind: "whirlpool",
+        label: "wp",
+        graph_kind: "clmm",
+        program_ids: &[PROGRAM_ID, IMMUTABLE_PROGRAM_ID],
+        pool_account_size: POOL_SIZE,
+    };
+    const OWN_ROLES: &'static [OwnRole] = &[OwnRole {
+        name: "tick_array",
+        from_pool: false,
+    }];
+
+    type Record = Whirlpool;
+    type Own = TickArrays;
+    type State = ClmmPool;
+    type Event = Traded;
+
+    fn decode(data: &[u8], owner: Option<&Key>) -> Result<Whirlpool> {
+        decode_whirlpool(data, owner)
+    }
+
+    /// Config, bump, tick spacing, fee tier, both mints and both vaults.
+    fn same_identity(a: &Whirlpool, b: &Whirlpool) -> bool {
+        a.whirlpools_config == b.whirlpools_config
+            && a.whirlpool_bump == b.whirlpool_bump
+            && a.u16s[..2] == b.u16s[..2]
+            && a.token_mint_a == b.token_mint_a
+            && a.token_vault_a == b.token_vault_a
+            && a.token_mint_b == b.token_mint_b
+            && a.token_vault_b == b.token_vault_b
+    }
+
+    fn reserve_mints(r: &Whirlpool) -> (Key, Key) {
+        (r.token_mint_a, r.token_mint_b)
+    }
+
+    fn vaults(r: &Whirlpool) -> (Key, Key) {
+        (r.token_vault_a, r.token_vault_b)
+    }
+
+    fn own_account(own: &mut TickArrays, role: u8, cx: &OwnAccount<'_>) -> Result<()> {
+        let ta = own_tick_array(role, cx)?;
+        let ticks: Vec<(u8, i128)> = ta.ticks.iter().map(|&(i, n, _)| (i, n)).collect();
+        match own.arrays.iter_mut().find(|a| a.account == cx.account) {
+            Some(a) => {
+                if a.start != ta.start_tick_index || a.ticks != ticks {
+                    a.start = ta.start_tick_index;
+                    a.ticks = ticks;
+                    own.ticks = None;
+                }
+            }
+            None => {
+                own.arrays.push(ArrayTicks {
+                    account: cx.account,
+                    start: ta.start_tick_index,
+                    ticks,
+                });
+                own.ticks = None;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_own_account(role: u8, cx: &OwnAccount<'_>) -> Result<()> {
+        own_tick_array(role, cx).map(|_| ())
+    }
+
+    /// The pool account's state with the initialized ticks of every array seen.
+    fn update(
+        own: &mut TickArrays,
+        w: &Whirlpool,
+        cx: &mut Assembly<'_>,
+    ) -> Result<Option<(ClmmPool, u64)>> {
+        let spacing = w.u16s[0];
+        let slot = cx.slot()?;
+        if own.ticks.as_ref().map(|t| t.spacing) != Some(spacing) {
+            own.ticks = Some(sorted_ticks(&own.arrays, spacing));
+        }
+        let Some(ticks) = &own.ticks else {
+            return Ok(None);
+        };
+        if let Some(t) = ticks.overflow {
+            return Err(EngineError::Overflow(format!("{t} does not fit in i32")));
+        }
+        cx.check_ids()?;
+        // ClmmPool::from_ticks, its tick checks done once per tick list
+        let fee_rate = u32::from(w.u16s[2]);
+        ClmmPool::check_state(w.sqrt_price, w.tick_current_index, spacing, fee_rate)?;
+        ticks.checked.clone()?;
+        let pool = ClmmPool {
+            sqrt_price_x64: w.sqrt_price,
+            liquidity: w.liquidity,
+            tick_current: w.tick_current_index,
+            tick_spacing: spacing,
+            fee_rate,
+            ticks: ticks.ticks.clone(),
+        };
+        Ok(Some((pool, slot)))
+    }
+
+    /// The program's swap (3 tick arrays, no price limit); a partial fill is `None`.
+    #[inline]
+    fn quote(s: &ClmmPool, amount: u64, a_to_b: bool) -> Option<u64> {
+        if amount == 0 {
+            return Some(0);
+        }
+        match s.swap(amount, a_to_b, true, None, 0) {
+            // a partial fill (price limit reached) is not the trade asked for
+            Ok(r) if r.amount_in == amount => Some(r.amount_out),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn spot_rate(s: &ClmmPool, a_to_b: bool) -> f64 {
+        s.spot_rate(a_to_b)
+    }
+
+    fn parse_event(raw: &[u8]) -> Option<Result<Traded>> {
+        (raw.get(..8) == Some(&DISC_TRADED[..])).then(|| parse_traded(raw))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clmm::sqrt_price_from_tick;
+
+    fn array(start: i32, pool: Key, ticks: &[(usize, i128)]) -> Vec<u8> {
+        let mut d = vec![0u8; FIXED_TICK_ARRAY_SIZE];
+        d[..8].copy_from_slice(&DISC_FIXED_TICK_ARRAY);
+        d[8..12].copy_from_slice(&start.to_le_bytes());
+        for &(i, net) in ticks {
+            let off = 12 + TICK_LEN * i;
+            d[off] = 1;
+            d[off + 1..off + 17].copy_from_slice(&net.to_le_bytes());
+            d[off + 17..off + 33].copy_from_slice(&net.unsigned_abs().to_le_bytes());
+        }
+        d[9956..9988].copy_from_slice(&pool);
+        d
+    }
+
+    fn whirlpool(spacing: u16) -> Whirlpool {
+        let mut d = vec![0u8; POOL_SIZE];
+        d[..8].copy_from_slice(&DISC_WHIRLPOOL);
+        d[41..43].copy_from_slice(&spacing.to_le_bytes());
+        d[43..45].copy_from_slice(&spacing.to_le_bytes());
+        d[45..47].copy_from_slice(&3000u16.to_le_bytes());
+        d[49..65].copy_from_slice(&(10u128.pow(11)).to_le_bytes());
+        let price = sqrt_price_from_tick(0).expect("in range");
+        d[65..81].copy_from_slice(&price.to_le_bytes());
+        d[101..133].copy_from_slice(&[1; 32]);
+        d[133..165].copy_from_slice(&[2; 32]);
+        d[181..213].copy_from_slice(&[3; 32]);
+        d[213..245].copy_from_slice(&[4; 32]);
+        decode_whirlpool(&d, Some(&IMMUTABLE_PROGRAM)).expect("decodes")
+    }
+
+    #[test]
+    fn program_ids_are_the_published_ones() {
+        assert_eq!(b58::encode(&PROGRAM), PROGRAM_ID);
+        assert_eq!(b58::encode(&IMMUTABLE_PROGRAM), IMMUTABLE_PROGRAM_ID);
+    }
+
+    #[test]
+    fn ticks_come_sorted_from_the_arrays_and_quote_through_them() {
+        let w = whirlpool(64);
+        assert_eq!(OrcaWhirlpool::reserve_mints(&w), ([1; 32], [3; 32]));
+        assert_eq!(OrcaWhirlpool::vaults(&w), ([2; 32], [4; 32]));
+        let pool_key = [9u8; 32];
+        let mut own = TickArrays::default();
+        // two arrays around tick 0, given upper first
+        let upper = array(0, pool_key, &[(10, -(10i128.pow(11)))]);
+        let lower = array(-5632, pool_key, &[(78, 10i128.pow(11))]);
+        for (n, data) in [(1u32, &upper), (2, &lower)] {
+            let cx = OwnAccount {
+                account: n,
+                pubkey: "T",
+                pool_key: &pool_key,
+                pool_id: "W",
+                data,
+                owner: None,
+            };
+            OrcaWhirlpool::own_account(&mut own, TICK_ARRAY, &cx).expect("its array");
+        }
+        let mut slot = || Ok(5);
+        let mut cx = Assembly::new("W", ("A", "B"), (None, None), &mut slot);
+        let (s, at) = OrcaWhirlpool::update(&mut own, &w, &mut cx)
+            .expect("valid")
+            .expect("complete");
+        assert_eq!(at, 5);
+        assert_eq!(s.ticks, [(-640, 10i128.pow(11)), (640, -(10i128.pow(11)))]);
+        let out = OrcaWhirlpool::quote(&s, 1_000_000, true).expect("fills");
+        let direct = crate::clmm::ClmmPool::new(
+            s.sqrt_price_x64,
+            s.liquidity,
+            0,
+            64,
+            3000,
+            &[(-640, 10i128.pow(11)), (640, -(10i128.pow(11)))],
+        )
+        .expect("valid")
+        .swap(1_000_000, true, true, None, 0)
+        .expect("swaps");
+        assert_eq!(out, direct.amount_out);
+        assert_eq!(OrcaWhirlpool::quote(&s, 0, true), Some(0));
+        // an array of another pool is a decode error naming both
+        let stray = array(0, [8; 32], &[]);
+        let cx = OwnAccount {
+            account: 3,
+            pubkey: "T3",
+            pool_key: &pool_key,
+            pool_id: "W",
+            data: &stray,
+            owner: None,
+        };
+        let e = OrcaWhirlpool::check_own_account(TICK_ARRAY, &cx).expect_err("not its array");
+        assert!(matches!(e, EngineError::Decode(m) if m.starts_with("tick array T3 belongs to")));
+    }
+
+    #[test]
+    fn traded_events_need_their_size() {
+        let mut raw = DISC_TRADED.to_vec();
+        raw.resize(121, 0);
+        raw[40] = 1;
+        let ev = OrcaWhirlpool::parse_event(&raw)
+            .expect("ours")
+            .expect("valid");
+        assert!(ev.a_to_b);
+        assert!(OrcaWhirlpool::parse_event(&raw[..100])
+            .expect("ours")
+            .is_err());
+        assert!(OrcaWhirlpool::parse_event(&[0u8; 121]).is_none());
+    }
+
+    #[test]
+    fn whirlpool_ticks_are_sorted_across_arrays_and_cached() {
+        let arr = |account: u32, start: i32, ticks: Vec<(u8, i128)>| ArrayTicks {
+            account,
+            start,
+            ticks,
+        };
+        let arrays = vec![
+            arr(1, 5632, vec![(3, 7), (0, -2)]),
+            arr(2, -5632, vec![(87, 1)]),
+        ];
+        let t = sorted_ticks(&arrays, 64);
+        assert_eq!(t.ticks, vec![(-64, 1), (5632, -2), (5824, 7)]);
+        assert_eq!(t.overflow, None);
+        let far = vec![arr(1, i32::MAX - 10, vec![(1, 1)])];
+        assert_eq!(
+            sorted_ticks(&far, 64).overflow,
+            Some(i64::from(i32::MAX) + 54)
+        );
+    }
+}

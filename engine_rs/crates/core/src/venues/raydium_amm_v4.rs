@@ -1,0 +1,256 @@
+//! Raydium AMM v4 (twin: `engine_rs/python/venues/raydium_amm_v4.py`): the `AmmInfo`
+//! pool account (spec §1.2), its constant-product quotes (spec §1.3) and its `ray_log`
+//! swap logs (spec §6.1).
+//!
+//! The pool's reserves are its vault balances minus `need_take_pnl_*`; swaps charge
+//! `swap_fee_numerator / swap_fee_denominator` on the input. It follows no account of its
+//! own besides its two vaults.
+
+use crate::amm::{reserves_from_vaults, ConstantProduct};
+use crate::b58;
+use crate::decode::{check, err, Key, R};
+use crate::error::{EngineError, Result};
+
+use super::{Assembly, Venue, VenueInfo};
+
+/// The AMM v4 program.
+pub const PROGRAM_ID: &str = "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8";
+pub const PROGRAM: Key = b58::key(PROGRAM_ID);
+/// `AmmInfo` has no discriminator; it is this long.
+pub const POOL_SIZE: usize = 752;
+/// The `Program log: ` prefix of its swap logs.
+pub const RAY_LOG: &[u8] = b"Program log: ray_log: ";
+
+/// Offsets of the `u64` fields of [`AmmInfo::u64s`]: status, nonce, coin_decimals,
+/// pc_decimals, state, trade_fee n/d, swap_fee n/d, need_take_pnl coin/pc, pool_open_time.
+const U64_AT: [usize; 12] = [0, 8, 32, 40, 48, 144, 152, 176, 184, 192, 200, 224];
+/// Offsets of the keys of [`AmmInfo::keys`]: coin_vault, pc_vault, coin_vault_mint,
+/// pc_vault_mint, lp_mint, open_orders, market, market_program, target_orders, amm_owner.
+const KEY_AT: [usize; 10] = [336, 368, 400, 432, 464, 496, 528, 560, 592, 688];
+
+/// The decoded `AmmInfo` (fields as `engine_rs.decoded.RaydiumAmmV4`, in that order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AmmInfo {
+    /// status, nonce, coin_decimals, pc_decimals, state, trade fee n/d, swap fee n/d,
+    /// need_take_pnl coin/pc, pool_open_time
+    pub u64s: [u64; 12],
+    /// coin_vault .. amm_owner
+    pub keys: [Key; 10],
+    pub lp_amount: u64,
+}
+
+/// Raydium AMM v4 `AmmInfo` (752 bytes, no discriminator).
+pub fn decode_raydium_amm_v4(data: &[u8], owner: Option<&Key>) -> Result<AmmInfo> {
+    let r = check(data, "AmmInfo", POOL_SIZE, &[], owner, &[&PROGRAM])?;
+    let mut u64s = [0u64; 12];
+    for (v, &o) in u64s.iter_mut().zip(&U64_AT) {
+        *v = r.u64(o)?;
+    }
+    let mut keys = [[0u8; 32]; 10];
+    for (k, &o) in keys.iter_mut().zip(&KEY_AT) {
+        *k = r.key(o)?;
+    }
+    Ok(AmmInfo {
+        u64s,
+        keys,
+        lp_amount: r.u64(720)?,
+    })
+}
+
+/// A swap's `ray_log`: 0 = swap_base_in, 1 = swap_base_out; then the seven u64 fields.
+pub type RayLog = (u8, [u64; 7]);
+
+/// The swap of a `ray_log: <b64>` line; `None` for the other log types (init, deposit,
+/// withdraw). Text that is not base64 (the program's plain-text diagnostics share the
+/// prefix) is a decode error.
+pub fn parse_ray_log(b64: &str) -> Result<Option<RayLog>> {
+    let raw = crate::decode::b64decode(b64).map_err(|e| err(format!("ray_log: {e}")))?;
+    parse_ray_log_bytes(&raw)
+}
+
+/// [`parse_ray_log`] of the bytes the base64 text decoded to.
+pub fn parse_ray_log_bytes(raw: &[u8]) -> Result<Option<RayLog>> {
+    let Some(&kind) = raw.first() else {
+        return Err(err("ray_log: empty".into()));
+    };
+    if kind != 3 && kind != 4 {
+        if kind > 4 {
+            return Err(err(format!("ray_log: log type {kind} is unknown")));
+        }
+        return Ok(None);
+    }
+    if raw.len() < 57 {
+        return Err(EngineError::AccountTooShort(format!(
+            "ray_log: {} bytes, a swap log has 57",
+            raw.len()
+        )));
+    }
+    let r = R {
+        d: raw,
+        what: "ray_log",
+    };
+    let mut v = [0u64; 7];
+    for (i, x) in v.iter_mut().enumerate() {
+        *x = r.u64(1 + 8 * i)?;
+    }
+    Ok(Some((kind - 3, v)))
+}
+
+/// The Raydium AMM v4 venue.
+pub struct RaydiumAmmV4;
+
+impl Venue for RaydiumAmmV4 {
+    const INFO: VenueInfo = VenueInfo {
+        name: "raydium_amm_v4",
+        kind: "amm_v4",
+        label: "v4",
+        graph_kind: "cpmm",
+        program_ids: &[PROGRAM_ID],
+        pool_account_size: POOL_SIZE,
+    };
+    const LOG_PREFIX: Option<&'static [u8]> = Some(RAY_LOG);
+
+    type Record = AmmInfo;
+    type Own = ();
+    type State = ConstantProduct;
+    type Event = RayLog;
+
+    fn decode(data: &[u8], owner: Option<&Key>) -> Result<AmmInfo> {
+        decode_raydium_amm_v4(data, owner)
+    }
+
+    /// status, nonce, both decimals and every key (vaults, mints, market, programs...).
+    fn same_identity(a: &AmmInfo, b: &AmmInfo) -> bool {
+        a.u64s[..4] == b.u64s[..4] && a.keys == b.keys
+    }
+
+    /// (coin, pc).
+    fn reserve_mints(r: &AmmInfo) -> (Key, Key) {
+        (r.keys[2], r.keys[3])
+    }
+
+    fn vaults(r: &AmmInfo) -> (Key, Key) {
+        (r.keys[0], r.keys[1])
+    }
+
+    /// Reserves = vaults − need_take_pnl; the swap fee from the pool account.
+    fn update(
+        _own: &mut (),
+        r: &AmmInfo,
+        cx: &mut Assembly<'_>,
+    ) -> Result<Option<(ConstantProduct, u64)>> {
+        let (Some(va), Some(vb)) = cx.vaults else {
+            return Ok(None);
+        };
+        let held = (u128::from(r.u64s[9]), u128::from(r.u64s[10]));
+        let (ra, rb) = reserves_from_vaults(cx.pool_id, (va, vb), held)?;
+        let slot = cx.slot()?;
+        cx.check_ids()?;
+        let state = ConstantProduct::checked(cx.pool_id, ra, rb, r.u64s[7], r.u64s[8])?;
+        Ok(Some((state, slot)))
+    }
+
+    #[inline]
+    fn quote(s: &ConstantProduct, amount: u64, a_to_b: bool) -> Option<u64> {
+        Some(s.amount_out(amount, a_to_b))
+    }
+
+    #[inline]
+    fn spot_rate(s: &ConstantProduct, a_to_b: bool) -> f64 {
+        s.spot_rate(a_to_b)
+    }
+
+    fn constant_product(s: &ConstantProduct) -> Option<&ConstantProduct> {
+        Some(s)
+    }
+
+    fn parse_log(raw: &[u8]) -> Result<Option<RayLog>> {
+        parse_ray_log_bytes(raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ray_log_spec_vector() {
+        let got = parse_ray_log(
+            "AxPMGo8xAAAAAAAAAAAAAAACAAAAAAAAAAC4ZNlFAAAAg1tiLxJGAAAX2yfkXwEAAGSxk/cAAAAA",
+        );
+        assert_eq!(
+            got,
+            Ok(Some((
+                0,
+                [
+                    212854295571,
+                    0,
+                    2,
+                    300000000000,
+                    77043918330755,
+                    1511361338135,
+                    4153651556
+                ]
+            )))
+        );
+        assert!(parse_ray_log("mismatch: input:1").is_err());
+    }
+
+    fn pool(fee: (u64, u64), pnl: (u64, u64)) -> AmmInfo {
+        let mut d = vec![0u8; POOL_SIZE];
+        d[176..184].copy_from_slice(&fee.0.to_le_bytes());
+        d[184..192].copy_from_slice(&fee.1.to_le_bytes());
+        d[192..200].copy_from_slice(&pnl.0.to_le_bytes());
+        d[200..208].copy_from_slice(&pnl.1.to_le_bytes());
+        for (i, &at) in KEY_AT.iter().enumerate() {
+            d[at..at + 32].copy_from_slice(&[i as u8 + 1; 32]);
+        }
+        decode_raydium_amm_v4(&d, Some(&PROGRAM)).expect("decodes")
+    }
+
+    #[test]
+    fn reserves_are_the_vaults_less_the_pnl_and_quote_exactly() {
+        let r = pool((25, 10_000), (1_000, 2_000));
+        assert_eq!(RaydiumAmmV4::reserve_mints(&r), ([3; 32], [4; 32]));
+        assert_eq!(RaydiumAmmV4::vaults(&r), ([1; 32], [2; 32]));
+        let mut slot = || Ok(9);
+        let mut cx = Assembly::new("P", ("A", "B"), (Some(1_001_000), None), &mut slot);
+        assert_eq!(RaydiumAmmV4::update(&mut (), &r, &mut cx), Ok(None));
+        let mut slot = || Ok(9);
+        let mut cx = Assembly::new(
+            "P",
+            ("A", "B"),
+            (Some(77_043_918_331_755), Some(1_511_361_340_135)),
+            &mut slot,
+        );
+        let (s, at) = RaydiumAmmV4::update(&mut (), &r, &mut cx)
+            .expect("valid")
+            .expect("complete");
+        assert_eq!(at, 9);
+        assert_eq!(
+            (s.reserve_a, s.reserve_b),
+            (77_043_918_330_755, 1_511_361_338_135)
+        );
+        // spec §8.6, processor.rs test_swap_base_in
+        assert_eq!(
+            RaydiumAmmV4::quote(&s, 212_854_295_571, true),
+            Some(4_153_651_556)
+        );
+        assert!(RaydiumAmmV4::spot_rate(&s, true) > 0.0);
+        let mut slot = || Ok(9);
+        let mut cx = Assembly::new("P", ("A", "B"), (Some(999), Some(5_000)), &mut slot);
+        assert!(matches!(
+            RaydiumAmmV4::update(&mut (), &r, &mut cx),
+            Err(EngineError::InvalidInput(_))
+        ));
+    }
+
+    #[test]
+    fn identity_is_the_keys_and_the_status() {
+        let a = pool((25, 10_000), (0, 0));
+        let mut b = pool((30, 10_000), (5, 5));
+        assert!(RaydiumAmmV4::same_identity(&a, &b)); // fees and pnl move
+        b.keys[6] = [99; 32];
+        assert!(!RaydiumAmmV4::same_identity(&a, &b));
+    }
+}

@@ -1,7 +1,0 @@
-//! Cycle bindings live in `graph.rs` with the `PoolGraph` class.
-
-use pyo3::prelude::*;
-
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
-    Ok(())
-}

@@ -1,7 +1,0 @@
-//! Bindings for `arbscope_core::sizing`.
-
-use pyo3::prelude::*;
-
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
-    Ok(())
-}

@@ -1,0 +1,62 @@
+//! Bindings for `arbscope_core::venues`: the registry (`venue_infos()`), the event parser every
+//! venue shares (`parse_program_data`), and one module per venue for its decoders and
+//! records (the conversions only; the logic is in the core).
+
+mod orca_whirlpool;
+mod raydium_amm_v4;
+mod raydium_cpmm;
+
+pub(crate) use orca_whirlpool::PyWhirlpool;
+
+use arbscope_core::venues::{self as core, Event, VENUES};
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use crate::decode::{obj, text_of};
+use crate::errors::guard;
+
+/// Every venue of the registry, in order, as `engine_rs.records.VenueInfo` (the same
+/// records the twin returns).
+#[pyfunction]
+fn venue_infos(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyAny>>> {
+    let cls = py.import("engine_rs.records")?.getattr("VenueInfo")?;
+    VENUES
+        .iter()
+        .map(|v| {
+            let info = v.info();
+            cls.call1((
+                info.name,
+                info.kind,
+                info.label,
+                info.graph_kind,
+                PyTuple::new(py, info.program_ids)?,
+                info.pool_account_size,
+            ))
+        })
+        .collect()
+}
+
+/// The swap event of a `Program data: <b64>` line (Whirlpool `Traded`, CP-Swap
+/// `SwapEvent`), or None.
+#[pyfunction]
+fn parse_program_data<'py>(
+    py: Python<'py>,
+    b64: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let text = text_of(b64, "program data")?;
+    match guard(py, || core::parse_program_data(&text))? {
+        None => Ok(obj!(py, py.None())),
+        Some(Event::RaydiumAmmV4(log)) => raydium_amm_v4::ray_log_record(py, log),
+        Some(Event::RaydiumCpmm(ev)) => raydium_cpmm::swap_event_record(py, ev),
+        Some(Event::OrcaWhirlpool(ev)) => orca_whirlpool::traded_record(py, ev),
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(venue_infos, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_program_data, m)?)?;
+    raydium_amm_v4::register(m)?;
+    raydium_cpmm::register(m)?;
+    orca_whirlpool::register(m)?;
+    Ok(())
+}

@@ -1,0 +1,230 @@
+"""Venues: one module per DEX program, the unit of extension (twin of
+``crates/core/src/venues/mod.rs``).
+
+A venue is modelled on Jupiter's ``jupiter-amm-interface`` ``Amm`` trait — the pool's key
+(its address, which the caller tracks), its reserve mints, the accounts to follow,
+``update`` from those accounts, an exact ``quote(amount, direction)`` and a spot rate —
+plus what the rest of the engine needs of it: its program ids and layout (its
+decoders), the identity fields of its pool account, its two vaults, the accounts of its
+own it follows (a CP-Swap pool's ``AmmConfig``, a Whirlpool's tick arrays) and the swap
+logs or events its program writes. :class:`Venue` is that interface; each venue is a
+module implementing it (``raydium_amm_v4``, ``raydium_cpmm``, ``orca_whirlpool``: the
+Rust module names).
+
+:data:`VENUES` lists them once, in the Rust registry's order; the feed ingest, the graph
+and sizing go through a venue's functions, never through a list of kinds of their own.
+Adding a venue is its module and one entry in :data:`VENUES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ...errors import AccountTooShortError, DecodeError, InvalidInputError
+from ...records import VenueInfo
+from .._ints import u64
+from ..decode import b64 as decode_b64
+
+PROGRAM_DATA = "Program data: "  # the prefix of Anchor event lines
+
+
+@dataclass(frozen=True, slots=True)
+class OwnRole:
+    """An account a venue follows for a pool besides the pool account and its two
+    vaults: ``name`` is its role (``config``, ``tick_array``); ``from_pool``: the pool
+    account names it (followed as the pool says), else the caller tracks it."""
+
+    name: str
+    from_pool: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OwnAccount:
+    """One of a venue's own accounts as the feed ingest hands it over: its address, the
+    pool it serves, its bytes and owner program (None: not checked)."""
+
+    pubkey: str
+    pool_id: str
+    data: bytes
+    owner: object
+
+
+class Assembly:
+    """What a venue's ``update`` assembles its quote state with: the pool's id and mints,
+    its vault balances (base units, None until seen), and the slot to upsert at, checked
+    when asked for (after everything else the venue needs, as the graph's upsert would)."""
+
+    __slots__ = ("_slot", "mints", "pool_id", "vaults")
+
+    def __init__(
+        self,
+        pool_id: str,
+        mints: tuple[str, str],
+        vaults: tuple[int | None, int | None],
+        slot: object,
+    ) -> None:
+        self.pool_id = pool_id
+        self.mints = mints
+        self.vaults = vaults
+        self._slot = slot
+
+    def slot(self) -> int:
+        """The slot of the upsert (TypeError / MathOverflowError for a bad argument)."""
+        return u64(self._slot)
+
+    def check_ids(self) -> None:
+        """The graph's id checks on an assembled pool: its address passed ``track_pool``
+        and its mints are base58 of 32 bytes, so only two equal mints can fail."""
+        if self.mints[0] == self.mints[1]:
+            raise InvalidInputError(f"pool {self.pool_id}: mint_a == mint_b")
+
+
+class Venue(Protocol):
+    """One DEX program (see the module docstring): a module with these members."""
+
+    INFO: VenueInfo  # names, program ids, pool account size
+    OWN_ROLES: tuple[OwnRole, ...]  # its own accounts besides the pool and its vaults
+    LOG_PREFIX: str | None  # the prefix of a `Program log:` line carrying its swap
+
+    def decode(self, data: bytes, owner: object = None) -> Any:
+        """Its pool account from its bytes (``owner``, when given, must be one of its
+        program ids)."""
+
+    def identity(self, rec: Any) -> tuple[Any, ...]:
+        """The fields that never change through a notification (mints, vaults,
+        programs, status, decimals...): two records are the same pool when equal."""
+
+    def reserve_mints(self, rec: Any) -> tuple[str, str]:
+        """The two mints it trades, (a, b), in the order its quotes call a and b."""
+
+    def vaults(self, rec: Any) -> tuple[str, str]:
+        """The token accounts holding mint a and mint b."""
+
+    def followed(self, rec: Any) -> tuple[tuple[str, str], ...]:
+        """Own accounts the pool account names, as (role, address)."""
+
+    def new_own(self) -> Any:
+        """What the ingest keeps of a pool's own accounts, before any is seen."""
+
+    def own_account(self, own: Any, role: str, cx: OwnAccount) -> None:
+        """Decode one of its own accounts in ``role`` and keep what quoting needs."""
+
+    def check_own_account(self, role: str, cx: OwnAccount) -> None:
+        """The checks of :meth:`own_account` without keeping anything."""
+
+    def update(self, own: Any, rec: Any, cx: Assembly) -> tuple[Any, int] | None:
+        """Its quote state and the slot to upsert it at, from the pool account, its own
+        accounts and its vaults; None while something is missing."""
+
+    def quote(self, state: Any, amount: int, a_to_b: bool) -> int | None:
+        """Exact output (base units) for ``amount`` in (a into b when ``a_to_b``); 0 for
+        0; None when the swap cannot be done in full."""
+
+    def spot_rate(self, state: Any, a_to_b: bool) -> float:
+        """Output per input after the fee at zero size (Rust's float operations)."""
+
+    def leg(self, state: Any, a_to_b: bool) -> Any:
+        """The pool as a sizing hop (``spot_rate()``, ``amount_out(x)``,
+        ``constant_product()``), traversed a -> b (``a_to_b``) or b -> a."""
+
+    def parse_event(self, raw: bytes) -> Any:
+        """The event of ``Program data:`` bytes when the discriminator is its own, else
+        None (a bad event of its own raises DecodeError)."""
+
+    def parse_log(self, raw: bytes) -> Any:
+        """The swap in the bytes of a :attr:`LOG_PREFIX` line (None: another log type)."""
+
+
+def no_role(info: VenueInfo, role: str) -> InvalidInputError:
+    """The error of an account role a venue does not have."""
+    return InvalidInputError(f"{info.name} has no account role {role!r}")
+
+
+# the venue modules use the types above
+from . import orca_whirlpool, raydium_amm_v4, raydium_cpmm  # noqa: E402
+
+# The registry: one entry per venue, in the Rust registry's order.
+VENUES: tuple[Venue, ...] = (raydium_amm_v4, raydium_cpmm, orca_whirlpool)
+
+
+def venue_infos() -> list[VenueInfo]:
+    """Every venue's static facts, in registry order."""
+    return [v.INFO for v in VENUES]
+
+
+def kinds() -> tuple[str, ...]:
+    """The universe kinds of every venue (amm_v4, cpmm, whirlpool), in registry order."""
+    return tuple(v.INFO.kind for v in VENUES)
+
+
+def by_kind(kind: object) -> Venue:
+    """The venue whose universe kind is ``kind`` (InvalidInputError naming the kinds)."""
+    for v in VENUES:
+        if v.INFO.kind == kind:
+            return v
+    raise InvalidInputError(f"pool kind {kind!r} is not one of {kinds()}")
+
+
+def by_name(name: str) -> Venue:
+    """The venue whose module name is ``name`` (KeyError otherwise)."""
+    for v in VENUES:
+        if v.INFO.name == name:
+            return v
+    raise KeyError(name)
+
+
+def parse_program_data_bytes(raw: bytes) -> Any:
+    """The swap event of ``Program data:`` bytes (discriminator first) whichever venue
+    wrote it; None for a discriminator no venue knows."""
+    if len(raw) < 8:
+        raise AccountTooShortError(f"program data: {len(raw)} bytes, no discriminator")
+    for v in VENUES:
+        ev = v.parse_event(raw)
+        if ev is not None:
+            return ev
+    return None
+
+
+def parse_program_data(b64: str) -> Any:
+    """An Anchor event of a ``Program data: <b64>`` line (spec §6.2): Whirlpool
+    ``Traded`` or Raydium CP-Swap ``SwapEvent``; None for other discriminators. The
+    caller attributes the line to the program that emitted it (CLMM's ``SwapEvent`` has
+    the same discriminator)."""
+    return parse_program_data_bytes(decode_b64(b64, "program data"))
+
+
+def log_line_is_swap(line: str) -> bool:
+    """Whether a log line is a swap some venue's program wrote (a ``ray_log``, an Anchor
+    swap event). The programs' own text lines share the prefixes: those are no swap."""
+    try:
+        for v in VENUES:
+            prefix = v.LOG_PREFIX
+            if prefix is not None and line.startswith(prefix):
+                return v.parse_log(decode_b64(line[len(prefix) :], "log")) is not None
+        if line.startswith(PROGRAM_DATA):
+            raw = decode_b64(line[len(PROGRAM_DATA) :], "program data")
+            return parse_program_data_bytes(raw) is not None
+    except DecodeError:
+        return False
+    return False
+
+
+__all__: Sequence[str] = (
+    "VENUES",
+    "Assembly",
+    "OwnAccount",
+    "OwnRole",
+    "Venue",
+    "by_kind",
+    "by_name",
+    "kinds",
+    "log_line_is_swap",
+    "orca_whirlpool",
+    "parse_program_data",
+    "parse_program_data_bytes",
+    "raydium_amm_v4",
+    "raydium_cpmm",
+    "venue_infos",
+)

@@ -1,0 +1,206 @@
+"""Orca Whirlpool (twin of ``crates/core/src/venues/orca_whirlpool.rs``): the
+``Whirlpool`` and tick-array accounts (spec §2.2, §2.3), its quotes through the
+program's swap (:mod:`engine_rs.python.clmm`, spec §2.5) and its Anchor ``Traded``
+event (spec §6.2).
+
+A Whirlpool quotes from its own account (price, liquidity, current tick, fee) and the
+initialized ticks of its tick arrays, which the caller tracks
+(``FeedIngest.track_tick_array``: which arrays depends on the price). Its vaults are
+followed for their mints only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...decoded import TickArray, Traded, Whirlpool
+from ...errors import AccountTooShortError, DecodeError, EngineError
+from ...records import VenueInfo
+from ..clmm import TICK_ARRAY_SIZE, ClmmPool, _checked_ticks
+from ..decode import Reader, as_bytes, check
+from . import Assembly, OwnAccount, OwnRole, no_role
+
+PROGRAM_ID = "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc"
+# the same program deployed without an upgrade authority (it owns Whirlpools too)
+IMMUTABLE_PROGRAM_ID = "iwhrLHdsgrvmnwU8GF2FSmyabSMjfHwFGJAX2ufJ3ZN"
+DISC_WHIRLPOOL = bytes.fromhex("3f95d10ce1806309")
+DISC_FIXED_TICK_ARRAY = bytes([69, 97, 189, 190, 110, 7, 66, 187])
+DISC_DYNAMIC_TICK_ARRAY = bytes([17, 216, 246, 142, 225, 199, 218, 56])
+DISC_TRADED = bytes([225, 202, 73, 175, 147, 43, 160, 150])
+POOL_SIZE = 653  # Whirlpool with its discriminator
+FIXED_TICK_ARRAY_SIZE = 9988  # a dynamic one is 148 bytes plus 112 per initialized tick
+_DYNAMIC_TICK_ARRAY_MIN = 148
+_TICK_LEN = 113  # one tick of a fixed array (an initialized one of a dynamic, with its tag)
+TICK_ARRAY = "tick_array"  # the role of its tick arrays
+_OWNERS = (PROGRAM_ID, IMMUTABLE_PROGRAM_ID)
+
+INFO = VenueInfo("orca_whirlpool", "whirlpool", "wp", "clmm", _OWNERS, POOL_SIZE)
+OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(TICK_ARRAY, False),)
+LOG_PREFIX: str | None = None
+
+
+def decode_whirlpool(data: bytes, owner: object = None) -> Whirlpool:
+    """Orca ``Whirlpool`` (spec §2.2)."""
+    r = check(data, "Whirlpool", POOL_SIZE, DISC_WHIRLPOOL, owner, _OWNERS)
+    k = r.key
+    return Whirlpool(
+        k(8), r.u8(40), r.u16(41), r.u16(43), r.u16(45), r.u16(47),
+        r.u128(49), r.u128(65), r.i32(81), r.u64(85), r.u64(93),
+        k(101), k(133), r.u128(165), k(181), k(213), r.u128(245), r.u64(261),
+        (k(269), k(397), k(525)),
+    )  # fmt: skip
+
+
+def decode_tick_array(data: bytes, owner: object = None) -> TickArray:
+    """A Whirlpool tick array, fixed (9,988 bytes) or dynamic (148..10,004), by its
+    discriminator (spec §2.3)."""
+    discs = (DISC_FIXED_TICK_ARRAY, DISC_DYNAMIC_TICK_ARRAY)
+    raw = as_bytes(data, "TickArray")
+    ticks: list[tuple[int, int, int]] = []
+    if raw[:8] == DISC_DYNAMIC_TICK_ARRAY:
+        r = check(raw, "DynamicTickArray", _DYNAMIC_TICK_ARRAY_MIN, discs, owner, _OWNERS)
+        bitmap = r.u128(44)
+        off = 60
+        for i in range(TICK_ARRAY_SIZE):
+            if off >= len(raw):
+                raise AccountTooShortError(f"DynamicTickArray: tick {i} at {off} is past the end")
+            tag = raw[off]
+            if tag == 0:
+                if bitmap >> i & 1:
+                    raise DecodeError(f"DynamicTickArray: bitmap says tick {i} is initialized")
+                off += 1
+                continue
+            if tag != 1 or not bitmap >> i & 1:
+                raise DecodeError(f"DynamicTickArray: tick {i} tag {tag} disagrees with the bitmap")
+            if off + _TICK_LEN > len(raw):
+                raise AccountTooShortError(f"DynamicTickArray: tick {i} runs past the end")
+            ticks.append((i, r.i128(off + 1), r.u128(off + 17)))
+            off += _TICK_LEN
+        return TickArray("dynamic", r.i32(8), r.key(12), tuple(ticks))
+    r = check(raw, "TickArray", FIXED_TICK_ARRAY_SIZE, discs, owner, _OWNERS)
+    for i in range(TICK_ARRAY_SIZE):
+        off = 12 + _TICK_LEN * i
+        if r.flag(off):
+            ticks.append((i, r.i128(off + 1), r.u128(off + 17)))
+    return TickArray("fixed", r.i32(8), r.key(9956), tuple(ticks))
+
+
+def parse_event(raw: bytes) -> Traded | None:
+    """Its ``Traded`` event when the discriminator is that; None otherwise."""
+    if raw[:8] != DISC_TRADED:
+        return None
+    if len(raw) < 121:
+        raise AccountTooShortError(f"Traded: {len(raw)} bytes, needs 121")
+    r = Reader(raw, "event")
+    return Traded(
+        r.key(8), r.flag(40), r.u128(41), r.u128(57), r.u64(73), r.u64(81), r.u64(89),
+        r.u64(97), r.u64(105), r.u64(113),
+    )  # fmt: skip
+
+
+def parse_log(raw: bytes) -> None:
+    return None  # its swaps are Anchor events (`parse_event`)
+
+
+decode = decode_whirlpool  # the pool account's decoder, by its public name
+
+
+def identity(rec: Whirlpool) -> tuple[Any, ...]:
+    """Config, bump, tick spacing, fee tier, both mints and both vaults."""
+    return (rec.whirlpools_config, rec.whirlpool_bump, rec.tick_spacing,
+            rec.fee_tier_index_seed, rec.token_mint_a, rec.token_vault_a, rec.token_mint_b,
+            rec.token_vault_b)  # fmt: skip
+
+
+def reserve_mints(rec: Whirlpool) -> tuple[str, str]:
+    return rec.token_mint_a, rec.token_mint_b
+
+
+def vaults(rec: Whirlpool) -> tuple[str, str]:
+    return rec.token_vault_a, rec.token_vault_b
+
+
+def followed(rec: Whirlpool) -> tuple[tuple[str, str], ...]:
+    return ()  # its tick arrays are tracked by the caller
+
+
+@dataclass(slots=True)
+class TickArrays:
+    """What the ingest keeps of a Whirlpool's tick arrays: per array account, its start
+    index and the ``(offset, liquidity_net)`` of its initialized ticks."""
+
+    arrays: dict[str, tuple[int, list[tuple[int, int]]]] = field(default_factory=dict)
+
+
+def new_own() -> TickArrays:
+    return TickArrays()
+
+
+def _own_tick_array(role: str, cx: OwnAccount) -> TickArray:
+    if role != TICK_ARRAY:
+        raise no_role(INFO, role)
+    ta = decode_tick_array(cx.data, cx.owner)
+    if ta.whirlpool != cx.pool_id:
+        raise DecodeError(f"tick array {cx.pubkey} belongs to {ta.whirlpool}, not {cx.pool_id}")
+    return ta
+
+
+def own_account(own: TickArrays, role: str, cx: OwnAccount) -> None:
+    ta = _own_tick_array(role, cx)
+    own.arrays[cx.pubkey] = (ta.start_tick_index, [(i, net) for i, net, _ in ta.ticks])
+
+
+def check_own_account(role: str, cx: OwnAccount) -> None:
+    _own_tick_array(role, cx)
+
+
+def update(own: TickArrays, rec: Whirlpool, cx: Assembly) -> tuple[ClmmPool, int] | None:
+    """The pool account's state with the initialized ticks of every array seen."""
+    slot = cx.slot()
+    ts = rec.tick_spacing
+    ticks = _checked_ticks(
+        sorted((start + i * ts, net) for start, arr in own.arrays.values() for i, net in arr)
+    )
+    cx.check_ids()
+    pool = ClmmPool(rec.sqrt_price, rec.liquidity, rec.tick_current_index, ts, rec.fee_rate, ticks)
+    return pool, slot
+
+
+def quote(state: ClmmPool, amount: int, a_to_b: bool) -> int | None:
+    """The program's swap (3 tick arrays, no price limit); a partial fill is None."""
+    if amount == 0:
+        return 0
+    try:
+        r = state.swap(amount, a_to_b, True, None, 0)
+    except EngineError:
+        return None
+    # a partial fill (price limit reached) is not the trade asked for
+    return r.amount_out if r.amount_in == amount else None
+
+
+spot_rate = ClmmPool.spot_rate  # the pool's own (the function, not a wrapper)
+
+
+@dataclass(frozen=True, slots=True)
+class ClmmLeg:
+    """A Whirlpool hop of a cycle: ``a_to_b`` says which way it is traversed."""
+
+    pool: ClmmPool
+    a_to_b: bool
+
+    def spot_rate(self) -> float:
+        """Marginal output per input after the fee, at zero size."""
+        return self.pool.spot_rate(self.a_to_b)
+
+    def amount_out(self, amount: int) -> int | None:
+        """Exact output for ``amount`` in; None when the swap cannot be done in full."""
+        return quote(self.pool, amount, self.a_to_b)
+
+    def constant_product(self) -> None:
+        """Not a constant product: sizing searches over exact swaps."""
+        return None
+
+
+def leg(state: ClmmPool, a_to_b: bool) -> ClmmLeg:
+    return ClmmLeg(state, a_to_b)

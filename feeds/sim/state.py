@@ -1,0 +1,58 @@
+"""What the simulated node holds: accounts as it serves them, and the pools the world
+trades. Its own module so that the venues' simulator parts (``feeds.venues``), which
+create pools, and the world, which dispatches to them, both import it."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import engine_rs
+
+from . import synthetic
+
+
+def sim_key(*parts: object) -> str:
+    """A deterministic address for a simulated account named by ``parts`` (base58 of
+    the sha256 of the name): the same seed gives the same market, byte for byte."""
+    name = ":".join(map(str, ("arbscope-sim", *parts)))
+    return str(engine_rs.backend().b58encode(hashlib.sha256(name.encode()).digest()))
+
+
+@dataclass(slots=True)
+class Account:
+    """One account as a node serves it."""
+
+    owner: str
+    data: bytes
+    lamports: int
+
+    def value(self) -> dict[str, Any]:
+        """The JSON ``value`` of ``getAccountInfo`` / ``accountNotification`` (base64)."""
+        return {
+            "lamports": self.lamports,
+            "data": [base64.b64encode(self.data).decode(), "base64"],
+            "owner": self.owner,
+            "executable": False,
+            "rentEpoch": 18446744073709551615,
+            "space": len(self.data),
+        }
+
+
+@dataclass(slots=True)
+class Pool:
+    """A pool the world trades: its venue's kind, state and the addresses of its accounts."""
+
+    kind: str  # the venue's kind: amm_v4 | cpmm | whirlpool
+    address: str
+    mint_a: str
+    mint_b: str
+    vault_a: str
+    vault_b: str
+    record: Any  # the decoded-record form of the pool account (replace() to change it)
+    spec: synthetic.PoolSpec  # the engine's view: reserves or sqrt price / liquidity
+    fees_a: int = 0  # amounts in the vaults that are not reserves (pnl, protocol fees)
+    fees_b: int = 0
+    tick_arrays: list[str] = field(default_factory=list)

@@ -1,0 +1,96 @@
+"""The venue registry: every DEX program arbscope reads, trades and simulates, in
+:data:`VENUES`, one per venue of the engine's registry (``venue_infos()``).
+
+A venue's Python side is one module here (named as the engine names the venue): its ids
+(from :mod:`.ids`, the one place of program ids), its swap instruction's layout,
+builder and decoder, its program's error names, the accounts a swap needs, and for the
+simulator its account layouts, its program and how the market creates and trades its
+pools (:class:`~.base.Venue`). Clients, the simulator and the live executor dispatch
+through this registry. Adding a venue here is its module alone: :data:`VENUES` loads
+``feeds.venues.<name>`` for every venue the engine lists, and fails at import, naming
+the venue, when one has no module.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ..wire import instructions as shared
+from .base import InstructionFailed, Leg, ProgramError, SimVenue, Venue
+
+__all__ = [
+    "KINDS",
+    "VENUES",
+    "InstructionFailed",
+    "Leg",
+    "ProgramError",
+    "SimVenue",
+    "Venue",
+    "by_kind",
+    "by_program",
+    "decode",
+    "error_name",
+]
+
+
+def _load() -> tuple[Venue, ...]:
+    """Every venue of the engine's registry, in its order, by its module here."""
+    from .ids import table
+
+    out: list[Venue] = []
+    for info in table():
+        name = f"{__name__}.{info.name}"
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            raise ImportError(
+                f"the engine has venue {info.name!r} but feeds/venues/{info.name}.py does not "
+                "exist: every venue needs its Python side (ARCHITECTURE.md, How to add a venue)"
+            ) from None
+        out.append(module.VENUE)
+    return tuple(out)
+
+
+VENUES: tuple[Venue, ...] = _load()
+
+KINDS: tuple[str, ...] = tuple(v.kind for v in VENUES)  # what pools files may name
+_BY_KIND = {v.kind: v for v in VENUES}
+_BY_PROGRAM = {v.program: v for v in VENUES}
+
+
+def by_kind(kind: str) -> Venue:
+    """The venue pools files call ``kind`` (KeyError naming the known kinds otherwise)."""
+    try:
+        return _BY_KIND[kind]
+    except KeyError:
+        raise KeyError(f"{kind!r} is not a venue kind ({', '.join(KINDS)})") from None
+
+
+def by_program(program: str) -> Venue | None:
+    """The venue whose swaps go to ``program``, or None (not a DEX program of ours)."""
+    return _BY_PROGRAM.get(program)
+
+
+def decode(program: str, data: bytes, accounts: list[str]) -> Any:
+    """Any instruction the simulator runs, as a record: a venue's swap
+    (:class:`~feeds.wire.instructions.Swap`) or a shared program's;
+    :class:`~feeds.wire.instructions.InstructionError` when it fits no layout."""
+    venue = _BY_PROGRAM.get(program)
+    if venue is not None:
+        return venue.decode_swap(data, accounts)
+    return shared.decode(program, data, accounts)
+
+
+def error_name(program: str, code: int) -> str:
+    """The program's name for custom error ``code`` (or ``custom program error 0x..``)."""
+    venue = _BY_PROGRAM.get(program)
+    if venue is not None:
+        name = venue.error_name(code)
+    elif program == shared.SPL_TOKEN:
+        name = shared.TOKEN_ERRORS.get(code)
+    else:
+        name = None
+    return name if name is not None else f"custom program error 0x{code:x}"

@@ -1,0 +1,163 @@
+"""What a venue is on the Python side: :class:`Venue`, the parts each venue module
+fills in, and the vocabulary its simulated program fails with.
+
+A venue (one DEX program) brings, in its own module: its ids (:mod:`.ids`), the swap
+instruction's layout, builder and decoder, the program's error names, the accounts a
+swap needs, and for the simulator its account layouts, its program (the checks and
+error codes of a swap; the runtime in ``feeds.sim.chain`` does the rest) and how the
+simulated market creates and trades one of its pools. The registry
+(``feeds.venues``) lists one :class:`Venue` per module; everything else dispatches
+through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .ids import VenueInfo, program
+
+if TYPE_CHECKING:
+    from solders.instruction import Instruction
+
+    from engine_rs.decoded import TokenAccount
+
+    from ..sim import synthetic
+    from ..sim.state import Pool
+    from ..sim.world import World
+    from ..wire.instructions import Swap
+
+# Anchor's own constraint errors (anchor-lang ErrorCode): what an Anchor program
+# (CP-Swap, Whirlpool) answers when an account is not the one its constraints name
+ANCHOR_CONSTRAINT_SEEDS = 2006
+ANCHOR_CONSTRAINT_ADDRESS = 2012
+
+
+class ProgramError(Exception):
+    """A simulated program failing with its own custom error ``code``."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(f"custom program error: 0x{code:x}")
+        self.code = code
+
+
+class InstructionFailed(Exception):
+    """A simulated program failing with a runtime error: ``detail`` is the node's
+    ``InstructionError`` name (``InvalidArgument``, ...), the message its log line."""
+
+    def __init__(self, detail: str, message: str) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """One hop of a cycle as its swap instruction needs it: exact input ``amount_in`` of
+    ``mint_in`` from ``owner``'s token account ``source``, for at least ``minimum_out``
+    of ``mint_out`` into ``dest``.
+
+    ``record`` is the pool account decoded by the venue's :attr:`Venue.decode_pool`, as
+    fresh as the venue asks (:attr:`Venue.fresh_state`); ``token_programs`` maps each
+    mint of the pool to the program that owns it."""
+
+    pool: str
+    record: Any
+    owner: str
+    mint_in: str
+    mint_out: str
+    source: str
+    dest: str
+    amount_in: int
+    minimum_out: int
+    token_programs: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class SimVenue:
+    """A venue's part of the simulator.
+
+    The program: ``check(world, swap, pool, source, dest)`` validates a decoded swap's
+    accounts against the pool and returns its direction (``a_to_b``), raising
+    :class:`ProgramError` / :class:`InstructionFailed` as the program would;
+    ``quote_error(engine error text)`` and ``no_output_error`` are its codes when the
+    curve refuses the trade or would give nothing; ``cost(pool after, tick before)``
+    the compute units a swap takes in the simulator's fixed model; ``instruction_name``
+    the name its log line gives.
+
+    The market: ``setup(world)`` creates what the venue's pools share (returned, kept by
+    the world under the venue's name), ``takes(spec)`` says whether a synthetic pool
+    becomes one of this venue's, ``create(world, index, spec)`` writes its accounts and
+    returns the :class:`~feeds.sim.state.Pool`, ``swapped(world, pool, a_to_b, paid_in,
+    out)`` updates what the venue keeps in the pool account after a trade and returns
+    the trade's log line; ``state_in_pool_account``: a trade rewrites the pool account
+    (its notification goes out before the vaults'); ``rent``: lamports of the venue's
+    accounts by size in bytes.
+    """
+
+    check: Callable[[World, Swap, Pool, TokenAccount, TokenAccount], bool]
+    quote_error: Callable[[str], int]
+    no_output_error: int
+    cost: Callable[[Pool, int], int]
+    instruction_name: str
+    setup: Callable[[World], Any]
+    takes: Callable[[synthetic.PoolSpec], bool]
+    create: Callable[[World, int, synthetic.PoolSpec], Pool]
+    swapped: Callable[[World, Pool, bool, int, int], str]
+    state_in_pool_account: bool
+    rent: Mapping[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Venue:
+    """One DEX program on the Python side (see the module docstring).
+
+    ``decode_pool(engine backend, data, owner)``: the pool account as the engine
+    decodes it; ``swap_instruction(leg)``: the exact-input swap of one hop;
+    ``sizing_swap(payer, pool_keys, source, dest, mint_in, mint_out)``: the same swap
+    on placeholder keys (``pool_keys``: 8 distinct keys for the pool's own accounts),
+    which transaction sizing counts; ``decode_swap(data, accounts)``: the swap
+    instruction back as a :class:`~feeds.wire.instructions.Swap`; ``errors``: the
+    program's error names by custom code; ``slippage_error``: the code of "less out than
+    the minimum"; ``compute_units``: what a live order requests per swap (mainnet's
+    cost, with room); ``fresh_state``: the accounts a swap names depend on the pool's
+    state now (Whirlpool: the tick arrays around the current tick), so an order reads
+    the pool again before building; ``anchor``: an Anchor program (its own codes start
+    at 6000: a small custom code comes from the token program it called).
+    """
+
+    ids: VenueInfo
+    decode_pool: Callable[[Any, bytes, str], Any]
+    swap_instruction: Callable[[Leg], Instruction]
+    sizing_swap: Callable[[str, Sequence[str], str, str, str, str], Instruction]
+    decode_swap: Callable[[bytes, list[str]], Swap]
+    errors: Mapping[int, str]
+    slippage_error: int
+    compute_units: int
+    fresh_state: bool
+    anchor: bool
+    sim: SimVenue
+
+    @property
+    def name(self) -> str:
+        """The engine's venue name (and the module's)."""
+        return self.ids.name
+
+    @property
+    def kind(self) -> str:
+        """What pool-universe files call this venue."""
+        return self.ids.kind
+
+    @property
+    def label(self) -> str:
+        """The screen's short tag (``v4``, ``cp``, ``wp``)."""
+        return self.ids.label
+
+    @property
+    def program(self) -> str:
+        """The program swaps go to, logs are subscribed to and the simulator runs."""
+        return program(self.ids)
+
+    def error_name(self, code: int) -> str | None:
+        """The program's name for custom error ``code`` (None: not one of its own)."""
+        return self.errors.get(code)

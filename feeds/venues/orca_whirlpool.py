@@ -1,0 +1,403 @@
+"""Orca Whirlpool (``whirLbM…``), the Anchor concentrated-liquidity pools.
+
+- Swap: ``swap`` (spec §2.6): discriminator ‖ amount ‖ other_amount_threshold ‖
+  sqrt_price_limit u128 ‖ amount_specified_is_input ‖ a_to_b (42 bytes); 11 accounts
+  (token program, authority (signer), whirlpool, owner account a, vault a, owner
+  account b, vault b, tick arrays 0..2, oracle). The three tick arrays are the ones the
+  program walks from the current tick in the swap's direction, so a swap is built from
+  the pool's state now (:data:`VENUE`'s ``fresh_state``).
+- Pool account: ``Whirlpool`` (653 bytes, spec §2.2); liquidity lives in fixed
+  ``TickArray`` accounts of 88 ticks (9,988 bytes, spec §2.3) at PDAs of the pool.
+- Log: the ``Traded`` Anchor event (spec §6.2).
+- Errors: whirlpool ``errors.rs`` (Anchor, from 6000), and Anchor's constraint errors.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from solders.instruction import Instruction
+
+from engine_rs import decoded as D
+
+from ..sim.layouts import Writer
+from ..sim.state import Pool, sim_key
+from ..wire.instructions import (
+    SPL_TOKEN,
+    InstructionError,
+    Swap,
+    account_meta,
+    instruction,
+    need_accounts,
+    pdas,
+)
+from .base import (
+    ANCHOR_CONSTRAINT_ADDRESS,
+    ANCHOR_CONSTRAINT_SEEDS,
+    InstructionFailed,
+    Leg,
+    ProgramError,
+    SimVenue,
+    Venue,
+)
+from .ids import ids, program
+
+if TYPE_CHECKING:
+    from ..sim import synthetic
+    from ..sim.world import World
+
+IDS = ids("orca_whirlpool")
+PROGRAM = program(IDS)
+POOL_LEN = IDS.pool_account_size
+FIXED_TICK_ARRAY_LEN = 9988
+TICK_ARRAY_SIZE = 88  # ticks per tick array
+TICK_LEN = 113  # bytes per tick in a fixed tick array
+MIN_TICK_INDEX = -443_636
+MAX_TICK_INDEX = 443_636
+MIN_SQRT_PRICE_X64 = 4_295_048_016
+MAX_SQRT_PRICE_X64 = 79_226_673_515_401_279_992_447_579_055
+DISC_WHIRLPOOL = bytes.fromhex("3f95d10ce1806309")  # Anchor: sha256("account:Whirlpool")[..8]
+DISC_FIXED_TICK_ARRAY = bytes.fromhex("4561bdbe6e0742bb")  # sha256("account:TickArray")[..8]
+DISC_TRADED = bytes.fromhex("e1ca49af932ba096")  # sha256("event:Traded")[..8]
+SWAP = bytes([248, 198, 158, 145, 225, 117, 135, 200])  # sha256("global:swap")[..8]
+WHIRLPOOLS_CONFIG = "2LecshUwdy9xi7meFgHtFJQNSKk4KdTrcpvaB56dP2NQ"  # mainnet config
+ERRORS = {
+    6023: "InvalidTickArraySequence",
+    6035: "ZeroTradableAmount",
+    6036: "AmountOutBelowMinimum",
+    6038: "TickArraySequenceInvalidIndex",
+}
+CU_PER_TICK_ARRAY = 9_000  # the simulator's cost of a swap, per tick array it moves into
+_ACCOUNTS = ("token_program", "token_authority", "whirlpool", "token_owner_account_a",
+             "token_vault_a", "token_owner_account_b", "token_vault_b", "tick_array_0",
+             "tick_array_1", "tick_array_2", "oracle")  # fmt: skip
+
+
+# ------------------------------------------------------------------ the swap instruction
+def swap(
+    authority: str, whirlpool: str, owner_a: str, vault_a: str, owner_b: str, vault_b: str,
+    tick_arrays: list[str], oracle: str, amount: int, other_amount_threshold: int,
+    a_to_b: bool, exact_in: bool = True, sqrt_price_limit: int = 0,
+) -> Instruction:  # fmt: skip
+    """Whirlpool ``swap`` (spec §2.6); ``sqrt_price_limit`` 0: the far end of the
+    direction (the program's own default)."""
+    if len(tick_arrays) != 3:
+        raise ValueError("a Whirlpool swap takes exactly 3 tick arrays")
+    if sqrt_price_limit == 0:
+        sqrt_price_limit = MIN_SQRT_PRICE_X64 if a_to_b else MAX_SQRT_PRICE_X64
+    data = SWAP + struct.pack("<QQ", amount, other_amount_threshold)
+    data += sqrt_price_limit.to_bytes(16, "little") + bytes([int(exact_in), int(a_to_b)])
+    return instruction(PROGRAM, data, [
+        account_meta(SPL_TOKEN), account_meta(authority, signer=True),
+        account_meta(whirlpool, writable=True), account_meta(owner_a, writable=True),
+        account_meta(vault_a, writable=True), account_meta(owner_b, writable=True),
+        account_meta(vault_b, writable=True),
+        *(account_meta(t, writable=True) for t in tick_arrays),
+        account_meta(oracle, writable=True),
+    ])  # fmt: skip
+
+
+def is_valid_start_tick(start: int, size: int) -> bool:
+    """Whether ``start`` can begin a tick array of ``size`` ticks (the program's rule:
+    a multiple of ``size`` within the price range, or the one array holding MIN_TICK)."""
+    if not MIN_TICK_INDEX <= start <= MAX_TICK_INDEX:
+        if start > MIN_TICK_INDEX:
+            return False
+        # Rust's % truncates toward zero: MIN % size is <= 0
+        rem = -(-MIN_TICK_INDEX % size)
+        return start == MIN_TICK_INDEX - (rem + size)
+    return start % size == 0
+
+
+def swap_tick_array_starts(tick_spacing: int, tick_current: int, a_to_b: bool) -> list[int]:
+    """The start indices of the (up to 3) tick arrays a swap loads, in order: the array
+    holding the current tick (for b->a, the next one when the tick sits in the last
+    ``tick_spacing`` ticks of its array), then further in the swap's direction; starts
+    past the price range are left out (the engine's ``clmm_swap`` follows the same rule)."""
+    size = TICK_ARRAY_SIZE * tick_spacing
+    base = tick_current // size * size
+    first = base + size if not a_to_b and tick_current + tick_spacing >= base + size else base
+    step = -size if a_to_b else size
+    out = []
+    for k in range(3):
+        s = first + k * step
+        if not is_valid_start_tick(s, size):
+            break
+        out.append(s)
+    return out
+
+
+def swap_tick_arrays(
+    whirlpool: str, tick_spacing: int, tick_current: int, a_to_b: bool
+) -> list[str]:
+    """The 3 tick-array accounts of a Whirlpool swap (the last repeated when fewer exist)."""
+    starts = swap_tick_array_starts(tick_spacing, tick_current, a_to_b)
+    if not starts:
+        raise ValueError(f"no tick array holds tick {tick_current} (spacing {tick_spacing})")
+    cache = pdas()
+    keys = [str(cache.tick_array(whirlpool, s)[0]) for s in starts]
+    return (keys + [keys[-1]] * 3)[:3]
+
+
+def oracle(whirlpool: str) -> str:
+    """A Whirlpool's oracle account (PDA ``["oracle", whirlpool]``, spec §2.4)."""
+    return str(pdas().oracle(whirlpool)[0])
+
+
+def swap_instruction(leg: Leg) -> Instruction:
+    """The hop's ``swap``: its direction from the mints, the tick arrays from the pool's
+    current tick (``leg.record`` must be fresh), the oracle by PDA."""
+    r = leg.record
+    a_to_b = leg.mint_in == r.token_mint_a
+    arrays = swap_tick_arrays(leg.pool, r.tick_spacing, r.tick_current_index, a_to_b)
+    owner_a, owner_b = (leg.source, leg.dest) if a_to_b else (leg.dest, leg.source)
+    return swap(leg.owner, leg.pool, owner_a, r.token_vault_a, owner_b, r.token_vault_b, arrays,
+                oracle(leg.pool), leg.amount_in, leg.minimum_out, a_to_b)  # fmt: skip
+
+
+def sizing_swap(
+    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str
+) -> Instruction:
+    """The swap's shape on placeholder keys (pool, vaults, three distinct tick arrays,
+    oracle: an upper bound when the arrays repeat at the end of the price range)."""
+    return swap(payer, keys[0], source, keys[1], dest, keys[2], [keys[3], keys[4], keys[5]],
+                keys[6], 1, 1, True)  # fmt: skip
+
+
+def decode_swap(data: bytes, accounts: list[str]) -> Swap:
+    """A ``swap`` (exact input only) back as a :class:`Swap` (``InstructionError``
+    otherwise)."""
+    if data[:8] != SWAP:
+        raise InstructionError("InvalidInstructionData", "whirlpool: not swap")
+    if len(data) < 42:
+        raise InstructionError("InvalidInstructionData", f"swap: {len(data)} bytes of data")
+    amount, threshold = struct.unpack_from("<QQ", data, 8)
+    exact_in, a_to_b = data[40], data[41]
+    if exact_in not in (0, 1) or a_to_b not in (0, 1):
+        raise InstructionError("InvalidInstructionData", "swap: bool out of range")
+    if not exact_in:
+        raise InstructionError("InvalidInstructionData", "swap: only exact input is supported")
+    need_accounts(accounts, 11, "swap")
+    acc = dict(zip(_ACCOUNTS, accounts))
+    acc["sqrt_price_limit"] = str(int.from_bytes(data[24:40], "little"))
+    src, dst = (("token_owner_account_a", "token_owner_account_b") if a_to_b
+                else ("token_owner_account_b", "token_owner_account_a"))  # fmt: skip
+    return Swap(PROGRAM, acc["whirlpool"], amount, threshold, acc[src], acc[dst],
+                acc["token_authority"], acc, bool(a_to_b),
+                (acc["tick_array_0"], acc["tick_array_1"], acc["tick_array_2"]))  # fmt: skip
+
+
+def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
+    """The ``Whirlpool`` account, decoded by the engine."""
+    return eng.decode_whirlpool(data, owner)
+
+
+# ------------------------------------------------------------------ simulator: layouts
+def encode_pool(r: Any, base: bytes | None = None) -> bytes:
+    """Orca ``Whirlpool`` (653 bytes, spec §2.2)."""
+    w = Writer(POOL_LEN, base, DISC_WHIRLPOOL)
+    w.key(8, r.whirlpools_config)
+    w.u8(40, r.whirlpool_bump)
+    for off, v in (
+        (41, r.tick_spacing), (43, r.fee_tier_index_seed), (45, r.fee_rate),
+        (47, r.protocol_fee_rate),
+    ):  # fmt: skip
+        w.u16(off, v)
+    w.u128(49, r.liquidity)
+    w.u128(65, r.sqrt_price)
+    w.i32(81, r.tick_current_index)
+    w.u64(85, r.protocol_fee_owed_a)
+    w.u64(93, r.protocol_fee_owed_b)
+    w.key(101, r.token_mint_a)
+    w.key(133, r.token_vault_a)
+    w.u128(165, r.fee_growth_global_a)
+    w.key(181, r.token_mint_b)
+    w.key(213, r.token_vault_b)
+    w.u128(245, r.fee_growth_global_b)
+    w.u64(261, r.reward_last_updated_timestamp)
+    for off, k in zip((269, 397, 525), r.reward_mints):
+        w.key(off, k)
+    return w.done()
+
+
+def encode_fixed_tick_array(
+    start_tick_index: int,
+    whirlpool: str,
+    ticks: list[tuple[int, int, int]],
+    base: bytes | None = None,
+) -> bytes:
+    """A fixed ``TickArray`` (9,988 bytes, spec §2.3); ``ticks`` are the initialized ones
+    as ``(i, liquidity_net, liquidity_gross)`` with ``0 <= i < 88``; the others are
+    written uninitialized (net and gross zero)."""
+    w = Writer(FIXED_TICK_ARRAY_LEN, base, DISC_FIXED_TICK_ARRAY)
+    w.i32(8, start_tick_index)
+    init = {i: (net, gross) for i, net, gross in ticks}
+    if any(not 0 <= i < TICK_ARRAY_SIZE for i in init):
+        raise ValueError("tick offsets must be in [0, 88)")
+    for i in range(TICK_ARRAY_SIZE):
+        off = 12 + TICK_LEN * i
+        net, gross = init.get(i, (0, 0))
+        w.u8(off, 1 if i in init else 0)
+        w.i128(off + 1, net)
+        w.u128(off + 17, gross)
+    w.key(9956, whirlpool)
+    return w.done()
+
+
+def encode_traded(r: Any) -> str:
+    """The base64 of a Whirlpool ``Traded`` Anchor event (spec §6.2, 121 bytes)."""
+    w = Writer(121, None, DISC_TRADED)
+    w.key(8, r.whirlpool)
+    w.u8(40, int(r.a_to_b))
+    w.u128(41, r.pre_sqrt_price)
+    w.u128(57, r.post_sqrt_price)
+    for i, v in enumerate(
+        (r.input_amount, r.output_amount, r.input_transfer_fee, r.output_transfer_fee,
+         r.lp_fee, r.protocol_fee)
+    ):  # fmt: skip
+        w.u64(73 + 8 * i, v)
+    return base64.b64encode(w.done()).decode()
+
+
+# ------------------------------------------------------------------ simulator: program
+def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenAccount) -> bool:
+    """The program's checks of a swap, in its order; the direction it states."""
+    acc = s.accounts
+    a_to_b = bool(s.a_to_b)
+    if acc["token_vault_a"] != pool.vault_a or acc["token_vault_b"] != pool.vault_b:
+        raise ProgramError(ANCHOR_CONSTRAINT_ADDRESS)
+    mine = (src.mint, dst.mint) if a_to_b else (dst.mint, src.mint)
+    if mine != (pool.mint_a, pool.mint_b):
+        raise ProgramError(ANCHOR_CONSTRAINT_ADDRESS)
+    if acc["oracle"] != oracle(pool.address):
+        raise ProgramError(ANCHOR_CONSTRAINT_SEEDS)
+    sp = pool.spec
+    if list(s.tick_arrays) != swap_tick_arrays(pool.address, sp.tick_spacing, sp.tick_current,
+                                               a_to_b):  # fmt: skip
+        raise ProgramError(6023)  # InvalidTickArraySequence
+    if int(acc["sqrt_price_limit"]) not in (MIN_SQRT_PRICE_X64, MAX_SQRT_PRICE_X64):
+        raise InstructionFailed("InvalidArgument", "the simulator takes no price limit")
+    if s.amount_in == 0:
+        raise ProgramError(6035)  # ZeroTradableAmount
+    return a_to_b
+
+
+def _quote_error(text: str) -> int:
+    """The program's code when the curve refuses the trade (the engine's error text)."""
+    return 6038 if "TickArraySequenceInvalidIndex" in text else 6023
+
+
+def _cost(pool: Pool, tick_before: int) -> int:
+    """A swap's compute units: a base, and more for every tick array it moved into."""
+    size = TICK_ARRAY_SIZE * pool.spec.tick_spacing
+    return 42_000 + CU_PER_TICK_ARRAY * abs(pool.spec.tick_current // size - tick_before // size)
+
+
+# ------------------------------------------------------------------ simulator: market
+def _takes(spec: synthetic.PoolSpec) -> bool:
+    """Every synthetic concentrated-liquidity pool becomes one."""
+    return spec.kind == IDS.graph_kind
+
+
+def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
+    """The pool account at its PDA, its vaults, and fixed tick arrays holding a few
+    nested positions around the price."""
+    r = world.rng
+    eng = world.eng
+    ts = spec.tick_spacing
+    # the address is the PDA of (config, mints, fee tier index): a second pool of the
+    # same pair and spacing takes another index, as adaptive-fee tiers do (spec §2.4)
+    fee_tier = ts
+    addr, bump = eng.whirlpool_address(WHIRLPOOLS_CONFIG, spec.mint_a, spec.mint_b, fee_tier)
+    while addr in world.accounts:
+        fee_tier += 1024
+        addr, bump = eng.whirlpool_address(WHIRLPOOLS_CONFIG, spec.mint_a, spec.mint_b, fee_tier)
+    spec.pool_id = addr
+    width = TICK_ARRAY_SIZE * ts
+    # liquidity in a few nested positions around the price, all within +-2 arrays
+    # (the arrays a client fetches for a quote, spec §2.3)
+    cur = spec.tick_current // ts
+    edges: dict[int, int] = {}
+    for _ in range(3):
+        lo = (cur - r.randint(8, 150)) * ts
+        hi = (cur + r.randint(8, 150)) * ts
+        liq = spec.liquidity // 3
+        edges[lo] = edges.get(lo, 0) + liq
+        edges[hi] = edges.get(hi, 0) - liq
+    lo_bound = MIN_TICK_INDEX // ts * ts
+    hi_bound = MAX_TICK_INDEX // ts * ts
+    ticks = sorted((t, n) for t, n in edges.items() if lo_bound <= t <= hi_bound and n)
+    spec.ticks = ticks
+    spec.liquidity = sum(n for t, n in ticks if t <= spec.tick_current)
+    va, vb = sim_key("vault", i, 0), sim_key("vault", i, 1)
+    sqrt = spec.sqrt_price_x64
+    amount_a = max(1, int(spec.liquidity / (sqrt / 2**64)))
+    amount_b = max(1, int(spec.liquidity * (sqrt / 2**64)))
+    rec = D.Whirlpool(
+        WHIRLPOOLS_CONFIG, bump, ts, fee_tier, spec.fee_rate, 300, spec.liquidity, sqrt,
+        spec.tick_current, 0, 0, spec.mint_a, va, 0, spec.mint_b, vb, 0, 1_700_000_000,
+        (sim_key("reward", i, 0), sim_key("reward", i, 1), sim_key("reward", i, 2)),
+    )  # fmt: skip
+    world.put(addr, PROGRAM, encode_pool(rec))
+    world.vault(va, spec.mint_a, addr, amount_a)
+    world.vault(vb, spec.mint_b, addr, amount_b)
+    arrays: dict[int, list[tuple[int, int, int]]] = {}
+    gross: dict[int, int] = {}
+    for t, n in ticks:
+        gross[t] = gross.get(t, 0) + abs(n)
+        start = t // width * width
+        arrays.setdefault(start, []).append(((t - start) // ts, n, gross[t]))
+    names = []
+    for start in sorted(set(arrays) | set(eng.tick_array_starts(ts, spec.tick_current, 0))):
+        ta, _ = eng.tick_array_address(addr, start)
+        world.put(ta, PROGRAM, encode_fixed_tick_array(start, addr, arrays.get(start, [])))
+        names.append(ta)
+    return Pool(IDS.kind, addr, spec.mint_a, spec.mint_b, va, vb, rec, spec,
+                tick_arrays=names)  # fmt: skip
+
+
+def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> str:
+    """The ``Traded`` event of a trade; the pool account takes the new price, tick and
+    liquidity (they live there)."""
+    s = pool.spec
+    pre = pool.record.sqrt_price
+    log = "Program data: " + encode_traded(
+        D.Traded(pool.address, a_to_b, pre, s.sqrt_price_x64, paid_in, out, 0, 0, 0, 0)
+    )
+    pool.record = replace(
+        pool.record, sqrt_price=s.sqrt_price_x64, tick_current_index=s.tick_current,
+        liquidity=s.liquidity,
+    )  # fmt: skip
+    world.accounts[pool.address].data = encode_pool(pool.record, world.accounts[pool.address].data)
+    return log
+
+
+VENUE = Venue(
+    ids=IDS,
+    decode_pool=decode_pool,
+    swap_instruction=swap_instruction,
+    sizing_swap=sizing_swap,
+    decode_swap=decode_swap,
+    errors=ERRORS,
+    slippage_error=6036,  # AmountOutBelowMinimum
+    compute_units=140_000,
+    fresh_state=True,
+    anchor=True,
+    sim=SimVenue(
+        check=_check,
+        quote_error=_quote_error,
+        no_output_error=6035,  # ZeroTradableAmount
+        cost=_cost,
+        instruction_name="Swap",
+        setup=lambda world: None,
+        takes=_takes,
+        create=_create,
+        swapped=_swapped,
+        state_in_pool_account=True,
+        rent={POOL_LEN: 5_435_760, FIXED_TICK_ARRAY_LEN: 70_407_360},
+    ),
+)

@@ -1,0 +1,212 @@
+"""Raydium AMM v4 (``675kPX9…``), the constant-product pools with an OpenBook market.
+
+- Swap: ``SwapBaseInV2`` (spec §1.3): tag 16 ‖ amount_in ‖ minimum_amount_out; 8
+  accounts: token program, amm, authority, coin vault, pc vault, user source, user
+  destination, user owner (signer). The form without the OpenBook market accounts.
+- Pool account: ``AmmInfo`` (752 bytes, spec §1.2); reserves are the vaults' amounts
+  less the pnl the pool owes (``need_take_pnl_*``).
+- Log: ``ray_log`` (spec §6.1), base64 of the swap's amounts and the vaults after.
+- Errors: raydium-amm ``program/src/error.rs`` ``AmmError``, by position.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from solders.instruction import Instruction
+
+from engine_rs import decoded as D
+
+from ..sim.layouts import Writer
+from ..sim.state import Pool, sim_key
+from ..wire.instructions import (
+    SPL_TOKEN,
+    InstructionError,
+    Swap,
+    account_meta,
+    instruction,
+    need_accounts,
+    read_u64s,
+)
+from .base import Leg, ProgramError, SimVenue, Venue
+from .ids import ids, program
+
+if TYPE_CHECKING:
+    from ..sim import synthetic
+    from ..sim.world import World
+
+IDS = ids("raydium_amm_v4")
+PROGRAM = program(IDS)
+POOL_LEN = IDS.pool_account_size
+AUTHORITY = "5Q544fKrFoe6tsEbD7S8EmxGTJYAKtTVhAW5Q5pge4j1"  # spec §1.2: PDA [b"amm authority"]
+OPENBOOK = "srmqPvymJeFKQ4zGQed1GxppgkRHL5ZF2z7pBpV3D2u"  # the simulated pools' market program
+SWAP_BASE_IN_V2 = 16
+ERRORS = {22: "InvalidStatus", 29: "InvalidInput", 30: "ExceededSlippage",
+          40: "InsufficientFunds", 42: "InvalidUserToken"}  # fmt: skip
+_ACCOUNTS = ("token_program", "amm", "authority", "coin_vault", "pc_vault", "user_source",
+             "user_dest", "owner")  # fmt: skip
+
+
+# ------------------------------------------------------------------ the swap instruction
+def swap_base_in(
+    amm: str, coin_vault: str, pc_vault: str, user_source: str, user_dest: str, owner: str,
+    amount_in: int, minimum_out: int, authority: str = AUTHORITY,
+) -> Instruction:  # fmt: skip
+    """AMM v4 ``SwapBaseInV2`` (tag 16, the 8-account form without the OpenBook market)."""
+    return instruction(PROGRAM, struct.pack("<BQQ", SWAP_BASE_IN_V2, amount_in, minimum_out), [
+        account_meta(SPL_TOKEN), account_meta(amm, writable=True), account_meta(authority),
+        account_meta(coin_vault, writable=True), account_meta(pc_vault, writable=True),
+        account_meta(user_source, writable=True), account_meta(user_dest, writable=True),
+        account_meta(owner, signer=True),
+    ])  # fmt: skip
+
+
+def swap_instruction(leg: Leg) -> Instruction:
+    """The hop's ``SwapBaseInV2``: the direction is the source account's mint."""
+    r = leg.record
+    return swap_base_in(leg.pool, r.coin_vault, r.pc_vault, leg.source, leg.dest, leg.owner,
+                        leg.amount_in, leg.minimum_out)  # fmt: skip
+
+
+def sizing_swap(
+    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str
+) -> Instruction:
+    """The swap's shape on placeholder keys (the pool, its two vaults)."""
+    return swap_base_in(keys[0], keys[1], keys[2], source, dest, payer, 1, 1)
+
+
+def decode_swap(data: bytes, accounts: list[str]) -> Swap:
+    """A ``SwapBaseInV2`` back as a :class:`Swap` (``InstructionError`` otherwise)."""
+    tag = data[:1]
+    if tag != bytes([SWAP_BASE_IN_V2]):  # the 8-account form arbscope builds
+        raise InstructionError(
+            "InvalidInstructionData", f"amm v4: instruction {tag.hex()} is not SwapBaseInV2"
+        )
+    amount, minimum = read_u64s(data, 1, 2, "SwapBaseInV2")
+    need_accounts(accounts, 8, "SwapBaseInV2")
+    acc = dict(zip(_ACCOUNTS, accounts))
+    return Swap(PROGRAM, acc["amm"], amount, minimum, acc["user_source"], acc["user_dest"],
+                acc["owner"], acc)  # fmt: skip
+
+
+def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
+    """The ``AmmInfo`` account, decoded by the engine."""
+    return eng.decode_raydium_amm_v4(data, owner)
+
+
+# ------------------------------------------------------------------ simulator: layouts
+def encode_pool(r: Any, base: bytes | None = None) -> bytes:
+    """Raydium AMM v4 ``AmmInfo`` (752 bytes, spec §1.2)."""
+    w = Writer(POOL_LEN, base)
+    for off, v in (
+        (0, r.status), (8, r.nonce), (32, r.coin_decimals), (40, r.pc_decimals),
+        (48, r.state), (144, r.trade_fee_numerator), (152, r.trade_fee_denominator),
+        (176, r.swap_fee_numerator), (184, r.swap_fee_denominator),
+        (192, r.need_take_pnl_coin), (200, r.need_take_pnl_pc), (224, r.pool_open_time),
+        (720, r.lp_amount),
+    ):  # fmt: skip
+        w.u64(off, v)
+    for off, k in (
+        (336, r.coin_vault), (368, r.pc_vault), (400, r.coin_vault_mint),
+        (432, r.pc_vault_mint), (464, r.lp_mint), (496, r.open_orders), (528, r.market),
+        (560, r.market_program), (592, r.target_orders), (688, r.amm_owner),
+    ):  # fmt: skip
+        w.key(off, k)
+    return w.done()
+
+
+def encode_ray_log(r: Any) -> str:
+    """The base64 of a ``ray_log`` swap log (spec §6.1): SwapBaseIn (type 3) when ``r``
+    has ``amount_in``, else SwapBaseOut (type 4)."""
+    if hasattr(r, "amount_in"):
+        vals = (3, r.amount_in, r.minimum_out, r.direction, r.user_source, r.pool_coin,
+                r.pool_pc, r.out_amount)  # fmt: skip
+    else:
+        vals = (4, r.max_in, r.amount_out, r.direction, r.user_source, r.pool_coin,
+                r.pool_pc, r.deduct_in)  # fmt: skip
+    return base64.b64encode(struct.pack("<B7Q", *vals)).decode()
+
+
+# ------------------------------------------------------------------ simulator: program
+def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenAccount) -> bool:
+    """The program's checks of a swap, in its order; the direction (coin -> pc)."""
+    acc = s.accounts
+    if pool.record.status not in (1, 6, 7):
+        raise ProgramError(22)  # InvalidStatus
+    if acc["authority"] != AUTHORITY:
+        raise ProgramError(1)  # InvalidProgramAddress
+    if acc["coin_vault"] != pool.vault_a:
+        raise ProgramError(4)  # InvalidCoinVault
+    if acc["pc_vault"] != pool.vault_b:
+        raise ProgramError(5)  # InvalidPCVault
+    if {src.mint, dst.mint} != {pool.mint_a, pool.mint_b} or src.mint == dst.mint:
+        raise ProgramError(42)  # InvalidUserToken
+    a_to_b = src.mint == pool.mint_a  # Coin2PC
+    if s.amount_in == 0:
+        raise ProgramError(29)  # InvalidInput
+    if src.amount < s.amount_in:
+        raise ProgramError(40)  # InsufficientFunds
+    return a_to_b
+
+
+# ------------------------------------------------------------------ simulator: market
+def _takes(spec: synthetic.PoolSpec) -> bool:
+    """A synthetic constant-product pool with AMM v4's fee (25 bps) becomes one."""
+    return spec.kind == IDS.graph_kind and (spec.fee_num, spec.fee_den) == (25, 10_000)
+
+
+def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
+    """The pool account and its two vaults (the vaults also hold the pnl it owes)."""
+    r = world.rng
+    a, b = spec.mint_a, spec.mint_b
+    va, vb = sim_key("vault", i, 0), sim_key("vault", i, 1)
+    fa, fb = r.randint(0, 10**6), r.randint(0, 10**6)
+    addr = sim_key("amm", i)
+    rec = D.RaydiumAmmV4(
+        6, r.randint(250, 255), world.decimals[a], world.decimals[b], 1, 25, 10_000, 25,
+        10_000, fa, fb, 1_700_000_000, va, vb, a, b, sim_key("lp", i), sim_key("oo", i),
+        sim_key("market", i), OPENBOOK, sim_key("to", i), AUTHORITY, 10**12,
+    )  # fmt: skip
+    world.put(addr, PROGRAM, encode_pool(rec))
+    spec.pool_id = addr
+    world.vault(va, a, AUTHORITY, spec.reserve_a + fa)
+    world.vault(vb, b, AUTHORITY, spec.reserve_b + fb)
+    return Pool(IDS.kind, addr, a, b, va, vb, rec, spec, fa, fb)
+
+
+def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> str:
+    """The ``ray_log`` line of a trade (the vaults as they are after it)."""
+    pc, coin = world.balance(pool.vault_b), world.balance(pool.vault_a)
+    return "Program log: ray_log: " + encode_ray_log(
+        D.SwapBaseInLog(paid_in, 0, 2 if a_to_b else 1, paid_in, coin, pc, out)
+    )
+
+
+VENUE = Venue(
+    ids=IDS,
+    decode_pool=decode_pool,
+    swap_instruction=swap_instruction,
+    sizing_swap=sizing_swap,
+    decode_swap=decode_swap,
+    errors=ERRORS,
+    slippage_error=30,  # ExceededSlippage
+    compute_units=45_000,
+    fresh_state=False,
+    anchor=False,
+    sim=SimVenue(
+        check=_check,
+        quote_error=lambda text: 29,  # InvalidInput
+        no_output_error=29,
+        cost=lambda pool, tick_before: 26_000,
+        instruction_name="SwapBaseInV2",
+        setup=lambda world: None,
+        takes=_takes,
+        create=_create,
+        swapped=_swapped,
+        state_in_pool_account=False,
+        rent={POOL_LEN: 6_124_800},
+    ),
+)

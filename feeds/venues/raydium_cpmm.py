@@ -1,0 +1,253 @@
+"""Raydium CP-Swap (``CPMMoo8…``), the Anchor constant-product pools.
+
+- Swap: ``swap_base_input`` (spec §1.5): Anchor discriminator ‖ amount_in ‖
+  minimum_amount_out; 13 accounts (payer, authority, amm_config, pool_state, input and
+  output token accounts, input and output vaults, their token programs and mints,
+  observation state).
+- Pool account: ``PoolState`` (637 bytes, spec §1.4); its fee rates are in the
+  ``AmmConfig`` it names (236 bytes), which many pools share.
+- Log: none of its own here; the simulator logs the instruction's name.
+- Errors: raydium-cp-swap ``error.rs`` (Anchor, from 6000), and Anchor's constraint
+  errors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from solders.instruction import Instruction
+
+from engine_rs import decoded as D
+
+from ..sim.layouts import Writer
+from ..sim.state import Pool, sim_key
+from ..wire.instructions import (
+    SPL_TOKEN,
+    InstructionError,
+    Swap,
+    account_meta,
+    instruction,
+    need_accounts,
+    read_u64s,
+)
+from .base import ANCHOR_CONSTRAINT_ADDRESS, Leg, ProgramError, SimVenue, Venue
+from .ids import ids, program
+
+if TYPE_CHECKING:
+    from ..sim import synthetic
+    from ..sim.world import World
+
+IDS = ids("raydium_cpmm")
+PROGRAM = program(IDS)
+POOL_LEN = IDS.pool_account_size
+CONFIG_LEN = 236
+DISC_POOL = bytes.fromhex("f7ede3f5d7c3de46")  # Anchor: sha256("account:PoolState")[..8]
+DISC_CONFIG = bytes.fromhex("daf42168cbcb2b6f")  # sha256("account:AmmConfig")[..8]
+AUTHORITY = "GpMZbSM2GgvTKHJirzeGfMFoaZ8UR2X7F4v8vHTvxFbL"  # spec §1.4
+SWAP_BASE_INPUT = hashlib.sha256(b"global:swap_base_input").digest()[:8]
+ERRORS = {6003: "InvalidInput", 6005: "ExceededSlippage", 6006: "ZeroTradingTokens"}
+SIM_FEE_RATES = (2_500, 3_000)  # the simulated market's configs (1e-6 units: 25, 30 bps)
+_ACCOUNTS = ("payer", "authority", "amm_config", "pool_state", "input_token_account",
+             "output_token_account", "input_vault", "output_vault", "input_token_program",
+             "output_token_program", "input_token_mint", "output_token_mint",
+             "observation_state")  # fmt: skip
+
+
+# ------------------------------------------------------------------ the swap instruction
+def swap_base_input(
+    payer: str, amm_config: str, pool: str, input_account: str, output_account: str,
+    input_vault: str, output_vault: str, input_program: str, output_program: str,
+    input_mint: str, output_mint: str, observation: str, amount_in: int, minimum_out: int,
+    authority: str = AUTHORITY,
+) -> Instruction:  # fmt: skip
+    """CP-Swap ``swap_base_input`` (spec §1.5)."""
+    data = SWAP_BASE_INPUT + struct.pack("<QQ", amount_in, minimum_out)
+    return instruction(PROGRAM, data, [
+        account_meta(payer, signer=True), account_meta(authority), account_meta(amm_config),
+        account_meta(pool, writable=True), account_meta(input_account, writable=True),
+        account_meta(output_account, writable=True), account_meta(input_vault, writable=True),
+        account_meta(output_vault, writable=True), account_meta(input_program),
+        account_meta(output_program), account_meta(input_mint), account_meta(output_mint),
+        account_meta(observation, writable=True),
+    ])  # fmt: skip
+
+
+def swap_instruction(leg: Leg) -> Instruction:
+    """The hop's ``swap_base_input``: vaults, token programs and mints in the hop's
+    direction."""
+    r = leg.record
+    a_to_b = leg.mint_in == r.token_0_mint
+    vin, vout = (r.token_0_vault, r.token_1_vault) if a_to_b else (r.token_1_vault, r.token_0_vault)
+    return swap_base_input(
+        leg.owner, r.amm_config, leg.pool, leg.source, leg.dest, vin, vout,
+        leg.token_programs[leg.mint_in], leg.token_programs[leg.mint_out], leg.mint_in,
+        leg.mint_out, r.observation_key, leg.amount_in, leg.minimum_out,
+    )  # fmt: skip
+
+
+def sizing_swap(
+    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str
+) -> Instruction:
+    """The swap's shape on placeholder keys (config, pool, vaults, observation: each
+    pool's config counted apart, though pools may share one)."""
+    return swap_base_input(payer, keys[0], keys[1], source, dest, keys[2], keys[3], SPL_TOKEN,
+                           SPL_TOKEN, mint_in, mint_out, keys[4], 1, 1)  # fmt: skip
+
+
+def decode_swap(data: bytes, accounts: list[str]) -> Swap:
+    """A ``swap_base_input`` back as a :class:`Swap` (``InstructionError`` otherwise)."""
+    if data[:8] != SWAP_BASE_INPUT:
+        raise InstructionError("InvalidInstructionData", "cp-swap: not swap_base_input")
+    amount, minimum = read_u64s(data, 8, 2, "swap_base_input")
+    need_accounts(accounts, 13, "swap_base_input")
+    acc = dict(zip(_ACCOUNTS, accounts))
+    return Swap(PROGRAM, acc["pool_state"], amount, minimum, acc["input_token_account"],
+                acc["output_token_account"], acc["payer"], acc)  # fmt: skip
+
+
+def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
+    """The ``PoolState`` account, decoded by the engine."""
+    return eng.decode_raydium_cpmm(data, owner)
+
+
+# ------------------------------------------------------------------ simulator: layouts
+def encode_pool(r: Any, base: bytes | None = None) -> bytes:
+    """Raydium CP-Swap ``PoolState`` (637 bytes, spec §1.4)."""
+    w = Writer(POOL_LEN, base, DISC_POOL)
+    keys = (
+        r.amm_config, r.pool_creator, r.token_0_vault, r.token_1_vault, r.lp_mint,
+        r.token_0_mint, r.token_1_mint, r.token_0_program, r.token_1_program,
+        r.observation_key,
+    )  # fmt: skip
+    for i, k in enumerate(keys):
+        w.key(8 + 32 * i, k)
+    for off, v in (
+        (328, r.auth_bump), (329, r.status), (330, r.lp_mint_decimals),
+        (331, r.mint_0_decimals), (332, r.mint_1_decimals), (389, r.creator_fee_on),
+    ):  # fmt: skip
+        w.u8(off, v)
+    for off, v in (
+        (333, r.lp_supply), (341, r.protocol_fees_token_0), (349, r.protocol_fees_token_1),
+        (357, r.fund_fees_token_0), (365, r.fund_fees_token_1), (373, r.open_time),
+        (381, r.recent_epoch), (397, r.creator_fees_token_0), (405, r.creator_fees_token_1),
+    ):  # fmt: skip
+        w.u64(off, v)
+    w.u8(390, int(r.enable_creator_fee))
+    return w.done()
+
+
+def encode_amm_config(r: Any, base: bytes | None = None) -> bytes:
+    """Raydium CP-Swap ``AmmConfig`` (236 bytes, spec §1.4)."""
+    w = Writer(CONFIG_LEN, base, DISC_CONFIG)
+    w.u8(8, r.bump)
+    w.u8(9, int(r.disable_create_pool))
+    w.u16(10, r.index)
+    for off, v in (
+        (12, r.trade_fee_rate), (20, r.protocol_fee_rate), (28, r.fund_fee_rate),
+        (36, r.create_pool_fee), (108, r.creator_fee_rate),
+    ):  # fmt: skip
+        w.u64(off, v)
+    w.key(44, r.protocol_owner)
+    w.key(76, r.fund_owner)
+    return w.done()
+
+
+# ------------------------------------------------------------------ simulator: program
+def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenAccount) -> bool:
+    """The program's checks of a swap, in its order; the direction (token 0 -> 1)."""
+    acc = s.accounts
+    rec = pool.record
+    if rec.status & 4:
+        raise ProgramError(6000)  # NotApproved: swaps disabled
+    if src.mint not in (pool.mint_a, pool.mint_b) or dst.mint == src.mint:
+        raise ProgramError(6003)  # InvalidInput
+    a_to_b = src.mint == pool.mint_a
+    vin, vout = (pool.vault_a, pool.vault_b) if a_to_b else (pool.vault_b, pool.vault_a)
+    want = {
+        "authority": AUTHORITY,
+        "amm_config": rec.amm_config,
+        "input_vault": vin,
+        "output_vault": vout,
+        "input_token_mint": src.mint,
+        "output_token_mint": dst.mint,
+        "observation_state": rec.observation_key,
+        "input_token_program": SPL_TOKEN,
+        "output_token_program": SPL_TOKEN,
+    }
+    if any(acc[k] != v for k, v in want.items()):
+        raise ProgramError(ANCHOR_CONSTRAINT_ADDRESS)
+    if s.amount_in == 0:
+        raise ProgramError(6006)  # ZeroTradingTokens
+    return a_to_b
+
+
+# ------------------------------------------------------------------ simulator: market
+def _setup(world: World) -> dict[int, tuple[str, Any]]:
+    """The configs the pools share: fee rate -> (address, decoded ``AmmConfig``)."""
+    configs: dict[int, tuple[str, Any]] = {}
+    for i, rate in enumerate(SIM_FEE_RATES):
+        addr = sim_key("cpmm-config", i)
+        cfg = D.RaydiumAmmConfig(
+            254, False, i, rate, 120_000, 40_000, 150_000_000, sim_key("owner", 0),
+            sim_key("owner", 1), 0,
+        )  # fmt: skip
+        configs[rate] = (addr, cfg)
+        world.put(addr, PROGRAM, encode_amm_config(cfg))
+    return configs
+
+
+def _takes(spec: synthetic.PoolSpec) -> bool:
+    """Every synthetic constant-product pool but AMM v4's (25 bps) becomes one."""
+    return spec.kind == IDS.graph_kind and (spec.fee_num, spec.fee_den) != (25, 10_000)
+
+
+def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
+    """The pool account (on the config of the nearer fee rate) and its two vaults."""
+    r = world.rng
+    a, b = spec.mint_a, spec.mint_b
+    va, vb = sim_key("vault", i, 0), sim_key("vault", i, 1)
+    fa, fb = r.randint(0, 10**6), r.randint(0, 10**6)
+    rate = 2_500 if spec.fee_num * 1_000_000 // spec.fee_den == 2_500 else 3_000
+    spec.fee_num, spec.fee_den = rate, 1_000_000
+    addr = sim_key("cpmm", i)
+    cfg_addr = world.venue_state[IDS.name][rate][0]
+    rec = D.RaydiumCpmmPool(
+        cfg_addr, sim_key("creator", i), va, vb, sim_key("lp", i), a, b, SPL_TOKEN,
+        SPL_TOKEN, sim_key("obs", i), 253, 0, 9, world.decimals[a], world.decimals[b],
+        10**12, fa, fb, 0, 0, 1_700_000_000, 800, 0, False, 0, 0,
+    )  # fmt: skip
+    world.put(addr, PROGRAM, encode_pool(rec))
+    spec.pool_id = addr
+    world.vault(va, a, AUTHORITY, spec.reserve_a + fa)
+    world.vault(vb, b, AUTHORITY, spec.reserve_b + fb)
+    return Pool(IDS.kind, addr, a, b, va, vb, rec, spec, fa, fb)
+
+
+VENUE = Venue(
+    ids=IDS,
+    decode_pool=decode_pool,
+    swap_instruction=swap_instruction,
+    sizing_swap=sizing_swap,
+    decode_swap=decode_swap,
+    errors=ERRORS,
+    slippage_error=6005,  # ExceededSlippage
+    compute_units=70_000,
+    fresh_state=False,
+    anchor=True,
+    sim=SimVenue(
+        check=_check,
+        quote_error=lambda text: 6003,  # InvalidInput
+        no_output_error=6006,  # ZeroTradingTokens
+        cost=lambda pool, tick_before: 38_000,
+        instruction_name="SwapBaseInput",
+        setup=_setup,
+        takes=_takes,
+        create=_create,
+        swapped=lambda world, pool, a_to_b, paid_in, out: "Program log: Instruction: SwapBaseInput",
+        state_in_pool_account=False,
+        rent={POOL_LEN: 5_324_000, CONFIG_LEN: 2_533_440},
+    ),
+)

@@ -1,0 +1,230 @@
+"""Instruction layouts every venue shares: what the live executor builds and the
+simulator decodes, apart from the swaps (each venue's own, in :mod:`feeds.venues`).
+
+Every layout is the spec's (``../shared/spec/solana.md``):
+- Compute Budget (§5.3): ``SetComputeUnitLimit`` = ``[2] ‖ u32``, ``SetComputeUnitPrice``
+  = ``[3] ‖ u64`` (micro-lamports per CU), no accounts.
+- System transfer (the Jito tip, §5.4): ``u32 2 ‖ u64 lamports``; accounts from (signer,
+  writable), to (writable).
+- Associated Token Account (§3): the address is the PDA of ``[wallet, token_program,
+  mint]`` under the ATA program; ``CreateIdempotent`` = ``[1]`` with payer, ATA, wallet,
+  mint, system program, token program (SPL ATA program; not in the spec pack, from
+  solana-program-library ``associated-token-account``).
+
+Builders return solders ``Instruction``s; :func:`decode` turns a program id, data and
+account list back into a typed record, or raises :class:`InstructionError` naming what
+is wrong (the simulator answers with it as a node would). :class:`Swap` is the decoded
+form every venue's swap decoder returns.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from solders.instruction import AccountMeta, Instruction
+from solders.pubkey import Pubkey
+
+COMPUTE_BUDGET = "ComputeBudget111111111111111111111111111111"
+SYSTEM_PROGRAM = "11111111111111111111111111111111"
+ATA_PROGRAM = "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL"
+SPL_TOKEN = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+TOKEN_2022 = "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb"
+JITO_TIP_PROGRAM = "T1pyyaTNZsKv2WcRAB8oVnk93mLJw2XzjtVYqCsaHqt"
+# spec §5.5: PDAs of the tip-payment program, seeds b"TIP_ACCOUNT_0" .. b"TIP_ACCOUNT_7"
+JITO_TIP_ACCOUNTS = (
+    "96gYZGLnJYVFmbjzopPSU6QiEV5fGqZNyN9nmNhvrZU5",
+    "HFqU5x63VTqvQss8hp11i4wVV8bD44PvwucfZ2bU7gRe",
+    "Cw8CFyM9FkoMi7K7Crf6HNQqf4uEMzpKw6QNghXLvLkY",
+    "ADaUMid9yfUytqMBgopwjb2DTLSokTSzL1zt6iGPaS49",
+    "DfXygSm4jCyNCybVYYK6DwvWqjKee8pbDmJGcLWNDXjh",
+    "ADuUkR4vqLUMWXxW9gh6D6L8pMSawimctcNZ5pGwDcEt",
+    "DttWaMuVvTiduZRnguLF7jNxTgiMBZ1hyAumKUiL2KRL",
+    "3AVi9Tg9Uo68tJfuvoKvqKNWKkC5wPdSSdeBnizKZ6jT",
+)
+JITO_MIN_TIP = 1_000  # lamports (spec §5.4)
+
+MAX_COMPUTE_UNIT_LIMIT = 1_400_000
+DEFAULT_INSTRUCTION_COMPUTE_UNIT_LIMIT = 200_000
+
+# spl-token TokenError, by position: what a swap's token transfer fails with
+TOKEN_ERRORS = {1: "InsufficientFunds", 4: "OwnerMismatch"}
+
+
+class InstructionError(ValueError):
+    """Instruction data or accounts that do not fit the program's layout. ``kind`` is
+    the runtime's name for it (``InvalidInstructionData``, ``NotEnoughAccountKeys``,
+    ``IncorrectProgramId``)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def pubkey(key: str | Pubkey) -> Pubkey:
+    """``key`` as a solders ``Pubkey`` (base58 text or a ``Pubkey`` already)."""
+    return key if isinstance(key, Pubkey) else Pubkey.from_string(key)
+
+
+def account_meta(key: str, signer: bool = False, writable: bool = False) -> AccountMeta:
+    """One account of an instruction, with its signer and writable flags."""
+    return AccountMeta(pubkey(key), is_signer=signer, is_writable=writable)
+
+
+def instruction(program: str, data: bytes, metas: list[AccountMeta]) -> Instruction:
+    """An instruction of ``program`` with ``data`` and the accounts ``metas``, in order."""
+    return Instruction(pubkey(program), data, metas)
+
+
+# ------------------------------------------------------------------ builders
+def set_compute_unit_limit(units: int) -> Instruction:
+    """``SetComputeUnitLimit``: the compute units the transaction may use (and pays for)."""
+    if not 0 <= units <= 0xFFFF_FFFF:
+        raise ValueError(f"compute unit limit {units} does not fit in u32")
+    return instruction(COMPUTE_BUDGET, struct.pack("<BI", 2, units), [])
+
+
+def set_compute_unit_price(micro_lamports: int) -> Instruction:
+    """``SetComputeUnitPrice``: the priority fee, in micro-lamports per compute unit."""
+    if not 0 <= micro_lamports < 1 << 64:
+        raise ValueError(f"compute unit price {micro_lamports} does not fit in u64")
+    return instruction(COMPUTE_BUDGET, struct.pack("<BQ", 3, micro_lamports), [])
+
+
+def transfer(source: str, dest: str, lamports: int) -> Instruction:
+    """A system transfer (the Jito tip is one, to a tip account)."""
+    if not 0 <= lamports < 1 << 64:
+        raise ValueError(f"lamports {lamports} does not fit in u64")
+    metas = [account_meta(source, True, True), account_meta(dest, False, True)]
+    return instruction(SYSTEM_PROGRAM, struct.pack("<IQ", 2, lamports), metas)
+
+
+_cache: Any = None
+
+
+def pdas() -> Any:
+    """One derive-once PDA cache of the engine (Rust when built, else the twin's)."""
+    global _cache
+    if _cache is None:
+        import engine_rs
+
+        _cache = engine_rs.backend().PdaCache()
+    return _cache
+
+
+@lru_cache(maxsize=4096)
+def ata_address(wallet: str, mint: str, token_program: str = SPL_TOKEN) -> str:
+    """The associated token account of ``wallet`` for ``mint`` (spec §3)."""
+    addr, _ = pdas().find(
+        [pubkey(wallet).__bytes__(), pubkey(token_program).__bytes__(), pubkey(mint).__bytes__()],
+        ATA_PROGRAM,
+    )
+    return str(addr)
+
+
+def create_ata_idempotent(
+    payer: str, wallet: str, mint: str, token_program: str = SPL_TOKEN
+) -> Instruction:
+    """Create ``wallet``'s ATA for ``mint`` unless it exists (payer pays the rent)."""
+    ata = ata_address(wallet, mint, token_program)
+    return create_ata_instruction(payer, ata, wallet, mint, token_program)
+
+
+def create_ata_instruction(
+    payer: str, ata: str, wallet: str, mint: str, token_program: str = SPL_TOKEN
+) -> Instruction:
+    """``CreateIdempotent`` with the token account's address given (not derived): the
+    builder of :func:`create_ata_idempotent`, and the shape transaction sizing counts."""
+    return instruction(ATA_PROGRAM, bytes([1]), [
+        account_meta(payer, True, True), account_meta(ata, False, True), account_meta(wallet),
+        account_meta(mint), account_meta(SYSTEM_PROGRAM), account_meta(token_program),
+    ])  # fmt: skip
+
+
+# ------------------------------------------------------------------ decoded forms
+@dataclass(frozen=True, slots=True)
+class ComputeUnitLimit:
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
+class ComputeUnitPrice:
+    micro_lamports: int
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    source: str
+    dest: str
+    lamports: int
+
+
+@dataclass(frozen=True, slots=True)
+class CreateAta:
+    payer: str
+    ata: str
+    wallet: str
+    mint: str
+    token_program: str
+    idempotent: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Swap:
+    """A swap instruction of any venue, exact input: ``amount_in`` of the source
+    account's token for at least ``minimum_out`` into the destination account.
+    ``accounts`` is the instruction's account list by the program's names."""
+
+    program: str
+    pool: str
+    amount_in: int
+    minimum_out: int
+    user_source: str
+    user_dest: str
+    owner: str
+    accounts: dict[str, str]
+    a_to_b: bool | None = None  # Whirlpool: the direction it states
+    tick_arrays: tuple[str, ...] = ()
+
+
+def need_accounts(accounts: list[str], n: int, what: str) -> None:
+    """``NotEnoughAccountKeys`` unless ``accounts`` holds at least ``n`` keys."""
+    if len(accounts) < n:
+        raise InstructionError(
+            "NotEnoughAccountKeys", f"{what} takes {n} accounts, got {len(accounts)}"
+        )
+
+
+def read_u64s(data: bytes, off: int, n: int, what: str) -> tuple[int, ...]:
+    """``n`` little-endian u64s of ``data`` from byte ``off`` (``InvalidInstructionData``
+    when it is too short)."""
+    if len(data) < off + 8 * n:
+        raise InstructionError("InvalidInstructionData", f"{what}: {len(data)} bytes of data")
+    return struct.unpack_from(f"<{n}Q", data, off)
+
+
+def decode(program: str, data: bytes, accounts: list[str]) -> Any:
+    """``(program id, instruction data, account keys in order)`` of a shared program as a
+    record above; :class:`InstructionError` when it does not fit a layout this module
+    knows (``IncorrectProgramId`` for another program: a venue's swap is decoded by
+    :func:`feeds.venues.decode`)."""
+    if program == COMPUTE_BUDGET:
+        if data[:1] == b"\x02" and len(data) == 5:
+            return ComputeUnitLimit(struct.unpack_from("<I", data, 1)[0])
+        if data[:1] == b"\x03" and len(data) == 9:
+            return ComputeUnitPrice(struct.unpack_from("<Q", data, 1)[0])
+        raise InstructionError("InvalidInstructionData", f"compute budget: {data[:1].hex()}")
+    if program == SYSTEM_PROGRAM:
+        if len(data) == 12 and struct.unpack_from("<I", data)[0] == 2:
+            need_accounts(accounts, 2, "system transfer")
+            return Transfer(accounts[0], accounts[1], struct.unpack_from("<Q", data, 4)[0])
+        raise InstructionError("InvalidInstructionData", "system: only transfer is supported")
+    if program == ATA_PROGRAM:
+        if data not in (b"", b"\x00", b"\x01"):
+            raise InstructionError("InvalidInstructionData", "associated token: unknown")
+        need_accounts(accounts, 6, "create associated token account")
+        return CreateAta(accounts[0], accounts[1], accounts[2], accounts[3], accounts[5],
+                         data == b"\x01")  # fmt: skip
+    raise InstructionError("IncorrectProgramId", f"program {program} is not one the simulator runs")

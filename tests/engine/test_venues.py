@@ -1,0 +1,199 @@
+"""The venue registry (``crates/core/src/venues``, ``engine_rs/python/venues``): both
+backends list the same venues with the same facts, and every venue has every part in
+both — its decoder, the accounts it follows, its identity, the assembly of its quote
+state, its exact quote and its spot rate — checked on a simulated market holding pools
+of every venue, so a venue added to one registry and not the other, or added without a
+part, fails here."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import types
+from typing import Any
+
+import pytest
+
+from engine_rs.errors import DecodeError, InvalidInputError
+from engine_rs.python.b58 import b58decode
+from engine_rs.python.venues import (
+    VENUES,
+    Assembly,
+    OwnAccount,
+    Venue,
+    by_kind,
+    by_name,
+    kinds,
+)
+from engine_rs.records import VenueInfo
+from tests.conftest import ROOT, SHARED_FIXTURES
+from tests.engine.test_ingest import (
+    SEEDS,
+    Market,
+    account_frame,
+    account_value,
+    make_ingest,
+    market,
+    sid,
+)
+
+NAMES = [v.INFO.name for v in VENUES]
+
+
+def test_both_backends_list_the_same_venues(rust: types.ModuleType, py: types.ModuleType) -> None:
+    infos = py.venue_infos()
+    assert rust.venue_infos() == infos
+    assert all(type(i) is VenueInfo for i in [*infos, *rust.venue_infos()])
+    # stable strings: pools files and the journal name the kinds, the dashboard shows the
+    # labels, and `Opportunity.kinds` (the graph kind) is in the replay digest
+    assert [(i.name, i.kind, i.label, i.graph_kind) for i in infos] == [
+        ("raydium_amm_v4", "amm_v4", "v4", "cpmm"),
+        ("raydium_cpmm", "cpmm", "cp", "cpmm"),
+        ("orca_whirlpool", "whirlpool", "wp", "clmm"),
+    ]
+    assert kinds() == ("amm_v4", "cpmm", "whirlpool")
+    for i in infos:
+        assert i.program_ids and all(len(b58decode(p)) == 32 for p in i.program_ids)
+        assert i.pool_account_size > 0
+        assert by_kind(i.kind).INFO == i and by_name(i.name).INFO == i
+    assert len({i.name for i in infos}) == len({i.kind for i in infos}) == len(infos)
+    with pytest.raises(InvalidInputError, match="is not one of"):
+        by_kind("serum")
+
+
+def _parts() -> list[str]:
+    """The members :class:`Venue` asks of a venue module."""
+    names = set(Venue.__annotations__)
+    names |= {n for n, f in inspect.getmembers(Venue, inspect.isfunction) if n[0] != "_"}
+    return sorted(names)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_venue_has_every_part_in_both_backends(
+    name: str, rust: types.ModuleType, py: types.ModuleType
+) -> None:
+    v = by_name(name)
+    parts = _parts()
+    assert {"decode", "identity", "update", "quote", "spot_rate", "followed"} <= set(parts)
+    for part in parts:
+        assert hasattr(v, part), f"{name} lacks {part}"
+    for part in set(parts) - set(Venue.__annotations__):
+        assert callable(getattr(v, part)), f"{name}.{part}"
+    # the twin module is named as the Rust module; the Rust core and binding have one
+    assert v.__name__ == f"engine_rs.python.venues.{name}"  # type: ignore[attr-defined]
+    for crate in ("core", "py"):
+        assert (ROOT / f"engine_rs/crates/{crate}/src/venues/{name}.rs").is_file(), crate
+    # its pool account decoder is public in both backends, under one name
+    decoder = v.decode.__name__
+    assert decoder.startswith("decode_") and decoder in py.__all__
+    assert callable(getattr(rust, decoder))
+    for role in v.OWN_ROLES:
+        assert role.name not in ("vault_a", "vault_b", v.INFO.kind)
+
+
+def _pool_of(m: Market, kind: str) -> Any:
+    return next(p for p in m.world.pools if p.kind == kind)
+
+
+def _assembled(v: Venue, m: Market, pool: Any) -> tuple[Any, Any]:
+    """The twin venue's own walk from the pool's accounts to its quote state: decode,
+    follow its own accounts (and the tick arrays the caller tracks), update."""
+    owner, data = m.initial[pool.address]
+    rec = v.decode(data, owner)
+    own = v.new_own()
+    mine = [*v.followed(rec), *[("tick_array", ta) for ta in pool.tick_arrays]]
+    for role, key in mine:
+        o, d = m.initial[key]
+        v.own_account(own, role, OwnAccount(key, pool.address, d, o))
+    vaults = tuple(
+        int.from_bytes(m.initial[k][1][64:72], "little") for k in v.vaults(rec)
+    )  # the token accounts' amounts
+    got = v.update(own, rec, Assembly(pool.address, v.reserve_mints(rec), vaults, 7))
+    assert got is not None and got[1] == 7
+    return rec, got[0]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_venue_assembles_and_quotes_alike_in_both_backends(
+    name: str, rust: types.ModuleType, py: types.ModuleType
+) -> None:
+    v = by_name(name)
+    m = market(SEEDS[0])
+    pool = _pool_of(m, v.INFO.kind)
+    (gr, ir), (gp, ip) = make_ingest(rust, m), make_ingest(py, m)
+    rec, state = _assembled(v, m, pool)
+    # the accounts it follows are watched, in the same order, by both ingests
+    assert ir.watched() == ip.watched()
+    for key in (*v.vaults(rec), *(k for _, k in v.followed(rec)), *pool.tick_arrays):
+        assert key in ip.watched()
+    # the pool reached both graphs, with the venue's mints, spot rates and graph kind
+    a, b = v.reserve_mints(rec)
+    rates = (v.spot_rate(state, True), v.spot_rate(state, False))
+    assert gr.pool_rate(pool.address)[:4] == gp.pool_rate(pool.address)[:4] == (a, b, *rates)
+    # its exact quotes, both ways, at sizes from dust to a large share of the pool
+    for a_to_b, mint in ((True, a), (False, b)):
+        for amount in (1, 10**3, 10**6, 10**9, 10**12):
+            want = v.quote(state, amount, a_to_b)
+            got = gr.quote([pool.address], mint, amount)
+            assert got == gp.quote([pool.address], mint, amount)
+            assert got == ([] if want is None else [amount, want]), (a_to_b, amount)
+            assert v.leg(state, a_to_b).amount_out(amount) == want
+    kinds_seen = {
+        k
+        for o in gr.cycles_touching(pool.address, 3)
+        for k, p in zip(o.kinds, o.pools)
+        if p == pool.address
+    }
+    assert kinds_seen <= {v.INFO.graph_kind}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_venue_refuses_an_identity_change_from_a_notification(
+    name: str, eng: types.ModuleType
+) -> None:
+    """A copy of the pool account with a vault re-pointed is a new identity: refused
+    (DecodeError), its endpoint quarantined, the pool asked for again."""
+    v = by_name(name)
+    m = market(SEEDS[0])
+    pool = _pool_of(m, v.INFO.kind)
+    g, ing = make_ingest(eng, m)
+    owner, data = m.initial[pool.address]
+    rec = v.decode(data, owner)
+    same = v.decode(data, owner)
+    assert v.identity(rec) == v.identity(same)
+    at = data.index(b58decode(v.vaults(rec)[0]))
+    changed = data[:at] + bytes(range(1, 33)) + data[at + 32 :]
+    assert v.identity(v.decode(changed, owner)) != v.identity(rec)
+    labels = ["slot", *ing.watched(), *m.programs]
+    text = account_frame(
+        sid(1, pool.address, labels.index(pool.address)),
+        m.first_slot + 5,
+        json.dumps(account_value(owner, changed)),
+    )
+    with pytest.raises(DecodeError, match="identity"):
+        ing.frame(1, text.encode(), 10)
+    assert ing.take_refetch() == [(pool.address, 1)]
+    assert pool.address in g.pools()  # the pool it had stays
+
+
+# Each venue's real mainnet accounts, the oracle its decoders answer to
+# (tests/engine/test_decode.py reads them): a path under ../shared/fixtures, or None with
+# the reason there is none yet. A venue added to the registry without an entry fails.
+REAL_ACCOUNTS: dict[str, str | None] = {
+    # none in ../shared/fixtures: its decoder is held to spec §1.2's offsets and to the
+    # simulator's encoder both ways (test_decode.py); a real account is asked for
+    "raydium_amm_v4": None,
+    "raydium_cpmm": "raydium/cpmm_wsol_pump.json",
+    "orca_whirlpool": "orca/accounts",
+}
+
+
+def test_every_venue_names_its_real_accounts() -> None:
+    assert sorted(REAL_ACCOUNTS) == sorted(NAMES), (
+        "every venue names its real accounts (or why it has none) in REAL_ACCOUNTS"
+    )
+    if not SHARED_FIXTURES.is_dir():
+        pytest.skip(f"{SHARED_FIXTURES} absent (a user's clone): the files are not checked")
+    for name, rel in REAL_ACCOUNTS.items():
+        if rel is not None:
+            assert (SHARED_FIXTURES / rel).exists(), f"{name}: {rel} is not in the fixtures"
