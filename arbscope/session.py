@@ -50,11 +50,11 @@ class _TimedIngest:
     """``FeedIngest`` of the active backend, mirrored on the other and timed."""
 
     def __init__(
-        self, timer: KernelTimer, ingests: dict[str, Any], timed: bool = True,
+        self, timer: KernelTimer, ingests: dict[str, Any],
         mirror_budget: float = 0.15, window_ns: int = 1_000_000_000,
         kinds: dict[str, str] | None = None,
     ) -> None:  # fmt: skip
-        self.timer, self.ingests, self.timed = timer, ingests, timed
+        self.timer, self.ingests = timer, ingests
         self.kinds = kinds if kinds is not None else {}  # pool -> amm_v4 | cpmm | whirlpool
         self.active = ingests[timer.active.BACKEND]
         # the other backend follows every frame (so its graph can be shadow-checked)
@@ -65,9 +65,6 @@ class _TimedIngest:
         self._win_ns = 0
 
     def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
-        if not self.timed:  # the twin stands in for both: not a Rust-vs-Python timing
-            out: int = self._all("frame", endpoint, frame, recv_ns)
-            return out
         if len(self.ingests) > 1 and not self.timer.stateful_suspended:
             active = self.timer.active
 
@@ -131,7 +128,7 @@ class _TimedIngest:
 
     def account(self, pubkey: str, owner: str, data: bytes, slot: int) -> bool:
         # errors of the active backend propagate (after the other one ran)
-        if not self.timed or self.timer.stateful_suspended:
+        if self.timer.stateful_suspended:
             ok: bool = self._all("account", pubkey, owner, data, slot)
             return ok
         result: bool = self.timer.call(
@@ -238,15 +235,6 @@ def opp_payload(o: Any, sc: Any) -> dict[str, Any]:
 
 def _health_payload(h: FeedHealth) -> dict[str, Any]:
     return dataclasses.asdict(h)
-
-
-def _ingest_class(m: types.ModuleType) -> Any:
-    cls = getattr(m, "FeedIngest", None)
-    if cls is None:  # an extension built before the ingest kernel existed
-        from engine_rs.python.ingest import FeedIngest
-
-        cls = FeedIngest
-    return cls
 
 
 @dataclass(frozen=True)
@@ -393,12 +381,11 @@ class FeedSession:
             if m is not None:
                 g = m.PoolGraph(base_mints=list(self.base_mints), max_hops=self.max_hops)
                 self.graphs[m.BACKEND] = g
-                ingests[m.BACKEND] = _ingest_class(m)(g)
-        # time the ingest only when every backend has its own (an extension built before
-        # the ingest kernel falls back to the twin, which must not pass for Rust)
-        native = all(hasattr(m, "FeedIngest") for m in (self.eng, other) if m is not None)
+                # each backend its own ingest (an extension without one of the twin's
+                # names is refused at import, so there is no fallback to make)
+                ingests[m.BACKEND] = m.FeedIngest(g)
         self.pool_kinds: dict[str, str] = {}  # what each tracked pool is (its program)
-        self.ingest = _TimedIngest(self.timer, ingests, timed=native, kinds=self.pool_kinds)
+        self.ingest = _TimedIngest(self.timer, ingests, kinds=self.pool_kinds)
         self.fee_estimator = self.eng.FeeEstimator()
         fs = self.fee_settings
         fees = FeeContext(cu_limit=fs.cu_limit, cu_price_micro_lamports=5_000,
