@@ -18,8 +18,9 @@ TA-Lib's conventions (unstable period 0, default compatibility), followed here:
   not finite (after a NaN/inf price).
 - ``bollinger(prices, period=20, k=2.0) -> (upper, middle, lower)``, period >= 2: SMA
   middle, population σ (0 when the variance is not positive, NaN when it is NaN),
-  ``middle ± k·σ``; first
-  value at index ``period - 1``. Running sums of ``x - x[0]``.
+  ``middle ± σ·k``; first value at index ``period - 1``. TA-Lib 0.8.1's running sums
+  (shifted, re-shifted to the window's mean when they drift), except that a window of
+  ``period`` equal prices has zero width exactly.
 - ``kama(prices, period=10, fast=2, slow=30)``: first value at index ``period``, seeded
   with ``x[period - 1]``; ``ER = |x[t] - x[t-period]| / Σ|Δx|`` over the window (1 for a
   straight rise or a path below 1e-14); ``sc = (ER·(2/(fast+1) − 2/(slow+1)) +
@@ -194,10 +195,34 @@ class Rsi:
         return self._count
 
 
-class Bollinger:
-    """Incremental Bollinger bands (SMA middle, population σ), O(1) per update."""
+_RESEED_EVERY = 32  # bars (times the period) between forced reseeds of the variance sums
+_RESEED_CANCEL = 1e-6  # reseed when the variance is below this share of E[(x - shift)^2]
+_RESEED_OUTLIER = 1e6  # reseed when the deviation leaving is this many times what remains
 
-    __slots__ = ("_count", "_k", "_last", "_period", "_s1", "_s2", "_shift", "_window")
+
+class Bollinger:
+    """Incremental Bollinger bands (SMA middle, population σ), O(1) per update.
+
+    The state is TA-Lib 0.8's for BBANDS with an SMA (see ``crates/core/src/indicators.rs``,
+    ``BandSums``): the SMA's running sum, and running sums of ``x - shift`` and its square
+    for the variance, reseeded from the window when they drift.
+    """
+
+    __slots__ = (
+        "_count",
+        "_inv",
+        "_k",
+        "_last",
+        "_last_price",
+        "_ma",
+        "_period",
+        "_run",
+        "_shift",
+        "_since",
+        "_v1",
+        "_v2",
+        "_window",
+    )
 
     def __init__(self, period: int = 20, k: float = 2.0) -> None:
         self._period = _period(period, 2, "Bollinger")
@@ -205,51 +230,92 @@ class Bollinger:
         if not math.isfinite(kf):
             raise InvalidInputError(f"Bollinger k must be finite, got {kf}")
         self._k = kf
+        self._inv = 1.0 / self._period
         self.reset()
 
     def reset(self) -> None:
         self._count = 0
-        self._shift = 0.0
         self._window: deque[float] = deque()
-        self._s1 = 0.0
-        self._s2 = 0.0
         self._last = (_NAN, _NAN, _NAN)
+        self._seed(0.0)
+
+    def _seed(self, first: float) -> None:
+        self._shift = first
+        self._ma = 0.0
+        self._v1 = 0.0
+        self._v2 = 0.0
+        self._since = _RESEED_EVERY * self._period
+        self._run = 0
+        self._last_price = _NAN
+
+    def _add(self, x: float) -> None:
+        self._run = self._run + 1 if x == self._last_price else 1
+        self._last_price = x
+        self._ma += x
+        t = x - self._shift
+        self._v1 += t
+        self._v2 += t * t
 
     def _step(self, x: float) -> tuple[float, float, float]:
         if self._count == 0:
-            self._shift = x
+            self._seed(x)
         self._count += 1
-        d = x - self._shift
-        self._s1 += d
-        self._s2 += d * d
-        self._window.append(d)
-        if len(self._window) > self._period:
-            o = self._window.popleft()
-            self._s1 -= o
-            self._s2 -= o * o
-        if len(self._window) < self._period:
+        w = self._window
+        w.append(x)
+        self._add(x)
+        if len(w) < self._period:
             return (_NAN, _NAN, _NAN)
-        p = float(self._period)
-        mean = self._s1 / p
-        var = self._s2 / p - mean * mean
+        inv = self._inv
+        m1 = self._v1 * inv
+        var = self._v2 * inv - m1 * m1
+        middle = self._ma / self._period
+        oldest = w[0]
+        self._ma -= oldest
+        t = oldest - self._shift
+        self._v1 -= t
+        t *= t
+        self._v2 -= t
+        self._since -= 1
+        if (
+            var < _RESEED_CANCEL * (self._v2 * inv)
+            or t > _RESEED_OUTLIER * self._v2
+            or self._since == 0
+        ):
+            self._since = _RESEED_EVERY * self._period
+            total = 0.0
+            for v in w:
+                total += v
+            self._shift = total * inv
+            v1 = v2 = 0.0
+            for v in w:
+                d = v - self._shift
+                v1 += d
+                v2 += d * d
+            m1 = v1 * inv
+            var = v2 * inv - m1 * m1
+            d = oldest - self._shift
+            self._v1 = v1 - d
+            self._v2 = v2 - d * d
+        w.popleft()
+        if self._run >= self._period and math.isfinite(x):
+            var = 0.0  # a flat window
         sd = 0.0 if var <= 0.0 else math.sqrt(var)  # NaN stays NaN, as in TA-Lib
-        middle = self._shift + mean
-        dev = self._k * sd
+        dev = sd * self._k
         self._last = (middle + dev, middle, middle - dev)
         return self._last
 
     def update(self, price: float) -> tuple[float, float, float] | None:
         """Feed one price; ``(upper, middle, lower)`` once warm, else None."""
         v = self._step(_price(price))
-        return v if len(self._window) >= self._period else None
+        return v if self._count >= self._period else None
 
     @property
     def value(self) -> tuple[float, float, float] | None:
-        return self._last if len(self._window) >= self._period else None
+        return self._last if self._count >= self._period else None
 
     @property
     def ready(self) -> bool:
-        return len(self._window) >= self._period
+        return self._count >= self._period
 
     @property
     def period(self) -> int:

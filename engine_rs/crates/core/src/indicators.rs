@@ -16,9 +16,12 @@
 //!   series) or not finite — which is how TA-Lib turns everything after a NaN/inf price
 //!   into 0.
 //! * **BBANDS(p, k, k, SMA)**, p >= 2: middle = SMA(p), σ the population standard
-//!   deviation of the window (0 when the variance is not positive), bands middle ± k·σ.
-//!   Computed from running sums of `x - x[0]` (the shift keeps the sums small), so a NaN
-//!   poisons every later window, as in TA-Lib.
+//!   deviation of the window (0 when the variance is not positive), bands middle ± σ·k.
+//!   TA-Lib 0.8.1's arithmetic, operation for operation: the SMA's running sum, and
+//!   running sums of `x − shift` for the variance, re-shifted to the window's mean when
+//!   they drift (see `BandSums`); so the bands are TA-Lib's bit for bit, and a NaN poisons
+//!   every later window, as in TA-Lib. One exception: a window of `p` equal prices has
+//!   zero width exactly, which TA-Lib's drifted sums do not always give.
 //! * **KAMA(p)**: first value at index `p`, seeded with `x[p - 1]`; efficiency ratio
 //!   `ER = |x[t] - x[t-p]| / Σ|x[i] - x[i-1]|` (1 when the path is a straight rise or the
 //!   sum is below 1e-14); `sc = (ER · (2/(fast+1) - 2/(slow+1)) + 2/(slow+1))²`;
@@ -353,16 +356,131 @@ fn inner_rsi<const FMA: bool>(x: &[f64], out: &mut [f64], p: usize) {
 }
 
 // ------------------------------------------------------------------ Bollinger
+/// Reseed the variance sums after this many bars at most (TA-Lib's `32 · period`).
+const RESEED_EVERY: usize = 32;
+/// Reseed when the variance falls below this share of the mean squared deviation from
+/// the shift: the running difference is then mostly cancellation (TA-Lib's bound).
+const RESEED_CANCEL: f64 = 1e-6;
+/// Reseed when the deviation leaving the window is this many times what remains.
+const RESEED_OUTLIER: f64 = 1e6;
+
+/// The running state of Bollinger bands, exactly as TA-Lib 0.8 keeps it for BBANDS with
+/// an SMA: the SMA's running sum `ma` of the prices, and running sums `v1`, `v2` of
+/// `x − shift` and its square for the variance. The shift starts at the first price and
+/// is re-chosen (the window's mean, sums recomputed from the window) whenever the
+/// running variance is mostly cancellation, when a large deviation leaves the window,
+/// and every `32 · period` bars. Between two bars the sums hold the last `period − 1`
+/// prices. `run` counts equal prices in a row, for the flat-window rule.
+#[derive(Debug, Clone)]
+struct BandSums {
+    shift: f64,
+    ma: f64,
+    v1: f64,
+    v2: f64,
+    since: usize, // bars left before the next forced reseed
+    run: usize,   // equal prices in a row, ending at the last one
+    last: f64,
+}
+
+impl BandSums {
+    fn new(first: f64, period: usize) -> Self {
+        Self {
+            shift: first,
+            ma: 0.0,
+            v1: 0.0,
+            v2: 0.0,
+            since: RESEED_EVERY * period,
+            run: 0,
+            last: f64::NAN,
+        }
+    }
+
+    /// Count `x` into the equal-price run.
+    #[inline(always)]
+    fn see(&mut self, x: f64) {
+        self.run = if x == self.last { self.run + 1 } else { 1 };
+        self.last = x;
+    }
+
+    /// A price enters the sums.
+    #[inline(always)]
+    fn add(&mut self, x: f64) {
+        self.ma += x;
+        let t = x - self.shift;
+        self.v1 += t;
+        self.v2 += t * t;
+    }
+
+    /// One output bar (TA-Lib's loop body): `x` enters, the middle and the variance of
+    /// `window` (the `period` prices ending at `x`, oldest first) are taken, the oldest
+    /// leaves, and the sums are reseeded from `window` when they have drifted. A window
+    /// of `period` equal finite prices has variance 0 exactly (TA-Lib's reseed usually,
+    /// not always, gets there). Returns `(middle, variance)`.
+    #[inline(always)]
+    fn bar<W: Iterator<Item = f64>>(
+        &mut self,
+        x: f64,
+        window: impl Fn() -> W,
+        period: usize,
+        inv: f64,
+    ) -> (f64, f64) {
+        self.see(x);
+        self.add(x);
+        let mut m1 = self.v1 * inv;
+        let mut var = self.v2 * inv - m1 * m1;
+        let middle = self.ma / period as f64;
+        let oldest = window().next().unwrap_or(f64::NAN);
+        self.ma -= oldest;
+        let mut t = oldest - self.shift;
+        self.v1 -= t;
+        t *= t;
+        self.v2 -= t;
+        self.since -= 1;
+        if var < RESEED_CANCEL * (self.v2 * inv) || t > RESEED_OUTLIER * self.v2 || self.since == 0
+        {
+            self.since = RESEED_EVERY * period;
+            let mut sum = 0.0;
+            for w in window() {
+                sum += w;
+            }
+            self.shift = sum * inv;
+            (self.v1, self.v2) = (0.0, 0.0);
+            for w in window() {
+                let t = w - self.shift;
+                self.v1 += t;
+                self.v2 += t * t;
+            }
+            m1 = self.v1 * inv;
+            var = self.v2 * inv - m1 * m1;
+            let t = oldest - self.shift;
+            self.v1 -= t;
+            self.v2 -= t * t;
+        }
+        if self.run >= period && x.is_finite() {
+            var = 0.0; // a flat window
+        }
+        (middle, var)
+    }
+
+    /// `(upper, middle, lower)`: σ is 0 when the variance is not positive, NaN when it is
+    /// NaN; the bands are `middle ± σ·k` (TA-Lib rounds `σ·k` once for both).
+    #[inline(always)]
+    fn bands(middle: f64, var: f64, k: f64) -> (f64, f64, f64) {
+        let sd = if var <= 0.0 { 0.0 } else { var.sqrt() };
+        let dev = sd * k;
+        (middle + dev, middle, middle - dev)
+    }
+}
+
 /// Incremental Bollinger bands (SMA middle, population σ).
 #[derive(Debug, Clone)]
 pub struct Bollinger {
     period: usize,
     k: f64,
-    shift: f64,
+    inv: f64,
     count: usize,
-    window: VecDeque<f64>, // shifted values of the window
-    s1: f64,
-    s2: f64,
+    window: VecDeque<f64>, // the last `period` prices
+    sums: BandSums,
     last: (f64, f64, f64),
 }
 
@@ -377,11 +495,10 @@ impl Bollinger {
         Ok(Self {
             period,
             k,
-            shift: 0.0,
+            inv: 1.0 / period as f64,
             count: 0,
             window: VecDeque::with_capacity(period + 1),
-            s1: 0.0,
-            s2: 0.0,
+            sums: BandSums::new(0.0, period),
             last: (f64::NAN, f64::NAN, f64::NAN),
         })
     }
@@ -396,41 +513,28 @@ impl Bollinger {
         self.count
     }
     pub fn value(&self) -> Option<(f64, f64, f64)> {
-        (self.window.len() >= self.period).then_some(self.last)
+        (self.count >= self.period).then_some(self.last)
     }
 
-    #[inline]
-    fn bands(s1: f64, s2: f64, p: f64, shift: f64, k: f64) -> (f64, f64, f64) {
-        let mean = s1 / p;
-        let var = s2 / p - mean * mean;
-        // not positive: 0; NaN (from a NaN/inf price) stays NaN, as in TA-Lib
-        let sd = if var <= 0.0 { 0.0 } else { var.sqrt() };
-        let middle = shift + mean;
-        let dev = k * sd;
-        (middle + dev, middle, middle - dev)
-    }
-
-    /// One step: the sums of `x - shift` gain `x` and lose the value leaving the window.
+    /// One step: the same operations, in the same order, as the batch loop.
     #[inline]
     fn step(&mut self, x: f64) -> (f64, f64, f64) {
         if self.count == 0 {
-            self.shift = x; // the first price: keeps the sums small
+            self.sums = BandSums::new(x, self.period);
         }
         self.count += 1;
-        let d = x - self.shift;
-        self.s1 += d;
-        self.s2 += d * d;
-        self.window.push_back(d);
-        if self.window.len() > self.period {
-            if let Some(o) = self.window.pop_front() {
-                self.s1 -= o;
-                self.s2 -= o * o;
-            }
-        }
+        self.window.push_back(x);
         if self.window.len() < self.period {
+            self.sums.see(x);
+            self.sums.add(x);
             return (f64::NAN, f64::NAN, f64::NAN);
         }
-        self.last = Self::bands(self.s1, self.s2, self.period as f64, self.shift, self.k);
+        let window = &self.window;
+        let (middle, var) = self
+            .sums
+            .bar(x, || window.iter().copied(), self.period, self.inv);
+        self.window.pop_front();
+        self.last = BandSums::bands(middle, var, self.k);
         self.last
     }
 
@@ -438,20 +542,19 @@ impl Bollinger {
     pub fn update(&mut self, x: f64) -> Result<Option<(f64, f64, f64)>> {
         let x = check_price(x)?;
         let v = self.step(x);
-        Ok((self.window.len() >= self.period).then_some(v))
+        Ok((self.count >= self.period).then_some(v))
     }
 
     pub fn reset(&mut self) {
         self.count = 0;
         self.window.clear();
-        self.s1 = 0.0;
-        self.s2 = 0.0;
-        self.shift = 0.0;
+        self.sums = BandSums::new(0.0, self.period);
         self.last = (f64::NAN, f64::NAN, f64::NAN);
     }
 }
 
-/// Batch Bollinger bands into `upper`, `middle`, `lower` (NaN for the first `period - 1`).
+/// Batch Bollinger bands into `upper`, `middle`, `lower` (NaN for the first `period - 1`):
+/// [`Bollinger::step`] with the window read from the input.
 fn bollinger_from(
     x: &[f64],
     period: i64,
@@ -461,32 +564,46 @@ fn bollinger_from(
     lower: &mut [f64],
 ) -> Result<()> {
     let st = Bollinger::new(period, k)?;
-    let p = st.period;
-    let pf = p as f64;
-    let Some(&shift) = x.first() else {
-        return Ok(());
-    };
-    let (mut s1, mut s2) = (0.0f64, 0.0f64);
-    for i in 0..x.len() {
-        // the same operations, in the same order, as `Bollinger::step`
-        let d = x[i] - shift;
-        s1 += d;
-        s2 += d * d;
-        if i >= p {
-            let o = x[i - p] - shift;
-            s1 -= o;
-            s2 -= o * o;
-        }
-        let (u, m, l) = if i + 1 >= p {
-            Bollinger::bands(s1, s2, pf, shift, k)
-        } else {
-            (f64::NAN, f64::NAN, f64::NAN)
-        };
-        upper[i] = u;
-        middle[i] = m;
-        lower[i] = l;
-    }
+    bollinger_loop(x, upper, middle, lower, st.period, st.inv, k);
     Ok(())
+}
+
+// No fused multiply-add here (TA-Lib rounds every product of BBANDS), but the AVX
+// encoding of the FMA build avoids SSE's false dependencies on the upper lanes.
+dispatch_fma!(bollinger_loop => inner_bollinger, (x: &[f64], upper: &mut [f64], middle: &mut [f64], lower: &mut [f64], p: usize, inv: f64, k: f64) -> ());
+
+#[inline(always)]
+fn inner_bollinger<const FMA: bool>(
+    x: &[f64],
+    upper: &mut [f64],
+    middle: &mut [f64],
+    lower: &mut [f64],
+    p: usize,
+    inv: f64,
+    k: f64,
+) {
+    let n = x.len().min(upper.len()).min(middle.len()).min(lower.len());
+    let (x, upper, middle, lower) = (&x[..n], &mut upper[..n], &mut middle[..n], &mut lower[..n]);
+    for o in [&mut *upper, &mut *middle, &mut *lower] {
+        o[..n.min(p - 1)].fill(f64::NAN);
+    }
+    if n < p {
+        return;
+    }
+    let mut sums = BandSums::new(x[0], p);
+    for &v in &x[..p - 1] {
+        sums.see(v);
+        sums.add(v);
+    }
+    let outs = upper[p - 1..]
+        .iter_mut()
+        .zip(&mut middle[p - 1..])
+        .zip(&mut lower[p - 1..]);
+    for (start, ((u, m), l)) in outs.enumerate() {
+        let window = &x[start..start + p];
+        let (mid, var) = sums.bar(window[p - 1], || window.iter().copied(), p, inv);
+        (*u, *m, *l) = BandSums::bands(mid, var, k);
+    }
 }
 
 // ------------------------------------------------------------------ KAMA
