@@ -46,6 +46,42 @@ FLAT_AFTER_MOVES = np.array(
 )
 
 
+# KAMA after jumps, found by hypothesis. A window of exactly-zero changes has path 0, not
+# the running sum's residue (8.9e-16 here; scaled by 64 it is beyond TA_IS_ZERO's 1e-14).
+KAMA_FLAT_AFTER_JUMP = 64.0 * np.array(
+    [
+        1.0,
+        -3.832636426833944,
+        0.9691071409686431,
+        0.9691071409686431,
+        0.9691071409686431,
+        0.969107140598614,
+    ]
+)
+# KAMA(3) (hence period 3 below): straight falls of ~1e-10 whose running path rounded
+# below |change|; the efficiency ratio is 1, not 1.0000003.
+KAMA_STRAIGHT_FALL = np.array(
+    [
+        0.4669171070276325,
+        0.3603408302491639,
+        1.9158159960925571,
+        -0.32481359363005197,
+        -0.32481359356116535,
+        -0.3248135934749901,
+        -0.324813593590845,
+        -0.3248135938488697,
+        -0.3248135938488697,
+        -0.3248135938220995,
+        -0.32481359428451884,
+        -0.32481359428451884,
+        -0.32481359428451884,
+        -0.3248135942433443,
+        -0.3248135942433443,
+        -0.3248135942067233,
+    ]
+)
+
+
 def _series() -> dict[str, np.ndarray]:
     rng = np.random.default_rng(11)
     walk = 100 + np.cumsum(rng.normal(0, 1, 2_000))
@@ -64,11 +100,14 @@ def _series() -> dict[str, np.ndarray]:
         "gapped": np.concatenate(
             [np.full(40, 10.0), np.full(40, 25.0), 12 + np.cumsum(rng.normal(0, 0.1, 80))]
         ),
+        "kama_flat_after_jump": KAMA_FLAT_AFTER_JUMP,
+        "kama_straight_fall": KAMA_STRAIGHT_FALL,
         "tiny_prices": 1e-5 * (1 + 0.01 * np.cumsum(rng.normal(0, 1, 300))),
         "huge_prices": 1e9 + np.cumsum(rng.normal(0, 1e3, 300)),
         "nan_inside": np.where(np.arange(300) == 150, np.nan, walk[:300]),
         "nan_first": np.where(np.arange(100) == 0, np.nan, walk[:100]),
         "inf_inside": np.where(np.arange(300) == 120, np.inf, walk[:300]),
+        "inf_first": np.where(np.arange(100) == 0, np.inf, walk[:100]),
         "len0": np.array([], dtype=float),
         "len1": np.array([3.0]),
         "len13": walk[:13],
@@ -119,7 +158,7 @@ def assert_bands(ours: tuple[np.ndarray, ...], x: np.ndarray, period: int, k: fl
 
 
 @pytest.mark.parametrize("name", sorted(SERIES))
-@pytest.mark.parametrize("period", [2, 5, 14, 30])
+@pytest.mark.parametrize("period", [2, 3, 5, 14, 30])
 def test_matches_ta_lib(eng: types.ModuleType, name: str, period: int) -> None:
     x = SERIES[name]
     assert_matches(eng.rsi(x, period), talib.RSI(x, period), f"rsi {name} {period}")

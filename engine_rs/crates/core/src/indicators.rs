@@ -7,7 +7,8 @@
 //!
 //! TA-Lib conventions (unstable period 0, default compatibility):
 //! * **EMA(p)**: `k = 2 / (p + 1)`; seeded with the SMA of the first `p` values at index
-//!   `p - 1`; then `ema = (x - ema) * k + ema`.
+//!   `p - 1`; then `ema = ema + k·(x − ema)`, computed as `ema·(1 − k) + k·x` (TA-Lib:
+//!   `(x − ema)·k + ema`; see `smooth` for why and how close).
 //! * **RSI(p)**, p >= 2: Wilder's smoothing. The first `p` changes are averaged (sum / p);
 //!   the first value is at index `p`; then `avg = avg · ((p - 1)/p) + change · (1/p)` for
 //!   gains (TA-Lib's textbook form divides `avg · (p - 1) + change` by p; this one differs
@@ -24,9 +25,10 @@
 //!   zero width exactly, which TA-Lib's drifted sums do not always give.
 //! * **KAMA(p)**: first value at index `p`, seeded with `x[p - 1]`; efficiency ratio
 //!   `ER = |x[t] - x[t-p]| / Σ|x[i] - x[i-1]|` (1 when the path is a straight rise or the
-//!   sum is below 1e-14); `sc = (ER · (2/(fast+1) - 2/(slow+1)) + 2/(slow+1))²`;
-//!   `kama += (x - kama) · sc`. TA-Lib fixes fast/slow at 2/30; other values use the same
-//!   formula. `p = 1` returns the input.
+//!   sum is not positive; a window of `p` exactly-zero changes has path 0, not the
+//!   running sum's residue; at most 1); `sc = (ER · (2/(fast+1) - 2/(slow+1)) +
+//!   2/(slow+1))²`; `kama += sc · (x − kama)` (as for the EMA). TA-Lib fixes fast/slow at
+//!   2/30; other values use the same formula. `p = 1` returns the input.
 //!
 //! Where the CPU has FMA, `a * b + c` in the recurrences is fused (one rounding), as in
 //! TA-Lib's own build; the incremental steps use the same fused operation, so batch and
@@ -42,8 +44,6 @@ use crate::error::{EngineError, Result};
 
 /// TA-Lib's period bound.
 pub const MAX_PERIOD: usize = 100_000;
-/// KAMA's zero test on the path length (TA-Lib's `TA_IS_ZERO`).
-const KAMA_EPSILON: f64 = 1e-14;
 
 /// Whether this CPU fuses multiply-add (x86-64 FMA3). TA-Lib's wheel is built with FMA
 /// contraction: `a * b + c` in one rounding. Using it too keeps the recurrences' chains as
@@ -120,7 +120,47 @@ fn check_price(x: f64) -> Result<f64> {
     }
 }
 
-// ------------------------------------------------------------------ EMA
+// ------------------------------------------------------------------ EMA and KAMA's recurrence
+/// One step of the smoothing recurrence of EMA and KAMA, `v + s·(x − v)`, computed as
+/// `v·(1 − s) + s·x` while both are finite: one fused multiply-add on the loop-carried
+/// chain, where TA-Lib's `(x − v)·s + v` puts a subtraction before it. The two differ by
+/// an ulp or two of `v` a step, and the factor `1 − s` shrinks what earlier steps left,
+/// so in all by at most a few ulps over `s` (~1e-14 for KAMA's slowest `s`).
+///
+/// A non-finite price or value takes TA-Lib's form: that is what makes the value NaN
+/// from the price after an inf on, as in TA-Lib (`v·(1 − s) + s·x` would stay inf).
+/// (Prices beyond ~9e307, whose differences overflow, are the one place the two forms
+/// still part: TA-Lib's `x − v` is inf there.)
+#[inline(always)]
+fn smooth<const FMA: bool>(v: f64, s: f64, x: f64) -> f64 {
+    if x.is_finite() && v.is_finite() {
+        smooth_finite::<FMA>(v, s, x)
+    } else {
+        madd::<FMA>(x - v, s, v)
+    }
+}
+
+/// [`smooth`] where the caller knows `x` and `v` are finite.
+#[inline(always)]
+fn smooth_finite<const FMA: bool>(v: f64, s: f64, x: f64) -> f64 {
+    madd::<FMA>(v, 1.0 - s, s * x)
+}
+
+/// [`smooth`] fused exactly where the batch loops fuse (incremental updates).
+#[inline]
+fn smooth_rt(v: f64, s: f64, x: f64) -> f64 {
+    if has_fma() {
+        smooth::<true>(v, s, x)
+    } else {
+        smooth::<false>(v, s, x)
+    }
+}
+
+/// Prices per block of the batch EMA and KAMA. A block runs [`smooth_finite`]; if the
+/// value is not finite at its end (a non-finite price came), it runs again, and so does
+/// the rest, with [`smooth`].
+const SMOOTH_BLOCK: usize = 32;
+
 /// Incremental EMA (TA-Lib seeding).
 #[derive(Debug, Clone)]
 pub struct Ema {
@@ -164,7 +204,7 @@ impl Ema {
             self.value = self.sum / self.period as f64;
             self.value
         } else {
-            self.value = madd_rt(x - self.value, self.k, self.value);
+            self.value = smooth_rt(self.value, self.k, x);
             self.value
         }
     }
@@ -206,9 +246,26 @@ fn inner_ema<const FMA: bool>(x: &[f64], out: &mut [f64], p: usize, k: f64) {
     }
     let mut value = sum / p as f64;
     out[p - 1] = value;
-    for (o, &v) in out[p..n].iter_mut().zip(&x[p..n]) {
-        value = madd::<FMA>(v - value, k, value);
-        *o = value;
+    let mut careful = !value.is_finite();
+    let blocks = out[p..n].chunks_mut(SMOOTH_BLOCK);
+    for (o, x) in blocks.zip(x[p..n].chunks(SMOOTH_BLOCK)) {
+        let start = value;
+        if !careful {
+            for (o, &x) in o.iter_mut().zip(x) {
+                value = smooth_finite::<FMA>(value, k, x);
+                *o = value;
+            }
+            // a non-finite price makes the value non-finite for good: this block again,
+            // and the rest, with TA-Lib's form where it matters (see `smooth`)
+            careful = !value.is_finite();
+        }
+        if careful {
+            value = start;
+            for (o, &x) in o.iter_mut().zip(x) {
+                value = smooth::<FMA>(value, k, x);
+                *o = value;
+            }
+        }
     }
 }
 
@@ -249,18 +306,18 @@ impl Rsi {
 
     #[inline(always)]
     fn ratio(gain: f64, loss: f64) -> f64 {
-        let total = gain + loss;
-        let r = 100.0 * (gain / total);
-        // flat (0), or NaN/inf carried from the input: TA-Lib writes 0. Two compares and
-        // a select, no branch (`< INFINITY` is false for NaN too).
-        if total > 0.0 && total < f64::INFINITY {
+        let r = 100.0 * (gain / (gain + loss));
+        // 0 when the total is 0 (a flat series: 0/0) or not finite (a NaN/inf carried from
+        // the input: NaN, or 0 for a finite gain), as TA-Lib writes; otherwise r, in
+        // [0, 100]. `r > 0 ? r : 0` is one `maxsd`, which is NaN-safe in this order.
+        if r > 0.0 {
             r
         } else {
             0.0
         }
     }
 
-    /// The (gain, loss) parts of a change, without a branch: exactly what
+    /// The (gain, loss) parts of a change while seeding: exactly what
     /// `if change < 0 { loss -= change } else { gain += change }` adds (adding +0.0 to a
     /// non-negative sum changes nothing).
     #[inline(always)]
@@ -270,6 +327,20 @@ impl Rsi {
             if down { 0.0 } else { change },
             if down { -change } else { 0.0 },
         )
+    }
+
+    /// `(gain · inv, loss · inv)` of a change once smoothing, with `half = inv / 2`:
+    /// `a + |a|` and `|a| − a` for `a = change · half` are `2a` or `+0`, the same bits as
+    /// `max(change, 0) · inv` and `max(−change, 0) · inv` (halving and doubling are exact
+    /// above the subnormals). No comparison, so nothing LLVM can turn into a branch: a
+    /// scalar select compiles to a jump without AVX-512, and a random walk mispredicts it
+    /// every other point (5.5 ns per point instead of 1.5). A NaN or infinite change makes
+    /// both parts non-finite, and the RSI is 0 from there on, as in TA-Lib.
+    #[inline(always)]
+    fn parts(change: f64, half: f64) -> (f64, f64) {
+        let a = change * half;
+        let b = a.abs();
+        (a + b, b - a)
     }
 
     #[inline]
@@ -282,8 +353,8 @@ impl Rsi {
         let change = x - self.prev;
         self.prev = x;
         let p = self.period as f64;
-        let (g, l) = Self::split(change);
         if self.count <= self.period + 1 {
+            let (g, l) = Self::split(change);
             self.gain += g;
             self.loss += l;
             if self.count <= self.period {
@@ -292,9 +363,10 @@ impl Rsi {
             self.loss /= p;
             self.gain /= p;
         } else {
-            let (keep, inv) = ((p - 1.0) / p, 1.0 / p);
-            self.loss = madd_rt(self.loss, keep, l * inv);
-            self.gain = madd_rt(self.gain, keep, g * inv);
+            let keep = (p - 1.0) / p;
+            let (g, l) = Self::parts(change, 0.5 / p);
+            self.loss = madd_rt(self.loss, keep, l);
+            self.gain = madd_rt(self.gain, keep, g);
         }
         self.value = Self::ratio(self.gain, self.loss);
         self.value
@@ -346,12 +418,14 @@ fn inner_rsi<const FMA: bool>(x: &[f64], out: &mut [f64], p: usize) {
     loss /= pf;
     gain /= pf;
     out[p] = Rsi::ratio(gain, loss);
-    let (keep, inv) = ((pf - 1.0) / pf, 1.0 / pf);
-    for i in p + 1..n {
-        let (g, l) = Rsi::split(x[i] - x[i - 1]);
-        loss = madd::<FMA>(loss, keep, l * inv);
-        gain = madd::<FMA>(gain, keep, g * inv);
-        out[i] = Rsi::ratio(gain, loss);
+    let (keep, half) = ((pf - 1.0) / pf, 0.5 / pf);
+    let mut prev = x[p];
+    for (o, &v) in out[p + 1..n].iter_mut().zip(&x[p + 1..n]) {
+        let (g, l) = Rsi::parts(v - prev, half);
+        prev = v;
+        loss = madd::<FMA>(loss, keep, l);
+        gain = madd::<FMA>(gain, keep, g);
+        *o = Rsi::ratio(gain, loss);
     }
 }
 
@@ -607,6 +681,77 @@ fn inner_bollinger<const FMA: bool>(
 }
 
 // ------------------------------------------------------------------ KAMA
+/// TA-Lib's efficiency ratio of a window: 1 for a straight rise (`path <= roc`) or a path
+/// that is not positive (a flat window, see [`kama_flat_run`]), else `|roc / path|` at
+/// most 1 (a straight fall whose running path has rounded a hair below `|roc|` gives 1,
+/// not 1.0000003). TA-Lib 0.8.1 does all three; the oracle tests pin each.
+#[inline(always)]
+fn kama_er_exact(path: f64, roc: f64) -> f64 {
+    if path <= 0.0 || path <= roc {
+        1.0
+    } else {
+        kama_clamp((roc / path).abs())
+    }
+}
+
+/// `min(q, 1)`, a NaN staying NaN (as in TA-Lib: an inf price that has just left the
+/// window makes the ratio inf/inf, and the KAMA NaN).
+#[inline(always)]
+fn kama_clamp(q: f64) -> f64 {
+    if q > 1.0 {
+        1.0
+    } else {
+        q
+    }
+}
+
+/// The batch loop's cut between the common case and the rest: `|roc|`, or infinity when
+/// `roc == 0`. A path above it rules out TA-Lib's tests (`path <= roc`, `path <= 0`),
+/// a ratio above 1 (which would be clamped) and a flat window (which has `roc == 0`), so
+/// the ratio is this bound over the path. A NaN `roc` gives NaN: the slow case.
+#[inline(always)]
+fn kama_bound(roc: f64) -> f64 {
+    if roc == 0.0 {
+        f64::INFINITY
+    } else {
+        roc.abs()
+    }
+}
+
+/// The slow case of the batch loop, for the window `w` (`p + 1` prices, oldest first):
+/// a window whose `p` changes are all exactly 0 has its running path set to 0 (TA-Lib's
+/// purge of the residue the running sum keeps, which would otherwise be divided into
+/// itself; such a window has `roc == 0`, so only then is it looked for), then
+/// [`kama_er_exact`]. Out of line: random walks never come here. Returns `(er, path)`, by
+/// value, so that the caller's running path stays in a register.
+#[cold]
+#[inline(never)]
+fn kama_er_slow(path: f64, w: &[f64]) -> (f64, f64) {
+    let roc = w[w.len() - 1] - w[0];
+    let flat = roc == 0.0 && w.windows(2).all(|c| c[1] - c[0] == 0.0);
+    let path = if flat { 0.0 } else { path };
+    (kama_er_exact(path, roc), path)
+}
+
+/// The smoothing constant of an efficiency ratio: `(er · fastest + slowest)²`.
+#[inline(always)]
+fn kama_sc<const FMA: bool>(er: f64, fastest: f64, slowest: f64) -> f64 {
+    let sc = madd::<FMA>(er, fastest, slowest);
+    sc * sc
+}
+
+/// One change into the count of exactly-zero changes in a row: once `p` of them have gone
+/// by the window is flat, and its path is 0 exactly (TA-Lib's purge, see
+/// [`kama_er_slow`]). The count stops at `p`, which is all the test needs.
+#[inline(always)]
+fn kama_flat_run(run: usize, change: f64, p: usize) -> usize {
+    if change == 0.0 {
+        (run + 1).min(p)
+    } else {
+        0
+    }
+}
+
 /// Incremental Kaufman adaptive moving average (TA-Lib seeding).
 #[derive(Debug, Clone)]
 pub struct Kama {
@@ -616,6 +761,7 @@ pub struct Kama {
     count: usize,
     window: VecDeque<f64>, // the last period + 1 prices
     path: f64,             // Σ |x[i] - x[i-1]| over the window
+    flat: usize,           // exactly-zero changes in a row, at most `period`
     value: f64,
 }
 
@@ -635,6 +781,7 @@ impl Kama {
             count: 0,
             window: VecDeque::with_capacity(period + 2),
             path: 0.0,
+            flat: 0,
             value: f64::NAN,
         })
     }
@@ -663,6 +810,7 @@ impl Kama {
         if self.count <= p + 1 {
             if let Some(&prev) = self.window.back() {
                 self.path += (prev - x).abs();
+                self.flat = kama_flat_run(self.flat, x - prev, p);
             }
             self.window.push_back(x);
             if self.count < p + 1 {
@@ -678,21 +826,22 @@ impl Kama {
             else {
                 return f64::NAN;
             };
-            self.path -= (t0 - t1).abs();
-            self.path += (x - prev).abs();
+            self.path = (self.path - (t0 - t1).abs()) + (x - prev).abs();
+            self.flat = kama_flat_run(self.flat, x - prev, p);
+            if self.flat >= p {
+                self.path = 0.0;
+            }
             self.window.pop_front();
             self.window.push_back(x);
         }
         let first = self.window.front().copied().unwrap_or(f64::NAN);
-        let roc = x - first;
-        let er = if self.path <= roc || (-KAMA_EPSILON < self.path && self.path < KAMA_EPSILON) {
-            1.0
+        let er = kama_er_exact(self.path, x - first);
+        let sc = if has_fma() {
+            kama_sc::<true>(er, self.fastest, self.slowest)
         } else {
-            (roc / self.path).abs()
+            kama_sc::<false>(er, self.fastest, self.slowest)
         };
-        let mut sc = er * self.fastest + self.slowest;
-        sc *= sc;
-        self.value = madd_rt(x - self.value, sc, self.value);
+        self.value = smooth_rt(self.value, sc, x);
         self.value
     }
 
@@ -707,6 +856,7 @@ impl Kama {
         self.count = 0;
         self.window.clear();
         self.path = 0.0;
+        self.flat = 0;
         self.value = f64::NAN;
     }
 }
@@ -724,8 +874,9 @@ dispatch_fma!(kama_loop => inner_kama, (x: &[f64], out: &mut [f64], p: usize, fa
 #[inline(always)]
 fn inner_kama<const FMA: bool>(x: &[f64], out: &mut [f64], p: usize, fastest: f64, slowest: f64) {
     let n = x.len().min(out.len());
+    let (x, out) = (&x[..n], &mut out[..n]);
     if p == 1 {
-        out[..n].copy_from_slice(&x[..n]);
+        out.copy_from_slice(x);
         return;
     }
     out[..n.min(p)].fill(f64::NAN);
@@ -736,25 +887,102 @@ fn inner_kama<const FMA: bool>(x: &[f64], out: &mut [f64], p: usize, fastest: f6
     for i in 1..=p {
         path += (x[i - 1] - x[i]).abs();
     }
-    let mut value = x[p - 1];
-    let next = |t: usize, path: f64, value: f64| -> f64 {
-        let roc = x[t] - x[t - p];
-        let er = if path <= roc || (-KAMA_EPSILON < path && path < KAMA_EPSILON) {
-            1.0
-        } else {
-            (roc / path).abs()
-        };
-        let mut sc = er * fastest + slowest;
-        sc *= sc;
-        madd::<FMA>(x[t] - value, sc, value)
-    };
-    value = next(p, path, value);
+    let er = kama_er_exact(path, x[p] - x[0]); // no purge before the first slide
+    let mut value = smooth::<FMA>(x[p - 1], kama_sc::<FMA>(er, fastest, slowest), x[p]);
     out[p] = value;
-    for t in p + 1..n {
-        path -= (x[t - p - 1] - x[t - p]).abs();
-        path += (x[t] - x[t - 1]).abs();
-        value = next(t, path, value);
-        out[t] = value;
+    // The rest by blocks: the changes entering and leaving the window and the bound of
+    // the window's rate of change (vectorised: a full block has a constant length), then
+    // the path and the value, one price at a time.
+    let mut block = KamaBlock {
+        enter: [0.0; SMOOTH_BLOCK],
+        leave: [0.0; SMOOTH_BLOCK],
+        bound: [0.0; SMOOTH_BLOCK],
+    };
+    let (mut t0, mut careful) = (p + 1, false);
+    let sc = (fastest, slowest);
+    while t0 < n {
+        let len = (n - t0).min(SMOOTH_BLOCK);
+        if len == SMOOTH_BLOCK {
+            block.fill(x, t0, SMOOTH_BLOCK, p);
+        } else {
+            block.fill(x, t0, len, p);
+        }
+        let start = (path, value);
+        if !careful {
+            (path, value) = block.run::<FMA, true>(x, out, t0, len, p, start, sc);
+            // a non-finite price makes the value non-finite for good: this block again,
+            // and the rest, with TA-Lib's form where it matters (see `smooth`)
+            careful = !value.is_finite();
+        }
+        if careful {
+            (path, value) = block.run::<FMA, false>(x, out, t0, len, p, start, sc);
+        }
+        t0 += len;
+    }
+}
+
+/// One block of the batch KAMA: for each price `t` of the block, the change entering the
+/// window, the change leaving it, and the [`kama_bound`] of its rate of change.
+struct KamaBlock {
+    enter: [f64; SMOOTH_BLOCK],
+    leave: [f64; SMOOTH_BLOCK],
+    bound: [f64; SMOOTH_BLOCK],
+}
+
+impl KamaBlock {
+    /// The block of `len <= SMOOTH_BLOCK` prices from `t0` (`p < t0`,
+    /// `t0 + len <= x.len()`); with `len` a constant, the loop becomes vector code.
+    #[inline(always)]
+    fn fill(&mut self, x: &[f64], t0: usize, len: usize, p: usize) {
+        let len = len.min(SMOOTH_BLOCK);
+        // x[t - 1] and x[t], x[t - p - 1] and x[t - p], for t in the block
+        let (now0, now1) = (&x[t0 - 1..t0 - 1 + len], &x[t0..t0 + len]);
+        let (then0, then1) = (&x[t0 - p - 1..t0 - p - 1 + len], &x[t0 - p..t0 - p + len]);
+        for j in 0..len {
+            self.enter[j] = (now1[j] - now0[j]).abs();
+            self.leave[j] = (then0[j] - then1[j]).abs();
+            self.bound[j] = kama_bound(now1[j] - then1[j]);
+        }
+    }
+
+    /// The running path and the KAMA over the block (filled by [`Self::fill`] with the
+    /// same `t0` and `len`), from and to `(path, value)`. Only the two chains and a few
+    /// constants are live: TA-Lib's `(path − leave) + enter` (its rounding kept, since the
+    /// ratio of a shrunken window depends on it) and the value's one multiply-add.
+    /// `FAST`: [`smooth_finite`], right while the prices and the value are finite.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn run<const FMA: bool, const FAST: bool>(
+        &self,
+        x: &[f64],
+        out: &mut [f64],
+        t0: usize,
+        len: usize,
+        p: usize,
+        (mut path, mut value): (f64, f64),
+        (fastest, slowest): (f64, f64),
+    ) -> (f64, f64) {
+        let (out, now) = (&mut out[t0..t0 + len], &x[t0..t0 + len]);
+        for (j, (o, &v)) in out.iter_mut().zip(now).enumerate() {
+            path = (path - self.leave[j]) + self.enter[j];
+            let bound = self.bound[j];
+            let er = if path > bound {
+                bound / path // |roc| / path, below 1
+            } else {
+                let t = t0 + j;
+                let (er, purged) = kama_er_slow(path, &x[t - p..=t]);
+                path = purged;
+                er
+            };
+            let sc = kama_sc::<FMA>(er, fastest, slowest);
+            value = if FAST {
+                smooth_finite::<FMA>(value, sc, v)
+            } else {
+                smooth::<FMA>(value, sc, v)
+            };
+            *o = value;
+        }
+        (path, value)
     }
 }
 
