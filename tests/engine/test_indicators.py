@@ -104,6 +104,8 @@ def _series() -> dict[str, np.ndarray]:
         "kama_straight_fall": KAMA_STRAIGHT_FALL,
         "tiny_prices": 1e-5 * (1 + 0.01 * np.cumsum(rng.normal(0, 1, 300))),
         "huge_prices": 1e9 + np.cumsum(rng.normal(0, 1e3, 300)),
+        # prices near the subnormals: the batch takes their middle band with the divider
+        "subnormal_prices": 1e-306 * (1 + 0.01 * np.cumsum(rng.normal(0, 1, 300))),
         "nan_inside": np.where(np.arange(300) == 150, np.nan, walk[:300]),
         "nan_first": np.where(np.arange(100) == 0, np.nan, walk[:100]),
         "inf_inside": np.where(np.arange(300) == 120, np.inf, walk[:300]),

@@ -485,11 +485,13 @@ impl BandSums {
         self.v2 += t * t;
     }
 
-    /// One output bar (TA-Lib's loop body): `x` enters, the middle and the variance of
-    /// `window` (the `period` prices ending at `x`, oldest first) are taken, the oldest
-    /// leaves, and the sums are reseeded from `window` when they have drifted. A window
-    /// of `period` equal finite prices has variance 0 exactly (TA-Lib's reseed usually,
-    /// not always, gets there). Returns `(middle, variance)`.
+    /// One output bar (TA-Lib's loop body): `x` enters, the sum of the prices and the
+    /// variance of `window` (the `period` prices ending at `x`, oldest first) are taken,
+    /// the oldest leaves, and the sums are reseeded from `window` when they have drifted.
+    /// A window of `period` equal finite prices has variance 0 exactly (TA-Lib's reseed
+    /// usually, not always, gets there). Returns `(sum, variance)`; the middle band is
+    /// `sum / period`, left to the caller ([`Self::bands`]; the batch does a block of
+    /// them with vector instructions).
     #[inline(always)]
     fn bar<W: Iterator<Item = f64>>(
         &mut self,
@@ -500,9 +502,9 @@ impl BandSums {
     ) -> (f64, f64) {
         self.see(x);
         self.add(x);
-        let mut m1 = self.v1 * inv;
+        let m1 = self.v1 * inv;
         let mut var = self.v2 * inv - m1 * m1;
-        let middle = self.ma / period as f64;
+        let sum = self.ma;
         let oldest = window().next().unwrap_or(f64::NAN);
         self.ma -= oldest;
         let mut t = oldest - self.shift;
@@ -510,39 +512,112 @@ impl BandSums {
         t *= t;
         self.v2 -= t;
         self.since -= 1;
-        if var < RESEED_CANCEL * (self.v2 * inv) || t > RESEED_OUTLIER * self.v2 || self.since == 0
-        {
-            self.since = RESEED_EVERY * period;
-            let mut sum = 0.0;
-            for w in window() {
-                sum += w;
-            }
-            self.shift = sum * inv;
-            (self.v1, self.v2) = (0.0, 0.0);
-            for w in window() {
-                let t = w - self.shift;
-                self.v1 += t;
-                self.v2 += t * t;
-            }
-            m1 = self.v1 * inv;
-            var = self.v2 * inv - m1 * m1;
-            let t = oldest - self.shift;
-            self.v1 -= t;
-            self.v2 -= t * t;
+        if Self::drifted(var, self.v2, t, inv) || self.since == 0 {
+            var = self.reseed(window, oldest, period, inv);
         }
         if self.run >= period && x.is_finite() {
             var = 0.0; // a flat window
         }
-        (middle, var)
+        (sum, var)
     }
 
-    /// `(upper, middle, lower)`: σ is 0 when the variance is not positive, NaN when it is
-    /// NaN; the bands are `middle ± σ·k` (TA-Lib rounds `σ·k` once for both).
+    /// TA-Lib's test of drifted sums, after a bar: the variance `var` is mostly
+    /// cancellation (below 1e-6 of the mean squared deviation from the shift, `v2 / p`
+    /// with `v2` the sum left after the oldest deviation `t2` (squared) went out), or that
+    /// deviation was far larger than what is left.
     #[inline(always)]
-    fn bands(middle: f64, var: f64, k: f64) -> (f64, f64, f64) {
+    fn drifted(var: f64, v2: f64, t2: f64, inv: f64) -> bool {
+        // `|`, not `||`: both sides are cheap, and a short cut would make the batch's
+        // vector pass load `t2` under a mask
+        (var < RESEED_CANCEL * (v2 * inv)) | (t2 > RESEED_OUTLIER * v2)
+    }
+
+    /// TA-Lib's reseed at a bar: the shift becomes the mean of `window` (the bar's
+    /// `period` prices, oldest first), the sums are taken again from the window, and
+    /// `oldest` leaves them; returns the bar's variance from the new sums. Cold: on a
+    /// random walk it runs once every `32 · period` bars.
+    #[cold]
+    fn reseed<W: Iterator<Item = f64>>(
+        &mut self,
+        window: impl Fn() -> W,
+        oldest: f64,
+        period: usize,
+        inv: f64,
+    ) -> f64 {
+        self.since = RESEED_EVERY * period;
+        let mut sum = 0.0;
+        for w in window() {
+            sum += w;
+        }
+        self.shift = sum * inv;
+        (self.v1, self.v2) = (0.0, 0.0);
+        for w in window() {
+            let t = w - self.shift;
+            self.v1 += t;
+            self.v2 += t * t;
+        }
+        let m1 = self.v1 * inv;
+        let var = self.v2 * inv - m1 * m1;
+        let t = oldest - self.shift;
+        self.v1 -= t;
+        self.v2 -= t * t;
+        var
+    }
+
+    /// `(upper, middle, lower)` from the window's sum and variance: the middle is
+    /// `sum / period` ([`div_period`]); σ is 0 when the variance is not positive, NaN when
+    /// it is NaN; the bands are `middle ± σ·k` (TA-Lib rounds `σ·k` once for both).
+    #[inline(always)]
+    fn bands(sum: f64, period: f64, var: f64, k: f64) -> (f64, f64, f64) {
+        Self::bands_with(div_period(sum, period), var, k)
+    }
+
+    /// [`Self::bands`] from the middle.
+    #[inline(always)]
+    fn bands_with(middle: f64, var: f64, k: f64) -> (f64, f64, f64) {
         let sd = if var <= 0.0 { 0.0 } else { var.sqrt() };
         let dev = sd * k;
         (middle + dev, middle, middle - dev)
+    }
+}
+
+/// `a / b` for an integer `b` in `2..=MAX_PERIOD`: [`div_period_fast`] where it is
+/// exact, the division for sums below 2⁻⁹⁰⁰ (whose quotient could lose precision as a
+/// subnormal).
+#[inline(always)]
+fn div_period(a: f64, b: f64) -> f64 {
+    if a.abs() < TINY_SUM {
+        a / b
+    } else {
+        div_period_fast(a, b)
+    }
+}
+
+/// Below this a window's sum is divided by the divider (see [`div_period`]).
+const TINY_SUM: f64 = 1.183_052_186_166_774_7e-271; // 2⁻⁹⁰⁰
+
+/// A nonzero price below this makes the batch use [`div_period`] from there on: sums of
+/// prices at least this large are 0 or multiples of its ulp (2⁻⁸⁹²), above `TINY_SUM`.
+const TINY_PRICE: f64 = 1.363_966_306_503_817_5e-253; // 2⁻⁸⁴⁰
+
+/// `a / b` for an integer `b` in `2..=MAX_PERIOD` and `|a| >= TINY_SUM` (or 0, or not
+/// finite), correctly rounded (the same bits as the division) without the divider, which
+/// the bands' square root keeps busy: with `y = RN(1/b)`, `q = RN(a·y)` is within an ulp
+/// of `a/b`, so `r = a − b·q` is exact (one fused multiply-add) and `q + r·y` is `a/b` to
+/// within 2⁻⁵³ ulp; and `a/b` is never that close to a halfway point without being one
+/// (its distance is a multiple of ulp / 2b), nor ever exactly one (a halfway point has 54
+/// significant bits, and `a`'s odd part would need them), so `RN(q + r·y) = RN(a/b)`.
+/// When `r` is 0 (`q` is exact, which keeps −0) or NaN (a non-finite `a`: inf stays inf,
+/// NaN NaN) the result is `q`. Checked against `/` in the tests.
+#[inline(always)]
+fn div_period_fast(a: f64, b: f64) -> f64 {
+    let y = 1.0 / b;
+    let q = a * y;
+    let r = (-q).mul_add(b, a);
+    if r != 0.0 && !r.is_nan() {
+        r.mul_add(y, q)
+    } else {
+        q
     }
 }
 
@@ -604,11 +679,11 @@ impl Bollinger {
             return (f64::NAN, f64::NAN, f64::NAN);
         }
         let window = &self.window;
-        let (middle, var) = self
+        let (sum, var) = self
             .sums
             .bar(x, || window.iter().copied(), self.period, self.inv);
         self.window.pop_front();
-        self.last = BandSums::bands(middle, var, self.k);
+        self.last = BandSums::bands(sum, self.period as f64, var, self.k);
         self.last
     }
 
@@ -642,8 +717,9 @@ fn bollinger_from(
     Ok(())
 }
 
-// No fused multiply-add here (TA-Lib rounds every product of BBANDS), but the AVX
-// encoding of the FMA build avoids SSE's false dependencies on the upper lanes.
+// TA-Lib rounds every product of BBANDS, so none of them is fused here; only
+// `div_period_fast` fuses (`f64::mul_add`: one instruction on an FMA CPU, libm's exact
+// `fma` elsewhere, the same bits either way).
 dispatch_fma!(bollinger_loop => inner_bollinger, (x: &[f64], upper: &mut [f64], middle: &mut [f64], lower: &mut [f64], p: usize, inv: f64, k: f64) -> ());
 
 #[inline(always)]
@@ -669,14 +745,188 @@ fn inner_bollinger<const FMA: bool>(
         sums.see(v);
         sums.add(v);
     }
-    let outs = upper[p - 1..]
-        .iter_mut()
-        .zip(&mut middle[p - 1..])
-        .zip(&mut lower[p - 1..]);
-    for (start, ((u, m), l)) in outs.enumerate() {
-        let window = &x[start..start + p];
-        let (mid, var) = sums.bar(window[p - 1], || window.iter().copied(), p, inv);
-        (*u, *m, *l) = BandSums::bands(mid, var, k);
+    let mut block = BandBlock::new();
+    for &v in &x[..p - 1] {
+        block.tiny |= BandBlock::is_tiny(v);
+    }
+    let mut i0 = p - 1; // the first bar of the block
+    while i0 < n {
+        let len = (n - i0).min(BAND_BLOCK);
+        let outs = (
+            &mut upper[i0..i0 + len],
+            &mut middle[i0..i0 + len],
+            &mut lower[i0..i0 + len],
+        );
+        block.bars(x, &mut sums, i0, len, (p, inv, k), outs);
+        i0 += len;
+    }
+}
+
+/// Bars per block of the batch Bollinger bands.
+const BAND_BLOCK: usize = 32;
+
+/// One block of the batch Bollinger bands: [`BandSums::bar`] taken apart so that only
+/// the running sums' chains are left in the one-bar-at-a-time loop. With the shift
+/// fixed, the deviations of the prices entering and leaving (and their squares) are
+/// taken first, with vector instructions; then the three sums run; then, again in vector
+/// form, the variances, TA-Lib's drift test and the bands. A bar that needed a reseed
+/// is reseeded as in `bar`, its bands taken again, and the block goes on from the next
+/// bar with the new shift. The same operations on the same values as `bar`, so the same
+/// bits.
+struct BandBlock {
+    t_in: [f64; BAND_BLOCK],   // x − shift for the price entering
+    tt_in: [f64; BAND_BLOCK],  // its square
+    t_out: [f64; BAND_BLOCK],  // x − shift for the price leaving after the bar
+    tt_out: [f64; BAND_BLOCK], // its square
+    sum: [f64; BAND_BLOCK],    // the SMA's sum at the bar
+    v1: [f64; BAND_BLOCK],     // the deviation sums at the bar
+    v2: [f64; BAND_BLOCK],
+    run: [usize; BAND_BLOCK], // equal prices in a row, ending at the bar
+    tiny: u64,                // 1 once a price below TINY_PRICE (but not 0) has come
+}
+
+impl BandBlock {
+    fn new() -> Self {
+        let z = [0.0; BAND_BLOCK];
+        Self {
+            t_in: z,
+            tt_in: z,
+            t_out: z,
+            tt_out: z,
+            sum: z,
+            v1: z,
+            v2: z,
+            run: [0; BAND_BLOCK],
+            tiny: 0,
+        }
+    }
+
+    /// Whether `x` is a nonzero price below `TINY_PRICE` (see there).
+    #[inline(always)]
+    fn is_tiny(x: f64) -> u64 {
+        u64::from(x != 0.0 && x.abs() < TINY_PRICE)
+    }
+
+    /// Bars `i0 .. i0 + len` (`len <= BAND_BLOCK`, `p - 1 <= i0`, `i0 + len <= x.len()`)
+    /// into `outs` (the block's slices of the three bands), `st` holding the sums before
+    /// bar `i0`.
+    #[inline(always)]
+    fn bars(
+        &mut self,
+        x: &[f64],
+        st: &mut BandSums,
+        i0: usize,
+        len: usize,
+        (p, inv, k): (usize, f64, f64),
+        (upper, middle, lower): (&mut [f64], &mut [f64], &mut [f64]),
+    ) {
+        let len = len.min(BAND_BLOCK);
+        let (upper, middle, lower) = (&mut upper[..len], &mut middle[..len], &mut lower[..len]);
+        let now = &x[i0..i0 + len];
+        let pf = p as f64;
+        let mut j0 = 0;
+        while j0 < len {
+            let gone = &x[i0 + j0 + 1 - p..i0 + len + 1 - p];
+            let (shift, mut tiny) = (st.shift, 0u64);
+            for (j, (&a, &b)) in (j0..len).zip(now[j0..].iter().zip(gone)) {
+                let (t, u) = (a - shift, b - shift);
+                (self.t_in[j], self.tt_in[j]) = (t, t * t);
+                (self.t_out[j], self.tt_out[j]) = (u, u * u);
+                tiny |= Self::is_tiny(a);
+            }
+            self.tiny |= tiny;
+            // the chains, in TA-Lib's order: add, then subtract
+            for (j, (&a, &b)) in (j0..len).zip(now[j0..].iter().zip(gone)) {
+                st.see(a);
+                self.run[j] = st.run;
+                st.ma += a;
+                self.sum[j] = st.ma;
+                st.ma -= b;
+                st.v1 += self.t_in[j];
+                self.v1[j] = st.v1;
+                st.v1 -= self.t_out[j];
+                st.v2 += self.tt_in[j];
+                self.v2[j] = st.v2;
+                st.v2 -= self.tt_out[j];
+            }
+            // the bands of every bar, as if none needed a reseed, and the drift test
+            let outs = (&mut *upper, &mut *middle, &mut *lower);
+            let drift = if self.tiny == 0 {
+                self.bands::<true>(j0, now, (p, inv, k), outs)
+            } else {
+                self.bands::<false>(j0, now, (p, inv, k), outs)
+            };
+            let forced = j0 + st.since - 1; // the bar where `since` runs out
+            if !drift && forced >= len {
+                st.since -= len - j0;
+                return;
+            }
+            // the first bar that needed one: the state right after it, its reseed, its bands
+            let first = (j0..len)
+                .find(|&j| j == forced || self.drifted(j, self.var(j, inv), inv))
+                .unwrap_or(len - 1);
+            let window = &x[i0 + first + 1 - p..=i0 + first];
+            st.ma = self.sum[first] - window[0];
+            (st.run, st.last) = (self.run[first], window[p - 1]);
+            let var = st.reseed(|| window.iter().copied(), window[0], p, inv);
+            let var = if self.flat(first, now[first], p) {
+                0.0
+            } else {
+                var
+            };
+            (upper[first], middle[first], lower[first]) =
+                BandSums::bands(self.sum[first], pf, var, k);
+            j0 = first + 1;
+        }
+    }
+
+    /// The bands of bars `j0..` of the block (prices `now`), from the sums the chains left,
+    /// as if none of them needed a reseed; returns whether one did (TA-Lib's drift test).
+    /// `FAST`: no price so far is tiny, [`div_period_fast`] is exact.
+    #[inline(always)]
+    fn bands<const FAST: bool>(
+        &self,
+        j0: usize,
+        now: &[f64],
+        (p, inv, k): (usize, f64, f64),
+        (upper, middle, lower): (&mut [f64], &mut [f64], &mut [f64]),
+    ) -> bool {
+        let len = now.len().min(BAND_BLOCK);
+        let (upper, middle, lower) = (&mut upper[..len], &mut middle[..len], &mut lower[..len]);
+        let pf = p as f64;
+        let mut drift = 0u64;
+        for j in j0..len {
+            let var = self.var(j, inv);
+            drift |= u64::from(self.drifted(j, var, inv));
+            let var = if self.flat(j, now[j], p) { 0.0 } else { var };
+            let mid = if FAST {
+                div_period_fast(self.sum[j], pf)
+            } else {
+                div_period(self.sum[j], pf)
+            };
+            (upper[j], middle[j], lower[j]) = BandSums::bands_with(mid, var, k);
+        }
+        drift != 0
+    }
+
+    /// The variance at bar `j`, from the sums the chains left there.
+    #[inline(always)]
+    fn var(&self, j: usize, inv: f64) -> f64 {
+        let m1 = self.v1[j] * inv;
+        self.v2[j] * inv - m1 * m1
+    }
+
+    /// TA-Lib's drift test after bar `j` (the chain's `v2` once the leaving price is out
+    /// is `v2 − tt_out`, the same operation again).
+    #[inline(always)]
+    fn drifted(&self, j: usize, var: f64, inv: f64) -> bool {
+        BandSums::drifted(var, self.v2[j] - self.tt_out[j], self.tt_out[j], inv)
+    }
+
+    /// Whether bar `j` (price `x`) ends a window of `p` equal finite prices.
+    #[inline(always)]
+    fn flat(&self, j: usize, x: f64, p: usize) -> bool {
+        self.run[j] >= p && x.is_finite()
     }
 }
 
@@ -1127,5 +1377,62 @@ mod tests {
             Rsi::new(1).is_err() && Ema::new(0).is_err() && Bollinger::new(20, f64::NAN).is_err()
         );
         assert!(Kama::new(10, 30, 2).is_err());
+    }
+
+    /// `div_period` is the division, bit for bit: every period up to 300 and a spread up
+    /// to the bound, against sums of every magnitude, sign and significand (random bits),
+    /// the sums of small integers, and the edges (0, −0, subnormal, huge, inf, NaN).
+    #[test]
+    fn division_by_the_period_is_correctly_rounded() {
+        let mut s: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        assert_eq!((TINY_SUM, TINY_PRICE), (2f64.powi(-900), 2f64.powi(-840)));
+        let periods = (2..=300u32).chain([1_000, 4_096, 9_999, 65_535, 65_536, 99_999, 100_000]);
+        let edges = [
+            0.0,
+            -0.0,
+            f64::MIN_POSITIVE,
+            5e-324,
+            f64::MAX,
+            -f64::MAX,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1.0,
+            3.0,
+            43.17 * 20.0,
+        ];
+        for p in periods {
+            let b = f64::from(p);
+            let same = |a: f64| {
+                let want = a / b;
+                if a.abs() >= TINY_SUM || a.is_nan() {
+                    let got = div_period_fast(a, b);
+                    assert!(
+                        got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                        "{a:e} / {p}: {got:e} != {want:e}"
+                    );
+                }
+                let got = div_period(a, b);
+                assert!(
+                    got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                    "{a:e} / {p}: {got:e} != {want:e}"
+                );
+            };
+            for a in edges.iter().copied().chain([f64::NAN, TINY_SUM, -TINY_SUM]) {
+                same(a);
+            }
+            for k in 0..2_000u64 {
+                same(f64::from_bits(
+                    next() & !(0x7FF << 52) | ((next() % 0x7FE + 1) << 52),
+                ));
+                same(f64::from_bits((next() >> 12) | (0x3FF + (k % 64)) << 52)); // 1 .. 2^64
+                same((k * u64::from(p) + next() % u64::from(p)) as f64);
+            }
+        }
     }
 }
