@@ -827,34 +827,34 @@ impl BandBlock {
         let mut j0 = 0;
         while j0 < len {
             let gone = &x[i0 + j0 + 1 - p..i0 + len + 1 - p];
-            let (shift, mut tiny) = (st.shift, 0u64);
-            for (j, (&a, &b)) in (j0..len).zip(now[j0..].iter().zip(gone)) {
+            let before = &x[i0 + j0 - 1..i0 + len - 1];
+            let (shift, mut tiny, mut repeat) = (st.shift, 0u64, 0u64);
+            let prices = now[j0..].iter().zip(gone).zip(before);
+            for (j, ((&a, &b), &c)) in (j0..len).zip(prices) {
                 let (t, u) = (a - shift, b - shift);
                 (self.t_in[j], self.tt_in[j]) = (t, t * t);
                 (self.t_out[j], self.tt_out[j]) = (u, u * u);
                 tiny |= Self::is_tiny(a);
+                repeat |= u64::from(a == c);
             }
             self.tiny |= tiny;
-            // the chains, in TA-Lib's order: add, then subtract
-            for (j, (&a, &b)) in (j0..len).zip(now[j0..].iter().zip(gone)) {
-                st.see(a);
-                self.run[j] = st.run;
-                st.ma += a;
-                self.sum[j] = st.ma;
-                st.ma -= b;
-                st.v1 += self.t_in[j];
-                self.v1[j] = st.v1;
-                st.v1 -= self.t_out[j];
-                st.v2 += self.tt_in[j];
-                self.v2[j] = st.v2;
-                st.v2 -= self.tt_out[j];
+            // no price equal to the one before: every run of equal prices is 1, no window
+            // is flat, and neither the chains nor the bands need to count
+            let plain = repeat == 0;
+            if plain {
+                self.chains::<false>(st, j0, &now[j0..], gone);
+                (st.run, st.last) = (1, now[len - 1]);
+            } else {
+                self.chains::<true>(st, j0, &now[j0..], gone);
             }
             // the bands of every bar, as if none needed a reseed, and the drift test
             let outs = (&mut *upper, &mut *middle, &mut *lower);
-            let drift = if self.tiny == 0 {
-                self.bands::<true>(j0, now, (p, inv, k), outs)
-            } else {
-                self.bands::<false>(j0, now, (p, inv, k), outs)
+            let args = (j0, now, (p, inv, k), outs);
+            let drift = match (self.tiny == 0, plain) {
+                (true, true) => self.bands::<true, false>(args),
+                (true, false) => self.bands::<true, true>(args),
+                (false, true) => self.bands::<false, false>(args),
+                (false, false) => self.bands::<false, true>(args),
             };
             let forced = j0 + st.since - 1; // the bar where `since` runs out
             if !drift && forced >= len {
@@ -867,9 +867,10 @@ impl BandBlock {
                 .unwrap_or(len - 1);
             let window = &x[i0 + first + 1 - p..=i0 + first];
             st.ma = self.sum[first] - window[0];
-            (st.run, st.last) = (self.run[first], window[p - 1]);
+            st.run = if plain { 1 } else { self.run[first] };
+            st.last = window[p - 1];
             let var = st.reseed(|| window.iter().copied(), window[0], p, inv);
-            let var = if self.flat(first, now[first], p) {
+            let var = if !plain && self.flat(first, now[first], p) {
                 0.0
             } else {
                 var
@@ -880,16 +881,41 @@ impl BandBlock {
         }
     }
 
+    /// The running sums over bars `j0..` of the block (prices `now`, leaving `gone`), in
+    /// TA-Lib's order: add, then subtract. `SEE`: count equal prices in a row as well.
+    #[inline(always)]
+    fn chains<const SEE: bool>(&mut self, st: &mut BandSums, j0: usize, now: &[f64], gone: &[f64]) {
+        for (j, (&a, &b)) in (j0..BAND_BLOCK).zip(now.iter().zip(gone)) {
+            if SEE {
+                st.see(a);
+                self.run[j] = st.run;
+            }
+            st.ma += a;
+            self.sum[j] = st.ma;
+            st.ma -= b;
+            st.v1 += self.t_in[j];
+            self.v1[j] = st.v1;
+            st.v1 -= self.t_out[j];
+            st.v2 += self.tt_in[j];
+            self.v2[j] = st.v2;
+            st.v2 -= self.tt_out[j];
+        }
+    }
+
     /// The bands of bars `j0..` of the block (prices `now`), from the sums the chains left,
     /// as if none of them needed a reseed; returns whether one did (TA-Lib's drift test).
-    /// `FAST`: no price so far is tiny, [`div_period_fast`] is exact.
+    /// `FAST`: no price so far is tiny, [`div_period_fast`] is exact. `FLAT`: some window
+    /// may be flat (the runs were counted).
+    #[allow(clippy::type_complexity)]
     #[inline(always)]
-    fn bands<const FAST: bool>(
+    fn bands<const FAST: bool, const FLAT: bool>(
         &self,
-        j0: usize,
-        now: &[f64],
-        (p, inv, k): (usize, f64, f64),
-        (upper, middle, lower): (&mut [f64], &mut [f64], &mut [f64]),
+        (j0, now, (p, inv, k), (upper, middle, lower)): (
+            usize,
+            &[f64],
+            (usize, f64, f64),
+            (&mut [f64], &mut [f64], &mut [f64]),
+        ),
     ) -> bool {
         let len = now.len().min(BAND_BLOCK);
         let (upper, middle, lower) = (&mut upper[..len], &mut middle[..len], &mut lower[..len]);
@@ -898,7 +924,11 @@ impl BandBlock {
         for j in j0..len {
             let var = self.var(j, inv);
             drift |= u64::from(self.drifted(j, var, inv));
-            let var = if self.flat(j, now[j], p) { 0.0 } else { var };
+            let var = if FLAT && self.flat(j, now[j], p) {
+                0.0
+            } else {
+                var
+            };
             let mid = if FAST {
                 div_period_fast(self.sum[j], pf)
             } else {
