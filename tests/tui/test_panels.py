@@ -69,10 +69,13 @@ def test_prices_show_bollinger_percent_b(eng: types.ModuleType) -> None:
     expected = (row.mid - low) / (up - low)
     assert row.percent_b is not None and math.isclose(row.percent_b, expected, rel_tol=1e-12)
     assert str(prices.cells(row)[5]) == f"{expected:.2f}"
-    # before 20 slots, and on a flat series (no band width), there is no %B
+    # before 20 slots, and on a flat series (no band width), there is no %B; nor once a
+    # walk has gone flat (its running sums used to leave a width of ~6e-11 there)
     (young,) = _book_after(eng, mids[:19]).rows()
     (flat,) = _book_after(eng, [150.0] * 25).rows()
-    for r in (young, flat):
+    walk = (43 + np.cumsum(np.random.default_rng(0).normal(0, 0.3, 30))).tolist()
+    (walked_flat,) = _book_after(eng, walk + [walk[-1]] * 25).rows()
+    for r in (young, flat, walked_flat):
         assert r.percent_b is None and str(prices.cells(r)[5]) == "—"
 
 
