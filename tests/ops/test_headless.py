@@ -249,7 +249,7 @@ async def test_urls_with_keys_are_redacted_on_every_output_path(tmp_path: Path) 
         assert p.returncode == 0
         outputs += ["".join(seen), out.decode(), err.decode(), logf.read_text()]
         assert '"url": "ws://127.0.0.1' in outputs[0] and "***" in outputs[0]
-        doctor = await _start(["doctor", "--config", str(cfg_file), "--timeout", "3"], env)
+        doctor = await _start(["doctor", "--config", str(cfg_file), "--timeout", "15"], env)
         d_out, d_err = await asyncio.wait_for(doctor.communicate(), 120)
         outputs.append(d_out.decode() + d_err.decode())
         assert "api-key=***" in outputs[-1] and "✓ rpc" in outputs[-1], outputs[-1]

@@ -12,6 +12,7 @@ from arbscope.replay import JournalSessions, ReplaySession
 from arbscope.runloop import ManualClock
 from tests.recording import record
 from tests.staging import fix_app, staged_sim
+from tests.tui.pilot import until
 from tui.app import ArbscopeApp
 from tui.screens.detail import CycleDetail
 from tui.screens.help import HelpScreen
@@ -48,8 +49,7 @@ async def test_m_asks_for_live_and_refuses_without_execution() -> None:
         await pilot.press("m", "L", "I", "V", "E", "enter")
         assert app.state.mode == "PAPER"  # the demo market has no execution engine
         assert "live refused" in app.state.message
-        await pilot.pause(0.3)
-        assert "PAPER" in status(app) and "live refused" in status(app)
+        await until(pilot, lambda: "PAPER" in status(app) and "live refused" in status(app))
 
 
 async def test_m_goes_live_when_the_source_allows_and_k_halts() -> None:
@@ -67,12 +67,10 @@ async def test_m_goes_live_when_the_source_allows_and_k_halts() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("m", "L", "I", "V", "E", "enter")
         assert app.state.mode == "LIVE"
-        await pilot.pause(0.3)
-        assert status(app).split()[0] == "LIVE"
+        await until(pilot, lambda: status(app).split()[0] == "LIVE")
         await pilot.press("k")
         assert app.state.mode == "PAPER" and app.state.halted and src.killed == 1
-        await pilot.pause(0.3)
-        assert "HALTED" in status(app) and "KILL SWITCH" in status(app)
+        await until(pilot, lambda: "HALTED" in status(app) and "KILL SWITCH" in status(app))
         assert app.key_latency_s  # measured for bench.ui; speed is not asserted in tests
 
 
@@ -136,9 +134,8 @@ async def test_keys_that_do_not_apply_are_dimmed_not_hidden() -> None:
 async def test_enter_opens_the_cycle_detail_and_escape_closes_it() -> None:
     app = staged()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.2)
         panel = app.screen.query_one(CyclesPanel)
-        assert panel.row_count > 0
+        await until(pilot, lambda: panel.row_count > 0)
         o, _s = panel.selected() or (None, None)
         await pilot.press("enter")
         assert isinstance(app.screen, CycleDetail) and app.screen.o is o
@@ -149,8 +146,8 @@ async def test_enter_opens_the_cycle_detail_and_escape_closes_it() -> None:
 async def test_slash_filters_cycles_by_token() -> None:
     app = staged()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.2)
         panel = app.screen.query_one(CyclesPanel)
+        await until(pilot, lambda: panel.row_count > 0)
         everything = panel.row_count
         o, _ = app.source.snapshot.opportunities[-1]
         prefix = o.tokens[1][:5]
@@ -185,30 +182,31 @@ async def test_t_cycles_themes_and_question_mark_helps() -> None:
 async def test_tab_switches_panels_only_in_the_narrow_layout() -> None:
     app = staged()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.2)
         from textual.widgets import TabbedContent
 
+        await until(pilot, lambda: app.screen.query(TabbedContent))
         tabs = app.screen.query_one(TabbedContent)
         assert tabs.active == "t-prices"
         await pilot.press("tab")
         assert tabs.active == "t-feeds"
         await pilot.resize_terminal(120, 40)
-        for _ in range(40):  # recomposed, then filled by the next redraw
-            await pilot.pause(0.05)
-            if not app.screen.query(TabbedContent) and app.screen.query_one(CyclesPanel).row_count:
-                break
-        assert not app.screen.query(TabbedContent)  # wide: every panel at once
-        assert app.screen.query_one(CyclesPanel).row_count > 0
+        await until(  # recomposed, then filled by the next redraw; wide: every panel at once
+            pilot,
+            lambda: (
+                not app.screen.query(TabbedContent)
+                and app.screen.query_one(CyclesPanel).row_count > 0
+            ),
+        )
 
 
 async def test_space_pauses_and_q_quits_cleanly() -> None:
     app = ArbscopeApp(SimMarket(seed=3, tick_s=0.05))
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.2)
         await pilot.press("space")
         slot = app.source.snapshot.slot
-        await pilot.pause(0.3)
-        assert app.source.snapshot.slot == slot and "PAUSED" in status(app)
+        await until(pilot, lambda: "PAUSED" in status(app))
+        await pilot.pause(0.3)  # a window for a tick that must not come
+        assert app.source.snapshot.slot == slot
         await pilot.press("space", "q")
     assert not app.is_running
 
@@ -225,18 +223,13 @@ async def test_r_opens_a_recorded_session_as_a_replay(journal: tuple[Path, str])
     app = fix_app(ArbscopeApp(SimMarket(seed=3, tick_s=0.05), sessions=JournalSessions(db)))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if isinstance(app.screen, SessionPicker):
-                break
-        assert isinstance(app.screen, SessionPicker)
+        await until(pilot, lambda: isinstance(app.screen, SessionPicker))
         await pilot.press("enter")
-        for _ in range(60):
-            await pilot.pause(0.05)
-            if isinstance(app.source, ReplaySession) and app.source.frames_applied:
-                break
+        await until(
+            pilot, lambda: isinstance(app.source, ReplaySession) and app.source.frames_applied
+        )
         assert isinstance(app.source, ReplaySession) and app.source.info.id == sid
-        assert status(app).split()[:2] == ["PAPER", "REPLAY"]
+        await until(pilot, lambda: status(app).split()[:2] == ["PAPER", "REPLAY"])
         # live is impossible in a replay, and so are orders: those keys are dimmed
         assert {"Paper/Live", "Kill"} <= dimmed(app) and "Step slot" not in dimmed(app)
         await pilot.press("m", "k")
@@ -250,10 +243,7 @@ async def test_r_without_a_journal_says_so(tmp_path: Path) -> None:
                               sessions=JournalSessions(tmp_path / "none.sqlite")))  # fmt: skip
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if isinstance(app.screen, SessionPicker):
-                break
+        await until(pilot, lambda: isinstance(app.screen, SessionPicker))
         picker: Any = app.screen
         assert isinstance(picker, SessionPicker) and "no journal" in picker.error
         await pilot.press("escape")

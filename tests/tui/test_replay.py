@@ -3,28 +3,16 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from arbscope.market import SimMarket
 from arbscope.replay import ReplaySession, load_info
 from tests.recording import record
+from tests.tui.pilot import until
 from tui.app import ArbscopeApp
 from tui.widgets.status import StatusLine
-
-
-async def until(pilot: Any, cond: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Let the app run until ``cond()`` holds (AssertionError after ``timeout`` s)."""
-    try:
-        async with asyncio.timeout(timeout):
-            while not cond():
-                await pilot.pause(0.02)
-    except TimeoutError:
-        raise AssertionError("the condition never held") from None
 
 
 async def steps_done(app: ArbscopeApp) -> None:
