@@ -246,3 +246,16 @@ async def test_hostile_frames_do_not_grow_what_is_watched(
     assert stats[2]["quarantined"] and refused >= 1
     assert stats[2]["identity"] + stats[2]["held_back"] == frames
     assert [k for k, _ in ing.take_refetch()] == [amm.address]
+
+
+async def test_what_changed_while_every_stream_was_down_is_fetched_again(
+    eng: types.ModuleType,
+) -> None:
+    # one endpoint, its stream cut every 25 notifications: the changes sent while it was
+    # reconnecting are lost (a node replays nothing), so the pool re-fetches every watched
+    # account once the endpoint is subscribed again; the graph ends equal to the world
+    profiles = [EndpointProfile("cuts", latency_ms=2, jitter_ms=1, close_after=25)]
+    async with market(eng, profiles) as run:
+        await run.until(lambda: run.health()["cuts"].reconnects >= 3 and run.pool.resnapshots >= 3)
+        await run.settle(eng)
+        assert run.pool.refetched >= 3 * len(run.watched)
