@@ -77,10 +77,11 @@ async def test_faulty_endpoints_are_counted_and_the_healthy_one_loses_nothing(
         # notifications have arrived (well before its stall watchdog would fire)
         server._clock.cancel()  # type: ignore[union-attr]
         healthy = next(ep for ep in server.endpoints if ep.profile.name == "healthy")
-        await until(
+        await until(  # received, and through the ingest (what `missed` is counted from)
             lambda: (
-                by_name()["healthy"].messages
+                (h := by_name()["healthy"]).messages
                 >= healthy.stats["notifications"] + len(boot.subscriptions)
+                and h.lead + h.duplicates >= healthy.stats["notifications"]
             ),
             timeout=30.0,
         )
