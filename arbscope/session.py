@@ -53,15 +53,17 @@ class _TimedIngest:
         self, timer: KernelTimer, ingests: dict[str, Any],
         mirror_budget: float = 0.15, window_ns: int = 1_000_000_000,
         kinds: dict[str, str] | None = None,
+        clock: Callable[[], int] = time.monotonic_ns,
     ) -> None:  # fmt: skip
         self.timer, self.ingests = timer, ingests
+        self.clock = clock  # ns; the budget's wall time (tests give their own)
         self.kinds = kinds if kinds is not None else {}  # pool -> amm_v4 | cpmm | whirlpool
         self.active = ingests[timer.active.BACKEND]
         # the other backend follows every frame (so its graph can be shadow-checked)
         # while that costs less than ``mirror_budget`` of wall time; above it the mirror
         # is suspended for good and the timer stops shadowing stateful kernels
         self.mirror_budget, self.window_ns = mirror_budget, window_ns
-        self._win_start = time.monotonic_ns()
+        self._win_start = clock()
         self._win_ns = 0
 
     def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
@@ -71,14 +73,14 @@ class _TimedIngest:
             def run(m: types.ModuleType) -> int:
                 if m is active:
                     return int(self.ingests[m.BACKEND].frame(endpoint, frame, recv_ns))
-                t0 = time.monotonic_ns()
+                t0 = self.clock()
                 try:
                     return int(self.ingests[m.BACKEND].frame(endpoint, frame, recv_ns))
                 finally:
-                    self._win_ns += time.monotonic_ns() - t0
+                    self._win_ns += self.clock() - t0
 
             sid: int = self.timer.call("feed_ingest", run, mirror=True)
-            t1 = time.monotonic_ns()
+            t1 = self.clock()
             if t1 - self._win_start >= self.window_ns:
                 if self._win_ns > self.mirror_budget * (t1 - self._win_start):
                     self.suspend(
