@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import sqlite3
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -27,6 +26,7 @@ from engine_rs.python.b58 import b58encode
 from feeds.sim.chain import rent_exempt
 from feeds.sim.world import WorldConfig
 from feeds.wire import instructions as I
+from tests.feeds.hostile import until
 
 CAPS = {"max_trade": 10**12, "max_day": 10**13}
 
@@ -62,14 +62,20 @@ async def live_session(
 
 
 async def tick_until(s: FeedSession, cond: Callable[[], Any], timeout: float = 20.0) -> Any:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
+    """Take the session's turns until ``cond()`` holds; its value."""
+    got: Any = None
+
+    def turn() -> Any:
+        nonlocal got
         s.tick()
         got = cond()
-        if got:
-            return got
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")
+        return got
+
+    try:
+        await until(turn, timeout)
+    except TimeoutError:
+        raise AssertionError("timed out") from None
+    return got
 
 
 async def go_cycle(s: FeedSession) -> tuple[Any, Any]:
