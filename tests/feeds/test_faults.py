@@ -35,20 +35,13 @@ PROFILES = [
 ]
 
 
-def _ingest(eng: types.ModuleType, graph: object) -> object:
-    cls = getattr(eng, "FeedIngest", None)
-    if cls is None:
-        from engine_rs.python.ingest import FeedIngest as cls
-    return cls(graph)
-
-
 async def test_faulty_endpoints_are_counted_and_the_healthy_one_loses_nothing(
     eng: types.ModuleType,
 ) -> None:
     server = SimServer(CFG, PROFILES, slot_seconds=0.03)
     infos = await server.start()
     graph = eng.PoolGraph(base_mints=server.world.bases, max_hops=3)
-    ing = _ingest(eng, graph)
+    ing = eng.FeedIngest(graph)
     # the silent endpoint is first: the snapshot must fall through to the next one
     order = [5, 0, 1, 2, 3, 4]
     eps = [Endpoint(infos[i].name, infos[i].ws_url, infos[i].http_url) for i in order]
@@ -130,7 +123,7 @@ async def test_a_dead_endpoint_is_a_message_not_a_traceback(eng: types.ModuleTyp
     graph = eng.PoolGraph(base_mints=[], max_hops=3)
     pool = FeedPool(
         [Endpoint("dead", "ws://127.0.0.1:9/?api-key=SECRETSECRETSECRET1", "http://127.0.0.1:9/?api-key=SECRETSECRETSECRET1")],
-        _ingest(eng, graph), eng, QUICK, rpc_timeout_s=0.5,
+        eng.FeedIngest(graph), eng, QUICK, rpc_timeout_s=0.5,
     )  # fmt: skip
     from feeds.clients.rpc import RpcError
 
