@@ -174,7 +174,10 @@ def test_screen_controls_step_seek_back_and_play_to_the_same_digest(
             await wall.parked()
             wall.advance(200_000_000)
             await wall.parked()
-            assert r.pos_ns == 700_000_000 and r.frames_applied > frames
+            # 200 ms played: every input recorded up to 0.7 s is applied and the next one
+            # lies beyond (the recording is made live, so how many frames fell in
+            # (0.5, 0.7] s depends on the machine that recorded it: maybe none)
+            assert r.pos_ns == 700_000_000 and r.frames_applied >= frames
             due = r._next  # read, not applied: the first input after 0.7 s
             assert due is not None and due.t_ns - r.t0_ns > 700_000_000
             r.speed = float("inf")  # then as fast as it reads: to the end
