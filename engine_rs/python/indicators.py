@@ -9,7 +9,8 @@ TA-Lib's conventions (unstable period 0, default compatibility), followed here:
 
 - ``ema(prices, period)``: ``k = 2 / (period + 1)``; the first value, at index
   ``period - 1``, is the SMA of the first ``period`` prices; then
-  ``ema = (x - ema) * k + ema``.
+  ``ema = ema + k·(x − ema)``, computed as ``ema·(1 − k) + k·x`` (TA-Lib:
+  ``(x − ema)·k + ema``; the two agree to ~1e-15, see ``_smooth``).
 - ``rsi(prices, period=14)``, period >= 2: Wilder's smoothing; the first ``period``
   changes are averaged, the first value is at index ``period``, then
   ``avg = avg * ((period - 1) / period) + change * (1 / period)`` (TA-Lib's textbook
@@ -18,13 +19,15 @@ TA-Lib's conventions (unstable period 0, default compatibility), followed here:
   not finite (after a NaN/inf price).
 - ``bollinger(prices, period=20, k=2.0) -> (upper, middle, lower)``, period >= 2: SMA
   middle, population σ (0 when the variance is not positive, NaN when it is NaN),
-  ``middle ± k·σ``; first
-  value at index ``period - 1``. Running sums of ``x - x[0]``.
+  ``middle ± σ·k``; first value at index ``period - 1``. TA-Lib 0.8.1's running sums
+  (shifted, re-shifted to the window's mean when they drift), except that a window of
+  ``period`` equal prices has zero width exactly.
 - ``kama(prices, period=10, fast=2, slow=30)``: first value at index ``period``, seeded
   with ``x[period - 1]``; ``ER = |x[t] - x[t-period]| / Σ|Δx|`` over the window (1 for a
-  straight rise or a path below 1e-14); ``sc = (ER·(2/(fast+1) − 2/(slow+1)) +
-  2/(slow+1))²``; ``kama += (x − kama)·sc``. TA-Lib fixes fast/slow at 2/30;
-  ``period = 1`` returns the input.
+  straight rise or a path that is not positive; the path of a window of ``period``
+  exactly-zero changes is 0, not the running sum's residue; at most 1);
+  ``sc = (ER·(2/(fast+1) − 2/(slow+1)) + 2/(slow+1))²``; ``kama += sc·(x − kama)`` (as
+  for the EMA). TA-Lib fixes fast/slow at 2/30; ``period = 1`` returns the input.
 
 Batch inputs: anything ``numpy.ascontiguousarray(prices, dtype=float64)`` accepts that
 comes out 1-D (a 1-D float64 array is used as is); the output has the input's length,
@@ -48,7 +51,6 @@ from ..errors import InvalidInputError
 from ._ints import i64
 
 MAX_PERIOD = 100_000
-_KAMA_EPSILON = 1e-14
 _NAN = float("nan")
 
 
@@ -79,6 +81,15 @@ def _prices(prices: object) -> np.ndarray[Any, np.dtype[np.float64]]:
     return a
 
 
+def _smooth(v: float, s: float, x: float) -> float:
+    """One step of EMA's and KAMA's ``v + s·(x − v)``, as the extension computes it
+    (``smooth`` in ``crates/core/src/indicators.rs``): ``v·(1 − s) + s·x`` while both are
+    finite, TA-Lib's ``(x − v)·s + v`` otherwise (NaN after an inf, as in TA-Lib)."""
+    if math.isfinite(x) and math.isfinite(v):
+        return v * (1.0 - s) + s * x
+    return (x - v) * s + v
+
+
 class Ema:
     """Incremental EMA, O(1) per update."""
 
@@ -103,8 +114,8 @@ class Ema:
         if self._count == self._period:
             self._sum += x
             self._value = self._sum / self._period
-        else:
-            self._value = (x - self._value) * self._k + self._value
+            return self._value
+        self._value = _smooth(self._value, self._k, x)
         return self._value
 
     def update(self, price: float) -> float | None:
@@ -164,11 +175,13 @@ class Rsi:
             self._loss /= p
             self._gain /= p
         else:
-            # avg·((p−1)/p) + part·(1/p), as the extension computes it
-            keep, inv = (p - 1.0) / p, 1.0 / p
-            down = change < 0.0
-            self._loss = self._loss * keep + (-change if down else 0.0) * inv
-            self._gain = self._gain * keep + (0.0 if down else change) * inv
+            # avg·((p−1)/p) + part·(1/p), as the extension computes it: with
+            # a = change·(1/p)/2, the parts are a + |a| and |a| − a (2a or 0, no branch)
+            keep = (p - 1.0) / p
+            a = change * (0.5 / p)
+            b = abs(a)
+            self._loss = self._loss * keep + (b - a)
+            self._gain = self._gain * keep + (a + b)
         total = self._gain + self._loss
         ok = total > 0.0 and math.isfinite(total)
         self._value = 100.0 * (self._gain / total) if ok else 0.0
@@ -196,10 +209,34 @@ class Rsi:
         return self._count
 
 
-class Bollinger:
-    """Incremental Bollinger bands (SMA middle, population σ), O(1) per update."""
+_RESEED_EVERY = 32  # bars (times the period) between forced reseeds of the variance sums
+_RESEED_CANCEL = 1e-6  # reseed when the variance is below this share of E[(x - shift)^2]
+_RESEED_OUTLIER = 1e6  # reseed when the deviation leaving is this many times what remains
 
-    __slots__ = ("_count", "_k", "_last", "_period", "_s1", "_s2", "_shift", "_window")
+
+class Bollinger:
+    """Incremental Bollinger bands (SMA middle, population σ), O(1) per update.
+
+    The state is TA-Lib 0.8's for BBANDS with an SMA (see ``crates/core/src/indicators.rs``,
+    ``BandSums``): the SMA's running sum, and running sums of ``x - shift`` and its square
+    for the variance, reseeded from the window when they drift.
+    """
+
+    __slots__ = (
+        "_count",
+        "_inv",
+        "_k",
+        "_last",
+        "_last_price",
+        "_ma",
+        "_period",
+        "_run",
+        "_shift",
+        "_since",
+        "_v1",
+        "_v2",
+        "_window",
+    )
 
     def __init__(self, period: int = 20, k: float = 2.0) -> None:
         self._period = _period(period, 2, "Bollinger")
@@ -207,52 +244,93 @@ class Bollinger:
         if not math.isfinite(kf):
             raise InvalidInputError(f"Bollinger k must be finite, got {kf}")
         self._k = kf
+        self._inv = 1.0 / self._period
         self.reset()
 
     def reset(self) -> None:
         """Forget every price (the parameters stay)."""
         self._count = 0
-        self._shift = 0.0
         self._window: deque[float] = deque()
-        self._s1 = 0.0
-        self._s2 = 0.0
         self._last = (_NAN, _NAN, _NAN)
+        self._seed(0.0)
+
+    def _seed(self, first: float) -> None:
+        self._shift = first
+        self._ma = 0.0
+        self._v1 = 0.0
+        self._v2 = 0.0
+        self._since = _RESEED_EVERY * self._period
+        self._run = 0
+        self._last_price = _NAN
+
+    def _add(self, x: float) -> None:
+        self._run = self._run + 1 if x == self._last_price else 1
+        self._last_price = x
+        self._ma += x
+        t = x - self._shift
+        self._v1 += t
+        self._v2 += t * t
 
     def _step(self, x: float) -> tuple[float, float, float]:
         if self._count == 0:
-            self._shift = x
+            self._seed(x)
         self._count += 1
-        d = x - self._shift
-        self._s1 += d
-        self._s2 += d * d
-        self._window.append(d)
-        if len(self._window) > self._period:
-            o = self._window.popleft()
-            self._s1 -= o
-            self._s2 -= o * o
-        if len(self._window) < self._period:
+        w = self._window
+        w.append(x)
+        self._add(x)
+        if len(w) < self._period:
             return (_NAN, _NAN, _NAN)
-        p = float(self._period)
-        mean = self._s1 / p
-        var = self._s2 / p - mean * mean
+        inv = self._inv
+        m1 = self._v1 * inv
+        var = self._v2 * inv - m1 * m1
+        middle = self._ma / self._period
+        oldest = w[0]
+        self._ma -= oldest
+        t = oldest - self._shift
+        self._v1 -= t
+        t *= t
+        self._v2 -= t
+        self._since -= 1
+        if (
+            var < _RESEED_CANCEL * (self._v2 * inv)
+            or t > _RESEED_OUTLIER * self._v2
+            or self._since == 0
+        ):
+            self._since = _RESEED_EVERY * self._period
+            total = 0.0
+            for v in w:
+                total += v
+            self._shift = total * inv
+            v1 = v2 = 0.0
+            for v in w:
+                d = v - self._shift
+                v1 += d
+                v2 += d * d
+            m1 = v1 * inv
+            var = v2 * inv - m1 * m1
+            d = oldest - self._shift
+            self._v1 = v1 - d
+            self._v2 = v2 - d * d
+        w.popleft()
+        if self._run >= self._period and math.isfinite(x):
+            var = 0.0  # a flat window
         sd = 0.0 if var <= 0.0 else math.sqrt(var)  # NaN stays NaN, as in TA-Lib
-        middle = self._shift + mean
-        dev = self._k * sd
+        dev = sd * self._k
         self._last = (middle + dev, middle, middle - dev)
         return self._last
 
     def update(self, price: float) -> tuple[float, float, float] | None:
         """Feed one price; ``(upper, middle, lower)`` once warm, else None."""
         v = self._step(_price(price))
-        return v if len(self._window) >= self._period else None
+        return v if self._count >= self._period else None
 
     @property
     def value(self) -> tuple[float, float, float] | None:
-        return self._last if len(self._window) >= self._period else None
+        return self._last if self._count >= self._period else None
 
     @property
     def ready(self) -> bool:
-        return len(self._window) >= self._period
+        return self._count >= self._period
 
     @property
     def period(self) -> int:
@@ -270,7 +348,16 @@ class Bollinger:
 class Kama:
     """Incremental Kaufman adaptive moving average, O(1) per update."""
 
-    __slots__ = ("_count", "_fastest", "_path", "_period", "_slowest", "_value", "_window")
+    __slots__ = (
+        "_count",
+        "_fastest",
+        "_flat",
+        "_path",
+        "_period",
+        "_slowest",
+        "_value",
+        "_window",
+    )
 
     def __init__(self, period: int = 10, fast: int = 2, slow: int = 30) -> None:
         self._period = _period(period, 1, "KAMA")
@@ -288,6 +375,7 @@ class Kama:
         self._count = 0
         self._window: deque[float] = deque()
         self._path = 0.0
+        self._flat = 0  # exactly-zero changes in a row, at most the period
         self._value = _NAN
 
     def _warm(self) -> bool:
@@ -303,25 +391,30 @@ class Kama:
         if self._count <= p + 1:
             if w:
                 self._path += abs(w[-1] - x)
+                self._flat = min(self._flat + 1, p) if x - w[-1] == 0.0 else 0
             w.append(x)
             if self._count < p + 1:
                 if self._count == p:
-                    self._value = x
+                    self._value = x  # seed: x[p - 1]
                 return _NAN
         else:
-            self._path -= abs(w[0] - w[1])
-            self._path += abs(x - w[-1])
+            self._path = (self._path - abs(w[0] - w[1])) + abs(x - w[-1])
+            # a flat window: its path is 0 exactly, not the running sum's residue (TA-Lib)
+            self._flat = min(self._flat + 1, p) if x - w[-1] == 0.0 else 0
+            if self._flat >= p:
+                self._path = 0.0
             w.popleft()
             w.append(x)
         roc = x - w[0]
         path = self._path
-        if path <= roc or -_KAMA_EPSILON < path < _KAMA_EPSILON:
+        if path <= 0.0 or path <= roc:
             er = 1.0
         else:
-            er = abs(roc / path)
+            q = abs(roc / path)
+            er = 1.0 if q > 1.0 else q  # at most 1 (NaN stays), as TA-Lib 0.8.1 does
         sc = er * self._fastest + self._slowest
         sc *= sc
-        self._value = (x - self._value) * sc + self._value
+        self._value = _smooth(self._value, sc, x)
         return self._value
 
     def update(self, price: float) -> float | None:
