@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SPL_TOKEN = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
-TOKEN_2022 = "TokenzQdBNbLqP5VEhdkAS6EPFLC1PGwC9nngmHn4uR"
+TOKEN_2022 = "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb"
 
 
 @dataclass(frozen=True, slots=True)
