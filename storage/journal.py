@@ -47,7 +47,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import aiosqlite
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # fault injection for tests: PRAGMA max_page_count on every writing connection, so SQLite
 # itself answers "database or disk is full" (SQLITE_FULL) once the file reaches it
 FAULT_MAX_PAGES_ENV = "ARBSCOPE_FAULT_JOURNAL_MAX_PAGES"
@@ -94,7 +94,22 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             PRIMARY KEY(session, seq)) WITHOUT ROWID""",
         "CREATE INDEX events_by_kind ON events(session, kind, seq)",
     ),
+    # 2: the token registry of each session (names, symbols, decimals as read from the
+    # chain when it ran), so a replay shows the same names without a network
+    2: (
+        """CREATE TABLE tokens(
+            session TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            mint TEXT NOT NULL,
+            symbol TEXT NOT NULL,
+            name TEXT NOT NULL,
+            decimals INTEGER,
+            program TEXT NOT NULL,
+            usd_stable INTEGER NOT NULL DEFAULT 0,
+            source TEXT NOT NULL,
+            PRIMARY KEY(session, mint)) WITHOUT ROWID""",
+    ),
 }
+TOKEN_COLUMNS = ("mint", "symbol", "name", "decimals", "program", "usd_stable", "source")
 
 
 class JournalError(Exception):
@@ -358,6 +373,7 @@ class Journal:
 
     def __init__(self, path: Path, db: aiosqlite.Connection, readonly: bool = False) -> None:
         self.path, self.db, self.readonly = path, db, readonly
+        self.version = SCHEMA_VERSION  # the file's schema version (older read-only files)
 
     # ------------------------------------------------------------ opening
     @classmethod
@@ -433,12 +449,8 @@ class Journal:
                 f"{self.path} has schema version {version}, written by a newer arbscope "
                 f"(this one reads up to {SCHEMA_VERSION}); upgrade arbscope to open it"
             )
-        if self.readonly:
-            if version < SCHEMA_VERSION:
-                raise JournalError(
-                    f"{self.path} has schema version {version} and is read-only for this "
-                    "process: open it once with write access to upgrade it"
-                )
+        self.version = version
+        if self.readonly:  # an older journal is read as it is (no tokens table before 2)
             return
         await db.execute("PRAGMA journal_mode=WAL")
         # WAL + NORMAL: a committed batch survives the process being killed (not a power cut)
@@ -536,6 +548,30 @@ class Journal:
             "UPDATE sessions SET ended=?, digest=?, pnl=? WHERE id=?",
             (time.time(), digest, pnl, session),
         )
+
+    @_sql_errors
+    async def put_tokens(self, session: str, rows: Sequence[dict[str, Any]]) -> None:
+        """Cache the session's token registry (``TOKEN_COLUMNS`` per row; a mint written
+        again replaces its row)."""
+        if not rows:
+            return
+        await self.db.executemany(
+            "INSERT OR REPLACE INTO tokens(session, mint, symbol, name, decimals, program, "
+            "usd_stable, source) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+            [(session, *(r[c] if c != "usd_stable" else int(bool(r[c])) for c in TOKEN_COLUMNS))
+             for r in rows],
+        )  # fmt: skip
+
+    @_sql_errors
+    async def tokens(self, session: str) -> list[dict[str, Any]]:
+        """The session's cached token registry (none for a journal older than version 2)."""
+        if self.version < 2:
+            return []
+        rows = await self.db.execute_fetchall(
+            f"SELECT {', '.join(TOKEN_COLUMNS)} FROM tokens WHERE session=? ORDER BY mint",
+            (session,),
+        )
+        return [{**dict(r), "usd_stable": bool(r["usd_stable"])} for r in rows]
 
     # ------------------------------------------------------------ reading
     def _info(self, r: sqlite3.Row) -> SessionInfo:

@@ -171,3 +171,57 @@ def market(
             fee = r.choice([(25, 10_000), (2_500, 1_000_000), (30, 10_000)])
             specs.append(PoolSpec(pid, "cpmm", names[a], names[b], ra, rb, *fee))
     return Market(names, names[:bases], prices, specs)
+
+
+# invented tokens of the synthetic markets beyond the well-known ones: symbol, name
+SYNTHETIC_NAMES = (
+    ("KELP", "Kelp"), ("MOSS", "Moss"), ("FERN", "Fern"), ("REED", "Reed"), ("SAGE", "Sage"),
+    ("TERN", "Tern"), ("WREN", "Wren"), ("LARK", "Lark"), ("DUNE", "Dune"), ("GLEN", "Glen"),
+    ("OPAL", "Opal"), ("RUNE", "Rune"), ("VALE", "Vale"), ("COVE", "Cove"), ("FJORD", "Fjord"),
+    ("MESA", "Mesa"), ("TIDE", "Tide"), ("EMBER", "Ember"), ("QUILL", "Quill"), ("BRIAR", "Briar"),
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class SimToken:
+    """A token of a synthetic market as the simulator names it."""
+
+    mint: str
+    symbol: str
+    name: str
+    decimals: int
+    usd_stable: bool = False
+    well_known: bool = False
+
+
+def named(mk: Market) -> tuple[Market, list[SimToken]]:
+    """``mk`` with its first tokens replaced by the well-known mainnet tokens (their real
+    mints and decimals: SOL, USDC, USDT, ... in ``WELL_KNOWN`` order) and the others
+    named (``KELP``, ``MOSS``, ...; a number after the name once the list runs out,
+    decimals 6 or 9 from the mint's hash). The market's draws are those of ``mk``: only
+    addresses change, so its prices and pools stay the same."""
+    from feeds.wire.tokens import WELL_KNOWN
+
+    rename: dict[str, str] = {}
+    out: list[SimToken] = []
+    for i, mint in enumerate(mk.tokens):
+        if i < len(WELL_KNOWN):
+            k = WELL_KNOWN[i]
+            rename[mint] = k.mint
+            out.append(SimToken(k.mint, k.symbol, k.name, k.decimals, k.usd_stable, True))
+            continue
+        j = i - len(WELL_KNOWN)
+        sym, name = SYNTHETIC_NAMES[j % len(SYNTHETIC_NAMES)]
+        if j >= len(SYNTHETIC_NAMES):
+            n = j // len(SYNTHETIC_NAMES) + 1
+            sym, name = f"{sym[:8]}{n}", f"{name} {n}"
+        dec = 6 if hashlib.sha256(mint.encode()).digest()[0] % 2 else 9
+        rename[mint] = mint
+        out.append(SimToken(mint, sym, f"{name} (simulated)", dec))
+    pools = [
+        PoolSpec(**{**{f: getattr(p, f) for f in PoolSpec.__dataclass_fields__},
+                    "mint_a": rename[p.mint_a], "mint_b": rename[p.mint_b]})
+        for p in mk.pools
+    ]  # fmt: skip
+    tokens = [rename[m] for m in mk.tokens]
+    return Market(tokens, [rename[m] for m in mk.bases], list(mk.prices), pools), out
