@@ -25,6 +25,7 @@ from engine_rs.records import Cycle, FeeContext, Opportunity, Score, ScorePolicy
 from feeds.health import FeedHealth
 from feeds.sim import synthetic
 from feeds.wire.txsize import PACKET_DATA_SIZE, swap_tx_size
+from feeds.wire.units import TokenBook, TokenInfo
 
 from .execution.live import LiveExecutor, LiveView
 from .execution.paper import PaperBroker, Portfolio
@@ -70,6 +71,9 @@ class Snapshot:
     mode: str = "PAPER"  # PAPER | LIVE: the session's execution mode
     health: str = ""  # ok | degraded | unhealthy | starting ("" where not judged: demo, replay)
     problems: tuple[str, ...] = ()  # why not ok, most serious first (arbscope.health)
+    # the tokens by name and decimals, with USD per base unit from the mids where a
+    # stablecoin path exists (feeds.wire.units): what every panel formats amounts with
+    names: TokenBook = field(default_factory=TokenBook)
 
 
 def _widened(spec: synthetic.PoolSpec) -> synthetic.PoolSpec:
@@ -300,6 +304,8 @@ class Evaluator:
         prices: list[PriceRow] | None = None,
         fee: FeeView | None = None,
         verdict: Verdict | None = None,
+        names: TokenBook | None = None,
+        mids: dict[tuple[str, str], float] | None = None,
     ) -> Snapshot:
         """The screen's view of this evaluator's state, with the session's own facts
         (its clock's counters, feeds, health, prices) as given."""
@@ -347,6 +353,7 @@ class Evaluator:
             mode=self.mode,
             health=verdict.status if verdict is not None else "",
             problems=verdict.problems if verdict is not None else (),
+            names=(names or TokenBook()).with_usd(mids or {}),
         )
 
 
@@ -378,6 +385,13 @@ class SimMarket:
         mk = synthetic.market(
             seed, tokens, pools, bases=bases, hub_share=hub_share, clmm_share=0.15,
             dislocation=0.004, dislocated_share=0.1,
+        )  # fmt: skip
+        # the well-known tokens by their real mints and decimals, the others named
+        mk, sim_tokens = synthetic.named(mk)
+        self.names = TokenBook.of(
+            TokenInfo(t.mint, t.symbol, t.name, t.decimals, usd_stable=t.usd_stable,
+                      source="table" if t.well_known else "sim")
+            for t in sim_tokens
         )  # fmt: skip
         self.market = replace(mk, pools=[_widened(p) for p in mk.pools])
         self._price = dict(zip(mk.tokens, mk.prices))
@@ -538,6 +552,7 @@ class SimMarket:
                 kind="SIM", prices=self.prices.rows(),
                 fee=fee_view(self.fee_estimator, self.ev.fees.cu_limit,
                              self.ev.fees.cu_price_micro_lamports),
+                names=self.names, mids=self.prices.mids(),
             )  # fmt: skip
         return self._snap
 

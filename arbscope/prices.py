@@ -89,6 +89,10 @@ class PriceBook:
                 except Exception:
                     self.errors += 1
 
+    def mids(self) -> dict[tuple[str, str], float]:
+        """Every pair's mid (raw units of the second per raw unit of the first)."""
+        return {k: p.mid for k, p in self.pairs.items() if math.isfinite(p.mid)}
+
     def rows(self, limit: int = 50) -> list[PriceRow]:
         """The pairs, most pools first, then by name."""
         out = []

@@ -133,6 +133,9 @@ class ReplaySession:
             return
         try:
             self.journal = await Journal.open(self.db, create=False, write=False)
+            # the names the recording session read (none in a journal from before them:
+            # the well-known table and mint prefixes then)
+            self.session.use_tokens(await self.journal.tokens(self.info.id))
             for e in await self.journal.events(self.info.id, ["health"]):
                 feeds = [FeedHealth(**f) for f in e.payload.get("feeds", [])]
                 self.health.append((e.t_ns, feeds))

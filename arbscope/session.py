@@ -27,9 +27,11 @@ import engine_rs
 from engine_rs.errors import EngineError, UnknownPoolError
 from engine_rs.records import Cycle, FeeContext, Opportunity, Score, ScorePolicy
 from feeds.clients.pool import Bootstrap, Endpoint, FeedPool
+from feeds.clients.tokens import TokenRegistry
 from feeds.health import FeedHealth
 from feeds.sim.server import SimServer
 from feeds.sim.world import WorldConfig
+from feeds.wire.units import TokenInfo
 from storage.codec import Kind, json_payload
 from storage.journal import Journal, JournalError
 from storage.recorder import MAX_PENDING_BYTES, Digest, Recorder, canonical
@@ -407,6 +409,11 @@ class FeedSession:
         # price panel's book (not part of the decisions)
         self.snapshots = True
         self.prices = PriceBook(self.eng)
+        # the tokens' names and decimals: read once after the snapshot, in a task of its
+        # own (the screen shows the well-known table and mint prefixes until then); a
+        # replay's comes from its journal
+        self.registry = TokenRegistry()
+        self._names_task: asyncio.Task[None] | None = None
         # the feeds' health and the verdict as of the latest tick (the snapshot shows
         # them; judging every tick keeps the verdict's memory as fine-grained as before)
         feeds = self._feeds()
@@ -525,6 +532,7 @@ class FeedSession:
             if idle:
                 raise _NothingToFind(idle)
             await self.pool.start(self.boot.subscriptions)
+            self._names_task = asyncio.create_task(self._learn_tokens(), name="tokens")
         except _NothingToFind as exc:  # it would run forever and find nothing: say so
             self.idle_reason = self.start_error = f"nothing to find: {exc}"[:300]
             log.error("%s", self.start_error)
@@ -545,6 +553,35 @@ class FeedSession:
                 len(boot.rejected) if boot else 0, ",".join(b[:8] for b in self.base_mints),
                 "yes" if self.recorder is not None else "no",
             )  # fmt: skip
+
+    async def _fetch_accounts(self, keys: Sequence[str]) -> dict[str, Any]:
+        assert self.pool is not None
+        accounts, _endpoint = await self.pool._fetch(keys)
+        return accounts
+
+    async def _learn_tokens(self) -> None:
+        """Read the graph's mints and their metadata (once), then cache what was learnt
+        in the journal with the session, for its replays. Never raises: a failure
+        leaves the fallbacks on the screen and says why in the log."""
+        self.registry.fetch = self._fetch_accounts
+        try:
+            new = await self.registry.resolve(self.ev.graph.tokens())
+            for problem in self.registry.problems:
+                log.warning("tokens: %s", problem)
+            self._snap = None
+            log.info("tokens: %d read (%s)", len(new),
+                     ", ".join(sorted(t.symbol for t in new if t.symbol))[:300])  # fmt: skip
+            if self.journal is not None and self.session_id and new:
+                await self.journal.put_tokens(self.session_id, [dataclasses.asdict(t) for t in new])
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the names are a nicety: never the session's end
+            log.warning("tokens: not read: %s: %s", type(exc).__name__, exc)
+
+    def use_tokens(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Names from a journal (a replay): what the recording session read."""
+        self.registry = TokenRegistry(known=[TokenInfo(**r) for r in rows])
+        self._snap = None
 
     def _nothing_to_find(self, boot: Bootstrap) -> str:
         """Why this session cannot find a cycle after its snapshot ("" when it can): no
@@ -657,6 +694,10 @@ class FeedSession:
                  self.session_id or "(not recorded)", self.slot, self.updates, journal)  # fmt: skip
 
     async def _stop(self) -> None:
+        task, self._names_task = self._names_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task])
         try:
             if self.executor is not None:
                 await self.executor.close()
@@ -785,7 +826,8 @@ class FeedSession:
                 session_id=self.session_id, prices=self.prices.rows(),
                 fee=fee_view(self.fee_estimator, self.ev.fees.cu_limit,
                              self.ev.fees.cu_price_micro_lamports),
-                verdict=verdict,
+                verdict=verdict, names=self.registry.book,
+                mids=self.prices.mids(),
             )  # fmt: skip
         return self._snap
 

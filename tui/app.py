@@ -312,7 +312,7 @@ class ArbscopeApp(App[None]):
         except Exception as exc:
             self._error(exc, "trade: ")
             return
-        path = "→".join(t[:4] for t in o.tokens)
+        path = self.source.snapshot.names.path(o.tokens)
         mode = "LIVE" if self.state.mode == "LIVE" else "paper"
         self.say(f"order {path}: {why}" if why else f"{mode} order sent: {path}")
 
@@ -344,7 +344,8 @@ class ArbscopeApp(App[None]):
         if picked is None:
             self.say("no cycle under the cursor")
             return
-        self.push_screen(CycleDetail(*picked, self.source.snapshot.fees_ctx))
+        snap = self.source.snapshot
+        self.push_screen(CycleDetail(*picked, snap.fees_ctx, snap.names))
 
     def action_filter(self) -> None:
         s = self._live_screen()
@@ -359,7 +360,7 @@ class ArbscopeApp(App[None]):
                 self.say(f"filter {text}…" if text else "filter cleared")
 
         self.push_screen(TextPrompt("Cycles through token (mint prefix; empty clears)",
-                                    panel.filter, "e.g. So11"), done)  # fmt: skip
+                                    panel.filter, "e.g. SOL or So11"), done)  # fmt: skip
 
     # ------------------------------------------------------------ replay
     def action_open_replay(self) -> None:

@@ -86,6 +86,25 @@ class FeedView(Protocol):
     def quarantined(self) -> bool: ...
 
 
+class TokenNames(Protocol):
+    """Tokens by name, amounts in units (``feeds.wire.units.TokenBook``): every panel
+    formats mints and base-unit amounts with it; raw values stay in the detail screen."""
+
+    def symbol(self, mint: str) -> str: ...
+    def decimals(self, mint: str) -> int | None: ...
+    def amount(self, mint: str, raw: int, symbol: bool = True) -> str:
+        """``raw`` base units of ``mint`` in units: ``1.2345 SOL``."""
+        ...
+
+    def path(self, mints: Sequence[str]) -> str:
+        """``SOL→USDC→JUP→SOL``."""
+        ...
+
+    def usd_text(self, mint: str, raw: int) -> str:
+        """``raw`` base units in USD (``$1.23``), "" where no stablecoin path exists."""
+        ...
+
+
 class SnapshotView(Protocol):
     """The session's state after its latest tick."""
 
@@ -141,6 +160,8 @@ class SnapshotView(Protocol):
     def health(self) -> str: ...
     @property
     def problems(self) -> Sequence[str]: ...
+    @property
+    def names(self) -> TokenNames: ...
 
 
 class LiveSource(Protocol):

@@ -14,15 +14,27 @@ from textual.widgets import Static
 
 from engine_rs.records import Opportunity, Score
 
+from ..source import TokenNames
 from ..widgets.palette import Palette
 
 
-def detail(o: Opportunity, s: Score, palette: Palette, fees: Any = None) -> Table:
+def detail(
+    o: Opportunity, s: Score, palette: Palette, fees: Any = None, names: TokenNames | None = None
+) -> Table:
     """The tables of the detail view; net profit and the decision in the theme's profit
-    and loss colours (``palette``)."""
+    and loss colours (``palette``). Amounts raw (base units, as the engine computed them)
+    and, with ``names``, in units of their token."""
+
+    def sym(mint: str) -> str:
+        return names.symbol(mint) if names is not None else mint[:8]
+
+    def units(mint: str, raw: int) -> str:
+        return names.amount(mint, raw) if names is not None else ""
+
     hops = Table(title="hops", expand=True, title_justify="left")
-    for col in ("#", "pool", "kind", "in", "token in", "out", "token out", "rate"):
-        hops.add_column(col, justify="right" if col in ("#", "in", "out", "rate") else "left")
+    cols = ("#", "pool", "kind", "in (raw)", "in", "out (raw)", "out", "rate")
+    for col in cols:
+        hops.add_column(col, justify="left" if col in ("pool", "kind") else "right")
     # hop_amounts: what enters each hop, then what comes out of the last one
     amounts = list(o.hop_amounts)
     ins, outs = amounts[:-1], amounts[1:]
@@ -30,16 +42,26 @@ def detail(o: Opportunity, s: Score, palette: Palette, fees: Any = None) -> Tabl
         if i >= len(ins):
             break
         rate = outs[i] / ins[i] if ins[i] else float("nan")
-        hops.add_row(str(i + 1), pool[:10] + "…", kind, f"{ins[i]:,}", o.tokens[i][:8],
-                     f"{outs[i]:,}", o.tokens[i + 1][:8], f"{rate:.6g}")  # fmt: skip
+        tin, tout = o.tokens[i], o.tokens[i + 1]
+        hops.add_row(str(i + 1), pool[:10] + "…", kind, f"{ins[i]:,}",
+                     units(tin, ins[i]) or sym(tin), f"{outs[i]:,}",
+                     units(tout, outs[i]) or sym(tout), f"{rate:.6g}")  # fmt: skip
     calc = Table.grid(padding=(0, 2))
     calc.add_column(justify="left")
     calc.add_column(justify="right")
     calc.add_column(justify="left", style="dim")
-    calc.add_row("amount in (optimal size)", f"{o.amount_in:,}", f"base {o.base_mint[:8]}…")
-    calc.add_row("amount out", f"{o.amount_out:,}", f"after {o.hops} hops")
+    base = o.base_mint
+
+    def both(raw: int, note: str) -> str:
+        u = units(base, raw)
+        usd = names.usd_text(base, raw) if names is not None else ""
+        return "  ".join(x for x in (u, usd, note) if x)
+
+    calc.add_row("amount in (optimal size)", f"{o.amount_in:,}",
+                 both(o.amount_in, f"base {sym(base)} ({base[:8]}…)"))  # fmt: skip
+    calc.add_row("amount out", f"{o.amount_out:,}", both(o.amount_out, f"after {o.hops} hops"))
     calc.add_row("gross profit = out − in", f"{s.gross_profit:,}",
-                 f"{o.profit_bps:.2f} bps of the size")  # fmt: skip
+                 both(s.gross_profit, f"{o.profit_bps:.2f} bps of the size"))  # fmt: skip
     calc.add_row("base fee", f"{s.base_fee_lamports:,}", "lamports (5,000 per signature)")
     cu = ""
     if fees is not None:
@@ -47,12 +69,13 @@ def detail(o: Opportunity, s: Score, palette: Palette, fees: Any = None) -> Tabl
     calc.add_row("+ priority fee", f"{s.priority_fee_lamports:,}", cu or "lamports")
     calc.add_row("+ tip", f"{s.tip_lamports:,}", "lamports")
     calc.add_row("= total fees", f"{s.total_fee_lamports:,}", "lamports")
-    calc.add_row("fees in the base token", f"{s.fees_in_base:,}", "at the cycle's own rates")
+    calc.add_row("fees in the base token", f"{s.fees_in_base:,}",
+                 both(s.fees_in_base, "at the cycle's own rates"))  # fmt: skip
     net_style = f"bold {palette.profit if s.net_profit > 0 else palette.loss}"
     calc.add_row(
         Text("net profit = gross − fees", style="bold"),
         Text(f"{s.net_profit:,}", style=net_style),
-        f"{s.net_profit_bps:.2f} bps",
+        both(s.net_profit, f"{s.net_profit_bps:.2f} bps"),
     )
     calc.add_row("persistence", f"{s.persistence}", "profitable evaluations in a row")
     calc.add_row("staleness", f"{s.staleness_slots}", "slots since the oldest pool update")
@@ -62,7 +85,8 @@ def detail(o: Opportunity, s: Score, palette: Palette, fees: Any = None) -> Tabl
         Text("decision", style="bold"), verdict, ", ".join(s.reasons) or "every check passed"
     )
     outer = Table.grid()
-    outer.add_row(Text("→".join(t[:6] for t in o.tokens), style="bold"))
+    path = names.path(o.tokens) if names is not None else "→".join(t[:6] for t in o.tokens)
+    outer.add_row(Text(path, style="bold"))
     outer.add_row(hops)
     outer.add_row(Text("score", style="bold"))
     outer.add_row(calc)
@@ -76,13 +100,15 @@ class CycleDetail(ModalScreen[None]):
         Binding("escape,enter,q", "dismiss", "Close"),
     ]
 
-    def __init__(self, o: Opportunity, s: Score, fees: Any = None) -> None:
+    def __init__(
+        self, o: Opportunity, s: Score, fees: Any = None, names: TokenNames | None = None
+    ) -> None:
         super().__init__()
-        self.o, self.s, self.fees = o, s, fees
+        self.o, self.s, self.fees, self.names = o, s, fees, names
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail"):
-            yield Static(detail(self.o, self.s, Palette.of(self.app), self.fees))
+            yield Static(detail(self.o, self.s, Palette.of(self.app), self.fees, self.names))
 
     def on_mount(self) -> None:
         self.query_one("#detail").border_title = "Cycle detail (esc to close)"

@@ -110,11 +110,13 @@ class LiveScreen(Screen[None]):
         if not self.query(StatusLine) or not self.query(CyclesPanel):
             return  # between layouts (a resize recomposes the screen): next frame
         try:
-            self.query_one(CyclesPanel).show(snap.opportunities, snap.ages)
-            self.query_one(PricesPanel).show(snap.prices)
+            self.query_one(CyclesPanel).show(snap.opportunities, snap.ages, snap.names)
+            self.query_one(PricesPanel).show(snap.prices, snap.names)
             self.query_one(FeedsPanel).show(snap.feeds)
             self.query_one(FeesPanel).show(snap.fee)
-            self.query_one(PortfolioPanel).show(snap.portfolio, self.state.mode, snap.live)
+            self.query_one(PortfolioPanel).show(
+                snap.portfolio, self.state.mode, snap.live, snap.names
+            )
             self.query_one(TimingsPanel).show(snap.timings)
             self.query_one(StatusLine).show(snap, self.state)
         except Exception as exc:  # a bad value must not kill the dashboard

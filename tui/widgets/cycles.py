@@ -9,6 +9,7 @@ from rich.text import Text
 
 from engine_rs.records import Opportunity, Score
 
+from ..source import TokenNames
 from .palette import Palette
 from .table import Cell, Column, KeyedTable, num
 
@@ -20,9 +21,13 @@ def row_key(o: Opportunity) -> str:
     return o.base_mint + ":" + ",".join(o.pools)
 
 
-def path_text(o: Opportunity) -> str:
-    """``A→B→C→A`` (4-character mints)."""
-    return "→".join(t[:4] for t in o.tokens)
+def path_text(o: Opportunity, names: TokenNames) -> str:
+    """``SOL→USDC→JUP→SOL``."""
+    return names.path(o.tokens)
+
+
+def _units(names: TokenNames, mint: str, raw: int, symbol: bool = False) -> Text:
+    return Text(names.amount(mint, raw, symbol=symbol), justify="right")
 
 
 def kinds_text(o: Opportunity) -> str:
@@ -38,16 +43,21 @@ def verdict(s: Score, palette: Palette) -> Text:
     return Text(s.reasons[0] + more if s.reasons else "no-go", style="dim")
 
 
-def cells(o: Opportunity, s: Score, palette: Palette, age: int = 0) -> tuple[Cell, ...]:
-    """The row of one scored opportunity (amounts in base-token units)."""
+def cells(
+    o: Opportunity, s: Score, palette: Palette, names: TokenNames, age: int = 0
+) -> tuple[Cell, ...]:
+    """The row of one scored opportunity: amounts in units of the base token (the size
+    with its symbol), the net profit also in USD where a stablecoin path exists."""
+    base = o.base_mint
     return (
-        path_text(o),
+        path_text(o, names),
         kinds_text(o),
         num(o.hops),
-        num(o.amount_in),
-        num(o.profit),
-        num(s.fees_in_base),
-        num(s.net_profit),
+        _units(names, base, o.amount_in, symbol=True),
+        _units(names, base, o.profit),
+        _units(names, base, s.fees_in_base),
+        _units(names, base, s.net_profit),
+        Text(names.usd_text(base, s.net_profit) or "—", justify="right"),
         num(o.profit_bps, ",.1f"),
         num(age),
         num(s.persistence),
@@ -55,10 +65,17 @@ def cells(o: Opportunity, s: Score, palette: Palette, age: int = 0) -> tuple[Cel
     )
 
 
-def matches(o: Opportunity, text: str) -> bool:
-    """Whether the cycle goes through a token (or pool) starting with ``text``."""
+def matches(o: Opportunity, text: str, names: TokenNames | None = None) -> bool:
+    """Whether the cycle goes through a token (by symbol, any case, or mint) or a pool
+    starting with ``text``."""
     t = text.strip()
-    return not t or any(x.startswith(t) for x in (*o.tokens, *o.pools))
+    if not t:
+        return True
+    if any(x.startswith(t) for x in (*o.tokens, *o.pools)):
+        return True
+    return names is not None and any(
+        names.symbol(m).upper().startswith(t.upper()) for m in o.tokens
+    )
 
 
 class CyclesPanel(KeyedTable):
@@ -68,21 +85,23 @@ class CyclesPanel(KeyedTable):
         ("path", "path", 20),
         ("kinds", "pools", 9),
         ("hops", "hops", 5),
-        ("size", "size in", 15),
-        ("gross", "gross", 12),
-        ("fees", "fees", 9),
-        ("net", "net", 12),
+        ("size", "size in", 16),
+        ("gross", "gross", 11),
+        ("fees", "fees", 10),
+        ("net", "net", 11),
+        ("usd", "net $", 9),
         ("bps", "bps", 7),
         ("age", "age", 5),
         ("persist", "pers", 5),
         ("go", "go / no-go", 18),
     )
     COMPACT = ("path", "size", "net", "persist", "go")
-    NUMERIC = frozenset({"hops", "size", "gross", "fees", "net", "bps", "age", "persist"})
+    NUMERIC = frozenset({"hops", "size", "gross", "fees", "net", "usd", "bps", "age", "persist"})
 
     def __init__(self, id: str | None = None, compact: bool = False) -> None:
         super().__init__(id=id, cursor=True, title="Cycles (best net first)")
         self.filter = ""
+        self.names: TokenNames = _Raw()
         self.by_key: dict[str, tuple[Opportunity, Score]] = {}
         self._pick: tuple[int, ...] | None = None
         if compact:
@@ -94,17 +113,20 @@ class CyclesPanel(KeyedTable):
         self,
         opportunities: Sequence[tuple[Opportunity, Score]],
         ages: Mapping[str, int] | None = None,
+        names: TokenNames | None = None,
     ) -> None:
         """Make the rows those of ``opportunities`` (given best first) that pass the filter."""
         ages = ages or {}
+        names = names if names is not None else self.names
+        self.names = names
         palette = Palette.of(self.app)  # after a theme swap the cells differ: sync rewrites them
         rows: dict[str, tuple[Cell, ...]] = {}
         self.by_key = {}
         for o, s in opportunities:
-            if not matches(o, self.filter):
+            if not matches(o, self.filter, names):
                 continue
             k = row_key(o)
-            row = cells(o, s, palette, ages.get(k, 0))
+            row = cells(o, s, palette, names, ages.get(k, 0))
             rows[k] = row if self._pick is None else tuple(row[i] for i in self._pick)
             self.by_key[k] = (o, s)
         self.sync(rows)
@@ -119,3 +141,22 @@ class CyclesPanel(KeyedTable):
         if not keys or not 0 <= self.cursor_row < len(keys):
             return None
         return self.by_key.get(keys[self.cursor_row])
+
+
+class _Raw:
+    """Before the first snapshot: mints by prefix, raw amounts."""
+
+    def symbol(self, mint: str) -> str:
+        return mint[:4] + "…"
+
+    def decimals(self, mint: str) -> int | None:
+        return None
+
+    def amount(self, mint: str, raw: int, symbol: bool = True) -> str:
+        return f"{raw:,}" + (f" {self.symbol(mint)}" if symbol else "")
+
+    def path(self, mints: Sequence[str]) -> str:
+        return "→".join(self.symbol(m) for m in mints)
+
+    def usd_text(self, mint: str, raw: int) -> str:
+        return ""

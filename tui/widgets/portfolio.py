@@ -9,6 +9,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from ..source import TokenNames
 from .palette import Palette
 from .prices import sparkline
 
@@ -28,13 +29,22 @@ class PortfolioPanel(Static):
         super().__init__(id=id)
         self.border_title = "Portfolio (paper)"
         self._last: Any = object()
+        self.names: TokenNames | None = None
 
-    def show(self, pf: Any, mode: str, live: Any = None) -> None:
+    def _amt(self, mint: str, raw: int, sign: bool = False, symbol: bool = True) -> str:
+        """``raw`` base units of ``mint`` in units (``+0.0123 SOL``); raw without names."""
+        if self.names is None:
+            return f"{raw:+,}" if sign else f"{raw:,}"
+        text = self.names.amount(mint, raw, symbol=symbol)
+        return "+" + text if sign and raw >= 0 else text
+
+    def show(self, pf: Any, mode: str, live: Any = None, names: TokenNames | None = None) -> None:
         self.border_title = f"Portfolio ({mode.lower()})"
+        self.names = names
         if live is not None and (mode == "LIVE" or live.sent):
-            self.border_title = f"Live PnL {live.pnl:+,}"
+            self.border_title = f"Live PnL {self._amt(live.base, live.pnl, sign=True)}"
         palette = Palette.of(self.app)
-        key = (pf, mode, live, palette)
+        key = (pf, mode, live, palette, id(names))
         if key == self._last:
             return
         self._last = key
@@ -46,18 +56,18 @@ class PortfolioPanel(Static):
             self.update(Text("no fills yet", style="dim"))
             return
         t = Text()
-        self._paper(t, pf, palette)
+        self._paper(t, pf, palette, self._amt)
         t.append(f"{sparkline(pf.equity, 26)}\n")
         t.append(f"{pf.lamports / 1e9:,.4f} SOL for fees")
         self.update(t)
 
     @staticmethod
-    def _paper(t: Text, pf: Any, palette: Palette, prefix: str = "") -> None:
+    def _paper(t: Text, pf: Any, palette: Palette, amt: Any, prefix: str = "") -> None:
         t.append(f"{prefix}PnL ")
-        t.append(f"{pf.pnl:+,}", style=f"bold {palette.pnl(pf.pnl)}")
-        t.append(f" {pf.base[:4]}\n")
+        t.append(amt(pf.base, pf.pnl, sign=True), style=f"bold {palette.pnl(pf.pnl)}")
+        t.append("\n")
         t.append(f"fills {pf.fills}  hit {100 * pf.hit_rate:.0f}%  failed {pf.failed}\n")
-        t.append(f"fees {pf.fees:,}  pending {pf.pending}\n")
+        t.append(f"fees {amt(pf.base, pf.fees, symbol=False)}  pending {pf.pending}\n")
 
     def _live(self, pf: Any, lv: Any, palette: Palette) -> Text:
         width = 28  # the panel's inside
@@ -66,7 +76,7 @@ class PortfolioPanel(Static):
         t.append(f"{lv.wallet[:6]}… ", style="bold")
         t.append(f"{sol} SOL\n")
         for mint, amount in lv.balances[:1]:
-            t.append(f"{mint[:4]} {amount:,}\n"[: width + 1])
+            t.append(f"{self._amt(mint, amount)}\n"[: width + 1])
         t.append("ok ", style="dim")
         t.append(f"{lv.confirmed}", style=palette.profit)
         t.append(" fail ", style="dim")
@@ -77,7 +87,7 @@ class PortfolioPanel(Static):
             line = Text(f"#{o.seq} ")
             line.append(word, style=_status_style(o.status, palette))
             if o.realized is not None:
-                line.append(f" {o.realized:+,}")
+                line.append(f" {self._amt(lv.base, o.realized, sign=True, symbol=False)}")
             elif o.status in ("refused", "failed", "error", "expired"):
                 line.append(f" {_reason(o.detail)}", style="dim")
             if o.signature and o.realized is not None:
@@ -85,7 +95,8 @@ class PortfolioPanel(Static):
             line.truncate(width, overflow="ellipsis")
             t.append_text(line)
             t.append("\n")
-        self.border_subtitle = f"paper {pf.pnl:+,}" if pf is not None and pf.fills else ""
+        self.border_subtitle = (f"paper {self._amt(pf.base, pf.pnl, sign=True)}"
+                                if pf is not None and pf.fills else "")  # fmt: skip
         t.rstrip()
         return t
 

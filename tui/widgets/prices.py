@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.text import Text
 
+from ..source import TokenNames
 from .table import Cell, Column, KeyedTable
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -48,9 +49,21 @@ def _dev(v: float | None, mid: float) -> Text:
     return Text(f"{100 * (v / mid - 1):+.2f}", justify="right")
 
 
-def cells(r: Any) -> tuple[Cell, ...]:
-    """One pair's row (``r``: arbscope.prices.PriceRow)."""
+def unit_scale(names: TokenNames | None, a: str, b: str) -> float:
+    """What turns a mid in raw units (raw b per raw a) into units (b per a): 10^(da−db);
+    1 while a decimals is unknown (the mid stays raw)."""
+    if names is None:
+        return 1.0
+    da, db = names.decimals(a), names.decimals(b)
+    return 1.0 if da is None or db is None else 10.0 ** (da - db)
+
+
+def cells(r: Any, names: TokenNames | None = None) -> tuple[Cell, ...]:
+    """One pair's row (``r``: arbscope.prices.PriceRow): the mid in units of the second
+    token per unit of the first (indicators are ratios of the mid: no scaling)."""
     a, b = r.pair
+    k = unit_scale(names, a, b)
+    label = f"{names.symbol(a)}/{names.symbol(b)}" if names is not None else f"{a[:4]}/{b[:4]}"
     chg = Text(
         f"{r.change_pct:+.2f}",
         justify="right",
@@ -62,8 +75,8 @@ def cells(r: Any) -> tuple[Cell, ...]:
         band = Text(f"{round(pos, 2) + 0.0:.2f}", justify="right",  # + 0.0: never -0.00
                     style="bold red" if pos > 1 else "bold green" if pos < 0 else "")  # fmt: skip
     return (
-        f"{a[:4]}/{b[:4]}",
-        price(r.mid),
+        label,
+        price(r.mid * k if r.mid is not None else None),
         chg,
         sparkline(r.history, 7),
         rsi_text(r.rsi),
@@ -77,7 +90,7 @@ class PricesPanel(KeyedTable):
     """Mid prices per pair (most pools first); chg, EMA and KAMA in % of the mid."""
 
     COLUMNS: Sequence[Column] = (
-        ("pair", "pair", 10),
+        ("pair", "pair", 14),
         ("mid", "mid", 10),
         ("chg", "chg%", 7),
         ("spark", "slots", 8),
@@ -91,5 +104,5 @@ class PricesPanel(KeyedTable):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id, title="Prices: mid per pair; RSI14, Bollinger %B, EMA10, KAMA10")
 
-    def show(self, rows: Sequence[Any]) -> None:
-        self.sync({"/".join(r.pair): cells(r) for r in rows})
+    def show(self, rows: Sequence[Any], names: TokenNames | None = None) -> None:
+        self.sync({"/".join(r.pair): cells(r, names) for r in rows})
