@@ -906,13 +906,18 @@ def _replay(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from feeds.wire.units import TokenBook, TokenInfo
     from storage.export import export_session
 
     out = Path(args.out)
 
+    def names(rows: list[dict[str, Any]]) -> TokenBook:
+        """The session's cached registry (the well-known table, then prefixes, beyond)."""
+        return TokenBook.of(TokenInfo(**r) for r in rows)
+
     async def go() -> int:
         written = await export_session(
-            getattr(args, "db", None), args.session, out, parquet=args.parquet
+            getattr(args, "db", None), args.session, out, parquet=args.parquet, names_for=names
         )
         for p in written:
             print(p)

@@ -151,6 +151,13 @@ class Evaluator:
         self.mode = "PAPER"  # LIVE only after the session's request_live() succeeded
         self.halted = False  # the kill switch was pressed
 
+    def set_names(self, names: TokenBook) -> None:
+        """The session's token names, for the brokers' messages."""
+        if self.broker is not None:
+            self.broker.names = names
+        if self.executor is not None:
+            self.executor.names = names
+
     # ------------------------------------------------------------ evaluation
     def evaluate(self, pool_id: str, slot: int) -> None:
         """Re-evaluate and score every cycle through ``pool_id`` (EngineError, and
@@ -417,6 +424,7 @@ class SimMarket:
             ScorePolicy(min_profit=1, min_persistence=2, max_staleness_slots=150),
         )  # fmt: skip
         self.graph = self.ev.graph
+        self.ev.set_names(self.names)
         self.updates_per_tick, self.sweep_every = updates_per_tick, sweep_every
         self.slot = 0
         self.updates = 0

@@ -550,7 +550,8 @@ class FeedSession:
                 "base %s, recording %s",
                 self.session_id or "(not recorded)", self.source, len(self.endpoints),
                 boot.pools if boot else 0, len(boot.missing) if boot else 0,
-                len(boot.rejected) if boot else 0, ",".join(b[:8] for b in self.base_mints),
+                len(boot.rejected) if boot else 0,
+                ",".join(self.registry.book.symbol(b) for b in self.base_mints),
                 "yes" if self.recorder is not None else "no",
             )  # fmt: skip
 
@@ -566,6 +567,7 @@ class FeedSession:
         self.registry.fetch = self._fetch_accounts
         try:
             new = await self.registry.resolve(self.ev.graph.tokens())
+            self.ev.set_names(self.registry.book)
             for problem in self.registry.problems:
                 log.warning("tokens: %s", problem)
             self._snap = None
@@ -581,6 +583,7 @@ class FeedSession:
     def use_tokens(self, rows: Sequence[dict[str, Any]]) -> None:
         """Names from a journal (a replay): what the recording session read."""
         self.registry = TokenRegistry(known=[TokenInfo(**r) for r in rows])
+        self.ev.set_names(self.registry.book)
         self._snap = None
 
     def _nothing_to_find(self, boot: Bootstrap) -> str:

@@ -4,25 +4,46 @@ Parquet with pyarrow)."""
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .journal import Journal, JournalError
+
+
+class Names(Protocol):
+    """Tokens by name, amounts in units (``feeds.wire.units.TokenBook``, which the CLI
+    builds from the session's cached registry: storage imports nothing of ours)."""
+
+    def symbol(self, mint: str) -> str: ...
+    def amount(self, mint: str, raw: int, symbol: bool = True) -> str: ...
+    def path(self, mints: Sequence[str]) -> str: ...
+
+
+# the columns in units, after the raw ones: (column, raw column)
+OPP_UNITS = (
+    ("amount_in_units", "amount_in"), ("profit_units", "profit"),
+    ("net_profit_units", "net_profit"), ("fees_in_base_units", "fees_in_base"),
+)  # fmt: skip
+FILL_UNITS = (("amount_in_units", "amount_in"), ("profit_units", "profit"))
+TX_UNITS = (("amount_in_units", "amount_in"), ("realized_units", "realized"))
 
 OPP_COLUMNS = (
     "seq", "slot", "t_s", "base", "path", "kinds", "hops", "amount_in", "amount_out",
     "profit", "profit_bps", "net_profit", "fees_in_base", "total_fee_lamports",
     "persistence", "staleness_slots", "go", "reasons",
+    "base_symbol", "path_symbols", *(c for c, _ in OPP_UNITS),
 )  # fmt: skip
 FILL_COLUMNS = (
     "seq", "slot", "t_s", "mode", "path", "amount_in", "amount_out", "profit", "fees",
-    "signature", "status",
+    "signature", "status", "path_symbols", *(c for c, _ in FILL_UNITS),
 )  # fmt: skip
 
 
 TX_COLUMNS = (
     "seq", "slot", "t_s", "order", "step", "ms", "signature", "trigger", "path", "amount_in",
     "min_out", "simulated_out", "realized", "fee", "units", "via", "detail",
+    "path_symbols", *(c for c, _ in TX_UNITS),
 )  # fmt: skip
 
 
@@ -55,11 +76,25 @@ def _fill_row(seq: int, slot: int, t_s: float, p: dict[str, Any]) -> dict[str, A
     return row
 
 
+def _units(row: dict[str, Any], mints: Any, base: str, cols: Any, names: Names | None) -> None:
+    """The symbol and unit columns of ``row`` (empty without names or amounts)."""
+    for c, raw in cols:
+        v = row.get(raw)
+        row[c] = names.amount(base, v) if names is not None and base and isinstance(v, int) else ""
+    ok = names is not None and isinstance(mints, list) and mints
+    row["path_symbols"] = names.path(mints) if ok and names is not None else ""
+    if cols is OPP_UNITS:
+        row["base_symbol"] = names.symbol(base) if names is not None and base else ""
+
+
 async def export_session(
-    db: str | Path | None, session: str, out: Path, parquet: bool = False
-) -> list[Path]:
+    db: str | Path | None, session: str, out: Path, parquet: bool = False,
+    names_for: Callable[[list[dict[str, Any]]], Names] | None = None,
+) -> list[Path]:  # fmt: skip
     """Write ``<id>-opportunities.csv``, ``<id>-fills.csv`` and, when it traded live,
-    ``<id>-transactions.csv`` (and ``.parquet``) into ``out``; the paths written."""
+    ``<id>-transactions.csv`` (and ``.parquet``) into ``out``; the paths written. The raw
+    columns are as journaled; ``names_for`` (the session's cached token rows -> names)
+    adds the symbol and unit columns."""
     if parquet:
         try:
             import pyarrow  # noqa: F401
@@ -68,12 +103,22 @@ async def export_session(
     async with await Journal.open(db, create=False, write=False) as j:
         info = await j.session(session)
         events = await j.events(info.id, ["opp", "fill", "tx"])
+        names = names_for(await j.tokens(info.id)) if names_for is not None else None
     t0 = info.first_ns or 0
-    opps = [_opp_row(e.seq, e.slot, (e.t_ns - t0) / 1e9, e.payload) for e in events
-            if e.kind == "opp"]  # fmt: skip
-    fills = [_fill_row(e.seq, e.slot, (e.t_ns - t0) / 1e9, e.payload) for e in events
-             if e.kind == "fill"]  # fmt: skip
-    txs = [_tx_row(e.seq, (e.t_ns - t0) / 1e9, e.payload) for e in events if e.kind == "tx"]
+    opps, fills, txs = [], [], []
+    for e in events:
+        p, t_s = e.payload, (e.t_ns - t0) / 1e9
+        mints = p.get("tokens") if e.kind == "opp" else p.get("path")
+        first = mints[0] if isinstance(mints, list) and mints else ""
+        if e.kind == "opp":
+            opps.append(row := _opp_row(e.seq, e.slot, t_s, p))
+            _units(row, mints, p.get("base", "") or first, OPP_UNITS, names)
+        elif e.kind == "fill":
+            fills.append(row := _fill_row(e.seq, e.slot, t_s, p))
+            _units(row, mints, first, FILL_UNITS, names)
+        elif e.kind == "tx":
+            txs.append(row := _tx_row(e.seq, t_s, p))
+            _units(row, mints, first, TX_UNITS, names)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -62,6 +62,7 @@ from feeds.clients.rpc import JitoClient, RawAccount, RpcClient, RpcError
 from feeds.redact import redact, scrub
 from feeds.wire import instructions as I
 from feeds.wire.txsize import PACKET_DATA_SIZE
+from feeds.wire.units import TokenBook
 from storage.journal import Event, Journal, JournalError
 from storage.recorder import Recorder
 
@@ -304,6 +305,7 @@ class LiveExecutor:
         self.spent_elsewhere = 0  # other sessions of the journal, today (read from it)
         self.elsewhere_from = "no journal read yet"  # where spent_elsewhere comes from
         self.counts = {"sent": 0, "confirmed": 0, "failed": 0, "refused": 0}
+        self.names = TokenBook()  # the session's token names (its registry's book)
         self.balances: dict[str, int] = {}
         self.base_start: int | None = None  # the base balance when live was (first) armed
         self.lamports: int | None = None
@@ -486,7 +488,7 @@ class LiveExecutor:
             return "live trading is not armed"
         key = (opp.base_mint, tuple(opp.pools))
         if opp.base_mint != self.base:
-            return f"not a {self.base[:4]} cycle"
+            return f"not a {self.names.symbol(self.base)} cycle"
         if any(o.key == key and o.status not in TERMINAL for o in self.orders):
             return "already pending"
         if trigger == "auto" and self._traded.get(key) == pool_slots:
@@ -909,7 +911,7 @@ class LiveExecutor:
 
     def view(self) -> LiveView:
         def path(o: LiveOrder) -> str:
-            return "→".join(t[:4] for t in o.tokens)
+            return self.names.path(o.tokens)
 
         orders = tuple(
             OrderView(

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine_rs.errors import EngineError
+from feeds.wire.units import TokenBook
 
 BASE_FEE_PER_SIGNATURE = 5_000
 
@@ -122,6 +123,7 @@ class PaperBroker:
     # why a cycle could not be sent as one transaction ("" when it could): paper refuses
     # what live would have to refuse (the session sets it when it knows the pools' programs)
     sendable: Callable[[Any], str] | None = None
+    names: TokenBook = field(default_factory=TokenBook)  # the session's token names
 
     def __post_init__(self) -> None:
         self.base_balance = self.balance
@@ -135,7 +137,7 @@ class PaperBroker:
         reason it was not queued, or "" when it was."""
         key = (opp.base_mint, tuple(opp.pools))
         if opp.base_mint != self.base:
-            return f"not a {self.base[:4]} cycle"
+            return f"not a {self.names.symbol(self.base)} cycle"
         if any(o.key == key for o in self.pending):
             return "already pending"
         if trigger == "auto" and self._traded.get(key) == pool_slots:
