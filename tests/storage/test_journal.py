@@ -489,7 +489,7 @@ def test_replay_of_a_journal_with_damaged_last_pages_exits_with_a_message(
         keep.execute("PRAGMA journal_mode=WAL")
         keep.execute("PRAGMA wal_autocheckpoint=0")
         keep.execute("ATTACH DATABASE ? AS src", (f"file:{db}?mode=ro",))
-        for table in ("meta", "sessions", "chunks", "events"):
+        for table in ("meta", "sessions", "chunks", "events", "tokens"):
             sql = keep.execute("SELECT sql FROM src.sqlite_master WHERE name=?", (table,))
             keep.execute(sql.fetchone()[0])
         for table in ("meta", "sessions", "events"):
