@@ -11,6 +11,9 @@
 - ``arbscope sessions [prune]``, ``arbscope replay SESSION``, ``arbscope export SESSION``:
   the journal (every session is recorded unless ``--no-record``).
 - ``arbscope keygen FILE``: a new keypair file (0600) for trials on the simulator.
+- ``arbscope pools discover --mint SOL --mint USDC [...]``: every pool of the supported
+  venues among those mints on a node that serves ``getProgramAccounts``, ranked by
+  liquidity, written as a pools file.
 
 Live trading (``m`` on screen) needs ``--keypair FILE`` (or ``$ARBSCOPE_KEYPAIR``), an RPC
 to send with (``--send-rpc`` / ``$ARBSCOPE_SEND_RPC``, default the first ``--rpc``), and
@@ -159,6 +162,35 @@ def parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="per network check (default 5)",
     )
+    pools = sub.add_parser("pools", help="pool files: find the pools among some mints")
+    psub = pools.add_subparsers(dest="pools_command")
+    disc = psub.add_parser(
+        "discover",
+        help="every pool of the supported venues among the given mints, ranked by "
+        "liquidity, written as a pools file (needs getProgramAccounts)",
+    )
+    disc.add_argument(
+        "--mint", action="append", default=[], metavar="MINT",
+        help="a token: symbol (SOL, USDC, ...) or mint address; at least two",
+    )  # fmt: skip
+    disc.add_argument(
+        "--venue", action="append", metavar="KIND",
+        help="only this venue (amm_v4, cpmm, whirlpool; repeatable)",
+    )  # fmt: skip
+    disc.add_argument(
+        "--min-liquidity", type=float, default=0.0, metavar="X",
+        help="leave out pools worth less (USD, or units of the first mint)",
+    )  # fmt: skip
+    disc.add_argument(
+        "--rpc", metavar="URL",
+        help="HTTP JSON-RPC (default: the first feeds.rpc of the configuration)",
+    )  # fmt: skip
+    disc.add_argument("--config", metavar="FILE", help="configuration (for feeds.rpc)")
+    disc.add_argument("--out", default="pools.toml", metavar="FILE",
+                      help="where to write (default pools.toml)")  # fmt: skip
+    disc.add_argument("--force", action="store_true", help="overwrite an existing --out")
+    disc.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                      help="per request (default 30)")  # fmt: skip
     demo = sub.add_parser("demo", help="the seeded in-process market (no sockets)")
     _add_common(demo)
     demo.add_argument(
@@ -417,6 +449,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _init(args.path, args.force)
     if args.command == "doctor":
         return _doctor(args.config, args.timeout)
+    if args.command == "pools":
+        if args.pools_command != "discover":
+            return _fail("pools: give a subcommand (arbscope pools discover --help)")
+        return _discover(args)
     if args.command == "demo":
         if args.updates < 1:
             return _fail("--updates must be at least 1")
@@ -621,6 +657,82 @@ def _doctor(config: str | None, timeout: float) -> int:
         else "everything checks out"
     )
     return 1 if bad else 0
+
+
+def _discover(args: argparse.Namespace) -> int:
+    """``arbscope pools discover``: find, rank, write; every failure one clear line."""
+    from feeds.clients.rpc import RpcClient
+    from feeds.discover import (
+        VENUE_NAMES,
+        DiscoveryError,
+        amount_text,
+        discover,
+        fee_text,
+        render,
+    )
+    from feeds.redact import redact
+    from feeds.venues import KINDS
+    from feeds.wire.tokens import resolve_mint
+    from feeds.wire.universe import address_problem
+
+    from .config import ConfigError, load
+
+    mints = []
+    for text in args.mint:
+        try:
+            mint = resolve_mint(text)
+        except ValueError as exc:
+            return _fail(f"--mint: {exc}")
+        why = address_problem(mint)
+        if why:
+            return _fail(f"--mint {text!r} is not a mint address ({why})")
+        mints.append(mint)
+    if len(set(mints)) < 2:
+        return _fail("pools discover: give at least two different --mint (a pool trades a pair)")
+    for kind in args.venue or ():
+        if kind not in KINDS:
+            return _fail(f"--venue {kind!r} is not one of {', '.join(KINDS)}")
+    url = args.rpc
+    if url is None:
+        try:
+            rpcs = load(args.config)["feeds.rpc"]
+        except ConfigError as exc:
+            return _fail(str(exc))
+        if not rpcs:
+            return _fail("pools discover: give --rpc URL (or feeds.rpc in the configuration): "
+                         "a node that serves getProgramAccounts; `arbscope sim` prints a "
+                         "simulator's")  # fmt: skip
+        url = rpcs[0]
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        return _fail(f"{out} exists (--force to overwrite)")
+    shown = redact(url)
+
+    async def go() -> Any:
+        async with RpcClient(url, timeout_s=args.timeout, max_answer_bytes=16 << 20) as rpc:
+            return await discover(rpc, mints, args.venue, args.min_liquidity)
+
+    try:
+        found = asyncio.run(go())
+    except DiscoveryError as exc:
+        return _fail(str(exc))
+    for line in found.unreadable:
+        print(f"skipped {line}", file=sys.stderr)
+    if not found.pools:
+        return _fail(f"no pool of {', '.join(args.venue or KINDS)} among those mints on "
+                     f"{shown}" + (f" ({found.dropped} under --min-liquidity)"
+                                   if found.dropped else ""))  # fmt: skip
+    try:
+        out.write_text(render(found, shown), encoding="utf-8")
+    except OSError as exc:
+        return _fail(f"{out}: {exc.strerror}")
+    for p in found.pools:
+        liq = "?" if p.liquidity is None else amount_text(p.liquidity, found.unit)
+        print(f"{p.pair:<20} {VENUE_NAMES[p.kind]:<16} fee {fee_text(p.fee):<8} {liq:>12}  "
+              f"{p.address}")  # fmt: skip
+    extra = f"; {found.dropped} under --min-liquidity left out" if found.dropped else ""
+    print(f"wrote {len(found.pools)} pools to {out} ({found.requests} requests to {shown}{extra})")
+    return 0
 
 
 def _keygen(path: str) -> int:

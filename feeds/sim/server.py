@@ -101,6 +101,10 @@ class EndpointProfile:
     repoint_rate: float = 0.0  # per slot: a pool account whose mints and vaults are others
     skew_rate: float = 0.0  # a vault's balance wrong (the account decodes: plausible)
     unknown_rate: float = 0.0  # a notification under a subscription id never given
+    # HTTP methods this node does not serve, answered -32601 ``Method not found`` as
+    # jsonrpc-core answers a method it has no handler for (a node without the accounts-
+    # scan API, or a provider's plan that leaves ``getProgramAccounts`` out)
+    refuse_methods: tuple[str, ...] = ()
 
 
 DEFAULT_PROFILES = (
@@ -204,6 +208,8 @@ class _Endpoint:
         self.port = 0
         self.stats = {"connections": 0, "notifications": 0, "dropped": 0, "requests": 0,
                       "pubsub_requests": 0, "answer_backlog": 0}  # fmt: skip
+        # HTTP JSON-RPC served: requests and answer bytes per method (what a client cost)
+        self.served: dict[str, list[int]] = {}
         self.slots_published = 0
         self.frozen_slot: int | None = None  # the slot shown once freeze_slot_after ran out
         # set when the endpoint stops: a silent endpoint's requests wait on it (not on a
@@ -241,7 +247,14 @@ class _Endpoint:
             raise web.HTTPServiceUnavailable()  # only once it stops: nobody waits any more
         if request.headers.get("Upgrade", "").lower() == "websocket":
             return await self.websocket(request)
-        return await self._post(request, self.server.http_method, batches=True)
+        refused = self.profile.refuse_methods
+
+        def dispatch(method: str, params: list[Any]) -> Any:
+            if method in refused:
+                raise RpcFault(METHOD_NOT_FOUND, "Method not found")
+            return self.server.http_method(method, params)
+
+        return await self._post(request, dispatch, batches=True)
 
     async def handle_health(self, request: web.Request) -> web.StreamResponse:
         """``/health`` as a node's RPC serves it (Agave ``rpc_service.rs``): 200 with
@@ -290,6 +303,10 @@ class _Endpoint:
             await asyncio.sleep(delay)  # a slow node (tests: the kill switch mid-flight)
         answer = N.answer_body(body, dispatch, batches, TAKE_NONE)
         text = "" if answer is None else json.dumps(answer, separators=(",", ":")) + "\n"
+        method = body.get("method") if isinstance(body, dict) else "<batch>"
+        tally = self.served.setdefault(method if isinstance(method, str) else "?", [0, 0])
+        tally[0] += 1
+        tally[1] += len(text.encode())
         return web.Response(text=text, content_type="application/json", charset="utf-8")
 
     # ------------------------------------------------------------ PubSub

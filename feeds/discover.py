@@ -1,0 +1,385 @@
+"""Pool discovery: every pool of the supported venues among a set of mints, ranked by
+liquidity, as a pools file (``arbscope pools discover``).
+
+How, on any node that serves ``getProgramAccounts``:
+
+1. per venue and per pair of mints, ``getProgramAccounts`` on the venue's program with
+   two ``memcmp`` filters on the layout's mint offsets, in both orders: an AMM v4 pool
+   keeps its mints in any order; CP-Swap's and Whirlpool's ``initialize`` require the
+   first mint below the second in byte order (raydium-cp-swap ``initialize.rs``
+   ``token_0_mint.key() < token_1_mint.key()``, spec §2.2), so there the second order
+   answers nothing on mainnet, but it costs one empty answer and still finds a pool
+   written without that rule (the simulator's are), and one filter that says "a pool account"
+   (AMM v4: ``dataSize`` 752, it has no discriminator; CP-Swap and Whirlpool: their
+   Anchor discriminator at offset 0, since an account may be allocated larger than its
+   struct) and a ``dataSlice`` of length 0: the answer is addresses only;
+2. ``getMultipleAccounts`` (chunks of 100) for the pools, then for their vaults, their
+   mints and the CP-Swap ``AmmConfig`` accounts that hold their fees;
+3. a price for every mint from the pools found (deepest pool first), in USD through a USD
+   stablecoin among the mints, else in units of the first mint; liquidity is the value of
+   both vaults at those prices.
+
+Layout offsets (spec §1.2, §1.4, §2.2, each checked against the engine's decoders by the
+tests): AMM v4 ``coin_vault_mint`` 400 / ``pc_vault_mint`` 432 of 752 bytes; CP-Swap
+``token_0_mint`` 168 / ``token_1_mint`` 200; Whirlpool ``token_mint_a`` 101 /
+``token_mint_b`` 181 of 653 bytes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import engine_rs
+from engine_rs.errors import EngineError
+
+from .clients.rpc import RawAccount, RpcClient, RpcError
+from .venues import VENUES, Venue
+from .venues import orca_whirlpool as wp
+from .venues import raydium_cpmm as cp
+from .wire.tokens import BY_MINT
+
+METHOD_NOT_FOUND = -32601  # jsonrpc-core: a method the node does not serve
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where a venue's pool account keeps its mints, and the filter that says "a pool"."""
+
+    mint_a: int
+    mint_b: int
+    data_size: int | None = None  # dataSize filter (no discriminator)
+    discriminator: bytes | None = None  # memcmp at 0 (Anchor accounts)
+    ordered: bool = False  # the program keeps mint_a < mint_b (byte order)
+
+
+LAYOUTS: dict[str, Layout] = {
+    "amm_v4": Layout(400, 432, data_size=752),
+    "cpmm": Layout(168, 200, discriminator=cp.DISC_POOL, ordered=True),
+    "whirlpool": Layout(101, 181, discriminator=wp.DISC_WHIRLPOOL, ordered=True),
+}
+VENUE_NAMES = {"amm_v4": "Raydium AMM v4", "cpmm": "Raydium CP-Swap", "whirlpool": "Orca Whirlpool"}
+
+
+class DiscoveryError(Exception):
+    """Discovery that cannot go on; the message says why and what to do."""
+
+
+def token_label(mint: str) -> str:
+    """The short name a pools file shows for ``mint``: its symbol when it is a well-known
+    token, else the first characters of its address. (The one place names come from:
+    the token registry replaces it.)"""
+    t = BY_MINT.get(mint)
+    return t.symbol if t is not None else mint[:4] + "…"
+
+
+@dataclass(slots=True)
+class Found:
+    """One pool found: its venue's kind, its mints in the pool's own order, the vault
+    balances and decimals, the fee (a fraction), the spot price of ``mint_a`` in
+    ``mint_b`` (whole tokens), and its liquidity in the discovery's unit (None: a mint
+    without a price path)."""
+
+    address: str
+    kind: str
+    mint_a: str
+    mint_b: str
+    vault_a: str
+    vault_b: str
+    fee: float
+    amount_a: int = 0
+    amount_b: int = 0
+    decimals_a: int = 0
+    decimals_b: int = 0
+    price: float | None = None
+    liquidity: float | None = None
+    record: Any = None
+
+    @property
+    def pair(self) -> str:
+        return f"{token_label(self.mint_a)}/{token_label(self.mint_b)}"
+
+    def whole(self, side: str) -> float:
+        """The vault's balance in whole tokens."""
+        if side == "a":
+            return float(self.amount_a / 10**self.decimals_a)
+        return float(self.amount_b / 10**self.decimals_b)
+
+
+@dataclass(slots=True)
+class Discovery:
+    """What discovery found: ``pools`` ranked by liquidity (after ``min_liquidity``),
+    the unit liquidity is in (``$`` or a token's label), how many pools were left out
+    by ``min_liquidity`` or could not be read, and the requests made."""
+
+    mints: list[str]
+    pools: list[Found]
+    unit: str
+    usd: bool
+    dropped: int = 0
+    unreadable: list[str] = field(default_factory=list)
+    requests: int = 0
+
+
+def _pairs(mints: Sequence[str], layout: Layout) -> list[tuple[str, str]]:
+    """The (mint at offset a, mint at offset b) pairs to ask for: both orders, the
+    program's own order first where it keeps one."""
+    b58 = engine_rs.backend().b58decode
+    out = []
+    for x, y in itertools.combinations(mints, 2):
+        if layout.ordered and bytes(b58(y)) < bytes(b58(x)):
+            x, y = y, x
+        out += [(x, y), (y, x)]
+    return out
+
+
+def _refused(venue: Venue, rpc: RpcClient, exc: RpcError) -> DiscoveryError:
+    if exc.code == METHOD_NOT_FOUND:
+        why = f"{rpc.shown} does not serve getProgramAccounts ({exc})"
+    else:
+        why = f"getProgramAccounts for {VENUE_NAMES.get(venue.kind, venue.name)} failed: {exc}"
+    return DiscoveryError(
+        f"{why}. Discovery needs a node that serves getProgramAccounts (many public "
+        "endpoints refuse it); or start from the curated pools/mainnet.toml"
+    )
+
+
+async def find_addresses(
+    rpc: RpcClient, venue: Venue, mints: Sequence[str]
+) -> tuple[list[str], int]:
+    """The addresses of ``venue``'s pools between any two of ``mints`` (data sliced to
+    nothing), and the number of requests that took."""
+    layout = LAYOUTS[venue.kind]
+    b58 = engine_rs.backend().b58decode
+    seen: dict[str, None] = {}
+    n = 0
+    for a, b in _pairs(mints, layout):
+        memcmp = [(layout.mint_a, bytes(b58(a))), (layout.mint_b, bytes(b58(b)))]
+        if layout.discriminator is not None:
+            memcmp.insert(0, (0, layout.discriminator))
+        try:
+            found = await rpc.get_program_accounts(
+                venue.program, data_size=layout.data_size, memcmp=memcmp, data_slice=(0, 0),
+                compress=False,
+            )  # fmt: skip
+        except RpcError as exc:
+            raise _refused(venue, rpc, exc) from None
+        n += 1
+        seen.update(dict.fromkeys(sorted(found)))
+    return list(seen), n
+
+
+async def _accounts(
+    rpc: RpcClient, keys: Sequence[str]
+) -> tuple[dict[str, RawAccount | None], int]:
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return {}, 0
+    try:
+        got = await rpc.get_multiple_accounts(keys)
+    except RpcError as exc:
+        raise DiscoveryError(f"reading {len(keys)} accounts failed: {exc}") from None
+    return got, -(-len(keys) // 100)
+
+
+def _read_pool(eng: Any, address: str, kind: str, acc: RawAccount) -> Found:
+    """A pool account as a :class:`Found` (its amounts come later); EngineError when it
+    does not decode."""
+    if kind == "amm_v4":
+        r = eng.decode_raydium_amm_v4(acc.data, acc.owner)
+        fee = r.swap_fee_numerator / r.swap_fee_denominator if r.swap_fee_denominator else 0.0
+        return Found(address, kind, r.coin_vault_mint, r.pc_vault_mint, r.coin_vault,
+                     r.pc_vault, fee, decimals_a=r.coin_decimals, decimals_b=r.pc_decimals,
+                     record=r)  # fmt: skip
+    if kind == "cpmm":
+        r = eng.decode_raydium_cpmm(acc.data, acc.owner)
+        return Found(address, kind, r.token_0_mint, r.token_1_mint, r.token_0_vault,
+                     r.token_1_vault, 0.0, decimals_a=r.mint_0_decimals,
+                     decimals_b=r.mint_1_decimals, record=r)  # fmt: skip
+    r = eng.decode_whirlpool(acc.data, acc.owner)
+    # the static fee; an adaptive-fee pool adds a volatility part on top (spec §2.2)
+    return Found(address, kind, r.token_mint_a, r.token_mint_b, r.token_vault_a,
+                 r.token_vault_b, r.fee_rate / 1_000_000, record=r)  # fmt: skip
+
+
+def _reserves(p: Found) -> tuple[int, int]:
+    """What the pool's curve trades on (the vaults less what it owes elsewhere)."""
+    r = p.record
+    if p.kind == "amm_v4":
+        return p.amount_a - int(r.need_take_pnl_coin), p.amount_b - int(r.need_take_pnl_pc)
+    if p.kind == "cpmm":
+        owed_0 = r.protocol_fees_token_0 + r.fund_fees_token_0 + r.creator_fees_token_0
+        owed_1 = r.protocol_fees_token_1 + r.fund_fees_token_1 + r.creator_fees_token_1
+        return p.amount_a - int(owed_0), p.amount_b - int(owed_1)
+    return p.amount_a, p.amount_b
+
+
+def _spot(p: Found) -> float | None:
+    """The price of one whole ``mint_a`` in whole ``mint_b`` (None: an empty pool)."""
+    if p.kind == "whirlpool":
+        sp = p.record.sqrt_price
+        if sp <= 0:
+            return None
+        return float((sp / 2**64) ** 2 * 10.0 ** (p.decimals_a - p.decimals_b))
+    ra, rb = _reserves(p)
+    if ra <= 0 or rb <= 0:
+        return None
+    return float((rb / 10**p.decimals_b) / (ra / 10**p.decimals_a))
+
+
+def price_mints(pools: Sequence[Found], quote: str) -> dict[str, float]:
+    """Every mint's price in ``quote`` reachable through ``pools``: a mint takes its price
+    from the pool holding the most value on the side already priced (a shallow pool
+    with a wild price does not set it)."""
+    prices = {quote: 1.0}
+    while True:
+        best: dict[str, tuple[float, float]] = {}  # mint -> (depth in quote, price)
+        for p in pools:
+            if p.price is None:
+                continue
+            for known, other, side, rate in ((p.mint_a, p.mint_b, "a", 1 / p.price),
+                                             (p.mint_b, p.mint_a, "b", p.price)):  # fmt: skip
+                if known in prices and other not in prices:
+                    depth = p.whole(side) * prices[known]
+                    if depth > best.get(other, (-1.0, 0.0))[0]:
+                        best[other] = (depth, prices[known] * rate)
+        if not best:
+            return prices
+        for m, (_, px) in best.items():
+            prices[m] = px
+
+
+def quote_of(mints: Sequence[str]) -> tuple[str, str, bool]:
+    """The mint liquidity is counted in, its unit label, and whether that is USD: the
+    first USD stablecoin among ``mints``, else the first mint."""
+    for m in mints:
+        t = BY_MINT.get(m)
+        if t is not None and t.usd_stable:
+            return m, "$", True
+    return mints[0], token_label(mints[0]), False
+
+
+async def discover(
+    rpc: RpcClient,
+    mints: Sequence[str],
+    kinds: Sequence[str] | None = None,
+    min_liquidity: float = 0.0,
+) -> Discovery:
+    """Every pool of the venues of ``kinds`` (all when None) between two of ``mints``,
+    ranked by liquidity, those under ``min_liquidity`` left out."""
+    mints = list(dict.fromkeys(mints))
+    if len(mints) < 2:
+        raise DiscoveryError("give at least two different mints (a pool trades a pair)")
+    eng = engine_rs.backend()
+    venues = [v for v in VENUES if kinds is None or v.kind in kinds]
+    requests = 0
+    addresses: list[tuple[str, Venue]] = []
+    for v in venues:
+        found, n = await find_addresses(rpc, v, mints)
+        requests += n
+        addresses += [(a, v) for a in found]
+    raw, n = await _accounts(rpc, [a for a, _ in addresses])
+    requests += n
+    pools: list[Found] = []
+    unreadable: list[str] = []
+    wanted = set(mints)
+    for address, v in addresses:
+        acc = raw.get(address)
+        try:
+            if acc is None:
+                raise EngineError("the account is gone")
+            p = _read_pool(eng, address, v.kind, acc)
+        except EngineError as exc:
+            unreadable.append(f"{address} ({VENUE_NAMES.get(v.kind, v.name)}): {exc}")
+            continue
+        if {p.mint_a, p.mint_b} <= wanted:  # the node's filters are the node's word
+            pools.append(p)
+    configs = [p.record.amm_config for p in pools if p.kind == "cpmm"]
+    more, n = await _accounts(rpc, [k for p in pools for k in (p.vault_a, p.vault_b)]
+                              + mints + configs)  # fmt: skip
+    requests += n
+    decimals: dict[str, int] = {}
+    for m in mints:
+        acc = more.get(m)
+        if acc is None:
+            continue
+        try:
+            decimals[m] = eng.decode_mint(acc.data, acc.owner).decimals
+        except EngineError:
+            continue
+    ok: list[Found] = []
+    for p in pools:
+        try:
+            va, vb = more.get(p.vault_a), more.get(p.vault_b)
+            if va is None or vb is None:
+                raise EngineError("a vault is missing")
+            p.amount_a = eng.decode_token_account(va.data, va.owner).amount
+            p.amount_b = eng.decode_token_account(vb.data, vb.owner).amount
+            if p.kind == "cpmm":
+                c = more.get(p.record.amm_config)
+                if c is None:
+                    raise EngineError(f"its AmmConfig {p.record.amm_config} is missing")
+                p.fee = eng.decode_raydium_amm_config(c.data, c.owner).trade_fee_rate / 1e6
+            if p.kind == "whirlpool":
+                if p.mint_a not in decimals or p.mint_b not in decimals:
+                    raise EngineError("a mint account is missing")
+                p.decimals_a, p.decimals_b = decimals[p.mint_a], decimals[p.mint_b]
+        except EngineError as exc:
+            unreadable.append(f"{p.address} ({VENUE_NAMES[p.kind]}): {exc}")
+            continue
+        p.price = _spot(p)
+        ok.append(p)
+    quote, unit, usd = quote_of(mints)
+    prices = price_mints(ok, quote)
+    for p in ok:
+        if p.mint_a in prices and p.mint_b in prices:
+            p.liquidity = p.whole("a") * prices[p.mint_a] + p.whole("b") * prices[p.mint_b]
+    kept = [p for p in ok if min_liquidity <= 0 or (p.liquidity or 0.0) >= min_liquidity]
+    kept.sort(key=lambda p: (p.liquidity is None, -(p.liquidity or 0.0), p.address))
+    return Discovery(mints, kept, unit, usd, len(ok) - len(kept), unreadable, requests)
+
+
+def amount_text(x: float, unit: str) -> str:
+    """``$12.3M``, ``4.56k SOL``: a liquidity for a comment."""
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= div:
+            num = f"{x / div:.3g}{suffix}"
+            break
+    else:
+        num = f"{x:.3g}"
+    return f"${num}" if unit == "$" else f"{num} {unit}"
+
+
+def fee_text(fee: float) -> str:
+    """``0.04%``, ``0.25%``, ``0.0001%``."""
+    pct = fee * 100
+    return f"{pct:.4f}".rstrip("0").rstrip(".") + "%"
+
+
+def pool_comment(p: Found, unit: str) -> str:
+    """``SOL/USDC · Orca Whirlpool · fee 0.04% · liquidity $12.3M``."""
+    liq = "unknown (no price path)" if p.liquidity is None else amount_text(p.liquidity, unit)
+    return f"{p.pair} · {VENUE_NAMES[p.kind]} · fee {fee_text(p.fee)} · liquidity {liq}"
+
+
+def render(d: Discovery, source: str) -> str:
+    """The pools file for ``d`` (what :func:`feeds.wire.universe.parse_universe` reads):
+    a header saying where and how it was made, ``base_mints`` (the mints asked for),
+    one commented ``[[pool]]`` per pool, deepest first."""
+    unit_says = ("USD, through a USD stablecoin among the mints" if d.usd else
+                 f"units of {d.unit} (no USD stablecoin among the mints)")  # fmt: skip
+    lines = [
+        "# pools found by `arbscope pools discover`",
+        f"# node: {source}",
+        "# mints: " + ", ".join(f"{token_label(m)} {m}" for m in d.mints),
+        f"# ranked by liquidity (both vaults at the pools' own prices), in {unit_says}",
+        "# cycles start and end in a base mint: keep the ones you trade from",
+        "base_mints = [" + ", ".join(f'"{m}"' for m in d.mints) + "]",
+        "",
+    ]
+    for p in d.pools:
+        lines += [f"# {pool_comment(p, d.unit)}", "[[pool]]", f'address = "{p.address}"',
+                  f'kind = "{p.kind}"', ""]  # fmt: skip
+    return "\n".join(lines)
