@@ -170,8 +170,9 @@ class _TimedIngest:
 
 class _RecordingIngest:
     """What the feeds call (``FeedPool``, its workers), recorded as journal inputs before
-    being passed on: every frame's bytes, every account, pool, tick array, subscription
-    binding, tick array dropped, and a drain of the changed set. Replaying them in order rebuilds the state."""
+    being passed on: every frame's bytes, every account, pool, tick array (tracked or
+    dropped), subscription binding, and a drain of the changed set. Replaying them in
+    order rebuilds the state."""
 
     def __init__(self, inner: _TimedIngest, rec: Recorder) -> None:
         self.inner, self.rec = inner, rec

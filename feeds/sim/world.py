@@ -19,8 +19,8 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import engine_rs

@@ -117,10 +117,10 @@ def _assembled(v: Venue, m: Market, pool: Any) -> tuple[Any, Any]:
 MISSING = "ticks_missing"
 
 
-def _outcome(f: Callable[[], Any]) -> Any:
-    """``f()``, or MISSING when it raised TicksMissingError."""
+def _outcome(f: Callable[..., Any], *args: Any) -> Any:
+    """``f(*args)``, or MISSING when it raised TicksMissingError."""
     try:
-        return f()
+        return f(*args)
     except TicksMissingError:
         return MISSING
 
@@ -146,9 +146,9 @@ def test_every_venue_assembles_and_quotes_alike_in_both_backends(
     for a_to_b, mint in ((True, a), (False, b)):
         for amount in (1, 10**3, 10**6, 10**9, 10**12):
             # a Whirlpool swap past the tick arrays held is no number in either backend
-            want = _outcome(lambda: v.leg(state, a_to_b).amount_out(amount))
-            got = _outcome(lambda: gr.quote([pool.address], mint, amount))
-            assert got == _outcome(lambda: gp.quote([pool.address], mint, amount))
+            want = _outcome(v.leg(state, a_to_b).amount_out, amount)
+            got = _outcome(gr.quote, [pool.address], mint, amount)
+            assert got == _outcome(gp.quote, [pool.address], mint, amount)
             if want == MISSING:
                 assert got == MISSING and v.quote(state, amount, a_to_b) is None
             else:
