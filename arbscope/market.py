@@ -170,7 +170,8 @@ class Evaluator:
         )
         for o in opps:
             key = (o.base_mint, tuple(o.pools))
-            if o.profit <= 0:
+            # a cycle sized without ticks it needed stays, shown as ticks_missing
+            if o.profit <= 0 and not o.ticks_missing:
                 self.live.pop(key, None)
                 first.pop(key, None)
                 continue

@@ -226,6 +226,8 @@ class ReplaySession:
                 ing.track_pool(*inp.json())
             elif k is Kind.TRACK_TICK_ARRAY:
                 ing.track_tick_array(*inp.json())
+            elif k is Kind.UNTRACK_TICK_ARRAY:
+                ing.untrack_tick_array(*inp.json())
             elif k is Kind.BIND:
                 sid, label, kind = inp.json()
                 ing.bind(inp.endpoint, sid, label, kind)

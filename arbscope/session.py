@@ -130,6 +130,9 @@ class _TimedIngest:
     def track_tick_array(self, address: str, whirlpool: str) -> None:
         self._all("track_tick_array", address, whirlpool)
 
+    def untrack_tick_array(self, address: str, whirlpool: str) -> None:
+        self._all("untrack_tick_array", address, whirlpool)
+
     def account(self, pubkey: str, owner: str, data: bytes, slot: int) -> bool:
         # errors of the active backend propagate (after the other one ran)
         if self.timer.stateful_suspended:
@@ -169,8 +172,9 @@ class _TimedIngest:
 
 class _RecordingIngest:
     """What the feeds call (``FeedPool``, its workers), recorded as journal inputs before
-    being passed on: every frame's bytes, every account, pool, tick array, subscription
-    binding, and a drain of the changed set. Replaying them in order rebuilds the state."""
+    being passed on: every frame's bytes, every account, pool, tick array (tracked or
+    dropped), subscription binding, and a drain of the changed set. Replaying them in
+    order rebuilds the state."""
 
     def __init__(self, inner: _TimedIngest, rec: Recorder) -> None:
         self.inner, self.rec = inner, rec
@@ -190,6 +194,10 @@ class _RecordingIngest:
     def track_tick_array(self, address: str, whirlpool: str) -> None:
         self.rec.input(Kind.TRACK_TICK_ARRAY, 0, json_payload([address, whirlpool]))
         self.inner.track_tick_array(address, whirlpool)
+
+    def untrack_tick_array(self, address: str, whirlpool: str) -> None:
+        self.rec.input(Kind.UNTRACK_TICK_ARRAY, 0, json_payload([address, whirlpool]))
+        self.inner.untrack_tick_array(address, whirlpool)
 
     def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None:
         self.rec.input(Kind.BIND, endpoint, json_payload([subscription, label, kind]))

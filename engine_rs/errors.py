@@ -25,6 +25,11 @@ class InsufficientLiquidityError(EngineError, ValueError):
     """The requested output is more than the pool can give."""
 
 
+class TicksMissingError(EngineError, ValueError):
+    """A quote would step past the tick arrays a Whirlpool's state holds (arrays around a
+    moved price not received yet): no number is honest, not even a partial one."""
+
+
 class UnknownPoolError(EngineError, KeyError):
     """A pool id the graph does not hold."""
 

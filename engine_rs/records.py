@@ -20,12 +20,16 @@ REASON_NET_BELOW_MIN = "net_below_min"  # net profit after fees < policy.min_pro
 REASON_BPS_BELOW_MIN = "bps_below_min"  # net profit in bps of input < policy.min_profit_bps
 REASON_NOT_PERSISTENT = "not_persistent"  # seen in fewer than policy.min_persistence updates
 REASON_STALE = "stale"  # oldest pool state on the path older than policy.max_staleness_slots
+# sizing needed a Whirlpool's ticks its state does not hold (arrays not received yet);
+# listed first: it is why the other numbers cannot be trusted
+REASON_TICKS_MISSING = "ticks_missing"
 REASONS = (
     REASON_NOT_PROFITABLE,
     REASON_NET_BELOW_MIN,
     REASON_BPS_BELOW_MIN,
     REASON_NOT_PERSISTENT,
     REASON_STALE,
+    REASON_TICKS_MISSING,
 )
 
 
@@ -71,7 +75,10 @@ class Opportunity:
     consecutive evaluations by ``cycles_touching`` (one per update of a pool on the cycle)
     in which it was profitable (``cycles`` reports it without counting: 0 if not
     profitable now, else at least 1);
-    ``staleness_slots`` is the graph's slot minus ``oldest_slot`` of the pools used.
+    ``staleness_slots`` is the graph's slot minus ``oldest_slot`` of the pools used;
+    ``ticks_missing``: some size sizing tried needed ticks a Whirlpool hop's state does
+    not hold (its arrays around a moved price not received yet), so the size found may
+    not be the best one and the scorer says ``ticks_missing``.
     """
 
     base_mint: str
@@ -88,6 +95,8 @@ class Opportunity:
     oldest_slot: int
     staleness_slots: int
     persistence: int
+    # sizing needed a Whirlpool's ticks its state does not hold: the size is not trusted
+    ticks_missing: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ class Kind(IntEnum):
     TRADE = 10  # the operator's paper order on a cycle: [base, [pools]]
     KILL = 11  # the kill switch
     RESUME = 12  # automatic orders allowed again
+    UNTRACK_TICK_ARRAY = 13  # [address, whirlpool]: the price moved away from it
 
 
 @dataclass(frozen=True, slots=True)

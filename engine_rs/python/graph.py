@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InvalidInputError, UnknownPoolError, UnknownTokenError
+from ..errors import InvalidInputError, TicksMissingError, UnknownPoolError, UnknownTokenError
 from ..records import Cycle, Opportunity
 from ._ints import i32, u64, u128
 from .amm import ConstantProduct
@@ -226,7 +226,8 @@ class PoolGraph:
         if mint_a == mint_b:
             raise InvalidInputError(f"pool {pool_id}: mint_a == mint_b")
         pool = ClmmPool(sqrt_price_x64, liquidity, tick_current, tick_spacing, fee_rate, tick_list)
-        self._upsert_venue(pool_id, mint_a, mint_b, orca_whirlpool, pool, slot)
+        state = orca_whirlpool.WhirlpoolState(pool, None)  # every tick given: nothing missing
+        self._upsert_venue(pool_id, mint_a, mint_b, orca_whirlpool, state, slot)
 
     def _upsert_venue(
         self, pool_id: str, mint_a: str, mint_b: str, venue: Venue, state: Any, slot: int
@@ -281,7 +282,8 @@ class PoolGraph:
 
     def quote(self, pools: Sequence[str], token_in: str, amount_in: int) -> list[int]:
         """``[amount_in, out_1, ..., out_n]`` through ``pools`` in order from ``token_in``
-        (exact curves, current states); empty when a hop cannot fill."""
+        (exact curves, current states); empty when a hop cannot fill; TicksMissingError
+        when a Whirlpool hop would step past the tick arrays its state holds."""
         amount_in = u64(amount_in)
         cur = self._token_ix.get(token_in) if isinstance(token_in, str) else None
         if cur is None:
@@ -297,7 +299,13 @@ class PoolGraph:
                 cur = p.a
             else:
                 raise InvalidInputError(f"pool {pid} does not trade {self._tokens[cur]}")
-        return simulate(self._legs(edges), amount_in) or []
+        try:
+            return simulate(self._legs(edges), amount_in) or []
+        except TicksMissingError:
+            raise TicksMissingError(
+                f"{amount_in} of {token_in} through {' -> '.join(pools)} steps past the "
+                "tick arrays held"
+            ) from None
 
     def pool_rate(self, pool_id: str) -> tuple[str, str, float, float, int]:
         """``(mint_a, mint_b, rate_a_to_b, rate_b_to_a, slot)`` of a pool: its spot rates
@@ -583,6 +591,7 @@ class PoolGraph:
             oldest_slot=oldest,
             staleness_slots=max(self._slot - oldest, 0),
             persistence=persistence,
+            ticks_missing=sized.ticks_missing,
         )
 
     def cycles(self, base_mint: str, max_hops: int = 4) -> list[Opportunity]:

@@ -14,7 +14,8 @@ its own accounts, the assembly of its quote state) is its venue's
 (:mod:`engine_rs.python.venues`); this module keeps what every venue shares.
 
 Roles: the caller registers the pools it watches (``track_pool``) and the tick arrays
-it derived (``track_tick_array``); a pool account, once decoded, registers its own
+it derived (``track_tick_array``, dropped again with ``untrack_tick_array`` when the
+price moves away); a pool account, once decoded, registers its own
 vaults (and a CP-Swap pool its ``AmmConfig``). ``account()`` feeds an account without
 dedup (the ``getMultipleAccounts`` snapshot). ``bind(endpoint, subscription, label,
 kind)`` maps a server's subscription id to what it watches.
@@ -223,6 +224,21 @@ class FeedIngest:
         if p is None or p.venue is not orca_whirlpool:
             raise InvalidInputError(f"{whirlpool} is not a tracked whirlpool")
         self._role(address, orca_whirlpool.TICK_ARRAY, whirlpool)
+
+    def untrack_tick_array(self, address: str, whirlpool: str) -> None:
+        """Stop watching a tick array of a tracked Whirlpool: its ticks leave the pool's
+        state, which is assembled again (its held range shrinks) when the pool is whole.
+        An array it does not track is no error (nothing changes)."""
+        _address(address)
+        p = self._pools.get(whirlpool)
+        if p is None or p.venue is not orca_whirlpool:
+            raise InvalidInputError(f"{whirlpool} is not a tracked whirlpool")
+        roles = self._roles.get(address)
+        if roles is None or (orca_whirlpool.TICK_ARRAY, whirlpool) not in roles:
+            return
+        self._unrole(address, orca_whirlpool.TICK_ARRAY, whirlpool)
+        if orca_whirlpool.forget(p.own, address):
+            self._refresh(whirlpool, p, p.slot)
 
     def watched(self) -> list[str]:
         """Every account it knows a role for (what to subscribe to), in the order

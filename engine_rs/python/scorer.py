@@ -19,6 +19,7 @@ from ..records import (
     REASON_NOT_PERSISTENT,
     REASON_NOT_PROFITABLE,
     REASON_STALE,
+    REASON_TICKS_MISSING,
     FeeContext,
     Score,
     ScorePolicy,
@@ -52,6 +53,8 @@ def score(opportunity: Any, fees: FeeContext, policy: ScorePolicy) -> Score:
     gross = int(opportunity.profit)
     persistence = u64(opportunity.persistence)
     staleness = u64(opportunity.staleness_slots)
+    # an opportunity of an older record without the field held every tick
+    ticks_missing = bool(getattr(opportunity, "ticks_missing", False))
     cu_limit, cu_price = u64(fees.cu_limit), u64(fees.cu_price_micro_lamports)
     tip = u64(fees.tip_lamports)
     signatures, per_sig = u64(fees.signatures), u64(fees.lamports_per_signature)
@@ -82,6 +85,8 @@ def score(opportunity: Any, fees: FeeContext, policy: ScorePolicy) -> Score:
     net = gross - fees_in_base
     net_bps = float(net) * 10_000.0 / float(amount_in) if amount_in > 0 else 0.0
     reasons: list[str] = []
+    if ticks_missing:
+        reasons.append(REASON_TICKS_MISSING)
     if amount_in == 0 or gross <= 0:
         reasons.append(REASON_NOT_PROFITABLE)
     if net < min_profit:

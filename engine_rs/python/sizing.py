@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..errors import TicksMissingError
+
 U64_MAX = (1 << 64) - 1
 _TWO_64 = 18_446_744_073_709_551_616.0
 
@@ -31,7 +33,8 @@ class Leg(Protocol):
         """Marginal output per input after the fee, at zero size."""
 
     def amount_out(self, amount: int) -> int | None:
-        """Exact output for ``amount`` in (0 for 0); None when it cannot fill."""
+        """Exact output for ``amount`` in (0 for 0); None when it cannot fill;
+        TicksMissingError when it needs ticks the pool's state does not hold."""
 
     def constant_product(self) -> tuple[int, int, int, int] | None:
         """``(reserve_in, reserve_out, fee_num, fee_den)`` of a constant-product hop."""
@@ -39,15 +42,18 @@ class Leg(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Sized:
-    """``hop_amounts[i]`` enters hop ``i``; the last entry is the output."""
+    """``hop_amounts[i]`` enters hop ``i``; the last entry is the output.
+    ``ticks_missing``: some size the search tried needed ticks a Whirlpool hop does not
+    hold, so the best size may lie where nothing is known (the caller says so)."""
 
     amount_in: int
     amount_out: int
     hop_amounts: list[int]
+    ticks_missing: bool = False
 
 
-def _zero(hops: int) -> Sized:
-    return Sized(0, 0, [0] * (hops + 1))
+def _zero(hops: int, ticks_missing: bool = False) -> Sized:
+    return Sized(0, 0, [0] * (hops + 1), ticks_missing)
 
 
 def spot_rate(legs: Sequence[Leg]) -> float:
@@ -59,7 +65,8 @@ def spot_rate(legs: Sequence[Leg]) -> float:
 
 
 def simulate(legs: Sequence[Leg], amount_in: int) -> list[int] | None:
-    """Amounts through every hop for ``amount_in``; None if a hop cannot fill."""
+    """Amounts through every hop for ``amount_in``; None if a hop cannot fill
+    (TicksMissingError when one needs ticks its state does not hold)."""
     amounts = [amount_in]
     a: int | None = amount_in
     for leg in legs:
@@ -71,10 +78,16 @@ def simulate(legs: Sequence[Leg], amount_in: int) -> list[int] | None:
     return amounts
 
 
-def _profit(legs: Sequence[Leg], x: int) -> int | None:
+def _profit(legs: Sequence[Leg], x: int, miss: list[bool]) -> int | None:
+    """Exact profit; None when infeasible, noting in ``miss`` a size that needed ticks
+    not held."""
     a: int | None = x
     for leg in legs:
-        a = leg.amount_out(a)  # type: ignore[arg-type]
+        try:
+            a = leg.amount_out(a)  # type: ignore[arg-type]
+        except TicksMissingError:
+            miss[0] = True
+            return None
         if a is None:
             return None
     assert a is not None
@@ -93,19 +106,25 @@ def optimal_input(legs: Sequence[Leg]) -> Sized:
     if hops == 0 or not (spot_rate(legs) > 1.0):
         return _zero(hops)
     curves = [leg.constant_product() for leg in legs]
+    miss = [False]
     if all(c is not None for c in curves):
-        best = _closed_form(legs, curves)  # type: ignore[arg-type]
+        best = _closed_form(legs, curves, miss)  # type: ignore[arg-type]
     else:
-        best = _search(legs)
+        best = _search(legs, miss)
     if best is None:
-        return _zero(hops)
-    amounts = simulate(legs, best)
+        return _zero(hops, miss[0])
+    try:
+        amounts = simulate(legs, best)
+    except TicksMissingError:
+        return _zero(hops, True)
     if amounts is None or amounts[hops] <= best:
-        return _zero(hops)
-    return Sized(best, amounts[hops], amounts)
+        return _zero(hops, miss[0])
+    return Sized(best, amounts[hops], amounts, miss[0])
 
 
-def _closed_form(legs: Sequence[Leg], curves: Sequence[tuple[int, int, int, int]]) -> int | None:
+def _closed_form(
+    legs: Sequence[Leg], curves: Sequence[tuple[int, int, int, int]], miss: list[bool]
+) -> int | None:
     a, b, c = 1.0, 1.0, 0.0
     for reserve_in, reserve_out, fee_num, fee_den in curves:
         gamma = float(fee_den - fee_num) / float(fee_den)
@@ -117,26 +136,26 @@ def _closed_form(legs: Sequence[Leg], curves: Sequence[tuple[int, int, int, int]
         b = b * b2
     x = (math.sqrt(a * b) - b) / c
     if not math.isfinite(x) or x < 1.0:
-        return _best_of(legs, 1, 2)
+        return _best_of(legs, 1, 2, miss)
     x0 = U64_MAX if x >= _TWO_64 else math.floor(x)
-    return _best_of(legs, max(x0 - 1, 1), min(x0 + 1, U64_MAX))
+    return _best_of(legs, max(x0 - 1, 1), min(x0 + 1, U64_MAX), miss)
 
 
-def _best_of(legs: Sequence[Leg], lo: int, hi: int) -> int | None:
+def _best_of(legs: Sequence[Leg], lo: int, hi: int, miss: list[bool]) -> int | None:
     best_x: int | None = None
     best_p = 0
     for x in range(lo, hi + 1):
-        p = _profit(legs, x)
+        p = _profit(legs, x, miss)
         if p is not None and p > 0 and (best_x is None or p > best_p):
             best_x, best_p = x, p
     return best_x
 
 
-def _search(legs: Sequence[Leg]) -> int | None:
+def _search(legs: Sequence[Leg], miss: list[bool]) -> int | None:
     best_k: int | None = None
     best_p: int | None = None
     for k in range(64):
-        p = _profit(legs, 1 << k)
+        p = _profit(legs, 1 << k, miss)
         if p is None:
             break
         if p > 0 and _better(p, best_p):
@@ -150,8 +169,8 @@ def _search(legs: Sequence[Leg]) -> int | None:
     while hi - lo > 2:
         third = (hi - lo) // 3
         m1, m2 = lo + third, hi - third
-        if _better(_profit(legs, m2), _profit(legs, m1)):
+        if _better(_profit(legs, m2, miss), _profit(legs, m1, miss)):
             lo = m1 + 1
         else:
             hi = m2
-    return _best_of(legs, lo, hi)
+    return _best_of(legs, lo, hi, miss)

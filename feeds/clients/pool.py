@@ -11,7 +11,11 @@ While streaming, a maintenance task re-fetches over HTTP what the ingest asks fo
 pool whose identity a notification tried to change: from another endpoint than that
 one when there is one), and keeps every worker's subscriptions equal to the accounts
 the ingest watches (a confirmed identity change re-points vaults: the new ones are
-fetched and subscribed, the old ones unsubscribed).
+fetched and subscribed, the old ones unsubscribed). Each Whirlpool's tick arrays follow
+its price: once its current tick moves to another array, the arrays within
+``tick_arrays_each_side`` of the new one are tracked (fetched, subscribed) and the far
+ones untracked (unsubscribed; their ticks leave the pool's state). Until the new arrays
+arrive a quote that needs them is ``ticks_missing``, never a number.
 """
 
 from __future__ import annotations
@@ -104,6 +108,9 @@ class FeedPool:
         self._reconnects_seen = [0] * len(self.endpoints)
         self._retry: list[tuple[str, int]] = []
         self.wanted = 0  # subscriptions each worker asks for (set by start)
+        # each Whirlpool's tracked tick arrays, and the array starts they were derived for
+        self._arrays: dict[str, set[str]] = {}
+        self._centred: dict[str, list[int]] = {}
 
     # ------------------------------------------------------------ snapshot
     def _rpc(self, url: str) -> RpcClient:
@@ -195,16 +202,26 @@ class FeedPool:
         return out
 
     def _tick_arrays(self, done: set[str]) -> list[str]:
-        """Tick-array PDAs around each tracked Whirlpool's current tick, now tracked."""
+        """Tick-array PDAs around each tracked Whirlpool's current tick, now tracked (and
+        the ones no longer around it untracked)."""
         keys = []
         for address, rec in self.ingest.whirlpools():
-            for start in self.eng.tick_array_starts(
+            starts = self.eng.tick_array_starts(
                 rec.tick_spacing, rec.tick_current_index, self.arrays_each_side
-            ):
-                ta, _ = self.eng.tick_array_address(address, start)
-                self.ingest.track_tick_array(ta, address)
+            )
+            if self._centred.get(address) == starts:
+                continue  # its price stayed in the same array: nothing to do
+            want = [self.eng.tick_array_address(address, start)[0] for start in starts]
+            had = self._arrays.get(address, set())
+            for ta in had - set(want):
+                self.ingest.untrack_tick_array(ta, address)
+            for ta in want:
+                if ta not in had:
+                    self.ingest.track_tick_array(ta, address)
                 if ta not in done:
                     keys.append(ta)
+            self._arrays[address] = set(want)
+            self._centred[address] = starts
         return keys
 
     # ------------------------------------------------------------ streaming
@@ -274,7 +291,9 @@ class FeedPool:
 
     async def follow(self) -> None:
         """Subscribe every worker to the accounts the ingest watches now (fetching the
-        new ones first), and no others."""
+        new ones first), and no others; the tick arrays of a Whirlpool whose price moved
+        to another array first follow it (see the module docstring)."""
+        self._tick_arrays(set())  # a Whirlpool whose price moved: its arrays follow
         watched = self.ingest.watched()
         have = {s.label for s in self.subscriptions if s.method == "accountSubscribe"}
         if have == set(watched):

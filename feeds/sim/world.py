@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,6 +163,9 @@ class World:
         # leaves the market's own draws (prices, trades) as they were
         self.extra_rng = random.Random(c.seed * 7_919 + 1)
         self.chain: Any = None  # the transaction runtime (feeds.sim.chain.Chain), if any
+        # trades a test scripts into every slot (after the prices move, before the
+        # traders): called with the world, returns the trades it made
+        self.script: Callable[[World], list[Trade]] | None = None
 
     # ------------------------------------------------------------ construction
     def put(self, address: str, owner: str, data: bytes) -> None:
@@ -383,6 +387,8 @@ class World:
         if self.chain is not None:  # transactions sent last slot land first in this one
             landed = self.chain.land(self.slot)
         self._move_prices()
+        if self.script is not None:
+            trades += self.script(self)
         if r.random() < c.congestion_switch:
             self.congested = not self.congested
         for _ in range(c.trades_per_slot):

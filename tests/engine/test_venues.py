@@ -10,11 +10,12 @@ from __future__ import annotations
 import inspect
 import json
 import types
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from engine_rs.errors import DecodeError, InvalidInputError
+from engine_rs.errors import DecodeError, InvalidInputError, TicksMissingError
 from engine_rs.python.b58 import b58decode
 from engine_rs.python.venues import (
     VENUES,
@@ -113,6 +114,17 @@ def _assembled(v: Venue, m: Market, pool: Any) -> tuple[Any, Any]:
     return rec, got[0]
 
 
+MISSING = "ticks_missing"
+
+
+def _outcome(f: Callable[..., Any], *args: Any) -> Any:
+    """``f(*args)``, or MISSING when it raised TicksMissingError."""
+    try:
+        return f(*args)
+    except TicksMissingError:
+        return MISSING
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_every_venue_assembles_and_quotes_alike_in_both_backends(
     name: str, rust: types.ModuleType, py: types.ModuleType
@@ -133,11 +145,15 @@ def test_every_venue_assembles_and_quotes_alike_in_both_backends(
     # its exact quotes, both ways, at sizes from dust to a large share of the pool
     for a_to_b, mint in ((True, a), (False, b)):
         for amount in (1, 10**3, 10**6, 10**9, 10**12):
-            want = v.quote(state, amount, a_to_b)
-            got = gr.quote([pool.address], mint, amount)
-            assert got == gp.quote([pool.address], mint, amount)
-            assert got == ([] if want is None else [amount, want]), (a_to_b, amount)
-            assert v.leg(state, a_to_b).amount_out(amount) == want
+            # a Whirlpool swap past the tick arrays held is no number in either backend
+            want = _outcome(v.leg(state, a_to_b).amount_out, amount)
+            got = _outcome(gr.quote, [pool.address], mint, amount)
+            assert got == _outcome(gp.quote, [pool.address], mint, amount)
+            if want == MISSING:
+                assert got == MISSING and v.quote(state, amount, a_to_b) is None
+            else:
+                assert got == ([] if want is None else [amount, want]), (a_to_b, amount)
+                assert v.quote(state, amount, a_to_b) == want
     kinds_seen = {
         k
         for o in gr.cycles_touching(pool.address, 3)

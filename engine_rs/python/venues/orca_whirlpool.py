@@ -5,8 +5,16 @@ event (spec §6.2).
 
 A Whirlpool quotes from its own account (price, liquidity, current tick, fee) and the
 initialized ticks of its tick arrays, which the caller tracks
-(``FeedIngest.track_tick_array``: which arrays depends on the price). Its vaults are
-followed for their mints only.
+(``FeedIngest.track_tick_array`` / ``untrack_tick_array``: which arrays depends on the
+price). Its vaults are followed for their mints only.
+
+The held range: its quote state (:class:`WhirlpoolState`) knows the ticks it holds, the
+contiguous run of received arrays around the array of the current tick (an array
+tracked but not yet received is not held). A quote whose swap would step past that
+range (its final price beyond the range's edge, or a swap that fails while the
+program's window of arrays is not all held) raises :class:`TicksMissingError`, never a
+number computed as if the missing arrays had no initialized ticks. The spot rate needs
+no ticks.
 """
 
 from __future__ import annotations
@@ -15,9 +23,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...decoded import TickArray, Traded, Whirlpool
-from ...errors import AccountTooShortError, DecodeError, EngineError
+from ...errors import AccountTooShortError, DecodeError, EngineError, TicksMissingError
 from ...records import VenueInfo
-from ..clmm import TICK_ARRAY_SIZE, ClmmPool, _checked_ticks
+from ..clmm import (
+    MAX_SQRT_PRICE_X64,
+    MAX_TICK_INDEX,
+    MIN_SQRT_PRICE_X64,
+    MIN_TICK_INDEX,
+    TICK_ARRAY_SIZE,
+    ClmmPool,
+    _checked_ticks,
+    sqrt_price_from_tick,
+)
 from ..decode import Reader, as_bytes, check
 from . import Assembly, OwnAccount, OwnRole, no_role
 
@@ -137,6 +154,76 @@ def new_own() -> TickArrays:
     return TickArrays()
 
 
+def forget(own: TickArrays, pubkey: str) -> bool:
+    """Forget the array at ``pubkey`` (untracked): its ticks leave the pool's state.
+    False when it was never received."""
+    return own.arrays.pop(pubkey, None) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """The tick range a Whirlpool's quote state holds: arrays ``lo..hi`` (tick indexes,
+    ``hi`` exclusive) received without a gap around the current tick's array, with the
+    sqrt prices of its edges (the price bound itself at the first and last arrays).
+    Empty (``lo == hi``) when the current tick's array is not held."""
+
+    lo: int
+    hi: int
+    lo_price: int
+    hi_price: int
+
+    @staticmethod
+    def around(starts: set[int], tick: int, spacing: int) -> Held:
+        """The run of ``starts`` around the array of ``tick``."""
+        size = TICK_ARRAY_SIZE * max(spacing, 1)
+        cur = tick // size * size
+        if cur not in starts:
+            return Held(cur, cur, 0, 0)
+        lo, hi = cur, cur + size
+        while lo > MIN_TICK_INDEX and lo - size in starts:
+            lo -= size
+        while hi <= MAX_TICK_INDEX and hi in starts:
+            hi += size
+
+        def price(t: int, edge: int) -> int:
+            if t <= MIN_TICK_INDEX or t > MAX_TICK_INDEX:
+                return edge
+            return sqrt_price_from_tick(t)
+
+        return Held(lo, hi, price(lo, MIN_SQRT_PRICE_X64), price(hi, MAX_SQRT_PRICE_X64))
+
+    def is_empty(self) -> bool:
+        return self.lo == self.hi
+
+    def reaches(self, sqrt_price: int, a_to_b: bool) -> bool:
+        """Whether a swap ending at ``sqrt_price`` stayed in the held range."""
+        if self.is_empty():
+            return False
+        return sqrt_price >= self.lo_price if a_to_b else sqrt_price <= self.hi_price
+
+    def covers_window(self, pool: ClmmPool, a_to_b: bool) -> bool:
+        """Whether every array the program's swap could load from ``pool`` (its 3, or up
+        to the price bound) is held: then a failed swap failed on the real ticks."""
+        if self.is_empty():
+            return False
+        ts = max(pool.tick_spacing, 1)
+        size = TICK_ARRAY_SIZE * ts
+        base = pool.tick_current // size * size
+        if a_to_b:
+            return self.lo <= MIN_TICK_INDEX or self.lo <= base - 2 * size
+        first = base + size if pool.tick_current + ts >= base + size else base
+        return self.hi > MAX_TICK_INDEX or self.hi >= first + 3 * size
+
+
+@dataclass(frozen=True, slots=True)
+class WhirlpoolState:
+    """A Whirlpool's quote state: the program's swap state and the tick range it holds
+    (None: every tick given, as ``PoolGraph.upsert_clmm`` takes them)."""
+
+    pool: ClmmPool
+    held: Held | None
+
+
 def _own_tick_array(role: str, cx: OwnAccount) -> TickArray:
     if role != TICK_ARRAY:
         raise no_role(INFO, role)
@@ -155,8 +242,9 @@ def check_own_account(role: str, cx: OwnAccount) -> None:
     _own_tick_array(role, cx)
 
 
-def update(own: TickArrays, rec: Whirlpool, cx: Assembly) -> tuple[ClmmPool, int] | None:
-    """The pool account's state with the initialized ticks of every array seen."""
+def update(own: TickArrays, rec: Whirlpool, cx: Assembly) -> tuple[WhirlpoolState, int] | None:
+    """The pool account's state with the initialized ticks of every array held, and the
+    range they cover around the current tick."""
     slot = cx.slot()
     ts = rec.tick_spacing
     ticks = _checked_ticks(
@@ -164,43 +252,65 @@ def update(own: TickArrays, rec: Whirlpool, cx: Assembly) -> tuple[ClmmPool, int
     )
     cx.check_ids()
     pool = ClmmPool(rec.sqrt_price, rec.liquidity, rec.tick_current_index, ts, rec.fee_rate, ticks)
-    return pool, slot
+    held = Held.around({start for start, _ in own.arrays.values()}, rec.tick_current_index, ts)
+    return WhirlpoolState(pool, held), slot
 
 
-def quote(state: ClmmPool, amount: int, a_to_b: bool) -> int | None:
-    """The program's swap (3 tick arrays, no price limit); a partial fill is None."""
+def quote_checked(state: WhirlpoolState, amount: int, a_to_b: bool) -> int | None:
+    """The program's swap (3 tick arrays, no price limit) with the held range's verdict:
+    None when it cannot be done in full with the arrays it needs held (a partial fill,
+    a program error); TicksMissingError when it stepped (or may have stepped) past
+    them."""
     if amount == 0:
         return 0
+    held = state.held
     try:
-        r = state.swap(amount, a_to_b, True, None, 0)
+        r = state.pool.swap(amount, a_to_b, True, None, 0)
     except EngineError:
-        return None
+        r = None
     # a partial fill (price limit reached) is not the trade asked for
-    return r.amount_out if r.amount_in == amount else None
+    if r is not None and r.amount_in == amount:
+        if held is None or held.reaches(r.sqrt_price_x64, a_to_b):
+            return r.amount_out
+        raise TicksMissingError("the swap steps past the tick arrays held")
+    if held is None or held.covers_window(state.pool, a_to_b):
+        return None
+    raise TicksMissingError("the swap may step past the tick arrays held")
 
 
-spot_rate = ClmmPool.spot_rate  # the pool's own (the function, not a wrapper)
+def quote(state: WhirlpoolState, amount: int, a_to_b: bool) -> int | None:
+    """:func:`quote_checked`; None for both of its refusals."""
+    try:
+        return quote_checked(state, amount, a_to_b)
+    except TicksMissingError:
+        return None
+
+
+def spot_rate(state: WhirlpoolState, a_to_b: bool) -> float:
+    """The price's, after the fee: no ticks needed."""
+    return state.pool.spot_rate(a_to_b)
 
 
 @dataclass(frozen=True, slots=True)
 class ClmmLeg:
     """A Whirlpool hop of a cycle: ``a_to_b`` says which way it is traversed."""
 
-    pool: ClmmPool
+    pool: WhirlpoolState
     a_to_b: bool
 
     def spot_rate(self) -> float:
         """Marginal output per input after the fee, at zero size."""
-        return self.pool.spot_rate(self.a_to_b)
+        return self.pool.pool.spot_rate(self.a_to_b)
 
     def amount_out(self, amount: int) -> int | None:
-        """Exact output for ``amount`` in; None when the swap cannot be done in full."""
-        return quote(self.pool, amount, self.a_to_b)
+        """Exact output for ``amount`` in; None when the swap cannot be done in full;
+        TicksMissingError when it needs ticks the state does not hold."""
+        return quote_checked(self.pool, amount, self.a_to_b)
 
     def constant_product(self) -> None:
         """Not a constant product: sizing searches over exact swaps."""
         return None
 
 
-def leg(state: ClmmPool, a_to_b: bool) -> ClmmLeg:
+def leg(state: WhirlpoolState, a_to_b: bool) -> ClmmLeg:
     return ClmmLeg(state, a_to_b)

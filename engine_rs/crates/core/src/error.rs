@@ -15,6 +15,9 @@ pub enum EngineError {
     /// The requested output is more than the pool holds.
     #[error("{0}")]
     InsufficientLiquidity(String),
+    /// A quote that would step past the tick arrays a Whirlpool's state holds.
+    #[error("{0}")]
+    TicksMissing(String),
     /// A pool id the graph does not hold.
     #[error("unknown pool: {0}")]
     UnknownPool(String),
@@ -122,6 +125,7 @@ impl EngineError {
             Self::InvalidInput(_) => "InvalidInputError",
             Self::Overflow(_) => "MathOverflowError",
             Self::InsufficientLiquidity(_) => "InsufficientLiquidityError",
+            Self::TicksMissing(_) => "TicksMissingError",
             Self::UnknownPool(_) => "UnknownPoolError",
             Self::UnknownToken(_) => "UnknownTokenError",
             Self::InvalidTick(_) => "InvalidTickError",

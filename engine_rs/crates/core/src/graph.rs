@@ -18,7 +18,8 @@ use crate::amm::ConstantProduct;
 use crate::clmm::ClmmPool;
 use crate::error::{EngineError, Result};
 use crate::sizing::{optimal_input, Leg};
-use crate::venues::PoolState;
+use crate::venues::orca_whirlpool::WhirlpoolState;
+use crate::venues::{NoQuote, PoolState};
 
 /// A relaxation must improve a distance by more than float noise.
 const EPS: f64 = 1e-12;
@@ -71,6 +72,9 @@ pub struct Opportunity {
     pub oldest_slot: u64,
     pub staleness_slots: u64,
     pub persistence: u64,
+    /// Sizing needed a Whirlpool's ticks its state does not hold (the arrays around a
+    /// moved price not received yet): the size is not to be trusted.
+    pub ticks_missing: bool,
 }
 
 /// The base58 alphabet as a byte table (one load per character on every upsert).
@@ -316,7 +320,7 @@ impl PoolGraph {
             pool_id,
             mint_a,
             mint_b,
-            PoolState::OrcaWhirlpool(pool),
+            PoolState::OrcaWhirlpool(WhirlpoolState { pool, held: None }),
             slot,
         )
     }
@@ -436,8 +440,9 @@ impl PoolGraph {
 
     /// The amounts through `pools` in order for `amount_in` of `token_in` (exact
     /// curves, the current states): `[amount_in, out_1, ..., out_n]`, or empty when a
-    /// hop cannot fill. Errors: an unknown pool, or a pool that does not trade the token
-    /// the path holds at that hop.
+    /// hop cannot fill. Errors: an unknown pool, a pool that does not trade the token
+    /// the path holds at that hop, or `TicksMissing` when a Whirlpool hop would step
+    /// past the tick arrays its state holds (no number is honest then).
     pub fn quote(&self, pools: &[String], token_in: &str, amount_in: u64) -> Result<Vec<u64>> {
         let mut cur = *self
             .token_ix
@@ -459,7 +464,14 @@ impl PoolGraph {
                 )));
             }
         }
-        Ok(crate::sizing::simulate(&self.legs(&edges), amount_in).unwrap_or_default())
+        match crate::sizing::simulate(&self.legs(&edges), amount_in) {
+            Ok(amounts) => Ok(amounts),
+            Err(NoQuote::Unfillable) => Ok(Vec::new()),
+            Err(NoQuote::TicksMissing) => Err(EngineError::TicksMissing(format!(
+                "{amount_in} of {token_in} through {} steps past the tick arrays held",
+                pools.join(" -> ")
+            ))),
+        }
     }
 
     /// A pool's mints, spot rates after fees (`a -> b`, `b -> a`) and the slot of its
@@ -914,6 +926,7 @@ impl PoolGraph {
             oldest_slot: oldest,
             staleness_slots: self.slot.saturating_sub(oldest),
             persistence,
+            ticks_missing: sized.ticks_missing,
         }
     }
 

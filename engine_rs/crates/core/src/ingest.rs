@@ -496,6 +496,52 @@ impl FeedIngest {
         Ok(())
     }
 
+    /// Stop watching a tick array of a tracked Whirlpool: its ticks leave the pool's
+    /// state, which is assembled again (its held range shrinks) when the pool is whole.
+    /// An array it does not track is no error (nothing changes).
+    pub fn untrack_tick_array(
+        &mut self,
+        graph: &mut PoolGraph,
+        address: &str,
+        whirlpool: &str,
+    ) -> Result<()> {
+        self.wrong_argument = false;
+        b58::decode_32(address)?;
+        let role = self.pool_ix.get(whirlpool).and_then(|&ix| {
+            let venue = self.pools[ix as usize].venue;
+            (venue == VenueId::OrcaWhirlpool)
+                .then_some((ix, Role::Own(venue, orca_whirlpool::TICK_ARRAY)))
+        });
+        let Some((ix, role)) = role else {
+            return Err(EngineError::InvalidInput(format!(
+                "{whirlpool} is not a tracked whirlpool"
+            )));
+        };
+        let Some(&id) = self.account_ix.get(address) else {
+            return Ok(());
+        };
+        let acc = &mut self.accounts[id as usize];
+        let before = acc.roles.len();
+        acc.roles.retain(|&r| r != (role, ix));
+        if acc.roles.len() == before {
+            return Ok(());
+        }
+        if acc.roles.is_empty() {
+            self.watched.retain(|&w| w != id);
+        }
+        let p = &mut self.pools[ix as usize];
+        let forgot = match &mut p.own {
+            Own::OrcaWhirlpool(o) => o.forget(id),
+            #[allow(unreachable_patterns)]
+            _ => false,
+        };
+        if forgot {
+            let slot = Arg::Ok(p.slot);
+            self.refresh(graph, ix, slot)?;
+        }
+        Ok(())
+    }
+
     /// Every account it knows a role for, in the order they became known.
     pub fn watched(&self) -> Vec<String> {
         self.watched

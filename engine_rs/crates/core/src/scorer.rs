@@ -13,6 +13,9 @@ pub const REASON_NET_BELOW_MIN: &str = "net_below_min";
 pub const REASON_BPS_BELOW_MIN: &str = "bps_below_min";
 pub const REASON_NOT_PERSISTENT: &str = "not_persistent";
 pub const REASON_STALE: &str = "stale";
+/// Sizing needed a Whirlpool's ticks its state does not hold (listed first: it is why
+/// the other numbers cannot be trusted).
+pub const REASON_TICKS_MISSING: &str = "ticks_missing";
 
 /// What landing the transaction costs (see `engine_rs.records.FeeContext`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -43,6 +46,8 @@ pub struct ScoreInput {
     pub gross_profit: i128,
     pub persistence: u64,
     pub staleness_slots: u64,
+    /// The opportunity's `ticks_missing`.
+    pub ticks_missing: bool,
 }
 
 /// The verdict with the arithmetic behind it (see `engine_rs.records.Score`).
@@ -106,6 +111,9 @@ pub fn score(input: &ScoreInput, fees: &FeeContext, policy: &ScorePolicy) -> Res
         0.0
     };
     let mut reasons = Vec::new();
+    if input.ticks_missing {
+        reasons.push(REASON_TICKS_MISSING);
+    }
     if input.amount_in == 0 || input.gross_profit <= 0 {
         reasons.push(REASON_NOT_PROFITABLE);
     }
@@ -180,6 +188,7 @@ mod tests {
             gross_profit: 10_000,
             persistence: 1,
             staleness_slots: 0,
+            ticks_missing: false,
         };
         let s = score(&input, &fees(), &policy()).unwrap();
         assert_eq!(s.total_fee_lamports, 5_001);
@@ -194,12 +203,14 @@ mod tests {
             gross_profit: 100,
             persistence: 0,
             staleness_slots: 9,
+            ticks_missing: true,
         };
         let s = score(&input, &fees(), &policy()).unwrap();
         assert!(!s.go);
         assert_eq!(
             s.reasons,
             vec![
+                REASON_TICKS_MISSING,
                 REASON_NET_BELOW_MIN,
                 REASON_BPS_BELOW_MIN,
                 REASON_NOT_PERSISTENT,
@@ -215,6 +226,7 @@ mod tests {
             gross_profit: 1,
             persistence: 1,
             staleness_slots: 0,
+            ticks_missing: false,
         };
         let mut f = fees();
         f.base_per_lamport_den = 0;

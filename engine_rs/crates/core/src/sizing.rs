@@ -18,7 +18,7 @@
 //! rates; a few base units on pools of like-scaled tokens) of the true integer optimum,
 //! which no method short of brute force over a wide window could guarantee.
 
-use crate::venues::PoolState;
+use crate::venues::{NoQuote, PoolState};
 
 /// One hop of a cycle: a pool's quote state, traversed a -> b (`a_to_b`) or b -> a.
 /// Quotes dispatch over the venues ([`PoolState`]'s `match`), no boxing.
@@ -35,13 +35,13 @@ impl Leg<'_> {
         self.state.spot_rate(self.a_to_b)
     }
 
-    /// Exact output for `amount` in; `None` when the swap cannot be done in full.
+    /// Exact output for `amount` in, or why there is none ([`NoQuote`]).
     #[inline]
-    pub fn amount_out(&self, amount: u64) -> Option<u64> {
+    pub fn amount_out(&self, amount: u64) -> Result<u64, NoQuote> {
         if amount == 0 {
-            return Some(0);
+            return Ok(0);
         }
-        self.state.quote(amount, self.a_to_b)
+        self.state.quote_checked(amount, self.a_to_b)
     }
 
     /// `(reserve_in, reserve_out, fee_num, fee_den)` of a constant-product hop.
@@ -55,19 +55,23 @@ impl Leg<'_> {
 }
 
 /// The chosen size: `hop_amounts[i]` enters hop `i`, the last entry is the output.
+/// `ticks_missing`: some size the search tried needed ticks a Whirlpool hop does not
+/// hold, so the best size may lie where nothing is known (the caller says so).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sized {
     pub amount_in: u64,
     pub amount_out: u64,
     pub hop_amounts: Vec<u64>,
+    pub ticks_missing: bool,
 }
 
 impl Sized {
-    fn zero(hops: usize) -> Self {
+    fn zero(hops: usize, ticks_missing: bool) -> Self {
         Self {
             amount_in: 0,
             amount_out: 0,
             hop_amounts: vec![0; hops + 1],
+            ticks_missing,
         }
     }
 }
@@ -77,8 +81,8 @@ pub fn spot_rate(legs: &[Leg]) -> f64 {
     legs.iter().fold(1.0, |acc, leg| acc * leg.spot_rate())
 }
 
-/// The amounts through every hop for `amount_in`, or `None` if a hop cannot fill.
-pub fn simulate(legs: &[Leg], amount_in: u64) -> Option<Vec<u64>> {
+/// The amounts through every hop for `amount_in`, or why a hop has no number.
+pub fn simulate(legs: &[Leg], amount_in: u64) -> Result<Vec<u64>, NoQuote> {
     let mut amounts = Vec::with_capacity(legs.len() + 1);
     amounts.push(amount_in);
     let mut a = amount_in;
@@ -86,19 +90,27 @@ pub fn simulate(legs: &[Leg], amount_in: u64) -> Option<Vec<u64>> {
         a = leg.amount_out(a)?;
         amounts.push(a);
     }
-    Some(amounts)
+    Ok(amounts)
 }
 
-/// Output of the whole path for `amount_in` (no allocation), `None` if a hop cannot fill.
+/// Output of the whole path for `amount_in` (no allocation), or why there is none.
 #[inline]
-fn path_out(legs: &[Leg], amount_in: u64) -> Option<u64> {
+fn path_out(legs: &[Leg], amount_in: u64) -> Result<u64, NoQuote> {
     legs.iter().try_fold(amount_in, |a, leg| leg.amount_out(a))
 }
 
-/// Exact profit (may be negative); `None` when infeasible.
+/// Exact profit (may be negative); `None` when infeasible, noting in `miss` a size that
+/// needed ticks not held.
 #[inline]
-fn profit(legs: &[Leg], x: u64) -> Option<i128> {
-    path_out(legs, x).map(|out| i128::from(out) - i128::from(x))
+fn profit(legs: &[Leg], x: u64, miss: &mut bool) -> Option<i128> {
+    match path_out(legs, x) {
+        Ok(out) => Some(i128::from(out) - i128::from(x)),
+        Err(NoQuote::TicksMissing) => {
+            *miss = true;
+            None
+        }
+        Err(NoQuote::Unfillable) => None,
+    }
 }
 
 fn better(candidate: Option<i128>, best: Option<i128>) -> bool {
@@ -115,29 +127,32 @@ pub fn optimal_input(legs: &[Leg]) -> Sized {
     let hops = legs.len();
     let spot = spot_rate(legs);
     if hops == 0 || spot.is_nan() || spot <= 1.0 {
-        return Sized::zero(hops);
+        return Sized::zero(hops, false);
     }
     let all_cpmm = legs.iter().all(|l| l.constant_product().is_some());
+    let mut miss = false;
     let best = if all_cpmm {
-        closed_form(legs)
+        closed_form(legs, &mut miss)
     } else {
-        search(legs)
+        search(legs, &mut miss)
     };
     match best {
         Some(x) => match simulate(legs, x) {
-            Some(amounts) if amounts[hops] > x => Sized {
+            Ok(amounts) if amounts[hops] > x => Sized {
                 amount_in: x,
                 amount_out: amounts[hops],
                 hop_amounts: amounts,
+                ticks_missing: miss,
             },
-            _ => Sized::zero(hops),
+            Err(NoQuote::TicksMissing) => Sized::zero(hops, true),
+            _ => Sized::zero(hops, miss),
         },
-        None => Sized::zero(hops),
+        None => Sized::zero(hops, miss),
     }
 }
 
 /// Best integer near the closed-form optimum of a constant-product chain.
-fn closed_form(legs: &[Leg]) -> Option<u64> {
+fn closed_form(legs: &[Leg], miss: &mut bool) -> Option<u64> {
     let (mut a, mut b, mut c) = (1.0f64, 1.0f64, 0.0f64);
     for leg in legs {
         if let Some((reserve_in, reserve_out, fee_num, fee_den)) = leg.constant_product() {
@@ -152,7 +167,7 @@ fn closed_form(legs: &[Leg]) -> Option<u64> {
     }
     let x = ((a * b).sqrt() - b) / c;
     if !x.is_finite() || x < 1.0 {
-        return best_of(legs, 1, 2);
+        return best_of(legs, 1, 2, miss);
     }
     // 2^64 as f64; anything at or above it is clamped to u64::MAX
     let x0 = if x >= 18_446_744_073_709_551_616.0 {
@@ -160,15 +175,20 @@ fn closed_form(legs: &[Leg]) -> Option<u64> {
     } else {
         x.floor() as u64
     };
-    best_of(legs, x0.saturating_sub(1).max(1), x0.saturating_add(1))
+    best_of(
+        legs,
+        x0.saturating_sub(1).max(1),
+        x0.saturating_add(1),
+        miss,
+    )
 }
 
 /// The input in `lo..=hi` with the highest profit (smallest on ties), if any is positive.
-fn best_of(legs: &[Leg], lo: u64, hi: u64) -> Option<u64> {
+fn best_of(legs: &[Leg], lo: u64, hi: u64, miss: &mut bool) -> Option<u64> {
     let mut best: Option<(u64, i128)> = None;
     let mut x = lo;
     loop {
-        if let Some(p) = profit(legs, x) {
+        if let Some(p) = profit(legs, x, miss) {
             if p > 0 && best.is_none_or(|(_, bp)| p > bp) {
                 best = Some((x, p));
             }
@@ -182,11 +202,11 @@ fn best_of(legs: &[Leg], lo: u64, hi: u64) -> Option<u64> {
 }
 
 /// Doubling then integer ternary search over exact swaps.
-fn search(legs: &[Leg]) -> Option<u64> {
+fn search(legs: &[Leg], miss: &mut bool) -> Option<u64> {
     let mut best_k: Option<u32> = None;
     let mut best_p: Option<i128> = None;
     for k in 0..64u32 {
-        let p = profit(legs, 1u64 << k);
+        let p = profit(legs, 1u64 << k, miss);
         let Some(pv) = p else { break };
         if pv > 0 && better(p, best_p) {
             best_k = Some(k);
@@ -202,13 +222,13 @@ fn search(legs: &[Leg]) -> Option<u64> {
         let third = (hi - lo) / 3;
         let m1 = lo + third;
         let m2 = hi - third;
-        if better(profit(legs, m2), profit(legs, m1)) {
+        if better(profit(legs, m2, miss), profit(legs, m1, miss)) {
             lo = m1 + 1;
         } else {
             hi = m2;
         }
     }
-    best_of(legs, lo, hi)
+    best_of(legs, lo, hi, miss)
 }
 
 #[cfg(test)]
@@ -239,7 +259,7 @@ mod tests {
 
     fn brute(legs: &[Leg], upto: u64) -> i128 {
         (1..=upto)
-            .filter_map(|x| profit(legs, x))
+            .filter_map(|x| profit(legs, x, &mut false))
             .max()
             .unwrap_or(0)
             .max(0)

@@ -48,6 +48,7 @@ pub struct Opportunity {
     oldest_slot: u64,
     staleness_slots: u64,
     persistence: u64,
+    ticks_missing: bool,
 }
 
 #[pymethods]
@@ -56,7 +57,8 @@ impl Opportunity {
         format!(
             "Opportunity(base_mint={:?}, tokens={:?}, pools={:?}, kinds={:?}, hops={}, \
              spot_rate={:?}, amount_in={}, amount_out={}, profit={}, profit_bps={:?}, \
-             hop_amounts={:?}, oldest_slot={}, staleness_slots={}, persistence={})",
+             hop_amounts={:?}, oldest_slot={}, staleness_slots={}, persistence={}, \
+             ticks_missing={})",
             self.base_mint,
             self.tokens,
             self.pools,
@@ -70,7 +72,8 @@ impl Opportunity {
             self.hop_amounts,
             self.oldest_slot,
             self.staleness_slots,
-            self.persistence
+            self.persistence,
+            if self.ticks_missing { "True" } else { "False" }
         )
     }
 }
@@ -92,6 +95,7 @@ impl From<graph::Opportunity> for Opportunity {
             oldest_slot: o.oldest_slot,
             staleness_slots: o.staleness_slots,
             persistence: o.persistence,
+            ticks_missing: o.ticks_missing,
         }
     }
 }

@@ -328,6 +328,32 @@ impl FeedIngest {
         guard(py, || inner.track_tick_array(address, &whirlpool))
     }
 
+    /// Stop watching a tick array of a tracked Whirlpool (its ticks leave the pool's
+    /// state); one it does not track is no error.
+    fn untrack_tick_array(
+        &mut self,
+        py: Python<'_>,
+        address: &Bound<'_, PyAny>,
+        whirlpool: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let address = address_arg(address)?;
+        let whirlpool = match whirlpool.cast::<PyString>() {
+            Ok(s) => s.to_string_lossy().into_owned(),
+            Err(_) => {
+                whirlpool.hash()?; // an unhashable key is the twin's TypeError
+                return Err(to_py(
+                    py,
+                    EngineError::InvalidInput(format!("{whirlpool} is not a tracked whirlpool")),
+                ));
+            }
+        };
+        let graph = self.graph.bind(py);
+        let mut g = graph.try_borrow_mut()?;
+        let g = &mut g.inner;
+        let inner = &mut self.inner;
+        guard(py, || inner.untrack_tick_array(g, address, &whirlpool))
+    }
+
     /// Every account it knows a role for, in the order they became known.
     fn watched(&self) -> Vec<String> {
         self.inner.watched()

@@ -88,6 +88,11 @@ fn score(
         gross_profit: i128_attr(opportunity, "profit")?,
         persistence: u64_attr(opportunity, "persistence")?,
         staleness_slots: u64_attr(opportunity, "staleness_slots")?,
+        // an opportunity of an older record without the field held every tick
+        ticks_missing: match opportunity.getattr("ticks_missing") {
+            Ok(v) => v.is_truthy()?,
+            Err(_) => false,
+        },
     };
     let base_fee = fees.getattr("base_fee_lamports")?;
     let fee_ctx = FeeContext {

@@ -169,6 +169,16 @@ pub trait Venue {
     /// Exact output in base units for `amount` in (a into b when `a_to_b`); 0 for 0;
     /// `None` when the swap cannot be done in full.
     fn quote(s: &Self::State, amount: u64, a_to_b: bool) -> Option<u64>;
+    /// [`Venue::quote`] saying why there is no number: the swap cannot be done in full
+    /// ([`NoQuote::Unfillable`]), or it needs ticks the state does not hold
+    /// ([`NoQuote::TicksMissing`]: a Whirlpool's arrays not received yet).
+    fn quote_checked(
+        s: &Self::State,
+        amount: u64,
+        a_to_b: bool,
+    ) -> std::result::Result<u64, NoQuote> {
+        Self::quote(s, amount, a_to_b).ok_or(NoQuote::Unfillable)
+    }
     /// Output per input after the fee at zero size (f64, the twin's operations).
     fn spot_rate(s: &Self::State, a_to_b: bool) -> f64;
     /// Its constant-product curve, when it quotes on one (sizing then has a closed form).
@@ -188,6 +198,15 @@ pub trait Venue {
 
 fn no_role(info: VenueInfo, role: u8) -> EngineError {
     EngineError::InvalidInput(format!("{} has no account role {role}", info.name))
+}
+
+/// Why a quote has no number ([`Venue::quote_checked`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoQuote {
+    /// The swap cannot be done in full (a partial fill, a program error).
+    Unfillable,
+    /// The swap would step past the ticks the state holds: no number is honest.
+    TicksMissing,
 }
 
 /// The `Program data: ` prefix of Anchor event lines.
@@ -341,6 +360,18 @@ macro_rules! registry {
             pub fn quote(&self, amount: u64, a_to_b: bool) -> Option<u64> {
                 match self {
                     $(Self::$id(s) => <$module::$venue as Venue>::quote(s, amount, a_to_b)),+
+                }
+            }
+
+            /// [`Venue::quote_checked`].
+            #[inline]
+            pub fn quote_checked(
+                &self,
+                amount: u64,
+                a_to_b: bool,
+            ) -> std::result::Result<u64, NoQuote> {
+                match self {
+                    $(Self::$id(s) => <$module::$venue as Venue>::quote_checked(s, amount, a_to_b)),+
                 }
             }
 

@@ -4,15 +4,26 @@
 //!
 //! A Whirlpool quotes from its own account (price, liquidity, current tick, fee) and the
 //! initialized ticks of its tick arrays, which the caller tracks
-//! (`FeedIngest.track_tick_array`: which arrays depends on the price). Its vaults are
-//! followed for their mints only.
+//! (`FeedIngest.track_tick_array` / `untrack_tick_array`: which arrays depends on the
+//! price). Its vaults are followed for their mints only.
+//!
+//! # The held range
+//! Its quote state ([`WhirlpoolState`]) knows the ticks it holds: the contiguous run of
+//! received arrays around the array of the current tick (an array tracked but not yet
+//! received is not held). A quote whose swap would step past that range — its final
+//! price beyond the range's edge, or a swap that fails while the program's window of
+//! arrays is not all held — is [`NoQuote::TicksMissing`], never a number computed as if
+//! the missing arrays had no initialized ticks. The spot rate needs no ticks.
 
 use crate::b58;
-use crate::clmm::{ClmmPool, TICK_ARRAY_SIZE};
+use crate::clmm::{
+    sqrt_price_from_tick, ClmmPool, MAX_SQRT_PRICE_X64, MAX_TICK_INDEX, MIN_SQRT_PRICE_X64,
+    MIN_TICK_INDEX, TICK_ARRAY_SIZE,
+};
 use crate::decode::{at, check, err, Key, R};
 use crate::error::{EngineError, Result};
 
-use super::{Assembly, OwnAccount, OwnRole, Venue, VenueInfo};
+use super::{Assembly, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
 
 /// The Whirlpool program.
 pub const PROGRAM_ID: &str = "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc";
@@ -246,6 +257,20 @@ pub struct TickArrays {
     ticks: Option<Ticks>,
 }
 
+impl TickArrays {
+    /// Forget the array the ingest knows as `account` (untracked): its ticks leave the
+    /// pool's state. False when it was never received.
+    pub fn forget(&mut self, account: u32) -> bool {
+        let before = self.arrays.len();
+        self.arrays.retain(|a| a.account != account);
+        let gone = self.arrays.len() != before;
+        if gone {
+            self.ticks = None;
+        }
+        gone
+    }
+}
+
 /// Every initialized tick of the arrays, `start + i * spacing`, sorted by tick index.
 fn sorted_ticks(arrays: &[ArrayTicks], spacing: u16) -> Ticks {
     let ts = i64::from(spacing);
@@ -297,6 +322,131 @@ fn own_tick_array(role: u8, cx: &OwnAccount<'_>) -> Result<TickArray> {
     Ok(ta)
 }
 
+/// The tick range a Whirlpool's quote state holds: arrays `lo..hi` (tick indexes, `hi`
+/// exclusive) received without a gap around the current tick's array, with the sqrt
+/// prices of its edges (the price bound itself at the first and last arrays). Empty
+/// (`lo == hi`) when the current tick's array is not held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    pub lo: i32,
+    pub hi: i32,
+    lo_price: u128,
+    hi_price: u128,
+}
+
+impl Held {
+    /// The run of `starts` (array starts, any order) around the array of `tick`.
+    pub fn around(starts: &[i32], tick: i32, spacing: u16) -> Held {
+        let size = TICK_ARRAY_SIZE * i32::from(spacing.max(1));
+        let cur = tick.div_euclid(size) * size;
+        let has = |s: i32| starts.contains(&s);
+        if !has(cur) {
+            return Held {
+                lo: cur,
+                hi: cur,
+                lo_price: 0,
+                hi_price: 0,
+            };
+        }
+        let (mut lo, mut hi) = (cur, cur.saturating_add(size));
+        while lo > MIN_TICK_INDEX && has(lo - size) {
+            lo -= size;
+        }
+        while hi <= MAX_TICK_INDEX && has(hi) {
+            hi += size;
+        }
+        let price = |t: i32, edge: u128| {
+            if t <= MIN_TICK_INDEX || t > MAX_TICK_INDEX {
+                edge
+            } else {
+                sqrt_price_from_tick(t).unwrap_or(edge)
+            }
+        };
+        Held {
+            lo,
+            hi,
+            lo_price: price(lo, MIN_SQRT_PRICE_X64),
+            hi_price: price(hi, MAX_SQRT_PRICE_X64),
+        }
+    }
+
+    /// Whether nothing is held (the current tick's array is not).
+    pub fn is_empty(&self) -> bool {
+        self.lo == self.hi
+    }
+
+    /// Whether a swap ending at `sqrt_price` stayed in the held range.
+    fn reaches(&self, sqrt_price: u128, a_to_b: bool) -> bool {
+        !self.is_empty()
+            && if a_to_b {
+                sqrt_price >= self.lo_price
+            } else {
+                sqrt_price <= self.hi_price
+            }
+    }
+
+    /// Whether every array the program's swap could load from `pool` (its 3, or up to
+    /// the price bound) is held: then a failed swap failed on the real ticks.
+    fn covers_window(&self, pool: &ClmmPool, a_to_b: bool) -> bool {
+        if self.is_empty() {
+            return false;
+        }
+        let ts = i32::from(pool.tick_spacing.max(1));
+        let size = TICK_ARRAY_SIZE * ts;
+        let base = pool.tick_current.div_euclid(size) * size;
+        if a_to_b {
+            self.lo <= MIN_TICK_INDEX || self.lo <= base - 2 * size
+        } else {
+            let first = if pool.tick_current + ts >= base + size {
+                base + size
+            } else {
+                base
+            };
+            self.hi > MAX_TICK_INDEX || self.hi >= first + 3 * size
+        }
+    }
+}
+
+/// A Whirlpool's quote state: the program's swap state and the tick range it holds
+/// (`None`: every tick given, as `PoolGraph.upsert_clmm` takes them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhirlpoolState {
+    pub pool: ClmmPool,
+    pub held: Option<Held>,
+}
+
+/// The program's swap (3 tick arrays, no price limit) of `s`, with the held range's
+/// verdict: a partial fill or a failed swap is `Unfillable` when the arrays it needed
+/// are held, `TicksMissing` when it stepped (or may have stepped) past them.
+pub fn quote_state(
+    s: &WhirlpoolState,
+    amount: u64,
+    a_to_b: bool,
+) -> std::result::Result<u64, NoQuote> {
+    if amount == 0 {
+        return Ok(0);
+    }
+    match (s.pool.swap(amount, a_to_b, true, None, 0), &s.held) {
+        // a partial fill (price limit reached) is not the trade asked for
+        (Ok(r), None) if r.amount_in == amount => Ok(r.amount_out),
+        (_, None) => Err(NoQuote::Unfillable),
+        (Ok(r), Some(h)) if r.amount_in == amount => {
+            if h.reaches(r.sqrt_price_x64, a_to_b) {
+                Ok(r.amount_out)
+            } else {
+                Err(NoQuote::TicksMissing)
+            }
+        }
+        (_, Some(h)) => {
+            if h.covers_window(&s.pool, a_to_b) {
+                Err(NoQuote::Unfillable)
+            } else {
+                Err(NoQuote::TicksMissing)
+            }
+        }
+    }
+}
+
 /// The Orca Whirlpool venue.
 pub struct OrcaWhirlpool;
 
@@ -316,7 +466,7 @@ impl Venue for OrcaWhirlpool {
 
     type Record = Whirlpool;
     type Own = TickArrays;
-    type State = ClmmPool;
+    type State = WhirlpoolState;
     type Event = Traded;
 
     fn decode(data: &[u8], owner: Option<&Key>) -> Result<Whirlpool> {
@@ -369,12 +519,13 @@ impl Venue for OrcaWhirlpool {
         own_tick_array(role, cx).map(|_| ())
     }
 
-    /// The pool account's state with the initialized ticks of every array seen.
+    /// The pool account's state with the initialized ticks of every array held, and the
+    /// range they cover around the current tick.
     fn update(
         own: &mut TickArrays,
         w: &Whirlpool,
         cx: &mut Assembly<'_>,
-    ) -> Result<Option<(ClmmPool, u64)>> {
+    ) -> Result<Option<(WhirlpoolState, u64)>> {
         let spacing = w.u16s[0];
         let slot = cx.slot()?;
         if own.ticks.as_ref().map(|t| t.spacing) != Some(spacing) {
@@ -399,25 +550,36 @@ impl Venue for OrcaWhirlpool {
             fee_rate,
             ticks: ticks.ticks.clone(),
         };
-        Ok(Some((pool, slot)))
+        let starts: Vec<i32> = own.arrays.iter().map(|a| a.start).collect();
+        let held = Held::around(&starts, w.tick_current_index, spacing);
+        Ok(Some((
+            WhirlpoolState {
+                pool,
+                held: Some(held),
+            },
+            slot,
+        )))
     }
 
-    /// The program's swap (3 tick arrays, no price limit); a partial fill is `None`.
+    /// [`quote_state`]; `None` for both of its refusals.
     #[inline]
-    fn quote(s: &ClmmPool, amount: u64, a_to_b: bool) -> Option<u64> {
-        if amount == 0 {
-            return Some(0);
-        }
-        match s.swap(amount, a_to_b, true, None, 0) {
-            // a partial fill (price limit reached) is not the trade asked for
-            Ok(r) if r.amount_in == amount => Some(r.amount_out),
-            _ => None,
-        }
+    fn quote(s: &WhirlpoolState, amount: u64, a_to_b: bool) -> Option<u64> {
+        quote_state(s, amount, a_to_b).ok()
     }
 
     #[inline]
-    fn spot_rate(s: &ClmmPool, a_to_b: bool) -> f64 {
-        s.spot_rate(a_to_b)
+    fn quote_checked(
+        s: &WhirlpoolState,
+        amount: u64,
+        a_to_b: bool,
+    ) -> std::result::Result<u64, NoQuote> {
+        quote_state(s, amount, a_to_b)
+    }
+
+    /// The price's, after the fee: no ticks needed.
+    #[inline]
+    fn spot_rate(s: &WhirlpoolState, a_to_b: bool) -> f64 {
+        s.pool.spot_rate(a_to_b)
     }
 
     fn parse_event(raw: &[u8]) -> Option<Result<Traded>> {
@@ -428,7 +590,6 @@ impl Venue for OrcaWhirlpool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clmm::sqrt_price_from_tick;
 
     fn array(start: i32, pool: Key, ticks: &[(usize, i128)]) -> Vec<u8> {
         let mut d = vec![0u8; FIXED_TICK_ARRAY_SIZE];
@@ -489,12 +650,15 @@ mod tests {
         }
         let mut slot = || Ok(5);
         let mut cx = Assembly::new("W", ("A", "B"), (None, None), &mut slot);
-        let (s, at) = OrcaWhirlpool::update(&mut own, &w, &mut cx)
+        let (state, at) = OrcaWhirlpool::update(&mut own, &w, &mut cx)
             .expect("valid")
             .expect("complete");
         assert_eq!(at, 5);
+        // both arrays are held: the current one (0) and the one below
+        assert_eq!(state.held.map(|h| (h.lo, h.hi)), Some((-5632, 5632)));
+        let s = &state.pool;
         assert_eq!(s.ticks, [(-640, 10i128.pow(11)), (640, -(10i128.pow(11)))]);
-        let out = OrcaWhirlpool::quote(&s, 1_000_000, true).expect("fills");
+        let out = OrcaWhirlpool::quote(&state, 1_000_000, true).expect("fills");
         let direct = crate::clmm::ClmmPool::new(
             s.sqrt_price_x64,
             s.liquidity,
@@ -507,7 +671,7 @@ mod tests {
         .swap(1_000_000, true, true, None, 0)
         .expect("swaps");
         assert_eq!(out, direct.amount_out);
-        assert_eq!(OrcaWhirlpool::quote(&s, 0, true), Some(0));
+        assert_eq!(OrcaWhirlpool::quote(&state, 0, true), Some(0));
         // an array of another pool is a decode error naming both
         let stray = array(0, [8; 32], &[]);
         let cx = OwnAccount {
@@ -520,6 +684,93 @@ mod tests {
         };
         let e = OrcaWhirlpool::check_own_account(TICK_ARRAY, &cx).expect_err("not its array");
         assert!(matches!(e, EngineError::Decode(m) if m.starts_with("tick array T3 belongs to")));
+    }
+
+    #[test]
+    fn a_quote_past_the_held_arrays_is_ticks_missing_never_a_number() {
+        let w = whirlpool(64);
+        let pool_key = [9u8; 32];
+        let net = 10i128.pow(11);
+        // liquidity from -640 to 640 (the pool's 1e11 at tick 0) and a wider band below
+        let upper = array(0, pool_key, &[(10, -net)]);
+        let lower = array(-5632, pool_key, &[(78, net)]);
+        let mut own = TickArrays::default();
+        let put = |own: &mut TickArrays, n: u32, data: &Vec<u8>| {
+            let cx = OwnAccount {
+                account: n,
+                pubkey: "T",
+                pool_key: &pool_key,
+                pool_id: "W",
+                data,
+                owner: None,
+            };
+            OrcaWhirlpool::own_account(own, TICK_ARRAY, &cx).expect("its array");
+        };
+        put(&mut own, 1, &upper);
+        let mut slot = || Ok(5);
+        let mut cx = Assembly::new("W", ("A", "B"), (None, None), &mut slot);
+        let (only_current, _) = OrcaWhirlpool::update(&mut own, &w, &mut cx)
+            .expect("valid")
+            .expect("complete");
+        assert_eq!(only_current.held.map(|h| (h.lo, h.hi)), Some((0, 5632)));
+        // the price sits on the held array's lower edge: b->a stays in it, any a->b
+        // steps below tick 0
+        let full = WhirlpoolState {
+            pool: ClmmPool::new(
+                w.sqrt_price,
+                w.liquidity,
+                0,
+                64,
+                3000,
+                &[(-640, net), (640, -net)],
+            )
+            .expect("valid"),
+            held: None,
+        };
+        assert_eq!(
+            quote_state(&only_current, 1_000, false),
+            quote_state(&full, 1_000, false)
+        );
+        assert_eq!(
+            quote_state(&only_current, 1_000, true),
+            Err(NoQuote::TicksMissing)
+        );
+        assert!(quote_state(&full, 1_000_000_000, true).is_ok());
+        assert_eq!(
+            quote_state(&only_current, 1_000_000_000, true),
+            Err(NoQuote::TicksMissing)
+        );
+        assert_eq!(
+            OrcaWhirlpool::quote(&only_current, 1_000_000_000, true),
+            None
+        );
+        // the array below arrives: the same quote is the full state's number
+        put(&mut own, 2, &lower);
+        let mut cx = Assembly::new("W", ("A", "B"), (None, None), &mut slot);
+        let (both, _) = OrcaWhirlpool::update(&mut own, &w, &mut cx)
+            .expect("valid")
+            .expect("complete");
+        assert_eq!(
+            quote_state(&both, 1_000_000_000, true),
+            quote_state(&full, 1_000_000_000, true)
+        );
+        // untracked again: its ticks leave, and so does the number
+        assert!(own.forget(2));
+        assert!(!own.forget(2));
+        let mut cx = Assembly::new("W", ("A", "B"), (None, None), &mut slot);
+        let (again, _) = OrcaWhirlpool::update(&mut own, &w, &mut cx)
+            .expect("valid")
+            .expect("complete");
+        assert_eq!(again, only_current);
+        // nothing held around the current tick: every non-zero quote is missing
+        assert!(own.forget(1));
+        let mut cx = Assembly::new("W", ("A", "B"), (None, None), &mut slot);
+        let (none, _) = OrcaWhirlpool::update(&mut own, &w, &mut cx)
+            .expect("valid")
+            .expect("complete");
+        assert!(none.held.is_some_and(|h| h.is_empty()));
+        assert_eq!(quote_state(&none, 1, false), Err(NoQuote::TicksMissing));
+        assert_eq!(quote_state(&none, 0, false), Ok(0));
     }
 
     #[test]
