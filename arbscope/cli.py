@@ -728,8 +728,8 @@ def _discover(args: argparse.Namespace) -> int:
         return _fail(f"{out}: {exc.strerror}")
     for p in found.pools:
         liq = "?" if p.liquidity is None else amount_text(p.liquidity, found.unit)
-        print(f"{p.pair:<20} {VENUE_NAMES[p.kind]:<16} fee {fee_text(p.fee):<8} {liq:>12}  "
-              f"{p.address}")  # fmt: skip
+        print(f"{p.pair(found.book):<20} {VENUE_NAMES[p.kind]:<16} "
+              f"fee {fee_text(p.fee):<8} {liq:>12}  {p.address}")  # fmt: skip
     extra = f"; {found.dropped} under --min-liquidity left out" if found.dropped else ""
     print(f"wrote {len(found.pools)} pools to {out} ({found.requests} requests to {shown}{extra})")
     return 0

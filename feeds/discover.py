@@ -36,10 +36,12 @@ import engine_rs
 from engine_rs.errors import EngineError
 
 from .clients.rpc import RawAccount, RpcClient, RpcError
+from .clients.tokens import TokenRegistry
 from .venues import VENUES, Venue
 from .venues import orca_whirlpool as wp
 from .venues import raydium_cpmm as cp
 from .wire.tokens import BY_MINT
+from .wire.units import TokenBook
 
 METHOD_NOT_FOUND = -32601  # jsonrpc-core: a method the node does not serve
 
@@ -67,14 +69,6 @@ class DiscoveryError(Exception):
     """Discovery that cannot go on; the message says why and what to do."""
 
 
-def token_label(mint: str) -> str:
-    """The short name a pools file shows for ``mint``: its symbol when it is a well-known
-    token, else the first characters of its address. (The one place names come from:
-    the token registry replaces it.)"""
-    t = BY_MINT.get(mint)
-    return t.symbol if t is not None else mint[:4] + "…"
-
-
 @dataclass(slots=True)
 class Found:
     """One pool found: its venue's kind, its mints in the pool's own order, the vault
@@ -97,9 +91,9 @@ class Found:
     liquidity: float | None = None
     record: Any = None
 
-    @property
-    def pair(self) -> str:
-        return f"{token_label(self.mint_a)}/{token_label(self.mint_b)}"
+    def pair(self, book: TokenBook) -> str:
+        """``SOL/USDC``: the pair by the token registry's symbols."""
+        return f"{book.symbol(self.mint_a)}/{book.symbol(self.mint_b)}"
 
     def whole(self, side: str) -> float:
         """The vault's balance in whole tokens."""
@@ -121,6 +115,7 @@ class Discovery:
     dropped: int = 0
     unreadable: list[str] = field(default_factory=list)
     requests: int = 0
+    book: TokenBook = field(default_factory=TokenBook)  # the mints' names (the registry's)
 
 
 def _pairs(mints: Sequence[str], layout: Layout) -> list[tuple[str, str]]:
@@ -251,14 +246,14 @@ def price_mints(pools: Sequence[Found], quote: str) -> dict[str, float]:
             prices[m] = px
 
 
-def quote_of(mints: Sequence[str]) -> tuple[str, str, bool]:
+def quote_of(mints: Sequence[str], book: TokenBook) -> tuple[str, str, bool]:
     """The mint liquidity is counted in, its unit label, and whether that is USD: the
     first USD stablecoin among ``mints``, else the first mint."""
     for m in mints:
         t = BY_MINT.get(m)
         if t is not None and t.usd_stable:
             return m, "$", True
-    return mints[0], token_label(mints[0]), False
+    return mints[0], book.symbol(mints[0]), False
 
 
 async def discover(
@@ -331,14 +326,20 @@ async def discover(
             continue
         p.price = _spot(p)
         ok.append(p)
-    quote, unit, usd = quote_of(mints)
+    # names: each mint's account and Metaplex metadata (one request; the well-known
+    # table and address prefixes when the node has none or fails)
+    registry = TokenRegistry(rpc.get_multiple_accounts)
+    await registry.resolve(mints)
+    requests += 1
+    quote, unit, usd = quote_of(mints, registry.book)
     prices = price_mints(ok, quote)
     for p in ok:
         if p.mint_a in prices and p.mint_b in prices:
             p.liquidity = p.whole("a") * prices[p.mint_a] + p.whole("b") * prices[p.mint_b]
     kept = [p for p in ok if min_liquidity <= 0 or (p.liquidity or 0.0) >= min_liquidity]
     kept.sort(key=lambda p: (p.liquidity is None, -(p.liquidity or 0.0), p.address))
-    return Discovery(mints, kept, unit, usd, len(ok) - len(kept), unreadable, requests)
+    return Discovery(mints, kept, unit, usd, len(ok) - len(kept), unreadable, requests,
+                     registry.book)  # fmt: skip
 
 
 def amount_text(x: float, unit: str) -> str:
@@ -358,10 +359,10 @@ def fee_text(fee: float) -> str:
     return f"{pct:.4f}".rstrip("0").rstrip(".") + "%"
 
 
-def pool_comment(p: Found, unit: str) -> str:
+def pool_comment(p: Found, unit: str, book: TokenBook) -> str:
     """``SOL/USDC · Orca Whirlpool · fee 0.04% · liquidity $12.3M``."""
     liq = "unknown (no price path)" if p.liquidity is None else amount_text(p.liquidity, unit)
-    return f"{p.pair} · {VENUE_NAMES[p.kind]} · fee {fee_text(p.fee)} · liquidity {liq}"
+    return f"{p.pair(book)} · {VENUE_NAMES[p.kind]} · fee {fee_text(p.fee)} · liquidity {liq}"
 
 
 def render(d: Discovery, source: str) -> str:
@@ -373,13 +374,13 @@ def render(d: Discovery, source: str) -> str:
     lines = [
         "# pools found by `arbscope pools discover`",
         f"# node: {source}",
-        "# mints: " + ", ".join(f"{token_label(m)} {m}" for m in d.mints),
+        "# mints: " + ", ".join(f"{d.book.symbol(m)} {m}" for m in d.mints),
         f"# ranked by liquidity (both vaults at the pools' own prices), in {unit_says}",
         "# cycles start and end in a base mint: keep the ones you trade from",
         "base_mints = [" + ", ".join(f'"{m}"' for m in d.mints) + "]",
         "",
     ]
     for p in d.pools:
-        lines += [f"# {pool_comment(p, d.unit)}", "[[pool]]", f'address = "{p.address}"',
+        lines += [f"# {pool_comment(p, d.unit, d.book)}", "[[pool]]", f'address = "{p.address}"',
                   f'kind = "{p.kind}"', ""]  # fmt: skip
     return "\n".join(lines)

@@ -79,13 +79,21 @@ async def test_discover_finds_exactly_the_worlds_pools_ranked_in_small_answers()
                 assert p.liquidity is not None and p.liquidity > 0
             liq = [p.liquidity or 0.0 for p in d.pools]
             assert liq == sorted(liq, reverse=True)
-            # no stablecoin among synthetic mints: liquidity in units of the first mint
-            assert not d.usd and d.unit.startswith(mints[0][:4])
+            # names from the registry: each mint's account and Metaplex metadata, as the
+            # world serves them
+            symbols = {t.mint: t.symbol for t in w.tokens}
+            for m in mints:
+                assert d.book.info(m).source == "chain"
+                assert d.book.symbol(m) == symbols[m]
+            # the world's first tokens are SOL, USDC, ...: liquidity in USD through USDC
+            assert [symbols[m] for m in mints[:2]] == ["SOL", "USDC"]
+            assert d.usd and d.unit == "$"
             # requests: one getProgramAccounts per venue and ordered pair, then 2 reads
+            # and the registry's one
             served = srv.endpoints[0].served
             pairs = len(mints) * (len(mints) - 1)
             assert served["getProgramAccounts"][0] == len(VENUES) * pairs
-            assert served["getMultipleAccounts"][0] == 2 == d.requests - len(VENUES) * pairs
+            assert served["getMultipleAccounts"][0] == 3 == d.requests - len(VENUES) * pairs
             sliced = served["getProgramAccounts"][1]
             # the same queries with the data: what dataSlice saved
             full = 0
