@@ -70,6 +70,7 @@ class Snapshot:
     mode: str = "PAPER"  # PAPER | LIVE: the session's execution mode
     health: str = ""  # ok | degraded | unhealthy | starting ("" where not judged: demo, replay)
     problems: tuple[str, ...] = ()  # why not ok, most serious first (arbscope.health)
+    commitment: str = ""  # of the feeds' subscriptions and reads ("" where none: demo)
 
 
 def _widened(spec: synthetic.PoolSpec) -> synthetic.PoolSpec:
@@ -300,6 +301,7 @@ class Evaluator:
         prices: list[PriceRow] | None = None,
         fee: FeeView | None = None,
         verdict: Verdict | None = None,
+        commitment: str = "",
     ) -> Snapshot:
         """The screen's view of this evaluator's state, with the session's own facts
         (its clock's counters, feeds, health, prices) as given."""
@@ -347,6 +349,7 @@ class Evaluator:
             mode=self.mode,
             health=verdict.status if verdict is not None else "",
             problems=verdict.problems if verdict is not None else (),
+            commitment=commitment,
         )
 
 

@@ -141,6 +141,10 @@ class SnapshotView(Protocol):
     def health(self) -> str: ...
     @property
     def problems(self) -> Sequence[str]: ...
+    @property
+    def commitment(self) -> str:
+        """The commitment of the feeds' subscriptions and reads ("" where there are none)."""
+        ...
 
 
 class LiveSource(Protocol):
