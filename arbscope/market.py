@@ -361,6 +361,7 @@ class SimMarket:
     is the kernel timer's (ns per reading; staged screens pass a deterministic one)."""
 
     source = "sim (in-process)"
+    commitment = ""  # no feeds, so none (a staged screen may set one)
 
     def __init__(
         self,
@@ -541,6 +542,7 @@ class SimMarket:
                 kind="SIM", prices=self.prices.rows(),
                 fee=fee_view(self.fee_estimator, self.ev.fees.cu_limit,
                              self.ev.fees.cu_price_micro_lamports),
+                commitment=self.commitment,
             )  # fmt: skip
         return self._snap
 
