@@ -8,6 +8,7 @@ run as real processes.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import signal
 from pathlib import Path
@@ -236,3 +237,47 @@ async def test_arbscope_run_against_the_tls_simulator_with_ca_file(
     finally:
         sim.send_signal(signal.SIGTERM)
         await asyncio.wait_for(sim.communicate(), 60)
+
+
+async def test_an_answer_over_the_limit_is_counted_and_says_how_to_raise_it(
+    certs: Certs,
+) -> None:
+    async with _server(certs) as server:
+        info = server.infos()[0]
+        s = FeedSession([Endpoint(info.name, info.ws_url, info.http_url)],
+                        server.world.universe(), server.world.bases, seed=3, shadow=False,
+                        ca_file=str(certs.ca), max_answer_bytes=1024)  # fmt: skip
+        await s.start()
+        try:
+            s.tick()
+            snap = s.snapshot
+        finally:
+            await s.stop()
+    assert "over the 1 KiB limit; raise it with --max-frame-mb N" in s.start_error
+    assert snap.feeds[0].oversize == 1 and "--max-frame-mb" in snap.feeds[0].last_error
+
+
+def test_the_flags_reach_the_session_and_a_bad_ca_file_is_a_config_error(
+    certs: Certs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from arbscope.cli import build_session, parser, resolve_config
+    from arbscope.config import ConfigError
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    for k in [k for k in os.environ if k.startswith("ARBSCOPE_")]:
+        monkeypatch.delenv(k)
+    pools = tmp_path / "pools.toml"
+    pools.write_text('base_mints = ["So11111111111111111111111111111111111111112"]\n'
+                     '[[pool]]\naddress = "Czfq3xZZDmsdGdUyrNLtRhGc47cXcZtLG4crryfu44zE"\n'
+                     'kind = "whirlpool"\n')  # fmt: skip
+    base = ["run", "--ws", "wss://127.0.0.1:1", "--rpc", "https://127.0.0.1:1",
+            "--pools", str(pools), "--no-record", "--no-metrics"]  # fmt: skip
+    args = parser().parse_args([*base, "--ca-file", str(certs.ca), "--commitment",
+                                "processed", "--max-frame-mb", "2"])  # fmt: skip
+    s = build_session(resolve_config(args))
+    assert s.commitment == "processed" and s.ca_file == str(certs.ca)
+    assert s.worker_config.ca_file == str(certs.ca)
+    assert s.worker_config.max_frame_bytes == s.max_answer_bytes == 2 << 20
+    bad = parser().parse_args([*base, "--ca-file", str(tmp_path / "none.pem")])
+    with pytest.raises(ConfigError, match=r"feeds.ca_file: CA file .*none.pem: no such file"):
+        build_session(resolve_config(bad))
