@@ -129,6 +129,16 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--parquet", action="store_true", help="also write .parquet files (needs pyarrow)"
     )
+    sim.add_argument(
+        "--tls-cert",
+        metavar="FILE",
+        help="serve https:// and wss:// with this PEM certificate chain (and --tls-key)",
+    )
+    sim.add_argument(
+        "--tls-key",
+        metavar="FILE",
+        help="the certificate's private key, PEM (default: in --tls-cert)",
+    )
     sim.add_argument("--mainnet-like", action="store_true",
                      help="pool writes, full logs, failed swaps, as on mainnet")  # fmt: skip
     sim.add_argument(
@@ -155,6 +165,11 @@ def parser() -> argparse.ArgumentParser:
         help="check the engine, config, endpoints, clock, keypair, journal, logs and metrics port",
     )
     doctor.add_argument("--config", metavar="FILE", help="configuration to check")
+    doctor.add_argument(
+        "--ca-file",
+        metavar="FILE",
+        help="a private CA (PEM) for wss:// and https:// (feeds.ca_file)",
+    )
     doctor.add_argument(
         "--timeout",
         type=float,
@@ -211,6 +226,9 @@ RUN_FLAGS: dict[str, str] = {
     "ws": "feeds.ws",
     "rpc": "feeds.rpc",
     "pools": "market.pools_file",
+    "commitment": "feeds.commitment",
+    "ca_file": "feeds.ca_file",
+    "max_frame_mb": "feeds.max_frame_mb",
     "endpoints": "sim.endpoints",
     "db": "journal.path",
     "batch_ms": "journal.batch_ms",
@@ -260,6 +278,24 @@ def _add_run(p: argparse.ArgumentParser) -> None:
         "--pools",
         metavar="FILE",
         help="pool universe (TOML) to watch on --ws endpoints (market.pools_file)",
+    )
+    p.add_argument(
+        "--commitment",
+        choices=["processed", "confirmed", "finalized"],
+        help="commitment of every subscription and read (feeds.commitment, default "
+        "confirmed; shown in the status bar)",
+    )
+    p.add_argument(
+        "--ca-file",
+        metavar="FILE",
+        help="a private CA (PEM) trusted besides the system's for wss:// and https:// "
+        "(feeds.ca_file)",
+    )
+    p.add_argument(
+        "--max-frame-mb",
+        type=float,
+        metavar="MB",
+        help="largest PubSub frame and HTTP answer accepted, MiB (feeds.max_frame_mb, default 64)",
     )
     p.add_argument(
         "--endpoints",
@@ -448,7 +484,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "init":
         return _init(args.path, args.force)
     if args.command == "doctor":
-        return _doctor(args.config, args.timeout)
+        return _doctor(args.config, args.timeout, args.ca_file)
     if args.command == "pools":
         if args.pools_command != "discover":
             return _fail("pools: give a subcommand (arbscope pools discover --help)")
@@ -570,6 +606,15 @@ def build_session(cfg: Any) -> Any:
         else None
     )
     ws, rpc = cfg["feeds.ws"], cfg["feeds.rpc"]
+    ca_file = cfg["feeds.ca_file"]
+    if ca_file:
+        from feeds.clients.tls import TlsSetupError, client_context
+
+        try:  # a CA file that cannot be used is a message now, not a failure per connection
+            client_context(ca_file)
+        except TlsSetupError as exc:
+            raise ConfigError([f"feeds.ca_file: {exc}"]) from None
+    max_frame = int(cfg["feeds.max_frame_mb"] * 2**20)
     live = None
     if cfg["live.keypair"] or cfg["sim.accept_tx"]:
         live = LiveConfig(
@@ -583,6 +628,7 @@ def build_session(cfg: Any) -> Any:
             max_open=cfg["live.max_open"],
             max_slippage_bps=cfg["live.max_slippage_bps"],
             cu_limit=cfg["live.cu_limit"],
+            ca_file=ca_file,
         )
     common: dict[str, Any] = dict(
         seed=cfg["sim.seed"],
@@ -593,9 +639,12 @@ def build_session(cfg: Any) -> Any:
         metrics=metrics,
         max_hops=cfg["market.max_hops"],
         sweep_s=cfg["market.sweep_s"],
-        worker_config=WorkerConfig(stale_after_s=cfg["feeds.stale_after_s"]),
+        worker_config=WorkerConfig(stale_after_s=cfg["feeds.stale_after_s"],
+                                   max_frame_bytes=max_frame, ca_file=ca_file),
         commitment=cfg["feeds.commitment"],
-    )
+        ca_file=ca_file,
+        max_answer_bytes=max_frame,
+    )  # fmt: skip
     if ws:
         if cfg["sim.accept_tx"]:
             raise ConfigError(["sim.accept_tx is for the embedded simulator (feeds.ws is set)"])
@@ -644,10 +693,10 @@ def _init(path: str | None, force: bool) -> int:
     return 0
 
 
-def _doctor(config: str | None, timeout: float) -> int:
+def _doctor(config: str | None, timeout: float, ca_file: str | None = None) -> int:
     from .doctor import run
 
-    checks = asyncio.run(run(config, timeout_s=timeout))
+    checks = asyncio.run(run(config, timeout_s=timeout, ca_file=ca_file))
     for c in checks:
         print(c.line())
     bad = [c for c in checks if c.ok is False]
@@ -1105,6 +1154,17 @@ def _sim(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(f"--fault {exc}")
 
+    if args.tls_key and not args.tls_cert:
+        return _fail("--tls-key needs --tls-cert")
+    tls = None
+    if args.tls_cert:
+        from feeds.sim.server import server_context
+
+        try:
+            tls = server_context(args.tls_cert, args.tls_key)
+        except ValueError as exc:
+            return _fail(f"--tls-cert: {exc}")
+
     async def serve() -> None:
         server = SimServer(
             (WorldConfig.mainnet_like if args.mainnet_like else WorldConfig)(seed=args.seed),
@@ -1113,6 +1173,7 @@ def _sim(args: argparse.Namespace) -> int:
             args.port,
             slot_seconds=args.slot_ms / 1000.0,
             accept_transactions=args.accept_tx,
+            tls=tls,
         )
         try:
             infos = await server.start()

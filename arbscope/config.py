@@ -93,8 +93,14 @@ KEYS: tuple[Key, ...] = (
         schemes=("ws", "wss")),
     Key("feeds", "rpc", "urls", [], "HTTP JSON-RPC URLs paired with feeds.ws in order "
         "(snapshot, fee samples); at least one"),
-    Key("feeds", "commitment", "choice", "confirmed", "commitment of every subscription",
+    Key("feeds", "commitment", "choice", "confirmed", "commitment of every subscription "
+        "and read of the session (shown in the status bar)",
         choices=("processed", "confirmed", "finalized")),
+    Key("feeds", "ca_file", "path", None, "a private CA (PEM) trusted besides the system's "
+        "for wss:// and https:// (every feed, the sender, Jito, doctor)",
+        example="~/.config/arbscope/provider-ca.pem"),
+    Key("feeds", "max_frame_mb", "float", 64.0, "largest PubSub frame and HTTP answer "
+        "accepted, MiB (big accounts, getProgramAccounts)", lo=1, hi=4096),
     Key("feeds", "stale_after_s", "float", 3.0, "no slot notification for this long: "
         "reconnect that endpoint", lo=0.5, hi=600),
     Key("market", "pools_file", "path", None, "pool universe ([[pool]] address + kind); "

@@ -3,7 +3,9 @@
 Each check prints one line, ``✓`` / ``✗`` / ``-`` (not applicable), its name and what it
 found; the exit status is 1 when any check failed. Checks: the configuration, the engine
 (the Rust extension and its build profile), every endpoint (HTTP answer and latency,
-PubSub connect and first slot notification), the clock against the node
+PubSub connect and first slot notification; for ``https://`` / ``wss://`` the TLS
+handshake as the session verifies it, with the certificate's issuer and expiry), the
+commitment and size limit in force, the clock against the node
 (``getBlockTime`` of the current slot), the keypair (when live trading is configured),
 the sending RPC, the journal (writable, readable), the log file and the metrics port.
 With no endpoints configured the embedded simulator is started and checked instead.
@@ -13,6 +15,7 @@ URLs are shown redacted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -25,6 +28,7 @@ from typing import Any
 
 from feeds.redact import redact
 
+EXPIRY_WARN_DAYS = 14  # a certificate this close to its end is a problem to fix now
 MAX_SKEW_S = 3.0  # block times are whole seconds and slots ~0.4 s: more is a clock problem
 
 
@@ -40,8 +44,8 @@ class Check:
 
 
 async def run(config_path: str | None = None, env: Mapping[str, str] | None = None,
-              timeout_s: float = 5.0) -> list[Check]:  # fmt: skip
-    """Every check, in order."""
+              timeout_s: float = 5.0, ca_file: str | None = None) -> list[Check]:  # fmt: skip
+    """Every check, in order (``ca_file``: overrides ``feeds.ca_file``)."""
     from .config import Config, ConfigError, load
 
     env = os.environ if env is None else env
@@ -58,7 +62,10 @@ async def run(config_path: str | None = None, env: Mapping[str, str] | None = No
         for p in exc.problems:
             out.append(Check("config", False, p))
         cfg = Config()
+    if ca_file:
+        cfg.set("feeds.ca_file", ca_file, "flag --ca-file")
     out.append(_engine())
+    out.append(_transport(cfg))
     out.extend(await _endpoints(cfg, timeout_s))
     out.append(_keypair(cfg))
     out.append(await _send_rpc(cfg, timeout_s))
@@ -90,6 +97,7 @@ async def _endpoints(cfg: Any, timeout_s: float) -> list[Check]:
     from feeds.clients.rpc import RpcClient, RpcError
 
     ws, rpc = list(cfg["feeds.ws"]), list(cfg["feeds.rpc"])
+    ca, max_bytes = cfg["feeds.ca_file"], int(cfg["feeds.max_frame_mb"] * 2**20)
     sim = None
     out: list[Check] = []
     if not ws:
@@ -111,7 +119,7 @@ async def _endpoints(cfg: Any, timeout_s: float) -> list[Check]:
         for i, w in enumerate(ws):
             r = rpc[i] if i < len(rpc) else None
             if r:
-                async with RpcClient(r, timeout_s) as c:
+                async with RpcClient(r, timeout_s, max_bytes, ca) as c:
                     t0 = time.perf_counter()
                     try:
                         version = await c.get_version()
@@ -122,21 +130,26 @@ async def _endpoints(cfg: Any, timeout_s: float) -> list[Check]:
                         first_rpc = first_rpc or r
                     except RpcError as exc:
                         out.append(Check("rpc", False, str(exc)))
-            out.append(await _ws(w, timeout_s))
-        out.append(await _clock(first_rpc, timeout_s))
+            out.append(await _ws(w, timeout_s, ca, max_bytes))
+        out.extend(await _tls([*ws, *rpc], timeout_s, ca))
+        out.append(await _clock(first_rpc, timeout_s, ca))
     finally:
         if sim is not None:
             await sim.stop()
     return out
 
 
-async def _ws(url: str, timeout_s: float) -> Check:
+async def _ws(url: str, timeout_s: float, ca_file: str | None = None,
+              max_bytes: int | None = None) -> Check:  # fmt: skip
     import websockets
+
+    from feeds.clients.tls import ssl_for, tls_problem
 
     t0 = time.perf_counter()
     try:
         async with asyncio.timeout(timeout_s):
-            async with websockets.connect(url, open_timeout=timeout_s) as ws:
+            async with websockets.connect(url, open_timeout=timeout_s, max_size=max_bytes,
+                                          ssl=ssl_for(url, ca_file)) as ws:  # fmt: skip
                 t_open = time.perf_counter()
                 await ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "slotSubscribe"}))
                 while True:
@@ -151,6 +164,9 @@ async def _ws(url: str, timeout_s: float) -> Check:
     except Exception as exc:
         from feeds.redact import scrub
 
+        tls = tls_problem(exc, url, ca_file)
+        if tls is not None:
+            return Check("pubsub", False, tls)
         return Check(
             "pubsub", False, f"{redact(url)}: {type(exc).__name__}: {scrub(str(exc), url)}"
         )
@@ -158,12 +174,12 @@ async def _ws(url: str, timeout_s: float) -> Check:
                                  f"first slot after {(t_slot - t_open) * 1e3:.0f} ms")  # fmt: skip
 
 
-async def _clock(rpc: str | None, timeout_s: float) -> Check:
+async def _clock(rpc: str | None, timeout_s: float, ca_file: str | None = None) -> Check:
     from feeds.clients.rpc import RpcClient, RpcError
 
     if rpc is None:
         return Check("clock", None, "no RPC answered: skew not measured")
-    async with RpcClient(rpc, timeout_s) as c:
+    async with RpcClient(rpc, timeout_s, ca_file=ca_file) as c:
         try:
             slot = await c.get_slot()
             block_time = await c.call("getBlockTime", [slot])
@@ -176,6 +192,90 @@ async def _clock(rpc: str | None, timeout_s: float) -> Check:
     what = "ahead of" if skew > 0 else "behind"
     return Check("clock", ok, f"{abs(skew):.1f} s {what} the node's block time (slot {slot})"
                  + ("" if ok else f": more than {MAX_SKEW_S:g} s, check NTP"))  # fmt: skip
+
+
+def _transport(cfg: Any) -> Check:
+    """The session's commitment and size limit, and the CA file when there is one."""
+    from feeds.clients.tls import TlsSetupError, client_context
+    from feeds.health import size_text
+
+    ca = cfg["feeds.ca_file"]
+    size = size_text(int(cfg["feeds.max_frame_mb"] * 2**20))
+    limits = (f"commitment {cfg['feeds.commitment']}, PubSub frames and HTTP answers up to "
+              f"{size} (feeds.max_frame_mb)")  # fmt: skip
+    if not ca:
+        return Check("transport", True, f"{limits}; TLS verified against the system's trust store")
+    try:
+        client_context(ca)
+    except TlsSetupError as exc:
+        return Check("transport", False, f"feeds.ca_file: {exc}")
+    return Check("transport", True, f"{limits}; TLS verified against the system's trust store "
+                                    f"and {ca}")  # fmt: skip
+
+
+async def _tls(urls: list[str], timeout_s: float, ca_file: str | None) -> list[Check]:
+    """Per TLS endpoint (host and port once): the handshake, verified as the session
+    verifies it, with the certificate's subject, issuer, expiry and the protocol."""
+    from urllib.parse import urlsplit
+
+    from feeds.clients.tls import client_context, is_tls, tls_problem
+
+    seen: set[tuple[str, int]] = set()
+    out: list[Check] = []
+    for url in urls:
+        if not is_tls(url):
+            continue
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port or 443
+        if (host, port) in seen:
+            continue
+        seen.add((host, port))
+        try:
+            ctx = client_context(ca_file)
+            async with asyncio.timeout(timeout_s):
+                _, writer = await asyncio.open_connection(host, port, ssl=ctx,
+                                                          server_hostname=host)  # fmt: skip
+            try:
+                cert = writer.get_extra_info("peercert") or {}
+                version = writer.get_extra_info("ssl_object").version()
+            finally:
+                writer.close()
+                with contextlib.suppress(Exception):
+                    await writer.wait_closed()
+        except TimeoutError:
+            out.append(
+                Check("tls", False, f"{redact(url)}: no TLS handshake within {timeout_s:g} s")
+            )
+            continue
+        except Exception as exc:
+            why = tls_problem(exc, url, ca_file) or f"{redact(url)}: {type(exc).__name__}: {exc}"
+            out.append(Check("tls", False, why))
+            continue
+        out.append(_cert_check(url, cert, version))
+    return out
+
+
+def _cert_check(url: str, cert: dict[str, Any], version: str) -> Check:
+    """What a verified peer certificate says (``ssl.SSLSocket.getpeercert``'s dict)."""
+    import ssl
+
+    def name(field: str) -> str:
+        rdns = cert.get(field, ())
+        pairs = [f"{k}={v}" for rdn in rdns for k, v in rdn]
+        return ", ".join(pairs) or "?"
+
+    not_after = cert.get("notAfter")
+    expires, soon = "?", False
+    if isinstance(not_after, str):
+        end = ssl.cert_time_to_seconds(not_after)
+        days = (end - time.time()) / 86400
+        expires = time.strftime("%Y-%m-%d", time.gmtime(end)) + f" ({days:.0f} days)"
+        soon = days < EXPIRY_WARN_DAYS
+    detail = (f"{redact(url)}: certificate verified ({version}), subject {name('subject')}, "
+              f"issuer {name('issuer')}, expires {expires}")  # fmt: skip
+    if soon:
+        return Check("tls", False, detail + f": renew it, less than {EXPIRY_WARN_DAYS} days left")
+    return Check("tls", True, detail)
 
 
 def _keypair(cfg: Any) -> Check:
@@ -197,7 +297,7 @@ async def _send_rpc(cfg: Any, timeout_s: float) -> Check:
     url = cfg["live.send_rpc"]
     if not url:
         return Check("send-rpc", None, "not configured (live sends through the first feeds.rpc)")
-    async with RpcClient(url, timeout_s) as c:
+    async with RpcClient(url, timeout_s, ca_file=cfg["feeds.ca_file"]) as c:
         try:
             await c.get_version()
         except RpcError as exc:

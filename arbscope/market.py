@@ -74,6 +74,7 @@ class Snapshot:
     # the tokens by name and decimals, with USD per base unit from the mids where a
     # stablecoin path exists (feeds.wire.units): what every panel formats amounts with
     names: TokenBook = field(default_factory=TokenBook)
+    commitment: str = ""  # of the feeds' subscriptions and reads ("" where none: demo)
 
 
 def _widened(spec: synthetic.PoolSpec) -> synthetic.PoolSpec:
@@ -314,6 +315,7 @@ class Evaluator:
         verdict: Verdict | None = None,
         names: TokenBook | None = None,
         mids: dict[tuple[str, str], float] | None = None,
+        commitment: str = "",
     ) -> Snapshot:
         """The screen's view of this evaluator's state, with the session's own facts
         (its clock's counters, feeds, health, prices) as given."""
@@ -362,6 +364,7 @@ class Evaluator:
             health=verdict.status if verdict is not None else "",
             problems=verdict.problems if verdict is not None else (),
             names=(names or TokenBook()).with_usd(mids or {}),
+            commitment=commitment,
         )
 
 
@@ -373,6 +376,7 @@ class SimMarket:
     is the kernel timer's (ns per reading; staged screens pass a deterministic one)."""
 
     source = "sim (in-process)"
+    commitment = ""  # no feeds, so none (a staged screen may set one)
 
     def __init__(
         self,
@@ -562,6 +566,7 @@ class SimMarket:
                 fee=fee_view(self.fee_estimator, self.ev.fees.cu_limit,
                              self.ev.fees.cu_price_micro_lamports),
                 names=self.names, mids=self.prices.mids(),
+                commitment=self.commitment,
             )  # fmt: skip
         return self._snap
 

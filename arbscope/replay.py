@@ -411,7 +411,8 @@ class ReplaySession:
             f"{state}, frame {self.frames_applied}/{self.info.frames}"
         )
         return replace(snap, source=source, kind="REPLAY", feeds=self._feeds(),
-                       note=self._note(), session_id=self.info.id)  # fmt: skip
+                       note=self._note(), session_id=self.info.id,
+                       commitment=str(self.info.config.get("commitment", "")))  # fmt: skip
 
 
 class JournalSessions:

@@ -315,6 +315,8 @@ class FeedSession:
         worker_config: Any = None,
         commitment: str = "confirmed",
         *,
+        ca_file: str | None = None,
+        max_answer_bytes: int | None = None,
         embedded_sim: bool = True,
         judge_health: bool = True,
         clock: Clock | None = None,
@@ -336,6 +338,8 @@ class FeedSession:
             else None
         )
         self.worker_config, self.commitment = worker_config, commitment
+        # TLS and size limits of the HTTP reads (the workers': worker_config)
+        self.ca_file, self.max_answer_bytes = ca_file, max_answer_bytes
         self.sim: SimServer | None = None
         self.sim_config = sim_config or WorldConfig(seed=seed)
         self.live_config = live
@@ -495,6 +499,7 @@ class FeedSession:
             "fees": dataclasses.asdict(self.fee_settings),
             "live": None if self.live_config is None else self.live_config.shown(),
             "sim_accept_tx": self.sim_accept_tx,
+            "commitment": self.commitment,
         }  # fmt: skip
 
     # ------------------------------------------------------------ lifecycle
@@ -531,9 +536,13 @@ class FeedSession:
             if self.sim is not None:
                 infos = await self.sim.start()
                 self.endpoints = [Endpoint(i.name, i.ws_url, i.http_url) for i in infos]
+            limits = (
+                {} if self.max_answer_bytes is None else {"rpc_max_bytes": self.max_answer_bytes}
+            )
             self.pool = FeedPool(
                 self.endpoints, ingest, self.eng, seed=self.seed, on_fees=self._on_fees,
                 worker_config=self.worker_config, commitment=self.commitment,
+                ca_file=self.ca_file, **limits,
             )  # fmt: skip
             self.boot = await self.pool.bootstrap(self.universe)
             idle = self._nothing_to_find(self.boot)
@@ -838,7 +847,7 @@ class FeedSession:
                 fee=fee_view(self.fee_estimator, self.ev.fees.cu_limit,
                              self.ev.fees.cu_price_micro_lamports),
                 verdict=verdict, names=self.registry.book,
-                mids=self.prices.mids(),
+                mids=self.prices.mids(), commitment=self.commitment,
             )  # fmt: skip
         return self._snap
 

@@ -37,7 +37,8 @@ class FeedHealth:
     ``rejected``: notifications whose account failed to decode (wrong size, owner or
     discriminator); ``stale``: subscriptions silent for longer than the watchdog allows;
     ``refused``: subscriptions whose latest answer from this endpoint was a JSON-RPC
-    error (kept across reconnects until it accepts them).
+    error (kept across reconnects until it accepts them); ``oversize``: PubSub frames and
+    HTTP answers refused for being over the size limit (``feeds.max_frame_mb``).
 
     Integrity, as the engine's ingest holds it against the endpoint (``EndpointStats``):
     ``slot`` its newest plausible slot; ``implausible`` slots or updates too far ahead of
@@ -76,6 +77,7 @@ class FeedHealth:
     disagreed: int = 0
     held_back: int = 0
     quarantined: bool = False
+    oversize: int = 0  # frames or HTTP answers over the size limit, refused
 
 
 @dataclass(slots=True)
@@ -93,6 +95,7 @@ class HealthCounters:
     stale: int = 0
     subscriptions: int = 0
     refused: int = 0  # subscriptions whose latest answer was a refusal
+    oversize: int = 0  # frames or HTTP answers over the size limit (max_frame_mb)
     last_error: str = ""
     last_message_ns: int | None = None
     rate: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=32))

@@ -119,6 +119,7 @@ def staged_live(seed: int = 7, ticks: int = 40) -> SimMarket:
     m = staged_sim(seed, ticks)
     m.ev.executor = _StagedExecutor(m.graph.base_mints()[0])  # type: ignore[assignment]
     m.ev.mode = "LIVE"
+    m.commitment = "processed"  # a live session's feeds: the status bar shows their commitment
     return m
 
 

@@ -162,6 +162,10 @@ class SnapshotView(Protocol):
     def problems(self) -> Sequence[str]: ...
     @property
     def names(self) -> TokenNames: ...
+    @property
+    def commitment(self) -> str:
+        """The commitment of the feeds' subscriptions and reads ("" where there are none)."""
+        ...
 
 
 class LiveSource(Protocol):

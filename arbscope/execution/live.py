@@ -169,6 +169,7 @@ class LiveConfig:
     max_slippage_bps: int = 50
     cu_limit: int | None = None  # None: estimated from the hops
     confirm_timeout_s: float = 90.0
+    ca_file: str | None = None  # a private CA for wss:// / https:// (feeds.ca_file)
 
     def __repr__(self) -> str:
         return (
@@ -422,7 +423,7 @@ class LiveExecutor:
     def _client(self) -> RpcClient:
         if self._rpc is None:
             assert self.config.rpc is not None
-            self._rpc = RpcClient(self.config.rpc, timeout_s=5.0)
+            self._rpc = RpcClient(self.config.rpc, timeout_s=5.0, ca_file=self.config.ca_file)
         return self._rpc
 
     def disarm(self, why: str = "back to paper") -> int:
@@ -632,7 +633,7 @@ class LiveExecutor:
         o.sending = True
         if c.jito:
             if self._jito is None:
-                self._jito = JitoClient(c.jito)
+                self._jito = JitoClient(c.jito, ca_file=c.ca_file)
             bundle = await self._jito.send_bundle([wire])
             o.via = f"jito bundle {bundle[:16]}"
         else:

@@ -24,6 +24,7 @@ import websockets
 
 from ..redact import redact
 from .rpc import RpcClient, RpcError
+from .tls import ssl_for, tls_problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,9 @@ class SignatureWatcher:
             if not await self._ensure():  # a new connection subscribed it already
                 await self._ws.send(self._request(signature))
         except Exception as exc:  # polling covers it
-            self._note(f"signatureSubscribe at {redact(self.ws_url)}: {type(exc).__name__}")
+            tls = tls_problem(exc, self.ws_url, self.rpc.ca_file)
+            where = f"at {redact(self.ws_url)}: {type(exc).__name__}"
+            self._note(f"signatureSubscribe: {tls}" if tls else f"signatureSubscribe {where}")
 
     async def _ensure(self) -> bool:
         """Connect when not connected; True when this call connected (and subscribed
@@ -84,7 +87,10 @@ class SignatureWatcher:
             if self._ws is not None and self._reader is not None and not self._reader.done():
                 return False
             assert self.ws_url is not None
-            self._ws = await websockets.connect(self.ws_url, open_timeout=5.0, close_timeout=1.0)
+            self._ws = await websockets.connect(
+                self.ws_url, open_timeout=5.0, close_timeout=1.0,
+                ssl=ssl_for(self.ws_url, self.rpc.ca_file),  # the RPC's CA file serves both
+            )  # fmt: skip
             self._by_sub.clear()
             self._reader = asyncio.create_task(self._read(self._ws), name="signature-watch")
             again = [s for s, f in self._waiting.items() if not f.done()]

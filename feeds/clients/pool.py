@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -79,6 +80,7 @@ class FeedPool:
         maintain_s: float = 0.5,
         rpc_hedge_s: float = 1.0,
         rpc_max_bytes: int = MAX_ANSWER_BYTES,
+        ca_file: str | None = None,
     ) -> None:
         if not endpoints:
             raise ValueError("at least one endpoint is needed")
@@ -91,6 +93,7 @@ class FeedPool:
         self.rpc_timeout_s = rpc_timeout_s
         self.rpc_hedge_s = min(rpc_hedge_s, rpc_timeout_s)
         self.rpc_max_bytes = rpc_max_bytes
+        self.ca_file = ca_file  # a private CA for https:// (the workers: worker_config)
         self.preferred: int | None = None  # the endpoint whose HTTP answered last (index)
         self.counters = [
             HealthCounters(i, e.name, redact(e.ws)) for i, e in enumerate(self.endpoints)
@@ -114,7 +117,7 @@ class FeedPool:
 
     # ------------------------------------------------------------ snapshot
     def _rpc(self, url: str) -> RpcClient:
-        return RpcClient(url, self.rpc_timeout_s, self.rpc_max_bytes)
+        return RpcClient(url, self.rpc_timeout_s, self.rpc_max_bytes, self.ca_file)
 
     def _http_order(self) -> list[int]:
         """Indices of the endpoints with an HTTP URL, the one that answered last first."""
@@ -139,7 +142,13 @@ class FeedPool:
             url = self.endpoints[i].http
             assert url is not None
             async with self._rpc(url) as rpc:
-                return await rpc.get_multiple_accounts(keys, self.commitment)
+                try:
+                    return await rpc.get_multiple_accounts(keys, self.commitment)
+                except RpcError as exc:
+                    if exc.transport:  # TLS or size: the operator's to fix; the Feeds panel says so
+                        self.counters[i].oversize += exc.transport == "oversize"
+                        self.counters[i].error(str(exc), url)
+                    raise
 
         errors: list[str] = []
         pending: dict[asyncio.Task[dict[str, RawAccount | None]], int] = {}
@@ -339,6 +348,7 @@ class FeedPool:
                     try:
                         self.on_fees(await clients[i].get_recent_prioritization_fees())
                     except RpcError as exc:
+                        self.counters[i].oversize += exc.transport == "oversize"
                         self.counters[i].error(str(exc))
                         continue
                     self.preferred = i
@@ -377,4 +387,6 @@ class FeedPool:
                 *((i.slot, i.implausible, i.older, i.unknown, i.identity, i.disagreed,
                    i.held_back, i.quarantined) if i else ()),
             ))  # fmt: skip
+            if c.oversize:  # rare: a copy only then
+                out[-1] = dataclasses.replace(out[-1], oversize=c.oversize)
         return out

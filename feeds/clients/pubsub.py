@@ -55,6 +55,7 @@ from ..wire.protocol import (
     parse_frame,
     request,
 )
+from .tls import DEFAULT_MAX_FRAME_BYTES, FRAME_HINT, ssl_for, tls_problem
 
 
 class Ingest(Protocol):
@@ -66,7 +67,8 @@ class Ingest(Protocol):
 @dataclass(frozen=True, slots=True)
 class WorkerConfig:
     """Timeouts and backoff of a PubSub worker (seconds; ``max_frame_bytes`` in bytes:
-    a bigger frame closes the connection with 1009 and counts as a failure)."""
+    a bigger frame closes the connection with 1009 and counts as a failure;
+    ``ca_file``: a private CA trusted besides the system's for ``wss://``)."""
 
     open_timeout_s: float = 5.0
     heartbeat_s: float = 5.0
@@ -75,8 +77,9 @@ class WorkerConfig:
     backoff_min_s: float = 0.25
     backoff_max_s: float = 10.0
     healthy_after_s: float = 10.0  # slots delivered this long: the backoff starts over
-    max_frame_bytes: int = 16 << 20
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     unsubscribe_wait_s: float = 0.5
+    ca_file: str | None = None
 
 
 YIELD_EVERY = 32  # frames handled before the worker lets the event loop run others
@@ -127,7 +130,7 @@ class PubSubWorker:
                 async with websockets.connect(
                     self.url, open_timeout=c.open_timeout_s, ping_interval=c.heartbeat_s,
                     ping_timeout=c.heartbeat_s, close_timeout=1.0, max_size=c.max_frame_bytes,
-                    compression=None, max_queue=None,
+                    compression=None, max_queue=None, ssl=ssl_for(self.url, c.ca_file),
                 ) as ws:  # fmt: skip
                     self._ws = ws
                     self.connects += 1
@@ -166,6 +169,10 @@ class PubSubWorker:
                 await asyncio.wait_for(self._stopping.wait(), self.rng.uniform(0.0, cap))
 
     def _failed(self, exc: BaseException) -> None:
+        tls = tls_problem(exc, self.url, self.config.ca_file)
+        if tls is not None:  # one line, the endpoint named: never the handshake's traceback
+            self.counters.error(tls, self.url)
+            return
         if isinstance(exc, websockets.ConnectionClosed):
             text = self._closed(exc)
         elif isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
@@ -180,7 +187,8 @@ class PubSubWorker:
         if (sent is not None and sent.code == CloseCode.MESSAGE_TOO_BIG) or isinstance(
             exc.__cause__, PayloadTooBig
         ):
-            return (f"frame of more than {size_text(c.max_frame_bytes)} refused (max_frame_bytes); "
+            self.counters.oversize += 1
+            return (f"frame of more than {size_text(c.max_frame_bytes)} refused; {FRAME_HINT}; "
                     "reconnecting")  # fmt: skip
         if sent is not None and (rcvd is None or exc.rcvd_then_sent is False):  # we closed it
             if sent.code == CloseCode.INTERNAL_ERROR and "keepalive" in sent.reason:

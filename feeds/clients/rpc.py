@@ -36,9 +36,10 @@ import engine_rs
 from ..health import size_text
 from ..redact import redact
 from ..wire.universe import address_problem
+from .tls import DEFAULT_MAX_FRAME_BYTES, FRAME_HINT, ssl_for, tls_problem
 
 MAX_ACCOUNTS = 100  # getMultipleAccounts' limit per request
-MAX_ANSWER_BYTES = 64 << 20  # the largest answer read (bytes)
+MAX_ANSWER_BYTES = DEFAULT_MAX_FRAME_BYTES  # the largest answer read (bytes)
 PARSE_OFF_LOOP_BYTES = 1 << 20  # answers larger than this are parsed in a thread (bytes)
 READ_CHUNK = 1 << 16
 MAX_ACCOUNT_BYTES = 10 << 20  # a Solana account's largest size (MAX_PERMITTED_DATA_LENGTH)
@@ -49,11 +50,15 @@ _parse = json.loads  # the JSON parser (a name of its own: the tests watch it wo
 
 class RpcError(Exception):
     """An RPC call that failed; ``code`` is the JSON-RPC error code when there is one,
-    ``data`` its ``error.data`` (a failed preflight carries the simulation there)."""
+    ``data`` its ``error.data`` (a failed preflight carries the simulation there);
+    ``transport`` is ``"tls"`` (a certificate that does not verify, a failed handshake)
+    or ``"oversize"`` (an answer over the limit) for what the operator must fix, else ""."""
 
-    def __init__(self, message: str, code: int | None = None, data: Any = None) -> None:
+    def __init__(
+        self, message: str, code: int | None = None, data: Any = None, transport: str = ""
+    ) -> None:
         super().__init__(message)
-        self.code, self.data = code, data
+        self.code, self.data, self.transport = code, data, transport
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,15 +72,23 @@ class RawAccount:
 
 
 class RpcClient:
-    """One HTTP JSON-RPC endpoint. Use as ``async with RpcClient(url) as rpc``."""
+    """One HTTP JSON-RPC endpoint. Use as ``async with RpcClient(url) as rpc``.
+    ``https://`` is verified against the system's trust store and ``ca_file`` (a private
+    CA, PEM) when given (:mod:`feeds.clients.tls`)."""
 
     def __init__(
-        self, url: str, timeout_s: float = 5.0, max_answer_bytes: int = MAX_ANSWER_BYTES
+        self,
+        url: str,
+        timeout_s: float = 5.0,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
+        ca_file: str | None = None,
     ) -> None:
         self.url = url
         self.shown = redact(url)
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.max_answer_bytes = max_answer_bytes
+        self.ca_file = ca_file
+        self._ssl = ssl_for(url, ca_file)  # TlsSetupError for a CA file that cannot be used
         self._session: aiohttp.ClientSession | None = None
         self._ids = itertools.count(1)
 
@@ -92,7 +105,8 @@ class RpcClient:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self.timeout)
+            connector = aiohttp.TCPConnector(ssl=self._ssl if self._ssl is not None else True)
+            self._session = aiohttp.ClientSession(timeout=self.timeout, connector=connector)
         return self._session
 
     async def call(self, method: str, params: Sequence[Any] = ()) -> Any:
@@ -114,6 +128,9 @@ class RpcClient:
         except asyncio.TimeoutError:
             raise RpcError(f"{where}: no answer within {self.timeout.total:g} s") from None
         except aiohttp.ClientError as exc:
+            tls = tls_problem(exc, self.url, self.ca_file)
+            if tls is not None:  # one line, never the handshake's traceback
+                raise RpcError(f"{method}: {tls}", transport="tls") from None
             raise RpcError(f"{where}: {type(exc).__name__}: {_clean(str(exc), self.url)}") from None
         try:
             msg = (
@@ -131,14 +148,15 @@ class RpcClient:
         if resp.content_length is not None and resp.content_length > limit:
             resp.close()
             raise RpcError(f"{where}: an answer of {size_text(resp.content_length)} refused, "
-                           f"over the {size_text(limit)} limit (max_answer_bytes)")  # fmt: skip
+                           f"over the {size_text(limit)} limit; {FRAME_HINT}",
+                           transport="oversize")  # fmt: skip
         buf = bytearray()
         async for chunk in resp.content.iter_chunked(READ_CHUNK):
             buf += chunk
             if len(buf) > limit:
                 resp.close()
-                raise RpcError(f"{where}: an answer of more than {size_text(limit)} refused "
-                               "(max_answer_bytes)")  # fmt: skip
+                raise RpcError(f"{where}: an answer of more than {size_text(limit)} refused; "
+                               f"{FRAME_HINT}", transport="oversize")  # fmt: skip
         return buf
 
     @staticmethod
@@ -328,8 +346,8 @@ class JitoClient:
     """A Jito block engine (spec §5.4): ``base_url`` such as
     ``https://mainnet.block-engine.jito.wtf``; bundles go to ``/api/v1/bundles``."""
 
-    def __init__(self, base_url: str, timeout_s: float = 5.0) -> None:
-        self.rpc = RpcClient(base_url.rstrip("/") + "/api/v1/bundles", timeout_s)
+    def __init__(self, base_url: str, timeout_s: float = 5.0, ca_file: str | None = None) -> None:
+        self.rpc = RpcClient(base_url.rstrip("/") + "/api/v1/bundles", timeout_s, ca_file=ca_file)
         self.shown = self.rpc.shown
 
     async def close(self) -> None:

@@ -2,9 +2,10 @@
 127.0.0.1, backed by :class:`~feeds.sim.world.World`.
 
 It can present itself as several endpoints (one port each, HTTP and WebSocket on the
-same port) with their own latency, jitter and drop rate, and with faults for tests: a
-connection that closes mid-stream, malformed JSON, wrong-size or wrong-owner accounts,
-a stall (socket open, nothing sent), or an endpoint that never answers at all.
+same port; ``https://`` and ``wss://`` when given a certificate and key: ``tls``) with
+their own latency, jitter and drop rate, and with faults for tests: a connection that
+closes mid-stream, malformed JSON, wrong-size or wrong-owner accounts, a stall (socket
+open, nothing sent), or an endpoint that never answers at all.
 
 Methods: ``accountSubscribe`` and ``programSubscribe`` (every account encoding,
 ``dataSlice``; programs with filters), ``logsSubscribe`` (``mentions`` one address, or
@@ -41,6 +42,7 @@ import hashlib
 import json
 import logging
 import random
+import ssl
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -217,7 +219,7 @@ class _Endpoint:
         self.stopping = asyncio.Event()
         self.held_back = asyncio.Event()  # set once a connection's reading waited on its answers
 
-    async def start(self, host: str, port: int) -> None:
+    async def start(self, host: str, port: int, tls: ssl.SSLContext | None = None) -> None:
         app = web.Application()
         app.router.add_route("*", "/", self.handle)
         app.router.add_route("*", "/health", self.handle_health)
@@ -225,7 +227,7 @@ class _Endpoint:
         app.router.add_route("*", "/api/v1/transactions", self.handle_jito)
         self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, host, port)
+        site = web.TCPSite(self.runner, host, port, ssl_context=tls)
         await site.start()
         sockets = getattr(site._server, "sockets", None)
         if not sockets:
@@ -782,6 +784,21 @@ class _Rooted(Mapping[str, Account]):
         return True
 
 
+def server_context(cert_file: str, key_file: str | None = None) -> ssl.SSLContext:
+    """A TLS server context from a PEM certificate chain and its key (in ``cert_file``
+    when ``key_file`` is None); ValueError saying which file is wrong."""
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        ctx.load_cert_chain(cert_file, key_file)
+    except FileNotFoundError as exc:
+        raise ValueError(f"{exc.filename or cert_file}: no such file") from None
+    except (ssl.SSLError, OSError) as exc:
+        files = cert_file if key_file is None else f"{cert_file} / {key_file}"
+        why = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or str(exc)
+        raise ValueError(f"{files}: not a PEM certificate chain and its key ({why})") from None
+    return ctx
+
+
 class SimServer:
     """The simulated market served as ``len(profiles)`` endpoints (see module doc)."""
 
@@ -794,7 +811,11 @@ class SimServer:
         slot_seconds: float | None = None,
         bench: bool = False,
         accept_transactions: bool = False,
+        tls: ssl.SSLContext | tuple[str, str | None] | None = None,
     ) -> None:
+        # TLS (``https://`` and ``wss://`` on each endpoint's one port): a server context,
+        # or (certificate chain file, key file or None when the chain file holds it)
+        self.tls = server_context(*tls) if isinstance(tls, tuple) else tls
         self.world = World(config)
         self.chain = Chain(self.world, accept_transactions)
         self.tx_delay_s = 0.0  # answer simulate/send this much later (a slow node)
@@ -827,16 +848,19 @@ class SimServer:
         """Listen (consecutive ports from ``port`` when it is set, ephemeral otherwise)
         and start the slot clock; the endpoints' URLs."""
         for i, ep in enumerate(self.endpoints):
-            await ep.start(self.host, self.port + i if self.port else 0)
+            await ep.start(self.host, self.port + i if self.port else 0, self.tls)
         self.running = True
         if not self.bench:
             self._clock = asyncio.create_task(self._run_clock())
         return self.infos()
 
     def infos(self) -> list[EndpointInfo]:
+        s = "s" if self.tls is not None else ""
         return [
             EndpointInfo(
-                ep.profile.name, f"http://{self.host}:{ep.port}", f"ws://{self.host}:{ep.port}"
+                ep.profile.name,
+                f"http{s}://{self.host}:{ep.port}",
+                f"ws{s}://{self.host}:{ep.port}",
             )
             for ep in self.endpoints
         ]

@@ -1,7 +1,8 @@
 """The status bar: mode (PAPER / LIVE) and source (SIM / LIVE / REPLAY) as badges that
 can't be missed, the session's health when it is not ok (DEGRADED / UNHEALTHY and the
 first problem in words), then what matters most first (the line is cut on narrow
-terminals): the operator's last answer, slot, clock, feeds, errors, then the details."""
+terminals): the operator's last answer, slot, clock, feeds and their commitment
+(processed in yellow: it may be rolled back), errors, then the details."""
 
 from __future__ import annotations
 
@@ -55,6 +56,9 @@ class StatusLine(Static):
             up = sum(f.connected for f in snap.feeds)
             lead = max(snap.feeds, key=lambda f: f.lead)
             parts.append(f"feeds {up}/{len(snap.feeds)} up, lead {escape(lead.name)}")
+        if snap.commitment:  # processed is faster and may be rolled back: say which
+            style = "b yellow" if snap.commitment == "processed" else "b"
+            parts.append(f"[{style}]{escape(snap.commitment)}[/]")
         errors = f"errors {snap.errors}"
         if state.internal_errors:
             errors += f" (+{state.internal_errors} internal: {escape(state.last_error)})"
