@@ -478,19 +478,23 @@ impl FeedIngest {
         Ok(())
     }
 
-    /// Watch a tick array of a tracked Whirlpool.
-    pub fn track_tick_array(&mut self, address: &str, whirlpool: &str) -> Result<()> {
-        b58::decode_32(address)?;
+    /// The index of the tracked Whirlpool `whirlpool` and the role its tick arrays
+    /// play (InvalidInput when it is not a tracked Whirlpool).
+    fn tick_array_role(&self, whirlpool: &str) -> Result<(u32, Role)> {
         let role = self.pool_ix.get(whirlpool).and_then(|&ix| {
             let venue = self.pools[ix as usize].venue;
             (venue == VenueId::OrcaWhirlpool)
                 .then_some((ix, Role::Own(venue, orca_whirlpool::TICK_ARRAY)))
         });
-        let Some((ix, role)) = role else {
-            return Err(EngineError::InvalidInput(format!(
-                "{whirlpool} is not a tracked whirlpool"
-            )));
-        };
+        role.ok_or_else(|| {
+            EngineError::InvalidInput(format!("{whirlpool} is not a tracked whirlpool"))
+        })
+    }
+
+    /// Watch a tick array of a tracked Whirlpool.
+    pub fn track_tick_array(&mut self, address: &str, whirlpool: &str) -> Result<()> {
+        b58::decode_32(address)?;
+        let (ix, role) = self.tick_array_role(whirlpool)?;
         let id = self.intern(address);
         self.add_role(id, role, ix);
         Ok(())
@@ -507,16 +511,7 @@ impl FeedIngest {
     ) -> Result<()> {
         self.wrong_argument = false;
         b58::decode_32(address)?;
-        let role = self.pool_ix.get(whirlpool).and_then(|&ix| {
-            let venue = self.pools[ix as usize].venue;
-            (venue == VenueId::OrcaWhirlpool)
-                .then_some((ix, Role::Own(venue, orca_whirlpool::TICK_ARRAY)))
-        });
-        let Some((ix, role)) = role else {
-            return Err(EngineError::InvalidInput(format!(
-                "{whirlpool} is not a tracked whirlpool"
-            )));
-        };
+        let (ix, role) = self.tick_array_role(whirlpool)?;
         let Some(&id) = self.account_ix.get(address) else {
             return Ok(());
         };

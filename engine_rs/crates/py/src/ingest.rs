@@ -176,6 +176,21 @@ fn data_arg<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
     )))
 }
 
+/// A Whirlpool key argument as a string; anything else is "not a tracked whirlpool" (an
+/// unhashable one the twin's TypeError).
+fn whirlpool_arg(py: Python<'_>, whirlpool: &Bound<'_, PyAny>) -> PyResult<String> {
+    match whirlpool.cast::<PyString>() {
+        Ok(s) => Ok(s.to_string_lossy().into_owned()),
+        Err(_) => {
+            whirlpool.hash()?;
+            Err(to_py(
+                py,
+                EngineError::InvalidInput(format!("{whirlpool} is not a tracked whirlpool")),
+            ))
+        }
+    }
+}
+
 /// An address argument: a base58 `str`. Other forms the twin's `_id32` accepts raise its
 /// errors (TypeError, InvalidInputError, Base58Error); a valid non-str address raises
 /// TypeError (the twin would key its tables by the bytes object).
@@ -314,16 +329,7 @@ impl FeedIngest {
         whirlpool: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
         let address = address_arg(address)?;
-        let whirlpool = match whirlpool.cast::<PyString>() {
-            Ok(s) => s.to_string_lossy().into_owned(),
-            Err(_) => {
-                whirlpool.hash()?; // an unhashable key is the twin's TypeError
-                return Err(to_py(
-                    py,
-                    EngineError::InvalidInput(format!("{whirlpool} is not a tracked whirlpool")),
-                ));
-            }
-        };
+        let whirlpool = whirlpool_arg(py, whirlpool)?;
         let inner = &mut self.inner;
         guard(py, || inner.track_tick_array(address, &whirlpool))
     }
@@ -337,16 +343,7 @@ impl FeedIngest {
         whirlpool: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
         let address = address_arg(address)?;
-        let whirlpool = match whirlpool.cast::<PyString>() {
-            Ok(s) => s.to_string_lossy().into_owned(),
-            Err(_) => {
-                whirlpool.hash()?; // an unhashable key is the twin's TypeError
-                return Err(to_py(
-                    py,
-                    EngineError::InvalidInput(format!("{whirlpool} is not a tracked whirlpool")),
-                ));
-            }
-        };
+        let whirlpool = whirlpool_arg(py, whirlpool)?;
         let graph = self.graph.bind(py);
         let mut g = graph.try_borrow_mut()?;
         let g = &mut g.inner;
