@@ -1016,7 +1016,7 @@ fn cycle_from_pred(
         Some(p) => p,
         None => unreachable!("edge of a removed pool"),
     };
-    let mut edges = Vec::new();
+    let mut edges = Vec::with_capacity(8);
     let mut v = x;
     loop {
         let e = pred[v as usize];
@@ -1028,7 +1028,8 @@ fn cycle_from_pred(
     }
     edges.reverse();
     let mut rate = 1.0;
-    let mut names = vec![tokens[x as usize].clone()];
+    let mut names = Vec::with_capacity(edges.len() + 1);
+    names.push(tokens[x as usize].clone());
     let mut ids = Vec::with_capacity(edges.len());
     for &e in &edges {
         let p = pool(e);
