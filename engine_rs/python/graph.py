@@ -343,7 +343,8 @@ class PoolGraph:
         Warm start: when the previous call converged (no cycle) on the same tokens, its
         distances are the starting ones (a virtual source with those edge weights: the
         same guarantee, a few relaxations instead of several passes); every 64th call,
-        and after a cycle or a new token, it starts from zero.
+        and after a cycle or a new token, it starts from zero, so which cycle is reported
+        after a cycle does not depend on earlier calls.
         """
         n = len(self._tokens)
         if n == 0:
