@@ -126,6 +126,8 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--parquet", action="store_true", help="also write .parquet files (needs pyarrow)"
     )
+    sim.add_argument("--mainnet-like", action="store_true",
+                     help="pool writes, full logs, failed swaps, as on mainnet")  # fmt: skip
     sim.add_argument(
         "--accept-tx",
         action="store_true",
@@ -657,22 +659,38 @@ def _headless(session: object, duration: float | None) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, on_signal, sig.name)
-        next_status = loop.time() + STATUS_EVERY_S
+
+        async def status() -> None:  # the only reader of the snapshot here
+            clock = session.clock
+            due = clock.now_ns()
+            while True:
+                due += int(STATUS_EVERY_S * 1e9)
+                await clock.wait_until(due)
+                log.info("%s", _status_line(session))
+
         starting = asyncio.ensure_future(session.start())
+        signalled = asyncio.ensure_future(stop.wait())
+        running: list[asyncio.Future[None]] = []
         try:
             # a signal during the start stops it (session.stop() in finally cancels it)
-            signalled = asyncio.ensure_future(stop.wait())
             await asyncio.wait([starting, signalled], return_when=asyncio.FIRST_COMPLETED)
-            signalled.cancel()
-            end = loop.time() + duration if duration is not None else float("inf")
-            while not stop.is_set() and loop.time() < end and not session.start_error:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 0.2)
-                session.tick()
-                if loop.time() >= next_status:
-                    next_status += STATUS_EVERY_S
-                    log.info("%s", _status_line(session))
+            if not stop.is_set():
+                # the session's own run loop, until a signal, the duration or a failed start
+                runner = asyncio.ensure_future(
+                    session.run(duration_s=duration, until=lambda: bool(session.start_error))
+                )
+                running += [runner, asyncio.ensure_future(status())]
+                await asyncio.wait([runner, signalled], return_when=asyncio.FIRST_COMPLETED)
+                if runner.done():
+                    runner.result()  # an exception from a tick ends the run, as it always did
         finally:
+            signalled.cancel()
+            waiting = [t for t in running if not t.done()]
+            for task in waiting:
+                task.cancel()
+            for task in waiting:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await session.stop()
             await starting
 
@@ -841,7 +859,7 @@ def _replay(args: argparse.Namespace) -> int:
                 await session.start()
                 if session.start_error:
                     raise JournalError(session.start_error)
-                digest = await session.run(speed)
+                digest = await session.play(speed)
             finally:
                 await session.stop()
             if session.start_error:  # damaged chunk met on the way
@@ -972,7 +990,7 @@ def _sim(args: argparse.Namespace) -> int:
 
     async def serve() -> None:
         server = SimServer(
-            WorldConfig(seed=args.seed),
+            (WorldConfig.mainnet_like if args.mainnet_like else WorldConfig)(seed=args.seed),
             profiles,
             args.host,
             args.port,

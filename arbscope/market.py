@@ -13,9 +13,9 @@ timed, the other one shadowing). Same seed, same trades, same cycles.
 from __future__ import annotations
 
 import random
-import time
 import types
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -30,6 +30,7 @@ from .execution.live import LiveExecutor, LiveView
 from .execution.paper import PaperBroker, Portfolio
 from .health import Verdict
 from .prices import FeeView, PriceBook, PriceRow, fee_view
+from .runloop import TICK_S, Clock, MonotonicClock, RunLoop
 from .timing import KernelTimer, TimingRow
 
 PAPER_BALANCE = 10**12  # base units a paper session starts with
@@ -82,39 +83,75 @@ def _widened(spec: synthetic.PoolSpec) -> synthetic.PoolSpec:
     return replace(spec, ticks=[(lo, spec.liquidity), (hi, -spec.liquidity)])
 
 
+class UpdateRate:
+    """Pool updates per second over the last ``keep`` ticks (the status line's rate)."""
+
+    def __init__(self, keep: int = 64) -> None:
+        self._points: deque[tuple[float, int]] = deque(maxlen=keep)
+
+    def add(self, t_s: float, updates: int) -> None:
+        """The session's clock (s) and its update count after a tick."""
+        self._points.append((t_s, updates))
+
+    def per_s(self) -> float:
+        if len(self._points) < 2:
+            return 0.0
+        (t0, n0), (t1, n1) = self._points[0], self._points[-1]
+        return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
+
+    def clear(self) -> None:
+        """Forget the history (after a pause the rate restarts from the next tick)."""
+        self._points.clear()
+
+
+OppKey = tuple[str, tuple[str, ...]]  # (base mint, pools) of a cycle
+
+
 class Evaluator:
-    """What every session shares: the graphs (one per backend, kept equal), the timer,
-    the live opportunities, their scores and the snapshot."""
+    """The decisions every session makes, owned by the session (one each; a replay's
+    comes with the session it composes): the cycles through a changed pool re-evaluated
+    and scored, the safety-net sweep, and execution — paper fills and decisions, and the
+    live executor when the session has one.
 
-    seed: int
-    slot: int
-    updates: int
-    errors: int
-    eng: types.ModuleType
-    graph: Any
-    graphs: dict[str, Any]
-    timer: KernelTimer
-    fees: FeeContext
-    policy: ScorePolicy
-    live: dict[tuple[str, tuple[str, ...]], tuple[Opportunity, Score]]
-    last_sweep: Cycle | None
-    broker: PaperBroker | None = None
-    executor: LiveExecutor | None = None  # live trading, when the session is configured for it
-    mode: str = "PAPER"  # LIVE only after request_live() succeeded
-    halted: bool = False
-    found: int = 0  # opportunities that appeared (a profitable cycle not live before)
-    _rate: deque[tuple[float, int]]
-    source = "sim (in-process)"
+    It holds the graphs (one per backend, fed the same updates so the shadow sees the
+    same state) and the kernel timer the session built; the session owns time and its
+    counters and passes the slot in."""
 
-    def _first_seen(self) -> dict[tuple[str, tuple[str, ...]], int]:
-        fs: dict[tuple[str, tuple[str, ...]], int] | None = getattr(self, "_first_seen_d", None)
-        if fs is None:
-            fs = {}
-            self._first_seen_d = fs
-        return fs
+    def __init__(
+        self,
+        eng: types.ModuleType,
+        timer: KernelTimer,
+        graphs: dict[str, Any],
+        fees: FeeContext,
+        policy: ScorePolicy,
+        pool_kinds: dict[str, str] | None = None,
+    ) -> None:
+        self.eng, self.timer, self.graphs = eng, timer, graphs
+        self.graph = graphs[eng.BACKEND]
+        self.fees, self.policy = fees, policy
+        # each pool's program, when the feed knows it (what a transaction would need)
+        self.pool_kinds: dict[str, str] = pool_kinds if pool_kinds is not None else {}
+        self.live: dict[OppKey, tuple[Opportunity, Score]] = {}
+        self.first_seen: dict[OppKey, int] = {}  # the slot each live cycle appeared in
+        self.found = 0  # opportunities that appeared (a profitable cycle not live before)
+        self.last_sweep: Cycle | None = None
+        bases = self.graph.base_mints()
+        # paper trading on the first base mint (none when the graph has no base mint)
+        self.broker: PaperBroker | None = None
+        if bases:
+            self.broker = PaperBroker(
+                base=bases[0], balance=PAPER_BALANCE, tip_lamports=fees.tip_lamports,
+                sendable=self.sendable,
+            )  # fmt: skip
+        self.executor: LiveExecutor | None = None  # live trading, when configured
+        self.mode = "PAPER"  # LIVE only after the session's request_live() succeeded
+        self.halted = False  # the kill switch was pressed
 
-    def _evaluate(self, pool_id: str) -> None:
-        first = self._first_seen()
+    # ------------------------------------------------------------ evaluation
+    def evaluate(self, pool_id: str, slot: int) -> None:
+        """Re-evaluate and score every cycle through ``pool_id`` (EngineError, and
+        UnknownPoolError for a pool not in the graph, propagate: the caller counts)."""
+        first = self.first_seen
         opps = self.timer.call(
             "cycles_touching",
             lambda m: self.graphs[m.BACKEND].cycles_touching(pool_id),
@@ -127,9 +164,13 @@ class Evaluator:
                 first.pop(key, None)
                 continue
             if key not in first:
-                first[key] = self.slot
+                first[key] = slot
                 self.found += 1  # an opportunity appeared
             self.live[key] = (o, self._score(o, key))
+
+    def drop_pool(self, pool_id: str) -> None:
+        """``pool_id`` left the graph (a bad state): the cycles through it go too."""
+        self.live = {k: v for k, v in self.live.items() if pool_id not in k[1]}
 
     def _score(self, o: Opportunity, key: object) -> Score:
         score: Score = self.timer.call(
@@ -137,59 +178,31 @@ class Evaluator:
         )
         return score
 
-    def _sweep(self) -> None:
+    def sweep(self) -> None:
+        """The safety net: a full negative-cycle search (warm-started, so mirrored)."""
         self.last_sweep = self.timer.call(
             "find_negative_cycle",
             lambda m: self.graphs[m.BACKEND].find_negative_cycle(),
             mirror=True,  # warm-started: the result depends on the earlier sweeps
         )
 
-    def _updates_per_s(self) -> float:
-        if len(self._rate) < 2:
-            return 0.0
-        (t0, n0), (t1, n1) = self._rate[0], self._rate[-1]
-        return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
-
-    def _feeds(self) -> list[FeedHealth]:
-        return []
-
-    def _note(self) -> str:
-        return ""
-
-    def _verdict(self, feeds: list[FeedHealth]) -> Verdict | None:
-        """The session's health (None: not judged, as for the in-process market)."""
-        return None
-
-    # ------------------------------------------------------------ paper execution
-    def _broker(self) -> PaperBroker | None:
-        b: PaperBroker | None = getattr(self, "broker", None)
-        if b is None and getattr(self, "graph", None) is not None:
-            bases = self.graph.base_mints()
-            if bases:
-                fees = getattr(self, "fees", None)
-                tip = fees.tip_lamports if fees is not None else 0
-                b = PaperBroker(base=bases[0], balance=PAPER_BALANCE, tip_lamports=tip,
-                                sendable=self._sendable)  # fmt: skip
-                self.broker = b
-        return b
-
-    def _sendable(self, opp: Any) -> str:
+    # ------------------------------------------------------------ execution
+    def sendable(self, opp: Any) -> str:
         """ "" when the cycle fits in one transaction without an address lookup table (the
         token accounts existing), else why not; "" too when the pools' programs are
         unknown (the in-process market)."""
-        kinds_of: dict[str, str] = getattr(self, "pool_kinds", {})
-        kinds = [kinds_of.get(p) for p in opp.pools]
+        kinds = [self.pool_kinds.get(p) for p in opp.pools]
         if not kinds or None in kinds:
             return ""
-        fees = getattr(self, "fees", None)
-        tip = bool(fees is not None and fees.tip_lamports)
+        tip = bool(self.fees.tip_lamports)
         size = swap_tx_size([k for k in kinds if k], list(opp.tokens), tip)
         if size <= PACKET_DATA_SIZE:
             return ""
         return (f"one transaction would be {size:,} bytes, over the {PACKET_DATA_SIZE:,}-byte "
                 "limit (it needs an address lookup table)")  # fmt: skip
 
-    def _pool_slots(self, pools: list[str]) -> tuple[int, ...]:
+    def pool_slots(self, pools: list[str]) -> tuple[int, ...]:
+        """The slot of each pool's last update (-1: not in the graph)."""
         out = []
         for p in pools:
             try:
@@ -198,159 +211,153 @@ class Evaluator:
                 out.append(-1)
         return tuple(out)
 
-    def _execute(self, now_ns: int = 0) -> None:
+    def execute(self, slot: int, now_ns: int = 0, sink: Any = None) -> None:
         """Fill the paper orders that are due, then (auto mode, not halted) decide on
-        every cycle the scorer says go for. Fills go to the session's sink."""
-        b = self._broker()
+        every cycle the scorer says go for. Fills go to ``sink`` (``event(kind, slot,
+        payload, t_ns)``: the journal's recorder, a replay's digest) when there is one."""
+        b = self.broker
         if b is None:
             return
-        sink = getattr(self, "sink", None)
-        for f in b.on_tick(self.graph, self.slot):
+        for f in b.on_tick(self.graph, slot):
             if sink is not None:
-                sink.event("fill", self.slot, f.payload(), now_ns)
-        if b.auto and not getattr(self, "halted", False):
-            ex = self._live_executor()
+                sink.event("fill", slot, f.payload(), now_ns)
+        if b.auto and not self.halted:
+            ex = self.live_executor()
             for key in sorted(self.live):
                 o, sc = self.live[key]
                 if sc.go:
-                    slots = self._pool_slots(o.pools)
-                    b.decide(o, sc, self.fees, self.slot, slots)
+                    slots = self.pool_slots(o.pools)
+                    b.decide(o, sc, self.fees, slot, slots)
                     if ex is not None:  # live: the same decision, for real (paper shadows it)
                         ex.submit(o, sc, self.fees, slots, "auto")
 
-    def _live_executor(self) -> LiveExecutor | None:
+    def live_executor(self) -> LiveExecutor | None:
         """The executor when the session trades live right now (armed, not halted)."""
-        ex: LiveExecutor | None = getattr(self, "executor", None)
-        if ex is None or getattr(self, "mode", "PAPER") != "LIVE" or not ex.armed:
+        ex = self.executor
+        if ex is None or self.mode != "LIVE" or not ex.armed:
             return None
         return ex
 
-    def trade(self, base: str, pools: list[str]) -> str:
+    def trade(self, base: str, pools: list[str], slot: int) -> str:
         """The operator's ``x`` on a cycle: an order now (paper; live too when live);
         why not, or ""."""
-        b = self._broker()
+        b = self.broker
         entry = self.live.get((base, tuple(pools)))
         if b is None or entry is None:
             return "that cycle is gone"
         o, sc = entry
-        slots = self._pool_slots(o.pools)
-        ex = self._live_executor()
+        slots = self.pool_slots(o.pools)
+        ex = self.live_executor()
         if ex is not None:
             why = ex.submit(o, sc, self.fees, slots, "manual")
             if why:
                 return f"live refused: {why}"
-            b.decide(o, sc, self.fees, self.slot, slots, "manual")  # its paper shadow
+            b.decide(o, sc, self.fees, slot, slots, "manual")  # its paper shadow
             return ""
-        return b.decide(o, sc, self.fees, self.slot, slots, "manual")
+        return b.decide(o, sc, self.fees, slot, slots, "manual")
 
     def kill(self) -> int:
         """Kill switch: back to paper, no more automatic orders, pending ones cancelled
-        (live orders not yet sent are never sent)."""
+        (live orders not yet sent are never sent); how many were cancelled."""
         self.halted = True
         self.mode = "PAPER"
-        b = self._broker()
-        n = b.cancel_all() if b is not None else 0
-        ex: LiveExecutor | None = getattr(self, "executor", None)
-        if ex is not None:
-            n += ex.kill()
+        n = self.broker.cancel_all() if self.broker is not None else 0
+        if self.executor is not None:
+            n += self.executor.kill()
         return n
 
     def resume(self) -> None:
+        """Automatic orders again after the kill switch."""
         self.halted = False
 
     def to_paper(self) -> None:
         """Live -> paper (immediate): live orders not yet sent are cancelled."""
         self.mode = "PAPER"
-        ex: LiveExecutor | None = getattr(self, "executor", None)
-        if ex is not None:
-            ex.disarm("back to paper")
+        if self.executor is not None:
+            self.executor.disarm("back to paper")
 
     def live_checks(self) -> list[str]:
         """The guard rails, as the live confirmation screen lists them."""
-        ex: LiveExecutor | None = getattr(self, "executor", None)
-        if ex is None:
+        if self.executor is None:
             return ["✗ this session has no live configuration (paper only): start it with "
                     "--keypair, --send-rpc, --max-trade and --max-day"]  # fmt: skip
-        return ex.checks()
+        return self.executor.checks()
 
-    def request_live(self) -> Any:
-        return False, "this market is simulated in process: it has no chain to trade on"
-
-    def _price_rows(self) -> list[PriceRow]:
-        book: PriceBook | None = getattr(self, "prices", None)
-        return book.rows() if book is not None else []
-
-    def _fee_view(self) -> FeeView:
-        est = getattr(self, "fee_estimator", None)
-        fees = getattr(self, "fees", None)
-        if est is None or fees is None:
-            return FeeView()
-        return fee_view(est, fees.cu_limit, fees.cu_price_micro_lamports)
-
-    def _kind(self) -> str:
-        return "SIM"
-
-    def _snapshot(self) -> Snapshot:
+    # ------------------------------------------------------------ what the screen shows
+    def snapshot(
+        self,
+        *,
+        seed: int,
+        slot: int,
+        updates: int,
+        updates_per_s: float,
+        errors: int,
+        source: str,
+        kind: str,
+        feeds: list[FeedHealth] | None = None,
+        note: str = "",
+        session_id: str = "",
+        prices: list[PriceRow] | None = None,
+        fee: FeeView | None = None,
+        verdict: Verdict | None = None,
+    ) -> Snapshot:
+        """The screen's view of this evaluator's state, with the session's own facts
+        (its clock's counters, feeds, health, prices) as given."""
         best = sorted(
             self.live.values(), key=lambda v: (-v[1].net_profit, v[0].base_mint, v[0].pools)
         )[:MAX_ROWS]
-        first = self._first_seen()
+        first = self.first_seen
         ages = {
-            o.base_mint + ":" + ",".join(o.pools): self.slot
-            - first.get((o.base_mint, tuple(o.pools)), self.slot)
+            o.base_mint + ":" + ",".join(o.pools): slot
+            - first.get((o.base_mint, tuple(o.pools)), slot)
             for o, _ in best
         }
-        feeds = self._feeds()
-        verdict = self._verdict(feeds)
+        timer = self.timer
         return Snapshot(
-            seed=self.seed,
+            seed=seed,
             backend=self.eng.BACKEND,
             shadow=(
                 None
-                if self.timer.other is None
-                else f"{self.timer.other.BACKEND} (stateless only)"
-                if self.timer.stateful_suspended
-                else self.timer.other.BACKEND
+                if timer.other is None
+                else f"{timer.other.BACKEND} (stateless only)"
+                if timer.stateful_suspended
+                else timer.other.BACKEND
             ),
-            slot=self.slot,
+            slot=slot,
             pools=len(self.graph),
             tokens=len(self.graph.tokens()),
-            updates=self.updates,
-            updates_per_s=self._updates_per_s(),
-            errors=self.errors,
-            mismatches=self.timer.mismatch_count,
+            updates=updates,
+            updates_per_s=updates_per_s,
+            errors=errors,
+            mismatches=timer.mismatch_count,
             opportunities=best,
-            timings=self.timer.rows(),
+            timings=timer.rows(),
             last_sweep=self.last_sweep,
-            source=self.source,
-            feeds=feeds,
-            note=self._note(),
-            kind=self._kind(),
-            session_id=getattr(self, "session_id", ""),
-            prices=self._price_rows(),
-            fee=self._fee_view(),
+            source=source,
+            feeds=feeds if feeds is not None else [],
+            note=note,
+            kind=kind,
+            session_id=session_id,
+            prices=prices if prices is not None else [],
+            fee=fee if fee is not None else FeeView(),
             ages=ages,
-            fees_ctx=getattr(self, "fees", None),
-            portfolio=b.portfolio() if (b := getattr(self, "broker", None)) is not None else None,
-            live=ex.view() if (ex := getattr(self, "executor", None)) is not None else None,
-            mode=getattr(self, "mode", "PAPER"),
+            fees_ctx=self.fees,
+            portfolio=self.broker.portfolio() if self.broker is not None else None,
+            live=self.executor.view() if self.executor is not None else None,
+            mode=self.mode,
             health=verdict.status if verdict is not None else "",
             problems=verdict.problems if verdict is not None else (),
         )
 
-    def pause_clock(self) -> None:
-        """Forget the update-rate history (after a pause, the rate restarts from now)."""
-        self._rate.clear()
 
-    async def start(self) -> None:
-        """Open what the session reads (nothing for an in-process market)."""
+class SimMarket:
+    """A deterministic market (``seed``) in which ``updates_per_tick`` pools trade per tick.
 
-    async def stop(self) -> None:
-        """Close what the session reads."""
+    It owns its clock like every session: :meth:`run` turns it every ``tick_s`` of
+    ``clock`` time (the machine's monotonic clock unless one is given); ``timer_clock``
+    is the kernel timer's (ns per reading; staged screens pass a deterministic one)."""
 
-
-class SimMarket(Evaluator):
-    """A deterministic market (``seed``) in which ``updates_per_tick`` pools trade per tick."""
+    source = "sim (in-process)"
 
     def __init__(
         self,
@@ -362,7 +369,9 @@ class SimMarket(Evaluator):
         updates_per_tick: int = 10,
         sweep_every: int = 5,
         backend: types.ModuleType | None = None,
-        clock: Any = None,
+        timer_clock: Callable[[], int] | None = None,
+        clock: Clock | None = None,
+        tick_s: float = TICK_S,
     ) -> None:
         self.seed = seed
         self.rng = random.Random(seed)
@@ -379,31 +388,35 @@ class SimMarket(Evaluator):
             )
         except ImportError:
             other = None
-        self.timer = KernelTimer(self.eng, other, **({"clock": clock} if clock else {}))
+        self.timer = (KernelTimer(self.eng, other, clock=timer_clock) if timer_clock
+                      else KernelTimer(self.eng, other))  # fmt: skip
         # one graph per backend, fed the same updates: the shadow sees the same state
-        self.graphs: dict[str, Any] = {}
+        graphs: dict[str, Any] = {}
         for m in (self.eng, other):
             if m is not None:
-                self.graphs[m.BACKEND] = self.market.graph(m)
-        self.graph = self.graphs[self.eng.BACKEND]
-        self.fees = FeeContext(cu_limit=300_000, cu_price_micro_lamports=5_000)
+                graphs[m.BACKEND] = self.market.graph(m)
         # a simulated pool is never stale (its state is current until it trades), so the
         # staleness cap only guards against a stuck feed: 30 s of 200 ms ticks
-        self.policy = ScorePolicy(min_profit=1, min_persistence=2, max_staleness_slots=150)
+        self.ev = Evaluator(
+            self.eng, self.timer, graphs,
+            FeeContext(cu_limit=300_000, cu_price_micro_lamports=5_000),
+            ScorePolicy(min_profit=1, min_persistence=2, max_staleness_slots=150),
+        )  # fmt: skip
+        self.graph = self.ev.graph
         self.updates_per_tick, self.sweep_every = updates_per_tick, sweep_every
         self.slot = 0
         self.updates = 0
         self.errors = 0
-        self.last_sweep: Cycle | None = None
-        self.live: dict[tuple[str, tuple[str, ...]], tuple[Opportunity, Score]] = {}
-        self._rate: deque[tuple[float, int]] = deque(maxlen=64)
+        self.rate = UpdateRate()
         self.prices = PriceBook(self.eng)
         self.prices.update(self.graph, self.graph.pools(), self.slot)
-        self.now: Any = time.monotonic  # the update-rate clock (staged screens fix it)
         # priority fees of the simulated chain: lognormal per slot, congested spells
         self.fee_estimator = self.eng.FeeEstimator()
         self._congested = False
-        self.snapshot = self._snapshot()
+        self.clock: Clock = clock if clock is not None else MonotonicClock()
+        self.loop = RunLoop(self._turn, self.clock, int(tick_s * 1e9))
+        self._stopped = False
+        self._snap: Snapshot | None = None
 
     # ------------------------------------------------------------------ trading
     def _fees_for_slot(self) -> None:
@@ -412,10 +425,11 @@ class SimMarket(Evaluator):
             self._congested = not self._congested
         median = 25_000.0 if self._congested else 1_500.0
         samples = [(self.slot, int(r.lognormvariate(0.0, 1.0) * median)) for _ in range(8)]
+        fees = self.ev.fees
         try:
             self.fee_estimator.add_many(samples)
-            rec = self.fee_estimator.recommend(self.fees.cu_limit)
-            self.fees = replace(self.fees, cu_price_micro_lamports=rec.cu_price_micro_lamports)
+            rec = self.fee_estimator.recommend(fees.cu_limit)
+            self.ev.fees = replace(fees, cu_price_micro_lamports=rec.cu_price_micro_lamports)
         except EngineError:
             self.errors += 1
 
@@ -458,13 +472,17 @@ class SimMarket(Evaluator):
 
     def _upsert(self, spec: synthetic.PoolSpec) -> None:
         name = "upsert_cpmm" if spec.kind == "cpmm" else "upsert_clmm"
-        self.timer.call(name, lambda m: spec.upsert(self.graphs[m.BACKEND], self.slot), mirror=True)
+        graphs = self.ev.graphs
+        self.timer.call(name, lambda m: spec.upsert(graphs[m.BACKEND], self.slot), mirror=True)
 
-    def tick(self) -> Snapshot:
+    def tick(self, now_ns: int | None = None) -> None:
         """One slot: ``updates_per_tick`` trades, each followed by its pool's upsert and
-        the re-evaluation of the cycles through it; a sweep every ``sweep_every`` slots."""
+        the re-evaluation of the cycles through it; a sweep every ``sweep_every`` slots.
+        ``now_ns``: the session's clock (read from it when not given)."""
+        if now_ns is None:
+            now_ns = self.clock.now_ns()
         self.slot += 1
-        for g in self.graphs.values():
+        for g in self.ev.graphs.values():
             g.set_slot(self.slot)
         touched = []
         for _ in range(self.updates_per_tick):
@@ -472,19 +490,87 @@ class SimMarket(Evaluator):
             try:
                 self._trade(spec)
                 self._upsert(spec)
-                self._evaluate(spec.pool_id)
+                self.ev.evaluate(spec.pool_id, self.slot)
                 touched.append(spec.pool_id)
             except EngineError:
                 self.errors += 1  # counted (per kernel too) and shown; the market goes on
             self.updates += 1
         self.prices.update(self.graph, touched, self.slot)
         self._fees_for_slot()
-        self._execute()
+        self.ev.execute(self.slot)
         if self.slot % self.sweep_every == 0:
             try:
-                self._sweep()
+                self.ev.sweep()
             except EngineError:
                 self.errors += 1
-        self._rate.append((self.now(), self.updates))
-        self.snapshot = self._snapshot()
-        return self.snapshot
+        self.rate.add(now_ns / 1e9, self.updates)
+        self._snap = None
+
+    def _turn(self, now_ns: int) -> None:
+        self.tick(now_ns)
+
+    # ------------------------------------------------------------------ the run loop
+    async def start(self) -> None:
+        """Open what the session reads (nothing for an in-process market)."""
+
+    async def run(self, on_error: Callable[[Exception], None] | None = None) -> None:
+        """Tick every period of the session's clock until :meth:`stop`."""
+        await self.loop.run(done=lambda: self._stopped, on_error=on_error)
+
+    async def stop(self) -> None:
+        """Close what the session reads; the run loop ends."""
+        self._stopped = True
+
+    def set_paused(self, paused: bool) -> None:
+        """Stop (or restart) trading and evaluating; after a pause the update rate
+        restarts from the next tick."""
+        if not paused and self.loop.paused:
+            self.rate.clear()
+        self.loop.paused = paused
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The state after the latest tick, built when first read after it."""
+        if self._snap is None:
+            self._snap = self.ev.snapshot(
+                seed=self.seed, slot=self.slot, updates=self.updates,
+                updates_per_s=self.rate.per_s(), errors=self.errors, source=self.source,
+                kind="SIM", prices=self.prices.rows(),
+                fee=fee_view(self.fee_estimator, self.ev.fees.cu_limit,
+                             self.ev.fees.cu_price_micro_lamports),
+            )  # fmt: skip
+        return self._snap
+
+    # ------------------------------------------------------------------ the operator
+    @property
+    def broker(self) -> PaperBroker | None:
+        return self.ev.broker
+
+    @property
+    def live(self) -> dict[OppKey, tuple[Opportunity, Score]]:
+        return self.ev.live
+
+    def trade(self, base: str, pools: list[str]) -> str:
+        """``x``: a paper order on the cycle now; why not, or ""."""
+        self._snap = None
+        return self.ev.trade(base, pools, self.slot)
+
+    def kill(self) -> int:
+        """Kill switch: no more automatic orders, pending ones cancelled."""
+        self._snap = None
+        return self.ev.kill()
+
+    def resume(self) -> None:
+        self._snap = None
+        self.ev.resume()
+
+    def live_checks(self) -> list[str]:
+        return self.ev.live_checks()
+
+    def request_live(self) -> tuple[bool, str]:
+        """Never: the in-process market has no chain to send to."""
+        return False, "this market is simulated in process: it has no chain to trade on"
+
+    def to_paper(self) -> None:
+        self._snap = None
+        self.ev.to_paper()

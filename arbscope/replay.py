@@ -3,15 +3,19 @@
 The journal holds every input that changed the live session's engine state (frames,
 HTTP accounts, pools and tick arrays tracked, subscription ids bound, fee samples and the
 session's own ticks with their clock, see :mod:`storage.codec`). :class:`ReplaySession`
-is a :class:`~arbscope.session.FeedSession` without sockets: ``apply`` gives each input
-to the same ``FeedIngest`` / ``tick`` the live session called, so the derived events, and
-their digest, are the same as live. Speed changes only when inputs are applied, never
-what they produce: a replay at ``max`` equals one at 10×.
+owns a :class:`~arbscope.session.FeedSession` without sockets (``session``) and ``apply``
+gives each input to the same ``FeedIngest`` / ``tick`` the live session called, so the
+derived events, and their digest, are the same as live. Speed changes only when inputs
+are applied, never what they produce: a replay at ``max`` equals one at 10×.
 
-On screen (``tick()`` on the app's timer) the replay clock runs at ``speed`` (1, 10, 100
-or max) and can be paused, stepped one frame or one slot, and seeked; a seek backwards
-rebuilds the engine and fast-forwards from the start. Live trading can never be enabled
-in a replay (``live_allowed`` is False).
+Time is the recording's: the replay runs on the session run loop
+(:class:`~arbscope.runloop.RunLoop`) with a :class:`~arbscope.runloop.RecordedClock`
+(1, 10, 100× or max the pace of the wall clock, stopped while paused); each turn
+applies the inputs recorded up to the clock's time, reading the journal as it goes (an
+input not read yet is awaited, never skipped). The controls move the same cursor under
+one lock: a step applies exactly the inputs up to the next frame, or up to the first
+tick after the slot moved, and a seek fast-forwards (backwards: from a fresh engine, from
+the start). Live trading can never be enabled in a replay: it has no such capability.
 """
 
 from __future__ import annotations
@@ -21,11 +25,9 @@ import contextlib
 import math
 import time
 import types
-from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from engine_rs.errors import EngineError
 from feeds.health import FeedHealth
@@ -33,11 +35,11 @@ from storage.codec import Input, Kind, decompress, unpack
 from storage.journal import Journal, JournalError, SessionInfo
 
 from .market import Snapshot
+from .runloop import TICK_S, Clock, RecordedClock, RunLoop
 from .session import DEFAULT_POLICY, FeedSession, FeeSettings, _ReplaySink, from_journal
 
 SPEEDS = (1.0, 10.0, 100.0, math.inf)
-BUDGET_S = 0.04  # work per screen tick, so keys stay responsive at max speed
-BUFFER_CHUNKS = 16
+YIELD_EVERY = 2_000  # inputs applied between two yields to the event loop (a long seek)
 
 
 async def load_info(db: str | Path | None, session: str) -> SessionInfo:
@@ -65,56 +67,68 @@ def parse_speed(text: str) -> float:
     return v
 
 
-class ReplaySession(FeedSession):
-    """A recorded session, replayed (see module doc)."""
+class ReplaySession:
+    """A recorded session, replayed (see module doc).
 
-    live_allowed = False
+    ``clock``: the wall clock the recording's time is paced against (the machine's
+    monotonic clock unless given); ``tick_s``: the recorded time one turn of the run
+    loop covers at most; ``timer_clock``: the kernel timer's (staged screens)."""
 
     def __init__(
         self, db: str | Path | None, info: SessionInfo, backend: types.ModuleType | None = None,
-        shadow: bool = False, speed: float = 1.0, clock: Any = None,
+        shadow: bool = False, speed: float = 1.0, timer_clock: Callable[[], int] | None = None,
+        clock: Clock | None = None, tick_s: float = TICK_S,
     ) -> None:  # fmt: skip
         cfg = info.config
-        self.timer_clock = clock
         self.db, self.info = db, info
+        self.session_id = info.id
         self.seed = int(cfg.get("seed", 0))
-        self.sim = None
-        self.source = f"REPLAY {info.id}"
-        self.endpoints, self.universe = [], []
         self.base_mints = list(cfg.get("base_mints", []))
         self.max_hops = int(cfg.get("max_hops", 3))
         self.sweep_s = float(cfg.get("sweep_s", 1.0))
         # the scorer as the live session had it (older recordings: the defaults then)
-        self.policy_arg = from_journal(DEFAULT_POLICY, cfg.get("policy"))
+        self.policy = from_journal(DEFAULT_POLICY, cfg.get("policy"))
         self.fee_settings = from_journal(FeeSettings(), cfg.get("fees"))
-        self.metrics_settings, self.metrics_server = None, None
-        self.live_config, self.executor, self.mode = None, None, "PAPER"
-        self.backend_arg, self.shadow = backend, shadow
-        self.record, self.recorder, self.journal = None, None, None
-        self.session_id, self.digest = info.id, ""
-        self.pool, self.boot, self.start_error = None, None, ""
-        self.speed = speed
-        self.paused = False
+        self.backend_arg, self.shadow, self.timer_clock = backend, shadow, timer_clock
+        self.journal: Journal | None = None
+        self.digest = ""
+        self.start_error = ""
+        self.read_error: JournalError | None = None  # a damaged chunk met on the way
         self.t0_ns = info.first_ns or 0
         self.health: list[tuple[int, list[FeedHealth]]] = []
-        self._reset_cursor()
-        self._setup_engine()
+        self.clock = RecordedClock(clock, speed)
+        self.loop = RunLoop(self.turn, self.clock, int(tick_s * 1e9))
+        self._cursor = asyncio.Lock()  # one mover at a time: the loop's turn, a step, a seek
+        self._stopped = False
+        self.target_ns: int | None = None  # a seek in progress (ns since the start)
+        self.shown = True  # False: a headless replay (the price panel's book is not fed)
+        self._reset()
 
-    def _reset_cursor(self) -> None:
+    def _reset(self) -> None:
+        """A fresh engine (a session as the live one was configured) at the start of
+        the recording; the journal is read again from its first chunk."""
+        self.session = FeedSession(
+            base_mints=self.base_mints, seed=self.seed, backend=self.backend_arg,
+            sweep_s=self.sweep_s, max_hops=self.max_hops, shadow=self.shadow,
+            policy=self.policy, fee_settings=self.fee_settings, embedded_sim=False,
+            judge_health=False, timer_clock=self.timer_clock,
+        )  # fmt: skip
+        self.session.snapshots = self.shown
         self.sink = _ReplaySink()
-        self.buffer: deque[Input] = deque()
-        self.eof = False
-        self.pos_ns = 0  # replay clock, since the first input
+        self.session.sink = self.sink
+        self._stream: AsyncIterator[Input] | None = None
+        self._next: Input | None = None
+        self.eof = False  # the journal has no input left to read
+        self.pos_ns = 0  # the replay's position, since the first input
         self.applied = 0
         self.frames_applied = 0
-        self.target_ns: int | None = None  # a seek in progress
-        self._chunks: AsyncIterator[Any] | None = None
-        self._last_wall = time.monotonic()
+        self.clock.set(0)
+        self.clock.ended = False
 
     # ------------------------------------------------------------ reading
     async def start(self) -> None:
-        """Open the journal, load the feed-health timeline, start reading chunks
-        (once: a second call does nothing)."""
+        """Open the journal and load the feed-health timeline (once: a second call does
+        nothing). A failure is kept in ``start_error`` and shown; it never raises."""
         if self.journal is not None:
             return
         try:
@@ -122,7 +136,6 @@ class ReplaySession(FeedSession):
             for e in await self.journal.events(self.info.id, ["health"]):
                 feeds = [FeedHealth(**f) for f in e.payload.get("feeds", [])]
                 self.health.append((e.t_ns, feeds))
-            self._feeder: asyncio.Task[None] | None = asyncio.create_task(self._feed())
         except (JournalError, TypeError) as exc:
             self.start_error = str(exc)[:300]
         except BaseException:
@@ -131,18 +144,25 @@ class ReplaySession(FeedSession):
         if self.start_error:  # nothing will read it now; open, it would keep the process alive
             await self._close_journal()
 
+    async def _close_stream(self) -> None:
+        """Stop reading the journal where the stream stands (its cursor closed)."""
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            with contextlib.suppress(Exception):
+                await stream.aclose()  # type: ignore[attr-defined]
+
     async def _close_journal(self) -> None:
+        await self._close_stream()
         if self.journal is not None:
             journal, self.journal = self.journal, None
             await journal.close()
 
     async def stop(self) -> None:
-        feeder = getattr(self, "_feeder", None)
-        if feeder is not None:
-            feeder.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await feeder
-        await self._close_journal()
+        """Close the journal; the run loop ends."""
+        self._stopped = True
+        self.clock.poke()
+        async with self._cursor:  # never under a turn that is reading the journal
+            await self._close_journal()
 
     async def _inputs(self) -> AsyncIterator[Input]:
         assert self.journal is not None
@@ -151,32 +171,43 @@ class ReplaySession(FeedSession):
             for inp in unpack(raw):
                 yield inp
 
-    async def _feed(self) -> None:
-        """Keep the buffer filled (the screen's tick consumes it)."""
-        try:
-            while True:
-                gen = self._inputs()
-                self._gen_id = id(gen)
-                async for inp in gen:
-                    while len(self.buffer) >= BUFFER_CHUNKS * 1024:
-                        await asyncio.sleep(0.01)
-                    if self._gen_id != id(gen):  # a seek back restarted the stream
-                        break
-                    self.buffer.append(inp)
-                else:
-                    self.eof = True
-                    while self._gen_id == id(gen):
-                        await asyncio.sleep(0.05)
-        except JournalError as exc:
-            self.start_error = str(exc)[:300]
-            self.eof = True
+    async def _peek(self) -> Input | None:
+        """The next input of the recording (read from the journal when needed; awaited,
+        so what is applied never depends on how fast the journal is read); None at the
+        end, or when the journal cannot be read (``start_error`` says why)."""
+        if self._next is None and not self.eof:
+            if self.journal is None or self.start_error:
+                self.eof = True
+                return None
+            if self._stream is None:
+                self._stream = self._inputs()
+            try:
+                self._next = await anext(self._stream)
+            except StopAsyncIteration:
+                self.eof = True
+            except JournalError as exc:
+                self.start_error, self.read_error = str(exc)[:300], exc
+                self.eof = True
+        return self._next
+
+    def _take(self) -> Input:
+        inp = self._next
+        assert inp is not None
+        self._next = None
+        return inp
+
+    @property
+    def ended(self) -> bool:
+        """Every input of the recording has been applied (or the rest cannot be read)."""
+        return self.eof and self._next is None
 
     # ------------------------------------------------------------ applying
     def apply(self, inp: Input) -> None:
         """One recorded input, given to the engine as the live session gave it (errors
         the live callers caught are caught here the same way)."""
         k = inp.kind
-        ing = self.ingest
+        s = self.session
+        ing = s.ingest
         self.applied += 1
         self.pos_ns = max(self.pos_ns, inp.t_ns - self.t0_ns)
         try:
@@ -184,7 +215,7 @@ class ReplaySession(FeedSession):
                 self.frames_applied += 1
                 ing.frame(inp.endpoint, inp.payload, inp.t_ns)
             elif k is Kind.TICK:
-                FeedSession.tick(self, now_ns=inp.t_ns)
+                s.tick(now_ns=inp.t_ns)
             elif k is Kind.ACCOUNT:
                 pubkey, owner, slot = inp.json()
                 ing.account(pubkey, owner, inp.data(), slot)
@@ -200,98 +231,115 @@ class ReplaySession(FeedSession):
             elif k is Kind.DRAIN:
                 ing.take_changed()
             elif k is Kind.FEES:
-                self._on_fees([(int(s), int(f)) for s, f in inp.json()])
+                s._on_fees([(int(x), int(f)) for x, f in inp.json()])
             elif k is Kind.TRADE:
                 base, pools = inp.json()
-                FeedSession.trade(self, base, pools)
+                s.trade(base, pools)
             elif k is Kind.KILL:
-                FeedSession.kill(self)
+                s.kill()
             elif k is Kind.RESUME:
-                FeedSession.resume(self)
+                s.resume()
         except EngineError:
             pass  # the live caller counted it and went on; so does the replay
 
-    async def run(self, speed: float = math.inf) -> str:
-        """Headless: every input at ``speed`` (inf: no waiting); the digest."""
-        feeder = getattr(self, "_feeder", None)
-        if feeder is not None:  # the screen's reader is not needed: read straight through
-            feeder.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await feeder
-            self._feeder = None
+    async def _advance(self, goal_ns: int, newer: Callable[[], bool] = lambda: False) -> None:
+        """Apply every input recorded up to ``goal_ns`` (since the start), then stand
+        there. Every YIELD_EVERY inputs the event loop gets a turn (the screen, the keys);
+        a stop, or ``newer()`` (a newer seek), then ends it early."""
+        n = 0
+        while (inp := await self._peek()) is not None and inp.t_ns - self.t0_ns <= goal_ns:
+            self.apply(self._take())
+            n += 1
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+                if self._stopped or newer():
+                    break
+        else:
+            self.pos_ns = max(self.pos_ns, goal_ns)
+        if n:
+            self.session.changed()  # frames between ticks show too (pools, timings)
+
+    # ------------------------------------------------------------ the run loop
+    async def turn(self, now_ns: int) -> None:
+        """The run loop's turn at the recording's time ``now_ns``: a seek asked for, or
+        the inputs that fell due."""
+        async with self._cursor:
+            if self.target_ns is not None:
+                await self._seek()
+            elif not self.clock.paused and not self._stopped:
+                await self._advance(now_ns)
+            self.clock.ended = self.ended
+
+    async def run(self, on_error: Callable[[Exception], None] | None = None) -> None:
+        """The replay's run loop on its recorded clock, until :meth:`stop`."""
+        await self.loop.run(done=lambda: self._stopped, on_error=on_error)
+
+    async def play(self, speed: float = math.inf) -> str:
+        """Headless: from the start to the end of the recording at ``speed`` (inf: no
+        waiting), on the same run loop; the digest of the derived events. A damaged
+        chunk met on the way raises its JournalError."""
+        self.shown = self.session.snapshots = False
+        self.clock.speed, self.clock.paused = speed, False
         if self.journal is None:
             self.journal = await Journal.open(self.db, create=False, write=False)
-        self.snapshots = False
-        wall0 = time.monotonic()
-        async for inp in self._inputs():
-            if not math.isinf(speed):
-                due = wall0 + (inp.t_ns - self.t0_ns) / 1e9 / speed
-                delay = due - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            self.apply(inp)
-        self.eof = True
+        await self.loop.run(done=lambda: self.ended or self._stopped)
+        if self.read_error is not None:
+            raise self.read_error
         self.digest = self.sink.digest.hexdigest()
-        self.snapshots = True
-        self.snapshot = self._snapshot()
+        self.shown = self.session.snapshots = True
         return self.digest
 
     # ------------------------------------------------------------ the screen's controls
-    def tick(self, now_ns: int | None = None) -> Snapshot:
-        """The screen's timer: advance the replay clock by the wall time since the last
-        call times ``speed`` (or to a seek target), applying inputs within a budget."""
-        now = time.monotonic()
-        elapsed, self._last_wall = now - self._last_wall, now
-        if self.target_ns is not None:
-            self._advance(self.target_ns)
-            if self.pos_ns >= self.target_ns or (self.eof and not self.buffer):
-                self.target_ns = None
-                self.paused = True
-        elif not self.paused:
-            goal = math.inf if math.isinf(self.speed) else self.pos_ns + elapsed * self.speed * 1e9
-            self._advance(goal)
-        self.snapshot = self._snapshot()
-        return self.snapshot
+    @property
+    def speed(self) -> float:
+        return self.clock.speed
 
-    def _advance(self, goal_ns: float) -> None:
-        end = time.perf_counter() + BUDGET_S
-        buf = self.buffer
-        while buf and buf[0].t_ns - self.t0_ns <= goal_ns:
-            self.apply(buf.popleft())
-            if time.perf_counter() > end:
-                return
-        # the clock moves on only when it is known that nothing is due before the goal:
-        # the next input is later, or the recording ended (an empty buffer that is still
-        # being filled holds the clock where it is)
-        if not math.isinf(goal_ns) and (buf or self.eof):
-            self.pos_ns = max(self.pos_ns, int(goal_ns))
+    @speed.setter
+    def speed(self, value: float) -> None:
+        self.clock.speed = value
+
+    @property
+    def paused(self) -> bool:
+        return self.clock.paused
+
+    def set_paused(self, paused: bool) -> None:
+        """Stop (or restart) the recording's clock."""
+        if paused != self.clock.paused:
+            self.toggle_pause()
 
     def toggle_pause(self) -> None:
-        self.paused = not self.paused
-        self._last_wall = time.monotonic()
+        """Stop the recording's clock, or start it again from the position."""
+        self.clock.paused = not self.clock.paused
+        self.clock.set(self.pos_ns)
+        self.clock.poke()
 
-    def step_frame(self) -> None:
+    async def step_frame(self) -> None:
         """Pause, then apply inputs through the next frame."""
-        self.paused = True
-        while self.buffer:
-            inp = self.buffer.popleft()
-            self.apply(inp)
-            if inp.kind is Kind.FRAME:
-                break
-        self.snapshot = self._snapshot()
+        self.clock.paused = True
+        async with self._cursor:
+            while (inp := await self._peek()) is not None:
+                self.apply(self._take())
+                if inp.kind is Kind.FRAME:
+                    break
+            self.clock.set(self.pos_ns)
+            self.session.changed()
 
-    def step_slot(self) -> None:
-        """Pause, then apply inputs until the slot advances and the next tick has run."""
-        self.paused = True
-        slot = self.ingest.stats().slot
-        moved = False
-        while self.buffer:
-            inp = self.buffer.popleft()
-            self.apply(inp)
-            moved = moved or self.ingest.stats().slot > slot
-            if moved and inp.kind is Kind.TICK:
-                break
-        self.snapshot = self._snapshot()
+    async def step_slot(self) -> None:
+        """Pause, then apply inputs until the chain's slot has moved and the next tick
+        has run: exactly the inputs up to that slot boundary, however long the journal
+        takes to read."""
+        self.clock.paused = True
+        async with self._cursor:
+            ing = self.session.ingest
+            slot = ing.stats().slot
+            moved = False
+            while (inp := await self._peek()) is not None:
+                self.apply(self._take())
+                moved = moved or ing.stats().slot > slot
+                if moved and inp.kind is Kind.TICK:
+                    break
+            self.clock.set(self.pos_ns)
+            self.session.changed()
 
     def faster(self) -> None:
         i = SPEEDS.index(self.speed) if self.speed in SPEEDS else 0
@@ -302,38 +350,38 @@ class ReplaySession(FeedSession):
         self.speed = SPEEDS[max(i - 1, 0)]
 
     def seek(self, t_s: float) -> None:
-        """Go to ``t_s`` seconds after the start (backwards: rebuild, then fast-forward)."""
-        target = max(0, int(t_s * 1e9))
-        if target < self.pos_ns:
-            self._setup_engine()
-            self._reset_cursor()
-            self._gen_id = 0  # the feeder restarts the stream from the first chunk
-        self.target_ns = target
+        """Go to ``t_s`` seconds after the start, then pause there: the run loop's next
+        turn fast-forwards (backwards: from a fresh engine, from the start). A newer seek
+        replaces one in progress."""
+        self.target_ns = max(0, int(t_s * 1e9))
+        self.clock.poke()
+
+    async def seek_now(self, t_s: float) -> None:
+        """:meth:`seek`, done before returning (staged screens, tests, ``--start``)."""
+        self.seek(t_s)
+        async with self._cursor:
+            await self._seek()
+
+    async def _seek(self) -> None:
+        while (target := self.target_ns) is not None and not self._stopped:
+            if target < self.pos_ns:
+                await self._close_stream()
+                self._reset()
+            await self._advance(target, newer=lambda t=target: self.target_ns != t)  # type: ignore[misc]
+            if self.target_ns == target:
+                self.target_ns = None
+                self.clock.paused = True
+                self.clock.set(self.pos_ns)
 
     # ------------------------------------------------------------ what the screen shows
     @property
     def duration_s(self) -> float:
         return self.info.duration_s
 
-    def _kind(self) -> str:
-        return "REPLAY"
-
-    async def request_live(self) -> tuple[bool, str]:
-        return False, "live trading is impossible in a replay"
-
-    def live_checks(self) -> list[str]:
-        return ["✗ this is a replay of a recorded session: live trading is impossible"]
-
-    def trade(self, base: str, pools: list[str]) -> str:
-        return "a replay shows the recorded decisions; it takes no new orders"
-
-    def kill(self) -> int:
-        return 0
-
     def _feeds(self) -> list[FeedHealth]:
         now = self.t0_ns + self.pos_ns
         shown: list[FeedHealth] = []
-        for t, feeds in getattr(self, "health", []):
+        for t, feeds in self.health:
             if t > now:
                 break
             shown = feeds
@@ -342,19 +390,23 @@ class ReplaySession(FeedSession):
     def _note(self) -> str:
         if self.start_error:
             return f"replay failed: {self.start_error}"
-        if getattr(self, "eof", False) and not getattr(self, "buffer", ()):
+        if self.ended:
             return "end of the recording"
         return ""
 
-    def _snapshot(self) -> Snapshot:
-        snap = super()._snapshot()
-        pos = getattr(self, "pos_ns", 0) / 1e9
-        state = "paused" if getattr(self, "paused", False) else speed_label(self.speed)
+    @property
+    def snapshot(self) -> Snapshot:
+        """The engine's state (built once per tick applied, when read) with the replay's
+        own: its position, speed, feed health at that time, and why it stopped."""
+        snap = self.session.snapshot
+        pos = self.pos_ns / 1e9
+        state = "paused" if self.paused else speed_label(self.speed)
         source = (
             f"REPLAY {self.info.id} {pos:6.1f}/{self.info.duration_s:.1f} s "
-            f"{state}, frame {getattr(self, 'frames_applied', 0)}/{self.info.frames}"
+            f"{state}, frame {self.frames_applied}/{self.info.frames}"
         )
-        return replace(snap, source=source)
+        return replace(snap, source=source, kind="REPLAY", feeds=self._feeds(),
+                       note=self._note(), session_id=self.info.id)  # fmt: skip
 
 
 class JournalSessions:

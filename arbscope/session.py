@@ -18,15 +18,14 @@ import dataclasses
 import logging
 import time
 import types
-from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import engine_rs
 from engine_rs.errors import EngineError, UnknownPoolError
-from engine_rs.records import FeeContext, ScorePolicy
+from engine_rs.records import Cycle, FeeContext, Opportunity, Score, ScorePolicy
 from feeds.clients.pool import Bootstrap, Endpoint, FeedPool
 from feeds.health import FeedHealth
 from feeds.sim.server import SimServer
@@ -36,9 +35,11 @@ from storage.journal import Journal, JournalError
 from storage.recorder import MAX_PENDING_BYTES, Digest, Recorder, canonical
 
 from .execution.live import JournalLedger, LiveConfig, LiveExecutor
+from .execution.paper import PaperBroker
 from .health import HealthMonitor, Verdict
-from .market import PAPER_BALANCE, Evaluator, Snapshot
-from .prices import PriceBook
+from .market import PAPER_BALANCE, Evaluator, Snapshot, UpdateRate
+from .prices import PriceBook, fee_view
+from .runloop import TICK_S, Clock, MonotonicClock, RunLoop
 from .timing import KernelTimer
 
 HEALTH_EVERY_NS = 1_000_000_000  # feed health journaled once a second
@@ -49,38 +50,37 @@ class _TimedIngest:
     """``FeedIngest`` of the active backend, mirrored on the other and timed."""
 
     def __init__(
-        self, timer: KernelTimer, ingests: dict[str, Any], timed: bool = True,
+        self, timer: KernelTimer, ingests: dict[str, Any],
         mirror_budget: float = 0.15, window_ns: int = 1_000_000_000,
         kinds: dict[str, str] | None = None,
+        clock: Callable[[], int] = time.monotonic_ns,
     ) -> None:  # fmt: skip
-        self.timer, self.ingests, self.timed = timer, ingests, timed
+        self.timer, self.ingests = timer, ingests
+        self.clock = clock  # ns; the budget's wall time (tests give their own)
         self.kinds = kinds if kinds is not None else {}  # pool -> amm_v4 | cpmm | whirlpool
         self.active = ingests[timer.active.BACKEND]
         # the other backend follows every frame (so its graph can be shadow-checked)
         # while that costs less than ``mirror_budget`` of wall time; above it the mirror
         # is suspended for good and the timer stops shadowing stateful kernels
         self.mirror_budget, self.window_ns = mirror_budget, window_ns
-        self._win_start = time.monotonic_ns()
+        self._win_start = clock()
         self._win_ns = 0
 
     def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
-        if not self.timed:  # the twin stands in for both: not a Rust-vs-Python timing
-            out: int = self._all("frame", endpoint, frame, recv_ns)
-            return out
         if len(self.ingests) > 1 and not self.timer.stateful_suspended:
             active = self.timer.active
 
             def run(m: types.ModuleType) -> int:
                 if m is active:
                     return int(self.ingests[m.BACKEND].frame(endpoint, frame, recv_ns))
-                t0 = time.monotonic_ns()
+                t0 = self.clock()
                 try:
                     return int(self.ingests[m.BACKEND].frame(endpoint, frame, recv_ns))
                 finally:
-                    self._win_ns += time.monotonic_ns() - t0
+                    self._win_ns += self.clock() - t0
 
             sid: int = self.timer.call("feed_ingest", run, mirror=True)
-            t1 = time.monotonic_ns()
+            t1 = self.clock()
             if t1 - self._win_start >= self.window_ns:
                 if self._win_ns > self.mirror_budget * (t1 - self._win_start):
                     self.suspend(
@@ -130,7 +130,7 @@ class _TimedIngest:
 
     def account(self, pubkey: str, owner: str, data: bytes, slot: int) -> bool:
         # errors of the active backend propagate (after the other one ran)
-        if not self.timed or self.timer.stateful_suspended:
+        if self.timer.stateful_suspended:
             ok: bool = self._all("account", pubkey, owner, data, slot)
             return ok
         result: bool = self.timer.call(
@@ -239,15 +239,6 @@ def _health_payload(h: FeedHealth) -> dict[str, Any]:
     return dataclasses.asdict(h)
 
 
-def _ingest_class(m: types.ModuleType) -> Any:
-    cls = getattr(m, "FeedIngest", None)
-    if cls is None:  # an extension built before the ingest kernel existed
-        from engine_rs.python.ingest import FeedIngest
-
-        cls = FeedIngest
-    return cls
-
-
 @dataclass(frozen=True)
 class FeeSettings:
     """How the scorer prices landing a transaction (journaled with the session)."""
@@ -280,16 +271,18 @@ class RecordSettings:
     max_pending_bytes: int = MAX_PENDING_BYTES  # the write queue's bound (then: unrecorded)
 
 
-class FeedSession(Evaluator):
+class FeedSession:
     """Pools from ``universe`` watched on ``endpoints`` (or on an embedded simulator
-    when ``endpoints`` is empty: ``sim`` gives its world, seeded with ``seed``).
+    when ``endpoints`` is empty and ``embedded_sim``: ``sim`` gives its world, seeded
+    with ``seed``; without it the session is fed by its owner, as a replay feeds the one
+    it composes).
 
-    With ``record`` set, every engine input and derived event goes to the journal
-    (``storage``); ``session_id`` and ``digest`` are set by start() and stop()."""
-
-    _starting: asyncio.Task[None] | None = None  # start() in progress (stop() cancels it)
-    _stop_called = False
-    monitor: HealthMonitor | None = None  # the health verdict's memory (none in a replay)
+    The session owns its time: :meth:`run` turns it every ``tick_s`` of ``clock`` (the
+    machine's monotonic clock unless one is given) and the screen only reads
+    :attr:`snapshot`. Its decisions are made by :attr:`ev`, the
+    :class:`~arbscope.market.Evaluator` it owns. With ``record`` set, every engine input
+    and derived event goes to the journal (``storage``); ``session_id`` and ``digest``
+    are set by start() and stop()."""
 
     def __init__(
         self,
@@ -311,22 +304,34 @@ class FeedSession(Evaluator):
         metrics: Any = None,
         worker_config: Any = None,
         commitment: str = "confirmed",
+        *,
+        embedded_sim: bool = True,
+        judge_health: bool = True,
+        clock: Clock | None = None,
+        tick_s: float = TICK_S,
+        timer_clock: Callable[[], int] | None = None,
     ) -> None:
         self.seed = seed
+        self._starting: asyncio.Task[None] | None = None  # start() in progress (stop() cancels)
+        self._stop_called = False
         self.policy_arg = policy or DEFAULT_POLICY
         self.fee_settings = fee_settings or FeeSettings()
         self.metrics_settings = metrics  # arbscope.metrics.MetricsSettings, or None
         self.metrics_server: Any = None
-        self.monitor = HealthMonitor(stall_s=metrics.stall_s if metrics is not None else 10.0)
+        self.metrics_error = ""  # why /metrics could not listen ("" when it does, or is off)
+        # the health verdict's memory (none where health is not judged: a replay)
+        self.monitor: HealthMonitor | None = (
+            HealthMonitor(stall_s=metrics.stall_s if metrics is not None else 10.0)
+            if judge_health
+            else None
+        )
         self.worker_config, self.commitment = worker_config, commitment
         self.sim: SimServer | None = None
         self.sim_config = sim_config or WorldConfig(seed=seed)
         self.live_config = live
         self.sim_accept_tx = sim_accept_tx
-        self.executor: LiveExecutor | None = None
-        self.mode = "PAPER"
         self.funded = ""  # what the embedded simulator's faucet gave the wallet
-        if not endpoints:
+        if not endpoints and embedded_sim:
             from feeds.sim.server import default_profiles
 
             self.sim = SimServer(self.sim_config, default_profiles(sim_endpoints),
@@ -334,8 +339,10 @@ class FeedSession(Evaluator):
             universe = self.sim.world.universe() if universe is None else universe
             base_mints = base_mints or self.sim.world.bases
             self.source = f"sim ×{sim_endpoints} (loopback PubSub)"
-        else:
+        elif endpoints:
             self.source = f"live ×{len(endpoints)}"
+        else:
+            self.source = "fed by its owner"
         self.endpoints = list(endpoints)
         self.universe = list(universe or [])
         self.base_mints, self.max_hops, self.sweep_s = list(base_mints), max_hops, sweep_s
@@ -352,10 +359,14 @@ class FeedSession(Evaluator):
         self.boot: Bootstrap | None = None
         self.start_error = ""
         self.idle_reason = ""  # the session can find nothing (no bases, no pools): why
+        self.timer_clock = timer_clock  # the kernel timer's (staged screens: deterministic)
+        self.clock: Clock = clock if clock is not None else MonotonicClock()
+        self.tick_s = tick_s
+        self.loop = RunLoop(self._turn, self.clock, int(tick_s * 1e9))
         self._setup_engine()
 
     def _setup_engine(self) -> None:
-        """Fresh graphs, ingests, fee state and counters (a replay's seek calls it again)."""
+        """The graphs, ingests, evaluator, fee state and counters."""
         self.eng = self.backend_arg or engine_rs.backend()
         other: types.ModuleType | None = None
         if self.shadow:
@@ -363,43 +374,89 @@ class FeedSession(Evaluator):
                 other = engine_rs.load("python" if self.eng.BACKEND == "rust" else "rust")
             except ImportError:
                 other = None
-        clock = getattr(self, "timer_clock", None)  # screenshots: a deterministic clock
-        self.timer = KernelTimer(self.eng, other, **({"clock": clock} if clock else {}))
-        self.graphs = {}
+        clock = self.timer_clock
+        self.timer = (KernelTimer(self.eng, other, clock=clock) if clock
+                      else KernelTimer(self.eng, other))  # fmt: skip
+        self.graphs: dict[str, Any] = {}
         ingests = {}
         for m in (self.eng, other):
             if m is not None:
                 g = m.PoolGraph(base_mints=list(self.base_mints), max_hops=self.max_hops)
                 self.graphs[m.BACKEND] = g
-                ingests[m.BACKEND] = _ingest_class(m)(g)
-        self.graph = self.graphs[self.eng.BACKEND]
-        # time the ingest only when every backend has its own (an extension built before
-        # the ingest kernel falls back to the twin, which must not pass for Rust)
-        native = all(hasattr(m, "FeedIngest") for m in (self.eng, other) if m is not None)
+                # each backend its own ingest (an extension without one of the twin's
+                # names is refused at import, so there is no fallback to make)
+                ingests[m.BACKEND] = m.FeedIngest(g)
         self.pool_kinds: dict[str, str] = {}  # what each tracked pool is (its program)
-        self.ingest = _TimedIngest(self.timer, ingests, timed=native, kinds=self.pool_kinds)
+        self.ingest = _TimedIngest(self.timer, ingests, kinds=self.pool_kinds)
         self.fee_estimator = self.eng.FeeEstimator()
         fs = self.fee_settings
-        self.fees = FeeContext(cu_limit=fs.cu_limit, cu_price_micro_lamports=5_000,
-                               tip_lamports=fs.tip_lamports)  # fmt: skip
-        self.policy = self.policy_arg
-        self.found = 0
+        fees = FeeContext(cu_limit=fs.cu_limit, cu_price_micro_lamports=5_000,
+                          tip_lamports=fs.tip_lamports)  # fmt: skip
+        self.ev = Evaluator(self.eng, self.timer, self.graphs, fees, self.policy_arg,
+                            self.pool_kinds)  # fmt: skip
         self.slot = 0
         self.updates = 0
         self.errors = 0
-        self.last_sweep = None
-        self.live = {}
         self._emitted: dict[tuple[str, tuple[str, ...]], str] = {}
         self._sweep_key = ""
-        self._rate: deque[tuple[float, int]] = deque(maxlen=64)
+        self.rate = UpdateRate()
         self._last_sweep_t = 0.0
         self._last_health_ns = 0
         self._now_ns = 0
-        self.snapshots = True  # a headless replay builds one at the end only
-        self.broker = None
-        self.halted = False
+        # whether anyone will show this session: a headless replay does not feed the
+        # price panel's book (not part of the decisions)
+        self.snapshots = True
         self.prices = PriceBook(self.eng)
-        self.snapshot: Snapshot = self._snapshot()
+        # the feeds' health and the verdict as of the latest tick (the snapshot shows
+        # them; judging every tick keeps the verdict's memory as fine-grained as before)
+        feeds = self._feeds()
+        self._health: tuple[list[FeedHealth], Verdict | None] = (feeds, self._verdict(feeds))
+        self._snap: Snapshot | None = None
+
+    # ------------------------------------------------------------ the evaluator's state
+    # (read by /metrics, the headless status line, the journal's close and tests)
+    @property
+    def graph(self) -> Any:
+        """The active backend's pool graph."""
+        return self.ev.graph
+
+    @property
+    def live(self) -> dict[tuple[str, tuple[str, ...]], tuple[Opportunity, Score]]:
+        """The profitable cycles now, by (base mint, pools)."""
+        return self.ev.live
+
+    @property
+    def found(self) -> int:
+        return self.ev.found
+
+    @property
+    def last_sweep(self) -> Cycle | None:
+        return self.ev.last_sweep
+
+    @property
+    def fees(self) -> FeeContext:
+        return self.ev.fees
+
+    @property
+    def policy(self) -> ScorePolicy:
+        return self.ev.policy
+
+    @property
+    def broker(self) -> PaperBroker | None:
+        return self.ev.broker
+
+    @property
+    def executor(self) -> LiveExecutor | None:
+        return self.ev.executor
+
+    @property
+    def mode(self) -> str:
+        """PAPER | LIVE: the execution mode."""
+        return self.ev.mode
+
+    @property
+    def halted(self) -> bool:
+        return self.ev.halted
 
     def config(self) -> dict[str, Any]:
         """What the session was started with, as journaled (URLs redacted)."""
@@ -475,6 +532,7 @@ class FeedSession(Evaluator):
             self.start_error = f"{type(exc).__name__}: {exc}"[:300]
             log.error("session failed to start: %s", self.start_error)
         self._setup_live()
+        self._snap = None  # what the start found (its note, the live view) shows now
         if self.executor is not None and self.sim_accept_tx and not self.start_error:
             await self.fund_from_faucet()
         if not self.start_error:
@@ -534,9 +592,9 @@ class FeedSession(Evaluator):
         # the UTC day's total across runs comes from the journal (no journal: live refused)
         ledger = (JournalLedger(self.journal, self.recorder)
                   if self.journal is not None and self.recorder is not None else None)  # fmt: skip
-        self.executor = LiveExecutor(cfg, self.base_mints[0], lambda: self.graph,
-                                     lambda: self.sink, sendable=self._sendable,
-                                     ledger=ledger)  # fmt: skip
+        self.ev.executor = LiveExecutor(cfg, self.base_mints[0], lambda: self.graph,
+                                        lambda: self.sink, sendable=self.ev.sendable,
+                                        ledger=ledger)  # fmt: skip
 
     async def fund_from_faucet(self, lamports: int = 10 * 10**9, base: int = PAPER_BALANCE) -> str:
         """Give the live wallet SOL and base tokens from the embedded simulator's faucet
@@ -557,7 +615,7 @@ class FeedSession(Evaluator):
 
     async def request_live(self) -> tuple[bool, str]:
         """Paper -> live, after the typed confirmation: every guard rail is checked again
-        (the executor's ``arm``). Never on a replay (ReplaySession refuses)."""
+        (the executor's ``arm``). A replay has no such capability."""
         if self.executor is None:
             return False, ("this session has no live configuration: start it with --keypair, "
                            "--send-rpc, --max-trade and --max-day")  # fmt: skip
@@ -566,7 +624,8 @@ class FeedSession(Evaluator):
                            "--sim-accept-tx to trade live against it")  # fmt: skip
         ok, why = await self.executor.arm()
         if ok:
-            self.mode, self.halted = "LIVE", False
+            self.ev.mode, self.ev.halted = "LIVE", False
+            self._snap = None
         return ok, why
 
     async def stop(self) -> None:
@@ -645,14 +704,15 @@ class FeedSession(Evaluator):
         newest = self.fee_estimator.newest_slot
         fresh = [(s, f) for s, f in samples if newest is None or s > newest]
         if fresh:
-            before = self.fees.cu_price_micro_lamports
+            ev = self.ev
+            before = ev.fees.cu_price_micro_lamports
             try:
                 self.fee_estimator.add_many(fresh)
-                rec = self.fee_estimator.recommend(self.fees.cu_limit, self.fee_settings.percentile)
-                self.fees = replace(self.fees, cu_price_micro_lamports=rec.cu_price_micro_lamports)
+                rec = self.fee_estimator.recommend(ev.fees.cu_limit, self.fee_settings.percentile)
+                ev.fees = replace(ev.fees, cu_price_micro_lamports=rec.cu_price_micro_lamports)
             except EngineError:
                 self.errors += 1
-            if self.sink is not None and self.fees.cu_price_micro_lamports != before:
+            if self.sink is not None and ev.fees.cu_price_micro_lamports != before:
                 self.sink.event(
                     "fee",
                     self.slot,
@@ -664,20 +724,22 @@ class FeedSession(Evaluator):
                 )
 
     # ------------------------------------------------------------ the tick
-    def tick(self, now_ns: int | None = None) -> Snapshot:
-        """Re-evaluate every pool that changed since the last tick; sweep on a timer.
-        ``now_ns`` (monotonic) is the session's clock: a replay passes the recorded one."""
+    def tick(self, now_ns: int | None = None) -> None:
+        """Re-evaluate every pool that changed since the last tick; sweep on a timer;
+        execute. ``now_ns`` is the session's clock: without it the tick is a live one at
+        the clock's time, journaled as a ``TICK`` input; a replay passes the recorded one.
+        The snapshot is built when someone reads it, not here."""
         if now_ns is None:
-            now_ns = time.monotonic_ns()
-            if self.recorder is not None:
-                self.recorder.input(Kind.TICK, 0, b"", now_ns)
+            self._turn(self.clock.now_ns())
+            return
         self._now_ns = now_ns
+        ev = self.ev
         changed = self.ingest.take_changed()
         for pool_id in changed:
             try:
-                self._evaluate(pool_id)
+                ev.evaluate(pool_id, self.slot)
             except UnknownPoolError:  # it left the graph (a bad state): its cycles go too
-                self.live = {k: v for k, v in self.live.items() if pool_id not in k[1]}
+                ev.drop_pool(pool_id)
             except EngineError:
                 self.errors += 1
             self.updates += 1
@@ -685,19 +747,47 @@ class FeedSession(Evaluator):
         if now - self._last_sweep_t >= self.sweep_s and len(self.graph):
             self._last_sweep_t = now
             try:
-                self._sweep()
+                ev.sweep()
             except EngineError:
                 self.errors += 1
         self.slot = self.ingest.stats().slot
-        self._execute(now_ns)
+        ev.execute(self.slot, now_ns, self.sink)
         if self.snapshots:  # the screen's price panel (not part of the replayed decisions)
             self.prices.update(self.graph, changed, self.slot)
-        self._rate.append((now, self.updates))
+        self.rate.add(now, self.updates)
         if self.sink is not None:
             self._emit(now_ns)
-        if self.snapshots:
-            self.snapshot = self._snapshot()
-        return self.snapshot
+        feeds = self._feeds()
+        self._health = (feeds, self._verdict(feeds))
+        self._snap = None
+
+    def _turn(self, now_ns: int) -> None:
+        """The run loop's turn: a live tick at ``now_ns``, journaled first (``TICK``)."""
+        if self.recorder is not None:
+            self.recorder.input(Kind.TICK, 0, b"", now_ns)
+        self.tick(now_ns)
+
+    def changed(self) -> None:
+        """The engine's state moved outside a tick (a replay's step or seek): the next
+        read of :attr:`snapshot` builds a new one."""
+        self._snap = None
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """What the screen shows: the state after the latest tick, built when it is
+        first read after that tick (a session no one shows never builds one)."""
+        if self._snap is None:
+            feeds, verdict = self._health
+            self._snap = self.ev.snapshot(
+                seed=self.seed, slot=self.slot, updates=self.updates,
+                updates_per_s=self.rate.per_s(), errors=self.errors, source=self.source,
+                kind=self._kind(), feeds=feeds, note=self._note(),
+                session_id=self.session_id, prices=self.prices.rows(),
+                fee=fee_view(self.fee_estimator, self.ev.fees.cu_limit,
+                             self.ev.fees.cu_price_micro_lamports),
+                verdict=verdict,
+            )  # fmt: skip
+        return self._snap
 
     def _emit(self, now_ns: int) -> None:
         """Derived events for what changed since the last tick: opportunities that are
@@ -728,39 +818,55 @@ class FeedSession(Evaluator):
             sink.event("health", slot, {"feeds": [_health_payload(h) for h in self.pool.health()]},
                        now_ns)  # fmt: skip
 
+    # ------------------------------------------------------------ the operator
     def trade(self, base: str, pools: list[str]) -> str:
+        """``x``: an order on the cycle now (paper; live too when live); why not, or ""."""
         if self.recorder is not None:  # the operator's decision is an input of the session
             self.recorder.input(Kind.TRADE, 0, json_payload([base, list(pools)]))
-        return super().trade(base, pools)
+        self._snap = None
+        return self.ev.trade(base, pools, self.slot)
 
     def kill(self) -> int:
+        """Kill switch: back to paper, no automatic orders, pending ones cancelled."""
         if self.recorder is not None:
             self.recorder.input(Kind.KILL, 0, b"")
-        return super().kill()
+        self._snap = None
+        return self.ev.kill()
 
     def resume(self) -> None:
+        """Automatic orders again after the kill switch."""
         if self.recorder is not None:
             self.recorder.input(Kind.RESUME, 0, b"")
-        super().resume()
+        self._snap = None
+        self.ev.resume()
+
+    def to_paper(self) -> None:
+        """Live -> paper (immediate): live orders not yet sent are cancelled."""
+        self._snap = None
+        self.ev.to_paper()
+
+    def live_checks(self) -> list[str]:
+        """The guard rails, as the live confirmation screen lists them."""
+        return self.ev.live_checks()
 
     def _kind(self) -> str:
-        return "SIM" if getattr(self, "sim", None) is not None else "LIVE"
+        return "SIM" if self.sim is not None else "LIVE"
 
     def _note(self) -> str:
-        if getattr(self, "idle_reason", ""):
-            return str(self.idle_reason)
-        if getattr(self, "start_error", ""):
+        if self.idle_reason:
+            return self.idle_reason
+        if self.start_error:
             return f"feeds failed to start: {self.start_error}"
-        boot = getattr(self, "boot", None)
+        boot = self.boot
         if boot is not None and (boot.missing or boot.rejected):
             return f"{len(boot.missing)} pools not found, {len(boot.rejected)} accounts rejected"
-        rec = getattr(self, "recorder", None)
+        rec = self.recorder
         if rec is not None and rec.error:
             return f"journal: {rec.error}"
-        return getattr(self, "metrics_error", "")
+        return self.metrics_error
 
     def _feeds(self) -> list[FeedHealth]:
-        pool: FeedPool | None = getattr(self, "pool", None)  # None until start()
+        pool = self.pool  # None until start()
         return pool.health() if pool is not None else []
 
     def _verdict(self, feeds: list[FeedHealth]) -> Verdict | None:
@@ -782,17 +888,45 @@ class FeedSession(Evaluator):
             start_error=self.start_error, journal_error=rec.error if rec is not None else "",
         )  # fmt: skip
 
-    async def run_for(self, seconds: float, tick_s: float = 0.2) -> Snapshot:
-        """Start, tick for ``seconds``, stop (headless runs and tests)."""
+    # ------------------------------------------------------------ the run loop
+    async def run(
+        self,
+        on_error: Callable[[Exception], None] | None = None,
+        *,
+        duration_s: float | None = None,
+        until: Callable[[], bool] | None = None,
+    ) -> None:
+        """The session's run loop: a tick every ``tick_s`` of its clock until
+        :meth:`stop`, ``duration_s`` of the clock, or ``until()`` (checked before every
+        wait). ``on_error``: what to do with an exception from a tick other than an
+        engine error (counted by the session); without it, it propagates."""
+        end = None if duration_s is None else self.clock.now_ns() + int(duration_s * 1e9)
+        await self.loop.run(
+            until_ns=end,
+            done=lambda: self._stop_called or (until is not None and until()),
+            on_error=on_error,
+        )
+
+    def set_paused(self, paused: bool) -> None:
+        """Stop (or restart) evaluating: frames still arrive and are evaluated at the
+        first tick after; the update rate restarts from there."""
+        if not paused and self.loop.paused:
+            self.rate.clear()
+        self.loop.paused = paused
+
+    async def run_for(self, seconds: float, tick_s: float | None = None) -> Snapshot:
+        """Start, run for ``seconds`` of the session's clock (a tick every ``tick_s``,
+        default the session's), stop (headless runs and tests); the last snapshot."""
+        if tick_s is not None:
+            self.tick_s = tick_s
+            self.loop.period_ns = int(tick_s * 1e9)
         await self.start()
         try:
-            end = time.monotonic() + seconds
-            while time.monotonic() < end:
-                await asyncio.sleep(tick_s)
-                self.tick()
+            await self.run(duration_s=seconds)
+            snap = self.snapshot
         finally:
             await self.stop()
-        return self.snapshot
+        return snap
 
 
 def _timing_rows(timer: KernelTimer) -> list[dict[str, Any]]:

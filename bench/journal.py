@@ -96,7 +96,7 @@ async def replay(db: Path, sid: str) -> tuple[float, str, int]:
     await r.start()
     try:
         t0 = time.perf_counter()
-        digest = await r.run()
+        digest = await r.play()
         return time.perf_counter() - t0, digest, r.frames_applied
     finally:
         await r.stop()

@@ -1,7 +1,8 @@
 """Textual themes for arbscope; the .tcss uses only theme variables, so `t` (or the
 config) swaps every colour at once. Dark is the default; light for bright rooms; high
 contrast for projectors, bad terminals and tired eyes (pure black/white, saturated
-accents)."""
+accents). Besides Textual's own variables each theme sets ``$profit`` and ``$loss``:
+the colours of money made and lost in the cycles, the detail and the portfolio."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ ARBSCOPE_DARK = Theme(
     surface="#161B22",
     panel="#1F2630",
     dark=True,
+    variables={"profit": "#89D185", "loss": "#F44747"},
 )
 
 ARBSCOPE_LIGHT = Theme(
@@ -37,6 +39,7 @@ ARBSCOPE_LIGHT = Theme(
     panel="#E6E8EB",
     foreground="#1B1F24",
     dark=False,
+    variables={"profit": "#2E7D32", "loss": "#C62828"},
 )
 
 ARBSCOPE_CONTRAST = Theme(
@@ -52,6 +55,7 @@ ARBSCOPE_CONTRAST = Theme(
     panel="#202020",
     foreground="#FFFFFF",
     dark=True,
+    variables={"profit": "#00FF00", "loss": "#FF3030"},
 )
 
 THEMES = (ARBSCOPE_DARK, ARBSCOPE_LIGHT, ARBSCOPE_CONTRAST)

@@ -1,16 +1,21 @@
 """Regenerate the SVG screenshots in screenshots/ from the staged states the snapshot
-tests use (`make screenshots`): seeded market, fixed clocks, a committed recording."""
+tests use (`make screenshots`): seeded market, fixed clocks, a committed recording
+(``tests/staging.py``: test support, not part of the wheel)."""
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from arbscope.staging import NEVER, fix_app, staged_live, staged_replay, staged_sim
-from tui.app import ArbscopeApp
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the staging lives in tests/, beside the packages
 
-OUT = Path(__file__).resolve().parent.parent / "screenshots"
+from tests.staging import fix_app, staged_live, staged_replay, staged_sim  # noqa: E402
+from tui.app import ArbscopeApp  # noqa: E402
+
+OUT = ROOT / "screenshots"
 
 SHOTS: tuple[tuple[str, tuple[int, int], Sequence[str], str], ...] = (
     ("first-screen", (120, 40), (), "dark"),
@@ -35,13 +40,13 @@ async def shoot(app: ArbscopeApp, name: str, size: tuple[int, int], keys: Sequen
 async def main() -> None:
     OUT.mkdir(exist_ok=True)
     for name, size, keys, theme in SHOTS:
-        await shoot(fix_app(ArbscopeApp(staged_sim(), tick_s=NEVER, theme=theme)), name, size, keys)
-    live = fix_app(ArbscopeApp(staged_live(), tick_s=NEVER))
+        await shoot(fix_app(ArbscopeApp(staged_sim(), theme=theme)), name, size, keys)
+    live = fix_app(ArbscopeApp(staged_live()))
     live.state.mode = "LIVE"
     await shoot(live, "live-mode", (120, 40), ())
     r = await staged_replay()
     try:
-        await shoot(fix_app(ArbscopeApp(r, tick_s=NEVER)), "replay", (120, 40), ())
+        await shoot(fix_app(ArbscopeApp(r)), "replay", (120, 40), ())
     finally:
         await r.stop()
 

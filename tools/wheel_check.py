@@ -1,10 +1,10 @@
 """Build the wheel and prove it is clean and installs on its own.
 
-Fails if the wheel holds Rust sources, Cargo files, build artefacts or caches, or lacks
-a package or a package's ``py.typed`` (PEP 561: every shipped package says it is
-typed); then installs it with --no-deps (plus numpy, the engine's one runtime
-dependency) into a fresh venv and imports the compiled engine from outside the
-repository.
+Fails if the wheel holds Rust sources, Cargo files, build artefacts or caches, test
+support (``tests/``, the staged screens of ``tests/staging.py``), or lacks a package or
+a package's ``py.typed`` (PEP 561: every shipped package says it is typed); then
+installs it with --no-deps (plus numpy, the engine's one runtime dependency) into a
+fresh venv and imports the compiled engine from outside the repository.
 """
 
 from __future__ import annotations
@@ -44,8 +44,10 @@ REQUIRED = [
     "tui/widgets/__init__.py",
     "themes/arbscope.tcss",
 ]
-FORBIDDEN_DIRS = {"target", "crates", "__pycache__"}
+FORBIDDEN_DIRS = {"target", "crates", "__pycache__", "tests"}
 FORBIDDEN_FILES = {"Cargo.toml", "Cargo.lock"}
+# test support that points into tests/data: it ships nowhere (it lives in tests/)
+FORBIDDEN_MODULES = {"staging.py"}
 FORBIDDEN_SUFFIXES = (".rs", ".pyc", ".pyo")
 
 
@@ -55,7 +57,9 @@ def problems(names: list[str]) -> list[str]:
     for n in names:
         parts = n.split("/")
         if FORBIDDEN_DIRS & set(parts[:-1]):
-            out.append(f"build or source folder: {n}")
+            out.append(f"build, source or test folder: {n}")
+        elif parts[-1] in FORBIDDEN_MODULES:
+            out.append(f"test support: {n}")
         elif parts[-1] in FORBIDDEN_FILES or n.endswith(FORBIDDEN_SUFFIXES):
             out.append(f"source or cache file: {n}")
         elif n.endswith((".so", ".pyd", ".dylib", ".dll")) and not (

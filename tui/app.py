@@ -1,9 +1,11 @@
 """arbscope's Textual app: bindings, themes and screens (no business logic here).
 
-The app drives its source on a fixed tick (the session's clock) and the screen redraws
-on its own fixed frame interval from the source's latest snapshot, never per update.
-No exception from a tick reaches the terminal: engine errors are counted by the source,
-anything else is counted here and shown in the status line.
+The source owns its time: the app starts it and runs its run loop in a worker, and the
+screen redraws on its own fixed frame interval from the source's latest snapshot, never
+per update; the app never drives the engine. No exception from a source's turn reaches
+the terminal: engine errors are counted by the source, anything else is counted here
+and shown in the status line. Keys that need a capability the source lacks (the replay
+controls, trading, live mode, the journal) are shown dimmed and do nothing.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from __future__ import annotations
 import gc
 import inspect
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -23,10 +26,9 @@ from .screens.detail import CycleDetail
 from .screens.help import HelpScreen
 from .screens.live import LiveScreen
 from .screens.prompts import LiveConfirm, SessionPicker, TextPrompt
-from .source import LiveSource, Sessions, UiState
+from .source import JournalBrowsing, LiveArming, LiveSource, ReplayControls, Trading, UiState
 from .widgets.cycles import CyclesPanel
 
-TICK_S = 0.2  # the session's clock: it evaluates what changed this often
 FRAME_S = 0.25  # redraws: 4 a second at most
 
 
@@ -82,7 +84,9 @@ class ArbscopeApp(App[None]):
         Binding("q", "quit", "Quit"),
         Binding("space", "toggle_pause", "Pause"),
         Binding("m", "mode", "Paper/Live"),
-        Binding("k", "kill", "Kill"),
+        # the kill switch works whatever has focus, a modal screen included (a text field
+        # keeps the letters typed into it: Textual leaves it the keys it consumes)
+        Binding("k", "kill", "Kill", priority=True),
         Binding("x", "trade", "Trade", show=False),
         Binding("u", "resume", "Resume", show=False),
         Binding("enter", "detail", "Details", show=False),
@@ -91,7 +95,7 @@ class ArbscopeApp(App[None]):
         Binding("t", "theme", "Theme"),
         Binding("tab", "next_tab", "Next panel", priority=True),
         Binding("question_mark", "help", "Help"),
-        # replay only (hidden otherwise, see check_action)
+        # replay only (dimmed otherwise, see check_action)
         Binding("right", "step_slot", "Step slot", priority=True),
         Binding("left", "back_slot", "Back", priority=True),
         Binding("full_stop", "step_frame", "Step frame"),
@@ -101,19 +105,19 @@ class ArbscopeApp(App[None]):
         Binding("right_square_bracket", "seek(10)", "+10 s", show=False),
     ]
     REPLAY_ACTIONS = frozenset({"step_slot", "back_slot", "step_frame", "faster", "slower", "seek"})
+    TRADING_ACTIONS = frozenset({"kill", "trade", "resume"})
 
     def __init__(
         self,
         source: LiveSource,
-        tick_s: float = TICK_S,
         frame_s: float = FRAME_S,
-        sessions: Sessions | None = None,
+        sessions: JournalBrowsing | None = None,
         theme: str = "dark",
     ) -> None:
         super().__init__()
         self.source = source
         self.state = UiState()
-        self.tick_s, self.frame_s = tick_s, frame_s
+        self.frame_s = frame_s
         self.sessions = sessions
         self.start_theme = theme
         self.key_latency_s: list[float] = []  # key press to handled (the perf benchmark)
@@ -122,8 +126,7 @@ class ArbscopeApp(App[None]):
     def on_mount(self) -> None:
         register_themes(self, self.start_theme)
         self.push_screen(LiveScreen(self.source, self.state, self.frame_s))
-        self.set_interval(self.tick_s, self._tick)
-        self.run_worker(self._start(self.source), name="source-start", exit_on_error=False)
+        self._run_source(self.source)
         self.set_interval(GC_EVERY_S, self._collect, name="gc")
 
     def _collect(self) -> None:
@@ -136,6 +139,18 @@ class ArbscopeApp(App[None]):
 
     def on_unmount(self) -> None:
         restore_gc()
+
+    def _run_source(self, source: LiveSource) -> None:
+        """Start ``source`` and run its run loop, in a worker of the ``source`` group
+        (cancelled when the source is replaced or the app exits)."""
+        self.run_worker(self._drive(source), name="source", group="source", exit_on_error=False)
+
+    async def _drive(self, source: LiveSource) -> None:
+        await self._start(source)
+        try:
+            await source.run(on_error=self._error)
+        except Exception as exc:  # shown in the status line, never a traceback
+            self._error(exc)
 
     async def _start(self, source: LiveSource) -> None:
         try:
@@ -166,13 +181,31 @@ class ArbscopeApp(App[None]):
         return self.state.paused
 
     @property
-    def replay(self) -> Any:
+    def replay(self) -> ReplayControls | None:
         """The source when it is a replay (it has the replay controls), else None."""
-        return self.source if hasattr(self.source, "step_slot") else None
+        return self.source if isinstance(self.source, ReplayControls) else None
+
+    @property
+    def trading(self) -> Trading | None:
+        """The source when it takes orders, else None."""
+        return self.source if isinstance(self.source, Trading) else None
+
+    @property
+    def arming(self) -> LiveArming | None:
+        """The source when it may go live, else None."""
+        return self.source if isinstance(self.source, LiveArming) else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """True: the key applies; None: it does not apply to this source (shown dimmed,
+        does nothing); False: hidden (tab outside the narrow layout moves focus)."""
         if action in self.REPLAY_ACTIONS:
-            return self.replay is not None
+            return True if self.replay is not None else None
+        if action in self.TRADING_ACTIONS:
+            return True if self.trading is not None else None
+        if action == "mode":
+            return True if self.arming is not None else None
+        if action == "open_replay":
+            return True if self.sessions is not None else None
         if action == "next_tab":  # only the narrow layout has tabs; tab moves focus otherwise
             s = self._live_screen()
             return s is not None and s.narrow
@@ -188,8 +221,7 @@ class ArbscopeApp(App[None]):
             self.replay.toggle_pause()
             return
         self.state.paused = not self.state.paused
-        if not self.state.paused:
-            self.source.pause_clock()
+        self.source.set_paused(self.state.paused)
 
     def action_mode(self) -> None:
         """Paper -> live asks for a typed confirmation, then the source's guard rails;
@@ -197,22 +229,22 @@ class ArbscopeApp(App[None]):
         if self.state.mode == "LIVE":
             self._to_paper("back to paper")
             return
-        if self.replay is not None:
-            self.say("live trading is impossible in a replay")
+        arming = self.arming
+        if arming is None:  # dimmed: only reached by a direct call
+            self.say("live trading is impossible with this source")
             return
-        checks = list(getattr(self.source, "live_checks", lambda: [])())
-        self.push_screen(LiveConfirm(checks), self._confirmed)
+        self.push_screen(LiveConfirm(arming.live_checks()), self._confirmed)
 
     def _confirmed(self, ok: bool | None) -> None:
         if not ok:
             self.say("still in paper (not confirmed)")
             return
-        request = getattr(self.source, "request_live", None)
-        if request is None:
+        arming = self.arming
+        if arming is None:
             self.say("live refused: this session has no execution engine (paper only)")
             return
         try:
-            answer = request()
+            answer = arming.request_live()
         except Exception as exc:
             self._error(exc, "live: ")
             return
@@ -222,7 +254,7 @@ class ArbscopeApp(App[None]):
         else:
             self._live_answer(*answer)
 
-    async def _await_live(self, answer: Any) -> None:
+    async def _await_live(self, answer: Awaitable[tuple[bool, str]]) -> None:
         try:
             allowed, why = await answer
         except Exception as exc:  # never a traceback on the operator's screen
@@ -241,22 +273,23 @@ class ArbscopeApp(App[None]):
 
     def _to_paper(self, why: str) -> None:
         self.state.mode = "PAPER"
-        to_paper = getattr(self.source, "to_paper", None)
-        if to_paper is not None:
+        arming = self.arming
+        if arming is not None:
             try:
-                to_paper()
+                arming.to_paper()
             except Exception as exc:
                 self._error(exc, "paper: ")
         self.say(why)
 
     def action_kill(self) -> None:
-        """Kill switch: back to paper at once and cancel what is pending."""
+        """Kill switch: back to paper at once and cancel what is pending (a priority
+        binding: it works over any screen, a modal included)."""
         t0 = time.perf_counter()
         self.state.halted = True
-        kill = getattr(self.source, "kill", None)
-        if kill is not None:
+        trading = self.trading
+        if trading is not None:
             try:
-                kill()
+                trading.kill()
             except Exception as exc:
                 self._error(exc, "kill: ")
         self._to_paper("KILL SWITCH: paper mode, pending orders cancelled")
@@ -265,8 +298,8 @@ class ArbscopeApp(App[None]):
     def action_trade(self) -> None:
         """``x``: a (paper) order on the cycle under the cursor."""
         s = self._live_screen()
-        trade = getattr(self.source, "trade", None)
-        if s is None or trade is None:
+        trading = self.trading
+        if s is None or trading is None:
             self.say("this source takes no orders")
             return
         picked = s.query_one(CyclesPanel).selected()
@@ -275,7 +308,7 @@ class ArbscopeApp(App[None]):
             return
         o, _ = picked
         try:
-            why = trade(o.base_mint, list(o.pools))
+            why = trading.trade(o.base_mint, list(o.pools))
         except Exception as exc:
             self._error(exc, "trade: ")
             return
@@ -285,9 +318,9 @@ class ArbscopeApp(App[None]):
 
     def action_resume(self) -> None:
         """``u``: automatic paper orders again after the kill switch."""
-        resume = getattr(self.source, "resume", None)
-        if resume is not None and self.state.halted:
-            resume()
+        trading = self.trading
+        if trading is not None and self.state.halted:
+            trading.resume()
             self.state.halted = False
             self.say("resumed: automatic paper orders")
 
@@ -311,7 +344,7 @@ class ArbscopeApp(App[None]):
         if picked is None:
             self.say("no cycle under the cursor")
             return
-        self.push_screen(CycleDetail(*picked, getattr(self.source.snapshot, "fees_ctx", None)))
+        self.push_screen(CycleDetail(*picked, self.source.snapshot.fees_ctx))
 
     def action_filter(self) -> None:
         s = self._live_screen()
@@ -330,7 +363,7 @@ class ArbscopeApp(App[None]):
 
     # ------------------------------------------------------------ replay
     def action_open_replay(self) -> None:
-        if self.sessions is None:
+        if self.sessions is None:  # dimmed: only reached by a direct call
             self.say("no journal configured")
             return
         self.run_worker(self._pick_session(), exit_on_error=False)
@@ -355,52 +388,64 @@ class ArbscopeApp(App[None]):
             return
         self._to_paper(f"replaying {session_id}")
         old, self.source = self.source, new
+        self.workers.cancel_group(self, "source")  # the old source's run loop
         try:
             await old.stop()
         except Exception as exc:
             self._error(exc)
-        await self._start(new)
+        self._run_source(new)
         screen = LiveScreen(new, self.state, self.frame_s)
         await self.switch_screen(screen)
+        self.refresh_bindings()  # the keys that apply are the new source's
 
-    def _replay_do(self, fn: str, *args: Any) -> None:
-        r = self.replay
-        if r is None:
-            return
+    def _replay_do(self, control: Callable[[], object]) -> None:
+        """Call a replay control: a plain one now, a step (a coroutine: it may wait for
+        the journal) in a worker of the ``replay`` group, so keys never wait for it."""
         try:
-            getattr(r, fn)(*args)
+            out = control()
+        except Exception as exc:  # never a traceback on the operator's screen
+            self._error(exc)
+            return
+        if inspect.isawaitable(out):
+            self.run_worker(self._replay_step(out), group="replay", exit_on_error=False)
+
+    async def _replay_step(self, step: Awaitable[None]) -> None:
+        try:
+            await step
         except Exception as exc:  # never a traceback on the operator's screen
             self._error(exc)
 
     def action_step_slot(self) -> None:
-        self._replay_do("step_slot")
+        r = self.replay
+        if r is not None:
+            self._replay_do(r.step_slot)
 
     def action_step_frame(self) -> None:
-        self._replay_do("step_frame")
+        r = self.replay
+        if r is not None:
+            self._replay_do(r.step_frame)
 
     def action_back_slot(self) -> None:
         r = self.replay
         if r is not None:
-            self._replay_do("seek", max(0.0, r.pos_ns / 1e9 - 0.4))
+            back = max(0.0, r.pos_ns / 1e9 - 0.4)
+            self._replay_do(lambda: r.seek(back))
 
     def action_faster(self) -> None:
-        self._replay_do("faster")
+        r = self.replay
+        if r is not None:
+            self._replay_do(r.faster)
 
     def action_slower(self) -> None:
-        self._replay_do("slower")
+        r = self.replay
+        if r is not None:
+            self._replay_do(r.slower)
 
     def action_seek(self, delta_s: float) -> None:
         r = self.replay
         if r is not None:
-            self._replay_do("seek", max(0.0, r.pos_ns / 1e9 + delta_s))
-
-    def _tick(self) -> None:
-        if self.state.paused:
-            return
-        try:
-            self.source.tick()
-        except Exception as exc:  # never a traceback on the operator's screen
-            self._error(exc)
+            to = max(0.0, r.pos_ns / 1e9 + delta_s)
+            self._replay_do(lambda: r.seek(to))
 
 
 __all__ = ["THEME_NAMES", "ArbscopeApp"]

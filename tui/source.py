@@ -1,16 +1,21 @@
 """What the dashboard reads, as protocols: the wiring package (arbscope) provides it.
 
 tui imports nothing from arbscope (arbscope imports tui), so the screen is written
-against these shapes; ``arbscope.market.SimMarket`` is one implementation, a recorded
-session or live feeds will be others.
+against these shapes. Every source is a :class:`LiveSource` (``arbscope.market.SimMarket``,
+``arbscope.session.FeedSession``, ``arbscope.replay.ReplaySession``): it owns its clock
+and run loop, and the screen only reads its latest snapshot. What only some sources can
+do is a capability the app asks for with ``isinstance`` (these protocols are
+``runtime_checkable``): :class:`ReplayControls`, :class:`Trading`, :class:`LiveArming`;
+the journal behind the ``r`` key is a :class:`JournalBrowsing`. A key whose capability
+the source lacks is shown dimmed.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from engine_rs.records import Cycle, Opportunity, Score
 
@@ -128,17 +133,91 @@ class SnapshotView(Protocol):
     def ages(self) -> Mapping[str, int]: ...
     @property
     def fees_ctx(self) -> Any: ...
+    @property
+    def portfolio(self) -> Any: ...
+    @property
+    def live(self) -> Any: ...
+    @property
+    def health(self) -> str: ...
+    @property
+    def problems(self) -> Sequence[str]: ...
 
 
 class LiveSource(Protocol):
-    """A session the dashboard drives: ``tick()`` advances it, ``snapshot`` shows it."""
+    """A session the dashboard shows. It owns its time: :meth:`run` is its run loop
+    (the app runs it after :meth:`start` and never drives the engine itself);
+    ``snapshot`` is its state after its latest tick, read at the screen's frame rate."""
 
     @property
     def snapshot(self) -> SnapshotView: ...
-    def tick(self) -> object: ...
-    def pause_clock(self) -> None: ...
+    def set_paused(self, paused: bool) -> None:
+        """Stop (True) or restart (False) the session's evaluation (space)."""
+        ...
+
     async def start(self) -> None: ...
+    async def run(self, on_error: Callable[[Exception], None] | None = None) -> None:
+        """Run until stopped; ``on_error`` gets what a turn raised (the loop goes on)."""
+        ...
+
     async def stop(self) -> None: ...
+
+
+@runtime_checkable
+class ReplayControls(Protocol):
+    """A recorded session's clock: pause, step, speed and seek (the replay keys)."""
+
+    @property
+    def pos_ns(self) -> int:
+        """The replay's position, ns since the recording's first input."""
+        ...
+
+    def toggle_pause(self) -> None: ...
+    async def step_frame(self) -> None:
+        """Pause, then apply inputs through the next frame (done when it returns)."""
+        ...
+
+    async def step_slot(self) -> None:
+        """Pause, then apply inputs through the first tick after the slot moved."""
+        ...
+
+    def faster(self) -> None: ...
+    def slower(self) -> None: ...
+    def seek(self, t_s: float) -> None:
+        """Go to ``t_s`` seconds after the start, then pause (the source's run loop
+        fast-forwards)."""
+        ...
+
+
+@runtime_checkable
+class Trading(Protocol):
+    """A source that takes orders: ``x`` on a cycle, the kill switch, resume."""
+
+    def trade(self, base: str, pools: list[str]) -> str:
+        """An order on the cycle now; why not, or ""."""
+        ...
+
+    def kill(self) -> int:
+        """Back to paper, no automatic orders, pending ones cancelled; how many."""
+        ...
+
+    def resume(self) -> None: ...
+
+
+@runtime_checkable
+class LiveArming(Protocol):
+    """A source that may switch to live trading (``m``), behind its guard rails."""
+
+    def live_checks(self) -> list[str]:
+        """The guard rails, one line each (✓ / ✗), for the confirmation screen."""
+        ...
+
+    def request_live(self) -> Awaitable[tuple[bool, str]] | tuple[bool, str]:
+        """(allowed, why not): the guard rails checked again (it may ask the node)."""
+        ...
+
+    def to_paper(self) -> None:
+        """Live -> paper at once."""
+        ...
 
 
 @dataclass(slots=True)
@@ -154,7 +233,7 @@ class UiState:
     clock: Callable[[], float] = time.time  # the status bar's clock (fixed in screenshots)
 
 
-class Sessions(Protocol):
+class JournalBrowsing(Protocol):
     """The journal as the app sees it: ``r`` lists recorded sessions and opens one."""
 
     async def list(self) -> list[tuple[str, str]]:

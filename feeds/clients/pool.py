@@ -98,6 +98,10 @@ class FeedPool:
         self.programs: list[str] = []
         self.subscriptions: list[Subscription] = []
         self.refetched = 0  # accounts fetched again for the ingest
+        # a stream that broke has a gap a node never replays: once an endpoint that
+        # reconnected is subscribed again, every watched account is fetched once more
+        self.resnapshots = 0
+        self._reconnects_seen = [0] * len(self.endpoints)
         self._retry: list[tuple[str, int]] = []
         self.wanted = 0  # subscriptions each worker asks for (set by start)
 
@@ -242,6 +246,31 @@ class FeedPool:
             self._apply(accounts)
             self.refetched += len(keys)
         await self.follow()
+        await self.fill_gaps()
+
+    async def fill_gaps(self) -> None:
+        """Fetch every watched account again once an endpoint that reconnected is
+        subscribed again: what changed while its stream was down is never sent (a node
+        does not replay notifications), and if every endpoint missed it the ingest would
+        keep the old state until the account next changes. Older copies than the
+        ingest holds are refused by its slot order, so this never moves a pool back."""
+        back = [
+            i
+            for i, c in enumerate(self.counters)
+            if c.reconnects > self._reconnects_seen[i]
+            and c.connected
+            and c.subscriptions + c.refused >= self.wanted
+        ]
+        if not back:
+            return
+        watched = list(self.ingest.watched())
+        if watched:
+            accounts, _ = await self._fetch(watched)
+            self._apply(accounts)
+            self.refetched += len(watched)
+        for i in back:
+            self._reconnects_seen[i] = self.counters[i].reconnects
+        self.resnapshots += 1
 
     async def follow(self) -> None:
         """Subscribe every worker to the accounts the ingest watches now (fetching the

@@ -1,7 +1,8 @@
 """Solana HTTP JSON-RPC client (spec §5.2) on aiohttp.
 
 Only what the session needs: ``getMultipleAccounts`` (chunks of 100, the node's limit,
-fetched concurrently), ``getRecentPrioritizationFees``, ``getSlot``, ``getHealth``; for
+fetched concurrently), ``getProgramAccounts`` (filters, ``dataSlice``, zstd-compressed
+data), ``getRecentPrioritizationFees``, ``getSlot``, ``getHealth``; for
 execution ``getVersion``, ``getLatestBlockhash``, ``getBlockHeight``, ``getBalance``,
 ``simulateTransaction``, ``sendTransaction``, ``getSignatureStatuses``; the Jito block
 engine's ``sendBundle`` and ``getInflightBundleStatuses`` (:class:`JitoClient`).
@@ -28,14 +29,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import zstandard
+
+import engine_rs
 
 from ..health import size_text
 from ..redact import redact
+from ..wire.universe import address_problem
 
 MAX_ACCOUNTS = 100  # getMultipleAccounts' limit per request
 MAX_ANSWER_BYTES = 64 << 20  # the largest answer read (bytes)
 PARSE_OFF_LOOP_BYTES = 1 << 20  # answers larger than this are parsed in a thread (bytes)
 READ_CHUNK = 1 << 16
+MAX_ACCOUNT_BYTES = 10 << 20  # a Solana account's largest size (MAX_PERMITTED_DATA_LENGTH)
+MAX_FILTERS = 4  # getProgramAccounts' filters per request
+MAX_MEMCMP_BYTES = 128  # bytes one memcmp filter may compare
 _parse = json.loads  # the JSON parser (a name of its own: the tests watch it work)
 
 
@@ -179,6 +187,64 @@ class RpcClient:
         except (KeyError, TypeError, ValueError, binascii.Error) as exc:
             raise RpcError(f"getMultipleAccounts at {self.shown}: bad answer ({exc})") from None
 
+    async def get_program_accounts(
+        self,
+        program: str,
+        *,
+        data_size: int | None = None,
+        memcmp: Sequence[tuple[int, bytes]] = (),
+        data_slice: tuple[int, int] | None = None,
+        commitment: str = "confirmed",
+        compress: bool = True,
+    ) -> dict[str, RawAccount]:
+        """Every account ``program`` owns that matches all filters (``data_size``: the
+        data's length in bytes; ``memcmp``: ``(offset, bytes)`` pairs that must appear at
+        that byte offset), by address; ``data_slice`` ``(offset, length)`` returns only
+        those bytes of each account. Data travels zstd-compressed unless ``compress`` is
+        False. A node takes at most 4 filters of at most 128 bytes each: more is a
+        ValueError here, before anything is sent."""
+        why = address_problem(program)
+        if why:
+            raise ValueError(f"getProgramAccounts: {program!r} is not a program id ({why})")
+        filters: list[dict[str, Any]] = []
+        if data_size is not None:
+            if not 0 <= data_size <= MAX_ACCOUNT_BYTES:
+                raise ValueError(f"getProgramAccounts: data_size {data_size} is not an "
+                                 f"account size (0 to {MAX_ACCOUNT_BYTES} bytes)")  # fmt: skip
+            filters.append({"dataSize": data_size})
+        b58 = engine_rs.backend().b58encode
+        for offset, raw in memcmp:
+            if offset < 0 or not 0 < len(raw) <= MAX_MEMCMP_BYTES:
+                raise ValueError(
+                    f"getProgramAccounts: memcmp at offset {offset} of {len(raw)} bytes "
+                    f"(1 to {MAX_MEMCMP_BYTES} bytes at offset >= 0)"
+                )
+            filters.append({"memcmp": {"offset": offset, "bytes": str(b58(bytes(raw)))}})
+        if len(filters) > MAX_FILTERS:
+            raise ValueError(f"getProgramAccounts: {len(filters)} filters, a node takes "
+                             f"{MAX_FILTERS}")  # fmt: skip
+        cfg: dict[str, Any] = {"encoding": "base64+zstd" if compress else "base64",
+                               "commitment": commitment, "withContext": True}  # fmt: skip
+        if filters:
+            cfg["filters"] = filters
+        if data_slice is not None:
+            cfg["dataSlice"] = {"offset": data_slice[0], "length": data_slice[1]}
+        res, size = await self._call("getProgramAccounts", [program, cfg])
+        if size > PARSE_OFF_LOOP_BYTES:  # decompressing and decoding is the other half
+            return await asyncio.to_thread(self._keyed_accounts, res)
+        return self._keyed_accounts(res)
+
+    def _keyed_accounts(self, res: Any) -> dict[str, RawAccount]:
+        """A ``getProgramAccounts`` answer (with context), decoded."""
+        try:
+            slot = int(res["context"]["slot"])
+            values = res["value"]
+            if not isinstance(values, list):
+                raise TypeError("value is not a list")
+            return {str(v["pubkey"]): _account(v["account"], slot) for v in values}
+        except (KeyError, TypeError, ValueError, binascii.Error, zstandard.ZstdError) as exc:
+            raise RpcError(f"getProgramAccounts at {self.shown}: bad answer ({exc})") from None
+
     async def get_recent_prioritization_fees(
         self, addresses: Sequence[str] = ()
     ) -> list[tuple[int, int]]:
@@ -287,12 +353,15 @@ class JitoClient:
 
 
 def _account(v: dict[str, Any], slot: int) -> RawAccount:
+    """An account object with base64 or base64+zstd data (decompressed to at most the
+    largest account a node holds)."""
     data = v["data"]
-    if not isinstance(data, list) or data[1] != "base64":
+    if not isinstance(data, list) or len(data) != 2 or data[1] not in ("base64", "base64+zstd"):
         raise ValueError("data is not base64")
-    return RawAccount(
-        str(v["owner"]), base64.b64decode(data[0], validate=True), int(v["lamports"]), slot
-    )
+    raw = base64.b64decode(data[0], validate=True)
+    if data[1] == "base64+zstd":
+        raw = zstandard.ZstdDecompressor().decompress(raw, max_output_size=MAX_ACCOUNT_BYTES)
+    return RawAccount(str(v["owner"]), raw, int(v["lamports"]), slot)
 
 
 def _clean(text: str, url: str) -> str:

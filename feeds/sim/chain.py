@@ -7,9 +7,12 @@ transaction, run against the :class:`~feeds.sim.world.World`'s accounts.
   :data:`feeds.wire.txsize.PACKET_DATA_SIZE`) is refused as a node's RPC refuses it,
   before it is even decoded.
 - **Checks before anything runs** (nothing charged when they fail): the signatures
-  (``sendTransaction`` always, ``simulateTransaction`` with ``sigVerify``), the
+  (``sendTransaction`` with preflight, ``simulateTransaction`` with ``sigVerify``), the
   blockhash, a signature already processed (``AlreadyProcessed``), the fee payer
-  (``AccountNotFound``, ``InsufficientFundsForFee``).
+  (``AccountNotFound``, ``InsufficientFundsForFee``). With ``skipPreflight`` a node
+  checks none of them (only that the transaction decodes) and answers its signature; one
+  with a bad signature or an unknown blockhash is then dropped where it would land: no
+  status, no fee, no notification, ever.
 - **Fee** (spec §5.3): 5,000 lamports per signature + ``ceil(price x limit / 1e6)`` with
   the *requested* compute-unit limit (200,000 per non-compute-budget instruction when
   none is set, at most 1,400,000). Charged even when an instruction fails.
@@ -37,7 +40,6 @@ Pure computation, like the world: no I/O, no clock.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
@@ -53,12 +55,15 @@ from ..venues import InstructionFailed, ProgramError
 from ..wire import instructions as I
 from ..wire.instructions import SYSTEM_PROGRAM
 from ..wire.txsize import PACKET_DATA_SIZE
+from . import node as N
 from .layouts import TOKEN_ACCOUNT_LEN
 from .state import Account
 from .world import RENT, World
 
 BLOCKHASH_SLOTS = 150  # a blockhash is valid this many slots (MAX_PROCESSING_AGE)
 MAX_BASE64_SIZE = 1644  # PACKET_DATA_SIZE in base64
+MAX_BASE58_SIZE = 1683  # PACKET_DATA_SIZE in base58
+TX_ENCODINGS = ("binary", "base64", "base58", "json", "jsonParsed")  # UiTransactionEncoding
 LAMPORTS_PER_SIGNATURE = 5_000
 TOKEN_ACCOUNT_RENT = RENT[TOKEN_ACCOUNT_LEN]
 MAX_PENDING = 1_000
@@ -114,6 +119,22 @@ class Landed:
     programs: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A transaction that landed, kept as a node's ledger keeps it for ``getTransaction``
+    and ``getSignaturesForAddress``: its body, slot, outcome and the balances of its
+    accounts before and after (lamports; SPL token accounts as (index, mint, owner,
+    amount))."""
+
+    tx: VersionedTransaction
+    slot: int
+    outcome: Outcome
+    pre: tuple[int, ...]
+    post: tuple[int, ...]
+    pre_tokens: tuple[tuple[int, str, str, int], ...]
+    post_tokens: tuple[tuple[int, str, str, int], ...]
+
+
 @dataclass(slots=True)
 class _Snapshot:
     accounts: dict[str, Account | None]
@@ -151,6 +172,8 @@ class Chain:
         self.pending: list[_Pending] = []
         self.statuses: OrderedDict[str, tuple[int, Any]] = OrderedDict()
         self.bundles: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.ledger: OrderedDict[str, Stored] = OrderedDict()  # signature -> what landed
+        self.by_address: dict[str, list[str]] = {}  # address -> its signatures, oldest first
         self.first_slot = self.world.config.first_slot
         self._record_slot(self.world.slot)
         self.world.chain = self
@@ -188,31 +211,46 @@ class Chain:
             )
 
     @staticmethod
-    def decode_tx(text: Any, encoding: str = "base64") -> VersionedTransaction:
-        """A transaction from its wire text; ChainError(-32602) when it is not one."""
+    def decode_tx(text: Any, encoding: Any = "base58") -> VersionedTransaction:
+        """A transaction from its wire text as a node's ``decode_and_deserialize`` reads
+        it: ``base58`` (the default; ``binary`` is the same) or ``base64``, each with its
+        size limit before and after decoding; ChainError(-32602) in the node's words."""
         if not isinstance(text, str):
-            raise ChainError(-32602, "invalid transaction: expected a string")
-        if encoding != "base64":
-            raise ChainError(
-                -32602, f"unsupported encoding: {encoding} (the simulator takes base64)"
-            )
-        kind = "solana_transaction::versioned::VersionedTransaction"
-        if len(text) > MAX_BASE64_SIZE:
-            limits = f"max: encoded/raw {MAX_BASE64_SIZE}/{PACKET_DATA_SIZE}"
-            raise ChainError(
-                -32602, f"base64 encoded {kind} too large: {len(text)} bytes ({limits})"
-            )
+            raise ChainError(-32602, N.type_error(text, "a string").message)
         try:
-            raw = base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
-            raise ChainError(-32602, "invalid transaction: not base64") from None
+            enc = N.variant(encoding, TX_ENCODINGS)
+        except N.RpcFault as f:
+            raise ChainError(f.code, f.message) from None
+        if enc not in ("base58", "base64", "binary"):
+            raise ChainError(-32602, f"unsupported encoding: {enc}. "
+                             "Supported encodings: base58, base64")  # fmt: skip
+        kind = "solana_transaction::versioned::VersionedTransaction"
+        name, limit = (
+            ("base64", MAX_BASE64_SIZE) if enc == "base64" else ("base58", MAX_BASE58_SIZE)
+        )
+        if len(text) > limit:
+            raise ChainError(-32602, f"{name} encoded {kind} too large: {len(text)} bytes "
+                             f"(max: encoded/raw {limit}/{PACKET_DATA_SIZE})")  # fmt: skip
+        if name == "base64":
+            problem = N.base64_problem(text)
+            if problem:
+                raise ChainError(-32602, f"invalid base64 encoding: {problem}")
+            raw = base64.b64decode(text)
+        else:
+            try:
+                raw = N.b58decode(text)
+            except N.Base58Error as exc:
+                raise ChainError(-32602, f"invalid base58 encoding: {exc}") from None
         if len(raw) > PACKET_DATA_SIZE:
             raise ChainError(-32602, f"decoded {kind} too large: {len(raw)} bytes "
                              f"(max: {PACKET_DATA_SIZE} bytes)")  # fmt: skip
         try:
             tx = VersionedTransaction.from_bytes(raw)
-            tx.sanitize()
         except Exception as exc:  # solders raises its own error types
+            raise ChainError(-32602, f"failed to deserialize {kind}: {exc}"[:300]) from None
+        try:
+            tx.sanitize()
+        except Exception as exc:
             raise ChainError(-32602, f"invalid transaction: {exc}"[:200]) from None
         if not isinstance(tx.message, (Message, MessageV0)):
             raise ChainError(-32602, "invalid transaction: unsupported message version")
@@ -250,12 +288,24 @@ class Chain:
         del w._touched[snap.touched :]
 
     # ------------------------------------------------------------ running
-    def _fee_and_limit(self, tx: VersionedTransaction, keys: list[str]) -> tuple[int, int, int]:
+    def fee_for_message(self, msg: Message | MessageV0) -> int | None:
+        """``getFeeForMessage``: what ``msg`` would pay in lamports, None when its
+        blockhash is not a valid one (compute-budget instructions that do not decode
+        leave the base fee)."""
+        if not self.blockhash_valid(str(msg.recent_blockhash)):
+            return None
+        keys = [str(k) for k in msg.account_keys]
+        try:
+            return self._fee_and_limit(msg, keys)[0]
+        except _Fail:
+            return LAMPORTS_PER_SIGNATURE * msg.header.num_required_signatures
+
+    def _fee_and_limit(self, msg: Message | MessageV0, keys: list[str]) -> tuple[int, int, int]:
         """(fee, compute unit limit, price) from the compute-budget instructions."""
         limit: int | None = None
         price = 0
         other = 0
-        for i, ix in enumerate(tx.message.instructions):
+        for i, ix in enumerate(msg.instructions):
             prog = keys[ix.program_id_index]
             if prog != I.COMPUTE_BUDGET:
                 other += 1
@@ -273,7 +323,7 @@ class Chain:
         if limit is None:
             limit = I.DEFAULT_INSTRUCTION_COMPUTE_UNIT_LIMIT * other
         limit = min(limit, I.MAX_COMPUTE_UNIT_LIMIT)
-        sigs = tx.message.header.num_required_signatures
+        sigs = msg.header.num_required_signatures
         priority = min((price * limit + 999_999) // 1_000_000, (1 << 64) - 1)
         return LAMPORTS_PER_SIGNATURE * sigs + priority, limit, price
 
@@ -297,7 +347,8 @@ class Chain:
         if sig in self.statuses:
             return Outcome(sig, "AlreadyProcessed", [], 0, 0, [])
         try:
-            fee, limit, _price = self._fee_and_limit(tx, keys)
+            assert isinstance(msg, (Message, MessageV0))  # decode_tx refused the others
+            fee, limit, _price = self._fee_and_limit(msg, keys)
         except _Fail as f:
             return Outcome(sig, {"InstructionError": [f.index, f.detail]}, [], 0, 0, [])
         payer = keys[0]
@@ -311,7 +362,7 @@ class Chain:
             return Outcome(sig, {"InsufficientFundsForRent": {"account_index": 0}}, [], 0, 0, [])
         snap = self._snapshot(keys)  # every account it can touch is one of its keys
         signers = frozenset(k for j, k in enumerate(keys) if msg.is_signer(j))
-        writables = frozenset(k for j, k in enumerate(keys) if _is_writable(msg, j))
+        writables = frozenset(k for j, k in enumerate(keys) if is_writable(msg, j))
         w.credit_lamports(payer, -fee)
         logs: list[str] = []
         programs: list[str] = []
@@ -558,8 +609,8 @@ class Chain:
         cfg = params[1] if len(params) > 1 and isinstance(params[1], dict) else {}
         try:
             tx = self.decode_tx(params[0] if params else None, cfg.get("encoding", "base58"))
-            self._verify(tx)
             if not cfg.get("skipPreflight", False):
+                self._verify(tx)
                 out = self.run(tx, commit=False)
                 if out.err is not None:
                     raise ChainError(
@@ -567,12 +618,8 @@ class Chain:
                         "Transaction simulation failed: " + describe(out.err),
                         self._sim_value(out),
                     )
-            elif not self.blockhash_valid(str(tx.message.recent_blockhash)):
-                raise ChainError(
-                    -32002,
-                    "Transaction simulation failed: Blockhash not found",
-                    self._sim_value(Outcome("", "BlockhashNotFound", [], 0, 0, [])),
-                )
+            # skipPreflight: a node checks nothing more and answers the signature; a bad
+            # signature or an unknown blockhash only means it never lands (``land``)
             if len(self.pending) >= MAX_PENDING:
                 raise ChainError(-32005, "Node is behind: too many queued transactions")
         except ChainError:
@@ -629,13 +676,19 @@ class Chain:
         pending, self.pending = self.pending, []
         for p in pending:
             if p.bundle is None:
-                landed = self._landed(self.run(p.txs[0], commit=True), slot)
+                if not all(p.txs[0].verify_with_results()):
+                    self.stats.failed += 1  # the leader drops it: no fee, no status, ever
+                    continue
+                before = self._balances(p.txs[0])
+                landed = self._landed(self.run(p.txs[0], commit=True), slot, p.txs[0], before)
                 if landed is not None:
                     out.append(landed)
                 continue
             snap = self._snapshot([str(k) for t in p.txs for k in t.message.account_keys])
             results = []
+            befores = []
             for t in p.txs:
+                befores.append(self._balances(t))
                 o = self.run(t, commit=True)
                 results.append(o)
                 if o.err is not None:
@@ -650,21 +703,48 @@ class Chain:
                 continue
             if b is not None:
                 b["status"], b["landed_slot"] = "Landed", slot
-            for o in results:
-                landed = self._landed(o, slot)
+            for o, t, before in zip(results, p.txs, befores, strict=False):
+                landed = self._landed(o, slot, t, before)
                 if landed is not None:
                     out.append(landed)
         return out
 
-    def _landed(self, o: Outcome, slot: int) -> Landed | None:
+    def _balances(self, tx: VersionedTransaction) -> tuple[tuple[int, ...], tuple[Any, ...]]:
+        """The lamports of ``tx``'s accounts, and its SPL token accounts' balances."""
+        keys = [str(k) for k in tx.message.account_keys]
+        lamports = tuple(self.world.lamports(k) for k in keys)
+        tokens = []
+        for i, k in enumerate(keys):
+            tok = self.world.token_account(k)
+            if tok is not None:
+                tokens.append((i, tok.mint, tok.owner, tok.amount))
+        return lamports, tuple(tokens)
+
+    def _landed(
+        self, o: Outcome, slot: int, tx: VersionedTransaction | None = None,
+        before: tuple[tuple[int, ...], tuple[Any, ...]] | None = None,
+    ) -> Landed | None:  # fmt: skip
         """Record a transaction that ran in ``slot`` (its fee paid, even when an
-        instruction failed); None for one dropped before running (no status, ever)."""
+        instruction failed) with its body in the ledger; None for one dropped before
+        running (no status, ever)."""
         self.stats.failed += o.err is not None
         if not o.ran:
             return None
         self.statuses[o.signature] = (slot, o.err)
         while len(self.statuses) > STATUS_KEEP:
             self.statuses.popitem(last=False)
+        if tx is not None and before is not None:
+            after = self._balances(tx)
+            self.ledger[o.signature] = Stored(tx, slot, o, before[0], after[0], before[1],
+                                              after[1])  # fmt: skip
+            for k in dict.fromkeys(str(k) for k in tx.message.account_keys):
+                self.by_address.setdefault(k, []).append(o.signature)
+            while len(self.ledger) > STATUS_KEEP:
+                sig, old = self.ledger.popitem(last=False)
+                for k in {str(k) for k in old.tx.message.account_keys}:
+                    sigs = self.by_address.get(k)
+                    if sigs and sigs[0] == sig:
+                        sigs.pop(0)
         self.stats.landed += 1
         return Landed(o.signature, slot, o.err, tuple(o.logs), tuple(o.programs))
 
@@ -762,7 +842,7 @@ def rent_exempt(data_len: int) -> int:
     return (128 + data_len) * 3_480 * 2
 
 
-def _is_writable(msg: Any, i: int) -> bool:
+def is_writable(msg: Any, i: int) -> bool:
     """Whether static account ``i`` of a message is writable (its header's rule)."""
     h = msg.header
     n = len(msg.account_keys)
@@ -782,13 +862,46 @@ def _check_key(text: str) -> None:
         raise ChainError(-32602, f"Invalid params: {text[:60]!r} is not a pubkey")
 
 
+# how a node words the TransactionErrors and InstructionErrors the simulator produces
+# (their ``Display``, ``#[error(...)]`` in solana-transaction-error)
+_TX_ERRORS = {
+    "AccountNotFound": "Attempt to debit an account but found no record of a prior credit.",
+    "InsufficientFundsForFee": "Insufficient funds for fee",
+    "AlreadyProcessed": "This transaction has already been processed",
+    "BlockhashNotFound": "Blockhash not found",
+    "AddressLookupTableNotFound": "Transaction loads an address table account that doesn't exist",
+    "SignatureFailure": "Transaction did not pass signature verification",
+}
+_IX_ERRORS = {
+    "InvalidArgument": "invalid program argument",
+    "InvalidInstructionData": "invalid instruction data",
+    "InvalidAccountData": "invalid account data for instruction",
+    "InsufficientFunds": "insufficient funds for instruction",
+    "IncorrectProgramId": "incorrect program id for instruction",
+    "MissingRequiredSignature": "missing required signature for instruction",
+    "UninitializedAccount": "instruction requires an initialized account",
+    "ReadonlyLamportChange": "instruction changed the balance of a read-only account",
+    "ReadonlyDataModified": "instruction modified data of a read-only account",
+    "InvalidSeeds": "Provided seeds do not result in a valid address",
+    "ComputationalBudgetExceeded": "Computational budget exceeded",
+    "IllegalOwner": "Provided owner is not allowed",
+}
+
+
 def describe(err: Any) -> str:
-    """A TransactionError as the node's message says it."""
-    if err == "BlockhashNotFound":
-        return "Blockhash not found"
+    """A TransactionError in the node's words (its ``Display``), as the message of a
+    failed preflight says it: ``Transaction simulation failed: <this>``."""
+    if isinstance(err, str):
+        return _TX_ERRORS.get(err, err)
     if isinstance(err, dict) and "InstructionError" in err:
         i, detail = err["InstructionError"]
         if isinstance(detail, dict) and "Custom" in detail:
             return f"Error processing Instruction {i}: custom program error: 0x{detail['Custom']:x}"
-        return f"Error processing Instruction {i}: {detail}"
+        return f"Error processing Instruction {i}: {_IX_ERRORS.get(str(detail), detail)}"
+    if isinstance(err, dict) and "InsufficientFundsForRent" in err:
+        index = err["InsufficientFundsForRent"]["account_index"]
+        return f"Transaction results in an account ({index}) with insufficient funds for rent"
+    if isinstance(err, dict) and "DuplicateInstruction" in err:
+        return (f"Transaction contains a duplicate instruction ({err['DuplicateInstruction']}) "
+                "that is not allowed")  # fmt: skip
     return str(err)

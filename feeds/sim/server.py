@@ -6,13 +6,21 @@ same port) with their own latency, jitter and drop rate, and with faults for tes
 connection that closes mid-stream, malformed JSON, wrong-size or wrong-owner accounts,
 a stall (socket open, nothing sent), or an endpoint that never answers at all.
 
-Methods: ``accountSubscribe`` (base64), ``logsSubscribe`` (``mentions`` one program),
-``slotSubscribe``, ``signatureSubscribe`` and their unsubscribes; HTTP
-``getMultipleAccounts`` (≤ 100 keys), ``getAccountInfo``, ``getBalance``,
+Methods: ``accountSubscribe`` and ``programSubscribe`` (every account encoding,
+``dataSlice``; programs with filters), ``logsSubscribe`` (``mentions`` one address, or
+``all`` / ``allWithVotes``), ``slotSubscribe``, ``rootSubscribe`` (the root: 32 slots
+back), ``slotsUpdatesSubscribe``, ``signatureSubscribe`` (one already processed: the
+answer, then its notification) and their unsubscribes; HTTP
+``getMultipleAccounts`` (≤ 100 keys), ``getAccountInfo``, ``getProgramAccounts`` (filters,
+``dataSlice``, every account encoding, ``withContext``: :mod:`feeds.sim.node` holds the
+node's rules and wording), ``getBalance``,
 ``getTokenAccountBalance``, ``getSlot``, ``getBlockTime``, ``getBlockHeight``,
 ``getLatestBlockhash``, ``isBlockhashValid``, ``getSignatureStatuses``,
-``getRecentPrioritizationFees`` (150 slots), ``getHealth``, ``getVersion``; batches.
-Errors use the JSON-RPC codes a node uses.
+``getRecentPrioritizationFees`` (150 slots, ``lockedWritableAccounts``), ``getHealth``,
+``getVersion``, and the methods of :mod:`feeds.sim.methods` (``getTransaction`` and
+``getSignaturesForAddress`` among them); batches and notifications as jsonrpc-core takes
+them. Parameters, commitment levels and errors
+follow a node's rules and wording (:mod:`feeds.sim.node`).
 
 Transactions (:mod:`feeds.sim.chain`) only when the server is asked to accept them
 (``accept_transactions``, ``arbscope sim --accept-tx``): ``simulateTransaction``,
@@ -29,12 +37,13 @@ import asyncio
 import base64
 import contextlib
 import dataclasses
+import hashlib
 import json
 import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,19 +51,31 @@ from aiohttp import WSMsgType, web
 
 from ..wire import instructions as I
 from ..wire.protocol import account_notification
-from .chain import Chain, ChainError
+from . import node as N
+from .chain import BLOCKHASH_SLOTS, Chain, ChainError
+from .layouts import TOKEN_ACCOUNT_LEN
+from .methods import METHODS
+from .node import RpcFault
+from .state import Account
 from .world import SlotResult, World, WorldConfig
 
 log = logging.getLogger(__name__)
 
-PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602
+PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = (
+    N.PARSE_ERROR, N.INVALID_REQUEST, N.METHOD_NOT_FOUND, N.INVALID_PARAMS)  # fmt: skip
 FEE_SLOTS = 150  # a node's prioritization-fee cache (spec §5.2)
+MAX_TX_ACCOUNT_LOCKS = 128  # accounts a transaction may lock (and a fee query may name)
 _CHAIN_METHODS = frozenset({
     "getLatestBlockhash", "getBlockHeight", "isBlockhashValid", "getBalance",
     "getTokenAccountBalance", "getSignatureStatuses", "simInfo", "simulateTransaction",
     "sendTransaction", "requestAirdrop", "simFund",
 })  # fmt: skip
 _TX_METHODS = frozenset({"simulateTransaction", "sendTransaction"})
+# jsonrpc-http-server's refusals before a request is read (``http/src/response.rs``)
+JSON_TYPES = frozenset({"application/json", "application/json; charset=utf-8",
+                        "application/json;charset=utf-8"})  # fmt: skip
+NOT_POST = "Used HTTP Method is not allowed. POST or OPTIONS is required\n"
+NOT_JSON = "Supplied content type is not allowed. Content-Type: application/json is required\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,19 +130,6 @@ class EndpointInfo:
     ws_url: str
 
 
-class RpcFault(Exception):
-    def __init__(self, code: int, message: str, data: Any = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.data = code, message, data
-
-
-def _error(rid: Any, code: int, message: str, data: Any = None) -> dict[str, Any]:
-    err: dict[str, Any] = {"code": code, "message": message}
-    if data is not None:
-        err["data"] = data
-    return {"jsonrpc": "2.0", "error": err, "id": rid}
-
-
 @dataclass(eq=False)
 class _Conn:
     ws: web.WebSocketResponse
@@ -129,6 +137,51 @@ class _Conn:
     subs: dict[int, tuple[str, str]] = field(default_factory=dict)
     sent: int = 0
     lied: bool = False  # the future_after fault happened on this connection
+    after: list[str] = field(default_factory=list)  # notifications due after an answer
+    answers: int = 0  # answers queued and not yet written
+    drained: asyncio.Event = field(default_factory=asyncio.Event)  # answers below the backlog
+
+
+# the subscription kinds (``<kind>Subscribe``): what each watches is its table's key
+_KINDS = ("account", "program", "logs", "slot", "signature", "root", "slotsUpdates")
+VERSION = {"solana-core": "3.1.8-arbscope-sim", "feature-set": 0}
+# the methods that take no parameters (given by name, they are refused in their words)
+TAKE_NONE = frozenset({"getHealth", "getVersion", "getGenesisHash", "slotSubscribe",
+                       "rootSubscribe", "slotsUpdatesSubscribe"})  # fmt: skip
+ANSWER_BACKLOG = 64  # answers waiting on one connection before its requests wait too
+
+
+@dataclass(frozen=True, slots=True)
+class _Opts:
+    """How one subscription wants its notifications (accounts: encoding and slice;
+    programs: filters too; every kind: its commitment)."""
+
+    encoding: str = "base64"
+    cut: N.DataSlice | None = None
+    level: str = "finalized"
+    filters: tuple[N.Filter, ...] = ()
+
+    @property
+    def plain(self) -> bool:
+        """base64 and whole: the slot's pre-rendered value serves it."""
+        return self.encoding == "base64" and self.cut is None
+
+
+def _opts(cfg: dict[str, Any]) -> _Opts:
+    """An account or program subscription's configuration (the node's defaults:
+    ``binary``, ``finalized``; ``minContextSlot`` is ignored by PubSub)."""
+    encoding = N.account_encoding(cfg, "binary")
+    return _Opts(encoding, N.data_slice(cfg), N.commitment(cfg))
+
+
+def _sub_key(value: Any, thing: str, parse: Callable[[Any], str] = N.parse_pubkey) -> str:
+    """A key a subscription names, refused in PubSub's words (``Invalid Request:
+    Invalid pubkey provided``)."""
+    text = N.expect_str(value)
+    try:
+        return parse(text)
+    except RpcFault:
+        raise RpcFault(INVALID_PARAMS, f"Invalid Request: Invalid {thing} provided") from None
 
 
 class _Endpoint:
@@ -138,23 +191,30 @@ class _Endpoint:
         self.server, self.profile = server, profile
         self.rng = random.Random(seed)
         self.conns: set[_Conn] = set()
-        self.account_subs: dict[str, dict[tuple[_Conn, int], None]] = {}
-        self.logs_subs: dict[str, dict[tuple[_Conn, int], None]] = {}
-        self.slot_subs: dict[tuple[_Conn, int], None] = {}
-        self.sig_subs: dict[str, dict[tuple[_Conn, int], None]] = {}
+        # subscriptions by kind, then by what they watch ("" for none), then by who
+        self.tables: dict[str, dict[str, dict[tuple[_Conn, int], _Opts]]] = {
+            kind: {} for kind in _KINDS
+        }
+        self.account_subs = self.tables["account"]
+        self.program_subs = self.tables["program"]
+        self.logs_subs = self.tables["logs"]  # "" holds the "all" / "allWithVotes" ones
+        self.sig_subs = self.tables["signature"]
         self.next_id = 0
         self.runner: web.AppRunner | None = None
         self.port = 0
-        self.stats = {"connections": 0, "notifications": 0, "dropped": 0, "requests": 0}
+        self.stats = {"connections": 0, "notifications": 0, "dropped": 0, "requests": 0,
+                      "pubsub_requests": 0, "answer_backlog": 0}  # fmt: skip
         self.slots_published = 0
         self.frozen_slot: int | None = None  # the slot shown once freeze_slot_after ran out
         # set when the endpoint stops: a silent endpoint's requests wait on it (not on a
         # long sleep the server's shutdown would wait out for a minute)
         self.stopping = asyncio.Event()
+        self.held_back = asyncio.Event()  # set once a connection's reading waited on its answers
 
     async def start(self, host: str, port: int) -> None:
         app = web.Application()
         app.router.add_route("*", "/", self.handle)
+        app.router.add_route("*", "/health", self.handle_health)
         app.router.add_route("*", "/api/v1/bundles", self.handle_jito)
         app.router.add_route("*", "/api/v1/transactions", self.handle_jito)
         self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -183,6 +243,14 @@ class _Endpoint:
             return await self.websocket(request)
         return await self._post(request, self.server.http_method, batches=True)
 
+    async def handle_health(self, request: web.Request) -> web.StreamResponse:
+        """``/health`` as a node's RPC serves it (Agave ``rpc_service.rs``): 200 with
+        ``ok`` (``behind`` / ``unknown`` when it lags, which no simulated node does)."""
+        if self.profile.silent:
+            await self.stopping.wait()
+            raise web.HTTPServiceUnavailable()
+        return web.Response(text="ok")
+
     async def handle_jito(self, request: web.Request) -> web.StreamResponse:
         """The Jito block engine (spec §5.4): bundles and single transactions."""
         if self.profile.silent:
@@ -202,40 +270,36 @@ class _Endpoint:
     async def _post(
         self, request: web.Request, dispatch: Callable[[str, list[Any]], Any], batches: bool
     ) -> web.StreamResponse:
-        """One JSON-RPC POST (a batch too, where ``batches``) answered by ``dispatch``."""
+        """One JSON-RPC POST (a batch too, where ``batches``) answered by ``dispatch``, as
+        jsonrpc-http-server answers it: only POST with a JSON content type (OPTIONS: an
+        empty 200), the answer followed by a newline, a notification by an empty 200."""
+        if request.method == "OPTIONS":
+            return web.Response(status=200)
         if request.method != "POST":
-            return web.Response(status=405, text="JSON-RPC takes POST\n")
+            return web.Response(status=405, text=NOT_POST)
+        if request.headers.get("Content-Type", "").lower() not in JSON_TYPES:
+            return web.Response(status=415, text=NOT_JSON)
         self.stats["requests"] += 1
+        raw = await request.read()
         try:
-            body = json.loads(await request.read())
-        except ValueError:
-            return web.json_response(_error(None, PARSE_ERROR, "Parse error"))
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            body = N.UNPARSED
         delay = self.server.tx_delay_s
         if delay and isinstance(body, dict) and body.get("method") in _TX_METHODS:
             await asyncio.sleep(delay)  # a slow node (tests: the kill switch mid-flight)
-        if isinstance(body, list) and batches:
-            if not body:
-                return web.json_response(_error(None, INVALID_REQUEST, "Invalid request"))
-            return web.json_response([self.http_call(b, dispatch) for b in body])
-        return web.json_response(self.http_call(body, dispatch))
-
-    def http_call(
-        self, req: Any, dispatch: Callable[[str, list[Any]], Any] | None = None
-    ) -> dict[str, Any]:
-        if not isinstance(req, dict) or req.get("jsonrpc") != "2.0" or "method" not in req:
-            return _error(None, INVALID_REQUEST, "Invalid request")
-        rid = req.get("id")
-        params = req.get("params", [])
-        try:
-            if not isinstance(params, list):
-                raise RpcFault(INVALID_PARAMS, "Invalid params: expected an array")
-            result = (dispatch or self.server.http_method)(str(req["method"]), params)
-        except RpcFault as f:
-            return _error(rid, f.code, f.message, f.data)
-        return {"jsonrpc": "2.0", "result": result, "id": rid}
+        answer = N.answer_body(body, dispatch, batches, TAKE_NONE)
+        text = "" if answer is None else json.dumps(answer, separators=(",", ":")) + "\n"
+        return web.Response(text=text, content_type="application/json", charset="utf-8")
 
     # ------------------------------------------------------------ PubSub
     async def websocket(self, request: web.Request) -> web.StreamResponse:
+        """One PubSub connection. Requests are taken one at a time, as a node's connection
+        handler takes them (``rpc_pubsub_service.rs``: receive, handle, send the answer,
+        then the next): a client that sends faster than it reads its answers is held back
+        by its own socket once :data:`ANSWER_BACKLOG` answers wait to be sent, and every
+        request yields to the loop, so a flood on one connection never starves the others
+        or the slot clock."""
         ws = web.WebSocketResponse(max_msg_size=1 << 20, autoping=True)
         await ws.prepare(request)
         conn = _Conn(ws)
@@ -246,8 +310,23 @@ class _Endpoint:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
                     continue
+                self.stats["pubsub_requests"] += 1
                 reply = self.pubsub_call(conn, msg.data)
-                await conn.queue.put((0.0, json.dumps(reply)))
+                if reply is not None:
+                    conn.answers += 1
+                    self.stats["answer_backlog"] = max(self.stats["answer_backlog"], conn.answers)
+                    conn.queue.put_nowait((0.0, json.dumps(reply)))
+                for text in conn.after:  # notifications due once the answer is out
+                    conn.queue.put_nowait((time.monotonic(), text))
+                conn.after.clear()
+                if conn.answers >= ANSWER_BACKLOG:
+                    self.held_back.set()
+                    conn.drained.clear()
+                    await conn.drained.wait()  # read no more until the answers are out
+                else:
+                    await asyncio.sleep(0)  # one request per turn of the loop
+                if sender.done():
+                    break  # the connection was cut (a fault) or its socket failed
         finally:
             sender.cancel()
             self._drop(conn)
@@ -255,10 +334,9 @@ class _Endpoint:
 
     def _drop(self, conn: _Conn) -> None:
         self.conns.discard(conn)
-        for table in (*self.account_subs.values(), *self.logs_subs.values(), self.slot_subs,
-                      *self.sig_subs.values()):  # fmt: skip
-            for key in [k for k in table if k[0] is conn]:
-                del table[key]
+        for sid, (kind, key) in conn.subs.items():
+            self.tables[kind].get(key, {}).pop((conn, sid), None)
+        conn.subs.clear()
 
     async def _send_loop(self, conn: _Conn) -> None:
         p = self.profile
@@ -271,6 +349,10 @@ class _Endpoint:
                 if due and p.stall_after is not None and conn.sent >= p.stall_after:
                     continue  # stalled: the socket stays open, nothing more is sent
                 await conn.ws.send_str(text)
+                if not due:
+                    conn.answers -= 1
+                    if conn.answers < ANSWER_BACKLOG:
+                        conn.drained.set()
                 if due:
                     conn.sent += 1
                     if p.close_after is not None and conn.sent >= p.close_after:
@@ -281,90 +363,106 @@ class _Endpoint:
                         return
         except (ConnectionError, RuntimeError, asyncio.CancelledError):
             return
+        finally:
+            conn.drained.set()  # the reader must not wait on a sender that is gone
 
-    def pubsub_call(self, conn: _Conn, text: str) -> dict[str, Any]:
-        try:
-            req = json.loads(text)
-        except ValueError:
-            return _error(None, PARSE_ERROR, "Parse error")
-        if not isinstance(req, dict) or req.get("jsonrpc") != "2.0":
-            return _error(None, INVALID_REQUEST, "Invalid request")
-        rid, method, params = req.get("id"), req.get("method"), req.get("params", [])
-        try:
-            if not isinstance(params, list):
-                raise RpcFault(INVALID_PARAMS, "Invalid params")
-            result = self._pubsub_method(conn, str(method), params)
-        except RpcFault as f:
-            return _error(rid, f.code, f.message)
-        return {"jsonrpc": "2.0", "result": result, "id": rid}
+    def pubsub_call(self, conn: _Conn, text: str) -> Any:
+        """One PubSub message answered as jsonrpc-core answers it (None: nothing to send,
+        a notification or a batch of them)."""
+        return N.answer_text(
+            text, lambda method, params: self._pubsub_method(conn, method, params), TAKE_NONE
+        )
 
     def _pubsub_method(self, conn: _Conn, method: str, params: list[Any]) -> Any:
+        """One PubSub request (Agave ``rpc_pubsub.rs``): its result, or RpcFault."""
         if self.profile.refuse_subscriptions and method.endswith("Subscribe"):
             raise RpcFault(METHOD_NOT_FOUND, "Method not found")
-        if method == "accountSubscribe":
-            if not params or not isinstance(params[0], str) or params[0] == "":
-                raise RpcFault(INVALID_PARAMS, "Invalid params: expected a pubkey")
-            cfg = params[1] if len(params) > 1 and isinstance(params[1], dict) else {}
-            if cfg.get("encoding", "binary") != "base64":
-                raise RpcFault(INVALID_PARAMS, "Invalid params: the simulator serves base64")
-            return self._add(conn, "account", params[0], self.account_subs)
-        if method == "logsSubscribe":
-            f = params[0] if params else None
-            if not isinstance(f, dict) or not isinstance(f.get("mentions"), list):
-                raise RpcFault(INVALID_PARAMS, "Invalid params: expected {mentions: [pubkey]}")
-            if len(f["mentions"]) != 1:
-                raise RpcFault(INVALID_PARAMS, "Invalid Request: Only 1 address supported")
-            return self._add(conn, "logs", str(f["mentions"][0]), self.logs_subs)
-        if method == "slotSubscribe":
-            self.next_id += 1
-            conn.subs[self.next_id] = ("slot", "")
-            self.slot_subs[(conn, self.next_id)] = None
-            return self.next_id
-        if method == "signatureSubscribe":
-            sig = params[0] if params else None
-            if not isinstance(sig, str) or not 64 <= len(sig) <= 88:
-                raise RpcFault(INVALID_PARAMS, "Invalid params: expected a signature")
-            self.next_id += 1
-            done = self.server.chain.statuses.get(sig)
-            if done is not None:  # already processed: notify now, the subscription ends
-                conn.queue.put_nowait(
-                    (time.monotonic(), _signature_notification(self.next_id, *done))
-                )
-                return self.next_id
-            conn.subs[self.next_id] = ("signature", sig)
-            self.sig_subs.setdefault(sig, {})[(conn, self.next_id)] = None
-            return self.next_id
-        if method in ("accountUnsubscribe", "logsUnsubscribe", "slotUnsubscribe",
-                      "signatureUnsubscribe"):  # fmt: skip
-            sid = params[0] if params else None
-            kind = method[: -len("Unsubscribe")]
-            if not isinstance(sid, int) or conn.subs.get(sid, ("",))[0] != kind:
+        if method.endswith("Unsubscribe") and method[: -len("Unsubscribe")] in _KINDS:
+            N.exactly(params, 1)
+            sid, kind = N.expect_u64(params[0]), method[: -len("Unsubscribe")]
+            if conn.subs.get(sid, ("",))[0] != kind:
                 raise RpcFault(INVALID_PARAMS, "Invalid subscription id.")
             _, key = conn.subs.pop(sid)
-            table = {"account": self.account_subs.get(key), "logs": self.logs_subs.get(key),
-                     "slot": self.slot_subs, "signature": self.sig_subs.get(key)}[kind]  # fmt: skip
-            if table is not None:
-                table.pop((conn, sid), None)
+            self.tables[kind].get(key, {}).pop((conn, sid), None)
             return True
+        if method == "accountSubscribe":
+            N.arity(params, 1, 2)
+            opts = _opts(N.config(params, 1))
+            return self._add(conn, "account", _sub_key(params[0], "pubkey"), opts)
+        if method == "programSubscribe":
+            N.arity(params, 1, 2)
+            cfg = N.config(params, 1)
+            opts = _opts(cfg)
+            program = N.expect_str(params[0])
+            filters = N.parse_filters(cfg.get("filters"))
+            program = _sub_key(program, "pubkey")
+            return self._add(conn, "program", program, dataclasses.replace(
+                opts, filters=tuple(filters)))  # fmt: skip
+        if method == "logsSubscribe":
+            N.arity(params, 1, 2)
+            which, level = params[0], N.commitment(N.config(params, 1))
+            if isinstance(which, str):
+                N.variant(which, ("all", "allWithVotes", "mentions"))
+                if which == "mentions":
+                    raise N.invalid_params("Invalid params: invalid type: unit variant, "
+                                           "expected newtype variant.")  # fmt: skip
+                return self._add(conn, "logs", "", _Opts(level=level))
+            if not isinstance(which, dict) or set(which) != {"mentions"}:
+                raise N.type_error(which, "enum RpcTransactionLogsFilter")
+            keys = which["mentions"]
+            if not isinstance(keys, list):
+                raise N.type_error(keys, "a sequence")
+            if len(keys) != 1:
+                raise RpcFault(INVALID_PARAMS, "Invalid Request: Only 1 address supported")
+            return self._add(conn, "logs", _sub_key(keys[0], "mentions"), _Opts(level=level))
+        if method in ("slotSubscribe", "rootSubscribe", "slotsUpdatesSubscribe"):
+            N.no_params(params)
+            return self._add(conn, method[: -len("Subscribe")], "", _Opts())
+        if method == "signatureSubscribe":
+            N.arity(params, 1, 2)
+            level = N.commitment(N.config(params, 1))
+            sig = _sub_key(params[0], "signature", N.parse_signature)
+            sid = self._add(conn, "signature", sig, _Opts(level=level))
+            done = self.server.chain.statuses.get(sig)
+            if (
+                done is not None
+                and level == "finalized"
+                and (done[0] > self.server.context_slot("finalized"))
+            ):
+                done = None  # processed, not yet rooted: notified when its slot is
+            if done is not None:  # already processed: notified right after this answer
+                conn.after.append(_signature_notification(sid, *done))
+                self.tables["signature"][sig].pop((conn, sid), None)
+                conn.subs.pop(sid, None)  # a signature subscription ends with its notification
+            return sid
+        if method == "getVersion":
+            N.no_params(params)
+            return VERSION
         raise RpcFault(METHOD_NOT_FOUND, "Method not found")
 
-    def _add(self, conn: _Conn, kind: str, key: str, index: dict[str, Any]) -> int:
+    def _add(self, conn: _Conn, kind: str, key: str, opts: _Opts) -> int:
         self.next_id += 1
         conn.subs[self.next_id] = (kind, key)
-        index.setdefault(key, {})[(conn, self.next_id)] = None
+        self.tables[kind].setdefault(key, {})[(conn, self.next_id)] = opts
         return self.next_id
 
     # ------------------------------------------------------------ publishing
-    def publish(self, res: SlotResult, values: dict[str, str]) -> None:
+    def publish(
+        self, res: SlotResult, values: dict[str, str], rooted: Rooted | None = None
+    ) -> None:
         """Queue the slot's notifications for every subscriber, after this endpoint's
-        latency (one delay per slot, so each connection stays in order)."""
+        latency (one delay per slot, so each connection stays in order); with ``rooted``,
+        the slot that became the root this slot, for the subscriptions at ``finalized``."""
         p, r = self.profile, self.rng
         due = time.monotonic() + max(0.0, p.latency_ms + abs(r.gauss(0.0, p.jitter_ms))) / 1e3
         due += p.lag_slots * self.server.slot_seconds
         self.slots_published += 1
         if p.freeze_slot_after is not None and self.slots_published == p.freeze_slot_after:
             self.frozen_slot = res.slot
-        for conn, text in self.render(res, values, faults=True) + self.hostile(res):
+        out = self.render(res, values, faults=True) + self.hostile(res)
+        if rooted is not None:
+            out += self.render(rooted.res, rooted.values, faults=True, rooted=rooted)
+        for conn, text in out:
             if p.drop_rate and r.random() < p.drop_rate:
                 self.stats["dropped"] += 1
                 continue
@@ -374,58 +472,99 @@ class _Endpoint:
             conn.queue.put_nowait((due, text))
 
     def render(
-        self, res: SlotResult, values: dict[str, str], faults: bool = False
+        self,
+        res: SlotResult,
+        values: dict[str, str],
+        faults: bool = False,
+        rooted: Rooted | None = None,
     ) -> list[tuple[_Conn, str]]:
         """The slot's notifications, in order, for every subscriber (with this endpoint's
-        wrong accounts when ``faults``)."""
+        wrong accounts when ``faults``): those at ``processed`` and ``confirmed``; with
+        ``rooted`` (``res`` is the slot that just became the root, its accounts as they
+        were then), those at ``finalized``."""
         p, r = self.profile, self.rng
         out: list[tuple[_Conn, str]] = []
+        final = rooted is not None
+
+        def mine(opts: _Opts) -> bool:
+            return (opts.level == "finalized") == final
+
         slot = self.frozen_slot if faults and self.frozen_slot is not None else res.slot
-        for conn, sid in self.slot_subs:
-            out.append((conn, _slot_notification(sid, slot)))
+        if not final:
+            for conn, sid in self.tables["slot"].get("", {}):
+                out.append((conn, _slot_notification(sid, slot)))
+            for conn, sid in self.tables["slotsUpdates"].get("", {}):
+                out.extend((conn, _notification("slotsUpdatesNotification", sid, u))
+                           for u in _slot_updates(res))  # fmt: skip
+            for conn, sid in self.tables["root"].get("", {}):
+                out.append((conn, _notification("rootNotification", sid,
+                                                res.slot - ROOT_DISTANCE)))  # fmt: skip
+        accounts: Mapping[str, Account] = (
+            self.server.world.accounts if rooted is None else rooted.accounts
+        )
         for pubkey in res.changed:
             subs = self.account_subs.get(pubkey)
-            if not subs:
-                continue
-            value = values[pubkey]
-            for conn, sid in subs:
-                if faults and p.bad_account_rate and r.random() < p.bad_account_rate:
-                    value = self.server.bad_value(pubkey, r)
-                elif faults and p.skew_rate and r.random() < p.skew_rate:
-                    value = self.server.skewed_value(pubkey, r)
-                if faults and p.unknown_rate and r.random() < p.unknown_rate:
-                    sid += 1_000_003  # an id this connection was never given
-                out.append((conn, account_notification(sid, res.slot, value)))
+            if subs:
                 value = values[pubkey]
+                for (conn, sid), opts in subs.items():
+                    if not mine(opts):
+                        continue
+                    if not opts.plain:
+                        shown = self.server.ui_account(pubkey, opts, accounts.get(pubkey))
+                        out.append((conn, account_notification(sid, res.slot, shown)))
+                        continue
+                    if faults and p.bad_account_rate and r.random() < p.bad_account_rate:
+                        value = self.server.bad_value(pubkey, r)
+                    elif faults and p.skew_rate and r.random() < p.skew_rate:
+                        value = self.server.skewed_value(pubkey, r)
+                    if faults and p.unknown_rate and r.random() < p.unknown_rate:
+                        sid += 1_000_003  # an id this connection was never given
+                    out.append((conn, account_notification(sid, res.slot, value)))
+                    value = values[pubkey]
+            acc = accounts.get(pubkey)
+            watchers = self.program_subs.get(acc.owner) if acc is not None else None
+            if watchers and acc is not None:
+                for (conn, sid), opts in watchers.items():
+                    if mine(opts) and all(f.allows(acc.owner, acc.data) for f in opts.filters):
+                        shown = (
+                            values[pubkey] if opts.plain
+                            else self.server.ui_account(pubkey, opts, acc)
+                        )  # fmt: skip
+                        out.append((conn, _program_notification(sid, res.slot, pubkey, shown)))
+        everything = {k: o for k, o in self.logs_subs.get("", {}).items() if mine(o)}
         for tx in res.landed:
             value = json.dumps({"signature": tx.signature, "err": tx.err, "logs": list(tx.logs)})
-            for program in tx.programs:
-                for conn, sid in self.logs_subs.get(program, {}):
-                    out.append((conn, '{"jsonrpc":"2.0","method":"logsNotification","params":'
-                                f'{{"result":{{"context":{{"slot":{res.slot}}},"value":{value}}},'
-                                f'"subscription":{sid}}}}}'))  # fmt: skip
-            for conn, sid in list(self.sig_subs.pop(tx.signature, {})):
+            mentioned = [
+                k for program in tx.programs for k, o in self.logs_subs.get(program, {}).items()
+                if mine(o)
+            ]  # fmt: skip
+            for conn, sid in [*mentioned, *everything]:
+                out.append((conn, _logs_notification(sid, res.slot, value)))
+            waiting = self.sig_subs.get(tx.signature, {})
+            for (conn, sid), opts in list(waiting.items()):
+                if not mine(opts):
+                    continue
+                del waiting[(conn, sid)]
                 conn.subs.pop(sid, None)  # a signature subscription ends with its notification
                 out.append((conn, _signature_notification(sid, tx.slot, tx.err)))
+            if not waiting:
+                self.sig_subs.pop(tx.signature, None)
         for t in res.trades:
-            subs = self.logs_subs.get(t.program)
-            if not subs:
+            subs = {k: o for k, o in self.logs_subs.get(t.program, {}).items() if mine(o)}
+            if not subs and not everything:
                 continue
-            logs = json.dumps(
-                {
-                    "signature": t.signature,
-                    "err": None,
-                    "logs": [
-                        f"Program {t.program} invoke [1]",
-                        t.log,
-                        f"Program {t.program} success",
-                    ],
-                }
-            )
-            for conn, sid in subs:
-                out.append((conn, '{"jsonrpc":"2.0","method":"logsNotification","params":'
-                            f'{{"result":{{"context":{{"slot":{res.slot}}},"value":{logs}}},'
-                            f'"subscription":{sid}}}}}'))  # fmt: skip
+            lines = t.logs or (f"Program {t.program} invoke [1]", t.log,
+                               f"Program {t.program} success")  # fmt: skip
+            logs = json.dumps({"signature": t.signature, "err": None, "logs": list(lines)})
+            for conn, sid in [*subs, *everything]:
+                out.append((conn, _logs_notification(sid, res.slot, logs)))
+        for f in res.failed:  # a failed swap mentions its program (and the token program
+            # never runs: it fails before its transfers)
+            subs = {k: o for k, o in self.logs_subs.get(f.program, {}).items() if mine(o)}
+            if subs or everything:
+                logs = json.dumps({"signature": f.signature, "err": f.err, "logs": list(f.logs)})
+                for conn, sid in [*subs, *everything]:
+                    out.append((conn, _logs_notification(sid, res.slot, logs)))
         return out
 
     def hostile(self, res: SlotResult) -> list[tuple[_Conn, str]]:
@@ -501,8 +640,53 @@ _IDENTITY_KEYS = {752: (336, 368, 400, 432), 637: (72, 104, 168, 200),
 def _slot_notification(sid: int, slot: int) -> str:
     return (
         '{"jsonrpc":"2.0","method":"slotNotification","params":{"result":'
-        f'{{"parent":{slot - 1},"root":{slot - 32},"slot":{slot}}},"subscription":{sid}}}}}'
+        f'{{"parent":{slot - 1},"root":{slot - ROOT_DISTANCE},"slot":{slot}}},'
+        f'"subscription":{sid}}}}}'
     )
+
+
+ROOT_DISTANCE = 32  # slots between a slot and its root (finalized) on mainnet
+
+
+def _notification(method: str, sid: int, result: Any) -> str:
+    """A notification without a context wrapper (slot updates, roots)."""
+    return json.dumps({"jsonrpc": "2.0", "method": method,
+                       "params": {"result": result, "subscription": sid}})  # fmt: skip
+
+
+def _logs_notification(sid: int, slot: int, value_json: str) -> str:
+    return (
+        '{"jsonrpc":"2.0","method":"logsNotification","params":'
+        f'{{"result":{{"context":{{"slot":{slot}}},"value":{value_json}}},'
+        f'"subscription":{sid}}}}}'
+    )
+
+
+def _program_notification(sid: int, slot: int, pubkey: str, account_json: str) -> str:
+    return (
+        '{"jsonrpc":"2.0","method":"programNotification","params":{"result":{"context":'
+        f'{{"slot":{slot}}},"value":{{"pubkey":"{pubkey}","account":{account_json}}}}},'
+        f'"subscription":{sid}}}}}'
+    )
+
+
+def _slot_updates(res: SlotResult) -> list[dict[str, Any]]:
+    """``slotsUpdatesNotification`` results for one slot, in the order a node sends them
+    (``SlotUpdate``: timestamps in unix milliseconds)."""
+    ms = int(time.time() * 1000)
+    failed = sum(1 for t in res.landed if t.err is not None)
+    done = len(res.trades) + len(res.landed) - failed
+    s = res.slot
+    stats = {"numTransactionEntries": done + failed, "numSuccessfulTransactions": done,
+             "numFailedTransactions": failed, "maxTransactionsPerEntry": 1}  # fmt: skip
+    return [
+        {"type": "firstShredReceived", "slot": s, "timestamp": ms},
+        {"type": "completed", "slot": s, "timestamp": ms},
+        {"type": "createdBank", "slot": s, "parent": s - 1, "timestamp": ms},
+        {"type": "frozen", "slot": s, "timestamp": ms, "stats": stats},
+        {"type": "optimisticConfirmation", "slot": s, "timestamp": ms},
+        {"type": "root", "slot": s - ROOT_DISTANCE, "timestamp": ms},
+    ]
 
 
 def _signature_notification(sid: int, slot: int, err: Any) -> str:
@@ -528,6 +712,57 @@ def _ws_frame(payload: bytes) -> bytes:
     else:
         head = bytes((0x81, 127)) + n.to_bytes(8, "big")
     return head + payload
+
+
+@dataclass(frozen=True, slots=True)
+class Rooted:
+    """A published slot kept until it becomes the root: its result, its changed accounts
+    as JSON (base64) and as they were then."""
+
+    res: SlotResult
+    values: dict[str, str]
+    accounts: dict[str, Account]
+
+
+def _copy(acc: Account) -> Account:
+    """A copy of an account as it is now (the world changes its accounts in place)."""
+    return Account(acc.owner, acc.data, acc.lamports)
+
+
+class _Rooted(Mapping[str, Account]):
+    """The accounts as of slot ``root``: each one's newest recorded value at or before
+    it, else its value at the start (an account created since did not exist then)."""
+
+    def __init__(self, server: SimServer, root: int) -> None:
+        self.server, self.root = server, root
+
+    def __getitem__(self, key: str) -> Account:
+        for slot, acc in reversed(self.server.history.get(key, ())):
+            if slot <= self.root:
+                return acc
+        if key in self.server.history:  # every change came after the root
+            before = self.server.genesis.get(key)
+            if before is None:
+                raise KeyError(key)
+            return before
+        if key in self.server.genesis:
+            return self.server.world.accounts[key]  # never changed since the start
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        for k in self.server.world.accounts:
+            if k in self:
+                yield k
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            self[key]  # type: ignore[index]
+        except KeyError:
+            return False
+        return True
 
 
 class SimServer:
@@ -557,7 +792,17 @@ class SimServer:
         self.host, self.port = host, port
         profiles = list(profiles) if profiles is not None else default_profiles(3)
         self.endpoints = [_Endpoint(self, p, c.seed * 1000 + i) for i, p in enumerate(profiles)]
-        self.fees: deque[tuple[int, int]] = deque(maxlen=FEE_SLOTS)
+        # per slot: the lowest CU price that landed, and per account locked writable the
+        # lowest price of a transaction that locked it (micro-lamports per CU)
+        self.fees: deque[tuple[int, int, dict[str, int]]] = deque(maxlen=FEE_SLOTS)
+        self.transaction_count = 0  # transactions the simulated cluster has processed
+        # what reads at ``finalized`` see: each account as it was at the start, and its
+        # values since (slot, copy), trimmed to the newest one at or before the root
+        self.genesis = {k: _copy(a) for k, a in self.world.accounts.items()}
+        self.history: dict[str, list[tuple[int, Account]]] = {}
+        # the last slots as published, for the subscriptions at finalized (each slot
+        # reaches them when it becomes the root, ROOT_DISTANCE slots later)
+        self.recent: deque[Rooted] = deque(maxlen=ROOT_DISTANCE + 1)
         self._clock: asyncio.Task[None] | None = None
         self.running = False
 
@@ -606,14 +851,22 @@ class SimServer:
 
     def step(self) -> SlotResult:
         """Advance the world one slot and publish it on every endpoint."""
+        # accounts changed between slots (an airdrop, the faucet) count in the slot
+        # they were changed in; then the slot's own
+        self.remember(self.world._touched, self.world.slot)
         res = self.world.step()
+        self.remember(res.changed, res.slot)
+        self.transaction_count += len(res.trades) + len(res.landed)
         self.slot_times[res.slot] = int(time.time())
         while len(self.slot_times) > FEE_SLOTS * 4:
             self.slot_times.pop(next(iter(self.slot_times)))
-        self.fees.append((res.slot, res.priority_fee))
+        self.fees.append((res.slot, res.priority_fee, self.writable_fees(res)))
         values = {k: json.dumps(self.world.accounts[k].value()) for k in res.changed}
+        copies = {k: _copy(self.world.accounts[k]) for k in res.changed if k in self.world.accounts}
+        self.recent.append(Rooted(res, values, copies))
+        rooted = self.recent[0] if self.recent[0].res.slot == res.slot - ROOT_DISTANCE else None
         for ep in self.endpoints:
-            ep.publish(res, values)
+            ep.publish(res, values, rooted)
         return res
 
     def bad_value(self, pubkey: str, r: random.Random) -> str:
@@ -650,14 +903,139 @@ class SimServer:
         return json.dumps(v)
 
     # ------------------------------------------------------------ HTTP methods
-    def _context(self) -> dict[str, Any]:
-        return {"apiVersion": "3.1.8", "slot": self.world.slot}
+    def context(self, slot: int | None = None) -> dict[str, Any]:
+        return {"apiVersion": "3.1.8", "slot": self.world.slot if slot is None else slot}
+
+    def ui_account(self, pubkey: str, opts: Any, acc: Account | None = None) -> str:
+        """``pubkey``'s account (now, or ``acc``) as a subscription with ``opts``
+        (encoding, slice) sees it, as JSON text."""
+        acc = self.world.accounts[pubkey] if acc is None else acc
+        return json.dumps(N.ui_account(acc, opts.encoding, opts.cut, self.decimals_of,
+                                       check_base58=False))  # fmt: skip
+
+    def decimals_of(self, mint: str) -> int | None:
+        """A mint's decimals read from its account (None: not an initialized mint)."""
+        acc = self.world.accounts.get(mint)
+        if acc is None or acc.owner not in N.TOKEN_PROGRAMS or len(acc.data) != 82:
+            return None
+        return acc.data[44] if acc.data[45] else None
+
+    def context_slot(self, level: str) -> int:
+        """The slot a request at commitment ``level`` is answered from: the newest slot
+        for ``processed`` and ``confirmed`` (the simulated cluster has no forks), its root
+        ``ROOT_DISTANCE`` slots back for ``finalized`` (never before the first slot)."""
+        if level == "finalized":
+            return max(self.world.config.first_slot, self.world.slot - ROOT_DISTANCE)
+        return self.world.slot
+
+    def state_slot(self, level: str) -> int:
+        """The context slot of a read of account state at ``level`` (its bank's)."""
+        return self.context_slot(level)
+
+    def remember(self, keys: Sequence[str], slot: int) -> None:
+        """Record the accounts ``keys`` as they are now, as of ``slot``, for reads at
+        ``finalized`` (older values than the root's are dropped)."""
+        root = self.context_slot("finalized")
+        for k in dict.fromkeys(keys):
+            acc = self.world.accounts.get(k)
+            if acc is None:
+                continue
+            entries = self.history.setdefault(k, [])
+            if entries and entries[-1][0] == slot:
+                entries[-1] = (slot, _copy(acc))
+            else:
+                entries.append((slot, _copy(acc)))
+            while len(entries) > 1 and entries[1][0] <= root:
+                entries.pop(0)
+
+    def accounts_at(self, level: str) -> Mapping[str, Account]:
+        """Every account as a read at ``level`` sees it: the newest for ``processed`` and
+        ``confirmed``, as of the root for ``finalized``."""
+        if level != "finalized":
+            return self.world.accounts
+        return _Rooted(self, self.context_slot("finalized"))
+
+    def bank_slot(self, params: list[Any], at: int = 0) -> int:
+        """The slot of the bank a request reads (``params[at]``: its configuration with
+        ``commitment`` and ``minContextSlot``), checked as a node checks it."""
+        N.arity(params, at, at + 1)
+        cfg = N.config(params, at)
+        slot = self.context_slot(N.commitment(cfg))
+        N.min_context_slot(cfg, slot)
+        return slot
+
+    def read_accounts(self, method: str, params: list[Any]) -> dict[str, Any]:
+        """``getAccountInfo`` / ``getMultipleAccounts`` (≤ 100 keys) with the node's
+        encodings (default binary / base64), ``dataSlice``, ``minContextSlot`` and key
+        checks; at ``finalized`` (the default) the accounts as of the root, and the root
+        as the context slot."""
+        N.arity(params, 1, 2)
+        single = method == "getAccountInfo"
+        cfg = N.config(params, 1)
+        encoding = N.account_encoding(cfg, "binary" if single else "base64")
+        cut = N.data_slice(cfg)
+        level = N.commitment(cfg)
+        keys = [N.expect_str(params[0])] if single else params[0]
+        if not isinstance(keys, list):
+            raise N.type_error(keys, "a sequence")
+        if len(keys) > 100:
+            raise RpcFault(INVALID_PARAMS, "Too many inputs provided; max 100")
+        keys = [N.parse_pubkey(k) for k in keys]
+        slot = self.state_slot(level)
+        N.min_context_slot(cfg, slot)
+        accounts = self.accounts_at(level)
+        fast = encoding == "base64" and cut is None
+        found = [accounts.get(k) for k in keys]
+        vals = [
+            None if a is None
+            else a.value() if fast
+            else N.ui_account(a, encoding, cut, self.decimals_of)
+            for a in found
+        ]  # fmt: skip
+        return {"context": self.context(slot), "value": vals[0] if single else vals}
+
+    def writable_fees(self, res: SlotResult) -> dict[str, int]:
+        """The lowest CU price among the slot's swaps that locked each account writable
+        (a swap locks its pool, its vaults and, on a Whirlpool, its tick arrays). The
+        world draws one price per slot, the lowest that landed; the first swap pays it and
+        each other one that, or up to 1.5 times more, from its signature (no draw from the
+        world's generator, so the market is the same as without this)."""
+        out: dict[str, int] = {}
+        base = res.priority_fee
+        for i, t in enumerate(res.trades):
+            h = int.from_bytes(hashlib.sha256(t.signature.encode()).digest()[:4], "little")
+            price = base if i == 0 else base + (h % 4) * max(base, 1_000) // 2
+            pool = self.world.by_address.get(t.pool)
+            keys = [t.pool] if pool is None else [pool.address, pool.vault_a, pool.vault_b,
+                                                  *pool.tick_arrays]  # fmt: skip
+            for k in keys:
+                out[k] = min(out.get(k, price), price)
+        return out
+
+    def recent_prioritization_fees(self, params: list[Any]) -> list[dict[str, Any]]:
+        """``getRecentPrioritizationFees [lockedWritableAccounts?]`` as a node's fee cache
+        answers it: per recent slot, the lowest price that landed, raised to the highest
+        of the given accounts' own lowest prices where transactions locked them writable
+        (at most 128 accounts)."""
+        N.arity(params, 0, 1)
+        keys = params[0] if params and params[0] is not None else []
+        if not isinstance(keys, list):
+            raise N.type_error(keys, "a sequence")
+        if len(keys) > MAX_TX_ACCOUNT_LOCKS:
+            raise RpcFault(INVALID_PARAMS, f"Too many inputs provided; max {MAX_TX_ACCOUNT_LOCKS}")
+        keys = [N.parse_pubkey(k) for k in keys]
+        out = []
+        for slot, fee, by_account in self.fees:
+            for k in keys:
+                fee = max(fee, by_account.get(k, 0))
+            out.append({"slot": slot, "prioritizationFee": fee})
+        return out
 
     def http_method(self, method: str, params: list[Any]) -> Any:
-        w = self.world
         if method == "getSlot":
-            return w.slot
+            return self.bank_slot(params)
         if method == "getHealth":
+            N.no_params(params)
             return "ok"
         if method == "getBlockTime":
             slot = params[0] if params else None
@@ -667,25 +1045,15 @@ class SimServer:
                 raise RpcFault(-32004, f"Block not available for slot {slot}")
             return self.slot_times[slot]
         if method == "getVersion":
-            return {"solana-core": "3.1.8-arbscope-sim", "feature-set": 0}
+            N.no_params(params)
+            return VERSION
         if method in ("getMultipleAccounts", "getAccountInfo"):
-            keys = params[0] if params else None
-            if method == "getAccountInfo":
-                keys = [keys]
-            if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-                raise RpcFault(INVALID_PARAMS, "Invalid params: expected pubkeys")
-            if len(keys) > 100:
-                raise RpcFault(INVALID_PARAMS, "Too many inputs provided; max 100")
-            cfg = params[1] if len(params) > 1 and isinstance(params[1], dict) else {}
-            if cfg.get("encoding", "base64") != "base64":
-                raise RpcFault(INVALID_PARAMS, "Invalid params: the simulator serves base64")
-            vals = [w.accounts[k].value() if k in w.accounts else None for k in keys]
-            return {
-                "context": self._context(),
-                "value": vals[0] if method == "getAccountInfo" else vals,
-            }
+            return self.read_accounts(method, params)
+        answer = METHODS.get(method)
+        if answer is not None:
+            return answer(self, params)
         if method == "getRecentPrioritizationFees":
-            return [{"slot": s, "prioritizationFee": f} for s, f in self.fees]
+            return self.recent_prioritization_fees(params)
         if method in _CHAIN_METHODS:
             try:
                 return self._chain_method(method, params)
@@ -699,35 +1067,47 @@ class SimServer:
         raise RpcFault(METHOD_NOT_FOUND, "Method not found")
 
     def _chain_method(self, method: str, params: list[Any]) -> Any:
-        w, c = self.world, self.chain
+        c = self.chain
         if method == "getLatestBlockhash":
-            bh, last = c.latest_blockhash()
-            return {"context": self._context(),
+            slot = self.bank_slot(params)
+            bh = c.blockhash(slot)
+            last = c.block_height(slot) + BLOCKHASH_SLOTS
+            return {"context": self.context(slot),
                     "value": {"blockhash": bh, "lastValidBlockHeight": last}}  # fmt: skip
         if method == "getBlockHeight":
-            return c.block_height()
+            return c.block_height(self.bank_slot(params))
         if method == "isBlockhashValid":
-            ok = bool(params) and isinstance(params[0], str) and c.blockhash_valid(params[0])
-            return {"context": self._context(), "value": ok}
+            N.need(params, 1)
+            slot = self.bank_slot(params, 1)
+            ok = c.blockhash_valid(N.parse_hash(params[0]))
+            return {"context": self.context(slot), "value": ok}
         if method == "getBalance":
-            if not params or not isinstance(params[0], str):
-                raise RpcFault(INVALID_PARAMS, "Invalid params: expected a pubkey")
-            return {"context": self._context(), "value": w.lamports(params[0])}
+            N.need(params, 1)
+            slot = self.bank_slot(params, 1)
+            level = N.commitment(N.config(params, 1))
+            acc = self.accounts_at(level).get(N.parse_pubkey(params[0]))
+            return {"context": self.context(slot), "value": 0 if acc is None else acc.lamports}
         if method == "getTokenAccountBalance":
-            tok = w.token_account(params[0]) if params and isinstance(params[0], str) else None
-            if tok is None:
+            N.need(params, 1)
+            slot = self.bank_slot(params, 1)
+            key = N.parse_pubkey(params[0])
+            acc = self.accounts_at(N.commitment(N.config(params, 1))).get(key)
+            if acc is None:
+                raise RpcFault(INVALID_PARAMS, "Invalid param: could not find account")
+            if acc.owner not in N.TOKEN_PROGRAMS or len(acc.data) < TOKEN_ACCOUNT_LEN:
                 raise RpcFault(INVALID_PARAMS, "Invalid param: not a Token account")
-            dec = w.decimals.get(tok.mint, 0)
-            return {"context": self._context(), "value": {
-                "amount": str(tok.amount), "decimals": dec, "uiAmount": tok.amount / 10**dec,
-                "uiAmountString": str(tok.amount / 10**dec)}}  # fmt: skip
+            mint = N.b58encode(acc.data[:32])
+            dec = self.decimals_of(mint)
+            amount = int.from_bytes(acc.data[64:72], "little")
+            value = N.ui_amount(amount, 0 if dec is None else dec)
+            return {"context": self.context(slot), "value": value}
         if method == "getSignatureStatuses":
-            return {"context": self._context(), "value": c.signature_statuses(params)}
+            return {"context": self.context(), "value": c.signature_statuses(params)}
         if method == "simInfo":
             return {"acceptsTransactions": c.accept, "slotSeconds": self.slot_seconds,
                     "stats": dataclasses.asdict(c.stats)}  # fmt: skip
         if method == "simulateTransaction":
-            return {"context": self._context(), "value": c.simulate(params)}
+            return {"context": self.context(), "value": c.simulate(params)}
         if method == "sendTransaction":
             return c.send(params)
         if method == "requestAirdrop":
@@ -762,8 +1142,10 @@ class SimServer:
         slots, rate = int(params[0]), float(params[1])
         texts: list[dict[_Conn, list[str]]] = [{} for _ in self.endpoints]
         for _ in range(max(0, slots)):
+            self.remember(self.world._touched, self.world.slot)
             res = self.world.step()
-            self.fees.append((res.slot, res.priority_fee))
+            self.remember(res.changed, res.slot)
+            self.fees.append((res.slot, res.priority_fee, self.writable_fees(res)))
             values = {k: json.dumps(self.world.accounts[k].value()) for k in res.changed}
             for i, ep in enumerate(self.endpoints):
                 for conn, text in ep.render(res, values):

@@ -49,6 +49,20 @@ class Trade:
     amount_in: int
     amount_out: int
     log: str  # the "Program log: ray_log: ..." or "Program data: ..." line
+    logs: tuple[str, ...] = ()  # the whole transaction's logs, when the world writes them
+    # (``WorldConfig.full_logs``); empty: subscribers see invoke, ``log``, success
+
+
+@dataclass(frozen=True, slots=True)
+class FailedSwap:
+    """A swap transaction that failed on its program's slippage check (``failed_swap_rate``):
+    it pays its fee and changes nothing; subscribers see its logs and error."""
+
+    signature: str
+    program: str
+    pool: str
+    err: Any  # {"InstructionError": [0, {"Custom": code}]}
+    logs: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +87,7 @@ class SlotResult:
     priority_fee: int  # the lowest CU price (micro-lamports) that landed in the slot
     congested: bool
     landed: tuple[Any, ...] = ()  # feeds.sim.chain.Landed: transactions that ran this slot
+    failed: tuple[FailedSwap, ...] = ()  # swaps that failed (``failed_swap_rate``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +106,16 @@ class WorldConfig:
     arbitrageur_share: float = 0.6
     congestion_switch: float = 0.01  # per slot: calm <-> congested
     first_slot: int = 300_000_000
+    # what mainnet's stream has and the default one lacks (each off by default: on, the
+    # stream differs from the recordings made without it; ``arbscope sim --mainnet-like``)
+    pool_writes: bool = False  # AMM v4 / CP-Swap pool accounts written by every swap
+    full_logs: bool = False  # compute-unit lines, the inner token transfers, CP-Swap events
+    failed_swap_rate: float = 0.0  # failed swaps (slippage) per successful one
+
+    @classmethod
+    def mainnet_like(cls, **kw: Any) -> WorldConfig:
+        """A config with every mainnet trait on (pool writes, full logs, failed swaps)."""
+        return cls(**{"pool_writes": True, "full_logs": True, "failed_swap_rate": 0.15, **kw})
 
 
 class World:
@@ -122,6 +147,9 @@ class World:
             self.pools.append(self._make_pool(i, spec))
         self.by_address = {p.address: p for p in self.pools}
         self._sig = 0
+        # the mainnet traits draw from a generator of their own, so switching them on
+        # leaves the market's own draws (prices, trades) as they were
+        self.extra_rng = random.Random(c.seed * 7_919 + 1)
         self.chain: Any = None  # the transaction runtime (feeds.sim.chain.Chain), if any
 
     # ------------------------------------------------------------ construction
@@ -205,20 +233,69 @@ class World:
                          res.liquidity)  # fmt: skip
 
     def commit_swap(self, pool: Pool, a_to_b: bool, q: SwapQuote, signature: str) -> Trade:
-        """Apply a quoted swap: the pool's state, its vaults (and account), the log line."""
+        """Apply a quoted swap: the pool's state, its vaults (and account), the log line
+        (with ``full_logs``, the transaction's whole logs)."""
         s = pool.spec
         paid_in, out = q.paid_in, q.out
+        venue = venues.by_kind(pool.kind)
+        vin, vout = (pool.vault_a, pool.vault_b) if a_to_b else (pool.vault_b, pool.vault_a)
+        fin, fout = (pool.fees_a, pool.fees_b) if a_to_b else (pool.fees_b, pool.fees_a)
+        # the reserves before the swap (vaults less fees) and the tick it starts from
+        before = (self.balance(vin) - fin, self.balance(vout) - fout, s.tick_current)
+        kept = 0  # of the input, what the program keeps outside the reserves (its fees)
+        if self.config.pool_writes and venue.sim.record_swap is not None:
+            kept = venue.sim.record_swap(self, pool, a_to_b, paid_in, out)
+            if kept:
+                if a_to_b:
+                    pool.fees_a += kept
+                else:
+                    pool.fees_b += kept
         if s.kind == "cpmm":
             if a_to_b:
-                s.reserve_a, s.reserve_b = s.reserve_a + paid_in, s.reserve_b - out
+                s.reserve_a, s.reserve_b = s.reserve_a + paid_in - kept, s.reserve_b - out
             else:
-                s.reserve_b, s.reserve_a = s.reserve_b + paid_in, s.reserve_a - out
+                s.reserve_b, s.reserve_a = s.reserve_b + paid_in - kept, s.reserve_a - out
         else:
             s.sqrt_price_x64, s.tick_current, s.liquidity = q.sqrt_price, q.tick, q.liquidity
         self._write_pool(pool, a_to_b, paid_in, out)
-        venue = venues.by_kind(pool.kind)
+        if self.config.pool_writes and venue.sim.record_swap is not None:
+            self._touched.insert(len(self._touched) - 2, pool.address)  # before its vaults
         log = venue.sim.swapped(self, pool, a_to_b, paid_in, out)
-        return Trade(signature, venue.program, pool.address, a_to_b, paid_in, out, log)
+        logs: tuple[str, ...] = ()
+        if self.config.full_logs:
+            event = venue.sim.event
+            extra = () if event is None else (event(self, pool, a_to_b, paid_in, out, before),)
+            logs = swap_logs(venue, log, extra, venue.sim.cost(pool, before[2]))
+        return Trade(signature, venue.program, pool.address, a_to_b, paid_in, out, log, logs)
+
+    def _failed_swaps(self) -> list[FailedSwap]:
+        """This slot's failed swaps (``failed_swap_rate``): a trader's minimum above what
+        the pool would give, refused by the program's slippage check."""
+        c, r = self.config, self.extra_rng
+        out: list[FailedSwap] = []
+        n = c.trades_per_slot * c.failed_swap_rate
+        count = int(n) + (1 if r.random() < n - int(n) else 0)
+        for _ in range(count):
+            pool = r.choice(self.pools)
+            venue = venues.by_kind(pool.kind)
+            code = venue.slippage_error
+            prog = venue.program
+            cost = venue.sim.cost(pool, pool.spec.tick_current) // 2
+            head: tuple[str, ...] = ()
+            if venue.anchor:
+                head = (f"Program log: Instruction: {venue.sim.instruction_name}",)
+            elif venue.sim.slippage_lines is not None:  # it logs the swap, then fails
+                a_to_b = r.random() < 0.5
+                amount = self._trade_size(pool, a_to_b, r.uniform(0.00002, 0.0008))
+                q = self.quote_swap(pool, a_to_b, amount)
+                if q is not None:
+                    head = venue.sim.slippage_lines(self, pool, a_to_b, q.paid_in, q.out)
+            logs = (f"Program {prog} invoke [1]", *head,
+                    f"Program {prog} consumed {cost} of {CU_LIMIT} compute units",
+                    f"Program {prog} failed: custom program error: 0x{code:x}")  # fmt: skip
+            err = {"InstructionError": [0, {"Custom": code}]}
+            out.append(FailedSwap(self._signature(), prog, pool.address, err, logs))
+        return out
 
     # ------------------------------------------------------------ user accounts
     def lamports(self, address: str) -> int:
@@ -311,14 +388,46 @@ class World:
             t = self.swap(pool, a_to_b, self._trade_size(pool, a_to_b, r.uniform(0.004, 0.012)))
             if t is not None:
                 trades.append(t)
+        failed = self._failed_swaps() if c.failed_swap_rate > 0 else []
         changed = list(dict.fromkeys(self._touched))
         if self.congested:
             fee = int(r.lognormvariate(math.log(200_000), 0.6))
         else:
             fee = 0 if r.random() < 0.4 else int(r.lognormvariate(math.log(2_000), 1.0))
-        return SlotResult(self.slot, changed, trades, fee, self.congested, tuple(landed))
+        return SlotResult(self.slot, changed, trades, fee, self.congested, tuple(landed),
+                          tuple(failed))  # fmt: skip
 
     # ------------------------------------------------------------ what clients ask
     def universe(self) -> list[tuple[str, str]]:
         """Every pool as ``(address, kind)``: what a pool-universe file would list."""
         return [(p.address, p.kind) for p in self.pools]
+
+
+CU_LIMIT = 200_000  # a swap transaction's compute budget (one instruction, no request)
+TOKEN_CU = {"Transfer": 4_645, "TransferChecked": 6_238}  # what SPL Token's transfers take
+
+
+def swap_logs(venue: Any, line: str, extra: tuple[str, ...], cost: int) -> tuple[str, ...]:
+    """A swap transaction's logs as mainnet shows them: the program's invocation, its
+    own line (and event), the two inner SPL Token transfers with their compute units,
+    then what the program consumed of the budget (``cost`` units in all)."""
+    prog, token = venue.program, SPL_TOKEN
+    ix = venue.sim.token_instruction
+    used = TOKEN_CU[ix]
+    inner: list[str] = []
+    left = CU_LIMIT - cost // 3
+    for _ in range(2):
+        inner += [f"Program {token} invoke [2]", f"Program log: Instruction: {ix}",
+                  f"Program {token} consumed {used} of {left} compute units",
+                  f"Program {token} success"]  # fmt: skip
+        left -= used + cost // 6
+    own = [line, *extra]
+    if venue.sim.log_after_transfers:
+        body = [f"Program log: Instruction: {venue.sim.instruction_name}", *inner, *own]
+    elif line.startswith("Program log: Instruction:"):
+        body = [line, *extra, *inner]
+    else:
+        body = [*own, *inner]
+    return (f"Program {prog} invoke [1]", *body,
+            f"Program {prog} consumed {cost} of {CU_LIMIT} compute units",
+            f"Program {prog} success")  # fmt: skip

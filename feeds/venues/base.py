@@ -92,7 +92,8 @@ class SimVenue:
     out)`` updates what the venue keeps in the pool account after a trade and returns
     the trade's log line; ``state_in_pool_account``: a trade rewrites the pool account
     (its notification goes out before the vaults'); ``rent``: lamports of the venue's
-    accounts by size in bytes.
+    accounts by size in bytes. ``record_swap``, ``event``, ``token_instruction`` and
+    ``log_after_transfers`` give what mainnet's stream adds (see the fields).
     """
 
     check: Callable[[World, Swap, Pool, TokenAccount, TokenAccount], bool]
@@ -106,6 +107,16 @@ class SimVenue:
     swapped: Callable[[World, Pool, bool, int, int], str]
     state_in_pool_account: bool
     rent: Mapping[int, int]
+    # mainnet's stream (``WorldConfig.pool_writes`` / ``full_logs``): what the program
+    # writes to its pool account on every swap beyond the price (returns the input it
+    # keeps outside the reserves: fees), the event it logs (``Program data:``), the SPL
+    # Token instruction its transfers use, whether its own line follows them
+    record_swap: Callable[[World, Pool, bool, int, int], int] | None = None
+    event: Callable[[World, Pool, bool, int, int, tuple[int, int, int]], str] | None = None
+    token_instruction: str = "Transfer"
+    log_after_transfers: bool = False
+    # what a swap refused by its slippage check logs before it fails (not Anchor's)
+    slippage_lines: Callable[[World, Pool, bool, int, int], tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

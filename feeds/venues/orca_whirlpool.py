@@ -398,6 +398,7 @@ VENUE = Venue(
         create=_create,
         swapped=_swapped,
         state_in_pool_account=True,
+        log_after_transfers=True,
         rent={POOL_LEN: 5_435_760, FIXED_TICK_ARRAY_LEN: 70_407_360},
     ),
 )

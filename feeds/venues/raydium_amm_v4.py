@@ -185,6 +185,35 @@ def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> 
     )
 
 
+def _record_swap(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> int:
+    """What ``swap_base_in`` writes to ``AmmInfo.state_data`` besides the vaults (raydium-amm
+    ``processor.rs``): coin in: ``swap_coin_in_amount``, ``swap_pc_out_amount``,
+    ``swap_acc_coin_fee``; pc in: ``swap_pc_in_amount``, ``swap_coin_out_amount``,
+    ``swap_acc_pc_fee`` (the fee ``ceil(in x swap_fee)``). Nothing leaves the reserves."""
+    acc = world.accounts[pool.address]
+    data = bytearray(acc.data)
+    r = pool.record
+    fee = -(-paid_in * r.swap_fee_numerator // r.swap_fee_denominator)
+    into, out_at, fee_at = (256, 272, 328) if a_to_b else (296, 312, 288)
+    for off, add, size in ((into, paid_in, 16), (out_at, out, 16), (fee_at, fee, 8)):
+        value = (int.from_bytes(data[off : off + size], "little") + add) % (1 << (8 * size))
+        data[off : off + size] = value.to_bytes(size, "little")
+    acc.data = bytes(data)
+    return 0
+
+
+def _slippage_lines(
+    world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int
+) -> tuple[str, ...]:
+    """A swap refused on slippage: ``swap_base_in`` logs its ``ray_log`` (what it would
+    have given, the trader's minimum above it) before the check fails, then the error."""
+    pc, coin = world.balance(pool.vault_b), world.balance(pool.vault_a)
+    log = encode_ray_log(
+        D.SwapBaseInLog(paid_in, out + 1, 2 if a_to_b else 1, paid_in, coin, pc, out)
+    )
+    return ("Program log: ray_log: " + log, "Program log: Error: exceeds desired slippage limit")
+
+
 VENUE = Venue(
     ids=IDS,
     decode_pool=decode_pool,
@@ -207,6 +236,8 @@ VENUE = Venue(
         create=_create,
         swapped=_swapped,
         state_in_pool_account=False,
+        record_swap=_record_swap,
+        slippage_lines=_slippage_lines,
         rent={POOL_LEN: 6_124_800},
     ),
 )

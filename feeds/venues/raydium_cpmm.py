@@ -13,9 +13,11 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import struct
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from solders.instruction import Instruction
@@ -226,6 +228,64 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     return Pool(IDS.kind, addr, a, b, va, vb, rec, spec, fa, fb)
 
 
+DISC_SWAP_EVENT = bytes([64, 198, 205, 232, 38, 8, 113, 226])  # sha256("event:SwapEvent")[..8]
+
+
+def _fees(world: World, pool: Pool, paid_in: int) -> tuple[int, int, int]:
+    """A swap's trade fee (``ceil(in x trade_fee_rate)``) and the protocol's and the
+    fund's shares of it (floor), from the pool's ``AmmConfig`` (1e-6 units)."""
+    rate = pool.spec.fee_num * 1_000_000 // pool.spec.fee_den
+    cfg = world.venue_state[IDS.name][rate][1]
+    trade = -(-paid_in * cfg.trade_fee_rate // 1_000_000)
+    return (trade, trade * cfg.protocol_fee_rate // 1_000_000,
+            trade * cfg.fund_fee_rate // 1_000_000)  # fmt: skip
+
+
+def _record_swap(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> int:
+    """What ``swap_base_input`` writes to ``PoolState`` besides the vaults (raydium-cp-swap):
+    the protocol's and the fund's shares of the trade fee, in the input token; they stay
+    in the vault but leave the reserves (returned)."""
+    _, protocol, fund = _fees(world, pool, paid_in)
+    r = pool.record
+    if a_to_b:
+        r = replace(r, protocol_fees_token_0=r.protocol_fees_token_0 + protocol,
+                    fund_fees_token_0=r.fund_fees_token_0 + fund)  # fmt: skip
+    else:
+        r = replace(r, protocol_fees_token_1=r.protocol_fees_token_1 + protocol,
+                    fund_fees_token_1=r.fund_fees_token_1 + fund)  # fmt: skip
+    pool.record = r
+    world.accounts[pool.address].data = encode_pool(r, world.accounts[pool.address].data)
+    return protocol + fund
+
+
+def encode_swap_event(pool: str, vault_in: int, vault_out: int, amount_in: int, out: int,
+                      mint_in: str, mint_out: str, trade_fee: int) -> str:  # fmt: skip
+    """The base64 of an Anchor ``SwapEvent`` (the 162-byte body CP-Swap logs since
+    2025-08, spec §6.2): the reserves before, the amounts, no transfer fees, exact input,
+    the mints, the trade fee, no creator fee."""
+    body = (DISC_SWAP_EVENT + b58decode_32(pool)
+            + struct.pack("<6Q?", vault_in, vault_out, amount_in, out, 0, 0, True)
+            + b58decode_32(mint_in) + b58decode_32(mint_out)
+            + struct.pack("<2Q?", trade_fee, 0, True))  # fmt: skip
+    return base64.b64encode(body).decode()
+
+
+def b58decode_32(key: str) -> bytes:
+    """A pubkey's 32 bytes."""
+    from solders.pubkey import Pubkey
+
+    return bytes(Pubkey.from_string(key))
+
+
+def _event(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int,
+           before: tuple[int, int, int]) -> str:  # fmt: skip
+    """The trade's ``SwapEvent`` line."""
+    mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
+    trade_fee = _fees(world, pool, paid_in)[0]
+    return "Program data: " + encode_swap_event(pool.address, before[0], before[1], paid_in,
+                                                out, mint_in, mint_out, trade_fee)  # fmt: skip
+
+
 VENUE = Venue(
     ids=IDS,
     decode_pool=decode_pool,
@@ -248,6 +308,9 @@ VENUE = Venue(
         create=_create,
         swapped=lambda world, pool, a_to_b, paid_in, out: "Program log: Instruction: SwapBaseInput",
         state_in_pool_account=False,
+        record_swap=_record_swap,
+        event=_event,
+        token_instruction="TransferChecked",
         rent={POOL_LEN: 5_324_000, CONFIG_LEN: 2_533_440},
     ),
 )

@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import sqlite3
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -27,6 +26,7 @@ from engine_rs.python.b58 import b58encode
 from feeds.sim.chain import rent_exempt
 from feeds.sim.world import WorldConfig
 from feeds.wire import instructions as I
+from tests.feeds.hostile import until
 
 CAPS = {"max_trade": 10**12, "max_day": 10**13}
 
@@ -62,14 +62,20 @@ async def live_session(
 
 
 async def tick_until(s: FeedSession, cond: Callable[[], Any], timeout: float = 20.0) -> Any:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
+    """Take the session's turns until ``cond()`` holds; its value."""
+    got: Any = None
+
+    def turn() -> Any:
+        nonlocal got
         s.tick()
         got = cond()
-        if got:
-            return got
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")
+        return got
+
+    try:
+        await until(turn, timeout)
+    except TimeoutError:
+        raise AssertionError("timed out") from None
+    return got
 
 
 async def go_cycle(s: FeedSession) -> tuple[Any, Any]:
@@ -146,7 +152,7 @@ async def test_a_live_order_is_signed_simulated_sent_applied_and_confirmed(
         ok, why = await s.request_live()
         assert ok, why
         assert s.mode == "LIVE" and s.executor.armed
-        s._broker().auto = False  # type: ignore[union-attr]  # one order, by hand (x)
+        s.broker.auto = False  # type: ignore[union-attr]  # one order, by hand (x)
         o, _ = await go_cycle(s)
         fee_ctx = s.fees
         assert s.trade(o.base_mint, list(o.pools)) == ""
@@ -263,7 +269,7 @@ async def test_caps_refuse_before_anything_is_sent(keyfile: Path) -> None:
     async with live_session(keyfile, seed=13, max_trade=10**12, max_day=10**12) as s:
         assert s.sim is not None and s.executor is not None
         assert (await s.request_live())[0]
-        s._broker().auto = False  # type: ignore[union-attr]
+        s.broker.auto = False  # type: ignore[union-attr]
         o, _ = await go_cycle(s)
         ex = s.executor
         ex.config = replace(ex.config, max_trade=o.amount_in - 1)
@@ -297,7 +303,7 @@ async def test_a_failed_simulation_refuses_the_order_and_sends_nothing(keyfile: 
     async with live_session(keyfile, seed=15, max_slippage_bps=1) as s:
         assert s.sim is not None and s.executor is not None
         assert (await s.request_live())[0]
-        s._broker().auto = False  # type: ignore[union-attr]
+        s.broker.auto = False  # type: ignore[union-attr]
         o, _ = await go_cycle(s)
         # the pool moves against us on chain; the local graph has not heard of it yet
         w = s.sim.world
@@ -322,7 +328,7 @@ async def test_the_kill_switch_during_a_pending_send_sends_nothing(keyfile: Path
     async with live_session(keyfile, seed=16) as s:
         assert s.sim is not None and s.executor is not None
         assert (await s.request_live())[0]
-        s._broker().auto = False  # type: ignore[union-attr]
+        s.broker.auto = False  # type: ignore[union-attr]
         o, _ = await go_cycle(s)
         s.sim.tx_delay_s = 0.8  # the node is slow to answer the simulation
         assert s.trade(o.base_mint, list(o.pools)) == ""
@@ -353,24 +359,28 @@ async def test_live_is_refused_against_a_simulator_that_does_not_accept_transact
 
 
 async def test_live_is_impossible_in_a_replay(tmp_path: Path) -> None:
+    """A replay has no live capability at all (the dashboard shows m and the trading
+    keys dimmed), and the session it replays into has no executor to arm."""
     import shutil
 
     from arbscope.replay import ReplaySession, load_info
+    from tui.source import LiveArming, Trading
 
     db = tmp_path / "replay.sqlite"  # a copy: opening a journal switches it to WAL
     shutil.copyfile(Path(__file__).resolve().parents[1] / "data" / "replay-seed7.sqlite", db)
     info = await load_info(db, "")
     r = ReplaySession(db, info, shadow=False)
-    ok, why = await r.request_live()
-    assert not ok and "replay" in why
-    assert r.live_checks()[0].startswith("✗")
+    assert not isinstance(r, LiveArming) and not isinstance(r, Trading)
+    assert r.session.executor is None and r.session.mode == "PAPER"
+    ok, why = await r.session.request_live()
+    assert not ok and "no live configuration" in why
 
 
 # ------------------------------------------------------------------ secrets
 async def test_secrets_never_reach_the_journal_the_logs_or_the_screen(
     keyfile: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from arbscope.staging import fix_app
+    from tests.staging import fix_app
     from tui.app import ArbscopeApp
 
     caplog.set_level(logging.DEBUG)
@@ -386,13 +396,13 @@ async def test_secrets_never_reach_the_journal_the_logs_or_the_screen(
         s.executor.config = replace(s.executor.config, rpc=url)
         s.live_config = s.executor.config
         assert (await s.request_live())[0]
-        s._broker().auto = False  # type: ignore[union-attr]
+        s.broker.auto = False  # type: ignore[union-attr]
         o, _ = await go_cycle(s)
         assert s.trade(o.base_mint, list(o.pools)) == ""
         order = await finished(s, 1)
         assert order.status == "confirmed", order.detail
         screens = []
-        app = fix_app(ArbscopeApp(s, tick_s=10))
+        app = fix_app(ArbscopeApp(s))
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("m")
             await pilot.pause(0.2)
@@ -449,7 +459,7 @@ async def test_the_daily_cap_counts_every_session_of_the_journal_that_day(
         assert a.executor is not None and b.executor is not None and b.sim is not None
         assert (await a.request_live())[0] and (await b.request_live())[0]
         for s in (a, b):
-            s._broker().auto = False  # type: ignore[union-attr]
+            s.broker.auto = False  # type: ignore[union-attr]
         oa, _ = await go_cycle(a)
         assert a.trade(oa.base_mint, list(oa.pools)) == ""
         order_a = await finished(a, 1)
@@ -471,7 +481,7 @@ async def test_the_daily_cap_counts_every_session_of_the_journal_that_day(
         assert c.executor is not None and c.sim is not None
         assert (await c.request_live())[0]
         assert c.executor.spent_elsewhere == spent_a
-        c._broker().auto = False  # type: ignore[union-attr]
+        c.broker.auto = False  # type: ignore[union-attr]
         oc, _ = await go_cycle(c)
         c.executor.config = replace(c.executor.config, max_day=spent_a + oc.amount_in - 1)
         why = c.trade(oc.base_mint, list(oc.pools))

@@ -119,7 +119,7 @@ def test_caps_dedup_and_kill_switch(eng: types.ModuleType) -> None:
 
 @pytest.mark.parametrize("seed", [3, 7])
 def test_the_demo_market_trades_on_paper_and_ties_out(seed: int) -> None:
-    from arbscope.staging import staged_sim
+    from tests.staging import staged_sim
 
     m = staged_sim(seed=seed, ticks=60)
     pf = m.snapshot.portfolio
@@ -134,19 +134,21 @@ def test_paper_refuses_a_cycle_live_could_not_send_in_one_transaction(
     """The session's size check (the pools' programs known from the feed): a cycle whose
     transaction would pass the 1,232-byte limit is refused on paper as live refuses it."""
     from arbscope.market import Evaluator
+    from arbscope.timing import KernelTimer
     from feeds.wire.txsize import PACKET_DATA_SIZE, swap_tx_size
 
     g = market(eng)
     (o,) = [o for o in g.cycles(A) if o.amount_in > 0]  # type: ignore[attr-defined]
-    sc = eng.score(o, FEES, ScorePolicy(min_profit=1, min_persistence=1, max_staleness_slots=10))
-    ev = Evaluator()
-    ev.fees = FEES
-    ev.pool_kinds = {P1: "cpmm", P2: "cpmm"}  # type: ignore[attr-defined]
-    assert ev._sendable(o) == "" and swap_tx_size(["cpmm", "cpmm"], o.tokens) <= PACKET_DATA_SIZE
+    policy = ScorePolicy(min_profit=1, min_persistence=1, max_staleness_slots=10)
+    sc = eng.score(o, FEES, policy)
+    ev = Evaluator(eng, KernelTimer(eng, None), {eng.BACKEND: g}, FEES, policy,
+                   pool_kinds={P1: "cpmm", P2: "cpmm"})  # fmt: skip
+    assert ev.sendable(o) == "" and swap_tx_size(["cpmm", "cpmm"], o.tokens) <= PACKET_DATA_SIZE
+    assert ev.broker is not None and ev.broker.sendable == ev.sendable  # paper asks the same
     big = types.SimpleNamespace(pools=["w1", "c1", "w2"], tokens=[A, B, "C", A])
-    ev.pool_kinds.update(w1="whirlpool", c1="cpmm", w2="whirlpool")  # type: ignore[attr-defined]
+    ev.pool_kinds.update(w1="whirlpool", c1="cpmm", w2="whirlpool")
     size = swap_tx_size(["whirlpool", "cpmm", "whirlpool"], big.tokens)
-    why = ev._sendable(big)
+    why = ev.sendable(big)
     assert size > PACKET_DATA_SIZE and f"{size:,} bytes" in why and "lookup table" in why
     broker = PaperBroker(base=A, balance=10**12, sendable=lambda opp: why)
     assert broker.decide(o, sc, FEES, 1, (1, 1)) == why and not broker.pending

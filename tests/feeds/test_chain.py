@@ -382,7 +382,8 @@ async def test_solana_py_signs_simulates_sends_and_confirms_against_the_simulato
 
     async with SimServer(WorldConfig(seed=6, **QUIET), default_profiles(1),  # type: ignore[arg-type]
                          slot_seconds=0.05, accept_transactions=True) as srv:  # fmt: skip
-        c = AsyncClient(srv.infos()[0].http_url)
+        # read at confirmed: a node's finalized state is 32 slots behind what just landed
+        c = AsyncClient(srv.infos()[0].http_url, commitment="confirmed")
         try:
             kp = Keypair()
             me = str(kp.pubkey())

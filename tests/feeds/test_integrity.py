@@ -10,7 +10,6 @@ timeouts), then stop the clock and wait until the graph has caught up with the w
 
 from __future__ import annotations
 
-import asyncio
 import types
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -25,6 +24,7 @@ from feeds.clients.pubsub import WorkerConfig
 from feeds.health import FeedHealth
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
+from tests.feeds.hostile import until
 
 CFG = WorldConfig(seed=9, tokens=6, pools=12, trades_per_slot=8)
 QUICK = WorkerConfig(open_timeout_s=2.0, heartbeat_s=2.0, stale_after_s=3.0,
@@ -45,9 +45,7 @@ class Run:
 
     async def until(self, what: Callable[[], bool], timeout_s: float = 60.0) -> None:
         """Wait (on the loop, never blocking it) until ``what()`` holds."""
-        async with asyncio.timeout(timeout_s):
-            while not what():
-                await asyncio.sleep(0.01)
+        await until(what, timeout_s)
 
     async def settle(self, eng: types.ModuleType) -> None:
         """Stop the market and wait until the graph is the world's again."""
@@ -246,3 +244,16 @@ async def test_hostile_frames_do_not_grow_what_is_watched(
     assert stats[2]["quarantined"] and refused >= 1
     assert stats[2]["identity"] + stats[2]["held_back"] == frames
     assert [k for k, _ in ing.take_refetch()] == [amm.address]
+
+
+async def test_what_changed_while_every_stream_was_down_is_fetched_again(
+    eng: types.ModuleType,
+) -> None:
+    # one endpoint, its stream cut every 25 notifications: the changes sent while it was
+    # reconnecting are lost (a node replays nothing), so the pool re-fetches every watched
+    # account once the endpoint is subscribed again; the graph ends equal to the world
+    profiles = [EndpointProfile("cuts", latency_ms=2, jitter_ms=1, close_after=25)]
+    async with market(eng, profiles) as run:
+        await run.until(lambda: run.health()["cuts"].reconnects >= 3 and run.pool.resnapshots >= 3)
+        await run.settle(eng)
+        assert run.pool.refetched >= 3 * len(run.watched)

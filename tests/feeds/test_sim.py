@@ -30,6 +30,7 @@ from feeds.sim.world import World, WorldConfig
 from feeds.venues import orca_whirlpool as WP
 from feeds.venues import raydium_amm_v4 as V4
 from feeds.venues import raydium_cpmm as CP
+from tests.feeds.hostile import until
 
 SMALL = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=8)
 FAST = [EndpointProfile("a", latency_ms=1, jitter_ms=0)]
@@ -175,7 +176,10 @@ async def test_json_rpc_errors_use_the_nodes_codes() -> None:
             {"jsonrpc": "2.0", "id": 2, "method": "getMultipleAccounts", "params": [keys[:101]]},
         )
         assert r["error"]["code"] == -32602
-        async with aiohttp.ClientSession() as h, h.post(url, data=b"{nope") as resp:
+        async with (
+            aiohttp.ClientSession() as h,
+            h.post(url, data=b"{nope", headers={"Content-Type": "application/json"}) as resp,
+        ):
             assert (await resp.json())["error"]["code"] == -32700
         r = await _post(url, [{"jsonrpc": "2.0", "id": 3, "method": "getSlot"},
                               {"jsonrpc": "2.0", "id": 4, "method": "getHealth"}])  # fmt: skip
@@ -235,12 +239,9 @@ async def test_solana_py_http_client_reads_the_snapshot() -> None:
                 assert acc is not None and str(acc.owner) == w.accounts[k].owner
             slot = (await c.get_slot()).value
             assert slot >= WorldConfig().first_slot
+            await until(lambda: w.slot >= slot + 2)  # slots with trades have ended: fees
             fees = (await c.get_recent_prioritization_fees()).value
-            async with asyncio.timeout(30):  # the node has fees once a slot with trades ended
-                while not fees:
-                    await asyncio.sleep(0.01)
-                    fees = (await c.get_recent_prioritization_fees()).value
-            assert all(f.prioritization_fee >= 0 for f in fees)
+            assert fees and all(f.prioritization_fee >= 0 for f in fees)
         finally:
             await c.close()
 

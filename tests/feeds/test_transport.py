@@ -40,14 +40,7 @@ FRAME_LIMIT = 64 << 10  # the worker's max_frame_bytes in these tests
 
 
 def _ingest(eng: types.ModuleType) -> object:
-    return _ingest_for(eng, eng.PoolGraph(base_mints=[], max_hops=3))
-
-
-def _ingest_for(eng: types.ModuleType, graph: object) -> object:
-    cls = getattr(eng, "FeedIngest", None)
-    if cls is None:
-        from engine_rs.python.ingest import FeedIngest as cls
-    return cls(graph)
+    return eng.FeedIngest(eng.PoolGraph(base_mints=[], max_hops=3))
 
 
 async def test_oversized_frames_back_off_harder_until_a_healthy_period_and_name_the_limit(
@@ -276,7 +269,7 @@ async def test_a_hanging_endpoint_first_costs_one_hedge_not_a_timeout_per_round(
         info = sim.infos()[0]
         eps = [Endpoint("hangs", info.ws_url, slow), Endpoint("sim", info.ws_url, info.http_url)]
         graph = eng.PoolGraph(base_mints=sim.world.bases, max_hops=3)
-        pool = FeedPool(eps, _ingest_for(eng, graph), eng, rpc_timeout_s=60.0)
+        pool = FeedPool(eps, eng.FeedIngest(graph), eng, rpc_timeout_s=60.0)
         async with asyncio.timeout(30):
             boot = await pool.bootstrap(sim.world.universe())
             await until(lambda: hanging.gone == hanging.requests)

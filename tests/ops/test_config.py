@@ -195,7 +195,7 @@ async def test_a_configured_policy_is_journaled_and_the_replay_decides_the_same(
     assert r.policy == policy and r.fee_settings == fees
     await r.start()
     try:
-        digest = await r.run(float("inf"))
+        digest = await r.play(float("inf"))
     finally:
         await r.stop()
     assert digest == s.digest

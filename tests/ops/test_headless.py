@@ -214,7 +214,7 @@ async def test_urls_with_keys_are_redacted_on_every_output_path(tmp_path: Path) 
     stderr, the JSON log, the journal, /health, /metrics, doctor or the screen."""
     from arbscope.cli import build_session
     from arbscope.config import load
-    from arbscope.staging import fix_app
+    from tests.staging import fix_app
     from tui.app import ArbscopeApp
 
     async with SimServer(WorldConfig(seed=4), default_profiles(2)) as sim:
@@ -249,14 +249,14 @@ async def test_urls_with_keys_are_redacted_on_every_output_path(tmp_path: Path) 
         assert p.returncode == 0
         outputs += ["".join(seen), out.decode(), err.decode(), logf.read_text()]
         assert '"url": "ws://127.0.0.1' in outputs[0] and "***" in outputs[0]
-        doctor = await _start(["doctor", "--config", str(cfg_file), "--timeout", "3"], env)
+        doctor = await _start(["doctor", "--config", str(cfg_file), "--timeout", "15"], env)
         d_out, d_err = await asyncio.wait_for(doctor.communicate(), 120)
         outputs.append(d_out.decode() + d_err.decode())
         assert "api-key=***" in outputs[-1] and "✓ rpc" in outputs[-1], outputs[-1]
         # the screen: the same configuration, in-process, on the dashboard
         session = build_session(load(cfg_file, {}))
         session.metrics_settings = None
-        app = fix_app(ArbscopeApp(session, tick_s=0.2))
+        app = fix_app(ArbscopeApp(session))
         async with app.run_test(size=(160, 50)) as pilot:
             await pilot.pause(3.0)
             outputs.append(app.export_screenshot())

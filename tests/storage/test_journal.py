@@ -46,7 +46,7 @@ async def replay_digest(db: Path, sid: str, speed: float) -> tuple[str, ReplaySe
     r = ReplaySession(db, await load_info(db, sid))
     await r.start()
     try:
-        return await r.run(speed), r
+        return await r.play(speed), r
     finally:
         await r.stop()
 
@@ -121,40 +121,77 @@ def test_a_different_engine_state_gives_a_different_digest(recorded: tuple[Path,
 def test_screen_controls_step_seek_back_and_play_to_the_same_digest(
     recorded: tuple[Path, str, str],
 ) -> None:
+    """The screen's controls on the replay's own run loop and clock. Steps are exact
+    whatever the machine's load: a frame step applies the inputs through the next frame,
+    a slot step those through the first tick after the slot moved, reading the journal
+    as far as that takes (it once stopped at whatever a background reader had buffered)."""
+    from arbscope.runloop import ManualClock
+
     db, sid, live = recorded
 
     async def go() -> None:
-        r = ReplaySession(db, await load_info(db, sid), speed=float("inf"))
+        info = await load_info(db, sid)
+        wall = ManualClock()  # paces the recording at 1x: it moves only when told
+        r = ReplaySession(db, info, speed=1.0, clock=wall)
         await r.start()
+        loop = asyncio.create_task(r.run())
         try:
-            while len(r.buffer) < 200 and not r.eof:
-                await asyncio.sleep(0.01)
-            r.step_frame()
+            await r.step_frame()
             assert r.frames_applied == 1 and r.paused
-            slot = r.ingest.stats().slot
-            r.step_slot()
-            assert r.ingest.stats().slot > slot
-            r.seek(2.0)
-            while r.target_ns is not None:
-                r.tick()
-                await asyncio.sleep(0)
-            assert r.pos_ns >= 2e9 and r.paused
-            r.seek(0.5)  # backwards: rebuilt and fast-forwarded
-            assert r.applied == 0
-            while r.target_ns is not None:
-                r.tick()
-                await asyncio.sleep(0)
-            assert 0.5e9 <= r.pos_ns < 2e9
-            r.toggle_pause()
-            while not (r.eof and not r.buffer):
-                r.tick()
-                await asyncio.sleep(0)
+            slot, applied = r.session.ingest.stats().slot, r.applied
+            await r.step_slot()
+            assert r.session.ingest.stats().slot > slot and r.applied > applied
+            # the step ended on the tick that followed the slot's move: what comes next is
+            # the first input after it, and nothing after it was applied
+            after = r._next or await r._peek()
+            assert after is not None and r.pos_ns <= after.t_ns - r.t0_ns
+            # the same steps on another replay apply the same inputs, whatever the load
+            again = ReplaySession(db, info, speed=1.0, clock=ManualClock())
+            await again.start()
+            try:
+                await again.step_frame()
+                await again.step_slot()
+                assert (again.applied, again.pos_ns) == (r.applied, r.pos_ns)
+                assert again.session.slot == r.session.slot
+            finally:
+                await again.stop()
+            r.seek(2.0)  # the run loop's next turn fast-forwards, then pauses
+            async with asyncio.timeout(60):
+                while r.target_ns is not None:
+                    await asyncio.sleep(0.01)
+            assert r.pos_ns == 2_000_000_000 and r.paused
+            before = r.applied
+            r.seek(0.5)  # backwards: rebuilt and fast-forwarded from the start
+            async with asyncio.timeout(60):
+                while r.target_ns is not None:
+                    await asyncio.sleep(0.01)
+            assert r.pos_ns == 500_000_000 and 0 < r.applied < before
+            frames = r.frames_applied
+            wall.advance(10**9)  # paused: the wall clock moves, the recording does not
+            await asyncio.sleep(0)
+            assert r.frames_applied == frames
+            r.toggle_pause()  # play at 1x: 200 ms of recording per 200 ms of the wall
+            await wall.parked()
+            wall.advance(200_000_000)
+            await wall.parked()
+            # 200 ms played: every input recorded up to 0.7 s is applied and the next one
+            # lies beyond (the recording is made live, so how many frames fell in
+            # (0.5, 0.7] s depends on the machine that recorded it: maybe none)
+            assert r.pos_ns == 700_000_000 and r.frames_applied >= frames
+            due = r._next  # read, not applied: the first input after 0.7 s
+            assert due is not None and due.t_ns - r.t0_ns > 700_000_000
+            r.speed = float("inf")  # then as fast as it reads: to the end
+            wall.advance(200_000_000)
+            async with asyncio.timeout(120):
+                while not r.ended:
+                    await asyncio.sleep(0.01)
             assert r.sink.digest.hexdigest() == live
-            r.tick()  # the screen's next tick
+            assert r.applied == info.inputs and r.frames_applied == info.frames
             assert "end of the recording" in r.snapshot.note
             assert r.snapshot.source.startswith(f"REPLAY {sid}")
         finally:
             await r.stop()
+            await loop
 
     asyncio.run(go())
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import itertools
+import time
 from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
 from arbscope.market import SimMarket
+from arbscope.runloop import TICK_S, ManualClock
+from tests.tui.pilot import until
 from tui.app import ArbscopeApp
 from tui.screens.live import LiveScreen
 from tui.widgets.cycles import CyclesPanel, row_key
@@ -20,18 +24,11 @@ def _status(app: ArbscopeApp) -> str:
     return str(app.screen.query_one(StatusLine).render())
 
 
-async def _wait_for_rows(pilot: Any, table: DataTable[Any], seconds: float) -> None:
-    for _ in range(int(seconds / 0.1)):
-        if table.row_count:
-            return
-        await pilot.pause(0.1)
-
-
 async def test_screen_fills_with_cycles_and_q_quits() -> None:
     app = ArbscopeApp(SimMarket(seed=7))
     async with app.run_test(size=(120, 40)) as pilot:
         cycles = app.screen.query_one("#cycles", DataTable)
-        await _wait_for_rows(pilot, cycles, 5.0)
+        await until(pilot, lambda: cycles.row_count > 0)
         assert cycles.row_count > 0
         snap = app.source.snapshot
         # the rows are the snapshot's cycles, keyed by base mint and pools
@@ -45,19 +42,33 @@ async def test_screen_fills_with_cycles_and_q_quits() -> None:
     assert not app.is_running
 
 
+async def turns(clock: ManualClock, n: int) -> None:
+    """Let the source's run loop take ``n`` turns: one period of its clock each, and
+    back to waiting for the next."""
+    for _ in range(n):
+        clock.advance(int(TICK_S * 1e9))
+        await clock.parked()
+
+
 async def test_space_pauses_the_market() -> None:
-    app = ArbscopeApp(SimMarket(seed=3), tick_s=0.05)
+    """The market runs on its own clock (driven here by hand); space stops its
+    evaluation, not the clock, and the screen says so."""
+    clock = ManualClock()
+    app = ArbscopeApp(SimMarket(seed=3, clock=clock))
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.3)
+        await clock.parked()  # started: its run loop waits for the first period
+        await turns(clock, 2)
+        assert app.source.snapshot.slot == 2
         await pilot.press("space")
         assert app.paused
-        slot = app.source.snapshot.slot
-        await pilot.pause(0.4)
-        assert app.source.snapshot.slot == slot
-        assert "PAUSED" in _status(app)
+        await turns(clock, 3)
+        assert app.source.snapshot.slot == 2  # paused: the periods pass, no tick
+        async with asyncio.timeout(30):  # the next redraw shows it
+            while "PAUSED" not in _status(app):
+                await pilot.pause(0.05)
         await pilot.press("space")
-        await pilot.pause(0.3)
-        assert app.source.snapshot.slot > slot
+        await turns(clock, 1)
+        assert app.source.snapshot.slot == 3
 
 
 class _PanelApp(App[None]):
@@ -71,7 +82,12 @@ def _keys(opps: Any) -> list[str]:
 
 async def test_cycles_panel_updates_rows_by_key_never_rebuilds() -> None:
     m = SimMarket(seed=7)
-    snaps = [list(m.tick().opportunities) for _ in range(12)]
+
+    def ticked() -> list[Any]:
+        m.tick()
+        return list(m.snapshot.opportunities)
+
+    snaps = [ticked() for _ in range(12)]
     # two consecutive snapshots that share some rows and differ in others
     a, b = next(
         (x, y)
@@ -106,19 +122,21 @@ async def test_cycles_panel_updates_rows_by_key_never_rebuilds() -> None:
 
 
 async def test_redraws_by_the_clock_not_per_update() -> None:
-    app = ArbscopeApp(SimMarket(seed=7, updates_per_tick=50), tick_s=0.05, frame_s=0.25)
+    app = ArbscopeApp(SimMarket(seed=7, updates_per_tick=50, tick_s=0.05), frame_s=0.25)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, LiveScreen)
         f0, u0 = screen.frames, app.source.snapshot.updates
-        await pilot.pause(1.0)
-        frames, updates = screen.frames - f0, app.source.snapshot.updates - u0
-        assert updates >= 200  # at least 4 ticks of 50 updates
-        assert frames <= 6  # 1 s / 0.25 s, plus slack
+        t0 = time.monotonic()
+        await until(pilot, lambda: app.source.snapshot.updates - u0 >= 200)  # >= 4 ticks
+        elapsed = time.monotonic() - t0
+        # the screen's timer fires at most once per frame period however busy the machine
+        # is; a redraw per tick (every 0.05 s) or per update would exceed this bound
+        assert screen.frames - f0 <= elapsed / 0.25 + 2
 
 
 class _Failing:
-    """A source whose tick raises: the app must count it, not crash."""
+    """A source whose run loop raises: the app must count it, not crash."""
 
     def __init__(self) -> None:
         self.inner = SimMarket(seed=7, pools=60, tokens=20)
@@ -127,10 +145,10 @@ class _Failing:
     def snapshot(self) -> Any:
         return self.inner.snapshot
 
-    def tick(self) -> None:
+    async def run(self, on_error: Any = None) -> None:
         raise RuntimeError("boom")
 
-    def pause_clock(self) -> None:
+    def set_paused(self, paused: bool) -> None:
         pass
 
     async def start(self) -> None:
@@ -141,11 +159,10 @@ class _Failing:
 
 
 async def test_errors_are_counted_not_raised() -> None:
-    app = ArbscopeApp(_Failing(), tick_s=0.05)
+    app = ArbscopeApp(_Failing())
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.5)
-        assert app.state.internal_errors > 0
-        assert "RuntimeError: boom" in _status(app)
+        await until(pilot, lambda: app.state.internal_errors > 0)
+        await until(pilot, lambda: "RuntimeError: boom" in _status(app))
         assert app.is_running
         await pilot.press("q")
 
@@ -154,7 +171,7 @@ async def test_garbage_is_collected_in_a_loop_turn_of_its_own() -> None:
     """Python's collector runs inside whatever allocated last (often a redraw), and a full
     pass walked every object alive (~170,000): a key waited for both. Once the source has
     started, the app freezes what is alive and runs each collection from its own timer."""
-    app = ArbscopeApp(SimMarket(seed=7, updates_per_tick=50), tick_s=0.05)
+    app = ArbscopeApp(SimMarket(seed=7, updates_per_tick=50, tick_s=0.05))
     seen: list[tuple[int, bool]] = []  # (generation, inside the app's collector turn)
     inside = False
     original = app._collect

@@ -9,8 +9,10 @@ import pytest
 
 from arbscope.market import SimMarket
 from arbscope.replay import JournalSessions, ReplaySession
-from arbscope.staging import NEVER, fix_app, staged_sim
+from arbscope.runloop import ManualClock
 from tests.recording import record
+from tests.staging import fix_app, staged_sim
+from tests.tui.pilot import until
 from tui.app import ArbscopeApp
 from tui.screens.detail import CycleDetail
 from tui.screens.help import HelpScreen
@@ -25,7 +27,13 @@ def status(app: ArbscopeApp) -> str:
 
 
 def staged() -> ArbscopeApp:
-    return fix_app(ArbscopeApp(staged_sim(), tick_s=NEVER))
+    return fix_app(ArbscopeApp(staged_sim()))
+
+
+def dimmed(app: ArbscopeApp) -> set[str]:
+    """The footer's keys shown but disabled (check_action said None)."""
+    return {b.binding.description for b in app.active_bindings.values()
+            if not b.enabled and b.binding.show}  # fmt: skip
 
 
 async def test_m_asks_for_live_and_refuses_without_execution() -> None:
@@ -41,8 +49,7 @@ async def test_m_asks_for_live_and_refuses_without_execution() -> None:
         await pilot.press("m", "L", "I", "V", "E", "enter")
         assert app.state.mode == "PAPER"  # the demo market has no execution engine
         assert "live refused" in app.state.message
-        await pilot.pause(0.3)
-        assert "PAPER" in status(app) and "live refused" in status(app)
+        await until(pilot, lambda: "PAPER" in status(app) and "live refused" in status(app))
 
 
 async def test_m_goes_live_when_the_source_allows_and_k_halts() -> None:
@@ -56,25 +63,79 @@ async def test_m_goes_live_when_the_source_allows_and_k_halts() -> None:
             self.killed += 1
 
     src = Allowing(seed=3)
-    app = fix_app(ArbscopeApp(src, tick_s=NEVER))
+    app = fix_app(ArbscopeApp(src))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("m", "L", "I", "V", "E", "enter")
         assert app.state.mode == "LIVE"
-        await pilot.pause(0.3)
-        assert status(app).split()[0] == "LIVE"
+        await until(pilot, lambda: status(app).split()[0] == "LIVE")
         await pilot.press("k")
         assert app.state.mode == "PAPER" and app.state.halted and src.killed == 1
-        await pilot.pause(0.3)
-        assert "HALTED" in status(app) and "KILL SWITCH" in status(app)
+        await until(pilot, lambda: "HALTED" in status(app) and "KILL SWITCH" in status(app))
         assert app.key_latency_s  # measured for bench.ui; speed is not asserted in tests
+
+
+class Killable(SimMarket):
+    """The staged market, counting the kill switch's calls."""
+
+    killed = 0
+
+    def kill(self) -> int:
+        self.killed += 1
+        return super().kill()
+
+
+@pytest.mark.parametrize(
+    ("opens", "modal"), [("enter", CycleDetail), ("question_mark", HelpScreen)]
+)
+async def test_the_kill_switch_works_over_a_modal_screen(opens: str, modal: type) -> None:
+    """k is a priority binding: a modal screen (the cycle detail, the help) does not
+    swallow it; a text field keeps the letter typed into it."""
+    clock = ManualClock()
+    src = Killable(seed=7, clock=clock)
+    for _ in range(40):  # cycles on screen (the run loop's clock then stays put)
+        clock.advance(200_000_000)
+        src.tick()
+    app = fix_app(ArbscopeApp(src))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press(opens)
+        assert isinstance(app.screen, modal)
+        await pilot.press("k")
+        assert src.killed == 1 and app.state.halted and src.ev.halted
+        assert "KILL SWITCH" in app.state.message
+        assert isinstance(app.screen, modal)  # the modal stays; the kill is done
+        await pilot.press("escape", "u")
+        assert not app.state.halted and not src.ev.halted
+        await pilot.press("slash", "k")  # the filter's text field: the letter, not the kill
+        assert isinstance(app.screen, TextPrompt) and src.killed == 1
+        await pilot.press("enter")
+        assert app.screen.query_one(CyclesPanel).filter == "k"
+
+
+async def test_keys_that_do_not_apply_are_dimmed_not_hidden() -> None:
+    """On the demo market without a journal: the replay keys and r are shown greyed out
+    (and do nothing); what the market can do stays enabled."""
+    app = staged()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        off = dimmed(app)
+        assert {"Step slot", "Back", "Step frame", "Faster", "Slower", "Replay…"} <= off
+        assert not {"Paper/Live", "Kill", "Pause", "Quit"} & off
+        # the footer leads with what works; the dimmed keys come after
+        shown = [b.enabled for b in app.screen.active_bindings.values() if b.binding.show]
+        assert shown == sorted(shown, reverse=True) and shown[0] and not shown[-1]
+        called: list[str] = []
+        for name in ("step_slot", "step_frame", "faster"):
+            setattr(app, f"action_{name}", lambda name=name: called.append(name))
+        await pilot.press("right", "full_stop", "plus")
+        assert called == [] and app.state.internal_errors == 0  # dimmed: never dispatched
 
 
 async def test_enter_opens_the_cycle_detail_and_escape_closes_it() -> None:
     app = staged()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.2)
         panel = app.screen.query_one(CyclesPanel)
-        assert panel.row_count > 0
+        await until(pilot, lambda: panel.row_count > 0)
         o, _s = panel.selected() or (None, None)
         await pilot.press("enter")
         assert isinstance(app.screen, CycleDetail) and app.screen.o is o
@@ -85,8 +146,8 @@ async def test_enter_opens_the_cycle_detail_and_escape_closes_it() -> None:
 async def test_slash_filters_cycles_by_token() -> None:
     app = staged()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.2)
         panel = app.screen.query_one(CyclesPanel)
+        await until(pilot, lambda: panel.row_count > 0)
         everything = panel.row_count
         o, _ = app.source.snapshot.opportunities[-1]
         prefix = o.tokens[1][:5]
@@ -121,30 +182,31 @@ async def test_t_cycles_themes_and_question_mark_helps() -> None:
 async def test_tab_switches_panels_only_in_the_narrow_layout() -> None:
     app = staged()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.2)
         from textual.widgets import TabbedContent
 
+        await until(pilot, lambda: app.screen.query(TabbedContent))
         tabs = app.screen.query_one(TabbedContent)
         assert tabs.active == "t-prices"
         await pilot.press("tab")
         assert tabs.active == "t-feeds"
         await pilot.resize_terminal(120, 40)
-        for _ in range(40):  # recomposed, then filled by the next redraw
-            await pilot.pause(0.05)
-            if not app.screen.query(TabbedContent) and app.screen.query_one(CyclesPanel).row_count:
-                break
-        assert not app.screen.query(TabbedContent)  # wide: every panel at once
-        assert app.screen.query_one(CyclesPanel).row_count > 0
+        await until(  # recomposed, then filled by the next redraw; wide: every panel at once
+            pilot,
+            lambda: (
+                not app.screen.query(TabbedContent)
+                and app.screen.query_one(CyclesPanel).row_count > 0
+            ),
+        )
 
 
 async def test_space_pauses_and_q_quits_cleanly() -> None:
-    app = ArbscopeApp(SimMarket(seed=3), tick_s=0.05)
+    app = ArbscopeApp(SimMarket(seed=3, tick_s=0.05))
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.2)
         await pilot.press("space")
         slot = app.source.snapshot.slot
-        await pilot.pause(0.3)
-        assert app.source.snapshot.slot == slot and "PAUSED" in status(app)
+        await until(pilot, lambda: "PAUSED" in status(app))
+        await pilot.pause(0.3)  # a window for a tick that must not come
+        assert app.source.snapshot.slot == slot
         await pilot.press("space", "q")
     assert not app.is_running
 
@@ -158,35 +220,30 @@ def journal(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 async def test_r_opens_a_recorded_session_as_a_replay(journal: tuple[Path, str]) -> None:
     db, sid = journal
-    app = fix_app(ArbscopeApp(SimMarket(seed=3), tick_s=0.05, sessions=JournalSessions(db)))
+    app = fix_app(ArbscopeApp(SimMarket(seed=3, tick_s=0.05), sessions=JournalSessions(db)))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if isinstance(app.screen, SessionPicker):
-                break
-        assert isinstance(app.screen, SessionPicker)
+        await until(pilot, lambda: isinstance(app.screen, SessionPicker))
         await pilot.press("enter")
-        for _ in range(60):
-            await pilot.pause(0.05)
-            if isinstance(app.source, ReplaySession) and app.source.frames_applied:
-                break
+        await until(
+            pilot, lambda: isinstance(app.source, ReplaySession) and app.source.frames_applied
+        )
         assert isinstance(app.source, ReplaySession) and app.source.info.id == sid
-        assert status(app).split()[:2] == ["PAPER", "REPLAY"]
-        await pilot.press("m")  # live is impossible in a replay
-        assert app.state.mode == "PAPER" and "impossible in a replay" in app.state.message
+        await until(pilot, lambda: status(app).split()[:2] == ["PAPER", "REPLAY"])
+        # live is impossible in a replay, and so are orders: those keys are dimmed
+        assert {"Paper/Live", "Kill"} <= dimmed(app) and "Step slot" not in dimmed(app)
+        await pilot.press("m", "k")
+        assert isinstance(app.screen, LiveScreen)  # no confirmation was asked for
+        assert app.state.mode == "PAPER" and not app.state.halted
         await pilot.press("q")
 
 
 async def test_r_without_a_journal_says_so(tmp_path: Path) -> None:
-    app = fix_app(ArbscopeApp(SimMarket(seed=3), tick_s=NEVER,
+    app = fix_app(ArbscopeApp(SimMarket(seed=3, clock=ManualClock()),
                               sessions=JournalSessions(tmp_path / "none.sqlite")))  # fmt: skip
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if isinstance(app.screen, SessionPicker):
-                break
+        await until(pilot, lambda: isinstance(app.screen, SessionPicker))
         picker: Any = app.screen
         assert isinstance(picker, SessionPicker) and "no journal" in picker.error
         await pilot.press("escape")

@@ -1,8 +1,10 @@
 """What the panels show for the numbers they are given: the feeds' lag, the prices'
-Bollinger %B, the timing panel's kernel names."""
+Bollinger %B, the timing panel's kernel names, money in the theme's profit and loss
+colours."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import math
 import types
@@ -10,10 +12,12 @@ from typing import Any
 
 import numpy as np
 from rich.cells import cell_len
+from rich.console import Console
 
 from arbscope.market import SimMarket
 from arbscope.prices import PriceBook
 from feeds.health import FeedHealth
+from tests.staging import fix_app, staged_sim
 from tui.app import ArbscopeApp
 from tui.widgets import feeds, prices
 from tui.widgets.timings import SHORT_NAMES, TimingsPanel
@@ -76,7 +80,7 @@ def test_prices_show_bollinger_percent_b(eng: types.ModuleType) -> None:
 
 
 async def test_timing_panel_shows_every_kernel_name_whole() -> None:
-    app = ArbscopeApp(SimMarket(seed=7), tick_s=0.05)
+    app = ArbscopeApp(SimMarket(seed=7, tick_s=0.05))
     async with app.run_test(size=(120, 40)) as pilot:
         panel = app.screen.query_one(TimingsPanel)
         for _ in range(100):  # until the sweep (every 5 slots) has been timed and drawn
@@ -91,3 +95,56 @@ async def test_timing_panel_shows_every_kernel_name_whole() -> None:
             assert label == SHORT_NAMES.get(k, k), (k, label)
             assert cell_len(" " + label) <= width, (label, width)
         await pilot.press("q")
+
+
+def test_every_theme_names_its_profit_and_loss_colours() -> None:
+    """The cycles, the detail and the portfolio colour money from ``$profit`` / ``$loss``:
+    each theme sets both, and they differ."""
+    from themes import THEMES
+
+    for theme in THEMES:
+        v = theme.variables
+        assert v.get("profit") and v.get("loss") and v["profit"] != v["loss"], theme.name
+
+
+def test_the_detail_colours_net_profit_and_the_decision_from_the_palette() -> None:
+    from tui.screens.detail import detail
+    from tui.widgets.palette import Palette
+
+    m = staged_sim()
+    go = next((o, s) for o, s in m.snapshot.opportunities if s.go)
+    no = next((o, s) for o, s in m.snapshot.opportunities if not s.go and s.net_profit < 0)
+    pal = Palette(profit="#010203", loss="#040506")
+    console = Console(record=True, color_system="truecolor", width=140)
+    console.print(detail(*go, pal, m.snapshot.fees_ctx))
+    good = console.export_text(styles=True)
+    console.print(detail(*no, pal, m.snapshot.fees_ctx))
+    bad = console.export_text(styles=True)
+    assert "38;2;1;2;3" in good and "38;2;4;5;6" not in good  # GO, net profit > 0
+    assert "38;2;4;5;6" in bad and "38;2;1;2;3" not in bad  # NO-GO, net profit < 0
+
+
+async def test_a_theme_swap_recolours_the_go_cells_already_shown() -> None:
+    """``t``: the rows kept across the swap are rewritten in the new theme's ``$profit``
+    (a cell's text is the same, so comparing texts alone would keep the old colour)."""
+    from themes import THEMES
+    from tui.widgets.cycles import CyclesPanel, row_key
+
+    app = fix_app(ArbscopeApp(staged_sim()))
+    profit = {t.name: t.variables["profit"] for t in THEMES}
+
+    def go_styles(panel: CyclesPanel) -> set[str]:
+        keys = [row_key(o) for o, s in panel.by_key.values() if s.go]
+        cells = [panel.get_row(k)[-1] for k in keys]  # the decision: " GO", padded
+        return {str(sp.style) for c in cells for sp in c.spans}
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        panel = app.screen.query_one(CyclesPanel)
+        assert go_styles(panel) == {f"bold {profit[app.theme]}"}
+        await pilot.press("t")
+        theme = app.theme
+        async with asyncio.timeout(30):  # the next redraw
+            while go_styles(panel) != {f"bold {profit[theme]}"}:
+                await pilot.pause(0.05)
+        assert profit[theme] != profit["arbscope-dark"]

@@ -10,8 +10,16 @@ import pytest
 from arbscope.market import SimMarket
 from arbscope.replay import ReplaySession, load_info
 from tests.recording import record
+from tests.tui.pilot import until
 from tui.app import ArbscopeApp
 from tui.widgets.status import StatusLine
+
+
+async def steps_done(app: ArbscopeApp) -> None:
+    """Wait for the replay steps the keys started (they may read the journal)."""
+    steps = [w for w in app.workers if w.group == "replay"]
+    if steps:  # (an empty list would mean every worker, the source's run loop included)
+        await app.workers.wait_for_complete(steps)
 
 
 @pytest.fixture(scope="module")
@@ -24,12 +32,10 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 async def test_replay_keys_drive_the_replay_clock(recording: tuple[Path, str]) -> None:
     db, sid = recording
     src = ReplaySession(db, await load_info(db, sid))
-    app = ArbscopeApp(src, tick_s=0.05)
+    app = ArbscopeApp(src)
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if src.frames_applied:
-                break
+        await until(pilot, lambda: src.frames_applied > 0)
+        await until(pilot, lambda: "REPLAY" in str(app.screen.query_one(StatusLine).render()))
         status = str(app.screen.query_one(StatusLine).render())
         assert status.split()[:2] == ["PAPER", "REPLAY"] and sid in status
         await pilot.press("space")
@@ -38,33 +44,29 @@ async def test_replay_keys_drive_the_replay_clock(recording: tuple[Path, str]) -
         await pilot.pause(0.3)
         assert src.frames_applied == frames  # paused: nothing applied
         await pilot.press("full_stop")
+        await steps_done(app)
         assert src.frames_applied == frames + 1
-        slot = src.ingest.stats().slot
+        slot = src.session.ingest.stats().slot
         await pilot.press("right")
-        assert src.ingest.stats().slot > slot
+        await steps_done(app)
+        assert src.session.ingest.stats().slot > slot
         await pilot.press("plus")
         assert src.speed == 10.0
         await pilot.press("minus")
         assert src.speed == 1.0
         pos = src.pos_ns
         await pilot.press("left")  # back one slot: rebuilt, then fast-forwarded
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if src.target_ns is None:
-                break
-        assert src.pos_ns < pos
+        await until(pilot, lambda: src.target_ns is None)
+        assert src.pos_ns < pos and src.paused
         await pilot.press("right_square_bracket")  # +10 s: to the end of a 3 s recording
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if src.eof and not src.buffer:
-                break
+        await until(pilot, lambda: src.ended)
         assert src.frames_applied == src.info.frames
         await pilot.press("q")
     assert not app.is_running
 
 
 async def test_replay_keys_do_nothing_on_a_live_source() -> None:
-    app = ArbscopeApp(SimMarket(seed=3), tick_s=0.05)
+    app = ArbscopeApp(SimMarket(seed=3, tick_s=0.05))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("plus", "right", "full_stop")
         await pilot.pause(0.1)

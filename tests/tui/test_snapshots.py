@@ -1,5 +1,5 @@
 """SVG snapshots (pytest-textual-snapshot) of every screen and theme, on staged states
-(arbscope.staging: seeded market, fixed clocks, a committed recording), so they are the
+(tests/staging.py: seeded market, fixed clocks, a committed recording), so they are the
 same on every run. Update after a deliberate UI change:
 ``pytest tests/tui/test_snapshots.py --snapshot-update`` (and ``make screenshots``)."""
 
@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from arbscope.staging import NEVER, fix_app, staged_live, staged_replay, staged_sim
+from tests.staging import fix_app, staged_live, staged_replay, staged_sim
 from tui.app import ArbscopeApp
 
 
 def sim_app(theme: str = "dark") -> ArbscopeApp:
-    return fix_app(ArbscopeApp(staged_sim(), tick_s=NEVER, theme=theme))
+    return fix_app(ArbscopeApp(staged_sim(), theme=theme))
 
 
 @pytest.mark.parametrize(
@@ -40,7 +40,7 @@ def test_screen(
 
 def test_live_mode_screen(snap_compare: Callable[..., bool]) -> None:
     """Live mode: the LIVE badge and the wallet, its orders and the paper shadow."""
-    app = fix_app(ArbscopeApp(staged_live(), tick_s=NEVER))
+    app = fix_app(ArbscopeApp(staged_live()))
     app.state.mode = "LIVE"
     assert snap_compare(app, terminal_size=(120, 40))
 
@@ -48,7 +48,7 @@ def test_live_mode_screen(snap_compare: Callable[..., bool]) -> None:
 def test_replay_screen(snap_compare: Callable[..., bool]) -> None:
     r = asyncio.run(staged_replay())
     try:
-        app = fix_app(ArbscopeApp(r, tick_s=NEVER))
+        app = fix_app(ArbscopeApp(r))
         assert snap_compare(app, terminal_size=(120, 40))
     finally:
         asyncio.run(r.stop())

@@ -14,9 +14,12 @@ from textual.widgets import Static
 
 from engine_rs.records import Opportunity, Score
 
+from ..widgets.palette import Palette
 
-def detail(o: Opportunity, s: Score, fees: Any = None) -> Table:
-    """The tables of the detail view (also used by the screenshot script)."""
+
+def detail(o: Opportunity, s: Score, palette: Palette, fees: Any = None) -> Table:
+    """The tables of the detail view; net profit and the decision in the theme's profit
+    and loss colours (``palette``)."""
     hops = Table(title="hops", expand=True, title_justify="left")
     for col in ("#", "pool", "kind", "in", "token in", "out", "token out", "rate"):
         hops.add_column(col, justify="right" if col in ("#", "in", "out", "rate") else "left")
@@ -45,7 +48,7 @@ def detail(o: Opportunity, s: Score, fees: Any = None) -> Table:
     calc.add_row("+ tip", f"{s.tip_lamports:,}", "lamports")
     calc.add_row("= total fees", f"{s.total_fee_lamports:,}", "lamports")
     calc.add_row("fees in the base token", f"{s.fees_in_base:,}", "at the cycle's own rates")
-    net_style = "bold green" if s.net_profit > 0 else "bold red"
+    net_style = f"bold {palette.profit if s.net_profit > 0 else palette.loss}"
     calc.add_row(
         Text("net profit = gross − fees", style="bold"),
         Text(f"{s.net_profit:,}", style=net_style),
@@ -53,7 +56,8 @@ def detail(o: Opportunity, s: Score, fees: Any = None) -> Table:
     )
     calc.add_row("persistence", f"{s.persistence}", "profitable evaluations in a row")
     calc.add_row("staleness", f"{s.staleness_slots}", "slots since the oldest pool update")
-    verdict = Text("GO", style="bold green") if s.go else Text("NO-GO", style="bold red")
+    verdict = (Text("GO", style=f"bold {palette.profit}") if s.go
+               else Text("NO-GO", style=f"bold {palette.loss}"))  # fmt: skip
     calc.add_row(
         Text("decision", style="bold"), verdict, ", ".join(s.reasons) or "every check passed"
     )
@@ -78,7 +82,7 @@ class CycleDetail(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail"):
-            yield Static(detail(self.o, self.s, self.fees))
+            yield Static(detail(self.o, self.s, Palette.of(self.app), self.fees))
 
     def on_mount(self) -> None:
         self.query_one("#detail").border_title = "Cycle detail (esc to close)"

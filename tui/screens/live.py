@@ -10,6 +10,7 @@ threshold recomposes the screen.
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import ActiveBinding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.screen import Screen
@@ -67,6 +68,15 @@ class LiveScreen(Screen[None]):
                     yield TimingsPanel(id="timings")
         yield Footer()
 
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """Textual's, with the keys that do not apply to this source (dimmed) after the
+        ones that do: the footer leads with what works (a focused table's own arrow keys
+        would otherwise put the dimmed replay steps first, and push ``k`` off a narrow
+        footer)."""
+        keys = super().active_bindings
+        return dict(sorted(keys.items(), key=lambda kv: not kv[1].enabled))  # stable
+
     def on_mount(self) -> None:
         self.set_interval(self.frame_s, self.redraw)
         self.query_one(CyclesPanel).focus()
@@ -100,15 +110,11 @@ class LiveScreen(Screen[None]):
         if not self.query(StatusLine) or not self.query(CyclesPanel):
             return  # between layouts (a resize recomposes the screen): next frame
         try:
-            self.query_one(CyclesPanel).show(snap.opportunities, getattr(snap, "ages", {}))
-            self.query_one(PricesPanel).show(getattr(snap, "prices", []))
+            self.query_one(CyclesPanel).show(snap.opportunities, snap.ages)
+            self.query_one(PricesPanel).show(snap.prices)
             self.query_one(FeedsPanel).show(snap.feeds)
-            fee = getattr(snap, "fee", None)
-            if fee is not None:
-                self.query_one(FeesPanel).show(fee)
-            self.query_one(PortfolioPanel).show(
-                getattr(snap, "portfolio", None), self.state.mode, getattr(snap, "live", None)
-            )
+            self.query_one(FeesPanel).show(snap.fee)
+            self.query_one(PortfolioPanel).show(snap.portfolio, self.state.mode, snap.live)
             self.query_one(TimingsPanel).show(snap.timings)
             self.query_one(StatusLine).show(snap, self.state)
         except Exception as exc:  # a bad value must not kill the dashboard

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from engine_rs.records import Opportunity, Score
 
+from .palette import Palette
 from .table import Cell, Column, KeyedTable, num
 
 KIND_SHORT = {"cpmm": "cp", "clmm": "wp", "amm_v4": "v4", "whirlpool": "wp"}
@@ -29,14 +30,15 @@ def kinds_text(o: Opportunity) -> str:
     return "·".join(KIND_SHORT.get(k, k[:2]) for k in o.kinds)
 
 
-def verdict(s: Score) -> Text:
+def verdict(s: Score, palette: Palette) -> Text:
+    """GO in the theme's profit colour; else the first reason (and how many more)."""
     if s.go:
-        return Text("GO", style="bold green")
+        return Text("GO", style=f"bold {palette.profit}")
     more = f" +{len(s.reasons) - 1}" if len(s.reasons) > 1 else ""
     return Text(s.reasons[0] + more if s.reasons else "no-go", style="dim")
 
 
-def cells(o: Opportunity, s: Score, age: int = 0) -> tuple[Cell, ...]:
+def cells(o: Opportunity, s: Score, palette: Palette, age: int = 0) -> tuple[Cell, ...]:
     """The row of one scored opportunity (amounts in base-token units)."""
     return (
         path_text(o),
@@ -49,7 +51,7 @@ def cells(o: Opportunity, s: Score, age: int = 0) -> tuple[Cell, ...]:
         num(o.profit_bps, ",.1f"),
         num(age),
         num(s.persistence),
-        verdict(s),
+        verdict(s, palette),
     )
 
 
@@ -95,13 +97,14 @@ class CyclesPanel(KeyedTable):
     ) -> None:
         """Make the rows those of ``opportunities`` (given best first) that pass the filter."""
         ages = ages or {}
+        palette = Palette.of(self.app)  # after a theme swap the cells differ: sync rewrites them
         rows: dict[str, tuple[Cell, ...]] = {}
         self.by_key = {}
         for o, s in opportunities:
             if not matches(o, self.filter):
                 continue
             k = row_key(o)
-            row = cells(o, s, ages.get(k, 0))
+            row = cells(o, s, palette, ages.get(k, 0))
             rows[k] = row if self._pick is None else tuple(row[i] for i in self._pick)
             self.by_key[k] = (o, s)
         self.sync(rows)

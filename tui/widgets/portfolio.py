@@ -9,14 +9,15 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from .palette import Palette
 from .prices import sparkline
 
 SHORT = {"confirmed": "ok", "failed": "FAILED", "cancelled": "cancel", "accepted": "…",
          "signed": "signed", "simulated": "sim ok", "sent": "sent"}  # fmt: skip
-STATUS_STYLE = {
-    "confirmed": "bold green", "failed": "bold red", "expired": "red", "error": "red",
-    "refused": "yellow", "cancelled": "dim", "unknown": "yellow",
-}  # fmt: skip
+STATUS_STYLE = {"refused": "yellow", "cancelled": "dim", "unknown": "yellow"}
+# outcomes in the theme's profit (True) / loss (False) colour, and their weight
+STATUS_PNL = {"confirmed": (True, "bold"), "failed": (False, "bold"),
+              "expired": (False, ""), "error": (False, "")}  # fmt: skip
 
 
 class PortfolioPanel(Static):
@@ -32,33 +33,33 @@ class PortfolioPanel(Static):
         self.border_title = f"Portfolio ({mode.lower()})"
         if live is not None and (mode == "LIVE" or live.sent):
             self.border_title = f"Live PnL {live.pnl:+,}"
-        key = (pf, mode, live)
+        palette = Palette.of(self.app)
+        key = (pf, mode, live, palette)
         if key == self._last:
             return
         self._last = key
         if live is not None and (mode == "LIVE" or live.sent or live.refused):
-            self.update(self._live(pf, live))
+            self.update(self._live(pf, live, palette))
             return
         self.border_subtitle = ""
-        if pf is None or not getattr(pf, "fills", 0):
+        if pf is None or not pf.fills:
             self.update(Text("no fills yet", style="dim"))
             return
         t = Text()
-        self._paper(t, pf)
+        self._paper(t, pf, palette)
         t.append(f"{sparkline(pf.equity, 26)}\n")
         t.append(f"{pf.lamports / 1e9:,.4f} SOL for fees")
         self.update(t)
 
     @staticmethod
-    def _paper(t: Text, pf: Any, prefix: str = "") -> None:
-        pnl_style = "green" if pf.pnl >= 0 else "red"
+    def _paper(t: Text, pf: Any, palette: Palette, prefix: str = "") -> None:
         t.append(f"{prefix}PnL ")
-        t.append(f"{pf.pnl:+,}", style=f"bold {pnl_style}")
+        t.append(f"{pf.pnl:+,}", style=f"bold {palette.pnl(pf.pnl)}")
         t.append(f" {pf.base[:4]}\n")
         t.append(f"fills {pf.fills}  hit {100 * pf.hit_rate:.0f}%  failed {pf.failed}\n")
         t.append(f"fees {pf.fees:,}  pending {pf.pending}\n")
 
-    def _live(self, pf: Any, lv: Any) -> Text:
+    def _live(self, pf: Any, lv: Any, palette: Palette) -> Text:
         width = 28  # the panel's inside
         t = Text(no_wrap=True, overflow="ellipsis")
         sol = "?" if lv.lamports is None else f"{lv.lamports / 1e9:,.4f}"
@@ -67,14 +68,14 @@ class PortfolioPanel(Static):
         for mint, amount in lv.balances[:1]:
             t.append(f"{mint[:4]} {amount:,}\n"[: width + 1])
         t.append("ok ", style="dim")
-        t.append(f"{lv.confirmed}", style="green")
+        t.append(f"{lv.confirmed}", style=palette.profit)
         t.append(" fail ", style="dim")
-        t.append(f"{lv.failed}", style="red" if lv.failed else "")
+        t.append(f"{lv.failed}", style=palette.loss if lv.failed else "")
         t.append(f" ref {lv.refused} open {lv.open}\n", style="dim")
         for o in lv.orders[-2:][::-1]:
             word = SHORT.get(o.status, o.status)
             line = Text(f"#{o.seq} ")
-            line.append(word, style=STATUS_STYLE.get(o.status, "cyan"))
+            line.append(word, style=_status_style(o.status, palette))
             if o.realized is not None:
                 line.append(f" {o.realized:+,}")
             elif o.status in ("refused", "failed", "error", "expired"):
@@ -87,6 +88,14 @@ class PortfolioPanel(Static):
         self.border_subtitle = f"paper {pf.pnl:+,}" if pf is not None and pf.fills else ""
         t.rstrip()
         return t
+
+
+def _status_style(status: str, palette: Palette) -> str:
+    """An order status's style: outcomes in the theme's profit / loss colours."""
+    if status in STATUS_PNL:
+        good, weight = STATUS_PNL[status]
+        return f"{weight} {palette.profit if good else palette.loss}".strip()
+    return STATUS_STYLE.get(status, "cyan")
 
 
 def _reason(detail: str) -> str:

@@ -27,13 +27,13 @@ class StatusLine(Static):
         parts = [f"[b {badge}] {mode} [/]"]
         if state.halted:
             parts.append("[b white on red] HALTED [/]")
-        kind = getattr(snap, "kind", "SIM")
+        kind = snap.kind
         parts.append(f"[b {SOURCE_STYLE.get(kind, 'reverse')}] {kind} [/]")
         # the session's health verdict (the one /health serves): shown only when not ok
-        health = getattr(snap, "health", "")
+        health = snap.health
         if health in HEALTH_STYLE:
             parts.append(f"[b {HEALTH_STYLE[health]}] {health.upper()} [/]")
-            problems = getattr(snap, "problems", ())
+            problems = snap.problems
             if problems:
                 first = problems[0]
                 if len(first) > PROBLEM_CHARS:
@@ -63,7 +63,7 @@ class StatusLine(Static):
         parts.append(f"[b red]{mism}[/]" if snap.mismatches else mism)
         if kind != "REPLAY":
             parts.append(escape(source))
-        sid = getattr(snap, "session_id", "")
+        sid = snap.session_id
         if sid and kind != "REPLAY":
             parts.append(f"session {escape(sid)}")
         if kind == "SIM":

@@ -1,22 +1,23 @@
-"""Deterministic screen states for snapshot tests and ``make screenshots``.
+"""Deterministic screen states for the snapshot tests and ``make screenshots`` (test
+support: it reads ``tests/data``, so it is not part of the wheel).
 
 Everything on screen must be the same on every run: the market is seeded, the kernel
 timer gets a clock that advances a fixed step per reading (so every timing reads the
-same), the status bar's wall clock is fixed, and the app's own tick never fires (the
-source is advanced before the app starts). The replay state comes from a journal
-recorded once and kept in ``tests/data`` (a live recording depends on socket timing).
+same), the status bar's wall clock is fixed, and the source's run loop waits on a
+:class:`~arbscope.runloop.ManualClock` nobody advances once the app runs (the source is
+advanced before the app starts). The replay state comes from a journal recorded once and
+kept in ``tests/data`` (a live recording depends on socket timing).
 """
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
-from .market import SimMarket
+from arbscope.market import SimMarket
+from arbscope.runloop import TICK_S, ManualClock
 
 FIXED_WALL = 1_795_400_000.0  # 2026-11-23 01:33:20 UTC on the status bar
-NEVER = 3600.0  # the app's tick interval in a staged state: it never fires
 ROOT = Path(__file__).resolve().parent.parent
 REPLAY_DB = ROOT / "tests" / "data" / "replay-seed7.sqlite"
 
@@ -32,20 +33,13 @@ class StepClock:
         return self.t
 
 
-class _Ticks:
-    def __init__(self, step_s: float) -> None:
-        self.t, self.step = 0.0, step_s
-
-    def __call__(self) -> float:
-        self.t += self.step
-        return self.t
-
-
 def staged_sim(seed: int = 7, ticks: int = 40) -> SimMarket:
-    """The in-process seeded market, ``ticks`` slots in."""
-    m = SimMarket(seed=seed, clock=StepClock())
-    m.now = _Ticks(0.2)  # one 200 ms tick per reading
+    """The in-process seeded market, ``ticks`` slots in (one 200 ms period of its
+    manual clock each), then still."""
+    clock = ManualClock()
+    m = SimMarket(seed=seed, timer_clock=StepClock(), clock=clock)
     for _ in range(ticks):
+        clock.advance(int(TICK_S * 1e9))
         m.tick()
     return m
 
@@ -56,9 +50,8 @@ async def staged_replay(db: Path = REPLAY_DB, at_s: float = 3.0) -> Any:
     import shutil
     import tempfile
 
+    from arbscope.replay import ReplaySession, load_info
     from storage.journal import Journal
-
-    from .replay import ReplaySession, load_info
 
     copy = Path(tempfile.mkdtemp(prefix="arbscope-staged-")) / db.name
     shutil.copyfile(db, copy)
@@ -66,14 +59,9 @@ async def staged_replay(db: Path = REPLAY_DB, at_s: float = 3.0) -> Any:
 
     async with await Journal.open(db, create=False) as j:
         sid = (await j.sessions())[0].id
-    r = ReplaySession(db, await load_info(db, sid), clock=StepClock())
+    r = ReplaySession(db, await load_info(db, sid), timer_clock=StepClock(), clock=ManualClock())
     await r.start()
-    r.seek(at_s)
-    for _ in range(10_000):  # ~10 s at most
-        if r.target_ns is None:
-            break
-        r.tick()
-        await asyncio.sleep(0.001)
+    await r.seek_now(at_s)  # paused there
     return r
 
 
@@ -86,9 +74,8 @@ class _StagedExecutor:
     def __init__(self, base: str) -> None:
         import hashlib
 
+        from arbscope.execution.live import LiveView, OrderView
         from engine_rs.python.b58 import b58encode
-
-        from .execution.live import LiveView, OrderView
 
         def key(tag: str, n: int = 32) -> str:
             return b58encode(hashlib.sha512(f"arbscope-staged:{tag}".encode()).digest()[:n])
@@ -130,9 +117,8 @@ class _StagedExecutor:
 def staged_live(seed: int = 7, ticks: int = 40) -> SimMarket:
     """The seeded market in live mode with a staged executor (the live portfolio)."""
     m = staged_sim(seed, ticks)
-    m.executor = _StagedExecutor(m.graph.base_mints()[0])  # type: ignore[assignment]
-    m.mode = "LIVE"
-    m.snapshot = m._snapshot()
+    m.ev.executor = _StagedExecutor(m.graph.base_mints()[0])  # type: ignore[assignment]
+    m.ev.mode = "LIVE"
     return m
 
 

@@ -1,0 +1,386 @@
+"""The simulator's answers to the node methods a client written by someone else reaches
+for beyond the feed's own (issue 17): each one as Agave v3.1 answers it (``rpc/src/
+rpc.rs``; parameter rules and wording in :mod:`feeds.sim.node`).
+
+``getProgramAccounts``, ``getEpochInfo``, ``getMinimumBalanceForRentExemption``,
+``getFeeForMessage``, ``getGenesisHash``, ``getTokenSupply``, ``getTokenAccountsByOwner``,
+``getTransaction``, ``getSignaturesForAddress`` (transactions that landed through the
+chain; the market's own swaps have no body).
+Each takes the server (its world, chain and commitment slots) and the request's
+``params``; :data:`METHODS` names them for the server's dispatch.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from solders.message import Message, MessageV0, from_bytes_versioned
+
+from ..wire.instructions import SPL_TOKEN, SYSTEM_PROGRAM
+from ..wire.txsize import PACKET_DATA_SIZE
+from . import node as N
+from .chain import MAX_BASE64_SIZE, is_writable, rent_exempt
+from .layouts import MINT_LEN, TOKEN_ACCOUNT_LEN
+
+if TYPE_CHECKING:
+    from .server import SimServer
+
+SLOTS_PER_EPOCH = 432_000  # mainnet's epoch schedule (no warmup)
+MAX_PERMITTED_DATA_LENGTH = 10 * 1024 * 1024  # the largest account (bytes)
+NATIVE_MINT = "So11111111111111111111111111111111111111112"
+_MESSAGE_TYPE = "solana_message::versions::VersionedMessage"
+
+
+def bank_slot(srv: SimServer, cfg: dict[str, Any]) -> int:
+    """The slot of the bank a request with ``cfg`` (commitment, minContextSlot) reads."""
+    slot = srv.context_slot(N.commitment(cfg))
+    N.min_context_slot(cfg, slot)
+    return slot
+
+
+def _response(srv: SimServer, slot: int, value: Any) -> dict[str, Any]:
+    return {"context": srv.context(slot), "value": value}
+
+
+def get_program_accounts(srv: SimServer, params: list[Any]) -> Any:
+    """``getProgramAccounts [program, config?]``: filters, ``dataSlice``, encodings,
+    ``withContext``, ``sortResults``, ``minContextSlot``."""
+    N.arity(params, 1, 2)
+    cfg = N.config(params, 1)
+    encoding = N.account_encoding(cfg, "binary")
+    cut = N.data_slice(cfg)
+    level = N.commitment(cfg)
+    with_context, sort = cfg.get("withContext"), cfg.get("sortResults")
+    for flag in (with_context, sort):
+        if flag is not None and not isinstance(flag, bool):
+            raise N.type_error(flag, "a boolean")
+    program = N.parse_pubkey(params[0])
+    filters = N.parse_filters(cfg.get("filters"))
+    slot = srv.state_slot(level)
+    N.min_context_slot(cfg, slot)
+    value = N.program_accounts(srv.accounts_at(level), program, filters, encoding, cut,
+                               srv.decimals_of, sort=sort is not False)  # fmt: skip
+    return _response(srv, slot, value) if with_context else value
+
+
+def get_epoch_info(srv: SimServer, params: list[Any]) -> dict[str, Any]:
+    """``getEpochInfo [config?]``: the bank's epoch on mainnet's schedule."""
+    N.arity(params, 0, 1)
+    slot = bank_slot(srv, N.config(params, 0))
+    return {
+        "absoluteSlot": slot,
+        "blockHeight": srv.chain.block_height(slot),
+        "epoch": slot // SLOTS_PER_EPOCH,
+        "slotIndex": slot % SLOTS_PER_EPOCH,
+        "slotsInEpoch": SLOTS_PER_EPOCH,
+        "transactionCount": srv.transaction_count,
+    }
+
+
+def get_minimum_balance_for_rent_exemption(srv: SimServer, params: list[Any]) -> int:
+    """``getMinimumBalanceForRentExemption [data_len, commitment?]``: the rent-exempt
+    minimum from the rent parameters (3,480 lamports per byte-year, 2 years, 128 bytes
+    of overhead); over 10 MiB is the node's bare -32600 ``Invalid request``."""
+    N.arity(params, 1, 2)
+    size = N.expect_u64(params[0], "usize")
+    N.commitment(N.config(params, 1))
+    if size > MAX_PERMITTED_DATA_LENGTH:
+        raise N.RpcFault(N.INVALID_REQUEST, "Invalid request")
+    return rent_exempt(size)
+
+
+def get_genesis_hash(srv: SimServer, params: list[Any]) -> str:
+    """``getGenesisHash``: the simulated cluster's own (a hash of its seed), so no client
+    takes it for mainnet's."""
+    N.no_params(params)
+    digest = hashlib.sha256(f"arbscope-sim-genesis:{srv.world.config.seed}".encode()).digest()
+    return N.b58encode(digest)
+
+
+def get_token_supply(srv: SimServer, params: list[Any]) -> dict[str, Any]:
+    """``getTokenSupply [mint, commitment?]``: the mint's supply as a ``UiTokenAmount``."""
+    N.arity(params, 1, 2)
+    level = N.commitment(N.config(params, 1))
+    slot = srv.state_slot(level)
+    mint = N.parse_pubkey(params[0])
+    acc = srv.accounts_at(level).get(mint)
+    if acc is None:
+        raise N.invalid_params("Invalid param: could not find account")
+    if acc.owner not in N.TOKEN_PROGRAMS:
+        raise N.invalid_params("Invalid param: not a Token mint")
+    if len(acc.data) != MINT_LEN or not acc.data[45]:
+        raise N.invalid_params("Invalid param: mint could not be unpacked")
+    supply = int.from_bytes(acc.data[36:44], "little")
+    return _response(srv, slot, N.ui_amount(supply, acc.data[44]))
+
+
+def get_token_accounts_by_owner(srv: SimServer, params: list[Any]) -> dict[str, Any]:
+    """``getTokenAccountsByOwner [owner, {mint}|{programId}, config?]``: the owner's
+    initialized token accounts (of one mint, or of one token program), by address."""
+    N.arity(params, 2, 3)
+    which = params[1]
+    if not isinstance(which, dict):
+        raise N.type_error(which, "enum RpcTokenAccountsFilter")
+    if len(which) != 1 or next(iter(which)) not in ("mint", "programId"):
+        key = next(iter(which), "")
+        raise N.invalid_params(
+            f"Invalid params: unknown variant `{key}`, expected `mint` or `programId`."
+        )
+    cfg = N.config(params, 2)
+    encoding = N.account_encoding(cfg, "binary")
+    cut = N.data_slice(cfg)
+    level = N.commitment(cfg)
+    owner = N.parse_pubkey(params[0])
+    ((kind, key),) = which.items()
+    key = N.parse_pubkey(key)
+    slot = srv.state_slot(level)
+    N.min_context_slot(cfg, slot)
+    filters = [N.Filter("tokenAccountState"), N.Filter("memcmp", offset=32,
+                                                        raw=N.pubkey_bytes(owner))]  # fmt: skip
+    if kind == "mint":
+        program = _mint_owner(srv, key)
+        filters.append(N.Filter("memcmp", offset=0, raw=N.pubkey_bytes(key)))
+    elif key in N.TOKEN_PROGRAMS:
+        program = key
+    else:
+        raise N.invalid_params("Invalid param: unrecognized Token program id")
+    value = N.program_accounts(srv.accounts_at(level), program, filters, encoding, cut,
+                               srv.decimals_of)  # fmt: skip
+    return _response(srv, slot, value)
+
+
+def _mint_owner(srv: SimServer, mint: str) -> str:
+    """The token program of ``mint`` (``get_mint_owner_and_additional_data``)."""
+    if mint == NATIVE_MINT:
+        return SPL_TOKEN
+    acc = srv.world.accounts.get(mint)
+    if acc is None:
+        raise N.invalid_params("Invalid param: could not find mint")
+    if len(acc.data) < MINT_LEN or not acc.data[45] or len(acc.data) == TOKEN_ACCOUNT_LEN:
+        raise N.invalid_params("Invalid param: Token mint could not be unpacked")
+    if acc.owner not in N.TOKEN_PROGRAMS:
+        raise N.invalid_params("Invalid param: not a Token mint")
+    return acc.owner
+
+
+def decode_message(text: Any) -> Message | MessageV0:
+    """A base64 ``VersionedMessage`` as ``decode_and_deserialize`` takes it."""
+    text = N.expect_str(text)
+    if len(text) > MAX_BASE64_SIZE:
+        raise N.invalid_params(
+            f"base64 encoded {_MESSAGE_TYPE} too large: {len(text)} bytes "
+            f"(max: encoded/raw {MAX_BASE64_SIZE}/{PACKET_DATA_SIZE})"
+        )
+    problem = N.base64_problem(text)
+    if problem:
+        raise N.invalid_params(f"invalid base64 encoding: {problem}")
+    raw = base64.b64decode(text)
+    if len(raw) > PACKET_DATA_SIZE:
+        raise N.invalid_params(f"decoded {_MESSAGE_TYPE} too large: {len(raw)} bytes "
+                               f"(max: {PACKET_DATA_SIZE} bytes)")  # fmt: skip
+    try:
+        msg = from_bytes_versioned(raw)
+    except (ValueError, binascii.Error, TypeError) as exc:
+        raise N.invalid_params(f"failed to deserialize {_MESSAGE_TYPE}: {exc}") from None
+    except Exception as exc:  # solders raises its own error types
+        raise N.invalid_params(f"failed to deserialize {_MESSAGE_TYPE}: {exc}"[:300]) from None
+    if not isinstance(msg, (Message, MessageV0)):
+        raise N.invalid_params("invalid transaction message: unsupported message version")
+    return msg
+
+
+def get_fee_for_message(srv: SimServer, params: list[Any]) -> dict[str, Any]:
+    """``getFeeForMessage [message, config?]``: what the message would pay (signatures
+    and its compute-budget price), or null when its blockhash is not one the bank
+    knows."""
+    N.arity(params, 1, 2)
+    msg = decode_message(params[0])
+    slot = bank_slot(srv, N.config(params, 1))
+    fee = srv.chain.fee_for_message(msg)
+    return _response(srv, slot, fee)
+
+
+# ------------------------------------------------------------------ the ledger
+TX_ENCODINGS = ("binary", "base64", "base58", "json", "jsonParsed")
+MAX_SIGNATURES = 1_000  # getSignaturesForAddress's largest page
+_BELOW_CONFIRMED = "Method does not support commitment below `confirmed`"
+UNSUPPORTED_VERSION = (
+    "Transaction version (0) is not supported by the requesting client. Please try the "
+    'request again with the following configuration parameter: "maxSupportedTransactionVersion": 0'
+)
+
+
+def _ledger_level(cfg: dict[str, Any]) -> str:
+    """The commitment of a ledger read: ``confirmed`` or ``finalized`` (the default)."""
+    level = N.commitment(cfg)
+    if level == "processed":
+        raise N.invalid_params(_BELOW_CONFIRMED)
+    return level
+
+
+def _visible(srv: SimServer, slot: int, level: str) -> bool:
+    """Whether a transaction of ``slot`` is in the ledger at ``level`` (finalized: the
+    root has reached it)."""
+    return slot <= srv.context_slot(level)
+
+
+def _ui_message(msg: Message | MessageV0) -> dict[str, Any]:
+    """A message as ``json`` encodes it (``UiRawMessage``)."""
+    h = msg.header
+    out: dict[str, Any] = {
+        "header": {"numRequiredSignatures": h.num_required_signatures,
+                   "numReadonlySignedAccounts": h.num_readonly_signed_accounts,
+                   "numReadonlyUnsignedAccounts": h.num_readonly_unsigned_accounts},
+        "accountKeys": [str(k) for k in msg.account_keys],
+        "recentBlockhash": str(msg.recent_blockhash),
+        "instructions": [{"programIdIndex": ix.program_id_index,
+                          "accounts": list(bytes(ix.accounts)),
+                          "data": N.b58encode(bytes(ix.data)), "stackHeight": None}
+                         for ix in msg.instructions],
+    }  # fmt: skip
+    if isinstance(msg, MessageV0):
+        out["addressTableLookups"] = []
+    return out
+
+
+def _parsed_message(msg: Message | MessageV0) -> dict[str, Any]:
+    """A message as ``jsonParsed`` encodes it: keys with their roles, each instruction
+    parsed where the node parses its program (a system transfer) and partially decoded
+    otherwise."""
+    keys = [str(k) for k in msg.account_keys]
+    roles = [{"pubkey": k, "writable": is_writable(msg, i), "signer": msg.is_signer(i),
+              "source": "transaction"} for i, k in enumerate(keys)]  # fmt: skip
+    instructions: list[dict[str, Any]] = []
+    for ix in msg.instructions:
+        program, data = keys[ix.program_id_index], bytes(ix.data)
+        accounts = [keys[j] for j in bytes(ix.accounts)]
+        if program == SYSTEM_PROGRAM and len(data) == 12 and data[:4] == bytes((2, 0, 0, 0)):
+            instructions.append({"parsed": {"info": {
+                "destination": accounts[1], "lamports": int.from_bytes(data[4:12], "little"),
+                "source": accounts[0]}, "type": "transfer"}, "program": "system",
+                "programId": program, "stackHeight": None})  # fmt: skip
+        else:
+            instructions.append({"accounts": accounts, "data": N.b58encode(data),
+                                 "programId": program, "stackHeight": None})  # fmt: skip
+    out: dict[str, Any] = {"accountKeys": roles, "recentBlockhash": str(msg.recent_blockhash),
+                           "instructions": instructions}  # fmt: skip
+    if isinstance(msg, MessageV0):
+        out["addressTableLookups"] = []
+    return out
+
+
+def _token_balances(srv: SimServer, rows: tuple[tuple[int, str, str, int], ...]) -> list[Any]:
+    out = []
+    for index, mint, owner, amount in rows:
+        dec = srv.decimals_of(mint)
+        out.append({"accountIndex": index, "mint": mint,
+                    "uiTokenAmount": N.ui_amount(amount, 0 if dec is None else dec),
+                    "owner": owner, "programId": SPL_TOKEN})  # fmt: skip
+    return out
+
+
+def get_transaction(srv: SimServer, params: list[Any]) -> dict[str, Any] | None:
+    """``getTransaction [signature, config?]``: a landed transaction from the ledger (its
+    body in ``json``, ``jsonParsed``, ``base58`` or ``base64``; its status meta: fee,
+    balances, token balances, logs, compute units), or null. ``finalized`` (the default)
+    sees it once the root passes its slot; a v0 transaction needs
+    ``maxSupportedTransactionVersion``. The market's own swaps carry no body here: null."""
+    N.arity(params, 1, 2)
+    sig = N.parse_signature(params[0])
+    cfg = params[1] if len(params) > 1 and isinstance(params[1], str) else N.config(params, 1)
+    if isinstance(cfg, str):  # the old form: the encoding alone
+        cfg = {"encoding": cfg}
+    encoding = cfg.get("encoding")
+    encoding = "json" if encoding is None else N.variant(encoding, TX_ENCODINGS)
+    level = _ledger_level(cfg)
+    version = cfg.get("maxSupportedTransactionVersion")
+    if version is not None:
+        version = N.expect_u64(version, "u8")
+    stored = srv.chain.ledger.get(sig)
+    if stored is None or not _visible(srv, stored.slot, level):
+        return None
+    tx, o = stored.tx, stored.outcome
+    msg = tx.message
+    assert isinstance(msg, (Message, MessageV0))  # the chain takes no other
+    v0 = isinstance(msg, MessageV0)
+    if v0 and (version is None or version < 0):
+        raise N.RpcFault(-32015, UNSUPPORTED_VERSION)
+    raw = bytes(tx)
+    if encoding in ("base58", "binary"):
+        body: Any = [N.b58encode(raw), "base58"] if encoding == "base58" else N.b58encode(raw)
+    elif encoding == "base64":
+        body = [base64.b64encode(raw).decode(), "base64"]
+    else:
+        message = _parsed_message(msg) if encoding == "jsonParsed" else _ui_message(msg)
+        body = {"signatures": [str(x) for x in tx.signatures], "message": message}
+    meta: dict[str, Any] = {
+        "err": o.err, "status": {"Ok": None} if o.err is None else {"Err": o.err},
+        "fee": o.fee, "preBalances": list(stored.pre), "postBalances": list(stored.post),
+        "innerInstructions": [], "logMessages": list(o.logs),
+        "preTokenBalances": _token_balances(srv, stored.pre_tokens),
+        "postTokenBalances": _token_balances(srv, stored.post_tokens), "rewards": [],
+    }  # fmt: skip
+    if encoding != "jsonParsed":
+        meta["loadedAddresses"] = {"writable": [], "readonly": []}
+    meta["computeUnitsConsumed"] = o.units
+    out: dict[str, Any] = {"slot": stored.slot, "transaction": body, "meta": meta,
+                           "blockTime": srv.slot_times.get(stored.slot)}  # fmt: skip
+    if version is not None:
+        out["version"] = 0 if v0 else "legacy"
+    return out
+
+
+def get_signatures_for_address(srv: SimServer, params: list[Any]) -> list[dict[str, Any]]:
+    """``getSignaturesForAddress [address, config?]``: the landed transactions that named
+    ``address``, newest first, at most ``limit`` (1,000, the default and the most),
+    before and until the given signatures; ``finalized`` by default."""
+    N.arity(params, 1, 2)
+    address = N.parse_pubkey(params[0])
+    cfg = N.config(params, 1)
+    limit = cfg.get("limit")
+    limit = MAX_SIGNATURES if limit is None else N.expect_u64(limit, "usize")
+    if not 1 <= limit <= MAX_SIGNATURES:
+        raise N.invalid_params(f"Invalid limit; max {MAX_SIGNATURES}")
+    before = cfg.get("before")
+    until = cfg.get("until")
+    before = None if before is None else N.parse_signature(before)
+    until = None if until is None else N.parse_signature(until)
+    level = _ledger_level(cfg)
+    N.min_context_slot(cfg, srv.context_slot(level))
+    sigs = srv.chain.by_address.get(address, [])
+    out: list[dict[str, Any]] = []
+    started = before is None
+    for sig in reversed(sigs):
+        if not started:
+            started = sig == before
+            continue
+        if sig == until:
+            break
+        stored = srv.chain.ledger.get(sig)
+        if stored is None or not _visible(srv, stored.slot, level):
+            continue
+        final = stored.slot <= srv.context_slot("finalized")
+        out.append({"signature": sig, "slot": stored.slot, "err": stored.outcome.err,
+                    "memo": None, "blockTime": srv.slot_times.get(stored.slot),
+                    "confirmationStatus": "finalized" if final else "confirmed"})  # fmt: skip
+        if len(out) == limit:
+            break
+    return out
+
+
+Method = Callable[["SimServer", list[Any]], Any]
+METHODS: dict[str, Method] = {
+    "getProgramAccounts": get_program_accounts,
+    "getEpochInfo": get_epoch_info,
+    "getMinimumBalanceForRentExemption": get_minimum_balance_for_rent_exemption,
+    "getGenesisHash": get_genesis_hash,
+    "getTokenSupply": get_token_supply,
+    "getTokenAccountsByOwner": get_token_accounts_by_owner,
+    "getFeeForMessage": get_fee_for_message,
+    "getTransaction": get_transaction,
+    "getSignaturesForAddress": get_signatures_for_address,
+}

@@ -1,0 +1,56 @@
+"""Well-known mainnet tokens: symbol, name, mint address, decimals and token program.
+
+The one table of facts about real tokens that the token registry, pool discovery, the
+curated ``pools.toml`` and the simulator (which uses these real mints and decimals for
+the tokens it names) read. Addresses are mainnet facts, cross-checked against several
+public token lists (the Solana Labs token list, Jupiter's, CoinGecko mappings); the
+registry still reads each mint's decimals from its account, and a disagreement with
+this table is an error, not a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SPL_TOKEN = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+TOKEN_2022 = "TokenzQdBNbLqP5VEhdkAS6EPFLC1PGwC9nngmHn4uR"
+
+
+@dataclass(frozen=True, slots=True)
+class KnownToken:
+    symbol: str
+    name: str
+    mint: str
+    decimals: int
+    program: str = SPL_TOKEN
+    usd_stable: bool = False  # a USD stablecoin: profit converts to USD through it
+
+
+WELL_KNOWN: tuple[KnownToken, ...] = (
+    KnownToken("SOL", "Wrapped SOL", "So11111111111111111111111111111111111111112", 9),
+    KnownToken("USDC", "USD Coin", "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v", 6,
+               usd_stable=True),
+    KnownToken("USDT", "USDT", "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB", 6,
+               usd_stable=True),
+    KnownToken("JUP", "Jupiter", "JUPyiwrYJFskUPiHa7hkeR8VUtAeFoSYbKedZNsDvCN", 6),
+    KnownToken("BONK", "Bonk", "DezXAZ8z7PnrnRJjz3wXBoRgixCa6xjnB7YaB1pPB263", 5),
+    KnownToken("WIF", "dogwifhat", "EKpQGSJtjMFqKZ9KQanSqYXRcF8fBopzLHYxdM65zcjm", 6),
+    KnownToken("RAY", "Raydium", "4k3Dyjzvzp8eMZWUXbBCjEvwSkkk59S5iCNLY3QrkX6R", 6),
+    KnownToken("mSOL", "Marinade staked SOL", "mSoLzYCxHdYgdzU16g5QSh3i5K3z3KZK7ytfqcJm7So", 9),
+    KnownToken("JitoSOL", "Jito Staked SOL", "J1toso1uCk3RLmjorhTtrVwY9HJ7X8V9yYac6Y7kGCPn", 9),
+)  # fmt: skip
+
+BY_SYMBOL: dict[str, KnownToken] = {t.symbol.upper(): t for t in WELL_KNOWN}
+BY_MINT: dict[str, KnownToken] = {t.mint: t for t in WELL_KNOWN}
+
+
+def resolve_mint(text: str) -> str:
+    """A mint address from a symbol of the table (any case: ``sol``, ``USDC``) or an
+    address given as is; an unknown symbol is a ``ValueError`` naming the known ones."""
+    t = BY_SYMBOL.get(text.upper())
+    if t is not None:
+        return t.mint
+    if 32 <= len(text) <= 44:
+        return text
+    known = ", ".join(t.symbol for t in WELL_KNOWN)
+    raise ValueError(f"unknown token {text!r}: give a mint address or one of {known}")
