@@ -306,7 +306,7 @@ def _market(seed: int, tokens: int, extra: int, standing: bool, clmm: float) -> 
 
 @settings(max_examples=40, deadline=None)
 @given(**_MARKETS, moves=st.lists(st.tuples(st.integers(0, 10**6), _FACTORS), max_size=30))
-def test_after_a_cycle_the_next_search_is_a_cold_one(
+def test_search_after_a_cycle_starts_settled_and_stays_exact(
     seed: int,
     tokens: int,
     extra: int,
@@ -314,27 +314,20 @@ def test_after_a_cycle_the_next_search_is_a_cold_one(
     clmm: float,
     moves: list[tuple[int, float]],
 ) -> None:
-    """The warm start never outlives a cycle: after a call that found one, the next
-    search reports exactly what the first (cold) search of a fresh graph of the same
-    market reports. Whatever the start, a cycle is reported iff networkx finds one, and
-    it is one."""
+    """After a call that found a cycle the next one starts from the distances settled
+    with that cycle masked (not from zero): on markets that keep a cycle, whatever the
+    start, a cycle is reported iff networkx finds one, and it is one (both backends)."""
     for eng in (_rust_or_skip(), load("python")):
         m = _market(seed, tokens, extra, standing, clmm)
         g = m.graph(eng, index_bases=False)
-        last = g.find_negative_cycle()
+        g.find_negative_cycle()
         for step, (k, factor) in enumerate(moves):
             _move(m.pools[k % len(m.pools)], k, factor)
             m.pools[k % len(m.pools)].upsert(g, step)
             found = g.find_negative_cycle()
-            if last is not None:
-                cold = m.graph(eng, index_bases=False).find_negative_cycle()
-                assert (found is None) == (cold is None), step
-                if found is not None:
-                    assert as_dict(found) == as_dict(cold), step
             assert (found is not None) == nx.negative_edge_cycle(nx_graph(m, eng)), step
             if found is not None:
                 check_cycle(found, m)
-            last = found
 
 
 @settings(max_examples=30, deadline=None)
