@@ -81,7 +81,8 @@ class Call:
 
 
 # A peer builds a zero-arg call from the kernel's input, or None when it does not
-# apply to that size; ImportError when its library is not installed.
+# apply to that size; ImportError when its library is not installed. A stateful size's
+# peer returns a :class:`Call` whose ``before`` makes the same update as ours (untimed).
 PeerFactory = Callable[[Any, Size], Callable[[], Any] | None]
 
 
@@ -206,6 +207,20 @@ def _upsert_args(spec: synthetic.PoolSpec) -> tuple[Any, ...]:
             spec.tick_current, spec.tick_spacing, spec.fee_rate, spec.ticks, 0)  # fmt: skip
 
 
+def _update_order(n: int, stride: int) -> Callable[[], tuple[int, int]]:
+    """Each call names the next update: ``(pool index, state)``, every ``stride``-th of
+    ``n`` pools (wrapping), its state alternating between the two nudges of
+    :func:`_nudged` on each lap. Our graph and the peers' follow the same order."""
+    state = [0]
+
+    def nxt() -> tuple[int, int]:
+        state[0] += 1
+        k = state[0] * stride
+        return k % n, (k // n) % 2
+
+    return nxt
+
+
 def _pool_updates(g: Any, specs: Sequence[synthetic.PoolSpec], stride: int) -> Callable[[], str]:
     """Each call upserts a new state of the next pool of ``specs`` (every ``stride``-th,
     wrapping) into ``g`` and returns its id. The states are built here, so a call is
@@ -220,23 +235,25 @@ def _pool_updates(g: Any, specs: Sequence[synthetic.PoolSpec], stride: int) -> C
         ]
         for spec in specs
     ]
-    n, state = len(specs), [0]
+    nxt = _update_order(len(specs), stride)
 
     def update() -> str:
-        state[0] += 1
-        k = state[0] * stride
-        fn, args = upserts[k % n][(k // n) % 2]
+        i, k = nxt()
+        fn, args = upserts[i][k]
         fn(*args)
         return str(args[0])
 
     return update
 
 
+_NEG_STRIDE = 7  # the sweep rows update every 7th pool
+
+
 def _prepare_negative_cycle(m: types.ModuleType, inp: GraphInput) -> Call:
     g = _graph(m, inp.market)
     c = Call(g.find_negative_cycle)
     if inp.update:
-        update = _pool_updates(g, inp.market.pools, 7)
+        update = _pool_updates(g, inp.market.pools, _NEG_STRIDE)
 
         def before() -> None:
             update()
@@ -245,42 +262,76 @@ def _prepare_negative_cycle(m: types.ModuleType, inp: GraphInput) -> Call:
     return c
 
 
-def _neg_edges(mk: synthetic.Market) -> list[tuple[str, str, float]]:
-    """The graph's edges with -ln(spot rate after fee) weights, from the twin's rates."""
+def _weights(p: synthetic.PoolSpec) -> tuple[float, float]:
+    """A pool's edge weights ``a -> b``, ``b -> a``: -ln(spot rate after fee), from the
+    twin's rates."""
     twin = _twin()
+    if p.kind == "cpmm":
+        ab = twin.cpmm_spot_rate(p.reserve_a, p.reserve_b, p.fee_num, p.fee_den)
+        ba = twin.cpmm_spot_rate(p.reserve_b, p.reserve_a, p.fee_num, p.fee_den)
+    else:
+        ab = twin.clmm_spot_rate(p.sqrt_price_x64, p.fee_rate, True)
+        ba = twin.clmm_spot_rate(p.sqrt_price_x64, p.fee_rate, False)
+    return -math.log(ab), -math.log(ba)
 
+
+def _neg_edges(mk: synthetic.Market) -> list[tuple[str, str, float]]:
+    """The graph's edges with -ln(spot rate after fee) weights: ``a -> b`` then ``b -> a``
+    for each pool in order."""
     edges = []
     for p in mk.pools:
-        if p.kind == "cpmm":
-            ab = twin.cpmm_spot_rate(p.reserve_a, p.reserve_b, p.fee_num, p.fee_den)
-            ba = twin.cpmm_spot_rate(p.reserve_b, p.reserve_a, p.fee_num, p.fee_den)
-        else:
-            ab = twin.clmm_spot_rate(p.sqrt_price_x64, p.fee_rate, True)
-            ba = twin.clmm_spot_rate(p.sqrt_price_x64, p.fee_rate, False)
-        edges += [(p.mint_a, p.mint_b, -math.log(ab)), (p.mint_b, p.mint_a, -math.log(ba))]
+        ab, ba = _weights(p)
+        edges += [(p.mint_a, p.mint_b, ab), (p.mint_b, p.mint_a, ba)]
     return edges
+
+
+def _peer_updates(inp: GraphInput, set_weight: Callable[[int, float], None]) -> Callable[[], None]:
+    """A peer's ``before`` step: the update our ``before`` makes (same pool, same new
+    state, same order), written as the pool's two new edge weights through
+    ``set_weight(edge number, weight)`` (edges numbered as :func:`_neg_edges` lists them)."""
+    pools = inp.market.pools
+    weights = [[_weights(_nudged(spec, k)) for k in (0, 1)] for spec in pools]
+    nxt = _update_order(len(pools), _NEG_STRIDE)
+
+    def before() -> None:
+        i, k = nxt()
+        ab, ba = weights[i][k]
+        set_weight(2 * i, ab)
+        set_weight(2 * i + 1, ba)
+
+    return before
 
 
 def _peer_networkx(inp: GraphInput, size: Size) -> Callable[[], Any] | None:
     import networkx as nx
 
-    if inp.update:
-        return None  # no incremental search there to compare with
     g = nx.MultiDiGraph()
-    g.add_weighted_edges_from(_neg_edges(inp.market))
-    return lambda: nx.negative_edge_cycle(g)
+    keys = [(u, v, g.add_edge(u, v, weight=w)) for u, v, w in _neg_edges(inp.market)]
+    if not inp.update:
+        return lambda: nx.negative_edge_cycle(g)
+
+    def set_weight(i: int, w: float) -> None:
+        u, v, key = keys[i]
+        g[u][v][key]["weight"] = w
+
+    # the same graph after the same update as ours (the update is not timed)
+    return Call(nx.negative_edge_cycle, (g,), _peer_updates(inp, set_weight))
 
 
 def _peer_rustworkx(inp: GraphInput, size: Size) -> Callable[[], Any] | None:
     import rustworkx as rx
 
-    if inp.update:
-        return None
     g = rx.PyDiGraph(multigraph=True)
     ix = {t: g.add_node(t) for t in inp.market.tokens}
-    for u, v, w in _neg_edges(inp.market):
-        g.add_edge(ix[u], ix[v], w)
-    return lambda: rx.negative_edge_cycle(g, float)
+    edges = [g.add_edge(ix[u], ix[v], w) for u, v, w in _neg_edges(inp.market)]
+    if not inp.update:
+        return lambda: rx.negative_edge_cycle(g, float)
+
+    def set_weight(i: int, w: float) -> None:
+        g.update_edge_by_index(edges[i], w)
+
+    # the same graph after the same update as ours (the update is not timed)
+    return Call(rx.negative_edge_cycle, (g, float), _peer_updates(inp, set_weight))
 
 
 def _cycle_exists_agrees(ours: Any, peer: Any) -> bool:
@@ -753,6 +804,11 @@ def _same_subscription(ours: Any, peer: Any) -> bool:
 
 
 # ---------------------------------------------------------------- the cases (registry order)
+# Markets that hold an arbitrage while other pools update: at seed 7, one pool 2% off at
+# 100/400 (a 5-hop cycle), three at 100/2000 (2- and 3-hop cycles). A nudge moves a price
+# by ~1e-9, so the dislocations stay: every search after an update finds a cycle.
+_HOLDING = {"bases": 0, "dislocation": 0.02, "update": 1}
+
 _NEG_PEERS: dict[str, PeerFactory] = {"rustworkx": _peer_rustworkx, "networkx": _peer_networkx}
 
 CASES: tuple[Case, ...] = (
@@ -786,6 +842,14 @@ CASES: tuple[Case, ...] = (
             Size("100/400, after 1 update", {"tokens": 100, "pools": 400, "bases": 0, "update": 1}),
             Size(
                 "100/2000, after 1 update", {"tokens": 100, "pools": 2000, "bases": 0, "update": 1}
+            ),
+            Size(
+                "100/400 holding an arb, after 1 update",
+                {"tokens": 100, "pools": 400, "dislocated_share": 0.005, **_HOLDING},
+            ),
+            Size(
+                "100/2000 holding an arb, after 1 update",
+                {"tokens": 100, "pools": 2000, "dislocated_share": 0.001, **_HOLDING},
             ),
         ),
         _graph_input,

@@ -10,7 +10,7 @@ import types
 
 import pytest
 
-from bench.cases import CASES, Case, case
+from bench.cases import CASES, Case, Size, case
 from engine_rs.kernels import KERNELS, by_name, same
 
 EVALUATIONS = 3  # stateful kernels: a few update + call rounds, compared after each
@@ -119,3 +119,24 @@ def test_bulk_index_matches_incremental(py: types.ModuleType) -> None:
     assert bulk.indexed_cycle_count() == incremental.indexed_cycle_count() > 0
     for p in mk.pools[:40]:
         assert same(bulk.cycles_touching(p.pool_id), incremental.cycles_touching(p.pool_id))
+
+
+_SWEEP_AFTER_UPDATE = [s for s in case("find_negative_cycle").sizes if s.params.get("update")]
+
+
+@pytest.mark.parametrize("size", _SWEEP_AFTER_UPDATE, ids=lambda s: s.label)
+def test_sweep_rows_after_an_update_are_what_they_say(size: Size, rust: types.ModuleType) -> None:
+    """The "after 1 update" rows: the peers search the same graph after the same update as
+    ours (they agree on every round), and the markets "holding an arb" hold one through
+    every update while the others never have one."""
+    k = case("find_negative_cycle")
+    inp = k.make_input(size, 7)
+    ours = k.prepare(rust, inp)
+    peers = {lib: factory(inp, size) for lib, factory in k.peers.items()}
+    holding = "holding" in size.label
+    assert k.peer_agrees is not None
+    for _ in range(25):
+        found = ours()
+        assert (found is not None) == holding
+        for lib, peer in peers.items():
+            assert peer is not None and k.peer_agrees(found, peer()), lib

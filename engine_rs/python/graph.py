@@ -38,6 +38,7 @@ MAX_HOPS_LIMIT = 5
 # Warm starts reuse the last converged distances; potentials only ever fall, so start
 # from zero again every this many calls to keep them small.
 _WARM_RESET = 64
+_MAX_MASKED = 8  # cycles masked in all while settling after a cycle; past it, cold next
 
 
 def _check_id(value: object, what: str) -> str:
@@ -84,6 +85,22 @@ class _IndexedCycle:
     persistence: int
 
 
+def _walk(
+    start: int, pred: list[int], to: list[int], seen: list[int], stamp: int, base: int
+) -> int:
+    """One walk of a pass's cycle check over the predecessor edges from ``start``: a
+    token on the cycle it closes (it met its own ``stamp``), or -1 (it ran out, or met
+    an earlier walk of this check: a stamp above ``base``, nothing new ahead)."""
+    x = start
+    while x != -1 and seen[x] != stamp:
+        if seen[x] > base:
+            return -1
+        seen[x] = stamp
+        e = pred[x]
+        x = -1 if e == -1 else to[e ^ 1]
+    return x
+
+
 class PoolGraph:
     """Pools as edges between mints, with cycle search, sizing and an incremental index.
 
@@ -110,6 +127,8 @@ class PoolGraph:
         self._slot = 0
         self._warm: list[float] | None = None
         self._warm_calls = 0
+        # the cycles remembered since the last cold start: (a token on it, its edges)
+        self._masks: list[tuple[int, list[int]]] = []
         self._base_names: list[str] = []
         self._cycles: dict[tuple[int, tuple[int, ...]], _IndexedCycle] = {}
         self._pool_cycles: dict[int, set[tuple[int, tuple[int, ...]]]] = {}
@@ -271,6 +290,7 @@ class PoolGraph:
             row.insert(bisect_left(row, e, key=lambda c: c[2]), cell)
         self._token_pools[a] += 1
         self._token_pools[b] += 1
+        self._masks.clear()  # edge ids may name other pools now (graph.rs: csr_dirty)
         self._index_new_pool(s)
 
     def _live_pool(self, pool_id: object) -> tuple[int, _Pool]:
@@ -331,6 +351,7 @@ class PoolGraph:
         self._pool_cycles.pop(s, None)
         self._pools[s] = None
         self._free.append(s)
+        self._masks.clear()
 
     # -------------------------------------------------------------- edge info
     def _edge(self, e: int) -> tuple[_Pool, int, int]:
@@ -348,10 +369,15 @@ class PoolGraph:
         predecessor graph is walked for a cycle; a cycle is returned only if its rate
         product, recomputed from the rates, is > 1.
 
-        Warm start: when the previous call converged (no cycle) on the same tokens, its
-        distances are the starting ones (a virtual source with those edge weights: the
-        same guarantee, a few relaxations instead of several passes); every 64th call,
-        and after a cycle or a new token, it starts from zero.
+        Warm start: the previous call's distances are the starting ones (a virtual source
+        with those edge weights: the same guarantee, a few relaxations instead of several
+        passes); every 64th call, and on a new token, it starts from zero. A market that
+        keeps an arbitrage would make every warm start useless, so a call that finds a
+        cycle settles the distances with it masked, and remembers it (``_settle``). The
+        next call searches with the remembered cycles masked: a cycle found there is
+        reported (and remembered too); if none, the first remembered cycle whose product
+        is still > 1 is reported; if none is, the search goes on with nothing masked and
+        they are forgotten. A cycle is reported exactly when one exists, whatever the start.
         """
         n = len(self._tokens)
         if n == 0:
@@ -359,11 +385,47 @@ class PoolGraph:
         warm = self._warm
         self._warm = None
         if warm is not None and len(warm) == n and self._warm_calls < _WARM_RESET:
-            dist = warm  # the last converged potentials: same answer, far fewer passes
+            dist = warm  # the last settled potentials: same answer, far fewer passes
             self._warm_calls += 1
         else:
             dist = [0.0] * n
             self._warm_calls = 0
+            self._masks.clear()
+        masked = {e for _, edges in self._masks for e in edges}
+        found = self._relax(dist, masked)
+        if found is not None:
+            return self._remember(dist, masked, *found)
+        self._warm = dist
+        for x, edges in self._masks:
+            cycle = self._cycle_from_edges(x, edges)
+            if cycle is not None:
+                return cycle
+        if not self._masks:
+            return None
+        self._masks.clear()  # no remembered cycle holds: search on with nothing masked
+        self._warm = None
+        found = self._relax(dist, set())
+        if found is not None:
+            return self._remember(dist, set(), *found)
+        self._warm = dist
+        return None
+
+    def _remember(
+        self, dist: list[float], masked: set[int], cycle: Cycle, x: int, pred: list[int],
+        last: list[int],
+    ) -> Cycle:  # fmt: skip
+        """Remember the found ``cycle`` (through ``x`` in ``pred``) and settle."""
+        self._mask_pred_cycle(pred, x, masked)
+        self._warm = self._settle(dist, masked, last)
+        return cycle
+
+    def _relax(
+        self, dist: list[float], masked: set[int]
+    ) -> tuple[Cycle, int, list[int], list[int]] | None:
+        """The passes from every token with out-edges until one changes nothing (None:
+        ``dist`` converged) or the predecessor walk closes a cycle whose product is > 1:
+        that cycle, a token on it, the predecessors and its pass's tokens (sorted)."""
+        n = len(dist)
         pred = [-1] * n
         adj, to = self._adj, self._to
         active = [u for u in range(n) if adj[u]]
@@ -376,14 +438,13 @@ class PoolGraph:
                 du = dist[u]
                 for v, w, e in adj[u]:
                     nd = du + w
-                    if nd < dist[v] - _EPS:
+                    if nd < dist[v] - _EPS and e not in masked:
                         dist[v] = nd
                         pred[v] = e
                         if not flag[v]:
                             flag[v] = True
                             changed.append(v)
             if not changed:
-                self._warm = dist
                 return None
             changed.sort()
             for v in changed:
@@ -391,18 +452,69 @@ class PoolGraph:
             base_stamp = stamp
             for start in changed:
                 stamp += 1
-                x = start
-                while x != -1 and seen[x] != stamp:
-                    if seen[x] > base_stamp:
-                        x = -1  # explored by an earlier walk of this check: no cycle ahead
-                        break
-                    seen[x] = stamp
-                    e = pred[x]
-                    x = -1 if e == -1 else to[e ^ 1]
+                x = _walk(start, pred, to, seen, stamp, base_stamp)
                 if x != -1:
                     cycle = self._cycle_from_pred(x, pred)
                     if cycle is not None:
-                        return cycle
+                        return cycle, x, pred, changed
+            active = changed
+        return None
+
+    def _mask_pred_cycle(self, pred: list[int], x: int, masked: set[int]) -> None:
+        """Remember and mask the predecessor cycle through ``x``; its tokens forget
+        their predecessors."""
+        edges = []
+        v = x
+        while pred[v] != -1:
+            e = pred[v]
+            pred[v] = -1
+            edges.append(e)
+            v = self._to[e ^ 1]
+            if v == x:
+                break
+        edges.reverse()
+        self._masks.append((x, edges))
+        masked.update(edges)
+
+    def _settle(self, dist: list[float], masked: set[int], last: list[int]) -> list[float] | None:
+        """The distances after a cycle was found and masked, settled: relax from
+        ``last`` (its search's last pass's tokens, sorted) with masked edges skipped until
+        a pass changes nothing; each cycle the predecessor walk finds meanwhile is masked
+        and remembered too (at most ``_MAX_MASKED`` in all, within ``n + 1`` passes).
+        None when not settled (the next call is then cold)."""
+        n = len(dist)
+        pred = [-1] * n
+        adj, to = self._adj, self._to
+        flag = [False] * n
+        seen = [0] * n
+        stamp = 0
+        active = last
+        for _ in range(n + 1):
+            changed: list[int] = []
+            for u in active:
+                du = dist[u]
+                for v, w, e in adj[u]:
+                    nd = du + w
+                    if nd < dist[v] - _EPS and e not in masked:
+                        dist[v] = nd
+                        pred[v] = e
+                        if not flag[v]:
+                            flag[v] = True
+                            changed.append(v)
+            if not changed:
+                return dist
+            changed.sort()
+            for v in changed:
+                flag[v] = False
+            base_stamp = stamp
+            for start in changed:
+                stamp += 1
+                y = _walk(start, pred, to, seen, stamp, base_stamp)
+                if y != -1:
+                    if len(self._masks) >= _MAX_MASKED:
+                        return None
+                    self._mask_pred_cycle(pred, y, masked)
+                    break
             active = changed
         return None
 
@@ -416,6 +528,11 @@ class PoolGraph:
             if v == x:
                 break
         edges.reverse()
+        return self._cycle_from_edges(x, edges)
+
+    def _cycle_from_edges(self, x: int, edges: list[int]) -> Cycle | None:
+        """The cycle of ``edges`` (in order, from token ``x``) if its rate product,
+        recomputed from the pools' rates, is > 1."""
         rate = 1.0
         tokens = [x]
         pools: list[str] = []
@@ -428,7 +545,6 @@ class PoolGraph:
             return None
         return Cycle([self._tokens[t] for t in tokens], pools, rate)
 
-    # ------------------------------------------------------------ enumeration
     def _enumerate(self, b: int, max_hops: int) -> list[tuple[int, ...]]:
         """Every simple cycle through token ``b`` of 2..max_hops hops, as edge tuples."""
         found: list[tuple[int, ...]] = []

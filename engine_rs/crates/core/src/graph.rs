@@ -29,6 +29,9 @@ const NONE: u32 = u32::MAX;
 /// Warm starts reuse the last converged distances; potentials only ever fall, so start
 /// from zero again every this many calls to keep them small.
 const WARM_RESET: u32 = 64;
+/// After a cycle, the distances are settled with it masked (and with at most this many
+/// cycles masked in all) to be the next call's start; past it the next call is cold.
+const MAX_MASKED: usize = 8;
 
 #[derive(Debug, Clone)]
 struct Pool {
@@ -149,6 +152,14 @@ fn remove_sorted(v: &mut Vec<u32>, x: u32) {
     }
 }
 
+/// One out-edge in the search's CSR copy of the adjacency: weight, head, edge id.
+#[derive(Debug, Clone, Copy)]
+struct Arc {
+    w: f64,
+    to: u32,
+    edge: u32,
+}
+
 /// Pools as edges between mints, with cycle search, sizing and an incremental index.
 #[derive(Debug, Default)]
 pub struct PoolGraph {
@@ -170,20 +181,24 @@ pub struct PoolGraph {
     cycle_by_key: HashMap<(u32, Vec<u32>), u32>,
     pool_cycles: Vec<Vec<u32>>,
     // Bellman-Ford scratch, reused across calls: a CSR copy of the adjacency (rebuilt
-    // when the topology changes; weights patched in place on state-only upserts)
+    // when the topology changes; weights patched in place on state-only upserts), the
+    // tokens with out-edges, distances, predecessor edges, a pass's token bitsets and
+    // the walk stamps of the cycle check
     csr_dirty: bool,
     csr_start: Vec<u32>,
-    csr_to: Vec<u32>,
-    csr_w: Vec<f64>,
-    csr_edge: Vec<u32>,
+    csr: Vec<Arc>,
     edge_pos: Vec<u32>,
+    has_out: Vec<u64>,
     dist: Vec<f64>,
     warm: bool,
     warm_calls: u32,
     pred: Vec<u32>,
-    flag: Vec<bool>,
+    active: Vec<u64>,
+    changed: Vec<u64>,
     seen: Vec<u64>,
     stamp: u64,
+    // the cycles remembered since the last cold start: (a token on it, its edges in order)
+    masks: Vec<(u32, Vec<u32>)>,
 }
 
 impl PoolGraph {
@@ -380,8 +395,8 @@ impl PoolGraph {
                 if !self.csr_dirty {
                     for e in [2 * su, 2 * su + 1] {
                         if let Some(&at) = self.edge_pos.get(e) {
-                            if let Some(w) = self.csr_w.get_mut(at as usize) {
-                                *w = self.weight[e];
+                            if let Some(arc) = self.csr.get_mut(at as usize) {
+                                arc.w = self.weight[e];
                             }
                         }
                     }
@@ -533,37 +548,51 @@ impl PoolGraph {
         self.to[(e ^ 1) as usize]
     }
 
-    /// A cycle whose product of spot rates after fees is > 1, or `None`.
-    ///
-    /// Warm start: after a call that converged on the same tokens, its distances are the
-    /// start (a virtual source with those weights: same guarantee, far fewer passes);
-    /// every 64th call, and after a cycle or a new token, it starts from zero.
-    ///
-    /// Bellman-Ford from a virtual source on `-ln(rate)`, relaxing
-    /// only the out-edges of tokens whose distance changed in the previous pass (in token
-    /// order), stopping when a pass changes nothing; after each pass the predecessor graph
-    /// is walked for a cycle, returned only if its recomputed rate product is > 1.
+    /// The search's copy of the adjacency: each token's out-edges (sorted by edge id) in
+    /// one array, and which tokens have any.
     fn rebuild_csr(&mut self) {
         let n = self.tokens.len();
         self.csr_start.clear();
-        self.csr_to.clear();
-        self.csr_w.clear();
-        self.csr_edge.clear();
+        self.csr.clear();
         self.edge_pos.clear();
         self.edge_pos.resize(self.to.len(), u32::MAX);
+        self.has_out.clear();
+        self.has_out.resize(n.div_ceil(64), 0);
         for u in 0..n {
-            self.csr_start.push(self.csr_to.len() as u32);
+            self.csr_start.push(self.csr.len() as u32);
+            if !self.out[u].is_empty() {
+                self.has_out[u >> 6] |= 1 << (u & 63);
+            }
             for &e in &self.out[u] {
-                self.edge_pos[e as usize] = self.csr_to.len() as u32;
-                self.csr_to.push(self.to[e as usize]);
-                self.csr_w.push(self.weight[e as usize]);
-                self.csr_edge.push(e);
+                self.edge_pos[e as usize] = self.csr.len() as u32;
+                self.csr.push(Arc {
+                    w: self.weight[e as usize],
+                    to: self.to[e as usize],
+                    edge: e,
+                });
             }
         }
-        self.csr_start.push(self.csr_to.len() as u32);
+        self.csr_start.push(self.csr.len() as u32);
         self.csr_dirty = false;
     }
 
+    /// A cycle whose product of spot rates after fees is > 1, or `None`.
+    ///
+    /// Bellman-Ford from a virtual source on `-ln(rate)`, relaxing only the out-edges of
+    /// tokens whose distance changed in the previous pass (in token order), stopping when
+    /// a pass changes nothing; after each pass the predecessor graph is walked for a
+    /// cycle (from the tokens that changed, in order), returned only if its rate
+    /// product, recomputed from the rates, is > 1.
+    ///
+    /// Warm start: the last call's distances are the start (a virtual source with those
+    /// weights: same guarantee, far fewer passes); every 64th call, and on a new token,
+    /// it starts from zero. A market that keeps an arbitrage would make every warm start
+    /// useless (the cycle drags the distances down without end), so a call that finds a
+    /// cycle settles the distances with it masked, and remembers it (see `settle`). The
+    /// next call searches with the remembered cycles masked: a cycle found there is
+    /// reported (and remembered too); if none, the first remembered cycle whose product
+    /// is still > 1 is reported; if none is, the search goes on with nothing masked and
+    /// they are forgotten. A cycle is reported exactly when one exists, whatever the start.
     pub fn find_negative_cycle(&mut self) -> Option<Cycle> {
         let n = self.tokens.len();
         if n == 0 {
@@ -571,105 +600,245 @@ impl PoolGraph {
         }
         if self.csr_dirty || self.csr_start.len() != n + 1 {
             self.rebuild_csr();
+            self.masks.clear(); // edge ids may name other pools now
         }
         if self.warm && self.dist.len() == n && self.warm_calls < WARM_RESET {
-            // the last converged potentials: same answer, far fewer passes
+            // the last settled potentials: same answer, far fewer passes
             self.warm_calls += 1;
         } else {
             self.dist.clear();
             self.dist.resize(n, 0.0);
             self.warm_calls = 0;
+            self.masks.clear();
         }
         self.warm = false;
+        self.set_masked(true);
+        if let Some((c, x)) = self.relax() {
+            return Some(self.remember(c, x));
+        }
+        self.set_masked(false);
+        self.warm = true;
+        if self.masks.is_empty() {
+            return None;
+        }
+        for (x, edges) in &self.masks {
+            if let Some(c) = cycle_from_edges(&self.pools, &self.tokens, &self.to, *x, edges) {
+                return Some(c);
+            }
+        }
+        // no remembered cycle holds: search on with nothing masked
+        self.masks.clear();
+        self.warm = false;
+        if let Some((c, x)) = self.relax() {
+            return Some(self.remember(c, x));
+        }
+        self.warm = true;
+        None
+    }
+
+    /// Every remembered cycle's arcs weigh +inf in the CSR (`on`), or their own again.
+    fn set_masked(&mut self, on: bool) {
+        for (_, edges) in &self.masks {
+            for &e in edges {
+                let w = if on {
+                    f64::INFINITY
+                } else {
+                    self.weight[e as usize]
+                };
+                self.csr[self.edge_pos[e as usize] as usize].w = w;
+            }
+        }
+    }
+
+    /// The found cycle `c` (through `x` in `pred`) remembered, the distances settled
+    /// with it masked; the masks lifted.
+    fn remember(&mut self, c: Cycle, x: u32) -> Cycle {
+        let last = self.changed.clone();
+        self.mask_pred_cycle(x);
+        self.warm = self.settle(last);
+        self.set_masked(false);
+        c
+    }
+
+    /// The passes from the tokens with out-edges (all, in pass 1) until one changes
+    /// nothing (`None`: `dist` converged) or the predecessor walk closes a cycle whose
+    /// product is > 1 (that cycle and a token on it; `changed` holds its pass's tokens).
+    fn relax(&mut self) -> Option<(Cycle, u32)> {
+        let n = self.tokens.len();
         self.pred.clear();
         self.pred.resize(n, NONE);
-        self.flag.clear();
-        self.flag.resize(n, false);
         if self.seen.len() < n {
             self.seen.resize(n, 0);
         }
-        let mut active: Vec<u32> = (0..n as u32)
-            .filter(|&u| self.csr_start[u as usize] != self.csr_start[u as usize + 1])
-            .collect();
-        let mut changed: Vec<u32> = Vec::with_capacity(n);
+        let Self {
+            pools,
+            tokens,
+            to,
+            csr_start,
+            csr,
+            has_out,
+            dist,
+            pred,
+            active,
+            changed,
+            seen,
+            stamp,
+            ..
+        } = self;
+        // a pass's token sets as bitsets: iterating one visits its tokens in order, as
+        // the sorted lists of the twin do
+        active.clear();
+        active.extend_from_slice(has_out);
+        changed.clear();
+        changed.resize(active.len(), 0);
+        // slices: the loops keep their pointers in registers
+        let (csr_start, csr, to) = (&csr_start[..], &csr[..], &to[..]);
+        let (dist, pred, seen) = (&mut dist[..], &mut pred[..], &mut seen[..]);
         for _ in 0..=n {
-            changed.clear();
-            for &u in &active {
-                let du = self.dist[u as usize];
-                let lo = self.csr_start[u as usize] as usize;
-                let hi = self.csr_start[u as usize + 1] as usize;
-                for i in lo..hi {
-                    let v = self.csr_to[i] as usize;
-                    let nd = du + self.csr_w[i];
-                    if nd < self.dist[v] - EPS {
-                        self.dist[v] = nd;
-                        self.pred[v] = self.csr_edge[i];
-                        if !self.flag[v] {
-                            self.flag[v] = true;
-                            changed.push(v as u32);
+            for (wi, &word) in active.iter().enumerate() {
+                let mut bits = word;
+                while bits != 0 {
+                    let u = wi * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    let du = dist[u];
+                    let lo = csr_start[u] as usize;
+                    let hi = csr_start[u + 1] as usize;
+                    for arc in &csr[lo..hi] {
+                        let v = arc.to as usize;
+                        debug_assert!(v < n && v >> 6 < changed.len());
+                        let nd = du + arc.w;
+                        // SAFETY: `arc.to` is a token index (rebuild_csr copies the heads of
+                        // live edges, and the CSR is rebuilt whenever the tokens change),
+                        // so `v < n == dist.len() == pred.len()` and `v >> 6 < changed.len()`
+                        // (n bits). The unchecked loads are the hot loop's bounds checks.
+                        unsafe {
+                            let dv = dist.get_unchecked_mut(v);
+                            if nd < *dv - EPS {
+                                *dv = nd;
+                                *pred.get_unchecked_mut(v) = arc.edge;
+                                *changed.get_unchecked_mut(v >> 6) |= 1 << (v & 63);
+                            }
                         }
                     }
                 }
             }
-            if changed.is_empty() {
-                self.warm = true;
+            if changed.iter().all(|&w| w == 0) {
                 return None;
             }
-            changed.sort_unstable();
-            for &v in &changed {
-                self.flag[v as usize] = false;
-            }
-            let base_stamp = self.stamp;
-            for &start in &changed {
-                self.stamp += 1;
-                let stamp = self.stamp;
-                let mut x = start;
-                while x != NONE && self.seen[x as usize] != stamp {
-                    if self.seen[x as usize] > base_stamp {
-                        x = NONE; // explored by an earlier walk of this check
-                        break;
-                    }
-                    self.seen[x as usize] = stamp;
-                    let e = self.pred[x as usize];
-                    x = if e == NONE { NONE } else { self.tail(e) };
-                }
-                if x != NONE {
-                    if let Some(c) = self.cycle_from_pred(x) {
-                        return Some(c);
+            let mut walk = PredWalk::new(stamp);
+            for (wi, &word) in changed.iter().enumerate() {
+                let mut bits = word;
+                while bits != 0 {
+                    let start = (wi * 64 + bits.trailing_zeros() as usize) as u32;
+                    bits &= bits - 1;
+                    if let Some(x) = walk.closes(start, to, pred, seen) {
+                        if let Some(c) = cycle_from_pred(pools, tokens, to, pred, x) {
+                            return Some((c, x));
+                        }
                     }
                 }
             }
-            std::mem::swap(&mut active, &mut changed);
+            std::mem::swap(active, changed);
+            changed.fill(0);
         }
         None
     }
 
-    fn cycle_from_pred(&self, x: u32) -> Option<Cycle> {
-        let mut edges = Vec::new();
+    /// Settle the distances after a cycle was found and masked, `active` its search's
+    /// last pass's changed tokens (a bitset: the only ones whose out-edges were not
+    /// relaxed since their distance fell): forget the predecessors and relax with the
+    /// masked arcs at +inf until a pass changes nothing. Each cycle the predecessor walk
+    /// finds meanwhile is masked and remembered too (at most [`MAX_MASKED`] in all,
+    /// within `n + 1` passes). True when settled: no unmasked edge is then violated.
+    fn settle(&mut self, mut active: Vec<u64>) -> bool {
+        let n = self.tokens.len();
+        self.pred.fill(NONE);
+        self.changed.clear();
+        self.changed.resize(active.len(), 0);
+        for _ in 0..=n {
+            {
+                let Self {
+                    csr_start,
+                    csr,
+                    dist,
+                    pred,
+                    changed,
+                    ..
+                } = &mut *self;
+                for (wi, &word) in active.iter().enumerate() {
+                    let mut bits = word;
+                    while bits != 0 {
+                        let u = wi * 64 + bits.trailing_zeros() as usize;
+                        bits &= bits - 1;
+                        let du = dist[u];
+                        for arc in &csr[csr_start[u] as usize..csr_start[u + 1] as usize] {
+                            let v = arc.to as usize;
+                            let nd = du + arc.w;
+                            if nd < dist[v] - EPS {
+                                dist[v] = nd;
+                                pred[v] = arc.edge;
+                                changed[v >> 6] |= 1 << (v & 63);
+                            }
+                        }
+                    }
+                }
+            }
+            if self.changed.iter().all(|&w| w == 0) {
+                return true;
+            }
+            let mut found = None;
+            {
+                let Self {
+                    to,
+                    pred,
+                    changed,
+                    seen,
+                    stamp,
+                    ..
+                } = &mut *self;
+                let mut walk = PredWalk::new(stamp);
+                'walk: for (wi, &word) in changed.iter().enumerate() {
+                    let mut bits = word;
+                    while bits != 0 {
+                        let start = (wi * 64 + bits.trailing_zeros() as usize) as u32;
+                        bits &= bits - 1;
+                        if let Some(y) = walk.closes(start, to, pred, seen) {
+                            found = Some(y);
+                            break 'walk;
+                        }
+                    }
+                }
+            }
+            if let Some(y) = found {
+                if self.masks.len() >= MAX_MASKED {
+                    return false;
+                }
+                self.mask_pred_cycle(y);
+            }
+            std::mem::swap(&mut active, &mut self.changed);
+            self.changed.fill(0);
+        }
+        false
+    }
+
+    /// Remember the cycle the predecessor edges close through `x` and mask it: its arcs
+    /// weigh +inf in the CSR, its tokens forget their predecessors (a later walk does
+    /// not find it again).
+    fn mask_pred_cycle(&mut self, x: u32) {
+        let mut edges = Vec::with_capacity(8);
         let mut v = x;
-        loop {
+        while self.pred[v as usize] != NONE {
             let e = self.pred[v as usize];
+            self.pred[v as usize] = NONE;
             edges.push(e);
-            v = self.tail(e);
+            self.csr[self.edge_pos[e as usize] as usize].w = f64::INFINITY;
+            v = self.to[(e ^ 1) as usize];
             if v == x {
                 break;
             }
         }
-        edges.reverse();
-        let mut rate = 1.0;
-        let mut tokens = vec![self.tokens[x as usize].clone()];
-        let mut pools = Vec::with_capacity(edges.len());
-        for &e in &edges {
-            let p = self.pool_of(e);
-            rate *= p.rate[(e & 1) as usize];
-            tokens.push(self.tokens[self.head(e) as usize].clone());
-            pools.push(p.id.clone());
-        }
-        (rate > 1.0).then_some(Cycle {
-            tokens,
-            pools,
-            rate_product: rate,
-        })
+        edges.reverse(); // in the cycle's order from `x`
+        self.masks.push((x, edges));
     }
 
     /// Every simple cycle through `b` of 2..=max_hops hops, in DFS order over sorted edges.
@@ -991,6 +1160,94 @@ impl PoolGraph {
     }
 }
 
+/// The cycle check's walks over the predecessor edges of one pass: each walk from a
+/// changed token stamps what it visits; a walk that meets its own stamp closed a cycle,
+/// one that meets an earlier walk's stamp of this check stops (nothing new ahead).
+struct PredWalk<'a> {
+    stamp: &'a mut u64,
+    base: u64,
+}
+
+impl<'a> PredWalk<'a> {
+    fn new(stamp: &'a mut u64) -> Self {
+        let base = *stamp;
+        Self { stamp, base }
+    }
+
+    /// A token on the predecessor cycle the walk from `start` closes, if it closes one.
+    fn closes(&mut self, start: u32, to: &[u32], pred: &[u32], seen: &mut [u64]) -> Option<u32> {
+        *self.stamp += 1;
+        let st = *self.stamp;
+        let mut x = start;
+        while x != NONE && seen[x as usize] != st {
+            if seen[x as usize] > self.base {
+                return None; // explored by an earlier walk of this check
+            }
+            seen[x as usize] = st;
+            let e = pred[x as usize];
+            x = if e == NONE {
+                NONE
+            } else {
+                to[(e ^ 1) as usize]
+            };
+        }
+        (x != NONE).then_some(x)
+    }
+}
+
+/// The cycle the predecessor edges close through `x` (a token on it), if its rate
+/// product, recomputed from the pools' rates, is > 1.
+fn cycle_from_pred(
+    pools: &[Option<Pool>],
+    tokens: &[String],
+    to: &[u32],
+    pred: &[u32],
+    x: u32,
+) -> Option<Cycle> {
+    let mut edges = Vec::with_capacity(8);
+    let mut v = x;
+    loop {
+        let e = pred[v as usize];
+        edges.push(e);
+        v = to[(e ^ 1) as usize];
+        if v == x {
+            break;
+        }
+    }
+    edges.reverse();
+    cycle_from_edges(pools, tokens, to, x, &edges)
+}
+
+/// The cycle of `edges` (in order, from token `x`), if its rate product, recomputed
+/// from the pools' rates, is > 1.
+fn cycle_from_edges(
+    pools: &[Option<Pool>],
+    tokens: &[String],
+    to: &[u32],
+    x: u32,
+    edges: &[u32],
+) -> Option<Cycle> {
+    let pool = |e: u32| match &pools[(e >> 1) as usize] {
+        Some(p) => p,
+        None => unreachable!("edge of a removed pool"),
+    };
+    let mut rate = 1.0;
+    let mut names = Vec::with_capacity(edges.len() + 1);
+    names.push(tokens[x as usize].clone());
+    let mut ids = Vec::with_capacity(edges.len());
+    for &e in edges {
+        let p = pool(e);
+        rate *= p.rate[(e & 1) as usize];
+        names.push(tokens[to[e as usize] as usize].clone());
+        ids.push(p.id.clone());
+    }
+    (rate > 1.0).then_some(Cycle {
+        tokens: names,
+        pools: ids,
+        rate_product: rate,
+    })
+}
+
 fn sort(opps: &mut [Opportunity]) {
     opps.sort_by(|x, y| {
         y.profit
@@ -1023,6 +1280,304 @@ mod tests {
         g.upsert_cpmm("P3", "Bonk", "So1", 9_000_000_000, 1_100_000, 25, 10_000, 3)
             .unwrap();
         g
+    }
+
+    /// The search as first written, on the adjacency lists (not the CSR): sorted token
+    /// lists and flags for a pass's changed tokens, a fresh stamp array per cycle check.
+    /// From `start` (None: zeros); returns the cycle and, when a pass changed nothing,
+    /// the distances. A fresh graph's first `find_negative_cycle` must match it exactly.
+    fn reference(g: &PoolGraph, start: Option<&[f64]>) -> (Option<Cycle>, Option<Vec<f64>>) {
+        let n = g.tokens.len();
+        let mut dist = start.map_or_else(|| vec![0.0; n], <[f64]>::to_vec);
+        let mut pred = vec![NONE; n];
+        let mut flag = vec![false; n];
+        let mut active: Vec<u32> = (0..n as u32)
+            .filter(|&u| !g.out[u as usize].is_empty())
+            .collect();
+        for _ in 0..=n {
+            let mut changed = Vec::new();
+            for &u in &active {
+                let du = dist[u as usize];
+                for &e in &g.out[u as usize] {
+                    let v = g.head(e) as usize;
+                    let nd = du + g.weight[e as usize];
+                    if nd < dist[v] - EPS {
+                        dist[v] = nd;
+                        pred[v] = e;
+                        if !flag[v] {
+                            flag[v] = true;
+                            changed.push(v as u32);
+                        }
+                    }
+                }
+            }
+            if changed.is_empty() {
+                return (None, Some(dist));
+            }
+            changed.sort_unstable();
+            for &v in &changed {
+                flag[v as usize] = false;
+            }
+            let mut seen = vec![0usize; n];
+            for (k, &s) in changed.iter().enumerate() {
+                let mut x = s;
+                while x != NONE && seen[x as usize] != k + 1 {
+                    if seen[x as usize] != 0 {
+                        x = NONE; // an earlier walk of this check went on from here
+                        break;
+                    }
+                    seen[x as usize] = k + 1;
+                    let e = pred[x as usize];
+                    x = if e == NONE { NONE } else { g.tail(e) };
+                }
+                if x != NONE {
+                    if let Some(c) = cycle_from_pred(&g.pools, &g.tokens, &g.to, &pred, x) {
+                        return (Some(c), None);
+                    }
+                }
+            }
+            active = changed;
+        }
+        (None, None)
+    }
+
+    /// A small deterministic generator (tests only: no dependency).
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn next(&mut self) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            self.0 >> 11
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+        fn unit(&mut self) -> f64 {
+            self.next() as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    fn name(kind: &str, i: usize) -> String {
+        const A: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+        format!("{kind}{}{}", A[i % 58] as char, A[i / 58 % 58] as char)
+    }
+
+    /// A market of `tokens` with hidden prices and constant-product pools priced by them
+    /// (± `noise`); the first `standing` pools are `disloc` off, and stay so.
+    struct Market {
+        prices: Vec<f64>,
+        pools: Vec<(usize, usize, u64, u64)>,
+        standing: usize,
+        disloc: f64,
+        noise: f64,
+    }
+
+    impl Market {
+        fn new(r: &mut Lcg, tokens: usize, pools: usize, standing: usize, disloc: f64) -> Self {
+            let prices = (0..tokens).map(|_| (4.0 * r.unit() - 2.0).exp()).collect();
+            let mut m = Self {
+                prices,
+                pools: Vec::new(),
+                standing,
+                disloc,
+                noise: [0.0002, 0.0005, 0.001][r.below(3)],
+            };
+            for k in 0..pools {
+                let a = r.below(tokens);
+                let b = (a + 1 + r.below(tokens - 1)) % tokens;
+                let ra = 1_000_000_000 + r.next() % 1_000_000_000_000;
+                m.pools.push((a, b, ra, 0));
+                m.reprice(r, k);
+            }
+            m
+        }
+
+        fn reprice(&mut self, r: &mut Lcg, k: usize) {
+            let (a, b, ra, _) = self.pools[k];
+            let off = if k < self.standing {
+                1.0 + self.disloc
+            } else {
+                1.0
+            };
+            let mis = off * (1.0 + self.noise * (2.0 * r.unit() - 1.0));
+            let rb = (ra as f64 * self.prices[a] / self.prices[b] * mis).max(1.0) as u64;
+            self.pools[k].3 = rb;
+        }
+
+        fn upsert(&self, g: &mut PoolGraph, k: usize) {
+            let (a, b, ra, rb) = self.pools[k];
+            let fee = if k.is_multiple_of(3) { 30 } else { 25 };
+            g.upsert_cpmm(
+                &name("P", k),
+                &name("T", a),
+                &name("T", b),
+                ra,
+                rb,
+                fee,
+                10_000,
+                0,
+            )
+            .unwrap();
+        }
+    }
+
+    fn check_cycle(g: &PoolGraph, c: &Cycle) {
+        assert!(c.rate_product > 1.0);
+        assert_eq!(c.tokens.len(), c.pools.len() + 1);
+        assert_eq!(c.tokens.first(), c.tokens.last());
+        let mut rate = 1.0;
+        for (i, id) in c.pools.iter().enumerate() {
+            let (a, b, ab, ba, _) = g.pool_rate(id).unwrap();
+            let (t0, t1) = (&c.tokens[i], &c.tokens[i + 1]);
+            rate *= if (t0, t1) == (&a, &b) {
+                ab
+            } else {
+                assert_eq!((t0, t1), (&b, &a));
+                ba
+            };
+        }
+        assert_eq!(rate, c.rate_product);
+    }
+
+    /// Random update sequences on markets with and without standing cycles: after every
+    /// update the search (warm, with remembered cycles masked, or cold) reports a cycle
+    /// exactly when a cold search does, and what it reports is one; a fresh graph's
+    /// first search is the cold search exactly.
+    #[test]
+    fn search_is_exact_over_random_updates() {
+        let mut r = Lcg(0x5eed);
+        let (mut cycles, mut calls) = (0, 0);
+        for case in 0..160 {
+            let tokens = 3 + r.below(18);
+            let pools = tokens + r.below(3 * tokens);
+            let standing = [0, 0, 1, 1, 2, 3][case % 6].min(pools - 1);
+            let disloc = [0.01, 0.02, 0.05, -0.02][r.below(4)];
+            let mut m = Market::new(&mut r, tokens, pools, standing, disloc);
+            let mut g = PoolGraph::new(&[], 4).unwrap();
+            for k in 0..pools {
+                m.upsert(&mut g, k);
+            }
+            let first = reference(&g, None).0;
+            assert_eq!(g.find_negative_cycle(), first, "case {case}");
+            for step in 0..90 {
+                match r.below(20) {
+                    // a new pool, at times on a new token
+                    0 => {
+                        if r.below(3) == 0 {
+                            m.prices.push((4.0 * r.unit() - 2.0).exp());
+                        }
+                        let n = m.prices.len();
+                        let a = r.below(n);
+                        let b = (a + 1 + r.below(n - 1)) % n;
+                        m.pools
+                            .push((a, b, 1_000_000_000 + r.next() % 1_000_000_000, 0));
+                        let k = m.pools.len() - 1;
+                        m.reprice(&mut r, k);
+                        m.upsert(&mut g, k);
+                    }
+                    // a pool leaves (and comes back later through an update)
+                    1 if g.len() > 2 => {
+                        let k = m.standing + r.below(m.pools.len() - m.standing);
+                        let _ = g.remove_pool(&name("P", k));
+                    }
+                    // the prices move and every pool follows
+                    2 => {
+                        for p in &mut m.prices {
+                            *p *= 1.0 + 0.01 * (2.0 * r.unit() - 1.0);
+                        }
+                        for k in 0..m.pools.len() {
+                            m.reprice(&mut r, k);
+                            if g.pool_rate(&name("P", k)).is_ok() {
+                                m.upsert(&mut g, k);
+                            }
+                        }
+                    }
+                    // one pool's state changes: a trade, a tiny nudge or a repricing
+                    _ => {
+                        let k = if m.standing > 0 && r.below(4) == 0 {
+                            r.below(m.standing)
+                        } else {
+                            m.standing + r.below(m.pools.len() - m.standing)
+                        };
+                        match r.below(3) {
+                            0 => m.pools[k].3 += 1 + r.next() % 3,
+                            1 => m.reprice(&mut r, k),
+                            _ => {
+                                let f = 1.0 + 0.006 * (2.0 * r.unit() - 1.0);
+                                m.pools[k].3 = ((m.pools[k].3 as f64 * f) as u64).max(1);
+                            }
+                        }
+                        m.upsert(&mut g, k);
+                    }
+                }
+                let got = g.find_negative_cycle();
+                let cold = reference(&g, None).0;
+                assert_eq!(got.is_some(), cold.is_some(), "case {case} step {step}");
+                if let Some(c) = &got {
+                    check_cycle(&g, c);
+                    cycles += 1;
+                }
+                calls += 1;
+            }
+        }
+        // both kinds of market were searched, a good share of them holding a cycle
+        assert!(
+            cycles > calls / 5 && cycles < calls * 4 / 5,
+            "{cycles} of {calls}"
+        );
+    }
+
+    /// After a cycle the distances are left settled with the cycle masked: on markets
+    /// holding one the next call starts warm (all but a few calls), and the distances
+    /// violate no more edges than the masked cycles can hold.
+    #[test]
+    fn a_cycle_leaves_distances_settled_with_it_masked() {
+        let mut r = Lcg(24);
+        let (mut found, mut settled) = (0, 0);
+        for case in 0..40 {
+            let tokens = 6 + r.below(30);
+            let pools = 2 * tokens + r.below(4 * tokens);
+            let mut m = Market::new(&mut r, tokens, pools, 1 + case % 3, 0.03);
+            let mut g = PoolGraph::new(&[], 4).unwrap();
+            for k in 0..pools {
+                m.upsert(&mut g, k);
+            }
+            for step in 0..40 {
+                let k = m.standing + r.below(pools - m.standing);
+                m.reprice(&mut r, k);
+                m.upsert(&mut g, k);
+                if g.find_negative_cycle().is_none() {
+                    continue;
+                }
+                found += 1;
+                if !g.warm {
+                    continue;
+                }
+                settled += 1;
+                let mut violated = 0;
+                for e in 0..g.to.len() as u32 {
+                    if g.pools[(e >> 1) as usize].is_none() {
+                        continue;
+                    }
+                    let (u, v) = (g.tail(e) as usize, g.head(e) as usize);
+                    if g.dist[v] > g.dist[u] + g.weight[e as usize] + EPS {
+                        violated += 1;
+                    }
+                }
+                // a cycle of at most `tokens` hops per masked cycle
+                assert!(
+                    violated <= MAX_MASKED * g.tokens.len(),
+                    "case {case} step {step}"
+                );
+            }
+        }
+        assert!(
+            found > 500 && settled * 10 > found * 9,
+            "{settled} of {found}"
+        );
     }
 
     #[test]
