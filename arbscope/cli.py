@@ -200,7 +200,11 @@ def parser() -> argparse.ArgumentParser:
         "--rpc", metavar="URL",
         help="HTTP JSON-RPC (default: the first feeds.rpc of the configuration)",
     )  # fmt: skip
-    disc.add_argument("--config", metavar="FILE", help="configuration (for feeds.rpc)")
+    disc.add_argument("--config", metavar="FILE",
+                      help="configuration (for feeds.rpc and feeds.ca_file)")  # fmt: skip
+    disc.add_argument("--ca-file", metavar="FILE",
+                      help="PEM CA certificate(s) for an https:// node signed by a private CA "
+                      "(default: feeds.ca_file)")  # fmt: skip
     disc.add_argument("--out", default="pools.toml", metavar="FILE",
                       help="where to write (default pools.toml)")  # fmt: skip
     disc.add_argument("--force", action="store_true", help="overwrite an existing --out")
@@ -711,6 +715,7 @@ def _doctor(config: str | None, timeout: float, ca_file: str | None = None) -> i
 def _discover(args: argparse.Namespace) -> int:
     """``arbscope pools discover``: find, rank, write; every failure one clear line."""
     from feeds.clients.rpc import RpcClient
+    from feeds.clients.tls import TlsSetupError
     from feeds.discover import (
         VENUE_NAMES,
         DiscoveryError,
@@ -741,12 +746,15 @@ def _discover(args: argparse.Namespace) -> int:
     for kind in args.venue or ():
         if kind not in KINDS:
             return _fail(f"--venue {kind!r} is not one of {', '.join(KINDS)}")
-    url = args.rpc
-    if url is None:
+    url, ca_file = args.rpc, args.ca_file
+    if url is None or ca_file is None:
         try:
-            rpcs = load(args.config)["feeds.rpc"]
+            cfg = load(args.config)
         except ConfigError as exc:
             return _fail(str(exc))
+        ca_file = ca_file or cfg["feeds.ca_file"] or None
+        rpcs = cfg["feeds.rpc"]
+    if url is None:
         if not rpcs:
             return _fail("pools discover: give --rpc URL (or feeds.rpc in the configuration): "
                          "a node that serves getProgramAccounts; `arbscope sim` prints a "
@@ -758,12 +766,13 @@ def _discover(args: argparse.Namespace) -> int:
     shown = redact(url)
 
     async def go() -> Any:
-        async with RpcClient(url, timeout_s=args.timeout, max_answer_bytes=16 << 20) as rpc:
+        async with RpcClient(url, timeout_s=args.timeout, max_answer_bytes=16 << 20,
+                             ca_file=ca_file) as rpc:  # fmt: skip
             return await discover(rpc, mints, args.venue, args.min_liquidity)
 
     try:
         found = asyncio.run(go())
-    except DiscoveryError as exc:
+    except (DiscoveryError, TlsSetupError) as exc:
         return _fail(str(exc))
     for line in found.unreadable:
         print(f"skipped {line}", file=sys.stderr)

@@ -132,13 +132,13 @@ def _pairs(mints: Sequence[str], layout: Layout) -> list[tuple[str, str]]:
 
 def _refused(venue: Venue, rpc: RpcClient, exc: RpcError) -> DiscoveryError:
     if exc.code == METHOD_NOT_FOUND:
-        why = f"{rpc.shown} does not serve getProgramAccounts ({exc})"
-    else:
-        why = f"getProgramAccounts for {VENUE_NAMES.get(venue.kind, venue.name)} failed: {exc}"
-    return DiscoveryError(
-        f"{why}. Discovery needs a node that serves getProgramAccounts (many public "
-        "endpoints refuse it); or start from the curated pools/mainnet.toml"
-    )
+        return DiscoveryError(
+            f"{rpc.shown} does not serve getProgramAccounts ({exc}). Discovery needs a node "
+            "that serves it (many public endpoints refuse it); or start from the curated "
+            "pools/mainnet.toml"
+        )
+    where = VENUE_NAMES.get(venue.kind, venue.name)
+    return DiscoveryError(f"getProgramAccounts for {where} failed: {exc}")
 
 
 async def find_addresses(
