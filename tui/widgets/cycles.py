@@ -82,14 +82,14 @@ class CyclesPanel(KeyedTable):
     """Live cycles, best net profit first (``compact``: the columns that fit 80 wide)."""
 
     COLUMNS: Sequence[Column] = (
-        ("path", "path", 20),
+        ("path", "path", 24),
         ("kinds", "pools", 9),
         ("hops", "hops", 5),
-        ("size", "size in", 16),
-        ("gross", "gross", 11),
-        ("fees", "fees", 10),
-        ("net", "net", 11),
-        ("usd", "net $", 9),
+        ("size", "size in", 17),
+        ("gross", "gross", 12),
+        ("fees", "fees", 12),
+        ("net", "net", 12),
+        ("usd", "net $", 10),
         ("bps", "bps", 7),
         ("age", "age", 5),
         ("persist", "pers", 5),

@@ -91,13 +91,13 @@ class PricesPanel(KeyedTable):
 
     COLUMNS: Sequence[Column] = (
         ("pair", "pair", 14),
-        ("mid", "mid", 10),
-        ("chg", "chg%", 7),
+        ("mid", "mid", 12),
+        ("chg", "chg%", 8),
         ("spark", "slots", 8),
-        ("rsi", "RSI", 4),
-        ("bb", "%B", 5),
-        ("ema", "EMA%", 6),
-        ("kama", "KAMA%", 6),
+        ("rsi", "RSI", 5),
+        ("bb", "%B", 7),
+        ("ema", "EMA%", 7),
+        ("kama", "KAMA%", 7),
     )
     NUMERIC = frozenset({"mid", "chg", "rsi", "bb", "ema", "kama"})
 

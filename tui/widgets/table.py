@@ -21,11 +21,15 @@ def num(value: int | float | None, fmt: str = ",", none: str = "—") -> Text:
 
 
 def _lead(c: Cell) -> Cell:
-    """A left-aligned cell with its one-blank separator (numbers are right-justified)."""
+    """A cell with its one-blank separator: before a left-aligned one, and before a
+    right-justified number too, so a number as wide as its column never runs into the
+    one before it (it is cut at the column's end instead, which the widths avoid)."""
     if isinstance(c, str):
         return " " + c
     if c.justify == "right":
-        return c
+        t = c.copy()
+        t.pad_left(1)
+        return t
     return Text(" ") + c
 
 
