@@ -22,6 +22,15 @@ Backoff: full jitter, uniform in [0, min(backoff_max_s, backoff_min_s * 2^attemp
 fails every connection the same way (a frame over ``max_frame_bytes``, say) is retried
 ever more slowly, not in a tight loop.
 
+Subscription caps: a subscribe the endpoint refuses (its subscription cap, or any error
+answer) leaves that subscription uncovered there (``counters.refused``); the refused
+ones are asked again while connected, first after ``resubscribe_s``, then ever more
+slowly (doubling up to ``resubscribe_max_s``), never in a tight loop. An endpoint that
+*closes* the connection with 1008 (policy violation) while subscribes are unanswered has
+a cap of as many subscriptions as it had accepted: the worker remembers that cap and, on
+every later connection, asks for that many only (the slot pulse first, then accounts in
+the order the session watches them, then logs); the rest count as refused.
+
 Every failure lands in the endpoint's :class:`~feeds.health.HealthCounters` (counts
 and a last error with the URL redacted); none escapes the worker.
 """
@@ -77,6 +86,8 @@ class WorkerConfig:
     healthy_after_s: float = 10.0  # slots delivered this long: the backoff starts over
     max_frame_bytes: int = 16 << 20
     unsubscribe_wait_s: float = 0.5
+    resubscribe_s: float = 5.0  # refused subscriptions asked again after this long,
+    resubscribe_max_s: float = 300.0  # doubling each time up to this
 
 
 YIELD_EVERY = 32  # frames handled before the worker lets the event loop run others
@@ -117,6 +128,12 @@ class PubSubWorker:
         self._close_reason = ""
         self._cancelled: set[int] = set()  # subscribe requests dropped before their answer
         self._outbox: list[str] = []  # frames _control wants sent
+        # subscriptions per connection the endpoint allows, learned when it closed the
+        # connection with 1008 over one (None: no cap seen)
+        self.cap: int | None = None
+        self.resubscribes = 0  # refused subscriptions asked again
+        self._resub_wait = self.config.resubscribe_s
+        self._resub_at = 0  # monotonic ns of the next retry of refused subscriptions
 
     # ------------------------------------------------------------ lifecycle
     async def run(self) -> None:
@@ -168,6 +185,14 @@ class PubSubWorker:
     def _failed(self, exc: BaseException) -> None:
         if isinstance(exc, websockets.ConnectionClosed):
             text = self._closed(exc)
+            rcvd = exc.rcvd
+            asking = any(s.method.endswith("Subscribe") for s in self.book.pending.values())
+            if rcvd is not None and rcvd.code == CloseCode.POLICY_VIOLATION and asking:
+                accepted = len(self.book.active)
+                if accepted and (self.cap is None or accepted < self.cap):
+                    self.cap = accepted
+                    text += (f"; closed over a cap of {accepted} subscriptions per connection: "
+                             f"asking for {accepted} only from now on")  # fmt: skip
         elif isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
             text = f"no answer within {self.config.open_timeout_s:g} s"
         else:
@@ -222,7 +247,18 @@ class PubSubWorker:
         for rid, sub in list(self.book.pending.items()):
             if (sub.method, sub.label) not in want:
                 self._cancelled.add(rid)  # unsubscribed as soon as it is answered
-        frames += [self.book.subscribe(s) for k, s in want.items() if k not in have]
+        room = (
+            None if self.cap is None else self.cap - len(self.book.active) - len(self.book.pending)
+        )
+        for k, s in want.items():
+            if k in have:
+                continue
+            if room is not None and room <= 0:
+                self._refused.add(k)  # over the endpoint's cap
+                continue
+            frames.append(self.book.subscribe(s))
+            room = None if room is None else room - 1
+        self.counters.refused = len(self._refused)
         self.counters.subscriptions = len(self.book.active)
         with contextlib.suppress(Exception):  # a closed socket: the reconnect catches up
             for f in frames:
@@ -230,8 +266,15 @@ class PubSubWorker:
 
     # ------------------------------------------------------------ streaming
     async def _stream(self, ws: ClientConnection) -> None:
-        for sub in self.subs:
+        asked = self.subs if self.cap is None else self.subs[: self.cap]
+        over = self.subs[len(asked) :]
+        if over:  # over the endpoint's cap: refused without asking
+            self._refused |= {(s.method, s.label) for s in over}
+            self.counters.refused = len(self._refused)
+        for sub in asked:
             await ws.send(self.book.subscribe(sub))
+        self._resub_wait = self.config.resubscribe_s
+        self._resub_at = time.monotonic_ns() + int(self._resub_wait * 1e9)
         watchdog = asyncio.create_task(self._watch(ws))
         frame_fn, ep, counters = self.ingest.frame, self.endpoint, self.counters
         last_seen = self.last_seen
@@ -320,6 +363,32 @@ class PubSubWorker:
             what = f"{sub.method} {sub.label}" if sub else "request"
             self.counters.error(f"{what} refused: {msg.code} {msg.message}")
 
+    def account_labels(self) -> set[str]:
+        """The accounts subscribed on this connection now (answered, not refused)."""
+        return {s.label for s in self.book.active.values() if s.method == "accountSubscribe"}
+
+    async def _resubscribe(self, ws: ClientConnection, now: int) -> None:
+        """Ask again for the refused subscriptions (within the learned cap), then wait
+        twice as long before the next time."""
+        c = self.config
+        self._resub_wait = min(c.resubscribe_max_s, self._resub_wait * 2)
+        self._resub_at = now + int(self._resub_wait * 1e9)
+        asking = {(s.method, s.label) for s in self.book.pending.values()}
+        room = None if self.cap is None else self.cap - len(self.book.active) - len(asking)
+        frames = []
+        for sub in self.subs:
+            key = (sub.method, sub.label)
+            if key not in self._refused or key in asking:
+                continue
+            if room is not None and room <= 0:
+                break
+            frames.append(self.book.subscribe(sub))
+            room = None if room is None else room - 1
+        self.resubscribes += len(frames)
+        with contextlib.suppress(Exception):  # a closed socket: the reconnect catches up
+            for f in frames:
+                await ws.send(f)
+
     async def _watch(self, ws: ClientConnection) -> None:
         """Reconnect when the slot pulse stops; count quiet subscriptions."""
         c = self.config
@@ -336,6 +405,8 @@ class PubSubWorker:
                 elif now - seen > c.quiet_after_s * 1e9:
                     stale += 1
             self.counters.stale = stale
+            if self._refused and now >= self._resub_at:
+                await self._resubscribe(ws, now)
             if pulse is None:  # no slot subscription (yet): any message is the pulse
                 pulse = self.counters.last_message_ns or started
             if now - max(pulse, started) > c.stale_after_s * 1e9:

@@ -8,7 +8,12 @@ execution ``getVersion``, ``getLatestBlockhash``, ``getBlockHeight``, ``getBalan
 engine's ``sendBundle`` and ``getInflightBundleStatuses`` (:class:`JitoClient`).
 Every failure is an :class:`RpcError` whose message names the method and the
 *redacted* URL: timeouts, refused connections, HTTP errors, non-JSON bodies, answers over
-the size limit and JSON-RPC error objects alike.
+the size limit and JSON-RPC error objects alike. A rate-limit answer (HTTP 429, or a
+JSON-RPC rate-limit code: :mod:`.ratelimit`) is an RpcError with ``rate_limited`` set and
+``retry_after`` (seconds, when the provider said); it closes the client's
+:class:`~.ratelimit.RateGate` (shared per endpoint by the caller that owns several
+clients), and until the gate opens the client sends nothing: a call waits for it when
+it opens within the call's timeout, else fails at once, unsent.
 
 Answers are bounded: more than ``max_answer_bytes`` (default 64 MiB, room for
 ``getMultipleAccounts`` of 100 large accounts) is refused — by its Content-Length before
@@ -36,6 +41,7 @@ import engine_rs
 from ..health import size_text
 from ..redact import redact
 from ..wire.universe import address_problem
+from .ratelimit import RATE_LIMIT_CODES, RateGate, retry_after_seconds
 
 MAX_ACCOUNTS = 100  # getMultipleAccounts' limit per request
 MAX_ANSWER_BYTES = 64 << 20  # the largest answer read (bytes)
@@ -49,11 +55,17 @@ _parse = json.loads  # the JSON parser (a name of its own: the tests watch it wo
 
 class RpcError(Exception):
     """An RPC call that failed; ``code`` is the JSON-RPC error code when there is one,
-    ``data`` its ``error.data`` (a failed preflight carries the simulation there)."""
+    ``data`` its ``error.data`` (a failed preflight carries the simulation there);
+    ``rate_limited`` when the endpoint said "slow down" (or the call was not sent because
+    it still is backing off), ``retry_after`` the seconds it asked for, if it did."""
 
-    def __init__(self, message: str, code: int | None = None, data: Any = None) -> None:
+    def __init__(
+        self, message: str, code: int | None = None, data: Any = None,
+        rate_limited: bool = False, retry_after: float | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(message)
         self.code, self.data = code, data
+        self.rate_limited, self.retry_after = rate_limited, retry_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +82,14 @@ class RpcClient:
     """One HTTP JSON-RPC endpoint. Use as ``async with RpcClient(url) as rpc``."""
 
     def __init__(
-        self, url: str, timeout_s: float = 5.0, max_answer_bytes: int = MAX_ANSWER_BYTES
-    ) -> None:
+        self, url: str, timeout_s: float = 5.0, max_answer_bytes: int = MAX_ANSWER_BYTES,
+        gate: RateGate | None = None,
+    ) -> None:  # fmt: skip
         self.url = url
         self.shown = redact(url)
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.max_answer_bytes = max_answer_bytes
+        self.gate = gate if gate is not None else RateGate()
         self._session: aiohttp.ClientSession | None = None
         self._ids = itertools.count(1)
 
@@ -106,8 +120,22 @@ class RpcClient:
         if params:
             body["params"] = list(params)
         where = f"{method} at {self.shown}"
+        gate = self.gate
+        if not await gate.wait(self.timeout.total):
+            raise RpcError(f"{where}: not sent, backing off for {gate.remaining():.1f} s after "
+                           "a rate-limit answer", rate_limited=True)  # fmt: skip
         try:
             async with self._http().post(self.url, json=body) as resp:
+                if resp.status == 429:
+                    after = retry_after_seconds(resp.headers.get("Retry-After"))
+                    gate.refused(after)
+                    said = _clean(await self._said(resp), self.url)
+                    raise RpcError(
+                        f"{where}: HTTP 429 rate limited"
+                        + (f", Retry-After {after:g} s" if after is not None else "")
+                        + (f" ({said})" if said else ""),
+                        429, rate_limited=True, retry_after=after,
+                    )  # fmt: skip
                 if resp.status != 200:
                     raise RpcError(f"{where}: HTTP {resp.status}")
                 raw = await self._read(resp, where)
@@ -123,7 +151,25 @@ class RpcClient:
             )
         except ValueError:  # UnicodeDecodeError included
             raise RpcError(f"{where}: the answer is not JSON") from None
-        return self._result(msg, where), len(raw)
+        try:
+            result = self._result(msg, where)
+        except RpcError as exc:
+            if exc.rate_limited:
+                gate.refused(None)
+            raise
+        gate.answered()
+        return result, len(raw)
+
+    @staticmethod
+    async def _said(resp: aiohttp.ClientResponse) -> str:
+        """What a refusal's body says (its JSON-RPC error's code and message, at most a
+        few hundred bytes read), or ""."""
+        try:
+            raw = await resp.content.read(4096)
+            err = json.loads(raw).get("error")
+            return f"error {err.get('code')}: {str(err.get('message'))[:160]}"
+        except Exception:  # any body at all: the status said enough
+            return ""
 
     async def _read(self, resp: aiohttp.ClientResponse, where: str) -> bytearray:
         """The body, refused (and the connection closed) past ``max_answer_bytes``."""
@@ -149,10 +195,12 @@ class RpcClient:
         if err is not None:
             code = err.get("code") if isinstance(err, dict) else None
             text = err.get("message", err) if isinstance(err, dict) else err
+            limited = isinstance(code, int) and code in RATE_LIMIT_CODES
             raise RpcError(
-                f"{where}: error {code}: {text}",
+                f"{where}: error {code}: {text}" + (" (rate limited)" if limited else ""),
                 code if isinstance(code, int) else None,
                 err.get("data") if isinstance(err, dict) else None,
+                rate_limited=limited,
             )
         if "result" not in msg:
             raise RpcError(f"{where}: the answer has no result")
