@@ -236,7 +236,7 @@ class FeedPool:
         self.programs = sorted(
             {venues.by_kind(k).program for _, k in universe if k in venues.KINDS}
         )
-        out.subscriptions = all_subscriptions(self.ingest.watched(), self.programs, self.commitment)
+        out.subscriptions = all_subscriptions(self._by_pool(), self.programs, self.commitment)
         return out
 
     def _tick_arrays(self, done: set[str]) -> list[str]:
@@ -329,9 +329,7 @@ class FeedPool:
         if new:
             accounts, _ = await self._fetch(new)
             self._apply(accounts)
-        self.subscriptions = all_subscriptions(
-            self.ingest.watched(), self.programs, self.commitment
-        )
+        self.subscriptions = all_subscriptions(self._by_pool(), self.programs, self.commitment)
         self.wanted = len(self.subscriptions)
         for w in self.workers:
             await w.update(self.subscriptions)
@@ -395,6 +393,19 @@ class FeedPool:
                 await rpc.close()
 
     # ------------------------------------------------------------ coverage
+    def _by_pool(self) -> list[str]:
+        """The watched accounts, pool by pool (each pool's accounts together, pools in
+        the order they were tracked), then any others: an endpoint that caps the
+        subscriptions per connection then covers whole pools, not a scatter of
+        accounts of every pool."""
+        watched = self.ingest.watched()
+        pos = {k: i for i, k in enumerate(watched)}
+        out: dict[str, None] = {}
+        for accounts in self.pool_accounts.values():
+            out.update((k, None) for k in sorted(accounts & pos.keys(), key=pos.__getitem__))
+        out.update((k, None) for k in watched)
+        return list(out)
+
     def _subscribed(self) -> list[set[str]]:
         """Per endpoint, the accounts subscribed there now (none while it is down)."""
         out: list[set[str]] = [set() for _ in self.endpoints]

@@ -12,8 +12,9 @@ A provider says "slow down" in one of these ways (the simulator emulates each:
 
 :class:`RateGate` holds one endpoint's backoff: after a refusal, no request is sent to
 it until ``Retry-After`` (capped at ``max_s``) or, without one, a full-jitter exponential
-backoff (uniform in ``[base, min(max_s, min_s * 2^n)]``, ``n`` the refusals in a row, so
-the wait never collapses to zero) has passed; an answer resets ``n``. Callers either wait
+backoff with jitter (uniform in ``[cap / 2, cap]``, ``cap = min(max_s, min_s *
+2^(n-1))``, ``n`` the refusals in a row: "equal jitter", so the waits still double and
+concurrent clients spread out) has passed; an answer resets ``n``. Callers either wait
 for the gate (a snapshot that must complete) or skip the endpoint meanwhile (the hedged
 fetch, the fee poller); a request that would wait longer than its own timeout is refused
 at once, unsent.
@@ -69,7 +70,7 @@ class RateGate:
             wait = min(self.max_s, max(0.0, retry_after))
         else:
             cap = min(self.max_s, self.min_s * 2 ** min(self.streak - 1, 32))
-            wait = self.rng.uniform(min(self.min_s, cap) / 2, cap)
+            wait = self.rng.uniform(cap / 2, cap)
         # a later answer never shortens a wait a concurrent refusal already set
         self.until = max(self.until, time.monotonic() + wait)
         return wait

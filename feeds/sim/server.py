@@ -148,6 +148,7 @@ RPCPOOL_429 = ("Too many requests for a specific RPC call, contact your app deve
 # socket on a subscription cap is an assumption to emulate the worst case.
 CAP_ANSWERS = ("error", "close")
 SUBSCRIPTION_LIMIT = "Internal Error: Subscription refused. Node subscription limit reached"
+_CLOSE = "\0close"  # queued after the answers: the send loop closes the socket with 1008
 
 
 DEFAULT_PROFILES = (
@@ -392,8 +393,10 @@ class _Endpoint:
                     continue
                 self.stats["pubsub_requests"] += 1
                 reply = self.pubsub_call(conn, msg.data)
-                if conn.capped:  # over the cap, and this provider closes the socket
-                    await ws.close(code=1008, message=b"subscription limit reached")
+                if conn.capped:  # over the cap, and this provider closes the socket once
+                    conn.queue.put_nowait((0.0, _CLOSE))  # the answers before it are out
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await sender
                     break
                 if reply is not None:
                     conn.answers += 1
@@ -426,6 +429,9 @@ class _Endpoint:
         try:
             while True:
                 due, text = await conn.queue.get()
+                if text is _CLOSE:
+                    await conn.ws.close(code=1008, message=b"subscription limit reached")
+                    return
                 delay = due - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
