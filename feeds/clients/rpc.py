@@ -129,12 +129,13 @@ class RpcClient:
                 if resp.status == 429:
                     after = retry_after_seconds(resp.headers.get("Retry-After"))
                     gate.refused(after)
-                    said = _clean(await self._said(resp), self.url)
+                    code, said = await self._said(resp)
+                    said = _clean(said, self.url)
                     raise RpcError(
                         f"{where}: HTTP 429 rate limited"
                         + (f", Retry-After {after:g} s" if after is not None else "")
                         + (f" ({said})" if said else ""),
-                        429, rate_limited=True, retry_after=after,
+                        code if code is not None else 429, rate_limited=True, retry_after=after,
                     )  # fmt: skip
                 if resp.status != 200:
                     raise RpcError(f"{where}: HTTP {resp.status}")
@@ -161,15 +162,17 @@ class RpcClient:
         return result, len(raw)
 
     @staticmethod
-    async def _said(resp: aiohttp.ClientResponse) -> str:
-        """What a refusal's body says (its JSON-RPC error's code and message, at most a
-        few hundred bytes read), or ""."""
+    async def _said(resp: aiohttp.ClientResponse) -> tuple[int | None, str]:
+        """What a refusal's body says: its JSON-RPC error's code and the words (at most
+        4 KiB read), or (None, "")."""
         try:
             raw = await resp.content.read(4096)
             err = json.loads(raw).get("error")
-            return f"error {err.get('code')}: {str(err.get('message'))[:160]}"
+            code = err.get("code")
+            code = code if isinstance(code, int) and not isinstance(code, bool) else None
+            return code, f"error {err.get('code')}: {str(err.get('message'))[:160]}"
         except Exception:  # any body at all: the status said enough
-            return ""
+            return None, ""
 
     async def _read(self, resp: aiohttp.ClientResponse, where: str) -> bytearray:
         """The body, refused (and the connection closed) past ``max_answer_bytes``."""

@@ -37,7 +37,7 @@ def refusing(name: str, answer: str, retry_after_s: int = 1) -> EndpointProfile:
 @pytest.mark.parametrize(
     ("answer", "code", "after", "words"),
     [
-        ("retry-after", 429, 7.0, "rate limited"),
+        ("retry-after", -32429, 7.0, "rate limited"),
         ("plain", 429, None, RPCPOOL_429),
         ("jsonrpc", -32429, None, "rate limited"),
     ],
