@@ -956,9 +956,8 @@ def _faulty_profiles(profiles: list[Any], faults: Sequence[str]) -> list[Any]:
                 else:  # int, or None for an optional count
                     changes[key] = None if text.lower() == "none" else int(text)
             except ValueError:
-                raise ValueError(
-                    f"{spec!r}: {key}={text!r} is not a {type(old).__name__}"
-                ) from None
+                kind = "whole number (or none)" if old is None else type(old).__name__
+                raise ValueError(f"{spec!r}: {key}={text!r} is not a {kind}") from None
         try:
             out[n] = dataclasses.replace(out[n], **changes)
         except ValueError as exc:  # a value the profile refuses (an unknown answer style)
