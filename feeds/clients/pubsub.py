@@ -364,8 +364,16 @@ class PubSubWorker:
             self.counters.error(f"{what} refused: {msg.code} {msg.message}")
 
     def account_labels(self) -> set[str]:
-        """The accounts subscribed on this connection now (answered, not refused)."""
-        return {s.label for s in self.book.active.values() if s.method == "accountSubscribe"}
+        """The accounts subscribed on this connection now, or asked for the first time
+        and not yet answered (a fresh connection is not "uncovered" for the round trip
+        its answers take; one asked again after a refusal stays uncovered until
+        accepted)."""
+        refused = self._refused
+        return {s.label for s in self.book.active.values() if s.method == "accountSubscribe"} | {
+            s.label
+            for s in self.book.pending.values()
+            if s.method == "accountSubscribe" and (s.method, s.label) not in refused
+        }
 
     async def _resubscribe(self, ws: ClientConnection, now: int) -> None:
         """Ask again for the refused subscriptions (within the learned cap), then wait

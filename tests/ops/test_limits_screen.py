@@ -83,3 +83,33 @@ async def test_rate_limits_and_caps_ride_out_and_show_on_screen_and_in_metrics()
     assert "arbscope_pools_uncovered 0.0" in metrics
     assert 'arbscope_feed_backoff_seconds{endpoint="limited"}' in metrics
     assert '"rate_limited": 1' in health
+
+
+async def test_pools_no_endpoint_covers_are_named_stale_in_the_status_note() -> None:
+    from tests.feeds.hostile import until as until_true
+
+    profiles = [
+        EndpointProfile(f"cap-{i}", latency_ms=2, jitter_ms=1, max_subscriptions=CAP)
+        for i in range(2)
+    ]
+    async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
+        eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in sim.infos()]
+        s = FeedSession(eps, sim.world.universe(), sim.world.bases, seed=5, shadow=False,
+                        metrics=MetricsSettings(port=0))  # fmt: skip
+        await s.start()
+        try:
+            pool = s.pool
+            assert pool is not None
+            await until_true(lambda: all(h.subscriptions == CAP for h in pool.health()))
+            s.tick()
+            note = s.snapshot.note
+            bare = pool.uncovered_pools()
+            assert s.metrics_server is not None
+            metrics = await _get(s.metrics_server.url + "/metrics")
+        finally:
+            await s.stop()
+    assert bare and note.startswith(f"{len(bare)} pools covered by no endpoint")
+    assert "their state is stale" in note and bare[0][:8] in note
+    # the count moves as tick arrays come and go (new ones over the cap): one of the pools
+    [line] = [x for x in metrics.splitlines() if x.startswith("arbscope_pools_uncovered ")]
+    assert 0 < float(line.split()[1]) <= len(pool.pool_accounts)
