@@ -145,8 +145,10 @@ class FeedPool:
         it checks); the next one is asked too when it fails or has not answered within
         ``rpc_hedge_s``; the first answer wins and the other requests are cancelled. So a
         hanging endpoint costs at most ``rpc_hedge_s`` once (it is not asked first
-        again), and the whole fetch ends within (endpoints - 1) * rpc_hedge_s +
-        rpc_timeout_s seconds."""
+        again), and a round of the fetch ends within (endpoints - 1) * rpc_hedge_s +
+        rpc_timeout_s seconds. An endpoint backing off from a rate limit is asked last;
+        when only rate limits stood in the way, the fetch waits for the first endpoint's
+        backoff to end and tries again, at most RATE_ROUNDS rounds in all."""
         if not self._http_order():
             raise RpcError("no endpoint answered getMultipleAccounts: no HTTP URL")
         for round_ in range(RATE_ROUNDS):
@@ -211,6 +213,7 @@ class FeedPool:
         for address, kind in universe:
             self.ingest.track_pool(address, kind)
         done: set[str] = set()
+        pools = dict(universe)
         for round_ in range(3):  # pools -> their vaults/configs -> (whirlpools) tick arrays
             keys = [k for k in self.ingest.watched() if k not in done]
             if round_ == 2:
@@ -218,7 +221,6 @@ class FeedPool:
             if not keys:
                 continue
             accounts, out.endpoint = await self._fetch(keys)
-            pools = dict(universe)
             for k in keys:
                 done.add(k)
                 acc = accounts.get(k)
