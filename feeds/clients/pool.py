@@ -262,7 +262,7 @@ class FeedPool:
         self.wanted = len(subscriptions)
         for i, e in enumerate(self.endpoints):
             w = PubSubWorker(i, e.ws, subscriptions, self.ingest, self.counters[i],
-                             self.worker_config, self.seed)  # fmt: skip
+                             self.worker_config, self.seed, gate=self.gates[i])  # fmt: skip
             self.workers.append(w)
             self._tasks.append(asyncio.create_task(w.run(), name=f"pubsub-{e.name}"))
         if self.on_fees is not None and any(e.http for e in self.endpoints):

@@ -20,7 +20,9 @@ Backoff: full jitter, uniform in [0, min(backoff_max_s, backoff_min_s * 2^attemp
 ``attempt`` starts over only once a connection has delivered its pulse for
 ``healthy_after_s`` — never on a handshake alone, so an endpoint that accepts and then
 fails every connection the same way (a frame over ``max_frame_bytes``, say) is retried
-ever more slowly, not in a tight loop.
+ever more slowly, not in a tight loop. An upgrade refused with HTTP 429 closes the
+endpoint's :class:`~.ratelimit.RateGate` (shared with its HTTP requests): no reconnect
+before its ``Retry-After`` (or backoff) has passed.
 
 Subscription caps: a subscribe the endpoint refuses (its subscription cap, or any error
 answer) leaves that subscription uncovered there (``counters.refused``); the refused
@@ -48,7 +50,7 @@ from typing import Protocol
 
 import websockets
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import PayloadTooBig
+from websockets.exceptions import InvalidStatus, PayloadTooBig
 from websockets.frames import CloseCode
 
 from engine_rs.errors import DecodeError, EngineError, FrameError
@@ -64,6 +66,7 @@ from ..wire.protocol import (
     parse_frame,
     request,
 )
+from .ratelimit import RateGate, retry_after_seconds
 
 
 class Ingest(Protocol):
@@ -107,8 +110,13 @@ class PubSubWorker:
         counters: HealthCounters,
         config: WorkerConfig | None = None,
         seed: int = 0,
+        gate: RateGate | None = None,
     ) -> None:
         self.endpoint, self.url = endpoint, url
+        # the endpoint's rate-limit backoff (shared with its HTTP client when the pool
+        # gives one): a 429 to the WebSocket upgrade closes it, and no reconnect is tried
+        # before it opens
+        self.gate = gate if gate is not None else RateGate()
         self.subs = list(subscriptions)
         self.ingest, self.counters = ingest, counters
         self.config = config or WorkerConfig()
@@ -140,6 +148,10 @@ class PubSubWorker:
         """Connect, stream, reconnect until :meth:`stop`."""
         c = self.config
         while not self._stopping.is_set():
+            if self.gate.remaining() > 0:  # backing off from a rate limit: not before it ends
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.gate.remaining())
+                continue
             try:
                 async with websockets.connect(
                     self.url, open_timeout=c.open_timeout_s, ping_interval=c.heartbeat_s,
@@ -179,8 +191,9 @@ class PubSubWorker:
             cap = min(c.backoff_max_s, c.backoff_min_s * 2 ** min(self.attempt, 32))
             self.attempt += 1
             self.backoffs.append(cap)
+            wait = max(self.rng.uniform(0.0, cap), self.gate.remaining())
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.rng.uniform(0.0, cap))
+                await asyncio.wait_for(self._stopping.wait(), wait)
 
     def _failed(self, exc: BaseException) -> None:
         if isinstance(exc, websockets.ConnectionClosed):
@@ -193,6 +206,12 @@ class PubSubWorker:
                     self.cap = accepted
                     text += (f"; closed over a cap of {accepted} subscriptions per connection: "
                              f"asking for {accepted} only from now on")  # fmt: skip
+        elif isinstance(exc, InvalidStatus) and exc.response.status_code == 429:
+            after = retry_after_seconds(exc.response.headers.get("Retry-After"))
+            wait = self.gate.refused(after)
+            text = ("connection refused: HTTP 429 rate limited"
+                    + (f", Retry-After {after:g} s" if after is not None else "")
+                    + f"; reconnecting in {wait:.1f} s")  # fmt: skip
         elif isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
             text = f"no answer within {self.config.open_timeout_s:g} s"
         else:

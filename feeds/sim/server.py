@@ -109,6 +109,7 @@ class EndpointProfile:
     rate_limit_rps: int | None = None  # HTTP requests per second (one-second windows); 0: none
     rate_limit_answer: str = "retry-after"  # how the requests over it are refused
     retry_after_s: int = 1  # the Retry-After header's seconds ("retry-after" answers)
+    rate_limit_ws: bool = False  # WebSocket upgrades count against the rate too (429 refused)
     max_subscriptions: int | None = None  # subscriptions per PubSub connection
     cap_answer: str = "error"  # a subscribe over the cap: "error" answer, or "close" the socket
 
@@ -291,6 +292,8 @@ class _Endpoint:
             await self.stopping.wait()
             raise web.HTTPServiceUnavailable()  # only once it stops: nobody waits any more
         if request.headers.get("Upgrade", "").lower() == "websocket":
+            if self.profile.rate_limit_ws and self._over_rate():
+                return self._rate_limited(None)  # the upgrade refused: HTTP 429
             return await self.websocket(request)
         return await self._post(request, self.server.http_method, batches=True)
 

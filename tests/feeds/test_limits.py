@@ -133,7 +133,7 @@ async def test_a_refusing_endpoint_is_passed_over_and_not_stormed(
     assert got <= _requests_bound(elapsed, pool.gates[0].min_s, after), (got, elapsed)
     assert got >= 1 and limited.stats["rate_limited"] == got
     h = health["limited"]
-    assert h.rate_limited == got and h.retry_after_s == after
+    assert got - 1 <= h.rate_limited <= got and h.retry_after_s == after
     assert health["ok"].rate_limited == 0 and health["ok"].backoff_s == 0.0
     assert "rate limited" in h.last_error or "backing off" in h.last_error
 
@@ -270,3 +270,39 @@ async def test_pools_covered_by_no_endpoint_are_listed(eng: types.ModuleType) ->
     assert all(h.pools_uncovered == len(want) for h in health)
     # every pool's accounts were learned: the pool itself and its vaults at least
     assert all(len(accs) >= 3 for accs in pool.pool_accounts.values())
+
+
+@pytest.mark.parametrize(("answer", "after"), [("retry-after", 60), ("plain", None)])
+async def test_a_websocket_upgrade_refused_with_429_is_backed_off(
+    eng: types.ModuleType, answer: str, after: int | None
+) -> None:
+    """A PubSub-only endpoint whose upgrades are refused with 429: the worker waits out
+    the Retry-After (or its backoff) before connecting again; the other one streams."""
+    profiles = [
+        EndpointProfile("limited", latency_ms=2, jitter_ms=1, rate_limit_rps=0,
+                        rate_limit_answer=answer, retry_after_s=after or 1, rate_limit_ws=True),
+        EndpointProfile("ok", latency_ms=2, jitter_ms=1),
+    ]  # fmt: skip
+    async with SimServer(CFG, profiles, slot_seconds=0.03) as server:
+        a, b = server.infos()
+        eps = [Endpoint(a.name, a.ws_url), Endpoint(b.name, b.ws_url, b.http_url)]
+        ing = eng.FeedIngest(eng.PoolGraph(base_mints=server.world.bases, max_hops=3))
+        pool = FeedPool(eps, ing, eng, QUICK, rpc_timeout_s=2.0)
+        limited = server.endpoints[0]
+        t0 = time.monotonic()
+        try:
+            boot = await pool.bootstrap(server.world.universe())
+            await pool.start(boot.subscriptions)
+            # the other endpoint streams on: 60 slot notifications, and more
+            await until(lambda: pool.health()[1].messages >= 60 + len(boot.subscriptions))
+            elapsed = time.monotonic() - t0
+            h = pool.health()[0]
+            refused = limited.stats["rate_limited"]
+        finally:
+            await pool.stop()
+    assert limited.stats["connections"] == 0 and limited.stats["requests"] == 0
+    assert 1 <= refused <= _requests_bound(elapsed, pool.gates[0].min_s, after), refused
+    # every refusal the client read is one the server sent (one may be in flight)
+    assert refused - 1 <= h.rate_limited <= refused
+    assert h.retry_after_s == after and not h.connected
+    assert "HTTP 429 rate limited" in h.last_error
