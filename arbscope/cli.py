@@ -81,7 +81,9 @@ def parser() -> argparse.ArgumentParser:
         default=[],
         metavar="N:KEY=VALUE[,KEY=VALUE]",
         help="make endpoint N (0-based) misbehave, for trials: e.g. 2:future_after=30, "
-        "1:repoint_rate=1, 0:lag_slots=3, 2:skew_rate=0.5, 1:drop_rate=0.2 "
+        "1:repoint_rate=1, 0:lag_slots=3, 2:skew_rate=0.5, 1:drop_rate=0.2; provider limits: "
+        "0:rate_limit_rps=5,rate_limit_answer=plain (or retry-after, jsonrpc), "
+        "1:max_subscriptions=20,cap_answer=close (or error) "
         "(any field of feeds.sim.server.EndpointProfile)",
     )
     sessions = sub.add_parser("sessions", help="list recorded sessions (or prune them)")
@@ -1124,13 +1126,17 @@ def _faulty_profiles(profiles: list[Any], faults: Sequence[str]) -> list[Any]:
                     changes[key] = text.lower() in ("true", "1")
                 elif isinstance(old, float):
                     changes[key] = float(text)
+                elif isinstance(old, str):
+                    changes[key] = text
                 else:  # int, or None for an optional count
                     changes[key] = None if text.lower() == "none" else int(text)
             except ValueError:
-                raise ValueError(
-                    f"{spec!r}: {key}={text!r} is not a {type(old).__name__}"
-                ) from None
-        out[n] = dataclasses.replace(out[n], **changes)
+                kind = "whole number (or none)" if old is None else type(old).__name__
+                raise ValueError(f"{spec!r}: {key}={text!r} is not a {kind}") from None
+        try:
+            out[n] = dataclasses.replace(out[n], **changes)
+        except ValueError as exc:  # a value the profile refuses (an unknown answer style)
+            raise ValueError(f"{spec!r}: {exc}") from None
     return out
 
 

@@ -4,8 +4,11 @@ Each check prints one line, ``✓`` / ``✗`` / ``-`` (not applicable), its name
 found; the exit status is 1 when any check failed. Checks: the configuration, the engine
 (the Rust extension and its build profile), every endpoint (HTTP answer and latency,
 PubSub connect and first slot notification; for ``https://`` / ``wss://`` the TLS
-handshake as the session verifies it, with the certificate's issuer and expiry), the
-commitment and size limit in force, the clock against the node
+handshake as the session verifies it, with the certificate's issuer and expiry; its
+limits, from small bounded probes: a burst of ``PROBE_REQUESTS`` ``getSlot`` calls, and
+the rate-limit answers it drew with their ``Retry-After``; ``PROBE_SUBSCRIPTIONS``
+account subscriptions on one connection, and the cap if the endpoint refused some or
+closed the socket), the commitment and size limit in force, the clock against the node
 (``getBlockTime`` of the current slot), the keypair (when live trading is configured),
 the sending RPC, the journal (writable, readable), the log file and the metrics port.
 With no endpoints configured the embedded simulator is started and checked instead.
@@ -30,6 +33,9 @@ from feeds.redact import redact
 
 EXPIRY_WARN_DAYS = 14  # a certificate this close to its end is a problem to fix now
 MAX_SKEW_S = 3.0  # block times are whole seconds and slots ~0.4 s: more is a clock problem
+# the limit probes stay small: a doctor must not hammer a provider
+PROBE_REQUESTS = 10  # getSlot calls sent at once
+PROBE_SUBSCRIPTIONS = 50  # accountSubscribe requests on one connection (then unsubscribed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +136,9 @@ async def _endpoints(cfg: Any, timeout_s: float) -> list[Check]:
                         first_rpc = first_rpc or r
                     except RpcError as exc:
                         out.append(Check("rpc", False, str(exc)))
+                out.append(await _rate_probe(r, timeout_s, ca))
             out.append(await _ws(w, timeout_s, ca, max_bytes))
+            out.append(await _cap_probe(w, timeout_s, ca))
         out.extend(await _tls([*ws, *rpc], timeout_s, ca))
         out.append(await _clock(first_rpc, timeout_s, ca))
     finally:
@@ -172,6 +180,101 @@ async def _ws(url: str, timeout_s: float, ca_file: str | None = None,
         )
     return Check("pubsub", True, f"{redact(url)} connects in {(t_open - t0) * 1e3:.1f} ms, "
                                  f"first slot after {(t_slot - t_open) * 1e3:.0f} ms")  # fmt: skip
+
+
+async def _rate_probe(
+    url: str, timeout_s: float, ca_file: str | None = None, n: int = PROBE_REQUESTS
+) -> Check:
+    """``n`` getSlot calls at once: how many drew a rate-limit answer, and its Retry-After."""
+    from feeds.clients.rpc import RpcClient, RpcError
+
+    async with RpcClient(url, timeout_s, ca_file=ca_file) as c:
+        got = await asyncio.gather(*(c.get_slot() for _ in range(n)), return_exceptions=True)
+    limited = [e for e in got if isinstance(e, RpcError) and e.rate_limited]
+    failed = [e for e in got if isinstance(e, BaseException) and e not in limited]
+    if failed and not limited:
+        return Check("limits", None, f"{redact(url)}: rate not probed ({failed[0]})")
+    if not limited:
+        return Check("limits", True, f"{redact(url)}: {n} requests at once, none rate limited")
+    after = sorted({e.retry_after for e in limited if e.retry_after is not None})
+    codes = sorted({str(e.code) for e in limited if e.code is not None})
+    said = (f"Retry-After {', '.join(f'{a:g}' for a in after)} s" if after
+            else "no Retry-After")  # fmt: skip
+    return Check("limits", False, f"{redact(url)}: {len(limited)} of {n} requests at once "
+                 f"rate limited (code {', '.join(codes) or '?'}, {said}): the session backs "
+                 "off from it, a plan with more requests per second keeps it useful")  # fmt: skip
+
+
+def _probe_keys(n: int) -> list[str]:
+    """``n`` distinct addresses (hashes: no account needs to exist to be subscribed)."""
+    import hashlib
+
+    import engine_rs
+
+    b58 = engine_rs.backend().b58encode
+    return [str(b58(hashlib.sha256(f"arbscope-doctor-{i}".encode()).digest())) for i in range(n)]
+
+
+async def _cap_probe(
+    url: str, timeout_s: float, ca_file: str | None = None, n: int = PROBE_SUBSCRIPTIONS
+) -> Check:
+    """``n`` account subscriptions on one connection: all accepted, or the cap the
+    endpoint showed (an error answer, or the socket closed) and what it said."""
+    import websockets
+
+    from feeds.clients.tls import ssl_for
+    from feeds.redact import scrub
+
+    keys = _probe_keys(n)
+    accepted: list[int] = []
+    refused: list[str] = []
+    closed = ""
+    try:
+        async with asyncio.timeout(timeout_s):
+            async with websockets.connect(
+                url, open_timeout=timeout_s, ssl=ssl_for(url, ca_file)
+            ) as ws:
+                cfg = {"encoding": "base64", "commitment": "confirmed"}
+                for i, k in enumerate(keys, 1):
+                    req = {"jsonrpc": "2.0", "id": i, "method": "accountSubscribe",
+                           "params": [k, cfg]}  # fmt: skip
+                    await ws.send(json.dumps(req))
+                try:
+                    while len(accepted) + len(refused) < n:
+                        msg = json.loads(await ws.recv())
+                        if "id" not in msg:
+                            continue  # a notification
+                        if "error" in msg:
+                            err = msg["error"]
+                            refused.append(f"{err.get('code')} {err.get('message')}"[:160])
+                        else:
+                            accepted.append(int(msg["result"]))
+                    for i, sid in enumerate(accepted, n + 1):
+                        await ws.send(json.dumps({"jsonrpc": "2.0", "id": i,
+                                                  "method": "accountUnsubscribe",
+                                                  "params": [sid]}))  # fmt: skip
+                except websockets.ConnectionClosed as exc:
+                    rcvd = exc.rcvd
+                    closed = f"{rcvd.code} {rcvd.reason}".strip() if rcvd else "no close frame"
+    except TimeoutError:
+        if not accepted and not refused and not closed:
+            return Check("subs", None, f"{redact(url)}: subscriptions not probed (no answer "
+                         f"within {timeout_s:g} s)")  # fmt: skip
+    except Exception as exc:
+        return Check("subs", None, f"{redact(url)}: subscriptions not probed "
+                     f"({type(exc).__name__}: {scrub(str(exc), url)})")  # fmt: skip
+    a = len(accepted)
+    if closed:
+        return Check("subs", False, f"{redact(url)}: closed the connection ({closed}) after "
+                     f"{a} of {n} subscriptions: a cap of {a} per connection")  # fmt: skip
+    if refused:
+        return Check("subs", False, f"{redact(url)}: accepted {a} of {n} subscriptions on one "
+                     f"connection, refused {len(refused)} ({refused[0]}): a cap of {a} per "
+                     "connection")  # fmt: skip
+    if a < n:
+        return Check("subs", None, f"{redact(url)}: {a} of {n} subscriptions answered within "
+                     f"{timeout_s:g} s")  # fmt: skip
+    return Check("subs", True, f"{redact(url)}: {n} subscriptions on one connection accepted")
 
 
 async def _clock(rpc: str | None, timeout_s: float, ca_file: str | None = None) -> Check:

@@ -10,7 +10,9 @@ buckets. Names:
   ``..._first_copies_total`` (lead), ``..._duplicates_total``, ``..._lag_seconds{quantile}``
   (p50, p99 behind the first copy), ``..._connected``, ``..._reconnects_total``,
   ``..._malformed_total``, ``..._rejected_total``, ``..._missed``, ``..._refused``,
-  ``..._quarantined``, ``..._last_message_age_seconds``; ``arbscope_feed_dedup_ratio``
+  ``..._quarantined``, ``..._last_message_age_seconds``, ``..._rate_limited_total``,
+  ``..._backoff_seconds``, ``..._uncovered_accounts``, ``..._uncovered_pools``;
+  ``arbscope_pools_uncovered`` (pools no endpoint covers); ``arbscope_feed_dedup_ratio``
   (duplicates / copies)
 - ``arbscope_slot``, ``arbscope_pools``, ``arbscope_opportunities_found_total``,
   ``arbscope_opportunities`` (live now), ``arbscope_opportunities_go``,
@@ -103,6 +105,9 @@ class Health:
                     "reconnects": f.reconnects,
                     "malformed": f.malformed,
                     "refused": f.refused,
+                    "rate_limited": getattr(f, "rate_limited", 0),
+                    "backoff_s": round(getattr(f, "backoff_s", 0.0), 3),
+                    "uncovered": getattr(f, "uncovered", 0),
                     "quarantined": f.quarantined,
                     "last_error": f.last_error,
                 }
@@ -127,6 +132,7 @@ class SessionCollector(Collector):
         feeds = _feed_health(s)  # once per scrape: the feed families and the verdict share it
         yield from self._info(s, self.versions)
         yield from self._feeds(feeds)
+        yield from self._coverage(s)
         yield from self._market(s)
         yield from self._kernels(s)
         yield from self._journal(s)
@@ -151,6 +157,19 @@ class SessionCollector(Collector):
             ],
             1,
         )
+        yield g
+
+    @staticmethod
+    def _coverage(s: Any) -> Iterator[Metric]:
+        pool = getattr(s, "pool", None)
+        uncovered = getattr(pool, "uncovered_pools", None)
+        if uncovered is None:
+            return
+        g = GaugeMetricFamily(
+            "arbscope_pools_uncovered",
+            "pools no endpoint has every account of subscribed (their state is stale)",
+        )
+        g.add_metric([], len(uncovered()))
         yield g
 
     @staticmethod
@@ -204,6 +223,26 @@ class SessionCollector(Collector):
                 "seconds since the endpoint's last frame",
                 labels=lab,
             ),
+            "limited": CounterMetricFamily(
+                "arbscope_feed_rate_limited",
+                "HTTP answers that said slow down (429, a JSON-RPC rate-limit code)",
+                labels=lab,
+            ),
+            "backoff": GaugeMetricFamily(
+                "arbscope_feed_backoff_seconds",
+                "seconds until the endpoint is asked again after a rate limit (0: now)",
+                labels=lab,
+            ),
+            "uncovered": GaugeMetricFamily(
+                "arbscope_feed_uncovered_accounts",
+                "watched accounts not subscribed on the endpoint",
+                labels=lab,
+            ),
+            "pools_uncovered": GaugeMetricFamily(
+                "arbscope_feed_uncovered_pools",
+                "pools not all of whose accounts are subscribed on the endpoint",
+                labels=lab,
+            ),
         }
         first = dups = 0
         for f in feeds:
@@ -224,6 +263,10 @@ class SessionCollector(Collector):
             fam["quarantined"].add_metric(e, 1 if f.quarantined else 0)
             if f.last_message_age_s is not None:
                 fam["age"].add_metric(e, f.last_message_age_s)
+            fam["limited"].add_metric(e, getattr(f, "rate_limited", 0))
+            fam["backoff"].add_metric(e, getattr(f, "backoff_s", 0.0))
+            fam["uncovered"].add_metric(e, getattr(f, "uncovered", 0))
+            fam["pools_uncovered"].add_metric(e, getattr(f, "pools_uncovered", 0))
             first += f.lead
             dups += f.duplicates
         yield from fam.values()

@@ -922,6 +922,11 @@ class FeedSession:
         boot = self.boot
         if boot is not None and (boot.missing or boot.rejected):
             return f"{len(boot.missing)} pools not found, {len(boot.rejected)} accounts rejected"
+        pool = self.pool
+        bare = pool.uncovered_pools() if pool is not None else []
+        if bare:  # subscribed on no endpoint (caps, refusals): nothing reports their changes
+            return (f"{len(bare)} pools covered by no endpoint (subscriptions refused or over "
+                    f"a cap): their state is stale, e.g. {bare[0][:8]}…")  # fmt: skip
         rec = self.recorder
         if rec is not None and rec.error:
             return f"journal: {rec.error}"

@@ -48,6 +48,13 @@ class FeedHealth:
     re-fetch contradicted; ``held_back`` copies not applied while ``quarantined`` (the
     engine no longer trusts this endpoint's data). Fields from ``refused`` on are newer
     than the first journals: records journaled before them read back with the defaults.
+
+    Limits: ``rate_limited`` HTTP answers that said "slow down" (429, a JSON-RPC
+    rate-limit code); ``backoff_s`` how long until it is asked again (0: now);
+    ``retry_after_s`` the latest ``Retry-After`` it sent (None: none); ``uncovered``
+    watched accounts not subscribed there (refused, over its cap, or not connected);
+    ``pools_uncovered`` pools not all of whose accounts are subscribed there; ``cap``
+    the subscriptions per connection it allows, once it closed a connection over it.
     """
 
     endpoint: int
@@ -78,6 +85,12 @@ class FeedHealth:
     held_back: int = 0
     quarantined: bool = False
     oversize: int = 0  # frames or HTTP answers over the size limit, refused
+    rate_limited: int = 0
+    backoff_s: float = 0.0
+    retry_after_s: float | None = None
+    uncovered: int = 0
+    pools_uncovered: int = 0
+    cap: int | None = None
 
 
 @dataclass(slots=True)

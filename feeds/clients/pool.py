@@ -16,13 +16,25 @@ its price: once its current tick moves to another array, the arrays within
 ``tick_arrays_each_side`` of the new one are tracked (fetched, subscribed) and the far
 ones untracked (unsubscribed; their ticks leave the pool's state). Until the new arrays
 arrive a quote that needs them is ``ticks_missing``, never a number.
+
+Rate limits: every HTTP request to an endpoint goes through that endpoint's
+:class:`~.ratelimit.RateGate`. An endpoint that answered "slow down" (HTTP 429, a
+JSON-RPC rate-limit code) is asked last by the hedged fetch and skipped by the fee
+poller until its ``Retry-After`` (capped) or its jittered exponential backoff has
+passed; a fetch every endpoint refused waits for the first gate to open and tries again,
+at most ``RATE_ROUNDS`` times, then fails (the next maintenance round asks again). So a
+rate-limited endpoint receives no request while it backs off: no retry storm.
+
+Coverage: a pool is covered by an endpoint when every account it needs (the pool, its
+vaults and own accounts, its tick arrays) is subscribed there; :meth:`FeedPool.coverage`
+says, per pool, how many endpoints cover it, and which pools no endpoint covers (their
+state goes stale: nothing tells the ingest they changed).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -36,9 +48,11 @@ from ..health import FeedHealth, HealthCounters
 from ..redact import redact
 from ..wire.protocol import Subscription
 from .pubsub import PubSubWorker, WorkerConfig, all_subscriptions
+from .ratelimit import RateGate
 from .rpc import MAX_ANSWER_BYTES, RawAccount, RpcClient, RpcError
 
 log = logging.getLogger(__name__)
+RATE_ROUNDS = 4  # rounds of a fetch every endpoint refused as rate limited, then it fails
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,15 +128,24 @@ class FeedPool:
         # each Whirlpool's tracked tick arrays, and the array starts they were derived for
         self._arrays: dict[str, set[str]] = {}
         self._centred: dict[str, list[int]] = {}
+        self.gates = [RateGate(seed=seed * 7919 + i) for i in range(len(self.endpoints))]
+        # the accounts each pool needs (pool, vaults, own accounts, tick arrays): learned
+        # as the ingest asks to watch them after each pool account (coverage())
+        self.pool_accounts: dict[str, set[str]] = {}
 
     # ------------------------------------------------------------ snapshot
-    def _rpc(self, url: str) -> RpcClient:
-        return RpcClient(url, self.rpc_timeout_s, self.rpc_max_bytes, self.ca_file)
+    def _rpc(self, i: int) -> RpcClient:
+        url = self.endpoints[i].http
+        assert url is not None
+        return RpcClient(url, self.rpc_timeout_s, self.rpc_max_bytes, self.ca_file,
+                         gate=self.gates[i])  # fmt: skip
 
     def _http_order(self) -> list[int]:
-        """Indices of the endpoints with an HTTP URL, the one that answered last first."""
+        """Indices of the endpoints with an HTTP URL: those not backing off from a rate
+        limit first (the one that answered last first among them), then the others by
+        when their backoff ends."""
         eps = [i for i, e in enumerate(self.endpoints) if e.http is not None]
-        return sorted(eps, key=lambda i: i != self.preferred)  # stable: config order
+        return sorted(eps, key=lambda i: (self.gates[i].remaining(), i != self.preferred))
 
     async def _fetch(
         self, keys: Sequence[str], avoid: int | None = None
@@ -132,25 +155,44 @@ class FeedPool:
         it checks); the next one is asked too when it fails or has not answered within
         ``rpc_hedge_s``; the first answer wins and the other requests are cancelled. So a
         hanging endpoint costs at most ``rpc_hedge_s`` once (it is not asked first
-        again), and the whole fetch ends within (endpoints - 1) * rpc_hedge_s +
-        rpc_timeout_s seconds."""
-        queue = sorted(self._http_order(), key=lambda i: i == avoid)
-        if not queue:
+        again), and a round of the fetch ends within (endpoints - 1) * rpc_hedge_s +
+        rpc_timeout_s seconds. An endpoint backing off from a rate limit is asked last;
+        when only rate limits stood in the way, the fetch waits for the first endpoint's
+        backoff to end and tries again, at most RATE_ROUNDS rounds in all."""
+        if not self._http_order():
             raise RpcError("no endpoint answered getMultipleAccounts: no HTTP URL")
+        for round_ in range(RATE_ROUNDS):
+            try:
+                return await self._fetch_round(keys, avoid)
+            except RpcError as exc:
+                if not exc.rate_limited or round_ == RATE_ROUNDS - 1:
+                    raise
+                # every endpoint refused or is backing off: wait for the first to open
+                await asyncio.sleep(min(g.remaining() for g in self._http_gates()))
+        raise AssertionError("unreachable")
+
+    def _http_gates(self) -> list[RateGate]:
+        return [self.gates[i] for i in self._http_order()]
+
+    async def _fetch_round(
+        self, keys: Sequence[str], avoid: int | None
+    ) -> tuple[dict[str, RawAccount | None], str]:
+        """One round of :meth:`_fetch`: each endpoint asked at most once; RpcError with
+        ``rate_limited`` when only rate limits stood in the way."""
+        queue = sorted(self._http_order(), key=lambda i: i == avoid)
 
         async def one(i: int) -> dict[str, RawAccount | None]:
-            url = self.endpoints[i].http
-            assert url is not None
-            async with self._rpc(url) as rpc:
+            async with self._rpc(i) as rpc:
                 try:
                     return await rpc.get_multiple_accounts(keys, self.commitment)
                 except RpcError as exc:
                     if exc.transport:  # TLS or size: the operator's to fix; the Feeds panel says so
                         self.counters[i].oversize += exc.transport == "oversize"
-                        self.counters[i].error(str(exc), url)
+                        self.counters[i].error(str(exc), rpc.url)
                     raise
 
         errors: list[str] = []
+        limited = 0
         pending: dict[asyncio.Task[dict[str, RawAccount | None]], int] = {}
         try:
             while queue or pending:
@@ -167,6 +209,9 @@ class FeedPool:
                         accounts = t.result()
                     except RpcError as exc:
                         errors.append(str(exc))
+                        if exc.rate_limited:
+                            limited += 1
+                            self.counters[i].error(str(exc))
                         continue
                     self.preferred = i
                     return accounts, self.endpoints[i].name
@@ -175,7 +220,8 @@ class FeedPool:
                 t.cancel()
             if pending:
                 await asyncio.wait(pending)
-        raise RpcError("no endpoint answered getMultipleAccounts: " + "; ".join(errors))
+        raise RpcError("no endpoint answered getMultipleAccounts: " + "; ".join(errors),
+                       rate_limited=limited == len(errors) > 0)  # fmt: skip
 
     async def bootstrap(self, universe: Sequence[tuple[str, str]]) -> Bootstrap:
         """Snapshot ``universe`` (``(address, kind)`` pairs) into the graph."""
@@ -183,6 +229,7 @@ class FeedPool:
         for address, kind in universe:
             self.ingest.track_pool(address, kind)
         done: set[str] = set()
+        pools = dict(universe)
         for round_ in range(3):  # pools -> their vaults/configs -> (whirlpools) tick arrays
             keys = [k for k in self.ingest.watched() if k not in done]
             if round_ == 2:
@@ -194,12 +241,12 @@ class FeedPool:
                 done.add(k)
                 acc = accounts.get(k)
                 if acc is None:
-                    if k in dict(universe):
+                    if k in pools:
                         out.missing.append(k)
                     continue
                 out.accounts += 1
                 try:
-                    self.ingest.account(k, acc.owner, acc.data, acc.slot)
+                    self._account(k, acc, k in pools)
                 except EngineError as exc:
                     out.rejected.append(f"{k}: {exc}")
         out.pools = len({p for p in self.ingest.take_changed()})
@@ -207,7 +254,7 @@ class FeedPool:
         self.programs = sorted(
             {venues.by_kind(k).program for _, k in universe if k in venues.KINDS}
         )
-        out.subscriptions = all_subscriptions(self.ingest.watched(), self.programs, self.commitment)
+        out.subscriptions = all_subscriptions(self._by_pool(), self.programs, self.commitment)
         return out
 
     def _tick_arrays(self, done: set[str]) -> list[str]:
@@ -222,9 +269,12 @@ class FeedPool:
                 continue  # its price stayed in the same array: nothing to do
             want = [self.eng.tick_array_address(address, start)[0] for start in starts]
             had = self._arrays.get(address, set())
+            mine = self.pool_accounts.setdefault(address, {address})
             for ta in had - set(want):
                 self.ingest.untrack_tick_array(ta, address)
+                mine.discard(ta)
             for ta in want:
+                mine.add(ta)
                 if ta not in had:
                     self.ingest.track_tick_array(ta, address)
                 if ta not in done:
@@ -240,7 +290,7 @@ class FeedPool:
         self.wanted = len(subscriptions)
         for i, e in enumerate(self.endpoints):
             w = PubSubWorker(i, e.ws, subscriptions, self.ingest, self.counters[i],
-                             self.worker_config, self.seed)  # fmt: skip
+                             self.worker_config, self.seed, gate=self.gates[i])  # fmt: skip
             self.workers.append(w)
             self._tasks.append(asyncio.create_task(w.run(), name=f"pubsub-{e.name}"))
         if self.on_fees is not None and any(e.http for e in self.endpoints):
@@ -311,19 +361,34 @@ class FeedPool:
         if new:
             accounts, _ = await self._fetch(new)
             self._apply(accounts)
-        self.subscriptions = all_subscriptions(
-            self.ingest.watched(), self.programs, self.commitment
-        )
+        self.subscriptions = all_subscriptions(self._by_pool(), self.programs, self.commitment)
         self.wanted = len(self.subscriptions)
         for w in self.workers:
             await w.update(self.subscriptions)
+
+    def _account(self, key: str, acc: RawAccount, pool: bool) -> None:
+        """One fetched account into the ingest; for a pool account, the accounts the
+        ingest watches because of it are noted as the pool's (coverage). The ingest
+        lists what it watches in the order it learned it: what is new after the pool
+        account is that pool's. (An account pools share, a config, is the first one's.)"""
+        if not pool:
+            self.ingest.account(key, acc.owner, acc.data, acc.slot)
+            return
+        before = len(self.ingest.watched())
+        try:
+            self.ingest.account(key, acc.owner, acc.data, acc.slot)
+        finally:
+            watched = self.ingest.watched()
+            mine = self.pool_accounts.setdefault(key, {key})
+            mine.update(watched[before:])
+            mine &= set(watched) | {key}  # re-pointed: the old vaults are no longer watched
 
     def _apply(self, accounts: dict[str, RawAccount | None]) -> None:
         for k, acc in accounts.items():
             if acc is None:
                 continue
             try:
-                self.ingest.account(k, acc.owner, acc.data, acc.slot)
+                self._account(k, acc, k in self.pool_accounts)
             except EngineError as exc:
                 log.warning("re-fetched account %s rejected: %s", k, exc)
 
@@ -339,12 +404,14 @@ class FeedPool:
 
     async def _poll_fees(self) -> None:
         assert self.on_fees is not None
-        clients = {i: self._rpc(e.http) for i, e in enumerate(self.endpoints) if e.http}
+        clients = {i: self._rpc(i) for i, e in enumerate(self.endpoints) if e.http}
         try:
             while True:
                 # the endpoint that answered last first: a hanging one costs its timeout
-                # once, not on every poll
+                # once, not on every poll; one backing off from a rate limit is not asked
                 for i in self._http_order():
+                    if self.gates[i].remaining() > 0:
+                        continue
                     try:
                         self.on_fees(await clients[i].get_recent_prioritization_fees())
                     except RpcError as exc:
@@ -357,6 +424,43 @@ class FeedPool:
         finally:
             for rpc in clients.values():
                 await rpc.close()
+
+    # ------------------------------------------------------------ coverage
+    def _by_pool(self) -> list[str]:
+        """The watched accounts, pool by pool (each pool's accounts together, pools in
+        the order they were tracked), then any others: an endpoint that caps the
+        subscriptions per connection then covers whole pools, not a scatter of
+        accounts of every pool."""
+        watched = self.ingest.watched()
+        pos = {k: i for i, k in enumerate(watched)}
+        out: dict[str, None] = {}
+        for accounts in self.pool_accounts.values():
+            out.update((k, None) for k in sorted(accounts & pos.keys(), key=pos.__getitem__))
+        out.update((k, None) for k in watched)
+        return list(out)
+
+    def _subscribed(self) -> list[set[str]]:
+        """Per endpoint, the accounts subscribed there now (none while it is down)."""
+        out: list[set[str]] = [set() for _ in self.endpoints]
+        for w in self.workers:
+            if self.counters[w.endpoint].connected:
+                out[w.endpoint] = w.account_labels()
+        return out
+
+    def coverage(self, subscribed: list[set[str]] | None = None) -> dict[str, int]:
+        """Per pool, how many endpoints have every account it needs subscribed."""
+        subscribed = self._subscribed() if subscribed is None else subscribed
+        return {
+            p: sum(accounts <= have for have in subscribed)
+            for p, accounts in self.pool_accounts.items()
+        }
+
+    def uncovered_pools(self) -> list[str]:
+        """The pools no endpoint covers (their state is stale: nothing reports their
+        changes), once streaming has started; [] before."""
+        if not self.workers:
+            return []
+        return [p for p, n in self.coverage().items() if n == 0]
 
     # ------------------------------------------------------------ health
     def health(self) -> list[FeedHealth]:
@@ -371,8 +475,12 @@ class FeedPool:
             - sum(e.implausible for e in integrity.values())
         )
         now = time.monotonic()
+        subscribed = self._subscribed()
+        watched = set(self.ingest.watched()) if self.workers else set()
+        caps = {w.endpoint: w.cap for w in self.workers}
         out = []
         for c in self.counters:
+            gate, have = self.gates[c.endpoint], subscribed[c.endpoint]
             s = stats.get(c.endpoint)
             i = integrity.get(c.endpoint)
             delivered = (s.first_seen + s.duplicates - c.rejected) if s else 0
@@ -384,9 +492,14 @@ class FeedPool:
                 None if s is None or s.lag_p99_ns is None else s.lag_p99_ns / 1e6,
                 max(0, unique - delivered), c.malformed, c.rejected, c.reconnects, c.stale,
                 c.subscriptions, c.last_error, age, c.refused,
-                *((i.slot, i.implausible, i.older, i.unknown, i.identity, i.disagreed,
-                   i.held_back, i.quarantined) if i else ()),
+                slot=i.slot if i else 0, implausible=i.implausible if i else 0,
+                older=i.older if i else 0, unknown=i.unknown if i else 0,
+                identity=i.identity if i else 0, disagreed=i.disagreed if i else 0,
+                held_back=i.held_back if i else 0, quarantined=i.quarantined if i else False,
+                rate_limited=gate.hits, backoff_s=gate.remaining(now),
+                retry_after_s=gate.last_retry_after, uncovered=len(watched - have),
+                pools_uncovered=sum(
+                    not (a <= have) for a in self.pool_accounts.values()) if self.workers else 0,
+                cap=caps.get(c.endpoint), oversize=c.oversize,
             ))  # fmt: skip
-            if c.oversize:  # rare: a copy only then
-                out[-1] = dataclasses.replace(out[-1], oversize=c.oversize)
         return out

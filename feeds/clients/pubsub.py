@@ -20,7 +20,18 @@ Backoff: full jitter, uniform in [0, min(backoff_max_s, backoff_min_s * 2^attemp
 ``attempt`` starts over only once a connection has delivered its pulse for
 ``healthy_after_s`` — never on a handshake alone, so an endpoint that accepts and then
 fails every connection the same way (a frame over ``max_frame_bytes``, say) is retried
-ever more slowly, not in a tight loop.
+ever more slowly, not in a tight loop. An upgrade refused with HTTP 429 closes the
+endpoint's :class:`~.ratelimit.RateGate` (shared with its HTTP requests): no reconnect
+before its ``Retry-After`` (or backoff) has passed.
+
+Subscription caps: a subscribe the endpoint refuses (its subscription cap, or any error
+answer) leaves that subscription uncovered there (``counters.refused``); the refused
+ones are asked again while connected, first after ``resubscribe_s``, then ever more
+slowly (doubling up to ``resubscribe_max_s``), never in a tight loop. An endpoint that
+*closes* the connection with 1008 (policy violation) while subscribes are unanswered has
+a cap of as many subscriptions as it had accepted: the worker remembers that cap and, on
+every later connection, asks for that many only (the slot pulse first, then accounts in
+the order the session watches them, then logs); the rest count as refused.
 
 Every failure lands in the endpoint's :class:`~feeds.health.HealthCounters` (counts
 and a last error with the URL redacted); none escapes the worker.
@@ -39,7 +50,7 @@ from typing import Protocol
 
 import websockets
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import PayloadTooBig
+from websockets.exceptions import InvalidStatus, PayloadTooBig
 from websockets.frames import CloseCode
 
 from engine_rs.errors import DecodeError, EngineError, FrameError
@@ -55,6 +66,7 @@ from ..wire.protocol import (
     parse_frame,
     request,
 )
+from .ratelimit import RateGate, retry_after_seconds
 from .tls import DEFAULT_MAX_FRAME_BYTES, FRAME_HINT, ssl_for, tls_problem
 
 
@@ -80,6 +92,8 @@ class WorkerConfig:
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     unsubscribe_wait_s: float = 0.5
     ca_file: str | None = None
+    resubscribe_s: float = 5.0  # refused subscriptions asked again after this long,
+    resubscribe_max_s: float = 300.0  # doubling each time up to this
 
 
 YIELD_EVERY = 32  # frames handled before the worker lets the event loop run others
@@ -99,8 +113,13 @@ class PubSubWorker:
         counters: HealthCounters,
         config: WorkerConfig | None = None,
         seed: int = 0,
+        gate: RateGate | None = None,
     ) -> None:
         self.endpoint, self.url = endpoint, url
+        # the endpoint's rate-limit backoff (shared with its HTTP client when the pool
+        # gives one): a 429 to the WebSocket upgrade closes it, and no reconnect is tried
+        # before it opens
+        self.gate = gate if gate is not None else RateGate()
         self.subs = list(subscriptions)
         self.ingest, self.counters = ingest, counters
         self.config = config or WorkerConfig()
@@ -120,12 +139,22 @@ class PubSubWorker:
         self._close_reason = ""
         self._cancelled: set[int] = set()  # subscribe requests dropped before their answer
         self._outbox: list[str] = []  # frames _control wants sent
+        # subscriptions per connection the endpoint allows, learned when it closed the
+        # connection with 1008 over one (None: no cap seen)
+        self.cap: int | None = None
+        self.resubscribes = 0  # refused subscriptions asked again
+        self._resub_wait = self.config.resubscribe_s
+        self._resub_at = 0  # monotonic ns of the next retry of refused subscriptions
 
     # ------------------------------------------------------------ lifecycle
     async def run(self) -> None:
         """Connect, stream, reconnect until :meth:`stop`."""
         c = self.config
         while not self._stopping.is_set():
+            if self.gate.remaining() > 0:  # backing off from a rate limit: not before it ends
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.gate.remaining())
+                continue
             try:
                 async with websockets.connect(
                     self.url, open_timeout=c.open_timeout_s, ping_interval=c.heartbeat_s,
@@ -165,8 +194,9 @@ class PubSubWorker:
             cap = min(c.backoff_max_s, c.backoff_min_s * 2 ** min(self.attempt, 32))
             self.attempt += 1
             self.backoffs.append(cap)
+            wait = max(self.rng.uniform(0.0, cap), self.gate.remaining())
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.rng.uniform(0.0, cap))
+                await asyncio.wait_for(self._stopping.wait(), wait)
 
     def _failed(self, exc: BaseException) -> None:
         tls = tls_problem(exc, self.url, self.config.ca_file)
@@ -175,6 +205,20 @@ class PubSubWorker:
             return
         if isinstance(exc, websockets.ConnectionClosed):
             text = self._closed(exc)
+            rcvd = exc.rcvd
+            asking = any(s.method.endswith("Subscribe") for s in self.book.pending.values())
+            if rcvd is not None and rcvd.code == CloseCode.POLICY_VIOLATION and asking:
+                accepted = len(self.book.active)
+                if accepted and (self.cap is None or accepted < self.cap):
+                    self.cap = accepted
+                    text += (f"; closed over a cap of {accepted} subscriptions per connection: "
+                             f"asking for {accepted} only from now on")  # fmt: skip
+        elif isinstance(exc, InvalidStatus) and exc.response.status_code == 429:
+            after = retry_after_seconds(exc.response.headers.get("Retry-After"))
+            wait = self.gate.refused(after)
+            text = ("connection refused: HTTP 429 rate limited"
+                    + (f", Retry-After {after:g} s" if after is not None else "")
+                    + f"; reconnecting in {wait:.1f} s")  # fmt: skip
         elif isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
             text = f"no answer within {self.config.open_timeout_s:g} s"
         else:
@@ -230,7 +274,18 @@ class PubSubWorker:
         for rid, sub in list(self.book.pending.items()):
             if (sub.method, sub.label) not in want:
                 self._cancelled.add(rid)  # unsubscribed as soon as it is answered
-        frames += [self.book.subscribe(s) for k, s in want.items() if k not in have]
+        room = (
+            None if self.cap is None else self.cap - len(self.book.active) - len(self.book.pending)
+        )
+        for k, s in want.items():
+            if k in have:
+                continue
+            if room is not None and room <= 0:
+                self._refused.add(k)  # over the endpoint's cap
+                continue
+            frames.append(self.book.subscribe(s))
+            room = None if room is None else room - 1
+        self.counters.refused = len(self._refused)
         self.counters.subscriptions = len(self.book.active)
         with contextlib.suppress(Exception):  # a closed socket: the reconnect catches up
             for f in frames:
@@ -238,8 +293,15 @@ class PubSubWorker:
 
     # ------------------------------------------------------------ streaming
     async def _stream(self, ws: ClientConnection) -> None:
-        for sub in self.subs:
+        asked = self.subs if self.cap is None else self.subs[: self.cap]
+        over = self.subs[len(asked) :]
+        if over:  # over the endpoint's cap: refused without asking
+            self._refused |= {(s.method, s.label) for s in over}
+            self.counters.refused = len(self._refused)
+        for sub in asked:
             await ws.send(self.book.subscribe(sub))
+        self._resub_wait = self.config.resubscribe_s
+        self._resub_at = time.monotonic_ns() + int(self._resub_wait * 1e9)
         watchdog = asyncio.create_task(self._watch(ws))
         frame_fn, ep, counters = self.ingest.frame, self.endpoint, self.counters
         last_seen = self.last_seen
@@ -328,6 +390,40 @@ class PubSubWorker:
             what = f"{sub.method} {sub.label}" if sub else "request"
             self.counters.error(f"{what} refused: {msg.code} {msg.message}")
 
+    def account_labels(self) -> set[str]:
+        """The accounts subscribed on this connection now, or asked for the first time
+        and not yet answered (a fresh connection is not "uncovered" for the round trip
+        its answers take; one asked again after a refusal stays uncovered until
+        accepted)."""
+        refused = self._refused
+        return {s.label for s in self.book.active.values() if s.method == "accountSubscribe"} | {
+            s.label
+            for s in self.book.pending.values()
+            if s.method == "accountSubscribe" and (s.method, s.label) not in refused
+        }
+
+    async def _resubscribe(self, ws: ClientConnection, now: int) -> None:
+        """Ask again for the refused subscriptions (within the learned cap), then wait
+        twice as long before the next time."""
+        c = self.config
+        self._resub_wait = min(c.resubscribe_max_s, self._resub_wait * 2)
+        self._resub_at = now + int(self._resub_wait * 1e9)
+        asking = {(s.method, s.label) for s in self.book.pending.values()}
+        room = None if self.cap is None else self.cap - len(self.book.active) - len(asking)
+        frames = []
+        for sub in self.subs:
+            key = (sub.method, sub.label)
+            if key not in self._refused or key in asking:
+                continue
+            if room is not None and room <= 0:
+                break
+            frames.append(self.book.subscribe(sub))
+            room = None if room is None else room - 1
+        self.resubscribes += len(frames)
+        with contextlib.suppress(Exception):  # a closed socket: the reconnect catches up
+            for f in frames:
+                await ws.send(f)
+
     async def _watch(self, ws: ClientConnection) -> None:
         """Reconnect when the slot pulse stops; count quiet subscriptions."""
         c = self.config
@@ -344,6 +440,8 @@ class PubSubWorker:
                 elif now - seen > c.quiet_after_s * 1e9:
                     stale += 1
             self.counters.stale = stale
+            if self._refused and now >= self._resub_at:
+                await self._resubscribe(ws, now)
             if pulse is None:  # no slot subscription (yet): any message is the pulse
                 pulse = self.counters.last_message_ns or started
             if now - max(pulse, started) > c.stale_after_s * 1e9:

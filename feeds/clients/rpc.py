@@ -8,7 +8,12 @@ execution ``getVersion``, ``getLatestBlockhash``, ``getBlockHeight``, ``getBalan
 engine's ``sendBundle`` and ``getInflightBundleStatuses`` (:class:`JitoClient`).
 Every failure is an :class:`RpcError` whose message names the method and the
 *redacted* URL: timeouts, refused connections, HTTP errors, non-JSON bodies, answers over
-the size limit and JSON-RPC error objects alike.
+the size limit and JSON-RPC error objects alike. A rate-limit answer (HTTP 429, or a
+JSON-RPC rate-limit code: :mod:`.ratelimit`) is an RpcError with ``rate_limited`` set and
+``retry_after`` (seconds, when the provider said); it closes the client's
+:class:`~.ratelimit.RateGate` (shared per endpoint by the caller that owns several
+clients), and until the gate opens the client sends nothing: a call waits for it when
+it opens within the call's timeout, else fails at once, unsent.
 
 Answers are bounded: more than ``max_answer_bytes`` (default 64 MiB, room for
 ``getMultipleAccounts`` of 100 large accounts) is refused — by its Content-Length before
@@ -36,6 +41,7 @@ import engine_rs
 from ..health import size_text
 from ..redact import redact
 from ..wire.universe import address_problem
+from .ratelimit import RATE_LIMIT_CODES, RateGate, retry_after_seconds
 from .tls import DEFAULT_MAX_FRAME_BYTES, FRAME_HINT, ssl_for, tls_problem
 
 MAX_ACCOUNTS = 100  # getMultipleAccounts' limit per request
@@ -52,13 +58,17 @@ class RpcError(Exception):
     """An RPC call that failed; ``code`` is the JSON-RPC error code when there is one,
     ``data`` its ``error.data`` (a failed preflight carries the simulation there);
     ``transport`` is ``"tls"`` (a certificate that does not verify, a failed handshake)
-    or ``"oversize"`` (an answer over the limit) for what the operator must fix, else ""."""
+    or ``"oversize"`` (an answer over the limit) for what the operator must fix, else "";
+    ``rate_limited`` when the endpoint said "slow down" (or the call was not sent because
+    it still is backing off), ``retry_after`` the seconds it asked for, if it did."""
 
     def __init__(
-        self, message: str, code: int | None = None, data: Any = None, transport: str = ""
-    ) -> None:
+        self, message: str, code: int | None = None, data: Any = None, transport: str = "",
+        rate_limited: bool = False, retry_after: float | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(message)
         self.code, self.data, self.transport = code, data, transport
+        self.rate_limited, self.retry_after = rate_limited, retry_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +92,7 @@ class RpcClient:
         timeout_s: float = 5.0,
         max_answer_bytes: int = MAX_ANSWER_BYTES,
         ca_file: str | None = None,
+        gate: RateGate | None = None,
     ) -> None:
         self.url = url
         self.shown = redact(url)
@@ -89,6 +100,7 @@ class RpcClient:
         self.max_answer_bytes = max_answer_bytes
         self.ca_file = ca_file
         self._ssl = ssl_for(url, ca_file)  # TlsSetupError for a CA file that cannot be used
+        self.gate = gate if gate is not None else RateGate()
         self._session: aiohttp.ClientSession | None = None
         self._ids = itertools.count(1)
 
@@ -120,8 +132,23 @@ class RpcClient:
         if params:
             body["params"] = list(params)
         where = f"{method} at {self.shown}"
+        gate = self.gate
+        if not await gate.wait(self.timeout.total):
+            raise RpcError(f"{where}: not sent, backing off for {gate.remaining():.1f} s after "
+                           "a rate-limit answer", rate_limited=True)  # fmt: skip
         try:
             async with self._http().post(self.url, json=body) as resp:
+                if resp.status == 429:
+                    after = retry_after_seconds(resp.headers.get("Retry-After"))
+                    gate.refused(after)
+                    code, said = await self._said(resp)
+                    said = _clean(said, self.url)
+                    raise RpcError(
+                        f"{where}: HTTP 429 rate limited"
+                        + (f", Retry-After {after:g} s" if after is not None else "")
+                        + (f" ({said})" if said else ""),
+                        code if code is not None else 429, rate_limited=True, retry_after=after,
+                    )  # fmt: skip
                 if resp.status != 200:
                     raise RpcError(f"{where}: HTTP {resp.status}")
                 raw = await self._read(resp, where)
@@ -140,7 +167,27 @@ class RpcClient:
             )
         except ValueError:  # UnicodeDecodeError included
             raise RpcError(f"{where}: the answer is not JSON") from None
-        return self._result(msg, where), len(raw)
+        try:
+            result = self._result(msg, where)
+        except RpcError as exc:
+            if exc.rate_limited:
+                gate.refused(None)
+            raise
+        gate.answered()
+        return result, len(raw)
+
+    @staticmethod
+    async def _said(resp: aiohttp.ClientResponse) -> tuple[int | None, str]:
+        """What a refusal's body says: its JSON-RPC error's code and the words (at most
+        4 KiB read), or (None, "")."""
+        try:
+            raw = await resp.content.read(4096)
+            err = json.loads(raw).get("error")
+            code = err.get("code")
+            code = code if isinstance(code, int) and not isinstance(code, bool) else None
+            return code, f"error {err.get('code')}: {str(err.get('message'))[:160]}"
+        except Exception:  # any body at all: the status said enough
+            return None, ""
 
     async def _read(self, resp: aiohttp.ClientResponse, where: str) -> bytearray:
         """The body, refused (and the connection closed) past ``max_answer_bytes``."""
@@ -167,10 +214,12 @@ class RpcClient:
         if err is not None:
             code = err.get("code") if isinstance(err, dict) else None
             text = err.get("message", err) if isinstance(err, dict) else err
+            limited = isinstance(code, int) and code in RATE_LIMIT_CODES
             raise RpcError(
-                f"{where}: error {code}: {text}",
+                f"{where}: error {code}: {text}" + (" (rate limited)" if limited else ""),
                 code if isinstance(code, int) else None,
                 err.get("data") if isinstance(err, dict) else None,
+                rate_limited=limited,
             )
         if "result" not in msg:
             raise RpcError(f"{where}: the answer has no result")

@@ -5,7 +5,10 @@ It can present itself as several endpoints (one port each, HTTP and WebSocket on
 same port; ``https://`` and ``wss://`` when given a certificate and key: ``tls``) with
 their own latency, jitter and drop rate, and with faults for tests: a connection that
 closes mid-stream, malformed JSON, wrong-size or wrong-owner accounts, a stall (socket
-open, nothing sent), or an endpoint that never answers at all.
+open, nothing sent), or an endpoint that never answers at all; and a provider's limits: HTTP requests per second over which requests are refused as Helius or
+the public mainnet-beta endpoint refuse them (429 with or without ``Retry-After``, or a
+JSON-RPC -32429), and subscriptions per PubSub connection over which a subscribe is
+refused with Agave's "subscription limit reached" error or the socket is closed (1008).
 
 Methods: ``accountSubscribe`` and ``programSubscribe`` (every account encoding,
 ``dataSlice``; programs with filters), ``logsSubscribe`` (``mentions`` one address, or
@@ -107,6 +110,51 @@ class EndpointProfile:
     # jsonrpc-core answers a method it has no handler for (a node without the accounts-
     # scan API, or a provider's plan that leaves ``getProgramAccounts`` out)
     refuse_methods: tuple[str, ...] = ()
+    # a provider's limits (what a gateway in front of the node answers; see RATE_LIMIT_ANSWERS)
+    rate_limit_rps: int | None = None  # HTTP requests per second (one-second windows); 0: none
+    rate_limit_answer: str = "retry-after"  # how the requests over it are refused
+    retry_after_s: int = 1  # the Retry-After header's seconds ("retry-after" answers)
+    rate_limit_ws: bool = False  # WebSocket upgrades count against the rate too (429 refused)
+    max_subscriptions: int | None = None  # subscriptions per PubSub connection
+    cap_answer: str = "error"  # a subscribe over the cap: "error" answer, or "close" the socket
+
+    def __post_init__(self) -> None:
+        if self.rate_limit_answer not in RATE_LIMIT_ANSWERS:
+            raise ValueError(f"rate_limit_answer {self.rate_limit_answer!r} is not one of "
+                             f"{', '.join(RATE_LIMIT_ANSWERS)}")  # fmt: skip
+        if self.cap_answer not in CAP_ANSWERS:
+            raise ValueError(f"cap_answer {self.cap_answer!r} is not one of "
+                             f"{', '.join(CAP_ANSWERS)}")  # fmt: skip
+
+
+# How providers refuse requests over their rate, as seen in the wild (sources per line):
+# - "retry-after": HTTP 429 with ``Retry-After: <seconds>`` and a JSON-RPC body of code
+#   -32429 "rate limited": Helius (its docs, demo.helius.dev/rate-limits: ``retry-after``
+#   in seconds on 429s; the body as quoted in public client code and incident notes,
+#   e.g. ``429 Too Many Requests: {"jsonrpc":"2.0","error":{"code":-32429,"message":
+#   "rate limited"}}``);
+# - "plain": HTTP 429 without Retry-After, body code 429 "Too many requests for a specific
+#   RPC call, contact your app developer or support@rpcpool.com.": the public
+#   api.mainnet-beta.solana.com (run by Triton/rpcpool; solana-labs/solana-program-library
+#   issue 2784, wormhole-foundation/wormhole-connect issue 318). That no Retry-After comes
+#   with it is from those reports (none quotes one), not from a documented guarantee;
+# - "jsonrpc": HTTP 200 whose body is a JSON-RPC error -32429: how an exhausted Helius
+#   plan was seen answering ("max usage reached", quoted in public failover code); the
+#   rate-limited wording is used here.
+RATE_LIMIT_ANSWERS = ("retry-after", "plain", "jsonrpc")
+RATE_LIMITED = -32429
+RATE_LIMITED_MESSAGE = "rate limited"
+RPCPOOL_429 = ("Too many requests for a specific RPC call, contact your app developer or "
+               "support@rpcpool.com.")  # fmt: skip
+# A subscribe over the cap: "error" is Agave's own refusal (rpc/src/rpc_pubsub.rs,
+# ``subscribe``: ErrorCode::InternalError with this message, when the node's
+# max_active_subscriptions is reached); "close" closes the socket with 1008 (policy
+# violation), the close code Alchemy documents for its WebSocket limits (its docs,
+# subscription-api: "WebSocket connection limit reached"); that a provider closes the
+# socket on a subscription cap is an assumption to emulate the worst case.
+CAP_ANSWERS = ("error", "close")
+SUBSCRIPTION_LIMIT = "Internal Error: Subscription refused. Node subscription limit reached"
+_CLOSE = "\0close"  # queued after the answers: the send loop closes the socket with 1008
 
 
 DEFAULT_PROFILES = (
@@ -146,6 +194,7 @@ class _Conn:
     after: list[str] = field(default_factory=list)  # notifications due after an answer
     answers: int = 0  # answers queued and not yet written
     drained: asyncio.Event = field(default_factory=asyncio.Event)  # answers below the backlog
+    capped: bool = False  # a subscribe went over the cap and the profile closes the socket
 
 
 # the subscription kinds (``<kind>Subscribe``): what each watches is its table's key
@@ -209,7 +258,9 @@ class _Endpoint:
         self.runner: web.AppRunner | None = None
         self.port = 0
         self.stats = {"connections": 0, "notifications": 0, "dropped": 0, "requests": 0,
-                      "pubsub_requests": 0, "answer_backlog": 0}  # fmt: skip
+                      "pubsub_requests": 0, "answer_backlog": 0, "rate_limited": 0,
+                      "over_cap": 0}  # fmt: skip
+        self._window, self._window_n = -1, 0  # the rate limit's one-second window
         # HTTP JSON-RPC served: requests and answer bytes per method (what a client cost)
         self.served: dict[str, list[int]] = {}
         self.slots_published = 0
@@ -248,6 +299,8 @@ class _Endpoint:
             await self.stopping.wait()
             raise web.HTTPServiceUnavailable()  # only once it stops: nobody waits any more
         if request.headers.get("Upgrade", "").lower() == "websocket":
+            if self.profile.rate_limit_ws and self._over_rate():
+                return self._rate_limited(None)  # the upgrade refused: HTTP 429
             return await self.websocket(request)
         refused = self.profile.refuse_methods
 
@@ -300,6 +353,8 @@ class _Endpoint:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             body = N.UNPARSED
+        if self._over_rate():
+            return self._rate_limited(body)
         delay = self.server.tx_delay_s
         if delay and isinstance(body, dict) and body.get("method") in _TX_METHODS:
             await asyncio.sleep(delay)  # a slow node (tests: the kill switch mid-flight)
@@ -310,6 +365,34 @@ class _Endpoint:
         tally[0] += 1
         tally[1] += len(text.encode())
         return web.Response(text=text, content_type="application/json", charset="utf-8")
+
+    def _over_rate(self) -> bool:
+        """One more request in this second's window; True when it is over the rate."""
+        rps = self.profile.rate_limit_rps
+        if rps is None:
+            return False
+        window = int(time.monotonic())
+        if window != self._window:
+            self._window, self._window_n = window, 0
+        self._window_n += 1
+        return self._window_n > rps
+
+    def _rate_limited(self, body: Any) -> web.Response:
+        """A request over the rate, refused as the profile's provider refuses it."""
+        self.stats["rate_limited"] += 1
+        p = self.profile
+        rid = body.get("id") if isinstance(body, dict) else None
+        headers: dict[str, str] = {}
+        if p.rate_limit_answer == "plain":
+            err, status = {"code": 429, "message": RPCPOOL_429}, 429
+        else:
+            err = {"code": RATE_LIMITED, "message": RATE_LIMITED_MESSAGE}
+            status = 200
+            if p.rate_limit_answer == "retry-after":
+                status, headers = 429, {"Retry-After": str(p.retry_after_s)}
+        text = json.dumps({"jsonrpc": "2.0", "error": err, "id": rid}, separators=(",", ":"))
+        return web.Response(status=status, text=text + "\n", headers=headers,
+                            content_type="application/json", charset="utf-8")  # fmt: skip
 
     # ------------------------------------------------------------ PubSub
     async def websocket(self, request: web.Request) -> web.StreamResponse:
@@ -331,6 +414,11 @@ class _Endpoint:
                     continue
                 self.stats["pubsub_requests"] += 1
                 reply = self.pubsub_call(conn, msg.data)
+                if conn.capped:  # over the cap, and this provider closes the socket once
+                    conn.queue.put_nowait((0.0, _CLOSE))  # the answers before it are out
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await sender
+                    break
                 if reply is not None:
                     conn.answers += 1
                     self.stats["answer_backlog"] = max(self.stats["answer_backlog"], conn.answers)
@@ -362,6 +450,9 @@ class _Endpoint:
         try:
             while True:
                 due, text = await conn.queue.get()
+                if text is _CLOSE:
+                    await conn.ws.close(code=1008, message=b"subscription limit reached")
+                    return
                 delay = due - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
@@ -394,8 +485,17 @@ class _Endpoint:
 
     def _pubsub_method(self, conn: _Conn, method: str, params: list[Any]) -> Any:
         """One PubSub request (Agave ``rpc_pubsub.rs``): its result, or RpcFault."""
-        if self.profile.refuse_subscriptions and method.endswith("Subscribe"):
+        p = self.profile
+        if p.refuse_subscriptions and method.endswith("Subscribe"):
             raise RpcFault(METHOD_NOT_FOUND, "Method not found")
+        if (
+            p.max_subscriptions is not None
+            and method.endswith("Subscribe")
+            and len(conn.subs) >= p.max_subscriptions
+        ):
+            self.stats["over_cap"] += 1
+            conn.capped = p.cap_answer == "close"
+            raise RpcFault(N.INTERNAL_ERROR, SUBSCRIPTION_LIMIT)
         if method.endswith("Unsubscribe") and method[: -len("Unsubscribe")] in _KINDS:
             N.exactly(params, 1)
             sid, kind = N.expect_u64(params[0]), method[: -len("Unsubscribe")]

@@ -159,6 +159,16 @@ def test_sim_faults_are_read_and_checked() -> None:
         with pytest.raises(ValueError, match=why):
             _faulty_profiles(base, [bad])
     assert cli.main(["sim", "--fault", "9:lag_slots=1"]) == 2
+    # a provider's limits: a rate with its answer, a subscription cap with its answer
+    out = _faulty_profiles(base, ["0:rate_limit_rps=5,rate_limit_answer=plain",
+                                  "1:max_subscriptions=20,cap_answer=close"])  # fmt: skip
+    assert (out[0].rate_limit_rps, out[0].rate_limit_answer) == (5, "plain")
+    assert (out[1].max_subscriptions, out[1].cap_answer) == (20, "close")
+    for bad, why in [("0:rate_limit_answer=polite", "not one of retry-after, plain, jsonrpc"),
+                     ("1:cap_answer=shrug", "not one of error, close"),
+                     ("1:max_subscriptions=many", "not a whole number")]:  # fmt: skip
+        with pytest.raises(ValueError, match=why):
+            _faulty_profiles(base, [bad])
 
 
 def test_sim_writes_its_pools_file(tmp_path: Path) -> None:

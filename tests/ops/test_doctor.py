@@ -119,3 +119,44 @@ def test_the_command_prints_the_checks_and_exits_1_on_a_problem(tmp_path: Path) 
     assert f"✗ config     {cfg}:2: policy.min_profit: expected a value >= 0" in out.stdout
     assert out.stdout.strip().endswith("1 problem found")
     assert "✓ engine" in out.stdout and "✓ journal" in out.stdout
+
+
+async def test_the_doctor_reports_rate_limits_and_subscription_caps(tmp_path: Path) -> None:
+    from arbscope.doctor import PROBE_REQUESTS, PROBE_SUBSCRIPTIONS
+    from feeds.sim.server import EndpointProfile
+
+    profiles = [
+        EndpointProfile("limited", rate_limit_rps=0, rate_limit_answer="retry-after",
+                        retry_after_s=2, max_subscriptions=20),
+        EndpointProfile("plain", rate_limit_rps=0, rate_limit_answer="plain",
+                        max_subscriptions=7, cap_answer="close"),
+        EndpointProfile("fine"),
+    ]  # fmt: skip
+    async with SimServer(WorldConfig(seed=2), profiles, slot_seconds=0.1) as sim:
+        infos = sim.infos()
+        ws = ", ".join(f'"{i.ws_url}"' for i in infos)
+        rpc = ", ".join(f'"{i.http_url}"' for i in infos)
+        pools = tmp_path / "pools.toml"
+        pools.write_text("".join(f'[[pool]]\naddress = "{a}"\nkind = "{k}"\n'
+                                 for a, k in sim.world.universe()))  # fmt: skip
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(f'[feeds]\nws = [{ws}]\nrpc = [{rpc}]\n[market]\npools_file = "{pools}"\n')
+        checks = await run(str(cfg), _env(tmp_path), timeout_s=5)
+        requests = [ep.stats["requests"] for ep in sim.endpoints]
+    by = _by_name(checks)
+    limits, subs = by["limits"], by["subs"]
+    assert [c.ok for c in limits] == [False, False, True], [c.line() for c in checks]
+    # the burst refused, with the header's seconds (Helius's way)
+    assert f"{PROBE_REQUESTS} of {PROBE_REQUESTS} requests at once rate limited" in (
+        limits[0].detail
+    )
+    assert "code -32429, Retry-After 2 s" in limits[0].detail
+    # the public endpoint's way: HTTP 429 in the body's code, no Retry-After
+    assert "code 429, no Retry-After" in limits[1].detail
+    assert [c.ok for c in subs] == [False, False, True]
+    assert f"accepted 20 of {PROBE_SUBSCRIPTIONS}" in subs[0].detail
+    assert "Node subscription limit reached" in subs[0].detail
+    assert "closed the connection (1008" in subs[1].detail and "a cap of 7" in subs[1].detail
+    assert f"{PROBE_SUBSCRIPTIONS} subscriptions on one connection accepted" in subs[2].detail
+    # bounded probes: the burst, the version and clock calls; nothing retried in a loop
+    assert all(n <= PROBE_REQUESTS + 3 for n in requests), requests

@@ -148,3 +148,12 @@ async def test_a_theme_swap_recolours_the_go_cells_already_shown() -> None:
             while go_styles(panel) != {f"bold {profit[theme]}"}:
                 await pilot.pause(0.05)
         assert profit[theme] != profit["arbscope-dark"]
+
+
+def test_feeds_show_rate_limits_with_their_backoff_and_uncovered_accounts() -> None:
+    row = feeds.cells(_health(rate_limited=1234, backoff_s=12.4, uncovered=56))
+    assert str(row[10]) == "1,234 12s" and str(row[11]) == "56"
+    # a backoff that has (almost) run out shows the count alone; none shows 0
+    assert str(feeds.cells(_health(rate_limited=3, backoff_s=0.2))[10]) == "3"
+    assert str(feeds.cells(_health())[10]) == "0" and str(feeds.cells(_health())[11]) == "0"
+    assert len(feeds.cells(_health())) == len(feeds.FeedsPanel.COLUMNS)

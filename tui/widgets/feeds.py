@@ -1,7 +1,9 @@
 """The feeds panel: per endpoint connected / stale / quarantined, messages/s, lead, lag,
 drops, what the engine refused from it (older updates; disputed copies: implausible
 slots, identity changes, copies the majority contradicted, unknown subscription ids),
-reconnects and the last error (URLs are redacted before they get here)."""
+reconnects, rate limits (HTTP answers that said "slow down", and the backoff still to
+wait), watched accounts not subscribed there (refused, over its subscription cap) and
+the last error (URLs are redacted before they get here)."""
 
 from __future__ import annotations
 
@@ -32,6 +34,19 @@ def _ms(v: float | None) -> str:
     return "—" if v is None or not math.isfinite(v) else f"{round(v):,}"
 
 
+def limited(f: FeedView) -> Text:
+    """Rate-limit answers, and the seconds still to wait while backing off."""
+    if not f.rate_limited:
+        return Text("0", justify="right")
+    wait = f" {f.backoff_s:.0f}s" if f.backoff_s >= 0.5 else ""
+    return Text(f"{f.rate_limited:,}{wait}", style="yellow", justify="right")
+
+
+def uncovered(f: FeedView) -> Text:
+    return Text(f"{f.uncovered:,}", style="yellow" if f.uncovered and f.connected else "",
+                justify="right")  # fmt: skip
+
+
 def cells(f: FeedView) -> tuple[Cell, ...]:
     # no duplicates from this endpoint (it delivered every copy first): no lag samples
     lag = "—" if f.lag_p50_ms is None else f"{_ms(f.lag_p50_ms)}/{_ms(f.lag_p99_ms)}"
@@ -46,6 +61,8 @@ def cells(f: FeedView) -> tuple[Cell, ...]:
         num(f.older),
         num(f.implausible + f.identity + f.disagreed + f.unknown),
         num(f.reconnects),
+        limited(f),
+        uncovered(f),
         escape(f.last_error[:60]),
     )
 
@@ -64,9 +81,13 @@ class FeedsPanel(KeyedTable):
         ("older", "older", 7),
         ("disp", "disput", 7),
         ("rc", "recon", 6),
+        ("rl", "429", 7),
+        ("unc", "uncov", 6),
         ("err", "last error", 40),
     )
-    NUMERIC = frozenset({"rate", "lead", "lag", "missed", "bad", "older", "disp", "rc"})
+    NUMERIC = frozenset(
+        {"rate", "lead", "lag", "missed", "bad", "older", "disp", "rc", "rl", "unc"}
+    )
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id, title="Feeds")

@@ -1,0 +1,115 @@
+"""Provider limits end to end: a session on a simulator whose endpoints rate-limit and
+cap subscriptions rides them out, and the counts reach the Feeds panel on the screen,
+``/metrics`` and ``/health`` (the real session, the real Textual app, real sockets)."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from arbscope.metrics import MetricsSettings
+from arbscope.session import FeedSession
+from feeds.clients.pool import Endpoint
+from feeds.sim.server import EndpointProfile, SimServer
+from feeds.sim.world import WorldConfig
+from tests.tui.pilot import until
+from tui.app import ArbscopeApp
+from tui.widgets.feeds import FeedsPanel
+
+CFG = WorldConfig(seed=5, tokens=8, pools=16, trades_per_slot=10)
+CAP = 12
+
+
+async def _get(url: str) -> str:
+    async with aiohttp.ClientSession() as s, s.get(url) as r:
+        return await r.text()
+
+
+async def test_rate_limits_and_caps_ride_out_and_show_on_screen_and_in_metrics() -> None:
+    profiles = [
+        EndpointProfile("limited", latency_ms=2, jitter_ms=1, rate_limit_rps=0,
+                        rate_limit_answer="retry-after", retry_after_s=60),
+        EndpointProfile("capped", latency_ms=2, jitter_ms=1, max_subscriptions=CAP,
+                        cap_answer="close"),
+        EndpointProfile("full", latency_ms=2, jitter_ms=1),
+    ]  # fmt: skip
+    async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
+        eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in sim.infos()]
+        s = FeedSession(eps, sim.world.universe(), sim.world.bases, seed=5, shadow=False,
+                        metrics=MetricsSettings(port=0))  # fmt: skip
+        app = ArbscopeApp(s)
+        async with app.run_test(size=(200, 50)) as pilot:
+
+            def rows() -> dict[str, list[str]]:
+                found = app.screen.query(FeedsPanel)  # on the live screen, once it is up
+                if not found:
+                    return {}
+                t = found.first()
+                return {
+                    str(t.get_row(k)[0]).strip(): [str(c).strip() for c in t.get_row(k)]
+                    for k in t.rows
+                }
+
+            def shown() -> bool:
+                r = rows()
+                return (
+                    "limited" in r and r["limited"][10].startswith("1 ")
+                    and "capped" in r and r["capped"][11] not in ("", "0")
+                    and "full" in r and r["full"][11] == "0"
+                    and s.pool is not None and s.pool.workers[1].cap == CAP
+                )  # fmt: skip
+
+            await until(pilot, shown, timeout=60.0)
+            r = rows()
+            pool = s.pool
+            assert pool is not None
+            watched = len(pool.ingest.watched())
+            assert s.metrics_server is not None
+            metrics = await _get(s.metrics_server.url + "/metrics")
+            health = await _get(s.metrics_server.url + "/health")
+            limited_requests = sim.endpoints[0].stats["requests"]
+            await pilot.press("q")
+    # the rate-limited endpoint: one request, refused, then 60 s (capped at 30) of
+    # backoff: asked no more, however many snapshots, re-fetches and fee polls ran
+    assert limited_requests == 1
+    assert r["limited"][10].endswith("s")  # the backoff still to wait, in seconds
+    # the capped one covers the first CAP - 1 accounts; the full one everything
+    assert r["capped"][11] == f"{watched - (CAP - 1):,}"
+    assert 'arbscope_feed_rate_limited_total{endpoint="limited"} 1.0' in metrics
+    assert 'arbscope_feed_rate_limited_total{endpoint="full"} 0.0' in metrics
+    assert f'arbscope_feed_uncovered_accounts{{endpoint="capped"}} {watched - (CAP - 1)}.0' in (
+        metrics
+    )
+    assert 'arbscope_feed_uncovered_accounts{endpoint="full"} 0.0' in metrics
+    assert "arbscope_pools_uncovered 0.0" in metrics
+    assert 'arbscope_feed_backoff_seconds{endpoint="limited"}' in metrics
+    assert '"rate_limited": 1' in health
+
+
+async def test_pools_no_endpoint_covers_are_named_stale_in_the_status_note() -> None:
+    from tests.feeds.hostile import until as until_true
+
+    profiles = [
+        EndpointProfile(f"cap-{i}", latency_ms=2, jitter_ms=1, max_subscriptions=CAP)
+        for i in range(2)
+    ]
+    async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
+        eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in sim.infos()]
+        s = FeedSession(eps, sim.world.universe(), sim.world.bases, seed=5, shadow=False,
+                        metrics=MetricsSettings(port=0))  # fmt: skip
+        await s.start()
+        try:
+            pool = s.pool
+            assert pool is not None
+            await until_true(lambda: all(h.subscriptions == CAP for h in pool.health()))
+            s.tick()
+            note = s.snapshot.note
+            bare = pool.uncovered_pools()
+            assert s.metrics_server is not None
+            metrics = await _get(s.metrics_server.url + "/metrics")
+        finally:
+            await s.stop()
+    assert bare and note.startswith(f"{len(bare)} pools covered by no endpoint")
+    assert "their state is stale" in note and bare[0][:8] in note
+    # the count moves as tick arrays come and go (new ones over the cap): one of the pools
+    [line] = [x for x in metrics.splitlines() if x.startswith("arbscope_pools_uncovered ")]
+    assert 0 < float(line.split()[1]) <= len(pool.pool_accounts)
