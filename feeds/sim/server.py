@@ -5,10 +5,11 @@ It can present itself as several endpoints (one port each, HTTP and WebSocket on
 same port; ``https://`` and ``wss://`` when given a certificate and key: ``tls``) with
 their own latency, jitter and drop rate, and with faults for tests: a connection that
 closes mid-stream, malformed JSON, wrong-size or wrong-owner accounts, a stall (socket
-open, nothing sent), or an endpoint that never answers at all; and a provider's limits: HTTP requests per second over which requests are refused as Helius or
-the public mainnet-beta endpoint refuse them (429 with or without ``Retry-After``, or a
-JSON-RPC -32429), and subscriptions per PubSub connection over which a subscribe is
-refused with Agave's "subscription limit reached" error or the socket is closed (1008).
+open, nothing sent), or an endpoint that never answers at all; and a provider's limits:
+HTTP requests per second over which requests are refused as Helius or the public
+mainnet-beta endpoint refuse them (429 with or without ``Retry-After``, or a JSON-RPC
+-32429), and subscriptions per PubSub connection over which a subscribe is refused with
+Agave's "subscription limit reached" error or the socket is closed (1008).
 
 Methods: ``accountSubscribe`` and ``programSubscribe`` (every account encoding,
 ``dataSlice``; programs with filters), ``logsSubscribe`` (``mentions`` one address, or
