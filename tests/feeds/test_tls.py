@@ -23,7 +23,8 @@ from feeds.clients.rpc import RpcClient, RpcError
 from feeds.health import HealthCounters
 from feeds.sim.server import SimServer, default_profiles, server_context
 from feeds.sim.world import WorldConfig
-from feeds.wire.universe import Universe, dump_universe
+from feeds.wire.tokens import WELL_KNOWN
+from feeds.wire.universe import Universe, dump_universe, parse_universe
 from tests.feeds.hostile import until
 from tests.ops.test_headless import _env, _start
 
@@ -201,9 +202,11 @@ async def test_doctor_reports_the_certificate_of_a_tls_endpoint(
 async def test_arbscope_run_against_the_tls_simulator_with_ca_file(
     certs: Certs, tmp_path: Path
 ) -> None:
-    """The issue's command line: `arbscope sim --tls-cert … --tls-key …` serving, then
-    `arbscope run --ws wss://… --rpc https://… --pools pools.toml --ca-file …`; and
-    without --ca-file, exit 1 with the one line that says what to do."""
+    """The issue's command lines: `arbscope sim --tls-cert … --tls-key …` serving,
+    `arbscope pools discover --rpc https://… --ca-file … --mint SOL --mint USDC …`
+    writing a pools file (symbols and USD liquidity in its comments), then `arbscope run --ws wss://… --rpc https://… --pools
+    that file --ca-file …`; and without --ca-file, exit 1 (run) or 2 (discover) with the
+    one line that says what to do."""
     pools = tmp_path / "pools.toml"
     env = _env(tmp_path)
     sim = await _start(["sim", "--endpoints", "1", "--slot-ms", "100", "--seed", "5",
@@ -214,9 +217,23 @@ async def test_arbscope_run_against_the_tls_simulator_with_ca_file(
         ws = (await asyncio.wait_for(sim.stdout.readline(), 60)).decode().strip()
         http = (await asyncio.wait_for(sim.stdout.readline(), 60)).decode().strip()
         assert ws.startswith("wss://127.0.0.1:") and http.startswith("https://127.0.0.1:")
+        found = tmp_path / "found.toml"
+        # the simulator names its first tokens as the well-known ones: pools among them
+        mints = [x for t in WELL_KNOWN for x in ("--mint", t.symbol)]
+        discover = ["pools", "discover", "--rpc", http, *mints, "--out", str(found)]
+        p = await _start(discover, env)
+        out, err = await asyncio.wait_for(p.communicate(), 120)
+        assert p.returncode == 2 and "Traceback" not in err.decode(), err.decode()
+        assert f"certificate verify failed at {http}" in err.decode() and not found.exists()
+        p = await _start([*discover, "--ca-file", str(certs.ca)], env)
+        out, err = await asyncio.wait_for(p.communicate(), 120)
+        assert p.returncode == 0, err.decode()
+        written = found.read_text()
+        n = len(parse_universe(written, str(found)).pools)
+        assert n >= 1 and len(re.findall(r"^# \S+/\S+ · .* · liquidity \$", written, re.M)) == n
         common = ["run", "--headless", "--no-metrics", "--duration", "3",
                   "--db", str(tmp_path / "j.sqlite"), "--ws", ws, "--rpc", http,
-                  "--pools", str(pools), "--commitment", "processed"]  # fmt: skip
+                  "--pools", str(found), "--commitment", "processed"]  # fmt: skip
         p = await _start([*common, "--ca-file", str(certs.ca)], env)
         out, err = await asyncio.wait_for(p.communicate(), 120)
         text = err.decode()
