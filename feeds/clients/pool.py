@@ -46,6 +46,7 @@ from engine_rs.errors import EngineError
 from .. import venues
 from ..health import FeedHealth, HealthCounters
 from ..redact import redact
+from ..venues import orca_whirlpool
 from ..wire.protocol import Subscription
 from .pubsub import PubSubWorker, WorkerConfig, all_subscriptions
 from .ratelimit import RateGate
@@ -128,6 +129,8 @@ class FeedPool:
         # each Whirlpool's tracked tick arrays, and the array starts they were derived for
         self._arrays: dict[str, set[str]] = {}
         self._centred: dict[str, list[int]] = {}
+        self._array_of: dict[str, tuple[str, int]] = {}  # tick array -> (whirlpool, start)
+        self.zeroed = 0  # tick arrays absent on chain, read as zeroed ones
         self.gates = [RateGate(seed=seed * 7919 + i) for i in range(len(self.endpoints))]
         # the accounts each pool needs (pool, vaults, own accounts, tick arrays): learned
         # as the ingest asks to watch them after each pool account (coverage())
@@ -239,7 +242,7 @@ class FeedPool:
             accounts, out.endpoint = await self._fetch(keys)
             for k in keys:
                 done.add(k)
-                acc = accounts.get(k)
+                acc = self._or_zeroed(k, accounts)
                 if acc is None:
                     if k in pools:
                         out.missing.append(k)
@@ -273,7 +276,9 @@ class FeedPool:
             for ta in had - set(want):
                 self.ingest.untrack_tick_array(ta, address)
                 mine.discard(ta)
-            for ta in want:
+                self._array_of.pop(ta, None)
+            for ta, start in zip(want, starts):
+                self._array_of[ta] = (address, start)
                 mine.add(ta)
                 if ta not in had:
                     self.ingest.track_tick_array(ta, address)
@@ -383,8 +388,27 @@ class FeedPool:
             mine.update(watched[before:])
             mine &= set(watched) | {key}  # re-pointed: the old vaults are no longer watched
 
+    def _or_zeroed(self, key: str, accounts: dict[str, RawAccount | None]) -> RawAccount | None:
+        """``key``'s account in a fetch's answer; for a tick array the chain does not
+        hold (nobody initialized it: no position has a tick there), a zeroed array at
+        the answer's slot, as the Whirlpool program's swap reads an uninitialized one
+        (orca-so/whirlpools ``SparseSwapTickSequenceBuilder``: an account of the system
+        program with no data is a ``TickArray`` with every tick uninitialized). So a
+        quote through it is exact (nothing changes liquidity there), never
+        ``ticks_missing``; if it is initialized later its notification replaces it."""
+        acc = accounts.get(key)
+        where = self._array_of.get(key) if acc is None else None
+        if where is None:
+            return acc
+        whirlpool, start = where
+        self.zeroed += 1
+        slot = max((a.slot for a in accounts.values() if a is not None), default=0)
+        data = orca_whirlpool.encode_fixed_tick_array(start, whirlpool, [])
+        return RawAccount(orca_whirlpool.PROGRAM, data, 0, slot)
+
     def _apply(self, accounts: dict[str, RawAccount | None]) -> None:
-        for k, acc in accounts.items():
+        for k in accounts:
+            acc = self._or_zeroed(k, accounts)
             if acc is None:
                 continue
             try:

@@ -352,11 +352,11 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
         start = t // width * width
         arrays.setdefault(start, []).append(((t - start) // ts, n, gross[t]))
     names = []
-    # every array within 2 of the current one exists (a client subscribes them; an
-    # array a client lacks is a quote it cannot make), the ones holding ticks too
-    around = [t for t in eng.tick_array_starts(ts, spec.tick_current, 2)
-              if is_valid_start_tick(t, width)]  # fmt: skip
-    for start in sorted(set(arrays) | set(around)):
+    # as on mainnet, only the arrays someone initialized exist: those holding ticks and
+    # the current one; the others within a client's reach are absent (an uninitialized
+    # array: the program's swap reads it as all ticks uninitialized, and so must a client)
+    current = eng.tick_array_starts(ts, spec.tick_current, 0)
+    for start in sorted(set(arrays) | set(current)):
         ta, _ = eng.tick_array_address(addr, start)
         world.put(ta, PROGRAM, encode_fixed_tick_array(start, addr, arrays.get(start, [])))
         names.append(ta)
