@@ -75,6 +75,9 @@ class Snapshot:
     # stablecoin path exists (feeds.wire.units): what every panel formats amounts with
     names: TokenBook = field(default_factory=TokenBook)
     commitment: str = ""  # of the feeds' subscriptions and reads ("" where none: demo)
+    # per pool, the endpoints subscribed to all its accounts, of ``endpoints`` ({}: no feeds)
+    coverage: dict[str, int] = field(default_factory=dict)
+    endpoints: int = 0
 
 
 def _widened(spec: synthetic.PoolSpec) -> synthetic.PoolSpec:
@@ -316,6 +319,8 @@ class Evaluator:
         names: TokenBook | None = None,
         mids: dict[tuple[str, str], float] | None = None,
         commitment: str = "",
+        coverage: dict[str, int] | None = None,
+        endpoints: int = 0,
     ) -> Snapshot:
         """The screen's view of this evaluator's state, with the session's own facts
         (its clock's counters, feeds, health, prices) as given."""
@@ -365,6 +370,8 @@ class Evaluator:
             problems=verdict.problems if verdict is not None else (),
             names=(names or TokenBook()).with_usd(mids or {}),
             commitment=commitment,
+            coverage=coverage or {},
+            endpoints=endpoints,
         )
 
 

@@ -848,6 +848,9 @@ class FeedSession:
                              self.ev.fees.cu_price_micro_lamports),
                 verdict=verdict, names=self.registry.book,
                 mids=self.prices.mids(), commitment=self.commitment,
+                coverage=self.pool.coverage() if self.pool is not None and self.pool.workers
+                else None,
+                endpoints=len(self.pool.endpoints) if self.pool is not None else 0,
             )  # fmt: skip
         return self._snap
 

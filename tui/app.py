@@ -345,7 +345,9 @@ class ArbscopeApp(App[None]):
             self.say("no cycle under the cursor")
             return
         snap = self.source.snapshot
-        self.push_screen(CycleDetail(*picked, snap.fees_ctx, snap.names))
+        self.push_screen(
+            CycleDetail(*picked, snap.fees_ctx, snap.names, snap.coverage, snap.endpoints)
+        )
 
     def action_filter(self) -> None:
         s = self._live_screen()

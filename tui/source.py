@@ -173,6 +173,17 @@ class SnapshotView(Protocol):
         """The commitment of the feeds' subscriptions and reads ("" where there are none)."""
         ...
 
+    @property
+    def coverage(self) -> Mapping[str, int]:
+        """Per pool, how many endpoints have all its accounts subscribed ({} where there
+        are no feeds: the demo, a replay)."""
+        ...
+
+    @property
+    def endpoints(self) -> int:
+        """How many endpoints the feeds have (0 where there are none)."""
+        ...
+
 
 class LiveSource(Protocol):
     """A session the dashboard shows. It owns its time: :meth:`run` is its run loop

@@ -124,6 +124,31 @@ def test_the_detail_colours_net_profit_and_the_decision_from_the_palette() -> No
     assert "38;2;4;5;6" in bad and "38;2;1;2;3" not in bad  # NO-GO, net profit < 0
 
 
+def test_the_detail_says_how_many_endpoints_feed_each_pool() -> None:
+    """With the feeds' coverage, each hop shows ``n/m`` endpoints subscribed to all its
+    pool's accounts; a pool no endpoint covers (its state stale) in the loss colour;
+    without coverage (the demo, a replay) a dash."""
+    from tui.screens.detail import detail
+    from tui.widgets.palette import Palette
+
+    m = staged_sim()
+    o, s = next((o, s) for o, s in m.snapshot.opportunities if len(o.pools) >= 2)
+    pal = Palette(profit="#010203", loss="#040506")
+    coverage = {o.pools[0]: 0, o.pools[1]: 2}
+    console = Console(record=True, color_system="truecolor", width=160)
+    console.print(detail(o, s, pal, m.snapshot.fees_ctx, None, coverage, 3))
+    text = console.export_text(styles=False)
+    rows = [ln for ln in text.splitlines() if o.pools[0][:10] in ln or o.pools[1][:10] in ln]
+    assert "0/3" in rows[0] and "2/3" in rows[1], rows
+    styled = Console(record=True, color_system="truecolor", width=160)
+    styled.print(detail(o, s, pal, m.snapshot.fees_ctx, None, coverage, 3))
+    zero = next(ln for ln in styled.export_text(styles=True).splitlines() if "0/3" in ln)
+    assert "\x1b[38;2;4;5;6m" in zero and zero.index("38;2;4;5;6m") < zero.index("0/3")
+    console.print(detail(o, s, pal, m.snapshot.fees_ctx))
+    plain = console.export_text(styles=False)
+    assert "0/3" not in plain and "2/3" not in plain
+
+
 async def test_a_theme_swap_recolours_the_go_cells_already_shown() -> None:
     """``t``: the rows kept across the swap are rewritten in the new theme's ``$profit``
     (a cell's text is the same, so comparing texts alone would keep the old colour)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from rich.table import Table
@@ -19,11 +20,19 @@ from ..widgets.palette import Palette
 
 
 def detail(
-    o: Opportunity, s: Score, palette: Palette, fees: Any = None, names: TokenNames | None = None
+    o: Opportunity,
+    s: Score,
+    palette: Palette,
+    fees: Any = None,
+    names: TokenNames | None = None,
+    coverage: Mapping[str, int] | None = None,
+    endpoints: int = 0,
 ) -> Table:
     """The tables of the detail view; net profit and the decision in the theme's profit
     and loss colours (``palette``). Amounts raw (base units, as the engine computed them)
-    and, with ``names``, in units of their token."""
+    and, with ``names``, in units of their token. With ``coverage`` (per pool, the
+    endpoints subscribed to all its accounts, of ``endpoints``) each hop says how many
+    endpoints feed its pool: 0 is a pool whose state nothing updates (in the loss colour)."""
 
     def sym(mint: str) -> str:
         return names.symbol(mint) if names is not None else mint[:8]
@@ -32,7 +41,7 @@ def detail(
         return names.amount(mint, raw) if names is not None else ""
 
     hops = Table(title="hops", expand=True, title_justify="left")
-    cols = ("#", "pool", "kind", "in (raw)", "in", "out (raw)", "out", "rate")
+    cols = ("#", "pool", "kind", "feeds", "in (raw)", "in", "out (raw)", "out", "rate")
     for col in cols:
         hops.add_column(col, justify="left" if col in ("pool", "kind") else "right")
     # hop_amounts: what enters each hop, then what comes out of the last one
@@ -43,7 +52,11 @@ def detail(
             break
         rate = outs[i] / ins[i] if ins[i] else float("nan")
         tin, tout = o.tokens[i], o.tokens[i + 1]
-        hops.add_row(str(i + 1), pool[:10] + "…", kind, f"{ins[i]:,}",
+        fed: str | Text = "—"
+        if coverage and pool in coverage:
+            n = coverage[pool]
+            fed = Text(f"{n}/{endpoints}", style=palette.loss if n == 0 else "")
+        hops.add_row(str(i + 1), pool[:10] + "…", kind, fed, f"{ins[i]:,}",
                      units(tin, ins[i]) or sym(tin), f"{outs[i]:,}",
                      units(tout, outs[i]) or sym(tout), f"{rate:.6g}")  # fmt: skip
     calc = Table.grid(padding=(0, 2))
@@ -101,14 +114,22 @@ class CycleDetail(ModalScreen[None]):
     ]
 
     def __init__(
-        self, o: Opportunity, s: Score, fees: Any = None, names: TokenNames | None = None
+        self,
+        o: Opportunity,
+        s: Score,
+        fees: Any = None,
+        names: TokenNames | None = None,
+        coverage: Mapping[str, int] | None = None,
+        endpoints: int = 0,
     ) -> None:
         super().__init__()
         self.o, self.s, self.fees, self.names = o, s, fees, names
+        self.coverage, self.endpoints = coverage, endpoints
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail"):
-            yield Static(detail(self.o, self.s, Palette.of(self.app), self.fees, self.names))
+            yield Static(detail(self.o, self.s, Palette.of(self.app), self.fees, self.names,
+                                self.coverage, self.endpoints))  # fmt: skip
 
     def on_mount(self) -> None:
         self.query_one("#detail").border_title = "Cycle detail (esc to close)"
