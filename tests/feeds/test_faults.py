@@ -45,7 +45,11 @@ async def test_faulty_endpoints_are_counted_and_the_healthy_one_loses_nothing(
     # the silent endpoint is first: the snapshot must fall through to the next one
     order = [5, 0, 1, 2, 3, 4]
     eps = [Endpoint(infos[i].name, infos[i].ws_url, infos[i].http_url) for i in order]
-    pool = FeedPool(eps, ing, eng, QUICK, rpc_timeout_s=2.0)
+    # no maintenance round: the accounts followed stay the bootstrap's. Tick arrays that
+    # follow a moved Whirlpool are subscribed on each endpoint in turn, and a copy one
+    # endpoint sends before another has subscribed counts as "missed" there, which is
+    # not what this test measures (the exact count below is)
+    pool = FeedPool(eps, ing, eng, QUICK, rpc_timeout_s=2.0, maintain_s=3600.0)
     try:
         boot = await pool.bootstrap(server.world.universe())
         assert boot.pools == len(server.world.pools) and not boot.missing and not boot.rejected
@@ -88,8 +92,7 @@ async def test_faulty_endpoints_are_counted_and_the_healthy_one_loses_nothing(
     ok = health["healthy"]
     assert ok.connected and ok.reconnects == 0 and ok.malformed == ok.rejected == 0
     # every notification the healthy endpoint was sent arrived, and every answer to a
-    # request (the subscriptions at start, and those of the tick arrays that follow the
-    # Whirlpools' prices, and their unsubscriptions)
+    # request (its subscriptions)
     assert answered >= len(boot.subscriptions)
     assert ok.messages == sent["healthy"] + answered
     # `missed` is counted from the ingest's dedup (first copies any endpoint delivered
