@@ -718,8 +718,9 @@ class _Endpoint:
         """Write pre-rendered notifications straight to each connection's socket as
         unmasked WebSocket text frames (RFC 6455 §5.2), bypassing the per-message send
         path so the server is never the bottleneck of a throughput measurement.
-        ``rate`` > 0 paces them (messages/s per connection) and logs each write's
-        monotonic ns in ``log``; 0 writes in 256 KiB chunks as fast as the socket drains."""
+        ``rate`` > 0 paces them (messages/s per connection) and logs the monotonic ns
+        just before each write in ``log``; 0 writes in 256 KiB chunks as fast as the
+        socket drains."""
         for conn, msgs in texts.items():
             transport = conn.ws._req.transport if conn.ws._req else None
             if transport is None or transport.is_closing():
@@ -731,8 +732,11 @@ class _Endpoint:
                     delay = start + i / rate - time.monotonic()
                     if delay > 0:
                         await asyncio.sleep(delay)
-                    transport.write(f)
+                    # stamped before the write: once written, the client may take the
+                    # frame before this process runs again (on a busy machine it often
+                    # did, and a stamp after the write made latencies negative)
                     log.append(time.monotonic_ns())
+                    transport.write(f)
                     self.stats["notifications"] += 1
                 continue
             chunk: list[bytes] = []
