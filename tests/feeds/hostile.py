@@ -101,3 +101,13 @@ async def until(predicate: Callable[[], object], timeout: float = 30.0) -> None:
     async with asyncio.timeout(timeout):
         while not predicate():
             await asyncio.sleep(0.01)
+
+
+async def until_answered(
+    check: Callable[[], Awaitable[object]], timeout: float = 30.0, every: float = 0.05
+) -> None:
+    """:func:`until` for a condition that takes a request to learn (``await check()``),
+    asked at most every ``every`` seconds."""
+    async with asyncio.timeout(timeout):
+        while not await check():
+            await asyncio.sleep(every)

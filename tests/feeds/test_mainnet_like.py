@@ -23,6 +23,7 @@ from feeds.sim.server import EndpointProfile, SimServer, _logs_notification
 from feeds.sim.world import World, WorldConfig
 from feeds.venues import by_kind
 from feeds.wire.instructions import SPL_TOKEN
+from tests.feeds.hostile import until, until_answered
 from tests.feeds.test_integrity import QUICK, healthy, market_equal
 
 SMALL = dict(seed=9, tokens=6, pools=12, trades_per_slot=8)
@@ -149,15 +150,12 @@ async def test_the_ingest_follows_mainnet_like_pools_to_the_worlds_state(
         boot = await pool.bootstrap(server.world.universe())
         await pool.start(boot.subscriptions)
         pools = {p.address for p in server.world.pools if p.kind in ("amm_v4", "cpmm")}
-        async with asyncio.timeout(90):
-            while ing.stats().swaps < 40 or ing.stats().logs <= ing.stats().swaps:
-                await asyncio.sleep(0.02)
-            assert pools <= set(ing.watched())
-            clock = server._clock
-            assert clock is not None
-            clock.cancel()
-            while not market_equal(eng, server, graph):
-                await asyncio.sleep(0.02)
+        await until(lambda: (st := ing.stats()).swaps >= 40 and st.logs > st.swaps, timeout=90)
+        assert pools <= set(ing.watched())
+        clock = server._clock
+        assert clock is not None
+        clock.cancel()
+        await until(lambda: market_equal(eng, server, graph), timeout=90)
         for h in pool.health():
             healthy(h)
     finally:
@@ -187,13 +185,13 @@ def test_the_sim_command_serves_a_mainnet_like_market() -> None:
         assert proc.stdout is not None
         url = [proc.stdout.readline().strip() for _ in range(2)][1]
         async with RpcClient(url) as rpc:
-            async with asyncio.timeout(60):
-                while True:  # until some swap has been written into a pool account
-                    got = await rpc.call("getProgramAccounts", [program, {"encoding": "base64"}])
-                    datas = [base64.b64decode(x["account"]["data"][0]) for x in got]
-                    if any(d[256:272] != bytes(16) or d[296:312] != bytes(16) for d in datas):
-                        return
-                    await asyncio.sleep(0.05)
+
+            async def written() -> bool:  # some swap has been written into a pool account
+                got = await rpc.call("getProgramAccounts", [program, {"encoding": "base64"}])
+                datas = [base64.b64decode(x["account"]["data"][0]) for x in got]
+                return any(d[256:272] != bytes(16) or d[296:312] != bytes(16) for d in datas)
+
+            await until_answered(written, timeout=60)
 
     try:
         asyncio.run(counted())

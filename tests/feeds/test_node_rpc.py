@@ -21,6 +21,7 @@ from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
 from feeds.venues import VENUES, by_kind
 from feeds.wire.instructions import SPL_TOKEN
+from tests.feeds.hostile import until
 from tests.feeds.jsclient import Web3Js
 
 SMALL = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=8)
@@ -952,9 +953,9 @@ async def test_web3js_hears_a_finalized_program_subscription_from_the_root(
                 {"kind": "program", "program": wp, "filters": [{"dataSize": 653}],
                  "commitment": "finalized", "count": 1}]}, timeout_s=90))  # fmt: skip
         subs = srv.endpoints[0].program_subs
-        async with asyncio.timeout(60):  # until web3.js has subscribed
-            while not any(o.level == "finalized" for o in subs.get(wp, {}).values()):
-                await asyncio.sleep(0.01)
+        await until(  # web3.js has subscribed
+            lambda: any(o.level == "finalized" for o in subs.get(wp, {}).values()), timeout=60
+        )
         top = srv.world.slot
         for _ in range(40):
             srv.step()
