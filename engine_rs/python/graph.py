@@ -85,20 +85,48 @@ class _IndexedCycle:
     persistence: int
 
 
-def _walk(
-    start: int, pred: list[int], to: list[int], seen: list[int], stamp: int, base: int
-) -> int:
-    """One walk of a pass's cycle check over the predecessor edges from ``start``: a
-    token on the cycle it closes (it met its own ``stamp``), or -1 (it ran out, or met
-    an earlier walk of this check: a stamp above ``base``, nothing new ahead)."""
-    x = start
-    while x != -1 and seen[x] != stamp:
-        if seen[x] > base:
-            return -1
-        seen[x] = stamp
-        e = pred[x]
-        x = -1 if e == -1 else to[e ^ 1]
-    return x
+def _pass(
+    adj: list[list[Any]], dist: list[float], pred: list[int], flag: list[bool],
+    active: list[int], masked: set[int],
+) -> list[int]:  # fmt: skip
+    """One Bellman-Ford pass over the out-edges of ``active`` (in order), masked edges
+    skipped: the tokens whose distance fell, sorted."""
+    changed: list[int] = []
+    for u in active:
+        du = dist[u]
+        for v, w, e in adj[u]:
+            nd = du + w
+            if nd < dist[v] - _EPS and e not in masked:
+                dist[v] = nd
+                pred[v] = e
+                if not flag[v]:
+                    flag[v] = True
+                    changed.append(v)
+    changed.sort()
+    for v in changed:
+        flag[v] = False
+    return changed
+
+
+def _closing(changed: list[int], pred: list[int], to: list[int], seen: list[int]) -> Any:
+    """A pass's cycle check: for each changed token in order, a walk over the predecessor
+    edges; yields a token on each cycle a walk closes (it met its own stamp). A walk that
+    meets an earlier walk of this check stops (nothing new ahead). ``seen[-1]`` keeps the
+    last stamp used (``seen`` has one slot more than there are tokens)."""
+    base = stamp = seen[-1]
+    for start in changed:
+        stamp += 1
+        seen[-1] = stamp
+        x = start
+        while x != -1 and seen[x] != stamp:
+            if seen[x] > base:
+                x = -1
+                break
+            seen[x] = stamp
+            e = pred[x]
+            x = -1 if e == -1 else to[e ^ 1]
+        if x != -1:
+            yield x
 
 
 class PoolGraph:
@@ -430,33 +458,15 @@ class PoolGraph:
         adj, to = self._adj, self._to
         active = [u for u in range(n) if adj[u]]
         flag = [False] * n
-        seen = [0] * n
-        stamp = 0
+        seen = [0] * (n + 1)
         for _ in range(n + 1):
-            changed: list[int] = []
-            for u in active:
-                du = dist[u]
-                for v, w, e in adj[u]:
-                    nd = du + w
-                    if nd < dist[v] - _EPS and e not in masked:
-                        dist[v] = nd
-                        pred[v] = e
-                        if not flag[v]:
-                            flag[v] = True
-                            changed.append(v)
+            changed = _pass(adj, dist, pred, flag, active, masked)
             if not changed:
                 return None
-            changed.sort()
-            for v in changed:
-                flag[v] = False
-            base_stamp = stamp
-            for start in changed:
-                stamp += 1
-                x = _walk(start, pred, to, seen, stamp, base_stamp)
-                if x != -1:
-                    cycle = self._cycle_from_pred(x, pred)
-                    if cycle is not None:
-                        return cycle, x, pred, changed
+            for x in _closing(changed, pred, to, seen):
+                cycle = self._cycle_from_pred(x, pred)
+                if cycle is not None:
+                    return cycle, x, pred, changed
             active = changed
         return None
 
@@ -486,35 +496,17 @@ class PoolGraph:
         pred = [-1] * n
         adj, to = self._adj, self._to
         flag = [False] * n
-        seen = [0] * n
-        stamp = 0
+        seen = [0] * (n + 1)
         active = last
         for _ in range(n + 1):
-            changed: list[int] = []
-            for u in active:
-                du = dist[u]
-                for v, w, e in adj[u]:
-                    nd = du + w
-                    if nd < dist[v] - _EPS and e not in masked:
-                        dist[v] = nd
-                        pred[v] = e
-                        if not flag[v]:
-                            flag[v] = True
-                            changed.append(v)
+            changed = _pass(adj, dist, pred, flag, active, masked)
             if not changed:
                 return dist
-            changed.sort()
-            for v in changed:
-                flag[v] = False
-            base_stamp = stamp
-            for start in changed:
-                stamp += 1
-                y = _walk(start, pred, to, seen, stamp, base_stamp)
-                if y != -1:
-                    if len(self._masks) >= _MAX_MASKED:
-                        return None
-                    self._mask_pred_cycle(pred, y, masked)
-                    break
+            for y in _closing(changed, pred, to, seen):
+                if len(self._masks) >= _MAX_MASKED:
+                    return None
+                self._mask_pred_cycle(pred, y, masked)
+                break
             active = changed
         return None
 

@@ -695,46 +695,14 @@ impl PoolGraph {
         let (csr_start, csr, to) = (&csr_start[..], &csr[..], &to[..]);
         let (dist, pred, seen) = (&mut dist[..], &mut pred[..], &mut seen[..]);
         for _ in 0..=n {
-            for (wi, &word) in active.iter().enumerate() {
-                let mut bits = word;
-                while bits != 0 {
-                    let u = wi * 64 + bits.trailing_zeros() as usize;
-                    bits &= bits - 1;
-                    let du = dist[u];
-                    let lo = csr_start[u] as usize;
-                    let hi = csr_start[u + 1] as usize;
-                    for arc in &csr[lo..hi] {
-                        let v = arc.to as usize;
-                        debug_assert!(v < n && v >> 6 < changed.len());
-                        let nd = du + arc.w;
-                        // SAFETY: `arc.to` is a token index (rebuild_csr copies the heads of
-                        // live edges, and the CSR is rebuilt whenever the tokens change),
-                        // so `v < n == dist.len() == pred.len()` and `v >> 6 < changed.len()`
-                        // (n bits). The unchecked loads are the hot loop's bounds checks.
-                        unsafe {
-                            let dv = dist.get_unchecked_mut(v);
-                            if nd < *dv - EPS {
-                                *dv = nd;
-                                *pred.get_unchecked_mut(v) = arc.edge;
-                                *changed.get_unchecked_mut(v >> 6) |= 1 << (v & 63);
-                            }
-                        }
-                    }
-                }
-            }
-            if changed.iter().all(|&w| w == 0) {
+            if !relax_pass(csr_start, csr, dist, pred, active, changed) {
                 return None;
             }
             let mut walk = PredWalk::new(stamp);
-            for (wi, &word) in changed.iter().enumerate() {
-                let mut bits = word;
-                while bits != 0 {
-                    let start = (wi * 64 + bits.trailing_zeros() as usize) as u32;
-                    bits &= bits - 1;
-                    if let Some(x) = walk.closes(start, to, pred, seen) {
-                        if let Some(c) = cycle_from_pred(pools, tokens, to, pred, x) {
-                            return Some((c, x));
-                        }
+            for start in set_bits(changed) {
+                if let Some(x) = walk.closes(start as u32, to, pred, seen) {
+                    if let Some(c) = cycle_from_pred(pools, tokens, to, pred, x) {
+                        return Some((c, x));
                     }
                 }
             }
@@ -756,59 +724,24 @@ impl PoolGraph {
         self.changed.clear();
         self.changed.resize(active.len(), 0);
         for _ in 0..=n {
-            {
+            let found = {
                 let Self {
+                    to,
                     csr_start,
                     csr,
                     dist,
-                    pred,
-                    changed,
-                    ..
-                } = &mut *self;
-                for (wi, &word) in active.iter().enumerate() {
-                    let mut bits = word;
-                    while bits != 0 {
-                        let u = wi * 64 + bits.trailing_zeros() as usize;
-                        bits &= bits - 1;
-                        let du = dist[u];
-                        for arc in &csr[csr_start[u] as usize..csr_start[u + 1] as usize] {
-                            let v = arc.to as usize;
-                            let nd = du + arc.w;
-                            if nd < dist[v] - EPS {
-                                dist[v] = nd;
-                                pred[v] = arc.edge;
-                                changed[v >> 6] |= 1 << (v & 63);
-                            }
-                        }
-                    }
-                }
-            }
-            if self.changed.iter().all(|&w| w == 0) {
-                return true;
-            }
-            let mut found = None;
-            {
-                let Self {
-                    to,
                     pred,
                     changed,
                     seen,
                     stamp,
                     ..
                 } = &mut *self;
-                let mut walk = PredWalk::new(stamp);
-                'walk: for (wi, &word) in changed.iter().enumerate() {
-                    let mut bits = word;
-                    while bits != 0 {
-                        let start = (wi * 64 + bits.trailing_zeros() as usize) as u32;
-                        bits &= bits - 1;
-                        if let Some(y) = walk.closes(start, to, pred, seen) {
-                            found = Some(y);
-                            break 'walk;
-                        }
-                    }
+                if !relax_pass(csr_start, csr, dist, pred, &active, changed) {
+                    return true;
                 }
-            }
+                let mut walk = PredWalk::new(stamp);
+                set_bits(changed).find_map(|start| walk.closes(start as u32, to, pred, seen))
+            };
             if let Some(y) = found {
                 if self.masks.len() >= MAX_MASKED {
                     return false;
@@ -1158,6 +1091,59 @@ impl PoolGraph {
         sort(&mut opps);
         Ok(opps)
     }
+}
+
+/// One Bellman-Ford pass: the out-edges of the tokens of `active` (a bitset, visited
+/// in token order) relaxed, the tokens whose distance fell set in `changed`; whether
+/// any did. A masked arc weighs +inf and never relaxes.
+#[inline(always)]
+fn relax_pass(
+    csr_start: &[u32],
+    csr: &[Arc],
+    dist: &mut [f64],
+    pred: &mut [u32],
+    active: &[u64],
+    changed: &mut [u64],
+) -> bool {
+    let n = dist.len();
+    for u in set_bits(active) {
+        let du = dist[u];
+        let lo = csr_start[u] as usize;
+        let hi = csr_start[u + 1] as usize;
+        for arc in &csr[lo..hi] {
+            let v = arc.to as usize;
+            debug_assert!(v < n && v < pred.len() && v >> 6 < changed.len());
+            let nd = du + arc.w;
+            // SAFETY: `arc.to` is a token index (rebuild_csr copies the heads of live
+            // edges, and the CSR is rebuilt whenever the tokens change), so
+            // `v < n == dist.len() == pred.len()` and `v >> 6 < changed.len()` (n bits).
+            // The unchecked loads are the hot loop's bounds checks.
+            unsafe {
+                let dv = dist.get_unchecked_mut(v);
+                if nd < *dv - EPS {
+                    *dv = nd;
+                    *pred.get_unchecked_mut(v) = arc.edge;
+                    *changed.get_unchecked_mut(v >> 6) |= 1 << (v & 63);
+                }
+            }
+        }
+    }
+    changed.iter().any(|&w| w != 0)
+}
+
+/// The indices of the set bits of a bitset, in order.
+#[inline(always)]
+fn set_bits(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
+    words.iter().enumerate().flat_map(|(wi, &word)| {
+        let mut bits = word;
+        std::iter::from_fn(move || {
+            (bits != 0).then(|| {
+                let b = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                wi * 64 + b
+            })
+        })
+    })
 }
 
 /// The cycle check's walks over the predecessor edges of one pass: each walk from a
