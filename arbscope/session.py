@@ -839,17 +839,17 @@ class FeedSession:
         first read after that tick (a session no one shows never builds one)."""
         if self._snap is None:
             feeds, verdict = self._health
+            coverage = self._coverage()  # one pass over the pools for the note and the detail
             self._snap = self.ev.snapshot(
                 seed=self.seed, slot=self.slot, updates=self.updates,
                 updates_per_s=self.rate.per_s(), errors=self.errors, source=self.source,
-                kind=self._kind(), feeds=feeds, note=self._note(),
+                kind=self._kind(), feeds=feeds, note=self._note(coverage),
                 session_id=self.session_id, prices=self.prices.rows(),
                 fee=fee_view(self.fee_estimator, self.ev.fees.cu_limit,
                              self.ev.fees.cu_price_micro_lamports),
                 verdict=verdict, names=self.registry.book,
                 mids=self.prices.mids(), commitment=self.commitment,
-                coverage=self.pool.coverage() if self.pool is not None and self.pool.workers
-                else None,
+                coverage=coverage,
                 endpoints=len(self.pool.endpoints) if self.pool is not None else 0,
             )  # fmt: skip
         return self._snap
@@ -917,7 +917,12 @@ class FeedSession:
     def _kind(self) -> str:
         return "SIM" if self.sim is not None else "LIVE"
 
-    def _note(self) -> str:
+    def _coverage(self) -> dict[str, int]:
+        """Per pool, the endpoints feeding it, once streaming has started ({} before)."""
+        pool = self.pool
+        return pool.coverage() if pool is not None and pool.workers else {}
+
+    def _note(self, coverage: dict[str, int]) -> str:
         if self.idle_reason:
             return self.idle_reason
         if self.start_error:
@@ -925,8 +930,7 @@ class FeedSession:
         boot = self.boot
         if boot is not None and (boot.missing or boot.rejected):
             return f"{len(boot.missing)} pools not found, {len(boot.rejected)} accounts rejected"
-        pool = self.pool
-        bare = pool.uncovered_pools() if pool is not None else []
+        bare = [p for p, n in coverage.items() if n == 0]
         if bare:  # subscribed on no endpoint (caps, refusals): nothing reports their changes
             return (f"{len(bare)} pools covered by no endpoint (subscriptions refused or over "
                     f"a cap): their state is stale, e.g. {bare[0][:8]}…")  # fmt: skip
