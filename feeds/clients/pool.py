@@ -240,9 +240,10 @@ class FeedPool:
             if not keys:
                 continue
             accounts, out.endpoint = await self._fetch(keys)
+            slot = _answer_slot(accounts)
             for k in keys:
                 done.add(k)
-                acc = self._or_zeroed(k, accounts)
+                acc = self._or_zeroed(k, accounts.get(k), slot)
                 if acc is None:
                     if k in pools:
                         out.missing.append(k)
@@ -388,27 +389,26 @@ class FeedPool:
             mine.update(watched[before:])
             mine &= set(watched) | {key}  # re-pointed: the old vaults are no longer watched
 
-    def _or_zeroed(self, key: str, accounts: dict[str, RawAccount | None]) -> RawAccount | None:
-        """``key``'s account in a fetch's answer; for a tick array the chain does not
-        hold (nobody initialized it: no position has a tick there), a zeroed array at
-        the answer's slot, as the Whirlpool program's swap reads an uninitialized one
-        (orca-so/whirlpools ``SparseSwapTickSequenceBuilder``: an account of the system
-        program with no data is a ``TickArray`` with every tick uninitialized). So a
-        quote through it is exact (nothing changes liquidity there), never
-        ``ticks_missing``; if it is initialized later its notification replaces it."""
-        acc = accounts.get(key)
+    def _or_zeroed(self, key: str, acc: RawAccount | None, slot: int) -> RawAccount | None:
+        """``key``'s account ``acc`` in a fetch's answer; for a tick array the chain does not
+        hold (nobody initialized it: no position has a tick there), a zeroed array at the
+        answer's ``slot`` (:func:`_answer_slot`), as the Whirlpool program's swap reads an
+        uninitialized one (orca-so/whirlpools ``SparseSwapTickSequenceBuilder``: an account
+        of the system program with no data is a ``TickArray`` with every tick
+        uninitialized). So a quote through it is exact (nothing changes liquidity there),
+        never ``ticks_missing``; if it is initialized later its notification replaces it."""
         where = self._array_of.get(key) if acc is None else None
         if where is None:
             return acc
         whirlpool, start = where
         self.zeroed += 1
-        slot = max((a.slot for a in accounts.values() if a is not None), default=0)
         data = orca_whirlpool.encode_fixed_tick_array(start, whirlpool, [])
         return RawAccount(orca_whirlpool.PROGRAM, data, 0, slot)
 
     def _apply(self, accounts: dict[str, RawAccount | None]) -> None:
-        for k in accounts:
-            acc = self._or_zeroed(k, accounts)
+        slot = _answer_slot(accounts)
+        for k, got in accounts.items():
+            acc = self._or_zeroed(k, got, slot)
             if acc is None:
                 continue
             try:
@@ -527,3 +527,9 @@ class FeedPool:
                 cap=caps.get(c.endpoint), oversize=c.oversize,
             ))  # fmt: skip
         return out
+
+
+def _answer_slot(accounts: dict[str, RawAccount | None]) -> int:
+    """The slot a fetch's answer speaks for (its newest context slot; 0 when it holds no
+    account): what an account absent from it is as of."""
+    return max((a.slot for a in accounts.values() if a is not None), default=0)
