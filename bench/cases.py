@@ -144,6 +144,16 @@ def _scalar(fn_name: str) -> Callable[[types.ModuleType, Any], Call]:
     return prepare
 
 
+def _pump_input(size: Size, seed: int) -> tuple[Any, ...]:
+    """A PumpSwap pool (mainnet-like reserves and fee rates) and an exact input."""
+    r = random.Random(seed)
+    base, quote = r.randint(10**13, 10**15), r.randint(10**10, 10**12)
+    lp, protocol, creator = r.choice([(20, 5, 5), (2, 93, 30), (25, 5, 0)])
+    sell = bool(size.params.get("sell"))
+    amount = (base if sell else quote) // r.randint(50, 5_000)
+    return (base, quote, lp, protocol, creator, amount, sell)
+
+
 # ---------------------------------------------------------------- Whirlpool swap
 def _clmm_input(size: Size, seed: int) -> tuple[Any, ...]:
     """A tick-spacing-8 pool with initialized ticks every 8 ticks around the price, and the
@@ -823,6 +833,12 @@ CASES: tuple[Case, ...] = (
         (Size("1 call", {"exact_out": True}),),
         _cpmm_input,
         _scalar("cpmm_amount_in"),
+    ),
+    Case(
+        "pump_swap",
+        (Size("1 sell", {"sell": True}), Size("1 buy_exact_quote_in")),
+        _pump_input,
+        _scalar("pump_swap"),
     ),
     Case(
         "clmm_swap",

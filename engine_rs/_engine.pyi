@@ -41,6 +41,8 @@ __all__ = [
     "cpmm_spot_rate",
     "create_program_address",
     "decode_mint",
+    "decode_pump_amm_global_config",
+    "decode_pump_amm_pool",
     "decode_raydium_amm_config",
     "decode_raydium_amm_v4",
     "decode_raydium_cpmm",
@@ -55,6 +57,7 @@ __all__ = [
     "parse_program_data",
     "parse_ray_log",
     "priority_fee_lamports",
+    "pump_swap",
     "rsi",
     "score",
     "sqrt_price_from_tick",
@@ -434,6 +437,17 @@ class Whirlpool:
 def decode_raydium_amm_v4(data: bytes, owner: object = None) -> Any: ...
 def decode_raydium_cpmm(data: bytes, owner: object = None) -> Any: ...
 def decode_raydium_amm_config(data: bytes, owner: object = None) -> Any: ...
+def decode_pump_amm_pool(data: bytes, owner: object = None) -> Any: ...
+def decode_pump_amm_global_config(data: bytes, owner: object = None) -> Any: ...
+def pump_swap(
+    base_reserve: int,
+    quote_reserve: int,
+    lp_fee_bps: int,
+    protocol_fee_bps: int,
+    creator_fee_bps: int,
+    amount: int,
+    a_to_b: bool,
+) -> int | None: ...
 def decode_whirlpool(data: bytes, owner: object = None) -> Whirlpool: ...
 def decode_tick_array(data: bytes, owner: object = None) -> Any: ...
 def decode_token_account(data: bytes, owner: object = None) -> Any: ...

@@ -253,6 +253,66 @@ class CpmmSwapEvent:
     creator_fee_on_input: bool | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PumpAmmPool:
+    """PumpSwap ``Pool`` (245 bytes with the discriminator through ``is_cashback_coin``;
+    real pools are extended to 300+). ``coin_creator`` is the zero key (all ``1``s in
+    base58) when the pool has none: no creator fee then."""
+
+    pool_bump: int
+    index: int
+    creator: str
+    base_mint: str
+    quote_mint: str
+    lp_mint: str
+    pool_base_token_account: str
+    pool_quote_token_account: str
+    lp_supply: int
+    coin_creator: str
+    is_mayhem_mode: bool
+    is_cashback_coin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PumpAmmGlobalConfig:
+    """PumpSwap ``GlobalConfig`` (its first 321 bytes: through
+    ``coin_creator_fee_basis_points``); fees in basis points."""
+
+    admin: str
+    lp_fee_basis_points: int
+    protocol_fee_basis_points: int
+    disable_flags: int
+    protocol_fee_recipients: tuple[str, str, str, str, str, str, str, str]
+    coin_creator_fee_basis_points: int
+
+
+@dataclass(frozen=True, slots=True)
+class PumpSwapEvent:
+    """PumpSwap ``BuyEvent`` (``buy``) or ``SellEvent``: the fixed head both share (for a
+    buy ``base_amount`` is out and ``quote_amount`` in, for a sell the other way round;
+    ``quote_limit`` is the max in / min out) and the coin creator fee when the event
+    carries it (None in events older than the creator fee)."""
+
+    buy: bool
+    timestamp: int
+    base_amount: int
+    quote_limit: int
+    user_base_token_reserves: int
+    user_quote_token_reserves: int
+    pool_base_token_reserves: int
+    pool_quote_token_reserves: int
+    quote_amount: int
+    lp_fee_basis_points: int
+    lp_fee: int
+    protocol_fee_basis_points: int
+    protocol_fee: int
+    quote_amount_with_lp_fee: int
+    user_quote_amount: int
+    pool: str
+    coin_creator_fee_basis_points: int | None = None
+    coin_creator_fee: int | None = None
+
+
 def pool_mints(kind: str, rec: Any) -> tuple[str, str]:
     """The two mints of a decoded pool account of ``kind`` (amm_v4: coin, pc; cpmm:
     token 0, token 1; whirlpool: a, b): its venue's ``reserve_mints``."""

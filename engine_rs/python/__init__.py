@@ -40,6 +40,7 @@ from .pda import (
 from .scorer import priority_fee_lamports, score
 from .venues import parse_program_data, venue_infos
 from .venues.orca_whirlpool import decode_tick_array, decode_whirlpool
+from .venues.pump_amm import decode_pump_amm_global_config, decode_pump_amm_pool, pump_swap
 from .venues.raydium_amm_v4 import decode_raydium_amm_v4, parse_ray_log
 from .venues.raydium_cpmm import decode_raydium_amm_config, decode_raydium_cpmm
 
@@ -76,6 +77,8 @@ __all__ = [
     "cpmm_spot_rate",
     "create_program_address",
     "decode_mint",
+    "decode_pump_amm_global_config",
+    "decode_pump_amm_pool",
     "decode_raydium_amm_config",
     "decode_raydium_amm_v4",
     "decode_raydium_cpmm",
@@ -90,6 +93,7 @@ __all__ = [
     "parse_program_data",
     "parse_ray_log",
     "priority_fee_lamports",
+    "pump_swap",
     "rsi",
     "score",
     "sqrt_price_from_tick",

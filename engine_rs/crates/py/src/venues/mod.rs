@@ -3,6 +3,7 @@
 //! records (the conversions only; the logic is in the core).
 
 mod orca_whirlpool;
+mod pump_amm;
 mod raydium_amm_v4;
 mod raydium_cpmm;
 
@@ -49,6 +50,7 @@ fn parse_program_data<'py>(
         Some(Event::RaydiumAmmV4(log)) => raydium_amm_v4::ray_log_record(py, log),
         Some(Event::RaydiumCpmm(ev)) => raydium_cpmm::swap_event_record(py, ev),
         Some(Event::OrcaWhirlpool(ev)) => orca_whirlpool::traded_record(py, ev),
+        Some(Event::PumpAmm(ev)) => pump_amm::swap_event_record(py, ev),
     }
 }
 
@@ -58,5 +60,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     raydium_amm_v4::register(m)?;
     raydium_cpmm::register(m)?;
     orca_whirlpool::register(m)?;
+    pump_amm::register(m)?;
     Ok(())
 }

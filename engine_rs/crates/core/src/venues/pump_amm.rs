@@ -1,0 +1,522 @@
+//! PumpSwap, the Pump AMM (twin: `engine_rs/python/venues/pump_amm.py`): the `Pool` and
+//! `GlobalConfig` accounts, its constant product with its fee split, its PDAs and its
+//! Anchor `BuyEvent` / `SellEvent`.
+//!
+//! Sources (`pump-fun/pump-public-docs`, 2026-05-19): `idl/pump_amm.json` (layouts,
+//! discriminators, instruction accounts, events, error codes), `docs/PUMP_SWAP_README.md`
+//! (GlobalConfig PDA, pool PDA seeds), `docs/PUMP_SWAP_CREATOR_FEE_README.md` (the coin
+//! creator fee, charged only when `Pool::coin_creator` is set). The swap arithmetic is
+//! the official SDK's (`@pump-fun/pump-swap-sdk`: `sellBaseInput`, `exactQuoteInFees`,
+//! `fee` = ceil(amount · bps / 10 000)) checked against real mainnet events (see
+//! `tests/engine/test_pump_amm.py`).
+//!
+//! Mint a is the pool's base mint, b its quote mint; a -> b is `sell` (base in, exact),
+//! b -> a is `buy_exact_quote_in` (quote in, exact):
+//! - sell: `gross = ⌊Q·x / (B + x)⌋`; lp, protocol and creator fees are each
+//!   `⌈gross·bps / 10 000⌉`; the seller gets `gross − fees` (the fees come off the output).
+//! - buy_exact_quote_in: `net = ⌊S·10 000 / (10 000 + lp + protocol + creator bps)⌋`, the
+//!   fees `⌈net·bps / 10 000⌉` each, `net` shaved by any excess of `net + fees` over `S`;
+//!   the base out is `⌊B·(net − 1) / (Q + net − 1)⌋` (the program feeds the curve one
+//!   unit less: real `BuyEvent`s reproduce only with it).
+//!
+//! The reserves are the two vault balances (the LP fee stays in the quote vault; the
+//! protocol and creator fees leave it). The fee rates are the `GlobalConfig`'s, which the
+//! pool follows at its PDA. Not modelled: the fee program's market-cap tiers
+//! (`pump_fees` `FeeConfig`, which the program reads instead of the GlobalConfig's rates
+//! since 2025-09 — see `docs/FEE_PROGRAM_README.md`), and the virtual quote reserves
+//! pools migrated after 2026-05 carry (not in the mirrored IDL).
+
+use crate::b58;
+use crate::decode::{check, Key, R};
+use crate::error::{EngineError, Result};
+use crate::pda::find_program_address;
+
+use super::{Assembly, OwnAccount, OwnRole, Venue, VenueInfo};
+
+/// The PumpSwap program.
+pub const PROGRAM_ID: &str = "pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA";
+pub const PROGRAM: Key = b58::key(PROGRAM_ID);
+/// The Pump bonding-curve program (its `pool-authority` PDA creates canonical pools).
+pub const PUMP_PROGRAM_ID: &str = "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P";
+/// The one `GlobalConfig`, PDA of `["global_config"]` (docs/PUMP_SWAP_README.md).
+pub const GLOBAL_CONFIG_ID: &str = "ADyA8hdefvWN2dbGGWFotbzWxrAvLW83WG6QCVXvJKqw";
+pub const GLOBAL_CONFIG_KEY: Key = b58::key(GLOBAL_CONFIG_ID);
+/// sha256("account:Pool")[..8] (IDL).
+pub const DISC_POOL: [u8; 8] = [241, 154, 109, 4, 17, 177, 109, 188];
+/// sha256("account:GlobalConfig")[..8] (IDL).
+pub const DISC_GLOBAL_CONFIG: [u8; 8] = [149, 8, 156, 202, 160, 252, 176, 217];
+/// sha256("event:BuyEvent")[..8] (IDL).
+pub const DISC_BUY_EVENT: [u8; 8] = [103, 244, 82, 31, 44, 245, 119, 119];
+/// sha256("event:SellEvent")[..8] (IDL).
+pub const DISC_SELL_EVENT: [u8; 8] = [62, 47, 55, 10, 165, 3, 220, 42];
+/// `Pool` with its discriminator, through `is_cashback_coin` (real pools are extended to
+/// 300 bytes or more; the rest is ignored).
+pub const POOL_SIZE: usize = 245;
+/// `GlobalConfig` with its discriminator, through `coin_creator_fee_basis_points` (the
+/// fields the swap's fees need; the real account is longer).
+pub const GLOBAL_CONFIG_SIZE: usize = 321;
+/// The fixed head of `BuyEvent` / `SellEvent`: discriminator, 14 u64 fields and the pool.
+pub const EVENT_HEAD: usize = 8 + 14 * 8 + 32;
+/// Basis points are per this.
+pub const BPS_DEN: u64 = 10_000;
+/// `disable_flags` bit of `buy` (IDL: bit 3) and `sell` (bit 4).
+pub const DISABLE_BUY: u8 = 1 << 3;
+pub const DISABLE_SELL: u8 = 1 << 4;
+/// Role number of the `GlobalConfig` in [`Venue::OWN_ROLES`].
+pub const GLOBAL_CONFIG: u8 = 0;
+
+/// The decoded `Pool` (fields as `engine_rs.decoded.PumpAmmPool`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PumpAmmPool {
+    pub pool_bump: u8,
+    pub index: u16,
+    /// creator, base_mint, quote_mint, lp_mint, pool_base_token_account,
+    /// pool_quote_token_account
+    pub keys: [Key; 6],
+    pub lp_supply: u64,
+    /// Default (zeros) when the pool has none: no creator fee then.
+    pub coin_creator: Key,
+    pub is_mayhem_mode: bool,
+    pub is_cashback_coin: bool,
+}
+
+/// PumpSwap `Pool`.
+pub fn decode_pump_amm_pool(data: &[u8], owner: Option<&Key>) -> Result<PumpAmmPool> {
+    let r = check(data, "Pool", POOL_SIZE, &[DISC_POOL], owner, &[&PROGRAM])?;
+    let mut keys = [[0u8; 32]; 6];
+    for (i, k) in keys.iter_mut().enumerate() {
+        *k = r.key(11 + 32 * i)?;
+    }
+    Ok(PumpAmmPool {
+        pool_bump: r.u8(8)?,
+        index: r.u16(9)?,
+        keys,
+        lp_supply: r.u64(203)?,
+        coin_creator: r.key(211)?,
+        is_mayhem_mode: r.flag(243)?,
+        is_cashback_coin: r.flag(244)?,
+    })
+}
+
+/// The decoded `GlobalConfig` (fields as `engine_rs.decoded.PumpAmmGlobalConfig`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PumpAmmGlobalConfig {
+    pub admin: Key,
+    pub lp_fee_basis_points: u64,
+    pub protocol_fee_basis_points: u64,
+    pub disable_flags: u8,
+    pub protocol_fee_recipients: [Key; 8],
+    pub coin_creator_fee_basis_points: u64,
+}
+
+/// PumpSwap `GlobalConfig`.
+pub fn decode_pump_amm_global_config(
+    data: &[u8],
+    owner: Option<&Key>,
+) -> Result<PumpAmmGlobalConfig> {
+    let r = check(
+        data,
+        "GlobalConfig",
+        GLOBAL_CONFIG_SIZE,
+        &[DISC_GLOBAL_CONFIG],
+        owner,
+        &[&PROGRAM],
+    )?;
+    let mut recipients = [[0u8; 32]; 8];
+    for (i, k) in recipients.iter_mut().enumerate() {
+        *k = r.key(57 + 32 * i)?;
+    }
+    Ok(PumpAmmGlobalConfig {
+        admin: r.key(8)?,
+        lp_fee_basis_points: r.u64(40)?,
+        protocol_fee_basis_points: r.u64(48)?,
+        disable_flags: r.u8(56)?,
+        protocol_fee_recipients: recipients,
+        coin_creator_fee_basis_points: r.u64(313)?,
+    })
+}
+
+/// A `BuyEvent` or `SellEvent`: the fixed head both share (the IDL's first 14 fields and
+/// the pool), and the coin creator fee when the event carries it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PumpSwapEvent {
+    /// True for `BuyEvent`.
+    pub buy: bool,
+    pub timestamp: i64,
+    /// base_amount_out / base_amount_in, max_quote_amount_in / min_quote_amount_out,
+    /// user_base_token_reserves, user_quote_token_reserves, pool_base_token_reserves,
+    /// pool_quote_token_reserves, quote_amount_in / quote_amount_out,
+    /// lp_fee_basis_points, lp_fee, protocol_fee_basis_points, protocol_fee,
+    /// quote_amount_in_with_lp_fee / quote_amount_out_without_lp_fee,
+    /// user_quote_amount_in / user_quote_amount_out
+    pub amounts: [u64; 13],
+    pub pool: Key,
+    /// coin_creator_fee_basis_points, coin_creator_fee (events since the creator fee).
+    pub creator_fee: Option<(u64, u64)>,
+}
+
+/// The event of `Program data:` bytes with its discriminator.
+fn parse_swap_event(raw: &[u8], buy: bool) -> Result<PumpSwapEvent> {
+    let what = if buy { "BuyEvent" } else { "SellEvent" };
+    if raw.len() < EVENT_HEAD {
+        return Err(EngineError::AccountTooShort(format!(
+            "{what}: {} bytes, needs {EVENT_HEAD}",
+            raw.len()
+        )));
+    }
+    let r = R { d: raw, what };
+    let mut amounts = [0u64; 13];
+    for (i, a) in amounts.iter_mut().enumerate() {
+        *a = r.u64(16 + 8 * i)?;
+    }
+    // after the pool: user, its two token accounts, the fee recipient and its account,
+    // then coin_creator and its fee bps and fee
+    let creator_fee = if raw.len() >= EVENT_HEAD + 6 * 32 + 16 {
+        Some((r.u64(EVENT_HEAD + 6 * 32)?, r.u64(EVENT_HEAD + 6 * 32 + 8)?))
+    } else {
+        None
+    };
+    Ok(PumpSwapEvent {
+        buy,
+        timestamp: i64::from_le_bytes(r.bytes(8)?),
+        amounts,
+        pool: r.key(120)?,
+        creator_fee,
+    })
+}
+
+/// A PumpSwap pool's quote state: its reserves, the fee rates a swap pays (the creator's
+/// already 0 when the pool has no coin creator) and the GlobalConfig's disable flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PumpState {
+    pub base_reserve: u64,
+    pub quote_reserve: u64,
+    pub lp_fee_bps: u64,
+    pub protocol_fee_bps: u64,
+    pub creator_fee_bps: u64,
+    pub disable_flags: u8,
+}
+
+/// `⌈amount·bps / 10 000⌉`, the SDK's `fee` (amount < 2^64, bps ≤ 10 000: no overflow).
+#[inline]
+fn fee(amount: u128, bps: u64) -> u128 {
+    (amount * u128::from(bps)).div_ceil(u128::from(BPS_DEN))
+}
+
+impl PumpState {
+    /// The state of `pool_id`, checked: both reserves positive, every rate at most
+    /// 10 000 bps and their sum below it (InvalidInput otherwise, naming the pool).
+    pub fn checked(
+        pool_id: &str,
+        base_reserve: u64,
+        quote_reserve: u64,
+        bps: (u64, u64, u64),
+        disable_flags: u8,
+    ) -> Result<Self> {
+        if base_reserve == 0 || quote_reserve == 0 {
+            return Err(EngineError::InvalidInput(format!(
+                "pool {pool_id}: zero reserve ({base_reserve}, {quote_reserve})"
+            )));
+        }
+        let (lp, protocol, creator) = bps;
+        let total = u128::from(lp) + u128::from(protocol) + u128::from(creator);
+        if total >= u128::from(BPS_DEN) {
+            return Err(EngineError::InvalidInput(format!(
+                "pool {pool_id}: fees {lp} + {protocol} + {creator} bps must be below 10000"
+            )));
+        }
+        Ok(Self {
+            base_reserve,
+            quote_reserve,
+            lp_fee_bps: lp,
+            protocol_fee_bps: protocol,
+            creator_fee_bps: creator,
+            disable_flags,
+        })
+    }
+
+    fn total_bps(&self) -> u64 {
+        self.lp_fee_bps + self.protocol_fee_bps + self.creator_fee_bps
+    }
+
+    fn fees(&self, amount: u128) -> u128 {
+        fee(amount, self.lp_fee_bps)
+            + fee(amount, self.protocol_fee_bps)
+            + fee(amount, self.creator_fee_bps)
+    }
+
+    /// `sell`: quote out for `base_in`; `None` when the fees exceed the output or sells
+    /// are disabled. 0 for 0.
+    pub fn sell(&self, base_in: u64) -> Option<u64> {
+        if base_in == 0 {
+            return Some(0);
+        }
+        if self.disable_flags & DISABLE_SELL != 0 {
+            return None;
+        }
+        let x = u128::from(base_in);
+        let gross =
+            u128::from(self.quote_reserve) * x / (u128::from(self.base_reserve) + x);
+        let out = gross.checked_sub(self.fees(gross))?;
+        u64::try_from(out).ok()
+    }
+
+    /// `buy_exact_quote_in`: base out for `quote_in` spent, fees included; `None` when
+    /// the budget does not cover the fees (BuyNotEnoughQuoteTokensToCoverFees) or buys
+    /// are disabled. 0 for 0.
+    pub fn buy(&self, quote_in: u64) -> Option<u64> {
+        if quote_in == 0 {
+            return Some(0);
+        }
+        if self.disable_flags & DISABLE_BUY != 0 {
+            return None;
+        }
+        let s = u128::from(quote_in);
+        let mut net = s * u128::from(BPS_DEN) / u128::from(BPS_DEN + self.total_bps());
+        if net == 0 {
+            return None;
+        }
+        let spent = net + self.fees(net);
+        if spent > s {
+            net -= spent - s;
+            if net == 0 {
+                return None;
+            }
+        }
+        let x = net - 1;
+        let out = u128::from(self.base_reserve) * x / (u128::from(self.quote_reserve) + x);
+        u64::try_from(out).ok()
+    }
+
+    /// Output per input after the fees at zero size (f64, the twin's operations).
+    pub fn spot_rate(&self, a_to_b: bool) -> f64 {
+        let den = BPS_DEN as f64;
+        let total = self.total_bps() as f64;
+        if a_to_b {
+            (self.quote_reserve as f64 / self.base_reserve as f64) * ((den - total) / den)
+        } else {
+            (self.base_reserve as f64 / self.quote_reserve as f64) * (den / (den + total))
+        }
+    }
+}
+
+/// The pool PDA: seeds `["pool", index u16 LE, creator, base_mint, quote_mint]`.
+pub fn pool_address(index: u16, creator: &Key, base: &Key, quote: &Key) -> Result<(Key, u8)> {
+    find_program_address(
+        &[b"pool", &index.to_le_bytes(), creator, base, quote],
+        &PROGRAM,
+    )
+}
+
+/// The `GlobalConfig` PDA: seeds `["global_config"]`.
+pub fn global_config_address() -> Result<(Key, u8)> {
+    find_program_address(&[b"global_config"], &PROGRAM)
+}
+
+/// The Anchor event authority: seeds `["__event_authority"]`.
+pub fn event_authority_address() -> Result<(Key, u8)> {
+    find_program_address(&[b"__event_authority"], &PROGRAM)
+}
+
+/// The coin creator's vault authority: seeds `["creator_vault", coin_creator]`.
+pub fn creator_vault_authority(coin_creator: &Key) -> Result<(Key, u8)> {
+    find_program_address(&[b"creator_vault", coin_creator], &PROGRAM)
+}
+
+/// The Pump program's pool authority of a mint, the `creator` of canonical pools:
+/// seeds `["pool-authority", base_mint]` under the Pump program.
+pub fn pump_pool_authority(base_mint: &Key) -> Result<(Key, u8)> {
+    find_program_address(
+        &[b"pool-authority", base_mint],
+        &b58::key(PUMP_PROGRAM_ID),
+    )
+}
+
+/// What the ingest keeps of a PumpSwap pool's own accounts: its `GlobalConfig`'s fee
+/// rates (lp, protocol, coin creator) and disable flags, once seen.
+#[derive(Debug, Default)]
+pub struct Config {
+    pub fees: Option<(u64, u64, u64, u8)>,
+}
+
+/// The PumpSwap venue.
+pub struct PumpAmm;
+
+impl Venue for PumpAmm {
+    const INFO: VenueInfo = VenueInfo {
+        name: "pump_amm",
+        kind: "pumpswap",
+        label: "pump",
+        graph_kind: "pump",
+        program_ids: &[PROGRAM_ID],
+        pool_account_size: POOL_SIZE,
+    };
+    const OWN_ROLES: &'static [OwnRole] = &[OwnRole {
+        name: "global_config",
+        from_pool: true,
+    }];
+
+    type Record = PumpAmmPool;
+    type Own = Config;
+    type State = PumpState;
+    type Event = PumpSwapEvent;
+
+    fn decode(data: &[u8], owner: Option<&Key>) -> Result<PumpAmmPool> {
+        decode_pump_amm_pool(data, owner)
+    }
+
+    /// Bump, index, creator, mints, LP mint, vaults and the coin creator (which sets
+    /// whether the creator fee applies).
+    fn same_identity(a: &PumpAmmPool, b: &PumpAmmPool) -> bool {
+        a.pool_bump == b.pool_bump
+            && a.index == b.index
+            && a.keys == b.keys
+            && a.coin_creator == b.coin_creator
+    }
+
+    /// (base, quote).
+    fn reserve_mints(r: &PumpAmmPool) -> (Key, Key) {
+        (r.keys[1], r.keys[2])
+    }
+
+    fn vaults(r: &PumpAmmPool) -> (Key, Key) {
+        (r.keys[4], r.keys[5])
+    }
+
+    /// The `GlobalConfig` at its PDA (the pool account does not name it).
+    fn followed(_r: &PumpAmmPool, out: &mut Vec<(u8, Key)>) {
+        out.push((GLOBAL_CONFIG, GLOBAL_CONFIG_KEY));
+    }
+
+    fn own_account(own: &mut Config, role: u8, cx: &OwnAccount<'_>) -> Result<()> {
+        Self::check_role(role)?;
+        let c = decode_pump_amm_global_config(cx.data, cx.owner)?;
+        own.fees = Some((
+            c.lp_fee_basis_points,
+            c.protocol_fee_basis_points,
+            c.coin_creator_fee_basis_points,
+            c.disable_flags,
+        ));
+        Ok(())
+    }
+
+    fn check_own_account(role: u8, cx: &OwnAccount<'_>) -> Result<()> {
+        Self::check_role(role)?;
+        decode_pump_amm_global_config(cx.data, cx.owner).map(|_| ())
+    }
+
+    /// Reserves = the vaults; the GlobalConfig's rates, the creator's only with a coin
+    /// creator.
+    fn update(
+        own: &mut Config,
+        r: &PumpAmmPool,
+        cx: &mut Assembly<'_>,
+    ) -> Result<Option<(PumpState, u64)>> {
+        let (Some(va), Some(vb)) = cx.vaults else {
+            return Ok(None);
+        };
+        let Some((lp, protocol, creator, flags)) = own.fees else {
+            return Ok(None);
+        };
+        let creator = if r.coin_creator == [0u8; 32] {
+            0
+        } else {
+            creator
+        };
+        let slot = cx.slot()?;
+        cx.check_ids()?;
+        let state = PumpState::checked(cx.pool_id, va, vb, (lp, protocol, creator), flags)?;
+        Ok(Some((state, slot)))
+    }
+
+    #[inline]
+    fn quote(s: &PumpState, amount: u64, a_to_b: bool) -> Option<u64> {
+        if a_to_b {
+            s.sell(amount)
+        } else {
+            s.buy(amount)
+        }
+    }
+
+    #[inline]
+    fn spot_rate(s: &PumpState, a_to_b: bool) -> f64 {
+        s.spot_rate(a_to_b)
+    }
+
+    fn parse_event(raw: &[u8]) -> Option<Result<PumpSwapEvent>> {
+        match raw.get(..8) {
+            Some(d) if d == DISC_BUY_EVENT => Some(parse_swap_event(raw, true)),
+            Some(d) if d == DISC_SELL_EVENT => Some(parse_swap_event(raw, false)),
+            _ => None,
+        }
+    }
+}
+
+impl PumpAmm {
+    fn check_role(role: u8) -> Result<()> {
+        if role == GLOBAL_CONFIG {
+            Ok(())
+        } else {
+            Err(super::no_role(Self::INFO, role))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pdas_of_the_docs() {
+        // docs/PUMP_SWAP_README.md: the GlobalConfig, and the example pool's address from
+        // its index, creator and mints
+        let (g, _) = global_config_address().expect("pda");
+        assert_eq!(b58::encode(&g), GLOBAL_CONFIG_ID);
+        let (p, bump) = pool_address(
+            0,
+            &b58::key("9XDYTfQKwW8sHPqnFdUreMmtmffmkHVPGTNV2e3LKxNW"),
+            &b58::key("7LSsEoJGhLeZzGvDofTdNg7M3JttxQqGWNLo6vWMpump"),
+            &b58::key("So11111111111111111111111111111111111111112"),
+        )
+        .expect("pda");
+        assert_eq!(b58::encode(&p), "GseMAnNDvntR5uFePZ51yZBXzNSn7GdFPkfHwfr6d77J");
+        assert_eq!(bump, 254);
+    }
+
+    #[test]
+    fn sell_takes_each_fee_off_the_output_rounded_up() {
+        // the fee arithmetic of a real SellEvent (pool GnpU6c…, see the Python tests):
+        // gross 1 579 021 665, lp 20 / protocol 5 / creator 95 bps
+        let s = PumpState::checked("P", 1, 1, (20, 5, 95), 0).expect("valid");
+        assert_eq!(s.fees(1_579_021_665), 3_158_044 + 789_511 + 15_000_706);
+        assert_eq!(s.sell(0), Some(0));
+        let off = PumpState {
+            disable_flags: DISABLE_SELL,
+            ..s
+        };
+        assert_eq!(off.sell(5), None);
+    }
+
+    #[test]
+    fn checks() {
+        assert!(PumpState::checked("P", 0, 1, (0, 0, 0), 0).is_err());
+        assert!(PumpState::checked("P", 1, 1, (5_000, 5_000, 0), 0).is_err());
+        assert!(PumpState::checked("P", 1, 1, (u64::MAX, u64::MAX, 2), 0).is_err());
+        let s = PumpState::checked("P", u64::MAX, u64::MAX, (9_000, 999, 0), 0).expect("ok");
+        assert!(s.sell(u64::MAX).is_some());
+        assert!(s.buy(u64::MAX).is_some());
+        assert_eq!(s.buy(1), None);
+    }
+
+    #[test]
+    fn events_by_discriminator_only_of_its_own() {
+        let mut ev = DISC_SELL_EVENT.to_vec();
+        ev.resize(EVENT_HEAD, 0);
+        let e = PumpAmm::parse_event(&ev).expect("ours").expect("valid");
+        assert!(!e.buy && e.creator_fee.is_none());
+        assert!(PumpAmm::parse_event(&ev[..EVENT_HEAD - 1])
+            .expect("ours")
+            .is_err());
+        assert!(PumpAmm::parse_event(&[0u8; 200]).is_none());
+    }
+}

@@ -1,0 +1,299 @@
+"""PumpSwap, the Pump AMM (twin of ``crates/core/src/venues/pump_amm.rs``): the ``Pool``
+and ``GlobalConfig`` accounts, its constant product with its fee split and its Anchor
+``BuyEvent`` / ``SellEvent``.
+
+Sources (``pump-fun/pump-public-docs``, 2026-05-19): ``idl/pump_amm.json``,
+``docs/PUMP_SWAP_README.md``, ``docs/PUMP_SWAP_CREATOR_FEE_README.md``; the swap
+arithmetic is the official SDK's, checked against real mainnet events
+(``tests/engine/test_pump_amm.py``). Mint a is the base mint, b the quote mint; a -> b is
+``sell`` (base in), b -> a ``buy_exact_quote_in`` (quote in):
+
+- sell: ``gross = ⌊Q·x / (B + x)⌋``; each fee ``⌈gross·bps / 10 000⌉`` comes off it;
+- buy: ``net = ⌊S·10 000 / (10 000 + total bps)⌋``, fees ``⌈net·bps / 10 000⌉``, net
+  shaved by any excess over ``S``; base out ``⌊B·(net − 1) / (Q + net − 1)⌋``.
+
+Reserves are the vault balances; the rates are the ``GlobalConfig``'s (the creator's only
+when the pool has a coin creator). Not modelled: the fee program's market-cap tiers and
+the virtual quote reserves of pools migrated after the mirrored IDL (see the Rust module).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ...decoded import PumpAmmGlobalConfig, PumpAmmPool, PumpSwapEvent
+from ...errors import AccountTooShortError, InvalidInputError
+from ...records import VenueInfo
+from .._ints import u64
+from ..decode import Reader, check
+from . import Assembly, OwnAccount, OwnRole, no_role
+
+PROGRAM_ID = "pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA"
+PUMP_PROGRAM_ID = "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P"
+GLOBAL_CONFIG_ID = "ADyA8hdefvWN2dbGGWFotbzWxrAvLW83WG6QCVXvJKqw"  # PDA of ["global_config"]
+DISC_POOL = bytes([241, 154, 109, 4, 17, 177, 109, 188])
+DISC_GLOBAL_CONFIG = bytes([149, 8, 156, 202, 160, 252, 176, 217])
+DISC_BUY_EVENT = bytes([103, 244, 82, 31, 44, 245, 119, 119])
+DISC_SELL_EVENT = bytes([62, 47, 55, 10, 165, 3, 220, 42])
+POOL_SIZE = 245  # Pool with its discriminator, through is_cashback_coin
+GLOBAL_CONFIG_SIZE = 321  # GlobalConfig through coin_creator_fee_basis_points
+EVENT_HEAD = 8 + 14 * 8 + 32  # discriminator, 14 u64 fields, the pool
+BPS_DEN = 10_000
+DISABLE_BUY = 1 << 3
+DISABLE_SELL = 1 << 4
+ZERO_KEY = "11111111111111111111111111111111"
+GLOBAL_CONFIG = "global_config"  # the role of the GlobalConfig
+
+INFO = VenueInfo("pump_amm", "pumpswap", "pump", "pump", (PROGRAM_ID,), POOL_SIZE)
+OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(GLOBAL_CONFIG, True),)
+LOG_PREFIX: str | None = None
+
+
+def decode_pump_amm_pool(data: bytes, owner: object = None) -> PumpAmmPool:
+    """PumpSwap ``Pool``."""
+    r = check(data, "Pool", POOL_SIZE, DISC_POOL, owner, (PROGRAM_ID,))
+    k = r.key
+    return PumpAmmPool(
+        r.u8(8), r.u16(9), k(11), k(43), k(75), k(107), k(139), k(171), r.u64(203), k(211),
+        r.flag(243), r.flag(244),
+    )  # fmt: skip
+
+
+def decode_pump_amm_global_config(data: bytes, owner: object = None) -> PumpAmmGlobalConfig:
+    """PumpSwap ``GlobalConfig`` (its first 321 bytes)."""
+    r = check(
+        data, "GlobalConfig", GLOBAL_CONFIG_SIZE, DISC_GLOBAL_CONFIG, owner, (PROGRAM_ID,)
+    )
+    recipients = tuple(r.key(57 + 32 * i) for i in range(8))
+    return PumpAmmGlobalConfig(
+        r.key(8), r.u64(40), r.u64(48), r.u8(56), recipients, r.u64(313),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def parse_event(raw: bytes) -> PumpSwapEvent | None:
+    """Its ``BuyEvent`` or ``SellEvent`` when the discriminator is one of those."""
+    head = raw[:8]
+    if head == DISC_BUY_EVENT:
+        buy, what = True, "BuyEvent"
+    elif head == DISC_SELL_EVENT:
+        buy, what = False, "SellEvent"
+    else:
+        return None
+    if len(raw) < EVENT_HEAD:
+        raise AccountTooShortError(f"{what}: {len(raw)} bytes, needs {EVENT_HEAD}")
+    r = Reader(raw, what)
+    ts = int.from_bytes(raw[8:16], "little", signed=True)
+    amounts = [r.u64(16 + 8 * i) for i in range(13)]
+    creator: tuple[int, ...] = ()
+    if len(raw) >= EVENT_HEAD + 6 * 32 + 16:
+        creator = (r.u64(EVENT_HEAD + 6 * 32), r.u64(EVENT_HEAD + 6 * 32 + 8))
+    return PumpSwapEvent(buy, ts, *amounts, r.key(120), *creator)
+
+
+def parse_log(raw: bytes) -> None:
+    return None  # its swaps are Anchor events (`parse_event`)
+
+
+decode = decode_pump_amm_pool  # the pool account's decoder, by its public name
+
+
+def identity(rec: PumpAmmPool) -> tuple[Any, ...]:
+    """Bump, index, creator, mints, LP mint, vaults and the coin creator."""
+    return (rec.pool_bump, rec.index, rec.creator, rec.base_mint, rec.quote_mint,
+            rec.lp_mint, rec.pool_base_token_account, rec.pool_quote_token_account,
+            rec.coin_creator)  # fmt: skip
+
+
+def reserve_mints(rec: PumpAmmPool) -> tuple[str, str]:
+    """(base, quote)."""
+    return rec.base_mint, rec.quote_mint
+
+
+def vaults(rec: PumpAmmPool) -> tuple[str, str]:
+    return rec.pool_base_token_account, rec.pool_quote_token_account
+
+
+def followed(rec: PumpAmmPool) -> tuple[tuple[str, str], ...]:
+    """The ``GlobalConfig`` at its PDA (the pool account does not name it)."""
+    return ((GLOBAL_CONFIG, GLOBAL_CONFIG_ID),)
+
+
+@dataclass(slots=True)
+class Config:
+    """What the ingest keeps of a PumpSwap pool's own accounts: its ``GlobalConfig``'s
+    fee rates (lp, protocol, coin creator) and disable flags, once seen."""
+
+    fees: tuple[int, int, int, int] | None = None
+
+
+def new_own() -> Config:
+    return Config()
+
+
+def own_account(own: Config, role: str, cx: OwnAccount) -> None:
+    if role != GLOBAL_CONFIG:
+        raise no_role(INFO, role)
+    c = decode_pump_amm_global_config(cx.data, cx.owner)
+    own.fees = (
+        c.lp_fee_basis_points,
+        c.protocol_fee_basis_points,
+        c.coin_creator_fee_basis_points,
+        c.disable_flags,
+    )
+
+
+def check_own_account(role: str, cx: OwnAccount) -> None:
+    if role != GLOBAL_CONFIG:
+        raise no_role(INFO, role)
+    decode_pump_amm_global_config(cx.data, cx.owner)
+
+
+def _fee(amount: int, bps: int) -> int:
+    """``⌈amount·bps / 10 000⌉``, the SDK's ``fee``."""
+    return -(-(amount * bps) // BPS_DEN)
+
+
+@dataclass(frozen=True, slots=True)
+class PumpState:
+    """A PumpSwap pool's quote state: reserves, the fee rates a swap pays (the
+    creator's already 0 without a coin creator) and the disable flags."""
+
+    base_reserve: int
+    quote_reserve: int
+    lp_fee_bps: int
+    protocol_fee_bps: int
+    creator_fee_bps: int
+    disable_flags: int = 0
+
+    @staticmethod
+    def checked(
+        pool_id: str,
+        base_reserve: int,
+        quote_reserve: int,
+        bps: tuple[int, int, int],
+        disable_flags: int,
+    ) -> PumpState:
+        if base_reserve == 0 or quote_reserve == 0:
+            raise InvalidInputError(
+                f"pool {pool_id}: zero reserve ({base_reserve}, {quote_reserve})"
+            )
+        lp, protocol, creator = bps
+        if lp + protocol + creator >= BPS_DEN:
+            raise InvalidInputError(
+                f"pool {pool_id}: fees {lp} + {protocol} + {creator} bps must be below 10000"
+            )
+        return PumpState(base_reserve, quote_reserve, lp, protocol, creator, disable_flags)
+
+    def _total(self) -> int:
+        return self.lp_fee_bps + self.protocol_fee_bps + self.creator_fee_bps
+
+    def _fees(self, amount: int) -> int:
+        return (
+            _fee(amount, self.lp_fee_bps)
+            + _fee(amount, self.protocol_fee_bps)
+            + _fee(amount, self.creator_fee_bps)
+        )
+
+    def sell(self, base_in: int) -> int | None:
+        """``sell``: quote out for ``base_in``; None when fees exceed the output or
+        sells are disabled; 0 for 0."""
+        if base_in == 0:
+            return 0
+        if self.disable_flags & DISABLE_SELL:
+            return None
+        gross = self.quote_reserve * base_in // (self.base_reserve + base_in)
+        out = gross - self._fees(gross)
+        return out if out >= 0 else None
+
+    def buy(self, quote_in: int) -> int | None:
+        """``buy_exact_quote_in``: base out for ``quote_in`` spent, fees included; None
+        when the budget does not cover the fees or buys are disabled; 0 for 0."""
+        if quote_in == 0:
+            return 0
+        if self.disable_flags & DISABLE_BUY:
+            return None
+        net = quote_in * BPS_DEN // (BPS_DEN + self._total())
+        if net == 0:
+            return None
+        spent = net + self._fees(net)
+        if spent > quote_in:
+            net -= spent - quote_in
+            if net == 0:
+                return None
+        x = net - 1
+        return self.base_reserve * x // (self.quote_reserve + x)
+
+    def spot_rate(self, a_to_b: bool) -> float:
+        """Output per input after the fees at zero size (Rust's float operations)."""
+        den = float(BPS_DEN)
+        total = float(self._total())
+        if a_to_b:
+            return (float(self.quote_reserve) / float(self.base_reserve)) * ((den - total) / den)
+        return (float(self.base_reserve) / float(self.quote_reserve)) * (den / (den + total))
+
+
+def update(own: Config, rec: PumpAmmPool, cx: Assembly) -> tuple[PumpState, int] | None:
+    """Reserves = the vaults; the GlobalConfig's rates, the creator's only with a coin
+    creator."""
+    va, vb = cx.vaults
+    if va is None or vb is None:
+        return None
+    if own.fees is None:
+        return None
+    lp, protocol, creator, flags = own.fees
+    if rec.coin_creator == ZERO_KEY:
+        creator = 0
+    slot = cx.slot()
+    cx.check_ids()
+    return PumpState.checked(cx.pool_id, va, vb, (lp, protocol, creator), flags), slot
+
+
+def quote(state: PumpState, amount: int, a_to_b: bool) -> int | None:
+    return state.sell(amount) if a_to_b else state.buy(amount)
+
+
+def spot_rate(state: PumpState, a_to_b: bool) -> float:
+    return state.spot_rate(a_to_b)
+
+
+@dataclass(frozen=True, slots=True)
+class PumpLeg:
+    """A PumpSwap hop of a cycle: ``a_to_b`` (sell) or b -> a (buy)."""
+
+    pool: PumpState
+    a_to_b: bool
+
+    def spot_rate(self) -> float:
+        return self.pool.spot_rate(self.a_to_b)
+
+    def amount_out(self, amount: int) -> int | None:
+        return quote(self.pool, amount, self.a_to_b)
+
+    def constant_product(self) -> None:
+        """Not the engine's constant product (the fees are not one fraction of the
+        input): sizing searches over exact swaps."""
+        return None
+
+
+def leg(state: PumpState, a_to_b: bool) -> PumpLeg:
+    return PumpLeg(state, a_to_b)
+
+
+def pump_swap(
+    base_reserve: int,
+    quote_reserve: int,
+    lp_fee_bps: int,
+    protocol_fee_bps: int,
+    creator_fee_bps: int,
+    amount: int,
+    a_to_b: bool,
+) -> int | None:
+    """One PumpSwap swap, exact in: ``sell`` (base in, ``a_to_b``) or
+    ``buy_exact_quote_in`` (quote in); None when the program would refuse it."""
+    args = (base_reserve, quote_reserve, lp_fee_bps, protocol_fee_bps, creator_fee_bps, amount)
+    b, q, lp, pf, cf, x = (u64(v) for v in args)
+    if not isinstance(a_to_b, bool):
+        raise TypeError(f"a_to_b: expected bool, got {type(a_to_b).__name__}")
+    s = PumpState.checked("pump_swap", b, q, (lp, pf, cf), 0)
+    return s.sell(x) if a_to_b else s.buy(x)
