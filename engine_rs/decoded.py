@@ -255,9 +255,9 @@ class CpmmSwapEvent:
 
 @dataclass(frozen=True, slots=True)
 class PumpAmmPool:
-    """PumpSwap ``Pool`` (245 bytes with the discriminator through ``is_cashback_coin``;
-    real pools are extended to 300+). ``coin_creator`` is the zero key (all ``1``s in
-    base58) when the pool has none: no creator fee then."""
+    """PumpSwap ``Pool`` (211 bytes at least; the fields after ``lp_supply`` are read
+    when the account holds them, pools are extended to 300). ``coin_creator`` is the
+    zero key (all ``1``s in base58) when the pool has none: no creator fee then."""
 
     pool_bump: int
     index: int
@@ -275,8 +275,8 @@ class PumpAmmPool:
 
 @dataclass(frozen=True, slots=True)
 class PumpAmmGlobalConfig:
-    """PumpSwap ``GlobalConfig`` (its first 321 bytes: through
-    ``coin_creator_fee_basis_points``); fees in basis points."""
+    """PumpSwap ``GlobalConfig`` (its first 313 bytes, and
+    ``coin_creator_fee_basis_points`` when held, else 0); fees in basis points."""
 
     admin: str
     lp_fee_basis_points: int

@@ -36,8 +36,9 @@ DISC_POOL = bytes([241, 154, 109, 4, 17, 177, 109, 188])
 DISC_GLOBAL_CONFIG = bytes([149, 8, 156, 202, 160, 252, 176, 217])
 DISC_BUY_EVENT = bytes([103, 244, 82, 31, 44, 245, 119, 119])
 DISC_SELL_EVENT = bytes([62, 47, 55, 10, 165, 3, 220, 42])
-POOL_SIZE = 245  # Pool with its discriminator, through is_cashback_coin
-GLOBAL_CONFIG_SIZE = 321  # GlobalConfig through coin_creator_fee_basis_points
+POOL_SIZE = 211  # Pool through lp_supply (the first layout); later fields read when held
+POOL_LEN = 300  # the whole IDL Pool as pools are written today
+GLOBAL_CONFIG_SIZE = 313  # through protocol_fee_recipients; the creator fee bps when held
 EVENT_HEAD = 8 + 14 * 8 + 32  # discriminator, 14 u64 fields, the pool
 BPS_DEN = 10_000
 DISABLE_BUY = 1 << 3
@@ -54,20 +55,23 @@ def decode_pump_amm_pool(data: bytes, owner: object = None) -> PumpAmmPool:
     """PumpSwap ``Pool``."""
     r = check(data, "Pool", POOL_SIZE, DISC_POOL, owner, (PROGRAM_ID,))
     k = r.key
+    n = len(r.data)
     return PumpAmmPool(
-        r.u8(8), r.u16(9), k(11), k(43), k(75), k(107), k(139), k(171), r.u64(203), k(211),
-        r.flag(243), r.flag(244),
+        r.u8(8), r.u16(9), k(11), k(43), k(75), k(107), k(139), k(171), r.u64(203),
+        k(211) if n >= 243 else ZERO_KEY,
+        n >= 245 and r.flag(243), n >= 245 and r.flag(244),
     )  # fmt: skip
 
 
 def decode_pump_amm_global_config(data: bytes, owner: object = None) -> PumpAmmGlobalConfig:
-    """PumpSwap ``GlobalConfig`` (its first 321 bytes)."""
+    """PumpSwap ``GlobalConfig`` (its first 313 bytes, and the creator fee bps when held)."""
     r = check(
         data, "GlobalConfig", GLOBAL_CONFIG_SIZE, DISC_GLOBAL_CONFIG, owner, (PROGRAM_ID,)
     )
     recipients = tuple(r.key(57 + 32 * i) for i in range(8))
     return PumpAmmGlobalConfig(
-        r.key(8), r.u64(40), r.u64(48), r.u8(56), recipients, r.u64(313),  # type: ignore[arg-type]
+        r.key(8), r.u64(40), r.u64(48), r.u8(56), recipients,  # type: ignore[arg-type]
+        r.u64(313) if len(r.data) >= 321 else 0,
     )  # fmt: skip
 
 

@@ -49,12 +49,16 @@ pub const DISC_GLOBAL_CONFIG: [u8; 8] = [149, 8, 156, 202, 160, 252, 176, 217];
 pub const DISC_BUY_EVENT: [u8; 8] = [103, 244, 82, 31, 44, 245, 119, 119];
 /// sha256("event:SellEvent")[..8] (IDL).
 pub const DISC_SELL_EVENT: [u8; 8] = [62, 47, 55, 10, 165, 3, 220, 42];
-/// `Pool` with its discriminator, through `is_cashback_coin` (real pools are extended to
-/// 300 bytes or more; the rest is ignored).
-pub const POOL_SIZE: usize = 245;
-/// `GlobalConfig` with its discriminator, through `coin_creator_fee_basis_points` (the
-/// fields the swap's fees need; the real account is longer).
-pub const GLOBAL_CONFIG_SIZE: usize = 321;
+/// `Pool` with its discriminator through `lp_supply`, the first layout (211 bytes). The
+/// fields added since are read when the account holds them: `coin_creator` (243 bytes),
+/// `is_mayhem_mode` and `is_cashback_coin` (245); pools are extended to 300 bytes
+/// (docs/PUMP_SWAP_CREATOR_FEE_README.md) and the rest is ignored.
+pub const POOL_SIZE: usize = 211;
+/// The whole IDL `Pool` with its discriminator, as pools are written today (300 bytes).
+pub const POOL_LEN: usize = 300;
+/// `GlobalConfig` with its discriminator through `protocol_fee_recipients` (313 bytes);
+/// `coin_creator_fee_basis_points` is read when the account holds it (321), else 0.
+pub const GLOBAL_CONFIG_SIZE: usize = 313;
 /// The fixed head of `BuyEvent` / `SellEvent`: discriminator, 14 u64 fields and the pool.
 pub const EVENT_HEAD: usize = 8 + 14 * 8 + 32;
 /// Basis points are per this.
@@ -92,9 +96,13 @@ pub fn decode_pump_amm_pool(data: &[u8], owner: Option<&Key>) -> Result<PumpAmmP
         index: r.u16(9)?,
         keys,
         lp_supply: r.u64(203)?,
-        coin_creator: r.key(211)?,
-        is_mayhem_mode: r.flag(243)?,
-        is_cashback_coin: r.flag(244)?,
+        coin_creator: if data.len() >= 243 {
+            r.key(211)?
+        } else {
+            [0u8; 32]
+        },
+        is_mayhem_mode: data.len() >= 245 && r.flag(243)?,
+        is_cashback_coin: data.len() >= 245 && r.flag(244)?,
     })
 }
 
@@ -132,7 +140,7 @@ pub fn decode_pump_amm_global_config(
         protocol_fee_basis_points: r.u64(48)?,
         disable_flags: r.u8(56)?,
         protocol_fee_recipients: recipients,
-        coin_creator_fee_basis_points: r.u64(313)?,
+        coin_creator_fee_basis_points: if data.len() >= 321 { r.u64(313)? } else { 0 },
     })
 }
 
