@@ -300,7 +300,7 @@ def _cost(pool: Pool, tick_before: int) -> int:
 # ------------------------------------------------------------------ simulator: market
 def _takes(spec: synthetic.PoolSpec) -> bool:
     """Every synthetic concentrated-liquidity pool becomes one."""
-    return spec.kind == IDS.graph_kind
+    return spec.kind == IDS.graph_kind and not spec.venue
 
 
 def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
