@@ -162,6 +162,8 @@ class Venue:
     fresh_state: bool
     anchor: bool
     sim: SimVenue
+    follow: Callable[[Any, str, Any, int], list[tuple[str, int]]] | None = None
+    absent: Callable[[int, str], tuple[str, bytes] | None] | None = None
 
     @property
     def name(self) -> str:
