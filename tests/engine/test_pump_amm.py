@@ -30,8 +30,9 @@ from engine_rs.errors import (
 from engine_rs.python.venues import pump_amm as pa
 
 DATA = json.loads(
-    (Path(__file__).resolve().parents[1] / "data" / "venues" / "pump_amm" / "mainnet.json")
-    .read_text()
+    (
+        Path(__file__).resolve().parents[1] / "data" / "venues" / "pump_amm" / "mainnet.json"
+    ).read_text()
 )
 ACCOUNTS = DATA["accounts"]
 SWAPS = DATA["swaps"]
@@ -266,8 +267,12 @@ def test_rust_and_twin_agree(
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=STATELESS_FIXTURE)
-@given(data=st.binary(min_size=0, max_size=700), disc=st.sampled_from([
-    b"", pa.DISC_POOL, pa.DISC_GLOBAL_CONFIG, pa.DISC_BUY_EVENT, pa.DISC_SELL_EVENT]))
+@given(
+    data=st.binary(min_size=0, max_size=700),
+    disc=st.sampled_from(
+        [b"", pa.DISC_POOL, pa.DISC_GLOBAL_CONFIG, pa.DISC_BUY_EVENT, pa.DISC_SELL_EVENT]
+    ),
+)
 def test_random_bytes_give_a_record_or_a_decode_error(
     rust: types.ModuleType, py: types.ModuleType, data: bytes, disc: bytes
 ) -> None:

@@ -13,7 +13,14 @@ from ..source import TokenNames
 from .palette import Palette
 from .table import Cell, Column, KeyedTable, num
 
-KIND_SHORT = {"cpmm": "cp", "clmm": "wp", "amm_v4": "v4", "whirlpool": "wp"}
+KIND_SHORT = {
+    "cpmm": "cp",
+    "clmm": "wp",
+    "amm_v4": "v4",
+    "whirlpool": "wp",
+    "pumpswap": "pump",
+    "pump": "pump",
+}
 
 
 def row_key(o: Opportunity) -> str:

@@ -46,8 +46,9 @@ DISABLE_SELL = 1 << 4
 ZERO_KEY = "11111111111111111111111111111111"
 GLOBAL_CONFIG = "global_config"  # the role of the GlobalConfig
 
-INFO = VenueInfo("pump_amm", "pumpswap", "pump", "pump", (PROGRAM_ID,), POOL_SIZE)
+INFO = VenueInfo("pump_amm", "pumpswap", "pump", "pump", (PROGRAM_ID,), POOL_LEN)
 OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(GLOBAL_CONFIG, True),)
+TRACKED: str | None = None
 LOG_PREFIX: str | None = None
 
 
@@ -65,9 +66,7 @@ def decode_pump_amm_pool(data: bytes, owner: object = None) -> PumpAmmPool:
 
 def decode_pump_amm_global_config(data: bytes, owner: object = None) -> PumpAmmGlobalConfig:
     """PumpSwap ``GlobalConfig`` (its first 313 bytes, and the creator fee bps when held)."""
-    r = check(
-        data, "GlobalConfig", GLOBAL_CONFIG_SIZE, DISC_GLOBAL_CONFIG, owner, (PROGRAM_ID,)
-    )
+    r = check(data, "GlobalConfig", GLOBAL_CONFIG_SIZE, DISC_GLOBAL_CONFIG, owner, (PROGRAM_ID,))
     recipients = tuple(r.key(57 + 32 * i) for i in range(8))
     return PumpAmmGlobalConfig(
         r.key(8), r.u64(40), r.u64(48), r.u8(56), recipients,  # type: ignore[arg-type]
@@ -133,6 +132,11 @@ class Config:
 
 def new_own() -> Config:
     return Config()
+
+
+def forget(own: object, pubkey: str) -> bool:
+    """Nothing is tracked by the caller."""
+    return False
 
 
 def own_account(own: Config, role: str, cx: OwnAccount) -> None:

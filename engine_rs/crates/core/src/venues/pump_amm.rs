@@ -357,7 +357,8 @@ impl Venue for PumpAmm {
         label: "pump",
         graph_kind: "pump",
         program_ids: &[PROGRAM_ID],
-        pool_account_size: POOL_SIZE,
+        // the size pools are written with today (the decoder takes from POOL_SIZE up)
+        pool_account_size: POOL_LEN,
     };
     const OWN_ROLES: &'static [OwnRole] = &[OwnRole {
         name: "global_config",

@@ -19,6 +19,14 @@ fn decode_pump_amm_pool<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let (d, o) = (data_of(data)?, owner_of(owner)?);
     let p = guard(py, || pa::decode_pump_amm_pool(&d, o.as_ref()))?;
+    pool_record(py, &p)
+}
+
+/// A decoded PumpSwap pool as its record.
+pub(crate) fn pool_record<'py>(
+    py: Python<'py>,
+    p: &pa::PumpAmmPool,
+) -> PyResult<Bound<'py, PyAny>> {
     let mut args: Vec<Bound<'py, PyAny>> = vec![obj!(py, p.pool_bump), obj!(py, p.index)];
     args.extend(p.keys.iter().map(|k| key(py, k)));
     args.push(obj!(py, p.lp_supply));
