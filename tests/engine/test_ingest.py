@@ -34,6 +34,7 @@ from engine_rs.errors import (
     WrongOwnerError,
 )
 from engine_rs.records import as_dict
+from feeds import venues
 from feeds.sim.world import World, WorldConfig
 from feeds.wire.protocol import account_notification
 
@@ -322,10 +323,24 @@ def test_the_frames_rebuild_the_market(eng: types.ModuleType, seed: int) -> None
     stats = {d.endpoint: d for d in ing.dedup_stats()}
     assert stats[0].first_seen == total and stats[0].duplicates == 0
     assert stats[2].duplicates == total and stats[2].lag_mean_ns == 2_000.0
-    # the graph is the market's: same pools, same cycles and sizes
-    want = eng.PoolGraph(base_mints=m.bases, max_hops=3)
-    for p in m.world.pools:
-        p.spec.upsert(want, 0)
+    # the graph is the market's: same pools, same cycles and sizes; with pools of venues
+    # whose state is their own (not the spec's reserves or ticks), as an ingest that read
+    # the final accounts has them, each of those quoting what the simulated program gives
+    own = [p for p in m.world.pools if venues.by_kind(p.kind).sim.quote is not None]
+    if own:
+        final = {k: (a.owner, a.data) for k, a in m.world.accounts.items()}
+        want, _ = make_ingest(eng, dataclasses.replace(m, initial=final))
+    else:
+        want = eng.PoolGraph(base_mints=m.bases, max_hops=3)
+        for p in m.world.pools:
+            p.spec.upsert(want, 0)
+    for p in own:
+        sim = venues.by_kind(p.kind).sim
+        for a_to_b in (True, False):
+            amount = max(1, int(sim.depth(p, a_to_b) / 1_000))  # type: ignore[misc]
+            q = m.world.quote_swap(p, a_to_b, amount)
+            path = g.quote([p.address], p.mint_a if a_to_b else p.mint_b, amount)
+            assert (path[-1] if path else None) == (None if q is None else q.out), p.kind
     assert sorted(g.pools()) == sorted(want.pools())
     for base in m.bases:
         got = [(o.pools, o.amount_in, o.profit) for o in g.cycles(base, 3)]
@@ -333,9 +348,7 @@ def test_the_frames_rebuild_the_market(eng: types.ModuleType, seed: int) -> None
     assert {k for k, _ in ing.whirlpools()} == {
         p.address for p in m.world.pools if p.kind == "whirlpool"
     }
-    assert [(k, kind) for k, kind, _ in ing.records()] == [
-        (k, kind) for k, kind in m.universe
-    ]
+    assert [(k, kind) for k, kind, _ in ing.records()] == [(k, kind) for k, kind in m.universe]
 
 
 def test_bad_accounts_raise_their_decode_error(eng: types.ModuleType) -> None:

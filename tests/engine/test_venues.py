@@ -51,8 +51,9 @@ def test_both_backends_list_the_same_venues(rust: types.ModuleType, py: types.Mo
         ("raydium_amm_v4", "amm_v4", "v4", "cpmm"),
         ("raydium_cpmm", "cpmm", "cp", "cpmm"),
         ("orca_whirlpool", "whirlpool", "wp", "clmm"),
+        ("pump_amm", "pumpswap", "pump", "pump"),
     ]
-    assert kinds() == ("amm_v4", "cpmm", "whirlpool")
+    assert kinds() == ("amm_v4", "cpmm", "whirlpool", "pumpswap")
     for i in infos:
         assert i.program_ids and all(len(b58decode(p)) == 32 for p in i.program_ids)
         assert i.pool_account_size > 0
@@ -201,6 +202,9 @@ REAL_ACCOUNTS: dict[str, str | None] = {
     "raydium_amm_v4": None,
     "raydium_cpmm": "raydium/cpmm_wsol_pump.json",
     "orca_whirlpool": "orca/accounts",
+    # none in ../shared/fixtures: real Pool / GlobalConfig bytes, swaps and events are in
+    # tests/data/venues/pump_amm/mainnet.json (tests/engine/test_pump_amm.py)
+    "pump_amm": None,
 }
 
 
