@@ -175,8 +175,8 @@ def test_fifteen_real_swaps() -> None:
 
 
 def test_real_events_parse_and_reproduce(eng: types.ModuleType) -> None:
-    buy = eng.parse_program_data(EVENTS["buy_exact_quote_in"])
-    sell = eng.parse_program_data(EVENTS["sell"])
+    buy = eng.parse_program_data(EVENTS["buy_exact_quote_in"], pa.PROGRAM_ID)
+    sell = eng.parse_program_data(EVENTS["sell"], pa.PROGRAM_ID)
     assert type(buy).__name__ == "PumpSwapEvent" and buy.buy and not sell.buy
     assert buy.pool == sell.pool == "GnpU6c7H9CbPrbb9cUkQMxgz6DZV41h8XbU4pLh4C27e"
     assert (buy.quote_amount, buy.base_amount) == (999_000_000, 2_374_370_725_319)
@@ -214,8 +214,8 @@ def test_events_are_its_own_only(eng: types.ModuleType) -> None:
     assert pa.parse_event(bytes([64, 198, 205, 232, 38, 8, 113, 226]) + raw[8:]) is None
     short = base64.b64encode(raw[: pa.EVENT_HEAD - 1]).decode()
     with pytest.raises(AccountTooShortError):
-        eng.parse_program_data(short)
-    head = eng.parse_program_data(base64.b64encode(raw[: pa.EVENT_HEAD]).decode())
+        eng.parse_program_data(short, pa.PROGRAM_ID)
+    head = eng.parse_program_data(base64.b64encode(raw[: pa.EVENT_HEAD]).decode(), pa.PROGRAM_ID)
     assert head.coin_creator_fee is None and head.base_amount == 3_404_391_149_115
 
 
@@ -290,7 +290,30 @@ def test_random_bytes_give_a_record_or_a_decode_error(
         outs = []
         for eng in (rust, py):
             try:
-                outs.append(eng.parse_program_data(b64))
+                outs.append(eng.parse_program_data(b64, pa.PROGRAM_ID))
             except DecodeError as exc:
                 outs.append(type(exc))
         assert outs[0] == outs[1]
+
+
+def test_its_events_are_decoded_only_in_its_own_frames(eng: types.ModuleType) -> None:
+    # a real PumpSwap sell transcript's shape: the program's frame, its inner SPL Token
+    # transfers, then its events; the same bytes in another program's frame are no swap
+    cpmm = "CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C"
+    token = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+    logs = [
+        f"Program {pa.PROGRAM_ID} invoke [1]",
+        "Program log: Instruction: Sell",
+        f"Program {token} invoke [2]",
+        "Program log: Instruction: TransferChecked",
+        f"Program {token} success",
+        f"Program data: {EVENTS['sell']}",
+        f"Program data: {EVENTS['buy_exact_quote_in']}",
+        f"Program {pa.PROGRAM_ID} success",
+        f"Program {cpmm} invoke [1]",
+        f"Program data: {EVENTS['sell']}",
+        f"Program {cpmm} success",
+    ]
+    got = eng.parse_logs(logs)
+    assert [(name, ev.buy) for name, ev in got] == [("pump_amm", False), ("pump_amm", True)]
+    assert eng.parse_program_data(EVENTS["sell"], cpmm) is None
