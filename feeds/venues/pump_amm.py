@@ -263,6 +263,7 @@ def sizing_swap(
 def decode_swap(data: bytes, accounts: list[str]) -> Swap:
     """A ``sell`` or ``buy_exact_quote_in`` back as a :class:`Swap` (``a_to_b``: a sell)."""
     head = data[:8]
+    names: tuple[str, ...]
     if head == SELL:
         amount, minimum = read_u64s(data, 8, 2, "sell")
         names = _SELL_NAMES

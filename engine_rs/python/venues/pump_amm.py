@@ -91,7 +91,7 @@ def parse_event(raw: bytes) -> PumpSwapEvent | None:
     creator: tuple[int, ...] = ()
     if len(raw) >= EVENT_HEAD + 6 * 32 + 16:
         creator = (r.u64(EVENT_HEAD + 6 * 32), r.u64(EVENT_HEAD + 6 * 32 + 8))
-    return PumpSwapEvent(buy, ts, *amounts, r.key(120), *creator)
+    return PumpSwapEvent(buy, ts, *amounts, r.key(120), *creator)  # type: ignore[arg-type, call-arg]
 
 
 def parse_log(raw: bytes) -> None:

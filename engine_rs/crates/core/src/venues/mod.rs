@@ -655,7 +655,9 @@ mod tests {
     #[test]
     fn random_bytes_never_panic() {
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        for len in [0usize, 7, 8, 82, 152, 165, 200, 245, 321, 653, 752, 9988, 10_004] {
+        for len in [
+            0usize, 7, 8, 82, 152, 165, 200, 245, 321, 653, 752, 9988, 10_004,
+        ] {
             for disc in [
                 None,
                 Some(orca_whirlpool::DISC_WHIRLPOOL),

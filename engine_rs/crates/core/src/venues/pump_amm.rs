@@ -263,8 +263,7 @@ impl PumpState {
             return None;
         }
         let x = u128::from(base_in);
-        let gross =
-            u128::from(self.quote_reserve) * x / (u128::from(self.base_reserve) + x);
+        let gross = u128::from(self.quote_reserve) * x / (u128::from(self.base_reserve) + x);
         let out = gross.checked_sub(self.fees(gross))?;
         u64::try_from(out).ok()
     }
@@ -334,10 +333,7 @@ pub fn creator_vault_authority(coin_creator: &Key) -> Result<(Key, u8)> {
 /// The Pump program's pool authority of a mint, the `creator` of canonical pools:
 /// seeds `["pool-authority", base_mint]` under the Pump program.
 pub fn pump_pool_authority(base_mint: &Key) -> Result<(Key, u8)> {
-    find_program_address(
-        &[b"pool-authority", base_mint],
-        &b58::key(PUMP_PROGRAM_ID),
-    )
+    find_program_address(&[b"pool-authority", base_mint], &b58::key(PUMP_PROGRAM_ID))
 }
 
 /// What the ingest keeps of a PumpSwap pool's own accounts: its `GlobalConfig`'s fee
@@ -488,7 +484,10 @@ mod tests {
             &b58::key("So11111111111111111111111111111111111111112"),
         )
         .expect("pda");
-        assert_eq!(b58::encode(&p), "GseMAnNDvntR5uFePZ51yZBXzNSn7GdFPkfHwfr6d77J");
+        assert_eq!(
+            b58::encode(&p),
+            "GseMAnNDvntR5uFePZ51yZBXzNSn7GdFPkfHwfr6d77J"
+        );
         assert_eq!(bump, 254);
     }
 

@@ -46,8 +46,11 @@ fn decode_pump_amm_global_config<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let (d, o) = (data_of(data)?, owner_of(owner)?);
     let c = guard(py, || pa::decode_pump_amm_global_config(&d, o.as_ref()))?;
-    let recipients: Vec<Bound<'py, PyAny>> =
-        c.protocol_fee_recipients.iter().map(|k| key(py, k)).collect();
+    let recipients: Vec<Bound<'py, PyAny>> = c
+        .protocol_fee_recipients
+        .iter()
+        .map(|k| key(py, k))
+        .collect();
     let args: Vec<Bound<'py, PyAny>> = vec![
         key(py, &c.admin),
         obj!(py, c.lp_fee_basis_points),
