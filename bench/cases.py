@@ -835,16 +835,16 @@ CASES: tuple[Case, ...] = (
         _scalar("cpmm_amount_in"),
     ),
     Case(
-        "pump_swap",
-        (Size("1 sell", {"sell": True}), Size("1 buy_exact_quote_in")),
-        _pump_input,
-        _scalar("pump_swap"),
-    ),
-    Case(
         "clmm_swap",
         (Size("10 ticks crossed", {"crossings": 10}),),
         _clmm_input,
         _scalar("clmm_swap"),
+    ),
+    Case(
+        "pump_swap",
+        (Size("1 sell", {"sell": True}), Size("1 buy_exact_quote_in")),
+        _pump_input,
+        _scalar("pump_swap"),
     ),
     Case(
         "find_negative_cycle",

@@ -21,7 +21,7 @@ from engine_rs.records import as_dict
 from feeds.clients.pool import Endpoint, FeedPool
 from feeds.sim.server import EndpointProfile, SimServer, _logs_notification
 from feeds.sim.world import World, WorldConfig
-from feeds.venues import by_kind
+from feeds.venues import VENUES, by_kind
 from feeds.wire.instructions import SPL_TOKEN
 from tests.feeds.hostile import until, until_answered
 from tests.feeds.test_integrity import QUICK, healthy, market_equal
@@ -84,7 +84,8 @@ def test_full_logs_carry_compute_units_inner_transfers_and_swap_events(
     w = World(WorldConfig(**SMALL, full_logs=True))
     trades = [t for _ in range(20) for t in w.step().trades]
     kinds = {t.program for t in trades}
-    assert kinds == {by_kind(k).program for k in ("amm_v4", "cpmm", "whirlpool")}
+    first = {by_kind(k).program for k in ("amm_v4", "cpmm", "whirlpool")}
+    assert first <= kinds <= {v.program for v in VENUES}
     for t in trades:
         assert t.logs[0] == f"Program {t.program} invoke [1]"
         assert t.logs[-1] == f"Program {t.program} success"
@@ -101,6 +102,16 @@ def test_full_logs_carry_compute_units_inner_transfers_and_swap_events(
                 t.pool, t.amount_in, t.amount_out)  # fmt: skip
             assert (ev["input_mint"], ev["output_mint"], ev["base_input"]) == (*mints, True)
             assert ev["trade_fee"] > 0 and ev["input_vault_before"] > 0
+        if t.program == by_kind("pumpswap").program:  # a SellEvent or a BuyEvent
+            (line,) = events
+            ev = as_dict(eng.parse_program_data(line[len("Program data: ") :], t.program))
+            assert (ev["pool"], ev["buy"]) == (t.pool, not t.a_to_b)
+            base_amount, quote_amount = (
+                (t.amount_in, ev["user_quote_amount"]) if t.a_to_b
+                else (t.amount_out, ev["quote_amount"])
+            )  # fmt: skip
+            assert ev["base_amount"] == base_amount
+            assert (t.amount_out if t.a_to_b else t.amount_in) == quote_amount
 
 
 def _logs_frame(sid: int, slot: int, signature: str, err: Any, logs: tuple[str, ...]) -> bytes:
