@@ -164,6 +164,18 @@ class PoolGraph:
         fee_den: int,
         slot: int = 0,
     ) -> None: ...
+    def upsert_pump(
+        self,
+        pool_id: str,
+        mint_a: str,
+        mint_b: str,
+        base_reserve: int,
+        quote_reserve: int,
+        lp_fee_bps: int,
+        protocol_fee_bps: int,
+        creator_fee_bps: int,
+        slot: int = 0,
+    ) -> None: ...
     def upsert_clmm(
         self,
         pool_id: str,

@@ -30,7 +30,7 @@ from ._ints import i32, u64, u128
 from .amm import ConstantProduct
 from .clmm import ClmmPool, _checked_ticks
 from .sizing import Leg, optimal_input, simulate
-from .venues import Venue, orca_whirlpool, raydium_cpmm
+from .venues import Venue, orca_whirlpool, pump_amm, raydium_cpmm
 
 _B58 = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
 _EPS = 1e-12  # a relaxation must improve by more than float noise
@@ -244,6 +244,31 @@ class PoolGraph:
             raise InvalidInputError(f"pool {pool_id}: mint_a == mint_b")
         state = ConstantProduct.checked(pool_id, reserve_a, reserve_b, fee_num, fee_den)
         self._upsert_venue(pool_id, mint_a, mint_b, raydium_cpmm, state, slot)
+
+    def upsert_pump(
+        self,
+        pool_id: str,
+        mint_a: str,
+        mint_b: str,
+        base_reserve: int,
+        quote_reserve: int,
+        lp_fee_bps: int,
+        protocol_fee_bps: int,
+        creator_fee_bps: int,
+        slot: int = 0,
+    ) -> None:
+        """Insert or update a PumpSwap pool: base and quote reserves (mint a is the base),
+        the fee rates in bps (the creator's 0 without a coin creator); graph kind ``pump``."""
+        base_reserve, quote_reserve = u64(base_reserve), u64(quote_reserve)
+        bps = (u64(lp_fee_bps), u64(protocol_fee_bps), u64(creator_fee_bps))
+        slot = u64(slot)
+        _check_id(pool_id, "pool_id")
+        _check_id(mint_a, "mint_a")
+        _check_id(mint_b, "mint_b")
+        if mint_a == mint_b:
+            raise InvalidInputError(f"pool {pool_id}: mint_a == mint_b")
+        state = pump_amm.PumpState.checked(pool_id, base_reserve, quote_reserve, bps, 0)
+        self._upsert_venue(pool_id, mint_a, mint_b, pump_amm, state, slot)
 
     def upsert_clmm(
         self,

@@ -64,6 +64,9 @@ class PoolSpec:
 
     def upsert(self, graph: Any, slot: int = 0) -> None:
         """Insert this pool's state into a ``PoolGraph`` of either backend."""
+        if self.venue and hasattr(self.state, "upsert"):  # a venue's own state
+            self.state.upsert(graph, self, slot)
+            return
         if self.kind == "cpmm":
             graph.upsert_cpmm(
                 self.pool_id,

@@ -363,6 +363,18 @@ def split(base: int, quote: int, bps: tuple[int, int, int], sell_side: bool,
     return Split(net + lp + pr + cr, out, lp, pr, cr, -out, net + lp)
 
 
+@dataclass(frozen=True, slots=True)
+class SpecState:
+    """A simulated pool's own state beside its spec's reserves (base, quote): the fee
+    rates its swaps pay, and how it goes into a ``PoolGraph`` (``PoolSpec.upsert``)."""
+
+    bps: tuple[int, int, int]
+
+    def upsert(self, graph: Any, spec: synthetic.PoolSpec, slot: int = 0) -> None:
+        graph.upsert_pump(spec.pool_id, spec.mint_a, spec.mint_b, spec.reserve_a,
+                          spec.reserve_b, *self.bps, slot)  # fmt: skip
+
+
 def _fees(world: World, pool: Pool) -> tuple[int, int, int]:
     """The rates a swap on ``pool`` pays: the GlobalConfig's, the creator's only when the
     pool has a coin creator."""
@@ -475,8 +487,7 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     rec = D.PumpAmmPool(bump, 0, creator, base, quote, lp_mint, va, vb, 10**12, coin_creator,
                         False, False)  # fmt: skip
     lp, pr, cr = SIM_FEES
-    spec.fee_num = lp + pr + (cr if coin_creator != ZERO_KEY else 0)
-    spec.fee_den = 10_000
+    spec.state = SpecState((lp, pr, cr if coin_creator != ZERO_KEY else 0))
     world.put(addr, PROGRAM, encode_pool(rec))
     spec.pool_id = addr
     world.vault(va, base, addr, spec.reserve_a)

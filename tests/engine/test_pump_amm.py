@@ -317,3 +317,19 @@ def test_its_events_are_decoded_only_in_its_own_frames(eng: types.ModuleType) ->
     got = eng.parse_logs(logs)
     assert [(name, ev.buy) for name, ev in got] == [("pump_amm", False), ("pump_amm", True)]
     assert eng.parse_program_data(EVENTS["sell"], cpmm) is None
+
+
+def test_a_graph_holds_pump_pools_and_quotes_them_exactly(eng: types.ModuleType) -> None:
+    base, quote = "7LSsEoJGhLeZzGvDofTdNg7M3JttxQqGWNLo6vWMpump", WSOL
+    pool = "GseMAnNDvntR5uFePZ51yZBXzNSn7GdFPkfHwfr6d77J"
+    g = eng.PoolGraph(base_mints=[WSOL], max_hops=3)
+    rb, rq, x, out = SWAPS["coin_creator_20_5_5"]["buy_exact_quote_in"][0][:4]
+    g.upsert_pump(pool, base, quote, rb, rq, 20, 5, 5, 3)
+    assert g.quote([pool], quote, x) == [x, out]
+    rb, rq, x, out = SWAPS["coin_creator_20_5_5"]["sell"][0][:4]
+    g.upsert_pump(pool, base, quote, rb, rq, 20, 5, 5, 4)
+    assert g.quote([pool], base, x) == [x, out]
+    with pytest.raises(InvalidInputError):
+        g.upsert_pump(pool, base, quote, 0, rq, 20, 5, 5, 5)
+    with pytest.raises(InvalidInputError):
+        g.upsert_pump(pool, base, base, 1, 1, 20, 5, 5, 5)

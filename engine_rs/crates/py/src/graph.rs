@@ -6,6 +6,8 @@
 
 use arbscope_core::clmm::ClmmPool;
 use arbscope_core::graph::{self, PoolGraph as CoreGraph};
+use arbscope_core::venues::pump_amm::PumpState;
+use arbscope_core::venues::PoolState;
 use arbscope_core::EngineError;
 use pyo3::prelude::*;
 
@@ -209,6 +211,46 @@ impl PoolGraph {
                 reserve_b.0,
                 fee_num.0,
                 fee_den.0,
+                slot.0,
+            )
+        })
+    }
+
+    /// Insert or update a PumpSwap pool: base and quote reserves (mint a is the base),
+    /// the fee rates in bps (the creator's 0 without a coin creator); graph kind `pump`.
+    #[pyo3(
+        signature = (pool_id, mint_a, mint_b, base_reserve, quote_reserve, lp_fee_bps, protocol_fee_bps, creator_fee_bps, slot = U64(0)),
+        text_signature = "($self, pool_id, mint_a, mint_b, base_reserve, quote_reserve, lp_fee_bps, protocol_fee_bps, creator_fee_bps, slot=0)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn upsert_pump(
+        &mut self,
+        py: Python<'_>,
+        pool_id: &str,
+        mint_a: &str,
+        mint_b: &str,
+        base_reserve: U64,
+        quote_reserve: U64,
+        lp_fee_bps: U64,
+        protocol_fee_bps: U64,
+        creator_fee_bps: U64,
+        slot: U64,
+    ) -> PyResult<()> {
+        let inner = &mut self.inner;
+        guard(py, || {
+            graph::check_pool_ids(pool_id, mint_a, mint_b)?;
+            let state = PumpState::checked(
+                pool_id,
+                base_reserve.0,
+                quote_reserve.0,
+                (lp_fee_bps.0, protocol_fee_bps.0, creator_fee_bps.0),
+                0,
+            )?;
+            inner.upsert_state_ids_checked(
+                pool_id,
+                mint_a,
+                mint_b,
+                PoolState::PumpAmm(state),
                 slot.0,
             )
         })
