@@ -1,0 +1,100 @@
+"""PumpSwap in the simulator's runtime: signed ``sell`` / ``buy_exact_quote_in``
+transactions against the simulated program — the engine's quote is what the user gets,
+the vaults move as the program moves them (the LP fee stays, the protocol and creator
+fees leave the quote vault), and the program's checks fail with the IDL's codes."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import replace
+
+import pytest
+from solders.instruction import Instruction
+
+import engine_rs
+from feeds.sim.state import Pool
+from feeds.venues import pump_amm as PA
+from feeds.wire import instructions as I
+from tests.feeds.test_chain import Market
+
+
+def _pool(m: Market, creator: bool) -> Pool:
+    return next(
+        p for p in m.world.pools
+        if p.kind == "pumpswap" and (p.record.coin_creator != PA.ZERO_KEY) == creator
+    )  # fmt: skip
+
+
+def _ix(m: Market, pool: Pool, sell: bool, amount: int, minimum: int, **bad: str) -> Instruction:
+    k = replace(PA.swap_keys(pool.address, pool.record, I.SPL_TOKEN, I.SPL_TOKEN), **bad)
+    base, quote = I.ata_address(m.me, pool.mint_a), I.ata_address(m.me, pool.mint_b)
+    if sell:
+        return PA.sell(m.me, k, base, quote, amount, minimum)
+    return PA.buy_exact_quote_in(m.me, k, base, quote, amount, minimum)
+
+
+def _amounts(r: dict, n: int) -> list[int]:
+    return [
+        int.from_bytes(base64.b64decode(a["data"][0])[64:72], "little") for a in r["accounts"][:n]
+    ]
+
+
+@pytest.mark.parametrize("creator", [True, False])
+def test_a_sell_gives_the_engine_quote_and_the_fees_leave_the_quote_vault(creator: bool) -> None:
+    m = Market()
+    pool = _pool(m, creator)
+    m.chain.fund([m.me, pool.mint_a, 10**12])
+    create = I.create_ata_idempotent(m.me, m.me, pool.mint_b)
+    x = pool.spec.reserve_a // 1_000
+    base_r, quote_r = m.world.balance(pool.vault_a), m.world.balance(pool.vault_b)
+    bps = (20, 5, 5 if creator else 0)  # the simulated GlobalConfig's rates
+    out = engine_rs.load("python").pump_swap(base_r, quote_r, *bps, x, True)
+    assert out == engine_rs.load("rust").pump_swap(base_r, quote_r, *bps, x, True)
+    r = m.simulate(m.tx([create, _ix(m, pool, True, x, out + 1)]))
+    assert r["err"] == {"InstructionError": [1, {"Custom": 6004}]}  # ExceededSlippage
+    dst = I.ata_address(m.me, pool.mint_b)
+    ok = m.simulate(m.tx([create, _ix(m, pool, True, x, out)]), [dst, pool.vault_a, pool.vault_b])
+    assert ok["err"] is None
+    got, va, vb = _amounts(ok, 3)
+    gross = quote_r * x // (base_r + x)
+    lp = -(-gross * 20 // 10_000)
+    assert (got, va, vb) == (out, base_r + x, quote_r - (gross - lp))
+
+
+@pytest.mark.parametrize("creator", [True, False])
+def test_a_buy_exact_quote_in_gives_the_engine_quote(creator: bool) -> None:
+    m = Market()
+    pool = _pool(m, creator)
+    m.chain.fund([m.me, pool.mint_b, 10**15])
+    create = I.create_ata_idempotent(m.me, m.me, pool.mint_a)
+    s = pool.spec.reserve_b // 1_000
+    base_r, quote_r = m.world.balance(pool.vault_a), m.world.balance(pool.vault_b)
+    bps = (20, 5, 5 if creator else 0)
+    out = engine_rs.load("rust").pump_swap(base_r, quote_r, *bps, s, False)
+    r = m.simulate(m.tx([create, _ix(m, pool, False, s, out + 1)]))
+    assert r["err"] == {"InstructionError": [1, {"Custom": 6040}]}  # BuySlippage...
+    dst = I.ata_address(m.me, pool.mint_a)
+    ok = m.simulate(m.tx([create, _ix(m, pool, False, s, out)]), [dst, pool.vault_a])
+    assert ok["err"] is None
+    assert _amounts(ok, 2) == [out, base_r - out]
+    assert m.simulate(m.tx([create, _ix(m, pool, False, 1, 0)]))["err"] == {
+        "InstructionError": [1, {"Custom": 6039}]  # BuyNotEnoughQuoteTokensToCoverFees
+    }
+
+
+def test_the_programs_checks() -> None:
+    m = Market()
+    pool = _pool(m, True)
+    m.chain.fund([m.me, pool.mint_a, 10**12])
+    m.chain.fund([m.me, pool.mint_b, 0])
+    cases = [
+        ({"pool_quote": pool.vault_a}, 6015),  # InvalidPoolQuoteTokenAccount
+        ({"pool_base": pool.vault_b}, 6014),  # InvalidPoolBaseTokenAccount
+        ({"recipient": m.me}, 6013),  # InvalidProtocolFeeRecipient
+        ({"creator_vault_authority": m.me}, 2006),  # ConstraintSeeds
+    ]
+    for bad, code in cases:
+        r = m.simulate(m.tx([_ix(m, pool, True, 10**6, 0, **bad)]))
+        assert r["err"] == {"InstructionError": [0, {"Custom": code}]}, bad
+    r = m.simulate(m.tx([_ix(m, pool, True, 0, 0)]))
+    assert r["err"] == {"InstructionError": [0, {"Custom": 6001}]}  # ZeroBaseAmount
