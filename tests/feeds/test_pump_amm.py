@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from solders.instruction import Instruction
@@ -33,7 +34,7 @@ def _ix(m: Market, pool: Pool, sell: bool, amount: int, minimum: int, **bad: str
     return PA.buy_exact_quote_in(m.me, k, base, quote, amount, minimum)
 
 
-def _amounts(r: dict, n: int) -> list[int]:
+def _amounts(r: dict[str, Any], n: int) -> list[int]:
     return [
         int.from_bytes(base64.b64decode(a["data"][0])[64:72], "little") for a in r["accounts"][:n]
     ]
