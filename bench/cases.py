@@ -706,7 +706,7 @@ class IngestInput:
     universe: tuple[tuple[str, str], ...]
     tick_arrays: tuple[tuple[str, str], ...]
     accounts: Mapping[str, tuple[str, bytes]]
-    whirlpool: str
+    whirlpool: str  # the account whose notifications are timed (a Whirlpool's by default)
     states: tuple[str, str]  # the JSON ``value`` of each state (base64 data)
     first_slot: int
     duplicate: bool  # time the second endpoint's copy of each frame instead
@@ -717,22 +717,30 @@ def _ingest_input(size: Size, seed: int) -> IngestInput:
 
     twin = _twin()
 
+    # the pool kind whose notification is timed (``kind``): a Whirlpool's pool account,
+    # else the pool's quote vault (PumpSwap: the pool account does not change with a swap)
+    kind = str(size.params.get("kind", "whirlpool"))
     w = World(WorldConfig(seed=seed, tokens=8, pools=24), backend=twin)
+    k = 0
+    while not any(p.kind == kind for p in w.pools):  # a market with such a pool
+        k += 1
+        w = World(WorldConfig(seed=seed + 1_000 * k, tokens=8, pools=24), backend=twin)
     accounts = {k: (a.owner, a.data) for k, a in w.accounts.items()}
-    pool = next(p for p in w.pools if p.kind == "whirlpool")
-    before = json.dumps(w.accounts[pool.address].value(), separators=(",", ":"))
+    pool = next(p for p in w.pools if p.kind == kind)
+    timed = pool.address if kind == "whirlpool" else pool.vault_b
+    before = json.dumps(w.accounts[timed].value(), separators=(",", ":"))
     for amount in (10**6, 10**5, 10**4, 10**3):
         if w.swap(pool, True, amount) is not None:
             break
-    after = json.dumps(w.accounts[pool.address].value(), separators=(",", ":"))
+    after = json.dumps(w.accounts[timed].value(), separators=(",", ":"))
     if after == before:
-        raise RuntimeError("the simulated whirlpool did not move")
+        raise RuntimeError(f"the simulated {kind} pool did not move")
     return IngestInput(
         tuple(w.bases),
         tuple(w.universe()),
         tuple((ta, p.address) for p in w.pools for ta in p.tick_arrays),
         accounts,
-        pool.address,
+        timed,
         (before, after),
         w.slot,
         bool(size.params.get("duplicate")),
@@ -979,6 +987,7 @@ CASES: tuple[Case, ...] = (
         (
             Size("first copy (653 B account)"),
             Size("duplicate from a 2nd endpoint", {"duplicate": True}),
+            Size("first copy, PumpSwap vault (165 B)", {"kind": "pumpswap"}),
         ),
         _ingest_input,
         _prepare_ingest,
