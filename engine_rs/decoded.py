@@ -287,6 +287,19 @@ class PumpAmmGlobalConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PumpFeeConfig:
+    """pump_fees ``FeeConfig`` (PumpSwap's at the PDA of ``["fee_config", program id]``
+    under the fee program): rates in bps (lp, protocol, creator); each tier is
+    ``(market_cap_lamports_threshold, lp, protocol, creator)``."""
+
+    bump: int
+    admin: str
+    flat_fees: tuple[int, int, int]
+    fee_tiers: tuple[tuple[int, int, int, int], ...]
+    stable_fee_tiers: tuple[tuple[int, int, int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class PumpSwapEvent:
     """PumpSwap ``BuyEvent`` (``buy``) or ``SellEvent``: the fixed head both share (for a
     buy ``base_amount`` is out and ``quote_amount`` in, for a sell the other way round;

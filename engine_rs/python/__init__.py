@@ -40,7 +40,12 @@ from .pda import (
 from .scorer import priority_fee_lamports, score
 from .venues import parse_logs, parse_program_data, venue_infos
 from .venues.orca_whirlpool import decode_tick_array, decode_whirlpool
-from .venues.pump_amm import decode_pump_amm_global_config, decode_pump_amm_pool, pump_swap
+from .venues.pump_amm import (
+    decode_pump_amm_global_config,
+    decode_pump_amm_pool,
+    decode_pump_fee_config,
+    pump_swap,
+)
 from .venues.raydium_amm_v4 import decode_raydium_amm_v4, parse_ray_log
 from .venues.raydium_cpmm import decode_raydium_amm_config, decode_raydium_cpmm
 
@@ -79,6 +84,7 @@ __all__ = [
     "decode_mint",
     "decode_pump_amm_global_config",
     "decode_pump_amm_pool",
+    "decode_pump_fee_config",
     "decode_raydium_amm_config",
     "decode_raydium_amm_v4",
     "decode_raydium_cpmm",

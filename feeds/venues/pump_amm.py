@@ -62,6 +62,9 @@ POOL_LEN = IDS.pool_account_size  # 300: the whole IDL Pool, as pools are extend
 GLOBAL_CONFIG_LEN = 643  # the mainnet account's size (through is_cashback_enabled)
 GLOBAL_CONFIG = "ADyA8hdefvWN2dbGGWFotbzWxrAvLW83WG6QCVXvJKqw"  # PDA of ["global_config"]
 FEE_PROGRAM = "pfeeUxB6jkeY1Hxd7CsFCAjcbHA9rWtchMGdZ6VojVZ"  # IDL: fee_program
+PUMP_PROGRAM = "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P"  # its pool authority: canonical
+USDC = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
+MAYHEM_SUPPLY = 10**15
 WSOL = "So11111111111111111111111111111111111111112"
 ZERO_KEY = "11111111111111111111111111111111"
 DISC_POOL = hashlib.sha256(b"account:Pool").digest()[:8]
@@ -91,6 +94,21 @@ ERRORS = {
 }  # fmt: skip
 DISABLE_BUY, DISABLE_SELL = 1 << 3, 1 << 4  # GlobalConfig.disable_flags bits (IDL)
 SIM_FEES = (20, 5, 5)  # the simulated GlobalConfig: lp, protocol, coin creator bps
+# the simulated FeeConfig: docs/fees.png, the tiers of canonical pools by market cap in
+# lamports (threshold, lp, protocol, creator bps) up to the 49,120 SOL row (the rows past
+# it have half basis points on the picture: left out, the last tier holds from there);
+# flat fees for other pools: 25 / 5 / 0 (what real creator-less pools' swaps charged)
+SOL = 10**9
+SIM_FEE_TIERS = tuple(
+    (t * SOL, lp, pr, cr)
+    for t, lp, pr, cr in (
+        (0, 2, 93, 30), (420, 20, 5, 95), (1_470, 20, 5, 90), (2_460, 20, 5, 85),
+        (3_440, 20, 5, 80), (4_420, 20, 5, 75), (9_820, 20, 5, 70), (14_740, 20, 5, 65),
+        (19_650, 20, 5, 60), (24_560, 20, 5, 55), (29_470, 20, 5, 50), (34_380, 20, 5, 45),
+        (39_300, 20, 5, 40), (44_210, 20, 5, 35), (49_120, 20, 5, 30),
+    )
+)  # fmt: skip
+SIM_FLAT_FEES = (25, 5, 0)
 _SELL_ACCOUNTS = (
     "pool",
     "user",
@@ -146,6 +164,11 @@ def creator_vault_authority(coin_creator: str) -> str:
 def fee_config() -> str:
     """The fee program's config of this program: ``["fee_config", program id]``."""
     return _pda([b"fee_config", _b(PROGRAM)], FEE_PROGRAM)
+
+
+def pump_pool_authority(base_mint: str) -> str:
+    """The Pump program's pool authority of a mint: the creator of canonical pools."""
+    return _pda([b"pool-authority", _b(base_mint)], PUMP_PROGRAM)
 
 
 def global_volume_accumulator() -> str:
@@ -318,6 +341,16 @@ def encode_global_config(r: Any) -> bytes:
     return w.done()
 
 
+def encode_fee_config(r: Any) -> bytes:
+    """pump_fees ``FeeConfig`` (IDL): bump, admin, flat fees, the two tier vectors."""
+    body = bytes([r.bump]) + _b(r.admin) + struct.pack("<3Q", *r.flat_fees)
+    for tiers in (r.fee_tiers, r.stable_fee_tiers):
+        body += struct.pack("<I", len(tiers))
+        for t, lp, pr, cr in tiers:
+            body += t.to_bytes(16, "little") + struct.pack("<3Q", lp, pr, cr)
+    return hashlib.sha256(b"account:FeeConfig").digest()[:8] + body
+
+
 # ------------------------------------------------------------------ simulator: the math
 @dataclass(frozen=True, slots=True)
 class Split:
@@ -363,23 +396,51 @@ def split(base: int, quote: int, bps: tuple[int, int, int], sell_side: bool,
     return Split(net + lp + pr + cr, out, lp, pr, cr, -out, net + lp)
 
 
+def program_fees(cfg: Any, canonical: bool, mayhem: bool, quote_mint: str, has_creator: bool,
+                 reserves: tuple[int, int], supply: int) -> tuple[int, int, int]:  # fmt: skip
+    """The rates the program charges (docs/FEE_PROGRAM_README.md ``computeFeesBps``): a
+    canonical pool the tier of its market cap ``quote · supply / base`` (USDC-quoted: the
+    stable tiers when there are), another pool the flat fees; no creator fee without a
+    coin creator."""
+    if canonical:
+        cap = reserves[1] * (MAYHEM_SUPPLY if mayhem else supply) // max(reserves[0], 1)
+        tiers = cfg.fee_tiers
+        if quote_mint == USDC and cfg.stable_fee_tiers:
+            tiers = cfg.stable_fee_tiers
+        pick = tiers[0]
+        if cap >= pick[0]:
+            pick = next(t for t in reversed(tiers) if cap >= t[0])
+        fees = pick[1:]
+    else:
+        fees = cfg.flat_fees
+    return (fees[0], fees[1], fees[2] if has_creator else 0)
+
+
 @dataclass(frozen=True, slots=True)
 class SpecState:
-    """A simulated pool's own state beside its spec's reserves (base, quote): the fee
-    rates its swaps pay, and how it goes into a ``PoolGraph`` (``PoolSpec.upsert``)."""
+    """A simulated pool's own state beside its spec's reserves (base, quote): what its
+    fee rates depend on, and how it goes into a ``PoolGraph`` (``PoolSpec.upsert``)."""
 
-    bps: tuple[int, int, int]
+    fee_config: Any
+    canonical: bool
+    has_creator: bool
+    quote_mint: str
+    supply: int
+
+    def bps(self, spec: synthetic.PoolSpec) -> tuple[int, int, int]:
+        return program_fees(self.fee_config, self.canonical, False, self.quote_mint,
+                            self.has_creator, (spec.reserve_a, spec.reserve_b),
+                            self.supply)  # fmt: skip
 
     def upsert(self, graph: Any, spec: synthetic.PoolSpec, slot: int = 0) -> None:
         graph.upsert_pump(spec.pool_id, spec.mint_a, spec.mint_b, spec.reserve_a,
-                          spec.reserve_b, *self.bps, slot)  # fmt: skip
+                          spec.reserve_b, *self.bps(spec), slot)  # fmt: skip
 
 
 def _fees(world: World, pool: Pool) -> tuple[int, int, int]:
-    """The rates a swap on ``pool`` pays: the GlobalConfig's, the creator's only when the
-    pool has a coin creator."""
-    lp, pr, cr = world.venue_state[IDS.name]
-    return (lp, pr, cr if pool.record.coin_creator != ZERO_KEY else 0)
+    """The rates a swap on ``pool`` pays now."""
+    state: SpecState = pool.spec.state
+    return state.bps(pool.spec)
 
 
 def _split(world: World, pool: Pool, a_to_b: bool, amount: int) -> Split | None:
@@ -459,12 +520,15 @@ def _depth(pool: Pool, a_to_b: bool) -> float:
 
 
 # ------------------------------------------------------------------ simulator: market
-def _setup(world: World) -> tuple[int, int, int]:
-    """The one ``GlobalConfig`` at its PDA: its rates (lp, protocol, coin creator bps)."""
+def _setup(world: World) -> Any:
+    """The one ``GlobalConfig`` at its PDA, and the fee program's ``FeeConfig`` at its
+    (returned: what the pools' fee rates come from)."""
     cfg = D.PumpAmmGlobalConfig(sim_key("pump-admin"), SIM_FEES[0], SIM_FEES[1], 0,
                                 FEE_RECIPIENTS, SIM_FEES[2])  # fmt: skip
     world.put(GLOBAL_CONFIG, PROGRAM, encode_global_config(cfg))
-    return SIM_FEES
+    fees = D.PumpFeeConfig(255, sim_key("pump-fees-admin"), SIM_FLAT_FEES, SIM_FEE_TIERS, ())
+    world.put(fee_config(), FEE_PROGRAM, encode_fee_config(fees))
+    return fees
 
 
 def _takes(spec: synthetic.PoolSpec) -> bool:
@@ -479,15 +543,20 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
         spec.mint_a, spec.mint_b = spec.mint_b, spec.mint_a
         spec.reserve_a, spec.reserve_b = spec.reserve_b, spec.reserve_a
     base, quote = spec.mint_a, spec.mint_b
-    creator = sim_key("pump-creator", i)
-    addr, bump = pool_address(0, creator, base, quote)
+    canonical = i % 2 == 0  # a canonical pool: the Pump program migrated it, it has a coin creator
+    creator = pump_pool_authority(base) if canonical else sim_key("pump-creator", i)
+    index = 0
+    addr, bump = pool_address(index, creator, base, quote)
+    while addr in world.accounts:  # another pool of the same pair and creator: next index
+        index += 1
+        addr, bump = pool_address(index, creator, base, quote)
     va, vb = ata_address(addr, base), ata_address(addr, quote)
-    coin_creator = sim_key("pump-coin-creator", i) if i % 2 == 0 else ZERO_KEY
+    coin_creator = sim_key("pump-coin-creator", i) if canonical else ZERO_KEY
     lp_mint = _pda([b"pool_lp_mint", _b(addr)])
-    rec = D.PumpAmmPool(bump, 0, creator, base, quote, lp_mint, va, vb, 10**12, coin_creator,
+    rec = D.PumpAmmPool(bump, index, creator, base, quote, lp_mint, va, vb, 10**12, coin_creator,
                         False, False)  # fmt: skip
-    lp, pr, cr = SIM_FEES
-    spec.state = SpecState((lp, pr, cr if coin_creator != ZERO_KEY else 0))
+    supply = int.from_bytes(world.accounts[base].data[36:44], "little")  # the mint's supply
+    spec.state = SpecState(world.venue_state[IDS.name], canonical, canonical, quote, supply)
     world.put(addr, PROGRAM, encode_pool(rec))
     spec.pool_id = addr
     world.vault(va, base, addr, spec.reserve_a)

@@ -333,3 +333,80 @@ def test_a_graph_holds_pump_pools_and_quotes_them_exactly(eng: types.ModuleType)
         g.upsert_pump(pool, base, quote, 0, rq, 20, 5, 5, 5)
     with pytest.raises(InvalidInputError):
         g.upsert_pump(pool, base, base, 1, 1, 20, 5, 5, 5)
+
+
+def _ingest_quote(
+    eng: types.ModuleType, pool_rec: Any, pool: str, reserves: tuple[int, int], supply: int,
+    a_to_b: bool, amount: int,
+) -> int | None:  # fmt: skip
+    """The engine's quote of a pool its feed ingest assembled from accounts: the pool, its
+    vaults holding ``reserves``, the real GlobalConfig, a FeeConfig with the tiers of
+    docs/fees.png and the base mint with ``supply``."""
+    from engine_rs import decoded as D
+    from feeds.sim import layouts as L
+    from feeds.venues import pump_amm as PA
+
+    token = TOKEN_PROGRAMS[0]
+    fees = D.PumpFeeConfig(255, pa.ZERO_KEY, PA.SIM_FLAT_FEES, PA.SIM_FEE_TIERS, ())
+    accounts = {
+        pool: (pa.PROGRAM_ID, PA.encode_pool(pool_rec)),
+        pa.GLOBAL_CONFIG_ID: (pa.PROGRAM_ID, _bytes("global_config_current")),
+        pa.FEE_CONFIG_ID: (pa.FEE_PROGRAM_ID, PA.encode_fee_config(fees)),
+        pool_rec.base_mint: (token, L.encode_mint(D.Mint(None, supply, 6, True, None))),
+    }
+    for vault, mint, amount_held in (
+        (pool_rec.pool_base_token_account, pool_rec.base_mint, reserves[0]),
+        (pool_rec.pool_quote_token_account, pool_rec.quote_mint, reserves[1]),
+    ):
+        rec = D.TokenAccount(mint, pool, amount_held, None, 1, None, 0, None)
+        accounts[vault] = (token, L.encode_token_account(rec))
+    g = eng.PoolGraph(base_mints=[WSOL], max_hops=3)
+    ing = eng.FeedIngest(g)
+    ing.track_pool(pool, "pumpswap")
+    for _ in range(3):
+        for k in ing.watched():
+            ing.account(k, *accounts[k], 9)
+    path = g.quote([pool], pool_rec.base_mint if a_to_b else pool_rec.quote_mint, amount)
+    return path[-1] if path else None
+
+
+def test_real_events_through_the_fee_tiers_of_the_docs(eng: types.ModuleType) -> None:
+    # pool GnpU6c…: its PDA from the migrated mint and the Pump program's pool authority
+    # (a canonical pool); its events' market caps fall in the first tier (the buy, 2 / 93
+    # / 30 bps) and the second (the sell, 20 / 5 / 95) of docs/fees.png, with the pump
+    # supply of 10^15 and the quote reserve the program prices with (vault + virtual)
+    mint = "ELJFma9JzJfLWbc2fBSXPMAExayXoTr2LUNJLbPpump"
+    b = eng.b58decode
+    authority = eng.find_program_address([b"pool-authority", b(mint)], pa.PUMP_PROGRAM_ID)[0]
+    pool = _pool_pda(eng, 0, authority, mint, WSOL)
+    assert pool == "GnpU6c7H9CbPrbb9cUkQMxgz6DZV41h8XbU4pLh4C27e"
+    raw = base64.b64decode(EVENTS["sell"])
+    coin_creator = eng.b58encode(raw[8 + 112 + 6 * 32 : 8 + 112 + 7 * 32])
+    from engine_rs import decoded as D
+
+    rec = D.PumpAmmPool(254, 0, authority, mint, WSOL, pa.ZERO_KEY,
+                        eng.find_program_address([b(pool), b(TOKEN_PROGRAMS[0]), b(mint)],
+                                                 ATA_PROGRAM)[0],
+                        eng.find_program_address([b(pool), b(TOKEN_PROGRAMS[0]), b(WSOL)],
+                                                 ATA_PROGRAM)[0],
+                        0, coin_creator, False, False)  # fmt: skip
+    q = EVENTS["migration_sol_amount"]
+    buy = eng.parse_program_data(EVENTS["buy_exact_quote_in"], pa.PROGRAM_ID)
+    sell = eng.parse_program_data(EVENTS["sell"], pa.PROGRAM_ID)
+    virtual = q - buy.pool_quote_token_reserves
+    got = _ingest_quote(eng, rec, pool, (buy.pool_base_token_reserves, q), 10**15, False,
+                        buy.quote_amount)  # fmt: skip
+    assert got == buy.base_amount
+    reserves = (sell.pool_base_token_reserves, sell.pool_quote_token_reserves + virtual)
+    got = _ingest_quote(eng, rec, pool, reserves, 10**15, True, sell.base_amount)
+    assert got == sell.user_quote_amount
+    # not canonical (another creator): the flat fees, 25 / 5 / 0
+    flat = D.PumpAmmPool(*[rec.pool_bump, rec.index, WSOL], *list(as_tuple(rec))[3:])
+    got = _ingest_quote(eng, flat, pool, reserves, 10**15, True, sell.base_amount)
+    assert got == eng.pump_swap(*reserves, 25, 5, 0, sell.base_amount, True)
+
+
+def as_tuple(rec: Any) -> tuple[Any, ...]:
+    from engine_rs.records import as_dict
+
+    return tuple(as_dict(rec).values())

@@ -34,6 +34,21 @@ def _ix(m: Market, pool: Pool, sell: bool, amount: int, minimum: int, **bad: str
     return PA.buy_exact_quote_in(m.me, k, base, quote, amount, minimum)
 
 
+def _engine_out(eng_name: str, m: Market, pool: Pool, a_to_b: bool, amount: int) -> int | None:
+    """The engine's quote of the pool as its feed ingest assembles it from the world's
+    accounts (the pool, vaults, GlobalConfig, FeeConfig, base mint)."""
+    eng = engine_rs.load(eng_name)
+    w = m.world
+    g = eng.PoolGraph(base_mints=w.bases, max_hops=3)
+    ing = eng.FeedIngest(g)
+    ing.track_pool(pool.address, pool.kind)
+    for _ in range(3):  # the pool, then what it names
+        for k in ing.watched():
+            ing.account(k, w.accounts[k].owner, w.accounts[k].data, w.slot)
+    path = g.quote([pool.address], pool.mint_a if a_to_b else pool.mint_b, amount)
+    return path[-1] if path else None
+
+
 def _amounts(r: dict[str, Any], n: int) -> list[int]:
     return [
         int.from_bytes(base64.b64decode(a["data"][0])[64:72], "little") for a in r["accounts"][:n]
@@ -48,9 +63,8 @@ def test_a_sell_gives_the_engine_quote_and_the_fees_leave_the_quote_vault(creato
     create = I.create_ata_idempotent(m.me, m.me, pool.mint_b)
     x = pool.spec.reserve_a // 1_000
     base_r, quote_r = m.world.balance(pool.vault_a), m.world.balance(pool.vault_b)
-    bps = (20, 5, 5 if creator else 0)  # the simulated GlobalConfig's rates
-    out = engine_rs.load("python").pump_swap(base_r, quote_r, *bps, x, True)
-    assert out == engine_rs.load("rust").pump_swap(base_r, quote_r, *bps, x, True)
+    out = _engine_out("rust", m, pool, True, x)
+    assert out is not None and out == _engine_out("python", m, pool, True, x)
     r = m.simulate(m.tx([create, _ix(m, pool, True, x, out + 1)]))
     assert r["err"] == {"InstructionError": [1, {"Custom": 6004}]}  # ExceededSlippage
     dst = I.ata_address(m.me, pool.mint_b)
@@ -58,7 +72,7 @@ def test_a_sell_gives_the_engine_quote_and_the_fees_leave_the_quote_vault(creato
     assert ok["err"] is None
     got, va, vb = _amounts(ok, 3)
     gross = quote_r * x // (base_r + x)
-    lp = -(-gross * 20 // 10_000)
+    lp = -(-gross * pool.spec.state.bps(pool.spec)[0] // 10_000)
     assert (got, va, vb) == (out, base_r + x, quote_r - (gross - lp))
 
 
@@ -69,9 +83,9 @@ def test_a_buy_exact_quote_in_gives_the_engine_quote(creator: bool) -> None:
     m.chain.fund([m.me, pool.mint_b, 10**15])
     create = I.create_ata_idempotent(m.me, m.me, pool.mint_a)
     s = pool.spec.reserve_b // 1_000
-    base_r, quote_r = m.world.balance(pool.vault_a), m.world.balance(pool.vault_b)
-    bps = (20, 5, 5 if creator else 0)
-    out = engine_rs.load("rust").pump_swap(base_r, quote_r, *bps, s, False)
+    base_r = m.world.balance(pool.vault_a)
+    out = _engine_out("rust", m, pool, False, s)
+    assert out is not None and out == _engine_out("python", m, pool, False, s)
     r = m.simulate(m.tx([create, _ix(m, pool, False, s, out + 1)]))
     assert r["err"] == {"InstructionError": [1, {"Custom": 6040}]}  # BuySlippage...
     dst = I.ata_address(m.me, pool.mint_a)

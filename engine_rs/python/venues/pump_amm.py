@@ -12,9 +12,10 @@ arithmetic is the official SDK's, checked against real mainnet events
 - buy: ``net = ⌊S·10 000 / (10 000 + total bps)⌋``, fees ``⌈net·bps / 10 000⌉``, net
   shaved by any excess over ``S``; base out ``⌊B·(net − 1) / (Q + net − 1)⌋``.
 
-Reserves are the vault balances; the rates are the ``GlobalConfig``'s (the creator's only
-when the pool has a coin creator). Not modelled: the fee program's market-cap tiers and
-the virtual quote reserves of pools migrated after the mirrored IDL (see the Rust module).
+Reserves are the vault balances; the rates are the fee program's ``FeeConfig`` tier of a
+canonical pool's market cap (flat fees for other pools; the creator's only with a coin
+creator), so a pool follows the ``FeeConfig``, its base mint and the ``GlobalConfig``.
+Not modelled: the virtual quote reserves of pools migrated after the mirrored IDL.
 """
 
 from __future__ import annotations
@@ -22,16 +23,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ...decoded import PumpAmmGlobalConfig, PumpAmmPool, PumpSwapEvent
+from ...decoded import PumpAmmGlobalConfig, PumpAmmPool, PumpFeeConfig, PumpSwapEvent
 from ...errors import AccountTooShortError, InvalidInputError
 from ...records import VenueInfo
 from .._ints import u64
-from ..decode import Reader, check
+from ..decode import Reader, check, decode_mint
+from ..pda import find_program_address
 from . import Assembly, OwnAccount, OwnRole, no_role
 
 PROGRAM_ID = "pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA"
 PUMP_PROGRAM_ID = "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P"
 GLOBAL_CONFIG_ID = "ADyA8hdefvWN2dbGGWFotbzWxrAvLW83WG6QCVXvJKqw"  # PDA of ["global_config"]
+FEE_PROGRAM_ID = "pfeeUxB6jkeY1Hxd7CsFCAjcbHA9rWtchMGdZ6VojVZ"
+FEE_CONFIG_ID = "5PHirr8joyTMp9JMm6nW7hNDVyEYdkzDqazxPD7RaTjx"  # ["fee_config", program id]
+USDC = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"  # its canonical pools: stable tiers
+MAYHEM_SUPPLY = 1_000_000_000_000_000  # a mayhem pool's market-cap supply
+DISC_FEE_CONFIG = bytes([143, 52, 146, 187, 219, 123, 76, 155])
+FEE_CONFIG_SIZE = 69  # through the length of fee_tiers
 DISC_POOL = bytes([241, 154, 109, 4, 17, 177, 109, 188])
 DISC_GLOBAL_CONFIG = bytes([149, 8, 156, 202, 160, 252, 176, 217])
 DISC_BUY_EVENT = bytes([103, 244, 82, 31, 44, 245, 119, 119])
@@ -44,10 +52,16 @@ BPS_DEN = 10_000
 DISABLE_BUY = 1 << 3
 DISABLE_SELL = 1 << 4
 ZERO_KEY = "11111111111111111111111111111111"
-GLOBAL_CONFIG = "global_config"  # the role of the GlobalConfig
+GLOBAL_CONFIG = "global_config"  # the roles of the GlobalConfig, the fee program's
+FEE_CONFIG = "fee_config"  # FeeConfig and the base mint (its supply: the market cap)
+BASE_MINT = "base_mint"
 
 INFO = VenueInfo("pump_amm", "pumpswap", "pump", "pump", (PROGRAM_ID,), POOL_LEN)
-OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(GLOBAL_CONFIG, True),)
+OWN_ROLES: tuple[OwnRole, ...] = (
+    OwnRole(GLOBAL_CONFIG, True),
+    OwnRole(FEE_CONFIG, True),
+    OwnRole(BASE_MINT, True),
+)
 TRACKED: str | None = None
 LOG_PREFIX: str | None = None
 
@@ -72,6 +86,64 @@ def decode_pump_amm_global_config(data: bytes, owner: object = None) -> PumpAmmG
         r.key(8), r.u64(40), r.u64(48), r.u8(56), recipients,  # type: ignore[arg-type]
         r.u64(313) if len(r.data) >= 321 else 0,
     )  # fmt: skip
+
+
+def _fee_tiers(r: Reader, off: int) -> tuple[tuple[tuple[int, int, int, int], ...], int]:
+    n = r.u32(off)
+    if off + 4 + 40 * n > len(r.data):
+        raise AccountTooShortError(
+            f"FeeConfig: {n} fee tiers at {off} do not fit in {len(r.data)} bytes"
+        )
+    tiers = tuple(
+        (r.u128(o), r.u64(o + 16), r.u64(o + 24), r.u64(o + 32))
+        for o in range(off + 4, off + 4 + 40 * n, 40)
+    )
+    return tiers, off + 4 + 40 * n
+
+
+def decode_pump_fee_config(data: bytes, owner: object = None) -> PumpFeeConfig:
+    """pump_fees ``FeeConfig`` (owner: the fee program); ``stable_fee_tiers`` empty in
+    accounts older than it."""
+    r = check(data, "FeeConfig", FEE_CONFIG_SIZE, DISC_FEE_CONFIG, owner, (FEE_PROGRAM_ID,))
+    tiers, end = _fee_tiers(r, 65)
+    stable = _fee_tiers(r, end)[0] if len(r.data) >= end + 4 else ()
+    return PumpFeeConfig(r.u8(8), r.key(9), (r.u64(41), r.u64(49), r.u64(57)), tiers, stable)
+
+
+Fees = tuple[int, int, int]
+
+
+def fee_tier(tiers: tuple[tuple[int, int, int, int], ...], market_cap: int) -> Fees | None:
+    """pump-fees-math ``calculate_fee_tier`` (docs/FEE_PROGRAM_README.md): the first tier
+    below its threshold, else the last tier the market cap reaches; None for no tiers."""
+    if not tiers:
+        return None
+    first = tiers[0]
+    if market_cap < first[0]:
+        return first[1:]
+    for t in reversed(tiers):
+        if market_cap >= t[0]:
+            return t[1:]
+    return first[1:]
+
+
+def pool_fees(
+    cfg: PumpFeeConfig, canonical: bool, rec: PumpAmmPool, reserves: tuple[int, int], supply: int
+) -> Fees | None:
+    """The rates a swap on the pool pays (see the Rust ``pool_fees``)."""
+    if canonical:
+        circulating = MAYHEM_SUPPLY if rec.is_mayhem_mode else supply
+        cap = reserves[1] * circulating // max(reserves[0], 1)
+        stable = rec.quote_mint == USDC and cfg.stable_fee_tiers
+        got = fee_tier(cfg.stable_fee_tiers if stable else cfg.fee_tiers, cap)
+        if got is None:
+            return None
+        fees = got
+    else:
+        fees = cfg.flat_fees
+    if rec.coin_creator == ZERO_KEY:
+        fees = (fees[0], fees[1], 0)
+    return fees
 
 
 def parse_event(raw: bytes) -> PumpSwapEvent | None:
@@ -118,16 +190,22 @@ def vaults(rec: PumpAmmPool) -> tuple[str, str]:
 
 
 def followed(rec: PumpAmmPool) -> tuple[tuple[str, str], ...]:
-    """The ``GlobalConfig`` at its PDA (the pool account does not name it)."""
-    return ((GLOBAL_CONFIG, GLOBAL_CONFIG_ID),)
+    """The ``GlobalConfig`` and the ``FeeConfig`` at their PDAs (the pool account does not
+    name them), and its base mint."""
+    return ((GLOBAL_CONFIG, GLOBAL_CONFIG_ID), (FEE_CONFIG, FEE_CONFIG_ID),
+            (BASE_MINT, rec.base_mint))  # fmt: skip
 
 
 @dataclass(slots=True)
 class Config:
-    """What the ingest keeps of a PumpSwap pool's own accounts: its ``GlobalConfig``'s
-    fee rates (lp, protocol, coin creator) and disable flags, once seen."""
+    """What the ingest keeps of a PumpSwap pool's own accounts: the ``GlobalConfig``'s
+    disable flags, the ``FeeConfig``, the base mint's supply, once seen; and whether the
+    pool is a canonical Pump pool (for its creator and base mint: a PDA, derived once)."""
 
-    fees: tuple[int, int, int, int] | None = None
+    flags: int | None = None
+    fee_config: PumpFeeConfig | None = None
+    supply: int | None = None
+    canonical: tuple[str, str, bool] | None = None
 
 
 def new_own() -> Config:
@@ -140,21 +218,33 @@ def forget(own: object, pubkey: str) -> bool:
 
 
 def own_account(own: Config, role: str, cx: OwnAccount) -> None:
-    if role != GLOBAL_CONFIG:
+    if role == GLOBAL_CONFIG:
+        own.flags = decode_pump_amm_global_config(cx.data, cx.owner).disable_flags
+    elif role == FEE_CONFIG:
+        own.fee_config = decode_pump_fee_config(cx.data, cx.owner)
+    elif role == BASE_MINT:
+        own.supply = decode_mint(cx.data, cx.owner).supply
+    else:
         raise no_role(INFO, role)
-    c = decode_pump_amm_global_config(cx.data, cx.owner)
-    own.fees = (
-        c.lp_fee_basis_points,
-        c.protocol_fee_basis_points,
-        c.coin_creator_fee_basis_points,
-        c.disable_flags,
-    )
 
 
 def check_own_account(role: str, cx: OwnAccount) -> None:
-    if role != GLOBAL_CONFIG:
+    if role == GLOBAL_CONFIG:
+        decode_pump_amm_global_config(cx.data, cx.owner)
+    elif role == FEE_CONFIG:
+        decode_pump_fee_config(cx.data, cx.owner)
+    elif role == BASE_MINT:
+        decode_mint(cx.data, cx.owner)
+    else:
         raise no_role(INFO, role)
-    decode_pump_amm_global_config(cx.data, cx.owner)
+
+
+def pump_pool_authority(base_mint: str) -> str:
+    """The Pump program's pool authority of a mint (the creator of canonical pools):
+    ``["pool-authority", base_mint]`` under the Pump program."""
+    from ..b58 import b58decode
+
+    return find_program_address([b"pool-authority", b58decode(base_mint)], PUMP_PROGRAM_ID)[0]
 
 
 def _fee(amount: int, bps: int) -> int:
@@ -242,19 +332,26 @@ class PumpState:
 
 
 def update(own: Config, rec: PumpAmmPool, cx: Assembly) -> tuple[PumpState, int] | None:
-    """Reserves = the vaults; the GlobalConfig's rates, the creator's only with a coin
-    creator."""
+    """Reserves = the vaults; the fee rates of :func:`pool_fees` (the market cap at these
+    reserves picks the tier of a canonical pool)."""
     va, vb = cx.vaults
     if va is None or vb is None:
         return None
-    if own.fees is None:
+    flags, cfg, supply = own.flags, own.fee_config, own.supply
+    if flags is None or cfg is None or supply is None:
         return None
-    lp, protocol, creator, flags = own.fees
-    if rec.coin_creator == ZERO_KEY:
-        creator = 0
+    c = own.canonical
+    if c is not None and c[:2] == (rec.creator, rec.base_mint):
+        canonical = c[2]
+    else:
+        canonical = pump_pool_authority(rec.base_mint) == rec.creator
+        own.canonical = (rec.creator, rec.base_mint, canonical)
+    fees = pool_fees(cfg, canonical, rec, (va, vb), supply)
+    if fees is None:
+        raise InvalidInputError(f"pool {cx.pool_id}: the FeeConfig has no fee tiers")
     slot = cx.slot()
     cx.check_ids()
-    return PumpState.checked(cx.pool_id, va, vb, (lp, protocol, creator), flags), slot
+    return PumpState.checked(cx.pool_id, va, vb, fees, flags), slot
 
 
 def quote(state: PumpState, amount: int, a_to_b: bool) -> int | None:

@@ -669,6 +669,7 @@ mod tests {
                 Some(pump_amm::DISC_GLOBAL_CONFIG),
                 Some(pump_amm::DISC_BUY_EVENT),
                 Some(pump_amm::DISC_SELL_EVENT),
+                Some(pump_amm::DISC_FEE_CONFIG),
             ] {
                 let mut d: Vec<u8> = (0..len)
                     .map(|_| {
@@ -687,6 +688,7 @@ mod tests {
                 let _ = raydium_cpmm::decode_raydium_amm_config(&d, None);
                 let _ = orca_whirlpool::decode_tick_array(&d, None);
                 let _ = pump_amm::decode_pump_amm_global_config(&d, None);
+                let _ = pump_amm::decode_pump_fee_config(&d, None);
                 let _ = decode::decode_token_account(&d, None);
                 let _ = decode::decode_mint(&d, None);
                 for &v in VENUES {

@@ -20,14 +20,16 @@
 //!   unit less: real `BuyEvent`s reproduce only with it).
 //!
 //! The reserves are the two vault balances (the LP fee stays in the quote vault; the
-//! protocol and creator fees leave it). The fee rates are the `GlobalConfig`'s, which the
-//! pool follows at its PDA. Not modelled: the fee program's market-cap tiers
-//! (`pump_fees` `FeeConfig`, which the program reads instead of the GlobalConfig's rates
-//! since 2025-09 — see `docs/FEE_PROGRAM_README.md`), and the virtual quote reserves
-//! pools migrated after 2026-05 carry (not in the mirrored IDL).
+//! protocol and creator fees leave it). The fee rates are the fee program's
+//! (`pump_fees` `FeeConfig`, docs/FEE_PROGRAM_README.md, mandatory since 2025-09): a
+//! canonical Pump pool pays the tier of its market cap (quote reserve × base mint supply
+//! / base reserve), another pool the flat fees; so a pool follows the `FeeConfig`, its
+//! base mint (the supply) and the `GlobalConfig` (the disable flags), at their PDAs. Not
+//! modelled: the virtual quote reserves pools migrated after the mirrored IDL carry
+//! (real events reproduce with them added to the quote vault, see the tests).
 
 use crate::b58;
-use crate::decode::{check, Key, R};
+use crate::decode::{self, check, Key, R};
 use crate::error::{EngineError, Result};
 use crate::pda::find_program_address;
 
@@ -41,6 +43,18 @@ pub const PUMP_PROGRAM_ID: &str = "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P";
 /// The one `GlobalConfig`, PDA of `["global_config"]` (docs/PUMP_SWAP_README.md).
 pub const GLOBAL_CONFIG_ID: &str = "ADyA8hdefvWN2dbGGWFotbzWxrAvLW83WG6QCVXvJKqw";
 pub const GLOBAL_CONFIG_KEY: Key = b58::key(GLOBAL_CONFIG_ID);
+/// The fee program (IDL: `fee_program`) and its `FeeConfig` of this program, PDA of
+/// `["fee_config", pump_amm program id]` under it.
+pub const FEE_PROGRAM_ID: &str = "pfeeUxB6jkeY1Hxd7CsFCAjcbHA9rWtchMGdZ6VojVZ";
+pub const FEE_PROGRAM: Key = b58::key(FEE_PROGRAM_ID);
+pub const FEE_CONFIG_ID: &str = "5PHirr8joyTMp9JMm6nW7hNDVyEYdkzDqazxPD7RaTjx";
+pub const FEE_CONFIG_KEY: Key = b58::key(FEE_CONFIG_ID);
+/// The quote mint whose canonical pools pay the stable tiers (`stable_fee_tiers`).
+pub const USDC: Key = b58::key("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v");
+/// The circulating supply a mayhem-mode pool's market cap is computed with.
+pub const MAYHEM_SUPPLY: u64 = 1_000_000_000_000_000;
+/// sha256("account:FeeConfig")[..8] (pump_fees IDL).
+pub const DISC_FEE_CONFIG: [u8; 8] = [143, 52, 146, 187, 219, 123, 76, 155];
 /// sha256("account:Pool")[..8] (IDL).
 pub const DISC_POOL: [u8; 8] = [241, 154, 109, 4, 17, 177, 109, 188];
 /// sha256("account:GlobalConfig")[..8] (IDL).
@@ -66,8 +80,13 @@ pub const BPS_DEN: u64 = 10_000;
 /// `disable_flags` bit of `buy` (IDL: bit 3) and `sell` (bit 4).
 pub const DISABLE_BUY: u8 = 1 << 3;
 pub const DISABLE_SELL: u8 = 1 << 4;
-/// Role number of the `GlobalConfig` in [`Venue::OWN_ROLES`].
+/// `FeeConfig` with its discriminator through the length of `fee_tiers`.
+pub const FEE_CONFIG_SIZE: usize = 69;
+/// Role numbers in [`Venue::OWN_ROLES`]: the `GlobalConfig`, the fee program's
+/// `FeeConfig`, the pool's base mint (its supply sets the market cap).
 pub const GLOBAL_CONFIG: u8 = 0;
+pub const FEE_CONFIG: u8 = 1;
+pub const BASE_MINT: u8 = 2;
 
 /// The decoded `Pool` (fields as `engine_rs.decoded.PumpAmmPool`).
 #[derive(Debug, Clone, PartialEq)]
@@ -142,6 +161,117 @@ pub fn decode_pump_amm_global_config(
         protocol_fee_recipients: recipients,
         coin_creator_fee_basis_points: if data.len() >= 321 { r.u64(313)? } else { 0 },
     })
+}
+
+/// Fee rates in bps: lp, protocol, creator (pump_fees `Fees`).
+pub type Fees = [u64; 3];
+
+/// The decoded pump_fees `FeeConfig` (fields as `engine_rs.decoded.PumpFeeConfig`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PumpFeeConfig {
+    pub bump: u8,
+    pub admin: Key,
+    /// What pools not created by the Pump program pay.
+    pub flat_fees: Fees,
+    /// Canonical pools' rates by market cap: (threshold in quote base units, fees),
+    /// thresholds rising.
+    pub fee_tiers: Vec<(u128, Fees)>,
+    /// The same for USDC-quoted canonical pools (empty in accounts older than it).
+    pub stable_fee_tiers: Vec<(u128, Fees)>,
+}
+
+fn fee_tiers(r: &R<'_>, off: usize) -> Result<(Vec<(u128, Fees)>, usize)> {
+    let n = r.u32(off)? as usize;
+    let need = n.checked_mul(40).and_then(|b| b.checked_add(off + 4));
+    if need.is_none_or(|end| end > r.d.len()) {
+        return Err(EngineError::AccountTooShort(format!(
+            "FeeConfig: {n} fee tiers at {off} do not fit in {} bytes",
+            r.d.len()
+        )));
+    }
+    let mut tiers = Vec::with_capacity(n);
+    for i in 0..n {
+        let o = off + 4 + 40 * i;
+        tiers.push((r.u128(o)?, [r.u64(o + 16)?, r.u64(o + 24)?, r.u64(o + 32)?]));
+    }
+    Ok((tiers, off + 4 + 40 * n))
+}
+
+/// pump_fees `FeeConfig` (owner: the fee program).
+pub fn decode_pump_fee_config(data: &[u8], owner: Option<&Key>) -> Result<PumpFeeConfig> {
+    let r = check(
+        data,
+        "FeeConfig",
+        FEE_CONFIG_SIZE,
+        &[DISC_FEE_CONFIG],
+        owner,
+        &[&FEE_PROGRAM],
+    )?;
+    let (fee_tiers_, end) = fee_tiers(&r, 65)?;
+    let stable = if data.len() >= end + 4 {
+        fee_tiers(&r, end)?.0
+    } else {
+        Vec::new()
+    };
+    Ok(PumpFeeConfig {
+        bump: r.u8(8)?,
+        admin: r.key(9)?,
+        flat_fees: [r.u64(41)?, r.u64(49)?, r.u64(57)?],
+        fee_tiers: fee_tiers_,
+        stable_fee_tiers: stable,
+    })
+}
+
+/// pump-fees-math `calculate_fee_tier` (docs/FEE_PROGRAM_README.md): the first tier
+/// below its threshold, else the last tier whose threshold the market cap reaches.
+/// `None` for no tiers.
+pub fn fee_tier(tiers: &[(u128, Fees)], market_cap: u128) -> Option<Fees> {
+    let first = tiers.first()?;
+    if market_cap < first.0 {
+        return Some(first.1);
+    }
+    Some(
+        tiers
+            .iter()
+            .rev()
+            .find(|t| market_cap >= t.0)
+            .map_or(first.1, |t| t.1),
+    )
+}
+
+/// The fee rates a swap on the pool pays (docs/FEE_PROGRAM_README.md `computeFeesBps`):
+/// a canonical Pump pool (its creator is the Pump program's pool authority of its base
+/// mint) pays the tier of its market cap, `quote_reserve · supply / base_reserve` (a
+/// mayhem pool's supply is [`MAYHEM_SUPPLY`]), from the stable tiers when it is quoted in
+/// USDC and they exist; another pool pays the flat fees. The creator's rate only applies
+/// with a coin creator. `None` without tiers for a canonical pool.
+pub fn pool_fees(
+    cfg: &PumpFeeConfig,
+    canonical: bool,
+    r: &PumpAmmPool,
+    reserves: (u64, u64),
+    supply: u64,
+) -> Option<Fees> {
+    let mut fees = if canonical {
+        let supply = if r.is_mayhem_mode {
+            MAYHEM_SUPPLY
+        } else {
+            supply
+        };
+        let cap = u128::from(reserves.1) * u128::from(supply) / u128::from(reserves.0.max(1));
+        let tiers = if r.keys[2] == USDC && !cfg.stable_fee_tiers.is_empty() {
+            &cfg.stable_fee_tiers
+        } else {
+            &cfg.fee_tiers
+        };
+        fee_tier(tiers, cap)?
+    } else {
+        cfg.flat_fees
+    };
+    if r.coin_creator == [0u8; 32] {
+        fees[2] = 0;
+    }
+    Some(fees)
 }
 
 /// A `BuyEvent` or `SellEvent`: the fixed head both share (the IDL's first 14 fields and
@@ -336,11 +466,15 @@ pub fn pump_pool_authority(base_mint: &Key) -> Result<(Key, u8)> {
     find_program_address(&[b"pool-authority", base_mint], &b58::key(PUMP_PROGRAM_ID))
 }
 
-/// What the ingest keeps of a PumpSwap pool's own accounts: its `GlobalConfig`'s fee
-/// rates (lp, protocol, coin creator) and disable flags, once seen.
+/// What the ingest keeps of a PumpSwap pool's own accounts: its `GlobalConfig`'s disable
+/// flags, the `FeeConfig`, the base mint's supply, once seen; and whether the pool is a
+/// canonical Pump pool (for its creator and base mint: a PDA, derived once).
 #[derive(Debug, Default)]
 pub struct Config {
-    pub fees: Option<(u64, u64, u64, u8)>,
+    pub flags: Option<u8>,
+    pub fee_config: Option<PumpFeeConfig>,
+    pub supply: Option<u64>,
+    pub canonical: Option<(Key, Key, bool)>,
 }
 
 /// The PumpSwap venue.
@@ -356,10 +490,20 @@ impl Venue for PumpAmm {
         // the size pools are written with today (the decoder takes from POOL_SIZE up)
         pool_account_size: POOL_LEN,
     };
-    const OWN_ROLES: &'static [OwnRole] = &[OwnRole {
-        name: "global_config",
-        from_pool: true,
-    }];
+    const OWN_ROLES: &'static [OwnRole] = &[
+        OwnRole {
+            name: "global_config",
+            from_pool: true,
+        },
+        OwnRole {
+            name: "fee_config",
+            from_pool: true,
+        },
+        OwnRole {
+            name: "base_mint",
+            from_pool: true,
+        },
+    ];
 
     type Record = PumpAmmPool;
     type Own = Config;
@@ -388,30 +532,37 @@ impl Venue for PumpAmm {
         (r.keys[4], r.keys[5])
     }
 
-    /// The `GlobalConfig` at its PDA (the pool account does not name it).
-    fn followed(_r: &PumpAmmPool, out: &mut Vec<(u8, Key)>) {
+    /// The `GlobalConfig` and the `FeeConfig` at their PDAs (the pool account does not
+    /// name them), and its base mint.
+    fn followed(r: &PumpAmmPool, out: &mut Vec<(u8, Key)>) {
         out.push((GLOBAL_CONFIG, GLOBAL_CONFIG_KEY));
+        out.push((FEE_CONFIG, FEE_CONFIG_KEY));
+        out.push((BASE_MINT, r.keys[1]));
     }
 
     fn own_account(own: &mut Config, role: u8, cx: &OwnAccount<'_>) -> Result<()> {
-        Self::check_role(role)?;
-        let c = decode_pump_amm_global_config(cx.data, cx.owner)?;
-        own.fees = Some((
-            c.lp_fee_basis_points,
-            c.protocol_fee_basis_points,
-            c.coin_creator_fee_basis_points,
-            c.disable_flags,
-        ));
+        match role {
+            GLOBAL_CONFIG => {
+                own.flags = Some(decode_pump_amm_global_config(cx.data, cx.owner)?.disable_flags);
+            }
+            FEE_CONFIG => own.fee_config = Some(decode_pump_fee_config(cx.data, cx.owner)?),
+            BASE_MINT => own.supply = Some(decode::decode_mint(cx.data, cx.owner)?.supply),
+            _ => return Err(super::no_role(Self::INFO, role)),
+        }
         Ok(())
     }
 
     fn check_own_account(role: u8, cx: &OwnAccount<'_>) -> Result<()> {
-        Self::check_role(role)?;
-        decode_pump_amm_global_config(cx.data, cx.owner).map(|_| ())
+        match role {
+            GLOBAL_CONFIG => decode_pump_amm_global_config(cx.data, cx.owner).map(|_| ()),
+            FEE_CONFIG => decode_pump_fee_config(cx.data, cx.owner).map(|_| ()),
+            BASE_MINT => decode::decode_mint(cx.data, cx.owner).map(|_| ()),
+            _ => Err(super::no_role(Self::INFO, role)),
+        }
     }
 
-    /// Reserves = the vaults; the GlobalConfig's rates, the creator's only with a coin
-    /// creator.
+    /// Reserves = the vaults; the fee rates of [`pool_fees`] (the market cap at these
+    /// reserves picks the tier of a canonical pool).
     fn update(
         own: &mut Config,
         r: &PumpAmmPool,
@@ -420,17 +571,28 @@ impl Venue for PumpAmm {
         let (Some(va), Some(vb)) = cx.vaults else {
             return Ok(None);
         };
-        let Some((lp, protocol, creator, flags)) = own.fees else {
+        let (Some(flags), Some(cfg), Some(supply)) = (own.flags, &own.fee_config, own.supply)
+        else {
             return Ok(None);
         };
-        let creator = if r.coin_creator == [0u8; 32] {
-            0
-        } else {
-            creator
+        let (creator, base) = (r.keys[0], r.keys[1]);
+        let canonical = match own.canonical {
+            Some((c, b, yes)) if c == creator && b == base => yes,
+            _ => {
+                let yes = pump_pool_authority(&base)?.0 == creator;
+                own.canonical = Some((creator, base, yes));
+                yes
+            }
+        };
+        let Some(fees) = pool_fees(cfg, canonical, r, (va, vb), supply) else {
+            return Err(EngineError::InvalidInput(format!(
+                "pool {}: the FeeConfig has no fee tiers",
+                cx.pool_id
+            )));
         };
         let slot = cx.slot()?;
         cx.check_ids()?;
-        let state = PumpState::checked(cx.pool_id, va, vb, (lp, protocol, creator), flags)?;
+        let state = PumpState::checked(cx.pool_id, va, vb, (fees[0], fees[1], fees[2]), flags)?;
         Ok(Some((state, slot)))
     }
 
@@ -453,16 +615,6 @@ impl Venue for PumpAmm {
             Some(d) if d == DISC_BUY_EVENT => Some(parse_swap_event(raw, true)),
             Some(d) if d == DISC_SELL_EVENT => Some(parse_swap_event(raw, false)),
             _ => None,
-        }
-    }
-}
-
-impl PumpAmm {
-    fn check_role(role: u8) -> Result<()> {
-        if role == GLOBAL_CONFIG {
-            Ok(())
-        } else {
-            Err(super::no_role(Self::INFO, role))
         }
     }
 }
@@ -503,6 +655,24 @@ mod tests {
             ..s
         };
         assert_eq!(off.sell(5), None);
+    }
+
+    #[test]
+    fn fee_tiers_as_the_docs_pick_them() {
+        // docs/fees.png: under 420 SOL 2 / 93 / 30 bps, from 420 SOL 20 / 5 / 95, from
+        // 1470 SOL 20 / 5 / 90
+        let sol = 1_000_000_000u128;
+        let tiers = [
+            (0, [2, 93, 30]),
+            (420 * sol, [20, 5, 95]),
+            (1_470 * sol, [20, 5, 90]),
+        ];
+        assert_eq!(fee_tier(&tiers, 0), Some([2, 93, 30]));
+        assert_eq!(fee_tier(&tiers, 420 * sol - 1), Some([2, 93, 30]));
+        assert_eq!(fee_tier(&tiers, 420 * sol), Some([20, 5, 95]));
+        assert_eq!(fee_tier(&tiers, u128::MAX), Some([20, 5, 90]));
+        assert_eq!(fee_tier(&tiers[1..], 0), Some([20, 5, 95]));
+        assert_eq!(fee_tier(&[], 0), None);
     }
 
     #[test]

@@ -62,6 +62,39 @@ fn decode_pump_amm_global_config<'py>(
     record(py, "PumpAmmGlobalConfig", args)
 }
 
+/// pump_fees `FeeConfig` -> `engine_rs.decoded.PumpFeeConfig`.
+#[pyfunction]
+#[pyo3(signature = (data, owner = None))]
+fn decode_pump_fee_config<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    owner: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (d, o) = (data_of(data)?, owner_of(owner)?);
+    let c = guard(py, || pa::decode_pump_fee_config(&d, o.as_ref()))?;
+    let tiers = |ts: &[(u128, pa::Fees)]| -> PyResult<Bound<'py, PyAny>> {
+        let items = ts
+            .iter()
+            .map(|(t, f)| {
+                PyTuple::new(
+                    py,
+                    [obj!(py, *t), obj!(py, f[0]), obj!(py, f[1]), obj!(py, f[2])],
+                )
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(PyTuple::new(py, items)?.into_any())
+    };
+    let flat = PyTuple::new(py, c.flat_fees)?.into_any();
+    let args: Vec<Bound<'py, PyAny>> = vec![
+        obj!(py, c.bump),
+        key(py, &c.admin),
+        flat,
+        tiers(&c.fee_tiers)?,
+        tiers(&c.stable_fee_tiers)?,
+    ];
+    record(py, "PumpFeeConfig", args)
+}
+
 /// `engine_rs.decoded.PumpSwapEvent` of a parsed `BuyEvent` / `SellEvent`.
 pub(crate) fn swap_event_record(py: Python<'_>, ev: PumpSwapEvent) -> PyResult<Bound<'_, PyAny>> {
     let mut args = vec![obj!(py, ev.buy), obj!(py, ev.timestamp)];
@@ -110,5 +143,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pump_swap, m)?)?;
     m.add_function(wrap_pyfunction!(decode_pump_amm_pool, m)?)?;
     m.add_function(wrap_pyfunction!(decode_pump_amm_global_config, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_pump_fee_config, m)?)?;
     Ok(())
 }
