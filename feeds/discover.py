@@ -39,6 +39,7 @@ from .clients.rpc import RawAccount, RpcClient, RpcError
 from .clients.tokens import TokenRegistry
 from .venues import VENUES, Venue
 from .venues import orca_whirlpool as wp
+from .venues import pump_amm as pa
 from .venues import raydium_cpmm as cp
 from .wire.tokens import BY_MINT
 from .wire.units import TokenBook
@@ -61,8 +62,14 @@ LAYOUTS: dict[str, Layout] = {
     "amm_v4": Layout(400, 432, data_size=752),
     "cpmm": Layout(168, 200, discriminator=cp.DISC_POOL, ordered=True),
     "whirlpool": Layout(101, 181, discriminator=wp.DISC_WHIRLPOOL, ordered=True),
+    "pumpswap": Layout(43, 75, discriminator=pa.DISC_POOL),  # base_mint, quote_mint
 }
-VENUE_NAMES = {"amm_v4": "Raydium AMM v4", "cpmm": "Raydium CP-Swap", "whirlpool": "Orca Whirlpool"}
+VENUE_NAMES = {
+    "amm_v4": "Raydium AMM v4",
+    "cpmm": "Raydium CP-Swap",
+    "whirlpool": "Orca Whirlpool",
+    "pumpswap": "PumpSwap",
+}
 
 
 class DiscoveryError(Exception):
@@ -193,6 +200,12 @@ def _read_pool(eng: Any, address: str, kind: str, acc: RawAccount) -> Found:
         return Found(address, kind, r.token_0_mint, r.token_1_mint, r.token_0_vault,
                      r.token_1_vault, 0.0, decimals_a=r.mint_0_decimals,
                      decimals_b=r.mint_1_decimals, record=r)  # fmt: skip
+    if kind == "pumpswap":
+        r = eng.decode_pump_amm_pool(acc.data, acc.owner)
+        # the fee program's flat rates (25 + 5 bps); a canonical pool pays its market-cap
+        # tier instead (docs/fees.png: 0.30% to 1.25%), which discovery does not read
+        return Found(address, kind, r.base_mint, r.quote_mint, r.pool_base_token_account,
+                     r.pool_quote_token_account, 0.003, record=r)  # fmt: skip
     r = eng.decode_whirlpool(acc.data, acc.owner)
     # the static fee; an adaptive-fee pool adds a volatility part on top (spec §2.2)
     return Found(address, kind, r.token_mint_a, r.token_mint_b, r.token_vault_a,
@@ -317,7 +330,7 @@ async def discover(
                 if c is None:
                     raise EngineError(f"its AmmConfig {p.record.amm_config} is missing")
                 p.fee = eng.decode_raydium_amm_config(c.data, c.owner).trade_fee_rate / 1e6
-            if p.kind == "whirlpool":
+            if p.kind in ("whirlpool", "pumpswap"):
                 if p.mint_a not in decimals or p.mint_b not in decimals:
                     raise EngineError("a mint account is missing")
                 p.decimals_a, p.decimals_b = decimals[p.mint_a], decimals[p.mint_b]
