@@ -165,7 +165,9 @@ async def test_fees_of_locked_writable_accounts_as_the_nodes_fee_cache_gives_the
             assert dict(await client.get_recent_prioritization_fees([mint])) == plain
         assert set(plain) == set(named) and set(traded) <= set(plain)
         assert all(named[s] >= plain[s] for s in plain)
-        assert all(named[s] == plain[s] for s in plain if busiest not in traded.get(s, ()))
+        # (the slots stepped here: the server steps one of its own, whose trades this
+        # loop did not see)
+        assert all(named[s] == plain[s] for s in traded if busiest not in traded[s])
         assert any(named[s] > plain[s] for s in plain)  # a swap there paid above the minimum
         assert by_vault == named  # the pool and its vault are locked by the same swaps
         c = AsyncClient(url)
