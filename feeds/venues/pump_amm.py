@@ -49,7 +49,16 @@ from ..wire.instructions import (
     pdas,
     read_u64s,
 )
-from .base import ANCHOR_CONSTRAINT_SEEDS, Leg, ProgramError, SimVenue, Venue
+from .base import (
+    ANCHOR_CONSTRAINT_SEEDS,
+    Discoverable,
+    Leg,
+    PoolFacts,
+    PoolLayout,
+    ProgramError,
+    SimVenue,
+    Venue,
+)
 from .ids import ids, program
 
 if TYPE_CHECKING:
@@ -62,6 +71,7 @@ POOL_LEN = IDS.pool_account_size  # 300: the whole IDL Pool, as pools are extend
 GLOBAL_CONFIG_LEN = 643  # the mainnet account's size (through is_cashback_enabled)
 GLOBAL_CONFIG = "ADyA8hdefvWN2dbGGWFotbzWxrAvLW83WG6QCVXvJKqw"  # PDA of ["global_config"]
 FEE_PROGRAM = "pfeeUxB6jkeY1Hxd7CsFCAjcbHA9rWtchMGdZ6VojVZ"  # IDL: fee_program
+FEE_CONFIG_ADDRESS = "5PHirr8joyTMp9JMm6nW7hNDVyEYdkzDqazxPD7RaTjx"  # fee_config(), a test checks
 PUMP_PROGRAM = "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P"  # its pool authority: canonical
 USDC = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
 MAYHEM_SUPPLY = 10**15
@@ -600,6 +610,23 @@ def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> 
     return "Program log: Instruction: " + ("Sell" if a_to_b else "BuyExactQuoteIn")
 
 
+DISCOVERY = Discoverable(
+    "PumpSwap",
+    # base_mint 43 / quote_mint 75 (IDL Pool after the discriminator, bump and index)
+    PoolLayout(43, 75, discriminator=DISC_POOL),
+    lambda r: PoolFacts(
+        r.base_mint, r.quote_mint, r.pool_base_token_account, r.pool_quote_token_account
+    ),
+    # the fee program's FeeConfig: its flat rates, what a pool not created by the Pump
+    # program pays (a canonical pool pays its market-cap tier: 0.30% to 1.25%,
+    # docs/fees.png, which discovery does not work out)
+    config=lambda r: FEE_CONFIG_ADDRESS,
+    fee_of_config=lambda eng, data, owner: (
+        sum(eng.decode_pump_fee_config(data, owner).flat_fees) / 10_000
+    ),
+)
+
+
 VENUE = Venue(
     ids=IDS,
     decode_pool=decode_pool,
@@ -633,4 +660,5 @@ VENUE = Venue(
         share=0.15,
         from_kind="cpmm",
     ),
+    discovery=DISCOVERY,
 )

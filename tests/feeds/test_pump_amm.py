@@ -113,3 +113,28 @@ def test_the_programs_checks() -> None:
         assert r["err"] == {"InstructionError": [0, {"Custom": code}]}, bad
     r = m.simulate(m.tx([_ix(m, pool, True, 0, 0)]))
     assert r["err"] == {"InstructionError": [0, {"Custom": 6001}]}  # ZeroBaseAmount
+
+
+def test_the_accounts_a_swap_names_are_the_programs_pdas() -> None:
+    from engine_rs.python.venues import pump_amm as pa
+
+    assert PA.fee_config() == PA.FEE_CONFIG_ADDRESS == pa.FEE_CONFIG_ID
+    assert PA.GLOBAL_CONFIG == pa.GLOBAL_CONFIG_ID
+    assert PA.DISC_POOL == pa.DISC_POOL and PA.DISC_SELL_EVENT == pa.DISC_SELL_EVENT
+    # docs/PUMP_SWAP_README.md's example pool
+    assert PA.pool_address(
+        0, "9XDYTfQKwW8sHPqnFdUreMmtmffmkHVPGTNV2e3LKxNW",
+        "7LSsEoJGhLeZzGvDofTdNg7M3JttxQqGWNLo6vWMpump", PA.WSOL,
+    ) == ("GseMAnNDvntR5uFePZ51yZBXzNSn7GdFPkfHwfr6d77J", 254)  # fmt: skip
+    # the IDL's order: sell 21 accounts, buy_exact_quote_in 23 (the volume accumulators)
+    m = Market()
+    pool = _pool(m, True)
+    sell = _ix(m, pool, True, 1, 1)
+    buy = _ix(m, pool, False, 1, 1)
+    names = [str(a.pubkey) for a in buy.accounts]
+    assert (len(sell.accounts), len(buy.accounts)) == (21, 23)
+    assert names[15:17] == [PA.event_authority(), PA.PROGRAM]
+    assert names[19:23] == [PA.global_volume_accumulator(), PA.user_volume_accumulator(m.me),
+                            PA.FEE_CONFIG_ADDRESS, PA.FEE_PROGRAM]  # fmt: skip
+    assert bytes(buy.data)[:8] == bytes([198, 46, 21, 82, 180, 217, 232, 112])  # the IDL's
+    assert bytes(sell.data)[:8] == bytes([51, 230, 133, 164, 1, 127, 131, 173])
