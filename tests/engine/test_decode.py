@@ -26,6 +26,7 @@ from engine_rs.python import pda
 from engine_rs.python.b58 import b58decode
 from engine_rs.python.decode import SPL_TOKEN
 from engine_rs.python.venues import orca_whirlpool as wp
+from engine_rs.python.venues import pump_amm as pa
 from engine_rs.python.venues import raydium_amm_v4 as v4
 from engine_rs.python.venues import raydium_cpmm as cp
 from engine_rs.records import as_dict
@@ -41,6 +42,9 @@ DECODERS = [
     "decode_tick_array",
     "decode_token_account",
     "decode_mint",
+    "decode_pump_amm_pool",
+    "decode_pump_amm_global_config",
+    "decode_pump_fee_config",
 ]
 STATELESS_FIXTURE = [HealthCheck.function_scoped_fixture]
 
@@ -216,6 +220,9 @@ def test_typed_errors(eng: types.ModuleType) -> None:
             wp.DISC_DYNAMIC_TICK_ARRAY,
             cp.DISC_POOL,
             cp.DISC_CONFIG,
+            pa.DISC_POOL,
+            pa.DISC_GLOBAL_CONFIG,
+            pa.DISC_FEE_CONFIG,
         ]
     ),
     body=st.binary(max_size=10_200),
@@ -268,6 +275,9 @@ def _outcome(fn: object, *args: object) -> object:
             wp.DISC_FIXED_TICK_ARRAY,
             cp.DISC_POOL,
             cp.DISC_CONFIG,
+            pa.DISC_POOL,
+            pa.DISC_GLOBAL_CONFIG,
+            pa.DISC_FEE_CONFIG,
         ]
     ),
     body=st.binary(max_size=10_200),
@@ -391,6 +401,10 @@ def test_every_decoder_returns_one_record_from_both_backends(
             b"\x01" + (-7).to_bytes(16, "little", signed=True) + bytes(96) if i == 3 else b"\0"
         )
     accounts.append((wp.PROGRAM_ID, bytes(dynamic)))
+    pump = json.loads((Path(__file__).parents[1] / "data/venues/pump_amm/mainnet.json").read_text())
+    for name in ("pool_GUXAutvX", "global_config_current"):  # real PumpSwap accounts
+        accounts.append((pa.PROGRAM_ID, base64.b64decode(pump["accounts"][name]["data"])))
+    lines.append((pa.PROGRAM_ID, f"Program data: {pump['events']['sell']}"))
     old = cp.DISC_SWAP_EVENT + _key(8) + struct.pack("<6Q", 10, 20, 30, 40, 0, 0) + b"\x01"
     new = old + _key(9) + _key(10) + struct.pack("<QQ", 25, 5) + b"\x00"
     out = bytes([4]) + struct.pack("<7Q", 1, 2, 1, 4, 5, 6, 7)  # a swap_base_out ray_log
@@ -399,7 +413,7 @@ def test_every_decoder_returns_one_record_from_both_backends(
     decoded = _all_records_agree(rust, py, accounts, lines)
     # every decoder and every log record was exercised on an account it decodes
     assert set(DECODERS) <= decoded, set(DECODERS) - decoded
-    for record in ("SwapBaseInLog", "SwapBaseOutLog", "Traded", "CpmmSwapEvent"):
+    for record in ("SwapBaseInLog", "SwapBaseOutLog", "Traded", "CpmmSwapEvent", "PumpSwapEvent"):
         assert any(d.endswith(f":{record}") for d in decoded), record
     assert any(isinstance(a, bytes) and a[:8] == wp.DISC_DYNAMIC_TICK_ARRAY for _, a in accounts)
 
