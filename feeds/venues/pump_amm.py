@@ -9,9 +9,11 @@ codes), ``docs/PUMP_SWAP_README.md`` (GlobalConfig and pool PDAs),
 
 - Swap, exact in: ``sell`` (base in: ``base_amount_in`` ‖ ``min_quote_amount_out``) and
   ``buy_exact_quote_in`` (quote in: ``spendable_quote_in`` ‖ ``min_base_amount_out`` ‖
-  ``track_volume`` OptionBool); 21 and 23 accounts in the IDL's order. Not added: the
-  remaining accounts of ``docs/BREAKING_FEE_RECIPIENT.md`` (``pool-v2`` and the buyback
-  fee recipient with its quote ATA), whose seeds the mirrored sources do not give.
+  ``track_volume`` OptionBool); the IDL's 21 and 23 accounts in its order, then the
+  remaining accounts of ``docs/BREAKING_FEE_RECIPIENT.md`` (24 and 26 in all): ``pool-v2``
+  (readonly; its seeds ``["pool-v2", base_mint]`` are not in the mirrored sources, they
+  are what public integrations derive), a buyback fee recipient (readonly) and its quote
+  ATA (writable). Cashback coins' extra accounts are not built.
 - Pool account: ``Pool`` (300 bytes as pools are written today), at the PDA of
   ``["pool", index u16 LE, creator, base_mint, quote_mint]``; its vaults are the pool's
   ATAs; the fee rates are in the one ``GlobalConfig`` at the PDA of ``["global_config"]``.
@@ -94,6 +96,17 @@ FEE_RECIPIENTS = (
     "FWsW1xNtWscwNmKv6wVsU1iTzRN6wmmk3MjxRP5tT7hz",
     "G5UZAVbAf46s7cKWoyKu8kYTip9DGTpbLZ2qa9Aq69dP",
 )
+# docs/FEE_RECIPIENTS.md: the buyback fee recipients (every swap names one)
+BUYBACK_FEE_RECIPIENTS = (
+    "5YxQFdt3Tr9zJLvkFccqXVUwhdTWJQc1fFg2YPbxvxeD",
+    "9M4giFFMxmFGXtc3feFzRai56WbBqehoSeRE5GK7gf7",
+    "GXPFM2caqTtQYC2cJ5yJRi9VDkpsYZXzYdwYpGnLmtDL",
+    "3BpXnfJaUTiwXnJNe7Ej1rcbzqTTQUvLShZaWazebsVR",
+    "5cjcW9wExnJJiqgLjq7DEG75Pm6JBgE1hNv4B2vHXUW6",
+    "EHAAiTxcdDwQ3U4bU6YcMsQGaekdzLS3B5SmYo46kJtL",
+    "5eHhjP8JaYkz83CWwvGU2uMUXefd3AazWGx4gpcuEEYD",
+    "A7hAgCzFw14fejgCp387JUJRMNyz4j89JKnhtKU8piqW",
+)
 # the IDL's errors a swap can end in (idl/pump_amm.json "errors")
 ERRORS = {
     6001: "ZeroBaseAmount", 6002: "ZeroQuoteAmount", 6004: "ExceededSlippage",
@@ -101,6 +114,7 @@ ERRORS = {
     6014: "InvalidPoolBaseTokenAccount", 6015: "InvalidPoolQuoteTokenAccount",
     6020: "DisabledBuy", 6021: "DisabledSell", 6023: "Overflow",
     6039: "BuyNotEnoughQuoteTokensToCoverFees", 6040: "BuySlippageBelowMinBaseAmountOut",
+    6053: "BuybackFeeRecipientNotAuthorized",
 }  # fmt: skip
 DISABLE_BUY, DISABLE_SELL = 1 << 3, 1 << 4  # GlobalConfig.disable_flags bits (IDL)
 SIM_FEES = (20, 5, 5)  # the simulated GlobalConfig: lp, protocol, coin creator bps
@@ -140,9 +154,10 @@ _SELL_ACCOUNTS = (
     "coin_creator_vault_ata",
     "coin_creator_vault_authority",
 )  # fmt: skip  (then fee_config, fee_program; buy: the volume accumulators before them)
-_SELL_NAMES = (*_SELL_ACCOUNTS, "fee_config", "fee_program")
-_BUY_NAMES = (*_SELL_ACCOUNTS, "global_volume_accumulator", "user_volume_accumulator",
-              "fee_config", "fee_program")  # fmt: skip
+_TAIL = ("fee_config", "fee_program", "pool_v2", "buyback_fee_recipient",
+         "buyback_fee_recipient_token_account")  # fmt: skip
+_SELL_NAMES = (*_SELL_ACCOUNTS, *_TAIL)
+_BUY_NAMES = (*_SELL_ACCOUNTS, "global_volume_accumulator", "user_volume_accumulator", *_TAIL)
 
 
 # ------------------------------------------------------------------ PDAs
@@ -194,6 +209,16 @@ def fee_recipient(pool: str) -> str:
     return FEE_RECIPIENTS[_b(pool)[0] % len(FEE_RECIPIENTS)]
 
 
+def buyback_fee_recipient(pool: str) -> str:
+    """One of the 8 buyback fee recipients, picked by the pool."""
+    return BUYBACK_FEE_RECIPIENTS[_b(pool)[1] % len(BUYBACK_FEE_RECIPIENTS)]
+
+
+def pool_v2(base_mint: str) -> str:
+    """``["pool-v2", base_mint]`` (not in the mirrored sources: public integrations')."""
+    return _pda([b"pool-v2", _b(base_mint)])
+
+
 # ------------------------------------------------------------------ the swap instruction
 @dataclass(frozen=True, slots=True)
 class SwapKeys:
@@ -210,6 +235,8 @@ class SwapKeys:
     quote_program: str
     creator_vault_ata: str
     creator_vault_authority: str
+    buyback: str
+    buyback_ata: str
 
 
 def _metas(sell: bool, user: str, k: SwapKeys, user_base: str, user_quote: str) -> list[Any]:
@@ -228,7 +255,9 @@ def _metas(sell: bool, user: str, k: SwapKeys, user_base: str, user_quote: str) 
     if not sell:
         metas += [account_meta(global_volume_accumulator()),
                   account_meta(user_volume_accumulator(user), writable=True)]  # fmt: skip
-    return [*metas, account_meta(fee_config()), account_meta(FEE_PROGRAM)]
+    return [*metas, account_meta(fee_config()), account_meta(FEE_PROGRAM),
+            account_meta(pool_v2(k.base_mint)), account_meta(k.buyback),
+            account_meta(k.buyback_ata, writable=True)]  # fmt: skip
 
 
 def sell(user: str, k: SwapKeys, user_base: str, user_quote: str, base_in: int,
@@ -251,11 +280,13 @@ def swap_keys(pool: str, rec: Any, base_program: str, quote_program: str) -> Swa
     of the coin creator's vault authority are in the quote mint)."""
     recipient = fee_recipient(pool)
     authority = creator_vault_authority(rec.coin_creator)
+    buyback = buyback_fee_recipient(pool)
     return SwapKeys(
         pool, rec.base_mint, rec.quote_mint, rec.pool_base_token_account,
         rec.pool_quote_token_account, recipient,
         ata_address(recipient, rec.quote_mint, quote_program), base_program, quote_program,
-        ata_address(authority, rec.quote_mint, quote_program), authority,
+        ata_address(authority, rec.quote_mint, quote_program), authority, buyback,
+        ata_address(buyback, rec.quote_mint, quote_program),
     )  # fmt: skip
 
 
@@ -287,7 +318,8 @@ def sizing_swap(
     base, quote = (mint_in, mint_out) if is_sell else (mint_out, mint_in)
     user_base, user_quote = (source, dest) if is_sell else (dest, source)
     k = SwapKeys(keys[0], base, quote, keys[1], keys[2], FEE_RECIPIENTS[0], keys[3],
-                 SPL_TOKEN, SPL_TOKEN, keys[4], keys[5])  # fmt: skip
+                 SPL_TOKEN, SPL_TOKEN, keys[4], keys[5], BUYBACK_FEE_RECIPIENTS[0],
+                 keys[6])  # fmt: skip
     if is_sell:
         return sell(payer, k, user_base, user_quote, 1, 1)
     return buy_exact_quote_in(payer, k, user_base, user_quote, 1, 1)
@@ -478,12 +510,12 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
     if acc["protocol_fee_recipient"] not in FEE_RECIPIENTS:
         raise ProgramError(6013)  # InvalidProtocolFeeRecipient
     authority = creator_vault_authority(rec.coin_creator)
-    if (acc["event_authority"], acc["coin_creator_vault_authority"], acc["fee_config"]) != (
-        event_authority(),
-        authority,
-        fee_config(),
-    ):
+    seeded = ("event_authority", "coin_creator_vault_authority", "fee_config", "pool_v2")
+    want = (event_authority(), authority, fee_config(), pool_v2(rec.base_mint))
+    if tuple(acc[k] for k in seeded) != want:
         raise ProgramError(ANCHOR_CONSTRAINT_SEEDS)
+    if acc["buyback_fee_recipient"] not in BUYBACK_FEE_RECIPIENTS:
+        raise ProgramError(6053)  # BuybackFeeRecipientNotAuthorized
     base_side, quote_side = (src, dst) if is_sell else (dst, src)
     if base_side.mint != rec.base_mint:
         raise ProgramError(6008)

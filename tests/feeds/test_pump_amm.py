@@ -107,6 +107,7 @@ def test_the_programs_checks() -> None:
         ({"pool_base": pool.vault_b}, 6014),  # InvalidPoolBaseTokenAccount
         ({"recipient": m.me}, 6013),  # InvalidProtocolFeeRecipient
         ({"creator_vault_authority": m.me}, 2006),  # ConstraintSeeds
+        ({"buyback": m.me}, 6053),  # BuybackFeeRecipientNotAuthorized
     ]
     for bad, code in cases:
         r = m.simulate(m.tx([_ix(m, pool, True, 10**6, 0, **bad)]))
@@ -126,13 +127,17 @@ def test_the_accounts_a_swap_names_are_the_programs_pdas() -> None:
         0, "9XDYTfQKwW8sHPqnFdUreMmtmffmkHVPGTNV2e3LKxNW",
         "7LSsEoJGhLeZzGvDofTdNg7M3JttxQqGWNLo6vWMpump", PA.WSOL,
     ) == ("GseMAnNDvntR5uFePZ51yZBXzNSn7GdFPkfHwfr6d77J", 254)  # fmt: skip
-    # the IDL's order: sell 21 accounts, buy_exact_quote_in 23 (the volume accumulators)
+    # the IDL's order: sell 21 accounts, buy_exact_quote_in 23 (the volume accumulators),
+    # then pool-v2, the buyback fee recipient and its ATA (docs/BREAKING_FEE_RECIPIENT.md)
     m = Market()
     pool = _pool(m, True)
     sell = _ix(m, pool, True, 1, 1)
     buy = _ix(m, pool, False, 1, 1)
     names = [str(a.pubkey) for a in buy.accounts]
-    assert (len(sell.accounts), len(buy.accounts)) == (21, 23)
+    assert (len(sell.accounts), len(buy.accounts)) == (24, 26)
+    flags = [(a.is_signer, a.is_writable) for a in buy.accounts[23:]]
+    assert flags == [(False, False), (False, False), (False, True)]
+    assert str(buy.accounts[24].pubkey) in PA.BUYBACK_FEE_RECIPIENTS
     assert names[15:17] == [PA.event_authority(), PA.PROGRAM]
     assert names[19:23] == [PA.global_volume_accumulator(), PA.user_volume_accumulator(m.me),
                             PA.FEE_CONFIG_ADDRESS, PA.FEE_PROGRAM]  # fmt: skip
