@@ -433,8 +433,6 @@ def split(base: int, quote: int, bps: tuple[int, int, int], sell_side: bool,
         if net <= 0:
             return None
     out = base * (net - 1) // (quote + net - 1)
-    if out <= 0:
-        return None
     return Split(net + lp + pr + cr, out, lp, pr, cr, -out, net + lp)
 
 
@@ -528,6 +526,8 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
         q = _split(world, pool, False, s.amount_in)
         if q is None:
             raise ProgramError(6039)  # BuyNotEnoughQuoteTokensToCoverFees
+        if q.out == 0:
+            raise ProgramError(6001)  # ZeroBaseAmount (inferred from the IDL's names)
         if q.out < s.minimum_out:
             raise ProgramError(6040)  # BuySlippageBelowMinBaseAmountOut
     return is_sell
@@ -537,7 +537,7 @@ def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | N
     from ..sim.world import SwapQuote
 
     q = _split(world, pool, a_to_b, amount)
-    return None if q is None else SwapQuote(q.paid_in, q.out, after=q)
+    return None if q is None or q.out <= 0 else SwapQuote(q.paid_in, q.out, after=q)
 
 
 def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> None:
