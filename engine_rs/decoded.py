@@ -271,6 +271,9 @@ class PumpAmmPool:
     coin_creator: str
     is_mayhem_mode: bool
     is_cashback_coin: bool
+    # i128 at 245 in pools of 261 bytes or more (0 otherwise): not in the mirrored IDL,
+    # in the current one (pump-swap-sdk >= 1.19); the curve prices with vault + this
+    virtual_quote_reserves: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -366,6 +366,7 @@ def encode_pool(r: Any, base: bytes | None = None) -> bytes:
     w.key(211, r.coin_creator)
     w.u8(243, int(r.is_mayhem_mode))
     w.u8(244, int(r.is_cashback_coin))
+    w.i128(245, r.virtual_quote_reserves)
     return w.done()
 
 

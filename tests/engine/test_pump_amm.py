@@ -384,26 +384,31 @@ def test_real_events_through_the_fee_tiers_of_the_docs(eng: types.ModuleType) ->
     coin_creator = eng.b58encode(raw[8 + 112 + 6 * 32 : 8 + 112 + 7 * 32])
     from engine_rs import decoded as D
 
-    rec = D.PumpAmmPool(254, 0, authority, mint, WSOL, pa.ZERO_KEY,
-                        eng.find_program_address([b(pool), b(TOKEN_PROGRAMS[0]), b(mint)],
-                                                 ATA_PROGRAM)[0],
-                        eng.find_program_address([b(pool), b(TOKEN_PROGRAMS[0]), b(WSOL)],
-                                                 ATA_PROGRAM)[0],
-                        0, coin_creator, False, False)  # fmt: skip
     q = EVENTS["migration_sol_amount"]
     buy = eng.parse_program_data(EVENTS["buy_exact_quote_in"], pa.PROGRAM_ID)
     sell = eng.parse_program_data(EVENTS["sell"], pa.PROGRAM_ID)
-    virtual = q - buy.pool_quote_token_reserves
-    got = _ingest_quote(eng, rec, pool, (buy.pool_base_token_reserves, q), 10**15, False,
-                        buy.quote_amount)  # fmt: skip
+    virtual = q - buy.pool_quote_token_reserves  # the pool's virtual quote reserves
+    vaults = [
+        eng.find_program_address([b(pool), b(TOKEN_PROGRAMS[0]), b(m)], ATA_PROGRAM)[0]
+        for m in (mint, WSOL)
+    ]
+    rec = D.PumpAmmPool(254, 0, authority, mint, WSOL, pa.ZERO_KEY, *vaults, 0, coin_creator,
+                        False, False, virtual)  # fmt: skip
+    # the vaults hold what the events say; the pool account its virtual quote reserves
+    got = _ingest_quote(eng, rec, pool, (buy.pool_base_token_reserves,
+                        buy.pool_quote_token_reserves), 10**15, False, buy.quote_amount)  # fmt: skip
     assert got == buy.base_amount
-    reserves = (sell.pool_base_token_reserves, sell.pool_quote_token_reserves + virtual)
+    reserves = (sell.pool_base_token_reserves, sell.pool_quote_token_reserves)
     got = _ingest_quote(eng, rec, pool, reserves, 10**15, True, sell.base_amount)
     assert got == sell.user_quote_amount
+    # without them, neither reproduces
+    plain = D.PumpAmmPool(*as_tuple(rec)[:-1], 0)
+    assert _ingest_quote(eng, plain, pool, reserves, 10**15, True, sell.base_amount) != got
     # not canonical (another creator): the flat fees, 25 / 5 / 0
     flat = D.PumpAmmPool(*[rec.pool_bump, rec.index, WSOL], *list(as_tuple(rec))[3:])
     got = _ingest_quote(eng, flat, pool, reserves, 10**15, True, sell.base_amount)
-    assert got == eng.pump_swap(*reserves, 25, 5, 0, sell.base_amount, True)
+    effective = (reserves[0], reserves[1] + virtual)
+    assert got == eng.pump_swap(*effective, 25, 5, 0, sell.base_amount, True)
 
 
 def as_tuple(rec: Any) -> tuple[Any, ...]:
@@ -427,6 +432,7 @@ _TIER = st.tuples(
     supply=st.integers(0, 2**64 - 1),
     amount=st.integers(0, 10**12),
     sell=st.booleans(),
+    virtual=st.one_of(st.just(0), st.integers(-(10**12), 10**12), st.just(2**127 - 1)),
 )
 def test_rust_and_twin_assemble_and_quote_alike(
     rust: types.ModuleType,
@@ -439,8 +445,10 @@ def test_rust_and_twin_assemble_and_quote_alike(
     supply: int,
     amount: int,
     sell: bool,
+    virtual: int,
 ) -> None:
-    """A pool assembled from random FeeConfig tiers, reserves and supply: the same
+    """A pool assembled from random FeeConfig tiers, reserves, supply and virtual quote
+    reserves: the same
     quote, or the same error, from both backends' ingest."""
     from engine_rs import decoded as D
     from feeds.sim import layouts as L
@@ -453,7 +461,8 @@ def test_rust_and_twin_assemble_and_quote_alike(
     pool = "GnpU6c7H9CbPrbb9cUkQMxgz6DZV41h8XbU4pLh4C27e"
     rec = D.PumpAmmPool(254, 0, who, mint, WSOL, pa.ZERO_KEY, pa.GLOBAL_CONFIG_ID[:-1] + "1",
                         pa.FEE_CONFIG_ID[:-1] + "1", 0,
-                        pa.PUMP_PROGRAM_ID if creator else pa.ZERO_KEY, False, False)  # fmt: skip
+                        pa.PUMP_PROGRAM_ID if creator else pa.ZERO_KEY, False, False,
+                        virtual)  # fmt: skip
     tiers = sorted(tiers)
     fees = D.PumpFeeConfig(1, pa.ZERO_KEY, (25, 5, 0), tuple(tiers), ())
 

@@ -20,13 +20,13 @@ Not modelled: the virtual quote reserves of pools migrated after the mirrored ID
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ...decoded import PumpAmmGlobalConfig, PumpAmmPool, PumpFeeConfig, PumpSwapEvent
 from ...errors import AccountTooShortError, InvalidInputError
 from ...records import VenueInfo
-from .._ints import u64
+from .._ints import U64_MAX, u64
 from ..decode import Reader, check, decode_mint
 from ..pda import find_program_address
 from . import Assembly, OwnAccount, OwnRole, no_role
@@ -75,6 +75,7 @@ def decode_pump_amm_pool(data: bytes, owner: object = None) -> PumpAmmPool:
         r.u8(8), r.u16(9), k(11), k(43), k(75), k(107), k(139), k(171), r.u64(203),
         k(211) if n >= 243 else ZERO_KEY,
         n >= 245 and r.flag(243), n >= 245 and r.flag(244),
+        r.i128(245) if n >= 261 else 0,
     )  # fmt: skip
 
 
@@ -258,11 +259,12 @@ class PumpState:
     creator's already 0 without a coin creator) and the disable flags."""
 
     base_reserve: int
-    quote_reserve: int
+    quote_reserve: int  # the vault plus the pool's virtual quote reserves
     lp_fee_bps: int
     protocol_fee_bps: int
     creator_fee_bps: int
-    disable_flags: int = 0
+    disable_flags: int
+    real_quote: int  # the vault: a sell takes out at most this
 
     @staticmethod
     def checked(
@@ -281,7 +283,9 @@ class PumpState:
             raise InvalidInputError(
                 f"pool {pool_id}: fees {lp} + {protocol} + {creator} bps must be below 10000"
             )
-        return PumpState(base_reserve, quote_reserve, lp, protocol, creator, disable_flags)
+        return PumpState(
+            base_reserve, quote_reserve, lp, protocol, creator, disable_flags, quote_reserve
+        )
 
     def _total(self) -> int:
         return self.lp_fee_bps + self.protocol_fee_bps + self.creator_fee_bps
@@ -301,6 +305,8 @@ class PumpState:
         if self.disable_flags & DISABLE_SELL:
             return None
         gross = self.quote_reserve * base_in // (self.base_reserve + base_in)
+        if gross - _fee(gross, self.lp_fee_bps) > self.real_quote:
+            return None  # more than the vault holds
         out = gross - self._fees(gross)
         return out if out >= 0 else None
 
@@ -317,8 +323,8 @@ class PumpState:
         spent = net + self._fees(net)
         if spent > quote_in:
             net -= spent - quote_in
-            if net == 0:
-                return None
+            if net <= 0:
+                return None  # the budget does not cover the fees
         x = net - 1
         return self.base_reserve * x // (self.quote_reserve + x)
 
@@ -332,7 +338,8 @@ class PumpState:
 
 
 def update(own: Config, rec: PumpAmmPool, cx: Assembly) -> tuple[PumpState, int] | None:
-    """Reserves = the vaults; the fee rates of :func:`pool_fees` (the market cap at these
+    """Reserves = the vaults (the quote's plus its virtual reserves); the fee rates of
+    :func:`pool_fees` (the market cap at these
     reserves picks the tier of a canonical pool)."""
     va, vb = cx.vaults
     if va is None or vb is None:
@@ -346,12 +353,19 @@ def update(own: Config, rec: PumpAmmPool, cx: Assembly) -> tuple[PumpState, int]
     else:
         canonical = pump_pool_authority(rec.base_mint) == rec.creator
         own.canonical = (rec.creator, rec.base_mint, canonical)
-    fees = pool_fees(cfg, canonical, rec, (va, vb), supply)
+    quote = max(vb + rec.virtual_quote_reserves, 0)
+    if quote > U64_MAX:
+        raise InvalidInputError(
+            f"pool {cx.pool_id}: quote reserve {vb} + virtual {rec.virtual_quote_reserves} "
+            "is past u64"
+        )
+    fees = pool_fees(cfg, canonical, rec, (va, quote), supply)
     if fees is None:
         raise InvalidInputError(f"pool {cx.pool_id}: the FeeConfig has no fee tiers")
     slot = cx.slot()
     cx.check_ids()
-    return PumpState.checked(cx.pool_id, va, vb, fees, flags), slot
+    state = PumpState.checked(cx.pool_id, va, quote, fees, flags)
+    return replace(state, real_quote=vb), slot
 
 
 def quote(state: PumpState, amount: int, a_to_b: bool) -> int | None:

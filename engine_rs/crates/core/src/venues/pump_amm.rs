@@ -101,6 +101,11 @@ pub struct PumpAmmPool {
     pub coin_creator: Key,
     pub is_mayhem_mode: bool,
     pub is_cashback_coin: bool,
+    /// Quote the curve prices with beyond the vault (i128 at 245, in pools of 261 bytes
+    /// or more; 0 otherwise): not in the mirrored IDL (2026-05) but in the current one
+    /// public integrations decode (`pump-swap-sdk` >= 1.19, launchpad coins since
+    /// 2026-07-20); real events reproduce only with it (see the tests).
+    pub virtual_quote_reserves: i128,
 }
 
 /// PumpSwap `Pool`.
@@ -122,6 +127,7 @@ pub fn decode_pump_amm_pool(data: &[u8], owner: Option<&Key>) -> Result<PumpAmmP
         },
         is_mayhem_mode: data.len() >= 245 && r.flag(243)?,
         is_cashback_coin: data.len() >= 245 && r.flag(244)?,
+        virtual_quote_reserves: if data.len() >= 261 { r.i128(245)? } else { 0 },
     })
 }
 
@@ -328,7 +334,10 @@ fn parse_swap_event(raw: &[u8], buy: bool) -> Result<PumpSwapEvent> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PumpState {
     pub base_reserve: u64,
+    /// The quote the curve prices with: the vault plus the pool's virtual quote reserves.
     pub quote_reserve: u64,
+    /// The quote vault: what a sell may take out at most (gross output less the LP fee).
+    pub real_quote: u64,
     pub lp_fee_bps: u64,
     pub protocol_fee_bps: u64,
     pub creator_fee_bps: u64,
@@ -366,6 +375,7 @@ impl PumpState {
         Ok(Self {
             base_reserve,
             quote_reserve,
+            real_quote: quote_reserve,
             lp_fee_bps: lp,
             protocol_fee_bps: protocol,
             creator_fee_bps: creator,
@@ -394,6 +404,9 @@ impl PumpState {
         }
         let x = u128::from(base_in);
         let gross = u128::from(self.quote_reserve) * x / (u128::from(self.base_reserve) + x);
+        if gross - fee(gross, self.lp_fee_bps) > u128::from(self.real_quote) {
+            return None; // more than the vault holds
+        }
         let out = gross.checked_sub(self.fees(gross))?;
         u64::try_from(out).ok()
     }
@@ -415,10 +428,8 @@ impl PumpState {
         }
         let spent = net + self.fees(net);
         if spent > s {
-            net -= spent - s;
-            if net == 0 {
-                return None;
-            }
+            // the budget does not cover the fees once the excess is shaved off
+            net = net.checked_sub(spent - s).filter(|&n| n > 0)?;
         }
         let x = net - 1;
         let out = u128::from(self.base_reserve) * x / (u128::from(self.quote_reserve) + x);
@@ -561,7 +572,8 @@ impl Venue for PumpAmm {
         }
     }
 
-    /// Reserves = the vaults; the fee rates of [`pool_fees`] (the market cap at these
+    /// Reserves = the vaults (the quote's plus its virtual reserves); the fee rates of
+    /// [`pool_fees`] (the market cap at these
     /// reserves picks the tier of a canonical pool).
     fn update(
         own: &mut Config,
@@ -584,7 +596,14 @@ impl Venue for PumpAmm {
                 yes
             }
         };
-        let Some(fees) = pool_fees(cfg, canonical, r, (va, vb), supply) else {
+        let quote = i128::from(vb) + r.virtual_quote_reserves;
+        let Ok(quote) = u64::try_from(quote.max(0)) else {
+            return Err(EngineError::InvalidInput(format!(
+                "pool {}: quote reserve {vb} + virtual {} is past u64",
+                cx.pool_id, r.virtual_quote_reserves
+            )));
+        };
+        let Some(fees) = pool_fees(cfg, canonical, r, (va, quote), supply) else {
             return Err(EngineError::InvalidInput(format!(
                 "pool {}: the FeeConfig has no fee tiers",
                 cx.pool_id
@@ -592,7 +611,9 @@ impl Venue for PumpAmm {
         };
         let slot = cx.slot()?;
         cx.check_ids()?;
-        let state = PumpState::checked(cx.pool_id, va, vb, (fees[0], fees[1], fees[2]), flags)?;
+        let mut state =
+            PumpState::checked(cx.pool_id, va, quote, (fees[0], fees[1], fees[2]), flags)?;
+        state.real_quote = vb;
         Ok(Some((state, slot)))
     }
 
@@ -732,6 +753,16 @@ mod tests {
         assert!(s.sell(u64::MAX).is_some());
         assert!(s.buy(u64::MAX).is_some());
         assert_eq!(s.buy(1), None);
+        // 2 spent at 1 + 1 + 1 bps: net 1, fees 3, shaved below zero
+        let tiny = PumpState::checked("P", 1, 1, (1, 1, 1), 0).expect("ok");
+        assert_eq!(tiny.buy(2), None);
+        // a sell never takes more than the vault holds (virtual reserves price, not pay)
+        let capped = PumpState {
+            real_quote: 10,
+            ..s
+        };
+        assert_eq!(capped.sell(u64::MAX), None);
+        assert_eq!(capped.buy(u64::MAX), s.buy(u64::MAX));
     }
 
     #[test]

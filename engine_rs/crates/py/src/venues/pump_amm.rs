@@ -33,6 +33,7 @@ pub(crate) fn pool_record<'py>(
     args.push(key(py, &p.coin_creator));
     args.push(obj!(py, p.is_mayhem_mode));
     args.push(obj!(py, p.is_cashback_coin));
+    args.push(obj!(py, p.virtual_quote_reserves));
     record(py, "PumpAmmPool", args)
 }
 
