@@ -15,7 +15,8 @@ arithmetic is the official SDK's, checked against real mainnet events
 Reserves are the vault balances; the rates are the fee program's ``FeeConfig`` tier of a
 canonical pool's market cap (flat fees for other pools; the creator's only with a coin
 creator), so a pool follows the ``FeeConfig``, its base mint and the ``GlobalConfig``.
-Not modelled: the virtual quote reserves of pools migrated after the mirrored IDL.
+The curve prices with the quote vault plus the pool's ``virtual_quote_reserves`` (a field
+after the mirrored IDL: see the Rust module); a sell never pays out more than the vault.
 """
 
 from __future__ import annotations

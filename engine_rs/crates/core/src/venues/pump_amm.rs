@@ -24,9 +24,11 @@
 //! (`pump_fees` `FeeConfig`, docs/FEE_PROGRAM_README.md, mandatory since 2025-09): a
 //! canonical Pump pool pays the tier of its market cap (quote reserve × base mint supply
 //! / base reserve), another pool the flat fees; so a pool follows the `FeeConfig`, its
-//! base mint (the supply) and the `GlobalConfig` (the disable flags), at their PDAs. Not
-//! modelled: the virtual quote reserves pools migrated after the mirrored IDL carry
-//! (real events reproduce with them added to the quote vault, see the tests).
+//! base mint (the supply) and the `GlobalConfig` (the disable flags), at their PDAs. The
+//! quote the curve prices with is the vault plus the pool's `virtual_quote_reserves`
+//! (pools of launchpad coins since 2026-07: a field after the mirrored IDL, decoded as
+//! public integrations of the current IDL do; real events reproduce only with it), and a
+//! sell never pays out more than the vault. Not modelled: cashback coins' cashback.
 
 use crate::b58;
 use crate::decode::{self, check, Key, R};
