@@ -43,6 +43,10 @@ __all__ = [
     "decode_mint",
     "decode_raydium_amm_config",
     "decode_raydium_amm_v4",
+    "decode_raydium_clmm",
+    "decode_raydium_clmm_bitmap_extension",
+    "decode_raydium_clmm_config",
+    "decode_raydium_clmm_tick_array",
     "decode_raydium_cpmm",
     "decode_tick_array",
     "decode_token_account",
@@ -55,6 +59,9 @@ __all__ = [
     "parse_program_data",
     "parse_ray_log",
     "priority_fee_lamports",
+    "raydium_clmm_address",
+    "raydium_clmm_swap",
+    "raydium_clmm_tick_array_starts",
     "rsi",
     "score",
     "sqrt_price_from_tick",
@@ -434,6 +441,25 @@ class Whirlpool:
 def decode_raydium_amm_v4(data: bytes, owner: object = None) -> Any: ...
 def decode_raydium_cpmm(data: bytes, owner: object = None) -> Any: ...
 def decode_raydium_amm_config(data: bytes, owner: object = None) -> Any: ...
+def decode_raydium_clmm(data: bytes, owner: object = None) -> Any: ...
+def decode_raydium_clmm_config(data: bytes, owner: object = None) -> Any: ...
+def decode_raydium_clmm_tick_array(data: bytes, owner: object = None) -> Any: ...
+def decode_raydium_clmm_bitmap_extension(data: bytes, owner: object = None) -> Any: ...
+def raydium_clmm_swap(
+    sqrt_price_x64: int,
+    liquidity: int,
+    tick_current: int,
+    tick_spacing: int,
+    fee_rate: int,
+    fee_on: int,
+    ticks: Sequence[tuple[int, int]],
+    amount: int,
+    zero_for_one: bool,
+) -> Any: ...
+def raydium_clmm_address(kind: str, *args: object) -> tuple[str, int]: ...
+def raydium_clmm_tick_array_starts(
+    tick_spacing: int, center_tick: int, arrays_each_side: int
+) -> list[int]: ...
 def decode_whirlpool(data: bytes, owner: object = None) -> Whirlpool: ...
 def decode_tick_array(data: bytes, owner: object = None) -> Any: ...
 def decode_token_account(data: bytes, owner: object = None) -> Any: ...

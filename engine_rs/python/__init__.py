@@ -41,6 +41,15 @@ from .scorer import priority_fee_lamports, score
 from .venues import parse_program_data, venue_infos
 from .venues.orca_whirlpool import decode_tick_array, decode_whirlpool
 from .venues.raydium_amm_v4 import decode_raydium_amm_v4, parse_ray_log
+from .venues.raydium_clmm import (
+    decode_raydium_clmm,
+    decode_raydium_clmm_bitmap_extension,
+    decode_raydium_clmm_config,
+    decode_raydium_clmm_tick_array,
+    raydium_clmm_address,
+    raydium_clmm_swap,
+    raydium_clmm_tick_array_starts,
+)
 from .venues.raydium_cpmm import decode_raydium_amm_config, decode_raydium_cpmm
 
 BACKEND = "python"
@@ -78,6 +87,10 @@ __all__ = [
     "decode_mint",
     "decode_raydium_amm_config",
     "decode_raydium_amm_v4",
+    "decode_raydium_clmm",
+    "decode_raydium_clmm_bitmap_extension",
+    "decode_raydium_clmm_config",
+    "decode_raydium_clmm_tick_array",
     "decode_raydium_cpmm",
     "decode_tick_array",
     "decode_token_account",
@@ -90,6 +103,9 @@ __all__ = [
     "parse_program_data",
     "parse_ray_log",
     "priority_fee_lamports",
+    "raydium_clmm_address",
+    "raydium_clmm_swap",
+    "raydium_clmm_tick_array_starts",
     "rsi",
     "score",
     "sqrt_price_from_tick",

@@ -143,10 +143,10 @@ def no_role(info: VenueInfo, role: str) -> InvalidInputError:
 
 
 # the venue modules use the types above
-from . import orca_whirlpool, raydium_amm_v4, raydium_cpmm  # noqa: E402
+from . import orca_whirlpool, raydium_amm_v4, raydium_clmm, raydium_cpmm  # noqa: E402
 
 # The registry: one entry per venue, in the Rust registry's order.
-VENUES: tuple[Venue, ...] = (raydium_amm_v4, raydium_cpmm, orca_whirlpool)
+VENUES: tuple[Venue, ...] = (raydium_amm_v4, raydium_cpmm, orca_whirlpool, raydium_clmm)
 
 
 def venue_infos() -> list[VenueInfo]:
@@ -225,6 +225,7 @@ __all__: Sequence[str] = (
     "parse_program_data",
     "parse_program_data_bytes",
     "raydium_amm_v4",
+    "raydium_clmm",
     "raydium_cpmm",
     "venue_infos",
 )

@@ -23,6 +23,7 @@
 
 pub mod orca_whirlpool;
 pub mod raydium_amm_v4;
+pub mod raydium_clmm;
 pub mod raydium_cpmm;
 
 use std::fmt;
@@ -446,6 +447,7 @@ registry! {
     RaydiumAmmV4 => raydium_amm_v4::RaydiumAmmV4,
     RaydiumCpmm => raydium_cpmm::RaydiumCpmm,
     OrcaWhirlpool => orca_whirlpool::OrcaWhirlpool,
+    RaydiumClmm => raydium_clmm::RaydiumClmm,
 }
 
 impl VenueId {
@@ -511,17 +513,19 @@ mod tests {
             names.len(),
             "names, kinds and labels are unique"
         );
-        assert_eq!(kinds(), ["amm_v4", "cpmm", "whirlpool"]);
+        assert_eq!(kinds(), ["amm_v4", "cpmm", "whirlpool", "clmm"]);
         assert!(matches!(
             VenueId::by_kind("serum"),
-            Err(EngineError::InvalidInput(m)) if m == "pool kind \"serum\" is not one of ('amm_v4', 'cpmm', 'whirlpool')"
+            Err(EngineError::InvalidInput(m)) if m == "pool kind \"serum\" is not one of ('amm_v4', 'cpmm', 'whirlpool', 'clmm')"
         ));
     }
 
     #[test]
     fn random_bytes_never_panic() {
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        for len in [0usize, 7, 8, 82, 165, 200, 653, 752, 9988, 10_004] {
+        for len in [
+            0usize, 7, 8, 82, 117, 165, 200, 221, 653, 752, 1544, 1832, 9988, 10_004, 10_240,
+        ] {
             for disc in [
                 None,
                 Some(orca_whirlpool::DISC_WHIRLPOOL),
@@ -529,6 +533,8 @@ mod tests {
                 Some(orca_whirlpool::DISC_FIXED_TICK_ARRAY),
                 Some(raydium_cpmm::DISC_POOL),
                 Some(raydium_cpmm::DISC_CONFIG),
+                Some(raydium_clmm::DISC_TICK_ARRAY),
+                Some(raydium_clmm::DISC_BITMAP_EXTENSION),
             ] {
                 let mut d: Vec<u8> = (0..len)
                     .map(|_| {
@@ -546,6 +552,10 @@ mod tests {
                 }
                 let _ = raydium_cpmm::decode_raydium_amm_config(&d, None);
                 let _ = orca_whirlpool::decode_tick_array(&d, None);
+                let _ = raydium_clmm::decode_amm_config(&d, None);
+                let _ = raydium_clmm::decode_tick_array(&d, None);
+                let _ = raydium_clmm::decode_bitmap_extension(&d, None);
+                let _ = <raydium_clmm::RaydiumClmm as Venue>::parse_event(&d);
                 let _ = decode::decode_token_account(&d, None);
                 let _ = decode::decode_mint(&d, None);
                 let _ = parse_program_data_bytes(&d);

@@ -4,6 +4,7 @@
 
 mod orca_whirlpool;
 mod raydium_amm_v4;
+mod raydium_clmm;
 mod raydium_cpmm;
 
 pub(crate) use orca_whirlpool::PyWhirlpool;
@@ -49,6 +50,7 @@ fn parse_program_data<'py>(
         Some(Event::RaydiumAmmV4(log)) => raydium_amm_v4::ray_log_record(py, log),
         Some(Event::RaydiumCpmm(ev)) => raydium_cpmm::swap_event_record(py, ev),
         Some(Event::OrcaWhirlpool(ev)) => orca_whirlpool::traded_record(py, ev),
+        Some(Event::RaydiumClmm(ev)) => raydium_clmm::swap_event_record(py, ev),
     }
 }
 
@@ -58,5 +60,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     raydium_amm_v4::register(m)?;
     raydium_cpmm::register(m)?;
     orca_whirlpool::register(m)?;
+    raydium_clmm::register(m)?;
     Ok(())
 }
