@@ -38,7 +38,7 @@ from .pda import (
     whirlpool_address,
 )
 from .scorer import priority_fee_lamports, score
-from .venues import parse_program_data, venue_infos
+from .venues import parse_logs, parse_program_data, venue_infos
 from .venues.orca_whirlpool import decode_tick_array, decode_whirlpool
 from .venues.raydium_amm_v4 import decode_raydium_amm_v4, parse_ray_log
 from .venues.raydium_clmm import (
@@ -100,6 +100,7 @@ __all__ = [
     "is_on_curve",
     "kama",
     "oracle_address",
+    "parse_logs",
     "parse_program_data",
     "parse_ray_log",
     "priority_fee_lamports",

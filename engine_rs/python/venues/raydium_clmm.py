@@ -86,6 +86,7 @@ OWN_ROLES: tuple[OwnRole, ...] = (
     OwnRole(BITMAP_EXTENSION, True),
 )
 LOG_PREFIX: str | None = None
+TRACKED: str | None = TICK_ARRAY
 
 
 # ------------------------------------------------------------------ accounts

@@ -604,6 +604,7 @@ impl Venue for RaydiumClmm {
             from_pool: true,
         },
     ];
+    const TRACKED: Option<u8> = Some(TICK_ARRAY);
 
     type Record = RaydiumClmmPool;
     type Own = ClmmOwn;
@@ -680,6 +681,10 @@ impl Venue for RaydiumClmm {
             _ => return Err(super::no_role(Self::INFO, role)),
         }
         Ok(())
+    }
+
+    fn forget(own: &mut ClmmOwn, account: u32) -> bool {
+        own.forget(account)
     }
 
     fn check_own_account(role: u8, cx: &OwnAccount<'_>) -> Result<()> {

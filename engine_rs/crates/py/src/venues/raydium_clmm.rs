@@ -20,6 +20,14 @@ fn decode_raydium_clmm<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let (d, o) = (data_of(data)?, owner_of(owner)?);
     let p = guard(py, || rc::decode_pool(&d, o.as_ref()))?;
+    pool_record(py, &p)
+}
+
+/// `engine_rs.decoded.RaydiumClmmPool` of a decoded pool account.
+pub(crate) fn pool_record<'py>(
+    py: Python<'py>,
+    p: &rc::RaydiumClmmPool,
+) -> PyResult<Bound<'py, PyAny>> {
     let mut args = vec![obj!(py, p.bump)];
     for k in &p.keys {
         args.push(key(py, k));
