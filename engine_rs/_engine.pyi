@@ -56,6 +56,7 @@ __all__ = [
     "is_on_curve",
     "kama",
     "oracle_address",
+    "parse_logs",
     "parse_program_data",
     "parse_ray_log",
     "priority_fee_lamports",
