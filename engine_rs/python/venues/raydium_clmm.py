@@ -22,6 +22,7 @@ not reproduced); a pool whose swaps are disabled has no quote (``NotApproved``).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -437,8 +438,10 @@ def swap_exact_in(
             cand = ticks[nxt]
             nxt += 1
         if cand is not None:
-            ok = (lo_edge is None or cand[0] >= lo_edge) if zfo else (
-                hi_edge is None or cand[0] < hi_edge
+            ok = (
+                (lo_edge is None or cand[0] >= lo_edge)
+                if zfo
+                else (hi_edge is None or cand[0] < hi_edge)
             )
             if not ok:
                 raise Fail("TicksMissing")
@@ -543,7 +546,7 @@ def fail_error(f: Fail) -> EngineError:
 def sorted_ticks(ticks: list[tuple[int, int, int]]) -> Ticks:
     """Initialized ticks sorted by index; a tick given twice is InvalidTickError."""
     out = sorted(ticks, key=lambda t: t[0])
-    for a, b in zip(out, out[1:], strict=False):
+    for a, b in itertools.pairwise(out):
         if a[0] == b[0]:
             raise InvalidTickError(f"tick {a[0]} appears twice")
     return tuple(out)
@@ -584,8 +587,10 @@ def raydium_clmm_swap(
     1 token 0, 2 token 1) and every initialized tick ``(index, liquidity_net)``.
     Errors name the program's error (``LiquidityInsufficient`` ->
     InsufficientLiquidityError, ``CalculateOverflow`` -> MathOverflowError, ...)."""
-    sqrt_price_x64, liquidity, tick_current = u128(sqrt_price_x64), u128(liquidity), i32(
-        tick_current
+    sqrt_price_x64, liquidity, tick_current = (
+        u128(sqrt_price_x64),
+        u128(liquidity),
+        i32(tick_current),
     )
     tick_spacing = _narrow(u64(tick_spacing), 16)
     fee_rate = _narrow(u64(fee_rate), 32)
@@ -696,7 +701,11 @@ def check_own_account(role: str, cx: OwnAccount) -> None:
 
 def _swap_ticks(ta: RaydiumClmmTickArray) -> list[tuple[int, int, int]]:
     return [
-        (tick, net, (HAS_LIQUIDITY if gross > 0 else 0) | (HAS_LIMIT_ORDERS if orders or part else 0))
+        (
+            tick,
+            net,
+            (HAS_LIQUIDITY if gross > 0 else 0) | (HAS_LIMIT_ORDERS if orders or part else 0),
+        )
         for _, tick, net, gross, orders, part in ta.ticks
     ]
 
@@ -852,4 +861,3 @@ class ClmmLeg:
 
 def leg(state: RaydiumClmmState, a_to_b: bool) -> ClmmLeg:
     return ClmmLeg(state, a_to_b)
-
