@@ -437,25 +437,24 @@ def swap_exact_in(
         elif nxt < len(ticks):
             cand = ticks[nxt]
             nxt += 1
-        if cand is not None:
-            ok = (
-                (lo_edge is None or cand[0] >= lo_edge)
-                if zfo
-                else (hi_edge is None or cand[0] < hi_edge)
-            )
-            if not ok:
-                raise Fail("TicksMissing")
-        else:
-            if (zfo and lo_edge is not None) or (not zfo and hi_edge is not None):
-                raise Fail("TicksMissing")
-            start = array_start(pool.tick_current, pool.tick_spacing)
-            end = start + TICK_ARRAY_SIZE * max(pool.tick_spacing, 1)
-            j = _partition_lt(ticks, start)
-            used = j < len(ticks) and ticks[j][0] < end
-            raise Fail(
-                "InsufficientLiquidityForDirection" if first and not used
-                else "LiquidityInsufficient"
-            )  # fmt: skip
+        edge = lo_edge if zfo else hi_edge
+        at_edge = False
+        if cand is None or (edge is not None and (cand[0] < edge if zfo else cand[0] >= edge)):
+            if edge is not None:
+                # no known tick before the edge: a step may go up to it, not past it
+                if (zfo and edge > tick) or (not zfo and edge <= tick):
+                    raise Fail("TicksMissing")
+                cand, at_edge = (edge, 0, 0), True
+            else:
+                start = array_start(pool.tick_current, pool.tick_spacing)
+                end = start + TICK_ARRAY_SIZE * max(pool.tick_spacing, 1)
+                j = _partition_lt(ticks, start)
+                used = j < len(ticks) and ticks[j][0] < end
+                raise Fail(
+                    "InsufficientLiquidityForDirection"
+                    if first and not used
+                    else "LiquidityInsufficient"
+                )
         first = False
         t_index, t_net, t_flags = cand
         tick_next = min(max(t_index, MIN_TICK), MAX_TICK)
@@ -482,6 +481,8 @@ def swap_exact_in(
                 raise Fail("CalculateOverflow")
         else:
             step = target
+        if at_edge and sqrt_next == step:
+            raise Fail("TicksMissing")  # the next tick is past what is known
         if sqrt_next == step:
             if t_flags & HAS_LIMIT_ORDERS:
                 raise Fail("LimitOrders")

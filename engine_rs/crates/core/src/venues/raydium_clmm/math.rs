@@ -456,22 +456,30 @@ pub fn swap_exact_in(
                 t
             })
         };
-        let edge_ok = |t: i32| {
-            if zero_for_one {
-                complete.lo.is_none_or(|lo| t >= lo)
-            } else {
-                complete.hi.is_none_or(|hi| t < hi)
-            }
+        // the edge of the ticks known in the swap's direction, if any
+        let edge = if zero_for_one {
+            complete.lo
+        } else {
+            complete.hi
         };
-        let t = match candidate {
-            Some(t) if edge_ok(t.index) => t,
-            Some(_) => return Err(Fail::TicksMissing),
-            None if (zero_for_one && complete.lo.is_some())
-                || (!zero_for_one && complete.hi.is_some()) =>
-            {
-                return Err(Fail::TicksMissing)
+        let past = |t: i32| edge.is_some_and(|e| if zero_for_one { t < e } else { t >= e });
+        let (t, at_edge) = match (candidate, edge) {
+            (Some(t), _) if !past(t.index) => (t, false),
+            // no known tick before the edge: a step may go up to it (nothing initialized
+            // lies between), not past it
+            (_, Some(e)) => {
+                if (zero_for_one && e > tick) || (!zero_for_one && e <= tick) {
+                    return Err(Fail::TicksMissing);
+                }
+                let t = Tick {
+                    index: e,
+                    liquidity_net: 0,
+                    flags: 0,
+                };
+                (t, true)
             }
-            None => {
+            (Some(_), None) => return Err(Fail::TicksMissing), // unreachable: no edge
+            (None, None) => {
                 let start = array_start(pool.tick_current, pool.tick_spacing);
                 let end = start + TICK_ARRAY_SIZE * i32::from(pool.tick_spacing.max(1));
                 let current_array_used = ticks
@@ -528,6 +536,9 @@ pub fn swap_exact_in(
         } else {
             target
         };
+        if at_edge && sqrt_next == step_next {
+            return Err(Fail::TicksMissing); // the next tick is past what is known
+        }
         if sqrt_next == step_next {
             if t.flags & HAS_LIMIT_ORDERS != 0 {
                 return Err(Fail::LimitOrders);
@@ -565,4 +576,102 @@ pub fn swap_exact_in(
         tick_current: tick,
         liquidity,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// tick_math.rs: `check_get_sqrt_price_at_tick_at_min_or_max_tick`,
+    /// `check_get_tick_at_sqrt_price_at_min_or_max_sqrt_price`, `tick_round_down`.
+    #[test]
+    fn the_programs_tick_math_vectors() {
+        assert_eq!(sqrt_price_at_tick(MIN_TICK), Ok(MIN_SQRT_PRICE_X64));
+        assert_eq!(sqrt_price_at_tick(MAX_TICK), Ok(MAX_SQRT_PRICE_X64));
+        assert_eq!(tick_at_sqrt_price(MIN_SQRT_PRICE_X64), Ok(MIN_TICK));
+        assert_eq!(tick_at_sqrt_price(MAX_SQRT_PRICE_X64 - 1), Ok(MAX_TICK - 1));
+        for t in [-28861, 28861] {
+            let p = sqrt_price_at_tick(t).expect("in range");
+            assert_eq!(tick_at_sqrt_price(p), Ok(t));
+            assert_eq!(tick_at_sqrt_price(p + 1), Ok(t));
+            let next = sqrt_price_at_tick(t + 1).expect("in range");
+            assert_eq!(tick_at_sqrt_price(next - 1), Ok(t));
+            assert_eq!(tick_at_sqrt_price(p - 1), Ok(t - 1));
+        }
+        assert_eq!(
+            sqrt_price_at_tick(MAX_TICK + 1),
+            Err(Fail::TickUpperOverflow)
+        );
+        assert_eq!(
+            tick_at_sqrt_price(MAX_SQRT_PRICE_X64),
+            Err(Fail::SqrtPriceX64)
+        );
+    }
+
+    /// tick_math.rs `tick_sqrt_price_roundtrip_exhaustive`: every tick below the maximum.
+    #[test]
+    fn every_tick_round_trips() {
+        let mut last = 0u128;
+        for t in MIN_TICK..MAX_TICK {
+            let p = sqrt_price_at_tick(t).expect("in range");
+            assert!(p > last, "{t}");
+            last = p;
+            assert_eq!(tick_at_sqrt_price(p), Ok(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn a_swap_stops_at_initialized_ticks_only_and_fails_past_the_last() {
+        let pool = Pool {
+            sqrt_price_x64: sqrt_price_at_tick(0).expect("in range"),
+            liquidity: 1_000_000_000_000,
+            tick_current: 0,
+            tick_spacing: 10,
+            fee_rate: 2_500,
+            fee_on: 0,
+        };
+        let ticks = [
+            Tick {
+                index: -100,
+                liquidity_net: 1_000_000_000_000,
+                flags: HAS_LIQUIDITY,
+            },
+            Tick {
+                index: 100,
+                liquidity_net: -1_000_000_000_000,
+                flags: HAS_LIQUIDITY,
+            },
+        ];
+        let r = swap_exact_in(&pool, &ticks, Complete::default(), 1_000_000, true).expect("fills");
+        assert_eq!(r.amount_in, 1_000_000);
+        assert!(r.fee_amount > 0 && r.amount_out < 1_000_000);
+        assert_eq!(
+            swap_exact_in(&pool, &ticks, Complete::default(), u64::MAX / 2, true),
+            Err(Fail::LiquidityInsufficient)
+        );
+        // a tick with limit orders reached: refused, never a number
+        let orders = [Tick {
+            index: -100,
+            liquidity_net: 1_000_000_000_000,
+            flags: HAS_LIQUIDITY | HAS_LIMIT_ORDERS,
+        }];
+        assert_eq!(
+            swap_exact_in(&pool, &orders, Complete::default(), 10_000_000_000, true),
+            Err(Fail::LimitOrders)
+        );
+        // the ticks below -50 are not known: a swap that stays above it is the full
+        // state's; one reaching it has no number
+        let part = Complete {
+            lo: Some(-50),
+            hi: None,
+        };
+        assert_eq!(
+            swap_exact_in(&pool, &ticks, part, 1_000_000, true),
+            swap_exact_in(&pool, &ticks, Complete::default(), 1_000_000, true)
+        );
+        assert_eq!(
+            swap_exact_in(&pool, &ticks, part, 10_000_000_000, true),
+            Err(Fail::TicksMissing)
+        );
+    }
 }
