@@ -61,8 +61,10 @@ __all__ = [
     "parse_ray_log",
     "priority_fee_lamports",
     "raydium_clmm_address",
+    "raydium_clmm_sqrt_price_at_tick",
     "raydium_clmm_swap",
     "raydium_clmm_tick_array_starts",
+    "raydium_clmm_tick_at_sqrt_price",
     "rsi",
     "score",
     "sqrt_price_from_tick",
@@ -459,6 +461,8 @@ def raydium_clmm_swap(
     zero_for_one: bool,
 ) -> Any: ...
 def raydium_clmm_address(kind: str, *args: object) -> tuple[str, int]: ...
+def raydium_clmm_sqrt_price_at_tick(tick: int) -> int: ...
+def raydium_clmm_tick_at_sqrt_price(sqrt_price_x64: int) -> int: ...
 def raydium_clmm_tick_array_starts(
     tick_spacing: int, center_tick: int, arrays_each_side: int
 ) -> list[int]: ...

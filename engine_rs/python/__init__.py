@@ -47,8 +47,10 @@ from .venues.raydium_clmm import (
     decode_raydium_clmm_config,
     decode_raydium_clmm_tick_array,
     raydium_clmm_address,
+    raydium_clmm_sqrt_price_at_tick,
     raydium_clmm_swap,
     raydium_clmm_tick_array_starts,
+    raydium_clmm_tick_at_sqrt_price,
 )
 from .venues.raydium_cpmm import decode_raydium_amm_config, decode_raydium_cpmm
 
@@ -105,8 +107,10 @@ __all__ = [
     "parse_ray_log",
     "priority_fee_lamports",
     "raydium_clmm_address",
+    "raydium_clmm_sqrt_price_at_tick",
     "raydium_clmm_swap",
     "raydium_clmm_tick_array_starts",
+    "raydium_clmm_tick_at_sqrt_price",
     "rsi",
     "score",
     "sqrt_price_from_tick",

@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Any
 from solders.instruction import Instruction
 
 from engine_rs import decoded as D
-from engine_rs.python.venues import raydium_clmm as twin
 
 from ..sim.layouts import Writer
 from ..sim.state import Pool, sim_key
@@ -59,12 +58,21 @@ if TYPE_CHECKING:
 
 IDS = ids("raydium_clmm")
 PROGRAM = program(IDS)
-POOL_LEN = IDS.pool_account_size
-CONFIG_LEN = twin.CONFIG_SIZE
-TICK_ARRAY_LEN = twin.TICK_ARRAY_LEN
-EXTENSION_LEN = twin.BITMAP_EXTENSION_SIZE
-TICK_ARRAY_SIZE = twin.TICK_ARRAY_SIZE
-TICK_LEN = 168
+POOL_LEN = IDS.pool_account_size  # PoolState::LEN, 1,544
+CONFIG_LEN = 117  # AmmConfig::LEN
+TICK_ARRAY_LEN = 10240  # TickArrayState::LEN
+EXTENSION_LEN = 1832  # TickArrayBitmapExtension::LEN
+TICK_ARRAY_SIZE = 60  # ticks per tick array
+TICK_LEN = 168  # bytes per TickState
+MIN_TICK, MAX_TICK = -443_636, 443_636
+MIN_SQRT_PRICE_X64 = 4_295_048_016
+MAX_SQRT_PRICE_X64 = 79_226_673_521_066_979_257_578_248_091
+# Anchor: sha256("account:<Type>")[..8]; PoolState's and AmmConfig's are CP-Swap's too
+DISC_POOL = hashlib.sha256(b"account:PoolState").digest()[:8]
+DISC_CONFIG = hashlib.sha256(b"account:AmmConfig").digest()[:8]
+DISC_TICK_ARRAY = hashlib.sha256(b"account:TickArrayState").digest()[:8]
+DISC_BITMAP_EXTENSION = hashlib.sha256(b"account:TickArrayBitmapExtension").digest()[:8]
+DISC_SWAP_EVENT = hashlib.sha256(b"event:SwapEvent").digest()[:8]
 MEMO_PROGRAM = "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr"
 SWAP_V2 = hashlib.sha256(b"global:swap_v2").digest()[:8]
 SWAP_EVENT_LEN = 221
@@ -94,6 +102,20 @@ _ACCOUNTS = ("payer", "amm_config", "pool_state", "input_token_account",
              "output_token_account", "input_vault", "output_vault", "observation_state",
              "token_program", "token_program_2022", "memo_program", "input_vault_mint",
              "output_vault_mint")  # fmt: skip
+
+
+def array_start(tick: int, tick_spacing: int) -> int:
+    """The start of the tick array holding ``tick`` (``get_array_start_index``)."""
+    n = TICK_ARRAY_SIZE * tick_spacing
+    return tick // n * n
+
+
+def initialized_starts(bitmap: Sequence[int], tick_spacing: int) -> list[int]:
+    """The starts of the tick arrays the pool's own bitmap calls initialized (bit ``b``:
+    start ``(b - 512) * 60 * tick_spacing``, ``tick_array_bit_map.rs``)."""
+    tc = TICK_ARRAY_SIZE * tick_spacing
+    return [(w * 64 + b - 512) * tc for w, word in enumerate(bitmap) for b in range(64)
+            if word >> b & 1]  # fmt: skip
 
 
 def _addr(kind: str, *args: object) -> str:
@@ -130,8 +152,8 @@ def swap_array_starts(
     """The start indexes of the first ``count`` initialized tick arrays a swap walks (the
     pool's bitmap: the array of the current tick when initialized, then the next ones
     in the swap's direction)."""
-    cur = twin.array_start(tick_current, tick_spacing)
-    starts = twin.initialized_starts(tuple(bitmap), None, tick_spacing)
+    cur = array_start(tick_current, tick_spacing)
+    starts = initialized_starts(bitmap, tick_spacing)
     if zero_for_one:
         return sorted((s for s in starts if s <= cur), reverse=True)[:count]
     return sorted(s for s in starts if s >= cur)[:count]
@@ -148,7 +170,7 @@ def swap_instruction(leg: Leg) -> Instruction:
     # not exist (the program stops reading its remaining accounts at the first account
     # that is not a tick array or the extension, by size), so every swap has one shape
     step = TICK_ARRAY_SIZE * r.tick_spacing * (-1 if zfo else 1)
-    last = starts[-1] if starts else twin.array_start(r.tick_current, r.tick_spacing)
+    last = starts[-1] if starts else array_start(r.tick_current, r.tick_spacing)
     while len(starts) < SWAP_TICK_ARRAYS:
         last += step
         starts.append(last)
@@ -205,7 +227,7 @@ def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
 def encode_pool(r: Any, base: bytes | None = None) -> bytes:
     """Raydium CLMM ``PoolState`` (1,544 bytes): the decoded fields at their offsets
     (rewards and the dynamic fee left as they are: zero for a new pool)."""
-    w = Writer(POOL_LEN, base, twin.DISC_POOL)
+    w = Writer(POOL_LEN, base, DISC_POOL)
     w.u8(8, r.bump)
     for i, k in enumerate((r.amm_config, r.owner, r.token_mint_0, r.token_mint_1,
                            r.token_vault_0, r.token_vault_1, r.observation_key)):  # fmt: skip
@@ -233,7 +255,7 @@ def encode_pool(r: Any, base: bytes | None = None) -> bytes:
 
 def encode_amm_config(r: Any) -> bytes:
     """Raydium CLMM ``AmmConfig`` (117 bytes)."""
-    w = Writer(CONFIG_LEN, None, twin.DISC_CONFIG)
+    w = Writer(CONFIG_LEN, None, DISC_CONFIG)
     w.u8(8, r.bump)
     w.u16(9, r.index)
     w.key(11, r.owner)
@@ -249,7 +271,7 @@ def encode_tick_array(
 ) -> bytes:
     """A ``TickArrayState`` (10,240 bytes); ``ticks``: the initialized ones as ``(tick,
     liquidity_net, liquidity_gross)`` within the array."""
-    w = Writer(TICK_ARRAY_LEN, None, twin.DISC_TICK_ARRAY)
+    w = Writer(TICK_ARRAY_LEN, None, DISC_TICK_ARRAY)
     w.key(8, pool)
     w.i32(40, start)
     for t, net, gross in ticks:
@@ -266,7 +288,7 @@ def encode_tick_array(
 
 def encode_bitmap_extension(pool: str) -> bytes:
     """An empty ``TickArrayBitmapExtension`` (1,832 bytes), as ``create_pool`` makes it."""
-    w = Writer(EXTENSION_LEN, None, twin.DISC_BITMAP_EXTENSION)
+    w = Writer(EXTENSION_LEN, None, DISC_BITMAP_EXTENSION)
     w.key(8, pool)
     return w.done()
 
@@ -285,7 +307,7 @@ def encode_swap_event(ev: Any) -> str:
                         ev.transfer_fee_1, ev.zero_for_one)  # fmt: skip
     body += ev.sqrt_price_x64.to_bytes(16, "little") + ev.liquidity.to_bytes(16, "little")
     body += struct.pack("<iQQ", ev.tick, ev.trade_fee_0 or 0, ev.trade_fee_1 or 0)
-    return base64.b64encode(twin.DISC_SWAP_EVENT + body).decode()
+    return base64.b64encode(DISC_SWAP_EVENT + body).decode()
 
 
 # ------------------------------------------------------------------ simulator: program
@@ -298,8 +320,8 @@ def _needed_arrays(pool: Pool, zfo: bool, tick_after: int) -> list[int]:
     ``tick_after`` walks, in order."""
     s = pool.spec
     ts = s.tick_spacing
-    starts = sorted({twin.array_start(t, ts) for t, _ in s.ticks})
-    cur, end = twin.array_start(s.tick_current, ts), twin.array_start(tick_after, ts)
+    starts = sorted({array_start(t, ts) for t, _ in s.ticks})
+    cur, end = array_start(s.tick_current, ts), array_start(tick_after, ts)
     if zfo:
         out = sorted((x for x in starts if end <= x <= cur), reverse=True)
         first = [x for x in starts if x <= cur]
@@ -323,7 +345,7 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
         raise ProgramError(ANCHOR_CONSTRAINT_ADDRESS)
     if vaults.get(vout) is not None and acc["output_vault_mint"] != vaults[vout]:
         raise ProgramError(ANCHOR_CONSTRAINT_ADDRESS)
-    zfo = vaults.get(vin) == r.token_mint_0
+    zfo: bool = vaults.get(vin) == r.token_mint_0
     if (vin, vout) != ((r.token_vault_0, r.token_vault_1) if zfo
                        else (r.token_vault_1, r.token_vault_0)):  # fmt: skip
         raise ProgramError(6021)  # InvalidInputPoolVault
@@ -404,9 +426,9 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     ts = min(configs, key=lambda t: abs(configs[t][1].trade_fee_rate - spec.fee_rate))
     config, cfg = configs[ts]
     spec.tick_spacing, spec.fee_rate = ts, cfg.trade_fee_rate
-    lo_p, hi_p = twin.MIN_SQRT_PRICE_X64, twin.MAX_SQRT_PRICE_X64 - 1
+    lo_p, hi_p = MIN_SQRT_PRICE_X64, MAX_SQRT_PRICE_X64 - 1
     spec.sqrt_price_x64 = min(max(spec.sqrt_price_x64, lo_p), hi_p)
-    spec.tick_current = twin.tick_at_sqrt_price(spec.sqrt_price_x64)
+    spec.tick_current = eng.raydium_clmm_tick_at_sqrt_price(spec.sqrt_price_x64)
     addr, bump = eng.raydium_clmm_address("pool", config, spec.mint_a, spec.mint_b)
     addr = str(addr)
     spec.pool_id = addr
@@ -418,7 +440,7 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
         liq = max(spec.liquidity // 3, 1)
         edges[lo] = edges.get(lo, 0) + liq
         edges[hi] = edges.get(hi, 0) - liq
-    bound = twin.MAX_TICK // ts * ts
+    bound = MAX_TICK // ts * ts
     ticks = sorted((t, n) for t, n in edges.items() if -bound <= t <= bound and n)
     spec.ticks = ticks
     spec.liquidity = sum(n for t, n in ticks if t <= spec.tick_current)
@@ -434,7 +456,7 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     for t, n in ticks:
         gross[t] = gross.get(t, 0) + abs(n)
     for t, n in ticks:
-        arrays.setdefault(twin.array_start(t, ts), []).append((t, n, gross[t]))
+        arrays.setdefault(array_start(t, ts), []).append((t, n, gross[t]))
     rec = D.RaydiumClmmPool(
         bump, config, sim_key("clmm-creator", i), spec.mint_a, spec.mint_b, va, vb, observation,
         world.decimals[spec.mint_a], world.decimals[spec.mint_b], ts, spec.liquidity,
@@ -506,8 +528,8 @@ def _follow(eng: Any, pool: str, rec: Any, each_side: int) -> list[tuple[str, in
     """The initialized tick arrays nearest the current tick (the pool's bitmap): the
     current tick's and ``each_side`` more each way, at their PDAs."""
     ts = rec.tick_spacing
-    cur = twin.array_start(rec.tick_current, ts)
-    starts = twin.initialized_starts(tuple(rec.tick_array_bitmap), None, ts)
+    cur = array_start(rec.tick_current, ts)
+    starts = initialized_starts(rec.tick_array_bitmap, ts)
     below = sorted((s for s in starts if s <= cur), reverse=True)[: each_side + 1]
     above = sorted(s for s in starts if s > cur)[:each_side]
     return [(str(eng.raydium_clmm_address("tick_array", pool, s)[0]), s)

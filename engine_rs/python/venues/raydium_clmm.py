@@ -374,6 +374,22 @@ def compute_swap_step(
     return nxt, amount_in, amount_out, fee
 
 
+def raydium_clmm_sqrt_price_at_tick(tick: int) -> int:
+    """The program's ``get_sqrt_price_at_tick`` (InvalidTickError out of range)."""
+    try:
+        return sqrt_price_at_tick(i32(tick))
+    except Fail as f:
+        raise fail_error(f) from None
+
+
+def raydium_clmm_tick_at_sqrt_price(sqrt_price_x64: int) -> int:
+    """The program's ``get_tick_at_sqrt_price`` (InvalidTickError out of range)."""
+    try:
+        return tick_at_sqrt_price(u128(sqrt_price_x64))
+    except Fail as f:
+        raise fail_error(f) from None
+
+
 def _add_delta(x: int, y: int) -> int:
     if y < 0:
         z = x + y

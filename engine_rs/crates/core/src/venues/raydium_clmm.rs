@@ -387,9 +387,9 @@ fn array_ticks(ta: &RaydiumClmmTickArray) -> Vec<Tick> {
         .map(|t| Tick {
             index: t.tick,
             liquidity_net: t.liquidity_net,
-            flags: u8::from(t.liquidity_gross > 0) * HAS_LIQUIDITY
-                | u8::from(t.orders_amount > 0 || t.part_filled_orders_remaining > 0)
-                    * HAS_LIMIT_ORDERS,
+            flags: (u8::from(t.liquidity_gross > 0) * HAS_LIQUIDITY)
+                | (u8::from(t.orders_amount > 0 || t.part_filled_orders_remaining > 0)
+                    * HAS_LIMIT_ORDERS),
         })
         .collect()
 }

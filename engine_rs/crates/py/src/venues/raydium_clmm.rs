@@ -291,7 +291,25 @@ fn raydium_clmm_tick_array_starts(
     })
 }
 
+/// The program's `get_sqrt_price_at_tick` (InvalidTickError out of range).
+#[pyfunction]
+fn raydium_clmm_sqrt_price_at_tick(py: Python<'_>, tick: I32) -> PyResult<u128> {
+    guard(py, || {
+        rc::math::sqrt_price_at_tick(tick.0).map_err(rc::fail_error)
+    })
+}
+
+/// The program's `get_tick_at_sqrt_price` (InvalidTickError out of range).
+#[pyfunction]
+fn raydium_clmm_tick_at_sqrt_price(py: Python<'_>, sqrt_price_x64: U128) -> PyResult<i32> {
+    guard(py, || {
+        rc::math::tick_at_sqrt_price(sqrt_price_x64.0).map_err(rc::fail_error)
+    })
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(raydium_clmm_sqrt_price_at_tick, m)?)?;
+    m.add_function(wrap_pyfunction!(raydium_clmm_tick_at_sqrt_price, m)?)?;
     m.add_function(wrap_pyfunction!(decode_raydium_clmm, m)?)?;
     m.add_function(wrap_pyfunction!(decode_raydium_clmm_config, m)?)?;
     m.add_function(wrap_pyfunction!(decode_raydium_clmm_tick_array, m)?)?;
