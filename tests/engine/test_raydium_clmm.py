@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 
 from engine_rs import errors
 from engine_rs.python.venues import raydium_clmm as twin
+from engine_rs.records import as_dict
 
 PROGRAM = "CAMMCzo5YL8w4VFF8KVHrK22GGUsp5VTaW7grrKgrWqK"
 CPMM_PROGRAM = "CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C"
@@ -313,7 +314,7 @@ def _random_pool(r: random.Random) -> tuple[Any, ...]:
 
 def _either(eng: types.ModuleType, args: tuple[Any, ...]) -> Any:
     try:
-        return eng.raydium_clmm_swap(*args)
+        return as_dict(eng.raydium_clmm_swap(*args))
     except errors.EngineError as e:
         return type(e).__name__, str(e)
 

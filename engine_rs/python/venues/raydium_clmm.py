@@ -46,7 +46,8 @@ from ...errors import (
     TicksMissingError,
 )
 from ...records import VenueInfo
-from .._ints import i32, i64, i128, u64, u128
+from .._ints import i32, i64, u64, u128
+from ..clmm import _checked_ticks
 from ..decode import Reader, check
 from . import Assembly, OwnAccount, OwnRole, no_role
 
@@ -604,20 +605,16 @@ def raydium_clmm_swap(
     1 token 0, 2 token 1) and every initialized tick ``(index, liquidity_net)``.
     Errors name the program's error (``LiquidityInsufficient`` ->
     InsufficientLiquidityError, ``CalculateOverflow`` -> MathOverflowError, ...)."""
-    sqrt_price_x64, liquidity, tick_current = (
-        u128(sqrt_price_x64),
-        u128(liquidity),
-        i32(tick_current),
-    )
-    tick_spacing = _narrow(u64(tick_spacing), 16)
-    fee_rate = _narrow(u64(fee_rate), 32)
-    fee_on = _narrow(u64(fee_on), 8)
-    if not isinstance(ticks, (list, tuple)):
-        raise TypeError(f"expected a sequence of (tick, liquidity_net), got {type(ticks).__name__}")
-    given = [(i32(t), i128(n), HAS_LIQUIDITY) for t, n in ticks]
+    # the extension's order: every argument's type and range, then the narrow ints,
+    # then the tick list
+    sqrt_price_x64, liquidity = u128(sqrt_price_x64), u128(liquidity)
+    tick_current = i32(tick_current)
+    spacing, rate, on = u64(tick_spacing), u64(fee_rate), u64(fee_on)
     amount = u64(amount)
     if not isinstance(zero_for_one, bool):
         raise TypeError(f"expected bool, got {type(zero_for_one).__name__}")
+    tick_spacing, fee_rate, fee_on = _narrow(spacing, 16), _narrow(rate, 32), _narrow(on, 8)
+    given = [(t, n, HAS_LIQUIDITY) for t, n in _checked_ticks(ticks)]
     check_params(sqrt_price_x64, tick_current, tick_spacing, fee_rate)
     if fee_on > 2:
         raise InvalidInputError(f"fee_on must be 0, 1 or 2, got {fee_on}")

@@ -6,7 +6,7 @@ use arbscope_core::venues::raydium_clmm::{self as rc, RaydiumClmmSwapEvent, Swap
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::args::{I128, I32, I64, U128, U64};
+use crate::args::{I32, I64, U128, U64};
 use crate::decode::{data_of, key, obj, owner_of, record};
 use crate::errors::{guard, raise};
 
@@ -152,16 +152,50 @@ pub(crate) fn swap_event_record(
     record(py, "RaydiumClmmSwapEvent", args)
 }
 
-fn swap_record(py: Python<'_>, s: Swap) -> PyResult<Bound<'_, PyAny>> {
-    let args = vec![
-        obj!(py, s.amount_in),
-        obj!(py, s.amount_out),
-        obj!(py, s.fee_amount),
-        obj!(py, s.sqrt_price_x64),
-        obj!(py, s.tick_current),
-        obj!(py, s.liquidity),
-    ];
-    record(py, "RaydiumClmmSwap", args)
+/// One swap's result (fields as `engine_rs.decoded.RaydiumClmmSwap`), a native record:
+/// the kernel is called per quote, and building the dataclass cost more than the swap.
+#[pyclass(
+    frozen,
+    get_all,
+    module = "engine_rs._engine",
+    name = "RaydiumClmmSwap"
+)]
+pub struct PyRaydiumClmmSwap {
+    amount_in: u64,
+    amount_out: u64,
+    fee_amount: u64,
+    sqrt_price_x64: u128,
+    tick_current: i32,
+    liquidity: u128,
+}
+
+impl From<Swap> for PyRaydiumClmmSwap {
+    fn from(s: Swap) -> Self {
+        Self {
+            amount_in: s.amount_in,
+            amount_out: s.amount_out,
+            fee_amount: s.fee_amount,
+            sqrt_price_x64: s.sqrt_price_x64,
+            tick_current: s.tick_current,
+            liquidity: s.liquidity,
+        }
+    }
+}
+
+#[pymethods]
+impl PyRaydiumClmmSwap {
+    fn __repr__(&self) -> String {
+        format!(
+            "RaydiumClmmSwap(amount_in={}, amount_out={}, fee_amount={}, sqrt_price_x64={}, \
+             tick_current={}, liquidity={})",
+            self.amount_in,
+            self.amount_out,
+            self.fee_amount,
+            self.sqrt_price_x64,
+            self.tick_current,
+            self.liquidity
+        )
+    }
 }
 
 fn small<T: TryFrom<i64>>(py: Python<'_>, v: i64, label: &str) -> PyResult<T> {
@@ -177,22 +211,23 @@ fn small<T: TryFrom<i64>>(py: Python<'_>, v: i64, label: &str) -> PyResult<T> {
 /// The program's exact-input swap (see `engine_rs.python.venues.raydium_clmm.swap`).
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
-fn raydium_clmm_swap<'py>(
-    py: Python<'py>,
+fn raydium_clmm_swap(
+    py: Python<'_>,
     sqrt_price_x64: U128,
     liquidity: U128,
     tick_current: I32,
     tick_spacing: U64,
     fee_rate: U64,
     fee_on: U64,
-    ticks: Vec<(I32, I128)>,
+    ticks: &Bound<'_, PyAny>,
     amount: U64,
     zero_for_one: bool,
-) -> PyResult<Bound<'py, PyAny>> {
+) -> PyResult<PyRaydiumClmmSwap> {
     let spacing: u16 = small(py, i64::try_from(tick_spacing.0).unwrap_or(i64::MAX), "u16")?;
     let fee: u32 = small(py, i64::try_from(fee_rate.0).unwrap_or(i64::MAX), "u32")?;
     let on: u8 = small(py, i64::try_from(fee_on.0).unwrap_or(i64::MAX), "u8")?;
-    let ticks: Vec<(i32, i128)> = ticks.into_iter().map(|(t, n)| (t.0, n.0)).collect();
+    // SAFETY: `ticks` is a live object borrowed for the call; get_ticks runs no Python code
+    let ticks = unsafe { crate::clmm::get_ticks(py, ticks.as_ptr())? };
     let s = guard(py, || {
         rc::swap(
             sqrt_price_x64.0,
@@ -206,7 +241,7 @@ fn raydium_clmm_swap<'py>(
             zero_for_one,
         )
     })?;
-    swap_record(py, s)
+    Ok(s.into())
 }
 
 fn address(
