@@ -49,7 +49,17 @@ from ..wire.instructions import (
     instruction,
     need_accounts,
 )
-from .base import ANCHOR_CONSTRAINT_ADDRESS, InstructionFailed, Leg, ProgramError, SimVenue, Venue
+from .base import (
+    ANCHOR_CONSTRAINT_ADDRESS,
+    Discoverable,
+    InstructionFailed,
+    Leg,
+    PoolFacts,
+    PoolLayout,
+    ProgramError,
+    SimVenue,
+    Venue,
+)
 from .ids import ids, program
 
 if TYPE_CHECKING:
@@ -536,6 +546,38 @@ def _follow(eng: Any, pool: str, rec: Any, each_side: int) -> list[tuple[str, in
             for s in sorted(below + above)]  # fmt: skip
 
 
+def _price_of(r: Any) -> float | None:
+    sp = r.sqrt_price_x64
+    return None if sp <= 0 else float((sp / 2**64) ** 2)
+
+
+DISCOVERY = Discoverable(
+    "Raydium CLMM",
+    # token_mint_0 73 / token_mint_1 105 of 1,544 bytes (states/pool.rs); create_pool
+    # requires token_mint_0 < token_mint_1
+    PoolLayout(73, 105, discriminator=DISC_POOL, ordered=True),
+    lambda r: PoolFacts(
+        r.token_mint_0,
+        r.token_mint_1,
+        r.token_vault_0,
+        r.token_vault_1,
+        0.0,
+        r.mint_decimals_0,
+        r.mint_decimals_1,
+    ),
+    config=lambda r: str(r.amm_config),
+    fee_of_config=lambda eng, data, owner: (
+        eng.decode_raydium_clmm_config(data, owner).trade_fee_rate / 1e6
+    ),
+    # the vaults less the protocol's and the fund's fees they hold
+    reserves=lambda r, a, b: (
+        a - r.protocol_fees_token_0 - r.fund_fees_token_0,
+        b - r.protocol_fees_token_1 - r.fund_fees_token_1,
+    ),
+    price=_price_of,
+)
+
+
 VENUE = Venue(
     ids=IDS,
     decode_pool=decode_pool,
@@ -575,4 +617,5 @@ VENUE = Venue(
     ),
     follow=_follow,
     absent=lambda start, pool: None,  # the program reads only arrays its bitmap names
+    discovery=DISCOVERY,
 )

@@ -624,3 +624,25 @@ def test_a_quote_past_the_held_arrays_is_ticks_missing_never_a_number() -> None:
         twin.swap_state(st_, 10**15, True)
     assert twin.quote_checked(st_, 10**15, True) is None  # no ticks missing: unfillable
     assert Fraction(twin.spot_rate(full, True)).limit_denominator(10**6) == Fraction(9975, 10000)
+
+
+def test_pdas_give_mainnet_addresses(eng: types.ModuleType) -> None:
+    """Real mainnet accounts, cross-checked by PDA: the program's Anchor.toml clones the
+    AmmConfigs of index 0 and 1 by address; the SOL/USDC pool many public repositories
+    name (8sLbNZ…) is the pool PDA of config 4 and the two mints in byte order."""
+    assert (
+        eng.raydium_clmm_address("amm_config", 0)[0]
+        == "4BLNHtVe942GSs4teSZqGX24xwKNkqU7bGgNn3iUiUpw"
+    )
+    assert (
+        eng.raydium_clmm_address("amm_config", 1)[0]
+        == "E64NGkDLLCdQ2yFNPcavaKptrEgmiQaNykUuLC1Qgwyp"
+    )
+    config = eng.raydium_clmm_address("amm_config", 4)[0]
+    sol, usdc = (
+        "So11111111111111111111111111111111111111112",
+        "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v",
+    )
+    assert eng.b58decode(sol) < eng.b58decode(usdc)  # mint_0 < mint_1
+    pool = eng.raydium_clmm_address("pool", config, sol, usdc)[0]
+    assert pool == "8sLbNZoA1cfnvMJLPfp98ZLAnFSYCFApfJKMbiXNLwxj"
