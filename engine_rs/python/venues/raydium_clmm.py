@@ -36,7 +36,6 @@ from ...decoded import (
     RaydiumClmmTickArray,
 )
 from ...errors import (
-    AccountTooShortError,
     DecodeError,
     EngineError,
     InsufficientLiquidityError,
@@ -142,10 +141,10 @@ def decode_raydium_clmm_bitmap_extension(
 def parse_event(raw: bytes) -> RaydiumClmmSwapEvent | None:
     """Its ``SwapEvent`` when the discriminator is that; None otherwise (the log path
     hands it only lines its program emitted: CP-Swap's has the same discriminator)."""
-    if raw[:8] != DISC_SWAP_EVENT:
+    if raw[:8] != DISC_SWAP_EVENT or len(raw) < SWAP_EVENT_MIN:
+        # shorter than its oldest form (205 bytes): not one of its events (CP-Swap's
+        # SwapEvent, 89 or 170 bytes, has the same discriminator)
         return None
-    if len(raw) < SWAP_EVENT_MIN:
-        raise AccountTooShortError(f"SwapEvent: {len(raw)} bytes, needs {SWAP_EVENT_MIN}")
     r = Reader(raw, "event")
     fees = (r.u64(205), r.u64(213)) if len(raw) >= SWAP_EVENT_MIN + 16 else (None, None)
     return RaydiumClmmSwapEvent(

@@ -772,8 +772,12 @@ impl Venue for RaydiumClmm {
         spot_rate(&s.pool, a_to_b)
     }
 
+    /// Its `SwapEvent`: the discriminator, and at least the 205 bytes of its oldest form
+    /// (a shorter line is not one of its events: CP-Swap's `SwapEvent`, 89 or 170 bytes,
+    /// shares the discriminator).
     fn parse_event(raw: &[u8]) -> Option<Result<RaydiumClmmSwapEvent>> {
-        (raw.get(..8) == Some(&DISC_SWAP_EVENT[..])).then(|| parse_swap_event(raw))
+        (raw.get(..8) == Some(&DISC_SWAP_EVENT[..]) && raw.len() >= SWAP_EVENT_MIN)
+            .then(|| parse_swap_event(raw))
     }
 }
 
