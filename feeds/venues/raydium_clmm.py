@@ -349,15 +349,15 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
     r = pool.record
     if acc["amm_config"] != r.amm_config or acc["observation_state"] != r.observation_key:
         raise ProgramError(ANCHOR_CONSTRAINT_ADDRESS)
-    vaults = {r.token_vault_0: r.token_mint_0, r.token_vault_1: r.token_mint_1}
     vin, vout = acc["input_vault"], acc["output_vault"]
-    if vaults.get(vin) is not None and acc["input_vault_mint"] != vaults[vin]:
+    tin, tout = world.token_account(vin), world.token_account(vout)
+    if tin is None or tout is None:  # Anchor: not a token account
+        raise ProgramError(3007)  # Anchor's AccountOwnedByWrongProgram (code from memory)
+    if acc["input_vault_mint"] != tin.mint or acc["output_vault_mint"] != tout.mint:
         raise ProgramError(ANCHOR_CONSTRAINT_ADDRESS)
-    if vaults.get(vout) is not None and acc["output_vault_mint"] != vaults[vout]:
-        raise ProgramError(ANCHOR_CONSTRAINT_ADDRESS)
-    zfo: bool = vaults.get(vin) == r.token_mint_0
-    if (vin, vout) != ((r.token_vault_0, r.token_vault_1) if zfo
-                       else (r.token_vault_1, r.token_vault_0)):  # fmt: skip
+    zfo: bool = tin.mint == r.token_mint_0
+    want = (r.token_vault_0, r.token_vault_1) if zfo else (r.token_vault_1, r.token_vault_0)
+    if (vin, vout) != want:
         raise ProgramError(6021)  # InvalidInputPoolVault
     if int(acc["sqrt_price_limit"]) != 0:
         raise InstructionFailed("InvalidArgument", "the simulator takes no price limit")
@@ -367,9 +367,9 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
     arrays = [k for k in s.tick_arrays if k != ext]
     q = world.quote_swap(pool, zfo, s.amount_in)
     if q is not None:
-        want = [_addr("tick_array", pool.address, x) for x in _needed_arrays(pool, zfo, q.tick)]
+        needed = [_addr("tick_array", pool.address, x) for x in _needed_arrays(pool, zfo, q.tick)]
         it = iter(arrays)
-        if not all(any(k == w for k in it) for w in want):  # popped in order, as it walks
+        if not all(any(k == w for k in it) for w in needed):  # popped in order, as it walks
             raise ProgramError(6023)  # NotEnoughTickArrayAccount
     return zfo
 
