@@ -646,3 +646,123 @@ def test_pdas_give_mainnet_addresses(eng: types.ModuleType) -> None:
     assert eng.b58decode(sol) < eng.b58decode(usdc)  # mint_0 < mint_1
     pool = eng.raydium_clmm_address("pool", config, sol, usdc)[0]
     assert pool == "8sLbNZoA1cfnvMJLPfp98ZLAnFSYCFApfJKMbiXNLwxj"
+
+
+# ---------------------------------------------------------------- the venue through the ingest
+def _accounts(r: random.Random) -> tuple[str, str, str, list[str], dict[str, tuple[str, bytes]]]:
+    """A random pool's accounts as the chain holds them (the simulator's encoders, held to
+    the sources' layouts above): pool, config, extension, vaults and some of its tick
+    arrays (``r`` decides which are held), with ticks from random positions."""
+    from engine_rs import decoded as D
+    from feeds.sim import layouts as L
+    from feeds.venues import raydium_clmm as RC
+
+    py = engine_rs_python()
+    ts = r.choice([1, 10, 60])
+    mint_0, mint_1 = sorted((_b58(900 + r.randint(0, 50)), _b58(1000)), key=py.b58decode)
+    config = py.raydium_clmm_address("amm_config", 3)[0]
+    pool = py.raydium_clmm_address("pool", config, mint_0, mint_1)[0]
+    tick = r.randint(-20_000, 20_000)
+    sqrt = twin.sqrt_price_at_tick(tick) + r.randint(0, 10**6)
+    tick = twin.tick_at_sqrt_price(sqrt)
+    edges: dict[int, int] = {}
+    liq = 0
+    for _ in range(r.randint(1, 6)):
+        lo = (tick // ts - r.randint(-3, 400)) * ts
+        hi = lo + ts * r.randint(1, 500)
+        dl = r.randint(10**6, 10**14)
+        edges[lo] = edges.get(lo, 0) + dl
+        edges[hi] = edges.get(hi, 0) - dl
+        if lo <= tick < hi:
+            liq += dl
+    arrays: dict[int, list[tuple[int, int, int]]] = {}
+    for t, n in sorted(edges.items()):
+        if n:
+            arrays.setdefault(twin.array_start(t, ts), []).append((t, n, abs(n)))
+    bitmap = [0] * 16
+    for s in arrays:
+        bit = s // (60 * ts) + 512
+        if 0 <= bit < 1024:
+            bitmap[bit // 64] |= 1 << (bit % 64)
+    v0, v1 = _b58(1100), _b58(1101)
+    status = 16 if r.random() < 0.05 else 0
+    rec = D.RaydiumClmmPool(
+        255, config, _b58(1102), mint_0, mint_1, v0, v1, _b58(1103), 6, 9, ts, liq, sqrt, tick,
+        0, 0, 0, 0, status, r.choice([0, 1, 2]), tuple(bitmap), 0, 0, 0, 0, False,
+    )  # fmt: skip
+    cfg = D.RaydiumClmmConfig(255, 3, _b58(1104), 120_000, r.choice([100, 2_500, 10_000]), ts,
+                              40_000, _b58(1105))  # fmt: skip
+    acc = {
+        pool: (PROGRAM, RC.encode_pool(rec)),
+        config: (PROGRAM, RC.encode_amm_config(cfg)),
+        py.raydium_clmm_address("bitmap_extension", pool)[0]: (
+            PROGRAM, RC.encode_bitmap_extension(pool),
+        ),
+    }  # fmt: skip
+    for v, m in ((v0, mint_0), (v1, mint_1)):
+        acc[v] = (
+            I_SPL,
+            L.encode_token_account(D.TokenAccount(m, pool, 10**12, None, 1, None, 0, None)),
+        )
+    for m in (mint_0, mint_1):
+        acc[m] = (I_SPL, L.encode_mint(D.Mint(None, 10**18, 6, True, None)))
+    held = []
+    for s, ticks in arrays.items():
+        if r.random() < 0.8:
+            ta = py.raydium_clmm_address("tick_array", pool, s)[0]
+            acc[ta] = (PROGRAM, RC.encode_tick_array(s, pool, ticks, ts))
+            held.append(ta)
+    return pool, mint_0, mint_1, held, acc
+
+
+I_SPL = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+
+
+def engine_rs_python() -> types.ModuleType:
+    import engine_rs
+
+    return engine_rs.load("python")
+
+
+def _ingested(
+    eng: types.ModuleType, pool: str, held: list[str], acc: dict[str, tuple[str, bytes]]
+) -> Any:
+    g = eng.PoolGraph(base_mints=[], max_hops=3)
+    ing = eng.FeedIngest(g, 4096, 64)
+    ing.track_pool(pool, "clmm")
+    for ta in held:
+        ing.track_tick_array(ta, pool)
+    for _ in range(3):
+        for k in ing.watched():
+            if k in acc:
+                owner, data = acc[k]
+                ing.account(k, owner, data, 5)
+    return g
+
+
+def _outcome(g: Any, pool: str, mint: str, amount: int) -> Any:
+    try:
+        return g.quote([pool], mint, amount)
+    except errors.EngineError as e:
+        return type(e).__name__
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32))
+def test_both_ingests_quote_a_random_pool_alike_ticks_missing_included(
+    rust: types.ModuleType, py: types.ModuleType, seed: int
+) -> None:
+    """Random pools with a random share of their tick arrays held, through each backend's
+    FeedIngest: the same quotes (a number, no fill, or TicksMissingError) both ways; and a
+    number is the full pool's (every array held) number."""
+    r = random.Random(seed)
+    pool, m0, m1, held, acc = _accounts(r)
+    gr, gp = _ingested(rust, pool, held, acc), _ingested(py, pool, held, acc)
+    every = [k for k, (o, d) in acc.items() if d[:8] == _disc("account:TickArrayState")]
+    full = _ingested(py, pool, every, acc)
+    for mint in (m0, m1):
+        for amount in (1, 10**3, 10**6, 10**9, 10**12, 10**15):
+            got = _outcome(gr, pool, mint, amount)
+            assert got == _outcome(gp, pool, mint, amount), (mint, amount)
+            if got != "TicksMissingError":
+                assert got == _outcome(full, pool, mint, amount)
