@@ -238,7 +238,9 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_swap_matches_the_independent_reference(eng: types.ModuleType, case: tuple) -> None:
+def test_swap_matches_the_independent_reference(
+    eng: types.ModuleType, case: tuple[Any, ...]
+) -> None:
     tick, liq, width, fee, fee_on, amount, zfo = case
     sqrt, liq, ticks = _pool(tick, liq, width)
     want = _reference(sqrt, liq, tick, fee, fee_on, ticks, amount, zfo, SPACING)
