@@ -36,6 +36,7 @@ from engine_rs.errors import (
 from engine_rs.records import as_dict
 from feeds.sim.world import World, WorldConfig
 from feeds.wire.protocol import account_notification
+from tests.truth import market_graph
 
 STATELESS_FIXTURE = [HealthCheck.function_scoped_fixture]
 SEEDS = (1, 2, 4)
@@ -322,24 +323,8 @@ def test_the_frames_rebuild_the_market(eng: types.ModuleType, seed: int) -> None
     stats = {d.endpoint: d for d in ing.dedup_stats()}
     assert stats[0].first_seen == total and stats[0].duplicates == 0
     assert stats[2].duplicates == total and stats[2].lag_mean_ns == 2_000.0
-    # the graph is the market's: same pools, same cycles and sizes (a market with pools of
-    # the venues beyond the first three, whose curves the specs do not carry: the same
-    # as its final accounts read through the trusted path)
-    want = eng.PoolGraph(base_mints=m.bases, max_hops=3)
-    if not any(p.spec.venue for p in m.world.pools):
-        for p in m.world.pools:
-            p.spec.upsert(want, 0)
-    else:
-        snap = eng.FeedIngest(want, 65_536, 64)
-        for address, kind in m.universe:
-            snap.track_pool(address, kind)
-        for ta, pool in m.tick_arrays:
-            snap.track_tick_array(ta, pool)
-        for _ in range(3):  # pools, then the accounts they name
-            for k in snap.watched():
-                if k in m.world.accounts:
-                    a = m.world.accounts[k]
-                    snap.account(k, a.owner, a.data, m.steps[-1].slot)
+    # the graph is the market's: same pools, same cycles and sizes
+    want = market_graph(eng, m.world)
     assert sorted(g.pools()) == sorted(want.pools())
     for base in m.bases:
         got = [(o.pools, o.amount_in, o.profit) for o in g.cycles(base, 3)]
