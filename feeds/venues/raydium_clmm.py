@@ -393,18 +393,20 @@ def _cost(pool: Pool, tick_before: int) -> int:
 
 
 # ------------------------------------------------------------------ simulator: market
-def _setup(world: World) -> dict[int, tuple[str, Any]]:
-    """The configs the pools share, at their PDAs: tick spacing -> (address, config)."""
-    configs: dict[int, tuple[str, Any]] = {}
-    for index, ts, rate in SIM_CONFIGS:
-        import engine_rs
+def _config(world: World, index: int, ts: int, rate: int) -> tuple[str, Any]:
+    """An ``AmmConfig`` at its PDA (written to the world)."""
+    import engine_rs
 
-        addr, bump = engine_rs.backend().raydium_clmm_address("amm_config", index)
-        cfg = D.RaydiumClmmConfig(bump, index, sim_key("clmm-owner", 0), 120_000, rate, ts,
-                                  40_000, sim_key("clmm-owner", 1))  # fmt: skip
-        configs[ts] = (str(addr), cfg)
-        world.put(str(addr), PROGRAM, encode_amm_config(cfg))
-    return configs
+    addr, bump = engine_rs.backend().raydium_clmm_address("amm_config", index)
+    cfg = D.RaydiumClmmConfig(bump, index, sim_key("clmm-owner", 0), 120_000, rate, ts,
+                              40_000, sim_key("clmm-owner", 1))  # fmt: skip
+    world.put(str(addr), PROGRAM, encode_amm_config(cfg))
+    return str(addr), cfg
+
+
+def _setup(world: World) -> dict[int, tuple[str, Any]]:
+    """The configs the pools share, at their PDAs: index -> (address, config)."""
+    return {index: _config(world, index, ts, rate) for index, ts, rate in SIM_CONFIGS}
 
 
 def _takes(spec: synthetic.PoolSpec) -> bool:
@@ -432,15 +434,27 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     if _key_bytes(spec.mint_a) > _key_bytes(spec.mint_b):
         spec.mint_a, spec.mint_b = spec.mint_b, spec.mint_a
         spec.sqrt_price_x64 = (1 << 128) // spec.sqrt_price_x64
+    # the config of the nearest fee whose pool of this pair is free (one pool per config
+    # and pair: the address is their PDA); a new config of that fee when every one is taken
     configs = world.venue_state[IDS.name]
-    ts = min(configs, key=lambda t: abs(configs[t][1].trade_fee_rate - spec.fee_rate))
-    config, cfg = configs[ts]
+    order = sorted(configs, key=lambda k: (abs(configs[k][1].trade_fee_rate - spec.fee_rate), k))
+    for index in order:
+        config, cfg = configs[index]
+        addr, bump = eng.raydium_clmm_address("pool", config, spec.mint_a, spec.mint_b)
+        if str(addr) not in world.accounts:
+            break
+    else:
+        best = configs[order[0]][1]
+        index = max(configs) + 1
+        configs[index] = _config(world, index, best.tick_spacing, best.trade_fee_rate)
+        config, cfg = configs[index]
+        addr, bump = eng.raydium_clmm_address("pool", config, spec.mint_a, spec.mint_b)
+    addr = str(addr)
+    ts = cfg.tick_spacing
     spec.tick_spacing, spec.fee_rate = ts, cfg.trade_fee_rate
     lo_p, hi_p = MIN_SQRT_PRICE_X64, MAX_SQRT_PRICE_X64 - 1
     spec.sqrt_price_x64 = min(max(spec.sqrt_price_x64, lo_p), hi_p)
     spec.tick_current = eng.raydium_clmm_tick_at_sqrt_price(spec.sqrt_price_x64)
-    addr, bump = eng.raydium_clmm_address("pool", config, spec.mint_a, spec.mint_b)
-    addr = str(addr)
     spec.pool_id = addr
     cur = spec.tick_current // ts
     edges: dict[int, int] = {}
