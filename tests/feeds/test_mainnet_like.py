@@ -84,7 +84,8 @@ def test_full_logs_carry_compute_units_inner_transfers_and_swap_events(
     w = World(WorldConfig(**SMALL, full_logs=True))
     trades = [t for _ in range(20) for t in w.step().trades]
     kinds = {t.program for t in trades}
-    assert kinds == {by_kind(k).program for k in ("amm_v4", "cpmm", "whirlpool")}
+    first_three = {by_kind(k).program for k in ("amm_v4", "cpmm", "whirlpool")}
+    assert first_three <= kinds <= first_three | {by_kind("clmm").program}
     for t in trades:
         assert t.logs[0] == f"Program {t.program} invoke [1]"
         assert t.logs[-1] == f"Program {t.program} success"
@@ -101,6 +102,13 @@ def test_full_logs_carry_compute_units_inner_transfers_and_swap_events(
                 t.pool, t.amount_in, t.amount_out)  # fmt: skip
             assert (ev["input_mint"], ev["output_mint"], ev["base_input"]) == (*mints, True)
             assert ev["trade_fee"] > 0 and ev["input_vault_before"] > 0
+        if t.program == by_kind("clmm").program:  # Raydium CLMM's SwapEvent, before transfers
+            (line,) = events
+            assert t.logs.index(line) < t.logs.index(f"Program {SPL_TOKEN} invoke [2]")
+            ev = as_dict(eng.parse_program_data(line[len("Program data: ") :], t.program))
+            amounts = (t.amount_in, t.amount_out) if t.a_to_b else (t.amount_out, t.amount_in)
+            assert (ev["pool_state"], ev["zero_for_one"]) == (t.pool, t.a_to_b)
+            assert (ev["amount_0"], ev["amount_1"]) == amounts
 
 
 def _logs_frame(sid: int, slot: int, signature: str, err: Any, logs: tuple[str, ...]) -> bytes:
