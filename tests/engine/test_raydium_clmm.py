@@ -768,3 +768,30 @@ def test_both_ingests_quote_a_random_pool_alike_ticks_missing_included(
             assert got == _outcome(gp, pool, mint, amount), (mint, amount)
             if got != "TicksMissingError":
                 assert got == _outcome(full, pool, mint, amount)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    tick=st.integers(MIN_TICK - 5, MAX_TICK + 5),
+    sqrt=st.integers(MIN_SQRT - 5, MAX_SQRT + 5) | st.integers(0, (1 << 128) - 1),
+)
+def test_tick_math_agrees_in_both_backends_errors_included(
+    rust: types.ModuleType, py: types.ModuleType, tick: int, sqrt: int
+) -> None:
+    for name, arg in (("raydium_clmm_sqrt_price_at_tick", tick),
+                      ("raydium_clmm_tick_at_sqrt_price", sqrt)):  # fmt: skip
+        out = []
+        for eng in (rust, py):
+            try:
+                out.append(getattr(eng, name)(arg))
+            except errors.EngineError as e:
+                out.append((type(e).__name__, str(e)))
+        assert out[0] == out[1], (name, arg)
+    # the greatest tick whose price is <= sqrt
+    if MIN_SQRT <= sqrt < MAX_SQRT:
+        t = py.raydium_clmm_tick_at_sqrt_price(sqrt)
+        assert (
+            py.raydium_clmm_sqrt_price_at_tick(t)
+            <= sqrt
+            < py.raydium_clmm_sqrt_price_at_tick(t + 1)
+        )
