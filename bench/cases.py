@@ -175,6 +175,44 @@ def _clmm_input(size: Size, seed: int) -> tuple[Any, ...]:
     return (sqrt_price, liquidity, tick, ts, 3_000, ticks, to_limit.amount_in, True)
 
 
+# ---------------------------------------------------------------- Raydium CLMM swap
+def _raydium_clmm_input(size: Size, seed: int) -> tuple[Any, ...]:
+    """A tick-spacing-10 pool with initialized ticks every 10 ticks around the price, and
+    the exact input (fee included) that moves the price across ``crossings`` of them,
+    0 -> 1 (found by bisection on the twin's swap: it ends between the last crossed tick
+    and the next)."""
+    twin = _twin()
+    crossings = int(size.params.get("crossings", 10))
+    r = random.Random(seed)
+    ts, tick = 10, r.randint(1, 9)
+    liquidity = r.randint(10**12, 10**13)
+    nets = {k * ts: r.randint(10**5, 10**7) for k in range(1, crossings + 30)}
+    ticks = sorted([(-t, n) for t, n in nets.items()] + [(t, -n) for t, n in nets.items()])
+    sqrt_price = twin.raydium_clmm_sqrt_price_at_tick(tick)
+    args = (sqrt_price, liquidity, tick, ts, 2_500, 0, ticks)
+    # crossing tick -k*ts leaves the current tick at -k*ts - 1: aim between the
+    # crossings-th tick below 0 and the next one
+    from engine_rs.errors import EngineError
+
+    def short(amount: int) -> bool:
+        try:
+            return bool(
+                twin.raydium_clmm_swap(*args, amount, True).tick_current
+                >= -(crossings * ts) - ts // 2
+            )
+        except EngineError:  # out of liquidity: far past it
+            return False
+
+    lo, hi = 1, 2**62
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if short(mid):
+            lo = mid + 1
+        else:
+            hi = mid
+    return (*args, lo, True)
+
+
 # ---------------------------------------------------------------- pool graph
 @dataclass(frozen=True, slots=True)
 class GraphInput:
@@ -717,17 +755,18 @@ def _ingest_input(size: Size, seed: int) -> IngestInput:
 
     twin = _twin()
 
-    # the pool kind whose notification is timed (``kind``): a Whirlpool's pool account,
-    # else the pool's quote vault (PumpSwap: the pool account does not change with a swap)
+    # the pool kind whose notification is timed (``kind``): its pool account, or with
+    # ``vault`` its quote vault (PumpSwap: the pool account does not change with a swap)
     kind = str(size.params.get("kind", "whirlpool"))
-    w = World(WorldConfig(seed=seed, tokens=8, pools=24), backend=twin)
-    k = 0
-    while not any(p.kind == kind for p in w.pools):  # a market with such a pool
-        k += 1
-        w = World(WorldConfig(seed=seed + 1_000 * k, tokens=8, pools=24), backend=twin)
+    # the first seed from ``seed`` on whose market holds a pool of the kind (the venues
+    # beyond the first three hold a share of the pools)
+    for k in range(64):
+        w = World(WorldConfig(seed=seed + 1000 * k, tokens=8, pools=24), backend=twin)
+        if any(p.kind == kind for p in w.pools):
+            break
     accounts = {k: (a.owner, a.data) for k, a in w.accounts.items()}
     pool = next(p for p in w.pools if p.kind == kind)
-    timed = pool.address if kind == "whirlpool" else pool.vault_b
+    timed = pool.vault_b if size.params.get("vault") else pool.address
     before = json.dumps(w.accounts[timed].value(), separators=(",", ":"))
     for amount in (10**6, 10**5, 10**4, 10**3):
         if w.swap(pool, True, amount) is not None:
@@ -849,6 +888,10 @@ CASES: tuple[Case, ...] = (
         _scalar("clmm_swap"),
     ),
     Case(
+        "raydium_clmm_swap",
+        (Size("10 ticks crossed", {"crossings": 10}),),
+        _raydium_clmm_input,
+        _scalar("raydium_clmm_swap"),
         "pump_swap",
         (Size("1 sell", {"sell": True}), Size("1 buy_exact_quote_in")),
         _pump_input,
@@ -987,7 +1030,8 @@ CASES: tuple[Case, ...] = (
         (
             Size("first copy (653 B account)"),
             Size("duplicate from a 2nd endpoint", {"duplicate": True}),
-            Size("first copy, PumpSwap vault (165 B)", {"kind": "pumpswap"}),
+            Size("first copy, PumpSwap vault (165 B)", {"kind": "pumpswap", "vault": True}),
+            Size("first copy (1544 B Raydium CLMM pool)", {"kind": "clmm"}),
         ),
         _ingest_input,
         _prepare_ingest,

@@ -46,6 +46,10 @@ __all__ = [
     "decode_pump_fee_config",
     "decode_raydium_amm_config",
     "decode_raydium_amm_v4",
+    "decode_raydium_clmm",
+    "decode_raydium_clmm_bitmap_extension",
+    "decode_raydium_clmm_config",
+    "decode_raydium_clmm_tick_array",
     "decode_raydium_cpmm",
     "decode_tick_array",
     "decode_token_account",
@@ -60,6 +64,11 @@ __all__ = [
     "parse_ray_log",
     "priority_fee_lamports",
     "pump_swap",
+    "raydium_clmm_address",
+    "raydium_clmm_sqrt_price_at_tick",
+    "raydium_clmm_swap",
+    "raydium_clmm_tick_array_starts",
+    "raydium_clmm_tick_at_sqrt_price",
     "rsi",
     "score",
     "sqrt_price_from_tick",
@@ -452,6 +461,27 @@ class Whirlpool:
 def decode_raydium_amm_v4(data: bytes, owner: object = None) -> Any: ...
 def decode_raydium_cpmm(data: bytes, owner: object = None) -> Any: ...
 def decode_raydium_amm_config(data: bytes, owner: object = None) -> Any: ...
+def decode_raydium_clmm(data: bytes, owner: object = None) -> Any: ...
+def decode_raydium_clmm_config(data: bytes, owner: object = None) -> Any: ...
+def decode_raydium_clmm_tick_array(data: bytes, owner: object = None) -> Any: ...
+def decode_raydium_clmm_bitmap_extension(data: bytes, owner: object = None) -> Any: ...
+def raydium_clmm_swap(
+    sqrt_price_x64: int,
+    liquidity: int,
+    tick_current: int,
+    tick_spacing: int,
+    fee_rate: int,
+    fee_on: int,
+    ticks: Sequence[tuple[int, int]],
+    amount: int,
+    zero_for_one: bool,
+) -> Any: ...
+def raydium_clmm_address(kind: str, *args: object) -> tuple[str, int]: ...
+def raydium_clmm_sqrt_price_at_tick(tick: int) -> int: ...
+def raydium_clmm_tick_at_sqrt_price(sqrt_price_x64: int) -> int: ...
+def raydium_clmm_tick_array_starts(
+    tick_spacing: int, center_tick: int, arrays_each_side: int
+) -> list[int]: ...
 def decode_pump_amm_pool(data: bytes, owner: object = None) -> Any: ...
 def decode_pump_amm_global_config(data: bytes, owner: object = None) -> Any: ...
 def decode_pump_fee_config(data: bytes, owner: object = None) -> Any: ...

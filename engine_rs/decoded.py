@@ -254,6 +254,111 @@ class CpmmSwapEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class RaydiumClmmPool:
+    """Raydium CLMM ``PoolState`` (1,544 bytes with the discriminator). ``sqrt_price_x64``
+    is Q64.64; ``fee_on``: 0 the input, 1 token 0, 2 token 1; ``status`` bit 4 disables
+    swaps; ``dynamic_fee``: its ``DynamicFeeInfo`` is set."""
+
+    bump: int
+    amm_config: str
+    owner: str
+    token_mint_0: str
+    token_mint_1: str
+    token_vault_0: str
+    token_vault_1: str
+    observation_key: str
+    mint_decimals_0: int
+    mint_decimals_1: int
+    tick_spacing: int
+    liquidity: int
+    sqrt_price_x64: int
+    tick_current: int
+    fee_growth_global_0_x64: int
+    fee_growth_global_1_x64: int
+    protocol_fees_token_0: int
+    protocol_fees_token_1: int
+    status: int
+    fee_on: int
+    tick_array_bitmap: tuple[int, ...]
+    fund_fees_token_0: int
+    fund_fees_token_1: int
+    open_time: int
+    recent_epoch: int
+    dynamic_fee: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RaydiumClmmConfig:
+    """Raydium CLMM ``AmmConfig`` (117 bytes); rates are per 1,000,000."""
+
+    bump: int
+    index: int
+    owner: str
+    protocol_fee_rate: int
+    trade_fee_rate: int
+    tick_spacing: int
+    fund_fee_rate: int
+    fund_owner: str
+
+
+@dataclass(frozen=True, slots=True)
+class RaydiumClmmTickArray:
+    """A Raydium CLMM ``TickArrayState`` (10,240 bytes, 60 ticks). ``ticks`` holds the
+    **initialized** ticks only (liquidity or limit orders), as ``(i, tick,
+    liquidity_net, liquidity_gross, orders_amount, part_filled_orders_remaining)``."""
+
+    pool_id: str
+    start_tick_index: int
+    initialized_tick_count: int
+    ticks: tuple[tuple[int, int, int, int, int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RaydiumClmmBitmapExtension:
+    """A Raydium CLMM ``TickArrayBitmapExtension`` (1,832 bytes): 14 bitmaps of 512 bits
+    a side, each side flattened to 112 u64 words."""
+
+    pool_id: str
+    positive: tuple[int, ...]
+    negative: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RaydiumClmmSwapEvent:
+    """Raydium CLMM ``SwapEvent`` (205 bytes, or 221 with ``trade_fee_0/1``, None in
+    the older format)."""
+
+    pool_state: str
+    sender: str
+    token_account_0: str
+    token_account_1: str
+    amount_0: int
+    transfer_fee_0: int
+    amount_1: int
+    transfer_fee_1: int
+    zero_for_one: bool
+    sqrt_price_x64: int
+    liquidity: int
+    tick: int
+    trade_fee_0: int | None = None
+    trade_fee_1: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RaydiumClmmSwap:
+    """One Raydium CLMM exact-input swap as the program executes it: ``amount_in``
+    includes the fee when the fee is on the input; the last three fields are the pool's
+    state after the swap."""
+
+    amount_in: int
+    amount_out: int
+    fee_amount: int
+    sqrt_price_x64: int
+    tick_current: int
+    liquidity: int
+
+
+@dataclass(frozen=True, slots=True)
 class PumpAmmPool:
     """PumpSwap ``Pool`` (211 bytes at least; the fields after ``lp_supply`` are read
     when the account holds them, pools are extended to 300). ``coin_creator`` is the

@@ -82,6 +82,7 @@ KERNELS: tuple[Kernel, ...] = (
     Kernel("cpmm_amount_out", "constant-product output for an exact input"),
     Kernel("cpmm_amount_in", "constant-product input for an exact output"),
     Kernel("clmm_swap", "Whirlpool exact-input swap crossing initialized ticks"),
+    Kernel("raydium_clmm_swap", "Raydium CLMM exact-input swap crossing initialized ticks"),
     Kernel("pump_swap", "PumpSwap exact-input sell or buy_exact_quote_in with its fee split"),
     Kernel("find_negative_cycle", "Bellman-Ford sweep over the whole graph"),
     Kernel("cycles", "every <= 4-hop cycle through a base mint, sized"),

@@ -194,6 +194,7 @@ RECORD_TYPES: tuple[type, ...] = (
     PriorityFee,
     DedupStats,
     decoded.Whirlpool,  # the extension returns a native class with these fields
+    decoded.RaydiumClmmSwap,  # likewise
 )
 
 

@@ -47,6 +47,17 @@ from .venues.pump_amm import (
     pump_swap,
 )
 from .venues.raydium_amm_v4 import decode_raydium_amm_v4, parse_ray_log
+from .venues.raydium_clmm import (
+    decode_raydium_clmm,
+    decode_raydium_clmm_bitmap_extension,
+    decode_raydium_clmm_config,
+    decode_raydium_clmm_tick_array,
+    raydium_clmm_address,
+    raydium_clmm_sqrt_price_at_tick,
+    raydium_clmm_swap,
+    raydium_clmm_tick_array_starts,
+    raydium_clmm_tick_at_sqrt_price,
+)
 from .venues.raydium_cpmm import decode_raydium_amm_config, decode_raydium_cpmm
 
 BACKEND = "python"
@@ -87,6 +98,10 @@ __all__ = [
     "decode_pump_fee_config",
     "decode_raydium_amm_config",
     "decode_raydium_amm_v4",
+    "decode_raydium_clmm",
+    "decode_raydium_clmm_bitmap_extension",
+    "decode_raydium_clmm_config",
+    "decode_raydium_clmm_tick_array",
     "decode_raydium_cpmm",
     "decode_tick_array",
     "decode_token_account",
@@ -101,6 +116,11 @@ __all__ = [
     "parse_ray_log",
     "priority_fee_lamports",
     "pump_swap",
+    "raydium_clmm_address",
+    "raydium_clmm_sqrt_price_at_tick",
+    "raydium_clmm_swap",
+    "raydium_clmm_tick_array_starts",
+    "raydium_clmm_tick_at_sqrt_price",
     "rsi",
     "score",
     "sqrt_price_from_tick",

@@ -37,6 +37,7 @@ from engine_rs.records import as_dict
 from feeds import venues
 from feeds.sim.world import World, WorldConfig
 from feeds.wire.protocol import account_notification
+from tests.truth import market_graph
 
 STATELESS_FIXTURE = [HealthCheck.function_scoped_fixture]
 SEEDS = (1, 2, 4)
@@ -324,9 +325,7 @@ def test_the_frames_rebuild_the_market(eng: types.ModuleType, seed: int) -> None
     assert stats[0].first_seen == total and stats[0].duplicates == 0
     assert stats[2].duplicates == total and stats[2].lag_mean_ns == 2_000.0
     # the graph is the market's: same pools, same cycles and sizes
-    want = eng.PoolGraph(base_mints=m.bases, max_hops=3)
-    for p in m.world.pools:
-        p.spec.upsert(want, 0)
+    want = market_graph(eng, m.world)
     # and a pool of a venue with a state of its own quotes what its simulated program gives
     own = [p for p in m.world.pools if venues.by_kind(p.kind).sim.quote is not None]
     for p in own:
@@ -438,7 +437,7 @@ def test_arguments_and_registration(eng: types.ModuleType) -> None:
     assert ing.slot == 78 and ing.stats().unknown == 1
     assert [(e.endpoint, e.unknown, e.slot) for e in ing.endpoint_stats()] == [(0, 1, 78)]
     with pytest.raises(InvalidInputError):
-        ing.track_pool(WHIRLPOOL, "clmm")
+        ing.track_pool(WHIRLPOOL, "serum")  # not a venue's kind ("clmm" is Raydium CLMM's)
     with pytest.raises(Base58Error):
         ing.track_pool("0OIl", "cpmm")
     with pytest.raises(InvalidInputError):

@@ -112,6 +112,13 @@ def test_full_logs_carry_compute_units_inner_transfers_and_swap_events(
             )  # fmt: skip
             assert ev["base_amount"] == base_amount
             assert (t.amount_out if t.a_to_b else t.amount_in) == quote_amount
+        if t.program == by_kind("clmm").program:  # Raydium CLMM's SwapEvent, before transfers
+            (line,) = events
+            assert t.logs.index(line) < t.logs.index(f"Program {SPL_TOKEN} invoke [2]")
+            ev = as_dict(eng.parse_program_data(line[len("Program data: ") :], t.program))
+            amounts = (t.amount_in, t.amount_out) if t.a_to_b else (t.amount_out, t.amount_in)
+            assert (ev["pool_state"], ev["zero_for_one"]) == (t.pool, t.a_to_b)
+            assert (ev["amount_0"], ev["amount_1"]) == amounts
 
 
 def _logs_frame(sid: int, slot: int, signature: str, err: Any, logs: tuple[str, ...]) -> bytes:

@@ -74,7 +74,10 @@ async def test_an_unreachable_endpoint_is_a_note_on_screen() -> None:
     [
         ("nope = [", "not TOML"),
         ("[[pool]]\naddress = 'x'\nkind = 'cpmm'\n", "pool #1.address"),
-        ("[[pool]]\naddress = '11111111111111111111111111111112'\nkind = 'clmm'\n", "pool #1.kind"),
+        (
+            "[[pool]]\naddress = '11111111111111111111111111111112'\nkind = 'serum'\n",
+            "pool #1.kind",
+        ),
         (
             "colour = 1\n[[pool]]\naddress = '11111111111111111111111111111112'\nkind='cpmm'",
             "colour",

@@ -148,10 +148,10 @@ def no_role(info: VenueInfo, role: str) -> InvalidInputError:
 
 
 # the venue modules use the types above
-from . import orca_whirlpool, pump_amm, raydium_amm_v4, raydium_cpmm  # noqa: E402
+from . import orca_whirlpool, pump_amm, raydium_amm_v4, raydium_clmm, raydium_cpmm  # noqa: E402
 
 # The registry: one entry per venue, in the Rust registry's order.
-VENUES: tuple[Venue, ...] = (raydium_amm_v4, raydium_cpmm, orca_whirlpool, pump_amm)
+VENUES: tuple[Venue, ...] = (raydium_amm_v4, raydium_cpmm, orca_whirlpool, raydium_clmm, pump_amm)
 
 
 def venue_infos() -> list[VenueInfo]:
@@ -301,6 +301,7 @@ __all__: Sequence[str] = (
     "parse_program_data",
     "pump_amm",
     "raydium_amm_v4",
+    "raydium_clmm",
     "raydium_cpmm",
     "venue_infos",
 )

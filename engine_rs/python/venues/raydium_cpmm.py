@@ -58,7 +58,9 @@ def decode_raydium_amm_config(data: bytes, owner: object = None) -> RaydiumAmmCo
 def parse_event(raw: bytes) -> CpmmSwapEvent | None:
     """Its ``SwapEvent`` (the old 81-byte body or the 162-byte one since 2025-08) when
     the discriminator is that; None otherwise."""
-    if raw[:8] != DISC_SWAP_EVENT:
+    if raw[:8] != DISC_SWAP_EVENT or len(raw) > 8 + 162:
+        # longer than its newest form: not its event (Raydium CLMM's SwapEvent, 205 or 221
+        # bytes, has the same discriminator)
         return None
     if len(raw) < 8 + 81:
         raise AccountTooShortError(f"SwapEvent: {len(raw)} bytes, needs 89")

@@ -382,6 +382,81 @@ pub fn tick_array_starts(
         .collect()
 }
 
+/// Raydium CLMM PDAs (raydium-io/raydium-clmm `states/pool.rs`, `tick_array.rs`,
+/// `oracle.rs`, `config.rs`, `instructions/create_pool.rs`): a pool is `["pool", config,
+/// mint_0, mint_1]`, its vaults `["pool_vault", pool, mint]`, its observation
+/// `["observation", pool]`, its tick-array bitmap extension
+/// `["pool_tick_array_bitmap_extension", pool]`, a tick array `["tick_array", pool,
+/// start as i32 BIG-endian]`, a config `["amm_config", index as u16 BIG-endian]`.
+pub mod raydium_clmm {
+    use super::find_program_address;
+    use crate::error::{EngineError, Result};
+    use crate::venues::raydium_clmm::{PROGRAM, TICK_ARRAY_SIZE};
+
+    pub fn pool_address(
+        config: &[u8; 32],
+        mint_0: &[u8; 32],
+        mint_1: &[u8; 32],
+    ) -> Result<([u8; 32], u8)> {
+        find_program_address(&[b"pool", config, mint_0, mint_1], &PROGRAM)
+    }
+
+    pub fn vault_address(pool: &[u8; 32], mint: &[u8; 32]) -> Result<([u8; 32], u8)> {
+        find_program_address(&[b"pool_vault", pool, mint], &PROGRAM)
+    }
+
+    pub fn observation_address(pool: &[u8; 32]) -> Result<([u8; 32], u8)> {
+        find_program_address(&[b"observation", pool], &PROGRAM)
+    }
+
+    pub fn bitmap_extension_address(pool: &[u8; 32]) -> Result<([u8; 32], u8)> {
+        find_program_address(&[b"pool_tick_array_bitmap_extension", pool], &PROGRAM)
+    }
+
+    pub fn tick_array_address(pool: &[u8; 32], start_tick_index: i32) -> Result<([u8; 32], u8)> {
+        find_program_address(
+            &[b"tick_array", pool, &start_tick_index.to_be_bytes()],
+            &PROGRAM,
+        )
+    }
+
+    pub fn amm_config_address(index: u16) -> Result<([u8; 32], u8)> {
+        find_program_address(&[b"amm_config", &index.to_be_bytes()], &PROGRAM)
+    }
+
+    /// Tick-array start indices around `center_tick`: the array holding it and
+    /// `arrays_each_side` arrays on each side (60 ticks of `tick_spacing` per array),
+    /// with the errors of [`super::tick_array_starts`].
+    pub fn tick_array_starts(
+        tick_spacing: i64,
+        center_tick: i64,
+        arrays_each_side: i64,
+    ) -> Result<Vec<i32>> {
+        if !(1..=i64::from(u16::MAX)).contains(&tick_spacing) {
+            return Err(EngineError::InvalidInput(format!(
+                "tick_spacing must be within 1..=65535, got {tick_spacing}"
+            )));
+        }
+        if !(0..=64).contains(&arrays_each_side) {
+            return Err(EngineError::InvalidInput(format!(
+                "arrays_each_side must be within 0..=64, got {arrays_each_side}"
+            )));
+        }
+        let width = i64::from(TICK_ARRAY_SIZE) * tick_spacing;
+        let start = center_tick.div_euclid(width) * width;
+        (-arrays_each_side..=arrays_each_side)
+            .map(|k| {
+                i32::try_from(start + k * width).map_err(|_| {
+                    EngineError::InvalidInput(format!(
+                        "tick array start {} does not fit in i32",
+                        start + k * width
+                    ))
+                })
+            })
+            .collect()
+    }
+}
+
 /// The rustc/Firefox "Fx" hash: a multiply-rotate per 8 bytes. [`PdaCache`]'s keys are
 /// public addresses the caller chose, not attacker-controlled, and a hit must cost
 /// nanoseconds (SipHash over a 44-byte id costs more than the rest of the lookup).

@@ -24,6 +24,7 @@
 pub mod orca_whirlpool;
 pub mod pump_amm;
 pub mod raydium_amm_v4;
+pub mod raydium_clmm;
 pub mod raydium_cpmm;
 
 use std::fmt;
@@ -570,6 +571,7 @@ registry! {
     RaydiumAmmV4 => raydium_amm_v4::RaydiumAmmV4,
     RaydiumCpmm => raydium_cpmm::RaydiumCpmm,
     OrcaWhirlpool => orca_whirlpool::OrcaWhirlpool,
+    RaydiumClmm => raydium_clmm::RaydiumClmm,
     PumpAmm => pump_amm::PumpAmm,
 }
 
@@ -645,10 +647,10 @@ mod tests {
             names.len(),
             "names, kinds and labels are unique"
         );
-        assert_eq!(kinds(), ["amm_v4", "cpmm", "whirlpool", "pumpswap"]);
+        assert_eq!(kinds(), ["amm_v4", "cpmm", "whirlpool", "clmm", "pumpswap"]);
         assert!(matches!(
             VenueId::by_kind("serum"),
-            Err(EngineError::InvalidInput(m)) if m == "pool kind \"serum\" is not one of ('amm_v4', 'cpmm', 'whirlpool', 'pumpswap')"
+            Err(EngineError::InvalidInput(m)) if m == "pool kind \"serum\" is not one of ('amm_v4', 'cpmm', 'whirlpool', 'clmm', 'pumpswap')"
         ));
     }
 
@@ -656,7 +658,8 @@ mod tests {
     fn random_bytes_never_panic() {
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         for len in [
-            0usize, 7, 8, 82, 152, 165, 200, 245, 321, 653, 752, 9988, 10_004,
+            0usize, 7, 8, 82, 117, 152, 165, 200, 221, 245, 321, 653, 752, 1544, 1832, 9988, 10_004,
+            10_240,
         ] {
             for disc in [
                 None,
@@ -670,6 +673,8 @@ mod tests {
                 Some(pump_amm::DISC_BUY_EVENT),
                 Some(pump_amm::DISC_SELL_EVENT),
                 Some(pump_amm::DISC_FEE_CONFIG),
+                Some(raydium_clmm::DISC_TICK_ARRAY),
+                Some(raydium_clmm::DISC_BITMAP_EXTENSION),
             ] {
                 let mut d: Vec<u8> = (0..len)
                     .map(|_| {
@@ -689,6 +694,10 @@ mod tests {
                 let _ = orca_whirlpool::decode_tick_array(&d, None);
                 let _ = pump_amm::decode_pump_amm_global_config(&d, None);
                 let _ = pump_amm::decode_pump_fee_config(&d, None);
+                let _ = raydium_clmm::decode_amm_config(&d, None);
+                let _ = raydium_clmm::decode_tick_array(&d, None);
+                let _ = raydium_clmm::decode_bitmap_extension(&d, None);
+                let _ = <raydium_clmm::RaydiumClmm as Venue>::parse_event(&d);
                 let _ = decode::decode_token_account(&d, None);
                 let _ = decode::decode_mint(&d, None);
                 for &v in VENUES {

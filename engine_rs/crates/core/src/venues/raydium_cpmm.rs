@@ -257,8 +257,11 @@ impl Venue for RaydiumCpmm {
         Some(s)
     }
 
+    /// Its `SwapEvent` (89 or 170 bytes); a longer line is not one (Raydium CLMM's
+    /// `SwapEvent`, 205 or 221 bytes, has the same discriminator).
     fn parse_event(raw: &[u8]) -> Option<Result<SwapEvent>> {
-        (raw.get(..8) == Some(&DISC_SWAP_EVENT[..])).then(|| parse_swap_event(raw))
+        (raw.get(..8) == Some(&DISC_SWAP_EVENT[..]) && raw.len() <= 8 + 162)
+            .then(|| parse_swap_event(raw))
     }
 }
 

@@ -5,6 +5,7 @@
 mod orca_whirlpool;
 mod pump_amm;
 mod raydium_amm_v4;
+mod raydium_clmm;
 mod raydium_cpmm;
 
 pub(crate) use orca_whirlpool::PyWhirlpool;
@@ -73,6 +74,7 @@ fn event_py(py: Python<'_>, ev: Event) -> PyResult<Bound<'_, PyAny>> {
         Event::RaydiumAmmV4(log) => raydium_amm_v4::ray_log_record(py, log),
         Event::RaydiumCpmm(ev) => raydium_cpmm::swap_event_record(py, ev),
         Event::OrcaWhirlpool(ev) => orca_whirlpool::traded_record(py, ev),
+        Event::RaydiumClmm(ev) => raydium_clmm::swap_event_record(py, ev),
         Event::PumpAmm(ev) => pump_amm::swap_event_record(py, ev),
     }
 }
@@ -84,6 +86,7 @@ pub(crate) fn record_py<'py>(py: Python<'py>, rec: &Record) -> PyResult<Bound<'p
         Record::RaydiumAmmV4(a) => raydium_amm_v4::pool_record(py, a),
         Record::RaydiumCpmm(p) => raydium_cpmm::pool_record(py, p),
         Record::OrcaWhirlpool(w) => Ok(Bound::new(py, PyWhirlpool { w: w.clone() })?.into_any()),
+        Record::RaydiumClmm(p) => raydium_clmm::pool_record(py, p),
         Record::PumpAmm(p) => pump_amm::pool_record(py, p),
     }
 }
@@ -95,6 +98,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     raydium_amm_v4::register(m)?;
     raydium_cpmm::register(m)?;
     orca_whirlpool::register(m)?;
+    raydium_clmm::register(m)?;
     pump_amm::register(m)?;
     Ok(())
 }

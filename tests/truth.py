@@ -1,0 +1,33 @@
+"""The simulated market's own graph, the oracle the feed tests compare a session's with.
+
+The first three venues' pools carry their curves in their specs (reserves, Whirlpool
+ticks): their states go straight into the graph (``PoolSpec.upsert``). The venues beyond
+them (Raydium CLMM, ...) quote with curves the specs do not carry: a market holding any
+of their pools is its accounts as they are now, read through each backend's trusted
+path (``FeedIngest.account``, no frames, no dedup), every tick array of every pool held.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+
+def market_graph(eng: types.ModuleType, world: Any, max_hops: int = 3) -> Any:
+    g = eng.PoolGraph(base_mints=world.bases, max_hops=max_hops)
+    if not any(p.spec.venue for p in world.pools):
+        for p in world.pools:
+            p.spec.upsert(g, 0)
+        return g
+    ing = eng.FeedIngest(g, 65_536, 64)
+    for address, kind in world.universe():
+        ing.track_pool(address, kind)
+    for p in world.pools:
+        for ta in p.tick_arrays:
+            ing.track_tick_array(ta, p.address)
+    for _ in range(3):  # pools, then the accounts they name
+        for k in ing.watched():
+            a = world.accounts.get(k)
+            if a is not None:
+                ing.account(k, a.owner, a.data, world.slot)
+    return g
