@@ -892,6 +892,8 @@ CASES: tuple[Case, ...] = (
         (Size("10 ticks crossed", {"crossings": 10}),),
         _raydium_clmm_input,
         _scalar("raydium_clmm_swap"),
+    ),
+    Case(
         "pump_swap",
         (Size("1 sell", {"sell": True}), Size("1 buy_exact_quote_in")),
         _pump_input,

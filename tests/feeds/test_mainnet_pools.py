@@ -4,8 +4,8 @@ offline re-derives as a PDA — by the engine and by solders, which must agree:
 
 - Whirlpool: ``["whirlpool", config, mint_a, mint_b, tick_spacing u16 LE]`` (mints in byte
   order, the program's rule) under the Whirlpool program;
-- CP-Swap: ``["pool", amm_config, token_0_mint, token_1_mint]``, the config itself
-  ``["amm_config", index u16 BE]``;
+- CP-Swap and Raydium CLMM: ``["pool", amm_config, token_0_mint, token_1_mint]``, the
+  config itself ``["amm_config", index u16 BE]``, each under its own program;
 - AMM v4 made by Initialize2: ``[program, market, "amm_associated_seed"]``; the older
   ones are plain accounts and say "not verifiable offline".
 
@@ -30,7 +30,12 @@ from feeds.wire.universe import load_universe
 from tests.conftest import ROOT
 
 FILE = ROOT / "pools" / "mainnet.toml"
-VENUE = {"Orca Whirlpool": "whirlpool", "Raydium CP-Swap": "cpmm", "Raydium AMM v4": "amm_v4"}
+VENUE = {
+    "Orca Whirlpool": "whirlpool",
+    "Raydium CP-Swap": "cpmm",
+    "Raydium AMM v4": "amm_v4",
+    "Raydium CLMM": "clmm",
+}
 HEAD = re.compile(r"^# (\w+)/(\w+) · ([\w\- ]+?) · (.+)$")
 
 
@@ -85,7 +90,7 @@ def test_every_address_rederives_where_the_venue_allows(e: dict[str, str]) -> No
         ts = int(re.search(r"tick spacing (\d+)", e["rest"])[1])  # type: ignore[index]
         seeds = [b"whirlpool", key(WHIRLPOOLS_CONFIG), *mints, ts.to_bytes(2, "little")]
         assert pda(seeds, program) == e["address"]
-    elif kind == "cpmm":
+    elif kind in ("cpmm", "clmm"):  # the same seeds under each program
         index = int(re.search(r"amm_config index (\d+)", e["rest"])[1])  # type: ignore[index]
         config = pda([b"amm_config", index.to_bytes(2, "big")], program)
         assert pda([b"pool", key(config), *mints], program) == e["address"]
