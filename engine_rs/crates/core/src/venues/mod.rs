@@ -21,6 +21,7 @@
 //! `clmm/` (Orca's tick math); shared account kinds (SPL Token accounts and mints,
 //! base64) stay in `decode.rs`.
 
+pub mod meteora_dlmm;
 pub mod orca_whirlpool;
 pub mod raydium_amm_v4;
 pub mod raydium_cpmm;
@@ -446,6 +447,7 @@ registry! {
     RaydiumAmmV4 => raydium_amm_v4::RaydiumAmmV4,
     RaydiumCpmm => raydium_cpmm::RaydiumCpmm,
     OrcaWhirlpool => orca_whirlpool::OrcaWhirlpool,
+    MeteoraDlmm => meteora_dlmm::MeteoraDlmm,
 }
 
 impl VenueId {
@@ -492,7 +494,11 @@ mod tests {
         for &v in VENUES {
             let info = v.info();
             assert!(!info.name.is_empty() && !info.kind.is_empty() && !info.label.is_empty());
-            assert!(matches!(info.graph_kind, "cpmm" | "clmm"), "{}", info.name);
+            assert!(
+                matches!(info.graph_kind, "cpmm" | "clmm" | "dlmm"),
+                "{}",
+                info.name
+            );
             assert!(!info.program_ids.is_empty(), "{}", info.name);
             for id in info.program_ids {
                 assert!(b58::decode_32(id).is_ok(), "{id}");
@@ -511,17 +517,19 @@ mod tests {
             names.len(),
             "names, kinds and labels are unique"
         );
-        assert_eq!(kinds(), ["amm_v4", "cpmm", "whirlpool"]);
+        assert_eq!(kinds(), ["amm_v4", "cpmm", "whirlpool", "dlmm"]);
         assert!(matches!(
             VenueId::by_kind("serum"),
-            Err(EngineError::InvalidInput(m)) if m == "pool kind \"serum\" is not one of ('amm_v4', 'cpmm', 'whirlpool')"
+            Err(EngineError::InvalidInput(m)) if m == "pool kind \"serum\" is not one of ('amm_v4', 'cpmm', 'whirlpool', 'dlmm')"
         ));
     }
 
     #[test]
     fn random_bytes_never_panic() {
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        for len in [0usize, 7, 8, 82, 165, 200, 653, 752, 9988, 10_004] {
+        for len in [
+            0usize, 7, 8, 82, 137, 165, 200, 653, 752, 904, 1576, 9988, 10_004, 10_136,
+        ] {
             for disc in [
                 None,
                 Some(orca_whirlpool::DISC_WHIRLPOOL),
@@ -529,6 +537,10 @@ mod tests {
                 Some(orca_whirlpool::DISC_FIXED_TICK_ARRAY),
                 Some(raydium_cpmm::DISC_POOL),
                 Some(raydium_cpmm::DISC_CONFIG),
+                Some(meteora_dlmm::DISC_LB_PAIR),
+                Some(meteora_dlmm::DISC_BIN_ARRAY),
+                Some(meteora_dlmm::DISC_BITMAP_EXTENSION),
+                Some(meteora_dlmm::DISC_SWAP_EVENT),
             ] {
                 let mut d: Vec<u8> = (0..len)
                     .map(|_| {
@@ -546,6 +558,8 @@ mod tests {
                 }
                 let _ = raydium_cpmm::decode_raydium_amm_config(&d, None);
                 let _ = orca_whirlpool::decode_tick_array(&d, None);
+                let _ = meteora_dlmm::decode_bin_array(&d, None);
+                let _ = meteora_dlmm::decode_bitmap_extension(&d, None);
                 let _ = decode::decode_token_account(&d, None);
                 let _ = decode::decode_mint(&d, None);
                 let _ = parse_program_data_bytes(&d);
