@@ -39,6 +39,12 @@ from .pda import (
 )
 from .scorer import priority_fee_lamports, score
 from .venues import parse_program_data, venue_infos
+from .venues.meteora_dlmm import (
+    decode_meteora_bin_array,
+    decode_meteora_bitmap_extension,
+    decode_meteora_lb_pair,
+    meteora_dlmm_swap,
+)
 from .venues.orca_whirlpool import decode_tick_array, decode_whirlpool
 from .venues.raydium_amm_v4 import decode_raydium_amm_v4, parse_ray_log
 from .venues.raydium_cpmm import decode_raydium_amm_config, decode_raydium_cpmm
@@ -75,6 +81,9 @@ __all__ = [
     "cpmm_amount_out",
     "cpmm_spot_rate",
     "create_program_address",
+    "decode_meteora_bin_array",
+    "decode_meteora_bitmap_extension",
+    "decode_meteora_lb_pair",
     "decode_mint",
     "decode_raydium_amm_config",
     "decode_raydium_amm_v4",
@@ -86,6 +95,7 @@ __all__ = [
     "find_program_address",
     "is_on_curve",
     "kama",
+    "meteora_dlmm_swap",
     "oracle_address",
     "parse_program_data",
     "parse_ray_log",

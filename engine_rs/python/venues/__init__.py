@@ -143,10 +143,10 @@ def no_role(info: VenueInfo, role: str) -> InvalidInputError:
 
 
 # the venue modules use the types above
-from . import orca_whirlpool, raydium_amm_v4, raydium_cpmm  # noqa: E402
+from . import meteora_dlmm, orca_whirlpool, raydium_amm_v4, raydium_cpmm  # noqa: E402
 
 # The registry: one entry per venue, in the Rust registry's order.
-VENUES: tuple[Venue, ...] = (raydium_amm_v4, raydium_cpmm, orca_whirlpool)
+VENUES: tuple[Venue, ...] = (raydium_amm_v4, raydium_cpmm, orca_whirlpool, meteora_dlmm)
 
 
 def venue_infos() -> list[VenueInfo]:
@@ -155,7 +155,7 @@ def venue_infos() -> list[VenueInfo]:
 
 
 def kinds() -> tuple[str, ...]:
-    """The universe kinds of every venue (amm_v4, cpmm, whirlpool), in registry order."""
+    """The universe kinds of every venue (amm_v4, cpmm, whirlpool, dlmm), in registry order."""
     return tuple(v.INFO.kind for v in VENUES)
 
 
@@ -221,6 +221,7 @@ __all__: Sequence[str] = (
     "by_name",
     "kinds",
     "log_line_is_swap",
+    "meteora_dlmm",
     "orca_whirlpool",
     "parse_program_data",
     "parse_program_data_bytes",

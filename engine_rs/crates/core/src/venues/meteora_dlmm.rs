@@ -616,6 +616,11 @@ impl DlmmState {
                 }
             }
         }
+        if out_total == 0 {
+            // the program refuses a swap that pays nothing (InsufficientOutAmount, 6039,
+            // seen running it on a 1-unit swap with min_amount_out 0)
+            return Err(SwapError::Fails);
+        }
         Ok(SwapResult {
             amount_out: out_total,
             fee: fee_total,
@@ -692,6 +697,38 @@ pub fn quote_state(s: &DlmmState, amount: u64, a_to_b: bool) -> std::result::Res
     s.swap(amount, a_to_b)
         .map(|r| r.amount_out)
         .map_err(NoQuote::from)
+}
+
+/// The program's exact-in swap on a pair's account bytes and bin-array bytes at `now`
+/// and `slot` (the kernel `meteora_dlmm_swap`): `Ok(None)` when the program fails,
+/// `TicksMissing` when it needs a bin array not given, decode errors for bad bytes.
+pub fn swap_accounts(
+    lb_pair: &[u8],
+    bin_arrays: &[&[u8]],
+    amount: u64,
+    swap_for_y: bool,
+    now: i64,
+    slot: u64,
+) -> Result<Option<SwapResult>> {
+    let r = decode_lb_pair(lb_pair, None)?;
+    let mut held = Vec::with_capacity(bin_arrays.len());
+    for d in bin_arrays {
+        let ba = decode_bin_array(d, None)?;
+        let index = i32::try_from(ba.index)
+            .map_err(|_| err(format!("bin array index {} is outside i32", ba.index)))?;
+        held.push(HeldArray {
+            index,
+            bins: ba.bins,
+        });
+    }
+    let s = state_of(&r, &held, now, slot);
+    match s.swap(amount, swap_for_y) {
+        Ok(res) => Ok(Some(res)),
+        Err(SwapError::Fails) => Ok(None),
+        Err(SwapError::Missing) => Err(EngineError::TicksMissing(
+            "the swap steps past the bin arrays held".to_string(),
+        )),
+    }
 }
 
 /// What the ingest keeps of a pair's bin arrays: per array account, its index and bins.

@@ -2,6 +2,7 @@
 //! venue shares (`parse_program_data`), and one module per venue for its decoders and
 //! records (the conversions only; the logic is in the core).
 
+mod meteora_dlmm;
 mod orca_whirlpool;
 mod raydium_amm_v4;
 mod raydium_cpmm;
@@ -49,6 +50,7 @@ fn parse_program_data<'py>(
         Some(Event::RaydiumAmmV4(log)) => raydium_amm_v4::ray_log_record(py, log),
         Some(Event::RaydiumCpmm(ev)) => raydium_cpmm::swap_event_record(py, ev),
         Some(Event::OrcaWhirlpool(ev)) => orca_whirlpool::traded_record(py, ev),
+        Some(Event::MeteoraDlmm(ev)) => meteora_dlmm::swap_event_record(py, ev),
     }
 }
 
@@ -58,5 +60,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     raydium_amm_v4::register(m)?;
     raydium_cpmm::register(m)?;
     orca_whirlpool::register(m)?;
+    meteora_dlmm::register(m)?;
     Ok(())
 }

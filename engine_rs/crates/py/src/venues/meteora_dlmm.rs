@@ -1,0 +1,194 @@
+//! Bindings for `arbscope_core::venues::meteora_dlmm`: `decode_meteora_lb_pair`,
+//! `decode_meteora_bin_array`, `decode_meteora_bitmap_extension`, the kernel
+//! `meteora_dlmm_swap` and the `Swap` event record.
+
+use arbscope_core::venues::meteora_dlmm::{self as dl, SwapEvent};
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use crate::decode::{data_of, key, obj, owner_of, record};
+use crate::errors::guard;
+
+/// Meteora DLMM `LbPair` -> `engine_rs.decoded.MeteoraLbPair`.
+#[pyfunction]
+#[pyo3(signature = (data, owner = None))]
+fn decode_meteora_lb_pair<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    owner: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (d, o) = (data_of(data)?, owner_of(owner)?);
+    let p = guard(py, || dl::decode_lb_pair(&d, o.as_ref()))?;
+    let args = vec![
+        obj!(py, p.base_factor),
+        obj!(py, p.filter_period),
+        obj!(py, p.decay_period),
+        obj!(py, p.reduction_factor),
+        obj!(py, p.variable_fee_control),
+        obj!(py, p.max_volatility_accumulator),
+        obj!(py, p.min_bin_id),
+        obj!(py, p.max_bin_id),
+        obj!(py, p.protocol_share),
+        obj!(py, p.base_fee_power_factor),
+        obj!(py, p.function_type),
+        obj!(py, p.collect_fee_mode),
+        obj!(py, p.volatility_accumulator),
+        obj!(py, p.volatility_reference),
+        obj!(py, p.index_reference),
+        obj!(py, p.last_update_timestamp),
+        obj!(py, p.bump_seed),
+        obj!(py, p.bin_step_seed),
+        obj!(py, p.pair_type),
+        obj!(py, p.active_id),
+        obj!(py, p.bin_step),
+        obj!(py, p.status),
+        obj!(py, p.require_base_factor_seed),
+        obj!(py, p.base_factor_seed),
+        obj!(py, p.activation_type),
+        obj!(py, p.creator_pool_on_off_control),
+        key(py, &p.token_x_mint),
+        key(py, &p.token_y_mint),
+        key(py, &p.reserve_x),
+        key(py, &p.reserve_y),
+        obj!(py, p.protocol_fee_x),
+        obj!(py, p.protocol_fee_y),
+        PyTuple::new(py, p.reward_mints.iter().map(|k| key(py, k)))?.into_any(),
+        key(py, &p.oracle),
+        PyTuple::new(py, p.bin_array_bitmap)?.into_any(),
+        obj!(py, p.last_updated_at),
+        key(py, &p.pre_activation_swap_address),
+        key(py, &p.base_key),
+        obj!(py, p.activation_point),
+        obj!(py, p.pre_activation_duration),
+        key(py, &p.creator),
+        obj!(py, p.token_mint_x_program_flag),
+        obj!(py, p.token_mint_y_program_flag),
+        obj!(py, p.version),
+    ];
+    record(py, "MeteoraLbPair", args)
+}
+
+/// Meteora DLMM `BinArray` -> `engine_rs.decoded.DlmmBinArray`.
+#[pyfunction]
+#[pyo3(signature = (data, owner = None))]
+fn decode_meteora_bin_array<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    owner: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (d, o) = (data_of(data)?, owner_of(owner)?);
+    let a = guard(py, || dl::decode_bin_array(&d, o.as_ref()))?;
+    let mut bins = Vec::with_capacity(a.bins.len());
+    for b in &a.bins {
+        bins.push(PyTuple::new(
+            py,
+            [
+                obj!(py, b.amount_x),
+                obj!(py, b.amount_y),
+                obj!(py, b.price),
+                obj!(py, b.liquidity_supply),
+                obj!(py, b.open_order_amount),
+                obj!(py, b.processed_order_remaining_amount),
+                obj!(py, b.limit_order_ask_side),
+            ],
+        )?);
+    }
+    let args = vec![
+        obj!(py, a.index),
+        obj!(py, a.version),
+        key(py, &a.lb_pair),
+        PyTuple::new(py, bins)?.into_any(),
+    ];
+    record(py, "DlmmBinArray", args)
+}
+
+/// Meteora DLMM `BinArrayBitmapExtension` -> `engine_rs.decoded.DlmmBitmapExtension`.
+#[pyfunction]
+#[pyo3(signature = (data, owner = None))]
+fn decode_meteora_bitmap_extension<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    owner: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (d, o) = (data_of(data)?, owner_of(owner)?);
+    let e = guard(py, || dl::decode_bitmap_extension(&d, o.as_ref()))?;
+    let words = |w: &[[u64; 8]; 12]| -> PyResult<Bound<'py, PyAny>> {
+        let rows = w
+            .iter()
+            .map(|r| PyTuple::new(py, r))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(PyTuple::new(py, rows)?.into_any())
+    };
+    let args = vec![
+        key(py, &e.lb_pair),
+        words(&e.positive)?,
+        words(&e.negative)?,
+    ];
+    record(py, "DlmmBitmapExtension", args)
+}
+
+/// The program's exact-in swap on a pair's and its bin arrays' bytes at `now` (unix
+/// seconds) and `slot` -> `engine_rs.decoded.DlmmSwapQuote`, or None when the program
+/// fails; TicksMissingError when it needs a bin array not given.
+#[pyfunction]
+fn meteora_dlmm_swap<'py>(
+    py: Python<'py>,
+    lb_pair: &Bound<'py, PyAny>,
+    bin_arrays: Vec<Bound<'py, PyAny>>,
+    amount: u64,
+    swap_for_y: bool,
+    now: i64,
+    slot: u64,
+) -> PyResult<Bound<'py, PyAny>> {
+    let pair = data_of(lb_pair)?;
+    let arrays = bin_arrays
+        .iter()
+        .map(data_of)
+        .collect::<PyResult<Vec<_>>>()?;
+    let views: Vec<&[u8]> = arrays.iter().map(Vec::as_slice).collect();
+    let r = guard(py, || {
+        dl::swap_accounts(&pair, &views, amount, swap_for_y, now, slot)
+    })?;
+    match r {
+        None => Ok(obj!(py, py.None())),
+        Some(r) => record(
+            py,
+            "DlmmSwapQuote",
+            vec![
+                obj!(py, r.amount_out),
+                obj!(py, r.fee),
+                obj!(py, r.protocol_fee),
+                obj!(py, r.active_id),
+                obj!(py, r.v.accumulator),
+                obj!(py, r.v.reference),
+                obj!(py, r.v.index_reference),
+            ],
+        ),
+    }
+}
+
+/// `engine_rs.decoded.DlmmSwapEvent` of a parsed `Swap` event.
+pub(crate) fn swap_event_record(py: Python<'_>, ev: SwapEvent) -> PyResult<Bound<'_, PyAny>> {
+    let args = vec![
+        key(py, &ev.lb_pair),
+        key(py, &ev.from),
+        obj!(py, ev.start_bin_id),
+        obj!(py, ev.end_bin_id),
+        obj!(py, ev.amount_in),
+        obj!(py, ev.amount_out),
+        obj!(py, ev.swap_for_y),
+        obj!(py, ev.fee),
+        obj!(py, ev.protocol_fee),
+        obj!(py, ev.fee_bps),
+        obj!(py, ev.host_fee),
+    ];
+    record(py, "DlmmSwapEvent", args)
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(decode_meteora_lb_pair, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_meteora_bin_array, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_meteora_bitmap_extension, m)?)?;
+    m.add_function(wrap_pyfunction!(meteora_dlmm_swap, m)?)?;
+    Ok(())
+}
