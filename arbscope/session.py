@@ -150,6 +150,9 @@ class _TimedIngest:
     def whirlpools(self) -> list[tuple[str, Any]]:
         return list(self.active.whirlpools())
 
+    def records(self) -> list[tuple[str, str, Any]]:
+        return list(self.active.records())
+
     def take_changed(self) -> list[str]:
         out: list[str] = self._all("take_changed")
         return out

@@ -217,27 +217,33 @@ class FeedIngest:
             raise InvalidInputError(f"pool {address} is tracked as {have}, not {kind}")
         self._role(address, kind, address)
 
+    def _tracked(self, pool: str) -> tuple[_Pool, str]:
+        """The tracked pool ``pool`` and the role of the arrays the caller tracks for it
+        (InvalidInputError when it is not a tracked pool of a venue with one)."""
+        p = self._pools.get(pool)
+        role = None if p is None else p.venue.TRACKED
+        if p is None or role is None:
+            raise InvalidInputError(f"{pool} is not a tracked pool with tick or bin arrays")
+        return p, role
+
     def track_tick_array(self, address: str, whirlpool: str) -> None:
-        """Watch a tick array of a tracked Whirlpool."""
+        """Watch an array (a Whirlpool's tick array...) of a tracked pool whose venue has
+        caller-tracked arrays."""
         _address(address)
-        p = self._pools.get(whirlpool)
-        if p is None or p.venue is not orca_whirlpool:
-            raise InvalidInputError(f"{whirlpool} is not a tracked whirlpool")
-        self._role(address, orca_whirlpool.TICK_ARRAY, whirlpool)
+        _, role = self._tracked(whirlpool)
+        self._role(address, role, whirlpool)
 
     def untrack_tick_array(self, address: str, whirlpool: str) -> None:
-        """Stop watching a tick array of a tracked Whirlpool: its ticks leave the pool's
+        """Stop watching an array of a tracked pool: its ticks (or bins) leave the pool's
         state, which is assembled again (its held range shrinks) when the pool is whole.
         An array it does not track is no error (nothing changes)."""
         _address(address)
-        p = self._pools.get(whirlpool)
-        if p is None or p.venue is not orca_whirlpool:
-            raise InvalidInputError(f"{whirlpool} is not a tracked whirlpool")
+        p, role = self._tracked(whirlpool)
         roles = self._roles.get(address)
-        if roles is None or (orca_whirlpool.TICK_ARRAY, whirlpool) not in roles:
+        if roles is None or (role, whirlpool) not in roles:
             return
-        self._unrole(address, orca_whirlpool.TICK_ARRAY, whirlpool)
-        if orca_whirlpool.forget(p.own, address):
+        self._unrole(address, role, whirlpool)
+        if p.venue.forget(p.own, address):
             self._refresh(whirlpool, p, p.slot)
 
     def watched(self) -> list[str]:
@@ -715,6 +721,13 @@ class FeedIngest:
     def dedup_stats(self) -> list[DedupStats]:
         """Lead/lag per endpoint (``Deduper.stats``)."""
         return self._dedup.stats()
+
+    def records(self) -> list[tuple[str, str, Any]]:
+        """``(address, kind, decoded pool account)`` of every tracked pool decoded so
+        far, in the order they were tracked."""
+        return [
+            (k, p.venue.INFO.kind, p.record) for k, p in self._pools.items() if p.record is not None
+        ]
 
     def whirlpools(self) -> list[tuple[str, Any]]:
         """``(address, decoded Whirlpool)`` of every tracked Whirlpool decoded so far."""

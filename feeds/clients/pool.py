@@ -3,16 +3,17 @@ the priority-fee poller, and each endpoint's :class:`~feeds.health.FeedHealth`.
 
 ``bootstrap(universe)`` fetches the pools' accounts with ``getMultipleAccounts``
 (endpoints hedged: see :meth:`FeedPool._fetch`), lets the ingest decode them (which tells it
-their vaults and configs), derives each Whirlpool's tick arrays by PDA around its
-current tick, fetches all of those, and returns the subscriptions the workers open:
-the slot pulse, every account, and the logs of the DEX programs.
+their vaults and configs), derives the arrays each venue follows (``Venue.follow``: a
+Whirlpool's tick arrays by PDA) around its current price, fetches all of those, and
+returns the subscriptions the workers open: the slot pulse, every account, and the logs
+of the DEX programs.
 
 While streaming, a maintenance task re-fetches over HTTP what the ingest asks for (a
 pool whose identity a notification tried to change: from another endpoint than that
 one when there is one), and keeps every worker's subscriptions equal to the accounts
 the ingest watches (a confirmed identity change re-points vaults: the new ones are
-fetched and subscribed, the old ones unsubscribed). Each Whirlpool's tick arrays follow
-its price: once its current tick moves to another array, the arrays within
+fetched and subscribed, the old ones unsubscribed). Each pool's arrays (a Whirlpool's
+tick arrays) follow its price: once it moves to another array, the arrays within
 ``tick_arrays_each_side`` of the new one are tracked (fetched, subscribed) and the far
 ones untracked (unsubscribed; their ticks leave the pool's state). Until the new arrays
 arrive a quote that needs them is ``ticks_missing``, never a number.
@@ -46,7 +47,6 @@ from engine_rs.errors import EngineError
 from .. import venues
 from ..health import FeedHealth, HealthCounters
 from ..redact import redact
-from ..venues import orca_whirlpool
 from ..wire.protocol import Subscription
 from .pubsub import PubSubWorker, WorkerConfig, all_subscriptions
 from .ratelimit import RateGate
@@ -126,11 +126,13 @@ class FeedPool:
         self._reconnects_seen = [0] * len(self.endpoints)
         self._retry: list[tuple[str, int]] = []
         self.wanted = 0  # subscriptions each worker asks for (set by start)
-        # each Whirlpool's tracked tick arrays, and the array starts they were derived for
+        # each pool's tracked arrays (Whirlpool tick arrays ...: its venue's ``follow``),
+        # and the array indexes they were derived for
         self._arrays: dict[str, set[str]] = {}
         self._centred: dict[str, list[int]] = {}
-        self._array_of: dict[str, tuple[str, int]] = {}  # tick array -> (whirlpool, start)
-        self.zeroed = 0  # tick arrays absent on chain, read as zeroed ones
+        self._array_of: dict[str, tuple[str, int]] = {}  # array -> (pool, index)
+        self._absent: dict[str, Callable[[int, str], tuple[str, bytes] | None] | None] = {}
+        self.zeroed = 0  # arrays absent on chain, read as the program reads them
         self.gates = [RateGate(seed=seed * 7919 + i) for i in range(len(self.endpoints))]
         # the accounts each pool needs (pool, vaults, own accounts, tick arrays): learned
         # as the ingest asks to watch them after each pool account (coverage())
@@ -262,23 +264,28 @@ class FeedPool:
         return out
 
     def _tick_arrays(self, done: set[str]) -> list[str]:
-        """Tick-array PDAs around each tracked Whirlpool's current tick, now tracked (and
-        the ones no longer around it untracked)."""
+        """The arrays around each tracked pool's price that its venue follows (a
+        Whirlpool's tick arrays: ``Venue.follow``), now tracked (and the ones no longer
+        around it untracked); returns those to fetch (not in ``done``)."""
         keys = []
-        for address, rec in self.ingest.whirlpools():
-            starts = self.eng.tick_array_starts(
-                rec.tick_spacing, rec.tick_current_index, self.arrays_each_side
-            )
+        for address, kind, rec in self.ingest.records():
+            venue = venues.by_kind(kind)
+            follow = venue.follow
+            if follow is None:
+                continue
+            self._absent[address] = venue.absent
+            arrays = follow(self.eng, address, rec, self.arrays_each_side)
+            starts = [index for _, index in arrays]
             if self._centred.get(address) == starts:
                 continue  # its price stayed in the same array: nothing to do
-            want = [self.eng.tick_array_address(address, start)[0] for start in starts]
+            want = [ta for ta, _ in arrays]
             had = self._arrays.get(address, set())
             mine = self.pool_accounts.setdefault(address, {address})
             for ta in had - set(want):
                 self.ingest.untrack_tick_array(ta, address)
                 mine.discard(ta)
                 self._array_of.pop(ta, None)
-            for ta, start in zip(want, starts):
+            for ta, start in arrays:
                 self._array_of[ta] = (address, start)
                 mine.add(ta)
                 if ta not in had:
@@ -390,20 +397,26 @@ class FeedPool:
             mine &= set(watched) | {key}  # re-pointed: the old vaults are no longer watched
 
     def _or_zeroed(self, key: str, acc: RawAccount | None, slot: int) -> RawAccount | None:
-        """``key``'s account ``acc`` in a fetch's answer; for a tick array the chain does not
-        hold (nobody initialized it: no position has a tick there), a zeroed array at the
-        answer's ``slot`` (:func:`_answer_slot`), as the Whirlpool program's swap reads an
-        uninitialized one (orca-so/whirlpools ``SparseSwapTickSequenceBuilder``: an account
-        of the system program with no data is a ``TickArray`` with every tick
-        uninitialized). So a quote through it is exact (nothing changes liquidity there),
-        never ``ticks_missing``; if it is initialized later its notification replaces it."""
+        """``key``'s account ``acc`` in a fetch's answer; for a followed array the chain
+        does not hold (nobody initialized it), what its program reads instead
+        (``Venue.absent``: a Whirlpool reads a zeroed tick array) at the answer's
+        ``slot`` (:func:`_answer_slot`). So a quote through it is exact (nothing changes
+        liquidity there), never ``ticks_missing``; if it is initialized later its
+        notification replaces it. A venue whose program skips absent arrays reads
+        nothing (None)."""
         where = self._array_of.get(key) if acc is None else None
         if where is None:
             return acc
-        whirlpool, start = where
+        pool, start = where
+        absent = self._absent.get(pool)
+        if absent is None:
+            return None
+        made = absent(start, pool)
+        if made is None:
+            return None
         self.zeroed += 1
-        data = orca_whirlpool.encode_fixed_tick_array(start, whirlpool, [])
-        return RawAccount(orca_whirlpool.PROGRAM, data, 0, slot)
+        owner, data = made
+        return RawAccount(owner, data, 0, slot)
 
     def _apply(self, accounts: dict[str, RawAccount | None]) -> None:
         slot = _answer_slot(accounts)

@@ -542,7 +542,7 @@ class Chain:
         except InstructionFailed as exc:
             raise _Fail(i, exc.detail, f"Program {prog} failed: {exc}") from None
         try:
-            q = w._quote(pool.spec, a_to_b, s.amount_in)
+            q = w._quote(pool, a_to_b, s.amount_in)
         except EngineError as exc:
             raise fail(venue.sim.quote_error(str(exc))) from None
         if q is None:  # nothing would come out

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,10 @@ class PoolSpec:
     tick_spacing: int = 64
     fee_rate: int = 3_000
     ticks: list[tuple[int, int]] = field(default_factory=list)
+    # the venue (module name) that takes this pool when it is not one of the first three
+    # venues' (``assign_venues``), and that venue's own market state (DLMM bins ...)
+    venue: str = ""
+    state: Any = None
 
     def upsert(self, graph: Any, slot: int = 0) -> None:
         """Insert this pool's state into a ``PoolGraph`` of either backend."""
@@ -171,6 +176,17 @@ def market(
             fee = r.choice([(25, 10_000), (2_500, 1_000_000), (30, 10_000)])
             specs.append(PoolSpec(pid, "cpmm", names[a], names[b], ra, rb, *fee))
     return Market(names, names[:bases], prices, specs)
+
+
+def assign_venues(mk: Market, seed: int, shares: Sequence[tuple[str, str, float]]) -> None:
+    """Give ``share`` of ``mk``'s pools of kind ``from_kind`` to each ``(venue,
+    from_kind, share)``, in order, from a generator of their own (the market's draws are
+    unchanged): the venue's simulator builds its pool from the spec's price and depth."""
+    for name, from_kind, share in shares:
+        r = random.Random(f"venues:{seed}:{name}")
+        for spec in mk.pools:
+            if spec.kind == from_kind and not spec.venue and r.random() < share:
+                spec.venue = name
 
 
 # invented tokens of the synthetic markets beyond the well-known ones: symbol, name

@@ -80,6 +80,7 @@ class SwapQuote:
     sqrt_price: int = 0
     tick: int = 0
     liquidity: int = 0
+    after: Any = None  # a venue's own state after the swap (``SimVenue.quote``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,9 @@ class WorldConfig:
     pool_writes: bool = False  # AMM v4 / CP-Swap pool accounts written by every swap
     full_logs: bool = False  # compute-unit lines, the inner token transfers, CP-Swap events
     failed_swap_rate: float = 0.0  # failed swaps (slippage) per successful one
+    # the venues beyond the first three (Raydium CLMM, Meteora DLMM, PumpSwap) take their
+    # share of the pools (``SimVenue.share``); off, the market has the first three only
+    venue_mix: bool = True
 
     @classmethod
     def mainnet_like(cls, **kw: Any) -> WorldConfig:
@@ -142,6 +146,10 @@ class World:
         # the well-known tokens it names have their real mints and decimals; the others
         # are named (synthetic.named) and carry Metaplex metadata accounts like real ones
         mk, self.tokens = synthetic.named(mk)
+        if c.venue_mix:  # the venues beyond the first three take their share of pools
+            synthetic.assign_venues(mk, c.seed, [
+                (v.name, v.sim.from_kind, v.sim.share) for v in venues.VENUES if v.sim.share
+            ])  # fmt: skip
         self.mints = list(mk.tokens)
         self.bases = list(mk.bases)
         self.fair = dict(zip(mk.tokens, mk.prices))
@@ -193,6 +201,9 @@ class World:
         return self.fair[pool.mint_a] / self.fair[pool.mint_b]
 
     def pool_price(self, pool: Pool) -> float:
+        price = venues.by_kind(pool.kind).sim.price
+        if price is not None:
+            return price(pool)
         s = pool.spec
         if s.kind == "cpmm":
             return s.reserve_b / s.reserve_a
@@ -228,15 +239,18 @@ class World:
         None when the pool cannot take it (no output, or out of liquidity)."""
         from engine_rs.errors import EngineError
 
-        s = pool.spec
         try:
-            return self._quote(s, a_to_b, amount)
+            return self._quote(pool, a_to_b, amount)
         except EngineError:
             return None
 
-    def _quote(self, s: synthetic.PoolSpec, a_to_b: bool, amount: int) -> SwapQuote | None:
+    def _quote(self, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | None:
         """:meth:`quote_swap`, letting the engine's errors through (the simulator's
         runtime turns them into program errors)."""
+        own = venues.by_kind(pool.kind).sim.quote
+        if own is not None:
+            return own(self, pool, a_to_b, amount)
+        s = pool.spec
         if s.kind == "cpmm":
             rin, rout = (s.reserve_a, s.reserve_b) if a_to_b else (s.reserve_b, s.reserve_a)
             out = self.eng.cpmm_amount_out(amount, rin, rout, s.fee_num, s.fee_den)
@@ -270,7 +284,9 @@ class World:
                     pool.fees_a += kept
                 else:
                     pool.fees_b += kept
-        if s.kind == "cpmm":
+        if venue.sim.apply is not None:
+            venue.sim.apply(self, pool, a_to_b, q, kept)
+        elif s.kind == "cpmm":
             if a_to_b:
                 s.reserve_a, s.reserve_b = s.reserve_a + paid_in - kept, s.reserve_b - out
             else:
@@ -369,8 +385,11 @@ class World:
 
     def _trade_size(self, pool: Pool, a_to_b: bool, frac: float) -> int:
         s = pool.spec
-        if s.kind == "cpmm":
-            depth: float = s.reserve_a if a_to_b else s.reserve_b
+        own = venues.by_kind(pool.kind).sim.depth
+        if own is not None:
+            depth: float = own(pool, a_to_b)
+        elif s.kind == "cpmm":
+            depth = s.reserve_a if a_to_b else s.reserve_b
         else:
             sqrt = s.sqrt_price_x64 / 2**64
             depth = s.liquidity / sqrt if a_to_b else s.liquidity * sqrt

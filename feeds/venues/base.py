@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from ..sim import synthetic
     from ..sim.state import Pool
-    from ..sim.world import World
+    from ..sim.world import SwapQuote, World
     from ..wire.instructions import Swap
 
 # Anchor's own constraint errors (anchor-lang ErrorCode): what an Anchor program
@@ -117,6 +117,20 @@ class SimVenue:
     log_after_transfers: bool = False
     # what a swap refused by its slippage check logs before it fails (not Anchor's)
     slippage_lines: Callable[[World, Pool, bool, int, int], tuple[str, ...]] | None = None
+    # the market's math for a venue whose pools are not the spec's constant-product
+    # reserves or Whirlpool ticks (None: those, by ``spec.kind``): what an exact-in swap
+    # would do (may raise the engine's ``EngineError``, which the runtime maps with
+    # ``quote_error``), the pool's state after one (``kept``: the input ``record_swap``
+    # keeps outside the reserves), its price (units of b per unit of a) and the depth of
+    # its input side (trade sizes)
+    quote: Callable[[World, Pool, bool, int], SwapQuote | None] | None = None
+    apply: Callable[[World, Pool, bool, SwapQuote, int], None] | None = None
+    price: Callable[[Pool], float] | None = None
+    depth: Callable[[Pool, bool], float] | None = None
+    # the share of the synthetic market's pools of kind ``from_kind`` (``cpmm`` /
+    # ``clmm``) the world gives this venue (``synthetic.assign_venues``, ``spec.venue``)
+    share: float = 0.0
+    from_kind: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +162,8 @@ class Venue:
     fresh_state: bool
     anchor: bool
     sim: SimVenue
+    follow: Callable[[Any, str, Any, int], list[tuple[str, int]]] | None = None
+    absent: Callable[[int, str], tuple[str, bytes] | None] | None = None
 
     @property
     def name(self) -> str:

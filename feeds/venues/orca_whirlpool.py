@@ -300,7 +300,7 @@ def _cost(pool: Pool, tick_before: int) -> int:
 # ------------------------------------------------------------------ simulator: market
 def _takes(spec: synthetic.PoolSpec) -> bool:
     """Every synthetic concentrated-liquidity pool becomes one."""
-    return spec.kind == IDS.graph_kind
+    return spec.kind == IDS.graph_kind and not spec.venue
 
 
 def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
@@ -380,6 +380,19 @@ def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> 
     return log
 
 
+def _follow(eng: Any, pool: str, rec: Any, each_side: int) -> list[tuple[str, int]]:
+    """The fixed tick arrays around the pool's current tick, at their PDAs."""
+    starts = eng.tick_array_starts(rec.tick_spacing, rec.tick_current_index, each_side)
+    return [(eng.tick_array_address(pool, start)[0], start) for start in starts]
+
+
+def _absent(start: int, pool: str) -> tuple[str, bytes]:
+    """An array nobody initialized reads as a zeroed one (orca-so/whirlpools
+    ``SparseSwapTickSequenceBuilder``: an account of the system program with no data is a
+    ``TickArray`` with every tick uninitialized)."""
+    return PROGRAM, encode_fixed_tick_array(start, pool, [])
+
+
 VENUE = Venue(
     ids=IDS,
     decode_pool=decode_pool,
@@ -405,4 +418,6 @@ VENUE = Venue(
         log_after_transfers=True,
         rent={POOL_LEN: 5_435_760, FIXED_TICK_ARRAY_LEN: 70_407_360},
     ),
+    follow=_follow,
+    absent=_absent,
 )

@@ -155,7 +155,11 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
 # ------------------------------------------------------------------ simulator: market
 def _takes(spec: synthetic.PoolSpec) -> bool:
     """A synthetic constant-product pool with AMM v4's fee (25 bps) becomes one."""
-    return spec.kind == IDS.graph_kind and (spec.fee_num, spec.fee_den) == (25, 10_000)
+    return (
+        spec.kind == IDS.graph_kind
+        and not spec.venue
+        and (spec.fee_num, spec.fee_den) == (25, 10_000)
+    )
 
 
 def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:

@@ -203,7 +203,11 @@ def _setup(world: World) -> dict[int, tuple[str, Any]]:
 
 def _takes(spec: synthetic.PoolSpec) -> bool:
     """Every synthetic constant-product pool but AMM v4's (25 bps) becomes one."""
-    return spec.kind == IDS.graph_kind and (spec.fee_num, spec.fee_den) != (25, 10_000)
+    return (
+        spec.kind == IDS.graph_kind
+        and not spec.venue
+        and (spec.fee_num, spec.fee_den) != (25, 10_000)
+    )
 
 
 def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:

@@ -253,6 +253,12 @@ def whirlpool_fields(rec: Any) -> dict[str, Any]:
     return {f.name: getattr(rec, f.name) for f in dataclasses.fields(D.Whirlpool)}
 
 
+def record_fields(rec: Any) -> tuple[str, dict[str, Any]]:
+    """A decoded record of any venue, by its ``engine_rs.decoded`` class's fields."""
+    cls = getattr(D, type(rec).__name__)
+    return cls.__name__, {f.name: getattr(rec, f.name) for f in dataclasses.fields(cls)}
+
+
 def assert_same_state(ings: list[Any], graphs: list[Any], m: Market, final: bool) -> None:
     a, b = ings
     assert a.take_changed() == b.take_changed()
@@ -278,6 +284,11 @@ def assert_same_state(ings: list[Any], graphs: list[Any], m: Market, final: bool
         wa, wb = a.whirlpools(), b.whirlpools()
         assert [(k, whirlpool_fields(r)) for k, r in wa] == [
             (k, whirlpool_fields(r)) for k, r in wb
+        ]
+        # every venue's decoded pool accounts, in the order the pools were tracked
+        ra_, rb_ = a.records(), b.records()
+        assert [(k, kind, record_fields(r)) for k, kind, r in ra_] == [
+            (k, kind, record_fields(r)) for k, kind, r in rb_
         ]
 
 
@@ -322,6 +333,9 @@ def test_the_frames_rebuild_the_market(eng: types.ModuleType, seed: int) -> None
     assert {k for k, _ in ing.whirlpools()} == {
         p.address for p in m.world.pools if p.kind == "whirlpool"
     }
+    assert [(k, kind) for k, kind, _ in ing.records()] == [
+        (k, kind) for k, kind in m.universe
+    ]
 
 
 def test_bad_accounts_raise_their_decode_error(eng: types.ModuleType) -> None:

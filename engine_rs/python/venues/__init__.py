@@ -87,6 +87,7 @@ class Venue(Protocol):
     INFO: VenueInfo  # names, program ids, pool account size
     OWN_ROLES: tuple[OwnRole, ...]  # its own accounts besides the pool and its vaults
     LOG_PREFIX: str | None  # the prefix of a `Program log:` line carrying its swap
+    TRACKED: str | None  # the own role whose accounts the caller tracks (tick arrays)
 
     def decode(self, data: bytes, owner: object = None) -> Any:
         """Its pool account from its bytes (``owner``, when given, must be one of its
@@ -110,6 +111,10 @@ class Venue(Protocol):
 
     def own_account(self, own: Any, role: str, cx: OwnAccount) -> None:
         """Decode one of its own accounts in ``role`` and keep what quoting needs."""
+
+    def forget(self, own: Any, pubkey: str) -> bool:
+        """Drop what it kept of the :attr:`TRACKED` account ``pubkey`` (no longer
+        tracked); True when something was dropped."""
 
     def check_own_account(self, role: str, cx: OwnAccount) -> None:
         """The checks of :meth:`own_account` without keeping anything."""

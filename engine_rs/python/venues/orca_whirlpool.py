@@ -55,6 +55,7 @@ _OWNERS = (PROGRAM_ID, IMMUTABLE_PROGRAM_ID)
 INFO = VenueInfo("orca_whirlpool", "whirlpool", "wp", "clmm", _OWNERS, POOL_SIZE)
 OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(TICK_ARRAY, False),)
 LOG_PREFIX: str | None = None
+TRACKED: str | None = TICK_ARRAY
 
 
 def decode_whirlpool(data: bytes, owner: object = None) -> Whirlpool:

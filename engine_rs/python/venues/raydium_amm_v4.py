@@ -26,6 +26,7 @@ RAY_LOG = "Program log: ray_log: "
 
 INFO = VenueInfo("raydium_amm_v4", "amm_v4", "v4", "cpmm", (PROGRAM_ID,), POOL_SIZE)
 OWN_ROLES: tuple[OwnRole, ...] = ()
+TRACKED: str | None = None
 LOG_PREFIX: str | None = RAY_LOG
 
 
@@ -88,6 +89,11 @@ def followed(rec: RaydiumAmmV4) -> tuple[tuple[str, str], ...]:
 
 def new_own() -> None:
     return None
+
+
+def forget(own: object, pubkey: str) -> bool:
+    """Nothing is tracked by the caller."""
+    return False
 
 
 def own_account(own: None, role: str, cx: OwnAccount) -> None:

@@ -30,6 +30,7 @@ CONFIG = "config"  # the role of the pool's AmmConfig
 
 INFO = VenueInfo("raydium_cpmm", "cpmm", "cp", "cpmm", (PROGRAM_ID,), POOL_SIZE)
 OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(CONFIG, True),)
+TRACKED: str | None = None
 LOG_PREFIX: str | None = None
 
 
@@ -110,6 +111,11 @@ class Config:
 
 def new_own() -> Config:
     return Config()
+
+
+def forget(own: object, pubkey: str) -> bool:
+    """Nothing is tracked by the caller."""
+    return False
 
 
 def own_account(own: Config, role: str, cx: OwnAccount) -> None:

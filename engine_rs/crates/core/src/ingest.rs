@@ -49,7 +49,7 @@ use crate::decode::{self, Key};
 use crate::dedup::{DedupStats, Deduper};
 use crate::error::{EngineError, Result};
 use crate::graph::PoolGraph;
-use crate::venues::orca_whirlpool::{self, Whirlpool};
+use crate::venues::orca_whirlpool::Whirlpool;
 use crate::venues::{self, Assembly, Own, OwnAccount, Record, VenueId, VENUES};
 
 pub use json::Input;
@@ -133,6 +133,12 @@ impl Hasher for SubHasher {
         let x = self.0 ^ (self.0 >> 31);
         x.wrapping_mul(0xBF58_476D_1CE4_E5B9) ^ (x >> 27)
     }
+}
+
+/// The message of a `track_tick_array` / `untrack_tick_array` on a pool that is not
+/// tracked or whose venue has no caller-tracked arrays (the twin's words).
+pub fn not_tracked(pool: &str) -> String {
+    format!("{pool} is not a tracked pool with tick or bin arrays")
 }
 
 fn frame_error(what: impl Into<String>) -> EngineError {
@@ -478,40 +484,39 @@ impl FeedIngest {
         Ok(())
     }
 
-    /// The index of the tracked Whirlpool `whirlpool` and the role its tick arrays
-    /// play (InvalidInput when it is not a tracked Whirlpool).
-    fn tick_array_role(&self, whirlpool: &str) -> Result<(u32, Role)> {
-        let role = self.pool_ix.get(whirlpool).and_then(|&ix| {
+    /// The index of the tracked pool `pool` and the role of the arrays the caller
+    /// tracks for it (InvalidInput when it is not a tracked pool of a venue with one:
+    /// [`crate::venues::Venue::TRACKED`]).
+    fn tracked_role(&self, pool: &str) -> Result<(u32, Role)> {
+        let role = self.pool_ix.get(pool).and_then(|&ix| {
             let venue = self.pools[ix as usize].venue;
-            (venue == VenueId::OrcaWhirlpool)
-                .then_some((ix, Role::Own(venue, orca_whirlpool::TICK_ARRAY)))
+            venue.tracked().map(|r| (ix, Role::Own(venue, r)))
         });
-        role.ok_or_else(|| {
-            EngineError::InvalidInput(format!("{whirlpool} is not a tracked whirlpool"))
-        })
+        role.ok_or_else(|| EngineError::InvalidInput(not_tracked(pool)))
     }
 
-    /// Watch a tick array of a tracked Whirlpool.
-    pub fn track_tick_array(&mut self, address: &str, whirlpool: &str) -> Result<()> {
+    /// Watch an array (a Whirlpool's tick array...) of a tracked pool whose venue has
+    /// caller-tracked arrays.
+    pub fn track_tick_array(&mut self, address: &str, pool: &str) -> Result<()> {
         b58::decode_32(address)?;
-        let (ix, role) = self.tick_array_role(whirlpool)?;
+        let (ix, role) = self.tracked_role(pool)?;
         let id = self.intern(address);
         self.add_role(id, role, ix);
         Ok(())
     }
 
-    /// Stop watching a tick array of a tracked Whirlpool: its ticks leave the pool's
+    /// Stop watching an array of a tracked pool: its ticks (or bins) leave the pool's
     /// state, which is assembled again (its held range shrinks) when the pool is whole.
     /// An array it does not track is no error (nothing changes).
     pub fn untrack_tick_array(
         &mut self,
         graph: &mut PoolGraph,
         address: &str,
-        whirlpool: &str,
+        pool: &str,
     ) -> Result<()> {
         self.wrong_argument = false;
         b58::decode_32(address)?;
-        let (ix, role) = self.tick_array_role(whirlpool)?;
+        let (ix, role) = self.tracked_role(pool)?;
         let Some(&id) = self.account_ix.get(address) else {
             return Ok(());
         };
@@ -525,12 +530,7 @@ impl FeedIngest {
             self.watched.retain(|&w| w != id);
         }
         let p = &mut self.pools[ix as usize];
-        let forgot = match &mut p.own {
-            Own::OrcaWhirlpool(o) => o.forget(id),
-            #[allow(unreachable_patterns)]
-            _ => false,
-        };
-        if forgot {
+        if p.own.forget(id) {
             let slot = Arg::Ok(p.slot);
             self.refresh(graph, ix, slot)?;
         }
@@ -1504,6 +1504,15 @@ impl FeedIngest {
     /// Lead/lag per endpoint ([`Deduper::stats`]).
     pub fn dedup_stats(&self) -> Vec<DedupStats> {
         self.dedup.stats()
+    }
+
+    /// `(address, decoded pool account)` of every tracked pool decoded so far, in the
+    /// order they were tracked.
+    pub fn records(&self) -> Vec<(&str, &Record)> {
+        self.pools
+            .iter()
+            .filter_map(|p| p.record.as_ref().map(|r| (p.id.as_str(), r)))
+            .collect()
     }
 
     /// `(address, decoded Whirlpool)` of every tracked Whirlpool decoded so far.

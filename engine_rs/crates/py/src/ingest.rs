@@ -185,7 +185,9 @@ fn whirlpool_arg(py: Python<'_>, whirlpool: &Bound<'_, PyAny>) -> PyResult<Strin
             whirlpool.hash()?;
             Err(to_py(
                 py,
-                EngineError::InvalidInput(format!("{whirlpool} is not a tracked whirlpool")),
+                EngineError::InvalidInput(arbscope_core::ingest::not_tracked(
+                    &whirlpool.to_string(),
+                )),
             ))
         }
     }
@@ -530,6 +532,29 @@ impl FeedIngest {
             .into_iter()
             .map(DedupStats::from)
             .collect()
+    }
+
+    /// `(address, kind, decoded pool account)` of every tracked pool decoded so far, in
+    /// the order they were tracked.
+    fn records<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let items = self
+            .inner
+            .records()
+            .into_iter()
+            .map(|(address, rec)| {
+                let kind = rec.venue().info().kind;
+                let r = crate::venues::record_py(py, rec)?;
+                PyTuple::new(
+                    py,
+                    [
+                        address.into_bound_py_any(py)?,
+                        kind.into_bound_py_any(py)?,
+                        r,
+                    ],
+                )
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, items)
     }
 
     /// `(address, decoded Whirlpool)` of every tracked Whirlpool decoded so far.

@@ -129,6 +129,9 @@ pub trait Venue {
     const OWN_ROLES: &'static [OwnRole] = &[];
     /// The prefix of a `Program log:` line carrying its swap (AMM v4's `ray_log`).
     const LOG_PREFIX: Option<&'static [u8]> = None;
+    /// The own role whose accounts the caller tracks around the price (a Whirlpool's
+    /// tick arrays: `FeedIngest::track_tick_array` / `untrack_tick_array`), if any.
+    const TRACKED: Option<u8> = None;
 
     /// Its decoded pool account.
     type Record: Clone + fmt::Debug + PartialEq;
@@ -154,6 +157,11 @@ pub trait Venue {
     /// Decode one of its own accounts in `role` and keep what quoting needs of it.
     fn own_account(_own: &mut Self::Own, role: u8, _cx: &OwnAccount<'_>) -> Result<()> {
         Err(no_role(Self::INFO, role))
+    }
+    /// Drop what it kept of the [`Venue::TRACKED`] account the ingest knows as `account`
+    /// (the caller no longer tracks it); true when something was dropped.
+    fn forget(_own: &mut Self::Own, _account: u32) -> bool {
+        false
     }
     /// The checks of [`Venue::own_account`] without keeping anything (a copy that is not
     /// applied now).
@@ -245,6 +253,13 @@ macro_rules! registry {
                     $(Self::$id => <$module::$venue as Venue>::OWN_ROLES),+
                 }
             }
+
+            /// [`Venue::TRACKED`].
+            pub fn tracked(self) -> Option<u8> {
+                match self {
+                    $(Self::$id => <$module::$venue as Venue>::TRACKED),+
+                }
+            }
         }
 
         /// A decoded pool account of any venue.
@@ -316,6 +331,13 @@ macro_rules! registry {
             pub fn apply(&mut self, role: u8, cx: &OwnAccount<'_>) -> Result<()> {
                 match self {
                     $(Self::$id(o) => <$module::$venue as Venue>::own_account(o, role, cx)),+
+                }
+            }
+
+            /// [`Venue::forget`].
+            pub fn forget(&mut self, account: u32) -> bool {
+                match self {
+                    $(Self::$id(o) => <$module::$venue as Venue>::forget(o, account)),+
                 }
             }
 

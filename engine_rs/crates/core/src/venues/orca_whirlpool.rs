@@ -463,6 +463,7 @@ impl Venue for OrcaWhirlpool {
         name: "tick_array",
         from_pool: false,
     }];
+    const TRACKED: Option<u8> = Some(TICK_ARRAY);
 
     type Record = Whirlpool;
     type Own = TickArrays;

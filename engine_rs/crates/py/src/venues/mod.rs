@@ -9,7 +9,7 @@ mod raydium_cpmm;
 
 pub(crate) use orca_whirlpool::PyWhirlpool;
 
-use arbscope_core::venues::{self as core, Event, VENUES};
+use arbscope_core::venues::{self as core, Event, Record, VENUES};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
@@ -51,6 +51,16 @@ fn parse_program_data<'py>(
         Some(Event::RaydiumCpmm(ev)) => raydium_cpmm::swap_event_record(py, ev),
         Some(Event::OrcaWhirlpool(ev)) => orca_whirlpool::traded_record(py, ev),
         Some(Event::MeteoraDlmm(ev)) => meteora_dlmm::swap_event_record(py, ev),
+    }
+}
+
+/// A decoded pool account of any venue as its `engine_rs.decoded` record (the one its
+/// decoder returns).
+pub(crate) fn record_py<'py>(py: Python<'py>, rec: &Record) -> PyResult<Bound<'py, PyAny>> {
+    match rec {
+        Record::RaydiumAmmV4(a) => raydium_amm_v4::pool_record(py, a),
+        Record::RaydiumCpmm(p) => raydium_cpmm::pool_record(py, p),
+        Record::OrcaWhirlpool(w) => Ok(Bound::new(py, PyWhirlpool { w: w.clone() })?.into_any()),
     }
 }
 

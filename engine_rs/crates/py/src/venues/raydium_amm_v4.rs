@@ -17,6 +17,11 @@ fn decode_raydium_amm_v4<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let (d, o) = (data_of(data)?, owner_of(owner)?);
     let a = guard(py, || v4::decode_raydium_amm_v4(&d, o.as_ref()))?;
+    pool_record(py, &a)
+}
+
+/// A decoded AMM v4 pool as its record.
+pub(crate) fn pool_record<'py>(py: Python<'py>, a: &v4::AmmInfo) -> PyResult<Bound<'py, PyAny>> {
     let mut args: Vec<Bound<'py, PyAny>> = Vec::new();
     for v in a.u64s {
         args.push(obj!(py, v));

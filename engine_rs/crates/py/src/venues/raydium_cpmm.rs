@@ -17,6 +17,14 @@ fn decode_raydium_cpmm<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let (d, o) = (data_of(data)?, owner_of(owner)?);
     let p = guard(py, || cp::decode_raydium_cpmm(&d, o.as_ref()))?;
+    pool_record(py, &p)
+}
+
+/// A decoded CP-Swap pool as its record.
+pub(crate) fn pool_record<'py>(
+    py: Python<'py>,
+    p: &cp::RaydiumCpmmPool,
+) -> PyResult<Bound<'py, PyAny>> {
     let mut args: Vec<Bound<'py, PyAny>> = p.keys.iter().map(|k| key(py, k)).collect();
     for v in p.u8s {
         args.push(obj!(py, v));
