@@ -344,7 +344,6 @@ class DlmmSwapEvent:
     host_fee: int
 
 
-
 @dataclass(frozen=True, slots=True)
 class DlmmSwapQuote:
     """The Meteora DLMM program's exact-in swap (``meteora_dlmm_swap``): output, total
@@ -357,6 +356,7 @@ class DlmmSwapQuote:
     volatility_accumulator: int
     volatility_reference: int
     index_reference: int
+
 
 def pool_mints(kind: str, rec: Any) -> tuple[str, str]:
     """The two mints of a decoded pool account of ``kind`` (amm_v4: coin, pc; cpmm:

@@ -333,9 +333,7 @@ def test_the_frames_rebuild_the_market(eng: types.ModuleType, seed: int) -> None
     assert {k for k, _ in ing.whirlpools()} == {
         p.address for p in m.world.pools if p.kind == "whirlpool"
     }
-    assert [(k, kind) for k, kind, _ in ing.records()] == [
-        (k, kind) for k, kind in m.universe
-    ]
+    assert [(k, kind) for k, kind, _ in ing.records()] == [(k, kind) for k, kind in m.universe]
 
 
 def test_bad_accounts_raise_their_decode_error(eng: types.ModuleType) -> None:

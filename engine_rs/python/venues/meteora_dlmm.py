@@ -62,6 +62,7 @@ BIN_ARRAY = "bin_array"  # the role of its bin arrays
 INFO = VenueInfo("meteora_dlmm", "dlmm", "dlmm", "dlmm", (PROGRAM_ID,), POOL_SIZE)
 OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(BIN_ARRAY, False),)
 LOG_PREFIX: str | None = None
+TRACKED: str | None = BIN_ARRAY
 
 # ------------------------------------------------------------------ math (math.rs)
 SCALE_OFFSET = 64
@@ -571,7 +572,9 @@ def spot_rate(state: DlmmState, a_to_b: bool) -> float:
     return pf * keep if a_to_b else keep / pf
 
 
-def state_of(rec: MeteoraLbPair, arrays: dict[int, tuple[Bin, ...]], now: int, slot: int) -> DlmmState:
+def state_of(
+    rec: MeteoraLbPair, arrays: dict[int, tuple[Bin, ...]], now: int, slot: int
+) -> DlmmState:
     """The quote state of a pair's account and the bin arrays held (index -> bins)."""
     if rec.function_type == 0:
         limit_orders = all(m == "11111111111111111111111111111111" for m in rec.reward_mints)

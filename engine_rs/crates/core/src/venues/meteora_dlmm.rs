@@ -833,6 +833,7 @@ impl Venue for MeteoraDlmm {
         name: "bin_array",
         from_pool: false,
     }];
+    const TRACKED: Option<u8> = Some(BIN_ARRAY);
 
     type Record = LbPair;
     type Own = BinArrays;
@@ -877,6 +878,10 @@ impl Venue for MeteoraDlmm {
             None => own.arrays.push((cx.account, held)),
         }
         Ok(())
+    }
+
+    fn forget(own: &mut BinArrays, account: u32) -> bool {
+        own.forget(account)
     }
 
     fn check_own_account(role: u8, cx: &OwnAccount<'_>) -> Result<()> {

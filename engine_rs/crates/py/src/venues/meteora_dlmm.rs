@@ -2,7 +2,7 @@
 //! `decode_meteora_bin_array`, `decode_meteora_bitmap_extension`, the kernel
 //! `meteora_dlmm_swap` and the `Swap` event record.
 
-use arbscope_core::venues::meteora_dlmm::{self as dl, SwapEvent};
+use arbscope_core::venues::meteora_dlmm::{self as dl, LbPair, SwapEvent};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
@@ -19,6 +19,11 @@ fn decode_meteora_lb_pair<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let (d, o) = (data_of(data)?, owner_of(owner)?);
     let p = guard(py, || dl::decode_lb_pair(&d, o.as_ref()))?;
+    pool_record(py, &p)
+}
+
+/// `engine_rs.decoded.MeteoraLbPair` of a decoded `LbPair`.
+pub(crate) fn pool_record<'py>(py: Python<'py>, p: &LbPair) -> PyResult<Bound<'py, PyAny>> {
     let args = vec![
         obj!(py, p.base_factor),
         obj!(py, p.filter_period),

@@ -61,6 +61,7 @@ pub(crate) fn record_py<'py>(py: Python<'py>, rec: &Record) -> PyResult<Bound<'p
         Record::RaydiumAmmV4(a) => raydium_amm_v4::pool_record(py, a),
         Record::RaydiumCpmm(p) => raydium_cpmm::pool_record(py, p),
         Record::OrcaWhirlpool(w) => Ok(Bound::new(py, PyWhirlpool { w: w.clone() })?.into_any()),
+        Record::MeteoraDlmm(p) => meteora_dlmm::pool_record(py, p),
     }
 }
 

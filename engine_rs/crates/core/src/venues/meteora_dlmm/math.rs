@@ -81,7 +81,7 @@ pub fn shl_div(a: u64, p: u128, up: bool) -> Option<u64> {
     }
     let num = u128::from(a) << SCALE_OFFSET;
     let mut q = num / p;
-    if up && num % p != 0 {
+    if up && !num.is_multiple_of(p) {
         q = q.checked_add(1)?;
     }
     u64::try_from(q).ok()
