@@ -38,7 +38,7 @@ from .pda import (
     whirlpool_address,
 )
 from .scorer import priority_fee_lamports, score
-from .venues import parse_program_data, venue_infos
+from .venues import parse_logs, parse_program_data, venue_infos
 from .venues.meteora_dlmm import (
     decode_meteora_bin_array,
     decode_meteora_bitmap_extension,
@@ -97,6 +97,7 @@ __all__ = [
     "kama",
     "meteora_dlmm_swap",
     "oracle_address",
+    "parse_logs",
     "parse_program_data",
     "parse_ray_log",
     "priority_fee_lamports",

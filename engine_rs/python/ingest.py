@@ -70,7 +70,7 @@ from ._ints import i64
 from .decode import decode_token_account
 from .dedup import Deduper
 from .pda import _id32
-from .venues import Assembly, OwnAccount, Venue, by_kind, log_line_is_swap, orca_whirlpool
+from .venues import Assembly, LogScan, OwnAccount, Venue, by_kind, orca_whirlpool
 
 SUB_KINDS = ("account", "logs", "slot")
 _COUNTER = {"account": "accounts", "logs": "logs", "slot": "slots"}
@@ -349,8 +349,9 @@ class FeedIngest:
         failed = value.get("err") is not None
         key = _utf8(signature) + (b"!" if failed else b"")
         if self._notified(ep, key, recv_ns, bound, "logs") and not failed:
+            scan = LogScan()
             for line in logs:
-                if log_line_is_swap(line):
+                if scan.is_swap(line):
                     self._n["swaps"] += 1
         return sub
 

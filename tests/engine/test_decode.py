@@ -30,6 +30,9 @@ from engine_rs.python.venues import raydium_amm_v4 as v4
 from engine_rs.python.venues import raydium_cpmm as cp
 from engine_rs.records import as_dict
 
+# Jupiter v6: not one of our venues; its `SwapEvent` carries CP-Swap's discriminator
+JUPITER = "JUP6LkbZbjS1jKKwapdHNy74zcZ3tLUZoi5QNyVTaV4"
+
 DECODERS = [
     "decode_raydium_amm_v4",
     "decode_raydium_cpmm",
@@ -163,19 +166,28 @@ def test_ray_log_spec_vector(eng: types.ModuleType) -> None:
 def test_program_data_events(eng: types.ModuleType) -> None:
     body = _key(7) + b"\x01" + (5).to_bytes(16, "little") + (4).to_bytes(16, "little")
     body += struct.pack("<6Q", 1000, 990, 0, 0, 3, 1)
-    traded = eng.parse_program_data(base64.b64encode(wp.DISC_TRADED + body).decode())
+    b64 = base64.b64encode(wp.DISC_TRADED + body).decode()
+    traded = eng.parse_program_data(b64, wp.PROGRAM_ID)
     assert isinstance(traded, D.Traded) and traded.a_to_b and traded.input_amount == 1000
     old = cp.DISC_SWAP_EVENT + _key(8) + struct.pack("<6Q", 10, 20, 30, 40, 0, 0) + b"\x01"
-    ev = eng.parse_program_data(base64.b64encode(old).decode())
+    ev = eng.parse_program_data(base64.b64encode(old).decode(), cp.PROGRAM_ID)
     assert isinstance(ev, D.CpmmSwapEvent) and ev.output_amount == 40 and ev.trade_fee is None
     new = old + _key(9) + _key(10) + struct.pack("<QQ", 25, 5) + b"\x00"
-    ev2 = eng.parse_program_data(base64.b64encode(new).decode())
+    ev2 = eng.parse_program_data(base64.b64encode(new).decode(), cp.PROGRAM_ID)
     assert (
         isinstance(ev2, D.CpmmSwapEvent)
         and ev2.trade_fee == 25
         and ev2.creator_fee_on_input is False
     )
-    assert eng.parse_program_data(base64.b64encode(bytes(16)).decode()) is None
+    assert eng.parse_program_data(base64.b64encode(bytes(16)).decode(), cp.PROGRAM_ID) is None
+    # decoded only by the program that wrote them: CP-Swap's event bytes under the
+    # Whirlpool program or a program that is not ours (Jupiter's `SwapEvent` shares the
+    # discriminator) are no event
+    assert eng.parse_program_data(base64.b64encode(new).decode(), wp.PROGRAM_ID) is None
+    assert eng.parse_program_data(base64.b64encode(new).decode(), JUPITER) is None
+    assert eng.parse_program_data(b64, cp.PROGRAM_ID) is None
+    with pytest.raises(DecodeError):
+        eng.parse_program_data(base64.b64encode(b"\x01\x02").decode(), JUPITER)
 
 
 def test_typed_errors(eng: types.ModuleType) -> None:
@@ -223,11 +235,15 @@ def test_random_logs_give_a_record_none_or_a_decode_error(
     py: types.ModuleType, raw: bytes, text: str
 ) -> None:
     for arg in (base64.b64encode(raw).decode(), text):
-        for parse in (py.parse_ray_log, py.parse_program_data):
+        for program in (cp.PROGRAM_ID, wp.PROGRAM_ID, JUPITER):
             try:
-                parse(arg)
+                py.parse_program_data(arg, program)
             except DecodeError:
                 pass
+        try:
+            py.parse_ray_log(arg)
+        except DecodeError:
+            pass
 
 
 def _outcome(fn: object, *args: object) -> object:
@@ -276,12 +292,23 @@ def test_rust_and_twin_agree_on_any_bytes(
 def test_rust_and_twin_agree_on_logs(
     rust: types.ModuleType, py: types.ModuleType, raw: bytes, text: str
 ) -> None:
+    programs = (cp.PROGRAM_ID, wp.PROGRAM_ID, JUPITER)
     for head in (b"", wp.DISC_TRADED, cp.DISC_SWAP_EVENT, b"\x03", b"\x04", b"\x01"):
         arg = base64.b64encode(head + raw).decode()
-        for name in ("parse_ray_log", "parse_program_data"):
-            assert _outcome(getattr(rust, name), arg) == _outcome(getattr(py, name), arg)
-    for name in ("parse_ray_log", "parse_program_data"):
-        assert _outcome(getattr(rust, name), text) == _outcome(getattr(py, name), text), text
+        assert _outcome(rust.parse_ray_log, arg) == _outcome(py.parse_ray_log, arg)
+        for prog in programs:
+            got = _outcome(rust.parse_program_data, arg, prog)
+            assert got == _outcome(py.parse_program_data, arg, prog)
+        # a transaction's logs: the same bytes in each program's frame
+        logs = [line for prog in programs for line in (
+            f"Program {prog} invoke [1]", f"Program data: {arg}",
+            f"Program log: ray_log: {arg}", f"Program {prog} success",
+        )]  # fmt: skip
+        assert _outcome(rust.parse_logs, logs) == _outcome(py.parse_logs, logs)
+    assert _outcome(rust.parse_ray_log, text) == _outcome(py.parse_ray_log, text), text
+    for prog in programs:
+        got = _outcome(rust.parse_program_data, text, prog)
+        assert got == _outcome(py.parse_program_data, text, prog), text
 
 
 # ---------------------------------------------------------------- one record per record
@@ -303,7 +330,7 @@ def _same_record(r: object, p: object) -> None:
         assert as_dict(rec) == as_dict(p)
 
 
-def _world_accounts_and_logs() -> tuple[list[tuple[str, bytes]], list[str]]:
+def _world_accounts_and_logs() -> tuple[list[tuple[str, bytes]], list[tuple[str, str]]]:
     """A simulated market's accounts (pools, configs, tick arrays, vaults, mints: the
     real layouts) and the swap logs of a few slots of trading (every venue's)."""
     import engine_rs
@@ -311,7 +338,9 @@ def _world_accounts_and_logs() -> tuple[list[tuple[str, bytes]], list[str]]:
 
     w = World(WorldConfig(seed=3, tokens=6, pools=12), backend=engine_rs.load("python"))
     accounts = [(a.owner, a.data) for a in w.accounts.values()]
-    lines = [line for _ in range(4) for t in w.step().trades for line in t.log.split("\n")]
+    lines = [
+        (t.program, line) for _ in range(4) for t in w.step().trades for line in t.log.split("\n")
+    ]
     return accounts, lines
 
 
@@ -322,7 +351,7 @@ def _all_records_agree(
     rust: types.ModuleType,
     py: types.ModuleType,
     accounts: list[tuple[str, bytes]],
-    lines: list[str],
+    lines: list[tuple[str, str]],
 ) -> set[str]:
     """Every decoder and parser on every account / log line, both backends: the same
     record (see :func:`_same_record`) or the same error class. The names that decoded."""
@@ -337,12 +366,15 @@ def _all_records_agree(
                 continue
             _same_record(getattr(rust, name)(data, owner), p)
             decoded.add(name)
-    for line in lines:
+    for program, line in lines:
         for prefix, name in _LOGS.items():
             if line.startswith(prefix):
-                p = getattr(py, name)(line[len(prefix) :])
+                args = (line[len(prefix) :],)
+                if name == "parse_program_data":
+                    args += (program,)  # the program that wrote it
+                p = getattr(py, name)(*args)
                 if p is not None:
-                    _same_record(getattr(rust, name)(line[len(prefix) :]), p)
+                    _same_record(getattr(rust, name)(*args), p)
                     decoded.add(f"{name}:{type(p).__name__}")
     return decoded
 
@@ -362,8 +394,8 @@ def test_every_decoder_returns_one_record_from_both_backends(
     old = cp.DISC_SWAP_EVENT + _key(8) + struct.pack("<6Q", 10, 20, 30, 40, 0, 0) + b"\x01"
     new = old + _key(9) + _key(10) + struct.pack("<QQ", 25, 5) + b"\x00"
     out = bytes([4]) + struct.pack("<7Q", 1, 2, 1, 4, 5, 6, 7)  # a swap_base_out ray_log
-    lines += [f"Program data: {base64.b64encode(e).decode()}" for e in (old, new)]
-    lines.append(f"Program log: ray_log: {base64.b64encode(out).decode()}")
+    lines += [(cp.PROGRAM_ID, f"Program data: {base64.b64encode(e).decode()}") for e in (old, new)]
+    lines.append((v4.PROGRAM_ID, f"Program log: ray_log: {base64.b64encode(out).decode()}"))
     decoded = _all_records_agree(rust, py, accounts, lines)
     # every decoder and every log record was exercised on an account it decodes
     assert set(DECODERS) <= decoded, set(DECODERS) - decoded

@@ -180,12 +180,12 @@ def test_the_programs_swap_event_and_no_other_venue_claims_it(eng: types.ModuleT
         ev["pair"], ev["amount_in"], ev["amount_out"], True,
     )  # fmt: skip
     assert (got.start_bin_id, got.end_bin_id) == (ev["start_bin_id"], ev["end_bin_id"])
-    assert eng.parse_program_data(base64.b64encode(swap_raw).decode()) == got
+    assert eng.parse_program_data(base64.b64encode(swap_raw).decode(), twin.PROGRAM_ID) == got
     for v in VENUES:
         if v is not twin:
             assert v.parse_event(swap_raw) is None, v.INFO.name
     # its Swap2Evt is no swap event of ours (nor of anyone's)
-    assert eng.parse_program_data(base64.b64encode(swap2_raw).decode()) is None
+    assert eng.parse_program_data(base64.b64encode(swap2_raw).decode(), twin.PROGRAM_ID) is None
 
 
 # --------------------------------------------------------------------------------------

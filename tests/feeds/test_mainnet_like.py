@@ -94,7 +94,7 @@ def test_full_logs_carry_compute_units_inner_transfers_and_swap_events(
         events = [x for x in t.logs if x.startswith("Program data: ")]
         if t.program == by_kind("cpmm").program:  # CP-Swap's SwapEvent, as the engine reads it
             (line,) = events
-            ev = as_dict(eng.parse_program_data(line[len("Program data: ") :]))
+            ev = as_dict(eng.parse_program_data(line[len("Program data: ") :], t.program))
             pool = w.by_address[t.pool]
             mints = (pool.mint_a, pool.mint_b) if t.a_to_b else (pool.mint_b, pool.mint_a)
             assert (ev["pool_id"], ev["input_amount"], ev["output_amount"]) == (

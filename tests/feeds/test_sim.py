@@ -66,7 +66,7 @@ def test_logs_encode_what_the_parsers_read() -> None:
     out = D.SwapBaseOutLog(10, 1, 1, 10, 500, 600, 9)
     assert v4.parse_ray_log(V4.encode_ray_log(out)) == out
     t = D.Traded(wp.PROGRAM_ID, True, 2**64, 2**63, 5, 4, 0, 0, 1, 0)
-    assert twin_venues.parse_program_data(WP.encode_traded(t)) == t
+    assert twin_venues.parse_program_data(WP.encode_traded(t), WP.PROGRAM) == t
 
 
 def _fixture_accounts(root: Path) -> list[tuple[str, bytes, str]]:

@@ -180,40 +180,108 @@ def by_name(name: str) -> Venue:
     raise KeyError(name)
 
 
-def parse_program_data_bytes(raw: bytes) -> Any:
-    """The swap event of ``Program data:`` bytes (discriminator first) whichever venue
-    wrote it; None for a discriminator no venue knows."""
+def _discriminated(raw: bytes) -> None:
     if len(raw) < 8:
         raise AccountTooShortError(f"program data: {len(raw)} bytes, no discriminator")
+
+
+def parse_event_of(venue: Venue, raw: bytes) -> Any:
+    """The event of ``Program data:`` bytes (discriminator first) that ``venue``'s program
+    wrote; None for a discriminator it does not know. Anchor discriminators are hashes
+    of type names, the same in every program (CP-Swap's and Raydium CLMM's
+    ``SwapEvent``, Jupiter's), so bytes are only ever decoded by the program that
+    emitted them."""
+    _discriminated(raw)
+    return venue.parse_event(raw)
+
+
+def by_program(program: str) -> Venue | None:
+    """The venue one of whose program ids is ``program`` (None: not one of ours)."""
     for v in VENUES:
-        ev = v.parse_event(raw)
-        if ev is not None:
-            return ev
+        if program in v.INFO.program_ids:
+            return v
     return None
 
 
-def parse_program_data(b64: str) -> Any:
-    """An Anchor event of a ``Program data: <b64>`` line (spec §6.2): Whirlpool
-    ``Traded`` or Raydium CP-Swap ``SwapEvent``; None for other discriminators. The
-    caller attributes the line to the program that emitted it (CLMM's ``SwapEvent`` has
-    the same discriminator)."""
-    return parse_program_data_bytes(decode_b64(b64, "program data"))
+def parse_program_data(b64: str, program: str) -> Any:
+    """An Anchor event of a ``Program data: <b64>`` line (spec §6.2) that ``program``
+    wrote: Whirlpool ``Traded`` or Raydium CP-Swap ``SwapEvent``...; None when it is not
+    one of our venues' programs or the discriminator is not one of its events."""
+    raw = decode_b64(b64, "program data")
+    venue = by_program(program)
+    if venue is None:
+        _discriminated(raw)
+        return None
+    return parse_event_of(venue, raw)
 
 
-def log_line_is_swap(line: str) -> bool:
-    """Whether a log line is a swap some venue's program wrote (a ``ray_log``, an Anchor
-    swap event). The programs' own text lines share the prefixes: those are no swap."""
-    try:
-        for v in VENUES:
-            prefix = v.LOG_PREFIX
-            if prefix is not None and line.startswith(prefix):
-                return v.parse_log(decode_b64(line[len(prefix) :], "log")) is not None
+class LogScan:
+    """The logs of one transaction read in order: which program each line belongs to
+    (the innermost ``Program <id> invoke [n]`` not yet closed by its ``success`` /
+    ``failed``), and the swap a line of one of our venues' programs carries (a
+    ``ray_log``, an Anchor swap event). A line is decoded only by the program that
+    wrote it: a Jupiter ``SwapEvent`` (CP-Swap's discriminator) is nobody's swap here."""
+
+    __slots__ = ("stack",)
+
+    def __init__(self) -> None:
+        self.stack: list[Venue | None] = []
+
+    def current(self) -> Venue | None:
+        return self.stack[-1] if self.stack else None
+
+    def line(self, line: str) -> Any:
+        """The swap event of ``line`` when it is one of the venue whose program wrote
+        it (DecodeError for bad bytes of its own), else None."""
+        if not line.startswith("Program "):
+            return None
         if line.startswith(PROGRAM_DATA):
-            raw = decode_b64(line[len(PROGRAM_DATA) :], "program data")
-            return parse_program_data_bytes(raw) is not None
-    except DecodeError:
-        return False
-    return False
+            venue = self.current()
+            if venue is None:
+                return None
+            return parse_event_of(venue, decode_b64(line[len(PROGRAM_DATA) :], "program data"))
+        rest = line[len("Program ") :]
+        if rest.startswith("log: "):
+            venue = self.current()
+            prefix = None if venue is None else venue.LOG_PREFIX
+            if venue is None or prefix is None or not line.startswith(prefix):
+                return None
+            return venue.parse_log(decode_b64(line[len(prefix) :], "log"))
+        space = rest.find(" ")
+        if space < 0:
+            return None
+        tail = rest[space + 1 :]
+        if tail.startswith("invoke ["):
+            self.stack.append(by_program(rest[:space]))
+        elif tail == "success" or tail.startswith("failed"):
+            if self.stack:
+                self.stack.pop()
+        return None
+
+    def is_swap(self, line: str) -> bool:
+        """Whether a line is a swap of the program that wrote it (a bad one is none)."""
+        try:
+            return self.line(line) is not None
+        except DecodeError:
+            return False
+
+
+def parse_logs(logs: list[str]) -> list[tuple[str, Any]]:
+    """Every swap in one transaction's log lines as ``(venue name, event)``, each
+    decoded by the program whose frame the line is in (:class:`LogScan`); lines that
+    fail to decode are skipped."""
+    scan = LogScan()
+    out = []
+    for line in logs:
+        try:
+            ev = scan.line(line)
+        except DecodeError:
+            continue
+        if ev is not None:
+            venue = scan.current()
+            assert venue is not None
+            out.append((venue.INFO.name, ev))
+    return out
 
 
 __all__: Sequence[str] = (
@@ -222,14 +290,16 @@ __all__: Sequence[str] = (
     "OwnAccount",
     "OwnRole",
     "Venue",
+    "LogScan",
     "by_kind",
     "by_name",
+    "by_program",
     "kinds",
-    "log_line_is_swap",
     "meteora_dlmm",
     "orca_whirlpool",
+    "parse_event_of",
+    "parse_logs",
     "parse_program_data",
-    "parse_program_data_bytes",
     "raydium_amm_v4",
     "raydium_cpmm",
     "venue_infos",

@@ -761,11 +761,12 @@ impl FeedIngest {
             return Ok(());
         }
         let mut raw = std::mem::take(&mut self.scratch);
+        let mut scan = venues::LogScan::new();
         for &v in lines {
             let Some(line) = json::str_of(s, v) else {
                 continue;
             };
-            if venues::log_line_is_swap(&line, &mut raw) {
+            if scan.is_swap(&line, &mut raw) {
                 self.n.swaps += 1;
             }
         }

@@ -536,11 +536,17 @@ fn logs_count_swaps_of_first_copies_only() {
     ing.bind(0, 4, Some("prog"), SubKind::Logs);
     ing.bind(1, 4, None, SubKind::Logs);
     let swap = "Program log: ray_log: AxPMGo8xAAAAAAAAAAAAAAACAAAAAAAAAAC4ZNlFAAAAg1tiLxJGAAAX2yfkXwEAAGSxk/cAAAAA";
+    // in AMM v4's frame: its ray_log is a swap; the same line in another program's
+    // frame is not (lines are decoded by the program that wrote them)
     let lines = [
-        "Program x invoke [1]",
+        "Program 675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8 invoke [1]",
         swap,
         "Program log: ray_log: not base64",
         "Program data: AAAA",
+        "Program 675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8 success",
+        "Program x invoke [1]",
+        swap,
+        "Program x success",
     ];
     frame(
         &mut ing,

@@ -426,42 +426,143 @@ macro_rules! registry {
             $($id(<$module::$venue as Venue>::Event)),+
         }
 
-        /// The event of `Program data:` bytes (discriminator first) whichever venue wrote
-        /// it; `Ok(None)` for a discriminator no venue knows.
-        pub fn parse_program_data_bytes(raw: &[u8]) -> Result<Option<Event>> {
-            if raw.len() < 8 {
-                return Err(EngineError::AccountTooShort(format!(
-                    "program data: {} bytes, no discriminator",
-                    raw.len()
-                )));
+        /// The event of `Program data:` bytes (discriminator first) that `venue`'s
+        /// program wrote; `Ok(None)` for a discriminator it does not know. Anchor
+        /// discriminators are hashes of type names, the same in every program (CP-Swap's
+        /// and Raydium CLMM's `SwapEvent`, Jupiter's), so bytes are only ever decoded by
+        /// the program that emitted them.
+        pub fn parse_event_of(venue: VenueId, raw: &[u8]) -> Result<Option<Event>> {
+            discriminated(raw)?;
+            match venue {
+                $(VenueId::$id => match <$module::$venue as Venue>::parse_event(raw) {
+                    Some(ev) => ev.map(|e| Some(Event::$id(e))),
+                    None => Ok(None),
+                },)+
             }
-            $(
-                if let Some(ev) = <$module::$venue as Venue>::parse_event(raw) {
-                    return ev.map(|e| Some(Event::$id(e)));
-                }
-            )+
-            Ok(None)
         }
 
-        /// Whether a log line is a swap some venue's program wrote (a `ray_log`, an
-        /// Anchor swap event); `raw` is scratch space for the decoded bytes.
-        pub fn log_line_is_swap(line: &[u8], raw: &mut Vec<u8>) -> bool {
-            raw.clear();
-            $(
-                if let Some(prefix) = <$module::$venue as Venue>::LOG_PREFIX {
-                    if let Some(b64) = line.strip_prefix(prefix) {
-                        return decode::b64decode_into(b64, raw).is_ok()
-                            && matches!(<$module::$venue as Venue>::parse_log(raw), Ok(Some(_)));
+        /// The swap in a [`Venue::LOG_PREFIX`] line's bytes when `venue` wrote one
+        /// (`line` without `Program log: ` prefix handling: the whole line).
+        fn parse_prefixed(venue: VenueId, line: &[u8], raw: &mut Vec<u8>) -> Option<Result<Option<Event>>> {
+            match venue {
+                $(VenueId::$id => {
+                    let prefix = <$module::$venue as Venue>::LOG_PREFIX?;
+                    let b64 = line.strip_prefix(prefix)?;
+                    raw.clear();
+                    if let Err(e) = decode::b64decode_into(b64, raw) {
+                        return Some(Err(decode::err(format!("log: {e}"))));
                     }
-                }
-            )+
-            if let Some(b64) = line.strip_prefix(PROGRAM_DATA) {
-                return decode::b64decode_into(b64, raw).is_ok()
-                    && matches!(parse_program_data_bytes(raw), Ok(Some(_)));
+                    Some(<$module::$venue as Venue>::parse_log(raw).map(|o| o.map(Event::$id)))
+                })+
             }
-            false
+        }
+
+        impl Event {
+            /// The venue whose event it is.
+            pub fn venue(&self) -> VenueId {
+                match self {
+                    $(Self::$id(_) => VenueId::$id),+
+                }
+            }
+        }
+
+        impl VenueId {
+            /// The venue one of whose program ids is `program` (base58 text).
+            pub fn by_program(program: &[u8]) -> Option<Self> {
+                $(
+                    if <$module::$venue as Venue>::INFO.program_ids.iter().any(|p| p.as_bytes() == program) {
+                        return Some(VenueId::$id);
+                    }
+                )+
+                None
+            }
         }
     };
+}
+
+/// Event bytes hold at least a discriminator.
+fn discriminated(raw: &[u8]) -> Result<()> {
+    if raw.len() < 8 {
+        return Err(EngineError::AccountTooShort(format!(
+            "program data: {} bytes, no discriminator",
+            raw.len()
+        )));
+    }
+    Ok(())
+}
+
+/// The logs of one transaction read in order: which program each line belongs to (the
+/// innermost `Program <id> invoke [n]` not yet closed by its `success` / `failed`), and
+/// the swap a line of one of our venues' programs carries (a `ray_log`, an Anchor swap
+/// event). A line is decoded only by the program that wrote it: a Jupiter `SwapEvent`
+/// (CP-Swap's discriminator) is nobody's swap here.
+#[derive(Debug, Default)]
+pub struct LogScan {
+    /// The invoke stack: each frame's venue (`None`: a program that is not ours).
+    stack: Vec<Option<VenueId>>,
+}
+
+impl LogScan {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The venue whose program wrote the current line (`None`: not ours, or no program).
+    pub fn current(&self) -> Option<VenueId> {
+        self.stack.last().copied().flatten()
+    }
+
+    /// Read one line: `Ok(Some(event))` when it is a swap of the venue whose program
+    /// wrote it; `raw` is scratch space for the decoded bytes.
+    pub fn line(&mut self, line: &[u8], raw: &mut Vec<u8>) -> Result<Option<Event>> {
+        let Some(rest) = line.strip_prefix(b"Program ") else {
+            return Ok(None);
+        };
+        if let Some(b64) = line.strip_prefix(PROGRAM_DATA) {
+            let Some(venue) = self.current() else {
+                return Ok(None);
+            };
+            raw.clear();
+            decode::b64decode_into(b64, raw)
+                .map_err(|e| decode::err(format!("program data: {e}")))?;
+            return parse_event_of(venue, raw);
+        }
+        if rest.starts_with(b"log: ") {
+            return match self.current() {
+                Some(venue) => parse_prefixed(venue, line, raw).unwrap_or(Ok(None)),
+                None => Ok(None),
+            };
+        }
+        let Some(space) = rest.iter().position(|&b| b == b' ') else {
+            return Ok(None);
+        };
+        let (id, tail) = (&rest[..space], &rest[space + 1..]);
+        if tail.starts_with(b"invoke [") {
+            self.stack.push(VenueId::by_program(id));
+        } else if tail == b"success" || tail.starts_with(b"failed") {
+            self.stack.pop();
+        }
+        Ok(None)
+    }
+
+    /// Whether a line is a swap of the program that wrote it (a bad one is none).
+    pub fn is_swap(&mut self, line: &[u8], raw: &mut Vec<u8>) -> bool {
+        matches!(self.line(line, raw), Ok(Some(_)))
+    }
+}
+
+/// Every swap in one transaction's log lines, with the program that wrote it
+/// ([`LogScan`]); lines that fail to decode are skipped.
+pub fn parse_logs<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> Vec<(VenueId, Event)> {
+    let mut scan = LogScan::new();
+    let mut raw = Vec::new();
+    let mut out = Vec::new();
+    for line in lines {
+        if let Ok(Some(ev)) = scan.line(line, &mut raw) {
+            out.push((ev.venue(), ev));
+        }
+    }
+    out
 }
 
 // The registry: one line per venue (variant => module::type).
@@ -499,10 +600,15 @@ pub fn kinds_repr() -> String {
     tuple_repr(&kinds())
 }
 
-/// [`parse_program_data_bytes`] of base64 text.
-pub fn parse_program_data(b64: &str) -> Result<Option<Event>> {
+/// The event of a `Program data: <b64>` line that `program` (base58 text) wrote:
+/// `Ok(None)` when it is not one of our venues' programs or the discriminator is not one
+/// of its events ([`parse_event_of`]).
+pub fn parse_program_data(b64: &str, program: &str) -> Result<Option<Event>> {
     let raw = decode::b64decode(b64).map_err(|e| decode::err(format!("program data: {e}")))?;
-    parse_program_data_bytes(&raw)
+    match VenueId::by_program(program.as_bytes()) {
+        Some(venue) => parse_event_of(venue, &raw),
+        None => discriminated(&raw).map(|()| None),
+    }
 }
 
 #[cfg(test)]
@@ -584,39 +690,104 @@ mod tests {
                 let _ = meteora_dlmm::decode_bitmap_extension(&d, None);
                 let _ = decode::decode_token_account(&d, None);
                 let _ = decode::decode_mint(&d, None);
-                let _ = parse_program_data_bytes(&d);
+                for &v in VENUES {
+                    let _ = parse_event_of(v, &d);
+                }
                 let _ = raydium_amm_v4::parse_ray_log_bytes(&d);
             }
         }
     }
 
+    /// Log lines of `program`'s frame: invoke, the lines, success.
+    fn framed(program: &str, lines: &[String]) -> Vec<String> {
+        let mut out = vec![format!("Program {program} invoke [1]")];
+        out.extend(lines.iter().cloned());
+        out.push(format!("Program {program} success"));
+        out
+    }
+
+    fn swaps(lines: &[String]) -> Vec<VenueId> {
+        parse_logs(lines.iter().map(|l| l.as_bytes()))
+            .into_iter()
+            .map(|(v, _)| v)
+            .collect()
+    }
+
     #[test]
-    fn log_lines_find_swaps_of_every_venue() {
-        let mut raw = Vec::new();
-        let ray = b"Program log: ray_log: AxPMGo8xAAAAAAAAAAAAAAACAAAAAAAAAAC4ZNlFAAAAg1tiLxJGAAAX2yfkXwEAAGSxk/cAAAAA";
-        assert!(log_line_is_swap(ray, &mut raw));
-        assert!(!log_line_is_swap(
-            b"Program log: ray_log: mismatch: input:1",
-            &mut raw
-        ));
+    fn log_lines_find_swaps_by_the_program_that_wrote_them() {
+        use base64::Engine as _;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        let ray = "Program log: ray_log: AxPMGo8xAAAAAAAAAAAAAAACAAAAAAAAAAC4ZNlFAAAAg1tiLxJGAAAX2yfkXwEAAGSxk/cAAAAA".to_string();
         let mut traded = orca_whirlpool::DISC_TRADED.to_vec();
         traded.resize(121, 0);
         let mut swap = raydium_cpmm::DISC_SWAP_EVENT.to_vec();
         swap.resize(89, 0);
-        use base64::Engine as _;
-        for ev in [traded, swap] {
-            let text = base64::engine::general_purpose::STANDARD.encode(&ev);
-            let line = format!("Program data: {text}");
-            assert!(log_line_is_swap(line.as_bytes(), &mut raw));
+        let (v4, cp, wp) = (
+            raydium_amm_v4::RaydiumAmmV4::INFO.program_ids[0],
+            raydium_cpmm::RaydiumCpmm::INFO.program_ids[0],
+            orca_whirlpool::OrcaWhirlpool::INFO.program_ids[0],
+        );
+        let data = |b: &[u8]| format!("Program data: {}", b64(b));
+        // each venue's swap in its own program's frame
+        assert_eq!(
+            swaps(&framed(v4, std::slice::from_ref(&ray))),
+            [VenueId::RaydiumAmmV4]
+        );
+        assert_eq!(
+            swaps(&framed(wp, &[data(&traded)])),
+            [VenueId::OrcaWhirlpool]
+        );
+        assert_eq!(swaps(&framed(cp, &[data(&swap)])), [VenueId::RaydiumCpmm]);
+        // the same bytes in another program's frame are nobody's swap: a Jupiter
+        // `SwapEvent` carries CP-Swap's discriminator; a ray_log outside AMM v4 is text
+        let jupiter = "JUP6LkbZbjS1jKKwapdHNy74zcZ3tLUZoi5QNyVTaV4";
+        assert!(swaps(&framed(jupiter, &[data(&swap), data(&traded), ray.clone()])).is_empty());
+        assert!(swaps(&framed(wp, &[data(&swap), ray.clone()])).is_empty());
+        // no frame: no program
+        assert!(swaps(std::slice::from_ref(&data(&traded))).is_empty());
+        // nested: an inner CP-Swap call inside Jupiter's, then Jupiter's own event
+        let mut nested = vec![format!("Program {jupiter} invoke [1]")];
+        nested.extend(
+            framed(cp, &[data(&swap)])
+                .into_iter()
+                .map(|l| l.replace("[1]", "[2]")),
+        );
+        nested.push(data(&swap));
+        nested.push(format!("Program {jupiter} success"));
+        assert_eq!(swaps(&nested), [VenueId::RaydiumCpmm]);
+        // a failed inner call pops its frame too
+        let failed = vec![
+            format!("Program {jupiter} invoke [1]"),
+            format!("Program {wp} invoke [2]"),
+            format!("Program {wp} failed: custom program error: 0x1771"),
+            data(&traded),
+        ];
+        assert!(swaps(&failed).is_empty());
+        // text lines and bad base64 are no swap and no error for the scan
+        let mut raw = Vec::new();
+        let mut scan = LogScan::new();
+        for l in framed(
+            v4,
+            &[
+                "Program log: ray_log: mismatch: input:1".into(),
+                "Program log: Instruction: Swap".into(),
+                "Program data: !!".into(),
+            ],
+        ) {
+            assert!(!scan.is_swap(l.as_bytes(), &mut raw));
         }
-        let other = base64::engine::general_purpose::STANDARD.encode([7u8; 16]);
-        assert!(!log_line_is_swap(
-            format!("Program data: {other}").as_bytes(),
-            &mut raw
+        assert_eq!(
+            parse_program_data(&b64(&swap), jupiter),
+            Ok(None),
+            "not one of our programs"
+        );
+        assert!(matches!(
+            parse_program_data(&b64(&swap), cp),
+            Ok(Some(Event::RaydiumCpmm(_)))
         ));
-        assert!(!log_line_is_swap(
-            b"Program log: Instruction: Swap",
-            &mut raw
+        assert!(matches!(
+            parse_program_data(&b64(&[1, 2]), jupiter),
+            Err(EngineError::AccountTooShort(_))
         ));
     }
 }

@@ -12,6 +12,7 @@ pub(crate) use orca_whirlpool::PyWhirlpool;
 use arbscope_core::venues::{self as core, Event, Record, VENUES};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
+use pyo3::IntoPyObjectExt;
 
 use crate::decode::{obj, text_of};
 use crate::errors::guard;
@@ -37,20 +38,42 @@ fn venue_infos(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyAny>>> {
         .collect()
 }
 
-/// The swap event of a `Program data: <b64>` line (Whirlpool `Traded`, CP-Swap
-/// `SwapEvent`), or None.
+/// The swap event of a `Program data: <b64>` line that `program` wrote (Whirlpool
+/// `Traded`, CP-Swap `SwapEvent`), or None.
 #[pyfunction]
 fn parse_program_data<'py>(
     py: Python<'py>,
     b64: &Bound<'py, PyAny>,
+    program: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let text = text_of(b64, "program data")?;
-    match guard(py, || core::parse_program_data(&text))? {
+    let program = text_of(program, "program")?;
+    match guard(py, || core::parse_program_data(&text, &program))? {
         None => Ok(obj!(py, py.None())),
-        Some(Event::RaydiumAmmV4(log)) => raydium_amm_v4::ray_log_record(py, log),
-        Some(Event::RaydiumCpmm(ev)) => raydium_cpmm::swap_event_record(py, ev),
-        Some(Event::OrcaWhirlpool(ev)) => orca_whirlpool::traded_record(py, ev),
-        Some(Event::MeteoraDlmm(ev)) => meteora_dlmm::swap_event_record(py, ev),
+        Some(ev) => event_py(py, ev),
+    }
+}
+
+/// Every swap in one transaction's log lines as `(venue name, event)`, each decoded by
+/// the program whose frame the line is in.
+#[pyfunction]
+fn parse_logs<'py>(py: Python<'py>, logs: Vec<String>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    core::parse_logs(logs.iter().map(|l| l.as_bytes()))
+        .into_iter()
+        .map(|(venue, ev)| {
+            let name = venue.info().name.into_bound_py_any(py)?;
+            PyTuple::new(py, [name, event_py(py, ev)?]).map(|t| t.into_any())
+        })
+        .collect()
+}
+
+/// A venue's event as its `engine_rs.decoded` record.
+fn event_py(py: Python<'_>, ev: Event) -> PyResult<Bound<'_, PyAny>> {
+    match ev {
+        Event::RaydiumAmmV4(log) => raydium_amm_v4::ray_log_record(py, log),
+        Event::RaydiumCpmm(ev) => raydium_cpmm::swap_event_record(py, ev),
+        Event::OrcaWhirlpool(ev) => orca_whirlpool::traded_record(py, ev),
+        Event::MeteoraDlmm(ev) => meteora_dlmm::swap_event_record(py, ev),
     }
 }
 
@@ -68,6 +91,7 @@ pub(crate) fn record_py<'py>(py: Python<'py>, rec: &Record) -> PyResult<Bound<'p
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(venue_infos, m)?)?;
     m.add_function(wrap_pyfunction!(parse_program_data, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_logs, m)?)?;
     raydium_amm_v4::register(m)?;
     raydium_cpmm::register(m)?;
     orca_whirlpool::register(m)?;
