@@ -347,7 +347,9 @@ class DlmmSwapEvent:
 @dataclass(frozen=True, slots=True)
 class DlmmSwapQuote:
     """The Meteora DLMM program's exact-in swap (``meteora_dlmm_swap``): output, total
-    fee and the protocol's part, the active bin and the volatility state after."""
+    fee and the protocol's part, the active bin and the volatility state after, and per
+    bin filled ``(bin id, input used net of an input fee, output before an output fee)``
+    in walk order."""
 
     amount_out: int
     fee: int
@@ -356,6 +358,7 @@ class DlmmSwapQuote:
     volatility_accumulator: int
     volatility_reference: int
     index_reference: int
+    fills: tuple[tuple[int, int, int], ...] = ()
 
 
 def pool_mints(kind: str, rec: Any) -> tuple[str, str]:

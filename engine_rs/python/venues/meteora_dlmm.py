@@ -707,7 +707,7 @@ def meteora_dlmm_swap(
     r = swap(state_of(rec, arrays, now, slot), amount, swap_for_y)
     if r is None:
         return None
-    return DlmmSwapQuote(r.amount_out, r.fee, r.protocol_fee, r.active_id, *r.v[:3])
+    return DlmmSwapQuote(r.amount_out, r.fee, r.protocol_fee, r.active_id, *r.v[:3], r.fills)
 
 
 decode_meteora_lb_pair = decode_lb_pair

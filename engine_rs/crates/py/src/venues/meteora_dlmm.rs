@@ -167,6 +167,7 @@ fn meteora_dlmm_swap<'py>(
                 obj!(py, r.v.accumulator),
                 obj!(py, r.v.reference),
                 obj!(py, r.v.index_reference),
+                PyTuple::new(py, r.fills)?.into_any(),
             ],
         ),
     }
