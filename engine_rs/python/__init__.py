@@ -43,6 +43,7 @@ from .venues.meteora_dlmm import (
     decode_meteora_bin_array,
     decode_meteora_bitmap_extension,
     decode_meteora_lb_pair,
+    meteora_dlmm_bin_price,
     meteora_dlmm_swap,
 )
 from .venues.orca_whirlpool import decode_tick_array, decode_whirlpool
@@ -95,6 +96,7 @@ __all__ = [
     "find_program_address",
     "is_on_curve",
     "kama",
+    "meteora_dlmm_bin_price",
     "meteora_dlmm_swap",
     "oracle_address",
     "parse_logs",

@@ -95,7 +95,7 @@ def test_real_accounts_decode_and_agree_by_pda(eng: types.ModuleType, pair: str)
     acc = CASES["accounts"][pair]
     lb, _ = _pair(pair)
     rec = eng.decode_meteora_lb_pair(lb, OWNER)
-    assert rec == twin.decode_lb_pair(lb, OWNER)
+    assert rec == twin.decode_meteora_lb_pair(lb, OWNER)
     assert (rec.token_x_mint, rec.token_y_mint) == (acc["token_x_mint"], acc["token_y_mint"])
     assert (rec.reserve_x, rec.reserve_y) == (acc["reserve_x"], acc["reserve_y"])
     assert rec.oracle == acc["oracle"]
@@ -107,7 +107,7 @@ def test_real_accounts_decode_and_agree_by_pda(eng: types.ModuleType, pair: str)
         assert twin.bin_array_address(pair, int(index))[0] == address
         data = (DATA / pair / acc["bin_arrays"][index]).read_bytes()
         ba = eng.decode_meteora_bin_array(data, OWNER)
-        assert ba == twin.decode_bin_array(data, OWNER)
+        assert ba == twin.decode_meteora_bin_array(data, OWNER)
         assert (ba.index, ba.lb_pair, len(ba.bins)) == (int(index), pair, 70)
     # the active bin's array is one of them, and its bit is set in the pair's bitmap
     active = twin.bin_array_index(rec.active_id)
@@ -116,7 +116,7 @@ def test_real_accounts_decode_and_agree_by_pda(eng: types.ModuleType, pair: str)
     assert rec.bin_array_bitmap[off // 64] >> (off % 64) & 1
     # the stored price of a bin with liquidity is the id's price
     data = (DATA / pair / acc["bin_arrays"][str(active)]).read_bytes()
-    b = twin.decode_bin_array(data).bins[rec.active_id - active * 70]
+    b = twin.decode_meteora_bin_array(data).bins[rec.active_id - active * 70]
     assert b[2] == twin.price_from_id(rec.active_id, rec.bin_step)
 
 
@@ -134,7 +134,7 @@ def test_checks_of_owner_discriminator_and_size(eng: types.ModuleType) -> None:
         eng.decode_meteora_bin_array(arrays[0][:10_000])
     ext = twin.DISC_BITMAP_EXTENSION + bytes(32) + struct.pack("<Q", 5) + bytes(1_528)
     e = eng.decode_meteora_bitmap_extension(ext, OWNER)
-    assert e == twin.decode_bitmap_extension(ext, OWNER)
+    assert e == twin.decode_meteora_bitmap_extension(ext, OWNER)
     assert e.positive[0][0] == 5 and e.lb_pair == "11111111111111111111111111111111"
 
 

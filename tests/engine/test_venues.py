@@ -51,8 +51,9 @@ def test_both_backends_list_the_same_venues(rust: types.ModuleType, py: types.Mo
         ("raydium_amm_v4", "amm_v4", "v4", "cpmm"),
         ("raydium_cpmm", "cpmm", "cp", "cpmm"),
         ("orca_whirlpool", "whirlpool", "wp", "clmm"),
+        ("meteora_dlmm", "dlmm", "dlmm", "dlmm"),
     ]
-    assert kinds() == ("amm_v4", "cpmm", "whirlpool")
+    assert kinds() == ("amm_v4", "cpmm", "whirlpool", "dlmm")
     for i in infos:
         assert i.program_ids and all(len(b58decode(p)) == 32 for p in i.program_ids)
         assert i.pool_account_size > 0
@@ -102,7 +103,7 @@ def _assembled(v: Venue, m: Market, pool: Any) -> tuple[Any, Any]:
     owner, data = m.initial[pool.address]
     rec = v.decode(data, owner)
     own = v.new_own()
-    mine = [*v.followed(rec), *[("tick_array", ta) for ta in pool.tick_arrays]]
+    mine = [*v.followed(rec), *[(v.TRACKED, ta) for ta in pool.tick_arrays]]
     for role, key in mine:
         o, d = m.initial[key]
         v.own_account(own, role, OwnAccount(key, pool.address, d, o))
@@ -201,6 +202,9 @@ REAL_ACCOUNTS: dict[str, str | None] = {
     "raydium_amm_v4": None,
     "raydium_cpmm": "raydium/cpmm_wsol_pump.json",
     "orca_whirlpool": "orca/accounts",
+    # none in ../shared/fixtures: real pairs of MeteoraAg/dlmm-sdk's fixtures are kept in
+    # tests/data/venues/meteora_dlmm (test_meteora_dlmm.py), cross-checked by PDA
+    "meteora_dlmm": None,
 }
 
 

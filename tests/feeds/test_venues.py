@@ -173,8 +173,8 @@ def test_a_venue_of_the_engine_without_its_module_here_fails_naming_it(
     import feeds.venues.ids as ids_module
 
     listed = ids_module.table()
-    extra = dataclasses.replace(listed[0], name="meteora_dlmm", kind="dlmm")
+    extra = dataclasses.replace(listed[0], name="phoenix_v1", kind="phoenix")
     monkeypatch.setattr(ids_module, "table", lambda: (*listed, extra))
-    with pytest.raises(ImportError, match=r"'meteora_dlmm'.*feeds/venues/meteora_dlmm\.py"):
+    with pytest.raises(ImportError, match=r"'phoenix_v1'.*feeds/venues/phoenix_v1\.py"):
         registry._load()
     assert [v.name for v in registry.VENUES] == [i.name for i in listed]  # loaded as listed

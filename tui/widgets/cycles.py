@@ -13,7 +13,7 @@ from ..source import TokenNames
 from .palette import Palette
 from .table import Cell, Column, KeyedTable, num
 
-KIND_SHORT = {"cpmm": "cp", "clmm": "wp", "amm_v4": "v4", "whirlpool": "wp"}
+KIND_SHORT = {"cpmm": "cp", "clmm": "wp", "amm_v4": "v4", "whirlpool": "wp", "dlmm": "dlmm"}
 
 
 def row_key(o: Opportunity) -> str:

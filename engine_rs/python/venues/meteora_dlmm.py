@@ -37,9 +37,9 @@ from ...decoded import (
     DlmmSwapQuote,
     MeteoraLbPair,
 )
-from ...errors import AccountTooShortError, DecodeError, TicksMissingError
+from ...errors import AccountTooShortError, DecodeError, MathOverflowError, TicksMissingError
 from ...records import VenueInfo
-from .._ints import i64, u64
+from .._ints import _check, i32, i64, u64
 from ..b58 import b58decode
 from ..decode import Reader, check
 from ..pda import find_program_address
@@ -227,7 +227,7 @@ def fee_on_top(amount: int, rate: int) -> int:
 
 
 # ------------------------------------------------------------------ accounts
-def decode_lb_pair(data: bytes, owner: object = None) -> MeteoraLbPair:
+def decode_meteora_lb_pair(data: bytes, owner: object = None) -> MeteoraLbPair:
     """Meteora DLMM ``LbPair`` (904 bytes)."""
     r = check(data, "LbPair", POOL_SIZE, DISC_LB_PAIR, owner, (PROGRAM_ID,))
     k = r.key
@@ -247,7 +247,7 @@ def decode_lb_pair(data: bytes, owner: object = None) -> MeteoraLbPair:
     )  # fmt: skip
 
 
-def decode_bin_array(data: bytes, owner: object = None) -> DlmmBinArray:
+def decode_meteora_bin_array(data: bytes, owner: object = None) -> DlmmBinArray:
     """Meteora DLMM ``BinArray`` (10,136 bytes)."""
     r = check(data, "BinArray", BIN_ARRAY_SIZE, DISC_BIN_ARRAY, owner, (PROGRAM_ID,))
     bins = []
@@ -259,7 +259,7 @@ def decode_bin_array(data: bytes, owner: object = None) -> DlmmBinArray:
     return DlmmBinArray(index, r.u8(16), r.key(24), tuple(bins))
 
 
-def decode_bitmap_extension(data: bytes, owner: object = None) -> DlmmBitmapExtension:
+def decode_meteora_bitmap_extension(data: bytes, owner: object = None) -> DlmmBitmapExtension:
     """Meteora DLMM ``BinArrayBitmapExtension`` (1,576 bytes)."""
     r = check(
         data, "BinArrayBitmapExtension", BITMAP_EXTENSION_SIZE, DISC_BITMAP_EXTENSION, owner,
@@ -287,7 +287,7 @@ def parse_log(raw: bytes) -> None:
     return None  # its swaps are Anchor events (`parse_event`)
 
 
-decode = decode_lb_pair  # the pool account's decoder, by its public name
+decode = decode_meteora_lb_pair  # the pool account's decoder, by its public name
 
 
 # ------------------------------------------------------------------ PDAs (pda.rs, seeds.rs)
@@ -635,7 +635,7 @@ def forget(own: BinArrays, pubkey: str) -> bool:
 def _own_bin_array(role: str, cx: OwnAccount) -> DlmmBinArray:
     if role != BIN_ARRAY:
         raise no_role(INFO, role)
-    ba = decode_bin_array(cx.data, cx.owner)
+    ba = decode_meteora_bin_array(cx.data, cx.owner)
     if ba.lb_pair != cx.pool_id:
         raise DecodeError(f"bin array {cx.pubkey} belongs to {ba.lb_pair}, not {cx.pool_id}")
     if not -(1 << 31) <= ba.index < 1 << 31:
@@ -697,10 +697,10 @@ def meteora_dlmm_swap(
         raise TypeError(f"expected bool, got {type(swap_for_y).__name__}")
     now = i64(now)
     slot = u64(slot)
-    rec = decode_lb_pair(lb_pair)
+    rec = decode_meteora_lb_pair(lb_pair)
     arrays: dict[int, tuple[Bin, ...]] = {}
     for d in bin_arrays:
-        ba = decode_bin_array(d)
+        ba = decode_meteora_bin_array(d)
         if not -(1 << 31) <= ba.index < 1 << 31:
             raise DecodeError(f"bin array index {ba.index} is outside i32")
         arrays.setdefault(ba.index, ba.bins)
@@ -710,6 +710,14 @@ def meteora_dlmm_swap(
     return DlmmSwapQuote(r.amount_out, r.fee, r.protocol_fee, r.active_id, *r.v[:3], r.fills)
 
 
-decode_meteora_lb_pair = decode_lb_pair
-decode_meteora_bin_array = decode_bin_array
-decode_meteora_bitmap_extension = decode_bitmap_extension
+def meteora_dlmm_bin_price(bin_id: int, bin_step: int) -> int:
+    """The price the program stores in bin ``bin_id`` for ``bin_step`` (bp): ``(1 +
+    bin_step / 10,000)^bin_id`` in Q64.64; MathOverflowError when it does not fit."""
+    bin_id = i32(bin_id)
+    bin_step = _check(bin_step, 0, 0xFFFF, "u16")
+    p = price_from_id(bin_id, bin_step)
+    if p is None:
+        raise MathOverflowError(
+            f"the price of bin {bin_id} at bin step {bin_step} does not fit in Q64.64"
+        )
+    return p

@@ -3,6 +3,7 @@
 //! `meteora_dlmm_swap` and the `Swap` event record.
 
 use arbscope_core::venues::meteora_dlmm::{self as dl, LbPair, SwapEvent};
+use arbscope_core::EngineError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
@@ -173,6 +174,19 @@ fn meteora_dlmm_swap<'py>(
     }
 }
 
+/// The price the program stores in bin `bin_id` for `bin_step` (bp): `(1 + bin_step /
+/// 10,000)^bin_id` in Q64.64; MathOverflowError when it does not fit.
+#[pyfunction]
+fn meteora_dlmm_bin_price(py: Python<'_>, bin_id: i32, bin_step: u16) -> PyResult<u128> {
+    guard(py, || {
+        dl::math::price_from_id(bin_id, bin_step).ok_or_else(|| {
+            EngineError::Overflow(format!(
+                "the price of bin {bin_id} at bin step {bin_step} does not fit in Q64.64"
+            ))
+        })
+    })
+}
+
 /// `engine_rs.decoded.DlmmSwapEvent` of a parsed `Swap` event.
 pub(crate) fn swap_event_record(py: Python<'_>, ev: SwapEvent) -> PyResult<Bound<'_, PyAny>> {
     let args = vec![
@@ -196,5 +210,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode_meteora_bin_array, m)?)?;
     m.add_function(wrap_pyfunction!(decode_meteora_bitmap_extension, m)?)?;
     m.add_function(wrap_pyfunction!(meteora_dlmm_swap, m)?)?;
+    m.add_function(wrap_pyfunction!(meteora_dlmm_bin_price, m)?)?;
     Ok(())
 }
