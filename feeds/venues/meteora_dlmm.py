@@ -403,20 +403,24 @@ def _quote(world: World, pool: Pool, a_to_b: bool, amount: int,
 
 def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> None:
     """The swap's bins (input net of the fee in, output out), the pair's active bin,
-    volatility state and protocol fee; the accounts rewritten (bin arrays notified)."""
+    volatility state and protocol fee; the accounts rewritten (bin arrays notified). The
+    market state is replaced, never changed in place (the runtime's undo keeps the old)."""
     r = q.after
-    m = _market(pool)
+    arrays = dict(_market(pool).arrays)
+    for idx in sorted({f[0] // BINS_PER_ARRAY for f in r.fills}):
+        a, bins = arrays[idx]
+        arrays[idx] = (a, [list(b) for b in bins])
     for bin_id, used, out in r.fills:
         idx = bin_id // BINS_PER_ARRAY
-        b = m.arrays[idx][1][bin_id - idx * BINS_PER_ARRAY]
+        b = arrays[idx][1][bin_id - idx * BINS_PER_ARRAY]
         if a_to_b:
             b[0], b[1] = b[0] + used, b[1] - out
         else:
             b[1], b[0] = b[1] + used, b[0] - out
         b[3] = b[0] * b[2] + (b[1] << 64)
-    touched = sorted({f[0] // BINS_PER_ARRAY for f in r.fills})
-    for idx in touched:
-        a, bins = m.arrays[idx]
+    pool.spec.state = DlmmMarket(arrays)
+    for idx in sorted({f[0] // BINS_PER_ARRAY for f in r.fills}):
+        a, bins = arrays[idx]
         world.accounts[a].data = encode_bin_array(idx, pool.address, bins, world.accounts[a].data)
         world._touched.append(a)
     rec = pool.record
