@@ -82,6 +82,11 @@ KERNELS: tuple[Kernel, ...] = (
     Kernel("cpmm_amount_out", "constant-product output for an exact input"),
     Kernel("cpmm_amount_in", "constant-product input for an exact output"),
     Kernel("clmm_swap", "Whirlpool exact-input swap crossing initialized ticks"),
+    Kernel(
+        "meteora_dlmm_quote",
+        "Meteora DLMM exact-input quote (bin walk, variable fee) on a pair's and its bin "
+        "arrays' bytes",
+    ),
     Kernel("find_negative_cycle", "Bellman-Ford sweep over the whole graph"),
     Kernel("cycles", "every <= 4-hop cycle through a base mint, sized"),
     Kernel(

@@ -44,6 +44,7 @@ from .venues.meteora_dlmm import (
     decode_meteora_bitmap_extension,
     decode_meteora_lb_pair,
     meteora_dlmm_bin_price,
+    meteora_dlmm_quote,
     meteora_dlmm_swap,
 )
 from .venues.orca_whirlpool import decode_tick_array, decode_whirlpool
@@ -97,6 +98,7 @@ __all__ = [
     "is_on_curve",
     "kama",
     "meteora_dlmm_bin_price",
+    "meteora_dlmm_quote",
     "meteora_dlmm_swap",
     "oracle_address",
     "parse_logs",

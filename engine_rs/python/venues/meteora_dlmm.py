@@ -710,6 +710,29 @@ def meteora_dlmm_swap(
     return DlmmSwapQuote(r.amount_out, r.fee, r.protocol_fee, r.active_id, *r.v[:3], r.fills)
 
 
+def meteora_dlmm_quote(
+    lb_pair: bytes, bin_arrays: list[bytes], amount: int, swap_for_y: bool, now: int, slot: int
+) -> int | None:
+    """The output of :func:`meteora_dlmm_swap` only (0 for 0): the exact-in quote the graph
+    makes, on account bytes."""
+    amount = u64(amount)
+    if not isinstance(swap_for_y, bool):
+        raise TypeError(f"expected bool, got {type(swap_for_y).__name__}")
+    now = i64(now)
+    slot = u64(slot)
+    rec = decode_meteora_lb_pair(lb_pair)
+    arrays: dict[int, tuple[Bin, ...]] = {}
+    for d in bin_arrays:
+        ba = decode_meteora_bin_array(d)
+        if not -(1 << 31) <= ba.index < 1 << 31:
+            raise DecodeError(f"bin array index {ba.index} is outside i32")
+        arrays.setdefault(ba.index, ba.bins)
+    if amount == 0:
+        return 0
+    r = swap(state_of(rec, arrays, now, slot), amount, swap_for_y)
+    return None if r is None else r.amount_out
+
+
 def meteora_dlmm_bin_price(bin_id: int, bin_step: int) -> int:
     """The price the program stores in bin ``bin_id`` for ``bin_step`` (bp): ``(1 +
     bin_step / 10,000)^bin_id`` in Q64.64; MathOverflowError when it does not fit."""

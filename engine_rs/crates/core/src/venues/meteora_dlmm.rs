@@ -32,6 +32,8 @@
 
 pub mod math;
 
+use std::sync::Arc;
+
 use crate::b58;
 use crate::decode::{check, err, Key, R};
 use crate::error::{EngineError, Result};
@@ -360,11 +362,96 @@ pub fn bin_array_index(id: i32) -> i32 {
 // ---------------------------------------------------------------------------------------
 // The quote state and the swap
 
-/// A held bin array: its index and its 70 bins.
+/// A held bin array: its index and its 70 bins (shared by the ingest's copy and every
+/// quote state built from it: a state clones no bins, and equal arrays compare by pointer
+/// first).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeldArray {
     pub index: i32,
-    pub bins: Vec<Bin>,
+    pub bins: Arc<[Bin]>,
+}
+
+/// Where a swap reads its bins: the arrays a state holds, or raw account bytes.
+pub trait BinSource {
+    /// The position of the array of `index`, if held.
+    fn position(&self, index: i32) -> Option<usize>;
+    /// Bin `i` (0..70) of the array at `pos`.
+    fn bin(&self, pos: usize, i: usize) -> Bin;
+}
+
+impl BinSource for [HeldArray] {
+    #[inline]
+    fn position(&self, index: i32) -> Option<usize> {
+        self.iter().position(|a| a.index == index)
+    }
+    #[inline]
+    fn bin(&self, pos: usize, i: usize) -> Bin {
+        self.get(pos)
+            .and_then(|a| a.bins.get(i))
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+/// Bin arrays as account bytes, checked (owner, discriminator, size) but read only where
+/// the swap goes.
+pub struct RawArrays<'a> {
+    arrays: Vec<(i32, &'a [u8])>,
+}
+
+impl<'a> RawArrays<'a> {
+    /// The arrays of `data` (the first of two with one index is kept).
+    pub fn new(data: &[&'a [u8]]) -> Result<Self> {
+        let mut arrays: Vec<(i32, &'a [u8])> = Vec::with_capacity(data.len());
+        for d in data {
+            check(
+                d,
+                "BinArray",
+                BIN_ARRAY_SIZE,
+                &[DISC_BIN_ARRAY],
+                None,
+                &[&PROGRAM],
+            )?;
+            let index = i64::from_le_bytes(le(d, 8));
+            let index = i32::try_from(index)
+                .map_err(|_| err(format!("bin array index {index} is outside i32")))?;
+            if !arrays.iter().any(|a| a.0 == index) {
+                arrays.push((index, d));
+            }
+        }
+        Ok(Self { arrays })
+    }
+}
+
+/// `N` bytes at `off` of a slice checked long enough (zeros past its end).
+#[inline(always)]
+fn le<const N: usize>(d: &[u8], off: usize) -> [u8; N] {
+    d.get(off..off + N)
+        .and_then(|s| <[u8; N]>::try_from(s).ok())
+        .unwrap_or([0u8; N])
+}
+
+impl BinSource for RawArrays<'_> {
+    #[inline]
+    fn position(&self, index: i32) -> Option<usize> {
+        self.arrays.iter().position(|a| a.0 == index)
+    }
+    #[inline]
+    fn bin(&self, pos: usize, i: usize) -> Bin {
+        let Some(&(_, d)) = self.arrays.get(pos) else {
+            return Bin::default();
+        };
+        let o = 56 + BIN_LEN * i;
+        Bin {
+            amount_x: u64::from_le_bytes(le(d, o)),
+            amount_y: u64::from_le_bytes(le(d, o + 8)),
+            price: u128::from_le_bytes(le(d, o + 16)),
+            liquidity_supply: u128::from_le_bytes(le(d, o + 32)),
+            open_order_amount: u64::from_le_bytes(le(d, o + 112)),
+            processed_order_remaining_amount: u64::from_le_bytes(le(d, o + 128)),
+            limit_order_ask_side: d.get(o + 140).copied().unwrap_or(0),
+        }
+    }
 }
 
 /// A pair's quote state: what the program's swap reads of the pair, the bin arrays
@@ -489,7 +576,8 @@ impl DlmmState {
     fn bin(&self, id: i32) -> Option<&Bin> {
         let index = bin_array_index(id);
         let a = self.arrays.iter().find(|a| a.index == index)?;
-        a.bins.get((id - index * BINS_PER_ARRAY as i32) as usize)
+        a.bins
+            .get(usize::try_from(id - index * BINS_PER_ARRAY as i32).ok()?)
     }
 
     /// The limit-order amounts a swap in this direction can fill in `b`:
@@ -525,6 +613,18 @@ impl DlmmState {
         amount: u64,
         swap_for_y: bool,
     ) -> std::result::Result<SwapResult, SwapError> {
+        self.swap_in(&self.arrays[..], amount, swap_for_y, true)
+    }
+
+    /// [`DlmmState::swap`] reading bins from `arrays` (its own are not read);
+    /// `fills`: keep the per-bin fills (else the result's are empty).
+    pub fn swap_in<S: BinSource + ?Sized>(
+        &self,
+        arrays: &S,
+        amount: u64,
+        swap_for_y: bool,
+        keep_fills: bool,
+    ) -> std::result::Result<SwapResult, SwapError> {
         if self.refused || !self.active() {
             return Err(SwapError::Fails);
         }
@@ -541,7 +641,7 @@ impl DlmmState {
                 // past the pair's bitmap: the program reads the extension
                 return Err(SwapError::Missing);
             };
-            let Some(arr) = self.arrays.iter().find(|a| a.index == found) else {
+            let Some(pos) = arrays.position(found) else {
                 return Err(SwapError::Missing);
             };
             let lower = found * BINS_PER_ARRAY as i32;
@@ -550,7 +650,7 @@ impl DlmmState {
                 active = if swap_for_y { upper } else { lower };
             }
             while (lower..=upper).contains(&active) && left > 0 {
-                let b = &arr.bins[(active - lower) as usize];
+                let b = &arrays.bin(pos, (active - lower) as usize);
                 let (open, processed) = self.orders(b, swap_for_y);
                 let mm = if swap_for_y { b.amount_y } else { b.amount_x };
                 let max_out = mm.saturating_add(open).saturating_add(processed);
@@ -604,7 +704,9 @@ impl DlmmState {
                         out_total = ck(out_total.checked_add(out_user))?;
                         fee_total = ck(fee_total.checked_add(fee))?;
                         protocol_total = ck(protocol_total.checked_add(protocol))?;
-                        fills.push((active, used, out));
+                        if keep_fills {
+                            fills.push((active, used, out));
+                        }
                     }
                 }
                 if left > 0 {
@@ -710,24 +812,51 @@ pub fn swap_accounts(
     now: i64,
     slot: u64,
 ) -> Result<Option<SwapResult>> {
+    swap_raw(lb_pair, bin_arrays, amount, swap_for_y, now, slot, true)
+}
+
+/// [`swap_accounts`]'s output only (the kernel `meteora_dlmm_quote`): 0 for 0.
+pub fn quote_accounts(
+    lb_pair: &[u8],
+    bin_arrays: &[&[u8]],
+    amount: u64,
+    swap_for_y: bool,
+    now: i64,
+    slot: u64,
+) -> Result<Option<u64>> {
     let r = decode_lb_pair(lb_pair, None)?;
-    let mut held = Vec::with_capacity(bin_arrays.len());
-    for d in bin_arrays {
-        let ba = decode_bin_array(d, None)?;
-        let index = i32::try_from(ba.index)
-            .map_err(|_| err(format!("bin array index {} is outside i32", ba.index)))?;
-        held.push(HeldArray {
-            index,
-            bins: ba.bins,
-        });
+    let raw = RawArrays::new(bin_arrays)?;
+    if amount == 0 {
+        return Ok(Some(0));
     }
-    let s = state_of(&r, &held, now, slot);
-    match s.swap(amount, swap_for_y) {
+    let s = state_of(&r, Vec::new(), now, slot);
+    match s.swap_in(&raw, amount, swap_for_y, false) {
+        Ok(res) => Ok(Some(res.amount_out)),
+        Err(SwapError::Fails) => Ok(None),
+        Err(SwapError::Missing) => Err(missing()),
+    }
+}
+
+fn missing() -> EngineError {
+    EngineError::TicksMissing("the swap steps past the bin arrays held".to_string())
+}
+
+fn swap_raw(
+    lb_pair: &[u8],
+    bin_arrays: &[&[u8]],
+    amount: u64,
+    swap_for_y: bool,
+    now: i64,
+    slot: u64,
+    keep_fills: bool,
+) -> Result<Option<SwapResult>> {
+    let r = decode_lb_pair(lb_pair, None)?;
+    let raw = RawArrays::new(bin_arrays)?;
+    let s = state_of(&r, Vec::new(), now, slot);
+    match s.swap_in(&raw, amount, swap_for_y, keep_fills) {
         Ok(res) => Ok(Some(res)),
         Err(SwapError::Fails) => Ok(None),
-        Err(SwapError::Missing) => Err(EngineError::TicksMissing(
-            "the swap steps past the bin arrays held".to_string(),
-        )),
+        Err(SwapError::Missing) => Err(missing()),
     }
 }
 
@@ -771,11 +900,11 @@ fn own_bin_array(role: u8, cx: &OwnAccount<'_>) -> Result<BinArray> {
 
 /// The quote state of a pair's account and the bin arrays held (sorted by index; of two
 /// accounts with one index, the first received).
-pub fn state_of(r: &LbPair, held: &[HeldArray], now: i64, slot: u64) -> DlmmState {
+pub fn state_of(r: &LbPair, held: Vec<HeldArray>, now: i64, slot: u64) -> DlmmState {
     let mut arrays: Vec<HeldArray> = Vec::with_capacity(held.len());
     for a in held {
         if !arrays.iter().any(|b| b.index == a.index) {
-            arrays.push(a.clone());
+            arrays.push(a);
         }
     }
     arrays.sort_by_key(|a| a.index);
@@ -871,7 +1000,7 @@ impl Venue for MeteoraDlmm {
         let ba = own_bin_array(role, cx)?;
         let held = HeldArray {
             index: i32::try_from(ba.index).unwrap_or(0),
-            bins: ba.bins,
+            bins: Arc::from(ba.bins),
         };
         match own.arrays.iter_mut().find(|a| a.0 == cx.account) {
             Some(a) => a.1 = held,
@@ -898,7 +1027,7 @@ impl Venue for MeteoraDlmm {
         cx.check_ids()?;
         let held: Vec<HeldArray> = own.arrays.iter().map(|a| a.1.clone()).collect();
         Ok(Some((
-            state_of(r, &held, r.last_update_timestamp, slot),
+            state_of(r, held, r.last_update_timestamp, slot),
             slot,
         )))
     }

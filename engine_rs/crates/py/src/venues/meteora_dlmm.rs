@@ -5,7 +5,7 @@
 use arbscope_core::venues::meteora_dlmm::{self as dl, LbPair, SwapEvent};
 use arbscope_core::EngineError;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use crate::decode::{data_of, key, obj, owner_of, record};
 use crate::errors::guard;
@@ -133,6 +133,47 @@ fn decode_meteora_bitmap_extension<'py>(
     record(py, "DlmmBitmapExtension", args)
 }
 
+/// Account bytes read in place: `bytes` borrowed, anything else copied (as `data_of`).
+enum Data<'py> {
+    Borrowed(Bound<'py, PyBytes>),
+    Owned(Vec<u8>),
+}
+
+impl Data<'_> {
+    fn of<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Data<'py>> {
+        match obj.cast::<PyBytes>() {
+            Ok(b) => Ok(Data::Borrowed(b.clone())),
+            Err(_) => Ok(Data::Owned(data_of(obj)?)),
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Data::Borrowed(b) => b.as_bytes(),
+            Data::Owned(v) => v,
+        }
+    }
+}
+
+/// The pair's bytes and each bin array's, read in place.
+fn accounts<'py>(
+    lb_pair: &Bound<'py, PyAny>,
+    bin_arrays: &Bound<'py, PyAny>,
+) -> PyResult<(Data<'py>, Vec<Data<'py>>)> {
+    let pair = Data::of(lb_pair)?;
+    let mut arrays = Vec::new();
+    if let Ok(list) = bin_arrays.cast::<PyList>() {
+        for item in list.iter() {
+            arrays.push(Data::of(&item)?);
+        }
+    } else {
+        for item in bin_arrays.try_iter()? {
+            arrays.push(Data::of(&item?)?);
+        }
+    }
+    Ok((pair, arrays))
+}
+
 /// The program's exact-in swap on a pair's and its bin arrays' bytes at `now` (unix
 /// seconds) and `slot` -> `engine_rs.decoded.DlmmSwapQuote`, or None when the program
 /// fails; TicksMissingError when it needs a bin array not given.
@@ -140,20 +181,16 @@ fn decode_meteora_bitmap_extension<'py>(
 fn meteora_dlmm_swap<'py>(
     py: Python<'py>,
     lb_pair: &Bound<'py, PyAny>,
-    bin_arrays: Vec<Bound<'py, PyAny>>,
+    bin_arrays: &Bound<'py, PyAny>,
     amount: u64,
     swap_for_y: bool,
     now: i64,
     slot: u64,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let pair = data_of(lb_pair)?;
-    let arrays = bin_arrays
-        .iter()
-        .map(data_of)
-        .collect::<PyResult<Vec<_>>>()?;
-    let views: Vec<&[u8]> = arrays.iter().map(Vec::as_slice).collect();
+    let (pair, arrays) = accounts(lb_pair, bin_arrays)?;
+    let views: Vec<&[u8]> = arrays.iter().map(Data::bytes).collect();
     let r = guard(py, || {
-        dl::swap_accounts(&pair, &views, amount, swap_for_y, now, slot)
+        dl::swap_accounts(pair.bytes(), &views, amount, swap_for_y, now, slot)
     })?;
     match r {
         None => Ok(obj!(py, py.None())),
@@ -172,6 +209,25 @@ fn meteora_dlmm_swap<'py>(
             ],
         ),
     }
+}
+
+/// The output of [`meteora_dlmm_swap`] only (0 for 0): the exact-in quote the graph
+/// makes, on account bytes.
+#[pyfunction]
+fn meteora_dlmm_quote(
+    py: Python<'_>,
+    lb_pair: &Bound<'_, PyAny>,
+    bin_arrays: &Bound<'_, PyAny>,
+    amount: u64,
+    swap_for_y: bool,
+    now: i64,
+    slot: u64,
+) -> PyResult<Option<u64>> {
+    let (pair, arrays) = accounts(lb_pair, bin_arrays)?;
+    let views: Vec<&[u8]> = arrays.iter().map(Data::bytes).collect();
+    guard(py, || {
+        dl::quote_accounts(pair.bytes(), &views, amount, swap_for_y, now, slot)
+    })
 }
 
 /// The price the program stores in bin `bin_id` for `bin_step` (bp): `(1 + bin_step /
@@ -210,6 +266,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode_meteora_bin_array, m)?)?;
     m.add_function(wrap_pyfunction!(decode_meteora_bitmap_extension, m)?)?;
     m.add_function(wrap_pyfunction!(meteora_dlmm_swap, m)?)?;
+    m.add_function(wrap_pyfunction!(meteora_dlmm_quote, m)?)?;
     m.add_function(wrap_pyfunction!(meteora_dlmm_bin_price, m)?)?;
     Ok(())
 }
