@@ -192,7 +192,8 @@ def parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     disc.add_argument(
         "--venue", action="append", metavar="KIND",
-        help="only this venue (amm_v4, cpmm, whirlpool; repeatable)",
+        help="only this venue, by the kind pools files name it (amm_v4, whirlpool, ...; "
+        "a wrong one lists them); repeatable",
     )  # fmt: skip
     disc.add_argument(
         "--min-liquidity", type=float, default=0.0, metavar="X",

@@ -22,6 +22,7 @@ from typing import Any
 import engine_rs
 from engine_rs.errors import EngineError
 from engine_rs.records import Cycle, FeeContext, Opportunity, Score, ScorePolicy
+from feeds import venues
 from feeds.health import FeedHealth
 from feeds.sim import synthetic
 from feeds.wire.txsize import PACKET_DATA_SIZE, swap_tx_size
@@ -78,6 +79,9 @@ class Snapshot:
     # per pool, the endpoints subscribed to all its accounts, of ``endpoints`` ({}: no feeds)
     coverage: dict[str, int] = field(default_factory=dict)
     endpoints: int = 0
+    # per pool of the cycles shown, its venue's short label (``clmm``, ``dlmm``, ``pump``
+    # ...: ``Opportunity.kinds`` says only the curve); {} where pools have no venue (demo)
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 def _widened(spec: synthetic.PoolSpec) -> synthetic.PoolSpec:
@@ -372,7 +376,18 @@ class Evaluator:
             commitment=commitment,
             coverage=coverage or {},
             endpoints=endpoints,
+            labels=self._labels(best),
         )
+
+    def _labels(self, best: list[tuple[Opportunity, Score]]) -> dict[str, str]:
+        """The venue label of each pool of the cycles shown whose kind is known."""
+        out: dict[str, str] = {}
+        for o, _ in best:
+            for p in o.pools:
+                kind = self.pool_kinds.get(p)
+                if kind is not None and p not in out and kind in venues.KINDS:
+                    out[p] = venues.by_kind(kind).label
+        return out
 
 
 class SimMarket:

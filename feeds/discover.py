@@ -37,32 +37,20 @@ from engine_rs.errors import EngineError
 
 from .clients.rpc import RawAccount, RpcClient, RpcError
 from .clients.tokens import TokenRegistry
-from .venues import VENUES, Venue
-from .venues import orca_whirlpool as wp
-from .venues import raydium_cpmm as cp
+from .venues import VENUES, Venue, by_kind
+from .venues.base import Discoverable, PoolLayout
 from .wire.tokens import BY_MINT
 from .wire.units import TokenBook
 
 METHOD_NOT_FOUND = -32601  # jsonrpc-core: a method the node does not serve
 
 
-@dataclass(frozen=True, slots=True)
-class Layout:
-    """Where a venue's pool account keeps its mints, and the filter that says "a pool"."""
-
-    mint_a: int
-    mint_b: int
-    data_size: int | None = None  # dataSize filter (no discriminator)
-    discriminator: bytes | None = None  # memcmp at 0 (Anchor accounts)
-    ordered: bool = False  # the program keeps mint_a < mint_b (byte order)
-
-
-LAYOUTS: dict[str, Layout] = {
-    "amm_v4": Layout(400, 432, data_size=752),
-    "cpmm": Layout(168, 200, discriminator=cp.DISC_POOL, ordered=True),
-    "whirlpool": Layout(101, 181, discriminator=wp.DISC_WHIRLPOOL, ordered=True),
+# each venue's part (``Venue.discovery``): its pool layout and how its pools are read;
+# a venue without one is passed over
+LAYOUTS: dict[str, PoolLayout] = {
+    v.kind: v.discovery.layout for v in VENUES if v.discovery is not None
 }
-VENUE_NAMES = {"amm_v4": "Raydium AMM v4", "cpmm": "Raydium CP-Swap", "whirlpool": "Orca Whirlpool"}
+VENUE_NAMES = {v.kind: v.discovery.title for v in VENUES if v.discovery is not None}
 
 
 class DiscoveryError(Exception):
@@ -118,7 +106,7 @@ class Discovery:
     book: TokenBook = field(default_factory=TokenBook)  # the mints' names (the registry's)
 
 
-def _pairs(mints: Sequence[str], layout: Layout) -> list[tuple[str, str]]:
+def _pairs(mints: Sequence[str], layout: PoolLayout) -> list[tuple[str, str]]:
     """The (mint at offset a, mint at offset b) pairs to ask for: both orders, the
     program's own order first where it keeps one."""
     b58 = engine_rs.backend().b58decode
@@ -179,45 +167,38 @@ async def _accounts(
     return got, -(-len(keys) // 100)
 
 
+def _part(kind: str) -> Discoverable:
+    d = by_kind(kind).discovery
+    assert d is not None  # only venues with one are asked
+    return d
+
+
 def _read_pool(eng: Any, address: str, kind: str, acc: RawAccount) -> Found:
     """A pool account as a :class:`Found` (its amounts come later); EngineError when it
     does not decode."""
-    if kind == "amm_v4":
-        r = eng.decode_raydium_amm_v4(acc.data, acc.owner)
-        fee = r.swap_fee_numerator / r.swap_fee_denominator if r.swap_fee_denominator else 0.0
-        return Found(address, kind, r.coin_vault_mint, r.pc_vault_mint, r.coin_vault,
-                     r.pc_vault, fee, decimals_a=r.coin_decimals, decimals_b=r.pc_decimals,
-                     record=r)  # fmt: skip
-    if kind == "cpmm":
-        r = eng.decode_raydium_cpmm(acc.data, acc.owner)
-        return Found(address, kind, r.token_0_mint, r.token_1_mint, r.token_0_vault,
-                     r.token_1_vault, 0.0, decimals_a=r.mint_0_decimals,
-                     decimals_b=r.mint_1_decimals, record=r)  # fmt: skip
-    r = eng.decode_whirlpool(acc.data, acc.owner)
-    # the static fee; an adaptive-fee pool adds a volatility part on top (spec §2.2)
-    return Found(address, kind, r.token_mint_a, r.token_mint_b, r.token_vault_a,
-                 r.token_vault_b, r.fee_rate / 1_000_000, record=r)  # fmt: skip
+    venue = by_kind(kind)
+    r = venue.decode_pool(eng, acc.data, acc.owner)
+    f = _part(kind).read(r)
+    return Found(address, kind, f.mint_a, f.mint_b, f.vault_a, f.vault_b, f.fee,
+                 decimals_a=-1 if f.decimals_a is None else f.decimals_a,
+                 decimals_b=-1 if f.decimals_b is None else f.decimals_b,
+                 record=r)  # fmt: skip
 
 
 def _reserves(p: Found) -> tuple[int, int]:
     """What the pool's curve trades on (the vaults less what it owes elsewhere)."""
-    r = p.record
-    if p.kind == "amm_v4":
-        return p.amount_a - int(r.need_take_pnl_coin), p.amount_b - int(r.need_take_pnl_pc)
-    if p.kind == "cpmm":
-        owed_0 = r.protocol_fees_token_0 + r.fund_fees_token_0 + r.creator_fees_token_0
-        owed_1 = r.protocol_fees_token_1 + r.fund_fees_token_1 + r.creator_fees_token_1
-        return p.amount_a - int(owed_0), p.amount_b - int(owed_1)
-    return p.amount_a, p.amount_b
+    reserves = _part(p.kind).reserves
+    if reserves is None:
+        return p.amount_a, p.amount_b
+    return reserves(p.record, p.amount_a, p.amount_b)
 
 
 def _spot(p: Found) -> float | None:
     """The price of one whole ``mint_a`` in whole ``mint_b`` (None: an empty pool)."""
-    if p.kind == "whirlpool":
-        sp = p.record.sqrt_price
-        if sp <= 0:
-            return None
-        return float((sp / 2**64) ** 2 * 10.0 ** (p.decimals_a - p.decimals_b))
+    price = _part(p.kind).price
+    if price is not None:
+        raw = price(p.record)
+        return None if raw is None else float(raw * 10.0 ** (p.decimals_a - p.decimals_b))
     ra, rb = _reserves(p)
     if ra <= 0 or rb <= 0:
         return None
@@ -268,7 +249,7 @@ async def discover(
     if len(mints) < 2:
         raise DiscoveryError("give at least two different mints (a pool trades a pair)")
     eng = engine_rs.backend()
-    venues = [v for v in VENUES if kinds is None or v.kind in kinds]
+    venues = [v for v in VENUES if v.discovery is not None and (kinds is None or v.kind in kinds)]
     requests = 0
     addresses: list[tuple[str, Venue]] = []
     for v in venues:
@@ -291,7 +272,11 @@ async def discover(
             continue
         if {p.mint_a, p.mint_b} <= wanted:  # the node's filters are the node's word
             pools.append(p)
-    configs = [p.record.amm_config for p in pools if p.kind == "cpmm"]
+    configs = []
+    for p in pools:
+        config = _part(p.kind).config
+        if config is not None:
+            configs.append(config(p.record))
     more, n = await _accounts(rpc, [k for p in pools for k in (p.vault_a, p.vault_b)]
                               + mints + configs)  # fmt: skip
     requests += n
@@ -312,12 +297,14 @@ async def discover(
                 raise EngineError("a vault is missing")
             p.amount_a = eng.decode_token_account(va.data, va.owner).amount
             p.amount_b = eng.decode_token_account(vb.data, vb.owner).amount
-            if p.kind == "cpmm":
-                c = more.get(p.record.amm_config)
+            part = _part(p.kind)
+            if part.config is not None and part.fee_of_config is not None:
+                key = part.config(p.record)
+                c = more.get(key)
                 if c is None:
-                    raise EngineError(f"its AmmConfig {p.record.amm_config} is missing")
-                p.fee = eng.decode_raydium_amm_config(c.data, c.owner).trade_fee_rate / 1e6
-            if p.kind == "whirlpool":
+                    raise EngineError(f"its fee account {key} is missing")
+                p.fee = part.fee_of_config(eng, c.data, c.owner)
+            if p.decimals_a < 0 or p.decimals_b < 0:  # the pool account does not say
                 if p.mint_a not in decimals or p.mint_b not in decimals:
                     raise EngineError("a mint account is missing")
                 p.decimals_a, p.decimals_b = decimals[p.mint_a], decimals[p.mint_b]

@@ -346,7 +346,9 @@ class ArbscopeApp(App[None]):
             return
         snap = self.source.snapshot
         self.push_screen(
-            CycleDetail(*picked, snap.fees_ctx, snap.names, snap.coverage, snap.endpoints)
+            CycleDetail(
+                *picked, snap.fees_ctx, snap.names, snap.coverage, snap.endpoints, snap.labels
+            )
         )
 
     def action_filter(self) -> None:

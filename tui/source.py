@@ -184,6 +184,12 @@ class SnapshotView(Protocol):
         """How many endpoints the feeds have (0 where there are none)."""
         ...
 
+    @property
+    def labels(self) -> Mapping[str, str]:
+        """Per pool of the cycles shown, its venue's short label (``wp``, ``clmm``,
+        ``dlmm``, ``pump`` ...; {} where pools have no venue: the demo)."""
+        ...
+
 
 class LiveSource(Protocol):
     """A session the dashboard shows. It owns its time: :meth:`run` is its run loop

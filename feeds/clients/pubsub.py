@@ -121,6 +121,8 @@ class PubSubWorker:
         # before it opens
         self.gate = gate if gate is not None else RateGate()
         self.subs = list(subscriptions)
+        self._wanted_of: list[Subscription] | None = None
+        self._wanted_keys: set[tuple[str, str]] = set()
         self.ingest, self.counters = ingest, counters
         self.config = config or WorkerConfig()
         self.rng = random.Random(seed * 7919 + endpoint)
@@ -291,6 +293,14 @@ class PubSubWorker:
             for f in frames:
                 await ws.send(f)
 
+    def _wanted(self) -> set[tuple[str, str]]:
+        """The (method, label) of every subscription the connection should hold now
+        (recomputed only after an update replaced the set)."""
+        if self._wanted_of is not self.subs:
+            self._wanted_of = self.subs
+            self._wanted_keys = {(s.method, s.label) for s in self.subs}
+        return self._wanted_keys
+
     # ------------------------------------------------------------ streaming
     async def _stream(self, ws: ClientConnection) -> None:
         asked = self.subs if self.cap is None else self.subs[: self.cap]
@@ -298,7 +308,12 @@ class PubSubWorker:
         if over:  # over the endpoint's cap: refused without asking
             self._refused |= {(s.method, s.label) for s in over}
             self.counters.refused = len(self._refused)
-        for sub in asked:
+        for sub in list(asked):
+            # an update() while this burst is sent replaces the set: what it dropped and
+            # this burst has not asked for yet is not asked for (what it added, it asks
+            # for itself: the connection is open)
+            if self.subs is not asked and (sub.method, sub.label) not in self._wanted():
+                continue
             await ws.send(self.book.subscribe(sub))
         self._resub_wait = self.config.resubscribe_s
         self._resub_at = time.monotonic_ns() + int(self._resub_wait * 1e9)

@@ -134,6 +134,55 @@ class SimVenue:
 
 
 @dataclass(frozen=True, slots=True)
+class PoolLayout:
+    """Where a venue's pool account keeps its mints, and the filter that says "a pool"
+    (``getProgramAccounts``): a ``dataSize`` (no discriminator) or the Anchor
+    discriminator at offset 0 (an account may be allocated larger than its struct);
+    ``ordered``: the program keeps ``mint_a < mint_b`` in byte order."""
+
+    mint_a: int
+    mint_b: int
+    data_size: int | None = None
+    discriminator: bytes | None = None
+    ordered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PoolFacts:
+    """What discovery reads of a decoded pool account: its mints and vaults in the
+    pool's order, its fee as a fraction (0 until its config says), its decimals where
+    the pool account keeps them (else the mints are read)."""
+
+    mint_a: str
+    mint_b: str
+    vault_a: str
+    vault_b: str
+    fee: float = 0.0
+    decimals_a: int | None = None
+    decimals_b: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Discoverable:
+    """A venue's part in ``arbscope pools discover`` (:mod:`feeds.discover`): its
+    ``title`` (``Raydium AMM v4``), pool ``layout``, ``read(record)`` the facts of a
+    decoded pool; ``config(record)`` an account holding its fee and
+    ``fee_of_config(engine, data, owner)`` that fee (CP-Swap's ``AmmConfig``);
+    ``reserves(record, vault a, vault b)`` what its curve trades on (the vaults less
+    what it owes elsewhere; None: the vaults); ``price(record)`` the price of a base
+    unit of a in base units of b where the pool account says it (a Whirlpool's sqrt
+    price; None: from the reserves)."""
+
+    title: str
+    layout: PoolLayout
+    read: Callable[[Any], PoolFacts]
+    config: Callable[[Any], str] | None = None
+    fee_of_config: Callable[[Any, bytes, str], float] | None = None
+    reserves: Callable[[Any, int, int], tuple[int, int]] | None = None
+    price: Callable[[Any], float | None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Venue:
     """One DEX program on the Python side (see the module docstring).
 
@@ -164,6 +213,7 @@ class Venue:
     sim: SimVenue
     follow: Callable[[Any, str, Any, int], list[tuple[str, int]]] | None = None
     absent: Callable[[int, str], tuple[str, bytes] | None] | None = None
+    discovery: Discoverable | None = None  # None: ``pools discover`` passes over it
 
     @property
     def name(self) -> str:

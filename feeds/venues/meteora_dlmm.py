@@ -43,7 +43,16 @@ from ..wire.instructions import (
     pdas,
     read_u64s,
 )
-from .base import ANCHOR_CONSTRAINT_ADDRESS, Leg, ProgramError, SimVenue, Venue
+from .base import (
+    ANCHOR_CONSTRAINT_ADDRESS,
+    Discoverable,
+    Leg,
+    PoolFacts,
+    PoolLayout,
+    ProgramError,
+    SimVenue,
+    Venue,
+)
 from .ids import ids, program
 
 if TYPE_CHECKING:
@@ -508,6 +517,23 @@ def _follow(eng: Any, pool: str, rec: Any, each_side: int) -> list[tuple[str, in
     return [(bin_array_address(pool, i), i) for i in range(mid - each_side, mid + each_side + 1)]
 
 
+def _base_fee(r: Any) -> float:
+    """The pair's base fee as a fraction: ``base_factor * bin_step * 10 *
+    10^base_fee_power_factor`` per 1e9 (the variable fee comes on top)."""
+    return float(r.base_factor * r.bin_step * 10 * 10**r.base_fee_power_factor) / 1e9
+
+
+DISCOVERY = Discoverable(
+    "Meteora DLMM",
+    # token_x_mint 88 / token_y_mint 120 of 904 bytes (idls/dlmm.json); x and y are the
+    # creator's order (only the pair's PDA seeds sort them)
+    PoolLayout(88, 120, discriminator=DISC_LB_PAIR),
+    lambda r: PoolFacts(r.token_x_mint, r.token_y_mint, r.reserve_x, r.reserve_y, _base_fee(r)),
+    # the active bin's price, base units of Y per base unit of X
+    price=lambda r: float((1.0 + r.bin_step / 10_000) ** r.active_id),
+)
+
+
 VENUE = Venue(
     ids=IDS,
     decode_pool=decode_pool,
@@ -541,4 +567,5 @@ VENUE = Venue(
     ),
     follow=_follow,
     absent=lambda index, pool: None,  # the program skips the arrays its bitmap marks empty
+    discovery=DISCOVERY,
 )

@@ -38,8 +38,11 @@ from ..wire.instructions import (
 from .base import (
     ANCHOR_CONSTRAINT_ADDRESS,
     ANCHOR_CONSTRAINT_SEEDS,
+    Discoverable,
     InstructionFailed,
     Leg,
+    PoolFacts,
+    PoolLayout,
     ProgramError,
     SimVenue,
     Venue,
@@ -393,6 +396,23 @@ def _absent(start: int, pool: str) -> tuple[str, bytes]:
     return PROGRAM, encode_fixed_tick_array(start, pool, [])
 
 
+def _price(r: Any) -> float | None:
+    sp = r.sqrt_price
+    return None if sp <= 0 else float((sp / 2**64) ** 2)
+
+
+DISCOVERY = Discoverable(
+    "Orca Whirlpool",
+    # token_mint_a 101 / token_mint_b 181 of 653 bytes (spec §2.2); mint_a < mint_b
+    PoolLayout(101, 181, discriminator=DISC_WHIRLPOOL, ordered=True),
+    # the static fee; an adaptive-fee pool adds a volatility part on top (spec §2.2)
+    lambda r: PoolFacts(
+        r.token_mint_a, r.token_mint_b, r.token_vault_a, r.token_vault_b, r.fee_rate / 1_000_000
+    ),
+    price=_price,
+)
+
+
 VENUE = Venue(
     ids=IDS,
     decode_pool=decode_pool,
@@ -420,4 +440,5 @@ VENUE = Venue(
     ),
     follow=_follow,
     absent=_absent,
+    discovery=DISCOVERY,
 )

@@ -31,7 +31,7 @@ from ..wire.instructions import (
     need_accounts,
     read_u64s,
 )
-from .base import Leg, ProgramError, SimVenue, Venue
+from .base import Discoverable, Leg, PoolFacts, PoolLayout, ProgramError, SimVenue, Venue
 from .ids import ids, program
 
 if TYPE_CHECKING:
@@ -218,6 +218,22 @@ def _slippage_lines(
     return ("Program log: ray_log: " + log, "Program log: Error: exceeds desired slippage limit")
 
 
+def _facts(r: Any) -> PoolFacts:
+    fee = r.swap_fee_numerator / r.swap_fee_denominator if r.swap_fee_denominator else 0.0
+    return PoolFacts(r.coin_vault_mint, r.pc_vault_mint, r.coin_vault, r.pc_vault, fee,
+                     r.coin_decimals, r.pc_decimals)  # fmt: skip
+
+
+DISCOVERY = Discoverable(
+    "Raydium AMM v4",
+    # coin_vault_mint 400 / pc_vault_mint 432 of 752 bytes (spec §1.2); no discriminator;
+    # its mints in any order
+    PoolLayout(400, 432, data_size=POOL_LEN),
+    _facts,
+    reserves=lambda r, a, b: (a - int(r.need_take_pnl_coin), b - int(r.need_take_pnl_pc)),
+)
+
+
 VENUE = Venue(
     ids=IDS,
     decode_pool=decode_pool,
@@ -244,4 +260,5 @@ VENUE = Venue(
         slippage_lines=_slippage_lines,
         rent={POOL_LEN: 6_124_800},
     ),
+    discovery=DISCOVERY,
 )

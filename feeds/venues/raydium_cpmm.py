@@ -35,7 +35,16 @@ from ..wire.instructions import (
     need_accounts,
     read_u64s,
 )
-from .base import ANCHOR_CONSTRAINT_ADDRESS, Leg, ProgramError, SimVenue, Venue
+from .base import (
+    ANCHOR_CONSTRAINT_ADDRESS,
+    Discoverable,
+    Leg,
+    PoolFacts,
+    PoolLayout,
+    ProgramError,
+    SimVenue,
+    Venue,
+)
 from .ids import ids, program
 
 if TYPE_CHECKING:
@@ -290,6 +299,31 @@ def _event(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int,
                                                 out, mint_in, mint_out, trade_fee)  # fmt: skip
 
 
+def _facts(r: Any) -> PoolFacts:
+    return PoolFacts(r.token_0_mint, r.token_1_mint, r.token_0_vault, r.token_1_vault, 0.0,
+                     r.mint_0_decimals, r.mint_1_decimals)  # fmt: skip
+
+
+def _reserves(r: Any, a: int, b: int) -> tuple[int, int]:
+    owed_0 = r.protocol_fees_token_0 + r.fund_fees_token_0 + r.creator_fees_token_0
+    owed_1 = r.protocol_fees_token_1 + r.fund_fees_token_1 + r.creator_fees_token_1
+    return a - int(owed_0), b - int(owed_1)
+
+
+DISCOVERY = Discoverable(
+    "Raydium CP-Swap",
+    # token_0_mint 168 / token_1_mint 200 (spec §2.2); initialize requires
+    # token_0_mint < token_1_mint (raydium-cp-swap initialize.rs)
+    PoolLayout(168, 200, discriminator=DISC_POOL, ordered=True),
+    _facts,
+    config=lambda r: str(r.amm_config),
+    fee_of_config=lambda eng, data, owner: (
+        eng.decode_raydium_amm_config(data, owner).trade_fee_rate / 1e6
+    ),
+    reserves=_reserves,
+)
+
+
 VENUE = Venue(
     ids=IDS,
     decode_pool=decode_pool,
@@ -317,4 +351,5 @@ VENUE = Venue(
         token_instruction="TransferChecked",
         rent={POOL_LEN: 5_324_000, CONFIG_LEN: 2_533_440},
     ),
+    discovery=DISCOVERY,
 )

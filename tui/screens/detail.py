@@ -16,6 +16,7 @@ from textual.widgets import Static
 from engine_rs.records import Opportunity, Score
 
 from ..source import TokenNames
+from ..widgets.cycles import hop_labels
 from ..widgets.palette import Palette
 
 
@@ -27,6 +28,7 @@ def detail(
     names: TokenNames | None = None,
     coverage: Mapping[str, int] | None = None,
     endpoints: int = 0,
+    labels: Mapping[str, str] | None = None,
 ) -> Table:
     """The tables of the detail view; net profit and the decision in the theme's profit
     and loss colours (``palette``). Amounts raw (base units, as the engine computed them)
@@ -47,7 +49,7 @@ def detail(
     # hop_amounts: what enters each hop, then what comes out of the last one
     amounts = list(o.hop_amounts)
     ins, outs = amounts[:-1], amounts[1:]
-    for i, (pool, kind) in enumerate(zip(o.pools, o.kinds)):
+    for i, (pool, kind) in enumerate(zip(o.pools, hop_labels(o, labels))):
         if i >= len(ins):
             break
         rate = outs[i] / ins[i] if ins[i] else float("nan")
@@ -121,15 +123,16 @@ class CycleDetail(ModalScreen[None]):
         names: TokenNames | None = None,
         coverage: Mapping[str, int] | None = None,
         endpoints: int = 0,
+        labels: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.o, self.s, self.fees, self.names = o, s, fees, names
-        self.coverage, self.endpoints = coverage, endpoints
+        self.coverage, self.endpoints, self.labels = coverage, endpoints, labels
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail"):
             yield Static(detail(self.o, self.s, Palette.of(self.app), self.fees, self.names,
-                                self.coverage, self.endpoints))  # fmt: skip
+                                self.coverage, self.endpoints, self.labels))  # fmt: skip
 
     def on_mount(self) -> None:
         self.query_one("#detail").border_title = "Cycle detail (esc to close)"

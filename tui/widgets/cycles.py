@@ -13,7 +13,9 @@ from ..source import TokenNames
 from .palette import Palette
 from .table import Cell, Column, KeyedTable, num
 
-KIND_SHORT = {"cpmm": "cp", "clmm": "wp", "amm_v4": "v4", "whirlpool": "wp", "dlmm": "dlmm"}
+# a hop's label where the source does not name its pool's venue (the in-process demo):
+# by its curve, ``Opportunity.kinds``
+KIND_SHORT = {"cpmm": "cp", "clmm": "wp", "dlmm": "dlmm", "pump": "pump"}
 
 
 def row_key(o: Opportunity) -> str:
@@ -30,9 +32,16 @@ def _units(names: TokenNames, mint: str, raw: int, symbol: bool = False) -> Text
     return Text(names.amount(mint, raw, symbol=symbol), justify="right")
 
 
-def kinds_text(o: Opportunity) -> str:
-    """Each hop's pool kind: ``cp·wp·v4`` (CP-Swap, Whirlpool, AMM v4)."""
-    return "·".join(KIND_SHORT.get(k, k[:2]) for k in o.kinds)
+def hop_labels(o: Opportunity, labels: Mapping[str, str] | None = None) -> list[str]:
+    """Each hop's venue label (``labels``: per pool, from the source), else its curve's."""
+    labels = labels or {}
+    return [labels.get(p) or KIND_SHORT.get(k, k[:4]) for p, k in zip(o.pools, o.kinds)]
+
+
+def kinds_text(o: Opportunity, labels: Mapping[str, str] | None = None) -> str:
+    """Each hop's venue: ``cp·wp·v4·clmm·dlmm·pump`` (CP-Swap, Whirlpool, AMM v4,
+    Raydium CLMM, Meteora DLMM, PumpSwap)."""
+    return "·".join(hop_labels(o, labels))
 
 
 def verdict(s: Score, palette: Palette) -> Text:
@@ -44,14 +53,19 @@ def verdict(s: Score, palette: Palette) -> Text:
 
 
 def cells(
-    o: Opportunity, s: Score, palette: Palette, names: TokenNames, age: int = 0
+    o: Opportunity,
+    s: Score,
+    palette: Palette,
+    names: TokenNames,
+    age: int = 0,
+    labels: Mapping[str, str] | None = None,
 ) -> tuple[Cell, ...]:
     """The row of one scored opportunity: amounts in units of the base token (the size
     with its symbol), the net profit also in USD where a stablecoin path exists."""
     base = o.base_mint
     return (
         path_text(o, names),
-        kinds_text(o),
+        kinds_text(o, labels),
         num(o.hops),
         _units(names, base, o.amount_in, symbol=True),
         _units(names, base, o.profit),
@@ -83,7 +97,7 @@ class CyclesPanel(KeyedTable):
 
     COLUMNS: Sequence[Column] = (
         ("path", "path", 24),
-        ("kinds", "pools", 9),
+        ("kinds", "pools", 14),
         ("hops", "hops", 5),
         ("size", "size in", 17),
         ("gross", "gross", 12),
@@ -114,8 +128,10 @@ class CyclesPanel(KeyedTable):
         opportunities: Sequence[tuple[Opportunity, Score]],
         ages: Mapping[str, int] | None = None,
         names: TokenNames | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> None:
-        """Make the rows those of ``opportunities`` (given best first) that pass the filter."""
+        """Make the rows those of ``opportunities`` (given best first) that pass the
+        filter; ``labels``: each pool's venue label."""
         ages = ages or {}
         names = names if names is not None else self.names
         self.names = names
@@ -126,7 +142,7 @@ class CyclesPanel(KeyedTable):
             if not matches(o, self.filter, names):
                 continue
             k = row_key(o)
-            row = cells(o, s, palette, names, ages.get(k, 0))
+            row = cells(o, s, palette, names, ages.get(k, 0), labels)
             rows[k] = row if self._pick is None else tuple(row[i] for i in self._pick)
             self.by_key[k] = (o, s)
         self.sync(rows)
