@@ -240,12 +240,29 @@ def test_rust_and_the_twin_agree_on_random_pools(d: st.DataObject) -> None:
         slot=d.draw(st.integers(0, 2**40)),
     )
     outs = []
+    quotes = []
     for m in (rs, py):
         try:
             outs.append(_outcome(m, lb, arrays, c))
         except errors.EngineError as e:
             outs.append(type(e))
+        try:
+            quotes.append(
+                m.meteora_dlmm_quote(
+                    lb, arrays, c["amount_in"], c["swap_for_y"], c["now"], c["slot"]
+                )
+            )
+        except errors.EngineError as e:
+            quotes.append(type(e))
     assert outs[0] == outs[1], c
+    assert quotes[0] == quotes[1], c
+    # the quote kernel is the swap's output (0 for 0: the swap itself pays nothing)
+    if c["amount_in"] == 0 and not isinstance(quotes[0], type):
+        assert quotes[0] == 0
+    elif outs[0] == "ticks_missing":
+        assert quotes[0] is errors.TicksMissingError
+    elif not isinstance(outs[0], type):
+        assert quotes[0] == (None if outs[0] is None else outs[0].amount_out)
 
 
 def test_bad_arguments_fail_alike(eng: types.ModuleType) -> None:
