@@ -434,13 +434,16 @@ def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> N
         world._touched.append(a)
     rec = pool.record
     moved = r.active_id != rec.active_id
+    # the protocol's fee is in the token the fee is taken in: the input, or Y when the
+    # pair collects only Y (collect_fee_mode 1; the LbPair after the program's swaps)
+    in_y = not a_to_b or rec.collect_fee_mode == 1
     rec = replace(
         rec, active_id=r.active_id, volatility_accumulator=r.volatility_accumulator,
         volatility_reference=r.volatility_reference, index_reference=r.index_reference,
         # the program stamps the time when the active bin moved (seen in LiteSVM)
         last_update_timestamp=sim_now(world) if moved else rec.last_update_timestamp,
-        protocol_fee_x=rec.protocol_fee_x + (r.protocol_fee if a_to_b else 0),
-        protocol_fee_y=rec.protocol_fee_y + (0 if a_to_b else r.protocol_fee),
+        protocol_fee_x=rec.protocol_fee_x + (0 if in_y else r.protocol_fee),
+        protocol_fee_y=rec.protocol_fee_y + (r.protocol_fee if in_y else 0),
     )  # fmt: skip
     pool.record = rec
     pool.spec.tick_current = r.active_id

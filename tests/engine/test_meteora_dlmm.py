@@ -8,10 +8,12 @@ Oracles come from outside (``tests/data/venues/meteora_dlmm/``):
   fee in Y), their addresses as the SDK's integration tests name them, cross-checked by
   PDA;
 - the real program (``commons/tests/artifacts/lb_clmm_prod.so``) run once in LiteSVM on
-  those accounts: 144 exact-in swaps, both directions, dust to past the arrays given, at
-  four clock times (the variable fee's references), with the program's output, active
-  bin and volatility state after, or its error (6039 a swap paying nothing; 3005 / 6036
-  a bin array or the bitmap extension not passed: the engine's TicksMissingError);
+  those accounts: 194 exact-in swaps, both directions, dust to past the arrays given, at
+  clock times from the last swap's to past the decay period (the variable fee's
+  references), with the program's output, fee and protocol fee (its Swap event), active
+  bin and volatility state after, or its error (6039 a swap paying nothing; 6042 a
+  permissioned pair before its activation slot; 3005 / 6036 a bin array or the bitmap
+  extension not passed: the engine's TicksMissingError);
 - the events the program emitted (self-CPI) in one of those swaps.
 """
 
@@ -60,7 +62,7 @@ def _outcome(eng: types.ModuleType, lb: bytes, arrays: list[bytes], c: dict[str,
 
 
 def test_every_swap_is_the_programs(eng: types.ModuleType) -> None:
-    assert len(CASES["cases"]) == 144
+    assert len(CASES["cases"]) == 194
     for c in CASES["cases"]:
         lb, arrays = _pair(c["pair"])
         got = _outcome(eng, lb, arrays, c)
@@ -70,6 +72,7 @@ def test_every_swap_is_the_programs(eng: types.ModuleType) -> None:
             continue
         assert got is not None and got != "ticks_missing", c
         assert got.amount_out == want, c
+        assert (got.fee, got.protocol_fee) == (c["fee"], c["protocol_fee"]), c
         assert got.active_id == c["active_id_after"], c
         assert [got.volatility_accumulator, got.volatility_reference, got.index_reference] == (
             c["volatility_after"]
@@ -79,7 +82,7 @@ def test_every_swap_is_the_programs(eng: types.ModuleType) -> None:
 def test_the_cases_cover_both_ways_fees_and_refusals() -> None:
     cs = CASES["cases"]
     assert {c["swap_for_y"] for c in cs} == {True, False}
-    assert {c["error"] for c in cs if "error" in c} == {3005, 6036, 6039}
+    assert {c["error"] for c in cs if "error" in c} == {3005, 6036, 6039, 6042}
     moved = [c for c in cs if isinstance(c["amount_out"], int)]
     assert len({c["volatility_after"][0] for c in moved}) > 3, "accumulators"
     assert len({c["volatility_after"][1] for c in moved}) >= 2, "decayed references"
