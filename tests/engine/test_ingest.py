@@ -36,6 +36,7 @@ from engine_rs.errors import (
 from engine_rs.records import as_dict
 from feeds.sim.world import World, WorldConfig
 from feeds.wire.protocol import account_notification
+from tests.world_graph import world_graph
 
 STATELESS_FIXTURE = [HealthCheck.function_scoped_fixture]
 SEEDS = (1, 2, 4)
@@ -323,24 +324,7 @@ def test_the_frames_rebuild_the_market(eng: types.ModuleType, seed: int) -> None
     assert stats[0].first_seen == total and stats[0].duplicates == 0
     assert stats[2].duplicates == total and stats[2].lag_mean_ns == 2_000.0
     # the graph is the market's: same pools, same cycles and sizes
-    want = eng.PoolGraph(base_mints=m.bases, max_hops=3)
-    for p in m.world.pools:
-        if not p.spec.venue:
-            p.spec.upsert(want, 0)
-    # the pools of the venues beyond the first three keep a market state of their own (a
-    # spec cannot upsert it): theirs is the world's final bytes, read by an ingest
-    # directly (the trusted path, no frames)
-    if any(p.spec.venue for p in m.world.pools):
-        direct = eng.FeedIngest(want)
-        for p in m.world.pools:
-            if p.spec.venue:
-                direct.track_pool(p.address, p.kind)
-                for ta in p.tick_arrays:
-                    direct.track_tick_array(ta, p.address)
-        for _ in range(3):
-            for k in direct.watched():
-                acc = m.world.accounts[k]
-                direct.account(k, acc.owner, acc.data, m.steps[-1].slot)
+    want = world_graph(eng, m.world)
     assert sorted(g.pools()) == sorted(want.pools())
     for base in m.bases:
         got = [(o.pools, o.amount_in, o.profit) for o in g.cycles(base, 3)]

@@ -19,6 +19,7 @@ from feeds.redact import redact
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
 from tests.feeds.hostile import until
+from tests.world_graph import world_graph
 
 CFG = WorldConfig(seed=5, tokens=8, pools=16, trades_per_slot=10)
 # short enough that every fault shows within seconds, long enough that a healthy endpoint
@@ -113,9 +114,7 @@ async def test_faulty_endpoints_are_counted_and_the_healthy_one_loses_nothing(
         assert h.url == redact(h.url)
 
     # the graph equals the simulated market, whatever the faulty endpoints sent
-    want = eng.PoolGraph(base_mints=server.world.bases, max_hops=3)
-    for p in server.world.pools:
-        p.spec.upsert(want, 0)
+    want = world_graph(eng, server.world)
     assert sorted(graph.pools()) == sorted(want.pools())
     for b in server.world.bases:
         got = [as_dict(o) for o in graph.cycles(b, 3)]

@@ -25,6 +25,7 @@ from feeds.health import FeedHealth
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
 from tests.feeds.hostile import until
+from tests.world_graph import world_graph
 
 CFG = WorldConfig(seed=9, tokens=6, pools=12, trades_per_slot=8)
 QUICK = WorkerConfig(open_timeout_s=2.0, heartbeat_s=2.0, stale_after_s=3.0,
@@ -58,9 +59,7 @@ class Run:
 def market_equal(eng: types.ModuleType, server: SimServer, graph: Any) -> bool:
     """The graph holds every pool of the world, each in the world's state (the same
     cycles, sizes and profits)."""
-    want = eng.PoolGraph(base_mints=server.world.bases, max_hops=3)
-    for p in server.world.pools:
-        p.spec.upsert(want, 0)
+    want = world_graph(eng, server.world)
     if sorted(graph.pools()) != sorted(want.pools()):
         return False
     for b in server.world.bases:

@@ -576,8 +576,8 @@ impl DlmmState {
     fn bin(&self, id: i32) -> Option<&Bin> {
         let index = bin_array_index(id);
         let a = self.arrays.iter().find(|a| a.index == index)?;
-        a.bins
-            .get(usize::try_from(id - index * BINS_PER_ARRAY as i32).ok()?)
+        let offset = i64::from(id) - i64::from(index) * BINS_PER_ARRAY as i64;
+        a.bins.get(usize::try_from(offset).ok()?)
     }
 
     /// The limit-order amounts a swap in this direction can fill in `b`:
@@ -1089,6 +1089,21 @@ mod tests {
         assert_eq!(next_array(&bm, -2, true), None);
         assert_eq!(next_array(&bm, -5, false), Some(-1));
         assert_eq!(next_array(&bm, 600, false), None);
+    }
+
+    #[test]
+    fn extreme_active_ids_refuse_without_panicking() {
+        let mut d = vec![0u8; POOL_SIZE];
+        d[..8].copy_from_slice(&DISC_LB_PAIR);
+        d[80..82].copy_from_slice(&10u16.to_le_bytes());
+        for id in [i32::MIN, i32::MAX, -443_637, 443_637] {
+            d[76..80].copy_from_slice(&id.to_le_bytes());
+            let r = decode_lb_pair(&d, None).expect("decodes");
+            let s = state_of(&r, Vec::new(), 0, 0);
+            assert_eq!(s.spot_rate(true), 0.0);
+            assert_eq!(quote_state(&s, 1_000, true), Err(NoQuote::TicksMissing));
+            assert_eq!(quote_state(&s, 1_000, false), Err(NoQuote::TicksMissing));
+        }
     }
 
     #[test]
