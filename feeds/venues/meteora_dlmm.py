@@ -515,9 +515,20 @@ def _cost(pool: Pool, active_before: int) -> int:
 
 
 def _follow(eng: Any, pool: str, rec: Any, each_side: int) -> list[tuple[str, int]]:
-    """The bin arrays around the active bin's, at their PDAs."""
+    """The bin arrays a swap from the active bin walks first: the active bin's array and,
+    each way, the next ``each_side`` arrays the pair's bitmap marks (the program skips
+    the others), at their PDAs, by index."""
     mid = rec.active_id // BINS_PER_ARRAY
-    return [(bin_array_address(pool, i), i) for i in range(mid - each_side, mid + each_side + 1)]
+    want = {mid}
+    for swap_for_y in (True, False):
+        start = mid
+        for _ in range(each_side + 1):
+            found = next_array(rec.bin_array_bitmap, start, swap_for_y)
+            if found is None:
+                break
+            want.add(found)
+            start = found - 1 if swap_for_y else found + 1
+    return [(bin_array_address(pool, i), i) for i in sorted(want)]
 
 
 def _base_fee(r: Any) -> float:

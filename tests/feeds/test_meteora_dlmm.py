@@ -122,3 +122,21 @@ def test_bad_bin_arrays_fail_with_the_programs_codes() -> None:
     m.chain.fund([m.me, pool.mint_a, 10**18])
     r = m.simulate(m.tx([Instruction(ix.program_id, bytes(ix.data), accs)]))
     assert r["err"] == {"InstructionError": [0, {"Custom": 3005}]}
+
+
+def test_follow_takes_the_arrays_the_bitmap_marks_around_the_active_one() -> None:
+    from types import SimpleNamespace
+
+    bitmap = [0] * 16
+    for idx in (-7, -1, 0, 4, 9):  # a sparse pair: liquidity in five arrays
+        off = idx + DL.BITMAP_SIZE
+        bitmap[off // 64] |= 1 << (off % 64)
+    pair = "11111111111111111111111111111111"
+    rec = SimpleNamespace(active_id=35, bin_array_bitmap=tuple(bitmap))
+    got = [i for _, i in DL._follow(py, pair, rec, 1)]
+    assert got == [-1, 0, 4]  # the active one's and the next marked one each way
+    assert [i for _, i in DL._follow(py, pair, rec, 2)] == [-7, -1, 0, 4, 9]
+    # an active bin in an empty array: it, and the marked ones the walk reaches
+    rec = SimpleNamespace(active_id=2 * 70, bin_array_bitmap=tuple(bitmap))
+    assert [i for _, i in DL._follow(py, pair, rec, 1)] == [-1, 0, 2, 4, 9]
+    assert DL._follow(py, pair, rec, 0)[1] == (DL.bin_array_address(pair, 2), 2)
