@@ -31,6 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine_rs import errors
+from engine_rs.python.b58 import b58decode
 from engine_rs.python.venues import VENUES
 from engine_rs.python.venues import meteora_dlmm as twin
 
@@ -38,6 +39,7 @@ DATA = Path(__file__).parents[1] / "data" / "venues" / "meteora_dlmm"
 CASES = json.loads((DATA / "swaps.json").read_text())
 PAIRS = sorted(CASES["accounts"])
 OWNER = twin.PROGRAM_ID
+ILM_BASE_KEY = "MFGQxwAmB91SwuYX36okv2Qmdc9aMuHTwWGUrp4AtB1"  # dlmm-sdk commons/src/seeds.rs
 
 
 def _pair(pair: str) -> tuple[bytes, list[bytes]]:
@@ -102,7 +104,18 @@ def test_real_accounts_decode_and_agree_by_pda(eng: types.ModuleType, pair: str)
     assert (rec.token_x_mint, rec.token_y_mint) == (acc["token_x_mint"], acc["token_y_mint"])
     assert (rec.reserve_x, rec.reserve_y) == (acc["reserve_x"], acc["reserve_y"])
     assert rec.oracle == acc["oracle"]
-    # the program's seeds give the same addresses
+    # the program's seeds give the same addresses: the pair's own (a permissionless pair:
+    # mints, bin step, base factor; a customizable one: the SDK's ILM base key and the
+    # mints), with the bump it keeps
+    lo, hi = sorted((b58decode(rec.token_x_mint), b58decode(rec.token_y_mint)))
+    if rec.pair_type == 0:
+        address, bump = twin.lb_pair_address(
+            rec.token_x_mint, rec.token_y_mint, rec.bin_step, rec.base_factor
+        )
+    else:
+        assert rec.pair_type == 2
+        address, bump = eng.find_program_address([b58decode(ILM_BASE_KEY), lo, hi], OWNER)
+    assert (address, bump) == (pair, rec.bump_seed)
     assert twin.reserve_address(pair, rec.token_x_mint)[0] == rec.reserve_x
     assert twin.reserve_address(pair, rec.token_y_mint)[0] == rec.reserve_y
     assert twin.oracle_address(pair)[0] == rec.oracle
