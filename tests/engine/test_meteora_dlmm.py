@@ -200,6 +200,18 @@ def test_the_programs_swap_event_and_no_other_venue_claims_it(eng: types.ModuleT
     for v in VENUES:
         if v is not twin:
             assert v.parse_event(swap_raw) is None, v.INFO.name
+    # the real mainnet transcripts' events (Whirlpool, CP-Swap, CLMM, Jupiter: other
+    # programs' data, some with colliding discriminators) are never DLMM swaps
+    logs = Path(__file__).parents[1] / "data" / "logs"
+    lines = [
+        line.split("Program data: ", 1)[1].strip()
+        for f in sorted(logs.glob("*.txt"))
+        for line in f.read_text().splitlines()
+        if "Program data: " in line
+    ]
+    assert lines
+    for b64 in lines:
+        assert twin.parse_event(base64.b64decode(b64)) is None
     # its Swap2Evt is no swap event of ours (nor of anyone's)
     assert eng.parse_program_data(base64.b64encode(swap2_raw).decode(), twin.PROGRAM_ID) is None
 
