@@ -213,6 +213,46 @@ def _raydium_clmm_input(size: Size, seed: int) -> tuple[Any, ...]:
     return (*args, lo, True)
 
 
+# ---------------------------------------------------------------- Meteora DLMM swap
+def _world_with(kind: str, seed: int, twin: types.ModuleType) -> World:
+    """A small simulated market holding a pool of ``kind``: seed's, or the first of the
+    seeds after it that has one (a venue takes only a share of the pools)."""
+    for k in range(64):
+        w = World(WorldConfig(seed=seed + 1_000 * k, tokens=8, pools=24), backend=twin)
+        if any(p.kind == kind for p in w.pools):
+            return w
+    raise RuntimeError(f"no simulated market of seed {seed} holds a {kind} pool")
+
+
+def _dlmm_input(size: Size, seed: int) -> tuple[Any, ...]:
+    """A simulated DLMM pair's bytes and its bin arrays' (``feeds.sim``), and the exact
+    input that walks X for Y ``crossings`` bins down from the active one."""
+    twin = _twin()  # the input must not depend on the backend
+
+    crossings = int(size.params.get("crossings", 10))
+    w = _world_with("dlmm", seed, twin)
+    pool = next(p for p in w.pools if p.kind == "dlmm")
+    pair = w.accounts[pool.address].data
+    arrays = [w.accounts[a].data for a in pool.tick_arrays]
+    now = pool.record.last_update_timestamp
+    target = pool.record.active_id - crossings
+
+    def end(amount: int) -> int:
+        r = twin.meteora_dlmm_swap(pair, arrays, amount, True, now, w.slot)
+        return pool.record.active_id + 1 if r is None else int(r.active_id)
+
+    lo, hi = 1, 1
+    while end(hi) > target:
+        lo, hi = hi, hi * 2
+    while lo < hi:  # the least input that ends on the target bin
+        mid = (lo + hi) // 2
+        if end(mid) > target:
+            lo = mid + 1
+        else:
+            hi = mid
+    return (pair, arrays, lo, True, now, w.slot)
+
+
 # ---------------------------------------------------------------- pool graph
 @dataclass(frozen=True, slots=True)
 class GraphInput:
@@ -758,12 +798,7 @@ def _ingest_input(size: Size, seed: int) -> IngestInput:
     # the pool kind whose notification is timed (``kind``): its pool account, or with
     # ``vault`` its quote vault (PumpSwap: the pool account does not change with a swap)
     kind = str(size.params.get("kind", "whirlpool"))
-    # the first seed from ``seed`` on whose market holds a pool of the kind (the venues
-    # beyond the first three hold a share of the pools)
-    for k in range(64):
-        w = World(WorldConfig(seed=seed + 1000 * k, tokens=8, pools=24), backend=twin)
-        if any(p.kind == kind for p in w.pools):
-            break
+    w = _world_with(kind, seed, twin)
     accounts = {k: (a.owner, a.data) for k, a in w.accounts.items()}
     pool = next(p for p in w.pools if p.kind == kind)
     timed = pool.vault_b if size.params.get("vault") else pool.address
@@ -892,6 +927,12 @@ CASES: tuple[Case, ...] = (
         (Size("10 ticks crossed", {"crossings": 10}),),
         _raydium_clmm_input,
         _scalar("raydium_clmm_swap"),
+    ),
+    Case(
+        "meteora_dlmm_quote",
+        (Size("10 bins crossed", {"crossings": 10}),),
+        _dlmm_input,
+        _scalar("meteora_dlmm_quote"),
     ),
     Case(
         "pump_swap",
@@ -1034,6 +1075,7 @@ CASES: tuple[Case, ...] = (
             Size("duplicate from a 2nd endpoint", {"duplicate": True}),
             Size("first copy, PumpSwap vault (165 B)", {"kind": "pumpswap", "vault": True}),
             Size("first copy (1544 B Raydium CLMM pool)", {"kind": "clmm"}),
+            Size("first copy (904 B DLMM LbPair)", {"kind": "dlmm"}),
         ),
         _ingest_input,
         _prepare_ingest,

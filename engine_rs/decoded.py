@@ -434,6 +434,114 @@ class PumpSwapEvent:
     coin_creator_fee: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class MeteoraLbPair:
+    """Meteora DLMM ``LbPair`` (its ``StaticParameters`` and ``VariableParameters``
+    flattened in place; ``reward_mints`` of its two ``RewardInfo``; ``bin_array_bitmap``
+    as its 16 u64 words)."""
+
+    base_factor: int
+    filter_period: int
+    decay_period: int
+    reduction_factor: int
+    variable_fee_control: int
+    max_volatility_accumulator: int
+    min_bin_id: int
+    max_bin_id: int
+    protocol_share: int
+    base_fee_power_factor: int
+    function_type: int
+    collect_fee_mode: int
+    volatility_accumulator: int
+    volatility_reference: int
+    index_reference: int
+    last_update_timestamp: int
+    bump_seed: int
+    bin_step_seed: int
+    pair_type: int
+    active_id: int
+    bin_step: int
+    status: int
+    require_base_factor_seed: int
+    base_factor_seed: int
+    activation_type: int
+    creator_pool_on_off_control: int
+    token_x_mint: str
+    token_y_mint: str
+    reserve_x: str
+    reserve_y: str
+    protocol_fee_x: int
+    protocol_fee_y: int
+    reward_mints: tuple[str, str]
+    oracle: str
+    bin_array_bitmap: tuple[int, ...]
+    last_updated_at: int
+    pre_activation_swap_address: str
+    base_key: str
+    activation_point: int
+    pre_activation_duration: int
+    creator: str
+    token_mint_x_program_flag: int
+    token_mint_y_program_flag: int
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class DlmmBinArray:
+    """Meteora DLMM ``BinArray``: its 70 bins as ``(amount_x, amount_y, price,
+    liquidity_supply, open_order_amount, processed_order_remaining_amount,
+    limit_order_ask_side)``; bin ``i`` has id ``index * 70 + i``."""
+
+    index: int
+    version: int
+    lb_pair: str
+    bins: tuple[tuple[int, int, int, int, int, int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DlmmBitmapExtension:
+    """Meteora DLMM ``BinArrayBitmapExtension``: 12 words of 512 bits each way, each as
+    8 u64 limbs (array indexes 512.. positive, ..-513 negative)."""
+
+    lb_pair: str
+    positive: tuple[tuple[int, ...], ...]
+    negative: tuple[tuple[int, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DlmmSwapEvent:
+    """Meteora DLMM ``Swap`` event."""
+
+    lb_pair: str
+    from_: str
+    start_bin_id: int
+    end_bin_id: int
+    amount_in: int
+    amount_out: int
+    swap_for_y: bool
+    fee: int
+    protocol_fee: int
+    fee_bps: int
+    host_fee: int
+
+
+@dataclass(frozen=True, slots=True)
+class DlmmSwapQuote:
+    """The Meteora DLMM program's exact-in swap (``meteora_dlmm_swap``): output, total
+    fee and the protocol's part, the active bin and the volatility state after, and per
+    bin filled ``(bin id, input used net of an input fee, output before an output fee)``
+    in walk order."""
+
+    amount_out: int
+    fee: int
+    protocol_fee: int
+    active_id: int
+    volatility_accumulator: int
+    volatility_reference: int
+    index_reference: int
+    fills: tuple[tuple[int, int, int], ...] = ()
+
+
 def pool_mints(kind: str, rec: Any) -> tuple[str, str]:
     """The two mints of a decoded pool account of ``kind`` (amm_v4: coin, pc; cpmm:
     token 0, token 1; whirlpool: a, b): its venue's ``reserve_mints``."""

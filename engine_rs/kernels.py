@@ -83,6 +83,11 @@ KERNELS: tuple[Kernel, ...] = (
     Kernel("cpmm_amount_in", "constant-product input for an exact output"),
     Kernel("clmm_swap", "Whirlpool exact-input swap crossing initialized ticks"),
     Kernel("raydium_clmm_swap", "Raydium CLMM exact-input swap crossing initialized ticks"),
+    Kernel(
+        "meteora_dlmm_quote",
+        "Meteora DLMM exact-input quote (bin walk, variable fee) on a pair's and its bin "
+        "arrays' bytes",
+    ),
     Kernel("pump_swap", "PumpSwap exact-input sell or buy_exact_quote_in with its fee split"),
     Kernel("find_negative_cycle", "Bellman-Ford sweep over the whole graph"),
     Kernel("cycles", "every <= 4-hop cycle through a base mint, sized"),

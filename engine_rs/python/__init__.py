@@ -39,6 +39,14 @@ from .pda import (
 )
 from .scorer import priority_fee_lamports, score
 from .venues import parse_logs, parse_program_data, venue_infos
+from .venues.meteora_dlmm import (
+    decode_meteora_bin_array,
+    decode_meteora_bitmap_extension,
+    decode_meteora_lb_pair,
+    meteora_dlmm_bin_price,
+    meteora_dlmm_quote,
+    meteora_dlmm_swap,
+)
 from .venues.orca_whirlpool import decode_tick_array, decode_whirlpool
 from .venues.pump_amm import (
     decode_pump_amm_global_config,
@@ -92,6 +100,9 @@ __all__ = [
     "cpmm_amount_out",
     "cpmm_spot_rate",
     "create_program_address",
+    "decode_meteora_bin_array",
+    "decode_meteora_bitmap_extension",
+    "decode_meteora_lb_pair",
     "decode_mint",
     "decode_pump_amm_global_config",
     "decode_pump_amm_pool",
@@ -110,6 +121,9 @@ __all__ = [
     "find_program_address",
     "is_on_curve",
     "kama",
+    "meteora_dlmm_bin_price",
+    "meteora_dlmm_quote",
+    "meteora_dlmm_swap",
     "oracle_address",
     "parse_logs",
     "parse_program_data",

@@ -52,9 +52,10 @@ def test_both_backends_list_the_same_venues(rust: types.ModuleType, py: types.Mo
         ("raydium_cpmm", "cpmm", "cp", "cpmm"),
         ("orca_whirlpool", "whirlpool", "wp", "clmm"),
         ("raydium_clmm", "clmm", "clmm", "clmm"),
+        ("meteora_dlmm", "dlmm", "dlmm", "dlmm"),
         ("pump_amm", "pumpswap", "pump", "pump"),
     ]
-    assert kinds() == ("amm_v4", "cpmm", "whirlpool", "clmm", "pumpswap")
+    assert kinds() == ("amm_v4", "cpmm", "whirlpool", "clmm", "dlmm", "pumpswap")
     for i in infos:
         assert i.program_ids and all(len(b58decode(p)) == 32 for p in i.program_ids)
         assert i.pool_account_size > 0
@@ -110,7 +111,7 @@ def _assembled(v: Venue, m: Market, pool: Any) -> tuple[Any, Any]:
     owner, data = m.initial[pool.address]
     rec = v.decode(data, owner)
     own = v.new_own()
-    mine = [*v.followed(rec), *[("tick_array", ta) for ta in pool.tick_arrays]]
+    mine = [*v.followed(rec), *[(v.TRACKED, ta) for ta in pool.tick_arrays]]
     for role, key in mine:
         o, d = m.initial[key]
         v.own_account(own, role, OwnAccount(key, pool.address, d, o))
@@ -216,6 +217,9 @@ REAL_ACCOUNTS: dict[str, str | None] = {
     # none in ../shared/fixtures: real Pool / GlobalConfig bytes, swaps and events are in
     # tests/data/venues/pump_amm/mainnet.json (tests/engine/test_pump_amm.py)
     "pump_amm": None,
+    # none in ../shared/fixtures: real pairs of MeteoraAg/dlmm-sdk's fixtures are kept in
+    # tests/data/venues/meteora_dlmm (test_meteora_dlmm.py), cross-checked by PDA
+    "meteora_dlmm": None,
 }
 
 

@@ -108,7 +108,13 @@ def test_ids_and_layout_constants_are_the_engines() -> None:
 
 @pytest.fixture(scope="module")
 def world() -> World:
-    return World(WorldConfig(seed=5, tokens=8, pools=24, trades_per_slot=0))
+    """The first small market from seed 5 on that holds a pool of every venue (the venues
+    beyond the first three take a share of the pools)."""
+    for seed in range(5, 500):
+        w = World(WorldConfig(seed=seed, tokens=8, pools=24, trades_per_slot=0))
+        if {p.kind for p in w.pools} == set(venues.KINDS):
+            return w
+    raise AssertionError("no small market holds every venue")
 
 
 @pytest.mark.parametrize("venue", venues.VENUES, ids=lambda v: v.name)
@@ -161,7 +167,7 @@ def test_each_synthetic_pool_becomes_a_pool_of_exactly_one_venue() -> None:
     mk = synthetic.market(3, 10, 40, bases=2, hub_share=0.35, clmm_share=0.3)
     for spec in mk.pools:
         assert sum(v.sim.takes(spec) for v in venues.VENUES) == 1, spec
-    w = World(WorldConfig(seed=3, tokens=10, pools=40))
+    w = World(WorldConfig(seed=4, tokens=10, pools=40))  # a market holding every venue
     assert {p.kind for p in w.pools} == set(venues.KINDS)
     for p in w.pools:  # every pool is traded by its venue: its trades name the program
         t = w.swap(p, True, 1_000)
@@ -174,8 +180,8 @@ def test_a_venue_of_the_engine_without_its_module_here_fails_naming_it(
     import feeds.venues.ids as ids_module
 
     listed = ids_module.table()
-    extra = dataclasses.replace(listed[0], name="meteora_dlmm", kind="dlmm")
+    extra = dataclasses.replace(listed[0], name="phoenix_v1", kind="phoenix")
     monkeypatch.setattr(ids_module, "table", lambda: (*listed, extra))
-    with pytest.raises(ImportError, match=r"'meteora_dlmm'.*feeds/venues/meteora_dlmm\.py"):
+    with pytest.raises(ImportError, match=r"'phoenix_v1'.*feeds/venues/phoenix_v1\.py"):
         registry._load()
     assert [v.name for v in registry.VENUES] == [i.name for i in listed]  # loaded as listed

@@ -299,7 +299,9 @@ async def test_a_full_disk_stops_recording_the_session_goes_on_and_exits_1(
     runs anywhere); ``tmpfs``: a real full filesystem, where mounting one is allowed."""
     import subprocess
 
-    env = _env(tmp_path, ARBSCOPE_JOURNAL_QUEUE_MB="1")
+    # a queue that holds the start-up burst (the snapshot's tick and bin arrays: ~1 MB
+    # with the DLMM pairs), so what stops the recording is the disk, not the queue
+    env = _env(tmp_path, ARBSCOPE_JOURNAL_QUEUE_MB="4")
     if fault == "tmpfs":
         # room for the schema, the session's token registry and its first chunks (the
         # WAL counts too): at 160 KB a session with names filled it before its first input

@@ -148,10 +148,24 @@ def no_role(info: VenueInfo, role: str) -> InvalidInputError:
 
 
 # the venue modules use the types above
-from . import orca_whirlpool, pump_amm, raydium_amm_v4, raydium_clmm, raydium_cpmm  # noqa: E402
+from . import (  # noqa: E402
+    meteora_dlmm,
+    orca_whirlpool,
+    pump_amm,
+    raydium_amm_v4,
+    raydium_clmm,
+    raydium_cpmm,
+)
 
 # The registry: one entry per venue, in the Rust registry's order.
-VENUES: tuple[Venue, ...] = (raydium_amm_v4, raydium_cpmm, orca_whirlpool, raydium_clmm, pump_amm)
+VENUES: tuple[Venue, ...] = (
+    raydium_amm_v4,
+    raydium_cpmm,
+    orca_whirlpool,
+    raydium_clmm,
+    meteora_dlmm,
+    pump_amm,
+)
 
 
 def venue_infos() -> list[VenueInfo]:
@@ -160,7 +174,7 @@ def venue_infos() -> list[VenueInfo]:
 
 
 def kinds() -> tuple[str, ...]:
-    """The universe kinds of every venue (amm_v4, cpmm, whirlpool), in registry order."""
+    """The universe kinds of every venue (amm_v4, cpmm, whirlpool, dlmm), in registry order."""
     return tuple(v.INFO.kind for v in VENUES)
 
 
@@ -295,6 +309,7 @@ __all__: Sequence[str] = (
     "by_name",
     "by_program",
     "kinds",
+    "meteora_dlmm",
     "orca_whirlpool",
     "parse_event_of",
     "parse_logs",

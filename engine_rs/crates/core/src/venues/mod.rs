@@ -21,6 +21,7 @@
 //! `clmm/` (Orca's tick math); shared account kinds (SPL Token accounts and mints,
 //! base64) stay in `decode.rs`.
 
+pub mod meteora_dlmm;
 pub mod orca_whirlpool;
 pub mod pump_amm;
 pub mod raydium_amm_v4;
@@ -572,6 +573,7 @@ registry! {
     RaydiumCpmm => raydium_cpmm::RaydiumCpmm,
     OrcaWhirlpool => orca_whirlpool::OrcaWhirlpool,
     RaydiumClmm => raydium_clmm::RaydiumClmm,
+    MeteoraDlmm => meteora_dlmm::MeteoraDlmm,
     PumpAmm => pump_amm::PumpAmm,
 }
 
@@ -625,7 +627,7 @@ mod tests {
             let info = v.info();
             assert!(!info.name.is_empty() && !info.kind.is_empty() && !info.label.is_empty());
             assert!(
-                matches!(info.graph_kind, "cpmm" | "clmm" | "pump"),
+                matches!(info.graph_kind, "cpmm" | "clmm" | "dlmm" | "pump"),
                 "{}",
                 info.name
             );
@@ -647,10 +649,13 @@ mod tests {
             names.len(),
             "names, kinds and labels are unique"
         );
-        assert_eq!(kinds(), ["amm_v4", "cpmm", "whirlpool", "clmm", "pumpswap"]);
+        assert_eq!(
+            kinds(),
+            ["amm_v4", "cpmm", "whirlpool", "clmm", "dlmm", "pumpswap"]
+        );
         assert!(matches!(
             VenueId::by_kind("serum"),
-            Err(EngineError::InvalidInput(m)) if m == "pool kind \"serum\" is not one of ('amm_v4', 'cpmm', 'whirlpool', 'clmm', 'pumpswap')"
+            Err(EngineError::InvalidInput(m)) if m == "pool kind \"serum\" is not one of ('amm_v4', 'cpmm', 'whirlpool', 'clmm', 'dlmm', 'pumpswap')"
         ));
     }
 
@@ -658,8 +663,8 @@ mod tests {
     fn random_bytes_never_panic() {
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         for len in [
-            0usize, 7, 8, 82, 117, 152, 165, 200, 221, 245, 321, 653, 752, 1544, 1832, 9988,
-            10_004, 10_240,
+            0usize, 7, 8, 82, 117, 137, 152, 165, 200, 221, 245, 321, 653, 752, 904, 1544, 1576,
+            1832, 9988, 10_004, 10_136, 10_240,
         ] {
             for disc in [
                 None,
@@ -675,6 +680,10 @@ mod tests {
                 Some(pump_amm::DISC_FEE_CONFIG),
                 Some(raydium_clmm::DISC_TICK_ARRAY),
                 Some(raydium_clmm::DISC_BITMAP_EXTENSION),
+                Some(meteora_dlmm::DISC_LB_PAIR),
+                Some(meteora_dlmm::DISC_BIN_ARRAY),
+                Some(meteora_dlmm::DISC_BITMAP_EXTENSION),
+                Some(meteora_dlmm::DISC_SWAP_EVENT),
             ] {
                 let mut d: Vec<u8> = (0..len)
                     .map(|_| {
@@ -698,6 +707,8 @@ mod tests {
                 let _ = raydium_clmm::decode_tick_array(&d, None);
                 let _ = raydium_clmm::decode_bitmap_extension(&d, None);
                 let _ = <raydium_clmm::RaydiumClmm as Venue>::parse_event(&d);
+                let _ = meteora_dlmm::decode_bin_array(&d, None);
+                let _ = meteora_dlmm::decode_bitmap_extension(&d, None);
                 let _ = decode::decode_token_account(&d, None);
                 let _ = decode::decode_mint(&d, None);
                 for &v in VENUES {

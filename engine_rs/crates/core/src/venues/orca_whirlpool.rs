@@ -520,6 +520,13 @@ impl Venue for OrcaWhirlpool {
         own_tick_array(role, cx).map(|_| ())
     }
 
+    /// [`TickArrays::forget`]: an untracked tick array's ticks leave the state (the
+    /// trait's default keeps them, and the pool's held range with them, as the twin
+    /// does not).
+    fn forget(own: &mut TickArrays, account: u32) -> bool {
+        own.forget(account)
+    }
+
     /// The pool account's state with the initialized ticks of every array held, and the
     /// range they cover around the current tick.
     fn update(
@@ -772,6 +779,24 @@ mod tests {
         assert!(none.held.is_some_and(|h| h.is_empty()));
         assert_eq!(quote_state(&none, 1, false), Err(NoQuote::TicksMissing));
         assert_eq!(quote_state(&none, 0, false), Ok(0));
+    }
+
+    #[test]
+    fn an_untracked_array_is_forgotten_through_the_venue() {
+        let pool_key = [9u8; 32];
+        let data = array(0, pool_key, &[(10, 5)]);
+        let cx = OwnAccount {
+            account: 7,
+            pubkey: "T",
+            pool_key: &pool_key,
+            pool_id: "W",
+            data: &data,
+            owner: None,
+        };
+        let mut own = super::super::Own::new(super::super::VenueId::OrcaWhirlpool);
+        own.apply(TICK_ARRAY, &cx).expect("its array");
+        assert!(own.forget(7));
+        assert!(!own.forget(7));
     }
 
     #[test]

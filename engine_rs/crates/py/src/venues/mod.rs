@@ -2,6 +2,7 @@
 //! venue shares (`parse_program_data`), and one module per venue for its decoders and
 //! records (the conversions only; the logic is in the core).
 
+mod meteora_dlmm;
 mod orca_whirlpool;
 mod pump_amm;
 mod raydium_amm_v4;
@@ -75,6 +76,7 @@ fn event_py(py: Python<'_>, ev: Event) -> PyResult<Bound<'_, PyAny>> {
         Event::RaydiumCpmm(ev) => raydium_cpmm::swap_event_record(py, ev),
         Event::OrcaWhirlpool(ev) => orca_whirlpool::traded_record(py, ev),
         Event::RaydiumClmm(ev) => raydium_clmm::swap_event_record(py, ev),
+        Event::MeteoraDlmm(ev) => meteora_dlmm::swap_event_record(py, ev),
         Event::PumpAmm(ev) => pump_amm::swap_event_record(py, ev),
     }
 }
@@ -87,6 +89,7 @@ pub(crate) fn record_py<'py>(py: Python<'py>, rec: &Record) -> PyResult<Bound<'p
         Record::RaydiumCpmm(p) => raydium_cpmm::pool_record(py, p),
         Record::OrcaWhirlpool(w) => Ok(Bound::new(py, PyWhirlpool { w: w.clone() })?.into_any()),
         Record::RaydiumClmm(p) => raydium_clmm::pool_record(py, p),
+        Record::MeteoraDlmm(p) => meteora_dlmm::pool_record(py, p),
         Record::PumpAmm(p) => pump_amm::pool_record(py, p),
     }
 }
@@ -99,6 +102,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     raydium_cpmm::register(m)?;
     orca_whirlpool::register(m)?;
     raydium_clmm::register(m)?;
+    meteora_dlmm::register(m)?;
     pump_amm::register(m)?;
     Ok(())
 }

@@ -1,0 +1,746 @@
+"""Meteora DLMM (twin of ``crates/core/src/venues/meteora_dlmm.rs`` and its ``math.rs``):
+the ``LbPair``, ``BinArray`` and ``BinArrayBitmapExtension`` accounts (layouts:
+``MeteoraAg/dlmm-sdk`` ``idls/dlmm.json``, program ``lb_clmm`` 0.12.0), its exact-in
+quotes through the program's bin walk (``commons/src/quote.rs``,
+``extensions/{lb_pair,bin}.rs``) and its Anchor ``Swap`` event.
+
+A pair quotes from its own account (active bin, fee parameters, volatility state, the
+bitmap of bin arrays holding liquidity for array indexes -512..=511) and the bins of its
+bin arrays, which the caller tracks (``FeedIngest.track_tick_array``). Its reserves are
+followed for their mints only.
+
+The swap: at the start the program updates the volatility references at the clock's time
+(``now``); then for each bin from the active one in the swap's direction, a bin with
+liquidity to give (market-making amounts, and limit orders when the pair supports them)
+updates the volatility accumulator by its distance to the index reference and fills at
+the bin's price with the fee rate of that accumulator (base + variable, capped at 10%),
+on the input or (``collect_fee_mode`` 1 swapping X for Y) on the output. Empty bin arrays
+are skipped by the pair's bitmap.
+
+The time: :attr:`DlmmState.now` is the unix time the quote assumes; :func:`update` sets it
+to the pair's ``last_update_timestamp`` (the time of its last swap). A quote needing a bin
+array the state does not hold (marked in the bitmap but not received, or outside the
+pair's own bitmap: the program would read the bitmap extension) raises
+:class:`TicksMissingError`, never a number computed as if those bins were empty.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ...decoded import (
+    DlmmBinArray,
+    DlmmBitmapExtension,
+    DlmmSwapEvent,
+    DlmmSwapQuote,
+    MeteoraLbPair,
+)
+from ...errors import AccountTooShortError, DecodeError, MathOverflowError, TicksMissingError
+from ...records import VenueInfo
+from .._ints import _check, i32, i64, u64
+from ..b58 import b58decode
+from ..decode import Reader, check
+from ..pda import find_program_address
+from . import Assembly, OwnAccount, OwnRole, no_role
+
+PROGRAM_ID = "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo"
+DISC_LB_PAIR = bytes([33, 11, 49, 98, 181, 101, 177, 13])
+DISC_BIN_ARRAY = bytes([92, 142, 92, 220, 5, 148, 70, 181])
+DISC_BITMAP_EXTENSION = bytes([80, 111, 124, 113, 55, 237, 18, 5])
+DISC_SWAP_EVENT = bytes([81, 108, 227, 190, 205, 208, 10, 196])
+POOL_SIZE = 904  # LbPair with its discriminator
+BIN_ARRAY_SIZE = 10_136  # 56 bytes of header and 70 bins of 144
+BITMAP_EXTENSION_SIZE = 1_576
+BINS_PER_ARRAY = 70
+_BIN_LEN = 144
+BITMAP_SIZE = 512  # the pair's own bitmap covers array indexes -512..=511
+SWAP_EVENT_SIZE = 137
+BIN_ARRAY = "bin_array"  # the role of its bin arrays
+
+INFO = VenueInfo("meteora_dlmm", "dlmm", "dlmm", "dlmm", (PROGRAM_ID,), POOL_SIZE)
+OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(BIN_ARRAY, False),)
+LOG_PREFIX: str | None = None
+TRACKED: str | None = BIN_ARRAY
+
+# ------------------------------------------------------------------ math (math.rs)
+SCALE_OFFSET = 64
+ONE = 1 << 64
+BASIS_POINT_MAX = 10_000
+FEE_PRECISION = 1_000_000_000
+MAX_FEE_RATE = 100_000_000
+MIN_BIN_ID = -443_636
+MAX_BIN_ID = 443_636
+_MAX_EXPONENTIAL = 0x80000
+_U32 = (1 << 32) - 1
+_U64 = (1 << 64) - 1
+_U128 = (1 << 128) - 1
+
+
+class _Fails(Exception):
+    """The program's swap fails (MathOverflow, out of liquidity): no number."""
+
+
+def _fit(v: int, hi: int) -> int:
+    if v < 0 or v > hi:
+        raise _Fails
+    return v
+
+
+def pow_q64(base: int, exp: int) -> int | None:
+    """``base^exp`` in Q64.64 (the program's ``pow``); None on overflow."""
+    if exp == 0:
+        return ONE
+    invert = exp < 0
+    e = -exp if invert else exp
+    if e >= _MAX_EXPONENTIAL:
+        return None
+    sq = base
+    if sq >= ONE:
+        if sq == 0:
+            return None
+        sq = _U128 // sq
+        invert = not invert
+    result = ONE
+    for bit in range(19):
+        if bit > 0:
+            prod = sq * sq
+            if prod > _U128:
+                return None
+            sq = prod >> SCALE_OFFSET
+        if e & (1 << bit):
+            prod = result * sq
+            if prod > _U128:
+                return None
+            result = prod >> SCALE_OFFSET
+    if result == 0:
+        return None
+    if invert:
+        result = _U128 // result
+    return result
+
+
+def price_from_id(bin_id: int, bin_step: int) -> int | None:
+    """The price of bin ``bin_id``: ``(1 + bin_step / 10,000)^bin_id`` in Q64.64."""
+    bps = (bin_step << SCALE_OFFSET) // BASIS_POINT_MAX
+    return pow_q64(ONE + bps, bin_id)
+
+
+def _mul_shr(a: int, p: int, up: bool) -> int:
+    prod = a * p
+    r = prod >> 64
+    if up and prod & _U64:
+        r += 1
+    return _fit(r, _U64)
+
+
+def _shl_div(a: int, p: int, up: bool) -> int:
+    if p == 0:
+        raise _Fails
+    num = a << 64
+    q, rem = divmod(num, p)
+    if up and rem:
+        q += 1
+    return _fit(q, _U64)
+
+
+def amount_in_for(out: int, price: int, swap_for_y: bool) -> int:
+    """Input needed at ``price`` for ``out`` (rounded up)."""
+    return _shl_div(out, price, True) if swap_for_y else _mul_shr(out, price, True)
+
+
+def amount_out_for(amount: int, price: int, swap_for_y: bool) -> int:
+    """Output at ``price`` for ``amount`` in (rounded down)."""
+    return _mul_shr(amount, price, False) if swap_for_y else _shl_div(amount, price, False)
+
+
+@dataclass(frozen=True, slots=True)
+class FeeParams:
+    """The pair's ``StaticParameters`` fee fields and its bin step."""
+
+    base_factor: int
+    filter_period: int
+    decay_period: int
+    reduction_factor: int
+    variable_fee_control: int
+    max_volatility_accumulator: int
+    protocol_share: int
+    base_fee_power_factor: int
+    bin_step: int
+
+    def base_fee(self) -> int:
+        scale = _fit(10**self.base_fee_power_factor, _U128)
+        return _fit(self.base_factor * self.bin_step * 10 * scale, _U128)
+
+    def variable_fee(self, accumulator: int) -> int:
+        if self.variable_fee_control == 0:
+            return 0
+        vb = accumulator * self.bin_step
+        v = _fit(self.variable_fee_control * vb * vb, _U128)
+        return _fit(v + 99_999_999_999, _U128) // 100_000_000_000
+
+    def total_fee(self, accumulator: int) -> int:
+        return min(_fit(self.base_fee() + self.variable_fee(accumulator), _U128), MAX_FEE_RATE)
+
+
+@dataclass(slots=True)
+class Volatility:
+    """The pair's ``VariableParameters``."""
+
+    accumulator: int
+    reference: int
+    index_reference: int
+    last_update_timestamp: int
+
+
+def update_references(f: FeeParams, v: Volatility, active_id: int, now: int) -> None:
+    """The start of a swap at ``now`` (``update_references``)."""
+    elapsed = now - v.last_update_timestamp
+    if elapsed < -(1 << 63) or elapsed >= 1 << 63:
+        raise _Fails
+    if elapsed >= f.filter_period:
+        v.index_reference = active_id
+        if elapsed < f.decay_period:
+            v.reference = _fit(v.accumulator * f.reduction_factor, _U32) // BASIS_POINT_MAX
+        else:
+            v.reference = 0
+
+
+def update_accumulator(f: FeeParams, v: Volatility, bin_id: int) -> None:
+    """Each bin with liquidity the swap reaches (``update_volatility_accumulator``)."""
+    acc = v.reference + abs(v.index_reference - bin_id) * BASIS_POINT_MAX
+    v.accumulator = min(acc, f.max_volatility_accumulator)
+
+
+def fee_from_amount(amount: int, rate: int) -> int:
+    """``ceil(amount * rate / 1e9)``."""
+    return _fit((amount * rate + FEE_PRECISION - 1) // FEE_PRECISION, _U64)
+
+
+def fee_on_top(amount: int, rate: int) -> int:
+    """``ceil(amount * rate / (1e9 - rate))``."""
+    den = FEE_PRECISION - rate
+    if den <= 0:
+        raise _Fails
+    return _fit((amount * rate + den - 1) // den, _U64)
+
+
+# ------------------------------------------------------------------ accounts
+def decode_meteora_lb_pair(data: bytes, owner: object = None) -> MeteoraLbPair:
+    """Meteora DLMM ``LbPair`` (904 bytes)."""
+    r = check(data, "LbPair", POOL_SIZE, DISC_LB_PAIR, owner, (PROGRAM_ID,))
+    k = r.key
+
+    def i64(off: int) -> int:
+        return int.from_bytes(r.data[off : off + 8], "little", signed=True)
+
+    return MeteoraLbPair(
+        r.u16(8), r.u16(10), r.u16(12), r.u16(14), r.u32(16), r.u32(20), r.i32(24),
+        r.i32(28), r.u16(32), r.u8(34), r.u8(35), r.u8(36),
+        r.u32(40), r.u32(44), r.i32(48), i64(56),
+        r.u8(72), r.u16(73), r.u8(75), r.i32(76), r.u16(80), r.u8(82), r.u8(83), r.u16(84),
+        r.u8(86), r.u8(87),
+        k(88), k(120), k(152), k(184), r.u64(216), r.u64(224), (k(264), k(408)), k(552),
+        tuple(r.u64(584 + 8 * i) for i in range(16)), i64(712), k(752), k(784),
+        r.u64(816), r.u64(824), k(848), r.u8(880), r.u8(881), r.u8(882),
+    )  # fmt: skip
+
+
+def decode_meteora_bin_array(data: bytes, owner: object = None) -> DlmmBinArray:
+    """Meteora DLMM ``BinArray`` (10,136 bytes)."""
+    r = check(data, "BinArray", BIN_ARRAY_SIZE, DISC_BIN_ARRAY, owner, (PROGRAM_ID,))
+    bins = []
+    for i in range(BINS_PER_ARRAY):
+        o = 56 + _BIN_LEN * i
+        bins.append((r.u64(o), r.u64(o + 8), r.u128(o + 16), r.u128(o + 32), r.u64(o + 112),
+                     r.u64(o + 128), r.u8(o + 140)))  # fmt: skip
+    index = int.from_bytes(r.data[8:16], "little", signed=True)
+    return DlmmBinArray(index, r.u8(16), r.key(24), tuple(bins))
+
+
+def decode_meteora_bitmap_extension(data: bytes, owner: object = None) -> DlmmBitmapExtension:
+    """Meteora DLMM ``BinArrayBitmapExtension`` (1,576 bytes)."""
+    r = check(
+        data, "BinArrayBitmapExtension", BITMAP_EXTENSION_SIZE, DISC_BITMAP_EXTENSION, owner,
+        (PROGRAM_ID,),
+    )  # fmt: skip
+    pos = tuple(tuple(r.u64(40 + 64 * i + 8 * j) for j in range(8)) for i in range(12))
+    neg = tuple(tuple(r.u64(808 + 64 * i + 8 * j) for j in range(8)) for i in range(12))
+    return DlmmBitmapExtension(r.key(8), pos, neg)
+
+
+def parse_event(raw: bytes) -> DlmmSwapEvent | None:
+    """Its ``Swap`` event when the discriminator is that; None otherwise."""
+    if raw[:8] != DISC_SWAP_EVENT:
+        return None
+    if len(raw) < SWAP_EVENT_SIZE:
+        raise AccountTooShortError(f"Swap: {len(raw)} bytes, needs {SWAP_EVENT_SIZE}")
+    r = Reader(raw, "event")
+    return DlmmSwapEvent(
+        r.key(8), r.key(40), r.i32(72), r.i32(76), r.u64(80), r.u64(88), r.flag(96),
+        r.u64(97), r.u64(105), r.u128(113), r.u64(129),
+    )  # fmt: skip
+
+
+def parse_log(raw: bytes) -> None:
+    return None  # its swaps are Anchor events (`parse_event`)
+
+
+decode = decode_meteora_lb_pair  # the pool account's decoder, by its public name
+
+
+# ------------------------------------------------------------------ PDAs (pda.rs, seeds.rs)
+def bin_array_address(lb_pair: str, index: int) -> tuple[str, int]:
+    """Seeds ``["bin_array", lb_pair, index as i64 LE]``."""
+    idx = index.to_bytes(8, "little", signed=True)
+    return find_program_address([b"bin_array", b58decode(lb_pair), idx], PROGRAM_ID)
+
+
+def bitmap_extension_address(lb_pair: str) -> tuple[str, int]:
+    """Seeds ``["bitmap", lb_pair]``."""
+    return find_program_address([b"bitmap", b58decode(lb_pair)], PROGRAM_ID)
+
+
+def reserve_address(lb_pair: str, mint: str) -> tuple[str, int]:
+    """Seeds ``[lb_pair, mint]``."""
+    return find_program_address([b58decode(lb_pair), b58decode(mint)], PROGRAM_ID)
+
+
+def oracle_address(lb_pair: str) -> tuple[str, int]:
+    """Seeds ``["oracle", lb_pair]``."""
+    return find_program_address([b"oracle", b58decode(lb_pair)], PROGRAM_ID)
+
+
+def event_authority_address() -> tuple[str, int]:
+    """Anchor's event authority: seeds ``["__event_authority"]``."""
+    return find_program_address([b"__event_authority"], PROGRAM_ID)
+
+
+def lb_pair_address(mint_x: str, mint_y: str, bin_step: int, base_factor: int) -> tuple[str, int]:
+    """A permissionless pair (``derive_lb_pair_pda2``): seeds ``[min mint, max mint,
+    bin_step LE, base_factor LE]`` (mints ordered by their bytes)."""
+    a, b = sorted((b58decode(mint_x), b58decode(mint_y)))
+    seeds = [a, b, bin_step.to_bytes(2, "little"), base_factor.to_bytes(2, "little")]
+    return find_program_address(seeds, PROGRAM_ID)
+
+
+def bin_array_index(bin_id: int) -> int:
+    """The bin array holding bin ``bin_id`` (floor division by 70)."""
+    return bin_id // BINS_PER_ARRAY
+
+
+def anchor_discriminator(kind: str, name: str) -> bytes:
+    """``sha256("<kind>:<name>")[:8]``."""
+    return hashlib.sha256(f"{kind}:{name}".encode()).digest()[:8]
+
+
+# ------------------------------------------------------------------ the swap
+Bin = tuple[int, int, int, int, int, int, int]  # as DlmmBinArray.bins
+
+
+@dataclass(frozen=True, slots=True)
+class DlmmState:
+    """A pair's quote state: what the program's swap reads of the pair, the bin arrays
+    held (``arrays``: index -> its 70 bins) and the time and slot the quote assumes."""
+
+    fee: FeeParams
+    v: tuple[int, int, int, int]  # accumulator, reference, index_reference, last update
+    active_id: int
+    bitmap: tuple[int, ...]
+    limit_orders: bool
+    collect_fee_mode: int
+    refused: bool
+    pair_type: int
+    activation_type: int
+    activation_point: int
+    status: int
+    now: int
+    slot: int
+    arrays: dict[int, tuple[Bin, ...]] = field(compare=True)
+
+    def at(self, now: int, slot: int) -> DlmmState:
+        """The state the program swaps in at ``now`` (unix seconds) and ``slot``."""
+        return replace(self, now=now, slot=slot)
+
+
+@dataclass(frozen=True, slots=True)
+class SwapResult:
+    """The program's exact-in swap: output, fee and protocol fee, the active bin and the
+    volatility state after, and per bin filled ``(id, input used net of an input fee,
+    output before an output fee)``."""
+
+    amount_out: int
+    fee: int
+    protocol_fee: int
+    active_id: int
+    v: tuple[int, int, int, int]
+    fills: tuple[tuple[int, int, int], ...]
+
+
+class _Missing(Exception):
+    """The swap needs a bin array the state does not hold."""
+
+
+def _next_array(bitmap: tuple[int, ...], start: int, swap_for_y: bool) -> int | None:
+    word = 0
+    for i, w in enumerate(bitmap):
+        word |= w << (64 * i)
+    if not -BITMAP_SIZE <= start < BITMAP_SIZE:
+        return None
+    off = start + BITMAP_SIZE
+    if swap_for_y:
+        masked = word & ((1 << (off + 1)) - 1)
+        if masked == 0:
+            return None
+        return masked.bit_length() - 1 - BITMAP_SIZE
+    masked = word >> off
+    if masked == 0:
+        return None
+    return off + ((masked & -masked).bit_length() - 1) - BITMAP_SIZE
+
+
+def _fill(amount: int, max_out: int, price: int, swap_for_y: bool) -> tuple[int, int, int]:
+    if max_out == 0:
+        return 0, amount, 0
+    max_in = amount_in_for(max_out, price, swap_for_y)
+    if amount >= max_in:
+        return max_in, amount - max_in, max_out
+    return amount, 0, amount_out_for(amount, price, swap_for_y)
+
+
+def _split_protocol_fee(fee: int, share: int, mm_in: int, total_in: int) -> int:
+    if total_in == 0 or fee == 0:
+        return 0
+    mm_fee = _fit((fee * mm_in + total_in - 1) // total_in, _U64)
+    lo_total = fee - mm_fee
+    if lo_total < 0:
+        raise _Fails
+    lo_fee = lo_total * 5_000 // 10_000
+    return _fit(lo_total - lo_fee + mm_fee * share // 10_000, _U64)
+
+
+def _active(s: DlmmState) -> bool:
+    if s.status != 0:
+        return False
+    if s.pair_type in (1, 2):
+        if s.activation_type == 0:
+            point = s.slot
+        elif s.activation_type == 1:
+            point = s.now if s.now >= 0 else 0
+        else:
+            return False
+        return point >= s.activation_point
+    return True
+
+
+def _swap(s: DlmmState, amount: int, swap_for_y: bool) -> SwapResult:
+    if s.refused or not _active(s):
+        raise _Fails
+    f = s.fee
+    v = Volatility(*s.v)
+    update_references(f, v, s.active_id, s.now)
+    fee_on_input = s.collect_fee_mode != 1 or not swap_for_y
+    active = s.active_id
+    left = amount
+    out_total = fee_total = protocol_total = 0
+    fills: list[tuple[int, int, int]] = []
+    while left > 0:
+        start = bin_array_index(active)
+        found = _next_array(s.bitmap, start, swap_for_y)
+        if found is None:
+            raise _Missing
+        arr = s.arrays.get(found)
+        if arr is None:
+            raise _Missing
+        lower = found * BINS_PER_ARRAY
+        upper = lower + BINS_PER_ARRAY - 1
+        if found != start:
+            active = upper if swap_for_y else lower
+        while lower <= active <= upper and left > 0:
+            ax, ay, bprice, _liq, open_, processed, ask = arr[active - lower]
+            if s.limit_orders and swap_for_y != (ask != 0):
+                lo_open, lo_proc = open_, processed
+            else:
+                lo_open = lo_proc = 0
+            mm = ay if swap_for_y else ax
+            if mm + lo_open + lo_proc > 0:
+                update_accumulator(f, v, active)
+                rate = f.total_fee(v.accumulator)
+                price = bprice
+                if price == 0:
+                    p = price_from_id(active, f.bin_step)
+                    if p is None:
+                        raise _Fails
+                    price = p
+                fee = 0
+                excl = left
+                if fee_on_input:
+                    fee = fee_from_amount(left, rate)
+                    excl = _fit(left - fee, _U64)
+                mm_in, rest, out = _fill(excl, mm, price, swap_for_y)
+                used = mm_in
+                if rest > 0 and (lo_open or lo_proc):
+                    i2, rest, o2 = _fill(rest, lo_proc, price, swap_for_y)
+                    used = _fit(used + i2, _U64)
+                    out = _fit(out + o2, _U64)
+                    if rest > 0:
+                        i3, rest, o3 = _fill(rest, lo_open, price, swap_for_y)
+                        used = _fit(used + i3, _U64)
+                        out = _fit(out + o3, _U64)
+                amount_in = left
+                if rest > 0:
+                    excl = _fit(excl - rest, _U64)
+                    if fee_on_input:
+                        fee = fee_on_top(excl, rate)
+                        amount_in = _fit(excl + fee, _U64)
+                    else:
+                        amount_in = excl
+                out_user = out
+                if not fee_on_input:
+                    fee = fee_from_amount(out, rate)
+                    out_user = _fit(out - fee, _U64)
+                protocol = _split_protocol_fee(fee, f.protocol_share, mm_in, used)
+                if amount_in > 0:
+                    left = _fit(left - amount_in, _U64)
+                    out_total = _fit(out_total + out_user, _U64)
+                    fee_total = _fit(fee_total + fee, _U64)
+                    protocol_total = _fit(protocol_total + protocol, _U64)
+                    fills.append((active, used, out))
+            if left > 0:
+                nxt = active - 1 if swap_for_y else active + 1
+                if not MIN_BIN_ID <= nxt <= MAX_BIN_ID:
+                    raise _Fails
+                active = nxt
+    if out_total == 0:
+        # the program refuses a swap that pays nothing (InsufficientOutAmount, 6039)
+        raise _Fails
+    vt = (v.accumulator, v.reference, v.index_reference, v.last_update_timestamp)
+    return SwapResult(out_total, fee_total, protocol_total, active, vt, tuple(fills))
+
+
+def swap(state: DlmmState, amount: int, swap_for_y: bool) -> SwapResult | None:
+    """The program's exact-in swap of ``amount`` (X for Y when ``swap_for_y``): None when
+    the program fails; TicksMissingError when it needs a bin array not held."""
+    try:
+        return _swap(state, amount, swap_for_y)
+    except _Fails:
+        return None
+    except _Missing:
+        raise TicksMissingError("the swap steps past the bin arrays held") from None
+
+
+def quote_checked(state: DlmmState, amount: int, a_to_b: bool) -> int | None:
+    """The program's swap with the state's verdict: None when it fails;
+    TicksMissingError when it needs a bin array the state does not hold."""
+    if amount == 0:
+        return 0
+    r = swap(state, amount, a_to_b)
+    return None if r is None else r.amount_out
+
+
+def quote(state: DlmmState, amount: int, a_to_b: bool) -> int | None:
+    """:func:`quote_checked`; None for both of its refusals."""
+    try:
+        return quote_checked(state, amount, a_to_b)
+    except TicksMissingError:
+        return None
+
+
+def spot_rate(state: DlmmState, a_to_b: bool) -> float:
+    """The active bin's price with the fee rate of a swap starting now (Rust's float
+    operations)."""
+    f = state.fee
+    v = Volatility(*state.v)
+    try:
+        update_references(f, v, state.active_id, state.now)
+        update_accumulator(f, v, state.active_id)
+        rate = f.total_fee(v.accumulator)
+    except _Fails:
+        return 0.0
+    arr = state.arrays.get(bin_array_index(state.active_id))
+    price = 0
+    if arr is not None:
+        price = arr[state.active_id - bin_array_index(state.active_id) * BINS_PER_ARRAY][2]
+    if price == 0:
+        p = price_from_id(state.active_id, f.bin_step)
+        if p is None:
+            return 0.0
+        price = p
+    pf = float(price) / float(ONE)
+    keep = 1.0 - float(rate) / float(FEE_PRECISION)
+    return pf * keep if a_to_b else keep / pf
+
+
+def state_of(
+    rec: MeteoraLbPair, arrays: dict[int, tuple[Bin, ...]], now: int, slot: int
+) -> DlmmState:
+    """The quote state of a pair's account and the bin arrays held (index -> bins)."""
+    if rec.function_type == 0:
+        limit_orders = all(m == "11111111111111111111111111111111" for m in rec.reward_mints)
+    else:
+        limit_orders = rec.function_type == 2
+    fee = FeeParams(
+        rec.base_factor, rec.filter_period, rec.decay_period, rec.reduction_factor,
+        rec.variable_fee_control, rec.max_volatility_accumulator, rec.protocol_share,
+        rec.base_fee_power_factor, rec.bin_step,
+    )  # fmt: skip
+    v = (rec.volatility_accumulator, rec.volatility_reference, rec.index_reference,
+         rec.last_update_timestamp)  # fmt: skip
+    return DlmmState(
+        fee, v, rec.active_id, tuple(rec.bin_array_bitmap), limit_orders, rec.collect_fee_mode,
+        False, rec.pair_type, rec.activation_type, rec.activation_point, rec.status, now, slot,
+        dict(sorted(arrays.items())),
+    )  # fmt: skip
+
+
+# ------------------------------------------------------------------ the ingest's parts
+def identity(rec: MeteoraLbPair) -> tuple[Any, ...]:
+    """Mints, reserves, bin step, pair type, oracle, token programs and creator."""
+    return (rec.token_x_mint, rec.token_y_mint, rec.reserve_x, rec.reserve_y, rec.bin_step,
+            rec.pair_type, rec.oracle, rec.token_mint_x_program_flag,
+            rec.token_mint_y_program_flag, rec.creator)  # fmt: skip
+
+
+def reserve_mints(rec: MeteoraLbPair) -> tuple[str, str]:
+    """(X, Y)."""
+    return rec.token_x_mint, rec.token_y_mint
+
+
+def vaults(rec: MeteoraLbPair) -> tuple[str, str]:
+    return rec.reserve_x, rec.reserve_y
+
+
+def followed(rec: MeteoraLbPair) -> tuple[tuple[str, str], ...]:
+    return ()  # its bin arrays are tracked by the caller
+
+
+@dataclass(slots=True)
+class BinArrays:
+    """What the ingest keeps of a pair's bin arrays: per array account, its index and
+    bins (in the order received)."""
+
+    arrays: dict[str, tuple[int, tuple[Bin, ...]]] = field(default_factory=dict)
+
+
+def new_own() -> BinArrays:
+    return BinArrays()
+
+
+def forget(own: BinArrays, pubkey: str) -> bool:
+    """Forget the array at ``pubkey`` (untracked). False when it was never received."""
+    return own.arrays.pop(pubkey, None) is not None
+
+
+def _own_bin_array(role: str, cx: OwnAccount) -> DlmmBinArray:
+    if role != BIN_ARRAY:
+        raise no_role(INFO, role)
+    ba = decode_meteora_bin_array(cx.data, cx.owner)
+    if ba.lb_pair != cx.pool_id:
+        raise DecodeError(f"bin array {cx.pubkey} belongs to {ba.lb_pair}, not {cx.pool_id}")
+    if not -(1 << 31) <= ba.index < 1 << 31:
+        raise DecodeError(f"bin array {cx.pubkey}: index {ba.index} is outside i32")
+    return ba
+
+
+def own_account(own: BinArrays, role: str, cx: OwnAccount) -> None:
+    ba = _own_bin_array(role, cx)
+    own.arrays[cx.pubkey] = (ba.index, ba.bins)
+
+
+def check_own_account(role: str, cx: OwnAccount) -> None:
+    _own_bin_array(role, cx)
+
+
+def update(own: BinArrays, rec: MeteoraLbPair, cx: Assembly) -> tuple[DlmmState, int] | None:
+    """The pair's state with every bin array held, at the time of its last swap."""
+    slot = cx.slot()
+    cx.check_ids()
+    arrays: dict[int, tuple[Bin, ...]] = {}
+    for index, bins in own.arrays.values():
+        arrays.setdefault(index, bins)
+    return state_of(rec, arrays, rec.last_update_timestamp, slot), slot
+
+
+@dataclass(frozen=True, slots=True)
+class DlmmLeg:
+    """A DLMM hop of a cycle: ``a_to_b`` (X for Y) says which way it is traversed."""
+
+    pool: DlmmState
+    a_to_b: bool
+
+    def spot_rate(self) -> float:
+        return spot_rate(self.pool, self.a_to_b)
+
+    def amount_out(self, amount: int) -> int | None:
+        """Exact output for ``amount`` in; None when the swap fails; TicksMissingError
+        when it needs a bin array the state does not hold."""
+        return quote_checked(self.pool, amount, self.a_to_b)
+
+    def constant_product(self) -> None:
+        return None
+
+
+def leg(state: DlmmState, a_to_b: bool) -> DlmmLeg:
+    return DlmmLeg(state, a_to_b)
+
+
+# ------------------------------------------------------------------ the kernel
+def meteora_dlmm_swap(
+    lb_pair: bytes, bin_arrays: list[bytes], amount: int, swap_for_y: bool, now: int, slot: int
+) -> DlmmSwapQuote | None:
+    """The program's exact-in swap on a pair's and its bin arrays' bytes at ``now`` (unix
+    seconds) and ``slot`` -> ``DlmmSwapQuote``, or None when the program fails;
+    TicksMissingError when it needs a bin array not given."""
+    amount = u64(amount)
+    if not isinstance(swap_for_y, bool):
+        raise TypeError(f"expected bool, got {type(swap_for_y).__name__}")
+    now = i64(now)
+    slot = u64(slot)
+    rec = decode_meteora_lb_pair(lb_pair)
+    arrays: dict[int, tuple[Bin, ...]] = {}
+    for d in bin_arrays:
+        ba = decode_meteora_bin_array(d)
+        if not -(1 << 31) <= ba.index < 1 << 31:
+            raise DecodeError(f"bin array index {ba.index} is outside i32")
+        arrays.setdefault(ba.index, ba.bins)
+    r = swap(state_of(rec, arrays, now, slot), amount, swap_for_y)
+    if r is None:
+        return None
+    return DlmmSwapQuote(r.amount_out, r.fee, r.protocol_fee, r.active_id, *r.v[:3], r.fills)
+
+
+def meteora_dlmm_quote(
+    lb_pair: bytes, bin_arrays: list[bytes], amount: int, swap_for_y: bool, now: int, slot: int
+) -> int | None:
+    """The output of :func:`meteora_dlmm_swap` only (0 for 0): the exact-in quote the graph
+    makes, on account bytes."""
+    amount = u64(amount)
+    if not isinstance(swap_for_y, bool):
+        raise TypeError(f"expected bool, got {type(swap_for_y).__name__}")
+    now = i64(now)
+    slot = u64(slot)
+    rec = decode_meteora_lb_pair(lb_pair)
+    arrays: dict[int, tuple[Bin, ...]] = {}
+    for d in bin_arrays:
+        ba = decode_meteora_bin_array(d)
+        if not -(1 << 31) <= ba.index < 1 << 31:
+            raise DecodeError(f"bin array index {ba.index} is outside i32")
+        arrays.setdefault(ba.index, ba.bins)
+    if amount == 0:
+        return 0
+    r = swap(state_of(rec, arrays, now, slot), amount, swap_for_y)
+    return None if r is None else r.amount_out
+
+
+def meteora_dlmm_bin_price(bin_id: int, bin_step: int) -> int:
+    """The price the program stores in bin ``bin_id`` for ``bin_step`` (bp): ``(1 +
+    bin_step / 10,000)^bin_id`` in Q64.64; MathOverflowError when it does not fit."""
+    bin_id = i32(bin_id)
+    bin_step = _check(bin_step, 0, 0xFFFF, "u16")
+    p = price_from_id(bin_id, bin_step)
+    if p is None:
+        raise MathOverflowError(
+            f"the price of bin {bin_id} at bin step {bin_step} does not fit in Q64.64"
+        )
+    return p

@@ -1,0 +1,585 @@
+"""Meteora DLMM (``LBUZKhR…``), the Anchor liquidity-book pools (``lb_clmm``).
+
+Facts from ``MeteoraAg/dlmm-sdk`` (``idls/dlmm.json``, ``commons/src``):
+
+- Swap: ``swap`` (exact input): discriminator (``sha256("global:swap")[..8]``) ‖
+  amount_in ‖ min_amount_out; 15 accounts in the IDL's order (lb_pair, bitmap extension
+  (optional: the program id stands for none), reserve x, reserve y, user token in, user
+  token out, mint x, mint y, oracle, host fee account (optional), user (signer), token x
+  program, token y program, event authority, program), then the bin arrays the swap
+  walks as remaining accounts (writable), from the active bin's array in the swap's
+  direction, skipping the arrays the pair's bitmap marks empty. Which arrays depends on
+  the active bin now (``fresh_state``).
+- Pool account: ``LbPair`` (904 bytes); liquidity lives in ``BinArray`` accounts of 70
+  bins (10,136 bytes) at PDAs ``["bin_array", pair, index i64 LE]``.
+- Log: none the stream sees: the program emits its ``Swap`` event by self-CPI (an inner
+  instruction), not as a ``Program data:`` line (seen running it in LiteSVM).
+- Errors: the IDL's (Anchor, from 6000), and Anchor's own (3005 AccountNotEnoughKeys:
+  a bin array the swap needs was not passed).
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from solders.instruction import Instruction
+
+from engine_rs import decoded as D
+from engine_rs.errors import TicksMissingError
+
+from ..sim.layouts import Writer
+from ..sim.state import Pool, sim_key
+from ..wire.instructions import (
+    SPL_TOKEN,
+    InstructionError,
+    Swap,
+    account_meta,
+    instruction,
+    need_accounts,
+    pdas,
+    read_u64s,
+)
+from .base import (
+    ANCHOR_CONSTRAINT_ADDRESS,
+    Discoverable,
+    Leg,
+    PoolFacts,
+    PoolLayout,
+    ProgramError,
+    SimVenue,
+    Venue,
+)
+from .ids import ids, program
+
+if TYPE_CHECKING:
+    from ..sim import synthetic
+    from ..sim.world import SwapQuote, World
+
+IDS = ids("meteora_dlmm")
+PROGRAM = program(IDS)
+POOL_LEN = IDS.pool_account_size  # 904
+BIN_ARRAY_LEN = 10_136
+BINS_PER_ARRAY = 70
+BIN_LEN = 144
+BITMAP_SIZE = 512  # the pair's own bitmap covers array indexes -512..=511
+DISC_LB_PAIR = bytes([33, 11, 49, 98, 181, 101, 177, 13])  # sha256("account:LbPair")[..8]
+DISC_BIN_ARRAY = bytes([92, 142, 92, 220, 5, 148, 70, 181])  # sha256("account:BinArray")[..8]
+SWAP = bytes([248, 198, 158, 145, 225, 117, 135, 200])  # sha256("global:swap")[..8]
+ANCHOR_NOT_ENOUGH_KEYS = 3005  # anchor-lang AccountNotEnoughKeys
+SWAP_ARRAYS = 3  # bin arrays a built swap names (the SDK's examples take 3 a side)
+ERRORS = {  # idls/dlmm.json "errors" (lb_clmm 0.12.0)
+    6000: "InvalidStartBinIndex", 6001: "InvalidBinId", 6002: "InvalidInput",
+    6003: "ExceededAmountSlippageTolerance", 6004: "ExceededBinSlippageTolerance",
+    6005: "CompositionFactorFlawed", 6006: "NonPresetBinStep", 6007: "ZeroLiquidity",
+    6008: "InvalidPosition", 6009: "BinArrayNotFound", 6010: "InvalidTokenMint",
+    6011: "InvalidAccountForSingleDeposit", 6012: "PairInsufficientLiquidity",
+    6013: "InvalidFeeOwner", 6014: "InvalidFeeWithdrawAmount", 6015: "InvalidAdmin",
+    6016: "IdenticalFeeOwner", 6017: "InvalidBps", 6018: "MathOverflow",
+    6019: "TypeCastFailed", 6020: "InvalidRewardIndex", 6021: "InvalidRewardDuration",
+    6022: "RewardInitialized", 6023: "RewardUninitialized", 6024: "IdenticalFunder",
+    6025: "RewardCampaignInProgress", 6026: "IdenticalRewardDuration", 6027: "InvalidBinArray",
+    6028: "NonContinuousBinArrays", 6029: "InvalidRewardVault", 6030: "NonEmptyPosition",
+    6031: "UnauthorizedAccess", 6032: "InvalidFeeParameter", 6033: "MissingOracle",
+    6034: "InsufficientSample", 6035: "InvalidLookupTimestamp",
+    6036: "BitmapExtensionAccountIsNotProvided", 6037: "CannotFindNonZeroLiquidityBinArrayId",
+    6038: "BinIdOutOfBound", 6039: "InsufficientOutAmount", 6040: "InvalidPositionWidth",
+    6041: "ExcessiveFeeUpdate", 6042: "PoolDisabled", 6043: "InvalidPoolType",
+    6044: "ExceedMaxWhitelist", 6045: "InvalidIndex", 6046: "RewardNotEnded",
+    6047: "MustWithdrawnIneligibleReward", 6048: "UnauthorizedAddress",
+    6049: "OperatorsAreTheSame", 6050: "WithdrawToWrongTokenAccount",
+    6051: "WrongRentReceiver", 6052: "AlreadyPassActivationPoint",
+    6053: "ExceedMaxSwappedAmount", 6054: "InvalidStrategyParameters", 6055: "LiquidityLocked",
+    6056: "BinRangeIsNotEmpty", 6057: "NotExactAmountOut", 6058: "InvalidActivationType",
+    6059: "InvalidActivationDuration", 6060: "MissingTokenAmountAsTokenLaunchProof",
+    6061: "InvalidQuoteToken", 6062: "InvalidBinStep", 6063: "InvalidBaseFee",
+    6064: "InvalidPreActivationDuration", 6065: "AlreadyPassPreActivationSwapPoint",
+    6066: "InvalidStatus", 6067: "ExceededMaxOracleLength", 6068: "InvalidMinimumLiquidity",
+    6069: "NotSupportMint", 6070: "UnsupportedMintExtension",
+    6071: "UnsupportNativeMintToken2022", 6072: "UnmatchTokenMint",
+    6073: "UnsupportedTokenMint", 6074: "InsufficientRemainingAccounts",
+    6075: "InvalidRemainingAccountSlice", 6076: "DuplicatedRemainingAccountTypes",
+    6077: "MissingRemainingAccountForTransferHook", 6078: "NoTransferHookProgram",
+    6079: "ZeroFundedAmount", 6080: "InvalidSide", 6081: "InvalidResizeLength",
+    6082: "NotSupportAtTheMoment", 6083: "InvalidRebalanceParameters",
+    6084: "InvalidRewardAccounts", 6085: "UndeterminedError",
+    6086: "ReallocExceedMaxLengthPerInstruction", 6087: "InvalidBaseFeeMantissa",
+    6088: "InvalidPositionOwner", 6089: "InvalidPoolAddress", 6090: "InvalidTokenBadgeType",
+    6091: "InvalidTransferHookAuthority", 6092: "AmountXIsNegative", 6093: "AmountYIsNegative",
+    6094: "InvalidPoolCreator", 6095: "InvalidFunctionType", 6096: "InvalidPermission",
+    6097: "IncorrectATA", 6098: "InvalidWithdrawProtocolFeeZapAccounts",
+    6099: "MintRestrictedFromZap", 6100: "CpiDisabled", 6101: "MissingZapOutInstruction",
+    6102: "InvalidZapAccounts", 6103: "InvalidZapOutParameters", 6104: "InsufficientInAmount",
+    6105: "InvalidPlaceLimitOrderParameters", 6106: "InvalidLimitOrderOwner",
+    6107: "InvalidCancelLimitOrderParameters", 6108: "CannotFindLimitOrderByBinId",
+    6109: "CancelNonEmptyLimitOrder", 6110: "InvalidCollectFeeMode",
+}  # fmt: skip
+_ACCOUNTS = ("lb_pair", "bin_array_bitmap_extension", "reserve_x", "reserve_y",
+             "user_token_in", "user_token_out", "token_x_mint", "token_y_mint", "oracle",
+             "host_fee_in", "user", "token_x_program", "token_y_program", "event_authority",
+             "program")  # fmt: skip
+
+
+def _pda(seeds: list[bytes]) -> str:
+    return str(pdas().find(seeds, PROGRAM)[0])
+
+
+def _raw(key: str) -> bytes:
+    from solders.pubkey import Pubkey
+
+    return bytes(Pubkey.from_string(key))
+
+
+def event_authority() -> str:
+    """Anchor's event authority of the program: PDA ``["__event_authority"]``."""
+    return _pda([b"__event_authority"])
+
+
+def bin_array_address(pair: str, index: int) -> str:
+    """A bin array: PDA ``["bin_array", pair, index as i64 LE]``."""
+    return _pda([b"bin_array", _raw(pair), struct.pack("<q", index)])
+
+
+def reserve_address(pair: str, mint: str) -> str:
+    """A reserve: PDA ``[pair, mint]``."""
+    return _pda([_raw(pair), _raw(mint)])
+
+
+def oracle_address(pair: str) -> str:
+    """The pair's oracle: PDA ``["oracle", pair]``."""
+    return _pda([b"oracle", _raw(pair)])
+
+
+def lb_pair_address(mint_x: str, mint_y: str, bin_step: int, base_factor: int) -> str:
+    """A permissionless pair (``derive_lb_pair_pda2``): PDA ``[min mint, max mint, bin_step
+    LE, base_factor LE]``."""
+    lo, hi = sorted((_raw(mint_x), _raw(mint_y)))
+    return _pda([lo, hi, struct.pack("<H", bin_step), struct.pack("<H", base_factor)])
+
+
+def next_array(bitmap: Sequence[int], start: int, swap_for_y: bool) -> int | None:
+    """The next bin-array index from ``start`` (inclusive) the pair's bitmap marks, in
+    the swap's direction; None past the bitmap's range (the extension's)."""
+    if not -BITMAP_SIZE <= start < BITMAP_SIZE:
+        return None
+    word = sum(w << (64 * i) for i, w in enumerate(bitmap))
+    off = start + BITMAP_SIZE
+    if swap_for_y:
+        masked = word & ((1 << (off + 1)) - 1)
+        return masked.bit_length() - 1 - BITMAP_SIZE if masked else None
+    masked = word >> off
+    return off + (masked & -masked).bit_length() - 1 - BITMAP_SIZE if masked else None
+
+
+def swap_array_indexes(rec: Any, swap_for_y: bool, count: int = SWAP_ARRAYS) -> list[int]:
+    """The bin arrays a swap walks, in order (at most ``count``): from the active bin's
+    array in the swap's direction, those the pair's bitmap marks."""
+    out: list[int] = []
+    start = rec.active_id // BINS_PER_ARRAY
+    while len(out) < count:
+        found = next_array(rec.bin_array_bitmap, start, swap_for_y)
+        if found is None:
+            break
+        out.append(found)
+        start = found - 1 if swap_for_y else found + 1
+    return out
+
+
+def swap_bin_arrays(pair: str, rec: Any, swap_for_y: bool) -> list[str]:
+    """The :data:`SWAP_ARRAYS` bin arrays a built swap names: those it walks, in order,
+    the last repeated when fewer have liquidity (as a Whirlpool swap repeats its last
+    tick array: one shape for every swap, which transaction sizing counts)."""
+    keys = [bin_array_address(pair, i) for i in swap_array_indexes(rec, swap_for_y)]
+    if not keys:
+        raise ValueError(f"pair {pair} has no bin array in its bitmap that way")
+    return (keys + [keys[-1]] * SWAP_ARRAYS)[:SWAP_ARRAYS]
+
+
+# ------------------------------------------------------------------ the swap instruction
+def swap(
+    user: str, pair: str, reserve_x: str, reserve_y: str, user_in: str, user_out: str,
+    mint_x: str, mint_y: str, oracle: str, program_x: str, program_y: str,
+    bin_arrays: Sequence[str], amount_in: int, min_amount_out: int,
+) -> Instruction:  # fmt: skip
+    """DLMM ``swap`` (exact input), no bitmap extension and no host fee account."""
+    data = SWAP + struct.pack("<QQ", amount_in, min_amount_out)
+    return instruction(PROGRAM, data, [
+        account_meta(pair, writable=True), account_meta(PROGRAM),
+        account_meta(reserve_x, writable=True), account_meta(reserve_y, writable=True),
+        account_meta(user_in, writable=True), account_meta(user_out, writable=True),
+        account_meta(mint_x), account_meta(mint_y), account_meta(oracle, writable=True),
+        account_meta(PROGRAM), account_meta(user, signer=True), account_meta(program_x),
+        account_meta(program_y), account_meta(event_authority()), account_meta(PROGRAM),
+        *(account_meta(a, writable=True) for a in bin_arrays),
+    ])  # fmt: skip
+
+
+def swap_instruction(leg: Leg) -> Instruction:
+    """The hop's ``swap``: its direction from the mints, the bin arrays from the pair's
+    active bin and bitmap (``leg.record`` must be fresh)."""
+    r = leg.record
+    swap_for_y = leg.mint_in == r.token_x_mint
+    arrays = swap_bin_arrays(leg.pool, r, swap_for_y)
+    return swap(
+        leg.owner, leg.pool, r.reserve_x, r.reserve_y, leg.source, leg.dest, r.token_x_mint,
+        r.token_y_mint, r.oracle, leg.token_programs[r.token_x_mint],
+        leg.token_programs[r.token_y_mint], arrays, leg.amount_in, leg.minimum_out,
+    )  # fmt: skip
+
+
+def sizing_swap(
+    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str
+) -> Instruction:
+    """The swap's shape on placeholder keys (pair, reserves, oracle, three bin arrays)."""
+    return swap(payer, keys[0], keys[1], keys[2], source, dest, mint_in, mint_out, keys[3],
+                SPL_TOKEN, SPL_TOKEN, [keys[4], keys[5], keys[6]], 1, 1)  # fmt: skip
+
+
+def decode_swap(data: bytes, accounts: list[str]) -> Swap:
+    """A ``swap`` back as a :class:`Swap` (``InstructionError`` otherwise)."""
+    if data[:8] != SWAP:
+        raise InstructionError("InvalidInstructionData", "dlmm: not swap")
+    amount, minimum = read_u64s(data, 8, 2, "swap")
+    need_accounts(accounts, len(_ACCOUNTS), "swap")
+    acc = dict(zip(_ACCOUNTS, accounts))
+    return Swap(PROGRAM, acc["lb_pair"], amount, minimum, acc["user_token_in"],
+                acc["user_token_out"], acc["user"], acc, None,
+                tuple(accounts[len(_ACCOUNTS) :]))  # fmt: skip
+
+
+def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
+    """The ``LbPair`` account, decoded by the engine."""
+    return eng.decode_meteora_lb_pair(data, owner)
+
+
+# ------------------------------------------------------------------ simulator: layouts
+def encode_lb_pair(r: Any, base: bytes | None = None) -> bytes:
+    """Meteora DLMM ``LbPair`` (904 bytes, ``idls/dlmm.json``)."""
+    w = Writer(POOL_LEN, base, DISC_LB_PAIR)
+    b = w.buf
+    struct.pack_into("<HHHHIIiiHBBB", b, 8, r.base_factor, r.filter_period, r.decay_period,
+                     r.reduction_factor, r.variable_fee_control, r.max_volatility_accumulator,
+                     r.min_bin_id, r.max_bin_id, r.protocol_share, r.base_fee_power_factor,
+                     r.function_type, r.collect_fee_mode)  # fmt: skip
+    struct.pack_into("<IIi", b, 40, r.volatility_accumulator, r.volatility_reference,
+                     r.index_reference)  # fmt: skip
+    struct.pack_into("<q", b, 56, r.last_update_timestamp)
+    struct.pack_into("<BHBiHBBHBB", b, 72, r.bump_seed, r.bin_step_seed, r.pair_type,
+                     r.active_id, r.bin_step, r.status, r.require_base_factor_seed,
+                     r.base_factor_seed, r.activation_type,
+                     r.creator_pool_on_off_control)  # fmt: skip
+    for off, k in ((88, r.token_x_mint), (120, r.token_y_mint), (152, r.reserve_x),
+                   (184, r.reserve_y), (264, r.reward_mints[0]), (408, r.reward_mints[1]),
+                   (552, r.oracle), (752, r.pre_activation_swap_address), (784, r.base_key),
+                   (848, r.creator)):  # fmt: skip
+        w.key(off, k)
+    w.u64(216, r.protocol_fee_x)
+    w.u64(224, r.protocol_fee_y)
+    struct.pack_into("<16Q", b, 584, *r.bin_array_bitmap)
+    struct.pack_into("<q", b, 712, r.last_updated_at)
+    w.u64(816, r.activation_point)
+    w.u64(824, r.pre_activation_duration)
+    struct.pack_into("<BBB", b, 880, r.token_mint_x_program_flag, r.token_mint_y_program_flag,
+                     r.version)  # fmt: skip
+    return w.done()
+
+
+def encode_bin_array(index: int, pair: str, bins: Sequence[Sequence[int]],
+                     base: bytes | None = None) -> bytes:  # fmt: skip
+    """A ``BinArray`` (10,136 bytes, version 2) with its 70 bins as ``(amount_x,
+    amount_y, price, liquidity_supply, open_order_amount,
+    processed_order_remaining_amount, limit_order_ask_side)`` (the other fields zero)."""
+    if len(bins) != BINS_PER_ARRAY:
+        raise ValueError(f"a bin array holds {BINS_PER_ARRAY} bins, not {len(bins)}")
+    w = Writer(BIN_ARRAY_LEN, base, DISC_BIN_ARRAY)
+    b = w.buf
+    struct.pack_into("<qB", b, 8, index, 2)
+    w.key(24, pair)
+    for i, (ax, ay, price, liq, open_, processed, ask) in enumerate(bins):
+        o = 56 + BIN_LEN * i
+        struct.pack_into("<QQ", b, o, ax, ay)
+        w.u128(o + 16, price)
+        w.u128(o + 32, liq)
+        w.u64(o + 112, open_)
+        w.u64(o + 128, processed)
+        w.u8(o + 140, ask)
+    return w.done()
+
+
+# ------------------------------------------------------------------ simulator: market
+SIM_BIN_STEPS = (20, 50, 100)  # bp; the smallest that keeps the pair in its own bitmap
+SIM_BINS_EACH_SIDE = 45  # bins holding liquidity on each side of the active one
+SIM_TIME0 = 1_700_000_000  # the simulated clock's unix time at slot 0
+
+
+def sim_now(world: World) -> int:
+    """The simulated clock's unix time now (slot times of ``slot_seconds``)."""
+    return SIM_TIME0 + int(world.slot * world.config.slot_seconds)
+
+
+@dataclass(slots=True)
+class DlmmMarket:
+    """A simulated pair's bin arrays: index -> (address, its 70 bins as lists)."""
+
+    arrays: dict[int, tuple[str, list[list[int]]]]
+
+
+def _takes(spec: synthetic.PoolSpec) -> bool:
+    """The synthetic pools the world gives this venue (``spec.venue``)."""
+    return spec.venue == IDS.name
+
+
+def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
+    """A pair at its PDA from a constant-product spec's price and depth: bins of
+    ``bin_step`` around the active one (X above, Y below, both in the active bin), the
+    fee the spec's (base factor), a small variable fee, bin arrays at their PDAs."""
+    eng = world.eng
+    price = spec.reserve_b / spec.reserve_a
+    for step in SIM_BIN_STEPS:
+        active = round(math.log(price) / math.log1p(step / 10_000))
+        if abs(active) // BINS_PER_ARRAY < BITMAP_SIZE - 2:
+            break
+    fee = spec.fee_num * 1_000_000_000 // spec.fee_den  # per 1e9
+    base_factor = max(1, min(0xFFFF, fee // (step * 10)))
+    mx, my = spec.mint_a, spec.mint_b
+    addr = lb_pair_address(mx, my, step, base_factor)
+    while addr in world.accounts:  # a second pair of the same mints and fee
+        base_factor += 1
+        addr = lb_pair_address(mx, my, step, base_factor)
+    spec.pool_id = addr
+    rx, ry = reserve_address(addr, mx), reserve_address(addr, my)
+    n = SIM_BINS_EACH_SIDE
+    unit_x, unit_y = spec.reserve_a // (n + 1), spec.reserve_b // (n + 1)
+    arrays: dict[int, tuple[str, list[list[int]]]] = {}
+    for bin_id in range(active - n, active + n + 1):
+        idx = bin_id // BINS_PER_ARRAY
+        if idx not in arrays:
+            bins = [[0, 0, 0, 0, 0, 0, 0] for _ in range(BINS_PER_ARRAY)]
+            arrays[idx] = (bin_array_address(addr, idx), bins)
+        x = unit_x if bin_id >= active else 0
+        y = unit_y if bin_id <= active else 0
+        p = eng.meteora_dlmm_bin_price(bin_id, step)
+        arrays[idx][1][bin_id - idx * BINS_PER_ARRAY] = [x, y, p, x * p + (y << 64), 0, 0, 0]
+    bitmap = [0] * 16
+    for idx in arrays:
+        off = idx + BITMAP_SIZE
+        bitmap[off // 64] |= 1 << (off % 64)
+    now = sim_now(world)
+    rec = D.MeteoraLbPair(
+        base_factor, 30, 600, 5_000, 7_500, 350_000, -443_636, 443_636, 500, 0, 0, 0,
+        0, 0, active, now, 255, step, 0, active, step, 0, 0, base_factor, 0, 0,
+        mx, my, rx, ry, 0, 0, ("11111111111111111111111111111111",) * 2,
+        oracle_address(addr), tuple(bitmap), now, "11111111111111111111111111111111",
+        "11111111111111111111111111111111", 0, 0, sim_key("dlmm-creator", i), 0, 0, 1,
+    )  # fmt: skip
+    world.put(addr, PROGRAM, encode_lb_pair(rec))
+    for idx, (a, bins) in sorted(arrays.items()):
+        world.put(a, PROGRAM, encode_bin_array(idx, addr, bins))
+    total_x = sum(b[0] for _, bins in arrays.values() for b in bins)
+    total_y = sum(b[1] for _, bins in arrays.values() for b in bins)
+    world.vault(rx, mx, addr, total_x)
+    world.vault(ry, my, addr, total_y)
+    spec.state = DlmmMarket(arrays)
+    spec.tick_current = active
+    names = [a for _, (a, _) in sorted(arrays.items())]
+    return Pool(IDS.kind, addr, mx, my, rx, ry, rec, spec, tick_arrays=names)
+
+
+def _market(pool: Pool) -> DlmmMarket:
+    state = pool.spec.state
+    assert isinstance(state, DlmmMarket)
+    return state
+
+
+def _quote(world: World, pool: Pool, a_to_b: bool, amount: int,
+           arrays: Sequence[str] | None = None) -> SwapQuote | None:  # fmt: skip
+    """The program's swap now (the engine's ``meteora_dlmm_swap`` on the accounts'
+    bytes): ``after`` is the engine's ``DlmmSwapQuote`` (active bin, volatility, fills)."""
+    from ..sim.world import SwapQuote
+
+    keys = pool.tick_arrays if arrays is None else arrays
+    data = [world.accounts[k].data for k in keys if k in world.accounts]
+    r = world.eng.meteora_dlmm_swap(
+        world.accounts[pool.address].data, data, amount, a_to_b, sim_now(world), world.slot
+    )
+    if r is None:
+        return None
+    return SwapQuote(amount, r.amount_out, tick=r.active_id, after=r)
+
+
+def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> None:
+    """The swap's bins (input net of the fee in, output out), the pair's active bin,
+    volatility state and protocol fee; the accounts rewritten (bin arrays notified). The
+    market state is replaced, never changed in place (the runtime's undo keeps the old)."""
+    r = q.after
+    arrays = dict(_market(pool).arrays)
+    for idx in sorted({f[0] // BINS_PER_ARRAY for f in r.fills}):
+        a, bins = arrays[idx]
+        arrays[idx] = (a, [list(b) for b in bins])
+    for bin_id, used, out in r.fills:
+        idx = bin_id // BINS_PER_ARRAY
+        b = arrays[idx][1][bin_id - idx * BINS_PER_ARRAY]
+        if a_to_b:
+            b[0], b[1] = b[0] + used, b[1] - out
+        else:
+            b[1], b[0] = b[1] + used, b[0] - out
+        b[3] = b[0] * b[2] + (b[1] << 64)
+    pool.spec.state = DlmmMarket(arrays)
+    for idx in sorted({f[0] // BINS_PER_ARRAY for f in r.fills}):
+        a, bins = arrays[idx]
+        world.accounts[a].data = encode_bin_array(idx, pool.address, bins, world.accounts[a].data)
+        world._touched.append(a)
+    rec = pool.record
+    moved = r.active_id != rec.active_id
+    # the protocol's fee is in the token the fee is taken in: the input, or Y when the
+    # pair collects only Y (collect_fee_mode 1; the LbPair after the program's swaps)
+    in_y = not a_to_b or rec.collect_fee_mode == 1
+    rec = replace(
+        rec, active_id=r.active_id, volatility_accumulator=r.volatility_accumulator,
+        volatility_reference=r.volatility_reference, index_reference=r.index_reference,
+        # the program stamps the time when the active bin moved (seen in LiteSVM)
+        last_update_timestamp=sim_now(world) if moved else rec.last_update_timestamp,
+        protocol_fee_x=rec.protocol_fee_x + (0 if in_y else r.protocol_fee),
+        protocol_fee_y=rec.protocol_fee_y + (r.protocol_fee if in_y else 0),
+    )  # fmt: skip
+    pool.record = rec
+    pool.spec.tick_current = r.active_id
+    world.accounts[pool.address].data = encode_lb_pair(rec, world.accounts[pool.address].data)
+
+
+def _price(pool: Pool) -> float:
+    """Units of Y per unit of X at the active bin."""
+    rec = pool.record
+    return float((1.0 + rec.bin_step / 10_000) ** rec.active_id)
+
+
+def _depth(pool: Pool, a_to_b: bool) -> float:
+    """The input side's depth: the other side's bins at the active price."""
+    m = _market(pool)
+    if a_to_b:
+        return sum(b[1] for _, bins in m.arrays.values() for b in bins) / _price(pool)
+    return sum(b[0] for _, bins in m.arrays.values() for b in bins) * _price(pool)
+
+
+# ------------------------------------------------------------------ simulator: program
+def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenAccount) -> bool:
+    """The program's checks of a swap, in its order; the direction (X for Y)."""
+    acc = s.accounts
+    rec = pool.record
+    want = {
+        "reserve_x": rec.reserve_x,
+        "reserve_y": rec.reserve_y,
+        "token_x_mint": rec.token_x_mint,
+        "token_y_mint": rec.token_y_mint,
+        "oracle": rec.oracle,
+        "event_authority": event_authority(),
+        "program": PROGRAM,
+        "token_x_program": SPL_TOKEN,
+        "token_y_program": SPL_TOKEN,
+    }
+    if any(acc[k] != v for k, v in want.items()):
+        raise ProgramError(ANCHOR_CONSTRAINT_ADDRESS)
+    if src.mint not in (rec.token_x_mint, rec.token_y_mint) or dst.mint == src.mint:
+        raise ProgramError(6010)  # InvalidTokenMint
+    if dst.mint not in (rec.token_x_mint, rec.token_y_mint):
+        raise ProgramError(6010)
+    swap_for_y: bool = src.mint == rec.token_x_mint
+    # the bin arrays it walks must be passed, in its order (the engine's swap on exactly
+    # the arrays named: one it needs and was not given is the program's 3005)
+    wanted = [bin_array_address(pool.address, i) for i in swap_array_indexes(rec, swap_for_y, 64)]
+    named = list(s.tick_arrays)
+    while len(named) > 1 and named[-1] == named[-2]:  # a repeated last array
+        named.pop()
+    if not named or named != wanted[: len(named)]:
+        raise ProgramError(6027)  # InvalidBinArray
+    if len(named) < len(wanted):  # a walk past the last named array
+        try:
+            _quote(world, pool, swap_for_y, s.amount_in, named)
+        except TicksMissingError:
+            raise ProgramError(ANCHOR_NOT_ENOUGH_KEYS) from None
+    return swap_for_y
+
+
+def _quote_error(text: str) -> int:
+    """The program's code when the engine refuses the swap: it leaves the pair's bitmap
+    (the program asks for the bitmap extension) or overflows."""
+    return 6036 if "bin arrays" in text else 6018  # BitmapExtension...NotProvided, MathOverflow
+
+
+def _cost(pool: Pool, active_before: int) -> int:
+    """A swap's compute units: a base and more per bin crossed (LiteSVM: 41k for one)."""
+    return 40_000 + 1_500 * abs(pool.spec.tick_current - active_before)
+
+
+def _follow(eng: Any, pool: str, rec: Any, each_side: int) -> list[tuple[str, int]]:
+    """The bin arrays a swap from the active bin walks first: the active bin's array and,
+    each way, the next ``each_side`` arrays the pair's bitmap marks (the program skips
+    the others), at their PDAs, by index."""
+    mid = rec.active_id // BINS_PER_ARRAY
+    want = {mid}
+    for swap_for_y in (True, False):
+        start = mid
+        for _ in range(each_side + 1):
+            found = next_array(rec.bin_array_bitmap, start, swap_for_y)
+            if found is None:
+                break
+            want.add(found)
+            start = found - 1 if swap_for_y else found + 1
+    return [(bin_array_address(pool, i), i) for i in sorted(want)]
+
+
+def _base_fee(r: Any) -> float:
+    """The pair's base fee as a fraction: ``base_factor * bin_step * 10 *
+    10^base_fee_power_factor`` per 1e9 (the variable fee comes on top)."""
+    return float(r.base_factor * r.bin_step * 10 * 10**r.base_fee_power_factor) / 1e9
+
+
+DISCOVERY = Discoverable(
+    "Meteora DLMM",
+    # token_x_mint 88 / token_y_mint 120 of 904 bytes (idls/dlmm.json); x and y are the
+    # creator's order (only the pair's PDA seeds sort them)
+    PoolLayout(88, 120, discriminator=DISC_LB_PAIR),
+    lambda r: PoolFacts(r.token_x_mint, r.token_y_mint, r.reserve_x, r.reserve_y, _base_fee(r)),
+    # the active bin's price, base units of Y per base unit of X
+    price=lambda r: float((1.0 + r.bin_step / 10_000) ** r.active_id),
+)
+
+
+VENUE = Venue(
+    ids=IDS,
+    decode_pool=decode_pool,
+    swap_instruction=swap_instruction,
+    sizing_swap=sizing_swap,
+    decode_swap=decode_swap,
+    errors=ERRORS,
+    slippage_error=6003,  # ExceededAmountSlippageTolerance
+    compute_units=150_000,
+    fresh_state=True,
+    anchor=True,
+    sim=SimVenue(
+        check=_check,
+        quote_error=_quote_error,
+        no_output_error=6039,  # InsufficientOutAmount: a swap that pays nothing
+        cost=_cost,
+        instruction_name="Swap",
+        setup=lambda world: None,
+        takes=_takes,
+        create=_create,
+        swapped=lambda world, pool, a_to_b, paid_in, out: "Program log: Instruction: Swap",
+        state_in_pool_account=True,
+        token_instruction="TransferChecked",
+        rent={POOL_LEN: 7_182_720, BIN_ARRAY_LEN: 71_437_440},
+        quote=_quote,
+        apply=_apply,
+        price=_price,
+        depth=_depth,
+        share=0.15,
+        from_kind="cpmm",
+    ),
+    follow=_follow,
+    absent=lambda index, pool: None,  # the program skips the arrays its bitmap marks empty
+    discovery=DISCOVERY,
+)
