@@ -157,7 +157,10 @@ def _search(legs: Sequence[Leg], miss: list[bool]) -> int | None:
     for k in range(64):
         p = _profit(legs, 1 << k, miss)
         if p is None:
-            break
+            # too small to pay anything (before a profitable size), or past the liquidity
+            if best_p is not None:
+                break
+            continue
         if p > 0 and _better(p, best_p):
             best_k, best_p = k, p
         elif best_p is not None and p < best_p:

@@ -576,7 +576,7 @@ VENUE = Venue(
         apply=_apply,
         price=_price,
         depth=_depth,
-        share=0.15,
+        share=0.25,
         from_kind="cpmm",
     ),
     follow=_follow,

@@ -690,7 +690,7 @@ VENUE = Venue(
         apply=_apply,
         price=_price,
         depth=_depth,
-        share=0.15,
+        share=0.3,
         from_kind="cpmm",
     ),
     discovery=DISCOVERY,

@@ -626,7 +626,7 @@ VENUE = Venue(
         apply=_apply,
         price=_price,
         depth=_depth,
-        share=0.4,
+        share=0.5,
         from_kind="clmm",
     ),
     follow=_follow,

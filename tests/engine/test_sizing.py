@@ -6,6 +6,9 @@ the chosen size), so agreement plus this oracle covers both.
 
 from __future__ import annotations
 
+import math
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -67,3 +70,57 @@ def test_large_pools_profit_is_the_smooth_optimum() -> None:
         hop = simulate(legs, sized.amount_in + dx)
         assert hop is not None
         assert hop[-1] - (sized.amount_in + dx) <= profit + 2
+
+
+def _knocked_world(kind: str) -> tuple[object, str, str]:
+    """A quiet simulated market holding every venue, a pool of ``kind`` on a SOL pair
+    beside another venue's pool of the same pair, knocked 3% off that pool's price: a
+    2-hop cycle through the two makes money."""
+    from feeds.sim.world import World, WorldConfig
+
+    w = World(WorldConfig(seed=1, trades_per_slot=0, dislocation_rate=0.0))
+    sol = w.bases[0]
+    for p in w.pools:
+        if p.kind != kind or sol not in (p.mint_a, p.mint_b):
+            continue
+        q = next((q for q in w.pools if q is not p and q.spec.venue == ""
+                  and {q.mint_a, q.mint_b} == {p.mint_a, p.mint_b}), None)  # fmt: skip
+        if q is not None:
+            for _ in range(200):
+                if abs(math.log(w.pool_price(p) / w.pool_price(q))) > 0.03:
+                    return w, p.address, q.address
+                assert w.swap(p, True, w._trade_size(p, True, 0.01)) is not None
+            raise AssertionError(f"{kind} pool {p.address} would not move")
+    raise AssertionError(f"no {kind} pool beside another venue's on a SOL pair")
+
+
+@pytest.mark.parametrize("kind", ["clmm", "dlmm"])
+def test_a_cycle_whose_smallest_sizes_pay_nothing_is_still_sized(kind: str) -> None:
+    """Raydium CLMM and Meteora DLMM refuse a swap whose output rounds to zero, so the
+    doubling search meets infeasible sizes (a few base units: 16 lamports, say, give one
+    unit of the middle token, which the next hop refuses) between feasible ones before
+    any size pays: it must go on doubling past them. The size found makes the most of
+    every power of two both backends can quote (the doubling's own grid), and both
+    backends choose it."""
+    import engine_rs
+    from engine_rs.errors import EngineError
+    from tests.truth import market_graph
+
+    w, pool, other = _knocked_world(kind)
+    base = w.bases[0]  # type: ignore[attr-defined]
+    sized = []
+    for backend in ("rust", "python"):
+        g = market_graph(engine_rs.load(backend), w)
+        (o,) = [o for o in g.cycles(base, 3) if set(o.pools) == {pool, other} and o.spot_rate > 1]
+        assert o.amount_in > 0 and o.profit > 0, o
+        grid = []
+        for k in range(64):
+            try:
+                path = g.quote(list(o.pools), base, 1 << k)
+            except EngineError:  # past the ticks held: no number
+                continue
+            if path:
+                grid.append(path[-1] - path[0])
+        assert o.profit >= max(grid)
+        sized.append((o.amount_in, o.profit, o.hop_amounts))
+    assert sized[0] == sized[1]

@@ -53,11 +53,17 @@ def keyfile(tmp_path: Path) -> Path:
 
 @asynccontextmanager
 async def live_session(
-    keyfile: Path, seed: int = 11, accept: bool = True, db: Path | None = None, **cfg: Any
+    keyfile: Path,
+    seed: int = 11,
+    accept: bool = True,
+    db: Path | None = None,
+    world: WorldConfig | None = None,
+    **cfg: Any,
 ) -> AsyncIterator[FeedSession]:
     config = LiveConfig(keypair=str(keyfile), **{**CAPS, **cfg})
     # always recorded (db None: the test's own journal): the day's total lives there
-    s = FeedSession(seed=seed, sim_config=quiet(seed), sim_endpoints=1, live=config,
+    sim_config = world if world is not None else quiet(seed)
+    s = FeedSession(seed=seed, sim_config=sim_config, sim_endpoints=1, live=config,
                     sim_accept_tx=accept, shadow=False,
                     record=RecordSettings(db, batch_s=0.1))  # fmt: skip
     await s.start()
@@ -219,6 +225,88 @@ async def test_a_live_order_is_signed_simulated_sent_applied_and_confirmed(
     written = await export_session(tmp_path / "j.sqlite", s.session_id, tmp_path / "out")
     csv_text = next(p for p in written if p.name.endswith("-transactions.csv")).read_text()
     assert csv_text.count(order.signature) == 4  # signed, simulated, sent, confirmed
+
+
+# the venues beyond the first three, each with the kinds of the pools a 2-hop cycle
+# through one of its pools may pair it with and still fit one transaction without an
+# address lookup table (PumpSwap's 24 / 26-account swaps fit only beside AMM v4's)
+NEW_VENUES = {
+    "clmm": ("amm_v4", "cpmm", "whirlpool"),
+    "dlmm": ("amm_v4", "cpmm", "whirlpool"),
+    "pumpswap": ("amm_v4",),
+}
+
+
+def _pair_through(seed: int, kind: str) -> tuple[str, str]:
+    """A pool of ``kind`` on a pair of the base (SOL) and a pool of another venue on the
+    same pair, in the quiet market of ``seed`` with every venue (addresses)."""
+    from feeds.sim.world import World
+
+    w = World(replace(quiet(seed), venue_mix=True))
+    sol = w.bases[0]
+    for p in w.pools:
+        if p.kind != kind or sol not in (p.mint_a, p.mint_b):
+            continue
+        for q in w.pools:
+            if q.kind in NEW_VENUES[kind] and {q.mint_a, q.mint_b} == {p.mint_a, p.mint_b}:
+                return p.address, q.address
+    raise AssertionError(f"no {kind} pool beside another venue's on a SOL pair at seed {seed}")
+
+
+@pytest.mark.parametrize("kind", sorted(NEW_VENUES))
+async def test_a_live_order_through_each_new_venue_is_confirmed(
+    keyfile: Path, tmp_path: Path, kind: str
+) -> None:
+    """Raydium CLMM, Meteora DLMM and PumpSwap in a live order: a 2-hop cycle through a
+    pool of the venue is knocked off its price, traded live (its swap instruction built
+    by the venue, run by the simulator's program), confirmed, and the venue's vaults
+    moved by the hop's amounts; the wallet ends with the cycle's profit."""
+    seed = 1
+    pool, other = _pair_through(seed, kind)
+    world = replace(quiet(seed), venue_mix=True)
+    async with live_session(keyfile, seed=seed, db=tmp_path / "j.sqlite", world=world) as s:
+        assert s.sim is not None and s.executor is not None
+        w = s.sim.world
+        assert pool in w.by_address  # the session's world is the one searched
+        landings = record_landings(s)
+        ok, why = await s.request_live()
+        assert ok, why
+        s.broker.auto = False  # type: ignore[union-attr]
+        target = w.by_address[pool]
+        frac = [0.02]
+
+        def knock(world: Any) -> list[Any]:  # one big trade on the pool a slot
+            t = world.swap(target, True, world._trade_size(target, True, frac[0]))
+            return [] if t is None else [t]
+
+        w.script = knock
+        try:
+            o, _ = await tick_until(s, lambda: next((
+                v for k, v in sorted(s.live.items())
+                if v[1].go and k[0] == s.base_mints[0] and set(k[1]) == {pool, other}
+            ), None))  # fmt: skip
+        finally:
+            w.script = None
+        assert s.trade(o.base_mint, list(o.pools)) == ""
+        order = await finished(s, 1)
+        assert order.status == "confirmed", order.detail
+        assert kind in order.kinds
+        _, acc_before, _, acc_after, landed = landings[order.signature]
+        assert landed.err is None
+        i = order.pools.index(pool)
+        p = w.by_address[pool]
+        tin = order.tokens[i]
+        vin, vout = (p.vault_a, p.vault_b) if tin == p.mint_a else (p.vault_b, p.vault_a)
+        # the pool took the hop's input and paid its output (PumpSwap's protocol and creator
+        # fees leave its quote vault too: the vaults move by the hop's amounts, or by more
+        # on the quote side)
+        took = amount(acc_after, vin) - amount(acc_before, vin)
+        paid = amount(acc_before, vout) - amount(acc_after, vout)
+        assert 0 < took <= order.hops[i] and paid >= order.hops[i + 1] > 0
+        if kind != "pumpswap":
+            assert (took, paid) == (order.hops[i], order.hops[i + 1])
+        assert order.hops[-1] == order.simulated_out  # a quiet market: the quote held
+        assert order.realized == order.hops[-1] - order.hops[0] > 0
 
 
 def _journal_steps(db: Path) -> list[tuple[str, str]]:

@@ -6,8 +6,10 @@
 //!   `f(x) = A·x / (B + C·x)` whose optimum has the closed form `x* = (√(A·B) − B) / C`;
 //!   we evaluate the exact integer profit at `⌊x*⌋ − 1 ..= ⌊x*⌋ + 1` and keep the best;
 //! - any chain with a CLMM leg uses a monotone search over exact swaps: doubling
-//!   `x = 2^k` until profit falls past its peak (or a swap fails), then an integer
-//!   ternary search in `[2^(k−1), 2^(k+1)]`.
+//!   `x = 2^k` until profit falls past its peak (or a swap fails once one was
+//!   profitable: sizes too small to pay anything fail on programs that refuse a zero
+//!   output),
+//!   then an integer ternary search in `[2^(k−1), 2^(k+1)]`.
 //!
 //! The Python twin (`engine_rs/python/sizing.py`) runs the same steps with the same f64
 //! operations, so both backends pick the same integer. Ties go to the smaller input.
@@ -207,7 +209,15 @@ fn search(legs: &[Leg], miss: &mut bool) -> Option<u64> {
     let mut best_p: Option<i128> = None;
     for k in 0..64u32 {
         let p = profit(legs, 1u64 << k, miss);
-        let Some(pv) = p else { break };
+        // an infeasible size before any profitable one is a hop too small to pay anything
+        // (programs refuse a swap whose output rounds to zero: Raydium CLMM, Meteora DLMM):
+        // try larger ones; after one, the sizes ran past the liquidity (or the ticks held)
+        let Some(pv) = p else {
+            if best_p.is_some() {
+                break;
+            }
+            continue;
+        };
         if pv > 0 && better(p, best_p) {
             best_k = Some(k);
             best_p = p;
