@@ -37,7 +37,12 @@ from typing import Any
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, default=7, help="seed of the simulated market (default 7)")
+    from . import SIM_SEED
+
+    p.add_argument(
+        "--seed", type=int, default=SIM_SEED,
+        help=f"seed of the simulated market (default {SIM_SEED})",
+    )  # fmt: skip
     p.add_argument(
         "--theme",
         choices=["dark", "light", "contrast"],
@@ -263,7 +268,7 @@ def _add_run(p: argparse.ArgumentParser) -> None:
         help="configuration (default: $ARBSCOPE_CONFIG, else "
         "~/.config/arbscope/config.toml when it exists)",
     )
-    p.add_argument("--seed", type=int, help="seed of the simulated market (sim.seed, default 7)")
+    p.add_argument("--seed", type=int, help="seed of the simulated market (sim.seed, default 63)")
     p.add_argument(
         "--theme",
         choices=["dark", "light", "contrast"],

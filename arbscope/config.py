@@ -33,6 +33,8 @@ from typing import Any
 from feeds.redact import redact
 from feeds.wire.universe import address_problem
 
+from . import SIM_SEED
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -87,6 +89,7 @@ SECTIONS: dict[str, str] = {
     "ui": "The dashboard.",
     "sim": "The embedded simulator (used when feeds.ws is empty).",
 }
+
 
 KEYS: tuple[Key, ...] = (
     Key("feeds", "ws", "urls", [], "PubSub endpoints (wss://...), one per node",
@@ -163,7 +166,7 @@ KEYS: tuple[Key, ...] = (
     Key("logs", "backups", "int", 5, "rotated files kept", lo=0, hi=100),
     Key("ui", "theme", "choice", "dark", "colour theme (t cycles them)",
         choices=("dark", "light", "contrast")),
-    Key("sim", "seed", "int", 7, "seed of the simulated market", lo=0, hi=2**63 - 1),
+    Key("sim", "seed", "int", SIM_SEED, "seed of the simulated market", lo=0, hi=2**63 - 1),
     Key("sim", "endpoints", "int", 3, "endpoints the simulator presents", lo=1, hi=32),
     Key("sim", "slot_ms", "float", 400.0, "slot length", lo=1, hi=60_000),
     Key("sim", "accept_tx", "bool", False, "the simulator accepts transactions (live trials; "
