@@ -82,6 +82,9 @@ class Snapshot:
     # per pool of the cycles shown, its venue's short label (``clmm``, ``dlmm``, ``pump``
     # ...: ``Opportunity.kinds`` says only the curve); {} where pools have no venue (demo)
     labels: dict[str, str] = field(default_factory=dict)
+    # per row key of the cycles shown that cannot be sent as one transaction (too many
+    # accounts before address lookup tables), why: the scorer's GO is the economics only
+    unsendable: dict[str, str] = field(default_factory=dict)
 
 
 def _widened(spec: synthetic.PoolSpec) -> synthetic.PoolSpec:
@@ -143,6 +146,7 @@ class Evaluator:
         self.fees, self.policy = fees, policy
         # each pool's program, when the feed knows it (what a transaction would need)
         self.pool_kinds: dict[str, str] = pool_kinds if pool_kinds is not None else {}
+        self._sendable_memo: dict[tuple[Any, ...], str] = {}
         self.live: dict[OppKey, tuple[Opportunity, Score]] = {}
         self.first_seen: dict[OppKey, int] = {}  # the slot each live cycle appeared in
         self.found = 0  # opportunities that appeared (a profitable cycle not live before)
@@ -377,7 +381,24 @@ class Evaluator:
             coverage=coverage or {},
             endpoints=endpoints,
             labels=self._labels(best),
+            unsendable=self._unsendable(best),
         )
+
+    def _unsendable(self, best: list[tuple[Opportunity, Score]]) -> dict[str, str]:
+        """Why each cycle shown could not be sent as one transaction, for those that
+        could not (its size depends on its pools, tokens and the tip only: cached)."""
+        out: dict[str, str] = {}
+        tip = bool(self.fees.tip_lamports)
+        for o, _ in best:
+            key = (o.base_mint, tuple(o.pools), tuple(o.tokens), tip)
+            why = self._sendable_memo.get(key)
+            if why is None:
+                if len(self._sendable_memo) > 4_096:
+                    self._sendable_memo.clear()
+                why = self._sendable_memo[key] = self.sendable(o)
+            if why:
+                out[o.base_mint + ":" + ",".join(o.pools)] = why
+        return out
 
     def _labels(self, best: list[tuple[Opportunity, Score]]) -> dict[str, str]:
         """The venue label of each pool of the cycles shown whose kind is known."""

@@ -345,11 +345,14 @@ class ArbscopeApp(App[None]):
             self.say("no cycle under the cursor")
             return
         snap = self.source.snapshot
+        o = picked[0]
+        why = snap.unsendable.get(o.base_mint + ":" + ",".join(o.pools), "")
         self.push_screen(
             CycleDetail(
-                *picked, snap.fees_ctx, snap.names, snap.coverage, snap.endpoints, snap.labels
+                *picked, snap.fees_ctx, snap.names, snap.coverage, snap.endpoints, snap.labels,
+                why,
             )
-        )
+        )  # fmt: skip
 
     def action_filter(self) -> None:
         s = self._live_screen()

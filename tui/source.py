@@ -185,6 +185,12 @@ class SnapshotView(Protocol):
         ...
 
     @property
+    def unsendable(self) -> Mapping[str, str]:
+        """Per row key of the cycles shown that one transaction cannot hold (before
+        address lookup tables), why ({} where every cycle fits or nobody knows)."""
+        ...
+
+    @property
     def labels(self) -> Mapping[str, str]:
         """Per pool of the cycles shown, its venue's short label (``wp``, ``clmm``,
         ``dlmm``, ``pump`` ...; {} where pools have no venue: the demo)."""

@@ -182,3 +182,32 @@ def test_feeds_show_rate_limits_with_their_backoff_and_uncovered_accounts() -> N
     assert str(feeds.cells(_health(rate_limited=3, backoff_s=0.2))[10]) == "3"
     assert str(feeds.cells(_health())[10]) == "0" and str(feeds.cells(_health())[11]) == "0"
     assert len(feeds.cells(_health())) == len(feeds.FeedsPanel.COLUMNS)
+
+
+def test_a_go_cycle_one_transaction_cannot_hold_says_so_and_the_detail_why() -> None:
+    """The scorer's GO is the economics; a cycle too big for one transaction (before
+    address lookup tables) is traded by nobody, so the row says ``GO · needs ALT`` (not
+    the profit colour) and the detail names the size and the limit."""
+    from engine_rs.records import Opportunity, Score, as_dict
+    from tui.screens.detail import detail
+    from tui.widgets.cycles import verdict
+    from tui.widgets.palette import Palette
+
+    m = SimMarket(seed=7)
+    m.tick()
+    o: Opportunity
+    s: Score
+    o, s = m.snapshot.opportunities[0]
+    s = Score(**{**as_dict(s), "go": True, "reasons": []})
+    palette = Palette("green", "red")
+    assert verdict(s, palette).plain == "GO"
+    why = "one transaction would be 1,498 bytes, over the 1,232-byte limit"
+    row = verdict(s, palette, why)
+    assert row.plain == "GO · needs ALT" and "green" not in str(row.style)
+    console = Console(width=160, record=True)
+    console.print(detail(o, s, palette, unsendable=why))
+    text = console.export_text()
+    assert "too big" in text and "1,498 bytes" in text and "not traded" in text
+    console = Console(width=160, record=True)
+    console.print(detail(o, s, palette))
+    assert "too big" not in console.export_text()

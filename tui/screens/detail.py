@@ -29,6 +29,7 @@ def detail(
     coverage: Mapping[str, int] | None = None,
     endpoints: int = 0,
     labels: Mapping[str, str] | None = None,
+    unsendable: str = "",
 ) -> Table:
     """The tables of the detail view; net profit and the decision in the theme's profit
     and loss colours (``palette``). Amounts raw (base units, as the engine computed them)
@@ -99,6 +100,9 @@ def detail(
     calc.add_row(
         Text("decision", style="bold"), verdict, ", ".join(s.reasons) or "every check passed"
     )
+    if unsendable:  # the scorer's GO is the economics; nothing can send this cycle yet
+        calc.add_row(Text("transaction", style="bold"), Text("too big", style=palette.loss),
+                     unsendable + "; not traded")  # fmt: skip
     outer = Table.grid()
     path = names.path(o.tokens) if names is not None else "→".join(t[:6] for t in o.tokens)
     outer.add_row(Text(path, style="bold"))
@@ -124,15 +128,18 @@ class CycleDetail(ModalScreen[None]):
         coverage: Mapping[str, int] | None = None,
         endpoints: int = 0,
         labels: Mapping[str, str] | None = None,
+        unsendable: str = "",
     ) -> None:
         super().__init__()
         self.o, self.s, self.fees, self.names = o, s, fees, names
         self.coverage, self.endpoints, self.labels = coverage, endpoints, labels
+        self.unsendable = unsendable
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail"):
             yield Static(detail(self.o, self.s, Palette.of(self.app), self.fees, self.names,
-                                self.coverage, self.endpoints, self.labels))  # fmt: skip
+                                self.coverage, self.endpoints, self.labels,
+                                self.unsendable))  # fmt: skip
 
     def on_mount(self) -> None:
         self.query_one("#detail").border_title = "Cycle detail (esc to close)"

@@ -44,8 +44,12 @@ def kinds_text(o: Opportunity, labels: Mapping[str, str] | None = None) -> str:
     return "·".join(hop_labels(o, labels))
 
 
-def verdict(s: Score, palette: Palette) -> Text:
-    """GO in the theme's profit colour; else the first reason (and how many more)."""
+def verdict(s: Score, palette: Palette, unsendable: str = "") -> Text:
+    """GO in the theme's profit colour (dim with ``needs ALT`` when one transaction
+    cannot hold the cycle: ``unsendable`` says why, and nothing trades it); else the first
+    reason (and how many more)."""
+    if s.go and unsendable:
+        return Text("GO · needs ALT", style="dim")
     if s.go:
         return Text("GO", style=f"bold {palette.profit}")
     more = f" +{len(s.reasons) - 1}" if len(s.reasons) > 1 else ""
@@ -59,6 +63,7 @@ def cells(
     names: TokenNames,
     age: int = 0,
     labels: Mapping[str, str] | None = None,
+    unsendable: str = "",
 ) -> tuple[Cell, ...]:
     """The row of one scored opportunity: amounts in units of the base token (the size
     with its symbol), the net profit also in USD where a stablecoin path exists."""
@@ -75,7 +80,7 @@ def cells(
         num(o.profit_bps, ",.1f"),
         num(age),
         num(s.persistence),
-        verdict(s, palette),
+        verdict(s, palette, unsendable),
     )
 
 
@@ -129,10 +134,13 @@ class CyclesPanel(KeyedTable):
         ages: Mapping[str, int] | None = None,
         names: TokenNames | None = None,
         labels: Mapping[str, str] | None = None,
+        unsendable: Mapping[str, str] | None = None,
     ) -> None:
         """Make the rows those of ``opportunities`` (given best first) that pass the
-        filter; ``labels``: each pool's venue label."""
+        filter; ``labels``: each pool's venue label; ``unsendable``: per row key, why one
+        transaction cannot hold the cycle."""
         ages = ages or {}
+        unsendable = unsendable or {}
         names = names if names is not None else self.names
         self.names = names
         palette = Palette.of(self.app)  # after a theme swap the cells differ: sync rewrites them
@@ -142,7 +150,7 @@ class CyclesPanel(KeyedTable):
             if not matches(o, self.filter, names):
                 continue
             k = row_key(o)
-            row = cells(o, s, palette, names, ages.get(k, 0), labels)
+            row = cells(o, s, palette, names, ages.get(k, 0), labels, unsendable.get(k, ""))
             rows[k] = row if self._pick is None else tuple(row[i] for i in self._pick)
             self.by_key[k] = (o, s)
         self.sync(rows)
