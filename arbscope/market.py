@@ -390,6 +390,8 @@ class Evaluator:
         out: dict[str, str] = {}
         tip = bool(self.fees.tip_lamports)
         for o, _ in best:
+            if any(p not in self.pool_kinds for p in o.pools):
+                continue  # a pool whose program is not known (yet): nothing to say, or cache
             key = (o.base_mint, tuple(o.pools), tuple(o.tokens), tip)
             why = self._sendable_memo.get(key)
             if why is None:
