@@ -110,7 +110,9 @@ class LiveScreen(Screen[None]):
         if not self.query(StatusLine) or not self.query(CyclesPanel):
             return  # between layouts (a resize recomposes the screen): next frame
         try:
-            self.query_one(CyclesPanel).show(snap.opportunities, snap.ages, snap.names, snap.labels)
+            self.query_one(CyclesPanel).show(
+                snap.opportunities, snap.ages, snap.names, snap.labels, snap.unsendable
+            )
             self.query_one(PricesPanel).show(snap.prices, snap.names)
             self.query_one(FeedsPanel).show(snap.feeds)
             self.query_one(FeesPanel).show(snap.fee)
