@@ -153,11 +153,20 @@ def oracle_address(whirlpool: object) -> tuple[str, int]:
 def tick_array_starts(tick_spacing: int, center_tick: int, arrays_each_side: int) -> list[int]:
     """Start indices of the tick array holding ``center_tick`` and ``arrays_each_side``
     arrays on each side (88 ticks per array)."""
+    return array_starts(TICK_ARRAY_SIZE, tick_spacing, center_tick, arrays_each_side)
+
+
+def array_starts(
+    ticks_per_array: int, tick_spacing: int, center_tick: int, arrays_each_side: int
+) -> list[int]:
+    """Start indices of the arrays of ``ticks_per_array`` ticks of ``tick_spacing``
+    around ``center_tick`` (the one holding it and ``arrays_each_side`` on each side),
+    with the errors of :func:`tick_array_starts`: the rule of every tick-array venue."""
     if not 1 <= tick_spacing <= 0xFFFF:
         raise InvalidInputError(f"tick_spacing must be within 1..=65535, got {tick_spacing}")
     if not 0 <= arrays_each_side <= 64:
         raise InvalidInputError(f"arrays_each_side must be within 0..=64, got {arrays_each_side}")
-    width = TICK_ARRAY_SIZE * tick_spacing
+    width = ticks_per_array * tick_spacing
     start = center_tick // width * width
     out = []
     for k in range(-arrays_each_side, arrays_each_side + 1):

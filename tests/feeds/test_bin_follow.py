@@ -15,14 +15,14 @@ from feeds.clients.pool import Endpoint, FeedPool
 from feeds.clients.pubsub import WorkerConfig
 from feeds.sim.server import EndpointProfile, SimServer, _copy
 from feeds.sim.state import Pool
-from feeds.sim.world import Trade, World, WorldConfig
+from feeds.sim.world import World, WorldConfig
 from feeds.venues import meteora_dlmm as DL
+from tests.feeds.follow import MISSING, outcome, walk
 from tests.feeds.hostile import until
 
 CFG = WorldConfig(seed=1, tokens=6, pools=12, trades_per_slot=0, dislocation_rate=0.0)
 QUICK = WorkerConfig(open_timeout_s=2.0, heartbeat_s=2.0, stale_after_s=3.0,
                      backoff_min_s=0.05, backoff_max_s=0.3, unsubscribe_wait_s=0.1)  # fmt: skip
-MISSING = "ticks_missing"
 WALK_ARRAYS = 3  # from the active bin's array into the fourth above it
 SIDE = 6  # arrays of liquidity on each side of the active one
 
@@ -71,23 +71,9 @@ def _array(pool: Pool) -> int:
 
 def _walk(pool: Pool, goal: int) -> Any:
     """Each slot, buy X with Y (the active bin up) by about half an array of bins."""
-
-    def script(world: World) -> list[Trade]:
-        if _array(pool) >= goal:
-            return []
-        price = DL._price(pool)
-        amount = int(10**12 * price * DL.BINS_PER_ARRAY / 2)
-        t = world.swap(pool, False, amount)
-        return [] if t is None else [t]
-
-    return script
-
-
-def _outcome(graph: Any, pool: str, mint: str, amount: int) -> Any:
-    try:
-        return graph.quote([pool], mint, amount)
-    except TicksMissingError:
-        return MISSING
+    return walk(
+        pool, goal, _array, lambda pool: int(10**12 * DL._price(pool) * DL.BINS_PER_ARRAY / 2)
+    )
 
 
 def _full(eng: types.ModuleType, world: World, pool: Pool, mint: str, amount: int) -> Any:
@@ -137,7 +123,7 @@ async def test_a_dlmm_pair_walked_across_bin_arrays_quotes_as_the_program_on_its
             done = True
             for mint, amount in asks:
                 want = _full(eng, world, pool, mint, amount)
-                got = _outcome(graph, pool.address, mint, amount)
+                got = outcome(graph, pool.address, mint, amount)
                 if got == MISSING:
                     seen["missing"] += 1
                     done = False

@@ -13,17 +13,16 @@ import types
 from dataclasses import replace
 from typing import Any
 
-from engine_rs.errors import TicksMissingError
 from feeds.clients.pool import Endpoint, FeedPool
 from feeds.sim.server import EndpointProfile, SimServer, _copy
 from feeds.sim.state import Pool
-from feeds.sim.world import Trade, World, WorldConfig
+from feeds.sim.world import World, WorldConfig
 from feeds.venues import raydium_clmm as RC
+from tests.feeds.follow import MISSING, outcome, walk
 from tests.feeds.hostile import until
 from tests.feeds.test_tick_follow import QUICK
 from tests.truth import market_graph
 
-MISSING = "ticks_missing"
 WALK_ARRAYS = 4
 
 
@@ -87,23 +86,12 @@ def _half(pool: Pool) -> float:
 
 def _walk(pool: Pool, goal: int) -> Any:
     """Each slot, buy token a with b (the price up) by about half an array's worth."""
-
-    def script(world: World) -> list[Trade]:
-        s = pool.spec
-        if _array(pool) >= goal:
-            return []
-        amount = int(s.liquidity * (s.sqrt_price_x64 / 2**64) * _half(pool))
-        t = world.swap(pool, False, amount)
-        return [] if t is None else [t]
-
-    return script
-
-
-def _outcome(graph: Any, pool: str, mint: str, amount: int) -> Any:
-    try:
-        return graph.quote([pool], mint, amount)
-    except TicksMissingError:
-        return MISSING
+    return walk(
+        pool,
+        goal,
+        _array,
+        lambda pool: int(pool.spec.liquidity * (pool.spec.sqrt_price_x64 / 2**64) * _half(pool)),
+    )
 
 
 async def test_a_raydium_clmm_pool_walked_across_arrays_quotes_as_its_full_tick_state(
@@ -145,7 +133,7 @@ async def test_a_raydium_clmm_pool_walked_across_arrays_quotes_as_its_full_tick_
             done = True
             for mint, amount in asks:
                 want = full.quote([pool.address], mint, amount)
-                got = _outcome(graph, pool.address, mint, amount)
+                got = outcome(graph, pool.address, mint, amount)
                 if got == MISSING:
                     done = False
                 elif got != want:

@@ -10,19 +10,18 @@ import types
 from dataclasses import replace
 from typing import Any
 
-from engine_rs.errors import TicksMissingError
 from feeds.clients.pool import Endpoint, FeedPool
 from feeds.clients.pubsub import WorkerConfig
 from feeds.sim.server import EndpointProfile, SimServer, _copy
 from feeds.sim.state import Pool
-from feeds.sim.world import Trade, World, WorldConfig
+from feeds.sim.world import World, WorldConfig
 from feeds.venues import orca_whirlpool as WP
+from tests.feeds.follow import MISSING, outcome, walk
 from tests.feeds.hostile import until
 
 CFG = WorldConfig(seed=9, tokens=6, pools=12, trades_per_slot=0, dislocation_rate=0.0)
 QUICK = WorkerConfig(open_timeout_s=2.0, heartbeat_s=2.0, stale_after_s=3.0,
                      backoff_min_s=0.05, backoff_max_s=0.3, unsubscribe_wait_s=0.1)  # fmt: skip
-MISSING = "ticks_missing"
 WALK_ARRAYS = 4  # from the first array into the fifth
 
 
@@ -82,23 +81,12 @@ def _half(pool: Pool) -> float:
 def _walk(pool: Pool, goal: int) -> Any:
     """Each slot, buy token a with b (the price up) by about half an array's worth,
     until the current tick is in array ``goal``."""
-
-    def script(world: World) -> list[Trade]:
-        s = pool.spec
-        if _array(pool) >= goal:
-            return []
-        amount = int(s.liquidity * (s.sqrt_price_x64 / 2**64) * _half(pool))
-        t = world.swap(pool, False, amount)
-        return [] if t is None else [t]
-
-    return script
-
-
-def _outcome(graph: Any, pool: str, mint: str, amount: int) -> Any:
-    try:
-        return graph.quote([pool], mint, amount)
-    except TicksMissingError:
-        return MISSING
+    return walk(
+        pool,
+        goal,
+        _array,
+        lambda pool: int(pool.spec.liquidity * (pool.spec.sqrt_price_x64 / 2**64) * _half(pool)),
+    )
 
 
 async def test_a_whirlpool_walked_across_five_arrays_quotes_as_its_full_tick_state(
@@ -144,7 +132,7 @@ async def test_a_whirlpool_walked_across_five_arrays_quotes_as_its_full_tick_sta
             done = True
             for mint, amount in asks:
                 want = full.quote([pool.address], mint, amount)
-                got = _outcome(graph, pool.address, mint, amount)
+                got = outcome(graph, pool.address, mint, amount)
                 if got == MISSING:
                     missing += 1
                     done = False

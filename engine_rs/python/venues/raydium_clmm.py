@@ -212,19 +212,9 @@ def raydium_clmm_tick_array_starts(
     tick_spacing, center_tick, arrays_each_side = (
         i64(tick_spacing), i64(center_tick), i64(arrays_each_side)
     )  # fmt: skip
-    if not 1 <= tick_spacing <= 0xFFFF:
-        raise InvalidInputError(f"tick_spacing must be within 1..=65535, got {tick_spacing}")
-    if not 0 <= arrays_each_side <= 64:
-        raise InvalidInputError(f"arrays_each_side must be within 0..=64, got {arrays_each_side}")
-    width = TICK_ARRAY_SIZE * tick_spacing
-    start = center_tick // width * width
-    out = []
-    for k in range(-arrays_each_side, arrays_each_side + 1):
-        s = start + k * width
-        if not -(1 << 31) <= s < (1 << 31):
-            raise InvalidInputError(f"tick array start {s} does not fit in i32")
-        out.append(s)
-    return out
+    from ..pda import array_starts
+
+    return array_starts(TICK_ARRAY_SIZE, tick_spacing, center_tick, arrays_each_side)
 
 
 # ------------------------------------------------------------------ math

@@ -358,6 +358,18 @@ pub fn tick_array_starts(
     center_tick: i64,
     arrays_each_side: i64,
 ) -> Result<Vec<i32>> {
+    array_starts(TICK_ARRAY_SIZE, tick_spacing, center_tick, arrays_each_side)
+}
+
+/// Start indices of the arrays of `ticks_per_array` ticks of `tick_spacing` around
+/// `center_tick` (the one holding it and `arrays_each_side` on each side), with the
+/// errors of [`tick_array_starts`]: the rule of every tick-array venue.
+pub(crate) fn array_starts(
+    ticks_per_array: i32,
+    tick_spacing: i64,
+    center_tick: i64,
+    arrays_each_side: i64,
+) -> Result<Vec<i32>> {
     if !(1..=i64::from(u16::MAX)).contains(&tick_spacing) {
         return Err(EngineError::InvalidInput(format!(
             "tick_spacing must be within 1..=65535, got {tick_spacing}"
@@ -368,7 +380,7 @@ pub fn tick_array_starts(
             "arrays_each_side must be within 0..=64, got {arrays_each_side}"
         )));
     }
-    let width = i64::from(TICK_ARRAY_SIZE) * tick_spacing;
+    let width = i64::from(ticks_per_array) * tick_spacing;
     let start = center_tick.div_euclid(width) * width;
     (-arrays_each_side..=arrays_each_side)
         .map(|k| {
@@ -390,7 +402,7 @@ pub fn tick_array_starts(
 /// start as i32 BIG-endian]`, a config `["amm_config", index as u16 BIG-endian]`.
 pub mod raydium_clmm {
     use super::find_program_address;
-    use crate::error::{EngineError, Result};
+    use crate::error::Result;
     use crate::venues::raydium_clmm::{PROGRAM, TICK_ARRAY_SIZE};
 
     pub fn pool_address(
@@ -432,28 +444,7 @@ pub mod raydium_clmm {
         center_tick: i64,
         arrays_each_side: i64,
     ) -> Result<Vec<i32>> {
-        if !(1..=i64::from(u16::MAX)).contains(&tick_spacing) {
-            return Err(EngineError::InvalidInput(format!(
-                "tick_spacing must be within 1..=65535, got {tick_spacing}"
-            )));
-        }
-        if !(0..=64).contains(&arrays_each_side) {
-            return Err(EngineError::InvalidInput(format!(
-                "arrays_each_side must be within 0..=64, got {arrays_each_side}"
-            )));
-        }
-        let width = i64::from(TICK_ARRAY_SIZE) * tick_spacing;
-        let start = center_tick.div_euclid(width) * width;
-        (-arrays_each_side..=arrays_each_side)
-            .map(|k| {
-                i32::try_from(start + k * width).map_err(|_| {
-                    EngineError::InvalidInput(format!(
-                        "tick array start {} does not fit in i32",
-                        start + k * width
-                    ))
-                })
-            })
-            .collect()
+        super::array_starts(TICK_ARRAY_SIZE, tick_spacing, center_tick, arrays_each_side)
     }
 }
 
