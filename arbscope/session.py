@@ -150,8 +150,8 @@ class _TimedIngest:
     def whirlpools(self) -> list[tuple[str, Any]]:
         return list(self.active.whirlpools())
 
-    def records(self) -> list[tuple[str, str, Any]]:
-        return list(self.active.records())
+    def records(self, kinds: Sequence[str] | None = None) -> list[tuple[str, str, Any]]:
+        return list(self.active.records(kinds))
 
     def take_changed(self) -> list[str]:
         out: list[str] = self._all("take_changed")

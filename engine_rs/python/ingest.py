@@ -61,6 +61,7 @@ import hashlib
 import json
 import struct
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -723,11 +724,14 @@ class FeedIngest:
         """Lead/lag per endpoint (``Deduper.stats``)."""
         return self._dedup.stats()
 
-    def records(self) -> list[tuple[str, str, Any]]:
+    def records(self, kinds: Sequence[str] | None = None) -> list[tuple[str, str, Any]]:
         """``(address, kind, decoded pool account)`` of every tracked pool decoded so
-        far, in the order they were tracked."""
+        far, in the order they were tracked; with ``kinds``, only the pools of those
+        kinds."""
         return [
-            (k, p.venue.INFO.kind, p.record) for k, p in self._pools.items() if p.record is not None
+            (k, p.venue.INFO.kind, p.record)
+            for k, p in self._pools.items()
+            if p.record is not None and (kinds is None or p.venue.INFO.kind in kinds)
         ]
 
     def whirlpools(self) -> list[tuple[str, Any]]:

@@ -268,7 +268,9 @@ class FeedPool:
         Whirlpool's tick arrays: ``Venue.follow``), now tracked (and the ones no longer
         around it untracked); returns those to fetch (not in ``done``)."""
         keys = []
-        for address, kind, rec in self.ingest.records():
+        # only the pools of venues that follow arrays: the others' records are not read
+        follow_kinds = [v.kind for v in venues.VENUES if v.follow is not None]
+        for address, kind, rec in self.ingest.records(follow_kinds):
             venue = venues.by_kind(kind)
             follow = venue.follow
             if follow is None:

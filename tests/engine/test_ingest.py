@@ -343,6 +343,10 @@ def test_the_frames_rebuild_the_market(eng: types.ModuleType, seed: int) -> None
         p.address for p in m.world.pools if p.kind == "whirlpool"
     }
     assert [(k, kind) for k, kind, _ in ing.records()] == [(k, kind) for k, kind in m.universe]
+    some = ["whirlpool", "dlmm"]  # only those kinds' records (the others are not converted)
+    assert [(k, kind) for k, kind, _ in ing.records(some)] == [
+        (k, kind) for k, kind in m.universe if kind in some
+    ]
 
 
 def test_bad_accounts_raise_their_decode_error(eng: types.ModuleType) -> None:

@@ -535,12 +535,23 @@ impl FeedIngest {
     }
 
     /// `(address, kind, decoded pool account)` of every tracked pool decoded so far, in
-    /// the order they were tracked.
-    fn records<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+    /// the order they were tracked; with `kinds`, only the pools of those kinds (the
+    /// others are not converted).
+    #[pyo3(signature = (kinds = None))]
+    fn records<'py>(
+        &self,
+        py: Python<'py>,
+        kinds: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyList>> {
         let items = self
             .inner
             .records()
             .into_iter()
+            .filter(|(_, rec)| {
+                kinds
+                    .as_ref()
+                    .is_none_or(|ks| ks.iter().any(|k| k == rec.venue().info().kind))
+            })
             .map(|(address, rec)| {
                 let kind = rec.venue().info().kind;
                 let r = crate::venues::record_py(py, rec)?;
