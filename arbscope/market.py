@@ -85,6 +85,12 @@ class Snapshot:
     # per row key of the cycles shown that cannot be sent as one transaction (too many
     # accounts before address lookup tables), why: the scorer's GO is the economics only
     unsendable: dict[str, str] = field(default_factory=dict)
+    # the order-book markets' L2 ladders (``PoolGraph.ladder``), by market address; ()
+    # where the session has no book (the demo)
+    books: tuple[Any, ...] = ()
+
+
+BOOK_DEPTH = 24  # ladder levels a snapshot keeps per side (the panel shows 15)
 
 
 def _widened(spec: synthetic.PoolSpec) -> synthetic.PoolSpec:
@@ -382,7 +388,19 @@ class Evaluator:
             endpoints=endpoints,
             labels=self._labels(best),
             unsendable=self._unsendable(best),
+            books=self._books(),
         )
+
+    def _books(self) -> tuple[Any, ...]:
+        """The ladder of every order-book market the graph holds, by address."""
+        out = []
+        for p in sorted(self.pool_kinds):
+            kind = self.pool_kinds[p]
+            if kind in venues.KINDS and venues.by_kind(kind).ids.graph_kind == "book":
+                ladder = self.graph.ladder(p, BOOK_DEPTH)
+                if ladder is not None:
+                    out.append(ladder)
+        return tuple(out)
 
     def _unsendable(self, best: list[tuple[Opportunity, Score]]) -> dict[str, str]:
         """Why each cycle shown could not be sent as one transaction, for those that

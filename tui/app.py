@@ -22,6 +22,7 @@ from textual.binding import Binding, BindingType
 
 from themes import THEME_NAMES, next_theme, register_themes
 
+from .screens.book import OrderBookScreen
 from .screens.detail import CycleDetail
 from .screens.help import HelpScreen
 from .screens.live import LiveScreen
@@ -90,6 +91,7 @@ class ArbscopeApp(App[None]):
         Binding("x", "trade", "Trade", show=False),
         Binding("u", "resume", "Resume", show=False),
         Binding("enter", "detail", "Details", show=False),
+        Binding("o", "book", "Books"),
         Binding("slash", "filter", "Filter"),
         Binding("r", "open_replay", "Replay…"),
         Binding("t", "theme", "Theme"),
@@ -353,6 +355,21 @@ class ArbscopeApp(App[None]):
                 why,
             )
         )  # fmt: skip
+
+    def action_book(self) -> None:
+        """The order books: the first book leg of the cycle under the cursor, else the
+        first market of the list."""
+        snap = self.source.snapshot
+        books = {b.market for b in snap.books}
+        if not books:
+            self.say("no order-book market in this session")
+            return
+        market = ""
+        s = self._live_screen()
+        picked = s.query_one(CyclesPanel).selected() if s is not None else None
+        if picked is not None:
+            market = next((p for p in picked[0].pools if p in books), "")
+        self.push_screen(OrderBookScreen(self.source, self.frame_s, market))
 
     def action_filter(self) -> None:
         s = self._live_screen()

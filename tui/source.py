@@ -111,6 +111,49 @@ class TokenNames(Protocol):
         ...
 
 
+class BookLevelView(Protocol):
+    """One price level of an order book (``engine_rs.records.BookLevel``): the price in
+    quote units per base unit, the size summed over its orders in base units, both also
+    in lots, and how many orders rest there."""
+
+    @property
+    def price(self) -> float: ...
+    @property
+    def size(self) -> float: ...
+    @property
+    def price_lots(self) -> int: ...
+    @property
+    def size_lots(self) -> int: ...
+    @property
+    def orders(self) -> int: ...
+
+
+class BookLadderView(Protocol):
+    """An order book's L2 ladder (``engine_rs.records.BookLadder``): bids best (highest)
+    first, asks best (lowest) first, as its market's account notifications left it."""
+
+    @property
+    def market(self) -> str: ...
+    @property
+    def base_mint(self) -> str: ...
+    @property
+    def quote_mint(self) -> str: ...
+    @property
+    def bids(self) -> Sequence[BookLevelView]: ...
+    @property
+    def asks(self) -> Sequence[BookLevelView]: ...
+    @property
+    def best_bid(self) -> float | None: ...
+    @property
+    def best_ask(self) -> float | None: ...
+    @property
+    def spread(self) -> float | None: ...
+    @property
+    def mid(self) -> float | None: ...
+    @property
+    def slot(self) -> int: ...
+
+
 class SnapshotView(Protocol):
     """The session's state after its latest tick."""
 
@@ -194,6 +237,11 @@ class SnapshotView(Protocol):
     def labels(self) -> Mapping[str, str]:
         """Per pool of the cycles shown, its venue's short label (``wp``, ``clmm``,
         ``dlmm``, ``pump`` ...; {} where pools have no venue: the demo)."""
+        ...
+
+    @property
+    def books(self) -> Sequence[BookLadderView]:
+        """The order-book markets' ladders, by market address (() where there are none)."""
         ...
 
 

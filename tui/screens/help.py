@@ -25,6 +25,7 @@ KEYS = (
     ("t", "next theme (dark, light, high contrast)"),
     ("/", "filter cycles by token (a mint prefix); empty clears"),
     ("enter", "details of the cycle under the cursor"),
+    ("o", "order books: ladder, spread, mid (the cycle's book first; ↑↓ another market)"),
     ("tab", "narrow terminals: next panel below the cycles"),
     ("?", "this help"),
     ("q", "quit: journal flushed, sockets closed"),

@@ -1,0 +1,75 @@
+"""``o``: the order books — a list of the book markets and the L2 ladder of the one under
+the cursor, redrawn at the dashboard's frame rate from the source's latest snapshot."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from ..source import BookLadderView, LiveSource
+from ..widgets.book import BookList, ladder_view
+from ..widgets.palette import Palette
+
+
+class OrderBookScreen(ModalScreen[None]):
+    """The book markets on the left (``↑``/``↓``), the chosen one's ladder on the right;
+    ``market`` is the one shown first (a book leg of the cycle under the cursor)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,o,q", "dismiss", "Close"),
+    ]
+
+    def __init__(
+        self,
+        source: LiveSource,
+        frame_s: float,
+        market: str = "",
+    ) -> None:
+        super().__init__()
+        self.source, self.frame_s, self.market = source, frame_s, market
+        self.frames = 0  # redraws done (tests: the panel follows the snapshot)
+        self.shown: BookLadderView | None = None  # the ladder drawn last
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="book"):
+            yield BookList(id="book-list", cursor=True, title="Markets")
+            with VerticalScroll(id="book-ladder"):
+                yield Static(id="ladder")
+
+    def on_mount(self) -> None:
+        self.query_one("#book").border_title = "Order books (↑↓ market · esc to close)"
+        self.set_interval(self.frame_s, self.redraw)
+        self.redraw()
+        table = self.query_one(BookList)
+        table.focus()
+        if self.market in table.keys:
+            table.move_cursor(row=table.keys.index(self.market))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if isinstance(event.data_table, BookList) and event.row_key.value is not None:
+            self.market = str(event.row_key.value)
+            self.redraw()
+
+    def redraw(self) -> None:
+        """The list and the chosen market's ladder from the latest snapshot."""
+        snap = self.source.snapshot
+        books = {b.market: b for b in snap.books}
+        names = snap.names
+        self.query_one(BookList).show(list(books.values()), names)
+        ladder = books.get(self.market)
+        if ladder is None and books:
+            self.market = next(iter(books))
+            ladder = books[self.market]
+        view = self.query_one("#ladder", Static)
+        if ladder is None:
+            view.update(Text("no order-book market in this session", style="dim"))
+        else:
+            view.update(ladder_view(ladder, Palette.of(self.app), names))
+        self.shown = ladder
+        self.frames += 1
