@@ -175,7 +175,7 @@ def run(
             # arrays without fresh pages (it raises its mmap threshold), so whatever is
             # timed after the twin allocates faster than what was timed before it
             peers: dict[str, float] = {}
-            inp = k.make_input(size, 7) if k.peers else None
+            inp = k.make_input(size, 7) if k.peers or k.timed_peers else None
             for lib, factory in k.peers.items():
                 try:
                     call = factory(inp, size)
@@ -186,6 +186,10 @@ def run(
                     peers[lib] = median_with_before_s(call, budget)[0]
                 elif call is not None:
                     peers[lib] = median_call_s(call, (), budget, repeat)
+            for lib, timed in k.timed_peers.items():
+                peer_s = timed(inp, size)
+                if peer_s is not None:
+                    peers[lib] = peer_s
             p, p_before = _measure(k, size, py, budget, repeat)
             per = k.calls_per_run  # a timed call that loops over ticks: time per tick
             r, p = (None if r is None else r / per), (None if p is None else p / per)

@@ -84,6 +84,9 @@ class Call:
 # apply to that size; ImportError when its library is not installed. A stateful size's
 # peer returns a :class:`Call` whose ``before`` makes the same update as ours (untimed).
 PeerFactory = Callable[[Any, Size], Callable[[], Any] | None]
+# A peer in another process that times itself (the TypeScript client under node): from
+# the kernel's input, its median seconds per call, or None where it cannot run.
+TimedPeer = Callable[[Any, Size], float | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,8 @@ class Case:
     before_label: str = "pool update"
     # a timed call does this many operations (a loop over ticks): the bench divides
     calls_per_run: int = 1
+    # peers that time themselves in a process of their own (their own clock, same bytes)
+    timed_peers: Mapping[str, TimedPeer] = field(default_factory=dict)
 
     @property
     def kernel(self) -> Kernel:
