@@ -542,7 +542,13 @@ class Chain:
         except InstructionFailed as exc:
             raise _Fail(i, exc.detail, f"Program {prog} failed: {exc}") from None
         try:
-            q = w._quote(pool, a_to_b, s.amount_in)
+            take = venue.sim.take
+            if take is not None:  # an order book: the instruction's own order
+                q = take(w, pool, s, a_to_b)
+            else:
+                q = w._quote(pool, a_to_b, s.amount_in)
+        except ProgramError as exc:
+            raise fail(exc.code) from None
         except EngineError as exc:
             raise fail(venue.sim.quote_error(str(exc))) from None
         if q is None:  # nothing would come out

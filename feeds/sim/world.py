@@ -41,6 +41,7 @@ NATIVE_MINT = BY_SYMBOL["SOL"].mint  # wrapped SOL
 RENT = {L.TOKEN_ACCOUNT_LEN: 2_039_280, L.MINT_LEN: 1_461_600, MAX_METADATA_LEN: 5_616_720}
 for _v in venues.VENUES:
     RENT.update(_v.sim.rent)
+_ON_SLOT = tuple(v.sim.on_slot for v in venues.VENUES if v.sim.on_slot is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,6 +407,8 @@ class World:
         if self.chain is not None:  # transactions sent last slot land first in this one
             landed = self.chain.land(self.slot)
         self._move_prices()
+        for v in _ON_SLOT:  # the venues' own per-slot part (an order book's makers)
+            v(self)
         if self.script is not None:
             trades += self.script(self)
         if r.random() < c.congestion_switch:
