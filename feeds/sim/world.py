@@ -149,8 +149,12 @@ class World:
         mk, self.tokens = synthetic.named(mk)
         if c.venue_mix:  # the venues beyond the first three take their share of pools
             synthetic.assign_venues(mk, c.seed, [
-                (v.name, v.sim.from_kind, v.sim.share) for v in venues.VENUES if v.sim.share
+                (v.name, v.sim.from_kind, v.sim.share) for v in venues.VENUES
+                if v.sim.share and not v.sim.beside
             ])  # fmt: skip
+            for v in venues.VENUES:  # an order book beside the AMM pools of its pair
+                if v.sim.share and v.sim.beside:
+                    synthetic.add_beside(mk, c.seed, v.name, v.sim.share)
         self.mints = list(mk.tokens)
         self.bases = list(mk.bases)
         self.fair = dict(zip(mk.tokens, mk.prices))

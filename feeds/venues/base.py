@@ -140,6 +140,9 @@ class SimVenue:
     # makers quoting around the fair price, its cranker): draws from the venue's own
     # generator, so the market's draws stay as they were
     on_slot: Callable[[World], None] | None = None
+    # the venue's pools are added beside ``share`` of the synthetic pools (their pair and
+    # price, ``synthetic.add_beside``) instead of taking them over
+    beside: bool = False
 
 
 @dataclass(frozen=True, slots=True)
