@@ -302,6 +302,7 @@ class Book:
     placed: int = 0
     last_fills: int = 0
     mid: float = 0.0  # the last mid (native units of b per unit of a)
+    quiet: bool = False  # its makers hold still (a test's market that moves when told)
     pool: Pool | None = field(default=None, repr=False)
 
     def upsert(self, graph: Any, spec: synthetic.PoolSpec, slot: int = 0) -> None:
@@ -478,7 +479,7 @@ def _on_slot(world: World) -> None:
         b.now = now
         assert b.pool is not None
         before = (b.bids.bytes(), b.asks.bytes(), b.heap.bytes(), b.market.seq_num)
-        if b.rng.random() < 0.5:
+        if b.rng.random() < 0.5 and not b.quiet:
             fair = world.fair_price(b.pool) * b.market.base_lot_size / b.market.quote_lot_size
             _requote(b, fair)
         if world.slot % CRANK_EVERY == 0 and len(b.heap):

@@ -226,3 +226,33 @@ def test_the_makers_keep_a_two_sided_book_around_the_moving_fair_price() -> None
     assert seen_expired > 0 and consumed > 0
     # the venue's draws are its own: the market's other pools trade as without books
     assert venues.by_kind("openbook") is openbook_v2.VENUE
+
+
+def test_the_event_heap_decodes_event_for_event(world: World, eng: types.ModuleType) -> None:
+    import struct
+
+    held = 0
+    for pool in _books(world):
+        st: openbook_v2.Book = pool.spec.state
+        data = world.accounts[st.heap_address].data
+        assert data == st.heap.bytes() and len(data) == ob.EVENT_HEAP_LEN
+        rec = eng.decode_openbook_event_heap(data, openbook_v2.PROGRAM)
+        free, used, count, seq = st.heap.header()
+        assert (rec.free_head, rec.used_head, rec.count, rec.seq_num) == (free, used, count, seq)
+        assert [e.slot for e in rec.events] == st.heap.slots()
+        for e in rec.events:
+            raw = st.heap.event(e.slot)
+            if raw[0] == ob.FILL:
+                f = struct.unpack("<BBBB4xQQ32sQ32sQqqqQ8x", raw)
+                assert (e.taker_side, e.maker_out, e.maker_slot, e.timestamp, e.market_seq_num,
+                        e.maker, e.maker_timestamp, e.taker, e.taker_client_order_id, e.price,
+                        e.peg_limit, e.quantity, e.maker_client_order_id) == (
+                    *f[1:6], _key(f[6]), f[7], _key(f[8]), *f[9:],
+                )  # fmt: skip
+            else:
+                o = struct.unpack("<BBB5xQQ32sq80x", raw)
+                assert (e.side, e.owner_slot, e.timestamp, e.seq_num, e.owner, e.quantity) == (
+                    *o[1:5], _key(o[5]), o[6],
+                )  # fmt: skip
+            held += 1
+    assert held > 0  # the traders' fills wait for the cranker
