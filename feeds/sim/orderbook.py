@@ -136,7 +136,7 @@ class BookSide:
     def copy(self) -> BookSide:
         return BookSide(self.buf)
 
-    def bytes(self) -> bytes:
+    def data(self) -> bytes:
         return bytes(self.buf)
 
     # ---------------------------------------------------------------- fields
@@ -326,7 +326,8 @@ class BookSide:
     @staticmethod
     def _earliest_expiry_of(raw: bytes) -> int:
         if raw[0] == INNER:
-            return min(struct.unpack_from("<QQ", raw, 32))
+            a, b = struct.unpack_from("<QQ", raw, 32)
+            return min(int(a), int(b))
         return Leaf.unpack(raw).expiry()
 
     def iter_tree(self, tree: int) -> Iterator[tuple[int, Leaf]]:
@@ -475,7 +476,7 @@ class EventHeap:
     def copy(self) -> EventHeap:
         return EventHeap(self.buf)
 
-    def bytes(self) -> bytes:
+    def data(self) -> bytes:
         return bytes(self.buf)
 
     def header(self) -> tuple[int, int, int, int]:

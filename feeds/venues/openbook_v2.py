@@ -307,8 +307,8 @@ class Book:
 
     def upsert(self, graph: Any, spec: synthetic.PoolSpec, slot: int = 0) -> None:
         """Into a ``PoolGraph`` as the live ingest puts it (the account bytes)."""
-        graph.upsert_openbook(spec.pool_id, self.market.pack(), self.bids.bytes(),
-                              self.asks.bytes(), self.now, slot)  # fmt: skip
+        graph.upsert_openbook(spec.pool_id, self.market.pack(), self.bids.data(),
+                              self.asks.data(), self.now, slot)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,9 +387,9 @@ def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> N
     b = _book(pool)
     b.market, b.bids, b.asks, b.heap = after.market, after.bids, after.asks, after.heap
     b.last_fills = after.take.fills
-    _write(world, b.bids_address, b.bids.bytes())
-    _write(world, b.asks_address, b.asks.bytes())
-    _write(world, b.heap_address, b.heap.bytes())
+    _write(world, b.bids_address, b.bids.data())
+    _write(world, b.asks_address, b.asks.data())
+    _write(world, b.heap_address, b.heap.data())
     world.accounts[b.address].data = b.market.pack()
     if after.penalty_payer is not None:
         world.credit_lamports(after.penalty_payer, -ob.PENALTY_EVENT_HEAP)
@@ -478,17 +478,17 @@ def _on_slot(world: World) -> None:
     for b in books:
         b.now = now
         assert b.pool is not None
-        before = (b.bids.bytes(), b.asks.bytes(), b.heap.bytes(), b.market.seq_num)
+        before = (b.bids.data(), b.asks.data(), b.heap.data(), b.market.seq_num)
         if b.rng.random() < 0.5 and not b.quiet:
             fair = world.fair_price(b.pool) * b.market.base_lot_size / b.market.quote_lot_size
             _requote(b, fair)
         if world.slot % CRANK_EVERY == 0 and len(b.heap):
             b.heap.consume(8)
         b.mid = _mid(b)
-        if (b.bids.bytes(), b.asks.bytes(), b.heap.bytes(), b.market.seq_num) != before:
-            _write(world, b.bids_address, b.bids.bytes())
-            _write(world, b.asks_address, b.asks.bytes())
-            _write(world, b.heap_address, b.heap.bytes())
+        if (b.bids.data(), b.asks.data(), b.heap.data(), b.market.seq_num) != before:
+            _write(world, b.bids_address, b.bids.data())
+            _write(world, b.asks_address, b.asks.data())
+            _write(world, b.heap_address, b.heap.data())
             _write(world, b.address, b.market.pack())
             b.pool.record = _record(world, b)
 
@@ -551,9 +551,9 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     spec.state = b
     spec.pool_id = addr
     world.put(addr, PROGRAM, m.pack())
-    world.put(bids_a, PROGRAM, b.bids.bytes())
-    world.put(asks_a, PROGRAM, b.asks.bytes())
-    world.put(heap_a, PROGRAM, b.heap.bytes())
+    world.put(bids_a, PROGRAM, b.bids.data())
+    world.put(asks_a, PROGRAM, b.asks.data())
+    world.put(heap_a, PROGRAM, b.heap.data())
     world.vault(va, base, auth, spec.reserve_a)
     world.vault(vb, quote, auth, spec.reserve_b)
     pool = Pool(IDS.kind, addr, base, quote, va, vb, _record(world, b), spec)

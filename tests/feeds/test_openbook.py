@@ -15,7 +15,8 @@ from solders.pubkey import Pubkey
 
 from feeds import venues
 from feeds.sim import orderbook as ob
-from feeds.sim.world import Pool, World, WorldConfig
+from feeds.sim.state import Pool
+from feeds.sim.world import World, WorldConfig
 from feeds.venues import Leg, ProgramError, openbook_v2
 from feeds.wire import instructions as I
 
@@ -77,7 +78,7 @@ def test_the_book_sides_decode_order_for_order(world: World, eng: types.ModuleTy
         st: openbook_v2.Book = pool.spec.state
         for side, address in ((st.bids, st.bids_address), (st.asks, st.asks_address)):
             data = world.accounts[address].data
-            assert data == side.bytes() and len(data) == ob.BOOKSIDE_LEN
+            assert data == side.data() and len(data) == ob.BOOKSIDE_LEN
             rec = eng.decode_openbook_bookside(data, openbook_v2.PROGRAM)
             got = _decoded_orders(rec)
             fixed = [leaf for _, leaf in side.iter_tree(ob.FIXED)]
@@ -210,7 +211,7 @@ def test_the_makers_keep_a_two_sided_book_around_the_moving_fair_price() -> None
     w = World(WorldConfig(seed=SEED, tokens=16, pools=48))
     books = _books(w)
     seen_expired = consumed = 0
-    moved = {p.address: set() for p in books}
+    moved: dict[str, set[tuple[int, int]]] = {p.address: set() for p in books}
     for _ in range(150):
         w.step()
         for p in books:
@@ -235,7 +236,7 @@ def test_the_event_heap_decodes_event_for_event(world: World, eng: types.ModuleT
     for pool in _books(world):
         st: openbook_v2.Book = pool.spec.state
         data = world.accounts[st.heap_address].data
-        assert data == st.heap.bytes() and len(data) == ob.EVENT_HEAP_LEN
+        assert data == st.heap.data() and len(data) == ob.EVENT_HEAP_LEN
         rec = eng.decode_openbook_event_heap(data, openbook_v2.PROGRAM)
         free, used, count, seq = st.heap.header()
         assert (rec.free_head, rec.used_head, rec.count, rec.seq_num) == (free, used, count, seq)
