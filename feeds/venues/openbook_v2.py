@@ -613,6 +613,9 @@ DISCOVERY = Discoverable(
         int(r.base_decimals),
         int(r.quote_decimals),
     ),
+    # a book's price is its ladder, not its vaults (deposits): discovery lists a market
+    # without a price of its own (the book sides are not read there)
+    price=lambda r: None,
 )
 
 # rent-exempt minimums: (128 + size) * 3480 * 2 lamports (heap.rs: "Costs 0.636 SOL")
