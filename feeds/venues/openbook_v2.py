@@ -354,7 +354,7 @@ def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | N
     except ob.TakeRefused:
         return None
     t = after.take
-    if t.withdraw <= 0 or t.deposit <= 0:
+    if t.withdraw <= 0 or t.deposit <= 0 or t.withdraw > world.balance(_out_vault(pool, a_to_b)):
         return None
     return SwapQuote(t.deposit, t.withdraw, after=after)
 
@@ -370,7 +370,13 @@ def _take(world: World, pool: Pool, s: Swap, a_to_b: bool) -> SwapQuote:
         raise ProgramError(exc.code) from None
     if after.penalty_payer is not None and world.lamports(payer) < ob.PENALTY_EVENT_HEAP:
         raise ProgramError(1)  # the system program's transfer: insufficient lamports
+    if after.take.withdraw > world.balance(_out_vault(pool, a_to_b)):
+        raise ProgramError(1)  # the vault's transfer out: SPL Token's InsufficientFunds
     return SwapQuote(after.take.deposit, after.take.withdraw, after=after)
+
+
+def _out_vault(pool: Pool, a_to_b: bool) -> str:
+    return pool.vault_b if a_to_b else pool.vault_a
 
 
 def _write(world: World, address: str, data: bytes) -> None:
