@@ -257,3 +257,29 @@ def test_the_event_heap_decodes_event_for_event(world: World, eng: types.ModuleT
                 )  # fmt: skip
             held += 1
     assert held > 0  # the traders' fills wait for the cranker
+
+
+def test_a_taker_order_moves_the_vaults_and_pays_the_event_heap_penalty() -> None:
+    # place_take_order.rs: the deposit into one vault, the withdrawal from the other, and
+    # PENALTY_EVENT_HEAP (500 lamports, state/market.rs) from the penalty payer to the
+    # market when the order added events to the heap
+    w = World(WorldConfig(seed=SEED, tokens=16, pools=48, trades_per_slot=0))
+    pool = _books(w)[0]
+    me = str(Pubkey.new_unique())
+    w.credit_lamports(me, 10**9)
+    st: openbook_v2.Book = pool.spec.state
+    amount = int(openbook_v2._depth(pool, False) * 0.2)
+    s = _swap(_leg(pool, False, amount, 1, me))
+    q = openbook_v2._take(w, pool, s, False)
+    before = (w.lamports(me), w.lamports(pool.address), w.balance(pool.vault_a),
+              w.balance(pool.vault_b), len(st.heap), st.market.seq_num)  # fmt: skip
+    w.commit_swap(pool, False, q, "sig")
+    fills = q.after.take.fills
+    assert fills > 0 and len(st.heap) == before[4] + fills
+    assert (w.lamports(me), w.lamports(pool.address)) == (before[0] - 500, before[1] + 500)
+    assert w.balance(pool.vault_b) == before[3] + q.paid_in  # quote in (a bid)
+    assert w.balance(pool.vault_a) == before[2] - q.out  # base out
+    assert st.market.seq_num == before[5] + 1  # gen_order_id, even for a take
+    assert st.market.quote_deposit_total == w.balance(pool.vault_b)
+    assert st.market.base_deposit_total == w.balance(pool.vault_a)
+    assert w.accounts[pool.address].data == st.market.pack()
