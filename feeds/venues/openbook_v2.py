@@ -102,7 +102,7 @@ ERRORS = {6000 + i: name for i, name in enumerate(_ERROR_NAMES)}
 WOULD_EXECUTE_PARTIALLY = 6043
 INVALID_INPUT_LOTS_SIZE = 6005
 INVALID_OPEN_ORDERS_ADMIN = 6017
-TAKE_LIMIT = 40  # the most maker orders one hop's order fills (``limit``)
+TAKE_LIMIT = 50  # the most maker orders one order fills (``limit``): the engine quotes with 50
 ASK, BID = ob.ASK, ob.BID
 # the IDL's placeTakeOrder accounts, in its order
 _NAMES = (

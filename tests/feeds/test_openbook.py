@@ -11,6 +11,8 @@ import types
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from solders.pubkey import Pubkey
 
 from feeds import venues
@@ -283,3 +285,62 @@ def test_a_taker_order_moves_the_vaults_and_pays_the_event_heap_penalty() -> Non
     assert st.market.quote_deposit_total == w.balance(pool.vault_b)
     assert st.market.base_deposit_total == w.balance(pool.vault_a)
     assert w.accounts[pool.address].data == st.market.pack()
+
+
+STATELESS_FIXTURE = [HealthCheck.function_scoped_fixture]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=STATELESS_FIXTURE)
+@given(st.data())
+def test_the_simulated_program_fills_as_the_engines_exact_taker_math(
+    eng: types.ModuleType, data: st.DataObject
+) -> None:
+    """Random books written by the simulator's encoder (fixed orders, some expired, the
+    program's inserts and removes), random takes both ways: the simulator's program and
+    the engine's ``openbook_take`` on the same bytes move the same amounts."""
+    d = data.draw
+    bls = 10 ** d(st.integers(0, 4))
+    qls = 10 ** d(st.integers(0, 2))
+    taker = d(st.sampled_from([0, 200, 400, 1_000]))
+    maker = -d(st.integers(0, taker))
+    m = ob.MarketState(
+        1, 6, 6, bytes(32), 0, bytes(32), bytes(32), bytes(32), bytes(32), b"H", bytes(32),
+        bytes(32), bytes(32), bytes(32), bytes(32), 0.0, -1, qls, bls, 0, 0, maker, taker,
+        0, 0, 0, 0, 0, 0, bytes([1] * 32), bytes([2] * 32), bytes(32), 10**15, bytes(32),
+        10**15,
+    )  # fmt: skip
+    now = 1_000
+    sides = {ob.BIDS: ob.BookSide.new(ob.BIDS), ob.ASKS: ob.BookSide.new(ob.ASKS)}
+    for tree_type, lo, hi in ((ob.BIDS, 900, 1_000), (ob.ASKS, 1_001, 1_100)):
+        side = sides[tree_type]
+        keys = []
+        for _ in range(d(st.integers(0, 60))):
+            m.seq_num += 1
+            tif = d(st.sampled_from([0, 0, 0, 5, 50]))
+            leaf = ob.Leaf(
+                ob.new_node_key(side.side, d(st.integers(lo, hi)), m.seq_num),
+                bytes([m.seq_num % 256] * 32), d(st.integers(1, 500)), d(st.integers(940, 1_000)),
+                m.seq_num % 24, tif, -1, m.seq_num,
+            )  # fmt: skip
+            side.insert_leaf(ob.FIXED, leaf)
+            keys.append(leaf.key)
+        for key in d(st.lists(st.sampled_from(keys), unique=True, max_size=10)) if keys else []:
+            side.remove_by_key(ob.FIXED, key)
+    a_to_b = d(st.booleans())
+    amount = d(st.integers(0, 200 * 1_100 * 60 * max(bls, qls)))
+    limit = d(st.sampled_from([0, 1, 3, 50, 255]))
+    heap = ob.EventHeap.new()
+    book = eng.openbook_book(m.pack(), sides[ob.BIDS].data(), sides[ob.ASKS].data(), now,
+                             heap.data())  # fmt: skip
+    fill = eng.openbook_take(book, amount, a_to_b, limit)
+    if a_to_b:
+        args = (ob.ASK, 1, amount // bls, m.max_quote_lots(), ob.MARKET, limit)
+    else:
+        args = (ob.BID, 1, m.max_base_lots(), amount // qls, ob.MARKET, limit)
+    t = ob.take(m, sides[ob.BIDS], sides[ob.ASKS], heap, args[0], *args[1:], now, bytes(32))
+    assert (fill.amount_in, fill.amount_out, fill.base_lots, fill.quote_lots) == (
+        t.deposit, t.withdraw, t.base_lots, t.quote_lots,
+    )  # fmt: skip
+    assert (fill.taker_fee, fill.maker_rebates, fill.orders, fill.events) == (
+        t.taker_fees, t.makers_rebates, t.fills, t.events_added,
+    )  # fmt: skip
