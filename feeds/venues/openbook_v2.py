@@ -390,9 +390,11 @@ def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> N
     """The book after the order: the market, the book sides, the event heap; the
     penalty's lamports to the market (the runtime moves the tokens)."""
     after: After = q.after
-    b = _book(pool)
-    b.market, b.bids, b.asks, b.heap = after.market, after.bids, after.asks, after.heap
-    b.last_fills = after.take.fills
+    # a new Book in the spec (the old one untouched): the runtime's undo of a failed
+    # transaction puts the spec it copied back
+    new = {"market": after.market, "bids": after.bids, "asks": after.asks, "heap": after.heap}
+    b = dataclasses.replace(_book(pool), last_fills=after.take.fills, **new)
+    pool.spec.state = b
     _write(world, b.bids_address, b.bids.data())
     _write(world, b.asks_address, b.asks.data())
     _write(world, b.heap_address, b.heap.data())
@@ -479,9 +481,10 @@ def _requote(b: Book, fair_lots: float) -> None:
 def _on_slot(world: World) -> None:
     """Each market's makers requote about every other slot; the cranker consumes up to
     8 events every ``CRANK_EVERY`` slots. The accounts that changed are written."""
-    books: list[Book] = world.venue_state[IDS.name]
+    pools: list[Pool] = world.venue_state[IDS.name]
     now = now_ts(world)
-    for b in books:
+    for pool in pools:
+        b = _book(pool)
         b.now = now
         assert b.pool is not None
         before = (b.bids.data(), b.asks.data(), b.heap.data(), b.market.seq_num)
@@ -500,7 +503,8 @@ def _on_slot(world: World) -> None:
 
 
 def _setup(world: World) -> Any:
-    """The simulated markets, kept by the world (its makers' per-slot part reads them)."""
+    """The simulated markets' pools, kept by the world (the makers' per-slot part reads
+    each one's ``Book`` from its spec)."""
     return []
 
 
@@ -564,7 +568,7 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     world.vault(vb, quote, auth, spec.reserve_b)
     pool = Pool(IDS.kind, addr, base, quote, va, vb, _record(world, b), spec)
     b.pool = pool
-    world.venue_state[IDS.name].append(b)
+    world.venue_state[IDS.name].append(pool)
     return pool
 
 

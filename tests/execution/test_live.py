@@ -277,8 +277,8 @@ async def test_a_live_order_through_each_new_venue_is_confirmed(
         # beside it is knocked instead (the cycle still goes through the book), and the
         # makers hold still while the order is in flight
         target = w.by_address[other if kind == "openbook" else pool]
-        for book in w.venue_state.get("openbook_v2", []):
-            book.quiet = True
+        for book_pool in w.venue_state.get("openbook_v2", []):
+            book_pool.spec.state.quiet = True
         frac = [0.02]
 
         def knock(world: Any) -> list[Any]:  # one big trade on the pool a slot

@@ -276,6 +276,7 @@ def test_a_taker_order_moves_the_vaults_and_pays_the_event_heap_penalty() -> Non
     before = (w.lamports(me), w.lamports(pool.address), w.balance(pool.vault_a),
               w.balance(pool.vault_b), len(st.heap), st.market.seq_num)  # fmt: skip
     w.commit_swap(pool, False, q, "sig")
+    st = pool.spec.state  # a new Book: the runtime's undo keeps the old one
     fills = q.after.take.fills
     assert fills > 0 and len(st.heap) == before[4] + fills
     assert (w.lamports(me), w.lamports(pool.address)) == (before[0] - 500, before[1] + 500)
