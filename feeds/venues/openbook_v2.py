@@ -392,8 +392,8 @@ def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> N
     after: After = q.after
     # a new Book in the spec (the old one untouched): the runtime's undo of a failed
     # transaction puts the spec it copied back
-    new = {"market": after.market, "bids": after.bids, "asks": after.asks, "heap": after.heap}
-    b = dataclasses.replace(_book(pool), last_fills=after.take.fills, **new)
+    b = dataclasses.replace(_book(pool), market=after.market, heap=after.heap)
+    b.bids, b.asks, b.last_fills = after.bids, after.asks, after.take.fills
     pool.spec.state = b
     _write(world, b.bids_address, b.bids.data())
     _write(world, b.asks_address, b.asks.data())
