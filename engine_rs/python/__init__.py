@@ -47,6 +47,11 @@ from .venues.meteora_dlmm import (
     meteora_dlmm_quote,
     meteora_dlmm_swap,
 )
+from .venues.openbook_v2 import (
+    decode_openbook_bookside,
+    decode_openbook_event_heap,
+    decode_openbook_market,
+)
 from .venues.orca_whirlpool import decode_tick_array, decode_whirlpool
 from .venues.pump_amm import (
     decode_pump_amm_global_config,
@@ -104,6 +109,9 @@ __all__ = [
     "decode_meteora_bitmap_extension",
     "decode_meteora_lb_pair",
     "decode_mint",
+    "decode_openbook_bookside",
+    "decode_openbook_event_heap",
+    "decode_openbook_market",
     "decode_pump_amm_global_config",
     "decode_pump_amm_pool",
     "decode_pump_fee_config",

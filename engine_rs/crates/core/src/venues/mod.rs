@@ -22,6 +22,7 @@
 //! base64) stay in `decode.rs`.
 
 pub mod meteora_dlmm;
+pub mod openbook_v2;
 pub mod orca_whirlpool;
 pub mod pump_amm;
 pub mod raydium_amm_v4;
@@ -575,6 +576,7 @@ registry! {
     RaydiumClmm => raydium_clmm::RaydiumClmm,
     MeteoraDlmm => meteora_dlmm::MeteoraDlmm,
     PumpAmm => pump_amm::PumpAmm,
+    OpenBookV2 => openbook_v2::OpenBookV2,
 }
 
 impl VenueId {
@@ -627,7 +629,7 @@ mod tests {
             let info = v.info();
             assert!(!info.name.is_empty() && !info.kind.is_empty() && !info.label.is_empty());
             assert!(
-                matches!(info.graph_kind, "cpmm" | "clmm" | "dlmm" | "pump"),
+                matches!(info.graph_kind, "cpmm" | "clmm" | "dlmm" | "pump" | "book"),
                 "{}",
                 info.name
             );
@@ -651,11 +653,19 @@ mod tests {
         );
         assert_eq!(
             kinds(),
-            ["amm_v4", "cpmm", "whirlpool", "clmm", "dlmm", "pumpswap"]
+            [
+                "amm_v4",
+                "cpmm",
+                "whirlpool",
+                "clmm",
+                "dlmm",
+                "pumpswap",
+                "openbook"
+            ]
         );
         assert!(matches!(
             VenueId::by_kind("serum"),
-            Err(EngineError::InvalidInput(m)) if m == "pool kind \"serum\" is not one of ('amm_v4', 'cpmm', 'whirlpool', 'clmm', 'dlmm', 'pumpswap')"
+            Err(EngineError::InvalidInput(m)) if m == "pool kind \"serum\" is not one of ('amm_v4', 'cpmm', 'whirlpool', 'clmm', 'dlmm', 'pumpswap', 'openbook')"
         ));
     }
 
@@ -664,7 +674,7 @@ mod tests {
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         for len in [
             0usize, 7, 8, 82, 117, 137, 152, 165, 200, 221, 245, 321, 653, 752, 904, 1544, 1576,
-            1832, 9988, 10_004, 10_136, 10_240,
+            1832, 9988, 10_004, 10_136, 10_240, 848, 90_952, 91_288,
         ] {
             for disc in [
                 None,
@@ -684,6 +694,9 @@ mod tests {
                 Some(meteora_dlmm::DISC_BIN_ARRAY),
                 Some(meteora_dlmm::DISC_BITMAP_EXTENSION),
                 Some(meteora_dlmm::DISC_SWAP_EVENT),
+                Some(openbook_v2::DISC_MARKET),
+                Some(openbook_v2::DISC_BOOKSIDE),
+                Some(openbook_v2::DISC_EVENT_HEAP),
             ] {
                 let mut d: Vec<u8> = (0..len)
                     .map(|_| {
@@ -715,6 +728,8 @@ mod tests {
                     let _ = parse_event_of(v, &d);
                 }
                 let _ = raydium_amm_v4::parse_ray_log_bytes(&d);
+                let _ = openbook_v2::decode_openbook_bookside(&d, None);
+                let _ = openbook_v2::decode_openbook_event_heap(&d, None);
             }
         }
     }
