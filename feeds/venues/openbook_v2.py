@@ -305,11 +305,6 @@ class Book:
     quiet: bool = False  # its makers hold still (a test's market that moves when told)
     pool: Pool | None = field(default=None, repr=False)
 
-    def upsert(self, graph: Any, spec: synthetic.PoolSpec, slot: int = 0) -> None:
-        """Into a ``PoolGraph`` as the live ingest puts it (the account bytes)."""
-        graph.upsert_openbook(spec.pool_id, self.market.pack(), self.bids.data(),
-                              self.asks.data(), self.now, slot)  # fmt: skip
-
 
 @dataclass(frozen=True, slots=True)
 class After:
