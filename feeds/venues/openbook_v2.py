@@ -267,6 +267,32 @@ def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
     return eng.decode_openbook_market(data, owner)
 
 
+# ------------------------------------------------------------------ simulator: layouts
+def market_state(r: Any) -> ob.MarketState:
+    """A decoded ``Market`` (the engine's record: keys in base58, unset options None, the
+    name without its zero padding) as the simulator's :class:`~feeds.sim.orderbook.MarketState`."""
+
+    def key(k: str | None) -> bytes:
+        return ob.ZERO32 if k is None else _b(k)
+
+    return ob.MarketState(
+        r.bump, r.base_decimals, r.quote_decimals, key(r.market_authority), r.time_expiry,
+        key(r.collect_fee_admin), key(r.open_orders_admin), key(r.consume_events_admin),
+        key(r.close_market_admin), r.name.encode(), key(r.bids), key(r.asks),
+        key(r.event_heap), key(r.oracle_a), key(r.oracle_b), r.conf_filter,
+        r.max_staleness_slots, r.quote_lot_size, r.base_lot_size, r.seq_num,
+        r.registration_time, r.maker_fee, r.taker_fee, r.fees_accrued, r.fees_to_referrers,
+        r.referrer_rebates_accrued, r.fees_available, r.maker_volume, r.taker_volume_wo_oo,
+        key(r.base_mint), key(r.quote_mint), key(r.market_base_vault), r.base_deposit_total,
+        key(r.market_quote_vault), r.quote_deposit_total,
+    )  # fmt: skip
+
+
+def encode_market(r: Any) -> bytes:
+    """OpenBook v2 ``Market`` (848 bytes) from its decoded record."""
+    return market_state(r).pack()
+
+
 # ------------------------------------------------------------------ simulator: the book
 SIM_TIME0 = 1_700_000_000  # the simulated clock's unix time at slot 0 (as DLMM's)
 LEVELS = 6  # price levels the makers keep each side
