@@ -17,6 +17,7 @@ state's clock is the newest order timestamp seen (:func:`book_now`).
 from __future__ import annotations
 
 import struct
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -476,11 +477,10 @@ def _check_sides(bids: BookSide, asks: BookSide) -> None:
 
 
 def _depth(depth: object) -> int:
-    if not isinstance(depth, int) or isinstance(depth, bool):
-        raise TypeError(f"depth: expected int, got {type(depth).__name__}")
-    if depth < 0:
-        raise InvalidInputError(f"depth {depth} is negative")
-    return depth
+    d = i64(depth)
+    if d < 0:
+        raise InvalidInputError(f"depth {d} is negative")
+    return d
 
 
 def _oracle(oracle_price_lots: object) -> int | None:
@@ -555,7 +555,7 @@ class BookState:
         orders = self.bids if a_to_b else self.asks
         best = next((o for o in orders if o.valid), None)
         if best is None:
-            return 0.0
+            return sys.float_info.min  # no order to take: an edge no cycle takes
         price = float(best.price_lots) * float(lots.quote_lot_size) / float(lots.base_lot_size)
         scale = float(FEES_SCALE_FACTOR)
         if a_to_b:
@@ -682,14 +682,13 @@ def openbook_take(
     x = u64(amount)
     if not isinstance(a_to_b, bool):
         raise TypeError(f"a_to_b: expected bool, got {type(a_to_b).__name__}")
-    if not isinstance(limit, int) or isinstance(limit, bool):
-        raise TypeError(f"limit: expected int, got {type(limit).__name__}")
-    if not 0 <= limit <= 255:
-        raise InvalidInputError(f"limit {limit} is not a u8")
+    n = i64(limit)
+    if not 0 <= n <= 255:
+        raise InvalidInputError(f"limit {n} is not a u8")
     p = None if price_lots is None else i64(price_lots)
     if p is not None and p < 1:
         raise InvalidInputError(f"InvalidInputPriceLots: price_lots {p} is below 1")
-    return take(book.state, x, a_to_b, limit, p)
+    return take(book.state, x, a_to_b, n, p)
 
 
 # ------------------------------------------------------------------ the venue
@@ -826,3 +825,11 @@ class BookLeg:
 
 def leg(state: BookState, a_to_b: bool) -> BookLeg:
     return BookLeg(state, a_to_b)
+
+
+def ladder_of(
+    state: BookState, depth: int, market: str, mints: tuple[str, str], slot: int
+) -> BookLadder:
+    """The graph's ladder of a book pool (the Rust ``Venue::ladder``): ``depth`` levels
+    a side, with the pool's id, mints and slot."""
+    return ladder(state.bids, state.asks, state.lots, depth, market, mints, slot)

@@ -197,6 +197,10 @@ pub trait Venue {
     fn constant_product(_s: &Self::State) -> Option<&ConstantProduct> {
         None
     }
+    /// The L2 ladder of `depth` levels a side, for a venue that is an order book.
+    fn ladder(_s: &Self::State, _depth: usize) -> Option<Ladder> {
+        None
+    }
     /// An Anchor event (`Program data:` bytes, discriminator first) of its program:
     /// `None` when the discriminator is not one of its own.
     fn parse_event(_raw: &[u8]) -> Option<Result<Self::Event>> {
@@ -210,6 +214,28 @@ pub trait Venue {
 
 fn no_role(info: VenueInfo, role: u8) -> EngineError {
     EngineError::InvalidInput(format!("{} has no account role {role}", info.name))
+}
+
+/// One price level of the ladder (fields as `engine_rs.records.BookLevel`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Level {
+    pub price: f64,
+    pub size: f64,
+    pub price_lots: i64,
+    pub size_lots: i128,
+    pub orders: u32,
+}
+
+/// An order book's L2 ladder (fields as `engine_rs.records.BookLadder`, without the
+/// market's ids): bids best first, asks best first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ladder {
+    pub bids: Vec<Level>,
+    pub asks: Vec<Level>,
+    pub best_bid: Option<f64>,
+    pub best_ask: Option<f64>,
+    pub spread: Option<f64>,
+    pub mid: Option<f64>,
 }
 
 /// Why a quote has no number ([`Venue::quote_checked`]).
@@ -414,6 +440,13 @@ macro_rules! registry {
             pub fn constant_product(&self) -> Option<&ConstantProduct> {
                 match self {
                     $(Self::$id(s) => <$module::$venue as Venue>::constant_product(s)),+
+                }
+            }
+
+            /// [`Venue::ladder`]: `None` for a pool that is not an order book.
+            pub fn ladder(&self, depth: usize) -> Option<Ladder> {
+                match self {
+                    $(Self::$id(s) => <$module::$venue as Venue>::ladder(s, depth)),+
                 }
             }
 

@@ -53,7 +53,7 @@ use crate::b58;
 use crate::decode::{check, err, Key, R};
 use crate::error::{EngineError, Result};
 
-use super::{Assembly, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
+use super::{Assembly, Ladder, Level, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
 
 /// The OpenBook v2 program (`declare_id!` in lib.rs).
 pub const PROGRAM_ID: &str = "opnb2LAfJYbRMAHHvqjCwQxanZn7ReEHp1k81EohpZb";
@@ -798,27 +798,6 @@ fn scale10(x: f64, n: i32) -> f64 {
     }
 }
 
-/// One price level of the ladder (fields as `engine_rs.records.BookLevel`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Level {
-    pub price: f64,
-    pub size: f64,
-    pub price_lots: i64,
-    pub size_lots: i128,
-    pub orders: u32,
-}
-
-/// The L2 ladder (fields as `engine_rs.records.BookLadder`, without the market's ids).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Ladder {
-    pub bids: Vec<Level>,
-    pub asks: Vec<Level>,
-    pub best_bid: Option<f64>,
-    pub best_ask: Option<f64>,
-    pub spread: Option<f64>,
-    pub mid: Option<f64>,
-}
-
 /// Up to `depth` levels of one side: its valid orders summed by price as they come
 /// (best first), as the TypeScript client's `getL2` sums them.
 pub fn levels(orders: &[Order], lots: &Lots, depth: usize) -> Vec<Level> {
@@ -1090,13 +1069,14 @@ impl BookState {
     }
 
     /// Output per input at zero size: a sell gets the best bid less the makers' rebate;
-    /// a buy spends its budget less the taker fee at the best ask (native units; 0.0
-    /// for an empty side).
+    /// a buy spends its budget less the taker fee at the best ask (native units; the
+    /// smallest positive f64 for an empty side: an edge no cycle takes).
     pub fn spot_rate(&self, a_to_b: bool) -> f64 {
         let l = &self.lots;
         let orders: &[Order] = if a_to_b { &self.bids } else { &self.asks };
         let Some(best) = orders.iter().find(|o| o.valid) else {
-            return 0.0;
+            // no order to take: the smallest positive rate (the graph's edges need one)
+            return f64::MIN_POSITIVE;
         };
         let price = best.price_lots as f64 * l.quote_lot_size as f64 / l.base_lot_size as f64;
         let scale = FEES_SCALE_FACTOR as f64;
@@ -1273,6 +1253,10 @@ impl Venue for OpenBookV2 {
     #[inline]
     fn spot_rate(s: &BookState, a_to_b: bool) -> f64 {
         s.spot_rate(a_to_b)
+    }
+
+    fn ladder(s: &BookState, depth: usize) -> Option<Ladder> {
+        Some(ladder(&s.bids, &s.asks, &s.lots, depth))
     }
 }
 

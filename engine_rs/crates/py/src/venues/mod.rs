@@ -10,6 +10,7 @@ mod raydium_amm_v4;
 mod raydium_clmm;
 mod raydium_cpmm;
 
+pub(crate) use openbook_v2::ladder_record;
 pub(crate) use orca_whirlpool::PyWhirlpool;
 
 use arbscope_core::venues::{self as core, Event, Record, VENUES};

@@ -1,10 +1,15 @@
 //! Bindings for `arbscope_core::venues::openbook_v2`: the decoders of `Market`,
 //! `BookSide` and `EventHeap` (records of `engine_rs.decoded`).
 
-use arbscope_core::venues::openbook_v2::{self as ob, HeapEvent, Leaf};
+use arbscope_core::venues::openbook_v2::{self as ob, BookState, HeapEvent, Leaf};
+use arbscope_core::venues::{Ladder, Level};
+use arbscope_core::EngineError;
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyTuple};
 
+use crate::args::{I64, U64};
 use crate::decode::{data_of, key, obj, opt_key, owner_of, record};
 use crate::errors::guard;
 
@@ -204,5 +209,263 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode_openbook_market, m)?)?;
     m.add_function(wrap_pyfunction!(decode_openbook_bookside, m)?)?;
     m.add_function(wrap_pyfunction!(decode_openbook_event_heap, m)?)?;
+    register_book(m)
+}
+
+// ------------------------------------------------------------------ the book
+
+static RECORDS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+
+fn records_cls<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+    let m = RECORDS.get_or_try_init(py, || py.import("engine_rs.records").map(Bound::unbind))?;
+    m.bind(py).getattr(name)
+}
+
+/// An order book's ladder as `engine_rs.records.BookLadder`.
+pub(crate) fn ladder_record<'py>(
+    py: Python<'py>,
+    l: &Ladder,
+    market: &str,
+    mints: (&str, &str),
+    slot: u64,
+) -> PyResult<Bound<'py, PyAny>> {
+    let level = records_cls(py, "BookLevel")?;
+    let side = |levels: &[Level]| -> PyResult<Bound<'py, PyAny>> {
+        let items = levels
+            .iter()
+            .map(|v| level.call1((v.price, v.size, v.price_lots, v.size_lots, v.orders)))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(PyTuple::new(py, items)?.into_any())
+    };
+    records_cls(py, "BookLadder")?.call1((
+        market,
+        mints.0,
+        mints.1,
+        side(&l.bids)?,
+        side(&l.asks)?,
+        l.best_bid,
+        l.best_ask,
+        l.spread,
+        l.mid,
+        slot,
+    ))
+}
+
+fn depth_arg(depth: I64) -> arbscope_core::Result<usize> {
+    usize::try_from(depth.0)
+        .map_err(|_| EngineError::InvalidInput(format!("depth {} is negative", depth.0)))
+}
+
+/// The L2 ladder of a market from its accounts' bytes (`engine_rs.records.BookLadder`).
+#[pyfunction]
+#[pyo3(
+    signature = (market, bids, asks, now, depth = I64(20), oracle_price_lots = None),
+    text_signature = "(market, bids, asks, now, depth=20, oracle_price_lots=None)"
+)]
+fn openbook_ladder<'py>(
+    py: Python<'py>,
+    market: &Bound<'py, PyAny>,
+    bids: &Bound<'py, PyAny>,
+    asks: &Bound<'py, PyAny>,
+    now: U64,
+    depth: I64,
+    oracle_price_lots: Option<I64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (m, b, a) = (data_of(market)?, data_of(bids)?, data_of(asks)?);
+    let l = guard(py, || {
+        let d = depth_arg(depth)?;
+        ob::openbook_ladder(&m, &b, &a, now.0, d, oracle_price_lots.map(|o| o.0))
+    })?;
+    ladder_record(py, &l, "", ("", ""), 0)
+}
+
+/// A prepared book (`openbook_book`): a market and its sides decoded once.
+#[pyclass(frozen, module = "engine_rs._engine", name = "OpenBookBook")]
+pub struct PyOpenBookBook {
+    state: BookState,
+}
+
+#[pymethods]
+impl PyOpenBookBook {
+    fn __repr__(&self) -> String {
+        format!(
+            "OpenBookBook(bids={}, asks={}, now={})",
+            self.state.bids.len(),
+            self.state.asks.len(),
+            self.state.now
+        )
+    }
+}
+
+/// A market's book ready for `openbook_take`.
+#[pyfunction]
+#[pyo3(signature = (market, bids, asks, now, event_heap = None, oracle_price_lots = None))]
+fn openbook_book<'py>(
+    py: Python<'py>,
+    market: &Bound<'py, PyAny>,
+    bids: &Bound<'py, PyAny>,
+    asks: &Bound<'py, PyAny>,
+    now: U64,
+    event_heap: Option<&Bound<'py, PyAny>>,
+    oracle_price_lots: Option<I64>,
+) -> PyResult<PyOpenBookBook> {
+    let (m, b, a) = (data_of(market)?, data_of(bids)?, data_of(asks)?);
+    let heap = match event_heap {
+        Some(h) if !h.is_none() => Some(data_of(h)?),
+        _ => None,
+    };
+    let state = guard(py, || {
+        let oracle = oracle_price_lots.map(|o| o.0);
+        let m = ob::decode_openbook_market(&m, None)?;
+        let b = ob::decode_openbook_bookside(&b, None)?;
+        let a = ob::decode_openbook_bookside(&a, None)?;
+        let count = match &heap {
+            Some(h) => ob::heap_count(h, None)?,
+            None => 0,
+        };
+        BookState::new(&m, &b, &a, count, now.0, oracle)
+    })?;
+    Ok(PyOpenBookBook { state })
+}
+
+/// The exact result of a take (fields as `engine_rs.records.OpenBookFill`).
+#[pyclass(frozen, get_all, module = "engine_rs._engine", name = "OpenBookFill")]
+pub struct PyOpenBookFill {
+    amount_in: u64,
+    amount_out: u64,
+    base_lots: i64,
+    quote_lots: i64,
+    taker_fee: u64,
+    maker_rebates: u64,
+    orders: u32,
+    events: u32,
+    last_price_lots: i64,
+    complete: bool,
+    refused: bool,
+}
+
+#[pymethods]
+impl PyOpenBookFill {
+    fn __repr__(&self) -> String {
+        format!(
+            "OpenBookFill(amount_in={}, amount_out={}, base_lots={}, quote_lots={}, \
+             taker_fee={}, maker_rebates={}, orders={}, events={}, last_price_lots={}, \
+             complete={}, refused={})",
+            self.amount_in,
+            self.amount_out,
+            self.base_lots,
+            self.quote_lots,
+            self.taker_fee,
+            self.maker_rebates,
+            self.orders,
+            self.events,
+            self.last_price_lots,
+            if self.complete { "True" } else { "False" },
+            if self.refused { "True" } else { "False" },
+        )
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other.cast::<PyOpenBookFill>().is_ok_and(|o| {
+            let o = o.get();
+            (
+                o.amount_in,
+                o.amount_out,
+                o.base_lots,
+                o.quote_lots,
+                o.taker_fee,
+                o.maker_rebates,
+                o.orders,
+                o.events,
+                o.last_price_lots,
+                o.complete,
+                o.refused,
+            ) == (
+                self.amount_in,
+                self.amount_out,
+                self.base_lots,
+                self.quote_lots,
+                self.taker_fee,
+                self.maker_rebates,
+                self.orders,
+                self.events,
+                self.last_price_lots,
+                self.complete,
+                self.refused,
+            )
+        })
+    }
+}
+
+/// The exact fill of a `place_take_order` of `amount` on a prepared book.
+#[pyfunction]
+#[pyo3(
+    signature = (book, amount, a_to_b, limit = I64(50), price_lots = None),
+    text_signature = "(book, amount, a_to_b, limit=50, price_lots=None)"
+)]
+fn openbook_take(
+    py: Python<'_>,
+    book: &Bound<'_, PyAny>,
+    amount: U64,
+    a_to_b: &Bound<'_, PyAny>,
+    limit: I64,
+    price_lots: Option<I64>,
+) -> PyResult<PyOpenBookFill> {
+    let book = book.cast::<PyOpenBookBook>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "book: expected OpenBookBook, got {}",
+            book.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ))
+    })?;
+    let a_to_b = a_to_b.cast::<PyBool>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "a_to_b: expected bool, got {}",
+            a_to_b
+                .get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ))
+    })?;
+    let a_to_b = a_to_b.is_true();
+    let (limit, price) = guard(py, || {
+        let limit = u8::try_from(limit.0)
+            .map_err(|_| EngineError::InvalidInput(format!("limit {} is not a u8", limit.0)))?;
+        let price = match price_lots {
+            Some(I64(p)) if p < 1 => {
+                return Err(EngineError::InvalidInput(format!(
+                    "InvalidInputPriceLots: price_lots {p} is below 1"
+                )))
+            }
+            Some(I64(p)) => Some(p),
+            None => None,
+        };
+        Ok((limit, price))
+    })?;
+    let f = ob::take(&book.get().state, amount.0, a_to_b, limit, price);
+    Ok(PyOpenBookFill {
+        amount_in: f.amount_in,
+        amount_out: f.amount_out,
+        base_lots: f.base_lots,
+        quote_lots: f.quote_lots,
+        taker_fee: f.taker_fee,
+        maker_rebates: f.maker_rebates,
+        orders: f.orders,
+        events: f.events,
+        last_price_lots: f.last_price_lots,
+        complete: f.complete,
+        refused: f.refused,
+    })
+}
+
+pub fn register_book(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyOpenBookBook>()?;
+    m.add_class::<PyOpenBookFill>()?;
+    m.add_function(wrap_pyfunction!(openbook_ladder, m)?)?;
+    m.add_function(wrap_pyfunction!(openbook_book, m)?)?;
+    m.add_function(wrap_pyfunction!(openbook_take, m)?)?;
     Ok(())
 }
