@@ -513,7 +513,7 @@ def _on_slot(world: World) -> None:
             fair = world.fair_price(b.pool) * b.market.base_lot_size / b.market.quote_lot_size
             _requote(b, fair)
         if world.slot % CRANK_EVERY == 0 and len(b.heap):
-            b.heap.consume(8)
+            ob.consume_events(b.market, b.heap, 8)
         b.mid = _mid(b)
         if (b.bids.data(), b.asks.data(), b.heap.data(), b.market.seq_num) != before:
             _write(world, b.bids_address, b.bids.data())
