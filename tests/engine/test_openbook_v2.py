@@ -395,3 +395,31 @@ def test_a_pool_that_is_not_a_book_has_no_ladder(eng: types.ModuleType) -> None:
     g.upsert_cpmm(pool, "So11111111111111111111111111111111111111112",
                   "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v", 10**9, 10**9, 25, 10_000)  # fmt: skip
     assert g.ladder(pool, 5) is None
+
+
+def test_the_take_event_is_read_in_its_programs_frame(eng: types.ModuleType) -> None:
+    import base64
+    import hashlib
+
+    # TotalOrderFillEvent (logs.rs) as book.rs emits it for test_take_ask_order's take:
+    # side Ask (1), paid the base taken (100), received quote taken less the taker fee
+    # (100 000 - 40), fees 40; Borsh: u8, 32-byte key, three u64
+    taker = B.key32("taker")
+    raw = (
+        hashlib.sha256(b"event:TotalOrderFillEvent").digest()[:8]
+        + bytes([1])
+        + taker
+        + struct.pack("<QQQ", 100, 99_960, 40)
+    )
+    line = "Program data: " + base64.b64encode(raw).decode()
+    prog = "opnb2LAfJYbRMAHHvqjCwQxanZn7ReEHp1k81EohpZb"
+    ev = eng.parse_program_data(line[len("Program data: ") :], prog)
+    assert (ev.side, ev.taker, ev.total_quantity_paid, ev.total_quantity_received, ev.fees) == (
+        1, eng.b58encode(taker), 100, 99_960, 40
+    )  # fmt: skip
+    logs = [f"Program {prog} invoke [1]", line, f"Program {prog} success"]
+    assert [(name, type(e).__name__) for name, e in eng.parse_logs(logs)] == [
+        ("openbook_v2", "OpenBookTotalOrderFillEvent")
+    ]
+    with pytest.raises(DecodeError, match="needs 65"):
+        eng.parse_program_data(base64.b64encode(raw[:64]).decode(), prog)
