@@ -423,3 +423,54 @@ def test_the_take_event_is_read_in_its_programs_frame(eng: types.ModuleType) -> 
     ]
     with pytest.raises(DecodeError, match="needs 65"):
         eng.parse_program_data(base64.b64encode(raw[:64]).decode(), prog)
+
+
+def test_a_cycle_through_a_book_leg_and_a_pool(
+    rust: types.ModuleType, py: types.ModuleType
+) -> None:
+    # the book's asks at 149.000 and 149.010 USDC (lots: 10^6 base native, 1 quote native)
+    # against a constant-product pool pricing SOL at 152: buy on the book, sell in the
+    # pool; both backends size it alike and the sized amounts are the book's exact take
+    bids = [B.OrderSpec(148_000, 50, 1, timestamp=10)]
+    asks = [B.OrderSpec(149_000, 40, 2, timestamp=10), B.OrderSpec(149_010, 400, 3, timestamp=9)]
+    found = []
+    for eng in (rust, py):
+        g, market_id, keys = _ingest(eng, bids, asks)
+        pool = eng.b58encode(B.key32("cpmm"))
+        # 1 000 SOL (10^9 lamports each) against 152 000 USDC (10^6 each)
+        g.upsert_cpmm(pool, keys["base_mint"], keys["quote_mint"], 10**12, 152 * 10**9, 25, 10_000)
+        opps = [o for o in g.cycles(keys["quote_mint"], 2) if o.profit > 0]
+        assert opps and opps[0].kinds == ["book", "cpmm"] and opps[0].pools[0] == market_id
+        o = opps[0]
+        assert g.quote(o.pools, keys["quote_mint"], o.amount_in) == o.hop_amounts
+        book = eng.openbook_book(*_accounts_of(bids, asks), 10)
+        assert eng.openbook_take(book, o.amount_in, False).amount_out == o.hop_amounts[1]
+        found.append(as_dict(o))
+    assert found[0] == found[1]
+
+
+def _accounts_of(bids: list[B.OrderSpec], asks: list[B.OrderSpec]) -> tuple[bytes, bytes, bytes]:
+    m = B.market(base_decimals=9, quote_decimals=6, base_lot_size=1_000_000, quote_lot_size=1,
+                 registration_time=0)  # fmt: skip
+    return m, B.bookside(True, bids), B.bookside(False, asks)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_ORDERS, _ORDERS, st.integers(0, 2**36), st.booleans())
+def test_the_ingest_assembles_a_book_alike_in_both_backends(
+    bids: list[Any], asks: list[Any], amount: int, a_to_b: bool
+) -> None:
+    import engine_rs.python as py
+    import engine_rs.rust as rust
+
+    b = [B.OrderSpec(p * 1000, q, i + 1, time_in_force=t, timestamp=s)
+         for i, (p, q, t, s) in enumerate(bids)]  # fmt: skip
+    a = [B.OrderSpec(60_000 + p * 1000, q, 5000 + i, time_in_force=t, timestamp=s)
+         for i, (p, q, t, s) in enumerate(asks)]  # fmt: skip
+    got = []
+    for eng in (rust, py):
+        g, market_id, keys = _ingest(eng, b, a)
+        token = keys["base_mint"] if a_to_b else keys["quote_mint"]
+        got.append((g.ladder(market_id, 7), g.quote([market_id], token, amount),
+                    g.pool_rate(market_id)))  # fmt: skip
+    assert got[0] == got[1]
