@@ -106,28 +106,13 @@ def test_ids_and_layout_constants_are_the_engines() -> None:
             assert got == twin_clmm.is_valid_start_tick(start, size), (start, size)
 
 
-def _placeholder(venue: Venue) -> bool:
-    """A venue whose Python side is still a placeholder (no simulated pools)."""
-    return bool(
-        getattr(importlib.import_module(f"feeds.venues.{venue.name}"), "PLACEHOLDER", False)
-    )
-
-
-SIMULATED_KINDS = {v.kind for v in venues.VENUES if not _placeholder(v)}
-
-
-def _simulated(venue: Venue) -> None:
-    if _placeholder(venue):
-        pytest.skip(f"feeds/venues/{venue.name}.py is a placeholder: no simulated pools")
-
-
 @pytest.fixture(scope="module")
 def world() -> World:
     """The first small market from seed 5 on that holds a pool of every venue (the venues
     beyond the first three take a share of the pools)."""
     for seed in range(5, 500):
         w = World(WorldConfig(seed=seed, tokens=8, pools=24, trades_per_slot=0))
-        if {p.kind for p in w.pools} == SIMULATED_KINDS:
+        if {p.kind for p in w.pools} == set(venues.KINDS):
             return w
     raise AssertionError("no small market holds every venue")
 
@@ -136,7 +121,6 @@ def world() -> World:
 def test_its_pool_account_decodes_with_its_program_and_size(
     venue: Venue, world: World, eng: types.ModuleType
 ) -> None:
-    _simulated(venue)
     pool = next(p for p in world.pools if p.kind == venue.kind)
     acc = world.accounts[pool.address]
     assert acc.owner == venue.program and len(acc.data) == venue.ids.pool_account_size
@@ -151,7 +135,6 @@ def test_its_pool_account_decodes_with_its_program_and_size(
 def test_a_legs_swap_decodes_back_to_the_leg_and_sizes_like_the_sizing_shape(
     venue: Venue, a_to_b: bool, world: World
 ) -> None:
-    _simulated(venue)
     pool = next(p for p in world.pools if p.kind == venue.kind)
     me = str(Pubkey.new_unique())
     tin, tout = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
@@ -164,7 +147,16 @@ def test_a_legs_swap_decodes_back_to_the_leg_and_sizes_like_the_sizing_shape(
     assert (s.program, s.pool, s.user_source, s.user_dest, s.owner) == (
         venue.program, pool.address, src, dst, me
     )  # fmt: skip
-    assert (s.amount_in, s.minimum_out) == (12_345, 678)
+    if venue.ids.graph_kind == "book":  # a taker order in lots (``Swap.order``)
+        side, price, base_lots, quote_lots, _, _ = s.order
+        r = pool.record
+        if a_to_b:  # an ask of the whole base lots of the input
+            assert (side, base_lots, s.amount_in) == (1, 12_345 // r.base_lot_size, base_lots)
+        else:  # a bid of the whole quote lots of the input, fees included
+            assert (side, quote_lots, s.amount_in) == (0, 12_345 // r.quote_lot_size, quote_lots)
+        assert s.minimum_out == 0 and price >= 1  # its price limit stands for the minimum
+    else:
+        assert (s.amount_in, s.minimum_out) == (12_345, 678)
     keys = [str(Pubkey.new_unique()) for _ in range(8)]
     shape = venue.sizing_swap(me, keys, src, dst, tin, tout)
     assert (len(shape.accounts), len(shape.data)) == (len(ix.accounts), len(ix.data))
@@ -185,7 +177,7 @@ def test_each_synthetic_pool_becomes_a_pool_of_exactly_one_venue() -> None:
     for spec in mk.pools:
         assert sum(v.sim.takes(spec) for v in venues.VENUES) == 1, spec
     w = World(WorldConfig(seed=4, tokens=10, pools=40))  # a market holding every venue
-    assert {p.kind for p in w.pools} == SIMULATED_KINDS
+    assert {p.kind for p in w.pools} == set(venues.KINDS)
     for p in w.pools:  # every pool is traded by its venue: its trades name the program
         t = w.swap(p, True, 1_000)
         assert t is None or t.program == venues.by_kind(p.kind).program
