@@ -10,6 +10,7 @@
 //       -> the client's view (see decodeAll)
 //   {"op": "time", "market", "bids", "asks": base64, "iterations": N, "depth": N, "now": T}
 //       -> {"median_ns": N}
+//   {"op": "many", "requests": [request, ...]} -> [{"ok": answer} | {"error": ...}, ...]
 //
 // Everything that decodes is the client's own code: the Anchor coder built from the
 // package's IDL (client.program.coder) for Market and EventHeap, BookSide.decodeAccountfromBuffer
@@ -437,13 +438,19 @@ function timeLadder(q) {
   return { median_ns: times[Math.floor(times.length / 2)], levels: sink / q.iterations };
 }
 
-let answer;
-try {
-  if (input.op === 'random') answer = { ok: await randomAccounts(input) };
-  else if (input.op === 'decode') answer = { ok: decodeAll(input) };
-  else if (input.op === 'time') answer = { ok: timeLadder(input) };
-  else answer = { error: { name: 'BadOp', message: `unknown op ${input.op}` } };
-} catch (e) {
-  answer = { error: { name: e.name, message: String(e.message ?? e), stack: process.env.OB_STACK ? e.stack : undefined } };
+async function answer(q) {
+  try {
+    if (q.op === 'random') return { ok: await randomAccounts(q) };
+    if (q.op === 'decode') return { ok: decodeAll(q) };
+    if (q.op === 'time') return { ok: timeLadder(q) };
+    if (q.op === 'many') { // several requests in one process: [{"ok"|"error"}, ...]
+      const out = [];
+      for (const one of q.requests) out.push(await answer(one));
+      return { ok: out };
+    }
+    return { error: { name: 'BadOp', message: `unknown op ${q.op}` } };
+  } catch (e) {
+    return { error: { name: e.name, message: String(e.message ?? e), stack: process.env.OB_STACK ? e.stack : undefined } };
+  }
 }
-process.stdout.write(JSON.stringify(answer));
+process.stdout.write(JSON.stringify(await answer(input)));
