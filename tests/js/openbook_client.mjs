@@ -95,7 +95,8 @@ const opt = (k) => ({ key: k });
 
 function randomMarketAccount(r, bidsKey, asksKey, heapKey) {
   const name = new Uint8Array(16);
-  const text = `OB-${r.int(0, 99999)}`;
+  // some names hold bytes after their NUL: the client's nameToString stops at the first
+  const text = r.chance(0.2) ? `OB-${r.int(0, 99)}\0junk` : `OB-${r.int(0, 99999)}`;
   for (let i = 0; i < text.length; i++) name[i] = text.charCodeAt(i);
   const zeroOr = () => (r.chance(0.5) ? PublicKey.default : r.key());
   return {
