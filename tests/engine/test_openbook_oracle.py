@@ -399,3 +399,67 @@ def test_written_trees_walk_in_order(books: list[RandomBook], views: Views) -> N
             assert len(keys) == view["fixed_leaf_count"], (bk.seed, side)
             assert keys == sorted(keys, reverse=side == "bids"), (bk.seed, side)
             assert view["order_tree_type"] == (0 if side == "bids" else 1)
+
+
+# ---------------------------------------------------------------------------- corrupt trees
+
+NODES_AT = 8 + 48 + 256 + 16 + 512  # bookside.rs / ordertree.rs: roots, reserved, header
+NODE = 88
+
+
+def _corruptions(data: bytes) -> list[tuple[str, bytes]]:
+    """Well-formed book-side bytes broken in the ways a walker can trip on."""
+    root = int.from_bytes(data[8:12], "little")
+    count = int.from_bytes(data[12:16], "little")
+    at = NODES_AT + NODE * root
+    out: list[tuple[str, bytes]] = []
+
+    def put(off: int, value: int, width: int = 4) -> bytes:
+        b = bytearray(data)
+        b[off : off + width] = value.to_bytes(width, "little")
+        return bytes(b)
+
+    out.append(("root out of range", put(8, 1024)))
+    out.append(("root far out of range", put(8, 0xFFFF_FFFF)))
+    out.append(("more leaves than the tree holds", put(12, count + 5)))
+    out.append(("root slot freed", put(at, 3, 1)))
+    out.append(("root slot uninitialized", put(at, 0, 1)))
+    out.append(("root tag unknown", put(at, 9, 1)))
+    out.append(("truncated", data[: NODES_AT + NODE * 3 + 17]))
+    if data[at] == 1:  # an inner root: its children
+        out.append(("child is the root (a cycle)", put(at + 24, root)))
+        out.append(("right child is the root (a cycle)", put(at + 28, root)))
+        out.append(("child out of range", put(at + 24, 4096)))
+        out.append(
+            (
+                "both children the same",
+                put(at + 28, int.from_bytes(data[at + 24 : at + 28], "little")),
+            )
+        )
+    return out
+
+
+def test_corrupt_trees_give_typed_errors(eng: types.ModuleType, books: list[RandomBook]) -> None:
+    """A book side broken as a client-written one could be (cycles, handles past the 1024
+    slots, freed or unknown node tags, leaf counts the tree does not hold, short data)
+    decodes or raises the engine's typed error; it never hangs or raises anything else."""
+    _need(eng)
+    from engine_rs.errors import EngineError
+
+    tried = 0
+    for bk in books:
+        for what, data in _corruptions(bk.bids) + _corruptions(bk.asks):
+            tried += 1
+            calls: tuple[tuple[Any, tuple[Any, ...], dict[str, Any]], ...] = (
+                (eng.decode_openbook_bookside, (data,), {}),
+                (eng.openbook_ladder, (bk.market, data, bk.asks, bk.now), {}),
+                (eng.openbook_ladder, (bk.market, bk.bids, data, bk.now), {"oracle_price_lots": 1}),
+            )
+            for fn, args, kwargs in calls:
+                try:
+                    fn(*args, **kwargs)
+                except EngineError:
+                    pass
+                except Exception as e:  # anything else is the defect
+                    raise AssertionError(f"seed {bk.seed}, {what}: {type(e).__name__}: {e}") from e
+    assert tried > 100
