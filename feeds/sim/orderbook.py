@@ -781,3 +781,27 @@ def take(market: MarketState, bids: BookSide, asks: BookSide, heap: EventHeap, s
         market.quote_deposit_total -= withdraw
     return Take(base_lots, quote_lots, base_native, quote_native, fees, rebates_paid, deposit,
                 withdraw, fills, dropped, len(heap) - heap_before)  # fmt: skip
+
+
+def maker_fees_floor(market: MarketState, amount: int) -> int:
+    """``Market::maker_fees_floor``: a positive maker fee on ``amount`` quote, rounded down."""
+    return amount * market.maker_fee // FEES_SCALE_FACTOR if market.maker_fee > 0 else 0
+
+
+def consume_events(market: MarketState, heap: EventHeap, limit: int) -> int:
+    """``consume_events`` with every maker's open-orders account at hand: up to ``limit``
+    (at most 8) events from the head; a fill is ``OpenOrdersAccount::execute_maker``'s
+    part in the market (the maker fee accrued, the maker volume), an out event changes
+    only its owner's account. How many were consumed."""
+    todo = heap.slots()[: min(limit, 8)]
+    for slot in todo:
+        raw = heap.event(slot)
+        if raw[0] == FILL:
+            price, _, quantity = struct.unpack_from("<qqq", raw, 104)
+            quote_native = quantity * price * market.quote_lot_size
+            fees = maker_fees_floor(market, quote_native)
+            market.referrer_rebates_accrued += fees
+            market.maker_volume += quote_native
+            market.fees_accrued += fees
+        heap.delete_slot(slot)
+    return len(todo)

@@ -267,6 +267,32 @@ def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
     return eng.decode_openbook_market(data, owner)
 
 
+# ------------------------------------------------------------------ simulator: layouts
+def market_state(r: Any) -> ob.MarketState:
+    """A decoded ``Market`` (the engine's record: keys in base58, unset options None, the
+    name without its zero padding) as the simulator's :class:`~feeds.sim.orderbook.MarketState`."""
+
+    def key(k: str | None) -> bytes:
+        return ob.ZERO32 if k is None else _b(k)
+
+    return ob.MarketState(
+        r.bump, r.base_decimals, r.quote_decimals, key(r.market_authority), r.time_expiry,
+        key(r.collect_fee_admin), key(r.open_orders_admin), key(r.consume_events_admin),
+        key(r.close_market_admin), r.name.encode(), key(r.bids), key(r.asks),
+        key(r.event_heap), key(r.oracle_a), key(r.oracle_b), r.conf_filter,
+        r.max_staleness_slots, r.quote_lot_size, r.base_lot_size, r.seq_num,
+        r.registration_time, r.maker_fee, r.taker_fee, r.fees_accrued, r.fees_to_referrers,
+        r.referrer_rebates_accrued, r.fees_available, r.maker_volume, r.taker_volume_wo_oo,
+        key(r.base_mint), key(r.quote_mint), key(r.market_base_vault), r.base_deposit_total,
+        key(r.market_quote_vault), r.quote_deposit_total,
+    )  # fmt: skip
+
+
+def encode_market(r: Any) -> bytes:
+    """OpenBook v2 ``Market`` (848 bytes) from its decoded record."""
+    return market_state(r).pack()
+
+
 # ------------------------------------------------------------------ simulator: the book
 SIM_TIME0 = 1_700_000_000  # the simulated clock's unix time at slot 0 (as DLMM's)
 LEVELS = 6  # price levels the makers keep each side
@@ -304,11 +330,6 @@ class Book:
     mid: float = 0.0  # the last mid (native units of b per unit of a)
     quiet: bool = False  # its makers hold still (a test's market that moves when told)
     pool: Pool | None = field(default=None, repr=False)
-
-    def upsert(self, graph: Any, spec: synthetic.PoolSpec, slot: int = 0) -> None:
-        """Into a ``PoolGraph`` as the live ingest puts it (the account bytes)."""
-        graph.upsert_openbook(spec.pool_id, self.market.pack(), self.bids.data(),
-                              self.asks.data(), self.now, slot)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -492,7 +513,7 @@ def _on_slot(world: World) -> None:
             fair = world.fair_price(b.pool) * b.market.base_lot_size / b.market.quote_lot_size
             _requote(b, fair)
         if world.slot % CRANK_EVERY == 0 and len(b.heap):
-            b.heap.consume(8)
+            ob.consume_events(b.market, b.heap, 8)
         b.mid = _mid(b)
         if (b.bids.data(), b.asks.data(), b.heap.data(), b.market.seq_num) != before:
             _write(world, b.bids_address, b.bids.data())
@@ -660,7 +681,7 @@ VENUE = Venue(
         apply=_apply,
         price=_price,
         depth=_depth,
-        share=0.1,
+        share=0.15,
         from_kind="cpmm",
         beside=True,
         take=_take,

@@ -184,3 +184,23 @@ def test_the_event_heap_keeps_its_used_and_free_lists() -> None:
     heap.push_back(ob.out_event(0, 9, 1, 9, OWNER, 1))  # the freed slot comes back first
     assert heap.slots() == [0, 1, 3, 4, 2] and heap.header()[3] == 6
     assert heap.consume(100) == 5 and heap.slots() == [] and heap.header()[1] == ob.NO_NODE
+
+
+@pytest.mark.parametrize(
+    ("maker_fee", "taker_fee", "accrued_at_fill", "accrued_after_crank"),
+    [(-100, 200, 10, 10), (200, 400, 40, 60)],
+)
+def test_fees_accrue_as_test_fees_rs_says(
+    maker_fee: int, taker_fee: int, accrued_at_fill: int, accrued_after_crank: int
+) -> None:
+    # test_fees.rs (test_fees_accrued, test_maker_fees): a maker's 1 lot at price_lots
+    # (100,000 quote native) taken; the market's fees_accrued: the taker fee less the
+    # maker's rebate at the fill, plus a positive maker fee once the crank consumes it
+    m, bids, asks, heap = _book()
+    m.maker_fee, m.taker_fee = maker_fee, taker_fee
+    _rest(m, bids, 10_000, 1)
+    ob.take(m, bids, asks, heap, ob.ASK, 10_000, 1, 10_000, ob.IMMEDIATE_OR_CANCEL, 10, 200,
+            TAKER)  # fmt: skip
+    assert m.fees_accrued == accrued_at_fill
+    assert ob.consume_events(m, heap, 8) == 1 and len(heap) == 0
+    assert m.fees_accrued == accrued_after_crank and m.maker_volume == 100_000
