@@ -634,15 +634,22 @@ def take(
 
 class OpenBookBook:
     """A prepared book (``openbook_book``): a market and its sides decoded once, ready
-    for :func:`openbook_take`."""
+    for :func:`openbook_take` (made only by :func:`openbook_book`, as the extension's)."""
 
-    __slots__ = ("state",)
+    __slots__ = ("_state",)
+    _state: BookState
 
-    def __init__(self, state: BookState) -> None:
-        self.state = state
+    def __init__(self) -> None:
+        raise TypeError("cannot create OpenBookBook instances: use openbook_book()")
+
+    @classmethod
+    def _of(cls, state: BookState) -> OpenBookBook:
+        book = object.__new__(cls)
+        book._state = state
+        return book
 
     def __repr__(self) -> str:
-        s = self.state
+        s = self._state
         return f"OpenBookBook(bids={len(s.bids)}, asks={len(s.asks)}, now={s.now})"
 
 
@@ -663,7 +670,7 @@ def openbook_book(
     b = bookside(bids)
     a = bookside(asks)
     count = 0 if event_heap is None else heap_count(event_heap)
-    return OpenBookBook(BookState.new(m, b, a, count, t, oracle))
+    return OpenBookBook._of(BookState.new(m, b, a, count, t, oracle))
 
 
 def openbook_take(
@@ -688,7 +695,7 @@ def openbook_take(
     p = None if price_lots is None else i64(price_lots)
     if p is not None and p < 1:
         raise InvalidInputError(f"InvalidInputPriceLots: price_lots {p} is below 1")
-    return take(book.state, x, a_to_b, n, p)
+    return take(book._state, x, a_to_b, n, p)
 
 
 # ------------------------------------------------------------------ the venue
