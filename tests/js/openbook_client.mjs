@@ -95,10 +95,14 @@ const opt = (k) => ({ key: k });
 
 function randomMarketAccount(r, bidsKey, asksKey, heapKey) {
   const name = new Uint8Array(16);
-  // some names hold bytes after their NUL: the client's nameToString stops at the first
-  const text = r.chance(0.2) ? `OB-${r.int(0, 99)}\0junk` : `OB-${r.int(0, 99999)}`;
+  // some names hold bytes after a NUL or start with NULs: the client's nameToString stops at
+  // the first NUL, the program's Market::name trims NULs at both ends only (market.rs)
+  const text = r.pick([`OB-${r.int(0, 99)}\0junk`, `\0\0OB-${r.int(0, 99)}`, `OB-${r.int(0, 99999)}`,
+    `OB-${r.int(0, 99999)}`, `OB-${r.int(0, 99999)}`]);
   for (let i = 0; i < text.length; i++) name[i] = text.charCodeAt(i);
   const zeroOr = () => (r.chance(0.5) ? PublicKey.default : r.key());
+  const takerFee = r.big(0n, 2000n);
+  const makerFee = r.big(0n, takerFee + 1000n) - takerFee;
   return {
     bump: r.int(0, 255), baseDecimals: r.int(0, 9), quoteDecimals: r.int(0, 9), padding1: [0, 0, 0, 0, 0],
     marketAuthority: r.key(), timeExpiry: bnI64(r.chance(0.3) ? r.big(0n, 2000000000n) : 0n),
@@ -109,7 +113,8 @@ function randomMarketAccount(r, bidsKey, asksKey, heapKey) {
     quoteLotSize: bnI64(r.pick([1n, 10n, 100n, 1000n, 7n, 1000000n])),
     baseLotSize: bnI64(r.pick([1n, 10n, 100n, 1000n, 1000000n, 100000000n, 3n])),
     seqNum: bn(r.big(0n, 1000000n)), registrationTime: bnI64(r.big(1600000000n, 1800000000n)),
-    makerFee: bnI64(r.big(-500n, 1000n)), takerFee: bnI64(r.big(0n, 2000n)),
+    // fees create_market.rs accepts: taker >= 0, a maker rebate no larger than the taker fee
+    makerFee: bnI64(makerFee), takerFee: bnI64(takerFee),
     feesAccrued: bn(r.u64()), feesToReferrers: bn(r.u64()), referrerRebatesAccrued: bn(r.u64()),
     feesAvailable: bn(r.u64()), makerVolume: bn(r.u64()), takerVolumeWoOo: bn(r.u64()),
     baseMint: r.key(), quoteMint: r.key(), marketBaseVault: r.key(), baseDepositTotal: bn(r.u64()),
