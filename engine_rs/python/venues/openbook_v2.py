@@ -286,8 +286,13 @@ def decode_openbook_event_heap(data: bytes, owner: object = None) -> OpenBookEve
 
 
 def heap_count(data: object, owner: object = None) -> int:
-    """The heap's event count, checked as the decoder checks it."""
-    return decode_openbook_event_heap(as_bytes(data, "EventHeap"), owner).count
+    """The heap's event count (all a take needs of it): the decoder's account checks and
+    its count check, without reading the events."""
+    r = check(data, "EventHeap", EVENT_HEAP_SIZE, DISC_EVENT_HEAP, owner, (PROGRAM_ID,))
+    count = r.u16(12)
+    if count > MAX_NUM_EVENTS:
+        raise DecodeError(f"EventHeap: count {count} is above {MAX_NUM_EVENTS}")
+    return count
 
 
 # ------------------------------------------------------------------ the book

@@ -1304,9 +1304,24 @@ impl Venue for OpenBookV2 {
     }
 }
 
-/// The heap's event count, checked as the decoder checks it (without reading events).
+/// The heap's event count (all a take needs of it): the decoder's account checks and its
+/// count check, without reading the events.
 pub fn heap_count(data: &[u8], owner: Option<&Key>) -> Result<u16> {
-    decode_openbook_event_heap(data, owner).map(|h| h.count)
+    let r = check(
+        data,
+        "EventHeap",
+        EVENT_HEAP_SIZE,
+        &[DISC_EVENT_HEAP],
+        owner,
+        &[&PROGRAM],
+    )?;
+    let count = r.u16(12)?;
+    if count as usize > MAX_NUM_EVENTS {
+        return Err(err(format!(
+            "EventHeap: count {count} is above {MAX_NUM_EVENTS}"
+        )));
+    }
+    Ok(count)
 }
 
 #[cfg(test)]
