@@ -103,7 +103,9 @@ def market(
 
 def market_keys(label: str = "market") -> dict[str, str]:
     """The base58 addresses :func:`market` wrote for ``label``."""
-    from engine_rs.python.b58 import b58encode
+    import engine_rs
+
+    b58encode = engine_rs.load("python").b58encode  # the twin's: no backend under test
 
     names = ("bids", "asks", "event_heap", "base_mint", "quote_mint", "base_vault",
              "quote_vault")  # fmt: skip

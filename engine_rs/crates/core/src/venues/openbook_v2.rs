@@ -66,6 +66,11 @@ pub const DISC_BOOKSIDE: [u8; 8] = [72, 44, 225, 141, 178, 130, 97, 57];
 pub const DISC_EVENT_HEAP: [u8; 8] = [119, 59, 61, 19, 165, 84, 57, 175];
 /// sha256("global:place_take_order")[..8].
 pub const DISC_PLACE_TAKE_ORDER: [u8; 8] = [3, 44, 71, 3, 26, 199, 203, 85];
+/// sha256("event:TotalOrderFillEvent")[..8] (logs.rs; written by `emit_stack` as a
+/// `Program data:` line after a take).
+pub const DISC_TOTAL_ORDER_FILL_EVENT: [u8; 8] = [8, 235, 48, 58, 174, 76, 156, 105];
+/// `TotalOrderFillEvent` with its discriminator: side, taker, paid, received, fees.
+pub const TOTAL_ORDER_FILL_EVENT_SIZE: usize = 8 + 1 + 32 + 3 * 8;
 /// `Market` with its discriminator (`size_of::<Market>() == 840`).
 pub const MARKET_SIZE: usize = 848;
 /// `BookSide` with its discriminator (`size_of::<BookSide>() == 90 944`).
@@ -1114,6 +1119,38 @@ pub fn book_now(m: &OpenBookMarket, bids: &BookSide, asks: &BookSide) -> u64 {
         .fold(reg, u64::max)
 }
 
+/// The `TotalOrderFillEvent` of a take (fields as
+/// `engine_rs.decoded.OpenBookTotalOrderFillEvent`): the taker's side (0 bid, 1 ask) and
+/// what `new_order` computed it paid and received and its taker fee, native units (a
+/// bid's `paid` includes the whole taker fee; `place_take_order`'s transfers carry only
+/// the makers' rebates of it, see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotalOrderFill {
+    pub side: u8,
+    pub taker: Key,
+    pub total_quantity_paid: u64,
+    pub total_quantity_received: u64,
+    pub fees: u64,
+}
+
+fn parse_total_order_fill(raw: &[u8]) -> Result<TotalOrderFill> {
+    let what = "TotalOrderFillEvent";
+    if raw.len() < TOTAL_ORDER_FILL_EVENT_SIZE {
+        return Err(EngineError::AccountTooShort(format!(
+            "{what}: {} bytes, needs {TOTAL_ORDER_FILL_EVENT_SIZE}",
+            raw.len()
+        )));
+    }
+    let r = R { d: raw, what };
+    Ok(TotalOrderFill {
+        side: r.u8(8)?,
+        taker: r.key(9)?,
+        total_quantity_paid: r.u64(41)?,
+        total_quantity_received: r.u64(49)?,
+        fees: r.u64(57)?,
+    })
+}
+
 /// The OpenBook v2 venue.
 pub struct OpenBookV2;
 
@@ -1144,7 +1181,7 @@ impl Venue for OpenBookV2 {
     type Record = OpenBookMarket;
     type Own = Book;
     type State = BookState;
-    type Event = ();
+    type Event = TotalOrderFill;
 
     fn decode(data: &[u8], owner: Option<&Key>) -> Result<OpenBookMarket> {
         decode_openbook_market(data, owner)
@@ -1255,12 +1292,154 @@ impl Venue for OpenBookV2 {
         s.spot_rate(a_to_b)
     }
 
+    fn parse_event(raw: &[u8]) -> Option<Result<TotalOrderFill>> {
+        match raw.get(..8) {
+            Some(d) if d == DISC_TOTAL_ORDER_FILL_EVENT => Some(parse_total_order_fill(raw)),
+            _ => None,
+        }
+    }
+
     fn ladder(s: &BookState, depth: usize) -> Option<Ladder> {
         Some(ladder(&s.bids, &s.asks, &s.lots, depth))
     }
 }
 
-/// The heap's event count, checked as the decoder checks it (without reading events).
+/// The heap's event count (all a take needs of it): the decoder's account checks and its
+/// count check, without reading the events.
 pub fn heap_count(data: &[u8], owner: Option<&Key>) -> Result<u16> {
-    decode_openbook_event_heap(data, owner).map(|h| h.count)
+    let r = check(
+        data,
+        "EventHeap",
+        EVENT_HEAP_SIZE,
+        &[DISC_EVENT_HEAP],
+        owner,
+        &[&PROGRAM],
+    )?;
+    let count = r.u16(12)?;
+    if count as usize > MAX_NUM_EVENTS {
+        return Err(err(format!(
+            "EventHeap: count {count} is above {MAX_NUM_EVENTS}"
+        )));
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A book side holding `orders` ((key, quantity) each, all fixed) as the crit-bit
+    /// tree of their keys, nodes from slot 0 up.
+    fn side_bytes(bid: bool, orders: &[(u128, i64)]) -> Vec<u8> {
+        fn build(items: &[(u128, i64)], next: &mut u32, d: &mut [u8]) -> u32 {
+            let h = *next;
+            *next += 1;
+            let at = NODES_AT + h as usize * NODE_SIZE;
+            if let [(key, qty)] = items {
+                d[at] = TAG_LEAF;
+                d[at + 8..at + 24].copy_from_slice(&key.to_le_bytes());
+                d[at + 56..at + 64].copy_from_slice(&qty.to_le_bytes());
+                return h;
+            }
+            let (lo, hi) = (items[0].0, items[items.len() - 1].0);
+            let bit = 127 - (lo ^ hi).leading_zeros();
+            let split = items
+                .iter()
+                .position(|(k, _)| k >> bit & 1 == 1)
+                .unwrap_or(0);
+            let left = build(&items[..split], next, d);
+            let right = build(&items[split..], next, d);
+            d[at] = TAG_INNER;
+            d[at + 4..at + 8].copy_from_slice(&(127 - bit).to_le_bytes());
+            d[at + 24..at + 28].copy_from_slice(&left.to_le_bytes());
+            d[at + 28..at + 32].copy_from_slice(&right.to_le_bytes());
+            h
+        }
+        let mut d = vec![0u8; BOOKSIDE_SIZE];
+        d[..8].copy_from_slice(&DISC_BOOKSIDE);
+        d[312] = if bid { 0 } else { 1 };
+        let mut items = orders.to_vec();
+        items.sort_unstable();
+        if !items.is_empty() {
+            let mut next = 0;
+            let root = build(&items, &mut next, &mut d);
+            d[8..12].copy_from_slice(&root.to_le_bytes());
+            d[12..16].copy_from_slice(&(items.len() as u32).to_le_bytes());
+        }
+        d
+    }
+
+    fn key(bid: bool, price: u64, seq: u64) -> u128 {
+        (u128::from(price) << 64) | u128::from(if bid { !seq } else { seq })
+    }
+
+    #[test]
+    fn the_tree_is_walked_best_first() {
+        // bids high to low, and at one price the earlier order first (its inverted seq
+        // num is the larger key); asks low to high (nodes.rs order_tree_key_ordering)
+        let bids = [(5, 1), (9, 2), (9, 3), (7, 4)].map(|(p, s)| (key(true, p, s), 1));
+        let side =
+            decode_openbook_bookside(&side_bytes(true, &bids), Some(&PROGRAM)).expect("a side");
+        let got: Vec<(i64, u64)> = side
+            .fixed
+            .iter()
+            .map(|l| (l.price_lots(), l.seq_num(Side::Bid)))
+            .collect();
+        assert_eq!(got, [(9, 2), (9, 3), (7, 4), (5, 1)]);
+        let asks = [(5, 1), (9, 2), (5, 3)].map(|(p, s)| (key(false, p, s), 1));
+        let side = decode_openbook_bookside(&side_bytes(false, &asks), None).expect("a side");
+        let got: Vec<(i64, u64)> = side
+            .fixed
+            .iter()
+            .map(|l| (l.price_lots(), l.seq_num(Side::Ask)))
+            .collect();
+        assert_eq!(got, [(5, 1), (5, 3), (9, 2)]);
+    }
+
+    #[test]
+    fn a_cycle_is_an_error() {
+        let bids = [(5, 1), (9, 2), (7, 4)].map(|(p, s)| (key(true, p, s), 1));
+        let mut d = side_bytes(true, &bids);
+        // the root (slot 0) is an inner node: point its right child back at it
+        let at = NODES_AT + 24;
+        d[at + 4..at + 8].copy_from_slice(&0u32.to_le_bytes());
+        assert!(matches!(
+            decode_openbook_bookside(&d, None),
+            Err(EngineError::Decode(m)) if m.contains("cycle")
+        ));
+        assert!(
+            decode_openbook_bookside(&d, Some(&b58::key(super::super::pump_amm::PROGRAM_ID)))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn take_ask_order_of_the_programs_tests() {
+        // test_take_order.rs test_take_ask_order: lot sizes 100 / 10, fees -200 / 400, a
+        // bid of 1 lot at 10 000; the taker sells 100 and receives 99 980
+        let lots = Lots::checked(100, 10, -200, 400, 6, 6).expect("valid");
+        let book = BookState {
+            lots,
+            bids: vec![Order {
+                price_lots: 10_000,
+                quantity: 1,
+                valid: true,
+            }]
+            .into(),
+            asks: Vec::new().into(),
+            heap_free: 600,
+            expired: false,
+            needs_oracle: false,
+            now: 0,
+        };
+        let f = take(&book, 100, true, 10, Some(10_000));
+        assert_eq!(
+            (f.amount_in, f.amount_out, f.taker_fee, f.maker_rebates),
+            (100, 99_980, 40, 20)
+        );
+        assert!(f.complete && !f.refused);
+        assert_eq!(book.quote(100, true), Some(99_980));
+        assert_eq!(book.quote(200, true), None, "the book holds one lot");
+        assert_eq!(book.spot_rate(false), f64::MIN_POSITIVE, "no asks");
+    }
 }

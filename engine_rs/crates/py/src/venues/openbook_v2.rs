@@ -1,13 +1,15 @@
 //! Bindings for `arbscope_core::venues::openbook_v2`: the decoders of `Market`,
 //! `BookSide` and `EventHeap` (records of `engine_rs.decoded`).
 
+use std::borrow::Cow;
+
 use arbscope_core::venues::openbook_v2::{self as ob, BookState, HeapEvent, Leaf};
 use arbscope_core::venues::{Ladder, Level};
 use arbscope_core::EngineError;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyTuple};
 
 use crate::args::{I64, U64};
 use crate::decode::{data_of, key, obj, opt_key, owner_of, record};
@@ -180,6 +182,21 @@ fn event_record<'py>(py: Python<'py>, e: &HeapEvent) -> PyResult<Bound<'py, PyAn
     }
 }
 
+/// `engine_rs.decoded.OpenBookTotalOrderFillEvent` of a parsed `TotalOrderFillEvent`.
+pub(crate) fn total_fill_record(
+    py: Python<'_>,
+    ev: ob::TotalOrderFill,
+) -> PyResult<Bound<'_, PyAny>> {
+    let args: Vec<Bound<'_, PyAny>> = vec![
+        obj!(py, ev.side),
+        key(py, &ev.taker),
+        obj!(py, ev.total_quantity_paid),
+        obj!(py, ev.total_quantity_received),
+        obj!(py, ev.fees),
+    ];
+    record(py, "OpenBookTotalOrderFillEvent", args)
+}
+
 /// OpenBook v2 `EventHeap` -> `engine_rs.decoded.OpenBookEventHeap`.
 #[pyfunction]
 #[pyo3(signature = (data, owner = None))]
@@ -251,6 +268,14 @@ pub(crate) fn ladder_record<'py>(
     ))
 }
 
+/// Account bytes without a copy when they are `bytes` (a book side is 90 KB).
+fn bytes_of<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
+    match data.cast::<PyBytes>() {
+        Ok(b) => Ok(Cow::Borrowed(b.as_bytes())),
+        Err(_) => data_of(data).map(Cow::Owned),
+    }
+}
+
 fn depth_arg(depth: I64) -> arbscope_core::Result<usize> {
     usize::try_from(depth.0)
         .map_err(|_| EngineError::InvalidInput(format!("depth {} is negative", depth.0)))
@@ -271,7 +296,7 @@ fn openbook_ladder<'py>(
     depth: I64,
     oracle_price_lots: Option<I64>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let (m, b, a) = (data_of(market)?, data_of(bids)?, data_of(asks)?);
+    let (m, b, a) = (bytes_of(market)?, bytes_of(bids)?, bytes_of(asks)?);
     let l = guard(py, || {
         let d = depth_arg(depth)?;
         ob::openbook_ladder(&m, &b, &a, now.0, d, oracle_price_lots.map(|o| o.0))
@@ -309,9 +334,9 @@ fn openbook_book<'py>(
     event_heap: Option<&Bound<'py, PyAny>>,
     oracle_price_lots: Option<I64>,
 ) -> PyResult<PyOpenBookBook> {
-    let (m, b, a) = (data_of(market)?, data_of(bids)?, data_of(asks)?);
+    let (m, b, a) = (bytes_of(market)?, bytes_of(bids)?, bytes_of(asks)?);
     let heap = match event_heap {
-        Some(h) if !h.is_none() => Some(data_of(h)?),
+        Some(h) if !h.is_none() => Some(bytes_of(h)?),
         _ => None,
     };
     let state = guard(py, || {
