@@ -10,6 +10,9 @@
 //       -> the client's view (see decodeAll)
 //   {"op": "time", "market", "bids", "asks": base64, "iterations": N, "depth": N, "now": T}
 //       -> {"median_ns": N}
+//   {"op": "take_ix", "market": base64, "market_key", "user_base", "user_quote": base58,
+//    "args": {side, price_lots, max_base_lots, max_quote_lots_including_fees, order_type, limit}}
+//       -> {"wallet", "program_id", "data": base64, "keys": [{pubkey, signer, writable}]}
 //   {"op": "many", "requests": [request, ...]} -> [{"ok": answer} | {"error": ...}, ...]
 //
 // Everything that decodes is the client's own code: the Anchor coder built from the
@@ -444,11 +447,34 @@ function timeLadder(q) {
   return { median_ns: times[Math.floor(times.length / 2)], levels: sink / q.iterations };
 }
 
+// The client's own taker instruction (OpenBookV2Client.placeTakeOrderIx, its Anchor
+// methods builder): the market's accounts as the client fills them in from the decoded Market,
+// the provider's wallet as signer and penalty payer.
+const ORDER_TYPES = ['Limit', 'ImmediateOrCancel', 'PostOnly', 'Market', 'PostOnlySlide', 'FillOrKill'];
+async function takeIx(q) {
+  const market = coder.accounts.decode('market', Buffer.from(q.market, 'base64'));
+  const a = q.args;
+  const args = {
+    side: a.side === 0 ? SideUtils.Bid : SideUtils.Ask, priceLots: new BN(String(a.price_lots)),
+    maxBaseLots: new BN(String(a.max_base_lots)),
+    maxQuoteLotsIncludingFees: new BN(String(a.max_quote_lots_including_fees)),
+    orderType: pkg.PlaceOrderTypeUtils[ORDER_TYPES[a.order_type]], limit: a.limit,
+  };
+  const admin = market.openOrdersAdmin.key.equals(PublicKey.default) ? null : market.openOrdersAdmin.key;
+  const [ix] = await client.placeTakeOrderIx(new PublicKey(q.market_key), market,
+    new PublicKey(q.user_base), new PublicKey(q.user_quote), admin, args, []);
+  return {
+    wallet: pk(client.walletPk), program_id: pk(ix.programId), data: ix.data.toString('base64'),
+    keys: ix.keys.map((k) => ({ pubkey: pk(k.pubkey), signer: k.isSigner, writable: k.isWritable })),
+  };
+}
+
 async function answer(q) {
   try {
     if (q.op === 'random') return { ok: await randomAccounts(q) };
     if (q.op === 'decode') return { ok: decodeAll(q) };
     if (q.op === 'time') return { ok: timeLadder(q) };
+    if (q.op === 'take_ix') return { ok: await takeIx(q) };
     if (q.op === 'many') { // several requests in one process: [{"ok"|"error"}, ...]
       const out = [];
       for (const one of q.requests) out.push(await answer(one));
