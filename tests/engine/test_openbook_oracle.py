@@ -488,3 +488,67 @@ def test_corrupt_trees_give_typed_errors(eng: types.ModuleType, books: list[Rand
                 except Exception as e:  # anything else is the defect
                     raise AssertionError(f"seed {bk.seed}, {what}: {type(e).__name__}: {e}") from e
     assert tried > 100
+
+
+# ---------------------------------------------------------------------------- the dashboard's path
+
+
+def test_the_graphs_ladder_is_the_clients(
+    eng: types.ModuleType, objs: OpenBookJs, books: list[RandomBook]
+) -> None:
+    """What the dashboard reads every frame, ``PoolGraph.ladder``, for books fed through
+    ``FeedIngest`` as account notifications, is the client's L2. The graph has no clock
+    of its own: it judges expiry at the newest time the accounts prove (the market's
+    registration or the latest order's timestamp), so the client is asked one second
+    after that (its expiry is a second late, see above); books without pegged orders (the
+    graph has no oracle price)."""
+    _need(eng)
+    from engine_rs import decoded as D
+    from feeds.sim import layouts as L
+
+    prog = "opnb2LAfJYbRMAHHvqjCwQxanZn7ReEHp1k81EohpZb"
+    token = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+    chosen = [bk for bk in books if SHAPES[bk.seed // 1000][2] == 0]
+    plain = {bk.seed: objs_view for bk, objs_view in zip(chosen, objs.decode([
+        {"market": bk.market, "bids": bk.bids, "asks": bk.asks, "now": 0, "depth": 1} for bk in chosen
+    ]), strict=True)}  # fmt: skip
+    clocks = {}
+    for bk in chosen:
+        v = plain[bk.seed]
+        stamps = [int(o["timestamp"]) for s in ("bids", "asks") for o in v[s]["orders"]]
+        clocks[bk.seed] = max([int(v["market"]["registration_time"]), 0, *stamps])
+    views = objs.decode(
+        [{"market": bk.market, "bids": bk.bids, "asks": bk.asks, "now": clocks[bk.seed] + 1, "depth": 20}
+         for bk in chosen]
+    )  # fmt: skip
+    for bk, view in zip(chosen, views, strict=True):
+        m = view["market"]
+        market_id = str(eng.b58encode(bytes([bk.seed % 251 + 1]) * 32))
+        accounts = {
+            market_id: bk.market, m["bids"]: bk.bids, m["asks"]: bk.asks, m["event_heap"]: bk.event_heap,
+        }  # fmt: skip
+        owners = dict.fromkeys(accounts, prog)
+        for vault, mint in (
+            (m["market_base_vault"], m["base_mint"]),
+            (m["market_quote_vault"], m["quote_mint"]),
+        ):
+            accounts[vault] = L.encode_token_account(
+                D.TokenAccount(mint, market_id, 10**12, None, 1, None, 0, None)
+            )
+            owners[vault] = token
+        g = eng.PoolGraph(base_mints=[m["quote_mint"]], max_hops=3)
+        ing = eng.FeedIngest(g)
+        ing.track_pool(market_id, "openbook")
+        for _ in range(3):
+            for k in ing.watched():
+                if k in accounts:
+                    ing.account(k, owners[k], accounts[k], 9)
+        lad = g.ladder(market_id, 20)
+        assert lad is not None, bk.seed
+        assert (lad.market, lad.base_mint, lad.quote_mint, lad.slot) == (
+            market_id,
+            m["base_mint"],
+            m["quote_mint"],
+            9,
+        )
+        _assert_same_ladder(lad, view, (bk.seed, "graph"))
