@@ -674,6 +674,20 @@ class OpenBookEventHeap:
     events: tuple[OpenBookFillEvent | OpenBookOutEvent, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class OpenBookTotalOrderFillEvent:
+    """OpenBook v2 ``TotalOrderFillEvent``, logged after a take: the taker's side (0 bid,
+    1 ask), what ``new_order`` computed it paid and received and its taker fee (native
+    units; a bid's ``total_quantity_paid`` includes the whole fee, while
+    ``place_take_order``'s transfers carry only the makers' rebates of it)."""
+
+    side: int
+    taker: str
+    total_quantity_paid: int
+    total_quantity_received: int
+    fees: int
+
+
 def pool_mints(kind: str, rec: Any) -> tuple[str, str]:
     """The two mints of a decoded pool account of ``kind`` (amm_v4: coin, pc; cpmm:
     token 0, token 1; whirlpool: a, b): its venue's ``reserve_mints``."""

@@ -28,6 +28,7 @@ from ...decoded import (
     OpenBookMarket,
     OpenBookOrder,
     OpenBookOutEvent,
+    OpenBookTotalOrderFillEvent,
 )
 from ...errors import AccountTooShortError, DecodeError, InvalidInputError, TicksMissingError
 from ...records import BookLadder, BookLevel, OpenBookFill, VenueInfo
@@ -40,6 +41,8 @@ PROGRAM_ID = "opnb2LAfJYbRMAHHvqjCwQxanZn7ReEHp1k81EohpZb"
 DISC_MARKET = bytes([219, 190, 213, 55, 0, 227, 198, 154])
 DISC_BOOKSIDE = bytes([72, 44, 225, 141, 178, 130, 97, 57])
 DISC_EVENT_HEAP = bytes([119, 59, 61, 19, 165, 84, 57, 175])
+DISC_TOTAL_ORDER_FILL_EVENT = bytes([8, 235, 48, 58, 174, 76, 156, 105])
+TOTAL_ORDER_FILL_EVENT_SIZE = 8 + 1 + 32 + 3 * 8
 DISC_PLACE_TAKE_ORDER = bytes([3, 44, 71, 3, 26, 199, 203, 85])
 MARKET_SIZE = 848
 BOOKSIDE_SIZE = 90_952
@@ -283,8 +286,13 @@ def decode_openbook_event_heap(data: bytes, owner: object = None) -> OpenBookEve
 
 
 def heap_count(data: object, owner: object = None) -> int:
-    """The heap's event count, checked as the decoder checks it."""
-    return decode_openbook_event_heap(as_bytes(data, "EventHeap"), owner).count
+    """The heap's event count (all a take needs of it): the decoder's account checks and
+    its count check, without reading the events."""
+    r = check(data, "EventHeap", EVENT_HEAP_SIZE, DISC_EVENT_HEAP, owner, (PROGRAM_ID,))
+    count = r.u16(12)
+    if count > MAX_NUM_EVENTS:
+        raise DecodeError(f"EventHeap: count {count} is above {MAX_NUM_EVENTS}")
+    return count
 
 
 # ------------------------------------------------------------------ the book
@@ -702,9 +710,15 @@ def openbook_take(
 decode = decode_openbook_market
 
 
-def parse_event(raw: bytes) -> None:
-    """Its program logs no swap the engine parses."""
-    return None
+def parse_event(raw: bytes) -> OpenBookTotalOrderFillEvent | None:
+    """Its ``TotalOrderFillEvent`` (a take) when the discriminator is that one."""
+    if raw[:8] != DISC_TOTAL_ORDER_FILL_EVENT:
+        return None
+    what = "TotalOrderFillEvent"
+    if len(raw) < TOTAL_ORDER_FILL_EVENT_SIZE:
+        raise AccountTooShortError(f"{what}: {len(raw)} bytes, needs {TOTAL_ORDER_FILL_EVENT_SIZE}")
+    r = Reader(raw, what)
+    return OpenBookTotalOrderFillEvent(r.u8(8), r.key(9), r.u64(41), r.u64(49), r.u64(57))
 
 
 def parse_log(raw: bytes) -> None:

@@ -730,6 +730,7 @@ mod tests {
                 Some(openbook_v2::DISC_MARKET),
                 Some(openbook_v2::DISC_BOOKSIDE),
                 Some(openbook_v2::DISC_EVENT_HEAP),
+                Some(openbook_v2::DISC_TOTAL_ORDER_FILL_EVENT),
             ] {
                 let mut d: Vec<u8> = (0..len)
                     .map(|_| {

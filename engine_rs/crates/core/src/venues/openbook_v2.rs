@@ -66,6 +66,11 @@ pub const DISC_BOOKSIDE: [u8; 8] = [72, 44, 225, 141, 178, 130, 97, 57];
 pub const DISC_EVENT_HEAP: [u8; 8] = [119, 59, 61, 19, 165, 84, 57, 175];
 /// sha256("global:place_take_order")[..8].
 pub const DISC_PLACE_TAKE_ORDER: [u8; 8] = [3, 44, 71, 3, 26, 199, 203, 85];
+/// sha256("event:TotalOrderFillEvent")[..8] (logs.rs; written by `emit_stack` as a
+/// `Program data:` line after a take).
+pub const DISC_TOTAL_ORDER_FILL_EVENT: [u8; 8] = [8, 235, 48, 58, 174, 76, 156, 105];
+/// `TotalOrderFillEvent` with its discriminator: side, taker, paid, received, fees.
+pub const TOTAL_ORDER_FILL_EVENT_SIZE: usize = 8 + 1 + 32 + 3 * 8;
 /// `Market` with its discriminator (`size_of::<Market>() == 840`).
 pub const MARKET_SIZE: usize = 848;
 /// `BookSide` with its discriminator (`size_of::<BookSide>() == 90 944`).
@@ -1114,6 +1119,38 @@ pub fn book_now(m: &OpenBookMarket, bids: &BookSide, asks: &BookSide) -> u64 {
         .fold(reg, u64::max)
 }
 
+/// The `TotalOrderFillEvent` of a take (fields as
+/// `engine_rs.decoded.OpenBookTotalOrderFillEvent`): the taker's side (0 bid, 1 ask) and
+/// what `new_order` computed it paid and received and its taker fee, native units (a
+/// bid's `paid` includes the whole taker fee; `place_take_order`'s transfers carry only
+/// the makers' rebates of it, see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotalOrderFill {
+    pub side: u8,
+    pub taker: Key,
+    pub total_quantity_paid: u64,
+    pub total_quantity_received: u64,
+    pub fees: u64,
+}
+
+fn parse_total_order_fill(raw: &[u8]) -> Result<TotalOrderFill> {
+    let what = "TotalOrderFillEvent";
+    if raw.len() < TOTAL_ORDER_FILL_EVENT_SIZE {
+        return Err(EngineError::AccountTooShort(format!(
+            "{what}: {} bytes, needs {TOTAL_ORDER_FILL_EVENT_SIZE}",
+            raw.len()
+        )));
+    }
+    let r = R { d: raw, what };
+    Ok(TotalOrderFill {
+        side: r.u8(8)?,
+        taker: r.key(9)?,
+        total_quantity_paid: r.u64(41)?,
+        total_quantity_received: r.u64(49)?,
+        fees: r.u64(57)?,
+    })
+}
+
 /// The OpenBook v2 venue.
 pub struct OpenBookV2;
 
@@ -1144,7 +1181,7 @@ impl Venue for OpenBookV2 {
     type Record = OpenBookMarket;
     type Own = Book;
     type State = BookState;
-    type Event = ();
+    type Event = TotalOrderFill;
 
     fn decode(data: &[u8], owner: Option<&Key>) -> Result<OpenBookMarket> {
         decode_openbook_market(data, owner)
@@ -1255,14 +1292,36 @@ impl Venue for OpenBookV2 {
         s.spot_rate(a_to_b)
     }
 
+    fn parse_event(raw: &[u8]) -> Option<Result<TotalOrderFill>> {
+        match raw.get(..8) {
+            Some(d) if d == DISC_TOTAL_ORDER_FILL_EVENT => Some(parse_total_order_fill(raw)),
+            _ => None,
+        }
+    }
+
     fn ladder(s: &BookState, depth: usize) -> Option<Ladder> {
         Some(ladder(&s.bids, &s.asks, &s.lots, depth))
     }
 }
 
-/// The heap's event count, checked as the decoder checks it (without reading events).
+/// The heap's event count (all a take needs of it): the decoder's account checks and its
+/// count check, without reading the events.
 pub fn heap_count(data: &[u8], owner: Option<&Key>) -> Result<u16> {
-    decode_openbook_event_heap(data, owner).map(|h| h.count)
+    let r = check(
+        data,
+        "EventHeap",
+        EVENT_HEAP_SIZE,
+        &[DISC_EVENT_HEAP],
+        owner,
+        &[&PROGRAM],
+    )?;
+    let count = r.u16(12)?;
+    if count as usize > MAX_NUM_EVENTS {
+        return Err(err(format!(
+            "EventHeap: count {count} is above {MAX_NUM_EVENTS}"
+        )));
+    }
+    Ok(count)
 }
 
 #[cfg(test)]

@@ -80,8 +80,7 @@ fn event_py(py: Python<'_>, ev: Event) -> PyResult<Bound<'_, PyAny>> {
         Event::RaydiumClmm(ev) => raydium_clmm::swap_event_record(py, ev),
         Event::MeteoraDlmm(ev) => meteora_dlmm::swap_event_record(py, ev),
         Event::PumpAmm(ev) => pump_amm::swap_event_record(py, ev),
-        // its program logs no swap the engine parses
-        Event::OpenBookV2(()) => Ok(py.None().into_bound(py)),
+        Event::OpenBookV2(ev) => openbook_v2::total_fill_record(py, ev),
     }
 }
 

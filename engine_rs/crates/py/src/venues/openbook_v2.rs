@@ -182,6 +182,21 @@ fn event_record<'py>(py: Python<'py>, e: &HeapEvent) -> PyResult<Bound<'py, PyAn
     }
 }
 
+/// `engine_rs.decoded.OpenBookTotalOrderFillEvent` of a parsed `TotalOrderFillEvent`.
+pub(crate) fn total_fill_record(
+    py: Python<'_>,
+    ev: ob::TotalOrderFill,
+) -> PyResult<Bound<'_, PyAny>> {
+    let args: Vec<Bound<'_, PyAny>> = vec![
+        obj!(py, ev.side),
+        key(py, &ev.taker),
+        obj!(py, ev.total_quantity_paid),
+        obj!(py, ev.total_quantity_received),
+        obj!(py, ev.fees),
+    ];
+    record(py, "OpenBookTotalOrderFillEvent", args)
+}
+
 /// OpenBook v2 `EventHeap` -> `engine_rs.decoded.OpenBookEventHeap`.
 #[pyfunction]
 #[pyo3(signature = (data, owner = None))]
