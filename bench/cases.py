@@ -159,6 +159,52 @@ def _pump_input(size: Size, seed: int) -> tuple[Any, ...]:
     return (base, quote, lp, protocol, creator, amount, sell)
 
 
+# ---------------------------------------------------------------- OpenBook v2
+def _openbook_sides(orders_each: int, seed: int) -> tuple[bytes, bytes, bytes]:
+    """A SOL-USDC-like market and two book sides of ``orders_each`` fixed orders over
+    levels a tick apart around a fair price (several orders a level)."""
+    from bench import openbook_books as B
+
+    r = random.Random(seed)
+    mid = 150_000  # quote lots per base lot: 150.000 USDC with lot sizes 10^6 / 1
+    levels = max(orders_each // 3, 1)
+    bids, asks = [], []
+    for i in range(orders_each):
+        lvl = i % levels
+        ts = 1_700_000_000 + r.randint(0, 600)
+        bids.append(B.OrderSpec(mid - 5 - lvl * 3, r.randint(1, 400), 2 * i + 1, timestamp=ts,
+                                time_in_force=r.choice([0, 0, 0, 300])))  # fmt: skip
+        asks.append(B.OrderSpec(mid + 5 + lvl * 3, r.randint(1, 400), 2 * i + 2, timestamp=ts,
+                                time_in_force=r.choice([0, 0, 0, 300])))  # fmt: skip
+    m = B.market(base_decimals=9, quote_decimals=6, base_lot_size=1_000_000, quote_lot_size=1)
+    return m, B.bookside(True, bids, seed=seed), B.bookside(False, asks, seed=seed + 1)
+
+
+def _openbook_ladder_input(size: Size, seed: int) -> tuple[Any, ...]:
+    m, bids, asks = _openbook_sides(size.params["orders"], seed)
+    return (m, bids, asks, 1_700_000_300, size.params.get("depth", 20))
+
+
+def _openbook_take_input(size: Size, seed: int) -> tuple[Any, ...]:
+    """A book whose bids hold one order a level (``levels`` of them) and a sell that
+    walks all of them (limit 50)."""
+    from bench import openbook_books as B
+
+    r = random.Random(seed)
+    n = size.params["levels"]
+    orders = [B.OrderSpec(150_000 - 3 * i, r.randint(1, 400), i + 1) for i in range(n)]
+    m = B.market(base_decimals=9, quote_decimals=6, base_lot_size=1_000_000, quote_lot_size=1)
+    bids, asks = B.bookside(True, orders, seed=seed), B.bookside(False, [])
+    amount = sum(o.quantity for o in orders) * 1_000_000
+    return (m, bids, asks, 0, amount, True, 50)
+
+
+def _openbook_take_prepare(m: types.ModuleType, args: Any) -> Call:
+    market, bids, asks, now, amount, a_to_b, limit = args
+    book = m.openbook_book(market, bids, asks, now)  # decoded once, untimed
+    return Call(m.openbook_take, (book, amount, a_to_b, limit))
+
+
 # ---------------------------------------------------------------- Whirlpool swap
 def _clmm_input(size: Size, seed: int) -> tuple[Any, ...]:
     """A tick-spacing-8 pool with initialized ticks every 8 ticks around the price, and the
@@ -944,6 +990,21 @@ CASES: tuple[Case, ...] = (
         (Size("1 sell", {"sell": True}), Size("1 buy_exact_quote_in")),
         _pump_input,
         _scalar("pump_swap"),
+    ),
+    Case(
+        "openbook_ladder",
+        (
+            Size("2 x 64 orders, 20 levels", {"orders": 64}),
+            Size("2 full sides (512 orders), 20 levels", {"orders": 512}),
+        ),
+        _openbook_ladder_input,
+        _scalar("openbook_ladder"),
+    ),
+    Case(
+        "openbook_take",
+        (Size("sell through 50 levels", {"levels": 50}),),
+        _openbook_take_input,
+        _openbook_take_prepare,
     ),
     Case(
         "find_negative_cycle",

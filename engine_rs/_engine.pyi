@@ -20,6 +20,8 @@ __all__ = [
     "FeedIngest",
     "IngestStats",
     "Kama",
+    "OpenBookBook",
+    "OpenBookFill",
     "Opportunity",
     "PdaCache",
     "PoolGraph",
@@ -44,6 +46,9 @@ __all__ = [
     "decode_meteora_bitmap_extension",
     "decode_meteora_lb_pair",
     "decode_mint",
+    "decode_openbook_bookside",
+    "decode_openbook_event_heap",
+    "decode_openbook_market",
     "decode_pump_amm_global_config",
     "decode_pump_amm_pool",
     "decode_pump_fee_config",
@@ -64,6 +69,9 @@ __all__ = [
     "meteora_dlmm_bin_price",
     "meteora_dlmm_quote",
     "meteora_dlmm_swap",
+    "openbook_book",
+    "openbook_ladder",
+    "openbook_take",
     "oracle_address",
     "parse_logs",
     "parse_program_data",
@@ -207,6 +215,7 @@ class PoolGraph:
     ) -> None: ...
     def quote(self, pools: Sequence[str], token_in: str, amount_in: int) -> list[int]: ...
     def pool_rate(self, pool_id: str) -> tuple[str, str, float, float, int]: ...
+    def ladder(self, pool_id: str, depth: int = 20) -> Any: ...
     def remove_pool(self, pool_id: str) -> None: ...
     def find_negative_cycle(self) -> Cycle | None: ...
     def cycles(self, base_mint: str, max_hops: int = 4) -> list[Opportunity]: ...
@@ -489,6 +498,65 @@ def raydium_clmm_tick_array_starts(
     tick_spacing: int, center_tick: int, arrays_each_side: int
 ) -> list[int]: ...
 def decode_pump_amm_pool(data: bytes, owner: object = None) -> Any: ...
+def decode_openbook_market(data: bytes, owner: object = None) -> Any: ...
+def decode_openbook_bookside(data: bytes, owner: object = None) -> Any: ...
+def decode_openbook_event_heap(data: bytes, owner: object = None) -> Any: ...
+def openbook_ladder(
+    market: bytes,
+    bids: bytes,
+    asks: bytes,
+    now: int,
+    depth: int = 20,
+    oracle_price_lots: int | None = None,
+) -> Any: ...
+
+@final
+class OpenBookBook:
+    """A prepared OpenBook v2 book (`openbook_book`)."""
+
+def openbook_book(
+    market: bytes,
+    bids: bytes,
+    asks: bytes,
+    now: int,
+    event_heap: bytes | None = None,
+    oracle_price_lots: int | None = None,
+) -> OpenBookBook: ...
+
+@final
+class OpenBookFill:
+    """Native `engine_rs.records.OpenBookFill`."""
+
+    @property
+    def amount_in(self) -> int: ...
+    @property
+    def amount_out(self) -> int: ...
+    @property
+    def base_lots(self) -> int: ...
+    @property
+    def quote_lots(self) -> int: ...
+    @property
+    def taker_fee(self) -> int: ...
+    @property
+    def maker_rebates(self) -> int: ...
+    @property
+    def orders(self) -> int: ...
+    @property
+    def events(self) -> int: ...
+    @property
+    def last_price_lots(self) -> int: ...
+    @property
+    def complete(self) -> bool: ...
+    @property
+    def refused(self) -> bool: ...
+
+def openbook_take(
+    book: OpenBookBook,
+    amount: int,
+    a_to_b: bool,
+    limit: int = 50,
+    price_lots: int | None = None,
+) -> OpenBookFill: ...
 def decode_pump_amm_global_config(data: bytes, owner: object = None) -> Any: ...
 def decode_pump_fee_config(data: bytes, owner: object = None) -> Any: ...
 def pump_swap(

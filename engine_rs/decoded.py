@@ -542,6 +542,152 @@ class DlmmSwapQuote:
     fills: tuple[tuple[int, int, int], ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class OpenBookMarket:
+    """OpenBook v2 ``Market`` (848 bytes with its discriminator). The
+    ``NonZeroPubkeyOption`` keys (admins, oracles) are None when zero; ``name`` without
+    its zero padding. Lot sizes: native units per lot; fees in 10^-6 (``maker_fee`` < 0
+    is a rebate)."""
+
+    bump: int
+    base_decimals: int
+    quote_decimals: int
+    market_authority: str
+    time_expiry: int
+    collect_fee_admin: str
+    open_orders_admin: str | None
+    consume_events_admin: str | None
+    close_market_admin: str | None
+    name: str
+    bids: str
+    asks: str
+    event_heap: str
+    oracle_a: str | None
+    oracle_b: str | None
+    conf_filter: float
+    max_staleness_slots: int
+    quote_lot_size: int
+    base_lot_size: int
+    seq_num: int
+    registration_time: int
+    maker_fee: int
+    taker_fee: int
+    fees_accrued: int
+    fees_to_referrers: int
+    referrer_rebates_accrued: int
+    fees_available: int
+    maker_volume: int
+    taker_volume_wo_oo: int
+    base_mint: str
+    quote_mint: str
+    market_base_vault: str
+    base_deposit_total: int
+    market_quote_vault: str
+    quote_deposit_total: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpenBookOrder:
+    """One order of a ``BookSide``: a leaf node of its order tree, every field of the
+    ``LeafNode`` plus what is derived from its key. ``handle``: its node slot;
+    ``oracle_pegged``: in the oracle-pegged tree; ``key`` = price data << 64 | seq num
+    (a bid's seq num inverted); ``price_lots``: a fixed order's price in lots, a pegged
+    order's offset from the oracle price in lots; ``seq_num``: the order's sequence
+    number (un-inverted); ``peg_limit`` -1: none; ``time_in_force`` 0: never expires."""
+
+    handle: int
+    oracle_pegged: bool
+    owner_slot: int
+    time_in_force: int
+    key: int
+    owner: str
+    quantity: int
+    timestamp: int
+    peg_limit: int
+    client_order_id: int
+    price_lots: int
+    seq_num: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpenBookBookSide:
+    """OpenBook v2 ``BookSide`` (90 952 bytes): ``side`` "bid" or "ask" (its
+    ``order_tree_type``), the two roots (node handle and leaf count of the fixed and the
+    oracle-pegged tree), the node pool's header, and ``orders``: the fixed tree's orders
+    best first (the program's iteration order), then the oracle-pegged tree's best first
+    (merging the two needs an oracle price: ``openbook_ladder`` takes one)."""
+
+    side: str
+    fixed_root: int
+    fixed_leaf_count: int
+    pegged_root: int
+    pegged_leaf_count: int
+    bump_index: int
+    free_list_len: int
+    free_list_head: int
+    orders: tuple[OpenBookOrder, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenBookFillEvent:
+    """A ``FillEvent`` of the heap (``slot``: its slot; sides 0 bid, 1 ask; ``price`` in
+    lots, ``quantity`` in base lots)."""
+
+    slot: int
+    taker_side: int
+    maker_out: int
+    maker_slot: int
+    timestamp: int
+    market_seq_num: int
+    maker: str
+    maker_timestamp: int
+    taker: str
+    taker_client_order_id: int
+    price: int
+    peg_limit: int
+    quantity: int
+    maker_client_order_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpenBookOutEvent:
+    """An ``OutEvent`` of the heap (an order removed: expired, or booted)."""
+
+    slot: int
+    side: int
+    owner_slot: int
+    timestamp: int
+    seq_num: int
+    owner: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpenBookEventHeap:
+    """OpenBook v2 ``EventHeap`` (91 288 bytes): the header and the ``count`` events of
+    the used list in order from ``used_head``."""
+
+    free_head: int
+    used_head: int
+    count: int
+    seq_num: int
+    events: tuple[OpenBookFillEvent | OpenBookOutEvent, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenBookTotalOrderFillEvent:
+    """OpenBook v2 ``TotalOrderFillEvent``, logged after a take: the taker's side (0 bid,
+    1 ask), what ``new_order`` computed it paid and received and its taker fee (native
+    units; a bid's ``total_quantity_paid`` includes the whole fee, while
+    ``place_take_order``'s transfers carry only the makers' rebates of it)."""
+
+    side: int
+    taker: str
+    total_quantity_paid: int
+    total_quantity_received: int
+    fees: int
+
+
 def pool_mints(kind: str, rec: Any) -> tuple[str, str]:
     """The two mints of a decoded pool account of ``kind`` (amm_v4: coin, pc; cpmm:
     token 0, token 1; whirlpool: a, b): its venue's ``reserve_mints``."""

@@ -89,6 +89,15 @@ KERNELS: tuple[Kernel, ...] = (
         "arrays' bytes",
     ),
     Kernel("pump_swap", "PumpSwap exact-input sell or buy_exact_quote_in with its fee split"),
+    Kernel(
+        "openbook_ladder",
+        "OpenBook v2 L2 ladder: a market's and both book sides' bytes decoded (order trees "
+        "walked best first), expired orders skipped, levels summed",
+    ),
+    Kernel(
+        "openbook_take",
+        "OpenBook v2 place_take_order: the exact taker fill walking a prepared book",
+    ),
     Kernel("find_negative_cycle", "Bellman-Ford sweep over the whole graph"),
     Kernel("cycles", "every <= 4-hop cycle through a base mint, sized"),
     Kernel(

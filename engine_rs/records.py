@@ -279,3 +279,66 @@ class VenueInfo:
 
 
 RECORD_TYPES += (IngestStats, EndpointStats, VenueInfo)
+
+
+@dataclass(frozen=True, slots=True)
+class BookLevel:
+    """One price level of an order book's L2 ladder: ``price`` in quote UI units per base
+    UI unit, ``size`` in base UI units summed over the level's ``orders``, and the same
+    in lots (``price_lots``: quote lots per base lot; ``size_lots``: base lots)."""
+
+    price: float
+    size: float
+    price_lots: int
+    size_lots: int
+    orders: int
+
+
+@dataclass(frozen=True, slots=True)
+class BookLadder:
+    """An order book's L2 ladder (``openbook_ladder``, ``PoolGraph.ladder``): ``bids``
+    best first (highest price first), ``asks`` lowest first, each summing the valid
+    orders of a price (expired orders skipped, oracle-pegged ones skipped without an
+    oracle price); best bid / ask, ``spread`` = ask - bid and ``mid`` their mean (None
+    when a side is empty). ``market`` is the pool id and ``slot`` the upsert's slot
+    (``""`` and 0 from the plain kernel)."""
+
+    market: str
+    base_mint: str
+    quote_mint: str
+    bids: tuple[BookLevel, ...]
+    asks: tuple[BookLevel, ...]
+    best_bid: float | None
+    best_ask: float | None
+    spread: float | None
+    mid: float | None
+    slot: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpenBookFill:
+    """The exact result of an OpenBook v2 ``place_take_order`` (``openbook_take``):
+    ``amount_in`` / ``amount_out`` what the taker's transfers move (native units: base
+    sold and quote received less the makers' rebates for a sell; quote paid with the
+    rebates and base received for a buy); base and quote lots matched; ``taker_fee`` the
+    program's ``taker_fees_ceil`` of the quote taken (its transfer carries only
+    ``maker_rebates``); ``orders`` matched and ``events`` pushed to the heap;
+    ``last_price_lots`` the last price matched (0: none); ``complete``: the whole order
+    filled (a buy: its budget, not the book or the limit, stopped it); ``refused``: the
+    program would fail (market expired, event heap full). The extension returns a native
+    class with these fields."""
+
+    amount_in: int
+    amount_out: int
+    base_lots: int
+    quote_lots: int
+    taker_fee: int
+    maker_rebates: int
+    orders: int
+    events: int
+    last_price_lots: int
+    complete: bool
+    refused: bool
+
+
+RECORD_TYPES += (BookLevel, BookLadder, OpenBookFill)

@@ -47,6 +47,15 @@ from .venues.meteora_dlmm import (
     meteora_dlmm_quote,
     meteora_dlmm_swap,
 )
+from .venues.openbook_v2 import (
+    OpenBookBook,
+    decode_openbook_bookside,
+    decode_openbook_event_heap,
+    decode_openbook_market,
+    openbook_book,
+    openbook_ladder,
+    openbook_take,
+)
 from .venues.orca_whirlpool import decode_tick_array, decode_whirlpool
 from .venues.pump_amm import (
     decode_pump_amm_global_config,
@@ -81,6 +90,7 @@ __all__ = [
     "FeeEstimator",
     "FeedIngest",
     "Kama",
+    "OpenBookBook",
     "Opportunity",
     "PdaCache",
     "PoolGraph",
@@ -104,6 +114,9 @@ __all__ = [
     "decode_meteora_bitmap_extension",
     "decode_meteora_lb_pair",
     "decode_mint",
+    "decode_openbook_bookside",
+    "decode_openbook_event_heap",
+    "decode_openbook_market",
     "decode_pump_amm_global_config",
     "decode_pump_amm_pool",
     "decode_pump_fee_config",
@@ -124,6 +137,9 @@ __all__ = [
     "meteora_dlmm_bin_price",
     "meteora_dlmm_quote",
     "meteora_dlmm_swap",
+    "openbook_book",
+    "openbook_ladder",
+    "openbook_take",
     "oracle_address",
     "parse_logs",
     "parse_program_data",

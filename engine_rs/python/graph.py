@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidInputError, TicksMissingError, UnknownPoolError, UnknownTokenError
-from ..records import Cycle, Opportunity
-from ._ints import i32, u64, u128
+from ..records import BookLadder, Cycle, Opportunity
+from ._ints import i32, i64, u64, u128
 from .amm import ConstantProduct
 from .clmm import ClmmPool, _checked_ticks
 from .sizing import Leg, optimal_input, simulate
@@ -385,6 +385,20 @@ class PoolGraph:
         after fees (the mid price of a in b is ``sqrt(ab / ba)``); UnknownPoolError."""
         _, p = self._live_pool(pool_id)
         return (self._tokens[p.a], self._tokens[p.b], p.rate[0], p.rate[1], p.slot)
+
+    def ladder(self, pool_id: str, depth: int = 20) -> BookLadder | None:
+        """The L2 ladder of an order-book pool (``depth`` levels a side; ``market`` its id,
+        ``slot`` its state's), None for a pool that is not a book; UnknownPoolError."""
+        d = i64(depth)
+        if d < 0:
+            raise InvalidInputError(f"depth {d} is negative")
+        _, p = self._live_pool(pool_id)
+        ladder_of = getattr(p.venue, "ladder_of", None)  # the venues that are books
+        if ladder_of is None:
+            return None
+        mints = (self._tokens[p.a], self._tokens[p.b])
+        book: BookLadder = ladder_of(p.state, d, p.pool_id, mints, p.slot)
+        return book
 
     def remove_pool(self, pool_id: str) -> None:
         """Drop a pool and every indexed cycle through it (UnknownPoolError if absent)."""

@@ -58,7 +58,7 @@ from ..wire.txsize import PACKET_DATA_SIZE
 from . import node as N
 from .layouts import TOKEN_ACCOUNT_LEN
 from .state import Account
-from .world import RENT, World
+from .world import RENT, SwapQuote, World
 
 BLOCKHASH_SLOTS = 150  # a blockhash is valid this many slots (MAX_PROCESSING_AGE)
 MAX_BASE64_SIZE = 1644  # PACKET_DATA_SIZE in base64
@@ -542,7 +542,14 @@ class Chain:
         except InstructionFailed as exc:
             raise _Fail(i, exc.detail, f"Program {prog} failed: {exc}") from None
         try:
-            q = w._quote(pool, a_to_b, s.amount_in)
+            take = venue.sim.take
+            q: SwapQuote | None
+            if take is not None:  # an order book: the instruction's own order
+                q = take(w, pool, s, a_to_b)
+            else:
+                q = w._quote(pool, a_to_b, s.amount_in)
+        except ProgramError as exc:
+            raise fail(exc.code) from None
         except EngineError as exc:
             raise fail(venue.sim.quote_error(str(exc))) from None
         if q is None:  # nothing would come out

@@ -192,6 +192,24 @@ def assign_venues(mk: Market, seed: int, shares: Sequence[tuple[str, str, float]
                 spec.venue = name
 
 
+def add_beside(mk: Market, seed: int, name: str, share: float) -> None:
+    """Add a pool of venue ``name`` beside ``share`` of ``mk``'s pools (drawn from a
+    generator of its own): the same pair at the same price, a pool of its own appended
+    after the others (an order book next to the AMM pools of its pair)."""
+    r = random.Random(f"beside:{seed}:{name}")
+    for k, spec in enumerate(list(mk.pools)):
+        if r.random() < share:
+            price = (
+                spec.reserve_b / spec.reserve_a
+                if spec.kind == "cpmm"
+                else (spec.sqrt_price_x64 / Q64) ** 2
+            )
+            ra = spec.reserve_a if spec.kind == "cpmm" else r.randint(10**9, 10**12)
+            rb = max(1, int(ra * price))
+            pid = address(f"beside-{name}", k, seed)
+            mk.pools.append(PoolSpec(pid, "cpmm", spec.mint_a, spec.mint_b, ra, rb, venue=name))
+
+
 # invented tokens of the synthetic markets beyond the well-known ones: symbol, name
 SYNTHETIC_NAMES = (
     ("KELP", "Kelp"), ("MOSS", "Moss"), ("FERN", "Fern"), ("REED", "Reed"), ("SAGE", "Sage"),

@@ -41,6 +41,7 @@ NATIVE_MINT = BY_SYMBOL["SOL"].mint  # wrapped SOL
 RENT = {L.TOKEN_ACCOUNT_LEN: 2_039_280, L.MINT_LEN: 1_461_600, MAX_METADATA_LEN: 5_616_720}
 for _v in venues.VENUES:
     RENT.update(_v.sim.rent)
+_ON_SLOT = tuple(v.sim.on_slot for v in venues.VENUES if v.sim.on_slot is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,8 +149,12 @@ class World:
         mk, self.tokens = synthetic.named(mk)
         if c.venue_mix:  # the venues beyond the first three take their share of pools
             synthetic.assign_venues(mk, c.seed, [
-                (v.name, v.sim.from_kind, v.sim.share) for v in venues.VENUES if v.sim.share
+                (v.name, v.sim.from_kind, v.sim.share) for v in venues.VENUES
+                if v.sim.share and not v.sim.beside
             ])  # fmt: skip
+            for v in venues.VENUES:  # an order book beside the AMM pools of its pair
+                if v.sim.share and v.sim.beside:
+                    synthetic.add_beside(mk, c.seed, v.name, v.sim.share)
         self.mints = list(mk.tokens)
         self.bases = list(mk.bases)
         self.fair = dict(zip(mk.tokens, mk.prices))
@@ -406,6 +411,8 @@ class World:
         if self.chain is not None:  # transactions sent last slot land first in this one
             landed = self.chain.land(self.slot)
         self._move_prices()
+        for v in _ON_SLOT:  # the venues' own per-slot part (an order book's makers)
+            v(self)
         if self.script is not None:
             trades += self.script(self)
         if r.random() < c.congestion_switch:

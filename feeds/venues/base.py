@@ -131,6 +131,18 @@ class SimVenue:
     # ``clmm``) the world gives this venue (``synthetic.assign_venues``, ``spec.venue``)
     share: float = 0.0
     from_kind: str = ""
+    # a program whose instruction says more than an exact-in amount (an order book's
+    # taker order, ``Swap.order``): what it does with the decoded instruction (the
+    # runtime commits the quote; ``ProgramError`` for its refusals); None: the runtime
+    # quotes ``amount_in`` through ``quote`` or the spec's curve
+    take: Callable[[World, Pool, Swap, bool], SwapQuote] | None = None
+    # called once a slot, after the prices move and before the traders (an order book's
+    # makers quoting around the fair price, its cranker): draws from the venue's own
+    # generator, so the market's draws stay as they were
+    on_slot: Callable[[World], None] | None = None
+    # the venue's pools are added beside ``share`` of the synthetic pools (their pair and
+    # price, ``synthetic.add_beside``) instead of taking them over
+    beside: bool = False
 
 
 @dataclass(frozen=True, slots=True)

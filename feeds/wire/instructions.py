@@ -187,6 +187,11 @@ class Swap:
     accounts: dict[str, str]
     a_to_b: bool | None = None  # Whirlpool: the direction it states
     tick_arrays: tuple[str, ...] = ()
+    # an order book's taker order as its instruction states it, in lots (OpenBook v2's
+    # side, price_lots, max_base_lots, max_quote_lots_including_fees, order_type, limit):
+    # ``amount_in`` is then the input side's lots and ``minimum_out`` 0 (the program has
+    # no minimum; its price limit and fill-or-kill stand for one)
+    order: tuple[int, ...] = ()
 
 
 def need_accounts(accounts: list[str], n: int, what: str) -> None:

@@ -234,6 +234,7 @@ NEW_VENUES = {
     "clmm": ("amm_v4", "cpmm", "whirlpool"),
     "dlmm": ("amm_v4", "cpmm", "whirlpool"),
     "pumpswap": ("amm_v4",),
+    "openbook": ("amm_v4", "cpmm", "whirlpool"),
 }
 
 
@@ -261,8 +262,8 @@ async def test_a_live_order_through_each_new_venue_is_confirmed(
     pool of the venue is knocked off its price, traded live (its swap instruction built
     by the venue, run by the simulator's program), confirmed, and the venue's vaults
     moved by the hop's amounts; the wallet ends with the cycle's profit."""
-    seed = 1
-    pool, other = _pair_through(seed, kind)
+    seed = 7 if kind == "openbook" else 1  # the first seed with a book on a SOL pair beside
+    pool, other = _pair_through(seed, kind)  # one of those venues' pools
     world = replace(quiet(seed), venue_mix=True)
     async with live_session(keyfile, seed=seed, db=tmp_path / "j.sqlite", world=world) as s:
         assert s.sim is not None and s.executor is not None
@@ -272,7 +273,15 @@ async def test_a_live_order_through_each_new_venue_is_confirmed(
         ok, why = await s.request_live()
         assert ok, why
         s.broker.auto = False  # type: ignore[union-attr]
-        target = w.by_address[pool]
+        # a book's makers quote around the fair price again within slots: the AMM pool
+        # beside it is knocked instead (the cycle still goes through the book), and the
+        # makers hold still while the order is in flight
+        target = w.by_address[other if kind == "openbook" else pool]
+        for book_pool in w.venue_state.get("openbook_v2", []):
+            book_pool.spec.state.quiet = True
+        if kind == "openbook":  # the session has read the books as the makers left them
+            still = w.slot
+            await tick_until(s, lambda: s.slot > still + 2)
         frac = [0.02]
 
         def knock(world: Any) -> list[Any]:  # one big trade on the pool a slot
@@ -303,10 +312,17 @@ async def test_a_live_order_through_each_new_venue_is_confirmed(
         took = amount(acc_after, vin) - amount(acc_before, vin)
         paid = amount(acc_before, vout) - amount(acc_after, vout)
         assert 0 < took <= order.hops[i] and paid >= order.hops[i + 1] > 0
-        if kind != "pumpswap":
+        if kind == "openbook":  # a book takes whole lots: what is below one stays
+            m = p.spec.state.market
+            lot = m.base_lot_size if tin == p.mint_a else m.quote_lot_size
+            assert order.hops[i] - took < lot and paid == order.hops[i + 1]
+        elif kind != "pumpswap":
             assert (took, paid) == (order.hops[i], order.hops[i + 1])
         assert order.hops[-1] == order.simulated_out  # a quiet market: the quote held
-        assert order.realized == order.hops[-1] - order.hops[0] > 0
+        if kind == "openbook":  # the dust a book left with the wallet counts too
+            assert order.realized >= order.hops[-1] - order.hops[0] > 0
+        else:
+            assert order.realized == order.hops[-1] - order.hops[0] > 0
 
 
 def _journal_steps(db: Path) -> list[tuple[str, str]]:

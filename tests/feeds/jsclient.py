@@ -2,48 +2,22 @@
 ``tests/js/web3_client.mjs`` under node in a subprocess, so the simulator is tried by a
 second, independent client library besides solana-py.
 
-The package is installed on first use (``npm ci`` from ``tests/js/package-lock.json``,
-into ``tests/js/node_modules``); where node or npm is missing, or the registry cannot be
-reached, the tests that need it are skipped and say why.
+The package is installed on first use (``tools/nodejs.py``: ``npm ci`` from
+``tests/js/package-lock.json``, into ``tests/js/node_modules``); where node or npm is
+missing, or the registry cannot be reached, the tests that need it are skipped and say why.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-JS_DIR = Path(__file__).resolve().parent.parent / "js"
+from tools.nodejs import JS_DIR, install
+
 SCRIPT = JS_DIR / "web3_client.mjs"
-INSTALL_TIMEOUT_S = 600
-_install_problem: list[str] = []  # "" once installed, the reason when it cannot be
-
-
-def _install() -> str:
-    """Install the npm packages once per session; "" when ready, else why not."""
-    if _install_problem:
-        return _install_problem[0]
-    why = ""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        why = "node and npm are not installed: the JavaScript client (@solana/web3.js) is not run"
-    elif not (JS_DIR / "node_modules" / "@solana" / "web3.js" / "package.json").is_file():
-        try:
-            done = subprocess.run(
-                ["npm", "ci", "--no-audit", "--no-fund", "--prefer-offline"],
-                cwd=JS_DIR, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S,
-            )  # fmt: skip
-        except subprocess.TimeoutExpired:
-            why = f"npm ci did not finish within {INSTALL_TIMEOUT_S} s"
-        else:
-            if done.returncode != 0:
-                why = "npm could not install @solana/web3.js: " + done.stderr.strip()[-300:]
-    _install_problem.append(why)
-    return why
 
 
 class Web3Js:
@@ -80,7 +54,7 @@ class Web3Js:
 @pytest.fixture(scope="session")
 def web3js() -> type[Web3Js]:
     """The JavaScript client; skips the test (saying why) where it cannot be installed."""
-    why = _install()
+    why = install()
     if why:
         pytest.skip(why)
     return Web3Js

@@ -21,6 +21,7 @@ from engine_rs import decoded as D
 from engine_rs.python import decode as twin_decode
 from engine_rs.python import venues as twin_venues
 from engine_rs.python.venues import meteora_dlmm as dl
+from engine_rs.python.venues import openbook_v2 as ob
 from engine_rs.python.venues import orca_whirlpool as wp
 from engine_rs.python.venues import pump_amm as pa
 from engine_rs.python.venues import raydium_amm_v4 as v4
@@ -32,6 +33,7 @@ from feeds.sim import layouts as L
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import World, WorldConfig
 from feeds.venues import meteora_dlmm as DL
+from feeds.venues import openbook_v2 as OB
 from feeds.venues import orca_whirlpool as WP
 from feeds.venues import pump_amm as PA
 from feeds.venues import raydium_amm_v4 as V4
@@ -51,9 +53,11 @@ def test_built_accounts_round_trip_through_the_decoders() -> None:
     assert {"amm_v4", "cpmm", "whirlpool"} <= kinds
     dec_of = {"amm_v4": v4.decode_raydium_amm_v4, "cpmm": cp.decode_raydium_cpmm,
               "whirlpool": wp.decode_whirlpool, "clmm": rc.decode_raydium_clmm,
-              "dlmm": dl.decode_meteora_lb_pair, "pumpswap": pa.decode_pump_amm_pool}  # fmt: skip
+              "dlmm": dl.decode_meteora_lb_pair, "pumpswap": pa.decode_pump_amm_pool,
+              "openbook": ob.decode_openbook_market}  # fmt: skip
     enc_of = {"amm_v4": V4.encode_pool, "cpmm": CP.encode_pool, "whirlpool": WP.encode_pool,
-              "clmm": RC.encode_pool, "dlmm": DL.encode_lb_pair, "pumpswap": PA.encode_pool}  # fmt: skip
+              "clmm": RC.encode_pool, "dlmm": DL.encode_lb_pair, "pumpswap": PA.encode_pool,
+              "openbook": OB.encode_market}  # fmt: skip
     assert kinds <= set(dec_of) == set(enc_of)
     for p in w.pools:
         data = w.accounts[p.address].data

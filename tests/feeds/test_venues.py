@@ -147,7 +147,16 @@ def test_a_legs_swap_decodes_back_to_the_leg_and_sizes_like_the_sizing_shape(
     assert (s.program, s.pool, s.user_source, s.user_dest, s.owner) == (
         venue.program, pool.address, src, dst, me
     )  # fmt: skip
-    assert (s.amount_in, s.minimum_out) == (12_345, 678)
+    if venue.ids.graph_kind == "book":  # a taker order in lots (``Swap.order``)
+        side, price, base_lots, quote_lots, _, _ = s.order
+        r = pool.record
+        if a_to_b:  # an ask of the whole base lots of the input
+            assert (side, base_lots, s.amount_in) == (1, 12_345 // r.base_lot_size, base_lots)
+        else:  # a bid of the whole quote lots of the input, fees included
+            assert (side, quote_lots, s.amount_in) == (0, 12_345 // r.quote_lot_size, quote_lots)
+        assert s.minimum_out == 0 and price >= 1  # its price limit stands for the minimum
+    else:
+        assert (s.amount_in, s.minimum_out) == (12_345, 678)
     keys = [str(Pubkey.new_unique()) for _ in range(8)]
     shape = venue.sizing_swap(me, keys, src, dst, tin, tout)
     assert (len(shape.accounts), len(shape.data)) == (len(ix.accounts), len(ix.data))

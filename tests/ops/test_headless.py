@@ -300,8 +300,9 @@ async def test_a_full_disk_stops_recording_the_session_goes_on_and_exits_1(
     import subprocess
 
     # a queue that holds the start-up burst (the snapshot's tick and bin arrays: ~1 MB
-    # with the DLMM pairs), so what stops the recording is the disk, not the queue
-    env = _env(tmp_path, ARBSCOPE_JOURNAL_QUEUE_MB="4")
+    # with the DLMM pairs; the order books' sides and event heaps, 90 KB each, several MB
+    # more), so what stops the recording is the disk, not the queue
+    env = _env(tmp_path, ARBSCOPE_JOURNAL_QUEUE_MB="16")
     if fault == "tmpfs":
         # room for the schema, the session's token registry and its first chunks (the
         # WAL counts too): at 160 KB a session with names filled it before its first input

@@ -15,7 +15,7 @@ from .table import Cell, Column, KeyedTable, num
 
 # a hop's label where the source does not name its pool's venue (the in-process demo):
 # by its curve, ``Opportunity.kinds``
-KIND_SHORT = {"cpmm": "cp", "clmm": "wp", "dlmm": "dlmm", "pump": "pump"}
+KIND_SHORT = {"cpmm": "cp", "clmm": "wp", "dlmm": "dlmm", "pump": "pump", "book": "ob"}
 
 
 def row_key(o: Opportunity) -> str:

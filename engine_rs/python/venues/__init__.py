@@ -150,6 +150,7 @@ def no_role(info: VenueInfo, role: str) -> InvalidInputError:
 # the venue modules use the types above
 from . import (  # noqa: E402
     meteora_dlmm,
+    openbook_v2,
     orca_whirlpool,
     pump_amm,
     raydium_amm_v4,
@@ -165,6 +166,7 @@ VENUES: tuple[Venue, ...] = (
     raydium_clmm,
     meteora_dlmm,
     pump_amm,
+    openbook_v2,
 )
 
 
@@ -310,6 +312,7 @@ __all__: Sequence[str] = (
     "by_program",
     "kinds",
     "meteora_dlmm",
+    "openbook_v2",
     "orca_whirlpool",
     "parse_event_of",
     "parse_logs",

@@ -502,6 +502,24 @@ impl PoolGraph {
         ))
     }
 
+    /// The L2 ladder of an order-book pool with its mints and the slot of its state
+    /// (`None` for a pool that is not a book).
+    pub fn ladder(
+        &self,
+        pool_id: &str,
+        depth: usize,
+    ) -> Result<Option<(crate::venues::Ladder, String, String, u64)>> {
+        let (_, p) = self.live_pool(pool_id)?;
+        Ok(p.state.ladder(depth).map(|l| {
+            (
+                l,
+                self.tokens[p.a as usize].clone(),
+                self.tokens[p.b as usize].clone(),
+                p.slot,
+            )
+        }))
+    }
+
     /// Drop a pool and every indexed cycle through it.
     pub fn remove_pool(&mut self, pool_id: &str) -> Result<()> {
         let s = self

@@ -323,6 +323,32 @@ impl PoolGraph {
         guard(py, || inner.pool_rate(pool_id))
     }
 
+    /// The L2 ladder of an order-book pool (`engine_rs.records.BookLadder`, `depth` levels
+    /// a side), None for a pool that is not a book; UnknownPoolError.
+    #[pyo3(
+        signature = (pool_id, depth = crate::args::I64(20)),
+        text_signature = "($self, pool_id, depth=20)"
+    )]
+    fn ladder<'py>(
+        &self,
+        py: Python<'py>,
+        pool_id: &str,
+        depth: crate::args::I64,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let inner = &self.inner;
+        let got = guard(py, || {
+            let d = usize::try_from(depth.0)
+                .map_err(|_| EngineError::InvalidInput(format!("depth {} is negative", depth.0)))?;
+            inner.ladder(pool_id, d)
+        })?;
+        match got {
+            None => Ok(None),
+            Some((l, a, b, slot)) => {
+                crate::venues::ladder_record(py, &l, pool_id, (&a, &b), slot).map(Some)
+            }
+        }
+    }
+
     /// Drop a pool and every indexed cycle through it (UnknownPoolError if absent).
     fn remove_pool(&mut self, py: Python<'_>, pool_id: &str) -> PyResult<()> {
         let inner = &mut self.inner;

@@ -22,6 +22,7 @@
 //! base64) stay in `decode.rs`.
 
 pub mod meteora_dlmm;
+pub mod openbook_v2;
 pub mod orca_whirlpool;
 pub mod pump_amm;
 pub mod raydium_amm_v4;
@@ -196,6 +197,10 @@ pub trait Venue {
     fn constant_product(_s: &Self::State) -> Option<&ConstantProduct> {
         None
     }
+    /// The L2 ladder of `depth` levels a side, for a venue that is an order book.
+    fn ladder(_s: &Self::State, _depth: usize) -> Option<Ladder> {
+        None
+    }
     /// An Anchor event (`Program data:` bytes, discriminator first) of its program:
     /// `None` when the discriminator is not one of its own.
     fn parse_event(_raw: &[u8]) -> Option<Result<Self::Event>> {
@@ -209,6 +214,28 @@ pub trait Venue {
 
 fn no_role(info: VenueInfo, role: u8) -> EngineError {
     EngineError::InvalidInput(format!("{} has no account role {role}", info.name))
+}
+
+/// One price level of the ladder (fields as `engine_rs.records.BookLevel`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Level {
+    pub price: f64,
+    pub size: f64,
+    pub price_lots: i64,
+    pub size_lots: i128,
+    pub orders: u32,
+}
+
+/// An order book's L2 ladder (fields as `engine_rs.records.BookLadder`, without the
+/// market's ids): bids best first, asks best first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ladder {
+    pub bids: Vec<Level>,
+    pub asks: Vec<Level>,
+    pub best_bid: Option<f64>,
+    pub best_ask: Option<f64>,
+    pub spread: Option<f64>,
+    pub mid: Option<f64>,
 }
 
 /// Why a quote has no number ([`Venue::quote_checked`]).
@@ -416,6 +443,13 @@ macro_rules! registry {
                 }
             }
 
+            /// [`Venue::ladder`]: `None` for a pool that is not an order book.
+            pub fn ladder(&self, depth: usize) -> Option<Ladder> {
+                match self {
+                    $(Self::$id(s) => <$module::$venue as Venue>::ladder(s, depth)),+
+                }
+            }
+
             /// What `Opportunity.kinds` reports for it.
             pub fn graph_kind(&self) -> &'static str {
                 self.venue().info().graph_kind
@@ -575,6 +609,7 @@ registry! {
     RaydiumClmm => raydium_clmm::RaydiumClmm,
     MeteoraDlmm => meteora_dlmm::MeteoraDlmm,
     PumpAmm => pump_amm::PumpAmm,
+    OpenBookV2 => openbook_v2::OpenBookV2,
 }
 
 impl VenueId {
@@ -627,7 +662,7 @@ mod tests {
             let info = v.info();
             assert!(!info.name.is_empty() && !info.kind.is_empty() && !info.label.is_empty());
             assert!(
-                matches!(info.graph_kind, "cpmm" | "clmm" | "dlmm" | "pump"),
+                matches!(info.graph_kind, "cpmm" | "clmm" | "dlmm" | "pump" | "book"),
                 "{}",
                 info.name
             );
@@ -651,11 +686,19 @@ mod tests {
         );
         assert_eq!(
             kinds(),
-            ["amm_v4", "cpmm", "whirlpool", "clmm", "dlmm", "pumpswap"]
+            [
+                "amm_v4",
+                "cpmm",
+                "whirlpool",
+                "clmm",
+                "dlmm",
+                "pumpswap",
+                "openbook"
+            ]
         );
         assert!(matches!(
             VenueId::by_kind("serum"),
-            Err(EngineError::InvalidInput(m)) if m == "pool kind \"serum\" is not one of ('amm_v4', 'cpmm', 'whirlpool', 'clmm', 'dlmm', 'pumpswap')"
+            Err(EngineError::InvalidInput(m)) if m == "pool kind \"serum\" is not one of ('amm_v4', 'cpmm', 'whirlpool', 'clmm', 'dlmm', 'pumpswap', 'openbook')"
         ));
     }
 
@@ -664,7 +707,7 @@ mod tests {
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         for len in [
             0usize, 7, 8, 82, 117, 137, 152, 165, 200, 221, 245, 321, 653, 752, 904, 1544, 1576,
-            1832, 9988, 10_004, 10_136, 10_240,
+            1832, 9988, 10_004, 10_136, 10_240, 848, 90_952, 91_288,
         ] {
             for disc in [
                 None,
@@ -684,6 +727,10 @@ mod tests {
                 Some(meteora_dlmm::DISC_BIN_ARRAY),
                 Some(meteora_dlmm::DISC_BITMAP_EXTENSION),
                 Some(meteora_dlmm::DISC_SWAP_EVENT),
+                Some(openbook_v2::DISC_MARKET),
+                Some(openbook_v2::DISC_BOOKSIDE),
+                Some(openbook_v2::DISC_EVENT_HEAP),
+                Some(openbook_v2::DISC_TOTAL_ORDER_FILL_EVENT),
             ] {
                 let mut d: Vec<u8> = (0..len)
                     .map(|_| {
@@ -715,6 +762,8 @@ mod tests {
                     let _ = parse_event_of(v, &d);
                 }
                 let _ = raydium_amm_v4::parse_ray_log_bytes(&d);
+                let _ = openbook_v2::decode_openbook_bookside(&d, None);
+                let _ = openbook_v2::decode_openbook_event_heap(&d, None);
             }
         }
     }

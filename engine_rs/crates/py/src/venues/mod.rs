@@ -3,12 +3,14 @@
 //! records (the conversions only; the logic is in the core).
 
 mod meteora_dlmm;
+mod openbook_v2;
 mod orca_whirlpool;
 mod pump_amm;
 mod raydium_amm_v4;
 mod raydium_clmm;
 mod raydium_cpmm;
 
+pub(crate) use openbook_v2::ladder_record;
 pub(crate) use orca_whirlpool::PyWhirlpool;
 
 use arbscope_core::venues::{self as core, Event, Record, VENUES};
@@ -78,6 +80,7 @@ fn event_py(py: Python<'_>, ev: Event) -> PyResult<Bound<'_, PyAny>> {
         Event::RaydiumClmm(ev) => raydium_clmm::swap_event_record(py, ev),
         Event::MeteoraDlmm(ev) => meteora_dlmm::swap_event_record(py, ev),
         Event::PumpAmm(ev) => pump_amm::swap_event_record(py, ev),
+        Event::OpenBookV2(ev) => openbook_v2::total_fill_record(py, ev),
     }
 }
 
@@ -91,6 +94,7 @@ pub(crate) fn record_py<'py>(py: Python<'py>, rec: &Record) -> PyResult<Bound<'p
         Record::RaydiumClmm(p) => raydium_clmm::pool_record(py, p),
         Record::MeteoraDlmm(p) => meteora_dlmm::pool_record(py, p),
         Record::PumpAmm(p) => pump_amm::pool_record(py, p),
+        Record::OpenBookV2(m) => openbook_v2::market_record(py, m),
     }
 }
 
@@ -104,5 +108,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     raydium_clmm::register(m)?;
     meteora_dlmm::register(m)?;
     pump_amm::register(m)?;
+    openbook_v2::register(m)?;
     Ok(())
 }

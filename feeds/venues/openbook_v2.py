@@ -1,0 +1,691 @@
+"""OpenBook v2 (``opnb2LAf…``): a central limit order book. A market's price is a ladder
+of resting orders in two ``BookSide`` accounts; a taker's ``place_take_order`` walks the
+other side best first and settles at once, its fills left on the ``EventHeap`` for the
+makers' crank.
+
+Sources: ``openbook-dex/openbook-v2`` v0.2.10 (mirrored): ``programs/openbook-v2/src/``
+(``lib.rs``: ``declare_id!``, ``place_take_order`` and ``PlaceTakeOrderArgs``;
+``accounts_ix/place_take_order.rs``: its accounts and constraints;
+``accounts_ix/create_market.rs``: the market authority's seeds ``["Market", market]``
+and the vaults as its ATAs; ``state/market.rs``: ``Market``, fees, ``PENALTY_EVENT_HEAP``;
+``error.rs``: the codes, Anchor's 6000 on), ``idl/openbook_v2.json`` (the account order,
+optional accounts). The book's layouts and the program's operations on them are in
+:mod:`feeds.sim.orderbook`.
+
+- Pool: the ``Market`` account (848 bytes), a keypair account the program owns; mints
+  (a, b) = (base, quote); its vaults ``market_base_vault`` / ``market_quote_vault``; its
+  own accounts ``bids``, ``asks``, ``event_heap``.
+- Swap: ``place_take_order``. A hop selling base (a → b) is an ``Ask`` of
+  ``amount_in // base_lot_size`` lots, fill-or-kill, its price limit the lowest price at
+  which every lot filled still gives ``minimum_out``; a hop buying base (b → a) a ``Bid``
+  of ``amount_in // quote_lot_size`` quote lots (fees included), immediate-or-cancel,
+  its price limit the highest at which the quote spent buys ``minimum_out`` (the program
+  has no minimum output of its own). Lots are the program's units: what is below a lot
+  stays with the user.
+- Errors: ``error.rs`` (``OpenBookError``, from 6000); Anchor's own constraint codes
+  (anchor-lang ``ErrorCode``) for a wrong account.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import random
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from solders.instruction import Instruction
+from solders.pubkey import Pubkey
+
+from ..sim import orderbook as ob
+from ..sim.state import Pool, sim_key
+from ..wire.instructions import (
+    SPL_TOKEN,
+    SYSTEM_PROGRAM,
+    InstructionError,
+    Swap,
+    account_meta,
+    ata_address,
+    instruction,
+    need_accounts,
+    pdas,
+)
+from .base import (
+    Discoverable,
+    Leg,
+    PoolFacts,
+    PoolLayout,
+    ProgramError,
+    SimVenue,
+    Venue,
+)
+from .ids import ids, program
+
+if TYPE_CHECKING:
+    from ..sim import synthetic
+    from ..sim.world import SwapQuote, World
+
+IDS = ids("openbook_v2")
+PROGRAM = program(IDS)
+MARKET_LEN = ob.MARKET_LEN  # 848: the discriminator + size_of::<Market>() = 840
+DISC_MARKET = ob.DISC_MARKET
+DISC_BOOKSIDE = ob.DISC_BOOKSIDE
+DISC_EVENT_HEAP = ob.DISC_EVENT_HEAP
+PLACE_TAKE_ORDER = hashlib.sha256(b"global:place_take_order").digest()[:8]
+ZERO_KEY = "11111111111111111111111111111111"
+# anchor-lang ErrorCode (the numbers anchorpy's and Anchor's own tables give)
+ANCHOR_CONSTRAINT_HAS_ONE = 2001
+ANCHOR_CONSTRAINT_RAW = 2003
+ANCHOR_CONSTRAINT_TOKEN_MINT = 2014
+ANCHOR_INVALID_PROGRAM_ID = 3008
+# error.rs OpenBookError, in its order from 6000 (the IDL's "errors" say the same)
+_ERROR_NAMES = (
+    "SomeError", "InvalidInputNameLength", "InvalidInputMarketExpired",
+    "InvalidInputMarketFees", "InvalidInputLots", "InvalidInputLotsSize",
+    "InvalidInputOrdersAmounts", "InvalidInputCancelSize", "InvalidInputPriceLots",
+    "InvalidInputPegLimit", "InvalidInputOrderType", "InvalidInputOrderId",
+    "InvalidInputHeapSlots", "InvalidOracleTypes", "InvalidSecondOracle",
+    "NoCloseMarketAdmin", "InvalidCloseMarketAdmin", "InvalidOpenOrdersAdmin",
+    "InvalidConsumeEventsAdmin", "InvalidMarketVault", "IndexerActiveOO",
+    "OraclePegInvalidOracleState", "UnknownOracleType", "OracleConfidence", "OracleStale",
+    "OrderIdNotFound", "EventHeapContainsElements", "InvalidOrderPostIOC",
+    "InvalidOrderPostMarket", "WouldSelfTrade", "MarketHasExpired", "InvalidPriceLots",
+    "InvalidOraclePrice", "MarketHasNotExpired", "NoOwnerOrDelegate", "NoOwner",
+    "OpenOrdersFull", "BookContainsElements", "OpenOrdersOrderNotFound",
+    "InvalidPostAmount", "DisabledOraclePeg", "NonEmptyMarket",
+    "NonEmptyOpenOrdersPosition", "WouldExecutePartially",
+)  # fmt: skip
+ERRORS = {6000 + i: name for i, name in enumerate(_ERROR_NAMES)}
+WOULD_EXECUTE_PARTIALLY = 6043
+INVALID_INPUT_LOTS_SIZE = 6005
+INVALID_OPEN_ORDERS_ADMIN = 6017
+TAKE_LIMIT = 50  # the most maker orders one order fills (``limit``): the engine quotes with 50
+ASK, BID = ob.ASK, ob.BID
+# the IDL's placeTakeOrder accounts, in its order
+_NAMES = (
+    "signer", "penalty_payer", "market", "market_authority", "bids", "asks",
+    "market_base_vault", "market_quote_vault", "event_heap", "user_base_account",
+    "user_quote_account", "oracle_a", "oracle_b", "token_program", "system_program",
+    "open_orders_admin",
+)  # fmt: skip
+_ARGS = struct.Struct("<BqqqBB")  # PlaceTakeOrderArgs (Borsh)
+
+
+# ------------------------------------------------------------------ addresses
+def _b(key: str) -> bytes:
+    return bytes(Pubkey.from_string(key))
+
+
+def market_authority(market: str) -> tuple[str, int]:
+    """The market's PDA that signs for its vaults: ``["Market", market]``."""
+    addr, bump = pdas().find([b"Market", _b(market)], PROGRAM)
+    return str(addr), int(bump)
+
+
+def _opt(key: Any) -> str | None:
+    """A ``NonZeroPubkeyOption`` as the engine's record gives it (None or the zero key:
+    unset)."""
+    if key is None or key == ZERO_KEY:
+        return None
+    return str(key)
+
+
+# ------------------------------------------------------------------ the swap instruction
+@dataclass(frozen=True, slots=True)
+class TakeArgs:
+    """``PlaceTakeOrderArgs``: side (0 bid, 1 ask), price_lots, max_base_lots,
+    max_quote_lots_including_fees, order_type (1 IOC, 3 market, 5 FOK), limit."""
+
+    side: int
+    price_lots: int
+    max_base_lots: int
+    max_quote_lots_including_fees: int
+    order_type: int
+    limit: int
+
+    def pack(self) -> bytes:
+        return PLACE_TAKE_ORDER + _ARGS.pack(
+            self.side, self.price_lots, self.max_base_lots, self.max_quote_lots_including_fees,
+            self.order_type, self.limit,
+        )  # fmt: skip
+
+
+I64_MAX = ob.I64_MAX
+
+
+def take_args(rec: Any, a_to_b: bool, amount_in: int, minimum_out: int) -> TakeArgs:
+    """The taker order of an exact-in hop with a minimum output, in the market's lots
+    (see the module docstring)."""
+    bls, qls = int(rec.base_lot_size), int(rec.quote_lot_size)
+    if a_to_b:  # sell base: every lot fills at the limit or better, or nothing does
+        lots = min(amount_in // bls, I64_MAX // bls)
+        keep = ob.FEES_SCALE_FACTOR - max(0, -int(rec.maker_fee))  # what the rebates leave
+        if lots == 0 or minimum_out == 0:
+            price = 1
+        else:
+            price = max(1, -(-minimum_out * ob.FEES_SCALE_FACTOR // (lots * qls * keep)))
+        price = min(price, I64_MAX)
+        return TakeArgs(ASK, price, lots, I64_MAX // qls, ob.FILL_OR_KILL, TAKE_LIMIT)
+    quote = min(amount_in // qls, I64_MAX // qls)
+    net = quote * ob.FEES_SCALE_FACTOR // (ob.FEES_SCALE_FACTOR + int(rec.taker_fee))
+    need = -(-minimum_out // bls)  # base lots the minimum needs
+    price = I64_MAX if need == 0 else max(1, net // need)
+    return TakeArgs(BID, price, I64_MAX // bls, quote, ob.IMMEDIATE_OR_CANCEL, TAKE_LIMIT)
+
+
+@dataclass(frozen=True, slots=True)
+class TakeKeys:
+    """The accounts of one taker order besides the user's."""
+
+    market: str
+    market_authority: str
+    bids: str
+    asks: str
+    base_vault: str
+    quote_vault: str
+    event_heap: str
+    oracle_a: str | None = None
+    oracle_b: str | None = None
+    open_orders_admin: str | None = None
+
+
+def place_take_order(user: str, k: TakeKeys, user_base: str, user_quote: str,
+                     args: TakeArgs) -> Instruction:  # fmt: skip
+    """``place_take_order`` with the IDL's accounts in order; the user pays the penalty
+    (``penalty_payer``); an optional account left out is the program id, as Anchor's
+    clients write it."""
+
+    def opt(key: str | None, signer: bool = False) -> Any:
+        return account_meta(PROGRAM) if key is None else account_meta(key, signer=signer)
+
+    metas = [
+        account_meta(user, signer=True, writable=True),
+        account_meta(user, signer=True, writable=True),
+        account_meta(k.market, writable=True), account_meta(k.market_authority),
+        account_meta(k.bids, writable=True), account_meta(k.asks, writable=True),
+        account_meta(k.base_vault, writable=True), account_meta(k.quote_vault, writable=True),
+        account_meta(k.event_heap, writable=True),
+        account_meta(user_base, writable=True), account_meta(user_quote, writable=True),
+        opt(k.oracle_a), opt(k.oracle_b), account_meta(SPL_TOKEN), account_meta(SYSTEM_PROGRAM),
+        opt(k.open_orders_admin, signer=True),
+    ]  # fmt: skip
+    return instruction(PROGRAM, args.pack(), metas)
+
+
+def take_keys(market: str, rec: Any) -> TakeKeys:
+    return TakeKeys(
+        market, str(rec.market_authority), str(rec.bids), str(rec.asks),
+        str(rec.market_base_vault), str(rec.market_quote_vault), str(rec.event_heap),
+        _opt(rec.oracle_a), _opt(rec.oracle_b), _opt(rec.open_orders_admin),
+    )  # fmt: skip
+
+
+def swap_instruction(leg: Leg) -> Instruction:
+    """The hop's taker order: an ``Ask`` selling base, a ``Bid`` buying it."""
+    r = leg.record
+    a_to_b = leg.mint_in == str(r.base_mint)
+    args = take_args(r, a_to_b, leg.amount_in, leg.minimum_out)
+    base, quote = (leg.source, leg.dest) if a_to_b else (leg.dest, leg.source)
+    return place_take_order(leg.owner, take_keys(leg.pool, r), base, quote, args)
+
+
+def sizing_swap(
+    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str
+) -> Instruction:
+    """The taker order's shape on placeholder keys (market, authority, bids, asks, the two
+    vaults, the event heap; no oracles, no admin: both sides have one shape)."""
+    k = TakeKeys(keys[0], keys[1], keys[2], keys[3], keys[4], keys[5], keys[6])
+    return place_take_order(payer, k, source, dest, TakeArgs(ASK, 1, 1, 1, 5, TAKE_LIMIT))
+
+
+def decode_swap(data: bytes, accounts: list[str]) -> Swap:
+    """A ``place_take_order`` back as a :class:`Swap`: ``order`` holds its arguments,
+    ``amount_in`` the input side's lots (an ask's base lots, a bid's quote lots with
+    fees), ``minimum_out`` 0; ``a_to_b``: an ask (selling base)."""
+    if data[:8] != PLACE_TAKE_ORDER:
+        raise InstructionError("InvalidInstructionData", "openbook v2: not place_take_order")
+    if len(data) < 8 + _ARGS.size:
+        raise InstructionError("InvalidInstructionData", f"place_take_order: {len(data)} bytes")
+    side, price, base_lots, quote_lots, order_type, limit = _ARGS.unpack_from(data, 8)
+    if side > 1 or order_type > 5:  # Borsh refuses an unknown enum variant
+        raise InstructionError("InvalidInstructionData", "place_take_order: side / order type")
+    need_accounts(accounts, len(_NAMES), "place_take_order")
+    acc = dict(zip(_NAMES, accounts))
+    base, quote = acc["user_base_account"], acc["user_quote_account"]
+    ask = side == ASK
+    src, dst = (base, quote) if ask else (quote, base)
+    return Swap(PROGRAM, acc["market"], base_lots if ask else quote_lots, 0, src, dst,
+                acc["signer"], acc, ask, (), (side, price, base_lots, quote_lots, order_type,
+                                              limit))  # fmt: skip
+
+
+def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
+    """The ``Market`` account, decoded by the engine."""
+    return eng.decode_openbook_market(data, owner)
+
+
+# ------------------------------------------------------------------ simulator: layouts
+def market_state(r: Any) -> ob.MarketState:
+    """A decoded ``Market`` (the engine's record: keys in base58, unset options None, the
+    name without its zero padding) as the simulator's :class:`~feeds.sim.orderbook.MarketState`."""
+
+    def key(k: str | None) -> bytes:
+        return ob.ZERO32 if k is None else _b(k)
+
+    return ob.MarketState(
+        r.bump, r.base_decimals, r.quote_decimals, key(r.market_authority), r.time_expiry,
+        key(r.collect_fee_admin), key(r.open_orders_admin), key(r.consume_events_admin),
+        key(r.close_market_admin), r.name.encode(), key(r.bids), key(r.asks),
+        key(r.event_heap), key(r.oracle_a), key(r.oracle_b), r.conf_filter,
+        r.max_staleness_slots, r.quote_lot_size, r.base_lot_size, r.seq_num,
+        r.registration_time, r.maker_fee, r.taker_fee, r.fees_accrued, r.fees_to_referrers,
+        r.referrer_rebates_accrued, r.fees_available, r.maker_volume, r.taker_volume_wo_oo,
+        key(r.base_mint), key(r.quote_mint), key(r.market_base_vault), r.base_deposit_total,
+        key(r.market_quote_vault), r.quote_deposit_total,
+    )  # fmt: skip
+
+
+def encode_market(r: Any) -> bytes:
+    """OpenBook v2 ``Market`` (848 bytes) from its decoded record."""
+    return market_state(r).pack()
+
+
+# ------------------------------------------------------------------ simulator: the book
+SIM_TIME0 = 1_700_000_000  # the simulated clock's unix time at slot 0 (as DLMM's)
+LEVELS = 6  # price levels the makers keep each side
+MAKERS = 3  # open-orders accounts quoting each market
+CRANK_EVERY = 4  # slots between the cranker's consume_events
+MAX_OPEN_ORDERS = 24  # an OpenOrdersAccount's order slots (state/open_orders_account.rs)
+
+
+def now_ts(world: World) -> int:
+    """The simulated clock's unix time (``Clock::unix_timestamp``)."""
+    return SIM_TIME0 + int(world.slot * world.config.slot_seconds)
+
+
+@dataclass(slots=True)
+class Book:
+    """One simulated market: its accounts' state as the program holds it, where they
+    live, and its makers' parameters (prices in lots: quote lots per base lot)."""
+
+    address: str
+    bids_address: str
+    asks_address: str
+    heap_address: str
+    market: ob.MarketState
+    bids: ob.BookSide
+    asks: ob.BookSide
+    heap: ob.EventHeap
+    makers: list[bytes]
+    step: int  # lots between levels
+    half: int  # lots from the fair price to the best level
+    size: int  # base lots of a level's typical order
+    rng: random.Random
+    now: int = 0
+    placed: int = 0
+    last_fills: int = 0
+    mid: float = 0.0  # the last mid (native units of b per unit of a)
+    quiet: bool = False  # its makers hold still (a test's market that moves when told)
+    pool: Pool | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class After:
+    """A taker order's result on copies of the book (``SwapQuote.after``)."""
+
+    market: ob.MarketState
+    bids: ob.BookSide
+    asks: ob.BookSide
+    heap: ob.EventHeap
+    take: ob.Take
+    penalty_payer: str | None
+
+
+def _book(pool: Pool) -> Book:
+    book: Book = pool.spec.state
+    return book
+
+
+def _run(world: World, pool: Pool, side: int, args: tuple[int, int, int, int, int, int],
+         taker: bytes, payer: str | None) -> After:  # fmt: skip
+    b = _book(pool)
+    m = dataclasses.replace(b.market)
+    bids, asks, heap = b.bids.copy(), b.asks.copy(), b.heap.copy()
+    _, price, base_lots, quote_lots, order_type, limit = args
+    t = ob.take(m, bids, asks, heap, side, price, base_lots, quote_lots, order_type, limit,
+                now_ts(world), taker)  # fmt: skip
+    return After(m, bids, asks, heap, t, payer if t.events_added else None)
+
+
+def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | None:
+    """The market's traders: a market order of ``amount`` (base lots selling, quote lots
+    with fees buying); None when nothing would come out."""
+    from ..sim.world import SwapQuote
+
+    m = _book(pool).market
+    if a_to_b:
+        args = (ASK, 1, amount // m.base_lot_size, m.max_quote_lots(), ob.MARKET, TAKE_LIMIT)
+    else:
+        args = (BID, 1, m.max_base_lots(), amount // m.quote_lot_size, ob.MARKET, TAKE_LIMIT)
+    try:
+        after = _run(world, pool, args[0], args, ob.ZERO32, None)
+    except ob.TakeRefused:
+        return None
+    t = after.take
+    if t.withdraw <= 0 or t.deposit <= 0 or t.withdraw > world.balance(_out_vault(pool, a_to_b)):
+        return None
+    return SwapQuote(t.deposit, t.withdraw, after=after)
+
+
+def _take(world: World, pool: Pool, s: Swap, a_to_b: bool) -> SwapQuote:
+    """The program's ``place_take_order`` on the decoded instruction (``Swap.order``)."""
+    from ..sim.world import SwapQuote
+
+    signer, payer = s.accounts["signer"], s.accounts["penalty_payer"]
+    try:
+        after = _run(world, pool, s.order[0], s.order, _b(signer), payer)  # type: ignore[arg-type]
+    except ob.TakeRefused as exc:
+        raise ProgramError(exc.code) from None
+    if after.penalty_payer is not None and world.lamports(payer) < ob.PENALTY_EVENT_HEAP:
+        raise ProgramError(1)  # the system program's transfer: insufficient lamports
+    if after.take.withdraw > world.balance(_out_vault(pool, a_to_b)):
+        raise ProgramError(1)  # the vault's transfer out: SPL Token's InsufficientFunds
+    return SwapQuote(after.take.deposit, after.take.withdraw, after=after)
+
+
+def _out_vault(pool: Pool, a_to_b: bool) -> str:
+    return pool.vault_b if a_to_b else pool.vault_a
+
+
+def _write(world: World, address: str, data: bytes) -> None:
+    acc = world.accounts[address]
+    if acc.data != data:
+        acc.data = data
+        world._touched.append(address)
+
+
+def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> None:
+    """The book after the order: the market, the book sides, the event heap; the
+    penalty's lamports to the market (the runtime moves the tokens)."""
+    after: After = q.after
+    # a new Book in the spec (the old one untouched): the runtime's undo of a failed
+    # transaction puts the spec it copied back
+    b = dataclasses.replace(_book(pool), market=after.market, heap=after.heap)
+    b.bids, b.asks, b.last_fills = after.bids, after.asks, after.take.fills
+    pool.spec.state = b
+    _write(world, b.bids_address, b.bids.data())
+    _write(world, b.asks_address, b.asks.data())
+    _write(world, b.heap_address, b.heap.data())
+    world.accounts[b.address].data = b.market.pack()
+    if after.penalty_payer is not None:
+        world.credit_lamports(after.penalty_payer, -ob.PENALTY_EVENT_HEAP)
+        world.credit_lamports(b.address, ob.PENALTY_EVENT_HEAP)
+    pool.record = _record(world, b)
+
+
+def _record(world: World, b: Book) -> Any:
+    return decode_pool(world.eng, b.market.pack(), PROGRAM)
+
+
+def best(side: ob.BookSide, now: int) -> int | None:
+    """The best valid price in lots (None: no valid order)."""
+    for item in side.iter_all(now):
+        if item.valid:
+            return item.price_lots
+    return None
+
+
+def _mid(b: Book) -> float:
+    bid, ask = best(b.bids, b.now), best(b.asks, b.now)
+    if bid is None and ask is None:
+        return b.mid
+    lots = (bid + ask) / 2 if bid is not None and ask is not None else (bid or ask or 0)
+    return lots * b.market.quote_lot_size / b.market.base_lot_size
+
+
+def _price(pool: Pool) -> float:
+    return _mid(_book(pool))
+
+
+def _depth(pool: Pool, a_to_b: bool) -> float:
+    """What one side can take: base (native) the bids absorb, quote the asks ask for."""
+    b = _book(pool)
+    m = b.market
+    if a_to_b:
+        return float(sum(i.leaf.quantity for i in b.bids.iter_all(b.now) if i.valid)
+                     * m.base_lot_size)  # fmt: skip
+    return float(sum(i.leaf.quantity * i.price_lots for i in b.asks.iter_all(b.now) if i.valid)
+                 * m.quote_lot_size)  # fmt: skip
+
+
+# ------------------------------------------------------------------ simulator: makers
+def _place(b: Book, side: int, price: int, qty: int, owner: bytes, tif: int) -> None:
+    """A maker's resting limit order that crosses nothing (``place_order`` posting all of
+    it): a new ``seq_num``, the key, the leaf in the fixed tree."""
+    m = b.market
+    m.seq_num += 1
+    key = ob.new_node_key(side, price, m.seq_num)
+    slot = b.placed % MAX_OPEN_ORDERS
+    b.placed += 1
+    leaf = ob.Leaf(key, owner, qty, b.now, slot, tif, -1, m.seq_num)
+    (b.bids if side == BID else b.asks).insert_leaf(ob.FIXED, leaf)
+
+
+def _requote(b: Book, fair_lots: float) -> None:
+    """Cancel what is stale (past the fair price, or now and then any order; an expired
+    order now and then) and fill the levels back: ``LEVELS`` each side, ``half`` lots
+    from the fair price, ``step`` apart, one or two orders a level."""
+    r = b.rng
+    for side, book in ((BID, b.bids), (ASK, b.asks)):
+        edge = fair_lots - b.half / 2 if side == BID else fair_lots + b.half / 2
+        for _, leaf in list(book.iter_tree(ob.FIXED)):
+            price = leaf.price_data
+            stale = price >= edge if side == BID else price <= edge
+            gone = r.random() < (0.15 if leaf.is_expired(b.now) else 0.06)
+            if stale or gone:
+                book.remove_by_key(ob.FIXED, leaf.key)
+        held = {i.price_lots for i in book.iter_all(b.now) if i.valid}
+        for j in range(LEVELS):
+            off = b.half + j * b.step
+            price = round(fair_lots - off if side == BID else fair_lots + off)
+            if price < 1 or price in held or r.random() < 0.1:
+                continue
+            for _ in range(2 if r.random() < 0.3 else 1):
+                qty = max(1, int(b.size * (1 + 0.4 * j) * r.lognormvariate(0.0, 0.5)))
+                tif = r.randint(8, 60) if r.random() < 0.2 else 0
+                _place(b, side, price, qty, r.choice(b.makers), tif)
+
+
+def _on_slot(world: World) -> None:
+    """Each market's makers requote about every other slot; the cranker consumes up to
+    8 events every ``CRANK_EVERY`` slots. The accounts that changed are written."""
+    pools: list[Pool] = world.venue_state[IDS.name]
+    now = now_ts(world)
+    for pool in pools:
+        b = _book(pool)
+        b.now = now
+        assert b.pool is not None
+        before = (b.bids.data(), b.asks.data(), b.heap.data(), b.market.seq_num)
+        if b.rng.random() < 0.5 and not b.quiet:
+            fair = world.fair_price(b.pool) * b.market.base_lot_size / b.market.quote_lot_size
+            _requote(b, fair)
+        if world.slot % CRANK_EVERY == 0 and len(b.heap):
+            ob.consume_events(b.market, b.heap, 8)
+        b.mid = _mid(b)
+        if (b.bids.data(), b.asks.data(), b.heap.data(), b.market.seq_num) != before:
+            _write(world, b.bids_address, b.bids.data())
+            _write(world, b.asks_address, b.asks.data())
+            _write(world, b.heap_address, b.heap.data())
+            _write(world, b.address, b.market.pack())
+            b.pool.record = _record(world, b)
+
+
+def _setup(world: World) -> Any:
+    """The simulated markets' pools, kept by the world (the makers' per-slot part reads
+    each one's ``Book`` from its spec)."""
+    return []
+
+
+def _takes(spec: synthetic.PoolSpec) -> bool:
+    return spec.venue == IDS.name
+
+
+def lot_sizes(price: float) -> tuple[int, int]:
+    """(base_lot_size, quote_lot_size) for a market near ``price`` (native b per native
+    a): powers of ten giving prices of 20,000 to 200,000 quote lots per base lot."""
+    k = max(0, math.ceil(math.log10(2e5 / price)))
+    return 10**k, 10
+
+
+def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
+    """A market of the spec's pair (base a, quote b) at a deterministic keypair address,
+    its book sides and event heap, its authority's ATAs as vaults (funded with the
+    spec's reserves: the makers' deposits), and the makers' first quotes."""
+    base, quote = spec.mint_a, spec.mint_b
+    addr = sim_key("openbook-market", i)
+    bids_a, asks_a, heap_a = (sim_key(f"openbook-{n}", i) for n in ("bids", "asks", "heap"))
+    auth, bump = market_authority(addr)
+    va, vb = ata_address(auth, base), ata_address(auth, quote)
+    rng = random.Random(f"openbook:{world.config.seed}:{i}")
+    price = spec.reserve_b / spec.reserve_a
+    bls, qls = lot_sizes(price)
+    taker, maker = rng.choice(((400, -200), (200, 0), (0, 0), (1_000, -500)))
+    dec = world.decimals if hasattr(world, "decimals") else {}
+    name = f"SIM-{i}".encode()
+    m = ob.MarketState(
+        bump, dec.get(base, 9), dec.get(quote, 9), _b(auth), 0, _b(sim_key("openbook-fees")),
+        ob.ZERO32, ob.ZERO32, ob.ZERO32, name, _b(bids_a), _b(asks_a), _b(heap_a), ob.ZERO32,
+        ob.ZERO32, 0.0, -1, qls, bls, 0, SIM_TIME0, maker, taker, 0, 0, 0, 0, 0, 0, _b(base),
+        _b(quote), _b(va), spec.reserve_a, _b(vb), spec.reserve_b,
+    )  # fmt: skip
+    fair_lots = price * bls / qls
+    size = max(1, int(spec.reserve_a * 0.004 / bls))
+    step = max(1, int(fair_lots * rng.uniform(0.0004, 0.0010)))
+    half = max(1, int(fair_lots * rng.uniform(0.0004, 0.0012)))
+    makers = [_b(sim_key("openbook-oo", i, k)) for k in range(MAKERS)]
+    sides = (ob.BookSide.new(ob.BIDS), ob.BookSide.new(ob.ASKS))
+    b = Book(addr, bids_a, asks_a, heap_a, m, *sides, ob.EventHeap.new(), makers, step, half,
+             size, rng)  # fmt: skip
+    b.now = now_ts(world)
+    _requote(b, fair_lots)
+    # one oracle-pegged order each side, as markets with an oracle have: this market has
+    # none, so the program (and the ladder) passes over them
+    for side, book in ((BID, b.bids), (ASK, b.asks)):
+        m.seq_num += 1
+        off = -3 * half if side == BID else 3 * half
+        key = ob.new_node_key(side, ob.oracle_pegged_price_data(off), m.seq_num)
+        book.insert_leaf(ob.ORACLE_PEGGED, ob.Leaf(key, makers[0], size, b.now, 23, 0, -1, 0))
+    b.mid = _mid(b)
+    spec.state = b
+    spec.pool_id = addr
+    world.put(addr, PROGRAM, m.pack())
+    world.put(bids_a, PROGRAM, b.bids.data())
+    world.put(asks_a, PROGRAM, b.asks.data())
+    world.put(heap_a, PROGRAM, b.heap.data())
+    world.vault(va, base, auth, spec.reserve_a)
+    world.vault(vb, quote, auth, spec.reserve_b)
+    pool = Pool(IDS.kind, addr, base, quote, va, vb, _record(world, b), spec)
+    b.pool = pool
+    world.venue_state[IDS.name].append(pool)
+    return pool
+
+
+def _check(world: World, s: Swap, pool: Pool, src: Any, dst: Any) -> bool:
+    """The accounts' constraints (``accounts_ix/place_take_order.rs``) and the
+    arguments' checks in ``lib.rs``; the direction the order states (an ask sells base)."""
+    acc = s.accounts
+    m = _book(pool).market
+    for name, want in (("market_authority", m.market_authority), ("bids", m.bids),
+                       ("asks", m.asks), ("event_heap", m.event_heap),
+                       ("market_base_vault", m.market_base_vault),
+                       ("market_quote_vault", m.market_quote_vault)):  # fmt: skip
+        if acc[name] != str(Pubkey.from_bytes(want)):
+            raise ProgramError(ANCHOR_CONSTRAINT_HAS_ONE)
+    for name, want in (("oracle_a", m.oracle_a), ("oracle_b", m.oracle_b)):
+        given = None if acc[name] == PROGRAM else acc[name]
+        if given != (None if want == ob.ZERO32 else str(Pubkey.from_bytes(want))):
+            raise ProgramError(ANCHOR_CONSTRAINT_RAW)
+    admin = None if acc["open_orders_admin"] == PROGRAM else acc["open_orders_admin"]
+    if admin != (None if m.open_orders_admin == ob.ZERO32 else
+                 str(Pubkey.from_bytes(m.open_orders_admin))):  # fmt: skip
+        raise ProgramError(INVALID_OPEN_ORDERS_ADMIN)
+    ask = s.order[0] == ASK
+    base_acc, quote_acc = (src, dst) if ask else (dst, src)
+    if base_acc.mint != pool.mint_a or quote_acc.mint != pool.mint_b:
+        raise ProgramError(ANCHOR_CONSTRAINT_TOKEN_MINT)
+    if acc["token_program"] != SPL_TOKEN or acc["system_program"] != SYSTEM_PROGRAM:
+        raise ProgramError(ANCHOR_INVALID_PROGRAM_ID)
+    return ask
+
+
+def _cost(pool: Pool, tick_before: int) -> int:
+    """The simulator's compute units of a taker order: a base and each fill (a model,
+    not mainnet's measurement)."""
+    return 25_000 + 6_000 * _book(pool).last_fills
+
+
+def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> str:
+    return "Program log: Instruction: PlaceTakeOrder"
+
+
+DISCOVERY = Discoverable(
+    "OpenBook v2",
+    # Market: base_mint at 568, quote_mint at 600 of the struct, after the discriminator
+    PoolLayout(8 + 568, 8 + 600, discriminator=DISC_MARKET),
+    lambda r: PoolFacts(
+        str(r.base_mint),
+        str(r.quote_mint),
+        str(r.market_base_vault),
+        str(r.market_quote_vault),
+        int(r.taker_fee) / ob.FEES_SCALE_FACTOR,
+        int(r.base_decimals),
+        int(r.quote_decimals),
+    ),
+    # a book's price is its ladder, not its vaults (deposits): discovery lists a market
+    # without a price of its own (the book sides are not read there)
+    price=lambda r: None,
+)
+
+# rent-exempt minimums: (128 + size) * 3480 * 2 lamports (heap.rs: "Costs 0.636 SOL")
+RENT = {size: (128 + size) * 6_960 for size in (MARKET_LEN, ob.BOOKSIDE_LEN, ob.EVENT_HEAP_LEN)}
+
+VENUE = Venue(
+    ids=IDS,
+    decode_pool=decode_pool,
+    swap_instruction=swap_instruction,
+    sizing_swap=sizing_swap,
+    decode_swap=decode_swap,
+    errors=ERRORS,
+    slippage_error=WOULD_EXECUTE_PARTIALLY,  # a sell that cannot fill at its limit
+    # from memory, not measured: a taker order through a few makers takes some tens of
+    # thousands of units; twice that for room
+    compute_units=150_000,
+    fresh_state=True,  # a book changes every slot: read the market again before an order
+    anchor=True,
+    sim=SimVenue(
+        check=_check,
+        quote_error=lambda text: INVALID_INPUT_LOTS_SIZE,
+        no_output_error=WOULD_EXECUTE_PARTIALLY,
+        cost=_cost,
+        instruction_name="PlaceTakeOrder",
+        setup=_setup,
+        takes=_takes,
+        create=_create,
+        swapped=_swapped,
+        state_in_pool_account=True,
+        rent=RENT,
+        quote=_quote,
+        apply=_apply,
+        price=_price,
+        depth=_depth,
+        share=0.15,
+        from_kind="cpmm",
+        beside=True,
+        take=_take,
+        on_slot=_on_slot,
+    ),
+    discovery=DISCOVERY,
+)

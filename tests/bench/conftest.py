@@ -1,0 +1,7 @@
+"""Fixtures of the bench tests: the OpenBook v2 TypeScript client (``jsbook.objs``)."""
+
+from __future__ import annotations
+
+from tests.engine.jsbook import objs
+
+__all__ = ["objs"]
