@@ -397,7 +397,10 @@ class Evaluator:
         for p in sorted(self.pool_kinds):
             kind = self.pool_kinds[p]
             if kind in venues.KINDS and venues.by_kind(kind).ids.graph_kind == "book":
-                ladder = self.graph.ladder(p, BOOK_DEPTH)
+                try:
+                    ladder = self.graph.ladder(p, BOOK_DEPTH)
+                except EngineError:  # not assembled yet (its sides not received)
+                    continue
                 if ladder is not None:
                     out.append(ladder)
         return tuple(out)

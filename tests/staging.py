@@ -123,6 +123,72 @@ def staged_live(seed: int = 7, ticks: int = 40) -> SimMarket:
     return m
 
 
+class StagedBookMarket(SimMarket):
+    """The seeded market with the order books of a simulated world beside it: the
+    ladders the engine builds from the world's book accounts (``book_ladders``)."""
+
+    books: tuple[Any, ...] = ()
+
+    @property
+    def snapshot(self) -> Any:
+        from dataclasses import replace
+
+        return replace(super().snapshot, books=self.books)
+
+
+def book_world(world_seed: int = 63, slots: int = 12) -> Any:
+    """The simulated world of ``world_seed``, ``slots`` slots in."""
+    from feeds.sim.world import World, WorldConfig
+
+    world = World(WorldConfig(seed=world_seed))
+    for _ in range(slots):
+        world.step()
+    return world
+
+
+def book_ladders(world_seed: int = 63, slots: int = 12, depth: int = 24) -> tuple[Any, ...]:
+    """The L2 ladder of every OpenBook market of the simulated world of ``world_seed``,
+    ``slots`` slots in: the twin's ``openbook_ladder`` on the accounts' bytes at the
+    world's clock, with the market's address and slot (what ``PoolGraph.ladder`` gives)."""
+    from dataclasses import replace
+
+    import engine_rs
+    from feeds.venues import VENUES
+    from feeds.venues.openbook_v2 import now_ts
+
+    eng = engine_rs.load("python")
+    world = book_world(world_seed, slots)
+    books = {v.kind for v in VENUES if v.ids.graph_kind == "book"}
+    out = []
+    for address, kind in world.universe():
+        if kind not in books:
+            continue
+        market = world.accounts[address].data
+        rec = eng.decode_openbook_market(market)
+        ladder = eng.openbook_ladder(market, world.accounts[rec.bids].data,
+                                     world.accounts[rec.asks].data, now_ts(world), depth)  # fmt: skip
+        out.append(replace(ladder, market=address, base_mint=rec.base_mint,
+                           quote_mint=rec.quote_mint, slot=world.slot))  # fmt: skip
+    return tuple(sorted(out, key=lambda b: b.market))
+
+
+def staged_books(seed: int = 7, ticks: int = 40) -> StagedBookMarket:
+    """:func:`staged_sim` with the simulated world's order books (the ``o`` screen)."""
+    clock = ManualClock()
+    m = StagedBookMarket(seed=seed, timer_clock=StepClock(), clock=clock)
+    for _ in range(ticks):
+        clock.advance(int(TICK_S * 1e9))
+        m.tick()
+    m.books = book_ladders()
+    from feeds.wire.units import TokenBook, TokenInfo
+
+    tokens = book_world(slots=0).tokens  # the books' tokens by name, beside the market's
+    m.names = TokenBook({**m.names.tokens, **{
+        t.mint: TokenInfo(t.mint, t.symbol, t.name, t.decimals, usd_stable=t.usd_stable,
+                          source="table" if t.well_known else "sim") for t in tokens}})  # fmt: skip
+    return m
+
+
 def fix_app(app: Any) -> Any:
     """Pin the status bar's wall clock."""
     app.state.clock = lambda: FIXED_WALL

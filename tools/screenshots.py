@@ -12,7 +12,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the staging lives in tests/, beside the packages
 
-from tests.staging import fix_app, staged_live, staged_replay, staged_sim  # noqa: E402
+from tests.staging import (  # noqa: E402
+    fix_app,
+    staged_books,
+    staged_live,
+    staged_replay,
+    staged_sim,
+)
 from tui.app import ArbscopeApp  # noqa: E402
 
 OUT = ROOT / "screenshots"
@@ -41,6 +47,7 @@ async def main() -> None:
     OUT.mkdir(exist_ok=True)
     for name, size, keys, theme in SHOTS:
         await shoot(fix_app(ArbscopeApp(staged_sim(), theme=theme)), name, size, keys)
+    await shoot(fix_app(ArbscopeApp(staged_books())), "order-books", (140, 45), ("o",))
     live = fix_app(ArbscopeApp(staged_live()))
     live.state.mode = "LIVE"
     await shoot(live, "live-mode", (120, 40), ())

@@ -369,7 +369,7 @@ class ArbscopeApp(App[None]):
         picked = s.query_one(CyclesPanel).selected() if s is not None else None
         if picked is not None:
             market = next((p for p in picked[0].pools if p in books), "")
-        self.push_screen(OrderBookScreen(self.source, self.frame_s, market))
+        self.push_screen(OrderBookScreen(self.source, self.state, self.frame_s, market))
 
     def action_filter(self) -> None:
         s = self._live_screen()

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.staging import fix_app, staged_live, staged_replay, staged_sim
+from tests.staging import fix_app, staged_books, staged_live, staged_replay, staged_sim
 from tui.app import ArbscopeApp
 
 
@@ -45,6 +45,11 @@ def test_live_mode_screen(snap_compare: Callable[..., bool]) -> None:
     assert snap_compare(app, terminal_size=(120, 40))
 
 
+def test_order_books_screen(snap_compare: Callable[..., bool]) -> None:
+    """``o``: the simulated world's books and the first one's ladder."""
+    assert snap_compare(fix_app(ArbscopeApp(staged_books())), press=["o"], terminal_size=(140, 45))
+
+
 def test_replay_screen(snap_compare: Callable[..., bool]) -> None:
     r = asyncio.run(staged_replay())
     try:
@@ -64,3 +69,4 @@ def test_staged_states_are_deterministic() -> None:
                 [(t.kernel, t.rust_p50_us) for t in s.timings])  # fmt: skip
 
     assert view(a) == view(b)
+    assert staged_books().snapshot.books == staged_books().snapshot.books

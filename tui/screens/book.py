@@ -12,7 +12,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from ..source import BookLadderView, LiveSource
+from ..source import BookLadderView, LiveSource, UiState
 from ..widgets.book import BookList, ladder_view
 from ..widgets.palette import Palette
 
@@ -28,11 +28,12 @@ class OrderBookScreen(ModalScreen[None]):
     def __init__(
         self,
         source: LiveSource,
+        state: UiState,
         frame_s: float,
         market: str = "",
     ) -> None:
         super().__init__()
-        self.source, self.frame_s, self.market = source, frame_s, market
+        self.source, self.state, self.frame_s, self.market = source, state, frame_s, market
         self.frames = 0  # redraws done (tests: the panel follows the snapshot)
         self.shown: BookLadderView | None = None  # the ladder drawn last
 
@@ -58,18 +59,23 @@ class OrderBookScreen(ModalScreen[None]):
 
     def redraw(self) -> None:
         """The list and the chosen market's ladder from the latest snapshot."""
-        snap = self.source.snapshot
-        books = {b.market: b for b in snap.books}
-        names = snap.names
-        self.query_one(BookList).show(list(books.values()), names)
-        ladder = books.get(self.market)
-        if ladder is None and books:
-            self.market = next(iter(books))
-            ladder = books[self.market]
-        view = self.query_one("#ladder", Static)
-        if ladder is None:
-            view.update(Text("no order-book market in this session", style="dim"))
-        else:
-            view.update(ladder_view(ladder, Palette.of(self.app), names))
+        try:
+            snap = self.source.snapshot
+            books = {b.market: b for b in snap.books}
+            names = snap.names
+            self.query_one(BookList).show(list(books.values()), names)
+            ladder = books.get(self.market)
+            if ladder is None and books:
+                self.market = next(iter(books))
+                ladder = books[self.market]
+            view = self.query_one("#ladder", Static)
+            if ladder is None:
+                view.update(Text("no order-book market in this session", style="dim"))
+            else:
+                view.update(ladder_view(ladder, Palette.of(self.app), names))
+        except Exception as exc:  # a bad value must not kill the dashboard
+            self.state.internal_errors += 1
+            self.state.last_error = f"order books: {type(exc).__name__}: {exc}"[:80]
+            return
         self.shown = ladder
         self.frames += 1

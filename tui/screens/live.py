@@ -106,10 +106,10 @@ class LiveScreen(Screen[None]):
 
     def redraw(self) -> None:
         """Show the latest snapshot (one call per frame, whatever the update rate)."""
-        snap = self.source.snapshot
         if not self.query(StatusLine) or not self.query(CyclesPanel):
             return  # between layouts (a resize recomposes the screen): next frame
         try:
+            snap = self.source.snapshot
             self.query_one(CyclesPanel).show(
                 snap.opportunities, snap.ages, snap.names, snap.labels, snap.unsendable
             )

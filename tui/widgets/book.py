@@ -20,9 +20,9 @@ from .palette import Palette
 from .prices import price
 from .table import Cell, Column, KeyedTable
 
-LEVELS = 15  # ladder rows shown per side
+LEVELS = 24  # ladder rows shown per side (as many as a snapshot keeps)
 TOP = 5  # "size at the top levels": the first TOP levels of each side
-BAR = 12  # depth bar width, in cells
+BAR = 6  # depth bar width, in cells
 BLOCKS = " ▏▎▍▌▋▊▉█"
 
 
@@ -41,12 +41,13 @@ def pair(ladder: BookLadderView, names: TokenNames | None) -> str:
 
 
 def size_text(v: float) -> str:
-    """A base-unit size: 4 significant decimals, thousands separated."""
+    """A size in units: whole above 1,000 (thousands separated), 2 decimals above 1,
+    else 4 significant digits."""
     if not math.isfinite(v):
         return "—"
-    if v >= 1e6:
+    if v >= 1_000:
         return f"{v:,.0f}"
-    return f"{v:,.4f}" if v < 1_000 else f"{v:,.2f}"
+    return f"{v:,.2f}" if v >= 1 else f"{v:.4g}"
 
 
 def bar(fraction: float, width: int = BAR, right: bool = False) -> str:
@@ -79,6 +80,7 @@ def ladder_view(
         head.append(f"  {label}", style="dim")
     head.append(f"  {ladder.market[:10]}…" if ladder.market else "", style="dim")
     head.append(f"  slot {ladder.slot:,}" if ladder.slot else "", style="dim")
+    head.append(f"  prices in {quote} per {base}, sizes in {base}", style="dim")
     bps = spread_bps(ladder)
     quotes = Text()
     quotes.append("bid ")
@@ -90,7 +92,6 @@ def ladder_view(
     quotes.append(f" ({bps:,.1f} bps)" if bps is not None else "")
     quotes.append("   mid ")
     quotes.append(price(ladder.mid).plain)
-    quotes.append(f"  {quote} per {base}", style="dim")
     tops = Text(
         f"top {TOP} levels: bids {size_text(top_size(ladder.bids))} {base}"
         f" · asks {size_text(top_size(ladder.asks))} {base}"
@@ -101,12 +102,13 @@ def ladder_view(
     cum_b = _cumulative(bids)
     cum_a = _cumulative(asks)
     deepest = max(cum_b[-1] if cum_b else 0.0, cum_a[-1] if cum_a else 0.0) or 1.0
-    t = Table(expand=True, box=None, padding=(0, 1), show_edge=False)
-    for col in ("", "total", "size", "n", "bid"):
-        t.add_column(col, justify="right", no_wrap=True)
+    t = Table(box=None, padding=(0, 0, 0, 1), show_edge=False, pad_edge=False)
+    t.add_column("", justify="right", no_wrap=True, width=BAR)
+    for col in ("total", "size", "n", "bid"):
+        t.add_column(col, justify="right", no_wrap=True, min_width=3 if col == "n" else 9)
     for col in ("ask", "n", "size", "total"):
-        t.add_column(col, justify="right", no_wrap=True)
-    t.add_column("", justify="left", no_wrap=True)
+        t.add_column(col, justify="right", no_wrap=True, min_width=3 if col == "n" else 9)
+    t.add_column("", justify="left", no_wrap=True, width=BAR)
     for i in range(max(len(bids), len(asks), 1)):
         row: list[Cell] = []
         if i < len(bids):
@@ -149,9 +151,9 @@ class BookList(KeyedTable):
 
     COLUMNS: Sequence[Column] = (
         ("pair", "pair", 13),
-        ("bid", "bid", 12),
-        ("ask", "ask", 12),
-        ("bps", "bps", 8),
+        ("bid", "bid", 11),
+        ("ask", "ask", 11),
+        ("bps", "bps", 7),
     )
     NUMERIC = frozenset({"bid", "ask", "bps"})
 
