@@ -51,9 +51,10 @@ def test_the_ladder_shows_each_level_best_first_with_totals_from_the_top() -> No
 
 
 def test_depth_bars_grow_with_the_total_and_stop_at_the_width() -> None:
-    assert bar(0.0) == " " * 8 and bar(1.0) == "█" * 8 and bar(2.0) == "█" * 8
-    assert bar(0.5, right=True) == "    ████"
-    assert bar(float("nan")) == " " * 8
+    assert bar(0.0, 8) == " " * 8 and bar(1.0, 8) == "█" * 8 and bar(2.0, 8) == "█" * 8
+    assert bar(0.5, 8, right=True) == "    ████"
+    assert bar(0.5 + 1 / 64, 8) == "████▏   "  # eighths of a cell
+    assert bar(float("nan"), 8) == " " * 8
     widths = [len(bar(f / 10).rstrip()) for f in range(11)]
     assert widths == sorted(widths)
 
