@@ -98,18 +98,24 @@ def test_the_committed_recording_replays_to_its_digest(tmp_path: Path, backend: 
 
 
 def test_a_different_engine_state_gives_a_different_digest(recorded: tuple[Path, str, str]) -> None:
-    """The digest is not a constant: dropping every 5th frame changes it."""
+    """The digest is not a constant: a replay that loses the second half of the frames
+    decides otherwise. (Dropping a fraction of the frames spread over the session need
+    not: the endpoints send each notification three times and the first copy of each
+    is enough.)"""
     db, sid, live = recorded
 
     async def go() -> str:
         r = ReplaySession(db, await load_info(db, sid))
         await r.start()
-        n = 0
         try:
-            async for inp in r._inputs():
-                n += 1
-                if inp.kind.name == "FRAME" and n % 5 == 0:
-                    continue
+            inputs = [inp async for inp in r._inputs()]
+            frames = sum(inp.kind.name == "FRAME" for inp in inputs)
+            n = 0
+            for inp in inputs:
+                if inp.kind.name == "FRAME":
+                    n += 1
+                    if n > frames // 2:
+                        continue
                 r.apply(inp)
         finally:
             await r.stop()
