@@ -185,6 +185,17 @@ def _openbook_ladder_input(size: Size, seed: int) -> tuple[Any, ...]:
     return (m, bids, asks, 1_700_000_300, size.params.get("depth", 20))
 
 
+def _ts_client_ladder(inp: Any, size: Size) -> float | None:
+    """The official TypeScript client on the same bytes (node timing its decode of the
+    market and both sides and its ``getL2`` of each: ``bench.jspeer``); None without
+    node or the package."""
+    from bench.jspeer import ts_ladder_ns
+
+    market, bids, asks, now, depth = inp
+    ns = ts_ladder_ns(market, bids, asks, iterations=300, depth=depth, now=now)
+    return None if ns is None else ns / 1e9
+
+
 def _openbook_take_input(size: Size, seed: int) -> tuple[Any, ...]:
     """A book whose bids hold one order a level (``levels`` of them) and a sell that
     walks all of them (limit 50)."""
@@ -999,6 +1010,7 @@ CASES: tuple[Case, ...] = (
         ),
         _openbook_ladder_input,
         _scalar("openbook_ladder"),
+        timed_peers={"ts-client (node)": _ts_client_ladder},
     ),
     Case(
         "openbook_take",
