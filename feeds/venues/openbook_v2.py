@@ -500,7 +500,7 @@ def _requote(b: Book, fair_lots: float) -> None:
 
 
 def _on_slot(world: World) -> None:
-    """Each market's makers requote about every other slot; the cranker consumes up to
+    """Each market's makers requote about every fourth slot; the cranker consumes up to
     8 events every ``CRANK_EVERY`` slots. The accounts that changed are written."""
     pools: list[Pool] = world.venue_state[IDS.name]
     now = now_ts(world)
@@ -509,7 +509,7 @@ def _on_slot(world: World) -> None:
         b.now = now
         assert b.pool is not None
         before = (b.bids.data(), b.asks.data(), b.heap.data(), b.market.seq_num)
-        if b.rng.random() < 0.5 and not b.quiet:
+        if b.rng.random() < 0.25 and not b.quiet:
             fair = world.fair_price(b.pool) * b.market.base_lot_size / b.market.quote_lot_size
             _requote(b, fair)
         if world.slot % CRANK_EVERY == 0 and len(b.heap):

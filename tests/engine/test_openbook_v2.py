@@ -327,6 +327,9 @@ def test_expired_market_and_full_heap_refuse(eng: types.ModuleType) -> None:
     assert eng.openbook_take(book, 10**8, True).refused
     book = eng.openbook_book(B.market(time_expiry=500), bids, asks, 500)
     assert not eng.openbook_take(book, 10**6, True).refused
+    # a clock past i64 is still past the expiry (compared as integers, not wrapped)
+    book = eng.openbook_book(B.market(time_expiry=500), bids, asks, 2**63 + 5)
+    assert eng.openbook_take(book, 10**6, True).refused
     full = B.event_heap([B.FillSpec(1)] * 600)
     book = eng.openbook_book(B.market(), bids, asks, 0, full)
     assert eng.openbook_take(book, 10**6, True).refused

@@ -556,7 +556,8 @@ class BookState:
         if amount == 0:
             return 0
         f = take(self, amount, a_to_b, TAKE_LIMIT, None)
-        return f.amount_out if f.complete and not f.refused else None
+        # an input that trades no lot is no swap (the simulator's traders refuse it too)
+        return f.amount_out if f.complete and not f.refused and f.amount_out > 0 else None
 
     def spot_rate(self, a_to_b: bool) -> float:
         lots = self.lots

@@ -1057,20 +1057,22 @@ impl BookState {
             bids: side_orders(bids, now, oracle_price_lots).into(),
             asks: side_orders(asks, now, oracle_price_lots).into(),
             heap_free: (MAX_NUM_EVENTS as u32).saturating_sub(u32::from(heap_count)),
-            expired: m.time_expiry != 0 && m.time_expiry < now as i64,
+            expired: m.time_expiry != 0 && i128::from(m.time_expiry) < i128::from(now),
             needs_oracle: pegged && m.oracle_a.is_some() && oracle_price_lots.is_none(),
             now,
         })
     }
 
-    /// The venue's quote: the output of a complete, accepted take of `amount`.
+    /// The venue's quote: the output of a complete, accepted take of `amount` that
+    /// trades at least one lot (`None` otherwise; `Some(0)` for 0).
     #[inline]
     pub fn quote(&self, amount: u64, a_to_b: bool) -> Option<u64> {
         if amount == 0 {
             return Some(0);
         }
         let f = take(self, amount, a_to_b, TAKE_LIMIT, None);
-        (f.complete && !f.refused).then_some(f.amount_out)
+        // an input that trades no lot is no swap (the simulator's traders refuse it too)
+        (f.complete && !f.refused && f.amount_out > 0).then_some(f.amount_out)
     }
 
     /// Output per input at zero size: a sell gets the best bid less the makers' rebate;
@@ -1440,6 +1442,8 @@ mod tests {
         assert!(f.complete && !f.refused);
         assert_eq!(book.quote(100, true), Some(99_980));
         assert_eq!(book.quote(200, true), None, "the book holds one lot");
+        assert_eq!(book.quote(99, true), None, "below a lot: no swap");
+        assert_eq!(book.quote(0, true), Some(0));
         assert_eq!(book.spot_rate(false), f64::MIN_POSITIVE, "no asks");
     }
 }
