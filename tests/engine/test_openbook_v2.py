@@ -478,3 +478,31 @@ def test_the_ingest_assembles_a_book_alike_in_both_backends(
         got.append((g.ladder(market_id, 7), g.quote([market_id], token, amount),
                     g.pool_rate(market_id)))  # fmt: skip
     assert got[0] == got[1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(1, 2**62), st.integers(1, 2**62),
+    st.integers(-(10**6), 10**6), st.integers(0, 10**6),
+    st.lists(st.tuples(st.integers(1, 2**63 - 1), st.integers(1, 2**63 - 1)), min_size=1,
+             max_size=8),
+    st.integers(0, 2**64 - 1), st.booleans(),
+)  # fmt: skip
+def test_extreme_lots_prices_and_sizes_agree_and_never_panic(
+    bls: int, qls: int, maker: int, taker: int, orders: list[tuple[int, int]],
+    amount: int, a_to_b: bool,
+) -> None:  # fmt: skip
+    import engine_rs.python as py
+    import engine_rs.rust as rust
+
+    m = B.market(base_lot_size=bls, quote_lot_size=qls, maker_fee=maker, taker_fee=taker)
+    side = [B.OrderSpec(p, q, i + 1) for i, (p, q) in enumerate(orders)]
+    b, a = B.bookside(True, side), B.bookside(False, side)
+    got = []
+    for eng in (rust, py):
+        try:
+            book = eng.openbook_book(m, b, a, 0)
+            got.append(as_dict(eng.openbook_take(book, amount, a_to_b)))
+        except InvalidInputError as e:  # fees create_market refuses
+            got.append(("InvalidInputError", str(e)))
+    assert got[0] == got[1]
