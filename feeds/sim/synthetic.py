@@ -192,11 +192,16 @@ def assign_venues(mk: Market, seed: int, shares: Sequence[tuple[str, str, float]
                 spec.venue = name
 
 
-def add_beside(mk: Market, seed: int, name: str, share: float) -> None:
+def add_beside(
+    mk: Market, seed: int, name: str, share: float, quotes: Sequence[str] = ()
+) -> None:
     """Add a pool of venue ``name`` beside ``share`` of ``mk``'s pools (drawn from a
     generator of its own): the same pair at the same price, a pool of its own appended
-    after the others (an order book next to the AMM pools of its pair)."""
+    after the others (an order book next to the AMM pools of its pair). Its mint b (an
+    order book's quote token) is the pair's mint earliest in ``quotes`` when either is
+    there (USDC, USDT, then SOL: ``SOL/USDC``, ``JUP/SOL`` as real markets are listed)."""
     r = random.Random(f"beside:{seed}:{name}")
+    rank = {m: i for i, m in enumerate(quotes)}
     for k, spec in enumerate(list(mk.pools)):
         if r.random() < share:
             price = (
@@ -204,10 +209,14 @@ def add_beside(mk: Market, seed: int, name: str, share: float) -> None:
                 if spec.kind == "cpmm"
                 else (spec.sqrt_price_x64 / Q64) ** 2
             )
+            a, b = spec.mint_a, spec.mint_b
             ra = spec.reserve_a if spec.kind == "cpmm" else r.randint(10**9, 10**12)
+            if rank.get(a, len(rank)) < rank.get(b, len(rank)):  # a is the quote token
+                a, b, price = b, a, 1.0 / price
+                ra = spec.reserve_b if spec.kind == "cpmm" else ra
             rb = max(1, int(ra * price))
             pid = address(f"beside-{name}", k, seed)
-            mk.pools.append(PoolSpec(pid, "cpmm", spec.mint_a, spec.mint_b, ra, rb, venue=name))
+            mk.pools.append(PoolSpec(pid, "cpmm", a, b, ra, rb, venue=name))
 
 
 # invented tokens of the synthetic markets beyond the well-known ones: symbol, name

