@@ -192,9 +192,7 @@ def assign_venues(mk: Market, seed: int, shares: Sequence[tuple[str, str, float]
                 spec.venue = name
 
 
-def add_beside(
-    mk: Market, seed: int, name: str, share: float, quotes: Sequence[str] = ()
-) -> None:
+def add_beside(mk: Market, seed: int, name: str, share: float, quotes: Sequence[str] = ()) -> None:
     """Add a pool of venue ``name`` beside ``share`` of ``mk``'s pools (drawn from a
     generator of its own): the same pair at the same price, a pool of its own appended
     after the others (an order book next to the AMM pools of its pair). Its mint b (an
