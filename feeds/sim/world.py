@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,12 @@ NATIVE_MINT = BY_SYMBOL["SOL"].mint  # wrapped SOL
 RENT = {L.TOKEN_ACCOUNT_LEN: 2_039_280, L.MINT_LEN: 1_461_600, MAX_METADATA_LEN: 5_616_720}
 for _v in venues.VENUES:
     RENT.update(_v.sim.rent)
+SIM_TIME0 = 1_700_000_000  # the simulated clock's unix time at slot 0
+SLOTS_PER_EPOCH = 432_000  # mainnet's epoch schedule (no warmup)
+# the Clock sysvar (what a program's ``Clock::get()`` reads) and the sysvars' owner
+SYSVAR_CLOCK = "SysvarC1ock11111111111111111111111111111111"
+SYSVAR_OWNER = "Sysvar1111111111111111111111111111111111111"
+CLOCK_RENT = 1_169_280  # lamports the Clock sysvar holds on mainnet (rent for 40 bytes)
 _ON_SLOT = tuple(v.sim.on_slot for v in venues.VENUES if v.sim.on_slot is not None)
 
 
@@ -139,6 +146,7 @@ class World:
         self.congested = False
         self._touched: list[str] = []  # accounts written since the slot began
         self.accounts: dict[str, Account] = {}
+        self._write_clock()
         self.pools: list[Pool] = []
         mk = synthetic.market(
             c.seed, c.tokens, c.pools, bases=c.bases, hub_share=0.35, clmm_share=0.3,
@@ -182,6 +190,21 @@ class World:
         # trades a test scripts into every slot (after the prices move, before the
         # traders): called with the world, returns the trades it made
         self.script: Callable[[World], list[Trade]] | None = None
+
+    # ------------------------------------------------------------ the clock
+    def unix_time(self) -> int:
+        """The simulated chain's unix time (``Clock::unix_timestamp``): slots of
+        ``slot_seconds`` since :data:`SIM_TIME0` at slot 0."""
+        return SIM_TIME0 + int(self.slot * self.config.slot_seconds)
+
+    def _write_clock(self) -> None:
+        """The Clock sysvar of this slot (40 bytes: slot, epoch start time, epoch, leader
+        schedule epoch, unix time), as a node serves and notifies it every slot."""
+        epoch = self.slot // SLOTS_PER_EPOCH
+        start = SIM_TIME0 + int(epoch * SLOTS_PER_EPOCH * self.config.slot_seconds)
+        data = struct.pack("<QqQQq", self.slot, start, epoch, epoch + 1, self.unix_time())
+        self.accounts[SYSVAR_CLOCK] = Account(SYSVAR_OWNER, data, CLOCK_RENT)
+        self._touched.append(SYSVAR_CLOCK)
 
     # ------------------------------------------------------------ construction
     def put(self, address: str, owner: str, data: bytes) -> None:
@@ -409,6 +432,7 @@ class World:
         c, r = self.config, self.rng
         self.slot += 1
         self._touched = []
+        self._write_clock()
         trades: list[Trade] = []
         landed: list[Any] = []
         if self.chain is not None:  # transactions sent last slot land first in this one

@@ -312,12 +312,11 @@ def encode_bin_array(index: int, pair: str, bins: Sequence[Sequence[int]],
 # ------------------------------------------------------------------ simulator: market
 SIM_BIN_STEPS = (20, 50, 100)  # bp; the smallest that keeps the pair in its own bitmap
 SIM_BINS_EACH_SIDE = 45  # bins holding liquidity on each side of the active one
-SIM_TIME0 = 1_700_000_000  # the simulated clock's unix time at slot 0
 
 
 def sim_now(world: World) -> int:
-    """The simulated clock's unix time now (slot times of ``slot_seconds``)."""
-    return SIM_TIME0 + int(world.slot * world.config.slot_seconds)
+    """The simulated clock's unix time now (the world's Clock sysvar)."""
+    return world.unix_time()
 
 
 @dataclass(slots=True)

@@ -294,7 +294,6 @@ def encode_market(r: Any) -> bytes:
 
 
 # ------------------------------------------------------------------ simulator: the book
-SIM_TIME0 = 1_700_000_000  # the simulated clock's unix time at slot 0 (as DLMM's)
 LEVELS = 6  # price levels the makers keep each side
 MAKERS = 3  # open-orders accounts quoting each market
 CRANK_EVERY = 4  # slots between the cranker's consume_events
@@ -302,8 +301,9 @@ MAX_OPEN_ORDERS = 24  # an OpenOrdersAccount's order slots (state/open_orders_ac
 
 
 def now_ts(world: World) -> int:
-    """The simulated clock's unix time (``Clock::unix_timestamp``)."""
-    return SIM_TIME0 + int(world.slot * world.config.slot_seconds)
+    """The simulated clock's unix time (``Clock::unix_timestamp``: the world's Clock
+    sysvar)."""
+    return world.unix_time()
 
 
 @dataclass(slots=True)
@@ -558,8 +558,8 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     m = ob.MarketState(
         bump, dec.get(base, 9), dec.get(quote, 9), _b(auth), 0, _b(sim_key("openbook-fees")),
         ob.ZERO32, ob.ZERO32, ob.ZERO32, name, _b(bids_a), _b(asks_a), _b(heap_a), ob.ZERO32,
-        ob.ZERO32, 0.0, -1, qls, bls, 0, SIM_TIME0, maker, taker, 0, 0, 0, 0, 0, 0, _b(base),
-        _b(quote), _b(va), spec.reserve_a, _b(vb), spec.reserve_b,
+        ob.ZERO32, 0.0, -1, qls, bls, 0, world.unix_time(), maker, taker, 0, 0, 0, 0, 0, 0,
+        _b(base), _b(quote), _b(va), spec.reserve_a, _b(vb), spec.reserve_b,
     )  # fmt: skip
     fair_lots = price * bls / qls
     size = max(1, int(spec.reserve_a * 0.004 / bls))

@@ -336,7 +336,27 @@ def test_expired_market_and_full_heap_refuse(eng: types.ModuleType) -> None:
 
 
 # ------------------------------------------------------------------ through the graph
-def _ingest(eng: types.ModuleType, bids: list[B.OrderSpec], asks: list[B.OrderSpec]) -> Any:
+def _clock(unix_timestamp: int, slot: int = 9) -> bytes:
+    """The Clock sysvar's bytes, written by solders (its ``Clock`` type)."""
+    from solders.clock import Clock
+
+    return bytes(Clock(slot=slot, epoch_start_timestamp=0, epoch=0, leader_schedule_epoch=1,
+                       unix_timestamp=unix_timestamp))  # fmt: skip
+
+
+SYSVAR_CLOCK = "SysvarC1ock11111111111111111111111111111111"
+SYSVAR_OWNER = "Sysvar1111111111111111111111111111111111111"
+
+
+def _ingest(
+    eng: types.ModuleType,
+    bids: list[B.OrderSpec],
+    asks: list[B.OrderSpec],
+    clock: int | None = None,
+    clock_owner: str = SYSVAR_OWNER,
+) -> Any:
+    """A book through the feed ingest; the Clock sysvar at ``clock`` (None: the node
+    does not answer it), owned by ``clock_owner``."""
     from engine_rs import decoded as D
     from feeds.sim import layouts as L
 
@@ -363,13 +383,44 @@ def _ingest(eng: types.ModuleType, bids: list[B.OrderSpec], asks: list[B.OrderSp
                         (keys["quote_vault"], keys["quote_mint"])):  # fmt: skip
         rec = D.TokenAccount(mint, market_id, 10**12, None, 1, None, 0, None)
         accounts[vault] = (token, L.encode_token_account(rec))
+    if clock is not None:
+        accounts[SYSVAR_CLOCK] = (clock_owner, _clock(clock))
     g = eng.PoolGraph(base_mints=[keys["quote_mint"]], max_hops=3)
     ing = eng.FeedIngest(g)
     ing.track_pool(market_id, "openbook")
     for _ in range(3):
         for k in ing.watched():
-            ing.account(k, *accounts[k], 9)
+            if k in accounts:
+                ing.account(k, *accounts[k], 9)
     return g, market_id, keys
+
+
+def test_the_clock_sysvar_is_the_books_clock(eng: types.ModuleType) -> None:
+    """The program judges an order's expiry by ``Clock::get()``: the ingest follows the
+    Clock sysvar for every book, so an order whose time in force ran out by the sysvar's
+    time is neither in the ladder nor in the quote, though no newer order shows the time
+    has passed (without the sysvar, the newest order's time is the book's clock)."""
+    bids = [B.OrderSpec(150_000, 3, 1, timestamp=100, time_in_force=50),
+            B.OrderSpec(149_000, 5, 2, timestamp=100)]  # fmt: skip
+    asks = [B.OrderSpec(151_000, 2, 3, timestamp=90)]
+
+    def seen(clock: int | None) -> tuple[list[int], int]:
+        g, market_id, keys = _ingest(eng, bids, asks, clock)
+        lots = [lv.price_lots for lv in g.ladder(market_id, 5).bids]
+        return lots, g.quote([market_id], keys["base_mint"], 3_000_000)[-1]
+
+    without, at_149, at_150 = seen(None), seen(149), seen(150)
+    assert without[0] == at_149[0] == [150_000, 149_000]
+    assert at_150[0] == [149_000]  # expired: now >= timestamp + time_in_force
+    assert without[1] == at_149[1] and 0 < at_150[1] < at_149[1]
+
+
+def test_a_clock_of_another_owner_is_refused(eng: types.ModuleType) -> None:
+    from engine_rs.errors import WrongOwnerError
+
+    bids = [B.OrderSpec(150_000, 3, 1, timestamp=100)]
+    with pytest.raises(WrongOwnerError, match="Clock: owner 1111"):
+        _ingest(eng, bids, [], 200, "11111111111111111111111111111111")
 
 
 def test_the_graph_holds_a_book_and_its_ladder(eng: types.ModuleType) -> None:

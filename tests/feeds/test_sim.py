@@ -362,3 +362,23 @@ def test_every_pool_has_its_own_account_and_whirlpools_are_their_pdas(seed: int)
                 )[0]
                 == p.address
             )
+
+
+def test_the_clock_sysvar_is_written_every_slot_as_a_node_serves_it() -> None:
+    """``SysvarC1ock…``: solders reads its bytes as a ``Clock`` whose unix time is the
+    world's (what the simulated programs judge expiry and fees by), owned by the sysvar
+    owner; each slot rewrites it, so subscribers hear of it every slot."""
+    from solders.clock import Clock
+
+    from feeds.sim.world import SYSVAR_CLOCK, SYSVAR_OWNER
+
+    w = World(WorldConfig(seed=3, tokens=6, pools=8))
+    for _ in range(3):
+        changed = w.step().changed
+        acc = w.accounts[SYSVAR_CLOCK]
+        c = Clock.from_bytes(acc.data)
+        assert acc.owner == SYSVAR_OWNER and len(acc.data) == 40
+        assert (c.slot, c.unix_timestamp) == (w.slot, w.unix_time())
+        assert c.epoch == w.slot // 432_000 and c.leader_schedule_epoch == c.epoch + 1
+        assert SYSVAR_CLOCK in changed
+    assert ob.clock_unix_timestamp(acc.data, SYSVAR_OWNER) == w.unix_time()

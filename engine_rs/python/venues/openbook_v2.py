@@ -57,6 +57,13 @@ TAG_LEAF = 2
 BIDS = "bids"
 ASKS = "asks"
 EVENT_HEAP = "event_heap"
+CLOCK = "clock"
+# the Clock sysvar (``Clock::get()`` in the program: what ``is_expired`` compares with)
+# and the owner of the sysvars; ``Clock``: slot, epoch_start_timestamp, epoch,
+# leader_schedule_epoch, unix_timestamp
+SYSVAR_CLOCK = "SysvarC1ock11111111111111111111111111111111"
+SYSVAR_OWNER = "Sysvar1111111111111111111111111111111111111"
+CLOCK_SIZE = 40
 I64_MAX = (1 << 63) - 1
 DEPTH = 20  # the ladder's default levels a side
 
@@ -71,6 +78,7 @@ OWN_ROLES: tuple[OwnRole, ...] = (
     OwnRole(BIDS, True),
     OwnRole(ASKS, True),
     OwnRole(EVENT_HEAP, True),
+    OwnRole(CLOCK, True),
 )
 TRACKED: str | None = None
 LOG_PREFIX: str | None = None
@@ -746,7 +754,7 @@ def vaults(rec: OpenBookMarket) -> tuple[str, str]:
 
 
 def followed(rec: OpenBookMarket) -> tuple[tuple[str, str], ...]:
-    return ((BIDS, rec.bids), (ASKS, rec.asks), (EVENT_HEAP, rec.event_heap))
+    return ((BIDS, rec.bids), (ASKS, rec.asks), (EVENT_HEAP, rec.event_heap), (CLOCK, SYSVAR_CLOCK))
 
 
 @dataclass(slots=True)
@@ -756,6 +764,14 @@ class Book:
     bids: BookSide | None = None
     asks: BookSide | None = None
     heap_count: int | None = None
+    clock: int | None = None  # the Clock sysvar's unix_timestamp, once seen (at least 0)
+
+
+def clock_unix_timestamp(data: object, owner: object = None) -> int:
+    """The Clock sysvar's ``unix_timestamp`` (``owner`` when given must be the sysvar
+    owner), negative read as 0."""
+    r = check(data, "Clock", CLOCK_SIZE, b"", owner, (SYSVAR_OWNER,))
+    return max(int.from_bytes(r.data[32:40], "little", signed=True), 0)
 
 
 def new_own() -> Book:
@@ -781,6 +797,8 @@ def own_account(own: Book, role: str, cx: OwnAccount) -> None:
             own.asks = side
     elif role == EVENT_HEAP:
         own.heap_count = heap_count(cx.data, cx.owner)
+    elif role == CLOCK:
+        own.clock = clock_unix_timestamp(cx.data, cx.owner)
     else:
         raise no_role(INFO, role)
 
@@ -799,11 +817,12 @@ def book_now(m: OpenBookMarket, bids: BookSide, asks: BookSide) -> int:
 
 
 def update(own: Book, rec: OpenBookMarket, cx: Assembly) -> tuple[BookState, int] | None:
-    """The book at :func:`book_now` without an oracle price, once both sides and the
-    heap are seen (the vaults are not needed)."""
+    """The book without an oracle price, once both sides and the heap are seen (the
+    vaults are not needed), at the Clock sysvar's time, or at :func:`book_now` when that
+    is later (or the node has not answered the sysvar)."""
     if own.bids is None or own.asks is None or own.heap_count is None:
         return None
-    now = book_now(rec, own.bids, own.asks)
+    now = max(book_now(rec, own.bids, own.asks), own.clock or 0)
     state = BookState.new(rec, own.bids, own.asks, own.heap_count, now, None)
     slot = cx.slot()
     cx.check_ids()

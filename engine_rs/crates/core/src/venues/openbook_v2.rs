@@ -96,6 +96,14 @@ pub const TAG_LEAF: u8 = 2;
 pub const BIDS: u8 = 0;
 pub const ASKS: u8 = 1;
 pub const EVENT_HEAP: u8 = 2;
+pub const CLOCK: u8 = 3;
+/// The Clock sysvar (`Clock::get()` in the program: what `is_expired` compares with)
+/// and the owner of the sysvars.
+pub const SYSVAR_CLOCK_ID: &str = "SysvarC1ock11111111111111111111111111111111";
+pub const SYSVAR_CLOCK: Key = b58::key(SYSVAR_CLOCK_ID);
+pub const SYSVAR_OWNER: Key = b58::key("Sysvar1111111111111111111111111111111111111");
+/// `Clock`: slot, epoch_start_timestamp, epoch, leader_schedule_epoch, unix_timestamp.
+pub const CLOCK_SIZE: usize = 40;
 
 const NODE_SIZE: usize = 88;
 /// Offset of the first node slot in a `BookSide` account (discriminator, 6 roots, 256
@@ -1106,6 +1114,15 @@ pub struct Book {
     pub bids: Option<Arc<BookSide>>,
     pub asks: Option<Arc<BookSide>>,
     pub heap_count: Option<u16>,
+    /// The Clock sysvar's `unix_timestamp`, once it is seen (clamped at 0).
+    pub clock: Option<u64>,
+}
+
+/// The Clock sysvar's `unix_timestamp` (its account's bytes; `owner` when given must be
+/// the sysvar owner), negative read as 0.
+pub fn clock_unix_timestamp(data: &[u8], owner: Option<&Key>) -> Result<u64> {
+    let r = check(data, "Clock", CLOCK_SIZE, &[], owner, &[&SYSVAR_OWNER])?;
+    Ok(u64::try_from(i64::from_le_bytes(r.bytes::<8>(32)?)).unwrap_or(0))
 }
 
 /// The newest time the accounts prove the program saw: the latest order timestamp of
@@ -1178,6 +1195,10 @@ impl Venue for OpenBookV2 {
             name: "event_heap",
             from_pool: true,
         },
+        OwnRole {
+            name: "clock",
+            from_pool: true,
+        },
     ];
 
     type Record = OpenBookMarket;
@@ -1218,6 +1239,7 @@ impl Venue for OpenBookV2 {
         out.push((BIDS, r.bids));
         out.push((ASKS, r.asks));
         out.push((EVENT_HEAP, r.event_heap));
+        out.push((CLOCK, SYSVAR_CLOCK));
     }
 
     fn own_account(own: &mut Book, role: u8, cx: &OwnAccount<'_>) -> Result<()> {
@@ -1243,6 +1265,9 @@ impl Venue for OpenBookV2 {
             EVENT_HEAP => {
                 own.heap_count = Some(heap_count(cx.data, cx.owner)?);
             }
+            CLOCK => {
+                own.clock = Some(clock_unix_timestamp(cx.data, cx.owner)?);
+            }
             _ => return Err(super::no_role(Self::INFO, role)),
         }
         Ok(())
@@ -1253,8 +1278,9 @@ impl Venue for OpenBookV2 {
         Self::own_account(&mut scratch, role, cx)
     }
 
-    /// The book at [`book_now`] without an oracle price, once both sides and the heap
-    /// are seen (the vaults are not needed).
+    /// The book without an oracle price, once both sides and the heap are seen (the
+    /// vaults are not needed), at the Clock sysvar's time, or at [`book_now`] when that
+    /// is later (or the node has not answered the sysvar).
     fn update(
         own: &mut Book,
         r: &OpenBookMarket,
@@ -1263,7 +1289,7 @@ impl Venue for OpenBookV2 {
         let (Some(bids), Some(asks), Some(count)) = (&own.bids, &own.asks, own.heap_count) else {
             return Ok(None);
         };
-        let now = book_now(r, bids, asks);
+        let now = book_now(r, bids, asks).max(own.clock.unwrap_or(0));
         let state = BookState::new(r, bids, asks, count, now, None)?;
         let slot = cx.slot()?;
         cx.check_ids()?;
@@ -1329,6 +1355,34 @@ pub fn heap_count(data: &[u8], owner: Option<&Key>) -> Result<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// solders' `Clock(slot=5, epoch_start_timestamp=7, epoch=1, leader_schedule_epoch=2,
+    /// unix_timestamp=1_700_000_123)` as bytes.
+    const SOLDERS_CLOCK: &str =
+        "05000000000000000700000000000000010000000000000002000000000000007bf1536500000000";
+
+    #[test]
+    fn the_clock_sysvar_gives_its_unix_time() {
+        let raw: Vec<u8> = (0..SOLDERS_CLOCK.len())
+            .step_by(2)
+            .filter_map(|i| u8::from_str_radix(&SOLDERS_CLOCK[i..i + 2], 16).ok())
+            .collect();
+        assert_eq!(
+            clock_unix_timestamp(&raw, Some(&SYSVAR_OWNER)).ok(),
+            Some(1_700_000_123)
+        );
+        let mut negative = raw.clone();
+        negative[32..40].copy_from_slice(&(-5i64).to_le_bytes());
+        assert_eq!(clock_unix_timestamp(&negative, None).ok(), Some(0));
+        assert!(matches!(
+            clock_unix_timestamp(&raw[..39], None),
+            Err(EngineError::AccountTooShort(_))
+        ));
+        assert!(matches!(
+            clock_unix_timestamp(&raw, Some(&PROGRAM)),
+            Err(EngineError::WrongOwner(_))
+        ));
+    }
 
     /// A book side holding `orders` ((key, quantity) each, all fixed) as the crit-bit
     /// tree of their keys, nodes from slot 0 up.
