@@ -14,6 +14,7 @@ import re
 import signal
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from feeds.sim.server import SimServer, default_profiles
 from feeds.sim.world import WorldConfig
 from storage.journal import Journal
 from tests.conftest import ROOT
+from tests.feeds.hostile import until_answered
 
 SECRET = "Zq8RkT4mW2nX7pL1vB6cH3dJ"  # an API key, in URLs only
 
@@ -79,15 +81,18 @@ async def test_headless_serves_metrics_and_sigterm_flushes_the_journal(tmp_path:
         url = (await _wait_line(p, r"metrics on (http://127\.0\.0\.1:\d+)", seen)).group(1)
         await _wait_line(p, r"session \S+ started", seen)
         fams: dict[str, Any] = {}
-        for _ in range(100):  # scrape until the session has traded a little
-            await asyncio.sleep(0.2)
+
+        async def traded() -> bool:  # scrape until the session has traded a little
             status, text = await _get(url + "/metrics")
             assert status == 200
-            fams = _families(text)
+            fams.clear()
+            fams.update(_families(text))
             ingest = [s for s in fams["arbscope_kernel_latency_seconds"].samples
                       if s.labels.get("kernel") == "feed_ingest" and s.name.endswith("_count")]  # fmt: skip
-            if ingest and ingest[0].value > 50 and fams["arbscope_slot"].samples[0].value > 0:
-                break
+            return bool(ingest and ingest[0].value > 50
+                        and fams["arbscope_slot"].samples[0].value > 0)  # fmt: skip
+
+        await until_answered(traded, timeout=60.0, every=0.2)
         # frames per endpoint, dedup, lead/lag
         msgs = {s.labels["endpoint"]: s.value for s in fams["arbscope_feed_messages"].samples
                 if s.name.endswith("_total")}  # fmt: skip
@@ -182,23 +187,23 @@ async def test_health_turns_unhealthy_when_every_feed_stalls(tmp_path: Path) -> 
     try:
         assert s.metrics_server is not None and s.sim is not None
         url = s.metrics_server.url + "/health"
-        for _ in range(50):
-            await asyncio.sleep(0.1)
-            s.tick()
-            status, body = await _get(url)
-            if json.loads(body)["status"] == "ok":
-                break
-        assert status == 200 and json.loads(body)["status"] == "ok"
+        seen: list[Any] = [0, {}]  # the last answer: status, verdict
+
+        def health_is(want: str) -> Callable[[], Awaitable[bool]]:
+            async def check() -> bool:
+                s.tick()
+                status, body = await _get(url)
+                seen[:] = [status, json.loads(body)]
+                return bool(seen[1]["status"] == want)
+
+            return check
+
+        await until_answered(health_is("ok"), timeout=30.0, every=0.1)
+        assert seen[0] == 200 and seen[1]["status"] == "ok"
         assert s.sim._clock is not None
         s.sim._clock.cancel()  # every endpoint falls silent (sockets open, no slots)
-        verdict: dict[str, Any] = {}
-        for _ in range(60):
-            await asyncio.sleep(0.1)
-            s.tick()
-            status, body = await _get(url)
-            verdict = json.loads(body)
-            if verdict["status"] == "unhealthy":
-                break
+        await until_answered(health_is("unhealthy"), timeout=30.0, every=0.1)
+        status, verdict = seen
         assert status == 503 and verdict["status"] == "unhealthy"
         assert "all feeds stalled" in verdict["problems"][0]
         assert all(f["last_message_age_s"] is None or f["last_message_age_s"] > 1.0
@@ -238,7 +243,12 @@ async def test_urls_with_keys_are_redacted_on_every_output_path(tmp_path: Path) 
         try:
             url = (await _wait_line(p, r"metrics on (http://127\.0\.0\.1:\d+)", seen)).group(1)
             await _wait_line(p, r"session \S+ started", seen)
-            await asyncio.sleep(2.0)
+
+            async def fed() -> bool:  # the endpoints' frames have reached the metrics
+                fams = _families((await _get(url + "/metrics"))[1])
+                return any(x.value > 0 for x in fams["arbscope_feed_messages"].samples)
+
+            await until_answered(fed, timeout=60.0, every=0.2)
             outputs = [(await _get(url + "/health"))[1], (await _get(url + "/metrics"))[1]]
             p.send_signal(signal.SIGINT)
             out, err = await asyncio.wait_for(p.communicate(), 60)
