@@ -26,7 +26,7 @@ from feeds import venues
 from feeds.health import FeedHealth
 from feeds.sim import synthetic
 from feeds.wire.txsize import PACKET_DATA_SIZE, swap_tx_size
-from feeds.wire.units import TokenBook, TokenInfo
+from feeds.wire.units import TokenBook
 
 from .execution.live import LiveExecutor, LiveView
 from .execution.paper import PaperBroker, Portfolio
@@ -90,7 +90,9 @@ class Snapshot:
     books: tuple[Any, ...] = ()
 
 
-BOOK_DEPTH = 24  # ladder levels a snapshot keeps per side (the panel shows 15)
+BOOK_DEPTH = 24  # ladder levels a snapshot keeps per side (as many as the panel shows)
+# the pool kinds whose venue is an order book (``PoolGraph.ladder`` answers for them)
+BOOK_KINDS = frozenset(v.kind for v in venues.VENUES if v.ids.graph_kind == "book")
 
 
 def _widened(spec: synthetic.PoolSpec) -> synthetic.PoolSpec:
@@ -394,15 +396,13 @@ class Evaluator:
     def _books(self) -> tuple[Any, ...]:
         """The ladder of every order-book market the graph holds, by address."""
         out = []
-        for p in sorted(self.pool_kinds):
-            kind = self.pool_kinds[p]
-            if kind in venues.KINDS and venues.by_kind(kind).ids.graph_kind == "book":
-                try:
-                    ladder = self.graph.ladder(p, BOOK_DEPTH)
-                except EngineError:  # not assembled yet (its sides not received)
-                    continue
-                if ladder is not None:
-                    out.append(ladder)
+        for p in sorted(p for p, kind in self.pool_kinds.items() if kind in BOOK_KINDS):
+            try:
+                ladder = self.graph.ladder(p, BOOK_DEPTH)
+            except EngineError:  # not assembled yet (its sides not received)
+                continue
+            if ladder is not None:
+                out.append(ladder)
         return tuple(out)
 
     def _unsendable(self, best: list[tuple[Opportunity, Score]]) -> dict[str, str]:
@@ -466,11 +466,7 @@ class SimMarket:
         )  # fmt: skip
         # the well-known tokens by their real mints and decimals, the others named
         mk, sim_tokens = synthetic.named(mk)
-        self.names = TokenBook.of(
-            TokenInfo(t.mint, t.symbol, t.name, t.decimals, usd_stable=t.usd_stable,
-                      source="table" if t.well_known else "sim")
-            for t in sim_tokens
-        )  # fmt: skip
+        self.names = TokenBook.of(t.info() for t in sim_tokens)
         self.market = replace(mk, pools=[_widened(p) for p in mk.pools])
         self._price = dict(zip(mk.tokens, mk.prices))
         self.eng = backend or engine_rs.backend()

@@ -146,10 +146,10 @@ def book_world(world_seed: int = 63, slots: int = 12) -> Any:
     return world
 
 
-def book_ladders(world_seed: int = 63, slots: int = 12, depth: int = 24) -> tuple[Any, ...]:
-    """The L2 ladder of every OpenBook market of the simulated world of ``world_seed``,
-    ``slots`` slots in: the twin's ``openbook_ladder`` on the accounts' bytes at the
-    world's clock, with the market's address and slot (what ``PoolGraph.ladder`` gives)."""
+def book_ladders(world: Any = None, depth: int = 24) -> tuple[Any, ...]:
+    """The L2 ladder of every OpenBook market of ``world`` (default :func:`book_world`):
+    the twin's ``openbook_ladder`` on the accounts' bytes at the world's clock, with the
+    market's address, mints and slot (what ``PoolGraph.ladder`` gives)."""
     from dataclasses import replace
 
     import engine_rs
@@ -157,7 +157,7 @@ def book_ladders(world_seed: int = 63, slots: int = 12, depth: int = 24) -> tupl
     from feeds.venues.openbook_v2 import now_ts
 
     eng = engine_rs.load("python")
-    world = book_world(world_seed, slots)
+    world = world if world is not None else book_world()
     books = {v.kind for v in VENUES if v.ids.graph_kind == "book"}
     out = []
     for address, kind in world.universe():
@@ -173,19 +173,18 @@ def book_ladders(world_seed: int = 63, slots: int = 12, depth: int = 24) -> tupl
 
 
 def staged_books(seed: int = 7, ticks: int = 40) -> StagedBookMarket:
-    """:func:`staged_sim` with the simulated world's order books (the ``o`` screen)."""
+    """:func:`staged_sim` with the simulated world's order books (the ``o`` screen), their
+    tokens named beside the market's."""
+    from feeds.wire.units import TokenBook
+
     clock = ManualClock()
     m = StagedBookMarket(seed=seed, timer_clock=StepClock(), clock=clock)
     for _ in range(ticks):
         clock.advance(int(TICK_S * 1e9))
         m.tick()
-    m.books = book_ladders()
-    from feeds.wire.units import TokenBook, TokenInfo
-
-    tokens = book_world(slots=0).tokens  # the books' tokens by name, beside the market's
-    m.names = TokenBook({**m.names.tokens, **{
-        t.mint: TokenInfo(t.mint, t.symbol, t.name, t.decimals, usd_stable=t.usd_stable,
-                          source="table" if t.well_known else "sim") for t in tokens}})  # fmt: skip
+    world = book_world()
+    m.books = book_ladders(world)
+    m.names = TokenBook({**m.names.tokens, **{t.mint: t.info() for t in world.tokens}})
     return m
 
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import engine_rs
 
+from ..wire.units import TokenInfo
+
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 Q64 = 1 << 64
 
@@ -236,6 +238,13 @@ class SimToken:
     decimals: int
     usd_stable: bool = False
     well_known: bool = False
+
+    def info(self) -> TokenInfo:
+        """What the dashboard names it by (``feeds.wire.units``): a well-known token from
+        the table, the others as the simulator's."""
+        source = "table" if self.well_known else "sim"
+        return TokenInfo(self.mint, self.symbol, self.name, self.decimals,
+                         usd_stable=self.usd_stable, source=source)  # fmt: skip
 
 
 def named(mk: Market) -> tuple[Market, list[SimToken]]:
