@@ -53,8 +53,10 @@ from engine_rs.errors import EngineError
 from .. import venues
 from ..venues import InstructionFailed, ProgramError
 from ..wire import instructions as I
+from ..wire.alt import ALT_PROGRAM
 from ..wire.instructions import SYSTEM_PROGRAM
 from ..wire.txsize import PACKET_DATA_SIZE
+from . import alt as ALT
 from . import node as N
 from .layouts import TOKEN_ACCOUNT_LEN
 from .state import Account
@@ -106,6 +108,7 @@ class Outcome:
     programs: list[str]  # the programs it invoked (logsSubscribe mentions)
     accounts: list[dict[str, Any] | None] | None = None  # requested post-states (simulate)
     ran: bool = False  # it was executed and its fee charged (it lands, even with an error)
+    loaded: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # looked up: writable, readonly
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,9 +342,12 @@ class Chain:
         w = self.world
         msg = tx.message
         sig = str(tx.signatures[0])
-        keys = [str(k) for k in msg.account_keys]
-        if isinstance(msg, MessageV0) and msg.address_table_lookups:
-            return Outcome(sig, "AddressLookupTableNotFound", [], 0, 0, [])
+        static = [str(k) for k in msg.account_keys]
+        try:  # the node resolves a v0 message's lookups first (sanitizing it)
+            loaded = self.lookups(msg)
+        except ALT.AltError as exc:
+            return Outcome(sig, exc.name, [], 0, 0, [])
+        keys = static + list(loaded[0]) + list(loaded[1])
         if check_blockhash and not self.blockhash_valid(str(msg.recent_blockhash)):
             return Outcome(sig, "BlockhashNotFound", [], 0, 0, [])
         if sig in self.statuses:
@@ -362,7 +368,9 @@ class Chain:
             return Outcome(sig, {"InsufficientFundsForRent": {"account_index": 0}}, [], 0, 0, [])
         snap = self._snapshot(keys)  # every account it can touch is one of its keys
         signers = frozenset(k for j, k in enumerate(keys) if msg.is_signer(j))
-        writables = frozenset(k for j, k in enumerate(keys) if is_writable(msg, j))
+        writables = frozenset(
+            [k for j, k in enumerate(static) if is_writable(msg, j)] + list(loaded[0])
+        )
         w.credit_lamports(payer, -fee)
         logs: list[str] = []
         programs: list[str] = []
@@ -397,7 +405,7 @@ class Chain:
                 logs.append(f"Program {prog} success")
             self._rent_check(snap, keys)
         except _Fail as f:
-            logs.append(f.log)
+            logs.extend(f.log.split("\n"))
             err = f.detail if f.index < 0 else {"InstructionError": [f.index, f.detail]}
             self._restore(snap)
             w.credit_lamports(payer, -fee)  # a failed transaction still pays
@@ -408,7 +416,37 @@ class Chain:
             ]
         if not commit:
             self._restore(snap)
-        return Outcome(sig, err, logs, units, fee, programs, accounts_after, ran=True)
+        return Outcome(sig, err, logs, units, fee, programs, accounts_after, True, loaded)
+
+    def lookups(self, msg: Any, slot: int | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """A v0 message's looked-up addresses (writable, readonly) at ``slot`` (default:
+        the current one), as the runtime resolves them; ``ALT.AltError`` when it refuses
+        (see :mod:`feeds.sim.alt`)."""
+        if not isinstance(msg, MessageV0) or not msg.address_table_lookups:
+            return (), ()
+        found = [
+            (str(t.account_key), bytes(t.writable_indexes), bytes(t.readonly_indexes))
+            for t in msg.address_table_lookups
+        ]
+        w, r = ALT.resolve(self.world.accounts, found, self.world.slot if slot is None else slot)
+        return tuple(w), tuple(r)
+
+    def account_keys(self, msg: Any) -> list[str]:
+        """Every account of ``msg``: its static keys, then the looked-up ones (none when
+        its lookups do not resolve now)."""
+        try:
+            w, r = self.lookups(msg)
+        except ALT.AltError:
+            w, r = (), ()
+        return [str(k) for k in msg.account_keys] + list(w) + list(r)
+
+    def _sanitize(self, tx: VersionedTransaction) -> None:
+        """The node's ``sanitize_transaction``: lookups that do not resolve are refused
+        before anything else, in its words (``invalid transaction: ...``)."""
+        try:
+            self.lookups(tx.message)
+        except ALT.AltError as exc:
+            raise ChainError(-32602, f"invalid transaction: {describe(exc.name)}") from None
 
     def _rent_check(self, snap: _Snapshot, keys: list[str]) -> None:
         """No account may be left holding lamports under its rent-exempt minimum unless
@@ -444,6 +482,8 @@ class Chain:
     ) -> tuple[int, list[str]]:
         """Run one instruction: (compute units, log lines); _Fail when it fails.
         ``signers`` / ``writables``: the transaction's keys that sign / may be written."""
+        if prog == ALT_PROGRAM:
+            return self._alt(i, data, accounts, signers, writables)
         try:
             rec = venues.decode(prog, data, accounts)
         except I.InstructionError as exc:
@@ -464,6 +504,20 @@ class Chain:
                     i, "ReadonlyDataModified", f"Program {prog} failed: {k} is not writable"
                 )
         return self._swap(i, rec, sig)
+
+    def _alt(
+        self, i: int, data: bytes, accounts: list[str], signers: frozenset[str],
+        writables: frozenset[str],
+    ) -> tuple[int, list[str]]:  # fmt: skip
+        """The Address Lookup Table program (:mod:`feeds.sim.alt`)."""
+        w = self.world
+        prog = ALT.Program(w.accounts, w.slot, w.credit_lamports, w._touched.append, rent_exempt)
+        try:
+            return prog.run(data, accounts, signers.__contains__, writables.__contains__)
+        except ALT.AltFail as f:
+            what = describe({"InstructionError": [i, f.detail]}).split(": ", 1)[1]
+            lines = [*f.logs, f"Program {ALT_PROGRAM} failed: {what}"]
+            raise _Fail(i, f.detail, "\n".join(lines)) from None
 
     def _transfer(self, i: int, t: I.Transfer, signer: Any, writable: Any) -> tuple[int, list[str]]:
         w = self.world
@@ -579,6 +633,7 @@ class Chain:
         replace_bh = bool(cfg.get("replaceRecentBlockhash", False))
         if sig_verify and replace_bh:
             raise ChainError(-32602, "sigVerify may not be used with replaceRecentBlockhash")
+        self._sanitize(tx)
         if sig_verify:
             self._verify(tx)
         want = None
@@ -616,6 +671,7 @@ class Chain:
         cfg = params[1] if len(params) > 1 and isinstance(params[1], dict) else {}
         try:
             tx = self.decode_tx(params[0] if params else None, cfg.get("encoding", "base58"))
+            self._sanitize(tx)
             if not cfg.get("skipPreflight", False):
                 self._verify(tx)
                 out = self.run(tx, commit=False)
@@ -691,7 +747,7 @@ class Chain:
                 if landed is not None:
                     out.append(landed)
                 continue
-            snap = self._snapshot([str(k) for t in p.txs for k in t.message.account_keys])
+            snap = self._snapshot([k for t in p.txs for k in self.account_keys(t.message)])
             results = []
             befores = []
             for t in p.txs:
@@ -718,7 +774,7 @@ class Chain:
 
     def _balances(self, tx: VersionedTransaction) -> tuple[tuple[int, ...], tuple[Any, ...]]:
         """The lamports of ``tx``'s accounts, and its SPL token accounts' balances."""
-        keys = [str(k) for k in tx.message.account_keys]
+        keys = self.account_keys(tx.message)
         lamports = tuple(self.world.lamports(k) for k in keys)
         tokens = []
         for i, k in enumerate(keys):
@@ -744,11 +800,15 @@ class Chain:
             after = self._balances(tx)
             self.ledger[o.signature] = Stored(tx, slot, o, before[0], after[0], before[1],
                                               after[1])  # fmt: skip
-            for k in dict.fromkeys(str(k) for k in tx.message.account_keys):
+            loaded = [*o.loaded[0], *o.loaded[1]]
+            for k in dict.fromkeys([str(k) for k in tx.message.account_keys] + loaded):
                 self.by_address.setdefault(k, []).append(o.signature)
             while len(self.ledger) > STATUS_KEEP:
                 sig, old = self.ledger.popitem(last=False)
-                for k in {str(k) for k in old.tx.message.account_keys}:
+                for k in {str(k) for k in old.tx.message.account_keys} | {
+                    *old.outcome.loaded[0],
+                    *old.outcome.loaded[1],
+                }:
                     sigs = self.by_address.get(k)
                     if sigs and sigs[0] == sig:
                         sigs.pop(0)
@@ -877,6 +937,11 @@ _TX_ERRORS = {
     "AlreadyProcessed": "This transaction has already been processed",
     "BlockhashNotFound": "Blockhash not found",
     "AddressLookupTableNotFound": "Transaction loads an address table account that doesn't exist",
+    "InvalidAddressLookupTableOwner": (
+        "Transaction loads an address table account with an invalid owner"
+    ),
+    "InvalidAddressLookupTableData": "Transaction loads an address table account with invalid data",
+    "InvalidAddressLookupTableIndex": "Transaction address table lookup uses an invalid index",
     "SignatureFailure": "Transaction did not pass signature verification",
 }
 _IX_ERRORS = {
@@ -892,6 +957,11 @@ _IX_ERRORS = {
     "InvalidSeeds": "Provided seeds do not result in a valid address",
     "ComputationalBudgetExceeded": "Computational budget exceeded",
     "IllegalOwner": "Provided owner is not allowed",
+    "NotEnoughAccountKeys": "insufficient account keys for instruction",
+    "AccountAlreadyInitialized": "instruction requires an uninitialized account",
+    "InvalidAccountOwner": "Invalid account owner",
+    "Immutable": "Account is immutable",
+    "IncorrectAuthority": "Incorrect authority provided",
 }
 
 

@@ -243,17 +243,29 @@ def _ui_message(msg: Message | MessageV0) -> dict[str, Any]:
                          for ix in msg.instructions],
     }  # fmt: skip
     if isinstance(msg, MessageV0):
-        out["addressTableLookups"] = []
+        out["addressTableLookups"] = _lookups(msg)
     return out
 
 
-def _parsed_message(msg: Message | MessageV0) -> dict[str, Any]:
+def _lookups(msg: MessageV0) -> list[dict[str, Any]]:
+    """A v0 message's ``addressTableLookups`` as the node's JSON shows them."""
+    return [{"accountKey": str(t.account_key), "writableIndexes": list(bytes(t.writable_indexes)),
+             "readonlyIndexes": list(bytes(t.readonly_indexes))}
+            for t in msg.address_table_lookups]  # fmt: skip
+
+
+def _parsed_message(
+    msg: Message | MessageV0, loaded: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+) -> dict[str, Any]:
     """A message as ``jsonParsed`` encodes it: keys with their roles, each instruction
     parsed where the node parses its program (a system transfer) and partially decoded
     otherwise."""
     keys = [str(k) for k in msg.account_keys]
     roles = [{"pubkey": k, "writable": is_writable(msg, i), "signer": msg.is_signer(i),
               "source": "transaction"} for i, k in enumerate(keys)]  # fmt: skip
+    roles += [{"pubkey": k, "writable": j == 0, "signer": False, "source": "lookupTable"}
+              for j, part in enumerate(loaded) for k in part]  # fmt: skip
+    keys = [*keys, *loaded[0], *loaded[1]]
     instructions: list[dict[str, Any]] = []
     for ix in msg.instructions:
         program, data = keys[ix.program_id_index], bytes(ix.data)
@@ -269,7 +281,7 @@ def _parsed_message(msg: Message | MessageV0) -> dict[str, Any]:
     out: dict[str, Any] = {"accountKeys": roles, "recentBlockhash": str(msg.recent_blockhash),
                            "instructions": instructions}  # fmt: skip
     if isinstance(msg, MessageV0):
-        out["addressTableLookups"] = []
+        out["addressTableLookups"] = _lookups(msg)
     return out
 
 
@@ -315,7 +327,7 @@ def get_transaction(srv: SimServer, params: list[Any]) -> dict[str, Any] | None:
     elif encoding == "base64":
         body = [base64.b64encode(raw).decode(), "base64"]
     else:
-        message = _parsed_message(msg) if encoding == "jsonParsed" else _ui_message(msg)
+        message = _parsed_message(msg, o.loaded) if encoding == "jsonParsed" else _ui_message(msg)
         body = {"signatures": [str(x) for x in tx.signatures], "message": message}
     meta: dict[str, Any] = {
         "err": o.err, "status": {"Ok": None} if o.err is None else {"Err": o.err},
@@ -325,7 +337,7 @@ def get_transaction(srv: SimServer, params: list[Any]) -> dict[str, Any] | None:
         "postTokenBalances": _token_balances(srv, stored.post_tokens), "rewards": [],
     }  # fmt: skip
     if encoding != "jsonParsed":
-        meta["loadedAddresses"] = {"writable": [], "readonly": []}
+        meta["loadedAddresses"] = {"writable": list(o.loaded[0]), "readonly": list(o.loaded[1])}
     meta["computeUnitsConsumed"] = o.units
     out: dict[str, Any] = {"slot": stored.slot, "transaction": body, "meta": meta,
                            "blockTime": srv.slot_times.get(stored.slot)}  # fmt: skip
