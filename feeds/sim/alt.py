@@ -7,19 +7,21 @@ runs them (Agave: ``programs/address-lookup-table`` and its Core BPF successor
   u64 — ``u64::MAX`` while active —, ``last_extended_slot`` u64,
   ``last_extended_slot_start_index`` u8, ``authority`` Option<Pubkey> as a 0/1 byte and
   the key, then zero padding to 56), followed by the addresses, 32 bytes each, up to 256.
-- **Create** (``recent_slot``, ``bump``): the table account must be empty, the payer sign;
+- **Create** (``recent_slot``, ``bump``): the payer signs;
   ``recent_slot`` must be in SlotHashes (a slot before the current one, at most 512
   back: every simulated slot has a block, so SlotHashes is the 512 slots before this
   one), the address the program address of ``[authority, recent_slot le]`` with that bump;
-  the payer funds the rent-exempt minimum of 56 bytes (less what the account holds).
+  the payer funds the rent-exempt minimum of 56 bytes (less what the account holds); a
+  table that exists already is left as it is (the live program's create succeeds).
   The authority need not sign (the relaxed check the live program has).
 - **Extend**: the authority signs, the table is not frozen nor deactivated, 1 to 256
   addresses in all; ``last_extended_slot`` / ``_start_index`` move once per slot, so the
   runtime serves only the addresses from before this slot (new entries from the next
   slot); the payer tops up rent when the table grows past what it holds.
 - **Freeze**, **Deactivate** (deactivation slot = this slot), **Close** (only once
-  deactivated: 512 slots after its deactivation slot — the program counts slots on the
-  Clock —; lamports to a recipient that is not the table).
+  deactivated: its deactivation slot no longer in SlotHashes, 513 slots later, as
+  LiteSVM's run of the live program counts; lamports to a recipient that is not the
+  table).
 - **Resolution** of a v0 message's lookups at slot ``s``: no account ->
   ``AddressLookupTableNotFound``; not the program's -> ``InvalidAddressLookupTableOwner``;
   bytes that are not a table -> ``InvalidAddressLookupTableData``; a table whose
@@ -136,15 +138,16 @@ def resolve(
 
 
 def close_status(t: Table, current: int) -> int | None:
-    """Blocks left before the table may be closed (0: deactivated; None: active). The
-    program counts them on the Clock: ``current - deactivation_slot`` below 512."""
+    """Blocks left before the table may be closed (0: deactivated; None: active): its
+    deactivation slot must have left SlotHashes (512 then, 512 - its position there)."""
     d = t.deactivation_slot
     if d == U64_MAX:
         return None
     if d == current:
         return SLOT_HASHES_MAX
-    pos = max(current - d, 0)
-    return 0 if pos >= SLOT_HASHES_MAX else SLOT_HASHES_MAX - pos
+    if not in_slot_hashes(d, current):
+        return 0
+    return SLOT_HASHES_MAX - (current - 1 - d)
 
 
 class Program:
@@ -282,9 +285,6 @@ class Program:
         from solders.pubkey import Pubkey
 
         table_key, authority, payer = keys[0], keys[1], keys[2]
-        acc = self.accounts.get(table_key)
-        if acc is not None and acc.data:
-            raise fail("AccountAlreadyInitialized", "Table account must not be allocated")
         if not signer(payer):
             raise fail("MissingRequiredSignature", "Payer account must be a signer")
         if not in_slot_hashes(slot, self.slot):
@@ -297,10 +297,13 @@ class Program:
             raise fail("InvalidSeeds") from None
         if derived != table_key:
             raise fail("InvalidArgument", f"Table address must match derived address: {derived}")
+        acc = self.accounts.get(table_key)
+        if acc is not None and acc.owner == ALT_PROGRAM:  # already created: nothing to do
+            return
         if not writable(table_key):
             raise fail("ReadonlyDataModified")
-        if acc is not None and acc.owner != SYSTEM_PROGRAM:  # allocate/assign refuse
-            raise fail({"Custom": 0}, "Allocate: account already in use")
+        if acc is not None and (acc.owner != SYSTEM_PROGRAM or acc.data):
+            raise fail({"Custom": 0}, "Allocate: account already in use")  # system program
         self._fund(payer, table_key, META_SIZE, signer, writable, fail)
         lamports = self.accounts[table_key].lamports
         t = Table(U64_MAX, 0, 0, authority, [])

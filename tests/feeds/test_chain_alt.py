@@ -1,0 +1,352 @@
+"""Address lookup tables in the simulator (feeds.sim.alt through feeds.sim.chain).
+
+Oracles: LiteSVM runs the real Address Lookup Table program (the live Core BPF one) and
+the runtime's v0 address resolution; the same signed transactions run in both at the
+same slots (LiteSVM warped there, its SlotHashes set to the 512 slots before, as every
+simulated slot has a block) and every table account (bytes, lamports, owner), balance
+and error must agree. solders (Agave's state code) is the oracle of which addresses a
+table serves at a slot. The JSON-RPC wording of a refused lookup is Agave's
+``sanitize_transaction`` (``invalid transaction: {TransactionError}``, -32602) with the
+errors' ``Display`` strings (solana-transaction-error).
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from solders.account import Account as SvmAccount
+from solders.address_lookup_table_account import (
+    AddressLookupTable,
+    AddressLookupTableAccount,
+    LookupTableMeta,
+    SlotHashes,
+)
+from solders.hash import Hash
+from solders.instruction import AccountMeta, Instruction
+from solders.keypair import Keypair
+from solders.litesvm import LiteSVM
+from solders.pubkey import Pubkey
+from solders.transaction import VersionedTransaction
+
+from feeds.sim import alt as SA
+from feeds.sim.chain import Chain, ChainError
+from feeds.sim.world import World, WorldConfig
+from feeds.wire import alt as A
+from feeds.wire import instructions as I
+
+QUIET = {"trades_per_slot": 0, "dislocation_rate": 0.0}
+ALT_ID = Pubkey.from_string(A.ALT_PROGRAM)
+
+
+def _svm_err(e: Any) -> Any:
+    """A LiteSVM error in the node's JSON form."""
+    name = type(e).__name__
+    if name == "TransactionErrorFieldless":
+        return str(e).split(".")[-1]
+    if name == "TransactionErrorInstructionError":
+        inner = e.err
+        if type(inner).__name__ == "InstructionErrorCustom":
+            return {"InstructionError": [e.index, {"Custom": inner.code}]}
+        return {"InstructionError": [e.index, str(inner).split(".")[-1]]}
+    return repr(e)
+
+
+class Twin:
+    """The simulator and LiteSVM side by side at the same slot, one payer/authority."""
+
+    def __init__(self) -> None:
+        self.world = World(WorldConfig(seed=5, **QUIET))  # type: ignore[arg-type]
+        self.chain = Chain(self.world, accept=True)
+        self.svm = LiteSVM()
+        self.kp = Keypair()
+        self.me = self.kp.pubkey()
+        self.chain.airdrop([str(self.me), 10**10])
+        self.svm.airdrop(self.me, 10**10)
+        self.nonce = 0
+        self.step(1)
+
+    @property
+    def slot(self) -> int:
+        return self.world.slot
+
+    def step(self, n: int = 1) -> None:
+        for _ in range(n):
+            self.world.step()
+        s = self.world.slot
+        self.svm.warp_to_slot(s)
+        self.svm.set_slot_hashes([(x, Hash.new_unique()) for x in range(s - 1, s - 513, -1)])
+        self.svm.expire_blockhash()
+
+    def _tx(
+        self,
+        ixs: Sequence[Instruction],
+        bh: str | Hash,
+        tables: Sequence[AddressLookupTableAccount] = (),
+        signers: Sequence[Keypair] = (),
+    ) -> VersionedTransaction:
+        self.nonce += 1  # a distinct signature each time; the limit set, as the simulator
+        # does not model the default limit's 3,000 units per builtin instruction
+        ixs = [I.set_compute_unit_limit(400_000), I.set_compute_unit_price(self.nonce), *ixs]
+        msg = A.compile_v0(self.me, ixs, bh, tables)
+        return VersionedTransaction(msg, [self.kp, *signers])
+
+    def run(
+        self,
+        ixs: Sequence[Instruction],
+        tables: Sequence[AddressLookupTableAccount] = (),
+        signers: Sequence[Keypair] = (),
+    ) -> tuple[Any, Any]:
+        """Run on both; (LiteSVM's error, the simulator's error), None for success."""
+        nonce = self.nonce
+        r = self.svm.send_transaction(self._tx(ixs, self.svm.latest_blockhash(), tables, signers))
+        svm_err = _svm_err(r.err()) if hasattr(r, "err") else None
+        self.nonce = nonce
+        tx = self._tx(ixs, self.chain.latest_blockhash()[0], tables, signers)
+        out = self.chain.run(tx, commit=True)
+        return svm_err, out.err
+
+    def account(self, key: Pubkey) -> tuple[Any, Any]:
+        a = self.svm.get_account(key)
+        b = self.world.accounts.get(str(key))
+        got_svm = (
+            None if a is None or a.lamports == 0 else (bytes(a.data), a.lamports, str(a.owner))
+        )
+        got_sim = None if b is None else (b.data, b.lamports, b.owner)
+        return got_svm, got_sim
+
+    def balance(self, key: Pubkey) -> tuple[int, int]:
+        return self.svm.get_balance(key) or 0, self.world.lamports(str(key))
+
+    def same(self, *keys: Pubkey) -> None:
+        for k in keys:
+            a, b = self.account(k)
+            assert a == b, k
+
+    def table(self, key: Pubkey) -> AddressLookupTableAccount:
+        return A.table_account(key, self.world.accounts[str(key)].data)
+
+
+def agree(pair: tuple[Any, Any]) -> Any:
+    assert pair[0] == pair[1]
+    return pair[0]
+
+
+def _keys(n: int) -> list[Pubkey]:
+    return [Pubkey.new_unique() for _ in range(n)]
+
+
+def test_a_table_lives_as_litesvm_runs_it_create_extend_deactivate_close() -> None:
+    t = Twin()
+    ix, table = A.create_lookup_table(t.me, t.me, t.slot - 1)
+    assert agree(t.run([ix])) is None
+    t.same(table, t.me)
+    first = _keys(3)
+    assert agree(t.run([A.extend_lookup_table(table, t.me, t.me, first)])) is None
+    t.same(table, t.me)
+    assert agree(t.run([A.extend_lookup_table(table, t.me, t.me, _keys(2))])) is None  # same slot
+    t.same(table, t.me)
+    t.step()
+    assert agree(t.run([A.extend_lookup_table(table, t.me, t.me, _keys(30))])) is None
+    t.same(table, t.me)
+    t.step()
+    assert agree(t.run([A.deactivate_lookup_table(table, t.me)])) is None
+    t.same(table)
+    deactivated = t.slot
+    err = agree(t.run([A.extend_lookup_table(table, t.me, t.me, _keys(1))]))
+    assert err == {"InstructionError": [2, "InvalidArgument"]}
+    agree(t.run([A.deactivate_lookup_table(table, t.me)]))
+    t.step()
+    recipient = Pubkey.new_unique()
+    assert agree(t.run([A.close_lookup_table(table, t.me, recipient)])) is not None
+    t.step(deactivated + 512 - t.slot)  # one block of cooldown left
+    assert agree(t.run([A.close_lookup_table(table, t.me, recipient)])) is not None
+    t.same(table)
+    t.step()
+    assert agree(t.run([A.close_lookup_table(table, t.me, recipient)])) is None
+    t.same(table)
+    assert t.world.accounts.get(str(table)) is None
+    agree(t.balance(recipient))
+    agree(t.balance(t.me))
+
+
+def _bad(t: Twin, case: str, other: Keypair) -> list[Instruction]:
+    s = t.slot
+    if case == "not-recent":
+        return [A.create_lookup_table(t.me, t.me, s)[0]]
+    if case == "too-old":
+        return [A.create_lookup_table(t.me, t.me, s - 513)[0]]
+    if case == "wrong-address":
+        ix, _ = A.create_lookup_table(t.me, t.me, s - 2)
+        _, elsewhere = A.create_lookup_table(t.me, t.me, s - 3)
+        metas = [AccountMeta(elsewhere, False, True), *ix.accounts[1:]]
+        return [Instruction(ix.program_id, bytes(ix.data), metas)]
+    if case == "bad-data":
+        return [Instruction(ALT_ID, bytes([9, 0, 0, 0]), [AccountMeta(t.me, True, True)])]
+    ix, table = A.create_lookup_table(t.me, t.me, s - 1)
+    if case == "twice":
+        return [ix, ix]
+    if case == "wrong-authority":
+        return [ix, A.extend_lookup_table(table, other.pubkey(), t.me, _keys(1))]
+    if case == "authority-not-signing":
+        ext = A.extend_lookup_table(table, t.me, t.me, _keys(1))
+        metas = [ext.accounts[0], AccountMeta(other.pubkey(), False, False), *ext.accounts[2:]]
+        return [ix, Instruction(ALT_ID, bytes(ext.data), metas)]
+    if case == "empty-extend":
+        return [ix, A.extend_lookup_table(table, t.me, t.me, [])]
+    if case == "freeze-empty":
+        return [ix, A.freeze_lookup_table(table, t.me)]
+    if case == "frozen-extend":
+        return [ix, A.extend_lookup_table(table, t.me, t.me, _keys(2)),
+                A.freeze_lookup_table(table, t.me),
+                A.extend_lookup_table(table, t.me, t.me, _keys(1))]  # fmt: skip
+    if case == "no-payer":
+        return [ix, A.extend_lookup_table(table, t.me, None, _keys(1))]
+    if case == "close-active":
+        return [ix, A.close_lookup_table(table, t.me, Pubkey.new_unique())]
+    if case == "close-to-itself":
+        return [ix, A.deactivate_lookup_table(table, t.me),
+                A.close_lookup_table(table, t.me, table)]  # fmt: skip
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize("case", ["not-recent", "too-old", "wrong-address", "bad-data", "twice",
+                                  "wrong-authority", "authority-not-signing", "empty-extend",
+                                  "freeze-empty", "frozen-extend", "no-payer", "close-active",
+                                  "close-to-itself"])  # fmt: skip
+def test_the_programs_refusals_are_litesvms(case: str) -> None:
+    t = Twin()
+    t.step(3)
+    other = Keypair()
+    ixs = _bad(t, case, other)
+    signers = [other] if case == "wrong-authority" else []
+    err = agree(t.run(ixs, signers=signers))
+    assert (err is None) == (case == "twice")  # the live program's create is idempotent
+    agree(t.balance(t.me))
+
+
+def test_a_table_fills_to_256_and_refuses_the_257th() -> None:
+    t = Twin()
+    ix, table = A.create_lookup_table(t.me, t.me, t.slot - 1)
+    assert agree(t.run([ix])) is None
+    for _ in range(8):
+        assert agree(t.run([A.extend_lookup_table(table, t.me, t.me, _keys(30))])) is None
+    assert agree(t.run([A.extend_lookup_table(table, t.me, t.me, _keys(17))])) is not None
+    assert agree(t.run([A.extend_lookup_table(table, t.me, t.me, _keys(16))])) is None
+    t.same(table)
+    assert agree(t.run([A.extend_lookup_table(table, t.me, t.me, _keys(1))])) is not None
+    assert len(t.table(table).addresses) == A.MAX_ADDRESSES
+
+
+def _use(t: Twin, table: Pubkey, index: int) -> tuple[list[Instruction], AddressLookupTableAccount]:
+    """A transfer to the table's address at ``index`` (looked up), and the table as the
+    message compiles against it (every address it holds)."""
+    acc = t.table(table)
+    dest = acc.addresses[index]
+    return [I.transfer(str(t.me), str(dest), 1_000_000)], acc
+
+
+def test_lookups_resolve_from_the_next_slot_and_fail_as_litesvm_says() -> None:
+    t = Twin()
+    ix, table = A.create_lookup_table(t.me, t.me, t.slot - 1)
+    agree(t.run([ix]))
+    agree(t.run([A.extend_lookup_table(table, t.me, t.me, _keys(4))]))
+    ixs, acc = _use(t, table, 2)
+    dest = acc.addresses[2]
+    assert agree(t.run(ixs, [acc])) == "InvalidAddressLookupTableIndex"  # extended this slot
+    t.step()
+    assert agree(t.run(ixs, [acc])) is None
+    agree(t.balance(dest))
+    # extended again this slot: the older entries serve, the new ones not yet
+    agree(t.run([A.extend_lookup_table(table, t.me, t.me, _keys(2))]))
+    assert agree(t.run(ixs, [acc])) is None
+    ixs5, acc5 = _use(t, table, 5)
+    assert agree(t.run(ixs5, [acc5])) == "InvalidAddressLookupTableIndex"
+    t.step()
+    assert agree(t.run(ixs5, [acc5])) is None
+    # the message's lookups in getTransaction's shape
+    out = t.chain.run(t._tx(ixs5, t.chain.latest_blockhash()[0], [acc5]), commit=False)
+    assert out.loaded == ((str(acc5.addresses[5]),), ())
+
+
+@pytest.mark.parametrize("case", ["missing", "owner", "data", "deactivated"])
+def test_a_bad_or_inactive_table_is_refused_as_litesvm_refuses_it(case: str) -> None:
+    t = Twin()
+    ix, table = A.create_lookup_table(t.me, t.me, t.slot - 1)
+    agree(t.run([ix]))
+    agree(t.run([A.extend_lookup_table(table, t.me, t.me, _keys(2))]))
+    t.step()
+    ixs, acc = _use(t, table, 1)
+    if case == "missing":
+        acc = AddressLookupTableAccount(Pubkey.new_unique(), acc.addresses)
+    elif case in ("owner", "data"):
+        key = Pubkey.new_unique()
+        data = t.world.accounts[str(table)].data
+        owner = ALT_ID if case == "data" else Pubkey.from_string(I.SPL_TOKEN)
+        data = data[:-5] if case == "data" else data
+        t.svm.set_account(key, SvmAccount(10**7, data, owner, False, 0))
+        t.world.accounts[key.__str__()] = type(t.world.accounts[str(table)])(
+            str(owner), data, 10**7
+        )
+        acc = AddressLookupTableAccount(key, acc.addresses)
+    else:
+        agree(t.run([A.deactivate_lookup_table(table, t.me)]))
+        t.step(512)  # the deactivation slot is still in SlotHashes: it serves
+        assert agree(t.run(ixs, [acc])) is None
+        t.step()
+    err = agree(t.run(ixs, [acc]))
+    want = {"missing": "AddressLookupTableNotFound", "owner": "InvalidAddressLookupTableOwner",
+            "data": "InvalidAddressLookupTableData",
+            "deactivated": "AddressLookupTableNotFound"}[case]  # fmt: skip
+    assert err == want
+
+
+def test_refused_lookups_are_the_nodes_invalid_params_and_never_land() -> None:
+    t = Twin()
+    ix, table = A.create_lookup_table(t.me, t.me, t.slot - 1)
+    agree(t.run([ix]))
+    agree(t.run([A.extend_lookup_table(table, t.me, t.me, _keys(2))]))
+    ixs, acc = _use(t, table, 0)
+    tx = t._tx(ixs, t.chain.latest_blockhash()[0], [acc])
+    wire = base64.b64encode(bytes(tx)).decode()
+    want = "invalid transaction: Transaction address table lookup uses an invalid index"
+    for call in (t.chain.simulate, t.chain.send):
+        with pytest.raises(ChainError) as e:
+            call([wire, {"encoding": "base64"}])
+        assert (e.value.code, e.value.message) == (-32602, want)
+    with pytest.raises(ChainError) as e:
+        t.chain.send([wire, {"encoding": "base64", "skipPreflight": True}])
+    assert e.value.code == -32602
+    t.step()  # now it resolves: sent, it lands next slot with its lookups
+    sig = t.chain.send([wire, {"encoding": "base64"}])
+    before = t.world.lamports(str(acc.addresses[0]))
+    t.world.step()
+    assert t.chain.statuses[sig][1] is None
+    assert t.world.lamports(str(acc.addresses[0])) == before + 1_000_000
+    assert str(acc.addresses[0]) in t.chain.by_address
+
+
+def test_the_addresses_a_table_serves_are_agaves() -> None:
+    rng = random.Random(7)
+    for _ in range(400):
+        current = 1_000 + rng.randrange(600)
+        deact = rng.choice([2**64 - 1, current, current - rng.randrange(1, 530)])
+        ext = current - rng.randrange(0, 3)
+        n = rng.randrange(1, 20)
+        start = rng.randrange(0, n + 1)
+        meta = LookupTableMeta(deact, ext, start, Pubkey.new_unique(), 0)
+        addrs = _keys(n)
+        hashes = SlotHashes([(s, Hash.default()) for s in range(current - 1, current - 513, -1)])
+        theirs: int | None
+        try:
+            theirs = AddressLookupTable(meta, addrs).get_active_addresses_len(current, hashes)
+        except ValueError:
+            theirs = None
+        ours = SA.Table(deact, ext, start, str(meta.authority), [str(a) for a in addrs])
+        assert SA.active_len(ours, current) == theirs, (current, deact, ext, start)
+        back = AddressLookupTable.deserialize(ours.encode())  # Agave's reading of our bytes
+        assert (back.meta, back.addresses) == (meta, addrs)
+        assert SA.decode(ours.encode()) == ours
