@@ -26,6 +26,10 @@ transaction, run against the :class:`~feeds.sim.world.World`'s accounts.
   ``0x1e``, CP-Swap ``0x1775``, Whirlpool ``0x1794``; token balance: AMM v4 ``0x28``,
   SPL Token ``0x1``). Each instruction costs compute units from a fixed model (a swap's
   from its venue); going over the limit fails with ``ComputationalBudgetExceeded``.
+- **Address lookup tables** (:mod:`feeds.sim.alt`): the program's instructions, and a
+  v0 message's lookups resolved first, at the slot it runs in (refused: -32602
+  ``invalid transaction: ...`` from ``sendTransaction``/``simulateTransaction``, dropped
+  at landing); looked-up accounts follow the static keys.
 - **All or nothing**: a failing instruction undoes every change the transaction made
   except the fee. ``simulateTransaction`` always undoes everything.
 - **Landing**: ``sendTransaction`` queues; the transaction runs at the start of the next

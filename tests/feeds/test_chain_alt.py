@@ -342,7 +342,9 @@ def test_the_addresses_a_table_serves_are_agaves() -> None:
         hashes = SlotHashes([(s, Hash.default()) for s in range(current - 1, current - 513, -1)])
         theirs: int | None
         try:
-            theirs = AddressLookupTable(meta, addrs).get_active_addresses_len(current, hashes)
+            # solders' stub names (key, addresses); the class takes (meta, addresses)
+            table = AddressLookupTable(meta, addrs)  # type: ignore[arg-type]
+            theirs = table.get_active_addresses_len(current, hashes)
         except ValueError:
             theirs = None
         ours = SA.Table(deact, ext, start, str(meta.authority), [str(a) for a in addrs])
@@ -350,3 +352,53 @@ def test_the_addresses_a_table_serves_are_agaves() -> None:
         back = AddressLookupTable.deserialize(ours.encode())  # Agave's reading of our bytes
         assert (back.meta, back.addresses) == (meta, addrs)
         assert SA.decode(ours.encode()) == ours
+
+
+async def test_get_transaction_shows_the_lookups_and_the_loaded_addresses() -> None:
+    import json
+
+    from solders.transaction_status import EncodedConfirmedTransactionWithStatusMeta
+
+    from feeds.sim.server import EndpointProfile, SimServer
+    from tests.feeds.test_node_rpc import rpc
+
+    cfg = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=0)
+    async with SimServer(cfg, [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
+                         slot_seconds=3600.0, accept_transactions=True) as srv:  # fmt: skip
+        url = srv.infos()[0].http_url
+        kp = Keypair()
+        me = kp.pubkey()
+        srv.chain.airdrop([str(me), 10**9])
+        ix, table = A.create_lookup_table(me, me, srv.world.slot - 1)
+        dests = _keys(3)
+        extend = A.extend_lookup_table(table, me, me, dests)
+        setup = A.compile_v0(me, [ix, extend], srv.chain.latest_blockhash()[0])
+        assert srv.chain.run(VersionedTransaction(setup, [kp]), commit=True).err is None
+        srv.step()
+        acc = A.table_account(table, srv.world.accounts[str(table)].data)
+        pay = [I.transfer(str(me), str(dests[2]), 1_000_000)]
+        msg = A.compile_v0(me, pay, srv.chain.latest_blockhash()[0], [acc])
+        tx = VersionedTransaction(msg, [kp])
+        wire = base64.b64encode(bytes(tx)).decode()
+        sig = (await rpc(url, "sendTransaction", [wire, {"encoding": "base64"}]))["result"]
+        srv.step()
+        for enc in ("json", "jsonParsed"):
+            got = await rpc(url, "getTransaction", [sig, {"commitment": "confirmed",
+                            "maxSupportedTransactionVersion": 0, "encoding": enc}])  # fmt: skip
+            parsed = EncodedConfirmedTransactionWithStatusMeta.from_json(json.dumps(got["result"]))
+            meta = parsed.transaction.meta
+            assert meta is not None and meta.err is None
+            if enc == "json":
+                assert meta.loaded_addresses is not None
+                assert list(meta.loaded_addresses.writable) == [dests[2]]
+                lookups = got["result"]["transaction"]["message"]["addressTableLookups"]
+                assert lookups == [{"accountKey": str(table), "writableIndexes": [2],
+                                    "readonlyIndexes": []}]  # fmt: skip
+                assert len(meta.pre_balances) == len(msg.account_keys) + 1
+            else:
+                keys = got["result"]["transaction"]["message"]["accountKeys"]
+                assert keys[-1] == {"pubkey": str(dests[2]), "writable": True, "signer": False,
+                                    "source": "lookupTable"}  # fmt: skip
+        sigs = await rpc(url, "getSignaturesForAddress", [str(dests[2]),
+                                                          {"commitment": "confirmed"}])  # fmt: skip
+        assert [s["signature"] for s in sigs["result"]] == [sig]
