@@ -219,9 +219,10 @@ class Program:
             raise fail("InvalidAccountData" if len(acc.data) < META_SIZE or acc.data[0] else
                        "UninitializedAccount")  # fmt: skip
         if t.authority is None:
-            raise fail("Immutable", "Lookup table is frozen" if kind != 2 else None)
+            raise fail("Immutable", "Lookup table is already frozen" if kind == 1 else
+                       "Lookup table is frozen")  # fmt: skip
         if t.authority != authority:
-            raise fail("IncorrectAuthority")
+            raise fail("IncorrectAuthority", "Incorrect lookup table authority")
         if not writable(table_key):
             raise fail("ReadonlyDataModified")
         if kind == 1:  # freeze

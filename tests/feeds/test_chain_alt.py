@@ -55,6 +55,10 @@ def _svm_err(e: Any) -> Any:
     return repr(e)
 
 
+def _program_lines(logs: Sequence[str]) -> list[str]:
+    return [x for x in logs if x.startswith("Program log:") or " failed: " in x]
+
+
 class Twin:
     """The simulator and LiteSVM side by side at the same slot, one payer/authority."""
 
@@ -100,13 +104,16 @@ class Twin:
         tables: Sequence[AddressLookupTableAccount] = (),
         signers: Sequence[Keypair] = (),
     ) -> tuple[Any, Any]:
-        """Run on both; (LiteSVM's error, the simulator's error), None for success."""
+        """Run on both; (LiteSVM's error, the simulator's error), None for success. The
+        program's own log lines (``Program log:`` and the failure) must be the same."""
         nonce = self.nonce
         r = self.svm.send_transaction(self._tx(ixs, self.svm.latest_blockhash(), tables, signers))
         svm_err = _svm_err(r.err()) if hasattr(r, "err") else None
         self.nonce = nonce
         tx = self._tx(ixs, self.chain.latest_blockhash()[0], tables, signers)
         out = self.chain.run(tx, commit=True)
+        meta = r.meta() if hasattr(r, "meta") else r
+        assert _program_lines(meta.logs()) == _program_lines(out.logs)
         return svm_err, out.err
 
     def account(self, key: Pubkey) -> tuple[Any, Any]:
