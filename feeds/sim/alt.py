@@ -155,6 +155,8 @@ class Program:
     world's, so subscribers hear of it), ``touch`` marks an account written, ``rent``
     is the rent-exempt minimum of a size."""
 
+    logs: list[str]
+
     def __init__(
         self,
         accounts: dict[str, Account],
@@ -175,6 +177,7 @@ class Program:
     ) -> tuple[int, list[str]]:
         """(compute units, log lines); AltFail."""
         logs: list[str] = []
+        self.logs = logs
 
         def fail(detail: Any, msg: str | None = None) -> AltFail:
             if msg is not None:
@@ -203,7 +206,8 @@ class Program:
         table_key, authority = keys[0], keys[1]
         acc = self.accounts.get(table_key)
         if acc is None or acc.owner != ALT_PROGRAM:
-            raise fail("InvalidAccountOwner")
+            why = "Lookup table owner should be the Address Lookup Table program"
+            raise fail("InvalidAccountOwner", why)
         if not signer(authority):
             raise fail("MissingRequiredSignature", "Authority account must be a signer")
         new: list[str] = []
@@ -275,8 +279,12 @@ class Program:
         if not writable(payer):
             raise fail("ReadonlyLamportChange")
         have = self.accounts[payer].lamports if payer in self.accounts else 0
+        self.logs.append(f"Program {SYSTEM_PROGRAM} invoke [2]")
         if have < need:  # the system program's transfer refuses (ResultWithNegativeLamports)
-            raise fail({"Custom": 1}, f"Transfer: insufficient lamports {have}, need {need}")
+            self.logs.append(f"Transfer: insufficient lamports {have}, need {need}")
+            self.logs.append(f"Program {SYSTEM_PROGRAM} failed: custom program error: 0x1")
+            raise fail({"Custom": 1})
+        self.logs.append(f"Program {SYSTEM_PROGRAM} success")
         self.credit(payer, -need)
         self.credit(key, need)
 
@@ -306,6 +314,11 @@ class Program:
         if acc is not None and (acc.owner != SYSTEM_PROGRAM or acc.data):
             raise fail({"Custom": 0}, "Allocate: account already in use")  # system program
         self._fund(payer, table_key, META_SIZE, signer, writable, fail)
+        # allocate and assign, each a call of the system program
+        self.logs += [
+            f"Program {SYSTEM_PROGRAM} invoke [2]",
+            f"Program {SYSTEM_PROGRAM} success",
+        ] * 2
         lamports = self.accounts[table_key].lamports
         t = Table(U64_MAX, 0, 0, authority, [])
         self.accounts[table_key] = Account(ALT_PROGRAM, t.encode(), lamports)

@@ -56,7 +56,9 @@ def _svm_err(e: Any) -> Any:
 
 
 def _program_lines(logs: Sequence[str]) -> list[str]:
-    return [x for x in logs if x.startswith("Program log:") or " failed: " in x]
+    system = f"Program {I.SYSTEM_PROGRAM} "
+    return [x for x in logs if x.startswith(("Program log:", system, "Transfer:"))
+            or " failed: " in x]  # fmt: skip
 
 
 class Twin:
@@ -193,7 +195,19 @@ def _bad(t: Twin, case: str, other: Keypair) -> list[Instruction]:
         return [Instruction(ix.program_id, bytes(ix.data), metas)]
     if case == "bad-data":
         return [Instruction(ALT_ID, bytes([9, 0, 0, 0]), [AccountMeta(t.me, True, True)])]
+    if case == "poor-payer":
+        t.svm.airdrop(other.pubkey(), 1_000_000)
+        t.chain.airdrop([str(other.pubkey()), 1_000_000])
+        return [A.create_lookup_table(t.me, other.pubkey(), s - 1)[0]]
+    if case == "not-a-table":
+        return [A.extend_lookup_table(other.pubkey(), t.me, t.me, _keys(1))]
     ix, table = A.create_lookup_table(t.me, t.me, s - 1)
+    if case == "deactivate-frozen":
+        return [ix, A.extend_lookup_table(table, t.me, t.me, _keys(2)),
+                A.freeze_lookup_table(table, t.me), A.deactivate_lookup_table(table, t.me)]  # fmt: skip
+    if case == "freeze-deactivated":
+        return [ix, A.extend_lookup_table(table, t.me, t.me, _keys(2)),
+                A.deactivate_lookup_table(table, t.me), A.freeze_lookup_table(table, t.me)]  # fmt: skip
     if case == "twice":
         return [ix, ix]
     if case == "wrong-authority":
@@ -223,13 +237,14 @@ def _bad(t: Twin, case: str, other: Keypair) -> list[Instruction]:
 @pytest.mark.parametrize("case", ["not-recent", "too-old", "wrong-address", "bad-data", "twice",
                                   "wrong-authority", "authority-not-signing", "empty-extend",
                                   "freeze-empty", "frozen-extend", "no-payer", "close-active",
-                                  "close-to-itself"])  # fmt: skip
+                                  "close-to-itself", "poor-payer", "not-a-table",
+                                  "deactivate-frozen", "freeze-deactivated"])  # fmt: skip
 def test_the_programs_refusals_are_litesvms(case: str) -> None:
     t = Twin()
     t.step(3)
     other = Keypair()
     ixs = _bad(t, case, other)
-    signers = [other] if case == "wrong-authority" else []
+    signers = [other] if case in ("wrong-authority", "poor-payer") else []
     err = agree(t.run(ixs, signers=signers))
     assert (err is None) == (case == "twice")  # the live program's create is idempotent
     agree(t.balance(t.me))
