@@ -39,13 +39,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..wire.alt import ALT_PROGRAM, MAX_ADDRESSES, META_SIZE
+from ..wire.alt import ALT_PROGRAM, MAX_ADDRESSES, META_SIZE, SLOT_HASHES_MAX
 from ..wire.instructions import SYSTEM_PROGRAM
 from . import node as N
 from .state import Account
 
 U64_MAX = (1 << 64) - 1
-SLOT_HASHES_MAX = 512  # slot_hashes::MAX_ENTRIES
 # compute units the live program (Core BPF) reports in LiteSVM, rounded: a fixed model
 CU_CREATE, CU_EXTEND, CU_OTHER = 10_500, 6_800, 3_000
 

@@ -36,6 +36,7 @@ ALT_PROGRAM = str(ALT_PROGRAM_ID)
 SYSTEM_PROGRAM_ID = Pubkey.from_string("11111111111111111111111111111111")
 MAX_ADDRESSES = LOOKUP_TABLE_MAX_ADDRESSES  # 256
 META_SIZE = LOOKUP_TABLE_META_SIZE  # 56
+SLOT_HASHES_MAX = 512  # slots a recent slot / a deactivation stays in SlotHashes
 # addresses one extend can carry in a 1,232-byte packet (a node's practical limit; the
 # program takes any count up to the table's room)
 EXTEND_CHUNK = 30
@@ -47,6 +48,7 @@ __all__ = [
     "EXTEND_CHUNK",
     "MAX_ADDRESSES",
     "META_SIZE",
+    "SLOT_HASHES_MAX",
     "close_lookup_table",
     "compile_v0",
     "create_lookup_table",

@@ -424,3 +424,40 @@ async def test_get_transaction_shows_the_lookups_and_the_loaded_addresses() -> N
         sigs = await rpc(url, "getSignaturesForAddress", [str(dests[2]),
                                                           {"commitment": "confirmed"}])  # fmt: skip
         assert [s["signature"] for s in sigs["result"]] == [sig]
+
+
+async def test_a_closed_table_is_gone_from_the_node_and_from_finalized_once_rooted() -> None:
+    from feeds.sim.server import EndpointProfile, SimServer
+    from tests.feeds.test_node_rpc import rpc
+
+    cfg = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=0)
+    async with SimServer(cfg, [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
+                         slot_seconds=3600.0, accept_transactions=True) as srv:  # fmt: skip
+        url = srv.infos()[0].http_url
+        kp = Keypair()
+        me = kp.pubkey()
+        srv.chain.airdrop([str(me), 10**9])
+
+        def send(ixs: list[Instruction]) -> None:
+            msg = A.compile_v0(me, ixs, srv.chain.latest_blockhash()[0])
+            wire = base64.b64encode(bytes(VersionedTransaction(msg, [kp]))).decode()
+            srv.chain.send([wire, {"encoding": "base64"}])
+            srv.step()
+
+        ix, table = A.create_lookup_table(me, me, srv.world.slot - 1)
+        send([ix, A.extend_lookup_table(table, me, me, _keys(2))])
+        send([A.deactivate_lookup_table(table, me)])
+        for _ in range(A.SLOT_HASHES_MAX + 1):
+            srv.step()
+        recipient = Pubkey.new_unique()
+        send([A.close_lookup_table(table, me, recipient)])
+        info = {"encoding": "base64"}
+        got = await rpc(url, "getAccountInfo", [str(table), {**info, "commitment": "confirmed"}])
+        assert got["result"]["value"] is None
+        assert srv.world.lamports(str(recipient)) > 0
+        final = await rpc(url, "getAccountInfo", [str(table), info])  # as of the root: still there
+        assert final["result"]["value"]["owner"] == A.ALT_PROGRAM
+        for _ in range(32):
+            srv.step()
+        final = await rpc(url, "getAccountInfo", [str(table), info])
+        assert final["result"]["value"] is None
