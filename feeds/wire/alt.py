@@ -32,20 +32,18 @@ from solders.instruction import AccountMeta, Instruction
 from solders.message import MessageV0
 from solders.pubkey import Pubkey
 
+from .txsize import PACKET_DATA_SIZE
+
 ALT_PROGRAM = str(ALT_PROGRAM_ID)
 SYSTEM_PROGRAM_ID = Pubkey.from_string("11111111111111111111111111111111")
 MAX_ADDRESSES = LOOKUP_TABLE_MAX_ADDRESSES  # 256
 META_SIZE = LOOKUP_TABLE_META_SIZE  # 56
 SLOT_HASHES_MAX = 512  # slots a recent slot / a deactivation stays in SlotHashes
-# addresses one extend can carry in a 1,232-byte packet (a node's practical limit; the
-# program takes any count up to the table's room)
-EXTEND_CHUNK = 30
 
 CREATE, FREEZE, EXTEND, DEACTIVATE, CLOSE = range(5)
 
 __all__ = [
     "ALT_PROGRAM",
-    "EXTEND_CHUNK",
     "MAX_ADDRESSES",
     "META_SIZE",
     "SLOT_HASHES_MAX",
@@ -53,7 +51,10 @@ __all__ = [
     "compile_v0",
     "create_lookup_table",
     "deactivate_lookup_table",
+    "extend_batches",
     "extend_lookup_table",
+    "missing",
+    "tx_size",
     "freeze_lookup_table",
     "table_account",
     "table_address",
@@ -145,3 +146,63 @@ def compile_v0(
     up there (solders' compiler, the same rule as Agave's ``try_compile``)."""
     bh = blockhash if isinstance(blockhash, Hash) else Hash.from_string(blockhash)
     return MessageV0.try_compile(_key(payer), list(instructions), list(tables), bh)
+
+
+def tx_size(msg: MessageV0) -> int:
+    """The bytes of a transaction of ``msg`` once signed (the signatures' count as a
+    compact-u16, 64 bytes each, then the message)."""
+    n = msg.header.num_required_signatures
+    return (1 if n < 0x80 else 2) + 64 * n + len(bytes(msg))
+
+
+def missing(
+    table: AddressLookupTableAccount | None, wanted: Sequence[str | Pubkey]
+) -> list[Pubkey]:
+    """The addresses of ``wanted`` (in order, once each) that ``table`` does not hold."""
+    have = set() if table is None else set(table.addresses)
+    out: list[Pubkey] = []
+    for a in wanted:
+        k = _key(a)
+        if k not in have:
+            have.add(k)
+            out.append(k)
+    return out
+
+
+def extend_batches(
+    table: str | Pubkey,
+    authority: str | Pubkey,
+    payer: str | Pubkey,
+    addresses: Sequence[str | Pubkey],
+    before: Sequence[Instruction] = (),
+    room: int = MAX_ADDRESSES,
+) -> list[list[Pubkey]]:
+    """``addresses`` cut into extends that each fit one transaction of ``payer`` with the
+    ``before`` instructions (compute budget) ahead of it, at most ``room`` in all (what the
+    table can still take); ValueError when they do not fit in the room."""
+    keys = [_key(a) for a in addresses]
+    if len(keys) > room:
+        raise ValueError(f"{len(keys)} addresses, room for {room}")
+    out: list[list[Pubkey]] = []
+    i = 0
+    while i < len(keys):
+        n = 1
+        while i + n < len(keys) and _fits(table, authority, payer, keys[i : i + n + 1], before):
+            n += 1
+        if not _fits(table, authority, payer, keys[i : i + n], before):
+            raise ValueError("an extend of one address does not fit a transaction")
+        out.append(keys[i : i + n])
+        i += n
+    return out
+
+
+def _fits(
+    table: str | Pubkey,
+    authority: str | Pubkey,
+    payer: str | Pubkey,
+    batch: Sequence[Pubkey],
+    before: Sequence[Instruction],
+) -> bool:
+    ix = extend_lookup_table(table, authority, payer, batch)
+    msg = MessageV0.try_compile(_key(payer), [*before, ix], [], Hash.default())
+    return tx_size(msg) <= PACKET_DATA_SIZE

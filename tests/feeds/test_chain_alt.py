@@ -461,3 +461,26 @@ async def test_a_closed_table_is_gone_from_the_node_and_from_finalized_once_root
             srv.step()
         final = await rpc(url, "getAccountInfo", [str(table), info])
         assert final["result"]["value"] is None
+
+
+def test_extend_batches_fill_a_table_in_transactions_that_fit_the_packet() -> None:
+    t = Twin()
+    ix, table = A.create_lookup_table(t.me, t.me, t.slot - 1)
+    agree(t.run([ix]))
+    wanted = _keys(200)
+    budget = [I.set_compute_unit_limit(400_000), I.set_compute_unit_price(1)]
+    batches = A.extend_batches(table, t.me, t.me, wanted, budget)
+    for batch in batches:
+        tx = t._tx([A.extend_lookup_table(table, t.me, t.me, batch)], t.chain.latest_blockhash()[0])
+        assert len(bytes(tx)) <= 1232  # the signed bytes themselves
+        assert agree(t.run([A.extend_lookup_table(table, t.me, t.me, batch)])) is None
+    bigger = [*batches[0], wanted[len(batches[0])]]  # one more does not fit
+    tx = t._tx([A.extend_lookup_table(table, t.me, t.me, bigger)], t.chain.latest_blockhash()[0])
+    assert len(bytes(tx)) > 1232
+    t.same(table)
+    assert t.table(table).addresses == wanted
+    assert A.missing(t.table(table), [*wanted[:3], Pubkey.default(), Pubkey.default()]) == [
+        Pubkey.default()
+    ]
+    with pytest.raises(ValueError):
+        A.extend_batches(table, t.me, t.me, _keys(57), room=56)
