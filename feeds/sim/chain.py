@@ -74,6 +74,7 @@ LAMPORTS_PER_SIGNATURE = 5_000
 TOKEN_ACCOUNT_RENT = RENT[TOKEN_ACCOUNT_LEN]
 MAX_PENDING = 1_000
 MAX_BUNDLE = 5
+MAX_TX_ACCOUNT_LOCKS = 64  # accounts a transaction may name, static and looked up
 STATUS_KEEP = 20_000  # signature statuses remembered
 
 # compute units per instruction (a fixed model: the order of magnitude mainnet shows;
@@ -352,6 +353,10 @@ class Chain:
         except ALT.AltError as exc:
             return Outcome(sig, exc.name, [], 0, 0, [])
         keys = static + list(loaded[0]) + list(loaded[1])
+        if len(keys) > MAX_TX_ACCOUNT_LOCKS:  # validate_account_locks, before locking
+            return Outcome(sig, "TooManyAccountLocks", [], 0, 0, [])
+        if len(set(keys)) != len(keys):
+            return Outcome(sig, "AccountLoadedTwice", [], 0, 0, [])
         if check_blockhash and not self.blockhash_valid(str(msg.recent_blockhash)):
             return Outcome(sig, "BlockhashNotFound", [], 0, 0, [])
         if sig in self.statuses:
@@ -947,6 +952,8 @@ _TX_ERRORS = {
     "InvalidAddressLookupTableData": "Transaction loads an address table account with invalid data",
     "InvalidAddressLookupTableIndex": "Transaction address table lookup uses an invalid index",
     "SignatureFailure": "Transaction did not pass signature verification",
+    "TooManyAccountLocks": "Transaction locked too many accounts",
+    "AccountLoadedTwice": "Account loaded twice",
 }
 _IX_ERRORS = {
     "InvalidArgument": "invalid program argument",

@@ -484,3 +484,49 @@ def test_extend_batches_fill_a_table_in_transactions_that_fit_the_packet() -> No
     ]
     with pytest.raises(ValueError):
         A.extend_batches(table, t.me, t.me, _keys(57), room=56)
+
+
+@pytest.mark.parametrize("n", [64, 65])
+def test_a_transaction_names_at_most_64_accounts_with_its_lookups(n: int) -> None:
+    t = Twin()
+    ix, table = A.create_lookup_table(t.me, t.me, t.slot - 1)
+    agree(t.run([ix]))
+    ks = _keys(80)
+    budget = [I.set_compute_unit_limit(400_000), I.set_compute_unit_price(1)]
+    for batch in A.extend_batches(table, t.me, t.me, ks, budget):
+        agree(t.run([A.extend_lookup_table(table, t.me, t.me, batch)]))
+    t.step()
+    base = I.transfer(str(t.me), str(ks[0]), 1_000_000)
+    # payer, system program, compute budget program: n - 3 looked-up accounts
+    extra = [AccountMeta(k, False, False) for k in ks[1 : n - 3]]
+    ixx = Instruction(base.program_id, bytes(base.data), [*base.accounts, *extra])
+    err = agree(t.run([ixx], [t.table(table)]))
+    assert err == (None if n == 64 else "TooManyAccountLocks")
+    agree(t.balance(t.me))
+
+
+def test_an_account_both_named_and_looked_up_is_loaded_twice() -> None:
+    from solders.message import MessageAddressTableLookup, MessageV0
+
+    t = Twin()
+    ix, table = A.create_lookup_table(t.me, t.me, t.slot - 1)
+    agree(t.run([ix]))
+    dest = Pubkey.new_unique()
+    agree(t.run([A.extend_lookup_table(table, t.me, t.me, [dest, t.me])]))
+    t.step()
+    ok = A.compile_v0(t.me, [I.transfer(str(t.me), str(dest), 1_000_000)], Hash.default(),
+                      [t.table(table)])  # fmt: skip
+    # the same message, but its readonly lookup also loads the payer (index 1)
+    lookup = ok.address_table_lookups[0]
+    twice = MessageAddressTableLookup(lookup.account_key, bytes(lookup.writable_indexes),
+                                      bytes([1]))  # fmt: skip
+    got = []
+    for bh in (t.svm.latest_blockhash(), Hash.from_string(t.chain.latest_blockhash()[0])):
+        msg = MessageV0(ok.header, ok.account_keys, bh, ok.instructions, [twice])
+        tx = VersionedTransaction(msg, [t.kp])
+        if len(got) == 0:
+            r = t.svm.send_transaction(tx)
+            got.append(_svm_err(r.err()) if hasattr(r, "err") else None)
+        else:
+            got.append(t.chain.run(tx, commit=True).err)
+    assert got[0] == got[1] == "AccountLoadedTwice"
