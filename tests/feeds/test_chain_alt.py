@@ -37,6 +37,7 @@ from feeds.sim.chain import Chain, ChainError
 from feeds.sim.world import World, WorldConfig
 from feeds.wire import alt as A
 from feeds.wire import instructions as I
+from tests.feeds.jsclient import Web3Js
 
 QUIET = {"trades_per_slot": 0, "dislocation_rate": 0.0}
 ALT_ID = Pubkey.from_string(A.ALT_PROGRAM)
@@ -520,7 +521,7 @@ def test_an_account_both_named_and_looked_up_is_loaded_twice() -> None:
     lookup = ok.address_table_lookups[0]
     twice = MessageAddressTableLookup(lookup.account_key, bytes(lookup.writable_indexes),
                                       bytes([1]))  # fmt: skip
-    got = []
+    got: list[Any] = []
     for bh in (t.svm.latest_blockhash(), Hash.from_string(t.chain.latest_blockhash()[0])):
         msg = MessageV0(ok.header, ok.account_keys, bh, ok.instructions, [twice])
         tx = VersionedTransaction(msg, [t.kp])
@@ -530,3 +531,37 @@ def test_an_account_both_named_and_looked_up_is_loaded_twice() -> None:
         else:
             got.append(t.chain.run(tx, commit=True).err)
     assert got[0] == got[1] == "AccountLoadedTwice"
+
+
+async def test_web3js_makes_reads_and_uses_a_table(web3js: type[Web3Js]) -> None:
+    """@solana/web3.js's own ALT builders, ``getAddressLookupTable`` and v0 compiler."""
+    from feeds.sim.server import EndpointProfile, SimServer
+
+    cfg = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=0)
+    async with SimServer(cfg, [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
+                         slot_seconds=3600.0, accept_transactions=True) as srv:  # fmt: skip
+        for _ in range(40):  # a finalized slot past the start
+            srv.step()
+        kp = Keypair()
+        srv.chain.airdrop([str(kp.pubkey()), 10**9])
+        secret = list(bytes(kp))
+        dests = [str(k) for k in _keys(3)]
+        js = web3js(srv.infos()[0].http_url)
+        made = await js.one({"op": "altCreate", "secret": secret, "addresses": dests})
+        assert made["table"] == str(A.table_address(kp.pubkey(), made["recentSlot"])[0])
+        srv.step()
+        assert srv.chain.statuses[made["signature"]][1] is None
+        srv.step()
+        used = await js.one({"op": "altUse", "secret": secret, "table": made["table"],
+                             "index": 2, "lamports": 1_000_000})  # fmt: skip
+        ours = SA.decode(srv.world.accounts[made["table"]].data)
+        assert ours is not None
+        assert used["addresses"] == ours.addresses == dests
+        assert used["authority"] == ours.authority == str(kp.pubkey())
+        assert (int(used["deactivationSlot"]), used["lastExtendedSlot"],
+                used["lastExtendedSlotStartIndex"]) == (ours.deactivation_slot,
+                ours.last_extended_slot, ours.start_index)  # fmt: skip
+        assert used["active"] and used["lookups"] == 1
+        srv.step()
+        assert srv.chain.statuses[used["signature"]][1] is None
+        assert srv.world.lamports(dests[2]) == 1_000_000
