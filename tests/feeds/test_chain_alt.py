@@ -565,3 +565,43 @@ async def test_web3js_makes_reads_and_uses_a_table(web3js: type[Web3Js]) -> None
         srv.step()
         assert srv.chain.statuses[used["signature"]][1] is None
         assert srv.world.lamports(dests[2]) == 1_000_000
+
+
+async def test_json_parsed_shows_a_table_as_the_account_decoder_does() -> None:
+    """The shape is Agave's ``parse_address_lookup_table``; the values are checked against
+    solders' reading of the same bytes, the answer against solders' RPC parser."""
+    from solders.rpc.responses import GetAccountInfoMaybeJsonParsedResp
+
+    from feeds.sim.server import EndpointProfile, SimServer
+    from tests.feeds.test_node_rpc import rpc
+
+    cfg = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=0)
+    async with SimServer(cfg, [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
+                         slot_seconds=3600.0, accept_transactions=True) as srv:  # fmt: skip
+        url = srv.infos()[0].http_url
+        kp = Keypair()
+        me = kp.pubkey()
+        srv.chain.airdrop([str(me), 10**9])
+        ix, table = A.create_lookup_table(me, me, srv.world.slot - 1)
+        extend = A.extend_lookup_table(table, me, me, _keys(3))
+        msg = A.compile_v0(me, [ix, extend], srv.chain.latest_blockhash()[0])
+        assert srv.chain.run(VersionedTransaction(msg, [kp]), commit=True).err is None
+        srv.step()
+        params = [str(table), {"encoding": "jsonParsed", "commitment": "confirmed"}]
+        got = await rpc(url, "getAccountInfo", params)
+        import json
+
+        resp = GetAccountInfoMaybeJsonParsedResp.from_json(json.dumps(got))
+        assert isinstance(resp, GetAccountInfoMaybeJsonParsedResp)
+        value = resp.value
+        assert value is not None and value.owner == ALT_ID
+        data = value.data
+        assert not isinstance(data, bytes) and data.program == "address-lookup-table"
+        raw = AddressLookupTable.deserialize(srv.world.accounts[str(table)].data)
+        assert data.parsed == {"type": "lookupTable", "info": {
+            "deactivationSlot": str(raw.meta.deactivation_slot),
+            "lastExtendedSlot": str(raw.meta.last_extended_slot),
+            "lastExtendedSlotStartIndex": raw.meta.last_extended_slot_start_index,
+            "authority": str(raw.meta.authority),
+            "addresses": [str(a) for a in raw.addresses]}}  # fmt: skip
+        assert data.space == A.META_SIZE + 3 * 32
