@@ -14,8 +14,9 @@ transaction, run against the :class:`~feeds.sim.world.World`'s accounts.
   with a bad signature or an unknown blockhash is then dropped where it would land: no
   status, no fee, no notification, ever.
 - **Fee** (spec §5.3): 5,000 lamports per signature + ``ceil(price x limit / 1e6)`` with
-  the *requested* compute-unit limit (200,000 per non-compute-budget instruction when
-  none is set, at most 1,400,000). Charged even when an instruction fails.
+  the *requested* compute-unit limit (when none is set: 200,000 per instruction of a
+  program, 3,000 per instruction of a builtin — system, compute budget —, SIMD-170; at
+  most 1,400,000). Charged even when an instruction fails.
 - **Instructions** (shared layouts in :mod:`feeds.wire.instructions`, the swaps in each
   venue's module, :mod:`feeds.venues`): compute budget, system transfer (Jito tips),
   associated-token-account creation, and exact-input swaps on every venue (Raydium AMM
@@ -74,6 +75,9 @@ LAMPORTS_PER_SIGNATURE = 5_000
 TOKEN_ACCOUNT_RENT = RENT[TOKEN_ACCOUNT_LEN]
 MAX_PENDING = 1_000
 MAX_BUNDLE = 5
+# the builtin programs the simulator runs (not migrated to sBPF: the default compute
+# limit gives their instructions 3,000 units; the lookup-table program is sBPF now)
+BUILTINS = frozenset((SYSTEM_PROGRAM, I.COMPUTE_BUDGET))
 MAX_TX_ACCOUNT_LOCKS = 64  # accounts a transaction may name, static and looked up
 STATUS_KEEP = 20_000  # signature statuses remembered
 
@@ -312,11 +316,14 @@ class Chain:
         """(fee, compute unit limit, price) from the compute-budget instructions."""
         limit: int | None = None
         price = 0
-        other = 0
+        other = builtin = 0
         for i, ix in enumerate(msg.instructions):
             prog = keys[ix.program_id_index]
-            if prog != I.COMPUTE_BUDGET:
+            if prog in BUILTINS:
+                builtin += 1
+            else:
                 other += 1
+            if prog != I.COMPUTE_BUDGET:
                 continue
             try:
                 rec = I.decode(prog, bytes(ix.data), [])
@@ -328,8 +335,9 @@ class Chain:
                 limit = rec.units
             elif isinstance(rec, I.ComputeUnitPrice):
                 price = rec.micro_lamports
-        if limit is None:
-            limit = I.DEFAULT_INSTRUCTION_COMPUTE_UNIT_LIMIT * other
+        if limit is None:  # SIMD-170: 200,000 per program instruction, 3,000 per builtin's
+            limit = (I.DEFAULT_INSTRUCTION_COMPUTE_UNIT_LIMIT * other
+                     + I.MAX_BUILTIN_ALLOCATION_COMPUTE_UNIT_LIMIT * builtin)  # fmt: skip
         limit = min(limit, I.MAX_COMPUTE_UNIT_LIMIT)
         sigs = msg.header.num_required_signatures
         priority = min((price * limit + 999_999) // 1_000_000, (1 << 64) - 1)

@@ -123,7 +123,8 @@ def _mint_bytes() -> bytes:
 
 @pytest.mark.parametrize("case", ["new-ata-and-tip", "existing-ata", "overdraw", "create-existing",
                                   "fee-example", "leaves-payer-rent-paying",
-                                  "fee-leaves-payer-rent-paying", "unknown-blockhash"])  # fmt: skip
+                                  "fee-leaves-payer-rent-paying", "unknown-blockhash",
+                                  "price-without-limit", "price-without-limit-ata"])  # fmt: skip
 def test_litesvm_agrees_on_fees_rent_errors_and_the_accounts_created(case: str) -> None:
     from solders.litesvm import LiteSVM
 
@@ -155,6 +156,10 @@ def test_litesvm_agrees_on_fees_rent_errors_and_the_accounts_created(case: str) 
         "leaves-payer-rent-paying": [I.transfer(me, tip, 1_500_000)],
         "fee-leaves-payer-rent-paying": [I.transfer(me, tip, 1)],
         "unknown-blockhash": [I.transfer(me, tip, 1)],
+        # the default limit: 3,000 per builtin instruction, 200,000 per program's (SIMD-170)
+        "price-without-limit": [I.set_compute_unit_price(1_000_000), I.transfer(me, tip, 1_000),
+                                I.transfer(me, tip, 1_001)],
+        "price-without-limit-ata": [I.set_compute_unit_price(1_000_001), create],
     }[case]  # fmt: skip
     if case in ("existing-ata", "create-existing"):
         pre = [I.set_compute_unit_price(7), create]  # not the same transaction (signature)

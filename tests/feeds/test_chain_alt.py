@@ -95,8 +95,7 @@ class Twin:
         tables: Sequence[AddressLookupTableAccount] = (),
         signers: Sequence[Keypair] = (),
     ) -> VersionedTransaction:
-        self.nonce += 1  # a distinct signature each time; the limit set, as the simulator
-        # does not model the default limit's 3,000 units per builtin instruction
+        self.nonce += 1  # a distinct signature each time (its price)
         ixs = [I.set_compute_unit_limit(400_000), I.set_compute_unit_price(self.nonce), *ixs]
         msg = A.compile_v0(self.me, ixs, bh, tables)
         return VersionedTransaction(msg, [self.kp, *signers])
