@@ -57,6 +57,18 @@ class AltError(Exception):
         self.name = name
 
 
+# how the message sanitizer words the same refusals (AddressLoaderError's Display), as
+# getFeeForMessage shows them
+LOADER_ERRORS = {
+    "AddressLookupTableNotFound": "Attempted to lookup addresses from a table that does not exist",
+    "InvalidAddressLookupTableOwner": (
+        "Attempted to lookup addresses from an account owned by the wrong program"
+    ),
+    "InvalidAddressLookupTableData": "Attempted to lookup addresses from an invalid account",
+    "InvalidAddressLookupTableIndex": "Address lookup contains an invalid index",
+}
+
+
 class AltFail(Exception):
     """The program failed: ``detail`` the InstructionError, ``logs`` its lines."""
 

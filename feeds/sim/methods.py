@@ -23,6 +23,7 @@ from solders.message import Message, MessageV0, from_bytes_versioned
 from ..wire.instructions import SPL_TOKEN, SYSTEM_PROGRAM
 from ..wire.txsize import PACKET_DATA_SIZE
 from . import node as N
+from .alt import LOADER_ERRORS, AltError
 from .chain import MAX_BASE64_SIZE, is_writable, rent_exempt
 from .layouts import MINT_LEN, TOKEN_ACCOUNT_LEN
 
@@ -200,6 +201,12 @@ def get_fee_for_message(srv: SimServer, params: list[Any]) -> dict[str, Any]:
     N.arity(params, 1, 2)
     msg = decode_message(params[0])
     slot = bank_slot(srv, N.config(params, 1))
+    try:  # a v0 message's lookups resolve against the bank, as SanitizedMessage::try_new
+        srv.chain.lookups(msg)
+    except AltError as exc:
+        raise N.RpcFault(
+            -32602, f"invalid transaction message: {LOADER_ERRORS[exc.name]}"
+        ) from None
     fee = srv.chain.fee_for_message(msg)
     return _response(srv, slot, fee)
 

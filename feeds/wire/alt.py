@@ -29,7 +29,7 @@ from solders.address_lookup_table_account import (
 )
 from solders.hash import Hash
 from solders.instruction import AccountMeta, Instruction
-from solders.message import MessageV0
+from solders.message import MessageV0, to_bytes_versioned
 from solders.pubkey import Pubkey
 
 from .txsize import PACKET_DATA_SIZE
@@ -150,9 +150,9 @@ def compile_v0(
 
 def tx_size(msg: MessageV0) -> int:
     """The bytes of a transaction of ``msg`` once signed (the signatures' count as a
-    compact-u16, 64 bytes each, then the message)."""
+    compact-u16, 64 bytes each, then the message with its version prefix)."""
     n = msg.header.num_required_signatures
-    return (1 if n < 0x80 else 2) + 64 * n + len(bytes(msg))
+    return (1 if n < 0x80 else 2) + 64 * n + len(to_bytes_versioned(msg))
 
 
 def missing(

@@ -29,6 +29,7 @@ from solders.hash import Hash
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.litesvm import LiteSVM
+from solders.message import MessageV0
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
@@ -473,6 +474,8 @@ def test_extend_batches_fill_a_table_in_transactions_that_fit_the_packet() -> No
     for batch in batches:
         tx = t._tx([A.extend_lookup_table(table, t.me, t.me, batch)], t.chain.latest_blockhash()[0])
         assert len(bytes(tx)) <= 1232  # the signed bytes themselves
+        msg = tx.message
+        assert isinstance(msg, MessageV0) and A.tx_size(msg) == len(bytes(tx))
         assert agree(t.run([A.extend_lookup_table(table, t.me, t.me, batch)])) is None
     bigger = [*batches[0], wanted[len(batches[0])]]  # one more does not fit
     tx = t._tx([A.extend_lookup_table(table, t.me, t.me, bigger)], t.chain.latest_blockhash()[0])
@@ -506,7 +509,7 @@ def test_a_transaction_names_at_most_64_accounts_with_its_lookups(n: int) -> Non
 
 
 def test_an_account_both_named_and_looked_up_is_loaded_twice() -> None:
-    from solders.message import MessageAddressTableLookup, MessageV0
+    from solders.message import MessageAddressTableLookup
 
     t = Twin()
     ix, table = A.create_lookup_table(t.me, t.me, t.slot - 1)
@@ -604,3 +607,37 @@ async def test_json_parsed_shows_a_table_as_the_account_decoder_does() -> None:
             "authority": str(raw.meta.authority),
             "addresses": [str(a) for a in raw.addresses]}}  # fmt: skip
         assert data.space == A.META_SIZE + 3 * 32
+
+
+async def test_get_fee_for_message_refuses_lookups_that_do_not_resolve() -> None:
+    """Agave's getFeeForMessage: ``invalid transaction message: {SanitizeMessageError}``
+    (the AddressLoaderError's Display) for lookups the bank cannot resolve; the fee of one
+    that does."""
+    from feeds.sim.server import EndpointProfile, SimServer
+    from tests.feeds.test_node_rpc import rpc
+
+    cfg = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=0)
+    async with SimServer(cfg, [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
+                         slot_seconds=3600.0, accept_transactions=True) as srv:  # fmt: skip
+        url = srv.infos()[0].http_url
+        await rpc(url, "getSlot", [])  # the slot clock's first step is behind us
+        kp = Keypair()
+        me = kp.pubkey()
+        srv.chain.airdrop([str(me), 10**9])
+        ix, table = A.create_lookup_table(me, me, srv.world.slot - 1)
+        dests = _keys(2)
+        msg = A.compile_v0(me, [ix, A.extend_lookup_table(table, me, me, dests)],
+                           srv.chain.latest_blockhash()[0])  # fmt: skip
+        assert srv.chain.run(VersionedTransaction(msg, [kp]), commit=True).err is None
+        acc = A.table_account(table, srv.world.accounts[str(table)].data)
+        pay = A.compile_v0(me, [I.transfer(str(me), str(dests[1]), 5)],
+                           srv.chain.latest_blockhash()[0], [acc])  # fmt: skip
+        from solders.message import to_bytes_versioned
+
+        text = base64.b64encode(to_bytes_versioned(pay)).decode()
+        got = await rpc(url, "getFeeForMessage", [text, {"commitment": "confirmed"}])
+        assert got["error"] == {"code": -32602, "message":
+                                "invalid transaction message: Address lookup contains an invalid index"}  # fmt: skip
+        srv.step()
+        got = await rpc(url, "getFeeForMessage", [text, {"commitment": "confirmed"}])
+        assert got["result"]["value"] == 5_000
