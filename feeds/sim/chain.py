@@ -14,8 +14,9 @@ transaction, run against the :class:`~feeds.sim.world.World`'s accounts.
   with a bad signature or an unknown blockhash is then dropped where it would land: no
   status, no fee, no notification, ever.
 - **Fee** (spec §5.3): 5,000 lamports per signature + ``ceil(price x limit / 1e6)`` with
-  the *requested* compute-unit limit (200,000 per non-compute-budget instruction when
-  none is set, at most 1,400,000). Charged even when an instruction fails.
+  the *requested* compute-unit limit (when none is set: 200,000 per instruction of a
+  program, 3,000 per instruction of a builtin — system, compute budget —, SIMD-170; at
+  most 1,400,000). Charged even when an instruction fails.
 - **Instructions** (shared layouts in :mod:`feeds.wire.instructions`, the swaps in each
   venue's module, :mod:`feeds.venues`): compute budget, system transfer (Jito tips),
   associated-token-account creation, and exact-input swaps on every venue (Raydium AMM
@@ -26,6 +27,10 @@ transaction, run against the :class:`~feeds.sim.world.World`'s accounts.
   ``0x1e``, CP-Swap ``0x1775``, Whirlpool ``0x1794``; token balance: AMM v4 ``0x28``,
   SPL Token ``0x1``). Each instruction costs compute units from a fixed model (a swap's
   from its venue); going over the limit fails with ``ComputationalBudgetExceeded``.
+- **Address lookup tables** (:mod:`feeds.sim.alt`): the program's instructions, and a
+  v0 message's lookups resolved first, at the slot it runs in (refused: -32602
+  ``invalid transaction: ...`` from ``sendTransaction``/``simulateTransaction``, dropped
+  at landing); looked-up accounts follow the static keys.
 - **All or nothing**: a failing instruction undoes every change the transaction made
   except the fee. ``simulateTransaction`` always undoes everything.
 - **Landing**: ``sendTransaction`` queues; the transaction runs at the start of the next
@@ -53,8 +58,10 @@ from engine_rs.errors import EngineError
 from .. import venues
 from ..venues import InstructionFailed, ProgramError
 from ..wire import instructions as I
+from ..wire.alt import ALT_PROGRAM
 from ..wire.instructions import SYSTEM_PROGRAM
 from ..wire.txsize import PACKET_DATA_SIZE
+from . import alt as ALT
 from . import node as N
 from .layouts import TOKEN_ACCOUNT_LEN
 from .state import Account
@@ -68,6 +75,10 @@ LAMPORTS_PER_SIGNATURE = 5_000
 TOKEN_ACCOUNT_RENT = RENT[TOKEN_ACCOUNT_LEN]
 MAX_PENDING = 1_000
 MAX_BUNDLE = 5
+# the builtin programs the simulator runs (not migrated to sBPF: the default compute
+# limit gives their instructions 3,000 units; the lookup-table program is sBPF now)
+BUILTINS = frozenset((SYSTEM_PROGRAM, I.COMPUTE_BUDGET))
+MAX_TX_ACCOUNT_LOCKS = 64  # accounts a transaction may name, static and looked up
 STATUS_KEEP = 20_000  # signature statuses remembered
 
 # compute units per instruction (a fixed model: the order of magnitude mainnet shows;
@@ -106,6 +117,7 @@ class Outcome:
     programs: list[str]  # the programs it invoked (logsSubscribe mentions)
     accounts: list[dict[str, Any] | None] | None = None  # requested post-states (simulate)
     ran: bool = False  # it was executed and its fee charged (it lands, even with an error)
+    loaded: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # looked up: writable, readonly
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,11 +316,14 @@ class Chain:
         """(fee, compute unit limit, price) from the compute-budget instructions."""
         limit: int | None = None
         price = 0
-        other = 0
+        other = builtin = 0
         for i, ix in enumerate(msg.instructions):
             prog = keys[ix.program_id_index]
-            if prog != I.COMPUTE_BUDGET:
+            if prog in BUILTINS:
+                builtin += 1
+            else:
                 other += 1
+            if prog != I.COMPUTE_BUDGET:
                 continue
             try:
                 rec = I.decode(prog, bytes(ix.data), [])
@@ -320,8 +335,9 @@ class Chain:
                 limit = rec.units
             elif isinstance(rec, I.ComputeUnitPrice):
                 price = rec.micro_lamports
-        if limit is None:
-            limit = I.DEFAULT_INSTRUCTION_COMPUTE_UNIT_LIMIT * other
+        if limit is None:  # SIMD-170: 200,000 per program instruction, 3,000 per builtin's
+            limit = (I.DEFAULT_INSTRUCTION_COMPUTE_UNIT_LIMIT * other
+                     + I.MAX_BUILTIN_ALLOCATION_COMPUTE_UNIT_LIMIT * builtin)  # fmt: skip
         limit = min(limit, I.MAX_COMPUTE_UNIT_LIMIT)
         sigs = msg.header.num_required_signatures
         priority = min((price * limit + 999_999) // 1_000_000, (1 << 64) - 1)
@@ -339,9 +355,16 @@ class Chain:
         w = self.world
         msg = tx.message
         sig = str(tx.signatures[0])
-        keys = [str(k) for k in msg.account_keys]
-        if isinstance(msg, MessageV0) and msg.address_table_lookups:
-            return Outcome(sig, "AddressLookupTableNotFound", [], 0, 0, [])
+        static = [str(k) for k in msg.account_keys]
+        try:  # the node resolves a v0 message's lookups first (sanitizing it)
+            loaded = self.lookups(msg)
+        except ALT.AltError as exc:
+            return Outcome(sig, exc.name, [], 0, 0, [])
+        keys = static + list(loaded[0]) + list(loaded[1])
+        if len(keys) > MAX_TX_ACCOUNT_LOCKS:  # validate_account_locks, before locking
+            return Outcome(sig, "TooManyAccountLocks", [], 0, 0, [])
+        if len(set(keys)) != len(keys):
+            return Outcome(sig, "AccountLoadedTwice", [], 0, 0, [])
         if check_blockhash and not self.blockhash_valid(str(msg.recent_blockhash)):
             return Outcome(sig, "BlockhashNotFound", [], 0, 0, [])
         if sig in self.statuses:
@@ -362,7 +385,9 @@ class Chain:
             return Outcome(sig, {"InsufficientFundsForRent": {"account_index": 0}}, [], 0, 0, [])
         snap = self._snapshot(keys)  # every account it can touch is one of its keys
         signers = frozenset(k for j, k in enumerate(keys) if msg.is_signer(j))
-        writables = frozenset(k for j, k in enumerate(keys) if is_writable(msg, j))
+        writables = frozenset(
+            [k for j, k in enumerate(static) if is_writable(msg, j)] + list(loaded[0])
+        )
         w.credit_lamports(payer, -fee)
         logs: list[str] = []
         programs: list[str] = []
@@ -397,7 +422,7 @@ class Chain:
                 logs.append(f"Program {prog} success")
             self._rent_check(snap, keys)
         except _Fail as f:
-            logs.append(f.log)
+            logs.extend(f.log.split("\n"))
             err = f.detail if f.index < 0 else {"InstructionError": [f.index, f.detail]}
             self._restore(snap)
             w.credit_lamports(payer, -fee)  # a failed transaction still pays
@@ -408,7 +433,37 @@ class Chain:
             ]
         if not commit:
             self._restore(snap)
-        return Outcome(sig, err, logs, units, fee, programs, accounts_after, ran=True)
+        return Outcome(sig, err, logs, units, fee, programs, accounts_after, True, loaded)
+
+    def lookups(self, msg: Any, slot: int | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """A v0 message's looked-up addresses (writable, readonly) at ``slot`` (default:
+        the current one), as the runtime resolves them; ``ALT.AltError`` when it refuses
+        (see :mod:`feeds.sim.alt`)."""
+        if not isinstance(msg, MessageV0) or not msg.address_table_lookups:
+            return (), ()
+        found = [
+            (str(t.account_key), bytes(t.writable_indexes), bytes(t.readonly_indexes))
+            for t in msg.address_table_lookups
+        ]
+        w, r = ALT.resolve(self.world.accounts, found, self.world.slot if slot is None else slot)
+        return tuple(w), tuple(r)
+
+    def account_keys(self, msg: Any) -> list[str]:
+        """Every account of ``msg``: its static keys, then the looked-up ones (none when
+        its lookups do not resolve now)."""
+        try:
+            w, r = self.lookups(msg)
+        except ALT.AltError:
+            w, r = (), ()
+        return [str(k) for k in msg.account_keys] + list(w) + list(r)
+
+    def _sanitize(self, tx: VersionedTransaction) -> None:
+        """The node's ``sanitize_transaction``: lookups that do not resolve are refused
+        before anything else, in its words (``invalid transaction: ...``)."""
+        try:
+            self.lookups(tx.message)
+        except ALT.AltError as exc:
+            raise ChainError(-32602, f"invalid transaction: {describe(exc.name)}") from None
 
     def _rent_check(self, snap: _Snapshot, keys: list[str]) -> None:
         """No account may be left holding lamports under its rent-exempt minimum unless
@@ -444,6 +499,8 @@ class Chain:
     ) -> tuple[int, list[str]]:
         """Run one instruction: (compute units, log lines); _Fail when it fails.
         ``signers`` / ``writables``: the transaction's keys that sign / may be written."""
+        if prog == ALT_PROGRAM:
+            return self._alt(i, data, accounts, signers, writables)
         try:
             rec = venues.decode(prog, data, accounts)
         except I.InstructionError as exc:
@@ -464,6 +521,20 @@ class Chain:
                     i, "ReadonlyDataModified", f"Program {prog} failed: {k} is not writable"
                 )
         return self._swap(i, rec, sig)
+
+    def _alt(
+        self, i: int, data: bytes, accounts: list[str], signers: frozenset[str],
+        writables: frozenset[str],
+    ) -> tuple[int, list[str]]:  # fmt: skip
+        """The Address Lookup Table program (:mod:`feeds.sim.alt`)."""
+        w = self.world
+        prog = ALT.Program(w.accounts, w.slot, w.credit_lamports, w._touched.append, rent_exempt)
+        try:
+            return prog.run(data, accounts, signers.__contains__, writables.__contains__)
+        except ALT.AltFail as f:
+            what = describe({"InstructionError": [i, f.detail]}).split(": ", 1)[1]
+            lines = [*f.logs, f"Program {ALT_PROGRAM} failed: {what}"]
+            raise _Fail(i, f.detail, "\n".join(lines)) from None
 
     def _transfer(self, i: int, t: I.Transfer, signer: Any, writable: Any) -> tuple[int, list[str]]:
         w = self.world
@@ -579,6 +650,7 @@ class Chain:
         replace_bh = bool(cfg.get("replaceRecentBlockhash", False))
         if sig_verify and replace_bh:
             raise ChainError(-32602, "sigVerify may not be used with replaceRecentBlockhash")
+        self._sanitize(tx)
         if sig_verify:
             self._verify(tx)
         want = None
@@ -616,6 +688,7 @@ class Chain:
         cfg = params[1] if len(params) > 1 and isinstance(params[1], dict) else {}
         try:
             tx = self.decode_tx(params[0] if params else None, cfg.get("encoding", "base58"))
+            self._sanitize(tx)
             if not cfg.get("skipPreflight", False):
                 self._verify(tx)
                 out = self.run(tx, commit=False)
@@ -691,7 +764,7 @@ class Chain:
                 if landed is not None:
                     out.append(landed)
                 continue
-            snap = self._snapshot([str(k) for t in p.txs for k in t.message.account_keys])
+            snap = self._snapshot([k for t in p.txs for k in self.account_keys(t.message)])
             results = []
             befores = []
             for t in p.txs:
@@ -718,7 +791,7 @@ class Chain:
 
     def _balances(self, tx: VersionedTransaction) -> tuple[tuple[int, ...], tuple[Any, ...]]:
         """The lamports of ``tx``'s accounts, and its SPL token accounts' balances."""
-        keys = [str(k) for k in tx.message.account_keys]
+        keys = self.account_keys(tx.message)
         lamports = tuple(self.world.lamports(k) for k in keys)
         tokens = []
         for i, k in enumerate(keys):
@@ -744,11 +817,15 @@ class Chain:
             after = self._balances(tx)
             self.ledger[o.signature] = Stored(tx, slot, o, before[0], after[0], before[1],
                                               after[1])  # fmt: skip
-            for k in dict.fromkeys(str(k) for k in tx.message.account_keys):
+            loaded = [*o.loaded[0], *o.loaded[1]]
+            for k in dict.fromkeys([str(k) for k in tx.message.account_keys] + loaded):
                 self.by_address.setdefault(k, []).append(o.signature)
             while len(self.ledger) > STATUS_KEEP:
                 sig, old = self.ledger.popitem(last=False)
-                for k in {str(k) for k in old.tx.message.account_keys}:
+                for k in {str(k) for k in old.tx.message.account_keys} | {
+                    *old.outcome.loaded[0],
+                    *old.outcome.loaded[1],
+                }:
                     sigs = self.by_address.get(k)
                     if sigs and sigs[0] == sig:
                         sigs.pop(0)
@@ -877,7 +954,14 @@ _TX_ERRORS = {
     "AlreadyProcessed": "This transaction has already been processed",
     "BlockhashNotFound": "Blockhash not found",
     "AddressLookupTableNotFound": "Transaction loads an address table account that doesn't exist",
+    "InvalidAddressLookupTableOwner": (
+        "Transaction loads an address table account with an invalid owner"
+    ),
+    "InvalidAddressLookupTableData": "Transaction loads an address table account with invalid data",
+    "InvalidAddressLookupTableIndex": "Transaction address table lookup uses an invalid index",
     "SignatureFailure": "Transaction did not pass signature verification",
+    "TooManyAccountLocks": "Transaction locked too many accounts",
+    "AccountLoadedTwice": "Account loaded twice",
 }
 _IX_ERRORS = {
     "InvalidArgument": "invalid program argument",
@@ -892,6 +976,11 @@ _IX_ERRORS = {
     "InvalidSeeds": "Provided seeds do not result in a valid address",
     "ComputationalBudgetExceeded": "Computational budget exceeded",
     "IllegalOwner": "Provided owner is not allowed",
+    "NotEnoughAccountKeys": "insufficient account keys for instruction",
+    "AccountAlreadyInitialized": "instruction requires an uninitialized account",
+    "InvalidAccountOwner": "Invalid account owner",
+    "Immutable": "Account is immutable",
+    "IncorrectAuthority": "Incorrect authority provided",
 }
 
 

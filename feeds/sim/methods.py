@@ -23,6 +23,7 @@ from solders.message import Message, MessageV0, from_bytes_versioned
 from ..wire.instructions import SPL_TOKEN, SYSTEM_PROGRAM
 from ..wire.txsize import PACKET_DATA_SIZE
 from . import node as N
+from .alt import LOADER_ERRORS, AltError
 from .chain import MAX_BASE64_SIZE, is_writable, rent_exempt
 from .layouts import MINT_LEN, TOKEN_ACCOUNT_LEN
 
@@ -200,6 +201,12 @@ def get_fee_for_message(srv: SimServer, params: list[Any]) -> dict[str, Any]:
     N.arity(params, 1, 2)
     msg = decode_message(params[0])
     slot = bank_slot(srv, N.config(params, 1))
+    try:  # a v0 message's lookups resolve against the bank, as SanitizedMessage::try_new
+        srv.chain.lookups(msg)
+    except AltError as exc:
+        raise N.RpcFault(
+            -32602, f"invalid transaction message: {LOADER_ERRORS[exc.name]}"
+        ) from None
     fee = srv.chain.fee_for_message(msg)
     return _response(srv, slot, fee)
 
@@ -243,17 +250,29 @@ def _ui_message(msg: Message | MessageV0) -> dict[str, Any]:
                          for ix in msg.instructions],
     }  # fmt: skip
     if isinstance(msg, MessageV0):
-        out["addressTableLookups"] = []
+        out["addressTableLookups"] = _lookups(msg)
     return out
 
 
-def _parsed_message(msg: Message | MessageV0) -> dict[str, Any]:
+def _lookups(msg: MessageV0) -> list[dict[str, Any]]:
+    """A v0 message's ``addressTableLookups`` as the node's JSON shows them."""
+    return [{"accountKey": str(t.account_key), "writableIndexes": list(bytes(t.writable_indexes)),
+             "readonlyIndexes": list(bytes(t.readonly_indexes))}
+            for t in msg.address_table_lookups]  # fmt: skip
+
+
+def _parsed_message(
+    msg: Message | MessageV0, loaded: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+) -> dict[str, Any]:
     """A message as ``jsonParsed`` encodes it: keys with their roles, each instruction
     parsed where the node parses its program (a system transfer) and partially decoded
     otherwise."""
     keys = [str(k) for k in msg.account_keys]
     roles = [{"pubkey": k, "writable": is_writable(msg, i), "signer": msg.is_signer(i),
               "source": "transaction"} for i, k in enumerate(keys)]  # fmt: skip
+    roles += [{"pubkey": k, "writable": j == 0, "signer": False, "source": "lookupTable"}
+              for j, part in enumerate(loaded) for k in part]  # fmt: skip
+    keys = [*keys, *loaded[0], *loaded[1]]
     instructions: list[dict[str, Any]] = []
     for ix in msg.instructions:
         program, data = keys[ix.program_id_index], bytes(ix.data)
@@ -269,7 +288,7 @@ def _parsed_message(msg: Message | MessageV0) -> dict[str, Any]:
     out: dict[str, Any] = {"accountKeys": roles, "recentBlockhash": str(msg.recent_blockhash),
                            "instructions": instructions}  # fmt: skip
     if isinstance(msg, MessageV0):
-        out["addressTableLookups"] = []
+        out["addressTableLookups"] = _lookups(msg)
     return out
 
 
@@ -315,7 +334,7 @@ def get_transaction(srv: SimServer, params: list[Any]) -> dict[str, Any] | None:
     elif encoding == "base64":
         body = [base64.b64encode(raw).decode(), "base64"]
     else:
-        message = _parsed_message(msg) if encoding == "jsonParsed" else _ui_message(msg)
+        message = _parsed_message(msg, o.loaded) if encoding == "jsonParsed" else _ui_message(msg)
         body = {"signatures": [str(x) for x in tx.signatures], "message": message}
     meta: dict[str, Any] = {
         "err": o.err, "status": {"Ok": None} if o.err is None else {"Err": o.err},
@@ -325,7 +344,7 @@ def get_transaction(srv: SimServer, params: list[Any]) -> dict[str, Any] | None:
         "postTokenBalances": _token_balances(srv, stored.post_tokens), "rewards": [],
     }  # fmt: skip
     if encoding != "jsonParsed":
-        meta["loadedAddresses"] = {"writable": [], "readonly": []}
+        meta["loadedAddresses"] = {"writable": list(o.loaded[0]), "readonly": list(o.loaded[1])}
     meta["computeUnitsConsumed"] = o.units
     out: dict[str, Any] = {"slot": stored.slot, "transaction": body, "meta": meta,
                            "blockTime": srv.slot_times.get(stored.slot)}  # fmt: skip

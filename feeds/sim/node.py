@@ -16,10 +16,10 @@ for the generic errors):
   reached`` with ``data.contextSlot``.
 - **Accounts** are encoded ``binary`` (a bare base58 string, the default of
   ``getAccountInfo`` and ``getProgramAccounts``), ``base58``, ``base64``,
-  ``base64+zstd`` or ``jsonParsed`` (SPL Token accounts and mints; anything else falls
-  back to base64). ``dataSlice`` cuts the data (``space`` stays the full length); more
-  than 128 bytes of base58 is -32600 ``Encoded binary (base 58) data should be less than
-  128 bytes, please use Base64 encoding.``
+  ``base64+zstd`` or ``jsonParsed`` (SPL Token accounts and mints, address lookup
+  tables; anything else falls back to base64). ``dataSlice`` cuts the data (``space``
+  stays the full length); more than 128 bytes of base58 is -32600 ``Encoded binary
+  (base 58) data should be less than 128 bytes, please use Base64 encoding.``
 - **Filters** (``getProgramAccounts``, ``programSubscribe``): at most 4; ``dataSize``,
   ``memcmp`` (``bytes`` in base58 by default or base64 with ``"encoding":"base64"``, at
   most 128 decoded bytes: 175 base58 / 172 base64 characters) and ``tokenAccountState``;
@@ -38,6 +38,7 @@ from typing import Any
 
 import zstandard
 
+from ..wire.alt import ALT_PROGRAM
 from ..wire.instructions import SPL_TOKEN
 from . import layouts as L
 from .state import Account
@@ -630,6 +631,28 @@ def parse_token_data(data: bytes, decimals_of: Mints) -> dict[str, Any] | None:
     return None
 
 
+def parse_lookup_table(data: bytes) -> dict[str, Any] | None:
+    """``jsonParsed`` of an address lookup table (the account decoder's
+    ``parse_address_lookup_table``: ``lookupTable`` with its slots as strings and the
+    authority only when set, ``uninitialized``); None when the bytes are not a table."""
+    from .alt import decode
+
+    if len(data) >= 4 and int.from_bytes(data[:4], "little") == 0:
+        return {"type": "uninitialized"}
+    t = decode(data)
+    if t is None:
+        return None
+    info: dict[str, Any] = {
+        "deactivationSlot": str(t.deactivation_slot),
+        "lastExtendedSlot": str(t.last_extended_slot),
+        "lastExtendedSlotStartIndex": t.start_index,
+    }
+    if t.authority is not None:
+        info["authority"] = t.authority
+    info["addresses"] = list(t.addresses)
+    return {"type": "lookupTable", "info": info}
+
+
 def ui_account(
     acc: Account,
     encoding: str,
@@ -646,6 +669,11 @@ def ui_account(
         if parsed is not None:
             program = "spl-token" if acc.owner == SPL_TOKEN else "spl-token-2022"
             shown = {"program": program, "parsed": parsed, "space": len(acc.data)}
+            encoding = ""
+    if encoding == "jsonParsed" and acc.owner == ALT_PROGRAM:
+        parsed = parse_lookup_table(acc.data)
+        if parsed is not None:
+            shown = {"program": "address-lookup-table", "parsed": parsed, "space": len(acc.data)}
             encoding = ""
     if encoding in ("binary", "base58"):
         if check_base58 and len(data) > MAX_BASE58_BYTES:

@@ -630,7 +630,8 @@ class _Endpoint:
                     if not mine(opts):
                         continue
                     if not opts.plain:
-                        shown = self.server.ui_account(pubkey, opts, accounts.get(pubkey))
+                        now = accounts.get(pubkey) or _closed()
+                        shown = self.server.ui_account(pubkey, opts, now)
                         out.append((conn, account_notification(sid, res.slot, shown)))
                         continue
                     if faults and p.bad_account_rate and r.random() < p.bad_account_rate:
@@ -853,6 +854,17 @@ def _copy(acc: Account) -> Account:
     return Account(acc.owner, acc.data, acc.lamports)
 
 
+def _closed() -> Account:
+    """What a node notifies for an account closed in a slot (a lookup table closed): the
+    default account — no lamports, no data, the system program's."""
+    return Account(I.SYSTEM_PROGRAM, b"", 0)
+
+
+def _now(world: World, key: str) -> Account:
+    acc = world.accounts.get(key)
+    return _closed() if acc is None else acc
+
+
 class _Rooted(Mapping[str, Account]):
     """The accounts as of slot ``root``: each one's newest recorded value at or before
     it, else its value at the start (an account created since did not exist then)."""
@@ -863,6 +875,8 @@ class _Rooted(Mapping[str, Account]):
     def __getitem__(self, key: str) -> Account:
         for slot, acc in reversed(self.server.history.get(key, ())):
             if slot <= self.root:
+                if acc is None:  # closed by then
+                    raise KeyError(key)
                 return acc
         if key in self.server.history:  # every change came after the root
             before = self.server.genesis.get(key)
@@ -942,7 +956,7 @@ class SimServer:
         # what reads at ``finalized`` see: each account as it was at the start, and its
         # values since (slot, copy), trimmed to the newest one at or before the root
         self.genesis = {k: _copy(a) for k, a in self.world.accounts.items()}
-        self.history: dict[str, list[tuple[int, Account]]] = {}
+        self.history: dict[str, list[tuple[int, Account | None]]] = {}  # None: closed
         # the last slots as published, for the subscriptions at finalized (each slot
         # reaches them when it becomes the root, ROOT_DISTANCE slots later)
         self.recent: deque[Rooted] = deque(maxlen=ROOT_DISTANCE + 1)
@@ -1007,8 +1021,8 @@ class SimServer:
         while len(self.slot_times) > FEE_SLOTS * 4:
             self.slot_times.pop(next(iter(self.slot_times)))
         self.fees.append((res.slot, res.priority_fee, self.writable_fees(res)))
-        values = {k: json.dumps(self.world.accounts[k].value()) for k in res.changed}
-        copies = {k: _copy(self.world.accounts[k]) for k in res.changed if k in self.world.accounts}
+        values = {k: json.dumps(_now(self.world, k).value()) for k in res.changed}
+        copies = {k: _copy(_now(self.world, k)) for k in res.changed}
         self.recent.append(Rooted(res, values, copies))
         rooted = self.recent[0] if self.recent[0].res.slot == res.slot - ROOT_DISTANCE else None
         for ep in self.endpoints:
@@ -1084,13 +1098,14 @@ class SimServer:
         root = self.context_slot("finalized")
         for k in dict.fromkeys(keys):
             acc = self.world.accounts.get(k)
-            if acc is None:
-                continue
+            if acc is None and k not in self.history and k not in self.genesis:
+                continue  # never existed
+            value = None if acc is None else _copy(acc)
             entries = self.history.setdefault(k, [])
             if entries and entries[-1][0] == slot:
-                entries[-1] = (slot, _copy(acc))
+                entries[-1] = (slot, value)
             else:
-                entries.append((slot, _copy(acc)))
+                entries.append((slot, value))
             while len(entries) > 1 and entries[1][0] <= root:
                 entries.pop(0)
 
@@ -1292,7 +1307,7 @@ class SimServer:
             res = self.world.step()
             self.remember(res.changed, res.slot)
             self.fees.append((res.slot, res.priority_fee, self.writable_fees(res)))
-            values = {k: json.dumps(self.world.accounts[k].value()) for k in res.changed}
+            values = {k: json.dumps(_now(self.world, k).value()) for k in res.changed}
             for i, ep in enumerate(self.endpoints):
                 for conn, text in ep.render(res, values):
                     texts[i].setdefault(conn, []).append(text)

@@ -48,6 +48,8 @@ JITO_MIN_TIP = 1_000  # lamports (spec §5.4)
 
 MAX_COMPUTE_UNIT_LIMIT = 1_400_000
 DEFAULT_INSTRUCTION_COMPUTE_UNIT_LIMIT = 200_000
+# SIMD-170: the default limit gives a builtin's instruction (system, compute budget) this
+MAX_BUILTIN_ALLOCATION_COMPUTE_UNIT_LIMIT = 3_000
 
 # spl-token TokenError, by position: what a swap's token transfer fails with
 TOKEN_ERRORS = {1: "InsufficientFunds", 4: "OwnerMismatch"}

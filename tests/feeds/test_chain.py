@@ -123,7 +123,8 @@ def _mint_bytes() -> bytes:
 
 @pytest.mark.parametrize("case", ["new-ata-and-tip", "existing-ata", "overdraw", "create-existing",
                                   "fee-example", "leaves-payer-rent-paying",
-                                  "fee-leaves-payer-rent-paying", "unknown-blockhash"])  # fmt: skip
+                                  "fee-leaves-payer-rent-paying", "unknown-blockhash",
+                                  "price-without-limit", "price-without-limit-ata"])  # fmt: skip
 def test_litesvm_agrees_on_fees_rent_errors_and_the_accounts_created(case: str) -> None:
     from solders.litesvm import LiteSVM
 
@@ -155,6 +156,10 @@ def test_litesvm_agrees_on_fees_rent_errors_and_the_accounts_created(case: str) 
         "leaves-payer-rent-paying": [I.transfer(me, tip, 1_500_000)],
         "fee-leaves-payer-rent-paying": [I.transfer(me, tip, 1)],
         "unknown-blockhash": [I.transfer(me, tip, 1)],
+        # the default limit: 3,000 per builtin instruction, 200,000 per program's (SIMD-170)
+        "price-without-limit": [I.set_compute_unit_price(1_000_000), I.transfer(me, tip, 1_000),
+                                I.transfer(me, tip, 1_001)],
+        "price-without-limit-ata": [I.set_compute_unit_price(1_000_001), create],
     }[case]  # fmt: skip
     if case in ("existing-ata", "create-existing"):
         pre = [I.set_compute_unit_price(7), create]  # not the same transaction (signature)
@@ -463,3 +468,38 @@ def test_the_size_estimate_is_the_built_transactions_size(
                                                      p.spec.tick_current, True)))
                      for p in hops if p.kind == "whirlpool")  # fmt: skip
     assert estimate == actual + 32 * (shared + arrays_dup)
+
+
+@pytest.mark.parametrize("kind", ["amm_v4", "cpmm", "whirlpool"])
+def test_a_swap_through_a_lookup_table_is_the_same_swap_in_fewer_bytes(kind: str) -> None:
+    """The pool's accounts looked up in a table (feeds.wire.alt), as the executor will
+    send them: the program sees the same accounts, the transaction is smaller."""
+    from feeds.wire import alt as A
+
+    m = Market()
+    pool = m.pool(kind)
+    m.chain.fund([m.me, pool.mint_a, 10**12])
+    m.chain.fund([m.me, pool.mint_b, 1])
+    ix, table = A.create_lookup_table(m.kp.pubkey(), m.kp.pubkey(), m.world.slot - 1)
+    assert m.chain.run(m.tx([ix]), commit=True).err is None
+    amount = 10**6
+    swap = m.swap_ix(pool, True, amount, 0)
+    shared = [a.pubkey for a in swap.accounts if not a.is_signer]
+    assert m.chain.run(m.tx([A.extend_lookup_table(table, m.kp.pubkey(), m.kp.pubkey(),
+                                                   A.missing(None, shared))]),
+                       commit=True).err is None  # fmt: skip
+    m.world.step()
+    acc = A.table_account(table, m.world.accounts[str(table)].data)
+    q = m.world.quote_swap(pool, True, amount)
+    assert q is not None
+    plain = m.tx([m.swap_ix(pool, True, amount, q.out)])
+    msg = A.compile_v0(m.kp.pubkey(), [m.swap_ix(pool, True, amount, q.out)],
+                       m.chain.latest_blockhash()[0], [acc])  # fmt: skip
+    looked = VersionedTransaction(msg, [m.kp])
+    assert msg.address_table_lookups and len(bytes(looked)) < len(bytes(plain))
+    dst = I.ata_address(m.me, pool.mint_b)
+    before = m.balance(dst)
+    out = m.chain.run(looked, commit=True)
+    assert out.err is None, out.logs
+    assert m.balance(dst) - before == q.out
+    assert set(out.loaded[0]) | set(out.loaded[1]) <= {str(k) for k in shared}

@@ -23,7 +23,39 @@ function plainKeyed(list) {
   return list.map((k) => ({ pubkey: k.pubkey.toBase58(), account: plainAccount(k.account) }));
 }
 
+async function sendV0(kp, instructions, tables = []) {
+  const { blockhash } = await conn.getLatestBlockhash();
+  const msg = new web3.TransactionMessage({ payerKey: kp.publicKey, recentBlockhash: blockhash, instructions })
+    .compileToV0Message(tables);
+  const tx = new web3.VersionedTransaction(msg);
+  tx.sign([kp]);
+  return { signature: await conn.sendTransaction(tx), lookups: msg.addressTableLookups.length };
+}
+
 const ops = {
+  // a lookup table made with the library's own builders (recent slot: the finalized one)
+  async altCreate(s) {
+    const kp = web3.Keypair.fromSecretKey(Uint8Array.from(s.secret));
+    const recentSlot = await conn.getSlot('finalized');
+    const [create, table] = web3.AddressLookupTableProgram.createLookupTable({
+      authority: kp.publicKey, payer: kp.publicKey, recentSlot });
+    const extend = web3.AddressLookupTableProgram.extendLookupTable({ payer: kp.publicKey,
+      authority: kp.publicKey, lookupTable: table, addresses: s.addresses.map((a) => new web3.PublicKey(a)) });
+    const sent = await sendV0(kp, [create, extend]);
+    return { table: table.toBase58(), recentSlot, signature: sent.signature };
+  },
+  // the table read back with getAddressLookupTable, then a transfer looked up through it
+  async altUse(s) {
+    const kp = web3.Keypair.fromSecretKey(Uint8Array.from(s.secret));
+    const t = (await conn.getAddressLookupTable(new web3.PublicKey(s.table))).value;
+    if (t === null) return null;
+    const st = t.state;
+    const ix = web3.SystemProgram.transfer({ fromPubkey: kp.publicKey, toPubkey: st.addresses[s.index], lamports: s.lamports });
+    const sent = await sendV0(kp, [ix], [t]);
+    return { authority: st.authority ? st.authority.toBase58() : null, deactivationSlot: st.deactivationSlot.toString(),
+      lastExtendedSlot: st.lastExtendedSlot, lastExtendedSlotStartIndex: st.lastExtendedSlotStartIndex,
+      addresses: st.addresses.map((a) => a.toBase58()), active: t.isActive(), ...sent };
+  },
   async getProgramAccounts(s) {
     const res = await conn.getProgramAccounts(new web3.PublicKey(s.program), s.config ?? {});
     if (Array.isArray(res)) return plainKeyed(res);
