@@ -117,10 +117,11 @@ def inverse_transfer_fee(config: tuple[Fee, Fee], epoch: int, post_amount: int) 
 
 def refused_extensions(data: bytes, owner: object = None) -> list[str]:
     """The extensions of a mint that arbscope refuses to swap through, by name, in the
-    order the account holds them: ``TransferHook`` (the transfer runs another program),
-    ``NonTransferable`` (every transfer fails), ``Pausable`` (its authority can stop every
-    transfer at any time), ``DefaultAccountState`` when the default is frozen (a new token
-    account cannot receive), and any type this engine does not know (``Unknown(n)``).
+    order the account holds them: ``TransferHook`` with a program set (the transfer invokes
+    it, with accounts our swaps do not pass), ``NonTransferable`` (every transfer fails),
+    ``Pausable`` while paused (every transfer fails: ``MintPaused``), ``DefaultAccountState``
+    when the default is frozen (a new token account cannot send or receive), and any type
+    this engine does not know (``Unknown(n)``). A value too short to read is refused.
     An SPL Token mint, or a Token-2022 mint without these, gives an empty list. The bytes
     are checked as ``decode_mint`` checks them."""
     decode_mint(data, owner)
@@ -134,10 +135,15 @@ def refused_extensions(data: bytes, owner: object = None) -> list[str]:
         length = int.from_bytes(raw[off + 2 : off + 4], "little")
         if ext == 0 and length == 0:
             break
-        if ext in (_NON_TRANSFERABLE, _TRANSFER_HOOK, _PAUSABLE):
+        value = raw[off + 4 : off + 4 + length]  # decode_mint: inside the account
+        if ext == _NON_TRANSFERABLE:
             refused = True
+        elif ext == _TRANSFER_HOOK:  # authority, then program_id: all zeros is None
+            refused = len(value) < 64 or any(value[32:64])
+        elif ext == _PAUSABLE:  # authority, then paused
+            refused = len(value) < 33 or value[32] != 0
         elif ext == _DEFAULT_ACCOUNT_STATE:
-            refused = raw[off + 4 : off + 5] == bytes([_FROZEN])
+            refused = len(value) < 1 or value[0] == _FROZEN
         else:
             refused = ext >= len(EXTENSION_NAMES)
         if refused:

@@ -143,7 +143,8 @@ def _mint(*tlv: tuple[int, bytes]) -> bytes:
 
 
 FEE_CONFIG = bytes(108)
-HOOK = bytes(64)  # authority, program id (OptionalNonZeroPubkey each)
+HOOK = bytes(32) + bytes(range(1, 33))  # authority (none), program id (set)
+NO_HOOK = bytes([7]) * 32 + bytes(32)  # an authority, no program: no hook runs
 
 
 @pytest.mark.parametrize(
@@ -153,7 +154,10 @@ HOOK = bytes(64)  # authority, program id (OptionalNonZeroPubkey each)
         (((1, FEE_CONFIG),), []),
         (((14, HOOK),), ["TransferHook"]),
         (((9, b""),), ["NonTransferable"]),
-        (((26, bytes(33)),), ["Pausable"]),
+        (((14, NO_HOOK),), []),
+        (((14, bytes(40)),), ["TransferHook"]),
+        (((26, bytes(32) + b"\x01"),), ["Pausable"]),
+        (((26, bytes(33)),), []),
         (((6, b"\x02"),), ["DefaultAccountState"]),
         (((6, b"\x01"),), []),
         (((12, bytes(32)), (4, bytes(65)), (10, bytes(52))), []),

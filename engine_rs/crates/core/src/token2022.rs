@@ -162,10 +162,11 @@ const PAUSABLE: u16 = 26;
 const FROZEN: u8 = 2;
 
 /// The extensions of a mint that arbscope refuses to swap through, by name, in the
-/// order the account holds them: `TransferHook` (the transfer runs another program),
-/// `NonTransferable` (every transfer fails), `Pausable` (its authority can stop every
-/// transfer at any time), `DefaultAccountState` when the default is frozen (a new token
-/// account cannot receive), and any type this engine does not know (`Unknown(n)`).
+/// order the account holds them: `TransferHook` with a program set (the transfer invokes
+/// it, with accounts our swaps do not pass), `NonTransferable` (every transfer fails),
+/// `Pausable` while paused (every transfer fails: `MintPaused`), `DefaultAccountState`
+/// when the default is frozen (a new token account cannot send or receive), and any
+/// type this engine does not know (`Unknown(n)`). A value too short to read is refused.
 /// An SPL Token mint, or a Token-2022 mint without these, gives an empty list. The
 /// bytes are checked as `decode_mint` checks them.
 pub fn refused_extensions(data: &[u8], owner: Option<&Key>) -> Result<Vec<String>> {
@@ -181,9 +182,15 @@ pub fn refused_extensions(data: &[u8], owner: Option<&Key>) -> Result<Vec<String
         if ext == 0 && len == 0 {
             break;
         }
+        // decode_mint checked that every value lies inside the account
+        let value = data.get(off + 4..off + 4 + len).unwrap_or(&[]);
         let refused = match ext {
-            NON_TRANSFERABLE | TRANSFER_HOOK | PAUSABLE => true,
-            DEFAULT_ACCOUNT_STATE => data.get(off + 4) == Some(&FROZEN),
+            NON_TRANSFERABLE => true,
+            // authority, then program_id: all zeros is None (no hook runs)
+            TRANSFER_HOOK => value.get(32..64).is_none_or(|id| id.iter().any(|&b| b != 0)),
+            // authority, then paused
+            PAUSABLE => value.get(32).is_none_or(|&b| b != 0),
+            DEFAULT_ACCOUNT_STATE => value.first().is_none_or(|&b| b == FROZEN),
             _ => usize::from(ext) >= EXTENSION_NAMES.len(),
         };
         if refused {
