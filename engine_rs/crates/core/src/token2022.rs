@@ -187,7 +187,9 @@ pub fn refused_extensions(data: &[u8], owner: Option<&Key>) -> Result<Vec<String
         let refused = match ext {
             NON_TRANSFERABLE => true,
             // authority, then program_id: all zeros is None (no hook runs)
-            TRANSFER_HOOK => value.get(32..64).is_none_or(|id| id.iter().any(|&b| b != 0)),
+            TRANSFER_HOOK => value
+                .get(32..64)
+                .is_none_or(|id| id.iter().any(|&b| b != 0)),
             // authority, then paused
             PAUSABLE => value.get(32).is_none_or(|&b| b != 0),
             DEFAULT_ACCOUNT_STATE => value.first().is_none_or(|&b| b == FROZEN),
