@@ -214,6 +214,29 @@ mod tests {
         (fee, fee)
     }
 
+    /// spl-token-2022 `interface/src/extension/transfer_fee/mod.rs` (commit 426400f2)
+    /// tests: calculate_fee_max (257-282), calculate_fee_min (285-306),
+    /// calculate_fee_exact_out_min (401-425), calculate_pre_fee_amount_edge_cases
+    /// (374-398); the whole set is tests/engine/data/spl_token_2022_transfer_fee.json.
+    #[test]
+    fn program_vectors() -> Result<()> {
+        let c = one((0, 5_000, 1));
+        assert_eq!(transfer_fee(&c, 0, u64::MAX)?, 5_000);
+        assert_eq!(transfer_fee(&c, 0, 5_000 * 10_000 - 1)?, 5_000);
+        assert_eq!(transfer_fee(&c, 0, 1)?, 1);
+        assert_eq!(transfer_fee(&c, 0, 10_001)?, 2);
+        assert_eq!(inverse_transfer_fee(&c, 0, 9_999)?, 1);
+        assert_eq!(inverse_transfer_fee(&c, 0, 10_000)?, 2);
+        assert_eq!(pre_fee_amount(&one((0, 5_000, 10_000)), 0, 1)?, 5_001);
+        assert_eq!(pre_fee_amount(&one((0, 5_000, 0)), 0, 1)?, 1);
+        // test_transfer_fee_config / epoch_fee (200-254): newer from epoch 100 on
+        let c = ((1, 10, 100), (100, 5_000, 1));
+        assert_eq!(epoch_fee(&c, 100)?.0, 100);
+        assert_eq!(epoch_fee(&c, u64::MAX)?.0, 100);
+        assert_eq!(epoch_fee(&c, 99)?.0, 1);
+        Ok(())
+    }
+
     #[test]
     fn bps_above_one_is_refused() {
         let c = one((0, 5, 10_001));
