@@ -187,3 +187,19 @@ def test_refused_extensions_agree_on_any_bytes(data: bytes) -> None:
         except errors.EngineError as exc:
             got.append(("err", type(exc).__name__))
     assert got[0] == got[1]
+
+
+@given(fee=FEES, post=st.integers(1, U64))
+def test_pre_fee_amount_is_the_smallest_that_arrives(fee: tuple[int, int, int], post: int) -> None:
+    """calculate_pre_fee_amount's doc (mod.rs 77-88): the amount whose net is ``post``,
+    the smaller one where two round to the same; none (overflow) past u64. Whirlpool's
+    swap_v2 relies on the same (its included amount is verified by calculate_fee)."""
+    for eng in (twin_mod, _rust()):
+        try:
+            pre = eng.pre_fee_amount(one(fee), 0, post)
+        except errors.MathOverflowError:
+            continue
+        assert eng.post_fee_amount(one(fee), 0, pre) == post
+        assert eng.post_fee_amount(one(fee), 0, pre - 1) < post
+        inv = eng.inverse_transfer_fee(one(fee), 0, post)
+        assert pre == post + inv
