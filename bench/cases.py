@@ -149,6 +149,15 @@ def _scalar(fn_name: str) -> Callable[[types.ModuleType, Any], Call]:
     return prepare
 
 
+def _transfer_fee_input(size: Size, seed: int) -> tuple[Any, ...]:
+    """A Token-2022 fee config (older fee until epoch 600, then the newer one) and an
+    amount at an epoch on either side of the change."""
+    r = random.Random(seed)
+    older = (r.randint(0, 500), r.randint(0, 10**9), r.randint(0, 10_000))
+    newer = (600, r.randint(0, 10**12), r.randint(0, 10_000))
+    return ((older, newer), r.choice([599, 600, 700]), r.randint(0, 10**15))
+
+
 def _pump_input(size: Size, seed: int) -> tuple[Any, ...]:
     """A PumpSwap pool (mainnet-like reserves and fee rates) and an exact input."""
     r = random.Random(seed)
@@ -996,6 +1005,8 @@ CASES: tuple[Case, ...] = (
         _dlmm_input,
         _scalar("meteora_dlmm_quote"),
     ),
+    Case("transfer_fee", (Size("1 call"),), _transfer_fee_input, _scalar("transfer_fee")),
+    Case("pre_fee_amount", (Size("1 call"),), _transfer_fee_input, _scalar("pre_fee_amount")),
     Case(
         "pump_swap",
         (Size("1 sell", {"sell": True}), Size("1 buy_exact_quote_in")),

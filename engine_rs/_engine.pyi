@@ -90,6 +90,11 @@ __all__ = [
     "tick_array_starts",
     "tick_from_sqrt_price",
     "venue_infos",
+    "inverse_transfer_fee",
+    "post_fee_amount",
+    "pre_fee_amount",
+    "refused_extensions",
+    "transfer_fee",
     "whirlpool_address",
 ]
 
@@ -588,3 +593,12 @@ def parse_logs(logs: list[str]) -> list[tuple[str, Any]]: ...
 
 # --- venues (records in engine_rs.records) ---------------------------------
 def venue_infos() -> list[Any]: ...
+
+# Token-2022 (token2022.rs): a config is (older, newer), each (epoch, maximum_fee, bps)
+_Fee = tuple[int, int, int]
+
+def transfer_fee(config: tuple[_Fee, _Fee], epoch: int, amount: int) -> int: ...
+def post_fee_amount(config: tuple[_Fee, _Fee], epoch: int, amount: int) -> int: ...
+def pre_fee_amount(config: tuple[_Fee, _Fee], epoch: int, post_amount: int) -> int: ...
+def inverse_transfer_fee(config: tuple[_Fee, _Fee], epoch: int, post_amount: int) -> int: ...
+def refused_extensions(data: bytes, owner: object = None) -> list[str]: ...

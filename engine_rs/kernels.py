@@ -88,6 +88,14 @@ KERNELS: tuple[Kernel, ...] = (
         "Meteora DLMM exact-input quote (bin walk, variable fee) on a pair's and its bin "
         "arrays' bytes",
     ),
+    Kernel(
+        "transfer_fee",
+        "Token-2022 transfer fee of an amount at an epoch (older / newer fee, ceil, capped)",
+    ),
+    Kernel(
+        "pre_fee_amount",
+        "Token-2022: the amount to send so that a given amount arrives after the fee",
+    ),
     Kernel("pump_swap", "PumpSwap exact-input sell or buy_exact_quote_in with its fee split"),
     Kernel(
         "openbook_ladder",

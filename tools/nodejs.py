@@ -6,7 +6,9 @@ the tests and the bench compare arbscope against): installed on first use with
 - ``@solana/web3.js`` drives the simulator as a second client (``tests/feeds/jsclient.py``);
 - ``@openbook-dex/openbook-v2`` decodes OpenBook v2 accounts as the engine's oracle
   (``tests/engine/jsbook.py``) and is the bench's peer for the order-book ladder
-  (``bench/jspeer.py``).
+  (``bench/jspeer.py``);
+- ``@solana/spl-token`` (installed as openbook-v2's dependency, pinned by the lockfile)
+  computes Token-2022 transfer fees as the engine's oracle (``tests/engine/test_token2022_js.py``).
 
 :func:`install` answers "" when every package of ``package.json`` is there, else why not
 (node or npm missing, the registry unreachable, the install failing), for the caller to

@@ -38,6 +38,13 @@ from .pda import (
     whirlpool_address,
 )
 from .scorer import priority_fee_lamports, score
+from .token2022 import (
+    inverse_transfer_fee,
+    post_fee_amount,
+    pre_fee_amount,
+    refused_extensions,
+    transfer_fee,
+)
 from .venues import parse_logs, parse_program_data, venue_infos
 from .venues.meteora_dlmm import (
     decode_meteora_bin_array,
@@ -158,5 +165,10 @@ __all__ = [
     "tick_array_starts",
     "tick_from_sqrt_price",
     "venue_infos",
+    "inverse_transfer_fee",
+    "post_fee_amount",
+    "pre_fee_amount",
+    "refused_extensions",
+    "transfer_fee",
     "whirlpool_address",
 ]

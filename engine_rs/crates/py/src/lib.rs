@@ -20,6 +20,7 @@ mod indicators;
 mod ingest;
 mod pda;
 mod scorer;
+mod token2022;
 mod venues;
 
 #[pymodule]
@@ -44,5 +45,6 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     decode::register(m)?;
     venues::register(m)?;
     ingest::register(m)?;
+    token2022::register(m)?;
     Ok(())
 }
