@@ -7,7 +7,7 @@ the tests and the bench compare arbscope against): installed on first use with
 - ``@openbook-dex/openbook-v2`` decodes OpenBook v2 accounts as the engine's oracle
   (``tests/engine/jsbook.py``) and is the bench's peer for the order-book ladder
   (``bench/jspeer.py``);
-- ``@solana/spl-token`` (installed as openbook-v2's dependency, pinned by the lockfile)
+- ``@solana/spl-token`` (pinned in package.json and the lockfile)
   computes Token-2022 transfer fees as the engine's oracle (``tests/engine/test_token2022_js.py``).
 
 :func:`install` answers "" when every package of ``package.json`` is there, else why not
