@@ -220,18 +220,22 @@ class Evaluator:
 
     # ------------------------------------------------------------ execution
     def sendable(self, opp: Any) -> str:
-        """ "" when the cycle fits in one transaction without an address lookup table (the
-        token accounts existing), else why not; "" too when the pools' programs are
-        unknown (the in-process market)."""
+        """ "" when the cycle fits in one transaction (the token accounts existing) as
+        is, or as a v0 message through the wallet's address lookup tables holding the
+        pools' accounts (what the live executor keeps), else why not; "" too when the
+        pools' programs are unknown (the in-process market)."""
         kinds = [self.pool_kinds.get(p) for p in opp.pools]
         if not kinds or None in kinds:
             return ""
         tip = bool(self.fees.tip_lamports)
-        size = swap_tx_size([k for k in kinds if k], list(opp.tokens), tip)
+        known = [k for k in kinds if k]
+        if swap_tx_size(known, list(opp.tokens), tip) <= PACKET_DATA_SIZE:
+            return ""
+        size = swap_tx_size(known, list(opp.tokens), tip, tables=True)
         if size <= PACKET_DATA_SIZE:
             return ""
-        return (f"one transaction would be {size:,} bytes, over the {PACKET_DATA_SIZE:,}-byte "
-                "limit (it needs an address lookup table)")  # fmt: skip
+        return (f"one transaction would be {size:,} bytes even through address lookup "
+                f"tables, over the {PACKET_DATA_SIZE:,}-byte limit")  # fmt: skip
 
     def pool_slots(self, pools: list[str]) -> tuple[int, ...]:
         """The slot of each pool's last update (-1: not in the graph)."""

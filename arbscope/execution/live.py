@@ -44,9 +44,10 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.hash import Hash
 from solders.keypair import Keypair
 from solders.message import MessageV0, to_bytes_versioned
@@ -67,6 +68,7 @@ from storage.journal import Event, Journal, JournalError
 from storage.recorder import Recorder
 
 from .keys import KeypairError, Wallet, load_wallet
+from .tables import TableKeeper, TablesView
 
 log = logging.getLogger(__name__)
 
@@ -255,6 +257,7 @@ class LiveView:
     orders: tuple[OrderView, ...]
     node: str
     last_error: str
+    tables: TablesView | None = None  # the wallet's lookup tables (None: not armed yet)
 
 
 @dataclass(slots=True)
@@ -317,6 +320,8 @@ class LiveExecutor:
         self._jito: JitoClient | None = None
         self._watcher: SignatureWatcher | None = None
         self._blockhash: tuple[str, int, float] | None = None
+        self.tables: TableKeeper | None = None  # the wallet's lookup tables (once armed)
+        self._keeping: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------ guard rails
     def checks(self) -> list[str]:
@@ -407,6 +412,7 @@ class LiveExecutor:
         await self.refresh_balances([self.base])
         if self.balances.get(self.base, 0) <= 0:
             return False, f"wallet {self.wallet.pubkey} holds none of the base token {self.base}"
+        await self._prepare_tables()
         if gen != self.generation:
             return False, "the kill switch was pressed while the guard rails were checked"
         self._roll_day()
@@ -577,6 +583,8 @@ class LiveExecutor:
             return
         rpc = self._client()
         ixs, base_ata, pre_base, creates = await self._build(o, cu_price)
+        if self.tables is not None:
+            self.tables.note(ixs, self.wallet.pubkey)
         tx, raw, bh, last_valid = await self._sign(ixs)
         if len(raw) > PACKET_DATA_SIZE and creates:
             # too large only with the new token accounts in it: create them first, alone
@@ -586,9 +594,11 @@ class LiveExecutor:
             tx, raw, bh, last_valid = await self._sign(ixs)
         o.signature = str(tx.signatures[0])
         if len(raw) > PACKET_DATA_SIZE:
+            held = len(getattr(tx.message, "address_table_lookups", ()))
             why = (f"the transaction is {len(raw):,} bytes, over the {PACKET_DATA_SIZE:,}-byte "
-                   f"packet limit ({len(o.pools)} hops, {len(ixs)} instructions): it would "
-                   "need an address lookup table")  # fmt: skip
+                   f"packet limit ({len(o.pools)} hops, {len(ixs)} instructions, "
+                   f"{held} lookup table(s) used; the accounts no table held yet are "
+                   "added for the next order)")  # fmt: skip
             self._finish(o, "refused", why)
             return
         wire = base64.b64encode(raw).decode()
@@ -738,11 +748,88 @@ class LiveExecutor:
         return True
 
     async def _sign(self, ixs: list[Any]) -> tuple[VersionedTransaction, bytes, str, int]:
-        """(transaction, its bytes, blockhash, last valid block height) for ``ixs``."""
+        """(transaction, its bytes, blockhash, last valid block height) for ``ixs``: a v0
+        message that loads from the wallet's lookup tables every account they hold."""
         assert self.wallet is not None
         bh, last_valid = await self._latest_blockhash()
-        tx = compile_and_sign(self.wallet.keypair, self.wallet.key, ixs, bh)
+        tables = self.tables.accounts() if self.tables is not None else []
+        tx = compile_and_sign(self.wallet.keypair, self.wallet.key, ixs, bh, tables)
         return tx, bytes(tx), bh, last_valid
+
+    # ------------------------------------------------------------ lookup tables
+    async def _prepare_tables(self) -> None:
+        """Find the wallet's lookup tables on the node and extend them with every
+        account the watched pools' swaps name (both directions, the wallet's token
+        accounts), creating tables as needed; the cost is journaled and shown. A failure
+        is shown and journaled; orders then go with what the tables hold."""
+        assert self.wallet is not None
+        if self.tables is None:
+            self.tables = TableKeeper(self._client(), self.wallet.pubkey, self._sign,
+                                      self._watch, self._event,
+                                      self.config.confirm_timeout_s)  # fmt: skip
+        keeper = self.tables
+        try:
+            await keeper.load()
+            keys = await self._watched_keys()
+            await keeper.ensure(keys)
+            keeper.view.error = ""
+        except (RpcError, ValueError, OSError) as exc:
+            keeper.view.error = self._clean(f"lookup tables: {exc}")
+            self.last_error = keeper.view.error
+            log.warning("%s", keeper.view.error)
+
+    async def _watched_keys(self) -> list[Pubkey]:
+        """The accounts a lookup table could hold of one swap each way through every
+        pool of the graph whose program arbscope trades."""
+        from .tables import table_keys
+
+        assert self.wallet is not None
+        me = self.wallet.pubkey
+        pools = [str(p) for p in self._graph().pools()]
+        try:
+            await self._statics(pools)
+        except ValueError:  # a pool of a program not traded: the others one by one
+            for p in pools:
+                try:
+                    await self._statics([p])
+                except ValueError:
+                    continue
+        out: dict[Pubkey, None] = {}
+        for p in pools:
+            st = self._static.get(p)
+            if st is None:
+                continue
+            venue = venues.by_kind(st.kind)
+            mints = list(pool_mints(st.kind, st.record))
+            for tin, tout in ((mints[0], mints[1]), (mints[1], mints[0])):
+                leg = venues.Leg(pool=p, record=st.record, owner=me, mint_in=tin,
+                                 mint_out=tout, source=I.ata_address(me, tin),
+                                 dest=I.ata_address(me, tout), amount_in=1, minimum_out=0,
+                                 token_programs=st.programs)  # fmt: skip
+                try:
+                    ix = venue.swap_instruction(leg)
+                except (ValueError, KeyError):
+                    continue  # a swap this pool cannot build now (no tick array ahead)
+                out.update(dict.fromkeys(table_keys([ix], me)))
+        return list(out)
+
+    def _keep_tables(self) -> None:
+        """Between orders: add the accounts orders named that no table held."""
+        keeper = self.tables
+        if keeper is None or not keeper.view.pending or not self.armed:
+            return
+        if self.open_orders() or (self._keeping is not None and not self._keeping.done()):
+            return
+
+        async def keep() -> None:
+            try:
+                await keeper.ensure()
+                keeper.view.error = ""
+            except (RpcError, ValueError, OSError) as exc:
+                keeper.view.error = self._clean(f"lookup tables: {exc}")
+                log.warning("%s", keeper.view.error)
+
+        self._keeping = asyncio.get_running_loop().create_task(keep(), name="lookup-tables")
 
     def _killed(self, o: LiveOrder, gen: int) -> bool:
         """Whether the kill switch (or back to paper) came since ``o`` started: then it
@@ -909,6 +996,10 @@ class LiveExecutor:
             ),
         )
         log.info("live order %d %s: %s", o.seq, status, detail)
+        try:
+            self._keep_tables()
+        except RuntimeError:  # no running loop (a test finishing orders by hand)
+            pass
 
     def view(self) -> LiveView:
         def path(o: LiveOrder) -> str:
@@ -946,14 +1037,16 @@ class LiveExecutor:
             orders=orders,
             node=self.node,
             last_error=self.last_error,
+            tables=None if self.tables is None else replace(self.tables.view),
         )
 
     async def close(self) -> None:
         """Cancel what was never sent; close the connections."""
         self.disarm("session closed")
-        for t in list(self.tasks.values()):
+        keeping = [self._keeping] if self._keeping is not None else []
+        for t in [*self.tasks.values(), *keeping]:
             t.cancel()
-        for t in list(self.tasks.values()):
+        for t in [*self.tasks.values(), *keeping]:
             try:
                 await t
             except (asyncio.CancelledError, Exception):
@@ -967,12 +1060,18 @@ class LiveExecutor:
 
 
 def compile_and_sign(
-    keypair: Keypair, payer: Pubkey, ixs: Sequence[Any], blockhash: str
+    keypair: Keypair,
+    payer: Pubkey,
+    ixs: Sequence[Any],
+    blockhash: str,
+    tables: Sequence[AddressLookupTableAccount] = (),
 ) -> VersionedTransaction:
-    """A v0 message (no lookup tables) signed by ``keypair``: the signature over the
-    message bytes, then the transaction populated with it (the same bytes as solders'
-    ``VersionedTransaction(msg, [keypair])`` in well under half the time)."""
-    msg = MessageV0.try_compile(payer, list(ixs), [], Hash.from_string(blockhash))
+    """A v0 message signed by ``keypair``, loading from ``tables`` every account they
+    hold that does not sign and is not an invoked program (solders' compiler, Agave's
+    rule): the signature over the message bytes, then the transaction populated with it
+    (the same bytes as solders' ``VersionedTransaction(msg, [keypair])`` in well under
+    half the time)."""
+    msg = MessageV0.try_compile(payer, list(ixs), list(tables), Hash.from_string(blockhash))
     return VersionedTransaction.populate(msg, [keypair.sign_message(to_bytes_versioned(msg))])
 
 

@@ -5,6 +5,14 @@ A transaction is refused by a node's RPC when its bytes on the wire exceed
 :data:`PACKET_DATA_SIZE` (1280 IPv6 MTU - 40 IPv6 header - 8 fragment header); paper
 refuses the cycles live could not send, the live executor refuses (or splits) what is
 over, and the simulator refuses it as a node does.
+
+With ``tables`` the size is that of the v0 message compiled against address lookup
+tables holding what the live executor's tables hold (``arbscope.execution.tables``):
+every account that does not sign, is not an invoked program and is not a Jito tip
+account. The executor fills its tables pool by pool, so a cycle's accounts lie in a few
+of them; the estimate puts each hop's accounts in a table of its own (the wallet's token
+accounts in the first), an upper bound on the tables a live order references, so what
+paper calls sendable the live executor can send once its tables hold the pools.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 
+from solders.instruction import Instruction
 from solders.pubkey import Pubkey
 
 from .. import venues
@@ -30,8 +39,27 @@ def _placeholder(name: str) -> str:
     return str(Pubkey.from_bytes(hashlib.sha256(name.encode()).digest()))
 
 
-@lru_cache(maxsize=1024)
-def _shape_size(kinds: tuple[str, ...], pattern: tuple[int, ...], tip: bool, creates: int) -> int:
+def lookup_keys(ixs: list[Instruction], payer: Pubkey) -> list[Pubkey]:
+    """The accounts of ``ixs`` a lookup table may hold for a transaction of ``payer`` (in
+    order, once each): not a signer, not an invoked program, not a Jito tip account."""
+    programs = {ix.program_id for ix in ixs}
+    out: dict[Pubkey, None] = {}
+    for ix in ixs:
+        for m in ix.accounts:
+            k = m.pubkey
+            if not (m.is_signer or k == payer or k in programs or k in _TIPS):
+                out[k] = None
+    return list(out)
+
+
+_TIPS = frozenset(Pubkey.from_string(k) for k in JITO_TIP_ACCOUNTS)
+
+
+@lru_cache(maxsize=2048)
+def _shape_size(
+    kinds: tuple[str, ...], pattern: tuple[int, ...], tip: bool, creates: int, tables: bool
+) -> int:
+    from solders.address_lookup_table_account import AddressLookupTableAccount
     from solders.hash import Hash
     from solders.message import MessageV0
     from solders.signature import Signature
@@ -44,21 +72,38 @@ def _shape_size(kinds: tuple[str, ...], pattern: tuple[int, ...], tip: bool, cre
     for i in range(creates):  # an ATA created in the transaction (its mint is a key too)
         ixs.append(create_ata_instruction(me, _placeholder(f"new-ata{i}"), me,
                                           _placeholder(f"new-mint{i}")))  # fmt: skip
+    groups = [list(ixs)]
     for h, kind in enumerate(kinds):
         k = [_placeholder(f"hop{h}:{j}") for j in range(8)]  # the pool's own accounts
-        ixs.append(venues.by_kind(kind).sizing_swap(me, k, ata[h], ata[h + 1], tok[h], tok[h + 1]))
+        swap = venues.by_kind(kind).sizing_swap(me, k, ata[h], ata[h + 1], tok[h], tok[h + 1])
+        ixs.append(swap)
+        groups.append([swap])
     if tip:
         ixs.append(transfer(me, JITO_TIP_ACCOUNTS[0], 1))
-    msg = MessageV0.try_compile(Pubkey.from_string(me), ixs, [], Hash.default())
+    payer = Pubkey.from_string(me)
+    luts = []
+    if tables:  # each hop's accounts in a table of its own; the wallet's in the first
+        seen: set[Pubkey] = set()
+        programs = {ix.program_id for ix in ixs}
+        for g, group in enumerate(groups):
+            keys = [k for k in lookup_keys(group, payer) if k not in seen and k not in programs]
+            seen.update(keys)
+            if keys:
+                luts.append(AddressLookupTableAccount(Pubkey.from_string(_placeholder(
+                    f"table{g}")), keys))  # fmt: skip
+    msg = MessageV0.try_compile(payer, ixs, luts, Hash.default())
     return len(bytes(VersionedTransaction.populate(msg, [Signature.default()])))
 
 
-def swap_tx_size(kinds: list[str], tokens: list[str], tip: bool = False, creates: int = 0) -> int:
+def swap_tx_size(
+    kinds: list[str], tokens: list[str], tip: bool = False, creates: int = 0, tables: bool = False
+) -> int:
     """The size in bytes of the transaction a cycle becomes (compute budget, one swap per
-    hop of ``kinds`` — venue kinds: amm_v4 | cpmm | whirlpool — through ``tokens``, a
-    tip, ``creates`` new token accounts), with no address lookup table: the venues'
-    builders on placeholder keys. Exact when the pools share no account, an upper bound
-    otherwise (two CP-Swap pools may share a config). Cached per shape."""
+    hop of ``kinds`` — venue kinds — through ``tokens``, a tip, ``creates`` new token
+    accounts): the venues' builders on placeholder keys, without address lookup tables
+    or (``tables``) through them as the module doc says. Exact without tables when the
+    pools share no account, an upper bound otherwise (two CP-Swap pools may share a
+    config). Cached per shape."""
     first: dict[str, int] = {}
     pattern = tuple(first.setdefault(t, len(first)) for t in tokens)
-    return _shape_size(tuple(kinds), pattern, tip, creates)
+    return _shape_size(tuple(kinds), pattern, tip, creates, tables)

@@ -185,9 +185,9 @@ def test_feeds_show_rate_limits_with_their_backoff_and_uncovered_accounts() -> N
 
 
 def test_a_go_cycle_one_transaction_cannot_hold_says_so_and_the_detail_why() -> None:
-    """The scorer's GO is the economics; a cycle too big for one transaction (before
-    address lookup tables) is traded by nobody, so the row says ``GO · needs ALT`` (not
-    the profit colour) and the detail names the size and the limit."""
+    """The scorer's GO is the economics; a cycle too big for one transaction even through
+    address lookup tables is traded by nobody, so the row says ``GO · too big`` (not the
+    profit colour) and the detail names the size and the limit."""
     from engine_rs.records import Opportunity, Score, as_dict
     from tui.screens.detail import detail
     from tui.widgets.cycles import verdict
@@ -201,9 +201,10 @@ def test_a_go_cycle_one_transaction_cannot_hold_says_so_and_the_detail_why() -> 
     s = Score(**{**as_dict(s), "go": True, "reasons": []})
     palette = Palette("green", "red")
     assert verdict(s, palette).plain == "GO"
-    why = "one transaction would be 1,498 bytes, over the 1,232-byte limit"
+    why = ("one transaction would be 1,498 bytes even through address lookup tables, over "
+           "the 1,232-byte limit")
     row = verdict(s, palette, why)
-    assert row.plain == "GO · needs ALT" and "green" not in str(row.style)
+    assert row.plain == "GO · too big" and "green" not in str(row.style)
     console = Console(width=160, record=True)
     console.print(detail(o, s, palette, unsendable=why))
     text = console.export_text()

@@ -45,11 +45,12 @@ def kinds_text(o: Opportunity, labels: Mapping[str, str] | None = None) -> str:
 
 
 def verdict(s: Score, palette: Palette, unsendable: str = "") -> Text:
-    """GO in the theme's profit colour (dim with ``needs ALT`` when one transaction
-    cannot hold the cycle: ``unsendable`` says why, and nothing trades it); else the first
+    """GO in the theme's profit colour (dim with ``too big`` when one transaction cannot
+    hold the cycle even through lookup tables: ``unsendable`` says why, and nothing
+    trades it); else the first
     reason (and how many more)."""
     if s.go and unsendable:
-        return Text("GO · needs ALT", style="dim")
+        return Text("GO · too big", style="dim")
     if s.go:
         return Text("GO", style=f"bold {palette.profit}")
     more = f" +{len(s.reasons) - 1}" if len(s.reasons) > 1 else ""

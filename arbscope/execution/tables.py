@@ -1,0 +1,266 @@
+"""The wallet's address lookup tables: what lets a 3- to 5-hop cycle fit one packet.
+
+A swap names 8 to 24 accounts; a v0 message may load every account that does not sign
+and is not an invoked program from a lookup table at 1 byte each instead of 32
+(Agave ``programs/address-lookup-table``; ``feeds.wire.alt`` builds the instructions).
+:class:`TableKeeper` keeps the wallet's tables (authority = the wallet):
+
+- **found, not remade**: on arming it asks the node for the Address Lookup Table
+  program's accounts whose authority is the wallet (``getProgramAccounts`` with a memcmp
+  on the authority at byte 22 of ``LookupTableMeta``), and uses those not deactivated.
+  A restart pays nothing again; a deactivated or closed table is never used and a new
+  one is made when one is needed;
+- **ahead of trading**: :meth:`TableKeeper.ensure` is given the accounts the watched
+  pools' swaps name (both directions, the wallet's token accounts) and extends the
+  tables with those not held, creating a table when the last is full (256 addresses).
+  A table is created with the node's finalized slot as its recent slot (it must be in
+  SlotHashes, and two tables need two slots), then extended in batches that each fit a
+  packet; the entries are usable from the slot after the extend, which it waits for by
+  asking the node's slot. Its cost (the tables' rent and the transactions' fees, as the
+  wallet's balance fell) is kept in :attr:`TableKeeper.spent` and journaled;
+- **kept current**: accounts an order named that no table held (a Whirlpool's next tick
+  array, a new pool) are remembered and added between orders.
+
+Never in a table: signers (the payer), invoked programs (a v0 message keeps program ids
+static) and the Jito tip accounts (Jito's rule: a tip to an account loaded from a table
+is not seen as a tip).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from solders.address_lookup_table_account import (
+    AddressLookupTable,
+    AddressLookupTableAccount,
+)
+from solders.instruction import Instruction
+from solders.pubkey import Pubkey
+
+from feeds.clients.confirm import SignatureWatcher
+from feeds.clients.rpc import RpcClient, RpcError
+from feeds.wire import alt as A
+from feeds.wire import instructions as I
+
+log = logging.getLogger(__name__)
+
+AUTHORITY_OFFSET = 22  # u32 type, u64 deactivation, u64 last extended, u8 index, Option tag
+U64_MAX = 2**64 - 1
+CU_TABLE = 50_000  # a create or an extend: the program, the system program's transfer
+ACTIVATION_WAIT_S = 30.0  # how long to wait for the node's slot to pass an extend
+NEVER_IN_TABLES = frozenset(Pubkey.from_string(k) for k in I.JITO_TIP_ACCOUNTS)
+
+Sign = Callable[[list[Instruction]], Awaitable[tuple[Any, bytes, str, int]]]
+
+
+def table_keys(ixs: Sequence[Instruction], payer: str | Pubkey) -> list[Pubkey]:
+    """The accounts of ``ixs`` a lookup table could hold (in order, once each): not the
+    payer or another signer, not an invoked program, not a Jito tip account."""
+    me = payer if isinstance(payer, Pubkey) else Pubkey.from_string(payer)
+    programs = {ix.program_id for ix in ixs}
+    out: dict[Pubkey, None] = {}
+    for ix in ixs:
+        for m in ix.accounts:
+            k = m.pubkey
+            if m.is_signer or k == me or k in programs or k in NEVER_IN_TABLES:
+                continue
+            out[k] = None
+    return list(out)
+
+
+@dataclass
+class TablesView:
+    """What the screen and the journal show of the tables."""
+
+    tables: tuple[str, ...] = ()
+    addresses: int = 0
+    pending: int = 0  # accounts seen in orders, not in a table yet
+    spent: int = 0  # lamports: rent + fees of the tables made or extended by this process
+    rent: int = 0
+    fees: int = 0
+    transactions: int = 0
+    error: str = ""
+
+
+@dataclass
+class TableKeeper:
+    """The lookup tables of ``authority`` (the wallet), read from and written to the node
+    through ``rpc``; transactions signed by ``sign`` and confirmed by ``watch``."""
+
+    rpc: RpcClient
+    authority: str
+    sign: Sign
+    watch: Callable[[], SignatureWatcher]
+    event: Callable[[str, dict[str, Any]], None] = lambda kind, payload: None
+    confirm_timeout_s: float = 60.0
+    cu_price: int = 0
+    tables: dict[Pubkey, AddressLookupTableAccount] = field(default_factory=dict)
+    view: TablesView = field(default_factory=TablesView)
+    _wanted: dict[Pubkey, None] = field(default_factory=dict)
+    _size: dict[Pubkey, int] = field(default_factory=dict)  # entries, active or not yet
+    _used_slots: set[int] = field(default_factory=set)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    # ------------------------------------------------------------------ reading
+    def accounts(self) -> list[AddressLookupTableAccount]:
+        """The active tables, to compile a v0 message against."""
+        return list(self.tables.values())
+
+    def held(self) -> set[Pubkey]:
+        return {a for t in self.tables.values() for a in t.addresses}
+
+    async def load(self) -> int:
+        """The wallet's usable tables from the node (an authority of the wallet, not
+        deactivated); how many."""
+        me = Pubkey.from_string(self.authority)
+        mine = [(AUTHORITY_OFFSET, bytes(me))]
+        got = await self.rpc.get_program_accounts(A.ALT_PROGRAM, memcmp=mine)
+        self.tables = {}
+        for address, acc in sorted(got.items()):
+            try:
+                table = AddressLookupTable.deserialize(acc.data)
+            except ValueError:
+                continue  # an uninitialized or closed account of the program
+            if table.meta.authority != me or table.meta.deactivation_slot != U64_MAX:
+                continue
+            key = Pubkey.from_string(address)
+            self.tables[key] = AddressLookupTableAccount(key, table.addresses)
+            self._size[key] = len(table.addresses)
+        self._refresh_view()
+        return len(self.tables)
+
+    def note(self, ixs: Sequence[Instruction], payer: str) -> int:
+        """Remember the accounts of an order that no table holds; how many are new."""
+        held = self.held()
+        new = [k for k in table_keys(ixs, payer) if k not in held and k not in self._wanted]
+        for k in new:
+            self._wanted[k] = None
+        self.view.pending = len(self._wanted)
+        return len(new)
+
+    # ------------------------------------------------------------------ writing
+    async def ensure(self, addresses: Iterable[Pubkey] = ()) -> int:
+        """Every one of ``addresses`` (and those :meth:`note` remembered) in an active
+        table; how many were added. RpcError / ValueError when the node refused."""
+        async with self._lock:
+            for k in addresses:
+                self._wanted.setdefault(k, None)
+            held = self.held()
+            want = [k for k in self._wanted if k not in held]
+            if not want:
+                self._wanted.clear()
+                self.view.pending = 0
+                return 0
+            me = self.authority
+            before = await self.rpc.get_balance(me)
+            rent_before = await self._rent()
+            sent = 0
+            added = 0
+            try:
+                while want:
+                    table = self._with_room()
+                    if table is None:
+                        table = await self._create()
+                        sent += 1
+                    room = A.MAX_ADDRESSES - self._size[table]
+                    chunk, want = want[:room], want[room:]
+                    sent += await self._extend(table, chunk)
+                    self._size[table] += len(chunk)
+                    added += len(chunk)
+                await self._activate()
+            finally:
+                after = await self.rpc.get_balance(me)
+                rent = await self._rent() - rent_before
+                spent = before - after
+                self.view.spent += spent
+                self.view.rent += rent
+                self.view.fees += spent - rent
+                self.view.transactions += sent
+                for k in list(self._wanted):
+                    if k in self.held():
+                        del self._wanted[k]
+                self._refresh_view()
+                self.event("tables", {"added": added, "transactions": sent, "spent": spent,
+                                      "rent": rent, "tables": list(self.view.tables),
+                                      "addresses": self.view.addresses})  # fmt: skip
+            return added
+
+    def _with_room(self) -> Pubkey | None:
+        return next((k for k, n in self._size.items() if n < A.MAX_ADDRESSES), None)
+
+    async def _rent(self) -> int:
+        if not self._size:
+            return 0
+        got = await self.rpc.get_multiple_accounts([str(k) for k in self._size])
+        return sum(a.lamports for a in got.values() if a is not None)
+
+    def _budget(self) -> list[Instruction]:
+        return [I.set_compute_unit_limit(CU_TABLE), I.set_compute_unit_price(self.cu_price)]
+
+    async def _create(self) -> Pubkey:
+        slot = await self.rpc.get_slot("finalized")
+        deadline = asyncio.get_running_loop().time() + ACTIVATION_WAIT_S
+        while slot in self._used_slots:  # one table per recent slot and authority
+            if asyncio.get_running_loop().time() > deadline:
+                raise RpcError("the node's finalized slot did not advance")
+            await asyncio.sleep(0.05)
+            slot = await self.rpc.get_slot("finalized")
+        self._used_slots.add(slot)
+        ix, table = A.create_lookup_table(self.authority, self.authority, slot)
+        await self._land([*self._budget(), ix], "create")
+        self._size[table] = 0
+        return table
+
+    async def _extend(self, table: Pubkey, keys: list[Pubkey]) -> int:
+        batches = A.extend_batches(table, self.authority, self.authority, keys,
+                                   before=self._budget())  # fmt: skip
+        await asyncio.gather(*(
+            self._land([*self._budget(),
+                        A.extend_lookup_table(table, self.authority, self.authority, b)],
+                       "extend")
+            for b in batches))  # fmt: skip
+        return len(batches)
+
+    async def _land(self, ixs: list[Instruction], what: str) -> None:
+        tx, raw, _, last_valid = await self.sign(ixs)
+        sig = str(tx.signatures[0])
+        watcher = self.watch()
+        fut = await watcher.subscribe(sig)
+        await self.rpc.send_transaction(base64.b64encode(raw).decode(), skip_preflight=False)
+        conf = await watcher.wait(sig, fut, last_valid, self.confirm_timeout_s)
+        if conf.status != "confirmed":
+            raise RpcError(f"the lookup table's {what} did not land: {conf.status} "
+                           f"{conf.err if conf.err is not None else ''}".rstrip())  # fmt: skip
+
+    async def _activate(self) -> None:
+        """Read the tables back; wait until the node's slot is past their last extend
+        (entries are usable from the next slot)."""
+        got = await self.rpc.get_multiple_accounts([str(k) for k in self._size])
+        last = 0
+        ready: dict[Pubkey, AddressLookupTableAccount] = {}
+        for k in list(self._size):
+            acc = got.get(str(k))
+            if acc is None:
+                del self._size[k]
+                continue
+            table = AddressLookupTable.deserialize(acc.data)
+            ready[k] = AddressLookupTableAccount(k, table.addresses)
+            self._size[k] = len(table.addresses)
+            last = max(last, table.meta.last_extended_slot)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ACTIVATION_WAIT_S
+        while await self.rpc.get_slot("confirmed") <= last:
+            if loop.time() > deadline:
+                raise RpcError(f"the node's slot did not pass {last}, the tables' last extend")
+            await asyncio.sleep(0.05)
+        self.tables = ready  # from now on the orders load from them
+
+    def _refresh_view(self) -> None:
+        self.view.tables = tuple(str(k) for k in self.tables)
+        self.view.addresses = sum(len(t.addresses) for t in self.tables.values())
+        self.view.pending = len(self._wanted)
