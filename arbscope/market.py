@@ -185,7 +185,10 @@ class Evaluator:
         first = self.first_seen
         opps = self.timer.call(
             "cycles_touching",
-            lambda m: self.graphs[m.BACKEND].cycles_touching(pool_id),
+            # every indexed length: the graph's own max_hops (the call's default is 4)
+            lambda m: self.graphs[m.BACKEND].cycles_touching(
+                pool_id, self.graphs[m.BACKEND].max_hops
+            ),
             detail=pool_id,
         )
         for o in opps:

@@ -43,14 +43,6 @@ def quiet(seed: int) -> WorldConfig:
                        venue_mix=False)  # fmt: skip
 
 
-@pytest.fixture
-def keyfile(tmp_path: Path) -> Path:
-    path = tmp_path / "keys" / "live.json"
-    path.parent.mkdir()
-    write_keypair(path)
-    return path
-
-
 @asynccontextmanager
 async def live_session(
     keyfile: Path,
@@ -58,13 +50,14 @@ async def live_session(
     accept: bool = True,
     db: Path | None = None,
     world: WorldConfig | None = None,
+    max_hops: int = 3,
     **cfg: Any,
 ) -> AsyncIterator[FeedSession]:
     config = LiveConfig(keypair=str(keyfile), **{**CAPS, **cfg})
     # always recorded (db None: the test's own journal): the day's total lives there
     sim_config = world if world is not None else quiet(seed)
     s = FeedSession(seed=seed, sim_config=sim_config, sim_endpoints=1, live=config,
-                    sim_accept_tx=accept, shadow=False,
+                    sim_accept_tx=accept, shadow=False, max_hops=max_hops,
                     record=RecordSettings(db, batch_s=0.1))  # fmt: skip
     await s.start()
     assert s.start_error == ""

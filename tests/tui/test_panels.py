@@ -201,8 +201,10 @@ def test_a_go_cycle_one_transaction_cannot_hold_says_so_and_the_detail_why() -> 
     s = Score(**{**as_dict(s), "go": True, "reasons": []})
     palette = Palette("green", "red")
     assert verdict(s, palette).plain == "GO"
-    why = ("one transaction would be 1,498 bytes even through address lookup tables, over "
-           "the 1,232-byte limit")
+    why = (
+        "one transaction would be 1,498 bytes even through address lookup tables, over "
+        "the 1,232-byte limit"
+    )
     row = verdict(s, palette, why)
     assert row.plain == "GO · too big" and "green" not in str(row.style)
     console = Console(width=160, record=True)
