@@ -269,7 +269,8 @@ class ArbscopeApp(App[None]):
         # (k pressed while the guard rails were checked: the source refuses, not the app)
         if allowed:
             self.state.mode, self.state.halted = "LIVE", False
-            self.say("LIVE: real transactions (k halts at once)")
+            note = f" · {why}" if why else ""  # the lookup tables made or found
+            self.say(f"LIVE: real transactions (k halts at once){note}")
         else:
             self.say(f"live refused: {why}")
 

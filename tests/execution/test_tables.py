@@ -37,6 +37,7 @@ async def test_arming_makes_tables_of_every_watched_pools_accounts_at_the_cost_s
         ok, why = await s.request_live()
         assert ok, why
         ex = s.executor
+        assert why == ex.tables_note() and why.startswith("lookup tables: ") and "SOL" in why
         assert ex.wallet is not None and ex.tables is not None
         v = ex.tables.view
         assert v.error == "" and v.pending == 0 and len(v.tables) >= 1
@@ -163,7 +164,8 @@ async def test_every_cycle_of_up_to_five_hops_fits_through_the_tables(
                 under, over = max(under, size - est), max(over, est - size)
         assert {n for _, n, _, _ in sizes} == {2, 3, 4, 5}
         largest = max(sizes)
-        print(f"\n{len(sizes)} cycles of 2-5 hops; {over_without} over the limit without "
+        print(f"\n{ex.tables_note()}; {len(graph.pools())} pools")
+        print(f"{len(sizes)} cycles of 2-5 hops; {over_without} over the limit without "
               f"tables; the largest through them: {largest[0]} bytes, {largest[1]} hops, "
               f"{'·'.join(largest[2])}; paper's estimate {under} under to {over} over")  # fmt: skip
         assert over_without > 0 and under <= 16, under
