@@ -249,6 +249,8 @@ RUN_FLAGS: dict[str, str] = {
     "send_ws": "live.send_ws",
     "jito": "live.jito",
     "tip_lamports": "fees.tip_lamports",
+    "tip_policy": "fees.tip_policy",
+    "tip_percentile": "fees.tip_percentile",
     "max_trade": "live.max_trade",
     "max_day": "live.max_day",
     "max_open": "live.max_open",
@@ -375,7 +377,23 @@ def _add_run(p: argparse.ArgumentParser) -> None:
         help="PubSub for signatureSubscribe (live.send_ws; default the first --ws)",
     )
     live.add_argument(
-        "--jito", metavar="URL", help="send Jito bundles to this block engine (live.jito)"
+        "--jito",
+        metavar="URL",
+        action="append",
+        help="send Jito bundles to this block engine; repeat for several, all sent at once "
+        "(live.jito)",
+    )
+    live.add_argument(
+        "--tip-policy",
+        choices=("fixed", "percentile"),
+        help="the Jito tip: fixed (--tip-lamports) or a percentile of recently landed tips "
+        "(fees.tip_policy)",
+    )
+    live.add_argument(
+        "--tip-percentile",
+        type=int,
+        choices=(25, 50, 75, 95, 99),
+        help="the percentile policy's percentile (fees.tip_percentile)",
     )
     live.add_argument(
         "--tip-lamports",
@@ -627,14 +645,20 @@ def build_session(cfg: Any) -> Any:
         except TlsSetupError as exc:
             raise ConfigError([f"feeds.ca_file: {exc}"]) from None
     max_frame = int(cfg["feeds.max_frame_mb"] * 2**20)
+    if cfg["fees.tip_percentile"] not in (25, 50, 75, 95, 99):
+        raise ConfigError([f"fees.tip_percentile: expected 25, 50, 75, 95 or 99 (the tip "
+                           f"floor's), got {cfg['fees.tip_percentile']}"])  # fmt: skip
     live = None
     if cfg["live.keypair"] or cfg["sim.accept_tx"]:
         live = LiveConfig(
             keypair=cfg["live.keypair"],
             rpc=cfg["live.send_rpc"] or (rpc[0] if rpc else None),
             ws=cfg["live.send_ws"] or (ws[0] if ws else None),
-            jito=cfg["live.jito"],
+            jito=tuple(cfg["live.jito"]),
             tip_lamports=cfg["fees.tip_lamports"],
+            tip_policy=cfg["fees.tip_policy"],
+            tip_percentile=cfg["fees.tip_percentile"],
+            tip_max=cfg["fees.tip_max"],
             max_trade=cfg["live.max_trade"],
             max_day=cfg["live.max_day"],
             max_open=cfg["live.max_open"],

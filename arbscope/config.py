@@ -124,8 +124,14 @@ KEYS: tuple[Key, ...] = (
         lo=1, hi=1_400_000),
     Key("fees", "percentile", "float", 75.0, "priority fee: this percentile of the recent "
         "window's per-slot fees", lo=0, hi=100),
-    Key("fees", "tip_lamports", "int", 0, "tip per transaction, counted in every score",
-        lo=0),
+    Key("fees", "tip_lamports", "int", 0, "tip per transaction, counted in every score "
+        "(the percentile policy's tip until a tip floor is read)", lo=0),
+    Key("fees", "tip_policy", "choice", "fixed", "the Jito tip: fixed (tip_lamports) or "
+        "percentile (of recently landed tips, from the engines' tip floor)",
+        choices=("fixed", "percentile")),
+    Key("fees", "tip_percentile", "int", 50, "the percentile policy's percentile: 25, 50, "
+        "75, 95 or 99", lo=25, hi=99),
+    Key("fees", "tip_max", "int", 1_000_000, "the percentile policy's cap, lamports", lo=1_000),
     Key("live", "keypair", "path", None, "Solana keypair file (JSON array of 64 numbers)",
         legacy_env="ARBSCOPE_KEYPAIR", example="~/.config/solana/id.json"),
     Key("live", "send_rpc", "url", None, "JSON-RPC to simulate and send with (default: the "
@@ -133,8 +139,10 @@ KEYS: tuple[Key, ...] = (
         example="https://rpc.example.com/?api-key=..."),
     Key("live", "send_ws", "url", None, "PubSub for signatureSubscribe (default: the first "
         "feeds.ws)", legacy_env="ARBSCOPE_SEND_WS", schemes=("ws", "wss")),
-    Key("live", "jito", "url", None, "send as Jito bundles to this block engine",
-        legacy_env="ARBSCOPE_JITO", example="https://mainnet.block-engine.jito.wtf"),
+    Key("live", "jito", "urls", [], "send as Jito bundles to these block engines, all at "
+        "once (one signature: it lands once, one tip)", legacy_env="ARBSCOPE_JITO",
+        example='["https://ny.mainnet.block-engine.jito.wtf", '
+        '"https://frankfurt.mainnet.block-engine.jito.wtf"]'),
     Key("live", "max_trade", "int", None, "cap per trade, base-token units (required)", lo=1,
         example="1000000000"),
     Key("live", "max_day", "int", None, "cap per UTC day, base-token units (required)", lo=1,

@@ -18,6 +18,10 @@ buckets. Names:
   ``arbscope_opportunities`` (live now), ``arbscope_opportunities_go``,
   ``arbscope_orders_total{mode,outcome}`` (taken), ``arbscope_pnl{mode}`` (base units),
   ``arbscope_fees_lamports_total{mode}``
+- live routes (``rpc``, ``jito:<engine>``): ``arbscope_route_orders_total{route,outcome}``
+  (sent, refused, landed, expired, failed), ``arbscope_route_failures_total{route,error}``
+  (the program's error name), ``arbscope_route_slots_to_land`` (summary: count, sum) and
+  ``arbscope_route_slots_to_land_quantile{route,quantile}`` (0.5, 0.9)
 - ``arbscope_kernel_latency_seconds{kernel,backend}`` (histogram),
   ``arbscope_engine_errors_total``, ``arbscope_shadow_mismatches_total``
 - ``arbscope_journal_queue_depth``, ``arbscope_journal_inputs_written_total``,
@@ -49,6 +53,7 @@ from prometheus_client.core import (
     GaugeMetricFamily,
     HistogramMetricFamily,
     Metric,
+    SummaryMetricFamily,
 )
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
@@ -323,6 +328,41 @@ class SessionCollector(Collector):
         yield orders
         yield pnl
         yield fees
+        if ex is not None:
+            yield from SessionCollector._routes(ex.view().routes)
+
+    @staticmethod
+    def _routes(routes: Any) -> Iterator[Metric]:
+        """Per route (rpc, jito:<engine>): outcomes, failures by error, slots to land."""
+        outcomes = CounterMetricFamily(
+            "arbscope_route_orders", "live orders by route and outcome",
+            labels=["route", "outcome"],
+        )  # fmt: skip
+        failures = CounterMetricFamily(
+            "arbscope_route_failures", "live orders that landed with an error, by route and "
+            "the program's error name", labels=["route", "error"],
+        )  # fmt: skip
+        slots = SummaryMetricFamily(
+            "arbscope_route_slots_to_land", "slots from send to landing, by route",
+            labels=["route"],
+        )  # fmt: skip
+        quantiles = GaugeMetricFamily(
+            "arbscope_route_slots_to_land_quantile", "slots from send to landing: p50, p90",
+            labels=["route", "quantile"],
+        )  # fmt: skip
+        for r in routes:
+            for outcome in ("sent", "refused", "landed", "expired", "failed"):
+                outcomes.add_metric([r.route, outcome], getattr(r, outcome))
+            for name, n in r.errors:
+                failures.add_metric([r.route, name], n)
+            slots.add_metric([r.route], r.slots_count, r.slots_sum)
+            for q, value in (("0.5", r.p50_slots), ("0.9", r.p90_slots)):
+                if value is not None:
+                    quantiles.add_metric([r.route, q], value)
+        yield outcomes
+        yield failures
+        yield slots
+        yield quantiles
 
     @staticmethod
     def _kernels(s: Any) -> Iterator[Metric]:

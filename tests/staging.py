@@ -75,6 +75,7 @@ class _StagedExecutor:
         import hashlib
 
         from arbscope.execution.live import LiveView, OrderView
+        from arbscope.execution.routes import RouteView
         from engine_rs.python.b58 import b58encode
 
         def key(tag: str, n: int = 32) -> str:
@@ -87,6 +88,10 @@ class _StagedExecutor:
             balances=((base, 1_000_148_377_090),), open=0, sent=2, confirmed=2, failed=0,
             refused=1, spent_today=4_211_000_000, node="arbscope simulator (staged)",
             last_error="",
+            routes=(
+                RouteView("jito:127.0.0.1/frankfurt", 2, 0, 0, 0, 0, (), None, None, 0, 0),
+                RouteView("jito:127.0.0.1/ny", 2, 0, 2, 0, 0, (), 1.5, 1.9, 3, 2),
+            ),
             orders=(
                 OrderView(1, "confirmed", key("sig1", 64), path, 2_960_000_000, 2_960_000_000,
                           2_991_204_155, 31_204_155, "landed in slot 300000031"),

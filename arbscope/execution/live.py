@@ -68,6 +68,7 @@ from storage.journal import Event, Journal, JournalError
 from storage.recorder import Recorder
 
 from .keys import KeypairError, Wallet, load_wallet
+from .routes import RouteStats, RouteView, TipPolicy, error_name, fetch_tip_floor, route_name, views
 from .tables import TableKeeper, TablesView
 
 log = logging.getLogger(__name__)
@@ -163,8 +164,12 @@ class LiveConfig:
     keypair: str | None = None
     rpc: str | None = None  # HTTP JSON-RPC: simulate, send, statuses
     ws: str | None = None  # PubSub for signatureSubscribe (None: polling)
-    jito: str | None = None  # a Jito block engine: send as a bundle with the tip
+    # Jito block engines (one URL or several): send as a bundle with the tip to each
+    jito: str | Sequence[str] | None = None
     tip_lamports: int = 0
+    tip_policy: str = "fixed"  # fixed | percentile (of recently landed tips)
+    tip_percentile: int = 50
+    tip_max: int = 1_000_000  # lamports: the percentile policy's cap
     max_trade: int | None = None
     max_day: int | None = None
     max_open: int = 1
@@ -176,10 +181,20 @@ class LiveConfig:
     def __repr__(self) -> str:
         return (
             f"LiveConfig(keypair={self.keypair!r}, rpc={redact(self.rpc or '')!r}, "
-            f"ws={redact(self.ws or '')!r}, jito={redact(self.jito or '')!r}, "
+            f"ws={redact(self.ws or '')!r}, jito={self.engines_shown()!r}, "
             f"tip={self.tip_lamports}, max_trade={self.max_trade}, max_day={self.max_day}, "
             f"max_open={self.max_open}, max_slippage_bps={self.max_slippage_bps})"
         )
+
+    def engines(self) -> tuple[str, ...]:
+        """The Jito block engines' URLs (none: sendTransaction)."""
+        j = self.jito
+        if not j:
+            return ()
+        return (j,) if isinstance(j, str) else tuple(u for u in j if u)
+
+    def engines_shown(self) -> str:
+        return ", ".join(redact(u) for u in self.engines())
 
     def shown(self) -> dict[str, Any]:
         """For the journal and the screen (URLs redacted, no key material)."""
@@ -187,7 +202,8 @@ class LiveConfig:
             "keypair": self.keypair,
             "rpc": redact(self.rpc or ""),
             "ws": redact(self.ws or ""),
-            "jito": redact(self.jito or ""),
+            "jito": self.engines_shown(),
+            "tip_policy": self.tip_policy,
             "tip_lamports": self.tip_lamports,
             "max_trade": self.max_trade,
             "max_day": self.max_day,
@@ -219,6 +235,7 @@ class LiveOrder:
     units: int | None = None
     slot: int | None = None
     via: str = ""
+    tip: int = 0  # lamports tipped
     sending: bool = False
     sent: bool = False
     t0: float = field(default_factory=time.perf_counter)
@@ -258,6 +275,7 @@ class LiveView:
     node: str
     last_error: str
     tables: TablesView | None = None  # the wallet's lookup tables (None: not armed yet)
+    routes: tuple[RouteView, ...] = ()  # where orders went and how each way fared
 
 
 @dataclass(slots=True)
@@ -317,7 +335,10 @@ class LiveExecutor:
         self._traded: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = {}
         self._static: dict[str, _Static] = {}
         self._rpc: RpcClient | None = None
-        self._jito: JitoClient | None = None
+        self._jitos: dict[str, JitoClient] = {}  # by engine URL
+        self.routes: dict[str, RouteStats] = {}  # rpc / jito:<engine> -> how it fared
+        c = config
+        self.tip = TipPolicy(c.tip_policy, c.tip_lamports, c.tip_percentile, c.tip_max)
         self._watcher: SignatureWatcher | None = None
         self._blockhash: tuple[str, int, float] | None = None
         self.tables: TableKeeper | None = None  # the wallet's lookup tables (once armed)
@@ -348,8 +369,10 @@ class LiveExecutor:
             else f"✓ caps: {c.max_trade:,} per trade, {c.max_day:,} per day, {c.max_open} open, "
             f"{c.max_slippage_bps} bps slippage"
         )
-        via = f"Jito {redact(c.jito)}" if c.jito else "sendTransaction"
-        out.append(f"  send via {via} (tip {c.tip_lamports:,} lamports)")
+        engines = c.engines()
+        via = (f"Jito bundles to {len(engines)} block engine(s): {c.engines_shown()}"
+               if engines else "sendTransaction")  # fmt: skip
+        out.append(f"  send via {via} (tip: {self.tip.shown()})")
         out.append("  orders as v0 messages through the wallet's address lookup tables: found "
                    "on the node, or made when armed (rent ≈ 0.0013 SOL a table + 0.00022 SOL "
                    "an account, returned when a table is closed)"
@@ -364,7 +387,7 @@ class LiveExecutor:
             return "caps must be positive (max trade, max day, max open >= 1)"
         if not 0 < c.max_slippage_bps <= 1_000:
             return "max slippage must be within 1..1000 bps"
-        if c.jito and c.tip_lamports < I.JITO_MIN_TIP:
+        if c.engines() and c.tip_lamports < I.JITO_MIN_TIP:
             return (
                 f"a Jito bundle needs a tip of at least {I.JITO_MIN_TIP} lamports (--tip-lamports)"
             )
@@ -657,21 +680,14 @@ class LiveExecutor:
             watcher.forget(o.signature)
             return
         o.sending = True
-        if c.jito:
-            if self._jito is None:
-                self._jito = JitoClient(c.jito, ca_file=c.ca_file)
-            bundle = await self._jito.send_bundle([wire])
-            o.via = f"jito bundle {bundle[:16]}"
-        else:
-            got = await rpc.send_transaction(wire)
-            if got != o.signature:
-                raise RpcError(f"the node answered signature {got[:16]}…, not ours")
-            o.via = "sendTransaction"
+        sent_slot = await rpc.get_slot("processed")
+        handed = await self._hand_over(o, wire)
         o.sent = True
         self.counts["sent"] += 1
-        self._step(o, "sent", via=o.via)
+        self._step(o, "sent", via=o.via, routes=[r for r, _ in handed])
         conf = await watcher.wait(o.signature, fut, last_valid, c.confirm_timeout_s)
         o.slot = conf.slot
+        await self._count_routes(o, handed, conf, sent_slot, ixs)
         alone = self.open_orders() == 1
         await self.refresh_balances(o.tokens)
         if alone and conf.status in ("confirmed", "failed"):
@@ -684,6 +700,103 @@ class LiveExecutor:
             via=conf.via,
             realized=o.realized,
         )
+
+    async def _hand_over(self, o: LiveOrder, wire: str) -> list[tuple[str, str]]:
+        """Send ``wire``: to every block engine at once as a bundle (one signature: it
+        lands once, its tip is paid once), or by ``sendTransaction``; the routes that took
+        it, with the bundle id ("" for rpc). RpcError when none did."""
+        c = self.config
+        engines = c.engines()
+        if not engines:
+            route = self._route("rpc")
+            try:
+                got = await self._client().send_transaction(wire)
+            except RpcError:
+                route.refused += 1
+                raise
+            if got != o.signature:
+                raise RpcError(f"the node answered signature {got[:16]}…, not ours")
+            route.sent += 1
+            o.via = "sendTransaction"
+            return [("rpc", "")]
+        clients = []
+        for url in engines:
+            if url not in self._jitos:
+                self._jitos[url] = JitoClient(url, ca_file=c.ca_file)
+            clients.append((route_name(url), self._jitos[url]))
+        answers = await asyncio.gather(*(cl.send_bundle([wire]) for _, cl in clients),
+                                       return_exceptions=True)  # fmt: skip
+        handed: list[tuple[str, str]] = []
+        why: list[str] = []
+        for (name, _), answer in zip(clients, answers, strict=True):
+            route = self._route(name)
+            if isinstance(answer, BaseException):
+                if not isinstance(answer, (RpcError, OSError, asyncio.TimeoutError)):
+                    raise answer
+                route.refused += 1
+                why.append(f"{name}: {self._clean(str(answer))}")
+                continue
+            route.sent += 1
+            handed.append((name, str(answer)))
+        if not handed:
+            raise RpcError("every block engine refused the bundle: " + "; ".join(why))
+        o.via = f"jito bundle {handed[0][1][:16]} to {len(handed)} engine(s)"
+        return handed
+
+    async def _count_routes(
+        self, o: LiveOrder, handed: list[tuple[str, str]], conf: Confirmation,
+        sent_slot: int, ixs: Sequence[Any],
+    ) -> None:  # fmt: skip
+        """Per route: landed (the engine whose bundle says Landed; rpc: the confirmation),
+        failed (with the error's name) or expired."""
+        landed_by = ""
+        if conf.status in ("confirmed", "failed"):
+            landed_by = handed[0][0]
+            if len(handed) > 1 or handed[0][1]:  # bundles: ask the engines which one
+                for name, bid in handed:
+                    url = next(u for u in self.config.engines() if route_name(u) == name)
+                    try:
+                        status = await self._jitos[url].inflight_status(bid)
+                    except RpcError:
+                        continue
+                    if status == "Landed":
+                        landed_by = name
+                        break
+        for name, _ in handed:
+            route = self._route(name)
+            if name != landed_by:
+                if not landed_by:
+                    route.expired += 1  # never landed anywhere (expired, or no answer)
+                continue
+            if conf.status == "confirmed":
+                route.landed += 1
+            else:
+                route.failed += 1
+                route.errors[error_name(_confirmation_text(conf, ixs))] += 1
+            if conf.slot is not None:
+                route.slots.append(max(0, conf.slot - sent_slot))
+
+    def _route(self, name: str) -> RouteStats:
+        return self.routes.setdefault(name, RouteStats())
+
+    async def _refresh_tip(self) -> None:
+        """The percentile policy's tip from the first engine that answers its tip floor
+        (kept for 10 s); on no answer the last one (or the fixed fallback) stays."""
+        now = time.monotonic()
+        if not self.tip.stale(now):
+            return
+        import aiohttp
+
+        from feeds.clients.tls import ssl_for
+
+        for url in self.config.engines():
+            try:
+                async with aiohttp.ClientSession() as http:
+                    answer = await fetch_tip_floor(http, url, ssl_for(url, self.config.ca_file))
+                self.tip.read_floor(answer, now)
+                return
+            except (ValueError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                log.warning("tip floor: %s", self._clean(str(exc)))
 
     async def _day_holds(self, o: LiveOrder) -> bool:
         """Before anything is built: the other sessions' total read again (they may have
@@ -914,9 +1027,12 @@ class LiveExecutor:
                 token_programs=st.programs,
             )  # fmt: skip
             ixs.append(venue.swap_instruction(leg))
-        if self.config.tip_lamports > 0:
+        await self._refresh_tip()
+        tip = self.tip.current()
+        if tip > 0:
             tip_to = I.JITO_TIP_ACCOUNTS[o.seq % len(I.JITO_TIP_ACCOUNTS)]
-            ixs.append(I.transfer(me, tip_to, self.config.tip_lamports))
+            ixs.append(I.transfer(me, tip_to, tip))
+            o.tip = tip
         return ixs, atas[self.base], pre_base, creates
 
     async def _latest_blockhash(self, force: bool = False) -> tuple[str, int]:
@@ -963,7 +1079,7 @@ class LiveExecutor:
     # ------------------------------------------------------------ journal and view
     def _clean(self, text: str) -> str:
         c = self.config
-        return scrub(text, *(u for u in (c.rpc, c.ws, c.jito) if u))[:300]
+        return scrub(text, *(u for u in (c.rpc, c.ws, *c.engines()) if u))[:300]
 
     def _event(self, kind: str, payload: dict[str, Any]) -> None:
         sink = self._sink()
@@ -1054,6 +1170,7 @@ class LiveExecutor:
             node=self.node,
             last_error=self.last_error,
             tables=None if self.tables is None else replace(self.tables.view),
+            routes=views(self.routes),
         )
 
     async def close(self) -> None:
@@ -1069,8 +1186,8 @@ class LiveExecutor:
                 pass
         if self._watcher is not None:
             await self._watcher.close()
-        if self._jito is not None:
-            await self._jito.close()
+        for j in self._jitos.values():
+            await j.close()
         if self._rpc is not None:
             await self._rpc.close()
 

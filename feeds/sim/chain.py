@@ -46,7 +46,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections import OrderedDict
+import random
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -80,6 +81,7 @@ MAX_BUNDLE = 5
 BUILTINS = frozenset((SYSTEM_PROGRAM, I.COMPUTE_BUDGET))
 MAX_TX_ACCOUNT_LOCKS = 64  # accounts a transaction may name, static and looked up
 STATUS_KEEP = 20_000  # signature statuses remembered
+TIP_FLOOR_WINDOW = 500  # landed bundles the tip floor is computed over
 
 # compute units per instruction (a fixed model: the order of magnitude mainnet shows;
 # a swap's comes from its venue, ``SimVenue.cost``)
@@ -158,6 +160,19 @@ class _Snapshot:
 class _Pending:
     txs: list[VersionedTransaction]
     bundle: str | None = None  # the bundle id (Jito), None for sendTransaction
+    engine: str = ""  # the block engine (region) it came through
+    not_before: int = 0  # the first slot it may land in (an engine's delay)
+
+
+@dataclass(slots=True)
+class BlockEngine:
+    """One Jito block engine (a region) as the simulator serves it: ``delay_slots`` before
+    its bundles reach the leader, the share of them it ``drop``s (never landed: status
+    ``Failed``), ``down`` (answers 503)."""
+
+    delay_slots: int = 0
+    drop: float = 0.0
+    down: bool = False
 
 
 @dataclass(slots=True)
@@ -183,7 +198,16 @@ class Chain:
         self.hashes: OrderedDict[str, int] = OrderedDict()  # blockhash -> slot
         self.pending: list[_Pending] = []
         self.statuses: OrderedDict[str, tuple[int, Any]] = OrderedDict()
-        self.bundles: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        # (engine, bundle id) -> status: each engine answers for the bundles sent to it
+        self.bundles: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        # the default engine (/api/v1/...) and regions (/<region>/api/v1/...), each its
+        # own latency to the leader; tests set their own
+        self.engines: dict[str, BlockEngine] = {
+            "": BlockEngine(), "frankfurt": BlockEngine(), "amsterdam": BlockEngine(1),
+            "ny": BlockEngine(0, drop=0.05), "tokyo": BlockEngine(2),
+        }  # fmt: skip
+        self.landed_tips: deque[int] = deque(maxlen=TIP_FLOOR_WINDOW)  # landed bundles'
+        self._engine_rng = random.Random(self.world.config.seed ^ 0x5EED_B10C)
         self.ledger: OrderedDict[str, Stored] = OrderedDict()  # signature -> what landed
         self.by_address: dict[str, list[str]] = {}  # address -> its signatures, oldest first
         self.first_slot = self.world.config.first_slot
@@ -709,8 +733,11 @@ class Chain:
         self.pending.append(_Pending([tx]))
         return str(tx.signatures[0])
 
-    def send_bundle(self, params: list[Any]) -> str:
-        """Jito ``sendBundle`` (spec §5.4): the bundle id (sha256 of the signatures)."""
+    def send_bundle(self, params: list[Any], engine: str = "") -> str:
+        """Jito ``sendBundle`` (spec §5.4) to the block engine ``engine``: the bundle id
+        (sha256 of the signatures). The same bundle sent to several engines has one id;
+        each engine forwards its copy, and a transaction lands once (``AlreadyProcessed``
+        fails the later copies: they land nothing and pay nothing)."""
         self._require_accept()
         cfg = params[1] if len(params) > 1 and isinstance(params[1], dict) else {}
         items = params[0] if params else None
@@ -726,11 +753,31 @@ class Chain:
             )
         bid = hashlib.sha256(b"".join(bytes(t.signatures[0]) for t in txs)).hexdigest()
         self.stats.bundles += 1
-        self.bundles[bid] = {"bundle_id": bid, "status": "Pending", "landed_slot": None}
+        self.bundles[(engine, bid)] = {"bundle_id": bid, "status": "Pending", "landed_slot": None}
         while len(self.bundles) > STATUS_KEEP:
             self.bundles.popitem(last=False)
-        self.pending.append(_Pending(txs, bid))
+        delay = self.engines.get(engine, BlockEngine()).delay_slots
+        self.pending.append(_Pending(txs, bid, engine, self.world.slot + 1 + delay))
         return bid
+
+    def tip_floor(self) -> list[dict[str, Any]]:
+        """Jito's tip floor (``GET /api/v1/bundles/tip_floor``): percentiles of the tips of
+        recently landed bundles, in SOL, and the EMA of the median (spec §5.4's fields)."""
+        tips = sorted(self.landed_tips) or [I.JITO_MIN_TIP]
+
+        def pct(q: float) -> float:
+            return tips[min(len(tips) - 1, int(q * len(tips)))] / 1e9
+
+        ema = float(tips[0])
+        for t in self.landed_tips:
+            ema += 0.1 * (t - ema)
+        return [{"time": f"slot {self.world.slot}",
+                 "landed_tips_25th_percentile": pct(0.25),
+                 "landed_tips_50th_percentile": pct(0.50),
+                 "landed_tips_75th_percentile": pct(0.75),
+                 "landed_tips_95th_percentile": pct(0.95),
+                 "landed_tips_99th_percentile": pct(0.99),
+                 "ema_landed_tips_50th_percentile": ema / 1e9}]  # fmt: skip
 
     @staticmethod
     def _tips(tx: VersionedTransaction) -> int:
@@ -755,6 +802,9 @@ class Chain:
         out: list[Landed] = []
         pending, self.pending = self.pending, []
         for p in pending:
+            if p.not_before > slot:  # still on its way from a slow engine
+                self.pending.append(p)
+                continue
             if p.bundle is None:
                 if not all(p.txs[0].verify_with_results()):
                     self.stats.failed += 1  # the leader drops it: no fee, no status, ever
@@ -763,6 +813,13 @@ class Chain:
                 landed = self._landed(self.run(p.txs[0], commit=True), slot, p.txs[0], before)
                 if landed is not None:
                     out.append(landed)
+                continue
+            b = self.bundles.get((p.engine, p.bundle))
+            eng = self.engines.get(p.engine, BlockEngine())
+            if eng.drop and self._engine_rng.random() < eng.drop:  # never reached a leader
+                self.stats.failed += 1
+                if b is not None:
+                    b["status"] = "Failed"
                 continue
             snap = self._snapshot([k for t in p.txs for k in self.account_keys(t.message)])
             results = []
@@ -773,7 +830,6 @@ class Chain:
                 results.append(o)
                 if o.err is not None:
                     break
-            b = self.bundles.get(p.bundle)
             if results[-1].err is not None:  # the bundle does not land: nothing happened
                 self._restore(snap)
                 self.stats.failed += 1
@@ -783,6 +839,7 @@ class Chain:
                 continue
             if b is not None:
                 b["status"], b["landed_slot"] = "Landed", slot
+            self.landed_tips.append(sum(self._tips(t) for t in p.txs))
             for o, t, before in zip(results, p.txs, befores, strict=False):
                 landed = self._landed(o, slot, t, before)
                 if landed is not None:
@@ -854,13 +911,15 @@ class Chain:
             )
         return out
 
-    def bundle_statuses(self, params: list[Any], inflight: bool) -> list[dict[str, Any] | None]:
+    def bundle_statuses(
+        self, params: list[Any], inflight: bool, engine: str = ""
+    ) -> list[dict[str, Any] | None]:
         ids = params[0] if params else None
         if not isinstance(ids, list) or len(ids) > MAX_BUNDLE:
             raise ChainError(-32602, f"Invalid params: expected up to {MAX_BUNDLE} bundle ids")
         out: list[dict[str, Any] | None] = []
         for bid in ids:
-            b = self.bundles.get(bid) if isinstance(bid, str) else None
+            b = self.bundles.get((engine, bid)) if isinstance(bid, str) else None
             if b is None:
                 out.append(
                     {"bundle_id": bid, "status": "Invalid", "landed_slot": None}

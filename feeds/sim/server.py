@@ -277,6 +277,11 @@ class _Endpoint:
         app.router.add_route("*", "/health", self.handle_health)
         app.router.add_route("*", "/api/v1/bundles", self.handle_jito)
         app.router.add_route("*", "/api/v1/transactions", self.handle_jito)
+        app.router.add_route("GET", "/api/v1/bundles/tip_floor", self.handle_tip_floor)
+        # block engines by region (as Jito's regional hosts): /<region>/api/v1/...
+        app.router.add_route("*", "/{region}/api/v1/bundles", self.handle_jito)
+        app.router.add_route("*", "/{region}/api/v1/transactions", self.handle_jito)
+        app.router.add_route("GET", "/{region}/api/v1/bundles/tip_floor", self.handle_tip_floor)
         self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self.runner.setup()
         site = web.TCPSite(self.runner, host, port, ssl_context=tls)
@@ -320,11 +325,27 @@ class _Endpoint:
             raise web.HTTPServiceUnavailable()
         return web.Response(text="ok")
 
+    def _engine(self, request: web.Request) -> str:
+        """The block engine a request is for ("" the default one; a region the server
+        was not given is a 404, as an unknown host would be)."""
+        region = request.match_info.get("region", "")
+        if region not in self.server.chain.engines:
+            raise web.HTTPNotFound()
+        if self.server.chain.engines[region].down:
+            raise web.HTTPServiceUnavailable()
+        return region
+
+    async def handle_tip_floor(self, request: web.Request) -> web.StreamResponse:
+        """Jito's tip floor (spec §5.4): the percentiles of recently landed tips, in SOL."""
+        self._engine(request)
+        return web.json_response(self.server.chain.tip_floor())
+
     async def handle_jito(self, request: web.Request) -> web.StreamResponse:
         """The Jito block engine (spec §5.4): bundles and single transactions."""
         if self.profile.silent:
             await self.stopping.wait()
             raise web.HTTPServiceUnavailable()
+        engine = self._engine(request)
         allowed = ({"sendTransaction"} if request.path.endswith("/transactions") else
                    {"sendBundle", "getBundleStatuses", "getInflightBundleStatuses",
                     "getTipAccounts"})  # fmt: skip
@@ -332,7 +353,7 @@ class _Endpoint:
         def dispatch(method: str, params: list[Any]) -> Any:
             if method not in allowed:
                 raise RpcFault(METHOD_NOT_FOUND, "Method not found")
-            return self.server.jito_method(method, params)
+            return self.server.jito_method(method, params, engine)
 
         return await self._post(request, dispatch, batches=False)
 
@@ -1277,16 +1298,18 @@ class SimServer:
             return c.fund(params)
         raise RpcFault(METHOD_NOT_FOUND, "Method not found")
 
-    def jito_method(self, method: str, params: list[Any]) -> Any:
-        """The block engine's methods (``/api/v1/bundles``, ``/api/v1/transactions``)."""
+    def jito_method(self, method: str, params: list[Any], engine: str = "") -> Any:
+        """The block engine's methods (``/api/v1/bundles``, ``/api/v1/transactions``) at
+        the engine (region) ``engine``."""
         try:
             if method == "getTipAccounts":
                 return list(I.JITO_TIP_ACCOUNTS)
             if method == "sendBundle":
-                return self.chain.send_bundle(params)
+                return self.chain.send_bundle(params, engine)
             if method == "sendTransaction":
                 return self.chain.send(params)
-            value = self.chain.bundle_statuses(params, method == "getInflightBundleStatuses")
+            value = self.chain.bundle_statuses(params, method == "getInflightBundleStatuses",
+                                               engine)  # fmt: skip
             return {"context": {"slot": self.world.slot}, "value": value}
         except ChainError as exc:
             raise RpcFault(exc.code, exc.message, exc.data) from None

@@ -1,6 +1,7 @@
 """The portfolio panel: paper by default (balances, equity, fills, PnL, hit rate); in
-live mode the wallet (SOL, base token), the live orders and their last steps, with the
-paper result of the same decisions underneath (paper shadows live)."""
+live mode the wallet (SOL, base token), per route landed / expired / failed, the live
+orders and their last steps, with the paper result of the same decisions underneath
+(paper shadows live)."""
 
 from __future__ import annotations
 
@@ -82,7 +83,18 @@ class PortfolioPanel(Static):
         t.append(" fail ", style="dim")
         t.append(f"{lv.failed}", style=palette.loss if lv.failed else "")
         t.append(f" ref {lv.refused} open {lv.open}\n", style="dim")
-        for o in lv.orders[-2:][::-1]:
+        routes = getattr(lv, "routes", ())
+        if routes:  # where orders went: landed / expired / failed per route
+            line = Text()
+            for r in routes:
+                line.append(f"{_short(r.route)} ", style="dim")
+                line.append(f"{r.landed}", style=palette.profit if r.landed else "")
+                line.append(f"/{r.expired}/", style="dim")
+                line.append(f"{r.failed} ", style=palette.loss if r.failed else "dim")
+            line.truncate(width, overflow="ellipsis")
+            t.append_text(line)
+            t.append("\n")
+        for o in lv.orders[-(1 if routes else 2) :][::-1]:
             word = SHORT.get(o.status, o.status)
             line = Text(f"#{o.seq} ")
             line.append(word, style=_status_style(o.status, palette))
@@ -107,6 +119,16 @@ def _status_style(status: str, palette: Palette) -> str:
         good, weight = STATUS_PNL[status]
         return f"{weight} {palette.profit if good else palette.loss}".strip()
     return STATUS_STYLE.get(status, "cyan")
+
+
+def _short(route: str) -> str:
+    """A route's name in a few letters: ``rpc``, or a Jito engine's region (the path, or
+    the host's first label: ``ny``, ``frankfurt``, ``mainnet``)."""
+    if not route.startswith("jito:"):
+        return route
+    where = route[5:]
+    host, _, path = where.partition("/")
+    return (path.rsplit("/", 1)[-1] if path else host.split(".")[0])[:9]
 
 
 def _reason(detail: str) -> str:
