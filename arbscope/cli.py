@@ -659,6 +659,7 @@ def build_session(cfg: Any) -> Any:
             tip_policy=cfg["fees.tip_policy"],
             tip_percentile=cfg["fees.tip_percentile"],
             tip_max=cfg["fees.tip_max"],
+            tables_budget_lamports=cfg["live.tables_budget_lamports"],
             max_trade=cfg["live.max_trade"],
             max_day=cfg["live.max_day"],
             max_open=cfg["live.max_open"],

@@ -143,6 +143,8 @@ KEYS: tuple[Key, ...] = (
         "once (one signature: it lands once, one tip)", legacy_env="ARBSCOPE_JITO",
         example='["https://ny.mainnet.block-engine.jito.wtf", '
         '"https://frankfurt.mainnet.block-engine.jito.wtf"]'),
+    Key("live", "tables_budget_lamports", "int", 500_000_000, "what the wallet's address "
+        "lookup tables may cost this process (rent + fees), lamports", lo=0),
     Key("live", "max_trade", "int", None, "cap per trade, base-token units (required)", lo=1,
         example="1000000000"),
     Key("live", "max_day", "int", None, "cap per UTC day, base-token units (required)", lo=1,

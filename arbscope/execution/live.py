@@ -176,6 +176,7 @@ class LiveConfig:
     max_slippage_bps: int = 50
     cu_limit: int | None = None  # None: estimated from the hops
     confirm_timeout_s: float = 90.0
+    tables_budget_lamports: int = 500_000_000  # what lookup tables may cost (0.5 SOL)
     ca_file: str | None = None  # a private CA for wss:// / https:// (feeds.ca_file)
 
     def __repr__(self) -> str:
@@ -895,7 +896,8 @@ class LiveExecutor:
         if self.tables is None:
             self.tables = TableKeeper(self._client(), self.wallet.pubkey, self._sign,
                                       self._watch, self._event,
-                                      self.config.confirm_timeout_s)  # fmt: skip
+                                      self.config.confirm_timeout_s,
+                                      budget=self.config.tables_budget_lamports)  # fmt: skip
         keeper = self.tables
         try:
             await keeper.load()

@@ -53,6 +53,18 @@ AUTHORITY_OFFSET = 22  # u32 type, u64 deactivation, u64 last extended, u8 index
 U64_MAX = 2**64 - 1
 CU_TABLE = 50_000  # a create or an extend: the program, the system program's transfer
 ACTIVATION_WAIT_S = 30.0  # how long to wait for the node's slot to pass an extend
+RENT_PER_BYTE = 6_960  # lamports: 3,480 per byte-year, two years exempt (Agave's Rent)
+RENT_OVERHEAD = 128  # bytes every account is charged for beyond its data
+SIGNATURE_FEE = 5_000
+
+
+def cost_estimate(new_tables: int, addresses: int, transactions: int) -> int:
+    """Lamports ``new_tables`` tables and ``addresses`` more entries cost in rent, plus
+    ``transactions`` base fees (what :meth:`TableKeeper.ensure` checks its budget with)."""
+    rent = new_tables * (RENT_OVERHEAD + A.META_SIZE) * RENT_PER_BYTE
+    return rent + addresses * 32 * RENT_PER_BYTE + transactions * SIGNATURE_FEE
+
+
 NEVER_IN_TABLES = frozenset(Pubkey.from_string(k) for k in I.JITO_TIP_ACCOUNTS)
 
 Sign = Callable[[list[Instruction]], Awaitable[tuple[Any, bytes, str, int]]]
@@ -99,6 +111,7 @@ class TableKeeper:
     event: Callable[[str, dict[str, Any]], None] = lambda kind, payload: None
     confirm_timeout_s: float = 60.0
     cu_price: int = 0
+    budget: int = 500_000_000  # lamports this process may spend on tables (0.5 SOL)
     tables: dict[Pubkey, AddressLookupTableAccount] = field(default_factory=dict)
     view: TablesView = field(default_factory=TablesView)
     _wanted: dict[Pubkey, None] = field(default_factory=dict)
@@ -156,6 +169,15 @@ class TableKeeper:
                 self._wanted.clear()
                 self.view.pending = 0
                 return 0
+            room = sum(A.MAX_ADDRESSES - n for n in self._size.values())
+            new_tables = -(-max(0, len(want) - room) // A.MAX_ADDRESSES)
+            cost = cost_estimate(new_tables, len(want), new_tables + len(want) // 20 + 1)
+            if self.view.spent + cost > self.budget:
+                raise ValueError(
+                    f"{len(want)} accounts would cost about {cost / 1e9:.4f} SOL, over the "
+                    f"budget of {self.budget / 1e9:.4f} SOL (live.tables_budget_lamports; "
+                    f"{self.view.spent / 1e9:.4f} spent): orders go with what the tables hold"
+                )
             me = self.authority
             before = await self.rpc.get_balance(me)
             rent_before = await self._rent()

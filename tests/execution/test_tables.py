@@ -12,6 +12,7 @@ from typing import Any
 from solders.address_lookup_table_account import AddressLookupTable
 from solders.hash import Hash
 
+from arbscope.execution.tables import cost_estimate
 from feeds import venues
 from feeds.wire import alt as A
 from feeds.wire import instructions as I
@@ -56,11 +57,25 @@ async def test_arming_makes_tables_of_every_watched_pools_accounts_at_the_cost_s
         # what the view says it cost is the rent the tables hold plus 5,000 lamports a
         # signature (no priority fee when armed: a price of 0)
         assert v.rent == rent and v.fees == 5_000 * v.transactions and v.spent == rent + v.fees
+        # the budget's estimate is the cost, given the transactions
+        assert cost_estimate(len(v.tables), v.addresses, v.transactions) == v.spent
         # every pool's own accounts are in them (not its program)
         for pool in w.pools:
             assert pool.address in held
             assert pool.vault_a in held and pool.vault_b in held
             assert venues.by_kind(pool.kind).program not in held
+
+
+async def test_tables_over_the_budget_are_not_made_and_live_still_arms(
+    keyfile: Path, tmp_path: Path
+) -> None:
+    async with live_session(keyfile, seed=33, db=tmp_path / "j.sqlite",
+                            tables_budget_lamports=10_000_000) as s:  # fmt: skip
+        assert s.sim is not None and s.executor is not None
+        ok, why = await s.request_live()
+        assert ok and "over the budget of 0.0100 SOL" in why and "tables_budget" in why
+        assert s.executor.tables is not None and s.executor.tables.view.tables == ()
+        assert s.sim.chain.stats.sent == 0  # nothing was paid
 
 
 async def test_a_later_process_finds_the_tables_and_a_deactivated_one_is_not_used(
