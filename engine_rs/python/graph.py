@@ -26,6 +26,7 @@ from typing import Any
 
 from ..errors import InvalidInputError, TicksMissingError, UnknownPoolError, UnknownTokenError
 from ..records import BookLadder, Cycle, Opportunity
+from . import token2022 as _t22
 from ._ints import i32, i64, u64, u128
 from .amm import ConstantProduct
 from .clmm import ClmmPool, _checked_ticks
@@ -39,6 +40,56 @@ MAX_HOPS_LIMIT = 5
 # from zero again every this many calls to keep them small.
 _WARM_RESET = 64
 _MAX_MASKED = 8  # cycles masked in all while settling after a cycle; past it, cold next
+_REFUSED_WEIGHT = 1e9  # an edge through a refused mint: never part of a negative cycle
+_REFUSED_FEE = (0, 0, 0xFFFF)  # a refused mint's leg fee: no mint holds it, nothing quotes
+_MIN_SLOTS_PER_EPOCH = 32  # Agave's MINIMUM_SLOTS_PER_EPOCH
+
+
+def _epoch_of(schedule: tuple[int, bool, int, int], slot: int) -> int:
+    """Agave's ``EpochSchedule::get_epoch`` (graph.rs ``EpochSchedule::epoch``)."""
+    spe, _warmup, first_epoch, first_slot = schedule
+    if slot < first_slot:  # Agave: the warmup epochs lie before the first normal slot
+        n = slot + _MIN_SLOTS_PER_EPOCH + 1
+        length = 1 << (n - 1).bit_length() if n > 1 else 1
+        return (length.bit_length() - 1) - (_MIN_SLOTS_PER_EPOCH.bit_length() - 1) - 1
+    return first_epoch + (max(0, slot - first_slot)) // max(1, spe)
+
+
+def _fee_factor(fee: tuple[int, int, int] | None) -> float:
+    return 1.0 if fee is None else 1.0 - min(fee[2], 10_000) / 10_000.0
+
+
+class _FeeLeg:
+    """A hop through a pool between Token-2022 mints (graph.rs ``Leg`` with fees): the
+    pool receives the input less its transfer fee, the trader the output less its."""
+
+    __slots__ = ("fee_in", "fee_out", "leg")
+
+    def __init__(self, leg: Leg, fee_in: Any, fee_out: Any) -> None:
+        self.leg, self.fee_in, self.fee_out = leg, fee_in, fee_out
+
+    def spot_rate(self) -> float:
+        return self.leg.spot_rate() * _fee_factor(self.fee_in) * _fee_factor(self.fee_out)
+
+    def amount_out(self, amount: int) -> int | None:
+        if amount == 0:
+            return 0
+        into = _after_fee(self.fee_in, amount)
+        if not into:
+            return None
+        out = self.leg.amount_out(into)
+        return None if out is None else _after_fee(self.fee_out, out)
+
+    def constant_product(self) -> tuple[int, int, int, int] | None:
+        return None  # the closed form does not hold with a transfer fee: the search sizes
+
+
+def _after_fee(fee: tuple[int, int, int] | None, amount: int) -> int | None:
+    if fee is None:
+        return amount
+    if fee[2] > 10_000:
+        return None
+    return amount - _t22._fee_of(fee, amount)
 
 
 def _check_id(value: object, what: str) -> str:
@@ -160,6 +211,11 @@ class PoolGraph:
         self._base_names: list[str] = []
         self._cycles: dict[tuple[int, tuple[int, ...]], _IndexedCycle] = {}
         self._pool_cycles: dict[int, set[tuple[int, tuple[int, ...]]]] = {}
+        # Token-2022 mints with a transfer fee or a refused extension, by token index:
+        # (fee config or None, refused extension names)
+        self._mints: dict[int, tuple[Any, list[str]]] = {}
+        self._epochs: tuple[int, bool, int, int] = (432_000, False, 0, 0)
+        self._epoch = 0
         for mint in base_mints:
             self.add_base_mint(mint)
 
@@ -179,8 +235,112 @@ class PoolGraph:
         return self._max_hops
 
     def set_slot(self, slot: int) -> None:
-        """Tell the graph the chain's current slot (for staleness)."""
+        """Tell the graph the chain's current slot (for staleness, and the epoch of the
+        mints' transfer fees)."""
         self._slot = max(self._slot, u64(slot))
+        epoch = _epoch_of(self._epochs, self._slot)
+        if epoch != self._epoch:
+            self._epoch = epoch
+            for t in list(self._mints):
+                self._reweigh_token(t)
+
+    @property
+    def epoch(self) -> int:
+        """The epoch of the graph's slot under its epoch schedule."""
+        return self._epoch
+
+    def set_epoch_schedule(
+        self,
+        slots_per_epoch: int,
+        warmup: bool = False,
+        first_normal_epoch: int = 0,
+        first_normal_slot: int = 0,
+    ) -> None:
+        """The cluster's epoch schedule (``getEpochSchedule``'s fields)."""
+        spe = u64(slots_per_epoch)
+        if spe < _MIN_SLOTS_PER_EPOCH:
+            raise InvalidInputError(f"slots_per_epoch {spe} is below {_MIN_SLOTS_PER_EPOCH}")
+        self._epochs = (spe, bool(warmup), u64(first_normal_epoch), u64(first_normal_slot))
+        self._epoch = -1
+        self.set_slot(self._slot)
+
+    def set_mint(self, mint: str, data: bytes, owner: object) -> list[str]:
+        """A mint account: its transfer fee counts in every quote through its pools; the
+        refused extensions' names (empty: tradable). Errors as ``decode_mint``."""
+        from .decode import decode_mint
+
+        _check_id(mint, "mint")
+        if owner is None:
+            raise InvalidInputError("owner: expected a program id")
+        m = decode_mint(data, owner)
+        refused = _t22.refused_extensions(data, owner)
+        fee: Any = None
+        if m.older_transfer_fee is not None and m.newer_transfer_fee is not None:
+            older, newer = m.older_transfer_fee, m.newer_transfer_fee
+            fee = tuple((f.epoch, f.maximum_fee, f.transfer_fee_basis_points)
+                        for f in (older, newer))  # fmt: skip
+            _t22.transfer_fee(fee, 0, 0)  # basis points a mint cannot hold
+        t = self._token(mint)
+        if fee is None and not refused:
+            if self._mints.pop(t, None) is not None:
+                self._reweigh_token(t)
+        else:
+            self._mints[t] = (fee, list(refused))
+            self._reweigh_token(t)
+        return list(refused)
+
+    def mint_fee(self, mint: str) -> Any:
+        """A mint's transfer-fee config ``(older, newer)``; None without one."""
+        t = self._token_ix.get(mint)
+        rules = self._mints.get(t) if t is not None else None
+        return None if rules is None else rules[0]
+
+    def refusal(self, mint: str) -> list[str]:
+        """The refused extensions of a mint (empty: tradable, or not told)."""
+        t = self._token_ix.get(mint)
+        rules = self._mints.get(t) if t is not None else None
+        return [] if rules is None else list(rules[1])
+
+    def _fee_now(self, t: int) -> Any:
+        rules = self._mints.get(t)
+        if rules is None:
+            return None
+        if rules[1]:
+            return _REFUSED_FEE
+        if rules[0] is None:
+            return None
+        older, newer = rules[0]
+        return newer if self._epoch >= newer[0] else older
+
+    def _refused(self, t: int) -> bool:
+        rules = self._mints.get(t)
+        return rules is not None and bool(rules[1])
+
+    def _weights(self, a: int, b: int, rates: tuple[float, float]) -> tuple[float, float]:
+        if not self._mints:
+            return (-math.log(rates[0]), -math.log(rates[1]))
+        if self._refused(a) or self._refused(b):
+            return (_REFUSED_WEIGHT, _REFUSED_WEIGHT)
+        k = _fee_factor(self._fee_now(a)) * _fee_factor(self._fee_now(b))
+        # a 100 % transfer fee: nothing ever arrives (the edge is as good as refused)
+        wa, wb = (-math.log(r * k) if r * k > 0.0 else _REFUSED_WEIGHT for r in rates)
+        return (wa, wb)
+
+    def _reweigh_token(self, t: int) -> None:
+        """Weigh the edges of every pool of token ``t`` again (its mint's rules changed)."""
+        if t >= len(self._out):
+            return
+        for e in list(self._out[t]):
+            s = e >> 1
+            p = self._pools[s]
+            if p is None:
+                continue
+            w = self._weights(p.a, p.b, p.rate)
+            p.weight = w
+            self._w[2 * s], self._w[2 * s + 1] = w
+            self._cell[2 * s][1], self._cell[2 * s + 1][1] = w
+            p.legs = None
+        self._warm = None  # the distances were settled under other weights
 
     def tokens(self) -> list[str]:
         """Mints with at least one pool, sorted."""
@@ -307,13 +467,13 @@ class PoolGraph:
         """Insert or update a pool of any venue by its quote state, ids checked (the feed
         ingest's entry: ``graph.rs``'s ``upsert_state_ids_checked``)."""
         rates = _rate_pair((venue.spot_rate(state, True), venue.spot_rate(state, False)))
-        weights = (-math.log(rates[0]), -math.log(rates[1]))
         kind = venue.INFO.graph_kind
         s = self._pool_ix.get(pool_id)
         if s is not None:
             p = self._pools[s]
             assert p is not None
             if self._tokens[p.a] == mint_a and self._tokens[p.b] == mint_b:
+                weights = self._weights(p.a, p.b, rates)
                 p.venue, p.state, p.kind, p.legs = venue, state, kind, None
                 p.slot, p.rate, p.weight = slot, rates, weights
                 self._w[2 * s], self._w[2 * s + 1] = weights
@@ -321,6 +481,7 @@ class PoolGraph:
                 return
             self.remove_pool(pool_id)  # new mints: a different edge pair
         a, b = self._token(mint_a), self._token(mint_b)
+        weights = self._weights(a, b, rates)
         pool = _Pool(pool_id, a, b, venue, state, kind, None, slot, rates, weights)
         if self._free:
             s = self._free.pop()
@@ -364,6 +525,12 @@ class PoolGraph:
         edges = []
         for pid in pools:
             s, p = self._live_pool(pid)
+            for t in (p.a, p.b):
+                if self._refused(t):
+                    raise InvalidInputError(
+                        f"pool {pid} trades mint {self._tokens[t]}, refused for its "
+                        f"extension(s): {', '.join(self._mints[t][1])}"
+                    )
             if p.a == cur:
                 edges.append(2 * s)
                 cur = p.b
@@ -695,7 +862,12 @@ class PoolGraph:
             legs = p.legs
             if legs is None:
                 v, s = p.venue, p.state
-                legs = p.legs = (v.leg(s, True), v.leg(s, False))
+                legs = (v.leg(s, True), v.leg(s, False))
+                if self._mints:  # the mints' transfer fees in force, a -> b and b -> a
+                    fa, fb = self._fee_now(p.a), self._fee_now(p.b)
+                    if fa is not None or fb is not None:
+                        legs = (_FeeLeg(legs[0], fa, fb), _FeeLeg(legs[1], fb, fa))
+                p.legs = legs
             out.append(legs[e & 1])
         return out
 

@@ -20,6 +20,7 @@
 //! rates; a few base units on pools of like-scaled tokens) of the true integer optimum,
 //! which no method short of brute force over a wide window could guarantee.
 
+use crate::decode::TransferFee;
 use crate::venues::{NoQuote, PoolState};
 
 /// One hop of a cycle: a pool's quote state, traversed a -> b (`a_to_b`) or b -> a.
@@ -28,27 +29,73 @@ use crate::venues::{NoQuote, PoolState};
 pub struct Leg<'a> {
     pub state: &'a PoolState,
     pub a_to_b: bool,
+    /// Token-2022 transfer fees in force (the epoch's) on the mint sent into the pool
+    /// and on the mint it pays out: the pool receives the input less its fee, the trader
+    /// the output less its fee (spl-token-2022 `calculate_epoch_fee`).
+    pub fee_in: Option<TransferFee>,
+    pub fee_out: Option<TransferFee>,
+}
+
+/// What arrives of `amount` sent under `fee` (None: no fee); None when the fee is not
+/// one a mint can hold (basis points above 10,000).
+#[inline]
+fn after_fee(fee: Option<TransferFee>, amount: u64) -> Option<u64> {
+    match fee {
+        None => Some(amount),
+        Some(f) => crate::token2022::post_fee_amount(&(f, f), 0, amount).ok(),
+    }
+}
+
+/// The share of a transfer that arrives at zero size: `1 - bps / 10,000`.
+#[inline]
+fn fee_factor(fee: Option<TransferFee>) -> f64 {
+    fee.map_or(1.0, |f| 1.0 - f64::from(f.2.min(10_000)) / 10_000.0)
+}
+
+impl<'a> Leg<'a> {
+    /// A hop through `state` without transfer fees.
+    #[inline]
+    pub fn new(state: &'a PoolState, a_to_b: bool) -> Self {
+        Self {
+            state,
+            a_to_b,
+            fee_in: None,
+            fee_out: None,
+        }
+    }
 }
 
 impl Leg<'_> {
-    /// Marginal output per input after the fee, at zero size.
+    /// Marginal output per input after the pool's fee and the mints' transfer fees, at
+    /// zero size.
     #[inline]
     pub fn spot_rate(&self) -> f64 {
-        self.state.spot_rate(self.a_to_b)
+        self.state.spot_rate(self.a_to_b) * fee_factor(self.fee_in) * fee_factor(self.fee_out)
     }
 
-    /// Exact output for `amount` in, or why there is none ([`NoQuote`]).
+    /// Exact output for `amount` in, or why there is none ([`NoQuote`]): the input's
+    /// transfer fee off what the pool receives, the curve, the output's transfer fee off
+    /// what the trader receives.
     #[inline]
     pub fn amount_out(&self, amount: u64) -> Result<u64, NoQuote> {
         if amount == 0 {
             return Ok(0);
         }
-        self.state.quote_checked(amount, self.a_to_b)
+        let into = after_fee(self.fee_in, amount).ok_or(NoQuote::Unfillable)?;
+        if into == 0 {
+            return Err(NoQuote::Unfillable);
+        }
+        let out = self.state.quote_checked(into, self.a_to_b)?;
+        after_fee(self.fee_out, out).ok_or(NoQuote::Unfillable)
     }
 
-    /// `(reserve_in, reserve_out, fee_num, fee_den)` of a constant-product hop.
+    /// `(reserve_in, reserve_out, fee_num, fee_den)` of a constant-product hop without
+    /// transfer fees (with one the closed form does not hold: the search sizes it).
     #[inline]
     fn constant_product(&self) -> Option<(u64, u64, u64, u64)> {
+        if self.fee_in.is_some() || self.fee_out.is_some() {
+            return None;
+        }
         self.state.constant_product().map(|cp| {
             let (ri, ro) = cp.reserves(self.a_to_b);
             (ri, ro, cp.fee_num, cp.fee_den)
@@ -258,13 +305,7 @@ mod tests {
     }
 
     fn legs(states: &[PoolState]) -> Vec<Leg<'_>> {
-        states
-            .iter()
-            .map(|state| Leg {
-                state,
-                a_to_b: true,
-            })
-            .collect()
+        states.iter().map(|state| Leg::new(state, true)).collect()
     }
 
     fn brute(legs: &[Leg], upto: u64) -> i128 {

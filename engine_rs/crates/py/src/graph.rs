@@ -5,6 +5,7 @@
 //! instead of a data race.
 
 use arbscope_core::clmm::ClmmPool;
+use arbscope_core::decode::TransferFee;
 use arbscope_core::graph::{self, PoolGraph as CoreGraph};
 use arbscope_core::venues::pump_amm::PumpState;
 use arbscope_core::venues::PoolState;
@@ -151,9 +152,71 @@ impl PoolGraph {
         self.inner.max_hops()
     }
 
-    /// Tell the graph the chain's current slot (for staleness).
+    /// Tell the graph the chain's current slot (for staleness, and the epoch of the
+    /// mints' transfer fees).
     fn set_slot(&mut self, slot: U64) {
         self.inner.set_slot(slot.0);
+    }
+
+    /// The epoch of the graph's slot under its epoch schedule.
+    #[getter]
+    fn epoch(&self) -> u64 {
+        self.inner.epoch()
+    }
+
+    /// The cluster's epoch schedule (``getEpochSchedule``'s fields).
+    #[pyo3(
+        signature = (slots_per_epoch, warmup = false, first_normal_epoch = U64(0), first_normal_slot = U64(0)),
+        text_signature = "($self, slots_per_epoch, warmup=False, first_normal_epoch=0, first_normal_slot=0)"
+    )]
+    fn set_epoch_schedule(
+        &mut self,
+        py: Python<'_>,
+        slots_per_epoch: U64,
+        warmup: bool,
+        first_normal_epoch: U64,
+        first_normal_slot: U64,
+    ) -> PyResult<()> {
+        let inner = &mut self.inner;
+        guard(py, || {
+            inner.set_epoch_schedule(graph::EpochSchedule {
+                slots_per_epoch: slots_per_epoch.0,
+                warmup,
+                first_normal_epoch: first_normal_epoch.0,
+                first_normal_slot: first_normal_slot.0,
+            })
+        })
+    }
+
+    /// A mint account: its transfer fee counts in every quote through its pools; the
+    /// refused extensions' names (empty: tradable).
+    fn set_mint<'py>(
+        &mut self,
+        py: Python<'py>,
+        mint: &str,
+        data: &Bound<'py, PyAny>,
+        owner: &Bound<'py, PyAny>,
+    ) -> PyResult<Vec<String>> {
+        let d = crate::decode::data_of(data)?;
+        let o = crate::decode::owner_of(Some(owner))?.ok_or_else(|| {
+            to_py(
+                py,
+                EngineError::InvalidInput("owner: expected a program id".into()),
+            )
+        })?;
+        let inner = &mut self.inner;
+        guard(py, || inner.set_mint(mint, &d, &o))
+    }
+
+    /// A mint's transfer-fee config ``(older, newer)``, each ``(epoch, maximum_fee,
+    /// bps)``; None without one.
+    fn mint_fee(&self, mint: &str) -> Option<(TransferFee, TransferFee)> {
+        self.inner.mint_fee(mint)
+    }
+
+    /// The refused extensions of a mint (empty: tradable, or not told).
+    fn refusal(&self, mint: &str) -> Vec<String> {
+        self.inner.refusal(mint)
     }
 
     /// Mints with at least one pool, sorted.
