@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import random
+import struct
 import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -147,6 +148,34 @@ def _scalar(fn_name: str) -> Callable[[types.ModuleType, Any], Call]:
         return Call(getattr(m, fn_name), tuple(args))
 
     return prepare
+
+
+def _fee_path_input(size: Size, seed: int) -> tuple[Any, ...]:
+    """A 3-hop cycle of constant-product pools A -> B -> C -> A whose middle mints are
+    Token-2022 mints with a transfer fee (``fees``: how many of them carry one)."""
+    from feeds.sim.layouts import encode_token2022_mint
+
+    r = random.Random(seed)
+    from engine_rs.python.b58 import b58encode
+
+    mints = [b58encode(bytes([i + 1]) * 32) for i in range(3)]
+    pools = [b58encode(bytes([i + 9]) * 32) for i in range(3)]
+    reserves = [(r.randint(10**11, 10**12), r.randint(10**11, 10**12)) for _ in range(3)]
+    mint = types.SimpleNamespace(mint_authority=None, supply=10**15, decimals=6,
+                                 is_initialized=True, freeze_authority=None)  # fmt: skip
+    cfg = bytes(72) + (struct.pack("<QQH", 0, 10**7, 100) * 2)
+    data = encode_token2022_mint(mint, {1: cfg})
+    return mints, pools, reserves, data, size.params.get("fees", 2)
+
+
+def _prepare_fee_path(m: types.ModuleType, inp: tuple[Any, ...]) -> Call:
+    mints, pools, reserves, data, fees = inp
+    g = m.PoolGraph(base_mints=[mints[0]], max_hops=3)
+    for i in range(3):
+        g.upsert_cpmm(pools[i], mints[i], mints[(i + 1) % 3], *reserves[i], 25, 10_000, 1)
+    for mint in mints[1 : 1 + fees]:
+        g.set_mint(mint, data, "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb")
+    return Call(g.quote, (pools, mints[0], 10**9))
 
 
 def _transfer_fee_input(size: Size, seed: int) -> tuple[Any, ...]:
@@ -1006,6 +1035,12 @@ CASES: tuple[Case, ...] = (
         _scalar("meteora_dlmm_quote"),
     ),
     Case("transfer_fee", (Size("1 call"),), _transfer_fee_input, _scalar("transfer_fee")),
+    Case(
+        "quote",
+        (Size("3 hops, no fee mint", {"fees": 0}), Size("3 hops, 2 fee mints", {"fees": 2})),
+        _fee_path_input,
+        _prepare_fee_path,
+    ),
     Case("pre_fee_amount", (Size("1 call"),), _transfer_fee_input, _scalar("pre_fee_amount")),
     Case(
         "pump_swap",

@@ -93,6 +93,10 @@ KERNELS: tuple[Kernel, ...] = (
         "Token-2022 transfer fee of an amount at an epoch (older / newer fee, ceil, capped)",
     ),
     Kernel(
+        "quote",
+        "PoolGraph.quote: the exact amounts through a path, Token-2022 transfer fees counted",
+    ),
+    Kernel(
         "pre_fee_amount",
         "Token-2022: the amount to send so that a given amount arrives after the fee",
     ),
