@@ -156,10 +156,9 @@ def _fee_path_input(size: Size, seed: int) -> tuple[Any, ...]:
     from feeds.sim.layouts import encode_token2022_mint
 
     r = random.Random(seed)
-    from engine_rs.python.b58 import b58encode
-
-    mints = [b58encode(bytes([i + 1]) * 32) for i in range(3)]
-    pools = [b58encode(bytes([i + 9]) * 32) for i in range(3)]
+    b58 = engine_rs.backend().b58encode
+    mints = [str(b58(bytes([i + 1]) * 32)) for i in range(3)]
+    pools = [str(b58(bytes([i + 9]) * 32)) for i in range(3)]
     reserves = [(r.randint(10**11, 10**12), r.randint(10**11, 10**12)) for _ in range(3)]
     mint = types.SimpleNamespace(mint_authority=None, supply=10**15, decimals=6,
                                  is_initialized=True, freeze_authority=None)  # fmt: skip
