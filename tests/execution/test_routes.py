@@ -22,6 +22,16 @@ from tests.execution.test_live import (
 )
 
 
+async def one_order(s: Any, timeout: float = 20.0) -> Any:
+    """Arm, knock the market until a GO cycle, send one order by hand (``x``); the order
+    once it ended."""
+    assert (await s.request_live())[0]
+    s.broker.auto = False
+    o, _ = await go_cycle(s)
+    assert s.trade(o.base_mint, list(o.pools)) == ""
+    return await finished(s, 1, timeout)
+
+
 def _engines(s: Any, **regions: BlockEngine) -> tuple[str, ...]:
     """Point the executor at the simulator's block engines ``regions``."""
     assert s.sim is not None and s.executor is not None
@@ -38,11 +48,7 @@ async def test_one_order_to_three_engines_lands_once_and_pays_one_tip(
     async with live_session(keyfile, seed=11, db=tmp_path / "j.sqlite", tip_lamports=2_000) as s:
         urls = _engines(s, ny=BlockEngine(0), frankfurt=BlockEngine(1), tokyo=BlockEngine(2))
         landings = record_landings(s)
-        assert (await s.request_live())[0]
-        s.broker.auto = False  # type: ignore[union-attr]
-        o, _ = await go_cycle(s)
-        assert s.trade(o.base_mint, list(o.pools)) == ""
-        order = await finished(s, 1)
+        order = await one_order(s)
         assert order.status == "confirmed", order.detail
         assert s.sim is not None and s.executor is not None
         chain = s.sim.chain
@@ -82,11 +88,7 @@ async def test_a_dead_engine_is_counted_and_the_order_lands_through_another(
 ) -> None:
     async with live_session(keyfile, seed=11, db=tmp_path / "j.sqlite", tip_lamports=2_000) as s:
         urls = _engines(s, amsterdam=BlockEngine(down=True), frankfurt=BlockEngine(0))
-        assert (await s.request_live())[0]
-        s.broker.auto = False  # type: ignore[union-attr]
-        o, _ = await go_cycle(s)
-        assert s.trade(o.base_mint, list(o.pools)) == ""
-        order = await finished(s, 1)
+        order = await one_order(s)
         assert order.status == "confirmed", order.detail
         assert s.executor is not None
         routes = {r.route: r for r in s.executor.view().routes}
@@ -131,11 +133,7 @@ async def test_the_percentile_tip_is_read_from_the_engines_tip_floor(
                                         15_000])  # fmt: skip
         floor = s.sim.chain.tip_floor()[0]
         assert floor["landed_tips_75th_percentile"] == 13_000 / 1e9
-        assert (await s.request_live())[0]
-        s.broker.auto = False  # type: ignore[union-attr]
-        o, _ = await go_cycle(s)
-        assert s.trade(o.base_mint, list(o.pools)) == ""
-        order = await finished(s, 1)
+        order = await one_order(s)
         assert order.status == "confirmed", order.detail
         assert order.tip == 13_000
 
