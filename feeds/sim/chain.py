@@ -64,16 +64,16 @@ from ..wire.instructions import SYSTEM_PROGRAM
 from ..wire.txsize import PACKET_DATA_SIZE
 from . import alt as ALT
 from . import node as N
+from . import token as T
 from .layouts import TOKEN_ACCOUNT_LEN
 from .state import Account
-from .world import RENT, SwapQuote, World
+from .world import SwapQuote, World, rent_exempt
 
 BLOCKHASH_SLOTS = 150  # a blockhash is valid this many slots (MAX_PROCESSING_AGE)
 MAX_BASE64_SIZE = 1644  # PACKET_DATA_SIZE in base64
 MAX_BASE58_SIZE = 1683  # PACKET_DATA_SIZE in base58
 TX_ENCODINGS = ("binary", "base64", "base58", "json", "jsonParsed")  # UiTransactionEncoding
 LAMPORTS_PER_SIGNATURE = 5_000
-TOKEN_ACCOUNT_RENT = RENT[TOKEN_ACCOUNT_LEN]
 MAX_PENDING = 1_000
 MAX_BUNDLE = 5
 # the builtin programs the simulator runs (not migrated to sBPF: the default compute
@@ -425,7 +425,7 @@ class Chain:
                     programs.append(prog)
                 logs.append(f"Program {prog} invoke [1]")
                 cost, lines = self._instruction(
-                    i, prog, bytes(ix.data), accounts, sig, signers, writables
+                    i, prog, bytes(ix.data), accounts, sig, signers, writables, limit - units
                 )
                 units += cost
                 if units > limit:
@@ -520,9 +520,11 @@ class Chain:
         sig: str,
         signers: frozenset[str],
         writables: frozenset[str],
+        left: int = I.MAX_COMPUTE_UNIT_LIMIT,
     ) -> tuple[int, list[str]]:
         """Run one instruction: (compute units, log lines); _Fail when it fails.
-        ``signers`` / ``writables``: the transaction's keys that sign / may be written."""
+        ``signers`` / ``writables``: the transaction's keys that sign / may be written;
+        ``left``: the compute units the transaction has left."""
         if prog == ALT_PROGRAM:
             return self._alt(i, data, accounts, signers, writables)
         try:
@@ -536,6 +538,8 @@ class Chain:
             return self._transfer(i, rec, signer, writable)
         if isinstance(rec, I.CreateAta):
             return self._create_ata(i, rec, signer)
+        if isinstance(rec, I.TokenTransfer):
+            return self._token_transfer(i, rec, signer, writable, left)
         assert isinstance(rec, I.Swap)
         if not signer(rec.owner):
             raise _Fail(i, "MissingRequiredSignature", f"Program {prog} failed: missing signer")
@@ -580,17 +584,16 @@ class Chain:
         prog = I.ATA_PROGRAM
         if not signer(c.payer):
             raise _Fail(i, "MissingRequiredSignature", f"Program {prog} failed: payer must sign")
-        if c.token_program != I.SPL_TOKEN:
-            raise _Fail(
-                i,
-                "IncorrectProgramId",
-                f"Program {prog} failed: the simulator's mints are SPL Token",
-            )
+        if c.token_program not in T.PROGRAMS:
+            raise _Fail(i, "IncorrectProgramId", f"Program {prog} failed: not a token program")
         if c.ata != I.ata_address(c.wallet, c.mint, c.token_program):
             raise _Fail(i, "InvalidSeeds", f"Program {prog} failed: not the ATA of that wallet")
         mint = w.accounts.get(c.mint)
-        if mint is None or mint.owner != I.SPL_TOKEN:
+        if mint is None or mint.owner not in T.PROGRAMS:
             raise _Fail(i, "InvalidAccountData", f"Program {prog} failed: no such mint")
+        if mint.owner != c.token_program:  # the token program does not own the mint
+            raise _Fail(i, "IncorrectProgramId",
+                        f"Program {prog} failed: incorrect program id for instruction")  # fmt: skip
         logs = ["Program log: CreateIdempotent" if c.idempotent else "Program log: Create"]
         existing = w.token_account(c.ata)
         if c.ata in w.accounts:
@@ -601,11 +604,74 @@ class Chain:
             if existing is None or existing.owner != c.wallet or existing.mint != c.mint:
                 raise _Fail(i, {"Custom": 0}, f"Program {prog} failed: invalid owner")
             return CU_ATA_EXISTS, logs
-        if w.lamports(c.payer) < TOKEN_ACCOUNT_RENT:
+        # a Token-2022 ATA: ImmutableOwner and what the mint requires (GetAccountDataSize)
+        size = TOKEN_ACCOUNT_LEN
+        if c.token_program == I.TOKEN_2022:
+            size = T.account_len(T.account_extensions(mint.data, immutable_owner=True))
+        rent = rent_exempt(size)
+        if w.lamports(c.payer) < rent:
             raise _Fail(i, {"Custom": 1}, f"Program {prog} failed: insufficient lamports for rent")
-        w.credit_lamports(c.payer, -TOKEN_ACCOUNT_RENT)
+        w.credit_lamports(c.payer, -rent)
         w.open_token_account(c.ata, c.mint, c.wallet)
         return CU_ATA_NEW, logs
+
+    def _token_transfer(
+        self, i: int, t: I.TokenTransfer, signer: Any, writable: Any, left: int
+    ) -> tuple[int, list[str]]:
+        """A token program's ``Transfer`` / ``TransferChecked`` (:mod:`feeds.sim.token`):
+        the fee a Token-2022 fee mint withholds in the destination, Token-2022's refusal
+        of a plain ``Transfer`` from an account holding withheld fees, a mint's transfer
+        hook (its program is not one the simulator runs: as a node without it)."""
+        w = self.world
+        prog = t.program
+        # Token-2022 logs the instruction's name; SPL Token as LiteSVM carries it (the
+        # p-token rewrite, SIMD-0266) logs none
+        logs = [f"Program log: Instruction: {t.name}"] if prog == I.TOKEN_2022 else []
+        used = f"Program {prog} consumed {T.CU_FAILED} of {left} compute units"
+
+        def fail(code: int) -> _Fail:
+            line = T.ERROR_LOGS.get(code, "")
+            head = "\n".join([*logs, f"Program log: {line}"] if line else logs)
+            last = f"Program {prog} failed: custom program error: 0x{code:x}"
+            return _Fail(i, {"Custom": code}, f"{head}\n{used}\n{last}")
+
+        for k in (t.source, t.dest):
+            acc = w.accounts.get(k)
+            if acc is None or acc.owner != prog:
+                raise _Fail(i, "IncorrectProgramId" if acc is not None else "InvalidAccountData",
+                            f"Program {prog} failed: {k} is not its token account")  # fmt: skip
+            if not writable(k):
+                raise _Fail(i, "ReadonlyDataModified", f"Program {prog} failed: {k} is read-only")
+        src, dst = w.token_account(t.source), w.token_account(t.dest)
+        if src is None or dst is None:
+            raise _Fail(i, "UninitializedAccount", f"Program {prog} failed: uninitialized")
+        src_data = w.accounts[t.source].data
+        if t.mint is None and prog == I.TOKEN_2022 and T.needs_mint(src_data):
+            raise fail(T.MINT_REQUIRED_FOR_TRANSFER)
+        if src.amount < t.amount:
+            raise fail(T.INSUFFICIENT_FUNDS)
+        if src.mint != dst.mint:
+            raise fail(T.MINT_MISMATCH)
+        if t.mint is not None:
+            if t.mint != src.mint:
+                raise fail(T.MINT_MISMATCH)
+            if t.decimals != w.decimals.get(src.mint):
+                raise fail(T.MINT_DECIMALS_MISMATCH)
+        if src.owner != t.authority:
+            raise fail(T.OWNER_MISMATCH)
+        if not signer(t.authority):
+            what = "missing required signature for instruction"
+            raise _Fail(i, "MissingRequiredSignature", f"Program {prog} failed: {what}")
+        hook = w.transfer_hook(src.mint) if t.mint is not None else None
+        if hook is not None:  # the runtime cannot find the hook's program
+            missing = _IX_ERRORS["MissingAccount"]
+            raise _Fail(i, "MissingAccount", "\n".join(
+                [*logs, f"Unknown program {hook}", used, f"Program {prog} failed: {missing}"]
+            ))  # fmt: skip
+        fee = w.transfer_fee(src.mint, t.amount) if prog == I.TOKEN_2022 else 0
+        w.move_tokens(t.source, -t.amount)
+        w.move_tokens(t.dest, t.amount - fee, withheld=fee)
+        return T.CU[(prog, t.name)], logs
 
     def _swap(self, i: int, s: I.Swap, sig: str) -> tuple[int, list[str]]:
         """Run a decoded swap: the runtime's part here; the program's checks, error codes
@@ -636,30 +702,45 @@ class Chain:
             raise fail(exc.code) from None
         except InstructionFailed as exc:
             raise _Fail(i, exc.detail, f"Program {prog} failed: {exc}") from None
+        mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
+        for m in (mint_in, mint_out):  # the mint's transfer invokes a program not passed
+            if w.transfer_hook(m) is not None:
+                what = f"the transfer hook of {m} needs accounts the instruction does not pass"
+                raise _Fail(i, "MissingAccount", f"Program {I.TOKEN_2022} failed: {what}")
+        # a fee mint's transfer fee: the pool swaps what reaches its vault, the user gets
+        # what leaves the pool's less the output mint's fee (each program's rule)
+        fee_in = w.transfer_fee(mint_in, s.amount_in)
         try:
             take = venue.sim.take
             q: SwapQuote | None
             if take is not None:  # an order book: the instruction's own order
                 q = take(w, pool, s, a_to_b)
             else:
-                q = w._quote(pool, a_to_b, s.amount_in)
+                q = w._quote(pool, a_to_b, s.amount_in - fee_in)
         except ProgramError as exc:
             raise fail(exc.code) from None
         except EngineError as exc:
             raise fail(venue.sim.quote_error(str(exc))) from None
         if q is None:  # nothing would come out
             raise fail(venue.sim.no_output_error)
-        if q.out < s.minimum_out:
+        if take is not None or q.paid_in != s.amount_in - fee_in:
+            # what the pool took is not what was sent less its fee (a book's lots, a
+            # pool run dry): the program sends what makes that arrive
+            sent = w.pre_fee_amount(mint_in, q.paid_in)
+            fee_in = sent - q.paid_in
+        else:
+            sent = s.amount_in
+        fee_out = w.transfer_fee(mint_out, q.out)
+        if q.out - fee_out < s.minimum_out:
             raise fail(venue.slippage_error)
-        if src.amount < q.paid_in:  # the transfer in fails in the token program
-            raise _Fail(
-                i, {"Custom": 1}, f"Program {I.SPL_TOKEN} failed: custom program error: 0x1"
-            )
+        if src.amount < sent:  # the transfer in fails in the token program
+            prog_in = w.token_programs.get(mint_in, I.SPL_TOKEN)
+            raise _Fail(i, {"Custom": 1}, f"Program {prog_in} failed: custom program error: 0x1")
         start_tick = pool.spec.tick_current
-        trade = w.commit_swap(pool, a_to_b, q, sig)
-        w.move_tokens(s.user_source, -q.paid_in)
-        w.move_tokens(s.user_dest, q.out)
-        lines = [f"Program log: Instruction: {venue.sim.instruction_name}"]
+        trade = w.commit_swap(pool, a_to_b, q, sig, fee_in=fee_in)
+        w.move_tokens(s.user_source, -sent)
+        w.move_tokens(s.user_dest, q.out - fee_out, withheld=fee_out)
+        lines = [f"Program log: Instruction: {s.name or venue.sim.instruction_name}"]
         if trade.log != lines[0]:  # a CP-Swap trade logs nothing more
             lines.append(trade.log)
         return venue.sim.cost(pool, start_tick), lines
@@ -970,19 +1051,13 @@ class Chain:
         _check_key(owner)
         if mint not in self.world.mints:
             raise ChainError(-32602, f"Invalid params: {mint} is not a mint of this market")
-        ata = I.ata_address(owner, mint)
+        ata = I.ata_address(owner, mint, self.world.token_programs.get(mint, I.SPL_TOKEN))
         if self.world.token_account(ata) is None:
             self.world.open_token_account(ata, mint, owner, amount)
         else:
             self.world.move_tokens(ata, amount)
         tok = self.world.token_account(ata)
         return {"ata": ata, "amount": 0 if tok is None else tok.amount}
-
-
-def rent_exempt(data_len: int) -> int:
-    """The rent-exempt minimum of an account of ``data_len`` bytes (default rent: 3,480
-    lamports per byte-year, 2 years, 128 bytes of account overhead)."""
-    return (128 + data_len) * 3_480 * 2
 
 
 def is_writable(msg: Any, i: int) -> bool:
@@ -1040,6 +1115,7 @@ _IX_ERRORS = {
     "InvalidAccountOwner": "Invalid account owner",
     "Immutable": "Account is immutable",
     "IncorrectAuthority": "Incorrect authority provided",
+    "MissingAccount": "An account required by the instruction is missing",
 }
 
 

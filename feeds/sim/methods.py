@@ -24,8 +24,9 @@ from ..wire.instructions import SPL_TOKEN, SYSTEM_PROGRAM
 from ..wire.txsize import PACKET_DATA_SIZE
 from . import node as N
 from .alt import LOADER_ERRORS, AltError
-from .chain import MAX_BASE64_SIZE, is_writable, rent_exempt
+from .chain import MAX_BASE64_SIZE, is_writable
 from .layouts import MINT_LEN, TOKEN_ACCOUNT_LEN
+from .world import rent_exempt
 
 if TYPE_CHECKING:
     from .server import SimServer

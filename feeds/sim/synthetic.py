@@ -219,6 +219,36 @@ def add_beside(mk: Market, seed: int, name: str, share: float, quotes: Sequence[
             mk.pools.append(PoolSpec(pid, "cpmm", a, b, ra, rb, venue=name))
 
 
+# Token-2022 in a synthetic market: what a token is made, in this order, among the invented
+# tokens that trade on no order book (OpenBook v2 takes SPL Token mints only): a mint with
+# a transfer fee (1 %, the older 0.5 % before the current epoch), one with a transfer hook
+# (a program set: arbscope refuses it), a plain one (metadata only, as a pump.fun coin
+# of ``create_v2``), a second fee mint whose maximum fee binds early
+TOKEN2022_ROLES = ("fee", "hook", "plain", "fee_capped")
+
+
+def token2022_roles(mk: Market, invented: Sequence[str]) -> dict[str, str]:
+    """Pick the Token-2022 tokens of ``mk`` among its ``invented`` ones, in order
+    (``{mint: role}``, roles from
+    :data:`TOKEN2022_ROLES`) and move their pools to venues that take such mints: a pool
+    AMM v4 would take (SPL Token only) becomes a CP-Swap pool (30 bps instead of 25), and
+    a PumpSwap pool of a fee or hook mint (PumpSwap refuses both at pool creation:
+    ``UnsupportedBaseMint``) too. No draws: the same market gives the same choice."""
+    roles: dict[str, str] = {}
+    book = {m for p in mk.pools if p.venue == "openbook_v2" for m in (p.mint_a, p.mint_b)}
+    candidates = [m for m in invented if m not in book and m not in mk.bases]
+    for role, mint in zip(TOKEN2022_ROLES, candidates, strict=False):
+        roles[mint] = role
+        for p in mk.pools:
+            if mint not in (p.mint_a, p.mint_b):
+                continue
+            if role != "plain" and p.venue == "pump_amm":
+                p.venue = ""
+            if p.kind == "cpmm" and not p.venue and (p.fee_num, p.fee_den) == (25, 10_000):
+                p.fee_num, p.fee_den = 30, 10_000
+    return roles
+
+
 # invented tokens of the synthetic markets beyond the well-known ones: symbol, name
 SYNTHETIC_NAMES = (
     ("KELP", "Kelp"), ("MOSS", "Moss"), ("FERN", "Fern"), ("REED", "Reed"), ("SAGE", "Sage"),

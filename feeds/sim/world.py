@@ -28,12 +28,13 @@ import engine_rs
 from engine_rs import decoded as D
 
 from .. import venues
-from ..wire.instructions import SPL_TOKEN, SYSTEM_PROGRAM
+from ..wire.instructions import SPL_TOKEN, SYSTEM_PROGRAM, TOKEN_2022
 from ..wire.mints import MAX_METADATA_LEN, METADATA_PROGRAM, metadata_address
 from ..wire.tokens import BY_SYMBOL
 from . import layouts as L
 from . import synthetic
-from .state import Account, Pool
+from . import token as T
+from .state import Account, Pool, sim_key
 
 # lamports of each account the simulator creates, by its size in bytes (rent-exempt
 # minimums as mainnet shows them): the shared token accounts and mints, then each venue's
@@ -128,6 +129,9 @@ class WorldConfig:
     # the venues beyond the first three (Raydium CLMM, Meteora DLMM, PumpSwap) take their
     # share of the pools (``SimVenue.share``); off, the market has the first three only
     venue_mix: bool = True
+    # some invented tokens are Token-2022 mints (``synthetic.token2022_roles``): a fee
+    # mint, a mint with a transfer hook, a plain one, a fee mint whose cap binds
+    token2022: bool = True
 
     @classmethod
     def mainnet_like(cls, **kw: Any) -> WorldConfig:
@@ -166,17 +170,34 @@ class World:
             for v in venues.VENUES:  # an order book beside the AMM pools of its pair
                 if v.sim.share and v.sim.beside:
                     synthetic.add_beside(mk, c.seed, v.name, v.sim.share, quotes)
+        # Token-2022 mints among the invented tokens (their pools moved to venues that
+        # take them); SPL Token for the others
+        self.token2022: dict[str, str] = {}  # mint -> role (synthetic.TOKEN2022_ROLES)
+        if c.token2022:
+            invented = [t.mint for t in self.tokens if not t.well_known]
+            self.token2022 = synthetic.token2022_roles(mk, invented)
         self.mints = list(mk.tokens)
         self.bases = list(mk.bases)
         self.fair = dict(zip(mk.tokens, mk.prices))
         drawn = {m: self.rng.choice([6, 9]) for m in self.mints}  # kept: the draws go on
         self.decimals = {t.mint: t.decimals for t in self.tokens}
         assert drawn.keys() == self.decimals.keys()
+        self.token_programs: dict[str, str] = {}  # mint -> the program that owns it
+        self.fee_configs: dict[str, tuple[T.Fee, T.Fee]] = {}  # the fee mints' configs
         for t in self.tokens:
             rec = D.Mint(None, 10**18, t.decimals, True, None)
-            self.put(t.mint, SPL_TOKEN, L.encode_mint(rec))
-            meta = L.encode_metaplex_metadata(t.mint, t.name[:32], t.symbol)
-            self.put(metadata_address(t.mint), METADATA_PROGRAM, meta)
+            role = self.token2022.get(t.mint)
+            if role is None:
+                self.token_programs[t.mint] = SPL_TOKEN
+                self.put(t.mint, SPL_TOKEN, L.encode_mint(rec))
+                meta = L.encode_metaplex_metadata(t.mint, t.name[:32], t.symbol)
+                self.put(metadata_address(t.mint), METADATA_PROGRAM, meta)
+                continue
+            self.token_programs[t.mint] = TOKEN_2022
+            self.put(t.mint, TOKEN_2022, L.encode_token2022_mint(rec, self._extensions(t, role)))
+            cfg = T.fee_config(self.accounts[t.mint].data)
+            if cfg is not None:
+                self.fee_configs[t.mint] = cfg
         # what a venue's pools share (CP-Swap's configs), by venue name
         self.venue_state: dict[str, Any] = {v.name: v.sim.setup(self) for v in venues.VENUES}
         for i, spec in enumerate(mk.pools):
@@ -191,7 +212,33 @@ class World:
         # traders): called with the world, returns the trades it made
         self.script: Callable[[World], list[Trade]] | None = None
 
+    def _extensions(self, t: synthetic.SimToken, role: str) -> dict[int, bytes]:
+        """The Token-2022 extensions of an invented token made ``role``: its transfer fee
+        or hook, then a metadata pointer to the mint itself and the token's metadata in
+        it (as a pump.fun coin of ``create_v2`` carries them)."""
+        authority = self.eng.b58decode(sim_key("token-authority", t.mint))
+        epoch = self.epoch()
+        ext: dict[int, bytes] = {}
+        if role == "fee":  # 1 % now, 0.5 % before this epoch; the cap far away
+            older, newer = (0, 10**18, 50), (epoch, 10**18, 100)
+            ext[T.TRANSFER_FEE_CONFIG] = T.transfer_fee_config(older, newer, authority, authority)
+        elif role == "fee_capped":  # 2 % up to 0.01 token a transfer; 2.5 % from next epoch
+            cap = 10**t.decimals // 100
+            older, newer = (0, cap, 200), (epoch + 1, cap, 250)
+            ext[T.TRANSFER_FEE_CONFIG] = T.transfer_fee_config(older, newer, authority, authority)
+        elif role == "hook":  # a transfer invokes a program of its own
+            program = self.eng.b58decode(sim_key("transfer-hook-program", t.mint))
+            ext[T.TRANSFER_HOOK] = authority + program
+        mint = self.eng.b58decode(t.mint)
+        ext[T.METADATA_POINTER] = bytes(32) + mint
+        ext[T.TOKEN_METADATA] = L.encode_token_metadata(t.mint, t.name, t.symbol)
+        return ext
+
     # ------------------------------------------------------------ the clock
+    def epoch(self) -> int:
+        """The epoch of the current slot (mainnet's schedule: no warmup)."""
+        return self.slot // SLOTS_PER_EPOCH
+
     def unix_time(self) -> int:
         """The simulated chain's unix time (``Clock::unix_timestamp``): slots of
         ``slot_seconds`` since :data:`SIM_TIME0` at slot 0."""
@@ -209,17 +256,28 @@ class World:
     # ------------------------------------------------------------ construction
     def put(self, address: str, owner: str, data: bytes) -> None:
         """Create (or overwrite) the account at ``address``, rent-exempt for its size."""
-        self.accounts[address] = Account(owner, data, RENT.get(len(data), 2_039_280))
+        self.accounts[address] = Account(owner, data, RENT.get(len(data)) or rent_exempt(len(data)))
 
-    def vault(self, address: str, mint: str, owner: str, amount: int) -> None:
-        """An SPL token account of ``mint`` owned by ``owner`` holding ``amount``."""
+    def vault(
+        self, address: str, mint: str, owner: str, amount: int, immutable_owner: bool = False
+    ) -> None:
+        """A token account of ``mint`` owned by ``owner`` holding ``amount``, of the
+        mint's program: a Token-2022 mint's with the extensions its mint requires (and
+        ImmutableOwner first when ``immutable_owner``: an ATA, the vaults some programs
+        create; see :mod:`feeds.sim.token`)."""
         # an account of the native mint (wrapped SOL) is native: SPL Token's
         # InitializeAccount sets is_native to its rent-exempt reserve (LiteSVM agrees,
         # tests/feeds/test_chain.py); its lamports do not follow the amount here (a gap:
         # the simulator moves token amounts, not the lamports behind wrapped SOL)
         native = RENT[L.TOKEN_ACCOUNT_LEN] if mint == NATIVE_MINT else None
         rec = D.TokenAccount(mint, owner, amount, None, 1, native, 0, None)
-        self.put(address, SPL_TOKEN, L.encode_token_account(rec))
+        program = self.token_programs.get(mint, SPL_TOKEN)
+        data = L.encode_token_account(rec)
+        if program == TOKEN_2022:
+            data = T.extend_account(
+                data, T.account_extensions(self.accounts[mint].data, immutable_owner)
+            )
+        self.put(address, program, data)
 
     def _make_pool(self, i: int, spec: synthetic.PoolSpec) -> Pool:
         """The ``i``-th synthetic pool as a pool of the one venue that takes it."""
@@ -258,12 +316,40 @@ class World:
         return str(self.eng.b58encode(digest))
 
     def swap(self, pool: Pool, a_to_b: bool, amount: int) -> Trade | None:
-        """Execute one exact-in swap on ``pool`` with the engine's math; the accounts it
+        """Execute one exact-in swap of ``amount`` sent to ``pool`` with the engine's
+        math (a fee mint's transfer fee withheld in the vault first); the accounts it
         writes are updated. None when the pool cannot take it (out of liquidity)."""
-        q = self.quote_swap(pool, a_to_b, amount)
+        fee = self.transfer_fee(pool.mint_a if a_to_b else pool.mint_b, amount)
+        q = self.quote_swap(pool, a_to_b, amount - fee)
         if q is None:
             return None
-        return self.commit_swap(pool, a_to_b, q, self._signature())
+        return self.commit_swap(pool, a_to_b, q, self._signature(), fee_in=fee)
+
+    # ------------------------------------------------------------ Token-2022 fees
+    def transfer_fee(self, mint: str, amount: int) -> int:
+        """What a transfer of ``amount`` of ``mint`` withholds now (0 but for a fee mint)."""
+        cfg = self.fee_configs.get(mint)
+        if cfg is None or amount <= 0:
+            return 0
+        fee: int = self.eng.transfer_fee(cfg, self.epoch(), amount)
+        return fee
+
+    def pre_fee_amount(self, mint: str, post: int) -> int:
+        """What must be sent of ``mint`` for ``post`` to arrive (``post`` but for a fee
+        mint)."""
+        cfg = self.fee_configs.get(mint)
+        if cfg is None:
+            return post
+        pre: int = self.eng.pre_fee_amount(cfg, self.epoch(), post)
+        return pre
+
+    def transfer_hook(self, mint: str) -> str | None:
+        """The program a mint's transfer hook invokes (None: none)."""
+        acc = self.accounts.get(mint)
+        if acc is None or acc.owner != TOKEN_2022:
+            return None
+        program = T.transfer_hook_program(acc.data)
+        return None if program is None else str(self.eng.b58encode(program))
 
     def quote_swap(self, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | None:
         """What an exact-in swap of ``amount`` would do to ``pool`` now (nothing changes);
@@ -297,9 +383,12 @@ class World:
         return SwapQuote(res.amount_in, res.amount_out, res.sqrt_price_x64, res.tick_current,
                          res.liquidity)  # fmt: skip
 
-    def commit_swap(self, pool: Pool, a_to_b: bool, q: SwapQuote, signature: str) -> Trade:
-        """Apply a quoted swap: the pool's state, its vaults (and account), the log line
-        (with ``full_logs``, the transaction's whole logs)."""
+    def commit_swap(
+        self, pool: Pool, a_to_b: bool, q: SwapQuote, signature: str, fee_in: int = 0
+    ) -> Trade:
+        """Apply a quoted swap: the pool's state, its vaults (and account; ``fee_in``: the
+        transfer fee the input vault withholds), the log line (with ``full_logs``, the
+        transaction's whole logs)."""
         s = pool.spec
         paid_in, out = q.paid_in, q.out
         venue = venues.by_kind(pool.kind)
@@ -325,6 +414,8 @@ class World:
         else:
             s.sqrt_price_x64, s.tick_current, s.liquidity = q.sqrt_price, q.tick, q.liquidity
         self._write_pool(pool, a_to_b, paid_in, out)
+        if fee_in:
+            self.withhold(vin, fee_in)
         if self.config.pool_writes and venue.sim.record_swap is not None:
             self._touched.insert(len(self._touched) - 2, pool.address)  # before its vaults
         log = venue.sim.swapped(self, pool, a_to_b, paid_in, out)
@@ -379,22 +470,33 @@ class World:
         self._touched.append(address)
 
     def open_token_account(self, address: str, mint: str, owner: str, amount: int = 0) -> None:
-        """A new SPL token account (an ATA the runtime creates, or the faucet's)."""
-        self.vault(address, mint, owner, amount)
+        """A new associated token account (the runtime's ATA program, or the faucet's):
+        of the mint's program; a Token-2022 one with ImmutableOwner."""
+        self.vault(address, mint, owner, amount, immutable_owner=True)
         self._touched.append(address)
 
     def token_account(self, address: str) -> D.TokenAccount | None:
-        """The SPL token account at ``address``, decoded (None: not a token account)."""
+        """The token account (either program) at ``address``, decoded (None: not one)."""
         acc = self.accounts.get(address)
-        if acc is None or acc.owner != SPL_TOKEN or len(acc.data) < L.TOKEN_ACCOUNT_LEN:
+        if acc is None or acc.owner not in T.PROGRAMS or len(acc.data) < L.TOKEN_ACCOUNT_LEN:
             return None
-        rec: D.TokenAccount = self.eng.decode_token_account(acc.data)
+        if len(acc.data) > L.TOKEN_ACCOUNT_LEN and acc.data[L.TOKEN_ACCOUNT_LEN] != 2:
+            return None  # a Token-2022 mint, not an account
+        rec: D.TokenAccount = self.eng.decode_token_account(acc.data, acc.owner)
         return rec
 
-    def move_tokens(self, address: str, delta: int) -> None:
-        """Add ``delta`` (may be negative) to a token account's amount."""
+    def move_tokens(self, address: str, delta: int, withheld: int = 0) -> None:
+        """Add ``delta`` (may be negative) to a token account's amount, and ``withheld``
+        to the transfer fee it holds back (a fee mint's account)."""
         self._set_balance(address, self.balance(address) + delta)
+        if withheld:
+            self.withhold(address, withheld)
         self._touched.append(address)
+
+    def withhold(self, address: str, fee: int) -> None:
+        """Add ``fee`` to what a fee mint's token account withholds (TransferFeeAmount)."""
+        acc = self.accounts[address]
+        acc.data = T.with_withheld(acc.data, fee)
 
     def balance(self, vault: str) -> int:
         """The amount a token account holds (its bytes 64..72), in base units."""
@@ -476,6 +578,12 @@ class World:
     def universe(self) -> list[tuple[str, str]]:
         """Every pool as ``(address, kind)``: what a pool-universe file would list."""
         return [(p.address, p.kind) for p in self.pools]
+
+
+def rent_exempt(data_len: int) -> int:
+    """The rent-exempt minimum of an account of ``data_len`` bytes (default rent: 3,480
+    lamports per byte-year, 2 years, 128 bytes of account overhead)."""
+    return (128 + data_len) * 3_480 * 2
 
 
 CU_LIMIT = 200_000  # a swap transaction's compute budget (one instruction, no request)

@@ -89,7 +89,7 @@ def error_name(program: str, code: int) -> str:
     venue = _BY_PROGRAM.get(program)
     if venue is not None:
         name = venue.error_name(code)
-    elif program == shared.SPL_TOKEN:
+    elif program in shared.TOKEN_PROGRAMS:
         name = shared.TOKEN_ERRORS.get(code)
     else:
         name = None

@@ -12,7 +12,7 @@ through it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -200,12 +200,14 @@ class Venue:
 
     ``decode_pool(engine backend, data, owner)``: the pool account as the engine
     decodes it; ``swap_instruction(leg)``: the exact-input swap of one hop;
-    ``sizing_swap(payer, pool_keys, source, dest, mint_in, mint_out)``: the same swap
-    on placeholder keys (``pool_keys``: 8 distinct keys for the pool's own accounts),
-    which transaction sizing counts; ``decode_swap(data, accounts)``: the swap
-    instruction back as a :class:`~feeds.wire.instructions.Swap`; ``errors``: the
-    program's error names by custom code; ``slippage_error``: the code of "less out than
-    the minimum"; ``compute_units``: what a live order requests per swap (mainnet's
+    ``sizing_swap(payer, pool_keys, source, dest, mint_in, mint_out, programs)``: the
+    same swap on placeholder keys (``pool_keys``: 8 distinct keys for the pool's own
+    accounts; ``programs``: the token programs of mint_in and mint_out, which pick a
+    venue's Token-2022 instruction), which transaction sizing counts;
+    ``decode_swap(data, accounts)``: the swap instruction back as a
+    :class:`~feeds.wire.instructions.Swap`; ``errors``: the program's error names by
+    custom code; ``slippage_error``: the code of "less out than the minimum";
+    ``compute_units``: what a live order requests per swap (mainnet's
     cost, with room); ``fresh_state``: the accounts a swap names depend on the pool's
     state now (Whirlpool: the tick arrays around the current tick), so an order reads
     the pool again before building; ``anchor``: an Anchor program (its own codes start
@@ -215,7 +217,7 @@ class Venue:
     ids: VenueInfo
     decode_pool: Callable[[Any, bytes, str], Any]
     swap_instruction: Callable[[Leg], Instruction]
-    sizing_swap: Callable[[str, Sequence[str], str, str, str, str], Instruction]
+    sizing_swap: Callable[..., Instruction]
     decode_swap: Callable[[bytes, list[str]], Swap]
     errors: Mapping[int, str]
     slippage_error: int

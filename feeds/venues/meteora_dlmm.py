@@ -10,6 +10,12 @@ Facts from ``MeteoraAg/dlmm-sdk`` (``idls/dlmm.json``, ``commons/src``):
   walks as remaining accounts (writable), from the active bin's array in the swap's
   direction, skipping the arrays the pair's bitmap marks empty. Which arrays depends on
   the active bin now (``fresh_state``).
+- ``swap2`` for a pair with a Token-2022 mint (``swap``'s token programs are fixed to SPL
+  Token's): discriminator ‖ amount_in ‖ min_amount_out ‖ ``RemainingAccountsInfo`` (a
+  borsh vec of slices; empty: no transfer-hook accounts); ``swap``'s accounts with the
+  memo program after the token programs (16), then the bin arrays. The input's transfer
+  fee comes off before the swap, the output's after it, and the minimum is checked
+  against what the user receives (``commons/src/quote.rs``: ``quote_exact_in``).
 - Pool account: ``LbPair`` (904 bytes); liquidity lives in ``BinArray`` accounts of 70
   bins (10,136 bytes) at PDAs ``["bin_array", pair, index i64 LE]``.
 - Log: none the stream sees: the program emits its ``Swap`` event by self-CPI (an inner
@@ -34,7 +40,9 @@ from engine_rs.errors import TicksMissingError
 from ..sim.layouts import Writer
 from ..sim.state import Pool, sim_key
 from ..wire.instructions import (
+    MEMO_PROGRAM,
     SPL_TOKEN,
+    TOKEN_2022,
     InstructionError,
     Swap,
     account_meta,
@@ -46,6 +54,7 @@ from ..wire.instructions import (
 from .base import (
     ANCHOR_CONSTRAINT_ADDRESS,
     Discoverable,
+    InstructionFailed,
     Leg,
     PoolFacts,
     PoolLayout,
@@ -69,6 +78,7 @@ BITMAP_SIZE = 512  # the pair's own bitmap covers array indexes -512..=511
 DISC_LB_PAIR = bytes([33, 11, 49, 98, 181, 101, 177, 13])  # sha256("account:LbPair")[..8]
 DISC_BIN_ARRAY = bytes([92, 142, 92, 220, 5, 148, 70, 181])  # sha256("account:BinArray")[..8]
 SWAP = bytes([248, 198, 158, 145, 225, 117, 135, 200])  # sha256("global:swap")[..8]
+SWAP2 = bytes([65, 75, 63, 76, 235, 91, 91, 136])  # sha256("global:swap2")[..8] (idls/dlmm.json)
 ANCHOR_NOT_ENOUGH_KEYS = 3005  # anchor-lang AccountNotEnoughKeys
 SWAP_ARRAYS = 3  # bin arrays a built swap names (the SDK's examples take 3 a side)
 ERRORS = {  # idls/dlmm.json "errors" (lb_clmm 0.12.0)
@@ -121,6 +131,7 @@ _ACCOUNTS = ("lb_pair", "bin_array_bitmap_extension", "reserve_x", "reserve_y",
              "user_token_in", "user_token_out", "token_x_mint", "token_y_mint", "oracle",
              "host_fee_in", "user", "token_x_program", "token_y_program", "event_authority",
              "program")  # fmt: skip
+_ACCOUNTS_2 = (*_ACCOUNTS[:13], "memo_program", *_ACCOUNTS[13:])  # swap2: the memo program
 
 
 def _pda(seeds: list[bytes]) -> str:
@@ -217,37 +228,72 @@ def swap(
     ])  # fmt: skip
 
 
+def swap2(
+    user: str, pair: str, reserve_x: str, reserve_y: str, user_in: str, user_out: str,
+    mint_x: str, mint_y: str, oracle: str, program_x: str, program_y: str,
+    bin_arrays: Sequence[str], amount_in: int, min_amount_out: int,
+) -> Instruction:  # fmt: skip
+    """DLMM ``swap2`` (exact input; ``idls/dlmm.json``), the swap of a pair with a
+    Token-2022 mint (``swap`` fixes both token programs to SPL Token's): ``swap``'s
+    accounts with the memo program after the token programs, and a
+    ``RemainingAccountsInfo`` with no slices (no transfer-hook accounts: the remaining
+    accounts are the bin arrays)."""
+    data = SWAP2 + struct.pack("<QQI", amount_in, min_amount_out, 0)
+    return instruction(PROGRAM, data, [
+        account_meta(pair, writable=True), account_meta(PROGRAM),
+        account_meta(reserve_x, writable=True), account_meta(reserve_y, writable=True),
+        account_meta(user_in, writable=True), account_meta(user_out, writable=True),
+        account_meta(mint_x), account_meta(mint_y), account_meta(oracle, writable=True),
+        account_meta(PROGRAM), account_meta(user, signer=True), account_meta(program_x),
+        account_meta(program_y), account_meta(MEMO_PROGRAM), account_meta(event_authority()),
+        account_meta(PROGRAM), *(account_meta(a, writable=True) for a in bin_arrays),
+    ])  # fmt: skip
+
+
 def swap_instruction(leg: Leg) -> Instruction:
-    """The hop's ``swap``: its direction from the mints, the bin arrays from the pair's
-    active bin and bitmap (``leg.record`` must be fresh)."""
+    """The hop's ``swap`` (``swap2`` when a mint of the pair is Token-2022's): its
+    direction from the mints, the bin arrays from the pair's active bin and bitmap
+    (``leg.record`` must be fresh)."""
     r = leg.record
     swap_for_y = leg.mint_in == r.token_x_mint
     arrays = swap_bin_arrays(leg.pool, r, swap_for_y)
-    return swap(
+    px = leg.token_programs.get(r.token_x_mint, SPL_TOKEN)
+    py = leg.token_programs.get(r.token_y_mint, SPL_TOKEN)
+    build = swap2 if TOKEN_2022 in (px, py) else swap
+    return build(
         leg.owner, leg.pool, r.reserve_x, r.reserve_y, leg.source, leg.dest, r.token_x_mint,
-        r.token_y_mint, r.oracle, leg.token_programs[r.token_x_mint],
-        leg.token_programs[r.token_y_mint], arrays, leg.amount_in, leg.minimum_out,
+        r.token_y_mint, r.oracle, px, py, arrays, leg.amount_in, leg.minimum_out,
     )  # fmt: skip
 
 
 def sizing_swap(
-    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str
-) -> Instruction:
-    """The swap's shape on placeholder keys (pair, reserves, oracle, three bin arrays)."""
-    return swap(payer, keys[0], keys[1], keys[2], source, dest, mint_in, mint_out, keys[3],
-                SPL_TOKEN, SPL_TOKEN, [keys[4], keys[5], keys[6]], 1, 1)  # fmt: skip
+    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str,
+    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
+) -> Instruction:  # fmt: skip
+    """The swap's shape on placeholder keys (pair, reserves, oracle, three bin arrays);
+    ``swap2`` when ``programs`` (of mint_in, mint_out) has Token-2022."""
+    build = swap2 if TOKEN_2022 in programs else swap
+    return build(payer, keys[0], keys[1], keys[2], source, dest, mint_in, mint_out, keys[3],
+                 programs[0], programs[1], [keys[4], keys[5], keys[6]], 1, 1)  # fmt: skip
 
 
 def decode_swap(data: bytes, accounts: list[str]) -> Swap:
-    """A ``swap`` back as a :class:`Swap` (``InstructionError`` otherwise)."""
-    if data[:8] != SWAP:
+    """A ``swap`` or ``swap2`` back as a :class:`Swap` (``InstructionError`` otherwise)."""
+    v2 = data[:8] == SWAP2
+    if data[:8] != SWAP and not v2:
         raise InstructionError("InvalidInstructionData", "dlmm: not swap")
-    amount, minimum = read_u64s(data, 8, 2, "swap")
-    need_accounts(accounts, len(_ACCOUNTS), "swap")
-    acc = dict(zip(_ACCOUNTS, accounts))
+    what = "swap2" if v2 else "swap"
+    amount, minimum = read_u64s(data, 8, 2, what)
+    if v2 and data[24:] != bytes(4):  # RemainingAccountsInfo: no slices is all it takes here
+        raise InstructionError("InvalidInstructionData",
+                               "swap2: remaining-account slices (transfer hooks) are not "
+                               "simulated")  # fmt: skip
+    names = _ACCOUNTS_2 if v2 else _ACCOUNTS
+    need_accounts(accounts, len(names), what)
+    acc = dict(zip(names, accounts))
     return Swap(PROGRAM, acc["lb_pair"], amount, minimum, acc["user_token_in"],
                 acc["user_token_out"], acc["user"], acc, None,
-                tuple(accounts[len(_ACCOUNTS) :]))  # fmt: skip
+                tuple(accounts[len(names) :]), name="Swap2" if v2 else "")  # fmt: skip
 
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
@@ -331,6 +377,11 @@ def _takes(spec: synthetic.PoolSpec) -> bool:
     return spec.venue == IDS.name
 
 
+def _program_flag(world: World, mint: str) -> int:
+    """``LbPair.token_mint_x/y_program_flag``: 0 SPL Token, 1 Token-2022."""
+    return int(world.token_programs.get(mint, SPL_TOKEN) != SPL_TOKEN)
+
+
 def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     """A pair at its PDA from a constant-product spec's price and depth: bins of
     ``bin_step`` around the active one (X above, Y below, both in the active bin), the
@@ -372,7 +423,8 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
         0, 0, active, now, 255, step, 0, active, step, 0, 0, base_factor, 0, 0,
         mx, my, rx, ry, 0, 0, ("11111111111111111111111111111111",) * 2,
         oracle_address(addr), tuple(bitmap), now, "11111111111111111111111111111111",
-        "11111111111111111111111111111111", 0, 0, sim_key("dlmm-creator", i), 0, 0, 1,
+        "11111111111111111111111111111111", 0, 0, sim_key("dlmm-creator", i),
+        _program_flag(world, mx), _program_flag(world, my), 1,
     )  # fmt: skip
     world.put(addr, PROGRAM, encode_lb_pair(rec))
     for idx, (a, bins) in sorted(arrays.items()):
@@ -479,8 +531,18 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
         "token_x_program": SPL_TOKEN,
         "token_y_program": SPL_TOKEN,
     }
+    if s.name == "Swap2":  # each token program its mint's owner; the memo program
+        want["token_x_program"] = world.token_programs.get(rec.token_x_mint, SPL_TOKEN)
+        want["token_y_program"] = world.token_programs.get(rec.token_y_mint, SPL_TOKEN)
+        want["memo_program"] = MEMO_PROGRAM
     if any(acc[k] != v for k, v in want.items()):
         raise ProgramError(ANCHOR_CONSTRAINT_ADDRESS)
+    if s.name != "Swap2" and any(  # ``swap``'s transfers go to SPL Token, which owns none
+        world.accounts[acc[k]].owner != SPL_TOKEN
+        for k in ("reserve_x", "reserve_y", "user_token_in", "user_token_out")
+        if acc[k] in world.accounts
+    ):
+        raise InstructionFailed("IncorrectProgramId", "incorrect program id for instruction")
     if src.mint not in (rec.token_x_mint, rec.token_y_mint) or dst.mint == src.mint:
         raise ProgramError(6010)  # InvalidTokenMint
     if dst.mint not in (rec.token_x_mint, rec.token_y_mint):

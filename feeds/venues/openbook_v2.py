@@ -233,8 +233,9 @@ def swap_instruction(leg: Leg) -> Instruction:
 
 
 def sizing_swap(
-    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str
-) -> Instruction:
+    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str,
+    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
+) -> Instruction:  # fmt: skip
     """The taker order's shape on placeholder keys (market, authority, bids, asks, the two
     vaults, the event heap; no oracles, no admin: both sides have one shape)."""
     k = TakeKeys(keys[0], keys[1], keys[2], keys[3], keys[4], keys[5], keys[6])

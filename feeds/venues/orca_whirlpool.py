@@ -6,6 +6,15 @@
   account b, vault b, tick arrays 0..2, oracle). The three tick arrays are the ones the
   program walks from the current tick in the swap's direction, so a swap is built from
   the pool's state now (:data:`VENUE`'s ``fresh_state``).
+- ``swap_v2`` (``instructions/v2/swap.rs``) for a pool with a Token-2022 mint (``swap``
+  names its token accounts as SPL Token's: a Token-2022 account fails Anchor's owner
+  check, 3007): the same arguments then ``remaining_accounts_info``
+  (``Option<RemainingAccountsInfo>``, None here: no transfer-hook accounts, no
+  supplemental tick arrays; 43 bytes); 15 accounts (token programs a and b — each its
+  mint's owner —, the memo program, authority, whirlpool, mints a and b, owner account
+  a, vault a, owner account b, vault b, tick arrays 0..2, oracle). The input's transfer
+  fee comes off before the swap, the output's after it, and the minimum is checked
+  against what the owner receives (``swap_with_transfer_fee_extension``).
 - Pool account: ``Whirlpool`` (653 bytes, spec §2.2); liquidity lives in fixed
   ``TickArray`` accounts of 88 ticks (9,988 bytes, spec §2.3) at PDAs of the pool.
 - Log: the ``Traded`` Anchor event (spec §6.2).
@@ -27,7 +36,9 @@ from engine_rs import decoded as D
 from ..sim.layouts import Writer
 from ..sim.state import Pool, sim_key
 from ..wire.instructions import (
+    MEMO_PROGRAM,
     SPL_TOKEN,
+    TOKEN_2022,
     InstructionError,
     Swap,
     account_meta,
@@ -67,6 +78,11 @@ DISC_WHIRLPOOL = bytes.fromhex("3f95d10ce1806309")  # Anchor: sha256("account:Wh
 DISC_FIXED_TICK_ARRAY = bytes.fromhex("4561bdbe6e0742bb")  # sha256("account:TickArray")[..8]
 DISC_TRADED = bytes.fromhex("e1ca49af932ba096")  # sha256("event:Traded")[..8]
 SWAP = bytes([248, 198, 158, 145, 225, 117, 135, 200])  # sha256("global:swap")[..8]
+SWAP_V2 = bytes([43, 4, 237, 11, 26, 201, 30, 98])  # sha256("global:swap_v2")[..8], spec §2.6
+# Anchor's account errors: an account owned by another program than its type's, a
+# program account that is not the program its type names
+ANCHOR_ACCOUNT_OWNED_BY_WRONG_PROGRAM = 3007
+ANCHOR_INVALID_PROGRAM_ID = 3008
 WHIRLPOOLS_CONFIG = "2LecshUwdy9xi7meFgHtFJQNSKk4KdTrcpvaB56dP2NQ"  # mainnet config
 ERRORS = {
     6023: "InvalidTickArraySequence",
@@ -78,6 +94,10 @@ CU_PER_TICK_ARRAY = 9_000  # the simulator's cost of a swap, per tick array it m
 _ACCOUNTS = ("token_program", "token_authority", "whirlpool", "token_owner_account_a",
              "token_vault_a", "token_owner_account_b", "token_vault_b", "tick_array_0",
              "tick_array_1", "tick_array_2", "oracle")  # fmt: skip
+_ACCOUNTS_V2 = ("token_program_a", "token_program_b", "memo_program", "token_authority",
+                "whirlpool", "token_mint_a", "token_mint_b", "token_owner_account_a",
+                "token_vault_a", "token_owner_account_b", "token_vault_b", "tick_array_0",
+                "tick_array_1", "tick_array_2", "oracle")  # fmt: skip
 
 
 # ------------------------------------------------------------------ the swap instruction
@@ -97,6 +117,30 @@ def swap(
     return instruction(PROGRAM, data, [
         account_meta(SPL_TOKEN), account_meta(authority, signer=True),
         account_meta(whirlpool, writable=True), account_meta(owner_a, writable=True),
+        account_meta(vault_a, writable=True), account_meta(owner_b, writable=True),
+        account_meta(vault_b, writable=True),
+        *(account_meta(t, writable=True) for t in tick_arrays),
+        account_meta(oracle, writable=True),
+    ])  # fmt: skip
+
+
+def swap_v2(
+    authority: str, whirlpool: str, mint_a: str, mint_b: str, program_a: str, program_b: str,
+    owner_a: str, vault_a: str, owner_b: str, vault_b: str, tick_arrays: list[str],
+    oracle: str, amount: int, other_amount_threshold: int, a_to_b: bool,
+    exact_in: bool = True, sqrt_price_limit: int = 0,
+) -> Instruction:  # fmt: skip
+    """Whirlpool ``swap_v2`` (the module doc): no remaining accounts."""
+    if len(tick_arrays) != 3:
+        raise ValueError("a Whirlpool swap takes exactly 3 tick arrays")
+    if sqrt_price_limit == 0:
+        sqrt_price_limit = MIN_SQRT_PRICE_X64 if a_to_b else MAX_SQRT_PRICE_X64
+    data = SWAP_V2 + struct.pack("<QQ", amount, other_amount_threshold)
+    data += sqrt_price_limit.to_bytes(16, "little") + bytes([int(exact_in), int(a_to_b), 0])
+    return instruction(PROGRAM, data, [
+        account_meta(program_a), account_meta(program_b), account_meta(MEMO_PROGRAM),
+        account_meta(authority, signer=True), account_meta(whirlpool, writable=True),
+        account_meta(mint_a), account_meta(mint_b), account_meta(owner_a, writable=True),
         account_meta(vault_a, writable=True), account_meta(owner_b, writable=True),
         account_meta(vault_b, writable=True),
         *(account_meta(t, writable=True) for t in tick_arrays),
@@ -152,46 +196,67 @@ def oracle(whirlpool: str) -> str:
 
 
 def swap_instruction(leg: Leg) -> Instruction:
-    """The hop's ``swap``: its direction from the mints, the tick arrays from the pool's
-    current tick (``leg.record`` must be fresh), the oracle by PDA."""
+    """The hop's ``swap`` (``swap_v2`` when a mint of the pool is Token-2022's): its
+    direction from the mints, the tick arrays from the pool's current tick
+    (``leg.record`` must be fresh), the oracle by PDA."""
     r = leg.record
     a_to_b = leg.mint_in == r.token_mint_a
     arrays = swap_tick_arrays(leg.pool, r.tick_spacing, r.tick_current_index, a_to_b)
     owner_a, owner_b = (leg.source, leg.dest) if a_to_b else (leg.dest, leg.source)
+    pa = leg.token_programs.get(r.token_mint_a, SPL_TOKEN)
+    pb = leg.token_programs.get(r.token_mint_b, SPL_TOKEN)
+    if TOKEN_2022 in (pa, pb):
+        return swap_v2(leg.owner, leg.pool, r.token_mint_a, r.token_mint_b, pa, pb, owner_a,
+                       r.token_vault_a, owner_b, r.token_vault_b, arrays, oracle(leg.pool),
+                       leg.amount_in, leg.minimum_out, a_to_b)  # fmt: skip
     return swap(leg.owner, leg.pool, owner_a, r.token_vault_a, owner_b, r.token_vault_b, arrays,
                 oracle(leg.pool), leg.amount_in, leg.minimum_out, a_to_b)  # fmt: skip
 
 
 def sizing_swap(
-    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str
-) -> Instruction:
+    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str,
+    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
+) -> Instruction:  # fmt: skip
     """The swap's shape on placeholder keys (pool, vaults, three distinct tick arrays,
-    oracle: an upper bound when the arrays repeat at the end of the price range)."""
+    oracle: an upper bound when the arrays repeat at the end of the price range);
+    ``swap_v2`` when ``programs`` (of mint_in, mint_out) has Token-2022."""
+    if TOKEN_2022 in programs:
+        return swap_v2(payer, keys[0], mint_in, mint_out, programs[0], programs[1], source,
+                       keys[1], dest, keys[2], [keys[3], keys[4], keys[5]], keys[6], 1, 1,
+                       True)  # fmt: skip
     return swap(payer, keys[0], source, keys[1], dest, keys[2], [keys[3], keys[4], keys[5]],
                 keys[6], 1, 1, True)  # fmt: skip
 
 
 def decode_swap(data: bytes, accounts: list[str]) -> Swap:
-    """A ``swap`` (exact input only) back as a :class:`Swap` (``InstructionError``
-    otherwise)."""
-    if data[:8] != SWAP:
+    """A ``swap`` or ``swap_v2`` (exact input only) back as a :class:`Swap`
+    (``InstructionError`` otherwise)."""
+    v2 = data[:8] == SWAP_V2
+    if data[:8] != SWAP and not v2:
         raise InstructionError("InvalidInstructionData", "whirlpool: not swap")
-    if len(data) < 42:
-        raise InstructionError("InvalidInstructionData", f"swap: {len(data)} bytes of data")
+    what = "swap_v2" if v2 else "swap"
+    if len(data) < 42 + v2:
+        raise InstructionError("InvalidInstructionData", f"{what}: {len(data)} bytes of data")
     amount, threshold = struct.unpack_from("<QQ", data, 8)
     exact_in, a_to_b = data[40], data[41]
     if exact_in not in (0, 1) or a_to_b not in (0, 1):
-        raise InstructionError("InvalidInstructionData", "swap: bool out of range")
+        raise InstructionError("InvalidInstructionData", f"{what}: bool out of range")
+    if v2 and data[42:] != b"\x00":  # remaining_accounts_info: None is all the simulator takes
+        raise InstructionError("InvalidInstructionData",
+                               "swap_v2: remaining accounts (transfer hooks, supplemental "
+                               "tick arrays) are not simulated")  # fmt: skip
     if not exact_in:
-        raise InstructionError("InvalidInstructionData", "swap: only exact input is supported")
-    need_accounts(accounts, 11, "swap")
-    acc = dict(zip(_ACCOUNTS, accounts))
+        raise InstructionError("InvalidInstructionData", f"{what}: only exact input is supported")
+    names = _ACCOUNTS_V2 if v2 else _ACCOUNTS
+    need_accounts(accounts, len(names), what)
+    acc = dict(zip(names, accounts))
     acc["sqrt_price_limit"] = str(int.from_bytes(data[24:40], "little"))
     src, dst = (("token_owner_account_a", "token_owner_account_b") if a_to_b
                 else ("token_owner_account_b", "token_owner_account_a"))  # fmt: skip
     return Swap(PROGRAM, acc["whirlpool"], amount, threshold, acc[src], acc[dst],
                 acc["token_authority"], acc, bool(a_to_b),
-                (acc["tick_array_0"], acc["tick_array_1"], acc["tick_array_2"]))  # fmt: skip
+                (acc["tick_array_0"], acc["tick_array_1"], acc["tick_array_2"]),
+                name="SwapV2" if v2 else "")  # fmt: skip
 
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
@@ -271,6 +336,25 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
     """The program's checks of a swap, in its order; the direction it states."""
     acc = s.accounts
     a_to_b = bool(s.a_to_b)
+    owners = {k: world.accounts[acc[k]].owner for k in (
+        "token_owner_account_a", "token_vault_a", "token_owner_account_b", "token_vault_b",
+    ) if acc[k] in world.accounts}  # fmt: skip
+    if s.name == "SwapV2":  # Anchor's constraints in the accounts' order
+        mint_owner = {m: world.token_programs.get(m) for m in (pool.mint_a, pool.mint_b)}
+        if acc["token_mint_a"] != pool.mint_a or acc["token_mint_b"] != pool.mint_b:
+            raise ProgramError(ANCHOR_CONSTRAINT_ADDRESS)
+        if (acc["token_program_a"], acc["token_program_b"]) != (
+            mint_owner[pool.mint_a],
+            mint_owner[pool.mint_b],
+        ):
+            raise ProgramError(ANCHOR_CONSTRAINT_ADDRESS)
+        if acc["memo_program"] != MEMO_PROGRAM:
+            raise ProgramError(ANCHOR_INVALID_PROGRAM_ID)
+    else:  # swap: Program<Token> and Account<TokenAccount>, SPL Token's only
+        if acc["token_program"] != SPL_TOKEN:
+            raise ProgramError(ANCHOR_INVALID_PROGRAM_ID)
+        if any(o != SPL_TOKEN for o in owners.values()):
+            raise ProgramError(ANCHOR_ACCOUNT_OWNED_BY_WRONG_PROGRAM)
     if acc["token_vault_a"] != pool.vault_a or acc["token_vault_b"] != pool.vault_b:
         raise ProgramError(ANCHOR_CONSTRAINT_ADDRESS)
     mine = (src.mint, dst.mint) if a_to_b else (dst.mint, src.mint)
@@ -346,8 +430,9 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
         (sim_key("reward", i, 0), sim_key("reward", i, 1), sim_key("reward", i, 2)),
     )  # fmt: skip
     world.put(addr, PROGRAM, encode_pool(rec))
-    world.vault(va, spec.mint_a, addr, amount_a)
-    world.vault(vb, spec.mint_b, addr, amount_b)
+    # the program's vaults carry ImmutableOwner (``initialize_vault_token_account``)
+    world.vault(va, spec.mint_a, addr, amount_a, immutable_owner=True)
+    world.vault(vb, spec.mint_b, addr, amount_b, immutable_owner=True)
     arrays: dict[int, list[tuple[int, int, int]]] = {}
     gross: dict[int, int] = {}
     for t, n in ticks:

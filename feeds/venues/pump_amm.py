@@ -54,6 +54,7 @@ from ..wire.instructions import (
 from .base import (
     ANCHOR_CONSTRAINT_SEEDS,
     Discoverable,
+    InstructionFailed,
     Leg,
     PoolFacts,
     PoolLayout,
@@ -309,16 +310,18 @@ def guess_quote(mint_a: str, mint_b: str) -> str:
 
 
 def sizing_swap(
-    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str
-) -> Instruction:
+    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str,
+    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
+) -> Instruction:  # fmt: skip
     """The swap's shape on placeholder keys (pool, vaults, the fee recipient's ATA, the
     creator vault's ATA and authority): a ``sell`` when ``mint_out`` is the quote side
     (:func:`guess_quote`), else a ``buy_exact_quote_in`` (2 accounts and 1 byte more)."""
     is_sell = mint_out == guess_quote(mint_in, mint_out)
     base, quote = (mint_in, mint_out) if is_sell else (mint_out, mint_in)
     user_base, user_quote = (source, dest) if is_sell else (dest, source)
+    base_program, quote_program = programs if is_sell else programs[::-1]
     k = SwapKeys(keys[0], base, quote, keys[1], keys[2], FEE_RECIPIENTS[0], keys[3],
-                 SPL_TOKEN, SPL_TOKEN, keys[4], keys[5], BUYBACK_FEE_RECIPIENTS[0],
+                 base_program, quote_program, keys[4], keys[5], BUYBACK_FEE_RECIPIENTS[0],
                  keys[6])  # fmt: skip
     if is_sell:
         return sell(payer, k, user_base, user_quote, 1, 1)
@@ -520,6 +523,12 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
         raise ProgramError(6008)
     if quote_side.mint != rec.quote_mint:
         raise ProgramError(6009)
+    for side, mint in (("base_token_program", rec.base_mint), ("quote_token_program",
+                                                               rec.quote_mint)):  # fmt: skip
+        # the program's transfers go to the token program passed: one that does not own
+        # the mint's accounts fails them (the IDL names no constraint on it)
+        if acc[side] != world.token_programs.get(mint, SPL_TOKEN):
+            raise InstructionFailed("IncorrectProgramId", "incorrect program id for instruction")
     if s.amount_in == 0:
         raise ProgramError(6001 if is_sell else 6002)  # ZeroBaseAmount / ZeroQuoteAmount
     if not is_sell:
@@ -593,7 +602,9 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     while addr in world.accounts:  # another pool of the same pair and creator: next index
         index += 1
         addr, bump = pool_address(index, creator, base, quote)
-    va, vb = ata_address(addr, base), ata_address(addr, quote)
+    programs = world.token_programs
+    va = ata_address(addr, base, programs.get(base, SPL_TOKEN))
+    vb = ata_address(addr, quote, programs.get(quote, SPL_TOKEN))
     coin_creator = sim_key("pump-coin-creator", i) if canonical else ZERO_KEY
     lp_mint = _pda([b"pool_lp_mint", _b(addr)])
     rec = D.PumpAmmPool(bump, index, creator, base, quote, lp_mint, va, vb, 10**12, coin_creator,
@@ -602,8 +613,8 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     spec.state = SpecState(world.venue_state[IDS.name], canonical, canonical, quote, supply)
     world.put(addr, PROGRAM, encode_pool(rec))
     spec.pool_id = addr
-    world.vault(va, base, addr, spec.reserve_a)
-    world.vault(vb, quote, addr, spec.reserve_b)
+    world.vault(va, base, addr, spec.reserve_a, immutable_owner=True)  # the pool's ATAs
+    world.vault(vb, quote, addr, spec.reserve_b, immutable_owner=True)
     return Pool(IDS.kind, addr, base, quote, va, vb, rec, spec)
 
 

@@ -72,8 +72,9 @@ def swap_instruction(leg: Leg) -> Instruction:
 
 
 def sizing_swap(
-    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str
-) -> Instruction:
+    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str,
+    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
+) -> Instruction:  # fmt: skip
     """The swap's shape on placeholder keys (the pool, its two vaults)."""
     return swap_base_in(keys[0], keys[1], keys[2], source, dest, payer, 1, 1)
 

@@ -41,6 +41,7 @@ from engine_rs import decoded as D
 from ..sim.layouts import Writer
 from ..sim.state import Pool, sim_key
 from ..wire.instructions import (
+    MEMO_PROGRAM,
     SPL_TOKEN,
     TOKEN_2022,
     InstructionError,
@@ -83,7 +84,6 @@ DISC_CONFIG = hashlib.sha256(b"account:AmmConfig").digest()[:8]
 DISC_TICK_ARRAY = hashlib.sha256(b"account:TickArrayState").digest()[:8]
 DISC_BITMAP_EXTENSION = hashlib.sha256(b"account:TickArrayBitmapExtension").digest()[:8]
 DISC_SWAP_EVENT = hashlib.sha256(b"event:SwapEvent").digest()[:8]
-MEMO_PROGRAM = "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr"
 SWAP_V2 = hashlib.sha256(b"global:swap_v2").digest()[:8]
 SWAP_EVENT_LEN = 221
 ERRORS = {
@@ -198,8 +198,9 @@ def _placeholder(seed: str) -> str:
 
 
 def sizing_swap(
-    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str
-) -> Instruction:
+    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str,
+    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
+) -> Instruction:  # fmt: skip
     """The swap's shape on placeholder keys: pool, config, vaults, observation, bitmap
     extension and three distinct tick arrays (the third derived from the last key)."""
     remaining = [keys[5], keys[6], keys[7], _placeholder(f"{keys[7]}:tick_array")]
@@ -349,6 +350,9 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
     r = pool.record
     if acc["amm_config"] != r.amm_config or acc["observation_state"] != r.observation_key:
         raise ProgramError(ANCHOR_CONSTRAINT_ADDRESS)
+    programs = (acc["token_program"], acc["token_program_2022"], acc["memo_program"])
+    if programs != (SPL_TOKEN, TOKEN_2022, MEMO_PROGRAM):  # Program<Token>, <Token2022>, <Memo>
+        raise ProgramError(3008)  # Anchor's InvalidProgramId
     vin, vout = acc["input_vault"], acc["output_vault"]
     tin, tout = world.token_account(vin), world.token_account(vout)
     if tin is None or tout is None:  # Anchor: not a token account
@@ -365,7 +369,8 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
         raise ProgramError(6020)  # ZeroAmountSpecified
     ext = _addr("bitmap_extension", pool.address)
     arrays = [k for k in s.tick_arrays if k != ext]
-    q = world.quote_swap(pool, zfo, s.amount_in)
+    # the arrays the swap walks: with what reaches the vault (less a fee mint's fee)
+    q = world.quote_swap(pool, zfo, s.amount_in - world.transfer_fee(tin.mint, s.amount_in))
     if q is not None:
         needed = [_addr("tick_array", pool.address, x) for x in _needed_arrays(pool, zfo, q.tick)]
         it = iter(arrays)
@@ -488,8 +493,9 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
         0, 0, 0, 0, False,
     )  # fmt: skip
     world.put(addr, PROGRAM, encode_pool(rec))
-    world.vault(va, spec.mint_a, addr, amount_a)
-    world.vault(vb, spec.mint_b, addr, amount_b)
+    # the program's vaults carry ImmutableOwner (``create_token_vault_account``)
+    world.vault(va, spec.mint_a, addr, amount_a, immutable_owner=True)
+    world.vault(vb, spec.mint_b, addr, amount_b, immutable_owner=True)
     world.put(_addr("bitmap_extension", addr), PROGRAM, encode_bitmap_extension(addr))
     names = []
     for start in sorted(arrays):

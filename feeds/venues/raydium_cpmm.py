@@ -100,12 +100,14 @@ def swap_instruction(leg: Leg) -> Instruction:
 
 
 def sizing_swap(
-    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str
-) -> Instruction:
+    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str,
+    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
+) -> Instruction:  # fmt: skip
     """The swap's shape on placeholder keys (config, pool, vaults, observation: each
-    pool's config counted apart, though pools may share one)."""
-    return swap_base_input(payer, keys[0], keys[1], source, dest, keys[2], keys[3], SPL_TOKEN,
-                           SPL_TOKEN, mint_in, mint_out, keys[4], 1, 1)  # fmt: skip
+    pool's config counted apart, though pools may share one); ``programs``: the token
+    programs of mint_in and mint_out."""
+    return swap_base_input(payer, keys[0], keys[1], source, dest, keys[2], keys[3], programs[0],
+                           programs[1], mint_in, mint_out, keys[4], 1, 1)  # fmt: skip
 
 
 def decode_swap(data: bytes, accounts: list[str]) -> Swap:
@@ -185,8 +187,9 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
         "input_token_mint": src.mint,
         "output_token_mint": dst.mint,
         "observation_state": rec.observation_key,
-        "input_token_program": SPL_TOKEN,
-        "output_token_program": SPL_TOKEN,
+        # each vault's token program (``token::token_program``): the mint's owner
+        "input_token_program": world.token_programs.get(src.mint, SPL_TOKEN),
+        "output_token_program": world.token_programs.get(dst.mint, SPL_TOKEN),
     }
     if any(acc[k] != v for k, v in want.items()):
         raise ProgramError(ANCHOR_CONSTRAINT_ADDRESS)
@@ -230,8 +233,9 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     addr = sim_key("cpmm", i)
     cfg_addr = world.venue_state[IDS.name][rate][0]
     rec = D.RaydiumCpmmPool(
-        cfg_addr, sim_key("creator", i), va, vb, sim_key("lp", i), a, b, SPL_TOKEN,
-        SPL_TOKEN, sim_key("obs", i), 253, 0, 9, world.decimals[a], world.decimals[b],
+        cfg_addr, sim_key("creator", i), va, vb, sim_key("lp", i), a, b,
+        world.token_programs.get(a, SPL_TOKEN), world.token_programs.get(b, SPL_TOKEN),
+        sim_key("obs", i), 253, 0, 9, world.decimals[a], world.decimals[b],
         10**12, fa, fb, 0, 0, 1_700_000_000, 800, 0, False, 0, 0,
     )  # fmt: skip
     world.put(addr, PROGRAM, encode_pool(rec))

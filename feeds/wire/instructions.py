@@ -32,6 +32,9 @@ SYSTEM_PROGRAM = "11111111111111111111111111111111"
 ATA_PROGRAM = "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL"
 SPL_TOKEN = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
 TOKEN_2022 = "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb"
+# SPL Memo v2 (anchor-spl ``memo::ID``): the swap_v2 instructions pass it for transfers to
+# accounts that require a memo, and Whirlpool logs the transfer fee it applied through it
+MEMO_PROGRAM = "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr"
 JITO_TIP_PROGRAM = "T1pyyaTNZsKv2WcRAB8oVnk93mLJw2XzjtVYqCsaHqt"
 # spec §5.5: PDAs of the tip-payment program, seeds b"TIP_ACCOUNT_0" .. b"TIP_ACCOUNT_7"
 JITO_TIP_ACCOUNTS = (
@@ -51,8 +54,16 @@ DEFAULT_INSTRUCTION_COMPUTE_UNIT_LIMIT = 200_000
 # SIMD-170: the default limit gives a builtin's instruction (system, compute budget) this
 MAX_BUILTIN_ALLOCATION_COMPUTE_UNIT_LIMIT = 3_000
 
-# spl-token TokenError, by position: what a swap's token transfer fails with
-TOKEN_ERRORS = {1: "InsufficientFunds", 4: "OwnerMismatch"}
+# spl-token / token-2022 TokenError, by position: what a token transfer fails with
+TOKEN_ERRORS = {
+    1: "InsufficientFunds",
+    3: "MintMismatch",
+    4: "OwnerMismatch",
+    17: "AccountFrozen",
+    18: "MintDecimalsMismatch",
+    31: "MintRequiredForTransfer",
+}
+TOKEN_PROGRAMS = frozenset({SPL_TOKEN, TOKEN_2022})
 
 
 class InstructionError(ValueError):
@@ -126,6 +137,21 @@ def ata_address(wallet: str, mint: str, token_program: str = SPL_TOKEN) -> str:
     return str(addr)
 
 
+def transfer_checked(
+    program: str, source: str, mint: str, dest: str, authority: str, amount: int, decimals: int
+) -> Instruction:
+    """A token program's ``TransferChecked`` (tag 12: amount u64, decimals u8; accounts
+    source, mint, destination, authority): the transfer Token-2022 requires of a mint
+    with a transfer fee, on either program."""
+    if not 0 <= amount < 1 << 64 or not 0 <= decimals < 256:
+        raise ValueError(f"amount {amount} / decimals {decimals} out of range")
+    data = b"\x0c" + struct.pack("<QB", amount, decimals)
+    return instruction(program, data, [
+        account_meta(source, writable=True), account_meta(mint),
+        account_meta(dest, writable=True), account_meta(authority, signer=True),
+    ])  # fmt: skip
+
+
 def create_ata_idempotent(
     payer: str, wallet: str, mint: str, token_program: str = SPL_TOKEN
 ) -> Instruction:
@@ -174,6 +200,20 @@ class CreateAta:
 
 
 @dataclass(frozen=True, slots=True)
+class TokenTransfer:
+    """A token program's ``Transfer`` (3) or ``TransferChecked`` (12), either program."""
+
+    program: str
+    name: str  # Transfer | TransferChecked
+    source: str
+    dest: str
+    authority: str
+    amount: int
+    mint: str | None = None  # TransferChecked names its mint and decimals
+    decimals: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Swap:
     """A swap instruction of any venue, exact input: ``amount_in`` of the source
     account's token for at least ``minimum_out`` into the destination account.
@@ -194,6 +234,7 @@ class Swap:
     # ``amount_in`` is then the input side's lots and ``minimum_out`` 0 (the program has
     # no minimum; its price limit and fill-or-kill stand for one)
     order: tuple[int, ...] = ()
+    name: str = ""  # the instruction's name as its program logs it ("" : the venue's usual)
 
 
 def need_accounts(accounts: list[str], n: int, what: str) -> None:
@@ -234,4 +275,20 @@ def decode(program: str, data: bytes, accounts: list[str]) -> Any:
         need_accounts(accounts, 6, "create associated token account")
         return CreateAta(accounts[0], accounts[1], accounts[2], accounts[3], accounts[5],
                          data == b"\x01")  # fmt: skip
+    if program in TOKEN_PROGRAMS:
+        tag = data[:1]
+        if tag == b"\x03" and len(data) == 9:
+            need_accounts(accounts, 3, "Transfer")
+            (amount,) = struct.unpack_from("<Q", data, 1)
+            return TokenTransfer(program, "Transfer", accounts[0], accounts[1], accounts[2],
+                                 amount)  # fmt: skip
+        if tag == b"\x0c" and len(data) == 10:
+            need_accounts(accounts, 4, "TransferChecked")
+            amount, decimals = struct.unpack_from("<QB", data, 1)
+            return TokenTransfer(program, "TransferChecked", accounts[0], accounts[2],
+                                 accounts[3], amount, accounts[1], decimals)  # fmt: skip
+        raise InstructionError(
+            "InvalidInstructionData",
+            f"token program: instruction {data[:1].hex()} is not one the simulator runs",
+        )
     raise InstructionError("IncorrectProgramId", f"program {program} is not one the simulator runs")

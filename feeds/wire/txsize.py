@@ -26,6 +26,7 @@ from solders.pubkey import Pubkey
 from .. import venues
 from .instructions import (
     JITO_TIP_ACCOUNTS,
+    SPL_TOKEN,
     create_ata_instruction,
     set_compute_unit_limit,
     set_compute_unit_price,
@@ -57,8 +58,9 @@ _TIPS = frozenset(Pubkey.from_string(k) for k in JITO_TIP_ACCOUNTS)
 
 @lru_cache(maxsize=2048)
 def _shape_size(
-    kinds: tuple[str, ...], pattern: tuple[int, ...], tip: bool, creates: int, tables: bool
-) -> int:
+    kinds: tuple[str, ...], pattern: tuple[int, ...], tip: bool, creates: int, tables: bool,
+    programs: tuple[str, ...],
+) -> int:  # fmt: skip
     from solders.address_lookup_table_account import AddressLookupTableAccount
     from solders.hash import Hash
     from solders.message import MessageV0
@@ -75,7 +77,8 @@ def _shape_size(
     groups = [list(ixs)]
     for h, kind in enumerate(kinds):
         k = [_placeholder(f"hop{h}:{j}") for j in range(8)]  # the pool's own accounts
-        swap = venues.by_kind(kind).sizing_swap(me, k, ata[h], ata[h + 1], tok[h], tok[h + 1])
+        swap = venues.by_kind(kind).sizing_swap(me, k, ata[h], ata[h + 1], tok[h], tok[h + 1],
+                                                (programs[h], programs[h + 1]))  # fmt: skip
         ixs.append(swap)
         groups.append([swap])
     if tip:
@@ -96,14 +99,19 @@ def _shape_size(
 
 
 def swap_tx_size(
-    kinds: list[str], tokens: list[str], tip: bool = False, creates: int = 0, tables: bool = False
-) -> int:
+    kinds: list[str], tokens: list[str], tip: bool = False, creates: int = 0,
+    tables: bool = False, programs: list[str] | None = None,
+) -> int:  # fmt: skip
     """The size in bytes of the transaction a cycle becomes (compute budget, one swap per
     hop of ``kinds`` — venue kinds — through ``tokens``, a tip, ``creates`` new token
     accounts): the venues' builders on placeholder keys, without address lookup tables
-    or (``tables``) through them as the module doc says. Exact without tables when the
-    pools share no account, an upper bound otherwise (two CP-Swap pools may share a
-    config). Cached per shape."""
+    or (``tables``) through them as the module doc says; ``programs``: each token's
+    program (a venue builds its Token-2022 instruction for a Token-2022 mint; default SPL
+    Token's). Exact without tables when the pools share no account, an upper bound
+    otherwise (two CP-Swap pools may share a config). Cached per shape."""
     first: dict[str, int] = {}
     pattern = tuple(first.setdefault(t, len(first)) for t in tokens)
-    return _shape_size(tuple(kinds), pattern, tip, creates, tables)
+    progs = tuple(programs) if programs is not None else (SPL_TOKEN,) * len(tokens)
+    if len(progs) != len(tokens):
+        raise ValueError(f"{len(progs)} token programs for {len(tokens)} tokens")
+    return _shape_size(tuple(kinds), pattern, tip, creates, tables, progs)

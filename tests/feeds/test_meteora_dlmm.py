@@ -45,15 +45,22 @@ def test_the_encoders_rebuild_real_accounts_byte_for_byte() -> None:
 
 def _leg(m: Market, pool: Pool, a_to_b: bool, amount: int, minimum: int) -> Instruction:
     tin, tout = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
-    leg = Leg(pool.address, pool.record, m.me, tin, tout, I.ata_address(m.me, tin),
-              I.ata_address(m.me, tout), amount, minimum,
-              {pool.mint_a: I.SPL_TOKEN, pool.mint_b: I.SPL_TOKEN})  # fmt: skip
+    programs = {t: m.world.token_programs[t] for t in (pool.mint_a, pool.mint_b)}
+    leg = Leg(pool.address, pool.record, m.me, tin, tout, I.ata_address(m.me, tin, programs[tin]),
+              I.ata_address(m.me, tout, programs[tout]), amount, minimum, programs)  # fmt: skip
     return DL.swap_instruction(leg)
+
+
+def _spl(m: Market, pool: Pool) -> bool:
+    """A pool of two SPL Token mints (the program's own math, no transfer fee)."""
+    return {m.world.token_programs[pool.mint_a], m.world.token_programs[pool.mint_b]} == {
+        I.SPL_TOKEN
+    }
 
 
 def test_a_swap_pays_the_engine_quote_and_moves_the_pair_as_the_program() -> None:
     m = Market()
-    pool = next(p for p in m.world.pools if p.kind == "dlmm")
+    pool = next(p for p in m.world.pools if p.kind == "dlmm" and _spl(m, p))
     rec = pool.record
     assert (pool.vault_a, pool.vault_b) == (
         DL.reserve_address(pool.address, rec.token_x_mint),
@@ -105,13 +112,13 @@ def test_a_swap_pays_the_engine_quote_and_moves_the_pair_as_the_program() -> Non
 
 def test_bad_bin_arrays_fail_with_the_programs_codes() -> None:
     m = Market()
-    pool = next(p for p in m.world.pools if p.kind == "dlmm")
+    pool = next(p for p in m.world.pools if p.kind == "dlmm" and _spl(m, p))
     m.chain.fund([m.me, pool.mint_a, 10**15])
     m.chain.fund([m.me, pool.mint_b, 0])
     ix = _leg(m, pool, True, 10**3, 0)
     accs = list(ix.accounts)
     # another pair's array in the walk's place: InvalidBinArray
-    other = next(p for p in m.world.pools if p.kind == "dlmm" and p is not pool)
+    other = next(p for p in m.world.pools if p.kind == "dlmm" and p is not pool and _spl(m, p))
     accs[15] = type(accs[15])(I.pubkey(other.tick_arrays[0]), False, True)
     r = m.simulate(m.tx([Instruction(ix.program_id, bytes(ix.data), accs)]))
     assert r["err"] == {"InstructionError": [0, {"Custom": 6027}]}
