@@ -335,6 +335,7 @@ class LiveExecutor:
         self.last_error = ""
         self._traded: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = {}
         self._static: dict[str, _Static] = {}
+        self._programs: dict[str, str] = {}  # mint -> the token program that owns it
         self._rpc: RpcClient | None = None
         self._jitos: dict[str, JitoClient] = {}  # by engine URL
         self.routes: dict[str, RouteStats] = {}  # rpc / jito:<engine> -> how it fared
@@ -434,6 +435,9 @@ class LiveExecutor:
                 self.node = f"solana-core {core}"
             await self._latest_blockhash(force=True)
             self.lamports = await rpc.get_balance(self.wallet.pubkey)
+            base = (await rpc.get_multiple_accounts([self.base])).get(self.base)
+            if base is not None:  # its program names the wallet's account of it
+                self._programs[self.base] = base.owner
         except RpcError as exc:
             return False, f"RPC not usable: {exc}"
         if not self.lamports:
@@ -839,6 +843,7 @@ class LiveExecutor:
             if acc is None:
                 raise ValueError(f"mint {m} not found on the node")
             programs[m] = acc.owner
+        self._programs.update(programs)
         for p, (kind, r) in recs.items():
             self._static[p] = _Static(kind, r, {m: programs[m] for m in pool_mints(kind, r)})
 
@@ -853,7 +858,7 @@ class LiveExecutor:
         rpc = self._client()
         ixs = [I.set_compute_unit_limit(CU_BASE + CU_ATA * len(mints)),
                I.set_compute_unit_price(cu_price),
-               *(I.create_ata_idempotent(me, me, m) for m in mints)]  # fmt: skip
+               *(I.create_ata_idempotent(me, me, m, self._program(m)) for m in mints)]  # fmt: skip
         tx, raw, _, last_valid = await self._sign(ixs)
         sig = str(tx.signatures[0])
         wire = base64.b64encode(raw).decode()
@@ -934,8 +939,8 @@ class LiveExecutor:
             mints = list(pool_mints(st.kind, st.record))
             for tin, tout in ((mints[0], mints[1]), (mints[1], mints[0])):
                 leg = venues.Leg(pool=p, record=st.record, owner=me, mint_in=tin,
-                                 mint_out=tout, source=I.ata_address(me, tin),
-                                 dest=I.ata_address(me, tout), amount_in=1, minimum_out=0,
+                                 mint_out=tout, source=self._ata(tin), dest=self._ata(tout),
+                                 amount_in=1, minimum_out=0,
                                  token_programs=st.programs)  # fmt: skip
                 try:
                     ix = venue.swap_instruction(leg)
@@ -976,14 +981,10 @@ class LiveExecutor:
         assert self.wallet is not None
         me = self.wallet.pubkey
         await self._statics(o.pools)
-        for p in o.pools:
-            st = self._static[p]
-            if I.TOKEN_2022 in st.programs.values():
-                raise ValueError(
-                    f"pool {p[:8]}… trades a Token-2022 mint: live swaps of Token-2022 "
-                    "tokens are not supported (transfer fees, swap_v2)"
-                )
-        atas = {t: I.ata_address(me, t) for t in dict.fromkeys(o.tokens)}
+        # each token's account of its program (a Token-2022 mint's ATA is Token-2022's);
+        # a venue builds its Token-2022 instruction for a pool with such a mint, and the
+        # quotes (hence the minimums) are net of the mints' transfer fees
+        atas = {t: self._ata(t) for t in dict.fromkeys(o.tokens)}
         # pools whose swap names accounts that follow their state (a Whirlpool's tick
         # arrays): read again with the wallet's accounts
         fresh = [p for p in o.pools if venues.by_kind(self._static[p].kind).fresh_state]
@@ -1009,7 +1010,7 @@ class LiveExecutor:
         ixs.append(I.set_compute_unit_limit(min(limit, I.MAX_COMPUTE_UNIT_LIMIT)))
         ixs.append(I.set_compute_unit_price(cu_price))
         for t in creates:
-            ixs.append(I.create_ata_idempotent(me, me, t))
+            ixs.append(I.create_ata_idempotent(me, me, t, self._program(t)))
         for i, pool in enumerate(o.pools):
             tin, tout = o.tokens[i], o.tokens[i + 1]
             amount, quoted = o.hops[i], o.hops[i + 1]
@@ -1055,7 +1056,7 @@ class LiveExecutor:
             return
         me = self.wallet.pubkey
         want = list(dict.fromkeys([*self.balances, *mints]))
-        atas = {I.ata_address(me, m): m for m in want}
+        atas = {self._ata(m): m for m in want}
         try:
             got = await self._client().get_multiple_accounts([me, *atas])
         except RpcError as exc:
@@ -1066,6 +1067,16 @@ class LiveExecutor:
         for a, m in atas.items():
             t = got.get(a)
             self.balances[m] = self._amount(t.data) if t is not None else 0
+
+    def _program(self, mint: str) -> str:
+        """The token program of ``mint`` (read with the pools it trades in; SPL Token's
+        until then: the base, whose account the caps need before any pool is read)."""
+        return self._programs.get(mint, I.SPL_TOKEN)
+
+    def _ata(self, mint: str) -> str:
+        """The wallet's associated token account for ``mint`` under its program."""
+        assert self.wallet is not None
+        return I.ata_address(self.wallet.pubkey, mint, self._program(mint))
 
     def _amount(self, data: bytes) -> int:
         """A token account's amount (the engine's decoder: DecodeError when it is not one)."""

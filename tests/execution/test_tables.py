@@ -174,7 +174,8 @@ async def test_every_cycle_of_up_to_five_hops_fits_through_the_tables(
                 # paper's estimate through tables (placeholder accounts, a table per hop)
                 # agrees on what fits; it is at most a few bytes under (placeholder
                 # accounts), over by the tables a live order needs fewer of
-                est = swap_tx_size(list(kinds), tokens, True, tables=True)
+                progs = [ex._program(t) for t in tokens]
+                est = swap_tx_size(list(kinds), tokens, True, tables=True, programs=progs)
                 assert (est <= PACKET_DATA_SIZE) == (size <= PACKET_DATA_SIZE)
                 under, over = max(under, size - est), max(over, est - size)
         assert {n for _, n, _, _ in sizes} == {2, 3, 4, 5}
