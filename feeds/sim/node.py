@@ -32,6 +32,7 @@ import base64
 import binascii
 import dataclasses
 import json
+import struct
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -586,10 +587,96 @@ def _coption_key(data: bytes, off: int) -> str | None:
     return b58encode(data[off + 4 : off + 36]) if data[off : off + 4] == b"\1\0\0\0" else None
 
 
+def _opt_key(raw: bytes) -> str | None:
+    """An ``OptionalNonZeroPubkey``: None for all zeros."""
+    return b58encode(raw) if any(raw) else None
+
+
+def _borsh_strings(raw: bytes, off: int, n: int) -> tuple[list[str], int]:
+    out = []
+    for _ in range(n):
+        size = int.from_bytes(raw[off : off + 4], "little")
+        out.append(raw[off + 4 : off + 4 + size].decode("utf-8", "replace"))
+        off += 4 + size
+    return out, off
+
+
+def _ui_extension(kind: int, v: bytes) -> dict[str, Any]:
+    """One Token-2022 extension as the account decoder shows it (``parse_extension``:
+    ``{"extension": <camelCase name>, "state": {...}}``, unit variants without a state;
+    ``unparseableExtension`` for a value it cannot read or a type shown here as such)."""
+
+    def fee(off: int) -> dict[str, Any]:
+        e, m, b = struct.unpack_from("<QQH", v, off)
+        return {"epoch": e, "maximumFee": m, "transferFeeBasisPoints": b}
+
+    unit = {7: "immutableOwner", 9: "nonTransferable", 13: "nonTransferableAccount",
+            27: "pausableAccount"}  # fmt: skip
+    if kind in unit:
+        return {"extension": unit[kind]}
+    state: dict[str, Any]
+    try:
+        if kind == 1 and len(v) == 108:
+            name, state = "transferFeeConfig", {
+                "transferFeeConfigAuthority": _opt_key(v[0:32]),
+                "withdrawWithheldAuthority": _opt_key(v[32:64]),
+                "withheldAmount": int.from_bytes(v[64:72], "little"),
+                "olderTransferFee": fee(72), "newerTransferFee": fee(90),
+            }  # fmt: skip
+        elif kind == 2 and len(v) == 8:
+            name, state = "transferFeeAmount", {"withheldAmount": int.from_bytes(v, "little")}
+        elif kind == 3 and len(v) == 32:
+            name, state = "mintCloseAuthority", {"closeAuthority": _opt_key(v)}
+        elif kind == 6 and len(v) == 1 and v[0] <= 2:
+            states = ("uninitialized", "initialized", "frozen")
+            name, state = "defaultAccountState", {"accountState": states[v[0]]}
+        elif kind == 8 and len(v) == 1:
+            name, state = "memoTransfer", {"requireIncomingTransferMemos": bool(v[0])}
+        elif kind == 11 and len(v) == 1:
+            name, state = "cpiGuard", {"lockCpi": bool(v[0])}
+        elif kind == 12 and len(v) == 32:
+            name, state = "permanentDelegate", {"delegate": _opt_key(v)}
+        elif kind == 14 and len(v) == 64:
+            name, state = "transferHook", {"authority": _opt_key(v[:32]),
+                                           "programId": _opt_key(v[32:])}  # fmt: skip
+        elif kind == 15 and len(v) == 1:
+            name, state = "transferHookAccount", {"transferring": bool(v[0])}
+        elif kind in (18, 20, 22) and len(v) == 64:
+            field = {18: "metadataAddress", 20: "groupAddress", 22: "memberAddress"}[kind]
+            name = {18: "metadataPointer", 20: "groupPointer", 22: "groupMemberPointer"}[kind]
+            state = {"authority": _opt_key(v[:32]), field: _opt_key(v[32:])}
+        elif kind == 19 and len(v) >= 64:
+            (nm, sym, uri), off = _borsh_strings(v, 64, 3)
+            count = int.from_bytes(v[off : off + 4], "little")
+            flat, _ = _borsh_strings(v, off + 4, 2 * count)
+            name, state = "tokenMetadata", {
+                "updateAuthority": _opt_key(v[:32]), "mint": b58encode(v[32:64]),
+                "name": nm, "symbol": sym, "uri": uri,
+                "additionalMetadata": [[flat[i], flat[i + 1]] for i in range(0, len(flat), 2)],
+            }  # fmt: skip
+        elif kind == 26 and len(v) == 33:
+            name, state = "pausableConfig", {"authority": _opt_key(v[:32]), "paused": bool(v[32])}
+        else:
+            return {"extension": "unparseableExtension"}
+    except (IndexError, ValueError):
+        return {"extension": "unparseableExtension"}
+    return {"extension": name, "state": state}
+
+
+def _extensions(data: bytes) -> list[dict[str, Any]]:
+    from .token import tlv
+
+    return [_ui_extension(k, bytes(data[off : off + n])) for k, off, n in tlv(data)]
+
+
 def parse_token_data(data: bytes, decimals_of: Mints) -> dict[str, Any] | None:
-    """``jsonParsed`` of an SPL Token account or mint (``parse_token``); None when the
-    bytes are neither, or a token account's mint is unknown (the node falls back)."""
-    if len(data) == L.TOKEN_ACCOUNT_LEN:
+    """``jsonParsed`` of an SPL Token or Token-2022 account or mint (``parse_token``,
+    with a Token-2022 account's ``extensions`` as ``parse_extension`` shows them, left
+    out when there are none); None when the bytes are neither, or a token account's mint
+    is unknown (the node falls back)."""
+    extended = len(data) > L.TOKEN_ACCOUNT_LEN and len(data) != 355
+    kind = data[L.TOKEN_ACCOUNT_LEN] if extended else 0
+    if len(data) == L.TOKEN_ACCOUNT_LEN or kind == 2:
         state = data[108]
         if state == 0:
             return None
@@ -616,18 +703,22 @@ def parse_token_data(data: bytes, decimals_of: Mints) -> dict[str, Any] | None:
         close = _coption_key(data, 129)
         if close is not None:
             info["closeAuthority"] = close
+        ext = _extensions(data) if extended else []
+        if ext:
+            info["extensions"] = ext
         return {"type": "account", "info": info}
-    if len(data) == L.MINT_LEN and data[45]:
-        return {
-            "type": "mint",
-            "info": {
-                "mintAuthority": _coption_key(data, 0),
-                "supply": str(int.from_bytes(data[36:44], "little")),
-                "decimals": data[44],
-                "isInitialized": True,
-                "freezeAuthority": _coption_key(data, 46),
-            },
+    if (len(data) == L.MINT_LEN or kind == 1) and data[45]:
+        info = {
+            "mintAuthority": _coption_key(data, 0),
+            "supply": str(int.from_bytes(data[36:44], "little")),
+            "decimals": data[44],
+            "isInitialized": True,
+            "freezeAuthority": _coption_key(data, 46),
         }
+        ext = _extensions(data) if extended else []
+        if ext:
+            info["extensions"] = ext
+        return {"type": "mint", "info": info}
     return None
 
 

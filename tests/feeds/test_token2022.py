@@ -297,3 +297,73 @@ def test_the_wire_transfer_round_trips(world: World) -> None:
         rec = I.decode(prog, bytes(ix.data), [str(m.pubkey) for m in ix.accounts])
         assert (rec.name, rec.amount, rec.decimals, rec.mint) == (
             "TransferChecked", 9, 6, world.mints[0])  # fmt: skip
+
+
+# ------------------------------------------------------------------ jsonParsed
+_NAMES = {"transferFeeConfig": "TransferFeeConfig", "transferFeeAmount": "TransferFeeAmount",
+          "immutableOwner": "ImmutableOwner", "transferHook": "TransferHook",
+          "transferHookAccount": "TransferHookAccount", "metadataPointer": "MetadataPointer",
+          "tokenMetadata": "TokenMetadata"}  # fmt: skip
+
+
+def test_json_parsed_token2022_accounts_read_as_the_spl_token_client_reads_them(
+    world: World,
+) -> None:
+    """``jsonParsed`` of every kind of Token-2022 account the market holds (each role's
+    mint, vaults with and without ImmutableOwner, an ATA) as the account decoder shows it
+    (``parse_token`` with ``parse_extension``'s names): its extensions in the account's
+    order, and each value the official client (@solana/spl-token) reads from the same
+    bytes."""
+    from feeds.sim import node as N
+    from tools.nodejs import install, run_script
+
+    why = install()
+    if why:
+        pytest.skip(why)
+    w = World(WorldConfig(seed=SEED, **QUIET))  # type: ignore[arg-type]
+    chain = Chain(w, accept=True)
+    me = str(Keypair().pubkey())
+    keys = list(w.token2022)
+    for p in w.pools:
+        for v in (p.vault_a, p.vault_b):
+            if w.accounts[v].owner == I.TOKEN_2022 and len(w.accounts[v].data) not in {
+                len(w.accounts[k].data) for k in keys if k not in w.token2022
+            }:
+                keys.append(v)
+    keys.append(chain.fund([me, _roles(w)["fee"], 5])["ata"])
+    import base64
+
+    theirs = run_script("spl_token_client.mjs", {"op": "decode", "accounts": [
+        [base64.b64encode(w.accounts[k].data).decode(), w.accounts[k].owner] for k in keys]})  # fmt: skip
+    assert len({len(w.accounts[k].data) for k in keys}) >= 5  # mints, 3 vault shapes, the ATA
+    for k, js in zip(keys, theirs, strict=True):
+        ours = N.parse_token_data(w.accounts[k].data, w.decimals.get)
+        assert ours is not None and ours["type"] == js["kind"], k
+        info = ours["info"]
+        ext = info.get("extensions", [])
+        assert [_NAMES[e["extension"]] for e in ext] == js["types"], k
+        for e in ext:
+            name = _NAMES[e["extension"]]
+            if name not in js["extensions"]:
+                assert "state" not in e  # a unit extension (ImmutableOwner)
+                continue
+            assert _strings(e["state"]) == js["extensions"][name], (k, name)
+        if js["kind"] == "account":
+            assert (info["mint"], info["owner"], info["tokenAmount"]["amount"]) == (
+                js["mint"], js["owner"], js["amount"])  # fmt: skip
+        else:
+            assert (info["decimals"], info["supply"]) == (js["decimals"], js["supply"])
+
+
+def _strings(v: Any) -> Any:
+    """Integers as the client's decimal strings (its u64s are bigints); lists of pairs
+    as lists."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, dict):
+        return {k: _strings(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_strings(x) for x in v]
+    return v
