@@ -87,9 +87,9 @@ def _shape_size(
     luts = []
     if tables:  # each hop's accounts in a table of its own; the wallet's in the first
         seen: set[Pubkey] = set()
-        programs = {ix.program_id for ix in ixs}
+        invoked = {ix.program_id for ix in ixs}
         for g, group in enumerate(groups):
-            keys = [k for k in lookup_keys(group, payer) if k not in seen and k not in programs]
+            keys = [k for k in lookup_keys(group, payer) if k not in seen and k not in invoked]
             seen.update(keys)
             if keys:
                 luts.append(AddressLookupTableAccount(Pubkey.from_string(_placeholder(
