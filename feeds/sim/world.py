@@ -208,6 +208,7 @@ class World:
         # leaves the market's own draws (prices, trades) as they were
         self.extra_rng = random.Random(c.seed * 7_919 + 1)
         self.chain: Any = None  # the transaction runtime (feeds.sim.chain.Chain), if any
+        self.last_fees = (0, 0)  # the last trade's transfer fees (in, out): its events say them
         # trades a test scripts into every slot (after the prices move, before the
         # traders): called with the world, returns the trades it made
         self.script: Callable[[World], list[Trade]] | None = None
@@ -416,6 +417,8 @@ class World:
         self._write_pool(pool, a_to_b, paid_in, out)
         if fee_in:
             self.withhold(vin, fee_in)
+        # the transfer fees of this trade (input, output), for the events that report them
+        self.last_fees = (fee_in, self.transfer_fee(pool.mint_b if a_to_b else pool.mint_a, out))
         if self.config.pool_writes and venue.sim.record_swap is not None:
             self._touched.insert(len(self._touched) - 2, pool.address)  # before its vaults
         log = venue.sim.swapped(self, pool, a_to_b, paid_in, out)
@@ -423,7 +426,9 @@ class World:
         if self.config.full_logs:
             event = venue.sim.event
             extra = () if event is None else (event(self, pool, a_to_b, paid_in, out, before),)
-            logs = swap_logs(venue, log, extra, venue.sim.cost(pool, before[2]))
+            mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
+            tokens = (self.token_programs[mint_in], self.token_programs[mint_out])
+            logs = swap_logs(venue, log, extra, venue.sim.cost(pool, before[2]), tokens)
         return Trade(signature, venue.program, pool.address, a_to_b, paid_in, out, log, logs)
 
     def _failed_swaps(self) -> list[FailedSwap]:
@@ -590,16 +595,20 @@ CU_LIMIT = 200_000  # a swap transaction's compute budget (one instruction, no r
 TOKEN_CU = {"Transfer": 4_645, "TransferChecked": 6_238}  # what SPL Token's transfers take
 
 
-def swap_logs(venue: Any, line: str, extra: tuple[str, ...], cost: int) -> tuple[str, ...]:
+def swap_logs(
+    venue: Any, line: str, extra: tuple[str, ...], cost: int,
+    tokens: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
+) -> tuple[str, ...]:  # fmt: skip
     """A swap transaction's logs as mainnet shows them: the program's invocation, its
-    own line (and event), the two inner SPL Token transfers with their compute units,
-    then what the program consumed of the budget (``cost`` units in all)."""
-    prog, token = venue.program, SPL_TOKEN
-    ix = venue.sim.token_instruction
-    used = TOKEN_CU[ix]
+    own line (and event), the two inner token transfers (in, then out, each by its mint's
+    program in ``tokens``: Token-2022's always ``TransferChecked``) with their compute
+    units, then what the program consumed of the budget (``cost`` units in all)."""
+    prog = venue.program
     inner: list[str] = []
     left = CU_LIMIT - cost // 3
-    for _ in range(2):
+    for token in tokens:
+        ix = venue.sim.token_instruction if token == SPL_TOKEN else "TransferChecked"
+        used = TOKEN_CU[ix] if token == SPL_TOKEN else T.CU[(token, ix)]
         inner += [f"Program {token} invoke [2]", f"Program log: Instruction: {ix}",
                   f"Program {token} consumed {used} of {left} compute units",
                   f"Program {token} success"]  # fmt: skip

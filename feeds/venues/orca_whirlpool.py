@@ -457,8 +457,20 @@ def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> 
     liquidity (they live there)."""
     s = pool.spec
     pre = pool.record.sqrt_price
+    fee_in, fee_out = world.last_fees  # swap_v2's amounts include the transfer fees
     log = "Program data: " + encode_traded(
-        D.Traded(pool.address, a_to_b, pre, s.sqrt_price_x64, paid_in, out, 0, 0, 0, 0)
+        D.Traded(
+            pool.address,
+            a_to_b,
+            pre,
+            s.sqrt_price_x64,
+            paid_in + fee_in,
+            out,
+            fee_in,
+            fee_out,
+            0,
+            0,
+        )
     )
     pool.record = replace(
         pool.record, sqrt_price=s.sqrt_price_x64, tick_current_index=s.tick_current,

@@ -276,12 +276,14 @@ def _record_swap(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int)
 
 
 def encode_swap_event(pool: str, vault_in: int, vault_out: int, amount_in: int, out: int,
-                      mint_in: str, mint_out: str, trade_fee: int) -> str:  # fmt: skip
+                      mint_in: str, mint_out: str, trade_fee: int, fee_in: int = 0,
+                      fee_out: int = 0) -> str:  # fmt: skip
     """The base64 of an Anchor ``SwapEvent`` (the 162-byte body CP-Swap logs since
-    2025-08, spec §6.2): the reserves before, the amounts, no transfer fees, exact input,
-    the mints, the trade fee, no creator fee."""
+    2025-08, spec §6.2): the reserves before, the amounts (the input less its transfer
+    fee, the output before its fee), the transfer fees, exact input, the mints, the trade
+    fee, no creator fee."""
     body = (DISC_SWAP_EVENT + b58decode_32(pool)
-            + struct.pack("<6Q?", vault_in, vault_out, amount_in, out, 0, 0, True)
+            + struct.pack("<6Q?", vault_in, vault_out, amount_in, out, fee_in, fee_out, True)
             + b58decode_32(mint_in) + b58decode_32(mint_out)
             + struct.pack("<2Q?", trade_fee, 0, True))  # fmt: skip
     return base64.b64encode(body).decode()
@@ -299,8 +301,10 @@ def _event(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int,
     """The trade's ``SwapEvent`` line."""
     mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
     trade_fee = _fees(world, pool, paid_in)[0]
+    fee_in, fee_out = world.last_fees
     return "Program data: " + encode_swap_event(pool.address, before[0], before[1], paid_in,
-                                                out, mint_in, mint_out, trade_fee)  # fmt: skip
+                                                out, mint_in, mint_out, trade_fee, fee_in,
+                                                fee_out)  # fmt: skip
 
 
 def _facts(r: Any) -> PoolFacts:

@@ -75,6 +75,37 @@ def test_the_vaults_of_a_fee_mint_withhold_the_markets_transfer_fees() -> None:
     assert sum(held) > 0  # traders sent the token in, and paid its fee into the vault
 
 
+def test_the_events_of_a_fee_pools_trades_carry_its_transfer_fees(eng: types.ModuleType) -> None:
+    """With full logs, a trade of a fee mint through CP-Swap or a Whirlpool logs the
+    fees the program reports: CP-Swap's SwapEvent the input less its fee and both fees,
+    the Whirlpool's Traded the fee-included input and both fees (``swap_v2``'s rule);
+    the engine reads them back from the logs."""
+    w = World(WorldConfig(seed=VENUE_SEED, full_logs=True, **QUIET))  # type: ignore[arg-type]
+    seen: set[str] = set()
+    for pool in w.pools:
+        fee_mint = next((m for m in (pool.mint_a, pool.mint_b) if m in w.fee_configs), None)
+        if pool.kind not in ("cpmm", "whirlpool") or fee_mint is None:
+            continue
+        if pool.mint_a in w.fee_configs and pool.mint_b in w.fee_configs:
+            continue  # both sides charge: the out fee is not 0 below
+        a_to_b = pool.mint_a == fee_mint  # the fee mint goes in
+        amount = w._trade_size(pool, a_to_b, 0.001)
+        t = w.swap(pool, a_to_b, amount)
+        assert t is not None
+        fee_in, fee_out = w.transfer_fee(fee_mint, amount), 0
+        (_, ev), *_ = eng.parse_logs(list(t.logs))
+        tokens = [x.split()[1] for x in t.logs if x.endswith("invoke [2]")]
+        assert tokens == [w.token_programs[fee_mint], w.token_programs[
+            pool.mint_b if a_to_b else pool.mint_a]]  # fmt: skip
+        assert (ev.input_transfer_fee, ev.output_transfer_fee) == (fee_in, fee_out) != (0, 0)
+        if pool.kind == "cpmm":
+            assert (ev.input_amount, ev.output_amount) == (amount - fee_in, t.amount_out)
+        else:
+            assert (ev.input_amount, ev.output_amount) == (amount, t.amount_out)
+        seen.add(pool.kind)
+    assert seen == {"cpmm", "whirlpool"}
+
+
 def _svm_with(w: World, mints: list[str]) -> Any:
     from solders.litesvm import LiteSVM
 
