@@ -18,6 +18,11 @@ How, on any node that serves ``getProgramAccounts``:
 3. a price for every mint from the pools found (deepest pool first), in USD through a USD
    stablecoin among the mints, else in units of the first mint; liquidity is the value of
    both vaults at those prices.
+4. Token-2022 mints: a transfer fee is named in the pool's comment (the engine counts it
+   in every quote); a pool of a mint with an extension arbscope refuses to swap through
+   (``refused_extensions``: a transfer hook with a program, non-transferable, paused, a
+   frozen default state) is written commented out, with the extension named, so that a
+   run does not track it and the operator sees why.
 
 Layout offsets (spec §1.2, §1.4, §2.2, each checked against the engine's decoders by the
 tests): AMM v4 ``coin_vault_mint`` 400 / ``pc_vault_mint`` 432 of 752 bytes; CP-Swap
@@ -78,6 +83,8 @@ class Found:
     price: float | None = None
     liquidity: float | None = None
     record: Any = None
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (mint, its transfer fee)
+    refused: str = ""  # why arbscope will not trade it ("" : it will)
 
     def pair(self, book: TokenBook) -> str:
         """``SOL/USDC``: the pair by the token registry's symbols."""
@@ -281,14 +288,20 @@ async def discover(
                               + mints + configs)  # fmt: skip
     requests += n
     decimals: dict[str, int] = {}
+    fees: dict[str, str] = {}  # mint -> its transfer fee, as the comment says it
+    refusals: dict[str, list[str]] = {}  # mint -> the extensions arbscope refuses
     for m in mints:
         acc = more.get(m)
         if acc is None:
             continue
         try:
-            decimals[m] = eng.decode_mint(acc.data, acc.owner).decimals
+            rec = eng.decode_mint(acc.data, acc.owner)
+            refusals[m] = list(eng.refused_extensions(acc.data, acc.owner))
         except EngineError:
             continue
+        decimals[m] = rec.decimals
+        if rec.newer_transfer_fee is not None:
+            fees[m] = _fee_note(rec, rec.decimals)
     ok: list[Found] = []
     for p in pools:
         try:
@@ -312,6 +325,10 @@ async def discover(
             unreadable.append(f"{p.address} ({VENUE_NAMES[p.kind]}): {exc}")
             continue
         p.price = _spot(p)
+        p.notes = [(m, fees[m]) for m in (p.mint_a, p.mint_b) if m in fees]
+        p.refused = "; ".join(
+            f"{m} has {', '.join(refusals[m])}" for m in (p.mint_a, p.mint_b) if refusals.get(m)
+        )
         ok.append(p)
     # names: each mint's account and Metaplex metadata (one request; the well-known
     # table and address prefixes when the node has none or fails)
@@ -327,6 +344,24 @@ async def discover(
     kept.sort(key=lambda p: (p.liquidity is None, -(p.liquidity or 0.0), p.address))
     return Discovery(mints, kept, unit, usd, len(ok) - len(kept), unreadable, requests,
                      registry.book)  # fmt: skip
+
+
+def _fee_note(rec: Any, decimals: int) -> str:
+    """``transfer fee 1% (at most 5 a transfer)``, and the change to come when the newer
+    fee differs from the older one."""
+
+    def one(f: Any) -> str:
+        cap = f.maximum_fee / 10**decimals
+        capped = "" if f.maximum_fee >= 10**18 else f" (at most {cap:g} a transfer)"
+        return f"{fee_text(f.transfer_fee_basis_points / 10_000)}{capped}"
+
+    old, new = rec.older_transfer_fee, rec.newer_transfer_fee
+    text = f"transfer fee {one(new)} from epoch {new.epoch}"
+    if old is not None and (old.transfer_fee_basis_points, old.maximum_fee) != (
+        new.transfer_fee_basis_points, new.maximum_fee
+    ):
+        text += f", {one(old)} before"
+    return text
 
 
 def amount_text(x: float, unit: str) -> str:
@@ -347,9 +382,13 @@ def fee_text(fee: float) -> str:
 
 
 def pool_comment(p: Found, unit: str, book: TokenBook) -> str:
-    """``SOL/USDC · Orca Whirlpool · fee 0.04% · liquidity $12.3M``."""
+    """``SOL/USDC · Orca Whirlpool · fee 0.04% · liquidity $12.3M`` (and a Token-2022
+    mint's transfer fee: ``· KELP transfer fee 1% from epoch 694``)."""
     liq = "unknown (no price path)" if p.liquidity is None else amount_text(p.liquidity, unit)
-    return f"{p.pair(book)} · {VENUE_NAMES[p.kind]} · fee {fee_text(p.fee)} · liquidity {liq}"
+    text = f"{p.pair(book)} · {VENUE_NAMES[p.kind]} · fee {fee_text(p.fee)} · liquidity {liq}"
+    for mint, note in p.notes:
+        text += f" · {book.symbol(mint)} {note}"
+    return text
 
 
 def render(d: Discovery, source: str) -> str:
@@ -368,6 +407,12 @@ def render(d: Discovery, source: str) -> str:
         "",
     ]
     for p in d.pools:
-        lines += [f"# {pool_comment(p, d.unit, d.book)}", "[[pool]]", f'address = "{p.address}"',
-                  f'kind = "{p.kind}"', ""]  # fmt: skip
+        body = ["[[pool]]", f'address = "{p.address}"', f'kind = "{p.kind}"']
+        if p.refused:  # listed, not tracked: the operator sees why
+            why = p.refused
+            for m in (p.mint_a, p.mint_b):
+                why = why.replace(m, d.book.symbol(m))
+            body = [f"# refused: {why} (arbscope does not swap through it)",
+                    *(f"# {x}" for x in body)]  # fmt: skip
+        lines += [f"# {pool_comment(p, d.unit, d.book)}", *body, ""]
     return "\n".join(lines)

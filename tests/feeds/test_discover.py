@@ -204,3 +204,34 @@ async def test_cli_errors_are_one_clear_line(tmp_path: Path, bad: str) -> None:
             "one-mint": "at least two different --mint"}[bad]  # fmt: skip
     assert want in stderr and "api-key=***" in stderr if bad == "refused" else want in stderr
     assert not (tmp_path / "p.toml").exists()
+
+
+async def test_token2022_mints_are_named_fees_in_comments_refusals_commented_out() -> None:
+    """The default market's Token-2022 mints: a pool of a fee mint says the fee in its
+    comment; a pool of the hooked mint is written commented out with the extension named
+    (a run does not track it); the rest of the file still loads."""
+    async with SimServer(WorldConfig(seed=63, trades_per_slot=0), FAST,
+                         slot_seconds=STILL) as srv:  # fmt: skip
+        w = srv.world
+        roles = {r: m for m, r in w.token2022.items()}
+        mints = [w.mints[0], w.mints[1], roles["fee"], roles["hook"]]
+        async with RpcClient(srv.infos()[0].http_url) as rpc:
+            d = await discover(rpc, mints)
+        assert {p.address for p in d.pools} == oracle(srv, mints)
+        sym = {t.mint: t.symbol for t in w.tokens}
+        text = render(d, "sim")
+        hooked = [p for p in d.pools if roles["hook"] in (p.mint_a, p.mint_b)]
+        fee = [p for p in d.pools if roles["fee"] in (p.mint_a, p.mint_b)]
+        assert hooked and fee
+        for p in hooked:
+            assert p.refused == f"{roles['hook']} has TransferHook"
+            assert f"# refused: {sym[roles['hook']]} has TransferHook" in text
+            assert f'# address = "{p.address}"' in text
+        for p in fee:
+            assert not p.refused
+            assert f"{sym[roles['fee']]} transfer fee 1% from epoch {w.epoch()}, 0.5% before" in (
+                text)  # fmt: skip
+            assert f'\naddress = "{p.address}"' in text
+        u = parse_universe(text)
+        assert {a for a, _ in u.pools} == {p.address for p in d.pools} - {
+            p.address for p in hooked}  # fmt: skip
