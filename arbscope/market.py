@@ -88,6 +88,9 @@ class Snapshot:
     # the order-book markets' L2 ladders (``PoolGraph.ladder``), by market address; ()
     # where the session has no book (the demo)
     books: tuple[Any, ...] = ()
+    # the Token-2022 mints the engine refuses to swap through (a transfer hook, ...):
+    # (mint, the extensions, pools trading it); their pools make no cycle
+    refused: tuple[tuple[str, tuple[str, ...], int], ...] = ()
 
 
 BOOK_DEPTH = 24  # ladder levels a snapshot keeps per side (as many as the panel shows)
@@ -398,7 +401,22 @@ class Evaluator:
             labels=self._labels(best),
             unsendable=self._unsendable(best),
             books=self._books(),
+            refused=self._refused(),
         )
+
+    def _refused(self) -> tuple[tuple[str, tuple[str, ...], int], ...]:
+        """The mints the graph refuses (``PoolGraph.refusal``), each with the pools of
+        the graph trading it."""
+        g = self.graph
+        bad = {t: tuple(r) for t in g.tokens() if (r := g.refusal(t))}
+        if not bad:
+            return ()
+        counts = dict.fromkeys(bad, 0)
+        for p in g.pools():
+            for m in g.pool_rate(p)[:2]:
+                if m in counts:
+                    counts[m] += 1
+        return tuple((m, bad[m], counts[m]) for m in sorted(bad))
 
     def _books(self) -> tuple[Any, ...]:
         """The ladder of every order-book market the graph holds, by address."""

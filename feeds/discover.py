@@ -358,7 +358,8 @@ def _fee_note(rec: Any, decimals: int) -> str:
     old, new = rec.older_transfer_fee, rec.newer_transfer_fee
     text = f"transfer fee {one(new)} from epoch {new.epoch}"
     if old is not None and (old.transfer_fee_basis_points, old.maximum_fee) != (
-        new.transfer_fee_basis_points, new.maximum_fee
+        new.transfer_fee_basis_points,
+        new.maximum_fee,
     ):
         text += f", {one(old)} before"
     return text

@@ -244,6 +244,12 @@ class SnapshotView(Protocol):
         """The order-book markets' ladders, by market address (() where there are none)."""
         ...
 
+    @property
+    def refused(self) -> Sequence[tuple[str, Sequence[str], int]]:
+        """The mints the engine refuses to swap through, as ``(mint, the extensions
+        named, pools of the graph trading it)`` (() where there are none)."""
+        ...
+
 
 class LiveSource(Protocol):
     """A session the dashboard shows. It owns its time: :meth:`run` is its run loop

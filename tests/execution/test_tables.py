@@ -134,7 +134,7 @@ def _cycle_ixs(ex: Any, pools: list[str], tokens: list[str], tip: bool) -> list[
         st = ex._static[p]
         tin, tout = tokens[i], tokens[i + 1]
         leg = venues.Leg(pool=p, record=st.record, owner=me, mint_in=tin, mint_out=tout,
-                         source=I.ata_address(me, tin), dest=I.ata_address(me, tout),
+                         source=ex._ata(tin), dest=ex._ata(tout),
                          amount_in=10**9, minimum_out=1, token_programs=st.programs)  # fmt: skip
         ixs.append(venues.by_kind(st.kind).swap_instruction(leg))
     if tip:
