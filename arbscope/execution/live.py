@@ -27,12 +27,23 @@ journaled (``tx`` events, with the signature once signed):
    when the simulated output (the base account's balance after, read from the
    simulation) is under the minimum;
 5. **send**: ``sendTransaction`` (preflight skipped: it was just simulated), or a Jito
-   ``sendBundle`` carrying the tip; the kill switch is checked right before;
+   ``sendBundle`` carrying the tip to every block engine (each paced under its rate
+   limit, ``live.jito_rps``); the kill switch is checked right before;
 6. **confirm**: ``signatureSubscribe`` (opened before the send) or polling; ``expired``
    when the blockhash ran out first; then the wallet's balances are read again.
 
+With tip escalation (``fees.tip_escalation``) the order is a durable transaction: its
+first instruction advances one of the wallet's nonce accounts (:mod:`.nonces`) and its
+blockhash is that nonce. While no version has landed, every ``tip_escalation_slots``
+slots a new version with a higher tip (same nonce, a new signature) goes to every engine,
+within ``tip_escalation_window`` slots; all are watched, the first to land wins (its tip
+is the order's), the others can never land (the nonce moved) and count as superseded.
+When the window ends (or the kill switch is pressed) with none landed, the executor
+advances the nonce itself, so no version can land later.
+
 The kill switch (:meth:`kill`) disarms at once: every order not yet handed to the node is
-cancelled and never sent. One already sent cannot be recalled; it is followed to its end.
+cancelled and never sent. One already sent cannot be recalled (but a durable one's
+further versions stop at once and its nonce is advanced); it is followed to its end.
 """
 
 from __future__ import annotations
@@ -68,6 +79,7 @@ from storage.journal import Event, Journal, JournalError
 from storage.recorder import Recorder
 
 from .keys import KeypairError, Wallet, load_wallet
+from .nonces import NonceKeeper, NoncesView
 from .routes import RouteStats, RouteView, TipPolicy, error_name, fetch_tip_floor, route_name, views
 from .tables import TableKeeper, TablesView
 
@@ -79,6 +91,7 @@ CU_PER_HOP = {v.kind: v.compute_units for v in venues.VENUES}
 CU_ATA = 30_000
 CU_BASE = 5_000
 BLOCKHASH_MAX_AGE_S = 20.0
+ESCALATION_POLL_S = 0.2  # how often an escalating order looks for a landing (half a slot)
 SWAP_PROGRAMS = frozenset(v.program for v in venues.VENUES)
 TERMINAL = frozenset({"confirmed", "failed", "expired", "unknown", "refused", "cancelled", "error"})
 # an order that ended so without a ``sent`` step never reached the node
@@ -169,7 +182,13 @@ class LiveConfig:
     tip_lamports: int = 0
     tip_policy: str = "fixed"  # fixed | percentile (of recently landed tips)
     tip_percentile: int = 50
-    tip_max: int = 1_000_000  # lamports: the percentile policy's cap
+    tip_max: int = 1_000_000  # lamports: the percentile policy's and escalation's cap
+    tip_escalation: bool = False  # durable orders re-sent with a higher tip until one lands
+    tip_step: float = 1.5  # each version's tip: the last one's times this
+    tip_every_slots: int = 4  # slots without landing before the next version
+    tip_window_slots: int = 150  # slots after the first version that versions go out in
+    nonces_budget_lamports: int = 50_000_000  # what nonce accounts may cost (0.05 SOL)
+    jito_rps: float = 1.0  # requests a second each block engine allows (0: not paced)
     max_trade: int | None = None
     max_day: int | None = None
     max_open: int = 1
@@ -206,6 +225,7 @@ class LiveConfig:
             "jito": self.engines_shown(),
             "tip_policy": self.tip_policy,
             "tip_lamports": self.tip_lamports,
+            "tip_escalation": self.tip_escalation,
             "max_trade": self.max_trade,
             "max_day": self.max_day,
             "max_open": self.max_open,
@@ -236,7 +256,10 @@ class LiveOrder:
     units: int | None = None
     slot: int | None = None
     via: str = ""
-    tip: int = 0  # lamports tipped
+    tip: int = 0  # lamports tipped (escalated: the landed version's)
+    nonce: str = ""  # the durable nonce account of an escalating order
+    durable: str = ""  # its durable nonce: the blockhash every version names
+    versions: list[tuple[str, int]] = field(default_factory=list)  # (signature, tip) sent
     sending: bool = False
     sent: bool = False
     t0: float = field(default_factory=time.perf_counter)
@@ -277,6 +300,7 @@ class LiveView:
     last_error: str
     tables: TablesView | None = None  # the wallet's lookup tables (None: not armed yet)
     routes: tuple[RouteView, ...] = ()  # where orders went and how each way fared
+    nonces: NoncesView | None = None  # the durable nonce accounts (escalation only)
 
 
 @dataclass(slots=True)
@@ -339,7 +363,10 @@ class LiveExecutor:
         self._jitos: dict[str, JitoClient] = {}  # by engine URL
         self.routes: dict[str, RouteStats] = {}  # rpc / jito:<engine> -> how it fared
         c = config
-        self.tip = TipPolicy(c.tip_policy, c.tip_lamports, c.tip_percentile, c.tip_max)
+        self.tip = TipPolicy(c.tip_policy, c.tip_lamports, c.tip_percentile, c.tip_max,
+                             c.tip_escalation, c.tip_step, c.tip_every_slots,
+                             c.tip_window_slots)  # fmt: skip
+        self.nonces: NonceKeeper | None = None  # the durable nonce accounts (escalation)
         self._watcher: SignatureWatcher | None = None
         self._blockhash: tuple[str, int, float] | None = None
         self.tables: TableKeeper | None = None  # the wallet's lookup tables (once armed)
@@ -374,6 +401,10 @@ class LiveExecutor:
         via = (f"Jito bundles to {len(engines)} block engine(s): {c.engines_shown()}"
                if engines else "sendTransaction")  # fmt: skip
         out.append(f"  send via {via} (tip: {self.tip.shown()})")
+        if self._escalating():
+            out.append(f"  durable nonces: {c.max_open} nonce account(s) of the wallet, found "
+                       "on the node or made when armed (rent ≈ 0.0014 SOL each, returned "
+                       "on withdrawal)")  # fmt: skip
         out.append("  orders as v0 messages through the wallet's address lookup tables: found "
                    "on the node, or made when armed (rent ≈ 0.0013 SOL a table + 0.00022 SOL "
                    "an account, returned when a table is closed)"
@@ -442,6 +473,10 @@ class LiveExecutor:
         if self.balances.get(self.base, 0) <= 0:
             return False, f"wallet {self.wallet.pubkey} holds none of the base token {self.base}"
         await self._prepare_tables()
+        if self._escalating():
+            why = await self._prepare_nonces()
+            if why:
+                return False, why
         if gen != self.generation:
             return False, "the kill switch was pressed while the guard rails were checked"
         self._roll_day()
@@ -453,7 +488,8 @@ class LiveExecutor:
             {"armed": True, "wallet": self.wallet.pubkey, "node": self.node, "config": c.shown()},
         )
         log.info("live armed: wallet %s via %s", self.wallet.pubkey, redact(c.rpc))
-        return True, self.tables_note()
+        notes = [self.tables_note(), self.nonces.note() if self.nonces is not None else ""]
+        return True, "; ".join(n for n in notes if n)
 
     def tables_note(self) -> str:
         """The lookup tables in a line: how many, the accounts they hold, what making and

@@ -124,6 +124,18 @@ def create_nonce_account_with_seed(
                                                   seed, pubkey(authority), lamports))  # fmt: skip
 
 
+NONCE_LEN = 80  # Versions::Current(State::Initialized(Data)) in bincode
+
+
+def read_nonce_account(owner: str, data: bytes) -> tuple[str, str] | None:
+    """(authority, durable nonce) of a current, initialized nonce account of the System
+    program (u32 1, u32 1, authority, durable nonce, u64 lamports per signature); None
+    for anything else (a legacy nonce cannot be used as a durable nonce)."""
+    if owner != SYSTEM_PROGRAM or len(data) != NONCE_LEN or data[:8] != bytes([1, 0, 0, 0] * 2):
+        return None
+    return str(Pubkey.from_bytes(data[8:40])), str(Pubkey.from_bytes(data[40:72]))
+
+
 def advance_nonce(nonce: str, authority: str) -> Instruction:
     """``AdvanceNonceAccount``: the first instruction of a durable transaction."""
     from solders import system_program as sp
