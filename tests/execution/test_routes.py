@@ -166,7 +166,7 @@ def test_route_views_count_and_name_what_happened() -> None:
 
 
 # ------------------------------------------------------------------ escalation, rate limits
-ESCALATE = {"tip_lamports": 2_000, "tip_escalation": True, "tip_step": 2.0,
+ESCALATE: dict[str, Any] = {"tip_lamports": 2_000, "tip_escalation": True, "tip_step": 2.0,
             "tip_every_slots": 2, "tip_window_slots": 150}  # fmt: skip
 
 
@@ -183,7 +183,12 @@ async def test_escalation_lands_a_later_version_once_and_pays_only_its_tip(
         landings = record_landings(s)
         events: list[tuple[str, dict[str, Any]]] = []
         journal = s.executor._event
-        s.executor._event = lambda k, p: (events.append((k, p)), journal(k, p))[1]  # type: ignore[method-assign]
+
+        def seen(kind: str, payload: dict[str, Any]) -> None:
+            events.append((kind, payload))
+            journal(kind, payload)
+
+        s.executor._event = seen  # type: ignore[method-assign]
         order = await one_order(s, timeout=40)
         assert order.status == "confirmed", order.detail
         sigs = [sig for sig, _ in order.versions]
@@ -283,3 +288,23 @@ async def test_a_rate_limited_answer_is_jitos_429() -> None:
             assert await jito.inflight_status("x" * 64) == "Invalid"
         finally:
             await jito.close()
+
+
+async def test_a_paced_gate_holds_the_next_request_back_and_escalation_steps_to_its_cap() -> None:
+    from feeds.clients.ratelimit import RateGate
+
+    gate = RateGate(interval_s=30.0)
+    assert await gate.wait(limit_s=1.0)  # the first goes at once, and takes the slot
+    assert gate.remaining() > 25.0
+    assert not await gate.wait(limit_s=1.0)  # the next would wait too long: refused unsent
+    assert await RateGate().wait(limit_s=0.0) and RateGate().remaining() == 0.0
+    p = TipPolicy("fixed", lamports=2_000, max_lamports=10_000, escalate=True, step=1.5,
+                  every_slots=4, window_slots=150)  # fmt: skip
+    tips = [2_000]
+    while (nxt := p.escalated(tips[-1])) > tips[-1]:
+        tips.append(nxt)
+    assert tips == [2_000, 3_000, 4_500, 6_750, 10_000]
+    assert "escalated x1.5 every 4 slot(s)" in p.shown()
+    for bad in ({"step": 1.0}, {"every_slots": 150}, {"window_slots": 151}):
+        with pytest.raises(ValueError, match=r"fees\.tip_escalation"):
+            TipPolicy("fixed", escalate=True, **bad)  # type: ignore[arg-type]
