@@ -131,7 +131,17 @@ KEYS: tuple[Key, ...] = (
         choices=("fixed", "percentile")),
     Key("fees", "tip_percentile", "int", 50, "the percentile policy's percentile: 25, 50, "
         "75, 95 or 99", lo=25, hi=99),
-    Key("fees", "tip_max", "int", 1_000_000, "the percentile policy's cap, lamports", lo=1_000),
+    Key("fees", "tip_max", "int", 1_000_000, "the percentile policy's and escalation's cap, "
+        "lamports", lo=1_000),
+    Key("fees", "tip_escalation", "bool", False, "re-send an order that has not landed with a "
+        "higher tip (needs live.jito): each order a durable transaction of one of the "
+        "wallet's nonce accounts, so at most one version lands and one tip is paid"),
+    Key("fees", "tip_escalation_step", "float", 1.5, "each version's tip: the last one's times "
+        "this (at most tip_max)", lo=1.01, hi=10),
+    Key("fees", "tip_escalation_slots", "int", 4, "slots without landing before the next "
+        "version", lo=1, hi=149),
+    Key("fees", "tip_escalation_window", "int", 150, "slots after the first version that "
+        "versions are sent in (at most the blockhash window, 150)", lo=2, hi=150),
     Key("live", "keypair", "path", None, "Solana keypair file (JSON array of 64 numbers)",
         legacy_env="ARBSCOPE_KEYPAIR", example="~/.config/solana/id.json"),
     Key("live", "send_rpc", "url", None, "JSON-RPC to simulate and send with (default: the "
@@ -145,6 +155,11 @@ KEYS: tuple[Key, ...] = (
         '"https://frankfurt.mainnet.block-engine.jito.wtf"]'),
     Key("live", "tables_budget_lamports", "int", 500_000_000, "what the wallet's address "
         "lookup tables may cost this process (rent + fees), lamports", lo=0),
+    Key("live", "nonces_budget_lamports", "int", 50_000_000, "what the wallet's durable nonce "
+        "accounts (fees.tip_escalation; one per live.max_open) may cost this process, lamports",
+        lo=0),
+    Key("live", "jito_rps", "float", 1.0, "requests a second each block engine allows (Jito's "
+        "default: 1 per IP and region); requests are paced under it (0: not paced)", lo=0),
     Key("live", "max_trade", "int", None, "cap per trade, base-token units (required)", lo=1,
         example="1000000000"),
     Key("live", "max_day", "int", None, "cap per UTC day, base-token units (required)", lo=1,
@@ -429,6 +444,15 @@ def check(cfg: Config) -> Config:
     if mt is not None and md is not None and mt > md:
         problems.append(f"{src('live.max_trade')}: live.max_trade ({mt:,}) is above "
                         f"live.max_day ({md:,})")  # fmt: skip
+    if cfg["fees.tip_escalation"]:
+        every, window = cfg["fees.tip_escalation_slots"], cfg["fees.tip_escalation_window"]
+        if every >= window:
+            problems.append(f"{src('fees.tip_escalation_slots')}: fees.tip_escalation_slots "
+                            f"({every}) must be under fees.tip_escalation_window ({window}): "
+                            "no second version would ever be sent")  # fmt: skip
+        if not cfg["live.jito"]:
+            problems.append(f"{src('fees.tip_escalation')}: fees.tip_escalation needs "
+                            "live.jito (each version's tip goes to the block engines)")  # fmt: skip
     if problems:
         raise ConfigError(problems)
     return cfg

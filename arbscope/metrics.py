@@ -19,8 +19,9 @@ buckets. Names:
   ``arbscope_orders_total{mode,outcome}`` (taken), ``arbscope_pnl{mode}`` (base units),
   ``arbscope_fees_lamports_total{mode}``
 - live routes (``rpc``, ``jito:<engine>``): ``arbscope_route_orders_total{route,outcome}``
-  (sent, refused, landed, expired, failed), ``arbscope_route_failures_total{route,error}``
-  (the program's error name), ``arbscope_route_slots_to_land`` (summary: count, sum) and
+  (sent, refused, landed, superseded, expired, failed),
+  ``arbscope_route_failures_total{route,error}`` (the program's error name),
+  ``arbscope_route_slots_to_land`` (summary: count, sum) and
   ``arbscope_route_slots_to_land_quantile{route,quantile}`` (0.5, 0.9)
 - ``arbscope_kernel_latency_seconds{kernel,backend}`` (histogram),
   ``arbscope_engine_errors_total``, ``arbscope_shadow_mismatches_total``
@@ -351,7 +352,7 @@ class SessionCollector(Collector):
             labels=["route", "quantile"],
         )  # fmt: skip
         for r in routes:
-            for outcome in ("sent", "refused", "landed", "expired", "failed"):
+            for outcome in ("sent", "refused", "landed", "superseded", "expired", "failed"):
                 outcomes.add_metric([r.route, outcome], getattr(r, outcome))
             for name, n in r.errors:
                 failures.add_metric([r.route, name], n)

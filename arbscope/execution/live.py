@@ -27,12 +27,23 @@ journaled (``tx`` events, with the signature once signed):
    when the simulated output (the base account's balance after, read from the
    simulation) is under the minimum;
 5. **send**: ``sendTransaction`` (preflight skipped: it was just simulated), or a Jito
-   ``sendBundle`` carrying the tip; the kill switch is checked right before;
+   ``sendBundle`` carrying the tip to every block engine (each paced under its rate
+   limit, ``live.jito_rps``); the kill switch is checked right before;
 6. **confirm**: ``signatureSubscribe`` (opened before the send) or polling; ``expired``
    when the blockhash ran out first; then the wallet's balances are read again.
 
+With tip escalation (``fees.tip_escalation``) the order is a durable transaction: its
+first instruction advances one of the wallet's nonce accounts (:mod:`.nonces`) and its
+blockhash is that nonce. While no version has landed, every ``tip_escalation_slots``
+slots a new version with a higher tip (same nonce, a new signature) goes to every engine,
+within ``tip_escalation_window`` slots; all are watched, the first to land wins (its tip
+is the order's), the others can never land (the nonce moved) and count as superseded.
+When the window ends (or the kill switch is pressed) with none landed, the executor
+advances the nonce itself, so no version can land later.
+
 The kill switch (:meth:`kill`) disarms at once: every order not yet handed to the node is
-cancelled and never sent. One already sent cannot be recalled; it is followed to its end.
+cancelled and never sent. One already sent cannot be recalled (but a durable one's
+further versions stop at once and its nonce is advanced); it is followed to its end.
 """
 
 from __future__ import annotations
@@ -68,6 +79,7 @@ from storage.journal import Event, Journal, JournalError
 from storage.recorder import Recorder
 
 from .keys import KeypairError, Wallet, load_wallet
+from .nonces import NonceKeeper, NoncesView
 from .routes import RouteStats, RouteView, TipPolicy, error_name, fetch_tip_floor, route_name, views
 from .tables import TableKeeper, TablesView
 
@@ -79,6 +91,7 @@ CU_PER_HOP = {v.kind: v.compute_units for v in venues.VENUES}
 CU_ATA = 30_000
 CU_BASE = 5_000
 BLOCKHASH_MAX_AGE_S = 20.0
+ESCALATION_POLL_S = 0.2  # how often an escalating order looks for a landing (half a slot)
 SWAP_PROGRAMS = frozenset(v.program for v in venues.VENUES)
 TERMINAL = frozenset({"confirmed", "failed", "expired", "unknown", "refused", "cancelled", "error"})
 # an order that ended so without a ``sent`` step never reached the node
@@ -169,7 +182,13 @@ class LiveConfig:
     tip_lamports: int = 0
     tip_policy: str = "fixed"  # fixed | percentile (of recently landed tips)
     tip_percentile: int = 50
-    tip_max: int = 1_000_000  # lamports: the percentile policy's cap
+    tip_max: int = 1_000_000  # lamports: the percentile policy's and escalation's cap
+    tip_escalation: bool = False  # durable orders re-sent with a higher tip until one lands
+    tip_step: float = 1.5  # each version's tip: the last one's times this
+    tip_every_slots: int = 4  # slots without landing before the next version
+    tip_window_slots: int = 150  # slots after the first version that versions go out in
+    nonces_budget_lamports: int = 50_000_000  # what nonce accounts may cost (0.05 SOL)
+    jito_rps: float = 1.0  # requests a second each block engine allows (0: not paced)
     max_trade: int | None = None
     max_day: int | None = None
     max_open: int = 1
@@ -206,6 +225,7 @@ class LiveConfig:
             "jito": self.engines_shown(),
             "tip_policy": self.tip_policy,
             "tip_lamports": self.tip_lamports,
+            "tip_escalation": self.tip_escalation,
             "max_trade": self.max_trade,
             "max_day": self.max_day,
             "max_open": self.max_open,
@@ -236,7 +256,10 @@ class LiveOrder:
     units: int | None = None
     slot: int | None = None
     via: str = ""
-    tip: int = 0  # lamports tipped
+    tip: int = 0  # lamports tipped (escalated: the landed version's)
+    nonce: str = ""  # the durable nonce account of an escalating order
+    durable: str = ""  # its durable nonce: the blockhash every version names
+    versions: list[tuple[str, int]] = field(default_factory=list)  # (signature, tip) sent
     sending: bool = False
     sent: bool = False
     t0: float = field(default_factory=time.perf_counter)
@@ -277,6 +300,7 @@ class LiveView:
     last_error: str
     tables: TablesView | None = None  # the wallet's lookup tables (None: not armed yet)
     routes: tuple[RouteView, ...] = ()  # where orders went and how each way fared
+    nonces: NoncesView | None = None  # the durable nonce accounts (escalation only)
 
 
 @dataclass(slots=True)
@@ -340,7 +364,10 @@ class LiveExecutor:
         self._jitos: dict[str, JitoClient] = {}  # by engine URL
         self.routes: dict[str, RouteStats] = {}  # rpc / jito:<engine> -> how it fared
         c = config
-        self.tip = TipPolicy(c.tip_policy, c.tip_lamports, c.tip_percentile, c.tip_max)
+        self.tip = TipPolicy(c.tip_policy, c.tip_lamports, c.tip_percentile, c.tip_max,
+                             c.tip_escalation, c.tip_step, c.tip_every_slots,
+                             c.tip_window_slots)  # fmt: skip
+        self.nonces: NonceKeeper | None = None  # the durable nonce accounts (escalation)
         self._watcher: SignatureWatcher | None = None
         self._blockhash: tuple[str, int, float] | None = None
         self.tables: TableKeeper | None = None  # the wallet's lookup tables (once armed)
@@ -375,6 +402,10 @@ class LiveExecutor:
         via = (f"Jito bundles to {len(engines)} block engine(s): {c.engines_shown()}"
                if engines else "sendTransaction")  # fmt: skip
         out.append(f"  send via {via} (tip: {self.tip.shown()})")
+        if self._escalating():
+            out.append(f"  durable nonces: {c.max_open} nonce account(s) of the wallet, found "
+                       "on the node or made when armed (rent ≈ 0.0014 SOL each, returned "
+                       "on withdrawal)")  # fmt: skip
         out.append("  orders as v0 messages through the wallet's address lookup tables: found "
                    "on the node, or made when armed (rent ≈ 0.0013 SOL a table + 0.00022 SOL "
                    "an account, returned when a table is closed)"
@@ -446,6 +477,10 @@ class LiveExecutor:
         if self.balances.get(self.base, 0) <= 0:
             return False, f"wallet {self.wallet.pubkey} holds none of the base token {self.base}"
         await self._prepare_tables()
+        if self._escalating():
+            why = await self._prepare_nonces()
+            if why:
+                return False, why
         if gen != self.generation:
             return False, "the kill switch was pressed while the guard rails were checked"
         self._roll_day()
@@ -457,7 +492,8 @@ class LiveExecutor:
             {"armed": True, "wallet": self.wallet.pubkey, "node": self.node, "config": c.shown()},
         )
         log.info("live armed: wallet %s via %s", self.wallet.pubkey, redact(c.rpc))
-        return True, self.tables_note()
+        notes = [self.tables_note(), self.nonces.note() if self.nonces is not None else ""]
+        return True, "; ".join(n for n in notes if n)
 
     def tables_note(self) -> str:
         """The lookup tables in a line: how many, the accounts they hold, what making and
@@ -621,21 +657,37 @@ class LiveExecutor:
                 self.spent_today = max(0, self.spent_today - o.amount_in)
 
     async def _pipeline(self, o: LiveOrder, gen: int, cu_price: int) -> None:
+        if not self._escalating():
+            await self._order(o, gen, cu_price)
+            return
+        assert self.nonces is not None
+        nonce = self.nonces.take()
+        if nonce is None:  # max_open bounds the orders, so only when some were not made
+            self._finish(o, "refused", "no durable nonce account is free "
+                         f"({len(self.nonces.ready)} usable): {self.nonces.note()}")  # fmt: skip
+            return
+        o.nonce = nonce
+        try:
+            await self._order(o, gen, cu_price)
+        finally:
+            self.nonces.give_back(nonce)
+
+    async def _order(self, o: LiveOrder, gen: int, cu_price: int) -> None:
         assert self.wallet is not None
         c = self.config
         if not await self._day_holds(o):
             return
         rpc = self._client()
         ixs, base_ata, pre_base, creates = await self._build(o, cu_price)
-        if self.tables is not None:
-            self.tables.note(ixs, self.wallet.pubkey)
-        tx, raw, bh, last_valid = await self._sign(ixs)
+        if self.tables is not None:  # never the nonce account: it must be a static key
+            self.tables.note(ixs[1:] if o.nonce else ixs, self.wallet.pubkey)
+        tx, raw, bh, last_valid = await self._sign(ixs, o.durable)
         if len(raw) > PACKET_DATA_SIZE and creates:
             # too large only with the new token accounts in it: create them first, alone
             if not await self._create_accounts(o, creates, cu_price, gen):
                 return
             ixs, base_ata, pre_base, creates = await self._build(o, cu_price)
-            tx, raw, bh, last_valid = await self._sign(ixs)
+            tx, raw, bh, last_valid = await self._sign(ixs, o.durable)
         o.signature = str(tx.signatures[0])
         if len(raw) > PACKET_DATA_SIZE:
             held = len(getattr(tx.message, "address_table_lookups", ()))
@@ -689,10 +741,15 @@ class LiveExecutor:
         handed = await self._hand_over(o, wire)
         o.sent = True
         self.counts["sent"] += 1
-        self._step(o, "sent", via=o.via, routes=[r for r, _ in handed])
-        conf = await watcher.wait(o.signature, fut, last_valid, c.confirm_timeout_s)
+        o.versions.append((o.signature, o.tip))
+        self._step(o, "sent", via=o.via, routes=[r for r, _ in handed], tip=o.tip)
+        if o.nonce:
+            watcher.forget(o.signature)  # every version is watched by polling below
+            conf = await self._escalate(o, ixs, handed, sent_slot, gen)
+        else:
+            conf = await watcher.wait(o.signature, fut, last_valid, c.confirm_timeout_s)
+            await self._count_routes(o, handed, conf, sent_slot, ixs)
         o.slot = conf.slot
-        await self._count_routes(o, handed, conf, sent_slot, ixs)
         alone = self.open_orders() == 1
         await self.refresh_balances(o.tokens)
         if alone and conf.status in ("confirmed", "failed"):
@@ -700,11 +757,133 @@ class LiveExecutor:
         self._finish(
             o,
             conf.status,
-            _confirmation_text(conf, ixs),
+            _confirmation_text(conf, ixs) if conf.status != "cancelled" else conf.via,
             slot=conf.slot,
             via=conf.via,
             realized=o.realized,
+            tip=o.tip,
+            versions=[{"signature": s, "tip": t} for s, t in o.versions],
         )
+
+    # ------------------------------------------------------------ tip escalation
+    def _escalating(self) -> bool:
+        """Whether orders go as durable transactions with an escalating tip."""
+        return self.config.tip_escalation and bool(self.config.engines())
+
+    async def _escalate(
+        self, o: LiveOrder, ixs: list[Any], handed: list[tuple[str, str]], sent_slot: int,
+        gen: int,
+    ) -> Confirmation:  # fmt: skip
+        """Follow a durable order to its end: while none of its versions has landed, a
+        new version with a higher tip every ``every_slots`` slots, within the window; the
+        first to land wins. At the window's end (or the kill switch) with none landed,
+        the nonce is advanced by the wallet itself so that none ever can."""
+        assert self.wallet is not None
+        rpc = self._client()
+        pol = self.tip
+        sent: list[tuple[str, int, list[tuple[str, str]]]] = [(o.signature, o.tip, handed)]
+        last = sent_slot
+        deadline = time.monotonic() + self.config.confirm_timeout_s
+        why = ""
+        while True:
+            got = await self._landed_version([s for s, _, _ in sent])
+            if got is not None:
+                break
+            slot = await rpc.get_slot("processed")
+            if gen != self.generation or not self.armed:
+                why = "kill switch"
+            elif slot - sent_slot >= pol.window_slots:
+                why = "window"
+            elif time.monotonic() > deadline:
+                why = "timeout"
+            if why:
+                break
+            tip = sent[-1][1]
+            nxt = pol.escalated(tip)
+            if slot - last >= pol.every_slots and nxt > tip:
+                me = self.wallet.pubkey
+                again = [*ixs[:-1], I.transfer(me, str(ixs[-1].accounts[1].pubkey), nxt)]
+                tx, raw, _, _ = await self._sign(again, o.durable)
+                if gen != self.generation or not self.armed:  # the kill switch meanwhile
+                    continue
+                sig = str(tx.signatures[0])
+                prev = o.signature
+                o.signature, o.tip = sig, nxt
+                try:
+                    more = await self._hand_over(o, base64.b64encode(raw).decode())
+                except RpcError as exc:  # every engine refused this one: the others stand
+                    o.signature, o.tip = prev, tip
+                    self.last_error = self._clean(str(exc))
+                    last = slot
+                    continue
+                sent.append((sig, nxt, more))
+                o.versions.append((sig, nxt))
+                last = slot
+                self._step(o, "escalated", version=len(sent), tip=nxt, slot=slot,
+                           routes=[r for r, _ in more])  # fmt: skip
+                continue
+            await asyncio.sleep(ESCALATION_POLL_S)
+        if got is None:  # recall: no version may land after this
+            burned = await self._advance_nonce(o)
+            got = await self._landed_version([s for s, _, _ in sent])  # one may have beaten it
+            if got is None:
+                for k, (_, _, h) in enumerate(sent):
+                    for name, _ in h:
+                        r = self._route(name)
+                        if k == len(sent) - 1:
+                            r.expired += 1
+                        else:
+                            r.superseded += 1
+                o.signature, o.tip = sent[-1][0], 0  # nothing landed: no tip paid
+                if not burned:
+                    return Confirmation("unknown", None, None, "the nonce could not be advanced"
+                                        ": a version may still land")  # fmt: skip
+                if why == "kill switch":
+                    return Confirmation("cancelled", None, None, f"kill switch: {len(sent)} "
+                                        "version(s) recalled (their nonce advanced) before any "
+                                        "landed: nothing traded, no tip")  # fmt: skip
+                return Confirmation("expired", None, None, "poll")
+        k, conf = got
+        o.signature, o.tip = sent[k][0], sent[k][1]
+        for j, (_, _, h) in enumerate(sent):
+            if j != k:
+                for name, _ in h:
+                    self._route(name).superseded += 1
+        await self._count_routes(o, sent[k][2], conf, sent_slot, ixs)
+        return conf
+
+    async def _landed_version(self, sigs: list[str]) -> tuple[int, Confirmation] | None:
+        """(index, confirmation) of the version of ``sigs`` that landed, if one did."""
+        try:
+            statuses = await self._client().get_signature_statuses(sigs)
+        except RpcError:
+            return None
+        for k, st in enumerate(statuses):
+            if isinstance(st, dict):
+                err = st.get("err")
+                return k, Confirmation("confirmed" if err is None else "failed", st.get("slot"),
+                                       err, "poll")  # fmt: skip
+        return None
+
+    async def _advance_nonce(self, o: LiveOrder) -> bool:
+        """Advance ``o``'s nonce with a recent blockhash (the wallet signs): every version
+        of ``o`` still unlanded can then never land. True once it landed."""
+        assert self.wallet is not None
+        me = self.wallet.pubkey
+        ixs = [I.set_compute_unit_limit(1_000), I.advance_nonce(o.nonce, me)]
+        try:
+            tx, raw, _, last_valid = await self._sign(ixs)
+            sig = str(tx.signatures[0])
+            watcher = self._watch()
+            fut = await watcher.subscribe(sig)
+            await self._client().send_transaction(base64.b64encode(raw).decode(),
+                                                  skip_preflight=False)  # fmt: skip
+            conf = await watcher.wait(sig, fut, last_valid, self.config.confirm_timeout_s)
+        except RpcError as exc:
+            self.last_error = self._clean(f"advancing the nonce of order #{o.seq}: {exc}")
+            return False
+        self._step(o, "recalled", nonce_signature=sig, outcome=conf.status)
+        return conf.status in ("confirmed", "failed")
 
     async def _hand_over(self, o: LiveOrder, wire: str) -> list[tuple[str, str]]:
         """Send ``wire``: to every block engine at once as a bundle (one signature: it
@@ -727,7 +906,7 @@ class LiveExecutor:
         clients = []
         for url in engines:
             if url not in self._jitos:
-                self._jitos[url] = JitoClient(url, ca_file=c.ca_file)
+                self._jitos[url] = JitoClient(url, ca_file=c.ca_file, rps=c.jito_rps)
             clients.append((route_name(url), self._jitos[url]))
         answers = await asyncio.gather(*(cl.send_bundle([wire]) for _, cl in clients),
                                        return_exceptions=True)  # fmt: skip
@@ -739,6 +918,8 @@ class LiveExecutor:
                 if not isinstance(answer, (RpcError, OSError, asyncio.TimeoutError)):
                     raise answer
                 route.refused += 1
+                limited = isinstance(answer, RpcError) and answer.rate_limited
+                route.refusals["rate limited" if limited else "unavailable"] += 1
                 why.append(f"{name}: {self._clean(str(answer))}")
                 continue
             route.sent += 1
@@ -882,16 +1063,40 @@ class LiveExecutor:
             return False
         return True
 
-    async def _sign(self, ixs: list[Any]) -> tuple[VersionedTransaction, bytes, str, int]:
+    async def _sign(
+        self, ixs: list[Any], durable: str = ""
+    ) -> tuple[VersionedTransaction, bytes, str, int]:
         """(transaction, its bytes, blockhash, last valid block height) for ``ixs``: a v0
-        message that loads from the wallet's lookup tables every account they hold."""
+        message that loads from the wallet's lookup tables every account they hold. With
+        ``durable`` (a durable nonce) that is its blockhash (it never expires by height:
+        the escalation window bounds it)."""
         assert self.wallet is not None
         bh, last_valid = await self._latest_blockhash()
+        if durable:
+            bh = durable
         tables = self.tables.accounts() if self.tables is not None else []
         tx = compile_and_sign(self.wallet.keypair, self.wallet.key, ixs, bh, tables)
         return tx, bytes(tx), bh, last_valid
 
     # ------------------------------------------------------------ lookup tables
+    async def _prepare_nonces(self) -> str:
+        """Find or make one durable nonce account per order in flight (``max_open``); why
+        live trading cannot arm ("" when it can): escalation needs them."""
+        assert self.wallet is not None
+        c = self.config
+        if self.nonces is None:
+            self.nonces = NonceKeeper(self._client(), self.wallet.pubkey, c.max_open, self._sign,
+                                      self._watch, self._event, c.confirm_timeout_s,
+                                      budget=c.nonces_budget_lamports)  # fmt: skip
+        try:
+            await self.nonces.ensure()
+        except (RpcError, ValueError, OSError) as exc:
+            self.nonces.view.error = self._clean(f"durable nonces: {exc}")
+        if not self.nonces.ready:
+            return (self.nonces.view.error or "durable nonces: none usable") + (
+                " (fees.tip_escalation needs them)")  # fmt: skip
+        return ""
+
     async def _prepare_tables(self) -> None:
         """Find the wallet's lookup tables on the node and extend them with every
         account the watched pools' swaps name (both directions, the wallet's token
@@ -988,8 +1193,14 @@ class LiveExecutor:
         # pools whose swap names accounts that follow their state (a Whirlpool's tick
         # arrays): read again with the wallet's accounts
         fresh = [p for p in o.pools if venues.by_kind(self._static[p].kind).fresh_state]
-        keys = [*fresh, me, *atas.values()]
+        keys = [*fresh, me, *atas.values(), *([o.nonce] if o.nonce else [])]
         got = await self._client().get_multiple_accounts(keys)
+        if o.nonce:  # a durable order: its blockhash is the nonce's, read now
+            acc = got.get(o.nonce)
+            held = I.read_nonce_account(acc.owner, acc.data) if acc is not None else None
+            if held is None or held[0] != me:
+                raise ValueError(f"nonce account {o.nonce} is not a durable nonce of the wallet")
+            o.durable = held[1]
         base_acc = got.get(atas[self.base])
         if base_acc is None:
             raise ValueError(f"the wallet has no token account for the base token {self.base}")
@@ -1000,7 +1211,8 @@ class LiveExecutor:
             )
         bps = self.config.max_slippage_bps
         n = len(o.pools)
-        ixs: list[Any] = []
+        # a durable order's first instruction advances its nonce (the runtime's rule)
+        ixs: list[Any] = [I.advance_nonce(o.nonce, me)] if o.nonce else []
         creates = [t for t, a in atas.items() if got.get(a) is None]
         kinds = [self._static[p].kind for p in o.pools]
         o.kinds = kinds  # the programs (amm_v4 | cpmm | whirlpool), not the curves
@@ -1184,6 +1396,7 @@ class LiveExecutor:
             last_error=self.last_error,
             tables=None if self.tables is None else replace(self.tables.view),
             routes=views(self.routes),
+            nonces=None if self.nonces is None else replace(self.nonces.view),
         )
 
     async def close(self) -> None:

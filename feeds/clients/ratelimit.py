@@ -14,7 +14,9 @@ A provider says "slow down" in one of these ways (the simulator emulates each:
 it until ``Retry-After`` (capped at ``max_s``) or, without one, a full-jitter exponential
 backoff with jitter (uniform in ``[cap / 2, cap]``, ``cap = min(max_s, min_s *
 2^(n-1))``, ``n`` the refusals in a row: "equal jitter", so the waits still double and
-concurrent clients spread out) has passed; an answer resets ``n``. Callers either wait
+concurrent clients spread out) has passed; an answer resets ``n``. A gate with an
+``interval_s`` also paces: each request it lets through holds the next one back that long
+(an endpoint that allows 1 request a second: ``interval_s`` a little over 1). Callers either wait
 for the gate (a snapshot that must complete) or skip the endpoint meanwhile (the hedged
 fetch, the fee poller); a request that would wait longer than its own timeout is refused
 at once, unsent.
@@ -49,8 +51,10 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
 class RateGate:
     """One endpoint's rate-limit backoff (see the module docstring)."""
 
-    def __init__(self, min_s: float = 0.5, max_s: float = 30.0, seed: int = 0) -> None:
-        self.min_s, self.max_s = min_s, max_s
+    def __init__(
+        self, min_s: float = 0.5, max_s: float = 30.0, seed: int = 0, interval_s: float = 0.0
+    ) -> None:
+        self.min_s, self.max_s, self.interval_s = min_s, max_s, interval_s
         self.rng = random.Random(seed)
         self.until = 0.0  # monotonic time before which nothing is sent
         self.streak = 0  # refusals in a row
@@ -88,4 +92,7 @@ class RateGate:
         while left > 0:
             await asyncio.sleep(left)
             left = self.remaining()
+        if self.interval_s > 0:  # paced: this request takes the slot (no await since the
+            # last look, so two waiters never both pass)
+            self.until = max(self.until, time.monotonic() + self.interval_s)
         return True

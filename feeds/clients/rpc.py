@@ -391,12 +391,22 @@ class RpcClient:
         return value
 
 
+PACE_MARGIN = 1.15  # requests to a rate-limited engine go this much wider apart than its
+# rate: the engine counts them when they arrive, and their trip there varies
+
+
 class JitoClient:
     """A Jito block engine (spec §5.4): ``base_url`` such as
     ``https://mainnet.block-engine.jito.wtf``; bundles go to ``/api/v1/bundles``."""
 
-    def __init__(self, base_url: str, timeout_s: float = 5.0, ca_file: str | None = None) -> None:
-        self.rpc = RpcClient(base_url.rstrip("/") + "/api/v1/bundles", timeout_s, ca_file=ca_file)
+    def __init__(
+        self, base_url: str, timeout_s: float = 5.0, ca_file: str | None = None, rps: float = 0.0
+    ) -> None:
+        # ``rps``: the engine's rate limit (Jito's default: 1 request a second per IP and
+        # region); every request is paced a little wider than that (0: not paced)
+        gate = RateGate(interval_s=PACE_MARGIN / rps if rps > 0 else 0.0)
+        self.rpc = RpcClient(base_url.rstrip("/") + "/api/v1/bundles", timeout_s,
+                             ca_file=ca_file, gate=gate)  # fmt: skip
         self.shown = self.rpc.shown
 
     async def close(self) -> None:

@@ -31,13 +31,21 @@ transaction, run against the :class:`~feeds.sim.world.World`'s accounts.
   v0 message's lookups resolved first, at the slot it runs in (refused: -32602
   ``invalid transaction: ...`` from ``sendTransaction``/``simulateTransaction``, dropped
   at landing); looked-up accounts follow the static keys.
+- **System program and durable nonces** (:mod:`feeds.sim.system`): account creation
+  and the nonce instructions; a transaction whose blockhash is not a recent one may
+  name a nonce account's durable nonce instead (its first instruction advancing that
+  nonce, its authority signing), else ``BlockhashNotFound``. Once one such transaction
+  ran, the nonce moved on and every other naming it is dropped where it would land.
 - **All or nothing**: a failing instruction undoes every change the transaction made
-  except the fee. ``simulateTransaction`` always undoes everything.
+  except the fee (and a durable nonce's advance). ``simulateTransaction`` always undoes
+  everything.
 - **Landing**: ``sendTransaction`` queues; the transaction runs at the start of the next
   slot (before the market's own trades) and its status is kept for
   ``getSignatureStatuses`` and ``signatureSubscribe``. A Jito bundle (up to 5
   transactions, one of them tipping >= 1,000 lamports to a tip account) lands whole or
-  not at all, and pays nothing when it fails.
+  not at all, and pays nothing when it fails. Each block engine takes at most ``rps``
+  requests a second (Jito's default: 1 per IP per region; :meth:`BlockEngine.admit`,
+  clocked by the server) and refuses the others with HTTP 429.
 
 Pure computation, like the world: no I/O, no clock.
 """
@@ -64,6 +72,7 @@ from ..wire.instructions import SYSTEM_PROGRAM
 from ..wire.txsize import PACKET_DATA_SIZE
 from . import alt as ALT
 from . import node as N
+from . import system as SYS
 from . import token as T
 from .layouts import TOKEN_ACCOUNT_LEN
 from .state import Account
@@ -168,11 +177,36 @@ class _Pending:
 class BlockEngine:
     """One Jito block engine (a region) as the simulator serves it: ``delay_slots`` before
     its bundles reach the leader, the share of them it ``drop``s (never landed: status
-    ``Failed``), ``down`` (answers 503)."""
+    ``Failed``), ``down`` (answers 503), and its rate limit: ``rps`` JSON-RPC requests a
+    second (Jito's default of 1 per IP per region, lowlatencytxnsend.md "Rate Limits";
+    0: none), a token bucket of ``max(1, rps)`` requests refilled at ``rps`` a second.
+    ``drop_first`` drops that many bundles before any reaches the leader (tests: an
+    engine that loses the first versions of an order)."""
 
     delay_slots: int = 0
     drop: float = 0.0
     down: bool = False
+    rps: float = 1.0
+    drop_first: int = 0
+    limited: int = 0  # requests refused over the rate
+    _tokens: float = -1.0  # the bucket (-1: full, not used yet)
+    _at: float = 0.0  # when the bucket was last filled (the server's clock, seconds)
+
+    def admit(self, now: float) -> bool:
+        """One more request at ``now`` (seconds on the server's clock); False (and
+        counted) when it is over the rate."""
+        if self.rps <= 0:
+            return True
+        cap = max(1.0, self.rps)
+        if self._tokens < 0:
+            self._tokens, self._at = cap, now
+        self._tokens = min(cap, self._tokens + max(0.0, now - self._at) * self.rps)
+        self._at = max(self._at, now)
+        if self._tokens < 1.0:
+            self.limited += 1
+            return False
+        self._tokens -= 1.0
+        return True
 
 
 @dataclass(slots=True)
@@ -328,9 +362,11 @@ class Chain:
         """``getFeeForMessage``: what ``msg`` would pay in lamports, None when its
         blockhash is not a valid one (compute-budget instructions that do not decode
         leave the base fee)."""
-        if not self.blockhash_valid(str(msg.recent_blockhash)):
-            return None
         keys = [str(k) for k in msg.account_keys]
+        if not self.blockhash_valid(str(msg.recent_blockhash)) and self._nonce(
+            msg, keys, advanceable=False
+        ) is None:  # fmt: skip
+            return None
         try:
             return self._fee_and_limit(msg, keys)[0]
         except _Fail:
@@ -389,8 +425,11 @@ class Chain:
             return Outcome(sig, "TooManyAccountLocks", [], 0, 0, [])
         if len(set(keys)) != len(keys):
             return Outcome(sig, "AccountLoadedTwice", [], 0, 0, [])
+        nonce = None  # (address, data): the durable nonce it uses instead of a blockhash
         if check_blockhash and not self.blockhash_valid(str(msg.recent_blockhash)):
-            return Outcome(sig, "BlockhashNotFound", [], 0, 0, [])
+            nonce = self._nonce(msg, keys)
+            if nonce is None:
+                return Outcome(sig, "BlockhashNotFound", [], 0, 0, [])
         if sig in self.statuses:
             return Outcome(sig, "AlreadyProcessed", [], 0, 0, [])
         try:
@@ -446,10 +485,13 @@ class Chain:
                 logs.append(f"Program {prog} success")
             self._rent_check(snap, keys)
         except _Fail as f:
-            logs.extend(f.log.split("\n"))
+            if f.log:
+                logs.extend(f.log.split("\n"))
             err = f.detail if f.index < 0 else {"InstructionError": [f.index, f.detail]}
             self._restore(snap)
             w.credit_lamports(payer, -fee)  # a failed transaction still pays
+            if nonce is not None:  # ... and its durable nonce is used up all the same
+                self._advance_nonce(*nonce)
         accounts_after = None
         if want_accounts is not None:
             accounts_after = [
@@ -508,7 +550,7 @@ class Chain:
             raise _Fail(
                 -1,
                 {"InsufficientFundsForRent": {"account_index": idx}},
-                f"account {k} would be left under its rent-exempt minimum",
+                "",  # the runtime's check after the instructions: no log line
             )
 
     def _instruction(
@@ -527,6 +569,8 @@ class Chain:
         ``left``: the compute units the transaction has left."""
         if prog == ALT_PROGRAM:
             return self._alt(i, data, accounts, signers, writables)
+        if prog == SYSTEM_PROGRAM and int.from_bytes(data[:4], "little") in SYS.TAGS:
+            return self._system(i, data, accounts, signers, writables)
         try:
             rec = venues.decode(prog, data, accounts)
         except I.InstructionError as exc:
@@ -563,6 +607,41 @@ class Chain:
             what = describe({"InstructionError": [i, f.detail]}).split(": ", 1)[1]
             lines = [*f.logs, f"Program {ALT_PROGRAM} failed: {what}"]
             raise _Fail(i, f.detail, "\n".join(lines)) from None
+
+    # ------------------------------------------------------------ system program, nonces
+    def _system(
+        self, i: int, data: bytes, accounts: list[str], signers: frozenset[str],
+        writables: frozenset[str],
+    ) -> tuple[int, list[str]]:  # fmt: skip
+        """The System program's create and nonce instructions (:mod:`feeds.sim.system`)."""
+        w = self.world
+        prog = SYS.Program(w.accounts, self.latest_blockhash()[0], w.credit_lamports,
+                           w._touched.append, rent_exempt)  # fmt: skip
+        mine = frozenset(accounts) & signers  # a program sees its instruction's signers only
+        try:
+            return prog.run(data, accounts, mine.__contains__, writables.__contains__)
+        except SYS.SysFail as f:
+            what = describe({"InstructionError": [i, f.detail]}).split(": ", 1)[1]
+            lines = [*f.logs, f"Program {SYSTEM_PROGRAM} failed: {what}"]
+            raise _Fail(i, f.detail, "\n".join(lines)) from None
+
+    def _nonce(
+        self, msg: Any, keys: list[str], advanceable: bool = True
+    ) -> tuple[str, SYS.NonceData] | None:
+        """The durable nonce ``msg`` may use instead of a recent blockhash (the runtime's
+        ``check_load_and_advance_message_nonce_account``), or None."""
+        return SYS.nonce_for(msg, keys, self.world.accounts, self.latest_blockhash()[0],
+                             advanceable)  # fmt: skip
+
+    def _advance_nonce(self, address: str, data: SYS.NonceData) -> None:
+        """Store the next durable nonce in a nonce account a failed transaction used."""
+        w = self.world
+        acc = w.accounts.get(address)
+        if acc is None:
+            return
+        nxt = SYS.nonce_account_data(data.authority, SYS.durable_nonce(self.latest_blockhash()[0]))
+        w.accounts[address] = Account(acc.owner, nxt + acc.data[len(nxt) :], acc.lamports)
+        w._touched.append(address)
 
     def _transfer(self, i: int, t: I.Transfer, signer: Any, writable: Any) -> tuple[int, list[str]]:
         w = self.world
@@ -873,7 +952,7 @@ class Chain:
                 )
             except I.InstructionError:
                 continue
-            if rec.dest in I.JITO_TIP_ACCOUNTS:
+            if isinstance(rec, I.Transfer) and rec.dest in I.JITO_TIP_ACCOUNTS:
                 total += rec.lamports
         return total
 
@@ -897,7 +976,9 @@ class Chain:
                 continue
             b = self.bundles.get((p.engine, p.bundle))
             eng = self.engines.get(p.engine, BlockEngine())
-            if eng.drop and self._engine_rng.random() < eng.drop:  # never reached a leader
+            dropped = eng.drop_first > 0
+            eng.drop_first -= dropped
+            if dropped or (eng.drop and self._engine_rng.random() < eng.drop):  # no leader saw it
                 self.stats.failed += 1
                 if b is not None:
                     b["status"] = "Failed"
@@ -1115,6 +1196,13 @@ _IX_ERRORS = {
     "InvalidAccountOwner": "Invalid account owner",
     "Immutable": "Account is immutable",
     "IncorrectAuthority": "Incorrect authority provided",
+    "AccountDataTooSmall": "account data too small for instruction",
+    "ExternalAccountDataModified": "instruction modified data of an account it does not own",
+    "ExternalAccountLamportSpend": (
+        "instruction spent from the balance of an account it does not own"
+    ),
+    "ModifiedProgramId": "instruction illegally modified the program id of an account",
+    "MaxSeedLengthExceeded": "Length of the seed is too long for address generation",
     "MissingAccount": "An account required by the instruction is missing",
 }
 

@@ -17,9 +17,10 @@ for the generic errors):
 - **Accounts** are encoded ``binary`` (a bare base58 string, the default of
   ``getAccountInfo`` and ``getProgramAccounts``), ``base58``, ``base64``,
   ``base64+zstd`` or ``jsonParsed`` (SPL Token accounts and mints, address lookup
-  tables; anything else falls back to base64). ``dataSlice`` cuts the data (``space``
-  stays the full length); more than 128 bytes of base58 is -32600 ``Encoded binary
-  (base 58) data should be less than 128 bytes, please use Base64 encoding.``
+  tables, durable nonce accounts; anything else falls back to base64). ``dataSlice``
+  cuts the data (``space`` stays the full length); more than 128 bytes of base58 is
+  -32600 ``Encoded binary (base 58) data should be less than 128 bytes, please use
+  Base64 encoding.``
 - **Filters** (``getProgramAccounts``, ``programSubscribe``): at most 4; ``dataSize``,
   ``memcmp`` (``bytes`` in base58 by default or base64 with ``"encoding":"base64"``, at
   most 128 decoded bytes: 175 base58 / 172 base64 characters) and ``tokenAccountState``;
@@ -40,7 +41,7 @@ from typing import Any
 import zstandard
 
 from ..wire.alt import ALT_PROGRAM
-from ..wire.instructions import SPL_TOKEN
+from ..wire.instructions import SPL_TOKEN, SYSTEM_PROGRAM
 from . import layouts as L
 from .state import Account
 
@@ -765,6 +766,13 @@ def ui_account(
         parsed = parse_lookup_table(acc.data)
         if parsed is not None:
             shown = {"program": "address-lookup-table", "parsed": parsed, "space": len(acc.data)}
+            encoding = ""
+    if encoding == "jsonParsed" and acc.owner == SYSTEM_PROGRAM and acc.data:
+        from .system import parse_nonce
+
+        parsed = parse_nonce(acc.data)
+        if parsed is not None:  # the account decoder's "nonce" (parse_nonce)
+            shown = {"program": "nonce", "parsed": parsed, "space": len(acc.data)}
             encoding = ""
     if encoding in ("binary", "base58"):
         if check_base58 and len(data) > MAX_BASE58_BYTES:

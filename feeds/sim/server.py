@@ -31,7 +31,8 @@ Transactions (:mod:`feeds.sim.chain`) only when the server is asked to accept th
 (``accept_transactions``, ``arbscope sim --accept-tx``): ``simulateTransaction``,
 ``sendTransaction``, ``requestAirdrop`` and the faucet ``simFund [owner, mint, amount]``;
 a Jito block engine at ``/api/v1/bundles`` (``sendBundle``, ``getBundleStatuses``,
-``getInflightBundleStatuses``, ``getTipAccounts``) and ``/api/v1/transactions``.
+``getInflightBundleStatuses``, ``getTipAccounts``) and ``/api/v1/transactions``, each
+engine at most its ``rps`` requests a second (Jito's default 1; over it: HTTP 429).
 Otherwise they answer "does not accept transactions" and nothing can trade on the
 simulator. ``simInfo`` says which.
 """
@@ -155,6 +156,20 @@ RPCPOOL_429 = ("Too many requests for a specific RPC call, contact your app deve
 # socket on a subscription cap is an assumption to emulate the worst case.
 CAP_ANSWERS = ("error", "close")
 SUBSCRIPTION_LIMIT = "Internal Error: Subscription refused. Node subscription limit reached"
+# A block engine over its rate limit: HTTP 429 with this JSON-RPC body, as a Jito block
+# engine was seen answering a sendBundle over the limit (the answer logged by a bot's
+# send loop, quoted in public code: status 429 Too Many Requests, this body byte for
+# byte). Jito's docs (jito-labs/jito-docs lowlatencytxnsend.md, "Rate Limits") say only
+# "429 or rate limit error indicating what you hit".
+JITO_RATE_LIMITED = {
+    "jsonrpc": "2.0",
+    "error": {
+        "code": -32097,
+        "message": "Network congested. Endpoint is globally rate limited.",
+        "data": None,
+    },
+    "id": None,
+}
 _CLOSE = "\0close"  # queued after the answers: the send loop closes the socket with 1008
 
 
@@ -346,6 +361,11 @@ class _Endpoint:
             await self.stopping.wait()
             raise web.HTTPServiceUnavailable()
         engine = self._engine(request)
+        if request.method == "POST" and not self.server.chain.engines[engine].admit(
+            self.server.jito_clock()
+        ):  # fmt: skip
+            text = json.dumps(JITO_RATE_LIMITED, separators=(",", ":"))
+            return web.Response(status=429, text=text, content_type="application/json")
         allowed = ({"sendTransaction"} if request.path.endswith("/transactions") else
                    {"sendBundle", "getBundleStatuses", "getInflightBundleStatuses",
                     "getTipAccounts"})  # fmt: skip
@@ -959,6 +979,8 @@ class SimServer:
         self.world = World(config)
         self.chain = Chain(self.world, accept_transactions)
         self.tx_delay_s = 0.0  # answer simulate/send this much later (a slow node)
+        # the block engines' rate-limit clock (seconds; tests drive their own)
+        self.jito_clock: Callable[[], float] = time.monotonic
         self.slot_times: dict[int, int] = {self.world.slot: int(time.time())}  # getBlockTime
         # bench mode: no slot clock; the market moves only when a client asks for a
         # flood (``simFlood``), for throughput and latency measurements (bench/e2e.py)

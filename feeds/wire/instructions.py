@@ -6,6 +6,10 @@ Every layout is the spec's (``../shared/spec/solana.md``):
   = ``[3] ‖ u64`` (micro-lamports per CU), no accounts.
 - System transfer (the Jito tip, §5.4): ``u32 2 ‖ u64 lamports``; accounts from (signer,
   writable), to (writable).
+- System nonce instructions (durable nonces: not in the spec pack; solana-program
+  ``system_instruction``): built by solders' ``system_program`` (the library Agave's
+  layouts come from); a nonce account of the wallet lives at ``create_with_seed(wallet,
+  seed, system program)`` so it is found again without a scan.
 - Associated Token Account (§3): the address is the PDA of ``[wallet, token_program,
   mint]`` under the ATA program; ``CreateIdempotent`` = ``[1]`` with payer, ATA, wallet,
   mint, system program, token program (SPL ATA program; not in the spec pack, from
@@ -114,6 +118,55 @@ def transfer(source: str, dest: str, lamports: int) -> Instruction:
     return instruction(SYSTEM_PROGRAM, struct.pack("<IQ", 2, lamports), metas)
 
 
+def nonce_address(base: str, seed: str) -> str:
+    """The address ``create_with_seed(base, seed, system program)``: where a nonce account
+    made with :func:`create_nonce_account_with_seed` lives."""
+    return str(Pubkey.create_with_seed(pubkey(base), seed, pubkey(SYSTEM_PROGRAM)))
+
+
+def create_nonce_account_with_seed(
+    payer: str, nonce: str, seed: str, authority: str, lamports: int
+) -> list[Instruction]:
+    """``CreateAccountWithSeed`` (80 bytes, the System program's, ``payer`` the base and
+    funder) and ``InitializeNonceAccount`` with ``authority``: a new durable nonce."""
+    from solders import system_program as sp
+
+    return list(sp.create_nonce_account_with_seed(pubkey(payer), pubkey(nonce), pubkey(payer),
+                                                  seed, pubkey(authority), lamports))  # fmt: skip
+
+
+NONCE_LEN = 80  # Versions::Current(State::Initialized(Data)) in bincode
+
+
+def read_nonce_account(owner: str, data: bytes) -> tuple[str, str] | None:
+    """(authority, durable nonce) of a current, initialized nonce account of the System
+    program (u32 1, u32 1, authority, durable nonce, u64 lamports per signature); None
+    for anything else (a legacy nonce cannot be used as a durable nonce)."""
+    if owner != SYSTEM_PROGRAM or len(data) != NONCE_LEN or data[:8] != bytes([1, 0, 0, 0] * 2):
+        return None
+    return str(Pubkey.from_bytes(data[8:40])), str(Pubkey.from_bytes(data[40:72]))
+
+
+def advance_nonce(nonce: str, authority: str) -> Instruction:
+    """``AdvanceNonceAccount``: the first instruction of a durable transaction."""
+    from solders import system_program as sp
+
+    return sp.advance_nonce_account(
+        sp.AdvanceNonceAccountParams(
+            nonce_pubkey=pubkey(nonce), authorized_pubkey=pubkey(authority)
+        )
+    )
+
+
+def withdraw_nonce(nonce: str, authority: str, to: str, lamports: int) -> Instruction:
+    """``WithdrawNonceAccount``: lamports out of a nonce account (all of them closes it)."""
+    from solders import system_program as sp
+
+    return sp.withdraw_nonce_account(sp.WithdrawNonceAccountParams(
+        nonce_pubkey=pubkey(nonce), authorized_pubkey=pubkey(authority), to_pubkey=pubkey(to),
+        lamports=lamports))  # fmt: skip
+
+
 _cache: Any = None
 
 
@@ -187,6 +240,12 @@ class Transfer:
     source: str
     dest: str
     lamports: int
+
+
+@dataclass(frozen=True, slots=True)
+class AdvanceNonce:
+    nonce: str
+    authority: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +327,11 @@ def decode(program: str, data: bytes, accounts: list[str]) -> Any:
         if len(data) == 12 and struct.unpack_from("<I", data)[0] == 2:
             need_accounts(accounts, 2, "system transfer")
             return Transfer(accounts[0], accounts[1], struct.unpack_from("<Q", data, 4)[0])
-        raise InstructionError("InvalidInstructionData", "system: only transfer is supported")
+        if data[:4] == b"\x04\x00\x00\x00":
+            need_accounts(accounts, 3, "advance nonce account")
+            return AdvanceNonce(accounts[0], accounts[2])
+        raise InstructionError("InvalidInstructionData", "system: only transfer and advance "
+                               "nonce are decoded here")  # fmt: skip
     if program == ATA_PROGRAM:
         if data not in (b"", b"\x00", b"\x01"):
             raise InstructionError("InvalidInstructionData", "associated token: unknown")

@@ -163,3 +163,148 @@ def test_route_views_count_and_name_what_happened() -> None:
     assert route_name(None) == "rpc"
     assert route_name("https://user:key@ny.mainnet.block-engine.jito.wtf/?uuid=abc") == (
         "jito:ny.mainnet.block-engine.jito.wtf")  # fmt: skip
+
+
+# ------------------------------------------------------------------ escalation, rate limits
+ESCALATE: dict[str, Any] = {"tip_lamports": 2_000, "tip_escalation": True, "tip_step": 2.0,
+            "tip_every_slots": 2, "tip_window_slots": 150}  # fmt: skip
+
+
+async def test_escalation_lands_a_later_version_once_and_pays_only_its_tip(
+    keyfile: Path, tmp_path: Path
+) -> None:
+    """An engine that loses the first two versions: the third (tip 8,000) lands, the tip
+    accounts gain exactly its tip, the earlier versions never land (their nonce moved),
+    and the executor never went over the engines' 1 request a second."""
+    async with live_session(keyfile, seed=11, db=tmp_path / "j.sqlite", **ESCALATE) as s:
+        urls = _engines(s, ny=BlockEngine(0, drop_first=2))
+        assert s.sim is not None and s.executor is not None
+        chain, w = s.sim.chain, s.sim.world
+        landings = record_landings(s)
+        events: list[tuple[str, dict[str, Any]]] = []
+        journal = s.executor._event
+
+        def seen(kind: str, payload: dict[str, Any]) -> None:
+            events.append((kind, payload))
+            journal(kind, payload)
+
+        s.executor._event = seen  # type: ignore[method-assign]
+        order = await one_order(s, timeout=40)
+        assert order.status == "confirmed", order.detail
+        sigs = [sig for sig, _ in order.versions]
+        tips = [tip for _, tip in order.versions]
+        assert len(sigs) >= 3 and tips[:3] == [2_000, 4_000, 8_000], order.versions
+        assert order.signature == sigs[2] and order.tip == 8_000
+        # the landed version is the only one with a status, ever
+        for _ in range(5):
+            await tick_until(s, lambda: True)
+        assert [sig in chain.statuses for sig in sigs] == [k == 2 for k in range(len(sigs))]
+        _, before, _, after, _ = landings[order.signature]
+        paid = sum(after[t][0] - before[t][0] for t in I.JITO_TIP_ACCOUNTS)
+        assert paid == order.tip == 8_000
+        # the nonce moved on when that version landed: none of the others can land now
+        assert s.executor.nonces is not None
+        (nonce,) = s.executor.nonces.ready
+        held = I.read_nonce_account(I.SYSTEM_PROGRAM, w.accounts[nonce].data)
+        assert held is not None and held[1] != order.durable
+        r = next(r for r in s.executor.view().routes if r.route == route_name(urls[0]))
+        assert (r.sent, r.landed, r.superseded, r.expired, r.refused) == (
+            len(sigs), 1, len(sigs) - 1, 0, 0)  # fmt: skip
+        assert chain.engines["ny"].limited == 0  # paced under 1 request a second
+        assert s.executor.nonces.view.free == 1  # given back
+        steps = [p.get("step") for k, p in events if k == "tx"]
+        assert steps.count("escalated") == len(sigs) - 1
+        end = next(p for k, p in events if k == "tx" and p.get("step") == "confirmed")
+        assert end["tip"] == 8_000 and [v["tip"] for v in end["versions"]] == tips
+
+
+async def test_the_kill_switch_stops_the_versions_and_recalls_the_order(
+    keyfile: Path, tmp_path: Path
+) -> None:
+    """Between versions the kill switch: no version more, the nonce advanced by the
+    wallet, so none of those sent can ever land: nothing traded, no tip."""
+    async with live_session(keyfile, seed=11, db=tmp_path / "j.sqlite", **ESCALATE) as s:
+        _engines(s, ny=BlockEngine(drop=1.0))
+        assert (await s.request_live())[0]
+        assert s.sim is not None and s.executor is not None and s.broker is not None
+        s.broker.auto = False
+        o, _ = await go_cycle(s)
+        tips_before = sum(s.sim.world.lamports(t) for t in I.JITO_TIP_ACCOUNTS)
+        assert s.trade(o.base_mint, list(o.pools)) == ""
+        order = await tick_until(s, lambda: next(
+            (x for x in s.executor.orders if len(x.versions) >= 2), None), 30)  # type: ignore[union-attr]  # fmt: skip
+        s.executor.kill()
+        sent = len(order.versions)
+        order = await finished(s, 1, timeout=30)
+        assert order.status == "cancelled" and "recalled" in order.detail, order.detail
+        assert len(order.versions) <= sent + 1  # at most one already on its way
+        assert not any(sig in s.sim.chain.statuses for sig, _ in order.versions)
+        assert sum(s.sim.world.lamports(t) for t in I.JITO_TIP_ACCOUNTS) == tips_before
+        assert order.tip == 0
+        # the nonce was advanced past every version's durable nonce
+        nonce = order.nonce
+        held = I.read_nonce_account(I.SYSTEM_PROGRAM, s.sim.world.accounts[nonce].data)
+        assert held is not None and held[1] != order.durable
+
+
+async def test_an_engine_over_its_rate_limit_is_counted_and_the_order_lands_elsewhere(
+    keyfile: Path, tmp_path: Path
+) -> None:
+    """Another sender from this address used tokyo's one request of the second: the
+    bundle there gets Jito's 429 (counted as refused, rate limited); frankfurt takes it."""
+    async with live_session(keyfile, seed=11, db=tmp_path / "j.sqlite", tip_lamports=2_000) as s:
+        assert s.sim is not None
+        tokyo = BlockEngine(0, rps=0.001)  # one request, then none for 1,000 s
+        urls = _engines(s, tokyo=tokyo, frankfurt=BlockEngine(1))
+        assert tokyo.admit(s.sim.jito_clock())  # the other sender's request
+        order = await one_order(s)
+        assert order.status == "confirmed", order.detail
+        assert s.executor is not None
+        routes = {r.route: r for r in s.executor.view().routes}
+        limited, other = routes[route_name(urls[0])], routes[route_name(urls[1])]
+        assert (limited.sent, limited.refused, limited.refusals) == (0, 1, (("rate limited", 1),))
+        assert (other.sent, other.landed) == (1, 1)
+        assert tokyo.limited >= 1 and s.sim.chain.engines["frankfurt"].limited == 0
+
+
+async def test_a_rate_limited_answer_is_jitos_429() -> None:
+    from feeds.clients.rpc import JitoClient, RpcError
+    from feeds.sim.server import SimServer, default_profiles
+    from feeds.sim.world import WorldConfig
+
+    async with SimServer(WorldConfig(seed=3, trades_per_slot=0), default_profiles(1),
+                         slot_seconds=3600, accept_transactions=True) as srv:  # fmt: skip
+        now = [0.0]
+        srv.jito_clock = lambda: now[0]
+        jito = JitoClient(srv.infos()[0].http_url)
+        try:
+            await jito.inflight_status("x" * 64)
+            with pytest.raises(RpcError) as e:
+                await jito.inflight_status("x" * 64)
+            assert e.value.rate_limited and e.value.code == -32097
+            assert "Network congested. Endpoint is globally rate limited." in str(e.value)
+            now[0] = 1.0  # a second later the engine takes one more
+            jito.rpc.gate.until = 0.0
+            assert await jito.inflight_status("x" * 64) == "Invalid"
+        finally:
+            await jito.close()
+
+
+async def test_a_paced_gate_holds_the_next_request_back_and_escalation_steps_to_its_cap() -> None:
+    from feeds.clients.ratelimit import RateGate
+
+    gate = RateGate(interval_s=30.0)
+    assert await gate.wait(limit_s=1.0)  # the first goes at once, and takes the slot
+    assert gate.remaining() > 25.0
+    assert not await gate.wait(limit_s=1.0)  # the next would wait too long: refused unsent
+    assert await RateGate().wait(limit_s=0.0) and RateGate().remaining() == 0.0
+    p = TipPolicy("fixed", lamports=2_000, max_lamports=10_000, escalate=True, step=1.5,
+                  every_slots=4, window_slots=150)  # fmt: skip
+    tips = [2_000]
+    while (nxt := p.escalated(tips[-1])) > tips[-1]:
+        tips.append(nxt)
+    assert tips == [2_000, 3_000, 4_500, 6_750, 10_000]
+    assert "escalated x1.5 every 4 slot(s)" in p.shown()
+    for bad in ({"step": 1.0}, {"every_slots": 150}, {"window_slots": 151}):
+        with pytest.raises(ValueError, match=r"fees\.tip_escalation"):
+            TipPolicy("fixed", escalate=True, **bad)  # type: ignore[arg-type]

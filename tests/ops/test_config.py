@@ -130,6 +130,32 @@ def test_rules_between_keys() -> None:
         check(cfg)
 
 
+def test_tip_escalation_needs_block_engines_and_a_window_wider_than_its_step() -> None:
+    cfg = Config()
+    cfg.set("fees.tip_escalation", True, "cfg.toml:7")
+    cfg.set("fees.tip_escalation_slots", 20, "cfg.toml:8")
+    cfg.set("fees.tip_escalation_window", 20, "cfg.toml:9")
+    with pytest.raises(ConfigError) as e:
+        check(cfg)
+    assert e.value.problems == [
+        "cfg.toml:8: fees.tip_escalation_slots (20) must be under fees.tip_escalation_window "
+        "(20): no second version would ever be sent",
+        "cfg.toml:7: fees.tip_escalation needs live.jito (each version's tip goes to the "
+        "block engines)",
+    ]
+    with pytest.raises(
+        ConfigError,
+        match=r"cfg.toml:2: fees.tip_escalation_step: expected a value within 1.01..10, got 1",
+    ):
+        parse("[fees]\ntip_escalation_step = 1.0\n", "cfg.toml")
+    with pytest.raises(ConfigError, match=r"fees.tip_escalation_window: expected"):
+        parse("[fees]\ntip_escalation_window = 151\n", "cfg.toml")
+    cfg = Config()
+    cfg.set("fees.tip_escalation", True, "t")
+    cfg.set("live.jito", ["https://ny.mainnet.block-engine.jito.wtf"], "t")
+    assert check(cfg) is cfg  # off by default; on with an engine and the defaults: fine
+
+
 def _run_args(argv: list[str]) -> argparse.Namespace:
     return cli.parser().parse_args(["run", *argv])
 
