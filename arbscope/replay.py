@@ -235,6 +235,8 @@ class ReplaySession:
                 ing.unbind(inp.endpoint)
             elif k is Kind.DRAIN:
                 ing.take_changed()
+            elif k is Kind.EPOCH_SCHEDULE:
+                ing.set_epoch_schedule(*inp.json())
             elif k is Kind.FEES:
                 s._on_fees([(int(x), int(f)) for x, f in inp.json()])
             elif k is Kind.TRADE:

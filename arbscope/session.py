@@ -144,8 +144,21 @@ class _TimedIngest:
         )  # fmt: skip
         return result
 
+    def set_epoch_schedule(
+        self,
+        slots_per_epoch: int,
+        warmup: bool = False,
+        first_normal_epoch: int = 0,
+        first_normal_slot: int = 0,
+    ) -> None:
+        self._all("set_epoch_schedule", slots_per_epoch, warmup, first_normal_epoch,
+                  first_normal_slot)  # fmt: skip
+
     def watched(self) -> list[str]:
         return list(self.active.watched())
+
+    def roles(self, pubkey: str) -> list[tuple[str, str]]:
+        return list(self.active.roles(pubkey))
 
     def whirlpools(self) -> list[tuple[str, Any]]:
         return list(self.active.whirlpools())
@@ -176,8 +189,8 @@ class _TimedIngest:
 class _RecordingIngest:
     """What the feeds call (``FeedPool``, its workers), recorded as journal inputs before
     being passed on: every frame's bytes, every account, pool, tick array (tracked or
-    dropped), subscription binding, and a drain of the changed set. Replaying them in
-    order rebuilds the state."""
+    dropped), subscription binding, the cluster's epoch schedule, and a drain of the
+    changed set. Replaying them in order rebuilds the state."""
 
     def __init__(self, inner: _TimedIngest, rec: Recorder) -> None:
         self.inner, self.rec = inner, rec
@@ -205,6 +218,18 @@ class _RecordingIngest:
     def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None:
         self.rec.input(Kind.BIND, endpoint, json_payload([subscription, label, kind]))
         self.inner.bind(endpoint, subscription, label, kind)
+
+    def set_epoch_schedule(
+        self,
+        slots_per_epoch: int,
+        warmup: bool = False,
+        first_normal_epoch: int = 0,
+        first_normal_slot: int = 0,
+    ) -> None:
+        args = [slots_per_epoch, warmup, first_normal_epoch, first_normal_slot]
+        self.rec.input(Kind.EPOCH_SCHEDULE, 0, json_payload(args))
+        self.inner.set_epoch_schedule(slots_per_epoch, warmup, first_normal_epoch,
+                                      first_normal_slot)  # fmt: skip
 
     def unbind(self, endpoint: int) -> None:
         self.rec.input(Kind.UNBIND, endpoint, b"")

@@ -42,6 +42,9 @@ class Kind(IntEnum):
     KILL = 11  # the kill switch
     RESUME = 12  # automatic orders allowed again
     UNTRACK_TICK_ARRAY = 13  # [address, whirlpool]: the price moved away from it
+    # [slots_per_epoch, warmup, first_normal_epoch, first_normal_slot] from getEpochSchedule
+    # (a recording without one replays on mainnet's schedule, the engine's default)
+    EPOCH_SCHEDULE = 14
 
 
 @dataclass(frozen=True, slots=True)

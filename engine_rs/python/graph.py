@@ -267,19 +267,10 @@ class PoolGraph:
     def set_mint(self, mint: str, data: bytes, owner: object) -> list[str]:
         """A mint account: its transfer fee counts in every quote through its pools; the
         refused extensions' names (empty: tradable). Errors as ``decode_mint``."""
-        from .decode import decode_mint
-
         _check_id(mint, "mint")
         if owner is None:
             raise InvalidInputError("owner: expected a program id")
-        m = decode_mint(data, owner)
-        refused = _t22.refused_extensions(data, owner)
-        fee: Any = None
-        if m.older_transfer_fee is not None and m.newer_transfer_fee is not None:
-            older, newer = m.older_transfer_fee, m.newer_transfer_fee
-            fee = tuple((f.epoch, f.maximum_fee, f.transfer_fee_basis_points)
-                        for f in (older, newer))  # fmt: skip
-            _t22.transfer_fee(fee, 0, 0)  # basis points a mint cannot hold
+        fee, refused = _t22.mint_rules(data, owner)
         t = self._token(mint)
         if fee is None and not refused:
             if self._mints.pop(t, None) is not None:

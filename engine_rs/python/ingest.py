@@ -16,7 +16,17 @@ its own accounts, the assembly of its quote state) is its venue's
 Roles: the caller registers the pools it watches (``track_pool``) and the tick arrays
 it derived (``track_tick_array``, dropped again with ``untrack_tick_array`` when the
 price moves away); a pool account, once decoded, registers its own
-vaults (and a CP-Swap pool its ``AmmConfig``). ``account()`` feeds an account without
+vaults (and a CP-Swap pool its ``AmmConfig``); a vault owned by the Token-2022 program
+registers its mint (role ``mint``; one account with a role per pool when pools share
+it). A mint's bytes, by any path, go to ``PoolGraph.set_mint`` (its transfer fee and
+refused extensions count in every quote from then on), and a pool with a Token-2022
+vault is out of the graph until the graph took its mint: never quoted without the fee.
+SPL Token mints are never followed (no extensions; a busy one's supply notifies all the
+time). The roles follow the confirmed state: a vault read as SPL Token's again, a
+re-pointed vault or new mints drop the mint roles no longer needed (a mint no pool
+follows keeps the rules the graph last took). ``roles(pubkey)`` lists an account's.
+``set_epoch_schedule`` hands the cluster's schedule to the graph (the epoch picks each
+mint's fee in force). ``account()`` feeds an account without
 dedup (the ``getMultipleAccounts`` snapshot). ``bind(endpoint, subscription, label,
 kind)`` maps a server's subscription id to what it watches.
 
@@ -40,7 +50,8 @@ Integrity: several endpoints, some slow, one perhaps hostile. No single frame de
   one has at least two endpoints behind it and more than any other, it is the state,
   and the endpoints of the others disagreed (majority covers endpoints 0..63).
 - **Identity**: a pool's identity fields (mints, vaults, program ids, status, decimals,
-  tick spacing, config) and a vault's mint never change through a notification: such a
+  tick spacing, config), a vault's mint and its token program (SPL Token or Token-2022)
+  never change through a notification: such a
   copy raises ``DecodeError``, its endpoint is quarantined, and the pool is queued for a
   re-fetch (``take_refetch``). ``account()`` (the HTTP snapshot or that re-fetch) may
   change them; it confirms or refutes the queued change. Roles (watched accounts) follow
@@ -65,12 +76,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import DecodeError, EngineError, FrameError, InvalidInputError
+from ..errors import DecodeError, EngineError, FrameError, InvalidInputError, WrongOwnerError
 from ..records import DedupStats, EndpointStats, IngestStats
 from ._ints import i64
-from .decode import decode_token_account
+from .decode import TOKEN_2022, decode_token_account, owner_text
 from .dedup import Deduper
 from .pda import _id32
+from .token2022 import mint_rules
 from .venues import Assembly, LogScan, OwnAccount, Venue, by_kind, orca_whirlpool
 
 SUB_KINDS = ("account", "logs", "slot")
@@ -101,6 +113,10 @@ class _Pool:
     record: Any = None
     vault_a: int | None = None
     vault_b: int | None = None
+    # each vault's token program as last applied: Token-2022 (True), SPL Token (False),
+    # not yet seen (None); a Token-2022 vault's mint is followed (role ``mint``)
+    t22: list[bool | None] = field(default_factory=lambda: [None, None])
+    mint_roles: list[str] = field(default_factory=list)  # the mints it follows
     in_graph: bool = False
     slot: int = 0  # the newest slot of its accounts' states (a pool's slot never goes back)
 
@@ -191,6 +207,8 @@ class FeedIngest:
         self._proposals: dict[str, _Proposal] = {}
         self._refetch: dict[str, int] = {}
         self._quarantined = 0
+        # the followed mints the graph took (``set_mint``): their pools may enter it
+        self._minted: set[str] = set()
 
     # ------------------------------------------------------------ registration
     def _role(self, pubkey: str, role: str, pool: str) -> None:
@@ -251,6 +269,28 @@ class FeedIngest:
         """Every account it knows a role for (what to subscribe to), in the order
         they became known."""
         return list(self._roles)
+
+    def roles(self, pubkey: str) -> list[tuple[str, str]]:
+        """The roles of ``pubkey`` as ``(role, pool address)``, in the order they were
+        given: a venue's kind (the pool account), ``vault_a`` / ``vault_b``, ``mint``
+        (a Token-2022 vault's mint), or one of the venue's own (``amm_config``,
+        ``tick_array`` ...); empty for an account it does not watch."""
+        return list(self._roles.get(pubkey, ()))
+
+    def set_epoch_schedule(
+        self,
+        slots_per_epoch: int,
+        warmup: bool = False,
+        first_normal_epoch: int = 0,
+        first_normal_slot: int = 0,
+    ) -> None:
+        """The cluster's epoch schedule (``getEpochSchedule``'s fields; slots), handed to
+        the graph: the epoch of its slot picks each Token-2022 mint's transfer fee in
+        force. Until told, mainnet's (432,000 slots an epoch, no warmup). Errors as
+        ``PoolGraph.set_epoch_schedule`` (fewer than 32 slots an epoch:
+        ``InvalidInputError``)."""
+        self._graph.set_epoch_schedule(slots_per_epoch, warmup, first_normal_epoch,
+                                       first_normal_slot)  # fmt: skip
 
     def _ep(self, ep: int) -> _Endpoint:
         e = self._eps.get(ep)
@@ -543,6 +583,7 @@ class FeedIngest:
         roles = self._roles.get(pubkey)
         if not roles:
             return
+        minted = False  # a mint is given to the graph once, however many pools follow it
         for role, pool_id in list(roles):
             p = self._pools[pool_id]
             if role == p.venue.INFO.kind:
@@ -550,7 +591,8 @@ class FeedIngest:
                 self._refresh(pool_id, p, slot)
             elif role in ("vault_a", "vault_b"):
                 acc = decode_token_account(data, owner)
-                want = self._mints(p)[0 if role == "vault_a" else 1]
+                side = 0 if role == "vault_a" else 1
+                want = self._mints(p)[side]
                 if acc.mint != want:
                     if ep is not None:  # a notification cannot re-point a vault
                         self._refused(ep)
@@ -562,10 +604,22 @@ class FeedIngest:
                     raise DecodeError(
                         f"vault {pubkey} holds mint {acc.mint}, pool {pool_id} trades {want}"
                     )
+                t22 = owner_text(owner) == TOKEN_2022
+                if ep is not None:  # nor move it to another token program
+                    self._same_program(pubkey, pool_id, p, side, t22, ep)
                 if role == "vault_a":
                     p.vault_a = acc.amount
                 else:
                     p.vault_b = acc.amount
+                p.t22[side] = t22
+                self._follow_mints(pool_id, p)
+                self._refresh(pool_id, p, slot)
+            elif role == "mint":
+                if not minted:
+                    _mint_owner(owner)
+                    self._graph.set_mint(pubkey, data, TOKEN_2022)
+                    self._minted.add(pubkey)
+                    minted = True
                 self._refresh(pool_id, p, slot)
             else:  # one of the venue's own accounts
                 p.venue.own_account(p.own, role, OwnAccount(pubkey, pool_id, data, owner))
@@ -583,15 +637,54 @@ class FeedIngest:
                     self._propose(pubkey, ep, v.identity(rec), slot)
             elif role in ("vault_a", "vault_b"):
                 acc = decode_token_account(data, owner)
-                want = self._mints(p)[0 if role == "vault_a" else 1]
+                side = 0 if role == "vault_a" else 1
+                want = self._mints(p)[side]
                 if acc.mint != want:
                     self._refused(ep)
                     raise DecodeError(
                         f"vault {pubkey} holds mint {acc.mint}, pool {pool_id} trades "
                         f"{want}: copy of endpoint {ep} refused, endpoint quarantined"
                     )
+                self._same_program(pubkey, pool_id, p, side, owner_text(owner) == TOKEN_2022, ep)
+            elif role == "mint":
+                _mint_owner(owner)
+                mint_rules(data, TOKEN_2022)
             else:  # one of the venue's own accounts
                 v.check_own_account(role, OwnAccount(pubkey, pool_id, data, owner))
+
+    def _same_program(
+        self, pubkey: str, pool_id: str, p: _Pool, side: int, t22: bool, ep: int
+    ) -> None:
+        """A notification's vault copy keeps the vault's token program (a token account
+        never changes program: a copy that says so lies, as one re-pointing it does)."""
+        was = p.t22[side]
+        if was is not None and was != t22:
+            self._refused(ep)
+            raise DecodeError(
+                f"vault {pubkey} of pool {pool_id} is a {_PROGRAM[was]} account, the copy "
+                f"of endpoint {ep} says {_PROGRAM[t22]}: refused, endpoint quarantined"
+            )
+
+    def _follow_mints(self, pool_id: str, p: _Pool) -> None:
+        """The mints of the pool's Token-2022 vaults get the role ``mint`` for it (their
+        transfer fee and extensions are the graph's to know); those no longer needed lose
+        it, and a mint no pool follows is forgotten as taken (followed again, it waits
+        for its bytes once more)."""
+        a, b = self._mints(p)
+        want = []
+        for side, m in ((0, a), (1, b)):
+            if p.t22[side] and m not in want:
+                want.append(m)
+        if want == p.mint_roles:
+            return
+        for m in p.mint_roles:
+            if m not in want:
+                self._unrole(m, "mint", pool_id)
+                if not any(r == "mint" for r, _ in self._roles.get(m, ())):
+                    self._minted.discard(m)
+        for m in want:
+            self._role(m, "mint", pool_id)
+        p.mint_roles = want
 
     def _propose(self, pubkey: str, ep: int, new_id: tuple[Any, ...], slot: int) -> None:
         """A notification's copy would change a pool's identity: refuse it, quarantine
@@ -650,18 +743,22 @@ class FeedIngest:
         if old is not None:
             was = v.vaults(old)
             remint = self._mints(p) != v.reserve_mints(old)
-            if remint:
-                p.vault_a = p.vault_b = None  # the pool was re-initialised: wait for vaults
+            if remint:  # the pool was re-initialised: wait for vaults
+                p.vault_a = p.vault_b = None
+                p.t22 = [None, None]
             if was[0] != vaults[0]:
                 self._unrole(was[0], "vault_a", pubkey)
-                p.vault_a = None  # the old vault's balance is not this pool's
+                p.vault_a = None  # the old vault's balance (and program) is not this pool's
+                p.t22[0] = None
             if was[1] != vaults[1]:
                 self._unrole(was[1], "vault_b", pubkey)
                 p.vault_b = None
+                p.t22[1] = None
             if remint or was != vaults:  # out of the graph until its state is whole
                 self._drop(pubkey, p)
         self._role(vaults[0], "vault_a", pubkey)
         self._role(vaults[1], "vault_b", pubkey)
+        self._follow_mints(pubkey, p)  # the old mints' roles go with the old vaults
 
     def _mints(self, p: _Pool) -> tuple[str, str]:
         return p.venue.reserve_mints(p.record)
@@ -679,6 +776,10 @@ class FeedIngest:
             p.slot = slot = max(p.slot, slot)
         r = p.record
         if r is None:
+            return
+        if any(m not in self._minted for m in p.mint_roles):
+            # a Token-2022 vault: never quoted without its mint's transfer fee
+            self._drop(pool_id, p)
             return
         a, b = self._mints(p)
         try:
@@ -745,6 +846,17 @@ class FeedIngest:
     @property
     def slot(self) -> int:
         return self._slot
+
+
+_PROGRAM = {True: "Token-2022", False: "SPL Token"}
+
+
+def _mint_owner(owner: object) -> None:
+    """A followed mint is a Token-2022 account (its vaults are): another owner is a
+    ``WrongOwnerError`` (None, the trusted caller's "unchecked", passes)."""
+    o = owner_text(owner)
+    if o is not None and o != TOKEN_2022:
+        raise WrongOwnerError(f"Mint: owner {o} is not {TOKEN_2022}")
 
 
 def _slot_ok(slot: object) -> bool:

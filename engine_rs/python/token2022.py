@@ -150,3 +150,22 @@ def refused_extensions(data: bytes, owner: object = None) -> list[str]:
             out.append(EXTENSION_NAMES[ext] if ext < len(EXTENSION_NAMES) else f"Unknown({ext})")
         off += 4 + length
     return out
+
+
+def mint_rules(data: bytes, owner: object) -> tuple[tuple[Fee, Fee] | None, list[str]]:
+    """What the pool graph keeps of a mint (``PoolGraph.set_mint``): its transfer-fee
+    config ``(older, newer)`` (None without the extension) and its refused extensions'
+    names, with every check ``set_mint`` makes — ``decode_mint``'s, then the fees' basis
+    points (above 10,000: ``InvalidInputError``, a mint the program never writes)."""
+    m = decode_mint(data, owner)
+    refused = refused_extensions(data, owner)
+    fee: tuple[Fee, Fee] | None = None
+    if m.older_transfer_fee is not None and m.newer_transfer_fee is not None:
+        older, newer = m.older_transfer_fee, m.newer_transfer_fee
+        fee = (
+            (older.epoch, older.maximum_fee, older.transfer_fee_basis_points),
+            (newer.epoch, newer.maximum_fee, newer.transfer_fee_basis_points),
+        )
+        _check_bps(fee[0])
+        _check_bps(fee[1])
+    return fee, refused

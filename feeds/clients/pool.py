@@ -38,9 +38,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from engine_rs.errors import EngineError
 
@@ -50,10 +50,21 @@ from ..redact import redact
 from ..wire.protocol import Subscription
 from .pubsub import PubSubWorker, WorkerConfig, all_subscriptions
 from .ratelimit import RateGate
-from .rpc import MAX_ANSWER_BYTES, RawAccount, RpcClient, RpcError
+from .rpc import (
+    MAINNET_EPOCH_SCHEDULE,
+    MAX_ANSWER_BYTES,
+    EpochSchedule,
+    RawAccount,
+    RpcClient,
+    RpcError,
+)
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 RATE_ROUNDS = 4  # rounds of a fetch every endpoint refused as rate limited, then it fails
+# fetches of newly watched accounts in one follow: a re-pointed vault, then the mint it
+# names when it is a Token-2022 account (a fetched account can make another watched)
+FOLLOW_ROUNDS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +145,14 @@ class FeedPool:
         self._absent: dict[str, Callable[[int, str], tuple[str, bytes] | None] | None] = {}
         self.zeroed = 0  # arrays absent on chain, read as the program reads them
         self.gates = [RateGate(seed=seed * 7919 + i) for i in range(len(self.endpoints))]
-        # the accounts each pool needs (pool, vaults, own accounts, tick arrays): learned
-        # as the ingest asks to watch them after each pool account (coverage())
+        # the accounts each pool needs (pool, vaults, own accounts, tick arrays, the mints
+        # of its Token-2022 vaults): learned as the ingest asks to watch them after each
+        # pool account, the mints from their roles (coverage())
         self.pool_accounts: dict[str, set[str]] = {}
+        # the cluster's epoch schedule (getEpochSchedule, read once by bootstrap); when no
+        # node answered, mainnet's, and why in ``epoch_schedule_problem``
+        self.epoch_schedule: EpochSchedule = MAINNET_EPOCH_SCHEDULE
+        self.epoch_schedule_problem: str | None = None
 
     # ------------------------------------------------------------ snapshot
     def _rpc(self, i: int) -> RpcClient:
@@ -155,20 +171,30 @@ class FeedPool:
     async def _fetch(
         self, keys: Sequence[str], avoid: int | None = None
     ) -> tuple[dict[str, RawAccount | None], str]:
-        """``getMultipleAccounts`` for ``keys``, hedged: the preferred endpoint is asked
-        first (``avoid`` last: a re-fetch asks another endpoint than the one whose copy
-        it checks); the next one is asked too when it fails or has not answered within
-        ``rpc_hedge_s``; the first answer wins and the other requests are cancelled. So a
-        hanging endpoint costs at most ``rpc_hedge_s`` once (it is not asked first
-        again), and a round of the fetch ends within (endpoints - 1) * rpc_hedge_s +
+        """``getMultipleAccounts`` for ``keys``, hedged (:meth:`_hedged`; ``avoid`` last:
+        a re-fetch asks another endpoint than the one whose copy it checks)."""
+        commitment = self.commitment
+        return await self._hedged(
+            "getMultipleAccounts", lambda rpc: rpc.get_multiple_accounts(keys, commitment), avoid
+        )
+
+    async def _hedged(
+        self, method: str, call: Callable[[RpcClient], Awaitable[T]], avoid: int | None = None
+    ) -> tuple[T, str]:
+        """``call(rpc)`` (a request of ``method``), hedged: the preferred endpoint is asked
+        first (``avoid`` last); the next one is asked too when it fails or has not
+        answered within ``rpc_hedge_s``; the first answer wins and the other requests are
+        cancelled. So a hanging endpoint costs at most ``rpc_hedge_s`` once (it is not
+        asked first again), and a round ends within (endpoints - 1) * rpc_hedge_s +
         rpc_timeout_s seconds. An endpoint backing off from a rate limit is asked last;
-        when only rate limits stood in the way, the fetch waits for the first endpoint's
-        backoff to end and tries again, at most RATE_ROUNDS rounds in all."""
+        when only rate limits stood in the way, it waits for the first endpoint's
+        backoff to end and tries again, at most RATE_ROUNDS rounds in all. The answer
+        and the name of the endpoint that gave it."""
         if not self._http_order():
-            raise RpcError("no endpoint answered getMultipleAccounts: no HTTP URL")
+            raise RpcError(f"no endpoint answered {method}: no HTTP URL")
         for round_ in range(RATE_ROUNDS):
             try:
-                return await self._fetch_round(keys, avoid)
+                return await self._hedged_round(method, call, avoid)
             except RpcError as exc:
                 if not exc.rate_limited or round_ == RATE_ROUNDS - 1:
                     raise
@@ -179,17 +205,17 @@ class FeedPool:
     def _http_gates(self) -> list[RateGate]:
         return [self.gates[i] for i in self._http_order()]
 
-    async def _fetch_round(
-        self, keys: Sequence[str], avoid: int | None
-    ) -> tuple[dict[str, RawAccount | None], str]:
-        """One round of :meth:`_fetch`: each endpoint asked at most once; RpcError with
+    async def _hedged_round(
+        self, method: str, call: Callable[[RpcClient], Awaitable[T]], avoid: int | None
+    ) -> tuple[T, str]:
+        """One round of :meth:`_hedged`: each endpoint asked at most once; RpcError with
         ``rate_limited`` when only rate limits stood in the way."""
         queue = sorted(self._http_order(), key=lambda i: i == avoid)
 
-        async def one(i: int) -> dict[str, RawAccount | None]:
+        async def one(i: int) -> T:
             async with self._rpc(i) as rpc:
                 try:
-                    return await rpc.get_multiple_accounts(keys, self.commitment)
+                    return await call(rpc)
                 except RpcError as exc:
                     if exc.transport:  # TLS or size: the operator's to fix; the Feeds panel says so
                         self.counters[i].oversize += exc.transport == "oversize"
@@ -198,7 +224,7 @@ class FeedPool:
 
         errors: list[str] = []
         limited = 0
-        pending: dict[asyncio.Task[dict[str, RawAccount | None]], int] = {}
+        pending: dict[asyncio.Task[T], int] = {}
         try:
             while queue or pending:
                 if queue:  # at first, after a failure, or when the hedge delay ran out
@@ -211,7 +237,7 @@ class FeedPool:
                 for t in done:
                     i = pending.pop(t)
                     try:
-                        accounts = t.result()
+                        answer = t.result()
                     except RpcError as exc:
                         errors.append(str(exc))
                         if exc.rate_limited:
@@ -219,23 +245,45 @@ class FeedPool:
                             self.counters[i].error(str(exc))
                         continue
                     self.preferred = i
-                    return accounts, self.endpoints[i].name
+                    return answer, self.endpoints[i].name
         finally:
             for t in pending:
                 t.cancel()
             if pending:
                 await asyncio.wait(pending)
-        raise RpcError("no endpoint answered getMultipleAccounts: " + "; ".join(errors),
+        raise RpcError(f"no endpoint answered {method}: " + "; ".join(errors),
                        rate_limited=limited == len(errors) > 0)  # fmt: skip
 
+    async def read_epoch_schedule(self) -> None:
+        """Ask the nodes for the cluster's epoch schedule (``getEpochSchedule``, hedged)
+        and hand it to the ingest (``set_epoch_schedule``: the graph's epoch, which picks
+        each Token-2022 mint's transfer fee in force). A node that does not answer, or
+        answers a schedule the engine refuses, leaves mainnet's: said in the log and in
+        ``epoch_schedule_problem``, never raised."""
+        try:
+            got, _ = await self._hedged("getEpochSchedule", RpcClient.get_epoch_schedule)
+            self.ingest.set_epoch_schedule(
+                got.slots_per_epoch, got.warmup, got.first_normal_epoch, got.first_normal_slot
+            )
+        except (RpcError, EngineError) as exc:
+            self.epoch_schedule_problem = f"{exc}"[:300]
+            log.warning("epoch schedule: %s; mainnet's assumed (432,000 slots an epoch, no "
+                        "warmup)", self.epoch_schedule_problem)  # fmt: skip
+            return
+        self.epoch_schedule, self.epoch_schedule_problem = got, None
+
     async def bootstrap(self, universe: Sequence[tuple[str, str]]) -> Bootstrap:
-        """Snapshot ``universe`` (``(address, kind)`` pairs) into the graph."""
+        """Snapshot ``universe`` (``(address, kind)`` pairs) into the graph (the epoch
+        schedule first: :meth:`read_epoch_schedule`)."""
         out = Bootstrap()
+        await self.read_epoch_schedule()
         for address, kind in universe:
             self.ingest.track_pool(address, kind)
         done: set[str] = set()
         pools = dict(universe)
-        for round_ in range(3):  # pools -> their vaults/configs -> (whirlpools) tick arrays
+        # pools -> their vaults / configs -> (whirlpools ...) tick arrays and the mints of
+        # the Token-2022 vaults (watched once their vault is read)
+        for round_ in range(3):
             keys = [k for k in self.ingest.watched() if k not in done]
             if round_ == 2:
                 keys += self._tick_arrays(done)
@@ -256,6 +304,7 @@ class FeedPool:
                 except EngineError as exc:
                     out.rejected.append(f"{k}: {exc}")
         out.pools = len({p for p in self.ingest.take_changed()})
+        self._note_mints()
         # the DEX programs whose logs are followed: the venues of the universe's pools
         self.programs = sorted(
             {venues.by_kind(k).program for _, k in universe if k in venues.KINDS}
@@ -372,10 +421,18 @@ class FeedPool:
         have = {s.label for s in self.subscriptions if s.method == "accountSubscribe"}
         if have == set(watched):
             return
-        new = [k for k in watched if k not in have]
-        if new:
+        # what a fetched account makes watched (a new vault's Token-2022 mint) is fetched
+        # now too: subscribed unread, it would wait for its next change
+        fetched: set[str] = set()
+        for _ in range(FOLLOW_ROUNDS):
+            new = [k for k in watched if k not in have and k not in fetched]
+            if not new:
+                break
             accounts, _ = await self._fetch(new)
             self._apply(accounts)
+            fetched.update(new)
+            watched = self.ingest.watched()
+        self._note_mints()
         self.subscriptions = all_subscriptions(self._by_pool(), self.programs, self.commitment)
         self.wanted = len(self.subscriptions)
         for w in self.workers:
@@ -383,20 +440,21 @@ class FeedPool:
 
     def _account(self, key: str, acc: RawAccount, pool: bool) -> None:
         """One fetched account into the ingest; for a pool account, the accounts the
-        ingest watches because of it are noted as the pool's (coverage). The ingest
-        lists what it watches in the order it learned it: what is new after the pool
-        account is that pool's. (An account pools share, a config, is the first one's.)"""
+        ingest watches because of it are noted as the pool's (coverage): what is watched
+        after the pool account and was not before is that pool's (a re-pointed vault
+        replaces the old one: the count alone would not tell). (An account pools share, a
+        config, is the first one's.)"""
         if not pool:
             self.ingest.account(key, acc.owner, acc.data, acc.slot)
             return
-        before = len(self.ingest.watched())
+        before = set(self.ingest.watched())
         try:
             self.ingest.account(key, acc.owner, acc.data, acc.slot)
         finally:
-            watched = self.ingest.watched()
+            watched = set(self.ingest.watched())
             mine = self.pool_accounts.setdefault(key, {key})
-            mine.update(watched[before:])
-            mine &= set(watched) | {key}  # re-pointed: the old vaults are no longer watched
+            mine.update(watched - before)
+            mine &= watched | {key}  # re-pointed: the old vaults are no longer watched
 
     def _or_zeroed(self, key: str, acc: RawAccount | None, slot: int) -> RawAccount | None:
         """``key``'s account ``acc`` in a fetch's answer; for a followed array the chain
@@ -465,6 +523,20 @@ class FeedPool:
                 await rpc.close()
 
     # ------------------------------------------------------------ coverage
+    def _note_mints(self) -> None:
+        """Each pool needs the mints it follows (the ingest's ``mint`` roles: its
+        Token-2022 vaults'), which become watched when a vault is read, not with its pool
+        account; a mint many pools share is each one's. What is no longer watched leaves
+        the pools' sets."""
+        watched = self.ingest.watched()
+        live = set(watched)
+        for pool, mine in self.pool_accounts.items():
+            mine &= live | {pool}
+        for k in watched:
+            for role, pool in self.ingest.roles(k):
+                if role == "mint":
+                    self.pool_accounts.setdefault(pool, {pool}).add(k)
+
     def _by_pool(self) -> list[str]:
         """The watched accounts, pool by pool (each pool's accounts together, pools in
         the order they were tracked), then any others: an endpoint that caps the

@@ -81,6 +81,23 @@ class RawAccount:
     slot: int
 
 
+@dataclass(frozen=True, slots=True)
+class EpochSchedule:
+    """A cluster's epoch schedule as ``getEpochSchedule`` answers it (slots, epochs):
+    ``slots_per_epoch`` once past the warmup, the leader schedule's lead, whether the
+    first epochs are short (from 32 slots, doubling), and the first epoch and slot of
+    full length."""
+
+    slots_per_epoch: int
+    leader_schedule_slot_offset: int
+    warmup: bool
+    first_normal_epoch: int
+    first_normal_slot: int
+
+
+MAINNET_EPOCH_SCHEDULE = EpochSchedule(432_000, 432_000, False, 0, 0)
+
+
 class RpcClient:
     """One HTTP JSON-RPC endpoint. Use as ``async with RpcClient(url) as rpc``.
     ``https://`` is verified against the system's trust store and ``ca_file`` (a private
@@ -321,6 +338,23 @@ class RpcClient:
             return [(int(x["slot"]), int(x["prioritizationFee"])) for x in res]
         except (KeyError, TypeError, ValueError):
             raise RpcError(f"getRecentPrioritizationFees at {self.shown}: bad answer") from None
+
+    async def get_epoch_schedule(self) -> EpochSchedule:
+        """The cluster's epoch schedule (``getEpochSchedule``: from its genesis, the same
+        at every commitment)."""
+        res = await self.call("getEpochSchedule")
+        try:
+            fields = (res["slotsPerEpoch"], res["leaderScheduleSlotOffset"],
+                      res["firstNormalEpoch"], res["firstNormalSlot"])  # fmt: skip
+            warmup = res["warmup"]
+            if not isinstance(warmup, bool) or not all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 1 << 64 for v in fields
+            ):
+                raise TypeError("a field is not a u64 / bool")
+        except (KeyError, TypeError):
+            raise RpcError(f"getEpochSchedule at {self.shown}: bad answer {res!r}"[:300]) from None
+        spe, offset, epoch, slot = fields
+        return EpochSchedule(spe, offset, warmup, epoch, slot)
 
     async def get_slot(self, commitment: str = "confirmed") -> int:
         res = await self.call("getSlot", [{"commitment": commitment}])

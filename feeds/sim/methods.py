@@ -2,7 +2,8 @@
 for beyond the feed's own (issue 17): each one as Agave v3.1 answers it (``rpc/src/
 rpc.rs``; parameter rules and wording in :mod:`feeds.sim.node`).
 
-``getProgramAccounts``, ``getEpochInfo``, ``getMinimumBalanceForRentExemption``,
+``getProgramAccounts``, ``getEpochInfo``, ``getEpochSchedule``,
+``getMinimumBalanceForRentExemption``,
 ``getFeeForMessage``, ``getGenesisHash``, ``getTokenSupply``, ``getTokenAccountsByOwner``,
 ``getTransaction``, ``getSignaturesForAddress`` (transactions that landed through the
 chain; the market's own swaps have no body).
@@ -80,6 +81,23 @@ def get_epoch_info(srv: SimServer, params: list[Any]) -> dict[str, Any]:
         "slotIndex": slot % SLOTS_PER_EPOCH,
         "slotsInEpoch": SLOTS_PER_EPOCH,
         "transactionCount": srv.transaction_count,
+    }
+
+
+def get_epoch_schedule(srv: SimServer, params: list[Any]) -> dict[str, Any]:
+    """``getEpochSchedule``: the cluster's epoch schedule from its genesis (Agave's
+    ``get_epoch_schedule``: no parameters, no commitment; ``rpc/src/rpc.rs``). The
+    simulated cluster's is mainnet's: 432,000 slots an epoch, each epoch's leader
+    schedule computed an epoch ahead, no warmup (so the first normal epoch and slot are
+    0). The fields are ``solana_epoch_schedule::EpochSchedule``'s, camelCase, in the
+    order a node's JSON map gives them (by name)."""
+    N.no_params(params)
+    return {
+        "firstNormalEpoch": 0,
+        "firstNormalSlot": 0,
+        "leaderScheduleSlotOffset": SLOTS_PER_EPOCH,
+        "slotsPerEpoch": SLOTS_PER_EPOCH,
+        "warmup": False,
     }
 
 
@@ -396,6 +414,7 @@ Method = Callable[["SimServer", list[Any]], Any]
 METHODS: dict[str, Method] = {
     "getProgramAccounts": get_program_accounts,
     "getEpochInfo": get_epoch_info,
+    "getEpochSchedule": get_epoch_schedule,
     "getMinimumBalanceForRentExemption": get_minimum_balance_for_rent_exemption,
     "getGenesisHash": get_genesis_hash,
     "getTokenSupply": get_token_supply,

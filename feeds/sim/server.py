@@ -217,8 +217,8 @@ class _Conn:
 _KINDS = ("account", "program", "logs", "slot", "signature", "root", "slotsUpdates")
 VERSION = {"solana-core": "3.1.8-arbscope-sim", "feature-set": 0}
 # the methods that take no parameters (given by name, they are refused in their words)
-TAKE_NONE = frozenset({"getHealth", "getVersion", "getGenesisHash", "slotSubscribe",
-                       "rootSubscribe", "slotsUpdatesSubscribe"})  # fmt: skip
+TAKE_NONE = frozenset({"getHealth", "getVersion", "getGenesisHash", "getEpochSchedule",
+                       "slotSubscribe", "rootSubscribe", "slotsUpdatesSubscribe"})  # fmt: skip
 ANSWER_BACKLOG = 64  # answers waiting on one connection before its requests wait too
 
 

@@ -384,6 +384,73 @@ async def test_the_methods_a_client_needs_answer_in_a_nodes_shapes_and_words() -
         assert err == {"code": -32602, "message": "invalid base64 encoding: InvalidByte(2, 33)"}
 
 
+SCHEDULE_FIELDS = ("slots_per_epoch", "leader_schedule_slot_offset", "warmup",
+                   "first_normal_epoch", "first_normal_slot")  # fmt: skip
+
+
+@needs_solana
+async def test_get_epoch_schedule_is_mainnets_as_agave_answers_it() -> None:
+    """``getEpochSchedule`` (Agave ``rpc/src/rpc.rs``: no parameters) answers the
+    cluster's schedule: mainnet's (solders' copy of Agave's type is the oracle), read by solders' response parser, solana-py's
+    ``AsyncClient`` and arbscope's ``RpcClient``; parameters are refused in the node's
+    words. (``EpochSchedule::new`` warms up; mainnet's genesis does not, so the oracle
+    is ``custom(432_000, 432_000, false)``, which mainnet's node answers.)"""
+    import json
+
+    from solana.rpc.async_api import AsyncClient
+    from solders.epoch_schedule import EpochSchedule
+    from solders.rpc.responses import GetEpochScheduleResp
+
+    oracle = EpochSchedule.custom(432_000, 432_000, False)
+    want = tuple(getattr(oracle, f) for f in SCHEDULE_FIELDS)
+    async with SimServer(SMALL, FAST, slot_seconds=STILL) as srv:
+        url = srv.infos()[0].http_url
+        raw = await rpc(url, "getEpochSchedule")
+        # camelCase, the node's JSON map in name order
+        assert list(raw["result"]) == sorted(raw["result"]) == [
+            "firstNormalEpoch", "firstNormalSlot", "leaderScheduleSlotOffset", "slotsPerEpoch",
+            "warmup"]  # fmt: skip
+        parsed = GetEpochScheduleResp.from_json(json.dumps(raw)).value
+        assert tuple(getattr(parsed, f) for f in SCHEDULE_FIELDS) == want
+        assert parsed.get_epoch(srv.world.slot) == oracle.get_epoch(srv.world.slot)
+        for params in ([1], {"commitment": "confirmed"}):
+            err = (await rpc(url, "getEpochSchedule", params))["error"]  # type: ignore[arg-type]
+            assert err["code"] == -32602
+            assert err["message"] == "Invalid parameters: No parameters were expected"
+        assert (await rpc(url, "getEpochSchedule", []))["result"] == raw["result"]
+        c = AsyncClient(url)
+        try:
+            got = (await c.get_epoch_schedule()).value
+            assert tuple(getattr(got, f) for f in SCHEDULE_FIELDS) == want
+        finally:
+            await c.close()
+        async with RpcClient(url) as ours:
+            mine = await ours.get_epoch_schedule()
+        assert tuple(getattr(mine, f) for f in SCHEDULE_FIELDS) == want
+
+
+async def test_web3js_reads_the_epoch_schedule(web3js: type[Web3Js]) -> None:
+    """@solana/web3.js's ``getEpochSchedule`` (its response schema checks every field's
+    type) reads the simulator's, and its ``getEpoch`` agrees with the engine's graph."""
+    import engine_rs
+
+    async with SimServer(SMALL, FAST, slot_seconds=STILL) as srv:
+        info = srv.infos()[0]
+        slots = [0, 431_999, 432_000, srv.world.slot, 10**9]
+        (got,) = await web3js(info.http_url, info.ws_url).run(
+            {"op": "getEpochSchedule", "slots": slots}
+        )
+    s = got["ok"]
+    assert (s["slotsPerEpoch"], s["leaderScheduleSlotOffset"], s["warmup"],
+            s["firstNormalEpoch"], s["firstNormalSlot"]) == (432_000, 432_000, False, 0, 0)  # fmt: skip
+    g = engine_rs.load("python").PoolGraph()
+    g.set_epoch_schedule(s["slotsPerEpoch"], s["warmup"], s["firstNormalEpoch"],
+                         s["firstNormalSlot"])  # fmt: skip
+    for slot, epoch in zip(slots, s["epochs"]):
+        g.set_slot(slot)
+        assert g.epoch == epoch
+
+
 @needs_solana
 async def test_solana_py_reads_epoch_rent_genesis_fees_and_token_accounts() -> None:
     from solana.rpc.async_api import AsyncClient

@@ -96,6 +96,12 @@ const ops = {
     return await conn.getMinimumBalanceForRentExemption(s.size, s.commitment);
   },
   async getGenesisHash() { return await conn.getGenesisHash(); },
+  async getEpochSchedule(s) {
+    const e = await conn.getEpochSchedule();
+    return { slotsPerEpoch: e.slotsPerEpoch, leaderScheduleSlotOffset: e.leaderScheduleSlotOffset,
+      warmup: e.warmup, firstNormalEpoch: e.firstNormalEpoch, firstNormalSlot: e.firstNormalSlot,
+      epochs: (s.slots ?? []).map((x) => e.getEpoch(x)) };
+  },
   async getSlot(s) { return await conn.getSlot(s.commitment); },
   async getLatestBlockhash(s) { return await conn.getLatestBlockhash(s.commitment); },
   async getBlockHeight(s) { return await conn.getBlockHeight(s.commitment); },

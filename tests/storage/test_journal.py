@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from arbscope.replay import ReplaySession, load_info
+from storage.codec import Input, Kind, json_payload
 from storage.journal import SCHEMA_VERSION, Journal, JournalError
 from tests.recording import record
 
@@ -122,6 +123,35 @@ def test_a_different_engine_state_gives_a_different_digest(recorded: tuple[Path,
         return r.sink.digest.hexdigest()
 
     assert asyncio.run(go()) != live
+
+
+def test_the_epoch_schedule_is_recorded_once_and_replayed(recorded: tuple[Path, str, str]) -> None:
+    """The session reads ``getEpochSchedule`` once at its start (the simulator's is
+    mainnet's) and records it before any account; a replay hands a recorded schedule to
+    every backend's graph (one of 64 slots an epoch makes that visible). A recording from
+    before the input replays on mainnet's, the engine's default (the committed one)."""
+    db, sid, _ = recorded
+
+    async def go() -> None:
+        r = ReplaySession(db, await load_info(db, sid))
+        await r.start()
+        try:
+            inputs = [inp async for inp in r._inputs()]
+        finally:
+            await r.stop()
+        kinds = [inp.kind for inp in inputs]
+        assert kinds.count(Kind.EPOCH_SCHEDULE) == 1
+        at = kinds.index(Kind.EPOCH_SCHEDULE)
+        assert inputs[at].json() == [432_000, False, 0, 0]
+        assert at < kinds.index(Kind.ACCOUNT)
+        r.apply(Input(Kind.EPOCH_SCHEDULE, 0, inputs[at].t_ns, 0, json_payload([64, True, 1, 32])))
+        for g in r.session.graphs.values():
+            g.set_slot(32 + 5 * 64)
+            assert g.epoch == 6  # 1 + 5 full epochs past the first normal slot
+        r.apply(Input(Kind.EPOCH_SCHEDULE, 0, 0, 0, json_payload([8, False, 0, 0])))  # refused
+        assert all(g.epoch == 6 for g in r.session.graphs.values())
+
+    asyncio.run(go())
 
 
 def test_screen_controls_step_seek_back_and_play_to_the_same_digest(

@@ -16,7 +16,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::amm::ConstantProduct;
 use crate::clmm::ClmmPool;
-use crate::decode::{decode_mint, Key, TransferFee};
+use crate::decode::{Key, TransferFee};
 use crate::error::{EngineError, Result};
 use crate::sizing::{optimal_input, Leg};
 use crate::venues::orca_whirlpool::WhirlpoolState;
@@ -330,15 +330,7 @@ impl PoolGraph {
     /// names (empty: tradable). Errors as `decode_mint`.
     pub fn set_mint(&mut self, mint: &str, data: &[u8], owner: &Key) -> Result<Vec<String>> {
         check_id(mint, "mint")?;
-        let m = decode_mint(data, Some(owner))?;
-        let refused = crate::token2022::refused_extensions(data, Some(owner))?;
-        let fee = match (m.older_transfer_fee, m.newer_transfer_fee) {
-            (Some(o), Some(n)) => Some((o, n)),
-            _ => None,
-        };
-        if let Some(f) = &fee {
-            crate::token2022::epoch_fee(f, 0)?; // basis points a mint cannot hold
-        }
+        let (fee, refused) = crate::token2022::mint_rules(data, Some(owner))?;
         let t = self.token(mint);
         if fee.is_none() && refused.is_empty() {
             if self.mints.remove(&t).is_some() {

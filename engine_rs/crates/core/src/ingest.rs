@@ -11,7 +11,11 @@
 //! What depends on the DEX — decoding a pool account, its identity, mints, vaults, the
 //! accounts of its own it follows, assembling its quote state — is its venue's
 //! ([`crate::venues`]); this module keeps what every venue shares: roles, vault mints,
-//! identity changes waiting for a re-fetch, slots, versions and quarantine.
+//! identity changes waiting for a re-fetch, slots, versions and quarantine, and the
+//! Token-2022 mints of the pools' vaults: a vault owned by Token-2022 gives its mint the
+//! role `mint` (watched, its bytes handed to [`PoolGraph::set_mint`] by every path), and
+//! its pool stays out of the graph until the graph took that mint, so no quote is made
+//! without its transfer fee. SPL Token mints are never followed.
 //!
 //! Every check runs in the twin's order, so the same input fails with the same class:
 //! a frame that is not JSON-RPC PubSub is [`EngineError::Frame`]; an account that does not
@@ -34,9 +38,10 @@
 //! Integrity (the twin's module docstring has the rules): the chain's slot comes from a
 //! strict majority of the live endpoints' plausible slots, never one frame; account
 //! updates never go back in slot; copies of one account and slot that differ are decided
-//! by majority; a pool's identity and a vault's mint change only through `account` (the
-//! snapshot or a re-fetch, asked for in [`FeedIngest::take_refetch`]); an endpoint that
-//! disagrees is quarantined and loses first-copy rights until it agrees again.
+//! by majority; a pool's identity and a vault's mint and token program change only
+//! through `account` (the snapshot or a re-fetch, asked for in
+//! [`FeedIngest::take_refetch`]); an endpoint that disagrees is quarantined and loses
+//! first-copy rights until it agrees again.
 
 pub mod json;
 
@@ -48,7 +53,7 @@ use crate::b58;
 use crate::decode::{self, Key};
 use crate::dedup::{DedupStats, Deduper};
 use crate::error::{EngineError, Result};
-use crate::graph::PoolGraph;
+use crate::graph::{EpochSchedule, PoolGraph};
 use crate::venues::orca_whirlpool::Whirlpool;
 use crate::venues::{self, Assembly, Own, OwnAccount, Record, VenueId, VENUES};
 
@@ -260,13 +265,15 @@ pub struct IngestStats {
     pub slot: u64,
 }
 
-/// What an account is to a pool: the pool account itself, one of its two vaults, or an
-/// account of the venue's own (its role number in the venue's `OWN_ROLES`).
+/// What an account is to a pool: the pool account itself, one of its two vaults, the
+/// mint of a Token-2022 vault, or an account of the venue's own (its role number in the
+/// venue's `OWN_ROLES`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
     Pool(VenueId),
     VaultA,
     VaultB,
+    Mint,
     Own(VenueId, u8),
 }
 
@@ -276,8 +283,31 @@ impl Role {
             Self::Pool(v) => v.info().kind,
             Self::VaultA => "vault_a",
             Self::VaultB => "vault_b",
+            Self::Mint => "mint",
             Self::Own(v, r) => v.own_roles().get(usize::from(r)).map_or("?", |o| o.name),
         }
+    }
+}
+
+/// A vault's token program in words (the twin's `_PROGRAM`): Token-2022 or SPL Token.
+fn program_name(t22: bool) -> &'static str {
+    if t22 {
+        "Token-2022"
+    } else {
+        "SPL Token"
+    }
+}
+
+/// A followed mint is a Token-2022 account (its vaults are): another owner is
+/// `WrongOwner` (None, the trusted caller's "unchecked", passes).
+fn mint_owner(owner: Option<&Key>) -> Result<()> {
+    match owner {
+        Some(o) if *o != decode::TOKEN_2022_ID => Err(EngineError::WrongOwner(format!(
+            "Mint: owner {} is not {}",
+            b58::encode(o),
+            decode::TOKEN_2022
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -298,6 +328,11 @@ struct Pool {
     /// registered last (skip base58)
     vaults_known: Option<(Key, Key)>,
     followed: Vec<(u8, Key)>,
+    /// each vault's token program as last applied: Token-2022 (true), SPL Token (false),
+    /// not yet seen (None); a Token-2022 vault's mint is followed (role `mint`)
+    t22: [Option<bool>; 2],
+    /// the mints it follows, with their account ids
+    mint_roles: Vec<(Key, u32)>,
     in_graph: bool,
     changed: bool,
     /// the newest slot of its accounts' states
@@ -309,6 +344,8 @@ struct Account {
     pubkey: Box<str>,
     roles: Vec<(Role, u32)>,
     held: Held,
+    /// a followed mint the graph took (`set_mint`): the pools waiting on it may enter
+    minted: bool,
 }
 
 /// Frames in, graph updated (see the module docs).
@@ -387,6 +424,7 @@ impl FeedIngest {
             pubkey: pubkey.into(),
             roles: Vec::new(),
             held: Held::default(),
+            minted: false,
         });
         self.account_ix.insert(pubkey.into(), id);
         id
@@ -414,12 +452,63 @@ impl FeedIngest {
         let Some(&id) = self.account_ix.get(b58::encode(key).as_str()) else {
             return;
         };
+        self.remove_role(id, role, pool);
+    }
+
+    fn remove_role(&mut self, id: u32, role: Role, pool: u32) {
         let acc = &mut self.accounts[id as usize];
         let before = acc.roles.len();
         acc.roles.retain(|&r| r != (role, pool));
         if acc.roles.len() != before && acc.roles.is_empty() {
             self.watched.retain(|&w| w != id);
         }
+    }
+
+    /// The twin's `_follow_mints`: the mints of the pool's Token-2022 vaults get the role
+    /// `mint` for it; those no longer needed lose it, and a mint no pool follows is
+    /// forgotten as taken (followed again, it waits for its bytes once more).
+    fn follow_mints(&mut self, pix: u32) {
+        let p = &self.pools[pix as usize];
+        let Some((ma, mb)) = p.mints else {
+            return;
+        };
+        let mut want = [ma, mb];
+        let mut n = 0;
+        if p.t22[0] == Some(true) {
+            n = 1;
+        }
+        if p.t22[1] == Some(true) && !(n == 1 && ma == mb) {
+            want[n] = mb;
+            n += 1;
+        }
+        let want = &want[..n];
+        if p.mint_roles.len() == n && p.mint_roles.iter().zip(want).all(|(h, w)| h.0 == *w) {
+            return; // the common case: nothing changes, nothing is encoded
+        }
+        let had = std::mem::take(&mut self.pools[pix as usize].mint_roles);
+        for &(_, id) in had.iter().filter(|h| !want.contains(&h.0)) {
+            self.remove_role(id, Role::Mint, pix);
+            let acc = &mut self.accounts[id as usize];
+            if !acc.roles.iter().any(|r| r.0 == Role::Mint) {
+                acc.minted = false;
+            }
+        }
+        let mut now = Vec::with_capacity(n);
+        for &key in want {
+            let id = self.intern(&b58::encode(&key));
+            self.add_role(id, Role::Mint, pix);
+            now.push((key, id));
+        }
+        self.pools[pix as usize].mint_roles = now;
+    }
+
+    /// Whether every mint the pool follows was taken by the graph (a pool of a
+    /// Token-2022 vault is never quoted without its mint's transfer fee).
+    fn mints_ready(&self, pix: u32) -> bool {
+        self.pools[pix as usize]
+            .mint_roles
+            .iter()
+            .all(|&(_, id)| self.accounts[id as usize].minted)
     }
 
     /// The endpoint's state (made on first use).
@@ -471,6 +560,8 @@ impl FeedIngest {
                     vault_b: None,
                     vaults_known: None,
                     followed: Vec::new(),
+                    t22: [None, None],
+                    mint_roles: Vec::new(),
                     in_graph: false,
                     changed: false,
                     slot: 0,
@@ -555,6 +646,17 @@ impl FeedIngest {
             .iter()
             .map(|&(r, p)| (r.name(), self.pools[p as usize].id.clone()))
             .collect()
+    }
+
+    /// The cluster's epoch schedule (`getEpochSchedule`), handed to the graph: the epoch
+    /// of its slot picks each Token-2022 mint's transfer fee in force. Until told,
+    /// mainnet's. Errors as [`PoolGraph::set_epoch_schedule`].
+    pub fn set_epoch_schedule(
+        &mut self,
+        graph: &mut PoolGraph,
+        schedule: EpochSchedule,
+    ) -> Result<()> {
+        graph.set_epoch_schedule(schedule)
     }
 
     /// Subscription `subscription` of `endpoint` delivers `kind` notifications about
@@ -1144,6 +1246,8 @@ impl FeedIngest {
     ) -> Result<()> {
         // roles only grow: the first n are the twin's `list(roles)` snapshot
         let n = self.accounts.get(id as usize).map_or(0, |a| a.roles.len());
+        // a mint is given to the graph once, however many pools follow it
+        let mut minted = false;
         for r in 0..n {
             let (role, pix) = self.accounts[id as usize].roles[r];
             let pu = pix as usize;
@@ -1153,8 +1257,18 @@ impl FeedIngest {
                         self.drop_pool(graph, pix)?;
                     }
                 }
+                Role::Mint => {
+                    if !minted {
+                        mint_owner(owner)?;
+                        let acc = &mut self.accounts[id as usize];
+                        graph.set_mint(&acc.pubkey, data, &decode::TOKEN_2022_ID)?;
+                        acc.minted = true;
+                        minted = true;
+                    }
+                }
                 Role::VaultA | Role::VaultB => {
                     let acc = decode::decode_token_account(data, owner)?;
+                    let side = usize::from(role == Role::VaultB);
                     if let Some((ma, mb)) = self.pools[pu].mints {
                         let want = if role == Role::VaultA { ma } else { mb };
                         if acc.mint != want {
@@ -1176,12 +1290,19 @@ impl FeedIngest {
                             return Err(EngineError::Decode(what));
                         }
                     }
+                    let t22 = owner == Some(&decode::TOKEN_2022_ID);
+                    if let Some(ep) = source {
+                        // nor move it to another token program
+                        self.same_program(id, pix, side, t22, ep)?;
+                    }
                     let p = &mut self.pools[pu];
                     if role == Role::VaultA {
                         p.vault_a = Some(acc.amount);
                     } else {
                         p.vault_b = Some(acc.amount);
                     }
+                    p.t22[side] = Some(t22);
+                    self.follow_mints(pix);
                 }
                 Role::Own(_, own_role) => {
                     let p = &mut self.pools[pu];
@@ -1265,6 +1386,13 @@ impl FeedIngest {
                             )));
                         }
                     }
+                    let side = usize::from(role == Role::VaultB);
+                    let t22 = owner == Some(&decode::TOKEN_2022_ID);
+                    self.same_program(id, pix, side, t22, ep)?;
+                }
+                Role::Mint => {
+                    mint_owner(owner)?;
+                    crate::token2022::mint_rules(data, Some(&decode::TOKEN_2022_ID))?;
                 }
                 Role::Own(venue, own_role) => {
                     let p = &self.pools[pu];
@@ -1281,6 +1409,25 @@ impl FeedIngest {
             }
         }
         Ok(())
+    }
+
+    /// A notification's vault copy keeps the vault's token program (a token account never
+    /// changes program: a copy that says so lies, as one re-pointing it does).
+    fn same_program(&mut self, id: u32, pix: u32, side: usize, t22: bool, ep: u16) -> Result<()> {
+        match self.pools[pix as usize].t22[side] {
+            Some(was) if was != t22 => {
+                self.refused(ep);
+                Err(EngineError::Decode(format!(
+                    "vault {} of pool {} is a {} account, the copy of endpoint {ep} says {}: \
+                     refused, endpoint quarantined",
+                    self.accounts[id as usize].pubkey,
+                    self.pools[pix as usize].id,
+                    program_name(was),
+                    program_name(t22)
+                )))
+            }
+            _ => Ok(()),
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1349,6 +1496,7 @@ impl FeedIngest {
             // the pool was re-initialised: wait for the vaults
             p.vault_a = None;
             p.vault_b = None;
+            p.t22 = [None, None];
         }
         if p.mints != Some(mints) {
             p.mint_names = (b58::encode(&mints.0), b58::encode(&mints.1));
@@ -1359,12 +1507,14 @@ impl FeedIngest {
         if known != Some(vaults) {
             p.vaults_known = Some(vaults);
             if let Some(was) = known {
-                // the old vault's balance is not this pool's
+                // the old vault's balance (and program) is not this pool's
                 if was.0 != vaults.0 {
                     p.vault_a = None;
+                    p.t22[0] = None;
                 }
                 if was.1 != vaults.1 {
                     p.vault_b = None;
+                    p.t22[1] = None;
                 }
                 repointed = true;
                 if was.0 != vaults.0 {
@@ -1377,7 +1527,8 @@ impl FeedIngest {
             self.role_of_key(&vaults.0, Role::VaultA, pix);
             self.role_of_key(&vaults.1, Role::VaultB, pix);
         }
-        // out of the graph until its state is whole again
+        self.follow_mints(pix); // the old mints' roles go with the old vaults
+                                // out of the graph until its state is whole again
         Ok(remint || repointed)
     }
 
@@ -1396,6 +1547,15 @@ impl FeedIngest {
 
     /// Upsert the pool when everything it needs is known.
     fn refresh(&mut self, graph: &mut PoolGraph, pix: u32, slot: Arg<u64>) -> Result<()> {
+        if !self.mints_ready(pix) {
+            // a Token-2022 vault: never quoted without its mint's transfer fee (it has a
+            // record, or it would follow no mint)
+            if let Arg::Ok(s) = slot {
+                let p = &mut self.pools[pix as usize];
+                p.slot = p.slot.max(s);
+            }
+            return self.drop_pool(graph, pix);
+        }
         match self.upsert(graph, pix, slot) {
             Ok(false) => Ok(()),
             Ok(true) => {

@@ -161,6 +161,26 @@ const PAUSABLE: u16 = 26;
 /// `AccountState::Frozen`
 const FROZEN: u8 = 2;
 
+/// What the pool graph keeps of a mint (`PoolGraph::set_mint`): its transfer-fee config
+/// `(older, newer)` (None without the extension) and its refused extensions' names, with
+/// every check `set_mint` makes: `decode_mint`'s, then the fees' basis points (above
+/// 10,000 is `InvalidInput`: a mint the program never writes).
+pub type MintRules = (Option<(TransferFee, TransferFee)>, Vec<String>);
+
+/// The [`MintRules`] of a mint account's bytes (`owner`: SPL Token or Token-2022).
+pub fn mint_rules(data: &[u8], owner: Option<&Key>) -> Result<MintRules> {
+    let m = decode_mint(data, owner)?;
+    let refused = refused_extensions(data, owner)?;
+    let fee = match (m.older_transfer_fee, m.newer_transfer_fee) {
+        (Some(o), Some(n)) => Some((o, n)),
+        _ => None,
+    };
+    if let Some(f) = &fee {
+        epoch_fee(f, 0)?; // basis points a mint cannot hold
+    }
+    Ok((fee, refused))
+}
+
 /// The extensions of a mint that arbscope refuses to swap through, by name, in the
 /// order the account holds them: `TransferHook` with a program set (the transfer invokes
 /// it, with accounts our swaps do not pass), `NonTransferable` (every transfer fails),

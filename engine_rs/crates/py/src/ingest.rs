@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 
 use arbscope_core::dedup;
+use arbscope_core::graph::EpochSchedule;
 use arbscope_core::ingest::{self as core, Arg, FeedIngest as CoreIngest, Input, SubKind};
 use arbscope_core::venues::{self, VenueId};
 use arbscope_core::EngineError;
@@ -18,7 +19,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyInt, PyList, PyMemoryView, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
 
-use crate::args::I64;
+use crate::args::{I64, U64};
 use crate::decode::owner_of;
 use crate::dedup::DedupStats;
 use crate::errors::{guard, to_py};
@@ -356,6 +357,44 @@ impl FeedIngest {
     /// Every account it knows a role for, in the order they became known.
     fn watched(&self) -> Vec<String> {
         self.inner.watched()
+    }
+
+    /// The roles of `pubkey` as `(role, pool address)`, in the order they were given:
+    /// a venue's kind (the pool account), `vault_a` / `vault_b`, `mint` (a Token-2022
+    /// vault's mint), or one of the venue's own; empty for an account it does not watch.
+    fn roles(&self, pubkey: &str) -> Vec<(&'static str, String)> {
+        self.inner.roles(pubkey)
+    }
+
+    /// The cluster's epoch schedule (`getEpochSchedule`'s fields; slots), handed to the
+    /// graph: the epoch of its slot picks each Token-2022 mint's transfer fee in force.
+    #[pyo3(
+        signature = (slots_per_epoch, warmup = false, first_normal_epoch = U64(0), first_normal_slot = U64(0)),
+        text_signature = "($self, slots_per_epoch, warmup=False, first_normal_epoch=0, first_normal_slot=0)"
+    )]
+    fn set_epoch_schedule(
+        &mut self,
+        py: Python<'_>,
+        slots_per_epoch: U64,
+        warmup: bool,
+        first_normal_epoch: U64,
+        first_normal_slot: U64,
+    ) -> PyResult<()> {
+        let graph = self.graph.bind(py);
+        let mut g = graph.try_borrow_mut()?;
+        let g = &mut g.inner;
+        let inner = &mut self.inner;
+        guard(py, || {
+            inner.set_epoch_schedule(
+                g,
+                EpochSchedule {
+                    slots_per_epoch: slots_per_epoch.0,
+                    warmup,
+                    first_normal_epoch: first_normal_epoch.0,
+                    first_normal_slot: first_normal_slot.0,
+                },
+            )
+        })
     }
 
     /// Server subscription id `subscription` of `endpoint` delivers `kind` notifications

@@ -686,3 +686,218 @@ fn random_bytes_never_panic() {
     }
     assert_eq!(ing.stats().frames, 6000);
 }
+
+// ---------------------------------------------------------------- Token-2022 mints
+const T22: Key = decode::TOKEN_2022_ID;
+type Fee = (u64, u64, u16);
+
+/// A Token-2022 mint with a TransferFeeConfig (`older`, `newer`) and more TLV entries:
+/// the base mint padded to 165 bytes, account type 1, then the extensions.
+fn t22_mint(older: Fee, newer: Fee, extra: &[(u16, Vec<u8>)]) -> Vec<u8> {
+    let mut d = vec![0u8; 165];
+    put(&mut d, 36, 1_000_000u64.to_le_bytes());
+    d[44] = 6;
+    d[45] = 1;
+    d.push(1);
+    let mut cfg = vec![0u8; 72];
+    for (e, m, b) in [older, newer] {
+        cfg.extend_from_slice(&e.to_le_bytes());
+        cfg.extend_from_slice(&m.to_le_bytes());
+        cfg.extend_from_slice(&b.to_le_bytes());
+    }
+    let mut tlv = vec![(1u16, cfg)];
+    tlv.extend(extra.iter().cloned());
+    for (t, v) in tlv {
+        d.extend_from_slice(&t.to_le_bytes());
+        d.extend_from_slice(&(v.len() as u16).to_le_bytes());
+        d.extend_from_slice(&v);
+    }
+    d
+}
+
+const FEE1: Fee = (0, 1_000_000_000, 100);
+const FEE2: Fee = (0, 1_000_000_000, 300);
+
+fn hook() -> (u16, Vec<u8>) {
+    let mut v = vec![0u8; 64];
+    v[40] = 9; // a program set
+    (14, v)
+}
+
+/// A CP-Swap pool (vault a of mint a, `vault_a_program`'s) with its config and vault b
+/// read: (graph, ingest, pool, vault a, mint a, mint b).
+fn t22_setup(vault_a_program: &Key) -> (PoolGraph, FeedIngest, String, String, String, String) {
+    let mut g = PoolGraph::new(&[], 3).expect("graph");
+    let mut ing = FeedIngest::new(1024, 64).expect("ingest");
+    let pool = name(60);
+    let (cfg, va, vb, ma, mb) = (key(61), key(62), key(63), key(64), key(65));
+    ing.track_pool(&pool, "cpmm").expect("track");
+    let cpmm = raydium_cpmm::PROGRAM;
+    let data = cpmm_pool(cfg, (va, vb), (ma, mb), [0; 6]);
+    let slot = Arg::Ok(10);
+    ing.account(&mut g, &pool, Some(&cpmm), &data, slot)
+        .expect("pool");
+    ing.account(
+        &mut g,
+        &b58::encode(&cfg),
+        Some(&cpmm),
+        &cpmm_config(2500),
+        slot,
+    )
+    .expect("config");
+    let b = token_account(mb, 2_000_000_000_000);
+    ing.account(&mut g, &b58::encode(&vb), Some(&SPL_TOKEN_ID), &b, slot)
+        .expect("vault b");
+    let a = token_account(ma, 1_000_000_000_000);
+    ing.account(&mut g, &b58::encode(&va), Some(vault_a_program), &a, slot)
+        .expect("vault a");
+    let n = |k: &Key| b58::encode(k);
+    (g, ing, pool, n(&va), n(&ma), n(&mb))
+}
+
+/// Mint a in through the pool, from the kernels: the pool receives x less the fee.
+fn by_hand(fee: Option<Fee>, x: u64) -> u64 {
+    let into = fee.map_or(x, |f| {
+        crate::token2022::post_fee_amount(&(f, f), 0, x).expect("fee")
+    });
+    crate::amm::cpmm_amount_out(into, 1_000_000_000_000, 2_000_000_000_000, 2500, 1_000_000)
+        .expect("swap")
+}
+
+#[test]
+fn a_token_2022_vault_makes_its_pool_wait_for_its_mint() {
+    let (mut g, mut ing, pool, va, ma, _) = t22_setup(&T22);
+    assert_eq!(ing.roles(&ma), vec![("mint", pool.clone())]);
+    assert_eq!(ing.watched().last(), Some(&ma));
+    assert!(g.is_empty(), "not quoted before its mint is read");
+    assert!(ing.take_changed().is_empty());
+    let m = t22_mint(FEE1, FEE1, &[]);
+    assert_eq!(
+        ing.account(&mut g, &ma, Some(&T22), &m, Arg::Ok(10)),
+        Ok(true)
+    );
+    assert_eq!(g.pools(), vec![pool.clone()]);
+    assert_eq!(ing.take_changed(), vec![pool.clone()]);
+    let x = 1_000_000_000;
+    assert_eq!(
+        g.quote(std::slice::from_ref(&pool), &ma, x),
+        Ok(vec![x, by_hand(Some(FEE1), x)])
+    );
+    assert!(by_hand(Some(FEE1), x) < by_hand(None, x));
+    // re-read as SPL Token's (trusted): the mint is followed no more
+    let a = token_account(key(64), 1_000_000_000_000);
+    ing.account(&mut g, &va, Some(&SPL_TOKEN_ID), &a, Arg::Ok(11))
+        .expect("vault a");
+    assert!(ing.roles(&ma).is_empty() && !ing.watched().contains(&ma));
+    // Token-2022's again: it waits for the mint anew
+    ing.account(&mut g, &va, Some(&T22), &a, Arg::Ok(12))
+        .expect("vault a");
+    assert!(g.is_empty());
+    assert_eq!(
+        ing.account(&mut g, &ma, Some(&T22), &m, Arg::Ok(12)),
+        Ok(true)
+    );
+    assert_eq!(g.len(), 1);
+}
+
+#[test]
+fn spl_token_vaults_follow_no_mint() {
+    let (g, ing, pool, va, ma, mb) = t22_setup(&SPL_TOKEN_ID);
+    assert_eq!(g.pools(), vec![pool.clone()]);
+    assert!(ing.roles(&ma).is_empty() && ing.roles(&mb).is_empty());
+    assert_eq!(ing.watched().len(), 4); // pool, config, vaults
+    assert_eq!(ing.roles(&va), vec![("vault_a", pool)]);
+}
+
+#[test]
+fn mint_notifications_reprice_and_a_hook_refuses_the_pool() {
+    let (mut g, mut ing, pool, va, ma, _) = t22_setup(&T22);
+    let m = t22_mint(FEE1, FEE1, &[]);
+    ing.account(&mut g, &ma, Some(&T22), &m, Arg::Ok(10))
+        .expect("mint");
+    for ep in 0..3u16 {
+        ing.bind(ep, 1, Some(&ma), SubKind::Account);
+        ing.bind(ep, 2, Some(&va), SubKind::Account);
+    }
+    let x = 1_000_000_000;
+    let two = t22_mint(FEE2, FEE2, &[]);
+    assert_eq!(
+        frame(&mut ing, &mut g, 0, &account_frame(1, 11, &T22, &two), 1),
+        Ok(Some(1))
+    );
+    assert_eq!(g.mint_fee(&ma), Some((FEE2, FEE2)));
+    assert_eq!(
+        g.quote(std::slice::from_ref(&pool), &ma, x),
+        Ok(vec![x, by_hand(Some(FEE2), x)])
+    );
+    let hooked = t22_mint(FEE2, FEE2, &[hook()]);
+    assert_eq!(
+        frame(&mut ing, &mut g, 0, &account_frame(1, 12, &T22, &hooked), 2),
+        Ok(Some(1))
+    );
+    assert_eq!(g.refusal(&ma), vec!["TransferHook".to_string()]);
+    let r = g.quote(std::slice::from_ref(&pool), &ma, x);
+    assert!(
+        matches!(&r, Err(EngineError::InvalidInput(m)) if m.contains("TransferHook")),
+        "{r:?}"
+    );
+    // a vault's copy at another token program is a lie: refused, endpoint quarantined
+    let spl_copy = token_account(key(64), 5);
+    let r = frame(
+        &mut ing,
+        &mut g,
+        1,
+        &account_frame(2, 13, &SPL_TOKEN_ID, &spl_copy),
+        3,
+    );
+    assert!(matches!(r, Err(EngineError::Decode(_))), "{r:?}");
+    let e = ing.endpoint_stats();
+    assert!(e[1].quarantined && e[1].identity == 1);
+    assert_eq!(ing.roles(&ma), vec![("mint", pool)]);
+}
+
+#[test]
+fn malformed_mint_bytes_are_typed_errors_and_change_nothing() {
+    let (mut g, mut ing, pool, _, ma, _) = t22_setup(&T22);
+    let good = t22_mint(FEE1, FEE1, &[]);
+    // before a good copy the pool keeps waiting
+    let short = &good[..60];
+    let r = ing.account(&mut g, &ma, Some(&T22), short, Arg::Ok(10));
+    assert!(matches!(r, Err(EngineError::AccountTooShort(_))), "{r:?}");
+    assert!(g.is_empty() && g.mint_fee(&ma).is_none());
+    ing.account(&mut g, &ma, Some(&T22), &good, Arg::Ok(10))
+        .expect("mint");
+    ing.bind(0, 1, Some(&ma), SubKind::Account);
+    let x = 1_000_000_000;
+    let before = g.quote(std::slice::from_ref(&pool), &ma, x);
+    let mut not_a_mint = good[..165].to_vec();
+    not_a_mint.push(2);
+    type Case = (Key, Vec<u8>, fn(&EngineError) -> bool);
+    let cases: Vec<Case> = vec![
+        (T22, short.to_vec(), |e| {
+            matches!(e, EngineError::AccountTooShort(_))
+        }),
+        (T22, good[..good.len() - 5].to_vec(), |e| {
+            matches!(e, EngineError::AccountTooShort(_))
+        }),
+        (T22, not_a_mint, |e| matches!(e, EngineError::Decode(_))),
+        (T22, t22_mint(FEE2, (0, 1, 10_001), &[]), |e| {
+            matches!(e, EngineError::InvalidInput(_))
+        }),
+        (SPL_TOKEN_ID, t22_mint(FEE2, FEE2, &[]), |e| {
+            matches!(e, EngineError::WrongOwner(_))
+        }),
+    ];
+    for (i, (owner, data, want)) in cases.iter().enumerate() {
+        let slot = 11 + 2 * i as u64; // newer than what is held: never "older"
+        let r = ing.account(&mut g, &ma, Some(owner), data, Arg::Ok(slot));
+        assert!(r.as_ref().is_err_and(want), "{i}: {r:?}");
+        let f = account_frame(1, slot + 1, owner, data);
+        let r = frame(&mut ing, &mut g, 0, &f, i as i64);
+        assert!(r.as_ref().is_err_and(want), "{i}: {r:?}");
+        assert_eq!(g.quote(std::slice::from_ref(&pool), &ma, x), before);
+        assert_eq!(g.mint_fee(&ma), Some((FEE1, FEE1)));
+        assert!(g.refusal(&ma).is_empty());
+    }
+    assert!(!ing.endpoint_stats()[0].quarantined);
+}
