@@ -25,7 +25,13 @@ from engine_rs.records import Cycle, FeeContext, Opportunity, Score, ScorePolicy
 from feeds import venues
 from feeds.health import FeedHealth
 from feeds.sim import synthetic
-from feeds.wire.txsize import PACKET_DATA_SIZE, swap_tx_size
+from feeds.wire.instructions import SPL_TOKEN
+from feeds.wire.txsize import (
+    MAX_TX_ACCOUNT_LOCKS,
+    PACKET_DATA_SIZE,
+    swap_tx_accounts,
+    swap_tx_size,
+)
 from feeds.wire.units import TokenBook
 
 from .execution.live import LiveExecutor, LiveView
@@ -235,13 +241,24 @@ class Evaluator:
             return ""
         tip = bool(self.fees.tip_lamports)
         known = [k for k in kinds if k]
-        if swap_tx_size(known, list(opp.tokens), tip) <= PACKET_DATA_SIZE:
+        tokens = list(opp.tokens)
+        programs = self._programs(tokens)  # a Token-2022 pool's swap is its venue's v2
+        locks = swap_tx_accounts(known, tokens, tip, programs=programs)
+        if locks > MAX_TX_ACCOUNT_LOCKS:
+            return (f"one transaction would name {locks} accounts, over the "
+                    f"{MAX_TX_ACCOUNT_LOCKS} a transaction may lock")  # fmt: skip
+        if swap_tx_size(known, tokens, tip, programs=programs) <= PACKET_DATA_SIZE:
             return ""
-        size = swap_tx_size(known, list(opp.tokens), tip, tables=True)
+        size = swap_tx_size(known, tokens, tip, tables=True, programs=programs)
         if size <= PACKET_DATA_SIZE:
             return ""
         return (f"one transaction would be {size:,} bytes even through address lookup "
                 f"tables, over the {PACKET_DATA_SIZE:,}-byte limit")  # fmt: skip
+
+    def _programs(self, tokens: list[str]) -> list[str]:
+        """Each token's program: Token-2022 for a mint the feed follows as such (the
+        graph was told it), SPL Token's otherwise."""
+        return [self.graph.mint_program(t) or SPL_TOKEN for t in tokens]
 
     def pool_slots(self, pools: list[str]) -> tuple[int, ...]:
         """The slot of each pool's last update (-1: not in the graph)."""
@@ -438,7 +455,8 @@ class Evaluator:
         for o, _ in best:
             if any(p not in self.pool_kinds for p in o.pools):
                 continue  # a pool whose program is not known (yet): nothing to say, or cache
-            key = (o.base_mint, tuple(o.pools), tuple(o.tokens), tip)
+            key = (o.base_mint, tuple(o.pools), tuple(o.tokens), tip,
+                   tuple(self._programs(list(o.tokens))))  # fmt: skip
             why = self._sendable_memo.get(key)
             if why is None:
                 if len(self._sendable_memo) > 4_096:

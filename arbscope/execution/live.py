@@ -73,7 +73,7 @@ from feeds.clients.confirm import Confirmation, SignatureWatcher
 from feeds.clients.rpc import JitoClient, RawAccount, RpcClient, RpcError
 from feeds.redact import redact, scrub
 from feeds.wire import instructions as I
-from feeds.wire.txsize import PACKET_DATA_SIZE
+from feeds.wire.txsize import MAX_TX_ACCOUNT_LOCKS, PACKET_DATA_SIZE
 from feeds.wire.units import TokenBook
 from storage.journal import Event, Journal, JournalError
 from storage.recorder import Recorder
@@ -96,6 +96,13 @@ SWAP_PROGRAMS = frozenset(v.program for v in venues.VENUES)
 TERMINAL = frozenset({"confirmed", "failed", "expired", "unknown", "refused", "cancelled", "error"})
 # an order that ended so without a ``sent`` step never reached the node
 NOT_SENT = frozenset({"refused", "cancelled", "error"})
+
+
+def _accounts_named(msg: Any) -> int:
+    """The accounts a message names: its static keys and every lookup's indexes."""
+    looked = sum(len(t.writable_indexes) + len(t.readonly_indexes)
+                 for t in getattr(msg, "address_table_lookups", ()))  # fmt: skip
+    return len(msg.account_keys) + looked
 
 
 def utc_day(t: float) -> str:
@@ -696,6 +703,11 @@ class LiveExecutor:
                    f"{held} lookup table(s) used; the accounts no table held yet are "
                    "added for the next order)")  # fmt: skip
             self._finish(o, "refused", why)
+            return
+        locks = _accounts_named(tx.message)
+        if locks > MAX_TX_ACCOUNT_LOCKS:  # a node refuses it unrun (TooManyAccountLocks)
+            self._finish(o, "refused", f"the transaction names {locks} accounts, over the "
+                         f"{MAX_TX_ACCOUNT_LOCKS} one may lock ({len(o.pools)} hops)")  # fmt: skip
             return
         wire = base64.b64encode(raw).decode()
         self._step(

@@ -30,6 +30,7 @@ from . import token2022 as _t22
 from ._ints import i32, i64, u64, u128
 from .amm import ConstantProduct
 from .clmm import ClmmPool, _checked_ticks
+from .decode import owner_text
 from .sizing import Leg, optimal_input, simulate
 from .venues import Venue, orca_whirlpool, pump_amm, raydium_cpmm
 
@@ -214,6 +215,7 @@ class PoolGraph:
         # Token-2022 mints with a transfer fee or a refused extension, by token index:
         # (fee config or None, refused extension names)
         self._mints: dict[int, tuple[Any, list[str]]] = {}
+        self._mint_owners: dict[int, str] = {}  # each mint told and its program
         self._epochs: tuple[int, bool, int, int] = (432_000, False, 0, 0)
         self._epoch = 0
         for mint in base_mints:
@@ -272,6 +274,7 @@ class PoolGraph:
             raise InvalidInputError("owner: expected a program id")
         fee, refused = _t22.mint_rules(data, owner)
         t = self._token(mint)
+        self._mint_owners[t] = str(owner_text(owner))
         if fee is None and not refused:
             if self._mints.pop(t, None) is not None:
                 self._reweigh_token(t)
@@ -285,6 +288,12 @@ class PoolGraph:
         t = self._token_ix.get(mint)
         rules = self._mints.get(t) if t is not None else None
         return None if rules is None else rules[0]
+
+    def mint_program(self, mint: str) -> str | None:
+        """The program that owns a mint the graph was told (``set_mint``), None for one
+        it was not (an SPL Token mint the feed does not follow)."""
+        t = self._token_ix.get(mint)
+        return None if t is None else self._mint_owners.get(t)
 
     def refusal(self, mint: str) -> list[str]:
         """The refused extensions of a mint (empty: tradable, or not told)."""

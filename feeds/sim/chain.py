@@ -69,7 +69,7 @@ from ..venues import InstructionFailed, ProgramError
 from ..wire import instructions as I
 from ..wire.alt import ALT_PROGRAM
 from ..wire.instructions import SYSTEM_PROGRAM
-from ..wire.txsize import PACKET_DATA_SIZE
+from ..wire.txsize import MAX_TX_ACCOUNT_LOCKS, PACKET_DATA_SIZE
 from . import alt as ALT
 from . import node as N
 from . import system as SYS
@@ -88,7 +88,6 @@ MAX_BUNDLE = 5
 # the builtin programs the simulator runs (not migrated to sBPF: the default compute
 # limit gives their instructions 3,000 units; the lookup-table program is sBPF now)
 BUILTINS = frozenset((SYSTEM_PROGRAM, I.COMPUTE_BUDGET))
-MAX_TX_ACCOUNT_LOCKS = 64  # accounts a transaction may name, static and looked up
 STATUS_KEEP = 20_000  # signature statuses remembered
 TIP_FLOOR_WINDOW = 500  # landed bundles the tip floor is computed over
 

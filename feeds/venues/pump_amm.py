@@ -314,18 +314,18 @@ def sizing_swap(
     programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
 ) -> Instruction:  # fmt: skip
     """The swap's shape on placeholder keys (pool, vaults, the fee recipient's ATA, the
-    creator vault's ATA and authority): a ``sell`` when ``mint_out`` is the quote side
-    (:func:`guess_quote`), else a ``buy_exact_quote_in`` (2 accounts and 1 byte more)."""
-    is_sell = mint_out == guess_quote(mint_in, mint_out)
-    base, quote = (mint_in, mint_out) if is_sell else (mint_out, mint_in)
-    user_base, user_quote = (source, dest) if is_sell else (dest, source)
-    base_program, quote_program = programs if is_sell else programs[::-1]
-    k = SwapKeys(keys[0], base, quote, keys[1], keys[2], FEE_RECIPIENTS[0], keys[3],
-                 base_program, quote_program, keys[4], keys[5], BUYBACK_FEE_RECIPIENTS[0],
-                 keys[6])  # fmt: skip
-    if is_sell:
-        return sell(payer, k, user_base, user_quote, 1, 1)
-    return buy_exact_quote_in(payer, k, user_base, user_quote, 1, 1)
+    creator vault's ATA and authority): the larger of the two, ``buy_exact_quote_in`` (2
+    accounts and 1 byte more than a ``sell``), since placeholder mints do not say which
+    side is the quote: an upper bound in bytes and in accounts. The fee and buyback
+    recipients are picked by pool, so two pools' swaps may name different ones: each
+    pool's are its own placeholders here."""
+    import hashlib
+
+    buyback = str(Pubkey.from_bytes(hashlib.sha256(f"{keys[7]}:buyback".encode()).digest()))
+    base, quote = mint_out, mint_in
+    k = SwapKeys(keys[0], base, quote, keys[1], keys[2], keys[7], keys[3],
+                 programs[1], programs[0], keys[4], keys[5], buyback, keys[6])  # fmt: skip
+    return buy_exact_quote_in(payer, k, dest, source, 1, 1)
 
 
 def decode_swap(data: bytes, accounts: list[str]) -> Swap:

@@ -34,6 +34,9 @@ from .instructions import (
 )
 
 PACKET_DATA_SIZE = 1232  # the largest transaction a node accepts, in bytes on the wire
+# the accounts a transaction may name, static and looked up (Agave's
+# MAX_TX_ACCOUNT_LOCKS; more is TooManyAccountLocks, refused before it runs)
+MAX_TX_ACCOUNT_LOCKS = 64
 
 
 def _placeholder(name: str) -> str:
@@ -57,10 +60,10 @@ _TIPS = frozenset(Pubkey.from_string(k) for k in JITO_TIP_ACCOUNTS)
 
 
 @lru_cache(maxsize=2048)
-def _shape_size(
+def _shape(
     kinds: tuple[str, ...], pattern: tuple[int, ...], tip: bool, creates: int, tables: bool,
     programs: tuple[str, ...],
-) -> int:  # fmt: skip
+) -> tuple[int, int]:  # fmt: skip
     from solders.address_lookup_table_account import AddressLookupTableAccount
     from solders.hash import Hash
     from solders.message import MessageV0
@@ -95,7 +98,10 @@ def _shape_size(
                 luts.append(AddressLookupTableAccount(Pubkey.from_string(_placeholder(
                     f"table{g}")), keys))  # fmt: skip
     msg = MessageV0.try_compile(payer, ixs, luts, Hash.default())
-    return len(bytes(VersionedTransaction.populate(msg, [Signature.default()])))
+    size = len(bytes(VersionedTransaction.populate(msg, [Signature.default()])))
+    looked = sum(len(t.writable_indexes) + len(t.readonly_indexes)
+                 for t in msg.address_table_lookups)  # fmt: skip
+    return size, len(msg.account_keys) + looked
 
 
 def swap_tx_size(
@@ -109,9 +115,26 @@ def swap_tx_size(
     program (a venue builds its Token-2022 instruction for a Token-2022 mint; default SPL
     Token's). Exact without tables when the pools share no account, an upper bound
     otherwise (two CP-Swap pools may share a config). Cached per shape."""
+    return _sized(kinds, tokens, tip, creates, tables, programs)[0]
+
+
+def swap_tx_accounts(
+    kinds: list[str], tokens: list[str], tip: bool = False, creates: int = 0,
+    programs: list[str] | None = None,
+) -> int:  # fmt: skip
+    """How many accounts that transaction names (what :data:`MAX_TX_ACCOUNT_LOCKS`
+    bounds, lookup tables or not): on placeholder keys, each pool's accounts its own, so
+    an upper bound where pools share one (a CP-Swap config, a mint)."""
+    return _sized(kinds, tokens, tip, creates, True, programs)[1]
+
+
+def _sized(
+    kinds: list[str], tokens: list[str], tip: bool, creates: int, tables: bool,
+    programs: list[str] | None,
+) -> tuple[int, int]:  # fmt: skip
     first: dict[str, int] = {}
     pattern = tuple(first.setdefault(t, len(first)) for t in tokens)
     progs = tuple(programs) if programs is not None else (SPL_TOKEN,) * len(tokens)
     if len(progs) != len(tokens):
         raise ValueError(f"{len(progs)} token programs for {len(tokens)} tokens")
-    return _shape_size(tuple(kinds), pattern, tip, creates, tables, progs)
+    return _shape(tuple(kinds), pattern, tip, creates, tables, progs)

@@ -169,3 +169,21 @@ def test_both_backends_agree_on_fee_mints(
         answers.append((g.epoch, g.quote([P1, P2], A, x), opps,
                         None if cyc is None else cyc.pools))  # fmt: skip
     assert answers[0] == answers[1]
+
+
+@pytest.mark.parametrize("eng", backends(), ids=lambda m: m.BACKEND)
+def test_the_graph_knows_the_program_of_each_mint_it_was_told(eng: Any) -> None:
+    """``mint_program``: the owner ``set_mint`` was given (a plain Token-2022 mint
+    included, which changes no quote but does change a venue's swap instruction, hence a
+    transaction's size); None for a mint never told (an SPL Token mint the feed does not
+    follow) or unknown to the graph; bytes and text owners alike."""
+    g = graph(eng)
+    assert g.mint_program(B) is None and g.mint_program(C) is None
+    plain = types.SimpleNamespace(mint_authority=None, supply=1, decimals=6,
+                                  is_initialized=True, freeze_authority=None)  # fmt: skip
+    g.set_mint(B, encode_token2022_mint(plain, {}), TOKEN_2022)
+    assert g.mint_program(B) == TOKEN_2022 and g.mint_fee(B) is None and g.refusal(B) == []
+    from solders.pubkey import Pubkey
+
+    g.set_mint(A, encode_token2022_mint(plain, {})[:82], bytes(Pubkey.from_string(SPL_TOKEN)))
+    assert g.mint_program(A) == SPL_TOKEN

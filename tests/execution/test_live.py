@@ -678,3 +678,77 @@ def test_day_spent_counts_what_was_or_may_have_been_sent() -> None:
     # s3 (an older recording, no "day"): started 23:00 the day before, 1 h + 1 s in: today
     assert day_spent(rows, day) == (100 + 4000 + 50000 + 7, 3)
     assert day_spent(rows, "2026-03-03") == (600000, 1)
+
+
+# markets with two pools of a Token-2022 fee mint against SOL: the venues each pairs
+FEE_PAIRS = {1: "whirlpool·cpmm", 16: "whirlpool·dlmm", 30: "cpmm·clmm", 3: "dlmm·cpmm"}
+
+
+@pytest.mark.parametrize("seed", sorted(FEE_PAIRS), ids=lambda s: FEE_PAIRS[s])
+async def test_a_live_cycle_through_a_fee_mint_lands_with_the_fee_counted_to_the_unit(
+    keyfile: Path, tmp_path: Path, seed: int
+) -> None:
+    """A 2-hop SOL cycle through two pools of a Token-2022 mint with a transfer fee
+    (each venue's Token-2022 instruction: Whirlpool swap_v2, DLMM swap2, CLMM swap_v2,
+    CP-Swap with the mint's program): the order's quote is the engine's, net of the fee
+    on every transfer of the mint, and it is what lands, to the unit — the wallet's SOL
+    grows by exactly the last hop's quote less the input, its account of the fee mint
+    ends as it began (the second hop spends exactly what arrived), and the fees sit
+    withheld in the vault and in the wallet's account."""
+    from feeds.sim import token as T
+
+    world = replace(quiet(seed), venue_mix=True)
+    async with live_session(keyfile, seed=seed, db=tmp_path / "j.sqlite", world=world) as s:
+        assert s.sim is not None and s.executor is not None
+        w = s.sim.world
+        sol = w.bases[0]
+        fee_mint = next(m for m in w.fee_configs
+                        if len([p for p in w.pools if {p.mint_a, p.mint_b} == {sol, m}]) >= 2)  # fmt: skip
+        pools = [p for p in w.pools if {p.mint_a, p.mint_b} == {sol, fee_mint}][:2]
+        assert "·".join(p.kind for p in pools) in (FEE_PAIRS[seed],
+                                                    "·".join(FEE_PAIRS[seed].split("·")[::-1]))  # fmt: skip
+        landings = record_landings(s)
+        ok, why = await s.request_live()
+        assert ok, why
+        s.broker.auto = False  # type: ignore[union-attr]
+        target = pools[0]
+        pair = {p.address for p in pools}
+
+        def knock(world: Any) -> list[Any]:  # one big trade on the pool a slot
+            t = world.swap(target, True, world._trade_size(target, True, 0.03))
+            return [] if t is None else [t]
+
+        w.script = knock
+        try:
+            o, _ = await tick_until(s, lambda: next((
+                v for k, v in sorted(s.live.items())
+                if v[1].go and k[0] == sol and set(k[1]) == pair
+            ), None))  # fmt: skip
+        finally:
+            w.script = None
+        ex = s.executor
+        assert ex._graph().mint_fee(fee_mint) is not None  # the feed told the graph the fee
+        assert s.trade(o.base_mint, list(o.pools)) == ""
+        order = await finished(s, 1)
+        assert order.status == "confirmed", order.detail
+        _, before, _, after, landed = landings[order.signature]
+        assert landed.err is None
+        me = ex.wallet.pubkey  # type: ignore[union-attr]
+        sol_ata = I.ata_address(me, sol)
+        fee_ata = I.ata_address(me, fee_mint, I.TOKEN_2022)
+        assert amount(after, sol_ata) - amount(before, sol_ata) == order.hops[-1] - order.amount_in
+        assert amount(after, fee_ata) == amount(before, fee_ata)  # hop 2 spent what arrived
+        # the fee on each transfer of the mint, withheld where it arrived
+        cfg, epoch = w.fee_configs[fee_mint], w.epoch()
+        got = order.hops[1]  # what arrived in the wallet's account after hop 1
+        first = w.by_address[order.pools[0]]
+        vault_out = first.vault_a if first.mint_a == fee_mint else first.vault_b
+        out_of_pool = amount(before, vault_out) - amount(after, vault_out)
+        fee_out = w.eng.transfer_fee(cfg, epoch, out_of_pool)
+        assert out_of_pool - fee_out == got and fee_out > 0
+        held = T.withheld(after[fee_ata][1]) - T.withheld(before.get(fee_ata, (0, b""))[1])
+        assert held == fee_out
+        second = w.by_address[order.pools[1]]
+        vault_in = second.vault_a if second.mint_a == fee_mint else second.vault_b
+        assert T.withheld(after[vault_in][1]) - T.withheld(before[vault_in][1]) == (
+            w.eng.transfer_fee(cfg, epoch, got))  # fmt: skip

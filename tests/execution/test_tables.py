@@ -16,7 +16,12 @@ from arbscope.execution.tables import cost_estimate
 from feeds import venues
 from feeds.wire import alt as A
 from feeds.wire import instructions as I
-from feeds.wire.txsize import PACKET_DATA_SIZE, swap_tx_size
+from feeds.wire.txsize import (
+    MAX_TX_ACCOUNT_LOCKS,
+    PACKET_DATA_SIZE,
+    swap_tx_accounts,
+    swap_tx_size,
+)
 from tests.execution.test_live import (
     finished,
     live_session,
@@ -161,6 +166,7 @@ async def test_every_cycle_of_up_to_five_hops_fits_through_the_tables(
         sizes: list[tuple[int, int, tuple[str, ...], tuple[str, ...]]] = []
         over_without = 0
         under = over = 0
+        too_many = refused_by_paper = 0
         for base in graph.base_mints():
             for o in graph.cycles(base, 5):
                 pools, tokens = list(o.pools), list(o.tokens)
@@ -178,12 +184,23 @@ async def test_every_cycle_of_up_to_five_hops_fits_through_the_tables(
                 est = swap_tx_size(list(kinds), tokens, True, tables=True, programs=progs)
                 assert (est <= PACKET_DATA_SIZE) == (size <= PACKET_DATA_SIZE)
                 under, over = max(under, size - est), max(over, est - size)
+                # the accounts it names (what a transaction may lock, tables or not):
+                # paper's count is an upper bound, exact where the pools share none
+                locks = len(msg.account_keys) + sum(
+                    len(t.writable_indexes) + len(t.readonly_indexes)
+                    for t in msg.address_table_lookups)  # fmt: skip
+                est_locks = swap_tx_accounts(list(kinds), tokens, True, programs=progs)
+                assert est_locks >= locks, (kinds, est_locks, locks)
+                too_many += locks > MAX_TX_ACCOUNT_LOCKS
+                refused_by_paper += est_locks > MAX_TX_ACCOUNT_LOCKS
         assert {n for _, n, _, _ in sizes} == {2, 3, 4, 5}
         largest = max(sizes)
         print(f"\n{ex.tables_note()}; {len(graph.pools())} pools")
         print(f"{len(sizes)} cycles of 2-5 hops; {over_without} over the limit without "
               f"tables; the largest through them: {largest[0]} bytes, {largest[1]} hops, "
-              f"{'·'.join(largest[2])}; paper's estimate {under} under to {over} over")  # fmt: skip
+              f"{'·'.join(largest[2])}; paper's estimate {under} under to {over} over; "
+              f"{too_many} name more than {MAX_TX_ACCOUNT_LOCKS} accounts (paper refuses "
+              f"{refused_by_paper})")  # fmt: skip
         assert over_without > 0 and under <= 16, under
         assert all(size <= PACKET_DATA_SIZE for size, *_ in sizes), [
             x for x in sizes if x[0] > PACKET_DATA_SIZE][:3]  # fmt: skip
@@ -209,7 +226,8 @@ async def test_cycles_of_three_to_five_hops_land_through_the_tables(
         for hops in (3, 4, 5):
             # a cycle of that length with a constant-product pool to knock, mixing venues
             cands = [o for o in graph.cycles(base, hops) if len(o.pools) == hops
-                     and not used & set(o.pools)]  # fmt: skip
+                     and not used & set(o.pools) and not s.ev.sendable(o)
+                     and not any(graph.refusal(t) for t in o.tokens)]  # fmt: skip
             cands.sort(key=lambda o: (-len({w.by_address[p].kind for p in o.pools}), o.pools))
             for o in cands:
                 i = next((i for i, p in enumerate(o.pools)

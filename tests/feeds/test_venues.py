@@ -159,6 +159,10 @@ def test_a_legs_swap_decodes_back_to_the_leg_and_sizes_like_the_sizing_shape(
         assert (s.amount_in, s.minimum_out) == (12_345, 678)
     keys = [str(Pubkey.new_unique()) for _ in range(8)]
     shape = venue.sizing_swap(me, keys, src, dst, tin, tout)
+    if venue.kind == "pumpswap" and len(shape.accounts) != len(ix.accounts):
+        # its sizing is the larger of its two swaps (a buy): an upper bound for a sell
+        assert len(shape.accounts) > len(ix.accounts) and len(shape.data) > len(ix.data)
+        return
     assert (len(shape.accounts), len(shape.data)) == (len(ix.accounts), len(ix.data))
     flags = [(m.is_signer, m.is_writable) for m in ix.accounts]
     assert [(m.is_signer, m.is_writable) for m in shape.accounts] == flags

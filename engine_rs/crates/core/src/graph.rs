@@ -256,6 +256,8 @@ pub struct PoolGraph {
     masks: Vec<(u32, Vec<u32>)>,
     // Token-2022 mints with a transfer fee or a refused extension, by token index
     mints: HashMap<u32, MintRules>,
+    /// each mint told (`set_mint`) and the program that owns it
+    mint_owners: HashMap<u32, Key>,
     epochs: EpochSchedule,
     epoch: u64,
 }
@@ -332,6 +334,7 @@ impl PoolGraph {
         check_id(mint, "mint")?;
         let (fee, refused) = crate::token2022::mint_rules(data, Some(owner))?;
         let t = self.token(mint);
+        self.mint_owners.insert(t, *owner);
         if fee.is_none() && refused.is_empty() {
             if self.mints.remove(&t).is_some() {
                 self.reweigh_token(t);
@@ -353,6 +356,13 @@ impl PoolGraph {
     pub fn mint_fee(&self, mint: &str) -> Option<(TransferFee, TransferFee)> {
         let t = self.token_ix.get(mint)?;
         self.mints.get(t).and_then(|r| r.fee)
+    }
+
+    /// The program that owns a mint the graph was told (`set_mint`), None for one it
+    /// was not (an SPL Token mint the feed does not follow).
+    pub fn mint_program(&self, mint: &str) -> Option<String> {
+        let t = self.token_ix.get(mint)?;
+        self.mint_owners.get(t).map(|k| crate::b58::encode(k))
     }
 
     /// The refused extensions of a mint (empty: tradable or unknown).

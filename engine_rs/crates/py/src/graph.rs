@@ -214,6 +214,11 @@ impl PoolGraph {
         self.inner.mint_fee(mint)
     }
 
+    /// The program that owns a mint the graph was told, None for one it was not.
+    fn mint_program(&self, mint: &str) -> Option<String> {
+        self.inner.mint_program(mint)
+    }
+
     /// The refused extensions of a mint (empty: tradable, or not told).
     fn refusal(&self, mint: &str) -> Vec<String> {
         self.inner.refusal(mint)
