@@ -139,6 +139,22 @@ class UpdateRate:
 OppKey = tuple[str, tuple[str, ...]]  # (base mint, pools) of a cycle
 
 
+def _one_transaction(kinds: list[str], tokens: list[str], tip: bool, programs: list[str]) -> str:
+    """Why one transaction of these hops would not fit ("" when it would): the
+    accounts it names, then its bytes as is or through address lookup tables."""
+    locks = swap_tx_accounts(kinds, tokens, tip, programs=programs)
+    if locks > MAX_TX_ACCOUNT_LOCKS:
+        return (f"one transaction would name {locks} accounts, over the "
+                f"{MAX_TX_ACCOUNT_LOCKS} a transaction may lock")  # fmt: skip
+    if swap_tx_size(kinds, tokens, tip, programs=programs) <= PACKET_DATA_SIZE:
+        return ""
+    size = swap_tx_size(kinds, tokens, tip, tables=True, programs=programs)
+    if size <= PACKET_DATA_SIZE:
+        return ""
+    return (f"one transaction would be {size:,} bytes even through address lookup "
+            f"tables, over the {PACKET_DATA_SIZE:,}-byte limit")  # fmt: skip
+
+
 class Evaluator:
     """The decisions every session makes, owned by the session (one each; a replay's
     comes with the session it composes): the cycles through a changed pool re-evaluated
@@ -234,8 +250,10 @@ class Evaluator:
     def sendable(self, opp: Any) -> str:
         """ "" when the cycle fits in one transaction (the token accounts existing) as
         is, or as a v0 message through the wallet's address lookup tables holding the
-        pools' accounts (what the live executor keeps), else why not; "" too when the
-        pools' programs are unknown (the in-process market)."""
+        pools' accounts (what the live executor keeps), or else as two transactions of
+        one Jito bundle (its hops cut in two, the tip in the second: what the live
+        executor sends when one cannot hold it and block engines are configured); else
+        why not; "" too when the pools' programs are unknown (the in-process market)."""
         kinds = [self.pool_kinds.get(p) for p in opp.pools]
         if not kinds or None in kinds:
             return ""
@@ -243,17 +261,16 @@ class Evaluator:
         known = [k for k in kinds if k]
         tokens = list(opp.tokens)
         programs = self._programs(tokens)  # a Token-2022 pool's swap is its venue's v2
-        locks = swap_tx_accounts(known, tokens, tip, programs=programs)
-        if locks > MAX_TX_ACCOUNT_LOCKS:
-            return (f"one transaction would name {locks} accounts, over the "
-                    f"{MAX_TX_ACCOUNT_LOCKS} a transaction may lock")  # fmt: skip
-        if swap_tx_size(known, tokens, tip, programs=programs) <= PACKET_DATA_SIZE:
+        why = _one_transaction(known, tokens, tip, programs)
+        if not why:
             return ""
-        size = swap_tx_size(known, tokens, tip, tables=True, programs=programs)
-        if size <= PACKET_DATA_SIZE:
-            return ""
-        return (f"one transaction would be {size:,} bytes even through address lookup "
-                f"tables, over the {PACKET_DATA_SIZE:,}-byte limit")  # fmt: skip
+        n = len(known)
+        for k in sorted(range(1, n), key=lambda k: (abs(2 * k - n), k)):
+            if not _one_transaction(known[:k], tokens[: k + 1], False, programs[: k + 1]) and not (
+                _one_transaction(known[k:], tokens[k:], tip, programs[k:])
+            ):
+                return ""  # a bundle of two
+        return why + " (and no cut of its hops fits two)"
 
     def _programs(self, tokens: list[str]) -> list[str]:
         """Each token's program: Token-2022 for a mint the feed follows as such (the

@@ -98,6 +98,20 @@ TERMINAL = frozenset({"confirmed", "failed", "expired", "unknown", "refused", "c
 NOT_SENT = frozenset({"refused", "cancelled", "error"})
 
 
+def _too_big(tx: Any, raw: bytes) -> str:
+    """Why a node would refuse ``tx`` unrun for its size ("" when it would not): over
+    the packet limit, or naming more accounts than a transaction may lock."""
+    if len(raw) > PACKET_DATA_SIZE:
+        limit = f"{PACKET_DATA_SIZE:,}-byte packet limit"
+        return f"the transaction is {len(raw):,} bytes, over the {limit}"
+    locks = _accounts_named(tx.message)
+    if locks > MAX_TX_ACCOUNT_LOCKS:  # TooManyAccountLocks
+        return (
+            f"the transaction names {locks} accounts, over the {MAX_TX_ACCOUNT_LOCKS} one may lock"
+        )
+    return ""
+
+
 def _accounts_named(msg: Any) -> int:
     """The accounts a message names: its static keys and every lookup's indexes."""
     looked = sum(len(t.writable_indexes) + len(t.readonly_indexes)
@@ -267,6 +281,7 @@ class LiveOrder:
     nonce: str = ""  # the durable nonce account of an escalating order
     durable: str = ""  # its durable nonce: the blockhash every version names
     versions: list[tuple[str, int]] = field(default_factory=list)  # (signature, tip) sent
+    parts: int = 1  # transactions it went as (2: a bundle, when one could not hold it)
     sending: bool = False
     sent: bool = False
     t0: float = field(default_factory=time.perf_counter)
@@ -689,27 +704,32 @@ class LiveExecutor:
         if self.tables is not None:  # never the nonce account: it must be a static key
             self.tables.note(ixs[1:] if o.nonce else ixs, self.wallet.pubkey)
         tx, raw, bh, last_valid = await self._sign(ixs, o.durable)
-        if len(raw) > PACKET_DATA_SIZE and creates:
+        if _too_big(tx, raw) and creates:
             # too large only with the new token accounts in it: create them first, alone
             if not await self._create_accounts(o, creates, cu_price, gen):
                 return
             ixs, base_ata, pre_base, creates = await self._build(o, cu_price)
             tx, raw, bh, last_valid = await self._sign(ixs, o.durable)
-        o.signature = str(tx.signatures[0])
-        if len(raw) > PACKET_DATA_SIZE:
+        parts = [(tx, raw, ixs)]
+        why = _too_big(tx, raw)
+        if why and not o.nonce and c.engines():
+            # one transaction cannot hold it: two in one bundle, which lands whole or not
+            # at all (the tip in the second), if a cut of its hops fits each
+            split = await self._split(o, ixs, cu_price)
+            if split is not None:
+                parts, why = split, ""
+        if why:
             held = len(getattr(tx.message, "address_table_lookups", ()))
-            why = (f"the transaction is {len(raw):,} bytes, over the {PACKET_DATA_SIZE:,}-byte "
-                   f"packet limit ({len(o.pools)} hops, {len(ixs)} instructions, "
-                   f"{held} lookup table(s) used; the accounts no table held yet are "
-                   "added for the next order)")  # fmt: skip
-            self._finish(o, "refused", why)
+            self._finish(o, "refused", f"{why} ({len(o.pools)} hops, {len(ixs)} instructions, "
+                         f"{held} lookup table(s) used; the accounts no table held yet are "
+                         "added for the next order; a bundle of two transactions needs "
+                         "live.jito)" if c.engines() or o.nonce else f"{why} ({len(o.pools)} "
+                         "hops; a bundle of two transactions would need live.jito)")  # fmt: skip
             return
-        locks = _accounts_named(tx.message)
-        if locks > MAX_TX_ACCOUNT_LOCKS:  # a node refuses it unrun (TooManyAccountLocks)
-            self._finish(o, "refused", f"the transaction names {locks} accounts, over the "
-                         f"{MAX_TX_ACCOUNT_LOCKS} one may lock ({len(o.pools)} hops)")  # fmt: skip
-            return
-        wire = base64.b64encode(raw).decode()
+        tx = parts[-1][0]  # the one that pays the tip, and lands only with the others
+        o.signature = str(tx.signatures[0])
+        o.parts = len(parts)
+        wires = [base64.b64encode(r).decode() for _, r, _ in parts]
         self._step(
             o,
             "signed",
@@ -717,24 +737,29 @@ class LiveExecutor:
             last_valid_block_height=last_valid,
             instructions=len(ixs),
             min_out=o.min_out,
+            transactions=len(parts),
         )
 
-        sim = await rpc.simulate_transaction(wire, accounts=[base_ata])
+        if len(parts) == 1:
+            sim = await rpc.simulate_transaction(wires[0], accounts=[base_ata])
+        else:
+            sim = await self._simulate_parts(o, wires, base_ata)
         o.units, o.fee_lamports = sim.get("unitsConsumed"), sim.get("fee")
         if sim.get("err") is not None:
             self._finish(
                 o,
                 "refused",
-                "simulation failed: " + describe_error(sim["err"], ixs),
+                "simulation failed: " + describe_error(sim["err"], sim.get("ixs") or ixs),
                 logs=list(sim.get("logs") or [])[-8:],
             )
             return
         post = self._simulated_amount(sim.get("accounts"))
-        if post is None:
+        if post is None and not sim.get("unchecked"):
             self._finish(o, "refused", "the simulation did not return the base account")
             return
-        o.simulated_out = post - pre_base + o.amount_in
-        if o.simulated_out < o.min_out:
+        if post is not None:
+            o.simulated_out = post - pre_base + o.amount_in
+        if o.simulated_out is not None and o.simulated_out < o.min_out:
             self._finish(
                 o, "refused", f"simulated output {o.simulated_out:,} < minimum {o.min_out:,}"
             )
@@ -750,7 +775,7 @@ class LiveExecutor:
             return
         o.sending = True
         sent_slot = await rpc.get_slot("processed")
-        handed = await self._hand_over(o, wire)
+        handed = await self._hand_over(o, wires)
         o.sent = True
         self.counts["sent"] += 1
         o.versions.append((o.signature, o.tip))
@@ -776,6 +801,78 @@ class LiveExecutor:
             tip=o.tip,
             versions=[{"signature": s, "tip": t} for s, t in o.versions],
         )
+
+    # ------------------------------------------------------------ two transactions
+    async def _split(
+        self, o: LiveOrder, ixs: list[Any], cu_price: int
+    ) -> list[tuple[VersionedTransaction, bytes, list[Any]]] | None:
+        """``ixs`` (compute budget, new token accounts, one swap per hop, the tip) as two
+        transactions of one bundle: the first hops (and the accounts created) in the
+        first, the others and the tip in the second, each with the compute units its hops
+        take; the cut nearest the middle whose two both fit a packet and the account-lock
+        limit, None when no cut does. Both name the same blockhash: they land in the same
+        slot, in order, or neither does."""
+        at = [i for i, ix in enumerate(ixs) if str(ix.program_id) in SWAP_PROGRAMS]
+        if len(at) < 2:
+            return None
+        first, last = at[0], at[-1]
+        head, swaps, tail = ixs[2:first], ixs[first : last + 1], ixs[last + 1 :]
+        n = len(swaps)
+        cost = [CU_PER_HOP.get(k, 150_000) for k in o.kinds]
+        for k in sorted(range(1, n), key=lambda k: (abs(2 * k - n), k)):
+            one = CU_BASE + sum(cost[:k]) + CU_ATA * len(head)
+            two = CU_BASE + sum(cost[k:])
+            groups = [
+                [I.set_compute_unit_limit(min(one, I.MAX_COMPUTE_UNIT_LIMIT)),
+                 I.set_compute_unit_price(cu_price), *head, *swaps[:k]],
+                [I.set_compute_unit_limit(min(two, I.MAX_COMPUTE_UNIT_LIMIT)),
+                 I.set_compute_unit_price(cu_price), *swaps[k:], *tail],
+            ]  # fmt: skip
+            out = []
+            for g in groups:
+                tx, raw, _, _ = await self._sign(g)
+                if _too_big(tx, raw):
+                    break
+                out.append((tx, raw, g))
+            else:
+                return out
+        return None
+
+    async def _simulate_parts(
+        self, o: LiveOrder, wires: list[str], base_ata: str
+    ) -> dict[str, Any]:
+        """The bundle's simulation as ``simulateTransaction``'s value (the failing
+        transaction's error and logs, the base account after the last one, the fees and
+        units summed; ``ixs`` the failing one's instructions): Jito's ``simulateBundle``
+        where the node has it, else the first transaction alone (a plain node: the later
+        ones need its state; the bundle's atomicity stands for their check, and
+        ``simulated_out`` is not known)."""
+        rpc = self._client()
+        try:
+            v = await rpc.simulate_bundle(wires, [None] * (len(wires) - 1) + [[base_ata]])
+        except RpcError as exc:
+            if exc.code != -32601:
+                raise
+            alone = await rpc.simulate_transaction(wires[0])
+            self._step(o, "simulated-first", note="the node has no simulateBundle: the first "
+                       "transaction simulated alone")  # fmt: skip
+            alone["accounts"] = None
+            alone["unchecked"] = True
+            return alone
+        results = list(v.get("transactionResults") or [])
+        out: dict[str, Any] = {
+            "err": None, "logs": [], "fee": 0, "unitsConsumed": 0,
+            "accounts": (results[-1].get("postExecutionAccounts") if results else None),
+        }  # fmt: skip
+        for r in results:
+            out["fee"] += int(r.get("fee") or 0)
+            out["unitsConsumed"] += int(r.get("unitsConsumed") or 0)
+            if r.get("err") is not None:
+                out["err"], out["logs"] = r["err"], list(r.get("logs") or [])
+                break
+        if v.get("summary") != "succeeded" and out["err"] is None:
+            out["err"] = str(v.get("summary"))
+        return out
 
     # ------------------------------------------------------------ tip escalation
     def _escalating(self) -> bool:
@@ -897,16 +994,20 @@ class LiveExecutor:
         self._step(o, "recalled", nonce_signature=sig, outcome=conf.status)
         return conf.status in ("confirmed", "failed")
 
-    async def _hand_over(self, o: LiveOrder, wire: str) -> list[tuple[str, str]]:
-        """Send ``wire``: to every block engine at once as a bundle (one signature: it
-        lands once, its tip is paid once), or by ``sendTransaction``; the routes that took
-        it, with the bundle id ("" for rpc). RpcError when none did."""
+    async def _hand_over(self, o: LiveOrder, wires: str | list[str]) -> list[tuple[str, str]]:
+        """Send ``wires`` (a transaction, or the transactions of one bundle): to every
+        block engine at once as a bundle (the same signatures: it lands once, its tip is
+        paid once), or by ``sendTransaction``; the routes that took it, with the bundle id
+        ("" for rpc). RpcError when none did."""
         c = self.config
         engines = c.engines()
+        bundle = [wires] if isinstance(wires, str) else list(wires)
         if not engines:
+            if len(bundle) != 1:
+                raise RpcError("a bundle of several transactions needs a block engine")
             route = self._route("rpc")
             try:
-                got = await self._client().send_transaction(wire)
+                got = await self._client().send_transaction(bundle[0])
             except RpcError:
                 route.refused += 1
                 raise
@@ -920,7 +1021,7 @@ class LiveExecutor:
             if url not in self._jitos:
                 self._jitos[url] = JitoClient(url, ca_file=c.ca_file, rps=c.jito_rps)
             clients.append((route_name(url), self._jitos[url]))
-        answers = await asyncio.gather(*(cl.send_bundle([wire]) for _, cl in clients),
+        answers = await asyncio.gather(*(cl.send_bundle(bundle) for _, cl in clients),
                                        return_exceptions=True)  # fmt: skip
         handed: list[tuple[str, str]] = []
         why: list[str] = []

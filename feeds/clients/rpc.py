@@ -406,6 +406,29 @@ class RpcClient:
         value: dict[str, Any] = res["value"]
         return value
 
+    async def simulate_bundle(
+        self, txs_b64: Sequence[str], post_accounts: Sequence[Sequence[str] | None] = (),
+        sig_verify: bool = True,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Jito's ``simulateBundle`` (a jito-solana node's method): the transactions in
+        order, each on the state the earlier ones left; the ``value`` (``summary``,
+        ``transactionResults`` with the accounts of ``post_accounts[i]`` after
+        transaction ``i``). ``RpcError`` with code -32601 where the node has no such
+        method (a plain Agave node)."""
+        posts = list(post_accounts) or [None] * len(txs_b64)
+        cfg = {
+            "preExecutionAccountsConfigs": [None] * len(txs_b64),
+            "postExecutionAccountsConfigs": [
+                None if a is None else {"addresses": list(a), "encoding": "base64"} for a in posts
+            ],
+            "skipSigVerify": not sig_verify,
+        }
+        res = await self.call("simulateBundle", [{"encodedTransactions": list(txs_b64)}, cfg])
+        if not isinstance(res, dict) or not isinstance(res.get("value"), dict):
+            raise RpcError(f"simulateBundle at {self.shown}: bad answer")
+        value: dict[str, Any] = res["value"]
+        return value
+
     async def send_transaction(self, tx_b64: str, skip_preflight: bool = True) -> str:
         """``sendTransaction``: the signature the node answers."""
         cfg = {"encoding": "base64", "skipPreflight": skip_preflight, "maxRetries": 0}

@@ -85,6 +85,7 @@ TX_ENCODINGS = ("binary", "base64", "base58", "json", "jsonParsed")  # UiTransac
 LAMPORTS_PER_SIGNATURE = 5_000
 MAX_PENDING = 1_000
 MAX_BUNDLE = 5
+MAX_SIMULATED_BUNDLE = 20  # transactions simulateBundle takes (jito-solana's limit)
 # the builtin programs the simulator runs (not migrated to sBPF: the default compute
 # limit gives their instructions 3,000 units; the lookup-table program is sBPF now)
 BUILTINS = frozenset((SYSTEM_PROGRAM, I.COMPUTE_BUDGET))
@@ -863,6 +864,105 @@ class Chain:
             else None,
             "fee": out.fee,
         }
+
+    def simulate_bundle(self, params: list[Any]) -> dict[str, Any]:
+        """Jito's ``simulateBundle`` (jito-solana ``rpc/src/rpc.rs``, ``rpc-client-api``
+        ``bundles.rs``): the transactions run in order, each on the state the ones
+        before it left, against the working bank (``simulate_transactions_unchecked``:
+        no blockhash age), everything undone afterwards; each one's result with the
+        accounts asked before and after it; ``summary`` ``succeeded`` or the first
+        failure. Its request checks and wording are the node's."""
+        self._require_accept()
+        req = params[0] if params else None
+        txs_text = req.get("encodedTransactions") if isinstance(req, dict) else None
+        if not isinstance(txs_text, list) or not all(isinstance(t, str) for t in txs_text):
+            raise ChainError(-32602, "Invalid params: missing field `encodedTransactions`")
+        if len(txs_text) > MAX_SIMULATED_BUNDLE:
+            raise ChainError(-32602, "bundle size too large, max 20 transactions")
+        cfg = params[1] if len(params) > 1 and params[1] is not None else None
+        if cfg is not None and not isinstance(cfg, dict):
+            raise ChainError(-32602, "Invalid params: expected a configuration object")
+        n = len(txs_text)
+        if cfg is None:
+            pre_cfg: list[Any] = [None] * n
+            post_cfg: list[Any] = [None] * n
+            cfg = {}
+        else:
+            for key in ("preExecutionAccountsConfigs", "postExecutionAccountsConfigs"):
+                if not isinstance(cfg.get(key), list):
+                    raise ChainError(-32602, f"Invalid params: missing field `{key}`")
+            pre_cfg, post_cfg = (
+                cfg["preExecutionAccountsConfigs"],
+                cfg["postExecutionAccountsConfigs"],
+            )
+        if not len(pre_cfg) == len(post_cfg) == n:
+            raise ChainError(-32602, "pre/post_execution_accounts_configs must be equal in "
+                             "length to the number of transactions")  # fmt: skip
+        if cfg.get("transactionEncoding", "base64") != "base64":
+            raise ChainError(-32602, "Base64 is the only supported encoding for transactions")
+        for which, configs in (("pre", pre_cfg), ("post", post_cfg)):
+            for c in configs:
+                if c is not None and (c.get("encoding") or "base64") != "base64":
+                    raise ChainError(-32602, "Base64 is the only supported encoding for "
+                                     f"{which}-execution accounts")  # fmt: skip
+        txs = [self.decode_tx(t, "base64") for t in txs_text]
+        if len({bytes(t.message) for t in txs}) != n:
+            raise ChainError(-32602, "duplicate transactions")
+        for configs in (pre_cfg, post_cfg):
+            for c in configs:
+                addrs = (c or {}).get("addresses") or []
+                if len(addrs) > MAX_TX_ACCOUNT_LOCKS:
+                    raise ChainError(-32602, f"Too many accounts provided; max "
+                                     f"{MAX_TX_ACCOUNT_LOCKS}")  # fmt: skip
+        skip_verify = bool(cfg.get("skipSigVerify", False))
+        if cfg.get("replaceRecentBlockhash", False) and not skip_verify:
+            what = "replace_recent_blockhash cannot be used with !skip_sig_verify"
+            raise ChainError(-32602, what)
+        for t in txs:
+            self._sanitize(t)
+        if not skip_verify:
+            for t in txs:
+                if not all(t.verify_with_results()):
+                    raise ChainError(-32602, "transaction signature is invalid: Transaction did "
+                                     "not pass signature verification")  # fmt: skip
+        self.stats.simulated += 1
+        keys = [k for t in txs for k in self.account_keys(t.message)]
+        wanted = [a for c in (*pre_cfg, *post_cfg) for a in ((c or {}).get("addresses") or [])]
+        snap = self._snapshot(list(dict.fromkeys([*keys, *wanted])))
+        results: list[dict[str, Any]] = []
+        failed: dict[str, Any] | None = None
+        try:
+            for t, pre, post in zip(txs, pre_cfg, post_cfg, strict=True):
+                before = self._ui_accounts((pre or {}).get("addresses") or [])
+                o = self.run(t, commit=True, check_blockhash=False)
+                after = self._ui_accounts((post or {}).get("addresses") or [])
+                if o.err is not None and failed is None:
+                    failed = {"failed": {"error": {"TransactionFailure": [
+                        o.signature, describe(o.err)]}, "tx_signature": o.signature}}  # fmt: skip
+                results.append({
+                    "err": o.err, "logs": o.logs, "preExecutionAccounts": before,
+                    "postExecutionAccounts": after, "unitsConsumed": o.units,
+                    "loadedAccountsDataSize": sum(
+                        len(self.world.accounts[k].data) for k in self.account_keys(t.message)
+                        if k in self.world.accounts),
+                    "returnData": None, "replacementBlockhash": None, "fee": o.fee,
+                    "preBalances": None, "postBalances": None, "preTokenBalances": None,
+                    "postTokenBalances": None,
+                    "loadedAddresses": {"writable": list(o.loaded[0]),
+                                        "readonly": list(o.loaded[1])},
+                })  # fmt: skip
+        finally:
+            self._restore(snap)
+        return {"summary": failed or "succeeded", "transactionResults": results}
+
+    def _ui_accounts(self, addresses: list[Any]) -> list[dict[str, Any]]:
+        """Accounts as ``encode_account`` shows them in base64 (a missing one as the
+        default account the bank loads for it)."""
+        out = []
+        for a in addresses:
+            acc = self.world.accounts.get(a) if isinstance(a, str) else None
+            out.append((acc or Account(SYSTEM_PROGRAM, b"", 0)).value())
+        return out
 
     def send(self, params: list[Any]) -> str:
         """``sendTransaction``: preflight (unless ``skipPreflight``), then queued for the

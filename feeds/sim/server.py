@@ -75,9 +75,9 @@ MAX_TX_ACCOUNT_LOCKS = 128  # accounts a transaction may lock (and a fee query m
 _CHAIN_METHODS = frozenset({
     "getLatestBlockhash", "getBlockHeight", "isBlockhashValid", "getBalance",
     "getTokenAccountBalance", "getSignatureStatuses", "simInfo", "simulateTransaction",
-    "sendTransaction", "requestAirdrop", "simFund",
+    "sendTransaction", "requestAirdrop", "simFund", "simulateBundle",
 })  # fmt: skip
-_TX_METHODS = frozenset({"simulateTransaction", "sendTransaction"})
+_TX_METHODS = frozenset({"simulateTransaction", "sendTransaction", "simulateBundle"})
 # jsonrpc-http-server's refusals before a request is read (``http/src/response.rs``)
 JSON_TYPES = frozenset({"application/json", "application/json; charset=utf-8",
                         "application/json;charset=utf-8"})  # fmt: skip
@@ -1312,6 +1312,8 @@ class SimServer:
                     "stats": dataclasses.asdict(c.stats)}  # fmt: skip
         if method == "simulateTransaction":
             return {"context": self.context(), "value": c.simulate(params)}
+        if method == "simulateBundle":  # a jito-solana node's
+            return {"context": self.context(), "value": c.simulate_bundle(params)}
         if method == "sendTransaction":
             return c.send(params)
         if method == "requestAirdrop":

@@ -12,6 +12,7 @@ from typing import Any
 from solders.address_lookup_table_account import AddressLookupTable
 from solders.hash import Hash
 
+from arbscope.execution.live import LiveOrder
 from arbscope.execution.tables import cost_estimate
 from feeds import venues
 from feeds.wire import alt as A
@@ -130,6 +131,20 @@ async def test_a_later_process_finds_the_tables_and_a_deactivated_one_is_not_use
             await third.close()
 
 
+def _one_fits(ex: Any, o: Any) -> bool:
+    """Whether the cycle fits one transaction through the tables (bytes and locks)."""
+    from arbscope.execution.live import _too_big
+
+    me = ex.wallet.pubkey
+    ixs = _cycle_ixs(ex, list(o.pools), list(o.tokens), tip=True)
+    msg = A.compile_v0(me, ixs, Hash.default(), ex.tables.accounts())
+    from solders.signature import Signature
+    from solders.transaction import VersionedTransaction
+
+    tx = VersionedTransaction.populate(msg, [Signature.default()])
+    return not _too_big(tx, bytes(tx))
+
+
 def _cycle_ixs(ex: Any, pools: list[str], tokens: list[str], tip: bool) -> list[Any]:
     """The order's instructions as the executor builds them (compute budget, one swap
     per hop from the pools' own accounts, the tip), sized by amounts that change nothing."""
@@ -167,6 +182,7 @@ async def test_every_cycle_of_up_to_five_hops_fits_through_the_tables(
         over_without = 0
         under = over = 0
         too_many = refused_by_paper = 0
+        bundled: list[tuple[int, ...]] = []
         for base in graph.base_mints():
             for o in graph.cycles(base, 5):
                 pools, tokens = list(o.pools), list(o.tokens)
@@ -193,14 +209,23 @@ async def test_every_cycle_of_up_to_five_hops_fits_through_the_tables(
                 assert est_locks >= locks, (kinds, est_locks, locks)
                 too_many += locks > MAX_TX_ACCOUNT_LOCKS
                 refused_by_paper += est_locks > MAX_TX_ACCOUNT_LOCKS
+                if size > PACKET_DATA_SIZE or locks > MAX_TX_ACCOUNT_LOCKS:
+                    # two transactions of one bundle, cut as the executor cuts them
+                    order = LiveOrder(0, "x", (base, tuple(pools)), tokens, pools, list(kinds),
+                                      10**9, [10**9] * (len(pools) + 1))  # fmt: skip
+                    parts = await ex._split(order, ixs, 10**6)
+                    assert parts is not None, kinds
+                    bundled.append(tuple(len(raw) for _, raw, _ in parts))
+                assert s.ev.sendable(o) == "", kinds  # paper sends what live can
         assert {n for _, n, _, _ in sizes} == {2, 3, 4, 5}
         largest = max(sizes)
         print(f"\n{ex.tables_note()}; {len(graph.pools())} pools")
         print(f"{len(sizes)} cycles of 2-5 hops; {over_without} over the limit without "
               f"tables; the largest through them: {largest[0]} bytes, {largest[1]} hops, "
               f"{'·'.join(largest[2])}; paper's estimate {under} under to {over} over; "
-              f"{too_many} name more than {MAX_TX_ACCOUNT_LOCKS} accounts (paper refuses "
-              f"{refused_by_paper})")  # fmt: skip
+              f"{too_many} name more than {MAX_TX_ACCOUNT_LOCKS} accounts (paper counts "
+              f"{refused_by_paper}); {len(bundled)} go as a bundle of two transactions, the "
+              f"largest {max(max(b) for b in bundled)} bytes")  # fmt: skip
         assert over_without > 0 and under <= 16, under
         assert all(size <= PACKET_DATA_SIZE for size, *_ in sizes), [
             x for x in sizes if x[0] > PACKET_DATA_SIZE][:3]  # fmt: skip
@@ -226,16 +251,18 @@ async def test_cycles_of_three_to_five_hops_land_through_the_tables(
         for hops in (3, 4, 5):
             # a cycle of that length with a constant-product pool to knock, mixing venues
             cands = [o for o in graph.cycles(base, hops) if len(o.pools) == hops
-                     and not used & set(o.pools) and not s.ev.sendable(o)
+                     and not used & set(o.pools) and _one_fits(s.executor, o)
                      and not any(graph.refusal(t) for t in o.tokens)]  # fmt: skip
             cands.sort(key=lambda o: (-len({w.by_address[p].kind for p in o.pools}), o.pools))
-            for o in cands:
-                i = next((i for i, p in enumerate(o.pools)
-                          if w.by_address[p].kind in ("amm_v4", "cpmm")), None)  # fmt: skip
-                if i is not None:
+            knockable = (("amm_v4", "cpmm"), ("whirlpool", "clmm", "dlmm", "pumpswap"))
+            for kinds_ok in knockable:  # a constant-product pool first, else another curve
+                o = next((o for o in cands if any(w.by_address[p].kind in kinds_ok
+                                                  for p in o.pools)), None)  # fmt: skip
+                if o is not None:
+                    i = next(i for i, p in enumerate(o.pools) if w.by_address[p].kind in kinds_ok)
                     break
             else:
-                raise AssertionError(f"no {hops}-hop cycle with a constant-product pool")
+                raise AssertionError(f"no {hops}-hop cycle with a pool to knock")
             pool = w.by_address[o.pools[i]]
             # sell the hop's output token into it (a trader in the next slot, through
             # the world's script): the hop now gives much more
@@ -265,3 +292,67 @@ async def test_cycles_of_three_to_five_hops_land_through_the_tables(
                 f"\n{hops} hops {'·'.join(order.kinds)}: {len(bytes(stored.tx))} bytes, "
                 f"{sum(map(len, stored.outcome.loaded))} accounts looked up"
             )
+
+
+async def test_a_cycle_one_transaction_cannot_hold_lands_as_a_bundle_of_two(
+    keyfile: Path, tmp_path: Path
+) -> None:
+    """A 5-hop cycle naming more than 64 accounts (no lookup table helps: the runtime's
+    lock limit counts looked-up accounts too) goes to the block engines as two
+    transactions of one bundle — the first hops in the first, the rest and the tip in
+    the second — simulated together by ``simulateBundle`` and landed together: both in
+    one slot, the tip paid once, the wallet's base grown by the cycle's output."""
+    from feeds.sim.chain import BlockEngine
+    from tests.execution.test_live import record_landings
+    from tests.execution.test_routes import _engines
+
+    world = replace(quiet(63), venue_mix=True)
+    async with live_session(keyfile, seed=63, db=tmp_path / "j.sqlite", world=world,
+                            max_hops=5, max_slippage_bps=100, tip_lamports=5_000) as s:  # fmt: skip
+        assert s.sim is not None and s.executor is not None
+        urls = _engines(s, ny=BlockEngine(0), frankfurt=BlockEngine(1))
+        assert (await s.request_live())[0]
+        s.broker.auto = False  # type: ignore[union-attr]
+        ex = s.executor
+        w = s.sim.world
+        graph = ex._graph()
+        base = s.base_mints[0]
+        landings = record_landings(s)
+        cands = [o for o in graph.cycles(base, 5) if len(o.pools) == 5
+                 and not any(graph.refusal(t) for t in o.tokens) and not _one_fits(ex, o)
+                 and any(w.by_address[p].kind in ("amm_v4", "cpmm") for p in o.pools)]  # fmt: skip
+        assert cands
+        o = min(cands, key=lambda c: c.pools)
+        i = next(i for i, p in enumerate(o.pools) if w.by_address[p].kind in ("amm_v4", "cpmm"))
+        pool = w.by_address[o.pools[i]]
+        a_to_b = o.tokens[i + 1] == pool.mint_a
+
+        def knock(world: Any) -> list[Any]:
+            world.script = None
+            t = world.swap(pool, a_to_b, world._trade_size(pool, a_to_b, 0.05))
+            return [t] if t is not None else []
+
+        w.script = knock
+        key = (base, tuple(o.pools))
+        entry = await tick_until(s, lambda: (v := s.live.get(key)) and v[0].profit > 0 and v,
+                                 timeout=30)  # fmt: skip
+        assert s.ev.sendable(entry[0]) == ""  # paper: a bundle of two sends it
+        assert s.trade(base, list(entry[0].pools)) == ""
+        order = await finished(s, ex.seq, timeout=60)
+        assert order.status == "confirmed", order.detail
+        assert order.parts == 2 and order.simulated_out is not None
+        chain = s.sim.chain
+        last = chain.ledger[order.signature]
+        (first,) = [st for sig, st in chain.ledger.items() if sig != order.signature
+                    and st.slot == last.slot and st.tx.message.account_keys[0]
+                    == last.tx.message.account_keys[0]]  # fmt: skip
+        assert first.outcome.err is None and last.outcome.err is None
+        _, before, _, after, _ = landings[order.signature]
+        tips = sum(after[t][0] - before[t][0] for t in I.JITO_TIP_ACCOUNTS if t in after)
+        assert tips == order.tip == 5_000
+        routes = {r.route: r for r in ex.view().routes}
+        assert sum(r.landed for r in routes.values()) == 1 and len(routes) == len(urls)
+        print(
+            f"\n5 hops {'·'.join(order.kinds)}: a bundle of {len(bytes(first.tx))} + "
+            f"{len(bytes(last.tx))} bytes, {first.slot == last.slot and 'one slot'}"
+        )
