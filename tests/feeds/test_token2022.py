@@ -398,3 +398,43 @@ def _strings(v: Any) -> Any:
     if isinstance(v, (list, tuple)):
         return [_strings(x) for x in v]
     return v
+
+
+async def test_a_session_refuses_the_hooked_mints_pools_and_the_status_line_says_so() -> None:
+    """From the sockets up: the default market's hooked mint reaches the engine through
+    the feed (a Token-2022 vault makes its mint followed), every pool of it is refused
+    (``Snapshot.refused``: the mint, ``TransferHook``, how many pools) and never in a
+    cycle shown, the fee mint's fee is in the graph, and the status line names it."""
+    from arbscope.session import FeedSession
+    from tui.widgets.status import StatusLine
+
+    cfg = WorldConfig(seed=SEED, trades_per_slot=6, slot_seconds=0.05)
+    s = FeedSession(seed=SEED, sim_config=cfg, shadow=False)
+    snap = await s.run_for(3.0, tick_s=0.1)
+    assert s.sim is not None and s.start_error == ""
+    w = s.sim.world
+    hook, fee = _roles(w)["hook"], _roles(w)["fee"]
+    hooked_pools = [p for p in w.pools if hook in (p.mint_a, p.mint_b)]
+    assert snap.refused == ((hook, ("TransferHook",), len(hooked_pools)),)
+    assert s.ev.graph.mint_fee(fee) == w.fee_configs[fee]
+    assert all(hook not in o.tokens for o, _ in snap.opportunities)
+
+    class _State:  # what StatusLine reads of the app's state
+        mode, halted, paused, message, internal_errors, last_error = (
+            "PAPER",
+            False,
+            False,
+            "",
+            0,
+            "",
+        )
+
+        @staticmethod
+        def clock() -> float:
+            return 0.0
+
+    line = StatusLine()
+    line.show(snap, _State())  # type: ignore[arg-type]
+    text = str(line.render())
+    symbol = next(t.symbol for t in w.tokens if t.mint == hook)
+    assert f"{len(hooked_pools)} pools refused" in text and f"{symbol}: TransferHook" in text

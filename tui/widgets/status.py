@@ -65,6 +65,11 @@ class StatusLine(Static):
         parts.append(errors)
         mism = f"mismatch {snap.mismatches}"
         parts.append(f"[b red]{mism}[/]" if snap.mismatches else mism)
+        if snap.refused:  # pools the engine will not route through, and why
+            n = sum(c for _, _, c in snap.refused)
+            why = ", ".join(f"{snap.names.symbol(m)}: {'/'.join(ext)}"
+                            for m, ext, _ in snap.refused)  # fmt: skip
+            parts.append(f"[b yellow]{n} pools refused[/] ({escape(why)})")
         if kind != "REPLAY":
             parts.append(escape(source))
         sid = snap.session_id
@@ -74,9 +79,4 @@ class StatusLine(Static):
             parts.append(f"seed {snap.seed}")
         parts.append(f"[b]{snap.backend}[/b]/{snap.shadow or 'no shadow'}")
         parts.append(f"{snap.pools} pools  {snap.updates_per_s:,.0f} upd/s")
-        if snap.refused:  # pools the engine will not route through, and why
-            n = sum(c for _, _, c in snap.refused)
-            why = ", ".join(f"{snap.names.symbol(m)}: {'/'.join(ext)}"
-                            for m, ext, _ in snap.refused)  # fmt: skip
-            parts.append(f"[b yellow]{n} pools refused[/] ({escape(why)})")
         self.update("  ".join(parts))
