@@ -109,7 +109,7 @@ def test_the_command_prints_the_checks_and_exits_1_on_a_problem(tmp_path: Path) 
     from tests.conftest import ROOT
 
     cfg = tmp_path / "c.toml"
-    cfg.write_text("[policy]\nmin_profit = -1\n")
+    cfg.write_text("[policy]\nmin_profit = -1\n[metrics]\nport = 0\n")  # 9464 may be taken
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARBSCOPE_")}
     env.update(_env(tmp_path), XDG_DATA_HOME=str(tmp_path / "data"))
     out = subprocess.run([sys.executable, "-m", "arbscope", "doctor", "--config", str(cfg),
