@@ -148,6 +148,8 @@ def parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--mainnet-like", action="store_true",
                      help="pool writes, full logs, failed swaps, as on mainnet")  # fmt: skip
+    sim.add_argument("--competitors", type=int, default=3, choices=range(4), metavar="N",
+                     help="competing arbitrageurs racing for gaps (0-3, default 3)")  # fmt: skip
     sim.add_argument(
         "--accept-tx",
         action="store_true",
@@ -705,7 +707,8 @@ def build_session(cfg: Any) -> Any:
             ])  # fmt: skip
         eps = [Endpoint(f"node-{i}", w, r) for i, (w, r) in enumerate(zip(ws, rpc))]
         return FeedSession(eps, uni.pools, bases, **common)
-    sim = WorldConfig(seed=cfg["sim.seed"], slot_seconds=cfg["sim.slot_ms"] / 1000.0)
+    sim = WorldConfig(seed=cfg["sim.seed"], slot_seconds=cfg["sim.slot_ms"] / 1000.0,
+                      competitors=cfg["sim.competitors"])  # fmt: skip
     session = FeedSession(
         sim_endpoints=cfg["sim.endpoints"],
         sim_config=sim,
@@ -1219,7 +1222,9 @@ def _sim(args: argparse.Namespace) -> int:
 
     async def serve() -> None:
         server = SimServer(
-            (WorldConfig.mainnet_like if args.mainnet_like else WorldConfig)(seed=args.seed),
+            (WorldConfig.mainnet_like if args.mainnet_like else WorldConfig)(
+                seed=args.seed, competitors=args.competitors
+            ),
             profiles,
             args.host,
             args.port,

@@ -194,6 +194,8 @@ KEYS: tuple[Key, ...] = (
     Key("sim", "seed", "int", SIM_SEED, "seed of the simulated market", lo=0, hi=2**63 - 1),
     Key("sim", "endpoints", "int", 3, "endpoints the simulator presents", lo=1, hi=32),
     Key("sim", "slot_ms", "float", 400.0, "slot length", lo=1, hi=60_000),
+    Key("sim", "competitors", "int", 3, "competing arbitrageurs racing for the gaps "
+        "(feeds.sim.competition: fast, mid, slow; 0: none)", lo=0, hi=3),
     Key("sim", "accept_tx", "bool", False, "the simulator accepts transactions (live trials; "
         "its faucet funds live.keypair)"),
 )  # fmt: skip

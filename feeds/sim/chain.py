@@ -56,6 +56,7 @@ import base64
 import hashlib
 import random
 from collections import OrderedDict, deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -1055,14 +1056,42 @@ class Chain:
                 total += rec.lamports
         return total
 
-    def land(self, slot: int) -> list[Landed]:
-        """Run what was sent (called by the world at the start of ``slot``)."""
+    def priority(self, p: _Pending) -> int:
+        """A leader's order of what lands in a slot: a transaction's compute-unit price
+        (micro-lamports per CU), a bundle's tip per requested compute unit on top of its
+        first transaction's price (Jito's auction ranks bundles by tip)."""
+        try:
+            limits = [
+                self._fee_and_limit(t.message, [str(k) for k in t.message.account_keys])  # type: ignore[arg-type]
+                for t in p.txs
+            ]  # decode_tx refused the other message versions
+        except _Fail:
+            return 0
+        price = limits[0][2]
+        if p.bundle is None:
+            return price
+        tips = sum(self._tips(t) for t in p.txs)
+        return price + tips * 1_000_000 // max(1, sum(x[1] for x in limits))
+
+    def land(self, slot: int, others: Sequence[Any] = (), run_other: Any = None) -> list[Landed]:
+        """Run what was sent (called by the world at the start of ``slot``), with
+        ``others`` (the world's competitors' orders: a ``priority`` each, run by
+        ``run_other``) in one order: the highest priority first, the order of arrival
+        among equals (:meth:`priority`)."""
         self._record_slot(slot)
         out: list[Landed] = []
         pending, self.pending = self.pending, []
-        for p in pending:
+        due: list[tuple[int, int, Any]] = []
+        for n, p in enumerate(pending):
             if p.not_before > slot:  # still on its way from a slow engine
                 self.pending.append(p)
+            else:
+                due.append((-self.priority(p), n, p))
+        due += [(-o.priority, len(pending) + n, o) for n, o in enumerate(others)]
+        due.sort(key=lambda x: (x[0], x[1]))
+        for _, _, p in due:
+            if not isinstance(p, _Pending):
+                run_other(p)
                 continue
             if p.bundle is None:
                 if not all(p.txs[0].verify_with_results()):

@@ -21,7 +21,7 @@ import math
 import random
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import engine_rs
@@ -34,6 +34,7 @@ from ..wire.tokens import BY_SYMBOL
 from . import layouts as L
 from . import synthetic
 from . import token as T
+from .competition import ROSTER, Competition
 from .state import Account, Pool, sim_key
 
 # lamports of each account the simulator creates, by its size in bytes (rent-exempt
@@ -65,6 +66,8 @@ class Trade:
     log: str  # the "Program log: ray_log: ..." or "Program data: ..." line
     logs: tuple[str, ...] = ()  # the whole transaction's logs, when the world writes them
     # (``WorldConfig.full_logs``); empty: subscribers see invoke, ``log``, success
+    cu_price: int = -1  # its compute-unit price when the world knows it (a competitor's
+    # bid); -1: the fee sample's (``SimServer.writable_fees``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +135,10 @@ class WorldConfig:
     # some invented tokens are Token-2022 mints (``synthetic.token2022_roles``): a fee
     # mint, a mint with a transfer hook, a plain one, a fee mint whose cap binds
     token2022: bool = True
+    # competing arbitrageurs (``feeds.sim.competition``): the first this many of its
+    # roster race for the pools knocked off their price (0: none; its own draws, so the
+    # market's are the same either way)
+    competitors: int = 0
 
     @classmethod
     def mainnet_like(cls, **kw: Any) -> WorldConfig:
@@ -208,6 +215,10 @@ class World:
         # leaves the market's own draws (prices, trades) as they were
         self.extra_rng = random.Random(c.seed * 7_919 + 1)
         self.chain: Any = None  # the transaction runtime (feeds.sim.chain.Chain), if any
+        self.competition: Competition | None = None
+        if c.competitors:
+            self.competition = Competition(ROSTER[: c.competitors], c.seed)
+        self._raced: list[Any] = []  # what the competitors did this slot (trades, failed)
         self.last_fees = (0, 0)  # the last trade's transfer fees (in, out): its events say them
         # trades a test scripts into every slot (after the prices move, before the
         # traders): called with the world, returns the trades it made
@@ -316,15 +327,48 @@ class World:
         digest = hashlib.sha512(f"sig:{self.config.seed}:{self._sig}".encode()).digest()
         return str(self.eng.b58encode(digest))
 
-    def swap(self, pool: Pool, a_to_b: bool, amount: int) -> Trade | None:
+    def swap(self, pool: Pool, a_to_b: bool, amount: int, cu_price: int = -1) -> Trade | None:
         """Execute one exact-in swap of ``amount`` sent to ``pool`` with the engine's
         math (a fee mint's transfer fee withheld in the vault first); the accounts it
-        writes are updated. None when the pool cannot take it (out of liquidity)."""
+        writes are updated. None when the pool cannot take it (out of liquidity).
+        ``cu_price``: the trader's compute-unit price, when it is known."""
         fee = self.transfer_fee(pool.mint_a if a_to_b else pool.mint_b, amount)
         q = self.quote_swap(pool, a_to_b, amount - fee)
         if q is None:
             return None
-        return self.commit_swap(pool, a_to_b, q, self._signature(), fee_in=fee)
+        t = self.commit_swap(pool, a_to_b, q, self._signature(), fee_in=fee)
+        return t if cu_price < 0 else replace(t, cu_price=cu_price)
+
+    def amount_to_close(self, pool: Pool, a_to_b: bool, log_gap: float) -> int:
+        """About what to send into ``pool`` (direction ``a_to_b``) to move its price by
+        ``log_gap`` (natural log): a share of the input side's depth (the traders'
+        rule: a ``frac`` of the depth moves a constant-product price by about 2 x frac)."""
+        return self._trade_size(pool, a_to_b, min(0.05, log_gap / 2))
+
+    def failed_swap(self, pool: Pool, a_to_b: bool) -> FailedSwap:
+        """A swap on ``pool`` refused by its program's slippage check (its minimum above
+        what the pool now gives): logs and error as the program writes them; it changes
+        nothing (the fee payer is not one of the world's accounts)."""
+        venue = venues.by_kind(pool.kind)
+        code, prog = venue.slippage_error, venue.program
+        cost = venue.sim.cost(pool, pool.spec.tick_current) // 2
+        head: tuple[str, ...] = ()
+        if venue.anchor:
+            head = (f"Program log: Instruction: {venue.sim.instruction_name}",)
+        logs = (f"Program {prog} invoke [1]", *head,
+                f"Program {prog} consumed {cost} of {CU_LIMIT} compute units",
+                f"Program {prog} failed: custom program error: 0x{code:x}")  # fmt: skip
+        err = {"InstructionError": [0, {"Custom": code}]}
+        return FailedSwap(self._signature(), prog, pool.address, err, logs)
+
+    def _race(self, order: Any) -> None:
+        """A competitor's order in its turn of the slot's order (``Chain.land``)."""
+        assert self.competition is not None
+        got = self.competition.execute(self, order)
+        if got is not None:
+            self._raced.append(got)
+        if isinstance(got, Trade) and self.chain is not None:
+            self.chain.landed_tips.append(order.tip)  # a landed bundle's tip (tip floor)
 
     # ------------------------------------------------------------ Token-2022 fees
     def transfer_fee(self, mint: str, amount: int) -> int:
@@ -542,8 +586,16 @@ class World:
         self._write_clock()
         trades: list[Trade] = []
         landed: list[Any] = []
-        if self.chain is not None:  # transactions sent last slot land first in this one
-            landed = self.chain.land(self.slot)
+        raced = self.competition.due(self.slot) if self.competition is not None else []
+        self._raced = []
+        # transactions sent last slot (and competitors' orders due) land first in this one,
+        # in the leader's order
+        if self.chain is not None:
+            landed = self.chain.land(self.slot, raced, self._race)
+        else:
+            for o in sorted(raced, key=lambda o: (-o.priority, o.seq)):
+                self._race(o)
+        trades += [t for t in self._raced if isinstance(t, Trade)]
         self._move_prices()
         for v in _ON_SLOT:  # the venues' own per-slot part (an order book's makers)
             v(self)
@@ -571,6 +623,9 @@ class World:
             if t is not None:
                 trades.append(t)
         failed = self._failed_swaps() if c.failed_swap_rate > 0 else []
+        failed = [t for t in self._raced if isinstance(t, FailedSwap)] + failed
+        if self.competition is not None:  # they see the slot as it ends
+            self.competition.observe(self)
         changed = list(dict.fromkeys(self._touched))
         if self.congested:
             fee = int(r.lognormvariate(math.log(200_000), 0.6))

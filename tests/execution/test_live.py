@@ -106,10 +106,10 @@ def record_landings(s: FeedSession) -> dict[str, tuple[Any, ...]]:
     seen: dict[str, tuple[Any, ...]] = {}
     land = chain.land
 
-    def wrapped(slot: int) -> Any:
+    def wrapped(slot: int, *rest: Any) -> Any:
         pools = {p.address: replace(p.spec) for p in w.pools}
         accounts = {k: (a.lamports, a.data) for k, a in w.accounts.items()}
-        out = land(slot)
+        out = land(slot, *rest)
         after_pools = {p.address: replace(p.spec) for p in w.pools}
         after = {k: (a.lamports, a.data) for k, a in w.accounts.items()}
         for tx in out:
