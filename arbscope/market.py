@@ -303,9 +303,10 @@ class Evaluator:
                 o, sc = self.live[key]
                 if sc.go:
                     slots = self.pool_slots(o.pools)
-                    b.decide(o, sc, self.fees, slot, slots)
+                    shadow = b.decide(o, sc, self.fees, slot, slots) == ""
                     if ex is not None:  # live: the same decision, for real (paper shadows it)
-                        ex.submit(o, sc, self.fees, slots, "auto")
+                        if ex.submit(o, sc, self.fees, slots, "auto") == "" and shadow:
+                            b.link(b.seq, ex.seq)
 
     def live_executor(self) -> LiveExecutor | None:
         """The executor when the session trades live right now (armed, not halted)."""
@@ -328,7 +329,7 @@ class Evaluator:
             why = ex.submit(o, sc, self.fees, slots, "manual")
             if why:
                 return f"live refused: {why}"
-            b.decide(o, sc, self.fees, slot, slots, "manual")  # its paper shadow
+            b.decide(o, sc, self.fees, slot, slots, "manual", live_seq=ex.seq)  # its shadow
             return ""
         return b.decide(o, sc, self.fees, slot, slots, "manual")
 

@@ -237,6 +237,11 @@ class ReplaySession:
                 ing.take_changed()
             elif k is Kind.EPOCH_SCHEDULE:
                 ing.set_epoch_schedule(*inp.json())
+            elif k is Kind.TIPS:
+                s._on_tips([int(x) for x in inp.json()])
+            elif k is Kind.LANDING:
+                (slots,) = inp.json()
+                s._on_landing(int(slots))
             elif k is Kind.FEES:
                 s._on_fees([(int(x), int(f)) for x, f in inp.json()])
             elif k is Kind.TRADE:

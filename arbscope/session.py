@@ -29,6 +29,7 @@ from engine_rs.records import Cycle, FeeContext, Opportunity, Score, ScorePolicy
 from feeds.clients.pool import Bootstrap, Endpoint, FeedPool
 from feeds.clients.tokens import TokenRegistry
 from feeds.health import FeedHealth
+from feeds.redact import scrub
 from feeds.sim.server import SimServer
 from feeds.sim.world import WorldConfig
 from feeds.wire.units import TokenInfo
@@ -45,6 +46,7 @@ from .runloop import TICK_S, Clock, MonotonicClock, RunLoop
 from .timing import KernelTimer
 
 HEALTH_EVERY_NS = 1_000_000_000  # feed health journaled once a second
+TIP_FLOOR_S = 10.0  # how often the tip floor is read (Jito's updates are slower)
 log = logging.getLogger(__name__)
 
 
@@ -454,6 +456,7 @@ class FeedSession:
         # replay's comes from its journal
         self.registry = TokenRegistry()
         self._names_task: asyncio.Task[None] | None = None
+        self._tips_task: asyncio.Task[None] | None = None
         # the feeds' health and the verdict as of the latest tick (the snapshot shows
         # them; judging every tick keeps the verdict's memory as fine-grained as before)
         feeds = self._feeds()
@@ -569,6 +572,7 @@ class FeedSession:
             )
             self.pool = FeedPool(
                 self.endpoints, ingest, self.eng, seed=self.seed, on_fees=self._on_fees,
+                fee_accounts=self._fee_accounts,
                 worker_config=self.worker_config, commitment=self.commitment,
                 ca_file=self.ca_file, **limits,
             )  # fmt: skip
@@ -578,6 +582,9 @@ class FeedSession:
                 raise _NothingToFind(idle)
             await self.pool.start(self.boot.subscriptions)
             self._names_task = asyncio.create_task(self._learn_tokens(), name="tokens")
+            url = self._tip_floor_url()
+            if url:
+                self._tips_task = asyncio.create_task(self._poll_tips(url), name="tip-floor")
         except _NothingToFind as exc:  # it would run forever and find nothing: say so
             self.idle_reason = self.start_error = f"nothing to find: {exc}"[:300]
             log.error("%s", self.start_error)
@@ -680,6 +687,7 @@ class FeedSession:
         self.ev.executor = LiveExecutor(cfg, self.base_mints[0], lambda: self.graph,
                                         lambda: self.sink, sendable=self.ev.sendable,
                                         ledger=ledger)  # fmt: skip
+        self.ev.executor.on_landing = self._on_landing
 
     async def fund_from_faucet(self, lamports: int = 10 * 10**9, base: int = PAPER_BALANCE) -> str:
         """Give the live wallet SOL and base tokens from the embedded simulator's faucet
@@ -742,10 +750,12 @@ class FeedSession:
                  self.session_id or "(not recorded)", self.slot, self.updates, journal)  # fmt: skip
 
     async def _stop(self) -> None:
-        task, self._names_task = self._names_task, None
-        if task is not None and not task.done():
+        tasks = [t for t in (self._names_task, self._tips_task) if t is not None and not t.done()]
+        self._names_task = self._tips_task = None
+        for task in tasks:
             task.cancel()
-            await asyncio.wait([task])
+        if tasks:
+            await asyncio.wait(tasks)
         try:
             if self.executor is not None:
                 await self.executor.close()
@@ -792,6 +802,8 @@ class FeedSession:
             self.recorder.input(Kind.FEES, 0, json_payload([list(x) for x in samples]))
         newest = self.fee_estimator.newest_slot
         fresh = [(s, f) for s, f in samples if newest is None or s > newest]
+        if fresh and self.ev.broker is not None:  # what paper's orders compete against
+            self.ev.broker.fee_samples.extend(f for _, f in fresh)
         if fresh:
             ev = self.ev
             before = ev.fees.cu_price_micro_lamports
@@ -811,6 +823,75 @@ class FeedSession:
                     },
                     self._now_ns,
                 )
+
+    def _fee_accounts(self) -> list[str]:
+        """The pools the fee poll asks about: those of the orders in flight (paper and
+        live), then of the best cycles (what the next orders will write)."""
+        out: dict[str, None] = {}
+        b = self.ev.broker
+        if b is not None:
+            for order in b.pending:
+                out.update(dict.fromkeys(order.opp.pools))
+        ex = self.ev.executor
+        if ex is not None:
+            for lo in list(ex.orders)[-8:]:
+                out.update(dict.fromkeys(lo.pools))
+        best = sorted(self.ev.live.values(), key=lambda v: -v[1].net_profit)[:16]
+        for opp, _ in best:
+            out.update(dict.fromkeys(opp.pools))
+        return list(out)[:128]
+
+    def _tip_floor_url(self) -> str:
+        """Where the block engines' tip floor is read (paper's bundles compete with the
+        tips landed there): when orders tip, the first live block engine, else the
+        embedded simulator's (it serves Jito's endpoint); "" when nothing tips."""
+        if not self.fee_settings.tip_lamports:
+            return ""
+        cfg = self.live_config
+        if cfg is not None and cfg.engines():
+            return str(cfg.engines()[0])
+        if self.sim is not None and self.endpoints:
+            return self.endpoints[0].http or ""
+        return ""
+
+    async def _poll_tips(self, url: str) -> None:
+        """Read the tip floor every ``TIP_FLOOR_S`` seconds (``_on_tips``); a failure is
+        logged and the last one stands."""
+        import aiohttp
+
+        from feeds.clients.tls import ssl_for
+
+        from .execution.routes import PERCENTILES, fetch_tip_floor
+
+        async with aiohttp.ClientSession() as http:
+            while True:
+                try:
+                    answer = await fetch_tip_floor(http, url, ssl_for(url, self.ca_file))
+                    row = answer[0] if isinstance(answer, list) else answer
+                    tips = [round(float(row[f"landed_tips_{p}th_percentile"]) * 1e9)
+                            for p in PERCENTILES]  # fmt: skip
+                    if all(t >= 0 for t in tips):
+                        self._on_tips(tips)
+                except (ValueError, KeyError, TypeError, IndexError, aiohttp.ClientError,
+                        asyncio.TimeoutError, OSError) as exc:  # fmt: skip
+                    log.warning("tip floor: %s", scrub(str(exc), url)[:200])
+                await asyncio.sleep(TIP_FLOOR_S)
+
+    def _on_tips(self, lamports: list[int]) -> None:
+        """The block engines' landed tips (lamports at the 25th ... 99th percentile):
+        what paper's bundles compete against. Journaled as an input."""
+        if self.recorder is not None:
+            self.recorder.input(Kind.TIPS, 0, json_payload(list(lamports)))
+        if self.ev.broker is not None:
+            self.ev.broker.tip_floor = tuple(int(x) for x in lamports)
+
+    def _on_landing(self, slots: int) -> None:
+        """A live order landed ``slots`` after its decision: paper lands its orders on
+        the live orders' measured latency. Journaled as an input."""
+        if self.recorder is not None:
+            self.recorder.input(Kind.LANDING, 0, json_payload([int(slots)]))
+        if self.ev.broker is not None:
+            self.ev.broker.observe_landing(int(slots))
 
     # ------------------------------------------------------------ the tick
     def tick(self, now_ns: int | None = None) -> None:

@@ -45,6 +45,8 @@ class Kind(IntEnum):
     # [slots_per_epoch, warmup, first_normal_epoch, first_normal_slot] from getEpochSchedule
     # (a recording without one replays on mainnet's schedule, the engine's default)
     EPOCH_SCHEDULE = 14
+    TIPS = 15  # [p25, p50, p75, p95, p99]: the block engines' landed tips, lamports
+    LANDING = 16  # [slots]: a live order landed this many slots after its decision
 
 
 @dataclass(frozen=True, slots=True)

@@ -282,6 +282,7 @@ class LiveOrder:
     durable: str = ""  # its durable nonce: the blockhash every version names
     versions: list[tuple[str, int]] = field(default_factory=list)  # (signature, tip) sent
     parts: int = 1  # transactions it went as (2: a bundle, when one could not hold it)
+    decided_slot: int = 0  # the graph's slot when it was decided
     sending: bool = False
     sent: bool = False
     t0: float = field(default_factory=time.perf_counter)
@@ -352,6 +353,9 @@ class LiveExecutor:
     ) -> None:
         # the day's total across runs (None: no journal, and live does not arm)
         self.ledger = ledger
+        # told each landed order's slots from decision to landing (the session journals it
+        # and paper lands on it)
+        self.on_landing: Callable[[int], None] | None = None
         self.config, self.base, self._graph, self._sink, self.clock = (
             config,
             base,
@@ -634,6 +638,7 @@ class LiveExecutor:
         o = LiveOrder(
             self.seq, trigger, key, list(opp.tokens), list(opp.pools), list(opp.kinds), amount, hops
         )
+        o.decided_slot = int(self._graph().slot)
         self.orders.append(o)
         self.spent_today += amount
         self._traded[key] = pool_slots
@@ -787,6 +792,8 @@ class LiveExecutor:
             conf = await watcher.wait(o.signature, fut, last_valid, c.confirm_timeout_s)
             await self._count_routes(o, handed, conf, sent_slot, ixs)
         o.slot = conf.slot
+        if conf.slot is not None and o.decided_slot and self.on_landing is not None:
+            self.on_landing(conf.slot - o.decided_slot)  # paper lands on the measured latency
         alone = self.open_orders() == 1
         await self.refresh_balances(o.tokens)
         if alone and conf.status in ("confirmed", "failed"):

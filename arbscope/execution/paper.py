@@ -1,8 +1,33 @@
-"""Paper trading that does not lie: a decision is filled ``latency_ticks`` session ticks
-later against the pools' state *then* (what a transaction sent now would meet), with
-the exact AMM curves (``PoolGraph.quote``), so slippage is real; each attempt pays the
-base fee, the priority fee (compute-unit limit x price at decision time) and the tip —
-once, and also when it fails, as a failed transaction does on chain.
+"""Paper trading that tells the truth: a decision fills at the slot where its transaction
+would land, against the pools as they are then — including the trades of the other
+arbitrageurs racing for the same gap — with the exact curves (``PoolGraph.quote``), the
+live executor's own hop rules, and the fees of a transaction that lands whether it fills
+or fails.
+
+**Landing.** A decision at slot *D* lands at *D + L*: ``L`` the most likely latency of
+``latency_slots`` (chances of 1, 2, ... slots; the session sets it from the live orders'
+measured decision-to-landing slots when there are some, else the configured one). It is
+resolved once the session has seen the slot after the landing slot.
+
+**Racing.** The broker watches each pending order's pools: the state before the landing
+slot (the last seen while none of its pools had changed in it) is what the order meets
+when it lands first; the state after the landing slot's changes, what it meets behind the
+others. When none of its pools changed in the landing slot nobody raced it. When one did,
+it is ahead with ``p_ahead``: the share of the competing priorities observed below its own
+— a bundle's tip per compute unit (plus its price) against the block engines' landed tips
+(``tip_floor``: the 25th...99th percentiles, the competitors' taken to ask for 200,000
+compute units, Agave's per-instruction default), a transaction's compute-unit price
+against the recent fees of the pools it writes (``fee_samples``). The prediction is the
+likelier side (ahead when ``p_ahead`` > 1/2): what maximises agreement with what live would
+do, and ``p_ahead`` is kept with the fill.
+
+**Filling** follows the live executor (``arbscope.execution.live``): hop *i* spends what hop
+*i-1* was quoted to give, so a hop that gives less than its quote leaves the next one short
+(it fails: the pool moved); each hop must give at least its quote less
+``max_slippage_bps``, the last also the amount put in. Failures carry their reason
+(``outbid``: a competitor landed first in the landing slot; ``pool moved``: the pools changed
+before it landed; ``below the input``; ``pool gone``; ``a hop cannot fill``). Slippage at
+landing (the quote at decision against the output at landing) is kept per fill.
 
 Accounting (base token units; lamports for the fee payer):
 - ``base_balance = initial + sum(out - in)`` over the fills that went through;
@@ -17,15 +42,20 @@ local pools, so the same state would be "arbitraged" forever).
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine_rs.errors import EngineError
 from feeds.wire.units import TokenBook
 
 BASE_FEE_PER_SIGNATURE = 5_000
+
+
+COMPETITOR_CU = 200_000  # what a competitor's transaction is taken to ask for
+TIP_PERCENTILES = (25, 50, 75, 95, 99)
+RESOLVE_AFTER = 1  # slots past the landing slot before an order is resolved
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +66,23 @@ class Order:
     score: Any  # its Score
     fee_lamports: int
     slot: int
-    due_tick: int
+    land_slot: int
     trigger: str  # "auto" | "manual"
+    priority: int = 0  # its place in a slot's order (micro-lamports per CU, tip included)
+    live_seq: int = 0  # the live order it shadows (0: none)
+
+
+@dataclass(slots=True)
+class _Watch:
+    """What the broker saw of a pending order's pools: the hops quoted before its landing
+    slot (``ahead``), after it (``behind``), and whether its pools changed in it."""
+
+    ahead: list[int] | None = None
+    ahead_error: str = ""
+    behind: list[int] | None = None
+    behind_error: str = ""
+    raced: bool = False
+    moved: bool = False  # its pools changed between decision and landing slot
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +105,17 @@ class Fill:
     pnl: int  # amount_out - amount_in - fees_in_base (just -fees_in_base when failed)
     ok: bool
     reason: str  # why it failed ("" when filled)
+    slot_landed: int = 0  # the slot its transaction would land in
+    raced: bool = False  # a pool of it changed in that slot
+    p_ahead: float = 1.0  # its chance to be ahead of the others there
+    live_seq: int = 0  # the live order it shadows (0: none)
+
+    @property
+    def slippage_bps(self) -> float:
+        """What landing cost against the quote at decision (bps of it; 0 when failed)."""
+        if not self.ok or self.expected_out <= 0:
+            return 0.0
+        return (self.expected_out - self.amount_out) * 10_000 / self.expected_out
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -69,7 +125,8 @@ class Fill:
             "expected_out": self.expected_out, "amount_out": self.amount_out,
             "hop_amounts": self.hop_amounts, "fee_lamports": self.fee_lamports,
             "fees": self.fees_in_base, "profit": self.pnl, "ok": self.ok,
-            "status": "filled" if self.ok else self.reason,
+            "status": "filled" if self.ok else self.reason, "slot_landed": self.slot_landed,
+            "raced": self.raced, "p_ahead": round(self.p_ahead, 6), "live_seq": self.live_seq,
         }  # fmt: skip
 
 
@@ -88,6 +145,8 @@ class Portfolio:
     equity: tuple[int, ...]
     pending: int
     last: tuple[Fill, ...] = ()
+    reasons: tuple[tuple[str, int], ...] = ()  # failures by reason, most first
+    slippage_bps: float = 0.0  # the filled attempts' mean slippage at landing
 
     @property
     def hit_rate(self) -> float:
@@ -101,7 +160,7 @@ class PaperBroker:
     base: str
     balance: int  # initial base-token balance
     lamports: int = 10_000_000_000  # the fee payer: 10 SOL
-    latency_ticks: int = 1
+    latency_slots: tuple[float, ...] = (1.0,)  # chances of landing 1, 2, ... slots later
     max_slippage_bps: float = 50.0
     max_trade: int | None = None  # per-trade cap on amount_in (base units)
     tip_lamports: int = 0
@@ -119,11 +178,19 @@ class PaperBroker:
     equity: deque[int] = field(default_factory=lambda: deque(maxlen=200))
     ticks: int = 0
     seq: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    slippage_sum: float = 0.0
     _traded: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = field(default_factory=dict)
+    _watch: dict[int, _Watch] = field(default_factory=dict)
+    _landings: deque[int] = field(default_factory=lambda: deque(maxlen=200))
     # why a cycle could not be sent as one transaction ("" when it could): paper refuses
     # what live would have to refuse (the session sets it when it knows the pools' programs)
     sendable: Callable[[Any], str] | None = None
     names: TokenBook = field(default_factory=TokenBook)  # the session's token names
+    # what the others bid (the session's journaled inputs): the block engines' landed
+    # tips (lamports at TIP_PERCENTILES), the recent compute-unit prices of written pools
+    tip_floor: tuple[int, ...] = ()
+    fee_samples: deque[int] = field(default_factory=lambda: deque(maxlen=150))
 
     def __post_init__(self) -> None:
         self.base_balance = self.balance
@@ -132,9 +199,10 @@ class PaperBroker:
 
     # ------------------------------------------------------------ decisions
     def decide(self, opp: Any, score: Any, fees: Any, slot: int, pool_slots: tuple[int, ...],
-               trigger: str = "auto") -> str:  # fmt: skip
+               trigger: str = "auto", live_seq: int = 0) -> str:  # fmt: skip
         """Queue a paper order for ``opp`` (scored ``score``, fee context ``fees``); the
-        reason it was not queued, or "" when it was."""
+        reason it was not queued, or "" when it was. ``live_seq``: the live order it
+        shadows."""
         key = (opp.base_mint, tuple(opp.pools))
         if opp.base_mint != self.base:
             return f"not a {self.names.symbol(self.base)} cycle"
@@ -158,57 +226,131 @@ class PaperBroker:
         if fee > self._lamports:
             return "not enough lamports for the fees"
         self.seq += 1
-        self.pending.append(Order(self.seq, key, opp, score, fee, slot,
-                                  self.ticks + self.latency_ticks, trigger))  # fmt: skip
+        priority = fees.cu_price_micro_lamports + (
+            self.tip_lamports * 1_000_000 // max(1, fees.cu_limit)
+        )
+        land = slot + 1 + max(range(len(self.latency_slots)), key=self.latency_slots.__getitem__)
+        self.pending.append(Order(self.seq, key, opp, score, fee, slot, land, trigger,
+                                  priority, live_seq))  # fmt: skip
+        # the state it was decided on is the one it meets landing first, until a later
+        # update of the decision's slot (or of one before its landing slot) says otherwise
+        self._watch[self.seq] = _Watch(ahead=list(opp.hop_amounts))
         self._traded[key] = pool_slots
         return ""
+
+    def observe_landing(self, slots: int) -> None:
+        """A live order landed ``slots`` after its decision: paper's latency follows the
+        live orders' measured distribution (the last 200)."""
+        if slots < 1:
+            return
+        self._landings.append(slots)
+        counts = Counter(self._landings)
+        top = max(counts)
+        n = len(self._landings)
+        self.latency_slots = tuple(counts.get(k, 0) / n for k in range(1, top + 1))
+
+    def link(self, seq: int, live_seq: int) -> None:
+        """Mark pending paper order ``seq`` as the shadow of live order ``live_seq``."""
+        self.pending = [replace(o, live_seq=live_seq) if o.seq == seq else o for o in self.pending]
 
     def cancel_all(self) -> int:
         """The kill switch: drop every pending order; how many."""
         n = len(self.pending)
         self.pending.clear()
+        self._watch.clear()
         return n
+
+    def p_ahead(self, priority: int) -> float:
+        """The chance of an order of ``priority`` to be ahead of a competing one: the share
+        of the observed competing priorities below it (equal ones count half)."""
+        if self.tip_lamports > 0 and self.tip_floor:
+            others = [t * 1_000_000 // COMPETITOR_CU for t in self.tip_floor]
+            return _share_below(priority, others, TIP_PERCENTILES)
+        if self.fee_samples:
+            xs = sorted(self.fee_samples)
+            below = sum(1 for x in xs if x < priority) + 0.5 * sum(1 for x in xs if x == priority)
+            return below / len(xs)
+        return 1.0  # nothing observed: nobody to be behind
 
     # ------------------------------------------------------------ fills
     def on_tick(self, graph: Any, slot: int) -> list[Fill]:
-        """Fill the orders whose latency has elapsed against the graph's current state."""
+        """Watch the pending orders' pools at the session's slot ``slot``, and fill those
+        whose landing slot has passed against the state they would have met."""
         self.ticks += 1
-        due = [o for o in self.pending if o.due_tick <= self.ticks]
-        if not due:
-            return []
-        self.pending = [o for o in self.pending if o.due_tick > self.ticks]
-        return [self._fill(o, graph, slot) for o in due]
+        out: list[Fill] = []
+        keep: list[Order] = []
+        for o in self.pending:
+            w = self._watch.setdefault(o.seq, _Watch())
+            pool_slots = _slots(graph, o.opp.pools)
+            newest = max(pool_slots)
+            if newest < o.land_slot:  # its pools as it would meet them landing first
+                w.ahead, w.ahead_error = self._hops(graph, o)
+                w.moved = w.moved or newest > o.slot
+            elif newest == o.land_slot:  # changed in its landing slot: someone raced it
+                w.raced = True
+                w.behind, w.behind_error = self._hops(graph, o)
+            elif not w.raced and any(s == o.land_slot for s in pool_slots):
+                w.raced = True
+            if slot <= o.land_slot + RESOLVE_AFTER - 1:
+                keep.append(o)
+                continue
+            if w.behind is None and not w.behind_error:
+                w.behind, w.behind_error = self._hops(graph, o)
+            out.append(self._fill(o, w, slot))
+            self._watch.pop(o.seq, None)
+        self.pending = keep
+        return out
 
-    def _fill(self, o: Order, graph: Any, slot: int) -> Fill:
+    def _hops(self, graph: Any, o: Order) -> tuple[list[int] | None, str]:
+        """Each hop's output as the live executor's transaction would get it: hop *i*
+        spends what hop *i-1* was quoted to give (the decision's hops); or why not."""
+        opp = o.opp
+        got: list[int] = [opp.amount_in]
+        for i, pool in enumerate(opp.pools):
+            try:
+                hops = graph.quote([pool], opp.tokens[i], opp.hop_amounts[i])
+            except EngineError as exc:
+                return None, f"pool gone: {exc}"
+            if not hops:
+                return None, "a hop cannot fill"
+            got.append(int(hops[-1]))
+        return got, ""
+
+    def _fill(self, o: Order, w: _Watch, slot: int) -> Fill:
         opp, sc = o.opp, o.score
         expected = opp.amount_out
         fees_in_base = sc.fees_in_base
-        try:
-            hops = graph.quote(opp.pools, opp.base_mint, opp.amount_in)
-        except EngineError as exc:  # a pool left the graph
-            hops, reason = [], f"pool gone: {exc}"
-        else:
-            reason = "" if hops else "a hop cannot fill"
-        out = hops[-1] if hops else 0
-        floor = expected * (10_000 - self.max_slippage_bps) / 10_000
-        if hops and out < floor:
-            reason = f"slippage: {out:,} < minimum {int(floor):,}"
+        p = self.p_ahead(o.priority) if w.raced else 1.0
+        first = not w.raced or p > 0.5
+        got, err = (w.ahead, w.ahead_error) if first else (w.behind, w.behind_error)
+        if got is None and not err and first:  # never seen before its landing slot
+            got, err = w.behind, w.behind_error
+        reason = err
+        out = 0
+        if got is not None:
+            reason = _hop_failure(list(opp.hop_amounts), got, opp.amount_in, self.max_slippage_bps)
+            if reason and not first:
+                reason = "outbid: " + reason
+            out = got[-1]
         ok = not reason
         self._lamports -= o.fee_lamports
         self.fees += fees_in_base
         self.attempts += 1
+        hops = list(got) if got is not None and ok else []
         if ok:
             self.base_balance += out - opp.amount_in
             pnl = out - opp.amount_in - fees_in_base
             self.wins += pnl > 0
+            self.slippage_sum += (expected - out) * 10_000 / expected if expected > 0 else 0.0
         else:
-            pnl, out, hops = -fees_in_base, 0, []
+            pnl, out = -fees_in_base, 0
             self.failed += 1
+            self.reasons[_reason_class(reason)] += 1
         self.pnl += pnl
         self.equity.append(self.balance + self.pnl)
         f = Fill(o.seq, o.trigger, o.slot, slot, opp.base_mint, list(opp.tokens),
-                 list(opp.pools), opp.amount_in, expected, out, list(hops), o.fee_lamports,
-                 fees_in_base, pnl, ok, reason)  # fmt: skip
+                 list(opp.pools), opp.amount_in, expected, out, hops, o.fee_lamports,
+                 fees_in_base, pnl, ok, reason, o.land_slot, w.raced, p, o.live_seq)  # fmt: skip
         self.fills.append(f)
         return f
 
@@ -218,8 +360,57 @@ class PaperBroker:
         return self.lamports - self._lamports
 
     def portfolio(self) -> Portfolio:
+        filled = self.attempts - self.failed
         return Portfolio(
             self.base, {self.base: self.base_balance}, self._lamports, self.attempts,
             self.wins, self.failed, self.pnl, self.fees, tuple(self.equity),
-            len(self.pending), tuple(self.fills)[-5:],
+            len(self.pending), tuple(self.fills)[-5:], tuple(self.reasons.most_common()),
+            self.slippage_sum / filled if filled else 0.0,
         )  # fmt: skip
+
+
+def _slots(graph: Any, pools: list[str]) -> list[int]:
+    """The slot of each pool's last update (-1: not in the graph)."""
+    out = []
+    for p in pools:
+        try:
+            out.append(int(graph.pool_rate(p)[4]))
+        except EngineError:
+            out.append(-1)
+    return out
+
+
+def _hop_failure(quoted: list[int], got: list[int], amount_in: int, bps: float) -> str:
+    """Why live's transaction would fail with these hop outputs ("" when it fills): each
+    hop under its quote less ``bps``, an earlier hop short of what the next one spends,
+    the last under the amount put in."""
+    n = len(quoted) - 1
+    for i in range(1, n + 1):
+        floor = quoted[i] * (10_000 - bps) // 10_000
+        if i == n:
+            floor = max(floor, amount_in)
+        if got[i] < floor:
+            if i == n and got[i] >= quoted[i] * (10_000 - bps) // 10_000:
+                return f"below the input: {got[i]:,} < {amount_in:,}"
+            return f"slippage: hop {i} gives {got[i]:,} < minimum {int(floor):,}"
+        if i < n and got[i] < quoted[i]:  # the next hop spends the quote: it is short
+            return f"pool moved: hop {i} gives {got[i]:,} < the {quoted[i]:,} hop {i + 1} spends"
+    return ""
+
+
+def _reason_class(reason: str) -> str:
+    """A failure's class for the panel: the words before the first colon."""
+    return reason.split(":", 1)[0] or "failed"
+
+
+def _share_below(x: int, points: list[int], pct: tuple[int, ...]) -> float:
+    """The share of a distribution below ``x``, from its values ``points`` at the
+    percentiles ``pct`` (linear between them; 0 below the first's half, 1 above the last)."""
+    if x < points[0]:
+        return pct[0] / 100 * (x / points[0] if points[0] > 0 else 0.0)
+    for (p0, v0), (p1, v1) in zip(
+        zip(pct, points, strict=True), zip(pct[1:], points[1:], strict=True), strict=False
+    ):
+        if x < v1:
+            return (p0 + (p1 - p0) * ((x - v0) / (v1 - v0) if v1 > v0 else 1.0)) / 100
+    return 1.0 if x > points[-1] else pct[-1] / 100

@@ -107,9 +107,13 @@ class FeedPool:
         rpc_hedge_s: float = 1.0,
         rpc_max_bytes: int = MAX_ANSWER_BYTES,
         ca_file: str | None = None,
+        fee_accounts: Callable[[], Sequence[str]] | None = None,
     ) -> None:
         if not endpoints:
             raise ValueError("at least one endpoint is needed")
+        # the accounts the fee poll asks about (``lockedWritableAccounts``: the prices paid
+        # by the transactions that wrote them, not the slot's cheapest), at most 128
+        self.fee_accounts = fee_accounts
         self.endpoints = list(endpoints)
         self.ingest, self.eng = ingest, engine
         self.worker_config = worker_config or WorkerConfig()
@@ -509,8 +513,9 @@ class FeedPool:
                 for i in self._http_order():
                     if self.gates[i].remaining() > 0:
                         continue
+                    accounts = list(self.fee_accounts())[:128] if self.fee_accounts else []
                     try:
-                        self.on_fees(await clients[i].get_recent_prioritization_fees())
+                        self.on_fees(await clients[i].get_recent_prioritization_fees(accounts))
                     except RpcError as exc:
                         self.counters[i].oversize += exc.transport == "oversize"
                         self.counters[i].error(str(exc))

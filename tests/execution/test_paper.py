@@ -1,5 +1,7 @@
-"""Paper fills against the exact curves, fees counted once, latency that lets the pool
-move (slippage), the per-trade and balance caps, and the kill switch."""
+"""Paper fills against the exact curves, fees counted once, landing a slot (or more)
+after the decision against the pools as they are then (slippage), the live executor's hop
+rules, races in the landing slot decided by the observed bids, the per-trade and balance
+caps, and the kill switch."""
 
 from __future__ import annotations
 
@@ -40,10 +42,12 @@ def decided(eng: types.ModuleType, g: object, broker: PaperBroker) -> tuple[obje
 
 def test_a_fill_is_the_hand_computation_through_the_exact_curves(eng: types.ModuleType) -> None:
     g = market(eng)
-    broker = PaperBroker(base=A, balance=10**12, latency_ticks=1)
+    broker = PaperBroker(base=A, balance=10**12)
     o, sc = decided(eng, g, broker)
     assert o.pools == [P2, P1]
-    (f,) = broker.on_tick(g, 2)
+    assert broker.on_tick(g, 2) == []  # it lands in slot 2: resolved once slot 2 is seen
+    (f,) = broker.on_tick(g, 3)
+    assert f.slot_landed == 2 and not f.raced
     want = hand(eng, o.amount_in, (1_000_000_000, 2_100_000_000))
     assert f.ok and f.amount_out == want == o.amount_out
     fee = BASE_FEE_PER_SIGNATURE + 200_000 * 10_000 // 1_000_000
@@ -51,23 +55,80 @@ def test_a_fill_is_the_hand_computation_through_the_exact_curves(eng: types.Modu
     assert f.pnl == want - o.amount_in - sc.fees_in_base
 
 
-def test_latency_lets_the_pool_move_and_slippage_is_real(eng: types.ModuleType) -> None:
+def test_a_pool_moved_before_landing_fails_the_hop_that_spends_its_quote(
+    eng: types.ModuleType,
+) -> None:
+    """Hop 2 spends what hop 1 was quoted to give (the live executor's rule): a pool of
+    hop 1 moved before the landing slot leaves hop 2 short, whatever the slippage cap."""
     g = market(eng)
-    broker = PaperBroker(base=A, balance=10**12, latency_ticks=2, max_slippage_bps=10_000)
-    o, sc = decided(eng, g, broker)
+    broker = PaperBroker(base=A, balance=10**12, latency_slots=(0.0, 1.0), max_slippage_bps=10_000)
+    _o, sc = decided(eng, g, broker)  # lands in slot 3 (two slots: the likelier)
     assert broker.on_tick(g, 2) == []  # not yet: the transaction is in flight
-    moved = (1_000_000_000, 2_060_000_000)  # someone else took most of the edge
-    g.upsert_cpmm(P2, A, B, *moved, 25, 10_000, 3)  # type: ignore[attr-defined]
+    moved = (1_000_000_000, 2_060_000_000)  # someone else took most of the edge in slot 2
+    g.upsert_cpmm(P2, A, B, *moved, 25, 10_000, 2)  # type: ignore[attr-defined]
+    assert broker.on_tick(g, 3) == []
+    (f,) = broker.on_tick(g, 4)
+    assert not f.ok and f.reason.startswith("pool moved") and f.slot_landed == 3
+    assert f.pnl == -sc.fees_in_base
+    assert dict(broker.portfolio().reasons) == {"pool moved": 1}
+
+
+def test_the_last_hop_takes_slippage_within_the_cap(eng: types.ModuleType) -> None:
+    """The last hop may give less than its quote, down to the cap: the fill is what the
+    pools give at landing, and its slippage against the quote is kept."""
+    g = market(eng)
+    broker = PaperBroker(base=A, balance=10**12, max_slippage_bps=100)
+    o, _sc = decided(eng, g, broker)
+    p1 = (999_700_000, 2_000_000_000)  # the last hop's pool a little worse, before landing
+    g.upsert_cpmm(P1, A, B, *p1, 25, 10_000, 1)  # type: ignore[attr-defined]
     (f,) = broker.on_tick(g, 3)
-    assert f.ok and f.amount_out == hand(eng, o.amount_in, moved) < o.amount_out
-    assert f.pnl == f.amount_out - o.amount_in - sc.fees_in_base
+    b_mid = o.hop_amounts[1]
+    want = eng.cpmm_amount_out(b_mid, 2_000_000_000, 999_700_000, 25, 10_000)
+    assert f.ok and f.amount_out == want < o.amount_out
+    assert f.slippage_bps == (o.amount_out - want) * 10_000 / o.amount_out > 0
+    assert broker.portfolio().slippage_bps == f.slippage_bps
+
+
+@pytest.mark.parametrize("priority_vs_others,ahead", [(10, True), (0.1, False)])
+def test_a_race_in_the_landing_slot_goes_to_the_likelier_side(
+    eng: types.ModuleType, priority_vs_others: float, ahead: bool
+) -> None:
+    """A pool of the order changed in its landing slot: it met the pools as before (ahead)
+    when its bid beats most observed ones, else as after (behind: outbid)."""
+    g = market(eng)
+    fees = FeeContext(cu_limit=200_000, cu_price_micro_lamports=10_000)
+    broker = PaperBroker(base=A, balance=10**12)
+    broker.fee_samples.extend(int(10_000 / priority_vs_others) + k for k in range(-5, 6))
+    (o,) = [o for o in g.cycles(A) if o.amount_in > 0]  # type: ignore[attr-defined]
+    sc = eng.score(o, fees, ScorePolicy(min_profit=1, min_persistence=1, max_staleness_slots=10))
+    assert broker.decide(o, sc, fees, 1, (1, 1)) == ""
+    assert broker.on_tick(g, 1) == []  # seen before its landing slot
+    g.upsert_cpmm(P2, A, B, 1_000_000_000, 2_000_000_000, 25, 10_000, 2)  # type: ignore[attr-defined]
+    (f,) = broker.on_tick(g, 3)  # the gap closed in the landing slot
+    assert f.raced and (f.p_ahead > 0.5) == ahead
+    assert f.ok == ahead
+    if not ahead:
+        assert f.reason.startswith("outbid") and dict(broker.portfolio().reasons) == {"outbid": 1}
+
+
+def test_tip_floor_odds_and_the_live_latency(eng: types.ModuleType) -> None:
+    """A bundle's odds come from the engines' landed tips (per compute unit, the others
+    taken to ask for 200,000); the latency follows the live orders' measured one."""
+    b = PaperBroker(base=A, balance=10**12, tip_lamports=10_000)
+    b.tip_floor = (1_000, 2_000, 5_000, 20_000, 50_000)
+    # a tip of 10,000 over 200,000 CU is 50,000 micro-lamports per CU: between p75 and p95
+    assert 0.75 < b.p_ahead(50_000) < 0.95
+    assert b.p_ahead(1) < 0.25 and b.p_ahead(10**9) == 1.0
+    for slots in (1, 1, 2, 1, 3):
+        b.observe_landing(slots)
+    assert b.latency_slots == (0.6, 0.2, 0.2)
 
 
 def test_slippage_over_the_limit_fails_and_still_pays_the_fees(eng: types.ModuleType) -> None:
     g = market(eng)
     broker = PaperBroker(base=A, balance=10**12, max_slippage_bps=5)
     _o, sc = decided(eng, g, broker)
-    g.upsert_cpmm(P2, A, B, 1_000_000_000, 1_990_000_000, 25, 10_000, 3)  # type: ignore[attr-defined]
+    g.upsert_cpmm(P2, A, B, 1_000_000_000, 1_990_000_000, 25, 10_000, 1)  # type: ignore[attr-defined]
     (f,) = broker.on_tick(g, 3)
     assert not f.ok and f.reason.startswith("slippage") and f.amount_out == 0
     assert f.pnl == -sc.fees_in_base
@@ -89,7 +150,7 @@ def test_fees_are_counted_once(eng: types.ModuleType) -> None:
             o, FEES, ScorePolicy(min_profit=1, min_persistence=1, max_staleness_slots=99)
         )
         assert broker.decide(o, sc, FEES, 10 + i, (10 + i, 1)) == ""
-        fills += broker.on_tick(g, 11 + i)
+        fills += broker.on_tick(g, 12 + i)
     pf = broker.portfolio()
     swapped = sum(f.amount_out - f.amount_in for f in fills)
     assert pf.balances[A] == 10**12 + swapped
@@ -112,7 +173,7 @@ def test_caps_dedup_and_kill_switch(eng: types.ModuleType) -> None:
     b = PaperBroker(A, 10**12)
     assert b.decide(o, sc, FEES, 1, (1, 1)) == ""
     assert b.decide(o, sc, FEES, 1, (1, 1)) == "already pending"
-    assert b.cancel_all() == 1 and b.on_tick(g, 2) == []
+    assert b.cancel_all() == 1 and b.on_tick(g, 3) == []
     assert b.decide(o, sc, FEES, 2, (1, 1)) == "traded in this pool state"  # auto
     assert b.decide(o, sc, FEES, 2, (1, 1), trigger="manual") == ""  # the operator may
 

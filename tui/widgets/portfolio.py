@@ -68,7 +68,12 @@ class PortfolioPanel(Static):
         t.append(amt(pf.base, pf.pnl, sign=True), style=f"bold {palette.pnl(pf.pnl)}")
         t.append("\n")
         t.append(f"fills {pf.fills}  hit {100 * pf.hit_rate:.0f}%  failed {pf.failed}\n")
-        t.append(f"fees {amt(pf.base, pf.fees, symbol=False)}  pending {pf.pending}\n")
+        reasons = getattr(pf, "reasons", ())
+        if reasons:  # why paper's orders failed at landing, most first
+            t.append("  ".join(f"{why} {n}" for why, n in reasons[:3]) + "\n", style="dim")
+        slip = getattr(pf, "slippage_bps", 0.0)
+        t.append(f"fees {amt(pf.base, pf.fees, symbol=False)}  pending {pf.pending}"
+                 + (f"  slip {slip:.1f} bps" if pf.fills > pf.failed else "") + "\n")  # fmt: skip
 
     def _live(self, pf: Any, lv: Any, palette: Palette) -> Text:
         width = 28  # the panel's inside
