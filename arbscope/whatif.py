@@ -582,16 +582,18 @@ def run_sweep(
             }
         for done, fut in enumerate(as_completed(futures), 1):
             i = futures[fut]
-            out[i] = fut.result()
+            out[i] = cell = fut.result()
             if progress is not None:
-                progress(done, sweep.cells[i], out[i][0])  # type: ignore[index]
+                progress(done, sweep.cells[i], cell[0])
     except BaseException:
         stop.set()
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
-    sweep.results = [r for r, _ in out]  # type: ignore[misc]
-    sweep.charts = [files for _, files in out]  # type: ignore[misc]
+    finished = [o for o in out if o is not None]
+    assert len(finished) == len(work)  # as_completed yielded every future
+    sweep.results = [r for r, _ in finished]
+    sweep.charts = [files for _, files in finished]
     return sweep
 
 
