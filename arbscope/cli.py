@@ -10,6 +10,8 @@
   and digest.
 - ``arbscope sessions [prune]``, ``arbscope replay SESSION``, ``arbscope export SESSION``:
   the journal (every session is recorded unless ``--no-record``).
+- ``arbscope replay SESSION --headless --policy FILE``, ``arbscope sweep SESSION --set
+  KEY=V1,V2``: what-if replays of a recording under other policies (``arbscope.whatif``).
 - ``arbscope keygen FILE``: a new keypair file (0600) for trials on the simulator.
 - ``arbscope pools discover --mint SOL --mint USDC [...]``: every pool of the supported
   venues among those mints on a node that serves ``getProgramAccounts``, ranked by
@@ -124,6 +126,40 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--shadow", action="store_true", help="also run the other backend (timing panel; slower)"
     )
+    replay.add_argument(
+        "--policy", metavar="FILE", help="what-if (headless): replay under this policy file's "
+        "[policy] and [fees] keys; prints PnL, fills, hit rate, fees and drawdown",
+    )  # fmt: skip
+    replay.add_argument(
+        "--until", type=float, metavar="SECONDS",
+        help="what-if (headless): stop this many seconds after the recording's start",
+    )  # fmt: skip
+    replay.add_argument(
+        "--json", action="store_true", help="what-if (headless): the summary as JSON"
+    )
+    sweep = sub.add_parser(
+        "sweep", help="what-if replays of a session over a grid of policy and fee values"
+    )
+    sweep.add_argument("session", help="session id (or a unique prefix)")
+    _add_db(sweep)
+    sweep.add_argument(
+        "--set", action="append", default=[], required=True, metavar="KEY=V1,V2,...",
+        dest="sets", help="a what-if key and its values (repeatable: the grid is every "
+        "combination), e.g. policy.min_profit=0,100000 fees.tip_lamports=0,10000",
+    )  # fmt: skip
+    sweep.add_argument("--policy", metavar="FILE", help="a policy file every cell starts from")
+    sweep.add_argument(
+        "--jobs", type=int, metavar="N",
+        help="processes at once (default: the cells, at most the CPUs)",
+    )  # fmt: skip
+    sweep.add_argument(
+        "--out", metavar="DIR", help="where sweep.csv and the charts go (default ./sweep-ID/)"
+    )
+    sweep.add_argument(
+        "--until", type=float, metavar="SECONDS",
+        help="each cell stops this many seconds after the recording's start",
+    )  # fmt: skip
+    sweep.add_argument("--no-charts", action="store_true", help="the table and CSV only")
     export = sub.add_parser("export", help="a session's opportunities (and fills) as CSV")
     export.add_argument("session", help="session id (or a unique prefix)")
     _add_db(export)
@@ -509,6 +545,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             logs.setup()
         return _replay(args)
+    if args.command == "sweep":
+        return _sweep(args)
     if args.command == "export":
         return _export(args)
     if args.command == "keygen":
@@ -1051,6 +1089,12 @@ def _replay(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(str(exc))
 
+    whatif = args.policy is not None or args.until is not None or args.json
+    if whatif and not args.headless:
+        return _fail("--policy, --until and --json are for --headless replays")
+    if args.until is not None and not args.until > 0:
+        return _fail(f"--until must be a positive number of seconds, got {args.until:g}")
+
     async def info() -> Any:
         return await load_info(db, args.session)
 
@@ -1060,6 +1104,10 @@ def _replay(args: argparse.Namespace) -> int:
         meta = asyncio.run(info())
     except JournalError as exc:
         return _fail(str(exc))
+    if whatif:
+        from .whatif import replay_command
+
+        return replay_command(db, meta, args.policy, args.until, args.json)
     try:
         session = ReplaySession(db, meta, shadow=args.shadow, speed=speed)
     except Exception as exc:  # e.g. a config the engine refuses: a message, not a traceback
@@ -1113,6 +1161,17 @@ def _replay(args: argparse.Namespace) -> int:
 
     _run_app(ArbscopeApp(session, sessions=JournalSessions(db), theme=args.theme))
     return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .whatif import sweep_command
+
+    if args.jobs is not None and args.jobs < 1:
+        return _fail(f"--jobs must be at least 1, got {args.jobs}")
+    if args.until is not None and not args.until > 0:
+        return _fail(f"--until must be a positive number of seconds, got {args.until:g}")
+    return sweep_command(getattr(args, "db", None), args.session, args.sets, args.policy,
+                         args.jobs, args.out, args.until, not args.no_charts)  # fmt: skip
 
 
 def _export(args: argparse.Namespace) -> int:

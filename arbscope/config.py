@@ -426,6 +426,24 @@ def apply_env(cfg: Config, env: Mapping[str, str]) -> Config:
     return cfg
 
 
+def known_key(dotted: str) -> Key:
+    """The key named ``dotted``; ConfigError (with the nearest name) when there is none."""
+    key = BY_DOTTED.get(dotted)
+    if key is None:
+        raise ConfigError([f'unknown key "{dotted}"{_suggest(dotted, BY_DOTTED)}'])
+    return key
+
+
+def parse_value(dotted: str, text: str) -> Any:
+    """``text`` (a command-line value: ``--set KEY=V1,V2``) as ``dotted`` wants it, read
+    as its environment variable would be; ConfigError naming the key otherwise."""
+    key = known_key(dotted)
+    try:
+        return _convert(key, _from_env(key, text))
+    except ValueError as exc:
+        raise ConfigError([f"{dotted}: {exc}"]) from None
+
+
 def check(cfg: Config) -> Config:
     """Rules between keys."""
     problems = []

@@ -30,6 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from engine_rs.errors import EngineError
+from engine_rs.records import ScorePolicy
 from feeds.health import FeedHealth
 from storage.codec import Input, Kind, decompress, unpack
 from storage.journal import Journal, JournalError, SessionInfo
@@ -72,12 +73,15 @@ class ReplaySession:
 
     ``clock``: the wall clock the recording's time is paced against (the machine's
     monotonic clock unless given); ``tick_s``: the recorded time one turn of the run
-    loop covers at most; ``timer_clock``: the kernel timer's (staged screens)."""
+    loop covers at most; ``timer_clock``: the kernel timer's (staged screens).
+    ``policy`` and ``fee_settings``: a what-if replay's (:mod:`arbscope.whatif`) in
+    place of the recorded ones; the inputs stay the recording's."""
 
     def __init__(
         self, db: str | Path | None, info: SessionInfo, backend: types.ModuleType | None = None,
         shadow: bool = False, speed: float = 1.0, timer_clock: Callable[[], int] | None = None,
-        clock: Clock | None = None, tick_s: float = TICK_S,
+        clock: Clock | None = None, tick_s: float = TICK_S, *,
+        policy: ScorePolicy | None = None, fee_settings: FeeSettings | None = None,
     ) -> None:  # fmt: skip
         cfg = info.config
         self.db, self.info = db, info
@@ -87,8 +91,10 @@ class ReplaySession:
         self.max_hops = int(cfg.get("max_hops", 3))
         self.sweep_s = float(cfg.get("sweep_s", 1.0))
         # the scorer as the live session had it (older recordings: the defaults then)
-        self.policy = from_journal(DEFAULT_POLICY, cfg.get("policy"))
-        self.fee_settings = from_journal(FeeSettings(), cfg.get("fees"))
+        self.recorded_policy = from_journal(DEFAULT_POLICY, cfg.get("policy"))
+        self.recorded_fee_settings = from_journal(FeeSettings(), cfg.get("fees"))
+        self.policy = policy or self.recorded_policy
+        self.fee_settings = fee_settings or self.recorded_fee_settings
         self.backend_arg, self.shadow, self.timer_clock = backend, shadow, timer_clock
         self.journal: Journal | None = None
         self.digest = ""

@@ -1,4 +1,5 @@
-"""Print the runtime and dev dependencies of pyproject.toml, one per line, for pip.
+"""Print the runtime dependencies of pyproject.toml and those of its extras (``charts``,
+``dev``), one per line, for pip.
 
 The Makefile installs these before building the extension, so the project installs
 everything it needs from its own files.
@@ -15,7 +16,9 @@ import tomllib
 def main() -> int:
     project = tomllib.loads(Path("pyproject.toml").read_text())["project"]
     deps = list(project.get("dependencies", []))
-    deps += project.get("optional-dependencies", {}).get("dev", [])
+    # every extra: the optional features (the sweep's charts) are tested like the rest
+    for extra in project.get("optional-dependencies", {}).values():
+        deps += extra
     sys.stdout.write("\n".join(d for d in deps) + "\n")
     return 0
 
