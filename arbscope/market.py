@@ -190,7 +190,7 @@ class Evaluator:
         if bases:
             self.broker = PaperBroker(
                 base=bases[0], balance=PAPER_BALANCE, tip_lamports=fees.tip_lamports,
-                sendable=self.sendable,
+                sendable=self.sendable, exact_hops=self.exact_hops,
             )  # fmt: skip
         self.executor: LiveExecutor | None = None  # live trading, when configured
         self.mode = "PAPER"  # LIVE only after the session's request_live() succeeded
@@ -271,6 +271,21 @@ class Evaluator:
             ):
                 return ""  # a bundle of two
         return why + " (and no cut of its hops fits two)"
+
+    def exact_hops(self, opp: Any) -> list[bool]:
+        """Which hops of ``opp`` get exactly their quote or fail (``Venue.exact_buy``: an
+        order book's buy of the market's base); all False where the programs are unknown."""
+        out = []
+        for pool, tout in zip(opp.pools, opp.tokens[1:], strict=False):
+            kind = self.pool_kinds.get(pool)
+            exact = False
+            if kind and venues.by_kind(kind).exact_buy:
+                try:
+                    exact = tout == self.graph.pool_rate(pool)[0]
+                except EngineError:
+                    exact = False
+            out.append(exact)
+        return out
 
     def _programs(self, tokens: list[str]) -> list[str]:
         """Each token's program: Token-2022 for a mint the feed follows as such (the

@@ -21,8 +21,10 @@ journaled (``tx`` events, with the signature once signed):
    price at decision time), ``CreateIdempotent`` for a missing intermediate ATA, one
    exact-input swap per hop, and the Jito tip when one is set; a v0 message signed with
    the wallet. Hop *i* spends what hop *i-1* was quoted to give, and must give at least
-   its own quote less ``max_slippage_bps``; the last hop must also give back at least
-   the amount put in (a losing cycle fails on chain instead of losing principal);
+   its own quote less ``max_slippage_bps`` — an order book's buy (``Venue.exact_buy``,
+   fill-or-kill lots: the program has no minimum output) its whole quote; the last hop
+   must also give back at least the amount put in (a losing cycle fails on chain
+   instead of losing principal);
 4. **simulate** (``simulateTransaction`` with ``sigVerify``): refused when it fails, or
    when the simulated output (the base account's balance after, read from the
    simulation) is under the minimum;
@@ -1346,12 +1348,14 @@ class LiveExecutor:
         for i, pool in enumerate(o.pools):
             tin, tout = o.tokens[i], o.tokens[i + 1]
             amount, quoted = o.hops[i], o.hops[i + 1]
-            minimum = quoted * (10_000 - bps) // 10_000
+            st = self._static[pool]
+            venue = venues.by_kind(st.kind)
+            # a hop that gets exactly its minimum (an order book's buy) asks for its quote
+            exact = venue.exact_buy and tout == self._graph().pool_rate(pool)[0]
+            minimum = quoted if exact else quoted * (10_000 - bps) // 10_000
             if i == n - 1:
                 minimum = max(minimum, o.amount_in)
                 o.min_out = minimum
-            st = self._static[pool]
-            venue = venues.by_kind(st.kind)
             rec = st.record
             if venue.fresh_state:
                 now = got.get(pool)

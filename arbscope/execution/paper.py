@@ -10,21 +10,24 @@ measured decision-to-landing slots when there are some, else the configured one)
 resolved once the session has seen the slot after the landing slot.
 
 **Racing.** The broker watches each pending order's pools: the state before the landing
-slot (the last seen while none of its pools had changed in it) is what the order meets
-when it lands first; the state after the landing slot's changes, what it meets behind the
-others. When none of its pools changed in the landing slot nobody raced it. When one did,
-it is ahead with ``p_ahead``: the share of the competing priorities observed below its own
-— a bundle's tip per compute unit (plus its price) against the block engines' landed tips
-(``tip_floor``: the 25th...99th percentiles, the competitors' taken to ask for 200,000
-compute units, Agave's per-instruction default), a transaction's compute-unit price
-against the recent fees of the pools it writes (``fee_samples``). The prediction is the
-likelier side (ahead when ``p_ahead`` > 1/2): what maximises agreement with what live would
-do, and ``p_ahead`` is kept with the fill.
+slot (the one it was decided on, or a later one seen while none of its pools had changed
+in the landing slot) is what the order meets when it lands first; the state after the
+landing slot's changes, what it meets behind the others. When none of its pools changed
+in the landing slot nobody raced it. When one did, it is ahead with ``p_ahead``: the
+share of the competing priorities observed below its own — a bundle's tip per compute
+unit (plus its price) against the block engines' landed tips (``tip_floor``: the
+25th...99th percentiles, the competitors' taken to ask for 200,000 compute units,
+Agave's per-instruction default), a transaction's compute-unit price against the recent
+fees of the pools it writes (``fee_samples``). The prediction is the likelier side
+(ahead when ``p_ahead`` > 1/2): what maximises agreement with what live would do, and
+``p_ahead`` is kept with the fill.
 
 **Filling** follows the live executor (``arbscope.execution.live``): hop *i* spends what hop
 *i-1* was quoted to give, so a hop that gives less than its quote leaves the next one short
 (it fails: the pool moved); each hop must give at least its quote less
-``max_slippage_bps``, the last also the amount put in. Failures carry their reason
+``max_slippage_bps``, the last also the amount put in; an exact hop (``exact_hops``: an
+order book's buy, which live asks for its quote's lots, fill-or-kill) gives its quote or
+fails. Failures carry their reason
 (``outbid``: a competitor landed first in the landing slot; ``pool moved``: the pools changed
 before it landed; ``below the input``; ``pool gone``; ``a hop cannot fill``). Slippage at
 landing (the quote at decision against the output at landing) is kept per fill.
@@ -186,6 +189,9 @@ class PaperBroker:
     # why a cycle could not be sent as one transaction ("" when it could): paper refuses
     # what live would have to refuse (the session sets it when it knows the pools' programs)
     sendable: Callable[[Any], str] | None = None
+    # which hops get exactly their quote or fail (an order book's buy: live asks it for
+    # its quote's lots, fill-or-kill); None: none (the session sets it)
+    exact_hops: Callable[[Any], list[bool]] | None = None
     names: TokenBook = field(default_factory=TokenBook)  # the session's token names
     # what the others bid (the session's journaled inputs): the block engines' landed
     # tips (lamports at TIP_PERCENTILES), the recent compute-unit prices of written pools
@@ -328,7 +334,10 @@ class PaperBroker:
         reason = err
         out = 0
         if got is not None:
-            reason = _hop_failure(list(opp.hop_amounts), got, opp.amount_in, self.max_slippage_bps)
+            exact = self.exact_hops(opp) if self.exact_hops is not None else None
+            got = _exactly(list(opp.hop_amounts), got, exact)
+            reason = _hop_failure(list(opp.hop_amounts), got, opp.amount_in, self.max_slippage_bps,
+                                  exact)  # fmt: skip
             if reason and not first:
                 reason = "outbid: " + reason
             out = got[-1]
@@ -380,17 +389,25 @@ def _slots(graph: Any, pools: list[str]) -> list[int]:
     return out
 
 
-def _hop_failure(quoted: list[int], got: list[int], amount_in: int, bps: float) -> str:
+def _exactly(quoted: list[int], got: list[int], exact: list[bool] | None) -> list[int]:
+    """The hop outputs with each exact hop's (``exact[i-1]``) held to its quote: it buys
+    the quote's lots when it can (what is left of its input stays), else its shortfall."""
+    if not exact:
+        return got
+    return [g if i == 0 or not exact[i - 1] else min(g, quoted[i]) for i, g in enumerate(got)]
+
+
+def _hop_failure(quoted: list[int], got: list[int], amount_in: int, bps: float,
+                 exact: list[bool] | None = None) -> str:  # fmt: skip
     """Why live's transaction would fail with these hop outputs ("" when it fills): each
-    hop under its quote less ``bps``, an earlier hop short of what the next one spends,
-    the last under the amount put in."""
+    hop under its quote less ``bps`` (an exact hop, ``exact[i-1]``: under its quote),
+    an earlier hop short of what the next one spends, the last under the amount put in."""
     n = len(quoted) - 1
     for i in range(1, n + 1):
-        floor = quoted[i] * (10_000 - bps) // 10_000
-        if i == n:
-            floor = max(floor, amount_in)
+        tolerated = quoted[i] if exact and exact[i - 1] else quoted[i] * (10_000 - bps) // 10_000
+        floor = max(tolerated, amount_in) if i == n else tolerated
         if got[i] < floor:
-            if i == n and got[i] >= quoted[i] * (10_000 - bps) // 10_000:
+            if i == n and got[i] >= tolerated:
                 return f"below the input: {got[i]:,} < {amount_in:,}"
             return f"slippage: hop {i} gives {got[i]:,} < minimum {int(floor):,}"
         if i < n and got[i] < quoted[i]:  # the next hop spends the quote: it is short

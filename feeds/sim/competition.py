@@ -16,8 +16,8 @@ Each competitor (:class:`Competitor`): its latency as the chances of landing 1, 
 slots after the slot it saw the gap in; its bid (a bundle tip in lamports, lognormal, and
 the compute units it asks for); the smallest gap it acts on (bps between the pool's price
 and the fair one); how much of the gap it closes. The default roster (:data:`ROSTER`) has
-a fast, well-paying bot, a middling one and a slow, cheap one. Draws come from a
-generator of their own, so the market's own draws are those of a world without them.
+a fast, well-paying bot, a middling one and a slow, cheap one. Their draws come from a
+generator of their own (seeded from the world's seed), so a run is reproducible.
 """
 
 from __future__ import annotations

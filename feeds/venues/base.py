@@ -228,6 +228,10 @@ class Venue:
     follow: Callable[[Any, str, Any, int], list[tuple[str, int]]] | None = None
     absent: Callable[[int, str], tuple[str, bytes] | None] | None = None
     discovery: Discoverable | None = None  # None: ``pools discover`` passes over it
+    # a hop buying the pool's mint a gets exactly its minimum or fails (an order book's
+    # fill-or-kill taker: no minimum output, so the minimum is the lots it buys): the
+    # live executor sets that hop's minimum to its quote, and paper holds it to that
+    exact_buy: bool = False
 
     @property
     def name(self) -> str:

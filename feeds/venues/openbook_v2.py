@@ -18,10 +18,12 @@ optional accounts). The book's layouts and the program's operations on them are 
 - Swap: ``place_take_order``. A hop selling base (a → b) is an ``Ask`` of
   ``amount_in // base_lot_size`` lots, fill-or-kill, its price limit the lowest price at
   which every lot filled still gives ``minimum_out``; a hop buying base (b → a) a ``Bid``
-  of ``amount_in // quote_lot_size`` quote lots (fees included), immediate-or-cancel,
-  its price limit the highest at which the quote spent buys ``minimum_out`` (the program
-  has no minimum output of its own). Lots are the program's units: what is below a lot
-  stays with the user.
+  for the base lots ``minimum_out`` needs, fill-or-kill, paid from at most
+  ``amount_in // quote_lot_size`` quote lots (fees included), no price limit but that
+  budget (the program has no minimum output of its own: the lots are the minimum). It
+  gets exactly those lots, so the live executor asks a buy for its quote's lots
+  (``exact_buy``) and the quote left over stays with the user, as does what is below a
+  lot.
 - Errors: ``error.rs`` (``OpenBookError``, from 6000); Anchor's own constraint codes
   (anchor-lang ``ErrorCode``) for a wrong account.
 """
@@ -170,10 +172,13 @@ def take_args(rec: Any, a_to_b: bool, amount_in: int, minimum_out: int) -> TakeA
         price = min(price, I64_MAX)
         return TakeArgs(ASK, price, lots, I64_MAX // qls, ob.FILL_OR_KILL, TAKE_LIMIT)
     quote = min(amount_in // qls, I64_MAX // qls)
-    net = quote * ob.FEES_SCALE_FACTOR // (ob.FEES_SCALE_FACTOR + int(rec.taker_fee))
     need = -(-minimum_out // bls)  # base lots the minimum needs
-    price = I64_MAX if need == 0 else max(1, net // need)
-    return TakeArgs(BID, price, I64_MAX // bls, quote, ob.IMMEDIATE_OR_CANCEL, TAKE_LIMIT)
+    if need == 0:  # no minimum: whatever the quote buys
+        return TakeArgs(BID, I64_MAX, I64_MAX // bls, quote, ob.IMMEDIATE_OR_CANCEL, TAKE_LIMIT)
+    # the lots the minimum needs, all of them within the quote or none: the program has no
+    # minimum output, and a price limit from the average would stop short of the deeper
+    # levels a quote crossing several needs (a partial fill, below the minimum, landed)
+    return TakeArgs(BID, I64_MAX, min(need, I64_MAX // bls), quote, ob.FILL_OR_KILL, TAKE_LIMIT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -660,11 +665,12 @@ VENUE = Venue(
     sizing_swap=sizing_swap,
     decode_swap=decode_swap,
     errors=ERRORS,
-    slippage_error=WOULD_EXECUTE_PARTIALLY,  # a sell that cannot fill at its limit
+    slippage_error=WOULD_EXECUTE_PARTIALLY,  # a sell at its limit, a buy of its lots: not all
     # from memory, not measured: a taker order through a few makers takes some tens of
     # thousands of units; twice that for room
     compute_units=150_000,
     fresh_state=True,  # a book changes every slot: read the market again before an order
+    exact_buy=True,  # a buy takes the lots of its minimum, fill-or-kill
     anchor=True,
     sim=SimVenue(
         check=_check,

@@ -111,6 +111,44 @@ def test_a_race_in_the_landing_slot_goes_to_the_likelier_side(
         assert f.reason.startswith("outbid") and dict(broker.portfolio().reasons) == {"outbid": 1}
 
 
+def test_an_order_ahead_meets_the_state_it_was_decided_on(eng: types.ModuleType) -> None:
+    """The session may see nothing between the decision and the landing slot's changes
+    (one tick a slot): ahead, the order meets the pools it was decided on."""
+    g = market(eng)
+    broker = PaperBroker(base=A, balance=10**12)
+    broker.fee_samples.extend([1] * 10)  # every other bid below its own: ahead
+    o, _sc = decided(eng, g, broker)
+    g.upsert_cpmm(P2, A, B, 1_000_000_000, 2_000_000_000, 25, 10_000, 2)  # type: ignore[attr-defined]
+    assert broker.on_tick(g, 2) == []  # first seen with the landing slot's change
+    (f,) = broker.on_tick(g, 3)
+    assert f.raced and f.p_ahead == 1.0 and f.ok and f.amount_out == o.amount_out
+
+
+@pytest.mark.parametrize("moved,ok", [(-1, False), (+1, True)])
+def test_an_exact_hop_gets_its_quote_or_fails(eng: types.ModuleType, moved: int, ok: bool) -> None:
+    """An exact hop (an order book's buy, fill-or-kill on its quote's lots) fails a pool a
+    little worse, within the slippage cap; a better one gives it its quote, not more."""
+    g = market(eng)
+    broker = PaperBroker(base=A, balance=10**12, max_slippage_bps=100,
+                         exact_hops=lambda opp: [False] * (len(opp.pools) - 1) + [True])  # fmt: skip
+    o, _sc = decided(eng, g, broker)
+    p1 = (1_000_000_000 + moved * 300_000, 2_000_000_000)  # the last hop's pool
+    g.upsert_cpmm(P1, A, B, *p1, 25, 10_000, 1)  # type: ignore[attr-defined]
+    (f,) = broker.on_tick(g, 3)
+    assert f.ok == ok
+    if ok:
+        assert f.amount_out == o.amount_out and f.slippage_bps == 0
+    else:
+        assert f.reason.startswith("slippage: hop 2")
+        # the same move without the exact hop is within the cap
+        free = PaperBroker(base=A, balance=10**12, max_slippage_bps=100)
+        g2 = market(eng)
+        decided(eng, g2, free)
+        g2.upsert_cpmm(P1, A, B, *p1, 25, 10_000, 1)  # type: ignore[attr-defined]
+        (f2,) = free.on_tick(g2, 3)
+        assert f2.ok and f2.amount_out < o.amount_out
+
+
 def test_tip_floor_odds_and_the_live_latency(eng: types.ModuleType) -> None:
     """A bundle's odds come from the engines' landed tips (per compute unit, the others
     taken to ask for 200,000); the latency follows the live orders' measured one."""

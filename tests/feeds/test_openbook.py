@@ -143,14 +143,16 @@ def test_the_simulated_program_fills_a_hop_as_the_world_quotes_it(
         amount = int(depth * 0.3)
         q = world.quote_swap(pool, a_to_b, amount)
         assert q is not None
-        # a minimum 1% under the quote, as a live order's slippage allows: the price limit
-        # it gives (every lot at that price or better) is past the walk's last level
-        minimum = q.out * 99 // 100
+        # a sell: a minimum 1% under the quote, as a live order's slippage allows (the
+        # price limit it gives, every lot at that price or better, is past the walk's last
+        # level); a buy: the quote's own lots, as the live executor asks an exact buy
+        minimum = q.out * 99 // 100 if a_to_b else q.out
         s = _swap(_leg(pool, a_to_b, amount, minimum, me))
         assert s.a_to_b == a_to_b and s.order[5] == openbook_v2.TAKE_LIMIT
+        assert s.order[4] == ob.FILL_OR_KILL
         got = openbook_v2._take(world, pool, s, a_to_b)
-        # the hop's order (fill-or-kill selling, immediate-or-cancel buying) gets what the
-        # market order gets on the same book
+        # the hop's order gets what the market order gets on the same book (a buy through
+        # several levels too: no price limit from the average stops it short)
         assert (got.paid_in, got.out) == (q.paid_in, q.out) and got.out >= minimum
         m = pool.spec.state.market
         unit = m.base_lot_size if a_to_b else m.quote_lot_size
@@ -175,6 +177,29 @@ def test_a_sell_below_its_minimum_is_refused_with_would_execute_partially(world:
     s = _swap(_leg(pool, True, int(openbook_v2._depth(pool, True) * 2), 1, me))
     with pytest.raises(ProgramError, match="0x179b"):
         openbook_v2._take(world, pool, s, True)
+
+
+def test_a_buy_gets_the_lots_of_its_minimum_or_is_refused_never_fewer(world: World) -> None:
+    me = str(Pubkey.new_unique())
+    world.credit_lamports(me, 10**9)
+    for pool in _books(world):
+        m = pool.spec.state.market
+        amount = int(openbook_v2._depth(pool, False) * 0.3)
+        q = world.quote_swap(pool, False, amount)
+        assert q is not None and q.out > m.base_lot_size
+        # a minimum under the quote: exactly the lots it needs, for less than the budget
+        minimum = q.out * 99 // 100
+        got = openbook_v2._take(world, pool, _swap(_leg(pool, False, amount, minimum, me)), False)
+        lots = -(-minimum // m.base_lot_size)
+        assert got.out == lots * m.base_lot_size >= minimum
+        assert got.paid_in <= q.paid_in
+        # one lot more than the budget buys: refused (the program has no minimum output;
+        # immediate-or-cancel would have landed the fewer lots)
+        over = q.out + m.base_lot_size
+        with pytest.raises(ProgramError) as err:
+            openbook_v2._take(world, pool, _swap(_leg(pool, False, amount, over, me)), False)
+        assert err.value.code == openbook_v2.VENUE.slippage_error
+    assert openbook_v2.VENUE.exact_buy
 
 
 def test_wrong_accounts_and_arguments_get_the_programs_codes(world: World) -> None:
