@@ -185,15 +185,18 @@ async def test_tab_switches_panels_only_in_the_narrow_layout() -> None:
         from textual.widgets import TabbedContent
 
         await until(pilot, lambda: app.screen.query(TabbedContent))
-        tabs = app.screen.query_one(TabbedContent)
+        tabs = app.screen.query_one("#tabs", TabbedContent)
         assert tabs.active == "t-prices"
         await pilot.press("tab")
+        assert tabs.active == "t-chart"
+        await pilot.press("tab", "tab")
         assert tabs.active == "t-feeds"
         await pilot.resize_terminal(120, 40)
-        await until(  # recomposed, then filled by the next redraw; wide: every panel at once
-            pilot,
+        await until(  # recomposed, then filled by the next redraw; wide: every panel at
+            pilot,  # once, the timings and the charts sharing the tabs beside the prices
             lambda: (
-                not app.screen.query(TabbedContent)
+                not app.screen.query("#tabs")
+                and app.screen.query_one("#charts", TabbedContent).active == "t-timings"
                 and app.screen.query_one(CyclesPanel).row_count > 0
             ),
         )
