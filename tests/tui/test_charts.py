@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 from textual.content import Content
-from textual.widgets import TabbedContent
+from textual.widgets import ContentSwitcher, TabbedContent
 
 from arbscope.equity import EquityPoint
 from arbscope.market import SimMarket
@@ -26,6 +26,7 @@ from tui.widgets.cycles import CyclesPanel
 from tui.widgets.equity import EquityChart
 from tui.widgets.pricechart import PriceChart
 from tui.widgets.prices import PricesPanel
+from tui.widgets.timings import TimingsPanel
 
 WIDE, NARROW = (120, 40), (80, 24)
 
@@ -69,9 +70,10 @@ async def test_c_shows_the_price_chart_then_the_equity_then_the_timings_again() 
     async with app.run_test(size=WIDE) as pilot:
         screen = app.screen
         assert isinstance(screen, LiveScreen)
-        tabs = screen.query_one("#charts", TabbedContent)
+        place = screen.query_one("#charts", ContentSwitcher)
         price, equity = charts(app)
-        assert tabs.active == "t-timings" and price.builds == equity.builds == 0
+        assert place.current == "timings" and price.builds == equity.builds == 0
+        assert "c: price chart" in screen.query_one(TimingsPanel).border_subtitle
         await pilot.press("c")
         await until(pilot, lambda: price.builds == 1)
         snap = app.source.snapshot
@@ -91,7 +93,7 @@ async def test_c_shows_the_price_chart_then_the_equity_then_the_timings_again() 
         assert f"{WIN} {wins}" in legend(equity) and wins == pf.wins
         assert "paper" in legend(equity) and "live" not in legend(equity)
         await pilot.press("c")
-        assert tabs.active == "t-timings"
+        assert place.current == "timings"
         assert app.state.internal_errors == 0
 
 

@@ -3,8 +3,8 @@ Rust-vs-Python timings and two charts (the price chart of the pair under the cur
 equity curve), redrawn at a fixed rate from the source's latest snapshot.
 
 Wide terminals (>= 100 columns) show every panel at once: the cycles across the top,
-feeds / fees / portfolio, then prices beside a tabbed place for the timings, the price
-chart and the equity chart (``c`` shows the next chart, then the timings again); narrow
+feeds / fees / portfolio, then prices beside one place for the timings, the price chart
+and the equity chart (``c`` shows the next chart, then the timings again); narrow
 ones show the cycles' main columns and one other panel at a time in tabs (``tab`` moves
 to the next, ``c`` to the charts). Crossing the width threshold recomposes the screen.
 
@@ -20,7 +20,7 @@ from textual.binding import ActiveBinding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane
+from textual.widgets import ContentSwitcher, DataTable, Footer, Header, TabbedContent, TabPane
 
 from ..source import LiveSource, SnapshotView, UiState
 from ..widgets.cycles import CyclesPanel
@@ -80,13 +80,14 @@ class LiveScreen(Screen[None]):
                     yield PortfolioPanel(id="portfolio")
                 with Horizontal(id="bottom"):
                     yield PricesPanel(id="prices")
-                    with TabbedContent(id="charts"):
-                        with TabPane("Timings", id="t-timings"):
-                            yield TimingsPanel(id="timings")
-                        with TabPane("Chart", id="t-chart"):
-                            yield PriceChart(id="chart")
-                        with TabPane("Equity", id="t-equity"):
-                            yield EquityChart(id="equity")
+                    # no tab strip: a TabbedContent is 14 more widgets for every theme
+                    # switch to restyle (bench.ui); the titles and the footer say ``c``
+                    with ContentSwitcher(id="charts", initial="timings"):
+                        timings = TimingsPanel(id="timings")
+                        timings.border_subtitle = "c: price chart, equity"
+                        yield timings
+                        yield PriceChart(id="chart")
+                        yield EquityChart(id="equity")
         yield Footer()
 
     @property
@@ -122,18 +123,26 @@ class LiveScreen(Screen[None]):
         t.active = "t-" + TABS[(TABS.index(cur) + 1) % len(TABS)] if cur in TABS else "t-prices"
 
     def next_chart(self) -> None:
-        """``c``: the price chart, then the equity chart, then the tab shown before."""
-        t = next(self.query("#tabs, #charts").results(TabbedContent), None)
-        if t is None:
-            return
-        cur = (t.active or "")[2:]
-        if cur == CHARTS[0]:
-            t.active = "t-" + CHARTS[1]
-        elif cur == CHARTS[1]:
-            t.active = self._before_charts or ("t-prices" if self.narrow else "t-timings")
+        """``c``: the price chart, then the equity chart, then the panel shown before
+        (narrow: a tab below the cycles; wide: the place of the timings)."""
+        tabs = next(self.query("#tabs").results(TabbedContent), None)
+        place = next(self.query("#charts").results(ContentSwitcher), None)
+        if tabs is not None:
+            cur = (tabs.active or "")[2:]
+        elif place is not None:
+            cur = place.current or ""
         else:
-            self._before_charts = t.active
-            t.active = "t-" + CHARTS[0]
+            return
+        if cur == CHARTS[0]:
+            to = CHARTS[1]
+        elif cur == CHARTS[1]:
+            to = self._before_charts or ("prices" if self.narrow else "timings")
+        else:
+            self._before_charts, to = cur, CHARTS[0]
+        if tabs is not None:
+            tabs.active = "t-" + to
+        elif place is not None:
+            place.current = to
         self._draw_chart()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

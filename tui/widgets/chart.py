@@ -142,7 +142,9 @@ class Chart(PlotextPlot):
 
     def put(self, key: Any, data: Any = None, message: str = "") -> bool:
         """Show ``data`` (or ``message`` instead of a chart); ``key`` says what it is:
-        nothing is redrawn while the key stays the same. True when it changed."""
+        nothing is redrawn while the key stays the same. True when it changed. A key may
+        hold ``id()`` of an object in ``data``: the chart keeps it alive, so the id is not
+        reused while it is the key."""
         if key == self._data_key:
             return False
         self._data_key, self.data, self.message = key, data, message

@@ -35,17 +35,19 @@ class EquityChart(Chart):
         in (the portfolio's base)."""
         decimals = names.decimals(base) if names is not None and base else None
         symbol = names.symbol(base) if names is not None and base else ""
-        attempts = sum(p.fill is not None for p in points)
         # the snapshot hands the same tuple until a point is added: identity is the change
+        # (the chart holds the tuple, so its id is not reused while it is the key)
         key = (id(points), decimals, symbol, self.app.theme)
-        if not attempts:
-            if self.put(("empty", symbol), message="no fills yet"):
-                self.border_title = f"Equity {symbol}".rstrip()
-                self.border_subtitle = ""
+        if key == self._data_key:
             return
-        if self.put(key, (points, 10.0 ** -(decimals or 0))):
-            self.border_title = f"Equity: PnL in {symbol}" if symbol else "Equity: PnL"
-            self.border_subtitle = self._legend(points)
+        if not any(p.fill is not None for p in points):
+            self.put(key, points, message="no fills yet")
+            self.border_title = f"Equity {symbol}".rstrip()
+            self.border_subtitle = ""
+            return
+        self.put(key, (points, 10.0 ** -(decimals or 0)))
+        self.border_title = f"Equity: PnL in {symbol}" if symbol else "Equity: PnL"
+        self.border_subtitle = self._legend(points)
 
     def _legend(self, points: Sequence[EquityPointView]) -> str:
         c = ChartColours.of(self.app)
