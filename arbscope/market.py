@@ -34,10 +34,11 @@ from feeds.wire.txsize import (
 )
 from feeds.wire.units import TokenBook
 
+from .equity import EquityCurves, EquityPoint
 from .execution.live import LiveExecutor, LiveView
 from .execution.paper import PaperBroker, Portfolio
 from .health import Verdict
-from .prices import FeeView, PriceBook, PriceRow, fee_view
+from .prices import FeeView, PriceBook, PriceRow, PriceSeries, fee_view
 from .runloop import TICK_S, Clock, MonotonicClock, RunLoop
 from .timing import KernelTimer, TimingRow
 
@@ -97,6 +98,12 @@ class Snapshot:
     # the Token-2022 mints the engine refuses to swap through (a transfer hook, ...):
     # (mint, the extensions, pools trading it); their pools make no cycle
     refused: tuple[tuple[str, tuple[str, ...], int], ...] = ()
+    # the equity curves (arbscope.equity): paper PnL after each attempt and live PnL
+    # after each landed order, on the session's clock; bounded
+    equity: tuple[EquityPoint, ...] = ()
+    # the price chart's series (arbscope.prices.PriceSeries) by pair (canonical order):
+    # those of the price rows and of the first hop of every cycle shown
+    price_series: dict[tuple[str, str], PriceSeries] = field(default_factory=dict)
 
 
 BOOK_DEPTH = 24  # ladder levels a snapshot keeps per side (as many as the panel shows)
@@ -195,6 +202,7 @@ class Evaluator:
         self.executor: LiveExecutor | None = None  # live trading, when configured
         self.mode = "PAPER"  # LIVE only after the session's request_live() succeeded
         self.halted = False  # the kill switch was pressed
+        self.equity = EquityCurves()  # what the equity chart draws
 
     def set_names(self, names: TokenBook) -> None:
         """The session's token names, for the brokers' messages."""
@@ -309,9 +317,16 @@ class Evaluator:
         b = self.broker
         if b is None:
             return
-        for f in b.on_tick(self.graph, slot):
+        self.equity.start(now_ns, slot, b.pnl)
+        fills = b.on_tick(self.graph, slot)
+        for f in fills:
             if sink is not None:
                 sink.event("fill", slot, f.payload(), now_ns)
+        if fills:
+            self.equity.paper_fills(fills, b.pnl, now_ns, slot)
+        executor = self.executor
+        if executor is not None and (executor.armed or self.equity.drawing_live):
+            self.equity.live_orders(executor.view(), now_ns, slot)
         if b.auto and not self.halted:
             ex = self.live_executor()
             for key in sorted(self.live):
@@ -397,6 +412,7 @@ class Evaluator:
         commitment: str = "",
         coverage: dict[str, int] | None = None,
         endpoints: int = 0,
+        book: PriceBook | None = None,
     ) -> Snapshot:
         """The screen's view of this evaluator's state, with the session's own facts
         (its clock's counters, feeds, health, prices) as given."""
@@ -452,7 +468,24 @@ class Evaluator:
             unsendable=self._unsendable(best),
             books=self._books(),
             refused=self._refused(),
+            equity=self.equity.points(),
+            price_series=self._series(book, prices, best),
         )
+
+    @staticmethod
+    def _series(
+        book: PriceBook | None, rows: list[PriceRow] | None, best: list[tuple[Opportunity, Score]]
+    ) -> dict[tuple[str, str], PriceSeries]:
+        """The chart series of the price rows' pairs and of each shown cycle's first hop
+        (a pair in canonical order: its two mints sorted)."""
+        if book is None:
+            return {}
+        pairs = dict.fromkeys(r.pair for r in rows or ())
+        for o, _ in best:
+            if len(o.tokens) > 1:
+                a, b = o.tokens[0], o.tokens[1]
+                pairs[(a, b) if a < b else (b, a)] = None
+        return book.series(pairs)
 
     def _refused(self) -> tuple[tuple[str, tuple[str, ...], int], ...]:
         """The mints the graph refuses (``PoolGraph.refusal``), each with the pools of
@@ -662,7 +695,7 @@ class SimMarket:
             self.updates += 1
         self.prices.update(self.graph, touched, self.slot)
         self._fees_for_slot()
-        self.ev.execute(self.slot)
+        self.ev.execute(self.slot, now_ns)
         if self.slot % self.sweep_every == 0:
             try:
                 self.ev.sweep()
@@ -704,7 +737,7 @@ class SimMarket:
                 fee=fee_view(self.fee_estimator, self.ev.fees.cu_limit,
                              self.ev.fees.cu_price_micro_lamports),
                 names=self.names, mids=self.prices.mids(),
-                commitment=self.commitment,
+                commitment=self.commitment, book=self.prices,
             )  # fmt: skip
         return self._snap
 

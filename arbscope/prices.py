@@ -6,6 +6,10 @@ A pair is two mints in canonical (sorted) order; its mid is the price of the fir
 the second. With several pools on a pair, the mid is that of the pool updated last (each
 pool's mid is ``sqrt(rate_ab / rate_ba)``: the fee cancels). Indicators take one value per
 slot (the last mid seen in it), so their periods are in slots whatever the update rate.
+
+Each pair also keeps its last ``CHART_POINTS`` per-slot values — the slot, the mid, the
+Bollinger bands, the EMA and the KAMA the kernels gave for it — as a :class:`PriceSeries`
+for the dashboard's price chart: the UI draws them, never computes them.
 """
 
 from __future__ import annotations
@@ -13,10 +17,30 @@ from __future__ import annotations
 import math
 import types
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 HISTORY = 48  # sparkline points (slots)
+CHART_POINTS = 120  # price-chart points per pair (slots in which its mid moved)
+NAN = math.nan
+
+
+@dataclass(frozen=True, slots=True)
+class PriceSeries:
+    """A pair's recent per-slot values, oldest first, one entry per slot in which its mid
+    moved (at most ``CHART_POINTS``): what the price chart draws. The mid is in raw units
+    of the pair's second mint per raw unit of its first; the bands, EMA and KAMA are the
+    engine's incremental kernels' values after that slot's mid (NaN while an indicator is
+    still in its warm-up: Bollinger 20 slots, EMA 10, KAMA 11)."""
+
+    slots: tuple[int, ...]
+    mid: tuple[float, ...]
+    lower: tuple[float, ...]  # Bollinger 20/2
+    middle: tuple[float, ...]
+    upper: tuple[float, ...]
+    ema: tuple[float, ...]  # EMA 10
+    kama: tuple[float, ...]  # KAMA 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +73,28 @@ class _Pair:
     last_slot: int = -1  # the slot whose mid the indicators took last
     history: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY))
     values: tuple[Any, Any, Any, Any] = (None, None, None, None)
+    # the chart's columns (slot, mid, lower, middle, upper, ema, kama): deques of numbers,
+    # not of tuples, so a long session adds no objects for the garbage collector to walk
+    chart: tuple[deque[Any], ...] = field(
+        default_factory=lambda: tuple(deque(maxlen=CHART_POINTS) for _ in range(7))
+    )
+    series: PriceSeries | None = None  # the chart's columns as a record, until they move
+
+    def record(self) -> None:
+        """Append the slot's mid and indicator values to the chart's columns."""
+        _, ema, bb, kama = self.values
+        upper, middle, lower = bb if bb is not None else (NAN, NAN, NAN)
+        row = (self.last_slot, self.mid, lower, middle, upper,
+               NAN if ema is None else ema, NAN if kama is None else kama)  # fmt: skip
+        for col, v in zip(self.chart, row):
+            col.append(v)
+        self.series = None
+
+    def chart_series(self) -> PriceSeries:
+        """The chart's columns as a record (built once per slot the pair moved in)."""
+        if self.series is None:
+            self.series = PriceSeries(*(tuple(col) for col in self.chart))
+        return self.series
 
 
 class PriceBook:
@@ -88,6 +134,17 @@ class PriceBook:
                     p.values = tuple(ind.update(p.mid) for ind in p.ind)  # type: ignore[assignment]
                 except Exception:
                     self.errors += 1
+                p.record()
+
+    def series(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], PriceSeries]:
+        """The chart series of each of ``pairs`` (canonical order) that has one; a pair's
+        record is the same object until it moves again."""
+        out = {}
+        for key in pairs:
+            p = self.pairs.get(key)
+            if p is not None and p.chart[0]:
+                out[key] = p.chart_series()
+        return out
 
     def mids(self) -> dict[tuple[str, str], float]:
         """Every pair's mid (raw units of the second per raw unit of the first)."""

@@ -960,6 +960,7 @@ class FeedSession:
                 mids=self.prices.mids(), commitment=self.commitment,
                 coverage=coverage,
                 endpoints=len(self.pool.endpoints) if self.pool is not None else 0,
+                book=self.prices,
             )  # fmt: skip
         return self._snap
 

@@ -10,6 +10,10 @@ rendering run, nothing is written to a terminal) runs a FeedSession on them for
 - key latency: ``t`` (theme) and ``space`` pressed every 0.5 s, time from the press to
   the handled state (target <= 100 ms), p50 / p99 / max;
 - CPU: process time over wall time (target < 1 core).
+
+``--chart price|equity`` measures with that chart shown in place of the timings (``c``
+once or twice): the price chart follows the best cycle's first hop and is rebuilt
+whenever that pair moves (at most once a frame); it also reports the charts' builds/s.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
     from feeds.sim.world import World, WorldConfig
     from tui.app import ArbscopeApp
     from tui.screens.live import LiveScreen
+    from tui.widgets.equity import EquityChart
+    from tui.widgets.pricechart import PriceChart
 
     w = World(WorldConfig(seed=a.seed, tokens=a.tokens, pools=a.pools))
     eps = [Endpoint(f"sim-{i}", u[0], u[1]) for i, u in enumerate(urls)]
@@ -61,9 +67,13 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
             await pilot.pause(0.1)
             if session.pool is not None and session.snapshot.feeds:
                 break
+        if a.chart:
+            await pilot.press(*["c"] * (1 if a.chart == "price" else 2))
         await pilot.pause(2.0)  # warm up
         screen = app.screen
         assert isinstance(screen, LiveScreen)
+        charts = list(screen.query(PriceChart)) + list(screen.query(EquityChart))
+        b0 = sum(c.builds for c in charts)
         f0, u0 = screen.frames, session.updates
         m0 = sum(c.messages for c in session.pool.counters) if session.pool else 0
         c0, t0 = time.process_time(), time.monotonic()
@@ -87,6 +97,7 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         shadow = f"mirror suspended ({why})" if why else "twin mirrors every frame"
         cpu = time.process_time() - c0
         frames = screen.frames - f0
+        builds = sum(c.builds for c in charts) - b0
         m1 = sum(c.messages for c in session.pool.counters) if session.pool else 0
         updates = session.updates - u0
         await pilot.press("q")
@@ -96,6 +107,8 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         "messages_per_s": (m1 - m0) / wall,
         "pool_updates_per_s": updates / wall,
         "redraws_per_s": frames / wall,
+        "chart": a.chart or "",
+        "chart_builds_per_s": builds / wall,
         "key_latency_p50_ms": 1e3 * statistics.median(lat),
         "key_latency_p99_ms": 1e3 * _nearest_rank(lat, 99.0),
         "key_latency_max_ms": 1e3 * max(lat),
@@ -124,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=15.0)
     ap.add_argument("--no-shadow", action="store_true",
                     help="no Python twin mirroring the Rust ingest")  # fmt: skip
+    ap.add_argument("--chart", choices=("price", "equity"),
+                    help="show this chart instead of the timings (c)")  # fmt: skip
     ap.add_argument("--json", metavar="PATH")
     a = ap.parse_args(argv)
     if a.serve:
@@ -142,12 +157,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             proc.stdin.close()
         proc.wait(timeout=10)
     shadow = "no shadow" if a.no_shadow else f"shadow: {r['shadow']}"
+    shown = f", the {a.chart} chart shown" if a.chart else ""
     print(f"# dashboard under load: 3 endpoints, {a.pools} pools, {a.trades} trades per "
-          f"{a.slot_ms:g} ms slot, {r['seconds']:.0f} s, 120x40, {shadow}")  # fmt: skip
+          f"{a.slot_ms:g} ms slot, {r['seconds']:.0f} s, 120x40, {shadow}{shown}")  # fmt: skip
     rows = [
         ("feed messages/s (all copies)", f"{r['messages_per_s']:,.0f}", ""),
         ("pool updates/s evaluated", f"{r['pool_updates_per_s']:,.0f}", ""),
         ("redraws/s", f"{r['redraws_per_s']:.1f}", "<= 20"),
+        ("chart builds/s", f"{r['chart_builds_per_s']:.1f}", "<= redraws/s"),
         ("key latency (space) p50 / p99 / max", f"{r['key_latency_p50_ms']:.0f} / "
          f"{r['key_latency_p99_ms']:.0f} / {r['key_latency_max_ms']:.0f} ms "
          f"({r['keys']} presses)", "<= 100 ms"),

@@ -44,6 +44,15 @@ def staged_sim(seed: int = 7, ticks: int = 40) -> SimMarket:
     return m
 
 
+CHART_TICKS = 300  # the charts' staged market: long enough for the bands, a few losses
+
+
+def staged_charts(seed: int = 7) -> SimMarket:
+    """:func:`staged_sim` ``CHART_TICKS`` slots in: the price chart's pairs past the
+    indicators' warm-up (Bollinger: 20 slots of the pair), paper fills won and lost."""
+    return staged_sim(seed, CHART_TICKS)
+
+
 async def staged_replay(db: Path = REPLAY_DB, at_s: float = 3.0) -> Any:
     """The recording in ``db`` (its only session; read from a temporary copy, since
     opening a journal switches it to WAL), paused at ``at_s`` seconds."""
@@ -67,9 +76,12 @@ async def staged_replay(db: Path = REPLAY_DB, at_s: float = 3.0) -> Any:
 
 class _StagedExecutor:
     """A live executor frozen mid-session (the portfolio panel's live view): a wallet,
-    three orders (two confirmed, one refused by its simulation), fixed signatures."""
+    three orders (two confirmed, one refused by its simulation), fixed signatures. Its
+    orders end at the ticks of ``ENDS`` (:meth:`at`), so a market ticked with it draws
+    the live equity curve those orders make."""
 
     armed = True
+    ENDS = (12, 20, 31)  # the tick each order ends at (confirmed, refused, confirmed)
 
     def __init__(self, base: str) -> None:
         import hashlib
@@ -82,7 +94,7 @@ class _StagedExecutor:
             return b58encode(hashlib.sha512(f"arbscope-staged:{tag}".encode()).digest()[:n])
 
         path = "→".join([base[:4], "EPjF", "7xKX", base[:4]])
-        self._view = LiveView(
+        self._final = self._view = LiveView(
             wallet=key("wallet"), armed=True, base=base, pnl=48_349_090,
             lamports=9_987_412_640,
             balances=((base, 1_000_148_377_090),), open=0, sent=2, confirmed=2, failed=0,
@@ -103,6 +115,21 @@ class _StagedExecutor:
             ),
         )  # fmt: skip
 
+    def at(self, tick: int) -> None:
+        """The view as it was after ``tick``: the orders ended by then, their PnL."""
+        from dataclasses import replace
+
+        done = tuple(o for o, end in zip(self._final.orders, self.ENDS) if end <= tick)
+        if len(done) == len(self._final.orders):
+            self._view = self._final
+            return
+        self._view = replace(
+            self._final, orders=done, pnl=sum(o.realized or 0 for o in done),
+            confirmed=sum(o.status == "confirmed" for o in done),
+            refused=sum(o.status == "refused" for o in done),
+            sent=sum(o.status != "refused" for o in done),
+        )  # fmt: skip
+
     def view(self) -> Any:
         return self._view
 
@@ -120,11 +147,18 @@ class _StagedExecutor:
 
 
 def staged_live(seed: int = 7, ticks: int = 40) -> SimMarket:
-    """The seeded market in live mode with a staged executor (the live portfolio)."""
-    m = staged_sim(seed, ticks)
-    m.ev.executor = _StagedExecutor(m.graph.base_mints()[0])  # type: ignore[assignment]
+    """The seeded market in live mode with a staged executor (the live portfolio), armed
+    from the first tick, its orders ending as :class:`_StagedExecutor` says."""
+    clock = ManualClock()
+    m = SimMarket(seed=seed, timer_clock=StepClock(), clock=clock)
+    ex = _StagedExecutor(m.graph.base_mints()[0])
+    m.ev.executor = ex  # type: ignore[assignment]
     m.ev.mode = "LIVE"
     m.commitment = "processed"  # a live session's feeds: the status bar shows their commitment
+    for i in range(1, ticks + 1):
+        ex.at(i)  # what ended during this tick's period
+        clock.advance(int(TICK_S * 1e9))
+        m.tick()
     return m
 
 

@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT))  # the staging lives in tests/, beside the package
 from tests.staging import (  # noqa: E402
     fix_app,
     staged_books,
+    staged_charts,
     staged_live,
     staged_replay,
     staged_sim,
@@ -33,6 +34,13 @@ SHOTS: tuple[tuple[str, tuple[int, int], Sequence[str], str], ...] = (
     ("theme-contrast", (120, 40), (), "contrast"),
 )
 
+# ``c`` on a market long enough for the indicators: the prices focused (tab, tab) first
+CHART_SHOTS: tuple[tuple[str, tuple[int, int], Sequence[str]], ...] = (
+    ("price-chart", (120, 40), ("tab", "tab", "c")),
+    ("equity", (120, 40), ("c", "c")),
+    ("narrow-chart", (80, 24), ("c",)),
+)
+
 
 async def shoot(app: ArbscopeApp, name: str, size: tuple[int, int], keys: Sequence[str]) -> None:
     async with app.run_test(size=size) as pilot:
@@ -48,9 +56,12 @@ async def main() -> None:
     for name, size, keys, theme in SHOTS:
         await shoot(fix_app(ArbscopeApp(staged_sim(), theme=theme)), name, size, keys)
     await shoot(fix_app(ArbscopeApp(staged_books())), "order-books", (140, 45), ("o",))
-    live = fix_app(ArbscopeApp(staged_live()))
-    live.state.mode = "LIVE"
-    await shoot(live, "live-mode", (120, 40), ())
+    for name, size, keys in CHART_SHOTS:
+        await shoot(fix_app(ArbscopeApp(staged_charts())), name, size, keys)
+    for name, keys in (("live-mode", ()), ("live-equity", ("c", "c"))):
+        live = fix_app(ArbscopeApp(staged_live()))
+        live.state.mode = "LIVE"
+        await shoot(live, name, (120, 40), keys)
     r = await staged_replay()
     try:
         await shoot(fix_app(ArbscopeApp(r)), "replay", (120, 40), ())

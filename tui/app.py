@@ -92,6 +92,7 @@ class ArbscopeApp(App[None]):
         Binding("u", "resume", "Resume", show=False),
         Binding("enter", "detail", "Details", show=False),
         Binding("o", "book", "Books"),
+        Binding("c", "charts", "Charts"),
         Binding("slash", "filter", "Filter"),
         Binding("r", "open_replay", "Replay…"),
         Binding("t", "theme", "Theme"),
@@ -338,6 +339,12 @@ class ArbscopeApp(App[None]):
         s = self._live_screen()
         if s is not None:
             s.next_tab()
+
+    def action_charts(self) -> None:
+        """``c``: the price chart, then the equity chart, then the panel shown before."""
+        s = self._live_screen()
+        if s is not None:
+            s.next_chart()
 
     def action_detail(self) -> None:
         s = self._live_screen()

@@ -154,6 +154,48 @@ class BookLadderView(Protocol):
     def slot(self) -> int: ...
 
 
+class PriceSeriesView(Protocol):
+    """A pair's recent per-slot values for the price chart (``arbscope.prices.PriceSeries``),
+    oldest first, all of one length: the slot, the mid (raw units of the second mint per
+    raw unit of the first) and the engine's indicators after it (NaN in their warm-up)."""
+
+    @property
+    def slots(self) -> Sequence[int]: ...
+    @property
+    def mid(self) -> Sequence[float]: ...
+    @property
+    def lower(self) -> Sequence[float]: ...
+    @property
+    def middle(self) -> Sequence[float]: ...
+    @property
+    def upper(self) -> Sequence[float]: ...
+    @property
+    def ema(self) -> Sequence[float]: ...
+    @property
+    def kama(self) -> Sequence[float]: ...
+
+
+class EquityPointView(Protocol):
+    """One point of an equity curve (``arbscope.equity.EquityPoint``): the series' PnL
+    after it in base units, at ``t_s`` seconds of the session's clock; ``fill`` the
+    attempt's own PnL (None: no attempt, the series' start), ``ok`` False when it failed."""
+
+    @property
+    def series(self) -> str: ...
+    @property
+    def t_s(self) -> float: ...
+    @property
+    def slot(self) -> int: ...
+    @property
+    def pnl(self) -> int: ...
+    @property
+    def fill(self) -> int | None: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def win(self) -> bool: ...
+
+
 class SnapshotView(Protocol):
     """The session's state after its latest tick."""
 
@@ -248,6 +290,18 @@ class SnapshotView(Protocol):
     def refused(self) -> Sequence[tuple[str, Sequence[str], int]]:
         """The mints the engine refuses to swap through, as ``(mint, the extensions
         named, pools of the graph trading it)`` (() where there are none)."""
+        ...
+
+    @property
+    def price_series(self) -> Mapping[tuple[str, str], PriceSeriesView]:
+        """The price chart's series by pair (its two mints sorted): the price rows'
+        pairs and each shown cycle's first hop ({} where the source keeps none)."""
+        ...
+
+    @property
+    def equity(self) -> Sequence[EquityPointView]:
+        """The equity curves, paper's points then live's, each oldest first (the same
+        object until a point is added; () before the first tick)."""
         ...
 
 

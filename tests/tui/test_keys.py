@@ -182,18 +182,21 @@ async def test_t_cycles_themes_and_question_mark_helps() -> None:
 async def test_tab_switches_panels_only_in_the_narrow_layout() -> None:
     app = staged()
     async with app.run_test(size=(80, 24)) as pilot:
-        from textual.widgets import TabbedContent
+        from textual.widgets import ContentSwitcher, TabbedContent
 
         await until(pilot, lambda: app.screen.query(TabbedContent))
-        tabs = app.screen.query_one(TabbedContent)
+        tabs = app.screen.query_one("#tabs", TabbedContent)
         assert tabs.active == "t-prices"
         await pilot.press("tab")
+        assert tabs.active == "t-chart"
+        await pilot.press("tab", "tab")
         assert tabs.active == "t-feeds"
         await pilot.resize_terminal(120, 40)
-        await until(  # recomposed, then filled by the next redraw; wide: every panel at once
-            pilot,
+        await until(  # recomposed, then filled by the next redraw; wide: every panel at
+            pilot,  # once, the timings (then the charts: c) beside the prices
             lambda: (
                 not app.screen.query(TabbedContent)
+                and app.screen.query_one("#charts", ContentSwitcher).current == "timings"
                 and app.screen.query_one(CyclesPanel).row_count > 0
             ),
         )

@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from tests.staging import fix_app, staged_books, staged_live, staged_replay, staged_sim
+from tests.staging import (
+    fix_app,
+    staged_books,
+    staged_charts,
+    staged_live,
+    staged_replay,
+    staged_sim,
+)
 from tui.app import ArbscopeApp
 
 
@@ -36,6 +43,29 @@ def test_screen(
     theme: str,
 ) -> None:  # fmt: skip
     assert snap_compare(sim_app(theme), press=press, terminal_size=size)
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "press"),
+    [
+        # the prices focused (tab, tab): the chart of the pair under their cursor
+        ("price-chart", (120, 40), ["tab", "tab", "c"]),
+        ("equity", (120, 40), ["c", "c"]),
+        ("narrow-chart", (80, 24), ["c"]),
+    ],
+)
+def test_chart_screen(
+    snap_compare: Callable[..., bool], name: str, size: tuple[int, int], press: list[str]
+) -> None:
+    """``c``: the price chart (mid, Bollinger bands, EMA, KAMA) and the equity curve."""
+    assert snap_compare(fix_app(ArbscopeApp(staged_charts())), press=press, terminal_size=size)
+
+
+def test_live_equity_screen(snap_compare: Callable[..., bool]) -> None:
+    """A session that traded live: both curves, the live orders that landed marked."""
+    app = fix_app(ArbscopeApp(staged_live()))
+    app.state.mode = "LIVE"
+    assert snap_compare(app, press=["c", "c"], terminal_size=(120, 40))
 
 
 def test_live_mode_screen(snap_compare: Callable[..., bool]) -> None:

@@ -26,7 +26,13 @@ KEYS = (
     ("/", "filter cycles by token (a mint prefix); empty clears"),
     ("enter", "details of the cycle under the cursor"),
     ("o", "order books: ladder, spread, mid (the cycle's book first; ↑↓ another market)"),
-    ("tab", "narrow terminals: next panel below the cycles"),
+    (
+        "c",
+        "charts: the price chart (the pair under the focused table's cursor: a Prices "
+        "row, or a cycle's first hop), then the equity curve (paper and live PnL, fills "
+        "▲ won / ▼ lost), then back",
+    ),
+    ("tab", "narrow terminals: next panel below the cycles; wide ones: next table (focus)"),
     ("?", "this help"),
     ("q", "quit: journal flushed, sockets closed"),
 )

@@ -1,10 +1,16 @@
-"""The live screen: status bar, cycles, prices, feeds, fee congestion, portfolio and the
-Rust-vs-Python timings, redrawn at a fixed rate from the source's latest snapshot.
+"""The live screen: status bar, cycles, prices, feeds, fee congestion, portfolio, the
+Rust-vs-Python timings and two charts (the price chart of the pair under the cursor, the
+equity curve), redrawn at a fixed rate from the source's latest snapshot.
 
 Wide terminals (>= 100 columns) show every panel at once: the cycles across the top,
-feeds / fees / portfolio, then prices / timings; narrow ones show the cycles' main
-columns and one other panel at a time in tabs (``tab`` moves to the next). Crossing the width
-threshold recomposes the screen.
+feeds / fees / portfolio, then prices beside one place for the timings, the price chart
+and the equity chart (``c`` shows the next chart, then the timings again); narrow
+ones show the cycles' main columns and one other panel at a time in tabs (``tab`` moves
+to the next, ``c`` to the charts). Crossing the width threshold recomposes the screen.
+
+The price chart follows the focused table: the pair under the Prices panel's cursor, or
+the first hop of the cycle under the Cycles panel's (a table without focus leaves it
+where it was).
 """
 
 from __future__ import annotations
@@ -14,19 +20,22 @@ from textual.binding import ActiveBinding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane
+from textual.widgets import ContentSwitcher, DataTable, Footer, Header, TabbedContent, TabPane
 
-from ..source import LiveSource, UiState
+from ..source import LiveSource, SnapshotView, UiState
 from ..widgets.cycles import CyclesPanel
+from ..widgets.equity import EquityChart
 from ..widgets.feeds import FeedsPanel
 from ..widgets.fees import FeesPanel
 from ..widgets.portfolio import PortfolioPanel
+from ..widgets.pricechart import PriceChart
 from ..widgets.prices import PricesPanel
 from ..widgets.status import StatusLine
 from ..widgets.timings import TimingsPanel
 
 NARROW_BELOW = 100  # columns
-TABS = ("prices", "feeds", "fees", "portfolio", "timings")
+TABS = ("prices", "chart", "equity", "feeds", "fees", "portfolio", "timings")  # narrow
+CHARTS = ("chart", "equity")  # the tabs ``c`` goes through, in both layouts
 
 
 class LiveScreen(Screen[None]):
@@ -37,6 +46,8 @@ class LiveScreen(Screen[None]):
         self.source, self.state, self.frame_s = source, state, frame_s
         self.frames = 0
         self.narrow = False
+        self.chart_pair: tuple[str, str] | None = None  # the price chart's pair
+        self._before_charts = ""  # the tab shown before ``c`` went to the charts
 
     def compose(self) -> ComposeResult:
         self.narrow = self.app.size.width < NARROW_BELOW
@@ -48,6 +59,10 @@ class LiveScreen(Screen[None]):
                 with TabbedContent(id="tabs"):
                     with TabPane("Prices", id="t-prices"):
                         yield PricesPanel(id="prices")
+                    with TabPane("Chart", id="t-chart"):
+                        yield PriceChart(id="chart")
+                    with TabPane("Equity", id="t-equity"):
+                        yield EquityChart(id="equity")
                     with TabPane("Feeds", id="t-feeds"):
                         yield FeedsPanel(id="feeds")
                     with TabPane("Fees", id="t-fees"):
@@ -65,7 +80,14 @@ class LiveScreen(Screen[None]):
                     yield PortfolioPanel(id="portfolio")
                 with Horizontal(id="bottom"):
                     yield PricesPanel(id="prices")
-                    yield TimingsPanel(id="timings")
+                    # no tab strip: a TabbedContent is 14 more widgets for every theme
+                    # switch to restyle (bench.ui); the titles and the footer say ``c``
+                    with ContentSwitcher(id="charts", initial="timings"):
+                        timings = TimingsPanel(id="timings")
+                        timings.border_subtitle = "c: price chart, equity"
+                        yield timings
+                        yield PriceChart(id="chart")
+                        yield EquityChart(id="equity")
         yield Footer()
 
     @property
@@ -93,16 +115,76 @@ class LiveScreen(Screen[None]):
 
     def next_tab(self) -> None:
         """Narrow layout: show the next panel below the cycles."""
-        tabs = self.query(TabbedContent)
-        if not tabs:
+        tabs = self.query("#tabs").results(TabbedContent)
+        t = next(tabs, None)
+        if t is None:
             return
-        t = tabs.first()
         cur = (t.active or "t-prices")[2:]
         t.active = "t-" + TABS[(TABS.index(cur) + 1) % len(TABS)] if cur in TABS else "t-prices"
+
+    def next_chart(self) -> None:
+        """``c``: the price chart, then the equity chart, then the panel shown before
+        (narrow: a tab below the cycles; wide: the place of the timings)."""
+        tabs = next(self.query("#tabs").results(TabbedContent), None)
+        place = next(self.query("#charts").results(ContentSwitcher), None)
+        if tabs is not None:
+            cur = (tabs.active or "")[2:]
+        elif place is not None:
+            cur = place.current or ""
+        else:
+            return
+        if cur == CHARTS[0]:
+            to = CHARTS[1]
+        elif cur == CHARTS[1]:
+            to = self._before_charts or ("prices" if self.narrow else "timings")
+        else:
+            self._before_charts, to = cur, CHARTS[0]
+        if tabs is not None:
+            tabs.active = "t-" + to
+        elif place is not None:
+            place.current = to
+        self._draw_chart()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if isinstance(event.data_table, CyclesPanel):
             self.app.action_detail()  # type: ignore[attr-defined]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table is self.focused:  # the cursor moved: the chart follows at once
+            self._draw_chart()
+
+    def on_descendant_focus(self) -> None:
+        self._draw_chart()
+
+    def _chosen_pair(self) -> tuple[str, str] | None:
+        """The pair under the focused table's cursor (Prices: its row; Cycles: the first
+        hop of its cycle), else the one chosen before."""
+        focused = self.focused
+        if isinstance(focused, PricesPanel):
+            keys = focused.keys
+            if 0 <= focused.cursor_row < len(keys):
+                a, _, b = keys[focused.cursor_row].partition("/")
+                self.chart_pair = (a, b)
+        elif isinstance(focused, CyclesPanel):
+            picked = focused.selected()
+            if picked is not None and len(picked[0].tokens) > 1:
+                a, b = picked[0].tokens[0], picked[0].tokens[1]
+                self.chart_pair = (a, b) if a < b else (b, a)  # a pair's canonical order
+        return self.chart_pair
+
+    def _draw_chart(self, snap: SnapshotView | None = None) -> None:
+        """The price chart's pair from the latest snapshot (cheap when nothing changed)."""
+        charts = self.query(PriceChart)
+        if not charts:
+            return
+        try:
+            snap = snap if snap is not None else self.source.snapshot
+            pair = self._chosen_pair()
+            series = snap.price_series.get(pair) if pair is not None else None
+            charts.first().show(series, pair, snap.names)
+        except Exception as exc:  # a bad value must not kill the dashboard
+            self.state.internal_errors += 1
+            self.state.last_error = f"chart: {type(exc).__name__}: {exc}"[:80]
 
     def redraw(self) -> None:
         """Show the latest snapshot (one call per frame, whatever the update rate)."""
@@ -120,6 +202,10 @@ class LiveScreen(Screen[None]):
                 snap.portfolio, self.state.mode, snap.live, snap.names
             )
             self.query_one(TimingsPanel).show(snap.timings)
+            pf = snap.portfolio
+            self.query_one(EquityChart).show(snap.equity, pf.base if pf is not None else "",
+                                             snap.names)  # fmt: skip
+            self._draw_chart(snap)
             self.query_one(StatusLine).show(snap, self.state)
         except Exception as exc:  # a bad value must not kill the dashboard
             self.state.internal_errors += 1

@@ -102,7 +102,9 @@ class PricesPanel(KeyedTable):
     NUMERIC = frozenset({"mid", "chg", "rsi", "bb", "ema", "kama"})
 
     def __init__(self, id: str | None = None) -> None:
-        super().__init__(id=id, title="Prices: mid per pair; RSI14, Bollinger %B, EMA10, KAMA10")
+        # a row cursor: the price chart (``c``) draws the pair under it
+        title = "Prices: mid per pair; RSI14, Bollinger %B, EMA10, KAMA10"
+        super().__init__(id=id, cursor=True, title=title)
 
     def show(self, rows: Sequence[Any], names: TokenNames | None = None) -> None:
         self.sync({"/".join(r.pair): cells(r, names) for r in rows})
