@@ -19,7 +19,7 @@ from arbscope.runloop import TICK_S, ManualClock
 
 FIXED_WALL = 1_795_400_000.0  # 2026-11-23 01:33:20 UTC on the status bar
 ROOT = Path(__file__).resolve().parent.parent
-REPLAY_DB = ROOT / "tests" / "data" / "replay-seed7.sqlite"
+REPLAY_DB = ROOT / "tests" / "data" / "replay-seed2.sqlite"
 
 
 class StepClock:

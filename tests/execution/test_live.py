@@ -512,7 +512,7 @@ async def test_live_is_impossible_in_a_replay(tmp_path: Path) -> None:
     from tui.source import LiveArming, Trading
 
     db = tmp_path / "replay.sqlite"  # a copy: opening a journal switches it to WAL
-    shutil.copyfile(Path(__file__).resolve().parents[1] / "data" / "replay-seed7.sqlite", db)
+    shutil.copyfile(Path(__file__).resolve().parents[1] / "data" / "replay-seed2.sqlite", db)
     info = await load_info(db, "")
     r = ReplaySession(db, info, shadow=False)
     assert not isinstance(r, LiveArming) and not isinstance(r, Trading)

@@ -23,7 +23,7 @@ import pytest
 from arbscope import cli
 
 ROOT = Path(__file__).resolve().parents[2]
-RECORDING = ROOT / "tests" / "data" / "replay-seed7.sqlite"
+RECORDING = ROOT / "tests" / "data" / "replay-seed2.sqlite"
 UNTIL = "3"  # recording seconds each cell plays: the first fills, a quick test
 PNG = b"\x89PNG\r\n\x1a\n"
 

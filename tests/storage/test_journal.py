@@ -73,8 +73,8 @@ def test_replay_digest_equals_the_live_one_at_max_and_at_10x(
 
 @pytest.mark.parametrize("backend", ["rust", "python"])
 def test_the_committed_recording_replays_to_its_digest(tmp_path: Path, backend: str) -> None:
-    """``tests/data/replay-seed7.sqlite`` (recorded live by ``arbscope run --headless
-    --seed 7 --duration 6``) replays to the digest recorded with it, on either engine: a
+    """``tests/data/replay-seed2.sqlite`` (recorded live by ``arbscope run --headless
+    --seed 2 --duration 8``) replays to the digest recorded with it, on either engine: a
     change that alters a decision of the engine shows here first (re-record it only when
     the change is meant to)."""
     import shutil
@@ -87,7 +87,7 @@ def test_the_committed_recording_replays_to_its_digest(tmp_path: Path, backend: 
         except ImportError:
             pytest.skip("the Rust extension is not built")
     db = tmp_path / "replay.sqlite"  # a copy: opening a journal switches it to WAL
-    shutil.copyfile(ROOT / "tests" / "data" / "replay-seed7.sqlite", db)
+    shutil.copyfile(ROOT / "tests" / "data" / "replay-seed2.sqlite", db)
     env = {**os.environ, "ARBSCOPE_ENGINE": backend}
     p = subprocess.run(
         [sys.executable, "-m", "arbscope", "replay", "--db", str(db), "", "--headless",

@@ -1,4 +1,4 @@
-"""What-if replays of the committed recording (``tests/data/replay-seed7.sqlite``): the
+"""What-if replays of the committed recording (``tests/data/replay-seed2.sqlite``): the
 recorded settings give the recorded digest and the fills the live session journaled;
 other settings are applied (a huge ``min_profit`` trades nothing, a tip costs exactly
 the tip per attempt); the maximum drawdown against curves worked by hand; the policy
@@ -23,7 +23,7 @@ from arbscope.whatif import Drawdown, WhatIf, max_drawdown, read_policy, replay
 from storage.journal import Journal, SessionInfo
 
 ROOT = Path(__file__).resolve().parents[2]
-RECORDING = ROOT / "tests" / "data" / "replay-seed7.sqlite"
+RECORDING = ROOT / "tests" / "data" / "replay-seed2.sqlite"
 
 
 @pytest.fixture
