@@ -333,7 +333,7 @@ class Evaluator:
                 o, sc = self.live[key]
                 if sc.go:
                     slots = self.pool_slots(o.pools)
-                    shadow = b.decide(o, sc, self.fees, slot, slots) == ""
+                    shadow = b.decide(o, sc, self.fees, slot, slots, now_ns=now_ns) == ""
                     if ex is not None:  # live: the same decision, for real (paper shadows it)
                         if ex.submit(o, sc, self.fees, slots, "auto") == "" and shadow:
                             b.link(b.seq, ex.seq)

@@ -246,8 +246,8 @@ class ReplaySession:
             elif k is Kind.TIPS:
                 s._on_tips([int(x) for x in inp.json()])
             elif k is Kind.LANDING:
-                (slots,) = inp.json()
-                s._on_landing(int(slots))
+                slots, *send = inp.json()  # [slots, send ns]; [slots] before the slot clock
+                s._on_landing(int(slots), int(send[0]) if send else 0)
             elif k is Kind.FEES:
                 s._on_fees([(int(x), int(f)) for x, f in inp.json()])
             elif k is Kind.TRADE:

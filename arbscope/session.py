@@ -46,6 +46,10 @@ from .runloop import TICK_S, Clock, MonotonicClock, RunLoop
 from .timing import KernelTimer
 
 HEALTH_EVERY_NS = 1_000_000_000  # feed health journaled once a second
+# a slot notification's method name, looked for in the head of a frame (anywhere in the
+# envelope, whatever order a node writes its keys in: a slot notification is ~130 bytes)
+SLOT_NOTICE = b'"slotNotification"'
+SLOT_NOTICE_WITHIN = 256
 TIP_FLOOR_S = 10.0  # how often the tip floor is read (Jito's updates are slower)
 log = logging.getLogger(__name__)
 
@@ -69,8 +73,28 @@ class _TimedIngest:
         self.mirror_budget, self.window_ns = mirror_budget, window_ns
         self._win_start = clock()
         self._win_ns = 0
+        # the slot clock: the newest slot a slot notification brought, when its first
+        # copy arrived (the frame's receive ns) and the slots' measured length (ns, a
+        # moving average): where in its slot a decision is made (paper's landing model)
+        self.slot_seen, self.slot_t_ns, self.slot_len_ns = 0, 0, 0
 
     def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
+        sid = self._frame(endpoint, frame, recv_ns)
+        if SLOT_NOTICE in bytes(frame[:SLOT_NOTICE_WITHIN]):
+            self._slot_notice(recv_ns)
+        return sid
+
+    def _slot_notice(self, recv_ns: int) -> None:
+        """A slot notification went in: a new slot starts at its receive time."""
+        slot = int(self.active.stats().slot)
+        if slot <= self.slot_seen:
+            return
+        if self.slot_seen and recv_ns > self.slot_t_ns:
+            per = (recv_ns - self.slot_t_ns) // (slot - self.slot_seen)
+            self.slot_len_ns = per if not self.slot_len_ns else (7 * self.slot_len_ns + per) // 8
+        self.slot_seen, self.slot_t_ns = slot, recv_ns
+
+    def _frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
         if len(self.ingests) > 1 and not self.timer.stateful_suspended:
             active = self.timer.active
 
@@ -885,13 +909,14 @@ class FeedSession:
         if self.ev.broker is not None:
             self.ev.broker.tip_floor = tuple(int(x) for x in lamports)
 
-    def _on_landing(self, slots: int) -> None:
-        """A live order landed ``slots`` after its decision: paper lands its orders on
-        the live orders' measured latency. Journaled as an input."""
+    def _on_landing(self, slots: int, send_ns: int = 0) -> None:
+        """A live order landed ``slots`` after its decision, sent ``send_ns`` after it:
+        paper lands its orders on the live orders' measured latency. Journaled as an
+        input."""
         if self.recorder is not None:
-            self.recorder.input(Kind.LANDING, 0, json_payload([int(slots)]))
+            self.recorder.input(Kind.LANDING, 0, json_payload([int(slots), int(send_ns)]))
         if self.ev.broker is not None:
-            self.ev.broker.observe_landing(int(slots))
+            self.ev.broker.observe_landing(int(slots), int(send_ns))
 
     # ------------------------------------------------------------ the tick
     def tick(self, now_ns: int | None = None) -> None:
@@ -921,6 +946,9 @@ class FeedSession:
             except EngineError:
                 self.errors += 1
         self.slot = self.ingest.stats().slot
+        if ev.broker is not None:
+            ing = self.ingest
+            ev.broker.slot_clock = (ing.slot_seen, ing.slot_t_ns, ing.slot_len_ns)
         ev.execute(self.slot, now_ns, self.sink)
         if self.snapshots:  # the screen's price panel (not part of the replayed decisions)
             self.prices.update(self.graph, changed, self.slot)

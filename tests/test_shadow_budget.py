@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import types
 
+import pytest
+
 from arbscope.session import _TimedIngest
 from arbscope.timing import KernelTimer
+from engine_rs.errors import FrameError
 
 
 def test_stateful_kernels_are_not_shadowed_once_suspended(
@@ -97,3 +100,47 @@ def test_a_cheap_mirror_is_kept(rust: types.ModuleType, py: types.ModuleType) ->
     for _ in range(2000):
         ti.frame(0, b"{}", 0)
     assert not t.stateful_suspended and a.frames == b.frames == 2000
+
+
+def slot_frame(slot: int, sub: int = 7) -> bytes:
+    """A ``slotNotification`` as a node writes it (spec: solana.md, slotSubscribe)."""
+    return (
+        '{"jsonrpc":"2.0","method":"slotNotification","params":{"result":'
+        f'{{"parent":{slot - 1},"root":{slot - 32},"slot":{slot}}},"subscription":{sub}}}}}'
+    ).encode()
+
+
+def test_the_slot_clock_is_when_each_slot_began(eng: types.ModuleType) -> None:
+    """The session's slot clock (paper's landing model reads it): the receive time of the
+    notification that moved the session's slot (the engine's: the highest slot a strict
+    majority of endpoints reached), later copies and older slots ignored, and the slots'
+    length as a moving average of the gaps between new slots."""
+    t = KernelTimer(eng, None)
+    ing = eng.FeedIngest(eng.PoolGraph(base_mints=[], max_hops=3))
+    for ep in (0, 1, 2):
+        ing.bind(ep, 7, "slot", "slot")
+    ti = _TimedIngest(t, {eng.BACKEND: ing})
+    ms = 1_000_000
+    # (endpoint, slot, receive ms): three endpoints, the slow one 30 ms behind
+    frames = [(e, s, 1_000 + 400 * (s - 100) + lag) for s in range(100, 106)
+              for e, lag in ((0, 0), (1, 5), (2, 30))]  # fmt: skip
+    frames = [f for f in frames if f[1] != 103]  # nobody saw slot 103
+    frames.append((0, 101, 3_500))  # a late repeat of an old slot
+    frames.sort(key=lambda f: f[2])
+    began: dict[int, int] = {}
+    for e, s, at in frames:
+        before = ing.stats().slot
+        ti.frame(e, slot_frame(s), at * ms)
+        if ing.stats().slot > before:
+            began[ing.stats().slot] = at * ms
+    # the first slot waits for its endpoint's next notification (the engine's rule)
+    assert sorted(began) == [101, 102, 104, 105]
+    assert ti.slot_seen == 105 and ti.slot_t_ns == began[105]
+    # the first gap (102 after 101) starts the average, the later ones move it by an eighth
+    want = began[102] - began[101]
+    for a, b in ((102, 104), (104, 105)):
+        want = (7 * want + (began[b] - began[a]) // (b - a)) // 8
+    assert ti.slot_len_ns == want and 390 * ms < want < 410 * ms
+    with pytest.raises(FrameError):  # a malformed frame moves nothing
+        ti.frame(0, b'{"jsonrpc":"2.0","method":"slotNotification","params":{}}', 9_000 * ms)
+    assert ti.slot_seen == 105 and ti.slot_t_ns == began[105]

@@ -355,9 +355,9 @@ class LiveExecutor:
     ) -> None:
         # the day's total across runs (None: no journal, and live does not arm)
         self.ledger = ledger
-        # told each landed order's slots from decision to landing (the session journals it
-        # and paper lands on it)
-        self.on_landing: Callable[[int], None] | None = None
+        # told each landed order's slots from decision to landing and ns from decision to
+        # send (the session journals them and paper lands on them)
+        self.on_landing: Callable[[int, int], None] | None = None
         self.config, self.base, self._graph, self._sink, self.clock = (
             config,
             base,
@@ -795,7 +795,8 @@ class LiveExecutor:
             await self._count_routes(o, handed, conf, sent_slot, ixs)
         o.slot = conf.slot
         if conf.slot is not None and o.decided_slot and self.on_landing is not None:
-            self.on_landing(conf.slot - o.decided_slot)  # paper lands on the measured latency
+            # paper lands on the measured latency: slots, and the decision-to-send time
+            self.on_landing(conf.slot - o.decided_slot, round(o.ms.get("sent", 0.0) * 1e6))
         alone = self.open_orders() == 1
         await self.refresh_balances(o.tokens)
         if alone and conf.status in ("confirmed", "failed"):

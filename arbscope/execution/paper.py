@@ -6,8 +6,13 @@ or fails.
 
 **Landing.** A decision at slot *D* lands at *D + L*: ``L`` the most likely latency of
 ``latency_slots`` (chances of 1, 2, ... slots; the session sets it from the live orders'
-measured decision-to-landing slots when there are some, else the configured one). It is
-resolved once the session has seen the slot after the landing slot.
+measured decision-to-landing slots when there are some, else the configured one), plus
+the slots it misses before it is sent (:meth:`PaperBroker.late_slots`): a decision made
+late in its slot whose transaction — the live orders' median decision-to-send time after
+it — leaves once the next slot has begun reaches the leader a slot later, and meets (or is
+simulated against) that slot's changes first. The slot clock is the session's: when each
+slot's first notice arrived and the slots' measured length. It is resolved once the
+session has seen the slot after the landing slot.
 
 **Racing.** The broker watches each pending order's pools: the state before the landing
 slot (the one it was decided on, or a later one seen while none of its pools had changed
@@ -197,6 +202,12 @@ class PaperBroker:
     # tips (lamports at TIP_PERCENTILES), the recent compute-unit prices of written pools
     tip_floor: tuple[int, ...] = ()
     fee_samples: deque[int] = field(default_factory=lambda: deque(maxlen=150))
+    # the slot clock (the session's): (slot, the ns its first notice arrived, the slots'
+    # length in ns); with the live orders' decision-to-send time, whether a decision's
+    # transaction still reaches the next slot's leader
+    slot_clock: tuple[int, int, int] = (0, 0, 0)
+    _sends: deque[int] = field(default_factory=lambda: deque(maxlen=200))
+    send_ns: int = 0  # the median of the live orders' decision-to-send times (0: none yet)
 
     def __post_init__(self) -> None:
         self.base_balance = self.balance
@@ -205,10 +216,10 @@ class PaperBroker:
 
     # ------------------------------------------------------------ decisions
     def decide(self, opp: Any, score: Any, fees: Any, slot: int, pool_slots: tuple[int, ...],
-               trigger: str = "auto", live_seq: int = 0) -> str:  # fmt: skip
-        """Queue a paper order for ``opp`` (scored ``score``, fee context ``fees``); the
-        reason it was not queued, or "" when it was. ``live_seq``: the live order it
-        shadows."""
+               trigger: str = "auto", live_seq: int = 0, now_ns: int = 0) -> str:  # fmt: skip
+        """Queue a paper order for ``opp`` (scored ``score``, fee context ``fees``),
+        decided at ``now_ns`` (the session's clock; 0: unknown); the reason it was not
+        queued, or "" when it was. ``live_seq``: the live order it shadows."""
         key = (opp.base_mint, tuple(opp.pools))
         if opp.base_mint != self.base:
             return f"not a {self.names.symbol(self.base)} cycle"
@@ -236,6 +247,7 @@ class PaperBroker:
             self.tip_lamports * 1_000_000 // max(1, fees.cu_limit)
         )
         land = slot + 1 + max(range(len(self.latency_slots)), key=self.latency_slots.__getitem__)
+        land += self.late_slots(slot, now_ns)
         self.pending.append(Order(self.seq, key, opp, score, fee, slot, land, trigger,
                                   priority, live_seq))  # fmt: skip
         # the state it was decided on is the one it meets landing first, until a later
@@ -244,9 +256,23 @@ class PaperBroker:
         self._traded[key] = pool_slots
         return ""
 
-    def observe_landing(self, slots: int) -> None:
-        """A live order landed ``slots`` after its decision: paper's latency follows the
-        live orders' measured distribution (the last 200)."""
+    def late_slots(self, slot: int, now_ns: int) -> int:
+        """The slots a decision at ``now_ns`` in ``slot`` misses before its transaction
+        is sent: the time since the slot's first notice plus the live orders' median
+        decision-to-send time, in slot lengths. 0 while any of them is unknown."""
+        seen, t_ns, length = self.slot_clock
+        if not (self.send_ns and now_ns and length > 0 and seen == slot and now_ns >= t_ns):
+            return 0
+        return (now_ns - t_ns + self.send_ns) // length
+
+    def observe_landing(self, slots: int, send_ns: int = 0) -> None:
+        """A live order landed ``slots`` after its decision, sent ``send_ns`` after it:
+        paper's latency follows the live orders' measured distribution (the last 200)
+        and their median decision-to-send time."""
+        if send_ns > 0:
+            self._sends.append(send_ns)
+            xs = sorted(self._sends)
+            self.send_ns = xs[len(xs) // 2]
         if slots < 1:
             return
         self._landings.append(slots)

@@ -162,6 +162,50 @@ def test_tip_floor_odds_and_the_live_latency(eng: types.ModuleType) -> None:
     assert b.latency_slots == (0.6, 0.2, 0.2)
 
 
+def test_a_decision_late_in_its_slot_lands_a_slot_later_and_meets_that_slot(
+    eng: types.ModuleType,
+) -> None:
+    """The slot clock: a decision whose transaction, sent the live orders' median
+    decision-to-send time after it, leaves once the next slot has begun lands a slot
+    later — so a competitor's trade in that next slot is a pool that moved before it
+    landed, not a race it may win."""
+    ms = 1_000_000
+    b = PaperBroker(base=A, balance=10**12)
+    b.slot_clock = (1, 1_000 * ms, 400 * ms)  # slot 1 began at t = 1 s; slots of 400 ms
+    assert b.late_slots(1, 1_390 * ms) == 0  # no send time measured yet: not late
+    for send in (10 * ms, 20 * ms, 15 * ms):
+        b.observe_landing(1, send)
+    assert b.send_ns == 15 * ms and b.latency_slots == (1.0,)
+    assert b.late_slots(1, 1_380 * ms) == 0  # sent at 395 ms: in time
+    assert b.late_slots(1, 1_390 * ms) == 1  # sent at 405 ms: the next slot has begun
+    assert b.late_slots(2, 1_390 * ms) == 0  # another slot than the clock's: unknown
+    assert b.late_slots(1, 0) == 0
+
+    g = market(eng)
+    (o,) = [o for o in g.cycles(A) if o.amount_in > 0]  # type: ignore[attr-defined]
+    sc = eng.score(o, FEES, ScorePolicy(min_profit=1, min_persistence=1, max_staleness_slots=10))
+    assert b.decide(o, sc, FEES, 1, (1, 1), now_ns=1_390 * ms) == ""
+    assert b.pending[0].land_slot == 3
+    # slot 2: someone trades P2 back towards P1's price (the gap closes)
+    g.upsert_cpmm(P2, A, B, 1_000_000_000, 2_010_000_000, 25, 10_000, 2)  # type: ignore[attr-defined]
+    assert b.on_tick(g, 2) == [] and b.on_tick(g, 3) == []
+    (f,) = b.on_tick(g, 4)
+    assert f.slot_landed == 3 and not f.raced
+    assert not f.ok and f.reason.startswith("slippage")  # not "outbid": it was no race
+
+    # decided early in its slot, the same order lands in slot 2: the move is a race
+    early = PaperBroker(base=A, balance=10**12)
+    early.slot_clock = b.slot_clock
+    early.observe_landing(1, 15 * ms)
+    g2 = market(eng)
+    assert early.decide(o, sc, FEES, 1, (1, 1), now_ns=1_100 * ms) == ""
+    assert early.pending[0].land_slot == 2
+    g2.upsert_cpmm(P2, A, B, 1_000_000_000, 2_010_000_000, 25, 10_000, 2)  # type: ignore[attr-defined]
+    assert early.on_tick(g2, 2) == []
+    (f2,) = early.on_tick(g2, 3)
+    assert f2.raced and f2.ok  # nobody bid against it: ahead of the move (p_ahead 1)
+
+
 def test_slippage_over_the_limit_fails_and_still_pays_the_fees(eng: types.ModuleType) -> None:
     g = market(eng)
     broker = PaperBroker(base=A, balance=10**12, max_slippage_bps=5)
