@@ -935,6 +935,21 @@ impl Doc {
         }
     }
 
+    /// What the last parse read (the values at the nodes), without the shapes learnt:
+    /// a copy to hand to [`crate::ingest::FeedIngest::frame_read`] later.
+    pub fn snapshot(&self) -> Doc {
+        Doc {
+            vals: self.vals,
+            stamps: self.stamps,
+            valid: self.valid,
+            first: self.first,
+            stamp: self.stamp,
+            data_items: self.data_items.clone(),
+            log_items: self.log_items.clone(),
+            ..Doc::default()
+        }
+    }
+
     /// The value at `node`, if the frame has one there.
     #[inline]
     pub fn get(&self, node: Node) -> Option<Val> {
