@@ -53,3 +53,34 @@ def test_live_bench_reports_build_sign_and_every_pipeline_step(tmp_path: Path) -
         if step in pl:
             assert pl[step]["n"] <= pl["orders"] and pl[step]["median_ms"] >= 0
     assert "build + sign" in out.stdout
+
+
+def test_json_parsers_corpus_holds_the_frames_and_the_ingest_setup(tmp_path: Path) -> None:
+    """``bench.json_parsers --record`` writes what the Rust bench replays: the graph's
+    config first, then a session's frames and every input that set the ingest up."""
+    import zstandard
+
+    from bench.json_parsers import KEPT, record
+    from storage.codec import HEADER, Kind
+
+    out = tmp_path / "mix.inputs.zst"
+    counts = record(out, seconds=2.0, accel=4.0, seed=5)
+    raw = zstandard.ZstdDecompressor().decompress(out.read_bytes(), max_output_size=1 << 30)
+    kinds: list[int] = []
+    off = 0
+    while off < len(raw):
+        kind, _ep, _t, wall_us, n = HEADER.unpack_from(raw, off)
+        off += HEADER.size
+        if not kinds:
+            assert kind == 0
+            head = json.loads(raw[off : off + n])
+            assert head["base_mints"] and head["max_hops"] >= 2
+        else:
+            assert Kind(kind) in KEPT and wall_us == 0
+        kinds.append(kind)
+        off += n
+    assert off == len(raw)
+    got = {Kind(k).name: kinds.count(k) for k in set(kinds) if k}
+    assert got == counts
+    for kind in ("FRAME", "ACCOUNT", "TRACK_POOL", "BIND"):
+        assert got.get(kind, 0) > 0, got

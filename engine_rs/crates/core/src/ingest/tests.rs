@@ -589,6 +589,42 @@ fn logs_count_swaps_of_first_copies_only() {
     assert_eq!(ing.stats().notifications, 4);
 }
 
+/// `frame_read` (the parser bench's entry) on a snapshot of what a `Doc` read is
+/// `frame`: the same answers, counters, slot and changed pools, frame by frame.
+#[test]
+fn frame_read_on_a_read_doc_is_frame() {
+    let (mut g1, mut a, pool, data) = amm_setup();
+    let (mut g2, mut b, _, _) = amm_setup();
+    let amm = raydium_amm_v4::PROGRAM;
+    let vault = token_account(key(43), 1_500_000);
+    let mut frames = Vec::new();
+    for (ep, slot) in [(0u16, 101u64), (1, 101), (2, 102)] {
+        let base = 10 * u64::from(ep);
+        frames.push((ep, slot_frame(base + 3, slot)));
+        frames.push((ep, account_frame(base + 2, slot, &SPL_TOKEN_ID, &vault)));
+        frames.push((ep, account_frame(base + 1, slot, &amm, &data)));
+    }
+    frames.push((0, logs_frame(4, "sig", "null", &["Program x invoke [1]"])));
+    frames.push((0, br#"{"jsonrpc":"2.0","result":5,"id":1}"#.to_vec()));
+    frames.push((
+        0,
+        br#"{"jsonrpc":"2.0","method":"slotNotification"}"#.to_vec(),
+    ));
+    frames.push((1, account_frame(11, 103, &amm, b"short")));
+    let mut doc = json::Doc::default();
+    for (i, (ep, f)) in frames.iter().enumerate() {
+        let ns = 1_000 * i as i64;
+        let want = frame(&mut a, &mut g1, *ep, f, ns);
+        doc.parse(f).expect("json");
+        let got = b.frame_read(&mut g2, *ep, f, &doc.snapshot(), Arg::Ok(ns));
+        assert_eq!(got, want, "frame {i}");
+        assert_eq!(b.stats(), a.stats(), "frame {i}");
+        assert_eq!(b.take_changed(), a.take_changed(), "frame {i}");
+    }
+    assert_eq!((g2.slot(), g2.pools()), (g1.slot(), g1.pools()));
+    assert!(a.stats().pool_updates > 0, "{pool} was updated");
+}
+
 #[test]
 fn malformed_frames_are_frame_errors() {
     let mut g = PoolGraph::new(&[], 3).expect("graph");
