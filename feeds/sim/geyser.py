@@ -411,6 +411,33 @@ class GeyserService:
                 self.stats["replayed"] += 1
 
     # ------------------------------------------------------------ publishing
+    def render_all(self, rec: SlotRecord) -> dict[Stream, list[bytes]]:
+        """One slot's updates for every stream with a filter, rendered (the bench flood)."""
+        out: dict[Stream, list[bytes]] = {}
+        for stream in self.streams:
+            f = stream.filter
+            if f is not None and f.commitment != FINALIZED:
+                out[stream] = render(f, rec, (PROCESSED, CONFIRMED))
+        return out
+
+    async def flood(self, updates: dict[Stream, list[bytes]], rate: float, log: list[int]) -> None:
+        """Queue pre-rendered updates on their streams: paced at ``rate`` a second per
+        stream (each stamped in ``log``, monotonic ns, as it is queued), or all at once
+        when 0 (the bench: bench/grpc_e2e.py)."""
+        for stream, raws in updates.items():
+            if rate <= 0:
+                for raw in raws:
+                    stream.queue.put_nowait((0.0, raw))
+                continue
+            start = time.monotonic()
+            for i, raw in enumerate(raws):
+                delay = start + i / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                log.append(time.monotonic_ns())
+                stream.queue.put_nowait((0.0, raw))
+        self.stats["updates"] += sum(len(v) for v in updates.values())
+
     def publish(self, rec: SlotRecord, due: float, rooted: SlotRecord | None) -> None:
         """Queue one slot for every stream at ``due`` (monotonic s: the endpoint's own
         delay for this slot); ``rooted``: the slot that became the root (finalized)."""

@@ -1025,6 +1025,7 @@ class SimServer:
         self.bench = bench
         self._floods: list[asyncio.Task[None]] = []
         self._flood_log: list[list[int]] = []
+        self._grpc_log: list[list[int]] = []  # the same for the gRPC streams' updates
         c = self.world.config
         self.slot_seconds = c.slot_seconds if slot_seconds is None else slot_seconds
         self.host, self.port = host, port
@@ -1317,7 +1318,12 @@ class SimServer:
             return self._start_flood(params)
         if self.bench and method == "simFloodReport":
             done = all(t.done() for t in self._floods)
-            return {"done": done, "writes": self._flood_log if done else []}
+            return {"done": done, "writes": self._flood_log if done else [],
+                    "grpc_writes": self._grpc_log if done else []}  # fmt: skip
+        if self.bench and method == "simGrpcReady":  # streams with a filter, per endpoint
+            return [0 if ep.geyser is None else sum(s.filter is not None
+                                                    for s in ep.geyser.streams)
+                    for ep in self.endpoints]  # fmt: skip
         raise RpcFault(METHOD_NOT_FOUND, "Method not found")
 
     def _chain_method(self, method: str, params: list[Any]) -> Any:
@@ -1399,18 +1405,30 @@ class SimServer:
             raise RpcFault(INVALID_REQUEST, "a flood is already running")
         slots, rate = int(params[0]), float(params[1])
         texts: list[dict[_Conn, list[str]]] = [{} for _ in self.endpoints]
+        updates: list[dict[Any, list[bytes]]] = [{} for _ in self.endpoints]
         for _ in range(max(0, slots)):
             self.remember(self.world._touched, self.world.slot)
             res = self.world.step()
             self.remember(res.changed, res.slot)
             self.fees.append((res.slot, res.priority_fee, self.writable_fees(res)))
             values = {k: json.dumps(_now(self.world, k).value()) for k in res.changed}
+            rec = slot_record(res, {k: _now(self.world, k) for k in res.changed})
             for i, ep in enumerate(self.endpoints):
                 for conn, text in ep.render(res, values):
                     texts[i].setdefault(conn, []).append(text)
+                if ep.geyser is not None:
+                    for stream, raws in ep.geyser.render_all(rec).items():
+                        updates[i].setdefault(stream, []).extend(raws)
         self._flood_log = [[] for _ in self.endpoints]
+        self._grpc_log = [[] for _ in self.endpoints]
+        loop = asyncio.get_running_loop()
         self._floods = [
-            asyncio.get_running_loop().create_task(ep.flood(texts[i], rate, self._flood_log[i]))
+            loop.create_task(ep.flood(texts[i], rate, self._flood_log[i]))
             for i, ep in enumerate(self.endpoints)
+        ] + [
+            loop.create_task(ep.geyser.flood(updates[i], rate, self._grpc_log[i]))
+            for i, ep in enumerate(self.endpoints)
+            if ep.geyser is not None
         ]
-        return {"messages": [sum(len(v) for v in t.values()) for t in texts]}
+        return {"messages": [sum(len(v) for v in t.values()) for t in texts],
+                "grpc": [sum(len(v) for v in u.values()) for u in updates]}  # fmt: skip
