@@ -13,6 +13,10 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: run test bench lint fmt wheel-check screenshots clean setup engine
 
+# the Yellowstone gRPC messages, generated from their .proto files (not in the repository)
+PROTOS := $(wildcard feeds/wire/geyser/*.proto)
+PB2 := feeds/wire/geyser/geyser_pb2.py
+
 run: engine
 	$(PY) -m arbscope
 
@@ -24,13 +28,14 @@ bench: engine
 	$(PY) -m bench
 	$(PY) -m bench.json_parsers
 	$(PY) -m bench.e2e
+	$(PY) -m bench.grpc_e2e
 	$(PY) -m bench.journal
 	$(PY) -m bench.ui
 	$(PY) -m bench.live
 
 # stubtest compares engine_rs/_engine.pyi with the built extension, hence the engine;
 # lint-imports checks the layers' contracts ([tool.importlinter] in pyproject.toml)
-lint: $(STAMPS)/engine
+lint: $(STAMPS)/engine $(PB2)
 	cargo fmt --manifest-path $(CARGO_MANIFEST) --all -- --check
 	cargo clippy --manifest-path $(CARGO_MANIFEST) --workspace --all-targets -- -D warnings
 	$(PY) -m ruff check .
@@ -46,7 +51,10 @@ fmt: $(STAMPS)/deps
 
 setup: engine
 
-engine: $(STAMPS)/engine
+engine: $(STAMPS)/engine $(PB2)
+
+$(PB2): $(PROTOS) tools/protos.py $(STAMPS)/deps
+	$(PY) tools/protos.py
 
 # The venv and every Python dependency (runtime + dev), from pyproject.toml only.
 $(STAMPS)/deps: pyproject.toml
@@ -63,12 +71,12 @@ $(STAMPS)/engine: $(STAMPS)/deps $(RUST_SRC)
 	@touch $@
 
 # Build the wheel and prove it installs into a fresh venv without sources or artefacts.
-wheel-check: $(STAMPS)/deps
+wheel-check: $(STAMPS)/deps $(PB2)
 	$(PY) tools/wheel_check.py
 
 screenshots: engine
 	$(PY) tools/screenshots.py
 
 clean:
-	rm -rf $(STAMPS) dist engine_rs/_engine.*.so
+	rm -rf $(STAMPS) dist engine_rs/_engine.*.so feeds/wire/geyser/*_pb2.py feeds/wire/geyser/*_pb2.pyi
 	cargo clean --manifest-path $(CARGO_MANIFEST)

@@ -274,6 +274,10 @@ RUN_FLAGS: dict[str, str] = {
     "seed": "sim.seed",
     "theme": "ui.theme",
     "ws": "feeds.ws",
+    "grpc": "feeds.grpc",
+    "grpc_token_file": "feeds.grpc_token_file",
+    "grpc_token_env": "feeds.grpc_token_env",
+    "sim_grpc": "sim.grpc",
     "rpc": "feeds.rpc",
     "pools": "market.pools_file",
     "commitment": "feeds.commitment",
@@ -319,6 +323,29 @@ def _add_run(p: argparse.ArgumentParser) -> None:
         action="append",
         metavar="URL",
         help="a PubSub endpoint (repeatable; feeds.ws); none: the embedded simulator",
+    )
+    p.add_argument(
+        "--grpc",
+        action="append",
+        metavar="URL",
+        help="a Yellowstone gRPC endpoint (repeatable; feeds.grpc), read beside --ws",
+    )
+    p.add_argument(
+        "--grpc-token-file",
+        metavar="FILE",
+        help="a file holding the --grpc endpoints' x-token (feeds.grpc_token_file; a secret)",
+    )
+    p.add_argument(
+        "--grpc-token-env",
+        metavar="NAME",
+        help="an environment variable holding that x-token (feeds.grpc_token_env)",
+    )
+    p.add_argument(
+        "--sim-grpc",
+        type=int,
+        metavar="N",
+        help="read the last N of the embedded simulator's endpoints over Yellowstone gRPC "
+        "(sim.grpc, default 0)",
     )
     p.add_argument(
         "--rpc",
@@ -675,7 +702,7 @@ def build_session(cfg: Any) -> Any:
         if cfg["metrics.enabled"]
         else None
     )
-    ws, rpc = cfg["feeds.ws"], cfg["feeds.rpc"]
+    ws, rpc, grpc_urls = cfg["feeds.ws"], cfg["feeds.rpc"], cfg["feeds.grpc"]
     ca_file = cfg["feeds.ca_file"]
     if ca_file:
         from feeds.clients.tls import TlsSetupError, client_context
@@ -728,7 +755,7 @@ def build_session(cfg: Any) -> Any:
         ca_file=ca_file,
         max_answer_bytes=max_frame,
     )  # fmt: skip
-    if ws:
+    if ws or grpc_urls:
         if cfg["sim.accept_tx"]:
             raise ConfigError(["sim.accept_tx is for the embedded simulator (feeds.ws is set)"])
         try:
@@ -744,17 +771,50 @@ def build_session(cfg: Any) -> Any:
                 '["<mint>", ...])'
             ])  # fmt: skip
         eps = [Endpoint(f"node-{i}", w, r) for i, (w, r) in enumerate(zip(ws, rpc))]
+        if grpc_urls:
+            token = grpc_token(cfg["feeds.grpc_token_file"], cfg["feeds.grpc_token_env"])
+            more = list(rpc[len(ws) :]) if len(rpc) > len(ws) else []
+            eps += [
+                Endpoint(f"grpc-{i}", "", more[i] if i < len(more) else None, grpc=u,
+                         x_token=token)
+                for i, u in enumerate(grpc_urls)
+            ]  # fmt: skip
         return FeedSession(eps, uni.pools, bases, **common)
     sim = WorldConfig(seed=cfg["sim.seed"], slot_seconds=cfg["sim.slot_ms"] / 1000.0,
                       competitors=cfg["sim.competitors"])  # fmt: skip
     session = FeedSession(
         sim_endpoints=cfg["sim.endpoints"],
+        sim_grpc=cfg["sim.grpc"],
         sim_config=sim,
         base_mints=cfg["market.base_mints"],
         sim_accept_tx=cfg["sim.accept_tx"],
         **common,
     )
     return session
+
+
+def grpc_token(path: str | None, env: str | None) -> str | None:
+    """The x-token of the gRPC endpoints: the file's first line, or the environment
+    variable's value (None: neither named). A problem is a ConfigError that names the
+    file or variable, never the token."""
+    from pathlib import Path
+
+    from .config import ConfigError
+
+    if path:
+        try:
+            text = Path(path).expanduser().read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError([f"feeds.grpc_token_file: cannot read {path}: {exc}"]) from None
+        if not text:
+            raise ConfigError([f"feeds.grpc_token_file: {path} is empty"])
+        return text.splitlines()[0].strip()
+    if env:
+        value = os.environ.get(env, "").strip()
+        if not value:
+            raise ConfigError([f"feeds.grpc_token_env: ${env} is not set or empty"])
+        return value
+    return None
 
 
 def _init(path: str | None, force: bool) -> int:

@@ -96,6 +96,14 @@ KEYS: tuple[Key, ...] = (
         schemes=("ws", "wss")),
     Key("feeds", "rpc", "urls", [], "HTTP JSON-RPC URLs paired with feeds.ws in order "
         "(snapshot, fee samples); at least one"),
+    Key("feeds", "grpc", "urls", [], "Yellowstone gRPC endpoints (grpcs://host:port), one per "
+        "node, read beside feeds.ws (the Geyser Subscribe stream; feeds.rpc pairs with "
+        "feeds.ws first, then with these)", schemes=("grpc", "grpcs", "http", "https")),
+    Key("feeds", "grpc_token_file", "path", None, "a file holding the x-token of the "
+        "feeds.grpc endpoints (a secret: never logged or shown)",
+        example="~/.config/arbscope/grpc-token"),
+    Key("feeds", "grpc_token_env", "str", None, "the name of an environment variable holding "
+        "that x-token instead", example="YELLOWSTONE_TOKEN"),
     Key("feeds", "commitment", "choice", "confirmed", "commitment of every subscription "
         "and read of the session (shown in the status bar)",
         choices=("processed", "confirmed", "finalized")),
@@ -193,6 +201,9 @@ KEYS: tuple[Key, ...] = (
         choices=("dark", "light", "contrast")),
     Key("sim", "seed", "int", SIM_SEED, "seed of the simulated market", lo=0, hi=2**63 - 1),
     Key("sim", "endpoints", "int", 3, "endpoints the simulator presents", lo=1, hi=32),
+    Key("sim", "grpc", "int", 0, "of the simulator's endpoints, this many (the last ones) are "
+        "read over Yellowstone gRPC instead of PubSub (a session mixing transports)",
+        lo=0, hi=32),
     Key("sim", "slot_ms", "float", 400.0, "slot length", lo=1, hi=60_000),
     Key("sim", "competitors", "int", 3, "competing arbitrageurs racing for the gaps "
         "(feeds.sim.competition: fast, mid, slow; 0: none)", lo=0, hi=3),
@@ -447,19 +458,26 @@ def parse_value(dotted: str, text: str) -> Any:
 def check(cfg: Config) -> Config:
     """Rules between keys."""
     problems = []
-    ws, rpc = cfg["feeds.ws"], cfg["feeds.rpc"]
+    ws, rpc, grpc = cfg["feeds.ws"], cfg["feeds.rpc"], cfg["feeds.grpc"]
 
     def src(dotted: str) -> str:
         return cfg.sources[dotted] if cfg.sources[dotted] != "default" else "defaults"
 
-    if rpc and ws and len(rpc) != len(ws):
+    if rpc and ws and len(rpc) != len(ws) and len(rpc) != len(ws) + len(grpc):
         problems.append(f"{src('feeds.rpc')}: feeds.rpc has {len(rpc)} URLs for {len(ws)} "
                         "feeds.ws endpoints: pair them in order")  # fmt: skip
-    if ws and not rpc:
-        problems.append(f"{src('feeds.ws')}: feeds.ws needs at least one feeds.rpc "
+    if grpc and len(rpc) > len(ws) + len(grpc):
+        problems.append(f"{src('feeds.rpc')}: feeds.rpc has {len(rpc)} URLs for "
+                        f"{len(ws) + len(grpc)} endpoints (feeds.ws, then feeds.grpc)")  # fmt: skip
+    streams = "feeds.ws" if ws else "feeds.grpc"
+    if (ws or grpc) and not rpc:
+        problems.append(f"{src(streams)}: {streams} needs at least one feeds.rpc "
                         "(the initial snapshot)")  # fmt: skip
-    if ws and not cfg["market.pools_file"]:
-        problems.append(f"{src('feeds.ws')}: feeds.ws needs market.pools_file (the pools to watch)")
+    if (ws or grpc) and not cfg["market.pools_file"]:
+        problems.append(f"{src(streams)}: {streams} needs market.pools_file (the pools to watch)")
+    if cfg["feeds.grpc_token_file"] and cfg["feeds.grpc_token_env"]:
+        problems.append(f"{src('feeds.grpc_token_env')}: feeds.grpc_token_file and "
+                        "feeds.grpc_token_env both set: name one")  # fmt: skip
     mt, md = cfg["live.max_trade"], cfg["live.max_day"]
     if mt is not None and md is not None and mt > md:
         problems.append(f"{src('live.max_trade')}: live.max_trade ({mt:,}) is above "

@@ -223,6 +223,9 @@ class ReplaySession:
             if k is Kind.FRAME:
                 self.frames_applied += 1
                 ing.frame(inp.endpoint, inp.payload, inp.t_ns)
+            elif k is Kind.GRPC:  # the same ingest entry as live (FeedIngest.grpc)
+                self.frames_applied += 1
+                ing.grpc(inp.endpoint, inp.payload, inp.t_ns)
             elif k is Kind.TICK:
                 s.tick(now_ns=inp.t_ns)
             elif k is Kind.ACCOUNT:
@@ -337,7 +340,7 @@ class ReplaySession:
         async with self._cursor:
             while (inp := await self._peek()) is not None:
                 self.apply(self._take())
-                if inp.kind is Kind.FRAME:
+                if inp.kind is Kind.FRAME or inp.kind is Kind.GRPC:
                     break
             self.clock.set(self.pos_ns)
             self.session.changed()

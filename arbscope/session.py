@@ -50,6 +50,7 @@ HEALTH_EVERY_NS = 1_000_000_000  # feed health journaled once a second
 # envelope, whatever order a node writes its keys in: a slot notification is ~130 bytes)
 SLOT_NOTICE = b'"slotNotification"'
 SLOT_NOTICE_WITHIN = 256
+GRPC_SLOT_UPDATE = 3  # SubscribeUpdate.update_oneof's slot member (FeedIngest.grpc's kind)
 TIP_FLOOR_S = 10.0  # how often the tip floor is read (Jito's updates are slower)
 log = logging.getLogger(__name__)
 
@@ -79,13 +80,21 @@ class _TimedIngest:
         self.slot_seen, self.slot_t_ns, self.slot_len_ns = 0, 0, 0
 
     def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
-        sid = self._frame(endpoint, frame, recv_ns)
+        sid = int(self._feed("frame", endpoint, frame, recv_ns))
         if SLOT_NOTICE in bytes(frame[:SLOT_NOTICE_WITHIN]):
             self._slot_notice(recv_ns)
         return sid
 
+    def grpc(self, endpoint: int, update: bytes, recv_ns: int) -> tuple[int, int]:
+        """A Yellowstone gRPC update: the same hot path (and timing row) as a frame."""
+        kind, value = self._feed("grpc", endpoint, update, recv_ns)
+        if kind == GRPC_SLOT_UPDATE:
+            self._slot_notice(recv_ns)
+        return int(kind), int(value)
+
     def _slot_notice(self, recv_ns: int) -> None:
-        """A slot notification went in: a new slot starts at its receive time."""
+        """A slot notification (or gRPC slot update) went in: when it moved the session's
+        slot, that slot starts at its receive time."""
         slot = int(self.active.stats().slot)
         if slot <= self.slot_seen:
             return
@@ -94,20 +103,22 @@ class _TimedIngest:
             self.slot_len_ns = per if not self.slot_len_ns else (7 * self.slot_len_ns + per) // 8
         self.slot_seen, self.slot_t_ns = slot, recv_ns
 
-    def _frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
+    def _feed(self, method: str, endpoint: int, frame: bytes, recv_ns: int) -> Any:
+        """``frame`` or ``grpc`` on the active backend, and on the other while the mirror
+        is within its budget."""
         if len(self.ingests) > 1 and not self.timer.stateful_suspended:
             active = self.timer.active
 
-            def run(m: types.ModuleType) -> int:
+            def run(m: types.ModuleType) -> Any:
                 if m is active:
-                    return int(self.ingests[m.BACKEND].frame(endpoint, frame, recv_ns))
+                    return getattr(self.ingests[m.BACKEND], method)(endpoint, frame, recv_ns)
                 t0 = self.clock()
                 try:
-                    return int(self.ingests[m.BACKEND].frame(endpoint, frame, recv_ns))
+                    return getattr(self.ingests[m.BACKEND], method)(endpoint, frame, recv_ns)
                 finally:
                     self._win_ns += self.clock() - t0
 
-            sid: int = self.timer.call("feed_ingest", run, mirror=True)
+            sid: Any = self.timer.call("feed_ingest", run, mirror=True)
             t1 = self.clock()
             if t1 - self._win_start >= self.window_ns:
                 if self._win_ns > self.mirror_budget * (t1 - self._win_start):
@@ -116,9 +127,8 @@ class _TimedIngest:
                     )
                 self._win_start, self._win_ns = t1, 0
             return sid
-        ing = self.active
-        out = self.timer.call("feed_ingest", lambda m: ing.frame(endpoint, frame, recv_ns))
-        return int(out)
+        fn = getattr(self.active, method)
+        return self.timer.call("feed_ingest", lambda m: fn(endpoint, frame, recv_ns))
 
     def suspend(self, why: str) -> None:
         """Stop feeding the other backend (its state no longer follows)."""
@@ -224,6 +234,10 @@ class _RecordingIngest:
     def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
         self.rec.input(Kind.FRAME, endpoint, bytes(frame), recv_ns)
         return self.inner.frame(endpoint, frame, recv_ns)
+
+    def grpc(self, endpoint: int, update: bytes, recv_ns: int) -> tuple[int, int]:
+        self.rec.input(Kind.GRPC, endpoint, bytes(update), recv_ns)
+        return self.inner.grpc(endpoint, update, recv_ns)
 
     def account(self, pubkey: str, owner: str, data: bytes, slot: int) -> bool:
         self.rec.input(Kind.ACCOUNT, 0, json_payload([pubkey, owner, slot], bytes(data)))
@@ -356,6 +370,7 @@ class FeedSession:
         seed: int = 7,
         sim_config: WorldConfig | None = None,
         sim_endpoints: int = 3,
+        sim_grpc: int = 0,
         backend: types.ModuleType | None = None,
         sweep_s: float = 1.0,
         max_hops: int = 3,
@@ -403,15 +418,21 @@ class FeedSession:
             from feeds.sim.server import default_profiles
 
             self.sim = SimServer(self.sim_config, default_profiles(sim_endpoints),
-                                 accept_transactions=sim_accept_tx)  # fmt: skip
+                                 accept_transactions=sim_accept_tx,
+                                 grpc=sim_grpc > 0)  # fmt: skip
             universe = self.sim.world.universe() if universe is None else universe
             base_mints = base_mints or self.sim.world.bases
             self.source = f"sim ×{sim_endpoints} (loopback PubSub)"
+            if sim_grpc:
+                self.source = (f"sim ×{sim_endpoints} (loopback PubSub, "
+                               f"{min(sim_grpc, sim_endpoints)} gRPC)")  # fmt: skip
         elif endpoints:
             self.source = f"live ×{len(endpoints)}"
         else:
             self.source = "fed by its owner"
         self.endpoints = list(endpoints)
+        # of the simulator's endpoints, the last sim_grpc are read over Yellowstone gRPC
+        self.sim_grpc = sim_grpc
         self.universe = list(universe or [])
         self.base_mints, self.max_hops, self.sweep_s = list(base_mints), max_hops, sweep_s
         self.backend_arg, self.shadow = backend, shadow
@@ -544,7 +565,9 @@ class FeedSession:
                 "seed": c.seed, "tokens": c.tokens, "pools": c.pools, "bases": c.bases,
                 "endpoints": len(self.sim.endpoints),
             },
-            "endpoints": [redact(e.ws) for e in self.endpoints] if self.sim is None else [],
+            "endpoints": [redact(e.stream_url) for e in self.endpoints]
+            if self.sim is None else [],
+            "sim_grpc": self.sim_grpc,
             "pools": len(self.universe),
             "base_mints": self.base_mints,
             "max_hops": self.max_hops,
@@ -590,7 +613,12 @@ class FeedSession:
                 ingest = _RecordingIngest(self.ingest, self.recorder)
             if self.sim is not None:
                 infos = await self.sim.start()
-                self.endpoints = [Endpoint(i.name, i.ws_url, i.http_url) for i in infos]
+                first_grpc = len(infos) - self.sim_grpc
+                self.endpoints = [
+                    Endpoint(i.name, i.ws_url, i.http_url,
+                             grpc=i.grpc_url if n >= first_grpc else None)
+                    for n, i in enumerate(infos)
+                ]  # fmt: skip
             limits = (
                 {} if self.max_answer_bytes is None else {"rpc_max_bytes": self.max_answer_bytes}
             )

@@ -369,6 +369,9 @@ class FeedIngest:
     def frame(
         self, endpoint: int, frame: bytes | bytearray | memoryview | str, recv_ns: int
     ) -> int: ...
+    def grpc(
+        self, endpoint: int, update: bytes | bytearray | memoryview, recv_ns: int
+    ) -> tuple[int, int]: ...
     def account(
         self, pubkey: str, owner: object, data: bytes | bytearray | memoryview, slot: int
     ) -> bool: ...

@@ -91,6 +91,7 @@ class FeedHealth:
     uncovered: int = 0
     pools_uncovered: int = 0
     cap: int | None = None
+    transport: str = "ws"  # how its stream arrives: ws (PubSub) or grpc (Yellowstone)
 
 
 @dataclass(slots=True)

@@ -47,6 +47,7 @@ class Kind(IntEnum):
     EPOCH_SCHEDULE = 14
     TIPS = 15  # [p25, p50, p75, p95, p99]: the block engines' landed tips, lamports
     LANDING = 16  # [slots]: a live order landed this many slots after its decision
+    GRPC = 17  # a raw Yellowstone gRPC SubscribeUpdate (protobuf): endpoint, recv ns, bytes
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,7 +123,7 @@ class Recorder:
         packed = pack(kind, endpoint, t, time.time_ns() // 1000, payload)
         self._inputs.append(packed)
         self.pending_bytes += len(packed)
-        if kind is Kind.FRAME:
+        if kind is Kind.FRAME or kind is Kind.GRPC:  # a stream's message, PubSub or gRPC
             self._frames += 1
         self.seq += 1
         if self.pending_bytes > self.max_pending_bytes:

@@ -78,7 +78,9 @@ from typing import Any
 
 from ..errors import DecodeError, EngineError, FrameError, InvalidInputError, WrongOwnerError
 from ..records import DedupStats, EndpointStats, IngestStats
+from . import geyser
 from ._ints import i64
+from .b58 import b58encode
 from .decode import TOKEN_2022, decode_token_account, owner_text
 from .dedup import Deduper
 from .pda import _id32
@@ -395,6 +397,65 @@ class FeedIngest:
                 if scan.is_swap(line):
                     self._n["swaps"] += 1
         return sub
+
+    def grpc(self, endpoint: int, update: bytes, recv_ns: int) -> tuple[int, int]:
+        """One Yellowstone gRPC ``SubscribeUpdate`` (protobuf bytes) from ``endpoint``,
+        through the same path and dedup keys as a PubSub frame's notification: copies of
+        one change from a PubSub and a gRPC endpoint are one change (first copy wins), and
+        lead/lag compares them. Returns ``(kind, value)``: kind the update's
+        ``update_oneof`` field number (2 account, 3 slot, 4 transaction, 6 ping, 9 pong,
+        another member's, 0 none), value its slot (a pong: its id as an unsigned 32-bit
+        number; else 0).
+
+        An endpoint's updates count once something is bound for it (the worker binds a
+        slot subscription when its stream opens); before that, or after ``unbind``, they
+        are ``unknown``, as is an account update for an account without a role. A slot
+        update votes when its status is processed, confirmed or finalized (the worker
+        asks ``filter_by_commitment``: one status a slot); other statuses are neither
+        counted nor voted. Vote transactions are not counted. Bytes that are not a
+        ``SubscribeUpdate`` raise ``FrameError`` and change nothing but the frame count."""
+        ep = _u16(endpoint)
+        if not isinstance(update, (bytes, bytearray, memoryview)):
+            raise TypeError(f"update: expected bytes, got {type(update).__name__}")
+        self._n["frames"] += 1
+        try:
+            up = geyser.parse(bytes(update))
+        except ValueError as exc:
+            raise _frame_error(f"update is not a Yellowstone SubscribeUpdate: {exc}") from None
+        e = self._eps.get(ep)
+        subs, slot_subs = (0, 0) if e is None else (e.subs, e.slot_subs)
+        if isinstance(up, geyser.Account):
+            pubkey = b58encode(up.pubkey)
+            if not subs or pubkey not in self._roles:
+                self._unknown(ep)
+                return geyser.ACCOUNT, up.slot
+            owner = b58encode(up.owner)
+            digest = hashlib.blake2b(owner.encode() + b"\0" + up.data, digest_size=16).digest()
+            key = pubkey.encode() + struct.pack("<Q", up.slot) + digest
+            self._account_copy(ep, pubkey, key, owner, up.data, up.slot, recv_ns)
+            return geyser.ACCOUNT, up.slot
+        if isinstance(up, geyser.Slot):
+            if up.status > 2:
+                return geyser.SLOT, up.slot
+            bound = ("slot", "slot") if slot_subs else None
+            self._notified(ep, b"slot" + struct.pack("<Q", up.slot), recv_ns, bound, "slot")
+            if bound is not None:  # every copy is a vote
+                self._observe_slot(ep, up.slot, recv_ns)
+            return geyser.SLOT, up.slot
+        if isinstance(up, geyser.Transaction):
+            if up.vote:
+                return geyser.TRANSACTION, up.slot
+            key = b58encode(up.signature).encode() + (b"!" if up.failed else b"")
+            bound = ("logs", "") if subs else None
+            if self._notified(ep, key, recv_ns, bound, "logs") and not up.failed:
+                scan = LogScan()
+                for line in up.logs:
+                    if scan.is_swap(line):
+                        self._n["swaps"] += 1
+            return geyser.TRANSACTION, up.slot
+        if isinstance(up, geyser.Pong):
+            return geyser.PONG, up.id & 0xFFFF_FFFF
+        return up.kind, 0
 
     def _unknown(self, ep: int) -> None:
         self._n["unknown"] += 1

@@ -58,6 +58,7 @@ from .rpc import (
     RpcClient,
     RpcError,
 )
+from .yellowstone import GrpcWorker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -69,11 +70,24 @@ FOLLOW_ROUNDS = 3
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """One RPC node: its name, HTTP URL (None: PubSub only) and WebSocket URL."""
+    """One RPC node: its name, HTTP URL (None: streaming only) and the stream it is read
+    by: its WebSocket URL (PubSub), or with ``grpc`` its Yellowstone gRPC URL (then
+    ``ws`` is unused) and that stream's ``x_token`` (a secret: never shown)."""
 
     name: str
     ws: str
     http: str | None = None
+    grpc: str | None = None
+    x_token: str | None = field(default=None, repr=False)
+
+    @property
+    def transport(self) -> str:
+        """How its stream arrives: ``ws`` (PubSub) or ``grpc`` (Yellowstone)."""
+        return "grpc" if self.grpc else "ws"
+
+    @property
+    def stream_url(self) -> str:
+        return self.grpc or self.ws
 
 
 @dataclass(slots=True)
@@ -126,10 +140,10 @@ class FeedPool:
         self.ca_file = ca_file  # a private CA for https:// (the workers: worker_config)
         self.preferred: int | None = None  # the endpoint whose HTTP answered last (index)
         self.counters = [
-            HealthCounters(i, e.name, redact(e.ws)) for i, e in enumerate(self.endpoints)
+            HealthCounters(i, e.name, redact(e.stream_url)) for i, e in enumerate(self.endpoints)
         ]
         self.maintain_s = maintain_s
-        self.workers: list[PubSubWorker] = []
+        self.workers: list[PubSubWorker | GrpcWorker] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._dedup_seen = 0
         self.programs: list[str] = []
@@ -357,10 +371,17 @@ class FeedPool:
         self.subscriptions = list(subscriptions)
         self.wanted = len(subscriptions)
         for i, e in enumerate(self.endpoints):
-            w = PubSubWorker(i, e.ws, subscriptions, self.ingest, self.counters[i],
-                             self.worker_config, self.seed, gate=self.gates[i])  # fmt: skip
+            w: PubSubWorker | GrpcWorker
+            if e.grpc:
+                w = GrpcWorker(i, e.grpc, subscriptions, self.ingest, self.counters[i],
+                               self.worker_config, self.seed, self.commitment, e.x_token,
+                               gate=self.gates[i])  # fmt: skip
+            else:
+                w = PubSubWorker(i, e.ws, subscriptions, self.ingest, self.counters[i],
+                                 self.worker_config, self.seed, gate=self.gates[i])  # fmt: skip
             self.workers.append(w)
-            self._tasks.append(asyncio.create_task(w.run(), name=f"pubsub-{e.name}"))
+            name = f"{e.transport}-{e.name}"
+            self._tasks.append(asyncio.create_task(w.run(), name=name))
         if self.on_fees is not None and any(e.http for e in self.endpoints):
             self._tasks.append(asyncio.create_task(self._poll_fees(), name="fees"))
         if any(e.http for e in self.endpoints):
@@ -617,6 +638,7 @@ class FeedPool:
                 pools_uncovered=sum(
                     not (a <= have) for a in self.pool_accounts.values()) if self.workers else 0,
                 cap=caps.get(c.endpoint), oversize=c.oversize,
+                transport=self.endpoints[c.endpoint].transport,
             ))  # fmt: skip
         return out
 

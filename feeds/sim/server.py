@@ -60,6 +60,7 @@ from ..wire import instructions as I
 from ..wire.protocol import account_notification
 from . import node as N
 from .chain import BLOCKHASH_SLOTS, Chain, ChainError
+from .geyser import GeyserService, SlotRecord
 from .layouts import TOKEN_ACCOUNT_LEN
 from .methods import METHODS
 from .node import RpcFault
@@ -198,6 +199,7 @@ class EndpointInfo:
     name: str
     http_url: str
     ws_url: str
+    grpc_url: str = ""  # its Yellowstone gRPC (``SimServer(grpc=True)``); "" without
 
 
 @dataclass(eq=False)
@@ -285,6 +287,8 @@ class _Endpoint:
         # long sleep the server's shutdown would wait out for a minute)
         self.stopping = asyncio.Event()
         self.held_back = asyncio.Event()  # set once a connection's reading waited on its answers
+        # its Yellowstone gRPC service (feeds.sim.geyser), when the server serves gRPC
+        self.geyser: GeyserService | None = None
 
     async def start(self, host: str, port: int, tls: ssl.SSLContext | None = None) -> None:
         app = web.Application()
@@ -620,6 +624,10 @@ class _Endpoint:
         self.slots_published += 1
         if p.freeze_slot_after is not None and self.slots_published == p.freeze_slot_after:
             self.frozen_slot = res.slot
+        if self.geyser is not None:  # the same slot, at the same time, on its gRPC streams
+            recs = self.server.geyser_records
+            root = recs.get(res.slot - ROOT_DISTANCE) if rooted is not None else None
+            self.geyser.publish(recs[res.slot], due, root)
         out = self.render(res, values, faults=True) + self.hostile(res)
         if rooted is not None:
             out += self.render(rooted.res, rooted.values, faults=True, rooted=rooted)
@@ -901,6 +909,26 @@ def _closed() -> Account:
     return Account(I.SYSTEM_PROGRAM, b"", 0)
 
 
+def slot_record(res: SlotResult, accounts: Mapping[str, Account]) -> SlotRecord:
+    """One slot as the gRPC services send it: its changed accounts as they were then, its
+    transactions (landed, the market's swaps, the failed swaps) with their logs as the
+    PubSub ``logsNotification`` carries them."""
+    txs: list[tuple[str, Any, tuple[str, ...], tuple[str, ...]]] = [
+        (tx.signature, tx.err, tuple(tx.logs), tuple(tx.programs)) for tx in res.landed
+    ]
+    for t in res.trades:
+        lines = t.logs or (f"Program {t.program} invoke [1]", t.log,
+                           f"Program {t.program} success")  # fmt: skip
+        txs.append((t.signature, None, tuple(lines), (t.program,)))
+    txs += [(f.signature, f.err, tuple(f.logs), (f.program,)) for f in res.failed]
+    accs = tuple(
+        (k, a.owner, a.lamports, a.data)
+        for k in res.changed
+        for a in (accounts.get(k) or _closed(),)
+    )
+    return SlotRecord(res.slot, accs, tuple(txs))
+
+
 def _now(world: World, key: str) -> Account:
     acc = world.accounts.get(key)
     return _closed() if acc is None else acc
@@ -972,7 +1000,17 @@ class SimServer:
         bench: bool = False,
         accept_transactions: bool = False,
         tls: ssl.SSLContext | tuple[str, str | None] | None = None,
+        grpc: bool = False,
+        grpc_ping_s: float = 10.0,
+        grpc_replay_slots: int = 150,
+        grpc_x_token: str | None = None,
     ) -> None:
+        # Yellowstone gRPC beside PubSub on every endpoint (feeds.sim.geyser): each its own
+        # port; its ping interval, replay store (0: from_slot unsupported) and x-token
+        self.grpc, self.grpc_ping_s = grpc, grpc_ping_s
+        self.grpc_replay_slots, self.grpc_x_token = grpc_replay_slots, grpc_x_token
+        # the published slots as the gRPC services read them (the last 33: roots too)
+        self.geyser_records: dict[int, SlotRecord] = {}
         # TLS (``https://`` and ``wss://`` on each endpoint's one port): a server context,
         # or (certificate chain file, key file or None when the chain file holds it)
         self.tls = server_context(*tls) if isinstance(tls, tuple) else tls
@@ -987,6 +1025,7 @@ class SimServer:
         self.bench = bench
         self._floods: list[asyncio.Task[None]] = []
         self._flood_log: list[list[int]] = []
+        self._grpc_log: list[list[int]] = []  # the same for the gRPC streams' updates
         c = self.world.config
         self.slot_seconds = c.slot_seconds if slot_seconds is None else slot_seconds
         self.host, self.port = host, port
@@ -1011,6 +1050,12 @@ class SimServer:
         and start the slot clock; the endpoints' URLs."""
         for i, ep in enumerate(self.endpoints):
             await ep.start(self.host, self.port + i if self.port else 0, self.tls)
+            if self.grpc:
+                n = len(self.endpoints)
+                ep.geyser = GeyserService(ep.profile, self.world.config.seed * 1000 + i,
+                                          self.grpc_ping_s, self.grpc_replay_slots,
+                                          self.grpc_x_token)  # fmt: skip
+                await ep.geyser.start(self.host, self.port + n + i if self.port else 0)
         self.running = True
         if not self.bench:
             self._clock = asyncio.create_task(self._run_clock())
@@ -1023,6 +1068,7 @@ class SimServer:
                 ep.profile.name,
                 f"http{s}://{self.host}:{ep.port}",
                 f"ws{s}://{self.host}:{ep.port}",
+                f"grpc://{self.host}:{ep.geyser.port}" if ep.geyser is not None else "",
             )
             for ep in self.endpoints
         ]
@@ -1036,6 +1082,8 @@ class SimServer:
         for t in self._floods:
             t.cancel()
         for ep in self.endpoints:
+            if ep.geyser is not None:
+                await ep.geyser.stop()
             await ep.stop()
 
     async def __aenter__(self) -> SimServer:
@@ -1067,6 +1115,9 @@ class SimServer:
         values = {k: json.dumps(_now(self.world, k).value()) for k in res.changed}
         copies = {k: _copy(_now(self.world, k)) for k in res.changed}
         self.recent.append(Rooted(res, values, copies))
+        if self.grpc:
+            self.geyser_records[res.slot] = slot_record(res, copies)
+            self.geyser_records.pop(res.slot - ROOT_DISTANCE - 1, None)
         rooted = self.recent[0] if self.recent[0].res.slot == res.slot - ROOT_DISTANCE else None
         for ep in self.endpoints:
             ep.publish(res, values, rooted)
@@ -1267,7 +1318,12 @@ class SimServer:
             return self._start_flood(params)
         if self.bench and method == "simFloodReport":
             done = all(t.done() for t in self._floods)
-            return {"done": done, "writes": self._flood_log if done else []}
+            return {"done": done, "writes": self._flood_log if done else [],
+                    "grpc_writes": self._grpc_log if done else []}  # fmt: skip
+        if self.bench and method == "simGrpcReady":  # streams with a filter, per endpoint
+            return [0 if ep.geyser is None else sum(s.filter is not None
+                                                    for s in ep.geyser.streams)
+                    for ep in self.endpoints]  # fmt: skip
         raise RpcFault(METHOD_NOT_FOUND, "Method not found")
 
     def _chain_method(self, method: str, params: list[Any]) -> Any:
@@ -1349,18 +1405,30 @@ class SimServer:
             raise RpcFault(INVALID_REQUEST, "a flood is already running")
         slots, rate = int(params[0]), float(params[1])
         texts: list[dict[_Conn, list[str]]] = [{} for _ in self.endpoints]
+        updates: list[dict[Any, list[bytes]]] = [{} for _ in self.endpoints]
         for _ in range(max(0, slots)):
             self.remember(self.world._touched, self.world.slot)
             res = self.world.step()
             self.remember(res.changed, res.slot)
             self.fees.append((res.slot, res.priority_fee, self.writable_fees(res)))
             values = {k: json.dumps(_now(self.world, k).value()) for k in res.changed}
+            rec = slot_record(res, {k: _now(self.world, k) for k in res.changed})
             for i, ep in enumerate(self.endpoints):
                 for conn, text in ep.render(res, values):
                     texts[i].setdefault(conn, []).append(text)
+                if ep.geyser is not None:
+                    for stream, raws in ep.geyser.render_all(rec).items():
+                        updates[i].setdefault(stream, []).extend(raws)
         self._flood_log = [[] for _ in self.endpoints]
+        self._grpc_log = [[] for _ in self.endpoints]
+        loop = asyncio.get_running_loop()
         self._floods = [
-            asyncio.get_running_loop().create_task(ep.flood(texts[i], rate, self._flood_log[i]))
+            loop.create_task(ep.flood(texts[i], rate, self._flood_log[i]))
             for i, ep in enumerate(self.endpoints)
+        ] + [
+            loop.create_task(ep.geyser.flood(updates[i], rate, self._grpc_log[i]))
+            for i, ep in enumerate(self.endpoints)
+            if ep.geyser is not None
         ]
-        return {"messages": [sum(len(v) for v in t.values()) for t in texts]}
+        return {"messages": [sum(len(v) for v in t.values()) for t in texts],
+                "grpc": [sum(len(v) for v in u.values()) for u in updates]}  # fmt: skip

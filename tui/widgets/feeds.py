@@ -3,7 +3,10 @@ drops, what the engine refused from it (older updates; disputed copies: implausi
 slots, identity changes, copies the majority contradicted, unknown subscription ids),
 reconnects, rate limits (HTTP answers that said "slow down", and the backoff still to
 wait), watched accounts not subscribed there (refused, over its subscription cap) and
-the last error (URLs are redacted before they get here)."""
+the last error (URLs are redacted before they get here). An endpoint read over
+Yellowstone gRPC carries a ``grpc`` tag before its name (PubSub rows, the default, none;
+the tag first so a narrow column still shows it): lead and lag compare endpoints
+whatever their transport."""
 
 from __future__ import annotations
 
@@ -47,11 +50,18 @@ def uncovered(f: FeedView) -> Text:
                 justify="right")  # fmt: skip
 
 
+def name(f: FeedView) -> Text | str:
+    """The endpoint's name, with a ``grpc`` tag when its stream is Yellowstone gRPC."""
+    if f.transport != "grpc":
+        return f.name
+    return Text.assemble(("grpc", "cyan"), " ", f.name)
+
+
 def cells(f: FeedView) -> tuple[Cell, ...]:
     # no duplicates from this endpoint (it delivered every copy first): no lag samples
     lag = "—" if f.lag_p50_ms is None else f"{_ms(f.lag_p50_ms)}/{_ms(f.lag_p99_ms)}"
     return (
-        f.name,
+        name(f),
         status(f),
         num(f.messages_per_s, ",.0f"),
         num(f.lead),

@@ -43,6 +43,7 @@
 //! [`FeedIngest::take_refetch`]); an endpoint that disagrees is quarantined and loses
 //! first-copy rights until it agrees again.
 
+pub mod geyser;
 pub mod json;
 
 use std::collections::hash_map::RandomState;
@@ -353,6 +354,8 @@ pub struct FeedIngest {
     dedup: Deduper,
     accounts: Vec<Account>,
     account_ix: HashMap<Box<str>, u32>,
+    /// the same accounts by their 32 bytes (a gRPC update names its account so)
+    key_ix: HashMap<Key, u32>,
     watched: Vec<u32>,
     subs: HashMap<(u16, u64), (SubKind, u32), SubHash>,
     pools: Vec<Pool>,
@@ -389,6 +392,7 @@ impl FeedIngest {
             dedup: Deduper::new(capacity, lag_window)?,
             accounts: Vec::new(),
             account_ix: HashMap::new(),
+            key_ix: HashMap::new(),
             watched: Vec::new(),
             subs: HashMap::with_hasher(SubHash::new()),
             pools: Vec::new(),
@@ -427,6 +431,9 @@ impl FeedIngest {
             minted: false,
         });
         self.account_ix.insert(pubkey.into(), id);
+        if let Ok(key) = b58::decode_32(pubkey) {
+            self.key_ix.insert(key, id);
+        }
         id
     }
 
@@ -724,6 +731,145 @@ impl FeedIngest {
         self.wrong_argument = false;
         self.n.frames += 1;
         self.notification(graph, endpoint, text, doc, recv_ns)
+    }
+
+    /// One Yellowstone gRPC `SubscribeUpdate` (protobuf bytes) from `endpoint`: the same
+    /// path as a PubSub frame's notification, with the same dedup keys, so copies of one
+    /// change from a PubSub and a gRPC endpoint are one change (first copy wins) and
+    /// lead/lag compares them. Returns the update's kind (the `update_oneof` field number:
+    /// [`geyser::ACCOUNT`], [`geyser::SLOT`], [`geyser::TRANSACTION`], [`geyser::PING`],
+    /// [`geyser::PONG`], another member's number, 0 for none) and its slot (a pong: its
+    /// id; else 0).
+    ///
+    /// An endpoint's updates count once something is bound for it (the worker binds a
+    /// slot subscription when its stream opens, see [`Self::bind`]); before that, or
+    /// after [`Self::unbind`], they are `unknown`. An account update names its account:
+    /// one the ingest does not know is `unknown`. A slot update votes when its status
+    /// is processed, confirmed or finalized (the worker asks `filter_by_commitment`, so
+    /// one status a slot arrives); the other statuses are neither counted nor voted.
+    /// Vote transactions are not counted. Bytes that are not a `SubscribeUpdate` raise
+    /// [`EngineError::Frame`] and change nothing but the frame count.
+    pub fn grpc(
+        &mut self,
+        graph: &mut PoolGraph,
+        endpoint: u16,
+        update: &[u8],
+        recv_ns: Arg<i64>,
+    ) -> Result<(u32, u64)> {
+        use geyser::Update;
+        self.wrong_argument = false;
+        self.n.frames += 1;
+        let up = geyser::parse(update).map_err(|e| {
+            frame_error(format!("update is not a Yellowstone SubscribeUpdate: {e}"))
+        })?;
+        let ep = endpoint;
+        let (subs, slot_subs) = self
+            .eps
+            .iter()
+            .find(|e| e.0 == ep)
+            .map_or((0, 0), |e| (e.1.subs, e.1.slot_subs));
+        match up {
+            Update::Account {
+                pubkey,
+                owner,
+                data,
+                slot,
+            } => {
+                let id = pubkey
+                    .try_into()
+                    .ok()
+                    .and_then(|k: Key| self.key_ix.get(&k).copied());
+                let Some(id) =
+                    id.filter(|&i| subs > 0 && !self.accounts[i as usize].roles.is_empty())
+                else {
+                    self.unknown(ep);
+                    return Ok((geyser::ACCOUNT, slot));
+                };
+                // the key of a PubSub copy: owner (base58) ‖ 0 ‖ data ‖ slot ‖ id ‖ 0xFF
+                let mut buf = std::mem::take(&mut self.buf);
+                buf.clear();
+                let named = owner.try_into().ok().and_then(|k: Key| {
+                    self.programs
+                        .iter()
+                        .find(|(_, p)| *p == k)
+                        .map(|(n, _)| n.as_bytes())
+                });
+                match named {
+                    Some(n) => buf.extend_from_slice(n),
+                    None => b58::encode_into(owner, &mut buf),
+                }
+                let owner_len = buf.len();
+                buf.push(0);
+                buf.extend_from_slice(data);
+                let end = buf.len();
+                buf.extend_from_slice(&slot.to_le_bytes());
+                buf.extend_from_slice(&id.to_le_bytes());
+                buf.push(0xFF);
+                let fp = self.dedup.fingerprint(&buf);
+                let (owner_text, rest) = buf.split_at(owner_len);
+                let out = self.account_copy(
+                    graph,
+                    ep,
+                    id,
+                    fp,
+                    owner_text,
+                    &rest[1..end - owner_len],
+                    slot,
+                    recv_ns,
+                );
+                self.buf = buf;
+                out.map(|()| (geyser::ACCOUNT, slot))
+            }
+            Update::Slot { slot, status } => {
+                if status > 2 {
+                    return Ok((geyser::SLOT, slot));
+                }
+                let bound = (slot_subs > 0).then_some((SubKind::Slot, NO_ACCOUNT));
+                let mut key = [0u8; 12];
+                key[..4].copy_from_slice(b"slot");
+                key[4..].copy_from_slice(&slot.to_le_bytes());
+                self.notified(ep, &key, recv_ns, bound, SubKind::Slot)?;
+                if let (Some(_), Arg::Ok(t)) = (bound, recv_ns) {
+                    self.observe_slot(graph, ep, slot, t); // every copy is a vote
+                }
+                Ok((geyser::SLOT, slot))
+            }
+            Update::Transaction {
+                signature,
+                vote,
+                failed,
+                logs,
+                slot,
+            } => {
+                if vote {
+                    return Ok((geyser::TRANSACTION, slot));
+                }
+                let bound = (subs > 0).then_some((SubKind::Logs, NO_ACCOUNT));
+                let mut key = std::mem::take(&mut self.scratch);
+                key.clear();
+                b58::encode_into(signature, &mut key);
+                if failed {
+                    key.push(b'!');
+                }
+                let first = self.notified(ep, &key, recv_ns, bound, SubKind::Logs);
+                self.scratch = key;
+                if !first? || failed {
+                    return Ok((geyser::TRANSACTION, slot));
+                }
+                let mut raw = std::mem::take(&mut self.scratch);
+                let mut scan = venues::LogScan::new();
+                for line in logs {
+                    if scan.is_swap(line.as_bytes(), &mut raw) {
+                        self.n.swaps += 1;
+                    }
+                }
+                self.scratch = raw;
+                Ok((geyser::TRANSACTION, slot))
+            }
+            Update::Ping => Ok((geyser::PING, 0)),
+            Update::Pong(id) => Ok((geyser::PONG, u64::from(id as u32))),
+            Update::Other(k) => Ok((k, 0)),
+        }
     }
 
     fn notification(

@@ -248,6 +248,24 @@ fn frame_arg<'a>(frame: &'a Bound<'_, PyAny>) -> PyResult<FrameArg<'a>> {
     )))
 }
 
+/// A gRPC update's bytes: bytes (borrowed), bytearray or memoryview.
+fn update_arg<'a>(update: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
+    if let Ok(b) = update.cast::<PyBytes>() {
+        return Ok(Cow::Borrowed(b.as_bytes()));
+    }
+    if let Ok(b) = update.cast::<PyByteArray>() {
+        return Ok(Cow::Owned(b.to_vec()));
+    }
+    if update.is_instance_of::<PyMemoryView>() {
+        let b = update.call_method0("tobytes")?;
+        return Ok(Cow::Owned(b.cast::<PyBytes>()?.as_bytes().to_vec()));
+    }
+    Err(PyTypeError::new_err(format!(
+        "update: expected bytes, got {}",
+        type_name(update)
+    )))
+}
+
 fn capacity_arg(v: i64, name: &str, min: usize, max: usize) -> arbscope_core::Result<usize> {
     usize::try_from(v)
         .ok()
@@ -472,6 +490,33 @@ impl FeedIngest {
                 e
             }),
         }
+    }
+
+    /// One Yellowstone gRPC `SubscribeUpdate` (protobuf bytes) from `endpoint`, through
+    /// the same dedup and ingest as a PubSub frame: `(kind, value)`, kind the update's
+    /// `update_oneof` field number (2 account, 3 slot, 4 transaction, 6 ping, 9 pong, 0
+    /// none), value its slot (a pong: its id).
+    fn grpc(
+        &mut self,
+        py: Python<'_>,
+        endpoint: &Bound<'_, PyAny>,
+        update: &Bound<'_, PyAny>,
+        recv_ns: &Bound<'_, PyAny>,
+    ) -> PyResult<(u32, u64)> {
+        let ep = endpoint_arg(endpoint)?;
+        let data = update_arg(update)?;
+        let ns = lazy::<i64>(recv_ns);
+        let graph = self.graph.bind(py);
+        let mut g = graph.try_borrow_mut()?;
+        let g = &mut g.inner;
+        let inner = &mut self.inner;
+        guard(py, || inner.grpc(g, ep, &data, ns)).map_err(|e| {
+            if inner.take_wrong_argument() {
+                int_type_error(recv_ns)
+            } else {
+                e
+            }
+        })
     }
 
     /// Apply one account's bytes (no dedup): decode it in each of its roles and refresh

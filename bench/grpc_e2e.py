@@ -1,0 +1,301 @@
+"""`python -m bench.grpc_e2e`: Yellowstone gRPC end to end on loopback, socket to graph.
+
+The gRPC counterpart of ``bench.e2e`` (kept apart so each can change alone). A simulator
+in its own process (``--serve``: :class:`feeds.sim.server.SimServer` in bench mode with
+its Geyser services on, ``feeds.sim.geyser``) serves ``--endpoints`` gRPC endpoints. On
+request (``simFlood``) it steps its market ``slots`` slots at once and queues every
+stream's updates (slot, account and transaction, the same on every endpoint). This
+process measures, alternately, ``--rounds`` times:
+
+- **grpc ceiling**: plain ``grpc.aio`` clients, one stream per endpoint, subscribed with
+  the same ``SubscribeRequest`` as arbscope, that only receive the raw bytes and count;
+- **arbscope**: the production path, :class:`feeds.clients.pool.FeedPool` with a
+  :class:`feeds.clients.yellowstone.GrpcWorker` per endpoint handing every update to the
+  Rust ``FeedIngest.grpc`` (protobuf, dedup, decode, pool assembly, graph update);
+- **latency**: the same arbscope path at a paced rate (``--rate`` updates/s per
+  endpoint): server queueing (``CLOCK_MONOTONIC``, same machine) to graph updated,
+  p50/p99.
+
+Throughput is updates (all copies, every endpoint) per second between the first and the
+last update of a flood. The goal: arbscope within 80 % of its own ceiling. Prints a
+table; ``--json PATH`` writes the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bench.e2e import _rpc, pct
+
+SEED = 11
+ACCOUNT, SLOT, TRANSACTION = 2, 3, 4
+
+
+def serve(seed: int, endpoints: int, tokens: int, pools: int) -> None:
+    from feeds.sim.server import EndpointProfile, SimServer
+    from feeds.sim.world import WorldConfig
+
+    async def main() -> None:
+        profiles = [EndpointProfile(f"bench-{i}", 0.0, 0.0) for i in range(endpoints)]
+        cfg = WorldConfig(seed=seed, tokens=tokens, pools=pools)
+        async with SimServer(cfg, profiles, bench=True, grpc=True) as sim:
+            for info in sim.infos():
+                print(info.grpc_url, info.http_url, flush=True)
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, sys.stdin.read)  # until the parent goes
+
+    asyncio.run(main())
+
+
+class Recorder:
+    """The Rust ``FeedIngest``, noting when updates reach the graph (see bench.e2e)."""
+
+    def __init__(self, ingest: Any, endpoints: int) -> None:
+        self.ingest = ingest
+        self.paced = False
+        self.done: list[list[int]] = [[] for _ in range(endpoints)]
+        self.count = [0] * endpoints
+        self.expect = [-1] * endpoints
+        self.last = [0] * endpoints
+        self.first_recv = 0
+
+    def grpc(self, endpoint: int, update: bytes, recv_ns: int) -> tuple[int, int]:
+        kind, value = self.ingest.grpc(endpoint, update, recv_ns)
+        if kind in (ACCOUNT, SLOT, TRANSACTION):
+            if self.paced:
+                self.done[endpoint].append(time.monotonic_ns())
+            n = self.count[endpoint] = self.count[endpoint] + 1
+            if n == 1 and not self.first_recv:
+                self.first_recv = recv_ns
+            if n == self.expect[endpoint]:
+                self.last[endpoint] = time.monotonic_ns()
+        return kind, value
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.ingest, name)
+
+
+async def _flood(http: str, slots: int, rate: float) -> list[int]:
+    res = await _rpc(http, "simFlood", [slots, rate])
+    return [int(n) for n in res["grpc"]]
+
+
+async def _writes(http: str) -> list[list[int]]:
+    async with asyncio.timeout(120):
+        while True:
+            rep = await _rpc(http, "simFloodReport", [])
+            if rep["done"]:
+                return [list(x) for x in rep["grpc_writes"]]
+            await asyncio.sleep(0.05)
+
+
+async def _ready(http: str, want: int) -> None:
+    """Until every endpoint has ``want`` streams with a filter."""
+    async with asyncio.timeout(30):
+        while any(n < want for n in await _rpc(http, "simGrpcReady", [])):
+            await asyncio.sleep(0.02)
+
+
+async def raw_round(urls: Sequence[str], http: str, request: bytes, slots: int) -> float:
+    """Updates/s through plain grpc.aio streams that only receive."""
+    import grpc
+
+    from feeds.clients.yellowstone import SUBSCRIBE, target
+
+    opts = [("grpc.max_receive_message_length", 64 << 20)]
+    channels = [grpc.aio.insecure_channel(target(u)[0], options=opts) for u in urls]
+    calls = []
+    try:
+        for ch in channels:
+            multi = ch.stream_stream(SUBSCRIBE, request_serializer=None,
+                                     response_deserializer=None)  # fmt: skip
+
+            async def reqs() -> Any:
+                yield request
+                await asyncio.Event().wait()
+
+            calls.append(multi(reqs()))
+        await _ready(http, 1)
+        counts = await _flood(http, slots, 0.0)
+        first: list[int] = []
+        last: list[int] = []
+
+        async def drain(call: Any, n: int) -> None:
+            read = call.read
+            await read()
+            first.append(time.monotonic_ns())
+            for _ in range(n - 1):
+                await read()
+            last.append(time.monotonic_ns())
+
+        async with asyncio.timeout(300):
+            await asyncio.gather(*(drain(c, n) for c, n in zip(calls, counts)))
+        await _writes(http)
+        return sum(counts) / ((max(last) - min(first)) / 1e9)
+    finally:
+        for c in calls:
+            c.cancel()
+        for ch in channels:
+            await ch.close(None)
+
+
+@dataclass
+class ArbRun:
+    rate: float  # updates/s
+    latency_ns: list[int]
+    first_copies: int
+    duplicates: int
+
+
+async def arb_round(
+    urls: Sequence[str], http: Sequence[str], universe: Any, bases: Sequence[str],
+    slots: int, rate: float,
+) -> ArbRun:  # fmt: skip
+    """Updates/s (and queue-to-graph latency when paced) through FeedPool + FeedIngest."""
+    import engine_rs
+    from feeds.clients.pool import Endpoint, FeedPool
+    from feeds.clients.pubsub import WorkerConfig
+
+    eng = engine_rs.load("rust")
+    graph = eng.PoolGraph(base_mints=list(bases), max_hops=3)
+    rec = Recorder(eng.FeedIngest(graph, 1 << 17, 64), len(urls))
+    quiet = WorkerConfig(heartbeat_s=60.0, stale_after_s=600.0, quiet_after_s=600.0)
+    eps = [Endpoint(f"bench-{i}", "", h, grpc=u) for i, (u, h) in enumerate(zip(urls, http))]
+    pool = FeedPool(eps, rec, eng, worker_config=quiet, fee_poll_s=3600.0)
+    boot = await pool.bootstrap(universe)
+    if boot.missing or boot.rejected:
+        raise RuntimeError(f"bootstrap: {len(boot.missing)} missing, {len(boot.rejected)} bad")
+    await pool.start(boot.subscriptions)
+    try:
+        await _ready(http[0], 1)
+        before = rec.ingest.stats()
+        rec.paced = rate > 0
+        counts = await _flood(http[0], slots, rate)
+        rec.expect = counts
+        async with asyncio.timeout(300):
+            while any(c < n for c, n in zip(rec.count, counts)):
+                await asyncio.sleep(0.005)
+        writes = await _writes(http[0])
+        after = rec.ingest.stats()
+        span = max(rec.last) - rec.first_recv
+        lat = [d - w for dd, ww in zip(rec.done, writes) for d, w in zip(dd, ww)]
+        return ArbRun(sum(counts) / (span / 1e9), lat, after.first_copies - before.first_copies,
+                      after.duplicates - before.duplicates)  # fmt: skip
+    finally:
+        await pool.stop()
+
+
+def _request(universe: Any, bases: Sequence[str], http: str) -> tuple[bytes, int]:
+    """The SubscribeRequest arbscope sends (for the plain clients) and its account count."""
+
+    async def boot() -> tuple[bytes, int]:
+        import engine_rs
+        from feeds.clients.pool import Endpoint, FeedPool
+        from feeds.clients.yellowstone import subscribe_request
+
+        eng = engine_rs.load("rust")
+        ing = eng.FeedIngest(eng.PoolGraph(base_mints=list(bases), max_hops=3), 1024, 8)
+        pool = FeedPool([Endpoint("probe", "ws://unused", http)], ing, eng)
+        b = await pool.bootstrap(universe)
+        req = subscribe_request(b.subscriptions, "confirmed")
+        return req.SerializeToString(), len(b.subscriptions)
+
+    return asyncio.run(boot())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.grpc_e2e",
+                                 description=__doc__.split("\n")[0])  # fmt: skip
+    ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--seed", type=int, default=SEED)
+    ap.add_argument("--endpoints", type=int, default=3)
+    ap.add_argument("--tokens", type=int, default=16)
+    ap.add_argument("--pools", type=int, default=48)
+    ap.add_argument("--slots", type=int, default=300, help="slots per flood (~40 updates each)")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rate", type=float, default=2000.0, help="paced updates/s per endpoint")
+    ap.add_argument("--json", metavar="PATH")
+    a = ap.parse_args(argv)
+    if a.serve:
+        serve(a.seed, a.endpoints, a.tokens, a.pools)
+        return 0
+
+    from feeds.sim.world import World, WorldConfig
+
+    world = World(WorldConfig(seed=a.seed, tokens=a.tokens, pools=a.pools))
+    universe, bases = world.universe(), list(world.bases)
+    cmd = [sys.executable, "-m", "bench.grpc_e2e", "--serve", "--seed", str(a.seed),
+           "--endpoints", str(a.endpoints), "--tokens", str(a.tokens),
+           "--pools", str(a.pools)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        urls = [proc.stdout.readline().split() for _ in range(a.endpoints)]
+        if not all(len(u) == 2 for u in urls):
+            print("the simulator did not start", file=sys.stderr)
+            return 1
+        grpc_urls, http = [u[0] for u in urls], [u[1] for u in urls]
+        request, subs = _request(universe, bases, http[0])
+        raw: list[float] = []
+        arb: list[ArbRun] = []
+        for r in range(a.rounds):
+            raw.append(asyncio.run(raw_round(grpc_urls, http[0], request, a.slots)))
+            arb.append(asyncio.run(arb_round(grpc_urls, http, universe, bases, a.slots, 0.0)))
+            print(f"# round {r + 1}: grpc {raw[-1]:,.0f} updates/s, "
+                  f"arbscope {arb[-1].rate:,.0f} updates/s", file=sys.stderr)  # fmt: skip
+        paced = asyncio.run(arb_round(grpc_urls, http, universe, bases, a.slots, a.rate))
+    finally:
+        with contextlib.suppress(Exception):
+            assert proc.stdin is not None
+            proc.stdin.close()
+        proc.wait(timeout=10)
+    raw_m = statistics.median(raw)
+    arb_m = statistics.median(x.rate for x in arb)
+    lat, last = paced.latency_ns, arb[-1]
+    out = {
+        "endpoints": a.endpoints,
+        "subscriptions_per_endpoint": subs,
+        "grpc_ceiling_msgs_s": raw_m,
+        "arbscope_grpc_msgs_s": arb_m,
+        "share_of_ceiling": arb_m / raw_m,
+        "first_copy_share": last.first_copies / max(1, last.first_copies + last.duplicates),
+        "paced_rate_msgs_s": a.rate * a.endpoints,
+        "latency_p50_us": pct(lat, 0.5) / 1e3,
+        "latency_p99_us": pct(lat, 0.99) / 1e3,
+        "latency_samples": len(lat),
+    }
+    rows = [
+        ("grpc.aio recv only (ceiling)", f"{raw_m:,.0f} msg/s", "100 %"),
+        ("arbscope: GrpcWorker + Rust FeedIngest.grpc", f"{arb_m:,.0f} msg/s",
+         f"{100 * arb_m / raw_m:.0f} %"),
+        (f"latency at {a.rate * a.endpoints:,.0f} msg/s, p50",
+         f"{out['latency_p50_us']:,.0f} µs", "queued -> graph"),
+        (f"latency at {a.rate * a.endpoints:,.0f} msg/s, p99",
+         f"{out['latency_p99_us']:,.0f} µs", "queued -> graph"),
+    ]  # fmt: skip
+    print(f"# Yellowstone gRPC end to end, loopback, {a.endpoints} endpoints x {subs} "
+          f"subscriptions (one filter), medians of {a.rounds} floods of {a.slots} slots; "
+          f"first copies {100 * out['first_copy_share']:.0f} % of updates")  # fmt: skip
+    w = [max(len(r[i]) for r in rows) for i in range(3)]
+    print(f"| {'path':<{w[0]}} | {'rate':<{w[1]}} | {'share':<{w[2]}} |")
+    print(f"|{'-' * (w[0] + 2)}|{'-' * (w[1] + 2)}|{'-' * (w[2] + 2)}|")
+    for row in rows:
+        print(f"| {row[0]:<{w[0]}} | {row[1]:<{w[1]}} | {row[2]:<{w[2]}} |")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(out, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

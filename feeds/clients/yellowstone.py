@@ -1,0 +1,353 @@
+"""One Yellowstone gRPC stream per endpoint: the Geyser ``Subscribe`` bidirectional
+stream with the session's account, slot and transaction filters, feeding every update to
+the ingest; pings answered; reconnect with backoff; resubscribe with ``from_slot``.
+
+The worker never parses an update itself: each message's raw protobuf bytes go to
+``ingest.grpc`` (the same engine path and dedup as a PubSub frame: a session can mix
+PubSub and gRPC endpoints), which returns the update's kind and slot. A recording
+session hands it a recording ingest, so the bytes are journaled where the engine sees
+them, as PubSub frames are.
+
+The request (``SubscribeRequest``) is the session's subscriptions in Yellowstone's terms:
+one ``accounts`` filter naming every watched account, one ``slots`` filter with
+``filter_by_commitment`` (one status a slot: the commitment's), one ``transactions``
+filter with the DEX programs as ``account_include`` and ``vote: false``, at the
+session's commitment. A new set (:meth:`GrpcWorker.update`) is sent as a new request on
+the open stream: Yellowstone replaces the filter.
+
+Pings: the server sends ``SubscribeUpdatePing`` (every 10 s in yellowstone-grpc); the
+worker answers each with a ``SubscribeRequest`` carrying ``ping {id}`` (the server
+answers a ``pong`` and keeps the filter). Liveness: the slot updates are the pulse; none
+for ``stale_after_s`` ends the stream and the worker reconnects; HTTP/2 keepalive pings
+every ``heartbeat_s`` catch a dead TCP path.
+
+Reconnect: full-jitter backoff as the PubSub worker's (``attempt`` starts over only after
+``healthy_after_s`` of pulses). The new stream asks ``from_slot`` = the highest slot the
+last one delivered (inclusive: what arrives twice is a duplicate to the dedup), so the
+server replays what the gap missed. A server that answers ``OUT_OF_RANGE`` (the slot is
+older than its replay store) or "from_slot is not supported" gets the next stream
+without it (and the pool's re-fetch after a reconnect covers the gap, as for PubSub).
+
+Authentication: ``x_token`` goes as the ``x-token`` metadata of every call; it is a
+secret: never logged or shown (errors are scrubbed of it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections import deque
+from collections.abc import Sequence
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import grpc
+
+from engine_rs.errors import DecodeError, EngineError, FrameError
+
+from ..health import HealthCounters
+from ..redact import redact
+from ..wire.geyser import geyser_pb2 as pb
+from ..wire.protocol import Subscription
+from .pubsub import WorkerConfig
+from .ratelimit import RateGate
+from .tls import client_context
+
+SUBSCRIBE = "/geyser.Geyser/Subscribe"
+ACCOUNT, SLOT, TRANSACTION, PING, PONG = 2, 3, 4, 6, 9  # the update_oneof's field numbers
+COMMITMENT = {"processed": 0, "confirmed": 1, "finalized": 2}
+FILTER = "arbscope"  # the name of each of its filters
+YIELD_EVERY = 32  # updates handled before the worker lets the event loop run others
+_EOF: Any = grpc.aio.EOF  # type: ignore[attr-defined]  # (grpc-stubs lacks it)
+
+
+class Ingest(Protocol):
+    def grpc(self, endpoint: int, update: bytes, recv_ns: int) -> tuple[int, int]: ...
+    def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None: ...
+    def unbind(self, endpoint: int) -> None: ...
+
+
+def target(url: str) -> tuple[str, bool]:
+    """``host:port`` of a gRPC URL and whether it is TLS: ``grpc://`` and ``http://`` are
+    plaintext (default port 80), ``grpcs://`` and ``https://`` TLS (443)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("grpc", "http", "grpcs", "https") or not parts.hostname:
+        raise ValueError(f"{redact(url)}: not a gRPC URL (grpc://, grpcs://, http://, https://)")
+    tls = parts.scheme in ("grpcs", "https")
+    port = parts.port or (443 if tls else 80)
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{host}:{port}", tls
+
+
+def subscribe_request(
+    subscriptions: Sequence[Subscription], commitment: str = "confirmed",
+    from_slot: int | None = None,
+) -> Any:  # fmt: skip
+    """The ``SubscribeRequest`` of the session's subscriptions (see the module docstring)."""
+    req = pb.SubscribeRequest(commitment=COMMITMENT[commitment])  # type: ignore[arg-type]
+    accounts = [s.label for s in subscriptions if s.method == "accountSubscribe"]
+    programs = [s.label for s in subscriptions if s.method == "logsSubscribe"]
+    if accounts:
+        req.accounts[FILTER].account.extend(accounts)
+    if any(s.method == "slotSubscribe" for s in subscriptions):
+        req.slots[FILTER].filter_by_commitment = True
+    if programs:
+        tx = req.transactions[FILTER]
+        tx.vote = False
+        tx.account_include.extend(programs)
+    if from_slot is not None:
+        req.from_slot = from_slot
+    return req
+
+
+class _Requests:
+    """The requests of one stream, as the async iterator grpc.aio reads them from (a plain
+    iterator object, not a generator: the call's end leaves nothing to close)."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+
+    def put(self, req: Any) -> None:
+        self._queue.put_nowait(req)
+
+    def __aiter__(self) -> _Requests:
+        return self
+
+    async def __anext__(self) -> Any:
+        return await self._queue.get()
+
+
+class GrpcWorker:
+    """The stream of one endpoint (see the module docstring); the same face to the pool
+    as :class:`~.pubsub.PubSubWorker`."""
+
+    def __init__(
+        self,
+        endpoint: int,
+        url: str,
+        subscriptions: Sequence[Subscription],
+        ingest: Ingest,
+        counters: HealthCounters,
+        config: WorkerConfig | None = None,
+        seed: int = 0,
+        commitment: str = "confirmed",
+        x_token: str | None = None,
+        gate: RateGate | None = None,
+    ) -> None:
+        self.endpoint, self.url = endpoint, url
+        self.target, self.tls = target(url)
+        self.subs = list(subscriptions)
+        self.ingest, self.counters = ingest, counters
+        self.config = config or WorkerConfig()
+        self.commitment = commitment
+        self._x_token = x_token  # a secret: never logged, never shown
+        self.gate = gate if gate is not None else RateGate()
+        self.rng = random.Random(seed * 7919 + endpoint)
+        self.cap: int | None = None  # (PubSub's subscription cap: gRPC has none)
+        self.connects = 0
+        self.attempt = 0
+        self.backoffs: deque[float] = deque(maxlen=64)
+        self.last_slot: int | None = None  # the highest slot delivered: from_slot
+        self.from_slot_ok = True  # False once the server said it cannot replay
+        self.replays = 0  # streams opened with from_slot
+        self.pings = 0  # server pings answered
+        self.pongs = 0
+        self._outbox: _Requests | None = None  # the open stream's requests
+        self._call: Any = None
+        self._stopping = asyncio.Event()
+        self._close_reason = ""
+        self._open = False
+        self._cut = False  # the worker cancelled the call itself (watchdog, stop)
+        self._pulse_ns = 0
+
+    # ------------------------------------------------------------ lifecycle
+    def _metadata(self) -> tuple[tuple[str, str], ...]:
+        return (("x-token", self._x_token),) if self._x_token else ()
+
+    def _channel(self) -> grpc.aio.Channel:
+        c = self.config
+        options = [
+            ("grpc.max_receive_message_length", c.max_frame_bytes),
+            ("grpc.keepalive_time_ms", int(c.heartbeat_s * 1000)),
+            ("grpc.keepalive_timeout_ms", int(c.heartbeat_s * 1000)),
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.enable_retries", 0),
+        ]
+        if self.tls:
+            ca = None
+            if c.ca_file:
+                with open(c.ca_file, "rb") as fh:
+                    ca = fh.read()
+            client_context(c.ca_file)  # the same CA file check as the other clients
+            creds = grpc.ssl_channel_credentials(root_certificates=ca)
+            return grpc.aio.secure_channel(self.target, creds, options=options)
+        return grpc.aio.insecure_channel(self.target, options=options)
+
+    async def run(self) -> None:
+        """Connect, stream, reconnect until :meth:`stop`."""
+        c = self.config
+        while not self._stopping.is_set():
+            try:
+                async with self._channel() as channel:
+                    await self._stream(channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # every failure is reported, none escapes
+                if not self._stopping.is_set():
+                    self._failed(exc)
+            finally:
+                self._close_reason = ""
+                self._open = False
+                self._call = None
+                self._outbox = None
+                self.counters.connected = False
+                self.counters.subscriptions = 0
+                self.ingest.unbind(self.endpoint)
+            if self._stopping.is_set():
+                break
+            self.counters.reconnects += 1
+            cap = min(c.backoff_max_s, c.backoff_min_s * 2 ** min(self.attempt, 32))
+            self.attempt += 1
+            self.backoffs.append(cap)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.rng.uniform(0.0, cap))
+
+    def _error(self, text: str) -> None:
+        secrets = [self.url] + ([self._x_token] if self._x_token else [])
+        for s in secrets[1:]:
+            text = text.replace(s, "***")
+        self.counters.error(f"{redact(self.url)}: {text}", *secrets[:1])
+
+    def _failed(self, exc: BaseException) -> None:
+        if self._close_reason:
+            self._error(self._close_reason)
+            return
+        if isinstance(exc, grpc.aio.AioRpcError):
+            code, details = exc.code(), exc.details() or ""
+            if code == grpc.StatusCode.OUT_OF_RANGE and "not available" in details:
+                self.last_slot = None  # too old for its store: the next stream starts fresh
+                self._error(f"from_slot refused ({details}); resubscribing without it")
+                return
+            if "from_slot is not supported" in details:
+                self.from_slot_ok = False
+                self.last_slot = None
+                self._error("from_slot is not supported here; resubscribing without it")
+                return
+            self._error(f"stream ended: {code.name} {details}"[:200])
+            return
+        self._error(f"{type(exc).__name__}: {exc}"[:200])
+
+    async def stop(self) -> None:
+        """End the stream (half-close, then cancel) and stop reconnecting."""
+        self._stopping.set()
+        call = self._call
+        if call is not None:
+            self._cut = True
+            with contextlib.suppress(Exception):
+                await call.done_writing()
+            call.cancel()
+
+    async def update(self, subscriptions: Sequence[Subscription]) -> None:
+        """Make ``subscriptions`` the stream's set: a new request on the open stream
+        (Yellowstone replaces the filter); a reconnect sends the set anyway."""
+        self.subs = list(subscriptions)
+        if self._outbox is not None and self._open:
+            self._outbox.put(subscribe_request(self.subs, self.commitment))
+            self.counters.subscriptions = len(self.subs)
+
+    def account_labels(self) -> set[str]:
+        """The accounts the open stream's filter names (none while it is down)."""
+        if not self._open:
+            return set()
+        return {s.label for s in self.subs if s.method == "accountSubscribe"}
+
+    # ------------------------------------------------------------ streaming
+    async def _stream(self, channel: grpc.aio.Channel) -> None:
+        c = self.config
+        from_slot = self.last_slot if self.from_slot_ok else None
+        outbox = _Requests()
+        outbox.put(subscribe_request(self.subs, self.commitment, from_slot))
+        call = channel.stream_stream(
+            SUBSCRIBE, request_serializer=pb.SubscribeRequest.SerializeToString,
+            response_deserializer=None,
+        )(outbox, metadata=self._metadata())  # fmt: skip
+        self._call, self._outbox = call, outbox
+        self.replays += from_slot is not None
+        self._cut = False
+        self.connects += 1
+        self.counters.connected = True
+        self.ingest.bind(self.endpoint, 0, "slot", "slot")  # its updates count from now
+        self._open = True
+        self.counters.subscriptions = len(self.subs)
+        watchdog = asyncio.create_task(self._watch(call))
+        fn, ep, counters = self.ingest.grpc, self.endpoint, self.counters
+        healthy_ns = int(c.healthy_after_s * 1e9)
+        first_pulse = 0
+        healthy = False
+        self._pulse_ns = time.monotonic_ns()
+        burst = 0
+        try:
+            while True:
+                try:
+                    raw: Any = await call.read()
+                except asyncio.CancelledError:
+                    if self._cut:  # our own cancel (stalled, stopping): not the task's
+                        raise ConnectionError(self._close_reason or "stream cancelled") from None
+                    raise
+                if raw is _EOF:
+                    raise ConnectionError("the server ended the stream")
+                counters.messages += 1
+                burst += 1
+                if burst >= YIELD_EVERY:
+                    burst = 0
+                    await asyncio.sleep(0)
+                now = time.monotonic_ns()
+                counters.last_message_ns = now
+                try:
+                    kind, value = fn(ep, raw, now)
+                except FrameError as exc:
+                    counters.malformed += 1
+                    counters.error(f"malformed update: {exc}")
+                    continue
+                except DecodeError as exc:
+                    counters.rejected += 1
+                    counters.error(f"account rejected: {exc}")
+                    continue
+                except EngineError as exc:
+                    counters.rejected += 1
+                    counters.error(f"pool state rejected: {exc}")
+                    continue
+                if kind == SLOT or kind == ACCOUNT or kind == TRANSACTION:
+                    if self.last_slot is None or value > self.last_slot:
+                        self.last_slot = value
+                    if kind == SLOT:
+                        self._pulse_ns = now
+                        if not healthy:
+                            if not first_pulse:
+                                first_pulse = now
+                            elif now - first_pulse >= healthy_ns:
+                                healthy = True
+                                self.attempt = 0
+                elif kind == PING:
+                    self.pings += 1
+                    outbox.put(pb.SubscribeRequest(ping=pb.SubscribeRequestPing(id=self.pings)))
+                elif kind == PONG:
+                    self.pongs += 1
+        finally:
+            watchdog.cancel()
+            call.cancel()
+
+    async def _watch(self, call: Any) -> None:
+        """End the stream when the slot pulse stops (the server alive, nothing sent)."""
+        c = self.config
+        while True:
+            await asyncio.sleep(c.stale_after_s / 4)
+            if time.monotonic_ns() - self._pulse_ns > c.stale_after_s * 1e9:
+                self.counters.stale = 1
+                self._close_reason = f"stalled, no slot for {c.stale_after_s:g} s; reconnecting"
+                self._cut = True
+                call.cancel()
+                return
+            self.counters.stale = 0

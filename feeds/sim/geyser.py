@@ -1,0 +1,465 @@
+"""Yellowstone gRPC beside PubSub: each simulated endpoint's Geyser service, a grpc.aio
+server on a loopback port of its own, serving the same world, slots and accounts as the
+endpoint's PubSub with the same latency, jitter and drop rate.
+
+It answers as a Yellowstone server (rpcpool/yellowstone-grpc, ``yellowstone-grpc-geyser``)
+does:
+
+- ``Subscribe`` (bidirectional): nothing but pings until the client's first
+  ``SubscribeRequest``; each later request replaces the filter, except one carrying
+  ``ping``, which is answered with a ``pong`` of its id and changes nothing
+  (``Filter::get_pong_msg`` in ``plugin/filter/filter.rs``). A ping
+  (``SubscribeUpdatePing``) goes out when the stream opens and every ``ping_s`` (10 s in
+  ``grpc.rs``'s ping task). A filter it cannot make ends the stream with
+  ``INVALID_ARGUMENT`` "failed to create filter: <reason>" (``grpc.rs``), the reasons in
+  its words: an invalid pubkey (solana-pubkey's ``ParsePubkeyError``: "Invalid Base58
+  string", "String is the wrong size"), an account or transaction filter with no
+  criteria ("Subscribe on full stream with `any` is not allowed, at least one filter
+  required", when the server's limits refuse ``any``), an oversized filter name, an
+  unknown commitment ("failed to create CommitmentLevel from N").
+- ``from_slot``: the stored slots from there are sent first (``replay_stored_slots``,
+  150 by default in ``config.rs``); one older than the oldest stored ends the stream with
+  ``OUT_OF_RANGE`` "broadcast from N is not available, last available: M"; a server
+  without the store ends it with ``INTERNAL`` "from_slot is not supported".
+- Slot updates: processed and confirmed for each new slot (the simulator confirms at
+  once), finalized for the root 32 slots back; with ``filter_by_commitment`` only the
+  stream's commitment's. Account updates of the accounts named (or owned by the owners
+  named), transaction updates of the transactions naming an ``account_include`` key
+  (votes never: the simulator has none), at the stream's commitment (``finalized``:
+  the root's accounts as they were then).
+- ``x-token``: with a token set, a call without it is ``UNAUTHENTICATED`` "No valid auth
+  token" (``XTokenInterceptor``).
+- ``GetSlot``, ``GetVersion``, ``Ping``, ``SubscribeReplayInfo`` (the oldest slot
+  ``from_slot`` can ask for).
+
+Faults from the endpoint's profile: ``close_after`` updates a stream, then it ends
+``UNAVAILABLE`` (a connection cut); ``malformed_rate`` cuts an update's bytes in half;
+``stall_after`` updates, then silence; ``silent`` never answers. Tests end every stream
+at once with :meth:`GeyserService.drop_streams`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+
+from ..wire.geyser import geyser_pb2 as pb
+from ..wire.geyser import solana_storage_pb2 as storage
+
+REPLAY_SLOTS = 150  # yellowstone-grpc-geyser's default replay_stored_slots
+PING_S = 10.0  # its ping task's interval
+FILTER_NAME_MAX = 128  # its default filter_name_size_limit
+ROOT_DISTANCE = 32
+VERSION = json.dumps({"version": {"package": "yellowstone-grpc-geyser", "version": "arbscope-sim"}})
+PROCESSED, CONFIRMED, FINALIZED = 0, 1, 2
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def _b58decode(text: str) -> bytes:
+    n = 0
+    for ch in text:
+        i = _B58.find(ch)
+        if i < 0:
+            raise ValueError("Invalid Base58 string")
+        n = n * 58 + i
+    pad = len(text) - len(text.lstrip("1"))
+    return b"\0" * pad + (n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b"")
+
+
+def parse_pubkey(text: str) -> bytes:
+    """A pubkey as solana-pubkey's ``FromStr`` reads it, with its errors' words."""
+    if len(text) > 44:
+        raise ValueError("String is the wrong size")
+    raw = _b58decode(text)
+    if len(raw) != 32:
+        raise ValueError("String is the wrong size")
+    return raw
+
+
+@dataclass(frozen=True, slots=True)
+class SlotRecord:
+    """One published slot as the replay store keeps it: its accounts as they were
+    (pubkey, owner, lamports, data) and its transactions (signature, err, logs, programs)."""
+
+    slot: int
+    accounts: tuple[tuple[str, str, int, bytes], ...]
+    txs: tuple[tuple[str, Any, tuple[str, ...], tuple[str, ...]], ...]
+
+
+@dataclass(slots=True)
+class Filter:
+    """A stream's filter (what ``Filter::new`` makes of a SubscribeRequest)."""
+
+    accounts: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
+    slots: dict[str, bool] = field(default_factory=dict)  # name -> filter_by_commitment
+    txs: dict[str, tuple[bool | None, frozenset[str], frozenset[str], frozenset[str]]] = field(
+        default_factory=dict
+    )  # name -> (failed, include, exclude, required)
+    commitment: int = PROCESSED
+
+
+class FilterError(Exception):
+    """Why a SubscribeRequest makes no filter (the server's words)."""
+
+
+def make_filter(req: Any, allow_any: bool = True) -> Filter:
+    """``Filter::new`` (``plugin/filter/filter.rs``) for the parts the simulator serves."""
+    f = Filter()
+    names: set[str] = set()
+
+    def name(n: str) -> str:
+        if len(n) > FILTER_NAME_MAX:
+            raise FilterError(
+                f"oversized filter name (max allowed size {FILTER_NAME_MAX}), found {len(n)}"
+            )
+        names.add(n)
+        return n
+
+    def keys(values: Sequence[str]) -> frozenset[str]:
+        try:
+            for v in values:
+                parse_pubkey(v)
+        except ValueError as exc:
+            raise FilterError(str(exc)) from None
+        return frozenset(values)
+
+    for n, a in req.accounts.items():
+        if not a.account and not a.owner and not allow_any:
+            raise FilterError(
+                "Subscribe on full stream with `any` is not allowed, at least one filter required"
+            )
+        f.accounts[name(n)] = (keys(a.account), keys(a.owner))
+    for n, s in req.slots.items():
+        f.slots[name(n)] = s.filter_by_commitment if s.HasField("filter_by_commitment") else False
+    for n, t in req.transactions.items():
+        empty = not (t.HasField("vote") or t.HasField("failed") or t.account_include
+                     or t.account_exclude or t.account_required)  # fmt: skip
+        if empty and not allow_any:
+            raise FilterError(
+                "Subscribe on full stream with `any` is not allowed, at least one filter required"
+            )
+        failed = t.failed if t.HasField("failed") else None
+        f.txs[name(n)] = (failed, keys(t.account_include), keys(t.account_exclude),
+                          keys(t.account_required))  # fmt: skip
+    commitment = req.commitment if req.HasField("commitment") else PROCESSED
+    if commitment not in (PROCESSED, CONFIRMED, FINALIZED):
+        raise FilterError(f"failed to create CommitmentLevel from {commitment}")
+    f.commitment = commitment
+    return f
+
+
+def render(f: Filter, rec: SlotRecord, statuses: Sequence[int]) -> list[bytes]:
+    """The updates ``f`` wants of one stored slot: its slot statuses, then its accounts,
+    then its transactions (each with the names of the filters it matched)."""
+    out: list[bytes] = []
+    for status in statuses:
+        names = [n for n, by in f.slots.items() if not by or status == f.commitment]
+        if names:
+            su = pb.SubscribeUpdateSlot(slot=rec.slot, status=status)  # type: ignore[arg-type]
+            if status != FINALIZED:
+                su.parent = rec.slot - 1
+            out.append(pb.SubscribeUpdate(filters=names, slot=su).SerializeToString())
+    if f.accounts:
+        for pubkey, owner, lamports, data in rec.accounts:
+            names = [n for n, (acc, own) in f.accounts.items()
+                     if (not acc or pubkey in acc) and (not own or owner in own)]  # fmt: skip
+            if not names:
+                continue
+            info = pb.SubscribeUpdateAccountInfo(
+                pubkey=parse_pubkey(pubkey), lamports=lamports, owner=parse_pubkey(owner),
+                rent_epoch=2**64 - 1, data=data, write_version=rec.slot,
+            )  # fmt: skip
+            out.append(pb.SubscribeUpdate(
+                filters=names, account=pb.SubscribeUpdateAccount(account=info, slot=rec.slot)
+            ).SerializeToString())  # fmt: skip
+    if f.txs:
+        for index, (sig, err, logs, programs) in enumerate(rec.txs):
+            keys = set(programs)
+            names = [
+                n for n, (failed, inc, exc, req) in f.txs.items()
+                if (failed is None or failed == (err is not None))
+                and (not inc or keys & inc) and not keys & exc and req <= keys
+            ]  # fmt: skip
+            if not names:
+                continue
+            meta = storage.TransactionStatusMeta(log_messages=list(logs), fee=5_000)
+            if err is not None:
+                meta.err.err = json.dumps(err).encode()
+            raw_sig = _b58decode(sig)
+            body = storage.Transaction(signatures=[raw_sig])
+            body.message.account_keys.extend(parse_pubkey(p) for p in programs)
+            info_t = pb.SubscribeUpdateTransactionInfo(
+                signature=raw_sig, is_vote=False, transaction=body, meta=meta, index=index
+            )
+            out.append(pb.SubscribeUpdate(filters=names, transaction=pb.SubscribeUpdateTransaction(
+                transaction=info_t, slot=rec.slot)).SerializeToString())  # fmt: skip
+    return out
+
+
+class _End:
+    """Ends a stream with a status (queued after what was due before it)."""
+
+    __slots__ = ("code", "details")
+
+    def __init__(self, code: grpc.StatusCode, details: str) -> None:
+        self.code, self.details = code, details
+
+
+@dataclass(eq=False)
+class Stream:
+    """One client's Subscribe stream."""
+
+    queue: asyncio.Queue[tuple[float, bytes | _End]] = field(default_factory=asyncio.Queue)
+    filter: Filter | None = None
+    sent: int = 0
+    pings: int = 0
+    pongs: int = 0
+    requests: int = 0
+
+
+class GeyserService:
+    """One endpoint's Yellowstone gRPC service (see the module docstring)."""
+
+    def __init__(
+        self,
+        profile: Any,
+        seed: int,
+        ping_s: float = PING_S,
+        replay_slots: int = REPLAY_SLOTS,
+        x_token: str | None = None,
+        allow_any: bool = True,
+    ) -> None:
+        self.profile = profile
+        self.rng = random.Random(seed ^ 0x6E7C)  # its own draws: PubSub's stay as they were
+        self.ping_s, self.replay_slots = ping_s, replay_slots
+        self.x_token, self.allow_any = x_token, allow_any
+        self.streams: set[Stream] = set()
+        self.store: deque[SlotRecord] = deque(maxlen=max(1, replay_slots))
+        self.slot = 0
+        self.server: grpc.aio.Server | None = None
+        self.port = 0
+        self.stats = {"streams": 0, "updates": 0, "dropped": 0, "pings": 0, "pongs": 0,
+                      "refused": 0, "replayed": 0}  # fmt: skip
+        self.stopping = asyncio.Event()
+
+    # ------------------------------------------------------------ server
+    async def start(self, host: str, port: int = 0) -> None:
+        handlers = {
+            "Subscribe": grpc.stream_stream_rpc_method_handler(
+                self._subscribe, request_deserializer=pb.SubscribeRequest.FromString
+            ),
+            "GetSlot": grpc.unary_unary_rpc_method_handler(
+                self._get_slot, request_deserializer=pb.GetSlotRequest.FromString,
+                response_serializer=pb.GetSlotResponse.SerializeToString,
+            ),
+            "GetVersion": grpc.unary_unary_rpc_method_handler(
+                self._get_version, request_deserializer=pb.GetVersionRequest.FromString,
+                response_serializer=pb.GetVersionResponse.SerializeToString,
+            ),
+            "Ping": grpc.unary_unary_rpc_method_handler(
+                self._ping, request_deserializer=pb.PingRequest.FromString,
+                response_serializer=pb.PongResponse.SerializeToString,
+            ),
+            "SubscribeReplayInfo": grpc.unary_unary_rpc_method_handler(
+                self._replay_info, request_deserializer=pb.SubscribeReplayInfoRequest.FromString,
+                response_serializer=pb.SubscribeReplayInfoResponse.SerializeToString,
+            ),
+        }  # fmt: skip
+        self.server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+        self.server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler("geyser.Geyser", handlers),)
+        )
+        self.port = self.server.add_insecure_port(f"{host}:{port}")
+        if not self.port:
+            raise OSError(f"the simulator's gRPC could not listen on {host}:{port}")
+        await self.server.start()
+
+    async def stop(self) -> None:
+        self.stopping.set()
+        if self.server is not None:
+            await self.server.stop(grace=0.2)
+
+    def drop_streams(self, details: str = "stream dropped by the simulator") -> int:
+        """End every stream now (``UNAVAILABLE``, as a cut connection): how many."""
+        n = len(self.streams)
+        for s in self.streams:
+            s.queue.put_nowait((0.0, _End(grpc.StatusCode.UNAVAILABLE, details)))
+        return n
+
+    async def _authorized(self, context: grpc.aio.ServicerContext[Any, Any]) -> None:
+        if self.x_token is None:
+            return
+        got = dict(context.invocation_metadata() or ()).get("x-token")
+        if got != self.x_token:
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "No valid auth token")
+
+    async def _get_slot(self, req: Any, context: Any) -> Any:
+        await self._authorized(context)
+        slot = self.slot - ROOT_DISTANCE if req.commitment == FINALIZED else self.slot
+        return pb.GetSlotResponse(slot=max(0, slot))
+
+    async def _get_version(self, req: Any, context: Any) -> Any:
+        await self._authorized(context)
+        return pb.GetVersionResponse(version=VERSION)
+
+    async def _ping(self, req: Any, context: Any) -> Any:
+        await self._authorized(context)
+        return pb.PongResponse(count=req.count)
+
+    async def _replay_info(self, req: Any, context: Any) -> Any:
+        await self._authorized(context)
+        out = pb.SubscribeReplayInfoResponse()
+        if self.replay_slots and self.store:
+            out.first_available = self.store[0].slot
+        return out
+
+    async def _subscribe(
+        self, requests: AsyncIterator[Any], context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[bytes]:
+        if self.profile.silent:
+            await self.stopping.wait()
+            return
+        await self._authorized(context)
+        stream = Stream()
+        self.streams.add(stream)
+        self.stats["streams"] += 1
+        reader = asyncio.create_task(self._read(stream, requests))
+        pinger = asyncio.create_task(self._pings(stream))
+        p = self.profile
+        try:
+            while True:
+                due, item = await stream.queue.get()
+                if isinstance(item, _End):
+                    await context.abort(item.code, item.details)
+                    return
+                delay = due - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                if due and p.stall_after is not None and stream.sent >= p.stall_after:
+                    continue  # stalled: the stream stays open, nothing more is sent
+                yield item
+                if due:
+                    stream.sent += 1
+                    if p.close_after is not None and stream.sent >= p.close_after:
+                        await context.abort(grpc.StatusCode.UNAVAILABLE, "stream cut (close_after)")
+                        return
+        finally:
+            reader.cancel()
+            pinger.cancel()
+            self.streams.discard(stream)
+
+    async def _pings(self, stream: Stream) -> None:
+        ping = pb.SubscribeUpdate(ping=pb.SubscribeUpdatePing()).SerializeToString()
+        while True:  # one at once, then every ping_s (tokio's interval ticks at once)
+            stream.queue.put_nowait((0.0, ping))
+            stream.pings += 1
+            self.stats["pings"] += 1
+            await asyncio.sleep(self.ping_s)
+
+    async def _read(self, stream: Stream, requests: AsyncIterator[Any]) -> None:
+        with contextlib.suppress(asyncio.CancelledError, grpc.aio.AioRpcError, Exception):
+            async for req in requests:
+                stream.requests += 1
+                try:
+                    f = make_filter(req, self.allow_any)
+                except FilterError as exc:
+                    self.stats["refused"] += 1
+                    why = f"failed to create filter: {exc}"
+                    stream.queue.put_nowait((0.0, _End(grpc.StatusCode.INVALID_ARGUMENT, why)))
+                    return
+                if req.HasField("ping"):  # answered, the filter unchanged
+                    pong = pb.SubscribeUpdate(pong=pb.SubscribeUpdatePong(id=req.ping.id))
+                    stream.queue.put_nowait((0.0, pong.SerializeToString()))
+                    stream.pongs += 1
+                    self.stats["pongs"] += 1
+                    continue
+                stream.filter = f
+                if req.HasField("from_slot"):
+                    self._replay(stream, req.from_slot)
+
+    def _replay(self, stream: Stream, from_slot: int) -> None:
+        """The stored slots from ``from_slot`` on, before anything newer."""
+        f = stream.filter
+        assert f is not None
+        if not self.replay_slots:
+            stream.queue.put_nowait((0.0, _End(grpc.StatusCode.INTERNAL,
+                                               "from_slot is not supported")))  # fmt: skip
+            return
+        first = self.store[0].slot if self.store else self.slot
+        if from_slot < first:
+            stream.queue.put_nowait((0.0, _End(
+                grpc.StatusCode.OUT_OF_RANGE,
+                f"broadcast from {from_slot} is not available, last available: {first}",
+            )))  # fmt: skip
+            return
+        final = f.commitment == FINALIZED
+        for rec in self.store:
+            if rec.slot < from_slot or (final and rec.slot > self.slot - ROOT_DISTANCE):
+                continue
+            statuses = (FINALIZED,) if final else (PROCESSED, CONFIRMED)
+            for raw in render(f, rec, statuses):
+                stream.queue.put_nowait((0.0, raw))
+                self.stats["replayed"] += 1
+
+    # ------------------------------------------------------------ publishing
+    def render_all(self, rec: SlotRecord) -> dict[Stream, list[bytes]]:
+        """One slot's updates for every stream with a filter, rendered (the bench flood)."""
+        out: dict[Stream, list[bytes]] = {}
+        for stream in self.streams:
+            f = stream.filter
+            if f is not None and f.commitment != FINALIZED:
+                out[stream] = render(f, rec, (PROCESSED, CONFIRMED))
+        return out
+
+    async def flood(self, updates: dict[Stream, list[bytes]], rate: float, log: list[int]) -> None:
+        """Queue pre-rendered updates on their streams: paced at ``rate`` a second per
+        stream (each stamped in ``log``, monotonic ns, as it is queued), or all at once
+        when 0 (the bench: bench/grpc_e2e.py)."""
+        for stream, raws in updates.items():
+            if rate <= 0:
+                for raw in raws:
+                    stream.queue.put_nowait((0.0, raw))
+                continue
+            start = time.monotonic()
+            for i, raw in enumerate(raws):
+                delay = start + i / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                log.append(time.monotonic_ns())
+                stream.queue.put_nowait((0.0, raw))
+        self.stats["updates"] += sum(len(v) for v in updates.values())
+
+    def publish(self, rec: SlotRecord, due: float, rooted: SlotRecord | None) -> None:
+        """Queue one slot for every stream at ``due`` (monotonic s: the endpoint's own
+        delay for this slot); ``rooted``: the slot that became the root (finalized)."""
+        p, r = self.profile, self.rng
+        self.store.append(rec)
+        self.slot = rec.slot
+        for stream in self.streams:
+            f = stream.filter
+            if f is None:
+                continue
+            if f.commitment == FINALIZED:
+                out = render(f, rooted, (FINALIZED,)) if rooted is not None else []
+            else:
+                out = render(f, rec, (PROCESSED, CONFIRMED))
+                if rooted is not None and f.slots:
+                    out += render(Filter(slots=f.slots, commitment=f.commitment), rooted,
+                                  (FINALIZED,))  # fmt: skip
+            for raw in out:
+                if p.drop_rate and r.random() < p.drop_rate:
+                    self.stats["dropped"] += 1
+                    continue
+                if p.malformed_rate and r.random() < p.malformed_rate:
+                    raw = raw[: len(raw) // 2]
+                self.stats["updates"] += 1
+                stream.queue.put_nowait((due, raw))
