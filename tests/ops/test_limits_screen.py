@@ -19,6 +19,10 @@ CFG = WorldConfig(seed=5, tokens=8, pools=16, trades_per_slot=10)
 CAP = 12
 
 
+# the feeds panel's columns: rate-limit answers, accounts not covered
+RL, UNC = ([c[0] for c in FeedsPanel.COLUMNS].index(k) for k in ("rl", "unc"))
+
+
 async def _get(url: str) -> str:
     async with aiohttp.ClientSession() as s, s.get(url) as r:
         return await r.text()
@@ -52,9 +56,9 @@ async def test_rate_limits_and_caps_ride_out_and_show_on_screen_and_in_metrics()
             def shown() -> bool:
                 r = rows()
                 return (
-                    "limited" in r and r["limited"][10].startswith("1 ")
-                    and "capped" in r and r["capped"][11] not in ("", "0")
-                    and "full" in r and r["full"][11] == "0"
+                    "limited" in r and r["limited"][RL].startswith("1 ")
+                    and "capped" in r and r["capped"][UNC] not in ("", "0")
+                    and "full" in r and r["full"][UNC] == "0"
                     and s.pool is not None and s.pool.workers[1].cap == CAP
                 )  # fmt: skip
 
@@ -71,9 +75,9 @@ async def test_rate_limits_and_caps_ride_out_and_show_on_screen_and_in_metrics()
     # the rate-limited endpoint: one request, refused, then 60 s (capped at 30) of
     # backoff: asked no more, however many snapshots, re-fetches and fee polls ran
     assert limited_requests == 1
-    assert r["limited"][10].endswith("s")  # the backoff still to wait, in seconds
+    assert r["limited"][RL].endswith("s")  # the backoff still to wait, in seconds
     # the capped one covers the first CAP - 1 accounts; the full one everything
-    assert r["capped"][11] == f"{watched - (CAP - 1):,}"
+    assert r["capped"][UNC] == f"{watched - (CAP - 1):,}"
     assert 'arbscope_feed_rate_limited_total{endpoint="limited"} 1.0' in metrics
     assert 'arbscope_feed_rate_limited_total{endpoint="full"} 0.0' in metrics
     assert f'arbscope_feed_uncovered_accounts{{endpoint="capped"}} {watched - (CAP - 1)}.0' in (

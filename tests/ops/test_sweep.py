@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 RECORDING = ROOT / "tests" / "data" / "replay-seed2.sqlite"
 UNTIL = "3"  # recording seconds each cell plays: the first fills, a quick test
 PNG = b"\x89PNG\r\n\x1a\n"
+# the Ctrl-C test's cells: each replays the whole recording (~1 s), 2 at a time, so the
+# interrupt after the first lands while many are still to run, however busy the machine
+CTRL_C_CELLS = 40
 
 
 @pytest.fixture
@@ -174,14 +177,15 @@ def test_ctrl_c_stops_the_workers_and_writes_nothing(db: Path, tmp_path: Path) -
     out = tmp_path / "out"
     p = subprocess.Popen(
         [sys.executable, "-m", "arbscope", "sweep", "--db", str(db), "",
-         "--set", "policy.min_profit=0,1,2,3,4,5,6,7", "--jobs", "2", "--no-charts",
+         "--set", f"policy.min_profit={','.join(map(str, range(CTRL_C_CELLS)))}", "--jobs", "2",
+         "--no-charts",
          "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
         env={**os.environ, key: value}, start_new_session=True,
     )  # fmt: skip
     try:
         seen = ""
-        while "1/8 done" not in seen:  # the workers are running cells now
+        while f"1/{CTRL_C_CELLS} done" not in seen:  # the workers are running cells now
             ready, _, _ = select.select([p.stderr], [], [], 120)
             assert ready, f"no progress from the sweep: {seen}"
             line = p.stderr.readline()  # type: ignore[union-attr]

@@ -35,8 +35,14 @@ def _health(**kw: Any) -> FeedHealth:
     return FeedHealth(**base)
 
 
+def _cell(f: FeedHealth, key: str) -> str:
+    """The text of ``f``'s cell in the feeds panel's column ``key``."""
+    keys = [c[0] for c in feeds.FeedsPanel.COLUMNS]
+    return str(feeds.cells(f)[keys.index(key)])
+
+
 def _lag(f: FeedHealth) -> str:
-    return str(feeds.cells(f)[4])
+    return _cell(f, "lag")
 
 
 def test_feed_lag_is_a_dash_without_samples_and_never_minus_zero() -> None:
@@ -176,12 +182,20 @@ async def test_a_theme_swap_recolours_the_go_cells_already_shown() -> None:
 
 
 def test_feeds_show_rate_limits_with_their_backoff_and_uncovered_accounts() -> None:
-    row = feeds.cells(_health(rate_limited=1234, backoff_s=12.4, uncovered=56))
-    assert str(row[10]) == "1,234 12s" and str(row[11]) == "56"
+    row = _health(rate_limited=1234, backoff_s=12.4, uncovered=56)
+    assert _cell(row, "rl") == "1,234 12s" and _cell(row, "unc") == "56"
     # a backoff that has (almost) run out shows the count alone; none shows 0
-    assert str(feeds.cells(_health(rate_limited=3, backoff_s=0.2))[10]) == "3"
-    assert str(feeds.cells(_health())[10]) == "0" and str(feeds.cells(_health())[11]) == "0"
+    assert _cell(_health(rate_limited=3, backoff_s=0.2), "rl") == "3"
+    assert _cell(_health(), "rl") == "0" and _cell(_health(), "unc") == "0"
     assert len(feeds.cells(_health())) == len(feeds.FeedsPanel.COLUMNS)
+
+
+def test_feeds_say_which_transport_each_endpoint_is_read_by() -> None:
+    """Lead and lag compare endpoints whatever their transport: the via column says
+    which is which, the name stays whole."""
+    grpc = _health(name="sim-slow", transport="grpc")
+    assert _cell(grpc, "via") == "grpc" and _cell(grpc, "name") == "sim-slow"
+    assert _cell(_health(transport="ws"), "via") == "ws"
 
 
 def test_a_go_cycle_one_transaction_cannot_hold_says_so_and_the_detail_why() -> None:

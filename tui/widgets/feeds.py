@@ -3,10 +3,10 @@ drops, what the engine refused from it (older updates; disputed copies: implausi
 slots, identity changes, copies the majority contradicted, unknown subscription ids),
 reconnects, rate limits (HTTP answers that said "slow down", and the backoff still to
 wait), watched accounts not subscribed there (refused, over its subscription cap) and
-the last error (URLs are redacted before they get here). An endpoint read over
-Yellowstone gRPC carries a ``grpc`` tag before its name (PubSub rows, the default, none;
-the tag first so a narrow column still shows it): lead and lag compare endpoints
-whatever their transport."""
+the last error (URLs are redacted before they get here). The ``via`` column beside the
+name says how the endpoint is read — ``ws`` (Solana PubSub over WebSocket) or ``grpc``
+(Yellowstone gRPC) —: lead and lag compare endpoints whatever their transport, so the
+rows say which transport leads."""
 
 from __future__ import annotations
 
@@ -50,18 +50,19 @@ def uncovered(f: FeedView) -> Text:
                 justify="right")  # fmt: skip
 
 
-def name(f: FeedView) -> Text | str:
-    """The endpoint's name, with a ``grpc`` tag when its stream is Yellowstone gRPC."""
-    if f.transport != "grpc":
-        return f.name
-    return Text.assemble(("grpc", "cyan"), " ", f.name)
+def via(f: FeedView) -> Text:
+    """How the endpoint is read: ``ws`` (PubSub) or ``grpc`` (Yellowstone gRPC)."""
+    if f.transport == "grpc":
+        return Text("grpc", style="cyan")
+    return Text("ws")
 
 
 def cells(f: FeedView) -> tuple[Cell, ...]:
     # no duplicates from this endpoint (it delivered every copy first): no lag samples
     lag = "—" if f.lag_p50_ms is None else f"{_ms(f.lag_p50_ms)}/{_ms(f.lag_p99_ms)}"
     return (
-        name(f),
+        f.name,
+        via(f),
         status(f),
         num(f.messages_per_s, ",.0f"),
         num(f.lead),
@@ -82,6 +83,7 @@ class FeedsPanel(KeyedTable):
 
     COLUMNS: Sequence[Column] = (
         ("name", "endpoint", 10),
+        ("via", "via", 4),
         ("st", "state", 8),
         ("rate", "msg/s", 7),
         ("lead", "lead", 7),
