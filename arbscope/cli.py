@@ -186,6 +186,9 @@ def parser() -> argparse.ArgumentParser:
                      help="pool writes, full logs, failed swaps, as on mainnet")  # fmt: skip
     sim.add_argument("--competitors", type=int, default=3, choices=range(4), metavar="N",
                      help="competing arbitrageurs racing for gaps (0-3, default 3)")  # fmt: skip
+    sim.add_argument("--grpc", action="store_true",
+                     help="also serve Yellowstone gRPC on each endpoint (its own port; its "
+                          "grpc:// URL printed after the endpoint's http:// one)")  # fmt: skip
     sim.add_argument(
         "--accept-tx",
         action="store_true",
@@ -1350,6 +1353,7 @@ def _sim(args: argparse.Namespace) -> int:
             slot_seconds=args.slot_ms / 1000.0,
             accept_transactions=args.accept_tx,
             tls=tls,
+            grpc=args.grpc,
         )
         try:
             infos = await server.start()
@@ -1371,6 +1375,8 @@ def _sim(args: argparse.Namespace) -> int:
         for i in infos:
             print(i.ws_url, flush=True)
             print(i.http_url, flush=True)
+            if i.grpc_url:
+                print(i.grpc_url, flush=True)
         for pubkey in args.fund:
             try:
                 server.chain.airdrop([pubkey, 10 * 10**9])

@@ -190,3 +190,43 @@ def test_sim_writes_its_pools_file(tmp_path: Path) -> None:
     u = load_universe(out)
     w = World(WorldConfig(seed=4))
     assert u.pools == w.universe() and u.base_mints == list(w.bases)
+
+
+def test_the_standalone_simulator_serves_yellowstone_grpc_with_grpc() -> None:
+    """``arbscope sim --grpc``: after each endpoint's ws:// and http:// URLs, its grpc://
+    one, where a Yellowstone client subscribed to slots gets them."""
+    import asyncio
+    import subprocess
+    import sys
+
+    import grpc
+
+    from feeds.clients.yellowstone import subscribe_request, target
+    from feeds.wire.geyser import geyser_pb2 as pb
+
+    p = subprocess.Popen([sys.executable, "-m", "arbscope", "sim", "--endpoints", "2", "--grpc",
+                          "--slot-ms", "50"], stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert p.stdout is not None
+        lines = [p.stdout.readline().strip() for _ in range(6)]
+        schemes = [ln.split("://")[0] for ln in lines]
+        assert schemes == ["ws", "http", "grpc", "ws", "http", "grpc"], lines
+
+        async def first_slot(url: str) -> int:
+            req = subscribe_request([], "processed")
+            req.slots["s"].filter_by_commitment = True
+            async with grpc.aio.insecure_channel(target(url)[0]) as ch:
+                call = ch.stream_stream(
+                    "/geyser.Geyser/Subscribe",
+                    request_serializer=pb.SubscribeRequest.SerializeToString,
+                    response_deserializer=pb.SubscribeUpdate.FromString,
+                )(iter([req]))
+                async for up in call:
+                    if up.WhichOneof("update_oneof") == "slot":
+                        return int(up.slot.slot)
+            raise AssertionError("the stream ended without a slot")
+
+        assert asyncio.run(asyncio.wait_for(first_slot(lines[2]), 60)) > 0
+    finally:
+        p.terminate()
+        p.wait(60)
