@@ -286,6 +286,7 @@ RUN_FLAGS: dict[str, str] = {
     "commitment": "feeds.commitment",
     "ca_file": "feeds.ca_file",
     "max_frame_mb": "feeds.max_frame_mb",
+    "transport": "feeds.transport",
     "endpoints": "sim.endpoints",
     "db": "journal.path",
     "batch_ms": "journal.batch_ms",
@@ -378,6 +379,12 @@ def _add_run(p: argparse.ArgumentParser) -> None:
         type=float,
         metavar="MB",
         help="largest PubSub frame and HTTP answer accepted, MiB (feeds.max_frame_mb, default 64)",
+    )
+    p.add_argument(
+        "--transport",
+        choices=["picows", "websockets"],
+        help="the PubSub WebSocket client (feeds.transport, default picows; websockets: the "
+        "fallback)",
     )
     p.add_argument(
         "--endpoints",
@@ -671,6 +678,19 @@ def _version() -> str:
         return "unknown"
 
 
+def pubsub_transport(wanted: str) -> str:
+    """The PubSub transport to use for ``feeds.transport``: picows falls back to websockets,
+    said in the log, where it cannot be imported (an install without its wheel)."""
+    from feeds.clients.transport import default_transport
+
+    if wanted == "picows" and default_transport() != "picows":
+        logging.getLogger(__name__).warning(
+            "feeds.transport: picows cannot be imported; PubSub runs on websockets"
+        )
+        return "websockets"
+    return wanted
+
+
 def build_session(cfg: Any) -> Any:
     """The session a configuration describes (ConfigError for a bad pool file)."""
     from engine_rs.records import ScorePolicy
@@ -715,6 +735,7 @@ def build_session(cfg: Any) -> Any:
         except TlsSetupError as exc:
             raise ConfigError([f"feeds.ca_file: {exc}"]) from None
     max_frame = int(cfg["feeds.max_frame_mb"] * 2**20)
+    transport = pubsub_transport(cfg["feeds.transport"])
     if cfg["fees.tip_percentile"] not in (25, 50, 75, 95, 99):
         raise ConfigError([f"fees.tip_percentile: expected 25, 50, 75, 95 or 99 (the tip "
                            f"floor's), got {cfg['fees.tip_percentile']}"])  # fmt: skip
@@ -753,7 +774,8 @@ def build_session(cfg: Any) -> Any:
         max_hops=cfg["market.max_hops"],
         sweep_s=cfg["market.sweep_s"],
         worker_config=WorkerConfig(stale_after_s=cfg["feeds.stale_after_s"],
-                                   max_frame_bytes=max_frame, ca_file=ca_file),
+                                   max_frame_bytes=max_frame, ca_file=ca_file,
+                                   transport=transport),
         commitment=cfg["feeds.commitment"],
         ca_file=ca_file,
         max_answer_bytes=max_frame,

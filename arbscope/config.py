@@ -114,6 +114,9 @@ KEYS: tuple[Key, ...] = (
         "accepted, MiB (big accounts, getProgramAccounts)", lo=1, hi=4096),
     Key("feeds", "stale_after_s", "float", 3.0, "no slot notification for this long: "
         "reconnect that endpoint", lo=0.5, hi=600),
+    Key("feeds", "transport", "choice", "picows", "the PubSub WebSocket client: picows "
+        "(C frame parsing, no copy: the faster) or websockets (the fallback)",
+        choices=("picows", "websockets")),
     Key("market", "pools_file", "path", None, "pool universe ([[pool]] address + kind); "
         "required with feeds.ws", example="pools.toml"),
     Key("market", "base_mints", "mints", [], "cycles start and end in these (default: the "

@@ -304,8 +304,8 @@ def _transport(cfg: Any) -> Check:
 
     ca = cfg["feeds.ca_file"]
     size = size_text(int(cfg["feeds.max_frame_mb"] * 2**20))
-    limits = (f"commitment {cfg['feeds.commitment']}, PubSub frames and HTTP answers up to "
-              f"{size} (feeds.max_frame_mb)")  # fmt: skip
+    limits = (f"commitment {cfg['feeds.commitment']}, PubSub over {cfg['feeds.transport']}, "
+              f"frames and HTTP answers up to {size} (feeds.max_frame_mb)")  # fmt: skip
     if not ca:
         return Check("transport", True, f"{limits}; TLS verified against the system's trust store")
     try:

@@ -117,4 +117,7 @@ def setup(
     # libraries that are chatty at info
     for noisy in ("aiohttp.access", "websockets", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # picows logs each connection at info and a hostile endpoint's bad frame at error:
+    # every failure it sees already reaches that feed's health as one line
+    logging.getLogger("picows").setLevel(logging.CRITICAL)
     return path

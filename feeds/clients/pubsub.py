@@ -35,6 +35,10 @@ the order the session watches them, then logs); the rest count as refused.
 
 Every failure lands in the endpoint's :class:`~feeds.health.HealthCounters` (counts
 and a last error with the URL redacted); none escapes the worker.
+
+The socket is :mod:`.transport`'s (``WorkerConfig.transport``: ``picows`` by default,
+``websockets`` as the fallback): it hands the worker each message as it arrives, and
+the same heartbeat, limits and close semantics hold over either.
 """
 
 from __future__ import annotations
@@ -45,13 +49,8 @@ import random
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
-
-import websockets
-from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import InvalidStatus, PayloadTooBig
-from websockets.frames import CloseCode
 
 from engine_rs.errors import DecodeError, EngineError, FrameError
 
@@ -67,11 +66,25 @@ from ..wire.protocol import (
     request,
 )
 from .ratelimit import RateGate, retry_after_seconds
-from .tls import DEFAULT_MAX_FRAME_BYTES, FRAME_HINT, ssl_for, tls_problem
+from .tls import DEFAULT_MAX_FRAME_BYTES, FRAME_HINT, tls_problem
+from .transport import (
+    TRANSPORTS,
+    Closed,
+    Connection,
+    HandshakeRefused,
+    Message,
+    Options,
+    connect,
+    default_transport,
+)
+
+POLICY_VIOLATION = 1008  # RFC 6455 §7.4.1: how a provider closes over its subscription cap
 
 
 class Ingest(Protocol):
-    def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int: ...
+    # ``frame`` may be a memoryview into the transport's read buffer, valid only during
+    # the call: an ingest that keeps it copies it (the recording one does)
+    def frame(self, endpoint: int, frame: Message, recv_ns: int) -> int: ...
     def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None: ...
     def unbind(self, endpoint: int) -> None: ...
 
@@ -80,7 +93,8 @@ class Ingest(Protocol):
 class WorkerConfig:
     """Timeouts and backoff of a PubSub worker (seconds; ``max_frame_bytes`` in bytes:
     a bigger frame closes the connection with 1009 and counts as a failure;
-    ``ca_file``: a private CA trusted besides the system's for ``wss://``)."""
+    ``ca_file``: a private CA trusted besides the system's for ``wss://``;
+    ``transport``: the WebSocket library, ``picows`` or ``websockets``)."""
 
     open_timeout_s: float = 5.0
     heartbeat_s: float = 5.0
@@ -94,9 +108,14 @@ class WorkerConfig:
     ca_file: str | None = None
     resubscribe_s: float = 5.0  # refused subscriptions asked again after this long,
     resubscribe_max_s: float = 300.0  # doubling each time up to this
+    transport: str = field(default_factory=default_transport)
 
+    def __post_init__(self) -> None:
+        if self.transport not in TRANSPORTS:
+            raise ValueError(
+                f"transport {self.transport!r}: expected one of {', '.join(TRANSPORTS)}"
+            )
 
-YIELD_EVERY = 32  # frames handled before the worker lets the event loop run others
 
 _KIND = {"accountSubscribe": "account", "logsSubscribe": "logs", "slotSubscribe": "slot"}
 
@@ -128,7 +147,7 @@ class PubSubWorker:
         self.rng = random.Random(seed * 7919 + endpoint)
         self.book = Book()
         self.last_seen: dict[int, int] = {}  # server subscription id -> recv ns
-        self._ws: ClientConnection | None = None
+        self._ws: Connection | None = None
         self._stopping = asyncio.Event()
         self.connects = 0
         self.attempt = 0  # failures since the last healthy connection: the backoff exponent
@@ -158,11 +177,8 @@ class PubSubWorker:
                     await asyncio.wait_for(self._stopping.wait(), self.gate.remaining())
                 continue
             try:
-                async with websockets.connect(
-                    self.url, open_timeout=c.open_timeout_s, ping_interval=c.heartbeat_s,
-                    ping_timeout=c.heartbeat_s, close_timeout=1.0, max_size=c.max_frame_bytes,
-                    compression=None, max_queue=None, ssl=ssl_for(self.url, c.ca_file),
-                ) as ws:  # fmt: skip
+                opts = Options(c.open_timeout_s, c.heartbeat_s, c.max_frame_bytes, c.ca_file)
+                async with connect(c.transport, self.url, opts) as ws:
                     self._ws = ws
                     self.connects += 1
                     self.counters.connected = True
@@ -205,18 +221,18 @@ class PubSubWorker:
         if tls is not None:  # one line, the endpoint named: never the handshake's traceback
             self.counters.error(tls, self.url)
             return
-        if isinstance(exc, websockets.ConnectionClosed):
+        if isinstance(exc, Closed):
             text = self._closed(exc)
             rcvd = exc.rcvd
             asking = any(s.method.endswith("Subscribe") for s in self.book.pending.values())
-            if rcvd is not None and rcvd.code == CloseCode.POLICY_VIOLATION and asking:
+            if rcvd is not None and rcvd.code == POLICY_VIOLATION and asking:
                 accepted = len(self.book.active)
                 if accepted and (self.cap is None or accepted < self.cap):
                     self.cap = accepted
                     text += (f"; closed over a cap of {accepted} subscriptions per connection: "
                              f"asking for {accepted} only from now on")  # fmt: skip
-        elif isinstance(exc, InvalidStatus) and exc.response.status_code == 429:
-            after = retry_after_seconds(exc.response.headers.get("Retry-After"))
+        elif isinstance(exc, HandshakeRefused) and exc.status == 429:
+            after = retry_after_seconds(exc.header("Retry-After"))
             wait = self.gate.refused(after)
             text = ("connection refused: HTTP 429 rate limited"
                     + (f", Retry-After {after:g} s" if after is not None else "")
@@ -227,18 +243,16 @@ class PubSubWorker:
             text = f"{type(exc).__name__}: {exc}"
         self.counters.error(f"{redact(self.url)}: {text}", self.url)
 
-    def _closed(self, exc: websockets.ConnectionClosed) -> str:
+    def _closed(self, exc: Closed) -> str:
         """Why the connection closed, in words: who closed it and with what code."""
         c, sent, rcvd = self.config, exc.sent, exc.rcvd
-        if (sent is not None and sent.code == CloseCode.MESSAGE_TOO_BIG) or isinstance(
-            exc.__cause__, PayloadTooBig
-        ):
+        if exc.oversize:
             self.counters.oversize += 1
             return (f"frame of more than {size_text(c.max_frame_bytes)} refused; {FRAME_HINT}; "
                     "reconnecting")  # fmt: skip
+        if exc.keepalive:
+            return f"no pong within {c.heartbeat_s:g} s; reconnecting"
         if sent is not None and (rcvd is None or exc.rcvd_then_sent is False):  # we closed it
-            if sent.code == CloseCode.INTERNAL_ERROR and "keepalive" in sent.reason:
-                return f"no pong within {c.heartbeat_s:g} s; reconnecting"
             return f"closed by us ({str(sent)[:120]}); reconnecting"
         if rcvd is not None:
             return f"closed by the endpoint ({str(rcvd)[:120]}); reconnecting"
@@ -302,7 +316,7 @@ class PubSubWorker:
         return self._wanted_keys
 
     # ------------------------------------------------------------ streaming
-    async def _stream(self, ws: ClientConnection) -> None:
+    async def _stream(self, ws: Connection) -> None:
         asked = self.subs if self.cap is None else self.subs[: self.cap]
         over = self.subs[len(asked) :]
         if over:  # over the endpoint's cap: refused without asking
@@ -319,8 +333,7 @@ class PubSubWorker:
         self._resub_at = time.monotonic_ns() + int(self._resub_wait * 1e9)
         watchdog = asyncio.create_task(self._watch(ws))
         frame_fn, ep, counters = self.ingest.frame, self.endpoint, self.counters
-        last_seen = self.last_seen
-        burst = 0
+        last_seen, control, monotonic_ns = self.last_seen, self._control, time.monotonic_ns
         # health, for the backoff: the pulse (slot notifications; any notification when
         # nothing subscribes to slots) delivered for healthy_after_s on this connection
         pulses = self._pulse_ids
@@ -329,47 +342,43 @@ class PubSubWorker:
         first_pulse = 0
         healthy_ns = int(self.config.healthy_after_s * 1e9)
         healthy = False
+
+        def on_message(raw: Message) -> None:
+            """One message, as it arrives (``raw``: valid only during this call)."""
+            nonlocal first_pulse, healthy
+            counters.messages += 1
+            # stamped as it is handled (after any yield to the loop): frames are handled
+            # in the order of their stamps across endpoints, so a duplicate never lags
+            # its first copy by less than zero
+            now = monotonic_ns()
+            counters.last_message_ns = now
+            try:
+                sid = frame_fn(ep, raw, now)
+            except FrameError as exc:
+                counters.malformed += 1
+                counters.error(f"malformed frame: {exc}")
+                return
+            except DecodeError as exc:
+                counters.rejected += 1
+                counters.error(f"account rejected: {exc}")
+                return
+            except EngineError as exc:
+                counters.rejected += 1
+                counters.error(f"pool state rejected: {exc}")
+                return
+            if sid >= 0:
+                last_seen[sid] = now
+                if not healthy and (any_pulse or sid in pulses):
+                    if not first_pulse:
+                        first_pulse = now
+                    elif now - first_pulse >= healthy_ns:
+                        healthy = True
+                        self.attempt = 0
+            else:  # an answer: the id book's (its frames go out through the outbox)
+                control(bytes(raw), now)
+
         try:
-            while True:
-                raw = await ws.recv(decode=False)
-                counters.messages += 1
-                burst += 1
-                if burst >= YIELD_EVERY:
-                    # recv() returns without suspending while frames are buffered: give
-                    # the loop (keys, redraws, the other endpoints) a turn in a burst
-                    burst = 0
-                    await asyncio.sleep(0)
-                # stamped after the yield: frames are handled in the order of their
-                # stamps across endpoints, so a duplicate never lags its first copy by
-                # less than zero
-                now = time.monotonic_ns()
-                counters.last_message_ns = now
-                try:
-                    sid = frame_fn(ep, raw, now)
-                except FrameError as exc:
-                    counters.malformed += 1
-                    counters.error(f"malformed frame: {exc}")
-                    continue
-                except DecodeError as exc:
-                    counters.rejected += 1
-                    counters.error(f"account rejected: {exc}")
-                    continue
-                except EngineError as exc:
-                    counters.rejected += 1
-                    counters.error(f"pool state rejected: {exc}")
-                    continue
-                if sid >= 0:
-                    last_seen[sid] = now
-                    if not healthy and (any_pulse or sid in pulses):
-                        if not first_pulse:
-                            first_pulse = now
-                        elif now - first_pulse >= healthy_ns:
-                            healthy = True
-                            self.attempt = 0
-                else:
-                    self._control(raw, now)
-                    while self._outbox:
-                        await ws.send(self._outbox.pop(0))
+            await ws.stream(on_message, self._outbox)
         finally:
             watchdog.cancel()
 
@@ -417,7 +426,7 @@ class PubSubWorker:
             if s.method == "accountSubscribe" and (s.method, s.label) not in refused
         }
 
-    async def _resubscribe(self, ws: ClientConnection, now: int) -> None:
+    async def _resubscribe(self, ws: Connection, now: int) -> None:
         """Ask again for the refused subscriptions (within the learned cap), then wait
         twice as long before the next time."""
         c = self.config
@@ -439,7 +448,7 @@ class PubSubWorker:
             for f in frames:
                 await ws.send(f)
 
-    async def _watch(self, ws: ClientConnection) -> None:
+    async def _watch(self, ws: Connection) -> None:
         """Reconnect when the slot pulse stops; count quiet subscriptions."""
         c = self.config
         started = time.monotonic_ns()

@@ -351,6 +351,44 @@ def test_the_frames_rebuild_the_market(eng: types.ModuleType, seed: int) -> None
     ]
 
 
+def test_frames_read_in_place_from_a_reused_buffer_build_what_bytes_build(
+    eng: types.ModuleType,
+) -> None:
+    """The PubSub transport (picows) hands the ingest a memoryview into its read buffer,
+    which the next read overwrites: read in place (no copy in the Rust backend), every
+    answer, statistic and the graph equal those of the same frames as bytes — so nothing
+    the ingest keeps points into the buffer. Views that cannot be read in place (strided,
+    another item format) are copied and read alike."""
+    m = market(SEEDS[0])
+    g_bytes, by_bytes = make_ingest(eng, m)
+    g_view, by_view = make_ingest(eng, m)
+    buf = bytearray(1 << 20)
+    ns = 0
+    for step in m.steps:
+        for msg in messages(m, by_bytes, step):
+            for ep in range(ENDPOINTS):
+                raw = msg.text(ep).encode()
+                ns += 1_000
+                buf[: len(raw)] = raw
+                view = memoryview(buf)[: len(raw)]
+                assert by_view.frame(ep, view, ns) == by_bytes.frame(ep, raw, ns)
+                buf[: len(raw)] = bytes(len(raw))  # the next read's bytes over it
+    for got, want in ((by_view.stats(), by_bytes.stats()), (g_view.slot, g_bytes.slot)):
+        assert got == want
+    assert sorted(g_view.pools()) == sorted(g_bytes.pools())
+    for base in m.bases:
+        got = [(o.pools, o.amount_in, o.profit) for o in g_view.cycles(base, 3)]
+        assert got == [(o.pools, o.amount_in, o.profit) for o in g_bytes.cycles(base, 3)]
+    # not readable in place: strided, or not bytes; copied, the same answer
+    good = b'{"jsonrpc":"2.0","result":5,"id":1}'
+    strided = memoryview(bytes(b for c in good for b in (c, 0)))[::2]
+    assert not strided.c_contiguous and strided.tobytes() == good
+    assert by_view.frame(0, strided, 1) == -1
+    padded = good + b" " * (-len(good) % 4)  # JSON allows the trailing blanks
+    words = memoryview(padded).cast("I")
+    assert words.format == "I" and by_view.frame(0, words, 1) == -1
+
+
 def test_bad_accounts_raise_their_decode_error(eng: types.ModuleType) -> None:
     m = market(SEEDS[0])
     g, ing = make_ingest(eng, m)

@@ -1,12 +1,17 @@
 """Hostile endpoints for the transport tests: real servers on 127.0.0.1 (port 0) that
-misbehave in one precise way each — PubSub over ``websockets``, HTTP JSON-RPC over
-aiohttp. Nothing here is a mock: the client code under test talks to them over sockets.
+misbehave in one precise way each — PubSub over ``websockets`` (or, for what a library
+server never does — not answering a ping, a frame no server may send —, over RFC 6455
+written out by hand: :func:`raw_ws_server`), HTTP JSON-RPC over aiohttp. Nothing here is
+a mock: the client code under test talks to them over sockets.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
+import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -55,6 +60,79 @@ async def ws_server(handler: Callable[[ServerConnection], Awaitable[None]]) -> A
     async with serve(run, "127.0.0.1", 0, max_size=None, compression=None) as srv:
         port = next(iter(srv.sockets)).getsockname()[1]
         yield f"ws://127.0.0.1:{port}/"
+
+
+class RawPeer:
+    """One client connection of :func:`raw_ws_server`, after the upgrade: frames read
+    (unmasked) and written exactly as asked, nothing answered on its own."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    async def recv(self) -> tuple[int, bytes]:
+        """The next frame from the client: (opcode, payload) (RFC 6455 §5.2)."""
+        b0, b1 = await self.reader.readexactly(2)
+        n = b1 & 0x7F
+        if n == 126:
+            (n,) = struct.unpack("!H", await self.reader.readexactly(2))
+        elif n == 127:
+            (n,) = struct.unpack("!Q", await self.reader.readexactly(8))
+        mask = await self.reader.readexactly(4) if b1 & 0x80 else bytes(4)
+        data = await self.reader.readexactly(n)
+        return b0 & 0x0F, bytes(c ^ mask[i % 4] for i, c in enumerate(data))
+
+    async def send(self, payload: bytes | str, opcode: int = 0x1, fin: bool = True) -> None:
+        """One unmasked frame (server to client)."""
+        data = payload.encode() if isinstance(payload, str) else payload
+        n = len(data)
+        head = bytes((opcode | (0x80 if fin else 0),))
+        if n < 126:
+            head += bytes((n,))
+        elif n < 1 << 16:
+            head += bytes((126,)) + struct.pack("!H", n)
+        else:
+            head += bytes((127,)) + struct.pack("!Q", n)
+        self.writer.write(head + data)
+        await self.writer.drain()
+
+    async def request(self) -> dict[str, Any]:
+        """The next text frame, as JSON (control frames before it are skipped)."""
+        while True:
+            op, data = await self.recv()
+            if op == 0x1:
+                return dict(json.loads(data))
+
+
+_WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3
+
+
+@asynccontextmanager
+async def raw_ws_server(handler: Callable[[RawPeer], Awaitable[None]]) -> AsyncIterator[str]:
+    """A WebSocket server on RFC 6455 written out by hand: it completes the upgrade, then
+    runs ``handler`` with the connection's :class:`RawPeer`; yields its ws:// URL."""
+
+    async def run(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            key = next(line.split(b":", 1)[1].strip() for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"sec-websocket-key:"))  # fmt: skip
+            accept = base64.b64encode(hashlib.sha1(key + _WS_GUID).digest())
+            writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                         b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept
+                         + b"\r\n\r\n")  # fmt: skip
+            await handler(RawPeer(reader, writer))
+        except Exception:  # the client going away mid-handler is the point of these tests
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(run, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"ws://127.0.0.1:{port}/"
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 @asynccontextmanager

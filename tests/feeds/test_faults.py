@@ -7,6 +7,7 @@ the graph ends equal to the simulated market's."""
 
 from __future__ import annotations
 
+import dataclasses
 import types
 
 import pytest
@@ -37,7 +38,7 @@ PROFILES = [
 
 
 async def test_faulty_endpoints_are_counted_and_the_healthy_one_loses_nothing(
-    eng: types.ModuleType,
+    eng: types.ModuleType, transport: str
 ) -> None:
     server = SimServer(CFG, PROFILES, slot_seconds=0.03)
     infos = await server.start()
@@ -50,7 +51,8 @@ async def test_faulty_endpoints_are_counted_and_the_healthy_one_loses_nothing(
     # follow a moved Whirlpool are subscribed on each endpoint in turn, and a copy one
     # endpoint sends before another has subscribed counts as "missed" there, which is
     # not what this test measures (the exact count below is)
-    pool = FeedPool(eps, ing, eng, QUICK, rpc_timeout_s=2.0, maintain_s=3600.0)
+    cfg = dataclasses.replace(QUICK, transport=transport)
+    pool = FeedPool(eps, ing, eng, cfg, rpc_timeout_s=2.0, maintain_s=3600.0)
     try:
         boot = await pool.bootstrap(server.world.universe())
         assert boot.pools == len(server.world.pools) and not boot.missing and not boot.rejected
@@ -126,11 +128,14 @@ async def test_faulty_endpoints_are_counted_and_the_healthy_one_loses_nothing(
         ]
 
 
-async def test_a_dead_endpoint_is_a_message_not_a_traceback(eng: types.ModuleType) -> None:
+async def test_a_dead_endpoint_is_a_message_not_a_traceback(
+    eng: types.ModuleType, transport: str
+) -> None:
     graph = eng.PoolGraph(base_mints=[], max_hops=3)
     pool = FeedPool(
         [Endpoint("dead", "ws://127.0.0.1:9/?api-key=SECRETSECRETSECRET1", "http://127.0.0.1:9/?api-key=SECRETSECRETSECRET1")],
-        eng.FeedIngest(graph), eng, QUICK, rpc_timeout_s=0.5,
+        eng.FeedIngest(graph), eng, dataclasses.replace(QUICK, transport=transport),
+        rpc_timeout_s=0.5,
     )  # fmt: skip
     from feeds.clients.rpc import RpcError
 

@@ -6,6 +6,7 @@ others), count each per endpoint, and show what is uncovered where."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 import types
@@ -169,7 +170,7 @@ CAP = 10
 
 
 async def test_capped_endpoints_leave_accounts_uncovered_and_are_not_hammered(
-    eng: types.ModuleType,
+    eng: types.ModuleType, transport: str
 ) -> None:
     profiles = [
         EndpointProfile("cap-error", latency_ms=2, jitter_ms=1, max_subscriptions=CAP),
@@ -184,7 +185,8 @@ async def test_capped_endpoints_leave_accounts_uncovered_and_are_not_hammered(
         ing = eng.FeedIngest(eng.PoolGraph(base_mints=server.world.bases, max_hops=3))
         # no maintenance round: the set of subscriptions stays the bootstrap's (a
         # Whirlpool whose price moves to another array would change it mid-count)
-        pool = FeedPool(eps, ing, eng, QUICK, rpc_timeout_s=2.0, maintain_s=3600.0)
+        cfg = dataclasses.replace(QUICK, transport=transport)
+        pool = FeedPool(eps, ing, eng, cfg, rpc_timeout_s=2.0, maintain_s=3600.0)
         try:
             boot = await pool.bootstrap(server.world.universe())
             await pool.start(boot.subscriptions)
@@ -276,7 +278,7 @@ async def test_pools_covered_by_no_endpoint_are_listed(eng: types.ModuleType) ->
 
 @pytest.mark.parametrize(("answer", "after"), [("retry-after", 60), ("plain", None)])
 async def test_a_websocket_upgrade_refused_with_429_is_backed_off(
-    eng: types.ModuleType, answer: str, after: int | None
+    eng: types.ModuleType, answer: str, after: int | None, transport: str
 ) -> None:
     """A PubSub-only endpoint whose upgrades are refused with 429: the worker waits out
     the Retry-After (or its backoff) before connecting again; the other one streams."""
@@ -289,7 +291,8 @@ async def test_a_websocket_upgrade_refused_with_429_is_backed_off(
         a, b = server.infos()
         eps = [Endpoint(a.name, a.ws_url), Endpoint(b.name, b.ws_url, b.http_url)]
         ing = eng.FeedIngest(eng.PoolGraph(base_mints=server.world.bases, max_hops=3))
-        pool = FeedPool(eps, ing, eng, QUICK, rpc_timeout_s=2.0)
+        cfg = dataclasses.replace(QUICK, transport=transport)
+        pool = FeedPool(eps, ing, eng, cfg, rpc_timeout_s=2.0)
         limited = server.endpoints[0]
         t0 = time.monotonic()
         try:

@@ -58,7 +58,9 @@ def _server(certs: Certs, endpoints: int = 1) -> SimServer:
                      tls=(str(certs.chain), str(certs.key)))  # fmt: skip
 
 
-async def test_a_session_streams_over_wss_and_https_with_the_ca_file(certs: Certs) -> None:
+async def test_a_session_streams_over_wss_and_https_with_the_ca_file(
+    certs: Certs, transport: str
+) -> None:
     async with _server(certs) as server:
         info = server.infos()[0]
         assert info.ws_url.startswith("wss://") and info.http_url.startswith("https://")
@@ -66,7 +68,7 @@ async def test_a_session_streams_over_wss_and_https_with_the_ca_file(certs: Cert
         s = FeedSession(
             [Endpoint(info.name, info.ws_url, info.http_url)], server.world.universe(),
             server.world.bases, seed=3, shadow=False, commitment="processed",
-            worker_config=WorkerConfig(ca_file=ca), ca_file=ca,
+            worker_config=WorkerConfig(ca_file=ca, transport=transport), ca_file=ca,
         )  # fmt: skip
         await s.start()
         try:
@@ -108,14 +110,18 @@ async def test_without_the_ca_the_session_says_certificate_verify_failed(certs: 
     assert snap.feeds[0].last_error.startswith("getMultipleAccounts: certificate verify failed")
 
 
-async def test_a_pubsub_worker_without_the_ca_backs_off_with_one_line(certs: Certs) -> None:
+async def test_a_pubsub_worker_without_the_ca_backs_off_with_one_line(
+    certs: Certs, transport: str
+) -> None:
     """wss:// refused by verification: the last error says why and how to fix it, and
     the retries slow down (never a tight loop, never verification turned off)."""
     async with _server(certs) as server:
         info = server.infos()[0]
         for ca_file, hint in ((None, "--ca-file FILE"), (str(certs.other_ca), "does not vouch")):
             counters = HealthCounters(0, "tls", info.ws_url)
-            cfg = WorkerConfig(backoff_min_s=0.01, backoff_max_s=0.08, ca_file=ca_file)
+            cfg = WorkerConfig(
+                backoff_min_s=0.01, backoff_max_s=0.08, ca_file=ca_file, transport=transport
+            )
             w = PubSubWorker(0, info.ws_url, all_subscriptions([], []), _NoIngest(), counters,
                              cfg)  # fmt: skip
             task = asyncio.create_task(w.run())

@@ -1,6 +1,8 @@
 """Transport limits against hostile servers on loopback: oversized PubSub frames (the
-backoff and the message), oversized or slow HTTP answers (bounded, parsed off the
-loop), a hanging HTTP endpoint at start-up and at stop."""
+backoff and the message), fragmented messages, an unanswered heartbeat, frames no
+server may send — each over both PubSub transports (picows, websockets), with the same
+outcome and wording —; oversized or slow HTTP answers (bounded, parsed off the loop), a
+hanging HTTP endpoint at start-up and at stop."""
 
 from __future__ import annotations
 
@@ -29,8 +31,11 @@ from storage.journal import Journal
 
 from .hostile import (
     Hanging,
+    RawPeer,
+    ack,
     answer_subscriptions,
     http_server,
+    raw_ws_server,
     slot_notification,
     until,
     ws_server,
@@ -44,7 +49,7 @@ def _ingest(eng: types.ModuleType) -> object:
 
 
 async def test_oversized_frames_back_off_harder_until_a_healthy_period_and_name_the_limit(
-    eng: types.ModuleType,
+    eng: types.ModuleType, transport: str
 ) -> None:
     """Every connection is accepted, its subscription answered, then sent one frame over
     the limit — except the fifth, which first streams slots until the test releases it.
@@ -68,7 +73,8 @@ async def test_oversized_frames_back_off_harder_until_a_healthy_period_and_name_
         await ws.wait_closed()
 
     cfg = WorkerConfig(backoff_min_s=0.002, backoff_max_s=60.0, healthy_after_s=0.2,
-                       max_frame_bytes=FRAME_LIMIT, stale_after_s=30.0, open_timeout_s=10.0)  # fmt: skip
+                       max_frame_bytes=FRAME_LIMIT, stale_after_s=30.0, open_timeout_s=10.0,
+                       transport=transport)  # fmt: skip
     async with ws_server(hostile) as url:
         counters = HealthCounters(0, "hostile", url)
         worker = PubSubWorker(0, url, [slot_subscription()], _ingest(eng), counters, cfg)  # type: ignore[arg-type]
@@ -91,13 +97,15 @@ async def test_oversized_frames_back_off_harder_until_a_healthy_period_and_name_
 
 
 async def test_a_close_by_the_endpoint_is_worded_with_its_code_and_reason(
-    eng: types.ModuleType,
+    eng: types.ModuleType, transport: str
 ) -> None:
     async def closes(ws: ServerConnection) -> None:
         await answer_subscriptions(ws, 1)
         await ws.close(4000, "too many subscriptions")
 
-    cfg = WorkerConfig(backoff_min_s=0.002, backoff_max_s=0.01, stale_after_s=30.0)
+    cfg = WorkerConfig(
+        backoff_min_s=0.002, backoff_max_s=0.01, stale_after_s=30.0, transport=transport
+    )
     async with ws_server(closes) as url:
         counters = HealthCounters(0, "closes", url)
         worker = PubSubWorker(0, url, [slot_subscription()], _ingest(eng), counters, cfg)  # type: ignore[arg-type]
@@ -109,6 +117,150 @@ async def test_a_close_by_the_endpoint_is_worded_with_its_code_and_reason(
             await asyncio.wait_for(task, 30)
     assert "closed by the endpoint (4000" in counters.last_error
     assert "too many subscriptions" in counters.last_error
+
+
+async def test_a_fragmented_message_is_read_whole_and_held_to_the_limit_as_a_whole(
+    eng: types.ModuleType, transport: str
+) -> None:
+    """RFC 6455 §5.4: a message may come in several frames. A slot notification in three
+    fragments reaches the ingest as one message; then a message whose fragments are each
+    under the limit but together over it is refused like a single frame over it."""
+    done = asyncio.Event()
+
+    async def fragments(ws: ServerConnection) -> None:
+        [(_, sid)] = await answer_subscriptions(ws, 1)
+        text = slot_notification(sid, 4_242)
+        third = len(text) // 3
+        await ws.send([text[:third], text[third : 2 * third], text[2 * third :]])
+        piece = "x" * (FRAME_LIMIT // 2)
+        await ws.send([piece, piece, piece])  # each under the limit, 1.5 times it in all
+        await ws.wait_closed()
+        done.set()
+
+    cfg = WorkerConfig(backoff_min_s=5.0, backoff_max_s=5.0, max_frame_bytes=FRAME_LIMIT,
+                       stale_after_s=30.0, transport=transport)  # fmt: skip
+    ing = _ingest(eng)
+    async with ws_server(fragments) as url:
+        counters = HealthCounters(0, "fragments", url)
+        worker = PubSubWorker(0, url, [slot_subscription()], ing, counters, cfg)  # type: ignore[arg-type]
+        task = asyncio.create_task(worker.run())
+        try:
+            await until(lambda: counters.oversize >= 1 and done.is_set())
+        finally:
+            await worker.stop()
+            await asyncio.wait_for(task, 30)
+    # the answer, then the slot notification read whole (one message, one slot vote)
+    stats = ing.stats()  # type: ignore[attr-defined]
+    assert counters.messages == 2 and stats.frames == 2 and stats.slots == 1
+    assert counters.malformed == 0
+    assert "frame of more than 64 KiB refused; raise it with --max-frame-mb" in counters.last_error
+
+
+@pytest.mark.parametrize("pongs", [False, True])
+async def test_an_unanswered_heartbeat_closes_the_connection_an_answered_one_does_not(
+    eng: types.ModuleType, transport: str, pongs: bool
+) -> None:
+    """The endpoint streams slots (the stall watchdog stays quiet) but never answers a
+    ping: only the heartbeat can tell the path is dead, and it closes the connection
+    ("no pong within"). The control answers every ping: pings come and go, the one
+    connection stays."""
+    pings = 0
+
+    async def server(peer: RawPeer) -> None:
+        nonlocal pings
+        req = await peer.request()
+        await peer.send(ack(req, 100))
+
+        async def stream() -> None:
+            slot = 1_000
+            while True:
+                slot += 1
+                await peer.send(slot_notification(100, slot))
+                await asyncio.sleep(0.01)
+
+        streaming = asyncio.create_task(stream())
+        try:
+            while True:
+                op, data = await peer.recv()
+                if op == 0x9:  # a ping
+                    pings += 1
+                    if pongs:
+                        await peer.send(data, opcode=0xA)
+                elif op == 0x8:  # a close: answered, as RFC 6455 §5.5.1 asks
+                    await peer.send(data, opcode=0x8)
+                    return
+        finally:
+            streaming.cancel()
+
+    cfg = WorkerConfig(heartbeat_s=0.5, stale_after_s=30.0, backoff_min_s=5.0,
+                       backoff_max_s=5.0, transport=transport)  # fmt: skip
+    async with raw_ws_server(server) as url:
+        counters = HealthCounters(0, "no-pong", url)
+        worker = PubSubWorker(0, url, [slot_subscription()], _ingest(eng), counters, cfg)  # type: ignore[arg-type]
+        task = asyncio.create_task(worker.run())
+        try:
+            if pongs:  # three heartbeats answered
+                await until(lambda: pings >= 3)
+            else:
+                await until(lambda: counters.reconnects >= 1)
+        finally:
+            await worker.stop()
+            await asyncio.wait_for(task, 30)
+    if pongs:
+        assert worker.connects == 1 and counters.reconnects == 0 and counters.last_error == ""
+    else:
+        assert pings >= 1 and counters.messages > 1  # streaming, and pinged, all along
+        assert "no pong within 0.5 s; reconnecting" in counters.last_error
+
+
+@pytest.mark.parametrize(
+    ("frame", "why"),
+    [
+        (bytes((0x83, 0x00)), "an opcode RFC 6455 reserves"),
+        (bytes((0x81, 0x82)) + bytes(4) + b"{}", "a masked frame from a server"),
+        (bytes((0x09, 0x00)), "a fragmented ping"),
+    ],
+)
+async def test_a_frame_no_server_may_send_closes_the_connection_with_a_protocol_error(
+    eng: types.ModuleType, transport: str, frame: bytes, why: str
+) -> None:
+    """RFC 6455 §5.1, §5.2, §5.5: the client closes with 1002 and reconnects, and
+    nothing reached the ingest from the bad frame. websockets hands over the message
+    before it; picows, which parses one frame ahead, drops a message that came in the
+    same read as a bad frame (the connection is lost either way, and the pool fetches
+    the watched accounts again once the endpoint is back)."""
+    sent = 0
+
+    async def server(peer: RawPeer) -> None:
+        nonlocal sent
+        req = await peer.request()
+        await peer.send(ack(req, 100))
+        await peer.send(slot_notification(100, 7_000 + sent))
+        sent += 1
+        peer.writer.write(frame)
+        await peer.writer.drain()
+        while True:
+            op, data = await peer.recv()
+            if op == 0x8:
+                await peer.send(data, opcode=0x8)
+                return
+
+    cfg = WorkerConfig(backoff_min_s=0.01, backoff_max_s=0.02, stale_after_s=30.0,
+                       transport=transport)  # fmt: skip
+    ing = _ingest(eng)
+    async with raw_ws_server(server) as url:
+        counters = HealthCounters(0, "hostile", url)
+        worker = PubSubWorker(0, url, [slot_subscription()], ing, counters, cfg)  # type: ignore[arg-type]
+        task = asyncio.create_task(worker.run())
+        try:
+            await until(lambda: counters.reconnects >= 2)
+        finally:
+            await worker.stop()
+            await asyncio.wait_for(task, 30)
+    assert "closed by us (1002 (protocol error)" in counters.last_error, why
+    assert counters.malformed == 0 and counters.oversize == 0
+    slots = ing.stats().slots  # type: ignore[attr-defined]
+    assert slots == sent if transport == "websockets" else slots <= sent
 
 
 # ------------------------------------------------------------------ HTTP answers

@@ -174,6 +174,27 @@ def test_flags_override_the_environment_which_overrides_the_file(
         cli.resolve_config(_run_args(["--config", str(f), "--max-open", "0"]))
 
 
+def test_the_pubsub_transport_is_chosen_by_key_or_flag_and_reaches_the_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``feeds.transport`` (default picows) and ``--transport`` set the workers' client;
+    picows falls back to websockets where it cannot be imported."""
+    from feeds.clients import transport
+
+    f = tmp_path / "c.toml"
+    f.write_text('[feeds]\ntransport = "websockets"\n')
+    assert cli.resolve_config(_run_args([]))["feeds.transport"] == "picows"
+    cfg = cli.resolve_config(_run_args(["--config", str(f)]))
+    assert cli.build_session(cfg).worker_config.transport == "websockets"
+    cfg = cli.resolve_config(_run_args(["--config", str(f), "--transport", "picows"]))
+    assert cfg.sources["feeds.transport"] == "flag --transport"
+    assert cli.build_session(cfg).worker_config.transport == "picows"
+    with pytest.raises(ConfigError, match=r"feeds\.transport: expected one of picows, websockets"):
+        parse('[feeds]\ntransport = "aiohttp"\n', "c.toml")
+    monkeypatch.setattr(transport, "default_transport", lambda: "websockets")
+    assert cli.build_session(cfg).worker_config.transport == "websockets"
+
+
 def test_a_named_config_file_must_exist_the_default_one_need_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

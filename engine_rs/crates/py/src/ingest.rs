@@ -214,11 +214,27 @@ fn address_arg<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<&'a str> {
     )))
 }
 
-/// The frame: `bytes` and `str` read in place, anything else copied.
+/// The frame: `bytes`, `str` and a contiguous byte `memoryview` (the PubSub transport's
+/// read buffer) read in place, anything else copied.
 enum FrameArg<'a> {
     Borrowed(Input<'a>),
+    Buffer(PyBuffer<u8>),
     Bytes(Vec<u8>),
     Text(Vec<u8>),
+}
+
+/// The bytes of a C-contiguous byte buffer, borrowed while `buf` holds it (no copy).
+fn buffer_bytes(buf: &PyBuffer<u8>) -> &[u8] {
+    let len = buf.len_bytes();
+    if len == 0 || buf.buf_ptr().is_null() {
+        return &[];
+    }
+    // SAFETY: `PyBuffer::<u8>::get` checked the item type (one byte, any bit pattern
+    // valid) and `frame_arg` that the buffer is C-contiguous, so `len` bytes start at
+    // `buf_ptr`; `buf` keeps the exporter's buffer alive and unresized for the borrow,
+    // and the GIL is held for the whole call (the engine runs no Python code), so no
+    // Python code writes to it meanwhile
+    unsafe { std::slice::from_raw_parts(buf.buf_ptr().cast::<u8>().cast_const(), len) }
 }
 
 fn frame_arg<'a>(frame: &'a Bound<'_, PyAny>) -> PyResult<FrameArg<'a>> {
@@ -239,6 +255,11 @@ fn frame_arg<'a>(frame: &'a Bound<'_, PyAny>) -> PyResult<FrameArg<'a>> {
         return Ok(FrameArg::Bytes(b.to_vec()));
     }
     if frame.is_instance_of::<PyMemoryView>() {
+        if let Ok(buf) = PyBuffer::<u8>::get(frame) {
+            if buf.is_c_contiguous() {
+                return Ok(FrameArg::Buffer(buf));
+            }
+        }
         let b = frame.call_method0("tobytes")?;
         return Ok(FrameArg::Bytes(b.cast::<PyBytes>()?.as_bytes().to_vec()));
     }
@@ -478,6 +499,7 @@ impl FeedIngest {
         let inner = &mut self.inner;
         let input = match &arg {
             FrameArg::Borrowed(i) => *i,
+            FrameArg::Buffer(b) => Input::Bytes(buffer_bytes(b)),
             FrameArg::Bytes(b) => Input::Bytes(b),
             FrameArg::Text(t) => Input::Text(t),
         };

@@ -1,0 +1,473 @@
+"""The PubSub worker's WebSocket, over either of two libraries: ``picows`` (the default:
+frames parsed in C, each message handed to the worker from the socket read that
+brought it, without a copy or a task switch) or ``websockets`` (one awaited ``recv`` per
+message), chosen by ``feeds.transport`` / ``--transport``. The worker's protocol
+(subscriptions, ids, stall watchdog, backoff, caps) is written once against
+:class:`Connection`; this module hides the libraries.
+
+Both transports behave the same towards the worker:
+
+- :func:`connect` opens within ``open_timeout_s`` (TCP, TLS with the clients' context,
+  upgrade), else ``TimeoutError``; an upgrade refused with an HTTP status raises
+  :class:`HandshakeRefused` (status and headers: a 429's ``Retry-After``); a TLS failure
+  raises the ``ssl`` error (:func:`~.tls.tls_problem` words it);
+- :meth:`Connection.stream` calls ``on_message`` with every message (text or binary, a
+  fragmented one reassembled), in order, then sends what it left in ``outbox``; the
+  message is ``bytes`` or a ``memoryview`` valid only during the call (picows' read
+  buffer: copy what is kept). Once the connection is gone it raises :class:`Closed`,
+  which says who closed it with what code, and whether it was a message over
+  ``max_frame_bytes`` (refused with 1009) or an unanswered heartbeat (closed with 1011
+  "keepalive ping timeout"); what ``on_message`` raises ends the connection and is
+  raised instead;
+- a ping every ``heartbeat_s``; no pong within ``heartbeat_s`` closes the connection;
+- :meth:`Connection.send` on a closed connection raises :class:`Closed`.
+
+The event loop gets a turn at least every :data:`YIELD_EVERY` messages with websockets
+(whose ``recv`` returns without suspending while messages are buffered) and after every
+socket read with picows, which hands over every message of a read before it returns (35
+on average in the bench's floods, at most about a thousand: ~10 ms).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from .tls import ssl_for
+
+if TYPE_CHECKING:  # imported where used: either library may be the one installed
+    from picows import WSListener, WSTransport
+    from websockets.asyncio.client import ClientConnection
+
+TRANSPORTS = ("picows", "websockets")
+CLOSE_TIMEOUT_S = 1.0  # our close: how long the endpoint's echo is waited for
+KEEPALIVE_REASON = "keepalive ping timeout"  # websockets' own wording (RFC 6455 1011)
+YIELD_EVERY = 32  # websockets: messages handled before the loop is given a turn
+
+Message = bytes | memoryview
+Handler = Callable[[Message], None]
+
+# RFC 6455 §7.4.1 (and the IANA registry) names of the codes a feed meets
+_CODE_NAMES = {
+    1000: "OK", 1001: "going away", 1002: "protocol error", 1003: "unsupported type",
+    1005: "no status received", 1006: "connection closed abnormally",
+    1007: "invalid data", 1008: "policy violation", 1009: "message too big",
+    1010: "extension required", 1011: "unexpected error", 1012: "service restart",
+    1013: "try again later", 1014: "bad gateway",
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class CloseInfo:
+    """One close frame: its code and reason."""
+
+    code: int
+    reason: str
+
+    def __str__(self) -> str:
+        name = _CODE_NAMES.get(self.code) or (
+            "registered" if 3000 <= self.code < 4000 else
+            "private use" if 4000 <= self.code < 5000 else "unknown"
+        )  # fmt: skip
+        return f"{self.code} ({name}) {self.reason}".rstrip()
+
+
+class Closed(Exception):
+    """The connection is gone. ``sent`` / ``rcvd``: the close frames sent and received
+    (None: none); ``rcvd_then_sent``: the endpoint closed first (None: not both);
+    ``oversize``: we refused a message over the limit; ``keepalive``: no pong came."""
+
+    def __init__(
+        self,
+        sent: CloseInfo | None,
+        rcvd: CloseInfo | None,
+        rcvd_then_sent: bool | None,
+        *,
+        oversize: bool = False,
+        keepalive: bool = False,
+    ) -> None:
+        self.sent, self.rcvd, self.rcvd_then_sent = sent, rcvd, rcvd_then_sent
+        self.oversize, self.keepalive = oversize, keepalive
+        super().__init__(f"closed: sent {sent}, received {rcvd}")
+
+
+class HandshakeRefused(Exception):
+    """The WebSocket upgrade was answered with an HTTP status other than 101."""
+
+    def __init__(self, status: int, headers: Mapping[str, str]) -> None:
+        self.status = status
+        self._headers = {k.lower(): v for k, v in headers.items()}
+        super().__init__(f"server rejected WebSocket connection: HTTP {status}")
+
+    def header(self, name: str) -> str | None:
+        """The answer's header ``name`` (any case: HTTP header names are not
+        case-sensitive), None when absent."""
+        return self._headers.get(name.lower())
+
+
+class Connection(Protocol):
+    """An open PubSub connection (see the module docstring)."""
+
+    async def stream(self, on_message: Handler, outbox: list[str]) -> None: ...
+    async def send(self, text: str) -> None: ...
+    async def close(self, code: int = 1000, reason: str = "") -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What every transport is opened with (seconds; bytes)."""
+
+    open_timeout_s: float
+    heartbeat_s: float
+    max_frame_bytes: int
+    ca_file: str | None = None
+
+
+def default_transport() -> str:
+    """picows when it can be imported, else websockets."""
+    try:
+        import picows  # noqa: F401
+    except ImportError:  # pragma: no cover - picows ships wheels for the platforms we run on
+        return "websockets"
+    return "picows"
+
+
+def connect(
+    kind: str, url: str, opts: Options
+) -> contextlib.AbstractAsyncContextManager[Connection]:
+    """An open connection to ``url`` over transport ``kind`` (one of :data:`TRANSPORTS`),
+    closed when the block ends."""
+    if kind == "picows":
+        return _picows(url, opts)
+    if kind == "websockets":
+        return _websockets(url, opts)
+    raise ValueError(f"unknown transport {kind!r}: expected one of {', '.join(TRANSPORTS)}")
+
+
+# ---------------------------------------------------------------- websockets
+class _WsConnection:
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+
+    async def stream(self, on_message: Handler, outbox: list[str]) -> None:
+        recv, send = self.ws.recv, self.ws.send
+        burst = 0
+        try:
+            while True:
+                raw = await recv(decode=False)
+                burst += 1
+                if burst >= YIELD_EVERY:
+                    # recv() returns without suspending while messages are buffered:
+                    # give the loop (keys, redraws, the other endpoints) a turn
+                    burst = 0
+                    await asyncio.sleep(0)
+                on_message(raw)
+                while outbox:
+                    await send(outbox.pop(0))
+        except Exception as exc:
+            raise _ws_closed(exc) from exc
+
+    async def send(self, text: str) -> None:
+        try:
+            await self.ws.send(text)
+        except Exception as exc:
+            raise _ws_closed(exc) from exc
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        await self.ws.close(code, reason)
+
+
+def _ws_closed(exc: Exception) -> Exception:
+    """websockets' ``ConnectionClosed`` as :class:`Closed` (anything else unchanged)."""
+    from websockets.exceptions import ConnectionClosed, PayloadTooBig
+    from websockets.frames import CloseCode
+
+    if not isinstance(exc, ConnectionClosed):
+        return exc
+    sent = CloseInfo(int(exc.sent.code), exc.sent.reason) if exc.sent else None
+    rcvd = CloseInfo(int(exc.rcvd.code), exc.rcvd.reason) if exc.rcvd else None
+    oversize = (sent is not None and sent.code == CloseCode.MESSAGE_TOO_BIG) or isinstance(
+        exc.__cause__, PayloadTooBig
+    )
+    keepalive = (
+        sent is not None and sent.code == CloseCode.INTERNAL_ERROR and "keepalive" in sent.reason
+    )
+    return Closed(sent, rcvd, exc.rcvd_then_sent, oversize=oversize, keepalive=keepalive)
+
+
+@contextlib.asynccontextmanager
+async def _websockets(url: str, opts: Options) -> AsyncIterator[Connection]:
+    import websockets
+    from websockets.exceptions import InvalidStatus
+
+    try:
+        ws = await websockets.connect(
+            url, open_timeout=opts.open_timeout_s, ping_interval=opts.heartbeat_s,
+            ping_timeout=opts.heartbeat_s, close_timeout=CLOSE_TIMEOUT_S,
+            max_size=opts.max_frame_bytes, compression=None, max_queue=None,
+            ssl=ssl_for(url, opts.ca_file),
+        )  # fmt: skip
+    except InvalidStatus as exc:
+        raise HandshakeRefused(exc.response.status_code, exc.response.headers) from exc
+    try:
+        yield _WsConnection(ws)
+    finally:
+        await ws.close()
+
+
+# ---------------------------------------------------------------- picows
+class _PicowsConnection:
+    """picows parses every frame of a socket read in C and calls the listener's
+    ``on_ws_frame`` with each, which hands the message to the worker's ``on_message``
+    right there (a memoryview into picows' read buffer: no copy)."""
+
+    def __init__(self, opts: Options) -> None:
+        self.opts = opts
+        self.transport: WSTransport | None = None
+        self.on_message: Handler | None = None  # None: not streaming yet
+        self.outbox: list[str] = []
+        self.early: list[bytes] = []  # messages before stream() (copies)
+        self.failed: BaseException | None = None  # what on_message raised
+        self.closed: Closed | None = None
+        self.pong = asyncio.Event()
+        self.oversize = False
+        self.keepalive = False
+        self.heartbeat: asyncio.Task[None] | None = None
+        self.gone = asyncio.Event()  # the socket is closed
+        self.fragments: list[bytes] = []  # a fragmented message so far
+        self.fragments_size = 0
+
+    # the listener's side (called by picows, on the loop)
+    def closing(self) -> Closed:
+        """What the close handshake says so far, as :class:`Closed`."""
+        t = self.transport
+        assert t is not None
+        hs = t.close_handshake
+        sent = rcvd = None
+        order: bool | None = None
+        if hs is not None:
+            sent = _close_info(hs.sent.code, hs.sent.reason) if hs.sent else None
+            rcvd = _close_info(hs.recv.code, hs.recv.reason) if hs.recv else None
+            order = hs.recv_then_sent if (sent and rcvd) else None
+        oversize = self.oversize or (sent is not None and sent.code == 1009)
+        return Closed(sent, rcvd, order, oversize=oversize, keepalive=self.keepalive)
+
+    def disconnected(self) -> None:
+        self.closed = self.closing()
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
+        self.gone.set()
+
+    def refuse(self, code: int, reason: str) -> None:
+        """Close with ``code`` and drop the socket (a limit broken: nothing more is read)."""
+        from picows import WSCloseCode
+
+        t = self.transport
+        assert t is not None
+        t.send_close(WSCloseCode(code), reason.encode())
+        t.disconnect(graceful=False)
+
+    def fail(self, exc: BaseException) -> None:
+        """``on_message`` raised: the connection ends, and stream() raises ``exc``."""
+        if self.failed is None:
+            self.failed = exc
+        self.on_message = _dropped
+        self.refuse(1011, "internal error")
+
+    def flush(self) -> None:
+        """Send what ``on_message`` left in the outbox (picows sends without waiting)."""
+        from picows import WSMsgType
+
+        t = self.transport
+        assert t is not None
+        out = self.outbox
+        while out:
+            t.send(WSMsgType.TEXT, out.pop(0).encode())
+
+    # the worker's side
+    async def stream(self, on_message: Handler, outbox: list[str]) -> None:
+        self.outbox = outbox
+        try:
+            early, self.early = self.early, []
+            for raw in early:
+                on_message(raw)
+                self.flush()
+            if self.closed is None:
+                self.on_message = on_message
+                await self.gone.wait()  # the watchdog bounds it: a stall closes the socket
+        finally:
+            self.on_message = _dropped  # nothing reaches a worker that stopped streaming
+        if self.failed is not None:
+            raise self.failed
+        assert self.closed is not None
+        raise self.closed
+
+    async def send(self, text: str) -> None:
+        from picows import WSMsgType
+
+        t = self.transport
+        assert t is not None
+        if self.closed is not None:
+            raise self.closed
+        if t.is_disconnected or t.is_close_frame_sent:
+            raise self.closing()
+        t.send(WSMsgType.TEXT, text.encode())
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        from picows import WSCloseCode
+
+        t = self.transport
+        assert t is not None
+        if t.is_disconnected:
+            return
+        if not t.is_close_frame_sent:
+            t.send_close(WSCloseCode(code), reason.encode())
+        # the endpoint echoes the close (the listener then drops the socket) or is given
+        # CLOSE_TIMEOUT_S to, as websockets' close_timeout
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.gone.wait(), CLOSE_TIMEOUT_S)
+        if not t.is_disconnected:
+            t.disconnect(graceful=False)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.gone.wait(), CLOSE_TIMEOUT_S)
+
+    async def beat(self) -> None:
+        """A ping every ``heartbeat_s``; no pong within ``heartbeat_s``: close with 1011
+        and drop the socket (a dead TCP path would not carry a close handshake)."""
+        t = self.transport
+        assert t is not None
+        every = self.opts.heartbeat_s
+        while True:
+            await asyncio.sleep(every)
+            self.pong.clear()
+            t.send_ping(b"arbscope")
+            try:
+                await asyncio.wait_for(self.pong.wait(), every)
+            except asyncio.TimeoutError:
+                self.keepalive = True
+                self.refuse(1011, KEEPALIVE_REASON)
+                return
+
+
+def _close_info(code: object, reason: str) -> CloseInfo:
+    """picows' close code (an enum; 0 when the frame had none) as :class:`CloseInfo`
+    (1005, "no status received", for none: RFC 6455 §7.1.5)."""
+    value = int(getattr(code, "value", code))  # type: ignore[call-overload]
+    return CloseInfo(value or 1005, reason)
+
+
+def _dropped(raw: Message) -> None:
+    """The handler once a worker no longer streams: messages are dropped."""
+
+
+def _listener(conn: _PicowsConnection) -> WSListener:
+    """The picows listener feeding ``conn`` (a class made here: picows is imported only
+    when it is used)."""
+    from picows import WSCloseCode, WSFrame, WSListener, WSMsgType
+
+    TEXT, BINARY, CONT = WSMsgType.TEXT, WSMsgType.BINARY, WSMsgType.CONTINUATION
+    CLOSE, PONG = WSMsgType.CLOSE, WSMsgType.PONG
+    limit = conn.opts.max_frame_bytes
+
+    class Listener(WSListener):
+        def on_ws_connected(self, transport: WSTransport) -> None:
+            conn.transport = transport
+
+        def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+            kind = frame.msg_type
+            if transport.is_close_frame_sent and kind != CLOSE:
+                # closing (ours, or picows' refusal of a frame over the limit, whose
+                # payload it would otherwise still hand over): nothing more is read
+                return
+            payload: Message
+            if (kind == TEXT or kind == BINARY) and frame.fin and not conn.fragments:
+                payload = frame.get_payload_as_memoryview()
+            elif kind == TEXT or kind == BINARY or kind == CONT:
+                whole = self._fragment(frame, kind)
+                if whole is None:
+                    return
+                payload = whole
+            elif kind == PONG:
+                conn.pong.set()
+                return
+            elif kind == CLOSE:
+                if not transport.is_close_frame_sent:  # the endpoint's: echoed (RFC 6455 §5.5.1)
+                    if frame.payload_size >= 2:
+                        transport.send_close(frame.get_close_code(), frame.get_close_message())
+                    else:  # no code in it: answered with a plain normal closure
+                        transport.send_close(WSCloseCode.OK)
+                transport.disconnect()
+                return
+            else:  # a ping: picows answers it itself
+                return
+            handle = conn.on_message
+            if handle is None:  # before stream(): kept (a copy) until it starts
+                conn.early.append(bytes(payload))
+                return
+            try:
+                handle(payload)
+                if conn.outbox:
+                    conn.flush()
+            except Exception as exc:  # the worker's bug: never picows' to log and swallow
+                conn.fail(exc)
+
+        def _fragment(self, frame: WSFrame, kind: WSMsgType) -> bytes | None:
+            """RFC 6455 §5.4: a message in several frames, reassembled under the same
+            limit as a whole one (picows checks each frame alone)."""
+            if (kind == CONT) != bool(conn.fragments):
+                self._protocol_error("unexpected continuation frame" if kind == CONT
+                                     else "new message inside a fragmented one")  # fmt: skip
+                return None
+            conn.fragments_size += frame.payload_size
+            if conn.fragments_size > limit:
+                conn.oversize = True
+                conn.fragments.clear()
+                conn.refuse(1009, f"over size limit ({conn.fragments_size} > {limit} bytes)")
+                return None
+            conn.fragments.append(frame.get_payload_as_bytes())
+            if not frame.fin:
+                return None
+            payload = b"".join(conn.fragments)
+            conn.fragments.clear()
+            conn.fragments_size = 0
+            return payload
+
+        def _protocol_error(self, reason: str) -> None:
+            conn.refuse(int(WSCloseCode.PROTOCOL_ERROR.value), reason)
+
+        def on_ws_disconnected(self, transport: WSTransport) -> None:
+            conn.disconnected()
+
+    return Listener()
+
+
+@contextlib.asynccontextmanager
+async def _picows(url: str, opts: Options) -> AsyncIterator[Connection]:
+    import picows
+
+    conn = _PicowsConnection(opts)
+    try:
+        # TCP and TLS under the same deadline as the upgrade; picows' own handshake
+        # timeout drops a socket this wait_for abandons mid-upgrade
+        await asyncio.wait_for(
+            picows.ws_connect(
+                lambda: _listener(conn), url, ssl_context=ssl_for(url, opts.ca_file),
+                websocket_handshake_timeout=opts.open_timeout_s,
+                max_frame_size=opts.max_frame_bytes, enable_auto_ping=False,
+                enable_auto_pong=True, logger_name="pubsub",
+            ),
+            opts.open_timeout_s,
+        )  # fmt: skip
+    except picows.WSHandshakeError as exc:
+        if exc.response is None:
+            raise
+        raise HandshakeRefused(int(exc.response.status), exc.response.headers) from exc
+    conn.heartbeat = asyncio.get_running_loop().create_task(conn.beat())
+    try:
+        yield conn
+    finally:
+        conn.heartbeat.cancel()
+        await conn.close()
