@@ -179,6 +179,8 @@ class PubSubWorker:
             try:
                 opts = Options(c.open_timeout_s, c.heartbeat_s, c.max_frame_bytes, c.ca_file)
                 async with connect(c.transport, self.url, opts) as ws:
+                    if self._stopping.is_set():  # stopped while connecting: never stream
+                        break
                     self._ws = ws
                     self.connects += 1
                     self.counters.connected = True

@@ -327,12 +327,14 @@ class _PicowsConnection:
             t.send_close(WSCloseCode(code), reason.encode())
         # the endpoint echoes the close (the listener then drops the socket) or is given
         # CLOSE_TIMEOUT_S to, as websockets' close_timeout
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self.gone.wait(), CLOSE_TIMEOUT_S)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                await self.gone.wait()
         if not t.is_disconnected:
             t.disconnect(graceful=False)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.gone.wait(), CLOSE_TIMEOUT_S)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                    await self.gone.wait()
 
     async def beat(self) -> None:
         """A ping every ``heartbeat_s``; no pong within ``heartbeat_s``: close with 1011
@@ -345,8 +347,9 @@ class _PicowsConnection:
             self.pong.clear()
             t.send_ping(b"arbscope")
             try:
-                await asyncio.wait_for(self.pong.wait(), every)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(every):
+                    await self.pong.wait()
+            except TimeoutError:
                 self.keepalive = True
                 self.refuse(1011, KEEPALIVE_REASON)
                 return
@@ -451,16 +454,16 @@ async def _picows(url: str, opts: Options) -> AsyncIterator[Connection]:
     conn = _PicowsConnection(opts)
     try:
         # TCP and TLS under the same deadline as the upgrade; picows' own handshake
-        # timeout drops a socket this wait_for abandons mid-upgrade
-        await asyncio.wait_for(
-            picows.ws_connect(
+        # timeout drops a socket this deadline abandons mid-upgrade. asyncio.timeout, not
+        # wait_for: on 3.11 wait_for loses a cancellation that arrives as the connection
+        # completes (gh-86296), and a worker stopped while connecting would stream on
+        async with asyncio.timeout(opts.open_timeout_s):
+            await picows.ws_connect(
                 lambda: _listener(conn), url, ssl_context=ssl_for(url, opts.ca_file),
                 websocket_handshake_timeout=opts.open_timeout_s,
                 max_frame_size=opts.max_frame_bytes, enable_auto_ping=False,
                 enable_auto_pong=True, logger_name="pubsub",
-            ),
-            opts.open_timeout_s,
-        )  # fmt: skip
+            )  # fmt: skip
     except picows.WSHandshakeError as exc:
         if exc.response is None:
             raise

