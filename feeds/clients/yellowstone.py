@@ -152,6 +152,7 @@ class GrpcWorker:
         self.last_slot: int | None = None  # the highest slot delivered: from_slot
         self.from_slot_ok = True  # False once the server said it cannot replay
         self.replays = 0  # streams opened with from_slot
+        self.asked: deque[int | None] = deque(maxlen=64)  # each stream's from_slot, in order
         self.pings = 0  # server pings answered
         self.pongs = 0
         self._outbox: _Requests | None = None  # the open stream's requests
@@ -275,6 +276,7 @@ class GrpcWorker:
         )(outbox, metadata=self._metadata())  # fmt: skip
         self._call, self._outbox = call, outbox
         self.replays += from_slot is not None
+        self.asked.append(from_slot)
         self._cut = False
         self.connects += 1
         self.counters.connected = True

@@ -167,6 +167,14 @@ def _processes_with(marker: str) -> list[int]:
     return found
 
 
+def _as_a_shell_starts() -> None:
+    """In the child before exec: SIGINT delivered and handled by default, as a terminal's
+    foreground job gets it — whatever the test process inherited or set (an ignored or
+    blocked signal would be inherited across exec, and the sweep never see Ctrl-C)."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
 def test_ctrl_c_stops_the_workers_and_writes_nothing(db: Path, tmp_path: Path) -> None:
     """Ctrl-C reaches the whole foreground process group (the sweep and its workers):
@@ -181,7 +189,7 @@ def test_ctrl_c_stops_the_workers_and_writes_nothing(db: Path, tmp_path: Path) -
          "--no-charts",
          "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-        env={**os.environ, key: value}, start_new_session=True,
+        env={**os.environ, key: value}, start_new_session=True, preexec_fn=_as_a_shell_starts,
     )  # fmt: skip
     try:
         seen = ""
