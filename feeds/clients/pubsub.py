@@ -120,6 +120,20 @@ class WorkerConfig:
 _KIND = {"accountSubscribe": "account", "logsSubscribe": "logs", "slotSubscribe": "slot"}
 
 
+def count_refused(counters: HealthCounters, exc: EngineError, what: str) -> None:
+    """What the ingest refused of an endpoint's ``what`` (a frame, an update), counted and
+    said on its health line: malformed, or an account or pool state rejected."""
+    if isinstance(exc, FrameError):
+        counters.malformed += 1
+        counters.error(f"malformed {what}: {exc}")
+    elif isinstance(exc, DecodeError):
+        counters.rejected += 1
+        counters.error(f"account rejected: {exc}")
+    else:
+        counters.rejected += 1
+        counters.error(f"pool state rejected: {exc}")
+
+
 class PubSubWorker:
     """The connection to one endpoint (see the module docstring)."""
 
@@ -356,17 +370,8 @@ class PubSubWorker:
             counters.last_message_ns = now
             try:
                 sid = frame_fn(ep, raw, now)
-            except FrameError as exc:
-                counters.malformed += 1
-                counters.error(f"malformed frame: {exc}")
-                return
-            except DecodeError as exc:
-                counters.rejected += 1
-                counters.error(f"account rejected: {exc}")
-                return
             except EngineError as exc:
-                counters.rejected += 1
-                counters.error(f"pool state rejected: {exc}")
+                count_refused(counters, exc, "frame")
                 return
             if sid >= 0:
                 last_seen[sid] = now

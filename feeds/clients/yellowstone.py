@@ -45,13 +45,13 @@ from urllib.parse import urlsplit
 
 import grpc
 
-from engine_rs.errors import DecodeError, EngineError, FrameError
+from engine_rs.errors import EngineError
 
 from ..health import HealthCounters
 from ..redact import redact
 from ..wire.geyser import geyser_pb2 as pb
 from ..wire.protocol import Subscription
-from .pubsub import WorkerConfig
+from .pubsub import WorkerConfig, count_refused
 from .ratelimit import RateGate
 from .tls import client_context
 
@@ -309,17 +309,8 @@ class GrpcWorker:
                 counters.last_message_ns = now
                 try:
                     kind, value = fn(ep, raw, now)
-                except FrameError as exc:
-                    counters.malformed += 1
-                    counters.error(f"malformed update: {exc}")
-                    continue
-                except DecodeError as exc:
-                    counters.rejected += 1
-                    counters.error(f"account rejected: {exc}")
-                    continue
                 except EngineError as exc:
-                    counters.rejected += 1
-                    counters.error(f"pool state rejected: {exc}")
+                    count_refused(counters, exc, "update")
                     continue
                 if kind == SLOT or kind == ACCOUNT or kind == TRANSACTION:
                     if self.last_slot is None or value > self.last_slot:
