@@ -74,6 +74,12 @@ from storage.journal import Chunk, JournalError, SessionInfo
 log = logging.getLogger(__name__)
 
 HOLD_S = 5.0  # how long a batch ahead of a missing one waits for it (then: a gap)
+# a message delivered and not acknowledged within this is delivered again: what a pull
+# request had on the wire when the server or the connection died comes back well
+# within HOLD_S (a batch applied already is skipped by its sequence)
+ACK_WAIT_S = 2.0
+REPAIR_S = 0.5  # a batch ahead of a missing one waits this long, then the stream is read
+REPAIR_MAX = 4096  # messages read directly in one repair round
 ACK_TIMEOUT_S = 2.0  # a batch not acknowledged within this is sent again
 FETCH = 512  # messages a consumer asks for at once
 PULL_EXPIRES_S = 2.0  # how long one pull request lingers on the server
@@ -414,12 +420,14 @@ class RegionStats:
     lost: int = 0  # stream messages gone before they were read (retention)
     held: int = 0  # batches waiting for a missing one now
     stale_run: int = 0  # batches of an older run after a newer one started
+    repaired: int = 0  # missing messages read from the stream directly (get_msg)
     pending: int = 0  # messages in the stream this consumer has not fetched (server's count)
     last_stream_seq: int = 0
     next_seq: int = 0  # the run's next batch sequence
     last_error: str = ""
     last_message_ns: int | None = None
     latency_ns: deque[int] = field(default_factory=lambda: deque(maxlen=LATENCY_SAMPLES))
+    applied_by_run: dict[str, int] = field(default_factory=dict)  # batches applied per run
 
     def latency_ms(self, q: float) -> float | None:
         """The ``q`` quantile of collector receive -> applied here (ms), recent frames."""
@@ -445,12 +453,15 @@ class RegionFeed:
         self.stats = RegionStats(region)
         self.stream = stream_name(region)
         self._map: dict[int, int] = {}  # the run's endpoint index -> ours
-        self._hold: dict[int, list[Input]] = {}
+        self._hold: dict[int, tuple[int, list[Input]]] = {}  # batch seq -> (stream seq, inputs)
+        self._applied_sseq = 0  # the stream sequence of the last batch applied
         self._hold_since: float | None = None
         self._task: asyncio.Task[None] | None = None
         self._sub: Any = None
         self.offset_ns = wall_offset_ns()
         self.hello: dict[str, Any] | None = None
+        self.hold_s = HOLD_S
+        self._stopping = False
         self.applied_event = asyncio.Event()  # set after each applied fetch (tests, bench)
 
     async def latest_hello(self) -> tuple[int, dict[str, Any]] | None:
@@ -474,7 +485,7 @@ class RegionFeed:
             durable_name=self.consumer, ack_policy=AckPolicy.ALL,
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE if found else DeliverPolicy.ALL,
             opt_start_seq=found[0] if found else None, max_ack_pending=65_536,
-            inactive_threshold=3600.0, ack_wait=30.0,
+            inactive_threshold=3600.0, ack_wait=ACK_WAIT_S,
         )  # fmt: skip
         await self.js.add_consumer(self.stream, cfg)
         # the pull requests are ours (a lingering request of FETCH messages at a time,
@@ -488,12 +499,32 @@ class RegionFeed:
         self.stats.connected = True
         self._task = asyncio.create_task(self._run(), name=f"consume-{self.region}")
 
-    async def stop(self) -> None:
+    async def pause(self) -> None:
+        """Stop reading (the durable consumer stays, the stream keeps what it holds)."""
         if self._task is not None:
+            # the flag too: the client's next_msg turns a cancellation into its own error
+            self._stopping = True
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
             self._task = None
+
+    def resume(self) -> None:
+        self._stopping = False
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"consume-{self.region}")
+
+    async def wait_applied(self, done: Callable[[], bool], timeout_s: float) -> None:
+        """Until ``done()`` holds after an applied batch (TimeoutError after ``timeout_s``)."""
+        async def until() -> None:
+            while not done():
+                self.applied_event.clear()
+                await self.applied_event.wait()
+
+        await asyncio.wait_for(until(), timeout_s)
+
+    async def stop(self) -> None:
+        await self.pause()
         if self._sub is not None:
             with contextlib.suppress(Exception):
                 await self._sub.unsubscribe()
@@ -508,7 +539,7 @@ class RegionFeed:
             }
         ).encode()
         polls = 0
-        while True:
+        while not self._stopping:
             try:
                 await self._nc.publish(self._next, request, reply=self._inbox)
             except asyncio.CancelledError:
@@ -519,7 +550,7 @@ class RegionFeed:
                 await asyncio.sleep(0.2)  # a pause between attempts, not a sync point
                 continue
             got, last = 0, None
-            while got < FETCH:
+            while got < FETCH and not self._stopping:
                 try:
                     m = await self._sub.next_msg(timeout=PULL_EXPIRES_S * 2)
                 except asyncio.CancelledError:
@@ -540,8 +571,12 @@ class RegionFeed:
                 if self._sub.pending_msgs == 0:  # caught up: acknowledge, show it
                     await self._caught_up(last)
                     last = None
+                    if self._hold:
+                        await self._repair()
             if last is not None:
                 await self._caught_up(last)
+            if self._hold:
+                await self._repair()
             self._check_hold()
             polls += 1
             if got == 0 and polls % 4 == 0:
@@ -554,36 +589,61 @@ class RegionFeed:
         self._check_hold()
         self.applied_event.set()
 
+    async def _repair(self) -> None:
+        """Batches have waited ``REPAIR_S`` for a missing one: the missing ones lie in the
+        stream between the last batch applied and the first held (a region's stream is
+        its collector's messages in the order stored), so they are read there directly
+        (``get_msg``) — what the server had sent when it or the connection died is not
+        waited for until it is delivered again. What the stream no longer holds (its
+        retention dropped it before it was read) is lost: counted, and the gap taken."""
+        if not self._hold or self._hold_since is None:
+            return
+        if time.monotonic() - self._hold_since < REPAIR_S:
+            return
+        lo = self._applied_sseq + 1
+        hi = min(s for s, _ in self._hold.values()) - 1
+        gone = 0
+        for sseq in range(lo, min(hi, lo + REPAIR_MAX - 1) + 1):
+            try:
+                m = await self.js.get_msg(self.stream, sseq)
+            except nats.js.errors.NotFoundError:
+                gone += 1
+                continue
+            except Exception:
+                return  # the server is away: the next round tries again
+            self.stats.repaired += 1
+            self._batch(sseq, m.subject or "", m.headers or {}, m.data or b"")
+        if gone and self._hold:
+            self.stats.lost += gone
+            self._give_up()
+
     async def _pending(self) -> None:
         with contextlib.suppress(Exception):
             info = await self.js.consumer_info(self.stream, self.consumer)
             self.stats.pending = int(info.num_pending or 0)
 
     def _message(self, m: Msg) -> None:
-        st = self.stats
         md = m.metadata
-        sseq = int(md.sequence.stream)
         if md.num_delivered and md.num_delivered > 1:
-            st.redelivered += 1
-        if sseq <= st.last_stream_seq:
-            st.skipped += 1  # delivered again: applied once already
-            return
-        if st.last_stream_seq and sseq > st.last_stream_seq + 1:
-            st.lost += sseq - st.last_stream_seq - 1
-        st.last_stream_seq = sseq
+            self.stats.redelivered += 1  # after a restart, in any order: the sequence decides
+        self._batch(int(md.sequence.stream), m.subject, m.headers or {}, m.data)
+
+    def _batch(self, sseq: int, subject: str, h: dict[str, str], data: bytes) -> None:
+        """One message of the stream (at stream sequence ``sseq``), delivered or read."""
+        st = self.stats
+        st.last_stream_seq = max(st.last_stream_seq, sseq)
         st.last_message_ns = time.monotonic_ns()
-        h = m.headers or {}
         run, seq = h.get("Arbscope-Run", ""), int(h.get("Arbscope-Seq", "-1"))
-        if m.subject.endswith(".hello"):
-            self._new_run(run, json.loads(m.data or b"{}"))
+        if subject.endswith(".hello"):
+            self._new_run(run, json.loads(data or b"{}"))
             return
         if run != st.run:
             st.stale_run += 1  # a late resend of a run that is over (or before any hello)
             return
-        if seq < st.next_seq:
-            st.skipped += 1
+        if seq < st.next_seq or seq in self._hold:
+            st.skipped += 1  # delivered again (a redelivery, a resend): applied once already
             return
-        self._hold[seq] = list(unpack(m.data))
+        self._hold[seq] = (sseq, list(unpack(data)))
         if self._hold_since is None and seq > st.next_seq:
             self._hold_since = time.monotonic()
         self._drain()
@@ -610,9 +670,12 @@ class RegionFeed:
     def _drain(self) -> None:
         st = self.stats
         while st.next_seq in self._hold:
-            self._apply(self._hold.pop(st.next_seq))
+            self._applied_sseq, inputs = self._hold.pop(st.next_seq)
+            self._apply(inputs)
             st.next_seq += 1
             st.batches += 1
+            st.applied_by_run[st.run] = st.applied_by_run.get(st.run, 0) + 1
+            self.applied_event.set()
         if not self._hold:
             self._hold_since = None
         st.held = len(self._hold)
@@ -622,7 +685,14 @@ class RegionFeed:
         st = self.stats
         if not self._hold or self._hold_since is None:
             return
-        if time.monotonic() - self._hold_since < HOLD_S:
+        if time.monotonic() - self._hold_since < self.hold_s:
+            return
+        self._give_up()
+
+    def _give_up(self) -> None:
+        """The batches before the first held one are a gap: counted, passed over."""
+        st = self.stats
+        if not self._hold or min(self._hold) <= st.next_seq:
             return
         first = min(self._hold)
         st.gaps += 1
