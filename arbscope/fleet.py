@@ -287,12 +287,16 @@ class Publisher:
     async def _run(self) -> None:
         backoff = 0.05
         while True:
-            if not self._outbox and not self._inflight:
+            if not self._outbox and not self._inflight and not self._buf:
                 await self._wake.wait()
             self._wake.clear()
-            self._cut()
             try:
-                while self._outbox and len(self._inflight) < self.window:
+                # a new batch is cut only when the window has room: while it is full the
+                # inputs gather in the buffer, so batches grow with the load (throughput)
+                # and stay single frames when it is light (latency)
+                while (self._outbox or self._buf) and len(self._inflight) < self.window:
+                    if not self._outbox:
+                        self._cut()
                     b = self._outbox[0]
                     await self._send(b)
                     self._outbox.popleft()
@@ -303,12 +307,16 @@ class Publisher:
                 oldest = self._inflight[0]
                 assert oldest.future is not None
                 left = oldest.sent_at + self.ack_timeout_s - time.monotonic()
-                waker = asyncio.ensure_future(self._wake.wait())
+                # new inputs wake the loop only when they could be sent
+                room = len(self._inflight) < self.window
+                waker = asyncio.ensure_future(self._wake.wait()) if room else None
                 try:
-                    await asyncio.wait([oldest.future, waker], timeout=max(left, 0.0),
+                    await asyncio.wait([oldest.future] + ([waker] if waker else []),
+                                       timeout=max(left, 0.0),
                                        return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
                 finally:
-                    waker.cancel()
+                    if waker is not None:
+                        waker.cancel()
                 self._reap()
                 if self._inflight and not self._inflight[0].future.done():  # type: ignore[union-attr]
                     if time.monotonic() - self._inflight[0].sent_at >= self.ack_timeout_s:
@@ -516,6 +524,7 @@ class RegionFeed:
 
     async def wait_applied(self, done: Callable[[], bool], timeout_s: float) -> None:
         """Until ``done()`` holds after an applied batch (TimeoutError after ``timeout_s``)."""
+
         async def until() -> None:
             while not done():
                 self.applied_event.clear()
@@ -682,7 +691,6 @@ class RegionFeed:
 
     def _check_hold(self) -> None:
         """A batch that waited HOLD_S for a missing one: the missing ones are a gap."""
-        st = self.stats
         if not self._hold or self._hold_since is None:
             return
         if time.monotonic() - self._hold_since < self.hold_s:

@@ -56,8 +56,14 @@ def rss_mb(pid: int) -> float:
 # ---------------------------------------------------------------- the collector process
 def collect(url: str, ws: list[str], http: list[str], seed: int, tokens: int, pools: int) -> None:
     import engine_rs
-    from arbscope.fleet import Publisher, PublishingIngest, Retention, connect, ensure_stream
-    from arbscope.fleet import stream_name
+    from arbscope.fleet import (
+        Publisher,
+        PublishingIngest,
+        Retention,
+        connect,
+        ensure_stream,
+        stream_name,
+    )
     from feeds.clients.pool import Endpoint, FeedPool
     from feeds.clients.pubsub import WorkerConfig
     from feeds.sim.world import World, WorldConfig
@@ -85,6 +91,7 @@ def collect(url: str, ws: list[str], http: list[str], seed: int, tokens: int, po
             await asyncio.sleep(0.01)  # the subscriptions' answers (a bench's start)
         await pub.flush(30)
         print("ready", flush=True)
+
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, sys.stdin.read)  # until the parent goes
         await pool.stop()
@@ -105,9 +112,12 @@ class Counting:
         self.expect = -1
         self.first_recv = 0
         self.last = 0
+        self.since = 0  # frames received (by the collector) before this are not counted
 
     def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
         sid: int = self.ingest.frame(endpoint, frame, recv_ns)
+        if recv_ns < self.since:
+            return sid
         self.count += 1
         if self.count == 1:
             self.first_recv = recv_ns
@@ -119,9 +129,11 @@ class Counting:
         return getattr(self.ingest, name)
 
 
-async def via_nats(url: str, http: str, slots: int, rate: float, bases: Sequence[str],
-                   soak_s: float = 0.0, mem: Any = None) -> dict[str, Any]:  # fmt: skip
-    """One flood (or, soaking, paced floods for ``soak_s``) through the stream."""
+async def via_nats(url: str, http: str, phases: Sequence[tuple[int, float]],
+                   bases: Sequence[str], soak_s: float = 0.0,
+                   mem: Any = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Floods of ``(slots, rate)`` through the stream, one consumer for all (the last
+    one repeated until ``soak_s`` has passed); each flood's figures."""
     import engine_rs
     from arbscope.fleet import RegionFeed, Retention, connect
 
@@ -135,15 +147,18 @@ async def via_nats(url: str, http: str, slots: int, rate: float, bases: Sequence
     await feed.start()
     try:
         await feed.wait_applied(lambda: feed.stats.pending == 0 and feed.stats.runs > 0, 60)
-        out: dict[str, Any] = {}
+        results: list[dict[str, Any]] = []
         t_end = time.monotonic() + soak_s
         floods = 0
         samples: list[dict[str, float]] = []
         next_sample = time.monotonic()
+        todo = list(phases)
         while True:
+            slots, rate = todo.pop(0) if todo else phases[-1]
             feed.stats.latency_ns.clear()
             before = feed.stats.frames
-            ing.count, ing.last = 0, 0
+            t_flood = time.monotonic_ns()
+            ing.count, ing.last, ing.since = 0, 0, t_flood
             counts = await _flood(http, slots, rate)
             ing.expect = sum(counts)
             await feed.wait_applied(lambda: ing.count >= ing.expect, 600)
@@ -152,15 +167,16 @@ async def via_nats(url: str, http: str, slots: int, rate: float, bases: Sequence
             span = (ing.last - ing.first_recv) / 1e9
             out = {"frames": feed.stats.frames - before, "rate": ing.expect / span,
                    "lat": list(feed.stats.latency_ns)}  # fmt: skip
+            results.append(out)
             if mem is not None and time.monotonic() >= next_sample:
                 samples.append(mem())
                 next_sample += 10.0
-            if time.monotonic() >= t_end:
+            if not todo and time.monotonic() >= t_end:
                 break
         st = feed.stats
-        out.update(floods=floods, gaps=st.gaps, lost=st.lost, skipped=st.skipped,
-                   batches=st.batches, samples=samples)  # fmt: skip
-        return out
+        results[-1].update(floods=floods, gaps=st.gaps, lost=st.lost, skipped=st.skipped,
+                           batches=st.batches, samples=samples)  # fmt: skip
+        return results
     finally:
         await feed.stop()
         await nc.close()
@@ -175,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--pools", type=int, default=48)
     ap.add_argument("--slots", type=int, default=1000, help="slots per flood (~40 frames each)")
     ap.add_argument("--rate", type=float, default=2000.0,
-                    help="paced frames/s for the latency (default 2,000; --soak: 20,000)")  # fmt: skip
+                    help="paced frames/s (default 2,000; --soak: 20,000)")  # fmt: skip
     ap.add_argument("--soak", type=float, default=0.0, metavar="SECONDS",
                     help="paced floods for this long; memory every 10 s")  # fmt: skip
     ap.add_argument("--json", metavar="PATH")
@@ -224,8 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if a.soak:
             rate = a.rate if a.rate != 2000.0 else 20_000.0
             slots = max(1, int(rate * 2 / 40))  # about 2 s a flood
-            r = asyncio.run(via_nats(server.url, http[0], slots, rate / a.endpoints, bases,
-                                     a.soak, mem))  # fmt: skip
+            r = asyncio.run(via_nats(server.url, http[0], [(slots, rate / a.endpoints)], bases,
+                                     a.soak, mem))[-1]  # fmt: skip
             print(f"# soak: {a.soak:.0f} s of paced floods at {rate:,.0f} frames/s "
                   f"({r['floods']} floods), batches {r['batches']:,}, gaps {r['gaps']}, "
                   f"lost {r['lost']}")  # fmt: skip
@@ -240,8 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if a.json:
                 Path(a.json).write_text(json.dumps({k: v for k, v in r.items() if k != "lat"}))
             return 0
-        flood = asyncio.run(via_nats(server.url, http[0], a.slots, 0.0, bases))
-        paced = asyncio.run(via_nats(server.url, http[0], a.slots, a.rate / a.endpoints, bases))
+        flood, paced = asyncio.run(via_nats(server.url, http[0], [
+            (a.slots, 0.0), (a.slots, a.rate / a.endpoints)], bases))  # fmt: skip
         m = mem()
     finally:
         if col is not None:
@@ -257,11 +273,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.stop()
         store.cleanup()
     lat = paced["lat"]
+    gaps = paced["gaps"]
     out = {
         "endpoints": a.endpoints, "direct_frames_s": direct.rate, "nats_frames_s": flood["rate"],
         "ratio": flood["rate"] / direct.rate, "paced_frames_s": a.rate,
         "latency_p50_ms": pct(lat, 0.5) / 1e6, "latency_p99_ms": pct(lat, 0.99) / 1e6,
-        "latency_samples": len(lat), "rss_mb": m, "gaps": flood["gaps"] + paced["gaps"],
+        "latency_samples": len(lat), "rss_mb": m, "gaps": gaps,
     }  # fmt: skip
     rows = [
         ("direct: FeedPool + Rust FeedIngest", f"{direct.rate:,.0f} frames/s", "100 %"),

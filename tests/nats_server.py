@@ -60,7 +60,9 @@ class NatsServer:
             left = deadline - time.monotonic()
             if left <= 0 or self.proc.poll() is not None:
                 self.stop()
-                raise RuntimeError(f"nats-server did not start: {seen[-2000:].decode(errors='replace')}")
+                raise RuntimeError(
+                    f"nats-server did not start: {seen[-2000:].decode(errors='replace')}"
+                )
             ready, _, _ = select.select([fd], [], [], left)
             if ready:
                 seen += os.read(fd, 65536)

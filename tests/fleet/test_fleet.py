@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import nats
-import pytest
 from nats.js.api import StorageType, StreamConfig
 
 from arbscope.fleet import FleetSettings, RegionFeed, StreamJournalReader, stream_name
@@ -120,7 +119,8 @@ async def test_two_regions_feed_one_consumer_and_it_replays_from_the_stream(
     snap_feeds = {f.name: f for f in con._feeds()}
     assert set(snap_feeds) == {"eu/eu-a", "eu/eu-b", "us/us-a", "eu/*", "us/*"}
     assert snap_feeds["eu/*"].lead + snap_feeds["us/*"].lead == sum(
-        s.first_seen for s in con.ingest.dedup_stats())
+        s.first_seen for s in con.ingest.dedup_stats()
+    )
     # the first copy to reach this consumer wins (its transport counts, as an endpoint's
     # network does): the other region's copies of it are duplicates
     us_a = snap_feeds["us/us-a"]
