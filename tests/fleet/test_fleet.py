@@ -323,3 +323,14 @@ async def test_a_consumer_that_falls_behind_retention_shows_the_loss(
         await eu.stop()
         await con.stop()
         await server.stop()
+
+
+def test_the_nats_flags_need_a_server_and_a_valid_region(capsys: Any) -> None:
+    from arbscope.cli import main
+
+    assert main(["run", "--headless", "--region", "eu"]) == 2
+    assert "--region and --journal-stream need --nats URL" in capsys.readouterr().err
+    assert main(["run", "--headless", "--nats", "nats://127.0.0.1:1", "--region", "e.u"]) == 2
+    assert "letters, digits, _ and - only" in capsys.readouterr().err
+    assert main(["replay", "x", "--headless", "--seq", "1:2"]) == 2
+    assert "--seq needs --nats URL" in capsys.readouterr().err
