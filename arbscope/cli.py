@@ -65,6 +65,16 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command")
     run = sub.add_parser("run", help="the dashboard (default)")
     _add_run(run)
+    _add_nats(run)
+    collect = sub.add_parser(
+        "collect", help="headless: run the feeds and publish every frame to NATS JetStream "
+        "(one region's collector; see README, Past one machine)",
+    )  # fmt: skip
+    _add_run(collect)
+    collect.add_argument("--nats", required=True, metavar="URL",
+                         help="the NATS server (nats://host:4222) with JetStream")  # fmt: skip
+    collect.add_argument("--region", required=True, metavar="NAME",
+                         help="this collector's region (its stream: ARBSCOPE_<NAME>)")  # fmt: skip
     sim = sub.add_parser("sim", help="serve the simulated market; prints its URLs")
     _add_common(sim)
     sim.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -137,6 +147,14 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--json", action="store_true", help="what-if (headless): the summary as JSON"
     )
+    replay.add_argument(
+        "--nats", metavar="URL", help="read the session from JetStream (a session run with "
+        "--journal-stream) instead of the journal file",
+    )  # fmt: skip
+    replay.add_argument(
+        "--seq", metavar="A:B", help="with --nats: only the chunks at these stream sequence "
+        "numbers (inclusive; A: or :B for open ends)",
+    )  # fmt: skip
     sweep = sub.add_parser(
         "sweep", help="what-if replays of a session over a grid of policy and fee values"
     )
@@ -508,6 +526,41 @@ def _add_run(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_nats(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("NATS JetStream (collectors in other places; see README)")
+    g.add_argument("--nats", metavar="URL", help="the NATS server (nats://host:4222)")
+    g.add_argument(
+        "--region", action="append", default=[], metavar="NAME",
+        help="consume this region's stream (repeatable): its collector's endpoints show as "
+        "REGION/ENDPOINT beside the session's own (no --ws: the regions alone)",
+    )  # fmt: skip
+    g.add_argument(
+        "--consumer", metavar="NAME", help="this session's durable consumer name (default: "
+        "from the host and process; every dashboard has its own)",
+    )  # fmt: skip
+    g.add_argument(
+        "--journal-stream", action="store_true",
+        help="publish the journal's chunks to JetStream too (arbscope replay --nats)",
+    )  # fmt: skip
+
+
+def fleet_settings(args: argparse.Namespace) -> Any:
+    """The NATS side of `run` / `collect` (None without --nats); ValueError for a bad
+    region name or a flag without --nats."""
+    from .fleet import FleetSettings
+
+    url = getattr(args, "nats", None)
+    regions = list(getattr(args, "region", None) or [])
+    if args.command == "collect":
+        return FleetSettings(str(url), collect=args.region)
+    if not url:
+        if regions or getattr(args, "journal_stream", False):
+            raise ValueError("--region and --journal-stream need --nats URL")
+        return None
+    return FleetSettings(url, regions=regions, consumer=args.consumer,
+                         journal_stream=args.journal_stream)  # fmt: skip
+
+
 def resolve_config(args: argparse.Namespace) -> Any:
     """The configuration for `run`: defaults < file < environment < these flags."""
     from .config import BY_DOTTED, Config, ConfigError, _convert, check, load
@@ -574,6 +627,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(problem)
     if args.command == "sim":
         return _sim(args)
+    if args.command == "collect":
+        args.no_record = True  # the stream is its record
+        args.headless = True
+        return _run(args)
     if args.command == "sessions":
         return _sessions(args)
     if args.command == "replay":
@@ -619,8 +676,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.duration is not None and not args.duration > 0:
         return _fail("--duration must be positive")
     try:
+        fleet = fleet_settings(args)
+    except ValueError as exc:
+        return _fail(str(exc))
+    try:
         cfg = resolve_config(args)
-        session = build_session(cfg)
+        session = build_session(cfg, fleet)
     except ConfigError as exc:
         return _fail("configuration:\n  " + "\n  ".join(exc.problems))
     from . import logs
@@ -691,8 +752,9 @@ def pubsub_transport(wanted: str) -> str:
     return wanted
 
 
-def build_session(cfg: Any) -> Any:
-    """The session a configuration describes (ConfigError for a bad pool file)."""
+def build_session(cfg: Any, fleet: Any = None) -> Any:
+    """The session a configuration describes (ConfigError for a bad pool file);
+    ``fleet``: its NATS side (arbscope.fleet.FleetSettings), if any."""
     from engine_rs.records import ScorePolicy
     from feeds.clients.pool import Endpoint
     from feeds.clients.pubsub import WorkerConfig
@@ -779,7 +841,12 @@ def build_session(cfg: Any) -> Any:
         commitment=cfg["feeds.commitment"],
         ca_file=ca_file,
         max_answer_bytes=max_frame,
+        fleet=fleet,
     )  # fmt: skip
+    if fleet is not None and fleet.regions and not (ws or grpc_urls):  # the collectors alone
+        if cfg["sim.accept_tx"]:
+            raise ConfigError(["sim.accept_tx is for the embedded simulator (--region is set)"])
+        return FeedSession(base_mints=cfg["market.base_mints"], embedded_sim=False, **common)
     if ws or grpc_urls:
         if cfg["sim.accept_tx"]:
             raise ConfigError(["sim.accept_tx is for the embedded simulator (feeds.ws is set)"])
@@ -1060,6 +1127,13 @@ def _status_line(s: Any) -> str:
         live = f", live {s.mode.lower()} pnl {lv.pnl:+,} ({lv.confirmed} ok, {lv.failed} failed)"
     rec = getattr(s, "recorder", None)
     journal = f", journal: {rec.error}" if rec is not None and rec.error else ""
+    pub = getattr(s, "publisher", None)
+    if pub is not None:  # a collector
+        st = pub.stats
+        return (f"slot {snap.slot}, feeds {up}/{len(snap.feeds)} up, published {st.acked:,} "
+                f"batches ({st.frames:,} frames) to {pub.region}, {pub.pending} pending, "
+                f"{st.resent} resent, {st.dropped} dropped"
+                + (f", last error: {st.last_error}" if st.last_error else ""))  # fmt: skip
     return (
         f"slot {snap.slot}, feeds {up}/{len(snap.feeds)} up, {snap.updates_per_s:.0f} "
         f"updates/s, {len(snap.opportunities)} opportunities ({go} go), {paper}{live}, "
@@ -1180,8 +1254,28 @@ def _replay(args: argparse.Namespace) -> int:
     if args.until is not None and not args.until > 0:
         return _fail(f"--until must be a positive number of seconds, got {args.until:g}")
 
+    opener = None
+    if args.nats:
+        from .fleet import StreamJournalReader, parse_seq_range
+
+        try:
+            seq = parse_seq_range(args.seq)
+        except ValueError as exc:
+            return _fail(str(exc))
+
+        async def opener() -> Any:
+            return await StreamJournalReader(args.nats, seq).open()
+    elif args.seq:
+        return _fail("--seq needs --nats URL")
+
     async def info() -> Any:
-        return await load_info(db, args.session)
+        if opener is None:
+            return await load_info(db, args.session)
+        reader = await opener()
+        try:
+            return await reader.info(args.session)
+        finally:
+            await reader.close()
 
     from storage.journal import JournalError
 
@@ -1189,12 +1283,16 @@ def _replay(args: argparse.Namespace) -> int:
         meta = asyncio.run(info())
     except JournalError as exc:
         return _fail(str(exc))
+    except Exception as exc:  # no NATS server there (nats.errors.NoServersError, OSError)
+        return _fail(f"--nats {args.nats}: {exc}")
+    if whatif and opener is not None:
+        return _fail("--policy, --until and --json read the journal file (not --nats)")
     if whatif:
         from .whatif import replay_command
 
         return replay_command(db, meta, args.policy, args.until, args.json)
     try:
-        session = ReplaySession(db, meta, shadow=args.shadow, speed=speed)
+        session = ReplaySession(db, meta, shadow=args.shadow, speed=speed, opener=opener)
     except Exception as exc:  # e.g. a config the engine refuses: a message, not a traceback
         return _fail(f"cannot replay {meta.id}: {type(exc).__name__}: {exc}")
     if args.headless:

@@ -25,9 +25,10 @@ import contextlib
 import math
 import time
 import types
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from engine_rs.errors import EngineError
 from engine_rs.records import ScorePolicy
@@ -37,7 +38,7 @@ from storage.journal import Journal, JournalError, SessionInfo
 
 from .market import Snapshot
 from .runloop import TICK_S, Clock, RecordedClock, RunLoop
-from .session import DEFAULT_POLICY, FeedSession, FeeSettings, _ReplaySink, from_journal
+from .session import DEFAULT_POLICY, FeedSession, FeeSettings, _ReplaySink, feed_input, from_journal
 
 SPEEDS = (1.0, 10.0, 100.0, math.inf)
 YIELD_EVERY = 2_000  # inputs applied between two yields to the event loop (a long seek)
@@ -82,8 +83,12 @@ class ReplaySession:
         shadow: bool = False, speed: float = 1.0, timer_clock: Callable[[], int] | None = None,
         clock: Clock | None = None, tick_s: float = TICK_S, *,
         policy: ScorePolicy | None = None, fee_settings: FeeSettings | None = None,
+        opener: Callable[[], Awaitable[Any]] | None = None,
     ) -> None:  # fmt: skip
         cfg = info.config
+        # where the journal is read: the SQLite file at ``db``, or (``opener``) another
+        # reader of the same chunks (``arbscope.fleet.StreamJournalReader``: JetStream)
+        self.opener = opener
         self.db, self.info = db, info
         self.session_id = info.id
         self.seed = int(cfg.get("seed", 0))
@@ -96,7 +101,7 @@ class ReplaySession:
         self.policy = policy or self.recorded_policy
         self.fee_settings = fee_settings or self.recorded_fee_settings
         self.backend_arg, self.shadow, self.timer_clock = backend, shadow, timer_clock
-        self.journal: Journal | None = None
+        self.journal: Any = None  # a Journal, or a reader of the same chunks
         self.digest = ""
         self.start_error = ""
         self.read_error: JournalError | None = None  # a damaged chunk met on the way
@@ -138,7 +143,7 @@ class ReplaySession:
         if self.journal is not None:
             return
         try:
-            self.journal = await Journal.open(self.db, create=False, write=False)
+            self.journal = await self._open()
             # the names the recording session read (none in a journal from before them:
             # the well-known table and mint prefixes then)
             self.session.use_tokens(await self.journal.tokens(self.info.id))
@@ -152,6 +157,11 @@ class ReplaySession:
             raise
         if self.start_error:  # nothing will read it now; open, it would keep the process alive
             await self._close_journal()
+
+    async def _open(self) -> Any:
+        if self.opener is not None:
+            return await self.opener()
+        return await Journal.open(self.db, create=False, write=False)
 
     async def _close_stream(self) -> None:
         """Stop reading the journal where the stream stands (its cursor closed)."""
@@ -220,32 +230,10 @@ class ReplaySession:
         self.applied += 1
         self.pos_ns = max(self.pos_ns, inp.t_ns - self.t0_ns)
         try:
-            if k is Kind.FRAME:
-                self.frames_applied += 1
-                ing.frame(inp.endpoint, inp.payload, inp.t_ns)
-            elif k is Kind.GRPC:  # the same ingest entry as live (FeedIngest.grpc)
-                self.frames_applied += 1
-                ing.grpc(inp.endpoint, inp.payload, inp.t_ns)
+            if feed_input(ing, inp, inp.endpoint):
+                self.frames_applied += k is Kind.FRAME or k is Kind.GRPC
             elif k is Kind.TICK:
                 s.tick(now_ns=inp.t_ns)
-            elif k is Kind.ACCOUNT:
-                pubkey, owner, slot = inp.json()
-                ing.account(pubkey, owner, inp.data(), slot)
-            elif k is Kind.TRACK_POOL:
-                ing.track_pool(*inp.json())
-            elif k is Kind.TRACK_TICK_ARRAY:
-                ing.track_tick_array(*inp.json())
-            elif k is Kind.UNTRACK_TICK_ARRAY:
-                ing.untrack_tick_array(*inp.json())
-            elif k is Kind.BIND:
-                sid, label, kind = inp.json()
-                ing.bind(inp.endpoint, sid, label, kind)
-            elif k is Kind.UNBIND:
-                ing.unbind(inp.endpoint)
-            elif k is Kind.DRAIN:
-                ing.take_changed()
-            elif k is Kind.EPOCH_SCHEDULE:
-                ing.set_epoch_schedule(*inp.json())
             elif k is Kind.TIPS:
                 s._on_tips([int(x) for x in inp.json()])
             elif k is Kind.LANDING:
@@ -302,7 +290,7 @@ class ReplaySession:
         self.shown = self.session.snapshots = False
         self.clock.speed, self.clock.paused = speed, False
         if self.journal is None:
-            self.journal = await Journal.open(self.db, create=False, write=False)
+            self.journal = await self._open()
         await self.loop.run(done=lambda: self.ended or self._stopped)
         if self.read_error is not None:
             raise self.read_error

@@ -14,6 +14,7 @@ check compares graphs that saw the same history.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -33,7 +34,7 @@ from feeds.redact import scrub
 from feeds.sim.server import SimServer
 from feeds.sim.world import WorldConfig
 from feeds.wire.units import TokenInfo
-from storage.codec import Kind, json_payload
+from storage.codec import Input, Kind, json_payload
 from storage.journal import Journal, JournalError
 from storage.recorder import MAX_PENDING_BYTES, Digest, Recorder, canonical
 
@@ -222,41 +223,44 @@ class _TimedIngest:
         return self.active.stats()
 
 
-class _RecordingIngest:
-    """What the feeds call (``FeedPool``, its workers), recorded as journal inputs before
-    being passed on: every frame's bytes, every account, pool, tick array (tracked or
-    dropped), subscription binding, the cluster's epoch schedule, and a drain of the
-    changed set. Replaying them in order rebuilds the state."""
+class InputTee:
+    """What the feeds call (``FeedPool``, its workers), handed to ``put`` as engine
+    inputs (``Kind``, endpoint, payload, receive time) before being passed on: every
+    frame's bytes, every account, pool, tick array (tracked or dropped), subscription
+    binding, the cluster's epoch schedule, and a drain of the changed set. Replaying
+    them in order rebuilds the state. ``put``: the journal's ``Recorder.input``, or a
+    collector's ``arbscope.fleet.Publisher.add`` (the two can be chained)."""
 
-    def __init__(self, inner: _TimedIngest, rec: Recorder) -> None:
-        self.inner, self.rec = inner, rec
+    def __init__(self, inner: Any, put: Callable[..., None]) -> None:
+        self.inner, self.put = inner, put
 
     def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
-        self.rec.input(Kind.FRAME, endpoint, bytes(frame), recv_ns)
-        return self.inner.frame(endpoint, frame, recv_ns)
+        self.put(Kind.FRAME, endpoint, bytes(frame), recv_ns)
+        return int(self.inner.frame(endpoint, frame, recv_ns))
 
     def grpc(self, endpoint: int, update: bytes, recv_ns: int) -> tuple[int, int]:
-        self.rec.input(Kind.GRPC, endpoint, bytes(update), recv_ns)
-        return self.inner.grpc(endpoint, update, recv_ns)
+        self.put(Kind.GRPC, endpoint, bytes(update), recv_ns)
+        out: tuple[int, int] = self.inner.grpc(endpoint, update, recv_ns)
+        return out
 
     def account(self, pubkey: str, owner: str, data: bytes, slot: int) -> bool:
-        self.rec.input(Kind.ACCOUNT, 0, json_payload([pubkey, owner, slot], bytes(data)))
-        return self.inner.account(pubkey, owner, data, slot)
+        self.put(Kind.ACCOUNT, 0, json_payload([pubkey, owner, slot], bytes(data)))
+        return bool(self.inner.account(pubkey, owner, data, slot))
 
     def track_pool(self, address: str, kind: str) -> None:
-        self.rec.input(Kind.TRACK_POOL, 0, json_payload([address, kind]))
+        self.put(Kind.TRACK_POOL, 0, json_payload([address, kind]))
         self.inner.track_pool(address, kind)
 
     def track_tick_array(self, address: str, whirlpool: str) -> None:
-        self.rec.input(Kind.TRACK_TICK_ARRAY, 0, json_payload([address, whirlpool]))
+        self.put(Kind.TRACK_TICK_ARRAY, 0, json_payload([address, whirlpool]))
         self.inner.track_tick_array(address, whirlpool)
 
     def untrack_tick_array(self, address: str, whirlpool: str) -> None:
-        self.rec.input(Kind.UNTRACK_TICK_ARRAY, 0, json_payload([address, whirlpool]))
+        self.put(Kind.UNTRACK_TICK_ARRAY, 0, json_payload([address, whirlpool]))
         self.inner.untrack_tick_array(address, whirlpool)
 
     def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None:
-        self.rec.input(Kind.BIND, endpoint, json_payload([subscription, label, kind]))
+        self.put(Kind.BIND, endpoint, json_payload([subscription, label, kind]))
         self.inner.bind(endpoint, subscription, label, kind)
 
     def set_epoch_schedule(
@@ -267,20 +271,53 @@ class _RecordingIngest:
         first_normal_slot: int = 0,
     ) -> None:
         args = [slots_per_epoch, warmup, first_normal_epoch, first_normal_slot]
-        self.rec.input(Kind.EPOCH_SCHEDULE, 0, json_payload(args))
+        self.put(Kind.EPOCH_SCHEDULE, 0, json_payload(args))
         self.inner.set_epoch_schedule(slots_per_epoch, warmup, first_normal_epoch,
                                       first_normal_slot)  # fmt: skip
 
     def unbind(self, endpoint: int) -> None:
-        self.rec.input(Kind.UNBIND, endpoint, b"")
+        self.put(Kind.UNBIND, endpoint, b"")
         self.inner.unbind(endpoint)
 
     def take_changed(self) -> list[str]:
-        self.rec.input(Kind.DRAIN, 0, b"")
-        return self.inner.take_changed()
+        self.put(Kind.DRAIN, 0, b"")
+        out: list[str] = self.inner.take_changed()
+        return out
 
     def __getattr__(self, name: str) -> Any:  # read-only views: watched, whirlpools, stats
         return getattr(self.inner, name)
+
+
+def feed_input(ing: Any, inp: Input, endpoint: int) -> bool:
+    """One recorded feed input (what :class:`InputTee` hands on) given to the ingest as
+    the feeds gave it, as from ``endpoint``; False for a kind that is not the feeds'
+    (ticks, trades, ...: the session's own). EngineError as the ingest raises it."""
+    k = inp.kind
+    if k is Kind.FRAME:
+        ing.frame(endpoint, inp.payload, inp.t_ns)
+    elif k is Kind.GRPC:  # the same ingest entry as live (FeedIngest.grpc)
+        ing.grpc(endpoint, inp.payload, inp.t_ns)
+    elif k is Kind.ACCOUNT:
+        pubkey, owner, slot = inp.json()
+        ing.account(pubkey, owner, inp.data(), slot)
+    elif k is Kind.TRACK_POOL:
+        ing.track_pool(*inp.json())
+    elif k is Kind.TRACK_TICK_ARRAY:
+        ing.track_tick_array(*inp.json())
+    elif k is Kind.UNTRACK_TICK_ARRAY:
+        ing.untrack_tick_array(*inp.json())
+    elif k is Kind.BIND:
+        sid, label, kind = inp.json()
+        ing.bind(endpoint, sid, label, kind)
+    elif k is Kind.UNBIND:
+        ing.unbind(endpoint)
+    elif k is Kind.DRAIN:
+        ing.take_changed()
+    elif k is Kind.EPOCH_SCHEDULE:
+        ing.set_epoch_schedule(*inp.json())
+    else:
+        return False
+    return True
 
 
 class _NothingToFind(Exception):
@@ -391,8 +428,17 @@ class FeedSession:
         clock: Clock | None = None,
         tick_s: float = TICK_S,
         timer_clock: Callable[[], int] | None = None,
+        fleet: Any = None,
     ) -> None:
         self.seed = seed
+        # NATS JetStream (arbscope.fleet.FleetSettings): a collector publishes its feeds'
+        # inputs (``collect``: its region), a consumer applies the regions' (``regions``)
+        self.fleet = fleet
+        self.collect_only = bool(fleet is not None and fleet.collect)
+        self.remote: Any = None  # arbscope.fleet.RemoteFeeds (consumer)
+        self.publisher: Any = None  # arbscope.fleet.Publisher (collector)
+        self.stream_journal: Any = None  # arbscope.fleet.StreamJournal (--journal-stream)
+        self._nc: Any = None  # the NATS connection of the publisher and the journal stream
         self._starting: asyncio.Task[None] | None = None  # start() in progress (stop() cancels)
         self._stop_called = False
         self.policy_arg = policy or DEFAULT_POLICY
@@ -428,6 +474,8 @@ class FeedSession:
                                f"{min(sim_grpc, sim_endpoints)} gRPC)")  # fmt: skip
         elif endpoints:
             self.source = f"live ×{len(endpoints)}"
+        elif fleet is not None and fleet.regions:
+            self.source = f"nats {','.join(fleet.regions)}"
         else:
             self.source = "fed by its owner"
         self.endpoints = list(endpoints)
@@ -597,20 +645,45 @@ class FeedSession:
         finally:
             self._starting = None
 
+    async def _nats(self) -> Any:
+        """The JetStream context of the publisher and the journal stream (one connection)."""
+        from .fleet import connect
+
+        if self._nc is None:
+            self._nc = await connect(self.fleet.url, name="arbscope-session")
+        return self._nc.jetstream(timeout=5.0)
+
     async def _start(self) -> None:
         await self._start_metrics()
         try:
+            fleet = self.fleet
+            if fleet is not None and fleet.regions:
+                from .fleet import RemoteFeeds
+
+                self.remote = RemoteFeeds(fleet, None, 0, on_fees=self._on_fees)
+                if not self.base_mints:  # what the collectors watch
+                    bases = await self.remote.base_mints()
+                    if bases:
+                        self.base_mints = bases
+                        self._setup_engine()
             ingest: Any = self.ingest
             if self.record is not None:
                 self.journal = await Journal.open(self.record.db)
+                journal: Any = self.journal
+                if fleet is not None and fleet.journal_stream:
+                    from .fleet import StreamJournal, TeeJournal
+
+                    self.stream_journal = StreamJournal(await self._nats(), fleet.retention)
+                    await self.stream_journal.open()
+                    journal = TeeJournal(self.journal, self.stream_journal)
                 self.recorder = await Recorder.start(
-                    self.journal, "sim" if self.sim is not None else "live", self.config(),
+                    journal, "sim" if self.sim is not None else "live", self.config(),
                     versions(self.eng), self.record.batch_s, self.record.codec,
                     self.record.max_pending_bytes,
                 )  # fmt: skip
                 self.session_id = self.recorder.session
                 self.sink = self.recorder
-                ingest = _RecordingIngest(self.ingest, self.recorder)
+                ingest = InputTee(self.ingest, self.recorder.input)
             if self.sim is not None:
                 infos = await self.sim.start()
                 first_grpc = len(infos) - self.sim_grpc
@@ -619,21 +692,23 @@ class FeedSession:
                              grpc=i.grpc_url if n >= first_grpc else None)
                     for n, i in enumerate(infos)
                 ]  # fmt: skip
-            limits = (
-                {} if self.max_answer_bytes is None else {"rpc_max_bytes": self.max_answer_bytes}
-            )
-            self.pool = FeedPool(
-                self.endpoints, ingest, self.eng, seed=self.seed, on_fees=self._on_fees,
-                fee_accounts=self._fee_accounts,
-                worker_config=self.worker_config, commitment=self.commitment,
-                ca_file=self.ca_file, **limits,
-            )  # fmt: skip
-            self.boot = await self.pool.bootstrap(self.universe)
-            idle = self._nothing_to_find(self.boot)
-            if idle:
-                raise _NothingToFind(idle)
-            await self.pool.start(self.boot.subscriptions)
-            self._names_task = asyncio.create_task(self._learn_tokens(), name="tokens")
+            if fleet is not None and fleet.collect:
+                from .fleet import Publisher, ensure_stream, stream_name
+
+                js = await self._nats()
+                region = fleet.collect
+                await ensure_stream(js, stream_name(region), [f"arbscope.{region}.>"],
+                                    fleet.retention)  # fmt: skip
+                self.publisher = Publisher(js, region)
+                self.publisher.hello([e.name for e in self.endpoints], self.base_mints,
+                                     self.source)  # fmt: skip
+                self.publisher.start()
+                ingest = InputTee(ingest, self.publisher.add)
+            if self.endpoints:
+                await self._start_pool(ingest)
+            if self.remote is not None:  # the regions' endpoints after the session's own
+                self.remote.ingest, self.remote.first = ingest, len(self.endpoints)
+                await self.remote.start()
             url = self._tip_floor_url()
             if url:
                 self._tips_task = asyncio.create_task(self._poll_tips(url), name="tip-floor")
@@ -658,6 +733,22 @@ class FeedSession:
                 ",".join(self.registry.book.symbol(b) for b in self.base_mints),
                 "yes" if self.recorder is not None else "no",
             )  # fmt: skip
+
+    async def _start_pool(self, ingest: Any) -> None:
+        """The session's own sockets: snapshot, workers, the token names."""
+        limits = {} if self.max_answer_bytes is None else {"rpc_max_bytes": self.max_answer_bytes}
+        self.pool = FeedPool(
+            self.endpoints, ingest, self.eng, seed=self.seed, on_fees=self._on_fees,
+            fee_accounts=self._fee_accounts,
+            worker_config=self.worker_config, commitment=self.commitment,
+            ca_file=self.ca_file, **limits,
+        )  # fmt: skip
+        self.boot = await self.pool.bootstrap(self.universe)
+        idle = self._nothing_to_find(self.boot)
+        if idle:
+            raise _NothingToFind(idle)
+        await self.pool.start(self.boot.subscriptions)
+        self._names_task = asyncio.create_task(self._learn_tokens(), name="tokens")
 
     async def _fetch_accounts(self, keys: Sequence[str]) -> dict[str, Any]:
         assert self.pool is not None
@@ -815,8 +906,20 @@ class FeedSession:
                 await self.pool.stop()
             if self.sim is not None:
                 await self.sim.stop()
+            if self.publisher is not None:  # what was received is acknowledged first
+                await self.publisher.stop()
+            if self.remote is not None:
+                await self.remote.stop()
         finally:
-            await self._close_journal()
+            try:
+                await self._close_journal()
+            finally:
+                if self.stream_journal is not None:
+                    await self.stream_journal.close()
+                if self._nc is not None:
+                    with contextlib.suppress(Exception):
+                        await self._nc.close()
+                    self._nc = None
 
     async def _close_journal(self) -> None:
         """Flush and close the recording, and the journal (also when the recording never
@@ -850,6 +953,8 @@ class FeedSession:
                 self.recorder = self.sink = None
 
     def _on_fees(self, samples: list[tuple[int, int]]) -> None:
+        if self.publisher is not None:
+            self.publisher.add(Kind.FEES, 0, json_payload([list(x) for x in samples]))
         if self.recorder is not None:
             self.recorder.input(Kind.FEES, 0, json_payload([list(x) for x in samples]))
         newest = self.fee_estimator.newest_slot
@@ -956,6 +1061,13 @@ class FeedSession:
             self._turn(self.clock.now_ns())
             return
         self._now_ns = now_ns
+        if self.collect_only:  # a collector publishes; the consumers evaluate
+            self.ingest.take_changed()
+            self.slot = self.ingest.stats().slot
+            feeds = self._feeds()
+            self._health = (feeds, self._verdict(feeds))
+            self._snap = None
+            return
         ev = self.ev
         changed = self.ingest.take_changed()
         for pool_id in changed:
@@ -1044,9 +1156,10 @@ class FeedSession:
             sink.event("sweep", slot, {"cycle": None if c is None else {
                 "tokens": list(c.tokens), "pools": list(c.pools),
                 "rate_product": c.rate_product}}, now_ns)  # fmt: skip
-        if self.pool is not None and now_ns - self._last_health_ns >= HEALTH_EVERY_NS:
+        if (self.pool is not None or self.remote is not None) and (
+                now_ns - self._last_health_ns >= HEALTH_EVERY_NS):  # fmt: skip
             self._last_health_ns = now_ns
-            sink.event("health", slot, {"feeds": [_health_payload(h) for h in self.pool.health()]},
+            sink.event("health", slot, {"feeds": [_health_payload(h) for h in self._feeds()]},
                        now_ns)  # fmt: skip
 
     # ------------------------------------------------------------ the operator
@@ -1107,7 +1220,9 @@ class FeedSession:
 
     def _feeds(self) -> list[FeedHealth]:
         pool = self.pool  # None until start()
-        return pool.health() if pool is not None else []
+        own = pool.health() if pool is not None else []
+        remote = self.remote  # the regions' endpoints and a row per region
+        return own + remote.health(self.ingest) if remote is not None and remote.regions else own
 
     def _verdict(self, feeds: list[FeedHealth]) -> Verdict | None:
         return self.health_verdict(feeds)
@@ -1122,7 +1237,7 @@ class FeedSession:
         rec = self.recorder
         pool = self.pool
         # the ingest's slot, not the tick's: a paused screen does not freeze the feeds
-        slot = int(self.ingest.stats().slot) if pool is not None else self.slot
+        slot = int(self.ingest.stats().slot) if pool is not None or self.remote else self.slot
         return self.monitor.check(
             feeds, slot, subscriptions=pool.wanted if pool is not None else 0,
             start_error=self.start_error, journal_error=rec.error if rec is not None else "",

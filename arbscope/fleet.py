@@ -1,0 +1,1012 @@
+"""Past one machine: collectors and dashboards over NATS JetStream (issue 23).
+
+A *collector* (``arbscope collect --nats URL --region NAME``) runs the feed workers of a
+session (:class:`~feeds.clients.pool.FeedPool`: any mix of endpoints, or the embedded
+simulator) and publishes every input its engine ingest is given — each raw frame with
+its endpoint and receive time, the HTTP snapshot's accounts, the pools and tick arrays
+tracked, the subscription ids bound, the epoch schedule, the fee samples — in the
+journal's own input format (:mod:`storage.codec`), batched, to the region's JetStream
+stream. A *consumer* (``arbscope run --nats URL --region NAME ...``) applies those
+inputs to its own engine as if they had come from its own sockets: each collector
+endpoint becomes an endpoint of its own named ``region/endpoint`` (``eu/sim-0``), so the
+engine's deduper takes the first copy across regions as it does across endpoints, and
+the Feeds panel shows each one's lead and lag, with a row per region (``eu/*``).
+
+Streams and subjects: one stream per region, ``ARBSCOPE_<REGION>`` (file storage),
+holding ``arbscope.<region>.hello`` (a collector run's start: its run id, endpoint
+names, base mints) and ``arbscope.<region>.frames`` / ``arbscope.<region>.state``
+(batches of inputs: frames only, or with any other input). Every batch carries the
+collector's run id and batch sequence (headers ``Arbscope-Run``, ``Arbscope-Seq``) and a
+``Nats-Msg-Id`` of both, so a batch the collector sends again after a lost ack is stored
+once (JetStream's duplicate window). The collector keeps up to ``window`` batches in
+flight (``publish_async``) and sends every unacknowledged one again, in order, when an
+ack does not come (the server restarted, the connection broke).
+
+Consumers are durable pull consumers (explicit acks, one per dashboard: ``--consumer``),
+started at the region's latest hello (``get_last_msg``), so a dashboard that starts late
+rebuilds the state from that run's snapshot on. A consumer applies a run's batches in
+sequence order exactly once: a batch seen again (a redelivery, a collector's resend) is
+skipped by its sequence; one that arrives ahead of a missing one waits (``HOLD_S``) for
+it; what never came is a *gap*, counted and shown (``gaps``, ``gap_batches``). Messages
+the stream lost before the consumer read them (retention) show as a jump in the stream
+sequence (``lost``).
+
+The journal can be the stream too (:class:`StreamJournal`): a session run with
+``--journal-stream`` also publishes each journal chunk to ``ARBSCOPE_JOURNAL``
+(``arbscope.journal.<session>.{begin,chunk,end}``), and ``arbscope replay SESSION --nats
+URL [--seq A:B]`` replays it from there to the same digest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+import time
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import nats
+import nats.errors
+import nats.js.errors
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    StorageType,
+    StreamConfig,
+)
+
+from engine_rs.errors import EngineError
+from feeds.health import FeedHealth
+from storage.codec import HEADER, Input, Kind, pack, unpack
+from storage.journal import Chunk, JournalError, SessionInfo
+
+from .session import feed_input
+
+log = logging.getLogger(__name__)
+
+HOLD_S = 5.0  # how long a batch ahead of a missing one waits for it (then: a gap)
+# a message delivered and not acknowledged within this is delivered again: what a pull
+# request had on the wire when the server or the connection died comes back well
+# within HOLD_S (a batch applied already is skipped by its sequence)
+ACK_WAIT_S = 2.0
+REPAIR_S = 0.5  # a batch ahead of a missing one waits this long, then the stream is read
+REPAIR_MAX = 4096  # messages read directly in one repair round
+ACK_TIMEOUT_S = 2.0  # a batch not acknowledged within this is sent again
+FETCH = 512  # messages a consumer asks for at once
+PULL_EXPIRES_S = 2.0  # how long one pull request lingers on the server
+MAX_BATCH_BYTES = 512 * 1024  # a batch is cut past this (NATS' default max payload: 1 MiB)
+MAX_OUTBOX_BYTES = 256 * 2**20  # unsent batches kept while the server is away (then dropped)
+JOURNAL_STREAM = "ARBSCOPE_JOURNAL"
+REGION_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+LATENCY_SAMPLES = 65_536
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long a stream keeps what it holds (JetStream limits; 0: no limit)."""
+
+    max_age_s: float = 24 * 3600.0
+    max_bytes: int = 8 * 2**30
+    duplicate_window_s: float = 120.0  # a resent batch within this is stored once
+
+
+@dataclass
+class FleetSettings:
+    """A session's NATS side: ``url``; ``collect``: the region this process publishes
+    (a collector); ``regions``: the regions it consumes; ``consumer``: its durable
+    consumers' name (one per dashboard; default from the host and process);
+    ``journal_stream``: publish the journal's chunks to JetStream as well."""
+
+    url: str
+    collect: str | None = None
+    regions: Sequence[str] = ()
+    consumer: str | None = None
+    journal_stream: bool = False
+    retention: Retention = field(default_factory=Retention)
+
+    def __post_init__(self) -> None:
+        for r in [*self.regions, *([self.collect] if self.collect else [])]:
+            if not REGION_RE.match(r):
+                raise ValueError(f"region {r!r}: letters, digits, _ and - only (at most 32)")
+
+
+def stream_name(region: str) -> str:
+    return f"ARBSCOPE_{region.upper().replace('-', '_')}"
+
+
+def wall_offset_ns() -> int:
+    """This process's wall clock minus its monotonic clock (ns): receive times cross
+    processes as wall-clock ns (the machines' clocks kept by NTP), and come back to the
+    consumer's monotonic clock by its own offset."""
+    return time.time_ns() - time.monotonic_ns()
+
+
+async def connect(url: str, name: str = "arbscope", timeout_s: float = 5.0) -> NATS:
+    """A client that reconnects forever (a restarted server is met again; what was sent
+    meanwhile is buffered by the client up to its limit)."""
+    return await nats.connect(
+        url, name=name, connect_timeout=timeout_s, max_reconnect_attempts=-1,
+        reconnect_time_wait=0.2, allow_reconnect=True,
+        pending_size=64 * 2**20,
+    )  # fmt: skip
+
+
+async def ensure_stream(
+    js: JetStreamContext, name: str, subjects: list[str], retention: Retention
+) -> None:
+    """The stream ``name`` (file storage, on disk across server restarts), created when
+    missing; an existing one is used as it is (its retention is the operator's)."""
+    try:
+        await js.stream_info(name)
+        return
+    except nats.js.errors.NotFoundError:
+        pass
+    cfg = StreamConfig(
+        name=name, subjects=subjects, storage=StorageType.FILE,
+        max_age=retention.max_age_s or None, max_bytes=retention.max_bytes or -1,
+        duplicate_window=retention.duplicate_window_s,
+    )  # fmt: skip
+    try:
+        await js.add_stream(cfg)
+    except nats.js.errors.BadRequestError:
+        await js.stream_info(name)  # another process created it meanwhile
+
+
+# ------------------------------------------------------------------ the collector side
+@dataclass
+class _Batch:
+    seq: int
+    subject: str
+    payload: bytes
+    frames: int
+    future: asyncio.Future[Any] | None = None
+    sent_at: float = 0.0
+
+
+@dataclass
+class PublisherStats:
+    batches: int = 0  # cut
+    acked: int = 0  # batches JetStream acknowledged
+    frames: int = 0  # frames in acknowledged batches
+    inputs: int = 0  # inputs handed to the publisher
+    resent: int = 0  # batches sent again (an ack that did not come)
+    duplicates: int = 0  # resends the stream already held (its duplicate window)
+    dropped: int = 0  # batches dropped unsent (the outbox overflowed): a gap downstream
+    errors: int = 0
+    last_error: str = ""
+    last_stream_seq: int = 0
+
+
+class Publisher:
+    """Batches of inputs to one region's stream, in order, each acknowledged (see the
+    module doc). ``add`` is the hot path (synchronous); a task sends."""
+
+    def __init__(
+        self, js: JetStreamContext, region: str, window: int = 64,
+        ack_timeout_s: float = ACK_TIMEOUT_S, max_batch_bytes: int = MAX_BATCH_BYTES,
+    ) -> None:  # fmt: skip
+        self.js, self.region = js, region
+        self.run = uuid.uuid4().hex[:12]
+        self.window, self.ack_timeout_s = window, ack_timeout_s
+        self.max_batch_bytes = max_batch_bytes
+        self.stats = PublisherStats()
+        self._buf: list[bytes] = []
+        self._buf_bytes = 0
+        self._buf_frames = 0
+        self._buf_state = False  # holds an input other than a frame
+        self._seq = 0
+        self._outbox: deque[_Batch] = deque()
+        self._outbox_bytes = 0
+        self._inflight: deque[_Batch] = deque()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.offset_ns = wall_offset_ns()
+
+    def hello(self, endpoints: Sequence[str], base_mints: Sequence[str], source: str) -> None:
+        """A new run: batch 0, on the hello subject."""
+        body = json.dumps({"run": self.run, "region": self.region, "endpoints": list(endpoints),
+                           "base_mints": list(base_mints), "source": source,
+                           "started": time.time()}).encode()  # fmt: skip
+        self._outbox.append(_Batch(0, f"arbscope.{self.region}.hello", body, 0))
+        self._seq = 1
+        self._wake.set()
+
+    def add(self, kind: Kind, endpoint: int, payload: bytes, t_mono_ns: int | None = None) -> None:
+        """One input; its time as wall-clock ns (now when not given)."""
+        t = (time.monotonic_ns() if t_mono_ns is None else t_mono_ns) + self.offset_ns
+        packed = pack(kind, endpoint, t, t // 1000, payload)
+        if self._buf_bytes + len(packed) > self.max_batch_bytes and self._buf:
+            self._cut()
+        self._buf.append(packed)
+        self._buf_bytes += len(packed)
+        self.stats.inputs += 1
+        if kind is Kind.FRAME:
+            self._buf_frames += 1
+        else:
+            self._buf_state = True
+        self._wake.set()
+
+    def _cut(self) -> None:
+        """What is buffered becomes the next batch."""
+        if not self._buf:
+            return
+        kind = "state" if self._buf_state else "frames"
+        b = _Batch(self._seq, f"arbscope.{self.region}.{kind}", b"".join(self._buf),
+                   self._buf_frames)  # fmt: skip
+        self._seq += 1
+        self._buf, self._buf_bytes, self._buf_frames, self._buf_state = [], 0, 0, False
+        self._outbox.append(b)
+        self._outbox_bytes += len(b.payload)
+        self.stats.batches += 1
+        while self._outbox_bytes > MAX_OUTBOX_BYTES and len(self._outbox) > 1:
+            old = self._outbox.popleft()  # the server has been away too long: a gap
+            self._outbox_bytes -= len(old.payload)
+            self.stats.dropped += 1
+
+    @property
+    def pending(self) -> int:
+        """Batches not yet acknowledged (buffered, unsent, in flight)."""
+        return len(self._outbox) + len(self._inflight) + (1 if self._buf else 0)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"publish-{self.region}")
+
+    async def flush(self, timeout_s: float = 10.0) -> bool:
+        """Wait until everything added is acknowledged (True) or ``timeout_s`` passed."""
+        self._wake.set()
+        deadline = time.monotonic() + timeout_s
+        while self.pending and time.monotonic() < deadline:
+            self._wake.set()
+            await asyncio.sleep(0.01)
+        return not self.pending
+
+    async def stop(self, flush_s: float = 5.0) -> None:
+        if self._task is None:
+            return
+        await self.flush(flush_s)
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._task
+        self._task = None
+
+    async def _send(self, b: _Batch) -> None:
+        headers = {"Nats-Msg-Id": f"{self.run}-{b.seq}", "Arbscope-Run": self.run,
+                   "Arbscope-Seq": str(b.seq)}  # fmt: skip
+        b.future = await self.js.publish_async(b.subject, b.payload, headers=headers)
+        b.sent_at = time.monotonic()
+
+    async def _run(self) -> None:
+        backoff = 0.05
+        while True:
+            if not self._outbox and not self._inflight and not self._buf:
+                await self._wake.wait()
+            self._wake.clear()
+            try:
+                # a new batch is cut only when the window has room: while it is full the
+                # inputs gather in the buffer, so batches grow with the load (throughput)
+                # and stay single frames when it is light (latency)
+                while (self._outbox or self._buf) and len(self._inflight) < self.window:
+                    if not self._outbox:
+                        self._cut()
+                    b = self._outbox[0]
+                    await self._send(b)
+                    self._outbox.popleft()
+                    self._outbox_bytes -= len(b.payload)
+                    self._inflight.append(b)
+                if not self._inflight:
+                    continue
+                oldest = self._inflight[0]
+                assert oldest.future is not None
+                left = oldest.sent_at + self.ack_timeout_s - time.monotonic()
+                # new inputs wake the loop only when they could be sent
+                room = len(self._inflight) < self.window
+                waker = asyncio.ensure_future(self._wake.wait()) if room else None
+                try:
+                    await asyncio.wait([oldest.future] + ([waker] if waker else []),
+                                       timeout=max(left, 0.0),
+                                       return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+                finally:
+                    if waker is not None:
+                        waker.cancel()
+                self._reap()
+                if self._inflight and not self._inflight[0].future.done():  # type: ignore[union-attr]
+                    if time.monotonic() - self._inflight[0].sent_at >= self.ack_timeout_s:
+                        raise TimeoutError("no ack")
+                backoff = 0.05
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the server is away: everything unacked again, in order
+                self.stats.errors += 1
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"[:200]
+                again = list(self._inflight)
+                self._inflight.clear()
+                for b in reversed(again):
+                    if b.future is not None and not b.future.done():
+                        b.future.cancel()
+                    b.future = None
+                    self._outbox.appendleft(b)
+                    self._outbox_bytes += len(b.payload)
+                    self.stats.resent += 1
+                await asyncio.sleep(backoff)  # a pause between attempts, not a sync point
+                backoff = min(backoff * 2, 1.0)
+
+    def _reap(self) -> None:
+        """Acknowledged batches off the front of the window (in order)."""
+        while self._inflight:
+            f = self._inflight[0].future
+            if f is None or not f.done():
+                return
+            b = self._inflight[0]
+            if f.cancelled() or f.exception() is not None:
+                exc = f.exception() if not f.cancelled() else TimeoutError("cancelled")
+                raise exc  # type: ignore[misc]
+            ack = f.result()
+            self._inflight.popleft()
+            self.stats.acked += 1
+            self.stats.frames += b.frames
+            self.stats.duplicates += bool(getattr(ack, "duplicate", False))
+            self.stats.last_stream_seq = int(getattr(ack, "seq", 0) or 0)
+
+
+# ------------------------------------------------------------------ the consumer side
+@dataclass
+class RegionStats:
+    """One region's stream as this consumer sees it."""
+
+    region: str
+    connected: bool = False
+    run: str = ""
+    runs: int = 0  # collector runs met (a restarted collector starts a new one)
+    batches: int = 0  # applied
+    frames: int = 0
+    inputs: int = 0
+    skipped: int = 0  # batches seen again (redelivered, resent): not applied twice
+    redelivered: int = 0  # messages the server delivered more than once
+    gaps: int = 0  # holes in a run's batch sequence given up on
+    gap_batches: int = 0  # batches in them
+    lost: int = 0  # stream messages gone before they were read (retention)
+    held: int = 0  # batches waiting for a missing one now
+    stale_run: int = 0  # batches of an older run after a newer one started
+    repaired: int = 0  # missing messages read from the stream directly (get_msg)
+    pending: int = 0  # messages in the stream this consumer has not fetched (server's count)
+    last_stream_seq: int = 0
+    next_seq: int = 0  # the run's next batch sequence
+    last_error: str = ""
+    last_message_ns: int | None = None
+    latency_ns: deque[int] = field(default_factory=lambda: deque(maxlen=LATENCY_SAMPLES))
+    applied_by_run: dict[str, int] = field(default_factory=dict)  # batches applied per run
+
+    def latency_ms(self, q: float) -> float | None:
+        """The ``q`` quantile of collector receive -> applied here (ms), recent frames."""
+        if not self.latency_ns:
+            return None
+        xs = sorted(self.latency_ns)
+        return xs[min(len(xs) - 1, int(q * len(xs)))] / 1e6
+
+
+class RegionFeed:
+    """One region's stream applied to ``ingest`` (see the module doc)."""
+
+    def __init__(
+        self, js: JetStreamContext, region: str, ingest: Any, endpoint_of: Callable[[str], int],
+        consumer: str, retention: Retention, on_fees: Callable[[list[tuple[int, int]]], None]
+        | None = None, counters: Callable[[int], Any] | None = None,
+    ) -> None:  # fmt: skip
+        self.js, self.region, self.ingest = js, region, ingest
+        self.endpoint_of = endpoint_of  # "region/name" -> the session's endpoint index
+        self.consumer, self.retention = consumer, retention
+        self.on_fees = on_fees
+        self.counters = counters  # endpoint index -> its HealthCounters (messages, ...)
+        self.stats = RegionStats(region)
+        self.stream = stream_name(region)
+        self._map: dict[int, int] = {}  # the run's endpoint index -> ours
+        self._hold: dict[int, tuple[int, list[Input]]] = {}  # batch seq -> (stream seq, inputs)
+        self._applied_sseq = 0  # the stream sequence of the last batch applied
+        self._hold_since: float | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._sub: Any = None
+        self.offset_ns = wall_offset_ns()
+        self.hello: dict[str, Any] | None = None
+        self.hold_s = HOLD_S
+        self._stopping = False
+        self.applied_event = asyncio.Event()  # set after each applied fetch (tests, bench)
+
+    async def latest_hello(self) -> tuple[int, dict[str, Any]] | None:
+        """The region's newest collector run start: (stream sequence, body), or None."""
+        try:
+            m = await self.js.get_last_msg(self.stream, f"arbscope.{self.region}.hello")
+        except nats.js.errors.NotFoundError:
+            return None
+        return int(m.seq or 0), json.loads(m.data or b"{}")
+
+    async def start(self) -> None:
+        await ensure_stream(self.js, self.stream, [f"arbscope.{self.region}.>"], self.retention)
+        found = await self.latest_hello()
+        if found is not None:
+            self.hello = found[1]
+        # a fresh engine needs the run's snapshot: from the latest hello on (a durable of
+        # the same name left by an earlier process is replaced)
+        with contextlib.suppress(nats.js.errors.NotFoundError):
+            await self.js.delete_consumer(self.stream, self.consumer)
+        cfg = ConsumerConfig(
+            durable_name=self.consumer, ack_policy=AckPolicy.ALL,
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE if found else DeliverPolicy.ALL,
+            opt_start_seq=found[0] if found else None, max_ack_pending=65_536,
+            inactive_threshold=3600.0, ack_wait=ACK_WAIT_S,
+        )  # fmt: skip
+        await self.js.add_consumer(self.stream, cfg)
+        # the pull requests are ours (a lingering request of FETCH messages at a time,
+        # each message applied as it arrives: the library's fetch() returns a batch only
+        # once it is full or expired, which would hold a frame up to the expiry)
+        nc = self.js._nc
+        self._next = f"$JS.API.CONSUMER.MSG.NEXT.{self.stream}.{self.consumer}"
+        self._inbox = nc.new_inbox()
+        self._sub = await nc.subscribe(self._inbox, pending_msgs_limit=4 * FETCH)
+        self._nc = nc
+        self.stats.connected = True
+        self._task = asyncio.create_task(self._run(), name=f"consume-{self.region}")
+
+    async def pause(self) -> None:
+        """Stop reading (the durable consumer stays, the stream keeps what it holds)."""
+        if self._task is not None:
+            # the flag too: the client's next_msg turns a cancellation into its own error
+            self._stopping = True
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+
+    def resume(self) -> None:
+        self._stopping = False
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"consume-{self.region}")
+
+    async def wait_applied(self, done: Callable[[], bool], timeout_s: float) -> None:
+        """Until ``done()`` holds after an applied batch (TimeoutError after ``timeout_s``)."""
+
+        async def until() -> None:
+            while not done():
+                self.applied_event.clear()
+                await self.applied_event.wait()
+
+        await asyncio.wait_for(until(), timeout_s)
+
+    async def stop(self) -> None:
+        await self.pause()
+        if self._sub is not None:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+            self._sub = None
+
+    async def _run(self) -> None:
+        request = json.dumps(
+            {
+                "batch": FETCH,
+                "expires": int(PULL_EXPIRES_S * 1e9),
+                "idle_heartbeat": int(PULL_EXPIRES_S / 4 * 1e9),
+            }
+        ).encode()
+        polls = 0
+        while not self._stopping:
+            try:
+                await self._nc.publish(self._next, request, reply=self._inbox)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the connection is closed or its buffer full
+                self.stats.connected = False
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"[:200]
+                await asyncio.sleep(0.2)  # a pause between attempts, not a sync point
+                continue
+            got, last = 0, None
+            while got < FETCH and not self._stopping:
+                try:
+                    m = await self._sub.next_msg(timeout=PULL_EXPIRES_S * 2)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # no answer at all: the request was lost (server away)
+                    self.stats.connected = False
+                    break
+                status = JetStreamContext.is_status_msg(m)
+                if status:
+                    self.stats.connected = status != "503"
+                    if status == "100":  # idle heartbeat: the request still stands
+                        continue
+                    break  # 408 expired, 409 ...: ask again
+                self.stats.connected = True
+                got += 1
+                self._message(m)
+                last = m
+                if self._sub.pending_msgs == 0:  # caught up: acknowledge, show it
+                    await self._caught_up(last)
+                    last = None
+                    if self._hold:
+                        await self._repair()
+            if last is not None:
+                await self._caught_up(last)
+            if self._hold:
+                await self._repair()
+            self._check_hold()
+            polls += 1
+            if got == 0 and polls % 4 == 0:
+                await self._pending()
+
+    async def _caught_up(self, last: Msg) -> None:
+        with contextlib.suppress(Exception):
+            await last.ack()  # AckPolicy.ALL: everything up to it
+        self.stats.pending = int(last.metadata.num_pending or 0)
+        self._check_hold()
+        self.applied_event.set()
+
+    async def _repair(self) -> None:
+        """Batches have waited ``REPAIR_S`` for a missing one: the missing ones lie in the
+        stream between the last batch applied and the first held (a region's stream is
+        its collector's messages in the order stored), so they are read there directly
+        (``get_msg``) — what the server had sent when it or the connection died is not
+        waited for until it is delivered again. What the stream no longer holds (its
+        retention dropped it before it was read) is lost: counted, and the gap taken."""
+        if not self._hold or self._hold_since is None:
+            return
+        if time.monotonic() - self._hold_since < REPAIR_S:
+            return
+        lo = self._applied_sseq + 1
+        hi = min(s for s, _ in self._hold.values()) - 1
+        gone = 0
+        for sseq in range(lo, min(hi, lo + REPAIR_MAX - 1) + 1):
+            try:
+                m = await self.js.get_msg(self.stream, sseq)
+            except nats.js.errors.NotFoundError:
+                gone += 1
+                continue
+            except Exception:
+                return  # the server is away: the next round tries again
+            self.stats.repaired += 1
+            self._batch(sseq, m.subject or "", m.headers or {}, m.data or b"")
+        if gone and self._hold:
+            self.stats.lost += gone
+            self._give_up()
+
+    async def _pending(self) -> None:
+        with contextlib.suppress(Exception):
+            info = await self.js.consumer_info(self.stream, self.consumer)
+            self.stats.pending = int(info.num_pending or 0)
+
+    def _message(self, m: Msg) -> None:
+        md = m.metadata
+        if md.num_delivered and md.num_delivered > 1:
+            self.stats.redelivered += 1  # after a restart, in any order: the sequence decides
+        self._batch(int(md.sequence.stream), m.subject, m.headers or {}, m.data)
+
+    def _batch(self, sseq: int, subject: str, h: dict[str, str], data: bytes) -> None:
+        """One message of the stream (at stream sequence ``sseq``), delivered or read."""
+        st = self.stats
+        st.last_stream_seq = max(st.last_stream_seq, sseq)
+        st.last_message_ns = time.monotonic_ns()
+        run, seq = h.get("Arbscope-Run", ""), int(h.get("Arbscope-Seq", "-1"))
+        if subject.endswith(".hello"):
+            self._new_run(run, json.loads(data or b"{}"))
+            return
+        if run != st.run:
+            st.stale_run += 1  # a late resend of a run that is over (or before any hello)
+            return
+        if seq < st.next_seq or seq in self._hold:
+            st.skipped += 1  # delivered again (a redelivery, a resend): applied once already
+            return
+        self._hold[seq] = (sseq, list(unpack(data)))
+        if self._hold_since is None and seq > st.next_seq:
+            self._hold_since = time.monotonic()
+        self._drain()
+
+    def _new_run(self, run: str, body: dict[str, Any]) -> None:
+        st = self.stats
+        if run == st.run:
+            st.skipped += 1
+            return
+        if self._hold:  # the old run's batches that waited for a missing one: a gap
+            st.gaps += 1
+            st.gap_batches += len(self._hold)
+        for ours in set(self._map.values()):
+            with contextlib.suppress(EngineError):
+                self.ingest.unbind(ours)  # the old run's subscription ids mean nothing now
+        self.hello = body
+        names = list(body.get("endpoints", []))
+        self._map = {i: self.endpoint_of(f"{self.region}/{n}") for i, n in enumerate(names)}
+        self._hold.clear()
+        self._hold_since = None
+        st.run, st.next_seq, st.runs = run, 1, st.runs + 1
+        log.info("region %s: collector run %s (%s)", self.region, run, ", ".join(names))
+
+    def _drain(self) -> None:
+        st = self.stats
+        while st.next_seq in self._hold:
+            self._applied_sseq, inputs = self._hold.pop(st.next_seq)
+            self._apply(inputs)
+            st.next_seq += 1
+            st.batches += 1
+            st.applied_by_run[st.run] = st.applied_by_run.get(st.run, 0) + 1
+            self.applied_event.set()
+        if not self._hold:
+            self._hold_since = None
+        st.held = len(self._hold)
+
+    def _check_hold(self) -> None:
+        """A batch that waited HOLD_S for a missing one: the missing ones are a gap."""
+        if not self._hold or self._hold_since is None:
+            return
+        if time.monotonic() - self._hold_since < self.hold_s:
+            return
+        self._give_up()
+
+    def _give_up(self) -> None:
+        """The batches before the first held one are a gap: counted, passed over."""
+        st = self.stats
+        if not self._hold or min(self._hold) <= st.next_seq:
+            return
+        first = min(self._hold)
+        st.gaps += 1
+        st.gap_batches += first - st.next_seq
+        log.warning("region %s: batches %d..%d of run %s never came (a gap)", self.region,
+                    st.next_seq, first - 1, st.run)  # fmt: skip
+        st.next_seq = first
+        self._hold_since = time.monotonic()
+        self._drain()
+
+    def _apply(self, inputs: list[Input]) -> None:
+        """A batch's inputs, given to the ingest as the collector's feeds gave them
+        (errors the live callers catch are caught here the same way)."""
+        ing, st, off = self.ingest, self.stats, self.offset_ns
+        lat = st.latency_ns
+        for inp in inputs:
+            k = inp.kind
+            st.inputs += 1
+            try:
+                if k is Kind.FRAME or k is Kind.GRPC:
+                    ep = self._map.get(inp.endpoint)
+                    if ep is None:
+                        continue
+                    t = inp.t_ns - off
+                    c = self.counters(ep) if self.counters is not None else None
+                    if c is not None:
+                        c.messages += 1
+                        c.last_message_ns = t
+                    if k is Kind.FRAME:
+                        ing.frame(ep, inp.payload, t)
+                    else:
+                        ing.grpc(ep, inp.payload, t)
+                    st.frames += 1
+                    lat.append(time.time_ns() - inp.t_ns)
+                elif k is Kind.BIND or k is Kind.UNBIND:
+                    ep = self._map.get(inp.endpoint)
+                    if ep is None:
+                        continue
+                    feed_input(ing, inp, ep)
+                    if self.counters is not None:
+                        c = self.counters(ep)
+                        c.subscriptions = c.subscriptions + 1 if k is Kind.BIND else 0
+                elif k is Kind.FEES:
+                    if self.on_fees is not None:
+                        self.on_fees([(int(s), int(f)) for s, f in inp.json()])
+                else:  # the snapshot's accounts, pools, tick arrays, drains, the epochs
+                    feed_input(ing, inp, 0)
+            except (EngineError, JournalError, ValueError, TypeError):
+                pass  # the collector's ingest refused it too, and went on
+
+
+class RemoteFeeds:
+    """The regions a session consumes: their :class:`RegionFeed` s, the endpoints they
+    add (``region/name``, numbered after the session's own), and their health."""
+
+    def __init__(
+        self, settings: FleetSettings, ingest: Any, first_endpoint: int,
+        on_fees: Callable[[list[tuple[int, int]]], None] | None = None,
+    ) -> None:  # fmt: skip
+        from feeds.health import HealthCounters
+
+        self.settings = settings
+        self.ingest, self.first = ingest, first_endpoint
+        self.on_fees = on_fees
+        self.nc: NATS | None = None
+        self.regions: list[RegionFeed] = []
+        self.names: dict[str, int] = {}  # "region/name" -> endpoint index
+        self.counters: dict[int, HealthCounters] = {}
+        self._hc = HealthCounters
+        self.consumer = settings.consumer or f"arbscope-{os.uname().nodename}-{os.getpid()}"
+        self.consumer = re.sub(r"[^A-Za-z0-9_-]", "_", self.consumer)
+
+    def endpoint_of(self, name: str) -> int:
+        i = self.names.get(name)
+        if i is None:
+            i = self.names[name] = self.first + len(self.names)
+            self.counters[i] = self._hc(i, name, "nats")
+            self.counters[i].connected = True
+        return i
+
+    async def connect(self) -> JetStreamContext:
+        self.nc = await connect(self.settings.url, name=f"arbscope-{self.consumer}")
+        return self.nc.jetstream(timeout=5.0)
+
+    async def base_mints(self) -> list[str]:
+        """The base mints the regions' newest collector runs announced (a consumer
+        without its own configuration watches what the collectors watch)."""
+        js = await self.connect() if self.nc is None else self.nc.jetstream()
+        out: list[str] = []
+        for r in self.settings.regions:
+            feed = RegionFeed(js, r, None, self.endpoint_of, self.consumer, self.settings.retention)
+            with contextlib.suppress(nats.js.errors.NotFoundError):
+                found = await feed.latest_hello()
+                if found:
+                    out += [b for b in found[1].get("base_mints", []) if b not in out]
+        return out
+
+    async def start(self) -> None:
+        js = await self.connect() if self.nc is None else self.nc.jetstream(timeout=5.0)
+        for r in self.settings.regions:
+            feed = RegionFeed(js, r, self.ingest, self.endpoint_of, self.consumer,
+                              self.settings.retention, self.on_fees,
+                              counters=self.counters.get)  # fmt: skip
+            await feed.start()
+            self.regions.append(feed)
+
+    async def stop(self) -> None:
+        for f in self.regions:
+            await f.stop()
+        if self.nc is not None:
+            with contextlib.suppress(Exception):
+                await self.nc.close()
+            self.nc = None
+
+    def health(self, ingest: Any) -> list[FeedHealth]:
+        """A row per remote endpoint (``region/name``: lead and lag from the engine's
+        deduper, as for the session's own) and one per region (``region/*``: its
+        endpoints' leads summed, the collector -> here latency as its lag, gaps as
+        missed, the stream's backlog as its error text)."""
+        stats = {s.endpoint: s for s in ingest.dedup_stats()}
+        integrity = {e.endpoint: e for e in ingest.endpoint_stats()}
+        now = time.monotonic()
+        out = []
+        for name, i in self.names.items():
+            c = self.counters[i]
+            region = next((f for f in self.regions if name.startswith(f.region + "/")), None)
+            c.connected = bool(region and region.stats.connected)
+            s, e = stats.get(i), integrity.get(i)
+            age = None if c.last_message_ns is None else now - c.last_message_ns / 1e9
+            out.append(FeedHealth(
+                i, name, "nats", c.connected, c.messages, c.sample_rate(now),
+                s.first_seen if s else 0, s.duplicates if s else 0,
+                None if s is None or s.lag_p50_ns is None else s.lag_p50_ns / 1e6,
+                None if s is None or s.lag_p99_ns is None else s.lag_p99_ns / 1e6,
+                0, 0, 0, 0, 0, c.subscriptions, c.last_error, age,
+                slot=e.slot if e else 0, implausible=e.implausible if e else 0,
+                older=e.older if e else 0, unknown=e.unknown if e else 0,
+                identity=e.identity if e else 0, disagreed=e.disagreed if e else 0,
+                held_back=e.held_back if e else 0, quarantined=e.quarantined if e else False,
+            ))  # fmt: skip
+        for k, f in enumerate(self.regions):
+            st = f.stats
+            mine = [i for n, i in self.names.items() if n.startswith(f.region + "/")]
+            lead = sum(stats[i].first_seen for i in mine if i in stats)
+            dups = sum(stats[i].duplicates for i in mine if i in stats)
+            problem = (f"{st.gaps} gaps ({st.gap_batches} batches)" if st.gaps else "") or (
+                f"{st.lost} lost to retention" if st.lost else "") or st.last_error  # fmt: skip
+            out.append(FeedHealth(
+                10_000 + k, f"{f.region}/*", f"nats {stream_name(f.region)}", st.connected,
+                st.frames, 0.0, lead, dups, st.latency_ms(0.5), st.latency_ms(0.99),
+                st.gap_batches, 0, 0, st.runs - 1 if st.runs else 0, 0,
+                sum(self.counters[i].subscriptions for i in mine), problem,
+                None if st.last_message_ns is None else now - st.last_message_ns / 1e9,
+            ))  # fmt: skip
+        return out
+
+
+# ------------------------------------------------------------------ the journal on a stream
+class StreamJournal:
+    """A session's journal chunks published to ``ARBSCOPE_JOURNAL`` beside the SQLite
+    file: ``begin`` (source, config, versions), each ``chunk`` (the same compressed
+    blob, its number in ``Nats-Msg-Id``), ``end`` (digest). Publishing never fails the
+    recorder: chunks wait in order and are sent again until acknowledged."""
+
+    def __init__(self, js: JetStreamContext, retention: Retention) -> None:
+        self.js, self.retention = js, retention
+        self._q: asyncio.Queue[tuple[str, bytes, dict[str, str]]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.published = 0
+        self.last_error = ""
+
+    async def open(self) -> None:
+        await ensure_stream(self.js, JOURNAL_STREAM, ["arbscope.journal.>"], self.retention)
+        self._task = asyncio.create_task(self._run(), name="journal-stream")
+
+    async def _run(self) -> None:
+        while True:
+            subject, body, headers = await self._q.get()
+            while True:
+                try:
+                    await self.js.publish(subject, body, timeout=ACK_TIMEOUT_S, headers=headers)
+                    self.published += 1
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    self.last_error = f"{type(exc).__name__}: {exc}"[:200]
+                    await asyncio.sleep(0.2)  # a pause between attempts
+            self._q.task_done()
+
+    def begin(self, session: str, source: str, config: dict[str, Any],
+              versions: dict[str, Any]) -> None:  # fmt: skip
+        body = json.dumps({"source": source, "config": config, "versions": versions,
+                           "started": time.time()}).encode()  # fmt: skip
+        self._q.put_nowait((f"arbscope.journal.{session}.begin", body,
+                            {"Nats-Msg-Id": f"{session}-begin"}))  # fmt: skip
+
+    def chunk(self, session: str, c: Chunk) -> None:
+        h = {"Nats-Msg-Id": f"{session}-{c.no}", "no": str(c.no), "first": str(c.first_seq),
+             "n": str(c.n), "t0": str(c.t0_ns), "t1": str(c.t1_ns), "codec": c.codec,
+             "raw": str(c.raw_len)}  # fmt: skip
+        self._q.put_nowait((f"arbscope.journal.{session}.chunk", c.blob, h))
+
+    def end(self, session: str, digest: str, pnl: float) -> None:
+        body = json.dumps({"digest": digest, "pnl": pnl, "ended": time.time()}).encode()
+        self._q.put_nowait((f"arbscope.journal.{session}.end", body,
+                            {"Nats-Msg-Id": f"{session}-end"}))  # fmt: skip
+
+    async def close(self, timeout_s: float = 10.0) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._q.join(), timeout_s)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+class TeeJournal:
+    """The recorder's journal: the SQLite file, and each chunk to the stream too."""
+
+    def __init__(self, journal: Any, stream: StreamJournal) -> None:
+        self.journal, self.stream = journal, stream
+
+    async def begin_session(self, source: str, config: dict[str, Any],
+                            versions: dict[str, Any], session_id: str) -> Any:  # fmt: skip
+        out = await self.journal.begin_session(source, config, versions, session_id=session_id)
+        self.stream.begin(session_id, source, config, versions)
+        return out
+
+    async def write_batch(self, session: str, chunk: Chunk | None, *rest: Any) -> None:
+        await self.journal.write_batch(session, chunk, *rest)
+        if chunk is not None:  # after the file took it: a retried batch is not sent twice
+            self.stream.chunk(session, chunk)
+
+    async def end_session(self, session: str, digest: str, pnl: float = 0.0) -> None:
+        await self.journal.end_session(session, digest, pnl)
+        self.stream.end(session, digest, pnl)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.journal, name)
+
+
+def parse_seq_range(text: str | None) -> tuple[int, int | None]:
+    """``A:B``, ``A:`` or ``:B`` (stream sequences, inclusive) -> (first, last or None)."""
+    if not text:
+        return 1, None
+    a, _, b = text.partition(":")
+    try:
+        first = int(a) if a else 1
+        last = int(b) if b else None
+    except ValueError:
+        raise ValueError(f"--seq: expected A:B (stream sequence numbers), got {text!r}") from None
+    if first < 1 or (last is not None and last < first):
+        raise ValueError(f"--seq: expected 1 <= A <= B, got {text!r}")
+    return first, last
+
+
+class StreamJournalReader:
+    """What a replay reads of a journal (``chunks``, ``tokens``, ``events``, ``close``),
+    from ``ARBSCOPE_JOURNAL`` instead of the SQLite file; ``seq``: the stream sequence
+    range of the chunks to read (the whole session by default)."""
+
+    def __init__(self, url: str, seq: tuple[int, int | None] = (1, None)) -> None:
+        self.url, self.seq = url, seq
+        self.nc: NATS | None = None
+        self.js: JetStreamContext | None = None
+        self.chunk_seqs: list[int] = []  # the stream sequences of the chunks read
+
+    async def open(self) -> StreamJournalReader:
+        self.nc = await connect(self.url, name="arbscope-replay")
+        self.js = self.nc.jetstream(timeout=5.0)
+        return self
+
+    async def _last(self, subject: str) -> Any:
+        assert self.js is not None
+        try:
+            return await self.js.get_last_msg(JOURNAL_STREAM, subject)
+        except nats.js.errors.NotFoundError:
+            return None
+
+    async def info(self, session: str) -> SessionInfo:
+        """The session's header from its ``begin`` and ``end`` messages (JournalError
+        when the stream holds no such session)."""
+        begin = await self._last(f"arbscope.journal.{session}.begin")
+        if begin is None:
+            raise JournalError(f"no session {session} in stream {JOURNAL_STREAM}")
+        b = json.loads(begin.data)
+        end = await self._last(f"arbscope.journal.{session}.end")
+        e = json.loads(end.data) if end is not None else {}
+        first_ns = last_ns = None
+        inputs = frames = 0
+        async for c in self._chunks(session):  # the header's counts (t0, inputs)
+            first_ns = c.t0_ns if first_ns is None else first_ns
+            last_ns = c.t1_ns
+            inputs += c.n
+        return SessionInfo(
+            session, float(b.get("started", 0.0)), e.get("ended"), str(b.get("source", "")),
+            dict(b.get("config", {})), "", dict(b.get("versions", {})), first_ns, last_ns,
+            inputs, frames, 0, 0, float(e.get("pnl", 0.0)), 0, 0, e.get("digest"),
+        )  # fmt: skip
+
+    async def _chunks(self, session: str) -> AsyncIterator[Chunk]:
+        assert self.js is not None
+        first, last = self.seq
+        sub = await self.js.pull_subscribe(
+            f"arbscope.journal.{session}.chunk", stream=JOURNAL_STREAM,
+            config=ConsumerConfig(ack_policy=AckPolicy.NONE,
+                                  deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                                  opt_start_seq=first, inactive_threshold=60.0),
+        )  # fmt: skip
+        seqs: list[int] = []
+        try:
+            while True:
+                try:
+                    msgs = await sub.fetch(FETCH, timeout=2.0)
+                except (nats.errors.TimeoutError, asyncio.TimeoutError):
+                    break
+                done = False
+                for m in msgs:
+                    sseq = int(m.metadata.sequence.stream)
+                    if last is not None and sseq > last:
+                        done = True
+                        break
+                    h = m.headers or {}
+                    seqs.append(sseq)
+                    yield Chunk(int(h["no"]), int(h["first"]), int(h["n"]), int(h["t0"]),
+                                int(h["t1"]), h["codec"], int(h["raw"]), bytes(m.data))  # fmt: skip
+                if done or not msgs or int(msgs[-1].metadata.num_pending or 0) == 0:
+                    break
+        finally:
+            self.chunk_seqs = seqs
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    def chunks(self, session: str) -> AsyncIterator[Chunk]:
+        return self._chunks(session)
+
+    async def tokens(self, session: str) -> list[dict[str, Any]]:
+        return []  # the names stay in the SQLite file (a replay shows mint prefixes)
+
+    async def events(self, session: str, kinds: Sequence[str] = ()) -> list[Any]:
+        return []
+
+    async def close(self) -> None:
+        if self.nc is not None:
+            with contextlib.suppress(Exception):
+                await self.nc.close()
+            self.nc = None
+
+
+def frames_in(inputs: bytes) -> int:
+    """Frames in a packed batch (tests, bench)."""
+    return sum(1 for i in unpack(inputs) if i.kind is Kind.FRAME)
+
+
+__all__ = [
+    "HEADER", "FleetSettings", "Publisher", "RegionFeed", "RemoteFeeds",
+    "Retention", "StreamJournal", "StreamJournalReader", "TeeJournal", "parse_seq_range",
+]  # fmt: skip

