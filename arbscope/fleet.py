@@ -22,14 +22,20 @@ once (JetStream's duplicate window). The collector keeps up to ``window`` batche
 flight (``publish_async``) and sends every unacknowledged one again, in order, when an
 ack does not come (the server restarted, the connection broke).
 
-Consumers are durable pull consumers (explicit acks, one per dashboard: ``--consumer``),
-started at the region's latest hello (``get_last_msg``), so a dashboard that starts late
-rebuilds the state from that run's snapshot on. A consumer applies a run's batches in
-sequence order exactly once: a batch seen again (a redelivery, a collector's resend) is
-skipped by its sequence; one that arrives ahead of a missing one waits (``HOLD_S``) for
-it; what never came is a *gap*, counted and shown (``gaps``, ``gap_batches``). Messages
-the stream lost before the consumer read them (retention) show as a jump in the stream
-sequence (``lost``).
+Consumers are durable pull consumers (acks up to a message, one per dashboard:
+``--consumer``), started at the region's latest hello (``get_last_msg``), so a dashboard
+that starts late rebuilds the state from that run's snapshot on. A consumer applies the
+stream in stream-sequence order, each message once (:class:`RegionFeed`): a message seen
+again is passed over by its sequence, a skip in the delivery starts the consumer again
+at the next sequence; a batch stored twice (a resend past the duplicate window) is
+passed over by its run's batch sequence. The stream may hold a run's batches out of
+order (after a reconnect the client's buffered batches go before the publisher's
+resends): a batch ahead of the next is held until the next is read. Every batch carries
+the publisher's *floor* (``Arbscope-Floor``: every batch below it was acknowledged, so
+stored before it, or dropped unsent), so a hole below the floor, or a run that ended
+(a new hello), is a *gap* decided without a clock, counted and shown (``gaps``,
+``gap_batches``). Messages the stream lost before the consumer read them (retention)
+are counted as ``lost``.
 
 The journal can be the stream too (:class:`StreamJournal`): a session run with
 ``--journal-stream`` also publishes each journal chunk to ``ARBSCOPE_JOURNAL``
@@ -68,26 +74,35 @@ from nats.js.api import (
 
 from engine_rs.errors import EngineError
 from feeds.health import FeedHealth
-from storage.codec import HEADER, Input, Kind, pack, unpack
+from storage.codec import HEADER, Input, Kind, compress, decompress, unpack
 from storage.journal import Chunk, JournalError, SessionInfo
 
 from .session import feed_input
 
 log = logging.getLogger(__name__)
 
-HOLD_S = 5.0  # how long a batch ahead of a missing one waits for it (then: a gap)
-# a message delivered and not acknowledged within this is delivered again: what a pull
-# request had on the wire when the server or the connection died comes back well
-# within HOLD_S (a batch applied already is skipped by its sequence)
-ACK_WAIT_S = 2.0
-REPAIR_S = 0.5  # a batch ahead of a missing one waits this long, then the stream is read
-REPAIR_MAX = 4096  # messages read directly in one repair round
+# a message delivered and not acknowledged within this is delivered again; a consumer
+# acknowledges what it applied as it goes, so only a consumer that died sees it
+ACK_WAIT_S = 30.0
+MAX_ACK_PENDING = 8192  # messages delivered, not yet acknowledged (the server's window)
+ACK_EVERY = 256  # a consumer acknowledges at least every this many messages (and caught up)
 ACK_TIMEOUT_S = 2.0  # a batch not acknowledged within this is sent again
 FETCH = 512  # messages a consumer asks for at once
+FETCH_BYTES = 16 * 2**20  # and at most this many bytes (big batches under load)
 PULL_EXPIRES_S = 2.0  # how long one pull request lingers on the server
-MAX_BATCH_BYTES = 512 * 1024  # a batch is cut past this (NATS' default max payload: 1 MiB)
+# a batch is cut past this many bytes of inputs (compressed, it stays under NATS' default
+# max payload, 1 MiB, even when nothing compresses)
+MAX_BATCH_BYTES = 960 * 1024
+# batches in flight (sent, not acknowledged) at most; while any is, the next one gathers
+# inputs up to GATHER_BYTES before it goes
+WINDOW = 8
+GATHER_BYTES = 256 * 1024
+# a batch's inputs compressed (zstd level 1: a region's frames repeat the same accounts,
+# ~40x on the simulator's, at GB/s); ``Arbscope-Codec`` says so, its absence: raw
+CODEC = "zstd"
 MAX_OUTBOX_BYTES = 256 * 2**20  # unsent batches kept while the server is away (then dropped)
 JOURNAL_STREAM = "ARBSCOPE_JOURNAL"
+_FRAME, _GRPC, _KINDS = int(Kind.FRAME), int(Kind.GRPC), frozenset(int(k) for k in Kind)
 REGION_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 LATENCY_SAMPLES = 65_536
 
@@ -170,6 +185,7 @@ class _Batch:
     subject: str
     payload: bytes
     frames: int
+    raw_len: int = 0  # the inputs' bytes before compression
     future: asyncio.Future[Any] | None = None
     sent_at: float = 0.0
 
@@ -193,7 +209,7 @@ class Publisher:
     module doc). ``add`` is the hot path (synchronous); a task sends."""
 
     def __init__(
-        self, js: JetStreamContext, region: str, window: int = 64,
+        self, js: JetStreamContext, region: str, window: int = WINDOW,
         ack_timeout_s: float = ACK_TIMEOUT_S, max_batch_bytes: int = MAX_BATCH_BYTES,
     ) -> None:  # fmt: skip
         self.js, self.region = js, region
@@ -225,25 +241,28 @@ class Publisher:
     def add(self, kind: Kind, endpoint: int, payload: bytes, t_mono_ns: int | None = None) -> None:
         """One input; its time as wall-clock ns (now when not given)."""
         t = (time.monotonic_ns() if t_mono_ns is None else t_mono_ns) + self.offset_ns
-        packed = pack(kind, endpoint, t, t // 1000, payload)
-        if self._buf_bytes + len(packed) > self.max_batch_bytes and self._buf:
+        head = HEADER.pack(kind, endpoint, t, t // 1000, len(payload))  # storage.codec.pack
+        size = HEADER.size + len(payload)
+        if self._buf_bytes + size > self.max_batch_bytes and self._buf:
             self._cut()
-        self._buf.append(packed)
-        self._buf_bytes += len(packed)
+        self._buf += (head, payload)  # joined when the batch is cut (one copy, not two)
+        self._buf_bytes += size
         self.stats.inputs += 1
         if kind is Kind.FRAME:
             self._buf_frames += 1
         else:
             self._buf_state = True
-        self._wake.set()
+        if not self._inflight or self._buf_bytes >= GATHER_BYTES:
+            self._wake.set()  # a batch can go now (else the next ack lets it)
 
     def _cut(self) -> None:
         """What is buffered becomes the next batch."""
         if not self._buf:
             return
         kind = "state" if self._buf_state else "frames"
-        b = _Batch(self._seq, f"arbscope.{self.region}.{kind}", b"".join(self._buf),
-                   self._buf_frames)  # fmt: skip
+        raw = b"".join(self._buf)
+        b = _Batch(self._seq, f"arbscope.{self.region}.{kind}", compress(raw, CODEC, 1),
+                   self._buf_frames, len(raw))  # fmt: skip
         self._seq += 1
         self._buf, self._buf_bytes, self._buf_frames, self._buf_state = [], 0, 0, False
         self._outbox.append(b)
@@ -281,8 +300,13 @@ class Publisher:
         self._task = None
 
     async def _send(self, b: _Batch) -> None:
+        # the floor: every batch below it is acknowledged (stored before this one) or was
+        # dropped (it will never come): what lets a consumer decide a gap without a clock
+        floor = min(self._inflight[0].seq, b.seq) if self._inflight else b.seq
         headers = {"Nats-Msg-Id": f"{self.run}-{b.seq}", "Arbscope-Run": self.run,
-                   "Arbscope-Seq": str(b.seq)}  # fmt: skip
+                   "Arbscope-Seq": str(b.seq), "Arbscope-Floor": str(floor)}  # fmt: skip
+        if b.raw_len:
+            headers |= {"Arbscope-Codec": CODEC, "Arbscope-Raw": str(b.raw_len)}
         b.future = await self.js.publish_async(b.subject, b.payload, headers=headers)
         b.sent_at = time.monotonic()
 
@@ -293,11 +317,13 @@ class Publisher:
                 await self._wake.wait()
             self._wake.clear()
             try:
-                # a new batch is cut only when the window has room: while it is full the
-                # inputs gather in the buffer, so batches grow with the load (throughput)
-                # and stay single frames when it is light (latency)
-                while (self._outbox or self._buf) and len(self._inflight) < self.window:
+                # a batch goes at once when nothing is in flight (a light load: latency);
+                # else the inputs gather until what is in flight is acknowledged or they
+                # are GATHER_BYTES, so batches grow with the load (throughput)
+                while len(self._inflight) < self.window:
                     if not self._outbox:
+                        if not self._buf or (self._inflight and self._buf_bytes < GATHER_BYTES):
+                            break
                         self._cut()
                     b = self._outbox[0]
                     await self._send(b)
@@ -371,16 +397,17 @@ class RegionStats:
     batches: int = 0  # applied
     frames: int = 0
     inputs: int = 0
-    skipped: int = 0  # batches seen again (redelivered, resent): not applied twice
-    redelivered: int = 0  # messages the server delivered more than once
-    gaps: int = 0  # holes in a run's batch sequence given up on
+    skipped: int = 0  # batches stored twice (a resend past the duplicate window): applied once
+    redelivered: int = 0  # messages delivered again (applied already: passed over)
+    gaps: int = 0  # holes in a run's batch sequence
     gap_batches: int = 0  # batches in them
     lost: int = 0  # stream messages gone before they were read (retention)
-    held: int = 0  # batches waiting for a missing one now
+    resets: int = 0  # the consumer started again at the next stream sequence
+    damaged: int = 0  # batches that could not be read (their codec, their bytes)
+    held: int = 0  # batches stored ahead of one not yet stored (a resend after a reconnect)
     stale_run: int = 0  # batches of an older run after a newer one started
-    repaired: int = 0  # missing messages read from the stream directly (get_msg)
     pending: int = 0  # messages in the stream this consumer has not fetched (server's count)
-    last_stream_seq: int = 0
+    last_stream_seq: int = 0  # the stream sequence of the last message applied
     next_seq: int = 0  # the run's next batch sequence
     last_error: str = ""
     last_message_ns: int | None = None
@@ -396,7 +423,19 @@ class RegionStats:
 
 
 class RegionFeed:
-    """One region's stream applied to ``ingest`` (see the module doc)."""
+    """One region's stream applied to ``ingest``, every message once, in the order the
+    stream holds them (see the module doc).
+
+    The stream sequence is the consumer's own cursor: a message at or below the last
+    one applied was delivered again and is passed over; one past the next means the
+    delivery skipped some (a pull answer lost when the server or the connection died),
+    and the consumer starts again at the next sequence (the durable consumer re-created
+    there, on a fresh inbox, so nothing of the old one's deliveries is taken for new).
+    What the stream no longer holds there (its retention dropped it before it was read)
+    is counted as ``lost``, and shows as a gap in the run's batch sequence. Within a run
+    the batches are applied in their own sequence (held when stored ahead, a gap when
+    below the floor). No wait on a clock decides anything: a consumer far behind
+    catches up, it never gives up."""
 
     def __init__(
         self, js: JetStreamContext, region: str, ingest: Any, endpoint_of: Callable[[str], int],
@@ -411,16 +450,23 @@ class RegionFeed:
         self.stats = RegionStats(region)
         self.stream = stream_name(region)
         self._map: dict[int, int] = {}  # the run's endpoint index -> ours
-        self._hold: dict[int, tuple[int, list[Input]]] = {}  # batch seq -> (stream seq, inputs)
-        self._applied_sseq = 0  # the stream sequence of the last batch applied
-        self._hold_since: float | None = None
+        # batches ahead of the run's next, by sequence: (bytes, codec, raw length)
+        self._held: dict[int, tuple[bytes, str, int]] = {}
+        self._applied_sseq = 0  # the stream sequence of the last message applied
         self._task: asyncio.Task[None] | None = None
         self._sub: Any = None
+        self._gen = 0  # the consumer's generation: each start again has its own inbox
+        self._fresh = False  # nothing delivered yet since the consumer started again
+        self._restart = False  # the delivery skipped: start again at the next sequence
+        self._answered = asyncio.Event()  # the current pull request is over
+        self._got = 0  # messages delivered for the current pull request
+        self._unacked: Msg | None = None  # the last message applied, not yet acknowledged
+        self._n_unacked = 0
+        self._heard = 0.0  # when the server last said anything to the pull request
         self.offset_ns = wall_offset_ns()
         self.hello: dict[str, Any] | None = None
-        self.hold_s = HOLD_S
         self._stopping = False
-        self.applied_event = asyncio.Event()  # set after each applied fetch (tests, bench)
+        self.applied_event = asyncio.Event()  # set after each applied message (tests, bench)
 
     async def latest_hello(self) -> tuple[int, dict[str, Any]] | None:
         """The region's newest collector run start: (stream sequence, body), or None."""
@@ -435,33 +481,64 @@ class RegionFeed:
         found = await self.latest_hello()
         if found is not None:
             self.hello = found[1]
-        # a fresh engine needs the run's snapshot: from the latest hello on (a durable of
-        # the same name left by an earlier process is replaced)
+            # a fresh engine needs the run's snapshot: from the latest hello on
+            self._applied_sseq = found[0] - 1
+        else:
+            info = await self.js.stream_info(self.stream)
+            self._applied_sseq = max(int(info.state.first_seq or 1), 1) - 1
+        self._nc = self.js._nc
+        self._next = f"$JS.API.CONSUMER.MSG.NEXT.{self.stream}.{self.consumer}"
+        await self._begin()
+        self.stats.connected = True
+        self._task = asyncio.create_task(self._run(), name=f"consume-{self.region}")
+
+    async def _begin(self) -> None:
+        """The durable consumer (a pull consumer, acks up to a message) from the next
+        stream sequence to apply, read on an inbox of its own generation. A durable of
+        the same name (an earlier process's, or this one's before) is replaced."""
+        nxt = self._applied_sseq + 1
+        info = await self.js.stream_info(self.stream)
+        first = int(info.state.first_seq or 0)
+        if first > nxt:  # retention took them before they were read
+            self._lose(first - nxt)
+            nxt = first
         with contextlib.suppress(nats.js.errors.NotFoundError):
             await self.js.delete_consumer(self.stream, self.consumer)
         cfg = ConsumerConfig(
             durable_name=self.consumer, ack_policy=AckPolicy.ALL,
-            deliver_policy=DeliverPolicy.BY_START_SEQUENCE if found else DeliverPolicy.ALL,
-            opt_start_seq=found[0] if found else None, max_ack_pending=65_536,
-            inactive_threshold=3600.0, ack_wait=ACK_WAIT_S,
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=nxt,
+            max_ack_pending=MAX_ACK_PENDING, inactive_threshold=3600.0, ack_wait=ACK_WAIT_S,
         )  # fmt: skip
         await self.js.add_consumer(self.stream, cfg)
-        # the pull requests are ours (a lingering request of FETCH messages at a time,
-        # each message applied as it arrives: the library's fetch() returns a batch only
+        if self._sub is not None:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+        self._gen += 1
+        gen = self._gen
+        self._inbox = self._nc.new_inbox()
+
+        async def on_msg(m: Msg) -> None:
+            if gen == self._gen:
+                await self._on_msg(m)
+
+        # the messages applied as they arrive (the library's fetch() returns a batch only
         # once it is full or expired, which would hold a frame up to the expiry)
-        nc = self.js._nc
-        self._next = f"$JS.API.CONSUMER.MSG.NEXT.{self.stream}.{self.consumer}"
-        self._inbox = nc.new_inbox()
-        self._sub = await nc.subscribe(self._inbox, pending_msgs_limit=4 * FETCH)
-        self._nc = nc
-        self.stats.connected = True
-        self._task = asyncio.create_task(self._run(), name=f"consume-{self.region}")
+        self._sub = await self._nc.subscribe(self._inbox, cb=on_msg,
+                                             pending_bytes_limit=4 * FETCH_BYTES)  # fmt: skip
+        self._fresh, self._restart, self._unacked, self._n_unacked = True, False, None, 0
+
+    def _lose(self, n: int) -> None:
+        """``n`` stream messages gone before they were read."""
+        self.stats.lost += n
+        self._applied_sseq += n
+        log.warning("region %s: %d messages of stream %s were gone before they were read "
+                    "(its retention)", self.region, n, self.stream)  # fmt: skip
 
     async def pause(self) -> None:
         """Stop reading (the durable consumer stays, the stream keeps what it holds)."""
+        self._stopping = True
+        self._gen += 1  # what the server still sends is not applied: read again on resume
         if self._task is not None:
-            # the flag too: the client's next_msg turns a cancellation into its own error
-            self._stopping = True
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
@@ -470,10 +547,11 @@ class RegionFeed:
     def resume(self) -> None:
         self._stopping = False
         if self._task is None:
+            self._restart = True
             self._task = asyncio.create_task(self._run(), name=f"consume-{self.region}")
 
     async def wait_applied(self, done: Callable[[], bool], timeout_s: float) -> None:
-        """Until ``done()`` holds after an applied batch (TimeoutError after ``timeout_s``)."""
+        """Until ``done()`` holds after an applied message (TimeoutError after ``timeout_s``)."""
 
         async def until() -> None:
             while not done():
@@ -490,107 +568,92 @@ class RegionFeed:
             self._sub = None
 
     async def _run(self) -> None:
-        request = json.dumps(
-            {
-                "batch": FETCH,
-                "expires": int(PULL_EXPIRES_S * 1e9),
-                "idle_heartbeat": int(PULL_EXPIRES_S / 4 * 1e9),
-            }
-        ).encode()
+        request = json.dumps({
+            "batch": FETCH, "max_bytes": FETCH_BYTES, "expires": int(PULL_EXPIRES_S * 1e9),
+            "idle_heartbeat": int(PULL_EXPIRES_S / 4 * 1e9),
+        }).encode()  # fmt: skip
         polls = 0
         while not self._stopping:
             try:
+                if self._restart:
+                    await self._begin()
+                    self.stats.resets += 1
+                self._answered.clear()
+                self._got = 0
                 await self._nc.publish(self._next, request, reply=self._inbox)
+                self._heard = time.monotonic()
+                # over when FETCH came, the request expired, or the delivery skipped; no
+                # word at all (heartbeats included) for twice the expiry: it was lost
+                while not self._answered.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._answered.wait(), PULL_EXPIRES_S)
+                    if time.monotonic() - self._heard > 2 * PULL_EXPIRES_S:
+                        raise TimeoutError("the pull request had no answer")
+                await self._ack()
+                self.stats.connected = True
+                polls += 1
+                if self._got == 0 and polls % 4 == 0:
+                    await self._pending()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # the connection is closed or its buffer full
+            except Exception as exc:  # the server is away, the request lost: start again
                 self.stats.connected = False
                 self.stats.last_error = f"{type(exc).__name__}: {exc}"[:200]
+                self._restart = True
                 await asyncio.sleep(0.2)  # a pause between attempts, not a sync point
-                continue
-            got, last = 0, None
-            while got < FETCH and not self._stopping:
-                try:
-                    m = await self._sub.next_msg(timeout=PULL_EXPIRES_S * 2)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # no answer at all: the request was lost (server away)
-                    self.stats.connected = False
-                    break
-                status = JetStreamContext.is_status_msg(m)
-                if status:
-                    self.stats.connected = status != "503"
-                    if status == "100":  # idle heartbeat: the request still stands
-                        continue
-                    break  # 408 expired, 409 ...: ask again
-                self.stats.connected = True
-                got += 1
-                self._message(m)
-                last = m
-                if self._sub.pending_msgs == 0:  # caught up: acknowledge, show it
-                    await self._caught_up(last)
-                    last = None
-                    if self._hold:
-                        await self._repair()
-            if last is not None:
-                await self._caught_up(last)
-            if self._hold:
-                await self._repair()
-            self._check_hold()
-            polls += 1
-            if got == 0 and polls % 4 == 0:
-                await self._pending()
 
-    async def _caught_up(self, last: Msg) -> None:
-        with contextlib.suppress(Exception):
-            await last.ack()  # AckPolicy.ALL: everything up to it
-        self.stats.pending = int(last.metadata.num_pending or 0)
-        self._check_hold()
+    async def _on_msg(self, m: Msg) -> None:
+        """One message on the inbox: a status of the pull request, or the stream's."""
+        self._heard = time.monotonic()
+        status = JetStreamContext.is_status_msg(m)
+        if status:
+            if status != "100":  # 100: the request still stands (idle heartbeat)
+                self.stats.connected = status != "503"
+                self._answered.set()  # 408 expired, 409 ...: ask again
+            return
+        self._got += 1
+        if self._got >= FETCH:
+            self._answered.set()
+        md = m.metadata
+        sseq = int(md.sequence.stream)
+        if sseq <= self._applied_sseq:
+            self.stats.redelivered += 1  # applied already (a redelivery)
+            return
+        if sseq > self._applied_sseq + 1:
+            if not self._fresh:  # the delivery skipped some: from the next one again
+                self._restart = True
+                self._gen += 1
+                self._answered.set()
+                return
+            # the first message of a consumer started at the next sequence is past it:
+            # the ones between are not in the stream any more
+            self._lose(sseq - self._applied_sseq - 1)
+        self._fresh = False
+        self._applied_sseq = sseq
+        self._batch(sseq, m.subject, m.headers or {}, m.data)
+        self.stats.pending = int(md.num_pending or 0)
+        self._unacked = m
+        self._n_unacked += 1
+        if self._n_unacked >= ACK_EVERY or self._sub.pending_msgs == 0:
+            await self._ack()  # caught up, or every ACK_EVERY: acknowledged up to here
         self.applied_event.set()
 
-    async def _repair(self) -> None:
-        """Batches have waited ``REPAIR_S`` for a missing one: the missing ones lie in the
-        stream between the last batch applied and the first held (a region's stream is
-        its collector's messages in the order stored), so they are read there directly
-        (``get_msg``) — what the server had sent when it or the connection died is not
-        waited for until it is delivered again. What the stream no longer holds (its
-        retention dropped it before it was read) is lost: counted, and the gap taken."""
-        if not self._hold or self._hold_since is None:
-            return
-        if time.monotonic() - self._hold_since < REPAIR_S:
-            return
-        lo = self._applied_sseq + 1
-        hi = min(s for s, _ in self._hold.values()) - 1
-        gone = 0
-        for sseq in range(lo, min(hi, lo + REPAIR_MAX - 1) + 1):
-            try:
-                m = await self.js.get_msg(self.stream, sseq)
-            except nats.js.errors.NotFoundError:
-                gone += 1
-                continue
-            except Exception:
-                return  # the server is away: the next round tries again
-            self.stats.repaired += 1
-            self._batch(sseq, m.subject or "", m.headers or {}, m.data or b"")
-        if gone and self._hold:
-            self.stats.lost += gone
-            self._give_up()
+    async def _ack(self) -> None:
+        m, self._unacked, self._n_unacked = self._unacked, None, 0
+        if m is not None:
+            with contextlib.suppress(Exception):
+                await m.ack()  # AckPolicy.ALL: everything up to it
 
     async def _pending(self) -> None:
         with contextlib.suppress(Exception):
             info = await self.js.consumer_info(self.stream, self.consumer)
             self.stats.pending = int(info.num_pending or 0)
-
-    def _message(self, m: Msg) -> None:
-        md = m.metadata
-        if md.num_delivered and md.num_delivered > 1:
-            self.stats.redelivered += 1  # after a restart, in any order: the sequence decides
-        self._batch(int(md.sequence.stream), m.subject, m.headers or {}, m.data)
+            self.applied_event.set()
 
     def _batch(self, sseq: int, subject: str, h: dict[str, str], data: bytes) -> None:
-        """One message of the stream (at stream sequence ``sseq``), delivered or read."""
+        """One message of the stream (at stream sequence ``sseq``), in stream order."""
         st = self.stats
-        st.last_stream_seq = max(st.last_stream_seq, sseq)
+        st.last_stream_seq = sseq
         st.last_message_ns = time.monotonic_ns()
         run, seq = h.get("Arbscope-Run", ""), int(h.get("Arbscope-Seq", "-1"))
         if subject.endswith(".hello"):
@@ -599,107 +662,128 @@ class RegionFeed:
         if run != st.run:
             st.stale_run += 1  # a late resend of a run that is over (or before any hello)
             return
-        if seq < st.next_seq or seq in self._hold:
-            st.skipped += 1  # delivered again (a redelivery, a resend): applied once already
+        if seq < st.next_seq or seq in self._held:
+            st.skipped += 1  # stored twice (resent past the duplicate window): applied once
             return
-        self._hold[seq] = (sseq, list(unpack(data)))
-        if self._hold_since is None and seq > st.next_seq:
-            self._hold_since = time.monotonic()
-        self._drain()
+        self._held[seq] = (data, h.get("Arbscope-Codec", "none"), int(h.get("Arbscope-Raw", 0)))
+        self._drain(int(h.get("Arbscope-Floor", seq)))
+
+    def _drain(self, floor: int) -> None:
+        """The run's batches in their order: those held that are next, and past those
+        below ``floor`` that are not here (never stored: a gap)."""
+        st = self.stats
+        held = self._held
+        while True:
+            batch = held.pop(st.next_seq, None)
+            if batch is not None:
+                data, codec, raw_len = batch
+                try:
+                    self._apply(decompress(data, codec, raw_len or len(data)))
+                except JournalError as exc:  # damaged: said, counted, passed over
+                    st.damaged += 1
+                    st.last_error = f"batch {st.next_seq}: {exc}"[:200]
+                st.next_seq += 1
+                st.batches += 1
+                st.applied_by_run[st.run] = st.applied_by_run.get(st.run, 0) + 1
+            elif st.next_seq < floor:  # never stored (retention, the collector's outbox)
+                nxt = min([k for k in held if k > st.next_seq] + [floor])
+                st.gaps += 1
+                st.gap_batches += nxt - st.next_seq
+                log.warning("region %s: batches %d..%d of run %s are not in the stream (a gap)",
+                            self.region, st.next_seq, nxt - 1, st.run)  # fmt: skip
+                st.next_seq = nxt
+            else:
+                break
+        st.held = len(held)
 
     def _new_run(self, run: str, body: dict[str, Any]) -> None:
         st = self.stats
         if run == st.run:
             st.skipped += 1
             return
-        if self._hold:  # the old run's batches that waited for a missing one: a gap
-            st.gaps += 1
-            st.gap_batches += len(self._hold)
+        if self._held:  # the old run is over: what it still had to send never comes
+            self._drain(max(self._held) + 1)
         for ours in set(self._map.values()):
             with contextlib.suppress(EngineError):
                 self.ingest.unbind(ours)  # the old run's subscription ids mean nothing now
         self.hello = body
         names = list(body.get("endpoints", []))
         self._map = {i: self.endpoint_of(f"{self.region}/{n}") for i, n in enumerate(names)}
-        self._hold.clear()
-        self._hold_since = None
         st.run, st.next_seq, st.runs = run, 1, st.runs + 1
         log.info("region %s: collector run %s (%s)", self.region, run, ", ".join(names))
 
-    def _drain(self) -> None:
-        st = self.stats
-        while st.next_seq in self._hold:
-            self._applied_sseq, inputs = self._hold.pop(st.next_seq)
-            self._apply(inputs)
-            st.next_seq += 1
-            st.batches += 1
-            st.applied_by_run[st.run] = st.applied_by_run.get(st.run, 0) + 1
-            self.applied_event.set()
-        if not self._hold:
-            self._hold_since = None
-        st.held = len(self._hold)
+    def _apply(self, raw: bytes) -> None:
+        """A batch's inputs (packed as the journal packs them), given to the ingest as
+        the collector's feeds gave them (errors the live callers catch are caught here
+        the same way). Frames, nearly all of it, take a short path: the header read in
+        place, the endpoint's counters once per batch."""
+        ing, st, off, lat = self.ingest, self.stats, self.offset_ns, self.stats.latency_ns
+        emap, head, size = self._map, HEADER.unpack_from, HEADER.size
+        frame, grpc, now = ing.frame, ing.grpc, time.time_ns
+        per_ep: dict[int, list[int]] = {}  # our endpoint -> [frames, last receive ns]
+        pos, n, inputs = 0, len(raw), 0
+        try:
+            while pos < n:
+                if pos + size > n:
+                    raise JournalError("a batch is truncated (header)")
+                k, e, t_ns, _wall, length = head(raw, pos)
+                pos += size
+                end = pos + length
+                if end > n:
+                    raise JournalError("a batch is truncated (payload)")
+                inputs += 1
+                if k == _FRAME or k == _GRPC:  # the hot path
+                    ep = emap.get(e)
+                    if ep is not None:
+                        t = t_ns - off
+                        try:
+                            if k == _FRAME:
+                                frame(ep, raw[pos:end], t)
+                            else:
+                                grpc(ep, raw[pos:end], t)
+                        except EngineError:
+                            pass  # the collector's ingest refused it too, and went on
+                        lat.append(now() - t_ns)
+                        c = per_ep.get(ep)
+                        if c is None:
+                            per_ep[ep] = [1, t]
+                        else:
+                            c[0] += 1
+                            c[1] = t
+                elif k in _KINDS:
+                    self._apply_other(Input(Kind(k), e, t_ns, _wall, raw[pos:end]))
+                else:
+                    raise JournalError(f"a batch holds an unknown input kind {k}")
+                pos = end
+        finally:
+            st.inputs += inputs
+            for ep, (count, t) in per_ep.items():
+                st.frames += count
+                hc = self.counters(ep) if self.counters is not None else None
+                if hc is not None:
+                    hc.messages += count
+                    hc.last_message_ns = t
 
-    def _check_hold(self) -> None:
-        """A batch that waited HOLD_S for a missing one: the missing ones are a gap."""
-        if not self._hold or self._hold_since is None:
-            return
-        if time.monotonic() - self._hold_since < self.hold_s:
-            return
-        self._give_up()
-
-    def _give_up(self) -> None:
-        """The batches before the first held one are a gap: counted, passed over."""
-        st = self.stats
-        if not self._hold or min(self._hold) <= st.next_seq:
-            return
-        first = min(self._hold)
-        st.gaps += 1
-        st.gap_batches += first - st.next_seq
-        log.warning("region %s: batches %d..%d of run %s never came (a gap)", self.region,
-                    st.next_seq, first - 1, st.run)  # fmt: skip
-        st.next_seq = first
-        self._hold_since = time.monotonic()
-        self._drain()
-
-    def _apply(self, inputs: list[Input]) -> None:
-        """A batch's inputs, given to the ingest as the collector's feeds gave them
-        (errors the live callers catch are caught here the same way)."""
-        ing, st, off = self.ingest, self.stats, self.offset_ns
-        lat = st.latency_ns
-        for inp in inputs:
-            k = inp.kind
-            st.inputs += 1
-            try:
-                if k is Kind.FRAME or k is Kind.GRPC:
-                    ep = self._map.get(inp.endpoint)
-                    if ep is None:
-                        continue
-                    t = inp.t_ns - off
-                    c = self.counters(ep) if self.counters is not None else None
-                    if c is not None:
-                        c.messages += 1
-                        c.last_message_ns = t
-                    if k is Kind.FRAME:
-                        ing.frame(ep, inp.payload, t)
-                    else:
-                        ing.grpc(ep, inp.payload, t)
-                    st.frames += 1
-                    lat.append(time.time_ns() - inp.t_ns)
-                elif k is Kind.BIND or k is Kind.UNBIND:
-                    ep = self._map.get(inp.endpoint)
-                    if ep is None:
-                        continue
-                    feed_input(ing, inp, ep)
-                    if self.counters is not None:
-                        c = self.counters(ep)
-                        c.subscriptions = c.subscriptions + 1 if k is Kind.BIND else 0
-                elif k is Kind.FEES:
-                    if self.on_fees is not None:
-                        self.on_fees([(int(s), int(f)) for s, f in inp.json()])
-                else:  # the snapshot's accounts, pools, tick arrays, drains, the epochs
-                    feed_input(ing, inp, 0)
-            except (EngineError, JournalError, ValueError, TypeError):
-                pass  # the collector's ingest refused it too, and went on
+    def _apply_other(self, inp: Input) -> None:
+        """An input other than a stream's message: the snapshot's accounts, the pools and
+        tick arrays tracked, the subscriptions bound, drains, the epochs, the fees."""
+        k, ing = inp.kind, self.ingest
+        try:
+            if k is Kind.BIND or k is Kind.UNBIND:
+                ep = self._map.get(inp.endpoint)
+                if ep is None:
+                    return
+                feed_input(ing, inp, ep)
+                if self.counters is not None:
+                    c = self.counters(ep)
+                    c.subscriptions = c.subscriptions + 1 if k is Kind.BIND else 0
+            elif k is Kind.FEES:
+                if self.on_fees is not None:
+                    self.on_fees([(int(s), int(f)) for s, f in inp.json()])
+            else:
+                feed_input(ing, inp, 0)
+        except (EngineError, JournalError, ValueError, TypeError):
+            pass  # the collector's ingest refused it too, and went on
 
 
 class RemoteFeeds:
@@ -797,7 +881,8 @@ class RemoteFeeds:
             lead = sum(stats[i].first_seen for i in mine if i in stats)
             dups = sum(stats[i].duplicates for i in mine if i in stats)
             problem = (f"{st.gaps} gaps ({st.gap_batches} batches)" if st.gaps else "") or (
-                f"{st.lost} lost to retention" if st.lost else "") or st.last_error  # fmt: skip
+                f"{st.lost} lost to retention" if st.lost else "") or (
+                f"{st.damaged} damaged" if st.damaged else "") or st.last_error  # fmt: skip
             out.append(FeedHealth(
                 10_000 + k, f"{f.region}/*", f"nats {stream_name(f.region)}", st.connected,
                 st.frames, 0.0, lead, dups, st.latency_ms(0.5), st.latency_ms(0.99),

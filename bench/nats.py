@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -41,6 +42,15 @@ from bench.e2e import Bench, _flood, _writes, arb_round, pct
 
 REGION = "bench"
 SEED = 11
+
+
+def cpu_s(pid: int) -> float:
+    """CPU time (user + system, s) a process has used, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
 
 
 def rss_mb(pid: int) -> float:
@@ -125,8 +135,8 @@ class Counting:
 
 
 async def via_nats(url: str, http: str, phases: Sequence[tuple[int, float]],
-                   bases: Sequence[str], soak_s: float = 0.0,
-                   mem: Any = None) -> list[dict[str, Any]]:  # fmt: skip
+                   bases: Sequence[str], soak_s: float = 0.0, mem: Any = None,
+                   pids: dict[str, int] | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """Floods of ``(slots, rate)`` through the stream, one consumer for all (the last
     one repeated until ``soak_s`` has passed); each flood's figures."""
     import engine_rs
@@ -154,14 +164,20 @@ async def via_nats(url: str, http: str, phases: Sequence[tuple[int, float]],
             before = feed.stats.frames
             t_flood = time.monotonic_ns()
             ing.count, ing.last, ing.since = 0, 0, t_flood
+            cpu0 = {k: cpu_s(p or os.getpid()) for k, p in (pids or {}).items()}
             counts = await _flood(http, slots, rate)
             ing.expect = sum(counts)
-            await feed.wait_applied(lambda: ing.count >= ing.expect, 600)
+            try:
+                await feed.wait_applied(lambda: ing.count >= ing.expect, 300)
+            except TimeoutError:
+                got = {k: v for k, v in vars(feed.stats).items() if k != "latency_ns"}
+                raise SystemExit(f"{ing.count:,} of {ing.expect:,} frames came: {got}") from None
             await _writes(http)
             floods += 1
             span = (ing.last - ing.first_recv) / 1e9
+            cpu = {k: cpu_s(p or os.getpid()) - cpu0[k] for k, p in (pids or {}).items()}
             out = {"frames": feed.stats.frames - before, "rate": ing.expect / span,
-                   "lat": list(feed.stats.latency_ns)}  # fmt: skip
+                   "lat": list(feed.stats.latency_ns), "cpu": cpu}  # fmt: skip
             results.append(out)
             if mem is not None and time.monotonic() >= next_sample:
                 samples.append(mem())
@@ -172,6 +188,47 @@ async def via_nats(url: str, http: str, phases: Sequence[tuple[int, float]],
         results[-1].update(floods=floods, gaps=st.gaps, lost=st.lost, skipped=st.skipped,
                            batches=st.batches, samples=samples)  # fmt: skip
         return results
+    finally:
+        await feed.stop()
+        await nc.close()
+
+
+class Timed:
+    """An ingest noting when its first and last frame were applied."""
+
+    def __init__(self, ingest: Any) -> None:
+        self.ingest, self.count, self.first, self.last = ingest, 0, 0, 0
+
+    def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
+        sid: int = self.ingest.frame(endpoint, frame, recv_ns)
+        self.last = time.monotonic_ns()
+        self.count += 1
+        if self.count == 1:
+            self.first = self.last
+        return sid
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.ingest, name)
+
+
+async def drain(url: str, bases: Sequence[str]) -> float:
+    """A consumer alone: a fresh session's consumer reading the whole run the stream
+    holds (the floods of ``via_nats``) as fast as it applies it; frames/s. What a
+    dashboard reading JetStream costs when its collectors run elsewhere, as they do."""
+    import engine_rs
+    from arbscope.fleet import RegionFeed, Retention, connect
+
+    eng = engine_rs.load("rust")
+    ing = Timed(eng.FeedIngest(eng.PoolGraph(base_mints=list(bases), max_hops=3),
+                               1 << 17, 64))  # fmt: skip
+    nc = await connect(url)
+    names: dict[str, int] = {}
+    feed = RegionFeed(nc.jetstream(), REGION, ing, lambda n: names.setdefault(n, len(names)),
+                      f"drain-{int(time.time())}", Retention())  # fmt: skip
+    await feed.start()
+    try:
+        await feed.wait_applied(lambda: feed.stats.pending == 0 and feed.stats.frames > 0, 300)
+        return ing.count / ((ing.last - ing.first) / 1e9)
     finally:
         await feed.stop()
         await nc.close()
@@ -228,7 +285,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("the collector did not start", file=sys.stderr)
             return 1
         assert server.proc is not None
-        pids = {"nats-server": server.proc.pid, "collector": col.pid, "consumer": 0}
+        pids = {
+            "nats-server": server.proc.pid,
+            "collector": col.pid,
+            "consumer": 0,
+            "simulator": sim.pid,
+        }
 
         def mem() -> dict[str, float]:
             import os
@@ -254,8 +316,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if a.json:
                 Path(a.json).write_text(json.dumps({k: v for k, v in r.items() if k != "lat"}))
             return 0
-        flood, paced = asyncio.run(via_nats(server.url, http[0], [
-            (a.slots, 0.0), (a.slots, a.rate / a.endpoints)], bases))  # fmt: skip
+        flood = asyncio.run(via_nats(server.url, http[0], [(a.slots, 0.0)], bases, pids=pids))[0]
+        alone = asyncio.run(drain(server.url, bases))  # the run so far: the snapshot, the flood
+        paced = asyncio.run(via_nats(server.url, http[0], [(a.slots, a.rate / a.endpoints)],
+                                     bases))[0]  # fmt: skip
         m = mem()
     finally:
         if col is not None:
@@ -275,17 +339,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = {
         "endpoints": a.endpoints, "direct_frames_s": direct.rate, "nats_frames_s": flood["rate"],
         "ratio": flood["rate"] / direct.rate, "paced_frames_s": a.rate,
+        "consumer_alone_frames_s": alone, "consumer_alone_ratio": alone / direct.rate,
         "latency_p50_ms": pct(lat, 0.5) / 1e6, "latency_p99_ms": pct(lat, 0.99) / 1e6,
-        "latency_samples": len(lat), "rss_mb": m, "gaps": gaps,
+        "latency_samples": len(lat), "rss_mb": m, "gaps": gaps, "cpu_s": flood["cpu"],
     }  # fmt: skip
     rows = [
         ("direct: FeedPool + Rust FeedIngest", f"{direct.rate:,.0f} frames/s", "100 %"),
         ("collector -> JetStream -> consumer", f"{flood['rate']:,.0f} frames/s",
          f"{100 * out['ratio']:.0f} %"),
+        ("a consumer alone: the stream's run read into a fresh session",
+         f"{alone:,.0f} frames/s", f"{100 * alone / direct.rate:.0f} %"),
         (f"added latency at {a.rate:,.0f} frames/s, p50", f"{out['latency_p50_ms']:.2f} ms",
          "collector recv -> consumer graph"),
         (f"added latency at {a.rate:,.0f} frames/s, p99", f"{out['latency_p99_ms']:.2f} ms",
          "collector recv -> consumer graph"),
+        ("CPU s per 100k frames: collector / nats-server / consumer / simulator",
+         " / ".join(f"{1e5 * flood['cpu'][k] / flood['frames']:.2f}"
+                    for k in ("collector", "nats-server", "consumer", "simulator")), ""),
         ("RSS nats-server / collector / consumer",
          f"{m['nats-server']:.0f} / {m['collector']:.0f} / {m['consumer']:.0f} MiB", ""),
     ]  # fmt: skip
