@@ -105,6 +105,9 @@ JOURNAL_STREAM = "ARBSCOPE_JOURNAL"
 _FRAME, _GRPC, _KINDS = int(Kind.FRAME), int(Kind.GRPC), frozenset(int(k) for k in Kind)
 REGION_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 LATENCY_SAMPLES = 65_536
+# a region (or a remote endpoint) with nothing for this long shows STALE: its collector
+# is gone or cut off (a collector passes on every slot, 2.5 a second on mainnet)
+SILENT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,7 @@ class Publisher:
         self._outbox_bytes = 0
         self._inflight: deque[_Batch] = deque()
         self._wake = asyncio.Event()
+        self._acked = asyncio.Event()  # set on each acknowledgement (flush, tests)
         self._task: asyncio.Task[None] | None = None
         self.offset_ns = wall_offset_ns()
 
@@ -281,13 +285,22 @@ class Publisher:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"publish-{self.region}")
 
+    async def wait_acked(self, done: Callable[[], bool], timeout_s: float) -> None:
+        """Until ``done()`` holds after an acknowledgement (TimeoutError after
+        ``timeout_s``)."""
+
+        async def until() -> None:
+            while not done():
+                self._acked.clear()
+                await self._acked.wait()
+
+        await asyncio.wait_for(until(), timeout_s)
+
     async def flush(self, timeout_s: float = 10.0) -> bool:
         """Wait until everything added is acknowledged (True) or ``timeout_s`` passed."""
-        self._wake.set()
-        deadline = time.monotonic() + timeout_s
-        while self.pending and time.monotonic() < deadline:
-            self._wake.set()
-            await asyncio.sleep(0.01)
+        self._wake.set()  # what is buffered goes now
+        with contextlib.suppress(TimeoutError):
+            await self.wait_acked(lambda: not self.pending, timeout_s)
         return not self.pending
 
     async def stop(self, flush_s: float = 5.0) -> None:
@@ -383,6 +396,7 @@ class Publisher:
             self.stats.frames += b.frames
             self.stats.duplicates += bool(getattr(ack, "duplicate", False))
             self.stats.last_stream_seq = int(getattr(ack, "seq", 0) or 0)
+            self._acked.set()
 
 
 # ------------------------------------------------------------------ the consumer side
@@ -415,7 +429,8 @@ class RegionStats:
     applied_by_run: dict[str, int] = field(default_factory=dict)  # batches applied per run
 
     def latency_ms(self, q: float) -> float | None:
-        """The ``q`` quantile of collector receive -> applied here (ms), recent frames."""
+        """The ``q`` quantile of collector receive -> applied here (ms), recent frames
+        (since the consumer caught up with the backlog it started with)."""
         if not self.latency_ns:
             return None
         xs = sorted(self.latency_ns)
@@ -441,11 +456,13 @@ class RegionFeed:
         self, js: JetStreamContext, region: str, ingest: Any, endpoint_of: Callable[[str], int],
         consumer: str, retention: Retention, on_fees: Callable[[list[tuple[int, int]]], None]
         | None = None, counters: Callable[[int], Any] | None = None,
+        on_tokens: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> None:  # fmt: skip
         self.js, self.region, self.ingest = js, region, ingest
         self.endpoint_of = endpoint_of  # "region/name" -> the session's endpoint index
         self.consumer, self.retention = consumer, retention
         self.on_fees = on_fees
+        self.on_tokens = on_tokens  # the collector's token names (TokenInfo rows)
         self.counters = counters  # endpoint index -> its HealthCounters (messages, ...)
         self.stats = RegionStats(region)
         self.stream = stream_name(region)
@@ -465,6 +482,7 @@ class RegionFeed:
         self._heard = 0.0  # when the server last said anything to the pull request
         self.offset_ns = wall_offset_ns()
         self.hello: dict[str, Any] | None = None
+        self.caught_up = False  # the backlog at the start has been read
         self._stopping = False
         self.applied_event = asyncio.Event()  # set after each applied message (tests, bench)
 
@@ -632,6 +650,11 @@ class RegionFeed:
         self._applied_sseq = sseq
         self._batch(sseq, m.subject, m.headers or {}, m.data)
         self.stats.pending = int(md.num_pending or 0)
+        if not self.caught_up and not self.stats.pending:
+            # the backlog read at the start (the run from its hello) is behind by design:
+            # the latency shown is the live stream's, from here on
+            self.caught_up = True
+            self.stats.latency_ns.clear()
         self._unacked = m
         self._n_unacked += 1
         if self._n_unacked >= ACK_EVERY or self._sub.pending_msgs == 0:
@@ -722,6 +745,7 @@ class RegionFeed:
         frame, grpc, now = ing.frame, ing.grpc, time.time_ns
         per_ep: dict[int, list[int]] = {}  # our endpoint -> [frames, last receive ns]
         pos, n, inputs = 0, len(raw), 0
+        view = memoryview(raw)  # each frame handed on as a slice of it, not a copy
         try:
             while pos < n:
                 if pos + size > n:
@@ -738,9 +762,9 @@ class RegionFeed:
                         t = t_ns - off
                         try:
                             if k == _FRAME:
-                                frame(ep, raw[pos:end], t)
+                                frame(ep, view[pos:end], t)
                             else:
-                                grpc(ep, raw[pos:end], t)
+                                grpc(ep, view[pos:end], t)
                         except EngineError:
                             pass  # the collector's ingest refused it too, and went on
                         lat.append(now() - t_ns)
@@ -780,6 +804,9 @@ class RegionFeed:
             elif k is Kind.FEES:
                 if self.on_fees is not None:
                     self.on_fees([(int(s), int(f)) for s, f in inp.json()])
+            elif k is Kind.TOKENS:
+                if self.on_tokens is not None:
+                    self.on_tokens(list(inp.json()))
             else:
                 feed_input(ing, inp, 0)
         except (EngineError, JournalError, ValueError, TypeError):
@@ -793,12 +820,13 @@ class RemoteFeeds:
     def __init__(
         self, settings: FleetSettings, ingest: Any, first_endpoint: int,
         on_fees: Callable[[list[tuple[int, int]]], None] | None = None,
+        on_tokens: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> None:  # fmt: skip
         from feeds.health import HealthCounters
 
         self.settings = settings
         self.ingest, self.first = ingest, first_endpoint
-        self.on_fees = on_fees
+        self.on_fees, self.on_tokens = on_fees, on_tokens
         self.nc: NATS | None = None
         self.regions: list[RegionFeed] = []
         self.names: dict[str, int] = {}  # "region/name" -> endpoint index
@@ -837,7 +865,7 @@ class RemoteFeeds:
         for r in self.settings.regions:
             feed = RegionFeed(js, r, self.ingest, self.endpoint_of, self.consumer,
                               self.settings.retention, self.on_fees,
-                              counters=self.counters.get)  # fmt: skip
+                              counters=self.counters.get, on_tokens=self.on_tokens)  # fmt: skip
             await feed.start()
             self.regions.append(feed)
 
@@ -850,14 +878,16 @@ class RemoteFeeds:
             self.nc = None
 
     def health(self, ingest: Any) -> list[FeedHealth]:
-        """A row per remote endpoint (``region/name``: lead and lag from the engine's
-        deduper, as for the session's own) and one per region (``region/*``: its
-        endpoints' leads summed, the collector -> here latency as its lag, gaps as
-        missed, the stream's backlog as its error text)."""
+        """A row per region (``region/*``: its endpoints' leads summed, the collector ->
+        here latency as its lag, gaps as missed, the stream's backlog as its error text),
+        first (the panel may not have room for every row), then one per remote endpoint
+        (``region/name``: lead and lag from the engine's deduper, as for the session's
+        own)."""
         stats = {s.endpoint: s for s in ingest.dedup_stats()}
         integrity = {e.endpoint: e for e in ingest.endpoint_stats()}
         now = time.monotonic()
-        out = []
+        out: list[FeedHealth] = []
+        rates: dict[int, float] = {}  # messages/s per endpoint (one sample per call)
         for name, i in self.names.items():
             c = self.counters[i]
             region = next((f for f in self.regions if name.startswith(f.region + "/")), None)
@@ -865,16 +895,19 @@ class RemoteFeeds:
             s, e = stats.get(i), integrity.get(i)
             age = None if c.last_message_ns is None else now - c.last_message_ns / 1e9
             out.append(FeedHealth(
-                i, name, "nats", c.connected, c.messages, c.sample_rate(now),
+                i, name, "nats", c.connected, c.messages, rates.setdefault(i, c.sample_rate(now)),
                 s.first_seen if s else 0, s.duplicates if s else 0,
                 None if s is None or s.lag_p50_ns is None else s.lag_p50_ns / 1e6,
                 None if s is None or s.lag_p99_ns is None else s.lag_p99_ns / 1e6,
-                0, 0, 0, 0, 0, c.subscriptions, c.last_error, age,
+                0, 0, 0, 0, int(age is not None and age > SILENT_S), c.subscriptions,
+                c.last_error, age,
                 slot=e.slot if e else 0, implausible=e.implausible if e else 0,
                 older=e.older if e else 0, unknown=e.unknown if e else 0,
                 identity=e.identity if e else 0, disagreed=e.disagreed if e else 0,
                 held_back=e.held_back if e else 0, quarantined=e.quarantined if e else False,
+                transport="nats",
             ))  # fmt: skip
+        regions: list[FeedHealth] = []
         for k, f in enumerate(self.regions):
             st = f.stats
             mine = [i for n, i in self.names.items() if n.startswith(f.region + "/")]
@@ -883,14 +916,17 @@ class RemoteFeeds:
             problem = (f"{st.gaps} gaps ({st.gap_batches} batches)" if st.gaps else "") or (
                 f"{st.lost} lost to retention" if st.lost else "") or (
                 f"{st.damaged} damaged" if st.damaged else "") or st.last_error  # fmt: skip
-            out.append(FeedHealth(
+            regions.append(FeedHealth(
                 10_000 + k, f"{f.region}/*", f"nats {stream_name(f.region)}", st.connected,
-                st.frames, 0.0, lead, dups, st.latency_ms(0.5), st.latency_ms(0.99),
-                st.gap_batches, 0, 0, st.runs - 1 if st.runs else 0, 0,
+                st.frames, sum(rates.get(i, 0.0) for i in mine), lead, dups,
+                st.latency_ms(0.5), st.latency_ms(0.99),
+                st.gap_batches, 0, 0, st.runs - 1 if st.runs else 0,
+                int(st.last_message_ns is not None and now - st.last_message_ns / 1e9 > SILENT_S),
                 sum(self.counters[i].subscriptions for i in mine), problem,
                 None if st.last_message_ns is None else now - st.last_message_ns / 1e9,
+                transport="nats",
             ))  # fmt: skip
-        return out
+        return regions + out
 
 
 # ------------------------------------------------------------------ the journal on a stream

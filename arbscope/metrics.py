@@ -142,6 +142,7 @@ class SessionCollector(Collector):
         yield from self._market(s)
         yield from self._kernels(s)
         yield from self._journal(s)
+        yield from self._fleet(s)
         h = GaugeMetricFamily("arbscope_health", "0 ok, 1 degraded or starting, 2 unhealthy")
         h.add_metric([], STATUS_CODE[self.health.check(feeds)["status"]])
         yield h
@@ -331,6 +332,60 @@ class SessionCollector(Collector):
         yield fees
         if ex is not None:
             yield from SessionCollector._routes(ex.view().routes)
+
+    @staticmethod
+    def _fleet(s: Any) -> Iterator[Metric]:
+        """NATS JetStream: a collector's publisher, a consumer's regions."""
+        pub = getattr(s, "publisher", None)
+        if pub is not None:
+            p, lab = pub.stats, [pub.region]
+            for name, doc, value in (
+                ("batches", "batches cut", p.batches),
+                ("acked", "batches the stream acknowledged", p.acked),
+                ("frames", "frames in acknowledged batches", p.frames),
+                ("resent", "batches sent again (an ack that did not come)", p.resent),
+                ("dropped", "batches dropped unsent (the outbox overflowed)", p.dropped),
+            ):  # fmt: skip
+                c = CounterMetricFamily(f"arbscope_nats_published_{name}", doc, labels=["region"])
+                c.add_metric(lab, value)
+                yield c
+            g = GaugeMetricFamily("arbscope_nats_publish_pending",
+                                  "batches not yet acknowledged", labels=["region"])  # fmt: skip
+            g.add_metric(lab, pub.pending)
+            yield g
+        remote = getattr(s, "remote", None)
+        if remote is None or not remote.regions:
+            return
+        counters = {
+            name: CounterMetricFamily(f"arbscope_nats_region_{name}", doc, labels=["region"])
+            for name, doc in (
+                ("batches", "batches applied"), ("frames", "frames applied"),
+                ("gap_batches", "batches never stored (gaps)"),
+                ("lost", "stream messages gone before they were read (retention)"),
+                ("damaged", "batches that could not be read"),
+                ("redelivered", "messages delivered again (passed over)"),
+                ("resets", "the consumer started again at the next sequence"),
+            )
+        }  # fmt: skip
+        pending = GaugeMetricFamily(
+            "arbscope_nats_region_pending", "stream messages not yet fetched", labels=["region"]
+        )
+        latency = GaugeMetricFamily(
+            "arbscope_nats_region_latency_seconds",
+            "collector receive -> applied here, recent frames", labels=["region", "quantile"],
+        )  # fmt: skip
+        for f in remote.regions:
+            st = f.stats
+            for name, c in counters.items():
+                c.add_metric([f.region], getattr(st, name))
+            pending.add_metric([f.region], st.pending)
+            for q in (0.5, 0.99):
+                ms = st.latency_ms(q)
+                if ms is not None:
+                    latency.add_metric([f.region, str(q)], ms / 1e3)
+        yield from counters.values()
+        yield pending
+        yield latency
 
     @staticmethod
     def _routes(routes: Any) -> Iterator[Metric]:

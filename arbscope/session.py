@@ -33,7 +33,7 @@ from feeds.health import FeedHealth
 from feeds.redact import scrub
 from feeds.sim.server import SimServer
 from feeds.sim.world import WorldConfig
-from feeds.wire.units import TokenInfo
+from feeds.wire.units import TokenBook, TokenInfo
 from storage.codec import Input, Kind, json_payload
 from storage.journal import Journal, JournalError
 from storage.recorder import MAX_PENDING_BYTES, Digest, Recorder, canonical
@@ -436,6 +436,7 @@ class FeedSession:
         self.fleet = fleet
         self.collect_only = bool(fleet is not None and fleet.collect)
         self.remote: Any = None  # arbscope.fleet.RemoteFeeds (consumer)
+        self._bg: set[asyncio.Task[None]] = set()  # fire-and-forget tasks, held until done
         self.publisher: Any = None  # arbscope.fleet.Publisher (collector)
         self.stream_journal: Any = None  # arbscope.fleet.StreamJournal (--journal-stream)
         self._nc: Any = None  # the NATS connection of the publisher and the journal stream
@@ -660,7 +661,8 @@ class FeedSession:
             if fleet is not None and fleet.regions:
                 from .fleet import RemoteFeeds
 
-                self.remote = RemoteFeeds(fleet, None, 0, on_fees=self._on_fees)
+                self.remote = RemoteFeeds(fleet, None, 0, on_fees=self._on_fees,
+                                          on_tokens=self._on_remote_tokens)  # fmt: skip
                 if not self.base_mints:  # what the collectors watch
                     bases = await self.remote.base_mints()
                     if bases:
@@ -763,6 +765,9 @@ class FeedSession:
         try:
             new = await self.registry.resolve(self.ev.graph.tokens())
             self.ev.set_names(self.registry.book)
+            if self.publisher is not None:  # a collector: its consumers have no RPC to ask
+                rows = [dataclasses.asdict(t) for t in self.registry.book.tokens.values()]
+                self.publisher.add(Kind.TOKENS, 0, json_payload(rows))
             for problem in self.registry.problems:
                 log.warning("tokens: %s", problem)
             self._snap = None
@@ -774,6 +779,37 @@ class FeedSession:
             raise
         except Exception as exc:  # the names are a nicety: never the session's end
             log.warning("tokens: not read: %s: %s", type(exc).__name__, exc)
+
+    def _on_remote_tokens(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Token names a region's collector read (a consumer reads none itself): added
+        to the registry, and to the journal for the session's replays."""
+        try:
+            known = self.registry.book.tokens
+            new = [t for t in (TokenInfo(**r) for r in rows) if t.mint not in known]
+        except TypeError as exc:
+            log.warning("tokens from a collector not read: %s", exc)
+            return
+        if not new:
+            return
+        self.registry.book = TokenBook({**known, **{t.mint: t for t in new}})
+        self.ev.set_names(self.registry.book)
+        self._snap = None
+        log.info("tokens: %d from the collectors (%s)", len(new),
+                 ", ".join(sorted(t.symbol for t in new if t.symbol))[:300])  # fmt: skip
+        if self.journal is not None and self.session_id:
+            task = asyncio.get_running_loop().create_task(
+                self._journal_tokens([dataclasses.asdict(t) for t in new]), name="tokens-journal"
+            )
+            self._bg.add(task)  # held until done (the loop keeps only weak references)
+            task.add_done_callback(self._bg.discard)
+
+    async def _journal_tokens(self, rows: list[dict[str, Any]]) -> None:
+        if self.journal is None:
+            return
+        try:
+            await self.journal.put_tokens(self.session_id, rows)
+        except Exception as exc:  # the names are a nicety: never the session's end
+            log.warning("tokens: not journaled: %s: %s", type(exc).__name__, exc)
 
     def use_tokens(self, rows: Sequence[dict[str, Any]]) -> None:
         """Names from a journal (a replay): what the recording session read."""

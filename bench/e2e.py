@@ -40,6 +40,8 @@ from typing import Any
 
 import websockets
 
+from bench.report import markdown
+
 SEED = 11
 
 
@@ -412,10 +414,7 @@ def table(results: Sequence[Result], paced_rate: float) -> list[str]:
             f"({r.arbscope_per_core / base.arbscope_per_core:.2f}x per core)",
             f"{r.latency_p50_us:,.0f} / {r.latency_p99_us:,.0f} µs",
         ))  # fmt: skip
-    w = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    out = ["| " + " | ".join(f"{c:<{w[i]}}" for i, c in enumerate(row)) + " |" for row in rows]
-    out.insert(1, "|" + "|".join("-" * (x + 2) for x in w) + "|")
-    return out
+    return markdown(head, rows[1:])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

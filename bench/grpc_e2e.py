@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.e2e import _rpc, pct
+from bench.report import markdown
 
 SEED = 11
 ACCOUNT, SLOT, TRANSACTION = 2, 3, 4
@@ -286,11 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"# Yellowstone gRPC end to end, loopback, {a.endpoints} endpoints x {subs} "
           f"subscriptions (one filter), medians of {a.rounds} floods of {a.slots} slots; "
           f"first copies {100 * out['first_copy_share']:.0f} % of updates")  # fmt: skip
-    w = [max(len(r[i]) for r in rows) for i in range(3)]
-    print(f"| {'path':<{w[0]}} | {'rate':<{w[1]}} | {'share':<{w[2]}} |")
-    print(f"|{'-' * (w[0] + 2)}|{'-' * (w[1] + 2)}|{'-' * (w[2] + 2)}|")
-    for row in rows:
-        print(f"| {row[0]:<{w[0]}} | {row[1]:<{w[1]}} | {row[2]:<{w[2]}} |")
+    print("\n".join(markdown(("path", "rate", "share"), rows)))
     if a.json:
         with open(a.json, "w") as f:
             json.dump(out, f, indent=2)

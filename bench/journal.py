@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.report import markdown
+
 
 async def record(db: Path, minutes: float, accel: float, seed: int) -> tuple[str, str, float]:
     from arbscope.session import FeedSession, RecordSettings
@@ -148,11 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     same = "equal" if ok else "DIFFERENT"
     rows.append(("replay, headless, max speed", "", f"{sim_s / rep:,.0f}x real time",
                  f"{frames / rep:,.0f} frames/s, digest {same}"))  # fmt: skip
-    w = [max(len(r[i]) for r in rows) for i in range(4)]
-    for i, r in enumerate(rows):
-        print("| " + " | ".join(f"{c:<{w[k]}}" for k, c in enumerate(r)) + " |")
-        if i == 0:
-            print("|" + "|".join("-" * (x + 2) for x in w) + "|")
+    print("\n".join(markdown(rows[0], rows[1:])))
     if a.json:
         Path(a.json).write_text(json.dumps(out, indent=2))
     return 0 if ok else 1

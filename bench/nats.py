@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.e2e import Bench, _flood, _writes, arb_round, pct
+from bench.report import markdown
 
 REGION = "bench"
 SEED = 11
@@ -134,22 +135,33 @@ class Counting:
         return getattr(self.ingest, name)
 
 
+def _ingest(bases: Sequence[str]) -> Any:
+    """A session's Rust ``FeedIngest`` (the work a consumer does per frame)."""
+    import engine_rs
+
+    eng = engine_rs.load("rust")
+    return eng.FeedIngest(eng.PoolGraph(base_mints=list(bases), max_hops=3), 1 << 17, 64)
+
+
+async def _consumer(url: str, ingest: Any, name: str) -> tuple[Any, Any]:
+    """A connection and a started consumer of the bench region applying to ``ingest``."""
+    from arbscope.fleet import RegionFeed, Retention, connect
+
+    nc = await connect(url)
+    names: dict[str, int] = {}
+    feed = RegionFeed(nc.jetstream(), REGION, ingest, lambda n: names.setdefault(n, len(names)),
+                      f"{name}-{time.time_ns()}", Retention())  # fmt: skip
+    await feed.start()
+    return nc, feed
+
+
 async def via_nats(url: str, http: str, phases: Sequence[tuple[int, float]],
                    bases: Sequence[str], soak_s: float = 0.0, mem: Any = None,
                    pids: dict[str, int] | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """Floods of ``(slots, rate)`` through the stream, one consumer for all (the last
     one repeated until ``soak_s`` has passed); each flood's figures."""
-    import engine_rs
-    from arbscope.fleet import RegionFeed, Retention, connect
-
-    eng = engine_rs.load("rust")
-    ing = Counting(eng.FeedIngest(eng.PoolGraph(base_mints=list(bases), max_hops=3),
-                                  1 << 17, 64))  # fmt: skip
-    nc = await connect(url)
-    names: dict[str, int] = {}
-    feed = RegionFeed(nc.jetstream(), REGION, ing, lambda n: names.setdefault(n, len(names)),
-                      f"bench-{int(time.time())}", Retention())  # fmt: skip
-    await feed.start()
+    ing = Counting(_ingest(bases))
+    nc, feed = await _consumer(url, ing, "bench")
     try:
         await feed.wait_applied(lambda: feed.stats.pending == 0 and feed.stats.runs > 0, 60)
         results: list[dict[str, Any]] = []
@@ -178,6 +190,8 @@ async def via_nats(url: str, http: str, phases: Sequence[tuple[int, float]],
             cpu = {k: cpu_s(p or os.getpid()) - cpu0[k] for k, p in (pids or {}).items()}
             out = {"frames": feed.stats.frames - before, "rate": ing.expect / span,
                    "lat": list(feed.stats.latency_ns), "cpu": cpu}  # fmt: skip
+            if results:
+                results[-1].pop("lat", None)  # a soak keeps the last flood's samples only
             results.append(out)
             if mem is not None and time.monotonic() >= next_sample:
                 samples.append(mem())
@@ -215,17 +229,8 @@ async def drain(url: str, bases: Sequence[str]) -> float:
     """A consumer alone: a fresh session's consumer reading the whole run the stream
     holds (the floods of ``via_nats``) as fast as it applies it; frames/s. What a
     dashboard reading JetStream costs when its collectors run elsewhere, as they do."""
-    import engine_rs
-    from arbscope.fleet import RegionFeed, Retention, connect
-
-    eng = engine_rs.load("rust")
-    ing = Timed(eng.FeedIngest(eng.PoolGraph(base_mints=list(bases), max_hops=3),
-                               1 << 17, 64))  # fmt: skip
-    nc = await connect(url)
-    names: dict[str, int] = {}
-    feed = RegionFeed(nc.jetstream(), REGION, ing, lambda n: names.setdefault(n, len(names)),
-                      f"drain-{int(time.time())}", Retention())  # fmt: skip
-    await feed.start()
+    ing = Timed(_ingest(bases))
+    nc, feed = await _consumer(url, ing, "drain")
     try:
         await feed.wait_applied(lambda: feed.stats.pending == 0 and feed.stats.frames > 0, 300)
         return ing.count / ((ing.last - ing.first) / 1e9)
@@ -361,11 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]  # fmt: skip
     print(f"# NATS JetStream, loopback, {a.endpoints} endpoint(s), one flood of {a.slots} "
           f"slots each way; gaps {out['gaps']}")  # fmt: skip
-    w = [max(len(r[i]) for r in rows) for i in range(3)]
-    print(f"| {'path':<{w[0]}} | {'value':<{w[1]}} | {'':<{w[2]}} |")
-    print(f"|{'-' * (w[0] + 2)}|{'-' * (w[1] + 2)}|{'-' * (w[2] + 2)}|")
-    for row in rows:
-        print(f"| {row[0]:<{w[0]}} | {row[1]:<{w[1]}} | {row[2]:<{w[2]}} |")
+    print("\n".join(markdown(("path", "value", ""), rows)))
     if a.json:
         Path(a.json).write_text(json.dumps(out, indent=2))
     return 0

@@ -29,6 +29,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.report import markdown
+
 SEED = 17
 
 
@@ -172,9 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
          f"{r['theme_latency_max_ms']:.0f} ms", "restyles every widget"),
         ("CPU (process / wall)", f"{r['cpu_cores']:.2f} cores", "< 1"),
     ]  # fmt: skip
-    w = [max(len(x[i]) for x in rows) for i in range(3)]
-    for x in rows:
-        print(f"| {x[0]:<{w[0]}} | {x[1]:<{w[1]}} | {x[2]:<{w[2]}} |")
+    print("\n".join(markdown(("measure", "value", "bound"), rows)))
     if a.json:
         Path(a.json).write_text(json.dumps(r, indent=2))
     return 0

@@ -91,7 +91,8 @@ class FeedHealth:
     uncovered: int = 0
     pools_uncovered: int = 0
     cap: int | None = None
-    transport: str = "ws"  # how its stream arrives: ws (PubSub) or grpc (Yellowstone)
+    # how its stream arrives: ws (PubSub), grpc (Yellowstone), nats (a region's collector)
+    transport: str = "ws"
 
 
 @dataclass(slots=True)

@@ -48,6 +48,9 @@ class Kind(IntEnum):
     TIPS = 15  # [p25, p50, p75, p95, p99]: the block engines' landed tips, lamports
     LANDING = 16  # [slots]: a live order landed this many slots after its decision
     GRPC = 17  # a raw Yellowstone gRPC SubscribeUpdate (protobuf): endpoint, recv ns, bytes
+    # [{mint, symbol, name, decimals, ...}]: a collector's token names, for its consumers
+    # (NATS batches only: a session keeps its names in the journal's tokens table)
+    TOKENS = 18
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,12 +13,15 @@ read). Every wait has a deadline; nothing sleeps to synchronise.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +56,39 @@ def collector(server: SimServer, url: str, region: str, names: set[str]) -> Feed
                        fleet=FleetSettings(url, collect=region))  # fmt: skip
 
 
+@dataclass
+class EuToADashboard:
+    server: SimServer
+    eu: FeedSession  # the collector of region eu
+    con: FeedSession  # a session consuming eu
+    feed: RegionFeed  # its consumer of eu's stream
+
+
+@contextlib.asynccontextmanager
+async def eu_to_a_dashboard(
+    url: str, names: set[str], consumer: str
+) -> AsyncIterator[EuToADashboard]:
+    """The chain, region eu's collector of ``names`` and a consumer session, running;
+    stopped in order after the body (the consumer's run ends), and torn down always."""
+    server = SimServer(CFG, PROFILES, slot_seconds=0.05)
+    await server.start()
+    eu = collector(server, url, "eu", names)
+    con = FeedSession(embedded_sim=False, shadow=False, base_mints=server.world.bases,
+                      fleet=FleetSettings(url, regions=["eu"], consumer=consumer))  # fmt: skip
+    try:
+        await eu.start()
+        await con.start()
+        runs = [asyncio.ensure_future(eu.run()), asyncio.ensure_future(con.run())]
+        yield EuToADashboard(server, eu, con, con.remote.regions[0])
+        await con.stop()
+        for t in runs:
+            await asyncio.wait_for(t, T)
+    finally:
+        await eu.stop()
+        await con.stop()
+        await server.stop()
+
+
 async def until(feed: RegionFeed, done: Any, timeout_s: float = T) -> None:
     try:
         await feed.wait_applied(done, timeout_s)
@@ -75,6 +111,17 @@ async def stream_batches(url: str, region: str) -> Counter[str]:
         return out
     finally:
         await nc.close()
+
+
+def metrics_text(s: FeedSession) -> str:
+    """The session's /metrics as a scrape would read it."""
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from arbscope.metrics import Health, SessionCollector
+
+    reg = CollectorRegistry()
+    reg.register(SessionCollector(s, Health(s)))
+    return generate_latest(reg).decode()
 
 
 def records(s: FeedSession) -> dict[str, Any]:
@@ -131,6 +178,19 @@ async def test_two_regions_feed_one_consumer_and_it_replays_from_the_stream(
         st = f.stats
         assert st.gaps == st.lost == st.skipped == 0 and st.runs == 1
         assert st.latency_ms(0.5) is not None
+    # the token names the collectors read (the consumer has no RPC to ask): the same book
+    assert eu.registry.book.tokens and con.registry.book.tokens == eu.registry.book.tokens
+    # /metrics: the publisher's side on a collector, the regions' on the consumer
+    text = {c: metrics_text(c) for c in (eu, con)}
+    assert (
+        f'arbscope_nats_published_acked_total{{region="eu"}} {eu.publisher.stats.acked}.0'
+        in (text[eu])
+    )
+    assert 'arbscope_nats_region_gap_batches_total{region="us"} 0.0' in text[con]
+    assert (
+        f'arbscope_nats_region_frames_total{{region="eu"}} {feeds["eu"].stats.frames}.0'
+        in (text[con])
+    )
     # every batch of each run, applied once: what the stream holds
     stored = await stream_batches(url, "eu")
     assert stored[feeds["eu"].stats.run] == feeds["eu"].stats.batches
@@ -247,16 +307,8 @@ async def test_a_collector_killed_and_restarted_loses_nothing_acknowledged(
 async def test_the_server_killed_and_restarted_loses_nothing_acknowledged(
     nats_server: NatsServer,
 ) -> None:
-    server = SimServer(CFG, PROFILES, slot_seconds=0.05)
-    await server.start()
-    eu = collector(server, nats_server.url, "eu", {"eu-a", "eu-b"})
-    con = FeedSession(embedded_sim=False, shadow=False, base_mints=server.world.bases,
-                      fleet=FleetSettings(nats_server.url, regions=["eu"], consumer="d2"))  # fmt: skip
-    try:
-        await eu.start()
-        await con.start()
-        runs = [asyncio.ensure_future(eu.run()), asyncio.ensure_future(con.run())]
-        feed = con.remote.regions[0]
+    async with eu_to_a_dashboard(nats_server.url, {"eu-a", "eu-b"}, "d2") as p:
+        server, eu, con, feed = p.server, p.eu, p.con, p.feed
         await until(feed, lambda: feed.stats.frames > 200)
         before = feed.stats.batches
         await asyncio.to_thread(nats_server.restart)  # SIGKILL; the store stays on disk
@@ -273,13 +325,6 @@ async def test_the_server_killed_and_restarted_loses_nothing_acknowledged(
         assert stored[st.run] == acked - 1 == st.batches
         assert st.gaps == st.lost == 0 and st.runs == 1
         assert records(con) == records(eu)
-        await con.stop()
-        for t in runs:
-            await asyncio.wait_for(t, T)
-    finally:
-        await eu.stop()
-        await con.stop()
-        await server.stop()
 
 
 async def test_a_consumer_that_falls_behind_retention_shows_the_loss(
@@ -294,22 +339,13 @@ async def test_a_consumer_that_falls_behind_retention_shows_the_loss(
                                      storage=StorageType.FILE, max_msgs=40,
                                      duplicate_window=10))  # fmt: skip
     await nc.close()
-    server = SimServer(CFG, PROFILES, slot_seconds=0.05)
-    await server.start()
-    eu = collector(server, nats_server.url, "eu", {"eu-a"})
-    con = FeedSession(embedded_sim=False, shadow=False, base_mints=server.world.bases,
-                      fleet=FleetSettings(nats_server.url, regions=["eu"], consumer="d3"))  # fmt: skip
-    try:
-        await eu.start()
-        await con.start()
-        runs = [asyncio.ensure_future(eu.run()), asyncio.ensure_future(con.run())]
-        feed = con.remote.regions[0]
+    async with eu_to_a_dashboard(nats_server.url, {"eu-a"}, "d3") as p:
+        eu, con, feed = p.eu, p.con, p.feed
         await until(feed, lambda: feed.stats.batches > 10)
         await feed.pause()
         seen = feed.stats.last_stream_seq
-        async with asyncio.timeout(T):
-            while eu.publisher.stats.last_stream_seq < seen + 200:
-                await asyncio.sleep(0.05)  # the collector publishes on: wait for it to pass
+        # the collector publishes on: until the stream has passed the consumer by 200
+        await eu.publisher.wait_acked(lambda: eu.publisher.stats.last_stream_seq > seen + 200, T)
         feed.resume()
         await until(feed, lambda: feed.stats.lost > 0 and feed.stats.batches > 20)
         st = feed.stats
@@ -317,13 +353,6 @@ async def test_a_consumer_that_falls_behind_retention_shows_the_loss(
         row = next(f for f in con._feeds() if f.name == "eu/*")
         assert row.missed == st.gap_batches and "gap" in row.last_error
         await eu.stop()
-        await con.stop()
-        for t in runs:
-            await asyncio.wait_for(t, T)
-    finally:
-        await eu.stop()
-        await con.stop()
-        await server.stop()
 
 
 async def test_a_consumer_far_behind_catches_up_and_loses_nothing(
@@ -333,22 +362,13 @@ async def test_a_consumer_far_behind_catches_up_and_loses_nothing(
     resumed on a slow ingest (each frame costs it CPU time): it reads the backlog in
     stream order, far longer than one pull request's expiry, and applies every batch
     once: the stream's count, no gap, nothing lost, the collector's pools."""
-    server = SimServer(CFG, PROFILES, slot_seconds=0.05)
-    await server.start()
-    eu = collector(server, nats_server.url, "eu", {"eu-a", "eu-b"})
-    con = FeedSession(embedded_sim=False, shadow=False, base_mints=server.world.bases,
-                      fleet=FleetSettings(nats_server.url, regions=["eu"], consumer="d4"))  # fmt: skip
-    try:
-        await eu.start()
-        await con.start()
-        runs = [asyncio.ensure_future(eu.run()), asyncio.ensure_future(con.run())]
-        feed = con.remote.regions[0]
+    async with eu_to_a_dashboard(nats_server.url, {"eu-a", "eu-b"}, "d4") as p:
+        server, eu, con, feed = p.server, p.eu, p.con, p.feed
         await until(feed, lambda: feed.stats.batches > 10)
         await feed.pause()
         seen = feed.stats.last_stream_seq
-        async with asyncio.timeout(T):
-            while eu.publisher.stats.last_stream_seq < seen + 600:
-                await asyncio.sleep(0.05)  # the collector publishes on: wait for it to pass
+        # the collector publishes on: until the stream has passed the consumer by 600
+        await eu.publisher.wait_acked(lambda: eu.publisher.stats.last_stream_seq > seen + 600, T)
         await server.stop()  # the chain stops, then the collector (all acknowledged)
         await eu.stop()
         fast = feed.ingest
@@ -372,13 +392,6 @@ async def test_a_consumer_far_behind_catches_up_and_loses_nothing(
         assert stored[st.run] == acked - 1 == st.batches
         assert st.gaps == st.lost == st.skipped == 0 and st.runs == 1
         assert records(con) == records(eu)
-        await con.stop()
-        for t in runs:
-            await asyncio.wait_for(t, T)
-    finally:
-        await eu.stop()
-        await con.stop()
-        await server.stop()
 
 
 def test_the_nats_flags_need_a_server_and_a_valid_region(capsys: Any) -> None:

@@ -51,9 +51,12 @@ def uncovered(f: FeedView) -> Text:
 
 
 def via(f: FeedView) -> Text:
-    """How the endpoint is read: ``ws`` (PubSub) or ``grpc`` (Yellowstone gRPC)."""
+    """How the endpoint is read: ``ws`` (PubSub), ``grpc`` (Yellowstone gRPC) or ``nats``
+    (a region's collector, over JetStream)."""
     if f.transport == "grpc":
         return Text("grpc", style="cyan")
+    if f.transport == "nats":
+        return Text("nats", style="magenta")
     return Text("ws")
 
 
@@ -83,7 +86,7 @@ class FeedsPanel(KeyedTable):
 
     COLUMNS: Sequence[Column] = (
         ("name", "endpoint", 10),
-        ("via", "via", 4),
+        ("via", "via", 5),
         ("st", "state", 8),
         ("rate", "msg/s", 7),
         ("lead", "lead", 7),
