@@ -738,55 +738,40 @@ class RegionFeed:
     def _apply(self, raw: bytes) -> None:
         """A batch's inputs (packed as the journal packs them), given to the ingest as
         the collector's feeds gave them (errors the live callers catch are caught here
-        the same way). Frames, nearly all of it, take a short path: the header read in
-        place, the endpoint's counters once per batch."""
-        ing, st, off, lat = self.ingest, self.stats, self.offset_ns, self.stats.latency_ns
-        emap, head, size = self._map, HEADER.unpack_from, HEADER.size
-        frame, grpc, now = ing.frame, ing.grpc, time.time_ns
-        per_ep: dict[int, list[int]] = {}  # our endpoint -> [frames, last receive ns]
-        pos, n, inputs = 0, len(raw), 0
-        view = memoryview(raw)  # each frame handed on as a slice of it, not a copy
-        try:
-            while pos < n:
-                if pos + size > n:
-                    raise JournalError("a batch is truncated (header)")
-                k, e, t_ns, _wall, length = head(raw, pos)
-                pos += size
-                end = pos + length
-                if end > n:
-                    raise JournalError("a batch is truncated (payload)")
-                inputs += 1
-                if k == _FRAME or k == _GRPC:  # the hot path
-                    ep = emap.get(e)
-                    if ep is not None:
-                        t = t_ns - off
-                        try:
-                            if k == _FRAME:
-                                frame(ep, view[pos:end], t)
-                            else:
-                                grpc(ep, view[pos:end], t)
-                        except EngineError:
-                            pass  # the collector's ingest refused it too, and went on
-                        lat.append(now() - t_ns)
-                        c = per_ep.get(ep)
-                        if c is None:
-                            per_ep[ep] = [1, t]
-                        else:
-                            c[0] += 1
-                            c[1] = t
-                elif k in _KINDS:
-                    self._apply_other(Input(Kind(k), e, t_ns, _wall, raw[pos:end]))
-                else:
-                    raise JournalError(f"a batch holds an unknown input kind {k}")
-                pos = end
-        finally:
-            st.inputs += inputs
-            for ep, (count, t) in per_ep.items():
-                st.frames += count
-                hc = self.counters(ep) if self.counters is not None else None
-                if hc is not None:
-                    hc.messages += count
-                    hc.last_message_ns = t
+        the same way). Runs of frames, nearly all of it, go to the ingest in one call
+        (``FeedIngest.frames``); the endpoint counters and a latency sample (the run's
+        oldest frame per endpoint: the longest wait in it) once per run."""
+        ing, st, lat = self.ingest, self.stats, self.stats.latency_ns
+        emap = [self._map.get(i, -1) for i in range(max(self._map, default=-1) + 1)]
+        head, size = HEADER.unpack_from, HEADER.size
+        pos, n = 0, len(raw)
+        while pos < n:
+            if pos + size > n:
+                raise JournalError("a batch is truncated (header)")
+            k, e, t_ns, wall, length = head(raw, pos)
+            if k == _FRAME or k == _GRPC:
+                try:
+                    pos, runs, _refused = ing.frames(raw, pos, emap, self.offset_ns)
+                except EngineError as exc:  # cut short: what came before is applied
+                    raise JournalError(str(exc)) from None
+                now = time.monotonic_ns()
+                for ep, count, first, last in runs:
+                    st.frames += count
+                    st.inputs += count
+                    lat.append(now - first)
+                    hc = self.counters(ep) if self.counters is not None else None
+                    if hc is not None:
+                        hc.messages += count
+                        hc.last_message_ns = last
+                continue
+            end = pos + size + length
+            if end > n:
+                raise JournalError("a batch is truncated (payload)")
+            if k not in _KINDS:
+                raise JournalError(f"a batch holds an unknown input kind {k}")
+            st.inputs += 1
+            self._apply_other(Input(Kind(k), e, t_ns, wall, raw[pos + size : end]))
+            pos = end
 
     def _apply_other(self, inp: Input) -> None:
         """An input other than a stream's message: the snapshot's accounts, the pools and

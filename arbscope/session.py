@@ -34,7 +34,7 @@ from feeds.redact import scrub
 from feeds.sim.server import SimServer
 from feeds.sim.world import WorldConfig
 from feeds.wire.units import TokenBook, TokenInfo
-from storage.codec import Input, Kind, json_payload
+from storage.codec import HEADER, Input, Kind, json_payload
 from storage.journal import Journal, JournalError
 from storage.recorder import MAX_PENDING_BYTES, Digest, Recorder, canonical
 
@@ -81,14 +81,27 @@ class _TimedIngest:
         self.slot_seen, self.slot_t_ns, self.slot_len_ns = 0, 0, 0
 
     def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
-        sid = int(self._feed("frame", endpoint, frame, recv_ns))
+        sid = int(self._feed("frame", "feed_ingest", endpoint, frame, recv_ns))
         if SLOT_NOTICE in bytes(frame[:SLOT_NOTICE_WITHIN]):
             self._slot_notice(recv_ns)
         return sid
 
+    def frames(
+        self, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
+    ) -> tuple[int, list[tuple[int, int, int, int]], int]:
+        """A run of recorded frames (a NATS consumer's batch: ``FeedIngest.frames``), the
+        same hot path as ``frame`` in one call a run (its own timing row, ``feed_frames``,
+        since a call is many frames); a slot the run moved starts at its newest receive
+        time (the run's last frame: within a batch's span of the notification's)."""
+        out: tuple[int, list[tuple[int, int, int, int]], int]
+        out = self._feed("frames", "feed_frames", batch, start, endpoints, offset_ns)
+        if out[1] and int(self.active.stats().slot) > self.slot_seen:
+            self._slot_notice(max(last for _ep, _n, _first, last in out[1]))
+        return out
+
     def grpc(self, endpoint: int, update: bytes, recv_ns: int) -> tuple[int, int]:
         """A Yellowstone gRPC update: the same hot path (and timing row) as a frame."""
-        kind, value = self._feed("grpc", endpoint, update, recv_ns)
+        kind, value = self._feed("grpc", "feed_ingest", endpoint, update, recv_ns)
         if kind == GRPC_SLOT_UPDATE:
             self._slot_notice(recv_ns)
         return int(kind), int(value)
@@ -104,22 +117,22 @@ class _TimedIngest:
             self.slot_len_ns = per if not self.slot_len_ns else (7 * self.slot_len_ns + per) // 8
         self.slot_seen, self.slot_t_ns = slot, recv_ns
 
-    def _feed(self, method: str, endpoint: int, frame: bytes, recv_ns: int) -> Any:
-        """``frame`` or ``grpc`` on the active backend, and on the other while the mirror
-        is within its budget."""
+    def _feed(self, method: str, kernel: str, *args: Any) -> Any:
+        """``frame``, ``frames`` or ``grpc`` on the active backend, and on the other while
+        the mirror is within its budget; timed as ``kernel``."""
         if len(self.ingests) > 1 and not self.timer.stateful_suspended:
             active = self.timer.active
 
             def run(m: types.ModuleType) -> Any:
                 if m is active:
-                    return getattr(self.ingests[m.BACKEND], method)(endpoint, frame, recv_ns)
+                    return getattr(self.ingests[m.BACKEND], method)(*args)
                 t0 = self.clock()
                 try:
-                    return getattr(self.ingests[m.BACKEND], method)(endpoint, frame, recv_ns)
+                    return getattr(self.ingests[m.BACKEND], method)(*args)
                 finally:
                     self._win_ns += self.clock() - t0
 
-            sid: Any = self.timer.call("feed_ingest", run, mirror=True)
+            sid: Any = self.timer.call(kernel, run, mirror=True)
             t1 = self.clock()
             if t1 - self._win_start >= self.window_ns:
                 if self._win_ns > self.mirror_budget * (t1 - self._win_start):
@@ -129,7 +142,7 @@ class _TimedIngest:
                 self._win_start, self._win_ns = t1, 0
             return sid
         fn = getattr(self.active, method)
-        return self.timer.call("feed_ingest", lambda m: fn(endpoint, frame, recv_ns))
+        return self.timer.call(kernel, lambda m: fn(*args))
 
     def suspend(self, why: str) -> None:
         """Stop feeding the other backend (its state no longer follows)."""
@@ -241,6 +254,25 @@ class InputTee:
     def grpc(self, endpoint: int, update: bytes, recv_ns: int) -> tuple[int, int]:
         self.put(Kind.GRPC, endpoint, bytes(update), recv_ns)
         out: tuple[int, int] = self.inner.grpc(endpoint, update, recv_ns)
+        return out
+
+    def frames(
+        self, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
+    ) -> tuple[int, list[tuple[int, int, int, int]], int]:
+        """A run of recorded frames, handed on one by one as the frames they are (as this
+        session's endpoints and clock see them), then applied in one call."""
+        pos, n, size = start, len(batch), HEADER.size
+        while pos + size <= n:
+            kind, e, t_ns, _wall, length = HEADER.unpack_from(batch, pos)
+            if kind not in (Kind.FRAME, Kind.GRPC) or pos + size + length > n:
+                break  # the run ends (a batch cut short: the ingest says so)
+            ep = endpoints[e] if e < len(endpoints) else -1
+            if ep >= 0:
+                payload = batch[pos + size : pos + size + length]
+                self.put(Kind(kind), ep, payload, t_ns - offset_ns)
+            pos += size + length
+        out: tuple[int, list[tuple[int, int, int, int]], int]
+        out = self.inner.frames(batch, start, endpoints, offset_ns)
         return out
 
     def account(self, pubkey: str, owner: str, data: bytes, slot: int) -> bool:

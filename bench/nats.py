@@ -120,16 +120,17 @@ class Counting:
         self.last = 0
         self.since = 0  # frames received (by the collector) before this are not counted
 
-    def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
-        sid: int = self.ingest.frame(endpoint, frame, recv_ns)
-        if recv_ns < self.since:
-            return sid
-        self.count += 1
-        if self.count == 1:
-            self.first_recv = recv_ns
-        if self.count == self.expect:
-            self.last = time.monotonic_ns()
-        return sid
+    def frames(self, batch: bytes, start: int, endpoints: Any, offset_ns: int) -> Any:
+        out = self.ingest.frames(batch, start, endpoints, offset_ns)
+        for _ep, n, first, last in out[1]:
+            if last < self.since:
+                continue
+            if not self.count:
+                self.first_recv = max(first, self.since)
+            self.count += n
+            if self.count >= self.expect >= 0 and not self.last:
+                self.last = time.monotonic_ns()
+        return out
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.ingest, name)
@@ -213,13 +214,13 @@ class Timed:
     def __init__(self, ingest: Any) -> None:
         self.ingest, self.count, self.first, self.last = ingest, 0, 0, 0
 
-    def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
-        sid: int = self.ingest.frame(endpoint, frame, recv_ns)
+    def frames(self, batch: bytes, start: int, endpoints: Any, offset_ns: int) -> Any:
+        out = self.ingest.frames(batch, start, endpoints, offset_ns)
         self.last = time.monotonic_ns()
-        self.count += 1
-        if self.count == 1:
+        if not self.count:
             self.first = self.last
-        return sid
+        self.count += sum(n for _ep, n, _first, _last in out[1])
+        return out
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.ingest, name)

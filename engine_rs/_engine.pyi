@@ -372,6 +372,9 @@ class FeedIngest:
     def grpc(
         self, endpoint: int, update: bytes | bytearray | memoryview, recv_ns: int
     ) -> tuple[int, int]: ...
+    def frames(
+        self, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
+    ) -> tuple[int, list[tuple[int, int, int, int]], int]: ...
     def account(
         self, pubkey: str, owner: object, data: bytes | bytearray | memoryview, slot: int
     ) -> bool: ...

@@ -164,6 +164,9 @@ class _Proposal:
     endpoints: list[int]
 
 
+_PACKED = struct.Struct("<BHqqI")  # storage.codec.HEADER: kind, endpoint, ns, µs, length
+
+
 def _frame_error(what: str) -> FrameError:
     return FrameError(what)
 
@@ -330,6 +333,48 @@ class FeedIngest:
             e.subs = e.slot_subs = 0
 
     # ------------------------------------------------------------ the hot path
+    def frames(
+        self, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
+    ) -> tuple[int, list[tuple[int, int, int, int]], int]:
+        """A run of recorded stream messages from ``batch`` (inputs packed as the journal
+        packs them: ``storage.codec.HEADER`` then the payload), from byte ``start`` to the
+        first input that is neither a PubSub frame (kind 1) nor a gRPC update (kind 17),
+        or the end. Each is applied as ``frame`` / ``grpc`` apply it, from endpoint
+        ``endpoints[e]`` for its recorded endpoint ``e`` (passed over when ``e`` is past
+        the list or maps to a negative number), at its receive ns less ``offset_ns``; one
+        the ingest refuses is counted, not raised. Returns ``(position after the run,
+        [(endpoint, applied, first and last receive ns)], refused)``. A batch cut short
+        raises ``InvalidInputError``."""
+        if not isinstance(batch, bytes):
+            raise TypeError(f"batch: expected bytes, got {type(batch).__name__}")
+        pos, n, refused = start, len(batch), 0
+        per_ep: dict[int, list[int]] = {}
+        while pos < n:
+            if pos + _PACKED.size > n:
+                raise InvalidInputError("a batch is truncated (header)")
+            kind, e, t_ns, _wall, length = _PACKED.unpack_from(batch, pos)
+            if kind not in (1, 17):
+                break
+            body = pos + _PACKED.size
+            if body + length > n:
+                raise InvalidInputError("a batch is truncated (payload)")
+            pos = body + length
+            ep = endpoints[e] if e < len(endpoints) else -1
+            if not 0 <= ep <= 0xFFFF:
+                continue
+            recv = min(max(t_ns - offset_ns, -(2**63)), 2**63 - 1)  # saturating, as i64
+            try:
+                if kind == 1:
+                    self.frame(ep, batch[body:pos], recv)
+                else:
+                    self.grpc(ep, batch[body:pos], recv)
+            except EngineError:
+                refused += 1
+            c = per_ep.setdefault(ep, [0, recv, 0])
+            c[0] += 1
+            c[2] = recv
+        return pos, [(ep, c[0], c[1], c[2]) for ep, c in per_ep.items()], refused
+
     def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
         """One raw frame from ``endpoint``; the subscription id of a notification, or
         -1 for anything else (a response: the caller's id book handles it)."""

@@ -776,3 +776,65 @@ def test_an_identity_change_needs_a_refetch_and_follows_it(eng: types.ModuleType
     vault = m.initial[old_vault][1]
     assert ing.account(new_name, SPL_TOKEN, vault, s0 + 6)
     assert pool.address in g.pools()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=STATELESS_FIXTURE)
+@given(
+    plan=deliveries,
+    emap=st.lists(st.integers(-1, 3), min_size=0, max_size=ENDPOINTS + 1),
+    offset=st.integers(-(2**40), 2**40),
+    tail=st.sampled_from(["end", "state", "truncated"]),
+)
+def test_a_packed_run_of_frames_is_frame_by_frame(
+    rust: types.ModuleType, py: types.ModuleType, plan: dict[str, Any], emap: list[int],
+    offset: int, tail: str,
+) -> None:  # fmt: skip
+    """``frames`` (a NATS consumer's batch of recorded frames) does what ``frame`` one by
+    one does (the oracle: the twin frame by frame), Rust and twin alike: each frame from
+    its mapped endpoint at its time less the offset, refusals counted, unmapped endpoints
+    passed over, the run ending at the first input of another kind; a batch cut short is
+    refused by both."""
+    from storage.codec import HEADER
+
+    m = market(plan["seed"])
+    rnd = random.Random(plan["rng"])
+    # Rust, twin, and an oracle for each (the state comparison takes the changed sets)
+    pairs = [make_ingest(e, m, plan["capacity"]) for e in (rust, py, py, py)]
+    graphs, ings = [p[0] for p in pairs], [p[1] for p in pairs]
+    ns, raw, expect = 2**41, b"", []
+    for step in m.steps[: plan["steps"]]:
+        for msg in messages(m, ings[0], step):
+            for ep in range(ENDPOINTS + 1):  # the last one: past a short map
+                if rnd.random() < plan["drop"]:
+                    continue
+                text = msg.text(ep % ENDPOINTS).encode()
+                if rnd.random() < plan["corrupt"]:
+                    text = corrupt(msg, ep % ENDPOINTS, rnd.choice(CORRUPTIONS), rnd)
+                ns += rnd.randint(1, 5_000) * plan["ns_step"]
+                raw += HEADER.pack(1, ep, ns, 0, len(text)) + text
+                expect.append((ep, text, ns))
+    run_end = len(raw)
+    if tail == "state":  # another kind ends the run; what follows waits for the caller
+        raw += HEADER.pack(2, 0, 0, 0, 2) + b"{}" + HEADER.pack(1, 0, ns, 0, 2) + b"{}"
+    elif tail == "truncated":
+        raw += HEADER.pack(1, 0, ns, 0, 50) + b"{}"
+    got = same_call(ings[:2], lambda ing: ing.frames(raw, 0, emap, offset))
+    refused, per_ep = 0, {}
+    for ep, text, t in expect:
+        mapped = emap[ep] if ep < len(emap) else -1
+        if mapped < 0:
+            continue
+        for oracle in ings[2:]:
+            try:
+                oracle.frame(mapped, text, t - offset)
+            except engine_rs.errors.EngineError:
+                refused += oracle is ings[2]
+        n, first, _ = per_ep.get(mapped, (0, t - offset, 0))
+        per_ep[mapped] = (n + 1, first, t - offset)
+    if tail == "truncated":
+        assert got == ("error", engine_rs.errors.InvalidInputError), got
+    else:
+        runs = [(e, n, first, last) for e, (n, first, last) in per_ep.items()]
+        assert got == ("ok", (run_end, runs, refused))
+    for k in (0, 1):
+        assert_same_state([ings[k], ings[k + 2]], [graphs[k], graphs[k + 2]], m, final=False)

@@ -237,6 +237,16 @@ fn buffer_bytes(buf: &PyBuffer<u8>) -> &[u8] {
     unsafe { std::slice::from_raw_parts(buf.buf_ptr().cast::<u8>().cast_const(), len) }
 }
 
+/// A packed input's header (`storage.codec.HEADER`, `<BHqqI`): kind, endpoint, receive
+/// ns, wall µs, payload length.
+const PACKED_HEADER: usize = 23;
+const KIND_FRAME: u8 = 1; // storage.codec.Kind.FRAME
+const KIND_GRPC: u8 = 17; // storage.codec.Kind.GRPC
+
+/// What `frames` returns: the position after the run, per endpoint (applied, first and
+/// last receive ns), and the frames the ingest refused.
+type FramesRun = (usize, Vec<(u16, u64, i64, i64)>, u64);
+
 fn frame_arg<'a>(frame: &'a Bound<'_, PyAny>) -> PyResult<FrameArg<'a>> {
     if let Ok(b) = frame.cast::<PyBytes>() {
         return Ok(FrameArg::Borrowed(Input::Bytes(b.as_bytes())));
@@ -512,6 +522,93 @@ impl FeedIngest {
                 e
             }),
         }
+    }
+
+    /// A run of recorded stream messages from `batch` (inputs packed as the journal packs
+    /// them: kind u8, endpoint u16, receive ns i64, wall µs i64, length u32, little
+    /// endian, then the payload), from byte `start` to the first input that is neither a
+    /// PubSub frame (kind 1) nor a gRPC update (kind 17), or the end. Each is applied as
+    /// `frame` / `grpc` apply it, from endpoint `endpoints[e]` for its recorded endpoint
+    /// `e` (passed over when `e` is past the list or maps to a negative number), at its
+    /// receive ns less `offset_ns`; one the ingest refuses is counted, not raised.
+    /// Returns `(position after the run, [(endpoint, applied, first and last receive ns)],
+    /// refused)`.
+    /// A batch cut short raises `InvalidInputError`.
+    fn frames(
+        &mut self,
+        py: Python<'_>,
+        batch: &Bound<'_, PyAny>,
+        start: usize,
+        endpoints: Vec<i64>,
+        offset_ns: i64,
+    ) -> PyResult<FramesRun> {
+        let raw: &[u8] = match batch.cast::<PyBytes>() {
+            Ok(b) => b.as_bytes(),
+            Err(_) => {
+                return Err(PyTypeError::new_err(format!(
+                    "batch: expected bytes, got {}",
+                    type_name(batch)
+                )))
+            }
+        };
+        let graph = self.graph.bind(py);
+        let mut g = graph.try_borrow_mut()?;
+        let g = &mut g.inner;
+        let inner = &mut self.inner;
+        let mut per_ep: Vec<(u16, u64, i64, i64)> = Vec::new();
+        let mut refused = 0u64;
+        let mut pos = start;
+        let truncated = |what: &str| {
+            to_py(
+                py,
+                EngineError::InvalidInput(format!("a batch is truncated ({what})")),
+            )
+        };
+        while pos < raw.len() {
+            let head = raw
+                .get(pos..pos + PACKED_HEADER)
+                .ok_or_else(|| truncated("header"))?;
+            let kind = head[0];
+            if kind != KIND_FRAME && kind != KIND_GRPC {
+                break;
+            }
+            let e = u16::from_le_bytes([head[1], head[2]]);
+            let mut t = [0u8; 8];
+            t.copy_from_slice(&head[3..11]);
+            let t_ns = i64::from_le_bytes(t);
+            let mut n = [0u8; 4];
+            n.copy_from_slice(&head[19..23]);
+            let len = u32::from_le_bytes(n) as usize;
+            let body = pos + PACKED_HEADER;
+            let payload = raw
+                .get(body..body + len)
+                .ok_or_else(|| truncated("payload"))?;
+            pos = body + len;
+            let Some(ep) = endpoints
+                .get(usize::from(e))
+                .and_then(|&m| u16::try_from(m).ok())
+            else {
+                continue;
+            };
+            let recv = t_ns.saturating_sub(offset_ns);
+            let ok = if kind == KIND_FRAME {
+                guard(py, || {
+                    inner.frame(g, ep, Input::Bytes(payload), Arg::Ok(recv))
+                })
+                .is_ok()
+            } else {
+                guard(py, || inner.grpc(g, ep, payload, Arg::Ok(recv))).is_ok()
+            };
+            refused += u64::from(!ok);
+            match per_ep.iter_mut().find(|c| c.0 == ep) {
+                Some(c) => {
+                    c.1 += 1;
+                    c.3 = recv;
+                }
+                None => per_ep.push((ep, 1, recv, recv)),
+            }
+        }
+        Ok((pos, per_ep, refused))
     }
 
     /// One Yellowstone gRPC `SubscribeUpdate` (protobuf bytes) from `endpoint`, through
