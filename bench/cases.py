@@ -927,18 +927,7 @@ def _notification(sub: int, slot: int, value: str) -> bytes:
 def _prepare_ingest(m: types.ModuleType, inp: IngestInput) -> Call:
     """A bootstrapped ``FeedIngest``; ``before`` builds the next frame (untimed) and, in the
     duplicate size, delivers its first copy from endpoint 0 (untimed too)."""
-    g = m.PoolGraph(base_mints=list(inp.bases), max_hops=3)
-    ing = m.FeedIngest(g, 65_536, 64)
-    for address, kind in inp.universe:
-        ing.track_pool(address, kind)
-    for ta, pool in inp.tick_arrays:
-        ing.track_tick_array(ta, pool)
-    for _ in range(3):  # pools, then the vaults and configs they name
-        for k in ing.watched():
-            owner, data = inp.accounts[k]
-            ing.account(k, owner, data, inp.first_slot)
-    for ep in (0, 1):
-        ing.bind(ep, 100 + ep, inp.whirlpool, "account")
+    ing = _bootstrapped_ingest(m, inp)
     state = {"slot": inp.first_slot, "ns": 1_000_000}
     call = Call(ing.frame)
 
@@ -952,6 +941,50 @@ def _prepare_ingest(m: types.ModuleType, inp: IngestInput) -> Call:
             call.args = (1, _notification(101, slot, value), state["ns"] + 500)
         else:
             call.args = (0, _notification(100, slot, value), state["ns"])
+
+    call.before = before
+    return call
+
+
+def _bootstrapped_ingest(m: types.ModuleType, inp: IngestInput) -> Any:
+    """A ``FeedIngest`` holding the input's market, the timed account bound on
+    endpoints 0 and 1 (subscriptions 100 and 101)."""
+    g = m.PoolGraph(base_mints=list(inp.bases), max_hops=3)
+    ing = m.FeedIngest(g, 65_536, 64)
+    for address, kind in inp.universe:
+        ing.track_pool(address, kind)
+    for ta, pool in inp.tick_arrays:
+        ing.track_tick_array(ta, pool)
+    for _ in range(3):  # pools, then the vaults and configs they name
+        for k in ing.watched():
+            owner, data = inp.accounts[k]
+            ing.account(k, owner, data, inp.first_slot)
+    for ep in (0, 1):
+        ing.bind(ep, 100 + ep, inp.whirlpool, "account")
+    return ing
+
+
+BATCH_FRAMES = 64  # frames in a FeedIngest.frames batch (a NATS consumer's run)
+
+
+def _prepare_ingest_batch(m: types.ModuleType, inp: IngestInput) -> Call:
+    """The bootstrapped ``FeedIngest`` of ``_prepare_ingest``; ``before`` packs the next
+    BATCH_FRAMES slots' notifications as a collector's batch (untimed), the timed call
+    applies the batch (``FeedIngest.frames``: per frame, ``calls_per_run``)."""
+    from storage.codec import HEADER
+
+    ing = _bootstrapped_ingest(m, inp)
+    state = {"slot": inp.first_slot, "ns": 1_000_000}
+    call = Call(ing.frames)
+
+    def before() -> None:
+        parts: list[bytes] = []
+        for _ in range(BATCH_FRAMES):
+            state["slot"] += 1
+            state["ns"] += 1_000
+            frame = _notification(100, state["slot"], inp.states[state["slot"] % 2])
+            parts += (HEADER.pack(1, 0, state["ns"], 0, len(frame)), frame)
+        call.args = (b"".join(parts), 0, [0], 0)
 
     call.before = before
     return call
@@ -1205,6 +1238,14 @@ CASES: tuple[Case, ...] = (
         {"json+base64": _peer_json_base64, "orjson+binascii": _peer_orjson_binascii},
         _same_subscription,
         before_label="build the frame (and its 1st copy)",
+    ),
+    Case(
+        "FeedIngest.frames",
+        (Size(f"{BATCH_FRAMES} first copies (653 B account)"),),
+        _ingest_input,
+        _prepare_ingest_batch,
+        before_label=f"pack the batch of {BATCH_FRAMES} frames",
+        calls_per_run=BATCH_FRAMES,
     ),
     Case(
         "b58encode",

@@ -133,6 +133,10 @@ KERNELS: tuple[Kernel, ...] = (
         "FeedIngest.frame",
         "a Whirlpool accountNotification: JSON, base64, dedup, decode, graph update",
     ),
+    Kernel(
+        "FeedIngest.frames",
+        "a NATS batch of 64 recorded Whirlpool notifications in one call (per frame)",
+    ),
     Kernel("b58encode", "base58 text of an address (32 B) or a signature (64 B)"),
     Kernel("b58decode", "bytes of a base58 address (32 B) or signature (64 B)"),
     Kernel("find_program_address", "a Whirlpool PDA: sha256 + ed25519 off-curve check per bump"),
