@@ -1281,10 +1281,12 @@ def _replay(args: argparse.Namespace) -> int:
 
     try:
         meta = asyncio.run(info())
-    except JournalError as exc:
+    except (JournalError, ConnectionError) as exc:  # (no NATS server: its URL redacted)
         return _fail(str(exc))
-    except Exception as exc:  # no NATS server there (nats.errors.NoServersError, OSError)
-        return _fail(f"--nats {args.nats}: {exc}")
+    except Exception as exc:  # the server answered, not as JetStream does
+        from feeds.redact import scrub
+
+        return _fail(scrub(f"--nats {args.nats}: {type(exc).__name__}: {exc}", args.nats))
     if whatif and opener is not None:
         return _fail("--policy, --until and --json read the journal file (not --nats)")
     if whatif:

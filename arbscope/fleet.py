@@ -74,6 +74,7 @@ from nats.js.api import (
 
 from engine_rs.errors import EngineError
 from feeds.health import FeedHealth
+from feeds.redact import redact, scrub
 from storage.codec import HEADER, Input, Kind, compress, decompress, unpack
 from storage.journal import Chunk, JournalError, SessionInfo
 
@@ -150,14 +151,40 @@ def wall_offset_ns() -> int:
     return time.time_ns() - time.monotonic_ns()
 
 
-async def connect(url: str, name: str = "arbscope", timeout_s: float = 5.0) -> NATS:
-    """A client that reconnects forever (a restarted server is met again; what was sent
-    meanwhile is buffered by the client up to its limit)."""
-    return await nats.connect(
-        url, name=name, connect_timeout=timeout_s, max_reconnect_attempts=-1,
-        reconnect_time_wait=0.2, allow_reconnect=True,
-        pending_size=64 * 2**20,
-    )  # fmt: skip
+async def connect(url: str, name: str = "arbscope", timeout_s: float = 5.0,
+                  attempts: int = 3) -> NATS:  # fmt: skip
+    """A client of the NATS server at ``url``. The first connection gets ``attempts``
+    tries; then ``ConnectionError`` with the URL redacted (a dead server is a message,
+    never a hang). Once connected it reconnects forever (a restarted server is met again;
+    what was sent meanwhile is buffered by the client up to its limit). The client's
+    errors are logged as one line each (no traceback), at most one a second."""
+    last: list[Any] = ["", 0.0]  # the last error logged, when
+
+    async def on_error(exc: Exception) -> None:
+        text = scrub(f"{type(exc).__name__}: {exc}", url)[:200]
+        now = time.monotonic()
+        if text != last[0] or now - last[1] >= 1.0:
+            log.warning("nats %s: %s", redact(url), text)
+            last[:] = [text, now]
+
+    async def on_disconnect() -> None:
+        log.warning("nats %s: disconnected (reconnecting)", redact(url))
+
+    async def on_reconnect() -> None:
+        log.info("nats %s: reconnected", redact(url))
+
+    try:
+        nc = await nats.connect(
+            url, name=name, connect_timeout=timeout_s, max_reconnect_attempts=attempts,
+            reconnect_time_wait=0.2, allow_reconnect=True, pending_size=64 * 2**20,
+            error_cb=on_error, disconnected_cb=on_disconnect, reconnected_cb=on_reconnect,
+        )  # fmt: skip
+    except (nats.errors.Error, OSError, asyncio.TimeoutError, ValueError) as exc:
+        raise ConnectionError(
+            f"NATS at {redact(url)}: {scrub(str(exc), url) or type(exc).__name__}"[:300]
+        ) from None
+    nc.options["max_reconnect_attempts"] = -1  # from now on: reconnect forever
+    return nc
 
 
 async def ensure_stream(

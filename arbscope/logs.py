@@ -23,7 +23,7 @@ from typing import Any
 from feeds.redact import redact
 
 # a URL up to whitespace or quotes, without trailing punctuation (": ", "), ", "." ...)
-_URL = re.compile(r"\b(?:https?|wss?)://[^\s\"'<>]+?(?=[.,;:)\]]*(?:[\s\"'<>]|$))")
+_URL = re.compile(r"\b(?:https?|wss?|nats|tls)://[^\s\"'<>]+?(?=[.,;:)\]]*(?:[\s\"'<>]|$))")
 _STD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 

@@ -403,3 +403,31 @@ def test_the_nats_flags_need_a_server_and_a_valid_region(capsys: Any) -> None:
     assert "letters, digits, _ and - only" in capsys.readouterr().err
     assert main(["replay", "x", "--headless", "--seq", "1:2"]) == 2
     assert "--seq needs --nats URL" in capsys.readouterr().err
+
+
+def test_a_dead_nats_server_is_one_clear_line_and_its_credentials_stay_hidden(
+    capsys: Any, caplog: Any
+) -> None:
+    """No server at the URL: replay, run and collect each end in seconds with one line
+    naming the server, the credentials in it redacted (never a hang, never a traceback);
+    the client's own error lines are redacted too."""
+    import socket
+
+    from arbscope.cli import main
+    from arbscope.logs import scrub_text
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"nats://operator:s3cret@127.0.0.1:{port}"
+    assert main(["replay", "x", "--headless", "--nats", url]) == 2
+    err = capsys.readouterr().err
+    assert f"NATS at nats://***@127.0.0.1:{port}" in err and "s3cret" not in err
+    assert "Traceback" not in err
+    for argv in (["run", "--headless", "--nats", url, "--region", "eu", "--no-metrics"],
+                 ["collect", "--nats", url, "--region", "eu", "--no-metrics"]):  # fmt: skip
+        assert main(argv) == 1
+        out = capsys.readouterr()
+        assert "NATS at nats://***@" in out.err and "s3cret" not in out.err + out.out
+    assert "s3cret" not in caplog.text
+    assert scrub_text(f"lost {url}: gone") == f"lost nats://***@127.0.0.1:{port}: gone"
