@@ -75,7 +75,7 @@ from nats.js.api import (
 from engine_rs.errors import EngineError
 from feeds.health import FeedHealth
 from feeds.redact import redact, scrub
-from storage.codec import HEADER, Input, Kind, compress, decompress, unpack
+from storage.codec import HEADER, Input, Kind, compress, decompress
 from storage.journal import Chunk, JournalError, SessionInfo
 
 from .session import feed_input
@@ -458,10 +458,15 @@ class RegionStats:
     def latency_ms(self, q: float) -> float | None:
         """The ``q`` quantile of collector receive -> applied here (ms), recent frames
         (since the consumer caught up with the backlog it started with)."""
+        return self.latency_quantiles_ms((q,))[0]
+
+    def latency_quantiles_ms(self, qs: Sequence[float]) -> list[float | None]:
+        """:meth:`latency_ms` of each of ``qs``, from one sort of the samples (the feeds'
+        rows ask for p50 and p99 every turn)."""
         if not self.latency_ns:
-            return None
+            return [None] * len(qs)
         xs = sorted(self.latency_ns)
-        return xs[min(len(xs) - 1, int(q * len(xs)))] / 1e6
+        return [xs[min(len(xs) - 1, int(q * len(xs)))] / 1e6 for q in qs]
 
 
 class RegionFeed:
@@ -493,7 +498,7 @@ class RegionFeed:
         self.counters = counters  # endpoint index -> its HealthCounters (messages, ...)
         self.stats = RegionStats(region)
         self.stream = stream_name(region)
-        self._map: dict[int, int] = {}  # the run's endpoint index -> ours
+        self._map: list[int] = []  # ours, by the run's endpoint index
         # batches ahead of the run's next, by sequence: (bytes, codec, raw length)
         self._held: dict[int, tuple[bytes, str, int]] = {}
         self._applied_sseq = 0  # the stream sequence of the last message applied
@@ -753,12 +758,12 @@ class RegionFeed:
             return
         if self._held:  # the old run is over: what it still had to send never comes
             self._drain(max(self._held) + 1)
-        for ours in set(self._map.values()):
+        for ours in set(self._map):
             with contextlib.suppress(EngineError):
                 self.ingest.unbind(ours)  # the old run's subscription ids mean nothing now
         self.hello = body
         names = list(body.get("endpoints", []))
-        self._map = {i: self.endpoint_of(f"{self.region}/{n}") for i, n in enumerate(names)}
+        self._map = [self.endpoint_of(f"{self.region}/{n}") for n in names]
         st.run, st.next_seq, st.runs = run, 1, st.runs + 1
         log.info("region %s: collector run %s (%s)", self.region, run, ", ".join(names))
 
@@ -769,7 +774,6 @@ class RegionFeed:
         (``FeedIngest.frames``); the endpoint counters and a latency sample (the run's
         oldest frame per endpoint: the longest wait in it) once per run."""
         ing, st, lat = self.ingest, self.stats, self.stats.latency_ns
-        emap = [self._map.get(i, -1) for i in range(max(self._map, default=-1) + 1)]
         head, size = HEADER.unpack_from, HEADER.size
         pos, n = 0, len(raw)
         while pos < n:
@@ -778,7 +782,7 @@ class RegionFeed:
             k, e, t_ns, wall, length = head(raw, pos)
             if k == _FRAME or k == _GRPC:
                 try:
-                    pos, runs, _refused = ing.frames(raw, pos, emap, self.offset_ns)
+                    pos, runs, _refused = ing.frames(raw, pos, self._map, self.offset_ns)
                 except EngineError as exc:  # cut short: what came before is applied
                     raise JournalError(str(exc)) from None
                 now = time.monotonic_ns()
@@ -806,7 +810,7 @@ class RegionFeed:
         k, ing = inp.kind, self.ingest
         try:
             if k is Kind.BIND or k is Kind.UNBIND:
-                ep = self._map.get(inp.endpoint)
+                ep = self._map[inp.endpoint] if inp.endpoint < len(self._map) else None
                 if ep is None:
                     return
                 feed_input(ing, inp, ep)
@@ -928,10 +932,11 @@ class RemoteFeeds:
             problem = (f"{st.gaps} gaps ({st.gap_batches} batches)" if st.gaps else "") or (
                 f"{st.lost} lost to retention" if st.lost else "") or (
                 f"{st.damaged} damaged" if st.damaged else "") or st.last_error  # fmt: skip
+            p50, p99 = st.latency_quantiles_ms((0.5, 0.99))
             regions.append(FeedHealth(
                 10_000 + k, f"{f.region}/*", f"nats {stream_name(f.region)}", st.connected,
                 st.frames, sum(rates.get(i, 0.0) for i in mine), lead, dups,
-                st.latency_ms(0.5), st.latency_ms(0.99),
+                p50, p99,
                 st.gap_batches, 0, 0, st.runs - 1 if st.runs else 0,
                 int(st.last_message_ns is not None and now - st.last_message_ns / 1e9 > SILENT_S),
                 sum(self.counters[i].subscriptions for i in mine), problem,
@@ -1132,11 +1137,6 @@ class StreamJournalReader:
             with contextlib.suppress(Exception):
                 await self.nc.close()
             self.nc = None
-
-
-def frames_in(inputs: bytes) -> int:
-    """Frames in a packed batch (tests, bench)."""
-    return sum(1 for i in unpack(inputs) if i.kind is Kind.FRAME)
 
 
 __all__ = [

@@ -379,8 +379,7 @@ class SessionCollector(Collector):
             for name, c in counters.items():
                 c.add_metric([f.region], getattr(st, name))
             pending.add_metric([f.region], st.pending)
-            for q in (0.5, 0.99):
-                ms = st.latency_ms(q)
+            for q, ms in zip((0.5, 0.99), st.latency_quantiles_ms((0.5, 0.99)), strict=True):
                 if ms is not None:
                     latency.add_metric([f.region, str(q)], ms / 1e3)
         yield from counters.values()

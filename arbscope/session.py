@@ -1021,10 +1021,12 @@ class FeedSession:
                 self.recorder = self.sink = None
 
     def _on_fees(self, samples: list[tuple[int, int]]) -> None:
-        if self.publisher is not None:
-            self.publisher.add(Kind.FEES, 0, json_payload([list(x) for x in samples]))
-        if self.recorder is not None:
-            self.recorder.input(Kind.FEES, 0, json_payload([list(x) for x in samples]))
+        if self.publisher is not None or self.recorder is not None:
+            payload = json_payload([list(x) for x in samples])
+            if self.publisher is not None:
+                self.publisher.add(Kind.FEES, 0, payload)
+            if self.recorder is not None:
+                self.recorder.input(Kind.FEES, 0, payload)
         newest = self.fee_estimator.newest_slot
         fresh = [(s, f) for s, f in samples if newest is None or s > newest]
         if fresh and self.ev.broker is not None:  # what paper's orders compete against
