@@ -5,11 +5,38 @@ from __future__ import annotations
 import types
 from pathlib import Path
 
+import os
+
 import pytest
+from hypothesis import HealthCheck, settings
 
 import engine_rs
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests: ``ci`` (the default, what ``make test`` and CI run) is derandomized — the
+# same examples every run, no example database, no deadline or timing health check, so a
+# busy 2-core machine never fails a test by slowness or by luck; ``dev``
+# (``HYPOTHESIS_PROFILE=dev make test``) draws new examples each run, five times as many,
+# and keeps the failures it finds in ``.hypothesis/`` to replay them first next time.
+# A test's own ``@settings`` still sets its example count under either.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "dev",
+    derandomize=False,
+    deadline=None,
+    max_examples=500,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
 
 
