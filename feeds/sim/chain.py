@@ -162,7 +162,7 @@ class Stored:
 @dataclass(slots=True)
 class _Snapshot:
     accounts: dict[str, Account | None]
-    pools: dict[str, tuple[Any, Any]]
+    pools: dict[str, tuple[Any, Any, int, int]]  # address -> spec, record, fees_a, fees_b
     touched: int
 
 
@@ -338,11 +338,11 @@ class Chain:
         accounts = {}
         for k in keys:
             a = w.accounts.get(k)
-            accounts[k] = None if a is None else Account(a.owner, a.data, a.lamports)
+            accounts[k] = None if a is None else replace(a)
         pools = {
-            k: (replace(w.by_address[k].spec), w.by_address[k].record)
+            k: (replace(p.spec), p.record, p.fees_a, p.fees_b)
             for k in keys
-            if k in w.by_address
+            if (p := w.by_address.get(k)) is not None
         }
         return _Snapshot(accounts, pools, len(w._touched))
 
@@ -352,10 +352,11 @@ class Chain:
             if a is None:
                 w.accounts.pop(k, None)
             else:
-                w.accounts[k] = Account(a.owner, a.data, a.lamports)
-        for k, (spec, record) in snap.pools.items():
+                w.accounts[k] = replace(a)
+        for k, (spec, record, fees_a, fees_b) in snap.pools.items():
             pool = w.by_address[k]
             pool.spec, pool.record = replace(spec), record
+            pool.fees_a, pool.fees_b = fees_a, fees_b
         del w._touched[snap.touched :]
 
     # ------------------------------------------------------------ running

@@ -900,7 +900,7 @@ class Rooted:
 
 def _copy(acc: Account) -> Account:
     """A copy of an account as it is now (the world changes its accounts in place)."""
-    return Account(acc.owner, acc.data, acc.lamports)
+    return Account(acc.owner, acc.data, acc.lamports, acc.executable)
 
 
 def _closed() -> Account:

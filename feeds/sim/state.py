@@ -28,6 +28,7 @@ class Account:
     owner: str
     data: bytes
     lamports: int
+    executable: bool = False  # a program's account (the loaders' program accounts)
 
     def value(self) -> dict[str, Any]:
         """The JSON ``value`` of ``getAccountInfo`` / ``accountNotification`` (base64)."""
@@ -35,7 +36,7 @@ class Account:
             "lamports": self.lamports,
             "data": [base64.b64encode(self.data).decode(), "base64"],
             "owner": self.owner,
-            "executable": False,
+            "executable": self.executable,
             "rentEpoch": 18446744073709551615,
             "space": len(self.data),
         }

@@ -41,6 +41,7 @@ from .state import Account, Pool, sim_key
 # minimums as mainnet shows them): the shared token accounts and mints, then each venue's
 # rent-exempt minimums: (128 + size) * 3480 * 2 lamports
 NATIVE_MINT = BY_SYMBOL["SOL"].mint  # wrapped SOL
+NATIVE_TAG = b"\x01\x00\x00\x00"  # a token account's is_native COption: Some (bytes 109..113)
 RENT = {L.TOKEN_ACCOUNT_LEN: 2_039_280, L.MINT_LEN: 1_461_600, MAX_METADATA_LEN: 5_616_720}
 for _v in venues.VENUES:
     RENT.update(_v.sim.rent)
@@ -279,8 +280,9 @@ class World:
         create; see :mod:`feeds.sim.token`)."""
         # an account of the native mint (wrapped SOL) is native: SPL Token's
         # InitializeAccount sets is_native to its rent-exempt reserve (LiteSVM agrees,
-        # tests/feeds/test_chain.py); its lamports do not follow the amount here (a gap:
-        # the simulator moves token amounts, not the lamports behind wrapped SOL)
+        # tests/feeds/test_chain.py), and its lamports are that reserve plus the amount
+        # (a native transfer moves both: the real token program refuses to move more
+        # than the lamports above the reserve)
         native = RENT[L.TOKEN_ACCOUNT_LEN] if mint == NATIVE_MINT else None
         rec = D.TokenAccount(mint, owner, amount, None, 1, native, 0, None)
         program = self.token_programs.get(mint, SPL_TOKEN)
@@ -290,6 +292,8 @@ class World:
                 data, T.account_extensions(self.accounts[mint].data, immutable_owner)
             )
         self.put(address, program, data)
+        if native is not None:
+            self.accounts[address].lamports = native + amount
 
     def _make_pool(self, i: int, spec: synthetic.PoolSpec) -> Pool:
         """The ``i``-th synthetic pool as a pool of the one venue that takes it."""
@@ -554,6 +558,8 @@ class World:
     def _set_balance(self, vault: str, amount: int) -> None:
         acc = self.accounts[vault]
         acc.data = acc.data[:64] + amount.to_bytes(8, "little") + acc.data[72:]
+        if acc.data[109:113] == NATIVE_TAG:  # wrapped SOL: the reserve plus the amount
+            acc.lamports = int.from_bytes(acc.data[113:121], "little") + amount
 
     def _write_pool(self, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> None:
         va, vb = (pool.vault_a, pool.vault_b) if a_to_b else (pool.vault_b, pool.vault_a)

@@ -1,0 +1,290 @@
+"""Real program binaries as the simulator's bank: LiteSVM (in solders) runs a
+transaction with the compiled programs found in a folder, on a copy of the world's
+accounts, and hands back what a node would: the error in the node's JSON form, the
+logs, the compute units, the fee, and every account the transaction named as it left it.
+
+The folder holds BPF ELF files (``../shared/programs/``, or what ``arbscope programs
+dump`` wrote): a file is a program's when its name is the program's id (``<base58>.so``,
+as ``programs dump`` names them) or one of the names in :data:`KNOWN` (the names the
+programs' public repositories give their test artifacts).
+
+What the bank decides and what it leaves to the caller (:class:`~feeds.sim.chain.Chain`):
+the chain checks what a node checks before running anything (signatures, blockhash or
+durable nonce, the fee payer, the account locks) and keeps the ledger; the bank runs the
+instructions — every one, the builtins and token programs too, so a transaction is all
+or nothing as the runtime makes it — with signature and blockhash checks off (the chain
+made them). A durable nonce advanced in the bank stores LiteSVM's blockhash; the chain
+stores its own instead (:func:`feeds.sim.system.durable_nonce`), as a node stores the
+durable nonce of its bank's blockhash.
+
+Nothing here does I/O but reading the folder once; the bank is pure computation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .state import Account
+
+# the file names of the programs' public test artifacts (``../shared/programs/README.md``)
+KNOWN = {
+    "whirlpool-20250911.so": "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc",
+    "lb_clmm_prod.so": "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo",
+    "raydium_cp_swap.so": "CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C",
+    "raydium_amm_v3.so": "CAMMCzo5YL8w4VFF8KVHrK22GGUsp5VTaW7grrKgrWqK",
+    "raydium_amm_legacy_v4.so": "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8",
+    "openbook_v2.so": "opnb2LAfJYbRMAHHvqjCwQxanZn7ReEHp1k81EohpZb",
+    "spl_token_2022.so": "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb",
+    "spl_token.so": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
+    "spl_associated_token_account.so": "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL",
+    "mpl_token_metadata.so": "metaqbxxUerdq28cj1RbAWkYQm3ybzjb6a8bWyuPP1s",
+}
+ELF_MAGIC = b"\x7fELF"
+SYSTEM_PROGRAM = "11111111111111111111111111111111"
+# what LiteSVM runs without a file: the builtins, and the programs it carries (SPL Token,
+# Token-2022, the ATA program, the memo programs, the lookup-table program)
+BUILTINS = frozenset((
+    SYSTEM_PROGRAM,
+    "ComputeBudget111111111111111111111111111111",
+    "AddressLookupTab1e1111111111111111111111111",
+    "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
+    "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb",
+    "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL",
+    "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr",
+    "Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo",
+))  # fmt: skip
+SYSVARS_PREFIX = "Sysvar"  # the sysvars are the bank's own (the clock set from the world's)
+
+
+class ProgramsError(ValueError):
+    """A programs folder that cannot be used: missing, empty, or a file that is not a
+    program (said in one line, with the path)."""
+
+
+def _is_key(text: str) -> bool:
+    from solders.pubkey import Pubkey
+
+    try:
+        return len(bytes(Pubkey.from_string(text))) == 32
+    except ValueError:
+        return False
+
+
+def find_programs(folder: str | Path) -> dict[str, Path]:
+    """The programs in ``folder``: program id -> file (see the module doc). Files whose
+    name says no program id are passed over; a file named for one that is not an ELF
+    is a :class:`ProgramsError`."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise ProgramsError(f"{root}: not a folder of program binaries")
+    found: dict[str, Path] = {}
+    for path in sorted(root.glob("*.so")):
+        pid = KNOWN.get(path.name) or (path.stem if _is_key(path.stem) else None)
+        if pid is None:
+            continue
+        with path.open("rb") as f:
+            if f.read(4) != ELF_MAGIC:
+                raise ProgramsError(f"{path}: not a program binary (no ELF header)")
+        found[pid] = path
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """One loaded program: its id, its bytes' sha256 (what an operator compares with the
+    chain's), where it came from."""
+
+    program_id: str
+    sha256: str
+    path: str
+    size: int
+
+
+@dataclass(slots=True)
+class Result:
+    """What the bank did with a transaction: ``err`` None or the node's JSON form of the
+    ``TransactionError``; ``logs``, ``units`` (compute units consumed), ``fee``
+    (lamports the payer was charged), ``post`` (every account the transaction named, as it left
+    it: None when it does not exist), ``inner`` (per top-level instruction index, the
+    programs its inner instructions invoked: the events a program emits by self-CPI are
+    among them), ``return_data``."""
+
+    err: Any
+    logs: list[str]
+    units: int
+    fee: int
+    post: dict[str, Account | None]
+    inner: list[list[tuple[str, bytes]]] = field(default_factory=list)
+    return_data: bytes = b""
+
+
+def node_error(e: Any) -> Any:
+    """A LiteSVM ``TransactionError`` in the JSON form a node's RPC shows
+    (``{"InstructionError": [i, {"Custom": n}]}``, ``"AccountNotFound"``...)."""
+    name = type(e).__name__
+    if name == "TransactionErrorFieldless":
+        return _pascal(str(e).split(".")[-1])
+    if name == "TransactionErrorInstructionError":
+        inner = e.err
+        iname = type(inner).__name__
+        if iname == "InstructionErrorCustom":
+            return {"InstructionError": [e.index, {"Custom": inner.code}]}
+        if iname == "InstructionErrorBorshIO":
+            return {"InstructionError": [e.index, {"BorshIoError": str(inner.value)}]}
+        return {"InstructionError": [e.index, _pascal(str(inner).split(".")[-1])]}
+    if name == "TransactionErrorInsufficientFundsForRent":
+        return {"InsufficientFundsForRent": {"account_index": e.account_index}}
+    if name == "TransactionErrorDuplicateInstruction":
+        return {"DuplicateInstruction": e.index}
+    return _pascal(str(e).split(".")[-1].split("(")[0])
+
+
+def _pascal(text: str) -> str:
+    """solders prints some error variants in their Rust names already; others in
+    ``UPPER_SNAKE`` (its Python enum's): the node writes them in PascalCase."""
+    if "_" not in text and not text.isupper():
+        return text
+    return "".join(p.capitalize() for p in text.lower().split("_"))
+
+
+class Bank:
+    """LiteSVM with the programs of ``programs`` (program id -> ELF bytes) loaded at
+    their ids. :meth:`execute` runs one transaction on the accounts it is given."""
+
+    def __init__(self, programs: Mapping[str, bytes], origin: Mapping[str, str] | None = None):
+        from solders.litesvm import LiteSVM
+        from solders.pubkey import Pubkey
+
+        self._svm = LiteSVM().with_sigverify(False).with_blockhash_check(False)
+        self.loaded: dict[str, Program] = {}
+        for pid, elf in programs.items():
+            if elf[:4] != ELF_MAGIC:
+                raise ProgramsError(f"{pid}: not a program binary (no ELF header)")
+            self._svm.add_program(Pubkey.from_string(pid), bytes(elf))
+            where = (origin or {}).get(pid, "")
+            self.loaded[pid] = Program(pid, hashlib.sha256(elf).hexdigest(), where, len(elf))
+        self.runs = 0
+
+    @classmethod
+    def from_folder(cls, folder: str | Path, only: Iterable[str] | None = None) -> Bank:
+        """A bank with every program of ``folder`` (:func:`find_programs`), or only
+        those of ``only``; :class:`ProgramsError` when it holds none."""
+        found = find_programs(folder)
+        if only is not None:
+            keep = set(only)
+            found = {k: v for k, v in found.items() if k in keep}
+        if not found:
+            raise ProgramsError(f"{folder}: no program binaries found (*.so named by program "
+                                "id, or by the names of ../shared/programs/README.md)")  # fmt: skip
+        return cls({k: p.read_bytes() for k, p in found.items()},
+                   {k: str(p) for k, p in found.items()})  # fmt: skip
+
+    def runs_program(self, program_id: str) -> bool:
+        """Whether the bank can run ``program_id`` (a loaded binary or one LiteSVM
+        carries)."""
+        return program_id in self.loaded or program_id in BUILTINS
+
+    def programs_of(self, tx: Any, keys: list[str]) -> list[str]:
+        """The programs ``tx``'s top-level instructions invoke (``keys``: its resolved
+        account keys)."""
+        return list(dict.fromkeys(keys[ix.program_id_index] for ix in tx.message.instructions))
+
+    def can_run(self, tx: Any, keys: list[str]) -> bool:
+        """Whether every program ``tx`` invokes at the top level is one the bank runs,
+        and one of them a loaded binary (else the simulator's own programs run it)."""
+        progs = self.programs_of(tx, keys)
+        return all(self.runs_program(p) for p in progs) and any(p in self.loaded for p in progs)
+
+    def set_clock(self, slot: int, epoch_start: int, epoch: int, leader_epoch: int,
+                  unix_time: int) -> None:  # fmt: skip
+        """The Clock sysvar the programs read (``Clock::get``)."""
+        from solders.clock import Clock
+
+        self._svm.set_clock(Clock(slot, epoch_start, epoch, leader_epoch, unix_time))
+
+    def set_clock_bytes(self, data: bytes) -> None:
+        """The Clock sysvar from its 40 account bytes (slot, epoch start, epoch, leader
+        schedule epoch, unix time)."""
+        import struct
+
+        slot, start, epoch, leader, unix = struct.unpack_from("<QqQQq", data)
+        self.set_clock(slot, start, epoch, leader, unix)
+
+    def _put(self, key: str, acc: Account | None) -> None:
+        from solders.account import Account as SvmAccount
+        from solders.pubkey import Pubkey
+
+        pk = Pubkey.from_string(key)
+        if acc is None:  # absent: as the runtime sees a missing account
+            self._svm.set_account(pk, SvmAccount(0, b"", Pubkey.from_string(SYSTEM_PROGRAM)))
+            return
+        self._svm.set_account(
+            pk, SvmAccount(acc.lamports, acc.data, Pubkey.from_string(acc.owner), acc.executable)
+        )
+
+    def _get(self, key: str) -> Account | None:
+        from solders.pubkey import Pubkey
+
+        a = self._svm.get_account(Pubkey.from_string(key))
+        if a is None or (a.lamports == 0 and not a.data):
+            return None
+        return Account(str(a.owner), bytes(a.data), a.lamports, bool(a.executable))
+
+    def execute(
+        self,
+        tx: Any,
+        keys: list[str],
+        accounts: Mapping[str, Account | None],
+        tables: Mapping[str, Account] | None = None,
+        commit: bool = True,
+    ) -> Result:
+        """Run ``tx`` (a solders ``VersionedTransaction``; ``keys``: every account it
+        names, static then looked up) on ``accounts`` (the world's value of each key;
+        missing or None: the account does not exist) and ``tables`` (the lookup tables a
+        v0 message resolves through). ``commit`` False: a simulation (nothing is kept
+        in the bank either way: each run starts from the accounts given)."""
+        for k in keys:
+            if k in self.loaded or k in BUILTINS or k.startswith(SYSVARS_PREFIX):
+                continue  # programs and sysvars are the bank's own
+            self._put(k, accounts.get(k))
+        for k, acc in (tables or {}).items():
+            self._put(k, acc)
+        self._svm.expire_blockhash()  # a fresh blockhash: a durable nonce may advance
+        self.runs += 1
+        out = self._svm.simulate_transaction(tx) if not commit else self._svm.send_transaction(tx)
+        name = type(out).__name__
+        err = None
+        if name == "FailedTransactionMetadata":
+            err = node_error(out.err())
+            meta = out.meta()
+        elif name == "SimulatedTransactionInfo":
+            meta = out.meta()
+        else:
+            meta = out
+        post: dict[str, Account | None] = {}
+        if name == "SimulatedTransactionInfo":
+            got = {str(k): a for k, a in out.post_accounts()}
+            for k in keys:
+                a = got.get(k)
+                if a is None:
+                    post[k] = self._get(k)
+                elif a.lamports == 0 and not a.data:
+                    post[k] = None
+                else:
+                    post[k] = Account(str(a.owner), bytes(a.data), a.lamports, bool(a.executable))
+        else:
+            for k in keys:
+                if k in self.loaded or k in BUILTINS or k.startswith(SYSVARS_PREFIX):
+                    continue
+                post[k] = self._get(k)
+        inner = [
+            [(keys[c.program_id_index], bytes(c.data)) for c in (ii.instruction() for ii in group)]
+            for group in (meta.inner_instructions() or [])
+        ]
+        rd = meta.return_data()
+        return Result(err, list(meta.logs()), int(meta.compute_units_consumed()), int(meta.fee()),
+                      post, inner, bytes(rd.data) if rd is not None else b"")  # fmt: skip
