@@ -89,7 +89,7 @@ log = logging.getLogger(__name__)
 
 # compute units per swap on mainnet, with room (the limit is requested, and paid for),
 # by venue kind
-CU_PER_HOP = {v.kind: v.compute_units for v in venues.VENUES}
+CU_PER_HOP = {v.kind: v.compute_units.limit() for v in venues.VENUES}
 CU_ATA = 30_000
 CU_BASE = 5_000
 BLOCKHASH_MAX_AGE_S = 20.0

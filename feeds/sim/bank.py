@@ -255,18 +255,19 @@ class Bank:
             self._put(k, acc)
         self._svm.expire_blockhash()  # a fresh blockhash: a durable nonce may advance
         self.runs += 1
+        from solders.transaction_metadata import (
+            FailedTransactionMetadata,
+            SimulatedTransactionInfo,
+        )
+
         out = self._svm.simulate_transaction(tx) if not commit else self._svm.send_transaction(tx)
-        name = type(out).__name__
         err = None
-        if name == "FailedTransactionMetadata":
+        post: dict[str, Account | None] = {}
+        if isinstance(out, FailedTransactionMetadata):
             err = node_error(out.err())
             meta = out.meta()
-        elif name == "SimulatedTransactionInfo":
+        elif isinstance(out, SimulatedTransactionInfo):
             meta = out.meta()
-        else:
-            meta = out
-        post: dict[str, Account | None] = {}
-        if name == "SimulatedTransactionInfo":
             got = {str(k): a for k, a in out.post_accounts()}
             for k in keys:
                 a = got.get(k)
@@ -277,6 +278,8 @@ class Bank:
                 else:
                     post[k] = Account(str(a.owner), bytes(a.data), a.lamports, bool(a.executable))
         else:
+            meta = out
+        if not isinstance(out, SimulatedTransactionInfo):
             for k in keys:
                 if k in self.loaded or k in BUILTINS or k.startswith(SYSVARS_PREFIX):
                     continue

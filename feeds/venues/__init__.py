@@ -17,10 +17,11 @@ import importlib
 from typing import Any
 
 from ..wire import instructions as shared
-from .base import InstructionFailed, Leg, ProgramError, SimVenue, Venue
+from .base import ComputeUnits, InstructionFailed, Leg, ProgramError, SimVenue, Venue
 
 __all__ = [
     "KINDS",
+    "ComputeUnits",
     "VENUES",
     "InstructionFailed",
     "Leg",

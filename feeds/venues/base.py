@@ -74,6 +74,32 @@ class Leg:
 
 
 @dataclass(frozen=True, slots=True)
+class ComputeUnits:
+    """What one swap of a venue costs in compute units, modelled on its program's
+    measured use (the real binary in LiteSVM: ``tests/programs/``): ``base`` for a swap
+    that crosses nothing, ``per_step`` more for each step it crosses (a tick array, an
+    initialized tick, a bin, a book level: the venue says which), at most ``max_steps``
+    as the venue builds its instruction (the arrays it names). A live order requests
+    :meth:`limit` for each hop and the scorer prices that same limit; the simulator
+    charges :meth:`use`."""
+
+    base: int
+    per_step: int = 0
+    max_steps: int = 0
+    margin: float = 0.0  # requested above the estimate, as a fraction of it
+
+    def use(self, steps: int) -> int:
+        """The units a swap crossing ``steps`` steps uses."""
+        return self.base + self.per_step * max(0, min(steps, self.max_steps))
+
+    def limit(self, steps: int | None = None) -> int:
+        """The units a hop requests: its use at ``steps`` (None: the most it can cross),
+        with the margin."""
+        use = self.use(self.max_steps if steps is None else steps)
+        return -(-use * round(self.margin * 10_000 + 10_000) // 10_000)
+
+
+@dataclass(frozen=True, slots=True)
 class SimVenue:
     """A venue's part of the simulator.
 
@@ -207,11 +233,12 @@ class Venue:
     ``decode_swap(data, accounts)``: the swap instruction back as a
     :class:`~feeds.wire.instructions.Swap`; ``errors``: the program's error names by
     custom code; ``slippage_error``: the code of "less out than the minimum";
-    ``compute_units``: what a live order requests per swap (mainnet's
-    cost, with room); ``fresh_state``: the accounts a swap names depend on the pool's
-    state now (Whirlpool: the tick arrays around the current tick), so an order reads
-    the pool again before building; ``anchor``: an Anchor program (its own codes start
-    at 6000: a small custom code comes from the token program it called).
+    ``compute_units``: its swap's compute units (:class:`ComputeUnits`: what a live
+    order requests per hop and the scorer prices); ``fresh_state``: the accounts a swap
+    names depend on the pool's state now (Whirlpool: the tick arrays around the current
+    tick), so an order reads the pool again before building; ``anchor``: an Anchor
+    program (its own codes start at 6000: a small custom code comes from the token
+    program it called).
     """
 
     ids: VenueInfo
@@ -221,7 +248,7 @@ class Venue:
     decode_swap: Callable[[bytes, list[str]], Swap]
     errors: Mapping[int, str]
     slippage_error: int
-    compute_units: int
+    compute_units: ComputeUnits
     fresh_state: bool
     anchor: bool
     sim: SimVenue

@@ -53,6 +53,7 @@ from ..wire.instructions import (
 )
 from .base import (
     ANCHOR_CONSTRAINT_ADDRESS,
+    ComputeUnits,
     Discoverable,
     InstructionFailed,
     Leg,
@@ -617,7 +618,7 @@ VENUE = Venue(
     decode_swap=decode_swap,
     errors=ERRORS,
     slippage_error=6003,  # ExceededAmountSlippageTolerance
-    compute_units=150_000,
+    compute_units=ComputeUnits(150_000),
     fresh_state=True,
     anchor=True,
     sim=SimVenue(

@@ -56,6 +56,7 @@ from ..wire.instructions import (
     pdas,
 )
 from .base import (
+    ComputeUnits,
     Discoverable,
     Leg,
     PoolFacts,
@@ -668,7 +669,7 @@ VENUE = Venue(
     slippage_error=WOULD_EXECUTE_PARTIALLY,  # a sell at its limit, a buy of its lots: not all
     # from memory, not measured: a taker order through a few makers takes some tens of
     # thousands of units; twice that for room
-    compute_units=150_000,
+    compute_units=ComputeUnits(150_000),
     fresh_state=True,  # a book changes every slot: read the market again before an order
     exact_buy=True,  # a buy takes the lots of its minimum, fill-or-kill
     anchor=True,

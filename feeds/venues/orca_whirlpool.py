@@ -49,6 +49,7 @@ from ..wire.instructions import (
 from .base import (
     ANCHOR_CONSTRAINT_ADDRESS,
     ANCHOR_CONSTRAINT_SEEDS,
+    ComputeUnits,
     Discoverable,
     InstructionFailed,
     Leg,
@@ -518,7 +519,7 @@ VENUE = Venue(
     decode_swap=decode_swap,
     errors=ERRORS,
     slippage_error=6036,  # AmountOutBelowMinimum
-    compute_units=140_000,
+    compute_units=ComputeUnits(140_000),
     fresh_state=True,
     anchor=True,
     sim=SimVenue(

@@ -53,6 +53,7 @@ from ..wire.instructions import (
 )
 from .base import (
     ANCHOR_CONSTRAINT_SEEDS,
+    ComputeUnits,
     Discoverable,
     InstructionFailed,
     Leg,
@@ -679,7 +680,9 @@ VENUE = Venue(
     decode_swap=decode_swap,
     errors=ERRORS,
     slippage_error=6004,  # ExceededSlippage (a sell's; a buy's is 6040, from `check`)
-    compute_units=120_000,  # twice a real swap's 58,881 (swaps near 73,500 are seen too)
+    compute_units=ComputeUnits(
+        120_000
+    ),  # twice a real swap's 58,881 (swaps near 73,500 are seen too)
     fresh_state=False,
     anchor=True,
     sim=SimVenue(

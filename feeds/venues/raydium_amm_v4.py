@@ -31,7 +31,16 @@ from ..wire.instructions import (
     need_accounts,
     read_u64s,
 )
-from .base import Discoverable, Leg, PoolFacts, PoolLayout, ProgramError, SimVenue, Venue
+from .base import (
+    ComputeUnits,
+    Discoverable,
+    Leg,
+    PoolFacts,
+    PoolLayout,
+    ProgramError,
+    SimVenue,
+    Venue,
+)
 from .ids import ids, program
 
 if TYPE_CHECKING:
@@ -243,7 +252,7 @@ VENUE = Venue(
     decode_swap=decode_swap,
     errors=ERRORS,
     slippage_error=30,  # ExceededSlippage
-    compute_units=45_000,
+    compute_units=ComputeUnits(45_000),
     fresh_state=False,
     anchor=False,
     sim=SimVenue(

@@ -52,6 +52,7 @@ from ..wire.instructions import (
 )
 from .base import (
     ANCHOR_CONSTRAINT_ADDRESS,
+    ComputeUnits,
     Discoverable,
     InstructionFailed,
     Leg,
@@ -606,7 +607,7 @@ VENUE = Venue(
     decode_swap=decode_swap,
     errors=ERRORS,
     slippage_error=6018,  # TooLittleOutputReceived
-    compute_units=180_000,
+    compute_units=ComputeUnits(180_000),
     fresh_state=True,
     anchor=True,
     sim=SimVenue(

@@ -37,6 +37,7 @@ from ..wire.instructions import (
 )
 from .base import (
     ANCHOR_CONSTRAINT_ADDRESS,
+    ComputeUnits,
     Discoverable,
     Leg,
     PoolFacts,
@@ -340,7 +341,7 @@ VENUE = Venue(
     decode_swap=decode_swap,
     errors=ERRORS,
     slippage_error=6005,  # ExceededSlippage
-    compute_units=70_000,
+    compute_units=ComputeUnits(70_000),
     fresh_state=False,
     anchor=True,
     sim=SimVenue(

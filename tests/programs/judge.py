@@ -1,0 +1,200 @@
+"""The real programs as the judge: a simulated market beside LiteSVM running the real
+binaries of ``../shared/programs/`` (:class:`feeds.sim.bank.Bank`), one wallet in both.
+
+A :class:`Judge` builds a hop exactly as the live executor does (the pool account decoded
+by its venue from the world's bytes, each mint's token program read from the mint's
+owner, the wallet's associated token accounts of those programs, the venue's
+``swap_instruction``, live's ``compile_and_sign``), runs the transaction through the real
+programs on a copy of the world's accounts and through the simulator's own runtime
+(:class:`feeds.sim.chain.Chain`), and quotes the same hop through the engine the way a
+session does (``FeedIngest`` fed the world's accounts, ``PoolGraph.quote``), on both
+backends. Tests compare the three to the unit.
+
+The binaries are test data: absent (a user's clone), every test using :func:`programs`
+skips with the reason.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from solders.keypair import Keypair
+
+import engine_rs
+from arbscope.execution.live import compile_and_sign
+from engine_rs.errors import EngineError
+from feeds import venues
+from feeds.sim.bank import Bank, Result
+from feeds.sim.chain import Chain, Outcome
+from feeds.sim.state import Account, Pool
+from feeds.sim.world import SYSVAR_CLOCK, World, WorldConfig
+from feeds.wire import instructions as I
+
+ROOT = Path(__file__).resolve().parents[2]
+PROGRAMS = ROOT.parent / "shared" / "programs"
+QUIET = {"trades_per_slot": 0, "dislocation_rate": 0.0}
+
+
+def programs() -> Path:
+    """``../shared/programs`` (skips the calling test with the reason when absent)."""
+    if not PROGRAMS.is_dir():
+        pytest.skip(f"{PROGRAMS} absent (a user's clone): the real programs are not run")
+    return PROGRAMS
+
+
+@dataclass(slots=True)
+class Run:
+    """One transaction through both runtimes: the simulator's ``sim`` and the real
+    programs' ``real``."""
+
+    sim: Outcome
+    real: Result
+
+
+class Judge:
+    """A quiet simulated market (``config``) and the real programs of ``folder``, one
+    funded wallet (``me``) in both (the bank reads the world's accounts)."""
+
+    def __init__(self, config: WorldConfig | None = None, folder: Path | None = None,
+                 lamports: int = 100 * 10**9) -> None:  # fmt: skip
+        self.world = World(config or WorldConfig(seed=3, **QUIET))  # type: ignore[arg-type]
+        self.chain = Chain(self.world, accept=True)
+        self.bank = Bank.from_folder(folder or programs())
+        self.kp = Keypair()
+        self.me = str(self.kp.pubkey())
+        self.chain.airdrop([self.me, lamports])
+
+    # ------------------------------------------------------------ the wallet
+    def program_of(self, mint: str) -> str:
+        """The token program that owns ``mint`` (what live reads off the mint account)."""
+        return self.world.accounts[mint].owner
+
+    def ata(self, mint: str) -> str:
+        return I.ata_address(self.me, mint, self.program_of(mint))
+
+    def fund(self, mint: str, amount: int) -> str:
+        """``amount`` more of ``mint`` in the wallet's token account (made if missing)."""
+        return str(self.chain.fund([self.me, mint, amount])["ata"])
+
+    def balance(self, mint: str) -> int:
+        t = self.world.token_account(self.ata(mint))
+        return -1 if t is None else t.amount
+
+    # ------------------------------------------------------------ what live builds
+    def leg(self, pool: Pool, mint_in: str, amount: int, minimum: int = 0) -> venues.Leg:
+        """The hop as ``LiveExecutor._build`` makes it (the pool read now)."""
+        venue = venues.by_kind(pool.kind)
+        acc = self.world.accounts[pool.address]
+        rec = venue.decode_pool(engine_rs.backend(), acc.data, acc.owner)
+        mint_out = pool.mint_b if mint_in == pool.mint_a else pool.mint_a
+        programs = {m: self.program_of(m) for m in (pool.mint_a, pool.mint_b)}
+        return venues.Leg(pool.address, rec, self.me, mint_in, mint_out, self.ata(mint_in),
+                          self.ata(mint_out), amount, minimum, programs)  # fmt: skip
+
+    def swap_ix(self, pool: Pool, mint_in: str, amount: int, minimum: int = 0) -> Any:
+        return venues.by_kind(pool.kind).swap_instruction(self.leg(pool, mint_in, amount, minimum))
+
+    def tx(self, ixs: Sequence[Any], cu_limit: int = I.MAX_COMPUTE_UNIT_LIMIT,
+           cu_price: int = 0, tables: Sequence[Any] = ()) -> Any:  # fmt: skip
+        """A v0 transaction of ``ixs`` after a compute budget, signed as live signs."""
+        budget = [I.set_compute_unit_limit(cu_limit), I.set_compute_unit_price(cu_price)]
+        bh = self.chain.latest_blockhash()[0]
+        return compile_and_sign(self.kp, self.kp.pubkey(), [*budget, *ixs], bh, tables)
+
+    # ------------------------------------------------------------ running it
+    def keys(self, tx: Any) -> list[str]:
+        return self.chain.account_keys(tx.message)
+
+    def real(self, tx: Any, commit: bool = True) -> Result:
+        """``tx`` through the real programs on the world's accounts as they are now."""
+        msg = tx.message
+        tables = {str(t.account_key): self.world.accounts[str(t.account_key)]
+                  for t in getattr(msg, "address_table_lookups", ())
+                  if str(t.account_key) in self.world.accounts}  # fmt: skip
+        self.bank.set_clock_bytes(self.world.accounts[SYSVAR_CLOCK].data)
+        return self.bank.execute(tx, self.keys(tx), self.world.accounts, tables, commit)
+
+    def run(self, tx: Any) -> Run:
+        """``tx`` through the real programs, then through the simulator's runtime
+        (committed: the world moves on by the simulator's programs)."""
+        real = self.real(tx)
+        return Run(self.chain.run(tx, commit=True), real)
+
+    def adopt(self, real: Result) -> None:
+        """Make the world's accounts what the real programs left (the bank's post-state
+        of every account the transaction named)."""
+        for k, acc in real.post.items():
+            if acc is None:
+                self.world.accounts.pop(k, None)
+            else:
+                self.world.accounts[k] = acc
+
+    # ------------------------------------------------------------ the engine's quote
+    def quote(self, eng: types.ModuleType, pool: Pool, mint_in: str, amount: int) -> int | str:
+        """The hop's output as a session's engine quotes it from the world's accounts (a
+        ``FeedIngest`` fed every account it watches, as the snapshot feeds it), or the
+        engine error's class name."""
+        g = eng.PoolGraph(base_mints=[], max_hops=3)
+        ing = eng.FeedIngest(g, 4096, 64)
+        ing.track_pool(pool.address, pool.kind)
+        for ta in pool.tick_arrays:
+            ing.track_tick_array(ta, pool.address)
+        feed(ing, self.world.accounts, self.world.slot)
+        try:
+            hops = g.quote([pool.address], mint_in, amount)
+        except EngineError as e:
+            return type(e).__name__
+        return int(hops[-1]) if hops else "no fill"
+
+
+def feed(ing: Any, accounts: dict[str, Account], slot: int, rounds: int = 4) -> None:
+    """Give ``ing`` every account it watches, until it asks for no new ones (pools, then
+    the vaults and arrays they name, then mints)."""
+    seen: set[str] = set()
+    for _ in range(rounds):
+        new = [k for k in ing.watched() if k not in seen]
+        if not new:
+            return
+        for k in new:
+            seen.add(k)
+            a = accounts.get(k)
+            if a is not None:
+                ing.account(k, a.owner, a.data, slot)
+
+
+def token_amount(acc: Account | None) -> int:
+    """A token account's amount (-1: no account)."""
+    return -1 if acc is None else int.from_bytes(acc.data[64:72], "little")
+
+
+def differing(a: bytes, b: bytes) -> list[tuple[int, int]]:
+    """The byte ranges where ``a`` and ``b`` differ, as (start, end) pairs."""
+    out: list[tuple[int, int]] = []
+    n = max(len(a), len(b))
+    i = 0
+    while i < n:
+        if i >= len(a) or i >= len(b) or a[i] != b[i]:
+            j = i
+            while j < n and (j >= len(a) or j >= len(b) or a[j] != b[j]):
+                j += 1
+            out.append((i, j))
+            i = j
+        else:
+            i += 1
+    return out
+
+
+def pools_of(world: World, kind: str, spl_only: bool = False) -> Iterable[Pool]:
+    """The world's pools of venue ``kind`` (with ``spl_only``: both mints SPL Token's)."""
+    for p in world.pools:
+        if p.kind != kind:
+            continue
+        if spl_only and I.TOKEN_2022 in (world.token_programs[p.mint_a],
+                                         world.token_programs[p.mint_b]):  # fmt: skip
+            continue
+        yield p
