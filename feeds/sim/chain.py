@@ -784,10 +784,10 @@ class Chain:
         except InstructionFailed as exc:
             raise _Fail(i, exc.detail, f"Program {prog} failed: {exc}") from None
         mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
-        for m in (mint_in, mint_out):  # the mint's transfer invokes a program not passed
-            if w.transfer_hook(m) is not None:
-                what = f"the transfer hook of {m} needs accounts the instruction does not pass"
-                raise _Fail(i, "MissingAccount", f"Program {I.TOKEN_2022} failed: {what}")
+        hooks = [m for m in (mint_in, mint_out) if w.transfer_hook(m) is not None]
+        if hooks and venue.sim.hook_error is None:  # its transfer invokes a program not passed
+            what = f"the transfer hook of {hooks[0]} needs accounts the instruction does not pass"
+            raise _Fail(i, "MissingAccount", f"Program {I.TOKEN_2022} failed: {what}")
         # a fee mint's transfer fee: the pool swaps what reaches its vault, the user gets
         # what leaves the pool's less the output mint's fee (each program's rule)
         fee_in = w.transfer_fee(mint_in, s.amount_in)
@@ -817,13 +817,22 @@ class Chain:
         if src.amount < sent:  # the transfer in fails in the token program
             prog_in = w.token_programs.get(mint_in, I.SPL_TOKEN)
             raise _Fail(i, {"Custom": 1}, f"Program {prog_in} failed: custom program error: 0x1")
+        if hooks:  # the program's transfer through a hooked mint, its hook's accounts absent
+            code = venue.sim.hook_error
+            raise _Fail(i, {"Custom": code},
+                        f"Program {I.TOKEN_2022} failed: custom program error: 0x{code:x}")
         start_tick = pool.spec.tick_current
-        trade = w.commit_swap(pool, a_to_b, q, sig, fee_in=fee_in)
+        w.order = (s.minimum_out, src.amount)
+        try:
+            trade = w.commit_swap(pool, a_to_b, q, sig, fee_in=fee_in)
+        finally:
+            w.order = None
         w.move_tokens(s.user_source, -sent)
         w.move_tokens(s.user_dest, q.out - fee_out, withheld=fee_out)
         lines = [f"Program log: Instruction: {s.name or venue.sim.instruction_name}"]
         if trade.log != lines[0]:  # a CP-Swap trade logs nothing more
             lines.append(trade.log)
+        lines.extend(trade.events)  # the program's events (``Program data:``)
         return venue.sim.cost(pool, start_tick), lines
 
     # ------------------------------------------------------------ RPC methods

@@ -48,6 +48,9 @@ _REQUIRED = {
 # TokenError codes (spl-token / token-2022 ``error.rs``) and the log line the programs
 # write before failing with them (their ``PrintProgramError``)
 INSUFFICIENT_FUNDS, MINT_MISMATCH, OWNER_MISMATCH = 1, 3, 4
+# a hooked mint's transfer without the hook's accounts: Token-2022 fails it with
+# spl-transfer-hook-interface's TransferHookError::IncorrectAccount (LiteSVM: 0x7dc8348c)
+TRANSFER_HOOK_INCORRECT_ACCOUNT = 2_110_272_652
 MINT_DECIMALS_MISMATCH, MINT_REQUIRED_FOR_TRANSFER = 18, 31
 ERROR_LOGS = {
     INSUFFICIENT_FUNDS: "Error: insufficient funds",

@@ -69,6 +69,8 @@ class Trade:
     # (``WorldConfig.full_logs``); empty: subscribers see invoke, ``log``, success
     cu_price: int = -1  # its compute-unit price when the world knows it (a competitor's
     # bid); -1: the fee sample's (``SimServer.writable_fees``)
+    # the program's event lines (``Program data: ...``; ``SimVenue.event``)
+    events: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +128,10 @@ class WorldConfig:
     congestion_switch: float = 0.01  # per slot: calm <-> congested
     first_slot: int = 300_000_000
     # what mainnet's stream has and the default one lacks (each off by default: on, the
-    # stream differs from the recordings made without it; ``arbscope sim --mainnet-like``)
-    pool_writes: bool = False  # AMM v4 / CP-Swap pool accounts written by every swap
+    # stream differs from the recordings made without it; ``arbscope sim --mainnet-like``).
+    # What a program writes to its accounts on every swap (``SimVenue.record_swap``: AMM
+    # v4's counters, CP-Swap's fees and observation) is no switch: the world always
+    # writes it, as the program does.
     full_logs: bool = False  # compute-unit lines, the inner token transfers, CP-Swap events
     failed_swap_rate: float = 0.0  # failed swaps (slippage) per successful one
     # the venues beyond the first three (Raydium CLMM, Meteora DLMM, PumpSwap) take their
@@ -143,8 +147,8 @@ class WorldConfig:
 
     @classmethod
     def mainnet_like(cls, **kw: Any) -> WorldConfig:
-        """A config with every mainnet trait on (pool writes, full logs, failed swaps)."""
-        return cls(**{"pool_writes": True, "full_logs": True, "failed_swap_rate": 0.15, **kw})
+        """A config with every mainnet trait on (full logs, failed swaps)."""
+        return cls(**{"full_logs": True, "failed_swap_rate": 0.15, **kw})
 
 
 class World:
@@ -221,6 +225,9 @@ class World:
             self.competition = Competition(ROSTER[: c.competitors], c.seed)
         self._raced: list[Any] = []  # what the competitors did this slot (trades, failed)
         self.last_fees = (0, 0)  # the last trade's transfer fees (in, out): its events say them
+        # the swap a transaction is committing, as its program's log says it: (minimum
+        # out, the user's source balance before); None: the market's own trade (no user)
+        self.order: tuple[int, int] | None = None
         # trades a test scripts into every slot (after the prices move, before the
         # traders): called with the world, returns the trades it made
         self.script: Callable[[World], list[Trade]] | None = None
@@ -446,7 +453,7 @@ class World:
         # the reserves before the swap (vaults less fees) and the tick it starts from
         before = (self.balance(vin) - fin, self.balance(vout) - fout, s.tick_current)
         kept = 0  # of the input, what the program keeps outside the reserves (its fees)
-        if self.config.pool_writes and venue.sim.record_swap is not None:
+        if venue.sim.record_swap is not None:
             kept = venue.sim.record_swap(self, pool, a_to_b, paid_in, out)
             if kept:
                 if a_to_b:
@@ -467,17 +474,20 @@ class World:
             self.withhold(vin, fee_in)
         # the transfer fees of this trade (input, output), for the events that report them
         self.last_fees = (fee_in, self.transfer_fee(pool.mint_b if a_to_b else pool.mint_a, out))
-        if self.config.pool_writes and venue.sim.record_swap is not None:
+        if venue.sim.record_swap is not None:
             self._touched.insert(len(self._touched) - 2, pool.address)  # before its vaults
         log = venue.sim.swapped(self, pool, a_to_b, paid_in, out)
         logs: tuple[str, ...] = ()
+        event = venue.sim.event
+        extra: tuple[str, ...] = ()
+        if event is not None:  # its lines, one a line
+            extra = tuple(x for x in event(self, pool, a_to_b, paid_in, out, before).split("\n") if x)
         if self.config.full_logs:
-            event = venue.sim.event
-            extra = () if event is None else (event(self, pool, a_to_b, paid_in, out, before),)
             mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
             tokens = (self.token_programs[mint_in], self.token_programs[mint_out])
             logs = swap_logs(venue, log, extra, venue.sim.cost(pool, before[2]), tokens)
-        return Trade(signature, venue.program, pool.address, a_to_b, paid_in, out, log, logs)
+        return Trade(signature, venue.program, pool.address, a_to_b, paid_in, out, log, logs,
+                     events=extra)  # fmt: skip
 
     def _failed_swaps(self) -> list[FailedSwap]:
         """This slot's failed swaps (``failed_swap_rate``): a trader's minimum above what

@@ -133,10 +133,11 @@ class SimVenue:
     swapped: Callable[[World, Pool, bool, int, int], str]
     state_in_pool_account: bool
     rent: Mapping[int, int]
-    # mainnet's stream (``WorldConfig.pool_writes`` / ``full_logs``): what the program
-    # writes to its pool account on every swap beyond the price (returns the input it
-    # keeps outside the reserves: fees), the event it logs (``Program data:``), the SPL
-    # Token instruction its transfers use, whether its own line follows them
+    # what the program writes on every swap beyond the price (its pool account and its
+    # own others; returns the input it keeps outside the reserves: fees; called before
+    # the vaults move), the event it logs (``Program data:``; lines apart by newlines
+    # when it logs several); for ``WorldConfig.full_logs``, the SPL Token instruction its
+    # transfers use, whether its own line follows them
     record_swap: Callable[[World, Pool, bool, int, int], int] | None = None
     event: Callable[[World, Pool, bool, int, int, tuple[int, int, int]], str] | None = None
     token_instruction: str = "Transfer"
@@ -169,6 +170,12 @@ class SimVenue:
     # the venue's pools are added beside ``share`` of the synthetic pools (their pair and
     # price, ``synthetic.add_beside``) instead of taking them over
     beside: bool = False
+    # a swap through a mint with a transfer hook, the hook's accounts not passed: the
+    # custom code its token transfer fails with once the program's own checks passed
+    # (CP-Swap calls Token-2022's ``transfer_checked`` as is:
+    # ``feeds.sim.token.TRANSFER_HOOK_INCORRECT_ACCOUNT``); None: the runtime refuses
+    # it with ``MissingAccount`` before the program runs
+    hook_error: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ optional accounts). The book's layouts and the program's operations on them are 
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import math
@@ -334,6 +335,7 @@ class Book:
     now: int = 0
     placed: int = 0
     last_fills: int = 0
+    last_events: str = ""  # the last taker order's event lines (:func:`order_events`)
     mid: float = 0.0  # the last mid (native units of b per unit of a)
     quiet: bool = False  # its makers hold still (a test's market that moves when told)
     pool: Pool | None = field(default=None, repr=False)
@@ -349,6 +351,7 @@ class After:
     heap: ob.EventHeap
     take: ob.Take
     penalty_payer: str | None
+    taker: bytes = ob.ZERO32
 
 
 def _book(pool: Pool) -> Book:
@@ -364,7 +367,7 @@ def _run(world: World, pool: Pool, side: int, args: tuple[int, int, int, int, in
     _, price, base_lots, quote_lots, order_type, limit = args
     t = ob.take(m, bids, asks, heap, side, price, base_lots, quote_lots, order_type, limit,
                 now_ts(world), taker)  # fmt: skip
-    return After(m, bids, asks, heap, t, payer if t.events_added else None)
+    return After(m, bids, asks, heap, t, payer if t.events_added else None, taker)
 
 
 def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | None:
@@ -422,6 +425,7 @@ def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> N
     # transaction puts the spec it copied back
     b = dataclasses.replace(_book(pool), market=after.market, heap=after.heap)
     b.bids, b.asks, b.last_fills = after.bids, after.asks, after.take.fills
+    b.last_events = order_events(b, a_to_b, after)
     pool.spec.state = b
     _write(world, b.bids_address, b.bids.data())
     _write(world, b.asks_address, b.asks.data())
@@ -431,6 +435,38 @@ def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> N
         world.credit_lamports(after.penalty_payer, -ob.PENALTY_EVENT_HEAP)
         world.credit_lamports(b.address, ob.PENALTY_EVENT_HEAP)
     pool.record = _record(world, b)
+
+
+DISC_TAKER_SIGNATURE_LOG = hashlib.sha256(b"event:TakerSignatureLog").digest()[:8]
+DISC_TOTAL_ORDER_FILL = hashlib.sha256(b"event:TotalOrderFillEvent").digest()[:8]
+
+
+def order_events(b: Book, ask: bool, after: After) -> str:
+    """What ``Orderbook::new_order`` logs of a taker order (``state/orderbook/book.rs``,
+    ``logs.rs``; ``Program data:`` lines apart by newlines): a ``TakerSignatureLog``
+    (market, the order's ``seq_num``) before each fill, then, when anything matched, a
+    ``TotalOrderFillEvent``: side, taker, what it paid and received *as the book counts
+    them* (the whole taker fee: ``place_take_order`` charges its caller only the makers'
+    rebates, but this event is the book's), the taker fee."""
+    t = after.take
+    lines = []
+    sig = DISC_TAKER_SIGNATURE_LOG + _b(b.address) + struct.pack("<Q", after.market.seq_num)
+    lines += [_data(sig)] * t.fills
+    if t.base_lots > 0 or t.quote_lots > 0:
+        paid, got = ((t.base_native, t.quote_native - t.taker_fees) if ask
+                     else (t.quote_native + t.taker_fees, t.base_native))  # fmt: skip
+        body = struct.pack("<B32sQQQ", ASK if ask else BID, after.taker, paid, got, t.taker_fees)
+        lines.append(_data(DISC_TOTAL_ORDER_FILL + body))
+    return "\n".join(lines)
+
+
+def _data(raw: bytes) -> str:
+    return "Program data: " + base64.b64encode(raw).decode()
+
+
+def _event(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int,
+           before: tuple[int, int, int]) -> str:  # fmt: skip
+    return _book(pool).last_events
 
 
 def _record(world: World, b: Book) -> Any:
@@ -685,6 +721,7 @@ VENUE = Venue(
         swapped=_swapped,
         state_in_pool_account=True,
         rent=RENT,
+        event=_event,
         quote=_quote,
         apply=_apply,
         price=_price,

@@ -5,7 +5,8 @@
   destination, user owner (signer). The form without the OpenBook market accounts.
 - Pool account: ``AmmInfo`` (752 bytes, spec §1.2); reserves are the vaults' amounts
   less the pnl the pool owes (``need_take_pnl_*``).
-- Log: ``ray_log`` (spec §6.1), base64 of the swap's amounts and the vaults after.
+- Log: ``ray_log`` (spec §6.1), base64 of the swap's amounts, the user's source balance
+  and the pool's reserves (vaults less pnl) before it.
 - Errors: raydium-amm ``program/src/error.rs`` ``AmmError``, by position.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import base64
 import struct
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from solders.instruction import Instruction
@@ -51,8 +53,11 @@ IDS = ids("raydium_amm_v4")
 PROGRAM = program(IDS)
 POOL_LEN = IDS.pool_account_size
 AUTHORITY = "5Q544fKrFoe6tsEbD7S8EmxGTJYAKtTVhAW5Q5pge4j1"  # spec §1.2: PDA [b"amm authority"]
+AUTHORITY_NONCE = 254  # its bump: every pool's ``nonce`` (the program derives AUTHORITY from it)
 OPENBOOK = "srmqPvymJeFKQ4zGQed1GxppgkRHL5ZF2z7pBpV3D2u"  # the simulated pools' market program
 SWAP_BASE_IN_V2 = 16
+SWAP_ONLY, WAITING_TRADE = 6, 7  # AmmStatus
+RECENT_EPOCH = 736  # AmmInfo.recent_epoch
 ERRORS = {22: "InvalidStatus", 29: "InvalidInput", 30: "ExceededSlippage",
           40: "InsufficientFunds", 42: "InvalidUserToken"}  # fmt: skip
 _ACCOUNTS = ("token_program", "amm", "authority", "coin_vault", "pc_vault", "user_source",
@@ -142,23 +147,37 @@ def encode_ray_log(r: Any) -> str:
 
 # ------------------------------------------------------------------ simulator: program
 def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenAccount) -> bool:
-    """The program's checks of a swap, in its order; the direction (coin -> pc)."""
+    """``process_swap_base_in_v2``'s checks (raydium-amm ``processor.rs``), in its order;
+    the direction (coin -> pc). The swap itself (its ``ray_log``, the slippage check, no
+    output: ``InvalidInput``) is the runtime's with this venue's codes."""
     acc = s.accounts
-    if pool.record.status not in (1, 6, 7):
-        raise ProgramError(22)  # InvalidStatus
+    r = pool.record
+    if acc["token_program"] != SPL_TOKEN:
+        raise ProgramError(38)  # InvalidSplTokenProgram
     if acc["authority"] != AUTHORITY:
         raise ProgramError(1)  # InvalidProgramAddress
     if acc["coin_vault"] != pool.vault_a:
         raise ProgramError(4)  # InvalidCoinVault
     if acc["pc_vault"] != pool.vault_b:
         raise ProgramError(5)  # InvalidPCVault
-    if {src.mint, dst.mint} != {pool.mint_a, pool.mint_b} or src.mint == dst.mint:
+    if {s.user_source, s.user_dest} & {pool.vault_a, pool.vault_b}:
+        raise ProgramError(42)  # InvalidUserToken
+    # swaps without the order book: swap-only, or waiting for its open time (a pool that
+    # trades on the book, 1 or 5, is SwapBaseIn's: SwapBaseInV2 refuses it)
+    if r.status not in (SWAP_ONLY, WAITING_TRADE):
+        raise ProgramError(22)  # InvalidStatus
+    if r.status == WAITING_TRADE and world.unix_time() < r.pool_open_time:
+        raise ProgramError(22)
+    if (src.mint, dst.mint) not in ((pool.mint_a, pool.mint_b), (pool.mint_b, pool.mint_a)):
         raise ProgramError(42)  # InvalidUserToken
     a_to_b = src.mint == pool.mint_a  # Coin2PC
-    if s.amount_in == 0:
-        raise ProgramError(29)  # InvalidInput
     if src.amount < s.amount_in:
         raise ProgramError(40)  # InsufficientFunds
+    # the slippage check comes before the one for no output (InvalidInput, the runtime's
+    # ``no_output_error``): a minimum above nothing fails on slippage
+    q = world.quote_swap(pool, a_to_b, s.amount_in) if s.amount_in else None
+    if (q.out if q is not None else 0) < s.minimum_out:
+        raise ProgramError(30)  # ExceededSlippage
     return a_to_b
 
 
@@ -179,8 +198,10 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     va, vb = sim_key("vault", i, 0), sim_key("vault", i, 1)
     fa, fb = r.randint(0, 10**6), r.randint(0, 10**6)
     addr = sim_key("amm", i)
+    r.randint(250, 255)  # drawn as before (the market's draws stay as they were); the
+    # nonce is the authority's bump: the program signs with [b"amm authority", [nonce]]
     rec = D.RaydiumAmmV4(
-        6, r.randint(250, 255), world.decimals[a], world.decimals[b], 1, 25, 10_000, 25,
+        6, AUTHORITY_NONCE, world.decimals[a], world.decimals[b], 1, 25, 10_000, 25,
         10_000, fa, fb, 1_700_000_000, va, vb, a, b, sim_key("lp", i), sim_key("oo", i),
         sim_key("market", i), OPENBOOK, sim_key("to", i), AUTHORITY, 10**12,
     )  # fmt: skip
@@ -191,19 +212,35 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     return Pool(IDS.kind, addr, a, b, va, vb, rec, spec, fa, fb)
 
 
+def _reserves_before(world: World, pool: Pool, a_to_b: bool, paid_in: int,
+                     out: int) -> tuple[int, int]:  # fmt: skip
+    """(coin, pc) the swap traded on: the vaults before it (it has moved them) less the
+    pnl the pool owes (``calc_total_without_take_pnl_no_orderbook``)."""
+    coin, pc = world.balance(pool.vault_a), world.balance(pool.vault_b)
+    coin, pc = (coin - paid_in, pc + out) if a_to_b else (coin + out, pc - paid_in)
+    return coin - pool.record.need_take_pnl_coin, pc - pool.record.need_take_pnl_pc
+
+
 def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> str:
-    """The ``ray_log`` line of a trade (the vaults as they are after it)."""
-    pc, coin = world.balance(pool.vault_b), world.balance(pool.vault_a)
+    """The ``ray_log`` line of a trade (raydium-amm ``processor.rs`` ``process_swap_base_in``):
+    the amount in and the minimum out, the direction (2: coin to pc), the user's source
+    balance before, the pool's coin and pc before (vaults less pnl), the amount out. The
+    market's own trades have no user: minimum 0, the amount in as the balance."""
+    minimum, source = world.order if world.order is not None else (0, paid_in)
+    coin, pc = _reserves_before(world, pool, a_to_b, paid_in, out)
     return "Program log: ray_log: " + encode_ray_log(
-        D.SwapBaseInLog(paid_in, 0, 2 if a_to_b else 1, paid_in, coin, pc, out)
+        D.SwapBaseInLog(paid_in, minimum, 2 if a_to_b else 1, source, coin, pc, out)
     )
 
 
 def _record_swap(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> int:
-    """What ``swap_base_in`` writes to ``AmmInfo.state_data`` besides the vaults (raydium-amm
-    ``processor.rs``): coin in: ``swap_coin_in_amount``, ``swap_pc_out_amount``,
-    ``swap_acc_coin_fee``; pc in: ``swap_pc_in_amount``, ``swap_coin_out_amount``,
-    ``swap_acc_pc_fee`` (the fee ``ceil(in x swap_fee)``). Nothing leaves the reserves."""
+    """What ``swap_base_in`` writes to ``AmmInfo`` besides the vaults (raydium-amm
+    ``processor.rs``): in ``state_data``, coin in: ``swap_coin_in_amount``,
+    ``swap_pc_out_amount``, ``swap_acc_coin_fee``; pc in: ``swap_pc_in_amount``,
+    ``swap_coin_out_amount``, ``swap_acc_pc_fee`` (the fee ``ceil(in x swap_fee)``, as
+    ``checked_ceil_div`` rounds since 2025-08); ``recent_epoch`` (byte 736), the clock's
+    epoch; a pool waiting to trade (status 7) becomes swap-only (6). Nothing leaves the
+    reserves."""
     acc = world.accounts[pool.address]
     data = bytearray(acc.data)
     r = pool.record
@@ -212,6 +249,10 @@ def _record_swap(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int)
     for off, add, size in ((into, paid_in, 16), (out_at, out, 16), (fee_at, fee, 8)):
         value = (int.from_bytes(data[off : off + size], "little") + add) % (1 << (8 * size))
         data[off : off + size] = value.to_bytes(size, "little")
+    data[RECENT_EPOCH : RECENT_EPOCH + 8] = world.epoch().to_bytes(8, "little")
+    if r.status == WAITING_TRADE:
+        data[0:8] = SWAP_ONLY.to_bytes(8, "little")
+        pool.record = replace(r, status=SWAP_ONLY)
     acc.data = bytes(data)
     return 0
 
@@ -221,7 +262,8 @@ def _slippage_lines(
 ) -> tuple[str, ...]:
     """A swap refused on slippage: ``swap_base_in`` logs its ``ray_log`` (what it would
     have given, the trader's minimum above it) before the check fails, then the error."""
-    pc, coin = world.balance(pool.vault_b), world.balance(pool.vault_a)
+    coin = world.balance(pool.vault_a) - pool.record.need_take_pnl_coin
+    pc = world.balance(pool.vault_b) - pool.record.need_take_pnl_pc
     log = encode_ray_log(
         D.SwapBaseInLog(paid_in, out + 1, 2 if a_to_b else 1, paid_in, coin, pc, out)
     )

@@ -6,7 +6,10 @@
   observation state).
 - Pool account: ``PoolState`` (637 bytes, spec §1.4); its fee rates are in the
   ``AmmConfig`` it names (236 bytes), which many pools share.
-- Log: none of its own here; the simulator logs the instruction's name.
+- Observation: the pool's ``ObservationState`` (4,075 bytes at the address the pool
+  names, owned by the program): every swap writes the price before it into its ring of
+  100 observations (at most one new one per 15 s).
+- Log: the instruction's name, then its ``SwapEvent`` (``Program data:``).
 - Errors: raydium-cp-swap ``error.rs`` (Anchor, from 6000), and Anchor's constraint
   errors.
 """
@@ -25,6 +28,7 @@ from solders.instruction import Instruction
 from engine_rs import decoded as D
 
 from ..sim.layouts import Writer
+from ..sim.token import TRANSFER_HOOK_INCORRECT_ACCOUNT
 from ..sim.state import Pool, sim_key
 from ..wire.instructions import (
     SPL_TOKEN,
@@ -60,7 +64,16 @@ DISC_POOL = bytes.fromhex("f7ede3f5d7c3de46")  # Anchor: sha256("account:PoolSta
 DISC_CONFIG = bytes.fromhex("daf42168cbcb2b6f")  # sha256("account:AmmConfig")[..8]
 AUTHORITY = "GpMZbSM2GgvTKHJirzeGfMFoaZ8UR2X7F4v8vHTvxFbL"  # spec §1.4
 SWAP_BASE_INPUT = hashlib.sha256(b"global:swap_base_input").digest()[:8]
-ERRORS = {6003: "InvalidInput", 6005: "ExceededSlippage", 6006: "ZeroTradingTokens"}
+# anchor-lang's ``require_gt!``: what ``swap_base_input`` answers when the input less its
+# transfer fee, or the output less its own, is 0
+ANCHOR_REQUIRE_GT = 2505
+ERRORS = {6000: "NotApproved", 6003: "InvalidInput", 6005: "ExceededSlippage",
+          6006: "ZeroTradingTokens", ANCHOR_REQUIRE_GT: "RequireGtViolated"}  # fmt: skip
+OBSERVATION_LEN = 4_075  # ObservationState::LEN (raydium-cp-swap states/oracle.rs)
+DISC_OBSERVATION = bytes.fromhex("7aaec5358109a584")  # sha256("account:ObservationState")[..8]
+OBSERVATION_NUM = 100  # the ring's observations, 40 bytes each from byte 43
+OBSERVATION_UPDATE_DURATION = 15  # seconds between two observations
+Q32 = 1 << 32
 SIM_FEE_RATES = (2_500, 3_000)  # the simulated market's configs (1e-6 units: 25, 30 bps)
 _ACCOUNTS = ("payer", "authority", "amm_config", "pool_state", "input_token_account",
              "output_token_account", "input_vault", "output_vault", "input_token_program",
@@ -169,13 +182,67 @@ def encode_amm_config(r: Any, base: bytes | None = None) -> bytes:
     return w.done()
 
 
+def encode_observation(pool: str) -> bytes:
+    """A pool's ``ObservationState`` as ``initialize`` leaves it (raydium-cp-swap
+    ``states/oracle.rs``, ``#[repr(C, packed)]``): not initialized (the first swap
+    initializes it), index 0, the pool's id, every observation zero."""
+    w = Writer(OBSERVATION_LEN, None, DISC_OBSERVATION)
+    w.key(11, pool)
+    return w.done()
+
+
+def update_observation(data: bytes, now: int, price_0: int, price_1: int) -> bytes:
+    """``ObservationState::update`` (raydium-cp-swap ``states/oracle.rs``, today's): a
+    swap at unix time ``now`` records the prices before it (``token_price_x32``: token 1
+    per token 0 and back, Q32.32). The first swap only initializes (the observation at
+    the index takes ``now``, cumulative prices 0). After it, nothing when no second has
+    passed since the last update or the last observation; the time since the last update
+    times each price is added to the newest observation's cumulative prices when it is
+    under 15 s old, else written as the next observation of the ring (index moves on);
+    ``last_update_timestamp`` (byte 4,043) becomes ``now``. Layout: initialized (8),
+    observation_index u16 (9), pool_id (11), 100 x (block_timestamp u64, cumulative
+    token 0 and 1 prices u128) from 43, last_update_timestamp (4,043), padding."""
+    buf = bytearray(data)
+    mod = 1 << 128
+    index = int.from_bytes(buf[9:11], "little")
+
+    def at(i: int) -> int:
+        return 43 + 40 * i
+
+    if not buf[8]:
+        buf[8] = 1
+        o = at(index)
+        buf[o : o + 40] = now.to_bytes(8, "little") + bytes(32)
+        buf[4043:4051] = now.to_bytes(8, "little")
+        return bytes(buf)
+    o = at(index)
+    last_ts = int.from_bytes(buf[o : o + 8], "little")
+    cum_0 = int.from_bytes(buf[o + 8 : o + 24], "little")
+    cum_1 = int.from_bytes(buf[o + 24 : o + 40], "little")
+    last_update = int.from_bytes(buf[4043:4051], "little") or last_ts  # a legacy account
+    since_observation = max(0, now - last_ts)
+    since_update = max(0, now - last_update)
+    if since_update == 0 or since_observation == 0:
+        return bytes(buf)
+    cum_0 = (cum_0 + price_0 * since_update) % mod
+    cum_1 = (cum_1 + price_1 * since_update) % mod
+    if since_observation < OBSERVATION_UPDATE_DURATION:
+        buf[o + 8 : o + 40] = cum_0.to_bytes(16, "little") + cum_1.to_bytes(16, "little")
+    else:
+        nxt = 0 if index == OBSERVATION_NUM - 1 else index + 1
+        n = at(nxt)
+        buf[n : n + 40] = (now.to_bytes(8, "little") + cum_0.to_bytes(16, "little")
+                           + cum_1.to_bytes(16, "little"))  # fmt: skip
+        buf[9:11] = nxt.to_bytes(2, "little")
+    buf[4043:4051] = now.to_bytes(8, "little")
+    return bytes(buf)
+
+
 # ------------------------------------------------------------------ simulator: program
 def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenAccount) -> bool:
     """The program's checks of a swap, in its order; the direction (token 0 -> 1)."""
     acc = s.accounts
     rec = pool.record
-    if rec.status & 4:
-        raise ProgramError(6000)  # NotApproved: swaps disabled
     if src.mint not in (pool.mint_a, pool.mint_b) or dst.mint == src.mint:
         raise ProgramError(6003)  # InvalidInput
     a_to_b = src.mint == pool.mint_a
@@ -194,8 +261,12 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
     }
     if any(acc[k] != v for k, v in want.items()):
         raise ProgramError(ANCHOR_CONSTRAINT_ADDRESS)
-    if s.amount_in == 0:
-        raise ProgramError(6006)  # ZeroTradingTokens
+    # then the instruction (swap_base_input.rs): swaps enabled (status bit 2 clear) and
+    # the pool open, then something left of the input once its transfer fee is taken
+    if rec.status & 4 or world.unix_time() < rec.open_time:
+        raise ProgramError(6000)  # NotApproved
+    if s.amount_in - world.transfer_fee(src.mint, s.amount_in) <= 0:
+        raise ProgramError(ANCHOR_REQUIRE_GT)
     return a_to_b
 
 
@@ -240,6 +311,7 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
         10**12, fa, fb, 0, 0, 1_700_000_000, 800, 0, False, 0, 0,
     )  # fmt: skip
     world.put(addr, PROGRAM, encode_pool(rec))
+    world.put(rec.observation_key, PROGRAM, encode_observation(addr))
     spec.pool_id = addr
     world.vault(va, a, AUTHORITY, spec.reserve_a + fa)
     world.vault(vb, b, AUTHORITY, spec.reserve_b + fb)
@@ -249,28 +321,52 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
 DISC_SWAP_EVENT = bytes([64, 198, 205, 232, 38, 8, 113, 226])  # sha256("event:SwapEvent")[..8]
 
 
+def amm_config(world: World, pool: Pool) -> Any:
+    """The pool's ``AmmConfig``, decoded from the account it names (its fee rates)."""
+    acc = world.accounts[pool.record.amm_config]
+    return world.eng.decode_raydium_amm_config(acc.data, acc.owner)
+
+
 def _fees(world: World, pool: Pool, paid_in: int) -> tuple[int, int, int]:
     """A swap's trade fee (``ceil(in x trade_fee_rate)``) and the protocol's and the
     fund's shares of it (floor), from the pool's ``AmmConfig`` (1e-6 units)."""
-    rate = pool.spec.fee_num * 1_000_000 // pool.spec.fee_den
-    cfg = world.venue_state[IDS.name][rate][1]
+    cfg = amm_config(world, pool)
     trade = -(-paid_in * cfg.trade_fee_rate // 1_000_000)
     return (trade, trade * cfg.protocol_fee_rate // 1_000_000,
             trade * cfg.fund_fee_rate // 1_000_000)  # fmt: skip
 
 
+def _owed(r: Any) -> tuple[int, int]:
+    """What each vault holds that is not the pool's reserve: the protocol's, the fund's
+    and the creator's fees (``vault_amount_without_fee``)."""
+    return (r.protocol_fees_token_0 + r.fund_fees_token_0 + r.creator_fees_token_0,
+            r.protocol_fees_token_1 + r.fund_fees_token_1 + r.creator_fees_token_1)  # fmt: skip
+
+
 def _record_swap(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> int:
-    """What ``swap_base_input`` writes to ``PoolState`` besides the vaults (raydium-cp-swap):
-    the protocol's and the fund's shares of the trade fee, in the input token; they stay
-    in the vault but leave the reserves (returned)."""
+    """What ``swap_base_input`` writes besides the vaults (raydium-cp-swap
+    ``instructions/swap_base_input.rs``), called before the vaults move: the protocol's
+    and the fund's shares of the trade fee, in the input token, to ``PoolState`` (they
+    stay in the vault but leave the reserves: returned); the price before the swap to
+    the pool's ``ObservationState`` (:func:`update_observation`); ``recent_epoch``, the
+    clock's epoch."""
     _, protocol, fund = _fees(world, pool, paid_in)
     r = pool.record
+    owed_0, owed_1 = _owed(r)
+    amount_0 = world.balance(pool.vault_a) - owed_0
+    amount_1 = world.balance(pool.vault_b) - owed_1
+    obs = world.accounts.get(r.observation_key)
+    if obs is not None and amount_0 > 0 and amount_1 > 0:  # token_price_x32
+        obs.data = update_observation(obs.data, world.unix_time(), amount_1 * Q32 // amount_0,
+                                      amount_0 * Q32 // amount_1)  # fmt: skip
+        world._touched.append(r.observation_key)
     if a_to_b:
         r = replace(r, protocol_fees_token_0=r.protocol_fees_token_0 + protocol,
                     fund_fees_token_0=r.fund_fees_token_0 + fund)  # fmt: skip
     else:
         r = replace(r, protocol_fees_token_1=r.protocol_fees_token_1 + protocol,
                     fund_fees_token_1=r.fund_fees_token_1 + fund)  # fmt: skip
+    r = replace(r, recent_epoch=world.epoch())
     pool.record = r
     world.accounts[pool.address].data = encode_pool(r, world.accounts[pool.address].data)
     return protocol + fund
@@ -347,7 +443,7 @@ VENUE = Venue(
     sim=SimVenue(
         check=_check,
         quote_error=lambda text: 6003,  # InvalidInput
-        no_output_error=6006,  # ZeroTradingTokens
+        no_output_error=ANCHOR_REQUIRE_GT,  # require_gt!(amount_received, 0)
         cost=lambda pool, tick_before: 38_000,
         instruction_name="SwapBaseInput",
         setup=_setup,
@@ -358,7 +454,8 @@ VENUE = Venue(
         record_swap=_record_swap,
         event=_event,
         token_instruction="TransferChecked",
-        rent={POOL_LEN: 5_324_000, CONFIG_LEN: 2_533_440},
+        hook_error=TRANSFER_HOOK_INCORRECT_ACCOUNT,
+        rent={POOL_LEN: 5_324_000, CONFIG_LEN: 2_533_440, OBSERVATION_LEN: 29_252_880},
     ),
     discovery=DISCOVERY,
 )

@@ -1,9 +1,9 @@
 """The traits of mainnet's stream the default simulated one lacks (``WorldConfig``
-``pool_writes``, ``full_logs``, ``failed_swap_rate``; ``arbscope sim --mainnet-like``):
-each is off by default, so the default stream (and the committed recording's digest) is
-unchanged; on, AMM v4 and CP-Swap pool accounts change with every swap as the programs
-write them, logs carry the compute-unit lines, the inner SPL Token transfers and
-CP-Swap's ``SwapEvent``, and some swaps fail on slippage. arbscope's ingest copes with
+``full_logs``, ``failed_swap_rate``; ``arbscope sim --mainnet-like``): each is off by
+default; on, logs carry the compute-unit lines, the inner SPL Token transfers and the
+programs' events, and some swaps fail on slippage. What the programs write on every
+swap is no trait: AMM v4 and CP-Swap pool accounts (and CP-Swap's observation) change
+with every swap as the programs write them, in every world. arbscope's ingest copes with
 each, down both engine backends: the pool-account notifications keep every pool's
 identity and slot order and the graph ends equal to the world's; a failed swap is no
 trade."""
@@ -31,11 +31,10 @@ SMALL = dict(seed=9, tokens=6, pools=12, trades_per_slot=8)
 
 def test_each_trait_is_off_by_default_and_leaves_the_markets_draws_alone() -> None:
     """Default worlds and ones with full logs and failed swaps trade the same swaps at
-    the same prices: those traits add to the stream, they do not change the market (pool
-    writes do, by design: CP-Swap's protocol and fund fees leave its reserves)."""
+    the same prices: those traits add to the stream, they do not change the market."""
     plain = World(WorldConfig(**SMALL))
-    like = World(WorldConfig.mainnet_like(**SMALL, pool_writes=False))
-    assert not (WorldConfig().pool_writes or WorldConfig().full_logs)
+    like = World(WorldConfig.mainnet_like(**SMALL))
+    assert not WorldConfig().full_logs
     assert WorldConfig().failed_swap_rate == 0
     failed = 0
     for _ in range(30):
@@ -49,10 +48,15 @@ def test_each_trait_is_off_by_default_and_leaves_the_markets_draws_alone() -> No
 
 
 def test_pool_accounts_are_written_as_the_programs_write_them() -> None:
-    """AMM v4 adds each swap to its ``state_data`` counters; CP-Swap keeps the protocol's
-    and the fund's share of the trade fee in ``PoolState``, out of the reserves."""
-    w = World(WorldConfig(**SMALL, pool_writes=True))
+    """By default: AMM v4 adds each swap to its ``state_data`` counters; CP-Swap keeps
+    the protocol's and the fund's share of the trade fee in ``PoolState``, out of the
+    reserves, and records the price in its ``ObservationState``; both write the epoch.
+    (``tests/programs/`` compares the bytes with the real programs'.)"""
+    w = World(WorldConfig(**SMALL))
     before = {p.address: w.accounts[p.address].data for p in w.pools}
+    cp = by_kind("cpmm")
+    observations = {p.address: w.accounts[p.record.observation_key].data for p in w.pools
+                    if p.kind == "cpmm"}  # fmt: skip
     seen: dict[str, int] = {}
     for _ in range(20):
         res = w.step()
@@ -69,8 +73,13 @@ def test_pool_accounts_are_written_as_the_programs_write_them() -> None:
             coin_in = int.from_bytes(data[256:272], "little")
             pc_in = int.from_bytes(data[296:312], "little")
             assert coin_in + pc_in > 0
+            assert int.from_bytes(data[736:744], "little") == w.epoch()  # recent_epoch
         else:
-            rec = by_kind("cpmm").decode_pool(w.eng, data, by_kind("cpmm").program)
+            rec = cp.decode_pool(w.eng, data, cp.program)
+            assert rec.recent_epoch == w.epoch()
+            obs = w.accounts[rec.observation_key]
+            assert obs.owner == cp.program and obs.data != observations[addr]
+            assert obs.data[8] == 1  # initialized by the first swap
             held = (rec.protocol_fees_token_0 + rec.fund_fees_token_0,
                     rec.protocol_fees_token_1 + rec.fund_fees_token_1)  # fmt: skip
             assert held == (pool.fees_a, pool.fees_b) and sum(held) > 0
@@ -137,24 +146,23 @@ def test_a_failed_swap_is_no_trade_to_the_ingest(eng: types.ModuleType) -> None:
     w = World(WorldConfig.mainnet_like(**SMALL))
     ing = eng.FeedIngest(eng.PoolGraph(base_mints=w.bases, max_hops=3))
     ing.bind(0, 1, by_kind("amm_v4").program, "logs")
-    ok = failed = logged = logs = 0
+    ok = failed = logged = books = 0
     for _ in range(30):
         res = w.step()
         for t in res.trades:
             ing.frame(0, _logs_frame(1, res.slot, t.signature, None, t.logs), time.monotonic_ns())
         for f in res.failed:
             ing.frame(0, _logs_frame(1, res.slot, f.signature, f.err, f.logs), time.monotonic_ns())
-        # an order book's taker orders log no swap the engine reads (OpenBook v2's
-        # TotalOrderFillEvent is not one): logs to the ingest, no swap
-        books = sum(t.program in BOOK_PROGRAMS for t in res.trades)
-        ok, failed = ok + len(res.trades) - books, failed + len(res.failed)
-        logs += books
+        # an order book's taker order logs its TotalOrderFillEvent: a swap to the ingest
+        # like the others (its TakerSignatureLog lines are none)
+        ok, failed = ok + len(res.trades), failed + len(res.failed)
+        books += sum(t.program in BOOK_PROGRAMS for t in res.trades)
         logged += sum(any("ray_log: " in x for x in f.logs) for f in res.failed)
     stats = ing.stats()
     # AMM v4 logs the swap it would have made before its slippage check fails: a swap
     # line in a failed transaction, which the ingest must not count
-    assert logged > 0 and failed > logged
-    assert stats.logs == ok + failed + logs and stats.swaps == ok
+    assert logged > 0 and failed > logged and books > 0
+    assert stats.logs == ok + failed and stats.swaps == ok
 
 
 async def test_the_ingest_follows_mainnet_like_pools_to_the_worlds_state(

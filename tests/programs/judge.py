@@ -16,6 +16,7 @@ skips with the reason.
 
 from __future__ import annotations
 
+import os
 import types
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -36,7 +37,9 @@ from feeds.sim.world import SYSVAR_CLOCK, World, WorldConfig
 from feeds.wire import instructions as I
 
 ROOT = Path(__file__).resolve().parents[2]
-PROGRAMS = ROOT.parent / "shared" / "programs"
+# ``../shared/programs`` beside the checkout; ARBSCOPE_PROGRAMS names another folder (a
+# git worktree's checkout is not beside it)
+PROGRAMS = Path(os.environ.get("ARBSCOPE_PROGRAMS") or ROOT.parent / "shared" / "programs")
 QUIET = {"trades_per_slot": 0, "dislocation_rate": 0.0}
 
 
