@@ -128,6 +128,12 @@ class Judge:
         real = self.real(tx)
         return Run(self.chain.run(tx, commit=True), real)
 
+    def advance(self, slots: int) -> None:
+        """The market ``slots`` slots on (a quiet world trades nothing of its own: its
+        clock moves, and its prices and order books' makers)."""
+        for _ in range(slots):
+            self.world.step()
+
     def adopt(self, real: Result) -> None:
         """Make the world's accounts what the real programs left (the bank's post-state
         of every account the transaction named)."""
@@ -201,3 +207,39 @@ def pools_of(world: World, kind: str, spl_only: bool = False) -> Iterable[Pool]:
                                          world.token_programs[p.mint_b]):  # fmt: skip
             continue
         yield p
+
+
+def consumed(logs: Sequence[str], program: str) -> list[int]:
+    """The compute units each top-level invocation of ``program`` consumed (its
+    ``Program <id> consumed N of M compute units`` lines at depth 1: the instruction
+    with every program it invoked)."""
+    out: list[int] = []
+    depth = 0
+    for line in logs:
+        parts = line.split()
+        if len(parts) >= 4 and parts[0] == "Program" and parts[2] == "invoke":
+            depth += 1
+        elif len(parts) >= 3 and parts[0] == "Program" and parts[2] in ("success", "failed:"):
+            depth -= 1
+        elif depth == 1 and line.startswith(f"Program {program} consumed "):
+            out.append(int(parts[3]))
+    return out
+
+
+def program_data(logs: Sequence[str], program: str) -> list[bytes]:
+    """The ``Program data:`` lines ``program`` logged itself (not the programs it
+    invoked), decoded."""
+    import base64
+
+    stack: list[str] = []
+    out: list[bytes] = []
+    for line in logs:
+        parts = line.split()
+        if len(parts) >= 4 and parts[0] == "Program" and parts[2] == "invoke":
+            stack.append(parts[1])
+        elif len(parts) >= 3 and parts[0] == "Program" and parts[2] in ("success", "failed:"):
+            if stack:
+                stack.pop()
+        elif line.startswith("Program data: ") and stack and stack[-1] == program:
+            out.append(base64.b64decode(line[len("Program data: ") :]))
+    return out
