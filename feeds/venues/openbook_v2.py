@@ -160,19 +160,42 @@ class TakeArgs:
 I64_MAX = ob.I64_MAX
 
 
+def sell_limit(rec: Any, lots: int, minimum_out: int) -> int:
+    """The lowest price (quote lots per base lot) at which a sell of ``lots`` base lots,
+    every one filled there or better, still receives ``minimum_out``: what it receives
+    is the quote taken less the makers' rebates, each fill's rounded down
+    (``maker_rebate_floor``), so at least ``Q - floor(Q x rebate)`` of the quote ``Q``
+    taken, which never falls as ``Q`` grows. A bound from the rebate's fraction alone
+    (``ceil(minimum / (1 - rebate))``) can be a lot's price above that lowest one: an
+    order at its own quote then stops short of the level the quote sold at and is
+    killed (found by tests/programs/test_openbook_v2.py)."""
+    qls, scale = int(rec.quote_lot_size), ob.FEES_SCALE_FACTOR
+    rebate = max(0, -int(rec.maker_fee))
+
+    def receives(price: int) -> int:
+        quote = lots * qls * price
+        return quote - quote * rebate // scale
+
+    low = max(1, -(-minimum_out // (lots * qls)))  # the rebate only lowers what it gets
+    high = max(low, -(-minimum_out * scale // (lots * qls * (scale - rebate))))
+    while low < high:  # receives(high) >= minimum_out: the smallest such price
+        mid = (low + high) // 2
+        if receives(mid) >= minimum_out:
+            high = mid
+        else:
+            low = mid + 1
+    return low
+
+
 def take_args(rec: Any, a_to_b: bool, amount_in: int, minimum_out: int) -> TakeArgs:
     """The taker order of an exact-in hop with a minimum output, in the market's lots
     (see the module docstring)."""
     bls, qls = int(rec.base_lot_size), int(rec.quote_lot_size)
     if a_to_b:  # sell base: every lot fills at the limit or better, or nothing does
         lots = min(amount_in // bls, I64_MAX // bls)
-        keep = ob.FEES_SCALE_FACTOR - max(0, -int(rec.maker_fee))  # what the rebates leave
-        if lots == 0 or minimum_out == 0:
-            price = 1
-        else:
-            price = max(1, -(-minimum_out * ob.FEES_SCALE_FACTOR // (lots * qls * keep)))
-        price = min(price, I64_MAX)
-        return TakeArgs(ASK, price, lots, I64_MAX // qls, ob.FILL_OR_KILL, TAKE_LIMIT)
+        price = 1 if lots == 0 or minimum_out == 0 else sell_limit(rec, lots, minimum_out)
+        return TakeArgs(ASK, min(price, I64_MAX), lots, I64_MAX // qls, ob.FILL_OR_KILL,
+                        TAKE_LIMIT)  # fmt: skip
     quote = min(amount_in // qls, I64_MAX // qls)
     need = -(-minimum_out // bls)  # base lots the minimum needs
     if need == 0:  # no minimum: whatever the quote buys
@@ -334,7 +357,8 @@ class Book:
     rng: random.Random
     now: int = 0
     placed: int = 0
-    last_fills: int = 0
+    last_fills: int = 0  # the last taker order's fills and expired orders it dropped
+    last_dropped: int = 0
     last_events: str = ""  # the last taker order's event lines (:func:`order_events`)
     mid: float = 0.0  # the last mid (native units of b per unit of a)
     quiet: bool = False  # its makers hold still (a test's market that moves when told)
@@ -425,6 +449,7 @@ def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> N
     # transaction puts the spec it copied back
     b = dataclasses.replace(_book(pool), market=after.market, heap=after.heap)
     b.bids, b.asks, b.last_fills = after.bids, after.asks, after.take.fills
+    b.last_dropped = after.take.dropped
     b.last_events = order_events(b, a_to_b, after)
     pool.spec.state = b
     _write(world, b.bids_address, b.bids.data())
@@ -664,15 +689,28 @@ def _check(world: World, s: Swap, pool: Pool, src: Any, dst: Any) -> bool:
     return ask
 
 
+def steps(b: Book) -> int:
+    """The last taker order's steps in :data:`COMPUTE_UNITS`: the maker orders it reached
+    (each fill, each expired order it dropped)."""
+    return b.last_fills + b.last_dropped
+
+
 def _cost(pool: Pool, tick_before: int) -> int:
-    """The simulator's compute units of a taker order: a base and each fill (a model,
-    not mainnet's measurement)."""
-    return 25_000 + 6_000 * _book(pool).last_fills
+    """The compute units of the last taker order (:data:`COMPUTE_UNITS`)."""
+    return COMPUTE_UNITS.use(steps(_book(pool)))
 
 
 def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> str:
     return "Program log: Instruction: PlaceTakeOrder"
 
+
+# Measured (the 2023-10 binary in LiteSVM running the taker order live builds, in its
+# layout: tests/programs/test_openbook_v2.py): one fill 41,817-42,424 (with the penalty's
+# system transfer and the two token transfers), each more maker order reached (a fill,
+# or an expired order dropped) about 2,600 more, 8 fills 59,744-60,304. A step is a maker
+# order the order reaches, at most TAKE_LIMIT fills and 5 expired orders (an order that
+# matches nothing, 22,313, moves no tokens: the model errs high there).
+COMPUTE_UNITS = ComputeUnits(39_400, 2_600, TAKE_LIMIT + ob.DROP_EXPIRED_ORDER_LIMIT, 0.1)
 
 DISCOVERY = Discoverable(
     "OpenBook v2",
@@ -703,9 +741,7 @@ VENUE = Venue(
     decode_swap=decode_swap,
     errors=ERRORS,
     slippage_error=WOULD_EXECUTE_PARTIALLY,  # a sell at its limit, a buy of its lots: not all
-    # from memory, not measured: a taker order through a few makers takes some tens of
-    # thousands of units; twice that for room
-    compute_units=ComputeUnits(150_000),
+    compute_units=COMPUTE_UNITS,
     fresh_state=True,  # a book changes every slot: read the market again before an order
     exact_buy=True,  # a buy takes the lots of its minimum, fill-or-kill
     anchor=True,

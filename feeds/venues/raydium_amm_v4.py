@@ -56,7 +56,7 @@ AUTHORITY = "5Q544fKrFoe6tsEbD7S8EmxGTJYAKtTVhAW5Q5pge4j1"  # spec §1.2: PDA [b
 AUTHORITY_NONCE = 254  # its bump: every pool's ``nonce`` (the program derives AUTHORITY from it)
 OPENBOOK = "srmqPvymJeFKQ4zGQed1GxppgkRHL5ZF2z7pBpV3D2u"  # the simulated pools' market program
 SWAP_BASE_IN_V2 = 16
-SWAP_ONLY, WAITING_TRADE = 6, 7  # AmmStatus
+INITIALIZED, SWAP_ONLY, WAITING_TRADE = 1, 6, 7  # AmmStatus
 RECENT_EPOCH = 736  # AmmInfo.recent_epoch
 ERRORS = {22: "InvalidStatus", 29: "InvalidInput", 30: "ExceededSlippage",
           40: "InsufficientFunds", 42: "InvalidUserToken"}  # fmt: skip
@@ -147,8 +147,8 @@ def encode_ray_log(r: Any) -> str:
 
 # ------------------------------------------------------------------ simulator: program
 def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenAccount) -> bool:
-    """``process_swap_base_in_v2``'s checks (raydium-amm ``processor.rs``), in its order;
-    the direction (coin -> pc). The swap itself (its ``ray_log``, the slippage check, no
+    """``process_swap_base_in_v2``'s checks (raydium-amm ``processor.rs``, today's), in its
+    order; the direction (coin -> pc). The swap itself (its ``ray_log``, the slippage check, no
     output: ``InvalidInput``) is the runtime's with this venue's codes."""
     acc = s.accounts
     r = pool.record
@@ -162,9 +162,10 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
         raise ProgramError(5)  # InvalidPCVault
     if {s.user_source, s.user_dest} & {pool.vault_a, pool.vault_b}:
         raise ProgramError(42)  # InvalidUserToken
-    # swaps without the order book: swap-only, or waiting for its open time (a pool that
-    # trades on the book, 1 or 5, is SwapBaseIn's: SwapBaseInV2 refuses it)
-    if r.status not in (SWAP_ONLY, WAITING_TRADE):
+    # AmmStatus::swap_permission: initialized, swap-only, or waiting for its open time
+    # (today's program, raydium-amm 27f461d "Remove openbook dependency", trades each
+    # without the book)
+    if r.status not in (INITIALIZED, SWAP_ONLY, WAITING_TRADE):
         raise ProgramError(22)  # InvalidStatus
     if r.status == WAITING_TRADE and world.unix_time() < r.pool_open_time:
         raise ProgramError(22)

@@ -628,7 +628,9 @@ def take(
         matched += 1
         last_price = price
         limit -= 1
-    if not budget_stop and (rem_base == 0 or rem_quote == 0):
+    # the walk ran out of orders (or hit the limit) with less left than one lot at the
+    # last price: the budget buys no more at any price the walk could still reach
+    if not budget_stop and (rem_base == 0 or rem_quote == 0 or rem_quote < last_price):
         budget_stop = True
     base_lots = max_base_lots - rem_base
     quote_lots = max_quote - rem_quote

@@ -1014,7 +1014,9 @@ pub fn take(
         last_price = price;
         limit -= 1;
     }
-    if !budget_stop && (rem_base == 0 || rem_quote == 0) {
+    // the walk ran out of orders (or hit the limit) with less left than one lot at the
+    // last price: the budget buys no more at any price the walk could still reach
+    if !budget_stop && (rem_base == 0 || rem_quote == 0 || rem_quote < last_price) {
         budget_stop = true;
     }
     let base_lots = max_base_lots - rem_base;
@@ -1499,5 +1501,31 @@ mod tests {
         assert_eq!(book.quote(99, true), None, "below a lot: no swap");
         assert_eq!(book.quote(0, true), Some(0));
         assert_eq!(book.spot_rate(false), f64::MIN_POSITIVE, "no asks");
+    }
+
+    #[test]
+    fn a_buy_whose_budget_ends_inside_the_last_level_is_complete() {
+        // one ask level of 10 lots at 1 000 (lot sizes 100 / 10, no fees): a budget of 5.5
+        // lots' quote buys 5 lots and has less than a lot's price left; the level (and the
+        // book) still holds 5 lots. The budget stopped the order, not the book: it quotes
+        // (tests/programs/test_openbook_v2.py found it refused)
+        let lots = Lots::checked(100, 10, 0, 0, 6, 6).expect("valid");
+        let book = BookState {
+            lots,
+            bids: Vec::new().into(),
+            asks: vec![Order {
+                price_lots: 1_000,
+                quantity: 10,
+                valid: true,
+            }]
+            .into(),
+            heap_free: 600,
+            expired: false,
+            needs_oracle: false,
+            now: 0,
+        };
+        assert_eq!(book.quote(55_000, false), Some(500));
+        assert_eq!(book.quote(100_000, false), Some(1_000), "the whole level, exactly");
+        assert_eq!(book.quote(120_000, false), None, "more than the book: quote left over");
     }
 }
