@@ -201,7 +201,7 @@ def parser() -> argparse.ArgumentParser:
         help="the certificate's private key, PEM (default: in --tls-cert)",
     )
     sim.add_argument("--mainnet-like", action="store_true",
-                     help="pool writes, full logs, failed swaps, as on mainnet")  # fmt: skip
+                     help="full logs and failed swaps, as on mainnet")  # fmt: skip
     sim.add_argument("--competitors", type=int, default=3, choices=range(4), metavar="N",
                      help="competing arbitrageurs racing for gaps (0-3, default 3)")  # fmt: skip
     sim.add_argument("--grpc", action="store_true",

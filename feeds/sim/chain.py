@@ -819,8 +819,11 @@ class Chain:
             raise _Fail(i, {"Custom": 1}, f"Program {prog_in} failed: custom program error: 0x1")
         if hooks:  # the program's transfer through a hooked mint, its hook's accounts absent
             code = venue.sim.hook_error
-            raise _Fail(i, {"Custom": code},
-                        f"Program {I.TOKEN_2022} failed: custom program error: 0x{code:x}")
+            raise _Fail(
+                i,
+                {"Custom": code},
+                f"Program {I.TOKEN_2022} failed: custom program error: 0x{code:x}",
+            )
         start_tick = pool.spec.tick_current
         w.order = (s.minimum_out, src.amount)
         try:

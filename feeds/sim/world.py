@@ -481,7 +481,9 @@ class World:
         event = venue.sim.event
         extra: tuple[str, ...] = ()
         if event is not None:  # its lines, one a line
-            extra = tuple(x for x in event(self, pool, a_to_b, paid_in, out, before).split("\n") if x)
+            extra = tuple(
+                x for x in event(self, pool, a_to_b, paid_in, out, before).split("\n") if x
+            )
         if self.config.full_logs:
             mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
             tokens = (self.token_programs[mint_in], self.token_programs[mint_out])

@@ -277,6 +277,11 @@ def _facts(r: Any) -> PoolFacts:
                      r.coin_decimals, r.pc_decimals)  # fmt: skip
 
 
+# Measured: SwapBaseIn (tag 9) in the binary, 29,110-32,556 (its u128 math costs more
+# for larger amounts; tests/programs/test_raydium_amm_v4.py); SwapBaseInV2 is the same
+# swap reading fewer accounts. Nothing is crossed: no steps.
+COMPUTE_UNITS = ComputeUnits(31_000, margin=0.1)
+
 DISCOVERY = Discoverable(
     "Raydium AMM v4",
     # coin_vault_mint 400 / pc_vault_mint 432 of 752 bytes (spec §1.2); no discriminator;
@@ -295,17 +300,14 @@ VENUE = Venue(
     decode_swap=decode_swap,
     errors=ERRORS,
     slippage_error=30,  # ExceededSlippage
-    # measured: SwapBaseIn (tag 9) in the binary, 29,110-32,556 (the u128 math's cost
-    # grows with the amounts' size; tests/programs/test_raydium_amm_v4.py); SwapBaseInV2
-    # is the same swap reading fewer accounts. Nothing is crossed: no steps.
-    compute_units=ComputeUnits(31_000, margin=0.1),
+    compute_units=COMPUTE_UNITS,
     fresh_state=False,
     anchor=False,
     sim=SimVenue(
         check=_check,
         quote_error=lambda text: 29,  # InvalidInput
         no_output_error=29,
-        cost=lambda pool, tick_before: VENUE.compute_units.use(0),
+        cost=lambda pool, tick_before: COMPUTE_UNITS.use(0),
         instruction_name="SwapBaseInV2",
         setup=lambda world: None,
         takes=_takes,

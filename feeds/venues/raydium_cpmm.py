@@ -28,8 +28,8 @@ from solders.instruction import Instruction
 from engine_rs import decoded as D
 
 from ..sim.layouts import Writer
-from ..sim.token import TRANSFER_HOOK_INCORRECT_ACCOUNT
 from ..sim.state import Pool, sim_key
+from ..sim.token import TRANSFER_HOOK_INCORRECT_ACCOUNT
 from ..wire.instructions import (
     SPL_TOKEN,
     TOKEN_2022,
@@ -328,7 +328,7 @@ def amm_config(world: World, pool: Pool) -> Any:
     return world.eng.decode_raydium_amm_config(acc.data, acc.owner)
 
 
-def _fees(world: World, pool: Pool, paid_in: int) -> tuple[int, int, int]:
+def trade_fees(world: World, pool: Pool, paid_in: int) -> tuple[int, int, int]:
     """A swap's trade fee (``ceil(in x trade_fee_rate)``) and the protocol's and the
     fund's shares of it (floor), from the pool's ``AmmConfig`` (1e-6 units)."""
     cfg = amm_config(world, pool)
@@ -351,7 +351,7 @@ def _record_swap(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int)
     stay in the vault but leave the reserves: returned); the price before the swap to
     the pool's ``ObservationState`` (:func:`update_observation`); ``recent_epoch``, the
     clock's epoch."""
-    _, protocol, fund = _fees(world, pool, paid_in)
+    _, protocol, fund = trade_fees(world, pool, paid_in)
     r = pool.record
     owed_0, owed_1 = _owed(r)
     amount_0 = world.balance(pool.vault_a) - owed_0
@@ -398,7 +398,7 @@ def _event(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int,
            before: tuple[int, int, int]) -> str:  # fmt: skip
     """The trade's ``SwapEvent`` line."""
     mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
-    trade_fee = _fees(world, pool, paid_in)[0]
+    trade_fee = trade_fees(world, pool, paid_in)[0]
     fee_in, fee_out = world.last_fees
     return "Program data: " + encode_swap_event(pool.address, before[0], before[1], paid_in,
                                                 out, mint_in, mint_out, trade_fee, fee_in,

@@ -565,7 +565,9 @@ def test_a_buy_whose_budget_ends_inside_the_last_level_is_complete(eng: types.Mo
     complete take (the program fills it: tests/programs/test_openbook_v2.py found the
     engine refusing it). More than the whole book leaves quote over: incomplete."""
     m = B.market(base_lot_size=100, quote_lot_size=10, maker_fee=0, taker_fee=0)
-    book = eng.openbook_book(m, B.bookside(True, []), B.bookside(False, [B.OrderSpec(1_000, 10, 1)]), 0)
+    book = eng.openbook_book(
+        m, B.bookside(True, []), B.bookside(False, [B.OrderSpec(1_000, 10, 1)]), 0
+    )
     half = eng.openbook_take(book, 55_000, False)
     assert (half.amount_in, half.amount_out, half.complete) == (50_000, 500, True)
     assert eng.openbook_take(book, 100_000, False).complete

@@ -25,7 +25,7 @@ from arbscope.session import FeedSession, RecordSettings
 from engine_rs.python.b58 import b58encode
 from feeds.sim.chain import rent_exempt
 from feeds.sim.world import WorldConfig
-from feeds.venues import VENUES
+from feeds.venues import VENUES, raydium_cpmm
 from feeds.wire import instructions as I
 from tests.feeds.hostile import until
 
@@ -124,13 +124,17 @@ def amount(accounts: dict[str, tuple[int, bytes]], key: str) -> int:
     return int.from_bytes(accounts[key][1][64:72], "little") if key in accounts else 0
 
 
-def hop_by_hand(eng: Any, spec: Any, token_in: str, amount_in: int) -> tuple[int, Any]:
-    """(output, new state) of an exact-in swap through the pool's exact curve."""
+def hop_by_hand(eng: Any, spec: Any, token_in: str, amount_in: int,
+                kept: int = 0) -> tuple[int, Any]:  # fmt: skip
+    """(output, new state) of an exact-in swap through the pool's exact curve; ``kept``:
+    what the program keeps of the input outside the reserves (CP-Swap's protocol and
+    fund fees)."""
     a_to_b = token_in == spec.mint_a
     if spec.kind == "cpmm":
         rin, rout = (spec.reserve_a, spec.reserve_b) if a_to_b else (spec.reserve_b, spec.reserve_a)
         out = eng.cpmm_amount_out(amount_in, rin, rout, spec.fee_num, spec.fee_den)
-        return out, ((rin + amount_in, rout - out) if a_to_b else (rout - out, rin + amount_in))
+        grown = rin + amount_in - kept
+        return out, ((grown, rout - out) if a_to_b else (rout - out, grown))
     r = eng.clmm_swap(spec.sqrt_price_x64, spec.liquidity, spec.tick_current, spec.tick_spacing,
                       spec.fee_rate, spec.ticks, amount_in, a_to_b)  # fmt: skip
     assert r.amount_in == amount_in
@@ -197,8 +201,11 @@ async def test_a_live_order_is_signed_simulated_sent_applied_and_confirmed(
             spec = pools_before[pool_id]
             tin, tout = order.tokens[i], order.tokens[i + 1]
             amount_in = order.hops[i]
-            out, state = hop_by_hand(eng, spec, tin, amount_in)
             pool = w.by_address[pool_id]
+            kept = (
+                sum(raydium_cpmm.trade_fees(w, pool, amount_in)[1:]) if pool.kind == "cpmm" else 0
+            )
+            out, state = hop_by_hand(eng, spec, tin, amount_in, kept)
             vin, vout = (pool.vault_a, pool.vault_b) if tin == spec.mint_a else (
                 pool.vault_b, pool.vault_a)  # fmt: skip
             assert amount(acc_after, vin) - amount(acc_before, vin) == amount_in

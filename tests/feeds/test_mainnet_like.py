@@ -26,7 +26,7 @@ from feeds.wire.instructions import SPL_TOKEN
 from tests.feeds.hostile import until, until_answered
 from tests.feeds.test_integrity import QUICK, healthy, market_equal
 
-SMALL = dict(seed=9, tokens=6, pools=12, trades_per_slot=8)
+SMALL: dict[str, Any] = dict(seed=9, tokens=6, pools=12, trades_per_slot=8)
 
 
 def test_each_trait_is_off_by_default_and_leaves_the_markets_draws_alone() -> None:

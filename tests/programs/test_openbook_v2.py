@@ -58,7 +58,7 @@ from solders.instruction import AccountMeta, Instruction
 
 import engine_rs
 from feeds.sim import orderbook as ob
-from feeds.sim.state import Pool
+from feeds.sim.state import Account, Pool
 from feeds.venues import openbook_v2 as OB
 from tests.programs.judge import Judge, consumed, differing, program_data, token_amount
 
@@ -159,12 +159,20 @@ def heap_without_fill_seq(data: bytes) -> bytes:
 def one_level(b: OB.Book, lots: int) -> bool:
     """Whether the best bid's price level holds ``lots`` base lots (valid orders)."""
     valid = [i for i in b.bids.iter_all(b.now) if i.valid]
-    return bool(valid) and sum(
-        i.leaf.quantity for i in valid if i.price_lots == valid[0].price_lots
-    ) >= lots
+    return (
+        bool(valid)
+        and sum(i.leaf.quantity for i in valid if i.price_lots == valid[0].price_lots) >= lots
+    )
 
 
-def u64_at(data: bytes, off: int) -> int:
+def left(real: Any, key: str) -> Account:
+    """The account ``key`` as the program left it (it exists)."""
+    acc: Account | None = real.post[key]
+    assert acc is not None, key
+    return acc
+
+
+def u64_at(data: bytes | bytearray, off: int) -> int:
     return int.from_bytes(data[off : off + 8], "little")
 
 
@@ -216,7 +224,7 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
     signatures = sum(e[:8] == OB.DISC_TAKER_SIGNATURE_LOG for e in mine)
     assert signatures == after.last_fills
     # what the binary adds to fees_available: the taker fee less the makers' rebates
-    referrer = u64_at(real.post[b.address].data, MARKET_FEES_AVAILABLE) - u64_at(
+    referrer = u64_at(left(real, b.address).data, MARKET_FEES_AVAILABLE) - u64_at(
         pre[b.address].data, MARKET_FEES_AVAILABLE
     )
     got_real = token_amount(real.post[j.ata(mint_out)]) - token_amount(pre[j.ata(mint_out)])
@@ -234,12 +242,12 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
         assert got_real == got_sim and paid_real == paid_sim + referrer
     # the bytes
     for key in (b.bids_address, b.asks_address):
-        assert real.post[key].data == post[key].data, (key, differing(real.post[key].data,
+        assert left(real, key).data == post[key].data, (key, differing(left(real, key).data,
                                                                       post[key].data))  # fmt: skip
-    theirs, ours = (heap_without_fill_seq(x) for x in (real.post[b.heap_address].data,
+    theirs, ours = (heap_without_fill_seq(x) for x in (left(real, b.heap_address).data,
                                                        post[b.heap_address].data))  # fmt: skip
     assert theirs == ours, differing(theirs, ours)
-    market = (bytearray(real.post[b.address].data), bytearray(post[b.address].data))
+    market = (bytearray(left(real, b.address).data), bytearray(post[b.address].data))
     deposits = [u64_at(x, MARKET_QUOTE_DEPOSITS) for x in market]
     assert deposits[0] == deposits[1] + referrer  # the referrer's part stays in the vault
     for x in market:  # the fields the fee rule changes, compared above
@@ -247,12 +255,12 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
         x[MARKET_QUOTE_DEPOSITS : MARKET_QUOTE_DEPOSITS + 8] = bytes(8)
     assert market[0] == market[1], differing(bytes(market[0]), bytes(market[1]))
     for key in (pool.vault_a, j.ata(pool.mint_a)):  # the base side: byte for byte
-        assert real.post[key].data == post[key].data, key
+        assert left(real, key).data == post[key].data, key
     heap = (ob.EventHeap(pre[b.heap_address].data), ob.EventHeap(post[b.heap_address].data))
     penalty = (PENALTY_THEN, ob.PENALTY_EVENT_HEAP) if len(heap[1]) > len(heap[0]) else (0, 0)
-    assert real.post[b.address].lamports - pre[b.address].lamports == penalty[0]
+    assert left(real, b.address).lamports - pre[b.address].lamports == penalty[0]
     assert post[b.address].lamports - pre[b.address].lamports == penalty[1]
-    assert post[j.me].lamports - real.post[j.me].lamports == penalty[0] - penalty[1]
+    assert post[j.me].lamports - left(real, j.me).lamports == penalty[0] - penalty[1]
     # compute units: the simulator charges the model's use for its fills
     cu, n = OB.VENUE.compute_units, OB.steps(after)
     (units,) = consumed(real.logs, OB.PROGRAM)
@@ -301,7 +309,7 @@ def test_the_binary_refuses_what_live_sends_as_it_is() -> None:
     program where the binary reads an oracle, and ``FillOrKill`` does not deserialize
     (Anchor's ``InstructionDidNotDeserialize``, 102)."""
     j = judge()
-    pool = [p for p in j.world.pools if p.kind == "openbook"][0]
+    pool = next(p for p in j.world.pools if p.kind == "openbook")
     j.fund(pool.mint_a, 10**12)
     j.fund(pool.mint_b, 0)
     live = j.swap_ix(pool, pool.mint_a, 10**9, 1)

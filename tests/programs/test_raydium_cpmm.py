@@ -49,6 +49,7 @@ from hypothesis import strategies as st
 import engine_rs
 from engine_rs import decoded as D
 from feeds.sim.state import Pool, sim_key
+from feeds.sim.token import TRANSFER_HOOK_INCORRECT_ACCOUNT
 from feeds.venues import raydium_cpmm as CP
 from feeds.wire import instructions as I
 from tests.programs.judge import Judge, consumed, differing, program_data, token_amount
@@ -144,7 +145,10 @@ def shape(j: Judge, pool: Pool, s: Shape) -> None:
     w.accounts[rec.observation_key].data = CP.encode_observation(pool.address)
     pool.record = rec
     held_a, held_b = s.protocol_a + s.fund_a, s.protocol_b + s.fund_b
-    for vault, amount in ((pool.vault_a, s.reserve_a + held_a), (pool.vault_b, s.reserve_b + held_b)):
+    for vault, amount in (
+        (pool.vault_a, s.reserve_a + held_a),
+        (pool.vault_b, s.reserve_b + held_b),
+    ):
         w.move_tokens(vault, amount - w.balance(vault))
     pool.spec.reserve_a, pool.spec.reserve_b = s.reserve_a, s.reserve_b
     pool.spec.fee_num, pool.spec.fee_den = s.trade_fee_rate, 1_000_000
@@ -259,7 +263,10 @@ def test_a_hooked_mint_fails_in_token_2022_after_the_programs_checks() -> None:
         mint_in = pool.mint_a if a_to_b else pool.mint_b
         for eng in backends().values():
             assert isinstance(j.quote(eng, pool, mint_in, 10**6), str)
-        for amount, code in ((10**7, CP.TRANSFER_HOOK_INCORRECT_ACCOUNT), (1, CP.ANCHOR_REQUIRE_GT)):
+        for amount, code in (
+            (10**7, TRANSFER_HOOK_INCORRECT_ACCOUNT),
+            (1, CP.ANCHOR_REQUIRE_GT),
+        ):
             j.fund(mint_in, amount)
             j.fund(pool.mint_b if a_to_b else pool.mint_a, 0)
             run = j.run(j.tx([j.swap_ix(pool, mint_in, amount)]))

@@ -1525,7 +1525,15 @@ mod tests {
             now: 0,
         };
         assert_eq!(book.quote(55_000, false), Some(500));
-        assert_eq!(book.quote(100_000, false), Some(1_000), "the whole level, exactly");
-        assert_eq!(book.quote(120_000, false), None, "more than the book: quote left over");
+        assert_eq!(
+            book.quote(100_000, false),
+            Some(1_000),
+            "the whole level, exactly"
+        );
+        assert_eq!(
+            book.quote(120_000, false),
+            None,
+            "more than the book: quote left over"
+        );
     }
 }
