@@ -44,6 +44,9 @@ async def _start(args: list[str], env: dict[str, str]) -> asyncio.subprocess.Pro
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "arbscope", *args, cwd=ROOT, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        # at level debug aiosqlite logs each journal chunk it writes, blob and all: lines
+        # past asyncio's 64 KiB default as the market's stream grows
+        limit=2**24,
     )  # fmt: skip
 
 

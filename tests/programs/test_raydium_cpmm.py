@@ -21,8 +21,9 @@ cannot judge, and what is compared instead:
 - Creator fees: to it ``AmmConfig.creator_fee_rate`` (byte 108), ``PoolState``'s
   ``creator_fee_on`` / ``enable_creator_fee`` / ``creator_fees_token_*`` are padding. Pools
   here draw a creator fee rate with the creator fee off (today's program then charges
-  none: ``adjust_creator_fee_rate``) and hold no creator fees; a pool charging one is
-  not judged (the engine does not charge it either: see the report of issue 34).
+  none: ``adjust_creator_fee_rate``) and hold no creator fees. A pool charging one
+  cannot be judged here; the engine and the simulator charge no creator fee at all (a
+  gap today's program would show on such a pool, this binary cannot).
 - ``SwapEvent``: it logs the 89-byte event (pool, vault amounts before, amounts, transfer
   fees, base_input); today's adds input and output mints, the trade fee and the creator
   fee (170 bytes). The first 89 bytes are compared; the rest is checked against the hop
