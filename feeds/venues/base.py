@@ -169,6 +169,11 @@ class SimVenue:
     # the venue's pools are added beside ``share`` of the synthetic pools (their pair and
     # price, ``synthetic.add_beside``) instead of taking them over
     beside: bool = False
+    # the simulator's own state of a pool (its record, its spec's reserves or price and
+    # ticks, the venue's state such as a pair's bins, ``fees_a``/``fees_b``) read back
+    # from its accounts' bytes in the world: called after the real programs (``arbscope
+    # sim --programs``) wrote them, so the market's own trades go on from what they left
+    load: Callable[[World, Pool], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
