@@ -17,11 +17,11 @@ made them). A durable nonce advanced in the bank stores LiteSVM's blockhash; the
 stores its own instead (:func:`feeds.sim.system.durable_nonce`), as a node stores the
 durable nonce of its bank's blockhash.
 
-What a node serves of a program (:func:`program_accounts`): the upgradeable loader's
-program account (``u32 2`` and the programdata address) and its programdata account
-(``u32 3``, the deployment slot, the upgrade authority, then the ELF), or for the programs
-mainnet keeps on the older loader (:data:`LOADER_V2_PROGRAMS`) one executable account whose
-data is the ELF: what ``getAccountInfo`` shows and ``arbscope programs dump`` reads back.
+What a node serves of a program (:func:`program_accounts`, layouts in
+:mod:`feeds.wire.loader`): the upgradeable loader's program account and its programdata
+account holding the ELF, or for the programs mainnet keeps on the older loader one
+executable account whose data is the ELF: what ``getAccountInfo`` shows and ``arbscope
+programs dump`` reads back.
 
 A binary older than the instruction arbscope sends (the shared AMM v4 binary predates
 ``SwapBaseInV2``) must not fail every order: :meth:`Bank.probe` runs each venue's own swap
@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..wire import loader
 from .state import Account
 
 # the file names of the programs' public test artifacts (``../shared/programs/README.md``)
@@ -73,20 +74,6 @@ BUILTINS = frozenset((
     "Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo",
 ))  # fmt: skip
 SYSVARS_PREFIX = "Sysvar"  # the sysvars are the bank's own (the clock set from the world's)
-# the loaders (solana-sdk-ids): the upgradeable one, and the older one whose program
-# accounts hold the ELF itself
-UPGRADEABLE_LOADER = "BPFLoaderUpgradeab1e11111111111111111111111"
-LOADER_V2 = "BPFLoader2111111111111111111111111111111111"
-LOADER_V1 = "BPFLoader1111111111111111111111111111111111"
-# the programs mainnet keeps on the older loader (their accounts are the ELF); every
-# other program is the upgradeable loader's
-LOADER_V2_PROGRAMS = frozenset((
-    "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
-    "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL",
-    "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr",
-))  # fmt: skip
-PROGRAM_TAG, PROGRAMDATA_TAG = 2, 3  # UpgradeableLoaderState's Program and ProgramData
-PROGRAMDATA_HEADER = 45  # u32 tag, u64 slot, Option<Pubkey> (1 + 32): the ELF follows
 # Anchor's refusals of an instruction's data (anchor-lang ErrorCode): InstructionMissing,
 # InstructionFallbackNotFound, InstructionDidNotDeserialize, InstructionDidNotSerialize
 ANCHOR_INSTRUCTION_ERRORS = frozenset((100, 101, 102, 103))
@@ -183,40 +170,16 @@ def _pascal(text: str) -> str:
     return "".join(p.capitalize() for p in text.lower().split("_"))
 
 
-def programdata_address(program_id: str) -> str:
-    """The upgradeable loader's programdata account of ``program_id`` (its PDA of
-    ``[program_id]``)."""
-    from solders.pubkey import Pubkey
-
-    pid = Pubkey.from_string(program_id)
-    addr, _ = Pubkey.find_program_address([bytes(pid)], Pubkey.from_string(UPGRADEABLE_LOADER))
-    return str(addr)
-
-
 def program_accounts(
     program_id: str, elf: bytes, slot: int, authority: str | None, rent: Any
 ) -> dict[str, Account]:
-    """The accounts a node holds for a deployed program, as mainnet shows them: for a
-    program of :data:`LOADER_V2_PROGRAMS` one executable account of ``BPFLoader2``
-    holding the ELF; for the others the upgradeable loader's executable program account
-    (``u32 2`` ‖ programdata address) and its programdata account (``u32 3`` ‖ ``slot``
-    u64 ‖ ``Option<Pubkey>`` upgrade authority ‖ the ELF). ``rent(size)``: the
-    rent-exempt lamports of an account of that size."""
-    import struct
-
-    from solders.pubkey import Pubkey
-
-    if program_id in LOADER_V2_PROGRAMS:
-        return {program_id: Account(LOADER_V2, bytes(elf), rent(len(elf)), True)}
-    data_addr = programdata_address(program_id)
-    prog = struct.pack("<I", PROGRAM_TAG) + bytes(Pubkey.from_string(data_addr))
-    auth = (
-        b"\x00" + bytes(32) if authority is None else b"\x01" + bytes(Pubkey.from_string(authority))
-    )
-    data = struct.pack("<IQ", PROGRAMDATA_TAG, slot) + auth + bytes(elf)
+    """The accounts a node holds for a deployed program, as mainnet shows them
+    (:func:`feeds.wire.loader.program_accounts`: the upgradeable loader's program and
+    programdata accounts, or one older loader's account holding the ELF).
+    ``rent(size)``: the rent-exempt lamports of an account of that size."""
     return {
-        program_id: Account(UPGRADEABLE_LOADER, prog, rent(len(prog)), True),
-        data_addr: Account(UPGRADEABLE_LOADER, data, rent(len(data))),
+        k: Account(*v)
+        for k, v in loader.program_accounts(program_id, elf, slot, authority, rent).items()
     }
 
 
@@ -276,6 +239,17 @@ class Bank:
                                 "id, or by the names of ../shared/programs/README.md)")  # fmt: skip
         return cls({k: p.read_bytes() for k, p in found.items()},
                    {k: str(p) for k, p in found.items()})  # fmt: skip
+
+    def describe(self) -> list[str]:
+        """One line per loaded program (id, file, sha256), then one per refused program
+        (the file, its sha256, why): what the simulator says at start."""
+        out = [f"program {p.program_id} {p.path or '(bytes)'} sha256 {p.sha256}"
+               for p in self.loaded.values()]  # fmt: skip
+        for pid, why in self.refused.items():
+            p = self.loaded[pid]
+            out.append(f"program {pid} not run: {p.path or '(bytes)'} (sha256 {p.sha256}) "
+                       f"{why}; its pools stay on the simulator's own program")  # fmt: skip
+        return out
 
     def runs_program(self, program_id: str) -> bool:
         """Whether the bank can run ``program_id`` (a loaded binary or one LiteSVM

@@ -1015,7 +1015,14 @@ class SimServer:
         # or (certificate chain file, key file or None when the chain file holds it)
         self.tls = server_context(*tls) if isinstance(tls, tuple) else tls
         self.world = World(config)
-        self.chain = Chain(self.world, accept_transactions)
+        # the real programs as the chain's bank (``WorldConfig.programs``: a folder of
+        # binaries; feeds.sim.bank.ProgramsError for one that cannot be used)
+        bank = None
+        if self.world.config.programs:
+            from .bank import Bank
+
+            bank = Bank.from_folder(self.world.config.programs)
+        self.chain = Chain(self.world, accept_transactions, bank)
         self.tx_delay_s = 0.0  # answer simulate/send this much later (a slow node)
         # the block engines' rate-limit clock (seconds; tests drive their own)
         self.jito_clock: Callable[[], float] = time.monotonic
@@ -1364,8 +1371,13 @@ class SimServer:
         if method == "getSignatureStatuses":
             return {"context": self.context(), "value": c.signature_statuses(params)}
         if method == "simInfo":
+            programs = [] if c.bank is None else [
+                {"programId": p.program_id, "file": p.path, "sha256": p.sha256,
+                 "refused": c.bank.refused.get(p.program_id)}
+                for p in c.bank.loaded.values()
+            ]  # fmt: skip
             return {"acceptsTransactions": c.accept, "slotSeconds": self.slot_seconds,
-                    "stats": dataclasses.asdict(c.stats)}  # fmt: skip
+                    "stats": dataclasses.asdict(c.stats), "programs": programs}  # fmt: skip
         if method == "simulateTransaction":
             return {"context": self.context(), "value": c.simulate(params)}
         if method == "simulateBundle":  # a jito-solana node's
