@@ -592,16 +592,18 @@ class Chain:
 
     def _adopt(self, post: dict[str, Account | None], writables: frozenset[str]) -> None:
         """Make the world what the bank left: every account written back (a closed one
-        removed), the writable ones notified; a durable nonce the bank stored holds the
-        chain's instead; the pools of the accounts that changed read back."""
+        removed), the writable ones notified (but one that was never there and still is
+        not); a durable nonce the bank stored holds the chain's instead; the pools of the
+        accounts that changed read back."""
         w = self.world
         changed: list[str] = []
         for k, acc in post.items():
             before = w.accounts.get(k)
             if acc is None:
-                if before is not None:
-                    del w.accounts[k]
-                    changed.append(k)
+                if before is None:
+                    continue  # named, never there (an array nobody made): nothing stored
+                del w.accounts[k]
+                changed.append(k)
             else:
                 if acc.owner == SYSTEM_PROGRAM and len(acc.data) >= SYS.NONCE_LEN:
                     acc = self._own_nonce(before, acc)

@@ -515,8 +515,13 @@ def _load(world: World, pool: Pool) -> None:
     """``SimVenue.load``: the pool read back from its accounts: the ``Whirlpool`` (price,
     tick, liquidity, spacing, fee) and the initialized ticks of its tick arrays (the
     Python program keeps no fees apart: ``fees_a``/``fees_b`` are left as they are)."""
+    from dataclasses import fields
+
     acc = world.accounts[pool.address]
     r = decode_pool(world.eng, acc.data, acc.owner)
+    # the world's record is the dataclass (the extension's Whirlpool is its own type,
+    # which ``replace`` does not take)
+    r = D.Whirlpool(*(getattr(r, f.name) for f in fields(D.Whirlpool)))
     pool.record = r
     s = pool.spec
     s.sqrt_price_x64, s.tick_current = int(r.sqrt_price), int(r.tick_current_index)

@@ -26,7 +26,7 @@ def view(pool: Pool) -> tuple[Any, ...]:
         state = {i: (a, [list(b) for b in bins]) for i, (a, bins) in state.arrays.items()}
     elif hasattr(state, "bids"):  # an order book
         state = (state.market.pack(), state.bids.data(), state.asks.data(), state.heap.data())
-    return (pool.record, s.reserve_a, s.reserve_b, s.fee_num, s.fee_den, s.sqrt_price_x64,
+    return (type(pool.record), pool.record, s.reserve_a, s.reserve_b, s.fee_num, s.fee_den, s.sqrt_price_x64,
             s.liquidity, s.tick_current, s.tick_spacing, s.fee_rate, list(s.ticks), state,
             pool.fees_a, pool.fees_b)  # fmt: skip
 
@@ -54,6 +54,9 @@ def test_load_on_the_worlds_own_bytes_is_the_state_it_holds(seed: int, slots: in
         assert view(pool) == before, (pool.kind, pool.address)
         seen[pool.kind] = seen.get(pool.kind, 0) + 1
     assert set(seen) == set(venues.KINDS), seen  # every venue had pools to read back
+    for pool in w.pools:  # and the market's own trades go on from what was read
+        for a_to_b in (True, False):
+            w.swap(pool, a_to_b, w._trade_size(pool, a_to_b, 0.001))
 
 
 # ------------------------------------------------------------------ program accounts

@@ -37,8 +37,10 @@ from feeds.wire import instructions as I
 
 ROOT = Path(__file__).resolve().parents[2]
 # ``../shared/programs`` beside the checkout (a worktree's: the nearest ancestor's)
-PROGRAMS = next((d / "shared" / "programs" for d in ROOT.parents
-                 if (d / "shared" / "programs").is_dir()), ROOT.parent / "shared" / "programs")
+PROGRAMS = next(
+    (d / "shared" / "programs" for d in ROOT.parents if (d / "shared" / "programs").is_dir()),
+    ROOT.parent / "shared" / "programs",
+)
 QUIET = {"trades_per_slot": 0, "dislocation_rate": 0.0}
 
 
