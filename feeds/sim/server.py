@@ -1054,7 +1054,11 @@ class SimServer:
 
     async def start(self) -> list[EndpointInfo]:
         """Listen (consecutive ports from ``port`` when it is set, ephemeral otherwise)
-        and start the slot clock; the endpoints' URLs."""
+        and start the slot clock; the endpoints' URLs. The log says which real programs
+        run its transactions (and which binaries it refused), one line each."""
+        bank = self.chain.bank
+        for line in bank.describe() if bank is not None else ():
+            log.info("simulator: %s", line)
         for i, ep in enumerate(self.endpoints):
             await ep.start(self.host, self.port + i if self.port else 0, self.tls)
             if self.grpc:
@@ -1082,6 +1086,10 @@ class SimServer:
 
     async def stop(self) -> None:
         self.running = False
+        st = self.chain.stats
+        if self.chain.bank is not None:  # the split, said once at the end
+            log.info("simulator: transactions run by the real programs %d, by its own %d",
+                     st.by_bank, st.by_python)  # fmt: skip
         if self._clock is not None:
             self._clock.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -371,3 +371,109 @@ async def test_programs_dump_says_what_is_wrong_in_one_line(tmp_path: Path) -> N
     for key, why in bad.items():
         (line,) = [s for s in problems if key in s]
         assert why in line, line
+
+
+# ------------------------------------------------------------------ the commands
+async def test_arbscope_sim_says_what_runs_and_the_split_when_it_stops(tmp_path: Path) -> None:
+    """``arbscope sim --programs DIR --accept-tx``: each loaded program (id, file, sha256)
+    and each refused binary (why) one line on stderr, the URLs alone on stdout; a
+    Whirlpool swap sent to it lands by the real program; on SIGINT the split of the runs."""
+    import asyncio
+    import signal
+    import sys
+
+    from solders.keypair import Keypair
+
+    import engine_rs
+    from arbscope import SIM_SEED
+    from arbscope.execution.live import compile_and_sign
+    from feeds.sim.world import World
+    from tests.conftest import ROOT
+
+    folder = programs()
+    p = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "arbscope", "sim", "--programs", str(folder), "--accept-tx",
+        "--endpoints", "1", "--slot-ms", "100", cwd=ROOT, env=_env(tmp_path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)  # fmt: skip
+    try:
+        assert p.stdout is not None and p.stderr is not None
+        ws = (await asyncio.wait_for(p.stdout.readline(), 60)).decode().strip()
+        http = (await asyncio.wait_for(p.stdout.readline(), 10)).decode().strip()
+        assert ws.startswith("ws://") and http.startswith("http://")
+        kp = Keypair()
+        me = str(kp.pubkey())
+        # the command's world (its default seed), beside, to pick a Whirlpool of SPL mints
+        w = World(WorldConfig(seed=SIM_SEED))
+        pool = next(iter(pools_of(w, "whirlpool", spl_only=True)))
+        venue = venues.by_kind("whirlpool")
+        async with RpcClient(http) as rpc:
+            info = await rpc.call("simInfo")
+            assert len(info["programs"]) == len(find_programs(folder))
+            await rpc.call("requestAirdrop", [me, 10**10])
+            src = (await rpc.call("simFund", [me, pool.mint_a, 10**12]))["ata"]
+            dst = (await rpc.call("simFund", [me, pool.mint_b, 0]))["ata"]
+            acc = (await rpc.get_multiple_accounts([pool.address]))[pool.address]
+            assert acc is not None
+            rec = venue.decode_pool(engine_rs.backend(), acc.data, acc.owner)
+            leg = venues.Leg(pool.address, rec, me, pool.mint_a, pool.mint_b, src, dst, 10**6, 1,
+                             {pool.mint_a: I.SPL_TOKEN, pool.mint_b: I.SPL_TOKEN})  # fmt: skip
+            bh, _ = await rpc.get_latest_blockhash()
+            tx = compile_and_sign(kp, kp.pubkey(), [I.set_compute_unit_limit(400_000),
+                                                    venue.swap_instruction(leg)], bh, [])  # fmt: skip
+            sig = await rpc.send_transaction(b64(tx), skip_preflight=False)
+            for _ in range(100):
+                (st,) = await rpc.get_signature_statuses([sig])
+                if st is not None:
+                    break
+                await asyncio.sleep(0.1)
+            assert st is not None and st["err"] is None
+            stats = (await rpc.call("simInfo"))["stats"]
+            assert stats["by_bank"] >= 2  # its preflight and its landing
+        p.send_signal(signal.SIGINT)
+        _, err = await asyncio.wait_for(p.communicate(), 60)
+    finally:
+        if p.returncode is None:
+            p.kill()
+            await p.wait()
+    lines = err.decode().strip().splitlines()
+    loaded = [ln for ln in lines if ln.startswith("arbscope sim: program ") and "sha256" in ln]
+    assert len(loaded) == len(find_programs(folder)) + 2  # every program, then the 2 refused
+    assert sum("not run:" in ln for ln in loaded) == 2
+    assert lines[-1].startswith("arbscope sim: transactions run by the real programs ")
+    assert "Traceback" not in err.decode()
+
+
+async def test_a_programs_folder_that_cannot_be_used_is_one_line(tmp_path: Path) -> None:
+    """``sim --programs`` and ``run --programs`` of a folder without binaries, or of
+    none: one line, exit 2."""
+    programs()
+    (tmp_path / "empty").mkdir()
+    for args in (["sim", "--programs", str(tmp_path / "empty")],
+                 ["run", "--headless", "--no-record", "--programs", str(tmp_path / "nope")]):  # fmt: skip
+        code, _, stderr = await _arbscope(args, _env(tmp_path), timeout=60)
+        assert code == 2 and "Traceback" not in stderr, stderr
+        assert "programs" in stderr and len(stderr.strip().splitlines()) <= 2, stderr
+
+
+def test_the_bench_measures_the_simulator_both_ways(tmp_path: Path) -> None:
+    """``python -m bench.sim_bank`` (a tiny run): its table and JSON, both ways, the
+    Whirlpool swaps run by the bank and AMM v4's by the Python programs (numbers are
+    measured, never asserted)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    folder = programs()
+    out = tmp_path / "bank.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.sim_bank", "--programs", str(folder), "--slots", "2",
+         "--txs", "2", "--reps", "1", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "with --programs" in run.stdout and "whirlpool swaps a slot, tx/s" in run.stdout
+    data = json.loads(out.read_text())
+    wp, v4 = data["flows"]["whirlpool"]["with"], data["flows"]["amm_v4"]["with"]
+    assert wp["by_bank"] > 0 and wp["by_python"] == 0
+    assert v4["by_bank"] == 0 and v4["by_python"] > 0
