@@ -49,19 +49,23 @@ def start(programs: str, reps: int) -> dict[str, float]:
     }
 
 
+def _ways(programs: str, reps: int) -> list[tuple[str, str]]:
+    """(name, folder) of each run: without and with the bank in turns, the first of each
+    pair alternating (a busy machine's drift falls on both)."""
+    pair = [("without", ""), ("with", programs)]
+    return [w for r in range(reps) for w in (pair if r % 2 == 0 else pair[::-1])]
+
+
 def market(programs: str, slots: int, reps: int) -> dict[str, float]:
     """Slots/s of the market alone, without and with the bank."""
-    out = {}
-    for name, folder in (("without", ""), ("with", programs)):
-        rates = []
-        for _ in range(reps):
-            w, _, _ = _world(folder)
-            t = time.perf_counter()
-            for _ in range(slots):
-                w.step()
-            rates.append(slots / (time.perf_counter() - t))
-        out[name] = statistics.median(rates)
-    return out
+    rates: dict[str, list[float]] = {"without": [], "with": []}
+    for name, folder in _ways(programs, reps):
+        w, _, _ = _world(folder)
+        t = time.perf_counter()
+        for _ in range(slots):
+            w.step()
+        rates[name].append(slots / (time.perf_counter() - t))
+    return {k: statistics.median(v) for k, v in rates.items()}
 
 
 def flow(programs: str, kind: str, slots: int, txs: int, reps: int) -> dict[str, Any]:
@@ -73,47 +77,47 @@ def flow(programs: str, kind: str, slots: int, txs: int, reps: int) -> dict[str,
     from feeds import venues
     from feeds.wire import instructions as I
 
-    out: dict[str, Any] = {}
-    for name, folder in (("without", ""), ("with", programs)):
-        rates, tx_rates = [], []
-        runs = (0, 0)
-        for _ in range(reps):
-            w, chain, _ = _world(folder)
-            kp = Keypair()
-            me = str(kp.pubkey())
-            chain.airdrop([me, 10**12])
-            pool = next(p for p in w.pools if p.kind == kind
-                        and I.TOKEN_2022 not in (w.token_programs[p.mint_a],
-                                                 w.token_programs[p.mint_b]))  # fmt: skip
-            venue = venues.by_kind(kind)
-            owners = {m: w.token_programs[m] for m in (pool.mint_a, pool.mint_b)}
-            atas = {m: chain.fund([me, m, 10**15])["ata"] for m in (pool.mint_a, pool.mint_b)}
-            n = 0
-            t = time.perf_counter()
-            landed = 0
-            for _ in range(slots):
-                bh = chain.latest_blockhash()[0]
-                for k in range(txs):
-                    n += 1
-                    a_to_b = k % 2 == 0
-                    mint_in, mint_out = ((pool.mint_a, pool.mint_b) if a_to_b
-                                         else (pool.mint_b, pool.mint_a))  # fmt: skip
-                    acc = w.accounts[pool.address]
-                    rec = venue.decode_pool(w.eng, acc.data, acc.owner)
-                    leg = venues.Leg(pool.address, rec, me, mint_in, mint_out, atas[mint_in],
-                                     atas[mint_out], 10**5 + n, 0, owners)  # fmt: skip
-                    ixs = [I.set_compute_unit_limit(400_000), I.set_compute_unit_price(n),
-                           venue.swap_instruction(leg)]  # fmt: skip
-                    tx = compile_and_sign(kp, kp.pubkey(), ixs, bh, [])
-                    chain.send([base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"}])
-                landed += len(w.step().landed)
-            took = time.perf_counter() - t
-            rates.append(slots / took)
-            tx_rates.append(landed / took)
-            runs = (chain.stats.by_bank, chain.stats.by_python)
-        out[name] = {"slots_s": statistics.median(rates), "txs_s": statistics.median(tx_rates),
-                     "by_bank": runs[0], "by_python": runs[1]}  # fmt: skip
-    return out
+    rates: dict[str, list[float]] = {"without": [], "with": []}
+    tx_rates: dict[str, list[float]] = {"without": [], "with": []}
+    runs: dict[str, tuple[int, int]] = {}
+    for name, folder in _ways(programs, reps):
+        w, chain, _ = _world(folder)
+        kp = Keypair()
+        me = str(kp.pubkey())
+        chain.airdrop([me, 10**12])
+        pool = next(p for p in w.pools if p.kind == kind
+                    and I.TOKEN_2022 not in (w.token_programs[p.mint_a],
+                                             w.token_programs[p.mint_b]))  # fmt: skip
+        venue = venues.by_kind(kind)
+        owners = {m: w.token_programs[m] for m in (pool.mint_a, pool.mint_b)}
+        atas = {m: chain.fund([me, m, 10**15])["ata"] for m in (pool.mint_a, pool.mint_b)}
+        n = 0
+        t = time.perf_counter()
+        landed = 0
+        for _ in range(slots):
+            bh = chain.latest_blockhash()[0]
+            for k in range(txs):
+                n += 1
+                a_to_b = k % 2 == 0
+                mint_in, mint_out = ((pool.mint_a, pool.mint_b) if a_to_b
+                                     else (pool.mint_b, pool.mint_a))  # fmt: skip
+                acc = w.accounts[pool.address]
+                rec = venue.decode_pool(w.eng, acc.data, acc.owner)
+                leg = venues.Leg(pool.address, rec, me, mint_in, mint_out, atas[mint_in],
+                                 atas[mint_out], 10**5 + n, 0, owners)  # fmt: skip
+                ixs = [I.set_compute_unit_limit(400_000), I.set_compute_unit_price(n),
+                       venue.swap_instruction(leg)]  # fmt: skip
+                tx = compile_and_sign(kp, kp.pubkey(), ixs, bh, [])
+                chain.send([base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"}])
+            landed += len(w.step().landed)
+        took = time.perf_counter() - t
+        rates[name].append(slots / took)
+        tx_rates[name].append(landed / took)
+        runs[name] = (chain.stats.by_bank, chain.stats.by_python)
+    return {name: {"slots_s": statistics.median(rates[name]),
+                   "txs_s": statistics.median(tx_rates[name]),
+                   "by_bank": runs[name][0], "by_python": runs[name][1]}
+            for name in ("without", "with")}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

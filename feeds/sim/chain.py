@@ -236,8 +236,9 @@ class ChainStats:
     by_python: int = 0
 
 
-# the deployment slot and upgrade authority the simulator shows for the programs it
-# serves from a programs folder (mainnet's are not in the binaries)
+# the upgrade authority the simulator shows for the programs it serves from a programs
+# folder (a key of its own, named by this and the program id; mainnet's authority and
+# deployment slot are not in the binaries: they show the world's first slot)
 PROGRAM_AUTHORITY_NAME = "program-upgrade-authority"
 
 
