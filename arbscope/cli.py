@@ -16,6 +16,9 @@
 - ``arbscope pools discover --mint SOL --mint USDC [...]``: every pool of the supported
   venues among those mints on a node that serves ``getProgramAccounts``, ranked by
   liquidity, written as a pools file.
+- ``arbscope programs dump --rpc URL --out DIR``: today's binaries of the programs arbscope
+  trades, as ``solana program dump`` reads them (``arbscope.programs``); ``arbscope sim
+  --programs DIR`` (and ``run --programs DIR``) runs the simulator's transactions with them.
 
 Live trading (``m`` on screen) needs ``--keypair FILE`` (or ``$ARBSCOPE_KEYPAIR``), an RPC
 to send with (``--send-rpc`` / ``$ARBSCOPE_SEND_RPC``, default the first ``--rpc``), and
@@ -85,6 +88,12 @@ def parser() -> argparse.ArgumentParser:
         help="first port (the endpoints take consecutive ports; default: ephemeral)",
     )
     sim.add_argument("--endpoints", type=int, default=3, help="endpoints to present (default 3)")
+    sim.add_argument(
+        "--programs", metavar="DIR",
+        help="run transactions with the real program binaries of DIR (<program id>.so, as "
+        "`arbscope programs dump` writes them; LiteSVM), the simulator's own programs for "
+        "the rest; the programs are served as a node serves them",
+    )  # fmt: skip
     sim.add_argument("--slot-ms", type=float, default=400.0, help="slot length (default 400 ms)")
     sim.add_argument(
         "--pools-out",
@@ -277,6 +286,26 @@ def parser() -> argparse.ArgumentParser:
     disc.add_argument("--force", action="store_true", help="overwrite an existing --out")
     disc.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                       help="per request (default 30)")  # fmt: skip
+    programs = sub.add_parser("programs", help="program binaries: fetch today's from a node")
+    prsub = programs.add_subparsers(dest="programs_command")
+    dump = prsub.add_parser(
+        "dump",
+        help="the binaries of the programs arbscope trades (every venue's, the token "
+        "programs), read from a node as `solana program dump` reads them, written as "
+        "DIR/<program id>.so with DIR/manifest.json (for `arbscope sim --programs DIR`)",
+    )
+    dump.add_argument("--rpc", metavar="URL", help="HTTP JSON-RPC (default: the first "
+                      "feeds.rpc of the configuration)")  # fmt: skip
+    dump.add_argument("--out", required=True, metavar="DIR", help="the folder to write")
+    dump.add_argument("--program", action="append", default=[], metavar="ID",
+                      help="one more program to fetch (repeatable)")  # fmt: skip
+    dump.add_argument("--config", metavar="FILE",
+                      help="configuration (for feeds.rpc and feeds.ca_file)")  # fmt: skip
+    dump.add_argument("--ca-file", metavar="FILE",
+                      help="PEM CA certificate(s) for an https:// node signed by a private CA "
+                      "(default: feeds.ca_file)")  # fmt: skip
+    dump.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                      help="per request (default 60)")  # fmt: skip
     demo = sub.add_parser("demo", help="the seeded in-process market (no sockets)")
     _add_common(demo)
     demo.add_argument(
@@ -306,6 +335,7 @@ RUN_FLAGS: dict[str, str] = {
     "max_frame_mb": "feeds.max_frame_mb",
     "transport": "feeds.transport",
     "endpoints": "sim.endpoints",
+    "programs": "sim.programs",
     "db": "journal.path",
     "batch_ms": "journal.batch_ms",
     "keypair": "live.keypair",
@@ -408,6 +438,12 @@ def _add_run(p: argparse.ArgumentParser) -> None:
         "--endpoints",
         type=int,
         help="endpoints of the embedded simulator (sim.endpoints, default 3)",
+    )
+    p.add_argument(
+        "--programs",
+        metavar="DIR",
+        help="the embedded simulator runs transactions with the real program binaries of "
+        "DIR (sim.programs; `arbscope programs dump` writes them)",
     )
     p.add_argument(
         "--headless",
@@ -653,6 +689,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.pools_command != "discover":
             return _fail("pools: give a subcommand (arbscope pools discover --help)")
         return _discover(args)
+    if args.command == "programs":
+        if args.programs_command != "dump":
+            return _fail("programs: give a subcommand (arbscope programs dump --help)")
+        return _programs_dump(args)
     if args.command == "demo":
         if args.updates < 1:
             return _fail("--updates must be at least 1")
@@ -872,8 +912,18 @@ def build_session(cfg: Any, fleet: Any = None) -> Any:
                 for i, u in enumerate(grpc_urls)
             ]  # fmt: skip
         return FeedSession(eps, uni.pools, bases, **common)
+    programs = cfg["sim.programs"] or ""
+    if programs:  # a folder that cannot be used is one line now, not a traceback later
+        from feeds.sim.bank import ProgramsError, find_programs
+
+        try:
+            if not find_programs(programs):
+                raise ProgramsError(f"{programs}: no program binaries found (*.so named by "
+                                    "program id)")  # fmt: skip
+        except ProgramsError as exc:
+            raise ConfigError([f"sim.programs: {exc}"]) from None
     sim = WorldConfig(seed=cfg["sim.seed"], slot_seconds=cfg["sim.slot_ms"] / 1000.0,
-                      competitors=cfg["sim.competitors"])  # fmt: skip
+                      competitors=cfg["sim.competitors"], programs=programs)  # fmt: skip
     session = FeedSession(
         sim_endpoints=cfg["sim.endpoints"],
         sim_grpc=cfg["sim.grpc"],
@@ -1023,6 +1073,29 @@ def _discover(args: argparse.Namespace) -> int:
     extra = f"; {found.dropped} under --min-liquidity left out" if found.dropped else ""
     print(f"wrote {len(found.pools)} pools to {out} ({found.requests} requests to {shown}{extra})")
     return 0
+
+
+def _programs_dump(args: argparse.Namespace) -> int:
+    """``arbscope programs dump`` (:mod:`arbscope.programs`): the node from ``--rpc`` or
+    the configuration; every failure one clear line."""
+    from .config import ConfigError, load
+    from .programs import dump
+
+    url, ca_file = args.rpc, args.ca_file
+    if url is None or ca_file is None:
+        try:
+            cfg = load(args.config)
+        except ConfigError as exc:
+            return _fail(str(exc))
+        ca_file = ca_file or cfg["feeds.ca_file"] or None
+        if url is None:
+            if not cfg["feeds.rpc"]:
+                return _fail("programs dump: give --rpc URL (or feeds.rpc in the "
+                             "configuration); `arbscope sim` prints a simulator's")  # fmt: skip
+            url = cfg["feeds.rpc"][0]
+    if not args.timeout > 0:
+        return _fail("--timeout must be positive")
+    return asyncio.run(dump(url, Path(args.out), args.program, args.timeout, ca_file))
 
 
 def _keygen(path: str) -> int:
@@ -1464,10 +1537,20 @@ def _sim(args: argparse.Namespace) -> int:
         except ValueError as exc:
             return _fail(f"--tls-cert: {exc}")
 
+    if args.programs:
+        from feeds.sim.bank import ProgramsError, find_programs
+
+        try:
+            if not find_programs(args.programs):
+                raise ProgramsError(f"{args.programs}: no program binaries found (*.so named "
+                                    "by program id)")  # fmt: skip
+        except ProgramsError as exc:
+            return _fail(f"--programs {exc}")
+
     async def serve() -> None:
         server = SimServer(
             (WorldConfig.mainnet_like if args.mainnet_like else WorldConfig)(
-                seed=args.seed, competitors=args.competitors
+                seed=args.seed, competitors=args.competitors, programs=args.programs or ""
             ),
             profiles,
             args.host,
@@ -1494,6 +1577,9 @@ def _sim(args: argparse.Namespace) -> int:
             except OSError as exc:
                 await server.stop()
                 raise SystemExit(_fail(f"--pools-out {args.pools_out}: {exc.strerror}")) from None
+        bank = server.chain.bank
+        for line in bank.describe() if bank is not None else ():  # stdout carries the URLs
+            print(f"arbscope sim: {line}", file=sys.stderr, flush=True)
         for i in infos:
             print(i.ws_url, flush=True)
             print(i.http_url, flush=True)
@@ -1513,6 +1599,10 @@ def _sim(args: argparse.Namespace) -> int:
                 loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         await server.stop()
+        if bank is not None:
+            st = server.chain.stats
+            print(f"arbscope sim: transactions run by the real programs {st.by_bank}, by the "
+                  f"simulator's own {st.by_python}", file=sys.stderr, flush=True)  # fmt: skip
 
     asyncio.run(serve())
     return 0

@@ -210,6 +210,9 @@ KEYS: tuple[Key, ...] = (
     Key("sim", "slot_ms", "float", 400.0, "slot length", lo=1, hi=60_000),
     Key("sim", "competitors", "int", 3, "competing arbitrageurs racing for the gaps "
         "(feeds.sim.competition: fast, mid, slow; 0: none)", lo=0, hi=3),
+    Key("sim", "programs", "path", None, "a folder of real program binaries (<program id>.so, "
+        "`arbscope programs dump`): the simulator runs transactions with them (LiteSVM), its "
+        "own programs for the rest", example="~/arbscope/programs"),
     Key("sim", "accept_tx", "bool", False, "the simulator accepts transactions (live trials; "
         "its faucet funds live.keypair)"),
 )  # fmt: skip

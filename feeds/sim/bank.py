@@ -17,6 +17,21 @@ made them). A durable nonce advanced in the bank stores LiteSVM's blockhash; the
 stores its own instead (:func:`feeds.sim.system.durable_nonce`), as a node stores the
 durable nonce of its bank's blockhash.
 
+What a node serves of a program (:func:`program_accounts`, layouts in
+:mod:`feeds.wire.loader`): the upgradeable loader's program account and its programdata
+account holding the ELF, or for the programs mainnet keeps on the older loader one
+executable account whose data is the ELF: what ``getAccountInfo`` shows and ``arbscope
+programs dump`` reads back.
+
+A binary older than the instruction arbscope sends (the shared AMM v4 binary predates
+``SwapBaseInV2``) must not fail every order: :meth:`Bank.probe` runs each venue's own swap
+(``Venue.sizing_swap``) on placeholder keys, and a program that refuses the instruction
+itself — the runtime's ``InvalidInstructionData``, or an Anchor program's
+``InstructionMissing`` / ``InstructionFallbackNotFound`` / ``InstructionDidNotDeserialize``
+(anchor-lang ``ErrorCode`` 100 to 103), all raised before any account is read — cannot run
+arbscope's swap: the bank refuses it (:attr:`Bank.refused`, with the reason) and its
+transactions stay on the simulator's own programs.
+
 Nothing here does I/O but reading the folder once; the bank is pure computation.
 """
 
@@ -28,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..wire import loader
 from .state import Account
 
 # the file names of the programs' public test artifacts (``../shared/programs/README.md``)
@@ -58,6 +74,9 @@ BUILTINS = frozenset((
     "Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo",
 ))  # fmt: skip
 SYSVARS_PREFIX = "Sysvar"  # the sysvars are the bank's own (the clock set from the world's)
+# Anchor's refusals of an instruction's data (anchor-lang ErrorCode): InstructionMissing,
+# InstructionFallbackNotFound, InstructionDidNotDeserialize, InstructionDidNotSerialize
+ANCHOR_INSTRUCTION_ERRORS = frozenset((100, 101, 102, 103))
 
 
 class ProgramsError(ValueError):
@@ -151,9 +170,45 @@ def _pascal(text: str) -> str:
     return "".join(p.capitalize() for p in text.lower().split("_"))
 
 
+def program_accounts(
+    program_id: str, elf: bytes, slot: int, authority: str | None, rent: Any
+) -> dict[str, Account]:
+    """The accounts a node holds for a deployed program, as mainnet shows them
+    (:func:`feeds.wire.loader.program_accounts`: the upgradeable loader's program and
+    programdata accounts, or one older loader's account holding the ELF).
+    ``rent(size)``: the rent-exempt lamports of an account of that size."""
+    return {
+        k: Account(*v)
+        for k, v in loader.program_accounts(program_id, elf, slot, authority, rent).items()
+    }
+
+
+def refusal(err: Any, anchor: bool) -> str | None:
+    """Why a program refused an instruction's data itself, from the error of the first
+    instruction (None: it went on to read its accounts, so it knows the instruction):
+    the runtime's ``InvalidInstructionData``, or one of Anchor's instruction errors
+    (:data:`ANCHOR_INSTRUCTION_ERRORS`) from an Anchor program."""
+    if not isinstance(err, dict) or "InstructionError" not in err:
+        return None
+    detail = err["InstructionError"][1]
+    if detail == "InvalidInstructionData":
+        return "InvalidInstructionData"
+    if anchor and isinstance(detail, dict) and detail.get("Custom") in ANCHOR_INSTRUCTION_ERRORS:
+        names = {
+            100: "InstructionMissing",
+            101: "InstructionFallbackNotFound",
+            102: "InstructionDidNotDeserialize",
+            103: "InstructionDidNotSerialize",
+        }
+        return f"Anchor {detail['Custom']} {names[detail['Custom']]}"
+    return None
+
+
 class Bank:
     """LiteSVM with the programs of ``programs`` (program id -> ELF bytes) loaded at
-    their ids. :meth:`execute` runs one transaction on the accounts it is given."""
+    their ids. :meth:`execute` runs one transaction on the accounts it is given.
+    ``refused``: the loaded programs the bank does not run, with the reason
+    (:meth:`probe`)."""
 
     def __init__(self, programs: Mapping[str, bytes], origin: Mapping[str, str] | None = None):
         from solders.litesvm import LiteSVM
@@ -167,6 +222,8 @@ class Bank:
             self._svm.add_program(Pubkey.from_string(pid), bytes(elf))
             where = (origin or {}).get(pid, "")
             self.loaded[pid] = Program(pid, hashlib.sha256(elf).hexdigest(), where, len(elf))
+        self.elf: dict[str, bytes] = {k: bytes(v) for k, v in programs.items()}
+        self.refused: dict[str, str] = {}
         self.runs = 0
 
     @classmethod
@@ -183,10 +240,70 @@ class Bank:
         return cls({k: p.read_bytes() for k, p in found.items()},
                    {k: str(p) for k, p in found.items()})  # fmt: skip
 
+    def describe(self) -> list[str]:
+        """One line per loaded program (id, file, sha256), then one per refused program
+        (the file, its sha256, why): what the simulator says at start."""
+        out = [f"program {p.program_id} {p.path or '(bytes)'} sha256 {p.sha256}"
+               for p in self.loaded.values()]  # fmt: skip
+        for pid, why in self.refused.items():
+            p = self.loaded[pid]
+            out.append(f"program {pid} not run: {p.path or '(bytes)'} (sha256 {p.sha256}) "
+                       f"{why}; its pools stay on the simulator's own program")  # fmt: skip
+        return out
+
     def runs_program(self, program_id: str) -> bool:
         """Whether the bank can run ``program_id`` (a loaded binary or one LiteSVM
-        carries)."""
+        carries, and not one it refused)."""
+        if program_id in self.refused:
+            return False
         return program_id in self.loaded or program_id in BUILTINS
+
+    def probe(self, venues: Iterable[Any]) -> dict[str, str]:
+        """Refuse every loaded DEX program that cannot run the swap arbscope builds for
+        it (see the module doc): its venue's ``sizing_swap`` — the SPL Token form and
+        the Token-2022 one, where the venue builds another — on placeholder keys, in a
+        transaction of its own from a funded payer; a refusal of the instruction data
+        is kept in :attr:`refused` (program id -> why, naming the instruction's first
+        bytes). The newly refused programs are returned."""
+        from solders.hash import Hash
+        from solders.keypair import Keypair
+        from solders.message import MessageV0
+        from solders.pubkey import Pubkey
+        from solders.transaction import VersionedTransaction
+
+        payer = Keypair.from_seed(hashlib.sha256(b"arbscope-bank-probe").digest())
+        me = str(payer.pubkey())
+
+        def key(*parts: object) -> str:
+            seed = hashlib.sha256(":".join(map(str, ("arbscope-probe", *parts))).encode())
+            return str(Pubkey(seed.digest()))
+
+        token, token22 = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA", (
+            "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb")  # fmt: skip
+        found: dict[str, str] = {}
+        for v in venues:
+            pid = v.program
+            if pid not in self.loaded or pid in self.refused:
+                continue
+            keys = [key(v.name, i) for i in range(8)]
+            shapes: dict[bytes, Any] = {}
+            for programs in ((token, token), (token22, token22)):
+                ix = v.sizing_swap(me, keys, key("source"), key("dest"), key("mint-in"),
+                                   key("mint-out"), programs)  # fmt: skip
+                shapes.setdefault(bytes(ix.data)[:8], ix)
+            for head, ix in shapes.items():
+                msg = MessageV0.try_compile(payer.pubkey(), [ix], [], Hash.default())
+                tx = VersionedTransaction(msg, [payer])
+                names = [str(k) for k in msg.account_keys]
+                out = self.execute(tx, names, {me: Account(SYSTEM_PROGRAM, b"", 10**9)},
+                                   commit=False)  # fmt: skip
+                why = refusal(out.err, bool(v.anchor))
+                if why is not None:
+                    found[pid] = (f"refuses arbscope's {v.name} swap (instruction data "
+                                  f"{head.hex()}...) with {why}")  # fmt: skip
+                    break
+        self.refused.update(found)
+        return found
 
     def programs_of(self, tx: Any, keys: list[str]) -> list[str]:
         """The programs ``tx``'s top-level instructions invoke (``keys``: its resolved
@@ -270,6 +387,8 @@ class Bank:
             meta = out.meta()
             got = {str(k): a for k, a in out.post_accounts()}
             for k in keys:
+                if k in self.loaded or k in BUILTINS or k.startswith(SYSVARS_PREFIX):
+                    continue  # the bank's own, as after a committed run
                 a = got.get(k)
                 if a is None:
                     post[k] = self._get(k)

@@ -39,6 +39,18 @@ transaction, run against the :class:`~feeds.sim.world.World`'s accounts.
 - **All or nothing**: a failing instruction undoes every change the transaction made
   except the fee (and a durable nonce's advance). ``simulateTransaction`` always undoes
   everything.
+- **The real programs** (``bank``, :class:`feeds.sim.bank.Bank`: LiteSVM with the
+  binaries of ``arbscope sim --programs DIR``): once the checks above pass, a transaction
+  whose every top-level program the bank runs (and one of them a loaded binary) runs
+  there, on the world's accounts: what it leaves is written back (closed accounts
+  removed; the writable ones notified), its logs, compute units, fee and error are the
+  bank's, a pool it touched has the simulator's own state of it read back from the bytes
+  (``SimVenue.load``), and a durable nonce it advanced holds the chain's durable nonce
+  (LiteSVM stores its own blockhash's). A failure is the node's: everything undone but
+  the fee and the nonce's advance. Any other transaction (a program without a binary,
+  such as PumpSwap's, or one whose binary refuses arbscope's swap, :meth:`Bank.probe`)
+  runs whole on the simulator's Python programs; :class:`ChainStats` counts both. The
+  bank keeps nothing between runs: the world is the ledger.
 - **Landing**: ``sendTransaction`` queues; the transaction runs at the start of the next
   slot (before the market's own trades) and its status is kept for
   ``getSignatureStatuses`` and ``signatureSubscribe``. A Jito bundle (up to 5
@@ -77,7 +89,7 @@ from . import system as SYS
 from . import token as T
 from .layouts import TOKEN_ACCOUNT_LEN
 from .state import Account
-from .world import SwapQuote, World, rent_exempt
+from .world import SYSVAR_CLOCK, SwapQuote, World, rent_exempt
 
 BLOCKHASH_SLOTS = 150  # a blockhash is valid this many slots (MAX_PROCESSING_AGE)
 MAX_BASE64_SIZE = 1644  # PACKET_DATA_SIZE in base64
@@ -218,15 +230,28 @@ class ChainStats:
     landed: int = 0
     failed: int = 0  # landed with an error (fee charged) or a bundle that did not land
     rejected: int = 0  # refused before queueing (signature, preflight, bad encoding)
+    # transactions executed (simulated or landed) by the real programs (the bank) and by
+    # the simulator's own Python programs
+    by_bank: int = 0
+    by_python: int = 0
+
+
+# the upgrade authority the simulator shows for the programs it serves from a programs
+# folder (a key of its own, named by this and the program id; mainnet's authority and
+# deployment slot are not in the binaries: they show the world's first slot)
+PROGRAM_AUTHORITY_NAME = "program-upgrade-authority"
 
 
 @dataclass
 class Chain:
     """Transactions against ``world`` (see the module doc). ``accept`` False: the
-    simulator refuses every transaction method (the default: it is a market feed)."""
+    simulator refuses every transaction method (the default: it is a market feed).
+    ``bank``: the real programs (:class:`feeds.sim.bank.Bank`), or None: the simulator's
+    own programs run everything."""
 
     world: World
     accept: bool = False
+    bank: Any = None
     stats: ChainStats = field(default_factory=ChainStats)
 
     def __post_init__(self) -> None:
@@ -250,6 +275,28 @@ class Chain:
         self.world.chain = self
         for tip in I.JITO_TIP_ACCOUNTS:  # as on mainnet: they exist (tips only credit them)
             self.world.accounts.setdefault(tip, Account(I.JITO_TIP_PROGRAM, b"", 10**9))
+        # every account of a pool (itself, its vaults, its arrays) -> the pool
+        self._pool_of: dict[str, Any] = {}
+        for p in self.world.pools:
+            for k in (p.address, p.vault_a, p.vault_b, *p.tick_arrays):
+                self._pool_of.setdefault(k, p)
+        if self.bank is not None:
+            self._serve_programs()
+
+    def _serve_programs(self) -> None:
+        """The bank's programs: the DEX binaries that cannot run arbscope's swaps
+        refused (:meth:`Bank.probe`), and every loaded program's accounts in the world as
+        a node serves them (:func:`feeds.sim.bank.program_accounts`: deployed at the
+        world's first slot, its upgrade authority a key of the simulator's)."""
+        from .bank import program_accounts
+        from .state import sim_key
+
+        self.bank.probe(venues.VENUES)
+        w = self.world
+        for pid, elf in self.bank.elf.items():
+            authority = sim_key(PROGRAM_AUTHORITY_NAME, pid)
+            accounts = program_accounts(pid, elf, w.config.first_slot, authority, rent_exempt)
+            w.accounts.update(accounts)
 
     # ------------------------------------------------------------ blockhashes
     def blockhash(self, slot: int) -> str:
@@ -339,10 +386,12 @@ class Chain:
         for k in keys:
             a = w.accounts.get(k)
             accounts[k] = None if a is None else replace(a)
+        # the pools of these accounts (a vault's, an array's too: the real programs'
+        # runs read a pool back from any of its accounts)
         pools = {
-            k: (replace(p.spec), p.record, p.fees_a, p.fees_b)
+            p.address: (replace(p.spec), p.record, p.fees_a, p.fees_b)
             for k in keys
-            if (p := w.by_address.get(k)) is not None
+            if (p := self._pool_of.get(k) or w.by_address.get(k)) is not None
         }
         return _Snapshot(accounts, pools, len(w._touched))
 
@@ -453,6 +502,12 @@ class Chain:
         writables = frozenset(
             [k for j, k in enumerate(static) if is_writable(msg, j)] + list(loaded[0])
         )
+        if self.bank is not None and self.bank.can_run(tx, keys) and not self._spent_nonce(
+            msg, keys
+        ):  # fmt: skip
+            return self._run_bank(tx, keys, loaded, writables, nonce, snap, commit,
+                                  want_accounts)  # fmt: skip
+        self.stats.by_python += 1
         w.credit_lamports(payer, -fee)
         logs: list[str] = []
         programs: list[str] = []
@@ -502,6 +557,96 @@ class Chain:
         if not commit:
             self._restore(snap)
         return Outcome(sig, err, logs, units, fee, programs, accounts_after, True, loaded)
+
+    def _run_bank(
+        self, tx: VersionedTransaction, keys: list[str],
+        loaded: tuple[tuple[str, ...], tuple[str, ...]], writables: frozenset[str],
+        nonce: tuple[str, SYS.NonceData] | None, snap: _Snapshot, commit: bool,
+        want_accounts: list[str] | None,
+    ) -> Outcome:  # fmt: skip
+        """Run ``tx`` (its checks made) with the real programs (see the module doc)."""
+        w = self.world
+        sig = str(tx.signatures[0])
+        msg = tx.message
+        tables = {str(t.account_key): w.accounts[str(t.account_key)]
+                  for t in getattr(msg, "address_table_lookups", ())
+                  if str(t.account_key) in w.accounts}  # fmt: skip
+        self.bank.set_clock_bytes(w.accounts[SYSVAR_CLOCK].data)
+        res = self.bank.execute(tx, keys, w.accounts, tables, commit=False)
+        self.stats.by_bank += 1
+        if res.err is None:
+            self._adopt(res.post, writables)
+        else:  # a failure: nothing of it but the fee and the durable nonce's advance
+            w.credit_lamports(keys[0], -res.fee)
+            if nonce is not None:
+                self._advance_nonce(*nonce)
+        accounts_after = None
+        if want_accounts is not None:
+            accounts_after = [
+                w.accounts[k].value() if k in w.accounts else None for k in want_accounts
+            ]
+        if not commit:
+            self._restore(snap)
+        programs = self.bank.programs_of(tx, keys)
+        return Outcome(sig, res.err, res.logs, res.units, res.fee, programs, accounts_after,
+                       True, loaded)  # fmt: skip
+
+    def _adopt(self, post: dict[str, Account | None], writables: frozenset[str]) -> None:
+        """Make the world what the bank left: every account written back (a closed one
+        removed), the writable ones notified (but one that was never there and still is
+        not); a durable nonce the bank stored holds the chain's instead; the pools of the
+        accounts that changed read back."""
+        w = self.world
+        changed: list[str] = []
+        for k, acc in post.items():
+            before = w.accounts.get(k)
+            if acc is None:
+                if before is None:
+                    continue  # named, never there (an array nobody made): nothing stored
+                del w.accounts[k]
+                changed.append(k)
+            else:
+                if acc.owner == SYSTEM_PROGRAM and len(acc.data) >= SYS.NONCE_LEN:
+                    acc = self._own_nonce(before, acc)
+                if before is None or before != acc:
+                    changed.append(k)
+                w.accounts[k] = acc
+            if k in writables:
+                w._touched.append(k)
+        for p in {id(p): p for k in changed if (p := self._pool_of.get(k)) is not None}.values():
+            load = venues.by_kind(p.kind).sim.load
+            if load is not None:
+                load(w, p)
+
+    def _own_nonce(self, before: Account | None, acc: Account) -> Account:
+        """``acc`` (a system account the bank left) with the chain's durable nonce where
+        the bank stored a new one (an advance, an initialization)."""
+        v = SYS.read_versions(acc.data)
+        if v is None or v.data is None:
+            return acc
+        old = None if before is None else SYS.read_versions(before.data)
+        if old is not None and old.data is not None and old.data.nonce == v.data.nonce:
+            return acc
+        nxt = SYS.nonce_account_data(v.data.authority,
+                                     SYS.durable_nonce(self.latest_blockhash()[0]))  # fmt: skip
+        return Account(acc.owner, nxt + acc.data[len(nxt) :], acc.lamports, acc.executable)
+
+    def _spent_nonce(self, msg: Any, keys: list[str]) -> bool:
+        """Whether ``msg`` advances a nonce already advanced in this slot (the bank's
+        blockhash is new every run, so it would not refuse it: the simulator's own system
+        program does, ``nonce can only advance once per slot``)."""
+        now = SYS.durable_nonce(self.latest_blockhash()[0])
+        for ix in msg.instructions:
+            if keys[ix.program_id_index] != SYSTEM_PROGRAM:
+                continue
+            data, idx = bytes(ix.data), bytes(ix.accounts)
+            if data[:4] != SYS.ADVANCE.to_bytes(4, "little") or not idx:
+                continue
+            acc = self.world.accounts.get(keys[idx[0]])
+            v = None if acc is None else SYS.read_versions(acc.data)
+            if v is not None and v.data is not None and v.data.nonce == now:
+                return True
+        return False
 
     def lookups(self, msg: Any, slot: int | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """A v0 message's looked-up addresses (writable, readonly) at ``slot`` (default:

@@ -1015,7 +1015,14 @@ class SimServer:
         # or (certificate chain file, key file or None when the chain file holds it)
         self.tls = server_context(*tls) if isinstance(tls, tuple) else tls
         self.world = World(config)
-        self.chain = Chain(self.world, accept_transactions)
+        # the real programs as the chain's bank (``WorldConfig.programs``: a folder of
+        # binaries; feeds.sim.bank.ProgramsError for one that cannot be used)
+        bank = None
+        if self.world.config.programs:
+            from .bank import Bank
+
+            bank = Bank.from_folder(self.world.config.programs)
+        self.chain = Chain(self.world, accept_transactions, bank)
         self.tx_delay_s = 0.0  # answer simulate/send this much later (a slow node)
         # the block engines' rate-limit clock (seconds; tests drive their own)
         self.jito_clock: Callable[[], float] = time.monotonic
@@ -1047,7 +1054,11 @@ class SimServer:
 
     async def start(self) -> list[EndpointInfo]:
         """Listen (consecutive ports from ``port`` when it is set, ephemeral otherwise)
-        and start the slot clock; the endpoints' URLs."""
+        and start the slot clock; the endpoints' URLs. The log says which real programs
+        run its transactions (and which binaries it refused), one line each."""
+        bank = self.chain.bank
+        for line in bank.describe() if bank is not None else ():
+            log.info("simulator: %s", line)
         for i, ep in enumerate(self.endpoints):
             await ep.start(self.host, self.port + i if self.port else 0, self.tls)
             if self.grpc:
@@ -1075,6 +1086,10 @@ class SimServer:
 
     async def stop(self) -> None:
         self.running = False
+        st = self.chain.stats
+        if self.chain.bank is not None:  # the split, said once at the end
+            log.info("simulator: transactions run by the real programs %d, by its own %d",
+                     st.by_bank, st.by_python)  # fmt: skip
         if self._clock is not None:
             self._clock.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -1364,8 +1379,13 @@ class SimServer:
         if method == "getSignatureStatuses":
             return {"context": self.context(), "value": c.signature_statuses(params)}
         if method == "simInfo":
+            programs = [] if c.bank is None else [
+                {"programId": p.program_id, "file": p.path, "sha256": p.sha256,
+                 "refused": c.bank.refused.get(p.program_id)}
+                for p in c.bank.loaded.values()
+            ]  # fmt: skip
             return {"acceptsTransactions": c.accept, "slotSeconds": self.slot_seconds,
-                    "stats": dataclasses.asdict(c.stats)}  # fmt: skip
+                    "stats": dataclasses.asdict(c.stats), "programs": programs}  # fmt: skip
         if method == "simulateTransaction":
             return {"context": self.context(), "value": c.simulate(params)}
         if method == "simulateBundle":  # a jito-solana node's

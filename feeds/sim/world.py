@@ -144,6 +144,9 @@ class WorldConfig:
     # roster race for the pools knocked off their price (0: none; its own draws, so the
     # market's are the same either way)
     competitors: int = 0
+    # a folder of real program binaries (``arbscope sim --programs DIR``): the server's
+    # chain runs transactions with them as its bank (:mod:`feeds.sim.bank`); "" none
+    programs: str = ""
 
     @classmethod
     def mainnet_like(cls, **kw: Any) -> WorldConfig:

@@ -176,6 +176,11 @@ class SimVenue:
     # ``feeds.sim.token.TRANSFER_HOOK_INCORRECT_ACCOUNT``); None: the runtime refuses
     # it with ``MissingAccount`` before the program runs
     hook_error: int | None = None
+    # the simulator's own state of a pool (its record, its spec's reserves or price and
+    # ticks, the venue's state such as a pair's bins, ``fees_a``/``fees_b``) read back
+    # from its accounts' bytes in the world: called after the real programs (``arbscope
+    # sim --programs``) wrote them, so the market's own trades go on from what they left
+    load: Callable[[World, Pool], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)

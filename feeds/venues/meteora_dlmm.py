@@ -610,6 +610,32 @@ DISCOVERY = Discoverable(
 )
 
 
+def _load(world: World, pool: Pool) -> None:
+    """``SimVenue.load``: the pair read back from its accounts: ``LbPair``, its active
+    bin, and the bins of its bin arrays as the market keeps them (the Python program
+    keeps no fees apart: ``fees_a``/``fees_b`` are left as they are)."""
+    acc = world.accounts[pool.address]
+    r = decode_pool(world.eng, acc.data, acc.owner)
+    pool.record = r
+    arrays: dict[int, tuple[str, list[list[int]]]] = {}
+    for a in pool.tick_arrays:
+        data = world.accounts[a].data if a in world.accounts else b""
+        if len(data) != BIN_ARRAY_LEN:
+            continue
+        bins = []
+        for i in range(BINS_PER_ARRAY):
+            o = 56 + BIN_LEN * i
+            ax, ay = struct.unpack_from("<QQ", data, o)
+            price = int.from_bytes(data[o + 16 : o + 32], "little")
+            liq = int.from_bytes(data[o + 32 : o + 48], "little")
+            (open_,) = struct.unpack_from("<Q", data, o + 112)
+            (processed,) = struct.unpack_from("<Q", data, o + 128)
+            bins.append([ax, ay, price, liq, open_, processed, data[o + 140]])
+        arrays[struct.unpack_from("<q", data, 8)[0]] = (a, bins)
+    pool.spec.state = DlmmMarket(arrays)
+    pool.spec.tick_current = int(r.active_id)
+
+
 VENUE = Venue(
     ids=IDS,
     decode_pool=decode_pool,
@@ -622,6 +648,7 @@ VENUE = Venue(
     fresh_state=True,
     anchor=True,
     sim=SimVenue(
+        load=_load,
         check=_check,
         quote_error=_quote_error,
         no_output_error=6039,  # InsufficientOutAmount: a swap that pays nothing

@@ -733,6 +733,23 @@ DISCOVERY = Discoverable(
 # rent-exempt minimums: (128 + size) * 3480 * 2 lamports (heap.rs: "Costs 0.636 SOL")
 RENT = {size: (128 + size) * 6_960 for size in (MARKET_LEN, ob.BOOKSIDE_LEN, ob.EVENT_HEAP_LEN)}
 
+
+def _load(world: World, pool: Pool) -> None:
+    """``SimVenue.load``: the market read back from its accounts: ``Market``, its book
+    sides and event heap (a new ``Book``: the runtime's undo keeps the old one); the
+    makers' own parameters stay."""
+    b = _book(pool)
+    data = world.accounts[pool.address].data
+    new = dataclasses.replace(
+        b, market=market_state(decode_pool(world.eng, data, PROGRAM)),
+        bids=ob.BookSide(world.accounts[b.bids_address].data),
+        asks=ob.BookSide(world.accounts[b.asks_address].data),
+        heap=ob.EventHeap(world.accounts[b.heap_address].data),
+    )  # fmt: skip
+    pool.spec.state = new
+    pool.record = _record(world, new)
+
+
 VENUE = Venue(
     ids=IDS,
     decode_pool=decode_pool,
@@ -746,6 +763,7 @@ VENUE = Venue(
     exact_buy=True,  # a buy takes the lots of its minimum, fill-or-kill
     anchor=True,
     sim=SimVenue(
+        load=_load,
         check=_check,
         quote_error=lambda text: INVALID_INPUT_LOTS_SIZE,
         no_output_error=WOULD_EXECUTE_PARTIALLY,

@@ -511,6 +511,35 @@ DISCOVERY = Discoverable(
 )
 
 
+def _load(world: World, pool: Pool) -> None:
+    """``SimVenue.load``: the pool read back from its accounts: the ``Whirlpool`` (price,
+    tick, liquidity, spacing, fee) and the initialized ticks of its tick arrays (the
+    Python program keeps no fees apart: ``fees_a``/``fees_b`` are left as they are)."""
+    from dataclasses import fields
+
+    acc = world.accounts[pool.address]
+    r = decode_pool(world.eng, acc.data, acc.owner)
+    # the world's record is the dataclass (the extension's Whirlpool is its own type,
+    # which ``replace`` does not take)
+    r = D.Whirlpool(*(getattr(r, f.name) for f in fields(D.Whirlpool)))
+    pool.record = r
+    s = pool.spec
+    s.sqrt_price_x64, s.tick_current = int(r.sqrt_price), int(r.tick_current_index)
+    s.liquidity, s.tick_spacing, s.fee_rate = int(r.liquidity), int(r.tick_spacing), int(r.fee_rate)
+    ticks: list[tuple[int, int]] = []
+    for ta in pool.tick_arrays:
+        data = world.accounts[ta].data if ta in world.accounts else b""
+        if len(data) != FIXED_TICK_ARRAY_LEN:
+            continue
+        start = int.from_bytes(data[8:12], "little", signed=True)
+        for i in range(TICK_ARRAY_SIZE):
+            off = 12 + TICK_LEN * i
+            if data[off]:
+                net = int.from_bytes(data[off + 1 : off + 17], "little", signed=True)
+                ticks.append((start + i * s.tick_spacing, net))
+    s.ticks = sorted(ticks)
+
+
 VENUE = Venue(
     ids=IDS,
     decode_pool=decode_pool,
@@ -523,6 +552,7 @@ VENUE = Venue(
     fresh_state=True,
     anchor=True,
     sim=SimVenue(
+        load=_load,
         check=_check,
         quote_error=_quote_error,
         no_output_error=6035,  # ZeroTradableAmount

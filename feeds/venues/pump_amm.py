@@ -672,6 +672,21 @@ DISCOVERY = Discoverable(
 )
 
 
+def _load(world: World, pool: Pool) -> None:
+    """``SimVenue.load``: the pool read back from its accounts: the ``Pool``, the
+    reserves (its vaults), what its fee rates depend on (a canonical pool, a coin
+    creator, the base mint's supply)."""
+    acc = world.accounts[pool.address]
+    r = decode_pool(world.eng, acc.data, acc.owner)
+    pool.record = r
+    s = pool.spec
+    s.reserve_a, s.reserve_b = world.balance(pool.vault_a), world.balance(pool.vault_b)
+    supply = int.from_bytes(world.accounts[r.base_mint].data[36:44], "little")
+    canonical = r.creator == pump_pool_authority(r.base_mint)
+    s.state = SpecState(world.venue_state[IDS.name], canonical,
+                        r.coin_creator not in (None, ZERO_KEY), r.quote_mint, supply)  # fmt: skip
+
+
 VENUE = Venue(
     ids=IDS,
     decode_pool=decode_pool,
@@ -686,6 +701,7 @@ VENUE = Venue(
     fresh_state=False,
     anchor=True,
     sim=SimVenue(
+        load=_load,
         check=_check,
         quote_error=lambda text: 6023,  # Overflow
         no_output_error=6002,  # ZeroQuoteAmount: a sell whose fees eat its output

@@ -292,6 +292,19 @@ DISCOVERY = Discoverable(
 )
 
 
+def _load(world: World, pool: Pool) -> None:
+    """``SimVenue.load``: the pool read back from its accounts: ``AmmInfo``, the pnl it
+    owes (the vaults' part that is not reserves), the reserves, the swap fee."""
+    acc = world.accounts[pool.address]
+    r = decode_pool(world.eng, acc.data, acc.owner)
+    pool.record = r
+    pool.fees_a, pool.fees_b = int(r.need_take_pnl_coin), int(r.need_take_pnl_pc)
+    s = pool.spec
+    s.reserve_a = world.balance(pool.vault_a) - pool.fees_a
+    s.reserve_b = world.balance(pool.vault_b) - pool.fees_b
+    s.fee_num, s.fee_den = int(r.swap_fee_numerator), int(r.swap_fee_denominator)
+
+
 VENUE = Venue(
     ids=IDS,
     decode_pool=decode_pool,
@@ -304,6 +317,7 @@ VENUE = Venue(
     fresh_state=False,
     anchor=False,
     sim=SimVenue(
+        load=_load,
         check=_check,
         quote_error=lambda text: 29,  # InvalidInput
         no_output_error=29,

@@ -599,6 +599,34 @@ DISCOVERY = Discoverable(
 )
 
 
+def _load(world: World, pool: Pool) -> None:
+    """``SimVenue.load``: the pool read back from its accounts: ``PoolState`` (price,
+    tick, liquidity, spacing), its ``AmmConfig``'s trade fee, the initialized ticks
+    (liquidity gross above 0) of its tick arrays (the Python program keeps no fees
+    apart: ``fees_a``/``fees_b`` are left as they are)."""
+    acc = world.accounts[pool.address]
+    r = decode_pool(world.eng, acc.data, acc.owner)
+    pool.record = r
+    s = pool.spec
+    s.sqrt_price_x64, s.tick_current = int(r.sqrt_price_x64), int(r.tick_current)
+    s.liquidity, s.tick_spacing = int(r.liquidity), int(r.tick_spacing)
+    cfg = world.accounts[r.amm_config]
+    s.fee_rate = int(world.eng.decode_raydium_clmm_config(cfg.data, cfg.owner).trade_fee_rate)
+    ticks: list[tuple[int, int]] = []
+    for ta in pool.tick_arrays:
+        data = world.accounts[ta].data if ta in world.accounts else b""
+        if len(data) != TICK_ARRAY_LEN:
+            continue
+        for i in range(TICK_ARRAY_SIZE):
+            off = 44 + TICK_LEN * i
+            if int.from_bytes(data[off + 20 : off + 36], "little"):
+                tick = int.from_bytes(data[off : off + 4], "little", signed=True)
+                ticks.append(
+                    (tick, int.from_bytes(data[off + 4 : off + 20], "little", signed=True))
+                )
+    s.ticks = sorted(ticks)
+
+
 VENUE = Venue(
     ids=IDS,
     decode_pool=decode_pool,
@@ -611,6 +639,7 @@ VENUE = Venue(
     fresh_state=True,
     anchor=True,
     sim=SimVenue(
+        load=_load,
         check=_check,
         quote_error=_quote_error,
         no_output_error=6022,  # TooSmallInputOrOutputAmount

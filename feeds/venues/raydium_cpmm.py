@@ -448,6 +448,23 @@ DISCOVERY = Discoverable(
 )
 
 
+def _load(world: World, pool: Pool) -> None:
+    """``SimVenue.load``: the pool read back from its accounts: ``PoolState``, the fees it
+    owes (protocol, fund, creator: in the vaults, not reserves), the reserves, the trade
+    fee of its ``AmmConfig``."""
+    acc = world.accounts[pool.address]
+    r = decode_pool(world.eng, acc.data, acc.owner)
+    pool.record = r
+    va, vb = world.balance(pool.vault_a), world.balance(pool.vault_b)
+    ra, rb = _reserves(r, va, vb)
+    pool.fees_a, pool.fees_b = va - ra, vb - rb
+    s = pool.spec
+    s.reserve_a, s.reserve_b = ra, rb
+    cfg = world.accounts[r.amm_config]
+    s.fee_num = int(world.eng.decode_raydium_amm_config(cfg.data, cfg.owner).trade_fee_rate)
+    s.fee_den = 1_000_000
+
+
 VENUE = Venue(
     ids=IDS,
     decode_pool=decode_pool,
@@ -460,6 +477,7 @@ VENUE = Venue(
     fresh_state=False,
     anchor=True,
     sim=SimVenue(
+        load=_load,
         check=_check,
         quote_error=lambda text: 6003,  # InvalidInput
         no_output_error=ANCHOR_REQUIRE_GT,  # require_gt!(amount_received, 0)
