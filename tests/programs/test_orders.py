@@ -74,9 +74,9 @@ GROUPS: dict[str, tuple[frozenset[str], Callable[[Sequence[str]], bool]]] = {
 # oracle account the programs read (3007 AccountOwnedByWrongProgram), being fixed
 # (../shared/programs/README.md)
 NOT_YET = {
-    g: "the world's CP-Swap, CLMM and DLMM pools lack the observation / oracle accounts "
+    g: "the world's CLMM and DLMM pools lack the observation / oracle accounts "
     "their programs read (3007): fixed on another branch"
-    for g in ("cpmm", "clmm", "dlmm", "mixed")
+    for g in ("clmm", "dlmm", "mixed")
 }
 # (hops, how it is sent); 1 hop: a single swap out of the base (its minimum, as live
 # sets a cycle's last, is at least the amount in). The Whirlpool group (its binary runs
