@@ -16,6 +16,7 @@ skips with the reason.
 
 from __future__ import annotations
 
+import os
 import types
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -36,7 +37,19 @@ from feeds.sim.world import SYSVAR_CLOCK, World, WorldConfig
 from feeds.wire import instructions as I
 
 ROOT = Path(__file__).resolve().parents[2]
-PROGRAMS = ROOT.parent / "shared" / "programs"
+
+
+def _programs_folder() -> Path:
+    """``ARBSCOPE_PROGRAMS`` when set, else ``shared/programs`` beside the checkout (or
+    beside its parent: a git worktree under ``wt/``)."""
+    named = os.environ.get("ARBSCOPE_PROGRAMS")
+    if named:
+        return Path(named)
+    near = [d / "shared" / "programs" for d in (ROOT.parent, ROOT.parent.parent)]
+    return next((p for p in near if p.is_dir()), near[0])
+
+
+PROGRAMS = _programs_folder()
 QUIET = {"trades_per_slot": 0, "dislocation_rate": 0.0}
 
 
@@ -84,6 +97,14 @@ class Judge:
     def balance(self, mint: str) -> int:
         t = self.world.token_account(self.ata(mint))
         return -1 if t is None else t.amount
+
+    def advance(self, seconds: float) -> None:
+        """Move the chain's clock about ``seconds`` on (at least a slot) with nothing
+        traded in between: the world's slot and Clock sysvar, a blockhash of the new
+        slot (what a time-dependent program reads: a DLMM pair's fee decays)."""
+        self.world.slot += max(1, round(seconds / self.world.config.slot_seconds))
+        self.world._write_clock()
+        self.chain._record_slot(self.world.slot)
 
     # ------------------------------------------------------------ what live builds
     def leg(self, pool: Pool, mint_in: str, amount: int, minimum: int = 0) -> venues.Leg:

@@ -368,14 +368,15 @@ class DlmmState:
 class SwapResult:
     """The program's exact-in swap: output, fee and protocol fee, the active bin and the
     volatility state after, and per bin filled ``(id, input used net of an input fee,
-    output before an output fee)``."""
+    output before an output fee, the bin's fee, its protocol part, its market makers' part
+    after the protocol's)``."""
 
     amount_out: int
     fee: int
     protocol_fee: int
     active_id: int
     v: tuple[int, int, int, int]
-    fills: tuple[tuple[int, int, int], ...]
+    fills: tuple[tuple[int, int, int, int, int, int], ...]
 
 
 class _Missing(Exception):
@@ -409,15 +410,17 @@ def _fill(amount: int, max_out: int, price: int, swap_for_y: bool) -> tuple[int,
     return amount, 0, amount_out_for(amount, price, swap_for_y)
 
 
-def _split_protocol_fee(fee: int, share: int, mm_in: int, total_in: int) -> int:
+def _split_protocol_fee(fee: int, share: int, mm_in: int, total_in: int) -> tuple[int, int]:
+    """The protocol's part of a bin's fee and the market makers' part after it."""
     if total_in == 0 or fee == 0:
-        return 0
+        return 0, 0
     mm_fee = _fit((fee * mm_in + total_in - 1) // total_in, _U64)
     lo_total = fee - mm_fee
     if lo_total < 0:
         raise _Fails
     lo_fee = lo_total * 5_000 // 10_000
-    return _fit(lo_total - lo_fee + mm_fee * share // 10_000, _U64)
+    mm_protocol = _fit(mm_fee * share // 10_000, _U64)
+    return _fit(lo_total - lo_fee + mm_protocol, _U64), _fit(mm_fee - mm_protocol, _U64)
 
 
 def _active(s: DlmmState) -> bool:
@@ -444,7 +447,7 @@ def _swap(s: DlmmState, amount: int, swap_for_y: bool) -> SwapResult:
     active = s.active_id
     left = amount
     out_total = fee_total = protocol_total = 0
-    fills: list[tuple[int, int, int]] = []
+    fills: list[tuple[int, int, int, int, int, int]] = []
     while left > 0:
         start = bin_array_index(active)
         found = _next_array(s.bitmap, start, swap_for_y)
@@ -500,13 +503,13 @@ def _swap(s: DlmmState, amount: int, swap_for_y: bool) -> SwapResult:
                 if not fee_on_input:
                     fee = fee_from_amount(out, rate)
                     out_user = _fit(out - fee, _U64)
-                protocol = _split_protocol_fee(fee, f.protocol_share, mm_in, used)
+                protocol, lp = _split_protocol_fee(fee, f.protocol_share, mm_in, used)
                 if amount_in > 0:
                     left = _fit(left - amount_in, _U64)
                     out_total = _fit(out_total + out_user, _U64)
                     fee_total = _fit(fee_total + fee, _U64)
                     protocol_total = _fit(protocol_total + protocol, _U64)
-                    fills.append((active, used, out))
+                    fills.append((active, used, out, fee, protocol, lp))
             if left > 0:
                 nxt = active - 1 if swap_for_y else active + 1
                 if not MIN_BIN_ID <= nxt <= MAX_BIN_ID:

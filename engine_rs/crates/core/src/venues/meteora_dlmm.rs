@@ -488,9 +488,11 @@ pub struct SwapResult {
     /// The active bin and the volatility state after the swap.
     pub active_id: i32,
     pub v: Volatility,
-    /// (bin id, input used net of an input fee, output before an output fee) per bin
-    /// filled, in walk order (market making and limit orders together).
-    pub fills: Vec<(i32, u64, u64)>,
+    /// Per bin filled, in walk order: (bin id, input used net of an input fee, output
+    /// before an output fee, the bin's fee, its protocol part, its market makers' part
+    /// after the protocol's: what the bin's fee per liquidity grows by); market making
+    /// and limit orders together (their fee is the rest).
+    pub fills: Vec<(i32, u64, u64, u64, u64, u64)>,
 }
 
 /// Why a swap has no result.
@@ -698,14 +700,15 @@ impl DlmmState {
                         fee = ck(math::fee_from_amount(out, rate))?;
                         out_user = ck(out.checked_sub(fee))?;
                     }
-                    let protocol = split_protocol_fee(fee, self.fee.protocol_share, mm_in, used)?;
+                    let (protocol, lp) =
+                        split_protocol_fee(fee, self.fee.protocol_share, mm_in, used)?;
                     if amount_in > 0 {
                         left = ck(left.checked_sub(amount_in))?;
                         out_total = ck(out_total.checked_add(out_user))?;
                         fee_total = ck(fee_total.checked_add(fee))?;
                         protocol_total = ck(protocol_total.checked_add(protocol))?;
                         if keep_fills {
-                            fills.push((active, used, out));
+                            fills.push((active, used, out, fee, protocol, lp));
                         }
                     }
                 }
@@ -768,16 +771,17 @@ impl DlmmState {
     }
 }
 
-/// The protocol's part of a bin's fee (`split_fee`): the market-making share of the
-/// fee, rounded up, pays `protocol_share` bp; the limit-order share pays half.
+/// The protocol's part of a bin's fee and the market makers' part after it
+/// (`split_fee`): the market-making share of the fee, rounded up, pays `protocol_share`
+/// bp; the limit-order share pays half.
 fn split_protocol_fee(
     fee: u64,
     share: u16,
     mm_in: u64,
     total_in: u64,
-) -> std::result::Result<u64, SwapError> {
+) -> std::result::Result<(u64, u64), SwapError> {
     if total_in == 0 || fee == 0 {
-        return Ok(0);
+        return Ok((0, 0));
     }
     let mm_fee = ck(u128::from(fee)
         .checked_mul(u128::from(mm_in))
@@ -788,7 +792,7 @@ fn split_protocol_fee(
     let lo_fee = ck(u64::try_from(u128::from(lo_total) * 5_000 / 10_000).ok())?;
     let lo_protocol = lo_total - lo_fee;
     let mm_protocol = ck(u64::try_from(u128::from(mm_fee) * u128::from(share) / 10_000).ok())?;
-    ck(lo_protocol.checked_add(mm_protocol))
+    Ok((ck(lo_protocol.checked_add(mm_protocol))?, ck(mm_fee.checked_sub(mm_protocol))?))
 }
 
 /// The program's swap with the state's verdict.
