@@ -86,6 +86,16 @@ SWAP = bytes([248, 198, 158, 145, 225, 117, 135, 200])  # sha256("global:swap")[
 SWAP2 = bytes([65, 75, 63, 76, 235, 91, 91, 136])  # sha256("global:swap2")[..8] (idls/dlmm.json)
 ANCHOR_NOT_ENOUGH_KEYS = 3005  # anchor-lang AccountNotEnoughKeys
 SWAP_ARRAYS = 3  # bin arrays a built swap names (the SDK's examples take 3 a side)
+# A swap's compute units, measured running the program (lb_clmm 0.12.0 in LiteSVM, 1,128
+# swaps of tests/programs/test_meteora_dlmm.py): 51-55k for a swap filling one bin (two
+# token transfers, the two event self-CPIs; Token-2022 mints 56-61k), 4.4-6.8k more for
+# each further bin it fills (the fee, the bin's amounts: u128 arithmetic whose cost grows
+# with the numbers), ~0.3k for each empty bin it walks past; the arrays the bitmap skips
+# cost nothing. A step is a bin filled after the first, and every EMPTY_BINS_PER_STEP
+# empty bins walked past. The model (56k + 5.5k a step) is within 17 % of every swap
+# measured; a built swap names SWAP_ARRAYS arrays, so it fills at most 3 * 70 bins.
+EMPTY_BINS_PER_STEP = 18
+COMPUTE_UNITS = ComputeUnits(56_000, 5_500, SWAP_ARRAYS * BINS_PER_ARRAY - 1, 0.17)
 ERRORS = {  # idls/dlmm.json "errors" (lb_clmm 0.12.0)
     6000: "InvalidStartBinIndex", 6001: "InvalidBinId", 6002: "InvalidInput",
     6003: "ExceededAmountSlippageTolerance", 6004: "ExceededBinSlippageTolerance",
@@ -405,10 +415,11 @@ def sim_now(world: World) -> int:
 @dataclass(frozen=True, slots=True)
 class Swapped:
     """What the program's last swap of a pair says in its events (``Swap``,
-    ``Swap2Evt``): the bins it started and ended at, the direction, what it took (after
-    the input's transfer fee) and paid (before the output's), its fees (the market
-    makers', the protocol's, the limit orders') and the fee rate at its end, where the
-    fee was taken."""
+    ``Swap2Evt``): the bins it started and ended at, the direction, what the user sent
+    (the input's transfer fee included) and what the pair paid (before the output's), its
+    fees (the market makers', the protocol's, the limit orders'), the fee rate at its end,
+    where the fee was taken, and the bins it filled and walked through (its compute
+    units)."""
 
     start_bin_id: int
     end_bin_id: int
@@ -420,6 +431,15 @@ class Swapped:
     limit_order_fee: int
     fee_rate: int
     fee_on_input: bool
+    filled: int = 1  # bins it filled
+    visited: int = 1  # bins it walked through (filled or empty; not the arrays skipped)
+
+    @property
+    def steps(self) -> int:
+        """Its compute-unit steps (:data:`COMPUTE_UNITS`): each bin filled after the
+        first, and one for every :data:`EMPTY_BINS_PER_STEP` empty bins walked past."""
+        empty = max(0, self.visited - self.filled)
+        return max(0, self.filled - 1) + -(-empty // EMPTY_BINS_PER_STEP)
 
 
 @dataclass(slots=True)
@@ -553,7 +573,8 @@ def _quote(world: World, pool: Pool, a_to_b: bool, amount: int,
            arrays: Sequence[str] | None = None) -> SwapQuote | None:  # fmt: skip
     """The program's swap now (the engine's ``meteora_dlmm_swap`` on the accounts'
     bytes, at the Clock sysvar's time): ``after`` is the engine's ``DlmmSwapQuote``
-    (active bin, volatility, fills)."""
+    (active bin, volatility, fills); None when it pays nothing, or nothing after the
+    output mint's transfer fee (the program refuses both: 6039)."""
     from ..sim.world import SwapQuote
 
     keys = pool.tick_arrays if arrays is None else arrays
@@ -563,6 +584,9 @@ def _quote(world: World, pool: Pool, a_to_b: bool, amount: int,
     )
     if r is None:
         return None
+    mint_out = pool.mint_b if a_to_b else pool.mint_a
+    if world.transfer_fee(mint_out, r.amount_out) >= r.amount_out:
+        return None  # nothing would reach the user: InsufficientOutAmount (the program's)
     return SwapQuote(amount, r.amount_out, tick=r.active_id, after=r)
 
 
@@ -613,6 +637,27 @@ def observe(data: bytes, active_id: int, now: int) -> bytes:
     return bytes(b)
 
 
+def bins_visited(bitmap: Sequence[int], start: int, end: int, swap_for_y: bool) -> int:
+    """The bins a swap from ``start`` to ``end`` walks through (the arrays the pair's
+    bitmap marks empty are skipped: from the start's array it jumps to the next marked
+    one's first bin in its direction)."""
+    visited, active = 0, start
+    for _ in range(2 * BITMAP_SIZE):
+        idx = active // BINS_PER_ARRAY
+        found = next_array(bitmap, idx, swap_for_y)
+        if found is None:
+            break
+        lower = found * BINS_PER_ARRAY
+        upper = lower + BINS_PER_ARRAY - 1
+        if found != idx:
+            active = upper if swap_for_y else lower
+        if lower <= end <= upper:
+            return visited + abs(active - end) + 1
+        visited += active - lower + 1 if swap_for_y else upper - active + 1
+        active = lower - 1 if swap_for_y else upper + 1
+    return visited + 1
+
+
 def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> None:
     """The swap as the program writes it: each bin filled takes the input net of an
     input fee and gives the output before an output fee (its liquidity supply stays),
@@ -645,10 +690,11 @@ def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> N
         o = 56 + BIN_LEN * i
         d = raw[idx]
         struct.pack_into("<QQ", d, o + BIN_AMOUNT_X, b[0], b[1])
-        liquidity = int.from_bytes(d[o + BIN_LIQUIDITY : o + BIN_LIQUIDITY + 16], "little")
-        per = int.from_bytes(d[o + fee_at : o + fee_at + 16], "little")
-        per += (lp << 64) // (liquidity >> 64)  # update_fee_per_token_stored
-        d[o + fee_at : o + fee_at + 16] = (per % (1 << 128)).to_bytes(16, "little")
+        if lp:  # the engine gives a bin of no whole share's liquidity none (the protocol's)
+            liquidity = int.from_bytes(d[o + BIN_LIQUIDITY : o + BIN_LIQUIDITY + 16], "little")
+            per = int.from_bytes(d[o + fee_at : o + fee_at + 16], "little")
+            per += (lp << 64) // (liquidity >> 64)  # update_fee_per_token_stored
+            d[o + fee_at : o + fee_at + 16] = (per % (1 << 128)).to_bytes(16, "little")
     for idx in touched:
         a = arrays[idx][0]
         world.accounts[a].data = bytes(raw[idx])
@@ -659,7 +705,8 @@ def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> N
     market = DlmmMarket(arrays, Swapped(
         rec.active_id, r.active_id, a_to_b, q.paid_in, q.out, lp_total, protocol,
         r.fee - protocol - lp_total, total_fee_rate(rec, r.volatility_accumulator),
-        fee_on_input,
+        fee_on_input, len(r.fills),
+        bins_visited(rec.bin_array_bitmap, rec.active_id, r.active_id, a_to_b),
     ))  # fmt: skip
     pool.spec.state = market
     oracle = world.accounts[rec.oracle]
@@ -675,6 +722,17 @@ def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> N
     pool.record = rec
     pool.spec.tick_current = r.active_id
     world.accounts[pool.address].data = encode_lb_pair(rec, world.accounts[pool.address].data)
+
+
+def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> str:
+    """After a trade (its transfer fees known: ``World.last_fees``): the amount its
+    events say came in is what the user sent, the input mint's transfer fee included
+    (seen running the program); its log line."""
+    market = _market(pool)
+    if market.last is not None:
+        sent = market.last.amount_in + world.last_fees[0]
+        pool.spec.state = replace(market, last=replace(market.last, amount_in=sent))
+    return "Program log: Instruction: Swap"
 
 
 def swap_events(pool: Pool, user: str) -> tuple[bytes, bytes]:
@@ -774,8 +832,16 @@ def _quote_error(text: str) -> int:
 
 
 def _cost(pool: Pool, active_before: int) -> int:
-    """A swap's compute units: a base and more per bin crossed (LiteSVM: 41k for one)."""
-    return 40_000 + 1_500 * abs(pool.spec.tick_current - active_before)
+    """The compute units of the swap that just moved the pair from ``active_before``
+    (:data:`COMPUTE_UNITS` at its steps); a swap that did not happen (a failed one's
+    logs): the base."""
+    last = _market(pool).last
+    steps = 0
+    if last is not None and (last.start_bin_id, last.end_bin_id) == (
+        active_before, pool.spec.tick_current,
+    ):  # fmt: skip
+        steps = last.steps
+    return COMPUTE_UNITS.use(steps)
 
 
 def _follow(eng: Any, pool: str, rec: Any, each_side: int) -> list[tuple[str, int]]:
@@ -820,7 +886,7 @@ VENUE = Venue(
     decode_swap=decode_swap,
     errors=ERRORS,
     slippage_error=6003,  # ExceededAmountSlippageTolerance
-    compute_units=ComputeUnits(150_000),
+    compute_units=COMPUTE_UNITS,
     fresh_state=True,
     anchor=True,
     sim=SimVenue(
@@ -832,7 +898,7 @@ VENUE = Venue(
         setup=lambda world: None,
         takes=_takes,
         create=_create,
-        swapped=lambda world, pool, a_to_b, paid_in, out: "Program log: Instruction: Swap",
+        swapped=_swapped,
         state_in_pool_account=True,
         token_instruction="TransferChecked",
         rent={POOL_LEN: 7_182_720, BIN_ARRAY_LEN: 71_437_440},

@@ -156,14 +156,18 @@ class Judge:
                 self.world.accounts[k] = acc
 
     # ------------------------------------------------------------ the engine's quote
-    def quote(self, eng: types.ModuleType, pool: Pool, mint_in: str, amount: int) -> int | str:
+    def quote(self, eng: types.ModuleType, pool: Pool, mint_in: str, amount: int,
+              arrays: Sequence[str] | None = None) -> int | str:  # fmt: skip
         """The hop's output as a session's engine quotes it from the world's accounts (a
         ``FeedIngest`` fed every account it watches, as the snapshot feeds it), or the
-        engine error's class name."""
+        engine error's class name. ``arrays``: the tick / bin arrays the session tracks
+        (None: every array of the pool)."""
         g = eng.PoolGraph(base_mints=[], max_hops=3)
+        g.set_slot(self.world.slot)  # the chain's slot, as a session's graph follows it:
+        # its epoch picks a fee mint's transfer fee (mainnet's schedule, the world's)
         ing = eng.FeedIngest(g, 4096, 64)
         ing.track_pool(pool.address, pool.kind)
-        for ta in pool.tick_arrays:
+        for ta in pool.tick_arrays if arrays is None else arrays:
             ing.track_tick_array(ta, pool.address)
         feed(ing, self.world.accounts, self.world.slot)
         try:

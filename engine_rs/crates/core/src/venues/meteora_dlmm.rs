@@ -20,9 +20,15 @@
 //!
 //! # The time
 //! The variable fee depends on the clock: [`DlmmState::now`] is the unix time the quote
-//! assumes. [`Venue::update`] sets it to the pair's `last_update_timestamp` (the time of
-//! its last swap: elapsed 0, the references as that swap left them), the latest time the
-//! engine knows the program saw; `quote_at` takes any time.
+//! assumes. The program prices a swap at the Clock sysvar's `unix_timestamp`
+//! (`update_references(Clock::get()?.unix_timestamp)`: the SDK's `quote_exact_in` reads
+//! the clock the same way, never the later of it and the pair's
+//! `last_update_timestamp`; a clock behind that stamp leaves the references as they are,
+//! as an elapsed 0 does). So a pair follows the Clock sysvar as one of its own accounts
+//! (role `clock`, as an OpenBook market does) and [`Venue::update`] quotes at its time;
+//! until the node has answered the sysvar, at the pair's `last_update_timestamp` (the
+//! latest time the accounts prove the program saw). A pair idle past its filter period
+//! quotes with its volatility decayed, as the program will swap it.
 //!
 //! # The held arrays
 //! A quote that needs a bin array the state does not hold (an array the bitmap marks
@@ -39,6 +45,7 @@ use crate::decode::{check, err, Key, R};
 use crate::error::{EngineError, Result};
 use crate::pda::find_program_address;
 
+use super::openbook_v2::{clock_unix_timestamp, SYSVAR_CLOCK};
 use super::{Assembly, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
 use math::{FeeParams, Volatility};
 
@@ -62,8 +69,10 @@ const BIN_LEN: usize = 144;
 pub const BITMAP_SIZE: i32 = 512;
 /// Size of the `Swap` event with its discriminator.
 pub const SWAP_EVENT_SIZE: usize = 137;
-/// Role number of its bin arrays in [`Venue::OWN_ROLES`].
+/// Role numbers in [`Venue::OWN_ROLES`]: its bin arrays (tracked by the caller) and the
+/// Clock sysvar (followed).
 pub const BIN_ARRAY: u8 = 0;
+pub const CLOCK: u8 = 1;
 
 /// The decoded `LbPair` (fields as `engine_rs.decoded.MeteoraLbPair`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -700,8 +709,14 @@ impl DlmmState {
                         fee = ck(math::fee_from_amount(out, rate))?;
                         out_user = ck(out.checked_sub(fee))?;
                     }
-                    let (protocol, lp) =
+                    let (mut protocol, mut lp) =
                         split_protocol_fee(fee, self.fee.protocol_share, mm_in, used)?;
+                    if b.liquidity_supply >> 64 == 0 {
+                        // no share of the bin to credit it to: the market makers' part
+                        // goes to the protocol (seen running the program)
+                        protocol = ck(protocol.checked_add(lp))?;
+                        lp = 0;
+                    }
                     if amount_in > 0 {
                         left = ck(left.checked_sub(amount_in))?;
                         out_total = ck(out_total.checked_add(out_user))?;
@@ -773,15 +788,19 @@ impl DlmmState {
 
 /// The protocol's part of a bin's fee and the market makers' part after it
 /// (`split_fee`): the market-making share of the fee, rounded up, pays `protocol_share`
-/// bp; the limit-order share pays half.
+/// bp; the limit-order share pays half. A fee on an input the bin took none of (all of
+/// it was the fee) is the protocol's (seen running the program).
 fn split_protocol_fee(
     fee: u64,
     share: u16,
     mm_in: u64,
     total_in: u64,
 ) -> std::result::Result<(u64, u64), SwapError> {
-    if total_in == 0 || fee == 0 {
+    if fee == 0 {
         return Ok((0, 0));
+    }
+    if total_in == 0 {
+        return Ok((fee, 0));
     }
     let mm_fee = ck(u128::from(fee)
         .checked_mul(u128::from(mm_in))
@@ -864,10 +883,12 @@ fn swap_raw(
     }
 }
 
-/// What the ingest keeps of a pair's bin arrays: per array account, its index and bins.
+/// What the ingest keeps of a pair's own accounts: per bin array account, its index and
+/// bins; the Clock sysvar's `unix_timestamp`, once seen (negative read as 0).
 #[derive(Debug, Default)]
 pub struct BinArrays {
     arrays: Vec<(u32, HeldArray)>,
+    pub clock: Option<i64>,
 }
 
 impl BinArrays {
@@ -878,6 +899,12 @@ impl BinArrays {
         self.arrays.retain(|a| a.0 != account);
         self.arrays.len() != before
     }
+}
+
+/// The Clock sysvar's `unix_timestamp` (its owner checked when given).
+fn clock_time(cx: &OwnAccount<'_>) -> Result<i64> {
+    let t = clock_unix_timestamp(cx.data, cx.owner)?;
+    Ok(i64::try_from(t).unwrap_or(i64::MAX))
 }
 
 fn own_bin_array(role: u8, cx: &OwnAccount<'_>) -> Result<BinArray> {
@@ -962,10 +989,16 @@ impl Venue for MeteoraDlmm {
         program_ids: &[PROGRAM_ID],
         pool_account_size: POOL_SIZE,
     };
-    const OWN_ROLES: &'static [OwnRole] = &[OwnRole {
-        name: "bin_array",
-        from_pool: false,
-    }];
+    const OWN_ROLES: &'static [OwnRole] = &[
+        OwnRole {
+            name: "bin_array",
+            from_pool: false,
+        },
+        OwnRole {
+            name: "clock",
+            from_pool: true,
+        },
+    ];
     const TRACKED: Option<u8> = Some(BIN_ARRAY);
 
     type Record = LbPair;
@@ -1000,7 +1033,16 @@ impl Venue for MeteoraDlmm {
         (r.reserve_x, r.reserve_y)
     }
 
+    /// The Clock sysvar (what the program prices at).
+    fn followed(_r: &LbPair, out: &mut Vec<(u8, Key)>) {
+        out.push((CLOCK, SYSVAR_CLOCK));
+    }
+
     fn own_account(own: &mut BinArrays, role: u8, cx: &OwnAccount<'_>) -> Result<()> {
+        if role == CLOCK {
+            own.clock = Some(clock_time(cx)?);
+            return Ok(());
+        }
         let ba = own_bin_array(role, cx)?;
         let held = HeldArray {
             index: i32::try_from(ba.index).unwrap_or(0),
@@ -1018,10 +1060,14 @@ impl Venue for MeteoraDlmm {
     }
 
     fn check_own_account(role: u8, cx: &OwnAccount<'_>) -> Result<()> {
+        if role == CLOCK {
+            return clock_time(cx).map(|_| ());
+        }
         own_bin_array(role, cx).map(|_| ())
     }
 
-    /// The pair's state with every bin array held, at the time of its last swap.
+    /// The pair's state with every bin array held, at the Clock sysvar's time (the
+    /// pair's last swap's until the sysvar is seen: see the module docs).
     fn update(
         own: &mut BinArrays,
         r: &LbPair,
@@ -1030,10 +1076,8 @@ impl Venue for MeteoraDlmm {
         let slot = cx.slot()?;
         cx.check_ids()?;
         let held: Vec<HeldArray> = own.arrays.iter().map(|a| a.1.clone()).collect();
-        Ok(Some((
-            state_of(r, held, r.last_update_timestamp, slot),
-            slot,
-        )))
+        let now = own.clock.unwrap_or(r.last_update_timestamp);
+        Ok(Some((state_of(r, held, now, slot), slot)))
     }
 
     #[inline]
