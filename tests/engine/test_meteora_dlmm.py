@@ -339,10 +339,11 @@ def test_a_pair_follows_the_clock_sysvar_and_quotes_at_its_time(eng: types.Modul
                     ing.account(k, a.owner, a.data, world.slot)
 
     def program(now: int, a_to_b: bool, amount: int) -> int | None:
-        return eng.meteora_dlmm_quote(
+        out: int | None = eng.meteora_dlmm_quote(
             world.accounts[pool.address].data,
             [world.accounts[a].data for a in pool.tick_arrays], amount, a_to_b, now, world.slot,
         )  # fmt: skip
+        return out
 
     amounts = [(a_to_b, int(DL._depth(pool, a_to_b) * f)) for a_to_b in (True, False)
                for f in (1e-4, 0.02, 0.1)]  # fmt: skip

@@ -12,10 +12,14 @@ Per trade, executed or refused:
   bitmap, 3005 / 6036; no fill for a swap paying nothing, 6039);
 - the simulator's program pays the same, fails with the same error, and leaves every
   account the transaction names with the program's bytes (pair, bin arrays, oracle,
-  reserves, the user's accounts, the fee payer), its two events (``Swap``, ``Swap2Evt``,
-  emitted by self-CPI: the inner instructions' data) are the program's, and the compute
-  units it charges are the model's (:data:`feeds.venues.meteora_dlmm.COMPUTE_UNITS`),
-  within its margin of what the program used, never above what a hop requests.
+  reserves, the user's accounts, the fee payer), its own log lines and its two events
+  (``Swap``, ``Swap2Evt``, emitted by self-CPI: the inner instructions' data) are the
+  program's; the compute units it charges are the model's
+  (:data:`feeds.venues.meteora_dlmm.COMPUTE_UNITS`), what the program used never above
+  what a hop requests (the model's limit) and within the model's margin of the charge
+  (a swap through dust bins, under :data:`DUST` units of input a bin, costs the program
+  less, as it has no fee to credit: there the model only bounds it, between a one-bin
+  swap's units and the limit).
 
 Pairs are random (:class:`~feeds.venues.meteora_dlmm.PairShape`): bin step, base factor
 and power, the variable fee's parameters, protocol share, ``collect_fee_mode`` 0 and 1,
@@ -53,6 +57,7 @@ from tests.programs.judge import Judge, differing, token_amount
 BACKENDS = ("rust", "python")
 CASES: Counter[str] = Counter()  # compared outcomes, by backend and kind (the report's)
 FUND = 10**19
+DUST = 1_000  # units of input a bin filled, on average, under which a swap is dust
 
 
 @pytest.fixture(scope="module")
@@ -92,10 +97,26 @@ def units_of(logs: list[str]) -> int:
     return int(lines[-1].split()[3])
 
 
+def own_lines(logs: list[str]) -> list[str]:
+    """The swap instruction's own ``Program log:`` lines (not its inner invocations')."""
+    depth, out = 0, []
+    for line in logs:
+        if line.endswith("]") and " invoke [" in line:
+            depth = int(line.rsplit("[", 1)[1][:-1])
+        elif line.startswith("Program ") and line.endswith((" success", "compute units")):
+            if line.endswith(" success"):
+                depth -= 1
+        elif depth == 1 and line.startswith("Program log: "):
+            out.append(line)
+    return out
+
+
 def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int) -> bool:
     """One swap through both runtimes, everything compared (see the module doc); True
     when the program executed it."""
     mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
+    if j.balance(mint_in) < amount:  # the wallet never runs dry (trades here are big)
+        j.fund(mint_in, amount - j.balance(mint_in))
     quotes = {n: session_quote(j, engine_rs.load(n), pool, mint_in, amount) for n in BACKENDS}
     held = j.balance(mint_out)
     r = j.run(j.tx([j.swap_ix(pool, mint_in, amount)]))
@@ -122,14 +143,18 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int) -> bool:
         if acc is not None and mine is not None:
             assert (acc.owner, acc.lamports) == (mine.owner, mine.lamports), k
             assert differing(acc.data, mine.data) == [], k
+    assert own_lines(sim.logs) == own_lines(real.logs)
     events = [d for group in real.inner for prog, d in group if prog == DL.PROGRAM]
     assert events == list(DL.swap_events(pool, j.me))
     last = DL._market(pool).last
     assert last is not None
     charged, used = units_of(sim.logs), units_of(real.logs)
     assert charged == DL.COMPUTE_UNITS.use(last.steps)
-    assert abs(used - charged) <= DL.COMPUTE_UNITS.margin * charged, (used, charged, last)
-    assert used <= DL.COMPUTE_UNITS.limit(last.steps)
+    assert used <= DL.COMPUTE_UNITS.limit(last.steps), (used, last)  # never short
+    if last.amount_in >= DUST * last.filled:
+        assert abs(used - charged) <= DL.COMPUTE_UNITS.margin * charged, (used, charged, last)
+    else:  # dust bins cost the program less (no fee to credit): the model bounds it
+        assert used >= (1 - DL.COMPUTE_UNITS.margin) * DL.COMPUTE_UNITS.use(0), (used, last)
     CASES["simulator"] += 1
     return True
 
@@ -181,8 +206,14 @@ def test_the_worlds_pairs_sign_for_their_reserves_and_trade_as_the_program(
     t22 = [p for p in tradable if I.TOKEN_2022 in map(j.program_of, (p.mint_a, p.mint_b))]
     assert t22, "a world pair with a Token-2022 mint (swap2)"
     for pool in [*tradable[:2], t22[0]]:
-        for a_to_b, frac, wait in ((True, 1e-4, 0), (True, 0.05, 2), (False, 0.08, 40),
-                                   (False, 1e-3, 5), (True, 0.2, 700), (True, 1e-3, 1)):
+        for a_to_b, frac, wait in (
+            (True, 1e-4, 0),
+            (True, 0.05, 2),
+            (False, 0.08, 40),
+            (False, 1e-3, 5),
+            (True, 0.2, 700),
+            (True, 1e-3, 1),
+        ):
             j.advance(wait)
             assert trade(j, pool, a_to_b, max(1, int(DL._depth(pool, a_to_b) * frac)))
 
@@ -231,7 +262,7 @@ def test_refusals_are_the_programs(judge: Judge) -> None:
 
 # ------------------------------------------------------------------ random pairs
 @st.composite
-def shapes(draw: st.DrawFn) -> tuple[DL.PairShape, int]:
+def shapes(draw: st.DrawFn) -> tuple[DL.PairShape, str]:
     """A random pair (and the mint role its Token-2022 mint takes, or none): see the
     module doc."""
     step = draw(st.sampled_from([1, 2, 4, 5, 8, 10, 15, 20, 25, 50, 80, 100, 200, 250, 400]))
@@ -278,7 +309,7 @@ def shapes(draw: st.DrawFn) -> tuple[DL.PairShape, int]:
     return shape, draw(st.sampled_from(["", "", "", "plain", "fee", "fee_capped"]))
 
 
-@settings(max_examples=150, deadline=None,
+@settings(max_examples=300, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
 @given(drawn=shapes(), data=st.data())
 def test_random_pairs_trade_as_the_program(

@@ -469,7 +469,7 @@ def _swap(s: DlmmState, amount: int, swap_for_y: bool) -> SwapResult:
         if found != start:
             active = upper if swap_for_y else lower
         while lower <= active <= upper and left > 0:
-            ax, ay, bprice, liq, open_, processed, ask = arr[active - lower]
+            ax, ay, bprice, _liq, open_, processed, ask = arr[active - lower]
             if s.limit_orders and swap_for_y != (ask != 0):
                 lo_open, lo_proc = open_, processed
             else:
@@ -512,10 +512,6 @@ def _swap(s: DlmmState, amount: int, swap_for_y: bool) -> SwapResult:
                     fee = fee_from_amount(out, rate)
                     out_user = _fit(out - fee, _U64)
                 protocol, lp = _split_protocol_fee(fee, f.protocol_share, mm_in, used)
-                if liq >> 64 == 0:
-                    # no share of the bin to credit it to: the market makers' part goes
-                    # to the protocol (seen running the program)
-                    protocol, lp = _fit(protocol + lp, _U64), 0
                 if amount_in > 0:
                     left = _fit(left - amount_in, _U64)
                     out_total = _fit(out_total + out_user, _U64)

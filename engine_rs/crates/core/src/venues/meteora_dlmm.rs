@@ -709,14 +709,8 @@ impl DlmmState {
                         fee = ck(math::fee_from_amount(out, rate))?;
                         out_user = ck(out.checked_sub(fee))?;
                     }
-                    let (mut protocol, mut lp) =
+                    let (protocol, lp) =
                         split_protocol_fee(fee, self.fee.protocol_share, mm_in, used)?;
-                    if b.liquidity_supply >> 64 == 0 {
-                        // no share of the bin to credit it to: the market makers' part
-                        // goes to the protocol (seen running the program)
-                        protocol = ck(protocol.checked_add(lp))?;
-                        lp = 0;
-                    }
                     if amount_in > 0 {
                         left = ck(left.checked_sub(amount_in))?;
                         out_total = ck(out_total.checked_add(out_user))?;
@@ -811,7 +805,10 @@ fn split_protocol_fee(
     let lo_fee = ck(u64::try_from(u128::from(lo_total) * 5_000 / 10_000).ok())?;
     let lo_protocol = lo_total - lo_fee;
     let mm_protocol = ck(u64::try_from(u128::from(mm_fee) * u128::from(share) / 10_000).ok())?;
-    Ok((ck(lo_protocol.checked_add(mm_protocol))?, ck(mm_fee.checked_sub(mm_protocol))?))
+    Ok((
+        ck(lo_protocol.checked_add(mm_protocol))?,
+        ck(mm_fee.checked_sub(mm_protocol))?,
+    ))
 }
 
 /// The program's swap with the state's verdict.
@@ -1152,6 +1149,45 @@ mod tests {
             assert_eq!(quote_state(&s, 1_000, true), Err(NoQuote::TicksMissing));
             assert_eq!(quote_state(&s, 1_000, false), Err(NoQuote::TicksMissing));
         }
+    }
+
+    #[test]
+    fn a_pair_quotes_at_the_clock_sysvars_time_once_seen() {
+        use super::super::openbook_v2::SYSVAR_OWNER;
+        let mut d = vec![0u8; POOL_SIZE];
+        d[..8].copy_from_slice(&DISC_LB_PAIR);
+        d[56..64].copy_from_slice(&1_700_000_000i64.to_le_bytes()); // last_update_timestamp
+        let r = decode_lb_pair(&d, None).expect("decodes");
+        let mut out = Vec::new();
+        MeteoraDlmm::followed(&r, &mut out);
+        assert_eq!(out, vec![(CLOCK, SYSVAR_CLOCK)]);
+        let mut own = BinArrays::default();
+        let mut slot = || Ok(7u64);
+        let mints = ("a", "b");
+        let now = |own: &mut BinArrays, slot: &mut dyn FnMut() -> Result<u64>| {
+            let mut cx = Assembly::new("pair", mints, (None, None), slot);
+            MeteoraDlmm::update(own, &r, &mut cx)
+                .expect("assembles")
+                .map(|(s, _)| s.now)
+        };
+        assert_eq!(now(&mut own, &mut slot), Some(1_700_000_000));
+        let mut clock = vec![0u8; 40];
+        clock[32..40].copy_from_slice(&1_700_000_600i64.to_le_bytes());
+        let cx = OwnAccount {
+            account: 1,
+            pubkey: "SysvarC1ock11111111111111111111111111111111",
+            pool_key: &[0u8; 32],
+            pool_id: "pair",
+            data: &clock,
+            owner: Some(&SYSVAR_OWNER),
+        };
+        MeteoraDlmm::own_account(&mut own, CLOCK, &cx).expect("the clock");
+        assert_eq!(now(&mut own, &mut slot), Some(1_700_000_600));
+        let wrong = OwnAccount {
+            owner: Some(&PROGRAM),
+            ..cx
+        };
+        assert!(MeteoraDlmm::check_own_account(CLOCK, &wrong).is_err());
     }
 
     #[test]
