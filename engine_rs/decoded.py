@@ -529,8 +529,9 @@ class DlmmSwapEvent:
 class DlmmSwapQuote:
     """The Meteora DLMM program's exact-in swap (``meteora_dlmm_swap``): output, total
     fee and the protocol's part, the active bin and the volatility state after, and per
-    bin filled ``(bin id, input used net of an input fee, output before an output fee)``
-    in walk order."""
+    bin filled ``(bin id, input used net of an input fee, output before an output fee,
+    the bin's fee, its protocol part, its market makers' part after the protocol's)`` in
+    walk order."""
 
     amount_out: int
     fee: int
@@ -539,7 +540,7 @@ class DlmmSwapQuote:
     volatility_accumulator: int
     volatility_reference: int
     index_reference: int
-    fills: tuple[tuple[int, int, int], ...] = ()
+    fills: tuple[tuple[int, int, int, int, int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

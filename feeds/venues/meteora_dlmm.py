@@ -17,9 +17,18 @@ Facts from ``MeteoraAg/dlmm-sdk`` (``idls/dlmm.json``, ``commons/src``):
   fee comes off before the swap, the output's after it, and the minimum is checked
   against what the user receives (``commons/src/quote.rs``: ``quote_exact_in``).
 - Pool account: ``LbPair`` (904 bytes); liquidity lives in ``BinArray`` accounts of 70
-  bins (10,136 bytes) at PDAs ``["bin_array", pair, index i64 LE]``.
-- Log: none the stream sees: the program emits its ``Swap`` event by self-CPI (an inner
-  instruction), not as a ``Program data:`` line (seen running it in LiteSVM).
+  bins (10,136 bytes) at PDAs ``["bin_array", pair, index i64 LE]``; the pair's
+  ``Oracle`` (``["oracle", pair]``, ``state/oracle.rs`` of the SDK's program sources)
+  samples the active bin on every swap; the pair signs for its reserves with its own
+  seeds (``LbPair::seeds``, ``state/lb_pair.rs``: a permissionless pair's ``[min mint,
+  max mint, bin_step_seed, base_factor_seed (when require_base_factor_seed), bump]``).
+- Log: none the stream sees but the instruction's name: the program emits its ``Swap``
+  and ``Swap2Evt`` events by self-CPI (inner instructions; :func:`swap_events`), not as
+  ``Program data:`` lines (seen running it in LiteSVM).
+- Judged by the real binary (``lb_clmm_prod.so``, ``tests/programs/test_meteora_dlmm.py``):
+  the simulated world writes a swap as the program does (payout, error, every byte of
+  the pair, bins, oracle and reserves, the events) and charges its measured compute
+  units (:data:`COMPUTE_UNITS`).
 - Errors: the IDL's (Anchor, from 6000), and Anchor's own (3005 AccountNotEnoughKeys:
   a bin array the swap needs was not passed).
 """
@@ -28,7 +37,7 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -78,10 +87,25 @@ BIN_LEN = 144
 BITMAP_SIZE = 512  # the pair's own bitmap covers array indexes -512..=511
 DISC_LB_PAIR = bytes([33, 11, 49, 98, 181, 101, 177, 13])  # sha256("account:LbPair")[..8]
 DISC_BIN_ARRAY = bytes([92, 142, 92, 220, 5, 148, 70, 181])  # sha256("account:BinArray")[..8]
+DISC_ORACLE = bytes([139, 194, 131, 179, 140, 179, 229, 244])  # sha256("account:Oracle")[..8]
+ORACLE_LENGTH = 100  # observations a new pair's oracle holds (DEFAULT_OBSERVATION_LENGTH)
+ORACLE_LEN = 8 + 24 + 32 * ORACLE_LENGTH
+SAMPLE_LIFETIME = 120  # seconds an observation accumulates before the next (constants.rs)
 SWAP = bytes([248, 198, 158, 145, 225, 117, 135, 200])  # sha256("global:swap")[..8]
 SWAP2 = bytes([65, 75, 63, 76, 235, 91, 91, 136])  # sha256("global:swap2")[..8] (idls/dlmm.json)
 ANCHOR_NOT_ENOUGH_KEYS = 3005  # anchor-lang AccountNotEnoughKeys
 SWAP_ARRAYS = 3  # bin arrays a built swap names (the SDK's examples take 3 a side)
+# A swap's compute units, measured running the program (lb_clmm 0.12.0 in LiteSVM, 2,183
+# swaps of tests/programs/test_meteora_dlmm.py): 51-55k for a swap filling one bin (two
+# token transfers, the two event self-CPIs; Token-2022 mints 56-61k), 4.4-6.9k more for
+# each further bin it fills (the fee, the bin's amounts: u128 arithmetic whose cost grows
+# with the numbers; ~2.5k for a dust bin with no fee to credit), ~0.3k for each empty
+# bin it walks past; the arrays the bitmap skips cost nothing. A step is a bin filled
+# after the first, and every EMPTY_BINS_PER_STEP empty bins walked past. The model (57k
+# + 5.4k a step) is within 18 % of every swap measured but dust (over them: it bounds
+# them); a built swap names SWAP_ARRAYS arrays, so it fills at most 3 * 70 bins.
+EMPTY_BINS_PER_STEP = 18
+COMPUTE_UNITS = ComputeUnits(57_000, 5_400, SWAP_ARRAYS * BINS_PER_ARRAY - 1, 0.2)
 ERRORS = {  # idls/dlmm.json "errors" (lb_clmm 0.12.0)
     6000: "InvalidStartBinIndex", 6001: "InvalidBinId", 6002: "InvalidInput",
     6003: "ExceededAmountSlippageTolerance", 6004: "ExceededBinSlippageTolerance",
@@ -165,11 +189,20 @@ def oracle_address(pair: str) -> str:
     return _pda([b"oracle", _raw(pair)])
 
 
+def lb_pair_pda(mint_x: str, mint_y: str, bin_step: int, base_factor: int) -> tuple[str, int]:
+    """A permissionless pair (``derive_lb_pair_pda2``) and its bump: PDA ``[min mint, max
+    mint, bin_step LE, base_factor LE]``."""
+    lo, hi = sorted((_raw(mint_x), _raw(mint_y)))
+    key, bump = pdas().find(
+        [lo, hi, struct.pack("<H", bin_step), struct.pack("<H", base_factor)], PROGRAM
+    )
+    return str(key), bump
+
+
 def lb_pair_address(mint_x: str, mint_y: str, bin_step: int, base_factor: int) -> str:
     """A permissionless pair (``derive_lb_pair_pda2``): PDA ``[min mint, max mint, bin_step
     LE, base_factor LE]``."""
-    lo, hi = sorted((_raw(mint_x), _raw(mint_y)))
-    return _pda([lo, hi, struct.pack("<H", bin_step), struct.pack("<H", base_factor)])
+    return lb_pair_pda(mint_x, mint_y, bin_step, base_factor)[0]
 
 
 def next_array(bitmap: Sequence[int], start: int, swap_for_y: bool) -> int | None:
@@ -334,6 +367,21 @@ def encode_lb_pair(r: Any, base: bytes | None = None) -> bytes:
     return w.done()
 
 
+def encode_oracle(idx: int, active_size: int, length: int,
+                  observations: Sequence[tuple[int, int, int]],
+                  base: bytes | None = None) -> bytes:  # fmt: skip
+    """An ``Oracle`` (``state/oracle.rs``): idx, active_size, length (u64 each) after the
+    discriminator, then ``length`` observations of (cumulative_active_bin_id i128,
+    created_at i64, last_updated_at i64)."""
+    size = 32 + 32 * length
+    w = Writer(size, base, DISC_ORACLE)
+    struct.pack_into("<QQQ", w.buf, 8, idx, active_size, length)
+    for i, (cum, created, last) in enumerate(observations):
+        w.i128(32 + 32 * i, cum)
+        struct.pack_into("<qq", w.buf, 48 + 32 * i, created, last)
+    return w.done()
+
+
 def encode_bin_array(index: int, pair: str, bins: Sequence[Sequence[int]],
                      base: bytes | None = None) -> bytes:  # fmt: skip
     """A ``BinArray`` (10,136 bytes, version 2) with its 70 bins as ``(amount_x,
@@ -359,6 +407,14 @@ def encode_bin_array(index: int, pair: str, bins: Sequence[Sequence[int]],
 # ------------------------------------------------------------------ simulator: market
 SIM_BIN_STEPS = (20, 50, 100)  # bp; the smallest that keeps the pair in its own bitmap
 SIM_BINS_EACH_SIDE = 45  # bins holding liquidity on each side of the active one
+NO_KEY = "11111111111111111111111111111111"
+# a bin's fields the simulated swap writes (offsets in its 144 bytes, idls/dlmm.json Bin)
+BIN_AMOUNT_X, BIN_AMOUNT_Y, BIN_PRICE, BIN_LIQUIDITY = 0, 8, 16, 32
+BIN_FEE_X_PER_TOKEN, BIN_FEE_Y_PER_TOKEN = 80, 96
+MAX_FEE_RATE = 100_000_000  # 10 % of FEE_PRECISION (1e9)
+EVENT_IX_TAG = bytes.fromhex("e445a52e51cb9a1d")  # Anchor's emit_cpi! instruction tag
+DISC_SWAP_EVENT = bytes([81, 108, 227, 190, 205, 208, 10, 196])  # sha256("event:Swap")[..8]
+DISC_SWAP2_EVENT = bytes([46, 116, 82, 215, 148, 27, 84, 77])  # sha256("event:Swap2Evt")[..8]
 
 
 def sim_now(world: World) -> int:
@@ -366,11 +422,73 @@ def sim_now(world: World) -> int:
     return world.unix_time()
 
 
+@dataclass(frozen=True, slots=True)
+class Swapped:
+    """What the program's last swap of a pair says in its events (``Swap``,
+    ``Swap2Evt``): the bins it started and ended at, the direction, what the user sent
+    (the input's transfer fee included) and what the pair paid (before the output's), its
+    fees (the market makers', the protocol's, the limit orders'), the fee rate at its end,
+    where the fee was taken, and the bins it filled and walked through (its compute
+    units)."""
+
+    start_bin_id: int
+    end_bin_id: int
+    swap_for_y: bool
+    amount_in: int
+    amount_out: int
+    mm_fee: int
+    protocol_fee: int
+    limit_order_fee: int
+    fee_rate: int
+    fee_on_input: bool
+    filled: int = 1  # bins it filled
+    visited: int = 1  # bins it walked through (filled or empty; not the arrays skipped)
+
+    @property
+    def steps(self) -> int:
+        """Its compute-unit steps (:data:`COMPUTE_UNITS`): each bin filled after the
+        first, and one for every :data:`EMPTY_BINS_PER_STEP` empty bins walked past."""
+        empty = max(0, self.visited - self.filled)
+        return max(0, self.filled - 1) + -(-empty // EMPTY_BINS_PER_STEP)
+
+
 @dataclass(slots=True)
 class DlmmMarket:
-    """A simulated pair's bin arrays: index -> (address, its 70 bins as lists)."""
+    """A simulated pair's bin arrays (index -> (address, its 70 bins as ``[amount_x,
+    amount_y, price, liquidity_supply, open orders, processed orders remaining, ask
+    side]``) and its last swap (None before one)."""
 
     arrays: dict[int, tuple[str, list[list[int]]]]
+    last: Swapped | None = None
+    # the instruction the runtime is running on the pair (``Swap2``, set by its checks;
+    # empty: the one arbscope's builder picks, ``swap2`` for a Token-2022 mint)
+    instruction: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PairShape:
+    """A pair to create (:func:`create_pair`): its bin step, base factor (the base fee
+    ``base_factor * bin_step * 10 * 10^base_fee_power_factor`` per 1e9) and variable fee
+    parameters (``StaticParameters``), the active bin, the liquidity of each bin
+    (``bins``: id -> (amount_x, amount_y)), its volatility state now (accumulator,
+    reference, index reference; None: all at rest on the active bin) and how many
+    seconds ago its last swap moved the active bin (``idle``). ``collect_fee_mode`` 1:
+    the fee is taken in token Y (on the output of a swap X for Y)."""
+
+    bin_step: int
+    base_factor: int
+    active_id: int
+    bins: Mapping[int, tuple[int, int]]
+    filter_period: int = 30
+    decay_period: int = 600
+    reduction_factor: int = 5_000
+    variable_fee_control: int = 7_500
+    max_volatility_accumulator: int = 350_000
+    protocol_share: int = 500
+    base_fee_power_factor: int = 0
+    collect_fee_mode: int = 0
+    volatility: tuple[int, int, int] | None = None
+    idle: int = 0
 
 
 def _takes(spec: synthetic.PoolSpec) -> bool:
@@ -384,10 +502,9 @@ def _program_flag(world: World, mint: str) -> int:
 
 
 def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
-    """A pair at its PDA from a constant-product spec's price and depth: bins of
-    ``bin_step`` around the active one (X above, Y below, both in the active bin), the
-    fee the spec's (base factor), a small variable fee, bin arrays at their PDAs."""
-    eng = world.eng
+    """A pair from a constant-product spec's price and depth: bins of ``bin_step``
+    around the active one (X above, Y below, both in the active bin), the fee the spec's
+    (base factor), a small variable fee (:func:`create_pair`)."""
     price = spec.reserve_b / spec.reserve_a
     for step in SIM_BIN_STEPS:
         active = round(math.log(price) / math.log1p(step / 10_000))
@@ -395,23 +512,39 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
             break
     fee = spec.fee_num * 1_000_000_000 // spec.fee_den  # per 1e9
     base_factor = max(1, min(0xFFFF, fee // (step * 10)))
-    mx, my = spec.mint_a, spec.mint_b
-    addr = lb_pair_address(mx, my, step, base_factor)
-    while addr in world.accounts:  # a second pair of the same mints and fee
-        base_factor += 1
-        addr = lb_pair_address(mx, my, step, base_factor)
-    spec.pool_id = addr
-    rx, ry = reserve_address(addr, mx), reserve_address(addr, my)
     n = SIM_BINS_EACH_SIDE
     unit_x, unit_y = spec.reserve_a // (n + 1), spec.reserve_b // (n + 1)
+    bins = {b: (unit_x if b >= active else 0, unit_y if b <= active else 0)
+            for b in range(active - n, active + n + 1)}  # fmt: skip
+    return create_pair(world, i, spec, PairShape(step, base_factor, active, bins))
+
+
+def create_pair(world: World, i: int, spec: synthetic.PoolSpec, shape: PairShape) -> Pool:
+    """A permissionless pair of ``spec``'s mints (X its mint a) shaped as ``shape``, as
+    ``initialize_lb_pair2`` and deposits leave it: the ``LbPair`` at its PDA ``[min mint,
+    max mint, bin_step, base_factor]`` with the seeds the program signs its reserves with
+    (``require_base_factor_seed`` 1, ``base_factor_seed``, ``bin_step_seed``, the bump:
+    ``LbPair::seeds``, ``state/lb_pair.rs``; a second pair of the same mints and step
+    takes the next base factor free), its ``Oracle`` at ``["oracle", pair]`` (no sample
+    yet), the bin arrays holding ``shape.bins`` at their PDAs (each bin's price stored,
+    its liquidity supply ``amount_x * price + amount_y << 64``: a first deposit's shares)
+    and the reserves at ``[pair, mint]`` holding the bins' amounts. ``spec`` takes the
+    pair's address and market state; the pool is returned (the world lists it)."""
+    eng = world.eng
+    mx, my = spec.mint_a, spec.mint_b
+    step, base_factor = shape.bin_step, shape.base_factor
+    addr, bump = lb_pair_pda(mx, my, step, base_factor)
+    while addr in world.accounts:  # a second pair of the same mints and fee
+        base_factor += 1
+        addr, bump = lb_pair_pda(mx, my, step, base_factor)
+    spec.pool_id = addr
+    rx, ry = reserve_address(addr, mx), reserve_address(addr, my)
     arrays: dict[int, tuple[str, list[list[int]]]] = {}
-    for bin_id in range(active - n, active + n + 1):
+    for bin_id, (x, y) in sorted(shape.bins.items()):
         idx = bin_id // BINS_PER_ARRAY
         if idx not in arrays:
             bins = [[0, 0, 0, 0, 0, 0, 0] for _ in range(BINS_PER_ARRAY)]
             arrays[idx] = (bin_array_address(addr, idx), bins)
-        x = unit_x if bin_id >= active else 0
-        y = unit_y if bin_id <= active else 0
         p = eng.meteora_dlmm_bin_price(bin_id, step)
         arrays[idx][1][bin_id - idx * BINS_PER_ARRAY] = [x, y, p, x * p + (y << 64), 0, 0, 0]
     bitmap = [0] * 16
@@ -419,15 +552,18 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
         off = idx + BITMAP_SIZE
         bitmap[off // 64] |= 1 << (off % 64)
     now = sim_now(world)
+    acc, ref, index_ref = shape.volatility or (0, 0, shape.active_id)
     rec = D.MeteoraLbPair(
-        base_factor, 30, 600, 5_000, 7_500, 350_000, -443_636, 443_636, 500, 0, 0, 0,
-        0, 0, active, now, 255, step, 0, active, step, 0, 0, base_factor, 0, 0,
-        mx, my, rx, ry, 0, 0, ("11111111111111111111111111111111",) * 2,
-        oracle_address(addr), tuple(bitmap), now, "11111111111111111111111111111111",
-        "11111111111111111111111111111111", 0, 0, sim_key("dlmm-creator", i),
+        shape.base_factor, shape.filter_period, shape.decay_period, shape.reduction_factor,
+        shape.variable_fee_control, shape.max_volatility_accumulator, -443_636, 443_636,
+        shape.protocol_share, shape.base_fee_power_factor, 0, shape.collect_fee_mode,
+        acc, ref, index_ref, now - shape.idle, bump, step, 0, shape.active_id, step, 0, 1,
+        base_factor, 0, 0, mx, my, rx, ry, 0, 0, (NO_KEY, NO_KEY), oracle_address(addr),
+        tuple(bitmap), now, NO_KEY, NO_KEY, 0, 0, sim_key("dlmm-creator", i),
         _program_flag(world, mx), _program_flag(world, my), 1,
     )  # fmt: skip
     world.put(addr, PROGRAM, encode_lb_pair(rec))
+    world.put(rec.oracle, PROGRAM, encode_oracle(0, 0, ORACLE_LENGTH, ()))
     for idx, (a, bins) in sorted(arrays.items()):
         world.put(a, PROGRAM, encode_bin_array(idx, addr, bins))
     total_x = sum(b[0] for _, bins in arrays.values() for b in bins)
@@ -435,7 +571,7 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     world.vault(rx, mx, addr, total_x)
     world.vault(ry, my, addr, total_y)
     spec.state = DlmmMarket(arrays)
-    spec.tick_current = active
+    spec.tick_current = shape.active_id
     names = [a for _, (a, _) in sorted(arrays.items())]
     return Pool(IDS.kind, addr, mx, my, rx, ry, rec, spec, tick_arrays=names)
 
@@ -449,7 +585,9 @@ def _market(pool: Pool) -> DlmmMarket:
 def _quote(world: World, pool: Pool, a_to_b: bool, amount: int,
            arrays: Sequence[str] | None = None) -> SwapQuote | None:  # fmt: skip
     """The program's swap now (the engine's ``meteora_dlmm_swap`` on the accounts'
-    bytes): ``after`` is the engine's ``DlmmSwapQuote`` (active bin, volatility, fills)."""
+    bytes, at the Clock sysvar's time): ``after`` is the engine's ``DlmmSwapQuote``
+    (active bin, volatility, fills); None when it pays nothing, or nothing after the
+    output mint's transfer fee (the program refuses both: 6039)."""
     from ..sim.world import SwapQuote
 
     keys = pool.tick_arrays if arrays is None else arrays
@@ -459,47 +597,189 @@ def _quote(world: World, pool: Pool, a_to_b: bool, amount: int,
     )
     if r is None:
         return None
+    mint_out = pool.mint_b if a_to_b else pool.mint_a
+    if world.transfer_fee(mint_out, r.amount_out) >= r.amount_out:
+        return None  # nothing would reach the user: InsufficientOutAmount (the program's)
     return SwapQuote(amount, r.amount_out, tick=r.active_id, after=r)
 
 
+def total_fee_rate(rec: Any, accumulator: int) -> int:
+    """The fee rate (per 1e9) at volatility ``accumulator``: the base fee and the
+    variable fee ``variable_fee_control * (accumulator * bin_step)^2``, rounded up to
+    1e9 units, together capped at 10 % (``LbPair::get_total_fee``, ``state/lb_pair.rs``)."""
+    base: int = rec.base_factor * rec.bin_step * 10 * 10**rec.base_fee_power_factor
+    variable = 0
+    if rec.variable_fee_control > 0:
+        square = (accumulator * rec.bin_step) ** 2
+        variable = (rec.variable_fee_control * square + 99_999_999_999) // 100_000_000_000
+    return min(base + variable, MAX_FEE_RATE)
+
+
+def observe(data: bytes, active_id: int, now: int) -> bytes:
+    """The pair's ``Oracle`` after a swap at ``now`` from bin ``active_id`` (the active
+    bin before it: ``DynamicOracle::update``, ``state/oracle.rs``): the latest sample
+    accumulates ``active_id`` for the seconds since it was last updated (a new one
+    starts at ``active_id``); past its lifetime (:data:`SAMPLE_LIFETIME` s since it was
+    created) the next sample of the ring is reset and takes the sum."""
+    idx, size, length = struct.unpack_from("<QQQ", data, 8)
+    b = bytearray(data)
+    if size == 0:
+        size = 1
+
+    def sample(i: int) -> tuple[int, int, int]:
+        o = 32 + 32 * i
+        cum = int.from_bytes(b[o : o + 16], "little", signed=True)
+        created, last = struct.unpack_from("<qq", b, o + 16)
+        return cum, created, last
+
+    cum, created, last = sample(idx)
+    initialized = created > 0 and last > 0
+    cum = cum + active_id * (now - last) if initialized else active_id
+    if initialized and now >= created + SAMPLE_LIFETIME:
+        idx = (idx + 1) % length
+        _, c2, l2 = sample(idx)
+        if not (c2 > 0 and l2 > 0):
+            size = min(size + 1, length)
+        created = 0
+    if not (created > 0 and now > 0):
+        created = now
+    o = 32 + 32 * idx
+    b[o : o + 16] = cum.to_bytes(16, "little", signed=True)
+    struct.pack_into("<qq", b, o + 16, created, now)
+    struct.pack_into("<QQ", b, 8, idx, size)
+    return bytes(b)
+
+
+def bins_visited(bitmap: Sequence[int], start: int, end: int, swap_for_y: bool) -> int:
+    """The bins a swap from ``start`` to ``end`` walks through (the arrays the pair's
+    bitmap marks empty are skipped: from the start's array it jumps to the next marked
+    one's first bin in its direction)."""
+    visited, active = 0, start
+    for _ in range(2 * BITMAP_SIZE):
+        idx = active // BINS_PER_ARRAY
+        found = next_array(bitmap, idx, swap_for_y)
+        if found is None:
+            break
+        lower = found * BINS_PER_ARRAY
+        upper = lower + BINS_PER_ARRAY - 1
+        if found != idx:
+            active = upper if swap_for_y else lower
+        if lower <= end <= upper:
+            return visited + abs(active - end) + 1
+        visited += active - lower + 1 if swap_for_y else upper - active + 1
+        active = lower - 1 if swap_for_y else upper + 1
+    return visited + 1
+
+
 def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> None:
-    """The swap's bins (input net of the fee in, output out), the pair's active bin,
-    volatility state and protocol fee; the accounts rewritten (bin arrays notified). The
-    market state is replaced, never changed in place (the runtime's undo keeps the old)."""
+    """The swap as the program writes it: each bin filled takes the input net of an
+    input fee and gives the output before an output fee (its liquidity supply stays),
+    and its fee per liquidity (in the token the fee is taken in) grows by the market
+    makers' part of its fee; the pair's active bin, volatility state, protocol fee
+    (in the fee's token: the input, or Y when the pair collects only Y) and, when the
+    active bin moved, ``last_update_timestamp``; the oracle's sample. The market state
+    is replaced, never changed in place (the runtime's undo keeps the old)."""
     r = q.after
-    arrays = dict(_market(pool).arrays)
-    for idx in sorted({f[0] // BINS_PER_ARRAY for f in r.fills}):
+    rec = pool.record
+    now = sim_now(world)
+    fee_on_input = rec.collect_fee_mode != 1 or not a_to_b
+    fee_in_x = a_to_b and fee_on_input
+    fee_at = BIN_FEE_X_PER_TOKEN if fee_in_x else BIN_FEE_Y_PER_TOKEN
+    market = _market(pool)
+    arrays = dict(market.arrays)
+    touched = sorted({f[0] // BINS_PER_ARRAY for f in r.fills})
+    raw = {idx: bytearray(world.accounts[arrays[idx][0]].data) for idx in touched}
+    for idx in touched:
         a, bins = arrays[idx]
         arrays[idx] = (a, [list(b) for b in bins])
-    for bin_id, used, out in r.fills:
+    for bin_id, used, out, _fee, _protocol, lp in r.fills:
         idx = bin_id // BINS_PER_ARRAY
-        b = arrays[idx][1][bin_id - idx * BINS_PER_ARRAY]
+        i = bin_id - idx * BINS_PER_ARRAY
+        b = arrays[idx][1][i]
         if a_to_b:
             b[0], b[1] = b[0] + used, b[1] - out
         else:
             b[1], b[0] = b[1] + used, b[0] - out
-        b[3] = b[0] * b[2] + (b[1] << 64)
-    pool.spec.state = DlmmMarket(arrays)
-    for idx in sorted({f[0] // BINS_PER_ARRAY for f in r.fills}):
-        a, bins = arrays[idx]
-        world.accounts[a].data = encode_bin_array(idx, pool.address, bins, world.accounts[a].data)
+        o = 56 + BIN_LEN * i
+        d = raw[idx]
+        struct.pack_into("<QQ", d, o + BIN_AMOUNT_X, b[0], b[1])
+        shares = int.from_bytes(d[o + BIN_LIQUIDITY : o + BIN_LIQUIDITY + 16], "little") >> 64
+        if shares:  # update_fee_per_token_stored (a bin of no whole share: none, seen)
+            per = int.from_bytes(d[o + fee_at : o + fee_at + 16], "little")
+            per += (lp << 64) // shares
+            d[o + fee_at : o + fee_at + 16] = (per % (1 << 128)).to_bytes(16, "little")
+    for idx in touched:
+        a = arrays[idx][0]
+        world.accounts[a].data = bytes(raw[idx])
         world._touched.append(a)
-    rec = pool.record
     moved = r.active_id != rec.active_id
-    # the protocol's fee is in the token the fee is taken in: the input, or Y when the
-    # pair collects only Y (collect_fee_mode 1; the LbPair after the program's swaps)
-    in_y = not a_to_b or rec.collect_fee_mode == 1
+    protocol = sum(f[4] for f in r.fills)
+    lp_total = sum(f[5] for f in r.fills)
+    market = DlmmMarket(arrays, Swapped(
+        rec.active_id, r.active_id, a_to_b, q.paid_in, q.out, lp_total, protocol,
+        r.fee - protocol - lp_total, total_fee_rate(rec, r.volatility_accumulator),
+        fee_on_input, len(r.fills),
+        bins_visited(rec.bin_array_bitmap, rec.active_id, r.active_id, a_to_b),
+    ))  # fmt: skip
+    pool.spec.state = market
+    oracle = world.accounts[rec.oracle]
+    oracle.data = observe(oracle.data, rec.active_id, now)
     rec = replace(
         rec, active_id=r.active_id, volatility_accumulator=r.volatility_accumulator,
         volatility_reference=r.volatility_reference, index_reference=r.index_reference,
-        # the program stamps the time when the active bin moved (seen in LiteSVM)
-        last_update_timestamp=sim_now(world) if moved else rec.last_update_timestamp,
-        protocol_fee_x=rec.protocol_fee_x + (0 if in_y else r.protocol_fee),
-        protocol_fee_y=rec.protocol_fee_y + (r.protocol_fee if in_y else 0),
+        # the program stamps the time only when the active bin moved (seen in LiteSVM)
+        last_update_timestamp=now if moved else rec.last_update_timestamp,
+        protocol_fee_x=rec.protocol_fee_x + (protocol if fee_in_x else 0),
+        protocol_fee_y=rec.protocol_fee_y + (0 if fee_in_x else protocol),
     )  # fmt: skip
     pool.record = rec
     pool.spec.tick_current = r.active_id
     world.accounts[pool.address].data = encode_lb_pair(rec, world.accounts[pool.address].data)
+
+
+def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> str:
+    """After a trade (its transfer fees known: ``World.last_fees``): the amount its
+    events say came in is what the user sent, the input mint's transfer fee included
+    (seen running the program); its log line, the instruction's name (the program logs
+    nothing more of its own: its events go by self-CPI)."""
+    market = _market(pool)
+    last = market.last
+    if last is not None:
+        last = replace(last, amount_in=last.amount_in + world.last_fees[0])
+    name = market.instruction
+    if not name:
+        t22 = TOKEN_2022 in (world.token_programs.get(pool.mint_a, SPL_TOKEN),
+                             world.token_programs.get(pool.mint_b, SPL_TOKEN))  # fmt: skip
+        name = "Swap2" if t22 else "Swap"
+    pool.spec.state = replace(market, last=last, instruction="")
+    return f"Program log: Instruction: {name}"
+
+
+def swap_events(pool: Pool, user: str) -> tuple[bytes, bytes]:
+    """The data of the two self-CPI instructions the program emits its last swap's
+    events with (``emit_cpi!``: Anchor's event tag, then the event): ``Swap`` (lb_pair,
+    from, start and end bin, amount in and out, direction, total fee, protocol fee, fee
+    rate, host fee) and ``Swap2Evt`` (lb_pair, from, start and end bin, direction, fee
+    rate, amount in, amount left, amount out, the market makers', protocol's, limit
+    orders' and host's fees, whether the fee was taken on the input and in token X);
+    ``user`` is the swap's signer (idls/dlmm.json ``events``, ``types``)."""
+    last = _market(pool).last
+    if last is None:
+        raise ValueError(f"pair {pool.address} has not swapped")
+    pair, who = _raw(pool.address), _raw(user)
+    fee = last.mm_fee + last.protocol_fee + last.limit_order_fee
+    rate = last.fee_rate.to_bytes(16, "little")
+    swap = (EVENT_IX_TAG + DISC_SWAP_EVENT + pair + who
+            + struct.pack("<iiQQ?QQ", last.start_bin_id, last.end_bin_id, last.amount_in,
+                          last.amount_out, last.swap_for_y, fee, last.protocol_fee)
+            + rate + struct.pack("<Q", 0))  # fmt: skip
+    fee_in_x = last.swap_for_y == last.fee_on_input
+    swap2 = (EVENT_IX_TAG + DISC_SWAP2_EVENT + pair + who
+             + struct.pack("<ii?", last.start_bin_id, last.end_bin_id, last.swap_for_y) + rate
+             + struct.pack("<QQQQQQQ??", last.amount_in, 0, last.amount_out, last.mm_fee,
+                           last.protocol_fee, last.limit_order_fee, 0, last.fee_on_input,
+                           fee_in_x))  # fmt: skip
+    return swap, swap2
 
 
 def _price(pool: Pool) -> float:
@@ -532,6 +812,7 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
         "token_x_program": SPL_TOKEN,
         "token_y_program": SPL_TOKEN,
     }
+    pool.spec.state = replace(_market(pool), instruction=s.name or "Swap")
     if s.name == "Swap2":  # each token program its mint's owner; the memo program
         want["token_x_program"] = world.token_programs.get(rec.token_x_mint, SPL_TOKEN)
         want["token_y_program"] = world.token_programs.get(rec.token_y_mint, SPL_TOKEN)
@@ -572,8 +853,16 @@ def _quote_error(text: str) -> int:
 
 
 def _cost(pool: Pool, active_before: int) -> int:
-    """A swap's compute units: a base and more per bin crossed (LiteSVM: 41k for one)."""
-    return 40_000 + 1_500 * abs(pool.spec.tick_current - active_before)
+    """The compute units of the swap that just moved the pair from ``active_before``
+    (:data:`COMPUTE_UNITS` at its steps); a swap that did not happen (a failed one's
+    logs): the base."""
+    last = _market(pool).last
+    steps = 0
+    if last is not None and (last.start_bin_id, last.end_bin_id) == (
+        active_before, pool.spec.tick_current,
+    ):  # fmt: skip
+        steps = last.steps
+    return COMPUTE_UNITS.use(steps)
 
 
 def _follow(eng: Any, pool: str, rec: Any, each_side: int) -> list[tuple[str, int]]:
@@ -644,7 +933,7 @@ VENUE = Venue(
     decode_swap=decode_swap,
     errors=ERRORS,
     slippage_error=6003,  # ExceededAmountSlippageTolerance
-    compute_units=ComputeUnits(150_000),
+    compute_units=COMPUTE_UNITS,
     fresh_state=True,
     anchor=True,
     sim=SimVenue(
@@ -657,7 +946,7 @@ VENUE = Venue(
         setup=lambda world: None,
         takes=_takes,
         create=_create,
-        swapped=lambda world, pool, a_to_b, paid_in, out: "Program log: Instruction: Swap",
+        swapped=_swapped,
         state_in_pool_account=True,
         token_instruction="TransferChecked",
         rent={POOL_LEN: 7_182_720, BIN_ARRAY_LEN: 71_437_440},

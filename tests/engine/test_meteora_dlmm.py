@@ -301,3 +301,69 @@ def test_bad_arguments_fail_alike(eng: types.ModuleType) -> None:
         eng.meteora_dlmm_swap(lb, arrays, 1, True, 2**63, 0)
     with pytest.raises(errors.DecodeError):
         eng.meteora_dlmm_swap(lb, [lb], 1, True, 0, 0)
+
+
+# --------------------------------------------------------------------------------------
+# the chain's clock
+
+
+def test_a_pair_follows_the_clock_sysvar_and_quotes_at_its_time(eng: types.ModuleType) -> None:
+    """The program prices a swap at the Clock sysvar's time (the volatility reference
+    decays with it), never the pair's ``last_update_timestamp``: a pair follows the
+    sysvar (role ``clock``, named by the pair), quotes at the pair's stamp until the
+    node answers it, then at its time, and again at each new time it is notified; a
+    clock of another owner is refused. The numbers are the program's swap (the kernel)
+    at those times."""
+    from feeds.sim.world import SYSVAR_CLOCK, World, WorldConfig
+    from feeds.venues import meteora_dlmm as DL
+
+    world = World(WorldConfig(seed=3, trades_per_slot=0, dislocation_rate=0.0), backend=eng)
+    pool = next(p for p in world.pools if p.kind == "dlmm"
+                and {world.token_programs[p.mint_a], world.token_programs[p.mint_b]}
+                == {"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"})  # fmt: skip
+    for a_to_b, f in ((False, 0.05), (True, 0.08), (True, 0.05)):  # volatile: bins crossed
+        assert world.swap(pool, a_to_b, int(DL._depth(pool, a_to_b) * f)) is not None
+    stamp = pool.record.last_update_timestamp
+    graph = eng.PoolGraph(base_mints=[], max_hops=3)
+    graph.set_slot(world.slot)
+    ing = eng.FeedIngest(graph)
+    ing.track_pool(pool.address, pool.kind)
+    for a in pool.tick_arrays:
+        ing.track_tick_array(a, pool.address)
+
+    def feed(clock: bool) -> None:
+        for _ in range(4):
+            for k in list(ing.watched()):
+                if k in world.accounts and (clock or k != SYSVAR_CLOCK):
+                    a = world.accounts[k]
+                    ing.account(k, a.owner, a.data, world.slot)
+
+    def program(now: int, a_to_b: bool, amount: int) -> int | None:
+        out: int | None = eng.meteora_dlmm_quote(
+            world.accounts[pool.address].data,
+            [world.accounts[a].data for a in pool.tick_arrays], amount, a_to_b, now, world.slot,
+        )  # fmt: skip
+        return out
+
+    amounts = [(a_to_b, int(DL._depth(pool, a_to_b) * f)) for a_to_b in (True, False)
+               for f in (1e-4, 0.02, 0.1)]  # fmt: skip
+    feed(clock=False)
+    assert ("clock", pool.address) in ing.roles(SYSVAR_CLOCK)
+    assert [graph.quote([pool.address], pool.mint_a if a else pool.mint_b, n)[-1]
+            for a, n in amounts] == [program(stamp, a, n) for a, n in amounts]  # fmt: skip
+    differ = 0
+    for wait in (5, 40, 400, 4_000):  # within the filter period, decaying, decayed
+        world.slot += int(wait / world.config.slot_seconds)
+        world._write_clock()
+        feed(clock=True)
+        now = world.unix_time()
+        got = [graph.quote([pool.address], pool.mint_a if a else pool.mint_b, n)[-1]
+               for a, n in amounts]  # fmt: skip
+        assert got == [program(now, a, n) for a, n in amounts], wait
+        differ += got != [program(stamp, a, n) for a, n in amounts]
+    assert differ >= 2  # the time mattered
+    clock = world.accounts[SYSVAR_CLOCK]
+    with pytest.raises(errors.WrongOwnerError):
+        ing.account(SYSVAR_CLOCK, DL.PROGRAM, clock.data, world.slot + 1)
+    with pytest.raises(errors.AccountTooShortError):
+        ing.account(SYSVAR_CLOCK, clock.owner, clock.data[:39], world.slot + 1)

@@ -1,7 +1,8 @@
 """Meteora DLMM bin arrays follow the active bin, over real sockets (SimServer +
 FeedPool + ingest): the simulator walks a DLMM pair across several bin arrays while
 trading through it, and at every slot the session's quote becomes the program's swap on
-the world's bytes (every bin array given), through ``ticks_missing`` while the arrays
+the world's bytes (every bin array given) at the chain's clock (each slot an hour on:
+the pair's volatility decays between trades), through ``ticks_missing`` while the arrays
 around the new active bin are not held yet; the arrays far behind are dropped."""
 
 from __future__ import annotations
@@ -77,14 +78,14 @@ def _walk(pool: Pool, goal: int) -> Any:
 
 
 def _full(eng: types.ModuleType, world: World, pool: Pool, mint: str, amount: int) -> Any:
-    """The program's swap on the world's bytes with every bin array, at the time the
-    engine assumes live (the pair's last swap)."""
+    """The program's swap on the world's bytes with every bin array, at the chain's
+    clock (the Clock sysvar the session follows)."""
     a_to_b = mint == pool.mint_a
     data = [world.accounts[a].data for a in pool.tick_arrays]
     try:
         out = eng.meteora_dlmm_quote(
-            world.accounts[pool.address].data, data, amount, a_to_b,
-            pool.record.last_update_timestamp, world.slot,
+            world.accounts[pool.address].data, data, amount, a_to_b, world.unix_time(),
+            world.slot,
         )  # fmt: skip
     except TicksMissingError:
         return MISSING

@@ -107,7 +107,7 @@ def test_a_swap_pays_the_engine_quote_and_moves_the_pair_as_the_program() -> Non
         for i, (new_bin, old_bin) in enumerate(zip(b.bins, old.bins)):
             if new_bin != old_bin:
                 got[b.index * 70 + i] = (new_bin[0] - old_bin[0], old_bin[1] - new_bin[1])
-    assert got == {bin_id: (used, out) for bin_id, used, out in q.after.fills}
+    assert got == {bin_id: (used, out) for bin_id, used, out, *_ in q.after.fills}
 
 
 def test_bad_bin_arrays_fail_with_the_programs_codes() -> None:

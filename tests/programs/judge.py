@@ -16,8 +16,8 @@ skips with the reason.
 
 from __future__ import annotations
 
-import os
 import hashlib
+import os
 import types
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -92,6 +92,14 @@ class Judge:
         t = self.world.token_account(self.ata(mint))
         return -1 if t is None else t.amount
 
+    def advance(self, seconds: float) -> None:
+        """Move the chain's clock about ``seconds`` on (at least a slot) with nothing
+        traded in between: the world's slot and Clock sysvar, a blockhash of the new
+        slot (what a time-dependent program reads: a DLMM pair's fee decays)."""
+        self.world.slot += max(1, round(seconds / self.world.config.slot_seconds))
+        self.world._write_clock()
+        self.chain._record_slot(self.world.slot)
+
     # ------------------------------------------------------------ what live builds
     def leg(self, pool: Pool, mint_in: str, amount: int, minimum: int = 0) -> venues.Leg:
         """The hop as ``LiveExecutor._build`` makes it (the pool read now)."""
@@ -148,14 +156,18 @@ class Judge:
                 self.world.accounts[k] = acc
 
     # ------------------------------------------------------------ the engine's quote
-    def quote(self, eng: types.ModuleType, pool: Pool, mint_in: str, amount: int) -> int | str:
+    def quote(self, eng: types.ModuleType, pool: Pool, mint_in: str, amount: int,
+              arrays: Sequence[str] | None = None) -> int | str:  # fmt: skip
         """The hop's output as a session's engine quotes it from the world's accounts (a
         ``FeedIngest`` fed every account it watches, as the snapshot feeds it), or the
-        engine error's class name."""
+        engine error's class name. ``arrays``: the tick / bin arrays the session tracks
+        (None: every array of the pool)."""
         g = eng.PoolGraph(base_mints=[], max_hops=3)
+        g.set_slot(self.world.slot)  # the chain's slot, as a session's graph follows it:
+        # its epoch picks a fee mint's transfer fee (mainnet's schedule, the world's)
         ing = eng.FeedIngest(g, 4096, 64)
         ing.track_pool(pool.address, pool.kind)
-        for ta in pool.tick_arrays:
+        for ta in pool.tick_arrays if arrays is None else arrays:
             ing.track_tick_array(ta, pool.address)
         feed(ing, self.world.accounts, self.world.slot)
         try:

@@ -17,8 +17,11 @@ the bin's price with the fee rate of that accumulator (base + variable, capped a
 on the input or (``collect_fee_mode`` 1 swapping X for Y) on the output. Empty bin arrays
 are skipped by the pair's bitmap.
 
-The time: :attr:`DlmmState.now` is the unix time the quote assumes; :func:`update` sets it
-to the pair's ``last_update_timestamp`` (the time of its last swap). A quote needing a bin
+The time: :attr:`DlmmState.now` is the unix time the quote assumes. The program prices a
+swap at the Clock sysvar's ``unix_timestamp`` (never the later of it and the pair's
+``last_update_timestamp``), so a pair follows the Clock sysvar as one of its own accounts
+(role ``clock``, as an OpenBook market does) and :func:`update` quotes at its time; until
+the sysvar is seen, at the pair's ``last_update_timestamp``. A quote needing a bin
 array the state does not hold (marked in the bitmap but not received, or outside the
 pair's own bitmap: the program would read the bitmap extension) raises
 :class:`TicksMissingError`, never a number computed as if those bins were empty.
@@ -44,6 +47,7 @@ from ..b58 import b58decode
 from ..decode import Reader, check
 from ..pda import find_program_address
 from . import Assembly, OwnAccount, OwnRole, no_role
+from .openbook_v2 import SYSVAR_CLOCK, clock_unix_timestamp
 
 PROGRAM_ID = "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo"
 DISC_LB_PAIR = bytes([33, 11, 49, 98, 181, 101, 177, 13])
@@ -57,10 +61,11 @@ BINS_PER_ARRAY = 70
 _BIN_LEN = 144
 BITMAP_SIZE = 512  # the pair's own bitmap covers array indexes -512..=511
 SWAP_EVENT_SIZE = 137
-BIN_ARRAY = "bin_array"  # the role of its bin arrays
+BIN_ARRAY = "bin_array"  # the role of its bin arrays (tracked by the caller)
+CLOCK = "clock"  # the Clock sysvar's (followed)
 
 INFO = VenueInfo("meteora_dlmm", "dlmm", "dlmm", "dlmm", (PROGRAM_ID,), POOL_SIZE)
-OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(BIN_ARRAY, False),)
+OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(BIN_ARRAY, False), OwnRole(CLOCK, True))
 LOG_PREFIX: str | None = None
 TRACKED: str | None = BIN_ARRAY
 
@@ -368,14 +373,15 @@ class DlmmState:
 class SwapResult:
     """The program's exact-in swap: output, fee and protocol fee, the active bin and the
     volatility state after, and per bin filled ``(id, input used net of an input fee,
-    output before an output fee)``."""
+    output before an output fee, the bin's fee, its protocol part, its market makers' part
+    after the protocol's)``."""
 
     amount_out: int
     fee: int
     protocol_fee: int
     active_id: int
     v: tuple[int, int, int, int]
-    fills: tuple[tuple[int, int, int], ...]
+    fills: tuple[tuple[int, int, int, int, int, int], ...]
 
 
 class _Missing(Exception):
@@ -409,15 +415,20 @@ def _fill(amount: int, max_out: int, price: int, swap_for_y: bool) -> tuple[int,
     return amount, 0, amount_out_for(amount, price, swap_for_y)
 
 
-def _split_protocol_fee(fee: int, share: int, mm_in: int, total_in: int) -> int:
-    if total_in == 0 or fee == 0:
-        return 0
+def _split_protocol_fee(fee: int, share: int, mm_in: int, total_in: int) -> tuple[int, int]:
+    """The protocol's part of a bin's fee and the market makers' part after it (a fee on
+    an input the bin took none of is the protocol's)."""
+    if fee == 0:
+        return 0, 0
+    if total_in == 0:
+        return fee, 0
     mm_fee = _fit((fee * mm_in + total_in - 1) // total_in, _U64)
     lo_total = fee - mm_fee
     if lo_total < 0:
         raise _Fails
     lo_fee = lo_total * 5_000 // 10_000
-    return _fit(lo_total - lo_fee + mm_fee * share // 10_000, _U64)
+    mm_protocol = _fit(mm_fee * share // 10_000, _U64)
+    return _fit(lo_total - lo_fee + mm_protocol, _U64), _fit(mm_fee - mm_protocol, _U64)
 
 
 def _active(s: DlmmState) -> bool:
@@ -444,7 +455,7 @@ def _swap(s: DlmmState, amount: int, swap_for_y: bool) -> SwapResult:
     active = s.active_id
     left = amount
     out_total = fee_total = protocol_total = 0
-    fills: list[tuple[int, int, int]] = []
+    fills: list[tuple[int, int, int, int, int, int]] = []
     while left > 0:
         start = bin_array_index(active)
         found = _next_array(s.bitmap, start, swap_for_y)
@@ -500,13 +511,13 @@ def _swap(s: DlmmState, amount: int, swap_for_y: bool) -> SwapResult:
                 if not fee_on_input:
                     fee = fee_from_amount(out, rate)
                     out_user = _fit(out - fee, _U64)
-                protocol = _split_protocol_fee(fee, f.protocol_share, mm_in, used)
+                protocol, lp = _split_protocol_fee(fee, f.protocol_share, mm_in, used)
                 if amount_in > 0:
                     left = _fit(left - amount_in, _U64)
                     out_total = _fit(out_total + out_user, _U64)
                     fee_total = _fit(fee_total + fee, _U64)
                     protocol_total = _fit(protocol_total + protocol, _U64)
-                    fills.append((active, used, out))
+                    fills.append((active, used, out, fee, protocol, lp))
             if left > 0:
                 nxt = active - 1 if swap_for_y else active + 1
                 if not MIN_BIN_ID <= nxt <= MAX_BIN_ID:
@@ -612,15 +623,18 @@ def vaults(rec: MeteoraLbPair) -> tuple[str, str]:
 
 
 def followed(rec: MeteoraLbPair) -> tuple[tuple[str, str], ...]:
-    return ()  # its bin arrays are tracked by the caller
+    """The Clock sysvar (its bin arrays are tracked by the caller)."""
+    return ((CLOCK, SYSVAR_CLOCK),)
 
 
 @dataclass(slots=True)
 class BinArrays:
-    """What the ingest keeps of a pair's bin arrays: per array account, its index and
-    bins (in the order received)."""
+    """What the ingest keeps of a pair's own accounts: per bin array account, its index
+    and bins (in the order received); the Clock sysvar's ``unix_timestamp``, once seen
+    (negative read as 0)."""
 
     arrays: dict[str, tuple[int, tuple[Bin, ...]]] = field(default_factory=dict)
+    clock: int | None = None
 
 
 def new_own() -> BinArrays:
@@ -644,22 +658,30 @@ def _own_bin_array(role: str, cx: OwnAccount) -> DlmmBinArray:
 
 
 def own_account(own: BinArrays, role: str, cx: OwnAccount) -> None:
+    if role == CLOCK:
+        own.clock = clock_unix_timestamp(cx.data, cx.owner)
+        return
     ba = _own_bin_array(role, cx)
     own.arrays[cx.pubkey] = (ba.index, ba.bins)
 
 
 def check_own_account(role: str, cx: OwnAccount) -> None:
+    if role == CLOCK:
+        clock_unix_timestamp(cx.data, cx.owner)
+        return
     _own_bin_array(role, cx)
 
 
 def update(own: BinArrays, rec: MeteoraLbPair, cx: Assembly) -> tuple[DlmmState, int] | None:
-    """The pair's state with every bin array held, at the time of its last swap."""
+    """The pair's state with every bin array held, at the Clock sysvar's time (the pair's
+    last swap's until the sysvar is seen)."""
     slot = cx.slot()
     cx.check_ids()
     arrays: dict[int, tuple[Bin, ...]] = {}
     for index, bins in own.arrays.values():
         arrays.setdefault(index, bins)
-    return state_of(rec, arrays, rec.last_update_timestamp, slot), slot
+    now = rec.last_update_timestamp if own.clock is None else own.clock
+    return state_of(rec, arrays, now, slot), slot
 
 
 @dataclass(frozen=True, slots=True)

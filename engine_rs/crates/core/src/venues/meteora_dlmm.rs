@@ -20,9 +20,15 @@
 //!
 //! # The time
 //! The variable fee depends on the clock: [`DlmmState::now`] is the unix time the quote
-//! assumes. [`Venue::update`] sets it to the pair's `last_update_timestamp` (the time of
-//! its last swap: elapsed 0, the references as that swap left them), the latest time the
-//! engine knows the program saw; `quote_at` takes any time.
+//! assumes. The program prices a swap at the Clock sysvar's `unix_timestamp`
+//! (`update_references(Clock::get()?.unix_timestamp)`: the SDK's `quote_exact_in` reads
+//! the clock the same way, never the later of it and the pair's
+//! `last_update_timestamp`; a clock behind that stamp leaves the references as they are,
+//! as an elapsed 0 does). So a pair follows the Clock sysvar as one of its own accounts
+//! (role `clock`, as an OpenBook market does) and [`Venue::update`] quotes at its time;
+//! until the node has answered the sysvar, at the pair's `last_update_timestamp` (the
+//! latest time the accounts prove the program saw). A pair idle past its filter period
+//! quotes with its volatility decayed, as the program will swap it.
 //!
 //! # The held arrays
 //! A quote that needs a bin array the state does not hold (an array the bitmap marks
@@ -39,6 +45,7 @@ use crate::decode::{check, err, Key, R};
 use crate::error::{EngineError, Result};
 use crate::pda::find_program_address;
 
+use super::openbook_v2::{clock_unix_timestamp, SYSVAR_CLOCK};
 use super::{Assembly, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
 use math::{FeeParams, Volatility};
 
@@ -62,8 +69,10 @@ const BIN_LEN: usize = 144;
 pub const BITMAP_SIZE: i32 = 512;
 /// Size of the `Swap` event with its discriminator.
 pub const SWAP_EVENT_SIZE: usize = 137;
-/// Role number of its bin arrays in [`Venue::OWN_ROLES`].
+/// Role numbers in [`Venue::OWN_ROLES`]: its bin arrays (tracked by the caller) and the
+/// Clock sysvar (followed).
 pub const BIN_ARRAY: u8 = 0;
+pub const CLOCK: u8 = 1;
 
 /// The decoded `LbPair` (fields as `engine_rs.decoded.MeteoraLbPair`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -488,9 +497,11 @@ pub struct SwapResult {
     /// The active bin and the volatility state after the swap.
     pub active_id: i32,
     pub v: Volatility,
-    /// (bin id, input used net of an input fee, output before an output fee) per bin
-    /// filled, in walk order (market making and limit orders together).
-    pub fills: Vec<(i32, u64, u64)>,
+    /// Per bin filled, in walk order: (bin id, input used net of an input fee, output
+    /// before an output fee, the bin's fee, its protocol part, its market makers' part
+    /// after the protocol's: what the bin's fee per liquidity grows by); market making
+    /// and limit orders together (their fee is the rest).
+    pub fills: Vec<(i32, u64, u64, u64, u64, u64)>,
 }
 
 /// Why a swap has no result.
@@ -698,14 +709,15 @@ impl DlmmState {
                         fee = ck(math::fee_from_amount(out, rate))?;
                         out_user = ck(out.checked_sub(fee))?;
                     }
-                    let protocol = split_protocol_fee(fee, self.fee.protocol_share, mm_in, used)?;
+                    let (protocol, lp) =
+                        split_protocol_fee(fee, self.fee.protocol_share, mm_in, used)?;
                     if amount_in > 0 {
                         left = ck(left.checked_sub(amount_in))?;
                         out_total = ck(out_total.checked_add(out_user))?;
                         fee_total = ck(fee_total.checked_add(fee))?;
                         protocol_total = ck(protocol_total.checked_add(protocol))?;
                         if keep_fills {
-                            fills.push((active, used, out));
+                            fills.push((active, used, out, fee, protocol, lp));
                         }
                     }
                 }
@@ -768,16 +780,21 @@ impl DlmmState {
     }
 }
 
-/// The protocol's part of a bin's fee (`split_fee`): the market-making share of the
-/// fee, rounded up, pays `protocol_share` bp; the limit-order share pays half.
+/// The protocol's part of a bin's fee and the market makers' part after it
+/// (`split_fee`): the market-making share of the fee, rounded up, pays `protocol_share`
+/// bp; the limit-order share pays half. A fee on an input the bin took none of (all of
+/// it was the fee) is the protocol's (seen running the program).
 fn split_protocol_fee(
     fee: u64,
     share: u16,
     mm_in: u64,
     total_in: u64,
-) -> std::result::Result<u64, SwapError> {
-    if total_in == 0 || fee == 0 {
-        return Ok(0);
+) -> std::result::Result<(u64, u64), SwapError> {
+    if fee == 0 {
+        return Ok((0, 0));
+    }
+    if total_in == 0 {
+        return Ok((fee, 0));
     }
     let mm_fee = ck(u128::from(fee)
         .checked_mul(u128::from(mm_in))
@@ -788,7 +805,10 @@ fn split_protocol_fee(
     let lo_fee = ck(u64::try_from(u128::from(lo_total) * 5_000 / 10_000).ok())?;
     let lo_protocol = lo_total - lo_fee;
     let mm_protocol = ck(u64::try_from(u128::from(mm_fee) * u128::from(share) / 10_000).ok())?;
-    ck(lo_protocol.checked_add(mm_protocol))
+    Ok((
+        ck(lo_protocol.checked_add(mm_protocol))?,
+        ck(mm_fee.checked_sub(mm_protocol))?,
+    ))
 }
 
 /// The program's swap with the state's verdict.
@@ -860,10 +880,12 @@ fn swap_raw(
     }
 }
 
-/// What the ingest keeps of a pair's bin arrays: per array account, its index and bins.
+/// What the ingest keeps of a pair's own accounts: per bin array account, its index and
+/// bins; the Clock sysvar's `unix_timestamp`, once seen (negative read as 0).
 #[derive(Debug, Default)]
 pub struct BinArrays {
     arrays: Vec<(u32, HeldArray)>,
+    pub clock: Option<i64>,
 }
 
 impl BinArrays {
@@ -874,6 +896,12 @@ impl BinArrays {
         self.arrays.retain(|a| a.0 != account);
         self.arrays.len() != before
     }
+}
+
+/// The Clock sysvar's `unix_timestamp` (its owner checked when given).
+fn clock_time(cx: &OwnAccount<'_>) -> Result<i64> {
+    let t = clock_unix_timestamp(cx.data, cx.owner)?;
+    Ok(i64::try_from(t).unwrap_or(i64::MAX))
 }
 
 fn own_bin_array(role: u8, cx: &OwnAccount<'_>) -> Result<BinArray> {
@@ -958,10 +986,16 @@ impl Venue for MeteoraDlmm {
         program_ids: &[PROGRAM_ID],
         pool_account_size: POOL_SIZE,
     };
-    const OWN_ROLES: &'static [OwnRole] = &[OwnRole {
-        name: "bin_array",
-        from_pool: false,
-    }];
+    const OWN_ROLES: &'static [OwnRole] = &[
+        OwnRole {
+            name: "bin_array",
+            from_pool: false,
+        },
+        OwnRole {
+            name: "clock",
+            from_pool: true,
+        },
+    ];
     const TRACKED: Option<u8> = Some(BIN_ARRAY);
 
     type Record = LbPair;
@@ -996,7 +1030,16 @@ impl Venue for MeteoraDlmm {
         (r.reserve_x, r.reserve_y)
     }
 
+    /// The Clock sysvar (what the program prices at).
+    fn followed(_r: &LbPair, out: &mut Vec<(u8, Key)>) {
+        out.push((CLOCK, SYSVAR_CLOCK));
+    }
+
     fn own_account(own: &mut BinArrays, role: u8, cx: &OwnAccount<'_>) -> Result<()> {
+        if role == CLOCK {
+            own.clock = Some(clock_time(cx)?);
+            return Ok(());
+        }
         let ba = own_bin_array(role, cx)?;
         let held = HeldArray {
             index: i32::try_from(ba.index).unwrap_or(0),
@@ -1014,10 +1057,14 @@ impl Venue for MeteoraDlmm {
     }
 
     fn check_own_account(role: u8, cx: &OwnAccount<'_>) -> Result<()> {
+        if role == CLOCK {
+            return clock_time(cx).map(|_| ());
+        }
         own_bin_array(role, cx).map(|_| ())
     }
 
-    /// The pair's state with every bin array held, at the time of its last swap.
+    /// The pair's state with every bin array held, at the Clock sysvar's time (the
+    /// pair's last swap's until the sysvar is seen: see the module docs).
     fn update(
         own: &mut BinArrays,
         r: &LbPair,
@@ -1026,10 +1073,8 @@ impl Venue for MeteoraDlmm {
         let slot = cx.slot()?;
         cx.check_ids()?;
         let held: Vec<HeldArray> = own.arrays.iter().map(|a| a.1.clone()).collect();
-        Ok(Some((
-            state_of(r, held, r.last_update_timestamp, slot),
-            slot,
-        )))
+        let now = own.clock.unwrap_or(r.last_update_timestamp);
+        Ok(Some((state_of(r, held, now, slot), slot)))
     }
 
     #[inline]
@@ -1104,6 +1149,45 @@ mod tests {
             assert_eq!(quote_state(&s, 1_000, true), Err(NoQuote::TicksMissing));
             assert_eq!(quote_state(&s, 1_000, false), Err(NoQuote::TicksMissing));
         }
+    }
+
+    #[test]
+    fn a_pair_quotes_at_the_clock_sysvars_time_once_seen() {
+        use super::super::openbook_v2::SYSVAR_OWNER;
+        let mut d = vec![0u8; POOL_SIZE];
+        d[..8].copy_from_slice(&DISC_LB_PAIR);
+        d[56..64].copy_from_slice(&1_700_000_000i64.to_le_bytes()); // last_update_timestamp
+        let r = decode_lb_pair(&d, None).expect("decodes");
+        let mut out = Vec::new();
+        MeteoraDlmm::followed(&r, &mut out);
+        assert_eq!(out, vec![(CLOCK, SYSVAR_CLOCK)]);
+        let mut own = BinArrays::default();
+        let mut slot = || Ok(7u64);
+        let mints = ("a", "b");
+        let now = |own: &mut BinArrays, slot: &mut dyn FnMut() -> Result<u64>| {
+            let mut cx = Assembly::new("pair", mints, (None, None), slot);
+            MeteoraDlmm::update(own, &r, &mut cx)
+                .expect("assembles")
+                .map(|(s, _)| s.now)
+        };
+        assert_eq!(now(&mut own, &mut slot), Some(1_700_000_000));
+        let mut clock = vec![0u8; 40];
+        clock[32..40].copy_from_slice(&1_700_000_600i64.to_le_bytes());
+        let cx = OwnAccount {
+            account: 1,
+            pubkey: "SysvarC1ock11111111111111111111111111111111",
+            pool_key: &[0u8; 32],
+            pool_id: "pair",
+            data: &clock,
+            owner: Some(&SYSVAR_OWNER),
+        };
+        MeteoraDlmm::own_account(&mut own, CLOCK, &cx).expect("the clock");
+        assert_eq!(now(&mut own, &mut slot), Some(1_700_000_600));
+        let wrong = OwnAccount {
+            owner: Some(&PROGRAM),
+            ..cx
+        };
+        assert!(MeteoraDlmm::check_own_account(CLOCK, &wrong).is_err());
     }
 
     #[test]
