@@ -140,9 +140,10 @@ class Judge:
         real = self.real(tx)
         return Run(self.chain.run(tx, commit=True), real)
 
-    def advance(self, slots: int) -> None:
+    def step(self, slots: int) -> None:
         """The market ``slots`` slots on (a quiet world trades nothing of its own: its
-        clock moves, and its prices and order books' makers)."""
+        clock moves, and its prices and order books' makers; :meth:`advance` moves the
+        clock alone)."""
         for _ in range(slots):
             self.world.step()
 

@@ -300,7 +300,7 @@ def test_the_binary_fills_the_order_the_engine_quotes_as_the_simulator_does(
     shape(j, pool, book)
     for a_to_b, size, above, wait in trades:
         if wait:
-            j.advance(wait)  # 12 s: orders with a short time in force expire
+            j.step(wait)  # 12 s: orders with a short time in force expire
         trade(j, pool, a_to_b, _amount(j, pool, a_to_b, size), above)
 
 

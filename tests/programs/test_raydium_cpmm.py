@@ -250,7 +250,7 @@ def test_the_program_pays_the_engines_quote_and_writes_what_the_simulator_writes
     shape(j, pool, pool_shape)
     for a_to_b, size, above, wait in trades:
         if wait:
-            j.advance(wait)  # 16 s: a new observation
+            j.step(wait)  # 16 s: a new observation
         trade(j, pool, a_to_b, _amount(pool, a_to_b, size), above)
 
 
