@@ -81,6 +81,7 @@ class _StagedExecutor:
     the live equity curve those orders make."""
 
     armed = True
+    accounts_seen = 0  # the wallet's token accounts never change
     ENDS = (12, 20, 31)  # the tick each order ends at (confirmed, refused, confirmed)
 
     def __init__(self, base: str) -> None:
@@ -138,6 +139,9 @@ class _StagedExecutor:
 
     def submit(self, *args: Any) -> str:
         return "staged"
+
+    def accounts_to_create(self, tokens: Any) -> int:
+        return 0  # its wallet holds every token's account
 
     def kill(self) -> int:
         return 0

@@ -1,9 +1,11 @@
-"""The cycle detail: each hop's amounts and pool, and the arithmetic behind the score."""
+"""The cycle detail: each hop's amounts and pool, and the arithmetic behind the score —
+with the compute units its transaction requests part by part and the price of SOL in its
+base token that converted the fees (the figures the scorer used: ``SnapshotView.costs``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -15,16 +17,30 @@ from textual.widgets import Static
 
 from engine_rs.records import Opportunity, Score
 
-from ..source import TokenNames
-from ..widgets.cycles import hop_labels
+from ..source import CycleCostView, LamportPriceView, TokenNames
+from ..widgets.cycles import hop_labels, no_price
 from ..widgets.palette import Palette
+
+
+def price_text(p: LamportPriceView, names: TokenNames | None) -> str:
+    """``1 SOL = 151.23 USDC via 7xKX…, 9p3a… (151,230,001 / 10^9 base units per lamport)``."""
+
+    def sym(m: str) -> str:
+        return names.symbol(m) if names is not None else m[:6]
+
+    one = names.amount(p.base, p.per_sol()) if names is not None else f"{p.per_sol():,}"
+    via = ""
+    if p.pools:
+        through = "→".join(sym(t) for t in p.tokens)
+        via = f" via {through} ({', '.join(q[:6] + '…' for q in p.pools)})"
+    return f"1 SOL = {one}{via}; {p.num:,}/{p.den:,} base units per lamport"
 
 
 def detail(
     o: Opportunity,
     s: Score,
     palette: Palette,
-    fees: Any = None,
+    cost: CycleCostView | None = None,
     names: TokenNames | None = None,
     coverage: Mapping[str, int] | None = None,
     endpoints: int = 0,
@@ -32,10 +48,12 @@ def detail(
     unsendable: str = "",
 ) -> Table:
     """The tables of the detail view; net profit and the decision in the theme's profit
-    and loss colours (``palette``). Amounts raw (base units, as the engine computed them)
-    and, with ``names``, in units of their token. With ``coverage`` (per pool, the
-    endpoints subscribed to all its accounts, of ``endpoints``) each hop says how many
-    endpoints feed its pool: 0 is a pool whose state nothing updates (in the loss colour)."""
+    and loss colours (``palette``). ``cost``: the cycle's fee context, compute units and
+    price of SOL in its base token, as the scorer used them. Amounts raw (base units, as
+    the engine computed them) and, with ``names``, in units of their token. With
+    ``coverage`` (per pool, the endpoints subscribed to all its accounts, of
+    ``endpoints``) each hop says how many endpoints feed its pool: 0 is a pool whose state
+    nothing updates (in the loss colour)."""
 
     def sym(mint: str) -> str:
         return names.symbol(mint) if names is not None else mint[:8]
@@ -79,20 +97,35 @@ def detail(
     calc.add_row("gross profit = out − in", f"{s.gross_profit:,}",
                  both(s.gross_profit, f"{o.profit_bps:.2f} bps of the size"))  # fmt: skip
     calc.add_row("base fee", f"{s.base_fee_lamports:,}", "lamports (5,000 per signature)")
+    fees = cost.fees if cost is not None else None
     cu = ""
     if fees is not None:
-        cu = f"{fees.cu_limit:,} CU × {fees.cu_price_micro_lamports:,} µL/CU"
+        cu = f"lamports: {fees.cu_limit:,} CU × {fees.cu_price_micro_lamports:,} µL/CU"
     calc.add_row("+ priority fee", f"{s.priority_fee_lamports:,}", cu or "lamports")
+    if cost is not None:
+        calc.add_row("  compute units", f"{cost.budget.limit:,}", _cu_note(cost, o, labels))
     calc.add_row("+ tip", f"{s.tip_lamports:,}", "lamports")
     calc.add_row("= total fees", f"{s.total_fee_lamports:,}", "lamports")
-    calc.add_row("fees in the base token", f"{s.fees_in_base:,}",
-                 both(s.fees_in_base, "at the cycle's own rates"))  # fmt: skip
-    net_style = f"bold {palette.profit if s.net_profit > 0 else palette.loss}"
-    calc.add_row(
-        Text("net profit = gross − fees", style="bold"),
-        Text(f"{s.net_profit:,}", style=net_style),
-        both(s.net_profit, f"{s.net_profit_bps:.2f} bps"),
-    )
+    missing = no_price(s)
+    if missing:
+        calc.add_row("price of SOL", Text("none", style=palette.loss),
+                     f"no pool path from SOL to {sym(base)} in the graph: the fees cannot "
+                     "be converted")  # fmt: skip
+        calc.add_row("fees in the base token", Text("?", style=palette.loss), "not converted")
+        calc.add_row(Text("net profit = gross − fees", style="bold"),
+                     Text("?", style=f"bold {palette.loss}"),
+                     f"not known: at most the gross, {units(base, s.gross_profit)}")  # fmt: skip
+    else:
+        if cost is not None and cost.price is not None:
+            calc.add_row("price of SOL", "", price_text(cost.price, names))
+        calc.add_row("fees in the base token", f"{s.fees_in_base:,}",
+                     both(s.fees_in_base, "the total at the price of SOL, rounded up"))  # fmt: skip
+        net_style = f"bold {palette.profit if s.net_profit > 0 else palette.loss}"
+        calc.add_row(
+            Text("net profit = gross − fees", style="bold"),
+            Text(f"{s.net_profit:,}", style=net_style),
+            both(s.net_profit, f"{s.net_profit_bps:.2f} bps"),
+        )
     calc.add_row("persistence", f"{s.persistence}", "profitable evaluations in a row")
     calc.add_row("staleness", f"{s.staleness_slots}", "slots since the oldest pool update")
     verdict = (Text("GO", style=f"bold {palette.profit}") if s.go
@@ -112,6 +145,19 @@ def detail(
     return outer
 
 
+def _cu_note(cost: CycleCostView, o: Opportunity, labels: Mapping[str, str] | None) -> str:
+    """The limit part by part, each hop named by its venue: ``5,000 + 140,000 wp +
+    70,000 cp + 30,000 × 1 account = 245,000 (each hop at its venue's most)``; the
+    configured limit when one replaces them (``fees.cu_limit``)."""
+    b = cost.budget
+    if b.override or len(b.hops) != len(o.pools):
+        return b.text()
+    parts = [f"{b.base:,}"] + [f"{h:,} {k}" for h, k in zip(b.hops, hop_labels(o, labels))]
+    if b.accounts:
+        parts.append(f"{b.per_account:,} × {b.accounts} account{'s' if b.accounts > 1 else ''}")
+    return " + ".join(parts) + f" = {b.limit:,} (each hop at its venue's most)"
+
+
 class CycleDetail(ModalScreen[None]):
     """``enter`` on a cycle; ``escape`` or ``enter`` closes."""
 
@@ -123,7 +169,7 @@ class CycleDetail(ModalScreen[None]):
         self,
         o: Opportunity,
         s: Score,
-        fees: Any = None,
+        cost: CycleCostView | None = None,
         names: TokenNames | None = None,
         coverage: Mapping[str, int] | None = None,
         endpoints: int = 0,
@@ -131,13 +177,13 @@ class CycleDetail(ModalScreen[None]):
         unsendable: str = "",
     ) -> None:
         super().__init__()
-        self.o, self.s, self.fees, self.names = o, s, fees, names
+        self.o, self.s, self.cost, self.names = o, s, cost, names
         self.coverage, self.endpoints, self.labels = coverage, endpoints, labels
         self.unsendable = unsendable
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail"):
-            yield Static(detail(self.o, self.s, Palette.of(self.app), self.fees, self.names,
+            yield Static(detail(self.o, self.s, Palette.of(self.app), self.cost, self.names,
                                 self.coverage, self.endpoints, self.labels,
                                 self.unsendable))  # fmt: skip
 

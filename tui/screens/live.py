@@ -22,6 +22,8 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer, Header, TabbedContent, TabPane
 
+from feeds.wire.tokens import pair_order
+
 from ..source import LiveSource, SnapshotView, UiState
 from ..widgets.cycles import CyclesPanel
 from ..widgets.equity import EquityChart
@@ -168,8 +170,8 @@ class LiveScreen(Screen[None]):
         elif isinstance(focused, CyclesPanel):
             picked = focused.selected()
             if picked is not None and len(picked[0].tokens) > 1:
-                a, b = picked[0].tokens[0], picked[0].tokens[1]
-                self.chart_pair = (a, b) if a < b else (b, a)  # a pair's canonical order
+                # a pair as (base, quote), the rule every price is shown by
+                self.chart_pair = pair_order(picked[0].tokens[0], picked[0].tokens[1])
         return self.chart_pair
 
     def _draw_chart(self, snap: SnapshotView | None = None) -> None:
