@@ -23,7 +23,8 @@ from ..widgets.palette import Palette
 
 
 def price_text(p: LamportPriceView, names: TokenNames | None) -> str:
-    """``1 SOL = 151.23 USDC via 7xKX…, 9p3a… (151,230,001 / 10^9 base units per lamport)``."""
+    """``1 SOL = 151.23 USDC via SOL→USDC (7xKX9p…): 151,230,001/1,000,000,000 raw per
+    lamport``: the price and the exact ratio the fees were converted with."""
 
     def sym(m: str) -> str:
         return names.symbol(m) if names is not None else m[:6]
@@ -33,7 +34,7 @@ def price_text(p: LamportPriceView, names: TokenNames | None) -> str:
     if p.pools:
         through = "→".join(sym(t) for t in p.tokens)
         via = f" via {through} ({', '.join(q[:6] + '…' for q in p.pools)})"
-    return f"1 SOL = {one}{via}; {p.num:,}/{p.den:,} base units per lamport"
+    return f"1 SOL = {one}{via}: {p.num:,}/{p.den:,} raw per lamport"
 
 
 def detail(
@@ -152,10 +153,10 @@ def _cu_note(cost: CycleCostView, o: Opportunity, labels: Mapping[str, str] | No
     b = cost.budget
     if b.override or len(b.hops) != len(o.pools):
         return b.text()
-    parts = [f"{b.base:,}"] + [f"{h:,} {k}" for h, k in zip(b.hops, hop_labels(o, labels))]
+    parts = [f"{b.base:,}"] + [f"{h:,} {k}" for h, k in zip(b.hops, hop_labels(o, labels), strict=True)]
     if b.accounts:
         parts.append(f"{b.per_account:,} × {b.accounts} account{'s' if b.accounts > 1 else ''}")
-    return " + ".join(parts) + f" = {b.limit:,} (each hop at its venue's most)"
+    return " + ".join(parts) + f" = {b.limit:,} (each hop: its venue's most)"
 
 
 class CycleDetail(ModalScreen[None]):
