@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.events import Resize
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -47,6 +48,7 @@ def detail(
     endpoints: int = 0,
     labels: Mapping[str, str] | None = None,
     unsendable: str = "",
+    narrow: bool = False,
 ) -> Table:
     """The tables of the detail view; net profit and the decision in the theme's profit
     and loss colours (``palette``). ``cost``: the cycle's fee context, compute units and
@@ -54,7 +56,8 @@ def detail(
     the engine computed them) and, with ``names``, in units of their token. With
     ``coverage`` (per pool, the endpoints subscribed to all its accounts, of
     ``endpoints``) each hop says how many endpoints feed its pool: 0 is a pool whose state
-    nothing updates (in the loss colour)."""
+    nothing updates (in the loss colour). ``narrow``: the hops without their raw amounts
+    (an 80-column screen: the score below has them)."""
 
     def sym(mint: str) -> str:
         return names.symbol(mint) if names is not None else mint[:8]
@@ -64,8 +67,10 @@ def detail(
 
     hops = Table(title="hops", expand=True, title_justify="left")
     cols = ("#", "pool", "kind", "feeds", "in (raw)", "in", "out (raw)", "out", "rate")
-    for col in cols:
-        hops.add_column(col, justify="left" if col in ("pool", "kind") else "right")
+    keep = [c for c in cols if not (narrow and "raw" in c)]
+    for col in keep:
+        hops.add_column(col, justify="left" if col in ("pool", "kind") else "right",
+                        no_wrap=col in ("#", "pool", "kind", "feeds"))  # fmt: skip
     # hop_amounts: what enters each hop, then what comes out of the last one
     amounts = list(o.hop_amounts)
     ins, outs = amounts[:-1], amounts[1:]
@@ -78,9 +83,11 @@ def detail(
         if coverage and pool in coverage:
             n = coverage[pool]
             fed = Text(f"{n}/{endpoints}", style=palette.loss if n == 0 else "")
-        hops.add_row(str(i + 1), pool[:10] + "…", kind, fed, f"{ins[i]:,}",
-                     units(tin, ins[i]) or sym(tin), f"{outs[i]:,}",
-                     units(tout, outs[i]) or sym(tout), f"{rate:.6g}")  # fmt: skip
+        cells = (str(i + 1), pool[:10] + "…", kind, fed, f"{ins[i]:,}",
+                 units(tin, ins[i]) or sym(tin), f"{outs[i]:,}",
+                 units(tout, outs[i]) or sym(tout), f"{rate:.6g}")  # fmt: skip
+        row = dict(zip(cols, cells, strict=True))
+        hops.add_row(*(row[c] for c in keep))
     calc = Table.grid(padding=(0, 2))
     calc.add_column(justify="left")
     calc.add_column(justify="right")
@@ -153,10 +160,15 @@ def _cu_note(cost: CycleCostView, o: Opportunity, labels: Mapping[str, str] | No
     b = cost.budget
     if b.override or len(b.hops) != len(o.pools):
         return b.text()
-    parts = [f"{b.base:,}"] + [f"{h:,} {k}" for h, k in zip(b.hops, hop_labels(o, labels), strict=True)]
+    parts = [f"{b.base:,}"] + [
+        f"{h:,} {k}" for h, k in zip(b.hops, hop_labels(o, labels), strict=True)
+    ]
     if b.accounts:
         parts.append(f"{b.per_account:,} × {b.accounts} account{'s' if b.accounts > 1 else ''}")
     return " + ".join(parts) + f" = {b.limit:,} (each hop: its venue's most)"
+
+
+NARROW_BELOW = 110  # columns: the hops table leaves out the raw amounts
 
 
 class CycleDetail(ModalScreen[None]):
@@ -182,11 +194,17 @@ class CycleDetail(ModalScreen[None]):
         self.coverage, self.endpoints, self.labels = coverage, endpoints, labels
         self.unsendable = unsendable
 
+    def _view(self, width: int) -> Table:
+        return detail(self.o, self.s, Palette.of(self.app), self.cost, self.names,
+                      self.coverage, self.endpoints, self.labels, self.unsendable,
+                      narrow=width < NARROW_BELOW)  # fmt: skip
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail"):
-            yield Static(detail(self.o, self.s, Palette.of(self.app), self.cost, self.names,
-                                self.coverage, self.endpoints, self.labels,
-                                self.unsendable))  # fmt: skip
+            yield Static(self._view(self.app.size.width), id="detail-body")
 
     def on_mount(self) -> None:
         self.query_one("#detail").border_title = "Cycle detail (esc to close)"
+
+    def on_resize(self, event: Resize) -> None:
+        self.query_one("#detail-body", Static).update(self._view(event.size.width))

@@ -123,6 +123,7 @@ def matches(o: Opportunity, text: str, names: TokenNames | None = None) -> bool:
 # the columns a narrower panel leaves out, first dropped first (those of COMPACT never)
 DROP_ORDER = ("hops", "age", "gross", "bps", "usd", "kinds", "fees")
 SCROLLBAR = 2  # columns kept for the vertical scrollbar (it appears with more rows)
+PATH_MAX = 44  # the widest the path column grows into a wide panel's spare cells
 
 
 class CyclesPanel(KeyedTable):
@@ -161,8 +162,14 @@ class CyclesPanel(KeyedTable):
         return self.fit(width, DROP_ORDER, SCROLLBAR)
 
     def on_resize(self, event: Resize) -> None:
-        """Show the columns that fit the new width."""
-        self.pick(self.fitting(event.size.width))
+        """Show the columns that fit the new width; the cells they leave widen the path
+        (a 4-hop path is 30 cells)."""
+        width = self.size.width  # inside the border (the event's size is the outer one)
+        keys = self.fitting(width)
+        used = sum(w for k, _, w in self.COLUMNS if k in keys)
+        base = self.COLUMNS[0][2]
+        path = min(PATH_MAX, base + max(0, width - SCROLLBAR - used))
+        self.pick(keys, {"path": path})
 
     def show(
         self,

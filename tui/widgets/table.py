@@ -65,15 +65,19 @@ class KeyedTable(DataTable[Cell]):
 
     NUMERIC: frozenset[str] = frozenset()  # columns whose label is right-justified
 
-    def pick(self, keys: Sequence[str] = ()) -> bool:
-        """Show only the columns ``keys`` (in the order of :attr:`COLUMNS`; empty: all);
-        the table is rebuilt, its rows and cursor kept, only when they change. Whether
-        they changed."""
+    def pick(self, keys: Sequence[str] = (), widths: Mapping[str, int] | None = None) -> bool:
+        """Show only the columns ``keys`` (in the order of :attr:`COLUMNS`; empty: all),
+        ``widths`` replacing some of their widths; the table is rebuilt, its rows and
+        cursor kept, only when that changes anything. Whether it did."""
         idx = tuple(i for i, c in enumerate(self.COLUMNS) if not keys or c[0] in keys)
-        if idx == (self._pick if self._pick is not None else tuple(range(len(self.COLUMNS)))):
+        widths = widths or {}
+        shown = tuple(
+            (k, label, widths.get(k, w)) for k, label, w in (self.COLUMNS[i] for i in idx)
+        )
+        if shown == self.shown:
             return False
         self._pick = idx if len(idx) < len(self.COLUMNS) else None
-        self.shown = tuple(self.COLUMNS[i] for i in idx)
+        self.shown = shown
         if not self.is_mounted:
             return True
         keys_now = self.keys
