@@ -555,7 +555,10 @@ def template() -> str:
             extra = f"; one of: {', '.join(key.choices)}" if key.choices else ""
             out.append(f"# {key.doc}{extra}. env: {env}")
             if key.default is None:
-                out.append(f"# {key.name} = {_toml_value(key, key.example or '...')}")
+                example = key.example or "..."
+                # a number's example as the number it is (uncommented, it must parse)
+                shown = example if key.kind in ("int", "float") else _toml_value(key, example)
+                out.append(f"# {key.name} = {shown}")
             else:
                 out.append(f"{key.name} = {_toml_value(key, key.default)}")
         out.append("")

@@ -18,8 +18,8 @@ from ..errors import InvalidInputError, MathOverflowError
 from ..records import (
     REASON_BPS_BELOW_MIN,
     REASON_NET_BELOW_MIN,
-    REASON_NOT_PERSISTENT,
     REASON_NO_SOL_PRICE,
+    REASON_NOT_PERSISTENT,
     REASON_NOT_PROFITABLE,
     REASON_STALE,
     REASON_TICKS_MISSING,

@@ -198,7 +198,7 @@ def test_fees_keep_their_value_whatever_the_bases_decimals(
     pools: list[Pool] = [(pid(1), SOL, BASE, rs, rb, 25, 10_000)]
     assert price_of(eng, pools, BASE) == hand_price(pools, BASE)
     ev = _evaluator(eng, pools + _cycle_pools(BASE, decimals), [BASE, SOL])
-    (o, sc), cost = _scored(ev, BASE)
+    (_, sc), cost = _scored(ev, BASE)
     assert cost.price is not None
     lamports = sc.total_fee_lamports
     worth = lamports / 1e9 * sol_usd  # what the fees cost, in dollars
@@ -262,7 +262,7 @@ def test_a_sol_cycles_fees_are_its_lamports(eng: types.ModuleType) -> None:
     """A SOL cycle: 1/1, the fees in base units are the lamports, the net the gross less
     them, whatever other pools the graph holds."""
     ev = _evaluator(eng, _cycle_pools(SOL, 9), [SOL])
-    (o, sc), cost = _scored(ev, SOL)
+    (_, sc), cost = _scored(ev, SOL)
     assert cost.price is not None and (cost.price.num, cost.price.den) == (1, 1)
     assert sc.fees_in_base == sc.total_fee_lamports > 0
     assert sc.net_profit == sc.gross_profit - sc.total_fee_lamports
@@ -375,3 +375,24 @@ def test_a_cycles_limit_is_its_venues_limits_the_base_and_the_accounts() -> None
     # steps, when a quote reports them, go to the venue's limit(steps)
     k = kinds[0]
     assert cycle_budget([k], steps=[0]).hops == (venues.by_kind(k).compute_units.limit(0),)
+
+
+def test_fees_cu_limit_is_one_override_for_the_scorer_and_live() -> None:
+    """``fees.cu_limit`` unset: each cycle its own limit; set, every transaction's (the
+    scorer's and live's: the session gives live the same). ``live.cu_limit``, its older
+    name, is the same override; the two set apart is a configuration error."""
+    from arbscope.config import Config, ConfigError, check, parse
+    from arbscope.execution.live import LiveConfig
+    from arbscope.session import FeedSession, FeeSettings
+
+    cfg = check(Config())  # the defaults
+    assert cfg["fees.cu_limit"] is None and cfg["live.cu_limit"] is None
+    with pytest.raises(ConfigError, match=r"live\.cu_limit .* differs from fees\.cu_limit"):
+        check(parse("[fees]\ncu_limit = 400000\n[live]\ncu_limit = 300000\n", "c.toml"))
+    check(parse("[fees]\ncu_limit = 400000\n[live]\ncu_limit = 400000\n", "c.toml"))
+    for fees, live, want in ((None, None, None), (400_000, None, 400_000),
+                             (None, 350_000, 350_000)):  # fmt: skip
+        s = FeedSession(embedded_sim=False, shadow=False, fee_settings=FeeSettings(fees),
+                        live=LiveConfig(cu_limit=live))  # fmt: skip
+        assert s.ev.cu_override == want
+        assert s.live_config is not None and s.live_config.cu_limit == want
