@@ -133,6 +133,12 @@ class Snapshot:
     # those of the price rows and of the first hop of every cycle shown
     price_series: dict[tuple[str, str], PriceSeries] = field(default_factory=dict)
 
+    @staticmethod
+    def pair_order(a: str, b: str) -> tuple[str, str]:
+        """``(base, quote)`` of a pair: the one rule every price, chart and book shows
+        (``feeds.wire.tokens.pair_order``)."""
+        return pair_order(a, b)
+
 
 BOOK_DEPTH = 24  # ladder levels a snapshot keeps per side (as many as the panel shows)
 # the pool kinds whose venue is an order book (``PoolGraph.ladder`` answers for them)

@@ -359,6 +359,11 @@ class SnapshotView(Protocol):
         source keeps none)."""
         ...
 
+    def pair_order(self, a: str, b: str) -> tuple[str, str]:
+        """``(base, quote)`` of the pair of mints ``a`` and ``b``: the one rule every
+        price, chart and book names a pair by (``SOL/USDC``, never ``USDC/SOL``)."""
+        ...
+
     @property
     def costs(self) -> Mapping[str, CycleCostView]:
         """Per row key of the cycles shown, what its transaction costs as it was scored

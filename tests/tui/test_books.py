@@ -15,7 +15,7 @@ from engine_rs.records import BookLadder, BookLevel
 from feeds.clients.pool import Endpoint
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
-from feeds.wire.tokens import BY_SYMBOL
+from feeds.wire.tokens import BY_SYMBOL, pair_order
 from feeds.wire.units import TokenBook
 from tests.staging import book_ladders, fix_app, staged_books, staged_sim
 from tests.tui.pilot import until
@@ -109,7 +109,7 @@ def test_a_book_listed_the_other_way_round_is_shown_base_quote() -> None:
     bids = (_level(0.000540, 500.0),)
     ladder = BookLadder("mkt", usdc, sol, bids, asks, 0.000540, 0.000545, 0.000005,
                         0.0005425, 7)  # fmt: skip
-    book = oriented(ladder)
+    book = oriented(ladder, pair_order)
     assert (book.base_mint, book.quote_mint, book.turned) == (sol, usdc, True)
     assert [(lv.price, lv.size, lv.orders) for lv in book.bids] == [
         (1 / 0.000545, 1_000.0 * 0.000545, 2),
@@ -119,13 +119,15 @@ def test_a_book_listed_the_other_way_round_is_shown_base_quote() -> None:
     assert book.best_bid == 1 / 0.000545 and book.best_ask == 1 / 0.000540
     assert book.best_bid < book.best_ask
     names = TokenBook()
-    assert pair(ladder, names) == "SOL/USDC"
-    text = _text(ladder_view(ladder, PALETTE, names, width=90), width=90)
+    assert pair(ladder, names, pair_order) == "SOL/USDC"
+    assert pair(ladder, names) == "USDC/SOL"  # without the rule: as the market lists it
+    text = _text(ladder_view(ladder, PALETTE, names, width=90, order=pair_order), width=90)
     assert text.startswith("SOL/USDC") and "prices in USDC per SOL, sizes in SOL" in text
     assert "lists it USDC/SOL" in text
     # a market listed SOL/USDC stays as it is
     same = BookLadder("m2", sol, usdc, bids, asks, 1.0, 2.0, 1.0, 1.5, 7)
-    assert oriented(same).bids[0].price == bids[0].price and not oriented(same).turned
+    kept = oriented(same, pair_order)
+    assert kept.bids[0].price == bids[0].price and not kept.turned
 
 
 def test_depth_bars_grow_with_the_total_and_stop_at_the_width() -> None:

@@ -86,7 +86,7 @@ class OrderBookScreen(ModalScreen[None]):
             snap = self.source.snapshot
             books = {b.market: b for b in snap.books}
             names = snap.names
-            self.query_one(BookList).show(list(books.values()), names)
+            self.query_one(BookList).show(list(books.values()), names, snap.pair_order)
             ladder = books.get(self.market)
             if ladder is None and books:
                 self.market = next(iter(books))
@@ -96,7 +96,8 @@ class OrderBookScreen(ModalScreen[None]):
                 view.update(Text("no order-book market in this session", style="dim"))
             else:
                 view.update(ladder_view(ladder, Palette.of(self.app), names,
-                                        width=self._ladder_width()))  # fmt: skip
+                                        width=self._ladder_width(),
+                                        order=snap.pair_order))  # fmt: skip
         except Exception as exc:  # a bad value must not kill the dashboard
             self.state.internal_errors += 1
             self.state.last_error = f"order books: {type(exc).__name__}: {exc}"[:80]

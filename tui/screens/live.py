@@ -22,8 +22,6 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer, Header, TabbedContent, TabPane
 
-from feeds.wire.tokens import pair_order
-
 from ..source import LiveSource, SnapshotView, UiState
 from ..widgets.cycles import CyclesPanel
 from ..widgets.equity import EquityChart
@@ -171,7 +169,8 @@ class LiveScreen(Screen[None]):
             picked = focused.selected()
             if picked is not None and len(picked[0].tokens) > 1:
                 # a pair as (base, quote), the rule every price is shown by
-                self.chart_pair = pair_order(picked[0].tokens[0], picked[0].tokens[1])
+                order = self.source.snapshot.pair_order
+                self.chart_pair = order(picked[0].tokens[0], picked[0].tokens[1])
         return self.chart_pair
 
     def _draw_chart(self, snap: SnapshotView | None = None) -> None:

@@ -1,7 +1,7 @@
 """Order books: the market list and one market's L2 ladder (the ``o`` screen).
 
-A book is shown base/quote by the rule every price follows (``feeds.wire.tokens.
-pair_order``: USDC, USDT, SOL, ... quote): a market listed the other way round is turned
+A book is shown base/quote by the rule every price follows (the source's
+``pair_order``: USDC, USDT, SOL, ... quote): a market listed the other way round is turned
 (its asks become bids at the inverse price, sizes in the shown base). The ladder puts bids
 and asks side by side, best first, each level with its size, the size summed from the top
 on both sides, and a depth bar scaled to the deeper side's total over the levels shown;
@@ -14,14 +14,12 @@ the order counts, then the per-level sizes (the running totals stay).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-
-from feeds.wire.tokens import pair_order
 
 from ..source import BookLadderView, BookLevelView, TokenNames
 from .palette import Palette
@@ -33,6 +31,7 @@ TOP = 5  # "size at the top levels": the first TOP levels of each side
 BAR = 16  # the widest depth bar, in cells
 MIN_BAR = 3  # a layout leaving a narrower bar drops a column instead
 BLOCKS = " ▏▎▍▌▋▊▉█"
+PairOrder = Callable[[str, str], tuple[str, str]]  # (a, b) -> (base, quote): SnapshotView's
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +45,8 @@ class Level:
 
 @dataclass(frozen=True, slots=True)
 class Book:
-    """A ladder as shown, base/quote by :func:`~feeds.wire.tokens.pair_order`
-    (``turned``: the market lists the pair the other way round)."""
+    """A ladder as shown, base/quote by the source's pair rule (``turned``: the market
+    lists the pair the other way round)."""
 
     market: str
     base_mint: str
@@ -62,14 +61,16 @@ class Book:
     turned: bool = False
 
 
-def oriented(ladder: BookLadderView) -> Book:
-    """``ladder`` as shown: as listed when its quote is the pair's, else turned (an ask
-    to sell base at price p for quote is a bid for the quote at 1/p, its size p × size)."""
+def oriented(ladder: BookLadderView, order: PairOrder | None = None) -> Book:
+    """``ladder`` as shown: as listed when its quote is the pair's by ``order`` (the
+    source's ``pair_order``; None: as listed), else turned (an ask to sell base at price
+    p for quote is a bid for the quote at 1/p, its size p × size)."""
 
     def levels(side: Sequence[BookLevelView]) -> tuple[Level, ...]:
         return tuple(Level(lv.price, lv.size, lv.orders) for lv in side)
 
-    if pair_order(ladder.base_mint, ladder.quote_mint) == (ladder.base_mint, ladder.quote_mint):
+    listed = (ladder.base_mint, ladder.quote_mint)
+    if order is None or order(*listed) == listed:
         return Book(ladder.market, ladder.base_mint, ladder.quote_mint, levels(ladder.bids),
                     levels(ladder.asks), ladder.best_bid, ladder.best_ask, ladder.spread,
                     ladder.mid, ladder.slot)  # fmt: skip
@@ -95,9 +96,11 @@ def spread_bps(ladder: BookLadderView | Book) -> float | None:
     return ladder.spread / ladder.mid * 1e4
 
 
-def pair(ladder: BookLadderView | Book, names: TokenNames | None) -> str:
+def pair(
+    ladder: BookLadderView | Book, names: TokenNames | None, order: PairOrder | None = None
+) -> str:
     """``SOL/USDC``: base / quote as shown (:func:`oriented`)."""
-    b = ladder if isinstance(ladder, Book) else oriented(ladder)
+    b = ladder if isinstance(ladder, Book) else oriented(ladder, order)
     if names is None:
         return f"{b.base_mint[:4]}/{b.quote_mint[:4]}"
     return f"{names.symbol(b.base_mint)}/{names.symbol(b.quote_mint)}"
@@ -165,10 +168,11 @@ def ladder_view(
     label: str = "",
     levels: int = LEVELS,
     width: int = 80,
+    order: PairOrder | None = None,
 ) -> Group:
     """The header lines and the side-by-side ladder of one market, ``width`` cells wide,
-    base/quote by the rule every price follows (:func:`oriented`)."""
-    book = oriented(ladder)
+    base/quote by ``order``, the rule every price follows (:func:`oriented`)."""
+    book = oriented(ladder, order)
     base = names.symbol(book.base_mint) if names is not None else book.base_mint[:4]
     quote = names.symbol(book.quote_mint) if names is not None else book.quote_mint[:4]
     head = Text()
@@ -266,10 +270,15 @@ class BookList(KeyedTable):
     COMPACT = ("pair", "bps")
     WIDTH, COMPACT_WIDTH = 46, 23  # with its border and a scrollbar
 
-    def show(self, books: Sequence[BookLadderView], names: TokenNames | None) -> None:
+    def show(
+        self,
+        books: Sequence[BookLadderView],
+        names: TokenNames | None,
+        order: PairOrder | None = None,
+    ) -> None:
         rows: dict[str, tuple[Cell, ...]] = {}
         for ladder in books:
-            b = oriented(ladder)
+            b = oriented(ladder, order)
             bps = spread_bps(b)
             rows[b.market] = (
                 pair(b, names),
