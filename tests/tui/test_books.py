@@ -21,7 +21,16 @@ from tests.staging import book_ladders, fix_app, staged_books, staged_sim
 from tests.tui.pilot import until
 from tui.app import ArbscopeApp
 from tui.screens.book import OrderBookScreen
-from tui.widgets.book import BookList, bar, ladder_view, oriented, pair, size_text, spread_bps
+from tui.widgets.book import (
+    MIN_BAR,
+    BookList,
+    bar,
+    ladder_view,
+    oriented,
+    pair,
+    size_text,
+    spread_bps,
+)
 from tui.widgets.palette import Palette
 from tui.widgets.prices import price
 
@@ -89,7 +98,7 @@ def test_the_ladder_fits_its_width_bars_whole_and_totals_on_both_sides(width: in
         left, right = row.split()[0], row.split()[-1]
         # the deeper side's bar is full, the other's at least as long as a cell
         assert set(left) <= BLOCK and set(right) <= BLOCK
-        assert max(len(left), len(right)) >= 3
+        assert max(len(left), len(right)) >= MIN_BAR
         cells = _level_cells(row)
         cum_b = sum(lv.size for lv in ladder.bids[: deepest + 1])
         cum_a = sum(lv.size for lv in ladder.asks[: deepest + 1])

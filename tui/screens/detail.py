@@ -30,6 +30,8 @@ def price_text(p: LamportPriceView, names: TokenNames | None) -> str:
     def sym(m: str) -> str:
         return names.symbol(m) if names is not None else m[:6]
 
+    if not p.pools and p.num == p.den:
+        return "the base is SOL: fees count as they are (1/1)"
     one = names.amount(p.base, p.per_sol()) if names is not None else f"{p.per_sol():,}"
     via = ""
     if p.pools:

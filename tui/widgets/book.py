@@ -29,7 +29,7 @@ from .table import Cell, Column, KeyedTable
 LEVELS = 24  # ladder rows shown per side (as many as a snapshot keeps)
 TOP = 5  # "size at the top levels": the first TOP levels of each side
 BAR = 16  # the widest depth bar, in cells
-MIN_BAR = 3  # a layout leaving a narrower bar drops a column instead
+MIN_BAR = 2  # a layout leaving a narrower bar drops a column instead
 BLOCKS = " ▏▎▍▌▋▊▉█"
 PairOrder = Callable[[str, str], tuple[str, str]]  # (a, b) -> (base, quote): SnapshotView's
 
