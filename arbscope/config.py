@@ -131,8 +131,10 @@ KEYS: tuple[Key, ...] = (
         "survive", lo=1, hi=10_000),
     Key("policy", "max_staleness_slots", "int", 150, "oldest pool state a decision may use",
         lo=0),
-    Key("fees", "cu_limit", "int", 300_000, "compute units priced by the scorer",
-        lo=1, hi=1_400_000),
+    Key("fees", "cu_limit", "int", None, "one compute-unit limit for every transaction, "
+        "requested by live and priced by the scorer (default: each cycle's own: its hops' "
+        "venue limits, 5,000 more, 30,000 per token account it creates)",
+        lo=1, hi=1_400_000, example="400000"),
     Key("fees", "percentile", "float", 75.0, "priority fee: this percentile of the recent "
         "window's per-slot fees", lo=0, hi=100),
     Key("fees", "tip_lamports", "int", 0, "tip per transaction, counted in every score "
@@ -178,8 +180,8 @@ KEYS: tuple[Key, ...] = (
     Key("live", "max_open", "int", 1, "orders in flight at once", lo=1, hi=64),
     Key("live", "max_slippage_bps", "int", 50, "each hop may give this much under its quote",
         lo=1, hi=1_000),
-    Key("live", "cu_limit", "int", None, "compute-unit limit (default: estimated per hop)",
-        lo=1, hi=1_400_000, example="400000"),
+    Key("live", "cu_limit", "int", None, "the older name of fees.cu_limit (the scorer prices "
+        "what live requests: set one)", lo=1, hi=1_400_000, example="400000"),
     Key("journal", "path", "path", None, "journal file (default: journal.sqlite in the user "
         "data directory)", legacy_env="ARBSCOPE_DB", example="~/arbscope/journal.sqlite"),
     Key("journal", "record", "bool", True, "record sessions"),
@@ -488,6 +490,11 @@ def check(cfg: Config) -> Config:
     if mt is not None and md is not None and mt > md:
         problems.append(f"{src('live.max_trade')}: live.max_trade ({mt:,}) is above "
                         f"live.max_day ({md:,})")  # fmt: skip
+    fl, ll = cfg["fees.cu_limit"], cfg["live.cu_limit"]
+    if fl is not None and ll is not None and fl != ll:
+        problems.append(f"{src('live.cu_limit')}: live.cu_limit ({ll:,}) differs from "
+                        f"fees.cu_limit ({fl:,}): the scorer prices what live requests, "
+                        "set fees.cu_limit only")  # fmt: skip
     if cfg["fees.tip_escalation"]:
         every, window = cfg["fees.tip_escalation_slots"], cfg["fees.tip_escalation_window"]
         if every >= window:
@@ -551,7 +558,10 @@ def template() -> str:
             extra = f"; one of: {', '.join(key.choices)}" if key.choices else ""
             out.append(f"# {key.doc}{extra}. env: {env}")
             if key.default is None:
-                out.append(f"# {key.name} = {_toml_value(key, key.example or '...')}")
+                example = key.example or "..."
+                # a number's example as the number it is (uncommented, it must parse)
+                shown = example if key.kind in ("int", "float") else _toml_value(key, example)
+                out.append(f"# {key.name} = {shown}")
             else:
                 out.append(f"{key.name} = {_toml_value(key, key.default)}")
         out.append("")

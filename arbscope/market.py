@@ -21,11 +21,19 @@ from typing import Any
 
 import engine_rs
 from engine_rs.errors import EngineError
-from engine_rs.records import Cycle, FeeContext, Opportunity, Score, ScorePolicy
+from engine_rs.records import (
+    REASON_NO_SOL_PRICE,
+    Cycle,
+    FeeContext,
+    Opportunity,
+    Score,
+    ScorePolicy,
+)
 from feeds import venues
 from feeds.health import FeedHealth
 from feeds.sim import synthetic
 from feeds.wire.instructions import SPL_TOKEN
+from feeds.wire.tokens import pair_order
 from feeds.wire.txsize import (
     MAX_TX_ACCOUNT_LOCKS,
     PACKET_DATA_SIZE,
@@ -35,17 +43,33 @@ from feeds.wire.txsize import (
 from feeds.wire.units import TokenBook
 
 from .equity import EquityCurves, EquityPoint
+from .execution.compute import CuBudget, cycle_budget
 from .execution.live import LiveExecutor, LiveView
 from .execution.paper import PaperBroker, Portfolio
 from .health import Verdict
 from .prices import FeeView, PriceBook, PriceRow, PriceSeries, fee_view
 from .runloop import TICK_S, Clock, MonotonicClock, RunLoop
+from .solprice import LamportPrice, LamportPrices
 from .timing import KernelTimer, TimingRow
 
 PAPER_BALANCE = 10**12  # base units a paper session starts with
 
 Q64 = float(1 << 64)
 MAX_ROWS = 100  # cycles kept for the screen, best net profit first
+DEFAULT_CU_LIMIT = 300_000  # the fee panel's limit while no cycle is shown
+
+
+@dataclass(frozen=True, slots=True)
+class CycleCost:
+    """What landing a cycle's transaction costs, as the scorer priced it: ``fees`` the
+    fee context it was scored with (its own compute-unit limit, its base token's price of
+    a lamport), ``budget`` that limit part by part, ``price`` the lamport's price in the
+    base token (None: none known, and the score says ``no_sol_price``). Paper, live, the
+    cycle detail and the journal read these, never a figure of their own."""
+
+    fees: FeeContext
+    budget: CuBudget
+    price: LamportPrice | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +98,10 @@ class Snapshot:
     fee: FeeView = field(default_factory=FeeView)
     ages: dict[str, int] = field(default_factory=dict)  # row key -> slots since first seen
     fees_ctx: FeeContext | None = None
+    # per row key of the cycles shown, what its transaction costs as it was scored
+    costs: dict[str, CycleCost] = field(default_factory=dict)
+    # per base mint, the price of a lamport in it (None: none known)
+    lamport_prices: dict[str, LamportPrice | None] = field(default_factory=dict)
     portfolio: Portfolio | None = None
     live: LiveView | None = None  # live trading (wallet, orders), when configured
     mode: str = "PAPER"  # PAPER | LIVE: the session's execution mode
@@ -101,9 +129,15 @@ class Snapshot:
     # the equity curves (arbscope.equity): paper PnL after each attempt and live PnL
     # after each landed order, on the session's clock; bounded
     equity: tuple[EquityPoint, ...] = ()
-    # the price chart's series (arbscope.prices.PriceSeries) by pair (canonical order):
+    # the price chart's series (arbscope.prices.PriceSeries) by pair ((base, quote):
     # those of the price rows and of the first hop of every cycle shown
     price_series: dict[tuple[str, str], PriceSeries] = field(default_factory=dict)
+
+    @staticmethod
+    def pair_order(a: str, b: str) -> tuple[str, str]:
+        """``(base, quote)`` of a pair: the one rule every price, chart and book shows
+        (``feeds.wire.tokens.pair_order``)."""
+        return pair_order(a, b)
 
 
 BOOK_DEPTH = 24  # ladder levels a snapshot keeps per side (as many as the panel shows)
@@ -180,10 +214,18 @@ class Evaluator:
         fees: FeeContext,
         policy: ScorePolicy,
         pool_kinds: dict[str, str] | None = None,
+        cu_override: int | None = None,
     ) -> None:
         self.eng, self.timer, self.graphs = eng, timer, graphs
         self.graph = graphs[eng.BACKEND]
+        # what every transaction costs now (the compute-unit price, the tip, the
+        # signatures); each cycle is scored with its own limit and base price on top
         self.fees, self.policy = fees, policy
+        self.cu_override = cu_override  # fees.cu_limit: one limit for every transaction
+        self.lamport_prices = LamportPrices()  # a lamport's price in each base token
+        self.costs: dict[OppKey, CycleCost] = {}  # each live cycle's, as it was scored
+        self._budgets: dict[tuple[Any, ...], CuBudget] = {}
+        self._wallet_seen: tuple[bool, int] = (False, 0)  # the executor's, when last scored
         # each pool's program, when the feed knows it (what a transaction would need)
         self.pool_kinds: dict[str, str] = pool_kinds if pool_kinds is not None else {}
         self._sendable_memo: dict[tuple[Any, ...], str] = {}
@@ -212,6 +254,39 @@ class Evaluator:
             self.executor.names = names
 
     # ------------------------------------------------------------ evaluation
+    def refresh_prices(self) -> None:
+        """Read the price of a lamport in every base token from the graph again (before
+        the tick's evaluations: the cycles scored in it use these)."""
+        self.lamport_prices.update(self.graph, self.graph.base_mints())
+
+    def budget(self, o: Opportunity) -> CuBudget:
+        """The compute units ``o``'s transaction requests (``execution.compute``): its
+        pools' programs, the wallet's token accounts it would create (known once live is
+        armed: what the executor has seen of the wallet), ``fees.cu_limit`` over all."""
+        kinds = tuple(self.pool_kinds.get(p) for p in o.pools)
+        ex = self.executor
+        accounts = ex.accounts_to_create(o.tokens) if ex is not None and ex.armed else 0
+        key = (kinds, tuple(o.kinds), accounts, self.cu_override)
+        b = self._budgets.get(key)
+        if b is None:
+            if len(self._budgets) > 4_096:
+                self._budgets.clear()
+            b = self._budgets[key] = cycle_budget(kinds, o.kinds, accounts, self.cu_override)
+        return b
+
+    def cost(self, o: Opportunity) -> CycleCost:
+        """What ``o``'s transaction costs now: the session's fees with its own limit and
+        its base token's price of a lamport (none known: the conversion is missing)."""
+        budget = self.budget(o)
+        price = self.lamport_prices.get(o.base_mint)
+        if price is None:
+            fees = replace(self.fees, cu_limit=budget.limit, base_per_lamport_num=1,
+                           base_per_lamport_den=1, base_rate_missing=True)  # fmt: skip
+        else:
+            fees = replace(self.fees, cu_limit=budget.limit, base_per_lamport_num=price.num,
+                           base_per_lamport_den=price.den, base_rate_missing=False)  # fmt: skip
+        return CycleCost(fees, budget, price)
+
     def evaluate(self, pool_id: str, slot: int) -> None:
         """Re-evaluate and score every cycle through ``pool_id`` (EngineError, and
         UnknownPoolError for a pool not in the graph, propagate: the caller counts)."""
@@ -229,21 +304,46 @@ class Evaluator:
             # a cycle sized without ticks it needed stays, shown as ticks_missing
             if o.profit <= 0 and not o.ticks_missing:
                 self.live.pop(key, None)
+                self.costs.pop(key, None)
                 first.pop(key, None)
                 continue
             if key not in first:
                 first[key] = slot
                 self.found += 1  # an opportunity appeared
-            self.live[key] = (o, self._score(o, key))
+            cost = self.cost(o)
+            self.live[key] = (o, self._score(o, cost.fees, key))
+            self.costs[key] = cost
+
+    def rescore(self) -> None:
+        """Score every live cycle again with what its transaction costs now (live was
+        armed, or the wallet's token accounts changed: the accounts it would create)."""
+        for key, (o, _) in sorted(self.live.items()):
+            cost = self.cost(o)
+            self.live[key] = (o, self._score(o, cost.fees, key))
+            self.costs[key] = cost
+
+    def _wallet_changed(self) -> bool:
+        """Whether live was armed or disarmed, or its wallet's token accounts changed, since
+        the cycles were scored (then they are scored again before any decision)."""
+        ex = self.executor
+        now = (bool(ex.armed), int(ex.accounts_seen)) if ex is not None else (False, 0)
+        if now == self._wallet_seen:
+            return False
+        self._wallet_seen = now
+        return True
 
     def drop_pool(self, pool_id: str) -> None:
         """``pool_id`` left the graph (a bad state): the cycles through it go too."""
         self.live = {k: v for k, v in self.live.items() if pool_id not in k[1]}
+        self.costs = {k: v for k, v in self.costs.items() if pool_id not in k[1]}
 
-    def _score(self, o: Opportunity, key: object) -> Score:
-        score: Score = self.timer.call(
-            "score", lambda m: m.score(o, self.fees, self.policy), detail=key
-        )
+    def fees_of(self, key: OppKey) -> FeeContext:
+        """The fee context the live cycle ``key`` was scored with."""
+        cost = self.costs.get(key)
+        return cost.fees if cost is not None else self.fees
+
+    def _score(self, o: Opportunity, fees: FeeContext, key: object) -> Score:
+        score: Score = self.timer.call("score", lambda m: m.score(o, fees, self.policy), detail=key)
         return score
 
     def sweep(self) -> None:
@@ -317,6 +417,8 @@ class Evaluator:
         b = self.broker
         if b is None:
             return
+        if self._wallet_changed():
+            self.rescore()
         self.equity.start(now_ns, slot, b.pnl)
         fills = b.on_tick(self.graph, slot)
         for f in fills:
@@ -333,9 +435,10 @@ class Evaluator:
                 o, sc = self.live[key]
                 if sc.go:
                     slots = self.pool_slots(o.pools)
-                    shadow = b.decide(o, sc, self.fees, slot, slots, now_ns=now_ns) == ""
+                    fees = self.fees_of(key)  # what it was scored with
+                    shadow = b.decide(o, sc, fees, slot, slots, now_ns=now_ns) == ""
                     if ex is not None:  # live: the same decision, for real (paper shadows it)
-                        if ex.submit(o, sc, self.fees, slots, "auto") == "" and shadow:
+                        if ex.submit(o, sc, fees, slots, "auto") == "" and shadow:
                             b.link(b.seq, ex.seq)
 
     def live_executor(self) -> LiveExecutor | None:
@@ -349,19 +452,22 @@ class Evaluator:
         """The operator's ``x`` on a cycle: an order now (paper; live too when live);
         why not, or ""."""
         b = self.broker
+        if self._wallet_changed():
+            self.rescore()
         entry = self.live.get((base, tuple(pools)))
         if b is None or entry is None:
             return "that cycle is gone"
         o, sc = entry
         slots = self.pool_slots(o.pools)
+        fees = self.fees_of((base, tuple(pools)))  # what it was scored with
         ex = self.live_executor()
         if ex is not None:
-            why = ex.submit(o, sc, self.fees, slots, "manual")
+            why = ex.submit(o, sc, fees, slots, "manual")
             if why:
                 return f"live refused: {why}"
-            b.decide(o, sc, self.fees, slot, slots, "manual", live_seq=ex.seq)  # its shadow
+            b.decide(o, sc, fees, slot, slots, "manual", live_seq=ex.seq)  # its shadow
             return ""
-        return b.decide(o, sc, self.fees, slot, slots, "manual")
+        return b.decide(o, sc, fees, slot, slots, "manual")
 
     def kill(self) -> int:
         """Kill switch: back to paper, no more automatic orders, pending ones cancelled
@@ -416,8 +522,11 @@ class Evaluator:
     ) -> Snapshot:
         """The screen's view of this evaluator's state, with the session's own facts
         (its clock's counters, feeds, health, prices) as given."""
+        # best net first; a cycle whose fees could not be converted (its net not known)
+        # after those whose net is known
         best = sorted(
-            self.live.values(), key=lambda v: (-v[1].net_profit, v[0].base_mint, v[0].pools)
+            self.live.values(),
+            key=lambda v: (_no_price(v[1]), -v[1].net_profit, v[0].base_mint, v[0].pools),
         )[:MAX_ROWS]
         first = self.first_seen
         ages = {
@@ -455,6 +564,12 @@ class Evaluator:
             fee=fee if fee is not None else FeeView(),
             ages=ages,
             fees_ctx=self.fees,
+            costs={
+                o.base_mint + ":" + ",".join(o.pools): c
+                for o, _ in best
+                if (c := self.costs.get((o.base_mint, tuple(o.pools)))) is not None
+            },
+            lamport_prices={b: self.lamport_prices.get(b) for b in self.graph.base_mints()},
             portfolio=self.broker.portfolio() if self.broker is not None else None,
             live=self.executor.view() if self.executor is not None else None,
             mode=self.mode,
@@ -472,19 +587,29 @@ class Evaluator:
             price_series=self._series(book, prices, best),
         )
 
+    def shown_cu_limit(self) -> int:
+        """The compute-unit limit the fee panel prices: the best cycle's (else
+        ``fees.cu_limit`` when set, else a typical one)."""
+        if self.live:
+            key = min(self.live, key=lambda k: (_no_price(self.live[k][1]),
+                                                -self.live[k][1].net_profit, k))  # fmt: skip
+            cost = self.costs.get(key)
+            if cost is not None:
+                return cost.fees.cu_limit
+        return self.cu_override or DEFAULT_CU_LIMIT
+
     @staticmethod
     def _series(
         book: PriceBook | None, rows: list[PriceRow] | None, best: list[tuple[Opportunity, Score]]
     ) -> dict[tuple[str, str], PriceSeries]:
         """The chart series of the price rows' pairs and of each shown cycle's first hop
-        (a pair in canonical order: its two mints sorted)."""
+        (a pair as ``(base, quote)``: ``feeds.wire.tokens.pair_order``)."""
         if book is None:
             return {}
         pairs = dict.fromkeys(r.pair for r in rows or ())
         for o, _ in best:
             if len(o.tokens) > 1:
-                a, b = o.tokens[0], o.tokens[1]
-                pairs[(a, b) if a < b else (b, a)] = None
+                pairs[pair_order(o.tokens[0], o.tokens[1])] = None
         return book.series(pairs)
 
     def _refused(self) -> tuple[tuple[str, tuple[str, ...], int], ...]:
@@ -541,6 +666,11 @@ class Evaluator:
                 if kind is not None and p not in out and kind in venues.KINDS:
                     out[p] = venues.by_kind(kind).label
         return out
+
+
+def _no_price(s: Score) -> bool:
+    """Whether ``s`` could not convert its fees (its net is not known)."""
+    return REASON_NO_SOL_PRICE in s.reasons
 
 
 class SimMarket:
@@ -626,7 +756,7 @@ class SimMarket:
         fees = self.ev.fees
         try:
             self.fee_estimator.add_many(samples)
-            rec = self.fee_estimator.recommend(fees.cu_limit)
+            rec = self.fee_estimator.recommend(DEFAULT_CU_LIMIT)
             self.ev.fees = replace(fees, cu_price_micro_lamports=rec.cu_price_micro_lamports)
         except EngineError:
             self.errors += 1
@@ -683,6 +813,7 @@ class SimMarket:
         for g in self.ev.graphs.values():
             g.set_slot(self.slot)
         touched = []
+        self.ev.refresh_prices()
         for _ in range(self.updates_per_tick):
             spec = self.rng.choice(self.market.pools)
             try:
@@ -734,7 +865,7 @@ class SimMarket:
                 seed=self.seed, slot=self.slot, updates=self.updates,
                 updates_per_s=self.rate.per_s(), errors=self.errors, source=self.source,
                 kind="SIM", prices=self.prices.rows(),
-                fee=fee_view(self.fee_estimator, self.ev.fees.cu_limit,
+                fee=fee_view(self.fee_estimator, self.ev.shown_cu_limit(),
                              self.ev.fees.cu_price_micro_lamports),
                 names=self.names, mids=self.prices.mids(),
                 commitment=self.commitment, book=self.prices,

@@ -17,7 +17,11 @@ buckets. Names:
 - ``arbscope_slot``, ``arbscope_pools``, ``arbscope_opportunities_found_total``,
   ``arbscope_opportunities`` (live now), ``arbscope_opportunities_go``,
   ``arbscope_orders_total{mode,outcome}`` (taken), ``arbscope_pnl{mode}`` (base units),
-  ``arbscope_fees_lamports_total{mode}``
+  ``arbscope_fees_lamports_total{mode}``, ``arbscope_fees_base_total{mode}`` (paper: the
+  scorer's fees in the base token, as its PnL counts them)
+- per base mint (``base``: its address): ``arbscope_lamport_price`` (base units per
+  lamport, ``num / den`` of the price the scorer converts that base's fees with) and
+  ``arbscope_lamport_price_missing`` (1 while none is known: those cycles are no-go)
 - live routes (``rpc``, ``jito:<engine>``): ``arbscope_route_orders_total{route,outcome}``
   (sent, refused, landed, superseded, expired, failed),
   ``arbscope_route_failures_total{route,error}`` (the program's error name),
@@ -298,6 +302,23 @@ class SessionCollector(Collector):
         c.add_metric([], int(getattr(s, "found", 0)))
         yield c
         yield gauge("arbscope_opportunities", "profitable cycles now", len(live))
+        ev = getattr(s, "ev", None)
+        if ev is not None and graph is not None:
+            price = GaugeMetricFamily(
+                "arbscope_lamport_price", "base units per lamport the scorer converts fees "
+                "with (arbscope.solprice)", labels=["base"],
+            )  # fmt: skip
+            missing = GaugeMetricFamily(
+                "arbscope_lamport_price_missing", "1 while no price of a lamport in the base "
+                "is known (its cycles are no-go: no_sol_price)", labels=["base"],
+            )  # fmt: skip
+            for base in graph.base_mints():
+                p = ev.lamport_prices.get(base)
+                missing.add_metric([base], 0 if p is not None else 1)
+                if p is not None:
+                    price.add_metric([base], p.num / p.den)
+            yield price
+            yield missing
         yield gauge(
             "arbscope_opportunities_go",
             "cycles the scorer says go for now",
@@ -312,6 +333,10 @@ class SessionCollector(Collector):
         fees = CounterMetricFamily(
             "arbscope_fees_lamports", "fees paid (paper: simulated)", labels=["mode"]
         )
+        fees_base = CounterMetricFamily(
+            "arbscope_fees_base", "fees in base-token units as the scorer converted them "
+            "(paper: simulated)", labels=["mode"],
+        )  # fmt: skip
         b = getattr(s, "broker", None)
         if b is not None:
             orders.add_metric(["paper", "filled"], b.attempts - b.failed)
@@ -319,6 +344,7 @@ class SessionCollector(Collector):
             orders.add_metric(["paper", "pending"], len(b.pending))
             pnl.add_metric(["paper"], b.pnl)
             fees.add_metric(["paper"], b.fee_lamports_paid)
+            fees_base.add_metric(["paper"], b.fees)
         ex = getattr(s, "executor", None)
         if ex is not None:
             v = ex.view()
@@ -330,6 +356,7 @@ class SessionCollector(Collector):
         yield orders
         yield pnl
         yield fees
+        yield fees_base
         if ex is not None:
             yield from SessionCollector._routes(ex.view().routes)
 

@@ -2,9 +2,11 @@
 a short history for the sparkline, and incremental indicators (RSI 14, EMA 10,
 Bollinger 20/2, KAMA 10) from the engine's streaming kernels.
 
-A pair is two mints in canonical (sorted) order; its mid is the price of the first in
-the second. With several pools on a pair, the mid is that of the pool updated last (each
-pool's mid is ``sqrt(rate_ab / rate_ba)``: the fee cancels). Indicators take one value per
+A pair is two mints as ``(base, quote)`` (``feeds.wire.tokens.pair_order``: the quote is
+USDC, USDT, SOL, ... when the pair holds one); its mid is the price of the base in the
+quote, and its indicators are computed on that price. With several pools on a pair, the
+mid is that of the pool updated last (each pool's mid is ``sqrt(rate_ab / rate_ba)``: the
+fee cancels). Indicators take one value per
 slot (the last mid seen in it), so their periods are in slots whatever the update rate.
 
 Each pair also keeps its last ``CHART_POINTS`` per-slot values — the slot, the mid, the
@@ -20,6 +22,8 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from feeds.wire.tokens import pair_order
 
 HISTORY = 48  # sparkline points (slots)
 CHART_POINTS = 120  # price-chart points per pair (slots in which its mid moved)
@@ -116,7 +120,8 @@ class PriceBook:
                 self.errors += 1
                 continue
             mid = math.sqrt(ab / ba)  # price of a in b
-            key, px = ((a, b), mid) if a < b else ((b, a), 1.0 / mid)
+            key = pair_order(a, b)
+            px = mid if key == (a, b) else 1.0 / mid
             p = self.pairs.get(key)
             if p is None:
                 e = self.eng
@@ -137,7 +142,7 @@ class PriceBook:
                 p.record()
 
     def series(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], PriceSeries]:
-        """The chart series of each of ``pairs`` (canonical order) that has one; a pair's
+        """The chart series of each of ``pairs`` (``(base, quote)``) that has one; a pair's
         record is the same object until it moves again."""
         out = {}
         for key in pairs:
@@ -147,7 +152,7 @@ class PriceBook:
         return out
 
     def mids(self) -> dict[tuple[str, str], float]:
-        """Every pair's mid (raw units of the second per raw unit of the first)."""
+        """Every pair's mid (raw units of its quote per raw unit of its base)."""
         return {k: p.mid for k, p in self.pairs.items() if math.isfinite(p.mid)}
 
     def rows(self, limit: int = 50) -> list[PriceRow]:

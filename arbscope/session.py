@@ -41,7 +41,7 @@ from storage.recorder import MAX_PENDING_BYTES, Digest, Recorder, canonical
 from .execution.live import JournalLedger, LiveConfig, LiveExecutor
 from .execution.paper import PaperBroker
 from .health import HealthMonitor, Verdict
-from .market import PAPER_BALANCE, Evaluator, Snapshot, UpdateRate
+from .market import DEFAULT_CU_LIMIT, PAPER_BALANCE, Evaluator, Snapshot, UpdateRate
 from .prices import PriceBook, fee_view
 from .runloop import TICK_S, Clock, MonotonicClock, RunLoop
 from .timing import KernelTimer
@@ -370,9 +370,18 @@ class _ReplaySink:
         self.opportunities += kind == "opp"
 
 
-def opp_payload(o: Any, sc: Any) -> dict[str, Any]:
-    """An opportunity and its score as journaled (``opp`` events; the export's columns)."""
-    return {
+def opp_payload(o: Any, sc: Any, fees: Any = None) -> dict[str, Any]:
+    """An opportunity and its score as journaled (``opp`` events; the export's columns);
+    ``fees``: the fee context it was scored with (its compute-unit limit, and the price of
+    a lamport in its base token, ``[num, den]``, or None when none was known)."""
+    extra: dict[str, Any] = {}
+    if fees is not None:
+        extra = {
+            "cu_limit": fees.cu_limit,
+            "base_per_lamport": None if fees.base_rate_missing
+            else [fees.base_per_lamport_num, fees.base_per_lamport_den],
+        }  # fmt: skip
+    return {**extra,
         "base": o.base_mint, "tokens": list(o.tokens), "pools": list(o.pools),
         "kinds": list(o.kinds), "hops": o.hops, "amount_in": o.amount_in,
         "amount_out": o.amount_out, "profit": o.profit, "profit_bps": round(o.profit_bps, 6),
@@ -388,9 +397,11 @@ def _health_payload(h: FeedHealth) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class FeeSettings:
-    """How the scorer prices landing a transaction (journaled with the session)."""
+    """How the scorer prices landing a transaction (journaled with the session).
+    ``cu_limit``: one compute-unit limit for every transaction (``fees.cu_limit``); None:
+    each cycle's own, from its hops (``arbscope.execution.compute``)."""
 
-    cu_limit: int = 300_000
+    cu_limit: int | None = None
     percentile: float = 75.0
     tip_lamports: int = 0
 
@@ -560,10 +571,16 @@ class FeedSession:
         self.ingest = _TimedIngest(self.timer, ingests, kinds=self.pool_kinds)
         self.fee_estimator = self.eng.FeeEstimator()
         fs = self.fee_settings
-        fees = FeeContext(cu_limit=fs.cu_limit, cu_price_micro_lamports=5_000,
+        # one compute-unit limit for every transaction when configured (fees.cu_limit, or
+        # its older name live.cu_limit), else each cycle's own: the scorer prices what the
+        # live executor requests
+        override = fs.cu_limit or (self.live_config.cu_limit if self.live_config else None)
+        if self.live_config is not None and self.live_config.cu_limit != override:
+            self.live_config = replace(self.live_config, cu_limit=override)
+        fees = FeeContext(cu_limit=override or DEFAULT_CU_LIMIT, cu_price_micro_lamports=5_000,
                           tip_lamports=fs.tip_lamports)  # fmt: skip
         self.ev = Evaluator(self.eng, self.timer, self.graphs, fees, self.policy_arg,
-                            self.pool_kinds)  # fmt: skip
+                            self.pool_kinds, cu_override=override)  # fmt: skip
         self.slot = 0
         self.updates = 0
         self.errors = 0
@@ -1036,7 +1053,7 @@ class FeedSession:
             before = ev.fees.cu_price_micro_lamports
             try:
                 self.fee_estimator.add_many(fresh)
-                rec = self.fee_estimator.recommend(ev.fees.cu_limit, self.fee_settings.percentile)
+                rec = self.fee_estimator.recommend(DEFAULT_CU_LIMIT, self.fee_settings.percentile)
                 ev.fees = replace(ev.fees, cu_price_micro_lamports=rec.cu_price_micro_lamports)
             except EngineError:
                 self.errors += 1
@@ -1140,6 +1157,8 @@ class FeedSession:
             return
         ev = self.ev
         changed = self.ingest.take_changed()
+        if changed:  # a lamport's price in each base, as the graph holds it now
+            ev.refresh_prices()
         for pool_id in changed:
             try:
                 ev.evaluate(pool_id, self.slot)
@@ -1192,7 +1211,7 @@ class FeedSession:
                 updates_per_s=self.rate.per_s(), errors=self.errors, source=self.source,
                 kind=self._kind(), feeds=feeds, note=self._note(coverage),
                 session_id=self.session_id, prices=self.prices.rows(),
-                fee=fee_view(self.fee_estimator, self.ev.fees.cu_limit,
+                fee=fee_view(self.fee_estimator, self.ev.shown_cu_limit(),
                              self.ev.fees.cu_price_micro_lamports),
                 verdict=verdict, names=self.registry.book,
                 mids=self.prices.mids(), commitment=self.commitment,
@@ -1211,7 +1230,7 @@ class FeedSession:
         for key in sorted(self.live):
             o, sc = self.live[key]
             seen.add(key)
-            payload = opp_payload(o, sc)
+            payload = opp_payload(o, sc, self.ev.fees_of(key))
             text = canonical(payload)
             if self._emitted.get(key) != text:
                 self._emitted[key] = text

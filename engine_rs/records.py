@@ -23,6 +23,9 @@ REASON_STALE = "stale"  # oldest pool state on the path older than policy.max_st
 # sizing needed a Whirlpool's ticks its state does not hold (arrays not received yet);
 # listed first: it is why the other numbers cannot be trusted
 REASON_TICKS_MISSING = "ticks_missing"
+# no price converts lamports to the cycle's base token (no pool path from SOL to it):
+# its fees are not counted, so its net is not known; listed first
+REASON_NO_SOL_PRICE = "no_sol_price"
 REASONS = (
     REASON_NOT_PROFITABLE,
     REASON_NET_BELOW_MIN,
@@ -30,6 +33,7 @@ REASONS = (
     REASON_NOT_PERSISTENT,
     REASON_STALE,
     REASON_TICKS_MISSING,
+    REASON_NO_SOL_PRICE,
 )
 
 
@@ -106,7 +110,9 @@ class FeeContext:
     ``base_fee_lamports`` overrides ``signatures * lamports_per_signature`` (for the
     SIMD-0553 fee schedule, or the fee ``simulateTransaction`` reported). Fees are
     converted to base units as ``ceil(lamports * base_per_lamport_num / base_per_lamport_den)``
-    (1/1 when the base token is wSOL).
+    (1/1 when the base token is wSOL). ``base_rate_missing``: no price of a lamport in the
+    base token is known; nothing is converted (``fees_in_base`` 0, the net is the gross)
+    and the score says ``no_sol_price``.
     """
 
     cu_limit: int = 400_000
@@ -117,6 +123,7 @@ class FeeContext:
     base_fee_lamports: int | None = None
     base_per_lamport_num: int = 1
     base_per_lamport_den: int = 1
+    base_rate_missing: bool = False
 
 
 @dataclass(frozen=True, slots=True)

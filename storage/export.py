@@ -1,5 +1,12 @@
 """Export one session's opportunities, paper fills and live transaction steps as CSV (and
-Parquet with pyarrow)."""
+Parquet with pyarrow).
+
+An opportunity's fees are those the scorer priced: ``cu_limit`` the compute units its
+transaction requests, ``base_per_lamport`` the price of a lamport in its base token it
+converted them with (``num/den`` base units per lamport). Where the session had no such
+price (``reasons`` says ``no_sol_price``) ``base_per_lamport``, ``fees_in_base`` and
+``net_profit`` are empty: not converted, not known. A recording older than these columns
+leaves them empty."""
 
 from __future__ import annotations
 
@@ -32,7 +39,7 @@ OPP_COLUMNS = (
     "seq", "slot", "t_s", "base", "path", "kinds", "hops", "amount_in", "amount_out",
     "profit", "profit_bps", "net_profit", "fees_in_base", "total_fee_lamports",
     "persistence", "staleness_slots", "go", "reasons",
-    "base_symbol", "path_symbols", *(c for c, _ in OPP_UNITS),
+    "base_symbol", "path_symbols", *(c for c, _ in OPP_UNITS), "cu_limit", "base_per_lamport",
 )  # fmt: skip
 FILL_COLUMNS = (
     "seq", "slot", "t_s", "mode", "path", "amount_in", "amount_out", "profit", "fees",
@@ -64,8 +71,21 @@ def _opp_row(seq: int, slot: int, t_s: float, p: dict[str, Any]) -> dict[str, An
         "net_profit": p.get("net_profit"), "fees_in_base": p.get("fees_in_base"),
         "total_fee_lamports": p.get("total_fee_lamports"), "persistence": p.get("persistence"),
         "staleness_slots": p.get("staleness_slots"), "go": p.get("go"),
-        "reasons": "; ".join(p.get("reasons", [])),
+        "reasons": "; ".join(p.get("reasons", [])), "cu_limit": p.get("cu_limit", ""),
+        "base_per_lamport": _ratio(p.get("base_per_lamport")),
     }  # fmt: skip
+
+
+def _ratio(v: Any) -> str:
+    """``num/den`` of a journaled ``[num, den]`` ("" for none)."""
+    if isinstance(v, list) and len(v) == 2:
+        return f"{v[0]}/{v[1]}"
+    return ""
+
+
+def _not_converted(p: dict[str, Any]) -> bool:
+    """Whether an ``opp`` payload's fees were not converted (no price of a lamport)."""
+    return "base_per_lamport" in p and p["base_per_lamport"] is None
 
 
 def _fill_row(seq: int, slot: int, t_s: float, p: dict[str, Any]) -> dict[str, Any]:
@@ -112,6 +132,8 @@ async def export_session(
         first = mints[0] if isinstance(mints, list) and mints else ""
         if e.kind == "opp":
             opps.append(row := _opp_row(e.seq, e.slot, t_s, p))
+            if _not_converted(p):  # no price of a lamport: the fees and net are not known
+                row["fees_in_base"] = row["net_profit"] = None
             _units(row, mints, p.get("base", "") or first, OPP_UNITS, names)
         elif e.kind == "fill":
             fills.append(row := _fill_row(e.seq, e.slot, t_s, p))

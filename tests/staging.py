@@ -11,6 +11,7 @@ kept in ``tests/data`` (a live recording depends on socket timing).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +34,41 @@ class StepClock:
         return self.t
 
 
+def _market(seed: int, cls: type[SimMarket] = SimMarket) -> tuple[SimMarket, ManualClock]:
+    """A seeded market on a manual clock whose kernel timer reads a step clock and
+    shadows every sampled call (no wall-time budget: the shadowed counts the timing
+    panel shows at 160 columns are the same on every run)."""
+    clock = ManualClock()
+    m = cls(seed=seed, timer_clock=StepClock(), clock=clock)
+    m.timer.shadow_budget = math.inf
+    return m, clock
+
+
 def staged_sim(seed: int = 7, ticks: int = 40) -> SimMarket:
     """The in-process seeded market, ``ticks`` slots in (one 200 ms period of its
     manual clock each), then still."""
-    clock = ManualClock()
-    m = SimMarket(seed=seed, timer_clock=StepClock(), clock=clock)
+    m, clock = _market(seed)
+    for _ in range(ticks):
+        clock.advance(int(TICK_S * 1e9))
+        m.tick()
+    return m
+
+
+def staged_no_price(seed: int = 7, ticks: int = 40) -> SimMarket:
+    """:func:`staged_sim` in which no price of SOL in USDC is known (as in a session whose
+    graph holds no pool path from SOL to USDC): the USDC cycles' fees are not converted,
+    their net is not known and the decision says ``no_sol_price``."""
+    from arbscope.solprice import LamportPrices
+    from feeds.wire.tokens import BY_SYMBOL
+
+    class NoPathTo(LamportPrices):
+        def update(self, graph: Any, bases: Any) -> None:
+            usdc = BY_SYMBOL["USDC"].mint
+            super().update(graph, [b for b in bases if b != usdc])
+            self.prices[usdc] = None
+
+    m, clock = _market(seed)
+    m.ev.lamport_prices = NoPathTo()
     for _ in range(ticks):
         clock.advance(int(TICK_S * 1e9))
         m.tick()
@@ -69,6 +100,7 @@ async def staged_replay(db: Path = REPLAY_DB, at_s: float = 3.0) -> Any:
     async with await Journal.open(db, create=False) as j:
         sid = (await j.sessions())[0].id
     r = ReplaySession(db, await load_info(db, sid), timer_clock=StepClock(), clock=ManualClock())
+    r.session.timer.shadow_budget = math.inf  # every sampled shadow, whatever the load
     await r.start()
     await r.seek_now(at_s)  # paused there
     return r
@@ -81,6 +113,7 @@ class _StagedExecutor:
     the live equity curve those orders make."""
 
     armed = True
+    accounts_seen = 0  # the wallet's token accounts never change
     ENDS = (12, 20, 31)  # the tick each order ends at (confirmed, refused, confirmed)
 
     def __init__(self, base: str) -> None:
@@ -139,6 +172,9 @@ class _StagedExecutor:
     def submit(self, *args: Any) -> str:
         return "staged"
 
+    def accounts_to_create(self, tokens: Any) -> int:
+        return 0  # its wallet holds every token's account
+
     def kill(self) -> int:
         return 0
 
@@ -149,8 +185,7 @@ class _StagedExecutor:
 def staged_live(seed: int = 7, ticks: int = 40) -> SimMarket:
     """The seeded market in live mode with a staged executor (the live portfolio), armed
     from the first tick, its orders ending as :class:`_StagedExecutor` says."""
-    clock = ManualClock()
-    m = SimMarket(seed=seed, timer_clock=StepClock(), clock=clock)
+    m, clock = _market(seed)
     ex = _StagedExecutor(m.graph.base_mints()[0])
     m.ev.executor = ex  # type: ignore[assignment]
     m.ev.mode = "LIVE"
@@ -216,8 +251,9 @@ def staged_books(seed: int = 7, ticks: int = 40) -> StagedBookMarket:
     tokens named beside the market's."""
     from feeds.wire.units import TokenBook
 
-    clock = ManualClock()
-    m = StagedBookMarket(seed=seed, timer_clock=StepClock(), clock=clock)
+    market, clock = _market(seed, StagedBookMarket)
+    assert isinstance(market, StagedBookMarket)
+    m = market
     for _ in range(ticks):
         clock.advance(int(TICK_S * 1e9))
         m.tick()

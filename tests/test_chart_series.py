@@ -16,12 +16,13 @@ import talib
 from arbscope.equity import MAX_POINTS, EquityCurves
 from arbscope.market import PAPER_BALANCE
 from arbscope.prices import CHART_POINTS, PriceBook
+from feeds.wire.tokens import pair_order
 from tests.staging import staged_live, staged_sim
 
 SOL = "So11111111111111111111111111111111111111112"
 USDC = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
 POOL = "58oQChx4yWmvKdwLLZzBi4ChoCc2fqCUWBkwMihLYQo2"
-PAIR = (USDC, SOL)  # canonical: the mints sorted (the mid: SOL per USDC)
+PAIR = (SOL, USDC)  # (base, quote) by the one pair rule: the mid is USDC per SOL
 TOL = 1e-9  # the indicators' bar against TA-Lib (tests/engine/test_indicators.py)
 
 
@@ -47,8 +48,11 @@ def _same(a: tuple[float, ...], b: np.ndarray) -> bool:
 
 
 def test_price_series_are_the_engines_indicators_slot_by_slot(eng: types.ModuleType) -> None:
-    _, book = _fed(eng, _walk(60))
+    walk = _walk(60)
+    _, book = _fed(eng, walk)
     s = book.series([PAIR])[PAIR]
+    # base/quote: USDC per SOL, the pool's own price (not its inverse)
+    assert all(abs(m - w) < 1e-9 for m, w in zip(s.mid, walk, strict=True))
     mids = np.array(s.mid)
     assert s.slots == tuple(range(1, 61))
     # the mids are the pool's (sqrt(rate_ab / rate_ba): the fee cancels), as the table's
@@ -103,7 +107,7 @@ def test_price_series_are_bounded_and_one_object_until_the_pair_moves(
     book.update(g, [POOL], n + 2)
     moved = book.series([PAIR])[PAIR]
     assert moved is not s and moved.slots[-1] == n + 2 and len(moved.slots) == CHART_POINTS
-    assert book.series([(SOL, USDC)]) == {}  # not canonical: a pair the book never saw
+    assert book.series([(USDC, SOL)]) == {}  # the other way round: a pair the book never saw
 
 
 def test_the_snapshot_has_the_series_of_the_rows_and_of_each_cycles_first_hop() -> None:
@@ -111,8 +115,7 @@ def test_the_snapshot_has_the_series_of_the_rows_and_of_each_cycles_first_hop() 
     snap = m.snapshot
     hops = set()
     for o, _ in snap.opportunities:
-        a, b = o.tokens[0], o.tokens[1]
-        hops.add((a, b) if a < b else (b, a))
+        hops.add(pair_order(o.tokens[0], o.tokens[1]))
     rows = {r.pair for r in snap.prices}
     assert set(snap.price_series) == {p for p in rows | hops if p in m.prices.pairs}
     assert hops - rows, "the demo has cycles whose first hop is not among the 50 rows"

@@ -356,11 +356,12 @@ class ArbscopeApp(App[None]):
             return
         snap = self.source.snapshot
         o = picked[0]
-        why = snap.unsendable.get(o.base_mint + ":" + ",".join(o.pools), "")
+        key = o.base_mint + ":" + ",".join(o.pools)
+        why = snap.unsendable.get(key, "")
         self.push_screen(
             CycleDetail(
-                *picked, snap.fees_ctx, snap.names, snap.coverage, snap.endpoints, snap.labels,
-                why,
+                *picked, snap.costs.get(key), snap.names, snap.coverage, snap.endpoints,
+                snap.labels, why,
             )
         )  # fmt: skip
 

@@ -198,6 +198,64 @@ class EquityPointView(Protocol):
     def win(self) -> bool: ...
 
 
+class CuBudgetView(Protocol):
+    """A transaction's compute-unit limit part by part (``arbscope.execution.compute.
+    CuBudget``): each hop's limit, the token accounts it creates, the configured override."""
+
+    @property
+    def hops(self) -> Sequence[int]: ...
+    @property
+    def accounts(self) -> int: ...
+    @property
+    def base(self) -> int: ...
+    @property
+    def per_account(self) -> int: ...
+    @property
+    def override(self) -> int | None: ...
+    @property
+    def limit(self) -> int: ...
+    def text(self) -> str:
+        """The arithmetic in a line."""
+        ...
+
+
+class LamportPriceView(Protocol):
+    """A lamport's price in a base token (``arbscope.solprice.LamportPrice``): ``num /
+    den`` base units per lamport, read through ``pools`` (SOL to the base, via
+    ``tokens``): ``probe`` lamports gave ``out`` base units."""
+
+    @property
+    def base(self) -> str: ...
+    @property
+    def num(self) -> int: ...
+    @property
+    def den(self) -> int: ...
+    @property
+    def pools(self) -> Sequence[str]: ...
+    @property
+    def tokens(self) -> Sequence[str]: ...
+    @property
+    def probe(self) -> int: ...
+    @property
+    def out(self) -> int: ...
+    def per_sol(self) -> int:
+        """Base units a whole SOL is worth at this price."""
+        ...
+
+
+class CycleCostView(Protocol):
+    """What a cycle's transaction costs as the scorer priced it (``arbscope.market.
+    CycleCost``): the fee context it was scored with, its compute units, the lamport's
+    price in its base token (None: none known)."""
+
+    @property
+    def fees(self) -> Any: ...
+    @property
+    def budget(self) -> CuBudgetView: ...
+    @property
+    def price(self) -> LamportPriceView | None: ...
+
+
 class SnapshotView(Protocol):
     """The session's state after its latest tick."""
 
@@ -296,8 +354,25 @@ class SnapshotView(Protocol):
 
     @property
     def price_series(self) -> Mapping[tuple[str, str], PriceSeriesView]:
-        """The price chart's series by pair (its two mints sorted): the price rows'
-        pairs and each shown cycle's first hop ({} where the source keeps none)."""
+        """The price chart's series by pair, ``(base, quote)`` (``feeds.wire.tokens.
+        pair_order``): the price rows' pairs and each shown cycle's first hop ({} where the
+        source keeps none)."""
+        ...
+
+    def pair_order(self, a: str, b: str) -> tuple[str, str]:
+        """``(base, quote)`` of the pair of mints ``a`` and ``b``: the one rule every
+        price, chart and book names a pair by (``SOL/USDC``, never ``USDC/SOL``)."""
+        ...
+
+    @property
+    def costs(self) -> Mapping[str, CycleCostView]:
+        """Per row key of the cycles shown, what its transaction costs as it was scored
+        ({} where the source does not say)."""
+        ...
+
+    @property
+    def lamport_prices(self) -> Mapping[str, LamportPriceView | None]:
+        """Per base mint, the price of a lamport in it (None: none known)."""
         ...
 
     @property

@@ -17,14 +17,16 @@ journaled (``tx`` events, with the signature once signed):
    make a later process forget it. Without a journal, live trading does not arm;
 2. **accounts**: one ``getMultipleAccounts`` of the pools (a Whirlpool's current tick
    picks its tick arrays), the fee payer and the wallet's associated token accounts;
-3. **build**: ``SetComputeUnitLimit`` and ``SetComputeUnitPrice`` (the fee estimator's
-   price at decision time), ``CreateIdempotent`` for a missing intermediate ATA, one
-   exact-input swap per hop, and the Jito tip when one is set; a v0 message signed with
-   the wallet. Hop *i* spends what hop *i-1* was quoted to give, and must give at least
-   its own quote less ``max_slippage_bps`` — an order book's buy (``Venue.exact_buy``,
-   fill-or-kill lots: the program has no minimum output) its whole quote; the last hop
-   must also give back at least the amount put in (a losing cycle fails on chain
-   instead of losing principal);
+3. **build**: ``SetComputeUnitLimit`` (:func:`.compute.cycle_budget`: the limit the
+   scorer priced the cycle at, from its hops' venues and the token accounts the
+   transaction creates) and ``SetComputeUnitPrice`` (the fee estimator's price at
+   decision time), ``CreateIdempotent`` for a missing intermediate ATA, one exact-input
+   swap per hop, and the Jito tip when one is set; a v0 message signed with the wallet.
+   Hop *i* spends what hop *i-1* was quoted to give, and must give at least its own quote
+   less ``max_slippage_bps`` — an order book's buy (``Venue.exact_buy``, fill-or-kill
+   lots: the program has no minimum output) its whole quote; the last hop must also give
+   back at least the amount put in (a losing cycle fails on chain instead of losing
+   principal);
 4. **simulate** (``simulateTransaction`` with ``sigVerify``): refused when it fails, or
    when the simulated output (the base account's balance after, read from the
    simulation) is under the minimum;
@@ -80,6 +82,7 @@ from feeds.wire.units import TokenBook
 from storage.journal import Event, Journal, JournalError
 from storage.recorder import Recorder
 
+from .compute import cycle_budget
 from .keys import KeypairError, Wallet, load_wallet
 from .nonces import NonceKeeper, NoncesView
 from .routes import RouteStats, RouteView, TipPolicy, error_name, fetch_tip_floor, route_name, views
@@ -87,11 +90,6 @@ from .tables import TableKeeper, TablesView
 
 log = logging.getLogger(__name__)
 
-# compute units per swap on mainnet, with room (the limit is requested, and paid for),
-# by venue kind
-CU_PER_HOP = {v.kind: v.compute_units.limit() for v in venues.VENUES}
-CU_ATA = 30_000
-CU_BASE = 5_000
 BLOCKHASH_MAX_AGE_S = 20.0
 ESCALATION_POLL_S = 0.2  # how often an escalating order looks for a landing (half a slot)
 SWAP_PROGRAMS = frozenset(v.program for v in venues.VENUES)
@@ -216,7 +214,9 @@ class LiveConfig:
     max_day: int | None = None
     max_open: int = 1
     max_slippage_bps: int = 50
-    cu_limit: int | None = None  # None: estimated from the hops
+    # one compute-unit limit for every transaction (fees.cu_limit; the session sets it);
+    # None: each cycle's own (.compute.cycle_budget), as the scorer priced it
+    cu_limit: int | None = None
     confirm_timeout_s: float = 90.0
     tables_budget_lamports: int = 500_000_000  # what lookup tables may cost (0.5 SOL)
     ca_file: str | None = None  # a private CA for wss:// / https:// (feeds.ca_file)
@@ -285,6 +285,10 @@ class LiveOrder:
     versions: list[tuple[str, int]] = field(default_factory=list)  # (signature, tip) sent
     parts: int = 1  # transactions it went as (2: a bundle, when one could not hold it)
     decided_slot: int = 0  # the graph's slot when it was decided
+    cu_priced: int = 0  # the compute-unit limit the scorer priced it at
+    cu_limit: int = 0  # the limit its transaction requests (the same, unless the wallet changed)
+    # the token accounts it created in a transaction of their own (too many for one)
+    created_apart: list[str] = field(default_factory=list)
     sending: bool = False
     sent: bool = False
     t0: float = field(default_factory=time.perf_counter)
@@ -382,6 +386,10 @@ class LiveExecutor:
         self.counts = {"sent": 0, "confirmed": 0, "failed": 0, "refused": 0}
         self.names = TokenBook()  # the session's token names (its registry's book)
         self.balances: dict[str, int] = {}
+        # mint -> whether the wallet's token account of it exists, as last read (what the
+        # scorer prices a cycle's account creations by)
+        self.accounts: dict[str, bool] = {}
+        self.accounts_seen = 0  # changes of ``accounts`` so far (the evaluator rescores)
         self.base_start: int | None = None  # the base balance when live was (first) armed
         self.lamports: int | None = None
         self.last_error = ""
@@ -593,6 +601,18 @@ class LiveExecutor:
     def open_orders(self) -> int:
         return sum(1 for o in self.orders if o.status not in TERMINAL)
 
+    def _saw_account(self, mint: str, exists: bool) -> None:
+        """The wallet's token account of ``mint`` was read: it exists or not."""
+        if self.accounts.get(mint) != exists:
+            self.accounts[mint] = exists
+            self.accounts_seen += 1
+
+    def accounts_to_create(self, tokens: Sequence[str]) -> int:
+        """How many of the wallet's token accounts a transaction through ``tokens``
+        would create: the tokens other than the base whose account was not seen on the
+        node (never read yet counts: the build reads it and creates it if missing)."""
+        return sum(1 for t in set(tokens) if t != self.base and not self.accounts.get(t))
+
     def submit(
         self, opp: Any, score: Any, fees: Any, pool_slots: tuple[int, ...], trigger: str = "auto"
     ) -> str:
@@ -611,6 +631,9 @@ class LiveExecutor:
         amount = int(opp.amount_in)
         if amount <= 0:
             return "no profitable size"
+        if getattr(fees, "base_rate_missing", False):
+            return (f"no price of SOL in {self.names.symbol(opp.base_mint)}: "
+                    "its fees cannot be counted")  # fmt: skip
         too_large = self.sendable(opp)
         if too_large:
             return too_large
@@ -641,6 +664,7 @@ class LiveExecutor:
             self.seq, trigger, key, list(opp.tokens), list(opp.pools), list(opp.kinds), amount, hops
         )
         o.decided_slot = int(self._graph().slot)
+        o.cu_priced = int(fees.cu_limit)
         self.orders.append(o)
         self.spent_today += amount
         self._traded[key] = pool_slots
@@ -651,6 +675,7 @@ class LiveExecutor:
                 "accepted",
                 score_net=int(score.net_profit),
                 cu_price=int(fees.cu_price_micro_lamports),
+                cu_priced=o.cu_priced,
                 day=self.day,  # the UTC day it counts against (read back by day_spent)
             ),
         )
@@ -715,6 +740,7 @@ class LiveExecutor:
             # too large only with the new token accounts in it: create them first, alone
             if not await self._create_accounts(o, creates, cu_price, gen):
                 return
+            o.created_apart = list(creates)
             ixs, base_ata, pre_base, creates = await self._build(o, cu_price)
             tx, raw, bh, last_valid = await self._sign(ixs, o.durable)
         parts = [(tx, raw, ixs)]
@@ -745,6 +771,8 @@ class LiveExecutor:
             instructions=len(ixs),
             min_out=o.min_out,
             transactions=len(parts),
+            cu_limit=o.cu_limit,
+            cu_priced=o.cu_priced,
         )
 
         if len(parts) == 1:
@@ -828,15 +856,15 @@ class LiveExecutor:
         first, last = at[0], at[-1]
         head, swaps, tail = ixs[2:first], ixs[first : last + 1], ixs[last + 1 :]
         n = len(swaps)
-        cost = [CU_PER_HOP.get(k, 150_000) for k in o.kinds]
+        over = self.config.cu_limit
         for k in sorted(range(1, n), key=lambda k: (abs(2 * k - n), k)):
-            one = CU_BASE + sum(cost[:k]) + CU_ATA * len(head)
-            two = CU_BASE + sum(cost[k:])
+            one = cycle_budget(o.kinds[:k], accounts=len(head), override=over).limit
+            two = cycle_budget(o.kinds[k:], override=over).limit
             groups = [
-                [I.set_compute_unit_limit(min(one, I.MAX_COMPUTE_UNIT_LIMIT)),
-                 I.set_compute_unit_price(cu_price), *head, *swaps[:k]],
-                [I.set_compute_unit_limit(min(two, I.MAX_COMPUTE_UNIT_LIMIT)),
-                 I.set_compute_unit_price(cu_price), *swaps[k:], *tail],
+                [I.set_compute_unit_limit(one), I.set_compute_unit_price(cu_price), *head,
+                 *swaps[:k]],
+                [I.set_compute_unit_limit(two), I.set_compute_unit_price(cu_price),
+                 *swaps[k:], *tail],
             ]  # fmt: skip
             out = []
             for g in groups:
@@ -1160,7 +1188,7 @@ class LiveExecutor:
         assert self.wallet is not None
         me = self.wallet.pubkey
         rpc = self._client()
-        ixs = [I.set_compute_unit_limit(CU_BASE + CU_ATA * len(mints)),
+        ixs = [I.set_compute_unit_limit(cycle_budget((), accounts=len(mints)).limit),
                I.set_compute_unit_price(cu_price),
                *(I.create_ata_idempotent(me, me, m, self._program(m)) for m in mints)]  # fmt: skip
         tx, raw, _, last_valid = await self._sign(ixs)
@@ -1339,10 +1367,12 @@ class LiveExecutor:
         creates = [t for t, a in atas.items() if got.get(a) is None]
         kinds = [self._static[p].kind for p in o.pools]
         o.kinds = kinds  # the programs (amm_v4 | cpmm | whirlpool), not the curves
-        limit = self.config.cu_limit or (
-            CU_BASE + sum(CU_PER_HOP.get(k, 150_000) for k in kinds) + CU_ATA * len(creates)
-        )
-        ixs.append(I.set_compute_unit_limit(min(limit, I.MAX_COMPUTE_UNIT_LIMIT)))
+        for t, a in atas.items():
+            self._saw_account(t, got.get(a) is not None)
+        # what the scorer priced it at, from what the wallet holds now (the same, unless an
+        # account appeared or went since: the step journals both)
+        o.cu_limit = cycle_budget(kinds, accounts=len(creates), override=self.config.cu_limit).limit
+        ixs.append(I.set_compute_unit_limit(o.cu_limit))
         ixs.append(I.set_compute_unit_price(cu_price))
         for t in creates:
             ixs.append(I.create_ata_idempotent(me, me, t, self._program(t)))
@@ -1404,6 +1434,7 @@ class LiveExecutor:
         for a, m in atas.items():
             t = got.get(a)
             self.balances[m] = self._amount(t.data) if t is not None else 0
+            self._saw_account(m, t is not None)
 
     def _program(self, mint: str) -> str:
         """The token program of ``mint`` (read with the pools it trades in; SPL Token's

@@ -40,8 +40,10 @@ landing (the quote at decision against the output at landing) is kept per fill.
 Accounting (base token units; lamports for the fee payer):
 - ``base_balance = initial + sum(out - in)`` over the fills that went through;
 - ``lamports = initial_lamports - sum(fee_lamports)`` over every attempt;
-- ``pnl = sum(out - in) - sum(fees_in_base)``: fees converted to the base token at the
-  cycle's own rates by the scorer, counted once;
+- ``pnl = sum(out - in) - sum(fees_in_base)``: the fees the scorer priced the cycle's
+  transaction at (its own compute-unit limit: what live requests), converted to the base
+  token at the session's price of a lamport in it, counted once; a cycle whose base has no
+  such price is not traded (its fees could not be counted);
 - the equity curve is ``initial + pnl`` after each attempt.
 
 A cycle is traded again only after one of its pools changed (paper fills do not move the
@@ -56,6 +58,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine_rs.errors import EngineError
+from engine_rs.records import REASON_NO_SOL_PRICE
 from feeds.wire.units import TokenBook
 
 BASE_FEE_PER_SIGNATURE = 5_000
@@ -217,9 +220,10 @@ class PaperBroker:
     # ------------------------------------------------------------ decisions
     def decide(self, opp: Any, score: Any, fees: Any, slot: int, pool_slots: tuple[int, ...],
                trigger: str = "auto", live_seq: int = 0, now_ns: int = 0) -> str:  # fmt: skip
-        """Queue a paper order for ``opp`` (scored ``score``, fee context ``fees``),
-        decided at ``now_ns`` (the session's clock; 0: unknown); the reason it was not
-        queued, or "" when it was. ``live_seq``: the live order it shadows."""
+        """Queue a paper order for ``opp`` (scored ``score`` with the fee context
+        ``fees``: its transaction pays ``score.total_fee_lamports``), decided at ``now_ns``
+        (the session's clock; 0: unknown); the reason it was not queued, or "" when it
+        was. ``live_seq``: the live order it shadows."""
         key = (opp.base_mint, tuple(opp.pools))
         if opp.base_mint != self.base:
             return f"not a {self.names.symbol(self.base)} cycle"
@@ -229,6 +233,9 @@ class PaperBroker:
             return "traded in this pool state"
         if opp.amount_in <= 0:
             return "no profitable size"
+        if REASON_NO_SOL_PRICE in score.reasons:
+            return (f"no price of SOL in {self.names.symbol(opp.base_mint)}: "
+                    "its fees cannot be counted")  # fmt: skip
         if self.sendable is not None:
             why = self.sendable(opp)
             if why:
@@ -238,8 +245,7 @@ class PaperBroker:
             return f"size {amount:,} over the per-trade cap {self.max_trade:,}"
         if amount > self.base_balance:
             return f"size {amount:,} over the balance {self.base_balance:,}"
-        fee = (BASE_FEE_PER_SIGNATURE * self.signatures + self.tip_lamports
-               + fees.cu_limit * fees.cu_price_micro_lamports // 1_000_000)  # fmt: skip
+        fee = int(score.total_fee_lamports)  # base + priority at its limit + tip
         if fee > self._lamports:
             return "not enough lamports for the fees"
         self.seq += 1

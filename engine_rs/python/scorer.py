@@ -4,7 +4,9 @@ Twin of ``crates/core/src/scorer.rs``. Fees per spec §5.3: base fee =
 ``signatures × lamports_per_signature`` unless ``fees.base_fee_lamports`` gives the actual
 one (SIMD-0553, or ``simulateTransaction.value.fee``); priority fee =
 ``ceil(cu_price × cu_limit / 1e6)`` saturating at u64::MAX; plus the tip. Lamports become
-base units as ``ceil(lamports × num / den)``.
+base units as ``ceil(lamports × num / den)``: ``num / den`` the price of a lamport in the
+cycle's base token. Without one (``fees.base_rate_missing``) nothing is converted:
+``fees_in_base`` is 0, the net is the gross and the score says ``no_sol_price``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from ..errors import InvalidInputError, MathOverflowError
 from ..records import (
     REASON_BPS_BELOW_MIN,
     REASON_NET_BELOW_MIN,
+    REASON_NO_SOL_PRICE,
     REASON_NOT_PERSISTENT,
     REASON_NOT_PROFITABLE,
     REASON_STALE,
@@ -60,6 +63,8 @@ def score(opportunity: Any, fees: FeeContext, policy: ScorePolicy) -> Score:
     signatures, per_sig = u64(fees.signatures), u64(fees.lamports_per_signature)
     base_override = None if fees.base_fee_lamports is None else u64(fees.base_fee_lamports)
     num, den = u64(fees.base_per_lamport_num), u64(fees.base_per_lamport_den)
+    # a fee context of an older record without the field: the rate is known
+    missing = bool(getattr(fees, "base_rate_missing", False))
     min_profit = policy.min_profit
     if isinstance(min_profit, bool) or not isinstance(min_profit, int):
         raise TypeError("min_profit: expected int")
@@ -79,12 +84,14 @@ def score(opportunity: Any, fees: FeeContext, policy: ScorePolicy) -> Score:
     total = base + priority + tip
     if total > U64_MAX:
         raise MathOverflowError("total fee exceeds u64")
-    fees_in_base = -(-(total * num) // den)
+    fees_in_base = 0 if missing else -(-(total * num) // den)
     if fees_in_base > U64_MAX:
         raise MathOverflowError("fee in base units exceeds u64")
     net = gross - fees_in_base
     net_bps = float(net) * 10_000.0 / float(amount_in) if amount_in > 0 else 0.0
     reasons: list[str] = []
+    if missing:
+        reasons.append(REASON_NO_SOL_PRICE)
     if ticks_missing:
         reasons.append(REASON_TICKS_MISSING)
     if amount_in == 0 or gross <= 0:

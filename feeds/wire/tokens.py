@@ -43,6 +43,25 @@ WELL_KNOWN: tuple[KnownToken, ...] = (
 BY_SYMBOL: dict[str, KnownToken] = {t.symbol.upper(): t for t in WELL_KNOWN}
 BY_MINT: dict[str, KnownToken] = {t.mint: t for t in WELL_KNOWN}
 
+# The quote token of a pair, most preferred first: a pair is named and priced base/quote
+# with its quote the first of these it holds (``SOL/USDC``, ``JUP/SOL``, ``mSOL/SOL``), as
+# markets are listed; a pair holding none of them quotes in its greater mint (by address:
+# stable, whatever the tokens are named). Prices, charts, order books and exports follow
+# this one rule (:func:`pair_order`).
+QUOTE_PREFERENCE: tuple[str, ...] = tuple(
+    BY_SYMBOL[s].mint for s in ("USDC", "USDT", "SOL", "JITOSOL", "MSOL")
+)
+_QUOTE_RANK = {m: i for i, m in enumerate(QUOTE_PREFERENCE)}
+
+
+def pair_order(a: str, b: str) -> tuple[str, str]:
+    """``(base, quote)`` of the pair of mints ``a`` and ``b`` (see
+    :data:`QUOTE_PREFERENCE`): its price is the quote's units per unit of the base."""
+    ra, rb = _QUOTE_RANK.get(a, len(_QUOTE_RANK)), _QUOTE_RANK.get(b, len(_QUOTE_RANK))
+    if ra != rb:
+        return (b, a) if ra < rb else (a, b)
+    return (a, b) if a < b else (b, a)
+
 
 def resolve_mint(text: str) -> str:
     """A mint address from a symbol of the table (any case: ``sol``, ``USDC``) or an

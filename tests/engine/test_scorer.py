@@ -14,6 +14,7 @@ from engine_rs import errors, load
 from engine_rs.records import (
     REASON_BPS_BELOW_MIN,
     REASON_NET_BELOW_MIN,
+    REASON_NO_SOL_PRICE,
     REASON_NOT_PERSISTENT,
     REASON_NOT_PROFITABLE,
     REASON_STALE,
@@ -61,6 +62,17 @@ def test_fee_override_and_conversion(eng: types.ModuleType) -> None:
     s = eng.score(opp(), fees, ScorePolicy())
     assert s.total_fee_lamports == 3_500
     assert s.fees_in_base == math.ceil(3_500 * 3 / 7)
+
+
+def test_a_missing_rate_converts_nothing_and_is_the_first_reason(eng: types.ModuleType) -> None:
+    """No price of a lamport in the base token: the fees stay in lamports (counted, not
+    converted), the net is the gross, and the decision says why first (never a silent 1/1)."""
+    fees = FeeContext(cu_limit=200_000, cu_price_micro_lamports=50_000, tip_lamports=10_000,
+                      base_per_lamport_num=5, base_rate_missing=True)  # fmt: skip
+    s = eng.score(opp(profit=100_000, persistence=0), fees, ScorePolicy())
+    assert s.total_fee_lamports == 25_000 and s.fees_in_base == 0
+    assert s.net_profit == s.gross_profit == 100_000
+    assert not s.go and s.reasons == [REASON_NO_SOL_PRICE, REASON_NOT_PERSISTENT]
 
 
 def test_fees_counted_once(eng: types.ModuleType) -> None:
@@ -119,6 +131,7 @@ small = st.integers(0, 10**12)
     base=st.none() | small,
     num=st.integers(0, 10**6),
     den=st.integers(1, 10**6),
+    missing=st.booleans(),
     min_profit=st.integers(-(10**6), 10**6),
     min_bps=st.floats(-100, 100),
     min_pers=st.integers(0, 5),
@@ -139,6 +152,7 @@ def test_twins_agree(**kw: int) -> None:
         base_fee_lamports=kw["base"],
         base_per_lamport_num=kw["num"],
         base_per_lamport_den=kw["den"],
+        base_rate_missing=bool(kw["missing"]),
     )
     policy = ScorePolicy(
         min_profit=kw["min_profit"],

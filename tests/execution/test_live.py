@@ -19,13 +19,14 @@ from typing import Any
 import pytest
 
 import engine_rs
+from arbscope.execution.compute import CU_ATA, CU_BASE
 from arbscope.execution.keys import KeypairError, load_wallet, write_keypair
-from arbscope.execution.live import CU_ATA, CU_BASE, CU_PER_HOP, LiveConfig
+from arbscope.execution.live import LiveConfig
 from arbscope.session import FeedSession, RecordSettings
 from engine_rs.python.b58 import b58encode
 from feeds.sim.chain import rent_exempt
 from feeds.sim.world import WorldConfig
-from feeds.venues import VENUES, raydium_cpmm
+from feeds.venues import VENUES, by_kind, raydium_cpmm
 from feeds.wire import instructions as I
 from tests.feeds.hostile import until
 
@@ -179,8 +180,8 @@ async def test_a_live_order_is_signed_simulated_sent_applied_and_confirmed(
         tables = s.executor.tables.view  # type: ignore[union-attr]
         assert tables.error == "" and tables.addresses > 0 and tables.pending == 0
         s.broker.auto = False  # type: ignore[union-attr]  # one order, by hand (x)
-        o, _ = await go_cycle(s)
-        fee_ctx = s.fees
+        o, sc = await go_cycle(s)
+        fee_ctx = s.ev.fees_of((o.base_mint, tuple(o.pools)))  # what the cycle was scored with
         assert s.trade(o.base_mint, list(o.pools)) == ""
         order = await finished(s, 1)
         assert order.status == "confirmed", order.detail
@@ -224,8 +225,16 @@ async def test_a_live_order_is_signed_simulated_sent_applied_and_confirmed(
         assert order.realized == out - order.hops[0] > 0
         # SOL: the fee (base + CU limit x price, ceiled), the new ATAs' rent, the tip
         created = sum(1 for t in set(order.tokens) if I.ata_address(me, t) not in acc_before)
-        limit = CU_BASE + sum(CU_PER_HOP[k] for k in order.kinds) + CU_ATA * created
+        # the limit by hand: the base, each hop's venue at its most, each account created
+        limit = CU_BASE + sum(by_kind(k).compute_units.limit() for k in order.kinds) + (
+            CU_ATA * created)  # fmt: skip
+        assert requested_cu(stored.tx) == order.cu_limit == limit
+        # the scorer priced it (with the accounts the order created apart, when it did)
+        apart = len(order.created_apart)
+        assert order.cu_priced == fee_ctx.cu_limit == limit + CU_ATA * apart
         fee = 5_000 + -(-limit * fee_ctx.cu_price_micro_lamports // 1_000_000)
+        if not apart:  # the fee the scorer counted is the one the node charged
+            assert sc.base_fee_lamports + sc.priority_fee_lamports == fee
         tip = extra.get("tip_lamports", 0)
         assert acc_before[me][0] - acc_after[me][0] == fee + created * rent_exempt(165) + tip
         assert order.fee_lamports == fee
@@ -311,18 +320,29 @@ async def test_a_live_order_through_each_new_venue_is_confirmed(
 
         w.script = knock
         try:
-            o, _ = await tick_until(s, lambda: next((
+            o, sc = await tick_until(s, lambda: next((
                 v for k, v in sorted(s.live.items())
                 if v[1].go and k[0] == s.base_mints[0] and set(k[1]) == {pool, other}
             ), None))  # fmt: skip
         finally:
             w.script = None
+        priced = s.ev.fees_of((o.base_mint, tuple(o.pools)))
         assert s.trade(o.base_mint, list(o.pools)) == ""
         order = await finished(s, 1)
         assert order.status == "confirmed", order.detail
         assert kind in order.kinds
         _, acc_before, _, acc_after, landed = landings[order.signature]
         assert landed.err is None
+        # the compute units the scorer priced are those the transaction requested: each
+        # hop's venue at its most, the base, the accounts it created (by hand)
+        ex = s.executor
+        created = sum(1 for t in set(order.tokens) if ex._ata(t) not in acc_before)
+        limit = CU_BASE + sum(by_kind(k).compute_units.limit() for k in order.kinds) + (
+            CU_ATA * created)  # fmt: skip
+        assert requested_cu(s.sim.chain.ledger[order.signature].tx) == order.cu_limit == limit
+        assert order.cu_priced == priced.cu_limit == limit + CU_ATA * len(order.created_apart)
+        if not order.created_apart:  # and the fee it counted is the one the node charged
+            assert sc.base_fee_lamports + sc.priority_fee_lamports == order.fee_lamports
         i = order.pools.index(pool)
         p = w.by_address[pool]
         tin = order.tokens[i]
@@ -353,6 +373,17 @@ async def test_a_live_order_through_each_new_venue_is_confirmed(
             assert order.realized >= order.hops[-1] - order.hops[0] + left > 0
         else:
             assert order.realized == order.hops[-1] - order.hops[0] > 0
+
+
+def requested_cu(tx: Any) -> int:
+    """The compute-unit limit a transaction requests (its ``SetComputeUnitLimit``)."""
+    msg = tx.message
+    keys = [str(k) for k in msg.account_keys]
+    for ix in msg.instructions:
+        data = bytes(ix.data)
+        if keys[ix.program_id_index] == I.COMPUTE_BUDGET and data[:1] == b"\x02":
+            return int.from_bytes(data[1:5], "little")
+    raise AssertionError("no SetComputeUnitLimit")
 
 
 def _journal_steps(db: Path) -> list[tuple[str, str]]:

@@ -7,18 +7,32 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from rich.console import Console
 
 from arbscope.session import FeedSession
+from engine_rs.records import BookLadder, BookLevel
 from feeds.clients.pool import Endpoint
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
+from feeds.wire.tokens import BY_SYMBOL, pair_order
+from feeds.wire.units import TokenBook
 from tests.staging import book_ladders, fix_app, staged_books, staged_sim
 from tests.tui.pilot import until
 from tui.app import ArbscopeApp
 from tui.screens.book import OrderBookScreen
-from tui.widgets.book import BookList, bar, ladder_view, spread_bps
+from tui.widgets.book import (
+    MIN_BAR,
+    BookList,
+    bar,
+    ladder_view,
+    oriented,
+    pair,
+    size_text,
+    spread_bps,
+)
 from tui.widgets.palette import Palette
+from tui.widgets.prices import price
 
 PALETTE = Palette("#00ff00", "#ff0000")
 
@@ -29,25 +43,100 @@ def _text(renderable: Any, width: int = 100) -> str:
     return console.export_text()
 
 
-def test_the_ladder_shows_each_level_best_first_with_totals_from_the_top() -> None:
+BLOCK = set("▏▎▍▌▋▊▉█")
+HEAD = 6  # the ladder's lines above its first level (title, units, quotes, tops, blank, labels)
+
+
+def _level_cells(row: str) -> list[str]:
+    """A ladder row's cells, its depth bars left out."""
+    return [c for c in row.split() if not set(c) <= BLOCK]
+
+
+def test_the_ladder_shows_each_level_best_first_with_running_totals_on_both_sides() -> None:
+    """Every level of both sides, best first, each with its size and order count and the
+    size summed from the top — on the ask side as on the bid side — computed here from
+    the ladder's own levels."""
     for ladder in book_ladders():
-        text = _text(ladder_view(ladder, PALETTE))
+        text = _text(ladder_view(ladder, PALETTE, width=100))
         lines = text.splitlines()
-        rows = [ln for ln in lines[5:] if ln.strip()]
+        assert lines[HEAD - 1].split() == ["total", "size", "n", "bid", "ask", "n", "size",
+                                           "total"]  # fmt: skip
+        rows = [ln for ln in lines[HEAD:] if ln.strip()]
         assert len(rows) == max(len(ladder.bids), len(ladder.asks))
-        total = 0.0
-        for row, level in zip(rows, ladder.bids):
-            total += level.size
-            cells = row.split()
-            # bar, total, size, orders, bid | ask, orders, size, total, bar
-            assert f"{level.orders}" in cells
-            assert any(c.replace(",", "") == f"{total:,.0f}".replace(",", "") for c in cells) or (
-                total < 1_000
-            )
+        cum_b = cum_a = 0.0
+        for i, row in enumerate(rows):
+            cells = _level_cells(row)
+            if i < len(ladder.bids) and i < len(ladder.asks):
+                b, a = ladder.bids[i], ladder.asks[i]
+                cum_b, cum_a = cum_b + b.size, cum_a + a.size
+                want = [size_text(cum_b), size_text(b.size), str(b.orders), price(b.price).plain,
+                        price(a.price).plain, str(a.orders), size_text(a.size),
+                        size_text(cum_a)]  # fmt: skip
+                assert cells == want, (i, row)
         assert ladder.best_bid is not None and ladder.best_ask is not None
         assert ladder.best_bid < ladder.best_ask  # the simulator's makers never cross
         bps = spread_bps(ladder)
         assert bps is not None and f"({bps:,.1f} bps)" in text
+
+
+@pytest.mark.parametrize("width", [49, 64, 84, 102])
+def test_the_ladder_fits_its_width_bars_whole_and_totals_on_both_sides(width: int) -> None:
+    """Laid out for ``width`` cells (the ladder's place at 80, 120 and 160 columns and
+    between): no line longer, no cell cut (``…``), a depth bar of several cells on each
+    side of the deepest level, and both running totals kept whatever is dropped."""
+    for ladder in book_ladders():
+        text = _text(ladder_view(ladder, PALETTE, width=width), width=width)
+        lines = text.splitlines()
+        head = next(i for i, ln in enumerate(lines) if ln.split()[:1] == ["total"])
+        assert "…" not in "\n".join(lines[head:])
+        assert all(len(ln.rstrip()) <= width for ln in lines)
+        labels = lines[head].split()
+        assert labels[0] == "total" and labels[-1] == "total"
+        rows = [ln for ln in lines[head + 1 :] if ln.strip()]
+        deepest = min(len(ladder.bids), len(ladder.asks)) - 1  # the last row of both sides
+        row = rows[deepest]
+        left, right = row.split()[0], row.split()[-1]
+        # the deeper side's bar is full, the other's at least as long as a cell
+        assert set(left) <= BLOCK and set(right) <= BLOCK
+        assert max(len(left), len(right)) >= MIN_BAR
+        cells = _level_cells(row)
+        cum_b = sum(lv.size for lv in ladder.bids[: deepest + 1])
+        cum_a = sum(lv.size for lv in ladder.asks[: deepest + 1])
+        assert cells[0] == size_text(cum_b) and cells[-1] == size_text(cum_a)
+
+
+def _level(p: float, size: float, n: int = 1) -> BookLevel:
+    return BookLevel(p, size, 0, 0, n)
+
+
+def test_a_book_listed_the_other_way_round_is_shown_base_quote() -> None:
+    """One pair convention: a market listing USDC/SOL (base USDC, quote SOL) is shown
+    SOL/USDC as the prices panel names it — its asks (USDC for sale, in SOL) are the bids
+    for SOL at the inverse price, sizes in SOL (price × size)."""
+    sol, usdc = BY_SYMBOL["SOL"].mint, BY_SYMBOL["USDC"].mint
+    asks = (_level(0.000545, 1_000.0, 2), _level(0.000550, 2_000.0))  # SOL per USDC
+    bids = (_level(0.000540, 500.0),)
+    ladder = BookLadder("mkt", usdc, sol, bids, asks, 0.000540, 0.000545, 0.000005,
+                        0.0005425, 7)  # fmt: skip
+    book = oriented(ladder, pair_order)
+    assert (book.base_mint, book.quote_mint, book.turned) == (sol, usdc, True)
+    assert [(lv.price, lv.size, lv.orders) for lv in book.bids] == [
+        (1 / 0.000545, 1_000.0 * 0.000545, 2),
+        (1 / 0.000550, 2_000.0 * 0.000550, 1),
+    ]
+    assert [(lv.price, lv.size) for lv in book.asks] == [(1 / 0.000540, 500.0 * 0.000540)]
+    assert book.best_bid == 1 / 0.000545 and book.best_ask == 1 / 0.000540
+    assert book.best_bid < book.best_ask
+    names = TokenBook()
+    assert pair(ladder, names, pair_order) == "SOL/USDC"
+    assert pair(ladder, names) == "USDC/SOL"  # without the rule: as the market lists it
+    text = _text(ladder_view(ladder, PALETTE, names, width=90, order=pair_order), width=90)
+    assert text.startswith("SOL/USDC") and "prices in USDC per SOL, sizes in SOL" in text
+    assert "lists it USDC/SOL" in text
+    # a market listed SOL/USDC stays as it is
+    same = BookLadder("m2", sol, usdc, bids, asks, 1.0, 2.0, 1.0, 1.5, 7)
+    kept = oriented(same, pair_order)
+    assert kept.bids[0].price == bids[0].price and not kept.turned
 
 
 def test_depth_bars_grow_with_the_total_and_stop_at_the_width() -> None:

@@ -113,6 +113,11 @@ def test_every_theme_names_its_profit_and_loss_colours() -> None:
         assert v.get("profit") and v.get("loss") and v["profit"] != v["loss"], theme.name
 
 
+def cost_of(snap: Any, o: Any) -> Any:
+    """What the snapshot says the cycle ``o``'s transaction costs."""
+    return snap.costs.get(o.base_mint + ":" + ",".join(o.pools))
+
+
 def test_the_detail_colours_net_profit_and_the_decision_from_the_palette() -> None:
     from tui.screens.detail import detail
     from tui.widgets.palette import Palette
@@ -122,9 +127,9 @@ def test_the_detail_colours_net_profit_and_the_decision_from_the_palette() -> No
     no = next((o, s) for o, s in m.snapshot.opportunities if not s.go and s.net_profit < 0)
     pal = Palette(profit="#010203", loss="#040506")
     console = Console(record=True, color_system="truecolor", width=140)
-    console.print(detail(*go, pal, m.snapshot.fees_ctx))
+    console.print(detail(*go, pal, cost_of(m.snapshot, go[0])))
     good = console.export_text(styles=True)
-    console.print(detail(*no, pal, m.snapshot.fees_ctx))
+    console.print(detail(*no, pal, cost_of(m.snapshot, no[0])))
     bad = console.export_text(styles=True)
     assert "38;2;1;2;3" in good and "38;2;4;5;6" not in good  # GO, net profit > 0
     assert "38;2;4;5;6" in bad and "38;2;1;2;3" not in bad  # NO-GO, net profit < 0
@@ -142,15 +147,15 @@ def test_the_detail_says_how_many_endpoints_feed_each_pool() -> None:
     pal = Palette(profit="#010203", loss="#040506")
     coverage = {o.pools[0]: 0, o.pools[1]: 2}
     console = Console(record=True, color_system="truecolor", width=160)
-    console.print(detail(o, s, pal, m.snapshot.fees_ctx, None, coverage, 3))
+    console.print(detail(o, s, pal, cost_of(m.snapshot, o), None, coverage, 3))
     text = console.export_text(styles=False)
     rows = [ln for ln in text.splitlines() if o.pools[0][:10] in ln or o.pools[1][:10] in ln]
     assert "0/3" in rows[0] and "2/3" in rows[1], rows
     styled = Console(record=True, color_system="truecolor", width=160)
-    styled.print(detail(o, s, pal, m.snapshot.fees_ctx, None, coverage, 3))
+    styled.print(detail(o, s, pal, cost_of(m.snapshot, o), None, coverage, 3))
     zero = next(ln for ln in styled.export_text(styles=True).splitlines() if "0/3" in ln)
     assert "\x1b[38;2;4;5;6m" in zero and zero.index("38;2;4;5;6m") < zero.index("0/3")
-    console.print(detail(o, s, pal, m.snapshot.fees_ctx))
+    console.print(detail(o, s, pal, cost_of(m.snapshot, o)))
     plain = console.export_text(styles=False)
     assert "0/3" not in plain and "2/3" not in plain
 

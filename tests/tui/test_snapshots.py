@@ -16,6 +16,7 @@ from tests.staging import (
     staged_books,
     staged_charts,
     staged_live,
+    staged_no_price,
     staged_replay,
     staged_sim,
 )
@@ -87,6 +88,56 @@ def test_replay_screen(snap_compare: Callable[..., bool]) -> None:
         assert snap_compare(app, terminal_size=(120, 40))
     finally:
         asyncio.run(r.stop())
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "press"),
+    [
+        ("main-160", (160, 45), []),
+        ("cycle-detail-80x24", (80, 24), ["enter"]),
+        ("cycle-detail-160", (160, 45), ["enter"]),
+    ],
+)
+def test_screen_at_width(
+    snap_compare: Callable[..., bool], name: str, size: tuple[int, int], press: list[str]
+) -> None:
+    """The cycles (the decision last, whatever the width: the other columns that fit
+    before it), the prices base/quote, the cycle detail with its compute units and price
+    of SOL: at 80, 120 (``test_screen``) and 160 columns."""
+    assert snap_compare(sim_app(), press=press, terminal_size=size)
+
+
+@pytest.mark.parametrize(
+    ("size", "press"),
+    [
+        ((80, 24), ["ctrl+end"]),
+        ((120, 40), ["ctrl+end"]),
+        ((160, 45), ["ctrl+end"]),
+        ((120, 40), ["ctrl+end", "enter"]),
+    ],
+)
+def test_no_sol_price_screen(
+    snap_compare: Callable[..., bool], size: tuple[int, int], press: list[str]
+) -> None:
+    """No price of SOL in USDC: the USDC cycles' fees say so, their net is ``?``, their
+    decision ``no_sol_price``, they come after the cycles whose net is known (the cursor
+    at the last row: ``ctrl+end``); the detail says why."""
+    app = fix_app(ArbscopeApp(staged_no_price()))
+    assert snap_compare(app, press=press, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 45)])
+def test_order_books_at_width(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
+    """``o`` at 80, 120 and 160 columns: whole depth bars, running totals on both sides
+    (a narrow one leaves out the order counts, then the sizes), the list narrower at 80."""
+    app = fix_app(ArbscopeApp(staged_books()))
+    assert snap_compare(app, press=["o"], terminal_size=size)
+
+
+def test_price_chart_at_160(snap_compare: Callable[..., bool]) -> None:
+    """The chart of the pair under the prices' cursor, named base/quote as the row is."""
+    app = fix_app(ArbscopeApp(staged_charts()))
+    assert snap_compare(app, press=["tab", "tab", "c"], terminal_size=(160, 45))
 
 
 def test_staged_states_are_deterministic() -> None:

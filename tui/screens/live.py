@@ -168,8 +168,9 @@ class LiveScreen(Screen[None]):
         elif isinstance(focused, CyclesPanel):
             picked = focused.selected()
             if picked is not None and len(picked[0].tokens) > 1:
-                a, b = picked[0].tokens[0], picked[0].tokens[1]
-                self.chart_pair = (a, b) if a < b else (b, a)  # a pair's canonical order
+                # a pair as (base, quote), the rule every price is shown by
+                order = self.source.snapshot.pair_order
+                self.chart_pair = order(picked[0].tokens[0], picked[0].tokens[1])
         return self.chart_pair
 
     def _draw_chart(self, snap: SnapshotView | None = None) -> None:

@@ -1,13 +1,20 @@
 """The cycles panel: one row per profitable cycle, best net profit first, updated by row
-key (never rebuilt); ``filter`` keeps the cycles through a token."""
+key (never rebuilt); ``filter`` keeps the cycles through a token.
+
+The columns are those that fit the panel's width, the decision (``go / no-go``) always
+among them and last: a narrower panel drops the columns of :data:`DROP_ORDER` in order
+(the hop count first; the path, size, net, persistence and decision stay), so the
+decision is never scrolled off screen at any width from 80 columns.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 from rich.text import Text
+from textual.events import Resize
 
-from engine_rs.records import Opportunity, Score
+from engine_rs.records import REASON_NO_SOL_PRICE, Opportunity, Score
 
 from ..source import TokenNames
 from .palette import Palette
@@ -57,6 +64,12 @@ def verdict(s: Score, palette: Palette, unsendable: str = "") -> Text:
     return Text(s.reasons[0] + more if s.reasons else "no-go", style="dim")
 
 
+def no_price(s: Score) -> bool:
+    """Whether the scorer had no price of SOL in the cycle's base token: its fees were
+    not converted, so its net is not known."""
+    return REASON_NO_SOL_PRICE in s.reasons
+
+
 def cells(
     o: Opportunity,
     s: Score,
@@ -67,17 +80,26 @@ def cells(
     unsendable: str = "",
 ) -> tuple[Cell, ...]:
     """The row of one scored opportunity: amounts in units of the base token (the size
-    with its symbol), the net profit also in USD where a stablecoin path exists."""
+    with its symbol), the net profit also in USD where a stablecoin path exists. Without a
+    price of SOL in the base token the fees say so and the net is not known (``?``)."""
     base = o.base_mint
+    if no_price(s):
+        fees: Cell = Text("no SOL px", justify="right", style=palette.loss)
+        net: Cell = Text("?", justify="right", style=palette.loss)
+        usd: Cell = Text("?", justify="right", style="dim")
+    else:
+        fees = _units(names, base, s.fees_in_base)
+        net = _units(names, base, s.net_profit)
+        usd = Text(names.usd_text(base, s.net_profit) or "—", justify="right")
     return (
         path_text(o, names),
         kinds_text(o, labels),
         num(o.hops),
         _units(names, base, o.amount_in, symbol=True),
         _units(names, base, o.profit),
-        _units(names, base, s.fees_in_base),
-        _units(names, base, s.net_profit),
-        Text(names.usd_text(base, s.net_profit) or "—", justify="right"),
+        fees,
+        net,
+        usd,
         num(o.profit_bps, ",.1f"),
         num(age),
         num(s.persistence),
@@ -98,8 +120,15 @@ def matches(o: Opportunity, text: str, names: TokenNames | None = None) -> bool:
     )
 
 
+# the columns a narrower panel leaves out, first dropped first (those of COMPACT never)
+DROP_ORDER = ("hops", "age", "gross", "bps", "usd", "kinds", "fees")
+SCROLLBAR = 2  # columns kept for the vertical scrollbar (it appears with more rows)
+PATH_MAX = 44  # the widest the path column grows into a wide panel's spare cells
+
+
 class CyclesPanel(KeyedTable):
-    """Live cycles, best net profit first (``compact``: the columns that fit 80 wide)."""
+    """Live cycles, best net profit first: the columns that fit its width (``compact``:
+    the fewest, until it knows its width)."""
 
     COLUMNS: Sequence[Column] = (
         ("path", "path", 24),
@@ -123,11 +152,24 @@ class CyclesPanel(KeyedTable):
         self.filter = ""
         self.names: TokenNames = _Raw()
         self.by_key: dict[str, tuple[Opportunity, Score]] = {}
-        self._pick: tuple[int, ...] | None = None
         if compact:
-            keys = [c[0] for c in type(self).COLUMNS]
-            self._pick = tuple(keys.index(k) for k in self.COMPACT)
-            self.COLUMNS = tuple(type(self).COLUMNS[i] for i in self._pick)
+            self.pick(self.COMPACT)
+
+    def fitting(self, width: int) -> tuple[str, ...]:
+        """The columns shown ``width`` cells wide: all, less those of DROP_ORDER in order
+        until the rest fit (a scrollbar's width kept); never fewer than COMPACT, the
+        decision always last."""
+        return self.fit(width, DROP_ORDER, SCROLLBAR)
+
+    def on_resize(self, event: Resize) -> None:
+        """Show the columns that fit the new width; the cells they leave widen the path
+        (a 4-hop path is 30 cells)."""
+        width = self.size.width  # inside the border (the event's size is the outer one)
+        keys = self.fitting(width)
+        used = sum(w for k, _, w in self.COLUMNS if k in keys)
+        base = self.COLUMNS[0][2]
+        path = min(PATH_MAX, base + max(0, width - SCROLLBAR - used))
+        self.pick(keys, {"path": path})
 
     def show(
         self,
@@ -152,7 +194,7 @@ class CyclesPanel(KeyedTable):
                 continue
             k = row_key(o)
             row = cells(o, s, palette, names, ages.get(k, 0), labels, unsendable.get(k, ""))
-            rows[k] = row if self._pick is None else tuple(row[i] for i in self._pick)
+            rows[k] = row
             self.by_key[k] = (o, s)
         self.sync(rows)
         title = "Cycles (best net first)"

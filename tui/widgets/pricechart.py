@@ -5,7 +5,8 @@
 The pair is the one under the cursor of the focused table: a row of the Prices panel,
 or the first hop of the cycle under the Cycles panel's cursor. The x axis is in slots
 before the pair's newest point (0), since the indicators' periods are in slots; the mid
-is in units of the pair's second token per unit of its first, as in the Prices panel.
+is in units of the pair's quote per unit of its base (``SOL/USDC``: USDC per SOL), as in
+the Prices panel and the order books.
 """
 
 from __future__ import annotations

@@ -59,8 +59,9 @@ def unit_scale(names: TokenNames | None, a: str, b: str) -> float:
 
 
 def cells(r: Any, names: TokenNames | None = None) -> tuple[Cell, ...]:
-    """One pair's row (``r``: arbscope.prices.PriceRow): the mid in units of the second
-    token per unit of the first (indicators are ratios of the mid: no scaling)."""
+    """One pair's row (``r``: arbscope.prices.PriceRow, its pair ``(base, quote)``): the
+    mid in units of the quote per unit of the base, ``SOL/USDC 1,829`` (indicators are
+    ratios of the mid: no scaling)."""
     a, b = r.pair
     k = unit_scale(names, a, b)
     label = f"{names.symbol(a)}/{names.symbol(b)}" if names is not None else f"{a[:4]}/{b[:4]}"

@@ -34,7 +34,10 @@ def _lead(c: Cell) -> Cell:
 
 
 class KeyedTable(DataTable[Cell]):
-    """Rows keyed by a string; :meth:`sync` makes the table show exactly ``rows``."""
+    """Rows keyed by a string; :meth:`sync` makes the table show exactly ``rows``.
+
+    Rows always carry a cell per column of :attr:`COLUMNS`; :meth:`pick` shows some of
+    the columns only (a narrow panel's), and :meth:`fit` those that fit a width."""
 
     COLUMNS: Sequence[Column] = ()
 
@@ -47,29 +50,74 @@ class KeyedTable(DataTable[Cell]):
         self.border_title = title
         self._shown: dict[str, tuple[Cell, ...]] = {}
         self._order: list[str] = []
+        self.shown: tuple[Column, ...] = tuple(self.COLUMNS)  # the columns on screen
+        self._pick: tuple[int, ...] | None = None  # their indexes in COLUMNS (None: all)
+        self._rows: Mapping[str, tuple[Cell, ...]] = {}  # the rows last synced, whole
+        self._ordered = True
 
     def on_mount(self) -> None:
-        for key, label, width in self.COLUMNS:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        for key, label, width in self.shown:
             shown: Cell = Text(label, justify="right") if key in self.NUMERIC else " " + label
             self.add_column(shown, key=key, width=width)
 
     NUMERIC: frozenset[str] = frozenset()  # columns whose label is right-justified
 
+    def pick(self, keys: Sequence[str] = (), widths: Mapping[str, int] | None = None) -> bool:
+        """Show only the columns ``keys`` (in the order of :attr:`COLUMNS`; empty: all),
+        ``widths`` replacing some of their widths; the table is rebuilt, its rows and
+        cursor kept, only when that changes anything. Whether it did."""
+        idx = tuple(i for i, c in enumerate(self.COLUMNS) if not keys or c[0] in keys)
+        widths = widths or {}
+        shown = tuple(
+            (k, label, widths.get(k, w)) for k, label, w in (self.COLUMNS[i] for i in idx)
+        )
+        if shown == self.shown:
+            return False
+        self._pick = idx if len(idx) < len(self.COLUMNS) else None
+        self.shown = shown
+        if not self.is_mounted:
+            return True
+        keys_now = self.keys
+        at = keys_now[self.cursor_row] if 0 <= self.cursor_row < len(keys_now) else None
+        self.clear(columns=True)
+        self._shown, self._order = {}, []
+        self._add_columns()
+        self.sync(self._rows, self._ordered)
+        if at is not None and at in self.keys:
+            self.move_cursor(row=self.keys.index(at))
+        return True
+
+    def fit(self, width: int, drop: Sequence[str], reserve: int = 0) -> tuple[str, ...]:
+        """The columns shown ``width`` cells wide: all, less those of ``drop`` in its
+        order until the others fit in ``width - reserve`` (never fewer than the others)."""
+        keep = list(self.COLUMNS)
+        for key in drop:
+            if sum(c[2] for c in keep) <= width - reserve:
+                break
+            keep = [c for c in keep if c[0] != key]
+        return tuple(c[0] for c in keep)
+
     def sync(self, rows: Mapping[str, tuple[Cell, ...]], ordered: bool = True) -> None:
-        """Show ``rows`` (in their order when ``ordered``, else sorted by the first column
-        as rows arrive)."""
+        """Show ``rows`` (a cell per column of :attr:`COLUMNS`; in their order when
+        ``ordered``, else sorted by the first column as rows arrive)."""
+        self._rows, self._ordered = rows, ordered
+        pick = self._pick
         for key in [k for k in self._shown if k not in rows]:
             self.remove_row(key)
             del self._shown[key]
         added = False
-        for key, row in rows.items():
-            row = tuple(_lead(c) for c in row)
+        for key, whole in rows.items():
+            cells = whole if pick is None else tuple(whole[i] for i in pick)
+            row = tuple(_lead(c) for c in cells)
             old = self._shown.get(key)
             if old is None:
                 self.add_row(*row, key=key)
                 added = True
             elif old != row:
-                for (col, _, _), new, was in zip(self.COLUMNS, row, old):
+                for (col, _, _), new, was in zip(self.shown, row, old):
                     if new != was:
                         self.update_cell(key, col, new)
             self._shown[key] = row
@@ -82,7 +130,7 @@ class KeyedTable(DataTable[Cell]):
                 self.sort(key=lambda v: by_cells.get(tuple(map(str, v)), len(rank)))
                 self._order = order
         elif added:
-            self.sort(self.COLUMNS[0][0])
+            self.sort(self.shown[0][0])
 
     @property
     def keys(self) -> list[str]:

@@ -4,7 +4,11 @@
 //! gives the actual base fee (SIMD-0553's schedule, or `simulateTransaction.value.fee`);
 //! priority fee = `ceil(cu_price × cu_limit / 1_000_000)` on the *requested* limit,
 //! saturating at u64::MAX as the runtime does; plus the Jito tip. Lamports convert to base
-//! units as `ceil(lamports × num / den)`, rounding against us.
+//! units as `ceil(lamports × num / den)`, rounding against us: `num / den` is the session's
+//! price of a lamport in the cycle's base token (1/1 for wSOL). When the session has no such
+//! price (`base_rate_missing`: no pool path from SOL to the base), nothing is converted:
+//! `fees_in_base` is 0, the net is the gross, and the score says `no_sol_price` (never a
+//! silent 1/1).
 
 use crate::error::{EngineError, Result};
 
@@ -16,6 +20,9 @@ pub const REASON_STALE: &str = "stale";
 /// Sizing needed a Whirlpool's ticks its state does not hold (listed first: it is why
 /// the other numbers cannot be trusted).
 pub const REASON_TICKS_MISSING: &str = "ticks_missing";
+/// No price converts lamports to the cycle's base token: its fees are not counted, so its
+/// net is not known (listed first: no other number of the score can be trusted).
+pub const REASON_NO_SOL_PRICE: &str = "no_sol_price";
 
 /// What landing the transaction costs (see `engine_rs.records.FeeContext`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,6 +35,8 @@ pub struct FeeContext {
     pub base_fee_lamports: Option<u64>,
     pub base_per_lamport_num: u64,
     pub base_per_lamport_den: u64,
+    /// No price of a lamport in the base token is known: the conversion is not made.
+    pub base_rate_missing: bool,
 }
 
 /// When an opportunity is a go (see `engine_rs.records.ScorePolicy`).
@@ -101,9 +110,13 @@ pub fn score(input: &ScoreInput, fees: &FeeContext, policy: &ScorePolicy) -> Res
         .checked_add(priority)
         .and_then(|t| t.checked_add(fees.tip_lamports))
         .ok_or_else(|| overflow("total fee"))?;
-    let in_base = (u128::from(total) * u128::from(fees.base_per_lamport_num))
-        .div_ceil(u128::from(fees.base_per_lamport_den));
-    let fees_in_base = u64::try_from(in_base).map_err(|_| overflow("fee in base units"))?;
+    let fees_in_base = if fees.base_rate_missing {
+        0
+    } else {
+        let in_base = (u128::from(total) * u128::from(fees.base_per_lamport_num))
+            .div_ceil(u128::from(fees.base_per_lamport_den));
+        u64::try_from(in_base).map_err(|_| overflow("fee in base units"))?
+    };
     let net = input.gross_profit - i128::from(fees_in_base);
     let net_bps = if input.amount_in > 0 {
         net as f64 * 10_000.0 / input.amount_in as f64
@@ -111,6 +124,9 @@ pub fn score(input: &ScoreInput, fees: &FeeContext, policy: &ScorePolicy) -> Res
         0.0
     };
     let mut reasons = Vec::new();
+    if fees.base_rate_missing {
+        reasons.push(REASON_NO_SOL_PRICE);
+    }
     if input.ticks_missing {
         reasons.push(REASON_TICKS_MISSING);
     }
@@ -159,6 +175,7 @@ mod tests {
             base_fee_lamports: None,
             base_per_lamport_num: 1,
             base_per_lamport_den: 1,
+            base_rate_missing: false,
         }
     }
 
@@ -217,6 +234,45 @@ mod tests {
                 REASON_STALE
             ]
         );
+    }
+
+    #[test]
+    fn fees_convert_at_the_given_rate_rounding_up() {
+        let input = ScoreInput {
+            amount_in: 10_000_000,
+            gross_profit: 100_000,
+            persistence: 1,
+            staleness_slots: 0,
+            ticks_missing: false,
+        };
+        // 150.25 USDC per SOL: 150_250_000 raw per 10^9 lamports
+        let mut f = fees();
+        f.base_per_lamport_num = 150_250_000;
+        f.base_per_lamport_den = 1_000_000_000;
+        let s = score(&input, &f, &policy()).unwrap();
+        assert_eq!(s.total_fee_lamports, 5_001);
+        // 5_001 × 0.15025 = 751.40…: 752
+        assert_eq!(s.fees_in_base, 752);
+        assert_eq!(s.net_profit, 100_000 - 752);
+    }
+
+    #[test]
+    fn a_missing_rate_converts_nothing_and_says_so_first() {
+        let input = ScoreInput {
+            amount_in: 1_000_000,
+            gross_profit: 10_000,
+            persistence: 1,
+            staleness_slots: 0,
+            ticks_missing: true,
+        };
+        let mut f = fees();
+        f.base_rate_missing = true;
+        f.base_per_lamport_num = 7; // ignored
+        let s = score(&input, &f, &policy()).unwrap();
+        assert_eq!((s.fees_in_base, s.net_profit), (0, 10_000));
+        assert_eq!(s.total_fee_lamports, 5_001);
+        assert!(!s.go);
+        assert_eq!(s.reasons, vec![REASON_NO_SOL_PRICE, REASON_TICKS_MISSING]);
     }
 
     #[test]

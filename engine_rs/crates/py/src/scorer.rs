@@ -108,6 +108,11 @@ fn score(
         },
         base_per_lamport_num: u64_attr(fees, "base_per_lamport_num")?,
         base_per_lamport_den: u64_attr(fees, "base_per_lamport_den")?,
+        // a fee context of an older record without the field: the rate is known
+        base_rate_missing: match fees.getattr("base_rate_missing") {
+            Ok(v) => v.is_truthy()?,
+            Err(_) => false,
+        },
     };
     let min_profit = i128_attr(policy, "min_profit")?;
     let min_profit = i64::try_from(min_profit).map_err(|_| {
