@@ -957,6 +957,8 @@ class Chain:
         else:
             sent = s.amount_in
         fee_out = w.transfer_fee(mint_out, q.out)
+        if q.out - fee_out <= 0 and venue.sim.nothing_received_error is not None:
+            raise fail(venue.sim.nothing_received_error)
         if q.out - fee_out < s.minimum_out:
             raise fail(venue.slippage_error)
         if src.amount < sent:  # the transfer in fails in the token program

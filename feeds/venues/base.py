@@ -176,6 +176,10 @@ class SimVenue:
     # ``feeds.sim.token.TRANSFER_HOOK_INCORRECT_ACCOUNT``); None: the runtime refuses
     # it with ``MissingAccount`` before the program runs
     hook_error: int | None = None
+    # the code the program fails with when the output mint's transfer fee leaves nothing
+    # for the user (CP-Swap: ``require_gt!(amount_received, 0)``, 2505); None: it pays
+    # the nothing and succeeds, or its quote refuses already (a DLMM pair's)
+    nothing_received_error: int | None = None
     # the simulator's own state of a pool (its record, its spec's reserves or price and
     # ticks, the venue's state such as a pair's bins, ``fees_a``/``fees_b``) read back
     # from its accounts' bytes in the world: called after the real programs (``arbscope

@@ -481,6 +481,7 @@ VENUE = Venue(
         check=_check,
         quote_error=lambda text: 6003,  # InvalidInput
         no_output_error=ANCHOR_REQUIRE_GT,  # require_gt!(amount_received, 0)
+        nothing_received_error=ANCHOR_REQUIRE_GT,  # the same check, after the output fee
         cost=_cost,
         instruction_name="SwapBaseInput",
         setup=_setup,
