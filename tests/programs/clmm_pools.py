@@ -1,0 +1,152 @@
+"""Concentrated-liquidity pools built to order in a :class:`~tests.programs.judge.Judge`'s
+world, for the Whirlpool and Raydium CLMM differential tests: a pool of any price, tick
+spacing, fee rates and positions, written by the venue module's own ``place`` (the
+accounts the simulated market writes for its pools), and what one swap of it did in
+the real program and in the simulator, side by side.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from feeds.sim import synthetic
+from feeds.sim.state import Pool
+from feeds.wire.instructions import SPL_TOKEN, TOKEN_2022
+
+from .judge import Judge, Run, differing, token_amount
+
+_CONSUMED = re.compile(r"^Program (\w+) consumed (\d+) of \d+ compute units$")
+_INVOKE = re.compile(r"^Program (\w+) invoke \[(\d+)\]$")
+
+
+def register(judge: Judge, pool: Pool) -> Pool:
+    """Make ``pool`` one of the world's (the simulator's runtime finds it by address)."""
+    judge.world.pools.append(pool)
+    judge.world.by_address[pool.address] = pool
+    return pool
+
+
+def key_bytes(judge: Judge, key: str) -> bytes:
+    return bytes(judge.world.eng.b58decode(key))
+
+
+def mints(judge: Judge, kind: str) -> tuple[str, str]:
+    """Two mints of the world for a pool, in byte order: ``kind`` ``spl`` (both SPL
+    Token's), ``fee`` (a Token-2022 transfer-fee mint and an SPL one) or ``fee_capped``
+    (a fee mint whose cap binds, and an SPL one)."""
+    w = judge.world
+    spl = [m for m in w.mints if w.token_programs[m] == SPL_TOKEN]
+    if kind == "spl":
+        pair = (spl[0], spl[1])
+    else:
+        t22 = next(m for m, role in w.token2022.items() if role == kind)
+        assert w.token_programs[t22] == TOKEN_2022
+        pair = (t22, spl[0])
+    a, b = sorted(pair, key=lambda m: key_bytes(judge, m))
+    return a, b
+
+
+def spec(mint_a: str, mint_b: str, sqrt_price: int, tick: int, tick_spacing: int,
+         fee_rate: int) -> synthetic.PoolSpec:  # fmt: skip
+    """The spec a venue's ``place`` writes a pool from."""
+    return synthetic.PoolSpec("", "clmm", mint_a, mint_b, sqrt_price_x64=sqrt_price,
+                              tick_current=tick, tick_spacing=tick_spacing, fee_rate=fee_rate)  # fmt: skip
+
+
+def program_lines(logs: Sequence[str], program: str) -> list[str]:
+    """The ``Program data:`` lines ``program`` logged at its own level (its events)."""
+    out: list[str] = []
+    stack: list[str] = []
+    for line in logs:
+        m = _INVOKE.match(line)
+        if m:
+            stack.append(m.group(1))
+            continue
+        if line.startswith(f"Program {stack[-1] if stack else ''} ") and (
+            line.endswith(" success") or " failed" in line
+        ):
+            stack.pop()
+            continue
+        if line.startswith("Program data: ") and stack and stack[-1] == program:
+            out.append(line)
+    return out
+
+
+def event_bytes(line: str) -> bytes:
+    return base64.b64decode(line.removeprefix("Program data: "))
+
+
+def units(logs: Sequence[str], program: str) -> int:
+    """What ``program``'s top-level instruction consumed (its CPIs included)."""
+    used = [int(m.group(2)) for line in logs if (m := _CONSUMED.match(line)) and
+            m.group(1) == program]  # fmt: skip
+    return used[-1] if used else -1
+
+
+def custom_code(err: Any) -> Any:
+    """A transaction error's custom code (or its error as it is)."""
+    if isinstance(err, dict) and "InstructionError" in err:
+        detail = err["InstructionError"][1]
+        if isinstance(detail, dict) and "Custom" in detail:
+            return detail["Custom"]
+        return detail
+    return err
+
+
+@dataclass
+class Swapped:
+    """One hop through both runtimes: the wallet's balances after each, the errors."""
+
+    run: Run
+    real_out: int
+    sim_out: int
+    real_in: int
+    sim_in: int
+
+
+def swap(judge: Judge, pool: Pool, mint_in: str, amount: int, minimum: int = 0,
+         ixs: Sequence[Any] | None = None) -> Swapped:  # fmt: skip
+    """Fund the wallet with exactly ``amount`` of ``mint_in`` (nothing else of it), swap
+    it through ``pool`` in both runtimes; the balances each left (the real program's
+    from its post-state, the simulator's from the world)."""
+    mint_out = pool.mint_b if mint_in == pool.mint_a else pool.mint_a
+    have = judge.balance(mint_in)
+    if have < 0:
+        judge.fund(mint_in, 0)
+        have = 0
+    if have:  # empty it: the wallet holds exactly the amount
+        sink = judge.ata(mint_in)
+        judge.world._set_balance(sink, 0)
+    judge.fund(mint_in, amount)
+    if judge.balance(mint_out) < 0:
+        judge.fund(mint_out, 0)
+    out_before = judge.balance(mint_out)
+    tx = judge.tx(list(ixs) if ixs is not None else [judge.swap_ix(pool, mint_in, amount,
+                                                                    minimum)])  # fmt: skip
+    r = judge.run(tx)
+    real_out = token_amount(r.real.post.get(judge.ata(mint_out))) - out_before
+    real_in = amount - token_amount(r.real.post.get(judge.ata(mint_in)))
+    return Swapped(r, real_out, judge.balance(mint_out) - out_before, real_in,
+                   amount - judge.balance(mint_in))  # fmt: skip
+
+
+def account_diffs(judge: Judge, run: Run, keys: Sequence[str]) -> dict[str, list[tuple[int, int]]]:
+    """The byte ranges where the real program's post-state and the world differ, by
+    account (only those that differ)."""
+    out = {}
+    named = set(run.real.post)
+    for k in keys:
+        if k not in named:  # not one of the transaction's accounts
+            continue
+        real = run.real.post.get(k)
+        sim = judge.world.accounts.get(k)
+        a = b"" if real is None else real.data
+        b = b"" if sim is None else sim.data
+        d = differing(a, b)
+        if d or (real is None) != (sim is None):
+            out[k] = d
+    return out
