@@ -330,6 +330,53 @@ def test_rust_and_twin_agree_on_random_pools_errors_included(
     assert _either(rust, args) == _either(py, args)
 
 
+def _ledger(eng: types.ModuleType, args: tuple[Any, ...], rates: tuple[int, int]) -> Any:
+    sqrt, liq, tick, ts, fee, on, ticks, amount, zfo = args
+    try:
+        swap, *rest = eng.raydium_clmm_swap_ledger(sqrt, liq, tick, ts, fee, on, *rates, ticks,
+                                                   amount, zfo)  # fmt: skip
+    except errors.EngineError as e:
+        return type(e).__name__, str(e)
+    return as_dict(swap), *rest
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32), amount=st.integers(0, U64), zfo=st.booleans(),
+       protocol=st.integers(0, 500_000), fund=st.integers(0, 500_000))  # fmt: skip
+def test_the_fee_ledger_splits_the_swaps_fee_as_the_program(
+    rust: types.ModuleType, py: types.ModuleType, seed: int, amount: int, zfo: bool,
+    protocol: int, fund: int,
+) -> None:  # fmt: skip
+    """``raydium_clmm_swap_ledger`` (what the simulator writes after a swap): both
+    backends agree, errors included; its swap is ``raydium_clmm_swap``'s; the fee splits
+    whole into the liquidity providers', the protocol's and the fund's parts (each
+    its rate's part of every step's fee, floored); the growth is the providers' part over
+    the liquidity; the crossings are the initialized ticks
+    between the ticks before and after, in the swap's order, the growth never falling.
+    (The program's own writes are judged in tests/programs/test_raydium_clmm.py.)"""
+    args = (*_random_pool(random.Random(seed)), amount, zfo)
+    got = _ledger(rust, args, (protocol, fund))
+    assert got == _ledger(py, args, (protocol, fund))
+    plain = _either(rust, args)
+    if isinstance(got[0], str):
+        assert plain == got
+        return
+    swap, lp, prot, fund_fee, growth, crossings = got
+    assert swap == plain
+    fee = swap["fee_amount"]
+    assert lp + prot + fund_fee == fee
+    steps = len(crossings) + 1  # a step a tick, and the last one: a floor each
+    assert prot >= fee * protocol // DEN - steps and fund_fee >= fee * fund // DEN - steps
+    assert fund_fee <= fee * fund // DEN
+    before, after = args[2], swap["tick_current"]
+    between = [t for t, _ in args[6] if (after < t <= before if zfo else before < t <= after)]
+    assert [t for t, _ in crossings] == sorted(between, reverse=zfo)
+    growths = [g for _, g in crossings] + [growth]
+    assert growths == sorted(growths)  # no wrap at these sizes
+    if lp == 0:
+        assert growth == 0
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32), amount=st.integers(1, 10**15), zfo=st.booleans())
 def test_random_pools_match_the_reference(

@@ -109,7 +109,7 @@ class Swapped:
 
 
 def swap(judge: Judge, pool: Pool, mint_in: str, amount: int, minimum: int = 0,
-         ixs: Sequence[Any] | None = None) -> Swapped:  # fmt: skip
+         ixs: Sequence[Any] | None = None, old_clmm: bool = False) -> Swapped:  # fmt: skip
     """Fund the wallet with exactly ``amount`` of ``mint_in`` (nothing else of it), swap
     it through ``pool`` in both runtimes; the balances each left (the real program's
     from its post-state, the simulator's from the world)."""
@@ -125,9 +125,11 @@ def swap(judge: Judge, pool: Pool, mint_in: str, amount: int, minimum: int = 0,
     if judge.balance(mint_out) < 0:
         judge.fund(mint_out, 0)
     out_before = judge.balance(mint_out)
-    tx = judge.tx(list(ixs) if ixs is not None else [judge.swap_ix(pool, mint_in, amount,
-                                                                    minimum)])  # fmt: skip
-    r = judge.run(tx)
+    if ixs is None:
+        ix = judge.swap_ix(pool, mint_in, amount, minimum)
+        ixs = [old_clmm_instruction(judge, ix) if old_clmm else ix]
+    tx = judge.tx(list(ixs))
+    r = run_old_clmm(judge, tx, pool) if old_clmm else judge.run(tx)
     real_out = token_amount(r.real.post.get(judge.ata(mint_out))) - out_before
     real_in = amount - token_amount(r.real.post.get(judge.ata(mint_in)))
     return Swapped(r, real_out, judge.balance(mint_out) - out_before, real_in,
@@ -150,3 +152,49 @@ def account_diffs(judge: Judge, run: Run, keys: Sequence[str]) -> dict[str, list
         if d or (real is None) != (sim is None):
             out[k] = d
     return out
+
+
+# ------------------------------------------------------------------ Raydium CLMM's binary
+OLD_OBSERVATION_LEN = 52_121  # ObservationState::LEN before raydium-clmm 5f96f58 (2024-08)
+OLD_CLMM_ERRORS = {6019: 6016, 6022: 6018, 6024: 6020, 6025: 6021, 6026: 6022, 6027: 6023,
+                   6028: 6024, 6001: 6000}  # fmt: skip
+"""The old binary's codes of today's swap errors (error.rs at cc1adca: ``LOK`` and
+``ZeroMintAmount``, ``InvaildLiquidity``, ``TransactionTooOld`` come before them)."""
+
+
+def old_observation(judge: Judge, pool: Pool) -> Any:
+    """The pool's observation account as the old binary reads it (``ObservationState``
+    of raydium-clmm cc1adca: discriminator, ``initialized``, ``pool_id`` at 9, 1,000
+    price observations; 52,121 bytes): new, not initialized."""
+    from feeds.sim.state import Account
+    from feeds.sim.world import rent_exempt
+    from feeds.venues import raydium_clmm as R
+
+    data = bytearray(OLD_OBSERVATION_LEN)
+    data[:8] = R.DISC_OBSERVATION
+    data[9:41] = key_bytes(judge, pool.address)
+    return Account(R.PROGRAM, bytes(data), rent_exempt(OLD_OBSERVATION_LEN))
+
+
+def old_clmm_instruction(judge: Judge, ix: Any) -> Any:
+    """``ix`` (a ``swap_v2``) as the old binary can run it: without the remaining
+    accounts that do not exist (today's program stops reading them at the first that is
+    not a tick array or the extension; the old one loads every one and fails, 3007)."""
+    from solders.instruction import Instruction
+
+    metas = [m for k, m in enumerate(ix.accounts)
+             if k < 13 or str(m.pubkey) in judge.world.accounts]  # fmt: skip
+    return Instruction(ix.program_id, bytes(ix.data), metas)
+
+
+def run_old_clmm(judge: Judge, tx: Any, pool: Pool) -> Run:
+    """``tx`` through the old binary (the pool's observation account in its layout, for
+    that run only) and through the simulator (today's layout, committed)."""
+    key = pool.record.observation_key
+    saved = judge.world.accounts[key]
+    judge.world.accounts[key] = old_observation(judge, pool)
+    try:
+        real = judge.real(tx)
+    finally:
+        judge.world.accounts[key] = saved
+    return Run(judge.chain.run(tx, commit=True), real)

@@ -36,7 +36,7 @@ use crate::error::{EngineError, Result};
 
 use super::{Assembly, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
 pub use math::{
-    Complete, Fail, Pool, Swap, Tick, HAS_LIMIT_ORDERS, HAS_LIQUIDITY, MAX_SQRT_PRICE_X64,
+    Complete, Fail, Ledger, Pool, Swap, Tick, HAS_LIMIT_ORDERS, HAS_LIQUIDITY, MAX_SQRT_PRICE_X64,
     MAX_TICK, MIN_SQRT_PRICE_X64, MIN_TICK, TICK_ARRAY_SIZE,
 };
 
@@ -850,6 +850,45 @@ pub fn swap(
     amount: u64,
     zero_for_one: bool,
 ) -> Result<Swap> {
+    swap_ledger(
+        sqrt_price_x64,
+        liquidity,
+        tick_current,
+        tick_spacing,
+        fee_rate,
+        fee_on,
+        ticks,
+        amount,
+        zero_for_one,
+        None,
+    )
+}
+
+/// [`swap`], keeping the program's fee bookkeeping and the ticks it crossed in `ledger`
+/// (its rates set by the caller: [`Ledger::new`]).
+#[allow(clippy::too_many_arguments)]
+pub fn swap_ledger(
+    sqrt_price_x64: u128,
+    liquidity: u128,
+    tick_current: i32,
+    tick_spacing: u16,
+    fee_rate: u32,
+    fee_on: u8,
+    ticks: &[(i32, i128)],
+    amount: u64,
+    zero_for_one: bool,
+    ledger: Option<&mut Ledger>,
+) -> Result<Swap> {
+    if let Some(l) = ledger.as_deref() {
+        if u64::from(l.protocol_fee_rate) + u64::from(l.fund_fee_rate)
+            > u64::from(math::FEE_RATE_DENOMINATOR)
+        {
+            return Err(EngineError::InvalidInput(format!(
+                "protocol_fee_rate {} + fund_fee_rate {} exceed 1000000",
+                l.protocol_fee_rate, l.fund_fee_rate
+            )));
+        }
+    }
     check_params(sqrt_price_x64, tick_current, tick_spacing, fee_rate)?;
     if fee_on > 2 {
         return Err(EngineError::InvalidInput(format!(
@@ -874,6 +913,13 @@ pub fn swap(
         fee_rate,
         fee_on,
     };
-    math::swap_exact_in(&pool, &ticks, Complete::default(), amount, zero_for_one)
-        .map_err(fail_error)
+    math::swap_exact_in_ledger(
+        &pool,
+        &ticks,
+        Complete::default(),
+        amount,
+        zero_for_one,
+        ledger,
+    )
+    .map_err(fail_error)
 }

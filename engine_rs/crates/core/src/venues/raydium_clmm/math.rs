@@ -415,6 +415,72 @@ pub fn swap_exact_in(
     amount: u64,
     zero_for_one: bool,
 ) -> Result<Swap, Fail> {
+    swap_exact_in_ledger(pool, ticks, complete, amount, zero_for_one, None)
+}
+
+/// The program's bookkeeping of a swap's trade fee and the ticks it crossed
+/// (`SwapState::spilt_fees` and `TickState::cross` of `instructions/swap.rs`), for a
+/// caller that writes the accounts the program writes (the simulator): per step, the
+/// protocol's and the fund's parts of the fee (each `fee * rate / 1e6`, floored), the
+/// rest to the liquidity providers as fee growth (`rest * 2^64 / liquidity`, floored,
+/// wrapping), or to the protocol when the step had no liquidity.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ledger {
+    /// the config's rates, per 1,000,000
+    pub protocol_fee_rate: u32,
+    pub fund_fee_rate: u32,
+    pub lp_fee: u64,
+    pub protocol_fee: u64,
+    pub fund_fee: u64,
+    /// the fee growth this swap added on the fee's token (Q64.64, wrapping)
+    pub fee_growth_x64: u128,
+    /// every tick crossed with its liquidity, in order, with `fee_growth_x64` as it
+    /// stood when the swap crossed it (the growth of that step included)
+    pub crossings: Vec<(i32, u128)>,
+}
+
+impl Ledger {
+    /// A ledger of a config's protocol and fund fee rates.
+    pub fn new(protocol_fee_rate: u32, fund_fee_rate: u32) -> Self {
+        Self {
+            protocol_fee_rate,
+            fund_fee_rate,
+            ..Self::default()
+        }
+    }
+
+    fn split(&mut self, fee: u64, liquidity: u128) -> Result<(), Fail> {
+        let part = |rate: u32| (u128::from(fee) * u128::from(rate) / 1_000_000) as u64;
+        let protocol = part(self.protocol_fee_rate);
+        let fund = part(self.fund_fee_rate);
+        let add = |a: u64, b: u64| a.checked_add(b).ok_or(Fail::CalculateOverflow);
+        self.protocol_fee = add(self.protocol_fee, protocol)?;
+        self.fund_fee = add(self.fund_fee, fund)?;
+        let rest = fee
+            .checked_sub(protocol)
+            .and_then(|v| v.checked_sub(fund))
+            .ok_or(Fail::CalculateOverflow)?;
+        // rest < 2^64: the quotient fits u128; no liquidity: the protocol's
+        match (u128::from(rest) << 64).checked_div(liquidity) {
+            Some(growth) => {
+                self.fee_growth_x64 = self.fee_growth_x64.wrapping_add(growth);
+                self.lp_fee = add(self.lp_fee, rest)?;
+            }
+            None => self.protocol_fee = add(self.protocol_fee, rest)?,
+        }
+        Ok(())
+    }
+}
+
+/// [`swap_exact_in`], keeping the program's fee bookkeeping in `ledger` when given.
+pub fn swap_exact_in_ledger(
+    pool: &Pool,
+    ticks: &[Tick],
+    complete: Complete,
+    amount: u64,
+    zero_for_one: bool,
+    mut ledger: Option<&mut Ledger>,
+) -> Result<Swap, Fail> {
     if amount == 0 {
         return Err(Fail::ZeroAmountSpecified);
     }
@@ -532,6 +598,9 @@ pub fn swap_exact_in(
                 .checked_add(amount_out)
                 .ok_or(Fail::CalculateOverflow)?;
             fees = fees.checked_add(fee).ok_or(Fail::CalculateOverflow)?;
+            if let Some(l) = ledger.as_deref_mut() {
+                l.split(fee, liquidity)?;
+            }
             p
         } else {
             target
@@ -552,6 +621,9 @@ pub fn swap_exact_in(
                     t.liquidity_net
                 };
                 liquidity_next = add_delta(liquidity, net)?;
+                if let Some(l) = ledger.as_deref_mut() {
+                    l.crossings.push((t.index, l.fee_growth_x64));
+                }
             }
             tick = if zero_for_one {
                 tick_next - 1
@@ -673,5 +745,47 @@ mod tests {
             swap_exact_in(&pool, &ticks, part, 10_000_000_000, true),
             Err(Fail::TicksMissing)
         );
+        // the ledger: the same swap; the fee split whole; the crossing at -100 with the
+        // growth as it stood then, the last step's growth after it
+        let nested = [
+            ticks[0],
+            Tick {
+                index: -20,
+                liquidity_net: 3_000_000_000_000,
+                flags: HAS_LIQUIDITY,
+            },
+            Tick {
+                index: 20,
+                liquidity_net: -3_000_000_000_000,
+                flags: HAS_LIQUIDITY,
+            },
+            ticks[1],
+        ];
+        let wide = Pool {
+            liquidity: 4_000_000_000_000,
+            ..pool
+        };
+        let mut ledger = Ledger::new(120_000, 40_000);
+        let amount = 8_000_000_000;
+        let r = swap_exact_in_ledger(
+            &wide,
+            &nested,
+            Complete::default(),
+            amount,
+            true,
+            Some(&mut ledger),
+        )
+        .expect("fills");
+        assert_eq!(
+            Ok(r),
+            swap_exact_in(&wide, &nested, Complete::default(), amount, true)
+        );
+        assert_eq!(
+            ledger.lp_fee + ledger.protocol_fee + ledger.fund_fee,
+            r.fee_amount
+        );
+        let crossed: Vec<i32> = ledger.crossings.iter().map(|c| c.0).collect();
+        assert_eq!(crossed, vec![-20]);
+        assert!(ledger.crossings[0].1 > 0 && ledger.crossings[0].1 < ledger.fee_growth_x64);
     }
 }
