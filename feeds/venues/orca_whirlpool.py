@@ -568,6 +568,18 @@ def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | N
                      res.liquidity, after=(amount, res))  # fmt: skip
 
 
+def _pool_price(pool: Pool) -> float:
+    """Units of b per unit of a at the pool's price."""
+    return float((pool.spec.sqrt_price_x64 / 2**64) ** 2)
+
+
+def _depth(pool: Pool, a_to_b: bool) -> float:
+    """The input side's virtual reserve at the price (the traders' sizes)."""
+    s = pool.spec
+    sqrt = s.sqrt_price_x64 / 2**64
+    return float(s.liquidity / sqrt if a_to_b else s.liquidity * sqrt)
+
+
 def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> None:
     """The spec takes the price, tick and liquidity after the swap; the swap's result is
     kept for what the program writes (``_swapped``)."""
@@ -767,6 +779,8 @@ VENUE = Venue(
         log_after_transfers=True,
         quote=_quote,
         apply=_apply,
+        price=_pool_price,
+        depth=_depth,
         rent={POOL_LEN: 5_435_760, FIXED_TICK_ARRAY_LEN: 70_407_360},
     ),
     follow=_follow,

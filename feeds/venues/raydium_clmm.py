@@ -315,10 +315,29 @@ def encode_tick_array(
     return w.done()
 
 
-def encode_bitmap_extension(pool: str) -> bytes:
-    """An empty ``TickArrayBitmapExtension`` (1,832 bytes), as ``create_pool`` makes it."""
+def encode_bitmap_extension(pool: str, starts: Sequence[int] = (), tick_spacing: int = 1) -> bytes:
+    """A ``TickArrayBitmapExtension`` (1,832 bytes: the pool's key, then 14 bitmaps of
+    512 bits for the arrays above the pool's own bitmap and 14 below), with the bits of
+    the initialized arrays ``starts`` that lie outside the pool's own range
+    (``flip_tick_array_bit``: bitmap ``|start| / (512 * 60 * spacing) - 1``, one less
+    below zero on a multiple; bit ``|start| % that / (60 * spacing)``, from the far end
+    below zero). No ``starts``: empty, as ``create_pool`` makes it."""
     w = Writer(EXTENSION_LEN, None, DISC_BITMAP_EXTENSION)
     w.key(8, pool)
+    tc = TICK_ARRAY_SIZE * tick_spacing
+    span = 512 * tc
+    for s in starts:
+        if -span <= s < span:
+            continue  # the pool's own bitmap
+        a = abs(s)
+        offset = a // span - 1 - (1 if s < 0 and a % span == 0 else 0)
+        m = a % span
+        bit = m // tc
+        if s < 0 and m:
+            bit = 512 - bit
+        at = (936 if s < 0 else 40) + 64 * offset + 8 * (bit // 64)
+        word = int.from_bytes(w.buf[at : at + 8], "little") | 1 << (bit % 64)
+        w.u64(at, word)
     return w.done()
 
 
@@ -378,22 +397,35 @@ def _ticks_of(pool: Pool) -> list[tuple[int, int]]:
     return list(pool.spec.ticks)
 
 
-def _needed_arrays(pool: Pool, zfo: bool, tick_after: int) -> list[int]:
+def _needed_arrays(
+    world: World, pool: Pool, zfo: bool, tick_after: int, sqrt_after: int | None
+) -> list[int]:
     """The initialized arrays (their starts) a swap from the pool's state to
-    ``tick_after`` walks, in order."""
+    ``tick_after`` at ``sqrt_after`` reads, in order: from the first initialized one in
+    its direction (the current tick's when initialized) to the one holding its last
+    target, the tick it crossed and stopped on, else the next initialized tick past where
+    it stopped (each step finds its target before the amount runs out). ``sqrt_after``
+    None: it ran past every tick (all arrays in its direction)."""
     s = pool.spec
     ts = s.tick_spacing
-    starts = sorted({array_start(t, ts) for t, _ in s.ticks})
-    cur, end = array_start(s.tick_current, ts), array_start(tick_after, ts)
+    ticks = {t for t, _ in s.ticks}
+    starts = sorted({array_start(t, ts) for t in ticks})
+    cur = array_start(s.tick_current, ts)
+    price = world.eng.raydium_clmm_sqrt_price_at_tick
     if zfo:
-        out = sorted((x for x in starts if end <= x <= cur), reverse=True)
-        first = [x for x in starts if x <= cur]
+        on = tick_after + 1  # a crossing going down leaves the tick one below it
+        if sqrt_after is not None and on in ticks and price(on) == sqrt_after:
+            last: int | None = on
+        else:
+            last = max((t for t in ticks if t <= tick_after), default=None)
+        lo = -(1 << 40) if last is None else array_start(last, ts)
+        return sorted((x for x in starts if lo <= x <= cur), reverse=True)
+    if sqrt_after is not None and tick_after in ticks and price(tick_after) == sqrt_after:
+        last = tick_after
     else:
-        out = sorted(x for x in starts if cur <= x <= end)
-        first = [x for x in starts if x >= cur]
-    if not out and first:  # the first initialized array in the direction is always read
-        out = [max(first) if zfo else min(first)]
-    return out
+        last = min((t for t in ticks if t > tick_after), default=None)
+    hi = 1 << 40 if last is None else array_start(last, ts)
+    return sorted(x for x in starts if cur <= x <= hi)
 
 
 # the swap the runtime is running, by world: (pool, payer, input account, output account),
@@ -428,12 +460,23 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
     _RUNNING[world] = (pool.address, s.owner, s.user_source, s.user_dest)
     ext = _addr("bitmap_extension", pool.address)
     arrays = [k for k in s.tick_arrays if k != ext]
-    # the arrays the swap walks: with what reaches the vault (less a fee mint's fee)
-    q = world.quote_swap(pool, zfo, s.amount_in - world.transfer_fee(tin.mint, s.amount_in))
-    if q is not None:
-        needed = [_addr("tick_array", pool.address, x) for x in _needed_arrays(pool, zfo, q.tick)]
+    # the arrays the swap walks: with what reaches the vault (less a fee mint's fee); one
+    # past the liquidity walks every initialized array in its direction before it finds
+    # none left (LiquidityInsufficient), so it needs them all named
+    from engine_rs.errors import EngineError
+
+    after: tuple[int, int | None] | None = None
+    try:
+        q = _quote(world, pool, zfo, s.amount_in - world.transfer_fee(tin.mint, s.amount_in))
+        after = None if q is None else (q.tick, q.sqrt_price)
+    except EngineError as exc:
+        if "LiquidityInsufficient:" in str(exc):
+            after = (MIN_TICK - 1 if zfo else MAX_TICK + 1, None)
+    if after is not None:
+        needed = _needed_arrays(world, pool, zfo, *after)
         it = iter(arrays)
-        if not all(any(k == w for k in it) for w in needed):  # popped in order, as it walks
+        # popped in order, as it walks
+        if not all(any(k == _addr("tick_array", pool.address, w) for k in it) for w in needed):
             raise ProgramError(6023)  # NotEnoughTickArrayAccount
     return zfo
 
@@ -616,7 +659,8 @@ def place(
     # the program's vaults carry ImmutableOwner (``create_token_vault_account``)
     world.vault(va, spec.mint_a, addr, vaults[0], immutable_owner=True)
     world.vault(vb, spec.mint_b, addr, vaults[1], immutable_owner=True)
-    world.put(_addr("bitmap_extension", addr), PROGRAM, encode_bitmap_extension(addr))
+    extension = encode_bitmap_extension(addr, list(arrays), ts)
+    world.put(_addr("bitmap_extension", addr), PROGRAM, extension)
     world.put(observation, PROGRAM, encode_observation(addr, world.epoch()))
     names = []
     for start in sorted(arrays):

@@ -675,6 +675,37 @@ def test_a_quote_past_the_held_arrays_is_ticks_missing_never_a_number() -> None:
     assert Fraction(twin.spot_rate(full, True)).limit_denominator(10**6) == Fraction(9975, 10000)
 
 
+def test_a_quote_reading_a_fourth_array_is_refused() -> None:
+    """A swap names the first initialized array it reads and the next two
+    (``SWAP_TICK_ARRAYS``): the program refuses one that reads a fourth
+    (``NotEnoughTickArrayAccount``), so the quote has no number for it (the kernel, the
+    program with every array named, has). Rust's side: tests/programs/test_raydium_clmm.py
+    through a session's ingest."""
+    liq = 10**12
+    arrays = {0: [(590, -4 * liq)], -600: [(-100, liq)], -1200: [(-700, liq)],
+              -1800: [(-1300, liq)], -2400: [(-1900, liq)]}  # fmt: skip
+    state = _state_with(arrays, set(arrays))
+    ticks = [(t, n) for a in arrays.values() for t, n in a]
+    args = (state.pool.sqrt_price_x64, state.pool.liquidity, 0, 10, 2_500, 0, ticks)
+    seen = set()
+    for amount in (int(10 ** (e / 4)) for e in range(24, 60)):
+        try:
+            r = twin.raydium_clmm_swap(*args, amount, True)  # every array named
+        except errors.InsufficientLiquidityError:
+            continue
+        # arrays read: 0 (590), -600, -1200, then the one of the next target past it
+        target = max((t for t, _ in ticks if t <= r.tick_current), default=None)
+        reads = len({0, -600, -1200} | ({(target // 600) * 600} if target is not None else set()))
+        seen.add(reads <= twin.SWAP_TICK_ARRAYS)
+        if reads <= twin.SWAP_TICK_ARRAYS:
+            assert twin.quote_checked(state, amount, True) == r.amount_out
+        else:
+            assert twin.quote_checked(state, amount, True) is None
+            with pytest.raises(twin.Fail, match="NotEnoughTickArrayAccount"):
+                twin.swap_state(state, amount, True)
+    assert seen == {True, False}
+
+
 def test_pdas_give_mainnet_addresses(eng: types.ModuleType) -> None:
     """Real mainnet accounts, cross-checked by PDA: the program's Anchor.toml clones the
     AmmConfigs of index 0 and 1 by address; the SOL/USDC pool many public repositories

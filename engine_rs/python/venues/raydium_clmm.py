@@ -75,6 +75,9 @@ MIN_SQRT_PRICE_X64 = 4_295_048_016
 MAX_SQRT_PRICE_X64 = 79_226_673_521_066_979_257_578_248_091
 TICK_ARRAY_SIZE = 60
 FEE_RATE_DENOMINATOR = 1_000_000
+# the initialized tick arrays arbscope's swap_v2 names (feeds/venues/raydium_clmm.py): a
+# quote of a swap that reads more is refused, as the program refuses the swap
+SWAP_TICK_ARRAYS = 3
 HAS_LIQUIDITY = 1
 HAS_LIMIT_ORDERS = 2
 _U64_MAX = (1 << 64) - 1
@@ -456,11 +459,13 @@ def _add64(a: int, b: int) -> int:
 
 def swap_exact_in(
     pool: Pool, ticks: Ticks, complete: tuple[int | None, int | None], amount: int, zfo: bool,
-    ledger: Ledger | None = None,
+    ledger: Ledger | None = None, max_arrays: int | None = None,
 ) -> RaydiumClmmSwap:  # fmt: skip
     """The program's exact-input swap without a price limit (see the Rust ``math``
     module): Fail with the program's error name, or ``TicksMissing``; the program's fee
-    bookkeeping kept in ``ledger`` when given."""
+    bookkeeping kept in ``ledger`` when given; ``NotEnoughTickArrayAccount`` when it
+    reads more than ``max_arrays`` initialized tick arrays (the current tick's when it
+    holds an initialized tick, then the array of every tick it targets)."""
     if amount == 0:
         raise Fail("ZeroAmountSpecified")
     limit = MIN_SQRT_PRICE_X64 + 1 if zfo else MAX_SQRT_PRICE_X64 - 1
@@ -474,6 +479,12 @@ def swap_exact_in(
     sqrt, tick, liquidity = pool.sqrt_price_x64, pool.tick_current, pool.liquidity
     nxt = _partition(ticks, tick)
     first = True
+    current = array_start(tick, pool.tick_spacing)
+    width = TICK_ARRAY_SIZE * max(pool.tick_spacing, 1)
+    j = _partition_lt(ticks, current)
+    read, last_read = (
+        (1, current) if j < len(ticks) and ticks[j][0] < current + width else (0, None)
+    )
     while remaining != 0 and sqrt != limit:
         cand: tuple[int, int, int] | None = None
         if zfo:
@@ -503,6 +514,12 @@ def swap_exact_in(
                 )
         first = False
         t_index, t_net, t_flags = cand
+        if max_arrays is not None and not at_edge:
+            a = array_start(t_index, pool.tick_spacing)
+            if a != last_read:
+                read, last_read = read + 1, a
+                if read > max_arrays:
+                    raise Fail("NotEnoughTickArrayAccount")
         tick_next = min(max(t_index, MIN_TICK), MAX_TICK)
         sqrt_next = sqrt_price_at_tick(tick_next)
         target = limit if (sqrt_next < limit if zfo else sqrt_next > limit) else sqrt_next
@@ -581,6 +598,11 @@ def fail_error(f: Fail) -> EngineError:
     if n in ("LiquidityInsufficient", "InsufficientLiquidityForDirection",
              "TooSmallInputOrOutputAmount"):  # fmt: skip
         return InsufficientLiquidityError(f"{n}: the pool cannot fill the swap")
+    if n == "NotEnoughTickArrayAccount":
+        return InsufficientLiquidityError(
+            f"{n}: the swap reads more than the {SWAP_TICK_ARRAYS} initialized tick arrays "
+            "a swap names"
+        )
     if n in ("CalculateOverflow", "MaxTokenOverflow", "LiquidityAddValueErr"):
         return MathOverflowError(f"{n}: an amount does not fit its on-chain type")
     if n in ("TickUpperOverflow", "SqrtPriceX64"):
@@ -898,7 +920,8 @@ def swap_state(state: RaydiumClmmState, amount: int, a_to_b: bool) -> RaydiumClm
     """The program's exact-input swap of ``state`` (Fail on any refusal)."""
     if state.refused is not None:
         raise Fail(state.refused)
-    return swap_exact_in(state.pool, state.ticks, state.complete, amount, a_to_b)
+    return swap_exact_in(state.pool, state.ticks, state.complete, amount, a_to_b,
+                         max_arrays=SWAP_TICK_ARRAYS)  # fmt: skip
 
 
 def quote_checked(state: RaydiumClmmState, amount: int, a_to_b: bool) -> int | None:

@@ -37,7 +37,7 @@ use crate::error::{EngineError, Result};
 use super::{Assembly, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
 pub use math::{
     Complete, Fail, Ledger, Pool, Swap, Tick, HAS_LIMIT_ORDERS, HAS_LIQUIDITY, MAX_SQRT_PRICE_X64,
-    MAX_TICK, MIN_SQRT_PRICE_X64, MIN_TICK, TICK_ARRAY_SIZE,
+    MAX_TICK, MIN_SQRT_PRICE_X64, MIN_TICK, SWAP_TICK_ARRAYS, TICK_ARRAY_SIZE,
 };
 
 /// The Raydium CLMM program (`declare_id!` in `programs/amm/src/lib.rs`).
@@ -317,6 +317,10 @@ pub fn fail_error(f: Fail) -> EngineError {
         | Fail::TooSmallInputOrOutputAmount => {
             EngineError::InsufficientLiquidity(format!("{name}: the pool cannot fill the swap"))
         }
+        Fail::NotEnoughTickArrayAccount => EngineError::InsufficientLiquidity(format!(
+            "{name}: the swap reads more than the {} initialized tick arrays a swap names",
+            math::SWAP_TICK_ARRAYS
+        )),
         Fail::CalculateOverflow | Fail::MaxTokenOverflow | Fail::LiquidityAddValueErr => {
             EngineError::Overflow(format!("{name}: an amount does not fit its on-chain type"))
         }
@@ -508,7 +512,15 @@ pub fn swap_state(
     if let Some(f) = s.refused {
         return Err(f);
     }
-    math::swap_exact_in(&s.pool, &s.ticks, s.complete, amount, a_to_b)
+    math::swap_exact_in_ledger(
+        &s.pool,
+        &s.ticks,
+        s.complete,
+        amount,
+        a_to_b,
+        Some(math::SWAP_TICK_ARRAYS),
+        None,
+    )
 }
 
 /// [`swap_state`] as a quote: a partial fill (the price limit reached) is not the trade
@@ -919,6 +931,7 @@ pub fn swap_ledger(
         Complete::default(),
         amount,
         zero_for_one,
+        None,
         ledger,
     )
     .map_err(fail_error)

@@ -23,6 +23,11 @@ pub const MAX_SQRT_PRICE_X64: u128 = 79_226_673_521_066_979_257_578_248_091;
 pub const TICK_ARRAY_SIZE: i32 = 60;
 /// Fee rates are per this.
 pub const FEE_RATE_DENOMINATOR: u32 = 1_000_000;
+/// The initialized tick arrays arbscope's `swap_v2` names (the first one the swap reads
+/// and the next two in its direction: `feeds/venues/raydium_clmm.py`); a quote of a
+/// swap that reads more is refused, as the program refuses the swap
+/// (`NotEnoughTickArrayAccount`).
+pub const SWAP_TICK_ARRAYS: u32 = 3;
 
 /// The tick carries liquidity (`liquidity_gross > 0`).
 pub const HAS_LIQUIDITY: u8 = 1;
@@ -63,6 +68,9 @@ pub enum Fail {
     LimitOrders,
     /// The swap needs ticks of a tick array the state does not hold.
     TicksMissing,
+    /// `NotEnoughTickArrayAccount`: the swap reads more initialized tick arrays than the
+    /// instruction names.
+    NotEnoughTickArrayAccount,
 }
 
 impl Fail {
@@ -85,6 +93,7 @@ impl Fail {
             Fail::RequireViolated => "RequireViolated",
             Fail::LimitOrders => "LimitOrders",
             Fail::TicksMissing => "TicksMissing",
+            Fail::NotEnoughTickArrayAccount => "NotEnoughTickArrayAccount",
         }
     }
 }
@@ -415,7 +424,7 @@ pub fn swap_exact_in(
     amount: u64,
     zero_for_one: bool,
 ) -> Result<Swap, Fail> {
-    swap_exact_in_ledger(pool, ticks, complete, amount, zero_for_one, None)
+    swap_exact_in_ledger(pool, ticks, complete, amount, zero_for_one, None, None)
 }
 
 /// The program's bookkeeping of a swap's trade fee and the ticks it crossed
@@ -472,13 +481,18 @@ impl Ledger {
     }
 }
 
-/// [`swap_exact_in`], keeping the program's fee bookkeeping in `ledger` when given.
+/// [`swap_exact_in`], keeping the program's fee bookkeeping in `ledger` when given, and
+/// refusing (`NotEnoughTickArrayAccount`) a swap that reads more than `max_arrays`
+/// initialized tick arrays when given: the current tick's when it holds an initialized
+/// tick, then every array of a tick the swap targets (it reads the array of its next
+/// target before it knows whether the amount reaches it).
 pub fn swap_exact_in_ledger(
     pool: &Pool,
     ticks: &[Tick],
     complete: Complete,
     amount: u64,
     zero_for_one: bool,
+    max_arrays: Option<u32>,
     mut ledger: Option<&mut Ledger>,
 ) -> Result<Swap, Fail> {
     if amount == 0 {
@@ -510,6 +524,14 @@ pub fn swap_exact_in_ledger(
     // the cursor: zero_for_one, ticks[..next] are <= tick; else ticks[next..] are > tick
     let mut next = ticks.partition_point(|t| t.index <= tick);
     let mut first = true;
+    // the arrays read so far: the current tick's when it holds an initialized tick
+    let current = array_start(tick, pool.tick_spacing);
+    let width = TICK_ARRAY_SIZE * i32::from(pool.tick_spacing.max(1));
+    let lo = ticks.partition_point(|t| t.index < current);
+    let mut read: (u32, Option<i32>) = match ticks.get(lo) {
+        Some(t) if t.index < current + width => (1, Some(current)),
+        _ => (0, None),
+    };
     while remaining != 0 && sqrt != limit {
         let candidate = if zero_for_one {
             next.checked_sub(1).map(|i| {
@@ -559,6 +581,15 @@ pub fn swap_exact_in_ledger(
             }
         };
         first = false;
+        if let (Some(max), false) = (max_arrays, at_edge) {
+            let a = array_start(t.index, pool.tick_spacing);
+            if read.1 != Some(a) {
+                read = (read.0 + 1, Some(a));
+                if read.0 > max {
+                    return Err(Fail::NotEnoughTickArrayAccount);
+                }
+            }
+        }
         let tick_next = t.index.clamp(MIN_TICK, MAX_TICK);
         let sqrt_next = sqrt_price_at_tick(tick_next)?;
         let target = if (zero_for_one && sqrt_next < limit) || (!zero_for_one && sqrt_next > limit)
@@ -773,6 +804,7 @@ mod tests {
             Complete::default(),
             amount,
             true,
+            None,
             Some(&mut ledger),
         )
         .expect("fills");
@@ -787,5 +819,46 @@ mod tests {
         let crossed: Vec<i32> = ledger.crossings.iter().map(|c| c.0).collect();
         assert_eq!(crossed, vec![-20]);
         assert!(ledger.crossings[0].1 > 0 && ledger.crossings[0].1 < ledger.fee_growth_x64);
+    }
+
+    #[test]
+    fn a_quote_reads_at_most_the_arrays_a_swap_names() {
+        // spacing 1: arrays of 60 ticks; position edges in the current one and in each of
+        // four arrays below it
+        let pool = Pool {
+            sqrt_price_x64: sqrt_price_at_tick(30).expect("in range"),
+            liquidity: 4_000_000,
+            tick_current: 30,
+            tick_spacing: 1,
+            fee_rate: 0,
+            fee_on: 0,
+        };
+        let tick = |index: i32, liquidity_net: i128| Tick {
+            index,
+            liquidity_net,
+            flags: HAS_LIQUIDITY,
+        };
+        let ticks = [
+            tick(-190, 1_000_000),
+            tick(-130, 1_000_000),
+            tick(-70, 1_000_000),
+            tick(-10, 1_000_000),
+            tick(50, -4_000_000),
+        ];
+        let run = |amount: u64, max: Option<u32>| {
+            swap_exact_in_ledger(&pool, &ticks, Complete::default(), amount, true, max, None)
+        };
+        // down to between -10 and -70: it reads the current array, -60's (holding -10)
+        // and -120's (its next target -70): three
+        let within = run(12_000, Some(SWAP_TICK_ARRAYS)).expect("three arrays");
+        assert!((-70..-10).contains(&within.tick_current), "{within:?}");
+        assert_eq!(Ok(within), run(12_000, None));
+        // past -70: its next target -130 is in a fourth array
+        let past = run(20_000, None).expect("fills without a limit");
+        assert!(past.tick_current < -70, "{past:?}");
+        assert_eq!(
+            run(20_000, Some(SWAP_TICK_ARRAYS)),
+            Err(Fail::NotEnoughTickArrayAccount)
+        );
     }
 }
