@@ -110,7 +110,7 @@ ERRORS = {
 # crossed (its tick update, another step of the swap loop); a pool with a Token-2022 mint
 # swaps by ``swap_v2`` (the mints, the memo program, TransferChecked and the transfer-fee
 # arithmetic), about this many steps more
-COMPUTE_UNITS = ComputeUnits(base=54_000, per_step=7_600, max_steps=8, margin=0.35)
+COMPUTE_UNITS = ComputeUnits(base=57_000, per_step=6_800, max_steps=8, margin=0.4)
 TOKEN_2022_STEPS = 3
 _ACCOUNTS = ("token_program", "token_authority", "whirlpool", "token_owner_account_a",
              "token_vault_a", "token_owner_account_b", "token_vault_b", "tick_array_0",
@@ -471,12 +471,13 @@ def place(
     eng = world.eng
     ts = spec.tick_spacing
     # the address is the PDA of (config, mints, fee tier index): a second pool of the
-    # same pair and spacing takes another index, as adaptive-fee tiers do (spec §2.4)
-    fee_tier = ts
-    addr, bump = eng.whirlpool_address(WHIRLPOOLS_CONFIG, spec.mint_a, spec.mint_b, fee_tier)
-    while addr in world.accounts:
-        fee_tier += 1024
+    # same pair and spacing takes another index, as adaptive-fee tiers do (spec §2.4):
+    # the spacing plus a multiple of 1024, then any free index (a u16)
+    tiers = [*range(ts, 1 << 16, 1024), *range(1 << 16)]
+    for fee_tier in tiers:
         addr, bump = eng.whirlpool_address(WHIRLPOOLS_CONFIG, spec.mint_a, spec.mint_b, fee_tier)
+        if addr not in world.accounts:
+            break
     spec.pool_id = addr
     width = TICK_ARRAY_SIZE * ts
     edges: dict[int, int] = {}
@@ -485,9 +486,8 @@ def place(
         for t, net in ((lo, liq), (hi, -liq)):
             edges[t] = edges.get(t, 0) + net
             gross[t] = gross.get(t, 0) + liq
-    lo_bound = MIN_TICK_INDEX // ts * ts
-    hi_bound = MAX_TICK_INDEX // ts * ts
-    if any(t % ts or not lo_bound <= t <= hi_bound for t in edges):
+    hi_bound = MAX_TICK_INDEX // ts * ts  # the range is symmetric: -hi_bound is the lowest
+    if any(t % ts or not -hi_bound <= t <= hi_bound for t in edges):
         raise ValueError("position ticks must be multiples of the spacing within the range")
     # a tick stays initialized while a position references it (gross > 0), even when
     # the positions on it cancel out (net 0): the program's swap crosses it all the same
