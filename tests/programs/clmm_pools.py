@@ -23,6 +23,21 @@ _CONSUMED = re.compile(r"^Program (\w+) consumed (\d+) of \d+ compute units$")
 _INVOKE = re.compile(r"^Program (\w+) invoke \[(\d+)\]$")
 
 
+def fresh(judge: Judge) -> Judge:
+    """``judge`` with a new quiet world (its seed's) and runtime, the same bank and
+    wallet: an example starts from the same accounts every time it runs (a replayed
+    example builds the same pools at the same addresses)."""
+    from feeds.sim.chain import Chain
+    from feeds.sim.world import World, WorldConfig
+
+    from .judge import QUIET
+
+    judge.world = World(WorldConfig(seed=3, **QUIET))  # type: ignore[arg-type]
+    judge.chain = Chain(judge.world, accept=True)
+    judge.chain.airdrop([judge.me, 100 * 10**9])
+    return judge
+
+
 def register(judge: Judge, pool: Pool) -> Pool:
     """Make ``pool`` one of the world's (the simulator's runtime finds it by address)."""
     judge.world.pools.append(pool)
@@ -148,7 +163,7 @@ def account_diffs(judge: Judge, run: Run, keys: Sequence[str]) -> dict[str, list
         sim = judge.world.accounts.get(k)
         a = b"" if real is None else real.data
         b = b"" if sim is None else sim.data
-        d = differing(a, b)
+        d = [] if a == b else differing(a, b)
         if d or (real is None) != (sim is None):
             out[k] = d
     return out
@@ -156,10 +171,27 @@ def account_diffs(judge: Judge, run: Run, keys: Sequence[str]) -> dict[str, list
 
 # ------------------------------------------------------------------ Raydium CLMM's binary
 OLD_OBSERVATION_LEN = 52_121  # ObservationState::LEN before raydium-clmm 5f96f58 (2024-08)
-OLD_CLMM_ERRORS = {6019: 6016, 6022: 6018, 6024: 6020, 6025: 6021, 6026: 6022, 6027: 6023,
-                   6028: 6024, 6001: 6000}  # fmt: skip
-"""The old binary's codes of today's swap errors (error.rs at cc1adca: ``LOK`` and
-``ZeroMintAmount``, ``InvaildLiquidity``, ``TransactionTooOld`` come before them)."""
+# the old binary's codes of today's errors a swap can meet, by name (error.rs at cc1adca
+# and at 03b44b7: LOK, ZeroMintAmount, InvaildLiquidity and TransactionTooOld were
+# removed since; InvaildSwapAmountSpecified is today's ZeroAmountSpecified)
+OLD_CLMM_ERRORS = {
+    6001: 6000,  # NotApproved
+    6011: 6009,  # InvalidTickArray
+    6013: 6011,  # SqrtPriceLimitOverflow
+    6014: 6012,  # SqrtPriceX64
+    6015: 6013,  # LiquiditySubValueErr
+    6016: 6014,  # LiquidityAddValueErr
+    6019: 6016,  # LiquidityInsufficient
+    6022: 6018,  # TooLittleOutputReceived
+    6024: 6020,  # InvaildSwapAmountSpecified: ZeroAmountSpecified
+    6025: 6021,  # InvalidInputPoolVault
+    6026: 6022,  # TooSmallInputOrOutputAmount
+    6027: 6023,  # NotEnoughTickArrayAccount
+    6028: 6024,  # InvalidFirstTickArrayAccount
+    6039: 6034,  # NotSupportMint
+    6040: 6035,  # MissingTickArrayBitmapExtensionAccount
+    6041: 6036,  # InsufficientLiquidityForDirection
+}
 
 
 def old_observation(judge: Judge, pool: Pool) -> Any:

