@@ -105,7 +105,9 @@ def plans(draw: st.DrawFn) -> dict[str, Any]:
     # small amounts one by one too, and some just above a multiple of 100: a transfer
     # fee's rounding (1 %, 2 %) shows there
     small = st.integers(1, 5_000) | st.integers(0, 60).map(lambda k: 100 * k + 1)
-    swaps = st.tuples(st.booleans(), amounts | small, st.sampled_from([0, 0, 1, 40]))
+    # or a share of the input side's depth at the price (-1 to -3000: 0.1 % to 3x it)
+    depth = st.integers(1, 3_000).map(lambda k: -k)
+    swaps = st.tuples(st.booleans(), amounts | small | depth, st.sampled_from([0, 0, 1, 40]))
     return {
         "kind": draw(st.sampled_from(["spl", "spl", "fee", "fee_capped"])),
         "ts": ts,
@@ -118,6 +120,17 @@ def plans(draw: st.DrawFn) -> dict[str, Any]:
         "positions": positions,
         "swaps": draw(st.lists(swaps, min_size=1, max_size=4)),
     }
+
+
+def sized(pool: Pool, a_to_b: bool, amount: int) -> int:
+    """A plan's amount: as drawn, or (negative) that many thousandths of the input side's
+    depth at the pool's price now (its liquidity over, or times, the square root price)."""
+    if amount > 0:
+        return amount
+    s = pool.spec
+    sqrt = s.sqrt_price_x64 / 2**64
+    depth = s.liquidity / sqrt if a_to_b else s.liquidity * sqrt
+    return max(1, min(1 << 62, int(depth * -amount / 1_000)))
 
 
 def make_pool(judge: Judge, plan: dict[str, Any]) -> Pool | None:
@@ -280,9 +293,9 @@ def test_random_pools_swap_as_the_program(judge: Judge, plan: dict[str, Any]) ->
         for _ in range(wait):
             judge.world.step()
         if plan["fee_on"]:
-            check_sim_only(judge, pool, zfo, amount)
+            check_sim_only(judge, pool, zfo, sized(pool, zfo, amount))
         else:
-            check_swap(judge, pool, zfo, amount)
+            check_swap(judge, pool, zfo, sized(pool, zfo, amount))
 
 
 def test_the_observation_follows_todays_rules(judge: Judge) -> None:

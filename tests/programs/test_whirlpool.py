@@ -86,7 +86,9 @@ def plans(draw: st.DrawFn) -> dict[str, Any]:
     amounts = st.tuples(st.integers(0, 150), st.integers(0, 999)).map(
         lambda t: max(1, int(10 ** (t[0] / 10)) + t[1] * (t[0] > 40))
     )
-    swaps = st.tuples(st.booleans(), amounts, st.booleans(), st.sampled_from([0, 0, 1, 30]))
+    # or a share of the input side's depth at the price (-1 to -3000: 0.1 % to 3x it)
+    depth = st.integers(1, 3_000).map(lambda k: -k)
+    swaps = st.tuples(st.booleans(), amounts | depth, st.booleans(), st.sampled_from([0, 0, 1, 30]))
     return {
         "kind": draw(st.sampled_from(["spl", "spl", "fee", "fee_capped"])),
         "ts": ts,
@@ -97,6 +99,17 @@ def plans(draw: st.DrawFn) -> dict[str, Any]:
         "positions": positions,
         "swaps": draw(st.lists(swaps, min_size=1, max_size=4)),
     }
+
+
+def sized(pool: Pool, a_to_b: bool, amount: int) -> int:
+    """A plan's amount: as drawn, or (negative) that many thousandths of the input side's
+    depth at the pool's price now (its liquidity over, or times, the square root price)."""
+    if amount > 0:
+        return amount
+    s = pool.spec
+    sqrt = s.sqrt_price_x64 / 2**64
+    depth = s.liquidity / sqrt if a_to_b else s.liquidity * sqrt
+    return max(1, min(1 << 62, int(depth * -amount / 1_000)))
 
 
 def make_pool(judge: Judge, plan: dict[str, Any]) -> Pool | None:
@@ -218,7 +231,7 @@ def test_random_pools_swap_as_the_program(judge: Judge, plan: dict[str, Any]) ->
         for _ in range(wait):  # the clock moves on: the rewards' update time with it
             judge.world.step()
         t22 = pool.spec.state.get("token_2022")
-        check_swap(judge, pool, a_to_b, amount, v2 and not t22)
+        check_swap(judge, pool, a_to_b, sized(pool, a_to_b, amount), v2 and not t22)
 
 
 # ------------------------------------------------------------------ mainnet's accounts
