@@ -81,6 +81,7 @@ __all__ = [
     "raydium_clmm_address",
     "raydium_clmm_sqrt_price_at_tick",
     "raydium_clmm_swap",
+    "raydium_clmm_swap_ledger",
     "raydium_clmm_tick_array_starts",
     "raydium_clmm_tick_at_sqrt_price",
     "rsi",
@@ -523,6 +524,19 @@ def raydium_clmm_swap(
     amount: int,
     zero_for_one: bool,
 ) -> Any: ...
+def raydium_clmm_swap_ledger(
+    sqrt_price_x64: int,
+    liquidity: int,
+    tick_current: int,
+    tick_spacing: int,
+    fee_rate: int,
+    fee_on: int,
+    protocol_fee_rate: int,
+    fund_fee_rate: int,
+    ticks: Sequence[tuple[int, int]],
+    amount: int,
+    zero_for_one: bool,
+) -> tuple[Any, int, int, int, int, list[tuple[int, int]]]: ...
 def raydium_clmm_address(kind: str, *args: object) -> tuple[str, int]: ...
 def raydium_clmm_sqrt_price_at_tick(tick: int) -> int: ...
 def raydium_clmm_tick_at_sqrt_price(sqrt_price_x64: int) -> int: ...

@@ -79,6 +79,7 @@ from .venues.raydium_clmm import (
     raydium_clmm_address,
     raydium_clmm_sqrt_price_at_tick,
     raydium_clmm_swap,
+    raydium_clmm_swap_ledger,
     raydium_clmm_tick_array_starts,
     raydium_clmm_tick_at_sqrt_price,
 )
@@ -156,6 +157,7 @@ __all__ = [
     "raydium_clmm_address",
     "raydium_clmm_sqrt_price_at_tick",
     "raydium_clmm_swap",
+    "raydium_clmm_swap_ledger",
     "raydium_clmm_tick_array_starts",
     "raydium_clmm_tick_at_sqrt_price",
     "rsi",

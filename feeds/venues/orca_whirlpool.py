@@ -19,6 +19,18 @@
   ``TickArray`` accounts of 88 ticks (9,988 bytes, spec §2.3) at PDAs of the pool.
 - Log: the ``Traded`` Anchor event (spec §6.2).
 - Errors: whirlpool ``errors.rs`` (Anchor, from 6000), and Anchor's constraint errors.
+
+The simulator's program writes what the program writes on a swap (judged by its binary
+in tests/programs/test_whirlpool.py; orca-so/whirlpools ``manager/swap_manager.rs``,
+``state/whirlpool.rs``): the price, tick and liquidity, the input side's fee growth and
+protocol fee owed, the rewards' growths and their update time, and each crossed tick's
+fee and reward growths outside; its ``Traded`` event carries the LP and protocol fees.
+
+Compute units (:data:`COMPUTE_UNITS`, measured on the binary): 57,000 and 6,800 for each
+initialized tick crossed; a Token-2022 pool's ``swap_v2`` three steps more. A pool's
+addresses move it by 1,500 for each attempt of the PDA searches the program makes on
+every swap (its oracle; each required tick array that does not exist) beyond the first:
+within the margin for all but unlucky bumps.
 """
 
 from __future__ import annotations
@@ -63,7 +75,7 @@ from .ids import ids, program
 
 if TYPE_CHECKING:
     from ..sim import synthetic
-    from ..sim.world import World
+    from ..sim.world import SwapQuote, World
 
 IDS = ids("orca_whirlpool")
 PROGRAM = program(IDS)
@@ -86,12 +98,32 @@ ANCHOR_ACCOUNT_OWNED_BY_WRONG_PROGRAM = 3007
 ANCHOR_INVALID_PROGRAM_ID = 3008
 WHIRLPOOLS_CONFIG = "2LecshUwdy9xi7meFgHtFJQNSKk4KdTrcpvaB56dP2NQ"  # mainnet config
 ERRORS = {
+    6006: "DivideByZero",
+    6008: "NumberDownCastError",
+    6011: "SqrtPriceOutOfBounds",
+    6014: "LiquidityOverflow",
+    6015: "LiquidityUnderflow",
+    6017: "TokenMaxExceeded",
+    6018: "TokenMinSubceeded",
     6023: "InvalidTickArraySequence",
+    6030: "MultiplicationShiftRightOverflow",
+    6031: "MulDivOverflow",
+    6033: "MultiplicationOverflow",
+    6034: "InvalidSqrtPriceLimitDirection",
     6035: "ZeroTradableAmount",
     6036: "AmountOutBelowMinimum",
     6038: "TickArraySequenceInvalidIndex",
+    6039: "AmountCalcOverflow",
+    6040: "AmountRemainingOverflow",
+    6057: "PartialFillError",
 }
-CU_PER_TICK_ARRAY = 9_000  # the simulator's cost of a swap, per tick array it moves into
+# compute units of a swap (its instruction, the token programs' CPIs included), measured
+# on the real program (tests/programs/test_whirlpool.py): a step is an initialized tick
+# crossed (its tick update, another step of the swap loop); a pool with a Token-2022 mint
+# swaps by ``swap_v2`` (the mints, the memo program, TransferChecked and the transfer-fee
+# arithmetic), about this many steps more
+COMPUTE_UNITS = ComputeUnits(base=57_000, per_step=6_800, max_steps=8, margin=0.4)
+TOKEN_2022_STEPS = 3
 _ACCOUNTS = ("token_program", "token_authority", "whirlpool", "token_owner_account_a",
              "token_vault_a", "token_owner_account_b", "token_vault_b", "tick_array_0",
              "tick_array_1", "tick_array_2", "oracle")  # fmt: skip
@@ -374,15 +406,40 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
     return a_to_b
 
 
+# the program's error codes of what its swap refuses (errors.rs), by the name the engine's
+# error text starts with: the specific names before those they contain
+_QUOTE_ERRORS = (
+    ("TickArraySequenceInvalidIndex", 6038), ("InvalidTickArraySequence", 6023),
+    ("ZeroTradableAmount", 6035), ("InvalidSqrtPriceLimitDirection", 6034),
+    ("SqrtPriceOutOfBounds", 6011), ("AmountCalcOverflow", 6039),
+    ("AmountRemainingOverflow", 6040), ("LiquidityOverflow", 6014),
+    ("LiquidityUnderflow", 6015), ("NumberDownCastError", 6008),
+    ("MultiplicationShiftRightOverflow", 6030), ("MultiplicationOverflow", 6033),
+    ("MulDivOverflow", 6031), ("TokenMaxExceeded", 6017), ("TokenMinSubceeded", 6018),
+    ("DivideByZero", 6006), ("PartialFillError", 6057),
+)  # fmt: skip
+
+
 def _quote_error(text: str) -> int:
-    """The program's code when the curve refuses the trade (the engine's error text)."""
-    return 6038 if "TickArraySequenceInvalidIndex" in text else 6023
+    """The program's code when the curve refuses the trade (the engine's error text
+    names the program's error first)."""
+    return next((code for name, code in _QUOTE_ERRORS if name in text), 6023)
+
+
+def swap_steps(pool: Pool, tick_before: int) -> int:
+    """The steps of :data:`COMPUTE_UNITS` a swap from ``tick_before`` to the pool's tick
+    now took: the initialized ticks it crossed (a swap down leaves the tick below the
+    last one crossed, so the direction shows in the ticks), and the Token-2022 surcharge
+    of a pool with such a mint."""
+    s = pool.spec
+    crossed = crossed_ticks(s.ticks, tick_before, s.tick_current, s.tick_current < tick_before)
+    t22 = isinstance(s.state, dict) and s.state.get("token_2022", False)
+    return len(crossed) + (TOKEN_2022_STEPS if t22 else 0)
 
 
 def _cost(pool: Pool, tick_before: int) -> int:
-    """A swap's compute units: a base, and more for every tick array it moved into."""
-    size = TICK_ARRAY_SIZE * pool.spec.tick_spacing
-    return 42_000 + CU_PER_TICK_ARRAY * abs(pool.spec.tick_current // size - tick_before // size)
+    """A swap's compute units: the model's use for the steps it took."""
+    return COMPUTE_UNITS.use(swap_steps(pool, tick_before))
 
 
 # ------------------------------------------------------------------ simulator: market
@@ -393,51 +450,83 @@ def _takes(spec: synthetic.PoolSpec) -> bool:
 
 def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     """The pool account at its PDA, its vaults, and fixed tick arrays holding a few
-    nested positions around the price."""
+    nested positions around the price (:func:`place`)."""
     r = world.rng
-    eng = world.eng
     ts = spec.tick_spacing
-    # the address is the PDA of (config, mints, fee tier index): a second pool of the
-    # same pair and spacing takes another index, as adaptive-fee tiers do (spec §2.4)
-    fee_tier = ts
-    addr, bump = eng.whirlpool_address(WHIRLPOOLS_CONFIG, spec.mint_a, spec.mint_b, fee_tier)
-    while addr in world.accounts:
-        fee_tier += 1024
-        addr, bump = eng.whirlpool_address(WHIRLPOOLS_CONFIG, spec.mint_a, spec.mint_b, fee_tier)
-    spec.pool_id = addr
-    width = TICK_ARRAY_SIZE * ts
     # liquidity in a few nested positions around the price, all within +-2 arrays
     # (the arrays a client fetches for a quote, spec §2.3)
     cur = spec.tick_current // ts
-    edges: dict[int, int] = {}
+    positions = []
     for _ in range(3):
         lo = (cur - r.randint(8, 150)) * ts
         hi = (cur + r.randint(8, 150)) * ts
-        liq = spec.liquidity // 3
-        edges[lo] = edges.get(lo, 0) + liq
-        edges[hi] = edges.get(hi, 0) - liq
-    lo_bound = MIN_TICK_INDEX // ts * ts
-    hi_bound = MAX_TICK_INDEX // ts * ts
-    ticks = sorted((t, n) for t, n in edges.items() if lo_bound <= t <= hi_bound and n)
+        positions.append((lo, hi, spec.liquidity // 3))
+    sqrt = spec.sqrt_price_x64
+    # the vaults: about the pool's virtual reserves at its price (more than its
+    # positions hold: a swap never runs a vault dry before the liquidity)
+    active = sum(liq for lo, hi, liq in positions if lo <= spec.tick_current < hi)
+    amounts = (max(1, int(active / (sqrt / 2**64))), max(1, int(active * (sqrt / 2**64))))
+    return place(world, i, spec, positions, vaults=amounts)
+
+
+def place(
+    world: World, i: int, spec: synthetic.PoolSpec, positions: Sequence[tuple[int, int, int]],
+    protocol_fee_rate: int = 300, vaults: tuple[int, int] | None = None,
+) -> Pool:  # fmt: skip
+    """Write a Whirlpool of ``spec`` (mints, price, tick, spacing, fee rate) holding
+    ``positions`` (``(tick_lower, tick_upper, liquidity)``, ticks on the spacing): the
+    pool account at its PDA (``protocol_fee_rate`` in 1e-4 of the fee), its vaults
+    (``vaults``: their amounts; None: what the positions hold, rounded up, as the
+    program's deposits leave them) and the fixed tick arrays of its initialized ticks
+    and of the current tick (others stay absent, as on mainnet). ``spec`` takes the
+    pool's address, initialized ticks and active liquidity."""
+    eng = world.eng
+    ts = spec.tick_spacing
+    # the address is the PDA of (config, mints, fee tier index): a second pool of the
+    # same pair and spacing takes another index, as adaptive-fee tiers do (spec §2.4):
+    # the spacing plus a multiple of 1024, then any free index (a u16)
+    tiers = [*range(ts, 1 << 16, 1024), *range(1 << 16)]
+    for fee_tier in tiers:
+        addr, bump = eng.whirlpool_address(WHIRLPOOLS_CONFIG, spec.mint_a, spec.mint_b, fee_tier)
+        if addr not in world.accounts:
+            break
+    spec.pool_id = addr
+    width = TICK_ARRAY_SIZE * ts
+    edges: dict[int, int] = {}
+    gross: dict[int, int] = {}
+    for lo, hi, liq in positions:
+        for t, net in ((lo, liq), (hi, -liq)):
+            edges[t] = edges.get(t, 0) + net
+            gross[t] = gross.get(t, 0) + liq
+    hi_bound = MAX_TICK_INDEX // ts * ts  # the range is symmetric: -hi_bound is the lowest
+    if any(t % ts or not -hi_bound <= t <= hi_bound for t in edges):
+        raise ValueError("position ticks must be multiples of the spacing within the range")
+    # a tick stays initialized while a position references it (gross > 0), even when
+    # the positions on it cancel out (net 0): the program's swap crosses it all the same
+    ticks = sorted((t, n) for t, n in edges.items() if gross[t])
     spec.ticks = ticks
     spec.liquidity = sum(n for t, n in ticks if t <= spec.tick_current)
+    t22 = TOKEN_2022 in (
+        world.token_programs.get(spec.mint_a),
+        world.token_programs.get(spec.mint_b),
+    )
+    spec.state = {"token_2022": t22}  # and the last swap's result (``_apply``)
     va, vb = sim_key("vault", i, 0), sim_key("vault", i, 1)
     sqrt = spec.sqrt_price_x64
-    amount_a = max(1, int(spec.liquidity / (sqrt / 2**64)))
-    amount_b = max(1, int(spec.liquidity * (sqrt / 2**64)))
+    if vaults is None:
+        vaults = position_amounts(eng, positions, sqrt, spec.tick_current)
     rec = D.Whirlpool(
-        WHIRLPOOLS_CONFIG, bump, ts, fee_tier, spec.fee_rate, 300, spec.liquidity, sqrt,
-        spec.tick_current, 0, 0, spec.mint_a, va, 0, spec.mint_b, vb, 0, 1_700_000_000,
+        WHIRLPOOLS_CONFIG, bump, ts, fee_tier, spec.fee_rate, protocol_fee_rate,
+        spec.liquidity, sqrt, spec.tick_current, 0, 0, spec.mint_a, va, 0, spec.mint_b, vb, 0,
+        1_700_000_000,
         (sim_key("reward", i, 0), sim_key("reward", i, 1), sim_key("reward", i, 2)),
     )  # fmt: skip
     world.put(addr, PROGRAM, encode_pool(rec))
     # the program's vaults carry ImmutableOwner (``initialize_vault_token_account``)
-    world.vault(va, spec.mint_a, addr, amount_a, immutable_owner=True)
-    world.vault(vb, spec.mint_b, addr, amount_b, immutable_owner=True)
+    world.vault(va, spec.mint_a, addr, vaults[0], immutable_owner=True)
+    world.vault(vb, spec.mint_b, addr, vaults[1], immutable_owner=True)
     arrays: dict[int, list[tuple[int, int, int]]] = {}
-    gross: dict[int, int] = {}
     for t, n in ticks:
-        gross[t] = gross.get(t, 0) + abs(n)
         start = t // width * width
         arrays.setdefault(start, []).append(((t - start) // ts, n, gross[t]))
     names = []
@@ -453,32 +542,198 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
                 tick_arrays=names)  # fmt: skip
 
 
-def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> str:
-    """The ``Traded`` event of a trade; the pool account takes the new price, tick and
-    liquidity (they live there)."""
+def position_amounts(
+    eng: Any, positions: Sequence[tuple[int, int, int]], sqrt_price: int, tick: int
+) -> tuple[int, int]:
+    """The tokens (a, b) ``positions`` hold at ``sqrt_price``, each rounded up as the
+    program's deposits are (``try_get_amount_delta_a/b`` with ``round_up``)."""
+    a = b = 0
+    for lo, hi, liq in positions:
+        pl, pu = eng.sqrt_price_from_tick(lo), eng.sqrt_price_from_tick(hi)
+        if tick < lo:
+            pa, pb = pl, pu
+        elif tick >= hi:
+            pa = pb = pu
+        else:
+            pa, pb = sqrt_price, pu
+        if pb > pa:  # a: L * (pb - pa) * 2^64 / (pa * pb), up
+            a += -(-(liq * (pb - pa) << 64) // (pa * pb))
+        lo_b, hi_b = (pl, pl) if tick < lo else (pl, pu) if tick >= hi else (pl, sqrt_price)
+        if hi_b > lo_b:  # b: L * (hi - lo) / 2^64, up
+            b += -(-liq * (hi_b - lo_b) >> 64)
+    return a, b
+
+
+def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | None:
+    """The program's exact-input swap on the pool's state (the engine's kernel, with the
+    pool's protocol fee rate: the split the program writes). A swap giving nothing is
+    still one the program runs (an input the fee takes whole: it keeps the fee and the
+    time, pays 0), so it is quoted, not refused."""
+    from ..sim.world import SwapQuote
+
     s = pool.spec
-    pre = pool.record.sqrt_price
-    fee_in, fee_out = world.last_fees  # swap_v2's amounts include the transfer fees
-    log = "Program data: " + encode_traded(
-        D.Traded(
-            pool.address,
-            a_to_b,
-            pre,
-            s.sqrt_price_x64,
-            paid_in + fee_in,
-            out,
-            fee_in,
-            fee_out,
-            0,
-            0,
-        )
-    )
-    pool.record = replace(
-        pool.record, sqrt_price=s.sqrt_price_x64, tick_current_index=s.tick_current,
-        liquidity=s.liquidity,
+    res = world.eng.clmm_swap(
+        s.sqrt_price_x64, s.liquidity, s.tick_current, s.tick_spacing, s.fee_rate, s.ticks,
+        amount, a_to_b, protocol_fee_rate=pool.record.protocol_fee_rate,
     )  # fmt: skip
-    world.accounts[pool.address].data = encode_pool(pool.record, world.accounts[pool.address].data)
-    return log
+    return SwapQuote(res.amount_in, res.amount_out, res.sqrt_price_x64, res.tick_current,
+                     res.liquidity, after=(amount, res))  # fmt: skip
+
+
+def _pool_price(pool: Pool) -> float:
+    """Units of b per unit of a at the pool's price."""
+    return float((pool.spec.sqrt_price_x64 / 2**64) ** 2)
+
+
+def _depth(pool: Pool, a_to_b: bool) -> float:
+    """The input side's virtual reserve at the price (the traders' sizes)."""
+    s = pool.spec
+    sqrt = s.sqrt_price_x64 / 2**64
+    return float(s.liquidity / sqrt if a_to_b else s.liquidity * sqrt)
+
+
+def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> None:
+    """The spec takes the price, tick and liquidity after the swap; the swap's result is
+    kept for what the program writes (``_swapped``)."""
+    s = pool.spec
+    s.sqrt_price_x64, s.tick_current, s.liquidity = q.sqrt_price, q.tick, q.liquidity
+    if not isinstance(s.state, dict):
+        s.state = {}
+    s.state["swap"] = q.after
+
+
+# ------------------------------------------------------------------ simulator: writes
+REWARD_INFOS = 269  # WhirlpoolRewardInfo[3] in the pool account, 128 bytes each
+REWARD_INFO_LEN = 128  # mint, vault, authority, emissions_per_second_x64, growth_global_x64
+TICK_FEE_GROWTH_OUTSIDE_A = 33  # Tick: initialized u8, liquidity_net, liquidity_gross, ...
+TICK_REWARD_GROWTHS_OUTSIDE = 65  # fee_growth_outside_a/b u128, then reward growths [u128; 3]
+_U64 = (1 << 64) - 1
+_U128 = (1 << 128) - 1
+
+
+def _u128(data: bytes | bytearray, off: int) -> int:
+    return int.from_bytes(data[off : off + 16], "little")
+
+
+def next_reward_growths(data: bytes, liquidity: int, last: int, now: int) -> list[int | None]:
+    """Each reward's ``growth_global_x64`` after ``next_whirlpool_reward_infos`` at unix
+    time ``now`` (None: the reward is not initialized, its mint the default key):
+    unchanged without liquidity or time passed, else ``+ time * emissions / liquidity``
+    (0 when the product overflows u128, as ``checked_mul_div`` leaves it). Source:
+    orca-so/whirlpools ``manager/whirlpool_manager.rs``."""
+    out: list[int | None] = []
+    for i in range(3):
+        off = REWARD_INFOS + REWARD_INFO_LEN * i
+        if not any(data[off : off + 32]):
+            out.append(None)
+            continue
+        growth = _u128(data, off + 112)
+        if liquidity and now != last:
+            product = (now - last) * _u128(data, off + 96)
+            growth = (growth + (product // liquidity if product <= _U128 else 0)) & _U128
+        out.append(growth)
+    return out
+
+
+def crossed_ticks(
+    ticks: Sequence[tuple[int, int]], tick_before: int, tick_after: int, a_to_b: bool
+) -> list[int]:
+    """The initialized ticks a swap from ``tick_before`` to ``tick_after`` crossed, in
+    its order: going down (a to b) those in ``(after, before]`` (a crossed tick leaves
+    the current tick one below it), going up those in ``(before, after]``."""
+    if a_to_b:
+        return sorted((t for t, _ in ticks if tick_after < t <= tick_before), reverse=True)
+    return sorted(t for t, _ in ticks if tick_before < t <= tick_after)
+
+
+def _growth_at(world: World, pool: Pool, a_to_b: bool, amount: int, tick: int) -> int:
+    """The fee growth (this swap's part, wrapping) at the moment it crosses ``tick``: the
+    same swap stopped at that tick's price runs the same steps up to it, the crossing one
+    included (the program's ``calculate_update`` uses the growth after that step)."""
+    r = pool.record
+    limit = world.eng.sqrt_price_from_tick(tick)
+    if limit == r.sqrt_price:  # crossed where the price stands: a step of nothing
+        return 0
+    s = pool.spec
+    res = world.eng.clmm_swap(
+        r.sqrt_price, r.liquidity, r.tick_current_index, s.tick_spacing, s.fee_rate, s.ticks,
+        amount, a_to_b, sqrt_price_limit=limit, protocol_fee_rate=r.protocol_fee_rate,
+    )  # fmt: skip
+    growth: int = res.fee_growth_x64
+    return growth
+
+
+def _cross(
+    world: World, pool: Pool, tick: int, growth_a: int, growth_b: int,
+    rewards: Sequence[int | None],
+) -> None:  # fmt: skip
+    """``next_tick_cross_update`` on the tick's bytes in its fixed tick array: each
+    ``*_outside`` becomes the global value less itself (wrapping); a reward's only when
+    the reward is initialized."""
+    ts = pool.spec.tick_spacing
+    width = TICK_ARRAY_SIZE * ts
+    start = tick // width * width
+    address = str(world.eng.tick_array_address(pool.address, start)[0])
+    acc = world.accounts[address]
+    buf = bytearray(acc.data)
+    off = 12 + TICK_LEN * ((tick - start) // ts)
+    pairs: list[tuple[int, int | None]] = [
+        (off + TICK_FEE_GROWTH_OUTSIDE_A, growth_a),
+        (off + TICK_FEE_GROWTH_OUTSIDE_A + 16, growth_b),
+    ]
+    pairs += [(off + TICK_REWARD_GROWTHS_OUTSIDE + 16 * i, g) for i, g in enumerate(rewards)]
+    for at, glob in pairs:
+        if glob is not None:
+            v = (glob - _u128(buf, at)) & _U128
+            buf[at : at + 16] = v.to_bytes(16, "little")
+    acc.data = bytes(buf)
+    world._touched.append(address)
+
+
+def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> str:
+    """What the program writes after a trade, and its ``Traded`` event: the crossed
+    ticks' growths outside, then the pool's price, tick, liquidity, the input side's fee
+    growth and protocol fee owed, its rewards' growths and the time they were updated
+    (``Whirlpool::update_after_swap``)."""
+    s = pool.spec
+    pre = pool.record
+    state = s.state if isinstance(s.state, dict) else {}
+    amount, res = state.pop("swap")
+    acc = world.accounts[pool.address]
+    now = world.unix_time()
+    rewards = next_reward_growths(acc.data, pre.liquidity, pre.reward_last_updated_timestamp,
+                                  now)  # fmt: skip
+    for t in crossed_ticks(s.ticks, pre.tick_current_index, s.tick_current, a_to_b):
+        grown = _growth_at(world, pool, a_to_b, amount, t)
+        if a_to_b:
+            ga, gb = (pre.fee_growth_global_a + grown) & _U128, pre.fee_growth_global_b
+        else:
+            ga, gb = pre.fee_growth_global_a, (pre.fee_growth_global_b + grown) & _U128
+        _cross(world, pool, t, ga, gb, rewards)
+    fee_in, fee_out = world.last_fees  # swap_v2's amounts include the transfer fees
+    if a_to_b:
+        fees = {
+            "fee_growth_global_a": (pre.fee_growth_global_a + res.fee_growth_x64) & _U128,
+            "protocol_fee_owed_a": (pre.protocol_fee_owed_a + res.protocol_fee) & _U64,
+        }
+    else:
+        fees = {
+            "fee_growth_global_b": (pre.fee_growth_global_b + res.fee_growth_x64) & _U128,
+            "protocol_fee_owed_b": (pre.protocol_fee_owed_b + res.protocol_fee) & _U64,
+        }
+    pool.record = replace(
+        pre, sqrt_price=s.sqrt_price_x64, tick_current_index=s.tick_current,
+        liquidity=s.liquidity, reward_last_updated_timestamp=now, **fees,
+    )  # fmt: skip
+    data = bytearray(encode_pool(pool.record, acc.data))
+    for i, g in enumerate(rewards):
+        if g is not None:
+            off = REWARD_INFOS + REWARD_INFO_LEN * i + 112
+            data[off : off + 16] = g.to_bytes(16, "little")
+    acc.data = bytes(data)
+    ev = D.Traded(pool.address, a_to_b, pre.sqrt_price, s.sqrt_price_x64, paid_in + fee_in, out,
+                  fee_in, fee_out, res.fee_amount - res.protocol_fee, res.protocol_fee)  # fmt: skip
+    return "Program data: " + encode_traded(ev)
 
 
 def _follow(eng: Any, pool: str, rec: Any, each_side: int) -> list[tuple[str, int]]:
@@ -548,7 +803,7 @@ VENUE = Venue(
     decode_swap=decode_swap,
     errors=ERRORS,
     slippage_error=6036,  # AmountOutBelowMinimum
-    compute_units=ComputeUnits(140_000),
+    compute_units=COMPUTE_UNITS,
     fresh_state=True,
     anchor=True,
     sim=SimVenue(
@@ -564,6 +819,10 @@ VENUE = Venue(
         swapped=_swapped,
         state_in_pool_account=True,
         log_after_transfers=True,
+        quote=_quote,
+        apply=_apply,
+        price=_pool_price,
+        depth=_depth,
         rent={POOL_LEN: 5_435_760, FIXED_TICK_ARRAY_LEN: 70_407_360},
     ),
     follow=_follow,

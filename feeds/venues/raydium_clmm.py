@@ -22,7 +22,17 @@ oracle}.rs``, ``error.rs``.
 
 The simulated market: its configs are the simulator's own (index, tick spacing, trade
 fee; the mainnet configs' values are not in the sources: from memory, and only the
-spacing/fee pairs matter here); the observation account is named, not written.
+spacing/fee pairs matter here). Its program writes what today's program writes on a
+swap (judged by a real, older binary in tests/programs/test_raydium_clmm.py): the pool's
+price, tick, liquidity, the fee token's fee growth and protocol and fund fees
+(``raydium_clmm_swap_ledger``: the engine's per-step split), its epoch; the crossed ticks'
+fee growths outside; the ``ObservationState`` (today's layout) when the tick moves; the
+``SwapEvent`` of the swap being run (its payer and token accounts).
+
+Compute units (:data:`COMPUTE_UNITS`): measured on that binary, 76,000 and 14,500 for each
+initialized tick crossed (a Token-2022 pool one step more). The binary searches the bitmap
+extension's PDA on every swap (1,500 units for each bump below 255), which today's
+program no longer does (raydium-clmm 695968c): today's use is likely lower.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import struct
+import weakref
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -85,6 +96,18 @@ DISC_CONFIG = hashlib.sha256(b"account:AmmConfig").digest()[:8]
 DISC_TICK_ARRAY = hashlib.sha256(b"account:TickArrayState").digest()[:8]
 DISC_BITMAP_EXTENSION = hashlib.sha256(b"account:TickArrayBitmapExtension").digest()[:8]
 DISC_SWAP_EVENT = hashlib.sha256(b"event:SwapEvent").digest()[:8]
+DISC_OBSERVATION = hashlib.sha256(b"account:ObservationState").digest()[:8]
+# ObservationState (states/oracle.rs since 5f96f58, 2024-08): initialized u8 at 8,
+# recent_epoch u64 at 9, observation_index u16 at 17, pool_id at 19, then 100
+# observations of 44 bytes at 51 (block_timestamp u32, tick_cumulative i64, padding)
+OBSERVATION_LEN = 4483  # ObservationState::LEN
+OBSERVATION_NUM = 100
+OBSERVATION_AT = 51
+OBSERVATION_ITEM_LEN = 44
+OBSERVATION_UPDATE_DURATION = 15  # seconds between two observations
+# TickState (168 bytes from 44 in a TickArrayState): tick i32, liquidity_net i128,
+# liquidity_gross u128, fee_growth_outside_0/1 u128, reward_growths_outside [u128; 3]
+TICK_FEE_GROWTH_OUTSIDE_0 = 36
 SWAP_V2 = hashlib.sha256(b"global:swap_v2").digest()[:8]
 SWAP_EVENT_LEN = 221
 ERRORS = {
@@ -106,8 +129,12 @@ ERRORS = {
 }
 # the simulator's configs: (index, tick spacing, trade fee rate per 1e6)
 SIM_CONFIGS = ((0, 10, 500), (1, 60, 2_500), (2, 120, 10_000))
-CU_BASE = 60_000
-CU_PER_TICK_ARRAY = 12_000
+# compute units of a swap (its instruction, the token programs' CPIs included), measured
+# on the program (tests/programs/test_raydium_clmm.py): a step is an initialized tick the
+# swap crosses (another step of its loop, the tick's update); a pool with a Token-2022
+# mint (the transfer-fee arithmetic, Token-2022's TransferChecked) this many steps more
+COMPUTE_UNITS = ComputeUnits(base=76_000, per_step=14_500, max_steps=6, margin=0.3)
+TOKEN_2022_STEPS = 1
 SWAP_TICK_ARRAYS = 3  # the arrays a built swap names (the first one and the next two)
 _ACCOUNTS = ("payer", "amm_config", "pool_state", "input_token_account",
              "output_token_account", "input_vault", "output_vault", "observation_state",
@@ -298,11 +325,64 @@ def encode_tick_array(
     return w.done()
 
 
-def encode_bitmap_extension(pool: str) -> bytes:
-    """An empty ``TickArrayBitmapExtension`` (1,832 bytes), as ``create_pool`` makes it."""
+def encode_bitmap_extension(pool: str, starts: Sequence[int] = (), tick_spacing: int = 1) -> bytes:
+    """A ``TickArrayBitmapExtension`` (1,832 bytes: the pool's key, then 14 bitmaps of
+    512 bits for the arrays above the pool's own bitmap and 14 below), with the bits of
+    the initialized arrays ``starts`` that lie outside the pool's own range
+    (``flip_tick_array_bit``: bitmap ``|start| / (512 * 60 * spacing) - 1``, one less
+    below zero on a multiple; bit ``|start| % that / (60 * spacing)``, from the far end
+    below zero). No ``starts``: empty, as ``create_pool`` makes it."""
     w = Writer(EXTENSION_LEN, None, DISC_BITMAP_EXTENSION)
     w.key(8, pool)
+    tc = TICK_ARRAY_SIZE * tick_spacing
+    span = 512 * tc
+    for s in starts:
+        if -span <= s < span:
+            continue  # the pool's own bitmap
+        a = abs(s)
+        offset = a // span - 1 - (1 if s < 0 and a % span == 0 else 0)
+        m = a % span
+        bit = m // tc
+        if s < 0 and m:
+            bit = 512 - bit
+        at = (936 if s < 0 else 40) + 64 * offset + 8 * (bit // 64)
+        word = int.from_bytes(w.buf[at : at + 8], "little") | 1 << (bit % 64)
+        w.u64(at, word)
     return w.done()
+
+
+def encode_observation(pool: str, recent_epoch: int) -> bytes:
+    """A new ``ObservationState`` (``ObservationState::initialize``, as ``create_pool``
+    makes it): not initialized, its epoch, index 0, the pool's key, no observations."""
+    w = Writer(OBSERVATION_LEN, None, DISC_OBSERVATION)
+    w.u64(9, recent_epoch)
+    w.key(19, pool)
+    return w.done()
+
+
+def observe(data: bytes, block_timestamp: int, tick: int) -> bytes:
+    """``ObservationState::update`` at ``block_timestamp`` (the clock's unix time as
+    u32) with ``tick`` (the pool's tick before the swap): the first observation where
+    the index points, then a new one at most every 15 seconds, its tick cumulative the
+    last one's plus ``tick * seconds`` (wrapping i64; the product saturating)."""
+    buf = bytearray(data)
+    index = int.from_bytes(buf[17:19], "little")
+    at = OBSERVATION_AT + OBSERVATION_ITEM_LEN * index
+    if not buf[8]:
+        buf[8] = 1
+        struct.pack_into("<Iq", buf, at, block_timestamp, 0)
+        return bytes(buf)
+    last_time, last_cumulative = struct.unpack_from("<Iq", buf, at)
+    delta = max(0, block_timestamp - last_time)
+    if delta < OBSERVATION_UPDATE_DURATION:
+        return bytes(buf)
+    step = max(-(1 << 63), min((1 << 63) - 1, tick * delta))
+    cumulative = (last_cumulative + step + (1 << 63)) % (1 << 64) - (1 << 63)
+    index = 0 if index == OBSERVATION_NUM - 1 else index + 1
+    struct.pack_into("<Iq", buf, OBSERVATION_AT + OBSERVATION_ITEM_LEN * index, block_timestamp,
+                     cumulative)  # fmt: skip
+    buf[17:19] = index.to_bytes(2, "little")
+    return bytes(buf)
 
 
 def _key_bytes(key: str) -> bytes:
@@ -327,22 +407,40 @@ def _ticks_of(pool: Pool) -> list[tuple[int, int]]:
     return list(pool.spec.ticks)
 
 
-def _needed_arrays(pool: Pool, zfo: bool, tick_after: int) -> list[int]:
+def _needed_arrays(
+    world: World, pool: Pool, zfo: bool, tick_after: int, sqrt_after: int | None
+) -> list[int]:
     """The initialized arrays (their starts) a swap from the pool's state to
-    ``tick_after`` walks, in order."""
+    ``tick_after`` at ``sqrt_after`` reads, in order: from the first initialized one in
+    its direction (the current tick's when initialized) to the one holding its last
+    target, the tick it crossed and stopped on, else the next initialized tick past where
+    it stopped (each step finds its target before the amount runs out). ``sqrt_after``
+    None: it ran past every tick (all arrays in its direction)."""
     s = pool.spec
     ts = s.tick_spacing
-    starts = sorted({array_start(t, ts) for t, _ in s.ticks})
-    cur, end = array_start(s.tick_current, ts), array_start(tick_after, ts)
+    ticks = {t for t, _ in s.ticks}
+    starts = sorted({array_start(t, ts) for t in ticks})
+    cur = array_start(s.tick_current, ts)
+    price = world.eng.raydium_clmm_sqrt_price_at_tick
     if zfo:
-        out = sorted((x for x in starts if end <= x <= cur), reverse=True)
-        first = [x for x in starts if x <= cur]
+        on = tick_after + 1  # a crossing going down leaves the tick one below it
+        if sqrt_after is not None and on in ticks and price(on) == sqrt_after:
+            last: int | None = on
+        else:
+            last = max((t for t in ticks if t <= tick_after), default=None)
+        lo = -(1 << 40) if last is None else array_start(last, ts)
+        return sorted((x for x in starts if lo <= x <= cur), reverse=True)
+    if sqrt_after is not None and tick_after in ticks and price(tick_after) == sqrt_after:
+        last = tick_after
     else:
-        out = sorted(x for x in starts if cur <= x <= end)
-        first = [x for x in starts if x >= cur]
-    if not out and first:  # the first initialized array in the direction is always read
-        out = [max(first) if zfo else min(first)]
-    return out
+        last = min((t for t in ticks if t > tick_after), default=None)
+    hi = 1 << 40 if last is None else array_start(last, ts)
+    return sorted(x for x in starts if cur <= x <= hi)
+
+
+# the swap the runtime is running, by world: (pool, payer, input account, output account),
+# from its check (``_check``) to its event (``_swapped``); the market's own trades have none
+_RUNNING: weakref.WeakKeyDictionary[Any, tuple[str, str, str, str]] = weakref.WeakKeyDictionary()
 
 
 def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenAccount) -> bool:
@@ -368,12 +466,25 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
         raise InstructionFailed("InvalidArgument", "the simulator takes no price limit")
     if s.amount_in == 0:
         raise ProgramError(6020)  # ZeroAmountSpecified
+    # who trades, for its SwapEvent (the runtime commits the swap next, or fails it)
+    _RUNNING[world] = (pool.address, s.owner, s.user_source, s.user_dest)
     ext = _addr("bitmap_extension", pool.address)
     arrays = [k for k in s.tick_arrays if k != ext]
-    # the arrays the swap walks: with what reaches the vault (less a fee mint's fee)
-    q = world.quote_swap(pool, zfo, s.amount_in - world.transfer_fee(tin.mint, s.amount_in))
-    if q is not None:
-        needed = [_addr("tick_array", pool.address, x) for x in _needed_arrays(pool, zfo, q.tick)]
+    # the arrays the swap walks: with what reaches the vault (less a fee mint's fee); one
+    # past the liquidity walks every initialized array in its direction before it finds
+    # none left (LiquidityInsufficient), so it needs them all named
+    from engine_rs.errors import EngineError
+
+    after: tuple[int, int | None] | None = None
+    try:
+        q = _quote(world, pool, zfo, s.amount_in - world.transfer_fee(tin.mint, s.amount_in))
+        after = None if q is None else (q.tick, q.sqrt_price)
+    except EngineError as exc:
+        if "LiquidityInsufficient:" in str(exc):
+            after = (MIN_TICK - 1 if zfo else MAX_TICK + 1, None)
+    if after is not None:
+        starts = _needed_arrays(world, pool, zfo, *after)
+        needed = [_addr("tick_array", pool.address, x) for x in starts]
         it = iter(arrays)
         if not all(any(k == w for k in it) for w in needed):  # popped in order, as it walks
             raise ProgramError(6023)  # NotEnoughTickArrayAccount
@@ -392,22 +503,58 @@ def _quote_error(text: str) -> int:
     return next((code for name, code in _QUOTE_ERRORS if name in text), 6038)
 
 
+def crossed_ticks(
+    ticks: Sequence[tuple[int, int]], tick_before: int, tick_after: int, zero_for_one: bool
+) -> list[int]:
+    """The initialized ticks a swap from ``tick_before`` to ``tick_after`` crossed, in
+    its order (going down a crossed tick leaves the current tick one below it)."""
+    if zero_for_one:
+        return sorted((t for t, _ in ticks if tick_after < t <= tick_before), reverse=True)
+    return sorted(t for t, _ in ticks if tick_before < t <= tick_after)
+
+
+def swap_steps(pool: Pool, tick_before: int) -> int:
+    """The steps of :data:`COMPUTE_UNITS` a swap from ``tick_before`` to the pool's tick
+    now took: the initialized ticks it crossed, and the Token-2022 surcharge of a pool
+    with such a mint."""
+    s = pool.spec
+    crossed = crossed_ticks(s.ticks, tick_before, s.tick_current, s.tick_current < tick_before)
+    t22 = isinstance(s.state, dict) and s.state.get("token_2022", False)
+    return len(crossed) + (TOKEN_2022_STEPS if t22 else 0)
+
+
 def _cost(pool: Pool, tick_before: int) -> int:
-    """A swap's compute units: a base, and more for every tick array it moved into."""
-    size = TICK_ARRAY_SIZE * pool.spec.tick_spacing
-    return CU_BASE + CU_PER_TICK_ARRAY * abs(pool.spec.tick_current // size - tick_before // size)
+    """A swap's compute units: the model's use for the steps it took."""
+    return COMPUTE_UNITS.use(swap_steps(pool, tick_before))
 
 
 # ------------------------------------------------------------------ simulator: market
-def _config(world: World, index: int, ts: int, rate: int) -> tuple[str, Any]:
+def _config(world: World, index: int, ts: int, rate: int, protocol_fee_rate: int = 120_000,
+            fund_fee_rate: int = 40_000) -> tuple[str, Any]:  # fmt: skip
     """An ``AmmConfig`` at its PDA (written to the world)."""
     import engine_rs
 
     addr, bump = engine_rs.backend().raydium_clmm_address("amm_config", index)
-    cfg = D.RaydiumClmmConfig(bump, index, sim_key("clmm-owner", 0), 120_000, rate, ts,
-                              40_000, sim_key("clmm-owner", 1))  # fmt: skip
+    cfg = D.RaydiumClmmConfig(bump, index, sim_key("clmm-owner", 0), protocol_fee_rate, rate,
+                              ts, fund_fee_rate, sim_key("clmm-owner", 1))  # fmt: skip
     world.put(str(addr), PROGRAM, encode_amm_config(cfg))
     return str(addr), cfg
+
+
+def add_config(world: World, index: int, tick_spacing: int, trade_fee_rate: int,
+               protocol_fee_rate: int, fund_fee_rate: int) -> tuple[str, Any]:  # fmt: skip
+    """One more ``AmmConfig`` of the market (index, spacing, rates per 1,000,000), kept
+    with the others; returns (address, config)."""
+    configs = world.venue_state[IDS.name]
+    configs[index] = _config(world, index, tick_spacing, trade_fee_rate, protocol_fee_rate,
+                             fund_fee_rate)  # fmt: skip
+    return configs[index]  # type: ignore[no-any-return]
+
+
+def config_of(world: World, pool: Pool) -> Any:
+    """The ``AmmConfig`` (decoded record) of ``pool``."""
+    address = pool.record.amm_config
+    return next(cfg for addr, cfg in world.venue_state[IDS.name].values() if addr == address)
 
 
 def _setup(world: World) -> dict[int, tuple[str, Any]]:
@@ -431,8 +578,8 @@ def _bitmap(starts: Sequence[int], tick_spacing: int) -> tuple[int, ...]:
 
 def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     """The pool at its PDA (mints ordered as the program requires: the price inverted
-    when the spec's are not), its vaults, its bitmap extension, and tick arrays holding a
-    few nested positions around the price."""
+    when the spec's are not), its vaults, its bitmap extension, observation account and
+    tick arrays holding a few nested positions around the price (:func:`place`)."""
     import engine_rs
 
     eng = engine_rs.backend()
@@ -446,7 +593,7 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     order = sorted(configs, key=lambda k: (abs(configs[k][1].trade_fee_rate - spec.fee_rate), k))
     for index in order:
         config, cfg = configs[index]
-        addr, bump = eng.raydium_clmm_address("pool", config, spec.mint_a, spec.mint_b)
+        addr, _ = eng.raydium_clmm_address("pool", config, spec.mint_a, spec.mint_b)
         if str(addr) not in world.accounts:
             break
     else:
@@ -454,50 +601,77 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
         index = max(configs) + 1
         configs[index] = _config(world, index, best.tick_spacing, best.trade_fee_rate)
         config, cfg = configs[index]
-        addr, bump = eng.raydium_clmm_address("pool", config, spec.mint_a, spec.mint_b)
-    addr = str(addr)
     ts = cfg.tick_spacing
     spec.tick_spacing, spec.fee_rate = ts, cfg.trade_fee_rate
     lo_p, hi_p = MIN_SQRT_PRICE_X64, MAX_SQRT_PRICE_X64 - 1
     spec.sqrt_price_x64 = min(max(spec.sqrt_price_x64, lo_p), hi_p)
     spec.tick_current = eng.raydium_clmm_tick_at_sqrt_price(spec.sqrt_price_x64)
-    spec.pool_id = addr
     cur = spec.tick_current // ts
-    edges: dict[int, int] = {}
-    for _ in range(3):
-        lo = (cur - r.randint(8, 150)) * ts
-        hi = (cur + r.randint(8, 150)) * ts
-        liq = max(spec.liquidity // 3, 1)
-        edges[lo] = edges.get(lo, 0) + liq
-        edges[hi] = edges.get(hi, 0) - liq
     bound = MAX_TICK // ts * ts
-    ticks = sorted((t, n) for t, n in edges.items() if -bound <= t <= bound and n)
+    positions = []
+    for _ in range(3):
+        lo = max((cur - r.randint(8, 150)) * ts, -bound)
+        hi = min((cur + r.randint(8, 150)) * ts, bound)
+        positions.append((lo, hi, max(spec.liquidity // 3, 1)))
+    active = sum(liq for lo, hi, liq in positions if lo <= spec.tick_current < hi)
+    sqrt = spec.sqrt_price_x64 / 2**64
+    vaults = (max(1, int(active / sqrt)), max(1, int(active * sqrt)))
+    return place(world, i, spec, positions, config, vaults)
+
+
+def place(
+    world: World, i: int, spec: synthetic.PoolSpec, positions: Sequence[tuple[int, int, int]],
+    config: str, vaults: tuple[int, int] | None = None,
+) -> Pool:  # fmt: skip
+    """Write a Raydium CLMM pool of ``spec`` (mints in byte order, price, tick, the tick
+    spacing and trade fee of its config ``config``, one of the market's) holding
+    ``positions`` (``(tick_lower, tick_upper, liquidity)``, ticks on the spacing): the
+    pool at its PDA, its vaults (``vaults``: their amounts; None: what the positions
+    hold, rounded up, and one unit more), its bitmap extension, its observation account
+    and the tick arrays of its initialized ticks. ``spec`` takes the pool's address,
+    initialized ticks and active liquidity."""
+    eng = world.eng
+    ts = spec.tick_spacing
+    addr_, bump = eng.raydium_clmm_address("pool", config, spec.mint_a, spec.mint_b)
+    addr = str(addr_)
+    spec.pool_id = addr
+    edges: dict[int, int] = {}
+    gross: dict[int, int] = {}
+    for lo, hi, liq in positions:
+        for t, net in ((lo, liq), (hi, -liq)):
+            edges[t] = edges.get(t, 0) + net
+            gross[t] = gross.get(t, 0) + liq
+    bound = MAX_TICK // ts * ts
+    if any(t % ts or not -bound <= t <= bound for t in edges):
+        raise ValueError("position ticks must be multiples of the spacing within the range")
+    # a tick stays initialized while a position references it (gross > 0)
+    ticks = sorted((t, n) for t, n in edges.items() if gross[t])
     spec.ticks = ticks
     spec.liquidity = sum(n for t, n in ticks if t <= spec.tick_current)
-    spec.state = {"fee": 0}
+    programs = (world.token_programs.get(spec.mint_a), world.token_programs.get(spec.mint_b))
+    spec.state = {"token_2022": TOKEN_2022 in programs}  # and the last swap's (``_apply``)
     va = str(eng.raydium_clmm_address("vault", addr, spec.mint_a)[0])
     vb = str(eng.raydium_clmm_address("vault", addr, spec.mint_b)[0])
     observation = str(eng.raydium_clmm_address("observation", addr)[0])
-    sqrt = spec.sqrt_price_x64 / 2**64
-    amount_a = max(1, int(spec.liquidity / sqrt))
-    amount_b = max(1, int(spec.liquidity * sqrt))
+    if vaults is None:
+        a, b = position_amounts(eng, positions, spec.sqrt_price_x64, spec.tick_current)
+        vaults = (a + 1, b + 1)
     arrays: dict[int, list[tuple[int, int, int]]] = {}
-    gross: dict[int, int] = {}
-    for t, n in ticks:
-        gross[t] = gross.get(t, 0) + abs(n)
     for t, n in ticks:
         arrays.setdefault(array_start(t, ts), []).append((t, n, gross[t]))
     rec = D.RaydiumClmmPool(
         bump, config, sim_key("clmm-creator", i), spec.mint_a, spec.mint_b, va, vb, observation,
         world.decimals[spec.mint_a], world.decimals[spec.mint_b], ts, spec.liquidity,
         spec.sqrt_price_x64, spec.tick_current, 0, 0, 0, 0, 0, 0, _bitmap(list(arrays), ts),
-        0, 0, 0, 0, False,
+        0, 0, 0, world.epoch(), False,
     )  # fmt: skip
     world.put(addr, PROGRAM, encode_pool(rec))
     # the program's vaults carry ImmutableOwner (``create_token_vault_account``)
-    world.vault(va, spec.mint_a, addr, amount_a, immutable_owner=True)
-    world.vault(vb, spec.mint_b, addr, amount_b, immutable_owner=True)
-    world.put(_addr("bitmap_extension", addr), PROGRAM, encode_bitmap_extension(addr))
+    world.vault(va, spec.mint_a, addr, vaults[0], immutable_owner=True)
+    world.vault(vb, spec.mint_b, addr, vaults[1], immutable_owner=True)
+    extension = encode_bitmap_extension(addr, list(arrays), ts)
+    world.put(_addr("bitmap_extension", addr), PROGRAM, extension)
+    world.put(observation, PROGRAM, encode_observation(addr, world.epoch()))
     names = []
     for start in sorted(arrays):
         ta = _addr("tick_array", addr, start)
@@ -507,24 +681,46 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
                 tick_arrays=names)  # fmt: skip
 
 
+def position_amounts(
+    eng: Any, positions: Sequence[tuple[int, int, int]], sqrt_price: int, tick: int
+) -> tuple[int, int]:
+    """The tokens (0, 1) ``positions`` hold at ``sqrt_price``, each rounded up
+    (``liquidity_math::get_delta_amounts_signed`` of a deposit)."""
+    a = b = 0
+    for lo, hi, liq in positions:
+        pl = eng.raydium_clmm_sqrt_price_at_tick(lo)
+        pu = eng.raydium_clmm_sqrt_price_at_tick(hi)
+        lo_a = pl if tick < lo else pu if tick >= hi else sqrt_price
+        if pu > lo_a:  # 0: L * (pu - p) * 2^64 / (p * pu), up
+            a += -(-(liq * (pu - lo_a) << 64) // (lo_a * pu))
+        hi_b = pl if tick < lo else pu if tick >= hi else sqrt_price
+        if hi_b > pl:  # 1: L * (p - pl) / 2^64, up
+            b += -(-liq * (hi_b - pl) >> 64)
+    return a, b
+
+
 def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | None:
-    """The program's exact-input swap on the pool's state (the engine's kernel; a partial
-    fill at the price limit takes less input, as the program does)."""
+    """The program's exact-input swap on the pool's state (the engine's kernel, with its
+    config's fee bookkeeping: what the program writes; a partial fill at the price limit
+    takes less input, as the program does)."""
     from ..sim.world import SwapQuote
 
     s = pool.spec
-    res = world.eng.raydium_clmm_swap(
+    cfg = config_of(world, pool)
+    res, *ledger = world.eng.raydium_clmm_swap_ledger(
         s.sqrt_price_x64, s.liquidity, s.tick_current, s.tick_spacing, s.fee_rate,
-        pool.record.fee_on, s.ticks, amount, a_to_b,
+        pool.record.fee_on, cfg.protocol_fee_rate, cfg.fund_fee_rate, s.ticks, amount, a_to_b,
     )  # fmt: skip
     return SwapQuote(res.amount_in, res.amount_out, res.sqrt_price_x64, res.tick_current,
-                     res.liquidity, after=res.fee_amount)  # fmt: skip
+                     res.liquidity, after=(res.fee_amount, tuple(ledger)))  # fmt: skip
 
 
 def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> None:
     s = pool.spec
     s.sqrt_price_x64, s.tick_current, s.liquidity = q.sqrt_price, q.tick, q.liquidity
-    s.state = {"fee": int(q.after or 0)}
+    if not isinstance(s.state, dict):
+        s.state = {}
+    s.state["swap"] = q.after
 
 
 def _price(pool: Pool) -> float:
@@ -537,21 +733,80 @@ def _depth(pool: Pool, a_to_b: bool) -> float:
     return float(s.liquidity / sqrt if a_to_b else s.liquidity * sqrt)
 
 
+def fee_on_token_0(fee_on: int, zero_for_one: bool) -> bool:
+    """``PoolState::is_fee_on_token0``: the fee is on token 0 (``fee_on`` 1), token 1
+    (2), or the input (0)."""
+    return fee_on == 1 or (fee_on == 0 and zero_for_one)
+
+
+def _cross(world: World, pool: Pool, tick: int, growth_0: int, growth_1: int) -> None:
+    """``TickState::cross`` on the tick's bytes in its tick array: each fee growth
+    outside becomes the global one less itself (wrapping). Its reward growths would
+    too, for an initialized reward: the market's pools have none."""
+    ts = pool.spec.tick_spacing
+    start = array_start(tick, ts)
+    address = _addr("tick_array", pool.address, start)
+    acc = world.accounts[address]
+    buf = bytearray(acc.data)
+    off = 44 + TICK_LEN * ((tick - start) // ts) + TICK_FEE_GROWTH_OUTSIDE_0
+    for at, glob in ((off, growth_0), (off + 16, growth_1)):
+        v = (glob - int.from_bytes(buf[at : at + 16], "little")) % (1 << 128)
+        buf[at : at + 16] = v.to_bytes(16, "little")
+    acc.data = bytes(buf)
+    world._touched.append(address)
+
+
 def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> str:
-    """The trade's ``SwapEvent``; the pool account takes the new price, tick and
-    liquidity."""
+    """What the program writes after a trade (``swap_internal``), and its ``SwapEvent``:
+    the crossed ticks' fee growths outside, the observation (when the tick moved: the
+    tick before), then the pool's price, tick, liquidity, the fee token's fee growth,
+    protocol and fund fees, and its epoch (``update_reward_infos``)."""
     s = pool.spec
-    fee = int((s.state or {}).get("fee", 0))
-    fee_on_0 = a_to_b if pool.record.fee_on == 0 else pool.record.fee_on == 1
-    ev = D.RaydiumClmmSwapEvent(
-        pool.address, sim_key("clmm-trader", 0), sim_key("clmm-trader", 1),
-        sim_key("clmm-trader", 2), paid_in if a_to_b else out, 0, out if a_to_b else paid_in, 0,
-        a_to_b, s.sqrt_price_x64, s.liquidity, s.tick_current,
-        fee if fee_on_0 else 0, 0 if fee_on_0 else fee,
+    pre = pool.record
+    state = s.state if isinstance(s.state, dict) else {}
+    fee, (lp_fee, protocol_fee, fund_fee, growth, crossings) = state.pop("swap")
+    on_0 = fee_on_token_0(pre.fee_on, a_to_b)
+    g0, g1 = pre.fee_growth_global_0_x64, pre.fee_growth_global_1_x64
+    for t, grown in crossings:
+        if on_0:
+            _cross(world, pool, t, (g0 + grown) % (1 << 128), g1)
+        else:
+            _cross(world, pool, t, g0, (g1 + grown) % (1 << 128))
+    if s.tick_current != pre.tick_current:
+        obs = world.accounts[pre.observation_key]
+        obs.data = observe(obs.data, world.unix_time() % (1 << 32), pre.tick_current)
+        world._touched.append(pre.observation_key)
+    fees: dict[str, int] = {}
+    side = "0" if on_0 else "1"
+    if lp_fee:
+        fees[f"fee_growth_global_{side}_x64"] = ((g0 if on_0 else g1) + growth) % (1 << 128)
+    if protocol_fee:
+        fees[f"protocol_fees_token_{side}"] = (
+            getattr(pre, f"protocol_fees_token_{side}") + protocol_fee
+        )
+    if fund_fee:
+        fees[f"fund_fees_token_{side}"] = getattr(pre, f"fund_fees_token_{side}") + fund_fee
+    pool.record = replace(
+        pre, sqrt_price_x64=s.sqrt_price_x64, tick_current=s.tick_current, liquidity=s.liquidity,
+        recent_epoch=world.epoch(), **fees,
     )  # fmt: skip
-    pool.record = replace(pool.record, sqrt_price_x64=s.sqrt_price_x64,
-                          tick_current=s.tick_current, liquidity=s.liquidity)  # fmt: skip
     world.accounts[pool.address].data = encode_pool(pool.record, world.accounts[pool.address].data)
+    # the event: amounts without the transfer fees, the fees, the trade fee on its token
+    fee_in, fee_out = world.last_fees
+    running = _RUNNING.pop(world, None)
+    if running is not None and running[0] == pool.address:
+        sender, source, dest = running[1:]
+    else:  # one of the market's own trades
+        sender, source, dest = (sim_key("clmm-trader", k) for k in range(3))
+    acc_0, acc_1 = (source, dest) if a_to_b else (dest, source)
+    if a_to_b:
+        amounts = (paid_in, fee_in, out - fee_out, fee_out)
+    else:
+        amounts = (out - fee_out, fee_out, paid_in, fee_in)
+    ev = D.RaydiumClmmSwapEvent(
+        pool.address, sender, acc_0, acc_1, *amounts, a_to_b, s.sqrt_price_x64, s.liquidity,
+        s.tick_current, fee if on_0 else 0, 0 if on_0 else fee,
+    )  # fmt: skip
     return "Program data: " + encode_swap_event(ev)
 
 
@@ -635,7 +890,7 @@ VENUE = Venue(
     decode_swap=decode_swap,
     errors=ERRORS,
     slippage_error=6018,  # TooLittleOutputReceived
-    compute_units=ComputeUnits(180_000),
+    compute_units=COMPUTE_UNITS,
     fresh_state=True,
     anchor=True,
     sim=SimVenue(
@@ -657,6 +912,7 @@ VENUE = Venue(
             TICK_ARRAY_LEN: 72_161_280,
             CONFIG_LEN: 1_705_200,
             EXTENSION_LEN: 13_641_600,
+            OBSERVATION_LEN: 32_092_560,
         },
         quote=_quote,
         apply=_apply,

@@ -330,6 +330,53 @@ def test_rust_and_twin_agree_on_random_pools_errors_included(
     assert _either(rust, args) == _either(py, args)
 
 
+def _ledger(eng: types.ModuleType, args: tuple[Any, ...], rates: tuple[int, int]) -> Any:
+    sqrt, liq, tick, ts, fee, on, ticks, amount, zfo = args
+    try:
+        swap, *rest = eng.raydium_clmm_swap_ledger(sqrt, liq, tick, ts, fee, on, *rates, ticks,
+                                                   amount, zfo)  # fmt: skip
+    except errors.EngineError as e:
+        return type(e).__name__, str(e)
+    return as_dict(swap), *rest
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32), amount=st.integers(0, U64), zfo=st.booleans(),
+       protocol=st.integers(0, 500_000), fund=st.integers(0, 500_000))  # fmt: skip
+def test_the_fee_ledger_splits_the_swaps_fee_as_the_program(
+    rust: types.ModuleType, py: types.ModuleType, seed: int, amount: int, zfo: bool,
+    protocol: int, fund: int,
+) -> None:  # fmt: skip
+    """``raydium_clmm_swap_ledger`` (what the simulator writes after a swap): both
+    backends agree, errors included; its swap is ``raydium_clmm_swap``'s; the fee splits
+    whole into the liquidity providers', the protocol's and the fund's parts (each
+    its rate's part of every step's fee, floored); the growth is the providers' part over
+    the liquidity; the crossings are the initialized ticks
+    between the ticks before and after, in the swap's order, the growth never falling.
+    (The program's own writes are judged in tests/programs/test_raydium_clmm.py.)"""
+    args = (*_random_pool(random.Random(seed)), amount, zfo)
+    got = _ledger(rust, args, (protocol, fund))
+    assert got == _ledger(py, args, (protocol, fund))
+    plain = _either(rust, args)
+    if isinstance(got[0], str):
+        assert plain == got
+        return
+    swap, lp, prot, fund_fee, growth, crossings = got
+    assert swap == plain
+    fee = swap["fee_amount"]
+    assert lp + prot + fund_fee == fee
+    steps = len(crossings) + 1  # a step a tick, and the last one: a floor each
+    assert prot >= fee * protocol // DEN - steps and fund_fee >= fee * fund // DEN - steps
+    assert fund_fee <= fee * fund // DEN
+    before, after = args[2], swap["tick_current"]
+    between = [t for t, _ in args[6] if (after < t <= before if zfo else before < t <= after)]
+    assert [t for t, _ in crossings] == sorted(between, reverse=zfo)
+    growths = [g for _, g in crossings] + [growth]
+    assert growths == sorted(growths)  # no wrap at these sizes
+    if lp == 0:
+        assert growth == 0
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32), amount=st.integers(1, 10**15), zfo=st.booleans())
 def test_random_pools_match_the_reference(
@@ -626,6 +673,37 @@ def test_a_quote_past_the_held_arrays_is_ticks_missing_never_a_number() -> None:
         twin.swap_state(st_, 10**15, True)
     assert twin.quote_checked(st_, 10**15, True) is None  # no ticks missing: unfillable
     assert Fraction(twin.spot_rate(full, True)).limit_denominator(10**6) == Fraction(9975, 10000)
+
+
+def test_a_quote_reading_a_fourth_array_is_refused() -> None:
+    """A swap names the first initialized array it reads and the next two
+    (``SWAP_TICK_ARRAYS``): the program refuses one that reads a fourth
+    (``NotEnoughTickArrayAccount``), so the quote has no number for it (the kernel, the
+    program with every array named, has). Rust's side: tests/programs/test_raydium_clmm.py
+    through a session's ingest."""
+    liq = 10**12
+    arrays = {0: [(590, -4 * liq)], -600: [(-100, liq)], -1200: [(-700, liq)],
+              -1800: [(-1300, liq)], -2400: [(-1900, liq)]}  # fmt: skip
+    state = _state_with(arrays, set(arrays))
+    ticks = [(t, n) for a in arrays.values() for t, n in a]
+    args = (state.pool.sqrt_price_x64, state.pool.liquidity, 0, 10, 2_500, 0, ticks)
+    seen = set()
+    for amount in (int(10 ** (e / 4)) for e in range(24, 60)):
+        try:
+            r = twin.raydium_clmm_swap(*args, amount, True)  # every array named
+        except errors.InsufficientLiquidityError:
+            continue
+        # arrays read: 0 (590), -600, -1200, then the one of the next target past it
+        target = max((t for t, _ in ticks if t <= r.tick_current), default=None)
+        reads = len({0, -600, -1200} | ({(target // 600) * 600} if target is not None else set()))
+        seen.add(reads <= twin.SWAP_TICK_ARRAYS)
+        if reads <= twin.SWAP_TICK_ARRAYS:
+            assert twin.quote_checked(state, amount, True) == r.amount_out
+        else:
+            assert twin.quote_checked(state, amount, True) is None
+            with pytest.raises(twin.Fail, match="NotEnoughTickArrayAccount"):
+                twin.swap_state(state, amount, True)
+    assert seen == {True, False}
 
 
 def test_pdas_give_mainnet_addresses(eng: types.ModuleType) -> None:

@@ -168,9 +168,21 @@ class Judge:
         # its epoch picks a fee mint's transfer fee (mainnet's schedule, the world's)
         ing = eng.FeedIngest(g, 4096, 64)
         ing.track_pool(pool.address, pool.kind)
+        accounts: dict[str, Account] = self.world.accounts
+        venue = venues.by_kind(pool.kind)
+        if arrays is None and venue.follow is not None:  # the arrays a session follows
+            # around the price, an absent one as its program reads it (``_or_zeroed``)
+            acc = accounts[pool.address]
+            rec = venue.decode_pool(eng, acc.data, acc.owner)
+            accounts = dict(accounts)
+            for ta, start in venue.follow(eng, pool.address, rec, 2):
+                ing.track_tick_array(ta, pool.address)
+                made = None if venue.absent is None else venue.absent(start, pool.address)
+                if ta not in accounts and made is not None:
+                    accounts[ta] = Account(made[0], made[1], 0)
         for ta in pool.tick_arrays if arrays is None else arrays:
             ing.track_tick_array(ta, pool.address)
-        feed(ing, self.world.accounts, self.world.slot)
+        feed(ing, accounts, self.world.slot)
         try:
             hops = g.quote([pool.address], mint_in, amount)
         except EngineError as e:

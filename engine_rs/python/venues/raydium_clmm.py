@@ -75,6 +75,9 @@ MIN_SQRT_PRICE_X64 = 4_295_048_016
 MAX_SQRT_PRICE_X64 = 79_226_673_521_066_979_257_578_248_091
 TICK_ARRAY_SIZE = 60
 FEE_RATE_DENOMINATOR = 1_000_000
+# the initialized tick arrays arbscope's swap_v2 names (feeds/venues/raydium_clmm.py): a
+# quote of a swap that reads more is refused, as the program refuses the swap
+SWAP_TICK_ARRAYS = 3
 HAS_LIQUIDITY = 1
 HAS_LIMIT_ORDERS = 2
 _U64_MAX = (1 << 64) - 1
@@ -416,11 +419,53 @@ def array_start(tick: int, tick_spacing: int) -> int:
     return tick // n * n
 
 
+@dataclass(slots=True)
+class Ledger:
+    """The program's bookkeeping of a swap's trade fee and the ticks it crossed
+    (``SwapState::spilt_fees`` and ``TickState::cross``; the Rust ``math::Ledger``): per
+    step, the protocol's and the fund's parts of the fee (each ``fee * rate // 1e6``),
+    the rest to the liquidity providers as fee growth (``rest << 64 // liquidity``,
+    wrapping), or to the protocol when the step had no liquidity; every tick crossed
+    with its liquidity, with the growth as it stood then (that step's included)."""
+
+    protocol_fee_rate: int
+    fund_fee_rate: int
+    lp_fee: int = 0
+    protocol_fee: int = 0
+    fund_fee: int = 0
+    fee_growth_x64: int = 0
+    crossings: list[tuple[int, int]] = field(default_factory=list)
+
+    def split(self, fee: int, liquidity: int) -> None:
+        protocol = fee * self.protocol_fee_rate // FEE_RATE_DENOMINATOR
+        fund = fee * self.fund_fee_rate // FEE_RATE_DENOMINATOR
+        self.protocol_fee = _add64(self.protocol_fee, protocol)
+        self.fund_fee = _add64(self.fund_fee, fund)
+        rest = fee - protocol - fund
+        if rest < 0:
+            raise Fail("CalculateOverflow")
+        if liquidity > 0:
+            self.fee_growth_x64 = (self.fee_growth_x64 + (rest << 64) // liquidity) & _U128_MAX
+            self.lp_fee = _add64(self.lp_fee, rest)
+        else:
+            self.protocol_fee = _add64(self.protocol_fee, rest)
+
+
+def _add64(a: int, b: int) -> int:
+    if a + b > _U64_MAX:
+        raise Fail("CalculateOverflow")
+    return a + b
+
+
 def swap_exact_in(
-    pool: Pool, ticks: Ticks, complete: tuple[int | None, int | None], amount: int, zfo: bool
-) -> RaydiumClmmSwap:
+    pool: Pool, ticks: Ticks, complete: tuple[int | None, int | None], amount: int, zfo: bool,
+    ledger: Ledger | None = None, max_arrays: int | None = None,
+) -> RaydiumClmmSwap:  # fmt: skip
     """The program's exact-input swap without a price limit (see the Rust ``math``
-    module): Fail with the program's error name, or ``TicksMissing``."""
+    module): Fail with the program's error name, or ``TicksMissing``; the program's fee
+    bookkeeping kept in ``ledger`` when given; ``NotEnoughTickArrayAccount`` when it
+    reads more than ``max_arrays`` initialized tick arrays (the current tick's when it
+    holds an initialized tick, then the array of every tick it targets)."""
     if amount == 0:
         raise Fail("ZeroAmountSpecified")
     limit = MIN_SQRT_PRICE_X64 + 1 if zfo else MAX_SQRT_PRICE_X64 - 1
@@ -434,6 +479,12 @@ def swap_exact_in(
     sqrt, tick, liquidity = pool.sqrt_price_x64, pool.tick_current, pool.liquidity
     nxt = _partition(ticks, tick)
     first = True
+    current = array_start(tick, pool.tick_spacing)
+    width = TICK_ARRAY_SIZE * max(pool.tick_spacing, 1)
+    j = _partition_lt(ticks, current)
+    read, last_read = (
+        (1, current) if j < len(ticks) and ticks[j][0] < current + width else (0, None)
+    )
     while remaining != 0 and sqrt != limit:
         cand: tuple[int, int, int] | None = None
         if zfo:
@@ -463,6 +514,12 @@ def swap_exact_in(
                 )
         first = False
         t_index, t_net, t_flags = cand
+        if max_arrays is not None and not at_edge:
+            a = array_start(t_index, pool.tick_spacing)
+            if a != last_read:
+                read, last_read = read + 1, a
+                if read > max_arrays:
+                    raise Fail("NotEnoughTickArrayAccount")
         tick_next = min(max(t_index, MIN_TICK), MAX_TICK)
         sqrt_next = sqrt_price_at_tick(tick_next)
         target = limit if (sqrt_next < limit if zfo else sqrt_next > limit) else sqrt_next
@@ -485,6 +542,8 @@ def swap_exact_in(
             fees += fee
             if calculated > _U64_MAX or fees > _U64_MAX:
                 raise Fail("CalculateOverflow")
+            if ledger is not None:
+                ledger.split(fee, liquidity)
         else:
             step = target
         if at_edge and sqrt_next == step:
@@ -497,6 +556,8 @@ def swap_exact_in(
                 if net > (1 << 127) - 1:
                     raise Fail("CalculateOverflow")
                 liquidity_next = _add_delta(liquidity, net)
+                if ledger is not None:
+                    ledger.crossings.append((t_index, ledger.fee_growth_x64))
             tick = tick_next - 1 if zfo else tick_next
         elif sqrt != step:
             tick = tick_at_sqrt_price(step)
@@ -537,6 +598,11 @@ def fail_error(f: Fail) -> EngineError:
     if n in ("LiquidityInsufficient", "InsufficientLiquidityForDirection",
              "TooSmallInputOrOutputAmount"):  # fmt: skip
         return InsufficientLiquidityError(f"{n}: the pool cannot fill the swap")
+    if n == "NotEnoughTickArrayAccount":
+        return InsufficientLiquidityError(
+            f"{n}: the swap reads more than the {SWAP_TICK_ARRAYS} initialized tick arrays "
+            "a swap names"
+        )
     if n in ("CalculateOverflow", "MaxTokenOverflow", "LiquidityAddValueErr"):
         return MathOverflowError(f"{n}: an amount does not fit its on-chain type")
     if n in ("TickUpperOverflow", "SqrtPriceX64"):
@@ -612,6 +678,52 @@ def raydium_clmm_swap(
         return swap_exact_in(pool, sorted_ticks(given), (None, None), amount, zero_for_one)
     except Fail as f:
         raise fail_error(f) from None
+
+
+def raydium_clmm_swap_ledger(
+    sqrt_price_x64: int,
+    liquidity: int,
+    tick_current: int,
+    tick_spacing: int,
+    fee_rate: int,
+    fee_on: int,
+    protocol_fee_rate: int,
+    fund_fee_rate: int,
+    ticks: list[tuple[int, int]],
+    amount: int,
+    zero_for_one: bool,
+) -> tuple[RaydiumClmmSwap, int, int, int, int, list[tuple[int, int]]]:
+    """:func:`raydium_clmm_swap` with the program's fee bookkeeping (:class:`Ledger`,
+    its config's ``protocol_fee_rate`` and ``fund_fee_rate`` per 1,000,000): ``(swap,
+    lp_fee, protocol_fee, fund_fee, fee_growth_x64, crossings)``, ``crossings`` the
+    ticks crossed in order, each with the fee growth (this swap's, on the fee's token)
+    at that moment. What a simulator writes after the swap; no quote needs it."""
+    sqrt_price_x64, liquidity = u128(sqrt_price_x64), u128(liquidity)
+    tick_current = i32(tick_current)
+    spacing, rate, on = u64(tick_spacing), u64(fee_rate), u64(fee_on)
+    protocol, fund = u64(protocol_fee_rate), u64(fund_fee_rate)
+    amount = u64(amount)
+    if not isinstance(zero_for_one, bool):
+        raise TypeError(f"expected bool, got {type(zero_for_one).__name__}")
+    tick_spacing, fee_rate, fee_on = _narrow(spacing, 16), _narrow(rate, 32), _narrow(on, 8)
+    protocol, fund = _narrow(protocol, 32), _narrow(fund, 32)
+    given = [(t, n, HAS_LIQUIDITY) for t, n in _checked_ticks(ticks)]
+    check_params(sqrt_price_x64, tick_current, tick_spacing, fee_rate)
+    if fee_on > 2:
+        raise InvalidInputError(f"fee_on must be 0, 1 or 2, got {fee_on}")
+    if protocol + fund > FEE_RATE_DENOMINATOR:
+        raise InvalidInputError(
+            f"protocol_fee_rate {protocol} + fund_fee_rate {fund} exceed 1000000"
+        )
+    pool = Pool(sqrt_price_x64, liquidity, tick_current, tick_spacing, fee_rate, fee_on)
+    ledger = Ledger(protocol, fund)
+    try:
+        swap = swap_exact_in(pool, sorted_ticks(given), (None, None), amount, zero_for_one,
+                             ledger)  # fmt: skip
+    except Fail as f:
+        raise fail_error(f) from None
+    return (swap, ledger.lp_fee, ledger.protocol_fee, ledger.fund_fee, ledger.fee_growth_x64,
+            ledger.crossings)  # fmt: skip
 
 
 # ------------------------------------------------------------------ the venue
@@ -808,7 +920,8 @@ def swap_state(state: RaydiumClmmState, amount: int, a_to_b: bool) -> RaydiumClm
     """The program's exact-input swap of ``state`` (Fail on any refusal)."""
     if state.refused is not None:
         raise Fail(state.refused)
-    return swap_exact_in(state.pool, state.ticks, state.complete, amount, a_to_b)
+    return swap_exact_in(state.pool, state.ticks, state.complete, amount, a_to_b,
+                         max_arrays=SWAP_TICK_ARRAYS)  # fmt: skip
 
 
 def quote_checked(state: RaydiumClmmState, amount: int, a_to_b: bool) -> int | None:

@@ -36,8 +36,8 @@ use crate::error::{EngineError, Result};
 
 use super::{Assembly, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
 pub use math::{
-    Complete, Fail, Pool, Swap, Tick, HAS_LIMIT_ORDERS, HAS_LIQUIDITY, MAX_SQRT_PRICE_X64,
-    MAX_TICK, MIN_SQRT_PRICE_X64, MIN_TICK, TICK_ARRAY_SIZE,
+    Complete, Fail, Ledger, Pool, Swap, Tick, HAS_LIMIT_ORDERS, HAS_LIQUIDITY, MAX_SQRT_PRICE_X64,
+    MAX_TICK, MIN_SQRT_PRICE_X64, MIN_TICK, SWAP_TICK_ARRAYS, TICK_ARRAY_SIZE,
 };
 
 /// The Raydium CLMM program (`declare_id!` in `programs/amm/src/lib.rs`).
@@ -317,6 +317,10 @@ pub fn fail_error(f: Fail) -> EngineError {
         | Fail::TooSmallInputOrOutputAmount => {
             EngineError::InsufficientLiquidity(format!("{name}: the pool cannot fill the swap"))
         }
+        Fail::NotEnoughTickArrayAccount => EngineError::InsufficientLiquidity(format!(
+            "{name}: the swap reads more than the {} initialized tick arrays a swap names",
+            math::SWAP_TICK_ARRAYS
+        )),
         Fail::CalculateOverflow | Fail::MaxTokenOverflow | Fail::LiquidityAddValueErr => {
             EngineError::Overflow(format!("{name}: an amount does not fit its on-chain type"))
         }
@@ -508,7 +512,15 @@ pub fn swap_state(
     if let Some(f) = s.refused {
         return Err(f);
     }
-    math::swap_exact_in(&s.pool, &s.ticks, s.complete, amount, a_to_b)
+    math::swap_exact_in_ledger(
+        &s.pool,
+        &s.ticks,
+        s.complete,
+        amount,
+        a_to_b,
+        Some(math::SWAP_TICK_ARRAYS),
+        None,
+    )
 }
 
 /// [`swap_state`] as a quote: a partial fill (the price limit reached) is not the trade
@@ -850,6 +862,45 @@ pub fn swap(
     amount: u64,
     zero_for_one: bool,
 ) -> Result<Swap> {
+    swap_ledger(
+        sqrt_price_x64,
+        liquidity,
+        tick_current,
+        tick_spacing,
+        fee_rate,
+        fee_on,
+        ticks,
+        amount,
+        zero_for_one,
+        None,
+    )
+}
+
+/// [`swap`], keeping the program's fee bookkeeping and the ticks it crossed in `ledger`
+/// (its rates set by the caller: [`Ledger::new`]).
+#[allow(clippy::too_many_arguments)]
+pub fn swap_ledger(
+    sqrt_price_x64: u128,
+    liquidity: u128,
+    tick_current: i32,
+    tick_spacing: u16,
+    fee_rate: u32,
+    fee_on: u8,
+    ticks: &[(i32, i128)],
+    amount: u64,
+    zero_for_one: bool,
+    ledger: Option<&mut Ledger>,
+) -> Result<Swap> {
+    if let Some(l) = ledger.as_deref() {
+        if u64::from(l.protocol_fee_rate) + u64::from(l.fund_fee_rate)
+            > u64::from(math::FEE_RATE_DENOMINATOR)
+        {
+            return Err(EngineError::InvalidInput(format!(
+                "protocol_fee_rate {} + fund_fee_rate {} exceed 1000000",
+                l.protocol_fee_rate, l.fund_fee_rate
+            )));
+        }
+    }
     check_params(sqrt_price_x64, tick_current, tick_spacing, fee_rate)?;
     if fee_on > 2 {
         return Err(EngineError::InvalidInput(format!(
@@ -874,6 +925,14 @@ pub fn swap(
         fee_rate,
         fee_on,
     };
-    math::swap_exact_in(&pool, &ticks, Complete::default(), amount, zero_for_one)
-        .map_err(fail_error)
+    math::swap_exact_in_ledger(
+        &pool,
+        &ticks,
+        Complete::default(),
+        amount,
+        zero_for_one,
+        None,
+        ledger,
+    )
+    .map_err(fail_error)
 }

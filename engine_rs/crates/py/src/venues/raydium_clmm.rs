@@ -244,6 +244,65 @@ fn raydium_clmm_swap(
     Ok(s.into())
 }
 
+/// The swap with the program's fee bookkeeping (see
+/// `engine_rs.python.venues.raydium_clmm.raydium_clmm_swap_ledger`): `(swap, lp_fee,
+/// protocol_fee, fund_fee, fee_growth_x64, crossings)`.
+#[pyfunction]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn raydium_clmm_swap_ledger(
+    py: Python<'_>,
+    sqrt_price_x64: U128,
+    liquidity: U128,
+    tick_current: I32,
+    tick_spacing: U64,
+    fee_rate: U64,
+    fee_on: U64,
+    protocol_fee_rate: U64,
+    fund_fee_rate: U64,
+    ticks: &Bound<'_, PyAny>,
+    amount: U64,
+    zero_for_one: bool,
+) -> PyResult<(PyRaydiumClmmSwap, u64, u64, u64, u128, Vec<(i32, u128)>)> {
+    let spacing: u16 = small(py, i64::try_from(tick_spacing.0).unwrap_or(i64::MAX), "u16")?;
+    let fee: u32 = small(py, i64::try_from(fee_rate.0).unwrap_or(i64::MAX), "u32")?;
+    let on: u8 = small(py, i64::try_from(fee_on.0).unwrap_or(i64::MAX), "u8")?;
+    let protocol: u32 = small(
+        py,
+        i64::try_from(protocol_fee_rate.0).unwrap_or(i64::MAX),
+        "u32",
+    )?;
+    let fund: u32 = small(
+        py,
+        i64::try_from(fund_fee_rate.0).unwrap_or(i64::MAX),
+        "u32",
+    )?;
+    // SAFETY: `ticks` is a live object borrowed for the call; get_ticks runs no Python code
+    let ticks = unsafe { crate::clmm::get_ticks(py, ticks.as_ptr())? };
+    let mut ledger = rc::Ledger::new(protocol, fund);
+    let s = guard(py, || {
+        rc::swap_ledger(
+            sqrt_price_x64.0,
+            liquidity.0,
+            tick_current.0,
+            spacing,
+            fee,
+            on,
+            &ticks,
+            amount.0,
+            zero_for_one,
+            Some(&mut ledger),
+        )
+    })?;
+    Ok((
+        s.into(),
+        ledger.lp_fee,
+        ledger.protocol_fee,
+        ledger.fund_fee,
+        ledger.fee_growth_x64,
+        ledger.crossings,
+    ))
+}
+
 fn address(
     py: Python<'_>,
     r: arbscope_core::error::Result<([u8; 32], u8)>,
@@ -350,6 +409,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode_raydium_clmm_tick_array, m)?)?;
     m.add_function(wrap_pyfunction!(decode_raydium_clmm_bitmap_extension, m)?)?;
     m.add_function(wrap_pyfunction!(raydium_clmm_swap, m)?)?;
+    m.add_function(wrap_pyfunction!(raydium_clmm_swap_ledger, m)?)?;
     m.add_function(wrap_pyfunction!(raydium_clmm_address, m)?)?;
     m.add_function(wrap_pyfunction!(raydium_clmm_tick_array_starts, m)?)?;
     Ok(())

@@ -23,6 +23,11 @@ pub const MAX_SQRT_PRICE_X64: u128 = 79_226_673_521_066_979_257_578_248_091;
 pub const TICK_ARRAY_SIZE: i32 = 60;
 /// Fee rates are per this.
 pub const FEE_RATE_DENOMINATOR: u32 = 1_000_000;
+/// The initialized tick arrays arbscope's `swap_v2` names (the first one the swap reads
+/// and the next two in its direction: `feeds/venues/raydium_clmm.py`); a quote of a
+/// swap that reads more is refused, as the program refuses the swap
+/// (`NotEnoughTickArrayAccount`).
+pub const SWAP_TICK_ARRAYS: u32 = 3;
 
 /// The tick carries liquidity (`liquidity_gross > 0`).
 pub const HAS_LIQUIDITY: u8 = 1;
@@ -63,6 +68,9 @@ pub enum Fail {
     LimitOrders,
     /// The swap needs ticks of a tick array the state does not hold.
     TicksMissing,
+    /// `NotEnoughTickArrayAccount`: the swap reads more initialized tick arrays than the
+    /// instruction names.
+    NotEnoughTickArrayAccount,
 }
 
 impl Fail {
@@ -85,6 +93,7 @@ impl Fail {
             Fail::RequireViolated => "RequireViolated",
             Fail::LimitOrders => "LimitOrders",
             Fail::TicksMissing => "TicksMissing",
+            Fail::NotEnoughTickArrayAccount => "NotEnoughTickArrayAccount",
         }
     }
 }
@@ -415,6 +424,77 @@ pub fn swap_exact_in(
     amount: u64,
     zero_for_one: bool,
 ) -> Result<Swap, Fail> {
+    swap_exact_in_ledger(pool, ticks, complete, amount, zero_for_one, None, None)
+}
+
+/// The program's bookkeeping of a swap's trade fee and the ticks it crossed
+/// (`SwapState::spilt_fees` and `TickState::cross` of `instructions/swap.rs`), for a
+/// caller that writes the accounts the program writes (the simulator): per step, the
+/// protocol's and the fund's parts of the fee (each `fee * rate / 1e6`, floored), the
+/// rest to the liquidity providers as fee growth (`rest * 2^64 / liquidity`, floored,
+/// wrapping), or to the protocol when the step had no liquidity.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ledger {
+    /// the config's rates, per 1,000,000
+    pub protocol_fee_rate: u32,
+    pub fund_fee_rate: u32,
+    pub lp_fee: u64,
+    pub protocol_fee: u64,
+    pub fund_fee: u64,
+    /// the fee growth this swap added on the fee's token (Q64.64, wrapping)
+    pub fee_growth_x64: u128,
+    /// every tick crossed with its liquidity, in order, with `fee_growth_x64` as it
+    /// stood when the swap crossed it (the growth of that step included)
+    pub crossings: Vec<(i32, u128)>,
+}
+
+impl Ledger {
+    /// A ledger of a config's protocol and fund fee rates.
+    pub fn new(protocol_fee_rate: u32, fund_fee_rate: u32) -> Self {
+        Self {
+            protocol_fee_rate,
+            fund_fee_rate,
+            ..Self::default()
+        }
+    }
+
+    fn split(&mut self, fee: u64, liquidity: u128) -> Result<(), Fail> {
+        let part = |rate: u32| (u128::from(fee) * u128::from(rate) / 1_000_000) as u64;
+        let protocol = part(self.protocol_fee_rate);
+        let fund = part(self.fund_fee_rate);
+        let add = |a: u64, b: u64| a.checked_add(b).ok_or(Fail::CalculateOverflow);
+        self.protocol_fee = add(self.protocol_fee, protocol)?;
+        self.fund_fee = add(self.fund_fee, fund)?;
+        let rest = fee
+            .checked_sub(protocol)
+            .and_then(|v| v.checked_sub(fund))
+            .ok_or(Fail::CalculateOverflow)?;
+        // rest < 2^64: the quotient fits u128; no liquidity: the protocol's
+        match (u128::from(rest) << 64).checked_div(liquidity) {
+            Some(growth) => {
+                self.fee_growth_x64 = self.fee_growth_x64.wrapping_add(growth);
+                self.lp_fee = add(self.lp_fee, rest)?;
+            }
+            None => self.protocol_fee = add(self.protocol_fee, rest)?,
+        }
+        Ok(())
+    }
+}
+
+/// [`swap_exact_in`], keeping the program's fee bookkeeping in `ledger` when given, and
+/// refusing (`NotEnoughTickArrayAccount`) a swap that reads more than `max_arrays`
+/// initialized tick arrays when given: the current tick's when it holds an initialized
+/// tick, then every array of a tick the swap targets (it reads the array of its next
+/// target before it knows whether the amount reaches it).
+pub fn swap_exact_in_ledger(
+    pool: &Pool,
+    ticks: &[Tick],
+    complete: Complete,
+    amount: u64,
+    zero_for_one: bool,
+    max_arrays: Option<u32>,
+    mut ledger: Option<&mut Ledger>,
+) -> Result<Swap, Fail> {
     if amount == 0 {
         return Err(Fail::ZeroAmountSpecified);
     }
@@ -444,6 +524,14 @@ pub fn swap_exact_in(
     // the cursor: zero_for_one, ticks[..next] are <= tick; else ticks[next..] are > tick
     let mut next = ticks.partition_point(|t| t.index <= tick);
     let mut first = true;
+    // the arrays read so far: the current tick's when it holds an initialized tick
+    let current = array_start(tick, pool.tick_spacing);
+    let width = TICK_ARRAY_SIZE * i32::from(pool.tick_spacing.max(1));
+    let lo = ticks.partition_point(|t| t.index < current);
+    let mut read: (u32, Option<i32>) = match ticks.get(lo) {
+        Some(t) if t.index < current + width => (1, Some(current)),
+        _ => (0, None),
+    };
     while remaining != 0 && sqrt != limit {
         let candidate = if zero_for_one {
             next.checked_sub(1).map(|i| {
@@ -493,6 +581,15 @@ pub fn swap_exact_in(
             }
         };
         first = false;
+        if let (Some(max), false) = (max_arrays, at_edge) {
+            let a = array_start(t.index, pool.tick_spacing);
+            if read.1 != Some(a) {
+                read = (read.0 + 1, Some(a));
+                if read.0 > max {
+                    return Err(Fail::NotEnoughTickArrayAccount);
+                }
+            }
+        }
         let tick_next = t.index.clamp(MIN_TICK, MAX_TICK);
         let sqrt_next = sqrt_price_at_tick(tick_next)?;
         let target = if (zero_for_one && sqrt_next < limit) || (!zero_for_one && sqrt_next > limit)
@@ -532,6 +629,9 @@ pub fn swap_exact_in(
                 .checked_add(amount_out)
                 .ok_or(Fail::CalculateOverflow)?;
             fees = fees.checked_add(fee).ok_or(Fail::CalculateOverflow)?;
+            if let Some(l) = ledger.as_deref_mut() {
+                l.split(fee, liquidity)?;
+            }
             p
         } else {
             target
@@ -552,6 +652,9 @@ pub fn swap_exact_in(
                     t.liquidity_net
                 };
                 liquidity_next = add_delta(liquidity, net)?;
+                if let Some(l) = ledger.as_deref_mut() {
+                    l.crossings.push((t.index, l.fee_growth_x64));
+                }
             }
             tick = if zero_for_one {
                 tick_next - 1
@@ -672,6 +775,90 @@ mod tests {
         assert_eq!(
             swap_exact_in(&pool, &ticks, part, 10_000_000_000, true),
             Err(Fail::TicksMissing)
+        );
+        // the ledger: the same swap; the fee split whole; the crossing at -100 with the
+        // growth as it stood then, the last step's growth after it
+        let nested = [
+            ticks[0],
+            Tick {
+                index: -20,
+                liquidity_net: 3_000_000_000_000,
+                flags: HAS_LIQUIDITY,
+            },
+            Tick {
+                index: 20,
+                liquidity_net: -3_000_000_000_000,
+                flags: HAS_LIQUIDITY,
+            },
+            ticks[1],
+        ];
+        let wide = Pool {
+            liquidity: 4_000_000_000_000,
+            ..pool
+        };
+        let mut ledger = Ledger::new(120_000, 40_000);
+        let amount = 8_000_000_000;
+        let r = swap_exact_in_ledger(
+            &wide,
+            &nested,
+            Complete::default(),
+            amount,
+            true,
+            None,
+            Some(&mut ledger),
+        )
+        .expect("fills");
+        assert_eq!(
+            Ok(r),
+            swap_exact_in(&wide, &nested, Complete::default(), amount, true)
+        );
+        assert_eq!(
+            ledger.lp_fee + ledger.protocol_fee + ledger.fund_fee,
+            r.fee_amount
+        );
+        let crossed: Vec<i32> = ledger.crossings.iter().map(|c| c.0).collect();
+        assert_eq!(crossed, vec![-20]);
+        assert!(ledger.crossings[0].1 > 0 && ledger.crossings[0].1 < ledger.fee_growth_x64);
+    }
+
+    #[test]
+    fn a_quote_reads_at_most_the_arrays_a_swap_names() {
+        // spacing 1: arrays of 60 ticks; position edges in the current one and in each of
+        // four arrays below it
+        let pool = Pool {
+            sqrt_price_x64: sqrt_price_at_tick(30).expect("in range"),
+            liquidity: 4_000_000,
+            tick_current: 30,
+            tick_spacing: 1,
+            fee_rate: 0,
+            fee_on: 0,
+        };
+        let tick = |index: i32, liquidity_net: i128| Tick {
+            index,
+            liquidity_net,
+            flags: HAS_LIQUIDITY,
+        };
+        let ticks = [
+            tick(-190, 1_000_000),
+            tick(-130, 1_000_000),
+            tick(-70, 1_000_000),
+            tick(-10, 1_000_000),
+            tick(50, -4_000_000),
+        ];
+        let run = |amount: u64, max: Option<u32>| {
+            swap_exact_in_ledger(&pool, &ticks, Complete::default(), amount, true, max, None)
+        };
+        // down to between -10 and -70: it reads the current array, -60's (holding -10)
+        // and -120's (its next target -70): three
+        let within = run(12_000, Some(SWAP_TICK_ARRAYS)).expect("three arrays");
+        assert!((-70..-10).contains(&within.tick_current), "{within:?}");
+        assert_eq!(Ok(within), run(12_000, None));
+        // past -70: its next target -130 is in a fourth array
+        let past = run(20_000, None).expect("fills without a limit");
+        assert!(past.tick_current < -70, "{past:?}");
+        assert_eq!(
+            run(20_000, Some(SWAP_TICK_ARRAYS)),
+            Err(Fail::NotEnoughTickArrayAccount)
         );
     }
 }

@@ -1,0 +1,310 @@
+"""Orca Whirlpool judged by its real binary (``whirlpool-20250911.so``, mainnet's program
+of 2025-09-11, at ``whirLbM…``): random pools — price, tick spacing (splash pools
+included), fee rate, protocol fee rate, positions whose edges spread over several tick
+arrays — and sequences of swaps on each, from one unit to past the liquidity, both
+directions, by ``swap`` (v1, SPL Token mints) and ``swap_v2`` (a pool with a Token-2022
+transfer-fee mint, and SPL pools too), with the clock moving between swaps.
+
+Each swap is built as the live executor builds it (``Judge``) and runs through the binary
+and through the simulator's runtime. In every case:
+
+- the engine's quote as a session makes it (``Judge.quote``, both backends) is the
+  program's payout to the unit, or a refusal when the program fails, and then the
+  engine's kernel on the pool's state (both backends) fails with the program's error
+  (the simulator's mapping of the kernel's error names, ``_quote_error``);
+- the simulator gives the same payout or error code, leaves every account the
+  transaction named byte for byte as the program leaves it (the pool, the tick arrays,
+  the vaults, the wallet's accounts), logs the same ``Traded`` event, and charges the
+  compute units of its model (``COMPUTE_UNITS.use`` of the steps the swap took), which
+  the program's measured use is within (the model's margin; past the model's
+  ``max_steps`` the swap costs at least the most it charges). Each example builds its
+  pool in a new world (``clmm_pools.fresh``), so a replayed example has the same
+  addresses: the program's PDA searches (its oracle's, an absent array's) cost by bump.
+
+The real mainnet Whirlpool accounts of ``../shared/fixtures/orca/accounts/`` run through
+the binary too (their mints and vaults made for them; their tick arrays as given, the
+others absent), and the engine's quote of each is the program's payout.
+
+Not compared, and why: nothing. The pools carry initialized rewards (their mints set)
+whose emissions are zero, so the rewards' growths the program writes stay zero; the
+program's general rule is what the simulator writes (``next_reward_growths``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import engine_rs
+from engine_rs import decoded as D
+from engine_rs.errors import EngineError
+from feeds.sim import layouts as L
+from feeds.sim.state import Account, Pool
+from feeds.venues import orca_whirlpool as W
+from feeds.wire.instructions import SPL_TOKEN
+
+from . import clmm_pools as C
+from .judge import PROGRAMS, Judge, programs, token_amount
+
+BACKENDS = ("rust", "python")
+FULL_RANGE = 32_896  # a splash pool's spacing: its only positions are full range
+COUNTS: Counter[str] = Counter()  # cases run, by what they covered (reported at the end)
+
+
+@pytest.fixture(scope="module")
+def judge() -> Iterator[Judge]:
+    programs()
+    yield Judge()
+
+
+# ------------------------------------------------------------------ random pools
+@st.composite
+def plans(draw: st.DrawFn) -> dict[str, Any]:
+    """A pool (its mints' kind, spacing, price, fee rates, positions) and the swaps run
+    on it in turn (direction, amount, v2 for an SPL pool, seconds waited before)."""
+    ts = draw(st.sampled_from([1, 2, 8, 64, 128, 256, FULL_RANGE]))
+    tick = draw(st.integers(-150_000, 150_000))
+    positions: list[tuple[int, int, int]] = []
+    liq = st.integers(12, 64).map(lambda e: int(10 ** (e / 4)))
+    if ts == FULL_RANGE:
+        edge = W.MAX_TICK_INDEX // ts * ts
+        positions.append((-edge, edge, draw(liq)))
+    else:
+        cur = tick // ts
+        for _ in range(draw(st.integers(1, 24))):
+            lo = cur + draw(st.integers(-280, 280))
+            hi = lo + draw(st.integers(1, 300) | st.integers(1, 12))
+            positions.append((lo * ts, hi * ts, draw(liq)))
+    amounts = st.tuples(st.integers(0, 150), st.integers(0, 999)).map(
+        lambda t: max(1, int(10 ** (t[0] / 10)) + t[1] * (t[0] > 40))
+    )
+    # or a share of the input side's depth at the price (-1 to -3000: 0.1 % to 3x it)
+    depth = st.integers(1, 3_000).map(lambda k: -k)
+    swaps = st.tuples(st.booleans(), amounts | depth, st.booleans(), st.sampled_from([0, 0, 1, 30]))
+    return {
+        "kind": draw(st.sampled_from(["spl", "spl", "fee", "fee_capped"])),
+        "ts": ts,
+        "tick": tick,
+        "within": draw(st.floats(0, 1)),
+        "fee_rate": draw(st.sampled_from([0, 100, 3_000]) | st.integers(0, 60_000)),
+        "protocol_fee_rate": draw(st.integers(0, 2_500)),
+        "positions": positions,
+        "swaps": draw(st.lists(swaps, min_size=1, max_size=4)),
+    }
+
+
+def sized(pool: Pool, a_to_b: bool, amount: int) -> int:
+    """A plan's amount: as drawn, or (negative) that many thousandths of the input side's
+    depth at the pool's price now (its liquidity over, or times, the square root price)."""
+    if amount > 0:
+        return amount
+    s = pool.spec
+    sqrt = s.sqrt_price_x64 / 2**64
+    depth = s.liquidity / sqrt if a_to_b else s.liquidity * sqrt
+    return max(1, min(1 << 62, int(depth * -amount / 1_000)))
+
+
+def make_pool(judge: Judge, plan: dict[str, Any]) -> Pool | None:
+    """The plan's pool in the judge's world (None: its positions would not fit a vault)."""
+    eng = judge.world.eng
+    a, b = C.mints(judge, plan["kind"])
+    ts = plan["ts"]
+    edge = W.MAX_TICK_INDEX // ts * ts
+    positions = [(max(lo, -edge), min(hi, edge), liq) for lo, hi, liq in plan["positions"]]
+    positions = [p for p in positions if p[0] < p[1]]
+    if not positions:
+        return None
+    lo_p = eng.sqrt_price_from_tick(plan["tick"])
+    hi_p = eng.sqrt_price_from_tick(plan["tick"] + 1)
+    sqrt = lo_p + int((hi_p - lo_p - 1) * plan["within"])
+    tick = eng.tick_from_sqrt_price(sqrt)
+    held = W.position_amounts(eng, positions, sqrt, tick)
+    if max(held) >= 1 << 62:
+        return None
+    COUNTS["pools"] += 1
+    spec = C.spec(a, b, sqrt, tick, ts, plan["fee_rate"])
+    pool = W.place(judge.world, 100_000, spec, positions, plan["protocol_fee_rate"])
+    return C.register(judge, pool)
+
+
+def v2_instruction(judge: Judge, pool: Pool, mint_in: str, amount: int) -> Any:
+    """``swap_v2`` for the hop on a pool of SPL Token mints (live sends ``swap`` there)."""
+    leg = judge.leg(pool, mint_in, amount)
+    r = leg.record
+    a_to_b = mint_in == r.token_mint_a
+    arrays = W.swap_tick_arrays(pool.address, r.tick_spacing, r.tick_current_index, a_to_b)
+    owner_a, owner_b = (leg.source, leg.dest) if a_to_b else (leg.dest, leg.source)
+    return W.swap_v2(leg.owner, pool.address, r.token_mint_a, r.token_mint_b, SPL_TOKEN,
+                     SPL_TOKEN, owner_a, r.token_vault_a, owner_b, r.token_vault_b, arrays,
+                     W.oracle(pool.address), amount, 0, a_to_b)  # fmt: skip
+
+
+def kernel_refusal(judge: Judge, pool: Pool, a_to_b: bool, amount: int) -> dict[str, int]:
+    """The program's code for the engine kernel's refusal of the swap on the pool's state
+    now, by backend (the amount less the input's transfer fee, as the program swaps)."""
+    s = pool.spec
+    mint_in = pool.mint_a if a_to_b else pool.mint_b
+    net = amount - judge.world.transfer_fee(mint_in, amount)
+    out = {}
+    for name in BACKENDS:
+        try:
+            engine_rs.load(name).clmm_swap(
+                s.sqrt_price_x64, s.liquidity, s.tick_current, s.tick_spacing, s.fee_rate,
+                s.ticks, net, a_to_b, protocol_fee_rate=pool.record.protocol_fee_rate,
+            )  # fmt: skip
+        except EngineError as exc:
+            out[name] = W.VENUE.sim.quote_error(str(exc))
+        else:
+            out[name] = -1  # no refusal
+    return out
+
+
+def check_swap(judge: Judge, pool: Pool, a_to_b: bool, amount: int, v2: bool) -> None:
+    """One swap through the binary and the simulator, compared (module docstring)."""
+    mint_in = pool.mint_a if a_to_b else pool.mint_b
+    quotes = {name: judge.quote(engine_rs.load(name), pool, mint_in, amount) for name in BACKENDS}
+    refusal = kernel_refusal(judge, pool, a_to_b, amount)
+    tick_before = pool.spec.tick_current
+    ixs = [v2_instruction(judge, pool, mint_in, amount)] if v2 else None
+    got = C.swap(judge, pool, mint_in, amount, ixs=ixs)
+    real, sim = got.run.real, got.run.sim
+    code = C.custom_code(real.err)
+    assert C.custom_code(sim.err) == code, (real.logs, sim.logs)
+    where = f"{pool.address} a_to_b={a_to_b} amount={amount}"
+    if real.err is None:
+        assert got.real_out == got.sim_out == quotes["rust"] == quotes["python"], where
+        assert got.real_in == got.sim_in, where
+        COUNTS["filled"] += 1
+    else:
+        assert not any(isinstance(q, int) for q in quotes.values()), (where, quotes, code)
+        assert refusal == {"rust": code, "python": code}, (where, refusal, code)
+        COUNTS[f"refused {code}"] += 1
+    diffs = C.account_diffs(judge, got.run, list(real.post))
+    assert diffs == {}, (where, diffs)
+    for k, acc in real.post.items():  # lamports too (the fee payer's fee, rent)
+        mine = judge.world.accounts.get(k)
+        assert (None if acc is None else (acc.owner, acc.lamports)) == (
+            None if mine is None else (mine.owner, mine.lamports)
+        ), k
+    assert C.program_lines(real.logs, W.PROGRAM) == C.program_lines(sim.logs, W.PROGRAM), where
+    if real.err is None:
+        steps = W.swap_steps(pool, tick_before)
+        model = W.COMPUTE_UNITS.use(steps)
+        assert C.units(sim.logs, W.PROGRAM) == model
+        used = C.units(real.logs, W.PROGRAM)
+        if steps <= W.COMPUTE_UNITS.max_steps:
+            assert abs(used - model) <= W.COMPUTE_UNITS.margin * model, (where, used, steps)
+        else:  # past what a hop budgets: the model charges its most, the swap costs more
+            assert used >= model, (where, used, steps)
+            COUNTS["past the model's steps"] += 1
+        crossed = len(W.crossed_ticks(pool.spec.ticks, tick_before, pool.spec.tick_current,
+                                      a_to_b))  # fmt: skip
+        size = W.TICK_ARRAY_SIZE * pool.spec.tick_spacing
+        moved = abs(pool.spec.tick_current // size - tick_before // size)
+        COUNTS["ticks crossed"] += crossed
+        COUNTS["max crossed"] = max(COUNTS["max crossed"], crossed)
+        COUNTS["into another array"] += moved > 0
+    COUNTS["swap_v2" if v2 or pool.spec.state.get("token_2022") else "swap"] += 1
+    COUNTS["a_to_b" if a_to_b else "b_to_a"] += 1
+    for name in BACKENDS:
+        COUNTS[f"quotes {name}"] += 1
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                  HealthCheck.too_slow])  # fmt: skip
+@given(plan=plans())
+def test_random_pools_swap_as_the_program(judge: Judge, plan: dict[str, Any]) -> None:
+    """Random pools and swap sequences (module docstring): the engine's quote, the
+    simulator's payout, error, accounts, event and compute units are the program's."""
+    pool = make_pool(C.fresh(judge), plan)
+    if pool is None:
+        return
+    for a_to_b, amount, v2, wait in plan["swaps"]:
+        for _ in range(wait):  # the clock moves on: the rewards' update time with it
+            judge.world.step()
+        t22 = pool.spec.state.get("token_2022")
+        check_swap(judge, pool, a_to_b, sized(pool, a_to_b, amount), v2 and not t22)
+
+
+# ------------------------------------------------------------------ mainnet's accounts
+def _fixture_accounts() -> list[Path]:
+    root = PROGRAMS.parent / "fixtures" / "orca" / "accounts"
+    return sorted(root.glob("*/whirlpool.json")) if root.is_dir() else []
+
+
+def _load(path: Path) -> tuple[str, Account]:
+    d = json.loads(path.read_text())
+    a = d["account"]
+    return d["pubkey"], Account(a["owner"], base64.b64decode(a["data"][0]), a["lamports"])
+
+
+def mainnet_pool(judge: Judge, path: Path) -> Pool:
+    """A mainnet Whirlpool account (its fixture's folder: the pool and any tick arrays)
+    in the judge's world, with SPL mints at its mints' addresses and vaults holding more
+    than any swap here takes (what the binary needs to run a swap of it)."""
+    w = judge.world
+    key, acc = _load(path)
+    for other in path.parent.glob("*.json"):
+        k, a = _load(other)
+        w.accounts[k] = a
+    rec = w.eng.decode_whirlpool(acc.data, acc.owner)
+    for mint, vault in ((rec.token_mint_a, rec.token_vault_a),
+                        (rec.token_mint_b, rec.token_vault_b)):  # fmt: skip
+        if mint not in w.accounts:
+            w.put(mint, SPL_TOKEN, L.encode_mint(D.Mint(None, 10**18, 6, True, None)))
+            w.token_programs[mint] = SPL_TOKEN
+            w.decimals[mint] = 6
+            w.mints.append(mint)
+        w.vault(vault, mint, key, 10**17)
+    arrays = [k for k, a in w.accounts.items() if a.owner == W.PROGRAM and a.data[:8] ==
+              W.DISC_FIXED_TICK_ARRAY and a.data[9956:9988] == bytes(w.eng.b58decode(key))]  # fmt: skip
+    spec = C.spec(rec.token_mint_a, rec.token_mint_b, rec.sqrt_price, rec.tick_current_index,
+                  rec.tick_spacing, rec.fee_rate)  # fmt: skip
+    return Pool(W.IDS.kind, key, rec.token_mint_a, rec.token_mint_b, rec.token_vault_a,
+                rec.token_vault_b, rec, spec, tick_arrays=arrays)  # fmt: skip
+
+
+@pytest.mark.parametrize("path", _fixture_accounts(), ids=lambda p: p.parent.name)
+def test_mainnet_pools_pay_the_engines_quote(path: Path) -> None:
+    """Each mainnet Whirlpool fixture, swapped both ways at sizes from one unit to past
+    its liquidity by the binary (``real`` only: the simulator holds no such pool): the
+    engine's quote (both backends) is the payout, or a refusal when the program fails."""
+    judge = Judge()
+    pool = mainnet_pool(judge, path)
+    for a_to_b in (True, False):
+        mint_in = pool.mint_a if a_to_b else pool.mint_b
+        for amount in (1, 10**3, 10**6, 10**9, 10**12, 10**15):
+            quotes = {n: judge.quote(engine_rs.load(n), pool, mint_in, amount) for n in BACKENDS}
+            judge.fund(mint_in, amount)
+            mint_out = pool.mint_b if a_to_b else pool.mint_a
+            judge.fund(mint_out, 0)
+            before = judge.balance(mint_out)
+            real = judge.real(judge.tx([judge.swap_ix(pool, mint_in, amount)]), commit=False)
+            if real.err is None:
+                paid = token_amount(real.post[judge.ata(mint_out)]) - before
+                assert quotes == {"rust": paid, "python": paid}, (amount, a_to_b, real.logs)
+                COUNTS["mainnet filled"] += 1
+            else:
+                assert not any(isinstance(q, int) for q in quotes.values()), (real.err, quotes)
+                COUNTS["mainnet refused"] += 1
+
+
+def test_zz_the_cases_cover_what_the_module_promises() -> None:
+    """The random cases above (run first, in file order) reached what the docstring
+    says: fills and refusals of each kind, both directions, both instructions, ticks
+    crossed by the dozen, swaps into further arrays, both backends' quotes."""
+    programs()
+    print(dict(COUNTS))  # the case counts (pytest -s shows them)
+    assert COUNTS["filled"] >= 50 and COUNTS["swap"] >= 20 and COUNTS["swap_v2"] >= 20
+    assert COUNTS["a_to_b"] >= 20 and COUNTS["b_to_a"] >= 20
+    assert COUNTS["refused 6038"] >= 3  # past the three arrays' liquidity
+    assert COUNTS["max crossed"] >= 5 and COUNTS["into another array"] >= 5
+    assert COUNTS["quotes rust"] == COUNTS["quotes python"] > 0
