@@ -30,7 +30,10 @@ itself — the runtime's ``InvalidInstructionData``, or an Anchor program's
 ``InstructionMissing`` / ``InstructionFallbackNotFound`` / ``InstructionDidNotDeserialize``
 (anchor-lang ``ErrorCode`` 100 to 103), all raised before any account is read — cannot run
 arbscope's swap: the bank refuses it (:attr:`Bank.refused`, with the reason) and its
-transactions stay on the simulator's own programs.
+transactions stay on the simulator's own programs. A binary older than the accounts the
+world holds (the shared Raydium CLMM build reads an ``ObservationState`` of another
+layout and panics on today's) is found the same way by a real swap of a world pool
+(:func:`account_refusal`, run by the chain at start: :meth:`Chain._probe_accounts`).
 
 Nothing here does I/O but reading the folder once; the bank is pure computation.
 """
@@ -38,7 +41,7 @@ Nothing here does I/O but reading the folder once; the bank is pure computation.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,6 +204,30 @@ def refusal(err: Any, anchor: bool) -> str | None:
             103: "InstructionDidNotSerialize",
         }
         return f"Anchor {detail['Custom']} {names[detail['Custom']]}"
+    return None
+
+
+# Anchor's account errors (anchor-lang ``ErrorCode`` 3000 to 3999: discriminator, owner,
+# size, deserialization, ...): an account the program cannot read as its own
+ANCHOR_ACCOUNT_ERRORS = range(3000, 4000)
+
+
+def account_refusal(err: Any, logs: Sequence[str], program: str, anchor: bool) -> str | None:
+    """Why ``program`` could not read the accounts of a well-formed swap of its own pool,
+    from a simulation's error and logs (None: it read them, whatever came after): it
+    panicked (``ProgramFailedToComplete``: an account of another layout read past its
+    end, say), or an Anchor program failed one of its account checks."""
+    if not isinstance(err, dict) or "InstructionError" not in err:
+        return None
+    detail = err["InstructionError"][1]
+    panic = next((line.removeprefix("Program log: ") for line in logs
+                  if line.startswith("Program log: panicked")), "")  # fmt: skip
+    if detail == "ProgramFailedToComplete":
+        return "ProgramFailedToComplete" + (f" ({panic})" if panic else "")
+    code = detail.get("Custom") if isinstance(detail, dict) else None
+    if anchor and code in ANCHOR_ACCOUNT_ERRORS:
+        said = next((line for line in logs if "AnchorError" in line), "")
+        return f"Anchor {code}" + (f" ({said.removeprefix('Program log: ')[:160]})" if said else "")
     return None
 
 

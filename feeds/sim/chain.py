@@ -65,6 +65,7 @@ Pure computation, like the world: no I/O, no clock.
 from __future__ import annotations
 
 import base64
+import collections
 import hashlib
 import random
 from collections import OrderedDict, deque
@@ -283,6 +284,66 @@ class Chain:
         if self.bank is not None:
             self._serve_programs()
 
+    def _probe_accounts(self) -> None:
+        """Refuse every loaded DEX binary that cannot read the accounts the world holds
+        for its pools (:func:`feeds.sim.bank.account_refusal`): a swap of a small amount
+        through the first pool of its venue whose mints are SPL Token's, built as live
+        builds it, simulated in the bank on the world's accounts with a wallet holding the
+        input (nothing of the world is changed)."""
+        from solders.hash import Hash
+        from solders.keypair import Keypair
+        from solders.message import MessageV0
+        from solders.transaction import VersionedTransaction
+
+        from engine_rs import decoded as D
+
+        from .bank import account_refusal
+        from .layouts import encode_token_account
+
+        assert self.bank is not None
+        w = self.world
+        payer = Keypair.from_seed(hashlib.sha256(b"arbscope-bank-account-probe").digest())
+        me = str(payer.pubkey())
+        for v in venues.VENUES:
+            if v.program not in self.bank.loaded or v.program in self.bank.refused:
+                continue
+            pool = next((p for p in w.pools if p.kind == v.kind
+                         and w.token_programs.get(p.mint_a) == I.SPL_TOKEN
+                         and w.token_programs.get(p.mint_b) == I.SPL_TOKEN), None)  # fmt: skip
+            if pool is None:
+                continue
+            overlay: dict[str, Account | None] = {me: Account(SYSTEM_PROGRAM, b"", 10**12)}
+            atas = {}
+            for mint, amount in ((pool.mint_a, 10**15), (pool.mint_b, 0)):
+                atas[mint] = ata = I.ata_address(me, mint)
+                rec = D.TokenAccount(mint, me, amount, None, 1, None, 0, None)
+                overlay[ata] = Account(I.SPL_TOKEN, encode_token_account(rec), 2_039_280)
+            acc = w.accounts[pool.address]
+            record = v.decode_pool(w.eng, acc.data, acc.owner)
+            programs = {pool.mint_a: I.SPL_TOKEN, pool.mint_b: I.SPL_TOKEN}
+            amount = max(1, w._trade_size(pool, True, 1e-6))
+            leg = venues.Leg(pool.address, record, me, pool.mint_a, pool.mint_b,
+                             atas[pool.mint_a], atas[pool.mint_b], amount, 0, programs)  # fmt: skip
+            try:
+                ix = v.swap_instruction(leg)
+            except (ValueError, KeyError):
+                continue  # a swap this pool cannot build now
+            ixs = [I.set_compute_unit_limit(I.MAX_COMPUTE_UNIT_LIMIT), ix]
+            msg = MessageV0.try_compile(payer.pubkey(), ixs, [], Hash.default())
+            tx = VersionedTransaction(msg, [payer])
+            keys = [str(k) for k in msg.account_keys]
+            self.bank.set_clock_bytes(w.accounts[SYSVAR_CLOCK].data)
+            seen: collections.ChainMap[str, Account | None] = collections.ChainMap(
+                overlay, dict(w.accounts)
+            )
+            out = self.bank.execute(tx, keys, seen, commit=False)
+            why = account_refusal(out.err, out.logs, v.program, v.anchor)
+            if why is not None:
+                self.bank.refused[v.program] = (
+                    f"cannot read the simulator's {v.name} accounts (today's layouts): a swap "
+                    f"of pool {pool.address} fails with {why}"
+                )
+
     def _serve_programs(self) -> None:
         """The bank's programs: the DEX binaries that cannot run arbscope's swaps
         refused (:meth:`Bank.probe`), and every loaded program's accounts in the world as
@@ -292,6 +353,7 @@ class Chain:
         from .state import sim_key
 
         self.bank.probe(venues.VENUES)
+        self._probe_accounts()
         w = self.world
         for pid, elf in self.bank.elf.items():
             authority = sim_key(PROGRAM_AUTHORITY_NAME, pid)

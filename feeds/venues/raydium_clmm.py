@@ -203,15 +203,11 @@ def swap_instruction(leg: Leg) -> Instruction:
     r = leg.record
     zfo = leg.mint_in == r.token_mint_0
     vin, vout = (r.token_vault_0, r.token_vault_1) if zfo else (r.token_vault_1, r.token_vault_0)
+    # the initialized arrays the swap may walk, no more: an account that does not exist
+    # ends today's program's reading of its remaining accounts (by size), and the older
+    # build refuses it (3007); transaction sizing counts the most a swap names
+    # (``sizing_swap``)
     starts = swap_array_starts(r.tick_array_bitmap, r.tick_spacing, r.tick_current, zfo)
-    # fewer initialized arrays than the shape names: the next starts on, accounts that do
-    # not exist (the program stops reading its remaining accounts at the first account
-    # that is not a tick array or the extension, by size), so every swap has one shape
-    step = TICK_ARRAY_SIZE * r.tick_spacing * (-1 if zfo else 1)
-    last = starts[-1] if starts else array_start(r.tick_current, r.tick_spacing)
-    while len(starts) < SWAP_TICK_ARRAYS:
-        last += step
-        starts.append(last)
     arrays = [_addr("tick_array", leg.pool, s) for s in starts]
     remaining = [_addr("bitmap_extension", leg.pool), *arrays]
     return swap_v2(leg.owner, r.amm_config, leg.pool, leg.source, leg.dest, vin, vout,

@@ -163,8 +163,14 @@ def test_a_legs_swap_decodes_back_to_the_leg_and_sizes_like_the_sizing_shape(
         # its sizing is the larger of its two swaps (a buy): an upper bound for a sell
         assert len(shape.accounts) > len(ix.accounts) and len(shape.data) > len(ix.data)
         return
-    assert (len(shape.accounts), len(shape.data)) == (len(ix.accounts), len(ix.data))
     flags = [(m.is_signer, m.is_writable) for m in ix.accounts]
+    if venue.kind == "clmm" and len(shape.accounts) != len(ix.accounts):
+        # a swap names the initialized tick arrays it may walk, fewer than the most its
+        # sizing counts when the pool has fewer ahead: an upper bound, the same prefix
+        assert len(shape.accounts) > len(ix.accounts) and len(shape.data) == len(ix.data)
+        assert [(m.is_signer, m.is_writable) for m in shape.accounts][: len(flags)] == flags
+        return
+    assert (len(shape.accounts), len(shape.data)) == (len(ix.accounts), len(ix.data))
     assert [(m.is_signer, m.is_writable) for m in shape.accounts] == flags
 
 

@@ -59,15 +59,14 @@ OLD_EVENT_LEN = 8 + 32 + 6 * 8 + 1  # the binary's SwapEvent, discriminator incl
 LAST_UPDATE = (4_043, 4_051)  # ObservationState.last_update_timestamp (today's program)
 FIT = 0.05  # the compute-unit model's use within 5 % of every swap the program ran
 COUNTS: Counter[str] = Counter()  # cases compared, by kind and backend (the report's)
-_JUDGE: list[Judge] = []
 _SERIAL = itertools.count()
 
 
 def judge() -> Judge:
-    """One judge for the module (its world and bank; each example reshapes a pool)."""
-    if not _JUDGE:
-        _JUDGE.append(Judge())
-    return _JUDGE[0]
+    """A new judge for each example (its world and bank): an example replayed starts
+    where it first did (one judge shared across examples made each depend on those
+    before it: irreproducible, which Hypothesis reports as flaky)."""
+    return Judge()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -9,7 +9,9 @@ Each swap is built as the live executor builds it (``Judge``) and runs through t
 and through the simulator's runtime. In every case:
 
 - the engine's quote as a session makes it (``Judge.quote``, both backends) is the
-  program's payout to the unit, or a refusal when the program fails, and then the
+  program's payout to the unit; "no fill" exactly when the program fills only part of
+  the input (the price bound reached: the program succeeds, a cycle cannot use it); or a
+  refusal when the program fails, and then the
   engine's kernel on the pool's state (both backends) fails with the program's error
   (the simulator's mapping of the kernel's error names, ``_quote_error``);
 - the simulator gives the same payout or error code, leaves every account the
@@ -179,7 +181,15 @@ def check_swap(judge: Judge, pool: Pool, a_to_b: bool, amount: int, v2: bool) ->
     code = C.custom_code(real.err)
     assert C.custom_code(sim.err) == code, (real.logs, sim.logs)
     where = f"{pool.address} a_to_b={a_to_b} amount={amount}"
-    if real.err is None:
+    if real.err is None and got.real_in < amount:
+        # the price limit (live's: the program's bound, no explicit limit) reached before
+        # the input was used: the program fills part of it and succeeds (it refuses a
+        # partial fill of an exact-out swap only); the engine quotes no hop that cannot
+        # take its whole input (a cycle never sends one): "no fill", on both backends
+        assert got.sim_out == got.real_out and got.sim_in == got.real_in, where
+        assert quotes == {"rust": "no fill", "python": "no fill"}, (where, quotes)
+        COUNTS["partial fill, no quote"] += 1
+    elif real.err is None:
         assert got.real_out == got.sim_out == quotes["rust"] == quotes["python"], where
         assert got.real_in == got.sim_in, where
         COUNTS["filled"] += 1
