@@ -160,27 +160,38 @@ class TakeArgs:
 I64_MAX = ob.I64_MAX
 
 
+def sell_receives(rec: Any, lots: int, price: int) -> int:
+    """The least a sell of ``lots`` base lots, every one filled at ``price`` (quote lots
+    per base lot), receives however the book splits it into fills: the quote taken ``Q``
+    less the makers' rebates, each fill's rounded down (``maker_rebate_floor``). Their sum
+    is at most ``floor(Q x rebate)`` (one fill), so ``Q - floor(Q x rebate)``; a quote
+    over several fills can receive up to one unit per further fill more."""
+    quote = lots * int(rec.quote_lot_size) * price
+    return quote - quote * max(0, -int(rec.maker_fee)) // ob.FEES_SCALE_FACTOR
+
+
 def sell_limit(rec: Any, lots: int, minimum_out: int) -> int:
     """The lowest price (quote lots per base lot) at which a sell of ``lots`` base lots,
-    every one filled there or better, still receives ``minimum_out``: what it receives
-    is the quote taken less the makers' rebates, each fill's rounded down
-    (``maker_rebate_floor``), so at least ``Q - floor(Q x rebate)`` of the quote ``Q``
-    taken, which never falls as ``Q`` grows. A bound from the rebate's fraction alone
-    (``ceil(minimum / (1 - rebate))``) can be a lot's price above that lowest one: an
-    order at its own quote then stops short of the level the quote sold at and is
-    killed (found by tests/programs/test_openbook_v2.py)."""
+    every one filled there or better, still receives ``minimum_out`` whatever the fills
+    (:func:`sell_receives`, which never falls as the price rises). A bound from the
+    rebate's fraction alone (``ceil(minimum / (1 - rebate))``) can be a lot's price above
+    that lowest one: an order at its own quote then stops short of the level the quote
+    sold at and is killed (found by tests/programs/test_openbook_v2.py).
+
+    The bound holds for any split of the fills: the program has no minimum output, the
+    price limit is the only guarantee. So a sell whose ``minimum_out`` is its exact quote
+    over several orders at one price, whose rebates rounded down one by one came to less
+    than the whole's rounded down, gets the next price lot up as its limit and is killed
+    (``WouldExecutePartially``): at that price one order could pay a unit short. The
+    binary agrees (the same order fills nothing); a minimum below the quote by the fills
+    less one unit passes (tests/programs/test_openbook_v2.py pins the case)."""
     qls, scale = int(rec.quote_lot_size), ob.FEES_SCALE_FACTOR
     rebate = max(0, -int(rec.maker_fee))
-
-    def receives(price: int) -> int:
-        quote = lots * qls * price
-        return quote - quote * rebate // scale
-
     low = max(1, -(-minimum_out // (lots * qls)))  # the rebate only lowers what it gets
     high = max(low, -(-minimum_out * scale // (lots * qls * (scale - rebate))))
-    while low < high:  # receives(high) >= minimum_out: the smallest such price
+    while low < high:  # sell_receives(high) >= minimum_out: the smallest such price
         mid = (low + high) // 2
-        if receives(mid) >= minimum_out:
+        if sell_receives(rec, lots, mid) >= minimum_out:
             high = mid
         else:
             low = mid + 1

@@ -8,14 +8,16 @@ quote lot 10, base lot 100, maker fee -200, taker fee 400 in 10^-6, and
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import struct
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from feeds.sim import orderbook as ob
+from feeds.venues import openbook_v2
 
 OWNER = bytes(range(32))
 TAKER = bytes([7] * 32)
@@ -204,3 +206,43 @@ def test_fees_accrue_as_test_fees_rs_says(
     assert m.fees_accrued == accrued_at_fill
     assert ob.consume_events(m, heap, 8) == 1 and len(heap) == 0
     assert m.fees_accrued == accrued_after_crank and m.maker_volume == 100_000
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 10**6), st.integers(1, 10**6), st.sampled_from([-1_000, -500, -200, 0, 300]),
+       st.integers(1, 10**5), st.lists(st.integers(1, 10**9), min_size=1, max_size=8),
+       st.integers(0, 10**6))  # fmt: skip
+def test_a_sell_at_its_limit_gets_its_minimum_whatever_the_fills(
+    bls: int, qls: int, maker_fee: int, price: int, orders: list[int], under: int
+) -> None:
+    """``openbook_v2.sell_limit`` / ``sell_receives``: a sell of every lot the bids at one
+    price hold receives at least ``sell_receives`` (its makers' rebates rounded down fill
+    by fill come to at most the whole's rounded down) and less than that plus a unit a
+    fill; its fill-or-kill order asking exactly that fills whole; asking more (its exact
+    quote over several fills may be up to a unit a fill more) gets a limit a price lot up
+    and is killed: at that price one fill would pay short. The limit is the lowest price
+    that promises the minimum."""
+    m, bids, asks, heap = _market(base_lot_size=bls, quote_lot_size=qls, maker_fee=maker_fee), \
+        ob.BookSide.new(ob.BIDS), ob.BookSide.new(ob.ASKS), ob.EventHeap.new()  # fmt: skip
+    for qty in orders:
+        _rest(m, bids, price, qty)
+    lots = sum(orders)
+    assume(lots * price * qls < 2**62)  # the quote within the program's u64 amounts
+    quoted = ob.take(dataclasses.replace(m), bids.copy(), asks.copy(), heap.copy(), ob.ASK, 1,
+                     lots, m.max_quote_lots(), ob.MARKET, 50, 200, TAKER).withdraw  # fmt: skip
+    least = openbook_v2.sell_receives(m, lots, price)
+    assert least <= quoted < least + len(orders)
+    for minimum in (least, quoted, max(1, least - under)):
+        a = openbook_v2.take_args(m, True, lots * bls, minimum)
+        limit = openbook_v2.sell_limit(m, lots, minimum)
+        assert a.price_lots == limit and a.max_base_lots == lots
+        assert openbook_v2.sell_receives(m, lots, limit) >= minimum
+        assert limit == 1 or openbook_v2.sell_receives(m, lots, limit - 1) < minimum
+        args = (ob.ASK, a.price_lots, a.max_base_lots, a.max_quote_lots_including_fees)
+        try:
+            t = ob.take(dataclasses.replace(m), bids.copy(), asks.copy(), heap.copy(), *args,
+                        a.order_type, a.limit, 200, TAKER)  # fmt: skip
+        except ob.TakeRefused as e:
+            assert e.code == 6043 and minimum > least and limit == price + 1
+        else:
+            assert t.base_lots == lots and t.withdraw == quoted >= minimum and limit <= price

@@ -12,7 +12,11 @@ which this binary cannot run as it is:
 - its order type: ``FillOrKill`` (5, added with ``WouldExecutePartially`` in December
   2023) does not deserialize; the binary gets ``ImmediateOrCancel`` (1) with the same
   price, lots and limit. A fill-or-kill order that fills whole is that IOC order; one
-  the simulator kills (6043), the binary's IOC fills short of its lots — checked;
+  the simulator kills (6043), the binary's IOC fills short of its lots — checked. A
+  sell asking its exact quote is killed when the quote crossed levels, or when it took
+  several orders at the best bid whose rebates, rounded down one by one, came to a few
+  units more than the limit can promise (:func:`at_best`: the binary fills nothing at
+  that limit, and every lot when the minimum is lowered by that shortfall);
 - its fees: before ``acbc8fb`` (2023-12-29, "give implicit referrer rebate to all
   place_take_order callers") a taker order pays the whole taker fee (the part not
   rebated to makers going to ``fees_available``), where v0.2.10 charges it only the
@@ -52,7 +56,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from solders.instruction import AccountMeta, Instruction
 
@@ -176,6 +180,29 @@ def u64_at(data: bytes | bytearray, off: int) -> int:
     return int.from_bytes(data[off : off + 8], "little")
 
 
+def at_best(j: Judge, pool: Pool, amount: int, q: int, quoted: Any) -> None:
+    """A sell at its quote ``q`` the best bid's level takes whole, killed: only because its
+    fills' rebates, each rounded down, came to less than the whole's rounded down, so
+    that one fill at the best price could pay short of ``q`` (by less than a unit a
+    fill) and the limit must be a price lot up (``OB.sell_limit``); the same order asking
+    ``q`` less that shortfall fills every lot, on the binary and in the simulator."""
+    rec, b = pool.record, OB._book(pool)
+    lots = amount // b.market.base_lot_size
+    best = next(i.price_lots for i in b.bids.iter_all(b.now) if i.valid)
+    short = q - OB.sell_receives(rec, lots, best)
+    assert 0 < short < quoted.after.take.fills, (short, quoted.after.take)
+    assert OB.sell_limit(rec, lots, q) == best + 1
+    lower = j.swap_ix(pool, pool.mint_a, amount, q - short)
+    real = j.real(j.tx([as_the_binary_takes_it(lower)]), commit=False)
+    assert real.err is None, real.logs
+    sold = token_amount(j.world.accounts[j.ata(pool.mint_a)]) - token_amount(
+        real.post[j.ata(pool.mint_a)]
+    )
+    assert sold == lots * b.market.base_lot_size, (sold, lots)
+    assert j.chain.run(j.tx([lower]), commit=False).err is None
+    COUNTS["killed at its quote (rebates rounded per fill)"] += 1
+
+
 def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
     """One taker order: live's through the simulator, the binary's form of it through the
     program, both on the same state; compared (module docstring)."""
@@ -188,6 +215,7 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
     for name in quotes:
         COUNTS[f"quote {name}"] += 1
     minimum = (q + 1 if above else q) if isinstance(q, int) else 0
+    quoted = OB._quote(w, pool, a_to_b, amount)  # the simulator's market order: its fills
     j.fund(mint_in, amount)
     j.fund(mint_out, 0)
     keys = (b.address, b.bids_address, b.asks_address, b.heap_address, pool.vault_a,
@@ -200,12 +228,15 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
     post = w.accounts
     after = OB._book(pool)  # the simulator's book after it (a new one when it traded)
     if sim.err == {"InstructionError": [2, {"Custom": OB.WOULD_EXECUTE_PARTIALLY}]}:
-        # fill-or-kill killed: never a buy of a quote's lots, nor a sell at its quote the
-        # best bid takes whole (a sell crossing levels has a limit, every lot at it or
-        # better, above the deepest level its quote reaches: OB.sell_limit); the binary's
-        # IOC fills short of the order's base lots
+        # fill-or-kill killed: never a buy of a quote's lots; a sell at its quote when the
+        # quote crossed levels (its limit, every lot at it or better, is above the deepest
+        # level the quote reaches: OB.sell_limit) or, the best bid's level taking it whole,
+        # by its rebates' rounding alone (at_best); the binary's IOC fills short of the
+        # order's base lots
         if isinstance(q, int) and not above:
-            assert a_to_b and not one_level(b, amount // b.market.base_lot_size), (q, minimum)
+            assert a_to_b, (q, minimum)
+            if one_level(b, amount // b.market.base_lot_size):
+                at_best(j, pool, amount, q, quoted)
         assert real.err is None, real.logs
         lots = int.from_bytes(bytes(live.data)[8 + 1 + 8 : 8 + 1 + 16], "little")
         got = token_amount(real.post[j.ata(pool.mint_a)]) - token_amount(pre[j.ata(pool.mint_a)])
@@ -281,6 +312,12 @@ def _amount(j: Judge, pool: Pool, a_to_b: bool, size: int | float) -> int:
 
 
 @settings(max_examples=100)
+@example(  # two orders at the best bid, each fill's rebate rounded down: killed (at_best)
+    which=0,
+    book=Shape(seed=201, taker_fee=400, maker_fee=-200, step=0.0078125, half=0.0078125,
+               size=0.0005974215856652371),
+    trades=[(True, 0.0625, False, 0)],
+)  # fmt: skip
 @given(
     which=st.integers(0, 3),
     book=shapes(),
