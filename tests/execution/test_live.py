@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import engine_rs
-from arbscope.execution.compute import CU_ATA, CU_BASE
+from arbscope.execution.compute import CU_ATA, CU_BASE, cycle_steps
 from arbscope.execution.keys import KeypairError, load_wallet, write_keypair
 from arbscope.execution.live import LiveConfig
 from arbscope.session import FeedSession, RecordSettings
@@ -334,11 +334,18 @@ async def test_a_live_order_through_each_new_venue_is_confirmed(
         _, acc_before, _, acc_after, landed = landings[order.signature]
         assert landed.err is None
         # the compute units the scorer priced are those the transaction requested: each
-        # hop's venue at its most, the base, the accounts it created (by hand)
+        # hop's venue at the steps its quote crosses (the executor's quote counted what
+        # the scorer's sizing counted, and each Token-2022 mint's steps), the base, the
+        # accounts it created (by hand)
         ex = s.executor
         created = sum(1 for t in set(order.tokens) if ex._ata(t) not in acc_before)
-        limit = CU_BASE + sum(by_kind(k).compute_units.limit() for k in order.kinds) + (
+        assert order.steps == list(o.hop_steps) and len(order.steps) == len(order.kinds)
+        programs = [s.graph.mint_program(t) or I.SPL_TOKEN for t in order.tokens]
+        steps = cycle_steps(order.kinds, (), order.steps, programs)
+        limit = CU_BASE + sum(by_kind(k).compute_units.limit(n)
+                              for k, n in zip(order.kinds, steps, strict=True)) + (
             CU_ATA * created)  # fmt: skip
+        assert limit < I.MAX_COMPUTE_UNIT_LIMIT  # a DLMM hop at its most would be past it
         assert requested_cu(s.sim.chain.ledger[order.signature].tx) == order.cu_limit == limit
         assert order.cu_priced == priced.cu_limit == limit + CU_ATA * len(order.created_apart)
         if not order.created_apart:  # and the fee it counted is the one the node charged
