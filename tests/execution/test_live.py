@@ -382,6 +382,66 @@ async def test_a_live_order_through_each_new_venue_is_confirmed(
             assert order.realized == order.hops[-1] - order.hops[0] > 0
 
 
+async def test_a_dlmm_cycle_crossing_many_bins_requests_the_limit_the_scorer_priced(
+    keyfile: Path, tmp_path: Path
+) -> None:
+    """The pool beside a DLMM pair knocked far off its price, slot after slot: the cycle
+    through the pair crosses many bins; the scorer priced its DLMM hop at the steps its
+    sizing counted (``Opportunity.hop_steps``: bins filled after the first, empty ones
+    walked past), well under the venue's most, and the live order requested that same
+    limit (its own quote's steps) and landed within it."""
+    from feeds.venues import meteora_dlmm as DL
+
+    seed = 1
+    pool, other = _pair_through(seed, "dlmm")
+    world = replace(quiet(seed), venue_mix=True)
+    async with live_session(keyfile, seed=seed, db=tmp_path / "j.sqlite", world=world) as s:
+        assert s.sim is not None and s.executor is not None
+        w = s.sim.world
+        landings = record_landings(s)
+        ok, why = await s.request_live()
+        assert ok, why
+        s.broker.auto = False  # type: ignore[union-attr]
+        for book_pool in w.venue_state.get("openbook_v2", []):
+            book_pool.spec.state.quiet = True
+        target = w.by_address[other]  # the pair's volatility (its fee) stays at rest
+
+        def knock(world: Any) -> list[Any]:  # one big trade on the other pool a slot
+            t = world.swap(target, True, world._trade_size(target, True, 0.1))
+            return [] if t is None else [t]
+
+        def many(o: Any) -> bool:
+            return o.amount_in > 0 and o.hop_steps[list(o.pools).index(pool)] >= 10
+
+        w.script = knock
+        try:
+            o, _ = await tick_until(s, lambda: next((
+                v for k, v in sorted(s.live.items())
+                if v[1].go and k[0] == s.base_mints[0] and set(k[1]) == {pool, other}
+                and many(v[0])
+            ), None), timeout=40)  # fmt: skip
+        finally:
+            w.script = None
+        i = o.pools.index(pool)
+        priced = s.ev.fees_of((o.base_mint, tuple(o.pools)))
+        budget = s.ev.costs[(o.base_mint, tuple(o.pools))].budget
+        assert budget.steps[i] == o.hop_steps[i] >= 10, (o.hop_steps, budget)
+        assert budget.hops[i] == DL.COMPUTE_UNITS.limit(o.hop_steps[i]) < DL.COMPUTE_UNITS.limit()
+        assert s.trade(o.base_mint, list(o.pools)) == ""
+        order = await finished(s, 1)
+        assert order.status == "confirmed", order.detail
+        assert order.steps == list(o.hop_steps)
+        assert order.cu_priced == priced.cu_limit == budget.limit
+        ex = s.executor
+        _, acc_before, _, _, landed = landings[order.signature]
+        created = sum(1 for t in set(order.tokens) if ex._ata(t) not in acc_before)
+        assert not order.created_apart
+        assert requested_cu(s.sim.chain.ledger[order.signature].tx) == order.cu_limit
+        # the accounts the scorer counted are those the order created: the same limit
+        assert order.cu_limit == priced.cu_limit + CU_ATA * (created - budget.accounts)
+        assert landed.err is None
+
+
 def requested_cu(tx: Any) -> int:
     """The compute-unit limit a transaction requests (its ``SetComputeUnitLimit``)."""
     msg = tx.message
