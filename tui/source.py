@@ -216,6 +216,7 @@ class CuBudgetView(Protocol):
     def steps(self) -> Sequence[int | None]:
         """Each hop's steps it was priced at (None: not known, its venue's most)."""
         ...
+
     @property
     def limit(self) -> int: ...
     def text(self) -> str:

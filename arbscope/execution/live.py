@@ -863,7 +863,8 @@ class LiveExecutor:
         head, swaps, tail = ixs[2:first], ixs[first : last + 1], ixs[last + 1 :]
         n = len(swaps)
         over = self.config.cu_limit
-        steps = self._hop_steps(o, o.kinds)  # each part's hops at their quote's steps
+        # each part's hops at their quote's steps (not known: each at its most)
+        steps: Sequence[int | None] = self._hop_steps(o, o.kinds) or [None] * len(o.kinds)
         for k in sorted(range(1, n), key=lambda k: (abs(2 * k - n), k)):
             one = cycle_budget(o.kinds[:k], accounts=len(head), override=over,
                                steps=steps[:k]).limit  # fmt: skip

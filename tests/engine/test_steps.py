@@ -124,8 +124,8 @@ def test_the_backends_count_the_same_steps_and_quote_the_same_amounts(
     amounts, steps = r
     assert [int(x) for x in amounts] == [int(x) for x in g.quote(path, token, amount)]
     assert len(steps) == len(path) and all(s >= 0 for s in steps)
-    for p, s in zip(path, steps, strict=True):
-        kind = w.by_address[p].kind
+    for address, s in zip(path, steps, strict=True):
+        kind = w.by_address[address].kind
         CASES[f"{kind} hops"] += 1
         CASES[f"{kind} steps"] += s
         if kind in ("amm_v4", "cpmm", "pumpswap"):

@@ -225,8 +225,12 @@ async def test_a_live_order_is_signed_simulated_sent_applied_and_confirmed(
         assert order.realized == out - order.hops[0] > 0
         # SOL: the fee (base + CU limit x price, ceiled), the new ATAs' rent, the tip
         created = sum(1 for t in set(order.tokens) if I.ata_address(me, t) not in acc_before)
-        # the limit by hand: the base, each hop's venue at its most, each account created
-        limit = CU_BASE + sum(by_kind(k).compute_units.limit() for k in order.kinds) + (
+        # the limit by hand: the base, each hop's venue at the steps its quote crosses
+        # (the executor's quote counted them; these pools' mints are SPL Token's), each
+        # account created
+        assert len(order.steps) == len(order.kinds)
+        limit = CU_BASE + sum(by_kind(k).compute_units.limit(n)
+                              for k, n in zip(order.kinds, order.steps, strict=True)) + (
             CU_ATA * created)  # fmt: skip
         assert requested_cu(stored.tx) == order.cu_limit == limit
         # the scorer priced it (with the accounts the order created apart, when it did)
@@ -411,7 +415,7 @@ async def test_a_dlmm_cycle_crossing_many_bins_requests_the_limit_the_scorer_pri
             return [] if t is None else [t]
 
         def many(o: Any) -> bool:
-            return o.amount_in > 0 and o.hop_steps[list(o.pools).index(pool)] >= 10
+            return bool(o.amount_in > 0 and o.hop_steps[list(o.pools).index(pool)] >= 10)
 
         w.script = knock
         try:

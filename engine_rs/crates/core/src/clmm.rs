@@ -81,8 +81,18 @@ pub struct SwapResult {
 /// after it is below the lowest tick whose price it reached, so the range is the walk's
 /// (`feeds/venues/orca_whirlpool.py` `crossed_ticks`, what the simulator charges for).
 /// Two binary searches: no second walk.
-pub fn crossed_ticks<T>(ticks: &[T], index: impl Fn(&T) -> i32, before: i32, after: i32, a_to_b: bool) -> usize {
-    let (lo, hi) = if a_to_b { (after, before) } else { (before, after) };
+pub fn crossed_ticks<T>(
+    ticks: &[T],
+    index: impl Fn(&T) -> i32,
+    before: i32,
+    after: i32,
+    a_to_b: bool,
+) -> usize {
+    let (lo, hi) = if a_to_b {
+        (after, before)
+    } else {
+        (before, after)
+    };
     if hi <= lo {
         return 0;
     }

@@ -101,7 +101,10 @@ impl Leg<'_> {
             return Err(NoQuote::Unfillable);
         }
         let (out, steps) = self.state.quote_steps(into, self.a_to_b)?;
-        Ok((after_fee(self.fee_out, out).ok_or(NoQuote::Unfillable)?, steps))
+        Ok((
+            after_fee(self.fee_out, out).ok_or(NoQuote::Unfillable)?,
+            steps,
+        ))
     }
 
     /// `(reserve_in, reserve_out, fee_num, fee_den)` of a constant-product hop without

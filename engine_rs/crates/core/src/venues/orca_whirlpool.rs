@@ -17,8 +17,8 @@
 
 use crate::b58;
 use crate::clmm::{
-    crossed_ticks, sqrt_price_from_tick, ClmmPool, SwapResult, MAX_SQRT_PRICE_X64, MAX_TICK_INDEX, MIN_SQRT_PRICE_X64,
-    MIN_TICK_INDEX, TICK_ARRAY_SIZE,
+    crossed_ticks, sqrt_price_from_tick, ClmmPool, SwapResult, MAX_SQRT_PRICE_X64, MAX_TICK_INDEX,
+    MIN_SQRT_PRICE_X64, MIN_TICK_INDEX, TICK_ARRAY_SIZE,
 };
 use crate::decode::{at, check, err, Key, R};
 use crate::error::{EngineError, Result};
