@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 import types
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -43,7 +43,7 @@ from feeds.wire.txsize import (
 from feeds.wire.units import TokenBook
 
 from .equity import EquityCurves, EquityPoint
-from .execution.compute import CuBudget, cycle_budget
+from .execution.compute import CuBudget, cycle_budget, cycle_steps
 from .execution.live import LiveExecutor, LiveView
 from .execution.paper import PaperBroker, Portfolio
 from .health import Verdict
@@ -178,6 +178,8 @@ class UpdateRate:
 
 
 OppKey = tuple[str, tuple[str, ...]]  # (base mint, pools) of a cycle
+# pool programs whose swap takes steps for a Token-2022 mint (None: a program not known)
+_TOKEN_KINDS = frozenset({"whirlpool", "clmm", "cpmm", None})
 
 
 def _one_transaction(kinds: list[str], tokens: list[str], tip: bool, programs: list[str]) -> str:
@@ -261,18 +263,34 @@ class Evaluator:
 
     def budget(self, o: Opportunity) -> CuBudget:
         """The compute units ``o``'s transaction requests (``execution.compute``): its
-        pools' programs, the wallet's token accounts it would create (known once live is
-        armed: what the executor has seen of the wallet), ``fees.cu_limit`` over all."""
+        pools' programs, each hop at the steps its quote crosses at the cycle's size
+        (``Opportunity.hop_steps`` and the mints' token programs: :meth:`steps`), the
+        wallet's token accounts it would create (known once live is armed: what the
+        executor has seen of the wallet), ``fees.cu_limit`` over all."""
         kinds = tuple(self.pool_kinds.get(p) for p in o.pools)
         ex = self.executor
         accounts = ex.accounts_to_create(o.tokens) if ex is not None and ex.armed else 0
-        key = (kinds, tuple(o.kinds), accounts, self.cu_override)
+        steps = self.steps(o, kinds)
+        key = (kinds, tuple(o.kinds), accounts, self.cu_override, steps)
         b = self._budgets.get(key)
         if b is None:
             if len(self._budgets) > 4_096:
                 self._budgets.clear()
-            b = self._budgets[key] = cycle_budget(kinds, o.kinds, accounts, self.cu_override)
+            b = self._budgets[key] = cycle_budget(kinds, o.kinds, accounts, self.cu_override,
+                                                  steps)  # fmt: skip
         return b
+
+    def steps(self, o: Opportunity, kinds: Sequence[str | None]) -> tuple[int, ...] | None:
+        """Each hop's steps in its venue's compute-unit model at ``o``'s size: what the
+        engine's sizing counted for its curve plus its mints' Token-2022 steps (the
+        graph's ``mint_program``: what the live executor counts too); None for a cycle
+        with no size (its hops at their venues' most)."""
+        if o.amount_in <= 0 or len(o.hop_steps) != len(kinds):
+            return None
+        programs = self._programs(o.tokens) if _TOKEN_KINDS.intersection(kinds) else []
+        if not programs:
+            return tuple(int(s) for s in o.hop_steps)
+        return cycle_steps(kinds, o.kinds, o.hop_steps, programs)
 
     def cost(self, o: Opportunity) -> CycleCost:
         """What ``o``'s transaction costs now: the session's fees with its own limit and

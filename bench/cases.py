@@ -167,14 +167,47 @@ def _fee_path_input(size: Size, seed: int) -> tuple[Any, ...]:
     return mints, pools, reserves, data, size.params.get("fees", 2)
 
 
-def _prepare_fee_path(m: types.ModuleType, inp: tuple[Any, ...]) -> Call:
+def _prepare_fee_path(m: types.ModuleType, inp: tuple[Any, ...], method: str = "quote") -> Call:
     mints, pools, reserves, data, fees = inp
     g = m.PoolGraph(base_mints=[mints[0]], max_hops=3)
     for i in range(3):
         g.upsert_cpmm(pools[i], mints[i], mints[(i + 1) % 3], *reserves[i], 25, 10_000, 1)
     for mint in mints[1 : 1 + fees]:
         g.set_mint(mint, data, "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb")
-    return Call(g.quote, (pools, mints[0], 10**9))
+    return Call(getattr(g, method), (pools, mints[0], 10**9))
+
+
+def _path_input(size: Size, seed: int) -> tuple[str, tuple[Any, ...]]:
+    """A path for ``PoolGraph.quote`` / ``quote_steps``: the 3-hop constant-product cycle
+    of :func:`_fee_path_input`, or (``crossings``) one Whirlpool hop whose input crosses
+    that many initialized ticks (:func:`_clmm_input`'s pool and amount)."""
+    if size.params.get("crossings"):
+        return "whirlpool", _clmm_input(size, seed)
+    return "cpmm", _fee_path_input(size, seed)
+
+
+def _prepare_path(method: str) -> Callable[[types.ModuleType, Any], Call]:
+    def prepare(m: types.ModuleType, inp: tuple[str, tuple[Any, ...]]) -> Call:
+        tag, args = inp
+        if tag == "cpmm":
+            return _prepare_fee_path(m, args, method)
+        sqrt_price, liquidity, tick, ts, fee, ticks, amount, _ = args
+        b58 = engine_rs.backend().b58encode
+        a, b, pool = (str(b58(bytes([i]) * 32)) for i in (1, 2, 9))
+        g = m.PoolGraph(base_mints=[], max_hops=3)
+        g.upsert_clmm(pool, a, b, sqrt_price, liquidity, tick, ts, fee, ticks, 1)
+        return Call(getattr(g, method), ([pool], a, amount))
+
+    return prepare
+
+
+# the paths ``quote`` and ``quote_steps`` are timed on (the same inputs: the steps' cost)
+_PATH_SIZES = (
+    Size("3 hops, no fee mint", {"fees": 0}),
+    Size("3 hops, 2 fee mints", {"fees": 2}),
+    Size("1 Whirlpool hop, 10 ticks crossed", {"crossings": 10}),
+    Size("1 Whirlpool hop, 40 ticks crossed", {"crossings": 40}),
+)
 
 
 def _transfer_fee_input(size: Size, seed: int) -> tuple[Any, ...]:
@@ -1069,9 +1102,15 @@ CASES: tuple[Case, ...] = (
     Case("transfer_fee", (Size("1 call"),), _transfer_fee_input, _scalar("transfer_fee")),
     Case(
         "quote",
-        (Size("3 hops, no fee mint", {"fees": 0}), Size("3 hops, 2 fee mints", {"fees": 2})),
-        _fee_path_input,
-        _prepare_fee_path,
+        _PATH_SIZES,
+        _path_input,
+        _prepare_path("quote"),
+    ),
+    Case(
+        "quote_steps",
+        _PATH_SIZES,
+        _path_input,
+        _prepare_path("quote_steps"),
     ),
     Case("pre_fee_amount", (Size("1 call"),), _transfer_fee_input, _scalar("pre_fee_amount")),
     Case(

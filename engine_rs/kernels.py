@@ -97,6 +97,11 @@ KERNELS: tuple[Kernel, ...] = (
         "PoolGraph.quote: the exact amounts through a path, Token-2022 transfer fees counted",
     ),
     Kernel(
+        "quote_steps",
+        "PoolGraph.quote_steps: quote's amounts with the steps each hop crosses in its "
+        "venue's compute-unit model (ticks, bins, maker orders)",
+    ),
+    Kernel(
         "pre_fee_amount",
         "Token-2022: the amount to send so that a given amount arrives after the fee",
     ),

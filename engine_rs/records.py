@@ -82,7 +82,10 @@ class Opportunity:
     ``staleness_slots`` is the graph's slot minus ``oldest_slot`` of the pools used;
     ``ticks_missing``: some size sizing tried needed ticks a Whirlpool hop's state does
     not hold (its arrays around a moved price not received yet), so the size found may
-    not be the best one and the scorer says ``ticks_missing``.
+    not be the best one and the scorer says ``ticks_missing``. ``hop_steps[i]``: the
+    steps hop ``i`` crosses at ``amount_in`` in its venue's compute-unit model (a
+    Whirlpool's initialized ticks, a DLMM pair's bins, a book's maker orders; see
+    ``PoolGraph.quote_steps``), all 0 when no size makes money.
     """
 
     base_mint: str
@@ -101,6 +104,9 @@ class Opportunity:
     persistence: int
     # sizing needed a Whirlpool's ticks its state does not hold: the size is not trusted
     ticks_missing: bool = False
+    # the steps each hop crosses at amount_in in its venue's compute-unit model (what its
+    # curve crosses; a Token-2022 surcharge is the caller's: arbscope.execution.compute)
+    hop_steps: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

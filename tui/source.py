@@ -213,6 +213,11 @@ class CuBudgetView(Protocol):
     @property
     def override(self) -> int | None: ...
     @property
+    def steps(self) -> Sequence[int | None]:
+        """Each hop's steps it was priced at (None: not known, its venue's most)."""
+        ...
+
+    @property
     def limit(self) -> int: ...
     def text(self) -> str:
         """The arithmetic in a line."""

@@ -7,10 +7,17 @@ A cycle's transaction requests:
 - :data:`CU_BASE` for what is not a swap (the compute-budget instructions, a durable
   nonce's advance, the tip's transfer), plus
 - each hop's venue limit, ``Venue.compute_units.limit(steps)`` (``feeds.venues.base``:
-  the venue's measured base, per step crossed and margin; ``steps`` None is the most a
-  built swap can cross). The engine's quote does not report the steps a hop crosses, so
-  every hop is priced at its venue's maximum; a hop whose pool's program is not known (the
-  in-process market's pools have none) at the most any venue of its curve requests, plus
+  the venue's measured base, per step crossed and margin) at the steps its quote
+  crosses (:func:`cycle_steps`): what the engine's quote counts for its curve
+  (``PoolGraph.quote_steps``, ``Opportunity.hop_steps``: a Whirlpool's or a Raydium CLMM
+  pool's initialized ticks crossed, a DLMM pair's bins filled after the first and every
+  18 empty bins walked past, an order book's maker orders reached) plus what its mints'
+  token programs add (:func:`token_steps`: a Token-2022 surcharge). The margin covers
+  the state moving a little between the decision and the landing; a hop whose quote
+  crosses more than its venue's ``max_steps`` is priced at the venue's most, and so is a
+  hop whose steps are not known (``steps`` None). A hop whose pool's program is not
+  known (the in-process market's pools have none) requests the most any venue of its
+  curve requests at those steps, plus
 - :data:`CU_ATA` for each of the wallet's token accounts the transaction creates
   (``CreateIdempotent`` of a missing intermediate account).
 
@@ -23,37 +30,84 @@ own, measured against the real programs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from feeds import venues
-from feeds.wire.instructions import MAX_COMPUTE_UNIT_LIMIT
+from feeds.venues import orca_whirlpool, raydium_clmm
+from feeds.wire.instructions import MAX_COMPUTE_UNIT_LIMIT, TOKEN_2022
 
 CU_BASE = 5_000  # the compute-budget instructions, a nonce advance, the tip transfer
 CU_ATA = 30_000  # one CreateIdempotent of an associated token account (the ATA program)
 
+# the steps a venue's swap adds for its mints' token programs, by the number of its two
+# mints that are Token-2022's (each venue's COMPUTE_UNITS notes, measured on its binary):
+# a Whirlpool's swap_v2 and a Raydium CLMM swap with such a mint a fixed surcharge, a
+# CP-Swap swap one step per side transferred through Token-2022; the others none (a
+# DLMM pair's swap2 is within its base)
+_TOKEN_STEPS: dict[str, Callable[[int], int]] = {
+    "whirlpool": lambda t22: orca_whirlpool.TOKEN_2022_STEPS if t22 else 0,
+    "clmm": lambda t22: raydium_clmm.TOKEN_2022_STEPS if t22 else 0,
+    "cpmm": lambda t22: t22,
+}
+
+
+def token_steps(kind: str | None, programs: Sequence[str | None], curve: str = "") -> int:
+    """The steps a hop of pool program ``kind`` takes for its two mints' token programs
+    (``programs``: each mint's owner, None read as SPL Token's); a pool whose program is
+    not known, the most a venue of its ``curve`` would take."""
+    t22 = sum(p == TOKEN_2022 for p in programs)
+    if not t22:
+        return 0
+    if kind:
+        f = _TOKEN_STEPS.get(kind)
+        return f(t22) if f is not None else 0
+    same = [v.kind for v in venues.VENUES if v.ids.graph_kind == curve] or list(_TOKEN_STEPS)
+    return max((_TOKEN_STEPS[k](t22) for k in same if k in _TOKEN_STEPS), default=0)
+
+
+def cycle_steps(
+    kinds: Sequence[str | None],
+    curves: Sequence[str],
+    curve_steps: Sequence[int],
+    programs: Sequence[str | None],
+) -> tuple[int, ...]:
+    """Each hop's steps in its venue's compute-unit model: what the engine's quote counted
+    for its curve (``curve_steps``: ``Opportunity.hop_steps``, ``PoolGraph.quote_steps``)
+    plus :func:`token_steps` of the hop's two mints (``programs``: the token program of
+    each token of the path, ``len(kinds) + 1`` of them; hop ``i`` trades tokens ``i`` and
+    ``i + 1``)."""
+    return tuple(
+        int(curve_steps[i])
+        + token_steps(k, programs[i : i + 2], curves[i] if i < len(curves) else "")
+        for i, k in enumerate(kinds)
+    )
+
 
 def hop_limit(kind: str | None, curve: str = "", steps: int | None = None) -> int:
     """The units one hop requests: its venue's ``compute_units.limit(steps)`` (``kind``:
-    the pool's program, as pools files name it); a pool whose program is not known, the
-    most a venue of its ``curve`` (``Opportunity.kinds``) requests, else of any venue."""
+    the pool's program, as pools files name it; ``steps`` None: the most it can cross);
+    a pool whose program is not known, the most a venue of its ``curve``
+    (``Opportunity.kinds``) requests at ``steps``, else of any venue."""
     if kind:
         return venues.by_kind(kind).compute_units.limit(steps)
-    same = [v.compute_units.limit() for v in venues.VENUES if v.ids.graph_kind == curve]
-    return max(same or [v.compute_units.limit() for v in venues.VENUES])
+    same = [v.compute_units.limit(steps) for v in venues.VENUES if v.ids.graph_kind == curve]
+    return max(same or [v.compute_units.limit(steps) for v in venues.VENUES])
 
 
 @dataclass(frozen=True, slots=True)
 class CuBudget:
     """The compute units of one transaction, part by part (the cycle detail shows them):
     ``hops`` each hop's limit, ``accounts`` token accounts created, ``override`` the
-    configured limit that replaces the sum (``fees.cu_limit``)."""
+    configured limit that replaces the sum (``fees.cu_limit``); ``steps`` each hop's
+    steps it was priced at (None: not known, its venue's most; empty: none given)."""
 
     hops: tuple[int, ...]
     accounts: int = 0
     base: int = CU_BASE
     per_account: int = CU_ATA
     override: int | None = None
+    steps: tuple[int | None, ...] = ()
 
     @property
     def estimate(self) -> int:
@@ -85,14 +139,13 @@ def cycle_budget(
 ) -> CuBudget:
     """The compute units of a transaction holding one swap per hop of ``kinds`` (each
     hop's pool program; None where not known, then ``curves[i]``, the hop's curve, is
-    used) and creating ``accounts`` token accounts; ``steps``: what each hop crosses,
-    when known (None: its venue's maximum); ``override``: ``fees.cu_limit``."""
-    hops = tuple(
-        hop_limit(
-            k,
-            curves[i] if i < len(curves) else "",
-            steps[i] if steps is not None and i < len(steps) else None,
-        )
-        for i, k in enumerate(kinds)
+    used) and creating ``accounts`` token accounts; ``steps``: what each hop crosses
+    (:func:`cycle_steps`; None, or a hop's None: its venue's maximum); ``override``:
+    ``fees.cu_limit``."""
+    each = tuple(
+        steps[i] if steps is not None and i < len(steps) else None for i in range(len(kinds))
     )
-    return CuBudget(hops, accounts, override=override)
+    hops = tuple(
+        hop_limit(k, curves[i] if i < len(curves) else "", each[i]) for i, k in enumerate(kinds)
+    )
+    return CuBudget(hops, accounts, override=override, steps=each)

@@ -82,7 +82,7 @@ from feeds.wire.units import TokenBook
 from storage.journal import Event, Journal, JournalError
 from storage.recorder import Recorder
 
-from .compute import cycle_budget
+from .compute import cycle_budget, cycle_steps
 from .keys import KeypairError, Wallet, load_wallet
 from .nonces import NonceKeeper, NoncesView
 from .routes import RouteStats, RouteView, TipPolicy, error_name, fetch_tip_floor, route_name, views
@@ -269,6 +269,9 @@ class LiveOrder:
     kinds: list[str]  # the curves at decision time; the programs once built
     amount_in: int
     hops: list[int]  # quoted at decision time: [amount_in, out_1, ..., out_n]
+    # the steps each hop's quote crosses, as the engine counts them for its curve
+    # (PoolGraph.quote_steps, with ``hops``): its compute units (.compute.cycle_steps)
+    steps: list[int] = field(default_factory=list)
     min_out: int = 0
     status: str = "accepted"
     signature: str = ""
@@ -654,15 +657,17 @@ class LiveExecutor:
         if have is not None and amount > have:
             return f"size {amount:,} over the wallet's balance {have:,}"
         try:
-            hops = list(self._graph().quote(list(opp.pools), opp.base_mint, amount))
+            quoted, steps = self._graph().quote_steps(list(opp.pools), opp.base_mint, amount)
         except EngineError as exc:
             return f"cannot quote: {exc}"
+        hops = list(quoted)
         if not hops:
             return "a hop cannot fill"
         self.seq += 1
         o = LiveOrder(
-            self.seq, trigger, key, list(opp.tokens), list(opp.pools), list(opp.kinds), amount, hops
-        )
+            self.seq, trigger, key, list(opp.tokens), list(opp.pools), list(opp.kinds), amount,
+            hops, [int(x) for x in steps],
+        )  # fmt: skip
         o.decided_slot = int(self._graph().slot)
         o.cu_priced = int(fees.cu_limit)
         self.orders.append(o)
@@ -676,6 +681,7 @@ class LiveExecutor:
                 score_net=int(score.net_profit),
                 cu_price=int(fees.cu_price_micro_lamports),
                 cu_priced=o.cu_priced,
+                steps=o.steps,
                 day=self.day,  # the UTC day it counts against (read back by day_spent)
             ),
         )
@@ -857,9 +863,12 @@ class LiveExecutor:
         head, swaps, tail = ixs[2:first], ixs[first : last + 1], ixs[last + 1 :]
         n = len(swaps)
         over = self.config.cu_limit
+        # each part's hops at their quote's steps (not known: each at its most)
+        steps: Sequence[int | None] = self._hop_steps(o, o.kinds) or [None] * len(o.kinds)
         for k in sorted(range(1, n), key=lambda k: (abs(2 * k - n), k)):
-            one = cycle_budget(o.kinds[:k], accounts=len(head), override=over).limit
-            two = cycle_budget(o.kinds[k:], override=over).limit
+            one = cycle_budget(o.kinds[:k], accounts=len(head), override=over,
+                               steps=steps[:k]).limit  # fmt: skip
+            two = cycle_budget(o.kinds[k:], override=over, steps=steps[k:]).limit
             groups = [
                 [I.set_compute_unit_limit(one), I.set_compute_unit_price(cu_price), *head,
                  *swaps[:k]],
@@ -1369,9 +1378,11 @@ class LiveExecutor:
         o.kinds = kinds  # the programs (amm_v4 | cpmm | whirlpool), not the curves
         for t, a in atas.items():
             self._saw_account(t, got.get(a) is not None)
-        # what the scorer priced it at, from what the wallet holds now (the same, unless an
-        # account appeared or went since: the step journals both)
-        o.cu_limit = cycle_budget(kinds, accounts=len(creates), override=self.config.cu_limit).limit
+        # what the scorer priced it at, each hop at the steps its quote crosses, from what
+        # the wallet holds now (the same, unless an account appeared or went since: the
+        # step journals both)
+        o.cu_limit = cycle_budget(kinds, accounts=len(creates), override=self.config.cu_limit,
+                                  steps=self._hop_steps(o, kinds)).limit  # fmt: skip
         ixs.append(I.set_compute_unit_limit(o.cu_limit))
         ixs.append(I.set_compute_unit_price(cu_price))
         for t in creates:
@@ -1435,6 +1446,17 @@ class LiveExecutor:
             t = got.get(a)
             self.balances[m] = self._amount(t.data) if t is not None else 0
             self._saw_account(m, t is not None)
+
+    def _hop_steps(self, o: LiveOrder, kinds: Sequence[str]) -> tuple[int, ...] | None:
+        """Each hop's steps in its venue's compute-unit model (``.compute.cycle_steps``):
+        its quote's (``o.steps``) and its mints' Token-2022 steps, each mint's program as
+        the scorer reads it (the graph's ``mint_program``; the node's, where the graph
+        has none). None when the quote's steps are not known (each hop at its most)."""
+        if len(o.steps) != len(kinds):
+            return None
+        g = self._graph()
+        programs = [g.mint_program(t) or self._program(t) for t in o.tokens]
+        return cycle_steps(kinds, (), o.steps, programs)
 
     def _program(self, mint: str) -> str:
         """The token program of ``mint`` (read with the pools it trades in; SPL Token's

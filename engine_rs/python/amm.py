@@ -171,6 +171,11 @@ class CpmmLeg:
             amount, self.reserve_in, self.reserve_out, self.fee_num, self.fee_den
         )
 
+    def amount_steps(self, amount: int) -> tuple[int, int] | None:
+        """:meth:`amount_out` and its steps: none (its use does not grow with the swap)."""
+        out = self.amount_out(amount)
+        return None if out is None else (out, 0)
+
     def constant_product(self) -> tuple[int, int, int, int] | None:
         """``(reserve_in, reserve_out, fee_num, fee_den)``: sizing's closed form applies."""
         return (self.reserve_in, self.reserve_out, self.fee_num, self.fee_den)

@@ -419,6 +419,22 @@ def _checked_ticks(ticks: object) -> list[tuple[int, int]]:
     return out
 
 
+def crossed_ticks(ticks: Sequence[tuple[int, ...]], before: int, after: int, a_to_b: bool) -> int:
+    """How many initialized ticks of ``ticks`` (sorted by index, the index first) a swap
+    from tick ``before`` to tick ``after`` crossed: going down those in ``(after,
+    before]`` (crossing a tick leaves the current tick one below it), going up those in
+    ``(before, after]`` (twin of Rust ``clmm::crossed_ticks``; the simulator's
+    ``feeds/venues/orca_whirlpool.py`` ``crossed_ticks``). Two binary searches."""
+    lo, hi = (after, before) if a_to_b else (before, after)
+    if hi <= lo:
+        return 0
+
+    def index(t: tuple[int, ...]) -> int:
+        return t[0]
+
+    return bisect_right(ticks, hi, key=index) - bisect_right(ticks, lo, key=index)
+
+
 class ClmmPool:
     """A Whirlpool's swap-relevant state, validated once (twin of Rust ``ClmmPool``).
 

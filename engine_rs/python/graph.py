@@ -31,7 +31,7 @@ from ._ints import i32, i64, u64, u128
 from .amm import ConstantProduct
 from .clmm import ClmmPool, _checked_ticks
 from .decode import owner_text
-from .sizing import Leg, optimal_input, simulate
+from .sizing import Leg, optimal_input, simulate, simulate_steps
 from .venues import Venue, orca_whirlpool, pump_amm, raydium_cpmm
 
 _B58 = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
@@ -81,6 +81,18 @@ class _FeeLeg:
         out = self.leg.amount_out(into)
         return None if out is None else _after_fee(self.fee_out, out)
 
+    def amount_steps(self, amount: int) -> tuple[int, int] | None:
+        if amount == 0:
+            return 0, 0
+        into = _after_fee(self.fee_in, amount)
+        if not into:
+            return None
+        r = self.leg.amount_steps(into)
+        if r is None:
+            return None
+        out = _after_fee(self.fee_out, r[0])
+        return None if out is None else (out, r[1])
+
     def constant_product(self) -> tuple[int, int, int, int] | None:
         return None  # the closed form does not hold with a transfer fee: the search sizes
 
@@ -91,6 +103,12 @@ def _after_fee(fee: tuple[int, int, int] | None, amount: int) -> int | None:
     if fee[2] > 10_000:
         return None
     return amount - _t22._fee_of(fee, amount)
+
+
+def _ticks_missing(pools: Sequence[str], token_in: str, amount_in: int) -> TicksMissingError:
+    return TicksMissingError(
+        f"{amount_in} of {token_in} through {' -> '.join(pools)} steps past the tick arrays held"
+    )
 
 
 def _check_id(value: object, what: str) -> str:
@@ -519,6 +537,28 @@ class PoolGraph:
         (exact curves, current states); empty when a hop cannot fill; TicksMissingError
         when a Whirlpool hop would step past the tick arrays its state holds."""
         amount_in = u64(amount_in)
+        legs = self._legs(self._path(pools, token_in))
+        try:
+            return simulate(legs, amount_in) or []
+        except TicksMissingError:
+            raise _ticks_missing(pools, token_in, amount_in) from None
+
+    def quote_steps(
+        self, pools: Sequence[str], token_in: str, amount_in: int
+    ) -> tuple[list[int], list[int]]:
+        """:meth:`quote` with the steps each hop crosses in its venue's compute-unit model
+        (``Leg.amount_steps``, counted by the same walk): ``(amounts, steps)``, both
+        empty when a hop cannot fill; the same errors."""
+        amount_in = u64(amount_in)
+        legs = self._legs(self._path(pools, token_in))
+        try:
+            return simulate_steps(legs, amount_in) or ([], [])
+        except TicksMissingError:
+            raise _ticks_missing(pools, token_in, amount_in) from None
+
+    def _path(self, pools: Sequence[str], token_in: str) -> list[int]:
+        """The edges of the path through ``pools`` from ``token_in`` (:meth:`quote`'s
+        checks)."""
         cur = self._token_ix.get(token_in) if isinstance(token_in, str) else None
         if cur is None:
             raise UnknownTokenError(f"unknown token: {token_in}")
@@ -539,13 +579,7 @@ class PoolGraph:
                 cur = p.a
             else:
                 raise InvalidInputError(f"pool {pid} does not trade {self._tokens[cur]}")
-        try:
-            return simulate(self._legs(edges), amount_in) or []
-        except TicksMissingError:
-            raise TicksMissingError(
-                f"{amount_in} of {token_in} through {' -> '.join(pools)} steps past the "
-                "tick arrays held"
-            ) from None
+        return edges
 
     def pool_rate(self, pool_id: str) -> tuple[str, str, float, float, int]:
         """``(mint_a, mint_b, rate_a_to_b, rate_b_to_a, slot)`` of a pool: its spot rates
@@ -911,6 +945,7 @@ class PoolGraph:
             staleness_slots=max(self._slot - oldest, 0),
             persistence=persistence,
             ticks_missing=sized.ticks_missing,
+            hop_steps=list(sized.hop_steps),
         )
 
     def cycles(self, base_mint: str, max_hops: int = 4) -> list[Opportunity]:

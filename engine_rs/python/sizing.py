@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..errors import TicksMissingError
@@ -36,13 +36,18 @@ class Leg(Protocol):
         """Exact output for ``amount`` in (0 for 0); None when it cannot fill;
         TicksMissingError when it needs ticks the pool's state does not hold."""
 
+    def amount_steps(self, amount: int) -> tuple[int, int] | None:
+        """:meth:`amount_out` with the steps the pool's venue counts for the swap in its
+        compute-unit model (twin of Rust ``Venue::quote_steps``)."""
+
     def constant_product(self) -> tuple[int, int, int, int] | None:
         """``(reserve_in, reserve_out, fee_num, fee_den)`` of a constant-product hop."""
 
 
 @dataclass(frozen=True, slots=True)
 class Sized:
-    """``hop_amounts[i]`` enters hop ``i``; the last entry is the output.
+    """``hop_amounts[i]`` enters hop ``i``; the last entry is the output; ``hop_steps[i]``
+    the steps hop ``i`` crosses at that size (``Leg.amount_steps``).
     ``ticks_missing``: some size the search tried needed ticks a Whirlpool hop does not
     hold, so the best size may lie where nothing is known (the caller says so)."""
 
@@ -50,10 +55,11 @@ class Sized:
     amount_out: int
     hop_amounts: list[int]
     ticks_missing: bool = False
+    hop_steps: list[int] = field(default_factory=list)
 
 
 def _zero(hops: int, ticks_missing: bool = False) -> Sized:
-    return Sized(0, 0, [0] * (hops + 1), ticks_missing)
+    return Sized(0, 0, [0] * (hops + 1), ticks_missing, [0] * hops)
 
 
 def spot_rate(legs: Sequence[Leg]) -> float:
@@ -76,6 +82,22 @@ def simulate(legs: Sequence[Leg], amount_in: int) -> list[int] | None:
             return None
         amounts.append(a)
     return amounts
+
+
+def simulate_steps(legs: Sequence[Leg], amount_in: int) -> tuple[list[int], list[int]] | None:
+    """:func:`simulate` with the steps of every hop (``Leg.amount_steps``): ``(amounts,
+    steps)``; None if a hop cannot fill (TicksMissingError as :func:`simulate`)."""
+    amounts = [amount_in]
+    steps: list[int] = []
+    a = amount_in
+    for leg in legs:
+        r = (0, 0) if a == 0 else leg.amount_steps(a)
+        if r is None:
+            return None
+        a = r[0]
+        amounts.append(a)
+        steps.append(r[1])
+    return amounts, steps
 
 
 def _profit(legs: Sequence[Leg], x: int, miss: list[bool]) -> int | None:
@@ -113,13 +135,15 @@ def optimal_input(legs: Sequence[Leg]) -> Sized:
         best = _search(legs, miss)
     if best is None:
         return _zero(hops, miss[0])
+    # the chosen size walked once more, its steps counted (the search's walks count none)
     try:
-        amounts = simulate(legs, best)
+        walked = simulate_steps(legs, best)
     except TicksMissingError:
         return _zero(hops, True)
-    if amounts is None or amounts[hops] <= best:
+    if walked is None or walked[0][hops] <= best:
         return _zero(hops, miss[0])
-    return Sized(best, amounts[hops], amounts, miss[0])
+    amounts, steps = walked
+    return Sized(best, amounts[hops], amounts, miss[0], steps)
 
 
 def _closed_form(

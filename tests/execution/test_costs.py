@@ -280,8 +280,10 @@ def test_score_paper_detail_and_metrics_use_the_one_figure(eng: types.ModuleType
     assert (cost.fees.base_per_lamport_num, cost.fees.base_per_lamport_den) == (num, den)
     assert sc.fees_in_base == -(-sc.total_fee_lamports * num // den)
     assert sc.net_profit == sc.gross_profit - sc.fees_in_base
-    # the in-process pools have no known program: each hop at its curve's most
-    assert cost.fees.cu_limit == CU_BASE + 2 * hop_limit(None, "cpmm") == cost.budget.limit
+    # the in-process pools have no known program: each hop at its curve's most at the
+    # steps its quote crosses (a constant product crosses none)
+    assert o.hop_steps == [0, 0] and cost.budget.steps == (0, 0)
+    assert cost.fees.cu_limit == CU_BASE + 2 * hop_limit(None, "cpmm", 0) == cost.budget.limit
     assert sc.priority_fee_lamports == -(-cost.fees.cu_limit * FEES.cu_price_micro_lamports
                                          // 1_000_000)  # fmt: skip
     b = ev.broker
@@ -356,26 +358,56 @@ async def test_the_journal_and_export_carry_the_scorers_figures(tmp_path: Path) 
 
 # ------------------------------------------------------------------ compute units
 def test_a_cycles_limit_is_its_venues_limits_the_base_and_the_accounts() -> None:
-    """Each hop at its venue's ``compute_units.limit()`` (read from the venue, whatever
-    its figures are), the base, 30,000 per account created; capped at the runtime's
-    1,400,000; ``fees.cu_limit`` replaces the sum."""
+    """Each hop at its venue's ``compute_units.limit(steps)`` at the steps its quote
+    crosses (read from the venue, whatever its figures are; past the venue's
+    ``max_steps``, its most; not known, its most), the base, 30,000 per account created;
+    capped at the runtime's 1,400,000; ``fees.cu_limit`` replaces the sum."""
     kinds = [v.kind for v in venues.VENUES]
     for k in kinds:
-        b = cycle_budget([k, k], accounts=1)
-        want = CU_BASE + 2 * venues.by_kind(k).compute_units.limit() + CU_ATA
-        assert b.limit == min(want, MAX_COMPUTE_UNIT_LIMIT)
-        assert b.hops == (hop_limit(k),) * 2
+        cu = venues.by_kind(k).compute_units
+        for n in sorted({0, 1, 3, cu.max_steps, cu.max_steps + 7}):
+            b = cycle_budget([k, k], accounts=1, steps=[n, n])
+            want = CU_BASE + 2 * cu.limit(min(n, cu.max_steps)) + CU_ATA
+            assert b.limit == min(want, MAX_COMPUTE_UNIT_LIMIT)
+            assert b.hops == (hop_limit(k, steps=n),) * 2 and b.steps == (n, n)
+        # steps not known (no quote): the venue's most
+        assert cycle_budget([k, k], steps=[None, 2]).hops == (cu.limit(), cu.limit(2))
+        assert cycle_budget([k]).hops == (cu.limit(),)
     many = cycle_budget(kinds * 4, accounts=3)
     assert many.limit == min(many.estimate, MAX_COMPUTE_UNIT_LIMIT)
     assert cycle_budget(kinds, override=400_000).limit == 400_000
     assert "fees.cu_limit" in cycle_budget(kinds, override=400_000).text()
-    # a pool of unknown program: the most a venue of its curve asks
+    # a pool of unknown program: the most a venue of its curve asks at its quote's steps
     for curve in {v.ids.graph_kind for v in venues.VENUES}:
-        most = max(v.compute_units.limit() for v in venues.VENUES if v.ids.graph_kind == curve)
-        assert cycle_budget([None], [curve]).limit == CU_BASE + most
-    # steps, when a quote reports them, go to the venue's limit(steps)
-    k = kinds[0]
-    assert cycle_budget([k], steps=[0]).hops == (venues.by_kind(k).compute_units.limit(0),)
+        for n in (0, 2, 9):
+            most = max(v.compute_units.limit(n) for v in venues.VENUES
+                       if v.ids.graph_kind == curve)  # fmt: skip
+            assert cycle_budget([None], [curve], steps=[n]).limit == CU_BASE + most
+
+
+def test_a_hops_steps_are_its_quotes_and_its_mints_token_2022_steps() -> None:
+    """``cycle_steps``: the engine's curve steps plus what each venue's swap adds for
+    Token-2022 mints (its module's figure: a Whirlpool's and a Raydium CLMM pool's
+    surcharge with any such mint, a CP-Swap side per such mint, nothing elsewhere)."""
+    from arbscope.execution.compute import cycle_steps, token_steps
+    from feeds.venues import orca_whirlpool, raydium_clmm
+    from feeds.wire.instructions import SPL_TOKEN, TOKEN_2022
+
+    t22, spl = TOKEN_2022, SPL_TOKEN
+    for k in (v.kind for v in venues.VENUES):
+        assert token_steps(k, (spl, None)) == 0
+    assert token_steps("whirlpool", (spl, t22)) == orca_whirlpool.TOKEN_2022_STEPS
+    assert token_steps("whirlpool", (t22, t22)) == orca_whirlpool.TOKEN_2022_STEPS
+    assert token_steps("clmm", (t22, spl)) == raydium_clmm.TOKEN_2022_STEPS
+    assert [token_steps("cpmm", p) for p in ((t22, spl), (t22, t22))] == [1, 2]
+    for k in ("amm_v4", "dlmm", "pumpswap", "openbook"):
+        assert token_steps(k, (t22, t22)) == 0
+    # unknown program: the most a venue of its curve adds
+    assert token_steps(None, (t22, spl), "clmm") == max(orca_whirlpool.TOKEN_2022_STEPS,
+                                                         raydium_clmm.TOKEN_2022_STEPS)  # fmt: skip
+    # hop i trades tokens i and i + 1
+    got = cycle_steps(["whirlpool", "dlmm", "cpmm"], (), [2, 40, 0], [spl, t22, spl, t22])
+    assert got == (2 + orca_whirlpool.TOKEN_2022_STEPS, 40, 1)
 
 
 def test_fees_cu_limit_is_one_override_for_the_scorer_and_live() -> None:

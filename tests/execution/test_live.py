@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import engine_rs
-from arbscope.execution.compute import CU_ATA, CU_BASE
+from arbscope.execution.compute import CU_ATA, CU_BASE, cycle_steps
 from arbscope.execution.keys import KeypairError, load_wallet, write_keypair
 from arbscope.execution.live import LiveConfig
 from arbscope.session import FeedSession, RecordSettings
@@ -225,8 +225,12 @@ async def test_a_live_order_is_signed_simulated_sent_applied_and_confirmed(
         assert order.realized == out - order.hops[0] > 0
         # SOL: the fee (base + CU limit x price, ceiled), the new ATAs' rent, the tip
         created = sum(1 for t in set(order.tokens) if I.ata_address(me, t) not in acc_before)
-        # the limit by hand: the base, each hop's venue at its most, each account created
-        limit = CU_BASE + sum(by_kind(k).compute_units.limit() for k in order.kinds) + (
+        # the limit by hand: the base, each hop's venue at the steps its quote crosses
+        # (the executor's quote counted them; these pools' mints are SPL Token's), each
+        # account created
+        assert len(order.steps) == len(order.kinds)
+        limit = CU_BASE + sum(by_kind(k).compute_units.limit(n)
+                              for k, n in zip(order.kinds, order.steps, strict=True)) + (
             CU_ATA * created)  # fmt: skip
         assert requested_cu(stored.tx) == order.cu_limit == limit
         # the scorer priced it (with the accounts the order created apart, when it did)
@@ -334,11 +338,18 @@ async def test_a_live_order_through_each_new_venue_is_confirmed(
         _, acc_before, _, acc_after, landed = landings[order.signature]
         assert landed.err is None
         # the compute units the scorer priced are those the transaction requested: each
-        # hop's venue at its most, the base, the accounts it created (by hand)
+        # hop's venue at the steps its quote crosses (the executor's quote counted what
+        # the scorer's sizing counted, and each Token-2022 mint's steps), the base, the
+        # accounts it created (by hand)
         ex = s.executor
         created = sum(1 for t in set(order.tokens) if ex._ata(t) not in acc_before)
-        limit = CU_BASE + sum(by_kind(k).compute_units.limit() for k in order.kinds) + (
+        assert order.steps == list(o.hop_steps) and len(order.steps) == len(order.kinds)
+        programs = [s.graph.mint_program(t) or I.SPL_TOKEN for t in order.tokens]
+        steps = cycle_steps(order.kinds, (), order.steps, programs)
+        limit = CU_BASE + sum(by_kind(k).compute_units.limit(n)
+                              for k, n in zip(order.kinds, steps, strict=True)) + (
             CU_ATA * created)  # fmt: skip
+        assert limit < I.MAX_COMPUTE_UNIT_LIMIT  # a DLMM hop at its most would be past it
         assert requested_cu(s.sim.chain.ledger[order.signature].tx) == order.cu_limit == limit
         assert order.cu_priced == priced.cu_limit == limit + CU_ATA * len(order.created_apart)
         if not order.created_apart:  # and the fee it counted is the one the node charged
@@ -373,6 +384,66 @@ async def test_a_live_order_through_each_new_venue_is_confirmed(
             assert order.realized >= order.hops[-1] - order.hops[0] + left > 0
         else:
             assert order.realized == order.hops[-1] - order.hops[0] > 0
+
+
+async def test_a_dlmm_cycle_crossing_many_bins_requests_the_limit_the_scorer_priced(
+    keyfile: Path, tmp_path: Path
+) -> None:
+    """The pool beside a DLMM pair knocked far off its price, slot after slot: the cycle
+    through the pair crosses many bins; the scorer priced its DLMM hop at the steps its
+    sizing counted (``Opportunity.hop_steps``: bins filled after the first, empty ones
+    walked past), well under the venue's most, and the live order requested that same
+    limit (its own quote's steps) and landed within it."""
+    from feeds.venues import meteora_dlmm as DL
+
+    seed = 1
+    pool, other = _pair_through(seed, "dlmm")
+    world = replace(quiet(seed), venue_mix=True)
+    async with live_session(keyfile, seed=seed, db=tmp_path / "j.sqlite", world=world) as s:
+        assert s.sim is not None and s.executor is not None
+        w = s.sim.world
+        landings = record_landings(s)
+        ok, why = await s.request_live()
+        assert ok, why
+        s.broker.auto = False  # type: ignore[union-attr]
+        for book_pool in w.venue_state.get("openbook_v2", []):
+            book_pool.spec.state.quiet = True
+        target = w.by_address[other]  # the pair's volatility (its fee) stays at rest
+
+        def knock(world: Any) -> list[Any]:  # one big trade on the other pool a slot
+            t = world.swap(target, True, world._trade_size(target, True, 0.1))
+            return [] if t is None else [t]
+
+        def many(o: Any) -> bool:
+            return bool(o.amount_in > 0 and o.hop_steps[list(o.pools).index(pool)] >= 10)
+
+        w.script = knock
+        try:
+            o, _ = await tick_until(s, lambda: next((
+                v for k, v in sorted(s.live.items())
+                if v[1].go and k[0] == s.base_mints[0] and set(k[1]) == {pool, other}
+                and many(v[0])
+            ), None), timeout=40)  # fmt: skip
+        finally:
+            w.script = None
+        i = o.pools.index(pool)
+        priced = s.ev.fees_of((o.base_mint, tuple(o.pools)))
+        budget = s.ev.costs[(o.base_mint, tuple(o.pools))].budget
+        assert budget.steps[i] == o.hop_steps[i] >= 10, (o.hop_steps, budget)
+        assert budget.hops[i] == DL.COMPUTE_UNITS.limit(o.hop_steps[i]) < DL.COMPUTE_UNITS.limit()
+        assert s.trade(o.base_mint, list(o.pools)) == ""
+        order = await finished(s, 1)
+        assert order.status == "confirmed", order.detail
+        assert order.steps == list(o.hop_steps)
+        assert order.cu_priced == priced.cu_limit == budget.limit
+        ex = s.executor
+        _, acc_before, _, _, landed = landings[order.signature]
+        created = sum(1 for t in set(order.tokens) if ex._ata(t) not in acc_before)
+        assert not order.created_apart
+        assert requested_cu(s.sim.chain.ledger[order.signature].tx) == order.cu_limit
+        # the accounts the scorer counted are those the order created: the same limit
+        assert order.cu_limit == priced.cu_limit + CU_ATA * (created - budget.accounts)
+        assert landed.err is None
 
 
 def requested_cu(tx: Any) -> int:

@@ -163,6 +163,14 @@ class Judge:
         ``FeedIngest`` fed every account it watches, as the snapshot feeds it), or the
         engine error's class name. ``arrays``: the tick / bin arrays the session tracks
         (None: every array of the pool)."""
+        got = self.quote_steps(eng, pool, mint_in, amount, arrays)
+        return got if isinstance(got, str) else got[0]
+
+    def quote_steps(self, eng: types.ModuleType, pool: Pool, mint_in: str, amount: int,
+                    arrays: Sequence[str] | None = None) -> tuple[int, int] | str:  # fmt: skip
+        """:meth:`quote` with the steps the engine counts for the hop's curve in its
+        venue's compute-unit model (``PoolGraph.quote_steps``): ``(output, steps)``, or
+        the engine error's class name, or ``"no fill"``."""
         g = eng.PoolGraph(base_mints=[], max_hops=3)
         g.set_slot(self.world.slot)  # the chain's slot, as a session's graph follows it:
         # its epoch picks a fee mint's transfer fee (mainnet's schedule, the world's)
@@ -184,10 +192,10 @@ class Judge:
             ing.track_tick_array(ta, pool.address)
         feed(ing, accounts, self.world.slot)
         try:
-            hops = g.quote([pool.address], mint_in, amount)
+            hops, steps = g.quote_steps([pool.address], mint_in, amount)
         except EngineError as e:
             return type(e).__name__
-        return int(hops[-1]) if hops else "no fill"
+        return (int(hops[-1]), int(steps[-1])) if hops else "no fill"
 
 
 def feed(ing: Any, accounts: dict[str, Account], slot: int, rounds: int = 4) -> None:

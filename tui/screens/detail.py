@@ -156,18 +156,28 @@ def detail(
 
 
 def _cu_note(cost: CycleCostView, o: Opportunity, labels: Mapping[str, str] | None) -> str:
-    """The limit part by part, each hop named by its venue: ``5,000 + 140,000 wp +
-    70,000 cp + 30,000 × 1 account = 245,000 (each hop at its venue's most)``; the
-    configured limit when one replaces them (``fees.cu_limit``)."""
+    """The limit part by part, each hop named by its venue with the steps its quote
+    crosses at the cycle's size: ``5,000 + 70,600 wp 2 steps + 55,000 cp + 30,000 × 1
+    account = 160,600 (each hop at its quote's steps)``; the configured limit when one
+    replaces them (``fees.cu_limit``)."""
     b = cost.budget
     if b.override or len(b.hops) != len(o.pools):
         return b.text()
+    steps = list(b.steps) if len(b.steps) == len(b.hops) else [None] * len(b.hops)
+
+    def hop(h: int, k: str, st: int | None) -> str:
+        if st is None:
+            return f"{h:,} {k} (its most)"
+        return f"{h:,} {k}" + (f" {st} step{'s' if st > 1 else ''}" if st else "")
+
     parts = [f"{b.base:,}"] + [
-        f"{h:,} {k}" for h, k in zip(b.hops, hop_labels(o, labels), strict=True)
+        hop(h, k, st) for h, k, st in zip(b.hops, hop_labels(o, labels), steps, strict=True)
     ]
     if b.accounts:
         parts.append(f"{b.per_account:,} × {b.accounts} account{'s' if b.accounts > 1 else ''}")
-    return " + ".join(parts) + f" = {b.limit:,} (each hop: its venue's most)"
+    total = b.base + sum(b.hops) + b.per_account * b.accounts
+    capped = " (the runtime's cap)" if b.limit < total else ""
+    return " + ".join(parts) + f" = {b.limit:,}{capped} (each hop at its quote's steps)"
 
 
 NARROW_BELOW = 110  # columns: the hops table leaves out the raw amounts

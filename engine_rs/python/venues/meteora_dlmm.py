@@ -382,6 +382,21 @@ class SwapResult:
     active_id: int
     v: tuple[int, int, int, int]
     fills: tuple[tuple[int, int, int, int, int, int], ...]
+    # the bins it filled and walked through (filled or empty; not the arrays skipped)
+    filled: int = 0
+    visited: int = 0
+
+    @property
+    def steps(self) -> int:
+        """Its steps in the venue's compute-unit model (``feeds/venues/meteora_dlmm.py``
+        ``COMPUTE_UNITS``): each bin filled after the first, and one for every
+        :data:`EMPTY_BINS_PER_STEP` empty bins walked past (rounded up)."""
+        empty = max(0, self.visited - self.filled)
+        return max(0, self.filled - 1) + -(-empty // EMPTY_BINS_PER_STEP)
+
+
+# empty bins a swap walks past per compute-unit step (measured on the program)
+EMPTY_BINS_PER_STEP = 18
 
 
 class _Missing(Exception):
@@ -456,6 +471,7 @@ def _swap(s: DlmmState, amount: int, swap_for_y: bool) -> SwapResult:
     left = amount
     out_total = fee_total = protocol_total = 0
     fills: list[tuple[int, int, int, int, int, int]] = []
+    visited = 0
     while left > 0:
         start = bin_array_index(active)
         found = _next_array(s.bitmap, start, swap_for_y)
@@ -469,6 +485,7 @@ def _swap(s: DlmmState, amount: int, swap_for_y: bool) -> SwapResult:
         if found != start:
             active = upper if swap_for_y else lower
         while lower <= active <= upper and left > 0:
+            visited += 1
             ax, ay, bprice, _liq, open_, processed, ask = arr[active - lower]
             if s.limit_orders and swap_for_y != (ask != 0):
                 lo_open, lo_proc = open_, processed
@@ -527,7 +544,8 @@ def _swap(s: DlmmState, amount: int, swap_for_y: bool) -> SwapResult:
         # the program refuses a swap that pays nothing (InsufficientOutAmount, 6039)
         raise _Fails
     vt = (v.accumulator, v.reference, v.index_reference, v.last_update_timestamp)
-    return SwapResult(out_total, fee_total, protocol_total, active, vt, tuple(fills))
+    return SwapResult(out_total, fee_total, protocol_total, active, vt, tuple(fills), len(fills),
+                      visited)  # fmt: skip
 
 
 def swap(state: DlmmState, amount: int, swap_for_y: bool) -> SwapResult | None:
@@ -548,6 +566,15 @@ def quote_checked(state: DlmmState, amount: int, a_to_b: bool) -> int | None:
         return 0
     r = swap(state, amount, a_to_b)
     return None if r is None else r.amount_out
+
+
+def quote_steps(state: DlmmState, amount: int, a_to_b: bool) -> tuple[int, int] | None:
+    """:func:`quote_checked` with the swap's steps (:attr:`SwapResult.steps`); 0 crosses
+    nothing."""
+    if amount == 0:
+        return 0, 0
+    r = swap(state, amount, a_to_b)
+    return None if r is None else (r.amount_out, r.steps)
 
 
 def quote(state: DlmmState, amount: int, a_to_b: bool) -> int | None:
@@ -698,6 +725,10 @@ class DlmmLeg:
         """Exact output for ``amount`` in; None when the swap fails; TicksMissingError
         when it needs a bin array the state does not hold."""
         return quote_checked(self.pool, amount, self.a_to_b)
+
+    def amount_steps(self, amount: int) -> tuple[int, int] | None:
+        """:meth:`amount_out` with the swap's steps (:attr:`SwapResult.steps`)."""
+        return quote_steps(self.pool, amount, self.a_to_b)
 
     def constant_product(self) -> None:
         return None

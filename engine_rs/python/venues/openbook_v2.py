@@ -561,11 +561,20 @@ class BookState:
         )
 
     def quote(self, amount: int, a_to_b: bool) -> int | None:
+        r = self.quote_steps(amount, a_to_b)
+        return None if r is None else r[0]
+
+    def quote_steps(self, amount: int, a_to_b: bool) -> tuple[int, int] | None:
+        """:meth:`quote` with the take's steps in the venue's compute-unit model
+        (``feeds/venues/openbook_v2.py`` ``COMPUTE_UNITS``): the maker orders it reached,
+        each fill and each expired order it dropped (its events). 0 reaches none."""
         if amount == 0:
-            return 0
+            return 0, 0
         f = take(self, amount, a_to_b, TAKE_LIMIT, None)
         # an input that trades no lot is no swap (the simulator's traders refuse it too)
-        return f.amount_out if f.complete and not f.refused and f.amount_out > 0 else None
+        if f.complete and not f.refused and f.amount_out > 0:
+            return f.amount_out, f.events
+        return None
 
     def spot_rate(self, a_to_b: bool) -> float:
         lots = self.lots
@@ -844,6 +853,13 @@ def quote_checked(state: BookState, amount: int, a_to_b: bool) -> int | None:
     return state.quote(amount, a_to_b)
 
 
+def quote_steps(state: BookState, amount: int, a_to_b: bool) -> tuple[int, int] | None:
+    """:func:`quote_checked` with the take's steps (:meth:`BookState.quote_steps`)."""
+    if state.needs_oracle:
+        raise TicksMissingError("the book's oracle-pegged orders need an oracle price")
+    return state.quote_steps(amount, a_to_b)
+
+
 def spot_rate(state: BookState, a_to_b: bool) -> float:
     return state.spot_rate(a_to_b)
 
@@ -860,6 +876,9 @@ class BookLeg:
 
     def amount_out(self, amount: int) -> int | None:
         return quote_checked(self.pool, amount, self.a_to_b)
+
+    def amount_steps(self, amount: int) -> tuple[int, int] | None:
+        return quote_steps(self.pool, amount, self.a_to_b)
 
     def constant_product(self) -> None:
         """A book is no constant product: sizing searches over exact takes."""

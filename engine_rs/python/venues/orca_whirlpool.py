@@ -24,7 +24,7 @@ from typing import Any
 
 from ...decoded import TickArray, Traded, Whirlpool
 from ...errors import AccountTooShortError, DecodeError, EngineError, TicksMissingError
-from ...records import VenueInfo
+from ...records import SwapResult, VenueInfo
 from ..clmm import (
     MAX_SQRT_PRICE_X64,
     MAX_TICK_INDEX,
@@ -33,6 +33,7 @@ from ..clmm import (
     TICK_ARRAY_SIZE,
     ClmmPool,
     _checked_ticks,
+    crossed_ticks,
     sqrt_price_from_tick,
 )
 from ..decode import Reader, as_bytes, check
@@ -264,6 +265,25 @@ def quote_checked(state: WhirlpoolState, amount: int, a_to_b: bool) -> int | Non
     them."""
     if amount == 0:
         return 0
+    r = _swap(state, amount, a_to_b)
+    return None if r is None else r.amount_out
+
+
+def quote_steps(state: WhirlpoolState, amount: int, a_to_b: bool) -> tuple[int, int] | None:
+    """:func:`quote_checked` with the swap's steps in the venue's compute-unit model: the
+    initialized ticks it crossed (``crossed_ticks``; the Token-2022 surcharge is the
+    mints', the caller's). 0 crosses nothing."""
+    if amount == 0:
+        return 0, 0
+    r = _swap(state, amount, a_to_b)
+    if r is None:
+        return None
+    p = state.pool
+    return r.amount_out, crossed_ticks(p.ticks, p.tick_current, r.tick_current, a_to_b)
+
+
+def _swap(state: WhirlpoolState, amount: int, a_to_b: bool) -> SwapResult | None:
+    """The swap of :func:`quote_checked` (``amount`` > 0) with its verdict."""
     held = state.held
     try:
         r = state.pool.swap(amount, a_to_b, True, None, 0)
@@ -272,7 +292,7 @@ def quote_checked(state: WhirlpoolState, amount: int, a_to_b: bool) -> int | Non
     # a partial fill (price limit reached) is not the trade asked for
     if r is not None and r.amount_in == amount:
         if held is None or held.reaches(r.sqrt_price_x64, a_to_b):
-            return r.amount_out
+            return r
         raise TicksMissingError("the swap steps past the tick arrays held")
     if held is None or held.covers_window(state.pool, a_to_b):
         return None
@@ -307,6 +327,10 @@ class ClmmLeg:
         """Exact output for ``amount`` in; None when the swap cannot be done in full;
         TicksMissingError when it needs ticks the state does not hold."""
         return quote_checked(self.pool, amount, self.a_to_b)
+
+    def amount_steps(self, amount: int) -> tuple[int, int] | None:
+        """:meth:`amount_out` with the initialized ticks the swap crosses."""
+        return quote_steps(self.pool, amount, self.a_to_b)
 
     def constant_product(self) -> None:
         """Not a constant product: sizing searches over exact swaps."""

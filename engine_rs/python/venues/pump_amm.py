@@ -390,6 +390,11 @@ class PumpLeg:
     def amount_out(self, amount: int) -> int | None:
         return quote(self.pool, amount, self.a_to_b)
 
+    def amount_steps(self, amount: int) -> tuple[int, int] | None:
+        """:meth:`amount_out` and its steps: none (its use does not grow with the swap)."""
+        out = quote(self.pool, amount, self.a_to_b)
+        return None if out is None else (out, 0)
+
     def constant_product(self) -> None:
         """Not the engine's constant product (the fees are not one fraction of the
         input): sizing searches over exact swaps."""

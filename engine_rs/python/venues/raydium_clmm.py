@@ -46,7 +46,7 @@ from ...errors import (
 )
 from ...records import VenueInfo
 from .._ints import i32, i64, u64, u128
-from ..clmm import _checked_ticks
+from ..clmm import _checked_ticks, crossed_ticks
 from ..decode import Reader, check
 from . import Assembly, OwnAccount, OwnRole, no_role
 
@@ -938,6 +938,25 @@ def quote_checked(state: RaydiumClmmState, amount: int, a_to_b: bool) -> int | N
     return r.amount_out if r.amount_in == amount else None
 
 
+def quote_steps(state: RaydiumClmmState, amount: int, a_to_b: bool) -> tuple[int, int] | None:
+    """:func:`quote_checked` with the swap's steps in the venue's compute-unit model: the
+    initialized ticks it crossed (``crossed_ticks``: a swap reaching a tick with limit
+    orders fails, so each one crossed holds liquidity; the Token-2022 surcharge is the
+    mints', the caller's). 0 crosses nothing."""
+    if amount == 0:
+        return 0, 0
+    try:
+        r = swap_state(state, amount, a_to_b)
+    except Fail as f:
+        if f.name == "TicksMissing":
+            raise TicksMissingError("the swap steps past the tick arrays held") from None
+        return None
+    if r.amount_in != amount:
+        return None
+    before = state.pool.tick_current
+    return r.amount_out, crossed_ticks(state.ticks, before, r.tick_current, a_to_b)
+
+
 def quote(state: RaydiumClmmState, amount: int, a_to_b: bool) -> int | None:
     """:func:`quote_checked`; None for both of its refusals."""
     try:
@@ -970,6 +989,9 @@ class ClmmLeg:
 
     def amount_out(self, amount: int) -> int | None:
         return quote_checked(self.pool, amount, self.a_to_b)
+
+    def amount_steps(self, amount: int) -> tuple[int, int] | None:
+        return quote_steps(self.pool, amount, self.a_to_b)
 
     def constant_product(self) -> None:
         return None

@@ -74,6 +74,33 @@ pub struct SwapResult {
     pub liquidity: u128,
 }
 
+/// The initialized ticks of `ticks` (sorted by index) a swap from `before` to `after`
+/// crossed: going down (`a_to_b`) those in `(after, before]` (crossing a tick leaves the
+/// current tick one below it), going up those in `(before, after]`. A swap crosses an
+/// initialized tick exactly when its price reaches the tick's, and the current tick
+/// after it is below the lowest tick whose price it reached, so the range is the walk's
+/// (`feeds/venues/orca_whirlpool.py` `crossed_ticks`, what the simulator charges for).
+/// Two binary searches: no second walk.
+pub fn crossed_ticks<T>(
+    ticks: &[T],
+    index: impl Fn(&T) -> i32,
+    before: i32,
+    after: i32,
+    a_to_b: bool,
+) -> usize {
+    let (lo, hi) = if a_to_b {
+        (after, before)
+    } else {
+        (before, after)
+    };
+    if hi <= lo {
+        return 0;
+    }
+    let from = ticks.partition_point(|t| index(t) <= lo);
+    let to = ticks.partition_point(|t| index(t) <= hi);
+    to.saturating_sub(from)
+}
+
 /// A Whirlpool's swap-relevant state with its initialized ticks sorted by index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClmmPool {

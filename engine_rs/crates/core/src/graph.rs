@@ -133,6 +133,10 @@ pub struct Opportunity {
     /// Sizing needed a Whirlpool's ticks its state does not hold (the arrays around a
     /// moved price not received yet): the size is not to be trusted.
     pub ticks_missing: bool,
+    /// The steps each hop crosses at `amount_in` in its venue's compute-unit model
+    /// ([`crate::venues::Venue::quote_steps`]: what the curve crosses; a Token-2022
+    /// surcharge is the caller's); all 0 when no size makes money.
+    pub hop_steps: Vec<u32>,
 }
 
 /// The base58 alphabet as a byte table (one load per character on every upsert).
@@ -175,6 +179,18 @@ pub fn check_pool_ids(pool_id: &str, mint_a: &str, mint_b: &str) -> Result<()> {
 }
 
 /// `max_hops` must be in 2..=5.
+/// A path quote's missing number: `Ok` (no amounts) when a hop cannot fill,
+/// `TicksMissing` when one would step past the ticks its state holds.
+fn no_quote(e: NoQuote, pools: &[String], token_in: &str, amount_in: u64) -> Result<()> {
+    match e {
+        NoQuote::Unfillable => Ok(()),
+        NoQuote::TicksMissing => Err(EngineError::TicksMissing(format!(
+            "{amount_in} of {token_in} through {} steps past the tick arrays held",
+            pools.join(" -> ")
+        ))),
+    }
+}
+
 pub fn check_hops(max_hops: usize) -> Result<usize> {
     if (2..=MAX_HOPS_LIMIT).contains(&max_hops) {
         Ok(max_hops)
@@ -665,6 +681,32 @@ impl PoolGraph {
     /// the path holds at that hop, or `TicksMissing` when a Whirlpool hop would step
     /// past the tick arrays its state holds (no number is honest then).
     pub fn quote(&self, pools: &[String], token_in: &str, amount_in: u64) -> Result<Vec<u64>> {
+        let edges = self.path(pools, token_in)?;
+        match crate::sizing::simulate(&self.legs(&edges), amount_in) {
+            Ok(amounts) => Ok(amounts),
+            Err(e) => no_quote(e, pools, token_in, amount_in).map(|()| Vec::new()),
+        }
+    }
+
+    /// [`PoolGraph::quote`] with the steps each hop crosses in its venue's compute-unit
+    /// model ([`crate::venues::Venue::quote_steps`], counted by the same walk):
+    /// `(amounts, steps)`, both empty when a hop cannot fill; the same errors.
+    pub fn quote_steps(
+        &self,
+        pools: &[String],
+        token_in: &str,
+        amount_in: u64,
+    ) -> Result<(Vec<u64>, Vec<u32>)> {
+        let edges = self.path(pools, token_in)?;
+        match crate::sizing::simulate_steps(&self.legs(&edges), amount_in) {
+            Ok(r) => Ok(r),
+            Err(e) => no_quote(e, pools, token_in, amount_in).map(|()| (Vec::new(), Vec::new())),
+        }
+    }
+
+    /// The edges of the path through `pools` from `token_in` (the checks of
+    /// [`PoolGraph::quote`]).
+    fn path(&self, pools: &[String], token_in: &str) -> Result<Vec<u32>> {
         let mut cur = *self
             .token_ix
             .get(token_in)
@@ -697,14 +739,7 @@ impl PoolGraph {
                 )));
             }
         }
-        match crate::sizing::simulate(&self.legs(&edges), amount_in) {
-            Ok(amounts) => Ok(amounts),
-            Err(NoQuote::Unfillable) => Ok(Vec::new()),
-            Err(NoQuote::TicksMissing) => Err(EngineError::TicksMissing(format!(
-                "{amount_in} of {token_in} through {} steps past the tick arrays held",
-                pools.join(" -> ")
-            ))),
-        }
+        Ok(edges)
     }
 
     /// A pool's mints, spot rates after fees (`a -> b`, `b -> a`) and the slot of its
@@ -1270,6 +1305,7 @@ impl PoolGraph {
             staleness_slots: self.slot.saturating_sub(oldest),
             persistence,
             ticks_missing: sized.ticks_missing,
+            hop_steps: sized.hop_steps,
         }
     }
 

@@ -89,6 +89,24 @@ impl Leg<'_> {
         after_fee(self.fee_out, out).ok_or(NoQuote::Unfillable)
     }
 
+    /// [`Leg::amount_out`] with the steps the pool's venue counts for the swap
+    /// ([`PoolState::quote_steps`]; 0 for 0).
+    #[inline]
+    pub fn amount_steps(&self, amount: u64) -> Result<(u64, u32), NoQuote> {
+        if amount == 0 {
+            return Ok((0, 0));
+        }
+        let into = after_fee(self.fee_in, amount).ok_or(NoQuote::Unfillable)?;
+        if into == 0 {
+            return Err(NoQuote::Unfillable);
+        }
+        let (out, steps) = self.state.quote_steps(into, self.a_to_b)?;
+        Ok((
+            after_fee(self.fee_out, out).ok_or(NoQuote::Unfillable)?,
+            steps,
+        ))
+    }
+
     /// `(reserve_in, reserve_out, fee_num, fee_den)` of a constant-product hop without
     /// transfer fees (with one the closed form does not hold: the search sizes it).
     #[inline]
@@ -103,7 +121,8 @@ impl Leg<'_> {
     }
 }
 
-/// The chosen size: `hop_amounts[i]` enters hop `i`, the last entry is the output.
+/// The chosen size: `hop_amounts[i]` enters hop `i`, the last entry is the output;
+/// `hop_steps[i]` the steps hop `i` crosses at that size ([`Leg::amount_steps`]).
 /// `ticks_missing`: some size the search tried needed ticks a Whirlpool hop does not
 /// hold, so the best size may lie where nothing is known (the caller says so).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +130,7 @@ pub struct Sized {
     pub amount_in: u64,
     pub amount_out: u64,
     pub hop_amounts: Vec<u64>,
+    pub hop_steps: Vec<u32>,
     pub ticks_missing: bool,
 }
 
@@ -120,6 +140,7 @@ impl Sized {
             amount_in: 0,
             amount_out: 0,
             hop_amounts: vec![0; hops + 1],
+            hop_steps: vec![0; hops],
             ticks_missing,
         }
     }
@@ -140,6 +161,21 @@ pub fn simulate(legs: &[Leg], amount_in: u64) -> Result<Vec<u64>, NoQuote> {
         amounts.push(a);
     }
     Ok(amounts)
+}
+
+/// [`simulate`] with the steps of every hop ([`Leg::amount_steps`]): `(amounts, steps)`.
+pub fn simulate_steps(legs: &[Leg], amount_in: u64) -> Result<(Vec<u64>, Vec<u32>), NoQuote> {
+    let mut amounts = Vec::with_capacity(legs.len() + 1);
+    let mut steps = Vec::with_capacity(legs.len());
+    amounts.push(amount_in);
+    let mut a = amount_in;
+    for leg in legs {
+        let (out, st) = leg.amount_steps(a)?;
+        a = out;
+        amounts.push(a);
+        steps.push(st);
+    }
+    Ok((amounts, steps))
 }
 
 /// Output of the whole path for `amount_in` (no allocation), or why there is none.
@@ -185,12 +221,14 @@ pub fn optimal_input(legs: &[Leg]) -> Sized {
     } else {
         search(legs, &mut miss)
     };
+    // the chosen size walked once more, its steps counted (the search's walks count none)
     match best {
-        Some(x) => match simulate(legs, x) {
-            Ok(amounts) if amounts[hops] > x => Sized {
+        Some(x) => match simulate_steps(legs, x) {
+            Ok((amounts, steps)) if amounts[hops] > x => Sized {
                 amount_in: x,
                 amount_out: amounts[hops],
                 hop_amounts: amounts,
+                hop_steps: steps,
                 ticks_missing: miss,
             },
             Err(NoQuote::TicksMissing) => Sized::zero(hops, true),

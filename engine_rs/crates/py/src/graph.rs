@@ -52,6 +52,7 @@ pub struct Opportunity {
     staleness_slots: u64,
     persistence: u64,
     ticks_missing: bool,
+    hop_steps: Vec<u32>,
 }
 
 #[pymethods]
@@ -61,7 +62,7 @@ impl Opportunity {
             "Opportunity(base_mint={:?}, tokens={:?}, pools={:?}, kinds={:?}, hops={}, \
              spot_rate={:?}, amount_in={}, amount_out={}, profit={}, profit_bps={:?}, \
              hop_amounts={:?}, oldest_slot={}, staleness_slots={}, persistence={}, \
-             ticks_missing={})",
+             ticks_missing={}, hop_steps={:?})",
             self.base_mint,
             self.tokens,
             self.pools,
@@ -76,7 +77,8 @@ impl Opportunity {
             self.oldest_slot,
             self.staleness_slots,
             self.persistence,
-            if self.ticks_missing { "True" } else { "False" }
+            if self.ticks_missing { "True" } else { "False" },
+            self.hop_steps
         )
     }
 }
@@ -99,6 +101,7 @@ impl From<graph::Opportunity> for Opportunity {
             staleness_slots: o.staleness_slots,
             persistence: o.persistence,
             ticks_missing: o.ticks_missing,
+            hop_steps: o.hop_steps,
         }
     }
 }
@@ -379,6 +382,19 @@ impl PoolGraph {
     ) -> PyResult<Vec<u64>> {
         let inner = &self.inner;
         guard(py, || inner.quote(&pools, token_in, amount_in.0))
+    }
+
+    /// ``quote`` with the steps each hop crosses in its venue's compute-unit model:
+    /// ``(amounts, steps)``, both empty when a hop cannot fill.
+    fn quote_steps(
+        &self,
+        py: Python<'_>,
+        pools: Vec<String>,
+        token_in: &str,
+        amount_in: crate::args::U64,
+    ) -> PyResult<(Vec<u64>, Vec<u32>)> {
+        let inner = &self.inner;
+        guard(py, || inner.quote_steps(&pools, token_in, amount_in.0))
     }
 
     /// ``(mint_a, mint_b, rate_a_to_b, rate_b_to_a, slot)`` of a pool (rates after fees).

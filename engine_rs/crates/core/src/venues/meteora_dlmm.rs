@@ -502,6 +502,24 @@ pub struct SwapResult {
     /// after the protocol's: what the bin's fee per liquidity grows by); market making
     /// and limit orders together (their fee is the rest).
     pub fills: Vec<(i32, u64, u64, u64, u64, u64)>,
+    /// The bins it filled (took input from) and the bins it walked through, filled or
+    /// empty (not the arrays the bitmap skips): its compute units ([`SwapResult::steps`]).
+    pub filled: u32,
+    pub visited: u32,
+}
+
+/// Empty bins a swap walks past per compute-unit step (`feeds/venues/meteora_dlmm.py`
+/// `EMPTY_BINS_PER_STEP`, measured on the program: ~0.3k units each, 5.4k a step).
+pub const EMPTY_BINS_PER_STEP: u32 = 18;
+
+impl SwapResult {
+    /// Its steps in the venue's compute-unit model (`feeds/venues/meteora_dlmm.py`
+    /// `COMPUTE_UNITS`): each bin filled after the first, and one for every
+    /// [`EMPTY_BINS_PER_STEP`] empty bins walked past (rounded up).
+    pub fn steps(&self) -> u32 {
+        let empty = self.visited.saturating_sub(self.filled);
+        self.filled.saturating_sub(1) + empty.div_ceil(EMPTY_BINS_PER_STEP)
+    }
 }
 
 /// Why a swap has no result.
@@ -646,6 +664,7 @@ impl DlmmState {
         let mut left = amount;
         let (mut out_total, mut fee_total, mut protocol_total) = (0u64, 0u64, 0u64);
         let mut fills = Vec::new();
+        let (mut filled, mut visited) = (0u32, 0u32);
         while left > 0 {
             let start = bin_array_index(active);
             let Some(found) = next_array(&self.bitmap, start, swap_for_y) else {
@@ -661,6 +680,7 @@ impl DlmmState {
                 active = if swap_for_y { upper } else { lower };
             }
             while (lower..=upper).contains(&active) && left > 0 {
+                visited = visited.saturating_add(1);
                 let b = &arrays.bin(pos, (active - lower) as usize);
                 let (open, processed) = self.orders(b, swap_for_y);
                 let mm = if swap_for_y { b.amount_y } else { b.amount_x };
@@ -716,6 +736,7 @@ impl DlmmState {
                         out_total = ck(out_total.checked_add(out_user))?;
                         fee_total = ck(fee_total.checked_add(fee))?;
                         protocol_total = ck(protocol_total.checked_add(protocol))?;
+                        filled = filled.saturating_add(1);
                         if keep_fills {
                             fills.push((active, used, out, fee, protocol, lp));
                         }
@@ -742,6 +763,8 @@ impl DlmmState {
             active_id: active,
             v,
             fills,
+            filled,
+            visited,
         })
     }
 
@@ -816,8 +839,22 @@ pub fn quote_state(s: &DlmmState, amount: u64, a_to_b: bool) -> std::result::Res
     if amount == 0 {
         return Ok(0);
     }
-    s.swap(amount, a_to_b)
+    s.swap_in(&s.arrays[..], amount, a_to_b, false)
         .map(|r| r.amount_out)
+        .map_err(NoQuote::from)
+}
+
+/// [`quote_state`] with the swap's steps ([`SwapResult::steps`]): 0 crosses nothing.
+pub fn quote_steps(
+    s: &DlmmState,
+    amount: u64,
+    a_to_b: bool,
+) -> std::result::Result<(u64, u32), NoQuote> {
+    if amount == 0 {
+        return Ok((0, 0));
+    }
+    s.swap_in(&s.arrays[..], amount, a_to_b, false)
+        .map(|r| (r.amount_out, r.steps()))
         .map_err(NoQuote::from)
 }
 
@@ -1089,6 +1126,15 @@ impl Venue for MeteoraDlmm {
         a_to_b: bool,
     ) -> std::result::Result<u64, NoQuote> {
         quote_state(s, amount, a_to_b)
+    }
+
+    #[inline]
+    fn quote_steps(
+        s: &DlmmState,
+        amount: u64,
+        a_to_b: bool,
+    ) -> std::result::Result<(u64, u32), NoQuote> {
+        quote_steps(s, amount, a_to_b)
     }
 
     #[inline]

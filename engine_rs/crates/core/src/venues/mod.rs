@@ -191,6 +191,20 @@ pub trait Venue {
     ) -> std::result::Result<u64, NoQuote> {
         Self::quote(s, amount, a_to_b).ok_or(NoQuote::Unfillable)
     }
+    /// [`Venue::quote_checked`] with the steps the venue's compute-unit model counts for
+    /// the swap (`ComputeUnits` in `feeds/venues/<venue>.py`, fitted to its program): a
+    /// Whirlpool's or a Raydium CLMM pool's initialized ticks crossed, a DLMM pair's bins
+    /// filled after the first and every 18 empty bins walked past, an order book's maker
+    /// orders reached; none for a venue whose use does not grow with the swap. Counted by
+    /// the quote's own walk (no second one). Steps that depend on the mints' token
+    /// programs (a Token-2022 surcharge) are not the curve's: the caller adds them.
+    fn quote_steps(
+        s: &Self::State,
+        amount: u64,
+        a_to_b: bool,
+    ) -> std::result::Result<(u64, u32), NoQuote> {
+        Self::quote_checked(s, amount, a_to_b).map(|out| (out, 0))
+    }
     /// Output per input after the fee at zero size (f64, the twin's operations).
     fn spot_rate(s: &Self::State, a_to_b: bool) -> f64;
     /// Its constant-product curve, when it quotes on one (sizing then has a closed form).
@@ -424,6 +438,18 @@ macro_rules! registry {
             ) -> std::result::Result<u64, NoQuote> {
                 match self {
                     $(Self::$id(s) => <$module::$venue as Venue>::quote_checked(s, amount, a_to_b)),+
+                }
+            }
+
+            /// [`Venue::quote_steps`].
+            #[inline]
+            pub fn quote_steps(
+                &self,
+                amount: u64,
+                a_to_b: bool,
+            ) -> std::result::Result<(u64, u32), NoQuote> {
+                match self {
+                    $(Self::$id(s) => <$module::$venue as Venue>::quote_steps(s, amount, a_to_b)),+
                 }
             }
 

@@ -1077,12 +1077,20 @@ impl BookState {
     /// trades at least one lot (`None` otherwise; `Some(0)` for 0).
     #[inline]
     pub fn quote(&self, amount: u64, a_to_b: bool) -> Option<u64> {
+        self.quote_steps(amount, a_to_b).map(|(out, _)| out)
+    }
+
+    /// [`BookState::quote`] with the take's steps in the venue's compute-unit model
+    /// (`feeds/venues/openbook_v2.py` `COMPUTE_UNITS`): the maker orders it reached, each
+    /// fill and each expired order it dropped (its events). 0 reaches none.
+    #[inline]
+    pub fn quote_steps(&self, amount: u64, a_to_b: bool) -> Option<(u64, u32)> {
         if amount == 0 {
-            return Some(0);
+            return Some((0, 0));
         }
         let f = take(self, amount, a_to_b, TAKE_LIMIT, None);
         // an input that trades no lot is no swap (the simulator's traders refuse it too)
-        (f.complete && !f.refused && f.amount_out > 0).then_some(f.amount_out)
+        (f.complete && !f.refused && f.amount_out > 0).then_some((f.amount_out, f.events))
     }
 
     /// Output per input at zero size: a sell gets the best bid less the makers' rebate;
@@ -1315,6 +1323,17 @@ impl Venue for OpenBookV2 {
             return Err(NoQuote::TicksMissing);
         }
         s.quote(amount, a_to_b).ok_or(NoQuote::Unfillable)
+    }
+
+    fn quote_steps(
+        s: &BookState,
+        amount: u64,
+        a_to_b: bool,
+    ) -> std::result::Result<(u64, u32), NoQuote> {
+        if s.needs_oracle {
+            return Err(NoQuote::TicksMissing);
+        }
+        s.quote_steps(amount, a_to_b).ok_or(NoQuote::Unfillable)
     }
 
     #[inline]

@@ -17,8 +17,8 @@
 
 use crate::b58;
 use crate::clmm::{
-    sqrt_price_from_tick, ClmmPool, MAX_SQRT_PRICE_X64, MAX_TICK_INDEX, MIN_SQRT_PRICE_X64,
-    MIN_TICK_INDEX, TICK_ARRAY_SIZE,
+    crossed_ticks, sqrt_price_from_tick, ClmmPool, SwapResult, MAX_SQRT_PRICE_X64, MAX_TICK_INDEX,
+    MIN_SQRT_PRICE_X64, MIN_TICK_INDEX, TICK_ARRAY_SIZE,
 };
 use crate::decode::{at, check, err, Key, R};
 use crate::error::{EngineError, Result};
@@ -426,13 +426,40 @@ pub fn quote_state(
     if amount == 0 {
         return Ok(0);
     }
+    swap_state(s, amount, a_to_b).map(|r| r.amount_out)
+}
+
+/// [`quote_state`] with the swap's steps in the venue's compute-unit model
+/// (`feeds/venues/orca_whirlpool.py` `COMPUTE_UNITS`): the initialized ticks it crossed
+/// ([`crossed_ticks`]; the Token-2022 surcharge is the mints', not the curve's: the
+/// caller adds it). 0 crosses nothing.
+pub fn quote_steps(
+    s: &WhirlpoolState,
+    amount: u64,
+    a_to_b: bool,
+) -> std::result::Result<(u64, u32), NoQuote> {
+    if amount == 0 {
+        return Ok((0, 0));
+    }
+    let r = swap_state(s, amount, a_to_b)?;
+    let p = &s.pool;
+    let crossed = crossed_ticks(&p.ticks, |t| t.0, p.tick_current, r.tick_current, a_to_b);
+    Ok((r.amount_out, u32::try_from(crossed).unwrap_or(u32::MAX)))
+}
+
+/// The swap of [`quote_state`] (`amount` > 0) and its verdict.
+fn swap_state(
+    s: &WhirlpoolState,
+    amount: u64,
+    a_to_b: bool,
+) -> std::result::Result<SwapResult, NoQuote> {
     match (s.pool.swap(amount, a_to_b, true, None, 0), &s.held) {
         // a partial fill (price limit reached) is not the trade asked for
-        (Ok(r), None) if r.amount_in == amount => Ok(r.amount_out),
+        (Ok(r), None) if r.amount_in == amount => Ok(r),
         (_, None) => Err(NoQuote::Unfillable),
         (Ok(r), Some(h)) if r.amount_in == amount => {
             if h.reaches(r.sqrt_price_x64, a_to_b) {
-                Ok(r.amount_out)
+                Ok(r)
             } else {
                 Err(NoQuote::TicksMissing)
             }
@@ -582,6 +609,15 @@ impl Venue for OrcaWhirlpool {
         a_to_b: bool,
     ) -> std::result::Result<u64, NoQuote> {
         quote_state(s, amount, a_to_b)
+    }
+
+    #[inline]
+    fn quote_steps(
+        s: &WhirlpoolState,
+        amount: u64,
+        a_to_b: bool,
+    ) -> std::result::Result<(u64, u32), NoQuote> {
+        quote_steps(s, amount, a_to_b)
     }
 
     /// The price's, after the fee: no ticks needed.

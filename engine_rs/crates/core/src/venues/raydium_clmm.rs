@@ -540,6 +540,31 @@ pub fn quote_state(
     }
 }
 
+/// [`quote_state`] with the swap's steps in the venue's compute-unit model
+/// (`feeds/venues/raydium_clmm.py` `COMPUTE_UNITS`): the initialized ticks it crossed
+/// (`crate::clmm::crossed_ticks` over the state's ticks: a swap that reaches a tick with
+/// limit orders fails, so every tick it crossed holds liquidity). The Token-2022
+/// surcharge is the mints', not the curve's: the caller adds it. 0 crosses nothing.
+pub fn quote_steps(
+    s: &RaydiumClmmState,
+    amount: u64,
+    a_to_b: bool,
+) -> std::result::Result<(u64, u32), NoQuote> {
+    if amount == 0 {
+        return Ok((0, 0));
+    }
+    match swap_state(s, amount, a_to_b) {
+        Ok(r) if r.amount_in == amount => {
+            let before = s.pool.tick_current;
+            let crossed =
+                crate::clmm::crossed_ticks(&s.ticks, |t| t.index, before, r.tick_current, a_to_b);
+            Ok((r.amount_out, u32::try_from(crossed).unwrap_or(u32::MAX)))
+        }
+        Err(Fail::TicksMissing) => Err(NoQuote::TicksMissing),
+        _ => Err(NoQuote::Unfillable),
+    }
+}
+
 /// Output per input after the fee at zero size (the Whirlpool's float operations).
 pub fn spot_rate(pool: &Pool, a_to_b: bool) -> f64 {
     let s = pool.sqrt_price_x64 as f64 / 18_446_744_073_709_551_616.0;
@@ -777,6 +802,15 @@ impl Venue for RaydiumClmm {
         a_to_b: bool,
     ) -> std::result::Result<u64, NoQuote> {
         quote_state(s, amount, a_to_b)
+    }
+
+    #[inline]
+    fn quote_steps(
+        s: &RaydiumClmmState,
+        amount: u64,
+        a_to_b: bool,
+    ) -> std::result::Result<(u64, u32), NoQuote> {
+        quote_steps(s, amount, a_to_b)
     }
 
     #[inline]
