@@ -355,7 +355,10 @@ class WhatIf:
 
 
 def _value(v: Any) -> str:
-    """A setting as shown and written: ``75`` for 75.0, but never a rounded float."""
+    """A setting as shown and written: ``75`` for 75.0, but never a rounded float;
+    ``unset`` for a key with no value (``fees.cu_limit`` by default)."""
+    if v is None:
+        return "unset"
     if isinstance(v, float):
         short = f"{v:g}"
         return short if float(short) == v else repr(v)

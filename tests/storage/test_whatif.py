@@ -163,8 +163,9 @@ def test_the_cli_prints_the_summary_and_json(db: Path, tmp_path: Path) -> None:
     assert p.returncode == 0, p.stderr
     assert "settings   as recorded" in p.stdout
     assert "matches the recorded one" in p.stdout
-    pnl = int(info_of(db).pnl)  # what the live session stored: 988,639,939 when recorded
-    assert f"PnL        {pnl:+,} base units = +{pnl / 10**9:.9f} SOL" in p.stdout
+    pnl = int(info_of(db).pnl)  # what the live session stored
+    sol = f"{pnl / 10**9:.9f}".rstrip("0").rstrip(".")  # units without trailing zeros
+    assert f"PnL        {pnl:+,} base units = +{sol} SOL" in p.stdout
     other = tmp_path / "other.toml"
     other.write_text("# nothing is worth it\n[policy]\nmin_profit = 1_000_000_000_000\n")
     p = arbscope("replay", "--db", str(db), "", "--headless", "--policy", str(other), "--json")
