@@ -489,8 +489,10 @@ class RegionFeed:
         consumer: str, retention: Retention, on_fees: Callable[[list[tuple[int, int]]], None]
         | None = None, counters: Callable[[int], Any] | None = None,
         on_tokens: Callable[[list[dict[str, Any]]], None] | None = None,
+        on_uncovered: Callable[[str, list[str]], None] | None = None,
     ) -> None:  # fmt: skip
         self.js, self.region, self.ingest = js, region, ingest
+        self.on_uncovered = on_uncovered  # (region, the pools its collector covers nowhere)
         self.endpoint_of = endpoint_of  # "region/name" -> the session's endpoint index
         self.consumer, self.retention = consumer, retention
         self.on_fees = on_fees
@@ -823,6 +825,9 @@ class RegionFeed:
             elif k is Kind.TOKENS:
                 if self.on_tokens is not None:
                     self.on_tokens(list(inp.json()))
+            elif k is Kind.UNCOVERED:
+                if self.on_uncovered is not None:
+                    self.on_uncovered(self.region, [str(p) for p in inp.json()])
             else:
                 feed_input(ing, inp, 0)
         except (EngineError, JournalError, ValueError, TypeError):
@@ -837,12 +842,15 @@ class RemoteFeeds:
         self, settings: FleetSettings, ingest: Any, first_endpoint: int,
         on_fees: Callable[[list[tuple[int, int]]], None] | None = None,
         on_tokens: Callable[[list[dict[str, Any]]], None] | None = None,
+        on_uncovered: Callable[[list[str]], None] | None = None,
     ) -> None:  # fmt: skip
         from feeds.health import HealthCounters
 
         self.settings = settings
         self.ingest, self.first = ingest, first_endpoint
         self.on_fees, self.on_tokens = on_fees, on_tokens
+        self.on_uncovered = on_uncovered
+        self._uncovered: dict[str, frozenset[str]] = {}  # per region, as its collector said
         self.nc: NATS | None = None
         self.regions: list[RegionFeed] = []
         self.names: dict[str, int] = {}  # "region/name" -> endpoint index
@@ -881,9 +889,18 @@ class RemoteFeeds:
         for r in self.settings.regions:
             feed = RegionFeed(js, r, self.ingest, self.endpoint_of, self.consumer,
                               self.settings.retention, self.on_fees,
-                              counters=self.counters.get, on_tokens=self.on_tokens)  # fmt: skip
+                              counters=self.counters.get, on_tokens=self.on_tokens,
+                              on_uncovered=self._region_uncovered)  # fmt: skip
             await feed.start()
             self.regions.append(feed)
+
+    def _region_uncovered(self, region: str, pools: list[str]) -> None:
+        """A region's collector covers ``pools`` on none of its endpoints: a pool is
+        uncovered for this consumer when no region covers it."""
+        self._uncovered[region] = frozenset(pools)
+        if self.on_uncovered is not None:
+            sets = [self._uncovered.get(r, frozenset()) for r in self.settings.regions]
+            self.on_uncovered(sorted(frozenset.intersection(*sets)) if sets else [])
 
     async def stop(self) -> None:
         for f in self.regions:

@@ -14,6 +14,7 @@ silent and the slot stood still for ``stall_s``; ``starting`` before any feed ex
 - most frames malformed over the last ``window_s``, on one endpoint or over all;
 - the slot frozen for ``stall_s`` while frames still arrive;
 - some feeds down or silent for ``stall_s``;
+- pools no endpoint covers (their cycles are no-go: ``uncovered``);
 - the journal failing.
 """
 
@@ -53,12 +54,13 @@ def assess(
     start_error: str = "",
     journal_error: str = "",
     age_s: float = float("inf"),
+    pools_uncovered: int = 0,
 ) -> Verdict:
     """The verdict on ``feeds`` and the session.
 
     ``recent``: per endpoint, (frames, malformed frames) over the last ``window_s``
     seconds; ``subscriptions``: how many each endpoint was asked for (0: unknown);
-    ``age_s``: seconds since the session began (``starting`` lasts ``stall_s``)."""
+    ``pools_uncovered``: pools no endpoint covers; ``age_s``: seconds since the session began (``starting`` lasts ``stall_s``)."""
     if start_error:
         return Verdict("unhealthy", (f"start failed: {start_error}",), slot_age_s)
     if not feeds:
@@ -95,6 +97,8 @@ def assess(
         problems.append(f"slot frozen for {slot_age_s:.0f} s at {slot} while frames arrive")
     if silent:
         problems.append(f"{len(silent)} of {len(feeds)} feeds down or stalled")
+    if pools_uncovered:
+        problems.append(f"{pools_uncovered} pools covered by no endpoint: their cycles are no-go")
     if journal_error:
         problems.append(f"journal: {journal_error}")
     return Verdict("degraded" if problems else "ok", tuple(problems), slot_age_s)
@@ -122,6 +126,7 @@ class HealthMonitor:
         subscriptions: int = 0,
         start_error: str = "",
         journal_error: str = "",
+        pools_uncovered: int = 0,
     ) -> Verdict:
         now = self.clock()
         if self._born is None:
@@ -140,4 +145,5 @@ class HealthMonitor:
             feeds, slot=slot, slot_age_s=now - self._slot_t, stall_s=self.stall_s,
             window_s=self.window_s, recent=recent, subscriptions=subscriptions,
             start_error=start_error, journal_error=journal_error, age_s=now - self._born,
+            pools_uncovered=pools_uncovered,
         )  # fmt: skip

@@ -17,6 +17,7 @@ import types
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
 import engine_rs
@@ -57,6 +58,11 @@ PAPER_BALANCE = 10**12  # base units a paper session starts with
 Q64 = float(1 << 64)
 MAX_ROWS = 100  # cycles kept for the screen, best net profit first
 DEFAULT_CU_LIMIT = 300_000  # the fee panel's limit while no cycle is shown
+# The session's own no-go reason (the engine's scorer never says it): a pool on the path
+# that no endpoint covers (every subscription of one of its accounts refused, over a cap
+# or not connected). Its state is the last one read and nothing reports its changes, so
+# the cycle's numbers are not known; listed first.
+REASON_UNCOVERED = "uncovered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +238,8 @@ class Evaluator:
         self.pool_kinds: dict[str, str] = pool_kinds if pool_kinds is not None else {}
         self._sendable_memo: dict[tuple[Any, ...], str] = {}
         self.live: dict[OppKey, tuple[Opportunity, Score]] = {}
+        # the pools no endpoint covers (``set_uncovered``): their cycles are no-go
+        self.uncovered: frozenset[str] = frozenset()
         self.first_seen: dict[OppKey, int] = {}  # the slot each live cycle appeared in
         self.found = 0  # opportunities that appeared (a profitable cycle not live before)
         self.last_sweep: Cycle | None = None
@@ -362,7 +370,22 @@ class Evaluator:
 
     def _score(self, o: Opportunity, fees: FeeContext, key: object) -> Score:
         score: Score = self.timer.call("score", lambda m: m.score(o, fees, self.policy), detail=key)
+        if self.uncovered and not self.uncovered.isdisjoint(o.pools):
+            # either backend's record, as the Python one (same fields) with the reason first
+            fields = {f.name: getattr(score, f.name) for f in dataclass_fields(Score)}
+            fields.update(go=False, reasons=[REASON_UNCOVERED, *score.reasons])
+            score = Score(**fields)
         return score
+
+    def set_uncovered(self, pools: Sequence[str]) -> bool:
+        """The pools no endpoint covers now; the live cycles are scored again when the set
+        changed (True then): a cycle through one of them is no-go (``uncovered``)."""
+        new = frozenset(pools)
+        if new == self.uncovered:
+            return False
+        self.uncovered = new
+        self.rescore()
+        return True
 
     def sweep(self) -> None:
         """The safety net: a full negative-cycle search (warm-started, so mirrored)."""

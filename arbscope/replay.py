@@ -241,6 +241,8 @@ class ReplaySession:
                 s._on_landing(int(slots), int(send[0]) if send else 0)
             elif k is Kind.FEES:
                 s._on_fees([(int(x), int(f)) for x, f in inp.json()])
+            elif k is Kind.UNCOVERED:
+                s._on_uncovered([str(p) for p in inp.json()])
             elif k is Kind.TRADE:
                 base, pools = inp.json()
                 s.trade(base, pools)

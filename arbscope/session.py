@@ -47,6 +47,7 @@ from .runloop import TICK_S, Clock, MonotonicClock, RunLoop
 from .timing import KernelTimer
 
 HEALTH_EVERY_NS = 1_000_000_000  # feed health journaled once a second
+COVERAGE_EVERY_NS = 1_000_000_000  # the pools no endpoint covers, looked at once a second
 # a slot notification's method name, looked for in the head of a frame (anywhere in the
 # envelope, whatever order a node writes its keys in: a slot notification is ~130 bytes)
 SLOT_NOTICE = b'"slotNotification"'
@@ -588,6 +589,7 @@ class FeedSession:
         self._sweep_key = ""
         self.rate = UpdateRate()
         self._last_sweep_t = 0.0
+        self._coverage_ns = -COVERAGE_EVERY_NS  # when the uncovered pools were last looked at
         self._last_health_ns = 0
         self._now_ns = 0
         # whether anyone will show this session: a headless replay does not feed the
@@ -711,7 +713,8 @@ class FeedSession:
                 from .fleet import RemoteFeeds
 
                 self.remote = RemoteFeeds(fleet, None, 0, on_fees=self._on_fees,
-                                          on_tokens=self._on_remote_tokens)  # fmt: skip
+                                          on_tokens=self._on_remote_tokens,
+                                          on_uncovered=self._on_uncovered)  # fmt: skip
                 if not self.base_mints:  # what the collectors watch
                     bases = await self.remote.base_mints()
                     if bases:
@@ -1189,10 +1192,31 @@ class FeedSession:
         self._snap = None
 
     def _turn(self, now_ns: int) -> None:
-        """The run loop's turn: a live tick at ``now_ns``, journaled first (``TICK``)."""
+        """The run loop's turn: a live tick at ``now_ns``, journaled first (``TICK``);
+        before it, at most every ``COVERAGE_EVERY_NS``, the pools no endpoint covers."""
+        pool = self.pool
+        own = pool is not None and (self.remote is None or not self.remote.regions)
+        if own and pool is not None and now_ns - self._coverage_ns >= COVERAGE_EVERY_NS:
+            self._coverage_ns = now_ns
+            bare = sorted(pool.uncovered_pools())
+            if frozenset(bare) != self.ev.uncovered:
+                self._on_uncovered(bare)
         if self.recorder is not None:
             self.recorder.input(Kind.TICK, 0, b"", now_ns)
         self.tick(now_ns)
+
+    def _on_uncovered(self, pools: list[str]) -> None:
+        """The pools no endpoint covers now (the session's feeds, or a collector's):
+        journaled and published as an input (``UNCOVERED``), so a replay and a consumer
+        decide as this session did; their cycles are no-go until covered again."""
+        if self.publisher is not None or self.recorder is not None:
+            payload = json_payload(list(pools))
+            if self.publisher is not None:
+                self.publisher.add(Kind.UNCOVERED, 0, payload)
+            if self.recorder is not None:
+                self.recorder.input(Kind.UNCOVERED, 0, payload)
+        if self.ev.set_uncovered(pools):
+            self._snap = None
 
     def changed(self) -> None:
         """The engine's state moved outside a tick (a replay's step or seek): the next
@@ -1330,6 +1354,7 @@ class FeedSession:
         return self.monitor.check(
             feeds, slot, subscriptions=pool.wanted if pool is not None else 0,
             start_error=self.start_error, journal_error=rec.error if rec is not None else "",
+            pools_uncovered=len(self.ev.uncovered),
         )  # fmt: skip
 
     # ------------------------------------------------------------ the run loop

@@ -51,6 +51,10 @@ class Kind(IntEnum):
     # [{mint, symbol, name, decimals, ...}]: a collector's token names, for its consumers
     # (NATS batches only: a session keeps its names in the journal's tokens table)
     TOKENS = 18
+    # [pool, ...]: the pools no endpoint covers now (every subscription of one of their
+    # accounts refused, capped or not connected), recorded when the set changes: their
+    # cycles are no-go (``uncovered``) until a feed reports them again
+    UNCOVERED = 19
 
 
 @dataclass(frozen=True, slots=True)

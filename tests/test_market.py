@@ -83,3 +83,36 @@ def test_engine_errors_are_counted_and_reraised(
     (row,) = t.rows()
     # both backends raised the same class: an error, not a mismatch
     assert (row.errors, row.mismatches) == (1, 0)
+
+
+def test_a_cycle_through_a_pool_no_endpoint_covers_is_no_go_and_says_why(
+    rust: types.ModuleType,
+) -> None:
+    """``Evaluator.set_uncovered``: every live cycle through an uncovered pool turns no-go
+    with ``uncovered`` first (its other reasons kept), is not traded, and comes back as the
+    scorer decides once the pool is covered again; cycles elsewhere keep their verdict."""
+    from arbscope.market import REASON_UNCOVERED
+
+    m = _run(7, rust, ticks=30)
+    ev = m.ev
+    go = [(k, sc) for k, (_, sc) in sorted(ev.live.items()) if sc.go]
+    assert go, "the seeded market should hold a GO cycle"
+    key, before = go[0]
+    pool = key[1][0]
+    assert ev.set_uncovered([pool]) and not ev.set_uncovered([pool])  # True only on change
+    for k, (_, sc) in ev.live.items():
+        if pool in k[1]:
+            assert not sc.go and sc.reasons[0] == REASON_UNCOVERED
+        else:
+            assert REASON_UNCOVERED not in sc.reasons  # rescored as the scorer says
+    assert ev.live[key][1].reasons == [REASON_UNCOVERED]  # it was GO: nothing else failed
+    assert ev.live[key][1].gross_profit == before.gross_profit  # the arithmetic is kept
+    # the broker trades GO cycles only: this one is refused, on its reason
+    broker = ev.broker
+    assert broker is not None
+    queued = {o.seq for o in broker.pending}
+    m.tick()
+    assert not any(pool in o.key[1] for o in broker.pending if o.seq not in queued)
+    # a pool that comes back: the cycle is the scorer's again
+    ev.set_uncovered([])
+    assert all(REASON_UNCOVERED not in sc.reasons for _, sc in ev.live.values())

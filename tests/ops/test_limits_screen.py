@@ -4,6 +4,8 @@ cap subscriptions rides them out, and the counts reach the Feeds panel on the sc
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import aiohttp
 
 from arbscope.metrics import MetricsSettings
@@ -117,3 +119,56 @@ async def test_pools_no_endpoint_covers_are_named_stale_in_the_status_note() -> 
     # the count moves as tick arrays come and go (new ones over the cap): one of the pools
     [line] = [x for x in metrics.splitlines() if x.startswith("arbscope_pools_uncovered ")]
     assert 0 < float(line.split()[1]) <= len(pool.pool_accounts)
+
+
+async def test_cycles_through_pools_no_endpoint_covers_are_no_go_on_health_and_in_replay(
+    tmp_path: Path,
+) -> None:
+    """Pools every endpoint's cap leaves out: their cycles are no-go (``uncovered``), the
+    count is a problem on ``/health``, and the set is journaled (``UNCOVERED``) so the
+    replay decides as the session did (same digest, same set)."""
+    from arbscope.market import REASON_UNCOVERED
+    from arbscope.replay import ReplaySession, load_info
+    from arbscope.session import RecordSettings
+    from tests.feeds.hostile import until as until_true
+
+    profiles = [
+        EndpointProfile(f"cap-{i}", latency_ms=2, jitter_ms=1, max_subscriptions=CAP)
+        for i in range(2)
+    ]
+    db = tmp_path / "j.sqlite"
+    async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
+        eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in sim.infos()]
+        s = FeedSession(eps, sim.world.universe(), sim.world.bases, seed=5, shadow=False,
+                        metrics=MetricsSettings(port=0), record=RecordSettings(db))  # fmt: skip
+        await s.start()
+        try:
+            pool = s.pool
+            assert pool is not None
+
+            def turned() -> bool:
+                s.tick()
+                return bool(s.ev.uncovered)
+
+            await until_true(turned)
+            bare = set(s.ev.uncovered)
+            for p in sorted(bare):  # every cycle through them, scored now
+                s.ev.evaluate(p, s.slot)
+            through = [sc for k, (_, sc) in s.ev.live.items() if bare & set(k[1])]
+            assert s.metrics_server is not None
+            health = await _get(s.metrics_server.url + "/health")
+        finally:
+            await s.stop()
+    final = s.ev.uncovered  # the last set the session recorded and applied
+    assert bare <= set(pool.pool_accounts)
+    assert all(not sc.go and sc.reasons[0] == REASON_UNCOVERED for sc in through)
+    assert f"{len(bare)} pools covered by no endpoint: their cycles are no-go" in health
+    info = await load_info(db, s.session_id)
+    assert info.complete and info.digest == s.digest
+    r = ReplaySession(db, info)
+    await r.start()
+    try:
+        assert await r.play() == s.digest
+        assert r.session.ev.uncovered == final
+    finally:
+        await r.stop()
