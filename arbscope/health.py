@@ -60,7 +60,8 @@ def assess(
 
     ``recent``: per endpoint, (frames, malformed frames) over the last ``window_s``
     seconds; ``subscriptions``: how many each endpoint was asked for (0: unknown);
-    ``pools_uncovered``: pools no endpoint covers; ``age_s``: seconds since the session began (``starting`` lasts ``stall_s``)."""
+    ``pools_uncovered``: pools no endpoint covers; ``age_s``: seconds since the session
+    began (``starting`` lasts ``stall_s``)."""
     if start_error:
         return Verdict("unhealthy", (f"start failed: {start_error}",), slot_age_s)
     if not feeds:
