@@ -130,7 +130,8 @@ class Competition:
             st.missed += 1
             return world.failed_swap(order.pool, order.a_to_b)
         amount = world.amount_to_close(order.pool, order.a_to_b, abs(gap) * c.close)
-        trade = world.swap(order.pool, order.a_to_b, amount, cu_price=order.priority)
+        trade = (world.swap(order.pool, order.a_to_b, amount, cu_price=order.priority)
+                 if amount > 0 else None)  # fmt: skip
         if trade is None:
             st.missed += 1
             return None

@@ -356,8 +356,27 @@ class World:
     def amount_to_close(self, pool: Pool, a_to_b: bool, log_gap: float) -> int:
         """About what to send into ``pool`` (direction ``a_to_b``) to move its price by
         ``log_gap`` (natural log): a share of the input side's depth (the traders'
-        rule: a ``frac`` of the depth moves a constant-product price by about 2 x frac)."""
-        return self._trade_size(pool, a_to_b, min(0.05, log_gap / 2))
+        rule: a ``frac`` of the depth moves a constant-product price by about 2 x frac),
+        at most what the pool can take (:meth:`fillable`: a concentrated pool's depth
+        is its virtual reserve, and its liquidity may end first — an arbitrageur sends
+        what fills, it does not give up on the gap)."""
+        return self.fillable(pool, a_to_b, self._trade_size(pool, a_to_b, min(0.05, log_gap / 2)))
+
+    def fillable(self, pool: Pool, a_to_b: bool, amount: int) -> int:
+        """``amount``, or the most below it (to 0.1 %) that ``pool`` takes whole in an
+        exact-in swap (its liquidity, its book or its bins run out beyond); 0: none."""
+        mint_in = pool.mint_a if a_to_b else pool.mint_b
+
+        def fits(x: int) -> bool:
+            return self.quote_swap(pool, a_to_b, x - self.transfer_fee(mint_in, x)) is not None
+
+        if amount <= 0 or fits(amount):
+            return max(0, amount)
+        lo, hi = 0, amount  # lo is taken (nothing trivially), hi is not
+        while hi - lo > max(1, hi // 1_000):
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+        return lo
 
     def failed_swap(self, pool: Pool, a_to_b: bool) -> FailedSwap:
         """A swap on ``pool`` refused by its program's slippage check (its minimum above
