@@ -19,7 +19,7 @@ is. ``pending_bytes`` counts what waits in memory: raw inputs, compressed batche
 events. When it passes ``max_pending_bytes`` (default :data:`MAX_PENDING_BYTES`):
 
 - while the journal's writes succeed (the writer is only behind: a start-up burst, a
-  busy loop) later inputs *spill*, in order, to an anonymous file beside the journal, and
+  busy loop) later inputs *spill*, in order, to an anonymous file in ``$TMPDIR``, and
   the writer drains it a batch at a time; once it is drained, inputs wait in memory
   again. A burst costs nothing but disk.
 - while they fail (a full disk, a journal another process holds): past the bound
@@ -226,7 +226,7 @@ class Recorder:
     def __init__(
         self, journal: Journal, session: str, batch_s: float = 0.2, codec: str | None = None,
         max_pending_bytes: int = MAX_PENDING_BYTES, lock: SessionLock | None = None,
-        seal_bytes: int | None = None,
+        seal_bytes: int | None = None, spill_dir: str | Path | None = None,
     ) -> None:  # fmt: skip
         self.journal, self.session, self.batch_s = journal, session, batch_s
         self.codec = codec or best_codec()
@@ -234,6 +234,11 @@ class Recorder:
         # a batch big enough to compress well, small enough to leave room in the bound
         self.seal_bytes = seal_bytes or max(1, min(SEAL_BYTES, max_pending_bytes // 4))
         self.lock = lock
+        # where the queue spills past its bound: the system's temporary directory ($TMPDIR),
+        # as sort(1) does (not beside the journal: a slow journal disk is what the spill
+        # rides out, and a nearly full one could not take a start-up burst)
+        self.spill_dir = Path(spill_dir) if spill_dir is not None else Path(
+            tempfile.gettempdir())  # fmt: skip
         self.digest = Digest()
         # raw inputs waiting in memory (older than anything spilled while spilling)
         self._inputs: list[bytes] = []  # headers and payloads, in turn
@@ -366,23 +371,22 @@ class Recorder:
             return
         try:
             if self._spill is None:
-                where = getattr(self.journal, "path", None)
-                self._spill = _Spill(Path(where).parent if where is not None else None)
+                self._spill = _Spill(self.spill_dir)
         except OSError as exc:
             self._spill_failed(exc)
             return
         if not self._spilling:
             log.info("journal: %.0f MiB waiting to be written; further inputs wait in a file "
-                     "beside the journal until the writer catches up",
-                     self.pending_bytes / 2**20)  # fmt: skip
+                     "in %s until the writer catches up", self.pending_bytes / 2**20,
+                     self.spill_dir)  # fmt: skip
         self._spilling = True
         self._wake.set()
 
     def _spill_failed(self, exc: OSError) -> None:
-        where = getattr(self.journal, "path", "?")
         what = "disk full" if exc.errno in (28, 122) else "cannot write"  # ENOSPC, EDQUOT
-        self._stop_why = (f"{what} at {where}: the journal's queue could not spill to its "
-                          f"directory ({exc.strerror})")  # fmt: skip
+        self._stop_why = (f"{what} at {self.spill_dir}: the journal's queue could not spill "
+                          f"past its {self.max_pending_bytes / 2**20:g} MiB "
+                          f"({exc.strerror})")  # fmt: skip
         self._stop_recording()
 
     def _stop_recording(self) -> None:

@@ -312,10 +312,10 @@ async def test_a_full_disk_stops_recording_the_session_goes_on_and_exits_1(
     runs anywhere); ``tmpfs``: a real full filesystem, where mounting one is allowed."""
     import subprocess
 
-    # a queue that holds the start-up burst (the snapshot's tick and bin arrays: ~1 MB
-    # with the DLMM pairs; the order books' sides and event heaps, 90 KB each, several MB
-    # more), so what stops the recording is the disk, not the queue
-    env = _env(tmp_path, ARBSCOPE_JOURNAL_QUEUE_MB="16")
+    # a small queue: while the writes fail what waits is compressed (a few seconds of this
+    # session per MiB); a start-up burst past it spills while they succeed, so only the
+    # disk stops the recording
+    env = _env(tmp_path, ARBSCOPE_JOURNAL_QUEUE_MB="1")
     if fault == "tmpfs":
         # room for the schema, the session's token registry and its first chunks (the
         # WAL counts too): at 160 KB a session with names filled it before its first input
@@ -357,6 +357,21 @@ async def test_a_full_disk_stops_recording_the_session_goes_on_and_exits_1(
         )  # fmt: skip
         assert rep.returncode == 0, rep.stderr
         assert f"{written:,} inputs" in rep.stderr and "incomplete" in rep.stderr
+        # the listing says why it is incomplete, with the count the log stated, and its
+        # PnL (stored at the end without a digest; a disk with no room left at all may
+        # refuse even that: then "not closed cleanly", with no PnL, and the log says so)
+        listed = subprocess.run(
+            [sys.executable, "-m", "arbscope", "sessions", "--db", str(db)],
+            cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert listed.returncode == 0, listed.stderr
+        (row,) = [x for x in listed.stdout.splitlines() if x.startswith(sid.group(1))]
+        if "not closed cleanly" in row:
+            assert fault == "tmpfs" and "could not store why" in stderr, (row, stderr)
+        else:
+            assert f"INCOMPLETE (disk full at {db}" in row, row
+            assert f"recording stopped at input {written:,} (inputs written;" in row, row
+            assert re.search(r"\s[+-]\d[\d,]*\s", row) and " ? " not in row, row
     finally:
         if fault == "tmpfs":
             subprocess.run(["umount", "-l", str(tmp_path / "small")], capture_output=True)

@@ -16,6 +16,9 @@ import random
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ import pytest
 from storage.codec import HEADER, Kind, decompress, unpack
 from storage.journal import Journal, JournalError, SessionLock, lock_dir
 from storage.recorder import Recorder
+from tests.conftest import ROOT
 
 
 def _payload(rng: random.Random, i: int) -> bytes:
@@ -77,7 +81,7 @@ async def test_a_burst_far_past_the_queue_bound_is_recorded_in_full(tmp_path: Pa
         info = await j.session(rec.session)
         assert info.complete and info.inputs == 2_001 and info.frames == 2_000
         assert info.events == 20 and info.opportunities == 20 and info.pnl == 12.0
-    assert not list(tmp_path.glob(".arbscope-spill-*"))  # the spill file is anonymous
+    assert not list(rec.spill_dir.glob(".arbscope-spill-*"))  # the spill file is anonymous
 
 
 async def test_the_writer_drains_a_burst_by_itself(tmp_path: Path) -> None:
@@ -173,17 +177,20 @@ async def test_failing_writes_past_the_bound_stop_with_one_count_everywhere(
 async def test_a_spill_the_disk_refuses_stops_recording_as_a_full_disk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The spill's own writes fail (ENOSPC): recording stops, said as a full disk at the
-    journal, and what was committed stays readable."""
+    """The spill's own writes fail (ENOSPC): recording stops, said as a full disk where
+    it spills ($TMPDIR), and what was committed stays readable."""
     db = tmp_path / "nospace.sqlite"
 
     def no_space(*_: Any) -> int:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "pwritev", no_space)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read $TMPDIR again
     rng = random.Random(5)
     async with await Journal.open(db) as j:
         rec = await Recorder.start(j, "sim", {}, {}, batch_s=3600, max_pending_bytes=64 * 1024)
+        assert rec.spill_dir == tmp_path
         rec.input(Kind.FRAME, 0, b"first")
         await rec.flush()
         i = 0
@@ -192,7 +199,7 @@ async def test_a_spill_the_disk_refuses_stops_recording_as_a_full_disk(
             if i % 50 == 0:
                 await rec.flush()
             i += 1
-        assert rec.stopped and f"disk full at {db}" in rec.error
+        assert rec.stopped and rec.error.startswith(f"disk full at {tmp_path}: the journal's")
         written = rec.written_inputs
         assert written >= 1 and f"recording stopped at input {written:,} " in rec.error
         assert await rec.close() == ""
@@ -330,3 +337,13 @@ async def test_the_listing_says_what_a_lost_write_ahead_log_took(tmp_path: Path)
         lost = await j.lost_sessions()
         assert [(s.id, s.inputs) for s in lost] == [("20260101-000000-bbbb", 900)]
     assert (lock_dir(db) / "20260101-000000-bbbb.lock").exists()
+    listed = subprocess.run(
+        [sys.executable, "-m", "arbscope", "sessions", "--db", str(db)], cwd=ROOT,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert any(line.startswith("20260101-000000-aaaa") and "lost its last 40 inputs" in line
+               for line in lines), listed.stdout  # fmt: skip
+    assert any(line.startswith("20260101-000000-bbbb") and "LOST" in line
+               and "committed 900 inputs" in line for line in lines), listed.stdout  # fmt: skip
