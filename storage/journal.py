@@ -257,6 +257,21 @@ def lock_progress(journal: Path, session: str) -> tuple[int, int] | None:
     return int(parts[1]), int(parts[2])
 
 
+def _lost(journal: Path) -> str:
+    """What killed recorders' locks say they had committed to ``journal`` (for a journal
+    that holds nothing: its write-ahead log was deleted or damaged before they died)."""
+    try:
+        ids = sorted(f.stem for f in lock_dir(journal).glob("*.lock"))
+    except OSError:
+        return ""
+    said = [(sid, lock_progress(journal, sid)) for sid in ids if not session_open(journal, sid)]
+    lost = [f"{sid} ({p[0]:,} inputs)" for sid, p in said if p is not None and p[0] > 0]
+    if not lost:
+        return ""
+    return (f"; but its recorders had committed {', '.join(lost)}: the journal's "
+            "write-ahead log (-wal) was deleted or damaged before they died")  # fmt: skip
+
+
 def session_open(journal: Path, session: str) -> bool:
     """Whether a live process records ``session`` of ``journal`` now (its lock is held).
     Reads only: works on a read-only journal too. A lock file that cannot be opened counts
@@ -492,7 +507,7 @@ class Journal:
             if tables:
                 raise JournalError(f"{self.path} is an SQLite file but not an arbscope journal")
             if not create or self.readonly:
-                raise JournalError(f"{self.path} is empty: no sessions recorded")
+                raise JournalError(f"{self.path} is empty: no sessions recorded{_lost(self.path)}")
             await db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # before the first table
             version = 0
         else:

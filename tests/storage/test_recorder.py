@@ -10,6 +10,7 @@ aiosqlite's thread: a cancel of the awaiting task does not stop it)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -347,3 +348,18 @@ async def test_the_listing_says_what_a_lost_write_ahead_log_took(tmp_path: Path)
                for line in lines), listed.stdout  # fmt: skip
     assert any(line.startswith("20260101-000000-bbbb") and "LOST" in line
                and "committed 900 inputs" in line for line in lines), listed.stdout  # fmt: skip
+    # the whole journal gone with its -wal (its schema too): the file is "empty", and
+    # the message says what its recorder had committed
+    empty = tmp_path / "empty.sqlite"
+    with contextlib.closing(sqlite3.connect(empty)) as c:
+        c.execute("PRAGMA journal_mode=WAL")
+    lock = SessionLock.acquire(empty, "20260101-000000-cccc")
+    lock.progress(500, 3)
+    os.close(lock._fd)
+    r = subprocess.run(
+        [sys.executable, "-m", "arbscope", "sessions", "--db", str(empty)], cwd=ROOT,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 2 and "is empty: no sessions recorded" in r.stderr, r.stderr
+    assert "had committed 20260101-000000-cccc (500 inputs)" in r.stderr, r.stderr
+    assert "write-ahead log (-wal) was deleted or damaged" in r.stderr
