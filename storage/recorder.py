@@ -63,8 +63,7 @@ log = logging.getLogger(__name__)
 
 MAX_PENDING_BYTES = 64 * 1024 * 1024  # the write queue's memory bound (bytes), then: spill
 SEAL_BYTES = 8 * 1024 * 1024  # raw inputs waiting that wake the writer before batch_s
-SPILL_BUFFER = 4 * 1024 * 1024  # spilled inputs go to their file in pieces this big
-IOV_MAX = 1024  # buffers per pwritev (Linux's limit)
+SPILL_NOTE_S = 60.0  # the log says the queue spilled at most this often
 EVENT_OVERHEAD = 48  # bytes counted per pending event besides its JSON (seq, kind, slot, t)
 DIGEST_KINDS = frozenset({"opp", "gone", "fee", "sweep", "fill"})
 
@@ -115,66 +114,115 @@ class _Batch:
         return self.chunk.n if self.chunk is not None else 0
 
 
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """One piece of the spill file: a chunk's blob, ready to be written as it is."""
+
+    offset: int
+    size: int  # bytes in the file
+    raw_len: int
+    codec: str  # the recorder's, or "none" when the spill was behind (compressed later)
+    n: int
+    frames: int
+    t0: int
+    t1: int
+
+
 class _Spill:
     """Inputs past the memory bound, in order, in an anonymous file (gone with the process,
-    however it ends). The hot path only appends to a list; a thread of its own writes
-    the list out a few MiB at a time (the loop never waits for the disk), and the writer
-    reads it back a batch at a time."""
+    however it ends). The hot path only appends to a list; a thread of its own joins each
+    few MiB into a piece, compresses it (as the writer would have: the file holds chunks'
+    blobs, so spilling costs little more than writing) and appends it to the file; the
+    writer reads the pieces back, in order, as chunks. While that thread is behind by more
+    than ``max_queued`` raw bytes it writes pieces uncompressed (memory stays bounded), and
+    the writer compresses them when it takes them."""
 
-    def __init__(self, where: Path | None) -> None:
+    def __init__(self, where: Path | None, codec: str, piece_bytes: int,
+                 max_queued: int) -> None:  # fmt: skip
         self.file = tempfile.TemporaryFile(prefix=".arbscope-spill-", dir=where)
         self.fd = self.file.fileno()
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="journal-spill")
-        self.parts: list[bytes] = []  # headers and payloads not yet handed to the thread
-        self.parts_bytes = 0
-        self.queued = 0  # bytes handed to the thread (the file offset of the next piece)
-        self.written = 0  # bytes the thread wrote (what may be read back)
-        self.read = 0  # bytes taken by the writer
+        self.codec, self.piece_bytes, self.max_queued = codec, piece_bytes, max_queued
+        # the piece being gathered (the loop's)
+        self.parts: list[bytes] = []  # headers and payloads, in turn
+        self.parts_bytes = self.parts_n = self.parts_frames = self.t0 = self.t1 = 0
+        self.handed = self.handed_raw = 0  # pieces (raw bytes) handed to the thread
+        self.done_raw = 0  # raw bytes of them the thread has written (the thread's)
+        self.pieces: collections.deque[_Piece] = collections.deque()  # written, not taken
+        self.done = 0  # pieces written (the thread's)
+        self.taken = 0  # pieces taken by the writer
         self.count = 0  # inputs not yet taken
+        self.unread = 0  # raw bytes not yet taken
+        self.offset = 0  # where the next piece goes (the thread's)
         self.error: OSError | None = None  # the thread's write failed (the disk is full)
+        self.closed = False
         self._last: Future[None] | None = None
 
     @property
-    def unread(self) -> int:
-        return self.queued + self.parts_bytes - self.read
-
-    @property
     def drained(self) -> bool:
-        return self.count == 0 and not self.parts and self.read == self.queued == self.written
+        return self.count == 0 and not self.parts and self.taken == self.handed
 
-    def append(self, header: bytes, payload: bytes) -> None:
+    def append(self, header: bytes, payload: bytes, frame: bool, t_ns: int) -> None:
         """One input (OSError when an earlier piece could not be written)."""
         if self.error is not None:
             raise self.error
+        if not self.parts_n:
+            self.t0 = t_ns
+        self.t1 = t_ns
         self.parts += (header, payload)
-        self.parts_bytes += len(header) + len(payload)
+        size = len(header) + len(payload)
+        self.parts_bytes += size
+        self.parts_n += 1
+        self.parts_frames += frame
         self.count += 1
-        if self.parts_bytes >= SPILL_BUFFER:
+        self.unread += size
+        if self.parts_bytes >= self.piece_bytes:
             self.hand_off()
 
-    def hand_off(self) -> None:
-        if self.parts:
-            parts, off = self.parts, self.queued
-            self.parts, self.queued, self.parts_bytes = [], off + self.parts_bytes, 0
-            self._last = self.pool.submit(self._write, parts, off)
-
-    def _write(self, parts: list[bytes], off: int) -> None:  # in the spill's thread
-        if self.error is not None:
+    def adopt(self, parts: list[bytes], n: int, frames: int, t0: int, t1: int,
+              size: int) -> None:  # fmt: skip
+        """The inputs waiting in memory when spilling begins: older than anything spilled
+        after them, so they go first (the spill is empty then: it was drained)."""
+        if not n:
             return
+        self.parts, self.parts_n, self.parts_frames = parts, n, frames
+        self.t0, self.t1, self.parts_bytes = t0, t1, size
+        self.count += n
+        self.unread += size
+        self.hand_off()
+
+    def hand_off(self) -> None:
+        if not self.parts:
+            return
+        behind = self.handed_raw - self.done_raw > self.max_queued
+        meta = (self.parts_bytes, self.parts_n, self.parts_frames, self.t0, self.t1)
+        self.handed += 1
+        self.handed_raw += self.parts_bytes
+        self._last = self.pool.submit(self._write, self.parts, meta, behind)
+        self.parts = []
+        self.parts_bytes = self.parts_n = self.parts_frames = 0
+
+    def _write(self, parts: list[bytes], meta: tuple[int, int, int, int, int],
+               behind: bool) -> None:  # fmt: skip
+        """In the spill's thread: the piece compressed (raw when ``behind``), appended."""
+        raw_len, n, frames, t0, t1 = meta
         try:
-            for i in range(0, len(parts), IOV_MAX):
-                group = parts[i : i + IOV_MAX]
-                total = sum(len(p) for p in group)
-                done = os.pwritev(self.fd, group, off)
-                if done < total:  # short (rare): the rest as one piece
-                    rest = b"".join(group)[done:]
-                    while rest:
-                        n = os.pwrite(self.fd, rest, off + done)
-                        done, rest = done + n, rest[n:]
-                off += total
-            self.written = off
+            if self.error is not None or self.closed:
+                return
+            codec = "none" if behind else self.codec
+            blob = compress(b"".join(parts), codec)
+            done = 0
+            while done < len(blob):
+                done += os.pwrite(self.fd, memoryview(blob)[done:], self.offset + done)
+            self.pieces.append(_Piece(self.offset, len(blob), raw_len, codec, n, frames, t0, t1))
+            self.offset += len(blob)
+            self.done += 1
         except OSError as exc:
             self.error = exc
+        except Exception as exc:  # a codec that cannot compress: as a failed write
+            self.error = OSError(5, f"{type(exc).__name__}: {exc}")
+        finally:
+            self.done_raw += raw_len
 
     async def sync(self) -> None:
         """Everything appended is in the file (OSError when it could not be)."""
@@ -184,38 +232,41 @@ class _Spill:
         if self.error is not None:
             raise self.error
 
-    def take(self, start: int, end: int, limit: int, codec: str) -> tuple[bytes, int, int, int,
-                                                                          int, int]:  # fmt: skip
-        """Whole inputs from ``start`` (at least one, about ``limit`` bytes, not past
-        ``end``), compressed: ``(blob, raw_len, n, frames, t0_ns, t1_ns)``. In a thread:
-        reads only, the caller moves ``read`` on."""
-        size = HEADER.size
-        data = os.pread(self.fd, max(size, min(limit, end - start)), start)
-        length = HEADER.unpack_from(data, 0)[4]
-        if size + length > len(data):  # one input bigger than the limit: read it whole
-            data = os.pread(self.fd, size + length, start)
-        off = n = frames = t0 = t1 = 0
-        while off + size <= len(data):
-            kind, _ep, t_ns, _wall, length = HEADER.unpack_from(data, off)
-            if off + size + length > len(data):
-                break
-            if n == 0:
-                t0 = t_ns
-            t1 = t_ns
-            n += 1
-            frames += kind in (Kind.FRAME, Kind.GRPC)
-            off += size + length
-        raw = data[:off]
-        return compress(raw, codec), len(raw), n, frames, t0, t1
+    def read(self, piece: _Piece, codec: str) -> tuple[bytes, str]:
+        """A piece's blob (in a thread: reads only), compressed with ``codec`` when the
+        spill had to write it raw."""
+        blob = os.pread(self.fd, piece.size, piece.offset)
+        if len(blob) != piece.size:
+            raise OSError(5, f"the spill file ended early ({len(blob)} of {piece.size} bytes)")
+        if piece.codec == "none" and codec != "none":
+            return compress(blob, codec), codec
+        return blob, piece.codec
+
+    def took(self, piece: _Piece) -> None:
+        """The writer has made ``piece`` a chunk."""
+        self.pieces.popleft()
+        self.taken += 1
+        self.count -= piece.n
+        self.unread -= piece.raw_len
 
     def reset(self) -> None:
-        """Drained: start the file over (truncated in the spill's thread, before any
-        later piece is written)."""
-        self.queued = self.written = self.read = self.count = 0
-        self.pool.submit(os.ftruncate, self.fd, 0)
+        """Drained: start the file over (in the spill's thread, before any later piece)."""
+        self.pool.submit(self._reset)
+
+    def _reset(self) -> None:
+        with contextlib.suppress(OSError):
+            os.ftruncate(self.fd, 0)
+        self.offset = 0
 
     def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        """Give the file back: closed in the spill's thread, after the piece it may be
+        writing (the pieces queued behind it are skipped), so no write ever lands on a
+        descriptor number reused meanwhile."""
+        self.closed = True
+        self.pool.submit(self._close_file)
+        self.pool.shutdown(wait=False)
+
+    def _close_file(self) -> None:
         with contextlib.suppress(OSError):
             self.file.close()
 
@@ -255,6 +306,8 @@ class Recorder:
         self._spill: _Spill | None = None
         self._spilling = False  # new inputs go to the spill until it is drained
         self.spilled = 0  # inputs that went through the spill (the bound was passed)
+        self._spills = 0  # times the bound was passed
+        self._spill_said = self._caught_up_said = -SPILL_NOTE_S  # when the log said so
         self.seq = 0  # inputs received
         self.event_seq = 0
         self.chunk_no = 0  # chunks written
@@ -305,20 +358,22 @@ class Recorder:
             self.dropped += 1
             return
         t = time.monotonic_ns() if t_ns is None else t_ns
+        if type(payload) is not bytes:  # kept as it is until written: never a view
+            payload = bytes(payload)
         # the header and the payload as they are (joined in the writer's thread, not here)
         header = HEADER.pack(kind, endpoint, t, time.time_ns() // 1000, len(payload))
         self.seq += 1
         spill = self._spill
         if self._spilling and spill is not None:
             try:
-                spill.append(header, payload)
+                spill.append(header, payload, kind is Kind.FRAME or kind is Kind.GRPC, t)
             except OSError as exc:
                 self._spill_failed(exc)
                 return
             self.spilled += 1
             if self._write_error and self.backlog_bytes > self.max_pending_bytes:
                 self._stop_recording()
-            elif spill.unread >= self.seal_bytes:
+            elif spill.done > spill.taken:  # a piece is in the file: the writer takes it
                 self._wake.set()
             return
         if not self._n:
@@ -371,18 +426,29 @@ class Recorder:
             return
         try:
             if self._spill is None:
-                self._spill = _Spill(self.spill_dir)
+                self._spill = _Spill(self.spill_dir, self.codec, 2 * self.seal_bytes,
+                                     self.max_pending_bytes)  # fmt: skip
         except OSError as exc:
             self._spill_failed(exc)
             return
-        if not self._spilling:
+        now = time.monotonic()
+        self._spills += 1
+        if not self._spilling and now - self._spill_said >= SPILL_NOTE_S:  # once a minute
+            self._spill_said = now
             log.info("journal: %.0f MiB waiting to be written; further inputs wait in a file "
-                     "in %s until the writer catches up", self.pending_bytes / 2**20,
-                     self.spill_dir)  # fmt: skip
+                     "in %s until the writer catches up (%d time%s so far)",
+                     self.pending_bytes / 2**20, self.spill_dir, self._spills,
+                     "" if self._spills == 1 else "s")  # fmt: skip
+        if not self._spilling:  # what waits in memory goes first: order is the spill's
+            self._spill.adopt(self._inputs, self._n, self._frames, self._t0, self._t1,
+                              self._in_bytes)  # fmt: skip
+            self._inputs, self._n, self._frames, self._in_bytes = [], 0, 0, 0
         self._spilling = True
         self._wake.set()
 
     def _spill_failed(self, exc: OSError) -> None:
+        if self.stopped:  # the spill closed under a read: nothing more to say
+            return
         what = "disk full" if exc.errno in (28, 122) else "cannot write"  # ENOSPC, EDQUOT
         self._stop_why = (f"{what} at {self.spill_dir}: the journal's queue could not spill "
                           f"past its {self.max_pending_bytes / 2**20:g} MiB "
@@ -482,7 +548,7 @@ class Recorder:
             t_start = time.perf_counter()
             if self._n or self._events:
                 await self._guarded(self._seal_memory())
-            mark = 0
+            mark = 0  # the pieces of the spill this flush writes (not what comes meanwhile)
             spill = self._spill
             if spill is not None and self._spilling:
                 try:
@@ -490,13 +556,13 @@ class Recorder:
                 except OSError as exc:
                     self._spill_failed(exc)
                     return
-                mark = spill.written
+                mark = spill.done
             while not self.stopped:
                 if not self._ready:
                     spill = self._spill
-                    if spill is None or not self._spilling or spill.read >= mark:
+                    if spill is None or not self._spilling or spill.taken >= mark:
                         break
-                    await self._guarded(self._seal_spill(spill, mark))
+                    await self._guarded(self._seal_spill(spill))
                     continue
                 await self._guarded(self._write_first())
             self.last_flush_s = time.perf_counter() - t_start
@@ -527,36 +593,39 @@ class Recorder:
             self._sealing = self._sealing_n = 0
         self._add_ready(blob, raw_len, n, frames, t0, t1, events)
 
-    async def _seal_spill(self, spill: _Spill, mark: int) -> None:
-        """The next piece of the spill (and the events in memory) becomes a batch: bigger
-        than a batch from memory (the writer is behind: fewer, larger transactions)."""
+    async def _seal_spill(self, spill: _Spill) -> None:
+        """The next piece of the spill (and the events in memory) becomes a batch."""
+        piece = spill.pieces[0]
         try:
-            blob, raw_len, n, frames, t0, t1 = await asyncio.to_thread(
-                spill.take, spill.read, mark, 4 * self.seal_bytes, self.codec
-            )
+            blob, codec = await asyncio.to_thread(spill.read, piece, self.codec)
         except OSError as exc:
-            self._spill_failed(exc)
+            if not self.stopped:  # (stopped: the file was closed under the read)
+                self._spill_failed(exc)
             return
         if self.stopped or spill is not self._spill:
             return
-        spill.read += raw_len
-        spill.count -= n
+        spill.took(piece)
         events, self._events, self._ev_bytes = self._events, [], 0
-        self._add_ready(blob, raw_len, n, frames, t0, t1, events)
+        self._add_ready(blob, piece.raw_len, piece.n, piece.frames, piece.t0, piece.t1,
+                        events, codec)  # fmt: skip
         if spill.drained:
             spill.reset()  # inputs wait in memory again
             self._spilling = False
-            log.info("journal: the writer caught up (%s inputs went through the spill file "
-                     "so far)", f"{self.spilled:,}")  # fmt: skip
+            if self._caught_up_said < self._spill_said:  # once per spill said
+                self._caught_up_said = time.monotonic()
+                log.info("journal: the writer caught up (%s inputs went through the spill "
+                         "file so far)", f"{self.spilled:,}")  # fmt: skip
 
     def _add_ready(self, blob: bytes | None, raw_len: int | None, n: int, frames: int,
-                   t0: int, t1: int, events: list[EventRow]) -> None:  # fmt: skip
+                   t0: int, t1: int, events: list[EventRow],
+                   codec: str | None = None) -> None:  # fmt: skip
         if self.stopped:
             self.dropped += n + len(events)
             return
         chunk = None
         if blob is not None and raw_len is not None and n:
-            chunk = Chunk(self._next_chunk, self._next_seq, n, t0, t1, self.codec, raw_len, blob)
+            chunk = Chunk(self._next_chunk, self._next_seq, n, t0, t1, codec or self.codec,
+                          raw_len, blob)  # fmt: skip
             self._next_chunk += 1
             self._next_seq += n
         if chunk is None and not events:
