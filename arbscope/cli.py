@@ -1291,21 +1291,32 @@ def _sessions(args: argparse.Namespace) -> int:
     async def listing() -> int:
         async with await Journal.open(db, create=False, write=False) as j:
             rows = await j.sessions()
+            lost = await j.lost_sessions()
         print(
             f"{'session':<22} {'started (UTC)':<19} {'source':<6} {'duration':>9} "
             f"{'frames':>9} {'opps':>6} {'paper pnl':>14} {'stored':>9}  state"
         )
         for s in rows:
             started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(s.started))
-            state = {"INCOMPLETE": "INCOMPLETE (not closed cleanly)",
+            # an incomplete session says why (its recorder stored it, or what was lost)
+            state = {"INCOMPLETE": f"INCOMPLETE ({s.why})",
                      "RECORDING": "RECORDING (a live process records it now)"}.get(
                          s.state, s.state)  # fmt: skip
+            # the PnL is known when the session ended (cleanly or with why it is incomplete)
+            pnl = f"{int(s.pnl):>+14,}" if s.ended is not None else f"{'?':>14}"
             print(
                 f"{s.id:<22} {started:<19} {s.source:<6} {s.duration_s:>8.1f}s "
-                f"{s.frames:>9,} {s.opportunities:>6,} {int(s.pnl):>+14,} "
+                f"{s.frames:>9,} {s.opportunities:>6,} {pnl} "
                 f"{_human(s.stored_bytes):>9}  {state}"
             )
-        if not rows:
+        for gone in lost:  # a killed recorder's lock says it committed what is not there
+            print(
+                f"{gone.id:<22} {'?':<19} {'?':<6} {'?':>9} {'?':>9} {'?':>6} {'?':>14} "
+                f"{'?':>9}  LOST (its recorder committed {gone.inputs:,} inputs and "
+                f"{gone.events:,} events; the journal holds none: its write-ahead log was "
+                "deleted or damaged before the process died)"
+            )
+        if not rows and not lost:
             print("(no sessions)")
         return 0
 

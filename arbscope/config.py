@@ -187,9 +187,10 @@ KEYS: tuple[Key, ...] = (
     Key("journal", "record", "bool", True, "record sessions"),
     Key("journal", "batch_ms", "float", 200.0, "write batch: the most a crash can lose",
         lo=10, hi=60_000),
-    Key("journal", "queue_mb", "float", 64.0, "writes failing (a full disk): past this much "
-        "waiting to be written, recording stops and the session goes on unrecorded",
-        lo=0.1, hi=65_536),
+    Key("journal", "queue_mb", "float", 64.0, "the write queue's memory: past this much "
+        "waiting to be written, inputs wait in a file beside the journal while its writes "
+        "succeed; while they fail (a full disk), recording stops and the session goes on "
+        "unrecorded", lo=0.1, hi=65_536),
     Key("metrics", "enabled", "bool", True, "serve /metrics and /health"),
     Key("metrics", "host", "str", "127.0.0.1", "address to listen on (loopback by default)"),
     Key("metrics", "port", "int", 9464, "port (0: any free port)", lo=0, hi=65_535),

@@ -1019,20 +1019,13 @@ class FeedSession:
                 pnl = self.broker.pnl if self.broker is not None else 0
                 try:
                     self.digest = await rec.close(float(pnl))  # paper PnL, base units
-                except JournalError as exc:
+                except JournalError:
+                    pass  # rec.incomplete says what was and was not written
+                if rec.incomplete:  # the recorder's own words (the count the log stated)
                     self.journal_error = (
-                        f"{exc}; the last {rec.pending:,} inputs and events were not written; "
-                        f"session {rec.session} stays INCOMPLETE with {rec.written_inputs:,} "
-                        "inputs: `arbscope replay` replays them"
+                        f"{rec.incomplete}; session {rec.session} stays INCOMPLETE: "
+                        "`arbscope replay` replays it up to there"
                     )
-                else:
-                    if rec.stopped:
-                        self.journal_error = (
-                            f"{rec.stop_reason}; recording stopped at input "
-                            f"{rec.written_inputs:,} and the session went on unrecorded; "
-                            f"session {rec.session} stays INCOMPLETE: `arbscope replay` "
-                            "replays it up to there"
-                        )
         finally:
             if self.journal is not None:
                 await self.journal.close()

@@ -6,7 +6,12 @@ transaction requests, ``base_per_lamport`` the price of a lamport in its base to
 converted them with (``num/den`` base units per lamport). Where the session had no such
 price (``reasons`` says ``no_sol_price``) ``base_per_lamport``, ``fees_in_base`` and
 ``net_profit`` are empty: not converted, not known. A recording older than these columns
-leaves them empty."""
+leaves them empty.
+
+A journal whose pages holding the session's events are damaged is refused with what
+could not be read (SQLite can skip a damaged row without an error; the rows are counted
+against the session's counters and SQLite checks the table): an export is all of the
+session's rows or none."""
 
 from __future__ import annotations
 
@@ -123,6 +128,12 @@ async def export_session(
     async with await Journal.open(db, create=False, write=False) as j:
         info = await j.session(session)
         events = await j.events(info.id, ["opp", "fill", "tx"])
+        unreadable = await j.unreadable_events(info, events)
+        if unreadable:  # a partial table is refused, never written as if it were whole
+            raise JournalError(
+                f"journal {j.path} is damaged: session {info.id}: {unreadable}; nothing "
+                "was exported"
+            )
         names = names_for(await j.tokens(info.id)) if names_for is not None else None
     t0 = info.first_ns or 0
     opps, fills, txs = [], [], []

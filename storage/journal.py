@@ -47,7 +47,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import aiosqlite
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # fault injection for tests: PRAGMA max_page_count on every writing connection, so SQLite
 # itself answers "database or disk is full" (SQLITE_FULL) once the file reaches it
 FAULT_MAX_PAGES_ENV = "ARBSCOPE_FAULT_JOURNAL_MAX_PAGES"
@@ -108,6 +108,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             source TEXT NOT NULL,
             PRIMARY KEY(session, mint)) WITHOUT ROWID""",
     ),
+    # 3: why a session is incomplete, when its recorder knew (recording stopped: a full
+    # disk; its last write failed), stored with its end time and PnL but no digest
+    3: ("ALTER TABLE sessions ADD COLUMN note TEXT",),
 }
 TOKEN_COLUMNS = ("mint", "symbol", "name", "decimals", "program", "usd_stable", "source")
 
@@ -214,8 +217,19 @@ class SessionLock:
             os.close(fd)
             raise JournalError(f"session {session} is already being recorded ({p})") from None
         os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())  # for the operator; the lock is what counts
-        return cls(p, fd)
+        lock = cls(p, fd)
+        lock.progress(0, 0)
+        return lock
+
+    def progress(self, inputs: int, events: int) -> None:
+        """What the recorder committed so far, written over the lock file's one line (the
+        pid, for the operator, then the counts): a journal that later holds less of the
+        session than this lost it (:func:`lock_progress`). Best effort: never fails."""
+        if self._fd < 0:
+            return
+        line = f"{os.getpid()} {inputs} {events}".ljust(LOCK_LINE - 1) + "\n"
+        with contextlib.suppress(OSError):
+            os.pwrite(self._fd, line.encode(), 0)
 
     def release(self) -> None:
         """Unlock and remove the lock file (again: nothing)."""
@@ -225,6 +239,37 @@ class SessionLock:
             self.path.unlink()
         os.close(self._fd)
         self._fd = -1
+
+
+LOCK_LINE = 64  # bytes of a lock file's line: "pid inputs events", padded
+
+
+def lock_progress(journal: Path, session: str) -> tuple[int, int] | None:
+    """``(inputs, events)`` a recorder of ``session`` last said it committed, from the lock
+    file a killed recorder left behind; None when there is none (or it says nothing)."""
+    try:
+        text = (lock_dir(journal) / f"{session}.lock").read_text(errors="replace")
+    except OSError:
+        return None
+    parts = text.split()
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return None  # an older recorder's lock (the pid alone)
+    return int(parts[1]), int(parts[2])
+
+
+def _lost(journal: Path) -> str:
+    """What killed recorders' locks say they had committed to ``journal`` (for a journal
+    that holds nothing: its write-ahead log was deleted or damaged before they died)."""
+    try:
+        ids = sorted(f.stem for f in lock_dir(journal).glob("*.lock"))
+    except OSError:
+        return ""
+    said = [(sid, lock_progress(journal, sid)) for sid in ids if not session_open(journal, sid)]
+    lost = [f"{sid} ({p[0]:,} inputs)" for sid, p in said if p is not None and p[0] > 0]
+    if not lost:
+        return ""
+    return (f"; but its recorders had committed {', '.join(lost)}: the journal's "
+            "write-ahead log (-wal) was deleted or damaged before they died")  # fmt: skip
 
 
 def session_open(journal: Path, session: str) -> bool:
@@ -306,6 +351,10 @@ class SessionInfo:
     stored_bytes: int
     digest: str | None
     recording: bool = False  # incomplete, and a live process holds its lock
+    note: str | None = None  # why it is incomplete, as its recorder said (journals >= 3)
+    # inputs its (killed) recorder had committed that the journal no longer holds: its
+    # write-ahead log was deleted or damaged before the crash (from the lock file it left)
+    lost: int = 0
 
     @property
     def complete(self) -> bool:
@@ -319,6 +368,17 @@ class SessionInfo:
         if self.complete:
             return "complete"
         return "RECORDING" if self.recording else "INCOMPLETE"
+
+    @property
+    def why(self) -> str:
+        """Why an incomplete session is (one line; "" for a complete or live one)."""
+        if self.complete or self.recording:
+            return ""
+        if self.lost:
+            return (f"the journal lost its last {self.lost:,} inputs after a crash (its "
+                    "write-ahead log was deleted or damaged): "
+                    f"{self.inputs:,} inputs are left")  # fmt: skip
+        return self.note or "not closed cleanly"
 
     @property
     def duration_s(self) -> float:
@@ -360,6 +420,16 @@ _SESSION_COLS = (
 
 
 @dataclass(frozen=True, slots=True)
+class LostSession:
+    """A session a (killed) recorder committed that the journal holds no row of: its
+    write-ahead log was deleted or damaged before the crash."""
+
+    id: str
+    inputs: int  # what its recorder had committed
+    events: int
+
+
+@dataclass(frozen=True, slots=True)
 class Pruned:
     """What :meth:`Journal.prune` did."""
 
@@ -374,6 +444,8 @@ class Journal:
     def __init__(self, path: Path, db: aiosqlite.Connection, readonly: bool = False) -> None:
         self.path, self.db, self.readonly = path, db, readonly
         self.version = SCHEMA_VERSION  # the file's schema version (older read-only files)
+        self._wal_fd = -1  # the -wal file this connection writes, held open (check_wal)
+        self._wal_lost = False  # it was deleted and could not be made again yet
 
     # ------------------------------------------------------------ opening
     @classmethod
@@ -435,7 +507,7 @@ class Journal:
             if tables:
                 raise JournalError(f"{self.path} is an SQLite file but not an arbscope journal")
             if not create or self.readonly:
-                raise JournalError(f"{self.path} is empty: no sessions recorded")
+                raise JournalError(f"{self.path} is empty: no sessions recorded{_lost(self.path)}")
             await db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # before the first table
             version = 0
         else:
@@ -473,12 +545,14 @@ class Journal:
             except BaseException:
                 await _rollback(db)
                 raise
+            self.version = SCHEMA_VERSION
 
     async def close(self) -> None:
         """Close the connection (and its thread). A failure to close (the last
         checkpoint met a full disk) loses nothing committed: the WAL keeps it."""
         with contextlib.suppress(sqlite3.Error):
             await self.db.close()
+        self._unwatch_wal()
 
     async def __aenter__(self) -> Journal:
         return self
@@ -500,6 +574,8 @@ class Journal:
             (sid, time.time(), source, json.dumps(config, sort_keys=True),
              config_hash(config), json.dumps(versions, sort_keys=True)),
         )  # fmt: skip
+        if self._wal_fd < 0:
+            self._watch_wal()  # what check_wal compares with
         return sid
 
     @_sql_errors
@@ -542,6 +618,103 @@ class Journal:
             raise
 
     @_sql_errors
+    async def committed(self, session: str, chunk: int | None, event: int | None) -> bool:
+        """Whether a batch whose write raised is in the journal after all: its chunk
+        ``chunk`` (or, without one, its first event ``event``). A write's COMMIT goes on in
+        SQLite's thread whatever happens to the task that awaited it."""
+        if chunk is not None:
+            q, args = "SELECT 1 FROM chunks WHERE session=? AND no=?", (session, chunk)
+        elif event is not None:
+            q, args = "SELECT 1 FROM events WHERE session=? AND seq=?", (session, event)
+        else:
+            return False
+        return bool(list(await self.db.execute_fetchall(q, args)))
+
+    @_sql_errors
+    async def end_incomplete(self, session: str, note: str, pnl: float = 0.0) -> None:
+        """Close a session whose recording is incomplete: its end time, its PnL and why
+        (``note``: the listing shows it); no digest (a replay cannot be checked)."""
+        if self.version < 3:
+            return
+        await self.db.execute(
+            "UPDATE sessions SET ended=?, pnl=?, note=? WHERE id=? AND digest IS NULL",
+            (time.time(), pnl, note[:500], session),
+        )
+
+    # ------------------------------------------------------------ the write-ahead log
+    def _watch_wal(self) -> None:
+        """Hold the ``-wal`` file open (our own descriptor): deleted, its link count drops
+        to 0 (and its inode cannot be reused by a new file while we hold it)."""
+        self._unwatch_wal()
+        with contextlib.suppress(OSError):
+            self._wal_fd = os.open(f"{self.path}-wal", os.O_RDONLY | os.O_CLOEXEC)
+
+    def _unwatch_wal(self) -> None:
+        if self._wal_fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._wal_fd)
+            self._wal_fd = -1
+
+    def _wal_gone(self) -> bool:
+        """Whether the ``-wal`` file watched is no longer the one at its path."""
+        try:
+            held = os.fstat(self._wal_fd)
+            there = os.stat(f"{self.path}-wal")
+        except OSError:
+            return True
+        return held.st_nlink == 0 or (held.st_dev, held.st_ino) != (there.st_dev, there.st_ino)
+
+    async def check_wal(self) -> str:
+        """After each batch: whether this connection's ``-wal`` file is still the one on
+        disk. SQLite goes on writing into a deleted one, so everything since the last
+        checkpoint would vanish with the process; when it is gone (or replaced), its
+        content is copied into the journal and a new one is made (the journal briefly
+        leaves WAL mode: only possible when no other connection has it open; until then
+        each batch is copied into the journal as it is written). A message to log when
+        something was done ("" when all is well)."""
+        if self.readonly:
+            return ""
+        if self._wal_fd < 0:
+            self._watch_wal()  # the first look (a journal opened before its first session)
+            return ""
+        if not self._wal_gone() and not self._wal_lost:
+            return ""
+        first = not self._wal_lost
+        wal = f"{self.path}-wal"
+        db = self.db
+        remade = False
+        try:
+            await db.execute("PRAGMA busy_timeout=0")
+            try:
+                mode = list(await db.execute_fetchall("PRAGMA journal_mode=DELETE"))
+                if mode and str(mode[0][0]).lower() == "delete":
+                    await db.execute_fetchall("PRAGMA journal_mode=WAL")
+                    await db.execute_fetchall("SELECT COUNT(*) FROM meta")  # makes the -wal
+                    remade = True
+            except sqlite3.Error:
+                remade = False
+            if not remade:
+                with contextlib.suppress(sqlite3.Error):
+                    await db.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                await db.execute("PRAGMA busy_timeout=5000")
+        if remade:
+            self._watch_wal()
+            self._wal_lost = False
+            return (f"journal {self.path}: its write-ahead log {wal} was deleted while "
+                    "recording; what it held is now in the journal and a new one was made: "
+                    "nothing is lost (never delete the -wal or -shm file of a journal in "
+                    "use)")  # fmt: skip
+        self._wal_lost = True
+        if not first:
+            return ""
+        return (f"journal {self.path}: its write-ahead log {wal} was deleted while recording; "
+                "another process has the journal open, so it cannot be made again now: each "
+                "batch is copied into the journal as it is written until it can (never delete "
+                "the -wal or -shm file of a journal in use)")  # fmt: skip
+
+    @_sql_errors
     async def end_session(self, session: str, digest: str, pnl: float = 0.0) -> None:
         """Mark the session complete with the digest of its derived events."""
         await self.db.execute(
@@ -574,33 +747,63 @@ class Journal:
         return [{**dict(r), "usd_stable": bool(r["usd_stable"])} for r in rows]
 
     # ------------------------------------------------------------ reading
+    @property
+    def _cols(self) -> str:
+        """The sessions columns read (``note`` from version 3 on)."""
+        return _SESSION_COLS + (", note" if self.version >= 3 else ", NULL AS note")
+
     def _info(self, r: sqlite3.Row) -> SessionInfo:
         try:
             config, versions = json.loads(r["config"]), json.loads(r["versions"])
         except ValueError:
             raise JournalError(f"{self.path}: session {r['id']} has a damaged header") from None
         complete = r["ended"] is not None and r["digest"] is not None
+        recording = not complete and session_open(self.path, r["id"])
+        lost = 0
+        if not complete and not recording:  # killed: did its recorder commit more?
+            said = lock_progress(self.path, r["id"])
+            if said is not None:
+                lost = max(0, said[0] - int(r["inputs"]))
         return SessionInfo(
             r["id"], r["started"], r["ended"], r["source"], config, r["config_hash"], versions,
             r["first_ns"], r["last_ns"], r["inputs"], r["frames"], r["events"],
             r["opportunities"], r["pnl"], r["raw_bytes"], r["stored_bytes"], r["digest"],
-            not complete and session_open(self.path, r["id"]),
+            recording, r["note"], lost,
         )  # fmt: skip
 
     @_sql_errors
     async def sessions(self) -> list[SessionInfo]:
         """Every session, oldest first."""
         rows = await self.db.execute_fetchall(
-            f"SELECT {_SESSION_COLS} FROM sessions ORDER BY started, id"
+            f"SELECT {self._cols} FROM sessions ORDER BY started, id"
         )
         return [self._info(r) for r in rows]
+
+    @_sql_errors
+    async def lost_sessions(self) -> list[LostSession]:
+        """Sessions whose killed recorder left its lock file saying it committed inputs,
+        of which the journal holds no row (its write-ahead log was deleted or damaged
+        before the crash). A live recorder's are not listed."""
+        try:
+            ids = sorted(f.stem for f in lock_dir(self.path).glob("*.lock"))
+        except OSError:
+            return []
+        out = []
+        for sid in ids:
+            said = lock_progress(self.path, sid)
+            if said is None or said == (0, 0) or session_open(self.path, sid):
+                continue
+            rows = await self.db.execute_fetchall("SELECT 1 FROM sessions WHERE id=?", (sid,))
+            if not list(rows):
+                out.append(LostSession(sid, *said))
+        return out
 
     @_sql_errors
     async def session(self, session: str) -> SessionInfo:
         """One session by id, or by a unique prefix of it; JournalError if none or several."""
         rows = list(
             await self.db.execute_fetchall(
-                f"SELECT {_SESSION_COLS} FROM sessions WHERE id=? OR id LIKE ? ORDER BY id",
+                f"SELECT {self._cols} FROM sessions WHERE id=? OR id LIKE ? ORDER BY id",
                 (session, session.replace("%", "").replace("_", "") + "%"),
             )
         )
@@ -650,6 +853,40 @@ class Journal:
             except ValueError:
                 raise JournalError(f"{self.path}: event {seq} of {session} is damaged") from None
         return out
+
+    @_sql_errors
+    async def unreadable_events(self, info: SessionInfo, read: Sequence[Event] = ()) -> str:
+        """What of ``info``'s events cannot be read ("" when all can): a damaged page can
+        hide rows without an error (a cell whose key no longer matches is skipped), so
+        the rows are counted against the session's counters, which each batch updates in
+        the transaction that adds them, and SQLite checks the events table and its index
+        (``PRAGMA quick_check(events)``). ``read``: the rows the caller read, whose kinds
+        are counted against the opportunities counter."""
+        rows = list(await self.db.execute_fetchall(
+            "SELECT COUNT(*) FROM events WHERE session=?", (info.id,)))  # fmt: skip
+        have = int(rows[0][0]) if rows else 0
+        problems = []
+        if have != info.events:
+            problems.append(
+                f"{abs(info.events - have):,} of its {info.events:,} events "
+                f"{'cannot be read' if have < info.events else 'are extra'}"
+            )
+        opps = sum(1 for e in read if e.kind == "opp")
+        if read and opps != info.opportunities:
+            problems.append(
+                f"{abs(info.opportunities - opps):,} of its "
+                f"{info.opportunities:,} opportunities "
+                f"{'cannot be read' if opps < info.opportunities else 'are extra'}"
+            )
+        try:
+            check = [str(r[0]) for r in await self.db.execute_fetchall(
+                "PRAGMA quick_check(events)")]  # fmt: skip
+        except sqlite3.DatabaseError as exc:
+            check = [str(exc)]
+        if check != ["ok"]:
+            more = f" and {len(check) - 1} more" if len(check) > 1 else ""
+            problems.append(f"SQLite finds its events table damaged ({check[0]}{more})")
+        return "; ".join(problems)
 
     @_sql_errors
     async def events_of(

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -301,6 +302,97 @@ def _small_filesystem(where: Path, free: int) -> Path | None:
     return where
 
 
+async def test_a_busy_multi_endpoint_session_is_recorded_in_full(tmp_path: Path) -> None:
+    """8 endpoints at 50 ms slots, the journal's queue at 1 MiB: the start-up burst (every
+    endpoint's snapshot and first notifications) is many times the queue, as 8 to 16 busy
+    endpoints' bursts are to the 64 MiB default. It stopped the recording for good (exit
+    1, INCOMPLETE); now the queue spills past its bound and the writer drains it: exit 0,
+    the digest, and the replay of every input matches it."""
+    import subprocess
+
+    db = tmp_path / "busy.sqlite"
+    env = _env(tmp_path, ARBSCOPE_JOURNAL_QUEUE_MB="1", ARBSCOPE_SIM_SLOT_MS="50",
+               TMPDIR=str(tmp_path))  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "arbscope", "run", "--headless", "--no-metrics", "--seed", "4",
+         "--endpoints", "8", "--duration", "4", "--db", str(db),
+         "--log-file", str(tmp_path / "a.log")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr and "recording stopped" not in run.stderr
+    assert "further inputs wait in a file" in run.stderr, run.stderr  # the burst spilled
+    assert "the writer caught up" in run.stderr, run.stderr  # and was drained
+    lines = dict(x.split(" ", 1) for x in run.stdout.splitlines())
+    sid, digest = lines["session"], lines["digest"]
+    rep = subprocess.run(
+        [sys.executable, "-m", "arbscope", "replay", sid, "--db", str(db), "--headless",
+         "--speed", "max", "--digest"],
+        cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert rep.returncode == 0, rep.stderr
+    assert rep.stdout.strip() == digest and "matches" in rep.stderr
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as c:
+        inputs, frames = c.execute("SELECT inputs, frames FROM sessions").fetchone()
+    assert f"replayed {sid}: {inputs:,} inputs, {frames:,} frames" in rep.stderr
+    assert frames > 1_000
+
+
+async def test_a_wal_file_deleted_while_recording_then_sigkill_loses_nothing_said(
+    tmp_path: Path,
+) -> None:
+    """``rm journal.sqlite-wal`` while a session records, then ``kill -9``: SQLite went
+    on writing into the deleted file and the session vanished without a word. Now the
+    next batch notices, says so in the log, puts what the deleted log held into the
+    journal and makes a new one: after the kill the session is listed (INCOMPLETE, as any
+    killed session) and replays everything it committed."""
+    import contextlib
+    import subprocess
+
+    db = tmp_path / "wal.sqlite"
+    p = await _start(["run", "--headless", "--no-metrics", "--seed", "6", "--db", str(db),
+                      "--batch-ms", "100", "--log-file", str(tmp_path / "a.log")],
+                     _env(tmp_path))  # fmt: skip
+    seen: list[str] = []
+    try:
+        sid = (await _wait_line(p, r"session (\S+) started", seen)).group(1)
+
+        async def committed() -> bool:
+            try:
+                with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as c:
+                    row = c.execute("SELECT inputs FROM sessions WHERE id=?", (sid,)).fetchone()
+            except sqlite3.Error:
+                return False
+            return bool(row and row[0] > 0)
+
+        await until_answered(committed, timeout=60.0, every=0.2)
+        Path(f"{db}-wal").unlink()
+        await _wait_line(p, r"write-ahead log \S+ was deleted while recording", seen)
+        assert "nothing is lost" in seen[-1], seen[-1]
+        p.kill()  # SIGKILL
+        await p.wait()
+    finally:
+        if p.returncode is None:
+            p.kill()
+            await p.wait()
+    listed = subprocess.run(
+        [sys.executable, "-m", "arbscope", "sessions", "--db", str(db)],
+        cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    (row,) = [x for x in listed.stdout.splitlines() if x.startswith(sid)]
+    assert "INCOMPLETE (not closed cleanly)" in row and "LOST" not in row, listed.stdout
+    async with await Journal.open(db, create=False, write=False) as j:
+        info = await j.session(sid)
+    assert info.inputs > 0 and info.lost == 0
+    rep = subprocess.run(
+        [sys.executable, "-m", "arbscope", "replay", sid, "--db", str(db), "--headless"],
+        cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert rep.returncode == 0, rep.stderr
+    assert f"replayed {sid}: {info.inputs:,} inputs" in rep.stderr
+
+
 @pytest.mark.parametrize("fault", ["sqlite_full", "tmpfs"])
 async def test_a_full_disk_stops_recording_the_session_goes_on_and_exits_1(
     tmp_path: Path, fault: str
@@ -312,10 +404,10 @@ async def test_a_full_disk_stops_recording_the_session_goes_on_and_exits_1(
     runs anywhere); ``tmpfs``: a real full filesystem, where mounting one is allowed."""
     import subprocess
 
-    # a queue that holds the start-up burst (the snapshot's tick and bin arrays: ~1 MB
-    # with the DLMM pairs; the order books' sides and event heaps, 90 KB each, several MB
-    # more), so what stops the recording is the disk, not the queue
-    env = _env(tmp_path, ARBSCOPE_JOURNAL_QUEUE_MB="16")
+    # a small queue: while the writes fail what waits is compressed (a few seconds of this
+    # session per MiB); a start-up burst past it spills while they succeed, so only the
+    # disk stops the recording
+    env = _env(tmp_path, ARBSCOPE_JOURNAL_QUEUE_MB="1")
     if fault == "tmpfs":
         # room for the schema, the session's token registry and its first chunks (the
         # WAL counts too): at 160 KB a session with names filled it before its first input
@@ -357,6 +449,21 @@ async def test_a_full_disk_stops_recording_the_session_goes_on_and_exits_1(
         )  # fmt: skip
         assert rep.returncode == 0, rep.stderr
         assert f"{written:,} inputs" in rep.stderr and "incomplete" in rep.stderr
+        # the listing says why it is incomplete, with the count the log stated, and its
+        # PnL (stored at the end without a digest; a disk with no room left at all may
+        # refuse even that: then "not closed cleanly", with no PnL, and the log says so)
+        listed = subprocess.run(
+            [sys.executable, "-m", "arbscope", "sessions", "--db", str(db)],
+            cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert listed.returncode == 0, listed.stderr
+        (row,) = [x for x in listed.stdout.splitlines() if x.startswith(sid.group(1))]
+        if "not closed cleanly" in row:
+            assert fault == "tmpfs" and "could not store why" in stderr, (row, stderr)
+        else:
+            assert f"INCOMPLETE (disk full at {db}" in row, row
+            assert f"recording stopped at input {written:,} (inputs written;" in row, row
+            assert re.search(r"\s[+-]\d[\d,]*\s", row) and " ? " not in row, row
     finally:
         if fault == "tmpfs":
             subprocess.run(["umount", "-l", str(tmp_path / "small")], capture_output=True)

@@ -8,6 +8,7 @@ import asyncio
 import csv
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -729,3 +730,70 @@ def test_a_full_disk_is_named_and_the_write_queue_is_bounded(tmp_path: Path) -> 
             await j.close()
 
     asyncio.run(go())
+
+
+def _damage_last_event_cell(src: Path, dst: Path, nbytes: int, from_end: int) -> None:
+    """A copy of ``src`` whose last events leaf page (the session's newest events) has
+    ``nbytes`` of garbage ``from_end`` bytes before its end: in its cells' content, its
+    header and cell pointers intact (as a torn write leaves a page)."""
+    shutil.copy(src, dst)
+    with sqlite3.connect(dst) as c:
+        page, size = c.execute(
+            "SELECT pageno, pgsize FROM dbstat WHERE name='events' AND pagetype='leaf' "
+            "ORDER BY path DESC LIMIT 1"
+        ).fetchone()
+    with dst.open("r+b") as f:
+        f.seek(page * size - from_end)
+        f.write((bytes(range(256)) * 32)[:nbytes])
+
+
+def test_export_of_damaged_event_pages_refuses_and_says_what_it_could_not_read(
+    tmp_path: Path,
+) -> None:
+    """A damaged page can hide a row without any error from SQLite (a cell whose kind
+    or session no longer matches is skipped): the export then wrote 34 of 35 opportunity
+    rows and exited 0. Now every damage to the page is refused, saying what could not be
+    read, with exit status 2 and no file written; an undamaged copy exports all 35."""
+    src = tmp_path / "events.sqlite"
+    sid = "20260101-000000-abcd"
+
+    async def build() -> None:
+        async with await Journal.open(src) as j:
+            await j.begin_session("sim", {}, {}, session_id=sid)
+            seq = 0
+            for _ in range(7):
+                rows = []
+                for _ in range(5):
+                    payload = (f'{{"base":"B","go":true,"hops":2,"profit":{seq},'
+                               '"tokens":["B","X","B"]}')  # fmt: skip
+                    rows.append((seq, "opp", 100 + seq, seq * 1000, payload))
+                    seq += 1
+                await j.write_batch(sid, None, 0, rows, len(rows))
+            await j.end_session(sid, "d" * 64, 0.0)
+
+    asyncio.run(build())
+    whole = arbscope("export", sid, "--db", str(src), "--out", str(tmp_path / "whole"))
+    assert whole.returncode == 0, whole.stderr
+    with open(tmp_path / "whole" / f"{sid}-opportunities.csv") as f:
+        assert len(list(csv.DictReader(f))) == 35
+    from storage.export import export_session
+
+    for nbytes, from_end in ((40, 80), (16, 16), (64, 64), (8, 60), (128, 128), (24, 200)):
+        bad_db = tmp_path / f"bad-{nbytes}-{from_end}.sqlite"
+        _damage_last_event_cell(src, bad_db, nbytes, from_end)
+        out = tmp_path / f"out-{nbytes}-{from_end}"
+        try:
+            asyncio.run(export_session(bad_db, sid, out))
+        except JournalError as exc:
+            assert "damaged" in str(exc), exc
+            assert not out.exists() or not list(out.iterdir())
+            continue
+        with open(out / f"{sid}-opportunities.csv") as f:  # only when all of it was read
+            assert len(list(csv.DictReader(f))) == 35, (nbytes, from_end)
+    # the damage main exported as 34 rows: refused, saying exactly what
+    bad_db = tmp_path / "bad-40-80.sqlite"
+    r = arbscope("export", sid, "--db", str(bad_db), "--out", str(tmp_path / "cli"))
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert r.stderr.startswith("arbscope: ") and "Traceback" not in r.stderr
+    assert f"session {sid}: 1 of its 35 opportunities cannot be read" in r.stderr, r.stderr
+    assert "nothing was exported" in r.stderr and not (tmp_path / "cli").exists()
