@@ -1,7 +1,7 @@
 """Transport limits against hostile servers on loopback: oversized PubSub frames (the
 backoff and the message), fragmented messages, an unanswered heartbeat, frames no
 server may send — each over both PubSub transports (picows, websockets), with the same
-outcome and wording —; oversized or slow HTTP answers (bounded, parsed off the loop), a
+outcome and wording —; oversized or slow HTTP answers (bounded, parsed in slices the loop runs between), a
 hanging HTTP endpoint at start-up and at stop."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import gc
+import itertools
 import json
-import threading
 import types
 from pathlib import Path
 
@@ -324,71 +325,90 @@ async def test_a_chunked_answer_is_cut_off_at_the_limit() -> None:
     assert chunks_sent < total_chunks
 
 
-class _ParseSpy:
-    """Wraps the client's JSON parser: notes the loop's turn count when a parse starts,
-    and (``wait_s`` > 0) waits, in the parsing thread, until the loop has turned 3 more
-    times — which it can only do when the parse is not running on the loop."""
+async def test_a_large_answer_is_parsed_and_decoded_with_the_loop_turning_between_accounts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A getProgramAccounts answer over the slicing threshold (3,000 accounts, 2 MiB),
+    slices of 0 s: between the body's last byte and the first account's decoding (the
+    parse) the loop's other tasks ran at least once per account, and again between
+    every two accounts' decoding (turns counted, not time) — and the accounts decode
+    byte for byte. (Parsed in a thread, as before, the JSON parser held the GIL
+    from the first byte to the last and nothing else ran: ``/health`` waited 0.6-3 s
+    for a 63 MiB answer, bench.rpc_parse.)"""
+    n = 3000
+    datas = [i.to_bytes(4, "little") * 100 for i in range(n)]
+    keys = [f"{i:044d}" for i in range(n)]
 
-    def __init__(self, wait_s: float) -> None:
-        self.turns = 0  # bumped by a task on the loop
-        self.at_entry: int | None = None
-        self.at_exit: int | None = None
-        self.turned = threading.Event()
-        self.wait_s = wait_s
-        self.sizes: list[int] = []
+    async def accounts(request: web.Request) -> web.StreamResponse:
+        req = await request.json()
+        value = [{"pubkey": k, "account": {"data": [base64.b64encode(d).decode(), "base64"],
+                  "owner": "o" * 43, "lamports": i, "executable": False, "rentEpoch": 0,
+                  "space": len(d)}} for i, (k, d) in enumerate(zip(keys, datas))]  # fmt: skip
+        return web.json_response({"jsonrpc": "2.0", "id": req["id"],
+                                  "result": {"context": {"slot": 77}, "value": value}})  # fmt: skip
 
-    def __call__(self, raw: bytes | bytearray) -> object:
-        self.at_entry = self.turns
-        if self.wait_s:
-            self.turned.wait(self.wait_s)
-        out = json.loads(raw)
-        self.sizes.append(len(raw))
-        self.at_exit = self.turns
-        return out
+    turns = 0
+    read_at: list[int] = []
+    sizes: list[int] = []
 
-    async def spin(self) -> None:
+    async def spin() -> None:
+        nonlocal turns
         while True:
-            self.turns += 1
-            if self.at_entry is not None and self.turns >= self.at_entry + 3:
-                self.turned.set()
+            turns += 1
             await asyncio.sleep(0)
 
+    read, account = RpcClient._read, rpc_module._account
+    decoded_at: list[int] = []
 
-@pytest.mark.parametrize("off_loop", [True, False])
-async def test_a_large_answer_is_parsed_while_the_loop_keeps_turning(
-    off_loop: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A 2 MiB answer (allowed, over the 1 MiB threshold): the loop keeps taking turns
-    while it is parsed. The control case (threshold raised above the answer) parses on
-    the loop and shows the measurement sees a blocked loop: no turn at all."""
-    pad = "x" * (2 << 20)
+    def decode(v: dict[str, object], slot: int) -> rpc_module.RawAccount:
+        decoded_at.append(turns)
+        return account(v, slot)
 
-    async def big(request: web.Request) -> web.StreamResponse:
-        req = await request.json()
-        return web.json_response({"jsonrpc": "2.0", "id": req["id"], "result": {"pad": pad}})
+    monkeypatch.setattr(rpc_module, "_account", decode)
 
-    spy = _ParseSpy(wait_s=30.0 if off_loop else 0.0)
-    monkeypatch.setattr(rpc_module, "_parse", spy)
-    if not off_loop:
-        monkeypatch.setattr(rpc_module, "PARSE_OFF_LOOP_BYTES", 64 << 20)
-    spinner = asyncio.create_task(spy.spin())
+    async def noted(self: RpcClient, resp: object, where: str) -> bytearray:
+        raw = await read(self, resp, where)  # type: ignore[arg-type]
+        read_at.append(turns)
+        sizes.append(len(raw))
+        return raw
+
+    monkeypatch.setattr(RpcClient, "_read", noted)
+    monkeypatch.setattr(rpc_module, "SLICE_S", 0.0, raising=False)
+    spinner = asyncio.create_task(spin())
     try:
-        async with http_server(big) as url, RpcClient(url) as rpc:
+        async with http_server(accounts) as url, RpcClient(url) as rpc:
             async with asyncio.timeout(60):
-                result = await rpc.call("getPadding")
+                got = await rpc.get_program_accounts(
+                    "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA", compress=False
+                )
     finally:
         spinner.cancel()
-    assert result == {"pad": pad} and spy.sizes and spy.sizes[0] > 2 << 20
-    assert spy.at_entry is not None and spy.at_exit is not None
-    if off_loop:
-        assert spy.turned.is_set() and spy.at_exit >= spy.at_entry + 3
-    else:
-        assert spy.at_exit == spy.at_entry  # on the loop: nothing else ran meanwhile
+    assert sizes[0] > 2 << 20
+    assert {k: (a.data, a.lamports, a.slot) for k, a in got.items()} == {
+        k: (d, i, 77) for i, (k, d) in enumerate(zip(keys, datas))
+    }
+    assert len(read_at) == 1 and len(decoded_at) == n
+    assert decoded_at[0] - read_at[0] >= n  # the parse
+    assert all(a < b for a, b in itertools.pairwise(decoded_at))  # the decoding
+    assert gc.isenabled()  # held off while the answer was parsed, not after
 
 
-async def test_a_large_account_snapshot_decodes_exactly_off_the_loop() -> None:
-    """getMultipleAccounts over the threshold (100 accounts of 20 KiB): decoded in a
-    thread, byte for byte."""
+async def test_a_large_answer_that_is_not_json_is_an_rpc_error() -> None:
+    """Cut short past the threshold: the call's RpcError, the collector running again."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "result": ["x" * 1000] * 3000})[:-5]
+
+    async def broken(request: web.Request) -> web.StreamResponse:
+        return web.Response(text=body, content_type="application/json")
+
+    async with http_server(broken) as url, RpcClient(url) as rpc:
+        with pytest.raises(RpcError, match="the answer is not JSON"):
+            await rpc.call("getPadding")
+    assert gc.isenabled()
+
+
+async def test_a_large_account_snapshot_decodes_exactly_in_slices() -> None:
+    """getMultipleAccounts over the threshold (100 accounts of 20 KiB): decoded in
+    slices, byte for byte."""
     datas = [bytes([i]) * (20 << 10) for i in range(100)]
 
     async def accounts(request: web.Request) -> web.StreamResponse:
@@ -403,7 +423,7 @@ async def test_a_large_account_snapshot_decodes_exactly_off_the_loop() -> None:
     async with http_server(accounts) as url, RpcClient(url) as rpc:
         async with asyncio.timeout(60):
             got = await rpc.get_multiple_accounts(keys)
-    assert [got[k].data if got[k] else None for k in keys] == datas
+    assert [a.data if (a := got[k]) else None for k in keys] == datas
     assert {a.slot for a in got.values() if a} == {77}
 
 
