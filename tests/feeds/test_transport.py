@@ -12,6 +12,7 @@ import contextlib
 import gc
 import itertools
 import json
+import logging
 import types
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from aiohttp import web
 from websockets.asyncio.server import ServerConnection
 
 from arbscope.session import FeedSession, RecordSettings
+from feeds import health as feeds_health
 from feeds.clients import rpc as rpc_module
 from feeds.clients.pool import Endpoint, FeedPool
 from feeds.clients.pubsub import PubSubWorker, WorkerConfig
@@ -95,6 +97,46 @@ async def test_oversized_frames_back_off_harder_until_a_healthy_period_and_name_
     assert "frame of more than 64 KiB refused; raise it with --max-frame-mb" in counters.last_error
     assert counters.oversize >= 1
     assert "no close frame" not in counters.last_error
+
+
+async def test_an_oversize_frame_is_counted_and_worded_once_without_a_traceback(
+    eng: types.ModuleType,
+    transport: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Three connections, each sent one frame over the limit: three counted as oversize,
+    the feed's one rate-limited line, and no record with a traceback — picows kept its
+    refusal in a future nobody read, which asyncio logged, traceback and all, as "Future
+    exception was never retrieved" once the future was collected (one per frame).
+    picows' own logger is left out: the app sets it to CRITICAL (arbscope.logs)."""
+
+    async def hostile(ws: ServerConnection) -> None:
+        await answer_subscriptions(ws, 1)
+        await ws.send("x" * (FRAME_LIMIT + 1))
+        await ws.wait_closed()
+
+    cfg = WorkerConfig(backoff_min_s=0.002, backoff_max_s=0.004, max_frame_bytes=FRAME_LIMIT,
+                       stale_after_s=30.0, transport=transport)  # fmt: skip
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setattr(feeds_health, "LOG_EVERY_S", 3600.0)  # one line, however slow the run
+    async with ws_server(hostile) as url:
+        counters = HealthCounters(0, "hostile", url)
+        worker = PubSubWorker(0, url, [slot_subscription()], _ingest(eng), counters, cfg)  # type: ignore[arg-type]
+        task = asyncio.create_task(worker.run())
+        try:
+            await until(lambda: counters.reconnects >= 3)
+        finally:
+            await worker.stop()
+            await asyncio.wait_for(task, 30)
+    del worker, task
+    gc.collect()  # an unread future's error is logged when the future is collected
+    await asyncio.sleep(0)
+    assert counters.oversize >= 3
+    records = [r for r in caplog.records if not r.name.startswith("picows")]
+    assert not [r for r in records if r.exc_info or "never retrieved" in r.getMessage()]
+    lines = [r.getMessage() for r in records if r.levelno >= logging.WARNING]
+    assert len(lines) == 1 and "feed hostile" in lines[0] and "64 KiB refused" in lines[0]
 
 
 async def test_a_close_by_the_endpoint_is_worded_with_its_code_and_reason(
