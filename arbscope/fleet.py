@@ -109,6 +109,11 @@ LATENCY_SAMPLES = 65_536
 # a region (or a remote endpoint) with nothing for this long shows STALE: its collector
 # is gone or cut off (a collector passes on every slot, 2.5 a second on mainnet)
 SILENT_S = 5.0
+# a NATS outage: its first line at once, then a summary at most this often (s)
+OUTAGE_LOG_EVERY_S = 30.0
+# what the client reports as it loses the connection (the disconnect's line names it)
+_CONNECTION_LOST = (nats.errors.UnexpectedEOF, nats.errors.StaleConnectionError,
+                    ConnectionError, asyncio.IncompleteReadError)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -151,27 +156,105 @@ def wall_offset_ns() -> int:
     return time.time_ns() - time.monotonic_ns()
 
 
-async def connect(url: str, name: str = "arbscope", timeout_s: float = 5.0,
-                  attempts: int = 3) -> NATS:  # fmt: skip
+class ConnectionLog:
+    """What a NATS client says about its connection, in as few lines as tell it: the
+    first disconnect or error of an outage is one line at once; while it lasts the
+    failed reconnects (one every ``reconnect_time_wait``, each an error) are counted,
+    and said at most once every ``every_s`` as a summary with the count and the last
+    error; the reconnect is one line with the outage's length and count. (Each error was
+    a line: every reconnect attempt, a line a second or more per client per process.)
+    ``clock``: seconds (tests give their own)."""
+
+    def __init__(
+        self, url: str, every_s: float | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.url, self.shown, self.clock = url, redact(url), clock
+        self.every_s = OUTAGE_LOG_EVERY_S if every_s is None else every_s
+        self.down_since: float | None = None  # the outage's start (None: connected)
+        self.failures = 0  # errors since the outage began (or since the last line)
+        self.outages = 0
+        self.lines = 0  # lines logged
+        self._said_at = -1e18  # the last line
+        self._error_at = -1e18  # the last line of an error while connected
+        self._unsaid = 0  # errors while connected since that line, not in it
+        self._last = ""
+        self._lost = ""  # the error that lost the connection, for the disconnect's line
+
+    def _say(self, level: int, text: str, *args: object) -> None:
+        self.lines += 1
+        self._said_at = self.clock()
+        if level >= logging.WARNING:
+            self._unsaid = 0
+        log.log(level, "nats %s: " + text, self.shown, *args)
+
+    def disconnected(self, closed: bool = False) -> None:
+        """The connection is gone: an outage begins (``closed``: our own close, which
+        is no outage and no warning)."""
+        if closed:
+            log.debug("nats %s: closed", self.shown)
+            return
+        if self.down_since is not None:
+            return
+        why, self._lost = self._lost, ""
+        self.down_since, self.failures = self.clock(), 0
+        self.outages += 1
+        self._say(logging.WARNING, "disconnected%s; reconnecting (said again every %g s "
+                  "while it lasts)", f" ({why})" if why else "", self.every_s)  # fmt: skip
+
+    def error(self, exc: BaseException) -> None:
+        text = scrub(f"{type(exc).__name__}: {exc}", self.url)[:200]
+        self.failures += 1
+        self._last = text
+        now = self.clock()
+        if self.down_since is not None:  # a failed reconnect: counted, summed up now and then
+            if now - self._said_at >= self.every_s:
+                self._say(logging.WARNING, "still unreachable after %.0f s: %d reconnects "
+                          "failed, the last with %s", now - self.down_since, self.failures,
+                          text)  # fmt: skip
+            return
+        if isinstance(exc, _CONNECTION_LOST):  # the disconnect that follows says it
+            self._lost = text
+            return
+        if now - self._error_at < self.every_s:  # connected: an error line a period at most
+            self._unsaid += 1
+            return
+        more, self._error_at = self._unsaid, now
+        self._say(logging.WARNING, "%s%s", text,
+                  f" (+{more} more since the last line)" if more else "")  # fmt: skip
+
+    def reconnected(self) -> None:
+        since, self.down_since = self.down_since, None
+        if since is None:
+            self._say(logging.INFO, "reconnected")
+            return
+        self._say(logging.INFO, "reconnected after %.1f s (%d reconnects failed%s)",
+                  self.clock() - since, self.failures,
+                  f", the last with {self._last}" if self.failures else "")  # fmt: skip
+        self.failures = 0
+
+
+async def connect(
+    url: str, name: str = "arbscope", timeout_s: float = 5.0, attempts: int = 3,
+    said: ConnectionLog | None = None,
+) -> NATS:  # fmt: skip
     """A client of the NATS server at ``url``. The first connection gets ``attempts``
     tries; then ``ConnectionError`` with the URL redacted (a dead server is a message,
     never a hang). Once connected it reconnects forever (a restarted server is met again;
-    what was sent meanwhile is buffered by the client up to its limit). The client's
-    errors are logged as one line each (no traceback), at most one a second."""
-    last: list[Any] = ["", 0.0]  # the last error logged, when
+    what was sent meanwhile is buffered by the client up to its limit). What it meets is
+    logged by ``said`` (a :class:`ConnectionLog` of its own unless given): a line when
+    an outage begins, a summary every so often while it lasts, one when it ends — never
+    a traceback."""
+    said = ConnectionLog(url) if said is None else said
+    client: list[NATS] = []  # once connected: a disconnect after its close() is no outage
 
     async def on_error(exc: Exception) -> None:
-        text = scrub(f"{type(exc).__name__}: {exc}", url)[:200]
-        now = time.monotonic()
-        if text != last[0] or now - last[1] >= 1.0:
-            log.warning("nats %s: %s", redact(url), text)
-            last[:] = [text, now]
+        said.error(exc)
 
     async def on_disconnect() -> None:
-        log.warning("nats %s: disconnected (reconnecting)", redact(url))
+        said.disconnected(closed=bool(client) and client[0].is_closed)
 
     async def on_reconnect() -> None:
-        log.info("nats %s: reconnected", redact(url))
+        said.reconnected()
 
     try:
         nc = await nats.connect(
@@ -184,6 +267,7 @@ async def connect(url: str, name: str = "arbscope", timeout_s: float = 5.0,
             f"NATS at {redact(url)}: {scrub(str(exc), url) or type(exc).__name__}"[:300]
         ) from None
     nc.options["max_reconnect_attempts"] = -1  # from now on: reconnect forever
+    client.append(nc)
     return nc
 
 
@@ -259,6 +343,26 @@ class Publisher:
         self._acked = asyncio.Event()  # set on each acknowledgement (flush, tests)
         self._task: asyncio.Task[None] | None = None
         self.offset_ns = wall_offset_ns()
+        self.clock: Callable[[], float] = time.monotonic  # the outage's (tests: their own)
+        self.failing_since: float | None = None  # the first failure since the last ack
+
+    def failing_s(self) -> float:
+        """How long this publisher has not been able to publish: seconds since its first
+        failure (an ack that did not come, a refused publish) after its last
+        acknowledgement; 0 while batches are acknowledged."""
+        since = self.failing_since
+        return 0.0 if since is None else max(self.clock() - since, 0.0)
+
+    def problem(self) -> str:
+        """The publisher's trouble in words ("" when it publishes): what a collector's
+        ``/health`` says."""
+        failing = self.failing_s()
+        if not failing:
+            return ""
+        st = self.stats
+        return (f"cannot publish to NATS (region {self.region}) for {failing:.0f} s: "
+                f"{st.last_error or 'no ack'}; {self.pending} batches waiting"
+                + (f", {st.dropped} dropped" if st.dropped else ""))  # fmt: skip
 
     def hello(self, endpoints: Sequence[str], base_mints: Sequence[str], source: str) -> None:
         """A new run: batch 0, on the hello subject."""
@@ -393,6 +497,8 @@ class Publisher:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the server is away: everything unacked again, in order
+                if self.failing_since is None:
+                    self.failing_since = self.clock()
                 self.stats.errors += 1
                 self.stats.last_error = f"{type(exc).__name__}: {exc}"[:200]
                 again = list(self._inflight)
@@ -419,6 +525,7 @@ class Publisher:
                 raise exc  # type: ignore[misc]
             ack = f.result()
             self._inflight.popleft()
+            self.failing_since = None  # published again
             self.stats.acked += 1
             self.stats.frames += b.frames
             self.stats.duplicates += bool(getattr(ack, "duplicate", False))
@@ -924,9 +1031,12 @@ class RemoteFeeds:
         for name, i in self.names.items():
             c = self.counters[i]
             region = next((f for f in self.regions if name.startswith(f.region + "/")), None)
-            c.connected = bool(region and region.stats.connected)
             s, e = stats.get(i), integrity.get(i)
             age = None if c.last_message_ns is None else now - c.last_message_ns / 1e9
+            # up while its copies keep coming: connected to NATS is not enough (a stopped
+            # collector's endpoints were counted up, and decided on, for as long as the
+            # server stayed up)
+            c.connected = bool(region and region.stats.connected) and _fresh(age)
             out.append(FeedHealth(
                 i, name, "nats", c.connected, c.messages, rates.setdefault(i, c.sample_rate(now)),
                 s.first_seen if s else 0, s.duplicates if s else 0,
@@ -950,17 +1060,23 @@ class RemoteFeeds:
                 f"{st.lost} lost to retention" if st.lost else "") or (
                 f"{st.damaged} damaged" if st.damaged else "") or st.last_error  # fmt: skip
             p50, p99 = st.latency_quantiles_ms((0.5, 0.99))
+            age = None if st.last_message_ns is None else now - st.last_message_ns / 1e9
             regions.append(FeedHealth(
-                10_000 + k, f"{f.region}/*", f"nats {stream_name(f.region)}", st.connected,
+                10_000 + k, f"{f.region}/*", f"nats {stream_name(f.region)}",
+                st.connected and _fresh(age),
                 st.frames, sum(rates.get(i, 0.0) for i in mine), lead, dups,
                 p50, p99,
                 st.gap_batches, 0, 0, st.runs - 1 if st.runs else 0,
-                int(st.last_message_ns is not None and now - st.last_message_ns / 1e9 > SILENT_S),
-                sum(self.counters[i].subscriptions for i in mine), problem,
-                None if st.last_message_ns is None else now - st.last_message_ns / 1e9,
+                int(age is not None and age > SILENT_S),
+                sum(self.counters[i].subscriptions for i in mine), problem, age,
                 transport="nats",
             ))  # fmt: skip
         return regions + out
+
+
+def _fresh(age_s: float | None) -> bool:
+    """Something came within :data:`SILENT_S` (``age_s``: seconds since; None: nothing yet)."""
+    return age_s is not None and age_s <= SILENT_S
 
 
 # ------------------------------------------------------------------ the journal on a stream

@@ -6,8 +6,11 @@ verdict, so they cannot disagree. :class:`HealthMonitor` keeps what the verdict 
 from one call to the next (when the slot last moved, the recent frame counts).
 
 Statuses: ``unhealthy`` when the session failed to start, or every feed is down or
-silent and the slot stood still for ``stall_s``; ``starting`` before any feed exists;
-``degraded`` when any problem below holds; else ``ok``. Problems, most serious first:
+silent and the slot stood still for ``stall_s``, or (a collector) it has not been able
+to publish to NATS for ``stall_s``; ``starting`` before any feed exists; ``degraded``
+when any problem below holds; else ``ok``. Problems, most serious first:
+
+- (a collector) publishing to NATS fails: what it collects reaches no one;
 
 - an endpoint quarantined (the engine no longer trusts its data);
 - an endpoint refused every subscription;
@@ -55,15 +58,20 @@ def assess(
     journal_error: str = "",
     age_s: float = float("inf"),
     pools_uncovered: int = 0,
+    publish_error: str = "",
+    publish_failing_s: float = 0.0,
 ) -> Verdict:
     """The verdict on ``feeds`` and the session.
 
     ``recent``: per endpoint, (frames, malformed frames) over the last ``window_s``
     seconds; ``subscriptions``: how many each endpoint was asked for (0: unknown);
     ``pools_uncovered``: pools no endpoint covers; ``age_s``: seconds since the session
-    began (``starting`` lasts ``stall_s``)."""
+    began (``starting`` lasts ``stall_s``); ``publish_error``: a collector's publisher's
+    trouble ("" none), failing for ``publish_failing_s`` seconds."""
     if start_error:
         return Verdict("unhealthy", (f"start failed: {start_error}",), slot_age_s)
+    if publish_error and publish_failing_s >= stall_s:  # its one job is not done
+        return Verdict("unhealthy", (publish_error,), slot_age_s)
     if not feeds:
         status = "starting" if age_s < stall_s else "unhealthy"
         return Verdict(status, ("no feeds yet",), slot_age_s)
@@ -74,7 +82,7 @@ def assess(
     ]
     if len(silent) == len(feeds) and slot_age_s > stall_s:
         return Verdict("unhealthy", (f"all feeds stalled: nothing for {stall_s:g} s",), slot_age_s)
-    problems: list[str] = []
+    problems: list[str] = [publish_error] if publish_error else []
     for f in feeds:
         if f.quarantined:
             problems.append(f"{f.name} quarantined")
@@ -128,6 +136,8 @@ class HealthMonitor:
         start_error: str = "",
         journal_error: str = "",
         pools_uncovered: int = 0,
+        publish_error: str = "",
+        publish_failing_s: float = 0.0,
     ) -> Verdict:
         now = self.clock()
         if self._born is None:
@@ -147,4 +157,5 @@ class HealthMonitor:
             window_s=self.window_s, recent=recent, subscriptions=subscriptions,
             start_error=start_error, journal_error=journal_error, age_s=now - self._born,
             pools_uncovered=pools_uncovered,
+            publish_error=publish_error, publish_failing_s=publish_failing_s,
         )  # fmt: skip

@@ -12,6 +12,7 @@ timed, the other one shadowing). Same seed, same trades, same cycles.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import types
 from collections import deque
@@ -204,6 +205,18 @@ def _one_transaction(kinds: list[str], tokens: list[str], tip: bool, programs: l
             f"tables, over the {PACKET_DATA_SIZE:,}-byte limit")  # fmt: skip
 
 
+# a session's reason no cycle goes (Evaluator.hold): no new slot from any feed for the
+# session's stall time (its /health says the same) — every price is that old
+REASON_FEEDS_STALLED = "feeds_stalled"
+
+
+def _held(score: Score, reason: str) -> Score:
+    """``score`` with ``reason`` among its reasons: no-go."""
+    fields = {f.name: getattr(score, f.name) for f in dataclasses.fields(Score)}
+    fields |= {"go": False, "reasons": [*score.reasons, reason]}
+    return Score(**fields)
+
+
 class Evaluator:
     """The decisions every session makes, owned by the session (one each; a replay's
     comes with the session it composes): the cycles through a changed pool re-evaluated
@@ -255,6 +268,7 @@ class Evaluator:
         self.mode = "PAPER"  # LIVE only after the session's request_live() succeeded
         self.halted = False  # the kill switch was pressed
         self.equity = EquityCurves()  # what the equity chart draws
+        self.held = ""  # why no cycle may go now, whatever its numbers ("": none; hold())
 
     def set_names(self, names: TokenBook) -> None:
         """The session's token names, for the brokers' messages."""
@@ -375,7 +389,16 @@ class Evaluator:
             fields = {f.name: getattr(score, f.name) for f in dataclass_fields(Score)}
             fields.update(go=False, reasons=[REASON_UNCOVERED, *score.reasons])
             score = Score(**fields)
-        return score
+        return _held(score, self.held) if self.held else score
+
+    def hold(self, reason: str) -> None:
+        """No cycle may go while ``reason`` holds ("": none), whatever its numbers: the
+        session's feeds stalled (:data:`REASON_FEEDS_STALLED`), so the state every cycle
+        was scored on is as old as that. Every live cycle is scored again when it starts
+        (no-go, the reason last) and when it ends."""
+        if reason != self.held:
+            self.held = reason
+            self.rescore()
 
     def set_uncovered(self, pools: Sequence[str]) -> bool:
         """The pools no endpoint covers now; the live cycles are scored again when the set
@@ -498,6 +521,8 @@ class Evaluator:
         entry = self.live.get((base, tuple(pools)))
         if b is None or entry is None:
             return "that cycle is gone"
+        if self.held == REASON_FEEDS_STALLED:
+            return "no order: the feeds have stalled (no new slot), the prices are stale"
         o, sc = entry
         slots = self.pool_slots(o.pools)
         fees = self.fees_of((base, tuple(pools)))  # what it was scored with

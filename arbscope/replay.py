@@ -95,6 +95,8 @@ class ReplaySession:
         self.base_mints = list(cfg.get("base_mints", []))
         self.max_hops = int(cfg.get("max_hops", 3))
         self.sweep_s = float(cfg.get("sweep_s", 1.0))
+        # the stall rule as the live session had it (older recordings: none then)
+        self.feeds_stall_s = float(cfg.get("feeds_stall_s") or 0.0)
         # the scorer as the live session had it (older recordings: the defaults then)
         self.recorded_policy = from_journal(DEFAULT_POLICY, cfg.get("policy"))
         self.recorded_fee_settings = from_journal(FeeSettings(), cfg.get("fees"))
@@ -123,6 +125,7 @@ class ReplaySession:
             sweep_s=self.sweep_s, max_hops=self.max_hops, shadow=self.shadow,
             policy=self.policy, fee_settings=self.fee_settings, embedded_sim=False,
             judge_health=False, timer_clock=self.timer_clock,
+            feeds_stall_s=self.feeds_stall_s,
         )  # fmt: skip
         self.session.snapshots = self.shown
         self.sink = _ReplaySink()

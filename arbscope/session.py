@@ -41,7 +41,14 @@ from storage.recorder import MAX_PENDING_BYTES, Digest, Recorder, canonical
 from .execution.live import JournalLedger, LiveConfig, LiveExecutor
 from .execution.paper import PaperBroker
 from .health import HealthMonitor, Verdict
-from .market import DEFAULT_CU_LIMIT, PAPER_BALANCE, Evaluator, Snapshot, UpdateRate
+from .market import (
+    DEFAULT_CU_LIMIT,
+    PAPER_BALANCE,
+    REASON_FEEDS_STALLED,
+    Evaluator,
+    Snapshot,
+    UpdateRate,
+)
 from .prices import PriceBook, fee_view
 from .runloop import TICK_S, Clock, MonotonicClock, RunLoop
 from .timing import KernelTimer
@@ -473,8 +480,17 @@ class FeedSession:
         tick_s: float = TICK_S,
         timer_clock: Callable[[], int] | None = None,
         fleet: Any = None,
+        feeds_stall_s: float | None = None,
     ) -> None:
         self.seed = seed
+        # no new slot from any feed for this long (the session's clock against the
+        # frames' receive times): every cycle is no-go (market.REASON_FEEDS_STALLED)
+        # until one comes. None: /health's stall time (metrics.stall_s); 0: never (a
+        # replay of a recording from before the rule). Journaled with the config.
+        self.feeds_stall_s = float(
+            (metrics.stall_s if metrics is not None else 10.0)
+            if feeds_stall_s is None else feeds_stall_s
+        )  # fmt: skip
         # NATS JetStream (arbscope.fleet.FleetSettings): a collector publishes its feeds'
         # inputs (``collect``: its region), a consumer applies the regions' (``regions``)
         self.fleet = fleet
@@ -678,6 +694,7 @@ class FeedSession:
             "live": None if self.live_config is None else self.live_config.shown(),
             "sim_accept_tx": self.sim_accept_tx,
             "commitment": self.commitment,
+            "feeds_stall_s": self.feeds_stall_s,
         }  # fmt: skip
 
     # ------------------------------------------------------------ lifecycle
@@ -1152,6 +1169,7 @@ class FeedSession:
             self._snap = None
             return
         ev = self.ev
+        ev.hold(self._stalled(now_ns))  # before the tick's scores: they carry it
         changed = self.ingest.take_changed()
         if changed:  # a lamport's price in each base, as the graph holds it now
             ev.refresh_prices()
@@ -1183,6 +1201,18 @@ class FeedSession:
         feeds = self._feeds()
         self._health = (feeds, self._verdict(feeds))
         self._snap = None
+
+    def _stalled(self, now_ns: int) -> str:
+        """:data:`~arbscope.market.REASON_FEEDS_STALLED` when no feed has brought a new
+        slot for ``feeds_stall_s`` at ``now_ns`` — every endpoint silent or frozen, a
+        region's collector stopped — else "". The same fact ``/health`` judges (the slot
+        standing still), from what is journaled (the tick's time and the frames'), so a
+        replay decides the same."""
+        limit_ns = int(self.feeds_stall_s * 1e9)
+        since = int(getattr(self.ingest, "slot_t_ns", 0) or 0)  # 0: no slot yet
+        if limit_ns <= 0 or not since or now_ns - since <= limit_ns:
+            return ""
+        return REASON_FEEDS_STALLED
 
     def _turn(self, now_ns: int) -> None:
         """The run loop's turn: a live tick at ``now_ns``, journaled first (``TICK``);
@@ -1344,10 +1374,13 @@ class FeedSession:
         pool = self.pool
         # the ingest's slot, not the tick's: a paused screen does not freeze the feeds
         slot = int(self.ingest.stats().slot) if pool is not None or self.remote else self.slot
+        pub = self.publisher  # a collector's: what it cannot publish reaches no one
         return self.monitor.check(
             feeds, slot, subscriptions=pool.wanted if pool is not None else 0,
             start_error=self.start_error, journal_error=rec.error if rec is not None else "",
             pools_uncovered=len(self.ev.uncovered),
+            publish_error=pub.problem() if pub is not None else "",
+            publish_failing_s=pub.failing_s() if pub is not None else 0.0,
         )  # fmt: skip
 
     # ------------------------------------------------------------ the run loop

@@ -173,6 +173,8 @@ class PubSubWorker:
         self._refused: set[tuple[str, str]] = set()
         self._close_reason = ""
         self._cancelled: set[int] = set()  # subscribe requests dropped before their answer
+        self._unsubscribing: set[int] = set()  # stop()'s unsubscribe requests, unanswered
+        self._unsubscribed = asyncio.Event()  # ... all answered
         self._outbox: list[str] = []  # frames _control wants sent
         # subscriptions per connection the endpoint allows, learned when it closed the
         # connection with 1008 over one (None: no cap seen)
@@ -275,15 +277,29 @@ class PubSubWorker:
         return "connection closed abruptly (no close frame); reconnecting"
 
     async def stop(self) -> None:
-        """Unsubscribe everything (waiting briefly for the acks) and close."""
+        """Unsubscribe everything and close, once the endpoint has answered the
+        unsubscribes (or after ``unsubscribe_wait_s``). From the first call on, nothing
+        else is sent on the connection — :meth:`update` only records the set, refused
+        subscriptions are not asked again —, so each subscription is unsubscribed once,
+        here: an update that dropped subscriptions while the stop waited used to
+        unsubscribe them a second time, which the endpoint refused ("-32602 Invalid
+        subscription id", a warning per endpoint at shutdown)."""
         self._stopping.set()
         ws = self._ws
         if ws is None:
             return
+        first = self.book.next_id
+        frames = self.book.unsubscribe_all()
+        self.book.active.clear()  # unsubscribed: no longer this connection's to drop
+        self._unsubscribing = set(range(first, self.book.next_id))
+        self._unsubscribed.clear()
         with contextlib.suppress(Exception):
-            for frame in self.book.unsubscribe_all():
+            for frame in frames:
                 await ws.send(frame)
-            await asyncio.sleep(self.config.unsubscribe_wait_s if self.book.active else 0)
+            if self._unsubscribing:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.config.unsubscribe_wait_s):
+                        await self._unsubscribed.wait()
             await ws.close()
 
     async def update(self, subscriptions: Sequence[Subscription]) -> None:
@@ -295,7 +311,7 @@ class PubSubWorker:
         self._refused &= set(want)  # a refusal of what is no longer wanted is no problem
         self.counters.refused = len(self._refused)
         ws = self._ws
-        if ws is None:
+        if ws is None or self._stopping.is_set():  # stopping: nothing more is sent on it
             return
         frames = []
         for sid, sub in list(self.book.active.items()):
@@ -396,6 +412,10 @@ class PubSubWorker:
             self.counters.malformed += 1
             self.counters.error(f"malformed frame: {exc}")
             return
+        if isinstance(msg, (Response, ErrorResponse)) and msg.id in self._unsubscribing:
+            self._unsubscribing.discard(msg.id)  # one of stop()'s unsubscribes answered
+            if not self._unsubscribing:
+                self._unsubscribed.set()
         if isinstance(msg, Response):
             sub = self.book.answered(msg)
             if sub is not None and msg.id in self._cancelled:
@@ -471,7 +491,7 @@ class PubSubWorker:
                 elif now - seen > c.quiet_after_s * 1e9:
                     stale += 1
             self.counters.stale = stale
-            if self._refused and now >= self._resub_at:
+            if self._refused and now >= self._resub_at and not self._stopping.is_set():
                 await self._resubscribe(ws, now)
             if pulse is None:  # no slot subscription (yet): any message is the pulse
                 pulse = self.counters.last_message_ns or started

@@ -18,8 +18,10 @@ it opens within the call's timeout, else fails at once, unsent.
 Answers are bounded: more than ``max_answer_bytes`` (default 64 MiB, room for
 ``getMultipleAccounts`` of 100 large accounts) is refused — by its Content-Length before
 reading, or while reading a chunked one — and the connection closed. A body over
-``PARSE_OFF_LOOP_BYTES`` is parsed (and a big ``getMultipleAccounts`` decoded) in a
-worker thread, so the event loop keeps serving the feeds, ``/health`` and the screen.
+``PARSE_IN_SLICES_BYTES`` is parsed, and its accounts decoded, in slices of a few
+milliseconds with the event loop taking a turn between them (:mod:`.slices`: a thread
+would not do, the JSON parser holds the GIL throughout), so the loop keeps serving the
+feeds, ``/health``, ``/metrics`` and the screen.
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ import base64
 import binascii
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import zstandard
@@ -42,16 +44,17 @@ from ..health import size_text
 from ..redact import redact
 from ..wire.universe import address_problem
 from .ratelimit import RATE_LIMIT_CODES, RateGate, retry_after_seconds
+from .slices import ONE_GO, SLICE_S, Pace, Steps, gc_paused, parse_json, run_sliced
 from .tls import DEFAULT_MAX_FRAME_BYTES, FRAME_HINT, ssl_for, tls_problem
 
 MAX_ACCOUNTS = 100  # getMultipleAccounts' limit per request
 MAX_ANSWER_BYTES = DEFAULT_MAX_FRAME_BYTES  # the largest answer read (bytes)
-PARSE_OFF_LOOP_BYTES = 1 << 20  # answers larger than this are parsed in a thread (bytes)
+PARSE_IN_SLICES_BYTES = 1 << 20  # answers larger than this are parsed in slices (bytes)
 READ_CHUNK = 1 << 16
 MAX_ACCOUNT_BYTES = 10 << 20  # a Solana account's largest size (MAX_PERMITTED_DATA_LENGTH)
 MAX_FILTERS = 4  # getProgramAccounts' filters per request
 MAX_MEMCMP_BYTES = 128  # bytes one memcmp filter may compare
-_parse = json.loads  # the JSON parser (a name of its own: the tests watch it work)
+T = TypeVar("T")
 
 
 class RpcError(Exception):
@@ -143,8 +146,16 @@ class RpcClient:
         result, _ = await self._call(method, params)
         return result
 
-    async def _call(self, method: str, params: Sequence[Any] = ()) -> tuple[Any, int]:
-        """One JSON-RPC call: its ``result`` and the answer's size in bytes."""
+    async def _call(
+        self,
+        method: str,
+        params: Sequence[Any] = (),
+        decode: Callable[[Any, Pace], Steps[T]] | None = None,
+    ) -> tuple[Any, int]:
+        """One JSON-RPC call: its ``result`` (passed through ``decode`` when given) and
+        the answer's size in bytes. An answer over :data:`PARSE_IN_SLICES_BYTES` is
+        parsed and decoded in slices, the loop taking a turn between them
+        (:mod:`.slices`)."""
         body: dict[str, Any] = {"jsonrpc": "2.0", "id": next(self._ids), "method": method}
         if params:
             body["params"] = list(params)
@@ -176,22 +187,26 @@ class RpcClient:
             if tls is not None:  # one line, never the handshake's traceback
                 raise RpcError(f"{method}: {tls}", transport="tls") from None
             raise RpcError(f"{where}: {type(exc).__name__}: {_clean(str(exc), self.url)}") from None
-        try:
-            msg = (
-                await asyncio.to_thread(_parse, raw)
-                if len(raw) > PARSE_OFF_LOOP_BYTES
-                else _parse(raw)
-            )
-        except ValueError:  # UnicodeDecodeError included
-            raise RpcError(f"{where}: the answer is not JSON") from None
-        try:
-            result = self._result(msg, where)
-        except RpcError as exc:
-            if exc.rate_limited:
-                gate.refused(None)
-            raise
-        gate.answered()
-        return result, len(raw)
+        size = len(raw)
+        big = size > PARSE_IN_SLICES_BYTES
+        pace = Pace(SLICE_S if big else ONE_GO)
+        with gc_paused(big):
+            try:
+                msg = await run_sliced(parse_json(raw, pace), pace) if big else json.loads(raw)
+            except (ValueError, RecursionError):  # UnicodeDecodeError included
+                raise RpcError(f"{where}: the answer is not JSON") from None
+            del raw  # the text is parsed: its bytes go before the decoding makes more
+            try:
+                result = self._result(msg, where)
+            except RpcError as exc:
+                if exc.rate_limited:
+                    gate.refused(None)
+                raise
+            del msg
+            gate.answered()
+            if decode is not None:
+                result = await run_sliced(decode(result, pace), pace)
+        return result, size
 
     @staticmethod
     async def _said(resp: aiohttp.ClientResponse) -> tuple[int | None, str]:
@@ -249,27 +264,36 @@ class RpcClient:
         chunks = [list(pubkeys[i : i + MAX_ACCOUNTS]) for i in range(0, len(pubkeys), MAX_ACCOUNTS)]
         cfg = {"encoding": "base64", "commitment": commitment}
         answers = await asyncio.gather(
-            *(self._call("getMultipleAccounts", [c, cfg]) for c in chunks)
+            *(self._call("getMultipleAccounts", [c, cfg], self._accounts(c)) for c in chunks)
         )
         out: dict[str, RawAccount | None] = {}
-        for keys, (res, size) in zip(chunks, answers):
-            # base64-decoding megabytes of account data is the parse's other half
-            if size > PARSE_OFF_LOOP_BYTES:
-                out.update(await asyncio.to_thread(self._accounts, keys, res))
-            else:
-                out.update(self._accounts(keys, res))
+        for got, _ in answers:
+            out.update(got)
         return out
 
-    def _accounts(self, keys: list[str], res: Any) -> dict[str, RawAccount | None]:
-        """One ``getMultipleAccounts`` answer, decoded (RpcError when it is malformed)."""
-        try:
-            slot = int(res["context"]["slot"])
-            values = res["value"]
-            if not isinstance(values, list) or len(values) != len(keys):
-                raise TypeError("value is not one entry per key")
-            return {k: None if v is None else _account(v, slot) for k, v in zip(keys, values)}
-        except (KeyError, TypeError, ValueError, binascii.Error) as exc:
-            raise RpcError(f"getMultipleAccounts at {self.shown}: bad answer ({exc})") from None
+    def _accounts(
+        self, keys: list[str]
+    ) -> Callable[[Any, Pace], Steps[dict[str, RawAccount | None]]]:
+        """The decoder of one ``getMultipleAccounts`` answer for ``keys`` (RpcError when
+        the answer is malformed)."""
+
+        def decode(res: Any, pace: Pace) -> Steps[dict[str, RawAccount | None]]:
+            try:
+                slot = int(res["context"]["slot"])
+                values = res["value"]
+                if not isinstance(values, list) or len(values) != len(keys):
+                    raise TypeError("value is not one entry per key")
+                out: dict[str, RawAccount | None] = {}
+                for i, (k, v) in enumerate(zip(keys, values)):
+                    out[k] = None if v is None else _account(v, slot)
+                    values[i] = None  # each entry freed as it is decoded, not all at the end
+                    if pace.due():
+                        yield
+                return out
+            except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+                raise RpcError(f"getMultipleAccounts at {self.shown}: bad answer ({exc})") from None
+
+        return decode
 
     async def get_program_accounts(
         self,
@@ -313,19 +337,24 @@ class RpcClient:
             cfg["filters"] = filters
         if data_slice is not None:
             cfg["dataSlice"] = {"offset": data_slice[0], "length": data_slice[1]}
-        res, size = await self._call("getProgramAccounts", [program, cfg])
-        if size > PARSE_OFF_LOOP_BYTES:  # decompressing and decoding is the other half
-            return await asyncio.to_thread(self._keyed_accounts, res)
-        return self._keyed_accounts(res)
+        got, _ = await self._call("getProgramAccounts", [program, cfg], self._keyed_accounts)
+        accounts: dict[str, RawAccount] = got
+        return accounts
 
-    def _keyed_accounts(self, res: Any) -> dict[str, RawAccount]:
+    def _keyed_accounts(self, res: Any, pace: Pace) -> Steps[dict[str, RawAccount]]:
         """A ``getProgramAccounts`` answer (with context), decoded."""
         try:
             slot = int(res["context"]["slot"])
             values = res["value"]
             if not isinstance(values, list):
                 raise TypeError("value is not a list")
-            return {str(v["pubkey"]): _account(v["account"], slot) for v in values}
+            out: dict[str, RawAccount] = {}
+            for i, v in enumerate(values):
+                out[str(v["pubkey"])] = _account(v["account"], slot)
+                values[i] = None  # each entry freed as it is decoded, not all at the end
+                if pace.due():
+                    yield
+            return out
         except (KeyError, TypeError, ValueError, binascii.Error, zstandard.ZstdError) as exc:
             raise RpcError(f"getProgramAccounts at {self.shown}: bad answer ({exc})") from None
 

@@ -468,9 +468,26 @@ async def _picows(url: str, opts: Options) -> AsyncIterator[Connection]:
         if exc.response is None:
             raise
         raise HandshakeRefused(int(exc.response.status), exc.response.headers) from exc
-    conn.heartbeat = asyncio.get_running_loop().create_task(conn.beat())
+    assert conn.transport is not None
+    loop = asyncio.get_running_loop()
+    # picows keeps the error it disconnected on (its own refusal of a frame over the
+    # limit) in a future of its own, which only wait_disconnected() reads: unread, asyncio
+    # logs "Future exception was never retrieved" with picows' traceback when the future
+    # is collected — one per oversize frame. It is read here and dropped: the close
+    # handshake (1009 sent) already says it, and the worker counts and words it once.
+    reaper = loop.create_task(conn.transport.wait_disconnected())
+    reaper.add_done_callback(_read_out)
+    conn.heartbeat = loop.create_task(conn.beat())
     try:
         yield conn
     finally:
         conn.heartbeat.cancel()
         await conn.close()
+        if not reaper.done():  # gone is set with picows' future; else it reads it itself
+            reaper.cancel()  # (asyncio.shield reads an inner future's error on its own)
+
+
+def _read_out(task: asyncio.Task[None]) -> None:
+    """Read what a finished task raised (so asyncio does not log it as never retrieved)."""
+    if not task.cancelled():
+        task.exception()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -28,7 +29,16 @@ from typing import Any
 import nats
 from nats.js.api import StorageType, StreamConfig
 
-from arbscope.fleet import FleetSettings, RegionFeed, StreamJournalReader, stream_name
+from arbscope import fleet
+from arbscope.fleet import (
+    ConnectionLog,
+    FleetSettings,
+    RegionFeed,
+    StreamJournalReader,
+    connect,
+    stream_name,
+)
+from arbscope.market import REASON_FEEDS_STALLED
 from arbscope.replay import ReplaySession
 from arbscope.session import FeedSession, RecordSettings
 from feeds.clients.pool import Endpoint
@@ -431,3 +441,183 @@ def test_a_dead_nats_server_is_one_clear_line_and_its_credentials_stay_hidden(
         assert "NATS at nats://***@" in out.err and "s3cret" not in out.err + out.out
     assert "s3cret" not in caplog.text
     assert scrub_text(f"lost {url}: gone") == f"lost nats://***@127.0.0.1:{port}: gone"
+
+
+# ------------------------------------------------------------------ outages, stopped collectors
+def test_an_outage_is_one_line_then_a_summary_every_so_often_and_one_at_its_end(
+    caplog: Any,
+) -> None:
+    """A minute of failed reconnects, one every 0.25 s (the client's pace): a line when
+    it begins, a summary with the count at 30 and 60 s, a line when it ends — not a line
+    per attempt (a line a second or more per client, each one the same); the
+    credentials in the URL never written."""
+    caplog.set_level(logging.DEBUG, logger="arbscope.fleet")
+    t = [0.0]
+    said = ConnectionLog("nats://op:s3cret@127.0.0.1:4222", every_s=30.0, clock=lambda: t[0])
+    said.disconnected()
+    for _ in range(240):
+        t[0] += 0.25
+        said.error(ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 4222)"))
+    said.reconnected()
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 4 and said.lines == 4, lines
+    assert "disconnected; reconnecting" in lines[0]
+    assert "still unreachable after 30 s: 120 reconnects failed" in lines[1]
+    assert "still unreachable after 60 s: 240 reconnects failed" in lines[2]
+    assert "reconnected after 60.0 s (240 reconnects failed" in lines[3]
+    assert all("nats://***@127.0.0.1:4222" in x and "s3cret" not in x for x in lines)
+    # errors while connected: the first at once, then one line a period with the count
+    for _ in range(10):
+        t[0] += 1.0
+        said.error(OSError("slow consumer"))
+    t[0] += 30.0
+    said.error(OSError("slow consumer"))
+    assert [r.getMessage() for r in caplog.records][4:] == [
+        "nats nats://***@127.0.0.1:4222: OSError: slow consumer",
+        "nats nats://***@127.0.0.1:4222: OSError: slow consumer (+9 more since the last line)",
+    ]
+
+
+async def test_a_real_outage_logs_its_start_and_its_end_only(
+    nats_server: NatsServer, caplog: Any
+) -> None:
+    """The server killed: the client's reconnects fail every 0.2 s; ten of them and
+    the server back — one warning, one info line."""
+    caplog.set_level(logging.INFO, logger="arbscope.fleet")
+    said = ConnectionLog(nats_server.url, every_s=3600.0)  # no summary, however slow the run
+    nc = await connect(nats_server.url, said=said)
+    try:
+        await asyncio.to_thread(nats_server.stop, True)
+        await eventually(lambda: said.failures >= 10)
+        await asyncio.to_thread(nats_server.start)
+        await eventually(lambda: said.down_since is None and nc.is_connected)
+    finally:
+        await nc.close()
+    lines = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "arbscope.fleet"]
+    assert [lvl for lvl, _ in lines] == [logging.WARNING, logging.INFO], lines
+    assert "reconnected after" in lines[1][1] and said.outages == 1
+
+
+async def eventually(done: Any, timeout_s: float = T) -> None:
+    """Until ``done()`` holds (polled; an AssertionError after ``timeout_s``)."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            while not done():
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        raise AssertionError(f"never happened within {timeout_s:g} s") from None
+
+
+async def test_a_collector_that_cannot_publish_says_so_on_health(
+    nats_server: NatsServer,
+) -> None:
+    """The NATS server killed under a running collector: its ``/health`` leaves ``ok``
+    and says why (it stayed ok: what it collected reached no one), unhealthy (503)
+    once that has lasted the stall time, and ``ok`` again once the server is back and
+    the batches it kept are acknowledged."""
+    from arbscope.metrics import Health
+
+    server = SimServer(CFG, PROFILES, slot_seconds=0.05)
+    await server.start()
+    eu = collector(server, nats_server.url, "eu", {"eu-a"})
+    health = Health(eu)
+    try:
+        await eu.start()
+        assert eu.start_error == ""
+        run = asyncio.ensure_future(eu.run())
+        await eventually(lambda: eu.publisher.stats.acked > 5 and health.check()["status"] == "ok")
+        await asyncio.to_thread(nats_server.stop, True)
+        await eventually(lambda: health.check()["status"] != "ok")
+        h = health.check()
+        assert h["status"] in ("degraded", "unhealthy")
+        assert h["problems"][0].startswith("cannot publish to NATS (region eu) for ")
+        assert "batches waiting" in h["problems"][0]
+        born = eu.publisher.failing_since
+        assert born is not None
+        eu.publisher.clock = lambda: born + 11.0  # the outage has lasted the stall time (10 s)
+        h = health.check()
+        assert h["status"] == "unhealthy" and h["problems"][0].startswith(
+            "cannot publish to NATS (region eu) for 11 s"
+        )
+        eu.publisher.clock = time.monotonic
+        await asyncio.to_thread(nats_server.start)
+        await eventually(lambda: health.check()["status"] == "ok")
+        assert eu.publisher.failing_s() == 0.0
+        await eu.stop()
+        await asyncio.wait_for(run, T)
+    finally:
+        await eu.stop()
+        await server.stop()
+
+
+async def test_a_consumer_counts_a_stopped_collectors_feeds_down_and_goes_for_nothing(
+    nats_server: NatsServer, monkeypatch: Any
+) -> None:
+    """The collector stops, the server stays: the consumer's endpoints and region are
+    counted down once silent (they were counted up — "feeds 2/2 up" — while its
+    ``/health`` said 503), and once no new slot has come for the stall time every
+    cycle is no-go with the reason, and an order refused; a new collector run lifts
+    both."""
+    monkeypatch.setattr(fleet, "SILENT_S", 1.0)
+    url = nats_server.url
+    server = SimServer(CFG, PROFILES, slot_seconds=0.05)
+    await server.start()
+    eu = collector(server, url, "eu", {"eu-a", "eu-b"})
+    con = FeedSession(embedded_sim=False, shadow=False, base_mints=server.world.bases,
+                      fleet=FleetSettings(url, regions=["eu"], consumer="d5"),
+                      feeds_stall_s=1.0)  # fmt: skip
+    eu2: FeedSession | None = None
+    try:
+        await eu.start()
+        await con.start()
+        assert eu.start_error == con.start_error == ""
+        runs = [asyncio.ensure_future(eu.run()), asyncio.ensure_future(con.run())]
+
+        def up() -> list[bool]:
+            return [f.connected for f in con.snapshot.feeds]
+
+        await eventually(lambda: len(up()) == 3 and all(up()) and bool(con.ev.live))
+        await eu.stop()
+        await asyncio.wait_for(runs[0], T)
+        await eventually(lambda: not any(up()))
+        await eventually(lambda: con.ev.held == REASON_FEEDS_STALLED)
+        live = list(con.ev.live.items())
+        assert live and all(not sc.go and sc.reasons[-1] == REASON_FEEDS_STALLED
+                            for _, (_, sc) in live)  # fmt: skip
+        (base, pools), _ = live[0]
+        assert con.trade(base, list(pools)).startswith("no order: the feeds have stalled")
+        assert "feeds 0/3 up" in _status_text(con)
+        # a new collector run: the slot moves again, the reason goes
+        eu2 = collector(server, url, "eu", {"eu-a", "eu-b"})
+        await eu2.start()
+        runs.append(asyncio.ensure_future(eu2.run()))
+        await eventually(lambda: con.ev.held == "" and all(up()))
+        assert all(REASON_FEEDS_STALLED not in sc.reasons for _, sc in con.ev.live.values())
+        await con.stop()
+        await eu2.stop()
+        for t in runs[1:]:
+            await asyncio.wait_for(t, T)
+    finally:
+        await eu.stop()
+        if eu2 is not None:
+            await eu2.stop()
+        await con.stop()
+        await server.stop()
+
+
+def _status_text(s: FeedSession) -> str:
+    """The status bar's line for ``s``'s snapshot, as plain text."""
+    from rich.text import Text
+
+    from tui.source import UiState
+    from tui.widgets.status import StatusLine
+
+    class Line(StatusLine):
+        shown = ""
+
+        def update(self, content: Any = "", *, layout: bool = True) -> None:
+            self.shown = str(content)
+
+    line = Line()
+    line.show(s.snapshot, UiState())  # type: ignore[arg-type]
+    return Text.from_markup(line.shown).plain
