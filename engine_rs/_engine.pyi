@@ -353,6 +353,11 @@ class EndpointStats:
     disagreed: int
     held_back: int
     quarantined: bool
+    backwards: int
+    behind: int
+    lagging: bool
+    voting: bool
+    leading: bool
 
 @final
 class FeedIngest:

@@ -249,13 +249,21 @@ class IngestStats:
 class EndpointStats:
     """What ``FeedIngest`` holds against one endpoint (``endpoint_stats``).
 
-    ``slot``: its newest plausible slot (its vote for the chain's slot, 0 before one);
-    ``implausible``: slots or account updates too far ahead of the chain, ignored;
-    ``older``: account updates older than the state held, refused (a slow endpoint);
-    ``unknown``: notifications for a subscription id it never bound; ``identity``: copies
-    that would have changed a pool's identity or re-pointed a vault, refused;
-    ``disagreed``: copies the other endpoints' majority (or a re-fetch) contradicted;
-    ``held_back``: copies not applied while ``quarantined`` (it lost first-copy rights).
+    ``slot``: its newest plausible slot (its vote for the chain's slot, 0 before one; it
+    never goes back); ``implausible``: slots or account updates too far ahead of the
+    chain, ignored; ``older``: account updates older than the state held, refused (a slow
+    endpoint); ``unknown``: notifications for a subscription id it never bound;
+    ``identity``: copies that would have changed a pool's identity or re-pointed a vault,
+    refused; ``disagreed``: copies the other endpoints' majority (or a re-fetch)
+    contradicted; ``held_back``: copies not applied while ``quarantined`` (it lost
+    first-copy rights); ``backwards``: slot notifications below its own slot, ignored.
+
+    How it stands to the chain's slot, as of the newest slot notification: ``behind``
+    slots its slot is below the chain's (0 at or above it, or without a slot);
+    ``lagging`` when that is more than ``LAG_SLOTS`` (16), or it is behind and its slot
+    stopped moving (it no longer votes); ``voting`` while its slot counts for the chain's;
+    ``leading`` when the chain's slot followed its slot alone (of two voters the steady
+    one ahead, or the only voter) — see the ingest's "Integrity".
     """
 
     endpoint: int
@@ -267,6 +275,11 @@ class EndpointStats:
     disagreed: int
     held_back: int
     quarantined: bool
+    backwards: int
+    behind: int
+    lagging: bool
+    voting: bool
+    leading: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,6 +79,19 @@ pub struct EndpointStats {
     disagreed: u64,
     held_back: u64,
     quarantined: bool,
+    backwards: u64,
+    behind: u64,
+    lagging: bool,
+    voting: bool,
+    leading: bool,
+}
+
+fn py_bool(b: bool) -> &'static str {
+    if b {
+        "True"
+    } else {
+        "False"
+    }
 }
 
 #[pymethods]
@@ -86,7 +99,8 @@ impl EndpointStats {
     fn __repr__(&self) -> String {
         format!(
             "EndpointStats(endpoint={}, slot={}, implausible={}, older={}, unknown={}, \
-             identity={}, disagreed={}, held_back={}, quarantined={})",
+             identity={}, disagreed={}, held_back={}, quarantined={}, backwards={}, \
+             behind={}, lagging={}, voting={}, leading={})",
             self.endpoint,
             self.slot,
             self.implausible,
@@ -95,7 +109,12 @@ impl EndpointStats {
             self.identity,
             self.disagreed,
             self.held_back,
-            if self.quarantined { "True" } else { "False" }
+            py_bool(self.quarantined),
+            self.backwards,
+            self.behind,
+            py_bool(self.lagging),
+            py_bool(self.voting),
+            py_bool(self.leading),
         )
     }
 }
@@ -703,7 +722,8 @@ impl FeedIngest {
         }
     }
 
-    /// Each endpoint it has heard of, by id: its slot vote and integrity counts.
+    /// Each endpoint it has heard of, by id: its slot vote, how it stands to the chain's
+    /// slot and its integrity counts.
     fn endpoint_stats(&self) -> Vec<EndpointStats> {
         self.inner
             .endpoint_stats()
@@ -718,6 +738,11 @@ impl FeedIngest {
                 disagreed: e.disagreed,
                 held_back: e.held_back,
                 quarantined: e.quarantined,
+                backwards: e.backwards,
+                behind: e.behind,
+                lagging: e.lagging,
+                voting: e.voting,
+                leading: e.leading,
             })
             .collect()
     }
