@@ -358,6 +358,7 @@ class EndpointStats:
     lagging: bool
     voting: bool
     leading: bool
+    refused_first: int
 
 @final
 class FeedIngest:

@@ -256,7 +256,10 @@ class EndpointStats:
     ``identity``: copies that would have changed a pool's identity or re-pointed a vault,
     refused; ``disagreed``: copies the other endpoints' majority (or a re-fetch)
     contradicted; ``held_back``: copies not applied while ``quarantined`` (it lost
-    first-copy rights); ``backwards``: slot notifications below its own slot, ignored.
+    first-copy rights); ``backwards``: slot notifications below its own slot, ignored;
+    ``refused_first``: its first copies refused (implausible, older, backwards, an
+    identity change, undecodable): forgotten by the dedup, no lead (``DedupStats``
+    counts them nowhere), so a later copy of one is a first copy again.
 
     How it stands to the chain's slot, as of the newest slot notification: ``behind``
     slots its slot is below the chain's (0 at or above it, or without a slot);
@@ -280,6 +283,7 @@ class EndpointStats:
     lagging: bool
     voting: bool
     leading: bool
+    refused_first: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -171,6 +171,7 @@ class _Endpoint:
     anchor_slot: int = 0  # its slot when it was last on time (kept the chain's pace); 0: none
     anchor_ns: int = 0
     backwards: int = 0  # slots below its vote, ignored
+    refused_first: int = 0  # its first copies refused (forgotten by the dedup: no lead)
     pending: int = 0  # an implausible slot waiting for a second notification
     pending_ns: int = 0
     subs: int = 0  # subscriptions bound
@@ -636,13 +637,13 @@ class FeedIngest:
             leader, candidate = live[0][0], live[0][1].vote
         elif len(live) == 2:
             (i, a), (j, b) = live
-            (hi, h), lo = ((i, a), b) if a.vote >= b.vote else ((j, b), a)
+            (hi, top), lo = ((i, a), b) if a.vote >= b.vote else ((j, b), a)
             if (
-                h.vote > lo.vote
-                and t - h.run_ns >= STEADY_NS
-                and h.vote <= self._expected(lo, t) + MAX_LEADER_GAP
+                top.vote > lo.vote
+                and t - top.run_ns >= STEADY_NS
+                and top.vote <= self._expected(lo, t) + MAX_LEADER_GAP
             ):
-                leader, candidate = hi, h.vote  # the steady one leads the lagging one
+                leader, candidate = hi, top.vote  # the steady one leads the lagging one
             else:
                 candidate = lo.vote  # both, or neither trusted: the strict majority
         else:
@@ -661,8 +662,8 @@ class FeedIngest:
     def _forget(self, key: bytes | None, ep: int) -> None:
         """A first copy refused: no lead for its endpoint, and a later copy of it is a
         first copy again (nobody else is charged for not sending it)."""
-        if key is not None:
-            self._dedup._retract(key, ep)
+        if key is not None and self._dedup._retract(key, ep):
+            self._ep(ep).refused_first += 1
 
     # ------------------------------------------------------------ account copies
     def _trusted_other(self, ep: int) -> bool:
@@ -1042,7 +1043,7 @@ class FeedIngest:
             lagging = behind > LAG_SLOTS or (behind > 0 and stalled)
             out.append(EndpointStats(
                 i, e.vote, *counts, e.quarantined, e.backwards, behind, lagging, voting,
-                i == self._leader and voting,
+                i == self._leader and voting, e.refused_first,
             ))  # fmt: skip
         return out
 

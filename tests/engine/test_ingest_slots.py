@@ -51,14 +51,11 @@ class Run:
     pool: str
     warm: dict[int, Any]  # the endpoints' stats once the chain follows the honest ones
 
-
     def stats(self) -> dict[int, Any]:
         return {e.endpoint: e for e in self.ing.endpoint_stats()}
 
 
-def run(
-    eng: types.ModuleType, feeds: list[Feed], accounts: bool = True, steps: int = STEPS
-) -> Run:
+def run(eng: types.ModuleType, feeds: list[Feed], accounts: bool = True, steps: int = STEPS) -> Run:
     """Each step ``k`` (at ``k`` × 400 ms), endpoint ``i`` (at +``i`` ms) sends the slot
     ``feeds[i](k)`` and, with ``accounts``, an update of one vault at that slot (the same
     bytes: the state does not change, the slot does)."""
@@ -216,7 +213,11 @@ def test_a_jump_costs_the_leader_its_steadiness(eng: types.ModuleType, n: int) -
 
 def test_lagging_is_beyond_lag_slots(eng: types.ModuleType) -> None:
     for lag, lagging in ((LAG_SLOTS, False), (LAG_SLOTS + 1, True)):
-        r = run(eng, with_honest(2, lambda k, lag=lag: honest(k) - lag), accounts=False)
+
+        def late(k: int, lag: int = lag) -> int:
+            return honest(k) - lag
+
+        r = run(eng, with_honest(2, late), accounts=False)
         follows_honest(r)
         s = r.stats()
         assert (s[0].behind, s[0].lagging, s[1].leading) == (lag, lagging, True)
@@ -245,7 +246,7 @@ def test_a_refused_first_copy_is_no_lead(eng: types.ModuleType, n: int) -> None:
     ing.frame(0, slot_frame(sid(0, "slot", 0), far).encode(), t)
     ing.frame(0, account_frame(sid(0, vault, index), far, value).encode(), t)
     s = {e.endpoint: e for e in ing.endpoint_stats()}
-    assert s[0].implausible == 2
+    assert (s[0].implausible, s[0].refused_first) == (2, 2)
     assert {d.endpoint: d.first_seen for d in ing.dedup_stats()} == lead  # no lead
     # the honest endpoints reach that slot at the chain's pace: their copy is first
     for k in range(WARM, WARM + 1_001):
@@ -265,7 +266,7 @@ def test_a_refused_first_copy_is_no_lead(eng: types.ModuleType, n: int) -> None:
 
 def test_an_older_or_undecodable_first_copy_is_no_lead(eng: types.ModuleType) -> None:
     m = market(2)
-    graph, ing = make_ingest(eng, m)
+    _, ing = make_ingest(eng, m)
     vault = next(k for k in ing.watched() if len(m.initial[k][1]) == 165)
     owner, data = m.initial[vault]
     index = ing.watched().index(vault) + 1
@@ -285,7 +286,8 @@ def test_an_older_or_undecodable_first_copy_is_no_lead(eng: types.ModuleType) ->
             ing.frame(0, account_frame(sid(0, vault, index), slot, short).encode(),
                       WARM * SLOT_NS + 2)  # fmt: skip
     assert {d.endpoint: d.first_seen for d in ing.dedup_stats()} == lead
-    assert {e.endpoint: e.older for e in ing.endpoint_stats()}[0] == 1
+    s = {e.endpoint: e for e in ing.endpoint_stats()}
+    assert (s[0].older, s[0].refused_first) == (1, 3)
     # the same copies from the other endpoint are first copies again (refused alike)
     ing.frame(1, account_frame(sid(1, vault, index), newer - 3, value).encode(),
               WARM * SLOT_NS + 3)  # fmt: skip

@@ -231,12 +231,15 @@ impl Deduper {
     }
 
     /// Undo the acceptance of a first copy from `ep` (its receiver refused it): the key
-    /// is forgotten and the copy no longer counts as `ep`'s lead.
-    pub fn retract_fingerprint(&mut self, fp: u128, ep: u16) {
-        if self.current.remove(&fp).is_some() || self.older.remove(&fp).is_some() {
-            let st = self.endpoint_mut(ep);
-            st.first_seen = st.first_seen.saturating_sub(1);
+    /// is forgotten and the copy no longer counts as `ep`'s lead. False when the key was
+    /// not remembered.
+    pub fn retract_fingerprint(&mut self, fp: u128, ep: u16) -> bool {
+        if self.current.remove(&fp).is_none() && self.older.remove(&fp).is_none() {
+            return false;
         }
+        let st = self.endpoint_mut(ep);
+        st.first_seen = st.first_seen.saturating_sub(1);
+        true
     }
 
     /// Statistics of every endpoint that delivered anything, by endpoint id.

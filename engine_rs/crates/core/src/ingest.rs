@@ -245,6 +245,7 @@ pub struct EndpointStats {
     pub lagging: bool,
     pub voting: bool,
     pub leading: bool,
+    pub refused_first: u64,
 }
 
 /// One endpoint: its slot vote and its integrity counts.
@@ -1182,7 +1183,7 @@ impl FeedIngest {
                 key[..4].copy_from_slice(b"slot");
                 key[4..].copy_from_slice(&slot.to_le_bytes());
                 let fp = self.dedup.fingerprint(&key);
-                self.dedup.retract_fingerprint(fp, ep);
+                self.forget(fp, ep);
             }
             return;
         }
@@ -1211,6 +1212,14 @@ impl FeedIngest {
             (e.anchor_slot, e.anchor_ns) = (slot, t); // on time: expected from here on
         }
         self.decide_slot(graph, t);
+    }
+
+    /// A first copy refused: no lead for its endpoint, and a later copy of it is a first
+    /// copy again (nobody else is charged for not sending it).
+    fn forget(&mut self, fp: u128, ep: u16) {
+        if self.dedup.retract_fingerprint(fp, ep) {
+            self.ep(ep).stats.refused_first += 1;
+        }
     }
 
     /// The chain's slot from the live votes (see the twin's module docstring).
@@ -1413,12 +1422,12 @@ impl FeedIngest {
                 > u128::from(chain) + lead(i128::from(ns) - i128::from(self.chain_ns))
         {
             self.ep(ep).stats.implausible += 1;
-            self.dedup.retract_fingerprint(fp, dep); // refused: no lead
+            self.forget(fp, dep); // refused: no lead
             return Ok(());
         }
         if slot < held.slot {
             self.ep(ep).stats.older += 1;
-            self.dedup.retract_fingerprint(fp, dep);
+            self.forget(fp, dep);
             return Ok(());
         }
         if slot == held.slot && held.applied.is_some() {
@@ -1428,7 +1437,7 @@ impl FeedIngest {
                 if held.n < MAX_VERSIONS {
                     let owner_key = self.owner_key(owner);
                     if let Err(err) = self.validate(id, &owner_key, data, slot, ep) {
-                        self.dedup.retract_fingerprint(fp, dep); // garbage is no version
+                        self.forget(fp, dep); // garbage is no version
                         return Err(err);
                     }
                     let h = &mut self.accounts[id as usize].held;
@@ -1449,7 +1458,7 @@ impl FeedIngest {
                 | EngineError::WrongDiscriminator(_)
                 | EngineError::AccountTooShort(_))
         ) {
-            self.dedup.retract_fingerprint(fp, dep); // refused: no lead either
+            self.forget(fp, dep); // refused: no lead either
         } else {
             self.accounts[id as usize]
                 .held

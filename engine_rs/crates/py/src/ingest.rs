@@ -84,6 +84,7 @@ pub struct EndpointStats {
     lagging: bool,
     voting: bool,
     leading: bool,
+    refused_first: u64,
 }
 
 fn py_bool(b: bool) -> &'static str {
@@ -100,7 +101,7 @@ impl EndpointStats {
         format!(
             "EndpointStats(endpoint={}, slot={}, implausible={}, older={}, unknown={}, \
              identity={}, disagreed={}, held_back={}, quarantined={}, backwards={}, \
-             behind={}, lagging={}, voting={}, leading={})",
+             behind={}, lagging={}, voting={}, leading={}, refused_first={})",
             self.endpoint,
             self.slot,
             self.implausible,
@@ -115,6 +116,7 @@ impl EndpointStats {
             py_bool(self.lagging),
             py_bool(self.voting),
             py_bool(self.leading),
+            self.refused_first,
         )
     }
 }
@@ -743,6 +745,7 @@ impl FeedIngest {
                 lagging: e.lagging,
                 voting: e.voting,
                 leading: e.leading,
+                refused_first: e.refused_first,
             })
             .collect()
     }
