@@ -229,7 +229,8 @@ class IngestStats:
     ``slots`` count first copies by kind; ``swaps`` are swap events parsed from first-copy
     logs; ``unknown`` are notifications for a subscription or account it was not told
     about; ``pool_updates`` are graph upserts; ``slot`` is the chain's slot: the highest
-    slot a strict majority of the live endpoints reached (never one frame's word).
+    slot a strict majority of the voting endpoints reached, or of two the steady one
+    ahead within a bound (never one frame's word; see the ingest's "Integrity").
     """
 
     frames: int

@@ -41,27 +41,38 @@ Integrity: several endpoints, some slow, one perhaps hostile. No single frame de
   counted (``backwards``) and ignored, a repeat is no news. A new slot counts once it is
   plausible — at most ``MAX_SLOT_LEAD`` slots (plus one per ``SLOT_ALLOWANCE_NS`` since
   the chain last moved) beyond the chain — or confirmed by its next slot notification;
-  the others are counted (``implausible``) and ignored. It is *steady* since the last
-  time it jumped (a step beyond ``MAX_SLOT_LEAD`` plus one slot per ``SLOT_ALLOWANCE_NS``
-  since its own previous slot) or went back. It *votes* while it is live: a slot
-  subscription bound, not quarantined, its slot moved within ``LIVE_STEPS`` of its own
-  slot steps (a moving average of its pace; within ``LIVE_MIN_NS`` .. ``LIVE_NS``, and
-  ``LIVE_NS`` before it has one): a stalled endpoint stops voting after a few of its
-  own slots, never after another endpoint's pace.
+  the others are counted (``implausible``) and ignored. It is *steady* since it last
+  jumped (a step beyond ``MAX_SLOT_LEAD`` plus one slot per ``SLOT_ALLOWANCE_NS`` since
+  its own previous slot). Its *pace* is a moving average of ns per slot over its steps.
+  It *votes* while it is live: a slot subscription bound, not quarantined, its slot
+  moved within ``LIVE_STEPS`` of its own steps (of the chain's pace, else the slowest
+  endpoint's, while it has none; within ``LIVE_MIN_NS`` .. ``LIVE_NS``, ``LIVE_NS``
+  with no pace known): a stalled endpoint stops voting after a few of its own slots.
+- **The chain's pace** is learned while the voters agree on it: the median of their
+  paces (of two, their mean when within 25 % of each other). An endpoint is *on time*
+  while its slot is at least where that pace puts it since it was last on time; once
+  it falls behind, where it is *expected* goes on at the chain's pace from there.
 - **The chain's slot** only moves forward, to the highest slot a strict majority of the
-  voters reached; with exactly two voters, where a majority is both and one lagging or
-  lying endpoint would hold the chain back, the higher one leads instead when it has
-  been steady for ``STEADY_NS`` and is at most ``MAX_LEADER_GAP`` slots ahead of the
-  other (then the other is *lagging*); otherwise (they agree, or neither is trusted) the
-  lower one. Until two notifications agree the chain has no slot. The graph is told the
-  chain's slot only (``set_slot``). Limits, with two voters: which of them is right
-  cannot be known from slots; the rule bets on the one that moves on at wall pace. A
-  liar ahead can move the chain at most ``MAX_LEADER_GAP`` beyond the honest endpoint
-  (and its account updates ``MAX_SLOT_LEAD`` beyond that), only after moving at pace for
-  ``STEADY_NS``; an endpoint more than ``MAX_LEADER_GAP`` behind a live one holds the
-  chain as the strict majority does, until it stops voting; a stalled one stops
-  voting within its own ``LIVE_STEPS`` slots. With three or more voters the majority
-  outvotes one bad endpoint; two of four lagging hold the chain until they stop voting.
+  voters reached. With exactly two voters a majority is both, and one lagging, stalled
+  or rewound endpoint would hold the chain back: the higher one leads instead when it
+  has been steady for ``STEADY_NS`` and is at most ``MAX_LEADER_GAP`` slots beyond where
+  the other is — its slot, where it is expected, or the newest context slot of its own
+  account notifications (a slot stream behind its own data is not believed); otherwise
+  (they agree, or the higher one is not trusted) the lower one. Until two notifications agree the chain has no slot. The graph is told
+  the chain's slot only (``set_slot``). An endpoint more than ``LAG_SLOTS`` behind the
+  chain, or behind and no longer voting, is *lagging*.
+  Limits, with two voters: which one is right cannot be known from their slots alone;
+  the rule bets on the one that moves at the pace both kept before. A liar ahead moves
+  the chain at most ``MAX_LEADER_GAP`` beyond where the honest endpoint is expected (and
+  its account updates ``MAX_SLOT_LEAD`` beyond that), only after ``STEADY_NS`` without
+  a jump; an endpoint that keeps the chain's pace but is more than ``MAX_LEADER_GAP``
+  behind from the start holds the chain back as the strict majority does (the graph is
+  late by as much, not frozen: a copy refused as implausible is taken from the late
+  endpoint when it comes); a liar ahead before the pace is known leads within
+  ``MAX_LEADER_GAP`` of the other's slot; when the other stops voting (stalled, down)
+  the one left decides alone, as one endpoint always does. With three or more voters
+  the majority outvotes one bad endpoint; two bad of four hold the chain until they stop
+  voting.
 - **Per account, never backwards**: an update whose context slot is older than the
   state held is refused (``older``); one implausibly ahead of the chain is refused
   (``implausible``). Copies of the same account and slot that differ are versions: once
@@ -132,13 +143,14 @@ def _lead(dt_ns: int) -> int:
     return MAX_SLOT_LEAD + max(dt_ns, 0) // SLOT_ALLOWANCE_NS
 
 
-def _live_ns(e: _Endpoint) -> int:
+def _live_ns(e: _Endpoint, hint: int) -> int:
     """How long after its slot last moved an endpoint's slot still votes: ``LIVE_STEPS``
-    of its own slot steps (``LIVE_NS`` before it has one), within ``LIVE_MIN_NS`` and
-    ``LIVE_NS``."""
-    if not e.step_ns:
+    of its own slot steps (of ``hint``, the chain's pace or the slowest endpoint's, while
+    it has none; ``LIVE_NS`` without either), within ``LIVE_MIN_NS`` and ``LIVE_NS``."""
+    step = e.step_ns or hint
+    if not step:
         return LIVE_NS
-    return min(max(LIVE_STEPS * e.step_ns, LIVE_MIN_NS), LIVE_NS)
+    return min(max(LIVE_STEPS * step, LIVE_MIN_NS), LIVE_NS)
 
 
 def _bit(ep: int) -> int:
@@ -169,6 +181,7 @@ class _Endpoint:
     run_ns: int = 0  # since when it moved at a pace wall time allows (its steadiness)
     step_ns: int = 0  # its slots' pace: ns per slot (a moving average); 0: not known yet
     anchor_slot: int = 0  # its slot when it was last on time (kept the chain's pace); 0: none
+    acct_slot: int = 0  # the newest context slot of its account notifications
     anchor_ns: int = 0
     backwards: int = 0  # slots below its vote, ignored
     refused_first: int = 0  # its first copies refused (forgotten by the dedup: no lead)
@@ -613,13 +626,20 @@ class FeedIngest:
             return e.vote
         return max(e.vote, e.anchor_slot + max(t - e.anchor_ns, 0) // self._pace_ns)
 
-    def _live(self, e: _Endpoint, t: int) -> bool:
+    def _pace_hint(self) -> int:
+        """The pace an endpoint whose slot never moved is judged by: the chain's, else the
+        slowest endpoint's (0: none known)."""
+        return self._pace_ns or max((x.step_ns for x in self._eps.values()), default=0)
+
+    def _live(self, e: _Endpoint, t: int, hint: int) -> bool:
         """Whether ``e``'s slot votes at ``t`` (see the module docstring)."""
-        return bool(e.vote and e.slot_subs and not e.quarantined) and t - e.vote_ns <= _live_ns(e)
+        alive = bool(e.vote and e.slot_subs and not e.quarantined)
+        return alive and t - e.vote_ns <= _live_ns(e, hint)
 
     def _decide_slot(self, t: int) -> None:
         """The chain's slot from the live votes (see the module docstring)."""
-        live = [(i, x) for i, x in sorted(self._eps.items()) if self._live(x, t)]
+        hint = self._pace_hint()
+        live = [(i, x) for i, x in sorted(self._eps.items()) if self._live(x, t, hint)]
         if not live:
             return
         steps = sorted(x.step_ns for _, x in live if x.step_ns)
@@ -638,10 +658,13 @@ class FeedIngest:
         elif len(live) == 2:
             (i, a), (j, b) = live
             (hi, top), lo = ((i, a), b) if a.vote >= b.vote else ((j, b), a)
+            # where the other is: its slot, where the chain's pace puts it, or where its own
+            # account updates say the chain is (its slot stream behind its data: not trusted)
+            other = max(self._expected(lo, t), lo.acct_slot)
             if (
                 top.vote > lo.vote
                 and t - top.run_ns >= STEADY_NS
-                and top.vote <= self._expected(lo, t) + MAX_LEADER_GAP
+                and top.vote <= other + MAX_LEADER_GAP
             ):
                 leader, candidate = hi, top.vote  # the steady one leads the lagging one
             else:
@@ -688,6 +711,7 @@ class FeedIngest:
     ) -> None:
         self._n["notifications"] += 1
         e = self._ep(ep)
+        e.acct_slot = max(e.acct_slot, slot)
         if e.quarantined and key not in self._dedup and self._trusted_other(ep):
             i64(recv_ns)  # checked as the dedup would
             e.held_back += 1
@@ -1034,12 +1058,13 @@ class FeedIngest:
         """Each endpoint it has heard of, by id: its slot vote, how it stands to the
         chain's slot (as of the newest slot notification) and its integrity counts."""
         out = []
+        hint = self._pace_hint()
         for i, e in sorted(self._eps.items()):
             counts = (e.implausible, e.older, e.unknown, e.identity, e.disagreed, e.held_back)
             behind = max(self._slot - e.vote, 0) if e.vote else 0
-            voting = self._live(e, self._now)
+            voting = self._live(e, self._now, hint)
             # behind by more than LAG_SLOTS, or behind and stalled (its slot stopped)
-            stalled = e.slot_subs > 0 and self._now - e.vote_ns > _live_ns(e)
+            stalled = e.slot_subs > 0 and self._now - e.vote_ns > _live_ns(e, hint)
             lagging = behind > LAG_SLOTS or (behind > 0 and stalled)
             out.append(EndpointStats(
                 i, e.vote, *counts, e.quarantined, e.backwards, behind, lagging, voting,

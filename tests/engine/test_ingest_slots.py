@@ -55,10 +55,16 @@ class Run:
         return {e.endpoint: e for e in self.ing.endpoint_stats()}
 
 
-def run(eng: types.ModuleType, feeds: list[Feed], accounts: bool = True, steps: int = STEPS) -> Run:
+def run(
+    eng: types.ModuleType,
+    feeds: list[Feed],
+    accounts: bool = True,
+    steps: int = STEPS,
+    data_at: list[Feed] | None = None,
+) -> Run:
     """Each step ``k`` (at ``k`` × 400 ms), endpoint ``i`` (at +``i`` ms) sends the slot
-    ``feeds[i](k)`` and, with ``accounts``, an update of one vault at that slot (the same
-    bytes: the state does not change, the slot does)."""
+    ``feeds[i](k)`` and, with ``accounts``, an update of one vault at that slot (or at
+    ``data_at[i](k)``; the same bytes: the state does not change, the slot does)."""
     m = market(2)
     graph, ing = make_ingest(eng, m)
     amm = next(p for p in m.world.pools if p.kind == "amm_v4")
@@ -79,7 +85,8 @@ def run(eng: types.ModuleType, feeds: list[Feed], accounts: bool = True, steps: 
             t = k * SLOT_NS + ep * 1_000_000
             ing.frame(ep, slot_frame(sid(ep, "slot", 0), slot).encode(), t)
             if accounts:
-                frame = account_frame(sid(ep, vault, index), slot, value)
+                at = slot if data_at is None else data_at[ep](k)
+                frame = account_frame(sid(ep, vault, index), at, value)
                 ing.frame(ep, frame.encode(), t + 1)
         chain.append(ing.slot)
     assert graph.slot == ing.slot
@@ -147,6 +154,32 @@ def test_a_stalled_endpoint_is_marked_and_stops_voting(eng: types.ModuleType, n:
     s = r.stats()
     assert s[0].slot == honest(FAULT_AT) and s[0].behind == STEPS - 1 - FAULT_AT
     assert s[0].lagging and not s[0].voting and s[0].backwards == 0
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_an_endpoint_stalled_from_the_start_holds_nothing_back(
+    eng: types.ModuleType, n: int
+) -> None:
+    # its slot never moves: it has no pace of its own, the others' tell when it stalled
+    r = run(eng, with_honest(n, lambda k: honest(0)))
+    follows_honest(r)
+    honest_untouched(r, n)
+    s = r.stats()
+    assert s[0].lagging and not s[0].voting
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_an_endpoint_whose_slot_is_behind_its_own_data_holds_nothing_back(
+    eng: types.ModuleType, n: int
+) -> None:
+    # its slots 1,000 back from the start, at the chain's pace, while its account updates
+    # are the chain's (a slot stream from a node far behind, the data from a current
+    # one): its own updates say where the chain is, so of two the other leads
+    r = run(eng, with_honest(n, lambda k: honest(k) - 1_000), data_at=[honest] * n)
+    follows_honest(r)
+    honest_untouched(r, n)
+    s = r.stats()
+    assert s[0].lagging and s[0].behind == 1_000 and s[0].voting
 
 
 @pytest.mark.parametrize("n", [2, 3])

@@ -35,13 +35,15 @@
 //! config; a Whirlpool's sorted, checked tick list is rebuilt only when a tick array
 //! changes, and pool ids are checked once, not on every upsert.
 //!
-//! Integrity (the twin's module docstring has the rules): the chain's slot comes from a
-//! strict majority of the live endpoints' plausible slots, never one frame; account
-//! updates never go back in slot; copies of one account and slot that differ are decided
-//! by majority; a pool's identity and a vault's mint and token program change only
-//! through `account` (the snapshot or a re-fetch, asked for in
+//! Integrity (the twin's module docstring has the rules): an endpoint's slot never goes
+//! back; the chain's slot comes from a strict majority of the voting endpoints'
+//! plausible slots — of exactly two, the steady one ahead leads a lagging one, within
+//! [`MAX_LEADER_GAP`] of where the other is expected at the chain's pace — never one
+//! frame; account updates never go back in slot; copies of one account and slot that
+//! differ are decided by majority; a pool's identity and a vault's mint and token program
+//! change only through `account` (the snapshot or a re-fetch, asked for in
 //! [`FeedIngest::take_refetch`]); an endpoint that disagrees is quarantined and loses
-//! first-copy rights until it agrees again.
+//! first-copy rights until it agrees again; a refused first copy is no lead.
 
 pub mod geyser;
 pub mod json;
@@ -95,21 +97,22 @@ fn lead(dt_ns: i128) -> u128 {
 }
 
 /// How long after its slot last moved an endpoint's slot still votes: [`LIVE_STEPS`] of
-/// its own slot steps ([`LIVE_NS`] before it has one), within [`LIVE_MIN_NS`] and
-/// [`LIVE_NS`].
-fn live_ns(e: &Endpoint) -> i128 {
-    if e.step_ns == 0 {
+/// its own slot steps (of `hint`, the chain's pace or the slowest endpoint's, while it
+/// has none; [`LIVE_NS`] without either), within [`LIVE_MIN_NS`] and [`LIVE_NS`].
+fn live_ns(e: &Endpoint, hint: u64) -> i128 {
+    let step = if e.step_ns > 0 { e.step_ns } else { hint };
+    if step == 0 {
         return LIVE_NS;
     }
-    (LIVE_STEPS * i128::from(e.step_ns)).clamp(LIVE_MIN_NS, LIVE_NS)
+    (LIVE_STEPS * i128::from(step)).clamp(LIVE_MIN_NS, LIVE_NS)
 }
 
-/// Whether `e`'s slot votes at `t`.
-fn live(e: &Endpoint, t: i64) -> bool {
+/// Whether `e`'s slot votes at `t` (`hint` as [`live_ns`]'s).
+fn live(e: &Endpoint, t: i64, hint: u64) -> bool {
     e.vote > 0
         && e.slot_subs > 0
         && !e.stats.quarantined
-        && i128::from(t) - i128::from(e.vote_ns) <= live_ns(e)
+        && i128::from(t) - i128::from(e.vote_ns) <= live_ns(e, hint)
 }
 
 /// Where `e`'s slot would be at `t` had it kept the chain's pace (`pace_ns` per slot,
@@ -262,6 +265,8 @@ struct Endpoint {
     /// its slot when it was last on time (kept the chain's pace); 0: none
     anchor_slot: u64,
     anchor_ns: i64,
+    /// the newest context slot of its account notifications
+    acct_slot: u64,
     pending: u64,
     pending_ns: i64,
     subs: u32,
@@ -1222,12 +1227,22 @@ impl FeedIngest {
         }
     }
 
+    /// The pace an endpoint whose slot never moved is judged by: the chain's, else the
+    /// slowest endpoint's (0: none known).
+    fn pace_hint(&self) -> u64 {
+        if self.pace_ns > 0 {
+            return self.pace_ns;
+        }
+        self.eps.iter().map(|(_, x)| x.step_ns).max().unwrap_or(0)
+    }
+
     /// The chain's slot from the live votes (see the twin's module docstring).
     fn decide_slot(&mut self, graph: &mut PoolGraph, t: i64) {
+        let hint = self.pace_hint();
         let mut live: Vec<(u16, &Endpoint)> = self
             .eps
             .iter()
-            .filter(|(_, x)| live(x, t))
+            .filter(|(_, x)| live(x, t, hint))
             .map(|(i, x)| (*i, x))
             .collect();
         if live.is_empty() {
@@ -1270,9 +1285,12 @@ impl FeedIngest {
                 } else {
                     ((j, b), a)
                 };
+                // where the other is: its slot, where the chain's pace puts it, or where its
+                // own account updates say the chain is (its slot stream behind its data)
+                let other = expected(lo, t, pace).max(u128::from(lo.acct_slot));
                 if h.vote > lo.vote
                     && i128::from(t) - i128::from(h.run_ns) >= STEADY_NS
-                    && u128::from(h.vote) <= expected(lo, t, pace) + u128::from(MAX_LEADER_GAP)
+                    && u128::from(h.vote) <= other + u128::from(MAX_LEADER_GAP)
                 {
                     leader = Some(hi); // the steady one leads the lagging one
                     h.vote
@@ -1370,6 +1388,8 @@ impl FeedIngest {
         recv_ns: Arg<i64>,
     ) -> Result<()> {
         self.n.notifications += 1;
+        let e = self.ep(ep);
+        e.acct_slot = e.acct_slot.max(slot);
         let quarantined = self.quarantined > 0 && self.is_quarantined(ep);
         if quarantined && !self.dedup.contains_fingerprint(fp) && self.trusted_other(ep) {
             self.check_ns(recv_ns)?;
@@ -1980,6 +2000,7 @@ impl FeedIngest {
     /// slot (as of the newest slot notification) and its integrity counts.
     pub fn endpoint_stats(&self) -> Vec<EndpointStats> {
         let now = self.now;
+        let hint = self.pace_hint();
         let mut out: Vec<EndpointStats> = self
             .eps
             .iter()
@@ -1989,10 +2010,10 @@ impl FeedIngest {
                 } else {
                     0
                 };
-                let voting = live(e, now);
+                let voting = live(e, now, hint);
                 // behind by more than LAG_SLOTS, or behind and stalled (its slot stopped)
                 let stalled =
-                    e.slot_subs > 0 && i128::from(now) - i128::from(e.vote_ns) > live_ns(e);
+                    e.slot_subs > 0 && i128::from(now) - i128::from(e.vote_ns) > live_ns(e, hint);
                 EndpointStats {
                     slot: e.vote,
                     behind,

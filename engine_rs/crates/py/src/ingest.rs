@@ -813,7 +813,8 @@ impl FeedIngest {
         PyList::new(py, items)
     }
 
-    /// The chain's slot: the highest slot a strict majority of the live endpoints reached.
+    /// The chain's slot: the highest slot a strict majority of the voting endpoints
+    /// reached, or of two the steady one ahead within a bound (see the twin's docstring).
     #[getter]
     fn slot(&self) -> u64 {
         self.inner.slot()
