@@ -73,7 +73,7 @@ from nats.js.api import (
 )
 
 from engine_rs.errors import EngineError
-from feeds.health import FeedHealth
+from feeds.health import FeedHealth, standing
 from feeds.redact import redact, scrub
 from storage.codec import HEADER, Input, Kind, compress, decompress
 from storage.journal import Chunk, JournalError, SessionInfo
@@ -1048,7 +1048,7 @@ class RemoteFeeds:
                 older=e.older if e else 0, unknown=e.unknown if e else 0,
                 identity=e.identity if e else 0, disagreed=e.disagreed if e else 0,
                 held_back=e.held_back if e else 0, quarantined=e.quarantined if e else False,
-                transport="nats",
+                transport="nats", **standing(e),
             ))  # fmt: skip
         regions: list[FeedHealth] = []
         for k, f in enumerate(self.regions):

@@ -5,6 +5,9 @@ words. ``/health``, the ``arbscope_health`` metric and the status bar all show t
 verdict, so they cannot disagree. :class:`HealthMonitor` keeps what the verdict needs
 from one call to the next (when the slot last moved, the recent frame counts).
 
+:func:`slot_source` says in words what the chain's slot follows (the majority of the
+voting endpoints, the one that leads a lagging one, the only one voting).
+
 Statuses: ``unhealthy`` when the session failed to start, or every feed is down or
 silent and the slot stood still for ``stall_s``, or (a collector) it has not been able
 to publish to NATS for ``stall_s``; ``starting`` before any feed exists; ``degraded``
@@ -14,6 +17,10 @@ when any problem below holds; else ``ok``. Problems, most serious first:
 
 - an endpoint quarantined (the engine no longer trusts its data);
 - an endpoint refused every subscription;
+- an endpoint lagging (its slot more than 16 behind the chain's, or stopped: with two
+  endpoints the chain then follows the other one alone), or its slot more than
+  ``MAX_SLOT_LEAD`` ahead of the chain's (not trusted: with two endpoints, one of them
+  is wrong and the chain follows the lower);
 - most frames malformed over the last ``window_s``, on one endpoint or over all;
 - the slot frozen for ``stall_s`` while frames still arrive;
 - some feeds down or silent for ``stall_s``;
@@ -31,6 +38,7 @@ from dataclasses import dataclass, field
 from feeds.health import FeedHealth
 
 MIN_FRAMES = 20  # frames in the window before a malformed share is judged
+MAX_SLOT_LEAD = 32  # slots an endpoint may be ahead of the chain (the ingest's)
 MOST = 0.5  # "most frames": more than this share
 
 
@@ -89,6 +97,14 @@ def assess(
     for f in feeds:
         if subscriptions and f.refused >= subscriptions:
             problems.append(f"{f.name} refused all {f.refused} subscriptions")
+    for f in feeds:
+        if not f.connected:
+            continue  # down: said below
+        if f.lagging:
+            problems.append(f"{f.name} lagging: {f.behind} slots behind the chain"
+                            + ("" if f.voting else ", its slot stopped"))  # fmt: skip
+        elif slot and f.slot > slot + MAX_SLOT_LEAD:
+            problems.append(f"{f.name}: its slot {f.slot - slot} ahead of the chain, not trusted")
     recent = recent or {}
     total = bad = 0
     for f in feeds:
@@ -111,6 +127,24 @@ def assess(
     if journal_error:
         problems.append(f"journal: {journal_error}")
     return Verdict("degraded" if problems else "ok", tuple(problems), slot_age_s)
+
+
+def slot_source(feeds: Sequence[FeedHealth]) -> str:
+    """What the chain's slot follows, in words: ``majority of 3 (a, b, c)``, ``b leads a
+    (lagging)`` (of two voting endpoints the steady one ahead), ``b alone`` (the only one
+    voting), ``none`` (no endpoint's slot votes)."""
+    voting = [f for f in feeds if getattr(f, "voting", False)]
+    if not voting:
+        return "none"
+    lead = next((f for f in voting if getattr(f, "leading", False)), None)
+    if lead is None:
+        return f"majority of {len(voting)} ({', '.join(f.name for f in voting)})"
+    others = [f for f in voting if f is not lead]
+    if not others:
+        return f"{lead.name} alone"
+    return f"{lead.name} leads " + ", ".join(
+        f.name + (" (lagging)" if getattr(f, "lagging", False) else "") for f in others
+    )
 
 
 @dataclass

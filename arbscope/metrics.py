@@ -35,12 +35,16 @@ buckets. Names:
   ``process_*``.
 
 ``/health`` is ``{"status": "ok" | "degraded" | "unhealthy" | "starting", "problems",
-"slot", "slot_age_s", "lag_ms", "feeds": [...], ...}``: the verdict of
+"slot", "slot_age_s", "slot_source", "lag_ms", "feeds": [...], ...}``: the verdict of
 :func:`arbscope.health.assess` (the status bar shows the same one) — unhealthy (HTTP
 503) when the session failed to start, or no feed delivered anything and the slot stood
 still for ``stall_s``; degraded (200) when an endpoint is quarantined or refused every
-subscription, most frames are malformed, the slot is frozen while frames arrive, some
-feeds are down or stalled, or the journal fails. URLs appear only redacted.
+subscription, lags the chain or claims a slot far ahead of it, most frames are
+malformed, the slot is frozen while frames arrive, some feeds are down or stalled, or
+the journal fails. ``slot_source`` says what the chain's slot follows
+(:func:`arbscope.health.slot_source`); each feed says its ``slot``, how far ``behind``
+the chain's it is, whether it is ``lagging`` and ``voting``, and its ``backwards``
+slots. URLs appear only redacted.
 """
 
 from __future__ import annotations
@@ -63,7 +67,7 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
-from .health import HealthMonitor
+from .health import HealthMonitor, slot_source
 from .timing import BUCKETS_NS
 
 log = logging.getLogger(__name__)
@@ -100,6 +104,7 @@ class Health:
             "mode": getattr(s, "mode", "PAPER"),
             "slot": slot,
             "slot_age_s": round(verdict.slot_age_s, 3),
+            "slot_source": slot_source(feeds),  # what the chain's slot follows
             "lag_ms": {"p50_max": max(lags) if lags else None},
             "feeds": [
                 {
@@ -119,6 +124,12 @@ class Health:
                     "backoff_s": round(getattr(f, "backoff_s", 0.0), 3),
                     "uncovered": getattr(f, "uncovered", 0),
                     "quarantined": f.quarantined,
+                    # how its slot stands to the chain's (the ingest's integrity)
+                    "slot": getattr(f, "slot", 0),
+                    "behind": getattr(f, "behind", 0),
+                    "lagging": getattr(f, "lagging", False),
+                    "voting": getattr(f, "voting", False),
+                    "backwards": getattr(f, "backwards", 0),
                     "last_error": f.last_error,
                 }
                 for f in feeds

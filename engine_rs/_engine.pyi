@@ -353,6 +353,12 @@ class EndpointStats:
     disagreed: int
     held_back: int
     quarantined: bool
+    backwards: int
+    behind: int
+    lagging: bool
+    voting: bool
+    leading: bool
+    refused_first: int
 
 @final
 class FeedIngest:

@@ -229,7 +229,8 @@ class IngestStats:
     ``slots`` count first copies by kind; ``swaps`` are swap events parsed from first-copy
     logs; ``unknown`` are notifications for a subscription or account it was not told
     about; ``pool_updates`` are graph upserts; ``slot`` is the chain's slot: the highest
-    slot a strict majority of the live endpoints reached (never one frame's word).
+    slot a strict majority of the voting endpoints reached, or of two the steady one
+    ahead within a bound (never one frame's word; see the ingest's "Integrity").
     """
 
     frames: int
@@ -249,13 +250,24 @@ class IngestStats:
 class EndpointStats:
     """What ``FeedIngest`` holds against one endpoint (``endpoint_stats``).
 
-    ``slot``: its newest plausible slot (its vote for the chain's slot, 0 before one);
-    ``implausible``: slots or account updates too far ahead of the chain, ignored;
-    ``older``: account updates older than the state held, refused (a slow endpoint);
-    ``unknown``: notifications for a subscription id it never bound; ``identity``: copies
-    that would have changed a pool's identity or re-pointed a vault, refused;
-    ``disagreed``: copies the other endpoints' majority (or a re-fetch) contradicted;
-    ``held_back``: copies not applied while ``quarantined`` (it lost first-copy rights).
+    ``slot``: its newest plausible slot (its vote for the chain's slot, 0 before one; it
+    never goes back); ``implausible``: slots or account updates too far ahead of the
+    chain, ignored; ``older``: account updates older than the state held, refused (a slow
+    endpoint); ``unknown``: notifications for a subscription id it never bound;
+    ``identity``: copies that would have changed a pool's identity or re-pointed a vault,
+    refused; ``disagreed``: copies the other endpoints' majority (or a re-fetch)
+    contradicted; ``held_back``: copies not applied while ``quarantined`` (it lost
+    first-copy rights); ``backwards``: slot notifications below its own slot, ignored;
+    ``refused_first``: its first copies refused (implausible, older, backwards, an
+    identity change, undecodable): forgotten by the dedup, no lead (``DedupStats``
+    counts them nowhere), so a later copy of one is a first copy again.
+
+    How it stands to the chain's slot, as of the newest slot notification: ``behind``
+    slots its slot is below the chain's (0 at or above it, or without a slot);
+    ``lagging`` when that is more than ``LAG_SLOTS`` (16), or it is behind and its slot
+    stopped moving (it no longer votes); ``voting`` while its slot counts for the chain's;
+    ``leading`` when the chain's slot followed its slot alone (of two voters the steady
+    one ahead, or the only voter) — see the ingest's "Integrity".
     """
 
     endpoint: int
@@ -267,6 +279,12 @@ class EndpointStats:
     disagreed: int
     held_back: int
     quarantined: bool
+    backwards: int
+    behind: int
+    lagging: bool
+    voting: bool
+    leading: bool
+    refused_first: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from .redact import scrub
 
@@ -46,8 +47,14 @@ class FeedHealth:
     notifications for subscription ids it never gave; ``identity`` copies that would have
     changed a pool's identity, refused; ``disagreed`` copies the others' majority or a
     re-fetch contradicted; ``held_back`` copies not applied while ``quarantined`` (the
-    engine no longer trusts this endpoint's data). Fields from ``refused`` on are newer
-    than the first journals: records journaled before them read back with the defaults.
+    engine no longer trusts this endpoint's data); ``backwards`` slot notifications below
+    its own slot, ignored. How its slot stands to the chain's: ``behind`` slots below it;
+    ``lagging`` more than 16 behind, or behind and its slot stopped; ``voting`` while its
+    slot counts for the chain's; ``leading`` when the chain's slot follows its slot alone
+    (of two voters the steady one ahead, or the only one). A refused notification is no
+    ``lead`` for its endpoint, and no other is charged ``missed`` for it. Fields from
+    ``refused`` on are newer than the first journals: records journaled before them read
+    back with the defaults.
 
     Limits: ``rate_limited`` HTTP answers that said "slow down" (429, a JSON-RPC
     rate-limit code); ``backoff_s`` how long until it is asked again (0: now);
@@ -93,6 +100,20 @@ class FeedHealth:
     cap: int | None = None
     # how its stream arrives: ws (PubSub), grpc (Yellowstone), nats (a region's collector)
     transport: str = "ws"
+    backwards: int = 0
+    behind: int = 0
+    lagging: bool = False
+    voting: bool = False
+    leading: bool = False
+
+
+def standing(e: Any) -> dict[str, Any]:
+    """The :class:`FeedHealth` fields of how an endpoint's slot stands to the chain's, from
+    its ``EndpointStats`` (None: nothing known, the defaults)."""
+    if e is None:
+        return {}
+    return {"backwards": e.backwards, "behind": e.behind, "lagging": e.lagging,
+            "voting": e.voting, "leading": e.leading}  # fmt: skip
 
 
 @dataclass(slots=True)

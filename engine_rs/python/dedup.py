@@ -145,6 +145,16 @@ class Deduper:
         k, ep, ns = _key(key), _endpoint(endpoint), i64(recv_ns)
         return self._accept(k, ep, ns)
 
+    def _retract(self, key: bytes, ep: int) -> bool:
+        """Undo the acceptance of ``key``'s first copy (from ``ep``; the ingest refused
+        it): the key is forgotten and the copy no longer counts as ``ep``'s lead. False
+        when the key was not remembered."""
+        if self._current.pop(key, None) is None and self._older.pop(key, None) is None:
+            return False
+        st = self._state(ep)
+        st.first_seen = max(st.first_seen - 1, 0)
+        return True
+
     def accept_many(
         self,
         keys: Sequence[bytes],

@@ -37,13 +37,42 @@ raises ``InvalidInputError``; the pool then leaves the graph until a good update
 Its dedup key covers owner and data, so a bad copy never hides a good one.
 
 Integrity: several endpoints, some slow, one perhaps hostile. No single frame decides.
-- **The chain's slot** is the highest slot a strict majority of the live endpoints
-  (a slot subscription bound, a slot seen in the last ``LIVE_NS``, not quarantined)
-  has reached. An endpoint's slot counts once it is plausible — at most
-  ``MAX_SLOT_LEAD`` slots (plus one per ``SLOT_ALLOWANCE_NS`` since the chain last
-  moved) beyond the chain — or confirmed by its next slot notification; the others
-  are counted (``implausible``) and ignored. Until two notifications agree the chain
-  has no slot. The graph is told the chain's slot only (``set_slot``).
+- **An endpoint's slot** (its vote) only moves forward: a slot notification below it is
+  counted (``backwards``) and ignored, a repeat is no news. A new slot counts once it is
+  plausible — at most ``MAX_SLOT_LEAD`` slots (plus one per ``SLOT_ALLOWANCE_NS`` since
+  the chain last moved) beyond the chain — or confirmed by its next slot notification;
+  the others are counted (``implausible``) and ignored. It is *steady* since it last
+  jumped (a step beyond ``MAX_SLOT_LEAD`` plus one slot per ``SLOT_ALLOWANCE_NS`` since
+  its own previous slot). Its *pace* is a moving average of ns per slot over its steps.
+  It *votes* while it is live: a slot subscription bound, not quarantined, its slot
+  moved within ``LIVE_STEPS`` of its own steps (of the chain's pace, else the slowest
+  endpoint's, while it has none; within ``LIVE_MIN_NS`` .. ``LIVE_NS``, ``LIVE_NS``
+  with no pace known): a stalled endpoint stops voting after a few of its own slots.
+- **The chain's pace** is learned while the voters agree on it: the median of their
+  paces (of two, their mean when within 25 % of each other). An endpoint is *on time*
+  while its slot is at least where that pace puts it since it was last on time; once
+  it falls behind, where it is *expected* goes on at the chain's pace from there.
+- **The chain's slot** only moves forward, to the highest slot a strict majority of the
+  voters reached. With exactly two voters a majority is both, and one lagging, stalled
+  or rewound endpoint would hold the chain back: the higher one leads instead when it
+  has been steady for ``STEADY_NS`` and is at most ``MAX_LEADER_GAP`` slots beyond where
+  the other is — its slot, where it is expected, or the newest context slot of its own
+  account notifications (a slot stream behind its own data is not believed); otherwise
+  (they agree, or the higher one is not trusted) the lower one. Until two notifications agree the chain has no slot. The graph is told
+  the chain's slot only (``set_slot``). An endpoint more than ``LAG_SLOTS`` behind the
+  chain, or behind and no longer voting, is *lagging*.
+  Limits, with two voters: which one is right cannot be known from their slots alone;
+  the rule bets on the one that moves at the pace both kept before. A liar ahead moves
+  the chain at most ``MAX_LEADER_GAP`` beyond where the honest endpoint is expected (and
+  its account updates ``MAX_SLOT_LEAD`` beyond that), only after ``STEADY_NS`` without
+  a jump; an endpoint that keeps the chain's pace but is more than ``MAX_LEADER_GAP``
+  behind from the start holds the chain back as the strict majority does (the graph is
+  late by as much, not frozen: a copy refused as implausible is taken from the late
+  endpoint when it comes); a liar ahead before the pace is known leads within
+  ``MAX_LEADER_GAP`` of the other's slot; when the other stops voting (stalled, down)
+  the one left decides alone, as one endpoint always does. With three or more voters
+  the majority outvotes one bad endpoint; two bad of four hold the chain until they stop
+  voting.
 - **Per account, never backwards**: an update whose context slot is older than the
   state held is refused (``older``); one implausibly ahead of the chain is refused
   (``implausible``). Copies of the same account and slot that differ are versions: once
@@ -60,8 +89,13 @@ Integrity: several endpoints, some slow, one perhaps hostile. No single frame de
   back, neither applied nor remembered) while another endpoint is trusted, and its slot
   does not vote; ``AGREE_TO_LIFT`` copies that agree with the others lift it (twice as
   many for each quarantine before: a repeat offender stays out longer).
-Per-endpoint counts are in ``endpoint_stats()``; unknown subscription ids are counted there
-too.
+- **Lead**: a first copy refused (implausible, older, backwards, an identity change, a
+  copy that does not decode) is forgotten by the dedup: it is no lead for its endpoint,
+  and the next copy of it is a first copy again, so no other endpoint is charged for
+  not sending it.
+Per-endpoint counts are in ``endpoint_stats()``, with how each stands to the chain's slot
+(``behind``, ``lagging``, ``voting``, ``leading``); unknown subscription ids are counted
+there too.
 """
 
 from __future__ import annotations
@@ -92,7 +126,12 @@ _COUNTER = {"account": "accounts", "logs": "logs", "slot": "slots"}
 
 MAX_SLOT_LEAD = 32  # slots an endpoint or an account update may be ahead of the chain
 SLOT_ALLOWANCE_NS = 250_000_000  # ... plus one slot per this much time since it moved
-LIVE_NS = 10_000_000_000  # an endpoint's slot votes while it is at most this old
+LIVE_NS = 10_000_000_000  # an endpoint's slot votes while it moved at most this long ago...
+LIVE_MIN_NS = 1_000_000_000  # ... or LIVE_STEPS of its own slot steps, but never less than this
+LIVE_STEPS = 16
+STEADY_NS = 2_000_000_000  # of two voters, the higher leads once it moved at pace this long
+MAX_LEADER_GAP = 64  # ... and is at most this many slots ahead of the other
+LAG_SLOTS = 16  # an endpoint this many slots behind the chain (or no longer voting) lags
 AGREE_TO_LIFT = 16  # agreeing copies that end a first quarantine (doubled each time again)
 HELD_RING = 1_024  # held-back copies remembered per quarantined endpoint
 MAX_VERSIONS = 4  # differing copies of one account and slot kept for the majority
@@ -102,6 +141,16 @@ VOTERS = 64  # endpoints 0..63 take part in the majority of versions
 def _lead(dt_ns: int) -> int:
     """How far beyond the chain's slot a slot may be, ``dt_ns`` after it last moved."""
     return MAX_SLOT_LEAD + max(dt_ns, 0) // SLOT_ALLOWANCE_NS
+
+
+def _live_ns(e: _Endpoint, hint: int) -> int:
+    """How long after its slot last moved an endpoint's slot still votes: ``LIVE_STEPS``
+    of its own slot steps (of ``hint``, the chain's pace or the slowest endpoint's, while
+    it has none; ``LIVE_NS`` without either), within ``LIVE_MIN_NS`` and ``LIVE_NS``."""
+    step = e.step_ns or hint
+    if not step:
+        return LIVE_NS
+    return min(max(LIVE_STEPS * step, LIVE_MIN_NS), LIVE_NS)
 
 
 def _bit(ep: int) -> int:
@@ -127,8 +176,15 @@ class _Pool:
 class _Endpoint:
     """What the ingest knows of one endpoint: its slot vote and its integrity counts."""
 
-    vote: int = 0  # its newest plausible (or confirmed) slot; 0: none
-    vote_ns: int = 0
+    vote: int = 0  # its newest plausible (or confirmed) slot; 0: none; never goes back
+    vote_ns: int = 0  # when its vote last moved
+    run_ns: int = 0  # since when it moved at a pace wall time allows (its steadiness)
+    step_ns: int = 0  # its slots' pace: ns per slot (a moving average); 0: not known yet
+    anchor_slot: int = 0  # its slot when it was last on time (kept the chain's pace); 0: none
+    acct_slot: int = 0  # the newest context slot of its account notifications
+    anchor_ns: int = 0
+    backwards: int = 0  # slots below its vote, ignored
+    refused_first: int = 0  # its first copies refused (forgotten by the dedup: no lead)
     pending: int = 0  # an implausible slot waiting for a second notification
     pending_ns: int = 0
     subs: int = 0  # subscriptions bound
@@ -207,6 +263,10 @@ class FeedIngest:
         )  # fmt: skip
         self._slot = 0  # the chain's slot (see the module docstring)
         self._chain_ns = 0
+        self._now = 0  # the newest recv_ns of a slot notification
+        self._leader = -1  # the endpoint the chain's slot followed alone at the last vote
+        self._voters = 0  # the live voters then
+        self._pace_ns = 0  # the chain's pace, ns per slot, as the voters agree on it; 0: unknown
         self._eps: dict[int, _Endpoint] = {}
         self._held: dict[str, _Held] = {}
         self._proposals: dict[str, _Proposal] = {}
@@ -402,9 +462,10 @@ class FeedIngest:
         bound = self._subs.get((ep, sub))
         if method == "slotNotification":
             slot = _uint(result, "slot", "slot")
-            self._notified(ep, b"slot" + struct.pack("<Q", slot), recv_ns, bound, "slot")
+            key = b"slot" + struct.pack("<Q", slot)
+            first = self._notified(ep, key, recv_ns, bound, "slot")
             if bound is not None and bound[0] == "slot":  # every copy is a vote
-                self._observe_slot(ep, slot, recv_ns)
+                self._observe_slot(ep, slot, recv_ns, key if first else None)
             return sub
         if method not in ("accountNotification", "logsNotification"):
             raise _frame_error(f"unknown method {method!r}")
@@ -483,9 +544,10 @@ class FeedIngest:
             if up.status > 2:
                 return geyser.SLOT, up.slot
             bound = ("slot", "slot") if slot_subs else None
-            self._notified(ep, b"slot" + struct.pack("<Q", up.slot), recv_ns, bound, "slot")
+            key = b"slot" + struct.pack("<Q", up.slot)
+            first = self._notified(ep, key, recv_ns, bound, "slot")
             if bound is not None:  # every copy is a vote
-                self._observe_slot(ep, up.slot, recv_ns)
+                self._observe_slot(ep, up.slot, recv_ns, key if first else None)
             return geyser.SLOT, up.slot
         if isinstance(up, geyser.Transaction):
             if up.vote:
@@ -522,30 +584,96 @@ class FeedIngest:
         return True
 
     # ------------------------------------------------------------ the chain's slot
-    def _observe_slot(self, ep: int, slot: int, t: int) -> None:
-        """One endpoint's slot notification (every copy, first or not): its vote."""
+    def _observe_slot(self, ep: int, slot: int, t: int, key: bytes | None) -> None:
+        """One endpoint's slot notification (every copy, first or not): its vote.
+        ``key``: its dedup key when it was the first copy (a refused one is forgotten)."""
         e = self._ep(ep)
+        self._now = max(self._now, t)
+        if e.vote and slot <= e.vote:  # a repeat is no news; a slot going back is ignored
+            if slot < e.vote:
+                e.backwards += 1
+                self._forget(key, ep)
+            return
         chain = self._slot
         if chain and slot <= chain + _lead(t - self._chain_ns):
-            e.vote, e.vote_ns, e.pending = slot, t, 0
+            pass
         elif e.pending and e.pending <= slot <= e.pending + _lead(t - e.pending_ns):
-            e.vote, e.vote_ns, e.pending = slot, t, 0  # confirmed by its next notification
+            pass  # confirmed by its next notification
         else:
             if chain:
                 e.implausible += 1
+                self._forget(key, ep)
             e.pending, e.pending_ns = slot, t
             return
-        votes = sorted(
-            (
-                x.vote
-                for x in self._eps.values()
-                if x.vote and x.slot_subs and not x.quarantined and t - x.vote_ns <= LIVE_NS
-            ),
-            reverse=True,
-        )
-        if not votes:
+        if e.vote:
+            dt = max(t - e.vote_ns, 0)
+            if slot - e.vote <= _lead(dt):  # a step at a pace wall time allows
+                sample = dt // (slot - e.vote)
+                e.step_ns = (7 * e.step_ns + sample) // 8 if e.step_ns else sample
+            else:  # a jump: its steadiness starts again
+                e.run_ns = t
+        else:
+            e.run_ns = t
+        e.vote, e.vote_ns, e.pending = slot, t, 0
+        if not e.anchor_slot or slot >= self._expected(e, t):
+            e.anchor_slot, e.anchor_ns = slot, t  # on time: expected from here on
+        self._decide_slot(t)
+
+    def _expected(self, e: _Endpoint, t: int) -> int:
+        """Where ``e``'s slot would be at ``t`` had it kept the chain's pace since it was
+        last on time (its own slot while the pace is not known)."""
+        if not self._pace_ns or not e.anchor_slot:
+            return e.vote
+        return max(e.vote, e.anchor_slot + max(t - e.anchor_ns, 0) // self._pace_ns)
+
+    def _pace_hint(self) -> int:
+        """The pace an endpoint whose slot never moved is judged by: the chain's, else the
+        slowest endpoint's (0: none known)."""
+        return self._pace_ns or max((x.step_ns for x in self._eps.values()), default=0)
+
+    def _live(self, e: _Endpoint, t: int, hint: int) -> bool:
+        """Whether ``e``'s slot votes at ``t`` (see the module docstring)."""
+        alive = bool(e.vote and e.slot_subs and not e.quarantined)
+        return alive and t - e.vote_ns <= _live_ns(e, hint)
+
+    def _decide_slot(self, t: int) -> None:
+        """The chain's slot from the live votes (see the module docstring)."""
+        hint = self._pace_hint()
+        live = [(i, x) for i, x in sorted(self._eps.items()) if self._live(x, t, hint)]
+        if not live:
             return
-        candidate = votes[len(votes) // 2]  # the highest slot a strict majority reached
+        steps = sorted(x.step_ns for _, x in live if x.step_ns)
+        if len(live) >= 2 and len(steps) == len(live):  # the chain's pace, as they agree on it
+            if len(steps) > 2:
+                sample = steps[len(steps) // 2]
+            elif 4 * steps[1] <= 5 * steps[0]:
+                sample = (steps[0] + steps[1]) // 2
+            else:
+                sample = 0
+            if sample:
+                self._pace_ns = (7 * self._pace_ns + sample) // 8 if self._pace_ns else sample
+        leader = -1
+        if len(live) == 1:
+            leader, candidate = live[0][0], live[0][1].vote
+        elif len(live) == 2:
+            (i, a), (j, b) = live
+            (hi, top), lo = ((i, a), b) if a.vote >= b.vote else ((j, b), a)
+            # where the other is: its slot, where the chain's pace puts it, or where its own
+            # account updates say the chain is (its slot stream behind its data: not trusted)
+            other = max(self._expected(lo, t), lo.acct_slot)
+            if (
+                top.vote > lo.vote
+                and t - top.run_ns >= STEADY_NS
+                and top.vote <= other + MAX_LEADER_GAP
+            ):
+                leader, candidate = hi, top.vote  # the steady one leads the lagging one
+            else:
+                candidate = lo.vote  # both, or neither trusted: the strict majority
+        else:
+            votes = sorted((x.vote for _, x in live), reverse=True)
+            candidate = votes[len(votes) // 2]  # the highest slot a strict majority reached
+        self._leader, self._voters = leader, len(live)
+        chain = self._slot
         if candidate > chain:
             self._slot, self._chain_ns = candidate, t
             self._graph.set_slot(candidate)
@@ -553,6 +681,12 @@ class FeedIngest:
                 for h in self._held.values():
                     if h.slot > candidate + MAX_SLOT_LEAD:
                         h.slot, h.versions, h.applied = 0, [], None
+
+    def _forget(self, key: bytes | None, ep: int) -> None:
+        """A first copy refused: no lead for its endpoint, and a later copy of it is a
+        first copy again (nobody else is charged for not sending it)."""
+        if key is not None and self._dedup._retract(key, ep):
+            self._ep(ep).refused_first += 1
 
     # ------------------------------------------------------------ account copies
     def _trusted_other(self, ep: int) -> bool:
@@ -577,6 +711,7 @@ class FeedIngest:
     ) -> None:
         self._n["notifications"] += 1
         e = self._ep(ep)
+        e.acct_slot = max(e.acct_slot, slot)
         if e.quarantined and key not in self._dedup and self._trusted_other(ep):
             i64(recv_ns)  # checked as the dedup would
             e.held_back += 1
@@ -607,17 +742,23 @@ class FeedIngest:
             return
         if self._slot and slot > self._slot + _lead(recv_ns - self._chain_ns):
             e.implausible += 1
+            self._forget(key, ep)
             return
         if h is None:
             h = self._held[pubkey] = _Held()
         if slot < h.slot:
             e.older += 1
+            self._forget(key, ep)
             return
         if slot == h.slot and h.applied is not None:
             applied = next((v for v in h.versions if v[0] == h.applied), None)
             if not (applied is not None and len(h.versions) == 1 and applied[1] == _bit(ep)):
                 if len(h.versions) < MAX_VERSIONS:
-                    self._validate(pubkey, owner, raw, slot, ep)  # garbage is no version
+                    try:
+                        self._validate(pubkey, owner, raw, slot, ep)  # garbage is no version
+                    except EngineError:
+                        self._forget(key, ep)
+                        raise
                     h.versions.append([key, _bit(ep)])
                     self._decide(pubkey, h, ep, key, owner, raw, slot)
                 return
@@ -629,7 +770,8 @@ class FeedIngest:
         """Apply a notification's copy; the held state follows unless it did not decode."""
         try:
             self._apply(pubkey, owner, raw, slot, ep)
-        except DecodeError:
+        except DecodeError:  # refused (the held state does not follow): no lead either
+            self._forget(key, ep)
             raise
         except EngineError:
             h.slot, h.versions, h.applied = slot, [[key, _bit(ep)]], key
@@ -913,11 +1055,21 @@ class FeedIngest:
         return IngestStats(**self._n, slot=self._slot)
 
     def endpoint_stats(self) -> list[EndpointStats]:
-        """Each endpoint it has heard of, by id: its slot vote and integrity counts."""
+        """Each endpoint it has heard of, by id: its slot vote, how it stands to the
+        chain's slot (as of the newest slot notification) and its integrity counts."""
         out = []
+        hint = self._pace_hint()
         for i, e in sorted(self._eps.items()):
             counts = (e.implausible, e.older, e.unknown, e.identity, e.disagreed, e.held_back)
-            out.append(EndpointStats(i, e.vote, *counts, e.quarantined))
+            behind = max(self._slot - e.vote, 0) if e.vote else 0
+            voting = self._live(e, self._now, hint)
+            # behind by more than LAG_SLOTS, or behind and stalled (its slot stopped)
+            stalled = e.slot_subs > 0 and self._now - e.vote_ns > _live_ns(e, hint)
+            lagging = behind > LAG_SLOTS or (behind > 0 and stalled)
+            out.append(EndpointStats(
+                i, e.vote, *counts, e.quarantined, e.backwards, behind, lagging, voting,
+                i == self._leader and voting, e.refused_first,
+            ))  # fmt: skip
         return out
 
     def take_refetch(self) -> list[tuple[str, int]]:

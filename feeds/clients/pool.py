@@ -45,7 +45,7 @@ from typing import Any, TypeVar
 from engine_rs.errors import EngineError
 
 from .. import venues
-from ..health import FeedHealth, HealthCounters
+from ..health import FeedHealth, HealthCounters, standing
 from ..redact import redact
 from ..wire.protocol import Subscription
 from .pubsub import PubSubWorker, WorkerConfig, all_subscriptions
@@ -604,13 +604,10 @@ class FeedPool:
         """Each endpoint's health now (rates over the last calls of this method)."""
         stats = {s.endpoint: s for s in self.ingest.dedup_stats()}
         integrity = {e.endpoint: e for e in self.ingest.endpoint_stats()}
-        # a rejected or implausible notification was a first copy no healthy endpoint
-        # sends: not missed
-        unique = (
-            sum(s.first_seen for s in stats.values())
-            - sum(c.rejected for c in self.counters)
-            - sum(e.implausible for e in integrity.values())
-        )
+        # the notifications accepted once or more (a refused first copy is none: the
+        # ingest forgets it, so no endpoint is charged for not sending it; one refused
+        # from one endpoint and accepted from another later is the other's lead)
+        unique = sum(s.first_seen for s in stats.values())
         now = time.monotonic()
         subscribed = self._subscribed()
         watched = set(self.ingest.watched()) if self.workers else set()
@@ -620,7 +617,8 @@ class FeedPool:
             gate, have = self.gates[c.endpoint], subscribed[c.endpoint]
             s = stats.get(c.endpoint)
             i = integrity.get(c.endpoint)
-            delivered = (s.first_seen + s.duplicates - c.rejected) if s else 0
+            # what it sent: its first copies, accepted or refused, and its later copies
+            delivered = (s.first_seen + s.duplicates if s else 0) + (i.refused_first if i else 0)
             age = None if c.last_message_ns is None else now - c.last_message_ns / 1e9
             out.append(FeedHealth(
                 c.endpoint, c.name, c.url, c.connected, c.messages, c.sample_rate(now),
@@ -633,7 +631,7 @@ class FeedPool:
                 older=i.older if i else 0, unknown=i.unknown if i else 0,
                 identity=i.identity if i else 0, disagreed=i.disagreed if i else 0,
                 held_back=i.held_back if i else 0, quarantined=i.quarantined if i else False,
-                rate_limited=gate.hits, backoff_s=gate.remaining(now),
+                **standing(i), rate_limited=gate.hits, backoff_s=gate.remaining(now),
                 retry_after_s=gate.last_retry_after, uncovered=len(watched - have),
                 pools_uncovered=sum(
                     not (a <= have) for a in self.pool_accounts.values()) if self.workers else 0,

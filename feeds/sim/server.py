@@ -102,6 +102,8 @@ class EndpointProfile:
     refuse_subscriptions: bool = False  # every *Subscribe answered with a JSON-RPC error
     freeze_slot_after: int | None = None  # slots, then slotNotification repeats that slot
     # (accounts and logs go on: a node whose slot is stuck while data still flows)
+    rewind_after: int | None = None  # slots, then slotNotification says rewind_slots fewer
+    rewind_slots: int = 1_000  # (a load balancer that switched to a node far behind)
     # hostile or lagging nodes (fault injection; a healthy node does none of these)
     lag_slots: int = 0  # every slot's notifications sent this many slots late
     future_after: int | None = None  # after this many notifications on a connection, once:
@@ -659,6 +661,8 @@ class _Endpoint:
             return (opts.level == "finalized") == final
 
         slot = self.frozen_slot if faults and self.frozen_slot is not None else res.slot
+        if faults and p.rewind_after is not None and self.slots_published >= p.rewind_after:
+            slot = max(slot - p.rewind_slots, 1)
         if not final:
             for conn, sid in self.tables["slot"].get("", {}):
                 out.append((conn, _slot_notification(sid, slot)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from arbscope.health import HealthMonitor, assess
+from arbscope.health import HealthMonitor, assess, slot_source
 from feeds.health import FeedHealth
 
 
@@ -82,3 +82,27 @@ def test_the_monitor_judges_the_recent_window_not_the_whole_history() -> None:
     now[0] = 37.0  # the slot has not moved for 12 s while frames arrive
     v = m.check([replace(garbage, messages=1_400, malformed=990)], slot=25)
     assert v.problems == ("slot frozen for 12 s at 25 while frames arrive",)
+
+
+def test_a_lagging_endpoint_of_two_degrades_and_the_slot_source_says_who_leads() -> None:
+    """Issue 35: with two endpoints, one 40 slots behind (the chain follows the other)
+    is degraded, not ok; one whose slot stopped says so; one far ahead of the chain (not
+    trusted) too. What the chain's slot follows is said in words."""
+    lagging = [feed(0, "node-0", slot=960, behind=40, lagging=True, voting=True),
+               feed(1, "node-1", slot=1_000, voting=True, leading=True)]  # fmt: skip
+    v = assess(lagging, slot=1_000, slot_age_s=0.4)
+    assert v.status == "degraded" and v.problems == ("node-0 lagging: 40 slots behind the chain",)
+    assert slot_source(lagging) == "node-1 leads node-0 (lagging)"
+    stopped = [replace(lagging[0], voting=False), lagging[1]]
+    assert assess(stopped, slot=1_000, slot_age_s=0.4).problems == (
+        "node-0 lagging: 40 slots behind the chain, its slot stopped",
+    )
+    assert slot_source(stopped) == "node-1 alone"
+    ahead = [feed(0, "a", slot=2_000, voting=True), feed(1, "b", slot=1_000, voting=True)]
+    assert assess(ahead, slot=1_000, slot_age_s=0.4).problems == (
+        "a: its slot 1000 ahead of the chain, not trusted",
+    )
+    assert slot_source(ahead) == "majority of 2 (a, b)" and slot_source([feed()]) == "none"
+    # within the allowance, or down (said as down): no such problem
+    near = [feed(0, "a", slot=1_030), feed(1, "b", lagging=True, behind=99, connected=False)]
+    assert assess(near, slot=1_000, slot_age_s=0.4).problems == ("1 of 2 feeds down or stalled",)

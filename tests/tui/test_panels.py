@@ -233,3 +233,37 @@ def test_a_go_cycle_one_transaction_cannot_hold_says_so_and_the_detail_why() -> 
     console = Console(width=160, record=True)
     console.print(detail(o, s, palette))
     assert "too big" not in console.export_text()
+
+
+def test_feeds_say_an_endpoint_lags_the_chain() -> None:
+    """Issue 35: an endpoint whose slot is far behind the chain's (the chain follows the
+    others) says by how much in its state; quarantine and down say more."""
+    assert _cell(_health(lagging=True, behind=1_040), "st") == "LAG 1,040"
+    assert _cell(_health(behind=3), "st") == "up"
+    assert _cell(_health(lagging=True, behind=40, quarantined=True), "st") == "QUARANT"
+    assert _cell(_health(lagging=True, behind=40, connected=False), "st") == "DOWN"
+
+
+def test_the_status_bar_names_a_lagging_endpoint() -> None:
+    """Issue 35: beside the verdict (DEGRADED and its first problem), the feeds part of
+    the status bar names the endpoints lagging the chain's slot and by how much."""
+    from types import SimpleNamespace
+
+    from tui.widgets.status import StatusLine
+
+    problem = "node-0 lagging: 40 slots behind the chain"
+    snap = SimpleNamespace(
+        kind="SIM", health="degraded", problems=(problem,), source="sim", note="", slot=5,
+        feeds=[_health(name="node-0", lagging=True, behind=40), _health(name="node-1", lead=5)],
+        commitment="confirmed", errors=0, mismatches=0, refused=[], names=None,
+        session_id="", seed=7, backend="rust", shadow=None, pools=3, updates_per_s=1.0,
+    )  # fmt: skip
+    state = SimpleNamespace(mode="PAPER", halted=False, paused=False, message="",
+                            clock=lambda: 0.0, internal_errors=0, last_error="")  # fmt: skip
+    line = StatusLine()
+    line.show(snap, state)  # type: ignore[arg-type]
+    text = str(line.render())
+    assert "DEGRADED" in text and "feeds 2/2 up, lead node-1, lagging node-0 40" in text
+    snap.feeds = [_health(name="node-0"), _health(name="node-1", lead=5)]
+    line.show(snap, state)  # type: ignore[arg-type]
+    assert "lagging" not in str(line.render()).split("…")[-1]

@@ -1,4 +1,5 @@
-"""The feeds panel: per endpoint connected / stale / quarantined, messages/s, lead, lag,
+"""The feeds panel: per endpoint connected / stale / quarantined / lagging (``LAG n``: its
+slot n behind the chain's, or stopped), messages/s, lead, lag,
 drops, what the engine refused from it (older updates; disputed copies: implausible
 slots, identity changes, copies the majority contradicted, unknown subscription ids),
 reconnects, rate limits (HTTP answers that said "slow down", and the backoff still to
@@ -25,6 +26,8 @@ def status(f: FeedView) -> Text:
         return Text("DOWN", style="bold red")
     if f.quarantined:  # its copies lose first-copy rights until it agrees again
         return Text("QUARANT", style="bold magenta")
+    if f.lagging:  # its slot far behind the chain's, or stopped: the chain follows others
+        return Text(f"LAG {f.behind:,}", style="bold yellow")
     if f.stale:
         return Text(f"STALE {f.stale}", style="bold yellow")
     return Text("up", style="green")

@@ -1,8 +1,9 @@
 """The status bar: mode (PAPER / LIVE) and source (SIM / LIVE / REPLAY) as badges that
 can't be missed, the session's health when it is not ok (DEGRADED / UNHEALTHY and the
 first problem in words), then what matters most first (the line is cut on narrow
-terminals): the operator's last answer, slot, clock, feeds and their commitment
-(processed in yellow: it may be rolled back), errors, then the details."""
+terminals): the operator's last answer, slot, clock, feeds (and any lagging the chain's
+slot) and their commitment (processed in yellow: it may be rolled back), errors, then the
+details."""
 
 from __future__ import annotations
 
@@ -55,7 +56,12 @@ class StatusLine(Static):
         if snap.feeds:
             up = sum(f.connected for f in snap.feeds)
             lead = max(snap.feeds, key=lambda f: f.lead)
-            parts.append(f"feeds {up}/{len(snap.feeds)} up, lead {escape(lead.name)}")
+            line = f"feeds {up}/{len(snap.feeds)} up, lead {escape(lead.name)}"
+            lagging = [f for f in snap.feeds if f.connected and f.lagging]
+            if lagging:  # its slot far behind the chain's, or stopped
+                line += "[b yellow], lagging " + ", ".join(
+                    f"{escape(f.name)} {f.behind:,}" for f in lagging) + "[/]"  # fmt: skip
+            parts.append(line)
         if snap.commitment:  # processed is faster and may be rolled back: say which
             style = "b yellow" if snap.commitment == "processed" else "b"
             parts.append(f"[{style}]{escape(snap.commitment)}[/]")

@@ -230,6 +230,18 @@ impl Deduper {
         true
     }
 
+    /// Undo the acceptance of a first copy from `ep` (its receiver refused it): the key
+    /// is forgotten and the copy no longer counts as `ep`'s lead. False when the key was
+    /// not remembered.
+    pub fn retract_fingerprint(&mut self, fp: u128, ep: u16) -> bool {
+        if self.current.remove(&fp).is_none() && self.older.remove(&fp).is_none() {
+            return false;
+        }
+        let st = self.endpoint_mut(ep);
+        st.first_seen = st.first_seen.saturating_sub(1);
+        true
+    }
+
     /// Statistics of every endpoint that delivered anything, by endpoint id.
     pub fn stats(&self) -> Vec<DedupStats> {
         self.endpoints

@@ -35,13 +35,15 @@
 //! config; a Whirlpool's sorted, checked tick list is rebuilt only when a tick array
 //! changes, and pool ids are checked once, not on every upsert.
 //!
-//! Integrity (the twin's module docstring has the rules): the chain's slot comes from a
-//! strict majority of the live endpoints' plausible slots, never one frame; account
-//! updates never go back in slot; copies of one account and slot that differ are decided
-//! by majority; a pool's identity and a vault's mint and token program change only
-//! through `account` (the snapshot or a re-fetch, asked for in
+//! Integrity (the twin's module docstring has the rules): an endpoint's slot never goes
+//! back; the chain's slot comes from a strict majority of the voting endpoints'
+//! plausible slots — of exactly two, the steady one ahead leads a lagging one, within
+//! [`MAX_LEADER_GAP`] of where the other is expected at the chain's pace — never one
+//! frame; account updates never go back in slot; copies of one account and slot that
+//! differ are decided by majority; a pool's identity and a vault's mint and token program
+//! change only through `account` (the snapshot or a re-fetch, asked for in
 //! [`FeedIngest::take_refetch`]); an endpoint that disagrees is quarantined and loses
-//! first-copy rights until it agrees again.
+//! first-copy rights until it agrees again; a refused first copy is no lead.
 
 pub mod geyser;
 pub mod json;
@@ -69,8 +71,17 @@ const NO_ACCOUNT: u32 = u32::MAX;
 pub const MAX_SLOT_LEAD: u64 = 32;
 /// ... plus one slot per this much time since the chain's slot last moved.
 pub const SLOT_ALLOWANCE_NS: i128 = 250_000_000;
-/// An endpoint's slot votes while it is at most this old.
+/// An endpoint's slot votes while it moved at most this long ago...
 pub const LIVE_NS: i128 = 10_000_000_000;
+/// ... or [`LIVE_STEPS`] of its own slot steps, but never less than this.
+pub const LIVE_MIN_NS: i128 = 1_000_000_000;
+pub const LIVE_STEPS: i128 = 16;
+/// Of two voters, the higher leads once it moved at pace this long...
+pub const STEADY_NS: i128 = 2_000_000_000;
+/// ... and is at most this many slots ahead of where the other is expected.
+pub const MAX_LEADER_GAP: u64 = 64;
+/// An endpoint this many slots behind the chain (or behind and no longer voting) lags.
+pub const LAG_SLOTS: u64 = 16;
 /// Agreeing copies that end a first quarantine (doubled for each one before).
 pub const AGREE_TO_LIFT: u32 = 16;
 /// Held-back copies remembered per quarantined endpoint.
@@ -83,6 +94,35 @@ pub const VOTERS: u16 = 64;
 /// How far beyond the chain's slot a slot may be, `dt_ns` after it last moved.
 fn lead(dt_ns: i128) -> u128 {
     u128::from(MAX_SLOT_LEAD) + (dt_ns.max(0) / SLOT_ALLOWANCE_NS) as u128
+}
+
+/// How long after its slot last moved an endpoint's slot still votes: [`LIVE_STEPS`] of
+/// its own slot steps (of `hint`, the chain's pace or the slowest endpoint's, while it
+/// has none; [`LIVE_NS`] without either), within [`LIVE_MIN_NS`] and [`LIVE_NS`].
+fn live_ns(e: &Endpoint, hint: u64) -> i128 {
+    let step = if e.step_ns > 0 { e.step_ns } else { hint };
+    if step == 0 {
+        return LIVE_NS;
+    }
+    (LIVE_STEPS * i128::from(step)).clamp(LIVE_MIN_NS, LIVE_NS)
+}
+
+/// Whether `e`'s slot votes at `t` (`hint` as [`live_ns`]'s).
+fn live(e: &Endpoint, t: i64, hint: u64) -> bool {
+    e.vote > 0
+        && e.slot_subs > 0
+        && !e.stats.quarantined
+        && i128::from(t) - i128::from(e.vote_ns) <= live_ns(e, hint)
+}
+
+/// Where `e`'s slot would be at `t` had it kept the chain's pace (`pace_ns` per slot,
+/// 0: not known) since it was last on time; its own slot while the pace is not known.
+fn expected(e: &Endpoint, t: i64, pace_ns: u64) -> u128 {
+    if pace_ns == 0 || e.anchor_slot == 0 {
+        return u128::from(e.vote);
+    }
+    let dt = (i128::from(t) - i128::from(e.anchor_ns)).max(0) as u128;
+    u128::from(e.vote).max(u128::from(e.anchor_slot) + dt / u128::from(pace_ns))
 }
 
 fn bit(ep: u16) -> u64 {
@@ -203,13 +243,30 @@ pub struct EndpointStats {
     pub disagreed: u64,
     pub held_back: u64,
     pub quarantined: bool,
+    pub backwards: u64,
+    pub behind: u64,
+    pub lagging: bool,
+    pub voting: bool,
+    pub leading: bool,
+    pub refused_first: u64,
 }
 
 /// One endpoint: its slot vote and its integrity counts.
 #[derive(Debug, Default)]
 struct Endpoint {
+    /// its newest plausible (or confirmed) slot, 0: none; never goes back
     vote: u64,
+    /// when its vote last moved
     vote_ns: i64,
+    /// since when it moved at a pace wall time allows (its steadiness)
+    run_ns: i64,
+    /// its slots' pace: ns per slot (a moving average); 0: not known yet
+    step_ns: u64,
+    /// its slot when it was last on time (kept the chain's pace); 0: none
+    anchor_slot: u64,
+    anchor_ns: i64,
+    /// the newest context slot of its account notifications
+    acct_slot: u64,
     pending: u64,
     pending_ns: i64,
     subs: u32,
@@ -370,6 +427,12 @@ pub struct FeedIngest {
     wrong_argument: bool,
     /// the chain's slot (`n.slot`) moved last at this recv_ns
     chain_ns: i64,
+    /// the newest recv_ns of a slot notification
+    now: i64,
+    /// the endpoint the chain's slot followed alone at the last vote
+    leader: Option<u16>,
+    /// the chain's pace, ns per slot, as the voters agree on it; 0: unknown
+    pace_ns: u64,
     eps: Vec<(u16, Endpoint)>,
     proposals: HashMap<u32, Proposal>,
     refetch: Vec<(u32, u16)>,
@@ -405,6 +468,9 @@ impl FeedIngest {
             scratch: Vec::new(),
             wrong_argument: false,
             chain_ns: 0,
+            now: 0,
+            leader: None,
+            pace_ns: 0,
             eps: Vec::new(),
             proposals: HashMap::new(),
             refetch: Vec::new(),
@@ -828,9 +894,9 @@ impl FeedIngest {
                 let mut key = [0u8; 12];
                 key[..4].copy_from_slice(b"slot");
                 key[4..].copy_from_slice(&slot.to_le_bytes());
-                self.notified(ep, &key, recv_ns, bound, SubKind::Slot)?;
+                let first = self.notified(ep, &key, recv_ns, bound, SubKind::Slot)?;
                 if let (Some(_), Arg::Ok(t)) = (bound, recv_ns) {
-                    self.observe_slot(graph, ep, slot, t); // every copy is a vote
+                    self.observe_slot(graph, ep, slot, t, first); // every copy is a vote
                 }
                 Ok((geyser::SLOT, slot))
             }
@@ -914,9 +980,9 @@ impl FeedIngest {
                 let mut key = [0u8; 12];
                 key[..4].copy_from_slice(b"slot");
                 key[4..].copy_from_slice(&slot.to_le_bytes());
-                self.notified(ep, &key, recv_ns, bound, SubKind::Slot)?;
+                let first = self.notified(ep, &key, recv_ns, bound, SubKind::Slot)?;
                 if let (Some((SubKind::Slot, _)), Arg::Ok(t)) = (bound, recv_ns) {
-                    self.observe_slot(graph, ep, slot, t); // every copy is a vote
+                    self.observe_slot(graph, ep, slot, t, first); // every copy is a vote
                 }
                 return Ok(Some(sub));
             }
@@ -1086,41 +1152,161 @@ impl FeedIngest {
     }
 
     // ------------------------------------------------------------ the chain's slot
-    /// One endpoint's slot notification (every copy, first or not): its vote; the
-    /// chain's slot is the highest slot a strict majority of the live votes reached.
-    fn observe_slot(&mut self, graph: &mut PoolGraph, ep: u16, slot: u64, t: i64) {
+    /// One endpoint's slot notification (every copy, first or not): its vote (see the
+    /// twin's module docstring). `first`: it was the first copy (a refused one is
+    /// forgotten by the dedup).
+    fn observe_slot(&mut self, graph: &mut PoolGraph, ep: u16, slot: u64, t: i64, first: bool) {
+        self.now = self.now.max(t);
         let chain = self.n.slot;
         let chain_ns = self.chain_ns;
-        let e = self.ep(ep);
         let dt = |from: i64| i128::from(t) - i128::from(from);
-        if chain > 0 && u128::from(slot) <= u128::from(chain) + lead(dt(chain_ns)) {
-            (e.vote, e.vote_ns, e.pending) = (slot, t, 0);
-        } else if e.pending > 0
-            && e.pending <= slot
-            && u128::from(slot) <= u128::from(e.pending) + lead(dt(e.pending_ns))
-        {
-            (e.vote, e.vote_ns, e.pending) = (slot, t, 0); // confirmed by its next one
-        } else {
-            if chain > 0 {
-                e.stats.implausible += 1;
+        let e = self.ep(ep);
+        let refused = if e.vote > 0 && slot <= e.vote {
+            // a repeat is no news; a slot going back is ignored
+            if slot == e.vote {
+                return;
             }
+            e.stats.backwards += 1;
+            true
+        } else if (chain > 0 && u128::from(slot) <= u128::from(chain) + lead(dt(chain_ns)))
+            || (e.pending > 0
+                && e.pending <= slot
+                && u128::from(slot) <= u128::from(e.pending) + lead(dt(e.pending_ns)))
+        {
+            false // plausible, or confirmed by its next notification
+        } else {
             (e.pending, e.pending_ns) = (slot, t);
+            if chain == 0 {
+                return;
+            }
+            e.stats.implausible += 1;
+            true
+        };
+        if refused {
+            if first {
+                let mut key = [0u8; 12];
+                key[..4].copy_from_slice(b"slot");
+                key[4..].copy_from_slice(&slot.to_le_bytes());
+                let fp = self.dedup.fingerprint(&key);
+                self.forget(fp, ep);
+            }
             return;
         }
-        let mut votes: Vec<u64> = self
+        let e = self.ep(ep);
+        if e.vote > 0 {
+            let d = dt(e.vote_ns).max(0);
+            let step = slot - e.vote;
+            if u128::from(step) <= lead(d) {
+                // a step at a pace wall time allows
+                let sample = (d / i128::from(step)) as u128;
+                e.step_ns = if e.step_ns > 0 {
+                    ((7 * u128::from(e.step_ns) + sample) / 8) as u64
+                } else {
+                    sample as u64
+                };
+            } else {
+                e.run_ns = t; // a jump: its steadiness starts again
+            }
+        } else {
+            e.run_ns = t;
+        }
+        (e.vote, e.vote_ns, e.pending) = (slot, t, 0);
+        let pace = self.pace_ns;
+        let e = self.ep(ep);
+        if e.anchor_slot == 0 || u128::from(slot) >= expected(e, t, pace) {
+            (e.anchor_slot, e.anchor_ns) = (slot, t); // on time: expected from here on
+        }
+        self.decide_slot(graph, t);
+    }
+
+    /// A first copy refused: no lead for its endpoint, and a later copy of it is a first
+    /// copy again (nobody else is charged for not sending it).
+    fn forget(&mut self, fp: u128, ep: u16) {
+        if self.dedup.retract_fingerprint(fp, ep) {
+            self.ep(ep).stats.refused_first += 1;
+        }
+    }
+
+    /// The pace an endpoint whose slot never moved is judged by: the chain's, else the
+    /// slowest endpoint's (0: none known).
+    fn pace_hint(&self) -> u64 {
+        if self.pace_ns > 0 {
+            return self.pace_ns;
+        }
+        self.eps.iter().map(|(_, x)| x.step_ns).max().unwrap_or(0)
+    }
+
+    /// The chain's slot from the live votes (see the twin's module docstring).
+    fn decide_slot(&mut self, graph: &mut PoolGraph, t: i64) {
+        let hint = self.pace_hint();
+        let mut live: Vec<(u16, &Endpoint)> = self
             .eps
             .iter()
-            .map(|(_, x)| x)
-            .filter(|x| {
-                x.vote > 0 && x.slot_subs > 0 && !x.stats.quarantined && dt(x.vote_ns) <= LIVE_NS
-            })
-            .map(|x| x.vote)
+            .filter(|(_, x)| live(x, t, hint))
+            .map(|(i, x)| (*i, x))
             .collect();
-        if votes.is_empty() {
+        if live.is_empty() {
             return;
         }
-        votes.sort_unstable_by(|a, b| b.cmp(a));
-        let candidate = votes[votes.len() / 2]; // the highest a strict majority reached
+        live.sort_unstable_by_key(|x| x.0);
+        let mut steps: Vec<u64> = live
+            .iter()
+            .map(|x| x.1.step_ns)
+            .filter(|&s| s > 0)
+            .collect();
+        steps.sort_unstable();
+        let mut pace = self.pace_ns;
+        if live.len() >= 2 && steps.len() == live.len() {
+            // the chain's pace, as the voters agree on it
+            let sample = if steps.len() > 2 {
+                u128::from(steps[steps.len() / 2])
+            } else if 4 * u128::from(steps[1]) <= 5 * u128::from(steps[0]) {
+                (u128::from(steps[0]) + u128::from(steps[1])) / 2
+            } else {
+                0
+            };
+            if sample > 0 {
+                pace = if pace > 0 {
+                    ((7 * u128::from(pace) + sample) / 8) as u64
+                } else {
+                    sample as u64
+                };
+            }
+        }
+        let mut leader = None;
+        let candidate = match live[..] {
+            [(i, a)] => {
+                leader = Some(i);
+                a.vote
+            }
+            [(i, a), (j, b)] => {
+                let ((hi, h), lo) = if a.vote >= b.vote {
+                    ((i, a), b)
+                } else {
+                    ((j, b), a)
+                };
+                // where the other is: its slot, where the chain's pace puts it, or where its
+                // own account updates say the chain is (its slot stream behind its data)
+                let other = expected(lo, t, pace).max(u128::from(lo.acct_slot));
+                if h.vote > lo.vote
+                    && i128::from(t) - i128::from(h.run_ns) >= STEADY_NS
+                    && u128::from(h.vote) <= other + u128::from(MAX_LEADER_GAP)
+                {
+                    leader = Some(hi); // the steady one leads the lagging one
+                    h.vote
+                } else {
+                    lo.vote // both, or neither trusted: the strict majority
+                }
+            }
+            _ => {
+                let mut votes: Vec<u64> = live.iter().map(|x| x.1.vote).collect();
+                votes.sort_unstable_by(|a, b| b.cmp(a));
+                votes[votes.len() / 2] // the highest a strict majority reached
+            }
+        };
+        self.pace_ns = pace;
+        self.leader = leader;
+        let chain = self.n.slot;
         if candidate > chain {
             self.n.slot = candidate;
             self.chain_ns = t;
@@ -1202,6 +1388,8 @@ impl FeedIngest {
         recv_ns: Arg<i64>,
     ) -> Result<()> {
         self.n.notifications += 1;
+        let e = self.ep(ep);
+        e.acct_slot = e.acct_slot.max(slot);
         let quarantined = self.quarantined > 0 && self.is_quarantined(ep);
         if quarantined && !self.dedup.contains_fingerprint(fp) && self.trusted_other(ep) {
             self.check_ns(recv_ns)?;
@@ -1254,10 +1442,12 @@ impl FeedIngest {
                 > u128::from(chain) + lead(i128::from(ns) - i128::from(self.chain_ns))
         {
             self.ep(ep).stats.implausible += 1;
+            self.forget(fp, dep); // refused: no lead
             return Ok(());
         }
         if slot < held.slot {
             self.ep(ep).stats.older += 1;
+            self.forget(fp, dep);
             return Ok(());
         }
         if slot == held.slot && held.applied.is_some() {
@@ -1266,7 +1456,10 @@ impl FeedIngest {
             if !alone {
                 if held.n < MAX_VERSIONS {
                     let owner_key = self.owner_key(owner);
-                    self.validate(id, &owner_key, data, slot, ep)?; // garbage is no version
+                    if let Err(err) = self.validate(id, &owner_key, data, slot, ep) {
+                        self.forget(fp, dep); // garbage is no version
+                        return Err(err);
+                    }
                     let h = &mut self.accounts[id as usize].held;
                     h.versions[h.n] = (fp, bit(ep));
                     h.n += 1;
@@ -1278,13 +1471,15 @@ impl FeedIngest {
         // apply; the held state follows unless the copy did not decode
         let owner_key = self.owner_key(owner);
         let out = self.apply(graph, id, Some(&owner_key), data, Arg::Ok(slot), Some(ep));
-        if !matches!(
+        if matches!(
             out,
             Err(EngineError::Decode(_)
                 | EngineError::WrongOwner(_)
                 | EngineError::WrongDiscriminator(_)
                 | EngineError::AccountTooShort(_))
         ) {
+            self.forget(fp, dep); // refused: no lead either
+        } else {
             self.accounts[id as usize]
                 .held
                 .set(slot, Some((fp, bit(ep))));
@@ -1801,14 +1996,32 @@ impl FeedIngest {
         self.n
     }
 
-    /// Each endpoint it has heard of, by id: its slot vote and integrity counts.
+    /// Each endpoint it has heard of, by id: its slot vote, how it stands to the chain's
+    /// slot (as of the newest slot notification) and its integrity counts.
     pub fn endpoint_stats(&self) -> Vec<EndpointStats> {
+        let now = self.now;
+        let hint = self.pace_hint();
         let mut out: Vec<EndpointStats> = self
             .eps
             .iter()
-            .map(|(_, e)| EndpointStats {
-                slot: e.vote,
-                ..e.stats
+            .map(|(i, e)| {
+                let behind = if e.vote > 0 {
+                    self.n.slot.saturating_sub(e.vote)
+                } else {
+                    0
+                };
+                let voting = live(e, now, hint);
+                // behind by more than LAG_SLOTS, or behind and stalled (its slot stopped)
+                let stalled =
+                    e.slot_subs > 0 && i128::from(now) - i128::from(e.vote_ns) > live_ns(e, hint);
+                EndpointStats {
+                    slot: e.vote,
+                    behind,
+                    lagging: behind > LAG_SLOTS || (behind > 0 && stalled),
+                    voting,
+                    leading: self.leader == Some(*i) && voting,
+                    ..e.stats
+                }
             })
             .collect();
         out.sort_unstable_by_key(|s| s.endpoint);

@@ -79,6 +79,20 @@ pub struct EndpointStats {
     disagreed: u64,
     held_back: u64,
     quarantined: bool,
+    backwards: u64,
+    behind: u64,
+    lagging: bool,
+    voting: bool,
+    leading: bool,
+    refused_first: u64,
+}
+
+fn py_bool(b: bool) -> &'static str {
+    if b {
+        "True"
+    } else {
+        "False"
+    }
 }
 
 #[pymethods]
@@ -86,7 +100,8 @@ impl EndpointStats {
     fn __repr__(&self) -> String {
         format!(
             "EndpointStats(endpoint={}, slot={}, implausible={}, older={}, unknown={}, \
-             identity={}, disagreed={}, held_back={}, quarantined={})",
+             identity={}, disagreed={}, held_back={}, quarantined={}, backwards={}, \
+             behind={}, lagging={}, voting={}, leading={}, refused_first={})",
             self.endpoint,
             self.slot,
             self.implausible,
@@ -95,7 +110,13 @@ impl EndpointStats {
             self.identity,
             self.disagreed,
             self.held_back,
-            if self.quarantined { "True" } else { "False" }
+            py_bool(self.quarantined),
+            self.backwards,
+            self.behind,
+            py_bool(self.lagging),
+            py_bool(self.voting),
+            py_bool(self.leading),
+            self.refused_first,
         )
     }
 }
@@ -703,7 +724,8 @@ impl FeedIngest {
         }
     }
 
-    /// Each endpoint it has heard of, by id: its slot vote and integrity counts.
+    /// Each endpoint it has heard of, by id: its slot vote, how it stands to the chain's
+    /// slot and its integrity counts.
     fn endpoint_stats(&self) -> Vec<EndpointStats> {
         self.inner
             .endpoint_stats()
@@ -718,6 +740,12 @@ impl FeedIngest {
                 disagreed: e.disagreed,
                 held_back: e.held_back,
                 quarantined: e.quarantined,
+                backwards: e.backwards,
+                behind: e.behind,
+                lagging: e.lagging,
+                voting: e.voting,
+                leading: e.leading,
+                refused_first: e.refused_first,
             })
             .collect()
     }
@@ -785,7 +813,8 @@ impl FeedIngest {
         PyList::new(py, items)
     }
 
-    /// The chain's slot: the highest slot a strict majority of the live endpoints reached.
+    /// The chain's slot: the highest slot a strict majority of the voting endpoints
+    /// reached, or of two the steady one ahead within a bound (see the twin's docstring).
     #[getter]
     fn slot(&self) -> u64 {
         self.inner.slot()

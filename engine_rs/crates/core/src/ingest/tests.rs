@@ -323,6 +323,69 @@ fn one_frame_from_the_future_moves_nothing() {
     assert!(ing.take_changed().contains(&name(40)));
 }
 
+/// Endpoints 0 and 1 (of `amm_setup`) send `slot(ep, k)` each 400 ms step `k`; the
+/// chain's slot after each step.
+fn two_endpoints(steps: u64, slot: impl Fn(u16, u64) -> Option<u64>) -> (FeedIngest, Vec<u64>) {
+    let (mut g, mut ing, _, _) = amm_setup();
+    let mut chain = Vec::new();
+    for k in 0..steps {
+        for ep in 0..2u16 {
+            if let Some(s) = slot(ep, k) {
+                let sub = 10 * u64::from(ep) + 3;
+                let t = k as i64 * 400_000_000 + i64::from(ep) * 1_000_000;
+                assert_eq!(
+                    frame(&mut ing, &mut g, ep, &slot_frame(sub, s), t),
+                    Ok(Some(sub))
+                );
+            }
+        }
+        chain.push(ing.slot());
+    }
+    assert_eq!(g.slot(), ing.slot());
+    (ing, chain)
+}
+
+#[test]
+fn of_two_endpoints_a_lagging_one_holds_nothing_back() {
+    // endpoint 0 is 40 slots late: once endpoint 1 moved at pace for STEADY_NS it leads
+    let (ing, chain) = two_endpoints(40, |ep, k| Some(1_000 + k - if ep == 0 { 40 } else { 0 }));
+    assert!((8..40).all(|k| chain[k as usize] == 1_000 + k), "{chain:?}");
+    let e = ing.endpoint_stats();
+    assert_eq!((e[0].behind, e[0].lagging, e[0].leading), (40, true, false));
+    assert_eq!((e[1].behind, e[1].lagging, e[1].leading), (0, false, true));
+}
+
+#[test]
+fn of_two_endpoints_a_stalled_or_rewound_one_holds_nothing_back() {
+    // from step 10, endpoint 0 repeats its slot, or answers 1,000 slots back
+    for back in [0, 1_000] {
+        let (ing, chain) = two_endpoints(40, |ep, k| {
+            Some(match (ep, k) {
+                (0, k) if k >= 10 && back == 0 => 1_010,
+                (0, k) if k >= 10 => 1_000 + k - back,
+                (_, k) => 1_000 + k,
+            })
+        });
+        assert!((8..40).all(|k| chain[k as usize] == 1_000 + k), "{chain:?}");
+        let e = ing.endpoint_stats();
+        assert!(e[0].lagging && !e[0].voting && e[1].leading);
+        assert_eq!(e[0].backwards, if back > 0 { 30 } else { 0 });
+    }
+}
+
+#[test]
+fn of_two_endpoints_a_liar_ahead_moves_the_chain_at_most_the_bound() {
+    // from step 10, endpoint 0 gains 5 slots a step: never more than MAX_LEADER_GAP
+    let (_, chain) = two_endpoints(60, |ep, k| {
+        Some(1_000 + k + if ep == 0 { 5 * k.saturating_sub(10) } else { 0 })
+    });
+    assert!(chain
+        .iter()
+        .enumerate()
+        .all(|(k, &c)| c <= 1_000 + k as u64 + MAX_LEADER_GAP));
+    assert!((8..60).all(|k| chain[k as usize] >= 1_000 + k), "{chain:?}");
+}
+
 #[test]
 fn an_older_update_never_overwrites_a_newer_one() {
     let (mut g, mut ing, pool, _) = amm_setup();

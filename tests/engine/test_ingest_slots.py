@@ -1,0 +1,380 @@
+"""The chain's slot and the endpoints' integrity with two endpoints as well as three
+(issue 35): one lagging, stalled, silent, rewinding or lying endpoint can neither freeze
+the chain nor move it beyond the bound, and the account updates of the honest ones keep
+flowing; a refused first copy is no lead. Driven by explicit receive times (a slot every
+400 ms, the endpoints 1 ms apart), on both backends; the oracle is the honest endpoints'
+slot, which is the chain's."""
+
+from __future__ import annotations
+
+import json
+import types
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine_rs.errors import DecodeError
+from engine_rs.python.ingest import LAG_SLOTS, MAX_LEADER_GAP, STEADY_NS
+from engine_rs.records import as_dict
+from tests.engine.test_ingest import (
+    account_frame,
+    account_value,
+    make_ingest,
+    market,
+    sid,
+    slot_frame,
+)
+
+SLOT_NS = 400_000_000
+FIRST = market(2).first_slot + 1  # the honest slot at k = 0 (the snapshot's is older)
+FAULT_AT = 20  # the slot step at which a fault begins
+WARM = 8  # steps before the chain follows the honest endpoints: steady for STEADY_NS
+STEPS = 120
+
+Feed = Callable[[int], int | None]  # slot step -> the slot an endpoint sends (None: nothing)
+
+
+def honest(k: int) -> int:
+    return FIRST + k
+
+
+@dataclass
+class Run:
+    ing: Any
+    graph: Any
+    chain: list[int]  # the chain's slot after each step
+    vault: str
+    pool: str
+    warm: dict[int, Any]  # the endpoints' stats once the chain follows the honest ones
+
+    def stats(self) -> dict[int, Any]:
+        return {e.endpoint: e for e in self.ing.endpoint_stats()}
+
+
+def run(
+    eng: types.ModuleType,
+    feeds: list[Feed],
+    accounts: bool = True,
+    steps: int = STEPS,
+    data_at: list[Feed] | None = None,
+) -> Run:
+    """Each step ``k`` (at ``k`` × 400 ms), endpoint ``i`` (at +``i`` ms) sends the slot
+    ``feeds[i](k)`` and, with ``accounts``, an update of one vault at that slot (or at
+    ``data_at[i](k)``; the same bytes: the state does not change, the slot does)."""
+    m = market(2)
+    graph, ing = make_ingest(eng, m)
+    amm = next(p for p in m.world.pools if p.kind == "amm_v4")
+    vault = next(k for k, roles in ((k, ing.roles(k)) for k in ing.watched())
+                 if any(r == "vault_a" and p == amm.address for r, p in roles))  # fmt: skip
+    owner, data = m.initial[vault]
+    value = json.dumps(account_value(owner, data))
+    index = ing.watched().index(vault) + 1  # make_ingest binds "slot" first
+    chain = []
+    warm = {}
+    for k in range(steps):
+        if k == WARM:
+            warm = {e.endpoint: e for e in ing.endpoint_stats()}
+        for ep, feed in enumerate(feeds):
+            slot = feed(k)
+            if slot is None:
+                continue
+            t = k * SLOT_NS + ep * 1_000_000
+            ing.frame(ep, slot_frame(sid(ep, "slot", 0), slot).encode(), t)
+            if accounts:
+                at = slot if data_at is None else data_at[ep](k)
+                frame = account_frame(sid(ep, vault, index), at, value)
+                ing.frame(ep, frame.encode(), t + 1)
+        chain.append(ing.slot)
+    assert graph.slot == ing.slot
+    return Run(ing, graph, chain, vault, amm.address, warm)
+
+
+def with_honest(n: int, bad: Feed) -> list[Feed]:
+    """The bad endpoint first, then ``n - 1`` honest ones."""
+    return [bad] + [honest] * (n - 1)
+
+
+def follows_honest(r: Run, since: int = WARM) -> None:
+    """The chain is the honest endpoints' slot at every step from ``since``."""
+    got = r.chain[since:]
+    assert got == [honest(k) for k in range(since, len(r.chain))], got
+
+
+def honest_untouched(r: Run, n: int) -> None:
+    """Nothing held against the honest endpoints once the chain follows them (before, a
+    lagging one of two may hold it for STEADY_NS); their vault updates reached the graph."""
+    s = r.stats()
+    for ep in range(1, n):
+        e, w = s[ep], r.warm[ep]
+        counts = (e.implausible - w.implausible, e.older - w.older, e.backwards, e.behind)
+        assert counts == (0, 0, 0, 0), e
+        assert not e.lagging and e.voting
+    assert r.graph.pool_rate(r.pool)[4] == honest(len(r.chain) - 1)
+
+
+# ---------------------------------------------------------------- one bad endpoint
+@pytest.mark.parametrize("n", [2, 3])
+def test_a_lagging_endpoint_neither_freezes_nor_holds_back_the_chain(
+    eng: types.ModuleType, n: int
+) -> None:
+    # 40 slots late from the start (simulator fault lag_slots=40; an endpoint answering
+    # from a finalized bank is about 32 behind)
+    r = run(eng, with_honest(n, lambda k: honest(k) - 40))
+    follows_honest(r)
+    honest_untouched(r, n)
+    s = r.stats()
+    assert s[0].lagging and s[0].behind == 40 and s[0].voting and not s[0].leading
+    assert s[0].implausible == 0  # its copies are old (older, or copies the others sent)
+    # of two, the honest one leads; of three, the majority decides
+    assert [s[i].leading for i in range(n)] == ([False, True] if n == 2 else [False] * n)
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_a_slot_going_back_is_ignored_and_counted(eng: types.ModuleType, n: int) -> None:
+    # from FAULT_AT on, the endpoint answers 1,000 slots back (a node far behind behind a
+    # load balancer, or a liar) and goes on from there
+    r = run(eng, with_honest(n, lambda k: honest(k) - (1_000 if k >= FAULT_AT else 0)))
+    follows_honest(r)
+    honest_untouched(r, n)
+    s = r.stats()
+    assert s[0].backwards == STEPS - FAULT_AT and s[0].slot == honest(FAULT_AT - 1)
+    assert s[0].lagging and not s[0].voting  # its slot stopped: it no longer votes
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_a_stalled_endpoint_is_marked_and_stops_voting(eng: types.ModuleType, n: int) -> None:
+    # its slot stops at FAULT_AT while it goes on sending it (simulator freeze_slot_after)
+    r = run(eng, with_honest(n, lambda k: honest(min(k, FAULT_AT))))
+    follows_honest(r)
+    honest_untouched(r, n)
+    s = r.stats()
+    assert s[0].slot == honest(FAULT_AT) and s[0].behind == STEPS - 1 - FAULT_AT
+    assert s[0].lagging and not s[0].voting and s[0].backwards == 0
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_an_endpoint_stalled_from_the_start_holds_nothing_back(
+    eng: types.ModuleType, n: int
+) -> None:
+    # its slot never moves: it has no pace of its own, the others' tell when it stalled
+    r = run(eng, with_honest(n, lambda k: honest(0)))
+    follows_honest(r)
+    honest_untouched(r, n)
+    s = r.stats()
+    assert s[0].lagging and not s[0].voting
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_an_endpoint_whose_slot_is_behind_its_own_data_holds_nothing_back(
+    eng: types.ModuleType, n: int
+) -> None:
+    # its slots 1,000 back from the start, at the chain's pace, while its account updates
+    # are the chain's (a slot stream from a node far behind, the data from a current
+    # one): its own updates say where the chain is, so of two the other leads
+    r = run(eng, with_honest(n, lambda k: honest(k) - 1_000), data_at=[honest] * n)
+    follows_honest(r)
+    honest_untouched(r, n)
+    s = r.stats()
+    assert s[0].lagging and s[0].behind == 1_000 and s[0].voting
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_a_silent_endpoint_holds_nothing_back(eng: types.ModuleType, n: int) -> None:
+    r = run(eng, with_honest(n, lambda k: honest(k) if k < FAULT_AT else None))
+    follows_honest(r)
+    honest_untouched(r, n)
+    s = r.stats()
+    assert s[0].lagging and not s[0].voting
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_an_endpoint_falling_behind_slowly_holds_nothing_back(
+    eng: types.ModuleType, n: int
+) -> None:
+    # an overloaded node: half the chain's pace from FAULT_AT on, still moving (voting)
+    r = run(eng, with_honest(n, lambda k: honest(k) - max(k - FAULT_AT, 0) // 2))
+    follows_honest(r)
+    honest_untouched(r, n)
+    s = r.stats()
+    assert s[0].lagging and s[0].voting and s[0].behind == (STEPS - 1 - FAULT_AT) // 2
+
+
+@pytest.mark.parametrize("n", [2, 3])
+@pytest.mark.parametrize("ahead", [1_000, 2 * MAX_LEADER_GAP])
+def test_a_liar_far_ahead_moves_nothing(eng: types.ModuleType, n: int, ahead: int) -> None:
+    # from FAULT_AT on, slots (and its vault copies) this far ahead, then on at the pace
+    r = run(eng, with_honest(n, lambda k: honest(k) + (ahead if k >= FAULT_AT else 0)))
+    follows_honest(r)
+    honest_untouched(r, n)
+    s = r.stats()
+    assert s[0].slot == honest(STEPS - 1) + ahead and not s[0].leading
+    assert s[0].implausible > 0
+
+
+@pytest.mark.parametrize("n", [2, 3])
+@pytest.mark.parametrize("gain", [1, 3, 32])
+def test_a_liar_racing_ahead_moves_the_chain_at_most_the_bound(
+    eng: types.ModuleType, n: int, gain: int
+) -> None:
+    # from FAULT_AT on, ``gain`` slots more each step than the chain moves: every step is
+    # one a node could make; of two endpoints it may lead, but never more than
+    # MAX_LEADER_GAP beyond the honest one (of three, the majority outvotes it)
+    r = run(eng, with_honest(n, lambda k: honest(k) + gain * max(k - FAULT_AT, 0)),
+            accounts=False)  # fmt: skip
+    bound = MAX_LEADER_GAP if n == 2 else 0
+    over = [c - honest(k) for k, c in enumerate(r.chain) if c]
+    assert max(over) <= bound, over
+    assert min(over[WARM:]) >= 0, over  # and it never holds the chain back
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_a_jump_costs_the_leader_its_steadiness(eng: types.ModuleType, n: int) -> None:
+    # of two, the one ahead leads only once it moved at pace for STEADY_NS: a liar that
+    # jumps 40 ahead at FAULT_AT moves nothing for STEADY_NS, then at most its jump
+    steady = STEADY_NS // SLOT_NS
+    r = run(eng, with_honest(n, lambda k: honest(k) + (40 if k >= FAULT_AT else 0)),
+            accounts=False)  # fmt: skip
+    over = [c - honest(k) if c else 0 for k, c in enumerate(r.chain)]
+    assert over[: FAULT_AT + steady] == [0] * (FAULT_AT + steady), over
+    jump = 40 if n == 2 else 0
+    assert max(over) == over[-1] == jump, over
+
+
+def test_lagging_is_beyond_lag_slots(eng: types.ModuleType) -> None:
+    for lag, lagging in ((LAG_SLOTS, False), (LAG_SLOTS + 1, True)):
+
+        def late(k: int, lag: int = lag) -> int:
+            return honest(k) - lag
+
+        r = run(eng, with_honest(2, late), accounts=False)
+        follows_honest(r)
+        s = r.stats()
+        assert (s[0].behind, s[0].lagging, s[1].leading) == (lag, lagging, True)
+
+
+# ---------------------------------------------------------------- lead: refused copies
+@pytest.mark.parametrize("n", [2, 3])
+def test_a_refused_first_copy_is_no_lead(eng: types.ModuleType, n: int) -> None:
+    """The liar's copies refused (slots and vault copies 1,000 ahead: implausible) count
+    as no lead for it; when the honest endpoints send the same copy later (the chain got
+    there), it is theirs: a first copy, applied, their lead."""
+    m = market(2)
+    graph, ing = make_ingest(eng, m)
+    vault = next(k for k in ing.watched() if len(m.initial[k][1]) == 165)
+    owner, data = m.initial[vault]
+    value = json.dumps(account_value(owner, data))
+    index = ing.watched().index(vault) + 1
+    t = 0
+    for k in range(WARM):
+        for ep in range(n):
+            t += 1_000_000
+            ing.frame(ep, slot_frame(sid(ep, "slot", 0), honest(k)).encode(), t)
+    lead = {d.endpoint: d.first_seen for d in ing.dedup_stats()}
+    far = honest(WARM) + 1_000
+    t += 1_000_000
+    ing.frame(0, slot_frame(sid(0, "slot", 0), far).encode(), t)
+    ing.frame(0, account_frame(sid(0, vault, index), far, value).encode(), t)
+    s = {e.endpoint: e for e in ing.endpoint_stats()}
+    assert (s[0].implausible, s[0].refused_first) == (2, 2)
+    assert {d.endpoint: d.first_seen for d in ing.dedup_stats()} == lead  # no lead
+    # the honest endpoints reach that slot at the chain's pace: their copy is first
+    for k in range(WARM, WARM + 1_001):
+        t += SLOT_NS
+        for ep in range(1, n):
+            ing.frame(ep, slot_frame(sid(ep, "slot", 0), honest(k)).encode(), t + ep)
+    assert ing.slot == far
+    before = ing.stats()
+    ing.frame(1, account_frame(sid(1, vault, index), far, value).encode(), t + 10)
+    after = ing.stats()
+    assert (after.first_copies - before.first_copies, after.pool_updates > before.pool_updates) \
+        == (1, True)  # fmt: skip
+    firsts = {d.endpoint: d.first_seen for d in ing.dedup_stats()}
+    assert firsts[0] == lead[0]
+    assert graph.slot == far
+
+
+def test_an_older_or_undecodable_first_copy_is_no_lead(eng: types.ModuleType) -> None:
+    m = market(2)
+    _, ing = make_ingest(eng, m)
+    vault = next(k for k in ing.watched() if len(m.initial[k][1]) == 165)
+    owner, data = m.initial[vault]
+    index = ing.watched().index(vault) + 1
+    for k in range(WARM):
+        for ep in range(2):
+            ing.frame(ep, slot_frame(sid(ep, "slot", 0), honest(k)).encode(), k * SLOT_NS + ep)
+    value = json.dumps(account_value(owner, data))
+    newer = honest(WARM - 1)
+    ing.frame(1, account_frame(sid(1, vault, index), newer, value).encode(), WARM * SLOT_NS)
+    lead = {d.endpoint: d.first_seen for d in ing.dedup_stats()}
+    # endpoint 0: an older copy, then one that does not decode (a third of the bytes)
+    ing.frame(0, account_frame(sid(0, vault, index), newer - 3, value).encode(),
+              WARM * SLOT_NS + 1)  # fmt: skip
+    short = json.dumps(account_value(owner, data[:55]))
+    for slot in (newer, newer + 1):  # a second version of the slot held; a newer slot
+        with pytest.raises(DecodeError):
+            ing.frame(0, account_frame(sid(0, vault, index), slot, short).encode(),
+                      WARM * SLOT_NS + 2)  # fmt: skip
+    assert {d.endpoint: d.first_seen for d in ing.dedup_stats()} == lead
+    s = {e.endpoint: e for e in ing.endpoint_stats()}
+    assert (s[0].older, s[0].refused_first) == (1, 3)
+    # the same copies from the other endpoint are first copies again (refused alike)
+    ing.frame(1, account_frame(sid(1, vault, index), newer - 3, value).encode(),
+              WARM * SLOT_NS + 3)  # fmt: skip
+    assert {e.endpoint: e.older for e in ing.endpoint_stats()}[1] == 1
+
+
+# ---------------------------------------------------------------- the two backends agree
+OFFSETS = [-1_000, -100, -40, -3, 0, 0, 0, 5, 40, 65, 1_000]
+slot_plans = st.fixed_dictionaries(
+    {
+        "before": st.lists(st.sampled_from(OFFSETS), min_size=3, max_size=3),
+        "after": st.lists(st.sampled_from(OFFSETS), min_size=3, max_size=3),
+        "fault_at": st.integers(0, 60),
+        "steps": st.lists(
+            st.tuples(
+                st.integers(0, 7),  # which endpoints send this step (bits)
+                st.integers(-2, 2),  # noise on their slots
+                st.sampled_from([1, 50_000_000, 400_000_000, 3_000_000_000]),  # step ns
+                st.integers(0, 3),  # honest slots this step
+            ),
+            min_size=40,
+            max_size=160,
+        ),
+    }
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(plan=slot_plans)
+def test_rust_and_twin_agree_on_the_chains_slot(
+    rust: types.ModuleType, py: types.ModuleType, plan: dict[str, Any]
+) -> None:
+    """Three endpoints, each honest or off by an offset that may change once (lagging,
+    ahead, going back), silent at times, at any pace: the same chain's slot and the same
+    standing of every endpoint, call by call."""
+    ings = []
+    for e in (rust, py):
+        ing = e.FeedIngest(e.PoolGraph())
+        for ep in range(3):
+            ing.bind(ep, 100 + ep, "slot", "slot")
+        ings.append(ing)
+    t, k = 0, 0
+    for i, (mask, noise, dt, moved) in enumerate(plan["steps"]):
+        t, k = t + dt, k + moved
+        offsets = plan["before"] if i < plan["fault_at"] else plan["after"]
+        for ep in range(3):
+            if not mask >> ep & 1:
+                continue
+            slot = max(honest(k) + offsets[ep] + noise, 1)
+            for ing in ings:
+                ing.frame(ep, slot_frame(100 + ep, slot).encode(), t + ep)
+            a, b = ings
+            assert a.slot == b.slot
+            assert [as_dict(x) for x in a.endpoint_stats()] == [
+                as_dict(x) for x in b.endpoint_stats()
+            ]
+            assert [as_dict(x) for x in a.dedup_stats()] == [as_dict(x) for x in b.dedup_stats()]
