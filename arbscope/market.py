@@ -18,7 +18,6 @@ import types
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from dataclasses import fields as dataclass_fields
 from typing import Any
 
 import engine_rs
@@ -386,7 +385,7 @@ class Evaluator:
         score: Score = self.timer.call("score", lambda m: m.score(o, fees, self.policy), detail=key)
         if self.uncovered and not self.uncovered.isdisjoint(o.pools):
             # either backend's record, as the Python one (same fields) with the reason first
-            fields = {f.name: getattr(score, f.name) for f in dataclass_fields(Score)}
+            fields = {f.name: getattr(score, f.name) for f in dataclasses.fields(Score)}
             fields.update(go=False, reasons=[REASON_UNCOVERED, *score.reasons])
             score = Score(**fields)
         return _held(score, self.held) if self.held else score
