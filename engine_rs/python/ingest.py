@@ -58,21 +58,22 @@ Integrity: several endpoints, some slow, one perhaps hostile. No single frame de
   has been steady for ``STEADY_NS`` and is at most ``MAX_LEADER_GAP`` slots beyond where
   the other is — its slot, where it is expected, or the newest context slot of its own
   account notifications (a slot stream behind its own data is not believed); otherwise
-  (they agree, or the higher one is not trusted) the lower one. Until two notifications agree the chain has no slot. The graph is told
-  the chain's slot only (``set_slot``). An endpoint more than ``LAG_SLOTS`` behind the
-  chain, or behind and no longer voting, is *lagging*.
+  (they agree, or the higher one is not trusted) the lower one. Until two notifications
+  agree the chain has no slot. The graph is told the chain's slot only (``set_slot``).
+  An endpoint more than ``LAG_SLOTS`` behind the chain, or behind and no longer voting,
+  is *lagging*.
   Limits, with two voters: which one is right cannot be known from their slots alone;
   the rule bets on the one that moves at the pace both kept before. A liar ahead moves
   the chain at most ``MAX_LEADER_GAP`` beyond where the honest endpoint is expected (and
   its account updates ``MAX_SLOT_LEAD`` beyond that), only after ``STEADY_NS`` without
   a jump; an endpoint that keeps the chain's pace but is more than ``MAX_LEADER_GAP``
-  behind from the start holds the chain back as the strict majority does (the graph is
-  late by as much, not frozen: a copy refused as implausible is taken from the late
-  endpoint when it comes); a liar ahead before the pace is known leads within
-  ``MAX_LEADER_GAP`` of the other's slot; when the other stops voting (stalled, down)
-  the one left decides alone, as one endpoint always does. With three or more voters
-  the majority outvotes one bad endpoint; two bad of four hold the chain until they stop
-  voting.
+  behind from the start, its account updates as late, holds the chain back as the
+  strict majority does (the graph is late by as much, not frozen: a copy refused as
+  implausible is taken from the late endpoint when it comes); a liar ahead before the
+  pace is known leads within ``MAX_LEADER_GAP`` of the other's slot; when the other
+  stops voting (stalled, down) the one left decides alone, as one endpoint always does.
+  With three or more voters the majority outvotes one bad endpoint; two bad of four
+  hold the chain until they stop voting.
 - **Per account, never backwards**: an update whose context slot is older than the
   state held is refused (``older``); one implausibly ahead of the chain is refused
   (``implausible``). Copies of the same account and slot that differ are versions: once

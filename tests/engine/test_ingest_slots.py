@@ -85,7 +85,7 @@ def run(
             t = k * SLOT_NS + ep * 1_000_000
             ing.frame(ep, slot_frame(sid(ep, "slot", 0), slot).encode(), t)
             if accounts:
-                at = slot if data_at is None else data_at[ep](k)
+                at = (None if data_at is None else data_at[ep](k)) or slot
                 frame = account_frame(sid(ep, vault, index), at, value)
                 ing.frame(ep, frame.encode(), t + 1)
         chain.append(ing.slot)
