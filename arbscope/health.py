@@ -11,7 +11,6 @@ to publish to NATS for ``stall_s``; ``starting`` before any feed exists; ``degra
 when any problem below holds; else ``ok``. Problems, most serious first:
 
 - (a collector) publishing to NATS fails: what it collects reaches no one;
-
 - an endpoint quarantined (the engine no longer trusts its data);
 - an endpoint refused every subscription;
 - most frames malformed over the last ``window_s``, on one endpoint or over all;
