@@ -14,7 +14,6 @@ to publish to NATS for ``stall_s``; ``starting`` before any feed exists; ``degra
 when any problem below holds; else ``ok``. Problems, most serious first:
 
 - (a collector) publishing to NATS fails: what it collects reaches no one;
-
 - an endpoint quarantined (the engine no longer trusts its data);
 - an endpoint refused every subscription;
 - an endpoint lagging (its slot more than 16 behind the chain's, or stopped: with two
