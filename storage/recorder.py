@@ -19,9 +19,12 @@ is. ``pending_bytes`` counts what waits in memory: raw inputs, compressed batche
 events. When it passes ``max_pending_bytes`` (default :data:`MAX_PENDING_BYTES`):
 
 - while the journal's writes succeed (the writer is only behind: a start-up burst, a
-  busy loop) later inputs *spill*, in order, to an anonymous file in ``$TMPDIR``, and
-  the writer drains it a batch at a time; once it is drained, inputs wait in memory
-  again. A burst costs nothing but disk.
+  busy loop) what waits and later inputs *spill*, in order, to an anonymous file in
+  ``$TMPDIR``: a thread of its own compresses them a piece at a time (as the writer
+  would: the file holds chunks' blobs) and the writer writes the pieces as chunks; once
+  it is drained, inputs wait in memory again. A burst costs nothing but some disk. (Far
+  behind, :data:`SPILL_BEHIND` bounds, that thread writes raw pieces, which the writer
+  compresses when it takes them: memory stays bounded even when it is starved of CPU.)
 - while they fail (a full disk, a journal another process holds): past the bound
   (memory and spill together) recording stops for good — the pending inputs are dropped
   (a gap would make every later input unreplayable), the session goes on unrecorded and
@@ -50,7 +53,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,6 +180,7 @@ class _Spill:
         self.closed = False
         self._last: Future[None] | None = None
         self._buf = bytearray()  # where raw pieces are read back (the writer's thread)
+        self.on_piece: Callable[[], None] | None = None  # a piece is in the file (its thread)
 
     @property
     def drained(self) -> bool:
@@ -237,6 +241,8 @@ class _Spill:
             self.pieces.append(_Piece(self.offset, size, raw_len, codec, n, frames, t0, t1))
             self.offset += size
             self.done += 1
+            if self.on_piece is not None:
+                self.on_piece()
         except OSError as exc:
             self.error = exc
         except Exception as exc:  # a codec that cannot compress: as a failed write
@@ -457,6 +463,8 @@ class Recorder:
                 # stays bounded
                 self._spill = _Spill(self.spill_dir, self.codec, 2 * self.seal_bytes,
                                      SPILL_BEHIND * self.max_pending_bytes)  # fmt: skip
+                with contextlib.suppress(RuntimeError):  # (no loop: nothing to wake)
+                    self._spill.on_piece = self._piece_ready(asyncio.get_running_loop())
         except OSError as exc:
             self._spill_failed(exc)
             return
@@ -474,6 +482,16 @@ class Recorder:
             self._inputs, self._n, self._frames, self._in_bytes = [], 0, 0, 0
         self._spilling = True
         self._wake.set()
+
+    def _piece_ready(self, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+        """What the spill's thread calls when a piece is in the file: the writer wakes
+        (even when no input comes to notice it)."""
+
+        def wake() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nothing to wake
+                loop.call_soon_threadsafe(self._wake.set)
+
+        return wake
 
     def _spill_failed(self, exc: OSError) -> None:
         if self.stopped:  # the spill closed under a read: nothing more to say
@@ -544,7 +562,7 @@ class Recorder:
             if self.stopped or self._closing:
                 return
             with contextlib.suppress(Exception):  # flush kept the error; the data stays pending
-                await self.flush()
+                await self._flush(wait_spill=False)
 
     async def _guarded(self, work: Awaitable[T]) -> T:
         """``work`` as a task that a cancel of the caller does not stop (a write runs to its
@@ -570,6 +588,11 @@ class Recorder:
         """Write what is pending now, in order, a transaction per batch (nothing when
         nothing is). JournalError when a write fails: what was not written stays pending
         (compressed) and is written again by the next flush."""
+        await self._flush(wait_spill=True)
+
+    async def _flush(self, wait_spill: bool) -> None:
+        """:meth:`flush`; the batch task's (``wait_spill`` False) writes the pieces the
+        spill's thread has finished and hands it what gathered, without waiting for it."""
         async with self._lock:
             await self._settle()
             if self.stopped:
@@ -581,7 +604,12 @@ class Recorder:
             spill = self._spill
             if spill is not None and self._spilling:
                 try:
-                    await spill.sync()
+                    if wait_spill:
+                        await spill.sync()
+                    else:
+                        spill.hand_off()  # a crash loses no more than batch_s of it
+                        if spill.error is not None:
+                            raise spill.error
                 except OSError as exc:
                     self._spill_failed(exc)
                     return
