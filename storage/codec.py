@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -130,6 +130,24 @@ def compress(raw: bytes, codec: str, level: int = 3) -> bytes:
         if z is None:
             raise JournalError("zstd compression needs the zstandard package")
         return bytes(z.ZstdCompressor(level=level).compress(raw))
+    raise JournalError(f"unknown codec {codec!r}")
+
+
+def compress_parts(parts: Sequence[bytes], codec: str, level: int = 3) -> bytes:
+    """What :func:`compress` makes of ``b"".join(parts)`` (the same format, read the same
+    way), without joining them first: a batch of tens of MB is never copied whole (a fresh
+    allocation that size costs a page fault per 4 KiB, and the time to copy it)."""
+    if codec == "none":
+        return b"".join(parts)
+    if codec == "zlib":
+        z = zlib.compressobj(6)
+        return b"".join([*(z.compress(p) for p in parts), z.flush()])
+    if codec == "zstd":
+        zs = _zstd()
+        if zs is None:
+            raise JournalError("zstd compression needs the zstandard package")
+        c = zs.ZstdCompressor(level=level).compressobj(size=sum(len(p) for p in parts))
+        return b"".join([*(c.compress(p) for p in parts), c.flush()])
     raise JournalError(f"unknown codec {codec!r}")
 
 

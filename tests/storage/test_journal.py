@@ -797,3 +797,51 @@ def test_export_of_damaged_event_pages_refuses_and_says_what_it_could_not_read(
     assert r.stderr.startswith("arbscope: ") and "Traceback" not in r.stderr
     assert f"session {sid}: 1 of its 35 opportunities cannot be read" in r.stderr, r.stderr
     assert "nothing was exported" in r.stderr and not (tmp_path / "cli").exists()
+
+
+def test_a_version_2_journal_reads_as_it_is_and_is_upgraded_by_a_writer(tmp_path: Path) -> None:
+    """Version 3 adds why a session is incomplete (``sessions.note``). A journal the
+    previous release wrote (version 2) is read as it is where it cannot be written, and
+    upgraded on open where it can: its sessions intact, incomplete ones "not closed
+    cleanly", and a new incomplete session keeps its reason."""
+    db = tmp_path / "v2.sqlite"
+
+    async def make() -> None:
+        async with await Journal.open(db) as j:
+            sid = await j.begin_session("sim", {}, {}, session_id="20250101-000000-0002")
+            await j.write_batch(sid, None, 0, [(0, "opp", 1, 0, "{}")], 1)
+
+    asyncio.run(make())
+    c = sqlite3.connect(db, isolation_level=None)  # as version 2 had it
+    c.execute("ALTER TABLE sessions DROP COLUMN note")
+    c.execute("UPDATE meta SET value='2' WHERE key='schema_version'")
+    c.close()  # the last connection: the log is checkpointed into the file and removed
+    assert not Path(f"{db}-wal").exists()
+    undo = _read_only([db, tmp_path])
+    try:
+
+        async def read() -> None:
+            async with await Journal.open(db, create=False, write=False) as j:
+                assert j.readonly and j.version == 2
+                (info,) = await j.sessions()
+                assert info.note is None and info.why == "not closed cleanly"
+                assert (await j.session("20250101")).id == info.id
+
+        asyncio.run(read())
+    finally:
+        _writable_again(undo)
+
+    async def upgrade() -> None:
+        async with await Journal.open(db) as j:
+            assert j.version == SCHEMA_VERSION == 3
+            (info,) = await j.sessions()
+            assert info.events == 1 and info.why == "not closed cleanly"
+            await j.end_incomplete(info.id, "disk full at X; recording stopped at input 0", 7.0)
+            (info,) = await j.sessions()
+            assert info.why.startswith("disk full at X") and info.pnl == 7.0 and info.ended
+
+    asyncio.run(upgrade())
+    listed = arbscope("sessions", "--db", str(db))
+    assert listed.returncode == 0 and "INCOMPLETE (disk full at X; recording stopped" in (
+        listed.stdout
+    )

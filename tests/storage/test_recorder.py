@@ -188,6 +188,7 @@ async def test_a_spill_the_disk_refuses_stops_recording_as_a_full_disk(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "pwrite", no_space)
+    monkeypatch.setattr(os, "pwritev", no_space)
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setattr(tempfile, "tempdir", None)  # read $TMPDIR again
     rng = random.Random(5)
