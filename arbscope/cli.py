@@ -71,7 +71,7 @@ def parser() -> argparse.ArgumentParser:
     _add_nats(run)
     collect = sub.add_parser(
         "collect", help="headless: run the feeds and publish every frame to NATS JetStream "
-        "(one region's collector; see README, Past one machine)",
+        "(one region's collector; see docs/fleet.md)",
     )  # fmt: skip
     _add_run(collect)
     collect.add_argument("--nats", required=True, metavar="URL",
@@ -563,7 +563,7 @@ def _add_run(p: argparse.ArgumentParser) -> None:
 
 
 def _add_nats(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("NATS JetStream (collectors in other places; see README)")
+    g = p.add_argument_group("NATS JetStream (collectors in other places; see docs/fleet.md)")
     g.add_argument("--nats", metavar="URL", help="the NATS server (nats://host:4222)")
     g.add_argument(
         "--region", action="append", default=[], metavar="NAME",
