@@ -209,10 +209,12 @@ def _one_transaction(kinds: list[str], tokens: list[str], tip: bool, programs: l
 REASON_FEEDS_STALLED = "feeds_stalled"
 
 
-def _held(score: Score, reason: str) -> Score:
-    """``score`` with ``reason`` among its reasons: no-go."""
+def _no_go(score: Score, reason: str, first: bool = False) -> Score:
+    """``score`` (either backend's record, as the Python one) with ``reason`` among its
+    reasons, last (or ``first``): no-go."""
     fields = {f.name: getattr(score, f.name) for f in dataclasses.fields(Score)}
-    fields |= {"go": False, "reasons": [*score.reasons, reason]}
+    reasons = [reason, *score.reasons] if first else [*score.reasons, reason]
+    fields |= {"go": False, "reasons": reasons}
     return Score(**fields)
 
 
@@ -384,11 +386,8 @@ class Evaluator:
     def _score(self, o: Opportunity, fees: FeeContext, key: object) -> Score:
         score: Score = self.timer.call("score", lambda m: m.score(o, fees, self.policy), detail=key)
         if self.uncovered and not self.uncovered.isdisjoint(o.pools):
-            # either backend's record, as the Python one (same fields) with the reason first
-            fields = {f.name: getattr(score, f.name) for f in dataclasses.fields(Score)}
-            fields.update(go=False, reasons=[REASON_UNCOVERED, *score.reasons])
-            score = Score(**fields)
-        return _held(score, self.held) if self.held else score
+            score = _no_go(score, REASON_UNCOVERED, first=True)
+        return _no_go(score, self.held) if self.held else score
 
     def hold(self, reason: str) -> None:
         """No cycle may go while ``reason`` holds ("": none), whatever its numbers: the

@@ -924,18 +924,25 @@ def swap_state(state: RaydiumClmmState, amount: int, a_to_b: bool) -> RaydiumClm
                          max_arrays=SWAP_TICK_ARRAYS)  # fmt: skip
 
 
-def quote_checked(state: RaydiumClmmState, amount: int, a_to_b: bool) -> int | None:
-    """Exact output; None when the swap cannot be done in full; TicksMissingError when
-    it needs ticks the state does not hold."""
-    if amount == 0:
-        return 0
+def _swap_whole(state: RaydiumClmmState, amount: int, a_to_b: bool) -> RaydiumClmmSwap | None:
+    """The swap of ``amount`` (> 0), None when it cannot be done in full;
+    TicksMissingError when it needs ticks the state does not hold."""
     try:
         r = swap_state(state, amount, a_to_b)
     except Fail as f:
         if f.name == "TicksMissing":
             raise TicksMissingError("the swap steps past the tick arrays held") from None
         return None
-    return r.amount_out if r.amount_in == amount else None
+    return r if r.amount_in == amount else None
+
+
+def quote_checked(state: RaydiumClmmState, amount: int, a_to_b: bool) -> int | None:
+    """Exact output; None when the swap cannot be done in full; TicksMissingError when
+    it needs ticks the state does not hold."""
+    if amount == 0:
+        return 0
+    r = _swap_whole(state, amount, a_to_b)
+    return None if r is None else r.amount_out
 
 
 def quote_steps(state: RaydiumClmmState, amount: int, a_to_b: bool) -> tuple[int, int] | None:
@@ -945,13 +952,8 @@ def quote_steps(state: RaydiumClmmState, amount: int, a_to_b: bool) -> tuple[int
     mints', the caller's). 0 crosses nothing."""
     if amount == 0:
         return 0, 0
-    try:
-        r = swap_state(state, amount, a_to_b)
-    except Fail as f:
-        if f.name == "TicksMissing":
-            raise TicksMissingError("the swap steps past the tick arrays held") from None
-        return None
-    if r.amount_in != amount:
+    r = _swap_whole(state, amount, a_to_b)
+    if r is None:
         return None
     before = state.pool.tick_current
     return r.amount_out, crossed_ticks(state.ticks, before, r.tick_current, a_to_b)
