@@ -1612,8 +1612,7 @@ def _sim(args: argparse.Namespace) -> int:
         await server.stop()
         if bank is not None:
             st = server.chain.stats
-            print(f"arbscope sim: transactions run by the real programs {st.by_bank}, by the "
-                  f"simulator's own {st.by_python}", file=sys.stderr, flush=True)  # fmt: skip
+            print(f"arbscope sim: {st.bank_split()}", file=sys.stderr, flush=True)
 
     asyncio.run(serve())
     return 0

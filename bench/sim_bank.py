@@ -9,8 +9,10 @@ bank (``arbscope sim --programs DIR``) cost its rate, in process (no sockets):
    and one swap through a pool of the venue the row names, each from the same funded
    wallet, alternating direction) sent with ``sendTransaction`` (preflight on: one
    simulation each) and landed at the next slot: slots/s and transactions/s over
-   ``--slots`` slots, for Whirlpool (its binary runs in the bank) and for AMM v4 (its
-   binary refused by the probe: the Python program in both), with and without a bank.
+   ``--slots`` slots, for Whirlpool (its binary runs in the bank), for AMM v4 (its
+   binary refused by the probe: the Python program in both) and for both in one
+   transaction (the Whirlpool swap in the bank, the AMM v4 swap in Python), with and
+   without a bank.
 
 Rates are medians of ``--reps`` runs; the machine is noisy, nothing is asserted.
 ``--json FILE`` writes the rows.
@@ -68,9 +70,11 @@ def market(programs: str, slots: int, reps: int) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in rates.items()}
 
 
-def flow(programs: str, kind: str, slots: int, txs: int, reps: int) -> dict[str, Any]:
-    """Slots/s and transactions/s with ``txs`` swaps of ``kind`` sent every slot,
-    without and with the bank; the bank's and the Python programs' run counts."""
+def flow(programs: str, kinds: tuple[str, ...], slots: int, txs: int, reps: int
+         ) -> dict[str, Any]:  # fmt: skip
+    """Slots/s and transactions/s with ``txs`` transactions sent every slot, each a swap
+    through a pool of every venue of ``kinds``, without and with the bank; the bank's,
+    the Python programs' and the mixed run counts."""
     from solders.keypair import Keypair
 
     from arbscope.execution.live import compile_and_sign
@@ -79,18 +83,18 @@ def flow(programs: str, kind: str, slots: int, txs: int, reps: int) -> dict[str,
 
     rates: dict[str, list[float]] = {"without": [], "with": []}
     tx_rates: dict[str, list[float]] = {"without": [], "with": []}
-    runs: dict[str, tuple[int, int]] = {}
+    runs: dict[str, tuple[int, int, int]] = {}
     for name, folder in _ways(programs, reps):
         w, chain, _ = _world(folder)
         kp = Keypair()
         me = str(kp.pubkey())
         chain.airdrop([me, 10**12])
-        pool = next(p for p in w.pools if p.kind == kind
-                    and I.TOKEN_2022 not in (w.token_programs[p.mint_a],
-                                             w.token_programs[p.mint_b]))  # fmt: skip
-        venue = venues.by_kind(kind)
-        owners = {m: w.token_programs[m] for m in (pool.mint_a, pool.mint_b)}
-        atas = {m: chain.fund([me, m, 10**15])["ata"] for m in (pool.mint_a, pool.mint_b)}
+        pools = [next(p for p in w.pools if p.kind == kind
+                      and I.TOKEN_2022 not in (w.token_programs[p.mint_a],
+                                               w.token_programs[p.mint_b]))
+                 for kind in kinds]  # fmt: skip
+        owners = {m: w.token_programs[m] for p in pools for m in (p.mint_a, p.mint_b)}
+        atas = {m: chain.fund([me, m, 10**15])["ata"] for m in owners}
         n = 0
         t = time.perf_counter()
         landed = 0
@@ -99,24 +103,28 @@ def flow(programs: str, kind: str, slots: int, txs: int, reps: int) -> dict[str,
             for k in range(txs):
                 n += 1
                 a_to_b = k % 2 == 0
-                mint_in, mint_out = ((pool.mint_a, pool.mint_b) if a_to_b
-                                     else (pool.mint_b, pool.mint_a))  # fmt: skip
-                acc = w.accounts[pool.address]
-                rec = venue.decode_pool(w.eng, acc.data, acc.owner)
-                leg = venues.Leg(pool.address, rec, me, mint_in, mint_out, atas[mint_in],
-                                 atas[mint_out], 10**5 + n, 0, owners)  # fmt: skip
-                ixs = [I.set_compute_unit_limit(400_000), I.set_compute_unit_price(n),
-                       venue.swap_instruction(leg)]  # fmt: skip
+                ixs = [I.set_compute_unit_limit(800_000), I.set_compute_unit_price(n)]
+                for pool in pools:
+                    venue = venues.by_kind(pool.kind)
+                    mint_in, mint_out = ((pool.mint_a, pool.mint_b) if a_to_b
+                                         else (pool.mint_b, pool.mint_a))  # fmt: skip
+                    acc = w.accounts[pool.address]
+                    rec = venue.decode_pool(w.eng, acc.data, acc.owner)
+                    leg = venues.Leg(pool.address, rec, me, mint_in, mint_out, atas[mint_in],
+                                     atas[mint_out], 10**5 + n, 0, owners)  # fmt: skip
+                    ixs.append(venue.swap_instruction(leg))
                 tx = compile_and_sign(kp, kp.pubkey(), ixs, bh, [])
                 chain.send([base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"}])
             landed += len(w.step().landed)
         took = time.perf_counter() - t
         rates[name].append(slots / took)
         tx_rates[name].append(landed / took)
-        runs[name] = (chain.stats.by_bank, chain.stats.by_python)
+        st = chain.stats
+        runs[name] = (st.by_bank, st.by_python, st.mixed)
     return {name: {"slots_s": statistics.median(rates[name]),
                    "txs_s": statistics.median(tx_rates[name]),
-                   "by_bank": runs[name][0], "by_python": runs[name][1]}
+                   "by_bank": runs[name][0], "by_python": runs[name][1],
+                   "mixed": runs[name][2]}
             for name in ("without", "with")}  # fmt: skip
 
 
@@ -142,19 +150,21 @@ def main(argv: list[str] | None = None) -> int:
     m = market(a.programs, a.slots, a.reps)
     rows = [
         ["start (world + chain)", f"{s['without'] * 1e3:.0f} ms", f"{s['with'] * 1e3:.0f} ms",
-         "", ""],
-        ["market alone, slots/s", f"{m['without']:.0f}", f"{m['with']:.0f}", "", ""],
+         "", "", ""],
+        ["market alone, slots/s", f"{m['without']:.0f}", f"{m['with']:.0f}", "", "", ""],
     ]  # fmt: skip
     flows = {}
-    for kind in ("whirlpool", "amm_v4"):
-        f = flows[kind] = flow(a.programs, kind, a.slots, a.txs, a.reps)
+    for kinds in (("whirlpool",), ("amm_v4",), ("whirlpool", "amm_v4")):
+        what = "+".join(kinds)
+        f = flows[what] = flow(a.programs, kinds, a.slots, a.txs, a.reps)
         wo, wi = f["without"], f["with"]
-        rows.append([f"{a.txs} {kind} swaps a slot, slots/s", f"{wo['slots_s']:.0f}",
-                     f"{wi['slots_s']:.0f}", "", ""])  # fmt: skip
-        rows.append([f"{a.txs} {kind} swaps a slot, tx/s", f"{wo['txs_s']:.0f}",
-                     f"{wi['txs_s']:.0f}", f"{wi['by_bank']}", f"{wi['by_python']}"])  # fmt: skip
+        rows.append([f"{a.txs} {what} txs a slot, slots/s", f"{wo['slots_s']:.0f}",
+                     f"{wi['slots_s']:.0f}", "", "", ""])  # fmt: skip
+        rows.append([f"{a.txs} {what} txs a slot, tx/s", f"{wo['txs_s']:.0f}",
+                     f"{wi['txs_s']:.0f}", f"{wi['by_bank']}", f"{wi['by_python']}",
+                     f"{wi['mixed']}"])  # fmt: skip
     head = ["simulator", "without --programs", "with --programs", "run by the bank",
-            "by the Python programs"]  # fmt: skip
+            "by the Python programs", "by both"]  # fmt: skip
     print("\n".join(markdown(head, rows)))
     print(f"({a.slots} slots, {a.reps} runs each, medians; a transaction sent is simulated "
           "once (preflight) and run once when it lands: both counted in the runs)")  # fmt: skip

@@ -80,6 +80,7 @@ SYSVARS_PREFIX = "Sysvar"  # the sysvars are the bank's own (the clock set from 
 # Anchor's refusals of an instruction's data (anchor-lang ErrorCode): InstructionMissing,
 # InstructionFallbackNotFound, InstructionDidNotDeserialize, InstructionDidNotSerialize
 ANCHOR_INSTRUCTION_ERRORS = frozenset((100, 101, 102, 103))
+LAMPORTS_PER_SIGNATURE = 5_000  # what LiteSVM charges a signature
 
 
 class ProgramsError(ValueError):
@@ -284,6 +285,73 @@ class Bank:
         if program_id in self.refused:
             return False
         return program_id in self.loaded or program_id in BUILTINS
+
+    def runs_binary(self, program_id: str) -> bool:
+        """Whether ``program_id`` is a loaded binary the bank runs (not refused)."""
+        return program_id in self.loaded and program_id not in self.refused
+
+    def instruction(
+        self,
+        program: str,
+        metas: Sequence[tuple[str, bool, bool]],
+        data: bytes,
+        payer: str,
+        limit: int,
+        accounts: Mapping[str, Account | None],
+    ) -> Result:
+        """Run one instruction of a transaction the bank cannot run whole (another of
+        its programs has no binary here): ``program`` with ``metas`` (key, signs, is
+        writable: as the transaction gives them) and ``data``, on ``accounts``, with
+        ``limit`` compute units left of the transaction's budget. It runs as a
+        transaction of its own (a compute-unit limit of ``limit``, then the
+        instruction) from ``payer``, which pays no fee for it (the transaction paid
+        its own). The result is the instruction's alone: its error at index 0, its
+        log lines from its ``invoke [1]``, the units it consumed (its
+        ``consumed`` line: its inner calls included), every account it named as it
+        left it."""
+        from solders.hash import Hash
+        from solders.instruction import AccountMeta, Instruction
+        from solders.message import MessageV0
+        from solders.pubkey import Pubkey
+        from solders.signature import Signature
+        from solders.transaction import VersionedTransaction
+
+        from ..wire.instructions import set_compute_unit_limit
+
+        ix = Instruction(
+            Pubkey.from_string(program),
+            data,
+            [AccountMeta(Pubkey.from_string(k), s, w) for k, s, w in metas],
+        )
+        ixs = [set_compute_unit_limit(limit), ix]
+        msg = MessageV0.try_compile(Pubkey.from_string(payer), ixs, [], Hash.default())
+        tx = VersionedTransaction.populate(
+            msg, [Signature.default()] * msg.header.num_required_signatures
+        )
+        keys = [str(k) for k in msg.account_keys]
+        # the payer holds what its fee here takes, and gets it back after
+        fee = LAMPORTS_PER_SIGNATURE * msg.header.num_required_signatures
+        before = accounts.get(payer)
+        seen: dict[str, Account | None] = {k: accounts.get(k) for k in keys}
+        if before is not None:
+            seen[payer] = Account(before.owner, before.data, before.lamports + fee,
+                                  before.executable)  # fmt: skip
+        out = self.execute(tx, keys, seen, commit=False)
+        paid = out.post.get(payer)
+        if paid is not None:
+            out.post[payer] = Account(paid.owner, paid.data, paid.lamports - fee + out.fee,
+                                      paid.executable)  # fmt: skip
+        err = out.err
+        if isinstance(err, dict) and "InstructionError" in err:
+            err = {"InstructionError": [0, err["InstructionError"][1]]}
+        start = next((j for j, line in enumerate(out.logs)
+                      if line == f"Program {program} invoke [1]"), 0)  # fmt: skip
+        logs = out.logs[start:]
+        units = out.units
+        for line in logs:
+            if line.startswith(f"Program {program} consumed "):
+                units = int(line.split()[3])  # the last: its top-level invocation's
+        return Result(err, logs, units, 0, out.post, out.inner, out.return_data)
 
     def probe(self, venues: Iterable[Any]) -> dict[str, str]:
         """Refuse every loaded DEX program that cannot run the swap arbscope builds for

@@ -47,10 +47,14 @@ transaction, run against the :class:`~feeds.sim.world.World`'s accounts.
   bank's, a pool it touched has the simulator's own state of it read back from the bytes
   (``SimVenue.load``), and a durable nonce it advanced holds the chain's durable nonce
   (LiteSVM stores its own blockhash's). A failure is the node's: everything undone but
-  the fee and the nonce's advance. Any other transaction (a program without a binary,
-  such as PumpSwap's, or one whose binary refuses arbscope's swap, :meth:`Bank.probe`)
-  runs whole on the simulator's Python programs; :class:`ChainStats` counts both. The
-  bank keeps nothing between runs: the world is the ledger.
+  the fee and the nonce's advance. A transaction that also invokes a program the bank
+  cannot run (one without a binary, such as PumpSwap's, or one whose binary refuses
+  arbscope's swap, :meth:`Bank.probe`) runs here instruction by instruction, and each
+  instruction of a binary's program runs in the bank (:meth:`Bank.instruction`: its
+  payout, logs, compute units against what the transaction has left, and error are the
+  real program's), all or nothing as above; one that invokes no binary runs on the
+  simulator's Python programs. :class:`ChainStats` counts the three. The bank keeps
+  nothing between runs: the world is the ledger.
 - **Landing**: ``sendTransaction`` queues; the transaction runs at the start of the next
   slot (before the market's own trades) and its status is kept for
   ``getSignatureStatuses`` and ``signatureSubscribe``. A Jito bundle (up to 5
@@ -235,6 +239,17 @@ class ChainStats:
     # the simulator's own Python programs
     by_bank: int = 0
     by_python: int = 0
+    # transactions of both: the instructions of a binary's program ran in the bank (counted
+    # in bank_instructions), the others here
+    mixed: int = 0
+    bank_instructions: int = 0
+
+    def bank_split(self) -> str:
+        """Who ran the transactions, in one phrase (said when a simulator with the real
+        programs stops)."""
+        return (f"transactions run by the real programs {self.by_bank}, by the simulator's "
+                f"own {self.by_python}, by both {self.mixed} ({self.bank_instructions} "
+                "instructions in the real programs)")  # fmt: skip
 
 
 # the upgrade authority the simulator shows for the programs it serves from a programs
@@ -569,8 +584,8 @@ class Chain:
         ):  # fmt: skip
             return self._run_bank(tx, keys, loaded, writables, nonce, snap, commit,
                                   want_accounts)  # fmt: skip
-        self.stats.by_python += 1
         w.credit_lamports(payer, -fee)
+        mixed = False  # some of its instructions ran in the bank
         logs: list[str] = []
         programs: list[str] = []
         units = 0
@@ -581,6 +596,17 @@ class Chain:
                 accounts = [keys[j] for j in bytes(ix.accounts)]
                 if prog not in programs:
                     programs.append(prog)
+                if self.bank is not None and self.bank.runs_binary(prog):
+                    # a program with a binary, in a transaction the bank cannot run whole
+                    # (another of its programs has none): this instruction runs there
+                    mixed = True
+                    cost, lines = self._bank_instruction(
+                        i, prog, accounts, bytes(ix.data), keys[0], signers, writables,
+                        limit - units,
+                    )  # fmt: skip
+                    units += cost
+                    logs.extend(lines)
+                    continue
                 logs.append(f"Program {prog} invoke [1]")
                 cost, lines = self._instruction(
                     i, prog, bytes(ix.data), accounts, sig, signers, writables, limit - units
@@ -616,6 +642,10 @@ class Chain:
             accounts_after = [
                 w.accounts[k].value() if k in w.accounts else None for k in want_accounts
             ]
+        if mixed:
+            self.stats.mixed += 1
+        else:
+            self.stats.by_python += 1
         if not commit:
             self._restore(snap)
         return Outcome(sig, err, logs, units, fee, programs, accounts_after, True, loaded)
@@ -652,6 +682,27 @@ class Chain:
         programs = self.bank.programs_of(tx, keys)
         return Outcome(sig, res.err, res.logs, res.units, res.fee, programs, accounts_after,
                        True, loaded)  # fmt: skip
+
+    def _bank_instruction(
+        self, i: int, prog: str, accounts: list[str], data: bytes, payer: str,
+        signers: frozenset[str], writables: frozenset[str], left: int,
+    ) -> tuple[int, list[str]]:  # fmt: skip
+        """Run instruction ``i`` (``prog``, a binary the bank runs) of a transaction the
+        bank cannot run whole, in the bank on the world's accounts (the rest of the
+        transaction runs here): what it leaves is the world's (:meth:`_adopt`);
+        (compute units, its log lines from ``invoke`` to ``success``), or _Fail with
+        its error and lines (the caller undoes the whole transaction)."""
+        assert self.bank is not None
+        metas = [(k, k in signers, k in writables) for k in accounts]
+        self.bank.set_clock_bytes(self.world.accounts[SYSVAR_CLOCK].data)
+        res = self.bank.instruction(prog, metas, data, payer, left, self.world.accounts)
+        self.stats.bank_instructions += 1
+        if isinstance(res.err, dict) and "InstructionError" in res.err:
+            raise _Fail(i, res.err["InstructionError"][1], "\n".join(res.logs))
+        if res.err is not None:  # the transaction's own (rent): the whole one fails
+            raise _Fail(-1, res.err, "\n".join(res.logs))
+        self._adopt(res.post, writables)
+        return res.units, res.logs
 
     def _adopt(self, post: dict[str, Account | None], writables: frozenset[str]) -> None:
         """Make the world what the bank left: every account written back (a closed one

@@ -1092,8 +1092,7 @@ class SimServer:
         self.running = False
         st = self.chain.stats
         if self.chain.bank is not None:  # the split, said once at the end
-            log.info("simulator: transactions run by the real programs %d, by its own %d",
-                     st.by_bank, st.by_python)  # fmt: skip
+            log.info("simulator: %s", st.bank_split())
         if self._clock is not None:
             self._clock.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -20,13 +20,14 @@ volatility and an order's expiry are the same in both however many slots each ru
 takes); the servers' slots are 50 ms.
 
 The venues: every group of :data:`GROUPS` runs the plan on a world holding its cycles.
-A transaction through a program without a binary here (PumpSwap) or one the bank refuses
-at start (AMM v4's binary predates ``SwapBaseInV2``; OpenBook's pre-release cannot read
+A swap through a program without a binary here (PumpSwap) or one the bank refuses at
+start (AMM v4's binary predates ``SwapBaseInV2``; OpenBook's pre-release cannot read
 ``place_take_order``; the shared CLMM build cannot read today's ``ObservationState``) runs
-whole on the Python programs in both, so the ``python`` and ``clmm`` groups compare the
-executor's paths only (the CLMM program is judged by its binary in
-``test_raydium_clmm.py``, on accounts of its own layout); the other groups compare the
-real programs with the simulator's.
+on the Python programs in both; in a transaction that also swaps through a binary's
+venue, that swap runs in the bank (the ``python`` group's Whirlpool hops). So the
+``clmm`` group compares the executor's paths only (the CLMM program is judged by its
+binary in ``test_raydium_clmm.py``, on accounts of its own layout); the other groups
+compare the real programs with the simulator's.
 """
 
 from __future__ import annotations
@@ -363,8 +364,9 @@ async def run_orders(
                              parts))  # fmt: skip
         stats = s.sim.chain.stats
         print(f"\n{'the real programs' if world.programs else 'the simulator'}: "
-              f"{stats.by_bank} transactions run by the real programs, {stats.by_python} by "
-              "the simulator's own")  # fmt: skip
+              f"{stats.bank_split()}")  # fmt: skip
+        if world.programs:  # the Whirlpool hops of the python group's mixed transactions
+            assert stats.mixed > 0 and stats.bank_instructions >= stats.mixed
     return out
 
 

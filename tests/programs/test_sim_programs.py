@@ -37,7 +37,7 @@ from feeds import venues
 from feeds.clients.rpc import RpcClient
 from feeds.sim import system as SYS
 from feeds.sim.bank import Bank, find_programs
-from feeds.sim.chain import Chain
+from feeds.sim.chain import CU_BUILTIN, Chain
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.state import Account
 from feeds.sim.world import WorldConfig
@@ -45,7 +45,7 @@ from feeds.wire import instructions as I
 from feeds.wire import loader
 from tests.feeds.test_bank import view
 from tests.feeds.test_discover import _arbscope, _env
-from tests.programs.judge import QUIET, Judge, pools_of, programs, token_amount
+from tests.programs.judge import QUIET, Judge, consumed, pools_of, programs, token_amount
 
 FAST = [EndpointProfile("a", latency_ms=1, jitter_ms=0)]
 STILL = 3600.0  # seconds per slot: the market holds still while a test reads it
@@ -235,10 +235,11 @@ def test_a_durable_nonce_the_bank_advanced_holds_the_chains_nonce() -> None:
     assert j.chain.run(again, commit=False).err == {"InstructionError": [2, {"Custom": 7}]}
 
 
-def test_what_the_bank_cannot_run_runs_whole_on_the_simulators_programs() -> None:
+def test_what_the_bank_cannot_run_runs_on_the_simulators_programs() -> None:
     """PumpSwap (no binary) and AMM v4 (its binary refused) swaps run on the Python
-    programs, and so does a transaction mixing one with a Whirlpool swap; counted
-    apart from the bank's."""
+    programs; a transaction mixing one with a Whirlpool swap runs the Whirlpool swap in
+    the bank (the real program's payout, logs and compute units, as that swap alone pays
+    in the bank) and the other here, all or nothing: counted apart from both."""
     j = banked(seed=7)
     wp = next(iter(pools_of(j.world, "whirlpool", spl_only=True)))
     others = [next(iter(pools_of(j.world, k, spl_only=True))) for k in ("pumpswap", "amm_v4")]
@@ -252,10 +253,40 @@ def test_what_the_bank_cannot_run_runs_whole_on_the_simulators_programs() -> Non
         out = j.chain.run(j.tx([j.swap_ix(p, p.mint_a, 10**6)], cu_price=n), commit=True)
         assert out.err is None and j.balance(p.mint_b) - got == q.out - j.world.transfer_fee(
             p.mint_b, q.out)  # fmt: skip
-    mixed = j.tx([j.swap_ix(wp, wp.mint_a, 10**6), j.swap_ix(others[1], others[1].mint_a, 10**6)],
-                 cu_price=5)  # fmt: skip
-    assert j.chain.run(mixed, commit=True).err is None
-    assert (j.chain.stats.by_bank, j.chain.stats.by_python) == (0, 3)
+    assert (j.chain.stats.by_bank, j.chain.stats.by_python, j.chain.stats.mixed) == (0, 2, 0)
+    v4 = others[1]
+    # the Whirlpool swap alone, simulated: the bank runs that transaction whole
+    alone = j.chain.run(j.tx([j.swap_ix(wp, wp.mint_a, 10**6)], cu_price=4),
+                        commit=False, want_accounts=[j.ata(wp.mint_b)])  # fmt: skip
+    assert alone.err is None and j.chain.stats.by_bank == 1
+    assert alone.accounts is not None and alone.accounts[0] is not None
+    after = alone.accounts[0]
+    paid = token_amount(Account(after["owner"], base64.b64decode(after["data"][0]),
+                                after["lamports"])) - j.balance(wp.mint_b)  # fmt: skip
+    q4 = j.world.quote_swap(v4, True, 10**6)
+    assert q4 is not None and paid > 0
+    got_wp, got_v4 = j.balance(wp.mint_b), j.balance(v4.mint_b)
+    mixed = j.tx([j.swap_ix(wp, wp.mint_a, 10**6), j.swap_ix(v4, v4.mint_a, 10**6)], cu_price=5)
+    out = j.chain.run(mixed, commit=True)
+    assert out.err is None
+    assert (j.chain.stats.by_bank, j.chain.stats.by_python, j.chain.stats.mixed) == (1, 2, 1)
+    assert j.chain.stats.bank_instructions == 1
+    assert j.balance(wp.mint_b) - got_wp == paid  # the real program's payout
+    assert j.balance(v4.mint_b) - got_v4 == q4.out - j.world.transfer_fee(v4.mint_b, q4.out)
+    # the real program's log lines and units for its instruction, the simulator's for the other
+    wp_id, v4_id = (venues.by_kind(p.kind).program for p in (wp, v4))
+    assert consumed(out.logs, wp_id) == consumed(alone.logs, wp_id)
+    assert "Program log: Instruction: Swap" in out.logs
+    assert out.units == sum(consumed(out.logs, wp_id)) + sum(
+        consumed(out.logs, v4_id)) + 2 * CU_BUILTIN  # fmt: skip
+    # a refusal by the real program undoes the instructions before it: its error, its index
+    before = {k: replace(j.world.accounts[k]) for k in (v4.address, v4.vault_a, wp.address)}
+    both = j.tx([j.swap_ix(v4, v4.mint_a, 10**6), j.swap_ix(wp, wp.mint_a, 10**6, minimum=paid * 2)],
+                cu_price=6)  # fmt: skip
+    out = j.chain.run(both, commit=True)
+    assert out.err == {"InstructionError": [3, {"Custom": 0x1794}]}  # AmountOutBelowMinimum
+    assert {k: j.world.accounts[k] for k in before} == before
+    assert j.chain.stats.mixed == 2
 
 
 # ------------------------------------------------------------------ the node, the dump
@@ -461,8 +492,8 @@ async def test_a_programs_folder_that_cannot_be_used_is_one_line(tmp_path: Path)
 
 def test_the_bench_measures_the_simulator_both_ways(tmp_path: Path) -> None:
     """``python -m bench.sim_bank`` (a tiny run): its table and JSON, both ways, the
-    Whirlpool swaps run by the bank and AMM v4's by the Python programs (numbers are
-    measured, never asserted)."""
+    Whirlpool swaps run by the bank, AMM v4's by the Python programs, a transaction of
+    both by both (numbers are measured, never asserted)."""
     import subprocess
     import sys
 
@@ -476,8 +507,10 @@ def test_the_bench_measures_the_simulator_both_ways(tmp_path: Path) -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
-    assert "with --programs" in run.stdout and "whirlpool swaps a slot, tx/s" in run.stdout
+    assert "with --programs" in run.stdout and "whirlpool txs a slot, tx/s" in run.stdout
     data = json.loads(out.read_text())
     wp, v4 = data["flows"]["whirlpool"]["with"], data["flows"]["amm_v4"]["with"]
-    assert wp["by_bank"] > 0 and wp["by_python"] == 0
-    assert v4["by_bank"] == 0 and v4["by_python"] > 0
+    both = data["flows"]["whirlpool+amm_v4"]["with"]
+    assert wp["by_bank"] > 0 and wp["by_python"] == 0 == wp["mixed"]
+    assert v4["by_bank"] == 0 == v4["mixed"] and v4["by_python"] > 0
+    assert both["mixed"] > 0 and both["by_bank"] == 0 == both["by_python"]
