@@ -45,9 +45,11 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     from . import SIM_SEED
 
     p.add_argument(
-        "--seed", type=int, default=SIM_SEED,
+        "--seed",
+        type=int,
+        default=SIM_SEED,
         help=f"seed of the simulated market (default {SIM_SEED})",
-    )  # fmt: skip
+    )
     p.add_argument(
         "--theme",
         choices=["dark", "light", "contrast"],
@@ -70,14 +72,23 @@ def parser() -> argparse.ArgumentParser:
     _add_run(run)
     _add_nats(run)
     collect = sub.add_parser(
-        "collect", help="headless: run the feeds and publish every frame to NATS JetStream "
+        "collect",
+        help="headless: run the feeds and publish every frame to NATS JetStream "
         "(one region's collector; see docs/fleet.md)",
-    )  # fmt: skip
+    )
     _add_run(collect)
-    collect.add_argument("--nats", required=True, metavar="URL",
-                         help="the NATS server (nats://host:4222) with JetStream")  # fmt: skip
-    collect.add_argument("--region", required=True, metavar="NAME",
-                         help="this collector's region (its stream: ARBSCOPE_<NAME>)")  # fmt: skip
+    collect.add_argument(
+        "--nats",
+        required=True,
+        metavar="URL",
+        help="the NATS server (nats://host:4222) with JetStream",
+    )
+    collect.add_argument(
+        "--region",
+        required=True,
+        metavar="NAME",
+        help="this collector's region (its stream: ARBSCOPE_<NAME>)",
+    )
     sim = sub.add_parser("sim", help="serve the simulated market; prints its URLs")
     _add_common(sim)
     sim.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -89,11 +100,12 @@ def parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--endpoints", type=int, default=3, help="endpoints to present (default 3)")
     sim.add_argument(
-        "--programs", metavar="DIR",
+        "--programs",
+        metavar="DIR",
         help="run transactions with the real program binaries of DIR (<program id>.so, as "
         "`arbscope programs dump` writes them; LiteSVM), the simulator's own programs for "
         "the rest; the programs are served as a node serves them",
-    )  # fmt: skip
+    )
     sim.add_argument("--slot-ms", type=float, default=400.0, help="slot length (default 400 ms)")
     sim.add_argument(
         "--pools-out",
@@ -146,46 +158,63 @@ def parser() -> argparse.ArgumentParser:
         "--shadow", action="store_true", help="also run the other backend (timing panel; slower)"
     )
     replay.add_argument(
-        "--policy", metavar="FILE", help="what-if (headless): replay under this policy file's "
+        "--policy",
+        metavar="FILE",
+        help="what-if (headless): replay under this policy file's "
         "[policy] and [fees] keys; prints PnL, fills, hit rate, fees and drawdown",
-    )  # fmt: skip
+    )
     replay.add_argument(
-        "--until", type=float, metavar="SECONDS",
+        "--until",
+        type=float,
+        metavar="SECONDS",
         help="what-if (headless): stop this many seconds after the recording's start",
-    )  # fmt: skip
+    )
     replay.add_argument(
         "--json", action="store_true", help="what-if (headless): the summary as JSON"
     )
     replay.add_argument(
-        "--nats", metavar="URL", help="read the session from JetStream (a session run with "
+        "--nats",
+        metavar="URL",
+        help="read the session from JetStream (a session run with "
         "--journal-stream) instead of the journal file",
-    )  # fmt: skip
+    )
     replay.add_argument(
-        "--seq", metavar="A:B", help="with --nats: only the chunks at these stream sequence "
+        "--seq",
+        metavar="A:B",
+        help="with --nats: only the chunks at these stream sequence "
         "numbers (inclusive; A: or :B for open ends)",
-    )  # fmt: skip
+    )
     sweep = sub.add_parser(
         "sweep", help="what-if replays of a session over a grid of policy and fee values"
     )
     sweep.add_argument("session", help="session id (or a unique prefix)")
     _add_db(sweep)
     sweep.add_argument(
-        "--set", action="append", default=[], required=True, metavar="KEY=V1,V2,...",
-        dest="sets", help="a what-if key and its values (repeatable: the grid is every "
+        "--set",
+        action="append",
+        default=[],
+        required=True,
+        metavar="KEY=V1,V2,...",
+        dest="sets",
+        help="a what-if key and its values (repeatable: the grid is every "
         "combination), e.g. policy.min_profit=0,100000 fees.tip_lamports=0,10000",
-    )  # fmt: skip
+    )
     sweep.add_argument("--policy", metavar="FILE", help="a policy file every cell starts from")
     sweep.add_argument(
-        "--jobs", type=int, metavar="N",
+        "--jobs",
+        type=int,
+        metavar="N",
         help="processes at once (default: the cells, at most the CPUs)",
-    )  # fmt: skip
+    )
     sweep.add_argument(
         "--out", metavar="DIR", help="where sweep.csv and the charts go (default ./sweep-ID/)"
     )
     sweep.add_argument(
-        "--until", type=float, metavar="SECONDS",
+        "--until",
+        type=float,
+        metavar="SECONDS",
         help="each cell stops this many seconds after the recording's start",
-    )  # fmt: skip
+    )
     sweep.add_argument("--no-charts", action="store_true", help="the table and CSV only")
     export = sub.add_parser("export", help="a session's opportunities (and fills) as CSV")
     export.add_argument("session", help="session id (or a unique prefix)")
@@ -209,13 +238,23 @@ def parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="the certificate's private key, PEM (default: in --tls-cert)",
     )
-    sim.add_argument("--mainnet-like", action="store_true",
-                     help="full logs and failed swaps, as on mainnet")  # fmt: skip
-    sim.add_argument("--competitors", type=int, default=3, choices=range(4), metavar="N",
-                     help="competing arbitrageurs racing for gaps (0-3, default 3)")  # fmt: skip
-    sim.add_argument("--grpc", action="store_true",
-                     help="also serve Yellowstone gRPC on each endpoint (its own port; its "
-                          "grpc:// URL printed after the endpoint's http:// one)")  # fmt: skip
+    sim.add_argument(
+        "--mainnet-like", action="store_true", help="full logs and failed swaps, as on mainnet"
+    )
+    sim.add_argument(
+        "--competitors",
+        type=int,
+        default=3,
+        choices=range(4),
+        metavar="N",
+        help="competing arbitrageurs racing for gaps (0-3, default 3)",
+    )
+    sim.add_argument(
+        "--grpc",
+        action="store_true",
+        help="also serve Yellowstone gRPC on each endpoint (its own port; its "
+        "grpc:// URL printed after the endpoint's http:// one)",
+    )
     sim.add_argument(
         "--accept-tx",
         action="store_true",
@@ -260,32 +299,47 @@ def parser() -> argparse.ArgumentParser:
         "liquidity, written as a pools file (needs getProgramAccounts)",
     )
     disc.add_argument(
-        "--mint", action="append", default=[], metavar="MINT",
+        "--mint",
+        action="append",
+        default=[],
+        metavar="MINT",
         help="a token: symbol (SOL, USDC, ...) or mint address; at least two",
-    )  # fmt: skip
+    )
     disc.add_argument(
-        "--venue", action="append", metavar="KIND",
+        "--venue",
+        action="append",
+        metavar="KIND",
         help="only this venue, by the kind pools files name it (amm_v4, whirlpool, ...; "
         "a wrong one lists them); repeatable",
-    )  # fmt: skip
+    )
     disc.add_argument(
-        "--min-liquidity", type=float, default=0.0, metavar="X",
+        "--min-liquidity",
+        type=float,
+        default=0.0,
+        metavar="X",
         help="leave out pools worth less (USD, or units of the first mint)",
-    )  # fmt: skip
+    )
     disc.add_argument(
-        "--rpc", metavar="URL",
+        "--rpc",
+        metavar="URL",
         help="HTTP JSON-RPC (default: the first feeds.rpc of the configuration)",
-    )  # fmt: skip
-    disc.add_argument("--config", metavar="FILE",
-                      help="configuration (for feeds.rpc and feeds.ca_file)")  # fmt: skip
-    disc.add_argument("--ca-file", metavar="FILE",
-                      help="PEM CA certificate(s) for an https:// node signed by a private CA "
-                      "(default: feeds.ca_file)")  # fmt: skip
-    disc.add_argument("--out", default="pools.toml", metavar="FILE",
-                      help="where to write (default pools.toml)")  # fmt: skip
+    )
+    disc.add_argument(
+        "--config", metavar="FILE", help="configuration (for feeds.rpc and feeds.ca_file)"
+    )
+    disc.add_argument(
+        "--ca-file",
+        metavar="FILE",
+        help="PEM CA certificate(s) for an https:// node signed by a private CA "
+        "(default: feeds.ca_file)",
+    )
+    disc.add_argument(
+        "--out", default="pools.toml", metavar="FILE", help="where to write (default pools.toml)"
+    )
     disc.add_argument("--force", action="store_true", help="overwrite an existing --out")
-    disc.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
-                      help="per request (default 30)")  # fmt: skip
+    disc.add_argument(
+        "--timeout", type=float, default=30.0, metavar="SECONDS", help="per request (default 30)"
+    )
     programs = sub.add_parser("programs", help="program binaries: fetch today's from a node")
     prsub = programs.add_subparsers(dest="programs_command")
     dump = prsub.add_parser(
@@ -294,18 +348,31 @@ def parser() -> argparse.ArgumentParser:
         "programs), read from a node as `solana program dump` reads them, written as "
         "DIR/<program id>.so with DIR/manifest.json (for `arbscope sim --programs DIR`)",
     )
-    dump.add_argument("--rpc", metavar="URL", help="HTTP JSON-RPC (default: the first "
-                      "feeds.rpc of the configuration)")  # fmt: skip
+    dump.add_argument(
+        "--rpc",
+        metavar="URL",
+        help="HTTP JSON-RPC (default: the first feeds.rpc of the configuration)",
+    )
     dump.add_argument("--out", required=True, metavar="DIR", help="the folder to write")
-    dump.add_argument("--program", action="append", default=[], metavar="ID",
-                      help="one more program to fetch (repeatable)")  # fmt: skip
-    dump.add_argument("--config", metavar="FILE",
-                      help="configuration (for feeds.rpc and feeds.ca_file)")  # fmt: skip
-    dump.add_argument("--ca-file", metavar="FILE",
-                      help="PEM CA certificate(s) for an https:// node signed by a private CA "
-                      "(default: feeds.ca_file)")  # fmt: skip
-    dump.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                      help="per request (default 60)")  # fmt: skip
+    dump.add_argument(
+        "--program",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="one more program to fetch (repeatable)",
+    )
+    dump.add_argument(
+        "--config", metavar="FILE", help="configuration (for feeds.rpc and feeds.ca_file)"
+    )
+    dump.add_argument(
+        "--ca-file",
+        metavar="FILE",
+        help="PEM CA certificate(s) for an https:// node signed by a private CA "
+        "(default: feeds.ca_file)",
+    )
+    dump.add_argument(
+        "--timeout", type=float, default=60.0, metavar="SECONDS", help="per request (default 60)"
+    )
     demo = sub.add_parser("demo", help="the seeded in-process market (no sockets)")
     _add_common(demo)
     demo.add_argument(
@@ -566,18 +633,24 @@ def _add_nats(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("NATS JetStream (collectors in other places; see docs/fleet.md)")
     g.add_argument("--nats", metavar="URL", help="the NATS server (nats://host:4222)")
     g.add_argument(
-        "--region", action="append", default=[], metavar="NAME",
+        "--region",
+        action="append",
+        default=[],
+        metavar="NAME",
         help="consume this region's stream (repeatable): its collector's endpoints show as "
         "REGION/ENDPOINT beside the session's own (no --ws: the regions alone)",
-    )  # fmt: skip
+    )
     g.add_argument(
-        "--consumer", metavar="NAME", help="this session's durable consumer name (default: "
+        "--consumer",
+        metavar="NAME",
+        help="this session's durable consumer name (default: "
         "from the host and process; every dashboard has its own)",
-    )  # fmt: skip
+    )
     g.add_argument(
-        "--journal-stream", action="store_true",
+        "--journal-stream",
+        action="store_true",
         help="publish the journal's chunks to JetStream too (arbscope replay --nats)",
-    )  # fmt: skip
+    )
 
 
 def fleet_settings(args: argparse.Namespace) -> Any:
@@ -593,8 +666,9 @@ def fleet_settings(args: argparse.Namespace) -> Any:
         if regions or getattr(args, "journal_stream", False):
             raise ValueError("--region and --journal-stream need --nats URL")
         return None
-    return FleetSettings(url, regions=regions, consumer=args.consumer,
-                         journal_stream=args.journal_stream)  # fmt: skip
+    return FleetSettings(
+        url, regions=regions, consumer=args.consumer, journal_stream=args.journal_stream
+    )
 
 
 def resolve_config(args: argparse.Namespace) -> Any:
@@ -650,8 +724,10 @@ def _engine_problem() -> str:
         try:
             engine_rs.load("rust")
         except ImportError as exc:
-            return (f"ARBSCOPE_ENGINE=rust but the Rust extension does not load ({exc}); "
-                    "build it with `make`")  # fmt: skip
+            return (
+                f"ARBSCOPE_ENGINE=rust but the Rust extension does not load ({exc}); "
+                "build it with `make`"
+            )
     return ""
 
 
@@ -742,8 +818,9 @@ def _run(args: argparse.Namespace) -> int:
 
     from .replay import JournalSessions
 
-    _run_app(ArbscopeApp(session, sessions=JournalSessions(cfg["journal.path"]),
-                         theme=cfg["ui.theme"]))  # fmt: skip
+    _run_app(
+        ArbscopeApp(session, sessions=JournalSessions(cfg["journal.path"]), theme=cfg["ui.theme"])
+    )
     if session.session_id and session.digest:
         print(f"session {session.session_id} recorded (digest {session.digest[:16]})")
     elif session.session_id:
@@ -839,8 +916,12 @@ def build_session(cfg: Any, fleet: Any = None) -> Any:
     max_frame = int(cfg["feeds.max_frame_mb"] * 2**20)
     transport = pubsub_transport(cfg["feeds.transport"])
     if cfg["fees.tip_percentile"] not in (25, 50, 75, 95, 99):
-        raise ConfigError([f"fees.tip_percentile: expected 25, 50, 75, 95 or 99 (the tip "
-                           f"floor's), got {cfg['fees.tip_percentile']}"])  # fmt: skip
+        raise ConfigError(
+            [
+                f"fees.tip_percentile: expected 25, 50, 75, 95 or 99 (the tip "
+                f"floor's), got {cfg['fees.tip_percentile']}"
+            ]
+        )
     live = None
     if cfg["live.keypair"] or cfg["sim.accept_tx"]:
         live = LiveConfig(
@@ -875,14 +956,17 @@ def build_session(cfg: Any, fleet: Any = None) -> Any:
         metrics=metrics,
         max_hops=cfg["market.max_hops"],
         sweep_s=cfg["market.sweep_s"],
-        worker_config=WorkerConfig(stale_after_s=cfg["feeds.stale_after_s"],
-                                   max_frame_bytes=max_frame, ca_file=ca_file,
-                                   transport=transport),
+        worker_config=WorkerConfig(
+            stale_after_s=cfg["feeds.stale_after_s"],
+            max_frame_bytes=max_frame,
+            ca_file=ca_file,
+            transport=transport,
+        ),
         commitment=cfg["feeds.commitment"],
         ca_file=ca_file,
         max_answer_bytes=max_frame,
         fleet=fleet,
-    )  # fmt: skip
+    )
     if fleet is not None and fleet.regions and not (ws or grpc_urls):  # the collectors alone
         if cfg["sim.accept_tx"]:
             raise ConfigError(["sim.accept_tx is for the embedded simulator (--region is set)"])
@@ -897,20 +981,21 @@ def build_session(cfg: Any, fleet: Any = None) -> Any:
         bases = cfg["market.base_mints"] or uni.base_mints
         if not bases:  # every cycle starts and ends in a base mint: nothing could be found
             pools_file = cfg["market.pools_file"]
-            raise ConfigError([
-                f"market.base_mints: none set, and {pools_file} has no base_mints: cycles "
-                'start and end in a base mint, so nothing could be found (add base_mints = '
-                '["<mint>", ...])'
-            ])  # fmt: skip
+            raise ConfigError(
+                [
+                    f"market.base_mints: none set, and {pools_file} has no base_mints: cycles "
+                    "start and end in a base mint, so nothing could be found (add base_mints = "
+                    '["<mint>", ...])'
+                ]
+            )
         eps = [Endpoint(f"node-{i}", w, r) for i, (w, r) in enumerate(zip(ws, rpc))]
         if grpc_urls:
             token = grpc_token(cfg["feeds.grpc_token_file"], cfg["feeds.grpc_token_env"])
             more = list(rpc[len(ws) :]) if len(rpc) > len(ws) else []
             eps += [
-                Endpoint(f"grpc-{i}", "", more[i] if i < len(more) else None, grpc=u,
-                         x_token=token)
+                Endpoint(f"grpc-{i}", "", more[i] if i < len(more) else None, grpc=u, x_token=token)
                 for i, u in enumerate(grpc_urls)
-            ]  # fmt: skip
+            ]
         return FeedSession(eps, uni.pools, bases, **common)
     programs = cfg["sim.programs"] or ""
     if programs:  # a folder that cannot be used is one line now, not a traceback later
@@ -918,12 +1003,17 @@ def build_session(cfg: Any, fleet: Any = None) -> Any:
 
         try:
             if not find_programs(programs):
-                raise ProgramsError(f"{programs}: no program binaries found (*.so named by "
-                                    "program id)")  # fmt: skip
+                raise ProgramsError(
+                    f"{programs}: no program binaries found (*.so named by program id)"
+                )
         except ProgramsError as exc:
             raise ConfigError([f"sim.programs: {exc}"]) from None
-    sim = WorldConfig(seed=cfg["sim.seed"], slot_seconds=cfg["sim.slot_ms"] / 1000.0,
-                      competitors=cfg["sim.competitors"], programs=programs)  # fmt: skip
+    sim = WorldConfig(
+        seed=cfg["sim.seed"],
+        slot_seconds=cfg["sim.slot_ms"] / 1000.0,
+        competitors=cfg["sim.competitors"],
+        programs=programs,
+    )
     session = FeedSession(
         sim_endpoints=cfg["sim.endpoints"],
         sim_grpc=cfg["sim.grpc"],
@@ -1038,9 +1128,11 @@ def _discover(args: argparse.Namespace) -> int:
         rpcs = cfg["feeds.rpc"]
     if url is None:
         if not rpcs:
-            return _fail("pools discover: give --rpc URL (or feeds.rpc in the configuration): "
-                         "a node that serves getProgramAccounts; `arbscope sim` prints a "
-                         "simulator's")  # fmt: skip
+            return _fail(
+                "pools discover: give --rpc URL (or feeds.rpc in the configuration): "
+                "a node that serves getProgramAccounts; `arbscope sim` prints a "
+                "simulator's"
+            )
         url = rpcs[0]
     out = Path(args.out)
     if out.exists() and not args.force:
@@ -1048,8 +1140,9 @@ def _discover(args: argparse.Namespace) -> int:
     shown = redact(url)
 
     async def go() -> Any:
-        async with RpcClient(url, timeout_s=args.timeout, max_answer_bytes=16 << 20,
-                             ca_file=ca_file) as rpc:  # fmt: skip
+        async with RpcClient(
+            url, timeout_s=args.timeout, max_answer_bytes=16 << 20, ca_file=ca_file
+        ) as rpc:
             return await discover(rpc, mints, args.venue, args.min_liquidity)
 
     try:
@@ -1059,17 +1152,20 @@ def _discover(args: argparse.Namespace) -> int:
     for line in found.unreadable:
         print(f"skipped {line}", file=sys.stderr)
     if not found.pools:
-        return _fail(f"no pool of {', '.join(args.venue or KINDS)} among those mints on "
-                     f"{shown}" + (f" ({found.dropped} under --min-liquidity)"
-                                   if found.dropped else ""))  # fmt: skip
+        return _fail(
+            f"no pool of {', '.join(args.venue or KINDS)} among those mints on "
+            f"{shown}" + (f" ({found.dropped} under --min-liquidity)" if found.dropped else "")
+        )
     try:
         out.write_text(render(found, shown), encoding="utf-8")
     except OSError as exc:
         return _fail(f"{out}: {exc.strerror}")
     for p in found.pools:
         liq = "?" if p.liquidity is None else amount_text(p.liquidity, found.unit)
-        print(f"{p.pair(found.book):<20} {VENUE_NAMES[p.kind]:<16} "
-              f"fee {fee_text(p.fee):<8} {liq:>12}  {p.address}")  # fmt: skip
+        print(
+            f"{p.pair(found.book):<20} {VENUE_NAMES[p.kind]:<16} "
+            f"fee {fee_text(p.fee):<8} {liq:>12}  {p.address}"
+        )
     extra = f"; {found.dropped} under --min-liquidity left out" if found.dropped else ""
     print(f"wrote {len(found.pools)} pools to {out} ({found.requests} requests to {shown}{extra})")
     return 0
@@ -1090,8 +1186,10 @@ def _programs_dump(args: argparse.Namespace) -> int:
         ca_file = ca_file or cfg["feeds.ca_file"] or None
         if url is None:
             if not cfg["feeds.rpc"]:
-                return _fail("programs dump: give --rpc URL (or feeds.rpc in the "
-                             "configuration); `arbscope sim` prints a simulator's")  # fmt: skip
+                return _fail(
+                    "programs dump: give --rpc URL (or feeds.rpc in the "
+                    "configuration); `arbscope sim` prints a simulator's"
+                )
             url = cfg["feeds.rpc"][0]
     if not args.timeout > 0:
         return _fail("--timeout must be positive")
@@ -1203,10 +1301,12 @@ def _status_line(s: Any) -> str:
     pub = getattr(s, "publisher", None)
     if pub is not None:  # a collector
         st = pub.stats
-        return (f"slot {snap.slot}, feeds {up}/{len(snap.feeds)} up, published {st.acked:,} "
-                f"batches ({st.frames:,} frames) to {pub.region}, {pub.pending} pending, "
-                f"{st.resent} resent, {st.dropped} dropped"
-                + (f", last error: {st.last_error}" if st.last_error else ""))  # fmt: skip
+        return (
+            f"slot {snap.slot}, feeds {up}/{len(snap.feeds)} up, published {st.acked:,} "
+            f"batches ({st.frames:,} frames) to {pub.region}, {pub.pending} pending, "
+            f"{st.resent} resent, {st.dropped} dropped"
+            + (f", last error: {st.last_error}" if st.last_error else "")
+        )
     return (
         f"slot {snap.slot}, feeds {up}/{len(snap.feeds)} up, {snap.updates_per_s:.0f} "
         f"updates/s, {len(snap.opportunities)} opportunities ({go} go), {paper}{live}, "
@@ -1299,9 +1399,10 @@ def _sessions(args: argparse.Namespace) -> int:
         for s in rows:
             started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(s.started))
             # an incomplete session says why (its recorder stored it, or what was lost)
-            state = {"INCOMPLETE": f"INCOMPLETE ({s.why})",
-                     "RECORDING": "RECORDING (a live process records it now)"}.get(
-                         s.state, s.state)  # fmt: skip
+            state = {
+                "INCOMPLETE": f"INCOMPLETE ({s.why})",
+                "RECORDING": "RECORDING (a live process records it now)",
+            }.get(s.state, s.state)
             # the PnL is known when the session ended (cleanly or with why it is incomplete)
             pnl = f"{int(s.pnl):>+14,}" if s.ended is not None else f"{'?':>14}"
             print(
@@ -1439,8 +1540,16 @@ def _sweep(args: argparse.Namespace) -> int:
         return _fail(f"--jobs must be at least 1, got {args.jobs}")
     if args.until is not None and not args.until > 0:
         return _fail(f"--until must be a positive number of seconds, got {args.until:g}")
-    return sweep_command(getattr(args, "db", None), args.session, args.sets, args.policy,
-                         args.jobs, args.out, args.until, not args.no_charts)  # fmt: skip
+    return sweep_command(
+        getattr(args, "db", None),
+        args.session,
+        args.sets,
+        args.policy,
+        args.jobs,
+        args.out,
+        args.until,
+        not args.no_charts,
+    )
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -1522,9 +1631,11 @@ def _sim(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65_535:
         return _fail(f"--port {args.port}: ports are 1..65535 (0, the default, picks free ones)")
     if last > 65_535:
-        return _fail(f"--port {args.port}: the {args.endpoints} endpoints would take "
-                     f"ports {args.port}..{last}, past 65535 (0, the default, picks free "
-                     "ones)")  # fmt: skip
+        return _fail(
+            f"--port {args.port}: the {args.endpoints} endpoints would take "
+            f"ports {args.port}..{last}, past 65535 (0, the default, picks free "
+            "ones)"
+        )
     from feeds.wire.universe import address_problem
 
     for pubkey in args.fund:
@@ -1553,8 +1664,9 @@ def _sim(args: argparse.Namespace) -> int:
 
         try:
             if not find_programs(args.programs):
-                raise ProgramsError(f"{args.programs}: no program binaries found (*.so named "
-                                    "by program id)")  # fmt: skip
+                raise ProgramsError(
+                    f"{args.programs}: no program binaries found (*.so named by program id)"
+                )
         except ProgramsError as exc:
             return _fail(f"--programs {exc}")
 

@@ -92,138 +92,451 @@ SECTIONS: dict[str, str] = {
 
 
 KEYS: tuple[Key, ...] = (
-    Key("feeds", "ws", "urls", [], "PubSub endpoints (wss://...), one per node",
-        schemes=("ws", "wss")),
-    Key("feeds", "rpc", "urls", [], "HTTP JSON-RPC URLs paired with feeds.ws in order "
-        "(snapshot, fee samples); at least one"),
-    Key("feeds", "grpc", "urls", [], "Yellowstone gRPC endpoints (grpcs://host:port), one per "
+    Key(
+        "feeds",
+        "ws",
+        "urls",
+        [],
+        "PubSub endpoints (wss://...), one per node",
+        schemes=("ws", "wss"),
+    ),
+    Key(
+        "feeds",
+        "rpc",
+        "urls",
+        [],
+        "HTTP JSON-RPC URLs paired with feeds.ws in order (snapshot, fee samples); at least one",
+    ),
+    Key(
+        "feeds",
+        "grpc",
+        "urls",
+        [],
+        "Yellowstone gRPC endpoints (grpcs://host:port), one per "
         "node, read beside feeds.ws (the Geyser Subscribe stream; feeds.rpc pairs with "
-        "feeds.ws first, then with these)", schemes=("grpc", "grpcs", "http", "https")),
-    Key("feeds", "grpc_token_file", "path", None, "a file holding the x-token of the "
-        "feeds.grpc endpoints (a secret: never logged or shown)",
-        example="~/.config/arbscope/grpc-token"),
-    Key("feeds", "grpc_token_env", "str", None, "the name of an environment variable holding "
-        "that x-token instead", example="YELLOWSTONE_TOKEN"),
-    Key("feeds", "commitment", "choice", "confirmed", "commitment of every subscription "
-        "and read of the session (shown in the status bar)",
-        choices=("processed", "confirmed", "finalized")),
-    Key("feeds", "ca_file", "path", None, "a private CA (PEM) trusted besides the system's "
+        "feeds.ws first, then with these)",
+        schemes=("grpc", "grpcs", "http", "https"),
+    ),
+    Key(
+        "feeds",
+        "grpc_token_file",
+        "path",
+        None,
+        "a file holding the x-token of the feeds.grpc endpoints (a secret: never logged or shown)",
+        example="~/.config/arbscope/grpc-token",
+    ),
+    Key(
+        "feeds",
+        "grpc_token_env",
+        "str",
+        None,
+        "the name of an environment variable holding that x-token instead",
+        example="YELLOWSTONE_TOKEN",
+    ),
+    Key(
+        "feeds",
+        "commitment",
+        "choice",
+        "confirmed",
+        "commitment of every subscription and read of the session (shown in the status bar)",
+        choices=("processed", "confirmed", "finalized"),
+    ),
+    Key(
+        "feeds",
+        "ca_file",
+        "path",
+        None,
+        "a private CA (PEM) trusted besides the system's "
         "for wss:// and https:// (every feed, the sender, Jito, doctor)",
-        example="~/.config/arbscope/provider-ca.pem"),
-    Key("feeds", "max_frame_mb", "float", 64.0, "largest PubSub frame and HTTP answer "
-        "accepted, MiB (big accounts, getProgramAccounts)", lo=1, hi=4096),
-    Key("feeds", "stale_after_s", "float", 3.0, "no slot notification for this long: "
-        "reconnect that endpoint", lo=0.5, hi=600),
-    Key("feeds", "transport", "choice", "picows", "the PubSub WebSocket client: picows "
+        example="~/.config/arbscope/provider-ca.pem",
+    ),
+    Key(
+        "feeds",
+        "max_frame_mb",
+        "float",
+        64.0,
+        "largest PubSub frame and HTTP answer accepted, MiB (big accounts, getProgramAccounts)",
+        lo=1,
+        hi=4096,
+    ),
+    Key(
+        "feeds",
+        "stale_after_s",
+        "float",
+        3.0,
+        "no slot notification for this long: reconnect that endpoint",
+        lo=0.5,
+        hi=600,
+    ),
+    Key(
+        "feeds",
+        "transport",
+        "choice",
+        "picows",
+        "the PubSub WebSocket client: picows "
         "(C frame parsing, no copy: the faster) or websockets (the fallback)",
-        choices=("picows", "websockets")),
-    Key("market", "pools_file", "path", None, "pool universe ([[pool]] address + kind); "
-        "required with feeds.ws", example="pools.toml"),
-    Key("market", "base_mints", "mints", [], "cycles start and end in these (default: the "
-        "pool file's base_mints)"),
+        choices=("picows", "websockets"),
+    ),
+    Key(
+        "market",
+        "pools_file",
+        "path",
+        None,
+        "pool universe ([[pool]] address + kind); required with feeds.ws",
+        example="pools.toml",
+    ),
+    Key(
+        "market",
+        "base_mints",
+        "mints",
+        [],
+        "cycles start and end in these (default: the pool file's base_mints)",
+    ),
     Key("market", "max_hops", "int", 3, "longest cycle searched", lo=2, hi=4),
-    Key("market", "sweep_s", "float", 1.0, "full negative-cycle sweep every this many "
-        "seconds", lo=0.05, hi=3600),
+    Key(
+        "market",
+        "sweep_s",
+        "float",
+        1.0,
+        "full negative-cycle sweep every this many seconds",
+        lo=0.05,
+        hi=3600,
+    ),
     Key("policy", "min_profit", "int", 1, "net profit floor, base-token units", lo=0),
-    Key("policy", "min_profit_bps", "float", 0.0, "net profit floor, bps of the input",
-        lo=0, hi=10_000),
-    Key("policy", "min_persistence", "int", 2, "evaluations in a row an opportunity must "
-        "survive", lo=1, hi=10_000),
-    Key("policy", "max_staleness_slots", "int", 150, "oldest pool state a decision may use",
-        lo=0),
-    Key("fees", "cu_limit", "int", None, "one compute-unit limit for every transaction, "
+    Key(
+        "policy",
+        "min_profit_bps",
+        "float",
+        0.0,
+        "net profit floor, bps of the input",
+        lo=0,
+        hi=10_000,
+    ),
+    Key(
+        "policy",
+        "min_persistence",
+        "int",
+        2,
+        "evaluations in a row an opportunity must survive",
+        lo=1,
+        hi=10_000,
+    ),
+    Key("policy", "max_staleness_slots", "int", 150, "oldest pool state a decision may use", lo=0),
+    Key(
+        "fees",
+        "cu_limit",
+        "int",
+        None,
+        "one compute-unit limit for every transaction, "
         "requested by live and priced by the scorer (default: each cycle's own: its hops' "
         "venue limits, 5,000 more, 30,000 per token account it creates)",
-        lo=1, hi=1_400_000, example="400000"),
-    Key("fees", "percentile", "float", 75.0, "priority fee: this percentile of the recent "
-        "window's per-slot fees", lo=0, hi=100),
-    Key("fees", "tip_lamports", "int", 0, "tip per transaction, counted in every score "
-        "(the percentile policy's tip until a tip floor is read)", lo=0),
-    Key("fees", "tip_policy", "choice", "fixed", "the Jito tip: fixed (tip_lamports) or "
+        lo=1,
+        hi=1_400_000,
+        example="400000",
+    ),
+    Key(
+        "fees",
+        "percentile",
+        "float",
+        75.0,
+        "priority fee: this percentile of the recent window's per-slot fees",
+        lo=0,
+        hi=100,
+    ),
+    Key(
+        "fees",
+        "tip_lamports",
+        "int",
+        0,
+        "tip per transaction, counted in every score "
+        "(the percentile policy's tip until a tip floor is read)",
+        lo=0,
+    ),
+    Key(
+        "fees",
+        "tip_policy",
+        "choice",
+        "fixed",
+        "the Jito tip: fixed (tip_lamports) or "
         "percentile (of recently landed tips, from the engines' tip floor)",
-        choices=("fixed", "percentile")),
-    Key("fees", "tip_percentile", "int", 50, "the percentile policy's percentile: 25, 50, "
-        "75, 95 or 99", lo=25, hi=99),
-    Key("fees", "tip_max", "int", 1_000_000, "the percentile policy's and escalation's cap, "
-        "lamports", lo=1_000),
-    Key("fees", "tip_escalation", "bool", False, "re-send an order that has not landed with a "
+        choices=("fixed", "percentile"),
+    ),
+    Key(
+        "fees",
+        "tip_percentile",
+        "int",
+        50,
+        "the percentile policy's percentile: 25, 50, 75, 95 or 99",
+        lo=25,
+        hi=99,
+    ),
+    Key(
+        "fees",
+        "tip_max",
+        "int",
+        1_000_000,
+        "the percentile policy's and escalation's cap, lamports",
+        lo=1_000,
+    ),
+    Key(
+        "fees",
+        "tip_escalation",
+        "bool",
+        False,
+        "re-send an order that has not landed with a "
         "higher tip (needs live.jito): each order a durable transaction of one of the "
-        "wallet's nonce accounts, so at most one version lands and one tip is paid"),
-    Key("fees", "tip_escalation_step", "float", 1.5, "each version's tip: the last one's times "
-        "this (at most tip_max)", lo=1.01, hi=10),
-    Key("fees", "tip_escalation_slots", "int", 4, "slots without landing before the next "
-        "version", lo=1, hi=149),
-    Key("fees", "tip_escalation_window", "int", 150, "slots after the first version that "
-        "versions are sent in (at most the blockhash window, 150)", lo=2, hi=150),
-    Key("live", "keypair", "path", None, "Solana keypair file (JSON array of 64 numbers)",
-        legacy_env="ARBSCOPE_KEYPAIR", example="~/.config/solana/id.json"),
-    Key("live", "send_rpc", "url", None, "JSON-RPC to simulate and send with (default: the "
-        "first feeds.rpc)", legacy_env="ARBSCOPE_SEND_RPC",
-        example="https://rpc.example.com/?api-key=..."),
-    Key("live", "send_ws", "url", None, "PubSub for signatureSubscribe (default: the first "
-        "feeds.ws)", legacy_env="ARBSCOPE_SEND_WS", schemes=("ws", "wss")),
-    Key("live", "jito", "urls", [], "send as Jito bundles to these block engines, all at "
-        "once (one signature: it lands once, one tip)", legacy_env="ARBSCOPE_JITO",
+        "wallet's nonce accounts, so at most one version lands and one tip is paid",
+    ),
+    Key(
+        "fees",
+        "tip_escalation_step",
+        "float",
+        1.5,
+        "each version's tip: the last one's times this (at most tip_max)",
+        lo=1.01,
+        hi=10,
+    ),
+    Key(
+        "fees",
+        "tip_escalation_slots",
+        "int",
+        4,
+        "slots without landing before the next version",
+        lo=1,
+        hi=149,
+    ),
+    Key(
+        "fees",
+        "tip_escalation_window",
+        "int",
+        150,
+        "slots after the first version that "
+        "versions are sent in (at most the blockhash window, 150)",
+        lo=2,
+        hi=150,
+    ),
+    Key(
+        "live",
+        "keypair",
+        "path",
+        None,
+        "Solana keypair file (JSON array of 64 numbers)",
+        legacy_env="ARBSCOPE_KEYPAIR",
+        example="~/.config/solana/id.json",
+    ),
+    Key(
+        "live",
+        "send_rpc",
+        "url",
+        None,
+        "JSON-RPC to simulate and send with (default: the first feeds.rpc)",
+        legacy_env="ARBSCOPE_SEND_RPC",
+        example="https://rpc.example.com/?api-key=...",
+    ),
+    Key(
+        "live",
+        "send_ws",
+        "url",
+        None,
+        "PubSub for signatureSubscribe (default: the first feeds.ws)",
+        legacy_env="ARBSCOPE_SEND_WS",
+        schemes=("ws", "wss"),
+    ),
+    Key(
+        "live",
+        "jito",
+        "urls",
+        [],
+        "send as Jito bundles to these block engines, all at "
+        "once (one signature: it lands once, one tip)",
+        legacy_env="ARBSCOPE_JITO",
         example='["https://ny.mainnet.block-engine.jito.wtf", '
-        '"https://frankfurt.mainnet.block-engine.jito.wtf"]'),
-    Key("live", "tables_budget_lamports", "int", 500_000_000, "what the wallet's address "
-        "lookup tables may cost this process (rent + fees), lamports", lo=0),
-    Key("live", "nonces_budget_lamports", "int", 50_000_000, "what the wallet's durable nonce "
+        '"https://frankfurt.mainnet.block-engine.jito.wtf"]',
+    ),
+    Key(
+        "live",
+        "tables_budget_lamports",
+        "int",
+        500_000_000,
+        "what the wallet's address lookup tables may cost this process (rent + fees), lamports",
+        lo=0,
+    ),
+    Key(
+        "live",
+        "nonces_budget_lamports",
+        "int",
+        50_000_000,
+        "what the wallet's durable nonce "
         "accounts (fees.tip_escalation; one per live.max_open) may cost this process, lamports",
-        lo=0),
-    Key("live", "jito_rps", "float", 1.0, "requests a second each block engine allows (Jito's "
-        "default: 1 per IP and region); requests are paced under it (0: not paced)", lo=0),
-    Key("live", "max_trade", "int", None, "cap per trade, base-token units (required)", lo=1,
-        example="1000000000"),
-    Key("live", "max_day", "int", None, "cap per UTC day, base-token units (required)", lo=1,
-        example="10000000000"),
+        lo=0,
+    ),
+    Key(
+        "live",
+        "jito_rps",
+        "float",
+        1.0,
+        "requests a second each block engine allows (Jito's "
+        "default: 1 per IP and region); requests are paced under it (0: not paced)",
+        lo=0,
+    ),
+    Key(
+        "live",
+        "max_trade",
+        "int",
+        None,
+        "cap per trade, base-token units (required)",
+        lo=1,
+        example="1000000000",
+    ),
+    Key(
+        "live",
+        "max_day",
+        "int",
+        None,
+        "cap per UTC day, base-token units (required)",
+        lo=1,
+        example="10000000000",
+    ),
     Key("live", "max_open", "int", 1, "orders in flight at once", lo=1, hi=64),
-    Key("live", "max_slippage_bps", "int", 50, "each hop may give this much under its quote",
-        lo=1, hi=1_000),
-    Key("live", "cu_limit", "int", None, "the older name of fees.cu_limit (the scorer prices "
-        "what live requests: set one)", lo=1, hi=1_400_000, example="400000"),
-    Key("journal", "path", "path", None, "journal file (default: journal.sqlite in the user "
-        "data directory)", legacy_env="ARBSCOPE_DB", example="~/arbscope/journal.sqlite"),
+    Key(
+        "live",
+        "max_slippage_bps",
+        "int",
+        50,
+        "each hop may give this much under its quote",
+        lo=1,
+        hi=1_000,
+    ),
+    Key(
+        "live",
+        "cu_limit",
+        "int",
+        None,
+        "the older name of fees.cu_limit (the scorer prices what live requests: set one)",
+        lo=1,
+        hi=1_400_000,
+        example="400000",
+    ),
+    Key(
+        "journal",
+        "path",
+        "path",
+        None,
+        "journal file (default: journal.sqlite in the user data directory)",
+        legacy_env="ARBSCOPE_DB",
+        example="~/arbscope/journal.sqlite",
+    ),
     Key("journal", "record", "bool", True, "record sessions"),
-    Key("journal", "batch_ms", "float", 200.0, "write batch: the most a crash can lose",
-        lo=10, hi=60_000),
-    Key("journal", "queue_mb", "float", 64.0, "the write queue's memory: past this much "
+    Key(
+        "journal",
+        "batch_ms",
+        "float",
+        200.0,
+        "write batch: the most a crash can lose",
+        lo=10,
+        hi=60_000,
+    ),
+    Key(
+        "journal",
+        "queue_mb",
+        "float",
+        64.0,
+        "the write queue's memory: past this much "
         "waiting to be written, inputs wait in a file beside the journal while its writes "
         "succeed; while they fail (a full disk), recording stops and the session goes on "
-        "unrecorded", lo=0.1, hi=65_536),
+        "unrecorded",
+        lo=0.1,
+        hi=65_536,
+    ),
     Key("metrics", "enabled", "bool", True, "serve /metrics and /health"),
     Key("metrics", "host", "str", "127.0.0.1", "address to listen on (loopback by default)"),
     Key("metrics", "port", "int", 9464, "port (0: any free port)", lo=0, hi=65_535),
-    Key("metrics", "stall_s", "float", 10.0, "/health is unhealthy when no feed delivered "
-        "anything for this long", lo=1, hi=3600),
-    Key("logs", "file", "path", None, "JSON-lines log file (default: arbscope.log in the user "
-        "data directory)", example="~/arbscope/arbscope.log"),
-    Key("logs", "level", "choice", "info", "least important level logged",
-        choices=("debug", "info", "warning", "error")),
-    Key("logs", "max_bytes", "int", 10 * 1024 * 1024, "rotate the log file at this size",
-        lo=4096),
+    Key(
+        "metrics",
+        "stall_s",
+        "float",
+        10.0,
+        "/health is unhealthy when no feed delivered anything for this long",
+        lo=1,
+        hi=3600,
+    ),
+    Key(
+        "logs",
+        "file",
+        "path",
+        None,
+        "JSON-lines log file (default: arbscope.log in the user data directory)",
+        example="~/arbscope/arbscope.log",
+    ),
+    Key(
+        "logs",
+        "level",
+        "choice",
+        "info",
+        "least important level logged",
+        choices=("debug", "info", "warning", "error"),
+    ),
+    Key("logs", "max_bytes", "int", 10 * 1024 * 1024, "rotate the log file at this size", lo=4096),
     Key("logs", "backups", "int", 5, "rotated files kept", lo=0, hi=100),
-    Key("ui", "theme", "choice", "dark", "colour theme (t cycles them)",
-        choices=("dark", "light", "contrast")),
+    Key(
+        "ui",
+        "theme",
+        "choice",
+        "dark",
+        "colour theme (t cycles them)",
+        choices=("dark", "light", "contrast"),
+    ),
     Key("sim", "seed", "int", SIM_SEED, "seed of the simulated market", lo=0, hi=2**63 - 1),
     Key("sim", "endpoints", "int", 3, "endpoints the simulator presents", lo=1, hi=32),
-    Key("sim", "grpc", "int", 0, "of the simulator's endpoints, this many (the last ones) are "
+    Key(
+        "sim",
+        "grpc",
+        "int",
+        0,
+        "of the simulator's endpoints, this many (the last ones) are "
         "read over Yellowstone gRPC instead of PubSub (a session mixing transports)",
-        lo=0, hi=32),
+        lo=0,
+        hi=32,
+    ),
     Key("sim", "slot_ms", "float", 400.0, "slot length", lo=1, hi=60_000),
-    Key("sim", "competitors", "int", 3, "competing arbitrageurs racing for the gaps "
-        "(feeds.sim.competition: fast, mid, slow; 0: none)", lo=0, hi=3),
-    Key("sim", "programs", "path", None, "a folder of real program binaries (<program id>.so, "
+    Key(
+        "sim",
+        "competitors",
+        "int",
+        3,
+        "competing arbitrageurs racing for the gaps "
+        "(feeds.sim.competition: fast, mid, slow; 0: none)",
+        lo=0,
+        hi=3,
+    ),
+    Key(
+        "sim",
+        "programs",
+        "path",
+        None,
+        "a folder of real program binaries (<program id>.so, "
         "`arbscope programs dump`): the simulator runs transactions with them (LiteSVM), its "
-        "own programs for the rest", example="~/arbscope/programs"),
-    Key("sim", "accept_tx", "bool", False, "the simulator accepts transactions (live trials; "
-        "its faucet funds live.keypair)"),
-)  # fmt: skip
+        "own programs for the rest",
+        example="~/arbscope/programs",
+    ),
+    Key(
+        "sim",
+        "accept_tx",
+        "bool",
+        False,
+        "the simulator accepts transactions (live trials; its faucet funds live.keypair)",
+    ),
+)
 BY_DOTTED = {k.dotted: k for k in KEYS}
-KNOWN_ENV = {k.env for k in KEYS} | {k.legacy_env for k in KEYS if k.legacy_env} | {
-    "ARBSCOPE_CONFIG", "ARBSCOPE_ENGINE",
-    "ARBSCOPE_FAULT_JOURNAL_MAX_PAGES",  # fault injection for tests (storage.journal)
-}  # fmt: skip
+KNOWN_ENV = (
+    {k.env for k in KEYS}
+    | {k.legacy_env for k in KEYS if k.legacy_env}
+    | {
+        "ARBSCOPE_CONFIG",
+        "ARBSCOPE_ENGINE",
+        "ARBSCOPE_FAULT_JOURNAL_MAX_PAGES",  # fault injection for tests (storage.journal)
+    }
+)
 
 
 def default_path() -> Path:
@@ -404,8 +717,9 @@ def parse(text: str, source: str, cfg: Config | None = None) -> Config:
             problems.append(f'{at(section)}: unknown key "{section}"{hint}')
             continue
         if section not in SECTIONS:
-            problems.append(f'{at(section)}: unknown section "{section}"'
-                            f"{_suggest(section, SECTIONS)}")  # fmt: skip
+            problems.append(
+                f'{at(section)}: unknown section "{section}"{_suggest(section, SECTIONS)}'
+            )
             continue
         if not isinstance(body, dict):
             problems.append(f'{at(section)}: "{section}" must be a table ([{section}])')
@@ -415,8 +729,9 @@ def parse(text: str, source: str, cfg: Config | None = None) -> Config:
             key = BY_DOTTED.get(dotted)
             if key is None:
                 names = [k.dotted for k in KEYS]
-                problems.append(f'{at(section, name)}: unknown key "{dotted}"'
-                                f"{_suggest(dotted, names)}")  # fmt: skip
+                problems.append(
+                    f'{at(section, name)}: unknown key "{dotted}"{_suggest(dotted, names)}'
+                )
                 continue
             try:
                 cfg.set(dotted, _convert(key, v), f"{source}:{lines.get((section, name), '?')}")
@@ -473,45 +788,60 @@ def check(cfg: Config) -> Config:
         return cfg.sources[dotted] if cfg.sources[dotted] != "default" else "defaults"
 
     if rpc and ws and len(rpc) != len(ws) and len(rpc) != len(ws) + len(grpc):
-        problems.append(f"{src('feeds.rpc')}: feeds.rpc has {len(rpc)} URLs for {len(ws)} "
-                        "feeds.ws endpoints: pair them in order")  # fmt: skip
+        problems.append(
+            f"{src('feeds.rpc')}: feeds.rpc has {len(rpc)} URLs for {len(ws)} "
+            "feeds.ws endpoints: pair them in order"
+        )
     if grpc and len(rpc) > len(ws) + len(grpc):
-        problems.append(f"{src('feeds.rpc')}: feeds.rpc has {len(rpc)} URLs for "
-                        f"{len(ws) + len(grpc)} endpoints (feeds.ws, then feeds.grpc)")  # fmt: skip
+        problems.append(
+            f"{src('feeds.rpc')}: feeds.rpc has {len(rpc)} URLs for "
+            f"{len(ws) + len(grpc)} endpoints (feeds.ws, then feeds.grpc)"
+        )
     streams = "feeds.ws" if ws else "feeds.grpc"
     if (ws or grpc) and not rpc:
-        problems.append(f"{src(streams)}: {streams} needs at least one feeds.rpc "
-                        "(the initial snapshot)")  # fmt: skip
+        problems.append(
+            f"{src(streams)}: {streams} needs at least one feeds.rpc (the initial snapshot)"
+        )
     if (ws or grpc) and not cfg["market.pools_file"]:
         problems.append(f"{src(streams)}: {streams} needs market.pools_file (the pools to watch)")
     if cfg["feeds.grpc_token_file"] and cfg["feeds.grpc_token_env"]:
-        problems.append(f"{src('feeds.grpc_token_env')}: feeds.grpc_token_file and "
-                        "feeds.grpc_token_env both set: name one")  # fmt: skip
+        problems.append(
+            f"{src('feeds.grpc_token_env')}: feeds.grpc_token_file and "
+            "feeds.grpc_token_env both set: name one"
+        )
     mt, md = cfg["live.max_trade"], cfg["live.max_day"]
     if mt is not None and md is not None and mt > md:
-        problems.append(f"{src('live.max_trade')}: live.max_trade ({mt:,}) is above "
-                        f"live.max_day ({md:,})")  # fmt: skip
+        problems.append(
+            f"{src('live.max_trade')}: live.max_trade ({mt:,}) is above live.max_day ({md:,})"
+        )
     fl, ll = cfg["fees.cu_limit"], cfg["live.cu_limit"]
     if fl is not None and ll is not None and fl != ll:
-        problems.append(f"{src('live.cu_limit')}: live.cu_limit ({ll:,}) differs from "
-                        f"fees.cu_limit ({fl:,}): the scorer prices what live requests, "
-                        "set fees.cu_limit only")  # fmt: skip
+        problems.append(
+            f"{src('live.cu_limit')}: live.cu_limit ({ll:,}) differs from "
+            f"fees.cu_limit ({fl:,}): the scorer prices what live requests, "
+            "set fees.cu_limit only"
+        )
     if cfg["fees.tip_escalation"]:
         every, window = cfg["fees.tip_escalation_slots"], cfg["fees.tip_escalation_window"]
         if every >= window:
-            problems.append(f"{src('fees.tip_escalation_slots')}: fees.tip_escalation_slots "
-                            f"({every}) must be under fees.tip_escalation_window ({window}): "
-                            "no second version would ever be sent")  # fmt: skip
+            problems.append(
+                f"{src('fees.tip_escalation_slots')}: fees.tip_escalation_slots "
+                f"({every}) must be under fees.tip_escalation_window ({window}): "
+                "no second version would ever be sent"
+            )
         if not cfg["live.jito"]:
-            problems.append(f"{src('fees.tip_escalation')}: fees.tip_escalation needs "
-                            "live.jito (each version's tip goes to the block engines)")  # fmt: skip
+            problems.append(
+                f"{src('fees.tip_escalation')}: fees.tip_escalation needs "
+                "live.jito (each version's tip goes to the block engines)"
+            )
     if problems:
         raise ConfigError(problems)
     return cfg
 
 
-def load(path: str | os.PathLike[str] | None = None,
-         env: Mapping[str, str] | None = None) -> Config:  # fmt: skip
+def load(
+    path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Config:
     """The configuration: defaults, the file (see module doc), the environment."""
     env = os.environ if env is None else env
     explicit = path is not None or "ARBSCOPE_CONFIG" in env

@@ -49,8 +49,12 @@ class Check:
         return f"{mark} {self.name:<10} {self.detail}"
 
 
-async def run(config_path: str | None = None, env: Mapping[str, str] | None = None,
-              timeout_s: float = 5.0, ca_file: str | None = None) -> list[Check]:  # fmt: skip
+async def run(
+    config_path: str | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout_s: float = 5.0,
+    ca_file: str | None = None,
+) -> list[Check]:
     """Every check, in order (``ca_file``: overrides ``feeds.ca_file``)."""
     from .config import Config, ConfigError, load
 
@@ -58,12 +62,18 @@ async def run(config_path: str | None = None, env: Mapping[str, str] | None = No
     out: list[Check] = []
     try:
         cfg = load(config_path, env)
-        from_file = sum(1 for v in cfg.sources.values() if v not in ("default",)
-                        and not v.startswith("env"))  # fmt: skip
+        from_file = sum(
+            1 for v in cfg.sources.values() if v not in ("default",) and not v.startswith("env")
+        )
         from_env = sum(1 for v in cfg.sources.values() if v.startswith("env"))
         where = str(cfg.path) if cfg.path else "no file (defaults)"
-        out.append(Check("config", True, f"{where}: {from_file} keys from the file, "
-                                         f"{from_env} from the environment"))  # fmt: skip
+        out.append(
+            Check(
+                "config",
+                True,
+                f"{where}: {from_file} keys from the file, {from_env} from the environment",
+            )
+        )
     except ConfigError as exc:
         for p in exc.problems:
             out.append(Check("config", False, p))
@@ -87,12 +97,20 @@ def _engine() -> Check:
     try:
         rust = engine_rs.load("rust")
     except ImportError as exc:
-        return Check("engine", False, f"the Rust extension does not load ({exc}); the Python "
-                     "twin would run instead, much slower: `make run` builds it")  # fmt: skip
+        return Check(
+            "engine",
+            False,
+            f"the Rust extension does not load ({exc}); the Python "
+            "twin would run instead, much slower: `make run` builds it",
+        )
     profile = getattr(rust, "BUILD_PROFILE", "?")
     if profile != "release":
-        return Check("engine", False, f"the Rust extension is a {profile} build: rebuild it "
-                     "with `maturin develop --release` (make run does)")  # fmt: skip
+        return Check(
+            "engine",
+            False,
+            f"the Rust extension is a {profile} build: rebuild it "
+            "with `maturin develop --release` (make run does)",
+        )
     forced = os.environ.get("ARBSCOPE_ENGINE")
     if forced == "python":
         return Check("engine", False, "ARBSCOPE_ENGINE=python forces the slow Python twin")
@@ -110,16 +128,24 @@ async def _endpoints(cfg: Any, timeout_s: float) -> list[Check]:
         from feeds.sim.server import SimServer, default_profiles
         from feeds.sim.world import WorldConfig
 
-        sim = SimServer(WorldConfig(seed=cfg["sim.seed"]), default_profiles(cfg["sim.endpoints"]),
-                        slot_seconds=cfg["sim.slot_ms"] / 1000.0)  # fmt: skip
+        sim = SimServer(
+            WorldConfig(seed=cfg["sim.seed"]),
+            default_profiles(cfg["sim.endpoints"]),
+            slot_seconds=cfg["sim.slot_ms"] / 1000.0,
+        )
         try:
             infos = await sim.start()
         except OSError as exc:
             return [Check("endpoints", False, f"the embedded simulator cannot listen: {exc}")]
         ws = [i.ws_url for i in infos]
         rpc = [i.http_url for i in infos]
-        out.append(Check("endpoints", True, f"no feeds.ws configured: the embedded simulator "
-                                            f"({len(ws)} endpoints) is checked"))  # fmt: skip
+        out.append(
+            Check(
+                "endpoints",
+                True,
+                f"no feeds.ws configured: the embedded simulator ({len(ws)} endpoints) is checked",
+            )
+        )
     try:
         first_rpc = None
         for i, w in enumerate(ws):
@@ -131,8 +157,13 @@ async def _endpoints(cfg: Any, timeout_s: float) -> list[Check]:
                         version = await c.get_version()
                         ms = (time.perf_counter() - t0) * 1e3
                         core = version.get("solana-core", "?")
-                        out.append(Check("rpc", True, f"{redact(r)} answers in {ms:.1f} ms "
-                                                      f"(solana-core {core})"))  # fmt: skip
+                        out.append(
+                            Check(
+                                "rpc",
+                                True,
+                                f"{redact(r)} answers in {ms:.1f} ms (solana-core {core})",
+                            )
+                        )
                         first_rpc = first_rpc or r
                     except RpcError as exc:
                         out.append(Check("rpc", False, str(exc)))
@@ -147,8 +178,9 @@ async def _endpoints(cfg: Any, timeout_s: float) -> list[Check]:
     return out
 
 
-async def _ws(url: str, timeout_s: float, ca_file: str | None = None,
-              max_bytes: int | None = None) -> Check:  # fmt: skip
+async def _ws(
+    url: str, timeout_s: float, ca_file: str | None = None, max_bytes: int | None = None
+) -> Check:
     import websockets
 
     from feeds.clients.tls import ssl_for, tls_problem
@@ -156,8 +188,9 @@ async def _ws(url: str, timeout_s: float, ca_file: str | None = None,
     t0 = time.perf_counter()
     try:
         async with asyncio.timeout(timeout_s):
-            async with websockets.connect(url, open_timeout=timeout_s, max_size=max_bytes,
-                                          ssl=ssl_for(url, ca_file)) as ws:  # fmt: skip
+            async with websockets.connect(
+                url, open_timeout=timeout_s, max_size=max_bytes, ssl=ssl_for(url, ca_file)
+            ) as ws:
                 t_open = time.perf_counter()
                 await ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "slotSubscribe"}))
                 while True:
@@ -178,8 +211,12 @@ async def _ws(url: str, timeout_s: float, ca_file: str | None = None,
         return Check(
             "pubsub", False, f"{redact(url)}: {type(exc).__name__}: {scrub(str(exc), url)}"
         )
-    return Check("pubsub", True, f"{redact(url)} connects in {(t_open - t0) * 1e3:.1f} ms, "
-                                 f"first slot after {(t_slot - t_open) * 1e3:.0f} ms")  # fmt: skip
+    return Check(
+        "pubsub",
+        True,
+        f"{redact(url)} connects in {(t_open - t0) * 1e3:.1f} ms, "
+        f"first slot after {(t_slot - t_open) * 1e3:.0f} ms",
+    )
 
 
 async def _rate_probe(
@@ -198,11 +235,14 @@ async def _rate_probe(
         return Check("limits", True, f"{redact(url)}: {n} requests at once, none rate limited")
     after = sorted({e.retry_after for e in limited if e.retry_after is not None})
     codes = sorted({str(e.code) for e in limited if e.code is not None})
-    said = (f"Retry-After {', '.join(f'{a:g}' for a in after)} s" if after
-            else "no Retry-After")  # fmt: skip
-    return Check("limits", False, f"{redact(url)}: {len(limited)} of {n} requests at once "
-                 f"rate limited (code {', '.join(codes) or '?'}, {said}): the session backs "
-                 "off from it, a plan with more requests per second keeps it useful")  # fmt: skip
+    said = f"Retry-After {', '.join(f'{a:g}' for a in after)} s" if after else "no Retry-After"
+    return Check(
+        "limits",
+        False,
+        f"{redact(url)}: {len(limited)} of {n} requests at once "
+        f"rate limited (code {', '.join(codes) or '?'}, {said}): the session backs "
+        "off from it, a plan with more requests per second keeps it useful",
+    )
 
 
 def _probe_keys(n: int) -> list[str]:
@@ -236,8 +276,12 @@ async def _cap_probe(
             ) as ws:
                 cfg = {"encoding": "base64", "commitment": "confirmed"}
                 for i, k in enumerate(keys, 1):
-                    req = {"jsonrpc": "2.0", "id": i, "method": "accountSubscribe",
-                           "params": [k, cfg]}  # fmt: skip
+                    req = {
+                        "jsonrpc": "2.0",
+                        "id": i,
+                        "method": "accountSubscribe",
+                        "params": [k, cfg],
+                    }
                     await ws.send(json.dumps(req))
                 try:
                     while len(accepted) + len(refused) < n:
@@ -250,30 +294,53 @@ async def _cap_probe(
                         else:
                             accepted.append(int(msg["result"]))
                     for i, sid in enumerate(accepted, n + 1):
-                        await ws.send(json.dumps({"jsonrpc": "2.0", "id": i,
-                                                  "method": "accountUnsubscribe",
-                                                  "params": [sid]}))  # fmt: skip
+                        await ws.send(
+                            json.dumps(
+                                {
+                                    "jsonrpc": "2.0",
+                                    "id": i,
+                                    "method": "accountUnsubscribe",
+                                    "params": [sid],
+                                }
+                            )
+                        )
                 except websockets.ConnectionClosed as exc:
                     rcvd = exc.rcvd
                     closed = f"{rcvd.code} {rcvd.reason}".strip() if rcvd else "no close frame"
     except TimeoutError:
         if not accepted and not refused and not closed:
-            return Check("subs", None, f"{redact(url)}: subscriptions not probed (no answer "
-                         f"within {timeout_s:g} s)")  # fmt: skip
+            return Check(
+                "subs",
+                None,
+                f"{redact(url)}: subscriptions not probed (no answer within {timeout_s:g} s)",
+            )
     except Exception as exc:
-        return Check("subs", None, f"{redact(url)}: subscriptions not probed "
-                     f"({type(exc).__name__}: {scrub(str(exc), url)})")  # fmt: skip
+        return Check(
+            "subs",
+            None,
+            f"{redact(url)}: subscriptions not probed "
+            f"({type(exc).__name__}: {scrub(str(exc), url)})",
+        )
     a = len(accepted)
     if closed:
-        return Check("subs", False, f"{redact(url)}: closed the connection ({closed}) after "
-                     f"{a} of {n} subscriptions: a cap of {a} per connection")  # fmt: skip
+        return Check(
+            "subs",
+            False,
+            f"{redact(url)}: closed the connection ({closed}) after "
+            f"{a} of {n} subscriptions: a cap of {a} per connection",
+        )
     if refused:
-        return Check("subs", False, f"{redact(url)}: accepted {a} of {n} subscriptions on one "
-                     f"connection, refused {len(refused)} ({refused[0]}): a cap of {a} per "
-                     "connection")  # fmt: skip
+        return Check(
+            "subs",
+            False,
+            f"{redact(url)}: accepted {a} of {n} subscriptions on one "
+            f"connection, refused {len(refused)} ({refused[0]}): a cap of {a} per "
+            "connection",
+        )
     if a < n:
-        return Check("subs", None, f"{redact(url)}: {a} of {n} subscriptions answered within "
-                     f"{timeout_s:g} s")  # fmt: skip
+        return Check(
+            "subs", None, f"{redact(url)}: {a} of {n} subscriptions answered within {timeout_s:g} s"
+        )
     return Check("subs", True, f"{redact(url)}: {n} subscriptions on one connection accepted")
 
 
@@ -293,8 +360,12 @@ async def _clock(rpc: str | None, timeout_s: float, ca_file: str | None = None) 
     skew = time.time() - block_time
     ok = abs(skew) <= MAX_SKEW_S
     what = "ahead of" if skew > 0 else "behind"
-    return Check("clock", ok, f"{abs(skew):.1f} s {what} the node's block time (slot {slot})"
-                 + ("" if ok else f": more than {MAX_SKEW_S:g} s, check NTP"))  # fmt: skip
+    return Check(
+        "clock",
+        ok,
+        f"{abs(skew):.1f} s {what} the node's block time (slot {slot})"
+        + ("" if ok else f": more than {MAX_SKEW_S:g} s, check NTP"),
+    )
 
 
 def _transport(cfg: Any) -> Check:
@@ -304,16 +375,19 @@ def _transport(cfg: Any) -> Check:
 
     ca = cfg["feeds.ca_file"]
     size = size_text(int(cfg["feeds.max_frame_mb"] * 2**20))
-    limits = (f"commitment {cfg['feeds.commitment']}, PubSub over {cfg['feeds.transport']}, "
-              f"frames and HTTP answers up to {size} (feeds.max_frame_mb)")  # fmt: skip
+    limits = (
+        f"commitment {cfg['feeds.commitment']}, PubSub over {cfg['feeds.transport']}, "
+        f"frames and HTTP answers up to {size} (feeds.max_frame_mb)"
+    )
     if not ca:
         return Check("transport", True, f"{limits}; TLS verified against the system's trust store")
     try:
         client_context(ca)
     except TlsSetupError as exc:
         return Check("transport", False, f"feeds.ca_file: {exc}")
-    return Check("transport", True, f"{limits}; TLS verified against the system's trust store "
-                                    f"and {ca}")  # fmt: skip
+    return Check(
+        "transport", True, f"{limits}; TLS verified against the system's trust store and {ca}"
+    )
 
 
 async def _tls(urls: list[str], timeout_s: float, ca_file: str | None) -> list[Check]:
@@ -336,8 +410,7 @@ async def _tls(urls: list[str], timeout_s: float, ca_file: str | None) -> list[C
         try:
             ctx = client_context(ca_file)
             async with asyncio.timeout(timeout_s):
-                _, writer = await asyncio.open_connection(host, port, ssl=ctx,
-                                                          server_hostname=host)  # fmt: skip
+                _, writer = await asyncio.open_connection(host, port, ssl=ctx, server_hostname=host)
             try:
                 cert = writer.get_extra_info("peercert") or {}
                 version = writer.get_extra_info("ssl_object").version()
@@ -374,8 +447,10 @@ def _cert_check(url: str, cert: dict[str, Any], version: str) -> Check:
         days = (end - time.time()) / 86400
         expires = time.strftime("%Y-%m-%d", time.gmtime(end)) + f" ({days:.0f} days)"
         soon = days < EXPIRY_WARN_DAYS
-    detail = (f"{redact(url)}: certificate verified ({version}), subject {name('subject')}, "
-              f"issuer {name('issuer')}, expires {expires}")  # fmt: skip
+    detail = (
+        f"{redact(url)}: certificate verified ({version}), subject {name('subject')}, "
+        f"issuer {name('issuer')}, expires {expires}"
+    )
     if soon:
         return Check("tls", False, detail + f": renew it, less than {EXPIRY_WARN_DAYS} days left")
     return Check("tls", True, detail)
@@ -430,8 +505,9 @@ async def _journal(cfg: Any) -> Check:
             p.unlink(missing_ok=True)
         return Check("journal", True, f"{path}: writable (new; no sessions yet)")
     free = _free_bytes(path.parent)
-    return Check("journal", True, f"{path}: {n} sessions, {size / 1e6:.1f} MB, "
-                                  f"{free / 1e9:.1f} GB free")  # fmt: skip
+    return Check(
+        "journal", True, f"{path}: {n} sessions, {size / 1e6:.1f} MB, {free / 1e9:.1f} GB free"
+    )
 
 
 def _free_bytes(d: Path) -> int:
@@ -462,6 +538,10 @@ def _metrics_port(cfg: Any) -> Check:
         with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
             s.bind((host, port))
     except OSError as exc:
-        return Check("metrics", False, f"{host}:{port} cannot be bound ({exc.strerror}): another "
-                     "arbscope, or set metrics.port")  # fmt: skip
+        return Check(
+            "metrics",
+            False,
+            f"{host}:{port} cannot be bound ({exc.strerror}): another "
+            "arbscope, or set metrics.port",
+        )
     return Check("metrics", True, f"{host}:{port} is free")

@@ -93,8 +93,9 @@ class EquityCurves:
                 continue
             self._seen.add(o.seq)
             change = o.realized if o.realized is not None else view.pnl - self.live[-1].pnl
-            self._add(self.live, EquityPoint("live", t, slot, view.pnl, change,
-                                             o.status == "confirmed"))  # fmt: skip
+            self._add(
+                self.live, EquityPoint("live", t, slot, view.pnl, change, o.status == "confirmed")
+            )
         if len(self._seen) > 4 * MAX_POINTS and view.orders:  # the view holds the newest
             oldest = min(o.seq for o in view.orders)
             self._seen = {s for s in self._seen if s >= oldest}

@@ -78,17 +78,33 @@ def cell_chart(r: WhatIf, stem: Path, label: str) -> list[str]:
     won = [p for p in r.curve if p.ok and p.pnl > 0]
     lost = [p for p in r.curve if not (p.ok and p.pnl > 0)]
     if won:
-        ax.scatter([p.t_s for p in won], [(p.equity - r.initial) / s for p in won],
-                   marker="^", color=WIN, zorder=3, label=f"win ({len(won)})")  # fmt: skip
+        ax.scatter(
+            [p.t_s for p in won],
+            [(p.equity - r.initial) / s for p in won],
+            marker="^",
+            color=WIN,
+            zorder=3,
+            label=f"win ({len(won)})",
+        )
     if lost:
-        ax.scatter([p.t_s for p in lost], [(p.equity - r.initial) / s for p in lost],
-                   marker="v", color=LOSS, zorder=3,
-                   label=f"loss or failed ({len(lost)})")  # fmt: skip
+        ax.scatter(
+            [p.t_s for p in lost],
+            [(p.equity - r.initial) / s for p in lost],
+            marker="v",
+            color=LOSS,
+            zorder=3,
+            label=f"loss or failed ({len(lost)})",
+        )
     dd = r.drawdown
     if dd.amount:
         times = [0.0, *(p.t_s for p in r.curve)]  # index 0: the start
-        ax.axvspan(times[dd.peak], times[dd.trough], color=LOSS, alpha=0.12,
-                   label=f"max drawdown {r.units(dd.amount, digits=6)}")  # fmt: skip
+        ax.axvspan(
+            times[dd.peak],
+            times[dd.trough],
+            color=LOSS,
+            alpha=0.12,
+            label=f"max drawdown {r.units(dd.amount, digits=6)}",
+        )
     fig.suptitle(f"{r.session}: {label}", fontsize=11)
     ax.set_title(
         f"PnL {r.units(r.pnl, sign=True, digits=6)}, {r.fills} fills, hit rate "
@@ -128,8 +144,9 @@ def _heatmap(sweep: Sweep, row_key: str, col_key: str) -> Figure:
         pnl[i, j] = r.pnl / s
         where.append((i, j))
     cmap, norm = _colours(float(pnl.min()), float(pnl.max()))
-    fig = Figure(figsize=(2.2 + 1.9 * len(cols), 1.6 + 1.1 * len(rows)), dpi=100,
-                 layout="constrained")  # fmt: skip
+    fig = Figure(
+        figsize=(2.2 + 1.9 * len(cols), 1.6 + 1.1 * len(rows)), dpi=100, layout="constrained"
+    )
     ax = fig.add_subplot()
     im = ax.imshow(pnl, cmap=cmap, norm=norm, origin="lower", aspect="auto")
     ax.set_xticks(range(len(cols)), labels=[_text(v) for v in cols])
@@ -139,14 +156,21 @@ def _heatmap(sweep: Sweep, row_key: str, col_key: str) -> Figure:
     for (i, j), r in zip(where, sweep.results):
         red, green, blue, _ = im.cmap(norm(pnl[i, j]))
         dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5  # luma: white text on it
-        ax.text(j, i, f"{r.units(r.pnl, sign=True, digits=6)}\n{r.fills} fills",
-                ha="center", va="center", fontsize=8,
-                color="white" if dark else "black")  # fmt: skip
+        ax.text(
+            j,
+            i,
+            f"{r.units(r.pnl, sign=True, digits=6)}\n{r.fills} fills",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if dark else "black",
+        )
     bi, bj = where[sweep.best]
     ax.add_patch(Rectangle((bj - 0.5, bi - 0.5), 1, 1, fill=False, lw=2.5, edgecolor="black"))
     fig.colorbar(im, ax=ax, label=f"paper PnL ({r0.symbol or 'raw'})")
-    fig.suptitle(f"{sweep.session}\npaper PnL over {row_key} × {col_key} (the best outlined)",
-                 fontsize=10)  # fmt: skip
+    fig.suptitle(
+        f"{sweep.session}\npaper PnL over {row_key} × {col_key} (the best outlined)", fontsize=10
+    )
     return fig
 
 
@@ -169,9 +193,14 @@ def _curves(sweep: Sweep) -> Figure:
     best = sweep.best
     for i, (cell, r) in enumerate(zip(sweep.cells, sweep.results)):
         xs, ys = _steps(r)
-        ax.step(xs, ys, where="post", lw=2.6 if i == best else 1.2,
-                label=f"{cell.label()}: {r.units(r.pnl, sign=True, digits=6)}"
-                + (" (best)" if i == best else ""))  # fmt: skip
+        ax.step(
+            xs,
+            ys,
+            where="post",
+            lw=2.6 if i == best else 1.2,
+            label=f"{cell.label()}: {r.units(r.pnl, sign=True, digits=6)}"
+            + (" (best)" if i == best else ""),
+        )
     ax.axhline(0.0, color="grey", lw=0.8)
     r0 = sweep.results[0]
     fig.suptitle(f"{sweep.session}: paper equity of {len(sweep.cells)} cells", fontsize=11)

@@ -112,8 +112,12 @@ SILENT_S = 5.0
 # a NATS outage: its first line at once, then a summary at most this often (s)
 OUTAGE_LOG_EVERY_S = 30.0
 # what the client reports as it loses the connection (the disconnect's line names it)
-_CONNECTION_LOST = (nats.errors.UnexpectedEOF, nats.errors.StaleConnectionError,
-                    ConnectionError, asyncio.IncompleteReadError)  # fmt: skip
+_CONNECTION_LOST = (
+    nats.errors.UnexpectedEOF,
+    nats.errors.StaleConnectionError,
+    ConnectionError,
+    asyncio.IncompleteReadError,
+)
 
 
 @dataclass(frozen=True)
@@ -198,8 +202,12 @@ class ConnectionLog:
         why, self._lost = self._lost, ""
         self.down_since, self.failures = self.clock(), 0
         self.outages += 1
-        self._say(logging.WARNING, "disconnected%s; reconnecting (said again every %g s "
-                  "while it lasts)", f" ({why})" if why else "", self.every_s)  # fmt: skip
+        self._say(
+            logging.WARNING,
+            "disconnected%s; reconnecting (said again every %g s while it lasts)",
+            f" ({why})" if why else "",
+            self.every_s,
+        )
 
     def error(self, exc: BaseException) -> None:
         text = scrub(f"{type(exc).__name__}: {exc}", self.url)[:200]
@@ -208,9 +216,13 @@ class ConnectionLog:
         now = self.clock()
         if self.down_since is not None:  # a failed reconnect: counted, summed up now and then
             if now - self._said_at >= self.every_s:
-                self._say(logging.WARNING, "still unreachable after %.0f s: %d reconnects "
-                          "failed, the last with %s", now - self.down_since, self.failures,
-                          text)  # fmt: skip
+                self._say(
+                    logging.WARNING,
+                    "still unreachable after %.0f s: %d reconnects failed, the last with %s",
+                    now - self.down_since,
+                    self.failures,
+                    text,
+                )
             return
         if isinstance(exc, _CONNECTION_LOST):  # the disconnect that follows says it
             self._lost = text
@@ -219,24 +231,32 @@ class ConnectionLog:
             self._unsaid += 1
             return
         more, self._error_at = self._unsaid, now
-        self._say(logging.WARNING, "%s%s", text,
-                  f" (+{more} more since the last line)" if more else "")  # fmt: skip
+        self._say(
+            logging.WARNING, "%s%s", text, f" (+{more} more since the last line)" if more else ""
+        )
 
     def reconnected(self) -> None:
         since, self.down_since = self.down_since, None
         if since is None:
             self._say(logging.INFO, "reconnected")
             return
-        self._say(logging.INFO, "reconnected after %.1f s (%d reconnects failed%s)",
-                  self.clock() - since, self.failures,
-                  f", the last with {self._last}" if self.failures else "")  # fmt: skip
+        self._say(
+            logging.INFO,
+            "reconnected after %.1f s (%d reconnects failed%s)",
+            self.clock() - since,
+            self.failures,
+            f", the last with {self._last}" if self.failures else "",
+        )
         self.failures = 0
 
 
 async def connect(
-    url: str, name: str = "arbscope", timeout_s: float = 5.0, attempts: int = 3,
+    url: str,
+    name: str = "arbscope",
+    timeout_s: float = 5.0,
+    attempts: int = 3,
     said: ConnectionLog | None = None,
-) -> NATS:  # fmt: skip
+) -> NATS:
     """A client of the NATS server at ``url``. The first connection gets ``attempts``
     tries; then ``ConnectionError`` with the URL redacted (a dead server is a message,
     never a hang). Once connected it reconnects forever (a restarted server is met again;
@@ -258,10 +278,17 @@ async def connect(
 
     try:
         nc = await nats.connect(
-            url, name=name, connect_timeout=timeout_s, max_reconnect_attempts=attempts,
-            reconnect_time_wait=0.2, allow_reconnect=True, pending_size=64 * 2**20,
-            error_cb=on_error, disconnected_cb=on_disconnect, reconnected_cb=on_reconnect,
-        )  # fmt: skip
+            url,
+            name=name,
+            connect_timeout=timeout_s,
+            max_reconnect_attempts=attempts,
+            reconnect_time_wait=0.2,
+            allow_reconnect=True,
+            pending_size=64 * 2**20,
+            error_cb=on_error,
+            disconnected_cb=on_disconnect,
+            reconnected_cb=on_reconnect,
+        )
     except (nats.errors.Error, OSError, asyncio.TimeoutError, ValueError) as exc:
         raise ConnectionError(
             f"NATS at {redact(url)}: {scrub(str(exc), url) or type(exc).__name__}"[:300]
@@ -282,10 +309,13 @@ async def ensure_stream(
     except nats.js.errors.NotFoundError:
         pass
     cfg = StreamConfig(
-        name=name, subjects=subjects, storage=StorageType.FILE,
-        max_age=retention.max_age_s or None, max_bytes=retention.max_bytes or -1,
+        name=name,
+        subjects=subjects,
+        storage=StorageType.FILE,
+        max_age=retention.max_age_s or None,
+        max_bytes=retention.max_bytes or -1,
         duplicate_window=retention.duplicate_window_s,
-    )  # fmt: skip
+    )
     try:
         await js.add_stream(cfg)
     except nats.js.errors.BadRequestError:
@@ -323,9 +353,13 @@ class Publisher:
     module doc). ``add`` is the hot path (synchronous); a task sends."""
 
     def __init__(
-        self, js: JetStreamContext, region: str, window: int = WINDOW,
-        ack_timeout_s: float = ACK_TIMEOUT_S, max_batch_bytes: int = MAX_BATCH_BYTES,
-    ) -> None:  # fmt: skip
+        self,
+        js: JetStreamContext,
+        region: str,
+        window: int = WINDOW,
+        ack_timeout_s: float = ACK_TIMEOUT_S,
+        max_batch_bytes: int = MAX_BATCH_BYTES,
+    ) -> None:
         self.js, self.region = js, region
         self.run = uuid.uuid4().hex[:12]
         self.window, self.ack_timeout_s = window, ack_timeout_s
@@ -360,15 +394,24 @@ class Publisher:
         if not failing:
             return ""
         st = self.stats
-        return (f"cannot publish to NATS (region {self.region}) for {failing:.0f} s: "
-                f"{st.last_error or 'no ack'}; {self.pending} batches waiting"
-                + (f", {st.dropped} dropped" if st.dropped else ""))  # fmt: skip
+        return (
+            f"cannot publish to NATS (region {self.region}) for {failing:.0f} s: "
+            f"{st.last_error or 'no ack'}; {self.pending} batches waiting"
+            + (f", {st.dropped} dropped" if st.dropped else "")
+        )
 
     def hello(self, endpoints: Sequence[str], base_mints: Sequence[str], source: str) -> None:
         """A new run: batch 0, on the hello subject."""
-        body = json.dumps({"run": self.run, "region": self.region, "endpoints": list(endpoints),
-                           "base_mints": list(base_mints), "source": source,
-                           "started": time.time()}).encode()  # fmt: skip
+        body = json.dumps(
+            {
+                "run": self.run,
+                "region": self.region,
+                "endpoints": list(endpoints),
+                "base_mints": list(base_mints),
+                "source": source,
+                "started": time.time(),
+            }
+        ).encode()
         self._outbox.append(_Batch(0, f"arbscope.{self.region}.hello", body, 0))
         self._seq = 1
         self._wake.set()
@@ -396,8 +439,13 @@ class Publisher:
             return
         kind = "state" if self._buf_state else "frames"
         raw = b"".join(self._buf)
-        b = _Batch(self._seq, f"arbscope.{self.region}.{kind}", compress(raw, CODEC, 1),
-                   self._buf_frames, len(raw))  # fmt: skip
+        b = _Batch(
+            self._seq,
+            f"arbscope.{self.region}.{kind}",
+            compress(raw, CODEC, 1),
+            self._buf_frames,
+            len(raw),
+        )
         self._seq += 1
         self._buf, self._buf_bytes, self._buf_frames, self._buf_state = [], 0, 0, False
         self._outbox.append(b)
@@ -447,8 +495,12 @@ class Publisher:
         # the floor: every batch below it is acknowledged (stored before this one) or was
         # dropped (it will never come): what lets a consumer decide a gap without a clock
         floor = min(self._inflight[0].seq, b.seq) if self._inflight else b.seq
-        headers = {"Nats-Msg-Id": f"{self.run}-{b.seq}", "Arbscope-Run": self.run,
-                   "Arbscope-Seq": str(b.seq), "Arbscope-Floor": str(floor)}  # fmt: skip
+        headers = {
+            "Nats-Msg-Id": f"{self.run}-{b.seq}",
+            "Arbscope-Run": self.run,
+            "Arbscope-Seq": str(b.seq),
+            "Arbscope-Floor": str(floor),
+        }
         if b.raw_len:
             headers |= {"Arbscope-Codec": CODEC, "Arbscope-Raw": str(b.raw_len)}
         b.future = await self.js.publish_async(b.subject, b.payload, headers=headers)
@@ -483,9 +535,11 @@ class Publisher:
                 room = len(self._inflight) < self.window
                 waker = asyncio.ensure_future(self._wake.wait()) if room else None
                 try:
-                    await asyncio.wait([oldest.future] + ([waker] if waker else []),
-                                       timeout=max(left, 0.0),
-                                       return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+                    await asyncio.wait(
+                        [oldest.future] + ([waker] if waker else []),
+                        timeout=max(left, 0.0),
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
                 finally:
                     if waker is not None:
                         waker.cancel()
@@ -592,12 +646,18 @@ class RegionFeed:
     catches up, it never gives up."""
 
     def __init__(
-        self, js: JetStreamContext, region: str, ingest: Any, endpoint_of: Callable[[str], int],
-        consumer: str, retention: Retention, on_fees: Callable[[list[tuple[int, int]]], None]
-        | None = None, counters: Callable[[int], Any] | None = None,
+        self,
+        js: JetStreamContext,
+        region: str,
+        ingest: Any,
+        endpoint_of: Callable[[str], int],
+        consumer: str,
+        retention: Retention,
+        on_fees: Callable[[list[tuple[int, int]]], None] | None = None,
+        counters: Callable[[int], Any] | None = None,
         on_tokens: Callable[[list[dict[str, Any]]], None] | None = None,
         on_uncovered: Callable[[str, list[str]], None] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.js, self.region, self.ingest = js, region, ingest
         self.on_uncovered = on_uncovered  # (region, the pools its collector covers nowhere)
         self.endpoint_of = endpoint_of  # "region/name" -> the session's endpoint index
@@ -664,10 +724,14 @@ class RegionFeed:
         with contextlib.suppress(nats.js.errors.NotFoundError):
             await self.js.delete_consumer(self.stream, self.consumer)
         cfg = ConsumerConfig(
-            durable_name=self.consumer, ack_policy=AckPolicy.ALL,
-            deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=nxt,
-            max_ack_pending=MAX_ACK_PENDING, inactive_threshold=3600.0, ack_wait=ACK_WAIT_S,
-        )  # fmt: skip
+            durable_name=self.consumer,
+            ack_policy=AckPolicy.ALL,
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=nxt,
+            max_ack_pending=MAX_ACK_PENDING,
+            inactive_threshold=3600.0,
+            ack_wait=ACK_WAIT_S,
+        )
         await self.js.add_consumer(self.stream, cfg)
         if self._sub is not None:
             with contextlib.suppress(Exception):
@@ -682,16 +746,21 @@ class RegionFeed:
 
         # the messages applied as they arrive (the library's fetch() returns a batch only
         # once it is full or expired, which would hold a frame up to the expiry)
-        self._sub = await self._nc.subscribe(self._inbox, cb=on_msg,
-                                             pending_bytes_limit=4 * FETCH_BYTES)  # fmt: skip
+        self._sub = await self._nc.subscribe(
+            self._inbox, cb=on_msg, pending_bytes_limit=4 * FETCH_BYTES
+        )
         self._fresh, self._restart, self._unacked, self._n_unacked = True, False, None, 0
 
     def _lose(self, n: int) -> None:
         """``n`` stream messages gone before they were read."""
         self.stats.lost += n
         self._applied_sseq += n
-        log.warning("region %s: %d messages of stream %s were gone before they were read "
-                    "(its retention)", self.region, n, self.stream)  # fmt: skip
+        log.warning(
+            "region %s: %d messages of stream %s were gone before they were read (its retention)",
+            self.region,
+            n,
+            self.stream,
+        )
 
     async def pause(self) -> None:
         """Stop reading (the durable consumer stays, the stream keeps what it holds)."""
@@ -727,10 +796,14 @@ class RegionFeed:
             self._sub = None
 
     async def _run(self) -> None:
-        request = json.dumps({
-            "batch": FETCH, "max_bytes": FETCH_BYTES, "expires": int(PULL_EXPIRES_S * 1e9),
-            "idle_heartbeat": int(PULL_EXPIRES_S / 4 * 1e9),
-        }).encode()  # fmt: skip
+        request = json.dumps(
+            {
+                "batch": FETCH,
+                "max_bytes": FETCH_BYTES,
+                "expires": int(PULL_EXPIRES_S * 1e9),
+                "idle_heartbeat": int(PULL_EXPIRES_S / 4 * 1e9),
+            }
+        ).encode()
         polls = 0
         while not self._stopping:
             try:
@@ -853,8 +926,13 @@ class RegionFeed:
                 nxt = min([k for k in held if k > st.next_seq] + [floor])
                 st.gaps += 1
                 st.gap_batches += nxt - st.next_seq
-                log.warning("region %s: batches %d..%d of run %s are not in the stream (a gap)",
-                            self.region, st.next_seq, nxt - 1, st.run)  # fmt: skip
+                log.warning(
+                    "region %s: batches %d..%d of run %s are not in the stream (a gap)",
+                    self.region,
+                    st.next_seq,
+                    nxt - 1,
+                    st.run,
+                )
                 st.next_seq = nxt
             else:
                 break
@@ -946,11 +1024,14 @@ class RemoteFeeds:
     add (``region/name``, numbered after the session's own), and their health."""
 
     def __init__(
-        self, settings: FleetSettings, ingest: Any, first_endpoint: int,
+        self,
+        settings: FleetSettings,
+        ingest: Any,
+        first_endpoint: int,
         on_fees: Callable[[list[tuple[int, int]]], None] | None = None,
         on_tokens: Callable[[list[dict[str, Any]]], None] | None = None,
         on_uncovered: Callable[[list[str]], None] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         from feeds.health import HealthCounters
 
         self.settings = settings
@@ -994,10 +1075,18 @@ class RemoteFeeds:
     async def start(self) -> None:
         js = await self.connect() if self.nc is None else self.nc.jetstream(timeout=5.0)
         for r in self.settings.regions:
-            feed = RegionFeed(js, r, self.ingest, self.endpoint_of, self.consumer,
-                              self.settings.retention, self.on_fees,
-                              counters=self.counters.get, on_tokens=self.on_tokens,
-                              on_uncovered=self._region_uncovered)  # fmt: skip
+            feed = RegionFeed(
+                js,
+                r,
+                self.ingest,
+                self.endpoint_of,
+                self.consumer,
+                self.settings.retention,
+                self.on_fees,
+                counters=self.counters.get,
+                on_tokens=self.on_tokens,
+                on_uncovered=self._region_uncovered,
+            )
             await feed.start()
             self.regions.append(feed)
 
@@ -1037,40 +1126,75 @@ class RemoteFeeds:
             # collector's endpoints were counted up, and decided on, for as long as the
             # server stayed up)
             c.connected = bool(region and region.stats.connected) and _fresh(age)
-            out.append(FeedHealth(
-                i, name, "nats", c.connected, c.messages, rates.setdefault(i, c.sample_rate(now)),
-                s.first_seen if s else 0, s.duplicates if s else 0,
-                None if s is None or s.lag_p50_ns is None else s.lag_p50_ns / 1e6,
-                None if s is None or s.lag_p99_ns is None else s.lag_p99_ns / 1e6,
-                0, 0, 0, 0, int(age is not None and age > SILENT_S), c.subscriptions,
-                c.last_error, age,
-                slot=e.slot if e else 0, implausible=e.implausible if e else 0,
-                older=e.older if e else 0, unknown=e.unknown if e else 0,
-                identity=e.identity if e else 0, disagreed=e.disagreed if e else 0,
-                held_back=e.held_back if e else 0, quarantined=e.quarantined if e else False,
-                transport="nats", **standing(e),
-            ))  # fmt: skip
+            out.append(
+                FeedHealth(
+                    i,
+                    name,
+                    "nats",
+                    c.connected,
+                    c.messages,
+                    rates.setdefault(i, c.sample_rate(now)),
+                    s.first_seen if s else 0,
+                    s.duplicates if s else 0,
+                    None if s is None or s.lag_p50_ns is None else s.lag_p50_ns / 1e6,
+                    None if s is None or s.lag_p99_ns is None else s.lag_p99_ns / 1e6,
+                    0,
+                    0,
+                    0,
+                    0,
+                    int(age is not None and age > SILENT_S),
+                    c.subscriptions,
+                    c.last_error,
+                    age,
+                    slot=e.slot if e else 0,
+                    implausible=e.implausible if e else 0,
+                    older=e.older if e else 0,
+                    unknown=e.unknown if e else 0,
+                    identity=e.identity if e else 0,
+                    disagreed=e.disagreed if e else 0,
+                    held_back=e.held_back if e else 0,
+                    quarantined=e.quarantined if e else False,
+                    transport="nats",
+                    **standing(e),
+                )
+            )
         regions: list[FeedHealth] = []
         for k, f in enumerate(self.regions):
             st = f.stats
             mine = [i for n, i in self.names.items() if n.startswith(f.region + "/")]
             lead = sum(stats[i].first_seen for i in mine if i in stats)
             dups = sum(stats[i].duplicates for i in mine if i in stats)
-            problem = (f"{st.gaps} gaps ({st.gap_batches} batches)" if st.gaps else "") or (
-                f"{st.lost} lost to retention" if st.lost else "") or (
-                f"{st.damaged} damaged" if st.damaged else "") or st.last_error  # fmt: skip
+            problem = (
+                (f"{st.gaps} gaps ({st.gap_batches} batches)" if st.gaps else "")
+                or (f"{st.lost} lost to retention" if st.lost else "")
+                or (f"{st.damaged} damaged" if st.damaged else "")
+                or st.last_error
+            )
             p50, p99 = st.latency_quantiles_ms((0.5, 0.99))
             age = None if st.last_message_ns is None else now - st.last_message_ns / 1e9
-            regions.append(FeedHealth(
-                10_000 + k, f"{f.region}/*", f"nats {stream_name(f.region)}",
-                st.connected and _fresh(age),
-                st.frames, sum(rates.get(i, 0.0) for i in mine), lead, dups,
-                p50, p99,
-                st.gap_batches, 0, 0, st.runs - 1 if st.runs else 0,
-                int(age is not None and age > SILENT_S),
-                sum(self.counters[i].subscriptions for i in mine), problem, age,
-                transport="nats",
-            ))  # fmt: skip
+            regions.append(
+                FeedHealth(
+                    10_000 + k,
+                    f"{f.region}/*",
+                    f"nats {stream_name(f.region)}",
+                    st.connected and _fresh(age),
+                    st.frames,
+                    sum(rates.get(i, 0.0) for i in mine),
+                    lead,
+                    dups,
+                    p50,
+                    p99,
+                    st.gap_batches,
+                    0,
+                    0,
+                    st.runs - 1 if st.runs else 0,
+                    int(age is not None and age > SILENT_S),
+                    sum(self.counters[i].subscriptions for i in mine),
+                    problem,
+                    age,
+                    transport="nats",
+                )
+            )
         return regions + out
 
 
@@ -1112,23 +1236,34 @@ class StreamJournal:
                     await asyncio.sleep(0.2)  # a pause between attempts
             self._q.task_done()
 
-    def begin(self, session: str, source: str, config: dict[str, Any],
-              versions: dict[str, Any]) -> None:  # fmt: skip
-        body = json.dumps({"source": source, "config": config, "versions": versions,
-                           "started": time.time()}).encode()  # fmt: skip
-        self._q.put_nowait((f"arbscope.journal.{session}.begin", body,
-                            {"Nats-Msg-Id": f"{session}-begin"}))  # fmt: skip
+    def begin(
+        self, session: str, source: str, config: dict[str, Any], versions: dict[str, Any]
+    ) -> None:
+        body = json.dumps(
+            {"source": source, "config": config, "versions": versions, "started": time.time()}
+        ).encode()
+        self._q.put_nowait(
+            (f"arbscope.journal.{session}.begin", body, {"Nats-Msg-Id": f"{session}-begin"})
+        )
 
     def chunk(self, session: str, c: Chunk) -> None:
-        h = {"Nats-Msg-Id": f"{session}-{c.no}", "no": str(c.no), "first": str(c.first_seq),
-             "n": str(c.n), "t0": str(c.t0_ns), "t1": str(c.t1_ns), "codec": c.codec,
-             "raw": str(c.raw_len)}  # fmt: skip
+        h = {
+            "Nats-Msg-Id": f"{session}-{c.no}",
+            "no": str(c.no),
+            "first": str(c.first_seq),
+            "n": str(c.n),
+            "t0": str(c.t0_ns),
+            "t1": str(c.t1_ns),
+            "codec": c.codec,
+            "raw": str(c.raw_len),
+        }
         self._q.put_nowait((f"arbscope.journal.{session}.chunk", c.blob, h))
 
     def end(self, session: str, digest: str, pnl: float) -> None:
         body = json.dumps({"digest": digest, "pnl": pnl, "ended": time.time()}).encode()
-        self._q.put_nowait((f"arbscope.journal.{session}.end", body,
-                            {"Nats-Msg-Id": f"{session}-end"}))  # fmt: skip
+        self._q.put_nowait(
+            (f"arbscope.journal.{session}.end", body, {"Nats-Msg-Id": f"{session}-end"})
+        )
 
     async def close(self, timeout_s: float = 10.0) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
@@ -1145,8 +1280,9 @@ class TeeJournal:
     def __init__(self, journal: Any, stream: StreamJournal) -> None:
         self.journal, self.stream = journal, stream
 
-    async def begin_session(self, source: str, config: dict[str, Any],
-                            versions: dict[str, Any], session_id: str) -> Any:  # fmt: skip
+    async def begin_session(
+        self, source: str, config: dict[str, Any], versions: dict[str, Any], session_id: str
+    ) -> Any:
         out = await self.journal.begin_session(source, config, versions, session_id=session_id)
         self.stream.begin(session_id, source, config, versions)
         return out
@@ -1218,20 +1354,38 @@ class StreamJournalReader:
             last_ns = c.t1_ns
             inputs += c.n
         return SessionInfo(
-            session, float(b.get("started", 0.0)), e.get("ended"), str(b.get("source", "")),
-            dict(b.get("config", {})), "", dict(b.get("versions", {})), first_ns, last_ns,
-            inputs, frames, 0, 0, float(e.get("pnl", 0.0)), 0, 0, e.get("digest"),
-        )  # fmt: skip
+            session,
+            float(b.get("started", 0.0)),
+            e.get("ended"),
+            str(b.get("source", "")),
+            dict(b.get("config", {})),
+            "",
+            dict(b.get("versions", {})),
+            first_ns,
+            last_ns,
+            inputs,
+            frames,
+            0,
+            0,
+            float(e.get("pnl", 0.0)),
+            0,
+            0,
+            e.get("digest"),
+        )
 
     async def _chunks(self, session: str) -> AsyncIterator[Chunk]:
         assert self.js is not None
         first, last = self.seq
         sub = await self.js.pull_subscribe(
-            f"arbscope.journal.{session}.chunk", stream=JOURNAL_STREAM,
-            config=ConsumerConfig(ack_policy=AckPolicy.NONE,
-                                  deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-                                  opt_start_seq=first, inactive_threshold=60.0),
-        )  # fmt: skip
+            f"arbscope.journal.{session}.chunk",
+            stream=JOURNAL_STREAM,
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.NONE,
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                opt_start_seq=first,
+                inactive_threshold=60.0,
+            ),
+        )
         seqs: list[int] = []
         try:
             while True:
@@ -1247,8 +1401,16 @@ class StreamJournalReader:
                         break
                     h = m.headers or {}
                     seqs.append(sseq)
-                    yield Chunk(int(h["no"]), int(h["first"]), int(h["n"]), int(h["t0"]),
-                                int(h["t1"]), h["codec"], int(h["raw"]), bytes(m.data))  # fmt: skip
+                    yield Chunk(
+                        int(h["no"]),
+                        int(h["first"]),
+                        int(h["n"]),
+                        int(h["t0"]),
+                        int(h["t1"]),
+                        h["codec"],
+                        int(h["raw"]),
+                        bytes(m.data),
+                    )
                 if done or not msgs or int(msgs[-1].metadata.num_pending or 0) == 0:
                     break
         finally:
@@ -1273,6 +1435,14 @@ class StreamJournalReader:
 
 
 __all__ = [
-    "HEADER", "FleetSettings", "Publisher", "RegionFeed", "RemoteFeeds",
-    "Retention", "StreamJournal", "StreamJournalReader", "TeeJournal", "parse_seq_range",
-]  # fmt: skip
+    "HEADER",
+    "FleetSettings",
+    "Publisher",
+    "RegionFeed",
+    "RemoteFeeds",
+    "Retention",
+    "StreamJournal",
+    "StreamJournalReader",
+    "TeeJournal",
+    "parse_seq_range",
+]

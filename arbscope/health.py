@@ -100,8 +100,10 @@ def assess(
         if not f.connected:
             continue  # down: said below
         if f.lagging:
-            problems.append(f"{f.name} lagging: {f.behind} slots behind the chain"
-                            + ("" if f.voting else ", its slot stopped"))  # fmt: skip
+            problems.append(
+                f"{f.name} lagging: {f.behind} slots behind the chain"
+                + ("" if f.voting else ", its slot stopped")
+            )
         elif slot and f.slot > slot + MAX_SLOT_LEAD:
             problems.append(f"{f.name}: its slot {f.slot - slot} ahead of the chain, not trusted")
     recent = recent or {}
@@ -186,9 +188,17 @@ class HealthMonitor:
             (_, n0, m0), (_, n1, m1) = q[0], q[-1]
             recent[f.endpoint] = (n1 - n0, m1 - m0)
         return assess(
-            feeds, slot=slot, slot_age_s=now - self._slot_t, stall_s=self.stall_s,
-            window_s=self.window_s, recent=recent, subscriptions=subscriptions,
-            start_error=start_error, journal_error=journal_error, age_s=now - self._born,
+            feeds,
+            slot=slot,
+            slot_age_s=now - self._slot_t,
+            stall_s=self.stall_s,
+            window_s=self.window_s,
+            recent=recent,
+            subscriptions=subscriptions,
+            start_error=start_error,
+            journal_error=journal_error,
+            age_s=now - self._born,
             pools_uncovered=pools_uncovered,
-            publish_error=publish_error, publish_failing_s=publish_failing_s,
-        )  # fmt: skip
+            publish_error=publish_error,
+            publish_failing_s=publish_failing_s,
+        )

@@ -80,9 +80,12 @@ def default_log_file() -> Path:
 
 
 def setup(
-    file: str | Path | None = None, level: str = "info", max_bytes: int = 10 << 20,
-    backups: int = 5, stderr: bool = False,
-) -> Path | None:  # fmt: skip
+    file: str | Path | None = None,
+    level: str = "info",
+    max_bytes: int = 10 << 20,
+    backups: int = 5,
+    stderr: bool = False,
+) -> Path | None:
     """Configure the root logger (idempotent); the JSON log file's path (None when it
     cannot be opened: then only stderr, if asked, and a warning there)."""
     root = logging.getLogger()
@@ -109,8 +112,9 @@ def setup(
         root.addHandler(fh)
     if stderr:
         sh = logging.StreamHandler(sys.stderr)
-        sh.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-                                          "%H:%M:%S"))  # fmt: skip
+        sh.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
+        )
         sh.addFilter(redact_filter)
         sh._arbscope = True  # type: ignore[attr-defined]
         root.addHandler(sh)

@@ -193,15 +193,19 @@ def _one_transaction(kinds: list[str], tokens: list[str], tip: bool, programs: l
     accounts it names, then its bytes as is or through address lookup tables."""
     locks = swap_tx_accounts(kinds, tokens, tip, programs=programs)
     if locks > MAX_TX_ACCOUNT_LOCKS:
-        return (f"one transaction would name {locks} accounts, over the "
-                f"{MAX_TX_ACCOUNT_LOCKS} a transaction may lock")  # fmt: skip
+        return (
+            f"one transaction would name {locks} accounts, over the "
+            f"{MAX_TX_ACCOUNT_LOCKS} a transaction may lock"
+        )
     if swap_tx_size(kinds, tokens, tip, programs=programs) <= PACKET_DATA_SIZE:
         return ""
     size = swap_tx_size(kinds, tokens, tip, tables=True, programs=programs)
     if size <= PACKET_DATA_SIZE:
         return ""
-    return (f"one transaction would be {size:,} bytes even through address lookup "
-            f"tables, over the {PACKET_DATA_SIZE:,}-byte limit")  # fmt: skip
+    return (
+        f"one transaction would be {size:,} bytes even through address lookup "
+        f"tables, over the {PACKET_DATA_SIZE:,}-byte limit"
+    )
 
 
 # a session's reason no cycle goes (Evaluator.hold): no new slot from any feed for the
@@ -262,9 +266,12 @@ class Evaluator:
         self.broker: PaperBroker | None = None
         if bases:
             self.broker = PaperBroker(
-                base=bases[0], balance=PAPER_BALANCE, tip_lamports=fees.tip_lamports,
-                sendable=self.sendable, exact_hops=self.exact_hops,
-            )  # fmt: skip
+                base=bases[0],
+                balance=PAPER_BALANCE,
+                tip_lamports=fees.tip_lamports,
+                sendable=self.sendable,
+                exact_hops=self.exact_hops,
+            )
         self.executor: LiveExecutor | None = None  # live trading, when configured
         self.mode = "PAPER"  # LIVE only after the session's request_live() succeeded
         self.halted = False  # the kill switch was pressed
@@ -299,8 +306,7 @@ class Evaluator:
         if b is None:
             if len(self._budgets) > 4_096:
                 self._budgets.clear()
-            b = self._budgets[key] = cycle_budget(kinds, o.kinds, accounts, self.cu_override,
-                                                  steps)  # fmt: skip
+            b = self._budgets[key] = cycle_budget(kinds, o.kinds, accounts, self.cu_override, steps)
         return b
 
     def steps(self, o: Opportunity, kinds: Sequence[str | None]) -> tuple[int, ...] | None:
@@ -321,11 +327,21 @@ class Evaluator:
         budget = self.budget(o)
         price = self.lamport_prices.get(o.base_mint)
         if price is None:
-            fees = replace(self.fees, cu_limit=budget.limit, base_per_lamport_num=1,
-                           base_per_lamport_den=1, base_rate_missing=True)  # fmt: skip
+            fees = replace(
+                self.fees,
+                cu_limit=budget.limit,
+                base_per_lamport_num=1,
+                base_per_lamport_den=1,
+                base_rate_missing=True,
+            )
         else:
-            fees = replace(self.fees, cu_limit=budget.limit, base_per_lamport_num=price.num,
-                           base_per_lamport_den=price.den, base_rate_missing=False)  # fmt: skip
+            fees = replace(
+                self.fees,
+                cu_limit=budget.limit,
+                base_per_lamport_num=price.num,
+                base_per_lamport_den=price.den,
+                base_rate_missing=False,
+            )
         return CycleCost(fees, budget, price)
 
     def evaluate(self, pool_id: str, slot: int) -> None:
@@ -556,8 +572,10 @@ class Evaluator:
     def live_checks(self) -> list[str]:
         """The guard rails, as the live confirmation screen lists them."""
         if self.executor is None:
-            return ["✗ this session has no live configuration (paper only): start it with "
-                    "--keypair, --send-rpc, --max-trade and --max-day"]  # fmt: skip
+            return [
+                "✗ this session has no live configuration (paper only): start it with "
+                "--keypair, --send-rpc, --max-trade and --max-day"
+            ]
         return self.executor.checks()
 
     # ------------------------------------------------------------ what the screen shows
@@ -655,8 +673,10 @@ class Evaluator:
         """The compute-unit limit the fee panel prices: the best cycle's (else
         ``fees.cu_limit`` when set, else a typical one)."""
         if self.live:
-            key = min(self.live, key=lambda k: (_no_price(self.live[k][1]),
-                                                -self.live[k][1].net_profit, k))  # fmt: skip
+            key = min(
+                self.live,
+                key=lambda k: (_no_price(self.live[k][1]), -self.live[k][1].net_profit, k),
+            )
             cost = self.costs.get(key)
             if cost is not None:
                 return cost.fees.cu_limit
@@ -710,8 +730,13 @@ class Evaluator:
         for o, _ in best:
             if any(p not in self.pool_kinds for p in o.pools):
                 continue  # a pool whose program is not known (yet): nothing to say, or cache
-            key = (o.base_mint, tuple(o.pools), tuple(o.tokens), tip,
-                   tuple(self._programs(list(o.tokens))))  # fmt: skip
+            key = (
+                o.base_mint,
+                tuple(o.pools),
+                tuple(o.tokens),
+                tip,
+                tuple(self._programs(list(o.tokens))),
+            )
             why = self._sendable_memo.get(key)
             if why is None:
                 if len(self._sendable_memo) > 4_096:
@@ -764,9 +789,15 @@ class SimMarket:
         self.seed = seed
         self.rng = random.Random(seed)
         mk = synthetic.market(
-            seed, tokens, pools, bases=bases, hub_share=hub_share, clmm_share=0.15,
-            dislocation=0.004, dislocated_share=0.1,
-        )  # fmt: skip
+            seed,
+            tokens,
+            pools,
+            bases=bases,
+            hub_share=hub_share,
+            clmm_share=0.15,
+            dislocation=0.004,
+            dislocated_share=0.1,
+        )
         # the well-known tokens by their real mints and decimals, the others named
         mk, sim_tokens = synthetic.named(mk)
         self.names = TokenBook.of(t.info() for t in sim_tokens)
@@ -779,8 +810,11 @@ class SimMarket:
             )
         except ImportError:
             other = None
-        self.timer = (KernelTimer(self.eng, other, clock=timer_clock) if timer_clock
-                      else KernelTimer(self.eng, other))  # fmt: skip
+        self.timer = (
+            KernelTimer(self.eng, other, clock=timer_clock)
+            if timer_clock
+            else KernelTimer(self.eng, other)
+        )
         # one graph per backend, fed the same updates: the shadow sees the same state
         graphs: dict[str, Any] = {}
         for m in (self.eng, other):
@@ -789,10 +823,12 @@ class SimMarket:
         # a simulated pool is never stale (its state is current until it trades), so the
         # staleness cap only guards against a stuck feed: 30 s of 200 ms ticks
         self.ev = Evaluator(
-            self.eng, self.timer, graphs,
+            self.eng,
+            self.timer,
+            graphs,
             FeeContext(cu_limit=300_000, cu_price_micro_lamports=5_000),
             ScorePolicy(min_profit=1, min_persistence=2, max_staleness_slots=150),
-        )  # fmt: skip
+        )
         self.graph = self.ev.graph
         self.ev.set_names(self.names)
         self.updates_per_tick, self.sweep_every = updates_per_tick, sweep_every
@@ -855,9 +891,15 @@ class SimMarket:
         depth = spec.liquidity / sqrt if a_to_b else spec.liquidity * sqrt
         amount = max(1, min(2**63, int(depth * frac)))
         args = (
-            spec.sqrt_price_x64, spec.liquidity, spec.tick_current, spec.tick_spacing,
-            spec.fee_rate, spec.ticks, amount, a_to_b,
-        )  # fmt: skip
+            spec.sqrt_price_x64,
+            spec.liquidity,
+            spec.tick_current,
+            spec.tick_spacing,
+            spec.fee_rate,
+            spec.ticks,
+            amount,
+            a_to_b,
+        )
         res = self.timer.call("clmm_swap", lambda m: m.clmm_swap(*args), detail=args)
         spec.sqrt_price_x64, spec.tick_current = res.sqrt_price_x64, res.tick_current
         spec.liquidity = res.liquidity
@@ -926,14 +968,24 @@ class SimMarket:
         """The state after the latest tick, built when first read after it."""
         if self._snap is None:
             self._snap = self.ev.snapshot(
-                seed=self.seed, slot=self.slot, updates=self.updates,
-                updates_per_s=self.rate.per_s(), errors=self.errors, source=self.source,
-                kind="SIM", prices=self.prices.rows(),
-                fee=fee_view(self.fee_estimator, self.ev.shown_cu_limit(),
-                             self.ev.fees.cu_price_micro_lamports),
-                names=self.names, mids=self.prices.mids(),
-                commitment=self.commitment, book=self.prices,
-            )  # fmt: skip
+                seed=self.seed,
+                slot=self.slot,
+                updates=self.updates,
+                updates_per_s=self.rate.per_s(),
+                errors=self.errors,
+                source=self.source,
+                kind="SIM",
+                prices=self.prices.rows(),
+                fee=fee_view(
+                    self.fee_estimator,
+                    self.ev.shown_cu_limit(),
+                    self.ev.fees.cu_price_micro_lamports,
+                ),
+                names=self.names,
+                mids=self.prices.mids(),
+                commitment=self.commitment,
+                book=self.prices,
+            )
         return self._snap
 
     # ------------------------------------------------------------------ the operator

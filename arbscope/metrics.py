@@ -93,9 +93,11 @@ class Health:
         if verdict is None:
             rec = getattr(s, "recorder", None)
             verdict = self.monitor.check(
-                feeds, slot, start_error=getattr(s, "start_error", ""),
+                feeds,
+                slot,
+                start_error=getattr(s, "start_error", ""),
                 journal_error=getattr(rec, "error", "") if rec is not None else "",
-            )  # fmt: skip
+            )
         lags = [f.lag_p50_ms for f in feeds if f.lag_p50_ms is not None]
         return {
             "status": verdict.status,
@@ -316,13 +318,16 @@ class SessionCollector(Collector):
         ev = getattr(s, "ev", None)
         if ev is not None and graph is not None:
             price = GaugeMetricFamily(
-                "arbscope_lamport_price", "base units per lamport the scorer converts fees "
-                "with (arbscope.solprice)", labels=["base"],
-            )  # fmt: skip
+                "arbscope_lamport_price",
+                "base units per lamport the scorer converts fees with (arbscope.solprice)",
+                labels=["base"],
+            )
             missing = GaugeMetricFamily(
-                "arbscope_lamport_price_missing", "1 while no price of a lamport in the base "
-                "is known (its cycles are no-go: no_sol_price)", labels=["base"],
-            )  # fmt: skip
+                "arbscope_lamport_price_missing",
+                "1 while no price of a lamport in the base "
+                "is known (its cycles are no-go: no_sol_price)",
+                labels=["base"],
+            )
             for base in graph.base_mints():
                 p = ev.lamport_prices.get(base)
                 missing.add_metric([base], 0 if p is not None else 1)
@@ -345,9 +350,10 @@ class SessionCollector(Collector):
             "arbscope_fees_lamports", "fees paid (paper: simulated)", labels=["mode"]
         )
         fees_base = CounterMetricFamily(
-            "arbscope_fees_base", "fees in base-token units as the scorer converted them "
-            "(paper: simulated)", labels=["mode"],
-        )  # fmt: skip
+            "arbscope_fees_base",
+            "fees in base-token units as the scorer converted them (paper: simulated)",
+            labels=["mode"],
+        )
         b = getattr(s, "broker", None)
         if b is not None:
             orders.add_metric(["paper", "filled"], b.attempts - b.failed)
@@ -383,12 +389,13 @@ class SessionCollector(Collector):
                 ("frames", "frames in acknowledged batches", p.frames),
                 ("resent", "batches sent again (an ack that did not come)", p.resent),
                 ("dropped", "batches dropped unsent (the outbox overflowed)", p.dropped),
-            ):  # fmt: skip
+            ):
                 c = CounterMetricFamily(f"arbscope_nats_published_{name}", doc, labels=["region"])
                 c.add_metric(lab, value)
                 yield c
-            g = GaugeMetricFamily("arbscope_nats_publish_pending",
-                                  "batches not yet acknowledged", labels=["region"])  # fmt: skip
+            g = GaugeMetricFamily(
+                "arbscope_nats_publish_pending", "batches not yet acknowledged", labels=["region"]
+            )
             g.add_metric(lab, pub.pending)
             yield g
         remote = getattr(s, "remote", None)
@@ -397,21 +404,23 @@ class SessionCollector(Collector):
         counters = {
             name: CounterMetricFamily(f"arbscope_nats_region_{name}", doc, labels=["region"])
             for name, doc in (
-                ("batches", "batches applied"), ("frames", "frames applied"),
+                ("batches", "batches applied"),
+                ("frames", "frames applied"),
                 ("gap_batches", "batches never stored (gaps)"),
                 ("lost", "stream messages gone before they were read (retention)"),
                 ("damaged", "batches that could not be read"),
                 ("redelivered", "messages delivered again (passed over)"),
                 ("resets", "the consumer started again at the next sequence"),
             )
-        }  # fmt: skip
+        }
         pending = GaugeMetricFamily(
             "arbscope_nats_region_pending", "stream messages not yet fetched", labels=["region"]
         )
         latency = GaugeMetricFamily(
             "arbscope_nats_region_latency_seconds",
-            "collector receive -> applied here, recent frames", labels=["region", "quantile"],
-        )  # fmt: skip
+            "collector receive -> applied here, recent frames",
+            labels=["region", "quantile"],
+        )
         for f in remote.regions:
             st = f.stats
             for name, c in counters.items():
@@ -428,21 +437,25 @@ class SessionCollector(Collector):
     def _routes(routes: Any) -> Iterator[Metric]:
         """Per route (rpc, jito:<engine>): outcomes, failures by error, slots to land."""
         outcomes = CounterMetricFamily(
-            "arbscope_route_orders", "live orders by route and outcome",
+            "arbscope_route_orders",
+            "live orders by route and outcome",
             labels=["route", "outcome"],
-        )  # fmt: skip
+        )
         failures = CounterMetricFamily(
-            "arbscope_route_failures", "live orders that landed with an error, by route and "
-            "the program's error name", labels=["route", "error"],
-        )  # fmt: skip
+            "arbscope_route_failures",
+            "live orders that landed with an error, by route and the program's error name",
+            labels=["route", "error"],
+        )
         slots = SummaryMetricFamily(
-            "arbscope_route_slots_to_land", "slots from send to landing, by route",
+            "arbscope_route_slots_to_land",
+            "slots from send to landing, by route",
             labels=["route"],
-        )  # fmt: skip
+        )
         quantiles = GaugeMetricFamily(
-            "arbscope_route_slots_to_land_quantile", "slots from send to landing: p50, p90",
+            "arbscope_route_slots_to_land_quantile",
+            "slots from send to landing: p50, p90",
             labels=["route", "quantile"],
-        )  # fmt: skip
+        )
         for r in routes:
             for outcome in ("sent", "refused", "landed", "superseded", "expired", "failed"):
                 outcomes.add_metric([r.route, outcome], getattr(r, outcome))

@@ -88,8 +88,15 @@ class _Pair:
         """Append the slot's mid and indicator values to the chart's columns."""
         _, ema, bb, kama = self.values
         upper, middle, lower = bb if bb is not None else (NAN, NAN, NAN)
-        row = (self.last_slot, self.mid, lower, middle, upper,
-               NAN if ema is None else ema, NAN if kama is None else kama)  # fmt: skip
+        row = (
+            self.last_slot,
+            self.mid,
+            lower,
+            middle,
+            upper,
+            NAN if ema is None else ema,
+            NAN if kama is None else kama,
+        )
         for col, v in zip(self.chart, row):
             col.append(v)
         self.series = None
@@ -209,6 +216,14 @@ def fee_view(est: Any, cu_limit: int, cu_price: int) -> FeeView:
     p25, p50, p75, p90 = est.percentiles([25.0, 50.0, 75.0, 90.0])
     by_slot = tuple(row[3] for row in est.by_slot(50.0))
     return FeeView(
-        len(est), est.slot_count, p25, p50, p75, p90, by_slot[-HISTORY:], est.congestion(),
-        cu_price, cu_price * cu_limit // 1_000_000,
-    )  # fmt: skip
+        len(est),
+        est.slot_count,
+        p25,
+        p50,
+        p75,
+        p90,
+        by_slot[-HISTORY:],
+        est.congestion(),
+        cu_price,
+        cu_price * cu_limit // 1_000_000,
+    )

@@ -73,8 +73,9 @@ async def dump(
         warn(f"arbscope: --out {out}: not a folder")
         return 2
     try:
-        async with RpcClient(url, timeout_s=timeout_s, max_answer_bytes=MAX_PROGRAM_ANSWER,
-                             ca_file=ca_file) as rpc:  # fmt: skip
+        async with RpcClient(
+            url, timeout_s=timeout_s, max_answer_bytes=MAX_PROGRAM_ANSWER, ca_file=ca_file
+        ) as rpc:
             reads = await read_programs(rpc, [p for p, _ in wanted])
     except (RpcError, TlsSetupError) as exc:
         warn(f"arbscope: programs dump: {scrub(str(exc), url)}")
@@ -101,14 +102,28 @@ async def dump(
             warn(f"arbscope: {path}: {exc.strerror}")
             return 2
         sha = hashlib.sha256(d.elf).hexdigest()
-        written.append({
-            "program_id": r.program_id, "name": name, "file": path.name, "sha256": sha,
-            "size": len(d.elf), "loader": d.loader, "programdata": d.programdata or None,
-            "deployed_slot": d.slot, "authority": d.authority, "read_at_slot": r.slot,
-        })  # fmt: skip
+        written.append(
+            {
+                "program_id": r.program_id,
+                "name": name,
+                "file": path.name,
+                "sha256": sha,
+                "size": len(d.elf),
+                "loader": d.loader,
+                "programdata": d.programdata or None,
+                "deployed_slot": d.slot,
+                "authority": d.authority,
+                "read_at_slot": r.slot,
+            }
+        )
         when = "" if d.slot is None else f", deployed at slot {d.slot}"
-        who = (", immutable" if d.authority is None and d.programdata
-               else f", upgrade authority {d.authority}" if d.authority else "")  # fmt: skip
+        who = (
+            ", immutable"
+            if d.authority is None and d.programdata
+            else f", upgrade authority {d.authority}"
+            if d.authority
+            else ""
+        )
         say(f"{path.name} {name} {len(d.elf):,} bytes sha256 {sha}{when}{who}")
     manifest = {"rpc": shown, "programs": written, "not_read": unread}
     try:
@@ -116,6 +131,8 @@ async def dump(
     except OSError as exc:
         warn(f"arbscope: {out / MANIFEST}: {exc.strerror}")
         return 2
-    say(f"wrote {len(written)} of {len(reads)} programs to {out} (manifest {MANIFEST}) from "
-        f"{shown}" + (f"; {len(unread)} not read" if unread else ""))  # fmt: skip
+    say(
+        f"wrote {len(written)} of {len(reads)} programs to {out} (manifest {MANIFEST}) from "
+        f"{shown}" + (f"; {len(unread)} not read" if unread else "")
+    )
     return 1 if unread else 0

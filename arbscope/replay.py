@@ -79,12 +79,20 @@ class ReplaySession:
     place of the recorded ones; the inputs stay the recording's."""
 
     def __init__(
-        self, db: str | Path | None, info: SessionInfo, backend: types.ModuleType | None = None,
-        shadow: bool = False, speed: float = 1.0, timer_clock: Callable[[], int] | None = None,
-        clock: Clock | None = None, tick_s: float = TICK_S, *,
-        policy: ScorePolicy | None = None, fee_settings: FeeSettings | None = None,
+        self,
+        db: str | Path | None,
+        info: SessionInfo,
+        backend: types.ModuleType | None = None,
+        shadow: bool = False,
+        speed: float = 1.0,
+        timer_clock: Callable[[], int] | None = None,
+        clock: Clock | None = None,
+        tick_s: float = TICK_S,
+        *,
+        policy: ScorePolicy | None = None,
+        fee_settings: FeeSettings | None = None,
         opener: Callable[[], Awaitable[Any]] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         cfg = info.config
         # where the journal is read: the SQLite file at ``db``, or (``opener``) another
         # reader of the same chunks (``arbscope.fleet.StreamJournalReader``: JetStream)
@@ -121,12 +129,19 @@ class ReplaySession:
         """A fresh engine (a session as the live one was configured) at the start of
         the recording; the journal is read again from its first chunk."""
         self.session = FeedSession(
-            base_mints=self.base_mints, seed=self.seed, backend=self.backend_arg,
-            sweep_s=self.sweep_s, max_hops=self.max_hops, shadow=self.shadow,
-            policy=self.policy, fee_settings=self.fee_settings, embedded_sim=False,
-            judge_health=False, timer_clock=self.timer_clock,
+            base_mints=self.base_mints,
+            seed=self.seed,
+            backend=self.backend_arg,
+            sweep_s=self.sweep_s,
+            max_hops=self.max_hops,
+            shadow=self.shadow,
+            policy=self.policy,
+            fee_settings=self.fee_settings,
+            embedded_sim=False,
+            judge_health=False,
+            timer_clock=self.timer_clock,
             feeds_stall_s=self.feeds_stall_s,
-        )  # fmt: skip
+        )
         self.session.snapshots = self.shown
         self.sink = _ReplaySink()
         self.session.sink = self.sink
@@ -419,9 +434,15 @@ class ReplaySession:
             f"REPLAY {self.info.id} {pos:6.1f}/{self.info.duration_s:.1f} s "
             f"{state}, frame {self.frames_applied}/{self.info.frames}"
         )
-        return replace(snap, source=source, kind="REPLAY", feeds=self._feeds(),
-                       note=self._note(), session_id=self.info.id,
-                       commitment=str(self.info.config.get("commitment", "")))  # fmt: skip
+        return replace(
+            snap,
+            source=source,
+            kind="REPLAY",
+            feeds=self._feeds(),
+            note=self._note(),
+            session_id=self.info.id,
+            commitment=str(self.info.config.get("commitment", "")),
+        )
 
 
 class JournalSessions:

@@ -68,11 +68,14 @@ class _TimedIngest:
     """``FeedIngest`` of the active backend, mirrored on the other and timed."""
 
     def __init__(
-        self, timer: KernelTimer, ingests: dict[str, Any],
-        mirror_budget: float = 0.15, window_ns: int = 1_000_000_000,
+        self,
+        timer: KernelTimer,
+        ingests: dict[str, Any],
+        mirror_budget: float = 0.15,
+        window_ns: int = 1_000_000_000,
         kinds: dict[str, str] | None = None,
         clock: Callable[[], int] = time.monotonic_ns,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.timer, self.ingests = timer, ingests
         self.clock = clock  # ns; the budget's wall time (tests give their own)
         self.kinds = kinds if kinds is not None else {}  # pool -> amm_v4 | cpmm | whirlpool
@@ -197,9 +200,10 @@ class _TimedIngest:
             ok: bool = self._all("account", pubkey, owner, data, slot)
             return ok
         result: bool = self.timer.call(
-            "feed_account", lambda m: self.ingests[m.BACKEND].account(pubkey, owner, data, slot),
+            "feed_account",
+            lambda m: self.ingests[m.BACKEND].account(pubkey, owner, data, slot),
             mirror=True,
-        )  # fmt: skip
+        )
         return result
 
     def set_epoch_schedule(
@@ -209,8 +213,9 @@ class _TimedIngest:
         first_normal_epoch: int = 0,
         first_normal_slot: int = 0,
     ) -> None:
-        self._all("set_epoch_schedule", slots_per_epoch, warmup, first_normal_epoch,
-                  first_normal_slot)  # fmt: skip
+        self._all(
+            "set_epoch_schedule", slots_per_epoch, warmup, first_normal_epoch, first_normal_slot
+        )
 
     def watched(self) -> list[str]:
         return list(self.active.watched())
@@ -312,8 +317,9 @@ class InputTee:
     ) -> None:
         args = [slots_per_epoch, warmup, first_normal_epoch, first_normal_slot]
         self.put(Kind.EPOCH_SCHEDULE, 0, json_payload(args))
-        self.inner.set_epoch_schedule(slots_per_epoch, warmup, first_normal_epoch,
-                                      first_normal_slot)  # fmt: skip
+        self.inner.set_epoch_schedule(
+            slots_per_epoch, warmup, first_normal_epoch, first_normal_slot
+        )
 
     def unbind(self, endpoint: int) -> None:
         self.put(Kind.UNBIND, endpoint, b"")
@@ -386,17 +392,29 @@ def opp_payload(o: Any, sc: Any, fees: Any = None) -> dict[str, Any]:
     if fees is not None:
         extra = {
             "cu_limit": fees.cu_limit,
-            "base_per_lamport": None if fees.base_rate_missing
+            "base_per_lamport": None
+            if fees.base_rate_missing
             else [fees.base_per_lamport_num, fees.base_per_lamport_den],
-        }  # fmt: skip
-    return {**extra,
-        "base": o.base_mint, "tokens": list(o.tokens), "pools": list(o.pools),
-        "kinds": list(o.kinds), "hops": o.hops, "amount_in": o.amount_in,
-        "amount_out": o.amount_out, "profit": o.profit, "profit_bps": round(o.profit_bps, 6),
-        "net_profit": sc.net_profit, "fees_in_base": sc.fees_in_base,
-        "total_fee_lamports": sc.total_fee_lamports, "persistence": sc.persistence,
-        "staleness_slots": sc.staleness_slots, "go": sc.go, "reasons": list(sc.reasons),
-    }  # fmt: skip
+        }
+    return {
+        **extra,
+        "base": o.base_mint,
+        "tokens": list(o.tokens),
+        "pools": list(o.pools),
+        "kinds": list(o.kinds),
+        "hops": o.hops,
+        "amount_in": o.amount_in,
+        "amount_out": o.amount_out,
+        "profit": o.profit,
+        "profit_bps": round(o.profit_bps, 6),
+        "net_profit": sc.net_profit,
+        "fees_in_base": sc.fees_in_base,
+        "total_fee_lamports": sc.total_fee_lamports,
+        "persistence": sc.persistence,
+        "staleness_slots": sc.staleness_slots,
+        "go": sc.go,
+        "reasons": list(sc.reasons),
+    }
 
 
 def _health_payload(h: FeedHealth) -> dict[str, Any]:
@@ -489,8 +507,9 @@ class FeedSession:
         # replay of a recording from before the rule). Journaled with the config.
         self.feeds_stall_s = float(
             (metrics.stall_s if metrics is not None else 10.0)
-            if feeds_stall_s is None else feeds_stall_s
-        )  # fmt: skip
+            if feeds_stall_s is None
+            else feeds_stall_s
+        )
         # NATS JetStream (arbscope.fleet.FleetSettings): a collector publishes its feeds'
         # inputs (``collect``: its region), a consumer applies the regions' (``regions``)
         self.fleet = fleet
@@ -524,15 +543,19 @@ class FeedSession:
         if not endpoints and embedded_sim:
             from feeds.sim.server import default_profiles
 
-            self.sim = SimServer(self.sim_config, default_profiles(sim_endpoints),
-                                 accept_transactions=sim_accept_tx,
-                                 grpc=sim_grpc > 0)  # fmt: skip
+            self.sim = SimServer(
+                self.sim_config,
+                default_profiles(sim_endpoints),
+                accept_transactions=sim_accept_tx,
+                grpc=sim_grpc > 0,
+            )
             universe = self.sim.world.universe() if universe is None else universe
             base_mints = base_mints or self.sim.world.bases
             self.source = f"sim ×{sim_endpoints} (loopback PubSub)"
             if sim_grpc:
-                self.source = (f"sim ×{sim_endpoints} (loopback PubSub, "
-                               f"{min(sim_grpc, sim_endpoints)} gRPC)")  # fmt: skip
+                self.source = (
+                    f"sim ×{sim_endpoints} (loopback PubSub, {min(sim_grpc, sim_endpoints)} gRPC)"
+                )
         elif endpoints:
             self.source = f"live ×{len(endpoints)}"
         elif fleet is not None and fleet.regions:
@@ -573,8 +596,9 @@ class FeedSession:
             except ImportError:
                 other = None
         clock = self.timer_clock
-        self.timer = (KernelTimer(self.eng, other, clock=clock) if clock
-                      else KernelTimer(self.eng, other))  # fmt: skip
+        self.timer = (
+            KernelTimer(self.eng, other, clock=clock) if clock else KernelTimer(self.eng, other)
+        )
         self.graphs: dict[str, Any] = {}
         ingests = {}
         for m in (self.eng, other):
@@ -594,10 +618,20 @@ class FeedSession:
         override = fs.cu_limit or (self.live_config.cu_limit if self.live_config else None)
         if self.live_config is not None and self.live_config.cu_limit != override:
             self.live_config = replace(self.live_config, cu_limit=override)
-        fees = FeeContext(cu_limit=override or DEFAULT_CU_LIMIT, cu_price_micro_lamports=5_000,
-                          tip_lamports=fs.tip_lamports)  # fmt: skip
-        self.ev = Evaluator(self.eng, self.timer, self.graphs, fees, self.policy_arg,
-                            self.pool_kinds, cu_override=override)  # fmt: skip
+        fees = FeeContext(
+            cu_limit=override or DEFAULT_CU_LIMIT,
+            cu_price_micro_lamports=5_000,
+            tip_lamports=fs.tip_lamports,
+        )
+        self.ev = Evaluator(
+            self.eng,
+            self.timer,
+            self.graphs,
+            fees,
+            self.policy_arg,
+            self.pool_kinds,
+            cu_override=override,
+        )
         self.slot = 0
         self.updates = 0
         self.errors = 0
@@ -677,12 +711,16 @@ class FeedSession:
         return {
             "seed": self.seed,
             "source": self.source,
-            "sim": None if self.sim is None else {
-                "seed": c.seed, "tokens": c.tokens, "pools": c.pools, "bases": c.bases,
+            "sim": None
+            if self.sim is None
+            else {
+                "seed": c.seed,
+                "tokens": c.tokens,
+                "pools": c.pools,
+                "bases": c.bases,
                 "endpoints": len(self.sim.endpoints),
             },
-            "endpoints": [redact(e.stream_url) for e in self.endpoints]
-            if self.sim is None else [],
+            "endpoints": [redact(e.stream_url) for e in self.endpoints] if self.sim is None else [],
             "sim_grpc": self.sim_grpc,
             "pools": len(self.universe),
             "base_mints": self.base_mints,
@@ -695,7 +733,7 @@ class FeedSession:
             "sim_accept_tx": self.sim_accept_tx,
             "commitment": self.commitment,
             "feeds_stall_s": self.feeds_stall_s,
-        }  # fmt: skip
+        }
 
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -729,9 +767,14 @@ class FeedSession:
             if fleet is not None and fleet.regions:
                 from .fleet import RemoteFeeds
 
-                self.remote = RemoteFeeds(fleet, None, 0, on_fees=self._on_fees,
-                                          on_tokens=self._on_remote_tokens,
-                                          on_uncovered=self._on_uncovered)  # fmt: skip
+                self.remote = RemoteFeeds(
+                    fleet,
+                    None,
+                    0,
+                    on_fees=self._on_fees,
+                    on_tokens=self._on_remote_tokens,
+                    on_uncovered=self._on_uncovered,
+                )
                 if not self.base_mints:  # what the collectors watch
                     bases = await self.remote.base_mints()
                     if bases:
@@ -748,10 +791,14 @@ class FeedSession:
                     await self.stream_journal.open()
                     journal = TeeJournal(self.journal, self.stream_journal)
                 self.recorder = await Recorder.start(
-                    journal, "sim" if self.sim is not None else "live", self.config(),
-                    versions(self.eng), self.record.batch_s, self.record.codec,
+                    journal,
+                    "sim" if self.sim is not None else "live",
+                    self.config(),
+                    versions(self.eng),
+                    self.record.batch_s,
+                    self.record.codec,
                     self.record.max_pending_bytes,
-                )  # fmt: skip
+                )
                 self.session_id = self.recorder.session
                 self.sink = self.recorder
                 ingest = InputTee(self.ingest, self.recorder.input)
@@ -759,20 +806,21 @@ class FeedSession:
                 infos = await self.sim.start()
                 first_grpc = len(infos) - self.sim_grpc
                 self.endpoints = [
-                    Endpoint(i.name, i.ws_url, i.http_url,
-                             grpc=i.grpc_url if n >= first_grpc else None)
+                    Endpoint(
+                        i.name, i.ws_url, i.http_url, grpc=i.grpc_url if n >= first_grpc else None
+                    )
                     for n, i in enumerate(infos)
-                ]  # fmt: skip
+                ]
             if fleet is not None and fleet.collect:
                 from .fleet import Publisher, ensure_stream, stream_name
 
                 js = await self._nats()
                 region = fleet.collect
-                await ensure_stream(js, stream_name(region), [f"arbscope.{region}.>"],
-                                    fleet.retention)  # fmt: skip
+                await ensure_stream(
+                    js, stream_name(region), [f"arbscope.{region}.>"], fleet.retention
+                )
                 self.publisher = Publisher(js, region)
-                self.publisher.hello([e.name for e in self.endpoints], self.base_mints,
-                                     self.source)  # fmt: skip
+                self.publisher.hello([e.name for e in self.endpoints], self.base_mints, self.source)
                 self.publisher.start()
                 ingest = InputTee(ingest, self.publisher.add)
             if self.endpoints:
@@ -798,22 +846,31 @@ class FeedSession:
             log.info(
                 "session %s started: %s, %d endpoints, %d pools (%d missing, %d rejected), "
                 "base %s, recording %s",
-                self.session_id or "(not recorded)", self.source, len(self.endpoints),
-                boot.pools if boot else 0, len(boot.missing) if boot else 0,
+                self.session_id or "(not recorded)",
+                self.source,
+                len(self.endpoints),
+                boot.pools if boot else 0,
+                len(boot.missing) if boot else 0,
                 len(boot.rejected) if boot else 0,
                 ",".join(self.registry.book.symbol(b) for b in self.base_mints),
                 "yes" if self.recorder is not None else "no",
-            )  # fmt: skip
+            )
 
     async def _start_pool(self, ingest: Any) -> None:
         """The session's own sockets: snapshot, workers, the token names."""
         limits = {} if self.max_answer_bytes is None else {"rpc_max_bytes": self.max_answer_bytes}
         self.pool = FeedPool(
-            self.endpoints, ingest, self.eng, seed=self.seed, on_fees=self._on_fees,
+            self.endpoints,
+            ingest,
+            self.eng,
+            seed=self.seed,
+            on_fees=self._on_fees,
             fee_accounts=self._fee_accounts,
-            worker_config=self.worker_config, commitment=self.commitment,
-            ca_file=self.ca_file, **limits,
-        )  # fmt: skip
+            worker_config=self.worker_config,
+            commitment=self.commitment,
+            ca_file=self.ca_file,
+            **limits,
+        )
         self.boot = await self.pool.bootstrap(self.universe)
         idle = self._nothing_to_find(self.boot)
         if idle:
@@ -840,8 +897,11 @@ class FeedSession:
             for problem in self.registry.problems:
                 log.warning("tokens: %s", problem)
             self._snap = None
-            log.info("tokens: %d read (%s)", len(new),
-                     ", ".join(sorted(t.symbol for t in new if t.symbol))[:300])  # fmt: skip
+            log.info(
+                "tokens: %d read (%s)",
+                len(new),
+                ", ".join(sorted(t.symbol for t in new if t.symbol))[:300],
+            )
             if self.journal is not None and self.session_id and new:
                 await self.journal.put_tokens(self.session_id, [dataclasses.asdict(t) for t in new])
         except asyncio.CancelledError:
@@ -863,8 +923,11 @@ class FeedSession:
         self.registry.book = TokenBook({**known, **{t.mint: t for t in new}})
         self.ev.set_names(self.registry.book)
         self._snap = None
-        log.info("tokens: %d from the collectors (%s)", len(new),
-                 ", ".join(sorted(t.symbol for t in new if t.symbol))[:300])  # fmt: skip
+        log.info(
+            "tokens: %d from the collectors (%s)",
+            len(new),
+            ", ".join(sorted(t.symbol for t in new if t.symbol))[:300],
+        )
         if self.journal is not None and self.session_id:
             task = asyncio.get_running_loop().create_task(
                 self._journal_tokens([dataclasses.asdict(t) for t in new]), name="tokens-journal"
@@ -890,15 +953,19 @@ class FeedSession:
         """Why this session cannot find a cycle after its snapshot ("" when it can): no
         pool of the universe made it into the graph, or none trades a base mint."""
         if not self.base_mints:
-            return ("no base mints (market.base_mints, or the pools file's base_mints): "
-                    "cycles start and end in a base mint")  # fmt: skip
+            return (
+                "no base mints (market.base_mints, or the pools file's base_mints): "
+                "cycles start and end in a base mint"
+            )
         if not self.universe:
             return "the pool universe is empty"
         if boot.pools == 0:
-            return (f"none of the {len(self.universe)} pools of the universe is on "
-                    f"{boot.endpoint or 'the endpoints'} ({len(boot.missing)} not found, "
-                    f"{len(boot.rejected)} rejected): check market.pools_file and that the "
-                    "endpoints serve the cluster it was written for")  # fmt: skip
+            return (
+                f"none of the {len(self.universe)} pools of the universe is on "
+                f"{boot.endpoint or 'the endpoints'} ({len(boot.missing)} not found, "
+                f"{len(boot.rejected)} rejected): check market.pools_file and that the "
+                "endpoints serve the cluster it was written for"
+            )
         if not set(self.graph.tokens()) & set(self.base_mints):
             bases = ", ".join(b[:8] + "…" for b in self.base_mints)
             return f"no pool of the universe trades a base mint ({bases})"
@@ -930,11 +997,19 @@ class FeedSession:
             cfg = replace(cfg, rpc=cfg.rpc or ep.http, ws=cfg.ws or ep.ws)
             self.live_config = cfg
         # the UTC day's total across runs comes from the journal (no journal: live refused)
-        ledger = (JournalLedger(self.journal, self.recorder)
-                  if self.journal is not None and self.recorder is not None else None)  # fmt: skip
-        self.ev.executor = LiveExecutor(cfg, self.base_mints[0], lambda: self.graph,
-                                        lambda: self.sink, sendable=self.ev.sendable,
-                                        ledger=ledger)  # fmt: skip
+        ledger = (
+            JournalLedger(self.journal, self.recorder)
+            if self.journal is not None and self.recorder is not None
+            else None
+        )
+        self.ev.executor = LiveExecutor(
+            cfg,
+            self.base_mints[0],
+            lambda: self.graph,
+            lambda: self.sink,
+            sendable=self.ev.sendable,
+            ledger=ledger,
+        )
         self.ev.executor.on_landing = self._on_landing
 
     async def fund_from_faucet(self, lamports: int = 10 * 10**9, base: int = PAPER_BALANCE) -> str:
@@ -958,11 +1033,15 @@ class FeedSession:
         """Paper -> live, after the typed confirmation: every guard rail is checked again
         (the executor's ``arm``). A replay has no such capability."""
         if self.executor is None:
-            return False, ("this session has no live configuration: start it with --keypair, "
-                           "--send-rpc, --max-trade and --max-day")  # fmt: skip
+            return False, (
+                "this session has no live configuration: start it with --keypair, "
+                "--send-rpc, --max-trade and --max-day"
+            )
         if self.sim is not None and not self.sim_accept_tx:
-            return False, ("the embedded simulator does not accept transactions: run with "
-                           "--sim-accept-tx to trade live against it")  # fmt: skip
+            return False, (
+                "the embedded simulator does not accept transactions: run with "
+                "--sim-accept-tx to trade live against it"
+            )
         ok, why = await self.executor.arm()
         if ok:
             self.ev.mode, self.ev.halted = "LIVE", False
@@ -994,8 +1073,13 @@ class FeedSession:
             journal = f"INCOMPLETE: {self.journal_error}"
         else:
             journal = "not recorded"
-        log.info("session %s stopped: slot %d, %d updates, journal %s",
-                 self.session_id or "(not recorded)", self.slot, self.updates, journal)  # fmt: skip
+        log.info(
+            "session %s stopped: slot %d, %d updates, journal %s",
+            self.session_id or "(not recorded)",
+            self.slot,
+            self.updates,
+            journal,
+        )
 
     async def _stop(self) -> None:
         tasks = [t for t in (self._names_task, self._tips_task) if t is not None and not t.done()]
@@ -1125,12 +1209,21 @@ class FeedSession:
                 try:
                     answer = await fetch_tip_floor(http, url, ssl_for(url, self.ca_file))
                     row = answer[0] if isinstance(answer, list) else answer
-                    tips = [round(float(row[f"landed_tips_{p}th_percentile"]) * 1e9)
-                            for p in PERCENTILES]  # fmt: skip
+                    tips = [
+                        round(float(row[f"landed_tips_{p}th_percentile"]) * 1e9)
+                        for p in PERCENTILES
+                    ]
                     if all(t >= 0 for t in tips):
                         self._on_tips(tips)
-                except (ValueError, KeyError, TypeError, IndexError, aiohttp.ClientError,
-                        asyncio.TimeoutError, OSError) as exc:  # fmt: skip
+                except (
+                    ValueError,
+                    KeyError,
+                    TypeError,
+                    IndexError,
+                    aiohttp.ClientError,
+                    asyncio.TimeoutError,
+                    OSError,
+                ) as exc:
                     log.warning("tip floor: %s", scrub(str(exc), url)[:200])
                 await asyncio.sleep(TIP_FLOOR_S)
 
@@ -1254,18 +1347,30 @@ class FeedSession:
             feeds, verdict = self._health
             coverage = self._coverage()  # one pass over the pools for the note and the detail
             self._snap = self.ev.snapshot(
-                seed=self.seed, slot=self.slot, updates=self.updates,
-                updates_per_s=self.rate.per_s(), errors=self.errors, source=self.source,
-                kind=self._kind(), feeds=feeds, note=self._note(coverage),
-                session_id=self.session_id, prices=self.prices.rows(),
-                fee=fee_view(self.fee_estimator, self.ev.shown_cu_limit(),
-                             self.ev.fees.cu_price_micro_lamports),
-                verdict=verdict, names=self.registry.book,
-                mids=self.prices.mids(), commitment=self.commitment,
+                seed=self.seed,
+                slot=self.slot,
+                updates=self.updates,
+                updates_per_s=self.rate.per_s(),
+                errors=self.errors,
+                source=self.source,
+                kind=self._kind(),
+                feeds=feeds,
+                note=self._note(coverage),
+                session_id=self.session_id,
+                prices=self.prices.rows(),
+                fee=fee_view(
+                    self.fee_estimator,
+                    self.ev.shown_cu_limit(),
+                    self.ev.fees.cu_price_micro_lamports,
+                ),
+                verdict=verdict,
+                names=self.registry.book,
+                mids=self.prices.mids(),
+                commitment=self.commitment,
                 coverage=coverage,
                 endpoints=len(self.pool.endpoints) if self.pool is not None else 0,
                 book=self.prices,
-            )  # fmt: skip
+            )
         return self._snap
 
     def _emit(self, now_ns: int) -> None:
@@ -1289,14 +1394,27 @@ class FeedSession:
         sweep = canonical({"tokens": list(c.tokens), "pools": list(c.pools)}) if c else "none"
         if sweep != self._sweep_key:
             self._sweep_key = sweep
-            sink.event("sweep", slot, {"cycle": None if c is None else {
-                "tokens": list(c.tokens), "pools": list(c.pools),
-                "rate_product": c.rate_product}}, now_ns)  # fmt: skip
+            sink.event(
+                "sweep",
+                slot,
+                {
+                    "cycle": None
+                    if c is None
+                    else {
+                        "tokens": list(c.tokens),
+                        "pools": list(c.pools),
+                        "rate_product": c.rate_product,
+                    }
+                },
+                now_ns,
+            )
         if (self.pool is not None or self.remote is not None) and (
-                now_ns - self._last_health_ns >= HEALTH_EVERY_NS):  # fmt: skip
+            now_ns - self._last_health_ns >= HEALTH_EVERY_NS
+        ):
             self._last_health_ns = now_ns
-            sink.event("health", slot, {"feeds": [_health_payload(h) for h in self._feeds()]},
-                       now_ns)  # fmt: skip
+            sink.event(
+                "health", slot, {"feeds": [_health_payload(h) for h in self._feeds()]}, now_ns
+            )
 
     # ------------------------------------------------------------ the operator
     def trade(self, base: str, pools: list[str]) -> str:
@@ -1347,8 +1465,10 @@ class FeedSession:
             return f"{len(boot.missing)} pools not found, {len(boot.rejected)} accounts rejected"
         bare = [p for p, n in coverage.items() if n == 0]
         if bare:  # subscribed on no endpoint (caps, refusals): nothing reports their changes
-            return (f"{len(bare)} pools covered by no endpoint (subscriptions refused or over "
-                    f"a cap): their state is stale, e.g. {bare[0][:8]}…")  # fmt: skip
+            return (
+                f"{len(bare)} pools covered by no endpoint (subscriptions refused or over "
+                f"a cap): their state is stale, e.g. {bare[0][:8]}…"
+            )
         rec = self.recorder
         if rec is not None and rec.error:
             return f"journal: {rec.error}"
@@ -1376,12 +1496,15 @@ class FeedSession:
         slot = int(self.ingest.stats().slot) if pool is not None or self.remote else self.slot
         pub = self.publisher  # a collector's: what it cannot publish reaches no one
         return self.monitor.check(
-            feeds, slot, subscriptions=pool.wanted if pool is not None else 0,
-            start_error=self.start_error, journal_error=rec.error if rec is not None else "",
+            feeds,
+            slot,
+            subscriptions=pool.wanted if pool is not None else 0,
+            start_error=self.start_error,
+            journal_error=rec.error if rec is not None else "",
             pools_uncovered=len(self.ev.uncovered),
             publish_error=pub.problem() if pub is not None else "",
             publish_failing_s=pub.failing_s() if pub is not None else 0.0,
-        )  # fmt: skip
+        )
 
     # ------------------------------------------------------------ the run loop
     async def run(
@@ -1437,5 +1560,9 @@ def versions(eng: types.ModuleType) -> dict[str, Any]:
         own = metadata.version("arbscope")
     except metadata.PackageNotFoundError:
         own = "unknown"
-    return {"arbscope": own, "python": platform.python_version(), "engine": eng.BACKEND,
-            "engine_build": getattr(eng, "BUILD_PROFILE", "")}  # fmt: skip
+    return {
+        "arbscope": own,
+        "python": platform.python_version(),
+        "engine": eng.BACKEND,
+        "engine_build": getattr(eng, "BUILD_PROFILE", ""),
+    }

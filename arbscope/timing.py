@@ -27,8 +27,23 @@ from engine_rs.kernels import by_name, same
 
 WINDOW = 4096  # samples kept per kernel per backend: p99 needs a few hundred
 # latency histogram bounds for /metrics (ns, inclusive upper bounds): 250 ns .. 50 ms
-BUCKETS_NS = (250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000,
-              500_000, 1_000_000, 2_500_000, 10_000_000, 50_000_000)  # fmt: skip
+BUCKETS_NS = (
+    250,
+    500,
+    1_000,
+    2_500,
+    5_000,
+    10_000,
+    25_000,
+    50_000,
+    100_000,
+    250_000,
+    500_000,
+    1_000_000,
+    2_500_000,
+    10_000_000,
+    50_000_000,
+)
 
 
 def _percentile_us(samples: Sequence[int], q: float) -> float | None:

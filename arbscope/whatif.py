@@ -312,8 +312,10 @@ class WhatIf:
     def summary(self) -> list[str]:
         """The human report of ``arbscope replay ID --headless --policy FILE``."""
         played = f"{self.end_s:.1f} of {self.duration_s:.1f} s"
-        out = [f"what-if replay of {self.session}: {played}, {self.inputs:,} inputs, "
-               f"{self.frames:,} frames"]  # fmt: skip
+        out = [
+            f"what-if replay of {self.session}: {played}, {self.inputs:,} inputs, "
+            f"{self.frames:,} frames"
+        ]
         changed = self.changed
         if changed:
             text = ", ".join(
@@ -323,8 +325,10 @@ class WhatIf:
         else:
             out.append("settings   as recorded")
         if not self.recorded_known:
-            out.append("           (this recording holds no policy: it predates journaling it; "
-                       "the defaults are taken as recorded)")  # fmt: skip
+            out.append(
+                "           (this recording holds no policy: it predates journaling it; "
+                "the defaults are taken as recorded)"
+            )
         out.append("           " + " ".join(f"{k}={_value(v)}" for k, v in self.settings.items()))
         if not self.base:
             out.append("paper      no base mint: nothing was traded")
@@ -574,9 +578,11 @@ def run_sweep(
     ctx = multiprocessing.get_context("spawn")
     stop = ctx.Event()
     pool = ProcessPoolExecutor(
-        max_workers=max(1, min(jobs, len(work))), mp_context=ctx,
-        initializer=_worker_init, initargs=(stop,),
-    )  # fmt: skip
+        max_workers=max(1, min(jobs, len(work))),
+        mp_context=ctx,
+        initializer=_worker_init,
+        initargs=(stop,),
+    )
     out: list[tuple[WhatIf, list[str]] | None] = [None] * len(work)
     try:
         with _sigint_ignored():
@@ -604,10 +610,23 @@ def run_sweep(
 def columns(sweep: Sweep) -> list[str]:
     """The CSV's columns: the cell, each swept key, then the results."""
     return [
-        "cell", *(a.key for a in sweep.axes), "pnl", "pnl_units", "symbol", "fills", "wins",
-        "failed", "hit_rate", "fees_paid", "fee_lamports", "max_drawdown", "max_drawdown_pct",
-        "digest", "best", "chart",
-    ]  # fmt: skip
+        "cell",
+        *(a.key for a in sweep.axes),
+        "pnl",
+        "pnl_units",
+        "symbol",
+        "fills",
+        "wins",
+        "failed",
+        "hit_rate",
+        "fees_paid",
+        "fee_lamports",
+        "max_drawdown",
+        "max_drawdown_pct",
+        "digest",
+        "best",
+        "chart",
+    ]
 
 
 def rows(sweep: Sweep) -> list[dict[str, Any]]:
@@ -616,15 +635,26 @@ def rows(sweep: Sweep) -> list[dict[str, Any]]:
     width = max(2, len(str(len(sweep.cells))))
     out = []
     for i, (c, r) in enumerate(zip(sweep.cells, sweep.results)):
-        out.append({
-            "cell": c.index, **{k: _value(v) for k, v in c.varied.items()},
-            "pnl": r.pnl, "pnl_units": format_amount(r.pnl, r.decimals, "", EXACT),
-            "symbol": r.symbol, "fills": r.fills, "wins": r.wins, "failed": r.failed,
-            "hit_rate": f"{r.hit_rate:.6f}", "fees_paid": r.fees_paid,
-            "fee_lamports": r.fee_lamports, "max_drawdown": r.drawdown.amount,
-            "max_drawdown_pct": f"{r.drawdown.pct:.9g}", "digest": r.digest,
-            "best": int(i == best), "chart": c.stem(width),
-        })  # fmt: skip
+        out.append(
+            {
+                "cell": c.index,
+                **{k: _value(v) for k, v in c.varied.items()},
+                "pnl": r.pnl,
+                "pnl_units": format_amount(r.pnl, r.decimals, "", EXACT),
+                "symbol": r.symbol,
+                "fills": r.fills,
+                "wins": r.wins,
+                "failed": r.failed,
+                "hit_rate": f"{r.hit_rate:.6f}",
+                "fees_paid": r.fees_paid,
+                "fee_lamports": r.fee_lamports,
+                "max_drawdown": r.drawdown.amount,
+                "max_drawdown_pct": f"{r.drawdown.pct:.9g}",
+                "digest": r.digest,
+                "best": int(i == best),
+                "chart": c.stem(width),
+            }
+        )
     return out
 
 
@@ -641,19 +671,35 @@ def table(sweep: Sweep) -> list[str]:
     """The sweep as a text table, the best cell marked ``*``."""
     r0 = sweep.results[0]
     sym = r0.symbol or "raw"
-    head = ["", "cell", *(a.key for a in sweep.axes), f"PnL ({sym})", "fills", "wins",
-            "hit rate", f"fees ({sym})", f"max drawdown ({sym})", "max dd %"]  # fmt: skip
+    head = [
+        "",
+        "cell",
+        *(a.key for a in sweep.axes),
+        f"PnL ({sym})",
+        "fills",
+        "wins",
+        "hit rate",
+        f"fees ({sym})",
+        f"max drawdown ({sym})",
+        "max dd %",
+    ]
     best = sweep.best
     body = []
     for i, (c, r) in enumerate(zip(sweep.cells, sweep.results)):
-        body.append([
-            "*" if i == best else "", str(c.index), *(_value(v) for v in c.varied.values()),
-            r.units(r.pnl, sign=True, digits=6).removesuffix(f" {r.symbol}"),
-            f"{r.fills:,}", f"{r.wins:,}", f"{100 * r.hit_rate:.1f}%",
-            r.units(r.fees_paid, digits=6).removesuffix(f" {r.symbol}"),
-            r.units(r.drawdown.amount, digits=6).removesuffix(f" {r.symbol}"),
-            f"{r.drawdown.pct:.3g}%",
-        ])  # fmt: skip
+        body.append(
+            [
+                "*" if i == best else "",
+                str(c.index),
+                *(_value(v) for v in c.varied.values()),
+                r.units(r.pnl, sign=True, digits=6).removesuffix(f" {r.symbol}"),
+                f"{r.fills:,}",
+                f"{r.wins:,}",
+                f"{100 * r.hit_rate:.1f}%",
+                r.units(r.fees_paid, digits=6).removesuffix(f" {r.symbol}"),
+                r.units(r.drawdown.amount, digits=6).removesuffix(f" {r.symbol}"),
+                f"{r.drawdown.pct:.3g}%",
+            ]
+        )
     widths = [max(len(row[j]) for row in [head, *body]) for j in range(len(head))]
     # the settings and the cell number left-aligned, the numbers right
     left = {0}
@@ -684,9 +730,12 @@ def _fail(error: ConfigError | JournalError | str) -> int:
 
 
 def replay_command(
-    db: str | None, info: SessionInfo, policy_file: str | None, until_s: float | None,
+    db: str | None,
+    info: SessionInfo,
+    policy_file: str | None,
+    until_s: float | None,
     as_json: bool,
-) -> int:  # fmt: skip
+) -> int:
     """``arbscope replay ID --headless --policy FILE [--until S] [--json]``: the summary
     (or its JSON) on stdout. Exit status 0; 2 for a bad policy file or journal; 3 when the
     settings are the recorded ones and the digest is not the recorded one."""
@@ -703,16 +752,25 @@ def replay_command(
     else:
         print("\n".join(result.summary()))
     if result.digest_matches is False and not result.changed:
-        print(f"arbscope: digest MISMATCH: recorded {result.recorded_digest}, replayed "
-              f"{result.digest}", file=sys.stderr)  # fmt: skip
+        print(
+            f"arbscope: digest MISMATCH: recorded {result.recorded_digest}, replayed "
+            f"{result.digest}",
+            file=sys.stderr,
+        )
         return 3
     return 0
 
 
 def sweep_command(
-    db: str | None, session: str, sets: Sequence[str], policy_file: str | None,
-    jobs: int | None, out: str | None, until_s: float | None, charts: bool,
-) -> int:  # fmt: skip
+    db: str | None,
+    session: str,
+    sets: Sequence[str],
+    policy_file: str | None,
+    jobs: int | None,
+    out: str | None,
+    until_s: float | None,
+    charts: bool,
+) -> int:
     """``arbscope sweep ID --set KEY=V1,V2 [...]``: the table on stdout; the CSV, the
     cells' charts and the overview in ``out`` (default ``./sweep-ID/``). Exit status 0;
     2 for a bad ``--set``, policy file or journal; 130 when interrupted."""
@@ -744,8 +802,11 @@ def sweep_command(
 
     def progress(done: int, cell: Cell, r: WhatIf) -> None:
         pnl = r.units(r.pnl, True, 6)
-        print(f"  {done}/{n} done: cell {cell.index} ({cell.label()}): PnL {pnl}, "
-              f"{r.fills} fills", file=sys.stderr, flush=True)  # fmt: skip
+        print(
+            f"  {done}/{n} done: cell {cell.index} ({cell.label()}): PnL {pnl}, {r.fills} fills",
+            file=sys.stderr,
+            flush=True,
+        )
 
     written = "nothing written"
     try:
@@ -761,13 +822,16 @@ def sweep_command(
 
         overview = overview_chart(sweep, folder / "overview")
     except KeyboardInterrupt:
-        print(f"arbscope: sweep interrupted: its processes have stopped; {written}",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"arbscope: sweep interrupted: its processes have stopped; {written}", file=sys.stderr
+        )
         return 130
     except JournalError as exc:
         return _fail(exc)
     except BrokenProcessPool as exc:
         return _fail(f"a sweep process died: {exc}")
-    print(f"wrote {n} equity charts (PNG and SVG) and {', '.join(overview)} in {folder}",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"wrote {n} equity charts (PNG and SVG) and {', '.join(overview)} in {folder}",
+        file=sys.stderr,
+    )
     return 0

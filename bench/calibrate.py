@@ -27,8 +27,9 @@ from typing import Any
 SEED = 63
 
 
-async def run(orders: int, seed: int, tip: int, slot_ms: float, timeout_s: float,
-              competitors: int) -> dict[str, Any]:  # fmt: skip
+async def run(
+    orders: int, seed: int, tip: int, slot_ms: float, timeout_s: float, competitors: int
+) -> dict[str, Any]:
     from solders.keypair import Keypair
 
     from arbscope.execution.live import LiveConfig
@@ -43,11 +44,19 @@ async def run(orders: int, seed: int, tip: int, slot_ms: float, timeout_s: float
     keyfile.write_text(json.dumps(list(bytes(Keypair()))))
     os.chmod(keyfile, 0o600)
     world = WorldConfig(seed=seed, slot_seconds=slot_ms / 1000.0, competitors=competitors)
-    live = LiveConfig(keypair=str(keyfile), max_trade=10**12, max_day=10**15, max_open=1,
-                      tip_lamports=tip)  # fmt: skip
-    s = FeedSession(seed=seed, sim_config=world, sim_endpoints=1, live=live,
-                    sim_accept_tx=True, shadow=False, fee_settings=FeeSettings(tip_lamports=tip),
-                    record=RecordSettings(tmp / "journal.sqlite"))  # fmt: skip
+    live = LiveConfig(
+        keypair=str(keyfile), max_trade=10**12, max_day=10**15, max_open=1, tip_lamports=tip
+    )
+    s = FeedSession(
+        seed=seed,
+        sim_config=world,
+        sim_endpoints=1,
+        live=live,
+        sim_accept_tx=True,
+        shadow=False,
+        fee_settings=FeeSettings(tip_lamports=tip),
+        record=RecordSettings(tmp / "journal.sqlite"),
+    )
     await s.start()
     if s.start_error:
         raise SystemExit(f"the session did not start: {s.start_error}")
@@ -172,7 +181,7 @@ def report(r: dict[str, Any]) -> str:
         f"paper's failures: {r['paper_reasons']}",
         f"live's outcomes: {r['live_statuses']}",
         f"competitors: {r['competitors']}",
-    ]  # fmt: skip
+    ]
     return "\n".join(lines)
 
 

@@ -160,8 +160,9 @@ def _fee_path_input(size: Size, seed: int) -> tuple[Any, ...]:
     mints = [str(b58(bytes([i + 1]) * 32)) for i in range(3)]
     pools = [str(b58(bytes([i + 9]) * 32)) for i in range(3)]
     reserves = [(r.randint(10**11, 10**12), r.randint(10**11, 10**12)) for _ in range(3)]
-    mint = types.SimpleNamespace(mint_authority=None, supply=10**15, decimals=6,
-                                 is_initialized=True, freeze_authority=None)  # fmt: skip
+    mint = types.SimpleNamespace(
+        mint_authority=None, supply=10**15, decimals=6, is_initialized=True, freeze_authority=None
+    )
     cfg = bytes(72) + (struct.pack("<QQH", 0, 10**7, 100) * 2)
     data = encode_token2022_mint(mint, {1: cfg})
     return mints, pools, reserves, data, size.params.get("fees", 2)
@@ -242,10 +243,24 @@ def _openbook_sides(orders_each: int, seed: int) -> tuple[bytes, bytes, bytes]:
     for i in range(orders_each):
         lvl = i % levels
         ts = 1_700_000_000 + r.randint(0, 600)
-        bids.append(B.OrderSpec(mid - 5 - lvl * 3, r.randint(1, 400), 2 * i + 1, timestamp=ts,
-                                time_in_force=r.choice([0, 0, 0, 300])))  # fmt: skip
-        asks.append(B.OrderSpec(mid + 5 + lvl * 3, r.randint(1, 400), 2 * i + 2, timestamp=ts,
-                                time_in_force=r.choice([0, 0, 0, 300])))  # fmt: skip
+        bids.append(
+            B.OrderSpec(
+                mid - 5 - lvl * 3,
+                r.randint(1, 400),
+                2 * i + 1,
+                timestamp=ts,
+                time_in_force=r.choice([0, 0, 0, 300]),
+            )
+        )
+        asks.append(
+            B.OrderSpec(
+                mid + 5 + lvl * 3,
+                r.randint(1, 400),
+                2 * i + 2,
+                timestamp=ts,
+                time_in_force=r.choice([0, 0, 0, 300]),
+            )
+        )
     m = B.market(base_decimals=9, quote_decimals=6, base_lot_size=1_000_000, quote_lot_size=1)
     return m, B.bookside(True, bids, seed=seed), B.bookside(False, asks, seed=seed + 1)
 
@@ -421,10 +436,28 @@ def _nudged(spec: synthetic.PoolSpec, k: int) -> synthetic.PoolSpec:
 def _upsert_args(spec: synthetic.PoolSpec) -> tuple[Any, ...]:
     """The arguments of ``upsert_cpmm`` / ``upsert_clmm`` for ``spec`` at slot 0."""
     if spec.kind == "cpmm":
-        return (spec.pool_id, spec.mint_a, spec.mint_b, spec.reserve_a, spec.reserve_b,
-                spec.fee_num, spec.fee_den, 0)  # fmt: skip
-    return (spec.pool_id, spec.mint_a, spec.mint_b, spec.sqrt_price_x64, spec.liquidity,
-            spec.tick_current, spec.tick_spacing, spec.fee_rate, spec.ticks, 0)  # fmt: skip
+        return (
+            spec.pool_id,
+            spec.mint_a,
+            spec.mint_b,
+            spec.reserve_a,
+            spec.reserve_b,
+            spec.fee_num,
+            spec.fee_den,
+            0,
+        )
+    return (
+        spec.pool_id,
+        spec.mint_a,
+        spec.mint_b,
+        spec.sqrt_price_x64,
+        spec.liquidity,
+        spec.tick_current,
+        spec.tick_spacing,
+        spec.fee_rate,
+        spec.ticks,
+        0,
+    )
 
 
 def _update_order(n: int, stride: int) -> Callable[[], tuple[int, int]]:

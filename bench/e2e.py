@@ -287,8 +287,9 @@ async def arb_round(b: Bench, transport: str, rate: float) -> Measure:
     eng = engine_rs.load("rust")
     graph = eng.PoolGraph(base_mints=list(b.bases), max_hops=3)
     rec = Recorder(eng.FeedIngest(graph, 1 << 17, 64), len(b.ws))
-    quiet = WorkerConfig(heartbeat_s=60.0, stale_after_s=600.0, quiet_after_s=600.0,
-                         transport=transport)  # fmt: skip
+    quiet = WorkerConfig(
+        heartbeat_s=60.0, stale_after_s=600.0, quiet_after_s=600.0, transport=transport
+    )
     eps = [Endpoint(f"bench-{i}", w, h) for i, (w, h) in enumerate(zip(b.ws, b.http))]
     pool = FeedPool(eps, rec, eng, worker_config=quiet, fee_poll_s=3600.0)
     boot = await pool.bootstrap(b.universe)
@@ -315,10 +316,12 @@ async def arb_round(b: Bench, transport: str, rate: float) -> Measure:
         after = rec.ingest.stats()
         lat = [d - w for dd, ww in zip(rec.done, writes) for d, w in zip(dd, ww)]
         return Measure.of(
-            sum(counts), rec.span, latency_ns=lat,
+            sum(counts),
+            rec.span,
+            latency_ns=lat,
             first_copies=after.first_copies - before.first_copies,
             duplicates=after.duplicates - before.duplicates,
-        )  # fmt: skip
+        )
     finally:
         await pool.stop()
 
@@ -391,29 +394,46 @@ class Result:
             pct(paced.latency_ns, 0.99) / 1e3,
             len(paced.latency_ns),
             last.first_copies / max(1, last.first_copies + last.duplicates),
-            [{"ceiling": c.rate, "ceiling_per_core": c.per_core, "arbscope": a.rate,
-              "arbscope_per_core": a.per_core, "ceiling_waited": c.waited,
-              "arbscope_waited": a.waited} for c, a in zip(ceilings, arbs)],
-        )  # fmt: skip
+            [
+                {
+                    "ceiling": c.rate,
+                    "ceiling_per_core": c.per_core,
+                    "arbscope": a.rate,
+                    "arbscope_per_core": a.per_core,
+                    "ceiling_waited": c.waited,
+                    "arbscope_waited": a.waited,
+                }
+                for c, a in zip(ceilings, arbs)
+            ],
+        )
 
 
 def table(results: Sequence[Result], paced_rate: float) -> list[str]:
     """The results as a Markdown table, each feed against the first (today's)."""
     base = results[0]
-    head = ("feed", "recv-only ceiling", "arbscope", "of ceiling", "arbscope per core",
-            f"vs {base.feed}", f"latency p50 / p99 at {paced_rate:,.0f} msg/s")  # fmt: skip
+    head = (
+        "feed",
+        "recv-only ceiling",
+        "arbscope",
+        "of ceiling",
+        "arbscope per core",
+        f"vs {base.feed}",
+        f"latency p50 / p99 at {paced_rate:,.0f} msg/s",
+    )
     rows = [head]
     for r in results:
-        rows.append((
-            r.feed,
-            f"{r.ceiling:,.0f} msg/s ({r.ceiling_per_core:,.0f}/core)",
-            f"{r.arbscope:,.0f} msg/s",
-            f"{100 * r.arbscope / r.ceiling:.0f} %",
-            f"{r.arbscope_per_core:,.0f} msg/s",
-            f"{r.arbscope / base.arbscope:.2f}x "
-            f"({r.arbscope_per_core / base.arbscope_per_core:.2f}x per core)",
-            f"{r.latency_p50_us:,.0f} / {r.latency_p99_us:,.0f} µs",
-        ))  # fmt: skip
+        rows.append(
+            (
+                r.feed,
+                f"{r.ceiling:,.0f} msg/s ({r.ceiling_per_core:,.0f}/core)",
+                f"{r.arbscope:,.0f} msg/s",
+                f"{100 * r.arbscope / r.ceiling:.0f} %",
+                f"{r.arbscope_per_core:,.0f} msg/s",
+                f"{r.arbscope / base.arbscope:.2f}x "
+                f"({r.arbscope_per_core / base.arbscope_per_core:.2f}x per core)",
+                f"{r.latency_p50_us:,.0f} / {r.latency_p99_us:,.0f} µs",
+            )
+        )
     return markdown(head, rows[1:])
 
 
@@ -428,8 +448,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--paced-slots", type=int, default=200, help="slots of the paced run")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--rate", type=float, default=2000.0, help="paced msgs/s per endpoint")
-    ap.add_argument("--feed", action="append", metavar="NAME",
-                    help="only the feeds whose name contains NAME (repeatable)")  # fmt: skip
+    ap.add_argument(
+        "--feed",
+        action="append",
+        metavar="NAME",
+        help="only the feeds whose name contains NAME (repeatable)",
+    )
     ap.add_argument("--json", metavar="PATH")
     a = ap.parse_args(argv)
     if a.serve:
@@ -444,9 +468,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     world = World(WorldConfig(seed=a.seed, tokens=a.tokens, pools=a.pools))
     universe, bases = world.universe(), list(world.bases)
-    cmd = [sys.executable, "-m", "bench.e2e", "--serve", "--seed", str(a.seed),
-           "--endpoints", str(a.endpoints), "--tokens", str(a.tokens),
-           "--pools", str(a.pools)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.e2e",
+        "--serve",
+        "--seed",
+        str(a.seed),
+        "--endpoints",
+        str(a.endpoints),
+        "--tokens",
+        str(a.tokens),
+        "--pools",
+        str(a.pools),
+    ]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -455,8 +490,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("the simulator did not start", file=sys.stderr)
             return 1
         ws, http = [u[0] for u in urls], [u[1] for u in urls]
-        b = Bench(ws, http, _subscribe_texts(universe, bases, http[0]), universe, bases,
-                  a.slots, a.paced_slots, a.rate)  # fmt: skip
+        b = Bench(
+            ws,
+            http,
+            _subscribe_texts(universe, bases, http[0]),
+            universe,
+            bases,
+            a.slots,
+            a.paced_slots,
+            a.rate,
+        )
         ceilings: dict[str, list[Measure]] = {f.name: [] for f in feeds}
         arbs: dict[str, list[Measure]] = {f.name: [] for f in feeds}
         for r in range(a.rounds):
@@ -464,10 +507,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ceilings[f.name].append(asyncio.run(f.ceiling(b)))
                 arbs[f.name].append(asyncio.run(f.arbscope(b, 0.0)))
                 c, m = ceilings[f.name][-1], arbs[f.name][-1]
-                print(f"# round {r + 1}, {f.name}: ceiling {c.rate:,.0f} msg/s, arbscope "
-                      f"{m.rate:,.0f} msg/s ({m.per_core:,.0f} per core; waited for a core "
-                      f"{100 * c.waited:.0f} % / {100 * m.waited:.0f} % of the time)",
-                      file=sys.stderr)  # fmt: skip
+                print(
+                    f"# round {r + 1}, {f.name}: ceiling {c.rate:,.0f} msg/s, arbscope "
+                    f"{m.rate:,.0f} msg/s ({m.per_core:,.0f} per core; waited for a core "
+                    f"{100 * c.waited:.0f} % / {100 * m.waited:.0f} % of the time)",
+                    file=sys.stderr,
+                )
         paced: dict[str, Measure] = {f.name: asyncio.run(f.arbscope(b, a.rate)) for f in feeds}
     finally:
         with contextlib.suppress(Exception):
@@ -476,9 +521,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         proc.wait(timeout=10)
     results = [Result.of(f.name, ceilings[f.name], arbs[f.name], paced[f.name]) for f in feeds]
     share = results[0].first_copy_share
-    print(f"# end to end, loopback, {a.endpoints} endpoints x {len(b.texts)} subscriptions, "
-          f"medians of {a.rounds} floods of {a.slots} slots; first copies {100 * share:.0f} % "
-          "of frames; per core: messages per CPU-second of the client process")  # fmt: skip
+    print(
+        f"# end to end, loopback, {a.endpoints} endpoints x {len(b.texts)} subscriptions, "
+        f"medians of {a.rounds} floods of {a.slots} slots; first copies {100 * share:.0f} % "
+        "of frames; per core: messages per CPU-second of the client process"
+    )
     for line in table(results, a.rate * a.endpoints):
         print(line)
     if a.json:

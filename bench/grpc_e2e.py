@@ -118,8 +118,7 @@ async def raw_round(urls: Sequence[str], http: str, request: bytes, slots: int) 
     calls = []
     try:
         for ch in channels:
-            multi = ch.stream_stream(SUBSCRIBE, request_serializer=None,
-                                     response_deserializer=None)  # fmt: skip
+            multi = ch.stream_stream(SUBSCRIBE, request_serializer=None, response_deserializer=None)
 
             async def reqs() -> Any:
                 yield request
@@ -159,9 +158,13 @@ class ArbRun:
 
 
 async def arb_round(
-    urls: Sequence[str], http: Sequence[str], universe: Any, bases: Sequence[str],
-    slots: int, rate: float,
-) -> ArbRun:  # fmt: skip
+    urls: Sequence[str],
+    http: Sequence[str],
+    universe: Any,
+    bases: Sequence[str],
+    slots: int,
+    rate: float,
+) -> ArbRun:
     """Updates/s (and queue-to-graph latency when paced) through FeedPool + FeedIngest."""
     import engine_rs
     from feeds.clients.pool import Endpoint, FeedPool
@@ -190,8 +193,12 @@ async def arb_round(
         after = rec.ingest.stats()
         span = max(rec.last) - rec.first_recv
         lat = [d - w for dd, ww in zip(rec.done, writes) for d, w in zip(dd, ww)]
-        return ArbRun(sum(counts) / (span / 1e9), lat, after.first_copies - before.first_copies,
-                      after.duplicates - before.duplicates)  # fmt: skip
+        return ArbRun(
+            sum(counts) / (span / 1e9),
+            lat,
+            after.first_copies - before.first_copies,
+            after.duplicates - before.duplicates,
+        )
     finally:
         await pool.stop()
 
@@ -215,8 +222,9 @@ def _request(universe: Any, bases: Sequence[str], http: str) -> tuple[bytes, int
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench.grpc_e2e",
-                                 description=__doc__.split("\n")[0])  # fmt: skip
+    ap = argparse.ArgumentParser(
+        prog="python -m bench.grpc_e2e", description=__doc__.split("\n")[0]
+    )
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--endpoints", type=int, default=3)
@@ -235,9 +243,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     world = World(WorldConfig(seed=a.seed, tokens=a.tokens, pools=a.pools))
     universe, bases = world.universe(), list(world.bases)
-    cmd = [sys.executable, "-m", "bench.grpc_e2e", "--serve", "--seed", str(a.seed),
-           "--endpoints", str(a.endpoints), "--tokens", str(a.tokens),
-           "--pools", str(a.pools)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.grpc_e2e",
+        "--serve",
+        "--seed",
+        str(a.seed),
+        "--endpoints",
+        str(a.endpoints),
+        "--tokens",
+        str(a.tokens),
+        "--pools",
+        str(a.pools),
+    ]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -252,8 +271,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for r in range(a.rounds):
             raw.append(asyncio.run(raw_round(grpc_urls, http[0], request, a.slots)))
             arb.append(asyncio.run(arb_round(grpc_urls, http, universe, bases, a.slots, 0.0)))
-            print(f"# round {r + 1}: grpc {raw[-1]:,.0f} updates/s, "
-                  f"arbscope {arb[-1].rate:,.0f} updates/s", file=sys.stderr)  # fmt: skip
+            print(
+                f"# round {r + 1}: grpc {raw[-1]:,.0f} updates/s, "
+                f"arbscope {arb[-1].rate:,.0f} updates/s",
+                file=sys.stderr,
+            )
         paced = asyncio.run(arb_round(grpc_urls, http, universe, bases, a.slots, a.rate))
     finally:
         with contextlib.suppress(Exception):
@@ -277,16 +299,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     rows = [
         ("grpc.aio recv only (ceiling)", f"{raw_m:,.0f} msg/s", "100 %"),
-        ("arbscope: GrpcWorker + Rust FeedIngest.grpc", f"{arb_m:,.0f} msg/s",
-         f"{100 * arb_m / raw_m:.0f} %"),
-        (f"latency at {a.rate * a.endpoints:,.0f} msg/s, p50",
-         f"{out['latency_p50_us']:,.0f} µs", "queued -> graph"),
-        (f"latency at {a.rate * a.endpoints:,.0f} msg/s, p99",
-         f"{out['latency_p99_us']:,.0f} µs", "queued -> graph"),
-    ]  # fmt: skip
-    print(f"# Yellowstone gRPC end to end, loopback, {a.endpoints} endpoints x {subs} "
-          f"subscriptions (one filter), medians of {a.rounds} floods of {a.slots} slots; "
-          f"first copies {100 * out['first_copy_share']:.0f} % of updates")  # fmt: skip
+        (
+            "arbscope: GrpcWorker + Rust FeedIngest.grpc",
+            f"{arb_m:,.0f} msg/s",
+            f"{100 * arb_m / raw_m:.0f} %",
+        ),
+        (
+            f"latency at {a.rate * a.endpoints:,.0f} msg/s, p50",
+            f"{out['latency_p50_us']:,.0f} µs",
+            "queued -> graph",
+        ),
+        (
+            f"latency at {a.rate * a.endpoints:,.0f} msg/s, p99",
+            f"{out['latency_p99_us']:,.0f} µs",
+            "queued -> graph",
+        ),
+    ]
+    print(
+        f"# Yellowstone gRPC end to end, loopback, {a.endpoints} endpoints x {subs} "
+        f"subscriptions (one filter), medians of {a.rounds} floods of {a.slots} slots; "
+        f"first copies {100 * out['first_copy_share']:.0f} % of updates"
+    )
     print("\n".join(markdown(("path", "rate", "share"), rows)))
     if a.json:
         with open(a.json, "w") as f:

@@ -84,8 +84,9 @@ async def write_rate(
             blob = compress(raw, codec)
             stored += len(blob)
             raw_total += len(raw)
-            await j.write_batch(sid, Chunk(no, seq, len(b), 0, 0, codec, len(raw), blob),
-                                len(b), [], 0)  # fmt: skip
+            await j.write_batch(
+                sid, Chunk(no, seq, len(b), 0, 0, codec, len(raw), blob), len(b), [], 0
+            )
             seq += len(b)
         dt = time.perf_counter() - t0
     return len(inputs) / dt, stored, raw_total
@@ -124,8 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         sizes: dict[str, Any] = {}
         for codec in ("zstd", "zlib", "none"):
             rate, stored, raw = asyncio.run(write_rate(inputs, codec, batch_ns, tmp))
-            sizes[codec] = {"inputs_per_s": rate, "stored": stored, "raw": raw,
-                            "per_hour": stored * 3600 / sim_s}  # fmt: skip
+            sizes[codec] = {
+                "inputs_per_s": rate,
+                "stored": stored,
+                "raw": raw,
+                "per_hour": stored * 3600 / sim_s,
+            }
         walls, digests = [], set()
         for _ in range(a.replays):
             wall, digest, _n = asyncio.run(replay(db, sid))
@@ -134,22 +139,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     rep = statistics.median(walls)
     ok = digests == {live}
     out = {
-        "simulated_minutes": a.minutes, "inputs": len(inputs), "frames": frames,
-        "write": sizes, "replay_wall_s": rep, "replay_x_real_time": sim_s / rep,
-        "replay_frames_per_s": frames / rep, "digest_matches": ok,
-    }  # fmt: skip
+        "simulated_minutes": a.minutes,
+        "inputs": len(inputs),
+        "frames": frames,
+        "write": sizes,
+        "replay_wall_s": rep,
+        "replay_x_real_time": sim_s / rep,
+        "replay_frames_per_s": frames / rep,
+        "digest_matches": ok,
+    }
     mb = 1 << 20
-    print(f"# journal: {a.minutes:g}-minute simulated session (3 endpoints), "
-          f"{len(inputs):,} inputs ({frames:,} frames); medians")  # fmt: skip
-    rows = [("journal write (batched, 0.2 s of traffic per transaction)", "codec", "rate",
-             "bytes / recorded hour")]  # fmt: skip
+    print(
+        f"# journal: {a.minutes:g}-minute simulated session (3 endpoints), "
+        f"{len(inputs):,} inputs ({frames:,} frames); medians"
+    )
+    rows = [
+        (
+            "journal write (batched, 0.2 s of traffic per transaction)",
+            "codec",
+            "rate",
+            "bytes / recorded hour",
+        )
+    ]
     for codec, v in sizes.items():
         ratio = v["raw"] / v["stored"]
-        rows.append(("", codec, f"{v['inputs_per_s']:,.0f} inputs/s",
-                     f"{v['per_hour'] / mb:,.1f} MB (raw / stored = {ratio:.1f})"))  # fmt: skip
+        rows.append(
+            (
+                "",
+                codec,
+                f"{v['inputs_per_s']:,.0f} inputs/s",
+                f"{v['per_hour'] / mb:,.1f} MB (raw / stored = {ratio:.1f})",
+            )
+        )
     same = "equal" if ok else "DIFFERENT"
-    rows.append(("replay, headless, max speed", "", f"{sim_s / rep:,.0f}x real time",
-                 f"{frames / rep:,.0f} frames/s, digest {same}"))  # fmt: skip
+    rows.append(
+        (
+            "replay, headless, max speed",
+            "",
+            f"{sim_s / rep:,.0f}x real time",
+            f"{frames / rep:,.0f} frames/s, digest {same}",
+        )
+    )
     print("\n".join(markdown(rows[0], rows[1:])))
     if a.json:
         Path(a.json).write_text(json.dumps(out, indent=2))

@@ -33,9 +33,18 @@ MANIFEST = ROOT / "engine_rs" / "Cargo.toml"
 CORPUS = ROOT / "engine_rs" / "crates" / "json-bench" / "data" / "pubsub-seed63.inputs.zst"
 SEED = 63
 # the inputs that build the ingest state or are frames; fees, tips, trades... are not ingest's
-KEPT = {Kind.FRAME, Kind.ACCOUNT, Kind.TRACK_POOL, Kind.TRACK_TICK_ARRAY,
-        Kind.UNTRACK_TICK_ARRAY, Kind.BIND, Kind.UNBIND, Kind.EPOCH_SCHEDULE, Kind.TICK,
-        Kind.DRAIN}  # fmt: skip
+KEPT = {
+    Kind.FRAME,
+    Kind.ACCOUNT,
+    Kind.TRACK_POOL,
+    Kind.TRACK_TICK_ARRAY,
+    Kind.UNTRACK_TICK_ARRAY,
+    Kind.BIND,
+    Kind.UNBIND,
+    Kind.EPOCH_SCHEDULE,
+    Kind.TICK,
+    Kind.DRAIN,
+}
 
 
 def record(out: Path, seconds: float, accel: float, seed: int) -> dict[str, int]:
@@ -82,9 +91,22 @@ def record(out: Path, seconds: float, accel: float, seed: int) -> dict[str, int]
 def run_bench(runs: int, json_out: Path) -> int:
     """``cargo bench`` of the parsers (prints its table); the figures go to ``json_out``."""
     sys.stdout.flush()
-    cmd = ["cargo", "bench", "-q", "--manifest-path", str(MANIFEST),
-           "-p", "arbscope-json-bench", "--bench", "json_parsers",
-           "--", "--runs", str(runs), "--json", str(json_out)]  # fmt: skip
+    cmd = [
+        "cargo",
+        "bench",
+        "-q",
+        "--manifest-path",
+        str(MANIFEST),
+        "-p",
+        "arbscope-json-bench",
+        "--bench",
+        "json_parsers",
+        "--",
+        "--runs",
+        str(runs),
+        "--json",
+        str(json_out),
+    ]
     return subprocess.run(cmd, check=False).returncode
 
 

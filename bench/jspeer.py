@@ -27,9 +27,14 @@ def ts_ladder_ns(
         return None
     b64 = base64.b64encode
     request = {
-        "op": "time", "market": b64(market).decode(), "bids": b64(bids).decode(),
-        "asks": b64(asks).decode(), "iterations": iterations, "depth": depth, "now": now,
-    }  # fmt: skip
+        "op": "time",
+        "market": b64(market).decode(),
+        "bids": b64(bids).decode(),
+        "asks": b64(asks).decode(),
+        "iterations": iterations,
+        "depth": depth,
+        "now": now,
+    }
     try:
         answer = run_script("openbook_client.mjs", request, timeout_s=120.0 + iterations * 0.1)
     except (NodeScriptError, OSError):

@@ -53,18 +53,42 @@ def build_and_sign(reps: int) -> dict[str, float]:
     def instructions() -> list[Any]:
         r, s = cp.record, wp.spec
         return [
-            I.set_compute_unit_limit(260_000), I.set_compute_unit_price(12_345),
-            raydium_cpmm.swap_base_input(me, r.amm_config, cp.address, ata(m0), ata(m1),
-                                         cp.vault_a, cp.vault_b, I.SPL_TOKEN, I.SPL_TOKEN, m0,
-                                         m1, r.observation_key, 10**9, 10**6),
-            raydium_amm_v4.swap_base_in(v4.address, v4.vault_a, v4.vault_b, ata(m1), ata(m2),
-                                        me, 10**9, 10**6),
-            orca_whirlpool.swap(me, wp.address, ata(m2), wp.vault_a, ata(m0), wp.vault_b,
-                                orca_whirlpool.swap_tick_arrays(wp.address, s.tick_spacing,
-                                                                s.tick_current, True),
-                                orca_whirlpool.oracle(wp.address), 10**9, 10**6, True),
+            I.set_compute_unit_limit(260_000),
+            I.set_compute_unit_price(12_345),
+            raydium_cpmm.swap_base_input(
+                me,
+                r.amm_config,
+                cp.address,
+                ata(m0),
+                ata(m1),
+                cp.vault_a,
+                cp.vault_b,
+                I.SPL_TOKEN,
+                I.SPL_TOKEN,
+                m0,
+                m1,
+                r.observation_key,
+                10**9,
+                10**6,
+            ),
+            raydium_amm_v4.swap_base_in(
+                v4.address, v4.vault_a, v4.vault_b, ata(m1), ata(m2), me, 10**9, 10**6
+            ),
+            orca_whirlpool.swap(
+                me,
+                wp.address,
+                ata(m2),
+                wp.vault_a,
+                ata(m0),
+                wp.vault_b,
+                orca_whirlpool.swap_tick_arrays(wp.address, s.tick_spacing, s.tick_current, True),
+                orca_whirlpool.oracle(wp.address),
+                10**9,
+                10**6,
+                True,
+            ),
             I.transfer(me, I.JITO_TIP_ACCOUNTS[0], 10_000),
-        ]  # fmt: skip
+        ]
 
     def ours() -> VersionedTransaction:
         return compile_and_sign(kp, payer, instructions(), bh)
@@ -97,10 +121,13 @@ async def pipeline(seconds: float, seed: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="arbscope-bench-") as d:
         key = Path(d) / "k.json"
         write_keypair(key)
-        s = FeedSession(seed=seed, shadow=False, sim_accept_tx=True,
-                        live=LiveConfig(keypair=str(key), max_trade=10**12, max_day=10**15,
-                                        max_open=4),
-                        record=RecordSettings(Path(d) / "j.sqlite"))  # fmt: skip
+        s = FeedSession(
+            seed=seed,
+            shadow=False,
+            sim_accept_tx=True,
+            live=LiveConfig(keypair=str(key), max_trade=10**12, max_day=10**15, max_open=4),
+            record=RecordSettings(Path(d) / "j.sqlite"),
+        )
         await s.start()
         if s.start_error:
             raise RuntimeError(s.start_error)
@@ -119,9 +146,12 @@ async def pipeline(seconds: float, seed: int) -> dict[str, Any]:
         finally:
             await s.stop()
     steps = ("signed", "simulated", "sent", "confirmed")
-    out: dict[str, Any] = {"orders": len(orders),
-                           "by_status": {st: sum(o.status == st for o in orders)
-                                         for st in sorted({o.status for o in orders})}}  # fmt: skip
+    out: dict[str, Any] = {
+        "orders": len(orders),
+        "by_status": {
+            st: sum(o.status == st for o in orders) for st in sorted({o.status for o in orders})
+        },
+    }
     prev = "accepted"
     for st in steps:
         gaps = sorted(o.ms[st] - o.ms.get(prev, 0.0) for o in orders if st in o.ms and prev in o.ms)
@@ -137,8 +167,10 @@ async def pipeline(seconds: float, seed: int) -> dict[str, Any]:
     if total:
         p90 = total[len(total) * 9 // 10]
         out["accepted->confirmed"] = {
-            "median_ms": statistics.median(total), "p90_ms": p90, "n": len(total)
-        }  # fmt: skip
+            "median_ms": statistics.median(total),
+            "p90_ms": p90,
+            "n": len(total),
+        }
     return out
 
 
@@ -153,12 +185,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     a = p.parse_args(argv)
     bs = build_and_sign(a.reps)
     fits = "fits" if bs["bytes"] <= PACKET_DATA_SIZE else "OVER"
-    print(f"build + sign, 3-hop cycle cp->v4->wp + tip (6 instructions, {bs['bytes']:.0f} "
-          f"bytes, {fits} the 1,232-byte limit), same bytes both ways:")  # fmt: skip
+    print(
+        f"build + sign, 3-hop cycle cp->v4->wp + tip (6 instructions, {bs['bytes']:.0f} "
+        f"bytes, {fits} the 1,232-byte limit), same bytes both ways:"
+    )
     print(f"{'kernel':<22} {'ours µs':>9} {'peer µs':>9}  peer{'':<38} {'peer/ours':>9}")
-    print(f"{'build+sign (median)':<22} {bs['ours_median_us']:>9.1f} {bs['peer_median_us']:>9.1f}"
-          f"  solders VersionedTransaction(msg, [kp]){'':<2} "
-          f"{bs['peer_median_us'] / bs['ours_median_us']:>8.2f}x")  # fmt: skip
+    print(
+        f"{'build+sign (median)':<22} {bs['ours_median_us']:>9.1f} {bs['peer_median_us']:>9.1f}"
+        f"  solders VersionedTransaction(msg, [kp]){'':<2} "
+        f"{bs['peer_median_us'] / bs['ours_median_us']:>8.2f}x"
+    )
     pl = asyncio.run(pipeline(a.seconds, a.seed))
     print(f"live on the simulator for {a.seconds:g} s: {pl['orders']} orders {pl['by_status']}")
     print(f"{'step':<24} {'median ms':>10} {'p90 ms':>10} {'n':>5}")

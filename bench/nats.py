@@ -82,14 +82,14 @@ def collect(url: str, ws: list[str], http: list[str], seed: int, tokens: int, po
         await ensure_stream(js, stream_name(REGION), [f"arbscope.{REGION}.>"], Retention())
         pub = Publisher(js, REGION)
         eng = engine_rs.load("rust")
-        ingest = eng.FeedIngest(eng.PoolGraph(base_mints=list(world.bases), max_hops=3),
-                                1 << 17, 64)  # fmt: skip
+        ingest = eng.FeedIngest(
+            eng.PoolGraph(base_mints=list(world.bases), max_hops=3), 1 << 17, 64
+        )
         eps = [Endpoint(f"bench-{i}", w, h) for i, (w, h) in enumerate(zip(ws, http))]
         pub.hello([e.name for e in eps], list(world.bases), "bench")
         pub.start()
         quiet = WorkerConfig(heartbeat_s=60.0, stale_after_s=600.0, quiet_after_s=600.0)
-        pool = FeedPool(eps, InputTee(ingest, pub.add), eng, worker_config=quiet,
-                        fee_poll_s=3600.0)  # fmt: skip
+        pool = FeedPool(eps, InputTee(ingest, pub.add), eng, worker_config=quiet, fee_poll_s=3600.0)
         boot = await pool.bootstrap(world.universe())
         await pool.start(boot.subscriptions)
         want = len(boot.subscriptions)
@@ -150,15 +150,27 @@ async def _consumer(url: str, ingest: Any, name: str) -> tuple[Any, Any]:
 
     nc = await connect(url)
     names: dict[str, int] = {}
-    feed = RegionFeed(nc.jetstream(), REGION, ingest, lambda n: names.setdefault(n, len(names)),
-                      f"{name}-{time.time_ns()}", Retention())  # fmt: skip
+    feed = RegionFeed(
+        nc.jetstream(),
+        REGION,
+        ingest,
+        lambda n: names.setdefault(n, len(names)),
+        f"{name}-{time.time_ns()}",
+        Retention(),
+    )
     await feed.start()
     return nc, feed
 
 
-async def via_nats(url: str, http: str, phases: Sequence[tuple[int, float]],
-                   bases: Sequence[str], soak_s: float = 0.0, mem: Any = None,
-                   pids: dict[str, int] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+async def via_nats(
+    url: str,
+    http: str,
+    phases: Sequence[tuple[int, float]],
+    bases: Sequence[str],
+    soak_s: float = 0.0,
+    mem: Any = None,
+    pids: dict[str, int] | None = None,
+) -> list[dict[str, Any]]:
     """Floods of ``(slots, rate)`` through the stream, one consumer for all (the last
     one repeated until ``soak_s`` has passed); each flood's figures."""
     ing = Counting(_ingest(bases))
@@ -189,8 +201,12 @@ async def via_nats(url: str, http: str, phases: Sequence[tuple[int, float]],
             floods += 1
             span = (ing.last - ing.first_recv) / 1e9
             cpu = {k: cpu_s(p or os.getpid()) - cpu0[k] for k, p in (pids or {}).items()}
-            out = {"frames": feed.stats.frames - before, "rate": ing.expect / span,
-                   "lat": list(feed.stats.latency_ns), "cpu": cpu}  # fmt: skip
+            out = {
+                "frames": feed.stats.frames - before,
+                "rate": ing.expect / span,
+                "lat": list(feed.stats.latency_ns),
+                "cpu": cpu,
+            }
             if results:
                 results[-1].pop("lat", None)  # a soak keeps the last flood's samples only
             results.append(out)
@@ -200,8 +216,14 @@ async def via_nats(url: str, http: str, phases: Sequence[tuple[int, float]],
             if not todo and time.monotonic() >= t_end:
                 break
         st = feed.stats
-        results[-1].update(floods=floods, gaps=st.gaps, lost=st.lost, skipped=st.skipped,
-                           batches=st.batches, samples=samples)  # fmt: skip
+        results[-1].update(
+            floods=floods,
+            gaps=st.gaps,
+            lost=st.lost,
+            skipped=st.skipped,
+            batches=st.batches,
+            samples=samples,
+        )
         return results
     finally:
         await feed.stop()
@@ -248,16 +270,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--tokens", type=int, default=16)
     ap.add_argument("--pools", type=int, default=48)
     ap.add_argument("--slots", type=int, default=1000, help="slots per flood (~40 frames each)")
-    ap.add_argument("--rate", type=float, default=2000.0,
-                    help="paced frames/s (default 2,000; --soak: 20,000)")  # fmt: skip
-    ap.add_argument("--soak", type=float, default=0.0, metavar="SECONDS",
-                    help="paced floods for this long; memory every 10 s")  # fmt: skip
+    ap.add_argument(
+        "--rate", type=float, default=2000.0, help="paced frames/s (default 2,000; --soak: 20,000)"
+    )
+    ap.add_argument(
+        "--soak",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="paced floods for this long; memory every 10 s",
+    )
     ap.add_argument("--json", metavar="PATH")
     a = ap.parse_args(argv)
     if a.collect:
         url, n = a.collect[0], a.endpoints
-        collect(url, a.collect[1 : 1 + n], a.collect[1 + n : 1 + 2 * n], a.seed, a.tokens,
-                a.pools)  # fmt: skip
+        collect(url, a.collect[1 : 1 + n], a.collect[1 + n : 1 + 2 * n], a.seed, a.tokens, a.pools)
         return 0
     from feeds.sim.world import World, WorldConfig
     from tests.nats_server import NatsServer
@@ -265,10 +292,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     world = World(WorldConfig(seed=a.seed, tokens=a.tokens, pools=a.pools))
     universe, bases = world.universe(), list(world.bases)
     sim = subprocess.Popen(
-        [sys.executable, "-m", "bench.e2e", "--serve", "--seed", str(a.seed), "--endpoints",
-         str(a.endpoints), "--tokens", str(a.tokens), "--pools", str(a.pools)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "bench.e2e",
+            "--serve",
+            "--seed",
+            str(a.seed),
+            "--endpoints",
+            str(a.endpoints),
+            "--tokens",
+            str(a.tokens),
+            "--pools",
+            str(a.pools),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     store = tempfile.TemporaryDirectory(prefix="bench-nats-")
     server = NatsServer(Path(store.name) / "js").start()
     col: subprocess.Popen[str] | None = None
@@ -281,11 +322,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         b = Bench(ws, http, [], universe, bases, a.slots, a.slots, 0.0)
         direct = asyncio.run(arb_round(b, default_transport(), 0.0))
         col = subprocess.Popen(
-            [sys.executable, "-m", "bench.nats", "--endpoints", str(a.endpoints), "--seed",
-             str(a.seed), "--tokens", str(a.tokens), "--pools", str(a.pools), "--collect",
-             server.url, *ws, *http],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "bench.nats",
+                "--endpoints",
+                str(a.endpoints),
+                "--seed",
+                str(a.seed),
+                "--tokens",
+                str(a.tokens),
+                "--pools",
+                str(a.pools),
+                "--collect",
+                server.url,
+                *ws,
+                *http,
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert col.stdout is not None
         if col.stdout.readline().strip() != "ready":
             print("the collector did not start", file=sys.stderr)
@@ -306,26 +363,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         if a.soak:
             rate = a.rate if a.rate != 2000.0 else 20_000.0
             slots = max(1, int(rate * 2 / 40))  # about 2 s a flood
-            r = asyncio.run(via_nats(server.url, http[0], [(slots, rate / a.endpoints)], bases,
-                                     a.soak, mem))[-1]  # fmt: skip
-            print(f"# soak: {a.soak:.0f} s of paced floods at {rate:,.0f} frames/s "
-                  f"({r['floods']} floods), batches {r['batches']:,}, gaps {r['gaps']}, "
-                  f"lost {r['lost']}")  # fmt: skip
+            r = asyncio.run(
+                via_nats(server.url, http[0], [(slots, rate / a.endpoints)], bases, a.soak, mem)
+            )[-1]
+            print(
+                f"# soak: {a.soak:.0f} s of paced floods at {rate:,.0f} frames/s "
+                f"({r['floods']} floods), batches {r['batches']:,}, gaps {r['gaps']}, "
+                f"lost {r['lost']}"
+            )
             print("| t (s) | nats-server MiB | collector MiB | consumer MiB |")
             print("|---|---|---|---|")
             for i, smp in enumerate(r["samples"]):
-                print(f"| {10 * i} | {smp['nats-server']:.0f} | {smp['collector']:.0f} | "
-                      f"{smp['consumer']:.0f} |")  # fmt: skip
+                print(
+                    f"| {10 * i} | {smp['nats-server']:.0f} | {smp['collector']:.0f} | "
+                    f"{smp['consumer']:.0f} |"
+                )
             lat = r["lat"]
-            print(f"last flood's added latency p50 {pct(lat, 0.5) / 1e6:.2f} ms, "
-                  f"p99 {pct(lat, 0.99) / 1e6:.2f} ms")  # fmt: skip
+            print(
+                f"last flood's added latency p50 {pct(lat, 0.5) / 1e6:.2f} ms, "
+                f"p99 {pct(lat, 0.99) / 1e6:.2f} ms"
+            )
             if a.json:
                 Path(a.json).write_text(json.dumps({k: v for k, v in r.items() if k != "lat"}))
             return 0
         flood = asyncio.run(via_nats(server.url, http[0], [(a.slots, 0.0)], bases, pids=pids))[0]
         alone = asyncio.run(drain(server.url, bases))  # the run so far: the snapshot, the flood
-        paced = asyncio.run(via_nats(server.url, http[0], [(a.slots, a.rate / a.endpoints)],
-                                     bases))[0]  # fmt: skip
+        paced = asyncio.run(
+            via_nats(server.url, http[0], [(a.slots, a.rate / a.endpoints)], bases)
+        )[0]
         m = mem()
     finally:
         if col is not None:
@@ -343,30 +408,60 @@ def main(argv: Sequence[str] | None = None) -> int:
     lat = paced["lat"]
     gaps = paced["gaps"]
     out = {
-        "endpoints": a.endpoints, "direct_frames_s": direct.rate, "nats_frames_s": flood["rate"],
-        "ratio": flood["rate"] / direct.rate, "paced_frames_s": a.rate,
-        "consumer_alone_frames_s": alone, "consumer_alone_ratio": alone / direct.rate,
-        "latency_p50_ms": pct(lat, 0.5) / 1e6, "latency_p99_ms": pct(lat, 0.99) / 1e6,
-        "latency_samples": len(lat), "rss_mb": m, "gaps": gaps, "cpu_s": flood["cpu"],
-    }  # fmt: skip
+        "endpoints": a.endpoints,
+        "direct_frames_s": direct.rate,
+        "nats_frames_s": flood["rate"],
+        "ratio": flood["rate"] / direct.rate,
+        "paced_frames_s": a.rate,
+        "consumer_alone_frames_s": alone,
+        "consumer_alone_ratio": alone / direct.rate,
+        "latency_p50_ms": pct(lat, 0.5) / 1e6,
+        "latency_p99_ms": pct(lat, 0.99) / 1e6,
+        "latency_samples": len(lat),
+        "rss_mb": m,
+        "gaps": gaps,
+        "cpu_s": flood["cpu"],
+    }
     rows = [
         ("direct: FeedPool + Rust FeedIngest", f"{direct.rate:,.0f} frames/s", "100 %"),
-        ("collector -> JetStream -> consumer", f"{flood['rate']:,.0f} frames/s",
-         f"{100 * out['ratio']:.0f} %"),
-        ("a consumer alone: the stream's run read into a fresh session",
-         f"{alone:,.0f} frames/s", f"{100 * alone / direct.rate:.0f} %"),
-        (f"added latency at {a.rate:,.0f} frames/s, p50", f"{out['latency_p50_ms']:.2f} ms",
-         "collector recv -> consumer graph"),
-        (f"added latency at {a.rate:,.0f} frames/s, p99", f"{out['latency_p99_ms']:.2f} ms",
-         "collector recv -> consumer graph"),
-        ("CPU s per 100k frames: collector / nats-server / consumer / simulator",
-         " / ".join(f"{1e5 * flood['cpu'][k] / flood['frames']:.2f}"
-                    for k in ("collector", "nats-server", "consumer", "simulator")), ""),
-        ("RSS nats-server / collector / consumer",
-         f"{m['nats-server']:.0f} / {m['collector']:.0f} / {m['consumer']:.0f} MiB", ""),
-    ]  # fmt: skip
-    print(f"# NATS JetStream, loopback, {a.endpoints} endpoint(s), one flood of {a.slots} "
-          f"slots each way; gaps {out['gaps']}")  # fmt: skip
+        (
+            "collector -> JetStream -> consumer",
+            f"{flood['rate']:,.0f} frames/s",
+            f"{100 * out['ratio']:.0f} %",
+        ),
+        (
+            "a consumer alone: the stream's run read into a fresh session",
+            f"{alone:,.0f} frames/s",
+            f"{100 * alone / direct.rate:.0f} %",
+        ),
+        (
+            f"added latency at {a.rate:,.0f} frames/s, p50",
+            f"{out['latency_p50_ms']:.2f} ms",
+            "collector recv -> consumer graph",
+        ),
+        (
+            f"added latency at {a.rate:,.0f} frames/s, p99",
+            f"{out['latency_p99_ms']:.2f} ms",
+            "collector recv -> consumer graph",
+        ),
+        (
+            "CPU s per 100k frames: collector / nats-server / consumer / simulator",
+            " / ".join(
+                f"{1e5 * flood['cpu'][k] / flood['frames']:.2f}"
+                for k in ("collector", "nats-server", "consumer", "simulator")
+            ),
+            "",
+        ),
+        (
+            "RSS nats-server / collector / consumer",
+            f"{m['nats-server']:.0f} / {m['collector']:.0f} / {m['consumer']:.0f} MiB",
+            "",
+        ),
+    ]
+    print(
+        f"# NATS JetStream, loopback, {a.endpoints} endpoint(s), one flood of {a.slots} "
+        f"slots each way; gaps {out['gaps']}"
+    )
     print("\n".join(markdown(("path", "value", ""), rows)))
     if a.json:
         Path(a.json).write_text(json.dumps(out, indent=2))

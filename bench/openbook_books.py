@@ -80,10 +80,20 @@ def market(
     b = bytearray(MARKET_LEN)
     b[:8] = DISC_MARKET
     b[8], b[9], b[10] = 255, base_decimals, quote_decimals
-    k = {n: key32(f"{label}/{n}") for n in (
-        "authority", "fee_admin", "bids", "asks", "event_heap", "base_mint", "quote_mint",
-        "base_vault", "quote_vault",
-    )}  # fmt: skip
+    k = {
+        n: key32(f"{label}/{n}")
+        for n in (
+            "authority",
+            "fee_admin",
+            "bids",
+            "asks",
+            "event_heap",
+            "base_mint",
+            "quote_mint",
+            "base_vault",
+            "quote_vault",
+        )
+    }
     b[16:48] = k["authority"]
     struct.pack_into("<q", b, 48, time_expiry)
     b[56:88] = k["fee_admin"]
@@ -94,8 +104,17 @@ def market(
     if oracle_b is not None:
         b[328:360] = oracle_b
     struct.pack_into("<dq", b, 360, 0.1, -1)
-    struct.pack_into("<qqQqqq", b, 448, quote_lot_size, base_lot_size, seq_num,
-                     registration_time, maker_fee, taker_fee)  # fmt: skip
+    struct.pack_into(
+        "<qqQqqq",
+        b,
+        448,
+        quote_lot_size,
+        base_lot_size,
+        seq_num,
+        registration_time,
+        maker_fee,
+        taker_fee,
+    )
     b[576:608], b[608:640] = k["base_mint"], k["quote_mint"]
     b[640:672], b[680:712] = k["base_vault"], k["quote_vault"]
     return bytes(b)
@@ -107,17 +126,23 @@ def market_keys(label: str = "market") -> dict[str, str]:
 
     b58encode = engine_rs.load("python").b58encode  # the twin's: no backend under test
 
-    names = ("bids", "asks", "event_heap", "base_mint", "quote_mint", "base_vault",
-             "quote_vault")  # fmt: skip
+    names = ("bids", "asks", "event_heap", "base_mint", "quote_mint", "base_vault", "quote_vault")
     return {n: b58encode(key32(f"{label}/{n}")) for n in names}
 
 
 def _leaf(o: OrderSpec, bid: bool) -> bytes:
     return struct.pack(
-        "<BBH4x16s32sqQqQ", 2, o.owner_slot, o.time_in_force,
-        o.key(bid).to_bytes(16, "little"), o.owner, o.quantity, o.timestamp, o.peg_limit,
+        "<BBH4x16s32sqQqQ",
+        2,
+        o.owner_slot,
+        o.time_in_force,
+        o.key(bid).to_bytes(16, "little"),
+        o.owner,
+        o.quantity,
+        o.timestamp,
+        o.peg_limit,
         o.client_order_id,
-    )  # fmt: skip
+    )
 
 
 def _expiry(o: OrderSpec) -> int:
@@ -175,8 +200,14 @@ def bookside(
     struct.pack_into("<IIII", b, 8, roots[0], len(fixed), roots[1], len(pegged))
     b[312] = 0 if bid else 1
     free = [s for s in range(NODES) if s not in nodes]
-    struct.pack_into("<III", b, 316, len(nodes), len(free) if free_tags else 0,
-                     free[0] if free and free_tags else 0)  # fmt: skip
+    struct.pack_into(
+        "<III",
+        b,
+        316,
+        len(nodes),
+        len(free) if free_tags else 0,
+        free[0] if free and free_tags else 0,
+    )
     for h, raw in nodes.items():
         at = NODES_AT + h * NODE
         b[at : at + NODE] = raw
@@ -218,22 +249,52 @@ def event_heap(events: Sequence[FillSpec], seed: int = 0, seq_num: int = 0) -> b
     used, free = slots[: len(events)], slots[len(events) :]
     b = bytearray(EVENT_HEAP_LEN)
     b[:8] = DISC_EVENT_HEAP
-    struct.pack_into("<HHH2xQ", b, 8, free[0] if free else 0xFFFF,
-                     used[0] if used else 0xFFFF, len(events), seq_num)  # fmt: skip
+    struct.pack_into(
+        "<HHH2xQ",
+        b,
+        8,
+        free[0] if free else 0xFFFF,
+        used[0] if used else 0xFFFF,
+        len(events),
+        seq_num,
+    )
     n = len(used)
     for i, (slot, e) in enumerate(zip(used, events, strict=True)):
         at = 24 + slot * 152
         struct.pack_into("<HH", b, at, used[(i + 1) % n], used[(i - 1) % n])
         if e.out:
-            struct.pack_into("<BBB5xQQ32sq", b, at + 8, 1, e.taker_side, e.maker_slot,
-                             e.timestamp, e.seq_num, e.maker, e.quantity)  # fmt: skip
+            struct.pack_into(
+                "<BBB5xQQ32sq",
+                b,
+                at + 8,
+                1,
+                e.taker_side,
+                e.maker_slot,
+                e.timestamp,
+                e.seq_num,
+                e.maker,
+                e.quantity,
+            )
         else:
             struct.pack_into(
-                "<BBBB4xQQ32sQ32sQqqqQ", b, at + 8, 0, e.taker_side, e.maker_out,
-                e.maker_slot, e.timestamp, e.seq_num, e.maker, e.maker_timestamp, e.taker,
-                e.taker_client_order_id, e.price, e.peg_limit, e.quantity,
+                "<BBBB4xQQ32sQ32sQqqqQ",
+                b,
+                at + 8,
+                0,
+                e.taker_side,
+                e.maker_out,
+                e.maker_slot,
+                e.timestamp,
+                e.seq_num,
+                e.maker,
+                e.maker_timestamp,
+                e.taker,
+                e.taker_client_order_id,
+                e.price,
+                e.peg_limit,
+                e.quantity,
                 e.maker_client_order_id,
-            )  # fmt: skip
+            )
     for i, slot in enumerate(free):
         at = 24 + slot * 152
         struct.pack_into("<HH", b, at, free[i + 1] if i + 1 < len(free) else 0xFFFF, 0xFFFF)

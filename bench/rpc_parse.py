@@ -43,18 +43,34 @@ def program_accounts(target: int, data_bytes: int) -> bytes:
 
 def _entry(i: int, one: str, data_bytes: int) -> dict[str, object]:
     """One account of a ``getProgramAccounts`` answer, as a node writes it."""
-    return {"pubkey": f"{i:044d}", "account": {
-        "data": [one, "base64"], "executable": False, "lamports": 2039280 + i,
-        "owner": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
-        "rentEpoch": 18446744073709551615, "space": data_bytes}}  # fmt: skip
+    return {
+        "pubkey": f"{i:044d}",
+        "account": {
+            "data": [one, "base64"],
+            "executable": False,
+            "lamports": 2039280 + i,
+            "owner": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
+            "rentEpoch": 18446744073709551615,
+            "space": data_bytes,
+        },
+    }
 
 
 def multiple_accounts(target: int) -> bytes:
     """A ``getMultipleAccounts`` answer of about ``target`` bytes: 100 accounts (its most)."""
     each = (target - 20_000) // 100 * 3 // 4
     one = base64.b64encode(os.urandom(each)).decode()
-    value = [{"data": [one, "base64"], "executable": False, "lamports": 1, "owner": "o" * 43,
-              "rentEpoch": 0, "space": each} for _ in range(100)]  # fmt: skip
+    value = [
+        {
+            "data": [one, "base64"],
+            "executable": False,
+            "lamports": 1,
+            "owner": "o" * 43,
+            "rentEpoch": 0,
+            "space": each,
+        }
+        for _ in range(100)
+    ]
     res = {"context": {"apiVersion": "2.1.0", "slot": 321}, "value": value}
     return json.dumps({"jsonrpc": "2.0", "result": res, "id": 1}).encode()
 
@@ -155,8 +171,12 @@ async def measure(port: int, n: int, method: str, rounds: int) -> list[tuple[flo
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     hport = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    poller = subprocess.Popen([sys.executable, "-m", "bench.rpc_parse", "--poll", str(hport)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    poller = subprocess.Popen(
+        [sys.executable, "-m", "bench.rpc_parse", "--poll", str(hport)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert poller.stdin is not None and poller.stdout is not None
 
     def say(what: str) -> str:
@@ -210,26 +230,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     if a.poll:
         poll(a.poll)
         return 0
-    srv = subprocess.Popen([sys.executable, "-m", "bench.rpc_parse", "--serve"],
-                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    srv = subprocess.Popen(
+        [sys.executable, "-m", "bench.rpc_parse", "--serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert srv.stdout is not None
         first = srv.stdout.readline().split()
         port, sizes = int(first[0]), [int(s) for s in first[1:]]
         rows = []
-        print(f"the event loop while an answer is read and parsed ({a.rounds} rounds; load "
-              f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)")  # fmt: skip
-        print(f"{'answer':34} {'MiB':>5} {'call s':>7} {'timer late ms':>14} "
-              f"{'/health max ms':>15} {'median ms':>10}")  # fmt: skip
+        print(
+            f"the event loop while an answer is read and parsed ({a.rounds} rounds; load "
+            f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)"
+        )
+        print(
+            f"{'answer':34} {'MiB':>5} {'call s':>7} {'timer late ms':>14} "
+            f"{'/health max ms':>15} {'median ms':>10}"
+        )
         for n, name in enumerate(ANSWERS):
             method = name.split()[0]
             res = asyncio.run(measure(port, n, method, a.rounds))
             took, late, hmax, hmid = (max(r[i] for r in res) for i in range(4))
-            rows.append({"answer": name, "bytes": sizes[n], "call_s": took,
-                         "timer_late_max_s": late, "health_max_s": hmax,
-                         "health_median_s": hmid})  # fmt: skip
-            print(f"{name:34} {sizes[n] / (1 << 20):5.1f} {took:7.2f} {late * 1e3:14.1f} "
-                  f"{hmax * 1e3:15.1f} {hmid * 1e3:10.1f}")  # fmt: skip
+            rows.append(
+                {
+                    "answer": name,
+                    "bytes": sizes[n],
+                    "call_s": took,
+                    "timer_late_max_s": late,
+                    "health_max_s": hmax,
+                    "health_median_s": hmid,
+                }
+            )
+            print(
+                f"{name:34} {sizes[n] / (1 << 20):5.1f} {took:7.2f} {late * 1e3:14.1f} "
+                f"{hmax * 1e3:15.1f} {hmid * 1e3:10.1f}"
+            )
         if a.json:
             with open(a.json, "w") as f:
                 json.dump(rows, f, indent=1)

@@ -70,8 +70,7 @@ def market(programs: str, slots: int, reps: int) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in rates.items()}
 
 
-def flow(programs: str, kinds: tuple[str, ...], slots: int, txs: int, reps: int
-         ) -> dict[str, Any]:  # fmt: skip
+def flow(programs: str, kinds: tuple[str, ...], slots: int, txs: int, reps: int) -> dict[str, Any]:
     """Slots/s and transactions/s with ``txs`` transactions sent every slot, each a swap
     through a pool of every venue of ``kinds``, without and with the bank; the bank's,
     the Python programs' and the mixed run counts."""
@@ -89,10 +88,15 @@ def flow(programs: str, kinds: tuple[str, ...], slots: int, txs: int, reps: int
         kp = Keypair()
         me = str(kp.pubkey())
         chain.airdrop([me, 10**12])
-        pools = [next(p for p in w.pools if p.kind == kind
-                      and I.TOKEN_2022 not in (w.token_programs[p.mint_a],
-                                               w.token_programs[p.mint_b]))
-                 for kind in kinds]  # fmt: skip
+        pools = [
+            next(
+                p
+                for p in w.pools
+                if p.kind == kind
+                and I.TOKEN_2022 not in (w.token_programs[p.mint_a], w.token_programs[p.mint_b])
+            )
+            for kind in kinds
+        ]
         owners = {m: w.token_programs[m] for p in pools for m in (p.mint_a, p.mint_b)}
         atas = {m: chain.fund([me, m, 10**15])["ata"] for m in owners}
         n = 0
@@ -106,12 +110,23 @@ def flow(programs: str, kinds: tuple[str, ...], slots: int, txs: int, reps: int
                 ixs = [I.set_compute_unit_limit(800_000), I.set_compute_unit_price(n)]
                 for pool in pools:
                     venue = venues.by_kind(pool.kind)
-                    mint_in, mint_out = ((pool.mint_a, pool.mint_b) if a_to_b
-                                         else (pool.mint_b, pool.mint_a))  # fmt: skip
+                    mint_in, mint_out = (
+                        (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
+                    )
                     acc = w.accounts[pool.address]
                     rec = venue.decode_pool(w.eng, acc.data, acc.owner)
-                    leg = venues.Leg(pool.address, rec, me, mint_in, mint_out, atas[mint_in],
-                                     atas[mint_out], 10**5 + n, 0, owners)  # fmt: skip
+                    leg = venues.Leg(
+                        pool.address,
+                        rec,
+                        me,
+                        mint_in,
+                        mint_out,
+                        atas[mint_in],
+                        atas[mint_out],
+                        10**5 + n,
+                        0,
+                        owners,
+                    )
                     ixs.append(venue.swap_instruction(leg))
                 tx = compile_and_sign(kp, kp.pubkey(), ixs, bh, [])
                 chain.send([base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"}])
@@ -121,18 +136,27 @@ def flow(programs: str, kinds: tuple[str, ...], slots: int, txs: int, reps: int
         tx_rates[name].append(landed / took)
         st = chain.stats
         runs[name] = (st.by_bank, st.by_python, st.mixed)
-    return {name: {"slots_s": statistics.median(rates[name]),
-                   "txs_s": statistics.median(tx_rates[name]),
-                   "by_bank": runs[name][0], "by_python": runs[name][1],
-                   "mixed": runs[name][2]}
-            for name in ("without", "with")}  # fmt: skip
+    return {
+        name: {
+            "slots_s": statistics.median(rates[name]),
+            "txs_s": statistics.median(tx_rates[name]),
+            "by_bank": runs[name][0],
+            "by_python": runs[name][1],
+            "mixed": runs[name][2],
+        }
+        for name in ("without", "with")
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.sim_bank", description=__doc__.split(
-        "\n\n")[0])  # fmt: skip
-    p.add_argument("--programs", default=str(Path(__file__).resolve().parents[2] / "shared"
-                                             / "programs"), metavar="DIR")  # fmt: skip
+    p = argparse.ArgumentParser(
+        prog="python -m bench.sim_bank", description=__doc__.split("\n\n")[0]
+    )
+    p.add_argument(
+        "--programs",
+        default=str(Path(__file__).resolve().parents[2] / "shared" / "programs"),
+        metavar="DIR",
+    )
     p.add_argument("--slots", type=int, default=100)
     p.add_argument("--txs", type=int, default=10, help="swap transactions sent each slot")
     p.add_argument("--reps", type=int, default=3)
@@ -149,25 +173,54 @@ def main(argv: list[str] | None = None) -> int:
     s = start(a.programs, a.reps)
     m = market(a.programs, a.slots, a.reps)
     rows = [
-        ["start (world + chain)", f"{s['without'] * 1e3:.0f} ms", f"{s['with'] * 1e3:.0f} ms",
-         "", "", ""],
+        [
+            "start (world + chain)",
+            f"{s['without'] * 1e3:.0f} ms",
+            f"{s['with'] * 1e3:.0f} ms",
+            "",
+            "",
+            "",
+        ],
         ["market alone, slots/s", f"{m['without']:.0f}", f"{m['with']:.0f}", "", "", ""],
-    ]  # fmt: skip
+    ]
     flows = {}
     for kinds in (("whirlpool",), ("amm_v4",), ("whirlpool", "amm_v4")):
         what = "+".join(kinds)
         f = flows[what] = flow(a.programs, kinds, a.slots, a.txs, a.reps)
         wo, wi = f["without"], f["with"]
-        rows.append([f"{a.txs} {what} txs a slot, slots/s", f"{wo['slots_s']:.0f}",
-                     f"{wi['slots_s']:.0f}", "", "", ""])  # fmt: skip
-        rows.append([f"{a.txs} {what} txs a slot, tx/s", f"{wo['txs_s']:.0f}",
-                     f"{wi['txs_s']:.0f}", f"{wi['by_bank']}", f"{wi['by_python']}",
-                     f"{wi['mixed']}"])  # fmt: skip
-    head = ["simulator", "without --programs", "with --programs", "run by the bank",
-            "by the Python programs", "by both"]  # fmt: skip
+        rows.append(
+            [
+                f"{a.txs} {what} txs a slot, slots/s",
+                f"{wo['slots_s']:.0f}",
+                f"{wi['slots_s']:.0f}",
+                "",
+                "",
+                "",
+            ]
+        )
+        rows.append(
+            [
+                f"{a.txs} {what} txs a slot, tx/s",
+                f"{wo['txs_s']:.0f}",
+                f"{wi['txs_s']:.0f}",
+                f"{wi['by_bank']}",
+                f"{wi['by_python']}",
+                f"{wi['mixed']}",
+            ]
+        )
+    head = [
+        "simulator",
+        "without --programs",
+        "with --programs",
+        "run by the bank",
+        "by the Python programs",
+        "by both",
+    ]
     print("\n".join(markdown(head, rows)))
-    print(f"({a.slots} slots, {a.reps} runs each, medians; a transaction sent is simulated "
-          "once (preflight) and run once when it lands: both counted in the runs)")  # fmt: skip
+    print(
+        f"({a.slots} slots, {a.reps} runs each, medians; a transaction sent is simulated "
+        "once (preflight) and run once when it lands: both counted in the runs)"
+    )
     if a.json:
         Path(a.json).write_text(json.dumps({"start": s, "market": m, "flows": flows}, indent=2))
     return 0

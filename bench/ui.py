@@ -39,8 +39,13 @@ def serve(seed: int, tokens: int, pools: int, trades: int, slot_ms: float) -> No
     from feeds.sim.world import WorldConfig
 
     async def main() -> None:
-        cfg = WorldConfig(seed=seed, tokens=tokens, pools=pools, trades_per_slot=trades,
-                          slot_seconds=slot_ms / 1000.0)  # fmt: skip
+        cfg = WorldConfig(
+            seed=seed,
+            tokens=tokens,
+            pools=pools,
+            trades_per_slot=trades,
+            slot_seconds=slot_ms / 1000.0,
+        )
         async with SimServer(cfg, default_profiles(3)) as sim:
             for info in sim.infos():
                 print(info.ws_url, info.http_url, flush=True)
@@ -137,18 +142,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--trades", type=int, default=60, help="trades per slot")
     ap.add_argument("--slot-ms", type=float, default=40.0)
     ap.add_argument("--seconds", type=float, default=15.0)
-    ap.add_argument("--no-shadow", action="store_true",
-                    help="no Python twin mirroring the Rust ingest")  # fmt: skip
-    ap.add_argument("--chart", choices=("price", "equity"),
-                    help="show this chart instead of the timings (c)")  # fmt: skip
+    ap.add_argument(
+        "--no-shadow", action="store_true", help="no Python twin mirroring the Rust ingest"
+    )
+    ap.add_argument(
+        "--chart", choices=("price", "equity"), help="show this chart instead of the timings (c)"
+    )
     ap.add_argument("--json", metavar="PATH")
     a = ap.parse_args(argv)
     if a.serve:
         serve(a.seed, a.tokens, a.pools, a.trades, a.slot_ms)
         return 0
-    cmd = [sys.executable, "-m", "bench.ui", "--serve", "--seed", str(a.seed), "--tokens",
-           str(a.tokens), "--pools", str(a.pools), "--trades", str(a.trades),
-           "--slot-ms", str(a.slot_ms)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.ui",
+        "--serve",
+        "--seed",
+        str(a.seed),
+        "--tokens",
+        str(a.tokens),
+        "--pools",
+        str(a.pools),
+        "--trades",
+        str(a.trades),
+        "--slot-ms",
+        str(a.slot_ms),
+    ]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -160,20 +180,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         proc.wait(timeout=10)
     shadow = "no shadow" if a.no_shadow else f"shadow: {r['shadow']}"
     shown = f", the {a.chart} chart shown" if a.chart else ""
-    print(f"# dashboard under load: 3 endpoints, {a.pools} pools, {a.trades} trades per "
-          f"{a.slot_ms:g} ms slot, {r['seconds']:.0f} s, 120x40, {shadow}{shown}")  # fmt: skip
+    print(
+        f"# dashboard under load: 3 endpoints, {a.pools} pools, {a.trades} trades per "
+        f"{a.slot_ms:g} ms slot, {r['seconds']:.0f} s, 120x40, {shadow}{shown}"
+    )
     rows = [
         ("feed messages/s (all copies)", f"{r['messages_per_s']:,.0f}", ""),
         ("pool updates/s evaluated", f"{r['pool_updates_per_s']:,.0f}", ""),
         ("redraws/s", f"{r['redraws_per_s']:.1f}", "<= 20"),
         ("chart builds/s", f"{r['chart_builds_per_s']:.1f}", "<= redraws/s"),
-        ("key latency (space) p50 / p99 / max", f"{r['key_latency_p50_ms']:.0f} / "
-         f"{r['key_latency_p99_ms']:.0f} / {r['key_latency_max_ms']:.0f} ms "
-         f"({r['keys']} presses)", "<= 100 ms"),
-        ("theme switch (t) p50 / max", f"{r['theme_latency_p50_ms']:.0f} / "
-         f"{r['theme_latency_max_ms']:.0f} ms", "restyles every widget"),
+        (
+            "key latency (space) p50 / p99 / max",
+            f"{r['key_latency_p50_ms']:.0f} / "
+            f"{r['key_latency_p99_ms']:.0f} / {r['key_latency_max_ms']:.0f} ms "
+            f"({r['keys']} presses)",
+            "<= 100 ms",
+        ),
+        (
+            "theme switch (t) p50 / max",
+            f"{r['theme_latency_p50_ms']:.0f} / {r['theme_latency_max_ms']:.0f} ms",
+            "restyles every widget",
+        ),
         ("CPU (process / wall)", f"{r['cpu_cores']:.2f} cores", "< 1"),
-    ]  # fmt: skip
+    ]
     print("\n".join(markdown(("measure", "value", "bound"), rows)))
     if a.json:
         Path(a.json).write_text(json.dumps(r, indent=2))

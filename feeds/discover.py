@@ -151,9 +151,12 @@ async def find_addresses(
             memcmp.insert(0, (0, layout.discriminator))
         try:
             found = await rpc.get_program_accounts(
-                venue.program, data_size=layout.data_size, memcmp=memcmp, data_slice=(0, 0),
+                venue.program,
+                data_size=layout.data_size,
+                memcmp=memcmp,
+                data_slice=(0, 0),
                 compress=False,
-            )  # fmt: skip
+            )
         except RpcError as exc:
             raise _refused(venue, rpc, exc) from None
         n += 1
@@ -186,10 +189,18 @@ def _read_pool(eng: Any, address: str, kind: str, acc: RawAccount) -> Found:
     venue = by_kind(kind)
     r = venue.decode_pool(eng, acc.data, acc.owner)
     f = _part(kind).read(r)
-    return Found(address, kind, f.mint_a, f.mint_b, f.vault_a, f.vault_b, f.fee,
-                 decimals_a=-1 if f.decimals_a is None else f.decimals_a,
-                 decimals_b=-1 if f.decimals_b is None else f.decimals_b,
-                 record=r)  # fmt: skip
+    return Found(
+        address,
+        kind,
+        f.mint_a,
+        f.mint_b,
+        f.vault_a,
+        f.vault_b,
+        f.fee,
+        decimals_a=-1 if f.decimals_a is None else f.decimals_a,
+        decimals_b=-1 if f.decimals_b is None else f.decimals_b,
+        record=r,
+    )
 
 
 def _reserves(p: Found) -> tuple[int, int]:
@@ -222,8 +233,10 @@ def price_mints(pools: Sequence[Found], quote: str) -> dict[str, float]:
         for p in pools:
             if p.price is None:
                 continue
-            for known, other, side, rate in ((p.mint_a, p.mint_b, "a", 1 / p.price),
-                                             (p.mint_b, p.mint_a, "b", p.price)):  # fmt: skip
+            for known, other, side, rate in (
+                (p.mint_a, p.mint_b, "a", 1 / p.price),
+                (p.mint_b, p.mint_a, "b", p.price),
+            ):
                 if known in prices and other not in prices:
                     depth = p.whole(side) * prices[known]
                     if depth > best.get(other, (-1.0, 0.0))[0]:
@@ -284,8 +297,9 @@ async def discover(
         config = _part(p.kind).config
         if config is not None:
             configs.append(config(p.record))
-    more, n = await _accounts(rpc, [k for p in pools for k in (p.vault_a, p.vault_b)]
-                              + mints + configs)  # fmt: skip
+    more, n = await _accounts(
+        rpc, [k for p in pools for k in (p.vault_a, p.vault_b)] + mints + configs
+    )
     requests += n
     decimals: dict[str, int] = {}
     fees: dict[str, str] = {}  # mint -> its transfer fee, as the comment says it
@@ -342,8 +356,9 @@ async def discover(
             p.liquidity = p.whole("a") * prices[p.mint_a] + p.whole("b") * prices[p.mint_b]
     kept = [p for p in ok if min_liquidity <= 0 or (p.liquidity or 0.0) >= min_liquidity]
     kept.sort(key=lambda p: (p.liquidity is None, -(p.liquidity or 0.0), p.address))
-    return Discovery(mints, kept, unit, usd, len(ok) - len(kept), unreadable, requests,
-                     registry.book)  # fmt: skip
+    return Discovery(
+        mints, kept, unit, usd, len(ok) - len(kept), unreadable, requests, registry.book
+    )
 
 
 def _fee_note(rec: Any, decimals: int) -> str:
@@ -396,8 +411,11 @@ def render(d: Discovery, source: str) -> str:
     """The pools file for ``d`` (what :func:`feeds.wire.universe.parse_universe` reads):
     a header saying where and how it was made, ``base_mints`` (the mints asked for),
     one commented ``[[pool]]`` per pool, deepest first."""
-    unit_says = ("USD, through a USD stablecoin among the mints" if d.usd else
-                 f"units of {d.unit} (no USD stablecoin among the mints)")  # fmt: skip
+    unit_says = (
+        "USD, through a USD stablecoin among the mints"
+        if d.usd
+        else f"units of {d.unit} (no USD stablecoin among the mints)"
+    )
     lines = [
         "# pools found by `arbscope pools discover`",
         f"# node: {source}",
@@ -413,7 +431,9 @@ def render(d: Discovery, source: str) -> str:
             why = p.refused
             for m in (p.mint_a, p.mint_b):
                 why = why.replace(m, d.book.symbol(m))
-            body = [f"# refused: {why} (arbscope does not swap through it)",
-                    *(f"# {x}" for x in body)]  # fmt: skip
+            body = [
+                f"# refused: {why} (arbscope does not swap through it)",
+                *(f"# {x}" for x in body),
+            ]
         lines += [f"# {pool_comment(p, d.unit, d.book)}", *body, ""]
     return "\n".join(lines)

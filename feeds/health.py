@@ -112,8 +112,13 @@ def standing(e: Any) -> dict[str, Any]:
     its ``EndpointStats`` (None: nothing known, the defaults)."""
     if e is None:
         return {}
-    return {"backwards": e.backwards, "behind": e.behind, "lagging": e.lagging,
-            "voting": e.voting, "leading": e.leading}  # fmt: skip
+    return {
+        "backwards": e.backwards,
+        "behind": e.behind,
+        "lagging": e.lagging,
+        "voting": e.voting,
+        "leading": e.leading,
+    }
 
 
 @dataclass(slots=True)

@@ -34,29 +34,77 @@ class Names(Protocol):
 
 # the columns in units, after the raw ones: (column, raw column)
 OPP_UNITS = (
-    ("amount_in_units", "amount_in"), ("profit_units", "profit"),
-    ("net_profit_units", "net_profit"), ("fees_in_base_units", "fees_in_base"),
-)  # fmt: skip
+    ("amount_in_units", "amount_in"),
+    ("profit_units", "profit"),
+    ("net_profit_units", "net_profit"),
+    ("fees_in_base_units", "fees_in_base"),
+)
 FILL_UNITS = (("amount_in_units", "amount_in"), ("profit_units", "profit"))
 TX_UNITS = (("amount_in_units", "amount_in"), ("realized_units", "realized"))
 
 OPP_COLUMNS = (
-    "seq", "slot", "t_s", "base", "path", "kinds", "hops", "amount_in", "amount_out",
-    "profit", "profit_bps", "net_profit", "fees_in_base", "total_fee_lamports",
-    "persistence", "staleness_slots", "go", "reasons",
-    "base_symbol", "path_symbols", *(c for c, _ in OPP_UNITS), "cu_limit", "base_per_lamport",
-)  # fmt: skip
+    "seq",
+    "slot",
+    "t_s",
+    "base",
+    "path",
+    "kinds",
+    "hops",
+    "amount_in",
+    "amount_out",
+    "profit",
+    "profit_bps",
+    "net_profit",
+    "fees_in_base",
+    "total_fee_lamports",
+    "persistence",
+    "staleness_slots",
+    "go",
+    "reasons",
+    "base_symbol",
+    "path_symbols",
+    *(c for c, _ in OPP_UNITS),
+    "cu_limit",
+    "base_per_lamport",
+)
 FILL_COLUMNS = (
-    "seq", "slot", "t_s", "mode", "path", "amount_in", "amount_out", "profit", "fees",
-    "signature", "status", "path_symbols", *(c for c, _ in FILL_UNITS),
-)  # fmt: skip
+    "seq",
+    "slot",
+    "t_s",
+    "mode",
+    "path",
+    "amount_in",
+    "amount_out",
+    "profit",
+    "fees",
+    "signature",
+    "status",
+    "path_symbols",
+    *(c for c, _ in FILL_UNITS),
+)
 
 
 TX_COLUMNS = (
-    "seq", "slot", "t_s", "order", "step", "ms", "signature", "trigger", "path", "amount_in",
-    "min_out", "simulated_out", "realized", "fee", "units", "via", "detail",
-    "path_symbols", *(c for c, _ in TX_UNITS),
-)  # fmt: skip
+    "seq",
+    "slot",
+    "t_s",
+    "order",
+    "step",
+    "ms",
+    "signature",
+    "trigger",
+    "path",
+    "amount_in",
+    "min_out",
+    "simulated_out",
+    "realized",
+    "fee",
+    "units",
+    "via",
+    "detail",
+    "path_symbols",
+    *(c for c, _ in TX_UNITS),
+)
 
 
 def _tx_row(seq: int, t_s: float, p: dict[str, Any]) -> dict[str, Any]:
@@ -69,16 +117,27 @@ def _tx_row(seq: int, t_s: float, p: dict[str, Any]) -> dict[str, Any]:
 
 def _opp_row(seq: int, slot: int, t_s: float, p: dict[str, Any]) -> dict[str, Any]:
     return {
-        "seq": seq, "slot": slot, "t_s": round(t_s, 6), "base": p.get("base", ""),
-        "path": ">".join(p.get("tokens", [])), "kinds": ",".join(p.get("kinds", [])),
-        "hops": p.get("hops"), "amount_in": p.get("amount_in"), "amount_out": p.get("amount_out"),
-        "profit": p.get("profit"), "profit_bps": p.get("profit_bps"),
-        "net_profit": p.get("net_profit"), "fees_in_base": p.get("fees_in_base"),
-        "total_fee_lamports": p.get("total_fee_lamports"), "persistence": p.get("persistence"),
-        "staleness_slots": p.get("staleness_slots"), "go": p.get("go"),
-        "reasons": "; ".join(p.get("reasons", [])), "cu_limit": p.get("cu_limit", ""),
+        "seq": seq,
+        "slot": slot,
+        "t_s": round(t_s, 6),
+        "base": p.get("base", ""),
+        "path": ">".join(p.get("tokens", [])),
+        "kinds": ",".join(p.get("kinds", [])),
+        "hops": p.get("hops"),
+        "amount_in": p.get("amount_in"),
+        "amount_out": p.get("amount_out"),
+        "profit": p.get("profit"),
+        "profit_bps": p.get("profit_bps"),
+        "net_profit": p.get("net_profit"),
+        "fees_in_base": p.get("fees_in_base"),
+        "total_fee_lamports": p.get("total_fee_lamports"),
+        "persistence": p.get("persistence"),
+        "staleness_slots": p.get("staleness_slots"),
+        "go": p.get("go"),
+        "reasons": "; ".join(p.get("reasons", [])),
+        "cu_limit": p.get("cu_limit", ""),
         "base_per_lamport": _ratio(p.get("base_per_lamport")),
-    }  # fmt: skip
+    }
 
 
 def _ratio(v: Any) -> str:
@@ -113,9 +172,12 @@ def _units(row: dict[str, Any], mints: Any, base: str, cols: Any, names: Names |
 
 
 async def export_session(
-    db: str | Path | None, session: str, out: Path, parquet: bool = False,
+    db: str | Path | None,
+    session: str,
+    out: Path,
+    parquet: bool = False,
     names_for: Callable[[list[dict[str, Any]]], Names] | None = None,
-) -> list[Path]:  # fmt: skip
+) -> list[Path]:
     """Write ``<id>-opportunities.csv``, ``<id>-fills.csv`` and, when it traded live,
     ``<id>-transactions.csv`` (and ``.parquet``) into ``out``; the paths written. The raw
     columns are as journaled; ``names_for`` (the session's cached token rows -> names)

@@ -148,8 +148,10 @@ def _describe(exc: sqlite3.Error, path: object) -> str:
     if name.startswith("SQLITE_FULL") or "disk is full" in msg:
         return f"disk full at {path}: the journal cannot grow ({msg})"
     if name.startswith("SQLITE_READONLY") or "readonly database" in msg:
-        return (f"journal {path} is read-only for this process ({msg}): writing needs write "
-                "access to the file and its directory")  # fmt: skip
+        return (
+            f"journal {path} is read-only for this process ({msg}): writing needs write "
+            "access to the file and its directory"
+        )
     if "not a database" in msg or "malformed" in msg or name.startswith("SQLITE_CORRUPT"):
         return f"journal {path}: the file is damaged or not an arbscope journal ({msg})"
     if "locked" in msg or "busy" in msg:
@@ -177,9 +179,11 @@ def writable(path: Path) -> bool:
 
 def _read_only_message(path: Path) -> str:
     what = "the file" if path.exists() and not os.access(path, os.W_OK) else str(path.parent)
-    return (f"journal {path} is read-only for this process ({what} cannot be written): "
-            "recording and pruning need write access; `arbscope sessions`, `replay` and "
-            "`export` can still read it")  # fmt: skip
+    return (
+        f"journal {path} is read-only for this process ({what} cannot be written): "
+        "recording and pruning need write access; `arbscope sessions`, `replay` and "
+        "`export` can still read it"
+    )
 
 
 # ---------------------------------------------------------------- open sessions
@@ -268,8 +272,10 @@ def _lost(journal: Path) -> str:
     lost = [f"{sid} ({p[0]:,} inputs)" for sid, p in said if p is not None and p[0] > 0]
     if not lost:
         return ""
-    return (f"; but its recorders had committed {', '.join(lost)}: the journal's "
-            "write-ahead log (-wal) was deleted or damaged before they died")  # fmt: skip
+    return (
+        f"; but its recorders had committed {', '.join(lost)}: the journal's "
+        "write-ahead log (-wal) was deleted or damaged before they died"
+    )
 
 
 def session_open(journal: Path, session: str) -> bool:
@@ -375,9 +381,11 @@ class SessionInfo:
         if self.complete or self.recording:
             return ""
         if self.lost:
-            return (f"the journal lost its last {self.lost:,} inputs after a crash (its "
-                    "write-ahead log was deleted or damaged): "
-                    f"{self.inputs:,} inputs are left")  # fmt: skip
+            return (
+                f"the journal lost its last {self.lost:,} inputs after a crash (its "
+                "write-ahead log was deleted or damaged): "
+                f"{self.inputs:,} inputs are left"
+            )
         return self.note or "not closed cleanly"
 
     @property
@@ -476,8 +484,11 @@ class Journal:
         readonly = p.exists() and not writable(p)
         if readonly and write:
             raise JournalError(_read_only_message(p))
-        uris = ([f"{p.resolve().as_uri()}?mode=ro", f"{p.resolve().as_uri()}?mode=ro&immutable=1"]
-                if readonly else [str(p)])  # fmt: skip
+        uris = (
+            [f"{p.resolve().as_uri()}?mode=ro", f"{p.resolve().as_uri()}?mode=ro&immutable=1"]
+            if readonly
+            else [str(p)]
+        )
         for i, target in enumerate(uris):
             try:
                 db = await aiosqlite.connect(target, isolation_level=None, uri=readonly)
@@ -563,26 +574,39 @@ class Journal:
     # ------------------------------------------------------------ writing
     @_sql_errors
     async def begin_session(
-        self, source: str, config: dict[str, Any], versions: dict[str, Any],
+        self,
+        source: str,
+        config: dict[str, Any],
+        versions: dict[str, Any],
         session_id: str | None = None,
-    ) -> str:  # fmt: skip
+    ) -> str:
         """A new session row; its id."""
         sid = session_id or new_session_id()
         await self.db.execute(
             "INSERT INTO sessions(id, started, source, config, config_hash, versions) "
             "VALUES(?, ?, ?, ?, ?, ?)",
-            (sid, time.time(), source, json.dumps(config, sort_keys=True),
-             config_hash(config), json.dumps(versions, sort_keys=True)),
-        )  # fmt: skip
+            (
+                sid,
+                time.time(),
+                source,
+                json.dumps(config, sort_keys=True),
+                config_hash(config),
+                json.dumps(versions, sort_keys=True),
+            ),
+        )
         if self._wal_fd < 0:
             self._watch_wal()  # what check_wal compares with
         return sid
 
     @_sql_errors
     async def write_batch(
-        self, session: str, chunk: Chunk | None, frames: int,
-        events: Sequence[tuple[int, str, int, int, str]], opportunities: int,
-    ) -> None:  # fmt: skip
+        self,
+        session: str,
+        chunk: Chunk | None,
+        frames: int,
+        events: Sequence[tuple[int, str, int, int, str]],
+        opportunities: int,
+    ) -> None:
         """One transaction: a chunk of inputs, derived events ``(seq, kind, slot, t_ns,
         payload_json)`` and the session's counters."""
         db = self.db
@@ -592,16 +616,32 @@ class Journal:
                 await db.execute(
                     "INSERT INTO chunks(session, no, first_seq, n, t0_ns, t1_ns, codec, raw_len,"
                     " blob) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (session, chunk.no, chunk.first_seq, chunk.n, chunk.t0_ns, chunk.t1_ns,
-                     chunk.codec, chunk.raw_len, chunk.blob),
-                )  # fmt: skip
+                    (
+                        session,
+                        chunk.no,
+                        chunk.first_seq,
+                        chunk.n,
+                        chunk.t0_ns,
+                        chunk.t1_ns,
+                        chunk.codec,
+                        chunk.raw_len,
+                        chunk.blob,
+                    ),
+                )
                 await db.execute(
                     "UPDATE sessions SET first_ns=COALESCE(first_ns, ?), last_ns=?, "
                     "inputs=inputs+?, frames=frames+?, raw_bytes=raw_bytes+?, "
                     "stored_bytes=stored_bytes+? WHERE id=?",
-                    (chunk.t0_ns, chunk.t1_ns, chunk.n, frames, chunk.raw_len,
-                     len(chunk.blob), session),
-                )  # fmt: skip
+                    (
+                        chunk.t0_ns,
+                        chunk.t1_ns,
+                        chunk.n,
+                        frames,
+                        chunk.raw_len,
+                        len(chunk.blob),
+                        session,
+                    ),
+                )
             if events:
                 await db.executemany(
                     "INSERT INTO events(session, seq, kind, slot, t_ns, payload) "
@@ -702,17 +742,21 @@ class Journal:
         if remade:
             self._watch_wal()
             self._wal_lost = False
-            return (f"journal {self.path}: its write-ahead log {wal} was deleted while "
-                    "recording; what it held is now in the journal and a new one was made: "
-                    "nothing is lost (never delete the -wal or -shm file of a journal in "
-                    "use)")  # fmt: skip
+            return (
+                f"journal {self.path}: its write-ahead log {wal} was deleted while "
+                "recording; what it held is now in the journal and a new one was made: "
+                "nothing is lost (never delete the -wal or -shm file of a journal in "
+                "use)"
+            )
         self._wal_lost = True
         if not first:
             return ""
-        return (f"journal {self.path}: its write-ahead log {wal} was deleted while recording; "
-                "another process has the journal open, so it cannot be made again now: each "
-                "batch is copied into the journal as it is written until it can (never delete "
-                "the -wal or -shm file of a journal in use)")  # fmt: skip
+        return (
+            f"journal {self.path}: its write-ahead log {wal} was deleted while recording; "
+            "another process has the journal open, so it cannot be made again now: each "
+            "batch is copied into the journal as it is written until it can (never delete "
+            "the -wal or -shm file of a journal in use)"
+        )
 
     @_sql_errors
     async def end_session(self, session: str, digest: str, pnl: float = 0.0) -> None:
@@ -731,9 +775,11 @@ class Journal:
         await self.db.executemany(
             "INSERT OR REPLACE INTO tokens(session, mint, symbol, name, decimals, program, "
             "usd_stable, source) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-            [(session, *(r[c] if c != "usd_stable" else int(bool(r[c])) for c in TOKEN_COLUMNS))
-             for r in rows],
-        )  # fmt: skip
+            [
+                (session, *(r[c] if c != "usd_stable" else int(bool(r[c])) for c in TOKEN_COLUMNS))
+                for r in rows
+            ],
+        )
 
     @_sql_errors
     async def tokens(self, session: str) -> list[dict[str, Any]]:
@@ -765,11 +811,27 @@ class Journal:
             if said is not None:
                 lost = max(0, said[0] - int(r["inputs"]))
         return SessionInfo(
-            r["id"], r["started"], r["ended"], r["source"], config, r["config_hash"], versions,
-            r["first_ns"], r["last_ns"], r["inputs"], r["frames"], r["events"],
-            r["opportunities"], r["pnl"], r["raw_bytes"], r["stored_bytes"], r["digest"],
-            recording, r["note"], lost,
-        )  # fmt: skip
+            r["id"],
+            r["started"],
+            r["ended"],
+            r["source"],
+            config,
+            r["config_hash"],
+            versions,
+            r["first_ns"],
+            r["last_ns"],
+            r["inputs"],
+            r["frames"],
+            r["events"],
+            r["opportunities"],
+            r["pnl"],
+            r["raw_bytes"],
+            r["stored_bytes"],
+            r["digest"],
+            recording,
+            r["note"],
+            lost,
+        )
 
     @_sql_errors
     async def sessions(self) -> list[SessionInfo]:
@@ -862,8 +924,11 @@ class Journal:
         the transaction that adds them, and SQLite checks the events table and its index
         (``PRAGMA quick_check(events)``). ``read``: the rows the caller read, whose kinds
         are counted against the opportunities counter."""
-        rows = list(await self.db.execute_fetchall(
-            "SELECT COUNT(*) FROM events WHERE session=?", (info.id,)))  # fmt: skip
+        rows = list(
+            await self.db.execute_fetchall(
+                "SELECT COUNT(*) FROM events WHERE session=?", (info.id,)
+            )
+        )
         have = int(rows[0][0]) if rows else 0
         problems = []
         if have != info.events:
@@ -879,8 +944,9 @@ class Journal:
                 f"{'cannot be read' if opps < info.opportunities else 'are extra'}"
             )
         try:
-            check = [str(r[0]) for r in await self.db.execute_fetchall(
-                "PRAGMA quick_check(events)")]  # fmt: skip
+            check = [
+                str(r[0]) for r in await self.db.execute_fetchall("PRAGMA quick_check(events)")
+            ]
         except sqlite3.DatabaseError as exc:
             check = [str(exc)]
         if check != ["ok"]:
@@ -931,11 +997,15 @@ class Journal:
             await db.execute_fetchall("PRAGMA incremental_vacuum")
             busy = list(await db.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)"))
         except sqlite3.Error as exc:
-            return (f"the freed space is reused by new recordings but the file did not shrink "
-                    f"now ({_describe(exc, self.path)})")  # fmt: skip
+            return (
+                f"the freed space is reused by new recordings but the file did not shrink "
+                f"now ({_describe(exc, self.path)})"
+            )
         if busy and busy[0][0]:
-            return ("another process is using the journal: its write-ahead log shrinks once "
-                    "that process is done")  # fmt: skip
+            return (
+                "another process is using the journal: its write-ahead log shrinks once "
+                "that process is done"
+            )
         return ""
 
     def _sweep_locks(self) -> None:
@@ -946,9 +1016,12 @@ class Journal:
                 _remove_stale_lock(self.path, f.stem)
 
     async def prune(
-        self, older_than_s: float | None = None, max_bytes: int | None = None,
-        now: float | None = None, keep: Sequence[str] = (),
-    ) -> Pruned:  # fmt: skip
+        self,
+        older_than_s: float | None = None,
+        max_bytes: int | None = None,
+        now: float | None = None,
+        keep: Sequence[str] = (),
+    ) -> Pruned:
         """Delete sessions started more than ``older_than_s`` ago, then the oldest until
         the stored bytes fit in ``max_bytes``; never those in ``keep``, and never one a
         live process is recording (its lock is held: those are ``skipped``)."""

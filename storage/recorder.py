@@ -159,8 +159,7 @@ class _Spill:
     than ``max_queued`` raw bytes it writes pieces uncompressed (memory stays bounded), and
     the writer compresses them when it takes them."""
 
-    def __init__(self, where: Path | None, codec: str, piece_bytes: int,
-                 max_queued: int) -> None:  # fmt: skip
+    def __init__(self, where: Path | None, codec: str, piece_bytes: int, max_queued: int) -> None:
         self.file = tempfile.TemporaryFile(prefix=".arbscope-spill-", dir=where)
         self.fd = self.file.fileno()
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="journal-spill")
@@ -203,8 +202,7 @@ class _Spill:
         if self.parts_bytes >= self.piece_bytes:
             self.hand_off()
 
-    def adopt(self, parts: list[bytes], n: int, frames: int, t0: int, t1: int,
-              size: int) -> None:  # fmt: skip
+    def adopt(self, parts: list[bytes], n: int, frames: int, t0: int, t1: int, size: int) -> None:
         """The inputs waiting in memory when spilling begins: older than anything spilled
         after them, so they go first (the spill is empty then: it was drained)."""
         if not n:
@@ -226,8 +224,9 @@ class _Spill:
         self.parts = []
         self.parts_bytes = self.parts_n = self.parts_frames = 0
 
-    def _write(self, parts: list[bytes], meta: tuple[int, int, int, int, int],
-               behind: bool) -> None:  # fmt: skip
+    def _write(
+        self, parts: list[bytes], meta: tuple[int, int, int, int, int], behind: bool
+    ) -> None:
         """In the spill's thread: the piece compressed (raw when ``behind``), appended."""
         raw_len, n, frames, t0, t1 = meta
         try:
@@ -307,10 +306,16 @@ class Recorder:
     """Records one session into ``journal`` (``await Recorder.start(...)``)."""
 
     def __init__(
-        self, journal: Journal, session: str, batch_s: float = 0.2, codec: str | None = None,
-        max_pending_bytes: int = MAX_PENDING_BYTES, lock: SessionLock | None = None,
-        seal_bytes: int | None = None, spill_dir: str | Path | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        journal: Journal,
+        session: str,
+        batch_s: float = 0.2,
+        codec: str | None = None,
+        max_pending_bytes: int = MAX_PENDING_BYTES,
+        lock: SessionLock | None = None,
+        seal_bytes: int | None = None,
+        spill_dir: str | Path | None = None,
+    ) -> None:
         self.journal, self.session, self.batch_s = journal, session, batch_s
         self.codec = codec or best_codec()
         self.max_pending_bytes = max_pending_bytes
@@ -320,8 +325,7 @@ class Recorder:
         # where the queue spills past its bound: the system's temporary directory ($TMPDIR),
         # as sort(1) does (not beside the journal: a slow journal disk is what the spill
         # rides out, and a nearly full one could not take a start-up burst)
-        self.spill_dir = Path(spill_dir) if spill_dir is not None else Path(
-            tempfile.gettempdir())  # fmt: skip
+        self.spill_dir = Path(spill_dir) if spill_dir is not None else Path(tempfile.gettempdir())
         self.digest = Digest()
         # raw inputs waiting in memory (older than anything spilled while spilling)
         self._inputs: list[bytes] = []  # headers and payloads, in turn
@@ -366,10 +370,16 @@ class Recorder:
 
     @classmethod
     async def start(
-        cls, journal: Journal, source: str, config: dict[str, Any], versions: dict[str, Any],
-        batch_s: float = 0.2, codec: str | None = None,
-        max_pending_bytes: int = MAX_PENDING_BYTES, seal_bytes: int | None = None,
-    ) -> Recorder:  # fmt: skip
+        cls,
+        journal: Journal,
+        source: str,
+        config: dict[str, Any],
+        versions: dict[str, Any],
+        batch_s: float = 0.2,
+        codec: str | None = None,
+        max_pending_bytes: int = MAX_PENDING_BYTES,
+        seal_bytes: int | None = None,
+    ) -> Recorder:
         """A new session in ``journal`` and its recorder, flushing every ``batch_s``. The
         session's lock is taken before its row is written (prune never sees it unlocked)."""
         sid = new_session_id()
@@ -461,8 +471,12 @@ class Recorder:
                 # its thread compresses (faster than writing raw: ~2 GB/s, 15-60 times
                 # fewer bytes) unless it falls far behind (CPU-starved): then raw, so memory
                 # stays bounded
-                self._spill = _Spill(self.spill_dir, self.codec, 2 * self.seal_bytes,
-                                     SPILL_BEHIND * self.max_pending_bytes)  # fmt: skip
+                self._spill = _Spill(
+                    self.spill_dir,
+                    self.codec,
+                    2 * self.seal_bytes,
+                    SPILL_BEHIND * self.max_pending_bytes,
+                )
                 with contextlib.suppress(RuntimeError):  # (no loop: nothing to wake)
                     self._spill.on_piece = self._piece_ready(asyncio.get_running_loop())
         except OSError as exc:
@@ -472,13 +486,18 @@ class Recorder:
         self._spills += 1
         if not self._spilling and now - self._spill_said >= SPILL_NOTE_S:  # once a minute
             self._spill_said = now
-            log.info("journal: %.0f MiB waiting to be written; further inputs wait in a file "
-                     "in %s until the writer catches up (%d time%s so far)",
-                     self.pending_bytes / 2**20, self.spill_dir, self._spills,
-                     "" if self._spills == 1 else "s")  # fmt: skip
+            log.info(
+                "journal: %.0f MiB waiting to be written; further inputs wait in a file "
+                "in %s until the writer catches up (%d time%s so far)",
+                self.pending_bytes / 2**20,
+                self.spill_dir,
+                self._spills,
+                "" if self._spills == 1 else "s",
+            )
         if not self._spilling:  # what waits in memory goes first: order is the spill's
-            self._spill.adopt(self._inputs, self._n, self._frames, self._t0, self._t1,
-                              self._in_bytes)  # fmt: skip
+            self._spill.adopt(
+                self._inputs, self._n, self._frames, self._t0, self._t1, self._in_bytes
+            )
             self._inputs, self._n, self._frames, self._in_bytes = [], 0, 0, 0
         self._spilling = True
         self._wake.set()
@@ -497,9 +516,11 @@ class Recorder:
         if self.stopped:  # the spill closed under a read: nothing more to say
             return
         what = "disk full" if exc.errno in (28, 122) else "cannot write"  # ENOSPC, EDQUOT
-        self._stop_why = (f"{what} at {self.spill_dir}: the journal's queue could not spill "
-                          f"past its {self.max_pending_bytes / 2**20:g} MiB "
-                          f"({exc.strerror})")  # fmt: skip
+        self._stop_why = (
+            f"{what} at {self.spill_dir}: the journal's queue could not spill "
+            f"past its {self.max_pending_bytes / 2**20:g} MiB "
+            f"({exc.strerror})"
+        )
         self._stop_recording()
 
     def _stop_recording(self) -> None:
@@ -510,8 +531,11 @@ class Recorder:
         self._spilling = False
         # what waits is dropped (what is being compressed or written is booked by its task)
         writing = self._writing
-        self.dropped += self.pending - self._sealing_n - (
-            writing.n + len(writing.events) if writing is not None else 0)  # fmt: skip
+        self.dropped += (
+            self.pending
+            - self._sealing_n
+            - (writing.n + len(writing.events) if writing is not None else 0)
+        )
         self._inputs, self._events, self._frames, self._n = [], [], 0, 0
         self._in_bytes = self._ev_bytes = self._ready_bytes = 0
         self._ready.clear()
@@ -549,9 +573,11 @@ class Recorder:
         return self._stop_line("goes")
 
     def _stop_line(self, verb: str) -> str:
-        return (f"{self.stop_reason}; recording stopped at input {self.written_inputs:,} "
-                f"(inputs written; {self.seq:,} received), the session {verb} on "
-                "unrecorded")  # fmt: skip
+        return (
+            f"{self.stop_reason}; recording stopped at input {self.written_inputs:,} "
+            f"(inputs written; {self.seq:,} received), the session {verb} on "
+            "unrecorded"
+        )
 
     # ------------------------------------------------------------ writing
     async def _run(self) -> None:
@@ -663,26 +689,38 @@ class Recorder:
             return
         spill.took(piece)
         events, self._events, self._ev_bytes = self._events, [], 0
-        self._add_ready(blob, piece.raw_len, piece.n, piece.frames, piece.t0, piece.t1,
-                        events, codec)  # fmt: skip
+        self._add_ready(
+            blob, piece.raw_len, piece.n, piece.frames, piece.t0, piece.t1, events, codec
+        )
         if spill.drained:
             spill.reset()  # inputs wait in memory again
             self._spilling = False
             if self._caught_up_said < self._spill_said:  # once per spill said
                 self._caught_up_said = time.monotonic()
-                log.info("journal: the writer caught up (%s inputs went through the spill "
-                         "file so far)", f"{self.spilled:,}")  # fmt: skip
+                log.info(
+                    "journal: the writer caught up (%s inputs went through the spill file so far)",
+                    f"{self.spilled:,}",
+                )
 
-    def _add_ready(self, blob: bytes | None, raw_len: int | None, n: int, frames: int,
-                   t0: int, t1: int, events: list[EventRow],
-                   codec: str | None = None) -> None:  # fmt: skip
+    def _add_ready(
+        self,
+        blob: bytes | None,
+        raw_len: int | None,
+        n: int,
+        frames: int,
+        t0: int,
+        t1: int,
+        events: list[EventRow],
+        codec: str | None = None,
+    ) -> None:
         if self.stopped:
             self.dropped += n + len(events)
             return
         chunk = None
         if blob is not None and raw_len is not None and n:
-            chunk = Chunk(self._next_chunk, self._next_seq, n, t0, t1, codec or self.codec,
-                          raw_len, blob)  # fmt: skip
+            chunk = Chunk(
+                self._next_chunk, self._next_seq, n, t0, t1, codec or self.codec, raw_len, blob
+            )
             self._next_chunk += 1
             self._next_seq += n
         if chunk is None and not events:
@@ -699,8 +737,9 @@ class Recorder:
             done = batch.attempted and await self._committed(batch)
             if not done:
                 try:
-                    await self.journal.write_batch(self.session, batch.chunk, batch.frames,
-                                                   batch.events, batch.opps)  # fmt: skip
+                    await self.journal.write_batch(
+                        self.session, batch.chunk, batch.frames, batch.events, batch.opps
+                    )
                 except BaseException as exc:
                     batch.attempted = True
                     done = isinstance(exc, Exception) and await self._committed(batch)
@@ -719,8 +758,9 @@ class Recorder:
             return False
         first_event = batch.events[0][0] if batch.events else None
         try:
-            return bool(await probe(self.session, batch.chunk.no if batch.chunk else None,
-                                    first_event))  # fmt: skip
+            return bool(
+                await probe(self.session, batch.chunk.no if batch.chunk else None, first_event)
+            )
         except Exception:
             return False
 
@@ -780,9 +820,11 @@ class Recorder:
             try:
                 await self.flush()
             except JournalError as exc:
-                self.incomplete = (f"{exc}; the last {self.pending:,} inputs and events were "
-                                   f"not written (recorded up to input "
-                                   f"{self.written_inputs:,})")  # fmt: skip
+                self.incomplete = (
+                    f"{exc}; the last {self.pending:,} inputs and events were "
+                    f"not written (recorded up to input "
+                    f"{self.written_inputs:,})"
+                )
                 await self._end_incomplete(self.incomplete, pnl)
                 raise
             digest = self.digest.hexdigest()
@@ -790,8 +832,9 @@ class Recorder:
                 try:
                     await self.journal.end_session(self.session, digest, pnl)
                 except JournalError as exc:
-                    self.incomplete = (f"{exc}; all {self.written_inputs:,} inputs were "
-                                       "written but not the digest")  # fmt: skip
+                    self.incomplete = (
+                        f"{exc}; all {self.written_inputs:,} inputs were written but not the digest"
+                    )
                     raise
                 self.closed = True
             return digest
@@ -812,8 +855,9 @@ class Recorder:
         try:
             await end(self.session, why, pnl)
         except Exception as exc:
-            log.warning("journal: could not store why session %s is incomplete: %s",
-                        self.session, exc)  # fmt: skip
+            log.warning(
+                "journal: could not store why session %s is incomplete: %s", self.session, exc
+            )
 
 
 def _join_compress(inputs: list[bytes], codec: str) -> tuple[bytes, int]:

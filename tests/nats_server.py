@@ -52,8 +52,9 @@ class NatsServer:
     def start(self) -> NatsServer:
         self.proc = subprocess.Popen(
             [binary(), "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.store)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         assert self.proc.stdout is not None
         fd, seen, deadline = self.proc.stdout.fileno(), b"", time.monotonic() + READY_S
         while b"Server is ready" not in seen:
@@ -68,8 +69,9 @@ class NatsServer:
                 seen += os.read(fd, 65536)
         # its later log lines are read and dropped, so a full pipe never blocks it
         out = self.proc.stdout
-        threading.Thread(target=lambda: [None for _ in iter(lambda: out.read(65536), b"")],
-                         daemon=True).start()  # fmt: skip
+        threading.Thread(
+            target=lambda: [None for _ in iter(lambda: out.read(65536), b"")], daemon=True
+        ).start()
         return self
 
     def stop(self, kill: bool = False) -> None:

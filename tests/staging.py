@@ -128,25 +128,60 @@ class _StagedExecutor:
 
         path = "→".join([base[:4], "EPjF", "7xKX", base[:4]])
         self._final = self._view = LiveView(
-            wallet=key("wallet"), armed=True, base=base, pnl=48_349_090,
+            wallet=key("wallet"),
+            armed=True,
+            base=base,
+            pnl=48_349_090,
             lamports=9_987_412_640,
-            balances=((base, 1_000_148_377_090),), open=0, sent=2, confirmed=2, failed=0,
-            refused=1, spent_today=4_211_000_000, node="arbscope simulator (staged)",
+            balances=((base, 1_000_148_377_090),),
+            open=0,
+            sent=2,
+            confirmed=2,
+            failed=0,
+            refused=1,
+            spent_today=4_211_000_000,
+            node="arbscope simulator (staged)",
             last_error="",
             routes=(
                 RouteView("jito:127.0.0.1/frankfurt", 2, 0, 0, 0, 0, (), None, None, 0, 0),
                 RouteView("jito:127.0.0.1/ny", 2, 0, 2, 0, 0, (), 1.5, 1.9, 3, 2),
             ),
             orders=(
-                OrderView(1, "confirmed", key("sig1", 64), path, 2_960_000_000, 2_960_000_000,
-                          2_991_204_155, 31_204_155, "landed in slot 300000031"),
-                OrderView(2, "refused", key("sig2", 64), path, 1_251_000_000, 1_251_000_000,
-                          None, None, "simulation failed: instruction 3 (675k…): "
-                          "ExceededSlippage"),
-                OrderView(3, "confirmed", key("sig3", 64), path, 1_251_000_000, 1_251_000_000,
-                          1_268_144_935, 17_144_935, "landed in slot 300000044"),
+                OrderView(
+                    1,
+                    "confirmed",
+                    key("sig1", 64),
+                    path,
+                    2_960_000_000,
+                    2_960_000_000,
+                    2_991_204_155,
+                    31_204_155,
+                    "landed in slot 300000031",
+                ),
+                OrderView(
+                    2,
+                    "refused",
+                    key("sig2", 64),
+                    path,
+                    1_251_000_000,
+                    1_251_000_000,
+                    None,
+                    None,
+                    "simulation failed: instruction 3 (675k…): ExceededSlippage",
+                ),
+                OrderView(
+                    3,
+                    "confirmed",
+                    key("sig3", 64),
+                    path,
+                    1_251_000_000,
+                    1_251_000_000,
+                    1_268_144_935,
+                    17_144_935,
+                    "landed in slot 300000044",
+                ),
             ),
-        )  # fmt: skip
+        )
 
     def at(self, tick: int) -> None:
         """The view as it was after ``tick``: the orders ended by then, their PnL."""
@@ -157,11 +192,13 @@ class _StagedExecutor:
             self._view = self._final
             return
         self._view = replace(
-            self._final, orders=done, pnl=sum(o.realized or 0 for o in done),
+            self._final,
+            orders=done,
+            pnl=sum(o.realized or 0 for o in done),
             confirmed=sum(o.status == "confirmed" for o in done),
             refused=sum(o.status == "refused" for o in done),
             sent=sum(o.status != "refused" for o in done),
-        )  # fmt: skip
+        )
 
     def view(self) -> Any:
         return self._view
@@ -239,10 +276,22 @@ def book_ladders(world: Any = None, depth: int = 24) -> tuple[Any, ...]:
             continue
         market = world.accounts[address].data
         rec = eng.decode_openbook_market(market)
-        ladder = eng.openbook_ladder(market, world.accounts[rec.bids].data,
-                                     world.accounts[rec.asks].data, now_ts(world), depth)  # fmt: skip
-        out.append(replace(ladder, market=address, base_mint=rec.base_mint,
-                           quote_mint=rec.quote_mint, slot=world.slot))  # fmt: skip
+        ladder = eng.openbook_ladder(
+            market,
+            world.accounts[rec.bids].data,
+            world.accounts[rec.asks].data,
+            now_ts(world),
+            depth,
+        )
+        out.append(
+            replace(
+                ladder,
+                market=address,
+                base_mint=rec.base_mint,
+                quote_mint=rec.quote_mint,
+                slot=world.slot,
+            )
+        )
     return tuple(sorted(out, key=lambda b: b.market))
 
 

@@ -64,8 +64,13 @@ def test_price_series_are_the_engines_indicators_slot_by_slot(eng: types.ModuleT
     assert _same(s.ema, eng.ema(mids, 10)) and _same(s.kama, eng.kama(mids, 10))
     # and TA-Lib's, the outside oracle: same warm-up, values within its bar
     ta_up, ta_mid, ta_low = talib.BBANDS(mids, 20, 2.0, 2.0, 0)
-    for ours, theirs in ((s.upper, ta_up), (s.middle, ta_mid), (s.lower, ta_low),
-                         (s.ema, talib.EMA(mids, 10)), (s.kama, talib.KAMA(mids, 10))):  # fmt: skip
+    for ours, theirs in (
+        (s.upper, ta_up),
+        (s.middle, ta_mid),
+        (s.lower, ta_low),
+        (s.ema, talib.EMA(mids, 10)),
+        (s.kama, talib.KAMA(mids, 10)),
+    ):
         o = np.array(ours)
         assert np.array_equal(np.isnan(o), np.isnan(theirs))
         assert np.allclose(o[~np.isnan(o)], theirs[~np.isnan(theirs)], rtol=TOL, atol=0)
@@ -171,8 +176,11 @@ def test_the_live_curve_has_a_point_per_landed_order() -> None:
     c.live_orders(_View(True, 0), 1_000_000_000, 2)  # armed one second in
     (start,) = c.points()
     assert (start.series, start.t_s, start.pnl, start.fill) == ("live", 0.0, 0, None)
-    v = _View(True, 500, (_Order(1, "confirmed", 500), _Order(2, "refused", None),
-                          _Order(3, "sent", None)))  # fmt: skip
+    v = _View(
+        True,
+        500,
+        (_Order(1, "confirmed", 500), _Order(2, "refused", None), _Order(3, "sent", None)),
+    )
     c.live_orders(v, 2_000_000_000, 3)
     c.live_orders(v, 2_200_000_000, 4)  # seen once only
     v = replace(v, pnl=380, orders=(*v.orders[:2], _Order(3, "failed", None)))

@@ -22,16 +22,20 @@ def test_stateful_kernels_are_not_shadowed_once_suspended(
     t.call("cycles_touching", lambda m: 1)
     t.call("feed_ingest", lambda m: 1, mirror=True)
     assert {k: s.shadow_checks for k, s in t.stats.items()} == {
-        "score": 1, "cycles_touching": 1, "feed_ingest": 1,
-    }  # fmt: skip
+        "score": 1,
+        "cycles_touching": 1,
+        "feed_ingest": 1,
+    }
     t.stateful_suspended = "load"
     for _ in range(3):
         t.call("score", lambda m: 1)
         t.call("cycles_touching", lambda m: 1)
         t.call("feed_ingest", lambda m: 1, mirror=True)
     assert {k: s.shadow_checks for k, s in t.stats.items()} == {
-        "score": 4, "cycles_touching": 1, "feed_ingest": 1,
-    }  # fmt: skip
+        "score": 4,
+        "cycles_touching": 1,
+        "feed_ingest": 1,
+    }
     assert t.mismatch_count == 0
 
 
@@ -77,8 +81,9 @@ def test_the_ingest_mirror_suspends_itself_over_budget(
     t = KernelTimer(rust, py)
     clock = _Clock()
     fast, slow = _Ingest(clock, 0), _Ingest(clock, 1_000_000)  # the mirror: 1 ms a frame
-    ti = _TimedIngest(t, {"rust": fast, "python": slow}, mirror_budget=0.2,
-                      window_ns=20_000_000, clock=clock)  # fmt: skip
+    ti = _TimedIngest(
+        t, {"rust": fast, "python": slow}, mirror_budget=0.2, window_ns=20_000_000, clock=clock
+    )
     for _ in range(40):  # ~100 % of the time in the mirror
         ti.frame(0, b"{}", 0)
     assert t.stateful_suspended.startswith("load")
@@ -95,8 +100,9 @@ def test_a_cheap_mirror_is_kept(rust: types.ModuleType, py: types.ModuleType) ->
     # the active ingest costs 9 µs a frame, the mirror 1 µs (plus the clock's own reads):
     # well under the 90 % budget
     a, b = _Ingest(clock, 9_000), _Ingest(clock, 1_000)
-    ti = _TimedIngest(t, {"rust": a, "python": b}, mirror_budget=0.9, window_ns=5_000_000,
-                      clock=clock)  # fmt: skip
+    ti = _TimedIngest(
+        t, {"rust": a, "python": b}, mirror_budget=0.9, window_ns=5_000_000, clock=clock
+    )
     for _ in range(2000):
         ti.frame(0, b"{}", 0)
     assert not t.stateful_suspended and a.frames == b.frames == 2000
@@ -122,8 +128,11 @@ def test_the_slot_clock_is_when_each_slot_began(eng: types.ModuleType) -> None:
     ti = _TimedIngest(t, {eng.BACKEND: ing})
     ms = 1_000_000
     # (endpoint, slot, receive ms): three endpoints, the slow one 30 ms behind
-    frames = [(e, s, 1_000 + 400 * (s - 100) + lag) for s in range(100, 106)
-              for e, lag in ((0, 0), (1, 5), (2, 30))]  # fmt: skip
+    frames = [
+        (e, s, 1_000 + 400 * (s - 100) + lag)
+        for s in range(100, 106)
+        for e, lag in ((0, 0), (1, 5), (2, 30))
+    ]
     frames = [f for f in frames if f[1] != 103]  # nobody saw slot 103
     frames.append((0, 101, 3_500))  # a late repeat of an old slot
     frames.sort(key=lambda f: f[2])

@@ -45,8 +45,11 @@ def install() -> str:
         try:
             done = subprocess.run(
                 ["npm", "ci", "--no-audit", "--no-fund", "--prefer-offline"],
-                cwd=JS_DIR, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S,
-            )  # fmt: skip
+                cwd=JS_DIR,
+                capture_output=True,
+                text=True,
+                timeout=INSTALL_TIMEOUT_S,
+            )
         except subprocess.TimeoutExpired:
             why = f"npm ci did not finish within {INSTALL_TIMEOUT_S} s"
         else:
@@ -66,9 +69,13 @@ def run_script(script: str, request: dict[str, Any], timeout_s: float = 120.0) -
     """Run ``tests/js/<script>`` under node with ``request`` as JSON on stdin; its
     ``{"ok": answer}``'s answer, or :class:`NodeScriptError` with its message."""
     done = subprocess.run(
-        ["node", str(JS_DIR / script)], cwd=JS_DIR, input=json.dumps(request),
-        capture_output=True, text=True, timeout=timeout_s,
-    )  # fmt: skip
+        ["node", str(JS_DIR / script)],
+        cwd=JS_DIR,
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+    )
     if done.returncode != 0:
         raise NodeScriptError(f"{script} exited {done.returncode}: {done.stderr.strip()[-2000:]}")
     answer = json.loads(done.stdout)

@@ -22,8 +22,14 @@ def main() -> int:
 
     # protobuf's own well-known types (google/protobuf/timestamp.proto) ship with grpcio-tools
     well_known = str(resources.files("grpc_tools") / "_proto")
-    args = ["protoc", f"-I{ROOT}", f"-I{well_known}", f"--python_out={ROOT}", f"--pyi_out={ROOT}",
-            *(str(ROOT / p) for p in PROTOS)]  # fmt: skip
+    args = [
+        "protoc",
+        f"-I{ROOT}",
+        f"-I{well_known}",
+        f"--python_out={ROOT}",
+        f"--pyi_out={ROOT}",
+        *(str(ROOT / p) for p in PROTOS),
+    ]
     code = protoc.main(args)
     if code != 0:
         sys.stderr.write(f"protoc failed ({code}) on {', '.join(PROTOS)}\n")

@@ -360,10 +360,15 @@ class ArbscopeApp(App[None]):
         why = snap.unsendable.get(key, "")
         self.push_screen(
             CycleDetail(
-                *picked, snap.costs.get(key), snap.names, snap.coverage, snap.endpoints,
-                snap.labels, why,
+                *picked,
+                snap.costs.get(key),
+                snap.names,
+                snap.coverage,
+                snap.endpoints,
+                snap.labels,
+                why,
             )
-        )  # fmt: skip
+        )
 
     def action_book(self) -> None:
         """The order books: the first book leg of the cycle under the cursor, else the
@@ -392,8 +397,12 @@ class ArbscopeApp(App[None]):
                 s.redraw()
                 self.say(f"filter {text}…" if text else "filter cleared")
 
-        self.push_screen(TextPrompt("Cycles through token (mint prefix; empty clears)",
-                                    panel.filter, "e.g. SOL or So11"), done)  # fmt: skip
+        self.push_screen(
+            TextPrompt(
+                "Cycles through token (mint prefix; empty clears)", panel.filter, "e.g. SOL or So11"
+            ),
+            done,
+        )
 
     # ------------------------------------------------------------ replay
     def action_open_replay(self) -> None:

@@ -114,8 +114,10 @@ def _too_big(tx: Any, raw: bytes) -> str:
 
 def _accounts_named(msg: Any) -> int:
     """The accounts a message names: its static keys and every lookup's indexes."""
-    looked = sum(len(t.writable_indexes) + len(t.readonly_indexes)
-                 for t in getattr(msg, "address_table_lookups", ()))  # fmt: skip
+    looked = sum(
+        len(t.writable_indexes) + len(t.readonly_indexes)
+        for t in getattr(msg, "address_table_lookups", ())
+    )
     return len(msg.account_keys) + looked
 
 
@@ -134,8 +136,9 @@ def day_spent(rows: Iterable[tuple[str, float, int | None, Event]], day: str) ->
     orders: dict[tuple[str, Any], dict[str, Any]] = {}
     for sid, started, first_ns, ev in rows:
         p = ev.payload
-        o = orders.setdefault((sid, p.get("seq")), {"amount": 0, "day": "", "sent": False,
-                                                    "end": ""})  # fmt: skip
+        o = orders.setdefault(
+            (sid, p.get("seq")), {"amount": 0, "day": "", "sent": False, "end": ""}
+        )
         step = p.get("step")
         if step == "accepted":
             try:
@@ -403,9 +406,16 @@ class LiveExecutor:
         self._jitos: dict[str, JitoClient] = {}  # by engine URL
         self.routes: dict[str, RouteStats] = {}  # rpc / jito:<engine> -> how it fared
         c = config
-        self.tip = TipPolicy(c.tip_policy, c.tip_lamports, c.tip_percentile, c.tip_max,
-                             c.tip_escalation, c.tip_step, c.tip_every_slots,
-                             c.tip_window_slots)  # fmt: skip
+        self.tip = TipPolicy(
+            c.tip_policy,
+            c.tip_lamports,
+            c.tip_percentile,
+            c.tip_max,
+            c.tip_escalation,
+            c.tip_step,
+            c.tip_every_slots,
+            c.tip_window_slots,
+        )
         self.nonces: NonceKeeper | None = None  # the durable nonce accounts (escalation)
         self._watcher: SignatureWatcher | None = None
         self._blockhash: tuple[str, int, float] | None = None
@@ -438,17 +448,25 @@ class LiveExecutor:
             f"{c.max_slippage_bps} bps slippage"
         )
         engines = c.engines()
-        via = (f"Jito bundles to {len(engines)} block engine(s): {c.engines_shown()}"
-               if engines else "sendTransaction")  # fmt: skip
+        via = (
+            f"Jito bundles to {len(engines)} block engine(s): {c.engines_shown()}"
+            if engines
+            else "sendTransaction"
+        )
         out.append(f"  send via {via} (tip: {self.tip.shown()})")
         if self._escalating():
-            out.append(f"  durable nonces: {c.max_open} nonce account(s) of the wallet, found "
-                       "on the node or made when armed (rent ≈ 0.0014 SOL each, returned "
-                       "on withdrawal)")  # fmt: skip
-        out.append("  orders as v0 messages through the wallet's address lookup tables: found "
-                   "on the node, or made when armed (rent ≈ 0.0013 SOL a table + 0.00022 SOL "
-                   "an account, returned when a table is closed)"
-                   if self.tables is None else "  " + self.tables_note())  # fmt: skip
+            out.append(
+                f"  durable nonces: {c.max_open} nonce account(s) of the wallet, found "
+                "on the node or made when armed (rent ≈ 0.0014 SOL each, returned "
+                "on withdrawal)"
+            )
+        out.append(
+            "  orders as v0 messages through the wallet's address lookup tables: found "
+            "on the node, or made when armed (rent ≈ 0.0013 SOL a table + 0.00022 SOL "
+            "an account, returned when a table is closed)"
+            if self.tables is None
+            else "  " + self.tables_note()
+        )
         return out
 
     def _caps_error(self) -> str:
@@ -482,8 +500,10 @@ class LiveExecutor:
         if err:
             return False, err
         if self.ledger is None:
-            return False, ("live trading needs the journal: it keeps the UTC day's total "
-                           "(--max-day) across runs; run without --no-record")  # fmt: skip
+            return False, (
+                "live trading needs the journal: it keeps the UTC day's total "
+                "(--max-day) across runs; run without --no-record"
+            )
         self._roll_day()
         try:
             await self._read_elsewhere()
@@ -597,9 +617,11 @@ class LiveExecutor:
         used = mine + self.spent_elsewhere
         if used + amount <= cap:
             return ""
-        return (f"size {amount:,} over the daily cap {cap:,}: {used:,} used today (UTC "
-                f"{self.day}): {mine:,} by this session, {self.spent_elsewhere:,} by "
-                f"{self.elsewhere_from}")  # fmt: skip
+        return (
+            f"size {amount:,} over the daily cap {cap:,}: {used:,} used today (UTC "
+            f"{self.day}): {mine:,} by this session, {self.spent_elsewhere:,} by "
+            f"{self.elsewhere_from}"
+        )
 
     def open_orders(self) -> int:
         return sum(1 for o in self.orders if o.status not in TERMINAL)
@@ -635,8 +657,9 @@ class LiveExecutor:
         if amount <= 0:
             return "no profitable size"
         if getattr(fees, "base_rate_missing", False):
-            return (f"no price of SOL in {self.names.symbol(opp.base_mint)}: "
-                    "its fees cannot be counted")  # fmt: skip
+            return (
+                f"no price of SOL in {self.names.symbol(opp.base_mint)}: its fees cannot be counted"
+            )
         too_large = self.sendable(opp)
         if too_large:
             return too_large
@@ -649,8 +672,10 @@ class LiveExecutor:
             return day_err
         if self.open_orders() >= c.max_open:
             return f"max open orders reached ({c.max_open})"
-        busy = next((o for o in self.orders if o.status not in TERMINAL
-                     and set(o.pools) & set(opp.pools)), None)  # fmt: skip
+        busy = next(
+            (o for o in self.orders if o.status not in TERMINAL and set(o.pools) & set(opp.pools)),
+            None,
+        )
         if busy is not None:  # its quote would not hold once the open order lands
             return f"a pool of this cycle is in open order #{busy.seq}"
         have = self.balances.get(self.base)
@@ -665,9 +690,16 @@ class LiveExecutor:
             return "a hop cannot fill"
         self.seq += 1
         o = LiveOrder(
-            self.seq, trigger, key, list(opp.tokens), list(opp.pools), list(opp.kinds), amount,
-            hops, [int(x) for x in steps],
-        )  # fmt: skip
+            self.seq,
+            trigger,
+            key,
+            list(opp.tokens),
+            list(opp.pools),
+            list(opp.kinds),
+            amount,
+            hops,
+            [int(x) for x in steps],
+        )
         o.decided_slot = int(self._graph().slot)
         o.cu_priced = int(fees.cu_limit)
         self.orders.append(o)
@@ -723,8 +755,12 @@ class LiveExecutor:
         assert self.nonces is not None
         nonce = self.nonces.take()
         if nonce is None:  # max_open bounds the orders, so only when some were not made
-            self._finish(o, "refused", "no durable nonce account is free "
-                         f"({len(self.nonces.ready)} usable): {self.nonces.note()}")  # fmt: skip
+            self._finish(
+                o,
+                "refused",
+                "no durable nonce account is free "
+                f"({len(self.nonces.ready)} usable): {self.nonces.note()}",
+            )
             return
         o.nonce = nonce
         try:
@@ -759,11 +795,17 @@ class LiveExecutor:
                 parts, why = split, ""
         if why:
             held = len(getattr(tx.message, "address_table_lookups", ()))
-            self._finish(o, "refused", f"{why} ({len(o.pools)} hops, {len(ixs)} instructions, "
-                         f"{held} lookup table(s) used; the accounts no table held yet are "
-                         "added for the next order; a bundle of two transactions needs "
-                         "live.jito)" if c.engines() or o.nonce else f"{why} ({len(o.pools)} "
-                         "hops; a bundle of two transactions would need live.jito)")  # fmt: skip
+            self._finish(
+                o,
+                "refused",
+                f"{why} ({len(o.pools)} hops, {len(ixs)} instructions, "
+                f"{held} lookup table(s) used; the accounts no table held yet are "
+                "added for the next order; a bundle of two transactions needs "
+                "live.jito)"
+                if c.engines() or o.nonce
+                else f"{why} ({len(o.pools)} "
+                "hops; a bundle of two transactions would need live.jito)",
+            )
             return
         tx = parts[-1][0]  # the one that pays the tip, and lands only with the others
         o.signature = str(tx.signatures[0])
@@ -866,15 +908,24 @@ class LiveExecutor:
         # each part's hops at their quote's steps (not known: each at its most)
         steps: Sequence[int | None] = self._hop_steps(o, o.kinds) or [None] * len(o.kinds)
         for k in sorted(range(1, n), key=lambda k: (abs(2 * k - n), k)):
-            one = cycle_budget(o.kinds[:k], accounts=len(head), override=over,
-                               steps=steps[:k]).limit  # fmt: skip
+            one = cycle_budget(
+                o.kinds[:k], accounts=len(head), override=over, steps=steps[:k]
+            ).limit
             two = cycle_budget(o.kinds[k:], override=over, steps=steps[k:]).limit
             groups = [
-                [I.set_compute_unit_limit(one), I.set_compute_unit_price(cu_price), *head,
-                 *swaps[:k]],
-                [I.set_compute_unit_limit(two), I.set_compute_unit_price(cu_price),
-                 *swaps[k:], *tail],
-            ]  # fmt: skip
+                [
+                    I.set_compute_unit_limit(one),
+                    I.set_compute_unit_price(cu_price),
+                    *head,
+                    *swaps[:k],
+                ],
+                [
+                    I.set_compute_unit_limit(two),
+                    I.set_compute_unit_price(cu_price),
+                    *swaps[k:],
+                    *tail,
+                ],
+            ]
             out = []
             for g in groups:
                 tx, raw, _, _ = await self._sign(g)
@@ -901,16 +952,22 @@ class LiveExecutor:
             if exc.code != -32601:
                 raise
             alone = await rpc.simulate_transaction(wires[0])
-            self._step(o, "simulated-first", note="the node has no simulateBundle: the first "
-                       "transaction simulated alone")  # fmt: skip
+            self._step(
+                o,
+                "simulated-first",
+                note="the node has no simulateBundle: the first transaction simulated alone",
+            )
             alone["accounts"] = None
             alone["unchecked"] = True
             return alone
         results = list(v.get("transactionResults") or [])
         out: dict[str, Any] = {
-            "err": None, "logs": [], "fee": 0, "unitsConsumed": 0,
+            "err": None,
+            "logs": [],
+            "fee": 0,
+            "unitsConsumed": 0,
             "accounts": (results[-1].get("postExecutionAccounts") if results else None),
-        }  # fmt: skip
+        }
         for r in results:
             out["fee"] += int(r.get("fee") or 0)
             out["unitsConsumed"] += int(r.get("unitsConsumed") or 0)
@@ -927,9 +984,13 @@ class LiveExecutor:
         return self.config.tip_escalation and bool(self.config.engines())
 
     async def _escalate(
-        self, o: LiveOrder, ixs: list[Any], handed: list[tuple[str, str]], sent_slot: int,
+        self,
+        o: LiveOrder,
+        ixs: list[Any],
+        handed: list[tuple[str, str]],
+        sent_slot: int,
         gen: int,
-    ) -> Confirmation:  # fmt: skip
+    ) -> Confirmation:
         """Follow a durable order to its end: while none of its versions has landed, a
         new version with a higher tip every ``every_slots`` slots, within the window; the
         first to land wins. At the window's end (or the kill switch) with none landed,
@@ -975,8 +1036,14 @@ class LiveExecutor:
                 sent.append((sig, nxt, more))
                 o.versions.append((sig, nxt))
                 last = slot
-                self._step(o, "escalated", version=len(sent), tip=nxt, slot=slot,
-                           routes=[r for r, _ in more])  # fmt: skip
+                self._step(
+                    o,
+                    "escalated",
+                    version=len(sent),
+                    tip=nxt,
+                    slot=slot,
+                    routes=[r for r, _ in more],
+                )
                 continue
             await asyncio.sleep(ESCALATION_POLL_S)
         if got is None:  # recall: no version may land after this
@@ -992,12 +1059,21 @@ class LiveExecutor:
                             r.superseded += 1
                 o.signature, o.tip = sent[-1][0], 0  # nothing landed: no tip paid
                 if not burned:
-                    return Confirmation("unknown", None, None, "the nonce could not be advanced"
-                                        ": a version may still land")  # fmt: skip
+                    return Confirmation(
+                        "unknown",
+                        None,
+                        None,
+                        "the nonce could not be advanced: a version may still land",
+                    )
                 if why == "kill switch":
-                    return Confirmation("cancelled", None, None, f"kill switch: {len(sent)} "
-                                        "version(s) recalled (their nonce advanced) before any "
-                                        "landed: nothing traded, no tip")  # fmt: skip
+                    return Confirmation(
+                        "cancelled",
+                        None,
+                        None,
+                        f"kill switch: {len(sent)} "
+                        "version(s) recalled (their nonce advanced) before any "
+                        "landed: nothing traded, no tip",
+                    )
                 return Confirmation("expired", None, None, "poll")
         k, conf = got
         o.signature, o.tip = sent[k][0], sent[k][1]
@@ -1017,8 +1093,9 @@ class LiveExecutor:
         for k, st in enumerate(statuses):
             if isinstance(st, dict):
                 err = st.get("err")
-                return k, Confirmation("confirmed" if err is None else "failed", st.get("slot"),
-                                       err, "poll")  # fmt: skip
+                return k, Confirmation(
+                    "confirmed" if err is None else "failed", st.get("slot"), err, "poll"
+                )
         return None
 
     async def _advance_nonce(self, o: LiveOrder) -> bool:
@@ -1032,8 +1109,9 @@ class LiveExecutor:
             sig = str(tx.signatures[0])
             watcher = self._watch()
             fut = await watcher.subscribe(sig)
-            await self._client().send_transaction(base64.b64encode(raw).decode(),
-                                                  skip_preflight=False)  # fmt: skip
+            await self._client().send_transaction(
+                base64.b64encode(raw).decode(), skip_preflight=False
+            )
             conf = await watcher.wait(sig, fut, last_valid, self.config.confirm_timeout_s)
         except RpcError as exc:
             self.last_error = self._clean(f"advancing the nonce of order #{o.seq}: {exc}")
@@ -1068,8 +1146,9 @@ class LiveExecutor:
             if url not in self._jitos:
                 self._jitos[url] = JitoClient(url, ca_file=c.ca_file, rps=c.jito_rps)
             clients.append((route_name(url), self._jitos[url]))
-        answers = await asyncio.gather(*(cl.send_bundle(bundle) for _, cl in clients),
-                                       return_exceptions=True)  # fmt: skip
+        answers = await asyncio.gather(
+            *(cl.send_bundle(bundle) for _, cl in clients), return_exceptions=True
+        )
         handed: list[tuple[str, str]] = []
         why: list[str] = []
         for (name, _), answer in zip(clients, answers, strict=True):
@@ -1090,9 +1169,13 @@ class LiveExecutor:
         return handed
 
     async def _count_routes(
-        self, o: LiveOrder, handed: list[tuple[str, str]], conf: Confirmation,
-        sent_slot: int, ixs: Sequence[Any],
-    ) -> None:  # fmt: skip
+        self,
+        o: LiveOrder,
+        handed: list[tuple[str, str]],
+        conf: Confirmation,
+        sent_slot: int,
+        ixs: Sequence[Any],
+    ) -> None:
         """Per route: landed (the engine whose bundle says Landed; rpc: the confirmation),
         failed (with the error's name) or expired."""
         landed_by = ""
@@ -1158,8 +1241,12 @@ class LiveExecutor:
                 return False
             await self.ledger.commit()
         except JournalError as exc:
-            self._finish(o, "refused", f"the journal cannot keep the day's live total ({exc}): "
-                         "live orders are refused until it can")  # fmt: skip
+            self._finish(
+                o,
+                "refused",
+                f"the journal cannot keep the day's live total ({exc}): "
+                "live orders are refused until it can",
+            )
             return False
         return True
 
@@ -1197,16 +1284,21 @@ class LiveExecutor:
         assert self.wallet is not None
         me = self.wallet.pubkey
         rpc = self._client()
-        ixs = [I.set_compute_unit_limit(cycle_budget((), accounts=len(mints)).limit),
-               I.set_compute_unit_price(cu_price),
-               *(I.create_ata_idempotent(me, me, m, self._program(m)) for m in mints)]  # fmt: skip
+        ixs = [
+            I.set_compute_unit_limit(cycle_budget((), accounts=len(mints)).limit),
+            I.set_compute_unit_price(cu_price),
+            *(I.create_ata_idempotent(me, me, m, self._program(m)) for m in mints),
+        ]
         tx, raw, _, last_valid = await self._sign(ixs)
         sig = str(tx.signatures[0])
         wire = base64.b64encode(raw).decode()
         sim = await rpc.simulate_transaction(wire, accounts=())
         if sim.get("err") is not None:
-            self._finish(o, "refused", "creating the token accounts would fail: "
-                         + describe_error(sim["err"], ixs))  # fmt: skip
+            self._finish(
+                o,
+                "refused",
+                "creating the token accounts would fail: " + describe_error(sim["err"], ixs),
+            )
             return False
         if self._killed(o, gen):
             return False
@@ -1218,8 +1310,11 @@ class LiveExecutor:
         o.sending = False
         self._step(o, "accounts", accounts_signature=sig, mints=mints, outcome=conf.status)
         if conf.status != "confirmed":
-            self._finish(o, "refused", "creating the token accounts did not land: "
-                         + _confirmation_text(conf, ixs))  # fmt: skip
+            self._finish(
+                o,
+                "refused",
+                "creating the token accounts did not land: " + _confirmation_text(conf, ixs),
+            )
             return False
         return True
 
@@ -1245,16 +1340,24 @@ class LiveExecutor:
         assert self.wallet is not None
         c = self.config
         if self.nonces is None:
-            self.nonces = NonceKeeper(self._client(), self.wallet.pubkey, c.max_open, self._sign,
-                                      self._watch, self._event, c.confirm_timeout_s,
-                                      budget=c.nonces_budget_lamports)  # fmt: skip
+            self.nonces = NonceKeeper(
+                self._client(),
+                self.wallet.pubkey,
+                c.max_open,
+                self._sign,
+                self._watch,
+                self._event,
+                c.confirm_timeout_s,
+                budget=c.nonces_budget_lamports,
+            )
         try:
             await self.nonces.ensure()
         except (RpcError, ValueError, OSError) as exc:
             self.nonces.view.error = self._clean(f"durable nonces: {exc}")
         if not self.nonces.ready:
             return (self.nonces.view.error or "durable nonces: none usable") + (
-                " (fees.tip_escalation needs them)")  # fmt: skip
+                " (fees.tip_escalation needs them)"
+            )
         return ""
 
     async def _prepare_tables(self) -> None:
@@ -1264,10 +1367,15 @@ class LiveExecutor:
         is shown and journaled; orders then go with what the tables hold."""
         assert self.wallet is not None
         if self.tables is None:
-            self.tables = TableKeeper(self._client(), self.wallet.pubkey, self._sign,
-                                      self._watch, self._event,
-                                      self.config.confirm_timeout_s,
-                                      budget=self.config.tables_budget_lamports)  # fmt: skip
+            self.tables = TableKeeper(
+                self._client(),
+                self.wallet.pubkey,
+                self._sign,
+                self._watch,
+                self._event,
+                self.config.confirm_timeout_s,
+                budget=self.config.tables_budget_lamports,
+            )
         keeper = self.tables
         try:
             await keeper.load()
@@ -1303,10 +1411,18 @@ class LiveExecutor:
             venue = venues.by_kind(st.kind)
             mints = list(pool_mints(st.kind, st.record))
             for tin, tout in ((mints[0], mints[1]), (mints[1], mints[0])):
-                leg = venues.Leg(pool=p, record=st.record, owner=me, mint_in=tin,
-                                 mint_out=tout, source=self._ata(tin), dest=self._ata(tout),
-                                 amount_in=1, minimum_out=0,
-                                 token_programs=st.programs)  # fmt: skip
+                leg = venues.Leg(
+                    pool=p,
+                    record=st.record,
+                    owner=me,
+                    mint_in=tin,
+                    mint_out=tout,
+                    source=self._ata(tin),
+                    dest=self._ata(tout),
+                    amount_in=1,
+                    minimum_out=0,
+                    token_programs=st.programs,
+                )
                 try:
                     ix = venue.swap_instruction(leg)
                 except (ValueError, KeyError):
@@ -1381,8 +1497,12 @@ class LiveExecutor:
         # what the scorer priced it at, each hop at the steps its quote crosses, from what
         # the wallet holds now (the same, unless an account appeared or went since: the
         # step journals both)
-        o.cu_limit = cycle_budget(kinds, accounts=len(creates), override=self.config.cu_limit,
-                                  steps=self._hop_steps(o, kinds)).limit  # fmt: skip
+        o.cu_limit = cycle_budget(
+            kinds,
+            accounts=len(creates),
+            override=self.config.cu_limit,
+            steps=self._hop_steps(o, kinds),
+        ).limit
         ixs.append(I.set_compute_unit_limit(o.cu_limit))
         ixs.append(I.set_compute_unit_price(cu_price))
         for t in creates:
@@ -1403,10 +1523,17 @@ class LiveExecutor:
                 now = got.get(pool)
                 rec = _decode_pool(self.eng, now)[1] if now is not None else rec
             leg = venues.Leg(
-                pool=pool, record=rec, owner=me, mint_in=tin, mint_out=tout, source=atas[tin],
-                dest=atas[tout], amount_in=amount, minimum_out=minimum,
+                pool=pool,
+                record=rec,
+                owner=me,
+                mint_in=tin,
+                mint_out=tout,
+                source=atas[tin],
+                dest=atas[tout],
+                amount_in=amount,
+                minimum_out=minimum,
                 token_programs=st.programs,
-            )  # fmt: skip
+            )
             ixs.append(venue.swap_instruction(leg))
         await self._refresh_tip()
         tip = self.tip.current()

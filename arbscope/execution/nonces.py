@@ -108,8 +108,10 @@ class NonceKeeper:
             finally:
                 self._refresh()
             if unusable:
-                self.view.error = (f"nonce account(s) {', '.join(a[:8] + '…' for a in unusable)} "
-                                   "are not durable nonces of this wallet: skipped")  # fmt: skip
+                self.view.error = (
+                    f"nonce account(s) {', '.join(a[:8] + '…' for a in unusable)} "
+                    "are not durable nonces of this wallet: skipped"
+                )
             return made
 
     async def _create(self, missing: list[int]) -> int:
@@ -141,8 +143,13 @@ class NonceKeeper:
             self.view.spent += spent
             self.view.rent += made * NONCE_RENT
             self.view.transactions += sent
-            payload = {"created": made, "transactions": sent, "spent": spent,
-                       "rent": made * NONCE_RENT, "accounts": list(self.ready)}  # fmt: skip
+            payload = {
+                "created": made,
+                "transactions": sent,
+                "spent": spent,
+                "rent": made * NONCE_RENT,
+                "accounts": list(self.ready),
+            }
             self.event("nonces", payload)
         return made
 
@@ -154,8 +161,10 @@ class NonceKeeper:
         await self.rpc.send_transaction(base64.b64encode(raw).decode(), skip_preflight=False)
         conf = await watcher.wait(sig, fut, last_valid, self.confirm_timeout_s)
         if conf.status != "confirmed":
-            raise RpcError(f"creating the nonce accounts did not land: {conf.status} "
-                           f"{conf.err if conf.err is not None else ''}".rstrip())  # fmt: skip
+            raise RpcError(
+                f"creating the nonce accounts did not land: {conf.status} "
+                f"{conf.err if conf.err is not None else ''}".rstrip()
+            )
 
     # ------------------------------------------------------------ orders
     def take(self) -> str | None:
@@ -178,7 +187,10 @@ class NonceKeeper:
     def note(self) -> str:
         """The nonce accounts in a line: how many, what making them cost this process."""
         v = self.view
-        cost = (f", made for {v.spent / 1e9:.4f} SOL (rent {v.rent / 1e9:.4f}, returned on "
-                "withdrawal)" if v.spent else " (found, no cost)")  # fmt: skip
+        cost = (
+            f", made for {v.spent / 1e9:.4f} SOL (rent {v.rent / 1e9:.4f}, returned on withdrawal)"
+            if v.spent
+            else " (found, no cost)"
+        )
         text = f"durable nonces: {len(v.accounts)}{cost}"
         return f"{text}; {v.error}" if v.error else text

@@ -130,15 +130,28 @@ class Fill:
 
     def payload(self) -> dict[str, Any]:
         return {
-            "seq": self.seq, "mode": "paper", "trigger": self.trigger,
-            "slot_decided": self.slot_decided, "slot": self.slot_filled, "base": self.base,
-            "path": self.tokens, "pools": self.pools, "amount_in": self.amount_in,
-            "expected_out": self.expected_out, "amount_out": self.amount_out,
-            "hop_amounts": self.hop_amounts, "fee_lamports": self.fee_lamports,
-            "fees": self.fees_in_base, "profit": self.pnl, "ok": self.ok,
-            "status": "filled" if self.ok else self.reason, "slot_landed": self.slot_landed,
-            "raced": self.raced, "p_ahead": round(self.p_ahead, 6), "live_seq": self.live_seq,
-        }  # fmt: skip
+            "seq": self.seq,
+            "mode": "paper",
+            "trigger": self.trigger,
+            "slot_decided": self.slot_decided,
+            "slot": self.slot_filled,
+            "base": self.base,
+            "path": self.tokens,
+            "pools": self.pools,
+            "amount_in": self.amount_in,
+            "expected_out": self.expected_out,
+            "amount_out": self.amount_out,
+            "hop_amounts": self.hop_amounts,
+            "fee_lamports": self.fee_lamports,
+            "fees": self.fees_in_base,
+            "profit": self.pnl,
+            "ok": self.ok,
+            "status": "filled" if self.ok else self.reason,
+            "slot_landed": self.slot_landed,
+            "raced": self.raced,
+            "p_ahead": round(self.p_ahead, 6),
+            "live_seq": self.live_seq,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,8 +231,17 @@ class PaperBroker:
         self.equity.append(self.balance)
 
     # ------------------------------------------------------------ decisions
-    def decide(self, opp: Any, score: Any, fees: Any, slot: int, pool_slots: tuple[int, ...],
-               trigger: str = "auto", live_seq: int = 0, now_ns: int = 0) -> str:  # fmt: skip
+    def decide(
+        self,
+        opp: Any,
+        score: Any,
+        fees: Any,
+        slot: int,
+        pool_slots: tuple[int, ...],
+        trigger: str = "auto",
+        live_seq: int = 0,
+        now_ns: int = 0,
+    ) -> str:
         """Queue a paper order for ``opp`` (scored ``score`` with the fee context
         ``fees``: its transaction pays ``score.total_fee_lamports``), decided at ``now_ns``
         (the session's clock; 0: unknown); the reason it was not queued, or "" when it
@@ -234,8 +256,9 @@ class PaperBroker:
         if opp.amount_in <= 0:
             return "no profitable size"
         if REASON_NO_SOL_PRICE in score.reasons:
-            return (f"no price of SOL in {self.names.symbol(opp.base_mint)}: "
-                    "its fees cannot be counted")  # fmt: skip
+            return (
+                f"no price of SOL in {self.names.symbol(opp.base_mint)}: its fees cannot be counted"
+            )
         if self.sendable is not None:
             why = self.sendable(opp)
             if why:
@@ -254,8 +277,9 @@ class PaperBroker:
         )
         land = slot + 1 + max(range(len(self.latency_slots)), key=self.latency_slots.__getitem__)
         land += self.late_slots(slot, now_ns)
-        self.pending.append(Order(self.seq, key, opp, score, fee, slot, land, trigger,
-                                  priority, live_seq))  # fmt: skip
+        self.pending.append(
+            Order(self.seq, key, opp, score, fee, slot, land, trigger, priority, live_seq)
+        )
         # the state it was decided on is the one it meets landing first, until a later
         # update of the decision's slot (or of one before its landing slot) says otherwise
         self._watch[self.seq] = _Watch(ahead=list(opp.hop_amounts))
@@ -368,8 +392,9 @@ class PaperBroker:
         if got is not None:
             exact = self.exact_hops(opp) if self.exact_hops is not None else None
             got = _exactly(list(opp.hop_amounts), got, exact)
-            reason = _hop_failure(list(opp.hop_amounts), got, opp.amount_in, self.max_slippage_bps,
-                                  exact)  # fmt: skip
+            reason = _hop_failure(
+                list(opp.hop_amounts), got, opp.amount_in, self.max_slippage_bps, exact
+            )
             if reason and not first:
                 reason = "outbid: " + reason
             out = got[-1]
@@ -389,9 +414,28 @@ class PaperBroker:
             self.reasons[_reason_class(reason)] += 1
         self.pnl += pnl
         self.equity.append(self.balance + self.pnl)
-        f = Fill(o.seq, o.trigger, o.slot, slot, opp.base_mint, list(opp.tokens),
-                 list(opp.pools), opp.amount_in, expected, out, hops, o.fee_lamports,
-                 fees_in_base, pnl, ok, reason, o.land_slot, w.raced, p, o.live_seq)  # fmt: skip
+        f = Fill(
+            o.seq,
+            o.trigger,
+            o.slot,
+            slot,
+            opp.base_mint,
+            list(opp.tokens),
+            list(opp.pools),
+            opp.amount_in,
+            expected,
+            out,
+            hops,
+            o.fee_lamports,
+            fees_in_base,
+            pnl,
+            ok,
+            reason,
+            o.land_slot,
+            w.raced,
+            p,
+            o.live_seq,
+        )
         self.fills.append(f)
         return f
 
@@ -403,11 +447,20 @@ class PaperBroker:
     def portfolio(self) -> Portfolio:
         filled = self.attempts - self.failed
         return Portfolio(
-            self.base, {self.base: self.base_balance}, self._lamports, self.attempts,
-            self.wins, self.failed, self.pnl, self.fees, tuple(self.equity),
-            len(self.pending), tuple(self.fills)[-5:], tuple(self.reasons.most_common()),
+            self.base,
+            {self.base: self.base_balance},
+            self._lamports,
+            self.attempts,
+            self.wins,
+            self.failed,
+            self.pnl,
+            self.fees,
+            tuple(self.equity),
+            len(self.pending),
+            tuple(self.fills)[-5:],
+            tuple(self.reasons.most_common()),
             self.slippage_sum / filled if filled else 0.0,
-        )  # fmt: skip
+        )
 
 
 def _slots(graph: Any, pools: list[str]) -> list[int]:
@@ -429,8 +482,9 @@ def _exactly(quoted: list[int], got: list[int], exact: list[bool] | None) -> lis
     return [g if i == 0 or not exact[i - 1] else min(g, quoted[i]) for i, g in enumerate(got)]
 
 
-def _hop_failure(quoted: list[int], got: list[int], amount_in: int, bps: float,
-                 exact: list[bool] | None = None) -> str:  # fmt: skip
+def _hop_failure(
+    quoted: list[int], got: list[int], amount_in: int, bps: float, exact: list[bool] | None = None
+) -> str:
     """Why live's transaction would fail with these hop outputs ("" when it fills): each
     hop under its quote less ``bps`` (an exact hop, ``exact[i-1]``: under its quote),
     an earlier hop short of what the next one spends, the last under the amount put in."""

@@ -102,9 +102,23 @@ def views(routes: dict[str, RouteStats]) -> tuple[RouteView, ...]:
     for name, r in sorted(routes.items()):
         errors = tuple(sorted(r.errors.items()))
         p50, p90 = r.quantile(0.5), r.quantile(0.9)
-        out.append(RouteView(name, r.sent, r.refused, r.landed, r.expired, r.failed, errors,
-                             p50, p90, sum(r.slots), len(r.slots), r.superseded,
-                             tuple(sorted(r.refusals.items()))))  # fmt: skip
+        out.append(
+            RouteView(
+                name,
+                r.sent,
+                r.refused,
+                r.landed,
+                r.expired,
+                r.failed,
+                errors,
+                p50,
+                p90,
+                sum(r.slots),
+                len(r.slots),
+                r.superseded,
+                tuple(sorted(r.refusals.items())),
+            )
+        )
     return tuple(out)
 
 
@@ -144,12 +158,16 @@ class TipPolicy:
         if self.kind == "fixed":
             text = f"fixed {self.lamports:,} lamports"
         else:
-            text = (f"p{self.percentile} of landed tips (floor {I.JITO_MIN_TIP:,}, "
-                    f"cap {self.max_lamports:,} lamports)")  # fmt: skip
+            text = (
+                f"p{self.percentile} of landed tips (floor {I.JITO_MIN_TIP:,}, "
+                f"cap {self.max_lamports:,} lamports)"
+            )
         if self.escalate:
-            text += (f"; escalated x{self.step:g} every {self.every_slots} slot(s) unlanded, "
-                     f"up to {self.max_lamports:,}, for {self.window_slots} slots (one "
-                     "durable nonce per order: one version lands, one tip)")  # fmt: skip
+            text += (
+                f"; escalated x{self.step:g} every {self.every_slots} slot(s) unlanded, "
+                f"up to {self.max_lamports:,}, for {self.window_slots} slots (one "
+                "durable nonce per order: one version lands, one tip)"
+            )
         return text
 
     def escalated(self, tip: int) -> int:
@@ -188,11 +206,15 @@ def escalation_problem(step: float, every_slots: int, window_slots: int) -> str:
     if not step > 1.0:
         return f"fees.tip_escalation_step: expected a factor > 1, got {step}"
     if not 1 <= window_slots <= MAX_WINDOW_SLOTS:
-        return (f"fees.tip_escalation_window: expected 1..{MAX_WINDOW_SLOTS} slots (the "
-                f"blockhash window), got {window_slots}")  # fmt: skip
+        return (
+            f"fees.tip_escalation_window: expected 1..{MAX_WINDOW_SLOTS} slots (the "
+            f"blockhash window), got {window_slots}"
+        )
     if not 1 <= every_slots < window_slots:
-        return (f"fees.tip_escalation_slots: expected 1 up to the window "
-                f"({window_slots} slots) less one, got {every_slots}")  # fmt: skip
+        return (
+            f"fees.tip_escalation_slots: expected 1 up to the window "
+            f"({window_slots} slots) less one, got {every_slots}"
+        )
     return ""
 
 

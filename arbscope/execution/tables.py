@@ -207,9 +207,17 @@ class TableKeeper:
                     if k in self.held():
                         del self._wanted[k]
                 self._refresh_view()
-                self.event("tables", {"added": added, "transactions": sent, "spent": spent,
-                                      "rent": rent, "tables": list(self.view.tables),
-                                      "addresses": self.view.addresses})  # fmt: skip
+                self.event(
+                    "tables",
+                    {
+                        "added": added,
+                        "transactions": sent,
+                        "spent": spent,
+                        "rent": rent,
+                        "tables": list(self.view.tables),
+                        "addresses": self.view.addresses,
+                    },
+                )
             return added
 
     def _with_room(self) -> Pubkey | None:
@@ -239,13 +247,21 @@ class TableKeeper:
         return table
 
     async def _extend(self, table: Pubkey, keys: list[Pubkey]) -> int:
-        batches = A.extend_batches(table, self.authority, self.authority, keys,
-                                   before=self._budget())  # fmt: skip
-        await asyncio.gather(*(
-            self._land([*self._budget(),
-                        A.extend_lookup_table(table, self.authority, self.authority, b)],
-                       "extend")
-            for b in batches))  # fmt: skip
+        batches = A.extend_batches(
+            table, self.authority, self.authority, keys, before=self._budget()
+        )
+        await asyncio.gather(
+            *(
+                self._land(
+                    [
+                        *self._budget(),
+                        A.extend_lookup_table(table, self.authority, self.authority, b),
+                    ],
+                    "extend",
+                )
+                for b in batches
+            )
+        )
         return len(batches)
 
     async def _land(self, ixs: list[Instruction], what: str) -> None:
@@ -256,8 +272,10 @@ class TableKeeper:
         await self.rpc.send_transaction(base64.b64encode(raw).decode(), skip_preflight=False)
         conf = await watcher.wait(sig, fut, last_valid, self.confirm_timeout_s)
         if conf.status != "confirmed":
-            raise RpcError(f"the lookup table's {what} did not land: {conf.status} "
-                           f"{conf.err if conf.err is not None else ''}".rstrip())  # fmt: skip
+            raise RpcError(
+                f"the lookup table's {what} did not land: {conf.status} "
+                f"{conf.err if conf.err is not None else ''}".rstrip()
+            )
 
     async def _activate(self) -> None:
         """Read the tables back; wait until the node's slot is past their last extend

@@ -124,9 +124,15 @@ def decode_token_account(data: bytes, owner: object = None) -> TokenAccount:
     if state > 2:
         raise DecodeError(f"TokenAccount: state {state} is not 0, 1 or 2")
     return TokenAccount(
-        r.key(0), r.key(32), r.u64(64), r.coption_key(72), state, r.coption_u64(109),
-        r.u64(121), r.coption_key(129),
-    )  # fmt: skip
+        r.key(0),
+        r.key(32),
+        r.u64(64),
+        r.coption_key(72),
+        state,
+        r.coption_u64(109),
+        r.u64(121),
+        r.coption_key(129),
+    )
 
 
 def decode_mint(data: bytes, owner: object = None) -> Mint:

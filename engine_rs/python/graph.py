@@ -156,9 +156,13 @@ class _IndexedCycle:
 
 
 def _pass(
-    adj: list[list[Any]], dist: list[float], pred: list[int], flag: list[bool],
-    active: list[int], masked: set[int],
-) -> list[int]:  # fmt: skip
+    adj: list[list[Any]],
+    dist: list[float],
+    pred: list[int],
+    flag: list[bool],
+    active: list[int],
+    masked: set[int],
+) -> list[int]:
     """One Bellman-Ford pass over the out-edges of ``active`` (in order), masked edges
     skipped: the tokens whose distance fell, sorted."""
     changed: list[int] = []
@@ -679,9 +683,14 @@ class PoolGraph:
         return None
 
     def _remember(
-        self, dist: list[float], masked: set[int], cycle: Cycle, x: int, pred: list[int],
+        self,
+        dist: list[float],
+        masked: set[int],
+        cycle: Cycle,
+        x: int,
+        pred: list[int],
         last: list[int],
-    ) -> Cycle:  # fmt: skip
+    ) -> Cycle:
         """Remember the found ``cycle`` (through ``x`` in ``pred``) and settle."""
         self._mask_pred_cycle(pred, x, masked)
         self._warm = self._settle(dist, masked, last)

@@ -259,9 +259,20 @@ class FeedIngest:
         self._pools: dict[str, _Pool] = {}
         self._changed: dict[str, None] = {}
         self._n = dict.fromkeys(
-            ("frames", "notifications", "first_copies", "duplicates", "accounts", "logs",
-             "slots", "swaps", "unknown", "pool_updates"), 0,
-        )  # fmt: skip
+            (
+                "frames",
+                "notifications",
+                "first_copies",
+                "duplicates",
+                "accounts",
+                "logs",
+                "slots",
+                "swaps",
+                "unknown",
+                "pool_updates",
+            ),
+            0,
+        )
         self._slot = 0  # the chain's slot (see the module docstring)
         self._chain_ns = 0
         self._now = 0  # the newest recv_ns of a slot notification
@@ -355,8 +366,9 @@ class FeedIngest:
         force. Until told, mainnet's (432,000 slots an epoch, no warmup). Errors as
         ``PoolGraph.set_epoch_schedule`` (fewer than 32 slots an epoch:
         ``InvalidInputError``)."""
-        self._graph.set_epoch_schedule(slots_per_epoch, warmup, first_normal_epoch,
-                                       first_normal_slot)  # fmt: skip
+        self._graph.set_epoch_schedule(
+            slots_per_epoch, warmup, first_normal_epoch, first_normal_slot
+        )
 
     def _ep(self, ep: int) -> _Endpoint:
         e = self._eps.get(ep)
@@ -476,9 +488,11 @@ class FeedIngest:
             owner = _str(value, "owner", "account")
             data = value.get("data")
             if (
-                not isinstance(data, list) or len(data) != 2
-                or not isinstance(data[0], str) or data[1] != "base64"
-            ):  # fmt: skip
+                not isinstance(data, list)
+                or len(data) != 2
+                or not isinstance(data[0], str)
+                or data[1] != "base64"
+            ):
                 raise _frame_error('account.data: expected [<base64>, "base64"]')
             try:
                 raw = base64.b64decode(data[0], validate=True)
@@ -1067,10 +1081,20 @@ class FeedIngest:
             # behind by more than LAG_SLOTS, or behind and stalled (its slot stopped)
             stalled = e.slot_subs > 0 and self._now - e.vote_ns > _live_ns(e, hint)
             lagging = behind > LAG_SLOTS or (behind > 0 and stalled)
-            out.append(EndpointStats(
-                i, e.vote, *counts, e.quarantined, e.backwards, behind, lagging, voting,
-                i == self._leader and voting, e.refused_first,
-            ))  # fmt: skip
+            out.append(
+                EndpointStats(
+                    i,
+                    e.vote,
+                    *counts,
+                    e.quarantined,
+                    e.backwards,
+                    behind,
+                    lagging,
+                    voting,
+                    i == self._leader and voting,
+                    e.refused_first,
+                )
+            )
         return out
 
     def take_refetch(self) -> list[tuple[str, int]]:

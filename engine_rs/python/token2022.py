@@ -19,14 +19,36 @@ MAX_FEE_BASIS_POINTS = 10_000
 Fee = tuple[int, int, int]
 
 EXTENSION_NAMES = (
-    "Uninitialized", "TransferFeeConfig", "TransferFeeAmount", "MintCloseAuthority",
-    "ConfidentialTransferMint", "ConfidentialTransferAccount", "DefaultAccountState",
-    "ImmutableOwner", "MemoTransfer", "NonTransferable", "InterestBearingConfig", "CpiGuard",
-    "PermanentDelegate", "NonTransferableAccount", "TransferHook", "TransferHookAccount",
-    "ConfidentialTransferFeeConfig", "ConfidentialTransferFeeAmount", "MetadataPointer",
-    "TokenMetadata", "GroupPointer", "TokenGroup", "GroupMemberPointer", "TokenGroupMember",
-    "ConfidentialMintBurn", "ScaledUiAmount", "Pausable", "PausableAccount", "PermissionedBurn",
-)  # fmt: skip
+    "Uninitialized",
+    "TransferFeeConfig",
+    "TransferFeeAmount",
+    "MintCloseAuthority",
+    "ConfidentialTransferMint",
+    "ConfidentialTransferAccount",
+    "DefaultAccountState",
+    "ImmutableOwner",
+    "MemoTransfer",
+    "NonTransferable",
+    "InterestBearingConfig",
+    "CpiGuard",
+    "PermanentDelegate",
+    "NonTransferableAccount",
+    "TransferHook",
+    "TransferHookAccount",
+    "ConfidentialTransferFeeConfig",
+    "ConfidentialTransferFeeAmount",
+    "MetadataPointer",
+    "TokenMetadata",
+    "GroupPointer",
+    "TokenGroup",
+    "GroupMemberPointer",
+    "TokenGroupMember",
+    "ConfidentialMintBurn",
+    "ScaledUiAmount",
+    "Pausable",
+    "PausableAccount",
+    "PermissionedBurn",
+)
 _NON_TRANSFERABLE, _TRANSFER_HOOK, _DEFAULT_ACCOUNT_STATE, _PAUSABLE = 9, 14, 6, 26
 _FROZEN = 2  # AccountState::Frozen
 

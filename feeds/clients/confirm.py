@@ -88,9 +88,11 @@ class SignatureWatcher:
                 return False
             assert self.ws_url is not None
             self._ws = await websockets.connect(
-                self.ws_url, open_timeout=5.0, close_timeout=1.0,
+                self.ws_url,
+                open_timeout=5.0,
+                close_timeout=1.0,
                 ssl=ssl_for(self.ws_url, self.rpc.ca_file),  # the RPC's CA file serves both
-            )  # fmt: skip
+            )
             self._by_sub.clear()
             self._reader = asyncio.create_task(self._read(self._ws), name="signature-watch")
             again = [s for s, f in self._waiting.items() if not f.done()]
@@ -103,8 +105,9 @@ class SignatureWatcher:
         rid = next(self._ids)
         self._by_request[rid] = signature
         params = [signature, {"commitment": self.commitment}]
-        return json.dumps({"jsonrpc": "2.0", "id": rid, "method": "signatureSubscribe",
-                           "params": params})  # fmt: skip
+        return json.dumps(
+            {"jsonrpc": "2.0", "id": rid, "method": "signatureSubscribe", "params": params}
+        )
 
     async def _read(self, ws: Any) -> None:
         try:

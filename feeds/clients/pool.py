@@ -176,8 +176,9 @@ class FeedPool:
     def _rpc(self, i: int) -> RpcClient:
         url = self.endpoints[i].http
         assert url is not None
-        return RpcClient(url, self.rpc_timeout_s, self.rpc_max_bytes, self.ca_file,
-                         gate=self.gates[i])  # fmt: skip
+        return RpcClient(
+            url, self.rpc_timeout_s, self.rpc_max_bytes, self.ca_file, gate=self.gates[i]
+        )
 
     def _http_order(self) -> list[int]:
         """Indices of the endpoints with an HTTP URL: those not backing off from a rate
@@ -249,9 +250,10 @@ class FeedPool:
                     i = queue.pop(0)
                     pending[asyncio.create_task(one(i), name=f"fetch-{i}")] = i
                 done, _ = await asyncio.wait(
-                    pending, timeout=self.rpc_hedge_s if queue else None,
+                    pending,
+                    timeout=self.rpc_hedge_s if queue else None,
                     return_when=asyncio.FIRST_COMPLETED,
-                )  # fmt: skip
+                )
                 for t in done:
                     i = pending.pop(t)
                     try:
@@ -269,8 +271,10 @@ class FeedPool:
                 t.cancel()
             if pending:
                 await asyncio.wait(pending)
-        raise RpcError(f"no endpoint answered {method}: " + "; ".join(errors),
-                       rate_limited=limited == len(errors) > 0)  # fmt: skip
+        raise RpcError(
+            f"no endpoint answered {method}: " + "; ".join(errors),
+            rate_limited=limited == len(errors) > 0,
+        )
 
     async def read_epoch_schedule(self) -> None:
         """Ask the nodes for the cluster's epoch schedule (``getEpochSchedule``, hedged)
@@ -285,8 +289,10 @@ class FeedPool:
             )
         except (RpcError, EngineError) as exc:
             self.epoch_schedule_problem = f"{exc}"[:300]
-            log.warning("epoch schedule: %s; mainnet's assumed (432,000 slots an epoch, no "
-                        "warmup)", self.epoch_schedule_problem)  # fmt: skip
+            log.warning(
+                "epoch schedule: %s; mainnet's assumed (432,000 slots an epoch, no warmup)",
+                self.epoch_schedule_problem,
+            )
             return
         self.epoch_schedule, self.epoch_schedule_problem = got, None
 
@@ -373,12 +379,29 @@ class FeedPool:
         for i, e in enumerate(self.endpoints):
             w: PubSubWorker | GrpcWorker
             if e.grpc:
-                w = GrpcWorker(i, e.grpc, subscriptions, self.ingest, self.counters[i],
-                               self.worker_config, self.seed, self.commitment, e.x_token,
-                               gate=self.gates[i])  # fmt: skip
+                w = GrpcWorker(
+                    i,
+                    e.grpc,
+                    subscriptions,
+                    self.ingest,
+                    self.counters[i],
+                    self.worker_config,
+                    self.seed,
+                    self.commitment,
+                    e.x_token,
+                    gate=self.gates[i],
+                )
             else:
-                w = PubSubWorker(i, e.ws, subscriptions, self.ingest, self.counters[i],
-                                 self.worker_config, self.seed, gate=self.gates[i])  # fmt: skip
+                w = PubSubWorker(
+                    i,
+                    e.ws,
+                    subscriptions,
+                    self.ingest,
+                    self.counters[i],
+                    self.worker_config,
+                    self.seed,
+                    gate=self.gates[i],
+                )
             self.workers.append(w)
             name = f"{e.transport}-{e.name}"
             self._tasks.append(asyncio.create_task(w.run(), name=name))
@@ -620,24 +643,48 @@ class FeedPool:
             # what it sent: its first copies, accepted or refused, and its later copies
             delivered = (s.first_seen + s.duplicates if s else 0) + (i.refused_first if i else 0)
             age = None if c.last_message_ns is None else now - c.last_message_ns / 1e9
-            out.append(FeedHealth(
-                c.endpoint, c.name, c.url, c.connected, c.messages, c.sample_rate(now),
-                s.first_seen if s else 0, s.duplicates if s else 0,
-                None if s is None or s.lag_p50_ns is None else s.lag_p50_ns / 1e6,
-                None if s is None or s.lag_p99_ns is None else s.lag_p99_ns / 1e6,
-                max(0, unique - delivered), c.malformed, c.rejected, c.reconnects, c.stale,
-                c.subscriptions, c.last_error, age, c.refused,
-                slot=i.slot if i else 0, implausible=i.implausible if i else 0,
-                older=i.older if i else 0, unknown=i.unknown if i else 0,
-                identity=i.identity if i else 0, disagreed=i.disagreed if i else 0,
-                held_back=i.held_back if i else 0, quarantined=i.quarantined if i else False,
-                **standing(i), rate_limited=gate.hits, backoff_s=gate.remaining(now),
-                retry_after_s=gate.last_retry_after, uncovered=len(watched - have),
-                pools_uncovered=sum(
-                    not (a <= have) for a in self.pool_accounts.values()) if self.workers else 0,
-                cap=caps.get(c.endpoint), oversize=c.oversize,
-                transport=self.endpoints[c.endpoint].transport,
-            ))  # fmt: skip
+            out.append(
+                FeedHealth(
+                    c.endpoint,
+                    c.name,
+                    c.url,
+                    c.connected,
+                    c.messages,
+                    c.sample_rate(now),
+                    s.first_seen if s else 0,
+                    s.duplicates if s else 0,
+                    None if s is None or s.lag_p50_ns is None else s.lag_p50_ns / 1e6,
+                    None if s is None or s.lag_p99_ns is None else s.lag_p99_ns / 1e6,
+                    max(0, unique - delivered),
+                    c.malformed,
+                    c.rejected,
+                    c.reconnects,
+                    c.stale,
+                    c.subscriptions,
+                    c.last_error,
+                    age,
+                    c.refused,
+                    slot=i.slot if i else 0,
+                    implausible=i.implausible if i else 0,
+                    older=i.older if i else 0,
+                    unknown=i.unknown if i else 0,
+                    identity=i.identity if i else 0,
+                    disagreed=i.disagreed if i else 0,
+                    held_back=i.held_back if i else 0,
+                    quarantined=i.quarantined if i else False,
+                    **standing(i),
+                    rate_limited=gate.hits,
+                    backoff_s=gate.remaining(now),
+                    retry_after_s=gate.last_retry_after,
+                    uncovered=len(watched - have),
+                    pools_uncovered=sum(not (a <= have) for a in self.pool_accounts.values())
+                    if self.workers
+                    else 0,
+                    cap=caps.get(c.endpoint),
+                    oversize=c.oversize,
+                    transport=self.endpoints[c.endpoint].transport,
+                )
+            )
         return out
 
 

@@ -81,9 +81,14 @@ async def read_program(rpc: RpcClient, program_id: str, commitment: str = "confi
         if where is None:
             return Read(program_id, loader.deployed(program_id, owner, data), "", slot)
         pd, slot = await _account(rpc, where, commitment)
-        return Read(program_id, loader.deployed(program_id, owner, data,
-                                                None if pd is None else pd[1],
-                                                "" if pd is None else pd[0]), "", slot)  # fmt: skip
+        return Read(
+            program_id,
+            loader.deployed(
+                program_id, owner, data, None if pd is None else pd[1], "" if pd is None else pd[0]
+            ),
+            "",
+            slot,
+        )
     except loader.NotAProgram as exc:
         return Read(program_id, None, str(exc), slot)
 

@@ -247,14 +247,18 @@ class PubSubWorker:
                 accepted = len(self.book.active)
                 if accepted and (self.cap is None or accepted < self.cap):
                     self.cap = accepted
-                    text += (f"; closed over a cap of {accepted} subscriptions per connection: "
-                             f"asking for {accepted} only from now on")  # fmt: skip
+                    text += (
+                        f"; closed over a cap of {accepted} subscriptions per connection: "
+                        f"asking for {accepted} only from now on"
+                    )
         elif isinstance(exc, HandshakeRefused) and exc.status == 429:
             after = retry_after_seconds(exc.header("Retry-After"))
             wait = self.gate.refused(after)
-            text = ("connection refused: HTTP 429 rate limited"
-                    + (f", Retry-After {after:g} s" if after is not None else "")
-                    + f"; reconnecting in {wait:.1f} s")  # fmt: skip
+            text = (
+                "connection refused: HTTP 429 rate limited"
+                + (f", Retry-After {after:g} s" if after is not None else "")
+                + f"; reconnecting in {wait:.1f} s"
+            )
         elif isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
             text = f"no answer within {self.config.open_timeout_s:g} s"
         else:
@@ -266,8 +270,10 @@ class PubSubWorker:
         c, sent, rcvd = self.config, exc.sent, exc.rcvd
         if exc.oversize:
             self.counters.oversize += 1
-            return (f"frame of more than {size_text(c.max_frame_bytes)} refused; {FRAME_HINT}; "
-                    "reconnecting")  # fmt: skip
+            return (
+                f"frame of more than {size_text(c.max_frame_bytes)} refused; {FRAME_HINT}; "
+                "reconnecting"
+            )
         if exc.keepalive:
             return f"no pong within {c.heartbeat_s:g} s; reconnecting"
         if sent is not None and (rcvd is None or exc.rcvd_then_sent is False):  # we closed it

@@ -66,9 +66,14 @@ class RpcError(Exception):
     it still is backing off), ``retry_after`` the seconds it asked for, if it did."""
 
     def __init__(
-        self, message: str, code: int | None = None, data: Any = None, transport: str = "",
-        rate_limited: bool = False, retry_after: float | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        message: str,
+        code: int | None = None,
+        data: Any = None,
+        transport: str = "",
+        rate_limited: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.code, self.data, self.transport = code, data, transport
         self.rate_limited, self.retry_after = rate_limited, retry_after
@@ -162,8 +167,11 @@ class RpcClient:
         where = f"{method} at {self.shown}"
         gate = self.gate
         if not await gate.wait(self.timeout.total):
-            raise RpcError(f"{where}: not sent, backing off for {gate.remaining():.1f} s after "
-                           "a rate-limit answer", rate_limited=True)  # fmt: skip
+            raise RpcError(
+                f"{where}: not sent, backing off for {gate.remaining():.1f} s after "
+                "a rate-limit answer",
+                rate_limited=True,
+            )
         try:
             async with self._http().post(self.url, json=body) as resp:
                 if resp.status == 429:
@@ -175,8 +183,10 @@ class RpcClient:
                         f"{where}: HTTP 429 rate limited"
                         + (f", Retry-After {after:g} s" if after is not None else "")
                         + (f" ({said})" if said else ""),
-                        code if code is not None else 429, rate_limited=True, retry_after=after,
-                    )  # fmt: skip
+                        code if code is not None else 429,
+                        rate_limited=True,
+                        retry_after=after,
+                    )
                 if resp.status != 200:
                     raise RpcError(f"{where}: HTTP {resp.status}")
                 raw = await self._read(resp, where)
@@ -226,16 +236,20 @@ class RpcClient:
         limit = self.max_answer_bytes
         if resp.content_length is not None and resp.content_length > limit:
             resp.close()
-            raise RpcError(f"{where}: an answer of {size_text(resp.content_length)} refused, "
-                           f"over the {size_text(limit)} limit; {FRAME_HINT}",
-                           transport="oversize")  # fmt: skip
+            raise RpcError(
+                f"{where}: an answer of {size_text(resp.content_length)} refused, "
+                f"over the {size_text(limit)} limit; {FRAME_HINT}",
+                transport="oversize",
+            )
         buf = bytearray()
         async for chunk in resp.content.iter_chunked(READ_CHUNK):
             buf += chunk
             if len(buf) > limit:
                 resp.close()
-                raise RpcError(f"{where}: an answer of more than {size_text(limit)} refused; "
-                               f"{FRAME_HINT}", transport="oversize")  # fmt: skip
+                raise RpcError(
+                    f"{where}: an answer of more than {size_text(limit)} refused; {FRAME_HINT}",
+                    transport="oversize",
+                )
         return buf
 
     @staticmethod
@@ -317,8 +331,10 @@ class RpcClient:
         filters: list[dict[str, Any]] = []
         if data_size is not None:
             if not 0 <= data_size <= MAX_ACCOUNT_BYTES:
-                raise ValueError(f"getProgramAccounts: data_size {data_size} is not an "
-                                 f"account size (0 to {MAX_ACCOUNT_BYTES} bytes)")  # fmt: skip
+                raise ValueError(
+                    f"getProgramAccounts: data_size {data_size} is not an "
+                    f"account size (0 to {MAX_ACCOUNT_BYTES} bytes)"
+                )
             filters.append({"dataSize": data_size})
         b58 = engine_rs.backend().b58encode
         for offset, raw in memcmp:
@@ -329,10 +345,14 @@ class RpcClient:
                 )
             filters.append({"memcmp": {"offset": offset, "bytes": str(b58(bytes(raw)))}})
         if len(filters) > MAX_FILTERS:
-            raise ValueError(f"getProgramAccounts: {len(filters)} filters, a node takes "
-                             f"{MAX_FILTERS}")  # fmt: skip
-        cfg: dict[str, Any] = {"encoding": "base64+zstd" if compress else "base64",
-                               "commitment": commitment, "withContext": True}  # fmt: skip
+            raise ValueError(
+                f"getProgramAccounts: {len(filters)} filters, a node takes {MAX_FILTERS}"
+            )
+        cfg: dict[str, Any] = {
+            "encoding": "base64+zstd" if compress else "base64",
+            "commitment": commitment,
+            "withContext": True,
+        }
         if filters:
             cfg["filters"] = filters
         if data_slice is not None:
@@ -373,8 +393,12 @@ class RpcClient:
         at every commitment)."""
         res = await self.call("getEpochSchedule")
         try:
-            fields = (res["slotsPerEpoch"], res["leaderScheduleSlotOffset"],
-                      res["firstNormalEpoch"], res["firstNormalSlot"])  # fmt: skip
+            fields = (
+                res["slotsPerEpoch"],
+                res["leaderScheduleSlotOffset"],
+                res["firstNormalEpoch"],
+                res["firstNormalSlot"],
+            )
             warmup = res["warmup"]
             if not isinstance(warmup, bool) or not all(
                 isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 1 << 64 for v in fields
@@ -421,12 +445,18 @@ class RpcClient:
             raise RpcError(f"getBalance at {self.shown}: bad answer") from None
 
     async def simulate_transaction(
-        self, tx_b64: str, accounts: Sequence[str] = (), sig_verify: bool = True,
+        self,
+        tx_b64: str,
+        accounts: Sequence[str] = (),
+        sig_verify: bool = True,
         commitment: str = "processed",
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> dict[str, Any]:
         """``simulateTransaction``'s ``value`` (err, logs, unitsConsumed, accounts, fee)."""
-        cfg: dict[str, Any] = {"encoding": "base64", "commitment": commitment,
-                               "sigVerify": sig_verify}  # fmt: skip
+        cfg: dict[str, Any] = {
+            "encoding": "base64",
+            "commitment": commitment,
+            "sigVerify": sig_verify,
+        }
         if accounts:
             cfg["accounts"] = {"addresses": list(accounts), "encoding": "base64"}
         res = await self.call("simulateTransaction", [tx_b64, cfg])
@@ -436,9 +466,11 @@ class RpcClient:
         return value
 
     async def simulate_bundle(
-        self, txs_b64: Sequence[str], post_accounts: Sequence[Sequence[str] | None] = (),
+        self,
+        txs_b64: Sequence[str],
+        post_accounts: Sequence[Sequence[str] | None] = (),
         sig_verify: bool = True,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> dict[str, Any]:
         """Jito's ``simulateBundle`` (a jito-solana node's method): the transactions in
         order, each on the state the earlier ones left; the ``value`` (``summary``,
         ``transactionResults`` with the accounts of ``post_accounts[i]`` after
@@ -491,8 +523,9 @@ class JitoClient:
         # ``rps``: the engine's rate limit (Jito's default: 1 request a second per IP and
         # region); every request is paced a little wider than that (0: not paced)
         gate = RateGate(interval_s=PACE_MARGIN / rps if rps > 0 else 0.0)
-        self.rpc = RpcClient(base_url.rstrip("/") + "/api/v1/bundles", timeout_s,
-                             ca_file=ca_file, gate=gate)  # fmt: skip
+        self.rpc = RpcClient(
+            base_url.rstrip("/") + "/api/v1/bundles", timeout_s, ca_file=ca_file, gate=gate
+        )
         self.shown = self.rpc.shown
 
     async def close(self) -> None:

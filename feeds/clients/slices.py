@@ -225,8 +225,9 @@ class _Parser:
         inner = depth + 1
         while True:
             if self.s[at : at + 1] != '"':
-                raise JSONDecodeError("Expecting property name enclosed in double quotes",
-                                      self.s, at)  # fmt: skip
+                raise JSONDecodeError(
+                    "Expecting property name enclosed in double quotes", self.s, at
+                )
             key, at = self.key(at)
             at = self.skip(at)
             if self.s[at : at + 1] != ":":

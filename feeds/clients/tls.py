@@ -91,6 +91,8 @@ def tls_problem(exc: BaseException, url: str, ca_file: str | None = None) -> str
     for e in chain:
         if isinstance(e, ssl.SSLError):
             reason = getattr(e, "reason", None) or str(e)
-            return (f"TLS handshake failed at {where} ({reason}); is the endpoint TLS "
-                    "(wss://, https://) at all?")  # fmt: skip
+            return (
+                f"TLS handshake failed at {where} ({reason}); is the endpoint TLS "
+                "(wss://, https://) at all?"
+            )
     return None

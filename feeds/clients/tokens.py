@@ -33,8 +33,10 @@ def info_from_accounts(
     except M.TokenDataError as exc:
         return None, [f"{mint}: {exc}"]
     if known is not None and known.decimals != m.decimals:
-        problems.append(f"{mint}: the chain says {m.decimals} decimals, the table "
-                        f"{known.decimals} ({known.symbol}): the chain's are used")  # fmt: skip
+        problems.append(
+            f"{mint}: the chain says {m.decimals} decimals, the table "
+            f"{known.decimals} ({known.symbol}): the chain's are used"
+        )
     meta = m.metadata if m.metadata is not None and m.metadata.mint == mint else None
     if meta is None and meta_acc is not None:
         try:
@@ -53,9 +55,14 @@ def info_from_accounts(
     if not symbol:
         return TokenInfo(mint, "", name, m.decimals, m.program, source="chain"), problems
     return TokenInfo(
-        mint, symbol, name, m.decimals, m.program,
-        usd_stable=known is not None and known.usd_stable, source="chain",
-    ), problems  # fmt: skip
+        mint,
+        symbol,
+        name,
+        m.decimals,
+        m.program,
+        usd_stable=known is not None and known.usd_stable,
+        source="chain",
+    ), problems
 
 
 class TokenRegistry:

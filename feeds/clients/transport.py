@@ -52,12 +52,21 @@ Handler = Callable[[Message], None]
 
 # RFC 6455 §7.4.1 (and the IANA registry) names of the codes a feed meets
 _CODE_NAMES = {
-    1000: "OK", 1001: "going away", 1002: "protocol error", 1003: "unsupported type",
-    1005: "no status received", 1006: "connection closed abnormally",
-    1007: "invalid data", 1008: "policy violation", 1009: "message too big",
-    1010: "extension required", 1011: "unexpected error", 1012: "service restart",
-    1013: "try again later", 1014: "bad gateway",
-}  # fmt: skip
+    1000: "OK",
+    1001: "going away",
+    1002: "protocol error",
+    1003: "unsupported type",
+    1005: "no status received",
+    1006: "connection closed abnormally",
+    1007: "invalid data",
+    1008: "policy violation",
+    1009: "message too big",
+    1010: "extension required",
+    1011: "unexpected error",
+    1012: "service restart",
+    1013: "try again later",
+    1014: "bad gateway",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +78,12 @@ class CloseInfo:
 
     def __str__(self) -> str:
         name = _CODE_NAMES.get(self.code) or (
-            "registered" if 3000 <= self.code < 4000 else
-            "private use" if 4000 <= self.code < 5000 else "unknown"
-        )  # fmt: skip
+            "registered"
+            if 3000 <= self.code < 4000
+            else "private use"
+            if 4000 <= self.code < 5000
+            else "unknown"
+        )
         return f"{self.code} ({name}) {self.reason}".rstrip()
 
 
@@ -205,11 +217,16 @@ async def _websockets(url: str, opts: Options) -> AsyncIterator[Connection]:
 
     try:
         ws = await websockets.connect(
-            url, open_timeout=opts.open_timeout_s, ping_interval=opts.heartbeat_s,
-            ping_timeout=opts.heartbeat_s, close_timeout=CLOSE_TIMEOUT_S,
-            max_size=opts.max_frame_bytes, compression=None, max_queue=None,
+            url,
+            open_timeout=opts.open_timeout_s,
+            ping_interval=opts.heartbeat_s,
+            ping_timeout=opts.heartbeat_s,
+            close_timeout=CLOSE_TIMEOUT_S,
+            max_size=opts.max_frame_bytes,
+            compression=None,
+            max_queue=None,
             ssl=ssl_for(url, opts.ca_file),
-        )  # fmt: skip
+        )
     except InvalidStatus as exc:
         raise HandshakeRefused(exc.response.status_code, exc.response.headers) from exc
     try:
@@ -421,8 +438,11 @@ def _listener(conn: _PicowsConnection) -> WSListener:
             """RFC 6455 §5.4: a message in several frames, reassembled under the same
             limit as a whole one (picows checks each frame alone)."""
             if (kind == CONT) != bool(conn.fragments):
-                self._protocol_error("unexpected continuation frame" if kind == CONT
-                                     else "new message inside a fragmented one")  # fmt: skip
+                self._protocol_error(
+                    "unexpected continuation frame"
+                    if kind == CONT
+                    else "new message inside a fragmented one"
+                )
                 return None
             conn.fragments_size += frame.payload_size
             if conn.fragments_size > limit:
@@ -459,11 +479,15 @@ async def _picows(url: str, opts: Options) -> AsyncIterator[Connection]:
         # completes (gh-86296), and a worker stopped while connecting would stream on
         async with asyncio.timeout(opts.open_timeout_s):
             await picows.ws_connect(
-                lambda: _listener(conn), url, ssl_context=ssl_for(url, opts.ca_file),
+                lambda: _listener(conn),
+                url,
+                ssl_context=ssl_for(url, opts.ca_file),
                 websocket_handshake_timeout=opts.open_timeout_s,
-                max_frame_size=opts.max_frame_bytes, enable_auto_ping=False,
-                enable_auto_pong=True, logger_name="pubsub",
-            )  # fmt: skip
+                max_frame_size=opts.max_frame_bytes,
+                enable_auto_ping=False,
+                enable_auto_pong=True,
+                logger_name="pubsub",
+            )
     except picows.WSHandshakeError as exc:
         if exc.response is None:
             raise

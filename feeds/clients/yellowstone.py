@@ -82,9 +82,10 @@ def target(url: str) -> tuple[str, bool]:
 
 
 def subscribe_request(
-    subscriptions: Sequence[Subscription], commitment: str = "confirmed",
+    subscriptions: Sequence[Subscription],
+    commitment: str = "confirmed",
     from_slot: int | None = None,
-) -> Any:  # fmt: skip
+) -> Any:
     """The ``SubscribeRequest`` of the session's subscriptions (see the module docstring)."""
     req = pb.SubscribeRequest(commitment=COMMITMENT[commitment])  # type: ignore[arg-type]
     accounts = [s.label for s in subscriptions if s.method == "accountSubscribe"]
@@ -271,9 +272,10 @@ class GrpcWorker:
         outbox = _Requests()
         outbox.put(subscribe_request(self.subs, self.commitment, from_slot))
         call = channel.stream_stream(
-            SUBSCRIBE, request_serializer=pb.SubscribeRequest.SerializeToString,
+            SUBSCRIBE,
+            request_serializer=pb.SubscribeRequest.SerializeToString,
             response_deserializer=None,
-        )(outbox, metadata=self._metadata())  # fmt: skip
+        )(outbox, metadata=self._metadata())
         self._call, self._outbox = call, outbox
         self.replays += from_slot is not None
         self.asked.append(from_slot)

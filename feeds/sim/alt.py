@@ -87,8 +87,12 @@ class Table:
 
     def encode(self) -> bytes:
         auth = b"\x00" if self.authority is None else b"\x01" + N.b58decode(self.authority)
-        meta = struct.pack("<IQQB", 1, self.deactivation_slot, self.last_extended_slot,
-                           self.start_index) + auth  # fmt: skip
+        meta = (
+            struct.pack(
+                "<IQQB", 1, self.deactivation_slot, self.last_extended_slot, self.start_index
+            )
+            + auth
+        )
         meta = meta.ljust(META_SIZE, b"\x00")
         return meta + b"".join(N.b58decode(a) for a in self.addresses)
 
@@ -200,8 +204,13 @@ class Program:
         if len(data) < 4:
             raise fail("InvalidInstructionData")
         kind = int.from_bytes(data[:4], "little")
-        names = ["CreateLookupTable", "FreezeLookupTable", "ExtendLookupTable",
-                 "DeactivateLookupTable", "CloseLookupTable"]  # fmt: skip
+        names = [
+            "CreateLookupTable",
+            "FreezeLookupTable",
+            "ExtendLookupTable",
+            "DeactivateLookupTable",
+            "CloseLookupTable",
+        ]
         if kind >= len(names):
             raise fail("InvalidInstructionData")
         logs.append(f"Program log: Instruction: {names[kind]}")
@@ -231,11 +240,16 @@ class Program:
             new = [N.b58encode(data[12 + 32 * i : 44 + 32 * i]) for i in range(count)]
         t = decode(acc.data)
         if t is None:
-            raise fail("InvalidAccountData" if len(acc.data) < META_SIZE or acc.data[0] else
-                       "UninitializedAccount")  # fmt: skip
+            raise fail(
+                "InvalidAccountData"
+                if len(acc.data) < META_SIZE or acc.data[0]
+                else "UninitializedAccount"
+            )
         if t.authority is None:
-            raise fail("Immutable", "Lookup table is already frozen" if kind == 1 else
-                       "Lookup table is frozen")  # fmt: skip
+            raise fail(
+                "Immutable",
+                "Lookup table is already frozen" if kind == 1 else "Lookup table is frozen",
+            )
         if t.authority != authority:
             raise fail("IncorrectAuthority", "Incorrect lookup table authority")
         if not writable(table_key):
@@ -263,9 +277,10 @@ class Program:
             if left is None:
                 raise fail("InvalidArgument", "Lookup table is not deactivated")
             if left:
-                raise fail("InvalidArgument",
-                           f"Table cannot be closed until it's fully deactivated in {left} "
-                           "blocks")  # fmt: skip
+                raise fail(
+                    "InvalidArgument",
+                    f"Table cannot be closed until it's fully deactivated in {left} blocks",
+                )
             if not writable(recipient):
                 raise fail("ReadonlyLamportChange")
             lamports = acc.lamports
@@ -281,8 +296,9 @@ class Program:
         self.touch(key)
 
     def _fund(self, payer: str, key: str, size: int, signer: Any, writable: Any, fail: Any) -> None:
-        need = max(self.rent(size), 1) - (self.accounts[key].lamports if key in self.accounts
-                                           else 0)  # fmt: skip
+        need = max(self.rent(size), 1) - (
+            self.accounts[key].lamports if key in self.accounts else 0
+        )
         if need <= 0:
             return
         if not signer(payer):
@@ -336,9 +352,16 @@ class Program:
         self.touch(table_key)
 
     def _extend(
-        self, key: str, acc: Account, t: Table, new: list[str], keys: list[str],
-        signer: Any, writable: Any, fail: Any,
-    ) -> int:  # fmt: skip
+        self,
+        key: str,
+        acc: Account,
+        t: Table,
+        new: list[str],
+        keys: list[str],
+        signer: Any,
+        writable: Any,
+        fail: Any,
+    ) -> int:
         if t.deactivation_slot != U64_MAX:
             raise fail("InvalidArgument", "Deactivated tables cannot be extended")
         if len(t.addresses) >= MAX_ADDRESSES:
@@ -347,9 +370,11 @@ class Program:
             raise fail("InvalidInstructionData", "Must extend with at least one address")
         total = len(t.addresses) + len(new)
         if total > MAX_ADDRESSES:
-            raise fail("InvalidInstructionData",
-                       f"Extended lookup table length {total} would exceed max capacity of "
-                       f"{MAX_ADDRESSES}")  # fmt: skip
+            raise fail(
+                "InvalidInstructionData",
+                f"Extended lookup table length {total} would exceed max capacity of "
+                f"{MAX_ADDRESSES}",
+            )
         if self.slot != t.last_extended_slot:
             t.last_extended_slot, t.start_index = self.slot, len(t.addresses)
         t.addresses += new

@@ -66,16 +66,18 @@ ELF_MAGIC = b"\x7fELF"
 SYSTEM_PROGRAM = "11111111111111111111111111111111"
 # what LiteSVM runs without a file: the builtins, and the programs it carries (SPL Token,
 # Token-2022, the ATA program, the memo programs, the lookup-table program)
-BUILTINS = frozenset((
-    SYSTEM_PROGRAM,
-    "ComputeBudget111111111111111111111111111111",
-    "AddressLookupTab1e1111111111111111111111111",
-    "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
-    "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb",
-    "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL",
-    "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr",
-    "Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo",
-))  # fmt: skip
+BUILTINS = frozenset(
+    (
+        SYSTEM_PROGRAM,
+        "ComputeBudget111111111111111111111111111111",
+        "AddressLookupTab1e1111111111111111111111111",
+        "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
+        "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb",
+        "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL",
+        "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr",
+        "Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo",
+    )
+)
 SYSVARS_PREFIX = "Sysvar"  # the sysvars are the bank's own (the clock set from the world's)
 # Anchor's refusals of an instruction's data (anchor-lang ErrorCode): InstructionMissing,
 # InstructionFallbackNotFound, InstructionDidNotDeserialize, InstructionDidNotSerialize
@@ -221,8 +223,14 @@ def account_refusal(err: Any, logs: Sequence[str], program: str, anchor: bool) -
     if not isinstance(err, dict) or "InstructionError" not in err:
         return None
     detail = err["InstructionError"][1]
-    panic = next((line.removeprefix("Program log: ") for line in logs
-                  if line.startswith("Program log: panicked")), "")  # fmt: skip
+    panic = next(
+        (
+            line.removeprefix("Program log: ")
+            for line in logs
+            if line.startswith("Program log: panicked")
+        ),
+        "",
+    )
     if detail == "ProgramFailedToComplete":
         return "ProgramFailedToComplete" + (f" ({panic})" if panic else "")
     code = detail.get("Custom") if isinstance(detail, dict) else None
@@ -263,20 +271,27 @@ class Bank:
             keep = set(only)
             found = {k: v for k, v in found.items() if k in keep}
         if not found:
-            raise ProgramsError(f"{folder}: no program binaries found (*.so named by program "
-                                "id, or by the names of ../shared/programs/README.md)")  # fmt: skip
-        return cls({k: p.read_bytes() for k, p in found.items()},
-                   {k: str(p) for k, p in found.items()})  # fmt: skip
+            raise ProgramsError(
+                f"{folder}: no program binaries found (*.so named by program "
+                "id, or by the names of ../shared/programs/README.md)"
+            )
+        return cls(
+            {k: p.read_bytes() for k, p in found.items()}, {k: str(p) for k, p in found.items()}
+        )
 
     def describe(self) -> list[str]:
         """One line per loaded program (id, file, sha256), then one per refused program
         (the file, its sha256, why): what the simulator says at start."""
-        out = [f"program {p.program_id} {p.path or '(bytes)'} sha256 {p.sha256}"
-               for p in self.loaded.values()]  # fmt: skip
+        out = [
+            f"program {p.program_id} {p.path or '(bytes)'} sha256 {p.sha256}"
+            for p in self.loaded.values()
+        ]
         for pid, why in self.refused.items():
             p = self.loaded[pid]
-            out.append(f"program {pid} not run: {p.path or '(bytes)'} (sha256 {p.sha256}) "
-                       f"{why}; its pools stay on the simulator's own program")  # fmt: skip
+            out.append(
+                f"program {pid} not run: {p.path or '(bytes)'} (sha256 {p.sha256}) "
+                f"{why}; its pools stay on the simulator's own program"
+            )
         return out
 
     def runs_program(self, program_id: str) -> bool:
@@ -334,18 +349,21 @@ class Bank:
         before = accounts.get(payer)
         seen: dict[str, Account | None] = {k: accounts.get(k) for k in keys}
         if before is not None:
-            seen[payer] = Account(before.owner, before.data, before.lamports + fee,
-                                  before.executable)  # fmt: skip
+            seen[payer] = Account(
+                before.owner, before.data, before.lamports + fee, before.executable
+            )
         out = self.execute(tx, keys, seen, commit=False)
         paid = out.post.get(payer)
         if paid is not None:
-            out.post[payer] = Account(paid.owner, paid.data, paid.lamports - fee + out.fee,
-                                      paid.executable)  # fmt: skip
+            out.post[payer] = Account(
+                paid.owner, paid.data, paid.lamports - fee + out.fee, paid.executable
+            )
         err = out.err
         if isinstance(err, dict) and "InstructionError" in err:
             err = {"InstructionError": [0, err["InstructionError"][1]]}
-        start = next((j for j, line in enumerate(out.logs)
-                      if line == f"Program {program} invoke [1]"), 0)  # fmt: skip
+        start = next(
+            (j for j, line in enumerate(out.logs) if line == f"Program {program} invoke [1]"), 0
+        )
         logs = out.logs[start:]
         units = out.units
         for line in logs:
@@ -373,8 +391,10 @@ class Bank:
             seed = hashlib.sha256(":".join(map(str, ("arbscope-probe", *parts))).encode())
             return str(Pubkey(seed.digest()))
 
-        token, token22 = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA", (
-            "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb")  # fmt: skip
+        token, token22 = (
+            "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
+            ("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb"),
+        )
         found: dict[str, str] = {}
         for v in venues:
             pid = v.program
@@ -383,19 +403,23 @@ class Bank:
             keys = [key(v.name, i) for i in range(8)]
             shapes: dict[bytes, Any] = {}
             for programs in ((token, token), (token22, token22)):
-                ix = v.sizing_swap(me, keys, key("source"), key("dest"), key("mint-in"),
-                                   key("mint-out"), programs)  # fmt: skip
+                ix = v.sizing_swap(
+                    me, keys, key("source"), key("dest"), key("mint-in"), key("mint-out"), programs
+                )
                 shapes.setdefault(bytes(ix.data)[:8], ix)
             for head, ix in shapes.items():
                 msg = MessageV0.try_compile(payer.pubkey(), [ix], [], Hash.default())
                 tx = VersionedTransaction(msg, [payer])
                 names = [str(k) for k in msg.account_keys]
-                out = self.execute(tx, names, {me: Account(SYSTEM_PROGRAM, b"", 10**9)},
-                                   commit=False)  # fmt: skip
+                out = self.execute(
+                    tx, names, {me: Account(SYSTEM_PROGRAM, b"", 10**9)}, commit=False
+                )
                 why = refusal(out.err, bool(v.anchor))
                 if why is not None:
-                    found[pid] = (f"refuses arbscope's {v.name} swap (instruction data "
-                                  f"{head.hex()}...) with {why}")  # fmt: skip
+                    found[pid] = (
+                        f"refuses arbscope's {v.name} swap (instruction data "
+                        f"{head.hex()}...) with {why}"
+                    )
                     break
         self.refused.update(found)
         return found
@@ -411,8 +435,9 @@ class Bank:
         progs = self.programs_of(tx, keys)
         return all(self.runs_program(p) for p in progs) and any(p in self.loaded for p in progs)
 
-    def set_clock(self, slot: int, epoch_start: int, epoch: int, leader_epoch: int,
-                  unix_time: int) -> None:  # fmt: skip
+    def set_clock(
+        self, slot: int, epoch_start: int, epoch: int, leader_epoch: int, unix_time: int
+    ) -> None:
         """The Clock sysvar the programs read (``Clock::get``)."""
         from solders.clock import Clock
 
@@ -503,5 +528,12 @@ class Bank:
             for group in (meta.inner_instructions() or [])
         ]
         rd = meta.return_data()
-        return Result(err, list(meta.logs()), int(meta.compute_units_consumed()), int(meta.fee()),
-                      post, inner, bytes(rd.data) if rd is not None else b"")  # fmt: skip
+        return Result(
+            err,
+            list(meta.logs()),
+            int(meta.compute_units_consumed()),
+            int(meta.fee()),
+            post,
+            inner,
+            bytes(rd.data) if rd is not None else b"",
+        )

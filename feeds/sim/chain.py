@@ -247,9 +247,11 @@ class ChainStats:
     def bank_split(self) -> str:
         """Who ran the transactions, in one phrase (said when a simulator with the real
         programs stops)."""
-        return (f"transactions run by the real programs {self.by_bank}, by the simulator's "
-                f"own {self.by_python}, by both {self.mixed} ({self.bank_instructions} "
-                "instructions in the real programs)")  # fmt: skip
+        return (
+            f"transactions run by the real programs {self.by_bank}, by the simulator's "
+            f"own {self.by_python}, by both {self.mixed} ({self.bank_instructions} "
+            "instructions in the real programs)"
+        )
 
 
 # the upgrade authority the simulator shows for the programs it serves from a programs
@@ -279,9 +281,12 @@ class Chain:
         # the default engine (/api/v1/...) and regions (/<region>/api/v1/...), each its
         # own latency to the leader; tests set their own
         self.engines: dict[str, BlockEngine] = {
-            "": BlockEngine(), "frankfurt": BlockEngine(), "amsterdam": BlockEngine(1),
-            "ny": BlockEngine(0, drop=0.05), "tokyo": BlockEngine(2),
-        }  # fmt: skip
+            "": BlockEngine(),
+            "frankfurt": BlockEngine(),
+            "amsterdam": BlockEngine(1),
+            "ny": BlockEngine(0, drop=0.05),
+            "tokyo": BlockEngine(2),
+        }
         self.landed_tips: deque[int] = deque(maxlen=TIP_FLOOR_WINDOW)  # landed bundles'
         self._engine_rng = random.Random(self.world.config.seed ^ 0x5EED_B10C)
         self.ledger: OrderedDict[str, Stored] = OrderedDict()  # signature -> what landed
@@ -322,9 +327,16 @@ class Chain:
         for v in venues.VENUES:
             if v.program not in self.bank.loaded or v.program in self.bank.refused:
                 continue
-            pool = next((p for p in w.pools if p.kind == v.kind
-                         and w.token_programs.get(p.mint_a) == I.SPL_TOKEN
-                         and w.token_programs.get(p.mint_b) == I.SPL_TOKEN), None)  # fmt: skip
+            pool = next(
+                (
+                    p
+                    for p in w.pools
+                    if p.kind == v.kind
+                    and w.token_programs.get(p.mint_a) == I.SPL_TOKEN
+                    and w.token_programs.get(p.mint_b) == I.SPL_TOKEN
+                ),
+                None,
+            )
             if pool is None:
                 continue
             overlay: dict[str, Account | None] = {me: Account(SYSTEM_PROGRAM, b"", 10**12)}
@@ -337,8 +349,18 @@ class Chain:
             record = v.decode_pool(w.eng, acc.data, acc.owner)
             programs = {pool.mint_a: I.SPL_TOKEN, pool.mint_b: I.SPL_TOKEN}
             amount = max(1, w._trade_size(pool, True, 1e-6))
-            leg = venues.Leg(pool.address, record, me, pool.mint_a, pool.mint_b,
-                             atas[pool.mint_a], atas[pool.mint_b], amount, 0, programs)  # fmt: skip
+            leg = venues.Leg(
+                pool.address,
+                record,
+                me,
+                pool.mint_a,
+                pool.mint_b,
+                atas[pool.mint_a],
+                atas[pool.mint_b],
+                amount,
+                0,
+                programs,
+            )
             try:
                 ix = v.swap_instruction(leg)
             except (ValueError, KeyError):
@@ -417,15 +439,19 @@ class Chain:
         except N.RpcFault as f:
             raise ChainError(f.code, f.message) from None
         if enc not in ("base58", "base64", "binary"):
-            raise ChainError(-32602, f"unsupported encoding: {enc}. "
-                             "Supported encodings: base58, base64")  # fmt: skip
+            raise ChainError(
+                -32602, f"unsupported encoding: {enc}. Supported encodings: base58, base64"
+            )
         kind = "solana_transaction::versioned::VersionedTransaction"
         name, limit = (
             ("base64", MAX_BASE64_SIZE) if enc == "base64" else ("base58", MAX_BASE58_SIZE)
         )
         if len(text) > limit:
-            raise ChainError(-32602, f"{name} encoded {kind} too large: {len(text)} bytes "
-                             f"(max: encoded/raw {limit}/{PACKET_DATA_SIZE})")  # fmt: skip
+            raise ChainError(
+                -32602,
+                f"{name} encoded {kind} too large: {len(text)} bytes "
+                f"(max: encoded/raw {limit}/{PACKET_DATA_SIZE})",
+            )
         if name == "base64":
             problem = N.base64_problem(text)
             if problem:
@@ -437,8 +463,10 @@ class Chain:
             except N.Base58Error as exc:
                 raise ChainError(-32602, f"invalid base58 encoding: {exc}") from None
         if len(raw) > PACKET_DATA_SIZE:
-            raise ChainError(-32602, f"decoded {kind} too large: {len(raw)} bytes "
-                             f"(max: {PACKET_DATA_SIZE} bytes)")  # fmt: skip
+            raise ChainError(
+                -32602,
+                f"decoded {kind} too large: {len(raw)} bytes (max: {PACKET_DATA_SIZE} bytes)",
+            )
         try:
             tx = VersionedTransaction.from_bytes(raw)
         except Exception as exc:  # solders raises its own error types
@@ -491,9 +519,10 @@ class Chain:
         blockhash is not a valid one (compute-budget instructions that do not decode
         leave the base fee)."""
         keys = [str(k) for k in msg.account_keys]
-        if not self.blockhash_valid(str(msg.recent_blockhash)) and self._nonce(
-            msg, keys, advanceable=False
-        ) is None:  # fmt: skip
+        if (
+            not self.blockhash_valid(str(msg.recent_blockhash))
+            and self._nonce(msg, keys, advanceable=False) is None
+        ):
             return None
         try:
             return self._fee_and_limit(msg, keys)[0]
@@ -524,8 +553,10 @@ class Chain:
             elif isinstance(rec, I.ComputeUnitPrice):
                 price = rec.micro_lamports
         if limit is None:  # SIMD-170: 200,000 per program instruction, 3,000 per builtin's
-            limit = (I.DEFAULT_INSTRUCTION_COMPUTE_UNIT_LIMIT * other
-                     + I.MAX_BUILTIN_ALLOCATION_COMPUTE_UNIT_LIMIT * builtin)  # fmt: skip
+            limit = (
+                I.DEFAULT_INSTRUCTION_COMPUTE_UNIT_LIMIT * other
+                + I.MAX_BUILTIN_ALLOCATION_COMPUTE_UNIT_LIMIT * builtin
+            )
         limit = min(limit, I.MAX_COMPUTE_UNIT_LIMIT)
         sigs = msg.header.num_required_signatures
         priority = min((price * limit + 999_999) // 1_000_000, (1 << 64) - 1)
@@ -579,11 +610,12 @@ class Chain:
         writables = frozenset(
             [k for j, k in enumerate(static) if is_writable(msg, j)] + list(loaded[0])
         )
-        if self.bank is not None and self.bank.can_run(tx, keys) and not self._spent_nonce(
-            msg, keys
-        ):  # fmt: skip
-            return self._run_bank(tx, keys, loaded, writables, nonce, snap, commit,
-                                  want_accounts)  # fmt: skip
+        if (
+            self.bank is not None
+            and self.bank.can_run(tx, keys)
+            and not self._spent_nonce(msg, keys)
+        ):
+            return self._run_bank(tx, keys, loaded, writables, nonce, snap, commit, want_accounts)
         w.credit_lamports(payer, -fee)
         mixed = False  # some of its instructions ran in the bank
         logs: list[str] = []
@@ -601,9 +633,15 @@ class Chain:
                     # (another of its programs has none): this instruction runs there
                     mixed = True
                     cost, lines = self._bank_instruction(
-                        i, prog, accounts, bytes(ix.data), keys[0], signers, writables,
+                        i,
+                        prog,
+                        accounts,
+                        bytes(ix.data),
+                        keys[0],
+                        signers,
+                        writables,
                         limit - units,
-                    )  # fmt: skip
+                    )
                     units += cost
                     logs.extend(lines)
                     continue
@@ -651,18 +689,25 @@ class Chain:
         return Outcome(sig, err, logs, units, fee, programs, accounts_after, True, loaded)
 
     def _run_bank(
-        self, tx: VersionedTransaction, keys: list[str],
-        loaded: tuple[tuple[str, ...], tuple[str, ...]], writables: frozenset[str],
-        nonce: tuple[str, SYS.NonceData] | None, snap: _Snapshot, commit: bool,
+        self,
+        tx: VersionedTransaction,
+        keys: list[str],
+        loaded: tuple[tuple[str, ...], tuple[str, ...]],
+        writables: frozenset[str],
+        nonce: tuple[str, SYS.NonceData] | None,
+        snap: _Snapshot,
+        commit: bool,
         want_accounts: list[str] | None,
-    ) -> Outcome:  # fmt: skip
+    ) -> Outcome:
         """Run ``tx`` (its checks made) with the real programs (see the module doc)."""
         w = self.world
         sig = str(tx.signatures[0])
         msg = tx.message
-        tables = {str(t.account_key): w.accounts[str(t.account_key)]
-                  for t in getattr(msg, "address_table_lookups", ())
-                  if str(t.account_key) in w.accounts}  # fmt: skip
+        tables = {
+            str(t.account_key): w.accounts[str(t.account_key)]
+            for t in getattr(msg, "address_table_lookups", ())
+            if str(t.account_key) in w.accounts
+        }
         self.bank.set_clock_bytes(w.accounts[SYSVAR_CLOCK].data)
         res = self.bank.execute(tx, keys, w.accounts, tables, commit=False)
         self.stats.by_bank += 1
@@ -680,13 +725,21 @@ class Chain:
         if not commit:
             self._restore(snap)
         programs = self.bank.programs_of(tx, keys)
-        return Outcome(sig, res.err, res.logs, res.units, res.fee, programs, accounts_after,
-                       True, loaded)  # fmt: skip
+        return Outcome(
+            sig, res.err, res.logs, res.units, res.fee, programs, accounts_after, True, loaded
+        )
 
     def _bank_instruction(
-        self, i: int, prog: str, accounts: list[str], data: bytes, payer: str,
-        signers: frozenset[str], writables: frozenset[str], left: int,
-    ) -> tuple[int, list[str]]:  # fmt: skip
+        self,
+        i: int,
+        prog: str,
+        accounts: list[str],
+        data: bytes,
+        payer: str,
+        signers: frozenset[str],
+        writables: frozenset[str],
+        left: int,
+    ) -> tuple[int, list[str]]:
         """Run instruction ``i`` (``prog``, a binary the bank runs) of a transaction the
         bank cannot run whole, in the bank on the world's accounts (the rest of the
         transaction runs here): what it leaves is the world's (:meth:`_adopt`);
@@ -740,8 +793,9 @@ class Chain:
         old = None if before is None else SYS.read_versions(before.data)
         if old is not None and old.data is not None and old.data.nonce == v.data.nonce:
             return acc
-        nxt = SYS.nonce_account_data(v.data.authority,
-                                     SYS.durable_nonce(self.latest_blockhash()[0]))  # fmt: skip
+        nxt = SYS.nonce_account_data(
+            v.data.authority, SYS.durable_nonce(self.latest_blockhash()[0])
+        )
         return Account(acc.owner, nxt + acc.data[len(nxt) :], acc.lamports, acc.executable)
 
     def _spent_nonce(self, msg: Any, keys: list[str]) -> bool:
@@ -855,9 +909,13 @@ class Chain:
         return self._swap(i, rec, sig)
 
     def _alt(
-        self, i: int, data: bytes, accounts: list[str], signers: frozenset[str],
+        self,
+        i: int,
+        data: bytes,
+        accounts: list[str],
+        signers: frozenset[str],
         writables: frozenset[str],
-    ) -> tuple[int, list[str]]:  # fmt: skip
+    ) -> tuple[int, list[str]]:
         """The Address Lookup Table program (:mod:`feeds.sim.alt`)."""
         w = self.world
         prog = ALT.Program(w.accounts, w.slot, w.credit_lamports, w._touched.append, rent_exempt)
@@ -870,13 +928,22 @@ class Chain:
 
     # ------------------------------------------------------------ system program, nonces
     def _system(
-        self, i: int, data: bytes, accounts: list[str], signers: frozenset[str],
+        self,
+        i: int,
+        data: bytes,
+        accounts: list[str],
+        signers: frozenset[str],
         writables: frozenset[str],
-    ) -> tuple[int, list[str]]:  # fmt: skip
+    ) -> tuple[int, list[str]]:
         """The System program's create and nonce instructions (:mod:`feeds.sim.system`)."""
         w = self.world
-        prog = SYS.Program(w.accounts, self.latest_blockhash()[0], w.credit_lamports,
-                           w._touched.append, rent_exempt)  # fmt: skip
+        prog = SYS.Program(
+            w.accounts,
+            self.latest_blockhash()[0],
+            w.credit_lamports,
+            w._touched.append,
+            rent_exempt,
+        )
         mine = frozenset(accounts) & signers  # a program sees its instruction's signers only
         try:
             return prog.run(data, accounts, mine.__contains__, writables.__contains__)
@@ -890,8 +957,9 @@ class Chain:
     ) -> tuple[str, SYS.NonceData] | None:
         """The durable nonce ``msg`` may use instead of a recent blockhash (the runtime's
         ``check_load_and_advance_message_nonce_account``), or None."""
-        return SYS.nonce_for(msg, keys, self.world.accounts, self.latest_blockhash()[0],
-                             advanceable)  # fmt: skip
+        return SYS.nonce_for(
+            msg, keys, self.world.accounts, self.latest_blockhash()[0], advanceable
+        )
 
     def _advance_nonce(self, address: str, data: SYS.NonceData) -> None:
         """Store the next durable nonce in a nonce account a failed transaction used."""
@@ -931,8 +999,11 @@ class Chain:
         if mint is None or mint.owner not in T.PROGRAMS:
             raise _Fail(i, "InvalidAccountData", f"Program {prog} failed: no such mint")
         if mint.owner != c.token_program:  # the token program does not own the mint
-            raise _Fail(i, "IncorrectProgramId",
-                        f"Program {prog} failed: incorrect program id for instruction")  # fmt: skip
+            raise _Fail(
+                i,
+                "IncorrectProgramId",
+                f"Program {prog} failed: incorrect program id for instruction",
+            )
         logs = ["Program log: CreateIdempotent" if c.idempotent else "Program log: Create"]
         existing = w.token_account(c.ata)
         if c.ata in w.accounts:
@@ -977,8 +1048,11 @@ class Chain:
         for k in (t.source, t.dest):
             acc = w.accounts.get(k)
             if acc is None or acc.owner != prog:
-                raise _Fail(i, "IncorrectProgramId" if acc is not None else "InvalidAccountData",
-                            f"Program {prog} failed: {k} is not its token account")  # fmt: skip
+                raise _Fail(
+                    i,
+                    "IncorrectProgramId" if acc is not None else "InvalidAccountData",
+                    f"Program {prog} failed: {k} is not its token account",
+                )
             if not writable(k):
                 raise _Fail(i, "ReadonlyDataModified", f"Program {prog} failed: {k} is read-only")
         src, dst = w.token_account(t.source), w.token_account(t.dest)
@@ -1004,9 +1078,13 @@ class Chain:
         hook = w.transfer_hook(src.mint) if t.mint is not None else None
         if hook is not None:  # the runtime cannot find the hook's program
             missing = _IX_ERRORS["MissingAccount"]
-            raise _Fail(i, "MissingAccount", "\n".join(
-                [*logs, f"Unknown program {hook}", used, f"Program {prog} failed: {missing}"]
-            ))  # fmt: skip
+            raise _Fail(
+                i,
+                "MissingAccount",
+                "\n".join(
+                    [*logs, f"Unknown program {hook}", used, f"Program {prog} failed: {missing}"]
+                ),
+            )
         fee = w.transfer_fee(src.mint, t.amount) if prog == I.TOKEN_2022 else 0
         w.move_tokens(t.source, -t.amount)
         w.move_tokens(t.dest, t.amount - fee, withheld=fee)
@@ -1170,15 +1248,20 @@ class Chain:
                 cfg["postExecutionAccountsConfigs"],
             )
         if not len(pre_cfg) == len(post_cfg) == n:
-            raise ChainError(-32602, "pre/post_execution_accounts_configs must be equal in "
-                             "length to the number of transactions")  # fmt: skip
+            raise ChainError(
+                -32602,
+                "pre/post_execution_accounts_configs must be equal in "
+                "length to the number of transactions",
+            )
         if cfg.get("transactionEncoding", "base64") != "base64":
             raise ChainError(-32602, "Base64 is the only supported encoding for transactions")
         for which, configs in (("pre", pre_cfg), ("post", post_cfg)):
             for c in configs:
                 if c is not None and (c.get("encoding") or "base64") != "base64":
-                    raise ChainError(-32602, "Base64 is the only supported encoding for "
-                                     f"{which}-execution accounts")  # fmt: skip
+                    raise ChainError(
+                        -32602,
+                        f"Base64 is the only supported encoding for {which}-execution accounts",
+                    )
         txs = [self.decode_tx(t, "base64") for t in txs_text]
         if len({bytes(t.message) for t in txs}) != n:
             raise ChainError(-32602, "duplicate transactions")
@@ -1186,8 +1269,9 @@ class Chain:
             for c in configs:
                 addrs = (c or {}).get("addresses") or []
                 if len(addrs) > MAX_TX_ACCOUNT_LOCKS:
-                    raise ChainError(-32602, f"Too many accounts provided; max "
-                                     f"{MAX_TX_ACCOUNT_LOCKS}")  # fmt: skip
+                    raise ChainError(
+                        -32602, f"Too many accounts provided; max {MAX_TX_ACCOUNT_LOCKS}"
+                    )
         skip_verify = bool(cfg.get("skipSigVerify", False))
         if cfg.get("replaceRecentBlockhash", False) and not skip_verify:
             what = "replace_recent_blockhash cannot be used with !skip_sig_verify"
@@ -1197,8 +1281,11 @@ class Chain:
         if not skip_verify:
             for t in txs:
                 if not all(t.verify_with_results()):
-                    raise ChainError(-32602, "transaction signature is invalid: Transaction did "
-                                     "not pass signature verification")  # fmt: skip
+                    raise ChainError(
+                        -32602,
+                        "transaction signature is invalid: Transaction did "
+                        "not pass signature verification",
+                    )
         self.stats.simulated += 1
         keys = [k for t in txs for k in self.account_keys(t.message)]
         wanted = [a for c in (*pre_cfg, *post_cfg) for a in ((c or {}).get("addresses") or [])]
@@ -1211,20 +1298,37 @@ class Chain:
                 o = self.run(t, commit=True, check_blockhash=False)
                 after = self._ui_accounts((post or {}).get("addresses") or [])
                 if o.err is not None and failed is None:
-                    failed = {"failed": {"error": {"TransactionFailure": [
-                        o.signature, describe(o.err)]}, "tx_signature": o.signature}}  # fmt: skip
-                results.append({
-                    "err": o.err, "logs": o.logs, "preExecutionAccounts": before,
-                    "postExecutionAccounts": after, "unitsConsumed": o.units,
-                    "loadedAccountsDataSize": sum(
-                        len(self.world.accounts[k].data) for k in self.account_keys(t.message)
-                        if k in self.world.accounts),
-                    "returnData": None, "replacementBlockhash": None, "fee": o.fee,
-                    "preBalances": None, "postBalances": None, "preTokenBalances": None,
-                    "postTokenBalances": None,
-                    "loadedAddresses": {"writable": list(o.loaded[0]),
-                                        "readonly": list(o.loaded[1])},
-                })  # fmt: skip
+                    failed = {
+                        "failed": {
+                            "error": {"TransactionFailure": [o.signature, describe(o.err)]},
+                            "tx_signature": o.signature,
+                        }
+                    }
+                results.append(
+                    {
+                        "err": o.err,
+                        "logs": o.logs,
+                        "preExecutionAccounts": before,
+                        "postExecutionAccounts": after,
+                        "unitsConsumed": o.units,
+                        "loadedAccountsDataSize": sum(
+                            len(self.world.accounts[k].data)
+                            for k in self.account_keys(t.message)
+                            if k in self.world.accounts
+                        ),
+                        "returnData": None,
+                        "replacementBlockhash": None,
+                        "fee": o.fee,
+                        "preBalances": None,
+                        "postBalances": None,
+                        "preTokenBalances": None,
+                        "postTokenBalances": None,
+                        "loadedAddresses": {
+                            "writable": list(o.loaded[0]),
+                            "readonly": list(o.loaded[1]),
+                        },
+                    }
+                )
         finally:
             self._restore(snap)
         return {"summary": failed or "succeeded", "transactionResults": results}
@@ -1304,13 +1408,17 @@ class Chain:
         ema = float(tips[0])
         for t in self.landed_tips:
             ema += 0.1 * (t - ema)
-        return [{"time": f"slot {self.world.slot}",
-                 "landed_tips_25th_percentile": pct(0.25),
-                 "landed_tips_50th_percentile": pct(0.50),
-                 "landed_tips_75th_percentile": pct(0.75),
-                 "landed_tips_95th_percentile": pct(0.95),
-                 "landed_tips_99th_percentile": pct(0.99),
-                 "ema_landed_tips_50th_percentile": ema / 1e9}]  # fmt: skip
+        return [
+            {
+                "time": f"slot {self.world.slot}",
+                "landed_tips_25th_percentile": pct(0.25),
+                "landed_tips_50th_percentile": pct(0.50),
+                "landed_tips_75th_percentile": pct(0.75),
+                "landed_tips_95th_percentile": pct(0.95),
+                "landed_tips_99th_percentile": pct(0.99),
+                "ema_landed_tips_50th_percentile": ema / 1e9,
+            }
+        ]
 
     @staticmethod
     def _tips(tx: VersionedTransaction) -> int:
@@ -1421,9 +1529,12 @@ class Chain:
         return lamports, tuple(tokens)
 
     def _landed(
-        self, o: Outcome, slot: int, tx: VersionedTransaction | None = None,
+        self,
+        o: Outcome,
+        slot: int,
+        tx: VersionedTransaction | None = None,
         before: tuple[tuple[int, ...], tuple[Any, ...]] | None = None,
-    ) -> Landed | None:  # fmt: skip
+    ) -> Landed | None:
         """Record a transaction that ran in ``slot`` (its fee paid, even when an
         instruction failed) with its body in the ledger; None for one dropped before
         running (no status, ever)."""
@@ -1435,8 +1546,7 @@ class Chain:
             self.statuses.popitem(last=False)
         if tx is not None and before is not None:
             after = self._balances(tx)
-            self.ledger[o.signature] = Stored(tx, slot, o, before[0], after[0], before[1],
-                                              after[1])  # fmt: skip
+            self.ledger[o.signature] = Stored(tx, slot, o, before[0], after[0], before[1], after[1])
             loaded = [*o.loaded[0], *o.loaded[1]]
             for k in dict.fromkeys([str(k) for k in tx.message.account_keys] + loaded):
                 self.by_address.setdefault(k, []).append(o.signature)
@@ -1622,6 +1732,8 @@ def describe(err: Any) -> str:
         index = err["InsufficientFundsForRent"]["account_index"]
         return f"Transaction results in an account ({index}) with insufficient funds for rent"
     if isinstance(err, dict) and "DuplicateInstruction" in err:
-        return (f"Transaction contains a duplicate instruction ({err['DuplicateInstruction']}) "
-                "that is not allowed")  # fmt: skip
+        return (
+            f"Transaction contains a duplicate instruction ({err['DuplicateInstruction']}) "
+            "that is not allowed"
+        )
     return str(err)

@@ -116,8 +116,11 @@ class Competition:
                 delay = 1 + _pick(r, c.latency)
                 tip = max(1_000, int(r.lognormvariate(math.log(c.tip_median), c.tip_sigma)))
                 self._seq += 1
-                self.pending.append(Order(c, pool, gap > 0, world.slot + delay, tip,
-                                          c.priority(tip), gap, self._seq))  # fmt: skip
+                self.pending.append(
+                    Order(
+                        c, pool, gap > 0, world.slot + delay, tip, c.priority(tip), gap, self._seq
+                    )
+                )
 
     def execute(self, world: World, order: Order) -> Any:
         """Run ``order`` in its slot (its turn in the slot's order): a trade back toward
@@ -130,8 +133,11 @@ class Competition:
             st.missed += 1
             return world.failed_swap(order.pool, order.a_to_b)
         amount = world.amount_to_close(order.pool, order.a_to_b, abs(gap) * c.close)
-        trade = (world.swap(order.pool, order.a_to_b, amount, cu_price=order.priority)
-                 if amount > 0 else None)  # fmt: skip
+        trade = (
+            world.swap(order.pool, order.a_to_b, amount, cu_price=order.priority)
+            if amount > 0
+            else None
+        )
         if trade is None:
             st.missed += 1
             return None

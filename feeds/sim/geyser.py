@@ -141,15 +141,24 @@ def make_filter(req: Any, allow_any: bool = True) -> Filter:
     for n, s in req.slots.items():
         f.slots[name(n)] = s.filter_by_commitment if s.HasField("filter_by_commitment") else False
     for n, t in req.transactions.items():
-        empty = not (t.HasField("vote") or t.HasField("failed") or t.account_include
-                     or t.account_exclude or t.account_required)  # fmt: skip
+        empty = not (
+            t.HasField("vote")
+            or t.HasField("failed")
+            or t.account_include
+            or t.account_exclude
+            or t.account_required
+        )
         if empty and not allow_any:
             raise FilterError(
                 "Subscribe on full stream with `any` is not allowed, at least one filter required"
             )
         failed = t.failed if t.HasField("failed") else None
-        f.txs[name(n)] = (failed, keys(t.account_include), keys(t.account_exclude),
-                          keys(t.account_required))  # fmt: skip
+        f.txs[name(n)] = (
+            failed,
+            keys(t.account_include),
+            keys(t.account_exclude),
+            keys(t.account_required),
+        )
     commitment = req.commitment if req.HasField("commitment") else PROCESSED
     if commitment not in (PROCESSED, CONFIRMED, FINALIZED):
         raise FilterError(f"failed to create CommitmentLevel from {commitment}")
@@ -170,25 +179,37 @@ def render(f: Filter, rec: SlotRecord, statuses: Sequence[int]) -> list[bytes]:
             out.append(pb.SubscribeUpdate(filters=names, slot=su).SerializeToString())
     if f.accounts:
         for pubkey, owner, lamports, data in rec.accounts:
-            names = [n for n, (acc, own) in f.accounts.items()
-                     if (not acc or pubkey in acc) and (not own or owner in own)]  # fmt: skip
+            names = [
+                n
+                for n, (acc, own) in f.accounts.items()
+                if (not acc or pubkey in acc) and (not own or owner in own)
+            ]
             if not names:
                 continue
             info = pb.SubscribeUpdateAccountInfo(
-                pubkey=parse_pubkey(pubkey), lamports=lamports, owner=parse_pubkey(owner),
-                rent_epoch=2**64 - 1, data=data, write_version=rec.slot,
-            )  # fmt: skip
-            out.append(pb.SubscribeUpdate(
-                filters=names, account=pb.SubscribeUpdateAccount(account=info, slot=rec.slot)
-            ).SerializeToString())  # fmt: skip
+                pubkey=parse_pubkey(pubkey),
+                lamports=lamports,
+                owner=parse_pubkey(owner),
+                rent_epoch=2**64 - 1,
+                data=data,
+                write_version=rec.slot,
+            )
+            out.append(
+                pb.SubscribeUpdate(
+                    filters=names, account=pb.SubscribeUpdateAccount(account=info, slot=rec.slot)
+                ).SerializeToString()
+            )
     if f.txs:
         for index, (sig, err, logs, programs) in enumerate(rec.txs):
             keys = set(programs)
             names = [
-                n for n, (failed, inc, exc, req) in f.txs.items()
+                n
+                for n, (failed, inc, exc, req) in f.txs.items()
                 if (failed is None or failed == (err is not None))
-                and (not inc or keys & inc) and not keys & exc and req <= keys
-            ]  # fmt: skip
+                and (not inc or keys & inc)
+                and not keys & exc
+                and req <= keys
+            ]
             if not names:
                 continue
             meta = storage.TransactionStatusMeta(log_messages=list(logs), fee=5_000)
@@ -200,8 +221,12 @@ def render(f: Filter, rec: SlotRecord, statuses: Sequence[int]) -> list[bytes]:
             info_t = pb.SubscribeUpdateTransactionInfo(
                 signature=raw_sig, is_vote=False, transaction=body, meta=meta, index=index
             )
-            out.append(pb.SubscribeUpdate(filters=names, transaction=pb.SubscribeUpdateTransaction(
-                transaction=info_t, slot=rec.slot)).SerializeToString())  # fmt: skip
+            out.append(
+                pb.SubscribeUpdate(
+                    filters=names,
+                    transaction=pb.SubscribeUpdateTransaction(transaction=info_t, slot=rec.slot),
+                ).SerializeToString()
+            )
     return out
 
 
@@ -247,8 +272,15 @@ class GeyserService:
         self.slot = 0
         self.server: grpc.aio.Server | None = None
         self.port = 0
-        self.stats = {"streams": 0, "updates": 0, "dropped": 0, "pings": 0, "pongs": 0,
-                      "refused": 0, "replayed": 0}  # fmt: skip
+        self.stats = {
+            "streams": 0,
+            "updates": 0,
+            "dropped": 0,
+            "pings": 0,
+            "pongs": 0,
+            "refused": 0,
+            "replayed": 0,
+        }
         self.stopping = asyncio.Event()
 
     # ------------------------------------------------------------ server
@@ -258,22 +290,26 @@ class GeyserService:
                 self._subscribe, request_deserializer=pb.SubscribeRequest.FromString
             ),
             "GetSlot": grpc.unary_unary_rpc_method_handler(
-                self._get_slot, request_deserializer=pb.GetSlotRequest.FromString,
+                self._get_slot,
+                request_deserializer=pb.GetSlotRequest.FromString,
                 response_serializer=pb.GetSlotResponse.SerializeToString,
             ),
             "GetVersion": grpc.unary_unary_rpc_method_handler(
-                self._get_version, request_deserializer=pb.GetVersionRequest.FromString,
+                self._get_version,
+                request_deserializer=pb.GetVersionRequest.FromString,
                 response_serializer=pb.GetVersionResponse.SerializeToString,
             ),
             "Ping": grpc.unary_unary_rpc_method_handler(
-                self._ping, request_deserializer=pb.PingRequest.FromString,
+                self._ping,
+                request_deserializer=pb.PingRequest.FromString,
                 response_serializer=pb.PongResponse.SerializeToString,
             ),
             "SubscribeReplayInfo": grpc.unary_unary_rpc_method_handler(
-                self._replay_info, request_deserializer=pb.SubscribeReplayInfoRequest.FromString,
+                self._replay_info,
+                request_deserializer=pb.SubscribeReplayInfoRequest.FromString,
                 response_serializer=pb.SubscribeReplayInfoResponse.SerializeToString,
             ),
-        }  # fmt: skip
+        }
         self.server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
         self.server.add_generic_rpc_handlers(
             (grpc.method_handlers_generic_handler("geyser.Geyser", handlers),)
@@ -391,15 +427,21 @@ class GeyserService:
         f = stream.filter
         assert f is not None
         if not self.replay_slots:
-            stream.queue.put_nowait((0.0, _End(grpc.StatusCode.INTERNAL,
-                                               "from_slot is not supported")))  # fmt: skip
+            stream.queue.put_nowait(
+                (0.0, _End(grpc.StatusCode.INTERNAL, "from_slot is not supported"))
+            )
             return
         first = self.store[0].slot if self.store else self.slot
         if from_slot < first:
-            stream.queue.put_nowait((0.0, _End(
-                grpc.StatusCode.OUT_OF_RANGE,
-                f"broadcast from {from_slot} is not available, last available: {first}",
-            )))  # fmt: skip
+            stream.queue.put_nowait(
+                (
+                    0.0,
+                    _End(
+                        grpc.StatusCode.OUT_OF_RANGE,
+                        f"broadcast from {from_slot} is not available, last available: {first}",
+                    ),
+                )
+            )
             return
         final = f.commitment == FINALIZED
         for rec in self.store:
@@ -453,8 +495,9 @@ class GeyserService:
             else:
                 out = render(f, rec, (PROCESSED, CONFIRMED))
                 if rooted is not None and f.slots:
-                    out += render(Filter(slots=f.slots, commitment=f.commitment), rooted,
-                                  (FINALIZED,))  # fmt: skip
+                    out += render(
+                        Filter(slots=f.slots, commitment=f.commitment), rooted, (FINALIZED,)
+                    )
             for raw in out:
                 if p.drop_rate and r.random() < p.drop_rate:
                     self.stats["dropped"] += 1

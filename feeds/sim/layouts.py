@@ -115,9 +115,11 @@ def encode_metaplex_metadata(
     padded to 32, 10 and 200 bytes — seller fee 0, no creators; primary sale false,
     mutable true, no edition nonce, token standard ``Fungible`` (2), no collection, uses,
     collection details or programmable config; zero-padded to ``MAX_METADATA_LEN`` (679)."""
-    for text, most, what in ((name, M.MAX_NAME_LENGTH, "name"),
-                             (symbol, M.MAX_SYMBOL_LENGTH, "symbol"),
-                             (uri, M.MAX_URI_LENGTH, "uri")):  # fmt: skip
+    for text, most, what in (
+        (name, M.MAX_NAME_LENGTH, "name"),
+        (symbol, M.MAX_SYMBOL_LENGTH, "symbol"),
+        (uri, M.MAX_URI_LENGTH, "uri"),
+    ):
         if len(text.encode()) > most:
             raise ValueError(f"{what} {text!r}: at most {most} bytes")
     w = Writer(1 + 64, None)
@@ -138,9 +140,13 @@ def encode_metaplex_metadata(
 
 
 def encode_token_metadata(
-    mint: str, name: str, symbol: str, uri: str = "", update_authority: str | None = None,
+    mint: str,
+    name: str,
+    symbol: str,
+    uri: str = "",
+    update_authority: str | None = None,
     additional: tuple[tuple[str, str], ...] = (),
-) -> bytes:  # fmt: skip
+) -> bytes:
     """The value of Token-2022's TokenMetadata extension (spl-token-metadata-interface
     ``state.rs``): update authority (zeros for none), mint, name, symbol, uri, then the
     additional (key, value) pairs; strings unpadded."""

@@ -65,8 +65,15 @@ def get_program_accounts(srv: SimServer, params: list[Any]) -> Any:
     filters = N.parse_filters(cfg.get("filters"))
     slot = srv.state_slot(level)
     N.min_context_slot(cfg, slot)
-    value = N.program_accounts(srv.accounts_at(level), program, filters, encoding, cut,
-                               srv.decimals_of, sort=sort is not False)  # fmt: skip
+    value = N.program_accounts(
+        srv.accounts_at(level),
+        program,
+        filters,
+        encoding,
+        cut,
+        srv.decimals_of,
+        sort=sort is not False,
+    )
     return _response(srv, slot, value) if with_context else value
 
 
@@ -159,8 +166,10 @@ def get_token_accounts_by_owner(srv: SimServer, params: list[Any]) -> dict[str, 
     key = N.parse_pubkey(key)
     slot = srv.state_slot(level)
     N.min_context_slot(cfg, slot)
-    filters = [N.Filter("tokenAccountState"), N.Filter("memcmp", offset=32,
-                                                        raw=N.pubkey_bytes(owner))]  # fmt: skip
+    filters = [
+        N.Filter("tokenAccountState"),
+        N.Filter("memcmp", offset=32, raw=N.pubkey_bytes(owner)),
+    ]
     if kind == "mint":
         program = _mint_owner(srv, key)
         filters.append(N.Filter("memcmp", offset=0, raw=N.pubkey_bytes(key)))
@@ -168,8 +177,9 @@ def get_token_accounts_by_owner(srv: SimServer, params: list[Any]) -> dict[str, 
         program = key
     else:
         raise N.invalid_params("Invalid param: unrecognized Token program id")
-    value = N.program_accounts(srv.accounts_at(level), program, filters, encoding, cut,
-                               srv.decimals_of)  # fmt: skip
+    value = N.program_accounts(
+        srv.accounts_at(level), program, filters, encoding, cut, srv.decimals_of
+    )
     return _response(srv, slot, value)
 
 
@@ -200,8 +210,9 @@ def decode_message(text: Any) -> Message | MessageV0:
         raise N.invalid_params(f"invalid base64 encoding: {problem}")
     raw = base64.b64decode(text)
     if len(raw) > PACKET_DATA_SIZE:
-        raise N.invalid_params(f"decoded {_MESSAGE_TYPE} too large: {len(raw)} bytes "
-                               f"(max: {PACKET_DATA_SIZE} bytes)")  # fmt: skip
+        raise N.invalid_params(
+            f"decoded {_MESSAGE_TYPE} too large: {len(raw)} bytes (max: {PACKET_DATA_SIZE} bytes)"
+        )
     try:
         msg = from_bytes_versioned(raw)
     except (ValueError, binascii.Error, TypeError) as exc:
@@ -258,16 +269,23 @@ def _ui_message(msg: Message | MessageV0) -> dict[str, Any]:
     """A message as ``json`` encodes it (``UiRawMessage``)."""
     h = msg.header
     out: dict[str, Any] = {
-        "header": {"numRequiredSignatures": h.num_required_signatures,
-                   "numReadonlySignedAccounts": h.num_readonly_signed_accounts,
-                   "numReadonlyUnsignedAccounts": h.num_readonly_unsigned_accounts},
+        "header": {
+            "numRequiredSignatures": h.num_required_signatures,
+            "numReadonlySignedAccounts": h.num_readonly_signed_accounts,
+            "numReadonlyUnsignedAccounts": h.num_readonly_unsigned_accounts,
+        },
         "accountKeys": [str(k) for k in msg.account_keys],
         "recentBlockhash": str(msg.recent_blockhash),
-        "instructions": [{"programIdIndex": ix.program_id_index,
-                          "accounts": list(bytes(ix.accounts)),
-                          "data": N.b58encode(bytes(ix.data)), "stackHeight": None}
-                         for ix in msg.instructions],
-    }  # fmt: skip
+        "instructions": [
+            {
+                "programIdIndex": ix.program_id_index,
+                "accounts": list(bytes(ix.accounts)),
+                "data": N.b58encode(bytes(ix.data)),
+                "stackHeight": None,
+            }
+            for ix in msg.instructions
+        ],
+    }
     if isinstance(msg, MessageV0):
         out["addressTableLookups"] = _lookups(msg)
     return out
@@ -275,9 +293,14 @@ def _ui_message(msg: Message | MessageV0) -> dict[str, Any]:
 
 def _lookups(msg: MessageV0) -> list[dict[str, Any]]:
     """A v0 message's ``addressTableLookups`` as the node's JSON shows them."""
-    return [{"accountKey": str(t.account_key), "writableIndexes": list(bytes(t.writable_indexes)),
-             "readonlyIndexes": list(bytes(t.readonly_indexes))}
-            for t in msg.address_table_lookups]  # fmt: skip
+    return [
+        {
+            "accountKey": str(t.account_key),
+            "writableIndexes": list(bytes(t.writable_indexes)),
+            "readonlyIndexes": list(bytes(t.readonly_indexes)),
+        }
+        for t in msg.address_table_lookups
+    ]
 
 
 def _parsed_message(
@@ -287,25 +310,55 @@ def _parsed_message(
     parsed where the node parses its program (a system transfer) and partially decoded
     otherwise."""
     keys = [str(k) for k in msg.account_keys]
-    roles = [{"pubkey": k, "writable": is_writable(msg, i), "signer": msg.is_signer(i),
-              "source": "transaction"} for i, k in enumerate(keys)]  # fmt: skip
-    roles += [{"pubkey": k, "writable": j == 0, "signer": False, "source": "lookupTable"}
-              for j, part in enumerate(loaded) for k in part]  # fmt: skip
+    roles = [
+        {
+            "pubkey": k,
+            "writable": is_writable(msg, i),
+            "signer": msg.is_signer(i),
+            "source": "transaction",
+        }
+        for i, k in enumerate(keys)
+    ]
+    roles += [
+        {"pubkey": k, "writable": j == 0, "signer": False, "source": "lookupTable"}
+        for j, part in enumerate(loaded)
+        for k in part
+    ]
     keys = [*keys, *loaded[0], *loaded[1]]
     instructions: list[dict[str, Any]] = []
     for ix in msg.instructions:
         program, data = keys[ix.program_id_index], bytes(ix.data)
         accounts = [keys[j] for j in bytes(ix.accounts)]
         if program == SYSTEM_PROGRAM and len(data) == 12 and data[:4] == bytes((2, 0, 0, 0)):
-            instructions.append({"parsed": {"info": {
-                "destination": accounts[1], "lamports": int.from_bytes(data[4:12], "little"),
-                "source": accounts[0]}, "type": "transfer"}, "program": "system",
-                "programId": program, "stackHeight": None})  # fmt: skip
+            instructions.append(
+                {
+                    "parsed": {
+                        "info": {
+                            "destination": accounts[1],
+                            "lamports": int.from_bytes(data[4:12], "little"),
+                            "source": accounts[0],
+                        },
+                        "type": "transfer",
+                    },
+                    "program": "system",
+                    "programId": program,
+                    "stackHeight": None,
+                }
+            )
         else:
-            instructions.append({"accounts": accounts, "data": N.b58encode(data),
-                                 "programId": program, "stackHeight": None})  # fmt: skip
-    out: dict[str, Any] = {"accountKeys": roles, "recentBlockhash": str(msg.recent_blockhash),
-                           "instructions": instructions}  # fmt: skip
+            instructions.append(
+                {
+                    "accounts": accounts,
+                    "data": N.b58encode(data),
+                    "programId": program,
+                    "stackHeight": None,
+                }
+            )
+    out: dict[str, Any] = {
+        "accountKeys": roles,
+        "recentBlockhash": str(msg.recent_blockhash),
+        "instructions": instructions,
+    }
     if isinstance(msg, MessageV0):
         out["addressTableLookups"] = _lookups(msg)
     return out
@@ -315,9 +368,15 @@ def _token_balances(srv: SimServer, rows: tuple[tuple[int, str, str, int], ...])
     out = []
     for index, mint, owner, amount in rows:
         dec = srv.decimals_of(mint)
-        out.append({"accountIndex": index, "mint": mint,
-                    "uiTokenAmount": N.ui_amount(amount, 0 if dec is None else dec),
-                    "owner": owner, "programId": SPL_TOKEN})  # fmt: skip
+        out.append(
+            {
+                "accountIndex": index,
+                "mint": mint,
+                "uiTokenAmount": N.ui_amount(amount, 0 if dec is None else dec),
+                "owner": owner,
+                "programId": SPL_TOKEN,
+            }
+        )
     return out
 
 
@@ -356,17 +415,26 @@ def get_transaction(srv: SimServer, params: list[Any]) -> dict[str, Any] | None:
         message = _parsed_message(msg, o.loaded) if encoding == "jsonParsed" else _ui_message(msg)
         body = {"signatures": [str(x) for x in tx.signatures], "message": message}
     meta: dict[str, Any] = {
-        "err": o.err, "status": {"Ok": None} if o.err is None else {"Err": o.err},
-        "fee": o.fee, "preBalances": list(stored.pre), "postBalances": list(stored.post),
-        "innerInstructions": [], "logMessages": list(o.logs),
+        "err": o.err,
+        "status": {"Ok": None} if o.err is None else {"Err": o.err},
+        "fee": o.fee,
+        "preBalances": list(stored.pre),
+        "postBalances": list(stored.post),
+        "innerInstructions": [],
+        "logMessages": list(o.logs),
         "preTokenBalances": _token_balances(srv, stored.pre_tokens),
-        "postTokenBalances": _token_balances(srv, stored.post_tokens), "rewards": [],
-    }  # fmt: skip
+        "postTokenBalances": _token_balances(srv, stored.post_tokens),
+        "rewards": [],
+    }
     if encoding != "jsonParsed":
         meta["loadedAddresses"] = {"writable": list(o.loaded[0]), "readonly": list(o.loaded[1])}
     meta["computeUnitsConsumed"] = o.units
-    out: dict[str, Any] = {"slot": stored.slot, "transaction": body, "meta": meta,
-                           "blockTime": srv.slot_times.get(stored.slot)}  # fmt: skip
+    out: dict[str, Any] = {
+        "slot": stored.slot,
+        "transaction": body,
+        "meta": meta,
+        "blockTime": srv.slot_times.get(stored.slot),
+    }
     if version is not None:
         out["version"] = 0 if v0 else "legacy"
     return out
@@ -402,9 +470,16 @@ def get_signatures_for_address(srv: SimServer, params: list[Any]) -> list[dict[s
         if stored is None or not _visible(srv, stored.slot, level):
             continue
         final = stored.slot <= srv.context_slot("finalized")
-        out.append({"signature": sig, "slot": stored.slot, "err": stored.outcome.err,
-                    "memo": None, "blockTime": srv.slot_times.get(stored.slot),
-                    "confirmationStatus": "finalized" if final else "confirmed"})  # fmt: skip
+        out.append(
+            {
+                "signature": sig,
+                "slot": stored.slot,
+                "err": stored.outcome.err,
+                "memo": None,
+                "blockTime": srv.slot_times.get(stored.slot),
+                "confirmationStatus": "finalized" if final else "confirmed",
+            }
+        )
         if len(out) == limit:
             break
     return out

@@ -153,8 +153,9 @@ def parse_request(body: Any) -> list[Call] | Call | None:
     return parse_call(body)
 
 
-def error_response(rid: Any, code: int, message: str, data: Any = None,
-                   versioned: bool = True) -> dict[str, Any]:  # fmt: skip
+def error_response(
+    rid: Any, code: int, message: str, data: Any = None, versioned: bool = True
+) -> dict[str, Any]:
     """A JSON-RPC failure as jsonrpc-core writes it (``data`` only when there is one;
     ``jsonrpc`` only when the call gave it)."""
     err: dict[str, Any] = {"code": code, "message": message}
@@ -165,8 +166,9 @@ def error_response(rid: Any, code: int, message: str, data: Any = None,
     return out
 
 
-def answer_call(call: Call, run: Callable[[str, Any], Any],
-                takes_none: frozenset[str] = frozenset()) -> dict[str, Any] | None:  # fmt: skip
+def answer_call(
+    call: Call, run: Callable[[str, Any], Any], takes_none: frozenset[str] = frozenset()
+) -> dict[str, Any] | None:
     """jsonrpc-core's handling of one call: ``run(method, params)`` for a method call
     (its result, or an :class:`RpcFault`), nothing for a notification. Parameters given
     by name are refused as jsonrpc-derive refuses them (``params`` should be an array),
@@ -177,8 +179,9 @@ def answer_call(call: Call, run: Callable[[str, Any], Any],
     if call.kind == "invalid":
         return error_response(call.rid, INVALID_REQUEST, "Invalid request")
     if not call.versioned:
-        return error_response(call.rid, INVALID_REQUEST, "Unsupported JSON-RPC protocol version",
-                              versioned=False)  # fmt: skip
+        return error_response(
+            call.rid, INVALID_REQUEST, "Unsupported JSON-RPC protocol version", versioned=False
+        )
     try:
         params = call.params
         if isinstance(params, dict) and call.method not in takes_none:
@@ -192,8 +195,12 @@ def answer_call(call: Call, run: Callable[[str, Any], Any],
 UNPARSED = object()  # a request body that is not JSON
 
 
-def answer_body(body: Any, run: Callable[[str, Any], Any], batches: bool = True,
-                takes_none: frozenset[str] = frozenset()) -> Any:  # fmt: skip
+def answer_body(
+    body: Any,
+    run: Callable[[str, Any], Any],
+    batches: bool = True,
+    takes_none: frozenset[str] = frozenset(),
+) -> Any:
     """A whole decoded request (:data:`UNPARSED` when it was not JSON) answered as
     jsonrpc-core does: a response object, a list of them (a batch), or None when nothing
     is to be answered. ``batches`` False takes a batch as a parse error (the Jito block
@@ -207,8 +214,9 @@ def answer_body(body: Any, run: Callable[[str, Any], Any], batches: bool = True,
     return out or None
 
 
-def answer_text(text: str | bytes, run: Callable[[str, Any], Any],
-                takes_none: frozenset[str] = frozenset()) -> Any:  # fmt: skip
+def answer_text(
+    text: str | bytes, run: Callable[[str, Any], Any], takes_none: frozenset[str] = frozenset()
+) -> Any:
     """:func:`answer_body` of a request's text."""
     try:
         body = json.loads(text)
@@ -349,8 +357,9 @@ def value_debug(value: Any) -> str:
         return f"String({json.dumps(value, ensure_ascii=False)})"
     if isinstance(value, list):
         return "Array [" + ", ".join(value_debug(v) for v in value) + "]"
-    inner = ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {value_debug(v)}"
-                      for k, v in value.items())  # fmt: skip
+    inner = ", ".join(
+        f"{json.dumps(k, ensure_ascii=False)}: {value_debug(v)}" for k, v in value.items()
+    )
     return "Object {" + inner + "}"
 
 
@@ -358,13 +367,20 @@ def no_params(params: list[Any] | dict[str, Any]) -> None:
     """A method that takes none (``Params::expect_no_params``): an empty array or none
     at all; anything else is refused with the ``Params`` in Rust's ``Debug`` as data."""
     if isinstance(params, dict):
-        inner = ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {value_debug(v)}"
-                          for k, v in params.items())  # fmt: skip
-        raise RpcFault(INVALID_PARAMS, "Invalid parameters: No parameters were expected",
-                       "Map({" + inner + "})")  # fmt: skip
+        inner = ", ".join(
+            f"{json.dumps(k, ensure_ascii=False)}: {value_debug(v)}" for k, v in params.items()
+        )
+        raise RpcFault(
+            INVALID_PARAMS,
+            "Invalid parameters: No parameters were expected",
+            "Map({" + inner + "})",
+        )
     if params:
-        raise RpcFault(INVALID_PARAMS, "Invalid parameters: No parameters were expected",
-                       "Array([" + ", ".join(value_debug(v) for v in params) + "])")  # fmt: skip
+        raise RpcFault(
+            INVALID_PARAMS,
+            "Invalid parameters: No parameters were expected",
+            "Array([" + ", ".join(value_debug(v) for v in params) + "])",
+        )
 
 
 def need(params: Sequence[Any], n: int) -> None:
@@ -378,9 +394,11 @@ def arity(params: Sequence[Any], required: int, total: int) -> None:
     jsonrpc-derive checks a method whose last parameters are ``Option``s."""
     need(params, required)
     if len(params) > total:
-        raise RpcFault(INVALID_PARAMS,
-                       f"Invalid parameters: Expected from {required} to {total} parameters.",
-                       f'"Got: {len(params)}"')  # fmt: skip
+        raise RpcFault(
+            INVALID_PARAMS,
+            f"Invalid parameters: Expected from {required} to {total} parameters.",
+            f'"Got: {len(params)}"',
+        )
 
 
 def exactly(params: Sequence[Any], n: int) -> None:
@@ -531,8 +549,9 @@ def parse_filter(raw: Any) -> Filter:
     data, encoding = value["bytes"], value.get("encoding")
     if isinstance(data, list):  # raw bytes (a form the Rust client sends)
         if not all(isinstance(b, int) and not isinstance(b, bool) and 0 <= b < 256 for b in data):
-            raise invalid_params("Invalid params: data did not match any variant of untagged "
-                                 "enum DataType.")  # fmt: skip
+            raise invalid_params(
+                "Invalid params: data did not match any variant of untagged enum DataType."
+            )
         if len(data) > MAX_FILTER_BYTES:
             raise invalid_params("Invalid param: DataTooLarge")
         return Filter("memcmp", offset=offset, raw=bytes(data))
@@ -580,8 +599,12 @@ def ui_amount(amount: int, decimals: int) -> dict[str, Any]:
     text = str(amount).rjust(decimals + 1, "0")
     whole, frac = (text[:-decimals], text[-decimals:]) if decimals else (text, "")
     shown = f"{whole}.{frac}".rstrip("0").rstrip(".") if frac else whole
-    return {"uiAmount": float(shown), "decimals": decimals, "amount": str(amount),
-            "uiAmountString": shown}  # fmt: skip
+    return {
+        "uiAmount": float(shown),
+        "decimals": decimals,
+        "amount": str(amount),
+        "uiAmountString": shown,
+    }
 
 
 def _coption_key(data: bytes, off: int) -> str | None:
@@ -611,19 +634,27 @@ def _ui_extension(kind: int, v: bytes) -> dict[str, Any]:
         e, m, b = struct.unpack_from("<QQH", v, off)
         return {"epoch": e, "maximumFee": m, "transferFeeBasisPoints": b}
 
-    unit = {7: "immutableOwner", 9: "nonTransferable", 13: "nonTransferableAccount",
-            27: "pausableAccount"}  # fmt: skip
+    unit = {
+        7: "immutableOwner",
+        9: "nonTransferable",
+        13: "nonTransferableAccount",
+        27: "pausableAccount",
+    }
     if kind in unit:
         return {"extension": unit[kind]}
     state: dict[str, Any]
     try:
         if kind == 1 and len(v) == 108:
-            name, state = "transferFeeConfig", {
-                "transferFeeConfigAuthority": _opt_key(v[0:32]),
-                "withdrawWithheldAuthority": _opt_key(v[32:64]),
-                "withheldAmount": int.from_bytes(v[64:72], "little"),
-                "olderTransferFee": fee(72), "newerTransferFee": fee(90),
-            }  # fmt: skip
+            name, state = (
+                "transferFeeConfig",
+                {
+                    "transferFeeConfigAuthority": _opt_key(v[0:32]),
+                    "withdrawWithheldAuthority": _opt_key(v[32:64]),
+                    "withheldAmount": int.from_bytes(v[64:72], "little"),
+                    "olderTransferFee": fee(72),
+                    "newerTransferFee": fee(90),
+                },
+            )
         elif kind == 2 and len(v) == 8:
             name, state = "transferFeeAmount", {"withheldAmount": int.from_bytes(v, "little")}
         elif kind == 3 and len(v) == 32:
@@ -638,8 +669,10 @@ def _ui_extension(kind: int, v: bytes) -> dict[str, Any]:
         elif kind == 12 and len(v) == 32:
             name, state = "permanentDelegate", {"delegate": _opt_key(v)}
         elif kind == 14 and len(v) == 64:
-            name, state = "transferHook", {"authority": _opt_key(v[:32]),
-                                           "programId": _opt_key(v[32:])}  # fmt: skip
+            name, state = (
+                "transferHook",
+                {"authority": _opt_key(v[:32]), "programId": _opt_key(v[32:])},
+            )
         elif kind == 15 and len(v) == 1:
             name, state = "transferHookAccount", {"transferring": bool(v[0])}
         elif kind in (18, 20, 22) and len(v) == 64:
@@ -650,11 +683,17 @@ def _ui_extension(kind: int, v: bytes) -> dict[str, Any]:
             (nm, sym, uri), off = _borsh_strings(v, 64, 3)
             count = int.from_bytes(v[off : off + 4], "little")
             flat, _ = _borsh_strings(v, off + 4, 2 * count)
-            name, state = "tokenMetadata", {
-                "updateAuthority": _opt_key(v[:32]), "mint": b58encode(v[32:64]),
-                "name": nm, "symbol": sym, "uri": uri,
-                "additionalMetadata": [[flat[i], flat[i + 1]] for i in range(0, len(flat), 2)],
-            }  # fmt: skip
+            name, state = (
+                "tokenMetadata",
+                {
+                    "updateAuthority": _opt_key(v[:32]),
+                    "mint": b58encode(v[32:64]),
+                    "name": nm,
+                    "symbol": sym,
+                    "uri": uri,
+                    "additionalMetadata": [[flat[i], flat[i + 1]] for i in range(0, len(flat), 2)],
+                },
+            )
         elif kind == 26 and len(v) == 33:
             name, state = "pausableConfig", {"authority": _opt_key(v[:32]), "paused": bool(v[32])}
         else:
@@ -699,8 +738,7 @@ def parse_token_data(data: bytes, decimals_of: Mints) -> dict[str, Any] | None:
             info["delegate"] = delegate
             info["delegatedAmount"] = ui_amount(int.from_bytes(data[121:129], "little"), decimals)
         if native:
-            info["rentExemptReserve"] = ui_amount(int.from_bytes(data[113:121], "little"),
-                                                  decimals)  # fmt: skip
+            info["rentExemptReserve"] = ui_amount(int.from_bytes(data[113:121], "little"), decimals)
         close = _coption_key(data, 129)
         if close is not None:
             info["closeAuthority"] = close
@@ -810,9 +848,10 @@ def program_accounts(
     """``getProgramAccounts``' keyed accounts: every account ``program`` owns that all
     ``filters`` allow, sorted by pubkey bytes (the node's default ``sortResults``)."""
     keys = [
-        k for k, a in accounts.items()
+        k
+        for k, a in accounts.items()
         if a.owner == program and all(f.allows(a.owner, a.data) for f in filters)
-    ]  # fmt: skip
+    ]
     if sort:
         keys.sort(key=pubkey_bytes)
     out: list[dict[str, Any]] = []

@@ -97,10 +97,17 @@ class Leaf:
 
     def pack(self) -> bytes:
         return struct.pack(
-            "<BBH4x16s32sqQqQ", LEAF, self.owner_slot, self.time_in_force,
-            self.key.to_bytes(16, "little"), self.owner, self.quantity, self.timestamp,
-            self.peg_limit, self.client_order_id,
-        )  # fmt: skip
+            "<BBH4x16s32sqQqQ",
+            LEAF,
+            self.owner_slot,
+            self.time_in_force,
+            self.key.to_bytes(16, "little"),
+            self.owner,
+            self.quantity,
+            self.timestamp,
+            self.peg_limit,
+            self.client_order_id,
+        )
 
     @classmethod
     def unpack(cls, raw: bytes | bytearray | memoryview) -> Leaf:
@@ -110,8 +117,9 @@ class Leaf:
 
 def _inner(prefix_len: int, key: int, children: tuple[int, int], expiry: tuple[int, int]) -> bytes:
     """An ``InnerNode`` (``InnerNode::new`` then its children and their expiries)."""
-    return struct.pack("<B3xI16s2I2Q40x", INNER, prefix_len, key.to_bytes(16, "little"),
-                       *children, *expiry)  # fmt: skip
+    return struct.pack(
+        "<B3xI16s2I2Q40x", INNER, prefix_len, key.to_bytes(16, "little"), *children, *expiry
+    )
 
 
 class BookSide:
@@ -434,23 +442,48 @@ assert EVENT_HEAP_LEN == 8 + 91_280
 FILL, OUT = 0, 1  # EventType
 
 
-def fill_event(taker_side: int, maker_out: bool, maker_slot: int, timestamp: int,
-               market_seq_num: int, maker: bytes, maker_client_order_id: int,
-               maker_timestamp: int, taker: bytes, taker_client_order_id: int, price: int,
-               peg_limit: int, quantity: int) -> bytes:  # fmt: skip
+def fill_event(
+    taker_side: int,
+    maker_out: bool,
+    maker_slot: int,
+    timestamp: int,
+    market_seq_num: int,
+    maker: bytes,
+    maker_client_order_id: int,
+    maker_timestamp: int,
+    taker: bytes,
+    taker_client_order_id: int,
+    price: int,
+    peg_limit: int,
+    quantity: int,
+) -> bytes:
     """A ``FillEvent`` (144 bytes)."""
     return struct.pack(
-        "<BBBB4xQQ32sQ32sQqqqQ8x", FILL, taker_side, int(maker_out), maker_slot, timestamp,
-        market_seq_num, maker, maker_timestamp, taker, taker_client_order_id, price,
-        peg_limit, quantity, maker_client_order_id,
-    )  # fmt: skip
+        "<BBBB4xQQ32sQ32sQqqqQ8x",
+        FILL,
+        taker_side,
+        int(maker_out),
+        maker_slot,
+        timestamp,
+        market_seq_num,
+        maker,
+        maker_timestamp,
+        taker,
+        taker_client_order_id,
+        price,
+        peg_limit,
+        quantity,
+        maker_client_order_id,
+    )
 
 
-def out_event(side: int, owner_slot: int, timestamp: int, seq_num: int, owner: bytes,
-              quantity: int) -> bytes:  # fmt: skip
+def out_event(
+    side: int, owner_slot: int, timestamp: int, seq_num: int, owner: bytes, quantity: int
+) -> bytes:
     """An ``OutEvent`` (144 bytes)."""
-    return struct.pack("<BBB5xQQ32sq80x", OUT, side, owner_slot, timestamp, seq_num, owner,
-                       quantity)  # fmt: skip
+    return struct.pack(
+        "<BBB5xQQ32sq80x", OUT, side, owner_slot, timestamp, seq_num, owner, quantity
+    )
 
 
 class EventHeap:
@@ -612,24 +645,45 @@ class MarketState:
         offsets (``repr(C)``, no padding beyond ``padding1``; 128 reserved bytes last)."""
         head = struct.pack(
             "<BBB5x32sq32s32s32s32s16s32s32s32s32s32sdq72xqqQqqq",
-            self.bump, self.base_decimals, self.quote_decimals, self.market_authority,
-            self.time_expiry, self.collect_fee_admin, self.open_orders_admin,
-            self.consume_events_admin, self.close_market_admin, self.name.ljust(16, b"\0"),
-            self.bids, self.asks, self.event_heap, self.oracle_a, self.oracle_b,
-            self.conf_filter, self.max_staleness_slots, self.quote_lot_size,
-            self.base_lot_size, self.seq_num, self.registration_time, self.maker_fee,
+            self.bump,
+            self.base_decimals,
+            self.quote_decimals,
+            self.market_authority,
+            self.time_expiry,
+            self.collect_fee_admin,
+            self.open_orders_admin,
+            self.consume_events_admin,
+            self.close_market_admin,
+            self.name.ljust(16, b"\0"),
+            self.bids,
+            self.asks,
+            self.event_heap,
+            self.oracle_a,
+            self.oracle_b,
+            self.conf_filter,
+            self.max_staleness_slots,
+            self.quote_lot_size,
+            self.base_lot_size,
+            self.seq_num,
+            self.registration_time,
+            self.maker_fee,
             self.taker_fee,
-        )  # fmt: skip
+        )
         body = (
-            head + self.fees_accrued.to_bytes(16, "little")
+            head
+            + self.fees_accrued.to_bytes(16, "little")
             + self.fees_to_referrers.to_bytes(16, "little")
             + struct.pack("<QQ", self.referrer_rebates_accrued, self.fees_available)
             + self.maker_volume.to_bytes(16, "little")
             + self.taker_volume_wo_oo.to_bytes(16, "little")
-            + self.base_mint + self.quote_mint + self.market_base_vault
-            + struct.pack("<Q", self.base_deposit_total) + self.market_quote_vault
-            + struct.pack("<Q", self.quote_deposit_total) + bytes(128)
-        )  # fmt: skip
+            + self.base_mint
+            + self.quote_mint
+            + self.market_base_vault
+            + struct.pack("<Q", self.base_deposit_total)
+            + self.market_quote_vault
+            + struct.pack("<Q", self.quote_deposit_total)
+            + bytes(128)
+        )
         assert len(body) == 840, len(body)
         return DISC_MARKET + body
 
@@ -686,9 +740,20 @@ class Take:
     events_added: int
 
 
-def take(market: MarketState, bids: BookSide, asks: BookSide, heap: EventHeap, side: int,
-         price_lots: int, max_base_lots: int, max_quote_lots_including_fees: int,
-         order_type: int, limit: int, now_ts: int, taker: bytes) -> Take:  # fmt: skip
+def take(
+    market: MarketState,
+    bids: BookSide,
+    asks: BookSide,
+    heap: EventHeap,
+    side: int,
+    price_lots: int,
+    max_base_lots: int,
+    max_quote_lots_including_fees: int,
+    order_type: int,
+    limit: int,
+    now_ts: int,
+    taker: bytes,
+) -> Take:
     """``place_take_order`` (``lib.rs``, ``instructions/place_take_order.rs``) and the
     matching of ``Orderbook::new_order`` for a taker with no open-orders account and no
     oracle, on the given accounts (changed in place): the errors in the program's order."""
@@ -725,8 +790,9 @@ def take(market: MarketState, bids: BookSide, asks: BookSide, heap: EventHeap, s
             if dropped < DROP_EXPIRED_ORDER_LIMIT:
                 dropped += 1
                 seq = heap.header()[3]
-                heap.push_back(out_event(other, node.owner_slot, now_ts, seq, node.owner,
-                                         node.quantity))  # fmt: skip
+                heap.push_back(
+                    out_event(other, node.owner_slot, now_ts, seq, node.owner, node.quantity)
+                )
                 deletes.append((item.tree, node.key))
             continue
         price = item.price_lots
@@ -747,10 +813,23 @@ def take(market: MarketState, bids: BookSide, asks: BookSide, heap: EventHeap, s
             deletes.append((item.tree, node.key))
         else:
             changes.append((item.handle, left))
-        heap.push_back(fill_event(
-            side, left == 0, node.owner_slot, now_ts, market.seq_num, node.owner,
-            node.client_order_id, node.timestamp, taker, 0, price, node.peg_limit, base,
-        ))  # fmt: skip
+        heap.push_back(
+            fill_event(
+                side,
+                left == 0,
+                node.owner_slot,
+                now_ts,
+                market.seq_num,
+                node.owner,
+                node.client_order_id,
+                node.timestamp,
+                taker,
+                0,
+                price,
+                node.peg_limit,
+                base,
+            )
+        )
         fills += 1
         limit -= 1
     quote_lots = max_quote - remaining_quote
@@ -779,8 +858,19 @@ def take(market: MarketState, bids: BookSide, asks: BookSide, heap: EventHeap, s
         deposit, withdraw = base_native, quote_native - rebates_paid
         market.base_deposit_total += base_native
         market.quote_deposit_total -= withdraw
-    return Take(base_lots, quote_lots, base_native, quote_native, fees, rebates_paid, deposit,
-                withdraw, fills, dropped, len(heap) - heap_before)  # fmt: skip
+    return Take(
+        base_lots,
+        quote_lots,
+        base_native,
+        quote_native,
+        fees,
+        rebates_paid,
+        deposit,
+        withdraw,
+        fills,
+        dropped,
+        len(heap) - heap_before,
+    )
 
 
 def maker_fees_floor(market: MarketState, amount: int) -> int:

@@ -70,18 +70,34 @@ from .world import SlotResult, World, WorldConfig
 log = logging.getLogger(__name__)
 
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = (
-    N.PARSE_ERROR, N.INVALID_REQUEST, N.METHOD_NOT_FOUND, N.INVALID_PARAMS)  # fmt: skip
+    N.PARSE_ERROR,
+    N.INVALID_REQUEST,
+    N.METHOD_NOT_FOUND,
+    N.INVALID_PARAMS,
+)
 FEE_SLOTS = 150  # a node's prioritization-fee cache (spec §5.2)
 MAX_TX_ACCOUNT_LOCKS = 128  # accounts a transaction may lock (and a fee query may name)
-_CHAIN_METHODS = frozenset({
-    "getLatestBlockhash", "getBlockHeight", "isBlockhashValid", "getBalance",
-    "getTokenAccountBalance", "getSignatureStatuses", "simInfo", "simulateTransaction",
-    "sendTransaction", "requestAirdrop", "simFund", "simulateBundle",
-})  # fmt: skip
+_CHAIN_METHODS = frozenset(
+    {
+        "getLatestBlockhash",
+        "getBlockHeight",
+        "isBlockhashValid",
+        "getBalance",
+        "getTokenAccountBalance",
+        "getSignatureStatuses",
+        "simInfo",
+        "simulateTransaction",
+        "sendTransaction",
+        "requestAirdrop",
+        "simFund",
+        "simulateBundle",
+    }
+)
 _TX_METHODS = frozenset({"simulateTransaction", "sendTransaction", "simulateBundle"})
 # jsonrpc-http-server's refusals before a request is read (``http/src/response.rs``)
-JSON_TYPES = frozenset({"application/json", "application/json; charset=utf-8",
-                        "application/json;charset=utf-8"})  # fmt: skip
+JSON_TYPES = frozenset(
+    {"application/json", "application/json; charset=utf-8", "application/json;charset=utf-8"}
+)
 NOT_POST = "Used HTTP Method is not allowed. POST or OPTIONS is required\n"
 NOT_JSON = "Supplied content type is not allowed. Content-Type: application/json is required\n"
 
@@ -125,11 +141,14 @@ class EndpointProfile:
 
     def __post_init__(self) -> None:
         if self.rate_limit_answer not in RATE_LIMIT_ANSWERS:
-            raise ValueError(f"rate_limit_answer {self.rate_limit_answer!r} is not one of "
-                             f"{', '.join(RATE_LIMIT_ANSWERS)}")  # fmt: skip
+            raise ValueError(
+                f"rate_limit_answer {self.rate_limit_answer!r} is not one of "
+                f"{', '.join(RATE_LIMIT_ANSWERS)}"
+            )
         if self.cap_answer not in CAP_ANSWERS:
-            raise ValueError(f"cap_answer {self.cap_answer!r} is not one of "
-                             f"{', '.join(CAP_ANSWERS)}")  # fmt: skip
+            raise ValueError(
+                f"cap_answer {self.cap_answer!r} is not one of {', '.join(CAP_ANSWERS)}"
+            )
 
 
 # How providers refuse requests over their rate, as seen in the wild (sources per line):
@@ -149,8 +168,9 @@ class EndpointProfile:
 RATE_LIMIT_ANSWERS = ("retry-after", "plain", "jsonrpc")
 RATE_LIMITED = -32429
 RATE_LIMITED_MESSAGE = "rate limited"
-RPCPOOL_429 = ("Too many requests for a specific RPC call, contact your app developer or "
-               "support@rpcpool.com.")  # fmt: skip
+RPCPOOL_429 = (
+    "Too many requests for a specific RPC call, contact your app developer or support@rpcpool.com."
+)
 # A subscribe over the cap: "error" is Agave's own refusal (rpc/src/rpc_pubsub.rs,
 # ``subscribe``: ErrorCode::InternalError with this message, when the node's
 # max_active_subscriptions is reached); "close" closes the socket with 1008 (policy
@@ -221,8 +241,17 @@ class _Conn:
 _KINDS = ("account", "program", "logs", "slot", "signature", "root", "slotsUpdates")
 VERSION = {"solana-core": "3.1.8-arbscope-sim", "feature-set": 0}
 # the methods that take no parameters (given by name, they are refused in their words)
-TAKE_NONE = frozenset({"getHealth", "getVersion", "getGenesisHash", "getEpochSchedule",
-                       "slotSubscribe", "rootSubscribe", "slotsUpdatesSubscribe"})  # fmt: skip
+TAKE_NONE = frozenset(
+    {
+        "getHealth",
+        "getVersion",
+        "getGenesisHash",
+        "getEpochSchedule",
+        "slotSubscribe",
+        "rootSubscribe",
+        "slotsUpdatesSubscribe",
+    }
+)
 ANSWER_BACKLOG = 64  # answers waiting on one connection before its requests wait too
 
 
@@ -277,9 +306,16 @@ class _Endpoint:
         self.next_id = 0
         self.runner: web.AppRunner | None = None
         self.port = 0
-        self.stats = {"connections": 0, "notifications": 0, "dropped": 0, "requests": 0,
-                      "pubsub_requests": 0, "answer_backlog": 0, "rate_limited": 0,
-                      "over_cap": 0}  # fmt: skip
+        self.stats = {
+            "connections": 0,
+            "notifications": 0,
+            "dropped": 0,
+            "requests": 0,
+            "pubsub_requests": 0,
+            "answer_backlog": 0,
+            "rate_limited": 0,
+            "over_cap": 0,
+        }
         self._window, self._window_n = -1, 0  # the rate limit's one-second window
         # HTTP JSON-RPC served: requests and answer bytes per method (what a client cost)
         self.served: dict[str, list[int]] = {}
@@ -369,12 +405,14 @@ class _Endpoint:
         engine = self._engine(request)
         if request.method == "POST" and not self.server.chain.engines[engine].admit(
             self.server.jito_clock()
-        ):  # fmt: skip
+        ):
             text = json.dumps(JITO_RATE_LIMITED, separators=(",", ":"))
             return web.Response(status=429, text=text, content_type="application/json")
-        allowed = ({"sendTransaction"} if request.path.endswith("/transactions") else
-                   {"sendBundle", "getBundleStatuses", "getInflightBundleStatuses",
-                    "getTipAccounts"})  # fmt: skip
+        allowed = (
+            {"sendTransaction"}
+            if request.path.endswith("/transactions")
+            else {"sendBundle", "getBundleStatuses", "getInflightBundleStatuses", "getTipAccounts"}
+        )
 
         def dispatch(method: str, params: list[Any]) -> Any:
             if method not in allowed:
@@ -439,8 +477,13 @@ class _Endpoint:
             if p.rate_limit_answer == "retry-after":
                 status, headers = 429, {"Retry-After": str(p.retry_after_s)}
         text = json.dumps({"jsonrpc": "2.0", "error": err, "id": rid}, separators=(",", ":"))
-        return web.Response(status=status, text=text + "\n", headers=headers,
-                            content_type="application/json", charset="utf-8")  # fmt: skip
+        return web.Response(
+            status=status,
+            text=text + "\n",
+            headers=headers,
+            content_type="application/json",
+            charset="utf-8",
+        )
 
     # ------------------------------------------------------------ PubSub
     async def websocket(self, request: web.Request) -> web.StreamResponse:
@@ -563,16 +606,18 @@ class _Endpoint:
             program = N.expect_str(params[0])
             filters = N.parse_filters(cfg.get("filters"))
             program = _sub_key(program, "pubkey")
-            return self._add(conn, "program", program, dataclasses.replace(
-                opts, filters=tuple(filters)))  # fmt: skip
+            return self._add(
+                conn, "program", program, dataclasses.replace(opts, filters=tuple(filters))
+            )
         if method == "logsSubscribe":
             N.arity(params, 1, 2)
             which, level = params[0], N.commitment(N.config(params, 1))
             if isinstance(which, str):
                 N.variant(which, ("all", "allWithVotes", "mentions"))
                 if which == "mentions":
-                    raise N.invalid_params("Invalid params: invalid type: unit variant, "
-                                           "expected newtype variant.")  # fmt: skip
+                    raise N.invalid_params(
+                        "Invalid params: invalid type: unit variant, expected newtype variant."
+                    )
                 return self._add(conn, "logs", "", _Opts(level=level))
             if not isinstance(which, dict) or set(which) != {"mentions"}:
                 raise N.type_error(which, "enum RpcTransactionLogsFilter")
@@ -667,11 +712,12 @@ class _Endpoint:
             for conn, sid in self.tables["slot"].get("", {}):
                 out.append((conn, _slot_notification(sid, slot)))
             for conn, sid in self.tables["slotsUpdates"].get("", {}):
-                out.extend((conn, _notification("slotsUpdatesNotification", sid, u))
-                           for u in _slot_updates(res))  # fmt: skip
+                out.extend(
+                    (conn, _notification("slotsUpdatesNotification", sid, u))
+                    for u in _slot_updates(res)
+                )
             for conn, sid in self.tables["root"].get("", {}):
-                out.append((conn, _notification("rootNotification", sid,
-                                                res.slot - ROOT_DISTANCE)))  # fmt: skip
+                out.append((conn, _notification("rootNotification", sid, res.slot - ROOT_DISTANCE)))
         accounts: Mapping[str, Account] = (
             self.server.world.accounts if rooted is None else rooted.accounts
         )
@@ -701,17 +747,20 @@ class _Endpoint:
                 for (conn, sid), opts in watchers.items():
                     if mine(opts) and all(f.allows(acc.owner, acc.data) for f in opts.filters):
                         shown = (
-                            values[pubkey] if opts.plain
+                            values[pubkey]
+                            if opts.plain
                             else self.server.ui_account(pubkey, opts, acc)
-                        )  # fmt: skip
+                        )
                         out.append((conn, _program_notification(sid, res.slot, pubkey, shown)))
         everything = {k: o for k, o in self.logs_subs.get("", {}).items() if mine(o)}
         for tx in res.landed:
             value = json.dumps({"signature": tx.signature, "err": tx.err, "logs": list(tx.logs)})
             mentioned = [
-                k for program in tx.programs for k, o in self.logs_subs.get(program, {}).items()
+                k
+                for program in tx.programs
+                for k, o in self.logs_subs.get(program, {}).items()
                 if mine(o)
-            ]  # fmt: skip
+            ]
             for conn, sid in [*mentioned, *everything]:
                 out.append((conn, _logs_notification(sid, res.slot, value)))
             waiting = self.sig_subs.get(tx.signature, {})
@@ -727,8 +776,11 @@ class _Endpoint:
             subs = {k: o for k, o in self.logs_subs.get(t.program, {}).items() if mine(o)}
             if not subs and not everything:
                 continue
-            lines = t.logs or (f"Program {t.program} invoke [1]", t.log,
-                               f"Program {t.program} success")  # fmt: skip
+            lines = t.logs or (
+                f"Program {t.program} invoke [1]",
+                t.log,
+                f"Program {t.program} success",
+            )
             logs = json.dumps({"signature": t.signature, "err": None, "logs": list(lines)})
             for conn, sid in [*subs, *everything]:
                 out.append((conn, _logs_notification(sid, res.slot, logs)))
@@ -750,8 +802,11 @@ class _Endpoint:
         pools = {pool.address for pool in w.pools}
         out: list[tuple[_Conn, str]] = []
         for conn in list(self.conns):
-            mine = [(sid, key) for sid, (kind, key) in conn.subs.items()
-                    if kind == "account" and key in pools]  # fmt: skip
+            mine = [
+                (sid, key)
+                for sid, (kind, key) in conn.subs.items()
+                if kind == "account" and key in pools
+            ]
             if p.future_after is not None and not conn.lied and conn.sent >= p.future_after:
                 conn.lied = True
                 ahead = res.slot + p.future_slots
@@ -811,8 +866,7 @@ class _Endpoint:
 # the offsets of the vault and mint addresses of each pool layout, by size (AMM v4: coin
 # and pc vault and mint; CP-Swap: token 0/1 vault and mint; Whirlpool: mint a, vault a,
 # mint b, vault b)
-_IDENTITY_KEYS = {752: (336, 368, 400, 432), 637: (72, 104, 168, 200),
-                  653: (101, 133, 181, 213)}  # fmt: skip
+_IDENTITY_KEYS = {752: (336, 368, 400, 432), 637: (72, 104, 168, 200), 653: (101, 133, 181, 213)}
 
 
 def _slot_notification(sid: int, slot: int) -> str:
@@ -828,8 +882,9 @@ ROOT_DISTANCE = 32  # slots between a slot and its root (finalized) on mainnet
 
 def _notification(method: str, sid: int, result: Any) -> str:
     """A notification without a context wrapper (slot updates, roots)."""
-    return json.dumps({"jsonrpc": "2.0", "method": method,
-                       "params": {"result": result, "subscription": sid}})  # fmt: skip
+    return json.dumps(
+        {"jsonrpc": "2.0", "method": method, "params": {"result": result, "subscription": sid}}
+    )
 
 
 def _logs_notification(sid: int, slot: int, value_json: str) -> str:
@@ -855,8 +910,12 @@ def _slot_updates(res: SlotResult) -> list[dict[str, Any]]:
     failed = sum(1 for t in res.landed if t.err is not None)
     done = len(res.trades) + len(res.landed) - failed
     s = res.slot
-    stats = {"numTransactionEntries": done + failed, "numSuccessfulTransactions": done,
-             "numFailedTransactions": failed, "maxTransactionsPerEntry": 1}  # fmt: skip
+    stats = {
+        "numTransactionEntries": done + failed,
+        "numSuccessfulTransactions": done,
+        "numFailedTransactions": failed,
+        "maxTransactionsPerEntry": 1,
+    }
     return [
         {"type": "firstShredReceived", "slot": s, "timestamp": ms},
         {"type": "completed", "slot": s, "timestamp": ms},
@@ -921,8 +980,7 @@ def slot_record(res: SlotResult, accounts: Mapping[str, Account]) -> SlotRecord:
         (tx.signature, tx.err, tuple(tx.logs), tuple(tx.programs)) for tx in res.landed
     ]
     for t in res.trades:
-        lines = t.logs or (f"Program {t.program} invoke [1]", t.log,
-                           f"Program {t.program} success")  # fmt: skip
+        lines = t.logs or (f"Program {t.program} invoke [1]", t.log, f"Program {t.program} success")
         txs.append((t.signature, None, tuple(lines), (t.program,)))
     txs += [(f.signature, f.err, tuple(f.logs), (f.program,)) for f in res.failed]
     accs = tuple(
@@ -1067,9 +1125,13 @@ class SimServer:
             await ep.start(self.host, self.port + i if self.port else 0, self.tls)
             if self.grpc:
                 n = len(self.endpoints)
-                ep.geyser = GeyserService(ep.profile, self.world.config.seed * 1000 + i,
-                                          self.grpc_ping_s, self.grpc_replay_slots,
-                                          self.grpc_x_token)  # fmt: skip
+                ep.geyser = GeyserService(
+                    ep.profile,
+                    self.world.config.seed * 1000 + i,
+                    self.grpc_ping_s,
+                    self.grpc_replay_slots,
+                    self.grpc_x_token,
+                )
                 await ep.geyser.start(self.host, self.port + n + i if self.port else 0)
         self.running = True
         if not self.bench:
@@ -1182,8 +1244,9 @@ class SimServer:
         """``pubkey``'s account (now, or ``acc``) as a subscription with ``opts``
         (encoding, slice) sees it, as JSON text."""
         acc = self.world.accounts[pubkey] if acc is None else acc
-        return json.dumps(N.ui_account(acc, opts.encoding, opts.cut, self.decimals_of,
-                                       check_base58=False))  # fmt: skip
+        return json.dumps(
+            N.ui_account(acc, opts.encoding, opts.cut, self.decimals_of, check_base58=False)
+        )
 
     def decimals_of(self, mint: str) -> int | None:
         """A mint's decimals read from its account (None: not an initialized mint)."""
@@ -1260,11 +1323,13 @@ class SimServer:
         fast = encoding == "base64" and cut is None
         found = [accounts.get(k) for k in keys]
         vals = [
-            None if a is None
-            else a.value() if fast
+            None
+            if a is None
+            else a.value()
+            if fast
             else N.ui_account(a, encoding, cut, self.decimals_of)
             for a in found
-        ]  # fmt: skip
+        ]
         return {"context": self.context(slot), "value": vals[0] if single else vals}
 
     def writable_fees(self, res: SlotResult) -> dict[str, int]:
@@ -1279,8 +1344,11 @@ class SimServer:
             h = int.from_bytes(hashlib.sha256(t.signature.encode()).digest()[:4], "little")
             price = base if i == 0 else base + (h % 4) * max(base, 1_000) // 2
             pool = self.world.by_address.get(t.pool)
-            keys = [t.pool] if pool is None else [pool.address, pool.vault_a, pool.vault_b,
-                                                  *pool.tick_arrays]  # fmt: skip
+            keys = (
+                [t.pool]
+                if pool is None
+                else [pool.address, pool.vault_a, pool.vault_b, *pool.tick_arrays]
+            )
             for k in keys:
                 out[k] = min(out.get(k, price), price)
         return out
@@ -1336,12 +1404,16 @@ class SimServer:
             return self._start_flood(params)
         if self.bench and method == "simFloodReport":
             done = all(t.done() for t in self._floods)
-            return {"done": done, "writes": self._flood_log if done else [],
-                    "grpc_writes": self._grpc_log if done else []}  # fmt: skip
+            return {
+                "done": done,
+                "writes": self._flood_log if done else [],
+                "grpc_writes": self._grpc_log if done else [],
+            }
         if self.bench and method == "simGrpcReady":  # streams with a filter, per endpoint
-            return [0 if ep.geyser is None else sum(s.filter is not None
-                                                    for s in ep.geyser.streams)
-                    for ep in self.endpoints]  # fmt: skip
+            return [
+                0 if ep.geyser is None else sum(s.filter is not None for s in ep.geyser.streams)
+                for ep in self.endpoints
+            ]
         raise RpcFault(METHOD_NOT_FOUND, "Method not found")
 
     def _chain_method(self, method: str, params: list[Any]) -> Any:
@@ -1350,8 +1422,10 @@ class SimServer:
             slot = self.bank_slot(params)
             bh = c.blockhash(slot)
             last = c.block_height(slot) + BLOCKHASH_SLOTS
-            return {"context": self.context(slot),
-                    "value": {"blockhash": bh, "lastValidBlockHeight": last}}  # fmt: skip
+            return {
+                "context": self.context(slot),
+                "value": {"blockhash": bh, "lastValidBlockHeight": last},
+            }
         if method == "getBlockHeight":
             return c.block_height(self.bank_slot(params))
         if method == "isBlockhashValid":
@@ -1382,13 +1456,25 @@ class SimServer:
         if method == "getSignatureStatuses":
             return {"context": self.context(), "value": c.signature_statuses(params)}
         if method == "simInfo":
-            programs = [] if c.bank is None else [
-                {"programId": p.program_id, "file": p.path, "sha256": p.sha256,
-                 "refused": c.bank.refused.get(p.program_id)}
-                for p in c.bank.loaded.values()
-            ]  # fmt: skip
-            return {"acceptsTransactions": c.accept, "slotSeconds": self.slot_seconds,
-                    "stats": dataclasses.asdict(c.stats), "programs": programs}  # fmt: skip
+            programs = (
+                []
+                if c.bank is None
+                else [
+                    {
+                        "programId": p.program_id,
+                        "file": p.path,
+                        "sha256": p.sha256,
+                        "refused": c.bank.refused.get(p.program_id),
+                    }
+                    for p in c.bank.loaded.values()
+                ]
+            )
+            return {
+                "acceptsTransactions": c.accept,
+                "slotSeconds": self.slot_seconds,
+                "stats": dataclasses.asdict(c.stats),
+                "programs": programs,
+            }
         if method == "simulateTransaction":
             return {"context": self.context(), "value": c.simulate(params)}
         if method == "simulateBundle":  # a jito-solana node's
@@ -1411,8 +1497,9 @@ class SimServer:
                 return self.chain.send_bundle(params, engine)
             if method == "sendTransaction":
                 return self.chain.send(params)
-            value = self.chain.bundle_statuses(params, method == "getInflightBundleStatuses",
-                                               engine)  # fmt: skip
+            value = self.chain.bundle_statuses(
+                params, method == "getInflightBundleStatuses", engine
+            )
             return {"context": {"slot": self.world.slot}, "value": value}
         except ChainError as exc:
             raise RpcFault(exc.code, exc.message, exc.data) from None
@@ -1453,5 +1540,7 @@ class SimServer:
             for i, ep in enumerate(self.endpoints)
             if ep.geyser is not None
         ]
-        return {"messages": [sum(len(v) for v in t.values()) for t in texts],
-                "grpc": [sum(len(v) for v in u.values()) for u in updates]}  # fmt: skip
+        return {
+            "messages": [sum(len(v) for v in t.values()) for t in texts],
+            "grpc": [sum(len(v) for v in u.values()) for u in updates],
+        }

@@ -251,11 +251,27 @@ def token2022_roles(mk: Market, invented: Sequence[str]) -> dict[str, str]:
 
 # invented tokens of the synthetic markets beyond the well-known ones: symbol, name
 SYNTHETIC_NAMES = (
-    ("KELP", "Kelp"), ("MOSS", "Moss"), ("FERN", "Fern"), ("REED", "Reed"), ("SAGE", "Sage"),
-    ("TERN", "Tern"), ("WREN", "Wren"), ("LARK", "Lark"), ("DUNE", "Dune"), ("GLEN", "Glen"),
-    ("OPAL", "Opal"), ("RUNE", "Rune"), ("VALE", "Vale"), ("COVE", "Cove"), ("FJORD", "Fjord"),
-    ("MESA", "Mesa"), ("TIDE", "Tide"), ("EMBER", "Ember"), ("QUILL", "Quill"), ("BRIAR", "Briar"),
-)  # fmt: skip
+    ("KELP", "Kelp"),
+    ("MOSS", "Moss"),
+    ("FERN", "Fern"),
+    ("REED", "Reed"),
+    ("SAGE", "Sage"),
+    ("TERN", "Tern"),
+    ("WREN", "Wren"),
+    ("LARK", "Lark"),
+    ("DUNE", "Dune"),
+    ("GLEN", "Glen"),
+    ("OPAL", "Opal"),
+    ("RUNE", "Rune"),
+    ("VALE", "Vale"),
+    ("COVE", "Cove"),
+    ("FJORD", "Fjord"),
+    ("MESA", "Mesa"),
+    ("TIDE", "Tide"),
+    ("EMBER", "Ember"),
+    ("QUILL", "Quill"),
+    ("BRIAR", "Briar"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,8 +289,14 @@ class SimToken:
         """What the dashboard names it by (``feeds.wire.units``): a well-known token from
         the table, the others as the simulator's."""
         source = "table" if self.well_known else "sim"
-        return TokenInfo(self.mint, self.symbol, self.name, self.decimals,
-                         usd_stable=self.usd_stable, source=source)  # fmt: skip
+        return TokenInfo(
+            self.mint,
+            self.symbol,
+            self.name,
+            self.decimals,
+            usd_stable=self.usd_stable,
+            source=source,
+        )
 
 
 def named(mk: Market) -> tuple[Market, list[SimToken]]:
@@ -302,9 +324,14 @@ def named(mk: Market) -> tuple[Market, list[SimToken]]:
         rename[mint] = mint
         out.append(SimToken(mint, sym, f"{name} (simulated)", dec))
     pools = [
-        PoolSpec(**{**{f: getattr(p, f) for f in PoolSpec.__dataclass_fields__},
-                    "mint_a": rename[p.mint_a], "mint_b": rename[p.mint_b]})
+        PoolSpec(
+            **{
+                **{f: getattr(p, f) for f in PoolSpec.__dataclass_fields__},
+                "mint_a": rename[p.mint_a],
+                "mint_b": rename[p.mint_b],
+            }
+        )
         for p in mk.pools
-    ]  # fmt: skip
+    ]
     tokens = [rename[m] for m in mk.tokens]
     return Market(tokens, [rename[m] for m in mk.bases], list(mk.prices), pools), out

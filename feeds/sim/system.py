@@ -92,8 +92,12 @@ class Versions:
         if self.data is None:
             return head
         d = self.data
-        return (head + N.b58decode(d.authority) + N.b58decode(d.nonce)
-                + struct.pack("<Q", d.lamports_per_signature))  # fmt: skip
+        return (
+            head
+            + N.b58decode(d.authority)
+            + N.b58decode(d.nonce)
+            + struct.pack("<Q", d.lamports_per_signature)
+        )
 
 
 def read_versions(data: bytes) -> Versions | None:
@@ -126,16 +130,23 @@ def parse_nonce(data: bytes) -> dict[str, Any] | None:
     if v is None or v.data is None:
         return None
     d = v.data
-    return {"type": "initialized", "info": {
-        "authority": d.authority, "blockhash": d.nonce,
-        "feeCalculator": {"lamportsPerSignature": str(d.lamports_per_signature)},
-    }}  # fmt: skip
+    return {
+        "type": "initialized",
+        "info": {
+            "authority": d.authority,
+            "blockhash": d.nonce,
+            "feeCalculator": {"lamportsPerSignature": str(d.lamports_per_signature)},
+        },
+    }
 
 
 def nonce_for(
-    msg: Any, keys: list[str], accounts: dict[str, Account], current_blockhash: str,
+    msg: Any,
+    keys: list[str],
+    accounts: dict[str, Account],
+    current_blockhash: str,
     advanceable: bool = True,
-) -> tuple[str, NonceData] | None:  # fmt: skip
+) -> tuple[str, NonceData] | None:
     """The runtime's durable-nonce rule (see the module doc): (the nonce account, its
     data) when ``msg`` may use its blockhash as a durable nonce, else None.
     ``advanceable`` False skips the once-per-slot check (``getFeeForMessage``)."""
@@ -350,11 +361,13 @@ class Program:
                 raise self.fail("MaxSeedLengthExceeded")
             if N.b58decode(owner)[-len(_PDA_MARKER) :] == _PDA_MARKER:
                 raise self.fail("IllegalOwner")
-            derived = str(Pubkey.create_with_seed(Pubkey.from_string(base), seed,
-                                                  Pubkey.from_string(owner)))  # fmt: skip
+            derived = str(
+                Pubkey.create_with_seed(Pubkey.from_string(base), seed, Pubkey.from_string(owner))
+            )
             if derived != to:
-                raise self.fail({"Custom": 5}, f"Create: address {to} does not match derived "
-                                f"address {derived}")  # fmt: skip
+                raise self.fail(
+                    {"Custom": 5}, f"Create: address {to} does not match derived address {derived}"
+                )
         shown = _address(to, base)
         acc = self._account(to)
         if acc.lamports > 0:
@@ -364,16 +377,19 @@ class Program:
         if acc.data or acc.owner != SYSTEM_PROGRAM:
             raise self.fail({"Custom": 0}, f"Allocate: account {shown} already in use")
         if space > MAX_PERMITTED_DATA_LENGTH:
-            raise self.fail({"Custom": 3}, f"Allocate: requested {space}, max allowed "
-                            f"{MAX_PERMITTED_DATA_LENGTH}")  # fmt: skip
+            raise self.fail(
+                {"Custom": 3},
+                f"Allocate: requested {space}, max allowed {MAX_PERMITTED_DATA_LENGTH}",
+            )
         if space and not self.writable(to):
             raise self.fail("ReadonlyDataModified")
         if owner != SYSTEM_PROGRAM and not self.writable(to):
             raise self.fail("ModifiedProgramId")
         # the transfer: from signs, carries no data, holds enough
         if not self.signer(source):
-            raise self.fail("MissingRequiredSignature",
-                            f"Transfer: `from` account {source} must sign")  # fmt: skip
+            raise self.fail(
+                "MissingRequiredSignature", f"Transfer: `from` account {source} must sign"
+            )
         if self._account(source).data:
             raise self.fail("InvalidArgument", "Transfer: `from` must not carry data")
         have = self._account(source).lamports
@@ -390,15 +406,19 @@ class Program:
     # ------------------------------------------------------------ nonces
     def _advance(self, key: str) -> None:
         if not self.writable(key):
-            raise self.fail("InvalidArgument", f"Advance nonce account: Account {key} must be "
-                            "writeable")  # fmt: skip
+            raise self.fail(
+                "InvalidArgument", f"Advance nonce account: Account {key} must be writeable"
+            )
         v = self._state(key)
         if v.data is None:
-            raise self.fail("InvalidAccountData",
-                            f"Advance nonce account: Account {key} state is invalid")  # fmt: skip
+            raise self.fail(
+                "InvalidAccountData", f"Advance nonce account: Account {key} state is invalid"
+            )
         if not self.signer(v.data.authority):
-            raise self.fail("MissingRequiredSignature", "Advance nonce account: Account "
-                            f"{v.data.authority} must be a signer")  # fmt: skip
+            raise self.fail(
+                "MissingRequiredSignature",
+                f"Advance nonce account: Account {v.data.authority} must be a signer",
+            )
         nxt = durable_nonce(self.blockhash)
         if v.data.nonce == nxt:
             raise self.fail(
@@ -408,38 +428,47 @@ class Program:
 
     def _withdraw(self, key: str, to: str, lamports: int) -> None:
         if not self.writable(key):
-            raise self.fail("InvalidArgument", f"Withdraw nonce account: Account {key} must be "
-                            "writeable")  # fmt: skip
+            raise self.fail(
+                "InvalidArgument", f"Withdraw nonce account: Account {key} must be writeable"
+            )
         v = self._state(key)
         have = self._account(key).lamports
         if v.data is None:
             if lamports > have:
-                raise self.fail("InsufficientFunds", "Withdraw nonce account: insufficient "
-                                f"lamports {have}, need {lamports}")  # fmt: skip
+                raise self.fail(
+                    "InsufficientFunds",
+                    f"Withdraw nonce account: insufficient lamports {have}, need {lamports}",
+                )
             signer = key
         else:
             if lamports == have:
                 if v.data.nonce == durable_nonce(self.blockhash):
-                    raise self.fail({"Custom": 7}, "Withdraw nonce account: nonce can only "
-                                    "advance once per slot")  # fmt: skip
+                    raise self.fail(
+                        {"Custom": 7},
+                        "Withdraw nonce account: nonce can only advance once per slot",
+                    )
                 self._set_state(key, Versions(False, None))
             else:
                 need = lamports + self.rent(len(self._account(key).data))
                 if need >= 1 << 64:
                     raise self.fail("InsufficientFunds")
                 if need > have:
-                    raise self.fail("InsufficientFunds", "Withdraw nonce account: insufficient "
-                                    f"lamports {have}, need {need}")  # fmt: skip
+                    raise self.fail(
+                        "InsufficientFunds",
+                        f"Withdraw nonce account: insufficient lamports {have}, need {need}",
+                    )
             signer = v.data.authority
         if not self.signer(signer):
-            raise self.fail("MissingRequiredSignature",
-                            f"Withdraw nonce account: Account {signer} must sign")  # fmt: skip
+            raise self.fail(
+                "MissingRequiredSignature", f"Withdraw nonce account: Account {signer} must sign"
+            )
         self._move(key, to, lamports)
 
     def _initialize(self, key: str, authority: str) -> None:
         if not self.writable(key):
-            raise self.fail("InvalidArgument", f"Initialize nonce account: Account {key} must "
-                            "be writeable")  # fmt: skip
+            raise self.fail(
+                "InvalidArgument", f"Initialize nonce account: Account {key} must be writeable"
+            )
         v = self._state(key)
         if v.data is not None:
             why = f"Initialize nonce account: Account {key} state is invalid"
@@ -447,24 +476,31 @@ class Program:
         acc = self._account(key)
         need = self.rent(len(acc.data))
         if acc.lamports < need:
-            raise self.fail("InsufficientFunds", "Initialize nonce account: insufficient "
-                            f"lamports {acc.lamports}, need {need}")  # fmt: skip
+            raise self.fail(
+                "InsufficientFunds",
+                f"Initialize nonce account: insufficient lamports {acc.lamports}, need {need}",
+            )
         self._set_state(key, Versions(False, NonceData(authority, durable_nonce(self.blockhash))))
 
     def _authorize(self, key: str, authority: str) -> None:
         if not self.writable(key):
-            raise self.fail("InvalidArgument", f"Authorize nonce account: Account {key} must "
-                            "be writeable")  # fmt: skip
+            raise self.fail(
+                "InvalidArgument", f"Authorize nonce account: Account {key} must be writeable"
+            )
         v = self._state(key)
         if v.data is None:
-            raise self.fail("InvalidAccountData",
-                            f"Authorize nonce account: Account {key} state is invalid")  # fmt: skip
+            raise self.fail(
+                "InvalidAccountData", f"Authorize nonce account: Account {key} state is invalid"
+            )
         if not self.signer(v.data.authority):
-            raise self.fail("MissingRequiredSignature", "Authorize nonce account: Account "
-                            f"{v.data.authority} must sign")  # fmt: skip
+            raise self.fail(
+                "MissingRequiredSignature",
+                f"Authorize nonce account: Account {v.data.authority} must sign",
+            )
         d = v.data
-        self._set_state(key, Versions(v.legacy, NonceData(authority, d.nonce,
-                                                          d.lamports_per_signature)))  # fmt: skip
+        self._set_state(
+            key, Versions(v.legacy, NonceData(authority, d.nonce, d.lamports_per_signature))
+        )
 
     def _upgrade(self, key: str) -> None:
         if self._account(key).owner != SYSTEM_PROGRAM:
@@ -475,5 +511,9 @@ class Program:
         if not v.legacy or v.data is None:
             raise self.fail("InvalidArgument")
         d = v.data
-        self._set_state(key, Versions(False, NonceData(d.authority, durable_nonce(d.nonce),
-                                                       d.lamports_per_signature)))  # fmt: skip
+        self._set_state(
+            key,
+            Versions(
+                False, NonceData(d.authority, durable_nonce(d.nonce), d.lamports_per_signature)
+            ),
+        )

@@ -121,15 +121,23 @@ def needs_mint(data: bytes) -> bool:
 
 
 def transfer_fee_config(
-    older: Fee, newer: Fee, config_authority: bytes = bytes(32),
-    withdraw_authority: bytes = bytes(32), withheld: int = 0,
-) -> bytes:  # fmt: skip
+    older: Fee,
+    newer: Fee,
+    config_authority: bytes = bytes(32),
+    withdraw_authority: bytes = bytes(32),
+    withheld: int = 0,
+) -> bytes:
     """The TransferFeeConfig value (108 bytes, spec §3): the two authorities (zeros: none),
     the amount withheld in the mint, then the older and newer fee, each ``epoch u64 |
     maximum_fee u64 | transfer_fee_basis_points u16``."""
     fee = struct.Struct("<QQH")
-    return (config_authority + withdraw_authority + struct.pack("<Q", withheld)
-            + fee.pack(*older) + fee.pack(*newer))  # fmt: skip
+    return (
+        config_authority
+        + withdraw_authority
+        + struct.pack("<Q", withheld)
+        + fee.pack(*older)
+        + fee.pack(*newer)
+    )
 
 
 def fee_config(data: bytes) -> tuple[Fee, Fee] | None:

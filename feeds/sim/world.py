@@ -168,17 +168,28 @@ class World:
         self._write_clock()
         self.pools: list[Pool] = []
         mk = synthetic.market(
-            c.seed, c.tokens, c.pools, bases=c.bases, hub_share=0.35, clmm_share=0.3,
-            dislocation=0.0, noise=0.0005,
-        )  # fmt: skip
+            c.seed,
+            c.tokens,
+            c.pools,
+            bases=c.bases,
+            hub_share=0.35,
+            clmm_share=0.3,
+            dislocation=0.0,
+            noise=0.0005,
+        )
         # the well-known tokens it names have their real mints and decimals; the others
         # are named (synthetic.named) and carry Metaplex metadata accounts like real ones
         mk, self.tokens = synthetic.named(mk)
         if c.venue_mix:  # the venues beyond the first three take their share of pools
-            synthetic.assign_venues(mk, c.seed, [
-                (v.name, v.sim.from_kind, v.sim.share) for v in venues.VENUES
-                if v.sim.share and not v.sim.beside
-            ])  # fmt: skip
+            synthetic.assign_venues(
+                mk,
+                c.seed,
+                [
+                    (v.name, v.sim.from_kind, v.sim.share)
+                    for v in venues.VENUES
+                    if v.sim.share and not v.sim.beside
+                ],
+            )
             # the quote tokens of real markets, first preferred: the stablecoins, then SOL
             quotes = [t.mint for t in self.tokens if t.usd_stable]
             quotes += [t.mint for t in self.tokens if t.symbol == "SOL" and t.well_known]
@@ -388,9 +399,12 @@ class World:
         head: tuple[str, ...] = ()
         if venue.anchor:
             head = (f"Program log: Instruction: {venue.sim.instruction_name}",)
-        logs = (f"Program {prog} invoke [1]", *head,
-                f"Program {prog} consumed {cost} of {CU_LIMIT} compute units",
-                f"Program {prog} failed: custom program error: 0x{code:x}")  # fmt: skip
+        logs = (
+            f"Program {prog} invoke [1]",
+            *head,
+            f"Program {prog} consumed {cost} of {CU_LIMIT} compute units",
+            f"Program {prog} failed: custom program error: 0x{code:x}",
+        )
         err = {"InstructionError": [0, {"Custom": code}]}
         return FailedSwap(self._signature(), prog, pool.address, err, logs)
 
@@ -453,13 +467,20 @@ class World:
                 return None
             return SwapQuote(amount, out)
         res = self.eng.clmm_swap(
-            s.sqrt_price_x64, s.liquidity, s.tick_current, s.tick_spacing,
-            s.fee_rate, s.ticks, amount, a_to_b,
-        )  # fmt: skip
+            s.sqrt_price_x64,
+            s.liquidity,
+            s.tick_current,
+            s.tick_spacing,
+            s.fee_rate,
+            s.ticks,
+            amount,
+            a_to_b,
+        )
         if res.amount_out <= 0:
             return None
-        return SwapQuote(res.amount_in, res.amount_out, res.sqrt_price_x64, res.tick_current,
-                         res.liquidity)  # fmt: skip
+        return SwapQuote(
+            res.amount_in, res.amount_out, res.sqrt_price_x64, res.tick_current, res.liquidity
+        )
 
     def commit_swap(
         self, pool: Pool, a_to_b: bool, q: SwapQuote, signature: str, fee_in: int = 0
@@ -510,8 +531,9 @@ class World:
             mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
             tokens = (self.token_programs[mint_in], self.token_programs[mint_out])
             logs = swap_logs(venue, log, extra, venue.sim.cost(pool, before[2]), tokens)
-        return Trade(signature, venue.program, pool.address, a_to_b, paid_in, out, log, logs,
-                     events=extra)  # fmt: skip
+        return Trade(
+            signature, venue.program, pool.address, a_to_b, paid_in, out, log, logs, events=extra
+        )
 
     def _failed_swaps(self) -> list[FailedSwap]:
         """This slot's failed swaps (``failed_swap_rate``): a trader's minimum above what
@@ -535,9 +557,12 @@ class World:
                 q = self.quote_swap(pool, a_to_b, amount)
                 if q is not None:
                     head = venue.sim.slippage_lines(self, pool, a_to_b, q.paid_in, q.out)
-            logs = (f"Program {prog} invoke [1]", *head,
-                    f"Program {prog} consumed {cost} of {CU_LIMIT} compute units",
-                    f"Program {prog} failed: custom program error: 0x{code:x}")  # fmt: skip
+            logs = (
+                f"Program {prog} invoke [1]",
+                *head,
+                f"Program {prog} consumed {cost} of {CU_LIMIT} compute units",
+                f"Program {prog} failed: custom program error: 0x{code:x}",
+            )
             err = {"InstructionError": [0, {"Custom": code}]}
             out.append(FailedSwap(self._signature(), prog, pool.address, err, logs))
         return out
@@ -671,8 +696,9 @@ class World:
             fee = int(r.lognormvariate(math.log(200_000), 0.6))
         else:
             fee = 0 if r.random() < 0.4 else int(r.lognormvariate(math.log(2_000), 1.0))
-        return SlotResult(self.slot, changed, trades, fee, self.congested, tuple(landed),
-                          tuple(failed))  # fmt: skip
+        return SlotResult(
+            self.slot, changed, trades, fee, self.congested, tuple(landed), tuple(failed)
+        )
 
     # ------------------------------------------------------------ what clients ask
     def universe(self) -> list[tuple[str, str]]:
@@ -691,9 +717,12 @@ TOKEN_CU = {"Transfer": 4_645, "TransferChecked": 6_238}  # what SPL Token's tra
 
 
 def swap_logs(
-    venue: Any, line: str, extra: tuple[str, ...], cost: int,
+    venue: Any,
+    line: str,
+    extra: tuple[str, ...],
+    cost: int,
     tokens: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> tuple[str, ...]:  # fmt: skip
+) -> tuple[str, ...]:
     """A swap transaction's logs as mainnet shows them: the program's invocation, its
     own line (and event), the two inner token transfers (in, then out, each by its mint's
     program in ``tokens``: Token-2022's always ``TransferChecked``) with their compute
@@ -704,9 +733,12 @@ def swap_logs(
     for token in tokens:
         ix = venue.sim.token_instruction if token == SPL_TOKEN else "TransferChecked"
         used = TOKEN_CU[ix] if token == SPL_TOKEN else T.CU[(token, ix)]
-        inner += [f"Program {token} invoke [2]", f"Program log: Instruction: {ix}",
-                  f"Program {token} consumed {used} of {left} compute units",
-                  f"Program {token} success"]  # fmt: skip
+        inner += [
+            f"Program {token} invoke [2]",
+            f"Program log: Instruction: {ix}",
+            f"Program {token} consumed {used} of {left} compute units",
+            f"Program {token} success",
+        ]
         left -= used + cost // 6
     own = [line, *extra]
     if venue.sim.log_after_transfers:
@@ -715,6 +747,9 @@ def swap_logs(
         body = [line, *extra, *inner]
     else:
         body = [*own, *inner]
-    return (f"Program {prog} invoke [1]", *body,
-            f"Program {prog} consumed {cost} of {CU_LIMIT} compute units",
-            f"Program {prog} success")  # fmt: skip
+    return (
+        f"Program {prog} invoke [1]",
+        *body,
+        f"Program {prog} consumed {cost} of {CU_LIMIT} compute units",
+        f"Program {prog} success",
+    )

@@ -107,55 +107,135 @@ SWAP_ARRAYS = 3  # bin arrays a built swap names (the SDK's examples take 3 a si
 EMPTY_BINS_PER_STEP = 18
 COMPUTE_UNITS = ComputeUnits(57_000, 5_400, SWAP_ARRAYS * BINS_PER_ARRAY - 1, 0.2)
 ERRORS = {  # idls/dlmm.json "errors" (lb_clmm 0.12.0)
-    6000: "InvalidStartBinIndex", 6001: "InvalidBinId", 6002: "InvalidInput",
-    6003: "ExceededAmountSlippageTolerance", 6004: "ExceededBinSlippageTolerance",
-    6005: "CompositionFactorFlawed", 6006: "NonPresetBinStep", 6007: "ZeroLiquidity",
-    6008: "InvalidPosition", 6009: "BinArrayNotFound", 6010: "InvalidTokenMint",
-    6011: "InvalidAccountForSingleDeposit", 6012: "PairInsufficientLiquidity",
-    6013: "InvalidFeeOwner", 6014: "InvalidFeeWithdrawAmount", 6015: "InvalidAdmin",
-    6016: "IdenticalFeeOwner", 6017: "InvalidBps", 6018: "MathOverflow",
-    6019: "TypeCastFailed", 6020: "InvalidRewardIndex", 6021: "InvalidRewardDuration",
-    6022: "RewardInitialized", 6023: "RewardUninitialized", 6024: "IdenticalFunder",
-    6025: "RewardCampaignInProgress", 6026: "IdenticalRewardDuration", 6027: "InvalidBinArray",
-    6028: "NonContinuousBinArrays", 6029: "InvalidRewardVault", 6030: "NonEmptyPosition",
-    6031: "UnauthorizedAccess", 6032: "InvalidFeeParameter", 6033: "MissingOracle",
-    6034: "InsufficientSample", 6035: "InvalidLookupTimestamp",
-    6036: "BitmapExtensionAccountIsNotProvided", 6037: "CannotFindNonZeroLiquidityBinArrayId",
-    6038: "BinIdOutOfBound", 6039: "InsufficientOutAmount", 6040: "InvalidPositionWidth",
-    6041: "ExcessiveFeeUpdate", 6042: "PoolDisabled", 6043: "InvalidPoolType",
-    6044: "ExceedMaxWhitelist", 6045: "InvalidIndex", 6046: "RewardNotEnded",
-    6047: "MustWithdrawnIneligibleReward", 6048: "UnauthorizedAddress",
-    6049: "OperatorsAreTheSame", 6050: "WithdrawToWrongTokenAccount",
-    6051: "WrongRentReceiver", 6052: "AlreadyPassActivationPoint",
-    6053: "ExceedMaxSwappedAmount", 6054: "InvalidStrategyParameters", 6055: "LiquidityLocked",
-    6056: "BinRangeIsNotEmpty", 6057: "NotExactAmountOut", 6058: "InvalidActivationType",
-    6059: "InvalidActivationDuration", 6060: "MissingTokenAmountAsTokenLaunchProof",
-    6061: "InvalidQuoteToken", 6062: "InvalidBinStep", 6063: "InvalidBaseFee",
-    6064: "InvalidPreActivationDuration", 6065: "AlreadyPassPreActivationSwapPoint",
-    6066: "InvalidStatus", 6067: "ExceededMaxOracleLength", 6068: "InvalidMinimumLiquidity",
-    6069: "NotSupportMint", 6070: "UnsupportedMintExtension",
-    6071: "UnsupportNativeMintToken2022", 6072: "UnmatchTokenMint",
-    6073: "UnsupportedTokenMint", 6074: "InsufficientRemainingAccounts",
-    6075: "InvalidRemainingAccountSlice", 6076: "DuplicatedRemainingAccountTypes",
-    6077: "MissingRemainingAccountForTransferHook", 6078: "NoTransferHookProgram",
-    6079: "ZeroFundedAmount", 6080: "InvalidSide", 6081: "InvalidResizeLength",
-    6082: "NotSupportAtTheMoment", 6083: "InvalidRebalanceParameters",
-    6084: "InvalidRewardAccounts", 6085: "UndeterminedError",
-    6086: "ReallocExceedMaxLengthPerInstruction", 6087: "InvalidBaseFeeMantissa",
-    6088: "InvalidPositionOwner", 6089: "InvalidPoolAddress", 6090: "InvalidTokenBadgeType",
-    6091: "InvalidTransferHookAuthority", 6092: "AmountXIsNegative", 6093: "AmountYIsNegative",
-    6094: "InvalidPoolCreator", 6095: "InvalidFunctionType", 6096: "InvalidPermission",
-    6097: "IncorrectATA", 6098: "InvalidWithdrawProtocolFeeZapAccounts",
-    6099: "MintRestrictedFromZap", 6100: "CpiDisabled", 6101: "MissingZapOutInstruction",
-    6102: "InvalidZapAccounts", 6103: "InvalidZapOutParameters", 6104: "InsufficientInAmount",
-    6105: "InvalidPlaceLimitOrderParameters", 6106: "InvalidLimitOrderOwner",
-    6107: "InvalidCancelLimitOrderParameters", 6108: "CannotFindLimitOrderByBinId",
-    6109: "CancelNonEmptyLimitOrder", 6110: "InvalidCollectFeeMode",
-}  # fmt: skip
-_ACCOUNTS = ("lb_pair", "bin_array_bitmap_extension", "reserve_x", "reserve_y",
-             "user_token_in", "user_token_out", "token_x_mint", "token_y_mint", "oracle",
-             "host_fee_in", "user", "token_x_program", "token_y_program", "event_authority",
-             "program")  # fmt: skip
+    6000: "InvalidStartBinIndex",
+    6001: "InvalidBinId",
+    6002: "InvalidInput",
+    6003: "ExceededAmountSlippageTolerance",
+    6004: "ExceededBinSlippageTolerance",
+    6005: "CompositionFactorFlawed",
+    6006: "NonPresetBinStep",
+    6007: "ZeroLiquidity",
+    6008: "InvalidPosition",
+    6009: "BinArrayNotFound",
+    6010: "InvalidTokenMint",
+    6011: "InvalidAccountForSingleDeposit",
+    6012: "PairInsufficientLiquidity",
+    6013: "InvalidFeeOwner",
+    6014: "InvalidFeeWithdrawAmount",
+    6015: "InvalidAdmin",
+    6016: "IdenticalFeeOwner",
+    6017: "InvalidBps",
+    6018: "MathOverflow",
+    6019: "TypeCastFailed",
+    6020: "InvalidRewardIndex",
+    6021: "InvalidRewardDuration",
+    6022: "RewardInitialized",
+    6023: "RewardUninitialized",
+    6024: "IdenticalFunder",
+    6025: "RewardCampaignInProgress",
+    6026: "IdenticalRewardDuration",
+    6027: "InvalidBinArray",
+    6028: "NonContinuousBinArrays",
+    6029: "InvalidRewardVault",
+    6030: "NonEmptyPosition",
+    6031: "UnauthorizedAccess",
+    6032: "InvalidFeeParameter",
+    6033: "MissingOracle",
+    6034: "InsufficientSample",
+    6035: "InvalidLookupTimestamp",
+    6036: "BitmapExtensionAccountIsNotProvided",
+    6037: "CannotFindNonZeroLiquidityBinArrayId",
+    6038: "BinIdOutOfBound",
+    6039: "InsufficientOutAmount",
+    6040: "InvalidPositionWidth",
+    6041: "ExcessiveFeeUpdate",
+    6042: "PoolDisabled",
+    6043: "InvalidPoolType",
+    6044: "ExceedMaxWhitelist",
+    6045: "InvalidIndex",
+    6046: "RewardNotEnded",
+    6047: "MustWithdrawnIneligibleReward",
+    6048: "UnauthorizedAddress",
+    6049: "OperatorsAreTheSame",
+    6050: "WithdrawToWrongTokenAccount",
+    6051: "WrongRentReceiver",
+    6052: "AlreadyPassActivationPoint",
+    6053: "ExceedMaxSwappedAmount",
+    6054: "InvalidStrategyParameters",
+    6055: "LiquidityLocked",
+    6056: "BinRangeIsNotEmpty",
+    6057: "NotExactAmountOut",
+    6058: "InvalidActivationType",
+    6059: "InvalidActivationDuration",
+    6060: "MissingTokenAmountAsTokenLaunchProof",
+    6061: "InvalidQuoteToken",
+    6062: "InvalidBinStep",
+    6063: "InvalidBaseFee",
+    6064: "InvalidPreActivationDuration",
+    6065: "AlreadyPassPreActivationSwapPoint",
+    6066: "InvalidStatus",
+    6067: "ExceededMaxOracleLength",
+    6068: "InvalidMinimumLiquidity",
+    6069: "NotSupportMint",
+    6070: "UnsupportedMintExtension",
+    6071: "UnsupportNativeMintToken2022",
+    6072: "UnmatchTokenMint",
+    6073: "UnsupportedTokenMint",
+    6074: "InsufficientRemainingAccounts",
+    6075: "InvalidRemainingAccountSlice",
+    6076: "DuplicatedRemainingAccountTypes",
+    6077: "MissingRemainingAccountForTransferHook",
+    6078: "NoTransferHookProgram",
+    6079: "ZeroFundedAmount",
+    6080: "InvalidSide",
+    6081: "InvalidResizeLength",
+    6082: "NotSupportAtTheMoment",
+    6083: "InvalidRebalanceParameters",
+    6084: "InvalidRewardAccounts",
+    6085: "UndeterminedError",
+    6086: "ReallocExceedMaxLengthPerInstruction",
+    6087: "InvalidBaseFeeMantissa",
+    6088: "InvalidPositionOwner",
+    6089: "InvalidPoolAddress",
+    6090: "InvalidTokenBadgeType",
+    6091: "InvalidTransferHookAuthority",
+    6092: "AmountXIsNegative",
+    6093: "AmountYIsNegative",
+    6094: "InvalidPoolCreator",
+    6095: "InvalidFunctionType",
+    6096: "InvalidPermission",
+    6097: "IncorrectATA",
+    6098: "InvalidWithdrawProtocolFeeZapAccounts",
+    6099: "MintRestrictedFromZap",
+    6100: "CpiDisabled",
+    6101: "MissingZapOutInstruction",
+    6102: "InvalidZapAccounts",
+    6103: "InvalidZapOutParameters",
+    6104: "InsufficientInAmount",
+    6105: "InvalidPlaceLimitOrderParameters",
+    6106: "InvalidLimitOrderOwner",
+    6107: "InvalidCancelLimitOrderParameters",
+    6108: "CannotFindLimitOrderByBinId",
+    6109: "CancelNonEmptyLimitOrder",
+    6110: "InvalidCollectFeeMode",
+}
+_ACCOUNTS = (
+    "lb_pair",
+    "bin_array_bitmap_extension",
+    "reserve_x",
+    "reserve_y",
+    "user_token_in",
+    "user_token_out",
+    "token_x_mint",
+    "token_y_mint",
+    "oracle",
+    "host_fee_in",
+    "user",
+    "token_x_program",
+    "token_y_program",
+    "event_authority",
+    "program",
+)
 _ACCOUNTS_2 = (*_ACCOUNTS[:13], "memo_program", *_ACCOUNTS[13:])  # swap2: the memo program
 
 
@@ -245,43 +325,92 @@ def swap_bin_arrays(pair: str, rec: Any, swap_for_y: bool) -> list[str]:
 
 # ------------------------------------------------------------------ the swap instruction
 def swap(
-    user: str, pair: str, reserve_x: str, reserve_y: str, user_in: str, user_out: str,
-    mint_x: str, mint_y: str, oracle: str, program_x: str, program_y: str,
-    bin_arrays: Sequence[str], amount_in: int, min_amount_out: int,
-) -> Instruction:  # fmt: skip
+    user: str,
+    pair: str,
+    reserve_x: str,
+    reserve_y: str,
+    user_in: str,
+    user_out: str,
+    mint_x: str,
+    mint_y: str,
+    oracle: str,
+    program_x: str,
+    program_y: str,
+    bin_arrays: Sequence[str],
+    amount_in: int,
+    min_amount_out: int,
+) -> Instruction:
     """DLMM ``swap`` (exact input), no bitmap extension and no host fee account."""
     data = SWAP + struct.pack("<QQ", amount_in, min_amount_out)
-    return instruction(PROGRAM, data, [
-        account_meta(pair, writable=True), account_meta(PROGRAM),
-        account_meta(reserve_x, writable=True), account_meta(reserve_y, writable=True),
-        account_meta(user_in, writable=True), account_meta(user_out, writable=True),
-        account_meta(mint_x), account_meta(mint_y), account_meta(oracle, writable=True),
-        account_meta(PROGRAM), account_meta(user, signer=True), account_meta(program_x),
-        account_meta(program_y), account_meta(event_authority()), account_meta(PROGRAM),
-        *(account_meta(a, writable=True) for a in bin_arrays),
-    ])  # fmt: skip
+    return instruction(
+        PROGRAM,
+        data,
+        [
+            account_meta(pair, writable=True),
+            account_meta(PROGRAM),
+            account_meta(reserve_x, writable=True),
+            account_meta(reserve_y, writable=True),
+            account_meta(user_in, writable=True),
+            account_meta(user_out, writable=True),
+            account_meta(mint_x),
+            account_meta(mint_y),
+            account_meta(oracle, writable=True),
+            account_meta(PROGRAM),
+            account_meta(user, signer=True),
+            account_meta(program_x),
+            account_meta(program_y),
+            account_meta(event_authority()),
+            account_meta(PROGRAM),
+            *(account_meta(a, writable=True) for a in bin_arrays),
+        ],
+    )
 
 
 def swap2(
-    user: str, pair: str, reserve_x: str, reserve_y: str, user_in: str, user_out: str,
-    mint_x: str, mint_y: str, oracle: str, program_x: str, program_y: str,
-    bin_arrays: Sequence[str], amount_in: int, min_amount_out: int,
-) -> Instruction:  # fmt: skip
+    user: str,
+    pair: str,
+    reserve_x: str,
+    reserve_y: str,
+    user_in: str,
+    user_out: str,
+    mint_x: str,
+    mint_y: str,
+    oracle: str,
+    program_x: str,
+    program_y: str,
+    bin_arrays: Sequence[str],
+    amount_in: int,
+    min_amount_out: int,
+) -> Instruction:
     """DLMM ``swap2`` (exact input; ``idls/dlmm.json``), the swap of a pair with a
     Token-2022 mint (``swap`` fixes both token programs to SPL Token's): ``swap``'s
     accounts with the memo program after the token programs, and a
     ``RemainingAccountsInfo`` with no slices (no transfer-hook accounts: the remaining
     accounts are the bin arrays)."""
     data = SWAP2 + struct.pack("<QQI", amount_in, min_amount_out, 0)
-    return instruction(PROGRAM, data, [
-        account_meta(pair, writable=True), account_meta(PROGRAM),
-        account_meta(reserve_x, writable=True), account_meta(reserve_y, writable=True),
-        account_meta(user_in, writable=True), account_meta(user_out, writable=True),
-        account_meta(mint_x), account_meta(mint_y), account_meta(oracle, writable=True),
-        account_meta(PROGRAM), account_meta(user, signer=True), account_meta(program_x),
-        account_meta(program_y), account_meta(MEMO_PROGRAM), account_meta(event_authority()),
-        account_meta(PROGRAM), *(account_meta(a, writable=True) for a in bin_arrays),
-    ])  # fmt: skip
+    return instruction(
+        PROGRAM,
+        data,
+        [
+            account_meta(pair, writable=True),
+            account_meta(PROGRAM),
+            account_meta(reserve_x, writable=True),
+            account_meta(reserve_y, writable=True),
+            account_meta(user_in, writable=True),
+            account_meta(user_out, writable=True),
+            account_meta(mint_x),
+            account_meta(mint_y),
+            account_meta(oracle, writable=True),
+            account_meta(PROGRAM),
+            account_meta(user, signer=True),
+            account_meta(program_x),
+            account_meta(program_y),
+            account_meta(MEMO_PROGRAM),
+            account_meta(event_authority()),
+            account_meta(PROGRAM),
+            *(account_meta(a, writable=True) for a in bin_arrays),
+        ],
+    )
 
 
 def swap_instruction(leg: Leg) -> Instruction:
@@ -295,20 +424,51 @@ def swap_instruction(leg: Leg) -> Instruction:
     py = leg.token_programs.get(r.token_y_mint, SPL_TOKEN)
     build = swap2 if TOKEN_2022 in (px, py) else swap
     return build(
-        leg.owner, leg.pool, r.reserve_x, r.reserve_y, leg.source, leg.dest, r.token_x_mint,
-        r.token_y_mint, r.oracle, px, py, arrays, leg.amount_in, leg.minimum_out,
-    )  # fmt: skip
+        leg.owner,
+        leg.pool,
+        r.reserve_x,
+        r.reserve_y,
+        leg.source,
+        leg.dest,
+        r.token_x_mint,
+        r.token_y_mint,
+        r.oracle,
+        px,
+        py,
+        arrays,
+        leg.amount_in,
+        leg.minimum_out,
+    )
 
 
 def sizing_swap(
-    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str,
+    payer: str,
+    keys: Sequence[str],
+    source: str,
+    dest: str,
+    mint_in: str,
+    mint_out: str,
     programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:  # fmt: skip
+) -> Instruction:
     """The swap's shape on placeholder keys (pair, reserves, oracle, three bin arrays);
     ``swap2`` when ``programs`` (of mint_in, mint_out) has Token-2022."""
     build = swap2 if TOKEN_2022 in programs else swap
-    return build(payer, keys[0], keys[1], keys[2], source, dest, mint_in, mint_out, keys[3],
-                 programs[0], programs[1], [keys[4], keys[5], keys[6]], 1, 1)  # fmt: skip
+    return build(
+        payer,
+        keys[0],
+        keys[1],
+        keys[2],
+        source,
+        dest,
+        mint_in,
+        mint_out,
+        keys[3],
+        programs[0],
+        programs[1],
+        [keys[4], keys[5], keys[6]],
+        1,
+        1,
+    )
 
 
 def decode_swap(data: bytes, accounts: list[str]) -> Swap:
@@ -319,15 +479,26 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
     what = "swap2" if v2 else "swap"
     amount, minimum = read_u64s(data, 8, 2, what)
     if v2 and data[24:] != bytes(4):  # RemainingAccountsInfo: no slices is all it takes here
-        raise InstructionError("InvalidInstructionData",
-                               "swap2: remaining-account slices (transfer hooks) are not "
-                               "simulated")  # fmt: skip
+        raise InstructionError(
+            "InvalidInstructionData",
+            "swap2: remaining-account slices (transfer hooks) are not simulated",
+        )
     names = _ACCOUNTS_2 if v2 else _ACCOUNTS
     need_accounts(accounts, len(names), what)
     acc = dict(zip(names, accounts))
-    return Swap(PROGRAM, acc["lb_pair"], amount, minimum, acc["user_token_in"],
-                acc["user_token_out"], acc["user"], acc, None,
-                tuple(accounts[len(names) :]), name="Swap2" if v2 else "")  # fmt: skip
+    return Swap(
+        PROGRAM,
+        acc["lb_pair"],
+        amount,
+        minimum,
+        acc["user_token_in"],
+        acc["user_token_out"],
+        acc["user"],
+        acc,
+        None,
+        tuple(accounts[len(names) :]),
+        name="Swap2" if v2 else "",
+    )
 
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
@@ -340,21 +511,54 @@ def encode_lb_pair(r: Any, base: bytes | None = None) -> bytes:
     """Meteora DLMM ``LbPair`` (904 bytes, ``idls/dlmm.json``)."""
     w = Writer(POOL_LEN, base, DISC_LB_PAIR)
     b = w.buf
-    struct.pack_into("<HHHHIIiiHBBB", b, 8, r.base_factor, r.filter_period, r.decay_period,
-                     r.reduction_factor, r.variable_fee_control, r.max_volatility_accumulator,
-                     r.min_bin_id, r.max_bin_id, r.protocol_share, r.base_fee_power_factor,
-                     r.function_type, r.collect_fee_mode)  # fmt: skip
-    struct.pack_into("<IIi", b, 40, r.volatility_accumulator, r.volatility_reference,
-                     r.index_reference)  # fmt: skip
+    struct.pack_into(
+        "<HHHHIIiiHBBB",
+        b,
+        8,
+        r.base_factor,
+        r.filter_period,
+        r.decay_period,
+        r.reduction_factor,
+        r.variable_fee_control,
+        r.max_volatility_accumulator,
+        r.min_bin_id,
+        r.max_bin_id,
+        r.protocol_share,
+        r.base_fee_power_factor,
+        r.function_type,
+        r.collect_fee_mode,
+    )
+    struct.pack_into(
+        "<IIi", b, 40, r.volatility_accumulator, r.volatility_reference, r.index_reference
+    )
     struct.pack_into("<q", b, 56, r.last_update_timestamp)
-    struct.pack_into("<BHBiHBBHBB", b, 72, r.bump_seed, r.bin_step_seed, r.pair_type,
-                     r.active_id, r.bin_step, r.status, r.require_base_factor_seed,
-                     r.base_factor_seed, r.activation_type,
-                     r.creator_pool_on_off_control)  # fmt: skip
-    for off, k in ((88, r.token_x_mint), (120, r.token_y_mint), (152, r.reserve_x),
-                   (184, r.reserve_y), (264, r.reward_mints[0]), (408, r.reward_mints[1]),
-                   (552, r.oracle), (752, r.pre_activation_swap_address), (784, r.base_key),
-                   (848, r.creator)):  # fmt: skip
+    struct.pack_into(
+        "<BHBiHBBHBB",
+        b,
+        72,
+        r.bump_seed,
+        r.bin_step_seed,
+        r.pair_type,
+        r.active_id,
+        r.bin_step,
+        r.status,
+        r.require_base_factor_seed,
+        r.base_factor_seed,
+        r.activation_type,
+        r.creator_pool_on_off_control,
+    )
+    for off, k in (
+        (88, r.token_x_mint),
+        (120, r.token_y_mint),
+        (152, r.reserve_x),
+        (184, r.reserve_y),
+        (264, r.reward_mints[0]),
+        (408, r.reward_mints[1]),
+        (552, r.oracle),
+        (752, r.pre_activation_swap_address),
+        (784, r.base_key),
+        (848, r.creator),
+    ):
         w.key(off, k)
     w.u64(216, r.protocol_fee_x)
     w.u64(224, r.protocol_fee_y)
@@ -362,14 +566,19 @@ def encode_lb_pair(r: Any, base: bytes | None = None) -> bytes:
     struct.pack_into("<q", b, 712, r.last_updated_at)
     w.u64(816, r.activation_point)
     w.u64(824, r.pre_activation_duration)
-    struct.pack_into("<BBB", b, 880, r.token_mint_x_program_flag, r.token_mint_y_program_flag,
-                     r.version)  # fmt: skip
+    struct.pack_into(
+        "<BBB", b, 880, r.token_mint_x_program_flag, r.token_mint_y_program_flag, r.version
+    )
     return w.done()
 
 
-def encode_oracle(idx: int, active_size: int, length: int,
-                  observations: Sequence[tuple[int, int, int]],
-                  base: bytes | None = None) -> bytes:  # fmt: skip
+def encode_oracle(
+    idx: int,
+    active_size: int,
+    length: int,
+    observations: Sequence[tuple[int, int, int]],
+    base: bytes | None = None,
+) -> bytes:
     """An ``Oracle`` (``state/oracle.rs``): idx, active_size, length (u64 each) after the
     discriminator, then ``length`` observations of (cumulative_active_bin_id i128,
     created_at i64, last_updated_at i64)."""
@@ -382,8 +591,9 @@ def encode_oracle(idx: int, active_size: int, length: int,
     return w.done()
 
 
-def encode_bin_array(index: int, pair: str, bins: Sequence[Sequence[int]],
-                     base: bytes | None = None) -> bytes:  # fmt: skip
+def encode_bin_array(
+    index: int, pair: str, bins: Sequence[Sequence[int]], base: bytes | None = None
+) -> bytes:
     """A ``BinArray`` (10,136 bytes, version 2) with its 70 bins as ``(amount_x,
     amount_y, price, liquidity_supply, open_order_amount,
     processed_order_remaining_amount, limit_order_ask_side)`` (the other fields zero)."""
@@ -514,8 +724,10 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     base_factor = max(1, min(0xFFFF, fee // (step * 10)))
     n = SIM_BINS_EACH_SIDE
     unit_x, unit_y = spec.reserve_a // (n + 1), spec.reserve_b // (n + 1)
-    bins = {b: (unit_x if b >= active else 0, unit_y if b <= active else 0)
-            for b in range(active - n, active + n + 1)}  # fmt: skip
+    bins = {
+        b: (unit_x if b >= active else 0, unit_y if b <= active else 0)
+        for b in range(active - n, active + n + 1)
+    }
     return create_pair(world, i, spec, PairShape(step, base_factor, active, bins))
 
 
@@ -554,14 +766,51 @@ def create_pair(world: World, i: int, spec: synthetic.PoolSpec, shape: PairShape
     now = sim_now(world)
     acc, ref, index_ref = shape.volatility or (0, 0, shape.active_id)
     rec = D.MeteoraLbPair(
-        shape.base_factor, shape.filter_period, shape.decay_period, shape.reduction_factor,
-        shape.variable_fee_control, shape.max_volatility_accumulator, -443_636, 443_636,
-        shape.protocol_share, shape.base_fee_power_factor, 0, shape.collect_fee_mode,
-        acc, ref, index_ref, now - shape.idle, bump, step, 0, shape.active_id, step, 0, 1,
-        base_factor, 0, 0, mx, my, rx, ry, 0, 0, (NO_KEY, NO_KEY), oracle_address(addr),
-        tuple(bitmap), now, NO_KEY, NO_KEY, 0, 0, sim_key("dlmm-creator", i),
-        _program_flag(world, mx), _program_flag(world, my), 1,
-    )  # fmt: skip
+        shape.base_factor,
+        shape.filter_period,
+        shape.decay_period,
+        shape.reduction_factor,
+        shape.variable_fee_control,
+        shape.max_volatility_accumulator,
+        -443_636,
+        443_636,
+        shape.protocol_share,
+        shape.base_fee_power_factor,
+        0,
+        shape.collect_fee_mode,
+        acc,
+        ref,
+        index_ref,
+        now - shape.idle,
+        bump,
+        step,
+        0,
+        shape.active_id,
+        step,
+        0,
+        1,
+        base_factor,
+        0,
+        0,
+        mx,
+        my,
+        rx,
+        ry,
+        0,
+        0,
+        (NO_KEY, NO_KEY),
+        oracle_address(addr),
+        tuple(bitmap),
+        now,
+        NO_KEY,
+        NO_KEY,
+        0,
+        0,
+        sim_key("dlmm-creator", i),
+        _program_flag(world, mx),
+        _program_flag(world, my),
+        1,
+    )
     world.put(addr, PROGRAM, encode_lb_pair(rec))
     world.put(rec.oracle, PROGRAM, encode_oracle(0, 0, ORACLE_LENGTH, ()))
     for idx, (a, bins) in sorted(arrays.items()):
@@ -582,8 +831,9 @@ def _market(pool: Pool) -> DlmmMarket:
     return state
 
 
-def _quote(world: World, pool: Pool, a_to_b: bool, amount: int,
-           arrays: Sequence[str] | None = None) -> SwapQuote | None:  # fmt: skip
+def _quote(
+    world: World, pool: Pool, a_to_b: bool, amount: int, arrays: Sequence[str] | None = None
+) -> SwapQuote | None:
     """The program's swap now (the engine's ``meteora_dlmm_swap`` on the accounts'
     bytes, at the Clock sysvar's time): ``after`` is the engine's ``DlmmSwapQuote``
     (active bin, volatility, fills); None when it pays nothing, or nothing after the
@@ -715,23 +965,37 @@ def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> N
     moved = r.active_id != rec.active_id
     protocol = sum(f[4] for f in r.fills)
     lp_total = sum(f[5] for f in r.fills)
-    market = DlmmMarket(arrays, Swapped(
-        rec.active_id, r.active_id, a_to_b, q.paid_in, q.out, lp_total, protocol,
-        r.fee - protocol - lp_total, total_fee_rate(rec, r.volatility_accumulator),
-        fee_on_input, len(r.fills),
-        bins_visited(rec.bin_array_bitmap, rec.active_id, r.active_id, a_to_b),
-    ))  # fmt: skip
+    market = DlmmMarket(
+        arrays,
+        Swapped(
+            rec.active_id,
+            r.active_id,
+            a_to_b,
+            q.paid_in,
+            q.out,
+            lp_total,
+            protocol,
+            r.fee - protocol - lp_total,
+            total_fee_rate(rec, r.volatility_accumulator),
+            fee_on_input,
+            len(r.fills),
+            bins_visited(rec.bin_array_bitmap, rec.active_id, r.active_id, a_to_b),
+        ),
+    )
     pool.spec.state = market
     oracle = world.accounts[rec.oracle]
     oracle.data = observe(oracle.data, rec.active_id, now)
     rec = replace(
-        rec, active_id=r.active_id, volatility_accumulator=r.volatility_accumulator,
-        volatility_reference=r.volatility_reference, index_reference=r.index_reference,
+        rec,
+        active_id=r.active_id,
+        volatility_accumulator=r.volatility_accumulator,
+        volatility_reference=r.volatility_reference,
+        index_reference=r.index_reference,
         # the program stamps the time only when the active bin moved (seen in LiteSVM)
         last_update_timestamp=now if moved else rec.last_update_timestamp,
         protocol_fee_x=rec.protocol_fee_x + (protocol if fee_in_x else 0),
         protocol_fee_y=rec.protocol_fee_y + (0 if fee_in_x else protocol),
-    )  # fmt: skip
+    )
     pool.record = rec
     pool.spec.tick_current = r.active_id
     world.accounts[pool.address].data = encode_lb_pair(rec, world.accounts[pool.address].data)
@@ -748,8 +1012,10 @@ def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> 
         last = replace(last, amount_in=last.amount_in + world.last_fees[0])
     name = market.instruction
     if not name:
-        t22 = TOKEN_2022 in (world.token_programs.get(pool.mint_a, SPL_TOKEN),
-                             world.token_programs.get(pool.mint_b, SPL_TOKEN))  # fmt: skip
+        t22 = TOKEN_2022 in (
+            world.token_programs.get(pool.mint_a, SPL_TOKEN),
+            world.token_programs.get(pool.mint_b, SPL_TOKEN),
+        )
         name = "Swap2" if t22 else "Swap"
     pool.spec.state = replace(market, last=last, instruction="")
     return f"Program log: Instruction: {name}"
@@ -769,16 +1035,45 @@ def swap_events(pool: Pool, user: str) -> tuple[bytes, bytes]:
     pair, who = _raw(pool.address), _raw(user)
     fee = last.mm_fee + last.protocol_fee + last.limit_order_fee
     rate = last.fee_rate.to_bytes(16, "little")
-    swap = (EVENT_IX_TAG + DISC_SWAP_EVENT + pair + who
-            + struct.pack("<iiQQ?QQ", last.start_bin_id, last.end_bin_id, last.amount_in,
-                          last.amount_out, last.swap_for_y, fee, last.protocol_fee)
-            + rate + struct.pack("<Q", 0))  # fmt: skip
+    swap = (
+        EVENT_IX_TAG
+        + DISC_SWAP_EVENT
+        + pair
+        + who
+        + struct.pack(
+            "<iiQQ?QQ",
+            last.start_bin_id,
+            last.end_bin_id,
+            last.amount_in,
+            last.amount_out,
+            last.swap_for_y,
+            fee,
+            last.protocol_fee,
+        )
+        + rate
+        + struct.pack("<Q", 0)
+    )
     fee_in_x = last.swap_for_y == last.fee_on_input
-    swap2 = (EVENT_IX_TAG + DISC_SWAP2_EVENT + pair + who
-             + struct.pack("<ii?", last.start_bin_id, last.end_bin_id, last.swap_for_y) + rate
-             + struct.pack("<QQQQQQQ??", last.amount_in, 0, last.amount_out, last.mm_fee,
-                           last.protocol_fee, last.limit_order_fee, 0, last.fee_on_input,
-                           fee_in_x))  # fmt: skip
+    swap2 = (
+        EVENT_IX_TAG
+        + DISC_SWAP2_EVENT
+        + pair
+        + who
+        + struct.pack("<ii?", last.start_bin_id, last.end_bin_id, last.swap_for_y)
+        + rate
+        + struct.pack(
+            "<QQQQQQQ??",
+            last.amount_in,
+            0,
+            last.amount_out,
+            last.mm_fee,
+            last.protocol_fee,
+            last.limit_order_fee,
+            0,
+            last.fee_on_input,
+            fee_in_x,
+        )
+    )
     return swap, swap2
 
 
@@ -859,8 +1154,9 @@ def _cost(pool: Pool, active_before: int) -> int:
     last = _market(pool).last
     steps = 0
     if last is not None and (last.start_bin_id, last.end_bin_id) == (
-        active_before, pool.spec.tick_current,
-    ):  # fmt: skip
+        active_before,
+        pool.spec.tick_current,
+    ):
         steps = last.steps
     return COMPUTE_UNITS.use(steps)
 

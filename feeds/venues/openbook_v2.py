@@ -87,21 +87,51 @@ ANCHOR_CONSTRAINT_TOKEN_MINT = 2014
 ANCHOR_INVALID_PROGRAM_ID = 3008
 # error.rs OpenBookError, in its order from 6000 (the IDL's "errors" say the same)
 _ERROR_NAMES = (
-    "SomeError", "InvalidInputNameLength", "InvalidInputMarketExpired",
-    "InvalidInputMarketFees", "InvalidInputLots", "InvalidInputLotsSize",
-    "InvalidInputOrdersAmounts", "InvalidInputCancelSize", "InvalidInputPriceLots",
-    "InvalidInputPegLimit", "InvalidInputOrderType", "InvalidInputOrderId",
-    "InvalidInputHeapSlots", "InvalidOracleTypes", "InvalidSecondOracle",
-    "NoCloseMarketAdmin", "InvalidCloseMarketAdmin", "InvalidOpenOrdersAdmin",
-    "InvalidConsumeEventsAdmin", "InvalidMarketVault", "IndexerActiveOO",
-    "OraclePegInvalidOracleState", "UnknownOracleType", "OracleConfidence", "OracleStale",
-    "OrderIdNotFound", "EventHeapContainsElements", "InvalidOrderPostIOC",
-    "InvalidOrderPostMarket", "WouldSelfTrade", "MarketHasExpired", "InvalidPriceLots",
-    "InvalidOraclePrice", "MarketHasNotExpired", "NoOwnerOrDelegate", "NoOwner",
-    "OpenOrdersFull", "BookContainsElements", "OpenOrdersOrderNotFound",
-    "InvalidPostAmount", "DisabledOraclePeg", "NonEmptyMarket",
-    "NonEmptyOpenOrdersPosition", "WouldExecutePartially",
-)  # fmt: skip
+    "SomeError",
+    "InvalidInputNameLength",
+    "InvalidInputMarketExpired",
+    "InvalidInputMarketFees",
+    "InvalidInputLots",
+    "InvalidInputLotsSize",
+    "InvalidInputOrdersAmounts",
+    "InvalidInputCancelSize",
+    "InvalidInputPriceLots",
+    "InvalidInputPegLimit",
+    "InvalidInputOrderType",
+    "InvalidInputOrderId",
+    "InvalidInputHeapSlots",
+    "InvalidOracleTypes",
+    "InvalidSecondOracle",
+    "NoCloseMarketAdmin",
+    "InvalidCloseMarketAdmin",
+    "InvalidOpenOrdersAdmin",
+    "InvalidConsumeEventsAdmin",
+    "InvalidMarketVault",
+    "IndexerActiveOO",
+    "OraclePegInvalidOracleState",
+    "UnknownOracleType",
+    "OracleConfidence",
+    "OracleStale",
+    "OrderIdNotFound",
+    "EventHeapContainsElements",
+    "InvalidOrderPostIOC",
+    "InvalidOrderPostMarket",
+    "WouldSelfTrade",
+    "MarketHasExpired",
+    "InvalidPriceLots",
+    "InvalidOraclePrice",
+    "MarketHasNotExpired",
+    "NoOwnerOrDelegate",
+    "NoOwner",
+    "OpenOrdersFull",
+    "BookContainsElements",
+    "OpenOrdersOrderNotFound",
+    "InvalidPostAmount",
+    "DisabledOraclePeg",
+    "NonEmptyMarket",
+    "NonEmptyOpenOrdersPosition",
+    "WouldExecutePartially",
+)
 ERRORS = {6000 + i: name for i, name in enumerate(_ERROR_NAMES)}
 WOULD_EXECUTE_PARTIALLY = 6043
 INVALID_INPUT_LOTS_SIZE = 6005
@@ -110,11 +140,23 @@ TAKE_LIMIT = 50  # the most maker orders one order fills (``limit``): the engine
 ASK, BID = ob.ASK, ob.BID
 # the IDL's placeTakeOrder accounts, in its order
 _NAMES = (
-    "signer", "penalty_payer", "market", "market_authority", "bids", "asks",
-    "market_base_vault", "market_quote_vault", "event_heap", "user_base_account",
-    "user_quote_account", "oracle_a", "oracle_b", "token_program", "system_program",
+    "signer",
+    "penalty_payer",
+    "market",
+    "market_authority",
+    "bids",
+    "asks",
+    "market_base_vault",
+    "market_quote_vault",
+    "event_heap",
+    "user_base_account",
+    "user_quote_account",
+    "oracle_a",
+    "oracle_b",
+    "token_program",
+    "system_program",
     "open_orders_admin",
-)  # fmt: skip
+)
 _ARGS = struct.Struct("<BqqqBB")  # PlaceTakeOrderArgs (Borsh)
 
 
@@ -152,9 +194,13 @@ class TakeArgs:
 
     def pack(self) -> bytes:
         return PLACE_TAKE_ORDER + _ARGS.pack(
-            self.side, self.price_lots, self.max_base_lots, self.max_quote_lots_including_fees,
-            self.order_type, self.limit,
-        )  # fmt: skip
+            self.side,
+            self.price_lots,
+            self.max_base_lots,
+            self.max_quote_lots_including_fees,
+            self.order_type,
+            self.limit,
+        )
 
 
 I64_MAX = ob.I64_MAX
@@ -205,8 +251,7 @@ def take_args(rec: Any, a_to_b: bool, amount_in: int, minimum_out: int) -> TakeA
     if a_to_b:  # sell base: every lot fills at the limit or better, or nothing does
         lots = min(amount_in // bls, I64_MAX // bls)
         price = 1 if lots == 0 or minimum_out == 0 else sell_limit(rec, lots, minimum_out)
-        return TakeArgs(ASK, min(price, I64_MAX), lots, I64_MAX // qls, ob.FILL_OR_KILL,
-                        TAKE_LIMIT)  # fmt: skip
+        return TakeArgs(ASK, min(price, I64_MAX), lots, I64_MAX // qls, ob.FILL_OR_KILL, TAKE_LIMIT)
     quote = min(amount_in // qls, I64_MAX // qls)
     need = -(-minimum_out // bls)  # base lots the minimum needs
     if need == 0:  # no minimum: whatever the quote buys
@@ -233,8 +278,9 @@ class TakeKeys:
     open_orders_admin: str | None = None
 
 
-def place_take_order(user: str, k: TakeKeys, user_base: str, user_quote: str,
-                     args: TakeArgs) -> Instruction:  # fmt: skip
+def place_take_order(
+    user: str, k: TakeKeys, user_base: str, user_quote: str, args: TakeArgs
+) -> Instruction:
     """``place_take_order`` with the IDL's accounts in order; the user pays the penalty
     (``penalty_payer``); an optional account left out is the program id, as Anchor's
     clients write it."""
@@ -245,23 +291,37 @@ def place_take_order(user: str, k: TakeKeys, user_base: str, user_quote: str,
     metas = [
         account_meta(user, signer=True, writable=True),
         account_meta(user, signer=True, writable=True),
-        account_meta(k.market, writable=True), account_meta(k.market_authority),
-        account_meta(k.bids, writable=True), account_meta(k.asks, writable=True),
-        account_meta(k.base_vault, writable=True), account_meta(k.quote_vault, writable=True),
+        account_meta(k.market, writable=True),
+        account_meta(k.market_authority),
+        account_meta(k.bids, writable=True),
+        account_meta(k.asks, writable=True),
+        account_meta(k.base_vault, writable=True),
+        account_meta(k.quote_vault, writable=True),
         account_meta(k.event_heap, writable=True),
-        account_meta(user_base, writable=True), account_meta(user_quote, writable=True),
-        opt(k.oracle_a), opt(k.oracle_b), account_meta(SPL_TOKEN), account_meta(SYSTEM_PROGRAM),
+        account_meta(user_base, writable=True),
+        account_meta(user_quote, writable=True),
+        opt(k.oracle_a),
+        opt(k.oracle_b),
+        account_meta(SPL_TOKEN),
+        account_meta(SYSTEM_PROGRAM),
         opt(k.open_orders_admin, signer=True),
-    ]  # fmt: skip
+    ]
     return instruction(PROGRAM, args.pack(), metas)
 
 
 def take_keys(market: str, rec: Any) -> TakeKeys:
     return TakeKeys(
-        market, str(rec.market_authority), str(rec.bids), str(rec.asks),
-        str(rec.market_base_vault), str(rec.market_quote_vault), str(rec.event_heap),
-        _opt(rec.oracle_a), _opt(rec.oracle_b), _opt(rec.open_orders_admin),
-    )  # fmt: skip
+        market,
+        str(rec.market_authority),
+        str(rec.bids),
+        str(rec.asks),
+        str(rec.market_base_vault),
+        str(rec.market_quote_vault),
+        str(rec.event_heap),
+        _opt(rec.oracle_a),
+        _opt(rec.oracle_b),
+        _opt(rec.open_orders_admin),
+    )
 
 
 def swap_instruction(leg: Leg) -> Instruction:
@@ -274,9 +334,14 @@ def swap_instruction(leg: Leg) -> Instruction:
 
 
 def sizing_swap(
-    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str,
+    payer: str,
+    keys: Sequence[str],
+    source: str,
+    dest: str,
+    mint_in: str,
+    mint_out: str,
     programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:  # fmt: skip
+) -> Instruction:
     """The taker order's shape on placeholder keys (market, authority, bids, asks, the two
     vaults, the event heap; no oracles, no admin: both sides have one shape)."""
     k = TakeKeys(keys[0], keys[1], keys[2], keys[3], keys[4], keys[5], keys[6])
@@ -299,9 +364,19 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
     base, quote = acc["user_base_account"], acc["user_quote_account"]
     ask = side == ASK
     src, dst = (base, quote) if ask else (quote, base)
-    return Swap(PROGRAM, acc["market"], base_lots if ask else quote_lots, 0, src, dst,
-                acc["signer"], acc, ask, (), (side, price, base_lots, quote_lots, order_type,
-                                              limit))  # fmt: skip
+    return Swap(
+        PROGRAM,
+        acc["market"],
+        base_lots if ask else quote_lots,
+        0,
+        src,
+        dst,
+        acc["signer"],
+        acc,
+        ask,
+        (),
+        (side, price, base_lots, quote_lots, order_type, limit),
+    )
 
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
@@ -318,16 +393,42 @@ def market_state(r: Any) -> ob.MarketState:
         return ob.ZERO32 if k is None else _b(k)
 
     return ob.MarketState(
-        r.bump, r.base_decimals, r.quote_decimals, key(r.market_authority), r.time_expiry,
-        key(r.collect_fee_admin), key(r.open_orders_admin), key(r.consume_events_admin),
-        key(r.close_market_admin), r.name.encode(), key(r.bids), key(r.asks),
-        key(r.event_heap), key(r.oracle_a), key(r.oracle_b), r.conf_filter,
-        r.max_staleness_slots, r.quote_lot_size, r.base_lot_size, r.seq_num,
-        r.registration_time, r.maker_fee, r.taker_fee, r.fees_accrued, r.fees_to_referrers,
-        r.referrer_rebates_accrued, r.fees_available, r.maker_volume, r.taker_volume_wo_oo,
-        key(r.base_mint), key(r.quote_mint), key(r.market_base_vault), r.base_deposit_total,
-        key(r.market_quote_vault), r.quote_deposit_total,
-    )  # fmt: skip
+        r.bump,
+        r.base_decimals,
+        r.quote_decimals,
+        key(r.market_authority),
+        r.time_expiry,
+        key(r.collect_fee_admin),
+        key(r.open_orders_admin),
+        key(r.consume_events_admin),
+        key(r.close_market_admin),
+        r.name.encode(),
+        key(r.bids),
+        key(r.asks),
+        key(r.event_heap),
+        key(r.oracle_a),
+        key(r.oracle_b),
+        r.conf_filter,
+        r.max_staleness_slots,
+        r.quote_lot_size,
+        r.base_lot_size,
+        r.seq_num,
+        r.registration_time,
+        r.maker_fee,
+        r.taker_fee,
+        r.fees_accrued,
+        r.fees_to_referrers,
+        r.referrer_rebates_accrued,
+        r.fees_available,
+        r.maker_volume,
+        r.taker_volume_wo_oo,
+        key(r.base_mint),
+        key(r.quote_mint),
+        key(r.market_base_vault),
+        r.base_deposit_total,
+        key(r.market_quote_vault),
+        r.quote_deposit_total,
+    )
 
 
 def encode_market(r: Any) -> bytes:
@@ -394,14 +495,32 @@ def _book(pool: Pool) -> Book:
     return book
 
 
-def _run(world: World, pool: Pool, side: int, args: tuple[int, int, int, int, int, int],
-         taker: bytes, payer: str | None) -> After:  # fmt: skip
+def _run(
+    world: World,
+    pool: Pool,
+    side: int,
+    args: tuple[int, int, int, int, int, int],
+    taker: bytes,
+    payer: str | None,
+) -> After:
     b = _book(pool)
     m = dataclasses.replace(b.market)
     bids, asks, heap = b.bids.copy(), b.asks.copy(), b.heap.copy()
     _, price, base_lots, quote_lots, order_type, limit = args
-    t = ob.take(m, bids, asks, heap, side, price, base_lots, quote_lots, order_type, limit,
-                now_ts(world), taker)  # fmt: skip
+    t = ob.take(
+        m,
+        bids,
+        asks,
+        heap,
+        side,
+        price,
+        base_lots,
+        quote_lots,
+        order_type,
+        limit,
+        now_ts(world),
+        taker,
+    )
     return After(m, bids, asks, heap, t, payer if t.events_added else None, taker)
 
 
@@ -489,8 +608,11 @@ def order_events(b: Book, ask: bool, after: After) -> str:
     sig = DISC_TAKER_SIGNATURE_LOG + _b(b.address) + struct.pack("<Q", after.market.seq_num)
     lines += [_data(sig)] * t.fills
     if t.base_lots > 0 or t.quote_lots > 0:
-        paid, got = ((t.base_native, t.quote_native - t.taker_fees) if ask
-                     else (t.quote_native + t.taker_fees, t.base_native))  # fmt: skip
+        paid, got = (
+            (t.base_native, t.quote_native - t.taker_fees)
+            if ask
+            else (t.quote_native + t.taker_fees, t.base_native)
+        )
         body = struct.pack("<B32sQQQ", ASK if ask else BID, after.taker, paid, got, t.taker_fees)
         lines.append(_data(DISC_TOTAL_ORDER_FILL + body))
     return "\n".join(lines)
@@ -500,8 +622,9 @@ def _data(raw: bytes) -> str:
     return "Program data: " + base64.b64encode(raw).decode()
 
 
-def _event(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int,
-           before: tuple[int, int, int]) -> str:  # fmt: skip
+def _event(
+    world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int, before: tuple[int, int, int]
+) -> str:
     return _book(pool).last_events
 
 
@@ -534,10 +657,13 @@ def _depth(pool: Pool, a_to_b: bool) -> float:
     b = _book(pool)
     m = b.market
     if a_to_b:
-        return float(sum(i.leaf.quantity for i in b.bids.iter_all(b.now) if i.valid)
-                     * m.base_lot_size)  # fmt: skip
-    return float(sum(i.leaf.quantity * i.price_lots for i in b.asks.iter_all(b.now) if i.valid)
-                 * m.quote_lot_size)  # fmt: skip
+        return float(
+            sum(i.leaf.quantity for i in b.bids.iter_all(b.now) if i.valid) * m.base_lot_size
+        )
+    return float(
+        sum(i.leaf.quantity * i.price_lots for i in b.asks.iter_all(b.now) if i.valid)
+        * m.quote_lot_size
+    )
 
 
 # ------------------------------------------------------------------ simulator: makers
@@ -635,19 +761,51 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     dec = world.decimals if hasattr(world, "decimals") else {}
     name = f"SIM-{i}".encode()
     m = ob.MarketState(
-        bump, dec.get(base, 9), dec.get(quote, 9), _b(auth), 0, _b(sim_key("openbook-fees")),
-        ob.ZERO32, ob.ZERO32, ob.ZERO32, name, _b(bids_a), _b(asks_a), _b(heap_a), ob.ZERO32,
-        ob.ZERO32, 0.0, -1, qls, bls, 0, world.unix_time(), maker, taker, 0, 0, 0, 0, 0, 0,
-        _b(base), _b(quote), _b(va), spec.reserve_a, _b(vb), spec.reserve_b,
-    )  # fmt: skip
+        bump,
+        dec.get(base, 9),
+        dec.get(quote, 9),
+        _b(auth),
+        0,
+        _b(sim_key("openbook-fees")),
+        ob.ZERO32,
+        ob.ZERO32,
+        ob.ZERO32,
+        name,
+        _b(bids_a),
+        _b(asks_a),
+        _b(heap_a),
+        ob.ZERO32,
+        ob.ZERO32,
+        0.0,
+        -1,
+        qls,
+        bls,
+        0,
+        world.unix_time(),
+        maker,
+        taker,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        _b(base),
+        _b(quote),
+        _b(va),
+        spec.reserve_a,
+        _b(vb),
+        spec.reserve_b,
+    )
     fair_lots = price * bls / qls
     size = max(1, int(spec.reserve_a * 0.004 / bls))
     step = max(1, int(fair_lots * rng.uniform(0.0004, 0.0010)))
     half = max(1, int(fair_lots * rng.uniform(0.0004, 0.0012)))
     makers = [_b(sim_key("openbook-oo", i, k)) for k in range(MAKERS)]
     sides = (ob.BookSide.new(ob.BIDS), ob.BookSide.new(ob.ASKS))
-    b = Book(addr, bids_a, asks_a, heap_a, m, *sides, ob.EventHeap.new(), makers, step, half,
-             size, rng)  # fmt: skip
+    b = Book(
+        addr, bids_a, asks_a, heap_a, m, *sides, ob.EventHeap.new(), makers, step, half, size, rng
+    )
     b.now = now_ts(world)
     _requote(b, fair_lots)
     # one oracle-pegged order each side, as markets with an oracle have: this market has
@@ -677,10 +835,14 @@ def _check(world: World, s: Swap, pool: Pool, src: Any, dst: Any) -> bool:
     arguments' checks in ``lib.rs``; the direction the order states (an ask sells base)."""
     acc = s.accounts
     m = _book(pool).market
-    for name, want in (("market_authority", m.market_authority), ("bids", m.bids),
-                       ("asks", m.asks), ("event_heap", m.event_heap),
-                       ("market_base_vault", m.market_base_vault),
-                       ("market_quote_vault", m.market_quote_vault)):  # fmt: skip
+    for name, want in (
+        ("market_authority", m.market_authority),
+        ("bids", m.bids),
+        ("asks", m.asks),
+        ("event_heap", m.event_heap),
+        ("market_base_vault", m.market_base_vault),
+        ("market_quote_vault", m.market_quote_vault),
+    ):
         if acc[name] != str(Pubkey.from_bytes(want)):
             raise ProgramError(ANCHOR_CONSTRAINT_HAS_ONE)
     for name, want in (("oracle_a", m.oracle_a), ("oracle_b", m.oracle_b)):
@@ -688,8 +850,9 @@ def _check(world: World, s: Swap, pool: Pool, src: Any, dst: Any) -> bool:
         if given != (None if want == ob.ZERO32 else str(Pubkey.from_bytes(want))):
             raise ProgramError(ANCHOR_CONSTRAINT_RAW)
     admin = None if acc["open_orders_admin"] == PROGRAM else acc["open_orders_admin"]
-    if admin != (None if m.open_orders_admin == ob.ZERO32 else
-                 str(Pubkey.from_bytes(m.open_orders_admin))):  # fmt: skip
+    if admin != (
+        None if m.open_orders_admin == ob.ZERO32 else str(Pubkey.from_bytes(m.open_orders_admin))
+    ):
         raise ProgramError(INVALID_OPEN_ORDERS_ADMIN)
     ask = s.order[0] == ASK
     base_acc, quote_acc = (src, dst) if ask else (dst, src)
@@ -752,11 +915,12 @@ def _load(world: World, pool: Pool) -> None:
     b = _book(pool)
     data = world.accounts[pool.address].data
     new = dataclasses.replace(
-        b, market=market_state(decode_pool(world.eng, data, PROGRAM)),
+        b,
+        market=market_state(decode_pool(world.eng, data, PROGRAM)),
         bids=ob.BookSide(world.accounts[b.bids_address].data),
         asks=ob.BookSide(world.accounts[b.asks_address].data),
         heap=ob.EventHeap(world.accounts[b.heap_address].data),
-    )  # fmt: skip
+    )
     pool.spec.state = new
     pool.record = _record(world, new)
 

@@ -124,21 +124,54 @@ ERRORS = {
 # arithmetic), about this many steps more
 COMPUTE_UNITS = ComputeUnits(base=57_000, per_step=6_800, max_steps=8, margin=0.4)
 TOKEN_2022_STEPS = 3
-_ACCOUNTS = ("token_program", "token_authority", "whirlpool", "token_owner_account_a",
-             "token_vault_a", "token_owner_account_b", "token_vault_b", "tick_array_0",
-             "tick_array_1", "tick_array_2", "oracle")  # fmt: skip
-_ACCOUNTS_V2 = ("token_program_a", "token_program_b", "memo_program", "token_authority",
-                "whirlpool", "token_mint_a", "token_mint_b", "token_owner_account_a",
-                "token_vault_a", "token_owner_account_b", "token_vault_b", "tick_array_0",
-                "tick_array_1", "tick_array_2", "oracle")  # fmt: skip
+_ACCOUNTS = (
+    "token_program",
+    "token_authority",
+    "whirlpool",
+    "token_owner_account_a",
+    "token_vault_a",
+    "token_owner_account_b",
+    "token_vault_b",
+    "tick_array_0",
+    "tick_array_1",
+    "tick_array_2",
+    "oracle",
+)
+_ACCOUNTS_V2 = (
+    "token_program_a",
+    "token_program_b",
+    "memo_program",
+    "token_authority",
+    "whirlpool",
+    "token_mint_a",
+    "token_mint_b",
+    "token_owner_account_a",
+    "token_vault_a",
+    "token_owner_account_b",
+    "token_vault_b",
+    "tick_array_0",
+    "tick_array_1",
+    "tick_array_2",
+    "oracle",
+)
 
 
 # ------------------------------------------------------------------ the swap instruction
 def swap(
-    authority: str, whirlpool: str, owner_a: str, vault_a: str, owner_b: str, vault_b: str,
-    tick_arrays: list[str], oracle: str, amount: int, other_amount_threshold: int,
-    a_to_b: bool, exact_in: bool = True, sqrt_price_limit: int = 0,
-) -> Instruction:  # fmt: skip
+    authority: str,
+    whirlpool: str,
+    owner_a: str,
+    vault_a: str,
+    owner_b: str,
+    vault_b: str,
+    tick_arrays: list[str],
+    oracle: str,
+    amount: int,
+    other_amount_threshold: int,
+    a_to_b: bool,
+    exact_in: bool = True,
+    sqrt_price_limit: int = 0,
+) -> Instruction:
     """Whirlpool ``swap`` (spec §2.6); ``sqrt_price_limit`` 0: the far end of the
     direction (the program's own default)."""
     if len(tick_arrays) != 3:
@@ -147,22 +180,42 @@ def swap(
         sqrt_price_limit = MIN_SQRT_PRICE_X64 if a_to_b else MAX_SQRT_PRICE_X64
     data = SWAP + struct.pack("<QQ", amount, other_amount_threshold)
     data += sqrt_price_limit.to_bytes(16, "little") + bytes([int(exact_in), int(a_to_b)])
-    return instruction(PROGRAM, data, [
-        account_meta(SPL_TOKEN), account_meta(authority, signer=True),
-        account_meta(whirlpool, writable=True), account_meta(owner_a, writable=True),
-        account_meta(vault_a, writable=True), account_meta(owner_b, writable=True),
-        account_meta(vault_b, writable=True),
-        *(account_meta(t, writable=True) for t in tick_arrays),
-        account_meta(oracle, writable=True),
-    ])  # fmt: skip
+    return instruction(
+        PROGRAM,
+        data,
+        [
+            account_meta(SPL_TOKEN),
+            account_meta(authority, signer=True),
+            account_meta(whirlpool, writable=True),
+            account_meta(owner_a, writable=True),
+            account_meta(vault_a, writable=True),
+            account_meta(owner_b, writable=True),
+            account_meta(vault_b, writable=True),
+            *(account_meta(t, writable=True) for t in tick_arrays),
+            account_meta(oracle, writable=True),
+        ],
+    )
 
 
 def swap_v2(
-    authority: str, whirlpool: str, mint_a: str, mint_b: str, program_a: str, program_b: str,
-    owner_a: str, vault_a: str, owner_b: str, vault_b: str, tick_arrays: list[str],
-    oracle: str, amount: int, other_amount_threshold: int, a_to_b: bool,
-    exact_in: bool = True, sqrt_price_limit: int = 0,
-) -> Instruction:  # fmt: skip
+    authority: str,
+    whirlpool: str,
+    mint_a: str,
+    mint_b: str,
+    program_a: str,
+    program_b: str,
+    owner_a: str,
+    vault_a: str,
+    owner_b: str,
+    vault_b: str,
+    tick_arrays: list[str],
+    oracle: str,
+    amount: int,
+    other_amount_threshold: int,
+    a_to_b: bool,
+    exact_in: bool = True,
+    sqrt_price_limit: int = 0,
+) -> Instruction:
     """Whirlpool ``swap_v2`` (the module doc): no remaining accounts."""
     if len(tick_arrays) != 3:
         raise ValueError("a Whirlpool swap takes exactly 3 tick arrays")
@@ -170,15 +223,25 @@ def swap_v2(
         sqrt_price_limit = MIN_SQRT_PRICE_X64 if a_to_b else MAX_SQRT_PRICE_X64
     data = SWAP_V2 + struct.pack("<QQ", amount, other_amount_threshold)
     data += sqrt_price_limit.to_bytes(16, "little") + bytes([int(exact_in), int(a_to_b), 0])
-    return instruction(PROGRAM, data, [
-        account_meta(program_a), account_meta(program_b), account_meta(MEMO_PROGRAM),
-        account_meta(authority, signer=True), account_meta(whirlpool, writable=True),
-        account_meta(mint_a), account_meta(mint_b), account_meta(owner_a, writable=True),
-        account_meta(vault_a, writable=True), account_meta(owner_b, writable=True),
-        account_meta(vault_b, writable=True),
-        *(account_meta(t, writable=True) for t in tick_arrays),
-        account_meta(oracle, writable=True),
-    ])  # fmt: skip
+    return instruction(
+        PROGRAM,
+        data,
+        [
+            account_meta(program_a),
+            account_meta(program_b),
+            account_meta(MEMO_PROGRAM),
+            account_meta(authority, signer=True),
+            account_meta(whirlpool, writable=True),
+            account_meta(mint_a),
+            account_meta(mint_b),
+            account_meta(owner_a, writable=True),
+            account_meta(vault_a, writable=True),
+            account_meta(owner_b, writable=True),
+            account_meta(vault_b, writable=True),
+            *(account_meta(t, writable=True) for t in tick_arrays),
+            account_meta(oracle, writable=True),
+        ],
+    )
 
 
 def is_valid_start_tick(start: int, size: int) -> bool:
@@ -239,26 +302,81 @@ def swap_instruction(leg: Leg) -> Instruction:
     pa = leg.token_programs.get(r.token_mint_a, SPL_TOKEN)
     pb = leg.token_programs.get(r.token_mint_b, SPL_TOKEN)
     if TOKEN_2022 in (pa, pb):
-        return swap_v2(leg.owner, leg.pool, r.token_mint_a, r.token_mint_b, pa, pb, owner_a,
-                       r.token_vault_a, owner_b, r.token_vault_b, arrays, oracle(leg.pool),
-                       leg.amount_in, leg.minimum_out, a_to_b)  # fmt: skip
-    return swap(leg.owner, leg.pool, owner_a, r.token_vault_a, owner_b, r.token_vault_b, arrays,
-                oracle(leg.pool), leg.amount_in, leg.minimum_out, a_to_b)  # fmt: skip
+        return swap_v2(
+            leg.owner,
+            leg.pool,
+            r.token_mint_a,
+            r.token_mint_b,
+            pa,
+            pb,
+            owner_a,
+            r.token_vault_a,
+            owner_b,
+            r.token_vault_b,
+            arrays,
+            oracle(leg.pool),
+            leg.amount_in,
+            leg.minimum_out,
+            a_to_b,
+        )
+    return swap(
+        leg.owner,
+        leg.pool,
+        owner_a,
+        r.token_vault_a,
+        owner_b,
+        r.token_vault_b,
+        arrays,
+        oracle(leg.pool),
+        leg.amount_in,
+        leg.minimum_out,
+        a_to_b,
+    )
 
 
 def sizing_swap(
-    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str,
+    payer: str,
+    keys: Sequence[str],
+    source: str,
+    dest: str,
+    mint_in: str,
+    mint_out: str,
     programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:  # fmt: skip
+) -> Instruction:
     """The swap's shape on placeholder keys (pool, vaults, three distinct tick arrays,
     oracle: an upper bound when the arrays repeat at the end of the price range);
     ``swap_v2`` when ``programs`` (of mint_in, mint_out) has Token-2022."""
     if TOKEN_2022 in programs:
-        return swap_v2(payer, keys[0], mint_in, mint_out, programs[0], programs[1], source,
-                       keys[1], dest, keys[2], [keys[3], keys[4], keys[5]], keys[6], 1, 1,
-                       True)  # fmt: skip
-    return swap(payer, keys[0], source, keys[1], dest, keys[2], [keys[3], keys[4], keys[5]],
-                keys[6], 1, 1, True)  # fmt: skip
+        return swap_v2(
+            payer,
+            keys[0],
+            mint_in,
+            mint_out,
+            programs[0],
+            programs[1],
+            source,
+            keys[1],
+            dest,
+            keys[2],
+            [keys[3], keys[4], keys[5]],
+            keys[6],
+            1,
+            1,
+            True,
+        )
+    return swap(
+        payer,
+        keys[0],
+        source,
+        keys[1],
+        dest,
+        keys[2],
+        [keys[3], keys[4], keys[5]],
+        keys[6],
+        1,
+        1,
+        True,
+    )
 
 
 def decode_swap(data: bytes, accounts: list[str]) -> Swap:
@@ -275,21 +393,35 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
     if exact_in not in (0, 1) or a_to_b not in (0, 1):
         raise InstructionError("InvalidInstructionData", f"{what}: bool out of range")
     if v2 and data[42:] != b"\x00":  # remaining_accounts_info: None is all the simulator takes
-        raise InstructionError("InvalidInstructionData",
-                               "swap_v2: remaining accounts (transfer hooks, supplemental "
-                               "tick arrays) are not simulated")  # fmt: skip
+        raise InstructionError(
+            "InvalidInstructionData",
+            "swap_v2: remaining accounts (transfer hooks, supplemental "
+            "tick arrays) are not simulated",
+        )
     if not exact_in:
         raise InstructionError("InvalidInstructionData", f"{what}: only exact input is supported")
     names = _ACCOUNTS_V2 if v2 else _ACCOUNTS
     need_accounts(accounts, len(names), what)
     acc = dict(zip(names, accounts))
     acc["sqrt_price_limit"] = str(int.from_bytes(data[24:40], "little"))
-    src, dst = (("token_owner_account_a", "token_owner_account_b") if a_to_b
-                else ("token_owner_account_b", "token_owner_account_a"))  # fmt: skip
-    return Swap(PROGRAM, acc["whirlpool"], amount, threshold, acc[src], acc[dst],
-                acc["token_authority"], acc, bool(a_to_b),
-                (acc["tick_array_0"], acc["tick_array_1"], acc["tick_array_2"]),
-                name="SwapV2" if v2 else "")  # fmt: skip
+    src, dst = (
+        ("token_owner_account_a", "token_owner_account_b")
+        if a_to_b
+        else ("token_owner_account_b", "token_owner_account_a")
+    )
+    return Swap(
+        PROGRAM,
+        acc["whirlpool"],
+        amount,
+        threshold,
+        acc[src],
+        acc[dst],
+        acc["token_authority"],
+        acc,
+        bool(a_to_b),
+        (acc["tick_array_0"], acc["tick_array_1"], acc["tick_array_2"]),
+        name="SwapV2" if v2 else "",
+    )
 
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
@@ -304,9 +436,11 @@ def encode_pool(r: Any, base: bytes | None = None) -> bytes:
     w.key(8, r.whirlpools_config)
     w.u8(40, r.whirlpool_bump)
     for off, v in (
-        (41, r.tick_spacing), (43, r.fee_tier_index_seed), (45, r.fee_rate),
+        (41, r.tick_spacing),
+        (43, r.fee_tier_index_seed),
+        (45, r.fee_rate),
         (47, r.protocol_fee_rate),
-    ):  # fmt: skip
+    ):
         w.u16(off, v)
     w.u128(49, r.liquidity)
     w.u128(65, r.sqrt_price)
@@ -357,9 +491,15 @@ def encode_traded(r: Any) -> str:
     w.u128(41, r.pre_sqrt_price)
     w.u128(57, r.post_sqrt_price)
     for i, v in enumerate(
-        (r.input_amount, r.output_amount, r.input_transfer_fee, r.output_transfer_fee,
-         r.lp_fee, r.protocol_fee)
-    ):  # fmt: skip
+        (
+            r.input_amount,
+            r.output_amount,
+            r.input_transfer_fee,
+            r.output_transfer_fee,
+            r.lp_fee,
+            r.protocol_fee,
+        )
+    ):
         w.u64(73 + 8 * i, v)
     return base64.b64encode(w.done()).decode()
 
@@ -369,9 +509,16 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
     """The program's checks of a swap, in its order; the direction it states."""
     acc = s.accounts
     a_to_b = bool(s.a_to_b)
-    owners = {k: world.accounts[acc[k]].owner for k in (
-        "token_owner_account_a", "token_vault_a", "token_owner_account_b", "token_vault_b",
-    ) if acc[k] in world.accounts}  # fmt: skip
+    owners = {
+        k: world.accounts[acc[k]].owner
+        for k in (
+            "token_owner_account_a",
+            "token_vault_a",
+            "token_owner_account_b",
+            "token_vault_b",
+        )
+        if acc[k] in world.accounts
+    }
     if s.name == "SwapV2":  # Anchor's constraints in the accounts' order
         mint_owner = {m: world.token_programs.get(m) for m in (pool.mint_a, pool.mint_b)}
         if acc["token_mint_a"] != pool.mint_a or acc["token_mint_b"] != pool.mint_b:
@@ -396,8 +543,9 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
     if acc["oracle"] != oracle(pool.address):
         raise ProgramError(ANCHOR_CONSTRAINT_SEEDS)
     sp = pool.spec
-    if list(s.tick_arrays) != swap_tick_arrays(pool.address, sp.tick_spacing, sp.tick_current,
-                                               a_to_b):  # fmt: skip
+    if list(s.tick_arrays) != swap_tick_arrays(
+        pool.address, sp.tick_spacing, sp.tick_current, a_to_b
+    ):
         raise ProgramError(6023)  # InvalidTickArraySequence
     if int(acc["sqrt_price_limit"]) not in (MIN_SQRT_PRICE_X64, MAX_SQRT_PRICE_X64):
         raise InstructionFailed("InvalidArgument", "the simulator takes no price limit")
@@ -409,15 +557,24 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
 # the program's error codes of what its swap refuses (errors.rs), by the name the engine's
 # error text starts with: the specific names before those they contain
 _QUOTE_ERRORS = (
-    ("TickArraySequenceInvalidIndex", 6038), ("InvalidTickArraySequence", 6023),
-    ("ZeroTradableAmount", 6035), ("InvalidSqrtPriceLimitDirection", 6034),
-    ("SqrtPriceOutOfBounds", 6011), ("AmountCalcOverflow", 6039),
-    ("AmountRemainingOverflow", 6040), ("LiquidityOverflow", 6014),
-    ("LiquidityUnderflow", 6015), ("NumberDownCastError", 6008),
-    ("MultiplicationShiftRightOverflow", 6030), ("MultiplicationOverflow", 6033),
-    ("MulDivOverflow", 6031), ("TokenMaxExceeded", 6017), ("TokenMinSubceeded", 6018),
-    ("DivideByZero", 6006), ("PartialFillError", 6057),
-)  # fmt: skip
+    ("TickArraySequenceInvalidIndex", 6038),
+    ("InvalidTickArraySequence", 6023),
+    ("ZeroTradableAmount", 6035),
+    ("InvalidSqrtPriceLimitDirection", 6034),
+    ("SqrtPriceOutOfBounds", 6011),
+    ("AmountCalcOverflow", 6039),
+    ("AmountRemainingOverflow", 6040),
+    ("LiquidityOverflow", 6014),
+    ("LiquidityUnderflow", 6015),
+    ("NumberDownCastError", 6008),
+    ("MultiplicationShiftRightOverflow", 6030),
+    ("MultiplicationOverflow", 6033),
+    ("MulDivOverflow", 6031),
+    ("TokenMaxExceeded", 6017),
+    ("TokenMinSubceeded", 6018),
+    ("DivideByZero", 6006),
+    ("PartialFillError", 6057),
+)
 
 
 def _quote_error(text: str) -> int:
@@ -470,9 +627,13 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
 
 
 def place(
-    world: World, i: int, spec: synthetic.PoolSpec, positions: Sequence[tuple[int, int, int]],
-    protocol_fee_rate: int = 300, vaults: tuple[int, int] | None = None,
-) -> Pool:  # fmt: skip
+    world: World,
+    i: int,
+    spec: synthetic.PoolSpec,
+    positions: Sequence[tuple[int, int, int]],
+    protocol_fee_rate: int = 300,
+    vaults: tuple[int, int] | None = None,
+) -> Pool:
     """Write a Whirlpool of ``spec`` (mints, price, tick, spacing, fee rate) holding
     ``positions`` (``(tick_lower, tick_upper, liquidity)``, ticks on the spacing): the
     pool account at its PDA (``protocol_fee_rate`` in 1e-4 of the fee), its vaults
@@ -516,11 +677,26 @@ def place(
     if vaults is None:
         vaults = position_amounts(eng, positions, sqrt, spec.tick_current)
     rec = D.Whirlpool(
-        WHIRLPOOLS_CONFIG, bump, ts, fee_tier, spec.fee_rate, protocol_fee_rate,
-        spec.liquidity, sqrt, spec.tick_current, 0, 0, spec.mint_a, va, 0, spec.mint_b, vb, 0,
+        WHIRLPOOLS_CONFIG,
+        bump,
+        ts,
+        fee_tier,
+        spec.fee_rate,
+        protocol_fee_rate,
+        spec.liquidity,
+        sqrt,
+        spec.tick_current,
+        0,
+        0,
+        spec.mint_a,
+        va,
+        0,
+        spec.mint_b,
+        vb,
+        0,
         1_700_000_000,
         (sim_key("reward", i, 0), sim_key("reward", i, 1), sim_key("reward", i, 2)),
-    )  # fmt: skip
+    )
     world.put(addr, PROGRAM, encode_pool(rec))
     # the program's vaults carry ImmutableOwner (``initialize_vault_token_account``)
     world.vault(va, spec.mint_a, addr, vaults[0], immutable_owner=True)
@@ -538,8 +714,7 @@ def place(
         ta, _ = eng.tick_array_address(addr, start)
         world.put(ta, PROGRAM, encode_fixed_tick_array(start, addr, arrays.get(start, [])))
         names.append(ta)
-    return Pool(IDS.kind, addr, spec.mint_a, spec.mint_b, va, vb, rec, spec,
-                tick_arrays=names)  # fmt: skip
+    return Pool(IDS.kind, addr, spec.mint_a, spec.mint_b, va, vb, rec, spec, tick_arrays=names)
 
 
 def position_amounts(
@@ -573,11 +748,24 @@ def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | N
 
     s = pool.spec
     res = world.eng.clmm_swap(
-        s.sqrt_price_x64, s.liquidity, s.tick_current, s.tick_spacing, s.fee_rate, s.ticks,
-        amount, a_to_b, protocol_fee_rate=pool.record.protocol_fee_rate,
-    )  # fmt: skip
-    return SwapQuote(res.amount_in, res.amount_out, res.sqrt_price_x64, res.tick_current,
-                     res.liquidity, after=(amount, res))  # fmt: skip
+        s.sqrt_price_x64,
+        s.liquidity,
+        s.tick_current,
+        s.tick_spacing,
+        s.fee_rate,
+        s.ticks,
+        amount,
+        a_to_b,
+        protocol_fee_rate=pool.record.protocol_fee_rate,
+    )
+    return SwapQuote(
+        res.amount_in,
+        res.amount_out,
+        res.sqrt_price_x64,
+        res.tick_current,
+        res.liquidity,
+        after=(amount, res),
+    )
 
 
 def _pool_price(pool: Pool) -> float:
@@ -656,17 +844,29 @@ def _growth_at(world: World, pool: Pool, a_to_b: bool, amount: int, tick: int) -
         return 0
     s = pool.spec
     res = world.eng.clmm_swap(
-        r.sqrt_price, r.liquidity, r.tick_current_index, s.tick_spacing, s.fee_rate, s.ticks,
-        amount, a_to_b, sqrt_price_limit=limit, protocol_fee_rate=r.protocol_fee_rate,
-    )  # fmt: skip
+        r.sqrt_price,
+        r.liquidity,
+        r.tick_current_index,
+        s.tick_spacing,
+        s.fee_rate,
+        s.ticks,
+        amount,
+        a_to_b,
+        sqrt_price_limit=limit,
+        protocol_fee_rate=r.protocol_fee_rate,
+    )
     growth: int = res.fee_growth_x64
     return growth
 
 
 def _cross(
-    world: World, pool: Pool, tick: int, growth_a: int, growth_b: int,
+    world: World,
+    pool: Pool,
+    tick: int,
+    growth_a: int,
+    growth_b: int,
     rewards: Sequence[int | None],
-) -> None:  # fmt: skip
+) -> None:
     """``next_tick_cross_update`` on the tick's bytes in its fixed tick array: each
     ``*_outside`` becomes the global value less itself (wrapping); a reward's only when
     the reward is initialized."""
@@ -701,8 +901,7 @@ def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> 
     amount, res = state.pop("swap")
     acc = world.accounts[pool.address]
     now = world.unix_time()
-    rewards = next_reward_growths(acc.data, pre.liquidity, pre.reward_last_updated_timestamp,
-                                  now)  # fmt: skip
+    rewards = next_reward_growths(acc.data, pre.liquidity, pre.reward_last_updated_timestamp, now)
     for t in crossed_ticks(s.ticks, pre.tick_current_index, s.tick_current, a_to_b):
         grown = _growth_at(world, pool, a_to_b, amount, t)
         if a_to_b:
@@ -722,17 +921,31 @@ def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> 
             "protocol_fee_owed_b": (pre.protocol_fee_owed_b + res.protocol_fee) & _U64,
         }
     pool.record = replace(
-        pre, sqrt_price=s.sqrt_price_x64, tick_current_index=s.tick_current,
-        liquidity=s.liquidity, reward_last_updated_timestamp=now, **fees,
-    )  # fmt: skip
+        pre,
+        sqrt_price=s.sqrt_price_x64,
+        tick_current_index=s.tick_current,
+        liquidity=s.liquidity,
+        reward_last_updated_timestamp=now,
+        **fees,
+    )
     data = bytearray(encode_pool(pool.record, acc.data))
     for i, g in enumerate(rewards):
         if g is not None:
             off = REWARD_INFOS + REWARD_INFO_LEN * i + 112
             data[off : off + 16] = g.to_bytes(16, "little")
     acc.data = bytes(data)
-    ev = D.Traded(pool.address, a_to_b, pre.sqrt_price, s.sqrt_price_x64, paid_in + fee_in, out,
-                  fee_in, fee_out, res.fee_amount - res.protocol_fee, res.protocol_fee)  # fmt: skip
+    ev = D.Traded(
+        pool.address,
+        a_to_b,
+        pre.sqrt_price,
+        s.sqrt_price_x64,
+        paid_in + fee_in,
+        out,
+        fee_in,
+        fee_out,
+        res.fee_amount - res.protocol_fee,
+        res.protocol_fee,
+    )
     return "Program data: " + encode_traded(ev)
 
 

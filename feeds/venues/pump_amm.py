@@ -111,13 +111,21 @@ BUYBACK_FEE_RECIPIENTS = (
 )
 # the IDL's errors a swap can end in (idl/pump_amm.json "errors")
 ERRORS = {
-    6001: "ZeroBaseAmount", 6002: "ZeroQuoteAmount", 6004: "ExceededSlippage",
-    6008: "InvalidBaseMint", 6009: "InvalidQuoteMint", 6013: "InvalidProtocolFeeRecipient",
-    6014: "InvalidPoolBaseTokenAccount", 6015: "InvalidPoolQuoteTokenAccount",
-    6020: "DisabledBuy", 6021: "DisabledSell", 6023: "Overflow",
-    6039: "BuyNotEnoughQuoteTokensToCoverFees", 6040: "BuySlippageBelowMinBaseAmountOut",
+    6001: "ZeroBaseAmount",
+    6002: "ZeroQuoteAmount",
+    6004: "ExceededSlippage",
+    6008: "InvalidBaseMint",
+    6009: "InvalidQuoteMint",
+    6013: "InvalidProtocolFeeRecipient",
+    6014: "InvalidPoolBaseTokenAccount",
+    6015: "InvalidPoolQuoteTokenAccount",
+    6020: "DisabledBuy",
+    6021: "DisabledSell",
+    6023: "Overflow",
+    6039: "BuyNotEnoughQuoteTokensToCoverFees",
+    6040: "BuySlippageBelowMinBaseAmountOut",
     6053: "BuybackFeeRecipientNotAuthorized",
-}  # fmt: skip
+}
 DISABLE_BUY, DISABLE_SELL = 1 << 3, 1 << 4  # GlobalConfig.disable_flags bits (IDL)
 SIM_FEES = (20, 5, 5)  # the simulated GlobalConfig: lp, protocol, coin creator bps
 # the simulated FeeConfig: docs/fees.png, the tiers of canonical pools by market cap in
@@ -128,12 +136,23 @@ SOL = 10**9
 SIM_FEE_TIERS = tuple(
     (t * SOL, lp, pr, cr)
     for t, lp, pr, cr in (
-        (0, 2, 93, 30), (420, 20, 5, 95), (1_470, 20, 5, 90), (2_460, 20, 5, 85),
-        (3_440, 20, 5, 80), (4_420, 20, 5, 75), (9_820, 20, 5, 70), (14_740, 20, 5, 65),
-        (19_650, 20, 5, 60), (24_560, 20, 5, 55), (29_470, 20, 5, 50), (34_380, 20, 5, 45),
-        (39_300, 20, 5, 40), (44_210, 20, 5, 35), (49_120, 20, 5, 30),
+        (0, 2, 93, 30),
+        (420, 20, 5, 95),
+        (1_470, 20, 5, 90),
+        (2_460, 20, 5, 85),
+        (3_440, 20, 5, 80),
+        (4_420, 20, 5, 75),
+        (9_820, 20, 5, 70),
+        (14_740, 20, 5, 65),
+        (19_650, 20, 5, 60),
+        (24_560, 20, 5, 55),
+        (29_470, 20, 5, 50),
+        (34_380, 20, 5, 45),
+        (39_300, 20, 5, 40),
+        (44_210, 20, 5, 35),
+        (49_120, 20, 5, 30),
     )
-)  # fmt: skip
+)
 SIM_FLAT_FEES = (25, 5, 0)
 _SELL_ACCOUNTS = (
     "pool",
@@ -155,9 +174,14 @@ _SELL_ACCOUNTS = (
     "program",
     "coin_creator_vault_ata",
     "coin_creator_vault_authority",
-)  # fmt: skip  (then fee_config, fee_program; buy: the volume accumulators before them)
-_TAIL = ("fee_config", "fee_program", "pool_v2", "buyback_fee_recipient",
-         "buyback_fee_recipient_token_account")  # fmt: skip
+)  # then fee_config, fee_program; buy: the volume accumulators before them
+_TAIL = (
+    "fee_config",
+    "fee_program",
+    "pool_v2",
+    "buyback_fee_recipient",
+    "buyback_fee_recipient_token_account",
+)
 _SELL_NAMES = (*_SELL_ACCOUNTS, *_TAIL)
 _BUY_NAMES = (*_SELL_ACCOUNTS, "global_volume_accumulator", "user_volume_accumulator", *_TAIL)
 
@@ -243,34 +267,57 @@ class SwapKeys:
 
 def _metas(sell: bool, user: str, k: SwapKeys, user_base: str, user_quote: str) -> list[Any]:
     metas = [
-        account_meta(k.pool, writable=True), account_meta(user, signer=True, writable=True),
-        account_meta(GLOBAL_CONFIG), account_meta(k.base_mint), account_meta(k.quote_mint),
-        account_meta(user_base, writable=True), account_meta(user_quote, writable=True),
-        account_meta(k.pool_base, writable=True), account_meta(k.pool_quote, writable=True),
-        account_meta(k.recipient), account_meta(k.recipient_ata, writable=True),
-        account_meta(k.base_program), account_meta(k.quote_program),
-        account_meta(SYSTEM_PROGRAM), account_meta(ATA_PROGRAM),
-        account_meta(event_authority()), account_meta(PROGRAM),
+        account_meta(k.pool, writable=True),
+        account_meta(user, signer=True, writable=True),
+        account_meta(GLOBAL_CONFIG),
+        account_meta(k.base_mint),
+        account_meta(k.quote_mint),
+        account_meta(user_base, writable=True),
+        account_meta(user_quote, writable=True),
+        account_meta(k.pool_base, writable=True),
+        account_meta(k.pool_quote, writable=True),
+        account_meta(k.recipient),
+        account_meta(k.recipient_ata, writable=True),
+        account_meta(k.base_program),
+        account_meta(k.quote_program),
+        account_meta(SYSTEM_PROGRAM),
+        account_meta(ATA_PROGRAM),
+        account_meta(event_authority()),
+        account_meta(PROGRAM),
         account_meta(k.creator_vault_ata, writable=True),
         account_meta(k.creator_vault_authority),
-    ]  # fmt: skip
+    ]
     if not sell:
-        metas += [account_meta(global_volume_accumulator()),
-                  account_meta(user_volume_accumulator(user), writable=True)]  # fmt: skip
-    return [*metas, account_meta(fee_config()), account_meta(FEE_PROGRAM),
-            account_meta(pool_v2(k.base_mint)), account_meta(k.buyback),
-            account_meta(k.buyback_ata, writable=True)]  # fmt: skip
+        metas += [
+            account_meta(global_volume_accumulator()),
+            account_meta(user_volume_accumulator(user), writable=True),
+        ]
+    return [
+        *metas,
+        account_meta(fee_config()),
+        account_meta(FEE_PROGRAM),
+        account_meta(pool_v2(k.base_mint)),
+        account_meta(k.buyback),
+        account_meta(k.buyback_ata, writable=True),
+    ]
 
 
-def sell(user: str, k: SwapKeys, user_base: str, user_quote: str, base_in: int,
-         min_quote_out: int) -> Instruction:  # fmt: skip
+def sell(
+    user: str, k: SwapKeys, user_base: str, user_quote: str, base_in: int, min_quote_out: int
+) -> Instruction:
     """``sell``: exactly ``base_in`` for at least ``min_quote_out``."""
     data = SELL + struct.pack("<QQ", base_in, min_quote_out)
     return instruction(PROGRAM, data, _metas(True, user, k, user_base, user_quote))
 
 
-def buy_exact_quote_in(user: str, k: SwapKeys, user_base: str, user_quote: str,
-                       spendable_quote_in: int, min_base_out: int) -> Instruction:  # fmt: skip
+def buy_exact_quote_in(
+    user: str,
+    k: SwapKeys,
+    user_base: str,
+    user_quote: str,
+    spendable_quote_in: int,
+    min_base_out: int,
+) -> Instruction:
     """``buy_exact_quote_in``: at most ``spendable_quote_in`` (fees included) for at least
     ``min_base_out``; ``track_volume`` = Some(false) (OptionBool: one bool byte)."""
     data = BUY_EXACT_QUOTE_IN + struct.pack("<QQ?", spendable_quote_in, min_base_out, False)
@@ -284,12 +331,20 @@ def swap_keys(pool: str, rec: Any, base_program: str, quote_program: str) -> Swa
     authority = creator_vault_authority(rec.coin_creator)
     buyback = buyback_fee_recipient(pool)
     return SwapKeys(
-        pool, rec.base_mint, rec.quote_mint, rec.pool_base_token_account,
-        rec.pool_quote_token_account, recipient,
-        ata_address(recipient, rec.quote_mint, quote_program), base_program, quote_program,
-        ata_address(authority, rec.quote_mint, quote_program), authority, buyback,
+        pool,
+        rec.base_mint,
+        rec.quote_mint,
+        rec.pool_base_token_account,
+        rec.pool_quote_token_account,
+        recipient,
+        ata_address(recipient, rec.quote_mint, quote_program),
+        base_program,
+        quote_program,
+        ata_address(authority, rec.quote_mint, quote_program),
+        authority,
+        buyback,
         ata_address(buyback, rec.quote_mint, quote_program),
-    )  # fmt: skip
+    )
 
 
 def swap_instruction(leg: Leg) -> Instruction:
@@ -298,8 +353,7 @@ def swap_instruction(leg: Leg) -> Instruction:
     k = swap_keys(leg.pool, r, leg.token_programs[r.base_mint], leg.token_programs[r.quote_mint])
     if leg.mint_in == r.base_mint:
         return sell(leg.owner, k, leg.source, leg.dest, leg.amount_in, leg.minimum_out)
-    return buy_exact_quote_in(leg.owner, k, leg.dest, leg.source, leg.amount_in,
-                              leg.minimum_out)  # fmt: skip
+    return buy_exact_quote_in(leg.owner, k, leg.dest, leg.source, leg.amount_in, leg.minimum_out)
 
 
 def guess_quote(mint_a: str, mint_b: str) -> str:
@@ -311,9 +365,14 @@ def guess_quote(mint_a: str, mint_b: str) -> str:
 
 
 def sizing_swap(
-    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str,
+    payer: str,
+    keys: Sequence[str],
+    source: str,
+    dest: str,
+    mint_in: str,
+    mint_out: str,
     programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:  # fmt: skip
+) -> Instruction:
     """The swap's shape on placeholder keys (pool, vaults, the fee recipient's ATA, the
     creator vault's ATA and authority): the larger of the two, ``buy_exact_quote_in`` (2
     accounts and 1 byte more than a ``sell``), since placeholder mints do not say which
@@ -324,8 +383,21 @@ def sizing_swap(
 
     buyback = str(Pubkey.from_bytes(hashlib.sha256(f"{keys[7]}:buyback".encode()).digest()))
     base, quote = mint_out, mint_in
-    k = SwapKeys(keys[0], base, quote, keys[1], keys[2], keys[7], keys[3],
-                 programs[1], programs[0], keys[4], keys[5], buyback, keys[6])  # fmt: skip
+    k = SwapKeys(
+        keys[0],
+        base,
+        quote,
+        keys[1],
+        keys[2],
+        keys[7],
+        keys[3],
+        programs[1],
+        programs[0],
+        keys[4],
+        keys[5],
+        buyback,
+        keys[6],
+    )
     return buy_exact_quote_in(payer, k, dest, source, 1, 1)
 
 
@@ -362,8 +434,14 @@ def encode_pool(r: Any, base: bytes | None = None) -> bytes:
     w = Writer(POOL_LEN, base, DISC_POOL)
     w.u8(8, r.pool_bump)
     w.u16(9, r.index)
-    keys = (r.creator, r.base_mint, r.quote_mint, r.lp_mint, r.pool_base_token_account,
-            r.pool_quote_token_account)  # fmt: skip
+    keys = (
+        r.creator,
+        r.base_mint,
+        r.quote_mint,
+        r.lp_mint,
+        r.pool_base_token_account,
+        r.pool_quote_token_account,
+    )
     for i, k in enumerate(keys):
         w.key(11 + 32 * i, k)
     w.u64(203, r.lp_supply)
@@ -417,8 +495,9 @@ def _fee(amount: int, bps: int) -> int:
     return -(-(amount * bps) // 10_000)
 
 
-def split(base: int, quote: int, bps: tuple[int, int, int], sell_side: bool,
-          amount: int) -> Split | None:  # fmt: skip
+def split(
+    base: int, quote: int, bps: tuple[int, int, int], sell_side: bool, amount: int
+) -> Split | None:
     """The program's arithmetic of one exact-in swap (the SDK's rules; the engine's
     ``pump_swap`` gives the same ``out``, which tests check); None when refused."""
     lp_bps, pr_bps, cr_bps = bps
@@ -441,8 +520,15 @@ def split(base: int, quote: int, bps: tuple[int, int, int], sell_side: bool,
     return Split(net + lp + pr + cr, out, lp, pr, cr, -out, net + lp)
 
 
-def program_fees(cfg: Any, canonical: bool, mayhem: bool, quote_mint: str, has_creator: bool,
-                 reserves: tuple[int, int], supply: int) -> tuple[int, int, int]:  # fmt: skip
+def program_fees(
+    cfg: Any,
+    canonical: bool,
+    mayhem: bool,
+    quote_mint: str,
+    has_creator: bool,
+    reserves: tuple[int, int],
+    supply: int,
+) -> tuple[int, int, int]:
     """The rates the program charges (docs/FEE_PROGRAM_README.md ``computeFeesBps``): a
     canonical pool the tier of its market cap ``quote · supply / base`` (USDC-quoted: the
     stable tiers when there are), another pool the flat fees; no creator fee without a
@@ -473,13 +559,26 @@ class SpecState:
     supply: int
 
     def bps(self, spec: synthetic.PoolSpec) -> tuple[int, int, int]:
-        return program_fees(self.fee_config, self.canonical, False, self.quote_mint,
-                            self.has_creator, (spec.reserve_a, spec.reserve_b),
-                            self.supply)  # fmt: skip
+        return program_fees(
+            self.fee_config,
+            self.canonical,
+            False,
+            self.quote_mint,
+            self.has_creator,
+            (spec.reserve_a, spec.reserve_b),
+            self.supply,
+        )
 
     def upsert(self, graph: Any, spec: synthetic.PoolSpec, slot: int = 0) -> None:
-        graph.upsert_pump(spec.pool_id, spec.mint_a, spec.mint_b, spec.reserve_a,
-                          spec.reserve_b, *self.bps(spec), slot)  # fmt: skip
+        graph.upsert_pump(
+            spec.pool_id,
+            spec.mint_a,
+            spec.mint_b,
+            spec.reserve_a,
+            spec.reserve_b,
+            *self.bps(spec),
+            slot,
+        )
 
 
 def _fees(world: World, pool: Pool) -> tuple[int, int, int]:
@@ -524,8 +623,10 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
         raise ProgramError(6008)
     if quote_side.mint != rec.quote_mint:
         raise ProgramError(6009)
-    for side, mint in (("base_token_program", rec.base_mint), ("quote_token_program",
-                                                               rec.quote_mint)):  # fmt: skip
+    for side, mint in (
+        ("base_token_program", rec.base_mint),
+        ("quote_token_program", rec.quote_mint),
+    ):
         # the program's transfers go to the token program passed: one that does not own
         # the mint's accounts fails them (the IDL names no constraint on it)
         if acc[side] != world.token_programs.get(mint, SPL_TOKEN):
@@ -576,8 +677,9 @@ def _depth(pool: Pool, a_to_b: bool) -> float:
 def _setup(world: World) -> Any:
     """The one ``GlobalConfig`` at its PDA, and the fee program's ``FeeConfig`` at its
     (returned: what the pools' fee rates come from)."""
-    cfg = D.PumpAmmGlobalConfig(sim_key("pump-admin"), SIM_FEES[0], SIM_FEES[1], 0,
-                                FEE_RECIPIENTS, SIM_FEES[2])  # fmt: skip
+    cfg = D.PumpAmmGlobalConfig(
+        sim_key("pump-admin"), SIM_FEES[0], SIM_FEES[1], 0, FEE_RECIPIENTS, SIM_FEES[2]
+    )
     world.put(GLOBAL_CONFIG, PROGRAM, encode_global_config(cfg))
     fees = D.PumpFeeConfig(255, sim_key("pump-fees-admin"), SIM_FLAT_FEES, SIM_FEE_TIERS, ())
     world.put(fee_config(), FEE_PROGRAM, encode_fee_config(fees))
@@ -608,8 +710,9 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     vb = ata_address(addr, quote, programs.get(quote, SPL_TOKEN))
     coin_creator = sim_key("pump-coin-creator", i) if canonical else ZERO_KEY
     lp_mint = _pda([b"pool_lp_mint", _b(addr)])
-    rec = D.PumpAmmPool(bump, index, creator, base, quote, lp_mint, va, vb, 10**12, coin_creator,
-                        False, False)  # fmt: skip
+    rec = D.PumpAmmPool(
+        bump, index, creator, base, quote, lp_mint, va, vb, 10**12, coin_creator, False, False
+    )
     supply = int.from_bytes(world.accounts[base].data[36:44], "little")  # the mint's supply
     spec.state = SpecState(world.venue_state[IDS.name], canonical, canonical, quote, supply)
     world.put(addr, PROGRAM, encode_pool(rec))
@@ -619,34 +722,79 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     return Pool(IDS.kind, addr, base, quote, va, vb, rec, spec)
 
 
-def _event(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int,
-           before: tuple[int, int, int]) -> str:  # fmt: skip
+def _event(
+    world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int, before: tuple[int, int, int]
+) -> str:
     """The trade's ``SellEvent`` / ``BuyEvent`` line (IDL layouts; the market's traders
     have no accounts: their keys are zero, their balances 0)."""
     lp_bps, pr_bps, cr_bps = _fees(world, pool)
-    q = split(before[0] if a_to_b else before[1], before[1] if a_to_b else before[0],
-              (lp_bps, pr_bps, cr_bps), a_to_b, paid_in)  # fmt: skip
+    q = split(
+        before[0] if a_to_b else before[1],
+        before[1] if a_to_b else before[0],
+        (lp_bps, pr_bps, cr_bps),
+        a_to_b,
+        paid_in,
+    )
     assert q is not None
     rec = pool.record
     base_r, quote_r = (before[0], before[1]) if a_to_b else (before[1], before[0])
     zero = bytes(32)
     ts = 1_700_000_000 + world.slot * 2 // 5
     recipient = fee_recipient(pool.address)
-    keys = (_b(pool.address) + zero * 3 + _b(recipient)
-            + _b(ata_address(recipient, rec.quote_mint)) + _b(rec.coin_creator))  # fmt: skip
+    keys = (
+        _b(pool.address)
+        + zero * 3
+        + _b(recipient)
+        + _b(ata_address(recipient, rec.quote_mint))
+        + _b(rec.coin_creator)
+    )
     if a_to_b:
         gross = q.out + q.lp + q.protocol + q.creator
-        head = struct.pack("<q13Q", ts, paid_in, 0, 0, 0, base_r, quote_r, gross, lp_bps,
-                           q.lp, pr_bps, q.protocol, gross - q.lp, out)  # fmt: skip
+        head = struct.pack(
+            "<q13Q",
+            ts,
+            paid_in,
+            0,
+            0,
+            0,
+            base_r,
+            quote_r,
+            gross,
+            lp_bps,
+            q.lp,
+            pr_bps,
+            q.protocol,
+            gross - q.lp,
+            out,
+        )
         tail = struct.pack("<6Q", cr_bps, q.creator, 0, 0, 0, 0)
         body = DISC_SELL_EVENT + head + keys + tail
     else:
         net = paid_in - q.lp - q.protocol - q.creator
-        head = struct.pack("<q13Q", ts, out, paid_in, 0, 0, base_r, quote_r, paid_in, lp_bps,
-                           q.lp, pr_bps, q.protocol, net + q.lp, net)  # fmt: skip
+        head = struct.pack(
+            "<q13Q",
+            ts,
+            out,
+            paid_in,
+            0,
+            0,
+            base_r,
+            quote_r,
+            paid_in,
+            lp_bps,
+            q.lp,
+            pr_bps,
+            q.protocol,
+            net + q.lp,
+            net,
+        )
         name = b"buy_exact_quote_in"
-        tail = (struct.pack("<2Q?3QqQ", cr_bps, q.creator, False, 0, 0, 0, 0, 0)
-                + struct.pack("<I", len(name)) + name + struct.pack("<4Q", 0, 0, 0, 0))  # fmt: skip
+        tail = (
+            struct.pack("<2Q?3QqQ", cr_bps, q.creator, False, 0, 0, 0, 0, 0)
+            + struct.pack("<I", len(name))
+            + name
+            + struct.pack("<4Q", 0, 0, 0, 0)
+        )
         body = DISC_BUY_EVENT + head + keys + tail
     return "Program data: " + base64.b64encode(body).decode()
 
@@ -683,8 +831,13 @@ def _load(world: World, pool: Pool) -> None:
     s.reserve_a, s.reserve_b = world.balance(pool.vault_a), world.balance(pool.vault_b)
     supply = int.from_bytes(world.accounts[r.base_mint].data[36:44], "little")
     canonical = r.creator == pump_pool_authority(r.base_mint)
-    s.state = SpecState(world.venue_state[IDS.name], canonical,
-                        r.coin_creator not in (None, ZERO_KEY), r.quote_mint, supply)  # fmt: skip
+    s.state = SpecState(
+        world.venue_state[IDS.name],
+        canonical,
+        r.coin_creator not in (None, ZERO_KEY),
+        r.quote_mint,
+        supply,
+    )
 
 
 VENUE = Venue(

@@ -58,37 +58,78 @@ OPENBOOK = "srmqPvymJeFKQ4zGQed1GxppgkRHL5ZF2z7pBpV3D2u"  # the simulated pools'
 SWAP_BASE_IN_V2 = 16
 INITIALIZED, SWAP_ONLY, WAITING_TRADE = 1, 6, 7  # AmmStatus
 RECENT_EPOCH = 736  # AmmInfo.recent_epoch
-ERRORS = {22: "InvalidStatus", 29: "InvalidInput", 30: "ExceededSlippage",
-          40: "InsufficientFunds", 42: "InvalidUserToken"}  # fmt: skip
-_ACCOUNTS = ("token_program", "amm", "authority", "coin_vault", "pc_vault", "user_source",
-             "user_dest", "owner")  # fmt: skip
+ERRORS = {
+    22: "InvalidStatus",
+    29: "InvalidInput",
+    30: "ExceededSlippage",
+    40: "InsufficientFunds",
+    42: "InvalidUserToken",
+}
+_ACCOUNTS = (
+    "token_program",
+    "amm",
+    "authority",
+    "coin_vault",
+    "pc_vault",
+    "user_source",
+    "user_dest",
+    "owner",
+)
 
 
 # ------------------------------------------------------------------ the swap instruction
 def swap_base_in(
-    amm: str, coin_vault: str, pc_vault: str, user_source: str, user_dest: str, owner: str,
-    amount_in: int, minimum_out: int, authority: str = AUTHORITY,
-) -> Instruction:  # fmt: skip
+    amm: str,
+    coin_vault: str,
+    pc_vault: str,
+    user_source: str,
+    user_dest: str,
+    owner: str,
+    amount_in: int,
+    minimum_out: int,
+    authority: str = AUTHORITY,
+) -> Instruction:
     """AMM v4 ``SwapBaseInV2`` (tag 16, the 8-account form without the OpenBook market)."""
-    return instruction(PROGRAM, struct.pack("<BQQ", SWAP_BASE_IN_V2, amount_in, minimum_out), [
-        account_meta(SPL_TOKEN), account_meta(amm, writable=True), account_meta(authority),
-        account_meta(coin_vault, writable=True), account_meta(pc_vault, writable=True),
-        account_meta(user_source, writable=True), account_meta(user_dest, writable=True),
-        account_meta(owner, signer=True),
-    ])  # fmt: skip
+    return instruction(
+        PROGRAM,
+        struct.pack("<BQQ", SWAP_BASE_IN_V2, amount_in, minimum_out),
+        [
+            account_meta(SPL_TOKEN),
+            account_meta(amm, writable=True),
+            account_meta(authority),
+            account_meta(coin_vault, writable=True),
+            account_meta(pc_vault, writable=True),
+            account_meta(user_source, writable=True),
+            account_meta(user_dest, writable=True),
+            account_meta(owner, signer=True),
+        ],
+    )
 
 
 def swap_instruction(leg: Leg) -> Instruction:
     """The hop's ``SwapBaseInV2``: the direction is the source account's mint."""
     r = leg.record
-    return swap_base_in(leg.pool, r.coin_vault, r.pc_vault, leg.source, leg.dest, leg.owner,
-                        leg.amount_in, leg.minimum_out)  # fmt: skip
+    return swap_base_in(
+        leg.pool,
+        r.coin_vault,
+        r.pc_vault,
+        leg.source,
+        leg.dest,
+        leg.owner,
+        leg.amount_in,
+        leg.minimum_out,
+    )
 
 
 def sizing_swap(
-    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str,
+    payer: str,
+    keys: Sequence[str],
+    source: str,
+    dest: str,
+    mint_in: str,
+    mint_out: str,
     programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:  # fmt: skip
+) -> Instruction:
     """The swap's shape on placeholder keys (the pool, its two vaults)."""
     return swap_base_in(keys[0], keys[1], keys[2], source, dest, payer, 1, 1)
 
@@ -103,8 +144,16 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
     amount, minimum = read_u64s(data, 1, 2, "SwapBaseInV2")
     need_accounts(accounts, 8, "SwapBaseInV2")
     acc = dict(zip(_ACCOUNTS, accounts))
-    return Swap(PROGRAM, acc["amm"], amount, minimum, acc["user_source"], acc["user_dest"],
-                acc["owner"], acc)  # fmt: skip
+    return Swap(
+        PROGRAM,
+        acc["amm"],
+        amount,
+        minimum,
+        acc["user_source"],
+        acc["user_dest"],
+        acc["owner"],
+        acc,
+    )
 
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
@@ -117,18 +166,33 @@ def encode_pool(r: Any, base: bytes | None = None) -> bytes:
     """Raydium AMM v4 ``AmmInfo`` (752 bytes, spec §1.2)."""
     w = Writer(POOL_LEN, base)
     for off, v in (
-        (0, r.status), (8, r.nonce), (32, r.coin_decimals), (40, r.pc_decimals),
-        (48, r.state), (144, r.trade_fee_numerator), (152, r.trade_fee_denominator),
-        (176, r.swap_fee_numerator), (184, r.swap_fee_denominator),
-        (192, r.need_take_pnl_coin), (200, r.need_take_pnl_pc), (224, r.pool_open_time),
+        (0, r.status),
+        (8, r.nonce),
+        (32, r.coin_decimals),
+        (40, r.pc_decimals),
+        (48, r.state),
+        (144, r.trade_fee_numerator),
+        (152, r.trade_fee_denominator),
+        (176, r.swap_fee_numerator),
+        (184, r.swap_fee_denominator),
+        (192, r.need_take_pnl_coin),
+        (200, r.need_take_pnl_pc),
+        (224, r.pool_open_time),
         (720, r.lp_amount),
-    ):  # fmt: skip
+    ):
         w.u64(off, v)
     for off, k in (
-        (336, r.coin_vault), (368, r.pc_vault), (400, r.coin_vault_mint),
-        (432, r.pc_vault_mint), (464, r.lp_mint), (496, r.open_orders), (528, r.market),
-        (560, r.market_program), (592, r.target_orders), (688, r.amm_owner),
-    ):  # fmt: skip
+        (336, r.coin_vault),
+        (368, r.pc_vault),
+        (400, r.coin_vault_mint),
+        (432, r.pc_vault_mint),
+        (464, r.lp_mint),
+        (496, r.open_orders),
+        (528, r.market),
+        (560, r.market_program),
+        (592, r.target_orders),
+        (688, r.amm_owner),
+    ):
         w.key(off, k)
     return w.done()
 
@@ -137,11 +201,27 @@ def encode_ray_log(r: Any) -> str:
     """The base64 of a ``ray_log`` swap log (spec §6.1): SwapBaseIn (type 3) when ``r``
     has ``amount_in``, else SwapBaseOut (type 4)."""
     if hasattr(r, "amount_in"):
-        vals = (3, r.amount_in, r.minimum_out, r.direction, r.user_source, r.pool_coin,
-                r.pool_pc, r.out_amount)  # fmt: skip
+        vals = (
+            3,
+            r.amount_in,
+            r.minimum_out,
+            r.direction,
+            r.user_source,
+            r.pool_coin,
+            r.pool_pc,
+            r.out_amount,
+        )
     else:
-        vals = (4, r.max_in, r.amount_out, r.direction, r.user_source, r.pool_coin,
-                r.pool_pc, r.deduct_in)  # fmt: skip
+        vals = (
+            4,
+            r.max_in,
+            r.amount_out,
+            r.direction,
+            r.user_source,
+            r.pool_coin,
+            r.pool_pc,
+            r.deduct_in,
+        )
     return base64.b64encode(struct.pack("<B7Q", *vals)).decode()
 
 
@@ -202,10 +282,30 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     r.randint(250, 255)  # drawn as before (the market's draws stay as they were); the
     # nonce is the authority's bump: the program signs with [b"amm authority", [nonce]]
     rec = D.RaydiumAmmV4(
-        6, AUTHORITY_NONCE, world.decimals[a], world.decimals[b], 1, 25, 10_000, 25,
-        10_000, fa, fb, 1_700_000_000, va, vb, a, b, sim_key("lp", i), sim_key("oo", i),
-        sim_key("market", i), OPENBOOK, sim_key("to", i), AUTHORITY, 10**12,
-    )  # fmt: skip
+        6,
+        AUTHORITY_NONCE,
+        world.decimals[a],
+        world.decimals[b],
+        1,
+        25,
+        10_000,
+        25,
+        10_000,
+        fa,
+        fb,
+        1_700_000_000,
+        va,
+        vb,
+        a,
+        b,
+        sim_key("lp", i),
+        sim_key("oo", i),
+        sim_key("market", i),
+        OPENBOOK,
+        sim_key("to", i),
+        AUTHORITY,
+        10**12,
+    )
     world.put(addr, PROGRAM, encode_pool(rec))
     spec.pool_id = addr
     world.vault(va, a, AUTHORITY, spec.reserve_a + fa)
@@ -213,8 +313,9 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     return Pool(IDS.kind, addr, a, b, va, vb, rec, spec, fa, fb)
 
 
-def _reserves_before(world: World, pool: Pool, a_to_b: bool, paid_in: int,
-                     out: int) -> tuple[int, int]:  # fmt: skip
+def _reserves_before(
+    world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int
+) -> tuple[int, int]:
     """(coin, pc) the swap traded on: the vaults before it (it has moved them) less the
     pnl the pool owes (``calc_total_without_take_pnl_no_orderbook``)."""
     coin, pc = world.balance(pool.vault_a), world.balance(pool.vault_b)
@@ -273,8 +374,15 @@ def _slippage_lines(
 
 def _facts(r: Any) -> PoolFacts:
     fee = r.swap_fee_numerator / r.swap_fee_denominator if r.swap_fee_denominator else 0.0
-    return PoolFacts(r.coin_vault_mint, r.pc_vault_mint, r.coin_vault, r.pc_vault, fee,
-                     r.coin_decimals, r.pc_decimals)  # fmt: skip
+    return PoolFacts(
+        r.coin_vault_mint,
+        r.pc_vault_mint,
+        r.coin_vault,
+        r.pc_vault,
+        fee,
+        r.coin_decimals,
+        r.pc_decimals,
+    )
 
 
 # Measured: SwapBaseIn (tag 9) in the binary, 29,110-32,556 (its u128 math costs more

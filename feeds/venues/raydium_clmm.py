@@ -136,10 +136,21 @@ SIM_CONFIGS = ((0, 10, 500), (1, 60, 2_500), (2, 120, 10_000))
 COMPUTE_UNITS = ComputeUnits(base=76_000, per_step=14_500, max_steps=6, margin=0.3)
 TOKEN_2022_STEPS = 1
 SWAP_TICK_ARRAYS = 3  # the arrays a built swap names (the first one and the next two)
-_ACCOUNTS = ("payer", "amm_config", "pool_state", "input_token_account",
-             "output_token_account", "input_vault", "output_vault", "observation_state",
-             "token_program", "token_program_2022", "memo_program", "input_vault_mint",
-             "output_vault_mint")  # fmt: skip
+_ACCOUNTS = (
+    "payer",
+    "amm_config",
+    "pool_state",
+    "input_token_account",
+    "output_token_account",
+    "input_vault",
+    "output_vault",
+    "observation_state",
+    "token_program",
+    "token_program_2022",
+    "memo_program",
+    "input_vault_mint",
+    "output_vault_mint",
+)
 
 
 def array_start(tick: int, tick_spacing: int) -> int:
@@ -152,8 +163,9 @@ def initialized_starts(bitmap: Sequence[int], tick_spacing: int) -> list[int]:
     """The starts of the tick arrays the pool's own bitmap calls initialized (bit ``b``:
     start ``(b - 512) * 60 * tick_spacing``, ``tick_array_bit_map.rs``)."""
     tc = TICK_ARRAY_SIZE * tick_spacing
-    return [(w * 64 + b - 512) * tc for w, word in enumerate(bitmap) for b in range(64)
-            if word >> b & 1]  # fmt: skip
+    return [
+        (w * 64 + b - 512) * tc for w, word in enumerate(bitmap) for b in range(64) if word >> b & 1
+    ]
 
 
 def _addr(kind: str, *args: object) -> str:
@@ -164,29 +176,54 @@ def _addr(kind: str, *args: object) -> str:
 
 # ------------------------------------------------------------------ the swap instruction
 def swap_v2(
-    payer: str, amm_config: str, pool: str, source: str, dest: str, vault_in: str,
-    vault_out: str, observation: str, mint_in: str, mint_out: str, remaining: Sequence[str],
-    amount: int, other_amount_threshold: int, sqrt_price_limit: int = 0,
-) -> Instruction:  # fmt: skip
+    payer: str,
+    amm_config: str,
+    pool: str,
+    source: str,
+    dest: str,
+    vault_in: str,
+    vault_out: str,
+    observation: str,
+    mint_in: str,
+    mint_out: str,
+    remaining: Sequence[str],
+    amount: int,
+    other_amount_threshold: int,
+    sqrt_price_limit: int = 0,
+) -> Instruction:
     """``swap_v2``, exact input (``sqrt_price_limit`` 0: the program's default, the far
     end of the direction); ``remaining``: the bitmap extension, then the tick arrays."""
     data = SWAP_V2 + struct.pack("<QQ", amount, other_amount_threshold)
     data += sqrt_price_limit.to_bytes(16, "little") + b"\x01"
-    return instruction(PROGRAM, data, [
-        account_meta(payer, signer=True), account_meta(amm_config),
-        account_meta(pool, writable=True), account_meta(source, writable=True),
-        account_meta(dest, writable=True), account_meta(vault_in, writable=True),
-        account_meta(vault_out, writable=True), account_meta(observation, writable=True),
-        account_meta(SPL_TOKEN), account_meta(TOKEN_2022), account_meta(MEMO_PROGRAM),
-        account_meta(mint_in), account_meta(mint_out),
-        *(account_meta(k, writable=True) for k in remaining),
-    ])  # fmt: skip
+    return instruction(
+        PROGRAM,
+        data,
+        [
+            account_meta(payer, signer=True),
+            account_meta(amm_config),
+            account_meta(pool, writable=True),
+            account_meta(source, writable=True),
+            account_meta(dest, writable=True),
+            account_meta(vault_in, writable=True),
+            account_meta(vault_out, writable=True),
+            account_meta(observation, writable=True),
+            account_meta(SPL_TOKEN),
+            account_meta(TOKEN_2022),
+            account_meta(MEMO_PROGRAM),
+            account_meta(mint_in),
+            account_meta(mint_out),
+            *(account_meta(k, writable=True) for k in remaining),
+        ],
+    )
 
 
 def swap_array_starts(
-    bitmap: Sequence[int], tick_spacing: int, tick_current: int, zero_for_one: bool,
+    bitmap: Sequence[int],
+    tick_spacing: int,
+    tick_current: int,
+    zero_for_one: bool,
     count: int = SWAP_TICK_ARRAYS,
-) -> list[int]:  # fmt: skip
+) -> list[int]:
     """The start indexes of the first ``count`` initialized tick arrays a swap walks (the
     pool's bitmap: the array of the current tick when initialized, then the next ones
     in the swap's direction)."""
@@ -210,9 +247,21 @@ def swap_instruction(leg: Leg) -> Instruction:
     starts = swap_array_starts(r.tick_array_bitmap, r.tick_spacing, r.tick_current, zfo)
     arrays = [_addr("tick_array", leg.pool, s) for s in starts]
     remaining = [_addr("bitmap_extension", leg.pool), *arrays]
-    return swap_v2(leg.owner, r.amm_config, leg.pool, leg.source, leg.dest, vin, vout,
-                   r.observation_key, leg.mint_in, leg.mint_out, remaining, leg.amount_in,
-                   leg.minimum_out)  # fmt: skip
+    return swap_v2(
+        leg.owner,
+        r.amm_config,
+        leg.pool,
+        leg.source,
+        leg.dest,
+        vin,
+        vout,
+        r.observation_key,
+        leg.mint_in,
+        leg.mint_out,
+        remaining,
+        leg.amount_in,
+        leg.minimum_out,
+    )
 
 
 def _placeholder(seed: str) -> str:
@@ -222,14 +271,32 @@ def _placeholder(seed: str) -> str:
 
 
 def sizing_swap(
-    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str,
+    payer: str,
+    keys: Sequence[str],
+    source: str,
+    dest: str,
+    mint_in: str,
+    mint_out: str,
     programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:  # fmt: skip
+) -> Instruction:
     """The swap's shape on placeholder keys: pool, config, vaults, observation, bitmap
     extension and three distinct tick arrays (the third derived from the last key)."""
     remaining = [keys[5], keys[6], keys[7], _placeholder(f"{keys[7]}:tick_array")]
-    return swap_v2(payer, keys[1], keys[0], source, dest, keys[2], keys[3], keys[4], mint_in,
-                   mint_out, remaining, 1, 1)  # fmt: skip
+    return swap_v2(
+        payer,
+        keys[1],
+        keys[0],
+        source,
+        dest,
+        keys[2],
+        keys[3],
+        keys[4],
+        mint_in,
+        mint_out,
+        remaining,
+        1,
+        1,
+    )
 
 
 def decode_swap(data: bytes, accounts: list[str]) -> Swap:
@@ -248,9 +315,18 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
     need_accounts(accounts, len(_ACCOUNTS), "swap_v2")
     acc = dict(zip(_ACCOUNTS, accounts))
     acc["sqrt_price_limit"] = str(int.from_bytes(data[24:40], "little"))
-    return Swap(PROGRAM, acc["pool_state"], amount, threshold, acc["input_token_account"],
-                acc["output_token_account"], acc["payer"], acc, None,
-                tuple(accounts[len(_ACCOUNTS):]))  # fmt: skip
+    return Swap(
+        PROGRAM,
+        acc["pool_state"],
+        amount,
+        threshold,
+        acc["input_token_account"],
+        acc["output_token_account"],
+        acc["payer"],
+        acc,
+        None,
+        tuple(accounts[len(_ACCOUNTS) :]),
+    )
 
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
@@ -264,8 +340,17 @@ def encode_pool(r: Any, base: bytes | None = None) -> bytes:
     (rewards and the dynamic fee left as they are: zero for a new pool)."""
     w = Writer(POOL_LEN, base, DISC_POOL)
     w.u8(8, r.bump)
-    for i, k in enumerate((r.amm_config, r.owner, r.token_mint_0, r.token_mint_1,
-                           r.token_vault_0, r.token_vault_1, r.observation_key)):  # fmt: skip
+    for i, k in enumerate(
+        (
+            r.amm_config,
+            r.owner,
+            r.token_mint_0,
+            r.token_mint_1,
+            r.token_vault_0,
+            r.token_vault_1,
+            r.observation_key,
+        )
+    ):
         w.key(9 + 32 * i, k)
     w.u8(233, r.mint_decimals_0)
     w.u8(234, r.mint_decimals_1)
@@ -375,8 +460,9 @@ def observe(data: bytes, block_timestamp: int, tick: int) -> bytes:
     step = max(-(1 << 63), min((1 << 63) - 1, tick * delta))
     cumulative = (last_cumulative + step + (1 << 63)) % (1 << 64) - (1 << 63)
     index = 0 if index == OBSERVATION_NUM - 1 else index + 1
-    struct.pack_into("<Iq", buf, OBSERVATION_AT + OBSERVATION_ITEM_LEN * index, block_timestamp,
-                     cumulative)  # fmt: skip
+    struct.pack_into(
+        "<Iq", buf, OBSERVATION_AT + OBSERVATION_ITEM_LEN * index, block_timestamp, cumulative
+    )
     buf[17:19] = index.to_bytes(2, "little")
     return bytes(buf)
 
@@ -389,10 +475,12 @@ def _key_bytes(key: str) -> bytes:
 
 def encode_swap_event(ev: Any) -> str:
     """The base64 of a ``SwapEvent`` (221 bytes, with ``trade_fee_0/1``)."""
-    body = b"".join(_key_bytes(k) for k in (ev.pool_state, ev.sender, ev.token_account_0,
-                                             ev.token_account_1))  # fmt: skip
-    body += struct.pack("<QQQQ?", ev.amount_0, ev.transfer_fee_0, ev.amount_1,
-                        ev.transfer_fee_1, ev.zero_for_one)  # fmt: skip
+    body = b"".join(
+        _key_bytes(k) for k in (ev.pool_state, ev.sender, ev.token_account_0, ev.token_account_1)
+    )
+    body += struct.pack(
+        "<QQQQ?", ev.amount_0, ev.transfer_fee_0, ev.amount_1, ev.transfer_fee_1, ev.zero_for_one
+    )
     body += ev.sqrt_price_x64.to_bytes(16, "little") + ev.liquidity.to_bytes(16, "little")
     body += struct.pack("<iQQ", ev.tick, ev.trade_fee_0 or 0, ev.trade_fee_1 or 0)
     return base64.b64encode(DISC_SWAP_EVENT + body).decode()
@@ -488,10 +576,14 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
 
 
 _QUOTE_ERRORS = (
-    ("InsufficientLiquidityForDirection", 6036), ("LiquidityInsufficient", 6016),
-    ("TooSmallInputOrOutputAmount", 6022), ("MaxTokenOverflow", 6037),
-    ("SqrtPriceLimitOverflow", 6011), ("ZeroAmountSpecified", 6020), ("NotApproved", 6000),
-)  # fmt: skip
+    ("InsufficientLiquidityForDirection", 6036),
+    ("LiquidityInsufficient", 6016),
+    ("TooSmallInputOrOutputAmount", 6022),
+    ("MaxTokenOverflow", 6037),
+    ("SqrtPriceLimitOverflow", 6011),
+    ("ZeroAmountSpecified", 6020),
+    ("NotApproved", 6000),
+)
 
 
 def _quote_error(text: str) -> int:
@@ -525,25 +617,46 @@ def _cost(pool: Pool, tick_before: int) -> int:
 
 
 # ------------------------------------------------------------------ simulator: market
-def _config(world: World, index: int, ts: int, rate: int, protocol_fee_rate: int = 120_000,
-            fund_fee_rate: int = 40_000) -> tuple[str, Any]:  # fmt: skip
+def _config(
+    world: World,
+    index: int,
+    ts: int,
+    rate: int,
+    protocol_fee_rate: int = 120_000,
+    fund_fee_rate: int = 40_000,
+) -> tuple[str, Any]:
     """An ``AmmConfig`` at its PDA (written to the world)."""
     import engine_rs
 
     addr, bump = engine_rs.backend().raydium_clmm_address("amm_config", index)
-    cfg = D.RaydiumClmmConfig(bump, index, sim_key("clmm-owner", 0), protocol_fee_rate, rate,
-                              ts, fund_fee_rate, sim_key("clmm-owner", 1))  # fmt: skip
+    cfg = D.RaydiumClmmConfig(
+        bump,
+        index,
+        sim_key("clmm-owner", 0),
+        protocol_fee_rate,
+        rate,
+        ts,
+        fund_fee_rate,
+        sim_key("clmm-owner", 1),
+    )
     world.put(str(addr), PROGRAM, encode_amm_config(cfg))
     return str(addr), cfg
 
 
-def add_config(world: World, index: int, tick_spacing: int, trade_fee_rate: int,
-               protocol_fee_rate: int, fund_fee_rate: int) -> tuple[str, Any]:  # fmt: skip
+def add_config(
+    world: World,
+    index: int,
+    tick_spacing: int,
+    trade_fee_rate: int,
+    protocol_fee_rate: int,
+    fund_fee_rate: int,
+) -> tuple[str, Any]:
     """One more ``AmmConfig`` of the market (index, spacing, rates per 1,000,000), kept
     with the others; returns (address, config)."""
     configs = world.venue_state[IDS.name]
-    configs[index] = _config(world, index, tick_spacing, trade_fee_rate, protocol_fee_rate,
-                             fund_fee_rate)  # fmt: skip
+    configs[index] = _config(
+        world, index, tick_spacing, trade_fee_rate, protocol_fee_rate, fund_fee_rate
+    )
     return configs[index]  # type: ignore[no-any-return]
 
 
@@ -616,9 +729,13 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
 
 
 def place(
-    world: World, i: int, spec: synthetic.PoolSpec, positions: Sequence[tuple[int, int, int]],
-    config: str, vaults: tuple[int, int] | None = None,
-) -> Pool:  # fmt: skip
+    world: World,
+    i: int,
+    spec: synthetic.PoolSpec,
+    positions: Sequence[tuple[int, int, int]],
+    config: str,
+    vaults: tuple[int, int] | None = None,
+) -> Pool:
     """Write a Raydium CLMM pool of ``spec`` (mints in byte order, price, tick, the tick
     spacing and trade fee of its config ``config``, one of the market's) holding
     ``positions`` (``(tick_lower, tick_upper, liquidity)``, ticks on the spacing): the
@@ -656,11 +773,33 @@ def place(
     for t, n in ticks:
         arrays.setdefault(array_start(t, ts), []).append((t, n, gross[t]))
     rec = D.RaydiumClmmPool(
-        bump, config, sim_key("clmm-creator", i), spec.mint_a, spec.mint_b, va, vb, observation,
-        world.decimals[spec.mint_a], world.decimals[spec.mint_b], ts, spec.liquidity,
-        spec.sqrt_price_x64, spec.tick_current, 0, 0, 0, 0, 0, 0, _bitmap(list(arrays), ts),
-        0, 0, 0, world.epoch(), False,
-    )  # fmt: skip
+        bump,
+        config,
+        sim_key("clmm-creator", i),
+        spec.mint_a,
+        spec.mint_b,
+        va,
+        vb,
+        observation,
+        world.decimals[spec.mint_a],
+        world.decimals[spec.mint_b],
+        ts,
+        spec.liquidity,
+        spec.sqrt_price_x64,
+        spec.tick_current,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        _bitmap(list(arrays), ts),
+        0,
+        0,
+        0,
+        world.epoch(),
+        False,
+    )
     world.put(addr, PROGRAM, encode_pool(rec))
     # the program's vaults carry ImmutableOwner (``create_token_vault_account``)
     world.vault(va, spec.mint_a, addr, vaults[0], immutable_owner=True)
@@ -673,8 +812,7 @@ def place(
         ta = _addr("tick_array", addr, start)
         world.put(ta, PROGRAM, encode_tick_array(start, addr, arrays[start], ts))
         names.append(ta)
-    return Pool(IDS.kind, addr, spec.mint_a, spec.mint_b, va, vb, rec, spec,
-                tick_arrays=names)  # fmt: skip
+    return Pool(IDS.kind, addr, spec.mint_a, spec.mint_b, va, vb, rec, spec, tick_arrays=names)
 
 
 def position_amounts(
@@ -704,11 +842,26 @@ def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | N
     s = pool.spec
     cfg = config_of(world, pool)
     res, *ledger = world.eng.raydium_clmm_swap_ledger(
-        s.sqrt_price_x64, s.liquidity, s.tick_current, s.tick_spacing, s.fee_rate,
-        pool.record.fee_on, cfg.protocol_fee_rate, cfg.fund_fee_rate, s.ticks, amount, a_to_b,
-    )  # fmt: skip
-    return SwapQuote(res.amount_in, res.amount_out, res.sqrt_price_x64, res.tick_current,
-                     res.liquidity, after=(res.fee_amount, tuple(ledger)))  # fmt: skip
+        s.sqrt_price_x64,
+        s.liquidity,
+        s.tick_current,
+        s.tick_spacing,
+        s.fee_rate,
+        pool.record.fee_on,
+        cfg.protocol_fee_rate,
+        cfg.fund_fee_rate,
+        s.ticks,
+        amount,
+        a_to_b,
+    )
+    return SwapQuote(
+        res.amount_in,
+        res.amount_out,
+        res.sqrt_price_x64,
+        res.tick_current,
+        res.liquidity,
+        after=(res.fee_amount, tuple(ledger)),
+    )
 
 
 def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> None:
@@ -783,9 +936,13 @@ def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> 
     if fund_fee:
         fees[f"fund_fees_token_{side}"] = getattr(pre, f"fund_fees_token_{side}") + fund_fee
     pool.record = replace(
-        pre, sqrt_price_x64=s.sqrt_price_x64, tick_current=s.tick_current, liquidity=s.liquidity,
-        recent_epoch=world.epoch(), **fees,
-    )  # fmt: skip
+        pre,
+        sqrt_price_x64=s.sqrt_price_x64,
+        tick_current=s.tick_current,
+        liquidity=s.liquidity,
+        recent_epoch=world.epoch(),
+        **fees,
+    )
     world.accounts[pool.address].data = encode_pool(pool.record, world.accounts[pool.address].data)
     # the event: amounts without the transfer fees, the fees, the trade fee on its token
     fee_in, fee_out = world.last_fees
@@ -800,9 +957,18 @@ def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> 
     else:
         amounts = (out - fee_out, fee_out, paid_in, fee_in)
     ev = D.RaydiumClmmSwapEvent(
-        pool.address, sender, acc_0, acc_1, *amounts, a_to_b, s.sqrt_price_x64, s.liquidity,
-        s.tick_current, fee if on_0 else 0, 0 if on_0 else fee,
-    )  # fmt: skip
+        pool.address,
+        sender,
+        acc_0,
+        acc_1,
+        *amounts,
+        a_to_b,
+        s.sqrt_price_x64,
+        s.liquidity,
+        s.tick_current,
+        fee if on_0 else 0,
+        0 if on_0 else fee,
+    )
     return "Program data: " + encode_swap_event(ev)
 
 
@@ -814,8 +980,9 @@ def _follow(eng: Any, pool: str, rec: Any, each_side: int) -> list[tuple[str, in
     starts = initialized_starts(rec.tick_array_bitmap, ts)
     below = sorted((s for s in starts if s <= cur), reverse=True)[: each_side + 1]
     above = sorted(s for s in starts if s > cur)[:each_side]
-    return [(str(eng.raydium_clmm_address("tick_array", pool, s)[0]), s)
-            for s in sorted(below + above)]  # fmt: skip
+    return [
+        (str(eng.raydium_clmm_address("tick_array", pool, s)[0]), s) for s in sorted(below + above)
+    ]
 
 
 def _price_of(r: Any) -> float | None:

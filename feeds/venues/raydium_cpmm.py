@@ -68,37 +68,75 @@ SWAP_BASE_INPUT = hashlib.sha256(b"global:swap_base_input").digest()[:8]
 # anchor-lang's ``require_gt!``: what ``swap_base_input`` answers when the input less its
 # transfer fee, or the output less its own, is 0
 ANCHOR_REQUIRE_GT = 2505
-ERRORS = {6000: "NotApproved", 6003: "InvalidInput", 6005: "ExceededSlippage",
-          6006: "ZeroTradingTokens", ANCHOR_REQUIRE_GT: "RequireGtViolated"}  # fmt: skip
+ERRORS = {
+    6000: "NotApproved",
+    6003: "InvalidInput",
+    6005: "ExceededSlippage",
+    6006: "ZeroTradingTokens",
+    ANCHOR_REQUIRE_GT: "RequireGtViolated",
+}
 OBSERVATION_LEN = 4_075  # ObservationState::LEN (raydium-cp-swap states/oracle.rs)
 DISC_OBSERVATION = bytes.fromhex("7aaec5358109a584")  # sha256("account:ObservationState")[..8]
 OBSERVATION_NUM = 100  # the ring's observations, 40 bytes each from byte 43
 OBSERVATION_UPDATE_DURATION = 15  # seconds between two observations
 Q32 = 1 << 32
 SIM_FEE_RATES = (2_500, 3_000)  # the simulated market's configs (1e-6 units: 25, 30 bps)
-_ACCOUNTS = ("payer", "authority", "amm_config", "pool_state", "input_token_account",
-             "output_token_account", "input_vault", "output_vault", "input_token_program",
-             "output_token_program", "input_token_mint", "output_token_mint",
-             "observation_state")  # fmt: skip
+_ACCOUNTS = (
+    "payer",
+    "authority",
+    "amm_config",
+    "pool_state",
+    "input_token_account",
+    "output_token_account",
+    "input_vault",
+    "output_vault",
+    "input_token_program",
+    "output_token_program",
+    "input_token_mint",
+    "output_token_mint",
+    "observation_state",
+)
 
 
 # ------------------------------------------------------------------ the swap instruction
 def swap_base_input(
-    payer: str, amm_config: str, pool: str, input_account: str, output_account: str,
-    input_vault: str, output_vault: str, input_program: str, output_program: str,
-    input_mint: str, output_mint: str, observation: str, amount_in: int, minimum_out: int,
+    payer: str,
+    amm_config: str,
+    pool: str,
+    input_account: str,
+    output_account: str,
+    input_vault: str,
+    output_vault: str,
+    input_program: str,
+    output_program: str,
+    input_mint: str,
+    output_mint: str,
+    observation: str,
+    amount_in: int,
+    minimum_out: int,
     authority: str = AUTHORITY,
-) -> Instruction:  # fmt: skip
+) -> Instruction:
     """CP-Swap ``swap_base_input`` (spec §1.5)."""
     data = SWAP_BASE_INPUT + struct.pack("<QQ", amount_in, minimum_out)
-    return instruction(PROGRAM, data, [
-        account_meta(payer, signer=True), account_meta(authority), account_meta(amm_config),
-        account_meta(pool, writable=True), account_meta(input_account, writable=True),
-        account_meta(output_account, writable=True), account_meta(input_vault, writable=True),
-        account_meta(output_vault, writable=True), account_meta(input_program),
-        account_meta(output_program), account_meta(input_mint), account_meta(output_mint),
-        account_meta(observation, writable=True),
-    ])  # fmt: skip
+    return instruction(
+        PROGRAM,
+        data,
+        [
+            account_meta(payer, signer=True),
+            account_meta(authority),
+            account_meta(amm_config),
+            account_meta(pool, writable=True),
+            account_meta(input_account, writable=True),
+            account_meta(output_account, writable=True),
+            account_meta(input_vault, writable=True),
+            account_meta(output_vault, writable=True),
+            account_meta(input_program),
+            account_meta(output_program),
+            account_meta(input_mint),
+            account_meta(output_mint),
+            account_meta(observation, writable=True),
+        ],
+    )
 
 
 def swap_instruction(leg: Leg) -> Instruction:
@@ -108,21 +146,51 @@ def swap_instruction(leg: Leg) -> Instruction:
     a_to_b = leg.mint_in == r.token_0_mint
     vin, vout = (r.token_0_vault, r.token_1_vault) if a_to_b else (r.token_1_vault, r.token_0_vault)
     return swap_base_input(
-        leg.owner, r.amm_config, leg.pool, leg.source, leg.dest, vin, vout,
-        leg.token_programs[leg.mint_in], leg.token_programs[leg.mint_out], leg.mint_in,
-        leg.mint_out, r.observation_key, leg.amount_in, leg.minimum_out,
-    )  # fmt: skip
+        leg.owner,
+        r.amm_config,
+        leg.pool,
+        leg.source,
+        leg.dest,
+        vin,
+        vout,
+        leg.token_programs[leg.mint_in],
+        leg.token_programs[leg.mint_out],
+        leg.mint_in,
+        leg.mint_out,
+        r.observation_key,
+        leg.amount_in,
+        leg.minimum_out,
+    )
 
 
 def sizing_swap(
-    payer: str, keys: Sequence[str], source: str, dest: str, mint_in: str, mint_out: str,
+    payer: str,
+    keys: Sequence[str],
+    source: str,
+    dest: str,
+    mint_in: str,
+    mint_out: str,
     programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:  # fmt: skip
+) -> Instruction:
     """The swap's shape on placeholder keys (config, pool, vaults, observation: each
     pool's config counted apart, though pools may share one); ``programs``: the token
     programs of mint_in and mint_out."""
-    return swap_base_input(payer, keys[0], keys[1], source, dest, keys[2], keys[3], programs[0],
-                           programs[1], mint_in, mint_out, keys[4], 1, 1)  # fmt: skip
+    return swap_base_input(
+        payer,
+        keys[0],
+        keys[1],
+        source,
+        dest,
+        keys[2],
+        keys[3],
+        programs[0],
+        programs[1],
+        mint_in,
+        mint_out,
+        keys[4],
+        1,
+        1,
+    )
 
 
 def decode_swap(data: bytes, accounts: list[str]) -> Swap:
@@ -132,8 +200,16 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
     amount, minimum = read_u64s(data, 8, 2, "swap_base_input")
     need_accounts(accounts, 13, "swap_base_input")
     acc = dict(zip(_ACCOUNTS, accounts))
-    return Swap(PROGRAM, acc["pool_state"], amount, minimum, acc["input_token_account"],
-                acc["output_token_account"], acc["payer"], acc)  # fmt: skip
+    return Swap(
+        PROGRAM,
+        acc["pool_state"],
+        amount,
+        minimum,
+        acc["input_token_account"],
+        acc["output_token_account"],
+        acc["payer"],
+        acc,
+    )
 
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
@@ -146,22 +222,39 @@ def encode_pool(r: Any, base: bytes | None = None) -> bytes:
     """Raydium CP-Swap ``PoolState`` (637 bytes, spec §1.4)."""
     w = Writer(POOL_LEN, base, DISC_POOL)
     keys = (
-        r.amm_config, r.pool_creator, r.token_0_vault, r.token_1_vault, r.lp_mint,
-        r.token_0_mint, r.token_1_mint, r.token_0_program, r.token_1_program,
+        r.amm_config,
+        r.pool_creator,
+        r.token_0_vault,
+        r.token_1_vault,
+        r.lp_mint,
+        r.token_0_mint,
+        r.token_1_mint,
+        r.token_0_program,
+        r.token_1_program,
         r.observation_key,
-    )  # fmt: skip
+    )
     for i, k in enumerate(keys):
         w.key(8 + 32 * i, k)
     for off, v in (
-        (328, r.auth_bump), (329, r.status), (330, r.lp_mint_decimals),
-        (331, r.mint_0_decimals), (332, r.mint_1_decimals), (389, r.creator_fee_on),
-    ):  # fmt: skip
+        (328, r.auth_bump),
+        (329, r.status),
+        (330, r.lp_mint_decimals),
+        (331, r.mint_0_decimals),
+        (332, r.mint_1_decimals),
+        (389, r.creator_fee_on),
+    ):
         w.u8(off, v)
     for off, v in (
-        (333, r.lp_supply), (341, r.protocol_fees_token_0), (349, r.protocol_fees_token_1),
-        (357, r.fund_fees_token_0), (365, r.fund_fees_token_1), (373, r.open_time),
-        (381, r.recent_epoch), (397, r.creator_fees_token_0), (405, r.creator_fees_token_1),
-    ):  # fmt: skip
+        (333, r.lp_supply),
+        (341, r.protocol_fees_token_0),
+        (349, r.protocol_fees_token_1),
+        (357, r.fund_fees_token_0),
+        (365, r.fund_fees_token_1),
+        (373, r.open_time),
+        (381, r.recent_epoch),
+        (397, r.creator_fees_token_0),
+        (405, r.creator_fees_token_1),
+    ):
         w.u64(off, v)
     w.u8(390, int(r.enable_creator_fee))
     return w.done()
@@ -174,9 +267,12 @@ def encode_amm_config(r: Any, base: bytes | None = None) -> bytes:
     w.u8(9, int(r.disable_create_pool))
     w.u16(10, r.index)
     for off, v in (
-        (12, r.trade_fee_rate), (20, r.protocol_fee_rate), (28, r.fund_fee_rate),
-        (36, r.create_pool_fee), (108, r.creator_fee_rate),
-    ):  # fmt: skip
+        (12, r.trade_fee_rate),
+        (20, r.protocol_fee_rate),
+        (28, r.fund_fee_rate),
+        (36, r.create_pool_fee),
+        (108, r.creator_fee_rate),
+    ):
         w.u64(off, v)
     w.key(44, r.protocol_owner)
     w.key(76, r.fund_owner)
@@ -232,8 +328,9 @@ def update_observation(data: bytes, now: int, price_0: int, price_1: int) -> byt
     else:
         nxt = 0 if index == OBSERVATION_NUM - 1 else index + 1
         n = at(nxt)
-        buf[n : n + 40] = (now.to_bytes(8, "little") + cum_0.to_bytes(16, "little")
-                           + cum_1.to_bytes(16, "little"))  # fmt: skip
+        buf[n : n + 40] = (
+            now.to_bytes(8, "little") + cum_0.to_bytes(16, "little") + cum_1.to_bytes(16, "little")
+        )
         buf[9:11] = nxt.to_bytes(2, "little")
     buf[4043:4051] = now.to_bytes(8, "little")
     return bytes(buf)
@@ -278,9 +375,17 @@ def _setup(world: World) -> dict[int, tuple[str, Any]]:
     for i, rate in enumerate(SIM_FEE_RATES):
         addr = sim_key("cpmm-config", i)
         cfg = D.RaydiumAmmConfig(
-            254, False, i, rate, 120_000, 40_000, 150_000_000, sim_key("owner", 0),
-            sim_key("owner", 1), 0,
-        )  # fmt: skip
+            254,
+            False,
+            i,
+            rate,
+            120_000,
+            40_000,
+            150_000_000,
+            sim_key("owner", 0),
+            sim_key("owner", 1),
+            0,
+        )
         configs[rate] = (addr, cfg)
         world.put(addr, PROGRAM, encode_amm_config(cfg))
     return configs
@@ -306,11 +411,33 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     addr = sim_key("cpmm", i)
     cfg_addr = world.venue_state[IDS.name][rate][0]
     rec = D.RaydiumCpmmPool(
-        cfg_addr, sim_key("creator", i), va, vb, sim_key("lp", i), a, b,
-        world.token_programs.get(a, SPL_TOKEN), world.token_programs.get(b, SPL_TOKEN),
-        sim_key("obs", i), 253, 0, 9, world.decimals[a], world.decimals[b],
-        10**12, fa, fb, 0, 0, 1_700_000_000, 800, 0, False, 0, 0,
-    )  # fmt: skip
+        cfg_addr,
+        sim_key("creator", i),
+        va,
+        vb,
+        sim_key("lp", i),
+        a,
+        b,
+        world.token_programs.get(a, SPL_TOKEN),
+        world.token_programs.get(b, SPL_TOKEN),
+        sim_key("obs", i),
+        253,
+        0,
+        9,
+        world.decimals[a],
+        world.decimals[b],
+        10**12,
+        fa,
+        fb,
+        0,
+        0,
+        1_700_000_000,
+        800,
+        0,
+        False,
+        0,
+        0,
+    )
     world.put(addr, PROGRAM, encode_pool(rec))
     world.put(rec.observation_key, PROGRAM, encode_observation(addr))
     spec.pool_id = addr
@@ -333,15 +460,20 @@ def trade_fees(world: World, pool: Pool, paid_in: int) -> tuple[int, int, int]:
     fund's shares of it (floor), from the pool's ``AmmConfig`` (1e-6 units)."""
     cfg = amm_config(world, pool)
     trade = -(-paid_in * cfg.trade_fee_rate // 1_000_000)
-    return (trade, trade * cfg.protocol_fee_rate // 1_000_000,
-            trade * cfg.fund_fee_rate // 1_000_000)  # fmt: skip
+    return (
+        trade,
+        trade * cfg.protocol_fee_rate // 1_000_000,
+        trade * cfg.fund_fee_rate // 1_000_000,
+    )
 
 
 def _owed(r: Any) -> tuple[int, int]:
     """What each vault holds that is not the pool's reserve: the protocol's, the fund's
     and the creator's fees (``vault_amount_without_fee``)."""
-    return (r.protocol_fees_token_0 + r.fund_fees_token_0 + r.creator_fees_token_0,
-            r.protocol_fees_token_1 + r.fund_fees_token_1 + r.creator_fees_token_1)  # fmt: skip
+    return (
+        r.protocol_fees_token_0 + r.fund_fees_token_0 + r.creator_fees_token_0,
+        r.protocol_fees_token_1 + r.fund_fees_token_1 + r.creator_fees_token_1,
+    )
 
 
 def _record_swap(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> int:
@@ -358,32 +490,52 @@ def _record_swap(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int)
     amount_1 = world.balance(pool.vault_b) - owed_1
     obs = world.accounts.get(r.observation_key)
     if obs is not None and amount_0 > 0 and amount_1 > 0:  # token_price_x32
-        obs.data = update_observation(obs.data, world.unix_time(), amount_1 * Q32 // amount_0,
-                                      amount_0 * Q32 // amount_1)  # fmt: skip
+        obs.data = update_observation(
+            obs.data, world.unix_time(), amount_1 * Q32 // amount_0, amount_0 * Q32 // amount_1
+        )
         world._touched.append(r.observation_key)
     if a_to_b:
-        r = replace(r, protocol_fees_token_0=r.protocol_fees_token_0 + protocol,
-                    fund_fees_token_0=r.fund_fees_token_0 + fund)  # fmt: skip
+        r = replace(
+            r,
+            protocol_fees_token_0=r.protocol_fees_token_0 + protocol,
+            fund_fees_token_0=r.fund_fees_token_0 + fund,
+        )
     else:
-        r = replace(r, protocol_fees_token_1=r.protocol_fees_token_1 + protocol,
-                    fund_fees_token_1=r.fund_fees_token_1 + fund)  # fmt: skip
+        r = replace(
+            r,
+            protocol_fees_token_1=r.protocol_fees_token_1 + protocol,
+            fund_fees_token_1=r.fund_fees_token_1 + fund,
+        )
     r = replace(r, recent_epoch=world.epoch())
     pool.record = r
     world.accounts[pool.address].data = encode_pool(r, world.accounts[pool.address].data)
     return protocol + fund
 
 
-def encode_swap_event(pool: str, vault_in: int, vault_out: int, amount_in: int, out: int,
-                      mint_in: str, mint_out: str, trade_fee: int, fee_in: int = 0,
-                      fee_out: int = 0) -> str:  # fmt: skip
+def encode_swap_event(
+    pool: str,
+    vault_in: int,
+    vault_out: int,
+    amount_in: int,
+    out: int,
+    mint_in: str,
+    mint_out: str,
+    trade_fee: int,
+    fee_in: int = 0,
+    fee_out: int = 0,
+) -> str:
     """The base64 of an Anchor ``SwapEvent`` (the 162-byte body CP-Swap logs since
     2025-08, spec §6.2): the reserves before, the amounts (the input less its transfer
     fee, the output before its fee), the transfer fees, exact input, the mints, the trade
     fee, no creator fee."""
-    body = (DISC_SWAP_EVENT + b58decode_32(pool)
-            + struct.pack("<6Q?", vault_in, vault_out, amount_in, out, fee_in, fee_out, True)
-            + b58decode_32(mint_in) + b58decode_32(mint_out)
-            + struct.pack("<2Q?", trade_fee, 0, True))  # fmt: skip
+    body = (
+        DISC_SWAP_EVENT
+        + b58decode_32(pool)
+        + struct.pack("<6Q?", vault_in, vault_out, amount_in, out, fee_in, fee_out, True)
+        + b58decode_32(mint_in)
+        + b58decode_32(mint_out)
+        + struct.pack("<2Q?", trade_fee, 0, True)
+    )
     return base64.b64encode(body).decode()
 
 
@@ -394,15 +546,25 @@ def b58decode_32(key: str) -> bytes:
     return bytes(Pubkey.from_string(key))
 
 
-def _event(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int,
-           before: tuple[int, int, int]) -> str:  # fmt: skip
+def _event(
+    world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int, before: tuple[int, int, int]
+) -> str:
     """The trade's ``SwapEvent`` line."""
     mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
     trade_fee = trade_fees(world, pool, paid_in)[0]
     fee_in, fee_out = world.last_fees
-    return "Program data: " + encode_swap_event(pool.address, before[0], before[1], paid_in,
-                                                out, mint_in, mint_out, trade_fee, fee_in,
-                                                fee_out)  # fmt: skip
+    return "Program data: " + encode_swap_event(
+        pool.address,
+        before[0],
+        before[1],
+        paid_in,
+        out,
+        mint_in,
+        mint_out,
+        trade_fee,
+        fee_in,
+        fee_out,
+    )
 
 
 # The program's compute units (the binary in LiteSVM, tests/programs/test_raydium_cpmm.py:
@@ -424,8 +586,15 @@ def _cost(pool: Pool, tick_before: int) -> int:
 
 
 def _facts(r: Any) -> PoolFacts:
-    return PoolFacts(r.token_0_mint, r.token_1_mint, r.token_0_vault, r.token_1_vault, 0.0,
-                     r.mint_0_decimals, r.mint_1_decimals)  # fmt: skip
+    return PoolFacts(
+        r.token_0_mint,
+        r.token_1_mint,
+        r.token_0_vault,
+        r.token_1_vault,
+        0.0,
+        r.mint_0_decimals,
+        r.mint_1_decimals,
+    )
 
 
 def _reserves(r: Any, a: int, b: int) -> tuple[int, int]:

@@ -131,8 +131,11 @@ def create_nonce_account_with_seed(
     funder) and ``InitializeNonceAccount`` with ``authority``: a new durable nonce."""
     from solders import system_program as sp
 
-    return list(sp.create_nonce_account_with_seed(pubkey(payer), pubkey(nonce), pubkey(payer),
-                                                  seed, pubkey(authority), lamports))  # fmt: skip
+    return list(
+        sp.create_nonce_account_with_seed(
+            pubkey(payer), pubkey(nonce), pubkey(payer), seed, pubkey(authority), lamports
+        )
+    )
 
 
 NONCE_LEN = 80  # Versions::Current(State::Initialized(Data)) in bincode
@@ -162,9 +165,14 @@ def withdraw_nonce(nonce: str, authority: str, to: str, lamports: int) -> Instru
     """``WithdrawNonceAccount``: lamports out of a nonce account (all of them closes it)."""
     from solders import system_program as sp
 
-    return sp.withdraw_nonce_account(sp.WithdrawNonceAccountParams(
-        nonce_pubkey=pubkey(nonce), authorized_pubkey=pubkey(authority), to_pubkey=pubkey(to),
-        lamports=lamports))  # fmt: skip
+    return sp.withdraw_nonce_account(
+        sp.WithdrawNonceAccountParams(
+            nonce_pubkey=pubkey(nonce),
+            authorized_pubkey=pubkey(authority),
+            to_pubkey=pubkey(to),
+            lamports=lamports,
+        )
+    )
 
 
 _cache: Any = None
@@ -199,10 +207,16 @@ def transfer_checked(
     if not 0 <= amount < 1 << 64 or not 0 <= decimals < 256:
         raise ValueError(f"amount {amount} / decimals {decimals} out of range")
     data = b"\x0c" + struct.pack("<QB", amount, decimals)
-    return instruction(program, data, [
-        account_meta(source, writable=True), account_meta(mint),
-        account_meta(dest, writable=True), account_meta(authority, signer=True),
-    ])  # fmt: skip
+    return instruction(
+        program,
+        data,
+        [
+            account_meta(source, writable=True),
+            account_meta(mint),
+            account_meta(dest, writable=True),
+            account_meta(authority, signer=True),
+        ],
+    )
 
 
 def create_ata_idempotent(
@@ -218,10 +232,18 @@ def create_ata_instruction(
 ) -> Instruction:
     """``CreateIdempotent`` with the token account's address given (not derived): the
     builder of :func:`create_ata_idempotent`, and the shape transaction sizing counts."""
-    return instruction(ATA_PROGRAM, bytes([1]), [
-        account_meta(payer, True, True), account_meta(ata, False, True), account_meta(wallet),
-        account_meta(mint), account_meta(SYSTEM_PROGRAM), account_meta(token_program),
-    ])  # fmt: skip
+    return instruction(
+        ATA_PROGRAM,
+        bytes([1]),
+        [
+            account_meta(payer, True, True),
+            account_meta(ata, False, True),
+            account_meta(wallet),
+            account_meta(mint),
+            account_meta(SYSTEM_PROGRAM),
+            account_meta(token_program),
+        ],
+    )
 
 
 # ------------------------------------------------------------------ decoded forms
@@ -330,26 +352,35 @@ def decode(program: str, data: bytes, accounts: list[str]) -> Any:
         if data[:4] == b"\x04\x00\x00\x00":
             need_accounts(accounts, 3, "advance nonce account")
             return AdvanceNonce(accounts[0], accounts[2])
-        raise InstructionError("InvalidInstructionData", "system: only transfer and advance "
-                               "nonce are decoded here")  # fmt: skip
+        raise InstructionError(
+            "InvalidInstructionData", "system: only transfer and advance nonce are decoded here"
+        )
     if program == ATA_PROGRAM:
         if data not in (b"", b"\x00", b"\x01"):
             raise InstructionError("InvalidInstructionData", "associated token: unknown")
         need_accounts(accounts, 6, "create associated token account")
-        return CreateAta(accounts[0], accounts[1], accounts[2], accounts[3], accounts[5],
-                         data == b"\x01")  # fmt: skip
+        return CreateAta(
+            accounts[0], accounts[1], accounts[2], accounts[3], accounts[5], data == b"\x01"
+        )
     if program in TOKEN_PROGRAMS:
         tag = data[:1]
         if tag == b"\x03" and len(data) == 9:
             need_accounts(accounts, 3, "Transfer")
             (amount,) = struct.unpack_from("<Q", data, 1)
-            return TokenTransfer(program, "Transfer", accounts[0], accounts[1], accounts[2],
-                                 amount)  # fmt: skip
+            return TokenTransfer(program, "Transfer", accounts[0], accounts[1], accounts[2], amount)
         if tag == b"\x0c" and len(data) == 10:
             need_accounts(accounts, 4, "TransferChecked")
             amount, decimals = struct.unpack_from("<QB", data, 1)
-            return TokenTransfer(program, "TransferChecked", accounts[0], accounts[2],
-                                 accounts[3], amount, accounts[1], decimals)  # fmt: skip
+            return TokenTransfer(
+                program,
+                "TransferChecked",
+                accounts[0],
+                accounts[2],
+                accounts[3],
+                amount,
+                accounts[1],
+                decimals,
+            )
         raise InstructionError(
             "InvalidInstructionData",
             f"token program: instruction {data[:1].hex()} is not one the simulator runs",

@@ -30,11 +30,13 @@ LOADER_V4 = "LoaderV411111111111111111111111111111111111"
 LOADERS = (UPGRADEABLE_LOADER, LOADER_V2, LOADER_V1, LOADER_V4)
 # the programs mainnet keeps on the older loader (their accounts are the ELF); every
 # other program is the upgradeable loader's
-LOADER_V2_PROGRAMS = frozenset((
-    "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
-    "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL",
-    "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr",
-))  # fmt: skip
+LOADER_V2_PROGRAMS = frozenset(
+    (
+        "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
+        "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL",
+        "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr",
+    )
+)
 UNINITIALIZED_TAG, BUFFER_TAG, PROGRAM_TAG, PROGRAMDATA_TAG = 0, 1, 2, 3
 PROGRAM_LEN = 36  # u32 tag + the programdata address
 PROGRAMDATA_HEADER = 45  # u32 tag, u64 slot, Option<Pubkey> (1 + 32): the ELF follows
@@ -81,8 +83,9 @@ def program_account(program_id: str, owner: str, data: bytes, executable: bool) 
     the ELF itself, an older loader's or loader v4's); :class:`NotAProgram` with the
     reason when the account is not a deployed program."""
     if owner not in LOADERS:
-        raise NotAProgram(f"{program_id} is not a program: its account is owned by {owner}, "
-                          "not a loader")  # fmt: skip
+        raise NotAProgram(
+            f"{program_id} is not a program: its account is owned by {owner}, not a loader"
+        )
     if owner == UPGRADEABLE_LOADER:
         tag = struct.unpack_from("<I", data)[0] if len(data) >= 4 else -1
         if tag == PROGRAMDATA_TAG:
@@ -90,8 +93,10 @@ def program_account(program_id: str, owner: str, data: bytes, executable: bool) 
         if tag == BUFFER_TAG:
             raise NotAProgram(f"{program_id} is a program buffer, not a deployed program")
         if tag != PROGRAM_TAG or len(data) < PROGRAM_LEN:
-            raise NotAProgram(f"{program_id} is not a program (an upgradeable loader account "
-                              f"of {len(data)} bytes, state {tag})")  # fmt: skip
+            raise NotAProgram(
+                f"{program_id} is not a program (an upgradeable loader account "
+                f"of {len(data)} bytes, state {tag})"
+            )
     if not executable:
         raise NotAProgram(f"{program_id} is not executable (not a deployed program)")
     if owner == UPGRADEABLE_LOADER:
@@ -99,8 +104,13 @@ def program_account(program_id: str, owner: str, data: bytes, executable: bool) 
     return None
 
 
-def deployed(program_id: str, owner: str, data: bytes, programdata: bytes | None = None,
-             programdata_owner: str = UPGRADEABLE_LOADER) -> Deployed:  # fmt: skip
+def deployed(
+    program_id: str,
+    owner: str,
+    data: bytes,
+    programdata: bytes | None = None,
+    programdata_owner: str = UPGRADEABLE_LOADER,
+) -> Deployed:
     """The program's ELF and facts from its account (and, for the upgradeable loader, its
     programdata account's ``programdata`` bytes; None: there is none); its
     :func:`program_account` already checked. :class:`NotAProgram` when they do not hold a
@@ -108,12 +118,16 @@ def deployed(program_id: str, owner: str, data: bytes, programdata: bytes | None
     if owner == UPGRADEABLE_LOADER:
         where = _b58(data[4:PROGRAM_LEN])
         if programdata is None:
-            raise NotAProgram(f"{program_id}: its programdata account {where} does not exist "
-                              "(the program was closed)")  # fmt: skip
+            raise NotAProgram(
+                f"{program_id}: its programdata account {where} does not exist "
+                "(the program was closed)"
+            )
         tag = struct.unpack_from("<I", programdata)[0] if len(programdata) >= 4 else -1
-        if programdata_owner != UPGRADEABLE_LOADER or tag != PROGRAMDATA_TAG or len(
-            programdata
-        ) < PROGRAMDATA_HEADER:  # fmt: skip
+        if (
+            programdata_owner != UPGRADEABLE_LOADER
+            or tag != PROGRAMDATA_TAG
+            or len(programdata) < PROGRAMDATA_HEADER
+        ):
             raise NotAProgram(f"{program_id}: {where} is not its programdata account")
         slot = struct.unpack_from("<Q", programdata, 4)[0]
         authority = _b58(programdata[13:45]) if programdata[12] == 1 else None
@@ -148,8 +162,9 @@ def program_accounts(
         return {program_id: (LOADER_V2, bytes(elf), rent(len(elf)), True)}
     where = programdata_address(program_id)
     prog = struct.pack("<I", PROGRAM_TAG) + bytes(Pubkey.from_string(where))
-    auth = (b"\x00" + bytes(32) if authority is None
-            else b"\x01" + bytes(Pubkey.from_string(authority)))  # fmt: skip
+    auth = (
+        b"\x00" + bytes(32) if authority is None else b"\x01" + bytes(Pubkey.from_string(authority))
+    )
     data = struct.pack("<IQ", PROGRAMDATA_TAG, slot) + auth + bytes(elf)
     return {
         program_id: (UPGRADEABLE_LOADER, prog, rent(len(prog)), True),

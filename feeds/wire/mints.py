@@ -146,8 +146,9 @@ class _Reader:
 
     def take(self, n: int) -> bytes:
         if self.pos + n > len(self.data):
-            raise TokenDataError(f"{self.what}: ends at byte {len(self.data)}, reading {n} more "
-                                 f"at {self.pos}")  # fmt: skip
+            raise TokenDataError(
+                f"{self.what}: ends at byte {len(self.data)}, reading {n} more at {self.pos}"
+            )
         out = self.data[self.pos : self.pos + n]
         self.pos += n
         return bytes(out)
@@ -183,8 +184,10 @@ def decode_metaplex(data: bytes, owner: str | None = None) -> TokenMetadata:
     if owner is not None and owner != METADATA_PROGRAM:
         raise TokenDataError(f"not a Metaplex metadata account: owned by {owner}")
     if len(data) < MIN_METADATA_LEN:
-        raise TokenDataError(f"a Metaplex metadata account is at least {MIN_METADATA_LEN} "
-                             f"bytes, this one {len(data)}")  # fmt: skip
+        raise TokenDataError(
+            f"a Metaplex metadata account is at least {MIN_METADATA_LEN} "
+            f"bytes, this one {len(data)}"
+        )
     if data[0] != METADATA_KEY_V1:
         raise TokenDataError(f"Metaplex account key {data[0]}, not {METADATA_KEY_V1} (MetadataV1)")
     r = _Reader(data, "Metaplex metadata", 1)

@@ -28,17 +28,17 @@ class KnownToken:
 
 WELL_KNOWN: tuple[KnownToken, ...] = (
     KnownToken("SOL", "Wrapped SOL", "So11111111111111111111111111111111111111112", 9),
-    KnownToken("USDC", "USD Coin", "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v", 6,
-               usd_stable=True),
-    KnownToken("USDT", "USDT", "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB", 6,
-               usd_stable=True),
+    KnownToken(
+        "USDC", "USD Coin", "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v", 6, usd_stable=True
+    ),
+    KnownToken("USDT", "USDT", "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB", 6, usd_stable=True),
     KnownToken("JUP", "Jupiter", "JUPyiwrYJFskUPiHa7hkeR8VUtAeFoSYbKedZNsDvCN", 6),
     KnownToken("BONK", "Bonk", "DezXAZ8z7PnrnRJjz3wXBoRgixCa6xjnB7YaB1pPB263", 5),
     KnownToken("WIF", "dogwifhat", "EKpQGSJtjMFqKZ9KQanSqYXRcF8fBopzLHYxdM65zcjm", 6),
     KnownToken("RAY", "Raydium", "4k3Dyjzvzp8eMZWUXbBCjEvwSkkk59S5iCNLY3QrkX6R", 6),
     KnownToken("mSOL", "Marinade staked SOL", "mSoLzYCxHdYgdzU16g5QSh3i5K3z3KZK7ytfqcJm7So", 9),
     KnownToken("JitoSOL", "Jito Staked SOL", "J1toso1uCk3RLmjorhTtrVwY9HJ7X8V9yYac6Y7kGCPn", 9),
-)  # fmt: skip
+)
 
 BY_SYMBOL: dict[str, KnownToken] = {t.symbol.upper(): t for t in WELL_KNOWN}
 BY_MINT: dict[str, KnownToken] = {t.mint: t for t in WELL_KNOWN}

@@ -61,9 +61,13 @@ _TIPS = frozenset(Pubkey.from_string(k) for k in JITO_TIP_ACCOUNTS)
 
 @lru_cache(maxsize=2048)
 def _shape(
-    kinds: tuple[str, ...], pattern: tuple[int, ...], tip: bool, creates: int, tables: bool,
+    kinds: tuple[str, ...],
+    pattern: tuple[int, ...],
+    tip: bool,
+    creates: int,
+    tables: bool,
     programs: tuple[str, ...],
-) -> tuple[int, int]:  # fmt: skip
+) -> tuple[int, int]:
     from solders.address_lookup_table_account import AddressLookupTableAccount
     from solders.hash import Hash
     from solders.message import MessageV0
@@ -75,13 +79,17 @@ def _shape(
     ata = [_placeholder(f"ata{i}") for i in pattern]
     ixs = [set_compute_unit_limit(1), set_compute_unit_price(1)]
     for i in range(creates):  # an ATA created in the transaction (its mint is a key too)
-        ixs.append(create_ata_instruction(me, _placeholder(f"new-ata{i}"), me,
-                                          _placeholder(f"new-mint{i}")))  # fmt: skip
+        ixs.append(
+            create_ata_instruction(
+                me, _placeholder(f"new-ata{i}"), me, _placeholder(f"new-mint{i}")
+            )
+        )
     groups = [list(ixs)]
     for h, kind in enumerate(kinds):
         k = [_placeholder(f"hop{h}:{j}") for j in range(8)]  # the pool's own accounts
-        swap = venues.by_kind(kind).sizing_swap(me, k, ata[h], ata[h + 1], tok[h], tok[h + 1],
-                                                (programs[h], programs[h + 1]))  # fmt: skip
+        swap = venues.by_kind(kind).sizing_swap(
+            me, k, ata[h], ata[h + 1], tok[h], tok[h + 1], (programs[h], programs[h + 1])
+        )
         ixs.append(swap)
         groups.append([swap])
     if tip:
@@ -95,19 +103,25 @@ def _shape(
             keys = [k for k in lookup_keys(group, payer) if k not in seen and k not in invoked]
             seen.update(keys)
             if keys:
-                luts.append(AddressLookupTableAccount(Pubkey.from_string(_placeholder(
-                    f"table{g}")), keys))  # fmt: skip
+                luts.append(
+                    AddressLookupTableAccount(Pubkey.from_string(_placeholder(f"table{g}")), keys)
+                )
     msg = MessageV0.try_compile(payer, ixs, luts, Hash.default())
     size = len(bytes(VersionedTransaction.populate(msg, [Signature.default()])))
-    looked = sum(len(t.writable_indexes) + len(t.readonly_indexes)
-                 for t in msg.address_table_lookups)  # fmt: skip
+    looked = sum(
+        len(t.writable_indexes) + len(t.readonly_indexes) for t in msg.address_table_lookups
+    )
     return size, len(msg.account_keys) + looked
 
 
 def swap_tx_size(
-    kinds: list[str], tokens: list[str], tip: bool = False, creates: int = 0,
-    tables: bool = False, programs: list[str] | None = None,
-) -> int:  # fmt: skip
+    kinds: list[str],
+    tokens: list[str],
+    tip: bool = False,
+    creates: int = 0,
+    tables: bool = False,
+    programs: list[str] | None = None,
+) -> int:
     """The size in bytes of the transaction a cycle becomes (compute budget, one swap per
     hop of ``kinds`` — venue kinds — through ``tokens``, a tip, ``creates`` new token
     accounts): the venues' builders on placeholder keys, without address lookup tables
@@ -119,9 +133,12 @@ def swap_tx_size(
 
 
 def swap_tx_accounts(
-    kinds: list[str], tokens: list[str], tip: bool = False, creates: int = 0,
+    kinds: list[str],
+    tokens: list[str],
+    tip: bool = False,
+    creates: int = 0,
     programs: list[str] | None = None,
-) -> int:  # fmt: skip
+) -> int:
     """How many accounts that transaction names (what :data:`MAX_TX_ACCOUNT_LOCKS`
     bounds, lookup tables or not): on placeholder keys, each pool's accounts its own, so
     an upper bound where pools share one (a CP-Swap config, a mint)."""
@@ -129,9 +146,13 @@ def swap_tx_accounts(
 
 
 def _sized(
-    kinds: list[str], tokens: list[str], tip: bool, creates: int, tables: bool,
+    kinds: list[str],
+    tokens: list[str],
+    tip: bool,
+    creates: int,
+    tables: bool,
     programs: list[str] | None,
-) -> tuple[int, int]:  # fmt: skip
+) -> tuple[int, int]:
     first: dict[str, int] = {}
     pattern = tuple(first.setdefault(t, len(first)) for t in tokens)
     progs = tuple(programs) if programs is not None else (SPL_TOKEN,) * len(tokens)

@@ -13,10 +13,22 @@ from tests.conftest import ROOT
 def test_quick_bench_of_one_kernel(tmp_path: Path) -> None:
     out_json = tmp_path / "bench.json"
     out = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--kernel", "cpmm_amount_out",
-         "--json", str(out_json)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--quick",
+            "--kernel",
+            "cpmm_amount_out",
+            "--json",
+            str(out_json),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("|")]
     assert lines[0].split("|")[1].strip() == "kernel" and len(lines) == 3
@@ -32,18 +44,35 @@ def test_quick_bench_of_one_kernel(tmp_path: Path) -> None:
 def test_unknown_kernel_is_an_error() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "bench", "--kernel", "nope"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert out.returncode == 2 and "unknown kernel" in out.stderr
 
 
 def test_live_bench_reports_build_sign_and_every_pipeline_step(tmp_path: Path) -> None:
     out_json = tmp_path / "live.json"
     out = subprocess.run(
-        [sys.executable, "-m", "bench.live", "--reps", "20", "--seconds", "3",
-         "--json", str(out_json)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "bench.live",
+            "--reps",
+            "20",
+            "--seconds",
+            "3",
+            "--json",
+            str(out_json),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     data = json.loads(out_json.read_text())
     assert data["build_sign"]["bytes"] > 1_000  # 5 instructions, one signature

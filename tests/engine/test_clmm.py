@@ -238,9 +238,18 @@ def test_compute_swap_vectors(
     sp = 9 * Q64
     limit = 4 * Q64 if a_to_b else 16 * Q64
     r = eng.clmm_swap(
-        sp, 1296, eng.tick_from_sqrt_price(sp), 1, fee, [], amount, a_to_b,
-        exact_in=exact_in, sqrt_price_limit=limit, max_tick_arrays=None,
-    )  # fmt: skip
+        sp,
+        1296,
+        eng.tick_from_sqrt_price(sp),
+        1,
+        fee,
+        [],
+        amount,
+        a_to_b,
+        exact_in=exact_in,
+        sqrt_price_limit=limit,
+        max_tick_arrays=None,
+    )
     assert (r.amount_in, r.amount_out, r.sqrt_price_x64, r.fee_amount) == (
         amount_in + step_fee,
         amount_out,
@@ -505,10 +514,19 @@ def test_ticks_any_order_and_container(eng: types.ModuleType) -> None:
 
 def test_keywords(eng: types.ModuleType) -> None:
     r = eng.clmm_swap(
-        sqrt_price_x64=Q64, liquidity=10**12, tick_current=0, tick_spacing=8, fee_rate=3000,
-        ticks=[], amount=10**6, a_to_b=False, exact_in=True, sqrt_price_limit=None,
-        protocol_fee_rate=2500, max_tick_arrays=3,
-    )  # fmt: skip
+        sqrt_price_x64=Q64,
+        liquidity=10**12,
+        tick_current=0,
+        tick_spacing=8,
+        fee_rate=3000,
+        ticks=[],
+        amount=10**6,
+        a_to_b=False,
+        exact_in=True,
+        sqrt_price_limit=None,
+        protocol_fee_rate=2500,
+        max_tick_arrays=3,
+    )
     assert r.amount_in == 10**6 and r.protocol_fee == r.fee_amount * 2500 // 10_000
     with pytest.raises(TypeError):
         eng.clmm_swap(*POOL, [], 10**6)  # a_to_b missing

@@ -125,8 +125,11 @@ def _whirlpool_bytes(**over: int) -> bytes:
 def test_whirlpool_round_trip_without_fixtures(eng: types.ModuleType) -> None:
     w = eng.decode_whirlpool(_whirlpool_bytes() + b"\0" * 7, wp.PROGRAM_ID)  # trailing bytes ok
     assert (w.tick_spacing, w.fee_tier_index_seed, w.fee_rate, w.protocol_fee_rate) == (
-        64, 64, 3000, 1300,
-    )  # fmt: skip
+        64,
+        64,
+        3000,
+        1300,
+    )
     assert w.liquidity == 12345678901234567890 and w.sqrt_price == 1 << 64
     assert w.tick_current_index == -1234 and not w.is_adaptive_fee
     assert w.token_mint_a == pda.b58encode(_key(2)) and w.token_vault_b == pda.b58encode(_key(5))
@@ -310,10 +313,16 @@ def test_rust_and_twin_agree_on_logs(
             got = _outcome(rust.parse_program_data, arg, prog)
             assert got == _outcome(py.parse_program_data, arg, prog)
         # a transaction's logs: the same bytes in each program's frame
-        logs = [line for prog in programs for line in (
-            f"Program {prog} invoke [1]", f"Program data: {arg}",
-            f"Program log: ray_log: {arg}", f"Program {prog} success",
-        )]  # fmt: skip
+        logs = [
+            line
+            for prog in programs
+            for line in (
+                f"Program {prog} invoke [1]",
+                f"Program data: {arg}",
+                f"Program log: ray_log: {arg}",
+                f"Program {prog} success",
+            )
+        ]
         assert _outcome(rust.parse_logs, logs) == _outcome(py.parse_logs, logs)
     assert _outcome(rust.parse_ray_log, text) == _outcome(py.parse_ray_log, text), text
     for prog in programs:

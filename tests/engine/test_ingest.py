@@ -511,8 +511,17 @@ deliveries = st.fixed_dictionaries(
         "ns_step": st.sampled_from([1, 100_000]),  # up to 0.5 s between frames
     }
 )
-CORRUPTIONS = ["truncate", "flip", "owner", "short", "empty_vault", "other_mint", "future",
-               "plausible", "repoint"]  # fmt: skip
+CORRUPTIONS = [
+    "truncate",
+    "flip",
+    "owner",
+    "short",
+    "empty_vault",
+    "other_mint",
+    "future",
+    "plausible",
+    "repoint",
+]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=STATELESS_FIXTURE)
@@ -649,9 +658,23 @@ def test_json_is_read_as_python_reads_it(rust: types.ModuleType, py: types.Modul
         ),
     ]
     # base64 exactly as b64decode(validate=True) reads it (on an unbound subscription)
-    for text, ok in (("", True), ("=", False), ("QUJD", True), ("QUJD=", True), ("QUJD===", True),
-                     ("QUI=", True), ("QUI==", False), ("QQ==", True), ("QR==", True), ("QQ=", False),
-                     ("QQ", False), ("Q", False), ("QQ=A=", False), ("QU D", False), ("QUJ\u00e9", False)):  # fmt: skip
+    for text, ok in (
+        ("", True),
+        ("=", False),
+        ("QUJD", True),
+        ("QUJD=", True),
+        ("QUJD===", True),
+        ("QUI=", True),
+        ("QUI==", False),
+        ("QQ==", True),
+        ("QR==", True),
+        ("QQ=", False),
+        ("QQ", False),
+        ("Q", False),
+        ("QQ=A=", False),
+        ("QU D", False),
+        ("QUJ\u00e9", False),
+    ):
         cases.append((unbound % text, ("ok", 9) if ok else ("error", FrameError)))
     got = _frame_outcomes(rust, py, [c for c, _ in cases])
     for (frame, want), have in zip(cases, got):
@@ -786,9 +809,13 @@ def test_an_identity_change_needs_a_refetch_and_follows_it(eng: types.ModuleType
     tail=st.sampled_from(["end", "state", "truncated"]),
 )
 def test_a_packed_run_of_frames_is_frame_by_frame(
-    rust: types.ModuleType, py: types.ModuleType, plan: dict[str, Any], emap: list[int],
-    offset: int, tail: str,
-) -> None:  # fmt: skip
+    rust: types.ModuleType,
+    py: types.ModuleType,
+    plan: dict[str, Any],
+    emap: list[int],
+    offset: int,
+    tail: str,
+) -> None:
     """``frames`` (a NATS consumer's batch of recorded frames) does what ``frame`` one by
     one does (the oracle: the twin frame by frame), Rust and twin alike: each frame from
     its mapped endpoint at its time less the offset, refusals counted, unmapped endpoints

@@ -48,9 +48,12 @@ def grpc_bytes(msg: Message, filters: tuple[str, ...] = ("arbscope",)) -> bytes:
         )
     elif msg.kind == "account":
         info = pb.SubscribeUpdateAccountInfo(
-            pubkey=b58.b58decode(msg.label), lamports=2_039_280,
-            owner=b58.b58decode(msg.owner), data=msg.data, write_version=7,
-        )  # fmt: skip
+            pubkey=b58.b58decode(msg.label),
+            lamports=2_039_280,
+            owner=b58.b58decode(msg.owner),
+            data=msg.data,
+            write_version=7,
+        )
         up = pb.SubscribeUpdate(
             filters=list(filters), account=pb.SubscribeUpdateAccount(account=info, slot=msg.slot)
         )
@@ -171,8 +174,11 @@ def test_pings_pongs_and_others(eng: types.ModuleType) -> None:
     m = market(SEEDS[0])
     _, ing = make_mixed(eng, m)
     before = as_dict(ing.stats())
-    assert ing.grpc(GRPC, pb.SubscribeUpdate(filters=["x"], ping=pb.SubscribeUpdatePing())
-                    .SerializeToString(), 1) == (6, 0)  # fmt: skip
+    assert ing.grpc(
+        GRPC,
+        pb.SubscribeUpdate(filters=["x"], ping=pb.SubscribeUpdatePing()).SerializeToString(),
+        1,
+    ) == (6, 0)
     pong = pb.SubscribeUpdate(pong=pb.SubscribeUpdatePong(id=-2)).SerializeToString()
     assert ing.grpc(GRPC, pong, 2) == (9, 2**32 - 2)
     assert ing.grpc(GRPC, b"", 3) == (0, 0)
@@ -196,8 +202,9 @@ def test_unbound_and_unknown_updates(eng: types.ModuleType) -> None:
     ing.unbind(GRPC)  # its stream closed: what still arrives is unknown
     ing.grpc(GRPC, grpc_bytes(acc), 10)
     ing.grpc(GRPC, grpc_bytes(Message("slot", "slot", 0, step.slot)), 11)
-    stranger = Message("account", "11111111111111111111111111111111", 0, step.slot,
-                       acc.owner, acc.data)  # fmt: skip
+    stranger = Message(
+        "account", "11111111111111111111111111111111", 0, step.slot, acc.owner, acc.data
+    )
     ing.bind(GRPC, 0, "slot", "slot")
     ing.grpc(GRPC, grpc_bytes(stranger), 12)  # an account it does not watch
     assert ing.stats().unknown == 3 and ing.stats().first_copies == 0
@@ -278,9 +285,15 @@ def corrupt_grpc(msg: Message, how: str, rnd: random.Random) -> bytes:
     grpc=st.sampled_from([(2,), (0, 2), (0, 1, 2)]),
 )
 def test_rust_and_twin_agree_on_a_mixed_faulty_feed(
-    rust: types.ModuleType, py: types.ModuleType, seed: int, steps: int, rng: int,
-    drop: float, corrupt: float, grpc: tuple[int, ...],
-) -> None:  # fmt: skip
+    rust: types.ModuleType,
+    py: types.ModuleType,
+    seed: int,
+    steps: int,
+    rng: int,
+    drop: float,
+    corrupt: float,
+    grpc: tuple[int, ...],
+) -> None:
     m = market(seed)
     rnd = random.Random(rng)
     pairs = [make_mixed(e, m, grpc) for e in (rust, py)]
@@ -403,9 +416,12 @@ def test_the_decoders_read_what_protobuf_wrote(
     elif up.HasField("transaction"):
         t = up.transaction.transaction
         assert got == geyser.Transaction(
-            t.signature, t.is_vote, t.meta.HasField("err"), tuple(t.meta.log_messages),
+            t.signature,
+            t.is_vote,
+            t.meta.HasField("err"),
+            tuple(t.meta.log_messages),
             up.transaction.slot,
-        )  # fmt: skip
+        )
     m = market(SEEDS[0])
     ings = [make_mixed(e, m)[1] for e in (rust, py)]
     assert same_call(ings, lambda ing: ing.grpc(GRPC, raw, 1)) == ("ok", want)

@@ -62,27 +62,66 @@ VA_AMOUNT, VB_AMOUNT, HELD = 10**12 + 100, 2 * 10**12 + 200, (100, 200)
 
 def pool_bytes(va: str = VA, vb: str = VB, ma: str = MA, mb: str = MB) -> bytes:
     """A CP-Swap PoolState (its protocol fees are not reserves: HELD)."""
-    r = NS(amm_config=CFG, pool_creator=key(1), token_0_vault=va, token_1_vault=vb,
-           lp_mint=key(2), token_0_mint=ma, token_1_mint=mb, token_0_program=TOKEN_2022,
-           token_1_program=SPL_TOKEN, observation_key=key(3), auth_bump=1, status=0,
-           lp_mint_decimals=9, mint_0_decimals=6, mint_1_decimals=6, creator_fee_on=0,
-           lp_supply=1, protocol_fees_token_0=HELD[0], protocol_fees_token_1=HELD[1],
-           fund_fees_token_0=0, fund_fees_token_1=0, open_time=0, recent_epoch=0,
-           creator_fees_token_0=0, creator_fees_token_1=0, enable_creator_fee=False)  # fmt: skip
+    r = NS(
+        amm_config=CFG,
+        pool_creator=key(1),
+        token_0_vault=va,
+        token_1_vault=vb,
+        lp_mint=key(2),
+        token_0_mint=ma,
+        token_1_mint=mb,
+        token_0_program=TOKEN_2022,
+        token_1_program=SPL_TOKEN,
+        observation_key=key(3),
+        auth_bump=1,
+        status=0,
+        lp_mint_decimals=9,
+        mint_0_decimals=6,
+        mint_1_decimals=6,
+        creator_fee_on=0,
+        lp_supply=1,
+        protocol_fees_token_0=HELD[0],
+        protocol_fees_token_1=HELD[1],
+        fund_fees_token_0=0,
+        fund_fees_token_1=0,
+        open_time=0,
+        recent_epoch=0,
+        creator_fees_token_0=0,
+        creator_fees_token_1=0,
+        enable_creator_fee=False,
+    )
     return encode_pool(r)
 
 
 CONFIG = encode_amm_config(
-    NS(bump=1, disable_create_pool=False, index=0, trade_fee_rate=RATE, protocol_fee_rate=0,
-       fund_fee_rate=0, create_pool_fee=0, creator_fee_rate=0, protocol_owner=key(4),
-       fund_owner=key(5))
-)  # fmt: skip
+    NS(
+        bump=1,
+        disable_create_pool=False,
+        index=0,
+        trade_fee_rate=RATE,
+        protocol_fee_rate=0,
+        fund_fee_rate=0,
+        create_pool_fee=0,
+        creator_fee_rate=0,
+        protocol_owner=key(4),
+        fund_owner=key(5),
+    )
+)
 
 
 def vault(mint: str, amount: int) -> bytes:
-    return encode_token_account(NS(mint=mint, owner=key(6), amount=amount, delegate=None,
-                                   state=1, is_native=None, delegated_amount=0,
-                                   close_authority=None))  # fmt: skip
+    return encode_token_account(
+        NS(
+            mint=mint,
+            owner=key(6),
+            amount=amount,
+            delegate=None,
+            state=1,
+            is_native=None,
+            delegated_amount=0,
+            close_authority=None,
+        )
+    )
 
 
 Fee = tuple[int, int, int]
@@ -94,8 +133,9 @@ def mint_bytes(older: Fee, newer: Fee, extra: dict[int, bytes] | None = None) ->
     cfg = bytes(64) + struct.pack("<Q", 0)
     for e, m, b in (older, newer):
         cfg += struct.pack("<QQH", e, m, b)
-    r = NS(mint_authority=None, supply=10**15, decimals=6, is_initialized=True,
-           freeze_authority=None)  # fmt: skip
+    r = NS(
+        mint_authority=None, supply=10**15, decimals=6, is_initialized=True, freeze_authority=None
+    )
     return encode_token2022_mint(r, {TRANSFER_FEE_CONFIG: cfg, **(extra or {})})
 
 
@@ -148,8 +188,14 @@ def quotes(g: Any) -> tuple[Any, ...]:
 
 
 def frame(sub: int, slot: int, owner: str, data: bytes) -> bytes:
-    value = {"lamports": 1, "data": [base64.b64encode(data).decode(), "base64"],
-             "owner": owner, "executable": False, "rentEpoch": 0, "space": len(data)}  # fmt: skip
+    value = {
+        "lamports": 1,
+        "data": [base64.b64encode(data).decode(), "base64"],
+        "owner": owner,
+        "executable": False,
+        "rentEpoch": 0,
+        "space": len(data),
+    }
     return account_notification(sub, slot, json.dumps(value)).encode()
 
 
@@ -415,13 +461,14 @@ def test_a_whirlpool_leaves_the_graph_when_its_vault_proves_token_2022(
 STATELESS_FIXTURE = [HealthCheck.function_scoped_fixture]
 OPS = st.lists(
     st.tuples(
-        st.sampled_from(["mint", "mint_frame", "vault_a", "vault_frame", "pool", "slot",
-                         "schedule", "garbage"]),
+        st.sampled_from(
+            ["mint", "mint_frame", "vault_a", "vault_frame", "pool", "slot", "schedule", "garbage"]
+        ),
         st.integers(0, 2**32 - 1),
     ),
     min_size=1,
     max_size=25,
-)  # fmt: skip
+)
 
 
 def _op(ing: Any, g: Any, what: str, r: random.Random, slot: int) -> Any:

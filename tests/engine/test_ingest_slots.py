@@ -68,8 +68,11 @@ def run(
     m = market(2)
     graph, ing = make_ingest(eng, m)
     amm = next(p for p in m.world.pools if p.kind == "amm_v4")
-    vault = next(k for k, roles in ((k, ing.roles(k)) for k in ing.watched())
-                 if any(r == "vault_a" and p == amm.address for r, p in roles))  # fmt: skip
+    vault = next(
+        k
+        for k, roles in ((k, ing.roles(k)) for k in ing.watched())
+        if any(r == "vault_a" and p == amm.address for r, p in roles)
+    )
     owner, data = m.initial[vault]
     value = json.dumps(account_value(owner, data))
     index = ing.watched().index(vault) + 1  # make_ingest binds "slot" first
@@ -223,8 +226,7 @@ def test_a_liar_racing_ahead_moves_the_chain_at_most_the_bound(
     # from FAULT_AT on, ``gain`` slots more each step than the chain moves: every step is
     # one a node could make; of two endpoints it may lead, but never more than
     # MAX_LEADER_GAP beyond the honest one (of three, the majority outvotes it)
-    r = run(eng, with_honest(n, lambda k: honest(k) + gain * max(k - FAULT_AT, 0)),
-            accounts=False)  # fmt: skip
+    r = run(eng, with_honest(n, lambda k: honest(k) + gain * max(k - FAULT_AT, 0)), accounts=False)
     bound = MAX_LEADER_GAP if n == 2 else 0
     over = [c - honest(k) for k, c in enumerate(r.chain) if c]
     assert max(over) <= bound, over
@@ -236,8 +238,7 @@ def test_a_jump_costs_the_leader_its_steadiness(eng: types.ModuleType, n: int) -
     # of two, the one ahead leads only once it moved at pace for STEADY_NS: a liar that
     # jumps 40 ahead at FAULT_AT moves nothing for STEADY_NS, then at most its jump
     steady = STEADY_NS // SLOT_NS
-    r = run(eng, with_honest(n, lambda k: honest(k) + (40 if k >= FAULT_AT else 0)),
-            accounts=False)  # fmt: skip
+    r = run(eng, with_honest(n, lambda k: honest(k) + (40 if k >= FAULT_AT else 0)), accounts=False)
     over = [c - honest(k) if c else 0 for k, c in enumerate(r.chain)]
     assert over[: FAULT_AT + steady] == [0] * (FAULT_AT + steady), over
     jump = 40 if n == 2 else 0
@@ -290,8 +291,10 @@ def test_a_refused_first_copy_is_no_lead(eng: types.ModuleType, n: int) -> None:
     before = ing.stats()
     ing.frame(1, account_frame(sid(1, vault, index), far, value).encode(), t + 10)
     after = ing.stats()
-    assert (after.first_copies - before.first_copies, after.pool_updates > before.pool_updates) \
-        == (1, True)  # fmt: skip
+    assert (after.first_copies - before.first_copies, after.pool_updates > before.pool_updates) == (
+        1,
+        True,
+    )
     firsts = {d.endpoint: d.first_seen for d in ing.dedup_stats()}
     assert firsts[0] == lead[0]
     assert graph.slot == far
@@ -311,19 +314,18 @@ def test_an_older_or_undecodable_first_copy_is_no_lead(eng: types.ModuleType) ->
     ing.frame(1, account_frame(sid(1, vault, index), newer, value).encode(), WARM * SLOT_NS)
     lead = {d.endpoint: d.first_seen for d in ing.dedup_stats()}
     # endpoint 0: an older copy, then one that does not decode (a third of the bytes)
-    ing.frame(0, account_frame(sid(0, vault, index), newer - 3, value).encode(),
-              WARM * SLOT_NS + 1)  # fmt: skip
+    ing.frame(0, account_frame(sid(0, vault, index), newer - 3, value).encode(), WARM * SLOT_NS + 1)
     short = json.dumps(account_value(owner, data[:55]))
     for slot in (newer, newer + 1):  # a second version of the slot held; a newer slot
         with pytest.raises(DecodeError):
-            ing.frame(0, account_frame(sid(0, vault, index), slot, short).encode(),
-                      WARM * SLOT_NS + 2)  # fmt: skip
+            ing.frame(
+                0, account_frame(sid(0, vault, index), slot, short).encode(), WARM * SLOT_NS + 2
+            )
     assert {d.endpoint: d.first_seen for d in ing.dedup_stats()} == lead
     s = {e.endpoint: e for e in ing.endpoint_stats()}
     assert (s[0].older, s[0].refused_first) == (1, 3)
     # the same copies from the other endpoint are first copies again (refused alike)
-    ing.frame(1, account_frame(sid(1, vault, index), newer - 3, value).encode(),
-              WARM * SLOT_NS + 3)  # fmt: skip
+    ing.frame(1, account_frame(sid(1, vault, index), newer - 3, value).encode(), WARM * SLOT_NS + 3)
     assert {e.endpoint: e.older for e in ing.endpoint_stats()}[1] == 1
 
 

@@ -93,8 +93,11 @@ def test_the_ray_log_agrees_with_the_routers_own_account_of_the_hop(
     """An independent oracle inside the same transcript: the router logs each hop's
     amounts in text (``SwapEvent { dex: RaydiumSwap, amount_in: …, amount_out: … }``);
     AMM v4's ``ray_log`` decoded by the engine says the same."""
-    got = [ev for venue, ev in eng.parse_logs(_lines("aggregator_route.txt"))
-           if venue == "raydium_amm_v4"]  # fmt: skip
+    got = [
+        ev
+        for venue, ev in eng.parse_logs(_lines("aggregator_route.txt"))
+        if venue == "raydium_amm_v4"
+    ]
     (log,) = got
     d = as_dict(log)
     assert (d["amount_in"], d["out_amount"]) == (141083233312, 111788230808)

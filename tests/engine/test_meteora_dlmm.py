@@ -164,16 +164,30 @@ def test_discriminators_are_anchors() -> None:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.binary(min_size=0, max_size=1_600), disc=st.sampled_from([b"", *[
-    twin.DISC_LB_PAIR, twin.DISC_BIN_ARRAY, twin.DISC_BITMAP_EXTENSION, twin.DISC_SWAP_EVENT
-]]))  # fmt: skip
+@given(
+    data=st.binary(min_size=0, max_size=1_600),
+    disc=st.sampled_from(
+        [
+            b"",
+            *[
+                twin.DISC_LB_PAIR,
+                twin.DISC_BIN_ARRAY,
+                twin.DISC_BITMAP_EXTENSION,
+                twin.DISC_SWAP_EVENT,
+            ],
+        ]
+    ),
+)
 def test_random_bytes_fail_typed_in_both_backends(data: bytes, disc: bytes) -> None:
     import engine_rs.python as py
     import engine_rs.rust as rs
 
     raw = disc + data
-    for name in ("decode_meteora_lb_pair", "decode_meteora_bin_array",
-                 "decode_meteora_bitmap_extension"):  # fmt: skip
+    for name in (
+        "decode_meteora_lb_pair",
+        "decode_meteora_bin_array",
+        "decode_meteora_bitmap_extension",
+    ):
         outs = []
         for m in (rs, py):
             try:
@@ -193,8 +207,11 @@ def test_the_programs_swap_event_and_no_other_venue_claims_it(eng: types.ModuleT
     got = twin.parse_event(swap_raw)
     assert got is not None
     assert (got.lb_pair, got.amount_in, got.amount_out, got.swap_for_y) == (
-        ev["pair"], ev["amount_in"], ev["amount_out"], True,
-    )  # fmt: skip
+        ev["pair"],
+        ev["amount_in"],
+        ev["amount_out"],
+        True,
+    )
     assert (got.start_bin_id, got.end_bin_id) == (ev["start_bin_id"], ev["end_bin_id"])
     assert eng.parse_program_data(base64.b64encode(swap_raw).decode(), twin.PROGRAM_ID) == got
     for v in VENUES:
@@ -224,16 +241,29 @@ def _mutated(pair: str, d: st.DataObject) -> tuple[bytes, list[bytes]]:
     """A real pair with random fee parameters, volatility state and bin amounts."""
     lb, arrays = _pair(pair)
     b = bytearray(lb)
-    struct.pack_into("<HHHH", b, 8, d.draw(st.integers(0, 20_000)), d.draw(st.integers(0, 600)),
-                     d.draw(st.integers(0, 1_200)), d.draw(st.integers(0, 10_000)))  # fmt: skip
+    struct.pack_into(
+        "<HHHH",
+        b,
+        8,
+        d.draw(st.integers(0, 20_000)),
+        d.draw(st.integers(0, 600)),
+        d.draw(st.integers(0, 1_200)),
+        d.draw(st.integers(0, 10_000)),
+    )
     struct.pack_into(
         "<II", b, 16, d.draw(st.integers(0, 2**32 - 1)), d.draw(st.integers(0, 400_000))
     )
     b[34] = d.draw(st.integers(0, 3))  # base_fee_power_factor
     b[35] = d.draw(st.integers(0, 3))  # function_type
     b[36] = d.draw(st.integers(0, 2))  # collect_fee_mode
-    struct.pack_into("<IIi", b, 40, d.draw(st.integers(0, 400_000)),
-                     d.draw(st.integers(0, 400_000)), d.draw(st.integers(-200, 200)))  # fmt: skip
+    struct.pack_into(
+        "<IIi",
+        b,
+        40,
+        d.draw(st.integers(0, 400_000)),
+        d.draw(st.integers(0, 400_000)),
+        d.draw(st.integers(-200, 200)),
+    )
     struct.pack_into("<i", b, 76, d.draw(st.integers(-75, 75)))  # active id
     struct.pack_into("<H", b, 80, d.draw(st.integers(1, 400)))  # bin step
     out = []
@@ -318,9 +348,13 @@ def test_a_pair_follows_the_clock_sysvar_and_quotes_at_its_time(eng: types.Modul
     from feeds.venues import meteora_dlmm as DL
 
     world = World(WorldConfig(seed=3, trades_per_slot=0, dislocation_rate=0.0), backend=eng)
-    pool = next(p for p in world.pools if p.kind == "dlmm"
-                and {world.token_programs[p.mint_a], world.token_programs[p.mint_b]}
-                == {"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"})  # fmt: skip
+    pool = next(
+        p
+        for p in world.pools
+        if p.kind == "dlmm"
+        and {world.token_programs[p.mint_a], world.token_programs[p.mint_b]}
+        == {"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"}
+    )
     for a_to_b, f in ((False, 0.05), (True, 0.08), (True, 0.05)):  # volatile: bins crossed
         assert world.swap(pool, a_to_b, int(DL._depth(pool, a_to_b) * f)) is not None
     stamp = pool.record.last_update_timestamp
@@ -341,24 +375,34 @@ def test_a_pair_follows_the_clock_sysvar_and_quotes_at_its_time(eng: types.Modul
     def program(now: int, a_to_b: bool, amount: int) -> int | None:
         out: int | None = eng.meteora_dlmm_quote(
             world.accounts[pool.address].data,
-            [world.accounts[a].data for a in pool.tick_arrays], amount, a_to_b, now, world.slot,
-        )  # fmt: skip
+            [world.accounts[a].data for a in pool.tick_arrays],
+            amount,
+            a_to_b,
+            now,
+            world.slot,
+        )
         return out
 
-    amounts = [(a_to_b, int(DL._depth(pool, a_to_b) * f)) for a_to_b in (True, False)
-               for f in (1e-4, 0.02, 0.1)]  # fmt: skip
+    amounts = [
+        (a_to_b, int(DL._depth(pool, a_to_b) * f))
+        for a_to_b in (True, False)
+        for f in (1e-4, 0.02, 0.1)
+    ]
     feed(clock=False)
     assert ("clock", pool.address) in ing.roles(SYSVAR_CLOCK)
-    assert [graph.quote([pool.address], pool.mint_a if a else pool.mint_b, n)[-1]
-            for a, n in amounts] == [program(stamp, a, n) for a, n in amounts]  # fmt: skip
+    assert [
+        graph.quote([pool.address], pool.mint_a if a else pool.mint_b, n)[-1] for a, n in amounts
+    ] == [program(stamp, a, n) for a, n in amounts]
     differ = 0
     for wait in (5, 40, 400, 4_000):  # within the filter period, decaying, decayed
         world.slot += int(wait / world.config.slot_seconds)
         world._write_clock()
         feed(clock=True)
         now = world.unix_time()
-        got = [graph.quote([pool.address], pool.mint_a if a else pool.mint_b, n)[-1]
-               for a, n in amounts]  # fmt: skip
+        got = [
+            graph.quote([pool.address], pool.mint_a if a else pool.mint_b, n)[-1]
+            for a, n in amounts
+        ]
         assert got == [program(now, a, n) for a, n in amounts], wait
         differ += got != [program(stamp, a, n) for a, n in amounts]
     assert differ >= 2  # the time mattered

@@ -509,24 +509,45 @@ def test_the_graphs_ladder_is_the_clients(
     prog = "opnb2LAfJYbRMAHHvqjCwQxanZn7ReEHp1k81EohpZb"
     token = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
     chosen = [bk for bk in books if SHAPES[bk.seed // 1000][2] == 0]
-    plain = {bk.seed: objs_view for bk, objs_view in zip(chosen, objs.decode([
-        {"market": bk.market, "bids": bk.bids, "asks": bk.asks, "now": 0, "depth": 1} for bk in chosen
-    ]), strict=True)}  # fmt: skip
+    plain = {
+        bk.seed: objs_view
+        for bk, objs_view in zip(
+            chosen,
+            objs.decode(
+                [
+                    {"market": bk.market, "bids": bk.bids, "asks": bk.asks, "now": 0, "depth": 1}
+                    for bk in chosen
+                ]
+            ),
+            strict=True,
+        )
+    }
     clocks = {}
     for bk in chosen:
         v = plain[bk.seed]
         stamps = [int(o["timestamp"]) for s in ("bids", "asks") for o in v[s]["orders"]]
         clocks[bk.seed] = max([int(v["market"]["registration_time"]), 0, *stamps])
     views = objs.decode(
-        [{"market": bk.market, "bids": bk.bids, "asks": bk.asks, "now": clocks[bk.seed] + 1, "depth": 20}
-         for bk in chosen]
-    )  # fmt: skip
+        [
+            {
+                "market": bk.market,
+                "bids": bk.bids,
+                "asks": bk.asks,
+                "now": clocks[bk.seed] + 1,
+                "depth": 20,
+            }
+            for bk in chosen
+        ]
+    )
     for bk, view in zip(chosen, views, strict=True):
         m = view["market"]
         market_id = str(eng.b58encode(bytes([bk.seed % 251 + 1]) * 32))
         accounts = {
-            market_id: bk.market, m["bids"]: bk.bids, m["asks"]: bk.asks, m["event_heap"]: bk.event_heap,
-        }  # fmt: skip
+            market_id: bk.market,
+            m["bids"]: bk.bids,
+            m["asks"]: bk.asks,
+            m["event_heap"]: bk.event_heap,
+        }
         owners = dict.fromkeys(accounts, prog)
         for vault, mint in (
             (m["market_base_vault"], m["base_mint"]),

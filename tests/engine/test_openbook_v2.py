@@ -39,9 +39,15 @@ def _order(spec: list[Any]) -> B.OrderSpec:
 
 def _case_book(case: dict[str, Any]) -> tuple[bytes, bytes, bytes]:
     params = {
-        "base_decimals": 6, "quote_decimals": 6, "base_lot_size": 100, "quote_lot_size": 10,
-        "maker_fee": -200, "taker_fee": 400, "registration_time": 0, **case["market"],
-    }  # fmt: skip
+        "base_decimals": 6,
+        "quote_decimals": 6,
+        "base_lot_size": 100,
+        "quote_lot_size": 10,
+        "maker_fee": -200,
+        "taker_fee": 400,
+        "registration_time": 0,
+        **case["market"],
+    }
     m = B.market(**params)
     bids = B.bookside(True, [_order(o) for o in case["bids"]], seed=1)
     asks = B.bookside(False, [_order(o) for o in case["asks"]], seed=2)
@@ -68,18 +74,33 @@ def test_the_programs_own_cases(case: dict[str, Any], eng: types.ModuleType) -> 
 def test_market_fields_as_written(eng: types.ModuleType) -> None:
     oracle = B.key32("oracle")
     raw = B.market(
-        base_decimals=9, quote_decimals=6, base_lot_size=1_000_000, quote_lot_size=10,
-        maker_fee=-100, taker_fee=300, time_expiry=77, registration_time=55, seq_num=9,
-        name=b"SOL-USDC", oracle_a=oracle,
-    )  # fmt: skip
+        base_decimals=9,
+        quote_decimals=6,
+        base_lot_size=1_000_000,
+        quote_lot_size=10,
+        maker_fee=-100,
+        taker_fee=300,
+        time_expiry=77,
+        registration_time=55,
+        seq_num=9,
+        name=b"SOL-USDC",
+        oracle_a=oracle,
+    )
     m = eng.decode_openbook_market(raw, "opnb2LAfJYbRMAHHvqjCwQxanZn7ReEHp1k81EohpZb")
     keys = B.market_keys()
     assert (m.base_decimals, m.quote_decimals, m.base_lot_size, m.quote_lot_size) == (
-        9, 6, 1_000_000, 10
-    )  # fmt: skip
+        9,
+        6,
+        1_000_000,
+        10,
+    )
     assert (m.maker_fee, m.taker_fee, m.time_expiry, m.registration_time, m.seq_num) == (
-        -100, 300, 77, 55, 9
-    )  # fmt: skip
+        -100,
+        300,
+        77,
+        55,
+        9,
+    )
     assert m.name == "SOL-USDC" and m.bump == 255
     assert (m.bids, m.asks, m.event_heap) == (keys["bids"], keys["asks"], keys["event_heap"])
     assert (m.base_mint, m.quote_mint) == (keys["base_mint"], keys["quote_mint"])
@@ -145,11 +166,16 @@ def test_bookside_orders_best_first_with_every_leaf_field(bid: bool, eng: types.
     for want, o in zip(fixed + pegged, got, strict=True):
         assert o.oracle_pegged == want.pegged
         assert (o.key, o.quantity, o.timestamp, o.time_in_force) == (
-            want.key(bid), want.quantity, want.timestamp, want.time_in_force
-        )  # fmt: skip
+            want.key(bid),
+            want.quantity,
+            want.timestamp,
+            want.time_in_force,
+        )
         assert (o.owner_slot, o.peg_limit, o.client_order_id) == (
-            want.owner_slot, want.peg_limit, want.client_order_id
-        )  # fmt: skip
+            want.owner_slot,
+            want.peg_limit,
+            want.client_order_id,
+        )
         assert o.owner == eng.b58encode(want.owner)
         assert (o.price_lots, o.seq_num) == (want.price, want.seq)
 
@@ -221,11 +247,19 @@ def test_random_bytes_are_typed_errors_alike(head: bytes, size: int, kind: str, 
         raw[:8] = disc[kind]
     if kind == "bookside" and size > 320 and rng.random() < 0.7:
         raw[312] = rng.randint(0, 1)
-        struct.pack_into("<IIII", raw, 8, rng.randint(0, 1100), rng.randint(0, 30),
-                         rng.randint(0, 1100), rng.randint(0, 3))  # fmt: skip
+        struct.pack_into(
+            "<IIII",
+            raw,
+            8,
+            rng.randint(0, 1100),
+            rng.randint(0, 30),
+            rng.randint(0, 1100),
+            rng.randint(0, 3),
+        )
     if kind == "heap" and size > 24 and rng.random() < 0.7:
-        struct.pack_into("<HHH", raw, 8, rng.randint(0, 700), rng.randint(0, 700),
-                         rng.randint(0, 40))  # fmt: skip
+        struct.pack_into(
+            "<HHH", raw, 8, rng.randint(0, 700), rng.randint(0, 700), rng.randint(0, 40)
+        )
     fn = f"decode_openbook_{'event_heap' if kind == 'heap' else kind}"
     outcomes = []
     for eng in (rust, py):
@@ -267,32 +301,55 @@ def _side(bid: bool, fixed: list[Any], pegged: list[Any], seq0: int) -> list[B.O
 
 @settings(max_examples=120, deadline=None)
 @given(
-    _ORDERS, _ORDERS, _PEGGED, _PEGGED,
+    _ORDERS,
+    _ORDERS,
+    _PEGGED,
+    _PEGGED,
     st.sampled_from([(100, 10, -200, 400), (1, 1, 0, 0), (1000, 7, 300, 1000), (10, 100, -5, 5)]),
     st.integers(1000, 1050),
     st.none() | st.integers(-10, 80),
-    st.lists(st.tuples(st.integers(0, 2**40), st.booleans(), st.integers(0, 60),
-                       st.none() | st.integers(1, 70)), min_size=1, max_size=8),
+    st.lists(
+        st.tuples(
+            st.integers(0, 2**40), st.booleans(), st.integers(0, 60), st.none() | st.integers(1, 70)
+        ),
+        min_size=1,
+        max_size=8,
+    ),
     st.integers(0, 620),
-)  # fmt: skip
+)
 def test_rust_and_twin_agree_on_random_books(
-    bids: list[Any], asks: list[Any], pbids: list[Any], pasks: list[Any],
-    lots: tuple[int, int, int, int], now: int, oracle: int | None,
-    takes: list[tuple[int, bool, int, int | None]], heap_count: int,
-) -> None:  # fmt: skip
+    bids: list[Any],
+    asks: list[Any],
+    pbids: list[Any],
+    pasks: list[Any],
+    lots: tuple[int, int, int, int],
+    now: int,
+    oracle: int | None,
+    takes: list[tuple[int, bool, int, int | None]],
+    heap_count: int,
+) -> None:
     import engine_rs.python as py
     import engine_rs.rust as rust
 
     bls, qls, maker, taker = lots
-    m = B.market(base_lot_size=bls, quote_lot_size=qls, maker_fee=maker, taker_fee=taker,
-                 base_decimals=6, quote_decimals=9, oracle_a=B.key32("o"))  # fmt: skip
+    m = B.market(
+        base_lot_size=bls,
+        quote_lot_size=qls,
+        maker_fee=maker,
+        taker_fee=taker,
+        base_decimals=6,
+        quote_decimals=9,
+        oracle_a=B.key32("o"),
+    )
     b = B.bookside(True, _side(True, bids, pbids, 1), seed=now)
     a = B.bookside(False, _side(False, asks, pasks, 2000), seed=now + 1)
     heap = B.event_heap([B.FillSpec(1)] * min(heap_count, 600))
     books = [e.openbook_book(m, b, a, now, heap, oracle) for e in (rust, py)]
     for amount, a_to_b, limit, price in takes:
-        fr, fp = (e.openbook_take(bk, amount, a_to_b, limit, price)
-                  for e, bk in zip((rust, py), books, strict=True))  # fmt: skip
+        fr, fp = (
+            e.openbook_take(bk, amount, a_to_b, limit, price)
+            for e, bk in zip((rust, py), books, strict=True)
+        )
         assert as_dict(fr) == as_dict(fp)
         assert fr.amount_in <= amount
     for depth in (0, 3, 50):
@@ -340,8 +397,15 @@ def _clock(unix_timestamp: int, slot: int = 9) -> bytes:
     """The Clock sysvar's bytes, written by solders (its ``Clock`` type)."""
     from solders.clock import Clock
 
-    return bytes(Clock(slot=slot, epoch_start_timestamp=0, epoch=0, leader_schedule_epoch=1,
-                       unix_timestamp=unix_timestamp))  # fmt: skip
+    return bytes(
+        Clock(
+            slot=slot,
+            epoch_start_timestamp=0,
+            epoch=0,
+            leader_schedule_epoch=1,
+            unix_timestamp=unix_timestamp,
+        )
+    )
 
 
 SYSVAR_CLOCK = "SysvarC1ock11111111111111111111111111111111"
@@ -379,8 +443,10 @@ def _ingest(
         keys["asks"]: (prog, B.bookside(False, asks)),
         keys["event_heap"]: (prog, B.event_heap([])),
     }
-    for vault, mint in ((keys["base_vault"], keys["base_mint"]),
-                        (keys["quote_vault"], keys["quote_mint"])):  # fmt: skip
+    for vault, mint in (
+        (keys["base_vault"], keys["base_mint"]),
+        (keys["quote_vault"], keys["quote_mint"]),
+    ):
         rec = D.TokenAccount(mint, market_id, 10**12, None, 1, None, 0, None)
         accounts[vault] = (token, L.encode_token_account(rec))
     if clock is not None:
@@ -400,8 +466,10 @@ def test_the_clock_sysvar_is_the_books_clock(eng: types.ModuleType) -> None:
     Clock sysvar for every book, so an order whose time in force ran out by the sysvar's
     time is neither in the ladder nor in the quote, though no newer order shows the time
     has passed (without the sysvar, the newest order's time is the book's clock)."""
-    bids = [B.OrderSpec(150_000, 3, 1, timestamp=100, time_in_force=50),
-            B.OrderSpec(149_000, 5, 2, timestamp=100)]  # fmt: skip
+    bids = [
+        B.OrderSpec(150_000, 3, 1, timestamp=100, time_in_force=50),
+        B.OrderSpec(149_000, 5, 2, timestamp=100),
+    ]
     asks = [B.OrderSpec(151_000, 2, 3, timestamp=90)]
 
     def seen(clock: int | None) -> tuple[list[int], int]:
@@ -429,11 +497,16 @@ def test_the_graph_holds_a_book_and_its_ladder(eng: types.ModuleType) -> None:
     g, market_id, keys = _ingest(eng, bids, asks)
     lad = g.ladder(market_id, 5)
     assert (lad.market, lad.base_mint, lad.quote_mint, lad.slot) == (
-        market_id, keys["base_mint"], keys["quote_mint"], 9
-    )  # fmt: skip
+        market_id,
+        keys["base_mint"],
+        keys["quote_mint"],
+        9,
+    )
     # price: lots * quote_lot_size / base_lot_size * 10^(9 - 6); size: lots * 10^6 / 10^9
-    assert [(lv.price, lv.size, lv.orders) for lv in lad.bids] == [(150.0, 0.003, 1),
-                                                                   (149.0, 0.005, 1)]  # fmt: skip
+    assert [(lv.price, lv.size, lv.orders) for lv in lad.bids] == [
+        (150.0, 0.003, 1),
+        (149.0, 0.005, 1),
+    ]
     assert [(lv.price, lv.size, lv.orders) for lv in lad.asks] == [(151.0, 0.006, 2)]
     assert (lad.best_bid, lad.best_ask, lad.spread, lad.mid) == (150.0, 151.0, 1.0, 150.5)
     # selling 0.004 base walks both bids: 3 lots at 150 000, 1 at 149 000 (quote native),
@@ -447,8 +520,15 @@ def test_the_graph_holds_a_book_and_its_ladder(eng: types.ModuleType) -> None:
 def test_a_pool_that_is_not_a_book_has_no_ladder(eng: types.ModuleType) -> None:
     g = eng.PoolGraph(base_mints=["So11111111111111111111111111111111111111112"])
     pool = eng.b58encode(B.key32("cpmm"))
-    g.upsert_cpmm(pool, "So11111111111111111111111111111111111111112",
-                  "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v", 10**9, 10**9, 25, 10_000)  # fmt: skip
+    g.upsert_cpmm(
+        pool,
+        "So11111111111111111111111111111111111111112",
+        "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v",
+        10**9,
+        10**9,
+        25,
+        10_000,
+    )
     assert g.ladder(pool, 5) is None
 
 
@@ -470,8 +550,12 @@ def test_the_take_event_is_read_in_its_programs_frame(eng: types.ModuleType) -> 
     prog = "opnb2LAfJYbRMAHHvqjCwQxanZn7ReEHp1k81EohpZb"
     ev = eng.parse_program_data(line[len("Program data: ") :], prog)
     assert (ev.side, ev.taker, ev.total_quantity_paid, ev.total_quantity_received, ev.fees) == (
-        1, eng.b58encode(taker), 100, 99_960, 40
-    )  # fmt: skip
+        1,
+        eng.b58encode(taker),
+        100,
+        99_960,
+        40,
+    )
     logs = [f"Program {prog} invoke [1]", line, f"Program {prog} success"]
     assert [(name, type(e).__name__) for name, e in eng.parse_logs(logs)] == [
         ("openbook_v2", "OpenBookTotalOrderFillEvent")
@@ -505,8 +589,13 @@ def test_a_cycle_through_a_book_leg_and_a_pool(
 
 
 def _accounts_of(bids: list[B.OrderSpec], asks: list[B.OrderSpec]) -> tuple[bytes, bytes, bytes]:
-    m = B.market(base_decimals=9, quote_decimals=6, base_lot_size=1_000_000, quote_lot_size=1,
-                 registration_time=0)  # fmt: skip
+    m = B.market(
+        base_decimals=9,
+        quote_decimals=6,
+        base_lot_size=1_000_000,
+        quote_lot_size=1,
+        registration_time=0,
+    )
     return m, B.bookside(True, bids), B.bookside(False, asks)
 
 
@@ -518,31 +607,45 @@ def test_the_ingest_assembles_a_book_alike_in_both_backends(
     import engine_rs.python as py
     import engine_rs.rust as rust
 
-    b = [B.OrderSpec(p * 1000, q, i + 1, time_in_force=t, timestamp=s)
-         for i, (p, q, t, s) in enumerate(bids)]  # fmt: skip
-    a = [B.OrderSpec(60_000 + p * 1000, q, 5000 + i, time_in_force=t, timestamp=s)
-         for i, (p, q, t, s) in enumerate(asks)]  # fmt: skip
+    b = [
+        B.OrderSpec(p * 1000, q, i + 1, time_in_force=t, timestamp=s)
+        for i, (p, q, t, s) in enumerate(bids)
+    ]
+    a = [
+        B.OrderSpec(60_000 + p * 1000, q, 5000 + i, time_in_force=t, timestamp=s)
+        for i, (p, q, t, s) in enumerate(asks)
+    ]
     got = []
     for eng in (rust, py):
         g, market_id, keys = _ingest(eng, b, a)
         token = keys["base_mint"] if a_to_b else keys["quote_mint"]
-        got.append((g.ladder(market_id, 7), g.quote([market_id], token, amount),
-                    g.pool_rate(market_id)))  # fmt: skip
+        got.append(
+            (g.ladder(market_id, 7), g.quote([market_id], token, amount), g.pool_rate(market_id))
+        )
     assert got[0] == got[1]
 
 
 @settings(max_examples=150, deadline=None)
 @given(
-    st.integers(1, 2**62), st.integers(1, 2**62),
-    st.integers(-(10**6), 10**6), st.integers(0, 10**6),
-    st.lists(st.tuples(st.integers(1, 2**63 - 1), st.integers(1, 2**63 - 1)), min_size=1,
-             max_size=8),
-    st.integers(0, 2**64 - 1), st.booleans(),
-)  # fmt: skip
+    st.integers(1, 2**62),
+    st.integers(1, 2**62),
+    st.integers(-(10**6), 10**6),
+    st.integers(0, 10**6),
+    st.lists(
+        st.tuples(st.integers(1, 2**63 - 1), st.integers(1, 2**63 - 1)), min_size=1, max_size=8
+    ),
+    st.integers(0, 2**64 - 1),
+    st.booleans(),
+)
 def test_extreme_lots_prices_and_sizes_agree_and_never_panic(
-    bls: int, qls: int, maker: int, taker: int, orders: list[tuple[int, int]],
-    amount: int, a_to_b: bool,
-) -> None:  # fmt: skip
+    bls: int,
+    qls: int,
+    maker: int,
+    taker: int,
+    orders: list[tuple[int, int]],
+    amount: int,
+    a_to_b: bool,
+) -> None:
     import engine_rs.python as py
     import engine_rs.rust as rust
 

@@ -80,9 +80,12 @@ def test_pdas_of_the_docs(eng: types.ModuleType) -> None:
     # docs/PUMP_SWAP_README.md: the GlobalConfig, and its example pool (index 0)
     assert eng.find_program_address([b"global_config"], pa.PROGRAM_ID)[0] == pa.GLOBAL_CONFIG_ID
     pool = _pool_pda(
-        eng, 0, "9XDYTfQKwW8sHPqnFdUreMmtmffmkHVPGTNV2e3LKxNW",
-        "7LSsEoJGhLeZzGvDofTdNg7M3JttxQqGWNLo6vWMpump", WSOL,
-    )  # fmt: skip
+        eng,
+        0,
+        "9XDYTfQKwW8sHPqnFdUreMmtmffmkHVPGTNV2e3LKxNW",
+        "7LSsEoJGhLeZzGvDofTdNg7M3JttxQqGWNLo6vWMpump",
+        WSOL,
+    )
     assert pool == "GseMAnNDvntR5uFePZ51yZBXzNSn7GdFPkfHwfr6d77J"
 
 
@@ -193,13 +196,19 @@ def test_real_events_parse_and_reproduce(eng: types.ModuleType) -> None:
         buy.base_amount
     )
     virtual = q - buy.pool_quote_token_reserves
-    bps = (sell.lp_fee_basis_points, sell.protocol_fee_basis_points,
-           sell.coin_creator_fee_basis_points)  # fmt: skip
+    bps = (
+        sell.lp_fee_basis_points,
+        sell.protocol_fee_basis_points,
+        sell.coin_creator_fee_basis_points,
+    )
     assert bps == (20, 5, 95)
     got = eng.pump_swap(
-        sell.pool_base_token_reserves, sell.pool_quote_token_reserves + virtual, *bps,
-        sell.base_amount, True,
-    )  # fmt: skip
+        sell.pool_base_token_reserves,
+        sell.pool_quote_token_reserves + virtual,
+        *bps,
+        sell.base_amount,
+        True,
+    )
     assert got == sell.user_quote_amount == 1_560_073_404
     gross = sell.quote_amount
     assert (sell.lp_fee, sell.protocol_fee, sell.coin_creator_fee) == tuple(
@@ -336,9 +345,14 @@ def test_a_graph_holds_pump_pools_and_quotes_them_exactly(eng: types.ModuleType)
 
 
 def _ingest_quote(
-    eng: types.ModuleType, pool_rec: Any, pool: str, reserves: tuple[int, int], supply: int,
-    a_to_b: bool, amount: int,
-) -> int | None:  # fmt: skip
+    eng: types.ModuleType,
+    pool_rec: Any,
+    pool: str,
+    reserves: tuple[int, int],
+    supply: int,
+    a_to_b: bool,
+    amount: int,
+) -> int | None:
     """The engine's quote of a pool its feed ingest assembled from accounts: the pool, its
     vaults holding ``reserves``, the real GlobalConfig, a FeeConfig with the tiers of
     docs/fees.png and the base mint with ``supply``."""
@@ -392,11 +406,19 @@ def test_real_events_through_the_fee_tiers_of_the_docs(eng: types.ModuleType) ->
         eng.find_program_address([b(pool), b(TOKEN_PROGRAMS[0]), b(m)], ATA_PROGRAM)[0]
         for m in (mint, WSOL)
     ]
-    rec = D.PumpAmmPool(254, 0, authority, mint, WSOL, pa.ZERO_KEY, *vaults, 0, coin_creator,
-                        False, False, virtual)  # fmt: skip
+    rec = D.PumpAmmPool(
+        254, 0, authority, mint, WSOL, pa.ZERO_KEY, *vaults, 0, coin_creator, False, False, virtual
+    )
     # the vaults hold what the events say; the pool account its virtual quote reserves
-    got = _ingest_quote(eng, rec, pool, (buy.pool_base_token_reserves,
-                        buy.pool_quote_token_reserves), 10**15, False, buy.quote_amount)  # fmt: skip
+    got = _ingest_quote(
+        eng,
+        rec,
+        pool,
+        (buy.pool_base_token_reserves, buy.pool_quote_token_reserves),
+        10**15,
+        False,
+        buy.quote_amount,
+    )
     assert got == buy.base_amount
     reserves = (sell.pool_base_token_reserves, sell.pool_quote_token_reserves)
     got = _ingest_quote(eng, rec, pool, reserves, 10**15, True, sell.base_amount)
@@ -455,14 +477,26 @@ def test_rust_and_twin_assemble_and_quote_alike(
     from feeds.venues import pump_amm as PA
 
     mint = "ELJFma9JzJfLWbc2fBSXPMAExayXoTr2LUNJLbPpump"
-    authority = py.find_program_address([b"pool-authority", py.b58decode(mint)],
-                                        pa.PUMP_PROGRAM_ID)[0]  # fmt: skip
+    authority = py.find_program_address(
+        [b"pool-authority", py.b58decode(mint)], pa.PUMP_PROGRAM_ID
+    )[0]
     who = authority if canonical else WSOL[:-1] + "3"
     pool = "GnpU6c7H9CbPrbb9cUkQMxgz6DZV41h8XbU4pLh4C27e"
-    rec = D.PumpAmmPool(254, 0, who, mint, WSOL, pa.ZERO_KEY, pa.GLOBAL_CONFIG_ID[:-1] + "1",
-                        pa.FEE_CONFIG_ID[:-1] + "1", 0,
-                        pa.PUMP_PROGRAM_ID if creator else pa.ZERO_KEY, False, False,
-                        virtual)  # fmt: skip
+    rec = D.PumpAmmPool(
+        254,
+        0,
+        who,
+        mint,
+        WSOL,
+        pa.ZERO_KEY,
+        pa.GLOBAL_CONFIG_ID[:-1] + "1",
+        pa.FEE_CONFIG_ID[:-1] + "1",
+        0,
+        pa.PUMP_PROGRAM_ID if creator else pa.ZERO_KEY,
+        False,
+        False,
+        virtual,
+    )
     tiers = sorted(tiers)
     fees = D.PumpFeeConfig(1, pa.ZERO_KEY, (25, 5, 0), tuple(tiers), ())
 
@@ -473,8 +507,10 @@ def test_rust_and_twin_assemble_and_quote_alike(
             pa.FEE_CONFIG_ID: (pa.FEE_PROGRAM_ID, PA.encode_fee_config(fees)),
             mint: (TOKEN_PROGRAMS[0], L.encode_mint(D.Mint(None, supply, 6, True, None))),
         }
-        for vault, m, held in ((rec.pool_base_token_account, mint, base),
-                               (rec.pool_quote_token_account, WSOL, quote)):  # fmt: skip
+        for vault, m, held in (
+            (rec.pool_base_token_account, mint, base),
+            (rec.pool_quote_token_account, WSOL, quote),
+        ):
             t = D.TokenAccount(m, pool, held, None, 1, None, 0, None)
             accounts[vault] = (TOKEN_PROGRAMS[0], L.encode_token_account(t))
         g = eng.PoolGraph(base_mints=[WSOL], max_hops=3)

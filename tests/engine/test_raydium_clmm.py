@@ -110,9 +110,16 @@ def _amount_1(a: int, b: int, liq: int, up: bool) -> int:
 
 
 def _reference(
-    sqrt: int, liq: int, tick: int, fee: int, fee_on: int, ticks: list[tuple[int, int]],
-    amount: int, zfo: bool, ts: int = 10,
-) -> tuple[int, int, int, int, int] | str:  # fmt: skip
+    sqrt: int,
+    liq: int,
+    tick: int,
+    fee: int,
+    fee_on: int,
+    ticks: list[tuple[int, int]],
+    amount: int,
+    zfo: bool,
+    ts: int = 10,
+) -> tuple[int, int, int, int, int] | str:
     """The program's exact-input swap without a price limit, from its stated formulas:
     (amount in, amount out, fee, sqrt price, tick) or the error's name."""
     fee_on_input = {1: zfo, 2: not zfo}.get(fee_on, True)
@@ -310,8 +317,15 @@ def _random_pool(r: random.Random) -> tuple[Any, ...]:
         dl = r.randint(1, max(liq, 1) * 2)
         ticks[lo] = ticks.get(lo, 0) + dl
         ticks[hi] = ticks.get(hi, 0) - dl
-    return (sqrt, liq, tick, ts, r.choice([0, 100, 500, 2_500, 10_000, 999_999]),
-            r.choice([0, 1, 2]), sorted((t, n) for t, n in ticks.items() if n))  # fmt: skip
+    return (
+        sqrt,
+        liq,
+        tick,
+        ts,
+        r.choice([0, 100, 500, 2_500, 10_000, 999_999]),
+        r.choice([0, 1, 2]),
+        sorted((t, n) for t, n in ticks.items() if n),
+    )
 
 
 def _either(eng: types.ModuleType, args: tuple[Any, ...]) -> Any:
@@ -333,20 +347,31 @@ def test_rust_and_twin_agree_on_random_pools_errors_included(
 def _ledger(eng: types.ModuleType, args: tuple[Any, ...], rates: tuple[int, int]) -> Any:
     sqrt, liq, tick, ts, fee, on, ticks, amount, zfo = args
     try:
-        swap, *rest = eng.raydium_clmm_swap_ledger(sqrt, liq, tick, ts, fee, on, *rates, ticks,
-                                                   amount, zfo)  # fmt: skip
+        swap, *rest = eng.raydium_clmm_swap_ledger(
+            sqrt, liq, tick, ts, fee, on, *rates, ticks, amount, zfo
+        )
     except errors.EngineError as e:
         return type(e).__name__, str(e)
     return as_dict(swap), *rest
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32), amount=st.integers(0, U64), zfo=st.booleans(),
-       protocol=st.integers(0, 500_000), fund=st.integers(0, 500_000))  # fmt: skip
+@given(
+    seed=st.integers(0, 2**32),
+    amount=st.integers(0, U64),
+    zfo=st.booleans(),
+    protocol=st.integers(0, 500_000),
+    fund=st.integers(0, 500_000),
+)
 def test_the_fee_ledger_splits_the_swaps_fee_as_the_program(
-    rust: types.ModuleType, py: types.ModuleType, seed: int, amount: int, zfo: bool,
-    protocol: int, fund: int,
-) -> None:  # fmt: skip
+    rust: types.ModuleType,
+    py: types.ModuleType,
+    seed: int,
+    amount: int,
+    zfo: bool,
+    protocol: int,
+    fund: int,
+) -> None:
     """``raydium_clmm_swap_ledger`` (what the simulator writes after a swap): both
     backends agree, errors included; its swap is ``raydium_clmm_swap``'s; the fee splits
     whole into the liquidity providers', the protocol's and the fund's parts (each
@@ -395,17 +420,41 @@ def test_random_pools_match_the_reference(
 # ---------------------------------------------------------------- layouts (from the sources)
 # PoolState's fields in the source's order (states/pool.rs), with their sizes
 POOL_FIELDS = [
-    ("bump", 1), ("amm_config", 32), ("owner", 32), ("token_mint_0", 32), ("token_mint_1", 32),
-    ("token_vault_0", 32), ("token_vault_1", 32), ("observation_key", 32),
-    ("mint_decimals_0", 1), ("mint_decimals_1", 1), ("tick_spacing", 2), ("liquidity", 16),
-    ("sqrt_price_x64", 16), ("tick_current", 4), ("padding3", 2), ("padding4", 2),
-    ("fee_growth_global_0_x64", 16), ("fee_growth_global_1_x64", 16),
-    ("protocol_fees_token_0", 8), ("protocol_fees_token_1", 8), ("padding5", 64),
-    ("status", 1), ("fee_on", 1), ("padding", 6), ("reward_infos", 169 * 3),
-    ("tick_array_bitmap", 128), ("padding6", 32), ("fund_fees_token_0", 8),
-    ("fund_fees_token_1", 8), ("open_time", 8), ("recent_epoch", 8), ("dynamic_fee_info", 80),
-    ("padding1", 112), ("padding2", 256),
-]  # fmt: skip
+    ("bump", 1),
+    ("amm_config", 32),
+    ("owner", 32),
+    ("token_mint_0", 32),
+    ("token_mint_1", 32),
+    ("token_vault_0", 32),
+    ("token_vault_1", 32),
+    ("observation_key", 32),
+    ("mint_decimals_0", 1),
+    ("mint_decimals_1", 1),
+    ("tick_spacing", 2),
+    ("liquidity", 16),
+    ("sqrt_price_x64", 16),
+    ("tick_current", 4),
+    ("padding3", 2),
+    ("padding4", 2),
+    ("fee_growth_global_0_x64", 16),
+    ("fee_growth_global_1_x64", 16),
+    ("protocol_fees_token_0", 8),
+    ("protocol_fees_token_1", 8),
+    ("padding5", 64),
+    ("status", 1),
+    ("fee_on", 1),
+    ("padding", 6),
+    ("reward_infos", 169 * 3),
+    ("tick_array_bitmap", 128),
+    ("padding6", 32),
+    ("fund_fees_token_0", 8),
+    ("fund_fees_token_1", 8),
+    ("open_time", 8),
+    ("recent_epoch", 8),
+    ("dynamic_fee_info", 80),
+    ("padding1", 112),
+    ("padding2", 256),
+]
 
 
 def _offsets(fields: list[tuple[str, int]]) -> dict[str, tuple[int, int]]:
@@ -446,15 +495,32 @@ def test_pool_state_layout_is_the_sources(eng: types.ModuleType) -> None:
     assert POOL["_end"][0] == 1544
     bitmap = tuple(random.Random(3).getrandbits(64) for _ in range(16))
     values = {
-        "bump": 253, "amm_config": _b58(1), "owner": _b58(2), "token_mint_0": _b58(3),
-        "token_mint_1": _b58(4), "token_vault_0": _b58(5), "token_vault_1": _b58(6),
-        "observation_key": _b58(7), "mint_decimals_0": 9, "mint_decimals_1": 6,
-        "tick_spacing": 60, "liquidity": 123_456_789_012_345, "sqrt_price_x64": 7 << 64,
-        "tick_current": -38_000, "fee_growth_global_0_x64": 11, "fee_growth_global_1_x64": 12,
-        "protocol_fees_token_0": 13, "protocol_fees_token_1": 14, "status": 16, "fee_on": 2,
-        "tick_array_bitmap": bitmap, "fund_fees_token_0": 15, "fund_fees_token_1": 17,
-        "open_time": 18, "recent_epoch": 19,
-    }  # fmt: skip
+        "bump": 253,
+        "amm_config": _b58(1),
+        "owner": _b58(2),
+        "token_mint_0": _b58(3),
+        "token_mint_1": _b58(4),
+        "token_vault_0": _b58(5),
+        "token_vault_1": _b58(6),
+        "observation_key": _b58(7),
+        "mint_decimals_0": 9,
+        "mint_decimals_1": 6,
+        "tick_spacing": 60,
+        "liquidity": 123_456_789_012_345,
+        "sqrt_price_x64": 7 << 64,
+        "tick_current": -38_000,
+        "fee_growth_global_0_x64": 11,
+        "fee_growth_global_1_x64": 12,
+        "protocol_fees_token_0": 13,
+        "protocol_fees_token_1": 14,
+        "status": 16,
+        "fee_on": 2,
+        "tick_array_bitmap": bitmap,
+        "fund_fees_token_0": 15,
+        "fund_fees_token_1": 17,
+        "open_time": 18,
+        "recent_epoch": 19,
+    }
     rec = eng.decode_raydium_clmm(_pool_bytes(values), PROGRAM)
     for name, v in values.items():
         assert getattr(rec, name) == v, name
@@ -501,13 +567,21 @@ def test_config_tick_array_and_extension_layouts(eng: types.ModuleType) -> None:
     cfg[:8] = _disc("account:AmmConfig")
     # bump u8, index u16, owner, protocol_fee_rate u32, trade_fee_rate u32, tick_spacing
     # u16, fund_fee_rate u32, padding_u32, fund_owner, padding [u64; 3] (states/config.rs)
-    cfg[8:61] = struct.pack("<BH32sIIHII", 250, 4, b58decode(_b58(1)), 120_000, 2_500, 60,
-                            40_000, 0)  # fmt: skip
+    cfg[8:61] = struct.pack(
+        "<BH32sIIHII", 250, 4, b58decode(_b58(1)), 120_000, 2_500, 60, 40_000, 0
+    )
     cfg[61:93] = b58decode(_b58(2))
     c = eng.decode_raydium_clmm_config(bytes(cfg), PROGRAM)
-    assert (c.bump, c.index, c.owner, c.protocol_fee_rate, c.trade_fee_rate, c.tick_spacing,
-            c.fund_fee_rate, c.fund_owner) == (250, 4, _b58(1), 120_000, 2_500, 60, 40_000,
-                                               _b58(2))  # fmt: skip
+    assert (
+        c.bump,
+        c.index,
+        c.owner,
+        c.protocol_fee_rate,
+        c.trade_fee_rate,
+        c.tick_spacing,
+        c.fund_fee_rate,
+        c.fund_owner,
+    ) == (250, 4, _b58(1), 120_000, 2_500, 60, 40_000, _b58(2))
     # TickArrayState: pool_id, start i32, 60 TickState of 168 bytes (tick i32,
     # liquidity_net i128, liquidity_gross u128, fee growths 2 x u128, rewards 3 x u128,
     # order_phase u64, orders_amount u64, part_filled_orders_remaining u64,
@@ -542,10 +616,19 @@ def test_random_bytes_decode_alike_in_both_backends(
     rust: types.ModuleType, py: types.ModuleType
 ) -> None:
     r = random.Random(11)
-    discs = [b"", _disc("account:PoolState"), _disc("account:AmmConfig"),
-             _disc("account:TickArrayState"), _disc("account:TickArrayBitmapExtension")]  # fmt: skip
-    names = ("decode_raydium_clmm", "decode_raydium_clmm_config",
-             "decode_raydium_clmm_tick_array", "decode_raydium_clmm_bitmap_extension")  # fmt: skip
+    discs = [
+        b"",
+        _disc("account:PoolState"),
+        _disc("account:AmmConfig"),
+        _disc("account:TickArrayState"),
+        _disc("account:TickArrayBitmapExtension"),
+    ]
+    names = (
+        "decode_raydium_clmm",
+        "decode_raydium_clmm_config",
+        "decode_raydium_clmm_tick_array",
+        "decode_raydium_clmm_bitmap_extension",
+    )
     for n in (0, 7, 8, 117, 1543, 1544, 1832, 10239, 10240):
         for d in discs:
             data = (d + r.randbytes(n))[:n] if d else r.randbytes(n)
@@ -577,12 +660,23 @@ def test_swap_event_is_decoded_by_its_program_only(eng: types.ModuleType) -> Non
         raw = _swap_event(fees)
         assert len(raw) == (221 if fees else 205)
         line = "Program data: " + base64.b64encode(raw).decode()
-        logs = [f"Program {PROGRAM} invoke [1]", "Program log: Instruction: SwapV2", line,
-                f"Program {PROGRAM} success"]  # fmt: skip
+        logs = [
+            f"Program {PROGRAM} invoke [1]",
+            "Program log: Instruction: SwapV2",
+            line,
+            f"Program {PROGRAM} success",
+        ]
         ((venue, ev),) = eng.parse_logs(logs)
         assert venue == "raydium_clmm"
-        assert (ev.pool_state, ev.amount_0, ev.transfer_fee_0, ev.amount_1, ev.zero_for_one,
-                ev.sqrt_price_x64, ev.tick) == (_b58(0), 1_000, 1, 2_000, True, 5 << 64, -123)  # fmt: skip
+        assert (
+            ev.pool_state,
+            ev.amount_0,
+            ev.transfer_fee_0,
+            ev.amount_1,
+            ev.zero_for_one,
+            ev.sqrt_price_x64,
+            ev.tick,
+        ) == (_b58(0), 1_000, 1, 2_000, True, 5 << 64, -123)
         assert (ev.trade_fee_0, ev.trade_fee_1) == ((3, 0) if fees else (None, None))
         # the same bytes in CP-Swap's frame are CP-Swap's to decode, never this venue's
         cp = [f"Program {CPMM_PROGRAM} invoke [1]", line, f"Program {CPMM_PROGRAM} success"]
@@ -622,10 +716,17 @@ def _state_with(arrays: dict[int, list[tuple[int, int]]], held: set[int]) -> Any
         bit = s // 600 + 512
         bitmap[bit // 64] |= 1 << (bit % 64)
     liq = sum(n for ticks in arrays.values() for t, n in ticks if t <= 0)
-    data = _pool_bytes({"tick_spacing": ts, "liquidity": liq,
-                        "sqrt_price_x64": twin.sqrt_price_at_tick(0), "tick_current": 0,
-                        "tick_array_bitmap": tuple(bitmap), "token_mint_0": _b58(3),
-                        "token_mint_1": _b58(4)})  # fmt: skip
+    data = _pool_bytes(
+        {
+            "tick_spacing": ts,
+            "liquidity": liq,
+            "sqrt_price_x64": twin.sqrt_price_at_tick(0),
+            "tick_current": 0,
+            "tick_array_bitmap": tuple(bitmap),
+            "token_mint_0": _b58(3),
+            "token_mint_1": _b58(4),
+        }
+    )
     rec = twin.decode_raydium_clmm(data, PROGRAM)
     own = twin.new_own()
     cfg = bytearray(117)
@@ -682,8 +783,13 @@ def test_a_quote_reading_a_fourth_array_is_refused() -> None:
     program with every array named, has). Rust's side: tests/programs/test_raydium_clmm.py
     through a session's ingest."""
     liq = 10**12
-    arrays = {0: [(590, -4 * liq)], -600: [(-100, liq)], -1200: [(-700, liq)],
-              -1800: [(-1300, liq)], -2400: [(-1900, liq)]}  # fmt: skip
+    arrays = {
+        0: [(590, -4 * liq)],
+        -600: [(-100, liq)],
+        -1200: [(-700, liq)],
+        -1800: [(-1300, liq)],
+        -2400: [(-1900, liq)],
+    }
     state = _state_with(arrays, set(arrays))
     ticks = [(t, n) for a in arrays.values() for t, n in a]
     args = (state.pool.sqrt_price_x64, state.pool.liquidity, 0, 10, 2_500, 0, ticks)
@@ -767,18 +873,44 @@ def _accounts(r: random.Random) -> tuple[str, str, str, list[str], dict[str, tup
     v0, v1 = _b58(1100), _b58(1101)
     status = 16 if r.random() < 0.05 else 0
     rec = D.RaydiumClmmPool(
-        255, config, _b58(1102), mint_0, mint_1, v0, v1, _b58(1103), 6, 9, ts, liq, sqrt, tick,
-        0, 0, 0, 0, status, r.choice([0, 1, 2]), tuple(bitmap), 0, 0, 0, 0, False,
-    )  # fmt: skip
-    cfg = D.RaydiumClmmConfig(255, 3, _b58(1104), 120_000, r.choice([100, 2_500, 10_000]), ts,
-                              40_000, _b58(1105))  # fmt: skip
+        255,
+        config,
+        _b58(1102),
+        mint_0,
+        mint_1,
+        v0,
+        v1,
+        _b58(1103),
+        6,
+        9,
+        ts,
+        liq,
+        sqrt,
+        tick,
+        0,
+        0,
+        0,
+        0,
+        status,
+        r.choice([0, 1, 2]),
+        tuple(bitmap),
+        0,
+        0,
+        0,
+        0,
+        False,
+    )
+    cfg = D.RaydiumClmmConfig(
+        255, 3, _b58(1104), 120_000, r.choice([100, 2_500, 10_000]), ts, 40_000, _b58(1105)
+    )
     acc = {
         pool: (PROGRAM, RC.encode_pool(rec)),
         config: (PROGRAM, RC.encode_amm_config(cfg)),
         py.raydium_clmm_address("bitmap_extension", pool)[0]: (
-            PROGRAM, RC.encode_bitmap_extension(pool),
+            PROGRAM,
+            RC.encode_bitmap_extension(pool),
         ),
-    }  # fmt: skip
+    }
     for v, m in ((v0, mint_0), (v1, mint_1)):
         acc[v] = (
             I_SPL,
@@ -856,8 +988,10 @@ def test_both_ingests_quote_a_random_pool_alike_ticks_missing_included(
 def test_tick_math_agrees_in_both_backends_errors_included(
     rust: types.ModuleType, py: types.ModuleType, tick: int, sqrt: int
 ) -> None:
-    for name, arg in (("raydium_clmm_sqrt_price_at_tick", tick),
-                      ("raydium_clmm_tick_at_sqrt_price", sqrt)):  # fmt: skip
+    for name, arg in (
+        ("raydium_clmm_sqrt_price_at_tick", tick),
+        ("raydium_clmm_tick_at_sqrt_price", sqrt),
+    ):
         out = []
         for eng in (rust, py):
             try:

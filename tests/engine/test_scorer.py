@@ -67,8 +67,13 @@ def test_fee_override_and_conversion(eng: types.ModuleType) -> None:
 def test_a_missing_rate_converts_nothing_and_is_the_first_reason(eng: types.ModuleType) -> None:
     """No price of a lamport in the base token: the fees stay in lamports (counted, not
     converted), the net is the gross, and the decision says why first (never a silent 1/1)."""
-    fees = FeeContext(cu_limit=200_000, cu_price_micro_lamports=50_000, tip_lamports=10_000,
-                      base_per_lamport_num=5, base_rate_missing=True)  # fmt: skip
+    fees = FeeContext(
+        cu_limit=200_000,
+        cu_price_micro_lamports=50_000,
+        tip_lamports=10_000,
+        base_per_lamport_num=5,
+        base_rate_missing=True,
+    )
     s = eng.score(opp(profit=100_000, persistence=0), fees, ScorePolicy())
     assert s.total_fee_lamports == 25_000 and s.fees_in_base == 0
     assert s.net_profit == s.gross_profit == 100_000

@@ -83,8 +83,16 @@ def _knocked_world(kind: str) -> tuple[object, str, str]:
     for p in w.pools:
         if p.kind != kind or sol not in (p.mint_a, p.mint_b):
             continue
-        q = next((q for q in w.pools if q is not p and q.spec.venue == ""
-                  and {q.mint_a, q.mint_b} == {p.mint_a, p.mint_b}), None)  # fmt: skip
+        q = next(
+            (
+                q
+                for q in w.pools
+                if q is not p
+                and q.spec.venue == ""
+                and {q.mint_a, q.mint_b} == {p.mint_a, p.mint_b}
+            ),
+            None,
+        )
         if q is not None:
             for _ in range(200):
                 if abs(math.log(w.pool_price(p) / w.pool_price(q))) > 0.03:

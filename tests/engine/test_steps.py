@@ -159,8 +159,9 @@ def test_sized_cycles_through_whirlpools_count_alike(seed: int) -> None:
     from feeds.sim import synthetic
 
     rs, py = _rust_or_skip(), load("python")
-    m = synthetic.market(seed, 8, 24, bases=1, clmm_share=0.6, dislocation=0.05,
-                         dislocated_share=0.3)  # fmt: skip
+    m = synthetic.market(
+        seed, 8, 24, bases=1, clmm_share=0.6, dislocation=0.05, dislocated_share=0.3
+    )
     gr, gp = m.graph(rs, 3), m.graph(py, 3)
     if m.bases[0] not in gp.tokens():
         return
@@ -223,4 +224,5 @@ def test_whirlpools_of_many_ticks_count_alike(data: st.DataObject) -> None:
             assert n >= last, (token, amount, n, last)
             last = n
         CASES["whirlpool of many ticks: most crossed"] = max(
-            CASES["whirlpool of many ticks: most crossed"], last)  # fmt: skip
+            CASES["whirlpool of many ticks: most crossed"], last
+        )

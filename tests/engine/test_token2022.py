@@ -205,9 +205,12 @@ NO_HOOK = bytes([7]) * 32 + bytes(32)  # an authority, no program: no hook runs
         (((6, b"\x02"),), ["DefaultAccountState"]),
         (((6, b"\x01"),), []),
         (((12, bytes(32)), (4, bytes(65)), (10, bytes(52))), []),
-        (((1, FEE_CONFIG), (14, HOOK), (9, b""), (400, b"ab")), ["TransferHook", "NonTransferable", "Unknown(400)"]),
+        (
+            ((1, FEE_CONFIG), (14, HOOK), (9, b""), (400, b"ab")),
+            ["TransferHook", "NonTransferable", "Unknown(400)"],
+        ),
     ],
-)  # fmt: skip
+)
 def test_refused_extensions(
     eng: types.ModuleType, tlv: tuple[tuple[int, bytes], ...], want: list[str]
 ) -> None:

@@ -27,8 +27,11 @@ from feeds.wire.tokens import SPL_TOKEN, TOKEN_2022
 A = "So11111111111111111111111111111111111111112"
 B = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"  # the fee mint in these tests
 C = "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB"
-P1, P2, P3 = ("11111111111111111111111111111112", "11111111111111111111111111111113",
-              "11111111111111111111111111111114")  # fmt: skip
+P1, P2, P3 = (
+    "11111111111111111111111111111112",
+    "11111111111111111111111111111113",
+    "11111111111111111111111111111114",
+)
 TRANSFER_FEE_CONFIG, TRANSFER_HOOK, NON_TRANSFERABLE = 1, 14, 9
 
 
@@ -41,20 +44,23 @@ def backends() -> list[Any]:
     return out
 
 
-def mint_bytes(older: tuple[int, int, int], newer: tuple[int, int, int],
-               extra: dict[int, bytes] | None = None) -> bytes:  # fmt: skip
+def mint_bytes(
+    older: tuple[int, int, int], newer: tuple[int, int, int], extra: dict[int, bytes] | None = None
+) -> bytes:
     """A Token-2022 mint with a TransferFeeConfig (108 bytes: two authorities, the
     withheld amount, then older and newer fee as epoch u64, maximum u64, bps u16)."""
     cfg = bytes(64) + struct.pack("<Q", 0)
     for e, m, b in (older, newer):
         cfg += struct.pack("<QQH", e, m, b)
-    r = types.SimpleNamespace(mint_authority=None, supply=10**15, decimals=6,
-                              is_initialized=True, freeze_authority=None)  # fmt: skip
+    r = types.SimpleNamespace(
+        mint_authority=None, supply=10**15, decimals=6, is_initialized=True, freeze_authority=None
+    )
     return encode_token2022_mint(r, {TRANSFER_FEE_CONFIG: cfg, **(extra or {})})
 
 
-def graph(eng: Any, r1: tuple[int, int] = (10**12, 2 * 10**12),
-          r2: tuple[int, int] = (2 * 10**12, 10**12)) -> Any:  # fmt: skip
+def graph(
+    eng: Any, r1: tuple[int, int] = (10**12, 2 * 10**12), r2: tuple[int, int] = (2 * 10**12, 10**12)
+) -> Any:
     """A -> B -> A through two constant-product pools (25 bps)."""
     g = eng.PoolGraph(base_mints=[A], max_hops=3)
     g.upsert_cpmm(P1, A, B, r1[0], r1[1], 25, 10_000, 1)
@@ -62,8 +68,9 @@ def graph(eng: Any, r1: tuple[int, int] = (10**12, 2 * 10**12),
     return g
 
 
-def by_hand(eng: Any, fee: tuple[int, int, int], x: int, r1: tuple[int, int],
-            r2: tuple[int, int]) -> list[int]:  # fmt: skip
+def by_hand(
+    eng: Any, fee: tuple[int, int, int], x: int, r1: tuple[int, int], r2: tuple[int, int]
+) -> list[int]:
     """A -> B (out pays B's fee) -> A (in pays B's fee), from the kernels."""
     cfg = (fee, fee)
     h1 = eng.post_fee_amount(cfg, 0, eng.cpmm_amount_out(x, r1[0], r1[1], 25, 10_000))
@@ -78,17 +85,18 @@ def test_a_fee_mint_is_charged_on_the_way_out_and_on_the_way_in(eng: Any) -> Non
     assert g.set_mint(B, mint_bytes((0, 10**7, 100), (0, 10**7, 100)), TOKEN_2022) == []
     assert g.mint_fee(B) == ((0, 10**7, 100), (0, 10**7, 100))
     got = g.quote([P1, P2], A, 10**9)
-    assert got == by_hand(eng, (0, 10**7, 100), 10**9, (10**12, 2 * 10**12),
-                          (2 * 10**12, 10**12))  # fmt: skip
+    assert got == by_hand(eng, (0, 10**7, 100), 10**9, (10**12, 2 * 10**12), (2 * 10**12, 10**12))
     assert got[2] < before[2]
     # the cap binds on a large transfer: the fee is the maximum
     big = g.quote([P1, P2], A, 10**11)
-    assert big == by_hand(eng, (0, 10**7, 100), 10**11, (10**12, 2 * 10**12),
-                          (2 * 10**12, 10**12))  # fmt: skip
+    assert big == by_hand(eng, (0, 10**7, 100), 10**11, (10**12, 2 * 10**12), (2 * 10**12, 10**12))
     # an SPL Token mint (or a Token-2022 one without the extension) takes the fee away
-    plain = encode_token2022_mint(types.SimpleNamespace(
-        mint_authority=None, supply=1, decimals=6, is_initialized=True,
-        freeze_authority=None), {})  # fmt: skip
+    plain = encode_token2022_mint(
+        types.SimpleNamespace(
+            mint_authority=None, supply=1, decimals=6, is_initialized=True, freeze_authority=None
+        ),
+        {},
+    )
     assert g.set_mint(B, plain, SPL_TOKEN) == [] and g.mint_fee(B) is None
     assert g.quote([P1, P2], A, 10**9) == before
 
@@ -148,12 +156,22 @@ FEES = st.tuples(st.integers(0, 2**40), st.integers(0, 10_000))
 
 
 @settings(max_examples=60, deadline=None)
-@given(older=FEES, newer=FEES, at=st.integers(0, 6), slot=st.integers(0, 400),
-       r=st.tuples(*[st.integers(10**6, 10**13)] * 4), x=st.integers(1, 10**12))  # fmt: skip
+@given(
+    older=FEES,
+    newer=FEES,
+    at=st.integers(0, 6),
+    slot=st.integers(0, 400),
+    r=st.tuples(*[st.integers(10**6, 10**13)] * 4),
+    x=st.integers(1, 10**12),
+)
 def test_both_backends_agree_on_fee_mints(
-    older: tuple[int, int], newer: tuple[int, int], at: int, slot: int,
-    r: tuple[int, int, int, int], x: int,
-) -> None:  # fmt: skip
+    older: tuple[int, int],
+    newer: tuple[int, int],
+    at: int,
+    slot: int,
+    r: tuple[int, int, int, int],
+    x: int,
+) -> None:
     engs = backends()
     if len(engs) < 2:
         pytest.skip("the Rust extension is not built")
@@ -166,8 +184,7 @@ def test_both_backends_agree_on_fee_mints(
         g.set_mint(B, mint_bytes((0, *older), (at, *newer)), TOKEN_2022)
         opps = [(o.pools, o.amount_in, o.amount_out, o.hop_amounts) for o in g.cycles(A, 3)]
         cyc = g.find_negative_cycle()
-        answers.append((g.epoch, g.quote([P1, P2], A, x), opps,
-                        None if cyc is None else cyc.pools))  # fmt: skip
+        answers.append((g.epoch, g.quote([P1, P2], A, x), opps, None if cyc is None else cyc.pools))
     assert answers[0] == answers[1]
 
 
@@ -179,8 +196,9 @@ def test_the_graph_knows_the_program_of_each_mint_it_was_told(eng: Any) -> None:
     follow) or unknown to the graph; bytes and text owners alike."""
     g = graph(eng)
     assert g.mint_program(B) is None and g.mint_program(C) is None
-    plain = types.SimpleNamespace(mint_authority=None, supply=1, decimals=6,
-                                  is_initialized=True, freeze_authority=None)  # fmt: skip
+    plain = types.SimpleNamespace(
+        mint_authority=None, supply=1, decimals=6, is_initialized=True, freeze_authority=None
+    )
     g.set_mint(B, encode_token2022_mint(plain, {}), TOKEN_2022)
     assert g.mint_program(B) == TOKEN_2022 and g.mint_fee(B) is None and g.refusal(B) == []
     from solders.pubkey import Pubkey

@@ -170,8 +170,18 @@ def test_a_whirlpools_price_is_its_sqrt_price_less_its_fee(eng: types.ModuleType
     spacing, liquidity, fee_rate = 64, 10**16, 3_000
     lo, hi = (tick // spacing - 500) * spacing, (tick // spacing + 500) * spacing
     g = eng.PoolGraph(base_mints=[SOL, USDC], max_hops=3)
-    g.upsert_clmm(pid(7), SOL, USDC, sqrt_x64, liquidity, tick, spacing, fee_rate,
-                  [(lo, liquidity), (hi, -liquidity)], 1)  # fmt: skip
+    g.upsert_clmm(
+        pid(7),
+        SOL,
+        USDC,
+        sqrt_x64,
+        liquidity,
+        tick,
+        spacing,
+        fee_rate,
+        [(lo, liquidity), (hi, -liquidity)],
+        1,
+    )
     prices = LamportPrices()
     prices.update(g, [USDC])
     p = prices.get(USDC)
@@ -284,8 +294,9 @@ def test_score_paper_detail_and_metrics_use_the_one_figure(eng: types.ModuleType
     # steps its quote crosses (a constant product crosses none)
     assert o.hop_steps == [0, 0] and cost.budget.steps == (0, 0)
     assert cost.fees.cu_limit == CU_BASE + 2 * hop_limit(None, "cpmm", 0) == cost.budget.limit
-    assert sc.priority_fee_lamports == -(-cost.fees.cu_limit * FEES.cu_price_micro_lamports
-                                         // 1_000_000)  # fmt: skip
+    assert sc.priority_fee_lamports == -(
+        -cost.fees.cu_limit * FEES.cu_price_micro_lamports // 1_000_000
+    )
     b = ev.broker
     assert b is not None and b.base == USDC
     assert ev.trade(o.base_mint, list(o.pools), 2) == ""
@@ -322,10 +333,16 @@ async def test_the_journal_and_export_carry_the_scorers_figures(tmp_path: Path) 
     from tests.feeds.hostile import until
 
     db = tmp_path / "j.sqlite"
-    cfg = WorldConfig(seed=9, tokens=12, pools=24, trades_per_slot=10, slot_seconds=0.05,
-                      dislocation_rate=0.5)  # fmt: skip
-    s = FeedSession(seed=9, sim_config=cfg, sim_endpoints=1, shadow=False,
-                    record=RecordSettings(db, batch_s=0.1))  # fmt: skip
+    cfg = WorldConfig(
+        seed=9, tokens=12, pools=24, trades_per_slot=10, slot_seconds=0.05, dislocation_rate=0.5
+    )
+    s = FeedSession(
+        seed=9,
+        sim_config=cfg,
+        sim_endpoints=1,
+        shadow=False,
+        record=RecordSettings(db, batch_s=0.1),
+    )
     await s.start()
     try:
         assert s.start_error == ""
@@ -352,8 +369,9 @@ async def test_the_journal_and_export_carry_the_scorers_figures(tmp_path: Path) 
             assert abs(num / den / fair - 1) < 0.05
         lamports = int(r["total_fee_lamports"])
         assert int(r["fees_in_base"]) == -(-lamports * num // den)
-        assert int(r["cu_limit"]) >= CU_BASE + 2 * min(v.compute_units.limit()
-                                                       for v in venues.VENUES)  # fmt: skip
+        assert int(r["cu_limit"]) >= CU_BASE + 2 * min(
+            v.compute_units.limit() for v in venues.VENUES
+        )
 
 
 # ------------------------------------------------------------------ compute units
@@ -380,8 +398,7 @@ def test_a_cycles_limit_is_its_venues_limits_the_base_and_the_accounts() -> None
     # a pool of unknown program: the most a venue of its curve asks at its quote's steps
     for curve in {v.ids.graph_kind for v in venues.VENUES}:
         for n in (0, 2, 9):
-            most = max(v.compute_units.limit(n) for v in venues.VENUES
-                       if v.ids.graph_kind == curve)  # fmt: skip
+            most = max(v.compute_units.limit(n) for v in venues.VENUES if v.ids.graph_kind == curve)
             assert cycle_budget([None], [curve], steps=[n]).limit == CU_BASE + most
 
 
@@ -403,8 +420,9 @@ def test_a_hops_steps_are_its_quotes_and_its_mints_token_2022_steps() -> None:
     for k in ("amm_v4", "dlmm", "pumpswap", "openbook"):
         assert token_steps(k, (t22, t22)) == 0
     # unknown program: the most a venue of its curve adds
-    assert token_steps(None, (t22, spl), "clmm") == max(orca_whirlpool.TOKEN_2022_STEPS,
-                                                         raydium_clmm.TOKEN_2022_STEPS)  # fmt: skip
+    assert token_steps(None, (t22, spl), "clmm") == max(
+        orca_whirlpool.TOKEN_2022_STEPS, raydium_clmm.TOKEN_2022_STEPS
+    )
     # hop i trades tokens i and i + 1
     got = cycle_steps(["whirlpool", "dlmm", "cpmm"], (), [2, 40, 0], [spl, t22, spl, t22])
     assert got == (2 + orca_whirlpool.TOKEN_2022_STEPS, 40, 1)
@@ -423,9 +441,16 @@ def test_fees_cu_limit_is_one_override_for_the_scorer_and_live() -> None:
     with pytest.raises(ConfigError, match=r"live\.cu_limit .* differs from fees\.cu_limit"):
         check(parse("[fees]\ncu_limit = 400000\n[live]\ncu_limit = 300000\n", "c.toml"))
     check(parse("[fees]\ncu_limit = 400000\n[live]\ncu_limit = 400000\n", "c.toml"))
-    for fees, live, want in ((None, None, None), (400_000, None, 400_000),
-                             (None, 350_000, 350_000)):  # fmt: skip
-        s = FeedSession(embedded_sim=False, shadow=False, fee_settings=FeeSettings(fees),
-                        live=LiveConfig(cu_limit=live))  # fmt: skip
+    for fees, live, want in (
+        (None, None, None),
+        (400_000, None, 400_000),
+        (None, 350_000, 350_000),
+    ):
+        s = FeedSession(
+            embedded_sim=False,
+            shadow=False,
+            fee_settings=FeeSettings(fees),
+            live=LiveConfig(cu_limit=live),
+        )
         assert s.ev.cu_override == want
         assert s.live_config is not None and s.live_config.cu_limit == want

@@ -40,8 +40,9 @@ def quiet(seed: int) -> WorldConfig:
     three venues only (``venue_mix`` off): the orders' hops are checked by hand on the
     specs' curves, and a 3-hop route through a DLMM pair (15 accounts and its bin
     arrays) does not fit a packet without an address lookup table."""
-    return WorldConfig(seed=seed, slot_seconds=0.1, trades_per_slot=0, dislocation_rate=0.0,
-                       venue_mix=False)  # fmt: skip
+    return WorldConfig(
+        seed=seed, slot_seconds=0.1, trades_per_slot=0, dislocation_rate=0.0, venue_mix=False
+    )
 
 
 @asynccontextmanager
@@ -57,9 +58,16 @@ async def live_session(
     config = LiveConfig(keypair=str(keyfile), **{**CAPS, **cfg})
     # always recorded (db None: the test's own journal): the day's total lives there
     sim_config = world if world is not None else quiet(seed)
-    s = FeedSession(seed=seed, sim_config=sim_config, sim_endpoints=1, live=config,
-                    sim_accept_tx=accept, shadow=False, max_hops=max_hops,
-                    record=RecordSettings(db, batch_s=0.1))  # fmt: skip
+    s = FeedSession(
+        seed=seed,
+        sim_config=sim_config,
+        sim_endpoints=1,
+        live=config,
+        sim_accept_tx=accept,
+        shadow=False,
+        max_hops=max_hops,
+        record=RecordSettings(db, batch_s=0.1),
+    )
     await s.start()
     assert s.start_error == ""
     try:
@@ -92,9 +100,12 @@ async def go_cycle(s: FeedSession) -> tuple[Any, Any]:
     base = w.config
     w.config = replace(base, dislocation_rate=1.0)
     try:
-        return await tick_until(s, lambda: next(
-            (v for k, v in sorted(s.live.items()) if v[1].go and k[0] == s.base_mints[0]),
-            None))  # fmt: skip
+        return await tick_until(
+            s,
+            lambda: next(
+                (v for k, v in sorted(s.live.items()) if v[1].go and k[0] == s.base_mints[0]), None
+            ),
+        )
     finally:
         w.config = base
 
@@ -125,8 +136,9 @@ def amount(accounts: dict[str, tuple[int, bytes]], key: str) -> int:
     return int.from_bytes(accounts[key][1][64:72], "little") if key in accounts else 0
 
 
-def hop_by_hand(eng: Any, spec: Any, token_in: str, amount_in: int,
-                kept: int = 0) -> tuple[int, Any]:  # fmt: skip
+def hop_by_hand(
+    eng: Any, spec: Any, token_in: str, amount_in: int, kept: int = 0
+) -> tuple[int, Any]:
     """(output, new state) of an exact-in swap through the pool's exact curve; ``kept``:
     what the program keeps of the input outside the reserves (CP-Swap's protocol and
     fund fees)."""
@@ -136,8 +148,16 @@ def hop_by_hand(eng: Any, spec: Any, token_in: str, amount_in: int,
         out = eng.cpmm_amount_out(amount_in, rin, rout, spec.fee_num, spec.fee_den)
         grown = rin + amount_in - kept
         return out, ((grown, rout - out) if a_to_b else (rout - out, grown))
-    r = eng.clmm_swap(spec.sqrt_price_x64, spec.liquidity, spec.tick_current, spec.tick_spacing,
-                      spec.fee_rate, spec.ticks, amount_in, a_to_b)  # fmt: skip
+    r = eng.clmm_swap(
+        spec.sqrt_price_x64,
+        spec.liquidity,
+        spec.tick_current,
+        spec.tick_spacing,
+        spec.fee_rate,
+        spec.ticks,
+        amount_in,
+        a_to_b,
+    )
     assert r.amount_in == amount_in
     return r.amount_out, (r.sqrt_price_x64, r.tick_current, r.liquidity)
 
@@ -149,8 +169,9 @@ def sent(s: FeedSession) -> int:
 
     assert s.sim is not None
     chain = s.sim.chain
-    txs = [st.tx for st in chain.ledger.values()] + [t for p in chain.pending for t in p.txs
-                                                     if p.bundle is None]  # fmt: skip
+    txs = [st.tx for st in chain.ledger.values()] + [
+        t for p in chain.pending for t in p.txs if p.bundle is None
+    ]
     tables = sum(1 for t in txs if ALT_PROGRAM in {str(k) for k in t.message.account_keys})
     return chain.stats.sent - tables
 
@@ -158,8 +179,11 @@ def sent(s: FeedSession) -> int:
 async def finished(s: FeedSession, seq: int, timeout: float = 20.0) -> Any:
     assert s.executor is not None
     terminal = {"confirmed", "failed", "expired", "unknown", "refused", "cancelled", "error"}
-    return await tick_until(s, lambda: next(
-        (o for o in s.executor.orders if o.seq == seq and o.status in terminal), None), timeout)  # type: ignore[union-attr]  # fmt: skip
+    return await tick_until(
+        s,
+        lambda: next((o for o in s.executor.orders if o.seq == seq and o.status in terminal), None),
+        timeout,
+    )  # type: ignore[union-attr]
 
 
 # ------------------------------------------------------------------ end to end
@@ -207,8 +231,9 @@ async def test_a_live_order_is_signed_simulated_sent_applied_and_confirmed(
                 sum(raydium_cpmm.trade_fees(w, pool, amount_in)[1:]) if pool.kind == "cpmm" else 0
             )
             out, state = hop_by_hand(eng, spec, tin, amount_in, kept)
-            vin, vout = (pool.vault_a, pool.vault_b) if tin == spec.mint_a else (
-                pool.vault_b, pool.vault_a)  # fmt: skip
+            vin, vout = (
+                (pool.vault_a, pool.vault_b) if tin == spec.mint_a else (pool.vault_b, pool.vault_a)
+            )
             assert amount(acc_after, vin) - amount(acc_before, vin) == amount_in
             assert amount(acc_before, vout) - amount(acc_after, vout) == out
             after = pools_after[pool_id]
@@ -229,9 +254,14 @@ async def test_a_live_order_is_signed_simulated_sent_applied_and_confirmed(
         # (the executor's quote counted them; these pools' mints are SPL Token's), each
         # account created
         assert len(order.steps) == len(order.kinds)
-        limit = CU_BASE + sum(by_kind(k).compute_units.limit(n)
-                              for k, n in zip(order.kinds, order.steps, strict=True)) + (
-            CU_ATA * created)  # fmt: skip
+        limit = (
+            CU_BASE
+            + sum(
+                by_kind(k).compute_units.limit(n)
+                for k, n in zip(order.kinds, order.steps, strict=True)
+            )
+            + (CU_ATA * created)
+        )
         assert requested_cu(stored.tx) == order.cu_limit == limit
         # the scorer priced it (with the accounts the order created apart, when it did)
         apart = len(order.created_apart)
@@ -252,7 +282,11 @@ async def test_a_live_order_is_signed_simulated_sent_applied_and_confirmed(
         # journal: every step, with the signature
     steps = _journal_steps(tmp_path / "j.sqlite")
     assert [st for st, sig in steps if sig == order.signature] == [
-        "signed", "simulated", "sent", "confirmed"]  # fmt: skip
+        "signed",
+        "simulated",
+        "sent",
+        "confirmed",
+    ]
     assert steps[0] == ("accepted", "")
     from storage.export import export_session
 
@@ -324,10 +358,17 @@ async def test_a_live_order_through_each_new_venue_is_confirmed(
 
         w.script = knock
         try:
-            o, sc = await tick_until(s, lambda: next((
-                v for k, v in sorted(s.live.items())
-                if v[1].go and k[0] == s.base_mints[0] and set(k[1]) == {pool, other}
-            ), None))  # fmt: skip
+            o, sc = await tick_until(
+                s,
+                lambda: next(
+                    (
+                        v
+                        for k, v in sorted(s.live.items())
+                        if v[1].go and k[0] == s.base_mints[0] and set(k[1]) == {pool, other}
+                    ),
+                    None,
+                ),
+            )
         finally:
             w.script = None
         priced = s.ev.fees_of((o.base_mint, tuple(o.pools)))
@@ -346,9 +387,13 @@ async def test_a_live_order_through_each_new_venue_is_confirmed(
         assert order.steps == list(o.hop_steps) and len(order.steps) == len(order.kinds)
         programs = [s.graph.mint_program(t) or I.SPL_TOKEN for t in order.tokens]
         steps = cycle_steps(order.kinds, (), order.steps, programs)
-        limit = CU_BASE + sum(by_kind(k).compute_units.limit(n)
-                              for k, n in zip(order.kinds, steps, strict=True)) + (
-            CU_ATA * created)  # fmt: skip
+        limit = (
+            CU_BASE
+            + sum(
+                by_kind(k).compute_units.limit(n) for k, n in zip(order.kinds, steps, strict=True)
+            )
+            + (CU_ATA * created)
+        )
         assert limit < I.MAX_COMPUTE_UNIT_LIMIT  # a DLMM hop at its most would be past it
         assert requested_cu(s.sim.chain.ledger[order.signature].tx) == order.cu_limit == limit
         assert order.cu_priced == priced.cu_limit == limit + CU_ATA * len(order.created_apart)
@@ -419,11 +464,21 @@ async def test_a_dlmm_cycle_crossing_many_bins_requests_the_limit_the_scorer_pri
 
         w.script = knock
         try:
-            o, _ = await tick_until(s, lambda: next((
-                v for k, v in sorted(s.live.items())
-                if v[1].go and k[0] == s.base_mints[0] and set(k[1]) == {pool, other}
-                and many(v[0])
-            ), None), timeout=40)  # fmt: skip
+            o, _ = await tick_until(
+                s,
+                lambda: next(
+                    (
+                        v
+                        for k, v in sorted(s.live.items())
+                        if v[1].go
+                        and k[0] == s.base_mints[0]
+                        and set(k[1]) == {pool, other}
+                        and many(v[0])
+                    ),
+                    None,
+                ),
+                timeout=40,
+            )
         finally:
             w.script = None
         i = o.pools.index(pool)
@@ -528,15 +583,24 @@ async def test_caps_refuse_before_anything_is_sent(keyfile: Path) -> None:
         ex.spent_today = 0
         ex.config = replace(ex.config, max_open=1)
         assert s.trade(o.base_mint, list(o.pools)) == ""  # one open order...
-        other = next((v for k, v in sorted(s.live.items())
-                      if k[1] != tuple(o.pools) and k[0] == o.base_mint), None)  # fmt: skip
+        other = next(
+            (
+                v
+                for k, v in sorted(s.live.items())
+                if k[1] != tuple(o.pools) and k[0] == o.base_mint
+            ),
+            None,
+        )
         if other is not None:  # ...and no second one while it is in flight
             assert "max open orders" in s.trade(other[0].base_mint, list(other[0].pools))
         await finished(s, 1)
         # one swap transaction sent (a cycle whose swaps fit only without creating the
         # new token accounts creates them first, in a transaction of its own)
-        swaps = [st for st in s.sim.chain.ledger.values()
-                 if {str(k) for k in st.tx.message.account_keys} & VENUE_PROGRAMS]  # fmt: skip
+        swaps = [
+            st
+            for st in s.sim.chain.ledger.values()
+            if {str(k) for k in st.tx.message.account_keys} & VENUE_PROGRAMS
+        ]
         assert len(swaps) == 1
         assert sent(s) + s.sim.chain.stats.bundles <= 2
 
@@ -565,8 +629,10 @@ async def test_a_failed_simulation_refuses_the_order_and_sends_nothing(keyfile: 
         order = await finished(s, 1)
         assert order.status == "refused"
         assert order.detail.startswith("simulation failed") and (
-            "ExceededSlippage" in order.detail or "AmountOutBelowMinimum" in order.detail
-            or "InsufficientFunds" in order.detail)  # fmt: skip
+            "ExceededSlippage" in order.detail
+            or "AmountOutBelowMinimum" in order.detail
+            or "InsufficientFunds" in order.detail
+        )
         # the swap never reaches the chain; the only transaction that may have is the one
         # creating token accounts the swap did not have room for (its own, journaled step)
         prepared = "accounts" in order.ms
@@ -595,8 +661,11 @@ async def test_the_kill_switch_during_a_pending_send_sends_nothing(keyfile: Path
         assert (sent(s), st.bundles) == (prepared, 0)
         assert order.signature not in s.sim.chain.statuses
         assert not s.executor.armed and order.status == "cancelled"
-        assert s.trade(o.base_mint, list(o.pools)) in ("", "already pending",
-                                                       "traded in this pool state")  # paper only  # fmt: skip
+        assert s.trade(o.base_mint, list(o.pools)) in (
+            "",
+            "already pending",
+            "traded in this pool state",
+        )  # paper only
         assert sent(s) == prepared
 
 
@@ -641,8 +710,13 @@ async def test_secrets_never_reach_the_journal_the_logs_or_the_screen(
     wallet = load_wallet(keyfile)
     secret_bytes = bytes(wallet.keypair)
     api_key = "K3yZ9vRt7Qp2Lm8Ns4Wx6Yb1"
-    secrets = [api_key, b58encode(secret_bytes), json.dumps(list(secret_bytes)),
-               secret_bytes[:32].hex(), b58encode(secret_bytes[:32])]  # fmt: skip
+    secrets = [
+        api_key,
+        b58encode(secret_bytes),
+        json.dumps(list(secret_bytes)),
+        secret_bytes[:32].hex(),
+        b58encode(secret_bytes[:32]),
+    ]
     db = tmp_path / "j.sqlite"
     async with live_session(keyfile, seed=11, db=db) as s:
         assert s.executor is not None
@@ -692,8 +766,10 @@ def test_failures_are_named_in_the_programs_own_terms() -> None:
     assert err(2, 30).endswith("ExceededSlippage") and err(3, 6005).endswith("ExceededSlippage")
     assert err(4, 6036).endswith("AmountOutBelowMinimum")
     assert err(2, 40).endswith("InsufficientFunds")  # the first hop: the wallet itself
-    assert err(3, 1).endswith("InsufficientFunds (token transfer) (the hop before gave less "
-                              "than its quote: its pool moved)")  # fmt: skip
+    assert err(3, 1).endswith(
+        "InsufficientFunds (token transfer) (the hop before gave less "
+        "than its quote: its pool moved)"
+    )
     assert describe_error("BlockhashNotFound", ixs) == "BlockhashNotFound"
 
 
@@ -725,8 +801,7 @@ async def test_the_daily_cap_counts_every_session_of_the_journal_that_day(
         assert b.trade(ob.base_mint, list(ob.pools)) == ""  # B's cached total is stale...
         order_b = await finished(b, 1)
         assert order_b.status == "refused"  # ...the journal, read again, refuses it
-        for text in (f"daily cap {cap:,}", f"{spent_a:,} used today", "1 other session",
-                     str(db)):  # fmt: skip
+        for text in (f"daily cap {cap:,}", f"{spent_a:,} used today", "1 other session", str(db)):
             assert text in order_b.detail, order_b.detail
         st = b.sim.chain.stats
         assert sent(b) + st.bundles == 0 and b.executor.spent_today == 0
@@ -749,8 +824,15 @@ async def test_the_daily_cap_counts_every_session_of_the_journal_that_day(
 
 async def test_live_does_not_arm_without_a_journal_to_keep_the_day_total(keyfile: Path) -> None:
     config = LiveConfig(keypair=str(keyfile), **CAPS)
-    s = FeedSession(seed=24, sim_config=quiet(24), sim_endpoints=1, live=config,
-                    sim_accept_tx=True, shadow=False, record=None)  # fmt: skip
+    s = FeedSession(
+        seed=24,
+        sim_config=quiet(24),
+        sim_endpoints=1,
+        live=config,
+        sim_accept_tx=True,
+        shadow=False,
+        record=None,
+    )
     await s.start()
     try:
         ok, why = await s.request_live()
@@ -773,17 +855,27 @@ def test_day_spent_counts_what_was_or_may_have_been_sent() -> None:
         return Event(0, "tx", 0, 0, p)
 
     rows = [
-        ("s1", t0, 0, ev(1, "accepted", 100)), ("s1", t0, 0, ev(1, "sent")),
+        ("s1", t0, 0, ev(1, "accepted", 100)),
+        ("s1", t0, 0, ev(1, "sent")),
         ("s1", t0, 0, ev(1, "confirmed")),  # sent: counts
-        ("s1", t0, 0, ev(2, "accepted", 20)), ("s1", t0, 0, ev(2, "refused")),  # never sent
-        ("s1", t0, 0, ev(3, "accepted", 3)), ("s1", t0, 0, ev(3, "cancelled")),  # never sent
+        ("s1", t0, 0, ev(2, "accepted", 20)),
+        ("s1", t0, 0, ev(2, "refused")),  # never sent
+        ("s1", t0, 0, ev(3, "accepted", 3)),
+        ("s1", t0, 0, ev(3, "cancelled")),  # never sent
         ("s1", t0, 0, ev(4, "accepted", 4000)),  # its process died: it may have gone out
-        ("s2", t0, 0, ev(1, "accepted", 50000)), ("s2", t0, 0, ev(1, "sent")),
+        ("s2", t0, 0, ev(1, "accepted", 50000)),
+        ("s2", t0, 0, ev(1, "sent")),
         ("s2", t0, 0, ev(1, "error")),  # an error after the send: counts
         ("s2", t0, 0, ev(2, "accepted", 600000, d="2026-03-03")),  # another day
-        ("s3", t0 - 3600, 10**9, Event(0, "tx", 0, 2 * 10**9 + 3600 * 10**9,
-                                        {"seq": 1, "step": "accepted", "amount_in": 7})),
-    ]  # fmt: skip
+        (
+            "s3",
+            t0 - 3600,
+            10**9,
+            Event(
+                0, "tx", 0, 2 * 10**9 + 3600 * 10**9, {"seq": 1, "step": "accepted", "amount_in": 7}
+            ),
+        ),
+    ]
     # s3 (an older recording, no "day"): started 23:00 the day before, 1 h + 1 s in: today
     assert day_spent(rows, day) == (100 + 4000 + 50000 + 7, 3)
     assert day_spent(rows, "2026-03-03") == (600000, 1)
@@ -811,11 +903,16 @@ async def test_a_live_cycle_through_a_fee_mint_lands_with_the_fee_counted_to_the
         assert s.sim is not None and s.executor is not None
         w = s.sim.world
         sol = w.bases[0]
-        fee_mint = next(m for m in w.fee_configs
-                        if len([p for p in w.pools if {p.mint_a, p.mint_b} == {sol, m}]) >= 2)  # fmt: skip
+        fee_mint = next(
+            m
+            for m in w.fee_configs
+            if len([p for p in w.pools if {p.mint_a, p.mint_b} == {sol, m}]) >= 2
+        )
         pools = [p for p in w.pools if {p.mint_a, p.mint_b} == {sol, fee_mint}][:2]
-        assert "·".join(p.kind for p in pools) in (FEE_PAIRS[seed],
-                                                    "·".join(FEE_PAIRS[seed].split("·")[::-1]))  # fmt: skip
+        assert "·".join(p.kind for p in pools) in (
+            FEE_PAIRS[seed],
+            "·".join(FEE_PAIRS[seed].split("·")[::-1]),
+        )
         landings = record_landings(s)
         ok, why = await s.request_live()
         assert ok, why
@@ -835,10 +932,18 @@ async def test_a_live_cycle_through_a_fee_mint_lands_with_the_fee_counted_to_the
 
         w.script = knock
         try:
-            o, _ = await tick_until(s, lambda: next((
-                v for k, v in sorted(s.live.items())
-                if v[1].go and k[0] == sol and set(k[1]) == pair
-            ), None), timeout=40)  # fmt: skip
+            o, _ = await tick_until(
+                s,
+                lambda: next(
+                    (
+                        v
+                        for k, v in sorted(s.live.items())
+                        if v[1].go and k[0] == sol and set(k[1]) == pair
+                    ),
+                    None,
+                ),
+                timeout=40,
+            )
         finally:
             w.script = None
         ex = s.executor
@@ -866,4 +971,5 @@ async def test_a_live_cycle_through_a_fee_mint_lands_with_the_fee_counted_to_the
         second = w.by_address[order.pools[1]]
         vault_in = second.vault_a if second.mint_a == fee_mint else second.vault_b
         assert T.withheld(after[vault_in][1]) - T.withheld(before[vault_in][1]) == (
-            w.eng.transfer_fee(cfg, epoch, got))  # fmt: skip
+            w.eng.transfer_fee(cfg, epoch, got)
+        )

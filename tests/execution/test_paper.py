@@ -129,8 +129,12 @@ def test_an_exact_hop_gets_its_quote_or_fails(eng: types.ModuleType, moved: int,
     """An exact hop (an order book's buy, fill-or-kill on its quote's lots) fails a pool a
     little worse, within the slippage cap; a better one gives it its quote, not more."""
     g = market(eng)
-    broker = PaperBroker(base=A, balance=10**12, max_slippage_bps=100,
-                         exact_hops=lambda opp: [False] * (len(opp.pools) - 1) + [True])  # fmt: skip
+    broker = PaperBroker(
+        base=A,
+        balance=10**12,
+        max_slippage_bps=100,
+        exact_hops=lambda opp: [False] * (len(opp.pools) - 1) + [True],
+    )
     o, _sc = decided(eng, g, broker)
     p1 = (1_000_000_000 + moved * 300_000, 2_000_000_000)  # the last hop's pool
     g.upsert_cpmm(P1, A, B, *p1, 25, 10_000, 1)  # type: ignore[attr-defined]
@@ -286,8 +290,14 @@ def test_paper_refuses_a_cycle_live_could_not_send_in_one_transaction(
     (o,) = [o for o in g.cycles(A) if o.amount_in > 0]  # type: ignore[attr-defined]
     policy = ScorePolicy(min_profit=1, min_persistence=1, max_staleness_slots=10)
     sc = eng.score(o, FEES, policy)
-    ev = Evaluator(eng, KernelTimer(eng, None), {eng.BACKEND: g}, FEES, policy,
-                   pool_kinds={P1: "cpmm", P2: "cpmm"})  # fmt: skip
+    ev = Evaluator(
+        eng,
+        KernelTimer(eng, None),
+        {eng.BACKEND: g},
+        FEES,
+        policy,
+        pool_kinds={P1: "cpmm", P2: "cpmm"},
+    )
     assert ev.sendable(o) == "" and swap_tx_size(["cpmm", "cpmm"], o.tokens) <= PACKET_DATA_SIZE
     assert ev.broker is not None and ev.broker.sendable == ev.sendable  # paper asks the same
     big = types.SimpleNamespace(pools=["w1", "c1", "w2"], tokens=[A, B, "C", A])
@@ -297,8 +307,9 @@ def test_paper_refuses_a_cycle_live_could_not_send_in_one_transaction(
     through = swap_tx_size(["whirlpool", "cpmm", "whirlpool"], big.tokens, tables=True)
     assert through <= PACKET_DATA_SIZE < size and ev.sendable(big) == ""
     # a 5-hop cycle of the venues with the most accounts (an order book: 16) fits too
-    books = types.SimpleNamespace(pools=["b1", "b2", "b3", "b4", "b5"],
-                                  tokens=[A, B, "C", "D", "E", A])  # fmt: skip
+    books = types.SimpleNamespace(
+        pools=["b1", "b2", "b3", "b4", "b5"], tokens=[A, B, "C", "D", "E", A]
+    )
     ev.pool_kinds.update(b1="openbook", b2="pumpswap", b3="dlmm", b4="clmm", b5="openbook")
     assert ev.sendable(books) == ""
     why = "one transaction would be 1,498 bytes even through address lookup tables"

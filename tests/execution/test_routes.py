@@ -102,8 +102,9 @@ async def test_an_order_no_engine_forwards_expires_on_every_route(
 ) -> None:
     """Both engines drop the bundle (it never reaches a leader): nothing lands, nothing
     is paid, and each route counts it expired."""
-    async with live_session(keyfile, seed=11, db=tmp_path / "j.sqlite", tip_lamports=2_000,
-                            confirm_timeout_s=3.0) as s:  # fmt: skip
+    async with live_session(
+        keyfile, seed=11, db=tmp_path / "j.sqlite", tip_lamports=2_000, confirm_timeout_s=3.0
+    ) as s:
         urls = _engines(s, ny=BlockEngine(drop=1.0), tokyo=BlockEngine(drop=1.0))
         assert (await s.request_live())[0]
         s.broker.auto = False  # type: ignore[union-attr]
@@ -125,12 +126,17 @@ async def test_the_percentile_tip_is_read_from_the_engines_tip_floor(
 ) -> None:
     """The simulator's tip floor is the percentiles of landed bundles' tips; the policy
     tips its p75 (within the floor of 1,000 and the cap)."""
-    async with live_session(keyfile, seed=11, db=tmp_path / "j.sqlite", tip_lamports=1_000,
-                            tip_policy="percentile", tip_percentile=75) as s:  # fmt: skip
+    async with live_session(
+        keyfile,
+        seed=11,
+        db=tmp_path / "j.sqlite",
+        tip_lamports=1_000,
+        tip_policy="percentile",
+        tip_percentile=75,
+    ) as s:
         _engines(s, frankfurt=BlockEngine(0))
         assert s.sim is not None and s.executor is not None
-        s.sim.chain.landed_tips.extend([1_000, 3_000, 5_000, 7_000, 9_000, 11_000, 13_000,
-                                        15_000])  # fmt: skip
+        s.sim.chain.landed_tips.extend([1_000, 3_000, 5_000, 7_000, 9_000, 11_000, 13_000, 15_000])
         floor = s.sim.chain.tip_floor()[0]
         assert floor["landed_tips_75th_percentile"] == 13_000 / 1e9
         order = await one_order(s)
@@ -144,8 +150,12 @@ def test_the_tip_policy_keeps_within_its_floor_and_cap_and_refuses_bad_answers()
     assert p.read_floor([{"landed_tips_50th_percentile": 0.0000001}], 1.0) == 1_000
     assert p.read_floor([{"landed_tips_50th_percentile": 0.5}], 2.0) == 20_000
     assert p.current() == 20_000 and not p.stale(3.0) and p.stale(20.0)
-    for bad in ([], [{}], [{"landed_tips_50th_percentile": "x"}],
-                [{"landed_tips_50th_percentile": float("nan")}]):  # fmt: skip
+    for bad in (
+        [],
+        [{}],
+        [{"landed_tips_50th_percentile": "x"}],
+        [{"landed_tips_50th_percentile": float("nan")}],
+    ):
         with pytest.raises(ValueError):
             p.read_floor(bad, 30.0)
     with pytest.raises(ValueError):
@@ -162,12 +172,18 @@ def test_route_views_count_and_name_what_happened() -> None:
     assert v.p50_slots == 2.0 and v.slots_sum == 10 and v.slots_count == 4
     assert route_name(None) == "rpc"
     assert route_name("https://user:key@ny.mainnet.block-engine.jito.wtf/?uuid=abc") == (
-        "jito:ny.mainnet.block-engine.jito.wtf")  # fmt: skip
+        "jito:ny.mainnet.block-engine.jito.wtf"
+    )
 
 
 # ------------------------------------------------------------------ escalation, rate limits
-ESCALATE: dict[str, Any] = {"tip_lamports": 2_000, "tip_escalation": True, "tip_step": 2.0,
-            "tip_every_slots": 2, "tip_window_slots": 150}  # fmt: skip
+ESCALATE: dict[str, Any] = {
+    "tip_lamports": 2_000,
+    "tip_escalation": True,
+    "tip_step": 2.0,
+    "tip_every_slots": 2,
+    "tip_window_slots": 150,
+}
 
 
 async def test_escalation_lands_a_later_version_once_and_pays_only_its_tip(
@@ -209,7 +225,12 @@ async def test_escalation_lands_a_later_version_once_and_pays_only_its_tip(
         assert held is not None and held[1] != order.durable
         r = next(r for r in s.executor.view().routes if r.route == route_name(urls[0]))
         assert (r.sent, r.landed, r.superseded, r.expired, r.refused) == (
-            len(sigs), 1, len(sigs) - 1, 0, 0)  # fmt: skip
+            len(sigs),
+            1,
+            len(sigs) - 1,
+            0,
+            0,
+        )
         assert chain.engines["ny"].limited == 0  # paced under 1 request a second
         assert s.executor.nonces.view.free == 1  # given back
         steps = [p.get("step") for k, p in events if k == "tx"]
@@ -231,8 +252,9 @@ async def test_the_kill_switch_stops_the_versions_and_recalls_the_order(
         o, _ = await go_cycle(s)
         tips_before = sum(s.sim.world.lamports(t) for t in I.JITO_TIP_ACCOUNTS)
         assert s.trade(o.base_mint, list(o.pools)) == ""
-        order = await tick_until(s, lambda: next(
-            (x for x in s.executor.orders if len(x.versions) >= 2), None), 30)  # type: ignore[union-attr]  # fmt: skip
+        order = await tick_until(
+            s, lambda: next((x for x in s.executor.orders if len(x.versions) >= 2), None), 30
+        )  # type: ignore[union-attr]
         s.executor.kill()
         sent = len(order.versions)
         order = await finished(s, 1, timeout=30)
@@ -272,8 +294,12 @@ async def test_a_rate_limited_answer_is_jitos_429() -> None:
     from feeds.sim.server import SimServer, default_profiles
     from feeds.sim.world import WorldConfig
 
-    async with SimServer(WorldConfig(seed=3, trades_per_slot=0), default_profiles(1),
-                         slot_seconds=3600, accept_transactions=True) as srv:  # fmt: skip
+    async with SimServer(
+        WorldConfig(seed=3, trades_per_slot=0),
+        default_profiles(1),
+        slot_seconds=3600,
+        accept_transactions=True,
+    ) as srv:
         now = [0.0]
         srv.jito_clock = lambda: now[0]
         jito = JitoClient(srv.infos()[0].http_url)
@@ -298,8 +324,15 @@ async def test_a_paced_gate_holds_the_next_request_back_and_escalation_steps_to_
     assert gate.remaining() > 25.0
     assert not await gate.wait(limit_s=1.0)  # the next would wait too long: refused unsent
     assert await RateGate().wait(limit_s=0.0) and RateGate().remaining() == 0.0
-    p = TipPolicy("fixed", lamports=2_000, max_lamports=10_000, escalate=True, step=1.5,
-                  every_slots=4, window_slots=150)  # fmt: skip
+    p = TipPolicy(
+        "fixed",
+        lamports=2_000,
+        max_lamports=10_000,
+        escalate=True,
+        step=1.5,
+        every_slots=4,
+        window_slots=150,
+    )
     tips = [2_000]
     while (nxt := p.escalated(tips[-1])) > tips[-1]:
         tips.append(nxt)

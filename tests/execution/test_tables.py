@@ -75,8 +75,9 @@ async def test_arming_makes_tables_of_every_watched_pools_accounts_at_the_cost_s
 async def test_tables_over_the_budget_are_not_made_and_live_still_arms(
     keyfile: Path, tmp_path: Path
 ) -> None:
-    async with live_session(keyfile, seed=33, db=tmp_path / "j.sqlite",
-                            tables_budget_lamports=10_000_000) as s:  # fmt: skip
+    async with live_session(
+        keyfile, seed=33, db=tmp_path / "j.sqlite", tables_budget_lamports=10_000_000
+    ) as s:
         assert s.sim is not None and s.executor is not None
         ok, why = await s.request_live()
         assert ok and "over the budget of 0.0100 SOL" in why and "tables_budget" in why
@@ -153,9 +154,18 @@ def _cycle_ixs(ex: Any, pools: list[str], tokens: list[str], tip: bool) -> list[
     for i, p in enumerate(pools):
         st = ex._static[p]
         tin, tout = tokens[i], tokens[i + 1]
-        leg = venues.Leg(pool=p, record=st.record, owner=me, mint_in=tin, mint_out=tout,
-                         source=ex._ata(tin), dest=ex._ata(tout),
-                         amount_in=10**9, minimum_out=1, token_programs=st.programs)  # fmt: skip
+        leg = venues.Leg(
+            pool=p,
+            record=st.record,
+            owner=me,
+            mint_in=tin,
+            mint_out=tout,
+            source=ex._ata(tin),
+            dest=ex._ata(tout),
+            amount_in=10**9,
+            minimum_out=1,
+            token_programs=st.programs,
+        )
         ixs.append(venues.by_kind(st.kind).swap_instruction(leg))
     if tip:
         ixs.append(I.transfer(me, I.JITO_TIP_ACCOUNTS[3], 10_000))
@@ -204,15 +214,24 @@ async def test_every_cycle_of_up_to_five_hops_fits_through_the_tables(
                 # paper's count is an upper bound, exact where the pools share none
                 locks = len(msg.account_keys) + sum(
                     len(t.writable_indexes) + len(t.readonly_indexes)
-                    for t in msg.address_table_lookups)  # fmt: skip
+                    for t in msg.address_table_lookups
+                )
                 est_locks = swap_tx_accounts(list(kinds), tokens, True, programs=progs)
                 assert est_locks >= locks, (kinds, est_locks, locks)
                 too_many += locks > MAX_TX_ACCOUNT_LOCKS
                 refused_by_paper += est_locks > MAX_TX_ACCOUNT_LOCKS
                 if size > PACKET_DATA_SIZE or locks > MAX_TX_ACCOUNT_LOCKS:
                     # two transactions of one bundle, cut as the executor cuts them
-                    order = LiveOrder(0, "x", (base, tuple(pools)), tokens, pools, list(kinds),
-                                      10**9, [10**9] * (len(pools) + 1))  # fmt: skip
+                    order = LiveOrder(
+                        0,
+                        "x",
+                        (base, tuple(pools)),
+                        tokens,
+                        pools,
+                        list(kinds),
+                        10**9,
+                        [10**9] * (len(pools) + 1),
+                    )
                     parts = await ex._split(order, ixs, 10**6)
                     assert parts is not None, kinds
                     bundled.append(tuple(len(raw) for _, raw, _ in parts))
@@ -220,15 +239,18 @@ async def test_every_cycle_of_up_to_five_hops_fits_through_the_tables(
         assert {n for _, n, _, _ in sizes} == {2, 3, 4, 5}
         largest = max(sizes)
         print(f"\n{ex.tables_note()}; {len(graph.pools())} pools")
-        print(f"{len(sizes)} cycles of 2-5 hops; {over_without} over the limit without "
-              f"tables; the largest through them: {largest[0]} bytes, {largest[1]} hops, "
-              f"{'·'.join(largest[2])}; paper's estimate {under} under to {over} over; "
-              f"{too_many} name more than {MAX_TX_ACCOUNT_LOCKS} accounts (paper counts "
-              f"{refused_by_paper}); {len(bundled)} go as a bundle of two transactions, the "
-              f"largest {max(max(b) for b in bundled)} bytes")  # fmt: skip
+        print(
+            f"{len(sizes)} cycles of 2-5 hops; {over_without} over the limit without "
+            f"tables; the largest through them: {largest[0]} bytes, {largest[1]} hops, "
+            f"{'·'.join(largest[2])}; paper's estimate {under} under to {over} over; "
+            f"{too_many} name more than {MAX_TX_ACCOUNT_LOCKS} accounts (paper counts "
+            f"{refused_by_paper}); {len(bundled)} go as a bundle of two transactions, the "
+            f"largest {max(max(b) for b in bundled)} bytes"
+        )
         assert over_without > 0 and under <= 16, under
         assert all(size <= PACKET_DATA_SIZE for size, *_ in sizes), [
-            x for x in sizes if x[0] > PACKET_DATA_SIZE][:3]  # fmt: skip
+            x for x in sizes if x[0] > PACKET_DATA_SIZE
+        ][:3]
 
 
 async def test_cycles_of_three_to_five_hops_land_through_the_tables(
@@ -238,8 +260,9 @@ async def test_cycles_of_three_to_five_hops_land_through_the_tables(
     profitable by a large trade against one of its constant-product pools: each order is a v0 message
     that loads its pools' accounts from the wallet's tables, and is confirmed."""
     world = replace(quiet(63), venue_mix=True)
-    async with live_session(keyfile, seed=63, db=tmp_path / "j.sqlite", world=world,
-                            max_hops=5, max_slippage_bps=100) as s:  # fmt: skip
+    async with live_session(
+        keyfile, seed=63, db=tmp_path / "j.sqlite", world=world, max_hops=5, max_slippage_bps=100
+    ) as s:
         assert s.sim is not None and s.executor is not None
         assert (await s.request_live())[0]
         s.broker.auto = False  # type: ignore[union-attr]
@@ -252,14 +275,21 @@ async def test_cycles_of_three_to_five_hops_land_through_the_tables(
         used: set[str] = set()
         for hops in (3, 4, 5):
             # a cycle of that length with a constant-product pool to knock, mixing venues
-            cands = [o for o in graph.cycles(base, hops) if len(o.pools) == hops
-                     and not used & set(o.pools) and _one_fits(s.executor, o)
-                     and not any(graph.refusal(t) for t in o.tokens)]  # fmt: skip
+            cands = [
+                o
+                for o in graph.cycles(base, hops)
+                if len(o.pools) == hops
+                and not used & set(o.pools)
+                and _one_fits(s.executor, o)
+                and not any(graph.refusal(t) for t in o.tokens)
+            ]
             cands.sort(key=lambda o: (-len({w.by_address[p].kind for p in o.pools}), o.pools))
             knockable = (("amm_v4", "cpmm"), ("whirlpool", "clmm", "dlmm", "pumpswap"))
             for kinds_ok in knockable:  # a constant-product pool first, else another curve
-                o = next((o for o in cands if any(w.by_address[p].kind in kinds_ok
-                                                  for p in o.pools)), None)  # fmt: skip
+                o = next(
+                    (o for o in cands if any(w.by_address[p].kind in kinds_ok for p in o.pools)),
+                    None,
+                )
                 if o is not None:
                     i = next(i for i, p in enumerate(o.pools) if w.by_address[p].kind in kinds_ok)
                     break
@@ -279,8 +309,9 @@ async def test_cycles_of_three_to_five_hops_land_through_the_tables(
             key = (base, tuple(o.pools))
             # profitable once the feed brought the knocked pool (``x`` does not wait for
             # the scorer's persistence: the market is quiet otherwise)
-            entry = await tick_until(s, lambda k=key: (v := s.live.get(k)) and v[0].profit > 0
-                                     and v, timeout=30)  # fmt: skip
+            entry = await tick_until(
+                s, lambda k=key: (v := s.live.get(k)) and v[0].profit > 0 and v, timeout=30
+            )
             assert s.trade(base, list(entry[0].pools)) == ""
             order = await finished(s, s.executor.seq, timeout=60)
             landed[hops] = order
@@ -309,8 +340,15 @@ async def test_a_cycle_one_transaction_cannot_hold_lands_as_a_bundle_of_two(
     from tests.execution.test_routes import _engines
 
     world = replace(quiet(63), venue_mix=True)
-    async with live_session(keyfile, seed=63, db=tmp_path / "j.sqlite", world=world,
-                            max_hops=5, max_slippage_bps=100, tip_lamports=5_000) as s:  # fmt: skip
+    async with live_session(
+        keyfile,
+        seed=63,
+        db=tmp_path / "j.sqlite",
+        world=world,
+        max_hops=5,
+        max_slippage_bps=100,
+        tip_lamports=5_000,
+    ) as s:
         assert s.sim is not None and s.executor is not None
         urls = _engines(s, ny=BlockEngine(0), frankfurt=BlockEngine(1))
         assert (await s.request_live())[0]
@@ -322,9 +360,14 @@ async def test_a_cycle_one_transaction_cannot_hold_lands_as_a_bundle_of_two(
         graph = ex._graph()
         base = s.base_mints[0]
         landings = record_landings(s)
-        cands = [o for o in graph.cycles(base, 5) if len(o.pools) == 5
-                 and not any(graph.refusal(t) for t in o.tokens) and not _one_fits(ex, o)
-                 and any(w.by_address[p].kind in ("amm_v4", "cpmm") for p in o.pools)]  # fmt: skip
+        cands = [
+            o
+            for o in graph.cycles(base, 5)
+            if len(o.pools) == 5
+            and not any(graph.refusal(t) for t in o.tokens)
+            and not _one_fits(ex, o)
+            and any(w.by_address[p].kind in ("amm_v4", "cpmm") for p in o.pools)
+        ]
         assert cands
         o = min(cands, key=lambda c: c.pools)
         i = next(i for i, p in enumerate(o.pools) if w.by_address[p].kind in ("amm_v4", "cpmm"))
@@ -338,8 +381,9 @@ async def test_a_cycle_one_transaction_cannot_hold_lands_as_a_bundle_of_two(
 
         w.script = knock
         key = (base, tuple(o.pools))
-        entry = await tick_until(s, lambda: (v := s.live.get(key)) and v[0].profit > 0 and v,
-                                 timeout=30)  # fmt: skip
+        entry = await tick_until(
+            s, lambda: (v := s.live.get(key)) and v[0].profit > 0 and v, timeout=30
+        )
         assert s.ev.sendable(entry[0]) == ""  # paper: a bundle of two sends it
         assert s.trade(base, list(entry[0].pools)) == ""
         order = await finished(s, ex.seq, timeout=60)
@@ -347,9 +391,13 @@ async def test_a_cycle_one_transaction_cannot_hold_lands_as_a_bundle_of_two(
         assert order.parts == 2 and order.simulated_out is not None
         chain = s.sim.chain
         last = chain.ledger[order.signature]
-        (first,) = [st for sig, st in chain.ledger.items() if sig != order.signature
-                    and st.slot == last.slot and st.tx.message.account_keys[0]
-                    == last.tx.message.account_keys[0]]  # fmt: skip
+        (first,) = [
+            st
+            for sig, st in chain.ledger.items()
+            if sig != order.signature
+            and st.slot == last.slot
+            and st.tx.message.account_keys[0] == last.tx.message.account_keys[0]
+        ]
         assert first.outcome.err is None and last.outcome.err is None
         _, before, _, after, _ = landings[order.signature]
         tips = sum(after[t][0] - before[t][0] for t in I.JITO_TIP_ACCOUNTS if t in after)

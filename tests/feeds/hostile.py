@@ -21,9 +21,16 @@ from websockets.asyncio.server import ServerConnection, serve
 
 
 def slot_notification(sid: int, slot: int) -> str:
-    return json.dumps({"jsonrpc": "2.0", "method": "slotNotification",
-                       "params": {"result": {"parent": slot - 1, "root": slot - 32,
-                                             "slot": slot}, "subscription": sid}})  # fmt: skip
+    return json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "method": "slotNotification",
+            "params": {
+                "result": {"parent": slot - 1, "root": slot - 32, "slot": slot},
+                "subscription": sid,
+            },
+        }
+    )
 
 
 def ack(req: dict[str, Any], sid: int) -> str:
@@ -114,12 +121,16 @@ async def raw_ws_server(handler: Callable[[RawPeer], Awaitable[None]]) -> AsyncI
     async def run(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
-            key = next(line.split(b":", 1)[1].strip() for line in head.split(b"\r\n")
-                       if line.lower().startswith(b"sec-websocket-key:"))  # fmt: skip
+            key = next(
+                line.split(b":", 1)[1].strip()
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"sec-websocket-key:")
+            )
             accept = base64.b64encode(hashlib.sha1(key + _WS_GUID).digest())
-            writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                         b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept
-                         + b"\r\n\r\n")  # fmt: skip
+            writer.write(
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+            )
             await handler(RawPeer(reader, writer))
         except Exception:  # the client going away mid-handler is the point of these tests
             pass

@@ -30,9 +30,13 @@ class Web3Js:
         """Each step's ``{"ok": result}`` or ``{"error": {...}}``, in order."""
         request = json.dumps({"http": self.http_url, "ws": self.ws_url, "steps": list(steps)})
         proc = await asyncio.create_subprocess_exec(
-            "node", str(SCRIPT), cwd=JS_DIR, stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+            "node",
+            str(SCRIPT),
+            cwd=JS_DIR,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         try:
             async with asyncio.timeout(timeout_s):
                 out, err = await proc.communicate(request.encode())

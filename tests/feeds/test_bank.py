@@ -26,9 +26,23 @@ def view(pool: Pool) -> tuple[Any, ...]:
         state = {i: (a, [list(b) for b in bins]) for i, (a, bins) in state.arrays.items()}
     elif hasattr(state, "bids"):  # an order book
         state = (state.market.pack(), state.bids.data(), state.asks.data(), state.heap.data())
-    return (type(pool.record), pool.record, s.reserve_a, s.reserve_b, s.fee_num, s.fee_den, s.sqrt_price_x64,
-            s.liquidity, s.tick_current, s.tick_spacing, s.fee_rate, list(s.ticks), state,
-            pool.fees_a, pool.fees_b)  # fmt: skip
+    return (
+        type(pool.record),
+        pool.record,
+        s.reserve_a,
+        s.reserve_b,
+        s.fee_num,
+        s.fee_den,
+        s.sqrt_price_x64,
+        s.liquidity,
+        s.tick_current,
+        s.tick_spacing,
+        s.fee_rate,
+        list(s.ticks),
+        state,
+        pool.fees_a,
+        pool.fees_b,
+    )
 
 
 def test_every_venue_reads_its_pools_back() -> None:
@@ -64,8 +78,10 @@ ELF = b"\x7fELF" + bytes(range(256)) * 40  # a program's bytes (the layouts neve
 AUTHORITY = "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin"
 
 
-@pytest.mark.parametrize("pid", ["whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc",
-                                 "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"])  # fmt: skip
+@pytest.mark.parametrize(
+    "pid",
+    ["whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc", "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"],
+)
 @pytest.mark.parametrize("authority", [AUTHORITY, None])
 def test_a_programs_accounts_read_back_as_the_dump_reads_them(pid: str, authority: Any) -> None:
     """The accounts the simulator serves for a program (the upgradeable loader's program
@@ -100,22 +116,35 @@ def test_accounts_that_are_not_deployed_programs_say_why() -> None:
     where = loader.programdata_address(pid)
     _, pd, _, _ = accounts[where]
     cases: list[tuple[Callable[[], Any], str]] = [
-        (lambda: loader.program_account(pid, "11111111111111111111111111111111", b"", False),
-         "not a loader"),
-        (lambda: loader.program_account(where, loader.UPGRADEABLE_LOADER, pd, False),
-         "a programdata account, not a program"),
-        (lambda: loader.program_account(pid, loader.UPGRADEABLE_LOADER,
-                                        struct.pack("<I", 1) + bytes(33), False),
-         "a program buffer"),
-        (lambda: loader.program_account(pid, loader.UPGRADEABLE_LOADER, prog, False),
-         "is not executable"),
-        (lambda: loader.deployed(pid, loader.UPGRADEABLE_LOADER, prog, None),
-         "does not exist (the program was closed)"),
-        (lambda: loader.deployed(pid, loader.UPGRADEABLE_LOADER, prog, prog),
-         "is not its programdata account"),
+        (
+            lambda: loader.program_account(pid, "11111111111111111111111111111111", b"", False),
+            "not a loader",
+        ),
+        (
+            lambda: loader.program_account(where, loader.UPGRADEABLE_LOADER, pd, False),
+            "a programdata account, not a program",
+        ),
+        (
+            lambda: loader.program_account(
+                pid, loader.UPGRADEABLE_LOADER, struct.pack("<I", 1) + bytes(33), False
+            ),
+            "a program buffer",
+        ),
+        (
+            lambda: loader.program_account(pid, loader.UPGRADEABLE_LOADER, prog, False),
+            "is not executable",
+        ),
+        (
+            lambda: loader.deployed(pid, loader.UPGRADEABLE_LOADER, prog, None),
+            "does not exist (the program was closed)",
+        ),
+        (
+            lambda: loader.deployed(pid, loader.UPGRADEABLE_LOADER, prog, prog),
+            "is not its programdata account",
+        ),
         (lambda: loader.deployed(pid, loader.LOADER_V4, bytes(48) + ELF), "retracted"),
         (lambda: loader.deployed(pid, loader.LOADER_V2, b"MZ" + ELF), "not an ELF"),
-    ]  # fmt: skip
+    ]
     for call, why in cases:
         with pytest.raises(loader.NotAProgram, match=re.escape(why)):
             call()
@@ -141,7 +170,7 @@ def test_a_refusal_of_the_instruction_itself_is_told_from_an_account_error() -> 
         "AccountNotFound",
         None,
     ):
-        assert refusal(other, True) is None  # fmt: skip
+        assert refusal(other, True) is None
 
 
 def test_a_chain_without_a_bank_counts_its_own_runs() -> None:
@@ -157,7 +186,8 @@ def test_a_chain_without_a_bank_counts_its_own_runs() -> None:
     c = Chain(w, accept=True)
     kp = Keypair()
     c.airdrop([str(kp.pubkey()), 10**9])
-    msg = Message.new_with_blockhash([I.set_compute_unit_price(1)], kp.pubkey(),
-                                     Hash.from_string(c.latest_blockhash()[0]))  # fmt: skip
+    msg = Message.new_with_blockhash(
+        [I.set_compute_unit_price(1)], kp.pubkey(), Hash.from_string(c.latest_blockhash()[0])
+    )
     assert c.run(VersionedTransaction(msg, [kp]), commit=True).err is None
     assert (c.stats.by_bank, c.stats.by_python) == (0, 1)

@@ -22,8 +22,14 @@ from tests.feeds.follow import MISSING, outcome, walk
 from tests.feeds.hostile import until
 
 CFG = WorldConfig(seed=1, tokens=6, pools=12, trades_per_slot=0, dislocation_rate=0.0)
-QUICK = WorkerConfig(open_timeout_s=2.0, heartbeat_s=2.0, stale_after_s=3.0,
-                     backoff_min_s=0.05, backoff_max_s=0.3, unsubscribe_wait_s=0.1)  # fmt: skip
+QUICK = WorkerConfig(
+    open_timeout_s=2.0,
+    heartbeat_s=2.0,
+    stale_after_s=3.0,
+    backoff_min_s=0.05,
+    backoff_max_s=0.3,
+    unsubscribe_wait_s=0.1,
+)
 WALK_ARRAYS = 3  # from the active bin's array into the fourth above it
 SIDE = 6  # arrays of liquidity on each side of the active one
 
@@ -84,9 +90,13 @@ def _full(eng: types.ModuleType, world: World, pool: Pool, mint: str, amount: in
     data = [world.accounts[a].data for a in pool.tick_arrays]
     try:
         out = eng.meteora_dlmm_quote(
-            world.accounts[pool.address].data, data, amount, a_to_b, world.unix_time(),
+            world.accounts[pool.address].data,
+            data,
+            amount,
+            a_to_b,
+            world.unix_time(),
             world.slot,
-        )  # fmt: skip
+        )
     except TicksMissingError:
         return MISSING
     return [] if out is None else [amount, out]
@@ -95,8 +105,7 @@ def _full(eng: types.ModuleType, world: World, pool: Pool, mint: str, amount: in
 async def test_a_dlmm_pair_walked_across_bin_arrays_quotes_as_the_program_on_its_bytes(
     eng: types.ModuleType,
 ) -> None:
-    server = SimServer(CFG, [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
-                       slot_seconds=3600.0)  # fmt: skip
+    server = SimServer(CFG, [EndpointProfile("a", latency_ms=1, jitter_ms=0)], slot_seconds=3600.0)
     world = server.world
     pool = _pool(world)
     for k in _widen(world, pool):

@@ -87,19 +87,43 @@ class Market:
         tin, tout = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
         src, dst = I.ata_address(me, tin), I.ata_address(me, tout)
         if pool.kind == "amm_v4":
-            return V4.swap_base_in(pool.address, pool.vault_a, pool.vault_b, src, dst, me,
-                                   amount, minimum)  # fmt: skip
+            return V4.swap_base_in(
+                pool.address, pool.vault_a, pool.vault_b, src, dst, me, amount, minimum
+            )
         if pool.kind == "cpmm":
             r = pool.record
             vin, vout = (pool.vault_a, pool.vault_b) if a_to_b else (pool.vault_b, pool.vault_a)
-            return CP.swap_base_input(me, r.amm_config, pool.address, src, dst, vin, vout,
-                                      I.SPL_TOKEN, I.SPL_TOKEN, tin, tout, r.observation_key,
-                                      amount, minimum)  # fmt: skip
+            return CP.swap_base_input(
+                me,
+                r.amm_config,
+                pool.address,
+                src,
+                dst,
+                vin,
+                vout,
+                I.SPL_TOKEN,
+                I.SPL_TOKEN,
+                tin,
+                tout,
+                r.observation_key,
+                amount,
+                minimum,
+            )
         s = pool.spec
         arrays = WP.swap_tick_arrays(pool.address, s.tick_spacing, s.tick_current, a_to_b)
-        return WP.swap(me, pool.address, I.ata_address(me, pool.mint_a), pool.vault_a,
-                       I.ata_address(me, pool.mint_b), pool.vault_b, arrays,
-                       oracle_address(pool.address)[0], amount, minimum, a_to_b)  # fmt: skip
+        return WP.swap(
+            me,
+            pool.address,
+            I.ata_address(me, pool.mint_a),
+            pool.vault_a,
+            I.ata_address(me, pool.mint_b),
+            pool.vault_b,
+            arrays,
+            oracle_address(pool.address)[0],
+            amount,
+            minimum,
+            a_to_b,
+        )
 
 
 # ------------------------------------------------------------------ LiteSVM oracle
@@ -122,10 +146,21 @@ def _mint_bytes() -> bytes:
     return L.encode_mint(D.Mint(None, 10**18, 6, True, None))
 
 
-@pytest.mark.parametrize("case", ["new-ata-and-tip", "existing-ata", "overdraw", "create-existing",
-                                  "fee-example", "leaves-payer-rent-paying",
-                                  "fee-leaves-payer-rent-paying", "unknown-blockhash",
-                                  "price-without-limit", "price-without-limit-ata"])  # fmt: skip
+@pytest.mark.parametrize(
+    "case",
+    [
+        "new-ata-and-tip",
+        "existing-ata",
+        "overdraw",
+        "create-existing",
+        "fee-example",
+        "leaves-payer-rent-paying",
+        "fee-leaves-payer-rent-paying",
+        "unknown-blockhash",
+        "price-without-limit",
+        "price-without-limit-ata",
+    ],
+)
 def test_litesvm_agrees_on_fees_rent_errors_and_the_accounts_created(case: str) -> None:
     from solders.litesvm import LiteSVM
 
@@ -141,27 +176,39 @@ def test_litesvm_agrees_on_fees_rent_errors_and_the_accounts_created(case: str) 
     tip = I.JITO_TIP_ACCOUNTS[0]
     owner_tip = Pubkey.from_string(I.JITO_TIP_PROGRAM)
     svm.set_account(Pubkey.from_string(tip), SvmAccount(10**9, b"", owner_tip, False, 0))
-    svm.set_account(Pubkey.from_string(mint), SvmAccount(1_461_600, _mint_bytes(),
-                                                         Pubkey.from_string(I.SPL_TOKEN), False, 0))  # fmt: skip
+    svm.set_account(
+        Pubkey.from_string(mint),
+        SvmAccount(1_461_600, _mint_bytes(), Pubkey.from_string(I.SPL_TOKEN), False, 0),
+    )
     create = I.create_ata_idempotent(me, me, mint)
     plain_create = Instruction(create.program_id, b"", create.accounts)
     pre: list[Instruction] = []
     ixs: list[Instruction] = {
-        "new-ata-and-tip": [I.set_compute_unit_limit(100_000), I.set_compute_unit_price(10_000),
-                            create, I.transfer(me, tip, 5_000)],
+        "new-ata-and-tip": [
+            I.set_compute_unit_limit(100_000),
+            I.set_compute_unit_price(10_000),
+            create,
+            I.transfer(me, tip, 5_000),
+        ],
         "existing-ata": [create],
         "overdraw": [I.transfer(me, tip, 10**12)],
         "create-existing": [plain_create],
-        "fee-example": [I.set_compute_unit_limit(300_000), I.set_compute_unit_price(1),
-                        I.transfer(me, tip, 1_000)],  # spec §5.3: price 1, limit 300k -> 5001
+        "fee-example": [
+            I.set_compute_unit_limit(300_000),
+            I.set_compute_unit_price(1),
+            I.transfer(me, tip, 1_000),
+        ],  # spec §5.3: price 1, limit 300k -> 5001
         "leaves-payer-rent-paying": [I.transfer(me, tip, 1_500_000)],
         "fee-leaves-payer-rent-paying": [I.transfer(me, tip, 1)],
         "unknown-blockhash": [I.transfer(me, tip, 1)],
         # the default limit: 3,000 per builtin instruction, 200,000 per program's (SIMD-170)
-        "price-without-limit": [I.set_compute_unit_price(1_000_000), I.transfer(me, tip, 1_000),
-                                I.transfer(me, tip, 1_001)],
+        "price-without-limit": [
+            I.set_compute_unit_price(1_000_000),
+            I.transfer(me, tip, 1_000),
+            I.transfer(me, tip, 1_001),
+        ],
         "price-without-limit-ata": [I.set_compute_unit_price(1_000_001), create],
-    }[case]  # fmt: skip
+    }[case]
     if case in ("existing-ata", "create-existing"):
         pre = [I.set_compute_unit_price(7), create]  # not the same transaction (signature)
     results = []
@@ -170,8 +217,9 @@ def test_litesvm_agrees_on_fees_rent_errors_and_the_accounts_created(case: str) 
             if run == "svm":
                 svm.send_transaction(sign(payer, pre, svm.latest_blockhash()))
             else:
-                m.chain.send([wire(sign(payer, pre, m.chain.latest_blockhash()[0])),
-                              {"encoding": "base64"}])  # fmt: skip
+                m.chain.send(
+                    [wire(sign(payer, pre, m.chain.latest_blockhash()[0])), {"encoding": "base64"}]
+                )
                 m.world.step()
         bh: Any = Hash.new_unique() if case == "unknown-blockhash" else None
         if run == "svm":
@@ -179,17 +227,23 @@ def test_litesvm_agrees_on_fees_rent_errors_and_the_accounts_created(case: str) 
             r = svm.send_transaction(sign(payer, ixs, bh or svm.latest_blockhash()))
             err = _svm_err(r.err()) if hasattr(r, "err") else None
             ata = svm.get_account(Pubkey.from_string(I.ata_address(me, mint)))
-            got = (err, before - (svm.get_balance(payer.pubkey()) or 0),
-                   None if ata is None else (bytes(ata.data), ata.lamports, str(ata.owner)),
-                   (svm.get_balance(Pubkey.from_string(tip)) or 0) - 10**9)  # fmt: skip
+            got = (
+                err,
+                before - (svm.get_balance(payer.pubkey()) or 0),
+                None if ata is None else (bytes(ata.data), ata.lamports, str(ata.owner)),
+                (svm.get_balance(Pubkey.from_string(tip)) or 0) - 10**9,
+            )
         else:
             before = m.world.lamports(me)
             tx = sign(payer, ixs, bh or m.chain.latest_blockhash()[0])
             o = m.chain.run(tx, commit=True)
             acc = m.world.accounts.get(I.ata_address(me, mint))
-            got = (o.err, before - m.world.lamports(me),
-                   None if acc is None else (acc.data, acc.lamports, acc.owner),
-                   m.world.lamports(tip) - 10**9)  # fmt: skip
+            got = (
+                o.err,
+                before - m.world.lamports(me),
+                None if acc is None else (acc.data, acc.lamports, acc.owner),
+                m.world.lamports(tip) - 10**9,
+            )
         results.append(got)
     assert results[0] == results[1], case
     if case == "new-ata-and-tip":  # 5,000 + ceil(10,000 x 100,000 / 1e6) + rent + tip
@@ -293,10 +347,10 @@ def test_expired_blockhash_bad_signature_and_the_fee_payer_are_checked_first() -
     m.chain.airdrop([str(poor.pubkey()), 100])
     assert m.simulate(m.tx([I.transfer(str(nobody.pubkey()), m.me, 1)], nobody))["err"] == (
         "AccountNotFound"
-    )  # fmt: skip
+    )
     assert m.simulate(m.tx([I.transfer(str(poor.pubkey()), m.me, 1)], poor))["err"] == (
         "InsufficientFundsForFee"
-    )  # fmt: skip
+    )
     with pytest.raises(ChainError) as e:
         m.chain.send(["not base64!", {"encoding": "base64"}])
     assert e.value.code == -32602
@@ -318,15 +372,20 @@ def test_a_simulator_not_asked_to_accept_transactions_refuses_them() -> None:
 # ------------------------------------------------------------------ over the wire
 async def _post(url: str, method: str, params: list[Any]) -> dict[str, Any]:
     async with aiohttp.ClientSession() as s:
-        async with s.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method,
-                                     "params": params}) as r:  # fmt: skip
+        async with s.post(
+            url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+        ) as r:
             out: dict[str, Any] = await r.json()
             return out
 
 
 async def test_jito_bundles_land_whole_or_not_at_all() -> None:
-    async with SimServer(WorldConfig(seed=4, **QUIET), default_profiles(1),  # type: ignore[arg-type]
-                         slot_seconds=3600, accept_transactions=True) as srv:  # fmt: skip
+    async with SimServer(
+        WorldConfig(seed=4, **QUIET),
+        default_profiles(1),  # type: ignore[arg-type]
+        slot_seconds=3600,
+        accept_transactions=True,
+    ) as srv:
         url = srv.infos()[0].http_url + "/api/v1/bundles"
         w, c = srv.world, srv.chain
         ticks = itertools.count()  # each request a second after the last: under Jito's 1/s
@@ -349,8 +408,11 @@ async def test_jito_bundles_land_whole_or_not_at_all() -> None:
         tip = mk.tx([I.transfer(me, tips[3], 2_000)])
         bad = mk.tx([mk.swap_ix(pool, True, 10**6, 10**15)])
         lamports, reserves = w.lamports(me), (pool.spec.reserve_a, pool.spec.reserve_b)
-        failing = (await _post(url, "sendBundle", [[wire(good), wire(tip), wire(bad)],
-                                                   {"encoding": "base64"}]))["result"]  # fmt: skip
+        failing = (
+            await _post(
+                url, "sendBundle", [[wire(good), wire(tip), wire(bad)], {"encoding": "base64"}]
+            )
+        )["result"]
         srv.step()
         st = (await _post(url, "getInflightBundleStatuses", [[failing]]))["result"]["value"][0]
         assert st["status"] == "Failed"
@@ -364,8 +426,12 @@ async def test_jito_bundles_land_whole_or_not_at_all() -> None:
 
 
 async def test_signature_subscription_notifies_when_it_lands() -> None:
-    async with SimServer(WorldConfig(seed=5, **QUIET), default_profiles(1),  # type: ignore[arg-type]
-                         slot_seconds=0.05, accept_transactions=True) as srv:  # fmt: skip
+    async with SimServer(
+        WorldConfig(seed=5, **QUIET),
+        default_profiles(1),  # type: ignore[arg-type]
+        slot_seconds=0.05,
+        accept_transactions=True,
+    ) as srv:
         info = srv.infos()[0]
         kp = Keypair()
         srv.chain.airdrop([str(kp.pubkey()), 10**9])
@@ -388,8 +454,12 @@ async def test_signature_subscription_notifies_when_it_lands() -> None:
 async def test_solana_py_signs_simulates_sends_and_confirms_against_the_simulator() -> None:
     from solana.rpc.async_api import AsyncClient
 
-    async with SimServer(WorldConfig(seed=6, **QUIET), default_profiles(1),  # type: ignore[arg-type]
-                         slot_seconds=0.05, accept_transactions=True) as srv:  # fmt: skip
+    async with SimServer(
+        WorldConfig(seed=6, **QUIET),
+        default_profiles(1),  # type: ignore[arg-type]
+        slot_seconds=0.05,
+        accept_transactions=True,
+    ) as srv:
         # read at confirmed: a node's finalized state is 32 slots behind what just landed
         c = AsyncClient(srv.infos()[0].http_url, commitment="confirmed")
         try:
@@ -404,8 +474,12 @@ async def test_solana_py_signs_simulates_sends_and_confirms_against_the_simulato
             mk.world, mk.chain, mk.kp, mk.me = srv.world, srv.chain, kp, me
             q = srv.world.quote_swap(pool, True, 10**6)
             assert q is not None
-            ixs = [I.set_compute_unit_limit(200_000), I.set_compute_unit_price(1_000),
-                   I.create_ata_idempotent(me, me, pool.mint_b), mk.swap_ix(pool, True, 10**6, q.out)]  # fmt: skip
+            ixs = [
+                I.set_compute_unit_limit(200_000),
+                I.set_compute_unit_price(1_000),
+                I.create_ata_idempotent(me, me, pool.mint_b),
+                mk.swap_ix(pool, True, 10**6, q.out),
+            ]
             tx = sign(kp, ixs, bh.blockhash)
             sim = (await c.simulate_transaction(tx)).value
             assert sim.err is None and sim.units_consumed and sim.logs
@@ -413,8 +487,11 @@ async def test_solana_py_signs_simulates_sends_and_confirms_against_the_simulato
             assert sent.value == tx.signatures[0]
             done = await c.confirm_transaction(sent.value, "confirmed", sleep_seconds=0.05)
             assert done.value[0] is not None and done.value[0].err is None
-            bal = (await c.get_token_account_balance(
-                Pubkey.from_string(I.ata_address(me, pool.mint_b)))).value  # fmt: skip
+            bal = (
+                await c.get_token_account_balance(
+                    Pubkey.from_string(I.ata_address(me, pool.mint_b))
+                )
+            ).value
             assert int(bal.amount) == q.out
             assert (await c.get_balance(kp.pubkey())).value == 10**9 - 5_000 - 200 - rent_exempt(
                 165
@@ -425,9 +502,15 @@ async def test_solana_py_signs_simulates_sends_and_confirms_against_the_simulato
 
 @pytest.mark.parametrize(
     "kinds",
-    [("amm_v4", "cpmm"), ("cpmm", "whirlpool"), ("whirlpool", "amm_v4", "whirlpool"),
-     ("cpmm", "amm_v4", "whirlpool"), ("whirlpool", "cpmm", "whirlpool"), ("cpmm", "cpmm", "cpmm")],
-)  # fmt: skip
+    [
+        ("amm_v4", "cpmm"),
+        ("cpmm", "whirlpool"),
+        ("whirlpool", "amm_v4", "whirlpool"),
+        ("cpmm", "amm_v4", "whirlpool"),
+        ("whirlpool", "cpmm", "whirlpool"),
+        ("cpmm", "cpmm", "cpmm"),
+    ],
+)
 @pytest.mark.parametrize("tip", [False, True])
 def test_the_size_estimate_is_the_built_transactions_size(
     kinds: tuple[str, ...], tip: bool
@@ -449,27 +532,58 @@ def test_the_size_estimate_is_the_built_transactions_size(
     for pool, tin, tout in zip(hops, path, path[1:], strict=False):
         src, dst = I.ata_address(me, tin), I.ata_address(me, tout)
         if pool.kind == "amm_v4":
-            ixs.append(V4.swap_base_in(pool.address, pool.vault_a, pool.vault_b, src,
-                                       dst, me, 1, 1))  # fmt: skip
+            ixs.append(
+                V4.swap_base_in(pool.address, pool.vault_a, pool.vault_b, src, dst, me, 1, 1)
+            )
         elif pool.kind == "cpmm":
             r = pool.record
-            ixs.append(CP.swap_base_input(me, r.amm_config, pool.address, src, dst,
-                                          pool.vault_a, pool.vault_b, I.SPL_TOKEN, I.SPL_TOKEN,
-                                          tin, tout, r.observation_key, 1, 1))  # fmt: skip
+            ixs.append(
+                CP.swap_base_input(
+                    me,
+                    r.amm_config,
+                    pool.address,
+                    src,
+                    dst,
+                    pool.vault_a,
+                    pool.vault_b,
+                    I.SPL_TOKEN,
+                    I.SPL_TOKEN,
+                    tin,
+                    tout,
+                    r.observation_key,
+                    1,
+                    1,
+                )
+            )
         else:
             s = pool.spec
             arrays = WP.swap_tick_arrays(pool.address, s.tick_spacing, s.tick_current, True)
-            ixs.append(WP.swap(me, pool.address, src, pool.vault_a, dst, pool.vault_b,
-                               arrays, WP.oracle(pool.address), 1, 1, True))  # fmt: skip
+            ixs.append(
+                WP.swap(
+                    me,
+                    pool.address,
+                    src,
+                    pool.vault_a,
+                    dst,
+                    pool.vault_b,
+                    arrays,
+                    WP.oracle(pool.address),
+                    1,
+                    1,
+                    True,
+                )
+            )
     if tip:
         ixs.append(I.transfer(me, I.JITO_TIP_ACCOUNTS[2], 1_000))
     actual = len(bytes(m.tx(ixs)))
     estimate = swap_tx_size(list(kinds), path, tip)
     configs = [p.record.amm_config for p in hops if p.kind == "cpmm"]
     shared = len(configs) - len(set(configs))
-    arrays_dup = sum(3 - len(set(WP.swap_tick_arrays(p.address, p.spec.tick_spacing,
-                                                     p.spec.tick_current, True)))
-                     for p in hops if p.kind == "whirlpool")  # fmt: skip
+    arrays_dup = sum(
+        3 - len(set(WP.swap_tick_arrays(p.address, p.spec.tick_spacing, p.spec.tick_current, True)))
+        for p in hops
+        if p.kind == "whirlpool"
+    )
     assert estimate == actual + 32 * (shared + arrays_dup)
 
 
@@ -488,16 +602,27 @@ def test_a_swap_through_a_lookup_table_is_the_same_swap_in_fewer_bytes(kind: str
     amount = 10**6
     swap = m.swap_ix(pool, True, amount, 0)
     shared = [a.pubkey for a in swap.accounts if not a.is_signer]
-    assert m.chain.run(m.tx([A.extend_lookup_table(table, m.kp.pubkey(), m.kp.pubkey(),
-                                                   A.missing(None, shared))]),
-                       commit=True).err is None  # fmt: skip
+    assert (
+        m.chain.run(
+            m.tx(
+                [
+                    A.extend_lookup_table(
+                        table, m.kp.pubkey(), m.kp.pubkey(), A.missing(None, shared)
+                    )
+                ]
+            ),
+            commit=True,
+        ).err
+        is None
+    )
     m.world.step()
     acc = A.table_account(table, m.world.accounts[str(table)].data)
     q = m.world.quote_swap(pool, True, amount)
     assert q is not None
     plain = m.tx([m.swap_ix(pool, True, amount, q.out)])
-    msg = A.compile_v0(m.kp.pubkey(), [m.swap_ix(pool, True, amount, q.out)],
-                       m.chain.latest_blockhash()[0], [acc])  # fmt: skip
+    msg = A.compile_v0(
+        m.kp.pubkey(), [m.swap_ix(pool, True, amount, q.out)], m.chain.latest_blockhash()[0], [acc]
+    )
     looked = VersionedTransaction(msg, [m.kp])
     assert msg.address_table_lookups and len(bytes(looked)) < len(bytes(plain))
     dst = I.ata_address(m.me, pool.mint_b)

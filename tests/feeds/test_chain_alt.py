@@ -59,8 +59,9 @@ def _svm_err(e: Any) -> Any:
 
 def _program_lines(logs: Sequence[str]) -> list[str]:
     system = f"Program {I.SYSTEM_PROGRAM} "
-    return [x for x in logs if x.startswith(("Program log:", system, "Transfer:"))
-            or " failed: " in x]  # fmt: skip
+    return [
+        x for x in logs if x.startswith(("Program log:", system, "Transfer:")) or " failed: " in x
+    ]
 
 
 class Twin:
@@ -204,11 +205,19 @@ def _bad(t: Twin, case: str, other: Keypair) -> list[Instruction]:
         return [A.extend_lookup_table(other.pubkey(), t.me, t.me, _keys(1))]
     ix, table = A.create_lookup_table(t.me, t.me, s - 1)
     if case == "deactivate-frozen":
-        return [ix, A.extend_lookup_table(table, t.me, t.me, _keys(2)),
-                A.freeze_lookup_table(table, t.me), A.deactivate_lookup_table(table, t.me)]  # fmt: skip
+        return [
+            ix,
+            A.extend_lookup_table(table, t.me, t.me, _keys(2)),
+            A.freeze_lookup_table(table, t.me),
+            A.deactivate_lookup_table(table, t.me),
+        ]
     if case == "freeze-deactivated":
-        return [ix, A.extend_lookup_table(table, t.me, t.me, _keys(2)),
-                A.deactivate_lookup_table(table, t.me), A.freeze_lookup_table(table, t.me)]  # fmt: skip
+        return [
+            ix,
+            A.extend_lookup_table(table, t.me, t.me, _keys(2)),
+            A.deactivate_lookup_table(table, t.me),
+            A.freeze_lookup_table(table, t.me),
+        ]
     if case == "twice":
         return [ix, ix]
     if case == "wrong-authority":
@@ -222,24 +231,47 @@ def _bad(t: Twin, case: str, other: Keypair) -> list[Instruction]:
     if case == "freeze-empty":
         return [ix, A.freeze_lookup_table(table, t.me)]
     if case == "frozen-extend":
-        return [ix, A.extend_lookup_table(table, t.me, t.me, _keys(2)),
-                A.freeze_lookup_table(table, t.me),
-                A.extend_lookup_table(table, t.me, t.me, _keys(1))]  # fmt: skip
+        return [
+            ix,
+            A.extend_lookup_table(table, t.me, t.me, _keys(2)),
+            A.freeze_lookup_table(table, t.me),
+            A.extend_lookup_table(table, t.me, t.me, _keys(1)),
+        ]
     if case == "no-payer":
         return [ix, A.extend_lookup_table(table, t.me, None, _keys(1))]
     if case == "close-active":
         return [ix, A.close_lookup_table(table, t.me, Pubkey.new_unique())]
     if case == "close-to-itself":
-        return [ix, A.deactivate_lookup_table(table, t.me),
-                A.close_lookup_table(table, t.me, table)]  # fmt: skip
+        return [
+            ix,
+            A.deactivate_lookup_table(table, t.me),
+            A.close_lookup_table(table, t.me, table),
+        ]
     raise AssertionError(case)
 
 
-@pytest.mark.parametrize("case", ["not-recent", "too-old", "wrong-address", "bad-data", "twice",
-                                  "wrong-authority", "authority-not-signing", "empty-extend",
-                                  "freeze-empty", "frozen-extend", "no-payer", "close-active",
-                                  "close-to-itself", "poor-payer", "not-a-table",
-                                  "deactivate-frozen", "freeze-deactivated"])  # fmt: skip
+@pytest.mark.parametrize(
+    "case",
+    [
+        "not-recent",
+        "too-old",
+        "wrong-address",
+        "bad-data",
+        "twice",
+        "wrong-authority",
+        "authority-not-signing",
+        "empty-extend",
+        "freeze-empty",
+        "frozen-extend",
+        "no-payer",
+        "close-active",
+        "close-to-itself",
+        "poor-payer",
+        "not-a-table",
+        "deactivate-frozen",
+        "freeze-deactivated",
+    ],
+)
 def test_the_programs_refusals_are_litesvms(case: str) -> None:
     t = Twin()
     t.step(3)
@@ -321,9 +353,12 @@ def test_a_bad_or_inactive_table_is_refused_as_litesvm_refuses_it(case: str) -> 
         assert agree(t.run(ixs, [acc])) is None
         t.step()
     err = agree(t.run(ixs, [acc]))
-    want = {"missing": "AddressLookupTableNotFound", "owner": "InvalidAddressLookupTableOwner",
-            "data": "InvalidAddressLookupTableData",
-            "deactivated": "AddressLookupTableNotFound"}[case]  # fmt: skip
+    want = {
+        "missing": "AddressLookupTableNotFound",
+        "owner": "InvalidAddressLookupTableOwner",
+        "data": "InvalidAddressLookupTableData",
+        "deactivated": "AddressLookupTableNotFound",
+    }[case]
     assert err == want
 
 
@@ -386,8 +421,12 @@ async def test_get_transaction_shows_the_lookups_and_the_loaded_addresses() -> N
     from tests.feeds.test_node_rpc import rpc
 
     cfg = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=0)
-    async with SimServer(cfg, [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
-                         slot_seconds=3600.0, accept_transactions=True) as srv:  # fmt: skip
+    async with SimServer(
+        cfg,
+        [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
+        slot_seconds=3600.0,
+        accept_transactions=True,
+    ) as srv:
         url = srv.infos()[0].http_url
         kp = Keypair()
         me = kp.pubkey()
@@ -406,8 +445,18 @@ async def test_get_transaction_shows_the_lookups_and_the_loaded_addresses() -> N
         sig = (await rpc(url, "sendTransaction", [wire, {"encoding": "base64"}]))["result"]
         srv.step()
         for enc in ("json", "jsonParsed"):
-            got = await rpc(url, "getTransaction", [sig, {"commitment": "confirmed",
-                            "maxSupportedTransactionVersion": 0, "encoding": enc}])  # fmt: skip
+            got = await rpc(
+                url,
+                "getTransaction",
+                [
+                    sig,
+                    {
+                        "commitment": "confirmed",
+                        "maxSupportedTransactionVersion": 0,
+                        "encoding": enc,
+                    },
+                ],
+            )
             parsed = EncodedConfirmedTransactionWithStatusMeta.from_json(json.dumps(got["result"]))
             meta = parsed.transaction.meta
             assert meta is not None and meta.err is None
@@ -415,15 +464,21 @@ async def test_get_transaction_shows_the_lookups_and_the_loaded_addresses() -> N
                 assert meta.loaded_addresses is not None
                 assert list(meta.loaded_addresses.writable) == [dests[2]]
                 lookups = got["result"]["transaction"]["message"]["addressTableLookups"]
-                assert lookups == [{"accountKey": str(table), "writableIndexes": [2],
-                                    "readonlyIndexes": []}]  # fmt: skip
+                assert lookups == [
+                    {"accountKey": str(table), "writableIndexes": [2], "readonlyIndexes": []}
+                ]
                 assert len(meta.pre_balances) == len(msg.account_keys) + 1
             else:
                 keys = got["result"]["transaction"]["message"]["accountKeys"]
-                assert keys[-1] == {"pubkey": str(dests[2]), "writable": True, "signer": False,
-                                    "source": "lookupTable"}  # fmt: skip
-        sigs = await rpc(url, "getSignaturesForAddress", [str(dests[2]),
-                                                          {"commitment": "confirmed"}])  # fmt: skip
+                assert keys[-1] == {
+                    "pubkey": str(dests[2]),
+                    "writable": True,
+                    "signer": False,
+                    "source": "lookupTable",
+                }
+        sigs = await rpc(
+            url, "getSignaturesForAddress", [str(dests[2]), {"commitment": "confirmed"}]
+        )
         assert [s["signature"] for s in sigs["result"]] == [sig]
 
 
@@ -432,8 +487,12 @@ async def test_a_closed_table_is_gone_from_the_node_and_from_finalized_once_root
     from tests.feeds.test_node_rpc import rpc
 
     cfg = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=0)
-    async with SimServer(cfg, [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
-                         slot_seconds=3600.0, accept_transactions=True) as srv:  # fmt: skip
+    async with SimServer(
+        cfg,
+        [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
+        slot_seconds=3600.0,
+        accept_transactions=True,
+    ) as srv:
         url = srv.infos()[0].http_url
         kp = Keypair()
         me = kp.pubkey()
@@ -517,12 +576,14 @@ def test_an_account_both_named_and_looked_up_is_loaded_twice() -> None:
     dest = Pubkey.new_unique()
     agree(t.run([A.extend_lookup_table(table, t.me, t.me, [dest, t.me])]))
     t.step()
-    ok = A.compile_v0(t.me, [I.transfer(str(t.me), str(dest), 1_000_000)], Hash.default(),
-                      [t.table(table)])  # fmt: skip
+    ok = A.compile_v0(
+        t.me, [I.transfer(str(t.me), str(dest), 1_000_000)], Hash.default(), [t.table(table)]
+    )
     # the same message, but its readonly lookup also loads the payer (index 1)
     lookup = ok.address_table_lookups[0]
-    twice = MessageAddressTableLookup(lookup.account_key, bytes(lookup.writable_indexes),
-                                      bytes([1]))  # fmt: skip
+    twice = MessageAddressTableLookup(
+        lookup.account_key, bytes(lookup.writable_indexes), bytes([1])
+    )
     got: list[Any] = []
     for bh in (t.svm.latest_blockhash(), Hash.from_string(t.chain.latest_blockhash()[0])):
         msg = MessageV0(ok.header, ok.account_keys, bh, ok.instructions, [twice])
@@ -540,8 +601,12 @@ async def test_web3js_makes_reads_and_uses_a_table(web3js: type[Web3Js]) -> None
     from feeds.sim.server import EndpointProfile, SimServer
 
     cfg = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=0)
-    async with SimServer(cfg, [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
-                         slot_seconds=3600.0, accept_transactions=True) as srv:  # fmt: skip
+    async with SimServer(
+        cfg,
+        [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
+        slot_seconds=3600.0,
+        accept_transactions=True,
+    ) as srv:
         for _ in range(40):  # a finalized slot past the start
             srv.step()
         kp = Keypair()
@@ -554,15 +619,24 @@ async def test_web3js_makes_reads_and_uses_a_table(web3js: type[Web3Js]) -> None
         srv.step()
         assert srv.chain.statuses[made["signature"]][1] is None
         srv.step()
-        used = await js.one({"op": "altUse", "secret": secret, "table": made["table"],
-                             "index": 2, "lamports": 1_000_000})  # fmt: skip
+        used = await js.one(
+            {
+                "op": "altUse",
+                "secret": secret,
+                "table": made["table"],
+                "index": 2,
+                "lamports": 1_000_000,
+            }
+        )
         ours = SA.decode(srv.world.accounts[made["table"]].data)
         assert ours is not None
         assert used["addresses"] == ours.addresses == dests
         assert used["authority"] == ours.authority == str(kp.pubkey())
-        assert (int(used["deactivationSlot"]), used["lastExtendedSlot"],
-                used["lastExtendedSlotStartIndex"]) == (ours.deactivation_slot,
-                ours.last_extended_slot, ours.start_index)  # fmt: skip
+        assert (
+            int(used["deactivationSlot"]),
+            used["lastExtendedSlot"],
+            used["lastExtendedSlotStartIndex"],
+        ) == (ours.deactivation_slot, ours.last_extended_slot, ours.start_index)
         assert used["active"] and used["lookups"] == 1
         srv.step()
         assert srv.chain.statuses[used["signature"]][1] is None
@@ -578,8 +652,12 @@ async def test_json_parsed_shows_a_table_as_the_account_decoder_does() -> None:
     from tests.feeds.test_node_rpc import rpc
 
     cfg = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=0)
-    async with SimServer(cfg, [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
-                         slot_seconds=3600.0, accept_transactions=True) as srv:  # fmt: skip
+    async with SimServer(
+        cfg,
+        [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
+        slot_seconds=3600.0,
+        accept_transactions=True,
+    ) as srv:
         url = srv.infos()[0].http_url
         kp = Keypair()
         me = kp.pubkey()
@@ -600,12 +678,16 @@ async def test_json_parsed_shows_a_table_as_the_account_decoder_does() -> None:
         data = value.data
         assert not isinstance(data, bytes) and data.program == "address-lookup-table"
         raw = AddressLookupTable.deserialize(srv.world.accounts[str(table)].data)
-        assert data.parsed == {"type": "lookupTable", "info": {
-            "deactivationSlot": str(raw.meta.deactivation_slot),
-            "lastExtendedSlot": str(raw.meta.last_extended_slot),
-            "lastExtendedSlotStartIndex": raw.meta.last_extended_slot_start_index,
-            "authority": str(raw.meta.authority),
-            "addresses": [str(a) for a in raw.addresses]}}  # fmt: skip
+        assert data.parsed == {
+            "type": "lookupTable",
+            "info": {
+                "deactivationSlot": str(raw.meta.deactivation_slot),
+                "lastExtendedSlot": str(raw.meta.last_extended_slot),
+                "lastExtendedSlotStartIndex": raw.meta.last_extended_slot_start_index,
+                "authority": str(raw.meta.authority),
+                "addresses": [str(a) for a in raw.addresses],
+            },
+        }
         assert data.space == A.META_SIZE + 3 * 32
 
 
@@ -617,8 +699,12 @@ async def test_get_fee_for_message_refuses_lookups_that_do_not_resolve() -> None
     from tests.feeds.test_node_rpc import rpc
 
     cfg = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=0)
-    async with SimServer(cfg, [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
-                         slot_seconds=3600.0, accept_transactions=True) as srv:  # fmt: skip
+    async with SimServer(
+        cfg,
+        [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
+        slot_seconds=3600.0,
+        accept_transactions=True,
+    ) as srv:
         url = srv.infos()[0].http_url
         await rpc(url, "getSlot", [])  # the slot clock's first step is behind us
         kp = Keypair()
@@ -626,18 +712,22 @@ async def test_get_fee_for_message_refuses_lookups_that_do_not_resolve() -> None
         srv.chain.airdrop([str(me), 10**9])
         ix, table = A.create_lookup_table(me, me, srv.world.slot - 1)
         dests = _keys(2)
-        msg = A.compile_v0(me, [ix, A.extend_lookup_table(table, me, me, dests)],
-                           srv.chain.latest_blockhash()[0])  # fmt: skip
+        msg = A.compile_v0(
+            me, [ix, A.extend_lookup_table(table, me, me, dests)], srv.chain.latest_blockhash()[0]
+        )
         assert srv.chain.run(VersionedTransaction(msg, [kp]), commit=True).err is None
         acc = A.table_account(table, srv.world.accounts[str(table)].data)
-        pay = A.compile_v0(me, [I.transfer(str(me), str(dests[1]), 5)],
-                           srv.chain.latest_blockhash()[0], [acc])  # fmt: skip
+        pay = A.compile_v0(
+            me, [I.transfer(str(me), str(dests[1]), 5)], srv.chain.latest_blockhash()[0], [acc]
+        )
         from solders.message import to_bytes_versioned
 
         text = base64.b64encode(to_bytes_versioned(pay)).decode()
         got = await rpc(url, "getFeeForMessage", [text, {"commitment": "confirmed"}])
-        assert got["error"] == {"code": -32602, "message":
-                                "invalid transaction message: Address lookup contains an invalid index"}  # fmt: skip
+        assert got["error"] == {
+            "code": -32602,
+            "message": "invalid transaction message: Address lookup contains an invalid index",
+        }
         srv.step()
         got = await rpc(url, "getFeeForMessage", [text, {"commitment": "confirmed"}])
         assert got["result"]["value"] == 5_000

@@ -38,9 +38,13 @@ def test_each_transaction_runs_on_the_state_the_ones_before_left_and_nothing_sta
     before = {k: m.world.lamports(k) for k in (m.me, them)}
     alone = m.chain.simulate([wire(tx2), {"encoding": "base64"}])
     assert alone["err"] == "AccountNotFound"  # the second alone: its payer does not exist
-    cfg = {"preExecutionAccountsConfigs": [None, {"addresses": [them]}],
-           "postExecutionAccountsConfigs": [{"addresses": [ata, them]},
-                                            {"addresses": [them], "encoding": "base64"}]}  # fmt: skip
+    cfg = {
+        "preExecutionAccountsConfigs": [None, {"addresses": [them]}],
+        "postExecutionAccountsConfigs": [
+            {"addresses": [ata, them]},
+            {"addresses": [them], "encoding": "base64"},
+        ],
+    }
     v = m.chain.simulate_bundle([{"encodedTransactions": [wire(tx1), wire(tx2)]}, cfg])
     assert v["summary"] == "succeeded"
     r1, r2 = v["transactionResults"]
@@ -60,32 +64,48 @@ def test_the_first_failure_is_the_summary_and_the_others_still_run() -> None:
     v = m.chain.simulate_bundle([{"encodedTransactions": [wire(tx2), wire(tx1)]}])
     fail = v["summary"]["failed"]
     sig = str(tx2.signatures[0])
-    assert fail == {"error": {"TransactionFailure": [
-        sig, "Attempt to debit an account but found no record of a prior credit."]},
-        "tx_signature": sig}  # fmt: skip
+    assert fail == {
+        "error": {
+            "TransactionFailure": [
+                sig,
+                "Attempt to debit an account but found no record of a prior credit.",
+            ]
+        },
+        "tx_signature": sig,
+    }
     r2, r1 = v["transactionResults"]
     assert r2["err"] == "AccountNotFound" and r1["err"] is None
     assert r1["postExecutionAccounts"] == [] and r2["preExecutionAccounts"] == []
 
 
-@pytest.mark.parametrize("case,wording", [
-    ("lengths", "pre/post_execution_accounts_configs must be equal in length to the number "
-                "of transactions"),
-    ("encoding", "Base64 is the only supported encoding for transactions"),
-    ("accounts", "Base64 is the only supported encoding for post-execution accounts"),
-    ("duplicate", "duplicate transactions"),
-    ("too-many", "bundle size too large, max 20 transactions"),
-    ("addresses", "Too many accounts provided; max 64"),
-    ("replace", "replace_recent_blockhash cannot be used with !skip_sig_verify"),
-    ("signature", "transaction signature is invalid: Transaction did not pass signature "
-                  "verification"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "case,wording",
+    [
+        (
+            "lengths",
+            "pre/post_execution_accounts_configs must be equal in length to the number "
+            "of transactions",
+        ),
+        ("encoding", "Base64 is the only supported encoding for transactions"),
+        ("accounts", "Base64 is the only supported encoding for post-execution accounts"),
+        ("duplicate", "duplicate transactions"),
+        ("too-many", "bundle size too large, max 20 transactions"),
+        ("addresses", "Too many accounts provided; max 64"),
+        ("replace", "replace_recent_blockhash cannot be used with !skip_sig_verify"),
+        (
+            "signature",
+            "transaction signature is invalid: Transaction did not pass signature verification",
+        ),
+    ],
+)
 def test_requests_a_node_refuses_are_refused_in_its_words(case: str, wording: str) -> None:
     m = Market()
     tx1, tx2, _, _ = _pair(m)
     txs = [wire(tx1), wire(tx2)]
-    cfg: dict[str, Any] = {"preExecutionAccountsConfigs": [None, None],
-                           "postExecutionAccountsConfigs": [None, None]}  # fmt: skip
+    cfg: dict[str, Any] = {
+        "preExecutionAccountsConfigs": [None, None],
+        "postExecutionAccountsConfigs": [None, None],
+    }
     if case == "lengths":
         cfg["postExecutionAccountsConfigs"] = [None]
     elif case == "encoding":

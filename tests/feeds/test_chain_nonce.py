@@ -225,9 +225,15 @@ def test_an_uninitialized_account_a_seeded_one_and_bad_accounts() -> None:
     )
     assert t.run([small, init], [poor]) == {"InstructionError": [2, "InsufficientFunds"]}
     ix = advance(n, t.me)
-    wrong = Instruction(ix.program_id, bytes(ix.data),
-                        [ix.accounts[0], AccountMeta(Pubkey.from_string(SYS.RENT_SYSVAR), False,
-                                                     False), ix.accounts[2]])  # fmt: skip
+    wrong = Instruction(
+        ix.program_id,
+        bytes(ix.data),
+        [
+            ix.accounts[0],
+            AccountMeta(Pubkey.from_string(SYS.RENT_SYSVAR), False, False),
+            ix.accounts[2],
+        ],
+    )
     assert t.run([wrong]) == {"InstructionError": [1, "InvalidArgument"]}
     short = Instruction(ix.program_id, bytes(ix.data), [ix.accounts[0]])
     assert t.run([short]) == {"InstructionError": [1, "MissingAccount"]}
@@ -248,15 +254,18 @@ def test_an_uninitialized_account_a_seeded_one_and_bad_accounts() -> None:
     mismatch = sp.create_nonce_account_with_seed(t.me, n, t.me, seed, t.me, RENT_80)
     assert t.run(list(mismatch)) == {"InstructionError": [1, {"Custom": 5}]}
     # a withdrawal of an uninitialized account's lamports signed by itself (rent check)
-    assert t.run([withdraw(n, n, t.me, 1)], [nk]) == {"InsufficientFundsForRent": {
-        "account_index": 1}}  # fmt: skip
+    assert t.run([withdraw(n, n, t.me, 1)], [nk]) == {
+        "InsufficientFundsForRent": {"account_index": 1}
+    }
 
 
 def _nonced(t: Twin, nonce: str, ixs: Sequence[Instruction], bh: str) -> VersionedTransaction:
     t.n += 1
     msg = Message.new_with_blockhash(
-        [I.advance_nonce(nonce, str(t.me)), I.set_compute_unit_price(t.n), *ixs], t.me,
-        Hash.from_string(bh))  # fmt: skip
+        [I.advance_nonce(nonce, str(t.me)), I.set_compute_unit_price(t.n), *ixs],
+        t.me,
+        Hash.from_string(bh),
+    )
     return VersionedTransaction(msg, [t.kp])
 
 
@@ -335,12 +344,16 @@ def test_a_nonce_the_authority_does_not_sign_for_or_not_first_is_no_durable_nonc
     first = stored(t, nonce)
     other = Keypair()
     t.n += 1
-    msg = Message.new_with_blockhash([I.advance_nonce(nonce, str(other.pubkey()))], t.me,
-                                     Hash.from_string(first))  # fmt: skip
+    msg = Message.new_with_blockhash(
+        [I.advance_nonce(nonce, str(other.pubkey()))], t.me, Hash.from_string(first)
+    )
     tx = VersionedTransaction(msg, [t.kp, other])
     assert t.chain.run(tx, commit=False).err == "BlockhashNotFound"
-    msg = Message.new_with_blockhash([I.set_compute_unit_price(1), I.advance_nonce(nonce,
-                                      str(t.me))], t.me, Hash.from_string(first))  # fmt: skip
+    msg = Message.new_with_blockhash(
+        [I.set_compute_unit_price(1), I.advance_nonce(nonce, str(t.me))],
+        t.me,
+        Hash.from_string(first),
+    )
     assert t.chain.run(VersionedTransaction(msg, [t.kp]), commit=False).err == "BlockhashNotFound"
 
 
@@ -365,9 +378,14 @@ def test_a_bundle_of_a_moved_nonce_does_not_land_and_pays_nothing() -> None:
 
 def test_a_nonce_account_in_json_parsed_is_the_account_decoders() -> None:
     data = SYS.nonce_account_data("11111111111111111111111111111112", str(Hash.default()))
-    assert SYS.parse_nonce(data) == {"type": "initialized", "info": {
-        "authority": "11111111111111111111111111111112", "blockhash": str(Hash.default()),
-        "feeCalculator": {"lamportsPerSignature": "5000"}}}  # fmt: skip
+    assert SYS.parse_nonce(data) == {
+        "type": "initialized",
+        "info": {
+            "authority": "11111111111111111111111111111112",
+            "blockhash": str(Hash.default()),
+            "feeCalculator": {"lamportsPerSignature": "5000"},
+        },
+    }
     assert SYS.parse_nonce(bytes(80)) is None and SYS.parse_nonce(b"") is None
     shown = SYS.N.ui_account(Account(I.SYSTEM_PROGRAM, data, RENT_80), "jsonParsed")
     assert shown["data"] == {"program": "nonce", "parsed": SYS.parse_nonce(data), "space": 80}

@@ -87,8 +87,10 @@ def _swap_tx(w: World, chain: Chain, kp: Keypair, pool: Pool, price: int) -> tup
     q = w.quote_swap(pool, False, amount)
     assert q is not None
     src, dst = I.ata_address(me, pool.mint_b), I.ata_address(me, pool.mint_a)
-    ixs = [I.set_compute_unit_price(price),
-           V4.swap_base_in(pool.address, pool.vault_a, pool.vault_b, src, dst, me, amount, q.out)]  # fmt: skip
+    ixs = [
+        I.set_compute_unit_price(price),
+        V4.swap_base_in(pool.address, pool.vault_a, pool.vault_b, src, dst, me, amount, q.out),
+    ]
     tx = sign(kp, ixs, chain.latest_blockhash()[0])
     return chain.send([wire(tx), {"encoding": "base64", "skipPreflight": True}]), q.out
 
@@ -139,8 +141,9 @@ def test_what_a_competitor_sends_fills_even_where_the_liquidity_ends_first() -> 
         for a_to_b in (True, False):
             mint_in = pool.mint_a if a_to_b else pool.mint_b
 
-            def fits(x: int, pool: Pool = pool, a_to_b: bool = a_to_b, mint_in: str = mint_in
-                     ) -> bool:  # fmt: skip
+            def fits(
+                x: int, pool: Pool = pool, a_to_b: bool = a_to_b, mint_in: str = mint_in
+            ) -> bool:
                 return w.quote_swap(pool, a_to_b, x - w.transfer_fee(mint_in, x)) is not None
 
             for log_gap in (0.002, 0.02, 0.2):

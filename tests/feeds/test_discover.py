@@ -31,8 +31,9 @@ SECRET = "Zq8RkT4mW2nX7pL1vB6cH3dJ"
 
 def oracle(srv: SimServer, mints: list[str], kinds: tuple[str, ...] = KINDS) -> set[str]:
     """The world's own pools between two of ``mints``."""
-    return {p.address for p in srv.world.pools
-            if {p.mint_a, p.mint_b} <= set(mints) and p.kind in kinds}  # fmt: skip
+    return {
+        p.address for p in srv.world.pools if {p.mint_a, p.mint_b} <= set(mints) and p.kind in kinds
+    }
 
 
 def vault_amount(srv: SimServer, vault: str) -> int:
@@ -101,8 +102,11 @@ async def test_discover_finds_exactly_the_worlds_pools_ranked_in_small_answers()
                 before = served["getProgramAccounts"][1]
                 lay = LAYOUTS[v.kind]
                 await rpc.get_program_accounts(
-                    v.program, data_size=lay.data_size, compress=False,
-                    memcmp=[(0, lay.discriminator)] if lay.discriminator else [])  # fmt: skip
+                    v.program,
+                    data_size=lay.data_size,
+                    compress=False,
+                    memcmp=[(0, lay.discriminator)] if lay.discriminator else [],
+                )
                 full += served["getProgramAccounts"][1] - before
             # every pool of the world once with its data, against 36 sliced answers
             assert sliced * 3 < full, (sliced, full)
@@ -135,18 +139,29 @@ async def test_venue_and_min_liquidity_filter() -> None:
 
 def _env(tmp: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARBSCOPE_")}
-    env.update(XDG_CONFIG_HOME=str(tmp / "xdg-config"), XDG_DATA_HOME=str(tmp / "xdg-data"),
-               PYTHONUNBUFFERED="1")  # fmt: skip
+    env.update(
+        XDG_CONFIG_HOME=str(tmp / "xdg-config"),
+        XDG_DATA_HOME=str(tmp / "xdg-data"),
+        PYTHONUNBUFFERED="1",
+    )
     if "ARBSCOPE_ENGINE" in os.environ:
         env["ARBSCOPE_ENGINE"] = os.environ["ARBSCOPE_ENGINE"]
     return env
 
 
-async def _arbscope(args: list[str], env: dict[str, str], timeout: float = 120
-                    ) -> tuple[int, str, str]:  # fmt: skip
+async def _arbscope(
+    args: list[str], env: dict[str, str], timeout: float = 120
+) -> tuple[int, str, str]:
     p = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "arbscope", *args, cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)  # fmt: skip
+        sys.executable,
+        "-m",
+        "arbscope",
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         out, err = await asyncio.wait_for(p.communicate(), timeout)
     finally:
@@ -176,9 +191,22 @@ async def test_cli_writes_a_file_that_a_headless_run_streams(tmp_path: Path) -> 
         assert code == 2 and "exists (--force to overwrite)" in stderr
         before = srv.endpoints[0].stats["notifications"]
         code, stdout, stderr = await _arbscope(
-            ["run", "--headless", "--duration", "4", "--no-record", "--no-metrics",
-             "--ws", info.ws_url, "--rpc", info.http_url, "--pools", str(out)],
-            _env(tmp_path))  # fmt: skip
+            [
+                "run",
+                "--headless",
+                "--duration",
+                "4",
+                "--no-record",
+                "--no-metrics",
+                "--ws",
+                info.ws_url,
+                "--rpc",
+                info.http_url,
+                "--pools",
+                str(out),
+            ],
+            _env(tmp_path),
+        )
         assert code == 0, stderr
         assert "Traceback" not in stderr
         # the session fetched the file's pools and the node streamed to it
@@ -187,21 +215,27 @@ async def test_cli_writes_a_file_that_a_headless_run_streams(tmp_path: Path) -> 
 
 @pytest.mark.parametrize("bad", ["refused", "symbol", "one-mint"])
 async def test_cli_errors_are_one_clear_line(tmp_path: Path, bad: str) -> None:
-    refuse = [EndpointProfile("a", latency_ms=1, jitter_ms=0,
-                              refuse_methods=("getProgramAccounts",))]  # fmt: skip
+    refuse = [
+        EndpointProfile("a", latency_ms=1, jitter_ms=0, refuse_methods=("getProgramAccounts",))
+    ]
     async with SimServer(WORLD, refuse, slot_seconds=STILL) as srv:
         url = f"{srv.infos()[0].http_url}/?api-key={SECRET}"
-        mints = {"refused": srv.world.mints[:2], "symbol": ["SOL", "NOPE"],
-                 "one-mint": ["SOL", "sol"]}[bad]  # fmt: skip
+        mints = {
+            "refused": srv.world.mints[:2],
+            "symbol": ["SOL", "NOPE"],
+            "one-mint": ["SOL", "sol"],
+        }[bad]
         args = ["pools", "discover", "--rpc", url, "--out", str(tmp_path / "p.toml")]
         for m in mints:
             args += ["--mint", m]
         code, _, stderr = await _arbscope(args, _env(tmp_path))
     assert code == 2 and "Traceback" not in stderr and SECRET not in stderr
     assert len(stderr.strip().splitlines()) == 1, stderr
-    want = {"refused": "does not serve getProgramAccounts",
-            "symbol": "unknown token 'NOPE'",
-            "one-mint": "at least two different --mint"}[bad]  # fmt: skip
+    want = {
+        "refused": "does not serve getProgramAccounts",
+        "symbol": "unknown token 'NOPE'",
+        "one-mint": "at least two different --mint",
+    }[bad]
     assert want in stderr and "api-key=***" in stderr if bad == "refused" else want in stderr
     assert not (tmp_path / "p.toml").exists()
 
@@ -210,8 +244,7 @@ async def test_token2022_mints_are_named_fees_in_comments_refusals_commented_out
     """The default market's Token-2022 mints: a pool of a fee mint says the fee in its
     comment; a pool of the hooked mint is written commented out with the extension named
     (a run does not track it); the rest of the file still loads."""
-    async with SimServer(WorldConfig(seed=63, trades_per_slot=0), FAST,
-                         slot_seconds=STILL) as srv:  # fmt: skip
+    async with SimServer(WorldConfig(seed=63, trades_per_slot=0), FAST, slot_seconds=STILL) as srv:
         w = srv.world
         roles = {r: m for m, r in w.token2022.items()}
         mints = [w.mints[0], w.mints[1], roles["fee"], roles["hook"]]
@@ -230,8 +263,8 @@ async def test_token2022_mints_are_named_fees_in_comments_refusals_commented_out
         for p in fee:
             assert not p.refused
             assert f"{sym[roles['fee']]} transfer fee 1% from epoch {w.epoch()}, 0.5% before" in (
-                text)  # fmt: skip
+                text
+            )
             assert f'\naddress = "{p.address}"' in text
         u = parse_universe(text)
-        assert {a for a, _ in u.pools} == {p.address for p in d.pools} - {
-            p.address for p in hooked}  # fmt: skip
+        assert {a for a, _ in u.pools} == {p.address for p in d.pools} - {p.address for p in hooked}

@@ -15,8 +15,20 @@ def test_e2e_bench_small_flood(tmp_path: Path, rust: object) -> None:
     from bench import e2e
 
     out = tmp_path / "e2e.json"
-    args = ["--slots", "40", "--paced-slots", "40", "--rounds", "1", "--rate", "400",
-            "--tokens", "6", "--pools", "12"]  # fmt: skip
+    args = [
+        "--slots",
+        "40",
+        "--paced-slots",
+        "40",
+        "--rounds",
+        "1",
+        "--rate",
+        "400",
+        "--tokens",
+        "6",
+        "--pools",
+        "12",
+    ]
     assert e2e.main([*args, "--json", str(out)]) == 0
     r = json.loads(out.read_text())
     assert r["endpoints"] == 3

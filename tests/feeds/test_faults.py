@@ -25,8 +25,14 @@ from tests.truth import market_graph
 CFG = WorldConfig(seed=5, tokens=8, pools=16, trades_per_slot=10)
 # short enough that every fault shows within seconds, long enough that a healthy endpoint
 # on a busy machine never looks stalled (the test waits on conditions, not on these)
-QUICK = WorkerConfig(open_timeout_s=0.5, heartbeat_s=2.0, stale_after_s=3.0,
-                     backoff_min_s=0.05, backoff_max_s=0.3, unsubscribe_wait_s=0.1)  # fmt: skip
+QUICK = WorkerConfig(
+    open_timeout_s=0.5,
+    heartbeat_s=2.0,
+    stale_after_s=3.0,
+    backoff_min_s=0.05,
+    backoff_max_s=0.3,
+    unsubscribe_wait_s=0.1,
+)
 PROFILES = [
     EndpointProfile("healthy", latency_ms=2, jitter_ms=1),
     EndpointProfile("closes", latency_ms=3, jitter_ms=1, close_after=40),
@@ -141,10 +147,18 @@ async def test_a_dead_endpoint_is_a_message_not_a_traceback(
 ) -> None:
     graph = eng.PoolGraph(base_mints=[], max_hops=3)
     pool = FeedPool(
-        [Endpoint("dead", "ws://127.0.0.1:9/?api-key=SECRETSECRETSECRET1", "http://127.0.0.1:9/?api-key=SECRETSECRETSECRET1")],
-        eng.FeedIngest(graph), eng, dataclasses.replace(QUICK, transport=transport),
+        [
+            Endpoint(
+                "dead",
+                "ws://127.0.0.1:9/?api-key=SECRETSECRETSECRET1",
+                "http://127.0.0.1:9/?api-key=SECRETSECRETSECRET1",
+            )
+        ],
+        eng.FeedIngest(graph),
+        eng,
+        dataclasses.replace(QUICK, transport=transport),
         rpc_timeout_s=0.5,
-    )  # fmt: skip
+    )
     from feeds.clients.rpc import RpcError
 
     with pytest.raises(RpcError) as err:

@@ -36,8 +36,14 @@ from tests.feeds.hostile import until
 from tests.feeds.test_integrity import market_equal
 
 CFG = WorldConfig(seed=9, tokens=6, pools=12, trades_per_slot=8)
-QUICK = WorkerConfig(open_timeout_s=2.0, heartbeat_s=2.0, stale_after_s=3.0,
-                     backoff_min_s=0.05, backoff_max_s=0.3, unsubscribe_wait_s=0.1)  # fmt: skip
+QUICK = WorkerConfig(
+    open_timeout_s=2.0,
+    heartbeat_s=2.0,
+    stale_after_s=3.0,
+    backoff_min_s=0.05,
+    backoff_max_s=0.3,
+    unsubscribe_wait_s=0.1,
+)
 SLOT_S = 0.05
 PROFILES = (
     EndpointProfile("a", latency_ms=8, jitter_ms=2),
@@ -83,10 +89,15 @@ async def market(
             graph = eng.PoolGraph(base_mints=server.world.bases, max_hops=3)
             ing = eng.FeedIngest(graph)
             eps = [
-                Endpoint(i.name, i.ws_url, i.http_url,
-                         grpc=i.grpc_url if n in grpc_eps else None, x_token=x_token)
+                Endpoint(
+                    i.name,
+                    i.ws_url,
+                    i.http_url,
+                    grpc=i.grpc_url if n in grpc_eps else None,
+                    x_token=x_token,
+                )
                 for n, i in enumerate(infos)
-            ]  # fmt: skip
+            ]
             pool = FeedPool(eps, ing, eng, QUICK, rpc_timeout_s=5.0, maintain_s=0.05)
             boot = await pool.bootstrap(server.world.universe())
             assert boot.pools == len(server.world.pools) and not boot.missing
@@ -167,8 +178,9 @@ async def test_a_dropped_stream_resubscribes_from_the_last_slot(eng: types.Modul
 async def test_a_from_slot_older_than_the_store_is_refused_then_the_stream_starts_fresh(
     eng: types.ModuleType,
 ) -> None:
-    async with SimServer(CFG, PROFILES[:1], slot_seconds=SLOT_S, grpc=True,
-                         grpc_replay_slots=4) as server:  # fmt: skip
+    async with SimServer(
+        CFG, PROFILES[:1], slot_seconds=SLOT_S, grpc=True, grpc_replay_slots=4
+    ) as server:
         service = server.endpoints[0].geyser
         assert service is not None
         await until(lambda: len(service.store) == 4)
@@ -177,8 +189,9 @@ async def test_a_from_slot_older_than_the_store_is_refused_then_the_stream_start
         req.slots["s"].filter_by_commitment = True
         err = await _subscribe_once(server.infos()[0].grpc_url, req)
         assert err.code() == grpc.StatusCode.OUT_OF_RANGE
-        assert err.details().startswith(f"broadcast from {CFG.first_slot} is not available, "
-                                        "last available: ")  # fmt: skip
+        assert err.details().startswith(
+            f"broadcast from {CFG.first_slot} is not available, last available: "
+        )
         # a worker that was away longer than the store holds: refused, then fresh
         from feeds.health import HealthCounters
         from feeds.wire.protocol import slot_subscription
@@ -186,8 +199,7 @@ async def test_a_from_slot_older_than_the_store_is_refused_then_the_stream_start
         counters = HealthCounters(0, "g", server.infos()[0].grpc_url)
         graph = eng.PoolGraph(base_mints=server.world.bases, max_hops=3)
         ing = eng.FeedIngest(graph)
-        w = GrpcWorker(0, server.infos()[0].grpc_url, [slot_subscription()], ing, counters,
-                       QUICK)  # fmt: skip
+        w = GrpcWorker(0, server.infos()[0].grpc_url, [slot_subscription()], ing, counters, QUICK)
         w.last_slot = CFG.first_slot
         task = asyncio.create_task(w.run())
         try:
@@ -221,9 +233,11 @@ async def _subscribe_once(url: str, req: Any, metadata: tuple[tuple[str, str], .
     """Open a stream, send ``req``, read until the server ends it: its error."""
     host, _ = target(url)
     async with grpc.aio.insecure_channel(host) as ch:
-        call = ch.stream_stream("/geyser.Geyser/Subscribe",
-                                request_serializer=pb.SubscribeRequest.SerializeToString,
-                                response_deserializer=pb.SubscribeUpdate.FromString)  # fmt: skip
+        call = ch.stream_stream(
+            "/geyser.Geyser/Subscribe",
+            request_serializer=pb.SubscribeRequest.SerializeToString,
+            response_deserializer=pb.SubscribeUpdate.FromString,
+        )
 
         async def reqs() -> AsyncIterator[Any]:
             yield req
@@ -265,8 +279,9 @@ async def test_a_bad_filter_ends_the_stream_in_yellowstones_words(
 
 async def test_the_x_token_is_required_and_never_shown(eng: types.ModuleType) -> None:
     token = "tok-3f9a1c2b7d4e5f60718293a4b5c6d7e8"
-    async with SimServer(CFG, PROFILES[:1], slot_seconds=SLOT_S, grpc=True,
-                         grpc_x_token=token) as server:  # fmt: skip
+    async with SimServer(
+        CFG, PROFILES[:1], slot_seconds=SLOT_S, grpc=True, grpc_x_token=token
+    ) as server:
         url = server.infos()[0].grpc_url
         req = subscribe_request([], "confirmed")
         req.slots["s"].filter_by_commitment = True
@@ -280,12 +295,20 @@ async def test_the_x_token_is_required_and_never_shown(eng: types.ModuleType) ->
         await until(lambda: first_seen(run.ingests[0], 0) > 10)
     from feeds.health import HealthCounters
 
-    async with SimServer(CFG, PROFILES[:1], slot_seconds=SLOT_S, grpc=True,
-                         grpc_x_token=token) as server:  # fmt: skip
+    async with SimServer(
+        CFG, PROFILES[:1], slot_seconds=SLOT_S, grpc=True, grpc_x_token=token
+    ) as server:
         counters = HealthCounters(0, "g", server.infos()[0].grpc_url)
         graph = eng.PoolGraph(base_mints=server.world.bases, max_hops=3)
-        bad = GrpcWorker(0, server.infos()[0].grpc_url, [], eng.FeedIngest(graph), counters,
-                         QUICK, x_token=token[::-1])  # fmt: skip
+        bad = GrpcWorker(
+            0,
+            server.infos()[0].grpc_url,
+            [],
+            eng.FeedIngest(graph),
+            counters,
+            QUICK,
+            x_token=token[::-1],
+        )
         task = asyncio.create_task(bad.run())
         try:
             await until(lambda: "UNAUTHENTICATED" in counters.last_error, 30.0)
@@ -311,8 +334,7 @@ def test_a_recorded_mixed_session_replays_to_its_digest(tmp_path: Path) -> None:
     sim = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=8, slot_seconds=0.05)
 
     async def go() -> None:
-        s = FeedSession(seed=11, sim_config=sim, sim_grpc=1,
-                        record=RecordSettings(db, batch_s=0.1))  # fmt: skip
+        s = FeedSession(seed=11, sim_config=sim, sim_grpc=1, record=RecordSettings(db, batch_s=0.1))
         await s.run_for(3.0, tick_s=0.1)
         assert s.start_error == "" and len(s.digest) == 64
         assert "1 gRPC" in s.source

@@ -51,8 +51,13 @@ def test_compute_budget_equals_solders_builders(limit: int, price: int) -> None:
 @settings(max_examples=50)
 @given(keys, keys, u64)
 def test_transfer_equals_solders_system_transfer(a: str, b: str, lamports: int) -> None:
-    want = sp.transfer({"from_pubkey": Pubkey.from_string(a), "to_pubkey": Pubkey.from_string(b),
-                        "lamports": lamports})  # fmt: skip
+    want = sp.transfer(
+        {
+            "from_pubkey": Pubkey.from_string(a),
+            "to_pubkey": Pubkey.from_string(b),
+            "lamports": lamports,
+        }
+    )
     assert I.transfer(a, b, lamports) == want
     assert I.decode(I.SYSTEM_PROGRAM, bytes(want.data), [a, b]) == I.Transfer(a, b, lamports)
 
@@ -70,9 +75,11 @@ def test_ata_address_equals_solders(wallet: str, mint: str) -> None:
 
 def test_discriminators_follow_the_anchor_rule_and_the_spec() -> None:
     # Appendix A: instruction = sha256("global:" + name)[..8]
-    assert hashlib.sha256(b"global:swap_base_input").digest()[:8] == bytes(
-        [143, 190, 90, 218, 196, 30, 51, 222]
-    ) == CP.SWAP_BASE_INPUT  # fmt: skip
+    assert (
+        hashlib.sha256(b"global:swap_base_input").digest()[:8]
+        == bytes([143, 190, 90, 218, 196, 30, 51, 222])
+        == CP.SWAP_BASE_INPUT
+    )
     assert hashlib.sha256(b"global:swap").digest()[:8] == WP.SWAP
     assert WP.SWAP == bytes([248, 198, 158, 145, 225, 117, 135, 200])
 
@@ -86,8 +93,9 @@ def test_program_authorities_and_tip_accounts_are_the_pdas_the_spec_derives() ->
     bumps = (255, 254, 255, 255, 252, 255, 252, 255)  # spec §5.5
     for i, (want, b) in enumerate(zip(I.JITO_TIP_ACCOUNTS, bumps, strict=True)):
         assert pda.find_program_address([f"TIP_ACCOUNT_{i}".encode()], I.JITO_TIP_PROGRAM) == (
-            want, b
-        )  # fmt: skip
+            want,
+            b,
+        )
 
 
 @settings(max_examples=60)
@@ -99,11 +107,18 @@ def test_raydium_v4_swap_round_trips(k: list[str], amount: int, minimum: int) ->
     assert data == struct.pack("<BQQ", 16, amount, minimum) and len(ix.accounts) == 8
     s = venues.decode(V4.PROGRAM, data, [str(m.pubkey) for m in ix.accounts])
     assert (s.pool, s.amount_in, s.minimum_out, s.user_source, s.user_dest, s.owner) == (
-        amm, amount, minimum, src, dst, owner
-    )  # fmt: skip
+        amm,
+        amount,
+        minimum,
+        src,
+        dst,
+        owner,
+    )
     assert (s.accounts["coin_vault"], s.accounts["pc_vault"], s.accounts["authority"]) == (
-        coin, pc, auth
-    )  # fmt: skip
+        coin,
+        pc,
+        auth,
+    )
     assert [m.is_signer for m in ix.accounts] == [False] * 7 + [True]
 
 
@@ -117,9 +132,20 @@ def test_cpmm_swap_round_trips(k: list[str], amount: int, minimum: int) -> None:
         minimum,
     )
     s = venues.decode(CP.PROGRAM, data, [str(m.pubkey) for m in ix.accounts])
-    names = ("payer", "amm_config", "pool_state", "input_token_account", "output_token_account",
-             "input_vault", "output_vault", "input_token_program", "output_token_program",
-             "input_token_mint", "output_token_mint", "observation_state")  # fmt: skip
+    names = (
+        "payer",
+        "amm_config",
+        "pool_state",
+        "input_token_account",
+        "output_token_account",
+        "input_vault",
+        "output_vault",
+        "input_token_program",
+        "output_token_program",
+        "input_token_mint",
+        "output_token_mint",
+        "observation_state",
+    )
     assert {n: s.accounts[n] for n in names} == dict(zip(names, k, strict=True))
     assert s.accounts["authority"] == CP.AUTHORITY and s.owner == k[0]
     assert (s.amount_in, s.minimum_out) == (amount, minimum)
@@ -137,11 +163,15 @@ def test_whirlpool_swap_round_trips(
     limit = WP.MIN_SQRT_PRICE_X64 if a_to_b else WP.MAX_SQRT_PRICE_X64
     assert data[8:] == struct.pack("<QQ", amount, threshold) + limit.to_bytes(16, "little") + (
         bytes([1, int(a_to_b)])
-    )  # fmt: skip
+    )
     s = venues.decode(WP.PROGRAM, data, [str(m.pubkey) for m in ix.accounts])
     assert (s.pool, s.amount_in, s.minimum_out, s.a_to_b, s.tick_arrays) == (
-        wp, amount, threshold, a_to_b, (t0, t1, t2)
-    )  # fmt: skip
+        wp,
+        amount,
+        threshold,
+        a_to_b,
+        (t0, t1, t2),
+    )
     assert (s.user_source, s.user_dest) == ((oa, ob) if a_to_b else (ob, oa))
 
 

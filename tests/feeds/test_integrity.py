@@ -44,8 +44,14 @@ from tests.feeds.hostile import until
 from tests.truth import market_graph
 
 CFG = WorldConfig(seed=9, tokens=6, pools=12, trades_per_slot=8)
-QUICK = WorkerConfig(open_timeout_s=2.0, heartbeat_s=2.0, stale_after_s=3.0,
-                     backoff_min_s=0.05, backoff_max_s=0.3, unsubscribe_wait_s=0.1)  # fmt: skip
+QUICK = WorkerConfig(
+    open_timeout_s=2.0,
+    heartbeat_s=2.0,
+    stale_after_s=3.0,
+    backoff_min_s=0.05,
+    backoff_max_s=0.3,
+    unsubscribe_wait_s=0.1,
+)
 SLOT_S = 0.05
 
 
@@ -341,8 +347,14 @@ def test_a_liars_refused_copies_are_no_lead_and_charge_no_one(
     honest endpoints were charged every one of them)."""
     m = frames_market(2)
     _, ing = make_ingest(eng, m)
-    pool = FeedPool([Endpoint(f"node-{i}", f"ws://127.0.0.1:{i + 1}/", f"http://127.0.0.1:{i + 1}/")
-                     for i in range(n)], ing, eng)  # fmt: skip
+    pool = FeedPool(
+        [
+            Endpoint(f"node-{i}", f"ws://127.0.0.1:{i + 1}/", f"http://127.0.0.1:{i + 1}/")
+            for i in range(n)
+        ],
+        ing,
+        eng,
+    )
     vault = next(k for k in ing.watched() if len(m.initial[k][1]) == 165)
     owner, data = m.initial[vault]
     value = json.dumps(account_value(owner, data))

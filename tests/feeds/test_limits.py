@@ -23,15 +23,28 @@ from feeds.sim.world import WorldConfig
 from tests.feeds.hostile import until
 
 CFG = WorldConfig(seed=5, tokens=8, pools=16, trades_per_slot=10)
-QUICK = WorkerConfig(open_timeout_s=1.0, heartbeat_s=2.0, stale_after_s=5.0,
-                     backoff_min_s=0.05, backoff_max_s=0.3, unsubscribe_wait_s=0.1,
-                     resubscribe_s=0.2, resubscribe_max_s=60.0)  # fmt: skip
+QUICK = WorkerConfig(
+    open_timeout_s=1.0,
+    heartbeat_s=2.0,
+    stale_after_s=5.0,
+    backoff_min_s=0.05,
+    backoff_max_s=0.3,
+    unsubscribe_wait_s=0.1,
+    resubscribe_s=0.2,
+    resubscribe_max_s=60.0,
+)
 
 
 def refusing(name: str, answer: str, retry_after_s: int = 1) -> EndpointProfile:
     """An endpoint that refuses every HTTP request (0 per second) the way ``answer`` says."""
-    return EndpointProfile(name, latency_ms=2, jitter_ms=1, rate_limit_rps=0,
-                           rate_limit_answer=answer, retry_after_s=retry_after_s)  # fmt: skip
+    return EndpointProfile(
+        name,
+        latency_ms=2,
+        jitter_ms=1,
+        rate_limit_rps=0,
+        rate_limit_answer=answer,
+        retry_after_s=retry_after_s,
+    )
 
 
 # ------------------------------------------------------------ the client alone
@@ -107,15 +120,25 @@ def _requests_bound(elapsed: float, min_s: float, retry_after: float | None) -> 
 async def test_a_refusing_endpoint_is_passed_over_and_not_stormed(
     eng: types.ModuleType, answer: str, after: int | None
 ) -> None:
-    profiles = [refusing("limited", answer, retry_after_s=after or 1),
-                EndpointProfile("ok", latency_ms=2, jitter_ms=1)]  # fmt: skip
+    profiles = [
+        refusing("limited", answer, retry_after_s=after or 1),
+        EndpointProfile("ok", latency_ms=2, jitter_ms=1),
+    ]
     fees: list[int] = []
     async with SimServer(CFG, profiles, slot_seconds=0.03) as server:
         infos = server.infos()
         eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in infos]
         ing = eng.FeedIngest(eng.PoolGraph(base_mints=server.world.bases, max_hops=3))
-        pool = FeedPool(eps, ing, eng, QUICK, rpc_timeout_s=2.0, fee_poll_s=0.02,
-                        maintain_s=0.02, on_fees=lambda f: fees.append(len(f)))  # fmt: skip
+        pool = FeedPool(
+            eps,
+            ing,
+            eng,
+            QUICK,
+            rpc_timeout_s=2.0,
+            fee_poll_s=0.02,
+            maintain_s=0.02,
+            on_fees=lambda f: fees.append(len(f)),
+        )
         limited = server.endpoints[0]
         t0 = time.monotonic()
         try:
@@ -142,15 +165,27 @@ async def test_a_refusing_endpoint_is_passed_over_and_not_stormed(
 async def test_a_single_rate_limited_endpoint_is_ridden_out(eng: types.ModuleType) -> None:
     """One endpoint allowing 2 requests a second: the snapshot waits out its Retry-After
     and completes; streaming goes on; the refusals are counted."""
-    profile = EndpointProfile("tight", latency_ms=2, jitter_ms=1, rate_limit_rps=2,
-                              rate_limit_answer="retry-after", retry_after_s=1)  # fmt: skip
+    profile = EndpointProfile(
+        "tight",
+        latency_ms=2,
+        jitter_ms=1,
+        rate_limit_rps=2,
+        rate_limit_answer="retry-after",
+        retry_after_s=1,
+    )
     fees: list[int] = []
     async with SimServer(CFG, [profile], slot_seconds=0.03) as server:
         info = server.infos()[0]
         ing = eng.FeedIngest(eng.PoolGraph(base_mints=server.world.bases, max_hops=3))
-        pool = FeedPool([Endpoint(info.name, info.ws_url, info.http_url)], ing, eng, QUICK,
-                        rpc_timeout_s=2.0, fee_poll_s=0.05,
-                        on_fees=lambda f: fees.append(len(f)))  # fmt: skip
+        pool = FeedPool(
+            [Endpoint(info.name, info.ws_url, info.http_url)],
+            ing,
+            eng,
+            QUICK,
+            rpc_timeout_s=2.0,
+            fee_poll_s=0.05,
+            on_fees=lambda f: fees.append(len(f)),
+        )
         try:
             boot = await pool.bootstrap(server.world.universe())
             assert boot.pools == len(server.world.pools) and not boot.missing
@@ -246,8 +281,10 @@ async def test_capped_endpoints_leave_accounts_uncovered_and_are_not_hammered(
 
 
 async def test_pools_covered_by_no_endpoint_are_listed(eng: types.ModuleType) -> None:
-    profiles = [EndpointProfile(f"cap-{i}", latency_ms=2, jitter_ms=1, max_subscriptions=CAP)
-                for i in range(2)]  # fmt: skip
+    profiles = [
+        EndpointProfile(f"cap-{i}", latency_ms=2, jitter_ms=1, max_subscriptions=CAP)
+        for i in range(2)
+    ]
     async with SimServer(CFG, profiles, slot_seconds=0.03) as server:
         infos = server.infos()
         eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in infos]
@@ -283,10 +320,17 @@ async def test_a_websocket_upgrade_refused_with_429_is_backed_off(
     """A PubSub-only endpoint whose upgrades are refused with 429: the worker waits out
     the Retry-After (or its backoff) before connecting again; the other one streams."""
     profiles = [
-        EndpointProfile("limited", latency_ms=2, jitter_ms=1, rate_limit_rps=0,
-                        rate_limit_answer=answer, retry_after_s=after or 1, rate_limit_ws=True),
+        EndpointProfile(
+            "limited",
+            latency_ms=2,
+            jitter_ms=1,
+            rate_limit_rps=0,
+            rate_limit_answer=answer,
+            retry_after_s=after or 1,
+            rate_limit_ws=True,
+        ),
         EndpointProfile("ok", latency_ms=2, jitter_ms=1),
-    ]  # fmt: skip
+    ]
     async with SimServer(CFG, profiles, slot_seconds=0.03) as server:
         a, b = server.infos()
         eps = [Endpoint(a.name, a.ws_url), Endpoint(b.name, b.ws_url, b.http_url)]

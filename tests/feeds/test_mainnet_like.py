@@ -40,7 +40,8 @@ def test_each_trait_is_off_by_default_and_leaves_the_markets_draws_alone() -> No
     for _ in range(30):
         a, b = plain.step(), like.step()
         assert [(t.pool, t.a_to_b, t.amount_in, t.amount_out) for t in a.trades] == [
-            (t.pool, t.a_to_b, t.amount_in, t.amount_out) for t in b.trades]  # fmt: skip
+            (t.pool, t.a_to_b, t.amount_in, t.amount_out) for t in b.trades
+        ]
         assert not a.failed and all(not t.logs for t in a.trades)
         assert a.changed == b.changed
         failed += len(b.failed)
@@ -55,8 +56,9 @@ def test_pool_accounts_are_written_as_the_programs_write_them() -> None:
     w = World(WorldConfig(**SMALL))
     before = {p.address: w.accounts[p.address].data for p in w.pools}
     cp = by_kind("cpmm")
-    observations = {p.address: w.accounts[p.record.observation_key].data for p in w.pools
-                    if p.kind == "cpmm"}  # fmt: skip
+    observations = {
+        p.address: w.accounts[p.record.observation_key].data for p in w.pools if p.kind == "cpmm"
+    }
     seen: dict[str, int] = {}
     for _ in range(20):
         res = w.step()
@@ -80,8 +82,10 @@ def test_pool_accounts_are_written_as_the_programs_write_them() -> None:
             obs = w.accounts[rec.observation_key]
             assert obs.owner == cp.program and obs.data != observations[addr]
             assert obs.data[8] == 1  # initialized by the first swap
-            held = (rec.protocol_fees_token_0 + rec.fund_fees_token_0,
-                    rec.protocol_fees_token_1 + rec.fund_fees_token_1)  # fmt: skip
+            held = (
+                rec.protocol_fees_token_0 + rec.fund_fees_token_0,
+                rec.protocol_fees_token_1 + rec.fund_fees_token_1,
+            )
             assert held == (pool.fees_a, pool.fees_b) and sum(held) > 0
             assert w.balance(pool.vault_a) - pool.fees_a == pool.spec.reserve_a
             assert w.balance(pool.vault_b) - pool.fees_b == pool.spec.reserve_b
@@ -108,7 +112,10 @@ def test_full_logs_carry_compute_units_inner_transfers_and_swap_events(
             pool = w.by_address[t.pool]
             mints = (pool.mint_a, pool.mint_b) if t.a_to_b else (pool.mint_b, pool.mint_a)
             assert (ev["pool_id"], ev["input_amount"], ev["output_amount"]) == (
-                t.pool, t.amount_in, t.amount_out)  # fmt: skip
+                t.pool,
+                t.amount_in,
+                t.amount_out,
+            )
             assert (ev["input_mint"], ev["output_mint"], ev["base_input"]) == (*mints, True)
             assert ev["trade_fee"] > 0 and ev["input_vault_before"] > 0
         if t.program == by_kind("pumpswap").program:  # a SellEvent or a BuyEvent
@@ -116,9 +123,10 @@ def test_full_logs_carry_compute_units_inner_transfers_and_swap_events(
             ev = as_dict(eng.parse_program_data(line[len("Program data: ") :], t.program))
             assert (ev["pool"], ev["buy"]) == (t.pool, not t.a_to_b)
             base_amount, quote_amount = (
-                (t.amount_in, ev["user_quote_amount"]) if t.a_to_b
+                (t.amount_in, ev["user_quote_amount"])
+                if t.a_to_b
                 else (t.amount_out, ev["quote_amount"])
-            )  # fmt: skip
+            )
             assert ev["base_amount"] == base_amount
             assert (t.amount_out if t.a_to_b else t.amount_in) == quote_amount
         if t.program == by_kind("clmm").program:  # Raydium CLMM's SwapEvent, before transfers
@@ -177,8 +185,14 @@ async def test_the_ingest_follows_mainnet_like_pools_to_the_worlds_state(
     infos = await server.start()
     graph = eng.PoolGraph(base_mints=server.world.bases, max_hops=3)
     ing = eng.FeedIngest(graph)
-    pool = FeedPool([Endpoint(i.name, i.ws_url, i.http_url) for i in infos], ing, eng, QUICK,
-                    rpc_timeout_s=5.0, maintain_s=0.05)  # fmt: skip
+    pool = FeedPool(
+        [Endpoint(i.name, i.ws_url, i.http_url) for i in infos],
+        ing,
+        eng,
+        QUICK,
+        rpc_timeout_s=5.0,
+        maintain_s=0.05,
+    )
     try:
         boot = await pool.bootstrap(server.world.universe())
         await pool.start(boot.subscriptions)
@@ -208,10 +222,23 @@ def test_the_sim_command_serves_a_mainnet_like_market() -> None:
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "arbscope", "sim", "--mainnet-like", "--endpoints", "1",
-         "--slot-ms", "20"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "arbscope",
+            "sim",
+            "--mainnet-like",
+            "--endpoints",
+            "1",
+            "--slot-ms",
+            "20",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=root,
+        env=env,
+    )
     program = by_kind("amm_v4").program
 
     async def counted() -> None:

@@ -49,8 +49,15 @@ def entries() -> list[dict[str, str]]:
         if m:
             head = m
         elif line.startswith("address = ") and head is not None:
-            out.append({"a": head[1], "b": head[2], "venue": head[3], "rest": head[4],
-                        "address": json.loads(line.split("=", 1)[1])})  # fmt: skip
+            out.append(
+                {
+                    "a": head[1],
+                    "b": head[2],
+                    "venue": head[3],
+                    "rest": head[4],
+                    "address": json.loads(line.split("=", 1)[1]),
+                }
+            )
             head = None
     return out
 
@@ -106,8 +113,13 @@ def test_the_whirlpools_config_and_a_known_vector() -> None:
     """The config the derivations use is the spec's mainnet one, and the derivation
     reproduces Orca's own test vector (spec §2.4: SOL / 2b1kV6Dk…, fee tier index 2)."""
     assert WHIRLPOOLS_CONFIG == "2LecshUwdy9xi7meFgHtFJQNSKk4KdTrcpvaB56dP2NQ"
-    seeds = [b"whirlpool", key(WHIRLPOOLS_CONFIG), key(BY_SYMBOL["SOL"].mint),
-             key("2b1kV6DkPAnxd5ixfnxCpjxmKwqjjaYmCZfHsFu24GXo"), (2).to_bytes(2, "little")]  # fmt: skip
+    seeds = [
+        b"whirlpool",
+        key(WHIRLPOOLS_CONFIG),
+        key(BY_SYMBOL["SOL"].mint),
+        key("2b1kV6DkPAnxd5ixfnxCpjxmKwqjjaYmCZfHsFu24GXo"),
+        (2).to_bytes(2, "little"),
+    ]
     assert (
         pda(seeds, by_kind("whirlpool").program) == "JDQ9GDphXV5ENDrAQtRFvT98m3JwsVJJk8BYHoX8uTAg"
     )

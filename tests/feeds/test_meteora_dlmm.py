@@ -46,8 +46,18 @@ def test_the_encoders_rebuild_real_accounts_byte_for_byte() -> None:
 def _leg(m: Market, pool: Pool, a_to_b: bool, amount: int, minimum: int) -> Instruction:
     tin, tout = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
     programs = {t: m.world.token_programs[t] for t in (pool.mint_a, pool.mint_b)}
-    leg = Leg(pool.address, pool.record, m.me, tin, tout, I.ata_address(m.me, tin, programs[tin]),
-              I.ata_address(m.me, tout, programs[tout]), amount, minimum, programs)  # fmt: skip
+    leg = Leg(
+        pool.address,
+        pool.record,
+        m.me,
+        tin,
+        tout,
+        I.ata_address(m.me, tin, programs[tin]),
+        I.ata_address(m.me, tout, programs[tout]),
+        amount,
+        minimum,
+        programs,
+    )
     return DL.swap_instruction(leg)
 
 
@@ -96,8 +106,10 @@ def test_a_swap_pays_the_engine_quote_and_moves_the_pair_as_the_program() -> Non
     assert t is not None and t.amount_out == q.out
     rec = py.decode_meteora_lb_pair(m.world.accounts[pool.address].data, DL.PROGRAM)
     assert (rec.active_id, rec.volatility_accumulator, rec.index_reference) == (
-        q.after.active_id, q.after.volatility_accumulator, q.after.index_reference,
-    )  # fmt: skip
+        q.after.active_id,
+        q.after.volatility_accumulator,
+        q.after.index_reference,
+    )
     moved = {a for a in pool.tick_arrays if m.world.accounts[a].data != before[a]}
     assert moved, "the bins it crossed were rewritten"
     got = {}

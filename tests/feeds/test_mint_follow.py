@@ -29,8 +29,14 @@ from tests.truth import market_graph
 
 CFG = WorldConfig(seed=9, tokens=6, pools=12, trades_per_slot=0, dislocation_rate=0.0)
 # the market holds still (no slot for minutes): no stall watchdog within a test
-QUICK = WorkerConfig(open_timeout_s=2.0, heartbeat_s=2.0, stale_after_s=600.0,
-                     backoff_min_s=0.05, backoff_max_s=0.3, unsubscribe_wait_s=0.1)  # fmt: skip
+QUICK = WorkerConfig(
+    open_timeout_s=2.0,
+    heartbeat_s=2.0,
+    stale_after_s=600.0,
+    backoff_min_s=0.05,
+    backoff_max_s=0.3,
+    unsubscribe_wait_s=0.1,
+)
 STILL = 3600.0  # seconds per slot: the market moves only when a test steps it
 FEE1 = (0, 10**15, 100)  # 1 %
 FEE2 = (0, 10**15, 300)  # 3 %
@@ -41,8 +47,13 @@ def fee_mint(fee: tuple[int, int, int], decimals: int) -> bytes:
     cfg = bytes(64) + struct.pack("<Q", 0)
     for e, m, b in (fee, fee):
         cfg += struct.pack("<QQH", e, m, b)
-    r = types.SimpleNamespace(mint_authority=None, supply=10**18, decimals=decimals,
-                              is_initialized=True, freeze_authority=None)  # fmt: skip
+    r = types.SimpleNamespace(
+        mint_authority=None,
+        supply=10**18,
+        decimals=decimals,
+        is_initialized=True,
+        freeze_authority=None,
+    )
     return encode_token2022_mint(r, {1: cfg})
 
 
@@ -64,8 +75,13 @@ def make_t22(server: SimServer, mint: str, fee: tuple[int, int, int]) -> list[st
 
 def fee_mint_of(world: World) -> str:
     """A mint that is no base and that a CP-Swap pool trades (its quote is a curve)."""
-    return next(m for p in world.pools if p.kind == "cpmm"
-                for m in (p.mint_a, p.mint_b) if m not in world.bases)  # fmt: skip
+    return next(
+        m
+        for p in world.pools
+        if p.kind == "cpmm"
+        for m in (p.mint_a, p.mint_b)
+        if m not in world.bases
+    )
 
 
 def in_next_slot(server: SimServer, writes: dict[str, tuple[str, bytes]]) -> None:
@@ -88,17 +104,23 @@ def bare_quote(eng: types.ModuleType, world: World, pool: str, mint: str, x: int
     """The market's own quote of ``x`` arriving at the pool: the world's graph, told the
     mint is a plain SPL Token one (no fee)."""
     bare = market_graph(eng, world)
-    plain = types.SimpleNamespace(mint_authority=None, supply=1, decimals=6,
-                                  is_initialized=True, freeze_authority=None)  # fmt: skip
+    plain = types.SimpleNamespace(
+        mint_authority=None, supply=1, decimals=6, is_initialized=True, freeze_authority=None
+    )
     bare.set_mint(mint, encode_mint(plain), SPL_TOKEN)
     assert bare.mint_fee(mint) is None
     return int(bare.quote([pool], mint, x)[1])
 
 
 async def test_a_fee_mint_is_snapshotted_subscribed_and_followed(eng: types.ModuleType) -> None:
-    server = SimServer(CFG, [EndpointProfile("a", latency_ms=1, jitter_ms=0),
-                             EndpointProfile("b", latency_ms=2, jitter_ms=0)],
-                       slot_seconds=STILL)  # fmt: skip
+    server = SimServer(
+        CFG,
+        [
+            EndpointProfile("a", latency_ms=1, jitter_ms=0),
+            EndpointProfile("b", latency_ms=2, jitter_ms=0),
+        ],
+        slot_seconds=STILL,
+    )
     world = server.world
     mint = fee_mint_of(world)
     pools = make_t22(server, mint, FEE1)
@@ -135,8 +157,9 @@ async def test_a_fee_mint_is_snapshotted_subscribed_and_followed(eng: types.Modu
             eng, world, cp.address, mint, less
         )
         await feed.start(boot.subscriptions)
-        await until(lambda: all(h.subscriptions == len(boot.subscriptions)
-                                for h in feed.health()), 30)  # fmt: skip
+        await until(
+            lambda: all(h.subscriptions == len(boot.subscriptions) for h in feed.health()), 30
+        )
         # the authority raises the fee: the notification reprices the pools
         in_next_slot(server, {mint: (TOKEN_2022, fee_mint(FEE2, world.decimals[mint]))})
         await until(lambda: graph.mint_fee(mint) == (FEE2, FEE2), 30)
@@ -156,9 +179,14 @@ async def test_a_mint_watched_while_streaming_is_fetched_in_the_same_round(
     notification is refused and re-fetched; one maintenance round then fetches the new
     vault, learns its mint, fetches that too (subscribed unread, the pool would wait for
     the mint's next change) and subscribes both; the pool quotes the fee."""
-    server = SimServer(CFG, [EndpointProfile("a", latency_ms=1, jitter_ms=0),
-                             EndpointProfile("b", latency_ms=2, jitter_ms=0)],
-                       slot_seconds=STILL)  # fmt: skip
+    server = SimServer(
+        CFG,
+        [
+            EndpointProfile("a", latency_ms=1, jitter_ms=0),
+            EndpointProfile("b", latency_ms=2, jitter_ms=0),
+        ],
+        slot_seconds=STILL,
+    )
     world = server.world
     mint = fee_mint_of(world)
     cp = next(p for p in world.pools if p.kind == "cpmm" and mint in (p.mint_a, p.mint_b))
@@ -171,19 +199,26 @@ async def test_a_mint_watched_while_streaming_is_fetched_in_the_same_round(
         boot = await feed.bootstrap(world.universe())
         assert mint not in ing.watched() and cp.address in graph.pools()
         await feed.start(boot.subscriptions)
-        await until(lambda: all(h.subscriptions == len(boot.subscriptions)
-                                for h in feed.health()), 30)  # fmt: skip
+        await until(
+            lambda: all(h.subscriptions == len(boot.subscriptions) for h in feed.health()), 30
+        )
         # on chain now: the mint a Token-2022 fee mint, the pool on a new vault of it
         a_side = cp.mint_a == mint
         old = cp.vault_a if a_side else cp.vault_b
         new = str(eng.b58encode(bytes(range(1, 33))))
         field = "token_0_vault" if a_side else "token_1_vault"
         acc = world.accounts[cp.address]
-        in_next_slot(server, {
-            new: (TOKEN_2022, world.accounts[old].data),
-            mint: (TOKEN_2022, fee_mint(FEE1, world.decimals[mint])),
-            cp.address: (acc.owner, CP.encode_pool(replace(cp.record, **{field: new}), acc.data)),
-        })  # fmt: skip
+        in_next_slot(
+            server,
+            {
+                new: (TOKEN_2022, world.accounts[old].data),
+                mint: (TOKEN_2022, fee_mint(FEE1, world.decimals[mint])),
+                cp.address: (
+                    acc.owner,
+                    CP.encode_pool(replace(cp.record, **{field: new}), acc.data),
+                ),
+            },
+        )
         await until(lambda: any(e.identity for e in ing.endpoint_stats()), 30)
         assert new not in ing.watched()  # a notification re-points nothing
         await feed.maintain()  # one round: the re-fetch, then what it made watched
@@ -205,13 +240,17 @@ async def test_a_mint_watched_while_streaming_is_fetched_in_the_same_round(
 async def test_a_node_without_get_epoch_schedule_leaves_mainnets_and_says_so(
     eng: types.ModuleType,
 ) -> None:
-    refusing = EndpointProfile("a", latency_ms=1, jitter_ms=0,
-                               refuse_methods=("getEpochSchedule",))  # fmt: skip
+    refusing = EndpointProfile("a", latency_ms=1, jitter_ms=0, refuse_methods=("getEpochSchedule",))
     async with SimServer(CFG, [refusing], slot_seconds=STILL) as server:
         info = server.infos()[0]
         graph = eng.PoolGraph(base_mints=server.world.bases, max_hops=3)
-        feed = FeedPool([Endpoint(info.name, info.ws_url, info.http_url)],
-                        eng.FeedIngest(graph), eng, QUICK, rpc_timeout_s=5.0)  # fmt: skip
+        feed = FeedPool(
+            [Endpoint(info.name, info.ws_url, info.http_url)],
+            eng.FeedIngest(graph),
+            eng,
+            QUICK,
+            rpc_timeout_s=5.0,
+        )
         boot = await feed.bootstrap(server.world.universe())
         assert boot.pools == len(server.world.universe())  # the start went on
         assert feed.epoch_schedule == MAINNET_EPOCH_SCHEDULE
@@ -224,9 +263,10 @@ async def test_a_node_without_get_epoch_schedule_leaves_mainnets_and_says_so(
 
 async def test_the_schedule_comes_from_a_node_that_serves_it(eng: types.ModuleType) -> None:
     """Hedged: one endpoint refusing the method, the other answering: its schedule."""
-    profiles = [EndpointProfile("a", latency_ms=1, jitter_ms=0,
-                                refuse_methods=("getEpochSchedule",)),
-                EndpointProfile("b", latency_ms=1, jitter_ms=0)]  # fmt: skip
+    profiles = [
+        EndpointProfile("a", latency_ms=1, jitter_ms=0, refuse_methods=("getEpochSchedule",)),
+        EndpointProfile("b", latency_ms=1, jitter_ms=0),
+    ]
     async with SimServer(CFG, profiles, slot_seconds=STILL) as server:
         ing: Any = eng.FeedIngest(eng.PoolGraph(base_mints=server.world.bases))
         eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in server.infos()]

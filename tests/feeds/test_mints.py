@@ -62,7 +62,10 @@ def test_real_spl_mints_agree_with_the_engine_and_solana_py(shared_fixtures: Pat
         m = M.decode_mint(data, owner)
         ref: Any = MINT_LAYOUT.parse(data)
         assert (m.decimals, m.supply, m.is_initialized) == (
-            ref.decimals, ref.supply, bool(ref.is_initialized))  # fmt: skip
+            ref.decimals,
+            ref.supply,
+            bool(ref.is_initialized),
+        )
         assert m.extensions == {} and m.metadata is None
         if addr == SOL:
             assert m.decimals == BY_SYMBOL["SOL"].decimals == 9
@@ -81,8 +84,9 @@ def test_wrong_sizes_owners_and_layouts_are_clear_errors() -> None:
         M.decode_mint(spl, M.METADATA_PROGRAM)
     with pytest.raises(M.TokenDataError, match="not 355"):
         M.decode_mint(spl + bytes(M.MULTISIG_SIZE - 82), TOKEN_2022)
-    ext = L.encode_token2022_mint(rec, {M.EXT_TOKEN_METADATA: L.encode_token_metadata(
-        SOL, "n", "s")})  # fmt: skip
+    ext = L.encode_token2022_mint(
+        rec, {M.EXT_TOKEN_METADATA: L.encode_token_metadata(SOL, "n", "s")}
+    )
     bad = bytearray(ext)
     bad[165] = 2  # an Account, not a Mint
     with pytest.raises(M.TokenDataError, match="account type 2"):
@@ -105,8 +109,13 @@ def test_wrong_sizes_owners_and_layouts_are_clear_errors() -> None:
 def test_token2022_encoder_round_trips_and_the_engine_reads_its_base() -> None:
     rec = D.Mint("11111111111111111111111111111111", 10**15, 6, True, None)
     value = L.encode_token_metadata(PUMP, "Kelp", "KELP", "https://x", SOL, (("k", "v"),))
-    data = L.encode_token2022_mint(rec, {M.EXT_METADATA_POINTER: bytes(32) + bytes(
-        Pubkey.from_string(PUMP)), M.EXT_TOKEN_METADATA: value})  # fmt: skip
+    data = L.encode_token2022_mint(
+        rec,
+        {
+            M.EXT_METADATA_POINTER: bytes(32) + bytes(Pubkey.from_string(PUMP)),
+            M.EXT_TOKEN_METADATA: value,
+        },
+    )
     m = M.decode_mint(data, TOKEN_2022)
     assert m.metadata == M.TokenMetadata(PUMP, "Kelp", "KELP", "https://x", SOL, (("k", "v"),))
     eng = engine_rs.backend().decode_mint(data, TOKEN_2022)

@@ -35,8 +35,9 @@ INVALID = {"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid reque
 PARSE = {"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": None}
 
 
-async def post(url: str, body: str, headers: dict[str, str] | None = None,
-               method: str = "POST") -> tuple[int, str, str]:  # fmt: skip
+async def post(
+    url: str, body: str, headers: dict[str, str] | None = None, method: str = "POST"
+) -> tuple[int, str, str]:
     """A raw request: status, content type, body text."""
     async with (
         aiohttp.ClientSession() as s,
@@ -53,14 +54,22 @@ CASES: list[tuple[str, Any]] = [
     ('{"jsonrpc":"2.0","method":"getSlot","params":[]}', None),
     ('{"jsonrpc":"2.0","method":"noSuchMethod"}', None),
     ('[{"jsonrpc":"2.0","method":"getSlot"},{"jsonrpc":"2.0","method":"getHealth"}]', None),
-    ('[{"jsonrpc":"2.0","method":"getSlot"},{"jsonrpc":"2.0","id":"b","method":"getHealth"}]',
-     [{"jsonrpc": "2.0", "result": "ok", "id": "b"}]),
-    ('{"jsonrpc":"2.0","id":null,"method":"getHealth"}',
-     {"jsonrpc": "2.0", "result": "ok", "id": None}),
-    ('{"jsonrpc":"2.0","id":"x-1","method":"getHealth","params":null}',
-     {"jsonrpc": "2.0", "result": "ok", "id": "x-1"}),
-    ('{"id":7,"method":"getHealth"}',
-     {"error": {"code": -32600, "message": "Unsupported JSON-RPC protocol version"}, "id": 7}),
+    (
+        '[{"jsonrpc":"2.0","method":"getSlot"},{"jsonrpc":"2.0","id":"b","method":"getHealth"}]',
+        [{"jsonrpc": "2.0", "result": "ok", "id": "b"}],
+    ),
+    (
+        '{"jsonrpc":"2.0","id":null,"method":"getHealth"}',
+        {"jsonrpc": "2.0", "result": "ok", "id": None},
+    ),
+    (
+        '{"jsonrpc":"2.0","id":"x-1","method":"getHealth","params":null}',
+        {"jsonrpc": "2.0", "result": "ok", "id": "x-1"},
+    ),
+    (
+        '{"id":7,"method":"getHealth"}',
+        {"error": {"code": -32600, "message": "Unsupported JSON-RPC protocol version"}, "id": 7},
+    ),
     ('{"jsonrpc":"1.0","id":9,"method":"getHealth"}', {**INVALID, "id": 9}),
     ('{"jsonrpc":"2.0","id":8,"method":"getHealth","extra":1}', {**INVALID, "id": 8}),
     ('{"jsonrpc":"2.0","id":8,"method":7}', {**INVALID, "id": 8}),
@@ -73,13 +82,27 @@ CASES: list[tuple[str, Any]] = [
     ('[{"jsonrpc":"2.0","id":1,"method":"getHealth"},5]', PARSE),
     ("5", PARSE),
     ("{nope", PARSE),
-    ('{"jsonrpc":"2.0","id":3,"method":"getSlot","params":{}}',
-     {"jsonrpc": "2.0", "error": {"code": -32602, "message": "`params` should be an array"},
-      "id": 3}),
-    ('{"jsonrpc":"2.0","id":4,"method":"getBalance","params":["11111111111111111111111111111111",{},1]}',
-     {"jsonrpc": "2.0", "error": {"code": -32602, "data": '"Got: 3"',
-      "message": "Invalid parameters: Expected from 1 to 2 parameters."}, "id": 4}),
-]  # fmt: skip
+    (
+        '{"jsonrpc":"2.0","id":3,"method":"getSlot","params":{}}',
+        {
+            "jsonrpc": "2.0",
+            "error": {"code": -32602, "message": "`params` should be an array"},
+            "id": 3,
+        },
+    ),
+    (
+        '{"jsonrpc":"2.0","id":4,"method":"getBalance","params":["11111111111111111111111111111111",{},1]}',
+        {
+            "jsonrpc": "2.0",
+            "error": {
+                "code": -32602,
+                "data": '"Got: 3"',
+                "message": "Invalid parameters: Expected from 1 to 2 parameters.",
+            },
+            "id": 4,
+        },
+    ),
+]
 
 
 @pytest.mark.parametrize(("text", "want"), CASES)
@@ -159,12 +182,15 @@ async def test_http_refuses_other_verbs_and_content_types_as_jsonrpc_http_server
         url = srv.infos()[0].http_url
         body = '{"jsonrpc":"2.0","id":1,"method":"getHealth"}'
         assert await post(url, body, method="GET") == (
-            405, "text/plain; charset=utf-8",
-            "Used HTTP Method is not allowed. POST or OPTIONS is required\n")  # fmt: skip
+            405,
+            "text/plain; charset=utf-8",
+            "Used HTTP Method is not allowed. POST or OPTIONS is required\n",
+        )
         status, _, text = await post(url, body, headers={"Content-Type": "text/plain"})
         assert (status, text) == (
-            415, "Supplied content type is not allowed. Content-Type: application/json is "
-            "required\n")  # fmt: skip
+            415,
+            "Supplied content type is not allowed. Content-Type: application/json is required\n",
+        )
         for ctype in ("application/json; charset=utf-8", "Application/JSON"):
             status, _, text = await post(url, body, headers={"Content-Type": ctype})
             assert status == 200 and json.loads(text)["result"] == "ok"
@@ -179,10 +205,16 @@ async def test_web3js_batches_and_arbscope_reads_the_nodes_answers(
     batch through web3.js's own batch call comes back in order."""
     async with SimServer(SMALL, FAST, slot_seconds=STILL) as srv:
         info = srv.infos()[0]
-        got = await web3js(info.http_url).one({"op": "batch", "calls": [
-            {"methodName": "getSlot", "args": []},
-            {"methodName": "getHealth", "args": []},
-            {"methodName": "getBalance", "args": ["nope"]}]})  # fmt: skip
+        got = await web3js(info.http_url).one(
+            {
+                "op": "batch",
+                "calls": [
+                    {"methodName": "getSlot", "args": []},
+                    {"methodName": "getHealth", "args": []},
+                    {"methodName": "getBalance", "args": ["nope"]},
+                ],
+            }
+        )
         assert got[0]["result"] == srv.context_slot("finalized") and got[1]["result"] == "ok"
         assert got[2]["error"] == {"code": -32602, "message": "Invalid param: WrongSize"}
         async with RpcClient(info.http_url) as rpc:
@@ -192,9 +224,15 @@ async def test_web3js_batches_and_arbscope_reads_the_nodes_answers(
 # ------------------------------------------------------------------ a flooding client
 async def _flooder(ws_url: str, mode: str) -> asyncio.subprocess.Process:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.feeds.flooder", ws_url, mode, cwd=ROOT,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "tests.feeds.flooder",
+        ws_url,
+        mode,
+        cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
     assert proc.stdout is not None
     async with asyncio.timeout(60):
         assert (await proc.stdout.readline()).strip() == b"flooding"
@@ -249,9 +287,16 @@ async def test_a_client_flooding_refused_subscriptions_does_not_hold_back_the_ot
                 await py.slot_subscribe()  # answered
                 before = ep.stats["pubsub_requests"]
                 first = srv.world.slot
-                js = asyncio.create_task(web3js(info.http_url, info.ws_url).one(
-                    {"op": "collect", "timeoutMs": 90_000,
-                     "subs": [{"kind": "slot", "count": slots}]}, timeout_s=120))  # fmt: skip
+                js = asyncio.create_task(
+                    web3js(info.http_url, info.ws_url).one(
+                        {
+                            "op": "collect",
+                            "timeoutMs": 90_000,
+                            "subs": [{"kind": "slot", "count": slots}],
+                        },
+                        timeout_s=120,
+                    )
+                )
                 got: list[int] = []
                 async with asyncio.timeout(90):
                     while len(got) < slots:
@@ -289,6 +334,8 @@ async def test_a_method_without_parameters_refuses_some_in_the_nodes_words(
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "getHealth", "params": params})
         _, _, text = await post(srv.infos()[0].http_url, body)
         assert json.loads(text)["error"] == {
-            "code": -32602, "message": "Invalid parameters: No parameters were expected",
-            "data": data}  # fmt: skip
+            "code": -32602,
+            "message": "Invalid parameters: No parameters were expected",
+            "data": data,
+        }
         assert N.value_debug(params) != data  # the data is the Params' form, not the value's

@@ -40,8 +40,11 @@ def _transfer(srv: SimServer, v0: bool = False, lamports: int = 9_000) -> tuple[
     srv.chain.airdrop([str(kp.pubkey()), 10**9])
     bh = Hash.from_string(srv.chain.latest_blockhash()[0])
     ix = I.transfer(str(kp.pubkey()), I.JITO_TIP_ACCOUNTS[1], lamports)
-    msg = (MessageV0.try_compile(kp.pubkey(), [ix], [], bh) if v0
-           else Message.new_with_blockhash([ix], kp.pubkey(), bh))  # fmt: skip
+    msg = (
+        MessageV0.try_compile(kp.pubkey(), [ix], [], bh)
+        if v0
+        else Message.new_with_blockhash([ix], kp.pubkey(), bh)
+    )
     tx = VersionedTransaction(msg, [kp])
     return base64.b64encode(bytes(tx)).decode(), str(tx.signatures[0]), str(kp.pubkey())
 
@@ -75,8 +78,10 @@ async def test_get_transaction_serves_a_landed_transaction_as_a_node_shapes_it()
         assert meta["preBalances"][0] == 10**9
         assert meta["postBalances"][0] == 10**9 - LAMPORTS_PER_SIGNATURE - 9_000
         at = keys.index(tip)
-        assert (meta["preBalances"][at], meta["postBalances"][at]) == (tip_before,
-                                                                       tip_before + 9_000)  # fmt: skip
+        assert (meta["preBalances"][at], meta["postBalances"][at]) == (
+            tip_before,
+            tip_before + 9_000,
+        )
         assert meta["logMessages"][0] == f"Program {I.SYSTEM_PROGRAM} invoke [1]"
         assert meta["loadedAddresses"] == {"writable": [], "readonly": []}
         assert meta["computeUnitsConsumed"] > 0 and meta["innerInstructions"] == []
@@ -91,12 +96,16 @@ async def test_get_transaction_serves_a_landed_transaction_as_a_node_shapes_it()
         assert (await rpc(url, "getTransaction", [sig]))["result"]["slot"] == slot
         # refusals in the node's words
         low = await rpc(url, "getTransaction", [sig, {"commitment": "processed"}])
-        assert low["error"] == {"code": -32602,
-                                "message": "Method does not support commitment below `confirmed`"}  # fmt: skip
+        assert low["error"] == {
+            "code": -32602,
+            "message": "Method does not support commitment below `confirmed`",
+        }
         _, v0, _ = await _landed(srv, url, v0=True)
         old = await rpc(url, "getTransaction", [v0, cfg])
-        assert old["error"]["code"] == -32015 and '"maxSupportedTransactionVersion": 0' in (
-            old["error"]["message"])  # fmt: skip
+        assert (
+            old["error"]["code"] == -32015
+            and '"maxSupportedTransactionVersion": 0' in (old["error"]["message"])
+        )
         new = await rpc(url, "getTransaction", [v0, {**cfg, "maxSupportedTransactionVersion": 0}])
         assert new["result"]["version"] == 0
         assert new["result"]["transaction"]["message"]["addressTableLookups"] == []
@@ -114,8 +123,9 @@ async def test_signatures_for_an_address_newest_first_with_pages() -> None:
         assert [x["signature"] for x in got] == sigs[::-1]
         assert all(x["confirmationStatus"] == "confirmed" and x["memo"] is None for x in got)
         assert [x["slot"] for x in got] == sorted((x["slot"] for x in got), reverse=True)
-        page = (await rpc(url, "getSignaturesForAddress",
-                          [tip, {**cfg, "limit": 2, "before": sigs[3]}]))["result"]  # fmt: skip
+        page = (
+            await rpc(url, "getSignaturesForAddress", [tip, {**cfg, "limit": 2, "before": sigs[3]}])
+        )["result"]
         assert [x["signature"] for x in page] == [sigs[2], sigs[1]]
         upto = await rpc(url, "getSignaturesForAddress", [tip, {**cfg, "until": sigs[2]}])
         assert [x["signature"] for x in upto["result"]] == [sigs[4], sigs[3]]
@@ -138,8 +148,11 @@ async def test_solana_py_reads_the_ledger() -> None:
         c = AsyncClient(url, commitment=Confirmed)
         try:
             for s in (sig, v0):
-                got = (await c.get_transaction(Signature.from_string(s),
-                                               max_supported_transaction_version=0)).value  # fmt: skip
+                got = (
+                    await c.get_transaction(
+                        Signature.from_string(s), max_supported_transaction_version=0
+                    )
+                ).value
                 assert got is not None and got.transaction.meta is not None
                 assert got.transaction.meta.fee == LAMPORTS_PER_SIGNATURE
                 assert got.transaction.meta.err is None
@@ -156,16 +169,23 @@ async def test_web3js_reads_the_ledger(web3js: type[Web3Js]) -> None:
         _, sig, payer = await _landed(srv, info.http_url)
         _, v0, _ = await _landed(srv, info.http_url, v0=True)
         js = web3js(info.http_url)
-        t, p, listed = [r["ok"] for r in await js.run(
-            {"op": "getTransaction", "signature": v0},
-            {"op": "getParsedTransaction", "signature": sig},
-            {"op": "getSignaturesForAddress", "address": I.JITO_TIP_ACCOUNTS[1]})]  # fmt: skip
+        t, p, listed = [
+            r["ok"]
+            for r in await js.run(
+                {"op": "getTransaction", "signature": v0},
+                {"op": "getParsedTransaction", "signature": sig},
+                {"op": "getSignaturesForAddress", "address": I.JITO_TIP_ACCOUNTS[1]},
+            )
+        ]
         assert t["version"] == 0 and t["signatures"] == [v0] and t["err"] is None
         assert t["fee"] == LAMPORTS_PER_SIGNATURE and t["slot"] == srv.chain.ledger[v0].slot
         assert t["postBalances"][0] == t["preBalances"][0] - LAMPORTS_PER_SIGNATURE - 9_000
         (ix,) = p["instructions"]
-        assert ix == {"program": "system", "type": "transfer", "info": {
-            "source": payer, "destination": I.JITO_TIP_ACCOUNTS[1], "lamports": 9_000}}  # fmt: skip
+        assert ix == {
+            "program": "system",
+            "type": "transfer",
+            "info": {"source": payer, "destination": I.JITO_TIP_ACCOUNTS[1], "lamports": 9_000},
+        }
         assert p["accountKeys"][0] == {"pubkey": payer, "signer": True, "writable": True}
         assert [x["signature"] for x in listed] == [v0, sig]
 
@@ -184,8 +204,16 @@ async def test_a_finalized_signature_subscription_waits_for_the_root() -> None:
         slot = srv.world.slot
         async with websockets.connect(info.ws_url) as ws:
             for rid, level in ((1, "finalized"), (2, "confirmed")):
-                await ws.send(json.dumps({"jsonrpc": "2.0", "id": rid, "method": "signatureSubscribe",
-                                          "params": [sig, {"commitment": level}]}))  # fmt: skip
+                await ws.send(
+                    json.dumps(
+                        {
+                            "jsonrpc": "2.0",
+                            "id": rid,
+                            "method": "signatureSubscribe",
+                            "params": [sig, {"commitment": level}],
+                        }
+                    )
+                )
             async with asyncio.timeout(30):
                 first = [json.loads(await ws.recv()) for _ in range(3)]
             fin = first[0]["result"]

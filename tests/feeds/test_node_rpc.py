@@ -57,43 +57,78 @@ async def test_program_accounts_filters_slices_and_encodings_as_a_node_serves_th
         assert want and len(want) < len(owned(srv, wp.program))  # the filter selects
         mint_b58 = mint
         mint_b64 = base64.b64encode(N.b58decode(mint)).decode()
-        for memcmp in ({"offset": WP_MINT_A, "bytes": mint_b58},
-                       {"offset": WP_MINT_A, "bytes": mint_b58, "encoding": "base58"},
-                       {"offset": WP_MINT_A, "bytes": mint_b64, "encoding": "base64"}):  # fmt: skip
-            got = (await rpc(url, "getProgramAccounts", [wp.program, {
-                "encoding": "base64", "filters": [{"dataSize": 653}, {"memcmp": memcmp}]}]))  # fmt: skip
+        for memcmp in (
+            {"offset": WP_MINT_A, "bytes": mint_b58},
+            {"offset": WP_MINT_A, "bytes": mint_b58, "encoding": "base58"},
+            {"offset": WP_MINT_A, "bytes": mint_b64, "encoding": "base64"},
+        ):
+            got = await rpc(
+                url,
+                "getProgramAccounts",
+                [
+                    wp.program,
+                    {"encoding": "base64", "filters": [{"dataSize": 653}, {"memcmp": memcmp}]},
+                ],
+            )
             keys = [x["pubkey"] for x in got["result"]]
             assert set(keys) == want and keys == sorted(keys, key=N.pubkey_bytes)
         # dataSlice: those bytes only, ``space`` the whole account; every encoding
         cut = {"offset": WP_MINT_A, "length": 32}
         for enc in ("base58", "base64", "base64+zstd", "binary", "jsonParsed"):
-            got = await rpc(url, "getProgramAccounts", [wp.program, {"encoding": enc,
-                            "dataSlice": cut, "filters": [{"dataSize": 653}]}])  # fmt: skip
+            got = await rpc(
+                url,
+                "getProgramAccounts",
+                [wp.program, {"encoding": enc, "dataSlice": cut, "filters": [{"dataSize": 653}]}],
+            )
             assert len(got["result"]) == len(pools)
             for x in got["result"]:
                 data, space = x["account"]["data"], x["account"]["space"]
-                raw = {"base58": lambda d: N.b58decode(d[0]),
-                       "binary": N.b58decode,
-                       "base64": lambda d: base64.b64decode(d[0]),
-                       "jsonParsed": lambda d: base64.b64decode(d[0]),  # no parser: base64
-                       "base64+zstd": lambda d: zstandard.ZstdDecompressor().decompress(
-                           base64.b64decode(d[0]), max_output_size=1 << 20)}[enc](data)  # fmt: skip
+                raw = {
+                    "base58": lambda d: N.b58decode(d[0]),
+                    "binary": N.b58decode,
+                    "base64": lambda d: base64.b64decode(d[0]),
+                    "jsonParsed": lambda d: base64.b64decode(d[0]),  # no parser: base64
+                    "base64+zstd": lambda d: zstandard.ZstdDecompressor().decompress(
+                        base64.b64decode(d[0]), max_output_size=1 << 20
+                    ),
+                }[enc](data)
                 assert raw == srv.world.accounts[x["pubkey"]].data[101:133] and space == 653
                 if enc != "binary":
                     assert data[1] == ("base64" if enc == "jsonParsed" else enc)
         # withContext wraps the list; the default (binary) cannot carry 653 bytes
-        got = await rpc(url, "getProgramAccounts", [wp.program, {"encoding": "base64",
-                        "withContext": True, "filters": [{"dataSize": 653}]}])  # fmt: skip
+        got = await rpc(
+            url,
+            "getProgramAccounts",
+            [
+                wp.program,
+                {"encoding": "base64", "withContext": True, "filters": [{"dataSize": 653}]},
+            ],
+        )
         assert got["result"]["context"]["slot"] == srv.context_slot("finalized")  # the default
         assert len(got["result"]["value"]) == len(pools)
         got = await rpc(url, "getProgramAccounts", [wp.program])
-        assert got["error"] == {"code": -32600, "message": "Encoded binary (base 58) data should "
-                                "be less than 128 bytes, please use Base64 encoding."}  # fmt: skip
+        assert got["error"] == {
+            "code": -32600,
+            "message": "Encoded binary (base 58) data should "
+            "be less than 128 bytes, please use Base64 encoding.",
+        }
         # tokenAccountState + the owner's key: the vaults a pool authority holds
         vault = srv.world.accounts[pools[0].vault_a].data
-        got = await rpc(url, "getProgramAccounts", [SPL_TOKEN, {"encoding": "jsonParsed", "commitment": "confirmed",
-                        "filters": [{"tokenAccountState": {}},
-                                    {"memcmp": {"offset": 32, "bytes": N.b58encode(vault[32:64])}}]}])  # fmt: skip
+        got = await rpc(
+            url,
+            "getProgramAccounts",
+            [
+                SPL_TOKEN,
+                {
+                    "encoding": "jsonParsed",
+                    "commitment": "confirmed",
+                    "filters": [
+                        {"tokenAccountState": {}},
+                        {"memcmp": {"offset": 32, "bytes": N.b58encode(vault[32:64])}},
+                    ],
+                },
+            ],
+        )
         held = {
             k
             for k, d in owned(srv, SPL_TOKEN).items()
@@ -192,9 +227,11 @@ async def test_arbscope_rpc_client_finds_every_venues_pools_by_size_and_mint() -
             pool = next(p for p in srv.world.pools if p.kind == "whirlpool")
             wp = by_kind("whirlpool")
             got = await client.get_program_accounts(
-                wp.program, data_size=653, memcmp=[(WP_MINT_A, N.b58decode(pool.mint_a))],
+                wp.program,
+                data_size=653,
+                memcmp=[(WP_MINT_A, N.b58decode(pool.mint_a))],
                 data_slice=(WP_MINT_A, 32),
-            )  # fmt: skip
+            )
             assert pool.address in got and all(
                 a.data == N.b58decode(pool.mint_a) for a in got.values()
             )
@@ -225,28 +262,41 @@ async def test_solana_py_reads_program_accounts_with_filters_slices_and_zstd() -
                 size = venue.ids.pool_account_size
                 want = {p.address for p in srv.world.pools if p.kind == venue.kind}
                 for enc in ("base64", "base64+zstd"):
-                    got = (await c.get_program_accounts(
-                        Pubkey.from_string(venue.program), encoding=enc, filters=[size])).value  # fmt: skip
+                    got = (
+                        await c.get_program_accounts(
+                            Pubkey.from_string(venue.program), encoding=enc, filters=[size]
+                        )
+                    ).value
                     assert {str(x.pubkey) for x in got} == want
-                    assert all(bytes(x.account.data) == srv.world.accounts[str(x.pubkey)].data
-                               for x in got)  # fmt: skip
+                    assert all(
+                        bytes(x.account.data) == srv.world.accounts[str(x.pubkey)].data for x in got
+                    )
             pool = next(p for p in srv.world.pools if p.kind == "whirlpool")
-            got = (await c.get_program_accounts(
-                Pubkey.from_string(by_kind("whirlpool").program), encoding="base64",
-                data_slice=DataSliceOpts(offset=WP_MINT_A, length=32),
-                filters=[653, MemcmpOpts(offset=WP_MINT_A, bytes=pool.mint_a)])).value  # fmt: skip
+            got = (
+                await c.get_program_accounts(
+                    Pubkey.from_string(by_kind("whirlpool").program),
+                    encoding="base64",
+                    data_slice=DataSliceOpts(offset=WP_MINT_A, length=32),
+                    filters=[653, MemcmpOpts(offset=WP_MINT_A, bytes=pool.mint_a)],
+                )
+            ).value
             assert pool.address in {str(x.pubkey) for x in got}
             assert {bytes(x.account.data) for x in got} == {N.b58decode(pool.mint_a)}
-            parsed = (await c.get_program_accounts_json_parsed(
-                Pubkey.from_string(SPL_TOKEN),
-                filters=[165, MemcmpOpts(offset=0, bytes=pool.mint_a)])).value  # fmt: skip
+            parsed = (
+                await c.get_program_accounts_json_parsed(
+                    Pubkey.from_string(SPL_TOKEN),
+                    filters=[165, MemcmpOpts(offset=0, bytes=pool.mint_a)],
+                )
+            ).value
             assert pool.vault_a in {str(x.pubkey) for x in parsed}
             for x in parsed:
                 assert x.account.data.parsed["info"]["mint"] == pool.mint_a
             with pytest.raises(RPCException, match="Base58DecodeError"):
                 await c.get_program_accounts(
-                    Pubkey.from_string(SPL_TOKEN), encoding="base64",
-                    filters=[MemcmpOpts(offset=0, bytes="0OIl")])  # fmt: skip
+                    Pubkey.from_string(SPL_TOKEN),
+                    encoding="base64",
+                    filters=[MemcmpOpts(offset=0, bytes="0OIl")],
+                )
         finally:
             await c.close()
 
@@ -264,21 +314,45 @@ async def test_web3js_reads_program_accounts_with_filters_slices_and_context(
         }
         mint_b64 = base64.b64encode(N.b58decode(pool.mint_a)).decode()
         steps = [
-            {"op": "getProgramAccounts", "program": wp.program,
-             "config": {"filters": [{"dataSize": 653},
-                                    {"memcmp": {"offset": WP_MINT_A, "bytes": pool.mint_a}}]}},
-            {"op": "getProgramAccounts", "program": wp.program,
-             "config": {"withContext": True, "dataSlice": {"offset": WP_MINT_A, "length": 32},
-                        "filters": [{"memcmp": {"offset": WP_MINT_A, "bytes": mint_b64,
-                                                "encoding": "base64"}}]}},
-            {"op": "getParsedProgramAccounts", "program": SPL_TOKEN,
-             "config": {"filters": [{"dataSize": 165},
-                                    {"memcmp": {"offset": 0, "bytes": pool.mint_a}}]}},
-            {"op": "getProgramAccounts", "program": wp.program,
-             "config": {"filters": [{"memcmp": {"offset": 0, "bytes": "0OIl"}}]}},
-            {"op": "getProgramAccounts", "program": wp.program,
-             "config": {"filters": [{"dataSize": 1}] * 5}},
-        ]  # fmt: skip
+            {
+                "op": "getProgramAccounts",
+                "program": wp.program,
+                "config": {
+                    "filters": [
+                        {"dataSize": 653},
+                        {"memcmp": {"offset": WP_MINT_A, "bytes": pool.mint_a}},
+                    ]
+                },
+            },
+            {
+                "op": "getProgramAccounts",
+                "program": wp.program,
+                "config": {
+                    "withContext": True,
+                    "dataSlice": {"offset": WP_MINT_A, "length": 32},
+                    "filters": [
+                        {"memcmp": {"offset": WP_MINT_A, "bytes": mint_b64, "encoding": "base64"}}
+                    ],
+                },
+            },
+            {
+                "op": "getParsedProgramAccounts",
+                "program": SPL_TOKEN,
+                "config": {
+                    "filters": [{"dataSize": 165}, {"memcmp": {"offset": 0, "bytes": pool.mint_a}}]
+                },
+            },
+            {
+                "op": "getProgramAccounts",
+                "program": wp.program,
+                "config": {"filters": [{"memcmp": {"offset": 0, "bytes": "0OIl"}}]},
+            },
+            {
+                "op": "getProgramAccounts",
+                "program": wp.program,
+                "config": {"filters": [{"dataSize": 1}] * 5},
+            },
+        ]
         full, ctx, parsed, bad58, many = await js.run(*steps)
         assert {x["pubkey"] for x in full["ok"]} == want
         for x in full["ok"]:
@@ -340,26 +414,43 @@ async def test_the_methods_a_client_needs_answer_in_a_nodes_shapes_and_words() -
         supply = (await rpc(url, "getTokenSupply", [mint]))["result"]["value"]
         assert supply["amount"] == str(10**18) and supply["decimals"] == w.decimals[mint]
         assert supply["uiAmountString"] == str(10**18 // 10 ** w.decimals[mint])
-        for key, message in ((w.pools[0].vault_a, "Invalid param: not a Token mint"),
-                             (N.b58encode(bytes(32)), "Invalid param: could not find account")):  # fmt: skip
+        for key, message in (
+            (w.pools[0].vault_a, "Invalid param: not a Token mint"),
+            (N.b58encode(bytes(32)), "Invalid param: could not find account"),
+        ):
             if key == w.pools[0].vault_a:
                 message = "Invalid param: mint could not be unpacked"  # a token account: no mint
             assert (await rpc(url, "getTokenSupply", [key]))["error"]["message"] == message
         owner, held_mint, held = _vault_owner(srv)
-        got = (await rpc(url, "getTokenAccountsByOwner", [owner, {"programId": SPL_TOKEN},
-                                                            {"encoding": "base64"}]))["result"]  # fmt: skip
+        got = (
+            await rpc(
+                url,
+                "getTokenAccountsByOwner",
+                [owner, {"programId": SPL_TOKEN}, {"encoding": "base64"}],
+            )
+        )["result"]
         assert (
             got["context"]["slot"] == srv.context_slot("finalized")
             and {x["pubkey"] for x in got["value"]} == held
         )
-        got = (await rpc(url, "getTokenAccountsByOwner", [owner, {"mint": held_mint},
-                                                            {"encoding": "jsonParsed"}]))["result"]  # fmt: skip
-        assert got["value"] and all(x["account"]["data"]["parsed"]["info"]["mint"] == held_mint
-                                    for x in got["value"])  # fmt: skip
-        for which, message in (({"programId": mint}, "Invalid param: unrecognized Token program id"),
-                               ({"mint": N.b58encode(bytes(32))}, "Invalid param: could not find mint"),
-                               ({"owner": mint}, "Invalid params: unknown variant `owner`, expected "
-                                                 "`mint` or `programId`.")):  # fmt: skip
+        got = (
+            await rpc(
+                url,
+                "getTokenAccountsByOwner",
+                [owner, {"mint": held_mint}, {"encoding": "jsonParsed"}],
+            )
+        )["result"]
+        assert got["value"] and all(
+            x["account"]["data"]["parsed"]["info"]["mint"] == held_mint for x in got["value"]
+        )
+        for which, message in (
+            ({"programId": mint}, "Invalid param: unrecognized Token program id"),
+            ({"mint": N.b58encode(bytes(32))}, "Invalid param: could not find mint"),
+            (
+                {"owner": mint},
+                "Invalid params: unknown variant `owner`, expected `mint` or `programId`.",
+            ),
+        ):
             err = (await rpc(url, "getTokenAccountsByOwner", [owner, which]))["error"]
             assert err == {"code": -32602, "message": message}
         # the fee of a message: signatures + its compute-unit price; null for a stale hash
@@ -370,8 +461,11 @@ async def test_the_methods_a_client_needs_answer_in_a_nodes_shapes_and_words() -
         from feeds.wire import instructions as I
 
         payer = Pubkey.new_unique()
-        ixs = [I.set_compute_unit_limit(300_000), I.set_compute_unit_price(1_001),
-               I.transfer(str(payer), str(payer), 1)]  # fmt: skip
+        ixs = [
+            I.set_compute_unit_limit(300_000),
+            I.set_compute_unit_price(1_001),
+            I.transfer(str(payer), str(payer), 1),
+        ]
         bh = srv.chain.latest_blockhash()[0]
         msg = Message.new_with_blockhash(ixs, payer, Hash.from_string(bh))
         wire = base64.b64encode(bytes(msg)).decode()
@@ -384,8 +478,13 @@ async def test_the_methods_a_client_needs_answer_in_a_nodes_shapes_and_words() -
         assert err == {"code": -32602, "message": "invalid base64 encoding: InvalidByte(2, 33)"}
 
 
-SCHEDULE_FIELDS = ("slots_per_epoch", "leader_schedule_slot_offset", "warmup",
-                   "first_normal_epoch", "first_normal_slot")  # fmt: skip
+SCHEDULE_FIELDS = (
+    "slots_per_epoch",
+    "leader_schedule_slot_offset",
+    "warmup",
+    "first_normal_epoch",
+    "first_normal_slot",
+)
 
 
 @needs_solana
@@ -407,9 +506,17 @@ async def test_get_epoch_schedule_is_mainnets_as_agave_answers_it() -> None:
         url = srv.infos()[0].http_url
         raw = await rpc(url, "getEpochSchedule")
         # camelCase, the node's JSON map in name order
-        assert list(raw["result"]) == sorted(raw["result"]) == [
-            "firstNormalEpoch", "firstNormalSlot", "leaderScheduleSlotOffset", "slotsPerEpoch",
-            "warmup"]  # fmt: skip
+        assert (
+            list(raw["result"])
+            == sorted(raw["result"])
+            == [
+                "firstNormalEpoch",
+                "firstNormalSlot",
+                "leaderScheduleSlotOffset",
+                "slotsPerEpoch",
+                "warmup",
+            ]
+        )
         parsed = GetEpochScheduleResp.from_json(json.dumps(raw)).value
         assert tuple(getattr(parsed, f) for f in SCHEDULE_FIELDS) == want
         assert parsed.get_epoch(srv.world.slot) == oracle.get_epoch(srv.world.slot)
@@ -441,11 +548,17 @@ async def test_web3js_reads_the_epoch_schedule(web3js: type[Web3Js]) -> None:
             {"op": "getEpochSchedule", "slots": slots}
         )
     s = got["ok"]
-    assert (s["slotsPerEpoch"], s["leaderScheduleSlotOffset"], s["warmup"],
-            s["firstNormalEpoch"], s["firstNormalSlot"]) == (432_000, 432_000, False, 0, 0)  # fmt: skip
+    assert (
+        s["slotsPerEpoch"],
+        s["leaderScheduleSlotOffset"],
+        s["warmup"],
+        s["firstNormalEpoch"],
+        s["firstNormalSlot"],
+    ) == (432_000, 432_000, False, 0, 0)
     g = engine_rs.load("python").PoolGraph()
-    g.set_epoch_schedule(s["slotsPerEpoch"], s["warmup"], s["firstNormalEpoch"],
-                         s["firstNormalSlot"])  # fmt: skip
+    g.set_epoch_schedule(
+        s["slotsPerEpoch"], s["warmup"], s["firstNormalEpoch"], s["firstNormalSlot"]
+    )
     for slot, epoch in zip(slots, s["epochs"]):
         g.set_slot(slot)
         assert g.epoch == epoch
@@ -467,23 +580,38 @@ async def test_solana_py_reads_epoch_rent_genesis_fees_and_token_accounts() -> N
             epoch = (await c.get_epoch_info("confirmed")).value
             assert epoch.absolute_slot == w.slot and epoch.slots_in_epoch == 432_000
             assert (await c.get_minimum_balance_for_rent_exemption(165)).value == 2_039_280
-            assert str((await c.get_genesis_hash()).value) == (await rpc(srv.infos()[0].http_url,
-                                                                    "getGenesisHash"))["result"]  # fmt: skip
+            assert (
+                str((await c.get_genesis_hash()).value)
+                == (await rpc(srv.infos()[0].http_url, "getGenesisHash"))["result"]
+            )
             supply = (await c.get_token_supply(Pubkey.from_string(w.mints[1]))).value
             assert int(supply.amount) == 10**18 and supply.decimals == w.decimals[w.mints[1]]
             owner, mint, held = _vault_owner(srv)
-            got = (await c.get_token_accounts_by_owner(
-                Pubkey.from_string(owner), TokenAccountOpts(program_id=Pubkey.from_string(SPL_TOKEN)))).value  # fmt: skip
+            got = (
+                await c.get_token_accounts_by_owner(
+                    Pubkey.from_string(owner),
+                    TokenAccountOpts(program_id=Pubkey.from_string(SPL_TOKEN)),
+                )
+            ).value
             assert {str(x.pubkey) for x in got} == held
             assert all(bytes(x.account.data) == w.accounts[str(x.pubkey)].data for x in got)
-            parsed = (await c.get_token_accounts_by_owner_json_parsed(
-                Pubkey.from_string(owner), TokenAccountOpts(mint=Pubkey.from_string(mint)))).value  # fmt: skip
+            parsed = (
+                await c.get_token_accounts_by_owner_json_parsed(
+                    Pubkey.from_string(owner), TokenAccountOpts(mint=Pubkey.from_string(mint))
+                )
+            ).value
             assert parsed and all(x.account.data.parsed["info"]["mint"] == mint for x in parsed)
             payer = Pubkey.new_unique()
             bh = (await c.get_latest_blockhash()).value.blockhash
             msg = Message.new_with_blockhash(
-                [I.set_compute_unit_limit(250_000), I.set_compute_unit_price(40_000),
-                 I.transfer(str(payer), str(payer), 1)], payer, bh)  # fmt: skip
+                [
+                    I.set_compute_unit_limit(250_000),
+                    I.set_compute_unit_price(40_000),
+                    I.transfer(str(payer), str(payer), 1),
+                ],
+                payer,
+                bh,
+            )
             assert (await c.get_fee_for_message(msg)).value == _expected_fee(40_000, 250_000)
         finally:
             await c.close()
@@ -499,15 +627,22 @@ async def test_web3js_reads_epoch_rent_genesis_fees_and_token_accounts(
         bh = srv.chain.latest_blockhash()[0]
         payer = N.b58encode(bytes(range(1, 33)))
         epoch, rent, genesis, supply, by_program, parsed, fee = await web3js(
-            info.http_url, info.ws_url).run(
+            info.http_url, info.ws_url
+        ).run(
             {"op": "getEpochInfo"},
             {"op": "getMinimumBalanceForRentExemption", "size": 82},
             {"op": "getGenesisHash"},
             {"op": "getTokenSupply", "mint": w.mints[2]},
             {"op": "getTokenAccountsByOwner", "owner": owner, "programId": SPL_TOKEN},
             {"op": "getParsedTokenAccountsByOwner", "owner": owner, "mint": mint},
-            {"op": "getFeeForMessage", "payer": payer, "blockhash": bh, "price": 7, "limit": 1_000_000},
-        )  # fmt: skip
+            {
+                "op": "getFeeForMessage",
+                "payer": payer,
+                "blockhash": bh,
+                "price": 7,
+                "limit": 1_000_000,
+            },
+        )
         assert epoch["ok"]["absoluteSlot"] == w.slot and epoch["ok"]["slotsInEpoch"] == 432_000
         assert epoch["ok"]["blockHeight"] == srv.chain.block_height()
         assert rent["ok"] == 1_461_600
@@ -579,8 +714,12 @@ async def test_pubsub_refuses_what_a_node_refuses_in_its_words(
     async with SimServer(SMALL, FAST, slot_seconds=STILL) as srv:
         program = by_kind("cpmm").program
         params = [program if p == "P" else p for p in params]
-        params = [{"mentions": [program if k == "P" else k for k in p["mentions"]]}
-                  if isinstance(p, dict) and "mentions" in p else p for p in params]  # fmt: skip
+        params = [
+            {"mentions": [program if k == "P" else k for k in p["mentions"]]}
+            if isinstance(p, dict) and "mentions" in p
+            else p
+            for p in params
+        ]
         async with websockets.connect(srv.infos()[0].ws_url) as ws:
             ws.early = []  # type: ignore[attr-defined]
             got = await _ws_call(ws, method, params)
@@ -606,8 +745,11 @@ async def test_a_signature_subscription_after_landing_is_answered_then_notified(
         bh = srv.chain.latest_blockhash()[0]
         from solders.hash import Hash
 
-        msg = Message.new_with_blockhash([I.transfer(str(kp.pubkey()), I.JITO_TIP_ACCOUNTS[0], 7_000)],
-                                         kp.pubkey(), Hash.from_string(bh))  # fmt: skip
+        msg = Message.new_with_blockhash(
+            [I.transfer(str(kp.pubkey()), I.JITO_TIP_ACCOUNTS[0], 7_000)],
+            kp.pubkey(),
+            Hash.from_string(bh),
+        )
         tx = VersionedTransaction(msg, [kp])
         sig = str(tx.signatures[0])
         async with RpcClient(info.http_url) as client:
@@ -624,8 +766,10 @@ async def test_a_signature_subscription_after_landing_is_answered_then_notified(
             note = json.loads(await ws.recv())
             assert note["method"] == "signatureNotification"
             assert note["params"]["subscription"] == answer["result"]
-            assert note["params"]["result"] == {"context": {"slot": srv.chain.statuses[sig][0]},
-                                                "value": {"err": None}}  # fmt: skip
+            assert note["params"]["result"] == {
+                "context": {"slot": srv.chain.statuses[sig][0]},
+                "value": {"err": None},
+            }
         # the same through solana-py and web3.js, each waiting for its answer first
         if sys.version_info >= (3, 11):
             from solana.rpc.websocket_api import SolanaWsClient
@@ -639,7 +783,8 @@ async def test_a_signature_subscription_after_landing_is_answered_then_notified(
             finally:
                 await c.close()
         (notes,) = await web3js(info.http_url, info.ws_url).one(
-            {"op": "collect", "subs": [{"kind": "signature", "signature": sig, "count": 1}]})  # fmt: skip
+            {"op": "collect", "subs": [{"kind": "signature", "signature": sig, "count": 1}]}
+        )
         assert notes == [{"slot": srv.chain.statuses[sig][0], "err": None}]
 
 
@@ -657,19 +802,34 @@ async def test_solana_py_subscribes_to_programs_all_logs_roots_and_slot_updates(
         pools = {p.address: p for p in srv.world.pools if p.kind == "whirlpool"}
         c = await SolanaWsClient(srv.infos()[0].ws_url).connect()
         try:
-            prog = await c.program_subscribe(program_id=Pubkey.from_string(wp.program), commitment="confirmed",
-                                             encoding="base64+zstd", filters=[653])  # fmt: skip
+            prog = await c.program_subscribe(
+                program_id=Pubkey.from_string(wp.program),
+                commitment="confirmed",
+                encoding="base64+zstd",
+                filters=[653],
+            )
             mint = next(iter(pools.values())).mint_a
             one = await c.program_subscribe(
-                program_id=Pubkey.from_string(wp.program), commitment="confirmed", encoding="base64",
-                filters=[653, MemcmpOpts(offset=WP_MINT_A, bytes=mint)])  # fmt: skip
+                program_id=Pubkey.from_string(wp.program),
+                commitment="confirmed",
+                encoding="base64",
+                filters=[653, MemcmpOpts(offset=WP_MINT_A, bytes=mint)],
+            )
             logs = await c.logs_subscribe(
                 filter_=RpcTransactionLogsFilter.All, commitment="confirmed"
             )
             root = await c.root_subscribe()
             updates = await c.slots_updates_subscribe()
-            ids = {s.subscription_id: k for s, k in ((prog, "program"), (logs, "logs"), (root, "root"),
-                                        (updates, "updates"), (one, "one"))}  # fmt: skip
+            ids = {
+                s.subscription_id: k
+                for s, k in (
+                    (prog, "program"),
+                    (logs, "logs"),
+                    (root, "root"),
+                    (updates, "updates"),
+                    (one, "one"),
+                )
+            }
             seen: dict[str, list[Any]] = {k: [] for k in ids.values()}
             async with asyncio.timeout(60):
                 while any(len(seen[k]) < 3 for k in ("program", "logs", "root", "updates")):
@@ -686,8 +846,13 @@ async def test_solana_py_subscribes_to_programs_all_logs_roots_and_slot_updates(
             roots = [int(r) for r in seen["root"]]
             assert roots == sorted(roots) and roots[-1] <= srv.world.slot - 32
             kinds = {type(u).__name__ for u in seen["updates"]}
-            assert kinds & {"SlotUpdateFrozen", "SlotUpdateCreatedBank", "SlotUpdateRoot",
-                            "SlotUpdateCompleted", "SlotUpdateFirstShredReceived"}  # fmt: skip
+            assert kinds & {
+                "SlotUpdateFrozen",
+                "SlotUpdateCreatedBank",
+                "SlotUpdateRoot",
+                "SlotUpdateCompleted",
+                "SlotUpdateFirstShredReceived",
+            }
         finally:
             await c.close()
 
@@ -699,20 +864,38 @@ async def test_web3js_subscribes_to_programs_all_logs_roots_and_slot_updates(
         info = srv.infos()[0]
         wp = by_kind("whirlpool")
         pools = {p.address for p in srv.world.pools if p.kind == "whirlpool"}
-        program, logs, roots, updates = await web3js(info.http_url, info.ws_url).one({
-            "op": "collect", "timeoutMs": 60_000, "subs": [
-                {"kind": "program", "program": wp.program, "filters": [{"dataSize": 653}], "count": 3},
-                {"kind": "logs", "filter": "all", "count": 3},
-                {"kind": "root", "count": 3},
-                {"kind": "slotsUpdates", "count": 6}]}, timeout_s=90)  # fmt: skip
+        program, logs, roots, updates = await web3js(info.http_url, info.ws_url).one(
+            {
+                "op": "collect",
+                "timeoutMs": 60_000,
+                "subs": [
+                    {
+                        "kind": "program",
+                        "program": wp.program,
+                        "filters": [{"dataSize": 653}],
+                        "count": 3,
+                    },
+                    {"kind": "logs", "filter": "all", "count": 3},
+                    {"kind": "root", "count": 3},
+                    {"kind": "slotsUpdates", "count": 6},
+                ],
+            },
+            timeout_s=90,
+        )
         for n in program:
             assert n["pubkey"] in pools and n["account"]["owner"] == wp.program
             assert len(base64.b64decode(n["account"]["data"])) == 653
         assert all(n["logs"] and n["err"] is None for n in logs)
         assert roots == sorted(roots) and roots[-1] <= srv.world.slot - 32
         by_type = {u["type"]: u for u in updates}
-        assert {"firstShredReceived", "completed", "createdBank", "frozen",
-                "optimisticConfirmation", "root"} == set(by_type)  # fmt: skip
+        assert {
+            "firstShredReceived",
+            "completed",
+            "createdBank",
+            "frozen",
+            "optimisticConfirmation",
+            "root",
+        } == set(by_type)
         assert by_type["createdBank"]["parent"] == by_type["createdBank"]["slot"] - 1
         assert by_type["root"]["slot"] == by_type["frozen"]["slot"] - 32
 
@@ -733,8 +916,9 @@ def _signed_transfer(
     kp = Keypair()
     srv.chain.airdrop([str(kp.pubkey()), 10**9])
     bh = Hash.from_string(blockhash or srv.chain.latest_blockhash()[0])
-    msg = Message.new_with_blockhash([I.transfer(str(kp.pubkey()), I.JITO_TIP_ACCOUNTS[1], 9_000)],
-                                     kp.pubkey(), bh)  # fmt: skip
+    msg = Message.new_with_blockhash(
+        [I.transfer(str(kp.pubkey()), I.JITO_TIP_ACCOUNTS[1], 9_000)], kp.pubkey(), bh
+    )
     tx = VersionedTransaction(msg, [kp])
     raw = bytearray(bytes(tx))
     if forge:
@@ -771,8 +955,10 @@ async def test_skip_preflight_answers_the_signature_and_the_transaction_never_la
 
             c = AsyncClient(info.http_url)
             try:
-                for wire, sig in (_signed_transfer(srv, blockhash=str(Hash.new_unique())),
-                                  _signed_transfer(srv, forge=True)):  # fmt: skip
+                for wire, sig in (
+                    _signed_transfer(srv, blockhash=str(Hash.new_unique())),
+                    _signed_transfer(srv, forge=True),
+                ):
                     got = await c.send_raw_transaction(
                         base64.b64decode(wire), TxOpts(skip_preflight=True)
                     )
@@ -781,8 +967,10 @@ async def test_skip_preflight_answers_the_signature_and_the_transaction_never_la
             finally:
                 await c.close()
         js = web3js(info.http_url, info.ws_url)
-        for wire, sig in (_signed_transfer(srv, blockhash=str(Hash.new_unique())),
-                          _signed_transfer(srv, forge=True)):  # fmt: skip
+        for wire, sig in (
+            _signed_transfer(srv, blockhash=str(Hash.new_unique())),
+            _signed_transfer(srv, forge=True),
+        ):
             assert (
                 await js.one({"op": "sendRawTransaction", "tx": wire, "skipPreflight": True}) == sig
             )
@@ -818,16 +1006,23 @@ async def test_finalized_trails_by_32_slots_and_an_invalid_level_is_refused(
             ] == srv.chain.blockhash(want)
             assert bh["value"]["lastValidBlockHeight"] == srv.chain.block_height(want) + 150
             assert (await rpc(url, "getBlockHeight", [{"commitment": level}]))["result"] == (
-                srv.chain.block_height(want))  # fmt: skip
+                srv.chain.block_height(want)
+            )
         assert (await rpc(url, "getSlot"))["result"] == root  # a node's default is finalized
         err = (await rpc(url, "getSlot", [{"commitment": "max"}]))["error"]
-        assert err == {"code": -32602, "message": "Invalid params: unknown variant `max`, "
-                       "expected one of `processed`, `confirmed`, `finalized`."}  # fmt: skip
+        assert err == {
+            "code": -32602,
+            "message": "Invalid params: unknown variant `max`, "
+            "expected one of `processed`, `confirmed`, `finalized`.",
+        }
         err = (await rpc(url, "getSlot", [{"commitment": "confirmed", "minContextSlot": top + 1}]))[
             "error"
         ]
-        assert err == {"code": -32016, "message": "Minimum context slot has not been reached",
-                       "data": {"contextSlot": top}}  # fmt: skip
+        assert err == {
+            "code": -32016,
+            "message": "Minimum context slot has not been reached",
+            "data": {"contextSlot": top},
+        }
         async with RpcClient(url) as client:  # arbscope reads at confirmed
             assert await client.get_slot() == top
             assert (await client.get_latest_blockhash())[0] == srv.chain.blockhash(top)
@@ -847,8 +1042,10 @@ async def test_finalized_trails_by_32_slots_and_an_invalid_level_is_refused(
             finally:
                 await c.close()
         fin, conf, bad = await web3js(url, info.ws_url).run(
-            {"op": "getSlot", "commitment": "finalized"}, {"op": "getSlot", "commitment": "confirmed"},
-            {"op": "getSlot", "commitment": "max"})  # fmt: skip
+            {"op": "getSlot", "commitment": "finalized"},
+            {"op": "getSlot", "commitment": "confirmed"},
+            {"op": "getSlot", "commitment": "max"},
+        )
         assert fin["ok"] == root and conf["ok"] == top
         assert bad["error"]["code"] == -32602 and "unknown variant `max`" in bad["error"]["message"]
 
@@ -879,15 +1076,31 @@ async def test_finalized_reads_see_the_accounts_as_of_the_root(web3js: type[Web3
         fin = (await rpc(url, "getAccountInfo", [busy, {"encoding": "base64"}]))["result"]
         assert fin["context"]["slot"] == root
         assert base64.b64decode(fin["value"]["data"][0]) == as_of(root, busy)
-        conf = (await rpc(url, "getAccountInfo", [busy, {"encoding": "base64",
-                                                         "commitment": "confirmed"}]))["result"]  # fmt: skip
+        conf = (
+            await rpc(
+                url, "getAccountInfo", [busy, {"encoding": "base64", "commitment": "confirmed"}]
+            )
+        )["result"]
         assert base64.b64decode(conf["value"]["data"][0]) == srv.world.accounts[busy].data
         amount = int.from_bytes(as_of(root, busy)[64:72], "little")
         bal = (await rpc(url, "getTokenAccountBalance", [busy]))["result"]
         assert int(bal["value"]["amount"]) == amount and bal["context"]["slot"] == root
-        listed = (await rpc(url, "getProgramAccounts", [SPL_TOKEN, {"encoding": "base64",
-                  "filters": [{"dataSize": 165}, {"memcmp": {"offset": 0,
-                  "bytes": N.b58encode(as_of(root, busy)[:32])}}]}]))["result"]  # fmt: skip
+        listed = (
+            await rpc(
+                url,
+                "getProgramAccounts",
+                [
+                    SPL_TOKEN,
+                    {
+                        "encoding": "base64",
+                        "filters": [
+                            {"dataSize": 165},
+                            {"memcmp": {"offset": 0, "bytes": N.b58encode(as_of(root, busy)[:32])}},
+                        ],
+                    },
+                ],
+            )
+        )["result"]
         mine = next(x for x in listed if x["pubkey"] == busy)["account"]
         assert base64.b64decode(mine["data"][0]) == as_of(root, busy) and first < root
         async with RpcClient(url) as client:
@@ -907,10 +1120,19 @@ async def test_finalized_reads_see_the_accounts_as_of_the_root(web3js: type[Web3
             finally:
                 await c.close()
         js = await web3js(url, info.ws_url).one(
-            {"op": "getProgramAccounts", "program": SPL_TOKEN, "config": {
-                "commitment": "finalized", "withContext": True, "filters": [
-                    {"dataSize": 165}, {"memcmp": {"offset": 32,
-                                                  "bytes": N.b58encode(as_of(root, busy)[32:64])}}]}})  # fmt: skip
+            {
+                "op": "getProgramAccounts",
+                "program": SPL_TOKEN,
+                "config": {
+                    "commitment": "finalized",
+                    "withContext": True,
+                    "filters": [
+                        {"dataSize": 165},
+                        {"memcmp": {"offset": 32, "bytes": N.b58encode(as_of(root, busy)[32:64])}},
+                    ],
+                },
+            }
+        )
         assert js["context"]["slot"] == root
         mine = next(x for x in js["value"] if x["pubkey"] == busy)
         assert base64.b64decode(mine["account"]["data"]) == as_of(root, busy)
@@ -942,9 +1164,12 @@ async def test_finalized_subscriptions_hear_of_a_slot_once_it_is_rooted() -> Non
             level_of: dict[int, tuple[str, str]] = {}
             for i, v in enumerate(vaults):
                 for level in ("confirmed", "finalized"):
-                    got = await _ws_call(ws, "accountSubscribe",
-                                         [v, {"encoding": "base64", "commitment": level}],
-                                         rid=10 * i + (level == "finalized"))  # fmt: skip
+                    got = await _ws_call(
+                        ws,
+                        "accountSubscribe",
+                        [v, {"encoding": "base64", "commitment": level}],
+                        rid=10 * i + (level == "finalized"),
+                    )
                     level_of[got["result"]] = (v, level)
             # the clock's one slot, before the subscriptions: rooted during the test, so
             # the finalized ones hear of it too
@@ -959,9 +1184,13 @@ async def test_finalized_subscriptions_hear_of_a_slot_once_it_is_rooted() -> Non
                     if v in res.changed:
                         seen[v][res.slot] = srv.world.accounts[v].data
             root = srv.world.slot - 32
-            want = {(v, level, slot, data) for v in vaults for slot, data in seen[v].items()
-                    for level in ("confirmed", "finalized")
-                    if (slot <= root if level == "finalized" else slot > first.res.slot)}  # fmt: skip
+            want = {
+                (v, level, slot, data)
+                for v in vaults
+                for slot, data in seen[v].items()
+                for level in ("confirmed", "finalized")
+                if (slot <= root if level == "finalized" else slot > first.res.slot)
+            }
             assert any(level == "finalized" for _, level, _, _ in want)
             assert any(slot > root for _, _, slot, _ in want)  # some not rooted yet
             got_all = set()
@@ -991,8 +1220,12 @@ async def test_finalized_subscriptions_hear_of_a_slot_once_it_is_rooted() -> Non
                         if v in res.changed:
                             seen[v][res.slot] = srv.world.accounts[v].data
                 root = srv.world.slot - 32
-                want_py = {(v, slot, data) for v in vaults for slot, data in seen[v].items()
-                           if rooted_then < slot <= root}  # fmt: skip
+                want_py = {
+                    (v, slot, data)
+                    for v in vaults
+                    for slot, data in seen[v].items()
+                    if rooted_then < slot <= root
+                }
                 heard = set()
                 async with asyncio.timeout(30):
                     while len(heard) < len(want_py):
@@ -1015,10 +1248,24 @@ async def test_web3js_hears_a_finalized_program_subscription_from_the_root(
         for _ in range(40):
             srv.step()
         wp = by_kind("whirlpool").program
-        js = asyncio.create_task(web3js(info.http_url, info.ws_url).one({
-            "op": "collect", "timeoutMs": 60_000, "subs": [
-                {"kind": "program", "program": wp, "filters": [{"dataSize": 653}],
-                 "commitment": "finalized", "count": 1}]}, timeout_s=90))  # fmt: skip
+        js = asyncio.create_task(
+            web3js(info.http_url, info.ws_url).one(
+                {
+                    "op": "collect",
+                    "timeoutMs": 60_000,
+                    "subs": [
+                        {
+                            "kind": "program",
+                            "program": wp,
+                            "filters": [{"dataSize": 653}],
+                            "commitment": "finalized",
+                            "count": 1,
+                        }
+                    ],
+                },
+                timeout_s=90,
+            )
+        )
         subs = srv.endpoints[0].program_subs
         await until(  # web3.js has subscribed
             lambda: any(o.level == "finalized" for o in subs.get(wp, {}).values()), timeout=60

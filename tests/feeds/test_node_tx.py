@@ -70,21 +70,33 @@ async def test_transaction_encodings_are_refused_in_the_nodes_words(method: str)
         wire, _ = _signed_transfer(srv)
         bad, at = _first_bad(wire + "+")  # base64 taken for the default base58
         cases: list[tuple[list[Any], str]] = [
-            ([wire + "+"], f"invalid base58 encoding: InvalidCharacter {{ character: '{bad}', "
-                           f"index: {at} }}"),
-            ([wire, {"encoding": "json"}],
-             "unsupported encoding: json. Supported encodings: base58, base64"),
-            ([wire, {"encoding": "jsonParsed"}],
-             "unsupported encoding: jsonParsed. Supported encodings: base58, base64"),
-            ([wire, {"encoding": "hex"}],
-             "Invalid params: unknown variant `hex`, expected one of `binary`, `base64`, "
-             "`base58`, `json`, `jsonParsed`."),
-            (["1" * 1684], f"base58 encoded {KIND} too large: 1684 bytes (max: encoded/raw "
-                           "1683/1232)"),
+            (
+                [wire + "+"],
+                f"invalid base58 encoding: InvalidCharacter {{ character: '{bad}', index: {at} }}",
+            ),
+            (
+                [wire, {"encoding": "json"}],
+                "unsupported encoding: json. Supported encodings: base58, base64",
+            ),
+            (
+                [wire, {"encoding": "jsonParsed"}],
+                "unsupported encoding: jsonParsed. Supported encodings: base58, base64",
+            ),
+            (
+                [wire, {"encoding": "hex"}],
+                "Invalid params: unknown variant `hex`, expected one of `binary`, `base64`, "
+                "`base58`, `json`, `jsonParsed`.",
+            ),
+            (
+                ["1" * 1684],
+                f"base58 encoded {KIND} too large: 1684 bytes (max: encoded/raw 1683/1232)",
+            ),
             (["1" * 1683], f"decoded {KIND} too large: 1683 bytes (max: 1232 bytes)"),
-            (["A" * 1645, {"encoding": "base64"}],
-             f"base64 encoded {KIND} too large: 1645 bytes (max: encoded/raw 1644/1232)"),
-        ]  # fmt: skip
+            (
+                ["A" * 1645, {"encoding": "base64"}],
+                f"base64 encoded {KIND} too large: 1645 bytes (max: encoded/raw 1644/1232)",
+            ),
+        ]
         for params, message in cases:
             got = await rpc(url, method, params)
             assert got["error"] == {"code": -32602, "message": message}, params
@@ -107,14 +119,18 @@ async def test_a_preflight_from_an_unknown_payer_fails_in_the_nodes_words(
     from solders.message import Message
     from solders.transaction import VersionedTransaction
 
-    words = ("Transaction simulation failed: Attempt to debit an account but found no record "
-             "of a prior credit.")  # fmt: skip
+    words = (
+        "Transaction simulation failed: Attempt to debit an account but found no record "
+        "of a prior credit."
+    )
 
     def unfunded(srv: SimServer) -> str:
         kp = Keypair()
         msg = Message.new_with_blockhash(
-            [I.transfer(str(kp.pubkey()), I.JITO_TIP_ACCOUNTS[1], 9_000)], kp.pubkey(),
-            Hash.from_string(srv.chain.latest_blockhash()[0]))  # fmt: skip
+            [I.transfer(str(kp.pubkey()), I.JITO_TIP_ACCOUNTS[1], 9_000)],
+            kp.pubkey(),
+            Hash.from_string(srv.chain.latest_blockhash()[0]),
+        )
         return base64.b64encode(bytes(VersionedTransaction(msg, [kp]))).decode()
 
     async with SimServer(SMALL, FAST, slot_seconds=STILL, accept_transactions=True) as srv:
@@ -130,8 +146,9 @@ async def test_a_preflight_from_an_unknown_payer_fails_in_the_nodes_words(
             assert words in str(exc.value)
         finally:
             await c.close()
-        (res,) = await web3js(url).run({"op": "sendRawTransaction", "tx": unfunded(srv),
-                                        "skipPreflight": False})  # fmt: skip
+        (res,) = await web3js(url).run(
+            {"op": "sendRawTransaction", "tx": unfunded(srv), "skipPreflight": False}
+        )
         assert words in res["error"]["message"]
         got = await rpc(url, "simulateTransaction", [unfunded(srv), {"encoding": "base64"}])
         assert got["result"]["value"]["err"] == "AccountNotFound"
@@ -163,8 +180,9 @@ async def test_fees_of_locked_writable_accounts_as_the_nodes_fee_cache_gives_the
         srv.world.step = step  # type: ignore[method-assign]
         for _ in range(40):
             srv.step()
-        busiest = max((p.address for p in srv.world.pools),
-                      key=lambda a: sum(a in v for v in traded.values()))  # fmt: skip
+        busiest = max(
+            (p.address for p in srv.world.pools), key=lambda a: sum(a in v for v in traded.values())
+        )
         pool = srv.world.by_address[busiest]
         mint = pool.mint_a  # a mint is never locked writable by a swap
         async with RpcClient(url) as client:

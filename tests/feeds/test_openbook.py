@@ -57,13 +57,34 @@ def test_the_market_account_decodes_field_for_field(world: World, eng: types.Mod
         acc = world.accounts[pool.address]
         assert acc.owner == openbook_v2.PROGRAM and len(acc.data) == 848
         rec = eng.decode_openbook_market(acc.data, openbook_v2.PROGRAM)
-        for name in ("market_authority", "collect_fee_admin", "bids", "asks", "event_heap",
-                     "base_mint", "quote_mint", "market_base_vault", "market_quote_vault"):  # fmt: skip
+        for name in (
+            "market_authority",
+            "collect_fee_admin",
+            "bids",
+            "asks",
+            "event_heap",
+            "base_mint",
+            "quote_mint",
+            "market_base_vault",
+            "market_quote_vault",
+        ):
             assert getattr(rec, name) == _key(getattr(m, name)), name
-        for name in ("bump", "base_decimals", "quote_decimals", "time_expiry", "quote_lot_size",
-                     "base_lot_size", "seq_num", "registration_time", "maker_fee", "taker_fee",
-                     "fees_accrued", "taker_volume_wo_oo", "base_deposit_total",
-                     "quote_deposit_total"):  # fmt: skip
+        for name in (
+            "bump",
+            "base_decimals",
+            "quote_decimals",
+            "time_expiry",
+            "quote_lot_size",
+            "base_lot_size",
+            "seq_num",
+            "registration_time",
+            "maker_fee",
+            "taker_fee",
+            "fees_accrued",
+            "taker_volume_wo_oo",
+            "base_deposit_total",
+            "quote_deposit_total",
+        ):
             assert getattr(rec, name) == getattr(m, name), name
         for name in ("open_orders_admin", "oracle_a", "oracle_b"):
             assert getattr(rec, name) is None, name  # unset NonZeroPubkeyOption
@@ -89,11 +110,23 @@ def test_the_book_sides_decode_order_for_order(world: World, eng: types.ModuleTy
             by_key = {int(o.key): o for o in got}
             for leaf in [*fixed, *pegged]:
                 o = by_key[leaf.key]
-                assert (o.owner, o.quantity, o.timestamp, o.time_in_force, o.owner_slot,
-                        o.peg_limit, o.client_order_id) == (
-                    _key(leaf.owner), leaf.quantity, leaf.timestamp, leaf.time_in_force,
-                    leaf.owner_slot, leaf.peg_limit, leaf.client_order_id,
-                )  # fmt: skip
+                assert (
+                    o.owner,
+                    o.quantity,
+                    o.timestamp,
+                    o.time_in_force,
+                    o.owner_slot,
+                    o.peg_limit,
+                    o.client_order_id,
+                ) == (
+                    _key(leaf.owner),
+                    leaf.quantity,
+                    leaf.timestamp,
+                    leaf.time_in_force,
+                    leaf.owner_slot,
+                    leaf.peg_limit,
+                    leaf.client_order_id,
+                )
             # the fixed orders in the program's order: best first
             keys = [int(o.key) for o in got if int(o.key) in {f.key for f in fixed}]
             assert keys == [f.key for f in fixed]
@@ -104,8 +137,13 @@ def test_the_ladder_sums_the_valid_orders_by_price(world: World, eng: types.Modu
         st: openbook_v2.Book = pool.spec.state
         m = st.market
         acc = world.accounts
-        lad = eng.openbook_ladder(acc[pool.address].data, acc[st.bids_address].data,
-                                  acc[st.asks_address].data, st.now, depth=100)  # fmt: skip
+        lad = eng.openbook_ladder(
+            acc[pool.address].data,
+            acc[st.bids_address].data,
+            acc[st.asks_address].data,
+            st.now,
+            depth=100,
+        )
         for levels, side in ((lad.bids, st.bids), (lad.asks, st.asks)):
             want: dict[int, list[int]] = {}
             for _, leaf in side.iter_tree(ob.FIXED):  # no oracle: pegged orders sit out
@@ -123,8 +161,18 @@ def test_the_ladder_sums_the_valid_orders_by_price(world: World, eng: types.Modu
 def _leg(pool: Pool, a_to_b: bool, amount: int, minimum: int, me: str) -> Leg:
     tin, tout = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
     programs = {pool.mint_a: I.SPL_TOKEN, pool.mint_b: I.SPL_TOKEN}
-    return Leg(pool.address, pool.record, me, tin, tout, I.ata_address(me, tin),
-               I.ata_address(me, tout), amount, minimum, programs)  # fmt: skip
+    return Leg(
+        pool.address,
+        pool.record,
+        me,
+        tin,
+        tout,
+        I.ata_address(me, tin),
+        I.ata_address(me, tout),
+        amount,
+        minimum,
+        programs,
+    )
 
 
 def _swap(leg: Leg) -> I.Swap:
@@ -216,18 +264,27 @@ def test_wrong_accounts_and_arguments_get_the_programs_codes(world: World) -> No
         return dataclasses.replace(s, accounts={**s.accounts, name: key})
 
     other = str(Pubkey.new_unique())
-    for name, code in (("bids", 2001), ("asks", 2001), ("event_heap", 2001),
-                       ("market_base_vault", 2001), ("market_authority", 2001),
-                       ("oracle_a", 2003), ("open_orders_admin", 6017),
-                       ("token_program", 3008)):  # fmt: skip
+    for name, code in (
+        ("bids", 2001),
+        ("asks", 2001),
+        ("event_heap", 2001),
+        ("market_base_vault", 2001),
+        ("market_authority", 2001),
+        ("oracle_a", 2003),
+        ("open_orders_admin", 6017),
+        ("token_program", 3008),
+    ):
         with pytest.raises(ProgramError) as err:
             check(world, with_account(name, other), pool, src, dst)
         assert err.value.code == code, name
     with pytest.raises(ProgramError) as err:  # a user account of another mint
         check(world, s, pool, dst, src)
     assert err.value.code == 2014
-    for order, code in (((1, 0, 1, 1, 1, 40), 6008), ((1, 1, 1, 1, 0, 40), 6010),
-                        ((1, 1, -1, 1, 1, 40), 6004)):  # fmt: skip
+    for order, code in (
+        ((1, 0, 1, 1, 1, 40), 6008),
+        ((1, 1, 1, 1, 0, 40), 6010),
+        ((1, 1, -1, 1, 1, 40), 6004),
+    ):
         with pytest.raises(ProgramError) as err:
             openbook_v2._take(world, pool, dataclasses.replace(s, order=order), True)
         assert err.value.code == code
@@ -277,16 +334,34 @@ def test_the_event_heap_decodes_event_for_event(world: World, eng: types.ModuleT
             raw = st.heap.event(e.slot)
             if raw[0] == ob.FILL:
                 f = struct.unpack("<BBBB4xQQ32sQ32sQqqqQ8x", raw)
-                assert (e.taker_side, e.maker_out, e.maker_slot, e.timestamp, e.market_seq_num,
-                        e.maker, e.maker_timestamp, e.taker, e.taker_client_order_id, e.price,
-                        e.peg_limit, e.quantity, e.maker_client_order_id) == (
-                    *f[1:6], _key(f[6]), f[7], _key(f[8]), *f[9:],
-                )  # fmt: skip
+                assert (
+                    e.taker_side,
+                    e.maker_out,
+                    e.maker_slot,
+                    e.timestamp,
+                    e.market_seq_num,
+                    e.maker,
+                    e.maker_timestamp,
+                    e.taker,
+                    e.taker_client_order_id,
+                    e.price,
+                    e.peg_limit,
+                    e.quantity,
+                    e.maker_client_order_id,
+                ) == (
+                    *f[1:6],
+                    _key(f[6]),
+                    f[7],
+                    _key(f[8]),
+                    *f[9:],
+                )
             else:
                 o = struct.unpack("<BBB5xQQ32sq80x", raw)
                 assert (e.side, e.owner_slot, e.timestamp, e.seq_num, e.owner, e.quantity) == (
-                    *o[1:5], _key(o[5]), o[6],
-                )  # fmt: skip
+                    *o[1:5],
+                    _key(o[5]),
+                    o[6],
+                )
             held += 1
     assert held > 0  # the traders' fills wait for the cranker
 
@@ -303,8 +378,14 @@ def test_a_taker_order_moves_the_vaults_and_pays_the_event_heap_penalty() -> Non
     amount = int(openbook_v2._depth(pool, False) * 0.2)
     s = _swap(_leg(pool, False, amount, 1, me))
     q = openbook_v2._take(w, pool, s, False)
-    before = (w.lamports(me), w.lamports(pool.address), w.balance(pool.vault_a),
-              w.balance(pool.vault_b), len(st.heap), st.market.seq_num)  # fmt: skip
+    before = (
+        w.lamports(me),
+        w.lamports(pool.address),
+        w.balance(pool.vault_a),
+        w.balance(pool.vault_b),
+        len(st.heap),
+        st.market.seq_num,
+    )
     w.commit_swap(pool, False, q, "sig")
     st = pool.spec.state  # a new Book: the runtime's undo keeps the old one
     fills = q.after.take.fills
@@ -335,11 +416,42 @@ def test_the_simulated_program_fills_as_the_engines_exact_taker_math(
     taker = d(st.sampled_from([0, 200, 400, 1_000]))
     maker = -d(st.integers(0, taker))
     m = ob.MarketState(
-        1, 6, 6, bytes(32), 0, bytes(32), bytes(32), bytes(32), bytes(32), b"H", bytes(32),
-        bytes(32), bytes(32), bytes(32), bytes(32), 0.0, -1, qls, bls, 0, 0, maker, taker,
-        0, 0, 0, 0, 0, 0, bytes([1] * 32), bytes([2] * 32), bytes(32), 10**15, bytes(32),
+        1,
+        6,
+        6,
+        bytes(32),
+        0,
+        bytes(32),
+        bytes(32),
+        bytes(32),
+        bytes(32),
+        b"H",
+        bytes(32),
+        bytes(32),
+        bytes(32),
+        bytes(32),
+        bytes(32),
+        0.0,
+        -1,
+        qls,
+        bls,
+        0,
+        0,
+        maker,
+        taker,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        bytes([1] * 32),
+        bytes([2] * 32),
+        bytes(32),
         10**15,
-    )  # fmt: skip
+        bytes(32),
+        10**15,
+    )
     now = 1_000
     sides = {ob.BIDS: ob.BookSide.new(ob.BIDS), ob.ASKS: ob.BookSide.new(ob.ASKS)}
     for tree_type, lo, hi in ((ob.BIDS, 900, 1_000), (ob.ASKS, 1_001, 1_100)):
@@ -350,9 +462,14 @@ def test_the_simulated_program_fills_as_the_engines_exact_taker_math(
             tif = d(st.sampled_from([0, 0, 0, 5, 50]))
             leaf = ob.Leaf(
                 ob.new_node_key(side.side, d(st.integers(lo, hi)), m.seq_num),
-                bytes([m.seq_num % 256] * 32), d(st.integers(1, 500)), d(st.integers(940, 1_000)),
-                m.seq_num % 24, tif, -1, m.seq_num,
-            )  # fmt: skip
+                bytes([m.seq_num % 256] * 32),
+                d(st.integers(1, 500)),
+                d(st.integers(940, 1_000)),
+                m.seq_num % 24,
+                tif,
+                -1,
+                m.seq_num,
+            )
             side.insert_leaf(ob.FIXED, leaf)
             keys.append(leaf.key)
         for key in d(st.lists(st.sampled_from(keys), unique=True, max_size=10)) if keys else []:
@@ -361,8 +478,9 @@ def test_the_simulated_program_fills_as_the_engines_exact_taker_math(
     amount = d(st.integers(0, 200 * 1_100 * 60 * max(bls, qls)))
     limit = d(st.sampled_from([0, 1, 3, 50, 255]))
     heap = ob.EventHeap.new()
-    book = eng.openbook_book(m.pack(), sides[ob.BIDS].data(), sides[ob.ASKS].data(), now,
-                             heap.data())  # fmt: skip
+    book = eng.openbook_book(
+        m.pack(), sides[ob.BIDS].data(), sides[ob.ASKS].data(), now, heap.data()
+    )
     fill = eng.openbook_take(book, amount, a_to_b, limit)
     if a_to_b:
         args = (ob.ASK, 1, amount // bls, m.max_quote_lots(), ob.MARKET, limit)
@@ -370,8 +488,14 @@ def test_the_simulated_program_fills_as_the_engines_exact_taker_math(
         args = (ob.BID, 1, m.max_base_lots(), amount // qls, ob.MARKET, limit)
     t = ob.take(m, sides[ob.BIDS], sides[ob.ASKS], heap, args[0], *args[1:], now, bytes(32))
     assert (fill.amount_in, fill.amount_out, fill.base_lots, fill.quote_lots) == (
-        t.deposit, t.withdraw, t.base_lots, t.quote_lots,
-    )  # fmt: skip
+        t.deposit,
+        t.withdraw,
+        t.base_lots,
+        t.quote_lots,
+    )
     assert (fill.taker_fee, fill.maker_rebates, fill.orders, fill.events) == (
-        t.taker_fees, t.makers_rebates, t.fills, t.events_added,
-    )  # fmt: skip
+        t.taker_fees,
+        t.makers_rebates,
+        t.fills,
+        t.events_added,
+    )

@@ -28,17 +28,51 @@ def _market(**kw: int) -> ob.MarketState:
     fields = dict(quote_lot_size=10, base_lot_size=100, maker_fee=-200, taker_fee=400)
     fields.update(kw)
     return ob.MarketState(
-        1, 6, 6, z, 0, z, z, z, z, b"T", z, z, z, z, z, 0.0, -1, fields["quote_lot_size"],
-        fields["base_lot_size"], 0, 0, fields["maker_fee"], fields["taker_fee"], 0, 0, 0, 0,
-        0, 0, z, z, z, 10**12, z, 10**12,
-    )  # fmt: skip
+        1,
+        6,
+        6,
+        z,
+        0,
+        z,
+        z,
+        z,
+        z,
+        b"T",
+        z,
+        z,
+        z,
+        z,
+        z,
+        0.0,
+        -1,
+        fields["quote_lot_size"],
+        fields["base_lot_size"],
+        0,
+        0,
+        fields["maker_fee"],
+        fields["taker_fee"],
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        z,
+        z,
+        z,
+        10**12,
+        z,
+        10**12,
+    )
 
 
-def _rest(m: ob.MarketState, side: ob.BookSide, price: int, qty: int, tif: int = 0,
-          ts: int = 100) -> ob.Leaf:  # fmt: skip
+def _rest(
+    m: ob.MarketState, side: ob.BookSide, price: int, qty: int, tif: int = 0, ts: int = 100
+) -> ob.Leaf:
     m.seq_num += 1
-    leaf = ob.Leaf(ob.new_node_key(side.side, price, m.seq_num), OWNER, qty, ts, 0, tif, -1,
-                   m.seq_num)  # fmt: skip
+    leaf = ob.Leaf(
+        ob.new_node_key(side.side, price, m.seq_num), OWNER, qty, ts, 0, tif, -1, m.seq_num
+    )
     side.insert_leaf(ob.FIXED, leaf)
     return leaf
 
@@ -52,8 +86,9 @@ def test_taking_a_bid_with_an_ask_pays_what_test_take_ask_order_says() -> None:
     # max quote 10,000, limit 10): base -100, quote +99,980 (the maker's 20 rebate off)
     m, bids, asks, heap = _book()
     _rest(m, bids, 10_000, 1)
-    t = ob.take(m, bids, asks, heap, ob.ASK, 10_000, 1, 10_000, ob.IMMEDIATE_OR_CANCEL, 10,
-                200, TAKER)  # fmt: skip
+    t = ob.take(
+        m, bids, asks, heap, ob.ASK, 10_000, 1, 10_000, ob.IMMEDIATE_OR_CANCEL, 10, 200, TAKER
+    )
     assert (t.deposit, t.withdraw) == (100, 99_980)
     assert list(bids.iter_tree(ob.FIXED)) == [] and len(heap) == 1 and t.events_added == 1
 
@@ -63,8 +98,9 @@ def test_taking_an_ask_with_a_bid_pays_what_test_take_bid_order_says() -> None:
     # lots including fees: base +100, quote -100,020
     m, bids, asks, heap = _book()
     _rest(m, asks, 10_000, 1)
-    t = ob.take(m, bids, asks, heap, ob.BID, 10_000, 1, 10_040, ob.IMMEDIATE_OR_CANCEL, 10,
-                200, TAKER)  # fmt: skip
+    t = ob.take(
+        m, bids, asks, heap, ob.BID, 10_000, 1, 10_040, ob.IMMEDIATE_OR_CANCEL, 10, 200, TAKER
+    )
     assert (t.deposit, t.withdraw) == (100_020, 100)
 
 
@@ -142,8 +178,10 @@ def _check_tree(side: ob.BookSide, tree: int) -> list[int]:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.booleans(), st.integers(1, 40), st.integers(0, 30)), max_size=80),
-       st.integers(0, 2**32))  # fmt: skip
+@given(
+    st.lists(st.tuples(st.booleans(), st.integers(1, 40), st.integers(0, 30)), max_size=80),
+    st.integers(0, 2**32),
+)
 def test_inserts_and_removes_keep_a_valid_tree_in_the_programs_order(
     ops: list[tuple[bool, int, int]], seed: int
 ) -> None:
@@ -201,17 +239,21 @@ def test_fees_accrue_as_test_fees_rs_says(
     m, bids, asks, heap = _book()
     m.maker_fee, m.taker_fee = maker_fee, taker_fee
     _rest(m, bids, 10_000, 1)
-    ob.take(m, bids, asks, heap, ob.ASK, 10_000, 1, 10_000, ob.IMMEDIATE_OR_CANCEL, 10, 200,
-            TAKER)  # fmt: skip
+    ob.take(m, bids, asks, heap, ob.ASK, 10_000, 1, 10_000, ob.IMMEDIATE_OR_CANCEL, 10, 200, TAKER)
     assert m.fees_accrued == accrued_at_fill
     assert ob.consume_events(m, heap, 8) == 1 and len(heap) == 0
     assert m.fees_accrued == accrued_after_crank and m.maker_volume == 100_000
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(1, 10**6), st.integers(1, 10**6), st.sampled_from([-1_000, -500, -200, 0, 300]),
-       st.integers(1, 10**5), st.lists(st.integers(1, 10**9), min_size=1, max_size=8),
-       st.integers(0, 10**6))  # fmt: skip
+@given(
+    st.integers(1, 10**6),
+    st.integers(1, 10**6),
+    st.sampled_from([-1_000, -500, -200, 0, 300]),
+    st.integers(1, 10**5),
+    st.lists(st.integers(1, 10**9), min_size=1, max_size=8),
+    st.integers(0, 10**6),
+)
 def test_a_sell_at_its_limit_gets_its_minimum_whatever_the_fills(
     bls: int, qls: int, maker_fee: int, price: int, orders: list[int], under: int
 ) -> None:
@@ -222,14 +264,30 @@ def test_a_sell_at_its_limit_gets_its_minimum_whatever_the_fills(
     quote over several fills may be up to a unit a fill more) gets a limit a price lot up
     and is killed: at that price one fill would pay short. The limit is the lowest price
     that promises the minimum."""
-    m, bids, asks, heap = _market(base_lot_size=bls, quote_lot_size=qls, maker_fee=maker_fee), \
-        ob.BookSide.new(ob.BIDS), ob.BookSide.new(ob.ASKS), ob.EventHeap.new()  # fmt: skip
+    m, bids, asks, heap = (
+        _market(base_lot_size=bls, quote_lot_size=qls, maker_fee=maker_fee),
+        ob.BookSide.new(ob.BIDS),
+        ob.BookSide.new(ob.ASKS),
+        ob.EventHeap.new(),
+    )
     for qty in orders:
         _rest(m, bids, price, qty)
     lots = sum(orders)
     assume(lots * price * qls < 2**62)  # the quote within the program's u64 amounts
-    quoted = ob.take(dataclasses.replace(m), bids.copy(), asks.copy(), heap.copy(), ob.ASK, 1,
-                     lots, m.max_quote_lots(), ob.MARKET, 50, 200, TAKER).withdraw  # fmt: skip
+    quoted = ob.take(
+        dataclasses.replace(m),
+        bids.copy(),
+        asks.copy(),
+        heap.copy(),
+        ob.ASK,
+        1,
+        lots,
+        m.max_quote_lots(),
+        ob.MARKET,
+        50,
+        200,
+        TAKER,
+    ).withdraw
     least = openbook_v2.sell_receives(m, lots, price)
     assert least <= quoted < least + len(orders)
     for minimum in (least, quoted, max(1, least - under)):
@@ -240,8 +298,17 @@ def test_a_sell_at_its_limit_gets_its_minimum_whatever_the_fills(
         assert limit == 1 or openbook_v2.sell_receives(m, lots, limit - 1) < minimum
         args = (ob.ASK, a.price_lots, a.max_base_lots, a.max_quote_lots_including_fees)
         try:
-            t = ob.take(dataclasses.replace(m), bids.copy(), asks.copy(), heap.copy(), *args,
-                        a.order_type, a.limit, 200, TAKER)  # fmt: skip
+            t = ob.take(
+                dataclasses.replace(m),
+                bids.copy(),
+                asks.copy(),
+                heap.copy(),
+                *args,
+                a.order_type,
+                a.limit,
+                200,
+                TAKER,
+            )
         except ob.TakeRefused as e:
             assert e.code == 6043 and minimum > least and limit == price + 1
         else:

@@ -61,27 +61,59 @@ def test_the_client_reads_the_simulators_books(world: World, objs: OpenBookJs) -
     views = objs.decode(
         [
             {
-                "market": acc[st.address].data, "bids": acc[st.bids_address].data,
-                "asks": acc[st.asks_address].data, "event_heap": acc[st.heap_address].data,
-                "now": st.now + 1, "oracle_price_lots": None, "depth": 1000,
+                "market": acc[st.address].data,
+                "bids": acc[st.bids_address].data,
+                "asks": acc[st.asks_address].data,
+                "event_heap": acc[st.heap_address].data,
+                "now": st.now + 1,
+                "oracle_price_lots": None,
+                "depth": 1000,
             }
             for st in states
         ]
-    )  # fmt: skip
+    )
     orders = events = 0
     for st, view in zip(states, views, strict=True):
         m = st.market
         theirs = view["market"]
-        for name in ("bump", "base_decimals", "quote_decimals", "time_expiry", "quote_lot_size",
-                     "base_lot_size", "seq_num", "registration_time", "maker_fee", "taker_fee",
-                     "fees_accrued", "fees_to_referrers", "referrer_rebates_accrued",
-                     "fees_available", "maker_volume", "taker_volume_wo_oo", "base_deposit_total",
-                     "quote_deposit_total", "max_staleness_slots"):  # fmt: skip
+        for name in (
+            "bump",
+            "base_decimals",
+            "quote_decimals",
+            "time_expiry",
+            "quote_lot_size",
+            "base_lot_size",
+            "seq_num",
+            "registration_time",
+            "maker_fee",
+            "taker_fee",
+            "fees_accrued",
+            "fees_to_referrers",
+            "referrer_rebates_accrued",
+            "fees_available",
+            "maker_volume",
+            "taker_volume_wo_oo",
+            "base_deposit_total",
+            "quote_deposit_total",
+            "max_staleness_slots",
+        ):
             assert int(theirs[name]) == getattr(m, name), (st.address, name)
-        for name in ("market_authority", "collect_fee_admin", "open_orders_admin",
-                     "consume_events_admin", "close_market_admin", "bids", "asks", "event_heap",
-                     "oracle_a", "oracle_b", "base_mint", "quote_mint", "market_base_vault",
-                     "market_quote_vault"):  # fmt: skip
+        for name in (
+            "market_authority",
+            "collect_fee_admin",
+            "open_orders_admin",
+            "consume_events_admin",
+            "close_market_admin",
+            "bids",
+            "asks",
+            "event_heap",
+            "oracle_a",
+            "oracle_b",
+            "base_mint",
+            "quote_mint",
+            "market_base_vault",
+            "market_quote_vault",
+        ):
             assert theirs[name] == _key(getattr(m, name)), (st.address, name)
         assert theirs["name"] == m.name.split(b"\0")[0].decode()
         assert theirs["bids"] == st.bids_address and theirs["asks"] == st.asks_address
@@ -93,13 +125,29 @@ def test_the_client_reads_the_simulators_books(world: World, objs: OpenBookJs) -
             assert [int(o["key"]) for o in got] == [it.leaf.key for it in ours], (st.address, side)
             for o, it in zip(got, ours, strict=True):
                 leaf = it.leaf
-                assert (int(o["price_lots"]), int(o["size_lots"]), o["owner"], o["owner_slot"],
-                        int(o["timestamp"]), o["time_in_force"], int(o["peg_limit"]),
-                        int(o["client_order_id"]), o["pegged"], not o["expired"]) == (
-                    it.price_lots, leaf.quantity, _key(leaf.owner), leaf.owner_slot,
-                    leaf.timestamp, leaf.time_in_force, leaf.peg_limit, leaf.client_order_id,
-                    False, it.valid,
-                )  # fmt: skip
+                assert (
+                    int(o["price_lots"]),
+                    int(o["size_lots"]),
+                    o["owner"],
+                    o["owner_slot"],
+                    int(o["timestamp"]),
+                    o["time_in_force"],
+                    int(o["peg_limit"]),
+                    int(o["client_order_id"]),
+                    o["pegged"],
+                    not o["expired"],
+                ) == (
+                    it.price_lots,
+                    leaf.quantity,
+                    _key(leaf.owner),
+                    leaf.owner_slot,
+                    leaf.timestamp,
+                    leaf.time_in_force,
+                    leaf.peg_limit,
+                    leaf.client_order_id,
+                    False,
+                    it.valid,
+                )
                 orders += 1
             # the client's getL2 over its valid orders: the simulator's valid orders by price
             want: dict[int, int] = {}
@@ -126,17 +174,38 @@ def test_the_client_reads_the_simulators_books(world: World, objs: OpenBookJs) -
             if raw[0] == ob.FILL:
                 f = struct.unpack("<BBBB4xQQ32sQ32sQqqqQ8x", raw)
                 assert e["kind"] == "fill"
-                assert (e["takerSide"], e["makerOut"], e["makerSlot"], int(e["timestamp"]),
-                        int(e["seqNum"]), e["maker"], int(e["makerTimestamp"]), e["taker"],
-                        int(e["takerClientOrderId"]), int(e["price"]), int(e["pegLimit"]),
-                        int(e["quantity"]), int(e["makerClientOrderId"])) == (
-                    *f[1:6], _key(f[6]), f[7], _key(f[8]), *f[9:],
-                )  # fmt: skip
+                assert (
+                    e["takerSide"],
+                    e["makerOut"],
+                    e["makerSlot"],
+                    int(e["timestamp"]),
+                    int(e["seqNum"]),
+                    e["maker"],
+                    int(e["makerTimestamp"]),
+                    e["taker"],
+                    int(e["takerClientOrderId"]),
+                    int(e["price"]),
+                    int(e["pegLimit"]),
+                    int(e["quantity"]),
+                    int(e["makerClientOrderId"]),
+                ) == (
+                    *f[1:6],
+                    _key(f[6]),
+                    f[7],
+                    _key(f[8]),
+                    *f[9:],
+                )
             else:
                 o = struct.unpack("<BBB5xQQ32sq80x", raw)
                 assert e["kind"] == "out"
-                assert (e["side"], e["ownerSlot"], int(e["timestamp"]), int(e["seqNum"]), e["owner"],
-                        int(e["quantity"])) == (*o[1:5], _key(o[5]), o[6])  # fmt: skip
+                assert (
+                    e["side"],
+                    e["ownerSlot"],
+                    int(e["timestamp"]),
+                    int(e["seqNum"]),
+                    e["owner"],
+                    int(e["quantity"]),
+                ) == (*o[1:5], _key(o[5]), o[6])
             events += 1
     assert orders > 0 and events > 0
 
@@ -149,11 +218,42 @@ def _churned_book(seed: int) -> tuple[ob.MarketState, ob.BookSide, ob.BookSide, 
     z = bytes(32)
     key = lambda: rng.randbytes(32)  # noqa: E731
     m = ob.MarketState(
-        rng.randrange(256), rng.randrange(10), rng.randrange(10), key(), 0, key(), z, z, key(),
-        b"SIM-%d" % seed, key(), key(), key(), z, z, 0.0, -1, rng.choice([1, 10, 100]),
-        rng.choice([1, 100, 10_000]), 0, 1_700_000_000, rng.randrange(-200, 500),
-        rng.randrange(0, 1000), 0, 0, 0, 0, 0, 0, key(), key(), key(), 0, key(), 0,
-    )  # fmt: skip
+        rng.randrange(256),
+        rng.randrange(10),
+        rng.randrange(10),
+        key(),
+        0,
+        key(),
+        z,
+        z,
+        key(),
+        b"SIM-%d" % seed,
+        key(),
+        key(),
+        key(),
+        z,
+        z,
+        0.0,
+        -1,
+        rng.choice([1, 10, 100]),
+        rng.choice([1, 100, 10_000]),
+        0,
+        1_700_000_000,
+        rng.randrange(-200, 500),
+        rng.randrange(0, 1000),
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        key(),
+        key(),
+        key(),
+        0,
+        key(),
+        0,
+    )
     now = 1_700_000_000
     centre = rng.randrange(100, 50_000)
     sides = (ob.BookSide.new(ob.BIDS), ob.BookSide.new(ob.ASKS))
@@ -176,9 +276,16 @@ def _churned_book(seed: int) -> tuple[ob.MarketState, ob.BookSide, ob.BookSide, 
         ts = now - rng.randrange(0, 2500)
         if tif and rng.random() < 0.1:
             ts = now - tif  # expires exactly now
-        leaf = ob.Leaf(ob.new_node_key(side.side, price_data, m.seq_num), key(),
-                       rng.randrange(1, 10_000), ts, rng.randrange(256), tif, peg_limit,
-                       rng.getrandbits(64))  # fmt: skip
+        leaf = ob.Leaf(
+            ob.new_node_key(side.side, price_data, m.seq_num),
+            key(),
+            rng.randrange(1, 10_000),
+            ts,
+            rng.randrange(256),
+            tif,
+            peg_limit,
+            rng.getrandbits(64),
+        )
         if side.is_full():
             break
         side.insert_leaf(tree, leaf)
@@ -197,11 +304,17 @@ def test_the_client_reads_the_simulators_order_trees(objs: OpenBookJs, oracle: b
     books = [_churned_book(seed) for seed in range(12)]
     views = objs.decode(
         [
-            {"market": m.pack(), "bids": b.data(), "asks": a.data(), "now": now + 1,
-             "oracle_price_lots": centre if oracle else None, "depth": 1000}
+            {
+                "market": m.pack(),
+                "bids": b.data(),
+                "asks": a.data(),
+                "now": now + 1,
+                "oracle_price_lots": centre if oracle else None,
+                "depth": 1000,
+            }
             for m, b, a, now, centre in books
         ]
-    )  # fmt: skip
+    )
     seen = 0
     for (m, bids, asks, now, centre), view in zip(books, views, strict=True):
         assert view["market"]["name"] == m.name.decode()
@@ -248,18 +361,28 @@ def test_the_taker_instruction_is_the_clients(objs: OpenBookJs) -> None:
     cases = []
     for bk in books:
         args = ov.TakeArgs(
-            rng.choice([0, 1]), rng.randrange(1, 1 << 40), rng.randrange(1, 1 << 40),
-            rng.randrange(1, 1 << 62), rng.choice([1, 3, 5]), rng.randrange(0, 256),
-        )  # fmt: skip
+            rng.choice([0, 1]),
+            rng.randrange(1, 1 << 40),
+            rng.randrange(1, 1 << 40),
+            rng.randrange(1, 1 << 62),
+            rng.choice([1, 3, 5]),
+            rng.randrange(0, 256),
+        )
         keys = [_key(rng.randbytes(32)) for _ in range(3)]
         cases.append((bk, args, keys))
     answers = objs._many(
         [
-            {"op": "take_ix", "market": base64.b64encode(bk.market).decode(), "market_key": keys[0],
-             "user_base": keys[1], "user_quote": keys[2], "args": _json_args(args)}
+            {
+                "op": "take_ix",
+                "market": base64.b64encode(bk.market).decode(),
+                "market_key": keys[0],
+                "user_base": keys[1],
+                "user_quote": keys[2],
+                "args": _json_args(args),
+            }
             for bk, args, keys in cases
         ]
-    )  # fmt: skip
+    )
     no_oracle = 0
     for (bk, args, keys), theirs in zip(cases, answers, strict=True):
         rec = eng.decode_openbook_market(bk.market)

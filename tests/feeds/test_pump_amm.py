@@ -21,9 +21,10 @@ from tests.feeds.test_chain import Market
 
 def _pool(m: Market, creator: bool) -> Pool:
     return next(
-        p for p in m.world.pools
+        p
+        for p in m.world.pools
         if p.kind == "pumpswap" and (p.record.coin_creator != PA.ZERO_KEY) == creator
-    )  # fmt: skip
+    )
 
 
 def _ix(m: Market, pool: Pool, sell: bool, amount: int, minimum: int, **bad: str) -> Instruction:
@@ -124,9 +125,11 @@ def test_the_accounts_a_swap_names_are_the_programs_pdas() -> None:
     assert PA.DISC_POOL == pa.DISC_POOL and PA.DISC_SELL_EVENT == pa.DISC_SELL_EVENT
     # docs/PUMP_SWAP_README.md's example pool
     assert PA.pool_address(
-        0, "9XDYTfQKwW8sHPqnFdUreMmtmffmkHVPGTNV2e3LKxNW",
-        "7LSsEoJGhLeZzGvDofTdNg7M3JttxQqGWNLo6vWMpump", PA.WSOL,
-    ) == ("GseMAnNDvntR5uFePZ51yZBXzNSn7GdFPkfHwfr6d77J", 254)  # fmt: skip
+        0,
+        "9XDYTfQKwW8sHPqnFdUreMmtmffmkHVPGTNV2e3LKxNW",
+        "7LSsEoJGhLeZzGvDofTdNg7M3JttxQqGWNLo6vWMpump",
+        PA.WSOL,
+    ) == ("GseMAnNDvntR5uFePZ51yZBXzNSn7GdFPkfHwfr6d77J", 254)
     # the IDL's order: sell 21 accounts, buy_exact_quote_in 23 (the volume accumulators),
     # then pool-v2, the buyback fee recipient and its ATA (docs/BREAKING_FEE_RECIPIENT.md)
     m = Market(seed=4)  # a quiet market holding PumpSwap pools with and without a coin creator
@@ -139,7 +142,11 @@ def test_the_accounts_a_swap_names_are_the_programs_pdas() -> None:
     assert flags == [(False, False), (False, False), (False, True)]
     assert str(buy.accounts[24].pubkey) in PA.BUYBACK_FEE_RECIPIENTS
     assert names[15:17] == [PA.event_authority(), PA.PROGRAM]
-    assert names[19:23] == [PA.global_volume_accumulator(), PA.user_volume_accumulator(m.me),
-                            PA.FEE_CONFIG_ADDRESS, PA.FEE_PROGRAM]  # fmt: skip
+    assert names[19:23] == [
+        PA.global_volume_accumulator(),
+        PA.user_volume_accumulator(m.me),
+        PA.FEE_CONFIG_ADDRESS,
+        PA.FEE_PROGRAM,
+    ]
     assert bytes(buy.data)[:8] == bytes([198, 46, 21, 82, 180, 217, 232, 112])  # the IDL's
     assert bytes(sell.data)[:8] == bytes([51, 230, 133, 164, 1, 127, 131, 173])

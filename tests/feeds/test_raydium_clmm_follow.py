@@ -97,8 +97,9 @@ def _walk(pool: Pool, goal: int) -> Any:
 async def test_a_raydium_clmm_pool_walked_across_arrays_quotes_as_its_full_tick_state(
     eng: types.ModuleType,
 ) -> None:
-    server = SimServer(_config(), [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
-                       slot_seconds=3600.0)  # fmt: skip
+    server = SimServer(
+        _config(), [EndpointProfile("a", latency_ms=1, jitter_ms=0)], slot_seconds=3600.0
+    )
     world = server.world
     pool = next(p for p in world.pools if p.kind == RC.IDS.kind)
     for k in _widen(world, pool):

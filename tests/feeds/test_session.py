@@ -62,8 +62,11 @@ async def test_a_session_on_given_endpoints_with_a_universe(tmp_path: Path) -> N
 async def test_an_unreachable_endpoint_is_a_note_on_screen() -> None:
     from feeds.clients.pool import Endpoint
 
-    s = FeedSession([Endpoint("dead", "ws://127.0.0.1:9", "http://127.0.0.1:9/?api-key=0123456789abcdef0123")],
-                    [("11111111111111111111111111111112", "amm_v4")], seed=1)  # fmt: skip
+    s = FeedSession(
+        [Endpoint("dead", "ws://127.0.0.1:9", "http://127.0.0.1:9/?api-key=0123456789abcdef0123")],
+        [("11111111111111111111111111111112", "amm_v4")],
+        seed=1,
+    )
     await s.start()
     s.tick()
     snap = s.snapshot
@@ -98,8 +101,12 @@ def test_sim_command_prints_its_urls_and_serves_until_interrupted() -> None:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "arbscope", "sim", "--seed", "3", "--endpoints", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
     try:
         assert proc.stdout is not None
         lines = [proc.stdout.readline().strip() for _ in range(4)]

@@ -51,13 +51,24 @@ def test_built_accounts_round_trip_through_the_decoders() -> None:
     w = World(SMALL, backend=py)
     kinds = {p.kind for p in w.pools}
     assert {"amm_v4", "cpmm", "whirlpool"} <= kinds
-    dec_of = {"amm_v4": v4.decode_raydium_amm_v4, "cpmm": cp.decode_raydium_cpmm,
-              "whirlpool": wp.decode_whirlpool, "clmm": rc.decode_raydium_clmm,
-              "dlmm": dl.decode_meteora_lb_pair, "pumpswap": pa.decode_pump_amm_pool,
-              "openbook": ob.decode_openbook_market}  # fmt: skip
-    enc_of = {"amm_v4": V4.encode_pool, "cpmm": CP.encode_pool, "whirlpool": WP.encode_pool,
-              "clmm": RC.encode_pool, "dlmm": DL.encode_lb_pair, "pumpswap": PA.encode_pool,
-              "openbook": OB.encode_market}  # fmt: skip
+    dec_of = {
+        "amm_v4": v4.decode_raydium_amm_v4,
+        "cpmm": cp.decode_raydium_cpmm,
+        "whirlpool": wp.decode_whirlpool,
+        "clmm": rc.decode_raydium_clmm,
+        "dlmm": dl.decode_meteora_lb_pair,
+        "pumpswap": pa.decode_pump_amm_pool,
+        "openbook": ob.decode_openbook_market,
+    }
+    enc_of = {
+        "amm_v4": V4.encode_pool,
+        "cpmm": CP.encode_pool,
+        "whirlpool": WP.encode_pool,
+        "clmm": RC.encode_pool,
+        "dlmm": DL.encode_lb_pair,
+        "pumpswap": PA.encode_pool,
+        "openbook": OB.encode_market,
+    }
     assert kinds <= set(dec_of) == set(enc_of)
     for p in w.pools:
         data = w.accounts[p.address].data
@@ -230,8 +241,13 @@ async def test_json_rpc_errors_use_the_nodes_codes() -> None:
             h.post(url, data=b"{nope", headers={"Content-Type": "application/json"}) as resp,
         ):
             assert (await resp.json())["error"]["code"] == -32700
-        r = await _post(url, [{"jsonrpc": "2.0", "id": 3, "method": "getSlot"},
-                              {"jsonrpc": "2.0", "id": 4, "method": "getHealth"}])  # fmt: skip
+        r = await _post(
+            url,
+            [
+                {"jsonrpc": "2.0", "id": 3, "method": "getSlot"},
+                {"jsonrpc": "2.0", "id": 4, "method": "getHealth"},
+            ],
+        )
         assert [x["id"] for x in r] == [3, 4] and r[1]["result"] == "ok"
 
 

@@ -34,8 +34,9 @@ spaces = st.sampled_from(["", " ", "\n", "\t ", " \r\n "])
 
 
 def _text(doc: Any, sep: str, indent: int | None, ascii_only: bool) -> str:
-    return json.dumps(doc, indent=indent, ensure_ascii=ascii_only,
-                      separators=(sep + "," + sep, sep + ":" + sep))  # fmt: skip
+    return json.dumps(
+        doc, indent=indent, ensure_ascii=ascii_only, separators=(sep + "," + sep, sep + ":" + sep)
+    )
 
 
 def _outcome(parse: Any, raw: Any) -> tuple[str, Any]:
@@ -73,9 +74,15 @@ def _same(a: Any, b: Any) -> bool:
     trail=spaces,
 )
 def test_every_document_parses_as_json_loads_parses_it(
-    doc: Any, sep: str, indent: int | None, ascii_only: bool, encoding: str, step: int,
-    lead: str, trail: str,
-) -> None:  # fmt: skip
+    doc: Any,
+    sep: str,
+    indent: int | None,
+    ascii_only: bool,
+    encoding: str,
+    step: int,
+    lead: str,
+    trail: str,
+) -> None:
     """Any document, any spacing, any encoding json.loads reads, decoded a few bytes at
     a time (so every value straddles the window's end somewhere)."""
     text = lead + _text(doc, sep, indent, ascii_only) + trail
@@ -110,10 +117,32 @@ def test_every_broken_document_is_refused_as_json_loads_refuses_it(
 
 @pytest.mark.parametrize(
     "raw",
-    [b"", b" ", b"\xff\xfe\x00", b'["\xc3"]', b"\xef\xbb\xbf[1]", "\ufeff[1]", "[1]\ufeff",
-     "1 2", "[1,]", '{"a":1,}', "[-]", "[1.]", "[1e]", "[.5]", "[01]", "[tru]", "[-Inf]",
-     '"\x01"', '{"a" 1}', "{1:2}", "[[[[[[[[]]]]]]]]x", "NaN", "-Infinity"],
-)  # fmt: skip
+    [
+        b"",
+        b" ",
+        b"\xff\xfe\x00",
+        b'["\xc3"]',
+        b"\xef\xbb\xbf[1]",
+        "\ufeff[1]",
+        "[1]\ufeff",
+        "1 2",
+        "[1,]",
+        '{"a":1,}',
+        "[-]",
+        "[1.]",
+        "[1e]",
+        "[.5]",
+        "[01]",
+        "[tru]",
+        "[-Inf]",
+        '"\x01"',
+        '{"a" 1}',
+        "{1:2}",
+        "[[[[[[[[]]]]]]]]x",
+        "NaN",
+        "-Infinity",
+    ],
+)
 def test_edge_cases_read_as_json_loads_reads_them(raw: str | bytes) -> None:
     for step in (1, 2, 3, 1 << 20):
         want, got = _outcome(json.loads, raw), _outcome(_sliced(step), raw)
@@ -129,10 +158,13 @@ def test_nesting_deeper_than_the_stack_is_a_recursion_error_as_with_json_loads()
 async def test_the_loop_takes_a_turn_between_every_two_values_of_the_walked_levels() -> None:
     """A slice of 0 s: a yield after every value of the walked containers — the loop's
     other tasks ran at least once per entry (counted turns, not time)."""
-    entries = [{"pubkey": str(i), "account": {"data": ["QUJD", "base64"], "lamports": i}}
-               for i in range(500)]  # fmt: skip
-    raw = json.dumps({"jsonrpc": "2.0", "id": 1,
-                      "result": {"context": {"slot": 5}, "value": entries}}).encode()  # fmt: skip
+    entries = [
+        {"pubkey": str(i), "account": {"data": ["QUJD", "base64"], "lamports": i}}
+        for i in range(500)
+    ]
+    raw = json.dumps(
+        {"jsonrpc": "2.0", "id": 1, "result": {"context": {"slot": 5}, "value": entries}}
+    ).encode()
     turns = 0
 
     async def spin() -> None:

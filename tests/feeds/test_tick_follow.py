@@ -20,8 +20,14 @@ from tests.feeds.follow import MISSING, outcome, walk
 from tests.feeds.hostile import until
 
 CFG = WorldConfig(seed=9, tokens=6, pools=12, trades_per_slot=0, dislocation_rate=0.0)
-QUICK = WorkerConfig(open_timeout_s=2.0, heartbeat_s=2.0, stale_after_s=3.0,
-                     backoff_min_s=0.05, backoff_max_s=0.3, unsubscribe_wait_s=0.1)  # fmt: skip
+QUICK = WorkerConfig(
+    open_timeout_s=2.0,
+    heartbeat_s=2.0,
+    stale_after_s=3.0,
+    backoff_min_s=0.05,
+    backoff_max_s=0.3,
+    unsubscribe_wait_s=0.1,
+)
 WALK_ARRAYS = 4  # from the first array into the fifth
 
 
@@ -92,8 +98,7 @@ def _walk(pool: Pool, goal: int) -> Any:
 async def test_a_whirlpool_walked_across_five_arrays_quotes_as_its_full_tick_state(
     eng: types.ModuleType,
 ) -> None:
-    server = SimServer(CFG, [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
-                       slot_seconds=3600.0)  # fmt: skip
+    server = SimServer(CFG, [EndpointProfile("a", latency_ms=1, jitter_ms=0)], slot_seconds=3600.0)
     world = server.world
     pool = next(p for p in world.pools if p.kind == WP.IDS.kind)
     for k in _widen(world, pool):

@@ -54,8 +54,9 @@ def certs(tmp_path: Path) -> Certs:
 
 
 def _server(certs: Certs, endpoints: int = 1) -> SimServer:
-    return SimServer(CFG, default_profiles(endpoints), slot_seconds=0.05,
-                     tls=(str(certs.chain), str(certs.key)))  # fmt: skip
+    return SimServer(
+        CFG, default_profiles(endpoints), slot_seconds=0.05, tls=(str(certs.chain), str(certs.key))
+    )
 
 
 async def test_a_session_streams_over_wss_and_https_with_the_ca_file(
@@ -66,10 +67,15 @@ async def test_a_session_streams_over_wss_and_https_with_the_ca_file(
         assert info.ws_url.startswith("wss://") and info.http_url.startswith("https://")
         ca = str(certs.ca)
         s = FeedSession(
-            [Endpoint(info.name, info.ws_url, info.http_url)], server.world.universe(),
-            server.world.bases, seed=3, shadow=False, commitment="processed",
-            worker_config=WorkerConfig(ca_file=ca, transport=transport), ca_file=ca,
-        )  # fmt: skip
+            [Endpoint(info.name, info.ws_url, info.http_url)],
+            server.world.universe(),
+            server.world.bases,
+            seed=3,
+            shadow=False,
+            commitment="processed",
+            worker_config=WorkerConfig(ca_file=ca, transport=transport),
+            ca_file=ca,
+        )
         await s.start()
         try:
             assert s.start_error == ""
@@ -94,9 +100,13 @@ async def test_a_session_streams_over_wss_and_https_with_the_ca_file(
 async def test_without_the_ca_the_session_says_certificate_verify_failed(certs: Certs) -> None:
     async with _server(certs) as server:
         info = server.infos()[0]
-        s = FeedSession([Endpoint(info.name, info.ws_url, info.http_url)],
-                        server.world.universe(), server.world.bases, seed=3,
-                        shadow=False)  # fmt: skip
+        s = FeedSession(
+            [Endpoint(info.name, info.ws_url, info.http_url)],
+            server.world.universe(),
+            server.world.bases,
+            seed=3,
+            shadow=False,
+        )
         await s.start()
         try:
             s.tick()
@@ -122,8 +132,7 @@ async def test_a_pubsub_worker_without_the_ca_backs_off_with_one_line(
             cfg = WorkerConfig(
                 backoff_min_s=0.01, backoff_max_s=0.08, ca_file=ca_file, transport=transport
             )
-            w = PubSubWorker(0, info.ws_url, all_subscriptions([], []), _NoIngest(), counters,
-                             cfg)  # fmt: skip
+            w = PubSubWorker(0, info.ws_url, all_subscriptions([], []), _NoIngest(), counters, cfg)
             task = asyncio.create_task(w.run())
             try:
                 await until(lambda c=counters: c.reconnects >= 4)  # type: ignore[misc]
@@ -184,11 +193,14 @@ async def test_doctor_reports_the_certificate_of_a_tls_endpoint(
         pools = tmp_path / "pools.toml"
         w = server.world
         pools.write_text(dump_universe(Universe(w.universe(), list(w.bases))))
-        env = {"ARBSCOPE_FEEDS_WS": info.ws_url, "ARBSCOPE_FEEDS_RPC": info.http_url,
-               "ARBSCOPE_MARKET_POOLS_FILE": str(pools),
-               "ARBSCOPE_JOURNAL_PATH": str(tmp_path / "j.sqlite"),
-               "ARBSCOPE_LOGS_FILE": str(tmp_path / "a.log"),
-               "ARBSCOPE_FEEDS_COMMITMENT": "processed"}  # fmt: skip
+        env = {
+            "ARBSCOPE_FEEDS_WS": info.ws_url,
+            "ARBSCOPE_FEEDS_RPC": info.http_url,
+            "ARBSCOPE_MARKET_POOLS_FILE": str(pools),
+            "ARBSCOPE_JOURNAL_PATH": str(tmp_path / "j.sqlite"),
+            "ARBSCOPE_LOGS_FILE": str(tmp_path / "a.log"),
+            "ARBSCOPE_FEEDS_COMMITMENT": "processed",
+        }
         good = await doctor(None, {**env, "ARBSCOPE_FEEDS_CA_FILE": str(certs.ca)}, 10.0)
         bad = await doctor(None, env, 10.0)
     by = {c.name: c for c in good}
@@ -215,9 +227,24 @@ async def test_arbscope_run_against_the_tls_simulator_with_ca_file(
     one line that says what to do."""
     pools = tmp_path / "pools.toml"
     env = _env(tmp_path)
-    sim = await _start(["sim", "--endpoints", "1", "--slot-ms", "100", "--seed", "5",
-                        "--tls-cert", str(certs.chain), "--tls-key", str(certs.key),
-                        "--pools-out", str(pools)], env)  # fmt: skip
+    sim = await _start(
+        [
+            "sim",
+            "--endpoints",
+            "1",
+            "--slot-ms",
+            "100",
+            "--seed",
+            "5",
+            "--tls-cert",
+            str(certs.chain),
+            "--tls-key",
+            str(certs.key),
+            "--pools-out",
+            str(pools),
+        ],
+        env,
+    )
     try:
         assert sim.stdout is not None
         ws = (await asyncio.wait_for(sim.stdout.readline(), 60)).decode().strip()
@@ -237,9 +264,23 @@ async def test_arbscope_run_against_the_tls_simulator_with_ca_file(
         written = found.read_text()
         n = len(parse_universe(written, str(found)).pools)
         assert n >= 1 and len(re.findall(r"^# \S+/\S+ · .* · liquidity \$", written, re.M)) == n
-        common = ["run", "--headless", "--no-metrics", "--duration", "3",
-                  "--db", str(tmp_path / "j.sqlite"), "--ws", ws, "--rpc", http,
-                  "--pools", str(found), "--commitment", "processed"]  # fmt: skip
+        common = [
+            "run",
+            "--headless",
+            "--no-metrics",
+            "--duration",
+            "3",
+            "--db",
+            str(tmp_path / "j.sqlite"),
+            "--ws",
+            ws,
+            "--rpc",
+            http,
+            "--pools",
+            str(found),
+            "--commitment",
+            "processed",
+        ]
         p = await _start([*common, "--ca-file", str(certs.ca)], env)
         out, err = await asyncio.wait_for(p.communicate(), 120)
         text = err.decode()
@@ -255,8 +296,10 @@ async def test_arbscope_run_against_the_tls_simulator_with_ca_file(
         assert p.returncode == 1, text
         assert "Traceback" not in text
         line = f"certificate verify failed at {http}"
-        assert any(ln.startswith("arbscope: ") and line in ln and "--ca-file" in ln
-                   for ln in text.splitlines()), text  # fmt: skip
+        assert any(
+            ln.startswith("arbscope: ") and line in ln and "--ca-file" in ln
+            for ln in text.splitlines()
+        ), text
     finally:
         sim.send_signal(signal.SIGTERM)
         await asyncio.wait_for(sim.communicate(), 60)
@@ -267,9 +310,15 @@ async def test_an_answer_over_the_limit_is_counted_and_says_how_to_raise_it(
 ) -> None:
     async with _server(certs) as server:
         info = server.infos()[0]
-        s = FeedSession([Endpoint(info.name, info.ws_url, info.http_url)],
-                        server.world.universe(), server.world.bases, seed=3, shadow=False,
-                        ca_file=str(certs.ca), max_answer_bytes=1024)  # fmt: skip
+        s = FeedSession(
+            [Endpoint(info.name, info.ws_url, info.http_url)],
+            server.world.universe(),
+            server.world.bases,
+            seed=3,
+            shadow=False,
+            ca_file=str(certs.ca),
+            max_answer_bytes=1024,
+        )
         await s.start()
         try:
             s.tick()
@@ -290,13 +339,25 @@ def test_the_flags_reach_the_session_and_a_bad_ca_file_is_a_config_error(
     for k in [k for k in os.environ if k.startswith("ARBSCOPE_")]:
         monkeypatch.delenv(k)
     pools = tmp_path / "pools.toml"
-    pools.write_text('base_mints = ["So11111111111111111111111111111111111111112"]\n'
-                     '[[pool]]\naddress = "Czfq3xZZDmsdGdUyrNLtRhGc47cXcZtLG4crryfu44zE"\n'
-                     'kind = "whirlpool"\n')  # fmt: skip
-    base = ["run", "--ws", "wss://127.0.0.1:1", "--rpc", "https://127.0.0.1:1",
-            "--pools", str(pools), "--no-record", "--no-metrics"]  # fmt: skip
-    args = parser().parse_args([*base, "--ca-file", str(certs.ca), "--commitment",
-                                "processed", "--max-frame-mb", "2"])  # fmt: skip
+    pools.write_text(
+        'base_mints = ["So11111111111111111111111111111111111111112"]\n'
+        '[[pool]]\naddress = "Czfq3xZZDmsdGdUyrNLtRhGc47cXcZtLG4crryfu44zE"\n'
+        'kind = "whirlpool"\n'
+    )
+    base = [
+        "run",
+        "--ws",
+        "wss://127.0.0.1:1",
+        "--rpc",
+        "https://127.0.0.1:1",
+        "--pools",
+        str(pools),
+        "--no-record",
+        "--no-metrics",
+    ]
+    args = parser().parse_args(
+        [*base, "--ca-file", str(certs.ca), "--commitment", "processed", "--max-frame-mb", "2"]
+    )
     s = build_session(resolve_config(args))
     assert s.commitment == "processed" and s.ca_file == str(certs.ca)
     assert s.worker_config.ca_file == str(certs.ca)

@@ -67,8 +67,11 @@ def test_the_market_holds_each_token2022_role_on_venues_that_take_it(world: Worl
 def test_the_vaults_of_a_fee_mint_withhold_the_markets_transfer_fees() -> None:
     w = World(WorldConfig(seed=SEED, trades_per_slot=40))
     fee_mint = _roles(w)["fee"]
-    vaults = [p.vault_a if p.mint_a == fee_mint else p.vault_b for p in w.pools
-              if fee_mint in (p.mint_a, p.mint_b)]  # fmt: skip
+    vaults = [
+        p.vault_a if p.mint_a == fee_mint else p.vault_b
+        for p in w.pools
+        if fee_mint in (p.mint_a, p.mint_b)
+    ]
     for _ in range(30):
         w.step()
     held = [T.withheld(w.accounts[v].data) for v in vaults]
@@ -95,8 +98,10 @@ def test_the_events_of_a_fee_pools_trades_carry_its_transfer_fees(eng: types.Mod
         fee_in, fee_out = w.transfer_fee(fee_mint, amount), 0
         (_, ev), *_ = eng.parse_logs(list(t.logs))
         tokens = [x.split()[1] for x in t.logs if x.endswith("invoke [2]")]
-        assert tokens == [w.token_programs[fee_mint], w.token_programs[
-            pool.mint_b if a_to_b else pool.mint_a]]  # fmt: skip
+        assert tokens == [
+            w.token_programs[fee_mint],
+            w.token_programs[pool.mint_b if a_to_b else pool.mint_a],
+        ]
         assert (ev.input_transfer_fee, ev.output_transfer_fee) == (fee_in, fee_out) != (0, 0)
         if pool.kind == "cpmm":
             assert (ev.input_amount, ev.output_amount) == (amount - fee_in, t.amount_out)
@@ -114,8 +119,10 @@ def _svm_with(w: World, mints: list[str]) -> Any:
     svm.set_clock(Clock(w.slot, 0, w.epoch(), w.epoch() + 1, w.unix_time()))
     for m in mints:
         acc = w.accounts[m]
-        svm.set_account(Pubkey.from_string(m), SvmAccount(acc.lamports, acc.data,
-                                                          Pubkey.from_string(acc.owner), False, 0))  # fmt: skip
+        svm.set_account(
+            Pubkey.from_string(m),
+            SvmAccount(acc.lamports, acc.data, Pubkey.from_string(acc.owner), False, 0),
+        )
     return svm
 
 
@@ -146,25 +153,39 @@ def test_litesvm_agrees_on_token2022_accounts_transfers_and_refusals(
     src, dst = I.ata_address(me, mint, prog), I.ata_address(other, mint, prog)
     dec = w.decimals[mint]
     steps: list[tuple[str, list[Any]]] = [
-        ("create", [I.create_ata_idempotent(me, me, mint, prog),
-                    I.create_ata_idempotent(me, other, mint, prog)]),
+        (
+            "create",
+            [
+                I.create_ata_idempotent(me, me, mint, prog),
+                I.create_ata_idempotent(me, other, mint, prog),
+            ],
+        ),
         ("fund", []),
         ("checked", [I.transfer_checked(prog, src, mint, dst, me, 1_234_567, dec)]),
         ("small", [I.transfer_checked(prog, src, mint, dst, me, 3, dec)]),
         ("plain", [_plain_transfer(prog, src, dst, me, 777)]),
         ("overdraw", [I.transfer_checked(prog, src, mint, dst, me, 10**15, dec)]),
         ("decimals", [I.transfer_checked(prog, src, mint, dst, me, 5, (dec + 1) % 256)]),
-        ("wrong-program", [I.create_ata_idempotent(me, str(Keypair().pubkey()), mint,
-                                                   I.SPL_TOKEN if prog == I.TOKEN_2022
-                                                   else I.TOKEN_2022)]),
-    ]  # fmt: skip
+        (
+            "wrong-program",
+            [
+                I.create_ata_idempotent(
+                    me,
+                    str(Keypair().pubkey()),
+                    mint,
+                    I.SPL_TOKEN if prog == I.TOKEN_2022 else I.TOKEN_2022,
+                )
+            ],
+        ),
+    ]
     for name, ixs in steps:
         if name == "fund":  # both hold 10^12 in the wallet's account, bytes alike
             a = svm.get_account(Pubkey.from_string(src))
             data = bytearray(a.data)
             data[64:72] = (10**12).to_bytes(8, "little")
-            svm.set_account(Pubkey.from_string(src), SvmAccount(a.lamports, bytes(data),
-                                                                a.owner, False, 0))  # fmt: skip
+            svm.set_account(
+                Pubkey.from_string(src), SvmAccount(a.lamports, bytes(data), a.owner, False, 0)
+            )
             w.accounts[src].data = bytes(data)
             continue
         r = svm.send_transaction(sign(kp, ixs, svm.latest_blockhash()))
@@ -180,7 +201,10 @@ def test_litesvm_agrees_on_token2022_accounts_transfers_and_refusals(
             assert (got is None) == (mine is None), (name, k)
             if got is not None and mine is not None:
                 assert (bytes(got.data), got.lamports, str(got.owner)) == (
-                    mine.data, mine.lamports, mine.owner), (name, k)  # fmt: skip
+                    mine.data,
+                    mine.lamports,
+                    mine.owner,
+                ), (name, k)
         svm.expire_blockhash()
     if role in ("fee", "fee_capped"):  # the fee of both transfers, withheld in dst
         cfg = w.fee_configs[mint]
@@ -192,9 +216,15 @@ def _plain_transfer(program: str, src: str, dst: str, owner: str, amount: int) -
     import struct
 
     data = b"\x03" + struct.pack("<Q", amount)
-    return I.instruction(program, data, [I.account_meta(src, writable=True),
-                                         I.account_meta(dst, writable=True),
-                                         I.account_meta(owner, signer=True)])  # fmt: skip
+    return I.instruction(
+        program,
+        data,
+        [
+            I.account_meta(src, writable=True),
+            I.account_meta(dst, writable=True),
+            I.account_meta(owner, signer=True),
+        ],
+    )
 
 
 # ------------------------------------------------------------------ the venues
@@ -211,8 +241,18 @@ def _fee_pools(w: World) -> list[Pool]:
 def _leg(w: World, me: str, pool: Pool, a_to_b: bool, amount: int, minimum: int) -> Any:
     tin, tout = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
     programs = {m: w.token_programs[m] for m in (pool.mint_a, pool.mint_b)}
-    leg = Leg(pool.address, pool.record, me, tin, tout, I.ata_address(me, tin, programs[tin]),
-              I.ata_address(me, tout, programs[tout]), amount, minimum, programs)  # fmt: skip
+    leg = Leg(
+        pool.address,
+        pool.record,
+        me,
+        tin,
+        tout,
+        I.ata_address(me, tin, programs[tin]),
+        I.ata_address(me, tout, programs[tout]),
+        amount,
+        minimum,
+        programs,
+    )
     return venues.by_kind(pool.kind).swap_instruction(leg)
 
 
@@ -253,15 +293,30 @@ def test_each_venues_swap_through_a_fee_pool_pays_the_engines_quote_to_the_unit(
             hops = g.quote([pool.address], tin, amount)
             assert len(hops) == 2 and hops[1] > 0, pool.kind
             dst = I.ata_address(me, tout, pout)
-            tight = chain.run(sign(kp, [create, _leg(w, me, pool, a_to_b, amount, hops[1] + 1)],
-                                   chain.latest_blockhash()[0]), commit=True)  # fmt: skip
+            tight = chain.run(
+                sign(
+                    kp,
+                    [create, _leg(w, me, pool, a_to_b, amount, hops[1] + 1)],
+                    chain.latest_blockhash()[0],
+                ),
+                commit=True,
+            )
             assert tight.err == {"InstructionError": [1, {"Custom": venue.slippage_error}]}, (
-                pool.kind, a_to_b, tight.logs)  # fmt: skip
+                pool.kind,
+                a_to_b,
+                tight.logs,
+            )
             before = (w.token_account(dst), T.withheld(w.accounts[vault_in].data))
             got_before = 0 if before[0] is None else before[0].amount
             held_before = T.withheld(w.accounts[dst].data) if dst in w.accounts else 0
-            o = chain.run(sign(kp, [create, _leg(w, me, pool, a_to_b, amount, hops[1])],
-                               chain.latest_blockhash()[0]), commit=True)  # fmt: skip
+            o = chain.run(
+                sign(
+                    kp,
+                    [create, _leg(w, me, pool, a_to_b, amount, hops[1])],
+                    chain.latest_blockhash()[0],
+                ),
+                commit=True,
+            )
             assert o.err is None, (pool.kind, a_to_b, o.logs)
             tok = w.token_account(dst)
             assert tok is not None and tok.amount - got_before == hops[1], (pool.kind, a_to_b)
@@ -283,16 +338,31 @@ def test_a_pool_with_a_token2022_mint_refuses_the_spl_only_instruction() -> None
     me = str(kp.pubkey())
     chain.airdrop([me, 10**11])
     for kind, want in (("whirlpool", {"Custom": 3007}), ("dlmm", "IncorrectProgramId")):
-        pool = next(p for p in w.pools if p.kind == kind and I.TOKEN_2022 in (
-            w.token_programs[p.mint_a], w.token_programs[p.mint_b]))  # fmt: skip
+        pool = next(
+            p
+            for p in w.pools
+            if p.kind == kind
+            and I.TOKEN_2022 in (w.token_programs[p.mint_a], w.token_programs[p.mint_b])
+        )
         chain.fund([me, pool.mint_a, 10**15])
         pb = w.token_programs[pool.mint_b]
         spl = {pool.mint_a: I.SPL_TOKEN, pool.mint_b: I.SPL_TOKEN}  # built as if SPL Token's
-        leg = Leg(pool.address, pool.record, me, pool.mint_a, pool.mint_b,
-                  I.ata_address(me, pool.mint_a, w.token_programs[pool.mint_a]),
-                  I.ata_address(me, pool.mint_b, pb), 10**4, 0, spl)  # fmt: skip
-        ixs = [I.create_ata_idempotent(me, me, pool.mint_b, pb),
-               venues.by_kind(kind).swap_instruction(leg)]  # fmt: skip
+        leg = Leg(
+            pool.address,
+            pool.record,
+            me,
+            pool.mint_a,
+            pool.mint_b,
+            I.ata_address(me, pool.mint_a, w.token_programs[pool.mint_a]),
+            I.ata_address(me, pool.mint_b, pb),
+            10**4,
+            0,
+            spl,
+        )
+        ixs = [
+            I.create_ata_idempotent(me, me, pool.mint_b, pb),
+            venues.by_kind(kind).swap_instruction(leg),
+        ]
         o = chain.run(sign(kp, ixs, chain.latest_blockhash()[0]), commit=False)
         assert o.err == {"InstructionError": [1, want]}, (kind, o.logs)
 
@@ -315,26 +385,48 @@ def test_a_swap_through_a_hooked_mint_fails_as_a_node_without_its_accounts(
     other = pool.mint_b if pool.mint_a == hook else pool.mint_a
     chain.fund([me, other, 10**15])
     create = I.create_ata_idempotent(me, me, hook, I.TOKEN_2022)
-    o = chain.run(sign(kp, [create, _leg(w, me, pool, pool.mint_a == other, 10**6, 0)],
-                       chain.latest_blockhash()[0]), commit=False)  # fmt: skip
+    o = chain.run(
+        sign(
+            kp,
+            [create, _leg(w, me, pool, pool.mint_a == other, 10**6, 0)],
+            chain.latest_blockhash()[0],
+        ),
+        commit=False,
+    )
     assert o.err == {"InstructionError": [1, "MissingAccount"]}
 
 
 def test_the_wire_transfer_round_trips(world: World) -> None:
     """``transfer_checked`` decodes back as the simulator reads it (both programs)."""
     for prog in (I.SPL_TOKEN, I.TOKEN_2022):
-        ix = I.transfer_checked(prog, "11111111111111111111111111111112", world.mints[0],
-                                "11111111111111111111111111111113", world.mints[1], 9, 6)  # fmt: skip
+        ix = I.transfer_checked(
+            prog,
+            "11111111111111111111111111111112",
+            world.mints[0],
+            "11111111111111111111111111111113",
+            world.mints[1],
+            9,
+            6,
+        )
         rec = I.decode(prog, bytes(ix.data), [str(m.pubkey) for m in ix.accounts])
         assert (rec.name, rec.amount, rec.decimals, rec.mint) == (
-            "TransferChecked", 9, 6, world.mints[0])  # fmt: skip
+            "TransferChecked",
+            9,
+            6,
+            world.mints[0],
+        )
 
 
 # ------------------------------------------------------------------ jsonParsed
-_NAMES = {"transferFeeConfig": "TransferFeeConfig", "transferFeeAmount": "TransferFeeAmount",
-          "immutableOwner": "ImmutableOwner", "transferHook": "TransferHook",
-          "transferHookAccount": "TransferHookAccount", "metadataPointer": "MetadataPointer",
-          "tokenMetadata": "TokenMetadata"}  # fmt: skip
+_NAMES = {
+    "transferFeeConfig": "TransferFeeConfig",
+    "transferFeeAmount": "TransferFeeAmount",
+    "immutableOwner": "ImmutableOwner",
+    "transferHook": "TransferHook",
+    "transferHookAccount": "TransferHookAccount",
+    "metadataPointer": "MetadataPointer",
+    "tokenMetadata": "TokenMetadata",
+}
 
 
 def test_json_parsed_token2022_accounts_read_as_the_spl_token_client_reads_them(
@@ -364,8 +456,15 @@ def test_json_parsed_token2022_accounts_read_as_the_spl_token_client_reads_them(
     keys.append(chain.fund([me, _roles(w)["fee"], 5])["ata"])
     import base64
 
-    theirs = run_script("spl_token_client.mjs", {"op": "decode", "accounts": [
-        [base64.b64encode(w.accounts[k].data).decode(), w.accounts[k].owner] for k in keys]})  # fmt: skip
+    theirs = run_script(
+        "spl_token_client.mjs",
+        {
+            "op": "decode",
+            "accounts": [
+                [base64.b64encode(w.accounts[k].data).decode(), w.accounts[k].owner] for k in keys
+            ],
+        },
+    )
     assert len({len(w.accounts[k].data) for k in keys}) >= 5  # mints, 3 vault shapes, the ATA
     for k, js in zip(keys, theirs, strict=True):
         ours = N.parse_token_data(w.accounts[k].data, w.decimals.get)
@@ -381,7 +480,10 @@ def test_json_parsed_token2022_accounts_read_as_the_spl_token_client_reads_them(
             assert _strings(e["state"]) == js["extensions"][name], (k, name)
         if js["kind"] == "account":
             assert (info["mint"], info["owner"], info["tokenAmount"]["amount"]) == (
-                js["mint"], js["owner"], js["amount"])  # fmt: skip
+                js["mint"],
+                js["owner"],
+                js["amount"],
+            )
         else:
             assert (info["decimals"], info["supply"]) == (js["decimals"], js["supply"])
 

@@ -59,8 +59,9 @@ async def test_session_names_tokens_journals_them_and_a_replay_shows_them(tmp_pa
         await r.stop()
     from feeds.wire.units import TokenBook, TokenInfo
 
-    written = await export_session(db, sid, tmp_path / "out",
-                                   names_for=lambda rows: TokenBook.of(TokenInfo(**x) for x in rows))  # fmt: skip
+    written = await export_session(
+        db, sid, tmp_path / "out", names_for=lambda rows: TokenBook.of(TokenInfo(**x) for x in rows)
+    )
     opps = list(csv.DictReader(written[0].open()))
     if opps:  # the raw columns stay; the unit ones follow the session's names
         row = opps[0]

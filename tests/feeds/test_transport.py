@@ -76,9 +76,15 @@ async def test_oversized_frames_back_off_harder_until_a_healthy_period_and_name_
         await ws.send("x" * (FRAME_LIMIT + 1))
         await ws.wait_closed()
 
-    cfg = WorkerConfig(backoff_min_s=0.002, backoff_max_s=60.0, healthy_after_s=0.2,
-                       max_frame_bytes=FRAME_LIMIT, stale_after_s=30.0, open_timeout_s=10.0,
-                       transport=transport)  # fmt: skip
+    cfg = WorkerConfig(
+        backoff_min_s=0.002,
+        backoff_max_s=60.0,
+        healthy_after_s=0.2,
+        max_frame_bytes=FRAME_LIMIT,
+        stale_after_s=30.0,
+        open_timeout_s=10.0,
+        transport=transport,
+    )
     async with ws_server(hostile) as url:
         counters = HealthCounters(0, "hostile", url)
         worker = PubSubWorker(0, url, [slot_subscription()], _ingest(eng), counters, cfg)  # type: ignore[arg-type]
@@ -117,8 +123,13 @@ async def test_an_oversize_frame_is_counted_and_worded_once_without_a_traceback(
         await ws.send("x" * (FRAME_LIMIT + 1))
         await ws.wait_closed()
 
-    cfg = WorkerConfig(backoff_min_s=0.002, backoff_max_s=0.004, max_frame_bytes=FRAME_LIMIT,
-                       stale_after_s=30.0, transport=transport)  # fmt: skip
+    cfg = WorkerConfig(
+        backoff_min_s=0.002,
+        backoff_max_s=0.004,
+        max_frame_bytes=FRAME_LIMIT,
+        stale_after_s=30.0,
+        transport=transport,
+    )
     caplog.set_level(logging.DEBUG)
     monkeypatch.setattr(feeds_health, "LOG_EVERY_S", 3600.0)  # one line, however slow the run
     async with ws_server(hostile) as url:
@@ -181,8 +192,13 @@ async def test_a_fragmented_message_is_read_whole_and_held_to_the_limit_as_a_who
         await ws.wait_closed()
         done.set()
 
-    cfg = WorkerConfig(backoff_min_s=5.0, backoff_max_s=5.0, max_frame_bytes=FRAME_LIMIT,
-                       stale_after_s=30.0, transport=transport)  # fmt: skip
+    cfg = WorkerConfig(
+        backoff_min_s=5.0,
+        backoff_max_s=5.0,
+        max_frame_bytes=FRAME_LIMIT,
+        stale_after_s=30.0,
+        transport=transport,
+    )
     ing = _ingest(eng)
     async with ws_server(fragments) as url:
         counters = HealthCounters(0, "fragments", url)
@@ -231,8 +247,13 @@ async def test_an_unanswered_heartbeat_closes_the_connection_an_answered_one_doe
                 await peer.send(data, opcode=0x8)
                 return
 
-    cfg = WorkerConfig(heartbeat_s=0.5, stale_after_s=30.0, backoff_min_s=5.0,
-                       backoff_max_s=5.0, transport=transport)  # fmt: skip
+    cfg = WorkerConfig(
+        heartbeat_s=0.5,
+        stale_after_s=30.0,
+        backoff_min_s=5.0,
+        backoff_max_s=5.0,
+        transport=transport,
+    )
     async with raw_ws_server(server) as url:
         counters = HealthCounters(0, "no-pong", url)
         worker = PubSubWorker(0, url, [slot_subscription()], _ingest(eng), counters, cfg)  # type: ignore[arg-type]
@@ -284,8 +305,9 @@ async def test_a_frame_no_server_may_send_closes_the_connection_with_a_protocol_
                 await peer.send(data, opcode=0x8)
                 return
 
-    cfg = WorkerConfig(backoff_min_s=0.01, backoff_max_s=0.02, stale_after_s=30.0,
-                       transport=transport)  # fmt: skip
+    cfg = WorkerConfig(
+        backoff_min_s=0.01, backoff_max_s=0.02, stale_after_s=30.0, transport=transport
+    )
     ing = _ingest(eng)
     async with raw_ws_server(server) as url:
         counters = HealthCounters(0, "hostile", url)
@@ -379,11 +401,23 @@ async def test_a_large_answer_is_parsed_and_decoded_with_the_loop_turning_betwee
 
     async def accounts(request: web.Request) -> web.StreamResponse:
         req = await request.json()
-        value = [{"pubkey": k, "account": {"data": [base64.b64encode(d).decode(), "base64"],
-                  "owner": "o" * 43, "lamports": i, "executable": False, "rentEpoch": 0,
-                  "space": len(d)}} for i, (k, d) in enumerate(zip(keys, datas))]  # fmt: skip
-        return web.json_response({"jsonrpc": "2.0", "id": req["id"],
-                                  "result": {"context": {"slot": 77}, "value": value}})  # fmt: skip
+        value = [
+            {
+                "pubkey": k,
+                "account": {
+                    "data": [base64.b64encode(d).decode(), "base64"],
+                    "owner": "o" * 43,
+                    "lamports": i,
+                    "executable": False,
+                    "rentEpoch": 0,
+                    "space": len(d),
+                },
+            }
+            for i, (k, d) in enumerate(zip(keys, datas))
+        ]
+        return web.json_response(
+            {"jsonrpc": "2.0", "id": req["id"], "result": {"context": {"slot": 77}, "value": value}}
+        )
 
     turns = 0
     read_at: list[int] = []
@@ -451,11 +485,20 @@ async def test_a_large_account_snapshot_decodes_exactly_in_slices() -> None:
 
     async def accounts(request: web.Request) -> web.StreamResponse:
         req = await request.json()
-        value = [{"data": [base64.b64encode(d).decode(), "base64"], "owner": "o" * 32,
-                  "lamports": i, "executable": False, "rentEpoch": 0, "space": len(d)}
-                 for i, d in enumerate(datas)]  # fmt: skip
-        return web.json_response({"jsonrpc": "2.0", "id": req["id"],
-                                  "result": {"context": {"slot": 77}, "value": value}})  # fmt: skip
+        value = [
+            {
+                "data": [base64.b64encode(d).decode(), "base64"],
+                "owner": "o" * 32,
+                "lamports": i,
+                "executable": False,
+                "rentEpoch": 0,
+                "space": len(d),
+            }
+            for i, d in enumerate(datas)
+        ]
+        return web.json_response(
+            {"jsonrpc": "2.0", "id": req["id"], "result": {"context": {"slot": 77}, "value": value}}
+        )
 
     keys = [f"key{i}" for i in range(100)]
     async with http_server(accounts) as url, RpcClient(url) as rpc:
@@ -477,8 +520,10 @@ async def test_a_hanging_endpoint_first_costs_one_hedge_not_a_timeout_per_round(
     healthy one, the hanging one is asked once and its request abandoned. Its timeout
     (60 s) is the failure mode: waiting for it would pass the test's 30 s."""
     hanging = Hanging()
-    async with SimServer(SIM, default_profiles(1), slot_seconds=0.05) as sim, \
-            http_server(hanging) as slow:  # fmt: skip
+    async with (
+        SimServer(SIM, default_profiles(1), slot_seconds=0.05) as sim,
+        http_server(hanging) as slow,
+    ):
         info = sim.infos()[0]
         eps = [Endpoint("hangs", info.ws_url, slow), Endpoint("sim", info.ws_url, info.http_url)]
         graph = eng.PoolGraph(base_mints=sim.world.bases, max_hops=3)
@@ -495,11 +540,19 @@ async def test_stop_during_a_hanging_start_cancels_it(tmp_path: Path) -> None:
     once (the start ends stopped, not failed on the endpoint's timeout) and close the
     journal it opened."""
     hanging = Hanging()
-    async with SimServer(SIM, default_profiles(1), slot_seconds=0.05) as sim, \
-            http_server(hanging) as slow:  # fmt: skip
+    async with (
+        SimServer(SIM, default_profiles(1), slot_seconds=0.05) as sim,
+        http_server(hanging) as slow,
+    ):
         eps = [Endpoint("hangs", sim.infos()[0].ws_url, slow)]
-        s = FeedSession(eps, sim.world.universe(), sim.world.bases, seed=5, shadow=False,
-                        record=RecordSettings(tmp_path / "j.sqlite"))  # fmt: skip
+        s = FeedSession(
+            eps,
+            sim.world.universe(),
+            sim.world.bases,
+            seed=5,
+            shadow=False,
+            record=RecordSettings(tmp_path / "j.sqlite"),
+        )
         starting = asyncio.create_task(s.start())
         async with asyncio.timeout(30):
             await until(lambda: hanging.requests == 1)
@@ -518,8 +571,10 @@ async def test_a_session_beside_a_hanging_endpoint_starts_polls_fees_and_stops(
     """Hanging endpoint first, the simulator second: the session gets its pools and its
     fee samples from the simulator, asks the hanging one only once, and stops."""
     hanging = Hanging()
-    async with SimServer(SIM, default_profiles(1), slot_seconds=0.05) as sim, \
-            http_server(hanging) as slow:  # fmt: skip
+    async with (
+        SimServer(SIM, default_profiles(1), slot_seconds=0.05) as sim,
+        http_server(hanging) as slow,
+    ):
         info = sim.infos()[0]
         eps = [Endpoint("hangs", info.ws_url, slow), Endpoint("sim", info.ws_url, info.http_url)]
         s = FeedSession(eps, sim.world.universe(), sim.world.bases, seed=5, shadow=False)
@@ -545,8 +600,11 @@ async def test_a_stop_unsubscribes_each_subscription_once_though_an_update_lands
     endpoint at every such shutdown (`make bench` printed them). Now nothing is sent on
     a connection being stopped but the stop's own unsubscribes, and the stop closes as
     soon as they are answered (its wait here: up to 30 s)."""
-    keys = ["11111111111111111111111111111111", "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
-            "SysvarC1ock11111111111111111111111111111111"]  # fmt: skip
+    keys = [
+        "11111111111111111111111111111111",
+        "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
+        "SysvarC1ock11111111111111111111111111111111",
+    ]
     subs = [slot_subscription(), *(account_subscription(k) for k in keys)]
     cfg = WorkerConfig(unsubscribe_wait_s=30.0, stale_after_s=30.0, transport=transport)
     caplog.set_level(logging.DEBUG)
@@ -577,8 +635,12 @@ async def test_a_clean_stop_of_a_session_against_the_simulator_logs_no_warning(
         await s.start()
         try:
             # every endpoint subscribed and streaming (the session is not run: no ticks)
-            await until(lambda: s.pool is not None and all(
-                h.subscriptions and h.messages > 10 for h in s.pool.health()))  # fmt: skip
+            await until(
+                lambda: (
+                    s.pool is not None
+                    and all(h.subscriptions and h.messages > 10 for h in s.pool.health())
+                )
+            )
         finally:
             await s.stop()
     assert s.start_error == ""

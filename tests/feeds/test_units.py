@@ -40,8 +40,12 @@ def test_rounding_is_decimal_exact(raw: int, decimals: int) -> None:
 
 
 def test_symbols_paths_and_spoofs() -> None:
-    book = TokenBook.of([TokenInfo(ODD, "USDC", "Fake", 6, source="chain"),
-                         TokenInfo(JUP, "JUP", "Jupiter", 6, source="chain")])  # fmt: skip
+    book = TokenBook.of(
+        [
+            TokenInfo(ODD, "USDC", "Fake", 6, source="chain"),
+            TokenInfo(JUP, "JUP", "Jupiter", 6, source="chain"),
+        ]
+    )
     assert book.path([SOL, USDC, JUP, SOL]) == "SOL→USDC→JUP→SOL"  # table fallback
     assert book.symbol(ODD) == "USDC(Ke1p)"  # not the real USDC
     unknown = "Zz" + ODD[2:]

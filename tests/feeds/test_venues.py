@@ -87,8 +87,7 @@ def test_ids_and_layout_constants_are_the_engines() -> None:
     # the twin is the engine's other face: the Python side's one copy must say the same
     assert raydium_amm_v4.PROGRAM == v4.PROGRAM_ID
     assert raydium_cpmm.PROGRAM == cp.PROGRAM_ID
-    assert orca_whirlpool.IDS.program_ids == (wp.PROGRAM_ID,
-                                              wp.IMMUTABLE_PROGRAM_ID)  # fmt: skip
+    assert orca_whirlpool.IDS.program_ids == (wp.PROGRAM_ID, wp.IMMUTABLE_PROGRAM_ID)
     assert orca_whirlpool.PROGRAM == twin_pda.WHIRLPOOL_PROGRAM_ID
     assert (I.SPL_TOKEN, I.TOKEN_2022) == (twin_decode.SPL_TOKEN, twin_decode.TOKEN_2022)
     assert raydium_cpmm.DISC_POOL == cp.DISC_POOL
@@ -98,8 +97,9 @@ def test_ids_and_layout_constants_are_the_engines() -> None:
     assert orca_whirlpool.DISC_TRADED == wp.DISC_TRADED
     assert orca_whirlpool.TICK_ARRAY_SIZE == clmm.TICK_ARRAY_SIZE
     assert (orca_whirlpool.MIN_TICK_INDEX, orca_whirlpool.MAX_TICK_INDEX) == (
-        twin_clmm.MIN_TICK_INDEX, twin_clmm.MAX_TICK_INDEX
-    )  # fmt: skip
+        twin_clmm.MIN_TICK_INDEX,
+        twin_clmm.MAX_TICK_INDEX,
+    )
     for size in (88, 88 * 8, 88 * 64, 88 * 32768):
         for start in (0, -size, size, twin_clmm.MIN_TICK_INDEX - size, 443_636, -443_636):
             got = orca_whirlpool.is_valid_start_tick(start, size)
@@ -145,8 +145,12 @@ def test_a_legs_swap_decodes_back_to_the_leg_and_sizes_like_the_sizing_shape(
     assert str(ix.program_id) == venue.program
     s = venues.decode(venue.program, bytes(ix.data), [str(m.pubkey) for m in ix.accounts])
     assert (s.program, s.pool, s.user_source, s.user_dest, s.owner) == (
-        venue.program, pool.address, src, dst, me
-    )  # fmt: skip
+        venue.program,
+        pool.address,
+        src,
+        dst,
+        me,
+    )
     if venue.ids.graph_kind == "book":  # a taker order in lots (``Swap.order``)
         side, price, base_lots, quote_lots, _, _ = s.order
         r = pool.record

@@ -62,8 +62,9 @@ T = 60.0  # the deadline of every wait
 def collector(server: SimServer, url: str, region: str, names: set[str]) -> FeedSession:
     w = server.world
     eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in server.infos() if i.name in names]
-    return FeedSession(eps, w.universe(), w.bases, seed=9, shadow=False,
-                       fleet=FleetSettings(url, collect=region))  # fmt: skip
+    return FeedSession(
+        eps, w.universe(), w.bases, seed=9, shadow=False, fleet=FleetSettings(url, collect=region)
+    )
 
 
 @dataclass
@@ -83,8 +84,12 @@ async def eu_to_a_dashboard(
     server = SimServer(CFG, PROFILES, slot_seconds=0.05)
     await server.start()
     eu = collector(server, url, "eu", names)
-    con = FeedSession(embedded_sim=False, shadow=False, base_mints=server.world.bases,
-                      fleet=FleetSettings(url, regions=["eu"], consumer=consumer))  # fmt: skip
+    con = FeedSession(
+        embedded_sim=False,
+        shadow=False,
+        base_mints=server.world.bases,
+        fleet=FleetSettings(url, regions=["eu"], consumer=consumer),
+    )
     try:
         await eu.start()
         await con.start()
@@ -244,8 +249,13 @@ async def test_a_replay_by_sequence_range_reads_only_those_chunks(
 ) -> None:
     """``--seq A:B``: the chunks stored at those stream sequence numbers, no others."""
     fleet = FleetSettings(nats_server.url, journal_stream=True)
-    s = FeedSession(seed=9, sim_config=CFG, shadow=False, fleet=fleet,
-                    record=RecordSettings(tmp_path / "j.sqlite", batch_s=0.05))  # fmt: skip
+    s = FeedSession(
+        seed=9,
+        sim_config=CFG,
+        shadow=False,
+        fleet=fleet,
+        record=RecordSettings(tmp_path / "j.sqlite", batch_s=0.05),
+    )
     await s.run_for(1.0, tick_s=0.05)
     assert s.digest
     whole = await StreamJournalReader(nats_server.url).open()
@@ -264,8 +274,19 @@ async def test_a_replay_by_sequence_range_reads_only_those_chunks(
 
 
 def _collect_cmd(url: str, server: SimServer, names: set[str], pools: Path) -> list[str]:
-    cmd = [sys.executable, "-m", "arbscope", "collect", "--nats", url, "--region", "eu",
-           "--pools", str(pools), "--no-metrics"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "arbscope",
+        "collect",
+        "--nats",
+        url,
+        "--region",
+        "eu",
+        "--pools",
+        str(pools),
+        "--no-metrics",
+    ]
     for i in server.infos():
         if i.name in names:
             cmd += ["--ws", i.ws_url, "--rpc", i.http_url]
@@ -281,10 +302,15 @@ async def test_a_collector_killed_and_restarted_loses_nothing_acknowledged(
     pools.write_text(dump_universe(Universe(server.world.universe(), list(server.world.bases))))
     cmd = _collect_cmd(nats_server.url, server, {"eu-a", "eu-b"}, pools)
     env = {**os.environ, "ARBSCOPE_DB": str(tmp_path / "unused.sqlite")}
-    first = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)  # fmt: skip
-    con = FeedSession(embedded_sim=False, shadow=False, base_mints=server.world.bases,
-                      fleet=FleetSettings(nats_server.url, regions=["eu"], consumer="d1"))  # fmt: skip
+    first = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    con = FeedSession(
+        embedded_sim=False,
+        shadow=False,
+        base_mints=server.world.bases,
+        fleet=FleetSettings(nats_server.url, regions=["eu"], consumer="d1"),
+    )
     try:
         await con.start()
         assert con.start_error == ""
@@ -294,11 +320,18 @@ async def test_a_collector_killed_and_restarted_loses_nothing_acknowledged(
         run1 = feed.stats.run
         first.send_signal(signal.SIGKILL)  # no flush, no goodbye
         await asyncio.to_thread(first.wait, T)
-        second = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)  # fmt: skip
+        second = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         try:
-            await until(feed, lambda: feed.stats.runs == 2 and feed.stats.frames > 0
-                        and feed.stats.applied_by_run.get(feed.stats.run, 0) > 20)  # fmt: skip
+            await until(
+                feed,
+                lambda: (
+                    feed.stats.runs == 2
+                    and feed.stats.frames > 0
+                    and feed.stats.applied_by_run.get(feed.stats.run, 0) > 20
+                ),
+            )
             slot = con.ingest.stats().slot
             await until(feed, lambda: con.ingest.stats().slot > slot)  # the state goes on
         finally:
@@ -353,9 +386,15 @@ async def test_a_consumer_that_falls_behind_retention_shows_the_loss(
     there is applied."""
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()
-    await js.add_stream(StreamConfig(name=stream_name("eu"), subjects=["arbscope.eu.>"],
-                                     storage=StorageType.FILE, max_msgs=40,
-                                     duplicate_window=10))  # fmt: skip
+    await js.add_stream(
+        StreamConfig(
+            name=stream_name("eu"),
+            subjects=["arbscope.eu.>"],
+            storage=StorageType.FILE,
+            max_msgs=40,
+            duplicate_window=10,
+        )
+    )
     await nc.close()
     async with eu_to_a_dashboard(nats_server.url, {"eu-a"}, "d3") as p:
         eu, con, feed = p.eu, p.con, p.feed
@@ -442,8 +481,10 @@ def test_a_dead_nats_server_is_one_clear_line_and_its_credentials_stay_hidden(
     err = capsys.readouterr().err
     assert f"NATS at nats://***@127.0.0.1:{port}" in err and "s3cret" not in err
     assert "Traceback" not in err
-    for argv in (["run", "--headless", "--nats", url, "--region", "eu", "--no-metrics"],
-                 ["collect", "--nats", url, "--region", "eu", "--no-metrics"]):  # fmt: skip
+    for argv in (
+        ["run", "--headless", "--nats", url, "--region", "eu", "--no-metrics"],
+        ["collect", "--nats", url, "--region", "eu", "--no-metrics"],
+    ):
         assert main(argv) == 1
         out = capsys.readouterr()
         assert "NATS at nats://***@" in out.err and "s3cret" not in out.err + out.out
@@ -571,9 +612,13 @@ async def test_a_consumer_counts_a_stopped_collectors_feeds_down_and_goes_for_no
     server = SimServer(CFG, PROFILES, slot_seconds=0.05)
     await server.start()
     eu = collector(server, url, "eu", {"eu-a", "eu-b"})
-    con = FeedSession(embedded_sim=False, shadow=False, base_mints=server.world.bases,
-                      fleet=FleetSettings(url, regions=["eu"], consumer="d5"),
-                      feeds_stall_s=1.0)  # fmt: skip
+    con = FeedSession(
+        embedded_sim=False,
+        shadow=False,
+        base_mints=server.world.bases,
+        fleet=FleetSettings(url, regions=["eu"], consumer="d5"),
+        feeds_stall_s=1.0,
+    )
     eu2: FeedSession | None = None
     try:
         await eu.start()
@@ -590,8 +635,9 @@ async def test_a_consumer_counts_a_stopped_collectors_feeds_down_and_goes_for_no
         await eventually(lambda: not any(up()))
         await eventually(lambda: con.ev.held == REASON_FEEDS_STALLED)
         live = list(con.ev.live.items())
-        assert live and all(not sc.go and sc.reasons[-1] == REASON_FEEDS_STALLED
-                            for _, (_, sc) in live)  # fmt: skip
+        assert live and all(
+            not sc.go and sc.reasons[-1] == REASON_FEEDS_STALLED for _, (_, sc) in live
+        )
         (base, pools), _ = live[0]
         assert con.trade(base, list(pools)).startswith("no order: the feeds have stalled")
         assert "feeds 0/3 up" in _status_text(con)

@@ -26,17 +26,27 @@ QUICK = WorldConfig(seed=4, tokens=8, pools=12, trades_per_slot=5, slot_seconds=
 
 def _env(tmp: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARBSCOPE_")}
-    env.update(XDG_CONFIG_HOME=str(tmp / "xdg-config"), XDG_DATA_HOME=str(tmp / "xdg-data"),
-               PYTHONWARNINGS="ignore", **extra)  # fmt: skip
+    env.update(
+        XDG_CONFIG_HOME=str(tmp / "xdg-config"),
+        XDG_DATA_HOME=str(tmp / "xdg-data"),
+        PYTHONWARNINGS="ignore",
+        **extra,
+    )
     return env
 
 
 async def _arbscope(args: list[str], env: dict[str, str], timeout: float = 120) -> tuple[int, str]:
     """Run ``python -m arbscope ARGS``; its exit status and stderr."""
     p = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "arbscope", *args, cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "arbscope",
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         _, err = await asyncio.wait_for(p.communicate(), timeout)
     except TimeoutError:
@@ -78,8 +88,9 @@ async def test_sim_refuses_a_fund_key_that_is_not_an_address(tmp_path: Path) -> 
 
 async def test_an_unknown_engine_is_refused_naming_the_accepted_ones(tmp_path: Path) -> None:
     env = _env(tmp_path, ARBSCOPE_ENGINE="cobol")
-    rc, err = await _arbscope(["run", "--headless", "--duration", "0.5", "--no-metrics",
-                               "--no-record"], env)  # fmt: skip
+    rc, err = await _arbscope(
+        ["run", "--headless", "--duration", "0.5", "--no-metrics", "--no-record"], env
+    )
     assert rc == 2
     line = _one_line(err)
     assert "ARBSCOPE_ENGINE='cobol'" in line and "rust or python" in line
@@ -116,9 +127,23 @@ def test_a_33_byte_address_is_not_an_address() -> None:
 
 async def _headless_on(server: SimServer, pools: Path, tmp: Path) -> tuple[int, str]:
     i = server.infos()[0]
-    return await _arbscope(["run", "--headless", "--duration", "4", "--no-metrics", "--no-record",
-                            "--ws", i.ws_url, "--rpc", i.http_url, "--pools", str(pools)],
-                           _env(tmp))  # fmt: skip
+    return await _arbscope(
+        [
+            "run",
+            "--headless",
+            "--duration",
+            "4",
+            "--no-metrics",
+            "--no-record",
+            "--ws",
+            i.ws_url,
+            "--rpc",
+            i.http_url,
+            "--pools",
+            str(pools),
+        ],
+        _env(tmp),
+    )
 
 
 async def test_a_pools_file_without_base_mints_is_refused(tmp_path: Path) -> None:
@@ -153,20 +178,28 @@ def test_sim_faults_are_read_and_checked() -> None:
     out = _faulty_profiles(base, ["2:future_after=30,repoint_rate=0.5", "0:silent=true"])
     assert (out[2].future_after, out[2].repoint_rate, out[0].silent) == (30, 0.5, True)
     assert out[1] == base[1] and base[2].future_after is None
-    for bad, why in [("3:lag_slots=1", "3 endpoints"), ("x", "expected N:KEY"),
-                     ("1:name=x", "not one of"), ("1:drop_rate=lots", "not a float"),
-                     ("1:silent=maybe", "not a bool")]:  # fmt: skip
+    for bad, why in [
+        ("3:lag_slots=1", "3 endpoints"),
+        ("x", "expected N:KEY"),
+        ("1:name=x", "not one of"),
+        ("1:drop_rate=lots", "not a float"),
+        ("1:silent=maybe", "not a bool"),
+    ]:
         with pytest.raises(ValueError, match=why):
             _faulty_profiles(base, [bad])
     assert cli.main(["sim", "--fault", "9:lag_slots=1"]) == 2
     # a provider's limits: a rate with its answer, a subscription cap with its answer
-    out = _faulty_profiles(base, ["0:rate_limit_rps=5,rate_limit_answer=plain",
-                                  "1:max_subscriptions=20,cap_answer=close"])  # fmt: skip
+    out = _faulty_profiles(
+        base,
+        ["0:rate_limit_rps=5,rate_limit_answer=plain", "1:max_subscriptions=20,cap_answer=close"],
+    )
     assert (out[0].rate_limit_rps, out[0].rate_limit_answer) == (5, "plain")
     assert (out[1].max_subscriptions, out[1].cap_answer) == (20, "close")
-    for bad, why in [("0:rate_limit_answer=polite", "not one of retry-after, plain, jsonrpc"),
-                     ("1:cap_answer=shrug", "not one of error, close"),
-                     ("1:max_subscriptions=many", "not a whole number")]:  # fmt: skip
+    for bad, why in [
+        ("0:rate_limit_answer=polite", "not one of retry-after, plain, jsonrpc"),
+        ("1:cap_answer=shrug", "not one of error, close"),
+        ("1:max_subscriptions=many", "not a whole number"),
+    ]:
         with pytest.raises(ValueError, match=why):
             _faulty_profiles(base, [bad])
 
@@ -180,8 +213,22 @@ def test_sim_writes_its_pools_file(tmp_path: Path) -> None:
     from feeds.wire.universe import load_universe
 
     out = tmp_path / "pools.toml"
-    p = subprocess.Popen([sys.executable, "-m", "arbscope", "sim", "--seed", "4", "--endpoints",
-                          "1", "--pools-out", str(out)], stdout=subprocess.PIPE, text=True)  # fmt: skip
+    p = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "arbscope",
+            "sim",
+            "--seed",
+            "4",
+            "--endpoints",
+            "1",
+            "--pools-out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert p.stdout is not None and p.stdout.readline().startswith("ws://")
     finally:
@@ -204,8 +251,11 @@ def test_the_standalone_simulator_serves_yellowstone_grpc_with_grpc() -> None:
     from feeds.clients.yellowstone import subscribe_request, target
     from feeds.wire.geyser import geyser_pb2 as pb
 
-    p = subprocess.Popen([sys.executable, "-m", "arbscope", "sim", "--endpoints", "2", "--grpc",
-                          "--slot-ms", "50"], stdout=subprocess.PIPE, text=True)  # fmt: skip
+    p = subprocess.Popen(
+        [sys.executable, "-m", "arbscope", "sim", "--endpoints", "2", "--grpc", "--slot-ms", "50"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert p.stdout is not None
         lines = [p.stdout.readline().strip() for _ in range(6)]

@@ -39,10 +39,17 @@ def test_the_template_lists_every_key_and_reads_back_as_the_defaults() -> None:
 def test_every_key_has_an_environment_override() -> None:
     env = {}
     for k in KEYS:
-        v = {"int": "7", "float": "7.5", "bool": "true", "str": "h", "path": "/tmp/x",
-             "choice": k.choices[-1] if k.choices else "", "url": f"{k.schemes[0]}://h.example",
-             "urls": f"{k.schemes[0]}://a.example,{k.schemes[0]}://b.example",
-             "mints": "So11111111111111111111111111111111111111112"}[k.kind]  # fmt: skip
+        v = {
+            "int": "7",
+            "float": "7.5",
+            "bool": "true",
+            "str": "h",
+            "path": "/tmp/x",
+            "choice": k.choices[-1] if k.choices else "",
+            "url": f"{k.schemes[0]}://h.example",
+            "urls": f"{k.schemes[0]}://a.example,{k.schemes[0]}://b.example",
+            "mints": "So11111111111111111111111111111111111111112",
+        }[k.kind]
         if k.kind in ("int", "float"):  # 7 (7.5), moved into the key's range
             x = min(max(7.5 if k.kind == "float" else 7, k.lo or 0), k.hi or 1e18)
             v = str(int(x) if k.kind == "int" else x)
@@ -56,27 +63,43 @@ def test_every_key_has_an_environment_override() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[policy]\nmin_profit = 1\nmin_persistnce = 3\n",
-         'cfg.toml:3: unknown key "policy.min_persistnce" (did you mean "policy.min_persistence"?)'),
-        ("# x\n[polcy]\nmin_profit = 5\n",
-         'cfg.toml:2: unknown section "polcy" (did you mean "policy"?)'),
+        (
+            "[policy]\nmin_profit = 1\nmin_persistnce = 3\n",
+            'cfg.toml:3: unknown key "policy.min_persistnce" (did you mean "policy.min_persistence"?)',
+        ),
+        (
+            "# x\n[polcy]\nmin_profit = 5\n",
+            'cfg.toml:2: unknown section "polcy" (did you mean "policy"?)',
+        ),
         ('theme = "dark"\n', 'cfg.toml:1: unknown key "theme" (did you mean "ui.theme"?)'),
-        ("[policy]\n\n\nmin_profit = \"lots\"\n",
-         "cfg.toml:4: policy.min_profit: expected an integer >= 0, got 'lots'"),
-        ("[live]\nmax_slippage_bps = 5000\n",
-         "cfg.toml:2: live.max_slippage_bps: expected a value within 1..1000, got 5000"),
-        ("[ui]\ntheme = \"neon\"\n",
-         "cfg.toml:2: ui.theme: expected one of dark, light, contrast, got 'neon'"),
+        (
+            '[policy]\n\n\nmin_profit = "lots"\n',
+            "cfg.toml:4: policy.min_profit: expected an integer >= 0, got 'lots'",
+        ),
+        (
+            "[live]\nmax_slippage_bps = 5000\n",
+            "cfg.toml:2: live.max_slippage_bps: expected a value within 1..1000, got 5000",
+        ),
+        (
+            '[ui]\ntheme = "neon"\n',
+            "cfg.toml:2: ui.theme: expected one of dark, light, contrast, got 'neon'",
+        ),
         ("[journal]\nrecord = 1\n", "cfg.toml:2: journal.record: expected true or false, got 1"),
-        ("[feeds]\nws = [\"https://x.example\"]\n",
-         "cfg.toml:2: feeds.ws: expected a ws:// or wss:// URL, got 'https://x.example'"),
-        ("policy.min_profit = -1\n",
-         "cfg.toml:1: policy.min_profit: expected a value >= 0, got -1"),
-        ("[market]\nbase_mints = [\"not-an-address\"]\n",
-         "cfg.toml:2: market.base_mints: 'not-an-address' is not an address "
-         "(14 characters, not 32 to 44)"),
+        (
+            '[feeds]\nws = ["https://x.example"]\n',
+            "cfg.toml:2: feeds.ws: expected a ws:// or wss:// URL, got 'https://x.example'",
+        ),
+        (
+            "policy.min_profit = -1\n",
+            "cfg.toml:1: policy.min_profit: expected a value >= 0, got -1",
+        ),
+        (
+            '[market]\nbase_mints = ["not-an-address"]\n',
+            "cfg.toml:2: market.base_mints: 'not-an-address' is not an address "
+            "(14 characters, not 32 to 44)",
+        ),
     ],
-)  # fmt: skip
+)
 def test_errors_name_the_key_and_its_line(text: str, expected: str) -> None:
     with pytest.raises(ConfigError) as e:
         parse(text, "cfg.toml")
@@ -101,8 +124,14 @@ def test_key_lines_follow_tables_dotted_keys_and_multiline_values() -> None:
 
 def test_environment_errors_name_the_variable_and_unknown_ones_are_refused() -> None:
     with pytest.raises(ConfigError) as e:
-        apply_env(Config(), {"ARBSCOPE_LIVE_MAX_TRADE": "1e9", "ARBSCOPE_POLCY_MIN_PROFIT": "3",
-                             "ARBSCOPE_FEEDS_RPC": f"wss://x.example/?api-key={SECRET}"})  # fmt: skip
+        apply_env(
+            Config(),
+            {
+                "ARBSCOPE_LIVE_MAX_TRADE": "1e9",
+                "ARBSCOPE_POLCY_MIN_PROFIT": "3",
+                "ARBSCOPE_FEEDS_RPC": f"wss://x.example/?api-key={SECRET}",
+            },
+        )
     text = str(e.value)
     assert "ARBSCOPE_LIVE_MAX_TRADE: expected an integer >= 1, got '1e9'" in text
     assert (
@@ -227,11 +256,18 @@ async def test_a_configured_policy_is_journaled_and_the_replay_decides_the_same(
     from engine_rs.records import ScorePolicy
 
     db = tmp_path / "j.sqlite"
-    policy = ScorePolicy(min_profit=250_000, min_profit_bps=3.5, min_persistence=3,
-                         max_staleness_slots=40)  # fmt: skip
+    policy = ScorePolicy(
+        min_profit=250_000, min_profit_bps=3.5, min_persistence=3, max_staleness_slots=40
+    )
     fees = FeeSettings(cu_limit=450_000, percentile=90.0, tip_lamports=20_000)
-    s = FeedSession(seed=9, sim_endpoints=1, shadow=False, policy=policy, fee_settings=fees,
-                    record=RecordSettings(db, batch_s=0.1))  # fmt: skip
+    s = FeedSession(
+        seed=9,
+        sim_endpoints=1,
+        shadow=False,
+        policy=policy,
+        fee_settings=fees,
+        record=RecordSettings(db, batch_s=0.1),
+    )
     await s.run_for(3.0, tick_s=0.1)
     assert s.digest and s.broker is not None and s.broker.tip_lamports == 20_000
     info = await load_info(db, s.session_id)

@@ -30,13 +30,16 @@ async def test_a_healthy_setup_checks_out(tmp_path: Path) -> None:
         key = write_keypair(tmp_path / "keys" / "k.json")
         cfg = tmp_path / "c.toml"
         pools = tmp_path / "pools.toml"
-        pools.write_text("".join(f'[[pool]]\naddress = "{a}"\nkind = "{k}"\n'
-                                 for a, k in sim.world.universe()))  # fmt: skip
-        cfg.write_text(f'[feeds]\nws = ["{i.ws_url}"]\nrpc = ["{i.http_url}"]\n'
-                       f'[market]\npools_file = "{pools}"\n'
-                       f'[live]\nkeypair = "{key.path}"\nsend_rpc = "{i.http_url}"\n'
-                       f'[journal]\npath = "{tmp_path / "j.sqlite"}"\n'
-                       f'[logs]\nfile = "{tmp_path / "a.log"}"\n[metrics]\nport = 0\n')  # fmt: skip
+        pools.write_text(
+            "".join(f'[[pool]]\naddress = "{a}"\nkind = "{k}"\n' for a, k in sim.world.universe())
+        )
+        cfg.write_text(
+            f'[feeds]\nws = ["{i.ws_url}"]\nrpc = ["{i.http_url}"]\n'
+            f'[market]\npools_file = "{pools}"\n'
+            f'[live]\nkeypair = "{key.path}"\nsend_rpc = "{i.http_url}"\n'
+            f'[journal]\npath = "{tmp_path / "j.sqlite"}"\n'
+            f'[logs]\nfile = "{tmp_path / "a.log"}"\n[metrics]\nport = 0\n'
+        )
         checks = await run(str(cfg), _env(tmp_path), timeout_s=5)
     by = _by_name(checks)
     assert all(c.ok is not False for c in checks), [c.line() for c in checks]
@@ -77,8 +80,8 @@ async def test_every_problem_gets_its_own_line(tmp_path: Path) -> None:
             f'rpc = ["{i.http_url}", "http://127.0.0.1:9/?api-key=K3yK3yK3yK3yK3yK3y"]\n'
             f'[market]\npools_file = "{tmp_path / "p.toml"}"\n'
             f'[live]\nkeypair = "{key.path}"\n[journal]\npath = "{journal_dir / "j.sqlite"}"\n'
-            f'[metrics]\nport = {port}\n'
-        )  # fmt: skip
+            f"[metrics]\nport = {port}\n"
+        )
         try:
             # a loaded machine may answer slowly; the failing checks here are refusals, so
             # a long bound costs nothing when it is quick
@@ -112,9 +115,15 @@ def test_the_command_prints_the_checks_and_exits_1_on_a_problem(tmp_path: Path) 
     cfg.write_text("[policy]\nmin_profit = -1\n[metrics]\nport = 0\n")  # 9464 may be taken
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARBSCOPE_")}
     env.update(_env(tmp_path), XDG_DATA_HOME=str(tmp_path / "data"))
-    out = subprocess.run([sys.executable, "-m", "arbscope", "doctor", "--config", str(cfg),
-                          "--timeout", "3"], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=120, check=False)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "arbscope", "doctor", "--config", str(cfg), "--timeout", "3"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert out.returncode == 1, out.stdout + out.stderr
     assert f"✗ config     {cfg}:2: policy.min_profit: expected a value >= 0" in out.stdout
     assert out.stdout.strip().endswith("1 problem found")
@@ -126,19 +135,30 @@ async def test_the_doctor_reports_rate_limits_and_subscription_caps(tmp_path: Pa
     from feeds.sim.server import EndpointProfile
 
     profiles = [
-        EndpointProfile("limited", rate_limit_rps=0, rate_limit_answer="retry-after",
-                        retry_after_s=2, max_subscriptions=20),
-        EndpointProfile("plain", rate_limit_rps=0, rate_limit_answer="plain",
-                        max_subscriptions=7, cap_answer="close"),
+        EndpointProfile(
+            "limited",
+            rate_limit_rps=0,
+            rate_limit_answer="retry-after",
+            retry_after_s=2,
+            max_subscriptions=20,
+        ),
+        EndpointProfile(
+            "plain",
+            rate_limit_rps=0,
+            rate_limit_answer="plain",
+            max_subscriptions=7,
+            cap_answer="close",
+        ),
         EndpointProfile("fine"),
-    ]  # fmt: skip
+    ]
     async with SimServer(WorldConfig(seed=2), profiles, slot_seconds=0.1) as sim:
         infos = sim.infos()
         ws = ", ".join(f'"{i.ws_url}"' for i in infos)
         rpc = ", ".join(f'"{i.http_url}"' for i in infos)
         pools = tmp_path / "pools.toml"
-        pools.write_text("".join(f'[[pool]]\naddress = "{a}"\nkind = "{k}"\n'
-                                 for a, k in sim.world.universe()))  # fmt: skip
+        pools.write_text(
+            "".join(f'[[pool]]\naddress = "{a}"\nkind = "{k}"\n' for a, k in sim.world.universe())
+        )
         cfg = tmp_path / "c.toml"
         cfg.write_text(f'[feeds]\nws = [{ws}]\nrpc = [{rpc}]\n[market]\npools_file = "{pools}"\n')
         checks = await run(str(cfg), _env(tmp_path), timeout_s=5)

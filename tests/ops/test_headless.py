@@ -36,23 +36,34 @@ SECRET = "Zq8RkT4mW2nX7pL1vB6cH3dJ"  # an API key, in URLs only
 
 def _env(tmp: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARBSCOPE_")}
-    env.update(XDG_CONFIG_HOME=str(tmp / "xdg-config"), XDG_DATA_HOME=str(tmp / "xdg-data"),
-               PYTHONUNBUFFERED="1", **extra)  # fmt: skip
+    env.update(
+        XDG_CONFIG_HOME=str(tmp / "xdg-config"),
+        XDG_DATA_HOME=str(tmp / "xdg-data"),
+        PYTHONUNBUFFERED="1",
+        **extra,
+    )
     return env
 
 
 async def _start(args: list[str], env: dict[str, str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "arbscope", *args, cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "arbscope",
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
         # at level debug aiosqlite logs each journal chunk it writes, blob and all: lines
         # past asyncio's 64 KiB default as the market's stream grows
         limit=2**24,
-    )  # fmt: skip
+    )
 
 
-async def _wait_line(p: asyncio.subprocess.Process, pattern: str, seen: list[str],
-                     timeout: float = 60) -> re.Match[str]:  # fmt: skip
+async def _wait_line(
+    p: asyncio.subprocess.Process, pattern: str, seen: list[str], timeout: float = 60
+) -> re.Match[str]:
     assert p.stderr is not None
     end = time.monotonic() + timeout
     rx = re.compile(pattern)
@@ -78,8 +89,21 @@ def _families(text: str) -> dict[str, Any]:
 
 async def test_headless_serves_metrics_and_sigterm_flushes_the_journal(tmp_path: Path) -> None:
     db, logf = tmp_path / "j.sqlite", tmp_path / "logs" / "a.log"
-    p = await _start(["run", "--headless", "--metrics-port", "0", "--db", str(db),
-                      "--log-file", str(logf), "--seed", "5"], _env(tmp_path))  # fmt: skip
+    p = await _start(
+        [
+            "run",
+            "--headless",
+            "--metrics-port",
+            "0",
+            "--db",
+            str(db),
+            "--log-file",
+            str(logf),
+            "--seed",
+            "5",
+        ],
+        _env(tmp_path),
+    )
     seen: list[str] = []
     try:
         url = (await _wait_line(p, r"metrics on (http://127\.0\.0\.1:\d+)", seen)).group(1)
@@ -91,28 +115,46 @@ async def test_headless_serves_metrics_and_sigterm_flushes_the_journal(tmp_path:
             assert status == 200
             fams.clear()
             fams.update(_families(text))
-            ingest = [s for s in fams["arbscope_kernel_latency_seconds"].samples
-                      if s.labels.get("kernel") == "feed_ingest" and s.name.endswith("_count")]  # fmt: skip
-            return bool(ingest and ingest[0].value > 50
-                        and fams["arbscope_slot"].samples[0].value > 0)  # fmt: skip
+            ingest = [
+                s
+                for s in fams["arbscope_kernel_latency_seconds"].samples
+                if s.labels.get("kernel") == "feed_ingest" and s.name.endswith("_count")
+            ]
+            return bool(
+                ingest and ingest[0].value > 50 and fams["arbscope_slot"].samples[0].value > 0
+            )
 
         await until_answered(traded, timeout=60.0, every=0.2)
         # frames per endpoint, dedup, lead/lag
-        msgs = {s.labels["endpoint"]: s.value for s in fams["arbscope_feed_messages"].samples
-                if s.name.endswith("_total")}  # fmt: skip
+        msgs = {
+            s.labels["endpoint"]: s.value
+            for s in fams["arbscope_feed_messages"].samples
+            if s.name.endswith("_total")
+        }
         assert set(msgs) == {"sim-fast", "sim-mid", "sim-slow"} and min(msgs.values()) > 0
         assert 0 < fams["arbscope_feed_dedup_ratio"].samples[0].value < 1
         assert {s.labels["quantile"] for s in fams["arbscope_feed_lag_seconds"].samples} == {
-            "0.5", "0.99"}  # fmt: skip
+            "0.5",
+            "0.99",
+        }
         # kernel latencies: a histogram (buckets cumulative, +Inf equals the count)
-        hist = [s for s in fams["arbscope_kernel_latency_seconds"].samples
-                if s.labels.get("kernel") == "feed_ingest" and s.labels["backend"] == "rust"]  # fmt: skip
+        hist = [
+            s
+            for s in fams["arbscope_kernel_latency_seconds"].samples
+            if s.labels.get("kernel") == "feed_ingest" and s.labels["backend"] == "rust"
+        ]
         buckets = [s.value for s in hist if s.name.endswith("_bucket")]
         count = next(s.value for s in hist if s.name.endswith("_count"))
         assert buckets == sorted(buckets) and buckets[-1] == count > 0
-        for name in ("arbscope_opportunities_found", "arbscope_journal_queue_depth",
-                     "arbscope_pnl", "arbscope_orders", "arbscope_health", "arbscope_info",
-                     "process_cpu_seconds"):  # fmt: skip
+        for name in (
+            "arbscope_opportunities_found",
+            "arbscope_journal_queue_depth",
+            "arbscope_pnl",
+            "arbscope_orders",
+            "arbscope_health",
+            "arbscope_info",
+            "process_cpu_seconds",
+        ):
             assert name in fams, name
         status, body = await _get(url + "/health")
         health = json.loads(body)
@@ -141,12 +183,27 @@ async def test_headless_serves_metrics_and_sigterm_flushes_the_journal(tmp_path:
 
 async def test_headless_exits_non_zero_when_it_cannot_start(tmp_path: Path) -> None:
     pools = tmp_path / "pools.toml"
-    pools.write_text('base_mints = ["So11111111111111111111111111111111111111112"]\n'
-                     '[[pool]]\naddress = "Czfq3xZZDmsdGdUyrNLtRhGc47cXcZtLG4crryfu44zE"\n'
-                     'kind = "whirlpool"\n')  # fmt: skip
-    p = await _start(["run", "--headless", "--no-metrics", "--db", str(tmp_path / "j.sqlite"),
-                      "--ws", "ws://127.0.0.1:9", "--rpc", "http://127.0.0.1:9",
-                      "--pools", str(pools)], _env(tmp_path))  # fmt: skip
+    pools.write_text(
+        'base_mints = ["So11111111111111111111111111111111111111112"]\n'
+        '[[pool]]\naddress = "Czfq3xZZDmsdGdUyrNLtRhGc47cXcZtLG4crryfu44zE"\n'
+        'kind = "whirlpool"\n'
+    )
+    p = await _start(
+        [
+            "run",
+            "--headless",
+            "--no-metrics",
+            "--db",
+            str(tmp_path / "j.sqlite"),
+            "--ws",
+            "ws://127.0.0.1:9",
+            "--rpc",
+            "http://127.0.0.1:9",
+            "--pools",
+            str(pools),
+        ],
+        _env(tmp_path),
+    )
     _, err = await asyncio.wait_for(p.communicate(), 60)
     assert p.returncode == 1
     assert "no endpoint answered getMultipleAccounts" in err.decode()
@@ -160,14 +217,29 @@ async def test_sigterm_during_a_start_on_a_hanging_endpoint_stops_at_once(tmp_pa
     from tests.feeds.hostile import Hanging, http_server, until
 
     pools = tmp_path / "pools.toml"
-    pools.write_text('base_mints = ["So11111111111111111111111111111111111111112"]\n'
-                     '[[pool]]\naddress = "Czfq3xZZDmsdGdUyrNLtRhGc47cXcZtLG4crryfu44zE"\n'
-                     'kind = "whirlpool"\n')  # fmt: skip
+    pools.write_text(
+        'base_mints = ["So11111111111111111111111111111111111111112"]\n'
+        '[[pool]]\naddress = "Czfq3xZZDmsdGdUyrNLtRhGc47cXcZtLG4crryfu44zE"\n'
+        'kind = "whirlpool"\n'
+    )
     hanging = Hanging()
     async with http_server(hanging) as slow:
-        p = await _start(["run", "--headless", "--no-metrics", "--db", str(tmp_path / "j.sqlite"),
-                          "--ws", "ws://127.0.0.1:9", "--rpc", slow, "--pools", str(pools)],
-                         _env(tmp_path))  # fmt: skip
+        p = await _start(
+            [
+                "run",
+                "--headless",
+                "--no-metrics",
+                "--db",
+                str(tmp_path / "j.sqlite"),
+                "--ws",
+                "ws://127.0.0.1:9",
+                "--rpc",
+                slow,
+                "--pools",
+                str(pools),
+            ],
+            _env(tmp_path),
+        )
         try:
             await until(lambda: hanging.requests == 1, timeout=60)
             p.send_signal(signal.SIGTERM)
@@ -185,8 +257,9 @@ async def test_sigterm_during_a_start_on_a_hanging_endpoint_stops_at_once(tmp_pa
 
 
 async def test_health_turns_unhealthy_when_every_feed_stalls(tmp_path: Path) -> None:
-    s = FeedSession(seed=3, sim_endpoints=2, shadow=False,
-                    metrics=MetricsSettings(port=0, stall_s=1.0))  # fmt: skip
+    s = FeedSession(
+        seed=3, sim_endpoints=2, shadow=False, metrics=MetricsSettings(port=0, stall_s=1.0)
+    )
     await s.start()
     try:
         assert s.metrics_server is not None and s.sim is not None
@@ -210,8 +283,10 @@ async def test_health_turns_unhealthy_when_every_feed_stalls(tmp_path: Path) -> 
         status, verdict = seen
         assert status == 503 and verdict["status"] == "unhealthy"
         assert "all feeds stalled" in verdict["problems"][0]
-        assert all(f["last_message_age_s"] is None or f["last_message_age_s"] > 1.0
-                   for f in verdict["feeds"])  # fmt: skip
+        assert all(
+            f["last_message_age_s"] is None or f["last_message_age_s"] > 1.0
+            for f in verdict["feeds"]
+        )
         _, text = await _get(s.metrics_server.url + "/metrics")
         assert _families(text)["arbscope_health"].samples[0].value == 2
     finally:
@@ -231,8 +306,10 @@ async def test_urls_with_keys_are_redacted_on_every_output_path(tmp_path: Path) 
         ws = [f"{i.ws_url}/?api-key={SECRET}" for i in infos]
         rpc = [f"{i.http_url}/?api-key={SECRET}" for i in infos]
         pools = tmp_path / "pools.toml"
-        pools.write_text(f"base_mints = {json.dumps(sim.world.bases)}\n" + "".join(
-            f'[[pool]]\naddress = "{a}"\nkind = "{k}"\n' for a, k in sim.world.universe()))  # fmt: skip
+        pools.write_text(
+            f"base_mints = {json.dumps(sim.world.bases)}\n"
+            + "".join(f'[[pool]]\naddress = "{a}"\nkind = "{k}"\n' for a, k in sim.world.universe())
+        )
         cfg_file = tmp_path / "c.toml"
         db, logf = tmp_path / "j.sqlite", tmp_path / "a.log"
         cfg_file.write_text(
@@ -240,7 +317,7 @@ async def test_urls_with_keys_are_redacted_on_every_output_path(tmp_path: Path) 
             f'[market]\npools_file = "{pools}"\n[journal]\npath = "{db}"\n'
             f'[logs]\nfile = "{logf}"\nlevel = "debug"\n[metrics]\nport = 0\n'
             f'[live]\nsend_rpc = "{rpc[0]}"\n'
-        )  # fmt: skip
+        )
         env = _env(tmp_path)
         p = await _start(["run", "--headless", "--config", str(cfg_file)], env)
         seen: list[str] = []
@@ -292,8 +369,9 @@ def _small_filesystem(where: Path, free: int) -> Path | None:
     import subprocess
 
     where.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(where)],
-                       capture_output=True)  # fmt: skip
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(where)], capture_output=True
+    )
     if r.returncode != 0:
         return None
     st = os.statvfs(where)
@@ -311,14 +389,34 @@ async def test_a_busy_multi_endpoint_session_is_recorded_in_full(tmp_path: Path)
     import subprocess
 
     db = tmp_path / "busy.sqlite"
-    env = _env(tmp_path, ARBSCOPE_JOURNAL_QUEUE_MB="1", ARBSCOPE_SIM_SLOT_MS="50",
-               TMPDIR=str(tmp_path))  # fmt: skip
+    env = _env(
+        tmp_path, ARBSCOPE_JOURNAL_QUEUE_MB="1", ARBSCOPE_SIM_SLOT_MS="50", TMPDIR=str(tmp_path)
+    )
     run = subprocess.run(
-        [sys.executable, "-m", "arbscope", "run", "--headless", "--no-metrics", "--seed", "4",
-         "--endpoints", "8", "--duration", "4", "--db", str(db),
-         "--log-file", str(tmp_path / "a.log")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "arbscope",
+            "run",
+            "--headless",
+            "--no-metrics",
+            "--seed",
+            "4",
+            "--endpoints",
+            "8",
+            "--duration",
+            "4",
+            "--db",
+            str(db),
+            "--log-file",
+            str(tmp_path / "a.log"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr and "recording stopped" not in run.stderr
     assert "further inputs wait in a file" in run.stderr, run.stderr  # the burst spilled
@@ -326,10 +424,25 @@ async def test_a_busy_multi_endpoint_session_is_recorded_in_full(tmp_path: Path)
     lines = dict(x.split(" ", 1) for x in run.stdout.splitlines())
     sid, digest = lines["session"], lines["digest"]
     rep = subprocess.run(
-        [sys.executable, "-m", "arbscope", "replay", sid, "--db", str(db), "--headless",
-         "--speed", "max", "--digest"],
-        cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "arbscope",
+            "replay",
+            sid,
+            "--db",
+            str(db),
+            "--headless",
+            "--speed",
+            "max",
+            "--digest",
+        ],
+        cwd=ROOT,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert rep.returncode == 0, rep.stderr
     assert rep.stdout.strip() == digest and "matches" in rep.stderr
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as c:
@@ -350,9 +463,22 @@ async def test_a_wal_file_deleted_while_recording_then_sigkill_loses_nothing_sai
     import subprocess
 
     db = tmp_path / "wal.sqlite"
-    p = await _start(["run", "--headless", "--no-metrics", "--seed", "6", "--db", str(db),
-                      "--batch-ms", "100", "--log-file", str(tmp_path / "a.log")],
-                     _env(tmp_path))  # fmt: skip
+    p = await _start(
+        [
+            "run",
+            "--headless",
+            "--no-metrics",
+            "--seed",
+            "6",
+            "--db",
+            str(db),
+            "--batch-ms",
+            "100",
+            "--log-file",
+            str(tmp_path / "a.log"),
+        ],
+        _env(tmp_path),
+    )
     seen: list[str] = []
     try:
         sid = (await _wait_line(p, r"session (\S+) started", seen)).group(1)
@@ -377,8 +503,12 @@ async def test_a_wal_file_deleted_while_recording_then_sigkill_loses_nothing_sai
             await p.wait()
     listed = subprocess.run(
         [sys.executable, "-m", "arbscope", "sessions", "--db", str(db)],
-        cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert listed.returncode == 0, listed.stderr
     (row,) = [x for x in listed.stdout.splitlines() if x.startswith(sid)]
     assert "INCOMPLETE (not closed cleanly)" in row and "LOST" not in row, listed.stdout
@@ -387,8 +517,12 @@ async def test_a_wal_file_deleted_while_recording_then_sigkill_loses_nothing_sai
     assert info.inputs > 0 and info.lost == 0
     rep = subprocess.run(
         [sys.executable, "-m", "arbscope", "replay", sid, "--db", str(db), "--headless"],
-        cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert rep.returncode == 0, rep.stderr
     assert f"replayed {sid}: {info.inputs:,} inputs" in rep.stderr
 
@@ -419,8 +553,20 @@ async def test_a_full_disk_stops_recording_the_session_goes_on_and_exits_1(
         env["ARBSCOPE_FAULT_JOURNAL_MAX_PAGES"] = "40"  # 160 KB
         db = tmp_path / "j.sqlite"
     try:
-        p = await _start(["run", "--headless", "--no-metrics", "--seed", "4", "--db", str(db),
-                          "--log-file", str(tmp_path / "a.log")], env)  # fmt: skip
+        p = await _start(
+            [
+                "run",
+                "--headless",
+                "--no-metrics",
+                "--seed",
+                "4",
+                "--db",
+                str(db),
+                "--log-file",
+                str(tmp_path / "a.log"),
+            ],
+            env,
+        )
         seen: list[str] = []
         try:
             line = await _wait_line(p, r"recording stopped at input ([\d,]+)", seen, timeout=120)
@@ -443,10 +589,24 @@ async def test_a_full_disk_stops_recording_the_session_goes_on_and_exits_1(
         written = int(line.group(1).replace(",", ""))
         assert written > 0
         rep = subprocess.run(
-            [sys.executable, "-m", "arbscope", "replay", sid.group(1), "--db", str(db),
-             "--headless", "--speed", "max"],
-            cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "arbscope",
+                "replay",
+                sid.group(1),
+                "--db",
+                str(db),
+                "--headless",
+                "--speed",
+                "max",
+            ],
+            cwd=ROOT,
+            env=_env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert rep.returncode == 0, rep.stderr
         assert f"{written:,} inputs" in rep.stderr and "incomplete" in rep.stderr
         # the listing says why it is incomplete, with the count the log stated, and its
@@ -454,8 +614,12 @@ async def test_a_full_disk_stops_recording_the_session_goes_on_and_exits_1(
         # refuse even that: then "not closed cleanly", with no PnL, and the log says so)
         listed = subprocess.run(
             [sys.executable, "-m", "arbscope", "sessions", "--db", str(db)],
-            cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=_env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert listed.returncode == 0, listed.stderr
         (row,) = [x for x in listed.stdout.splitlines() if x.startswith(sid.group(1))]
         if "not closed cleanly" in row:

@@ -26,10 +26,26 @@ def test_a_headless_session_never_imports_textual(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARBSCOPE_")}
     env.update(XDG_CONFIG_HOME=str(tmp_path / "cfg"), XDG_DATA_HOME=str(tmp_path / "data"))
     p = subprocess.run(
-        [sys.executable, "-c", PROBE, "run", "--headless", "--seed", "3", "--duration", "2",
-         "--no-metrics", "--db", str(tmp_path / "j.sqlite")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            PROBE,
+            "run",
+            "--headless",
+            "--seed",
+            "3",
+            "--duration",
+            "2",
+            "--no-metrics",
+            "--db",
+            str(tmp_path / "j.sqlite"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout.strip().splitlines()[-1])
     assert out == {"rc": 0, "ui": []}, out

@@ -48,8 +48,14 @@ async def _until_health(
 
 def _session(sim: SimServer, stall_s: float = 10.0) -> FeedSession:
     eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in sim.infos()]
-    return FeedSession(eps, sim.world.universe(), sim.world.bases, seed=5, shadow=False,
-                       metrics=MetricsSettings(port=0, stall_s=stall_s))  # fmt: skip
+    return FeedSession(
+        eps,
+        sim.world.universe(),
+        sim.world.bases,
+        seed=5,
+        shadow=False,
+        metrics=MetricsSettings(port=0, stall_s=stall_s),
+    )
 
 
 def _mentions(verdict: dict[str, Any], text: str) -> bool:
@@ -57,8 +63,10 @@ def _mentions(verdict: dict[str, Any], text: str) -> bool:
 
 
 async def test_an_endpoint_that_refuses_every_subscription_degrades_health() -> None:
-    profiles = [EndpointProfile("good", latency_ms=2, jitter_ms=1),
-                EndpointProfile("refuses", latency_ms=2, jitter_ms=1, refuse_subscriptions=True)]  # fmt: skip
+    profiles = [
+        EndpointProfile("good", latency_ms=2, jitter_ms=1),
+        EndpointProfile("refuses", latency_ms=2, jitter_ms=1, refuse_subscriptions=True),
+    ]
     async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
         s = _session(sim)
         await s.start()
@@ -77,8 +85,10 @@ async def test_an_endpoint_that_refuses_every_subscription_degrades_health() -> 
 
 
 async def test_an_endpoint_sending_mostly_garbage_degrades_health() -> None:
-    profiles = [EndpointProfile("good", latency_ms=2, jitter_ms=1),
-                EndpointProfile("garbage", latency_ms=2, jitter_ms=1, malformed_rate=0.9)]  # fmt: skip
+    profiles = [
+        EndpointProfile("good", latency_ms=2, jitter_ms=1),
+        EndpointProfile("garbage", latency_ms=2, jitter_ms=1, malformed_rate=0.9),
+    ]
     async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
         s = _session(sim)
         await s.start()
@@ -127,8 +137,10 @@ async def test_the_status_bar_shows_the_degraded_state_and_its_first_problem(
     from tui.app import ArbscopeApp
     from tui.widgets.status import StatusLine
 
-    profiles = [EndpointProfile("good", latency_ms=2, jitter_ms=1),
-                EndpointProfile("refuses", latency_ms=2, jitter_ms=1, refuse_subscriptions=True)]  # fmt: skip
+    profiles = [
+        EndpointProfile("good", latency_ms=2, jitter_ms=1),
+        EndpointProfile("refuses", latency_ms=2, jitter_ms=1, refuse_subscriptions=True),
+    ]
     async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
         s = _session(sim)
         s.metrics_settings = None

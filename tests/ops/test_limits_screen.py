@@ -33,16 +33,29 @@ async def _get(url: str) -> str:
 
 async def test_rate_limits_and_caps_ride_out_and_show_on_screen_and_in_metrics() -> None:
     profiles = [
-        EndpointProfile("limited", latency_ms=2, jitter_ms=1, rate_limit_rps=0,
-                        rate_limit_answer="retry-after", retry_after_s=60),
-        EndpointProfile("capped", latency_ms=2, jitter_ms=1, max_subscriptions=CAP,
-                        cap_answer="close"),
+        EndpointProfile(
+            "limited",
+            latency_ms=2,
+            jitter_ms=1,
+            rate_limit_rps=0,
+            rate_limit_answer="retry-after",
+            retry_after_s=60,
+        ),
+        EndpointProfile(
+            "capped", latency_ms=2, jitter_ms=1, max_subscriptions=CAP, cap_answer="close"
+        ),
         EndpointProfile("full", latency_ms=2, jitter_ms=1),
-    ]  # fmt: skip
+    ]
     async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
         eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in sim.infos()]
-        s = FeedSession(eps, sim.world.universe(), sim.world.bases, seed=5, shadow=False,
-                        metrics=MetricsSettings(port=0))  # fmt: skip
+        s = FeedSession(
+            eps,
+            sim.world.universe(),
+            sim.world.bases,
+            seed=5,
+            shadow=False,
+            metrics=MetricsSettings(port=0),
+        )
         app = ArbscopeApp(s)
         async with app.run_test(size=(200, 50)) as pilot:
 
@@ -65,11 +78,15 @@ async def test_rate_limits_and_caps_ride_out_and_show_on_screen_and_in_metrics()
                 r = rows()
                 watched = len(s.pool.ingest.watched()) if s.pool is not None else 0
                 ok = (
-                    "limited" in r and r["limited"][RL].startswith("1 ")
-                    and "capped" in r and r["capped"][UNC] == f"{watched - (CAP - 1):,}"
-                    and "full" in r and r["full"][UNC] == "0"
-                    and s.pool is not None and s.pool.workers[1].cap == CAP
-                )  # fmt: skip
+                    "limited" in r
+                    and r["limited"][RL].startswith("1 ")
+                    and "capped" in r
+                    and r["capped"][UNC] == f"{watched - (CAP - 1):,}"
+                    and "full" in r
+                    and r["full"][UNC] == "0"
+                    and s.pool is not None
+                    and s.pool.workers[1].cap == CAP
+                )
                 if ok:
                     seen.append((r, watched))
                 return ok
@@ -115,8 +132,14 @@ async def test_pools_no_endpoint_covers_are_named_stale_in_the_status_note() -> 
     ]
     async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
         eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in sim.infos()]
-        s = FeedSession(eps, sim.world.universe(), sim.world.bases, seed=5, shadow=False,
-                        metrics=MetricsSettings(port=0))  # fmt: skip
+        s = FeedSession(
+            eps,
+            sim.world.universe(),
+            sim.world.bases,
+            seed=5,
+            shadow=False,
+            metrics=MetricsSettings(port=0),
+        )
         await s.start()
         try:
             pool = s.pool
@@ -154,8 +177,15 @@ async def test_cycles_through_pools_no_endpoint_covers_are_no_go_on_health_and_i
     db = tmp_path / "j.sqlite"
     async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
         eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in sim.infos()]
-        s = FeedSession(eps, sim.world.universe(), sim.world.bases, seed=5, shadow=False,
-                        metrics=MetricsSettings(port=0), record=RecordSettings(db))  # fmt: skip
+        s = FeedSession(
+            eps,
+            sim.world.universe(),
+            sim.world.bases,
+            seed=5,
+            shadow=False,
+            metrics=MetricsSettings(port=0),
+            record=RecordSettings(db),
+        )
         await s.start()
         try:
             pool = s.pool

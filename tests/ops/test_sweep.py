@@ -40,9 +40,13 @@ def db(tmp_path: Path) -> Path:
 
 def arbscope(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "arbscope", *args], capture_output=True, text=True,
-        timeout=300, cwd=ROOT, env=env,
-    )  # fmt: skip
+        [sys.executable, "-m", "arbscope", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env=env,
+    )
 
 
 def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -54,21 +58,39 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 def test_a_2x2_sweep_writes_its_csv_charts_and_table(db: Path, tmp_path: Path) -> None:
     out = tmp_path / "sweep"
     grid = ["--set", "policy.min_persistence=1,4", "--set", "fees.tip_lamports=0,10000"]
-    p = arbscope("sweep", "--db", str(db), "", *grid, "--jobs", "2", "--until", UNTIL,
-                 "--out", str(out))  # fmt: skip
+    p = arbscope(
+        "sweep", "--db", str(db), "", *grid, "--jobs", "2", "--until", UNTIL, "--out", str(out)
+    )
     assert p.returncode == 0, p.stderr
     assert "4 cells (2 × 2), 2 processes" in p.stderr
 
     columns, rows = read_csv(out / "sweep.csv")
     assert columns == [
-        "cell", "policy.min_persistence", "fees.tip_lamports", "pnl", "pnl_units", "symbol",
-        "fills", "wins", "failed", "hit_rate", "fees_paid", "fee_lamports", "max_drawdown",
-        "max_drawdown_pct", "digest", "best", "chart",
-    ]  # fmt: skip
+        "cell",
+        "policy.min_persistence",
+        "fees.tip_lamports",
+        "pnl",
+        "pnl_units",
+        "symbol",
+        "fills",
+        "wins",
+        "failed",
+        "hit_rate",
+        "fees_paid",
+        "fee_lamports",
+        "max_drawdown",
+        "max_drawdown_pct",
+        "digest",
+        "best",
+        "chart",
+    ]
     # grid order: the first --set outermost
     assert [(r["cell"], r["policy.min_persistence"], r["fees.tip_lamports"]) for r in rows] == [
-        ("1", "1", "0"), ("2", "1", "10000"), ("3", "4", "0"), ("4", "4", "10000"),
-    ]  # fmt: skip
+        ("1", "1", "0"),
+        ("2", "1", "10000"),
+        ("3", "4", "0"),
+        ("4", "4", "10000"),
+    ]
     assert len({r["digest"] for r in rows}) == 4  # four settings, four sets of decisions
     pnl = [int(r["pnl"]) for r in rows]
     best = [r["best"] for r in rows]
@@ -92,19 +114,51 @@ def test_a_2x2_sweep_writes_its_csv_charts_and_table(db: Path, tmp_path: Path) -
     # a cell is a what-if replay: the direct one of cell 4 gives the same numbers
     policy = tmp_path / "cell4.toml"
     policy.write_text("[policy]\nmin_persistence = 4\n[fees]\ntip_lamports = 10000\n")
-    q = arbscope("replay", "--db", str(db), "", "--headless", "--policy", str(policy),
-                 "--until", UNTIL, "--json")  # fmt: skip
+    q = arbscope(
+        "replay",
+        "--db",
+        str(db),
+        "",
+        "--headless",
+        "--policy",
+        str(policy),
+        "--until",
+        UNTIL,
+        "--json",
+    )
     assert q.returncode == 0, q.stderr
     direct = json.loads(q.stdout)
-    for col in ("pnl", "pnl_units", "symbol", "fills", "wins", "failed", "fees_paid",
-                "fee_lamports", "max_drawdown", "digest"):  # fmt: skip
+    for col in (
+        "pnl",
+        "pnl_units",
+        "symbol",
+        "fills",
+        "wins",
+        "failed",
+        "fees_paid",
+        "fee_lamports",
+        "max_drawdown",
+        "digest",
+    ):
         assert str(direct[col]) == rows[3][col], col
     assert f"{direct['hit_rate']:.6f}" == rows[3]["hit_rate"]
 
     # deterministic: the same sweep again, in one process and without charts, the same CSV
     again = tmp_path / "again"
-    p = arbscope("sweep", "--db", str(db), "", *grid, "--jobs", "1", "--until", UNTIL,
-                 "--out", str(again), "--no-charts")  # fmt: skip
+    p = arbscope(
+        "sweep",
+        "--db",
+        str(db),
+        "",
+        *grid,
+        "--jobs",
+        "1",
+        "--until",
+        UNTIL,
+        "--out",
+        str(again),
+        "--no-charts",
+    )
     assert p.returncode == 0, p.stderr
     assert (again / "sweep.csv").read_bytes() == (out / "sweep.csv").read_bytes()
     assert not list(again.glob("*.png"))
@@ -113,8 +167,10 @@ def test_a_2x2_sweep_writes_its_csv_charts_and_table(db: Path, tmp_path: Path) -
 @pytest.mark.parametrize(
     ("sets", "problem"),
     [
-        (["policy.min_proft=1,2"], 'unknown key "policy.min_proft" (did you mean '
-         '"policy.min_profit"?)'),
+        (
+            ["policy.min_proft=1,2"],
+            'unknown key "policy.min_proft" (did you mean "policy.min_profit"?)',
+        ),
         (["policy.min_profit=0,lots"], "policy.min_profit: expected an integer >= 0, got 'lots'"),
         (["policy.min_profit=0,-5"], "policy.min_profit: expected a value >= 0, got -5"),
         (["fees.percentile=50,101"], "fees.percentile: expected a value within 0..100, got 101"),
@@ -125,7 +181,7 @@ def test_a_2x2_sweep_writes_its_csv_charts_and_table(db: Path, tmp_path: Path) -
         (["live.max_open=1,2"], "live.max_open: not a what-if key"),
         (["fees.tip_lamports=0", "fees.tip_lamports=5"], "--set fees.tip_lamports: given twice"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_set_is_one_line_and_exit_2(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], sets: list[str], problem: str
 ) -> None:
@@ -145,8 +201,7 @@ def test_a_bad_policy_file_for_a_sweep_is_one_line_and_exit_2(
 ) -> None:
     policy = tmp_path / "policy.toml"
     policy.write_text("[policy]\nmin_profit = 5\nmin_persistance = 2\n")
-    argv = ["sweep", "--db", str(db), "", "--set", "fees.tip_lamports=0,1", "--policy",
-            str(policy)]  # fmt: skip
+    argv = ["sweep", "--db", str(db), "", "--set", "fees.tip_lamports=0,1", "--policy", str(policy)]
     assert cli.main(argv) == 2
     assert capsys.readouterr().err == (
         f'arbscope: {policy}:3: unknown key "policy.min_persistance" '
@@ -184,13 +239,30 @@ def test_ctrl_c_stops_the_workers_and_writes_nothing(db: Path, tmp_path: Path) -
     key, value = marker.split("=")
     out = tmp_path / "out"
     p = subprocess.Popen(
-        [sys.executable, "-m", "arbscope", "sweep", "--db", str(db), "",
-         "--set", f"policy.min_profit={','.join(map(str, range(CTRL_C_CELLS)))}", "--jobs", "2",
-         "--no-charts",
-         "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-        env={**os.environ, key: value}, start_new_session=True, preexec_fn=_as_a_shell_starts,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "arbscope",
+            "sweep",
+            "--db",
+            str(db),
+            "",
+            "--set",
+            f"policy.min_profit={','.join(map(str, range(CTRL_C_CELLS)))}",
+            "--jobs",
+            "2",
+            "--no-charts",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, key: value},
+        start_new_session=True,
+        preexec_fn=_as_a_shell_starts,
+    )
     try:
         seen = ""
         while f"1/{CTRL_C_CELLS} done" not in seen:  # the workers are running cells now

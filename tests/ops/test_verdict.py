@@ -10,8 +10,26 @@ from feeds.health import FeedHealth
 
 
 def feed(endpoint: int = 0, name: str = "a", **kw: object) -> FeedHealth:
-    base = FeedHealth(endpoint, name, "ws://127.0.0.1:1", True, 1_000, 50.0, 10, 990, 1.0,
-                      2.0, 0, 0, 0, 0, 0, 12, "", 0.1)  # fmt: skip
+    base = FeedHealth(
+        endpoint,
+        name,
+        "ws://127.0.0.1:1",
+        True,
+        1_000,
+        50.0,
+        10,
+        990,
+        1.0,
+        2.0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        12,
+        "",
+        0.1,
+    )
     return replace(base, **kw)  # type: ignore[arg-type]
 
 
@@ -58,8 +76,12 @@ def test_start_failures_feeds_down_and_the_journal() -> None:
     assert assess([], slot=0, slot_age_s=0, start_error="RpcError: x").status == "unhealthy"
     assert assess([], slot=0, slot_age_s=0, age_s=1.0).status == "starting"
     assert assess([], slot=0, slot_age_s=0, age_s=11.0).status == "unhealthy"
-    v = assess([feed(0, "a"), feed(1, "b", connected=False)], slot=9, slot_age_s=0.4,
-               journal_error="disk full")  # fmt: skip
+    v = assess(
+        [feed(0, "a"), feed(1, "b", connected=False)],
+        slot=9,
+        slot_age_s=0.4,
+        journal_error="disk full",
+    )
     assert v.status == "degraded" and v.problems == (
         "1 of 2 feeds down or stalled",
         "journal: disk full",
@@ -88,8 +110,10 @@ def test_a_lagging_endpoint_of_two_degrades_and_the_slot_source_says_who_leads()
     """Issue 35: with two endpoints, one 40 slots behind (the chain follows the other)
     is degraded, not ok; one whose slot stopped says so; one far ahead of the chain (not
     trusted) too. What the chain's slot follows is said in words."""
-    lagging = [feed(0, "node-0", slot=960, behind=40, lagging=True, voting=True),
-               feed(1, "node-1", slot=1_000, voting=True, leading=True)]  # fmt: skip
+    lagging = [
+        feed(0, "node-0", slot=960, behind=40, lagging=True, voting=True),
+        feed(1, "node-1", slot=1_000, voting=True, leading=True),
+    ]
     v = assess(lagging, slot=1_000, slot_age_s=0.4)
     assert v.status == "degraded" and v.problems == ("node-0 lagging: 40 slots behind the chain",)
     assert slot_source(lagging) == "node-1 leads node-0 (lagging)"

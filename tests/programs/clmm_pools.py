@@ -65,11 +65,20 @@ def mints(judge: Judge, kind: str) -> tuple[str, str]:
     return a, b
 
 
-def spec(mint_a: str, mint_b: str, sqrt_price: int, tick: int, tick_spacing: int,
-         fee_rate: int) -> synthetic.PoolSpec:  # fmt: skip
+def spec(
+    mint_a: str, mint_b: str, sqrt_price: int, tick: int, tick_spacing: int, fee_rate: int
+) -> synthetic.PoolSpec:
     """The spec a venue's ``place`` writes a pool from."""
-    return synthetic.PoolSpec("", "clmm", mint_a, mint_b, sqrt_price_x64=sqrt_price,
-                              tick_current=tick, tick_spacing=tick_spacing, fee_rate=fee_rate)  # fmt: skip
+    return synthetic.PoolSpec(
+        "",
+        "clmm",
+        mint_a,
+        mint_b,
+        sqrt_price_x64=sqrt_price,
+        tick_current=tick,
+        tick_spacing=tick_spacing,
+        fee_rate=fee_rate,
+    )
 
 
 def program_lines(logs: Sequence[str], program: str) -> list[str]:
@@ -97,8 +106,9 @@ def event_bytes(line: str) -> bytes:
 
 def units(logs: Sequence[str], program: str) -> int:
     """What ``program``'s top-level instruction consumed (its CPIs included)."""
-    used = [int(m.group(2)) for line in logs if (m := _CONSUMED.match(line)) and
-            m.group(1) == program]  # fmt: skip
+    used = [
+        int(m.group(2)) for line in logs if (m := _CONSUMED.match(line)) and m.group(1) == program
+    ]
     return used[-1] if used else -1
 
 
@@ -123,8 +133,15 @@ class Swapped:
     sim_in: int
 
 
-def swap(judge: Judge, pool: Pool, mint_in: str, amount: int, minimum: int = 0,
-         ixs: Sequence[Any] | None = None, old_clmm: bool = False) -> Swapped:  # fmt: skip
+def swap(
+    judge: Judge,
+    pool: Pool,
+    mint_in: str,
+    amount: int,
+    minimum: int = 0,
+    ixs: Sequence[Any] | None = None,
+    old_clmm: bool = False,
+) -> Swapped:
     """Fund the wallet with exactly ``amount`` of ``mint_in`` (nothing else of it), swap
     it through ``pool`` in both runtimes; the balances each left (the real program's
     from its post-state, the simulator's from the world)."""
@@ -147,8 +164,9 @@ def swap(judge: Judge, pool: Pool, mint_in: str, amount: int, minimum: int = 0,
     r = run_old_clmm(judge, tx, pool) if old_clmm else judge.run(tx)
     real_out = token_amount(r.real.post.get(judge.ata(mint_out))) - out_before
     real_in = amount - token_amount(r.real.post.get(judge.ata(mint_in)))
-    return Swapped(r, real_out, judge.balance(mint_out) - out_before, real_in,
-                   amount - judge.balance(mint_in))  # fmt: skip
+    return Swapped(
+        r, real_out, judge.balance(mint_out) - out_before, real_in, amount - judge.balance(mint_in)
+    )
 
 
 def account_diffs(judge: Judge, run: Run, keys: Sequence[str]) -> dict[str, list[tuple[int, int]]]:
@@ -214,8 +232,9 @@ def old_clmm_instruction(judge: Judge, ix: Any) -> Any:
     not a tick array or the extension; the old one loads every one and fails, 3007)."""
     from solders.instruction import Instruction
 
-    metas = [m for k, m in enumerate(ix.accounts)
-             if k < 13 or str(m.pubkey) in judge.world.accounts]  # fmt: skip
+    metas = [
+        m for k, m in enumerate(ix.accounts) if k < 13 or str(m.pubkey) in judge.world.accounts
+    ]
     return Instruction(ix.program_id, bytes(ix.data), metas)
 
 

@@ -64,8 +64,12 @@ class Judge:
     """A quiet simulated market (``config``) and the real programs of ``folder``, one
     funded wallet (``me``) in both (the bank reads the world's accounts)."""
 
-    def __init__(self, config: WorldConfig | None = None, folder: Path | None = None,
-                 lamports: int = 100 * 10**9) -> None:  # fmt: skip
+    def __init__(
+        self,
+        config: WorldConfig | None = None,
+        folder: Path | None = None,
+        lamports: int = 100 * 10**9,
+    ) -> None:
         self.world = World(config or WorldConfig(seed=3, **QUIET))  # type: ignore[arg-type]
         self.chain = Chain(self.world, accept=True)
         self.bank = Bank.from_folder(folder or programs())
@@ -108,14 +112,29 @@ class Judge:
         rec = venue.decode_pool(engine_rs.backend(), acc.data, acc.owner)
         mint_out = pool.mint_b if mint_in == pool.mint_a else pool.mint_a
         programs = {m: self.program_of(m) for m in (pool.mint_a, pool.mint_b)}
-        return venues.Leg(pool.address, rec, self.me, mint_in, mint_out, self.ata(mint_in),
-                          self.ata(mint_out), amount, minimum, programs)  # fmt: skip
+        return venues.Leg(
+            pool.address,
+            rec,
+            self.me,
+            mint_in,
+            mint_out,
+            self.ata(mint_in),
+            self.ata(mint_out),
+            amount,
+            minimum,
+            programs,
+        )
 
     def swap_ix(self, pool: Pool, mint_in: str, amount: int, minimum: int = 0) -> Any:
         return venues.by_kind(pool.kind).swap_instruction(self.leg(pool, mint_in, amount, minimum))
 
-    def tx(self, ixs: Sequence[Any], cu_limit: int = I.MAX_COMPUTE_UNIT_LIMIT,
-           cu_price: int = 0, tables: Sequence[Any] = ()) -> Any:  # fmt: skip
+    def tx(
+        self,
+        ixs: Sequence[Any],
+        cu_limit: int = I.MAX_COMPUTE_UNIT_LIMIT,
+        cu_price: int = 0,
+        tables: Sequence[Any] = (),
+    ) -> Any:
         """A v0 transaction of ``ixs`` after a compute budget, signed as live signs."""
         budget = [I.set_compute_unit_limit(cu_limit), I.set_compute_unit_price(cu_price)]
         bh = self.chain.latest_blockhash()[0]
@@ -128,9 +147,11 @@ class Judge:
     def real(self, tx: Any, commit: bool = True) -> Result:
         """``tx`` through the real programs on the world's accounts as they are now."""
         msg = tx.message
-        tables = {str(t.account_key): self.world.accounts[str(t.account_key)]
-                  for t in getattr(msg, "address_table_lookups", ())
-                  if str(t.account_key) in self.world.accounts}  # fmt: skip
+        tables = {
+            str(t.account_key): self.world.accounts[str(t.account_key)]
+            for t in getattr(msg, "address_table_lookups", ())
+            if str(t.account_key) in self.world.accounts
+        }
         self.bank.set_clock_bytes(self.world.accounts[SYSVAR_CLOCK].data)
         return self.bank.execute(tx, self.keys(tx), self.world.accounts, tables, commit)
 
@@ -157,8 +178,14 @@ class Judge:
                 self.world.accounts[k] = acc
 
     # ------------------------------------------------------------ the engine's quote
-    def quote(self, eng: types.ModuleType, pool: Pool, mint_in: str, amount: int,
-              arrays: Sequence[str] | None = None) -> int | str:  # fmt: skip
+    def quote(
+        self,
+        eng: types.ModuleType,
+        pool: Pool,
+        mint_in: str,
+        amount: int,
+        arrays: Sequence[str] | None = None,
+    ) -> int | str:
         """The hop's output as a session's engine quotes it from the world's accounts (a
         ``FeedIngest`` fed every account it watches, as the snapshot feeds it), or the
         engine error's class name. ``arrays``: the tick / bin arrays the session tracks
@@ -166,8 +193,14 @@ class Judge:
         got = self.quote_steps(eng, pool, mint_in, amount, arrays)
         return got if isinstance(got, str) else got[0]
 
-    def quote_steps(self, eng: types.ModuleType, pool: Pool, mint_in: str, amount: int,
-                    arrays: Sequence[str] | None = None) -> tuple[int, int] | str:  # fmt: skip
+    def quote_steps(
+        self,
+        eng: types.ModuleType,
+        pool: Pool,
+        mint_in: str,
+        amount: int,
+        arrays: Sequence[str] | None = None,
+    ) -> tuple[int, int] | str:
         """:meth:`quote` with the steps the engine counts for the hop's curve in its
         venue's compute-unit model (``PoolGraph.quote_steps``): ``(output, steps)``, or
         the engine error's class name, or ``"no fill"``."""
@@ -240,8 +273,10 @@ def pools_of(world: World, kind: str, spl_only: bool = False) -> Iterable[Pool]:
     for p in world.pools:
         if p.kind != kind:
             continue
-        if spl_only and I.TOKEN_2022 in (world.token_programs[p.mint_a],
-                                         world.token_programs[p.mint_b]):  # fmt: skip
+        if spl_only and I.TOKEN_2022 in (
+            world.token_programs[p.mint_a],
+            world.token_programs[p.mint_b],
+        ):
             continue
         yield p
 

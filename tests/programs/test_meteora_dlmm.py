@@ -170,15 +170,20 @@ def eaten_by_fee(j: Judge, pool: Pool, a_to_b: bool, amount: int) -> bool:
     q = j.world.eng.meteora_dlmm_swap(
         j.world.accounts[pool.address].data,
         [j.world.accounts[a].data for a in pool.tick_arrays],
-        amount - j.world.transfer_fee(mint_in, amount), a_to_b, j.world.unix_time(), j.world.slot,
-    )  # fmt: skip
+        amount - j.world.transfer_fee(mint_in, amount),
+        a_to_b,
+        j.world.unix_time(),
+        j.world.slot,
+    )
     return q is not None and j.world.transfer_fee(mint_out, q.amount_out) >= q.amount_out
 
 
 def dense(active: int, below: int, above: int, amount: int) -> dict[int, tuple[int, int]]:
     """Y in ``below`` bins under the active one, X in ``above`` over it, both in it."""
-    return {b: (amount if b >= active else 0, amount if b <= active else 0)
-            for b in range(active - below, active + above + 1)}  # fmt: skip
+    return {
+        b: (amount if b >= active else 0, amount if b <= active else 0)
+        for b in range(active - below, active + above + 1)
+    }
 
 
 def spl_mints(j: Judge) -> list[str]:
@@ -200,8 +205,12 @@ def test_the_worlds_pairs_sign_for_their_reserves_and_trade_as_the_program(
         rec = pool.record
         lo, hi = sorted(eng.b58decode(m) for m in (rec.token_x_mint, rec.token_y_mint))
         assert rec.require_base_factor_seed == 1
-        seeds = [lo, hi, rec.bin_step_seed.to_bytes(2, "little"),
-                 rec.base_factor_seed.to_bytes(2, "little")]  # fmt: skip
+        seeds = [
+            lo,
+            hi,
+            rec.bin_step_seed.to_bytes(2, "little"),
+            rec.base_factor_seed.to_bytes(2, "little"),
+        ]
         assert eng.find_program_address(seeds, DL.PROGRAM) == (pool.address, rec.bump_seed)
         oracle = j.world.accounts[rec.oracle]
         assert (oracle.owner, oracle.data[:8]) == (DL.PROGRAM, DL.DISC_ORACLE)
@@ -232,17 +241,27 @@ def test_idle_pairs_quote_at_the_chains_clock(judge: Judge) -> None:
     shape = DL.PairShape(10, 20, 100, dense(100, 150, 150, 10**9), variable_fee_control=40_000)
     pool = add_pair(j, shape, x, y)
     stale = 0
-    for a_to_b, bins, wait in ((True, 12.5, 0), (False, 2.5, 10), (False, 2.5, 25),
-                               (True, 30.5, 1), (True, 0.5, 300), (False, 0.5, 10),
-                               (True, 9.5, 4_000), (False, 20.5, 45)):  # fmt: skip
+    for a_to_b, bins, wait in (
+        (True, 12.5, 0),
+        (False, 2.5, 10),
+        (False, 2.5, 25),
+        (True, 30.5, 1),
+        (True, 0.5, 300),
+        (False, 0.5, 10),
+        (True, 9.5, 4_000),
+        (False, 20.5, 45),
+    ):
         j.advance(wait)
         price = DL._price(pool)
         amount = int(bins * 10**9 * (price if a_to_b else 1 / price))
         at_stamp = j.world.eng.meteora_dlmm_quote(
             j.world.accounts[pool.address].data,
-            [j.world.accounts[a].data for a in pool.tick_arrays], amount, a_to_b,
-            pool.record.last_update_timestamp, j.world.slot,
-        )  # fmt: skip
+            [j.world.accounts[a].data for a in pool.tick_arrays],
+            amount,
+            a_to_b,
+            pool.record.last_update_timestamp,
+            j.world.slot,
+        )
         before = j.balance(pool.mint_b if a_to_b else pool.mint_a)
         assert trade(j, pool, a_to_b, amount)
         stale += at_stamp != j.balance(pool.mint_b if a_to_b else pool.mint_a) - before
@@ -310,8 +329,11 @@ def shapes(draw: st.DrawFn) -> tuple[DL.PairShape, str]:
     return shape, draw(st.sampled_from(["", "", "", "plain", "fee", "fee_capped"]))
 
 
-@settings(max_examples=300, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(drawn=shapes(), data=st.data())
 def test_random_pairs_trade_as_the_program(
     judge: Judge, drawn: tuple[DL.PairShape, str], data: st.DataObject

@@ -117,10 +117,19 @@ class Shape:
 
 @st.composite
 def shapes(draw: Any) -> Shape:
-    taker, maker = draw(st.sampled_from([(0, 0), (0, 300), (400, -200), (1_000, -500),
-                                         (200, 0), (1_000, -1_000), (700, 100)]))  # fmt: skip
-    return Shape(draw(st.integers(0, 2**32)), taker, maker, draw(st.floats(0.0002, 0.01)),
-                 draw(st.floats(0.0002, 0.01)), draw(st.floats(1e-7, 1e-3)))  # fmt: skip
+    taker, maker = draw(
+        st.sampled_from(
+            [(0, 0), (0, 300), (400, -200), (1_000, -500), (200, 0), (1_000, -1_000), (700, 100)]
+        )
+    )
+    return Shape(
+        draw(st.integers(0, 2**32)),
+        taker,
+        maker,
+        draw(st.floats(0.0002, 0.01)),
+        draw(st.floats(0.0002, 0.01)),
+        draw(st.floats(1e-7, 1e-3)),
+    )
 
 
 def shape(j: Judge, pool: Pool, s: Shape) -> None:
@@ -140,8 +149,12 @@ def shape(j: Judge, pool: Pool, s: Shape) -> None:
     b.size = max(1, int(DEPTH * s.size / m.base_lot_size))
     OB._requote(b, fair)
     b.quiet = True
-    for addr, data in ((b.bids_address, b.bids.data()), (b.asks_address, b.asks.data()),
-                       (b.heap_address, b.heap.data()), (b.address, m.pack())):  # fmt: skip
+    for addr, data in (
+        (b.bids_address, b.bids.data()),
+        (b.asks_address, b.asks.data()),
+        (b.heap_address, b.heap.data()),
+        (b.address, m.pack()),
+    ):
         w.accounts[addr].data = data
     for vault in (pool.vault_a, pool.vault_b):
         w.move_tokens(vault, DEPTH - w.balance(vault))
@@ -218,8 +231,17 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
     quoted = OB._quote(w, pool, a_to_b, amount)  # the simulator's market order: its fills
     j.fund(mint_in, amount)
     j.fund(mint_out, 0)
-    keys = (b.address, b.bids_address, b.asks_address, b.heap_address, pool.vault_a,
-            pool.vault_b, j.ata(pool.mint_a), j.ata(pool.mint_b), j.me)  # fmt: skip
+    keys = (
+        b.address,
+        b.bids_address,
+        b.asks_address,
+        b.heap_address,
+        pool.vault_a,
+        pool.vault_b,
+        j.ata(pool.mint_a),
+        j.ata(pool.mint_b),
+        j.me,
+    )
     pre = {k: w.accounts[k] for k in keys}
     pre = {k: type(a)(a.owner, a.data, a.lamports) for k, a in pre.items()}
     live = j.swap_ix(pool, mint_in, amount, minimum)
@@ -273,10 +295,14 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
         assert got_real == got_sim and paid_real == paid_sim + referrer
     # the bytes
     for key in (b.bids_address, b.asks_address):
-        assert left(real, key).data == post[key].data, (key, differing(left(real, key).data,
-                                                                      post[key].data))  # fmt: skip
-    theirs, ours = (heap_without_fill_seq(x) for x in (left(real, b.heap_address).data,
-                                                       post[b.heap_address].data))  # fmt: skip
+        assert left(real, key).data == post[key].data, (
+            key,
+            differing(left(real, key).data, post[key].data),
+        )
+    theirs, ours = (
+        heap_without_fill_seq(x)
+        for x in (left(real, b.heap_address).data, post[b.heap_address].data)
+    )
     assert theirs == ours, differing(theirs, ours)
     market = (bytearray(left(real, b.address).data), bytearray(post[b.address].data))
     deposits = [u64_at(x, MARKET_QUOTE_DEPOSITS) for x in market]
@@ -314,20 +340,30 @@ def _amount(j: Judge, pool: Pool, a_to_b: bool, size: int | float) -> int:
 @settings(max_examples=100)
 @example(  # two orders at the best bid, each fill's rebate rounded down: killed (at_best)
     which=0,
-    book=Shape(seed=201, taker_fee=400, maker_fee=-200, step=0.0078125, half=0.0078125,
-               size=0.0005974215856652371),
+    book=Shape(
+        seed=201,
+        taker_fee=400,
+        maker_fee=-200,
+        step=0.0078125,
+        half=0.0078125,
+        size=0.0005974215856652371,
+    ),
     trades=[(True, 0.0625, False, 0)],
-)  # fmt: skip
+)
 @given(
     which=st.integers(0, 3),
     book=shapes(),
     trades=st.lists(
-        st.tuples(st.booleans(), st.one_of(st.integers(0, 3), st.floats(1e-6, 0.3),
-                                           st.floats(0.3, 1.2)),
-                  st.sampled_from([False, False, False, True]), st.sampled_from([0, 0, 30])),
-        min_size=1, max_size=4,
+        st.tuples(
+            st.booleans(),
+            st.one_of(st.integers(0, 3), st.floats(1e-6, 0.3), st.floats(0.3, 1.2)),
+            st.sampled_from([False, False, False, True]),
+            st.sampled_from([0, 0, 30]),
+        ),
+        min_size=1,
+        max_size=4,
     ),
-)  # fmt: skip
+)
 def test_the_binary_fills_the_order_the_engine_quotes_as_the_simulator_does(
     which: int, book: Shape, trades: list[tuple[bool, Any, bool, int]]
 ) -> None:

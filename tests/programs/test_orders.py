@@ -83,9 +83,17 @@ GROUPS: dict[str, tuple[frozenset[str], Callable[[Sequence[str]], bool]]] = {
 # on today's world) goes every way; the others each hop count once, the ``python``
 # group durable and as a bundle too.
 PLAN = (
-    (1, "tables"), (1, "legacy"), (2, "tables"), (2, "legacy"), (3, "plain"),
-    (3, "nonce"), (4, "bundle"), (4, "tip"), (5, "tables"), (5, "nonce"),
-)  # fmt: skip
+    (1, "tables"),
+    (1, "legacy"),
+    (2, "tables"),
+    (2, "legacy"),
+    (3, "plain"),
+    (3, "nonce"),
+    (4, "bundle"),
+    (4, "tip"),
+    (5, "tables"),
+    (5, "nonce"),
+)
 SHORT_PLAN = ((1, "legacy"), (2, "tables"), (3, "nonce"), (4, "bundle"), (5, "tables"))
 PLANS = {g: PLAN if g == "whirlpool" else SHORT_PLAN for g in GROUPS}
 # worlds searched, in order, for one holding cycles of every group for every hop count
@@ -205,18 +213,32 @@ def world_quote(w: World, pools: Sequence[Any], tokens: Sequence[str], amount: i
 
 
 @asynccontextmanager
-async def session(keyfile: Path, db: Path, world: WorldConfig,
-                  universe: Sequence[tuple[str, str]]) -> AsyncIterator[FeedSession]:  # fmt: skip
+async def session(
+    keyfile: Path, db: Path, world: WorldConfig, universe: Sequence[tuple[str, str]]
+) -> AsyncIterator[FeedSession]:
     """A session on an embedded simulator of ``world`` (its server's slots of
     :data:`SLOT_S`) watching the pools of ``universe``, live armed with lookup tables
     (of those pools' accounts) and durable nonces (the Jito block engine on the
     simulator's own port, unlimited), orders sent by hand."""
-    config = LiveConfig(keypair=str(keyfile), max_trade=10**15, max_day=10**16,
-                        max_slippage_bps=100, tip_lamports=2_000)  # fmt: skip
-    s = FeedSession(universe=universe, seed=world.seed, sim_config=world, sim_endpoints=1,
-                    live=config,
-                    sim_accept_tx=True, shadow=False, max_hops=2, sweep_s=3600.0,
-                    record=RecordSettings(db, batch_s=0.1))  # fmt: skip
+    config = LiveConfig(
+        keypair=str(keyfile),
+        max_trade=10**15,
+        max_day=10**16,
+        max_slippage_bps=100,
+        tip_lamports=2_000,
+    )
+    s = FeedSession(
+        universe=universe,
+        seed=world.seed,
+        sim_config=world,
+        sim_endpoints=1,
+        live=config,
+        sim_accept_tx=True,
+        shadow=False,
+        max_hops=2,
+        sweep_s=3600.0,
+        record=RecordSettings(db, batch_s=0.1),
+    )
     assert s.sim is not None
     s.sim.slot_seconds = SLOT_S  # the server's slots; the world's clock holds still
     for pool in s.sim.world.venue_state.get("openbook_v2", []):
@@ -225,8 +247,9 @@ async def session(keyfile: Path, db: Path, world: WorldConfig,
     try:
         assert s.start_error == "" and s.executor is not None
         s.sim.chain.engines[""] = BlockEngine(rps=0)
-        s.executor.config = replace(s.executor.config, jito=(str(s.endpoints[0].http),),
-                                    tip_escalation=True)  # fmt: skip
+        s.executor.config = replace(
+            s.executor.config, jito=(str(s.endpoints[0].http),), tip_escalation=True
+        )
         ok, why = await s.request_live()
         assert ok, why
         s.broker.auto = False  # type: ignore[union-attr]
@@ -264,8 +287,9 @@ async def _legacy(s: FeedSession, order: LiveOrder) -> tuple[str, str, int]:
     msg = Message.new_with_blockhash(ixs, ex.wallet.keypair.pubkey(), Hash.from_string(bh))
     tx = VersionedTransaction(msg, [ex.wallet.keypair])
     try:
-        sig = await ex._client().send_transaction(base64.b64encode(bytes(tx)).decode(),
-                                                  skip_preflight=False)  # fmt: skip
+        sig = await ex._client().send_transaction(
+            base64.b64encode(bytes(tx)).decode(), skip_preflight=False
+        )
     except RpcError as exc:
         return "refused", re.sub(r"^sendTransaction at \S+: ", "", str(exc)), 1
     chain = s.sim.chain
@@ -276,7 +300,7 @@ async def _legacy(s: FeedSession, order: LiveOrder) -> tuple[str, str, int]:
 
 async def run_orders(
     keyfile: Path, db: Path, world: WorldConfig, orders: Sequence[tuple[str, int, str, list[str]]]
-) -> list[Ended]:  # fmt: skip
+) -> list[Ended]:
     """``orders`` (group, hops, mode, the cycle's pools) on a session of ``world``: each
     order's end."""
     out: list[Ended] = []
@@ -303,8 +327,12 @@ async def run_orders(
 
             done: list[tuple[int, Any]] = []  # (the slot, its trade or None)
 
-            def knock(world: Any, pool: Any = first, a_to_b: bool = a_to_b,
-                      done: list[tuple[int, Any]] = done) -> list[Any]:  # fmt: skip
+            def knock(
+                world: Any,
+                pool: Any = first,
+                a_to_b: bool = a_to_b,
+                done: list[tuple[int, Any]] = done,
+            ) -> list[Any]:
                 world.script = None
                 t = world.swap(pool, a_to_b, world._trade_size(pool, a_to_b, 0.05))
                 done.append((world.slot, t))  # None: past its liquidity, nothing traded
@@ -327,10 +355,12 @@ async def run_orders(
             # the session's graph has the knocked pool and every account of that slot
             # (one endpoint: its notifications come in order; a knock past the pool's
             # liquidity traded nothing)
-            def caught_up(first: str = first.address, knocked: int = knocked,
-                          seen: bool = trade is not None) -> bool:  # fmt: skip
+            def caught_up(
+                first: str = first.address, knocked: int = knocked, seen: bool = trade is not None
+            ) -> bool:
                 return int(graph.slot) > knocked and (
-                    not seen or int(graph.pool_rate(first)[4]) >= knocked)  # fmt: skip
+                    not seen or int(graph.pool_rate(first)[4]) >= knocked
+                )
 
             await tick_until(s, caught_up, timeout=30)
             try:
@@ -345,8 +375,9 @@ async def run_orders(
             before = _balances(s, tokens)
             kinds = tuple(p.kind for p in pools)
             if mode == "legacy":
-                order = LiveOrder(0, "manual", (base, tuple(key)), tokens, key, list(kinds),
-                                  amount, want)  # fmt: skip
+                order = LiveOrder(
+                    0, "manual", (base, tuple(key)), tokens, key, list(kinds), amount, want
+                )
                 status, detail, parts = await _legacy(s, order)
             else:
                 opp = Opp(base, tuple(key), tuple(tokens), kinds, amount)
@@ -359,12 +390,22 @@ async def run_orders(
                     status, detail, parts = end.status, end.detail, end.parts
             after = _balances(s, tokens)
             detail = re.sub(r"slot \d+", "slot N", detail)
-            out.append(Ended(group, hops, mode, kinds, status, detail,
-                             tuple(a - b for a, b in zip(after, before, strict=True)),
-                             parts))  # fmt: skip
+            out.append(
+                Ended(
+                    group,
+                    hops,
+                    mode,
+                    kinds,
+                    status,
+                    detail,
+                    tuple(a - b for a, b in zip(after, before, strict=True)),
+                    parts,
+                )
+            )
         stats = s.sim.chain.stats
-        print(f"\n{'the real programs' if world.programs else 'the simulator'}: "
-              f"{stats.bank_split()}")  # fmt: skip
+        print(
+            f"\n{'the real programs' if world.programs else 'the simulator'}: {stats.bank_split()}"
+        )
         if world.programs:  # the Whirlpool hops of the python group's mixed transactions
             assert stats.mixed > 0 and stats.bank_instructions >= stats.mixed
     return out
@@ -393,8 +434,10 @@ def ended(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple[Ende
     out: dict[str, list[tuple[Ended, Ended]]] = {g: [] for g in GROUPS}
     for a, b in zip(mine, real, strict=True):
         out[a.group].append((a, b))
-        print(f"{'=' if a == b else '≠'} {a.group:<9} {b.hops} {'·'.join(b.kinds):<40} "
-              f"{b.mode:<7} {a.status:<9} {b.status:<9} {b.detail[:70]}")  # fmt: skip
+        print(
+            f"{'=' if a == b else '≠'} {a.group:<9} {b.hops} {'·'.join(b.kinds):<40} "
+            f"{b.mode:<7} {a.status:<9} {b.status:<9} {b.detail[:70]}"
+        )
     return out
 
 

@@ -74,8 +74,9 @@ def backends() -> dict[str, types.ModuleType]:
     return {"rust": engine_rs.load("rust"), "python": engine_rs.load("python")}
 
 
-def swap_base_in(pool: Pool, source: str, dest: str, owner: str, amount: int,
-                 minimum: int) -> Instruction:  # fmt: skip
+def swap_base_in(
+    pool: Pool, source: str, dest: str, owner: str, amount: int, minimum: int
+) -> Instruction:
     """``SwapBaseIn`` (tag 9, raydium-amm ``instruction.rs``): token program, amm,
     authority, open orders, coin and pc vaults, the market program, market, bids, asks,
     event queue, the market's coin and pc vaults and vault signer (the pool's market
@@ -89,14 +90,23 @@ def swap_base_in(pool: Pool, source: str, dest: str, owner: str, amount: int,
         for part in ("bids", "asks", "event-queue", "coin-vault", "pc-vault")
     ]
     market.append(account_meta(sim_key("judge-market", "vault-signer", pool.address)))
-    return instruction(V4.PROGRAM, data, [
-        account_meta(SPL_TOKEN), account_meta(pool.address, writable=True),
-        account_meta(V4.AUTHORITY), account_meta(r.open_orders, writable=True),
-        account_meta(r.coin_vault, writable=True), account_meta(r.pc_vault, writable=True),
-        account_meta(r.market_program), *market,
-        account_meta(source, writable=True), account_meta(dest, writable=True),
-        account_meta(owner, signer=True),
-    ])  # fmt: skip
+    return instruction(
+        V4.PROGRAM,
+        data,
+        [
+            account_meta(SPL_TOKEN),
+            account_meta(pool.address, writable=True),
+            account_meta(V4.AUTHORITY),
+            account_meta(r.open_orders, writable=True),
+            account_meta(r.coin_vault, writable=True),
+            account_meta(r.pc_vault, writable=True),
+            account_meta(r.market_program),
+            *market,
+            account_meta(source, writable=True),
+            account_meta(dest, writable=True),
+            account_meta(owner, signer=True),
+        ],
+    )
 
 
 @dataclass(frozen=True)
@@ -115,9 +125,15 @@ def shapes(draw: Any) -> Shape:
     reserve = st.integers(10, 10**17)
     den = draw(st.sampled_from([10_000, 10_000, 1_000_000, 100]))
     num = draw(st.sampled_from([0, 1, 25, den // 400, den // 10, den - 1]))
-    return Shape(draw(reserve), draw(reserve), draw(st.integers(0, 10**12)),
-                 draw(st.integers(0, 10**12)), num, den,
-                 draw(st.sampled_from([6, 6, 6, 6, 7, 7, -7])))  # fmt: skip
+    return Shape(
+        draw(reserve),
+        draw(reserve),
+        draw(st.integers(0, 10**12)),
+        draw(st.integers(0, 10**12)),
+        num,
+        den,
+        draw(st.sampled_from([6, 6, 6, 6, 7, 7, -7])),
+    )
 
 
 def shape(j: Judge, pool: Pool, s: Shape) -> None:
@@ -125,9 +141,15 @@ def shape(j: Judge, pool: Pool, s: Shape) -> None:
     vaults; the simulator's view (reserves, fee, what the vaults hold beyond them)."""
     w = j.world
     opens = w.unix_time() + 3_600 if s.status == -7 else w.unix_time() - 60
-    rec = replace(pool.record, status=abs(s.status), swap_fee_numerator=s.fee_num,
-                  swap_fee_denominator=s.fee_den, need_take_pnl_coin=s.pnl_coin,
-                  need_take_pnl_pc=s.pnl_pc, pool_open_time=opens)  # fmt: skip
+    rec = replace(
+        pool.record,
+        status=abs(s.status),
+        swap_fee_numerator=s.fee_num,
+        swap_fee_denominator=s.fee_den,
+        need_take_pnl_coin=s.pnl_coin,
+        need_take_pnl_pc=s.pnl_pc,
+        pool_open_time=opens,
+    )
     w.accounts[pool.address].data = V4.encode_pool(rec, w.accounts[pool.address].data)
     pool.record = rec
     for vault, amount in ((pool.vault_a, s.coin + s.pnl_coin), (pool.vault_b, s.pc + s.pnl_pc)):
@@ -192,8 +214,14 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, minimum_at: str) -> N
     assert in_before - token_amount(real.post[j.ata(mint_in)]) == amount
     assert ray_log(real.logs) == ray_log(sim.logs)
     for key, acc in real.post.items():  # the accounts both instructions name
-        if key not in (pool.address, pool.vault_a, pool.vault_b, j.ata(mint_in),
-                       j.ata(mint_out), j.me):  # fmt: skip
+        if key not in (
+            pool.address,
+            pool.vault_a,
+            pool.vault_b,
+            j.ata(mint_in),
+            j.ata(mint_out),
+            j.me,
+        ):
             continue
         mine = w.accounts[key]
         assert acc is not None
@@ -224,9 +252,10 @@ def _amount(pool: Pool, a_to_b: bool, size: int | float) -> int:
     which=st.integers(0, 2),
     trades=st.lists(
         st.tuples(st.booleans(), sizes, st.sampled_from(["quote"] * 8 + ["above", "short"])),
-        min_size=1, max_size=5,
+        min_size=1,
+        max_size=5,
     ),
-)  # fmt: skip
+)
 def test_the_program_pays_the_engines_quote_and_writes_what_the_simulator_writes(
     pool_shape: Shape, which: int, trades: list[tuple[bool, Any, str]]
 ) -> None:

@@ -146,8 +146,9 @@ def make_pool(judge: Judge, plan: dict[str, Any]) -> Pool | None:
     if max(held) >= 1 << 62:
         return None
     COUNTS["pools"] += 1
-    config, _ = R.add_config(judge.world, 1_000, ts, plan["fee_rate"], plan["protocol_fee_rate"],
-                             plan["fund_fee_rate"])  # fmt: skip
+    config, _ = R.add_config(
+        judge.world, 1_000, ts, plan["fee_rate"], plan["protocol_fee_rate"], plan["fund_fee_rate"]
+    )
     spec = C.spec(a, b, sqrt, tick, ts, plan["fee_rate"])
     pool = R.place(judge.world, 200_000, spec, plan["positions"], config)
     if plan["fee_on"]:  # today's customizable pool: the fee on one token
@@ -169,9 +170,16 @@ def kernel_refusal(judge: Judge, pool: Pool, zfo: bool, amount: int) -> dict[str
     for name in BACKENDS:
         try:
             engine_rs.load(name).raydium_clmm_swap(
-                s.sqrt_price_x64, s.liquidity, s.tick_current, s.tick_spacing, s.fee_rate,
-                pool.record.fee_on, s.ticks, net, zfo,
-            )  # fmt: skip
+                s.sqrt_price_x64,
+                s.liquidity,
+                s.tick_current,
+                s.tick_spacing,
+                s.fee_rate,
+                pool.record.fee_on,
+                s.ticks,
+                net,
+                zfo,
+            )
         except EngineError as exc:
             out[name] = R.VENUE.sim.quote_error(str(exc))
         else:
@@ -223,8 +231,9 @@ def check_swap(judge: Judge, pool: Pool, zfo: bool, amount: int) -> None:
     keys = [k for k in real.post if k not in skip]
     diffs = C.account_diffs(judge, got.run, keys)
     if pool.address in diffs:
-        diffs[pool.address] = [d for d in diffs[pool.address]
-                               if not any(lo <= d[0] < hi for lo, hi in OLD_ONLY)]  # fmt: skip
+        diffs[pool.address] = [
+            d for d in diffs[pool.address] if not any(lo <= d[0] < hi for lo, hi in OLD_ONLY)
+        ]
         if not diffs[pool.address]:
             del diffs[pool.address]
     assert diffs == {}, (where, diffs)
@@ -279,8 +288,10 @@ def check_sim_only(judge: Judge, pool: Pool, zfo: bool, amount: int) -> None:
         COUNTS["fee_on refused (simulator)"] += 1
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                  HealthCheck.too_slow])  # fmt: skip
+@settings(
+    max_examples=400,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(plan=plans())
 def test_random_pools_swap_as_the_program(judge: Judge, plan: dict[str, Any]) -> None:
     """Random pools and swap sequences (module doc): the engine's quote, the simulator's
@@ -304,9 +315,21 @@ def test_the_observation_follows_todays_rules(judge: Judge) -> None:
     swap that leaves the tick, initialized by the first that moves it (that time, tick
     cumulative 0), then a new observation after 15 seconds or more, its tick cumulative
     the last one's plus the tick before the swap times the seconds between."""
-    pool = make_pool(C.fresh(judge), {"kind": "spl", "ts": 10, "tick": 0, "within": 0.5,
-                             "fee_rate": 2_500, "protocol_fee_rate": 0, "fund_fee_rate": 0,
-                             "fee_on": 0, "positions": [(-600, 600, 10**12)], "swaps": []})  # fmt: skip
+    pool = make_pool(
+        C.fresh(judge),
+        {
+            "kind": "spl",
+            "ts": 10,
+            "tick": 0,
+            "within": 0.5,
+            "fee_rate": 2_500,
+            "protocol_fee_rate": 0,
+            "fund_fee_rate": 0,
+            "fee_on": 0,
+            "positions": [(-600, 600, 10**12)],
+            "swaps": [],
+        },
+    )
     assert pool is not None
     key = pool.record.observation_key
     acc = judge.world.accounts[key]
@@ -316,8 +339,10 @@ def test_the_observation_follows_todays_rules(judge: Judge) -> None:
 
     def state() -> tuple[int, int, list[tuple[int, int]]]:
         d = judge.world.accounts[key].data
-        obs = [struct.unpack_from("<Iq", d, R.OBSERVATION_AT + R.OBSERVATION_ITEM_LEN * i)
-               for i in range(R.OBSERVATION_NUM)]  # fmt: skip
+        obs = [
+            struct.unpack_from("<Iq", d, R.OBSERVATION_AT + R.OBSERVATION_ITEM_LEN * i)
+            for i in range(R.OBSERVATION_NUM)
+        ]
         return d[8], int.from_bytes(d[17:19], "little"), obs
 
     def swap(zfo: bool, amount: int) -> int:

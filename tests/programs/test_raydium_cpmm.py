@@ -118,9 +118,19 @@ def shapes(draw: Any) -> Shape:
     protocol = draw(st.sampled_from([0, 1, 120_000, 250_000, 1_000_000]))
     fund = draw(st.integers(0, 1_000_000 - protocol))
     trade = draw(st.sampled_from([0, 1, 100, 2_500, 3_000, 10_000, 40_000, 999_999]))
-    return Shape(draw(reserve), draw(reserve), draw(held), draw(held), draw(held), draw(held),
-                 trade, protocol, fund, draw(st.integers(0, 100_000)),
-                 draw(st.integers(0, 2)))  # fmt: skip
+    return Shape(
+        draw(reserve),
+        draw(reserve),
+        draw(held),
+        draw(held),
+        draw(held),
+        draw(held),
+        trade,
+        protocol,
+        fund,
+        draw(st.integers(0, 100_000)),
+        draw(st.integers(0, 2)),
+    )
 
 
 def shape(j: Judge, pool: Pool, s: Shape) -> None:
@@ -130,17 +140,33 @@ def shape(j: Judge, pool: Pool, s: Shape) -> None:
     w = j.world
     n = next(_SERIAL)
     config = sim_key("judge-cpmm-config", n)
-    cfg = D.RaydiumAmmConfig(254, False, n % 65_536, s.trade_fee_rate, s.protocol_fee_rate,
-                             s.fund_fee_rate, 0, sim_key("owner", 0), sim_key("owner", 1),
-                             s.creator_fee_rate)  # fmt: skip
+    cfg = D.RaydiumAmmConfig(
+        254,
+        False,
+        n % 65_536,
+        s.trade_fee_rate,
+        s.protocol_fee_rate,
+        s.fund_fee_rate,
+        0,
+        sim_key("owner", 0),
+        sim_key("owner", 1),
+        s.creator_fee_rate,
+    )
     w.put(config, CP.PROGRAM, CP.encode_amm_config(cfg))
     rec = replace(
-        pool.record, amm_config=config, status=0, open_time=0,
-        protocol_fees_token_0=s.protocol_a, protocol_fees_token_1=s.protocol_b,
-        fund_fees_token_0=s.fund_a, fund_fees_token_1=s.fund_b,
-        creator_fee_on=s.creator_fee_on, enable_creator_fee=False,
-        creator_fees_token_0=0, creator_fees_token_1=0,
-    )  # fmt: skip
+        pool.record,
+        amm_config=config,
+        status=0,
+        open_time=0,
+        protocol_fees_token_0=s.protocol_a,
+        protocol_fees_token_1=s.protocol_b,
+        fund_fees_token_0=s.fund_a,
+        fund_fees_token_1=s.fund_b,
+        creator_fee_on=s.creator_fee_on,
+        enable_creator_fee=False,
+        creator_fees_token_0=0,
+        creator_fees_token_1=0,
+    )
     w.accounts[pool.address].data = CP.encode_pool(rec, w.accounts[pool.address].data)
     w.accounts[rec.observation_key].data = CP.encode_observation(pool.address)
     pool.record = rec
@@ -238,11 +264,16 @@ def _amount(pool: Pool, a_to_b: bool, size: int | float) -> int:
     mints=st.sampled_from(["spl", "spl", "fee_capped", "plain"]),
     pool_shape=shapes(),
     trades=st.lists(
-        st.tuples(st.booleans(), sizes, st.sampled_from([False, False, False, True]),
-                  st.sampled_from([0, 0, 40])),
-        min_size=1, max_size=5,
+        st.tuples(
+            st.booleans(),
+            sizes,
+            st.sampled_from([False, False, False, True]),
+            st.sampled_from([0, 0, 40]),
+        ),
+        min_size=1,
+        max_size=5,
     ),
-)  # fmt: skip
+)
 def test_the_program_pays_the_engines_quote_and_writes_what_the_simulator_writes(
     mints: str, pool_shape: Shape, trades: list[tuple[bool, Any, bool, int]]
 ) -> None:

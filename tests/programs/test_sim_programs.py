@@ -183,8 +183,15 @@ def test_a_simulation_and_a_failing_bundle_change_nothing() -> None:
     snapshot = {k: replace(a) for k, a in j.world.accounts.items()}
     state = view(pool)
     real = j.real(good, commit=False)
-    sim = j.chain.simulate([b64(good), {"encoding": "base64", "accounts": {
-        "addresses": [j.ata(pool.mint_b)], "encoding": "base64"}}])  # fmt: skip
+    sim = j.chain.simulate(
+        [
+            b64(good),
+            {
+                "encoding": "base64",
+                "accounts": {"addresses": [j.ata(pool.mint_b)], "encoding": "base64"},
+            },
+        ]
+    )
     assert sim["err"] is None and sim["unitsConsumed"] == real.units
     got = base64.b64decode(sim["accounts"][0]["data"][0])
     assert got == real.post[j.ata(pool.mint_b)].data  # type: ignore[union-attr]
@@ -193,8 +200,13 @@ def test_a_simulation_and_a_failing_bundle_change_nothing() -> None:
     assert value["summary"] != "succeeded" and value["transactionResults"][0]["err"] is None
     assert j.world.accounts == snapshot and view(pool) == state
     j.chain.engines[""] = replace(j.chain.engines[""], rps=0)
-    tip = j.tx([I.transfer(j.me, I.JITO_TIP_ACCOUNTS[0], 2_000), *[j.swap_ix(
-        pool, pool.mint_a, 10**6, minimum=10**15)]], cu_price=2)  # fmt: skip
+    tip = j.tx(
+        [
+            I.transfer(j.me, I.JITO_TIP_ACCOUNTS[0], 2_000),
+            *[j.swap_ix(pool, pool.mint_a, 10**6, minimum=10**15)],
+        ],
+        cu_price=2,
+    )
     j.chain.send_bundle([[b64(good), b64(tip)], {"encoding": "base64"}])
     landed = j.chain.land(j.world.slot + 1)
     assert landed == [] and j.chain.stats.failed == 1
@@ -220,8 +232,11 @@ def test_a_durable_nonce_the_bank_advanced_holds_the_chains_nonce() -> None:
     j.world.step()
     stored = I.read_nonce_account(I.SYSTEM_PROGRAM, j.world.accounts[nonce].data)
     assert stored is not None
-    ixs = [I.advance_nonce(nonce, j.me), I.set_compute_unit_limit(400_000),
-           j.swap_ix(pool, pool.mint_a, 10**6)]  # fmt: skip
+    ixs = [
+        I.advance_nonce(nonce, j.me),
+        I.set_compute_unit_limit(400_000),
+        j.swap_ix(pool, pool.mint_a, 10**6),
+    ]
     msg = Message.new_with_blockhash(ixs, j.kp.pubkey(), Hash.from_string(stored[1]))
     tx = VersionedTransaction(msg, [j.kp])
     by_bank = j.chain.stats.by_bank
@@ -252,17 +267,22 @@ def test_what_the_bank_cannot_run_runs_on_the_simulators_programs() -> None:
         assert q is not None
         out = j.chain.run(j.tx([j.swap_ix(p, p.mint_a, 10**6)], cu_price=n), commit=True)
         assert out.err is None and j.balance(p.mint_b) - got == q.out - j.world.transfer_fee(
-            p.mint_b, q.out)  # fmt: skip
+            p.mint_b, q.out
+        )
     assert (j.chain.stats.by_bank, j.chain.stats.by_python, j.chain.stats.mixed) == (0, 2, 0)
     v4 = others[1]
     # the Whirlpool swap alone, simulated: the bank runs that transaction whole
-    alone = j.chain.run(j.tx([j.swap_ix(wp, wp.mint_a, 10**6)], cu_price=4),
-                        commit=False, want_accounts=[j.ata(wp.mint_b)])  # fmt: skip
+    alone = j.chain.run(
+        j.tx([j.swap_ix(wp, wp.mint_a, 10**6)], cu_price=4),
+        commit=False,
+        want_accounts=[j.ata(wp.mint_b)],
+    )
     assert alone.err is None and j.chain.stats.by_bank == 1
     assert alone.accounts is not None and alone.accounts[0] is not None
     after = alone.accounts[0]
-    paid = token_amount(Account(after["owner"], base64.b64decode(after["data"][0]),
-                                after["lamports"])) - j.balance(wp.mint_b)  # fmt: skip
+    paid = token_amount(
+        Account(after["owner"], base64.b64decode(after["data"][0]), after["lamports"])
+    ) - j.balance(wp.mint_b)
     q4 = j.world.quote_swap(v4, True, 10**6)
     assert q4 is not None and paid > 0
     got_wp, got_v4 = j.balance(wp.mint_b), j.balance(v4.mint_b)
@@ -277,12 +297,16 @@ def test_what_the_bank_cannot_run_runs_on_the_simulators_programs() -> None:
     wp_id, v4_id = (venues.by_kind(p.kind).program for p in (wp, v4))
     assert consumed(out.logs, wp_id) == consumed(alone.logs, wp_id)
     assert "Program log: Instruction: Swap" in out.logs
-    assert out.units == sum(consumed(out.logs, wp_id)) + sum(
-        consumed(out.logs, v4_id)) + 2 * CU_BUILTIN  # fmt: skip
+    assert (
+        out.units
+        == sum(consumed(out.logs, wp_id)) + sum(consumed(out.logs, v4_id)) + 2 * CU_BUILTIN
+    )
     # a refusal by the real program undoes the instructions before it: its error, its index
     before = {k: replace(j.world.accounts[k]) for k in (v4.address, v4.vault_a, wp.address)}
-    both = j.tx([j.swap_ix(v4, v4.mint_a, 10**6), j.swap_ix(wp, wp.mint_a, 10**6, minimum=paid * 2)],
-                cu_price=6)  # fmt: skip
+    both = j.tx(
+        [j.swap_ix(v4, v4.mint_a, 10**6), j.swap_ix(wp, wp.mint_a, 10**6, minimum=paid * 2)],
+        cu_price=6,
+    )
     out = j.chain.run(both, commit=True)
     assert out.err == {"InstructionError": [3, {"Custom": 0x1794}]}  # AmountOutBelowMinimum
     assert {k: j.world.accounts[k] for k in before} == before
@@ -298,8 +322,9 @@ async def test_each_program_is_served_as_mainnet_shows_it() -> None:
     itself."""
     folder = programs()
     files = find_programs(folder)
-    async with SimServer(WorldConfig(seed=3, programs=str(folder)), FAST,
-                         slot_seconds=STILL) as srv:  # fmt: skip
+    async with SimServer(
+        WorldConfig(seed=3, programs=str(folder)), FAST, slot_seconds=STILL
+    ) as srv:
         async with RpcClient(srv.infos()[0].http_url) as rpc:
             ids = sorted(files)
             res = await rpc.call("getMultipleAccounts", [ids, {"encoding": "base64"}])
@@ -337,8 +362,9 @@ async def test_programs_dump_from_the_simulator_writes_each_binary_back(tmp_path
     files = find_programs(folder)
     sha = {pid: hashlib.sha256(p.read_bytes()).hexdigest() for pid, p in files.items()}
     out = tmp_path / "dumped"
-    async with SimServer(WorldConfig(seed=3, programs=str(folder)), FAST,
-                         slot_seconds=STILL) as srv:  # fmt: skip
+    async with SimServer(
+        WorldConfig(seed=3, programs=str(folder)), FAST, slot_seconds=STILL
+    ) as srv:
         url = f"{srv.infos()[0].http_url}/?api-key={SECRET}"
         args = ["programs", "dump", "--rpc", url, "--out", str(out)]
         for pid in files:
@@ -348,7 +374,8 @@ async def test_programs_dump_from_the_simulator_writes_each_binary_back(tmp_path
     assert "Traceback" not in stderr
     pump = venues.by_kind("pumpswap").program
     assert code == 1 and stderr.strip().splitlines() == [
-        f"not read: pump_amm: {pump}: no such account on this node"]  # fmt: skip
+        f"not read: pump_amm: {pump}: no such account on this node"
+    ]
     dumped = find_programs(out)
     assert set(dumped) == set(files)
     for pid, p in dumped.items():
@@ -377,13 +404,13 @@ async def test_programs_dump_says_what_is_wrong_in_one_line(tmp_path: Path) -> N
     assert said[0].startswith("arbscope: programs dump: ") and "127.0.0.1:9" in said[0]
     assert not (tmp_path / "x").exists()
     said.clear()
-    assert await dump(dead, tmp_path / "x", ["not-a-key"], say=said.append,
-                      warn=said.append) == 2  # fmt: skip
+    assert await dump(dead, tmp_path / "x", ["not-a-key"], say=said.append, warn=said.append) == 2
     assert len(said) == 1 and said[0].startswith(
         "arbscope: --program 'not-a-key': not a program id"
     )
-    async with SimServer(WorldConfig(seed=3, programs=str(folder)), FAST,
-                         slot_seconds=STILL) as srv:  # fmt: skip
+    async with SimServer(
+        WorldConfig(seed=3, programs=str(folder)), FAST, slot_seconds=STILL
+    ) as srv:
         w = srv.world
         wp = venues.by_kind("whirlpool").program
         stopped = str(Pubkey.from_bytes(hashlib.sha256(b"stopped").digest()))
@@ -398,8 +425,9 @@ async def test_programs_dump_says_what_is_wrong_in_one_line(tmp_path: Path) -> N
             stopped: "is not executable",
         }
         said.clear()
-        code = await dump(srv.infos()[0].http_url, tmp_path / "y", list(bad), say=said.append,
-                          warn=said.append)  # fmt: skip
+        code = await dump(
+            srv.infos()[0].http_url, tmp_path / "y", list(bad), say=said.append, warn=said.append
+        )
     assert code == 1
     problems = [s for s in said if s.startswith("not read: --program")]
     assert len(problems) == len(bad)
@@ -427,9 +455,22 @@ async def test_arbscope_sim_says_what_runs_and_the_split_when_it_stops(tmp_path:
 
     folder = programs()
     p = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "arbscope", "sim", "--programs", str(folder), "--accept-tx",
-        "--endpoints", "1", "--slot-ms", "100", cwd=ROOT, env=_env(tmp_path),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)  # fmt: skip
+        sys.executable,
+        "-m",
+        "arbscope",
+        "sim",
+        "--programs",
+        str(folder),
+        "--accept-tx",
+        "--endpoints",
+        "1",
+        "--slot-ms",
+        "100",
+        cwd=ROOT,
+        env=_env(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         assert p.stdout is not None and p.stderr is not None
         ws = (await asyncio.wait_for(p.stdout.readline(), 60)).decode().strip()
@@ -450,11 +491,26 @@ async def test_arbscope_sim_says_what_runs_and_the_split_when_it_stops(tmp_path:
             acc = (await rpc.get_multiple_accounts([pool.address]))[pool.address]
             assert acc is not None
             rec = venue.decode_pool(engine_rs.backend(), acc.data, acc.owner)
-            leg = venues.Leg(pool.address, rec, me, pool.mint_a, pool.mint_b, src, dst, 10**6, 1,
-                             {pool.mint_a: I.SPL_TOKEN, pool.mint_b: I.SPL_TOKEN})  # fmt: skip
+            leg = venues.Leg(
+                pool.address,
+                rec,
+                me,
+                pool.mint_a,
+                pool.mint_b,
+                src,
+                dst,
+                10**6,
+                1,
+                {pool.mint_a: I.SPL_TOKEN, pool.mint_b: I.SPL_TOKEN},
+            )
             bh, _ = await rpc.get_latest_blockhash()
-            tx = compile_and_sign(kp, kp.pubkey(), [I.set_compute_unit_limit(400_000),
-                                                    venue.swap_instruction(leg)], bh, [])  # fmt: skip
+            tx = compile_and_sign(
+                kp,
+                kp.pubkey(),
+                [I.set_compute_unit_limit(400_000), venue.swap_instruction(leg)],
+                bh,
+                [],
+            )
             sig = await rpc.send_transaction(b64(tx), skip_preflight=False)
             for _ in range(100):
                 (st,) = await rpc.get_signature_statuses([sig])
@@ -483,8 +539,10 @@ async def test_a_programs_folder_that_cannot_be_used_is_one_line(tmp_path: Path)
     none: one line, exit 2."""
     programs()
     (tmp_path / "empty").mkdir()
-    for args in (["sim", "--programs", str(tmp_path / "empty")],
-                 ["run", "--headless", "--no-record", "--programs", str(tmp_path / "nope")]):  # fmt: skip
+    for args in (
+        ["sim", "--programs", str(tmp_path / "empty")],
+        ["run", "--headless", "--no-record", "--programs", str(tmp_path / "nope")],
+    ):
         code, _, stderr = await _arbscope(args, _env(tmp_path), timeout=60)
         assert code == 2 and "Traceback" not in stderr, stderr
         assert "programs" in stderr and len(stderr.strip().splitlines()) <= 2, stderr
@@ -502,10 +560,27 @@ def test_the_bench_measures_the_simulator_both_ways(tmp_path: Path) -> None:
     folder = programs()
     out = tmp_path / "bank.json"
     run = subprocess.run(
-        [sys.executable, "-m", "bench.sim_bank", "--programs", str(folder), "--slots", "2",
-         "--txs", "2", "--reps", "1", "--json", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "bench.sim_bank",
+            "--programs",
+            str(folder),
+            "--slots",
+            "2",
+            "--txs",
+            "2",
+            "--reps",
+            "1",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     assert "with --programs" in run.stdout and "whirlpool txs a slot, tx/s" in run.stdout
     data = json.loads(out.read_text())

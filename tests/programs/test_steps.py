@@ -72,7 +72,9 @@ def sim_steps(pool: Pool, tick_before: int) -> int:
     if pool.kind == "dlmm":
         last = DL._market(pool).last
         assert last is not None and (last.start_bin_id, last.end_bin_id) == (
-            tick_before, pool.spec.tick_current)  # fmt: skip
+            tick_before,
+            pool.spec.tick_current,
+        )
         return last.steps
     if pool.kind == "openbook":
         return OB.steps(OB._book(pool))
@@ -96,8 +98,7 @@ def check(j: Judge, pool: Pool, a_to_b: bool, amount: int) -> None:
     real binary's use against the limit they price."""
     mint_in = pool.mint_a if a_to_b else pool.mint_b
     arrays = arrays_of(j, pool)
-    quotes = {n: j.quote_steps(engine_rs.load(n), pool, mint_in, amount, arrays)
-              for n in BACKENDS}  # fmt: skip
+    quotes = {n: j.quote_steps(engine_rs.load(n), pool, mint_in, amount, arrays) for n in BACKENDS}
     assert quotes["rust"] == quotes["python"], quotes
     q = quotes["rust"]
     venue = venues.by_kind(pool.kind)
@@ -139,8 +140,11 @@ def check(j: Judge, pool: Pool, a_to_b: bool, amount: int) -> None:
 
 
 # ------------------------------------------------------------------ the venues
-@settings(max_examples=100, deadline=None, suppress_health_check=[
-    HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_whirlpool_steps(judge: Judge, data: st.DataObject) -> None:
     plan = data.draw(TW.plans(), "plan")
@@ -151,8 +155,11 @@ def test_whirlpool_steps(judge: Judge, data: st.DataObject) -> None:
         check(judge, pool, a_to_b, TW.sized(pool, a_to_b, amount))
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[
-    HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_raydium_clmm_steps(judge: Judge, data: st.DataObject) -> None:
     plan = data.draw(TR.plans(), "plan")
@@ -164,8 +171,15 @@ def test_raydium_clmm_steps(judge: Judge, data: st.DataObject) -> None:
         check(judge, pool, zfo, TR.sized(pool, zfo, amount))
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[
-    HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 @given(data=st.data())
 def test_meteora_dlmm_steps(judge: Judge, data: st.DataObject) -> None:
     shape, role = data.draw(TD.shapes(), "shape")
@@ -188,8 +202,11 @@ def world_pools(j: Judge, kind: str) -> list[Pool]:
 
 
 @pytest.mark.parametrize("kind", ["amm_v4", "cpmm", "openbook"])
-@settings(max_examples=25, deadline=None, suppress_health_check=[
-    HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_the_worlds_pools_steps(judge: Judge, kind: str, data: st.DataObject) -> None:
     """The world's pools of the venues whose steps do not come from a walk of ticks or

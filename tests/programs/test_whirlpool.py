@@ -144,9 +144,23 @@ def v2_instruction(judge: Judge, pool: Pool, mint_in: str, amount: int) -> Any:
     a_to_b = mint_in == r.token_mint_a
     arrays = W.swap_tick_arrays(pool.address, r.tick_spacing, r.tick_current_index, a_to_b)
     owner_a, owner_b = (leg.source, leg.dest) if a_to_b else (leg.dest, leg.source)
-    return W.swap_v2(leg.owner, pool.address, r.token_mint_a, r.token_mint_b, SPL_TOKEN,
-                     SPL_TOKEN, owner_a, r.token_vault_a, owner_b, r.token_vault_b, arrays,
-                     W.oracle(pool.address), amount, 0, a_to_b)  # fmt: skip
+    return W.swap_v2(
+        leg.owner,
+        pool.address,
+        r.token_mint_a,
+        r.token_mint_b,
+        SPL_TOKEN,
+        SPL_TOKEN,
+        owner_a,
+        r.token_vault_a,
+        owner_b,
+        r.token_vault_b,
+        arrays,
+        W.oracle(pool.address),
+        amount,
+        0,
+        a_to_b,
+    )
 
 
 def kernel_refusal(judge: Judge, pool: Pool, a_to_b: bool, amount: int) -> dict[str, int]:
@@ -159,9 +173,16 @@ def kernel_refusal(judge: Judge, pool: Pool, a_to_b: bool, amount: int) -> dict[
     for name in BACKENDS:
         try:
             engine_rs.load(name).clmm_swap(
-                s.sqrt_price_x64, s.liquidity, s.tick_current, s.tick_spacing, s.fee_rate,
-                s.ticks, net, a_to_b, protocol_fee_rate=pool.record.protocol_fee_rate,
-            )  # fmt: skip
+                s.sqrt_price_x64,
+                s.liquidity,
+                s.tick_current,
+                s.tick_spacing,
+                s.fee_rate,
+                s.ticks,
+                net,
+                a_to_b,
+                protocol_fee_rate=pool.record.protocol_fee_rate,
+            )
         except EngineError as exc:
             out[name] = W.VENUE.sim.quote_error(str(exc))
         else:
@@ -215,8 +236,7 @@ def check_swap(judge: Judge, pool: Pool, a_to_b: bool, amount: int, v2: bool) ->
         else:  # past what a hop budgets: the model charges its most, the swap costs more
             assert used >= model, (where, used, steps)
             COUNTS["past the model's steps"] += 1
-        crossed = len(W.crossed_ticks(pool.spec.ticks, tick_before, pool.spec.tick_current,
-                                      a_to_b))  # fmt: skip
+        crossed = len(W.crossed_ticks(pool.spec.ticks, tick_before, pool.spec.tick_current, a_to_b))
         size = W.TICK_ARRAY_SIZE * pool.spec.tick_spacing
         moved = abs(pool.spec.tick_current // size - tick_before // size)
         COUNTS["ticks crossed"] += crossed
@@ -228,8 +248,10 @@ def check_swap(judge: Judge, pool: Pool, a_to_b: bool, amount: int, v2: bool) ->
         COUNTS[f"quotes {name}"] += 1
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                  HealthCheck.too_slow])  # fmt: skip
+@settings(
+    max_examples=300,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(plan=plans())
 def test_random_pools_swap_as_the_program(judge: Judge, plan: dict[str, Any]) -> None:
     """Random pools and swap sequences (module docstring): the engine's quote, the
@@ -266,20 +288,42 @@ def mainnet_pool(judge: Judge, path: Path) -> Pool:
         k, a = _load(other)
         w.accounts[k] = a
     rec = w.eng.decode_whirlpool(acc.data, acc.owner)
-    for mint, vault in ((rec.token_mint_a, rec.token_vault_a),
-                        (rec.token_mint_b, rec.token_vault_b)):  # fmt: skip
+    for mint, vault in (
+        (rec.token_mint_a, rec.token_vault_a),
+        (rec.token_mint_b, rec.token_vault_b),
+    ):
         if mint not in w.accounts:
             w.put(mint, SPL_TOKEN, L.encode_mint(D.Mint(None, 10**18, 6, True, None)))
             w.token_programs[mint] = SPL_TOKEN
             w.decimals[mint] = 6
             w.mints.append(mint)
         w.vault(vault, mint, key, 10**17)
-    arrays = [k for k, a in w.accounts.items() if a.owner == W.PROGRAM and a.data[:8] ==
-              W.DISC_FIXED_TICK_ARRAY and a.data[9956:9988] == bytes(w.eng.b58decode(key))]  # fmt: skip
-    spec = C.spec(rec.token_mint_a, rec.token_mint_b, rec.sqrt_price, rec.tick_current_index,
-                  rec.tick_spacing, rec.fee_rate)  # fmt: skip
-    return Pool(W.IDS.kind, key, rec.token_mint_a, rec.token_mint_b, rec.token_vault_a,
-                rec.token_vault_b, rec, spec, tick_arrays=arrays)  # fmt: skip
+    arrays = [
+        k
+        for k, a in w.accounts.items()
+        if a.owner == W.PROGRAM
+        and a.data[:8] == W.DISC_FIXED_TICK_ARRAY
+        and a.data[9956:9988] == bytes(w.eng.b58decode(key))
+    ]
+    spec = C.spec(
+        rec.token_mint_a,
+        rec.token_mint_b,
+        rec.sqrt_price,
+        rec.tick_current_index,
+        rec.tick_spacing,
+        rec.fee_rate,
+    )
+    return Pool(
+        W.IDS.kind,
+        key,
+        rec.token_mint_a,
+        rec.token_mint_b,
+        rec.token_vault_a,
+        rec.token_vault_b,
+        rec,
+        spec,
+        tick_arrays=arrays,
+    )
 
 
 @pytest.mark.parametrize("path", _fixture_accounts(), ids=lambda p: p.parent.name)

@@ -82,8 +82,10 @@ def test_zstd_is_the_default_when_installed() -> None:
     assert best_codec() == "zstd"
 
 
-@given(parts=st.lists(st.binary(max_size=2_000), max_size=60),
-       codec=st.sampled_from(["none", "zlib", "zstd"]))  # fmt: skip
+@given(
+    parts=st.lists(st.binary(max_size=2_000), max_size=60),
+    codec=st.sampled_from(["none", "zlib", "zstd"]),
+)
 @settings(max_examples=80, deadline=None)
 def test_compressing_the_parts_reads_back_as_their_join(parts: list[bytes], codec: str) -> None:
     """``compress_parts`` (a batch compressed without joining its inputs first) reads back

@@ -28,9 +28,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def arbscope(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "arbscope", *args], capture_output=True, text=True,
-        timeout=timeout, cwd=ROOT,
-    )  # fmt: skip
+        [sys.executable, "-m", "arbscope", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -91,10 +94,25 @@ def test_the_committed_recording_replays_to_its_digest(tmp_path: Path, backend: 
     shutil.copyfile(ROOT / "tests" / "data" / "replay-seed2.sqlite", db)
     env = {**os.environ, "ARBSCOPE_ENGINE": backend}
     p = subprocess.run(
-        [sys.executable, "-m", "arbscope", "replay", "--db", str(db), "", "--headless",
-         "--speed", "max", "--digest"], capture_output=True, text=True, timeout=300, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "arbscope",
+            "replay",
+            "--db",
+            str(db),
+            "",
+            "--headless",
+            "--speed",
+            "max",
+            "--digest",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
         env=env,
-    )  # fmt: skip
+    )
     assert p.returncode == 0, p.stderr
     assert "digest matches the live recording" in p.stderr + p.stdout
 
@@ -264,10 +282,25 @@ def test_headless_cli_records_lists_replays_and_exports(tmp_path: Path) -> None:
 def test_sigkill_mid_session_leaves_a_replayable_incomplete_session(tmp_path: Path) -> None:
     db = tmp_path / "killed.sqlite"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "arbscope", "run", "--headless", "--seed", "6",
-         "--duration", "60", "--db", str(db), "--batch-ms", "100"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "arbscope",
+            "run",
+            "--headless",
+            "--seed",
+            "6",
+            "--duration",
+            "60",
+            "--db",
+            str(db),
+            "--batch-ms",
+            "100",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         frames = 0
@@ -425,10 +458,27 @@ def test_prune_never_deletes_a_session_a_live_process_records(tmp_path: Path) ->
 
     gone = asyncio.run(dead())
     proc = subprocess.Popen(
-        [sys.executable, "-m", "arbscope", "run", "--headless", "--seed", "6", "--no-metrics",
-         "--duration", "120", "--db", str(db), "--batch-ms", "100"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "arbscope",
+            "run",
+            "--headless",
+            "--seed",
+            "6",
+            "--no-metrics",
+            "--duration",
+            "120",
+            "--db",
+            str(db),
+            "--batch-ms",
+            "100",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _wait_frames(db, 200)
         listed = arbscope("sessions", "--db", str(db))
@@ -491,8 +541,13 @@ def test_prune_sizes_and_ages_say_what_is_accepted(tmp_path: Path) -> None:
     assert _size_b("1.5k") == 1536 and _size_b("4096") == 4096 and _size_b("3MiB") == 3 << 20
     assert _age_s("30d") == 30 * 86400 and _age_s("90m") == 5400
     db = tmp_path / "p.sqlite"
-    for flag, value in (("--max-size", "lots"), ("--max-size", "inf"), ("--max-size", "-1GB"),
-                        ("--older-than", "abcd"), ("--older-than", "nand")):  # fmt: skip
+    for flag, value in (
+        ("--max-size", "lots"),
+        ("--max-size", "inf"),
+        ("--max-size", "-1GB"),
+        ("--older-than", "abcd"),
+        ("--older-than", "nand"),
+    ):
         err = bad("sessions", "prune", "--db", str(db), f"{flag}={value}")
         hint = "B, KB, MB, GB or TB (e.g. 2GB, 500MB)" if flag == "--max-size" else "e.g. 30d"
         assert hint in err and repr(value) in err, err
@@ -533,8 +588,9 @@ def test_replay_of_a_journal_with_damaged_last_pages_exits_with_a_message(
             keep.execute(f"INSERT INTO {table} SELECT * FROM src.{table}")
         n = keep.execute("SELECT MAX(no) FROM src.chunks").fetchone()[0]
         for lo in range(0, n + 1, 8):
-            keep.execute("INSERT INTO chunks SELECT * FROM src.chunks WHERE no BETWEEN ? AND ?",
-                         (lo, lo + 7))  # fmt: skip
+            keep.execute(
+                "INSERT INTO chunks SELECT * FROM src.chunks WHERE no BETWEEN ? AND ?", (lo, lo + 7)
+            )
         side = tmp_path / "side"
         side.mkdir()
         for suffix in ("", "-wal"):
@@ -559,8 +615,11 @@ def test_replay_of_a_journal_with_damaged_last_pages_exits_with_a_message(
 def _aiosqlite_threads() -> list[str]:
     import threading
 
-    return [t.name for t in threading.enumerate()
-            if t.is_alive() and "_connection_worker_thread" in t.name]  # fmt: skip
+    return [
+        t.name
+        for t in threading.enumerate()
+        if t.is_alive() and "_connection_worker_thread" in t.name
+    ]
 
 
 def test_the_dashboard_and_its_session_picker_close_a_damaged_journal(
@@ -688,8 +747,9 @@ def test_a_full_disk_is_named_and_the_write_queue_is_bounded(tmp_path: Path) -> 
     async def go() -> None:
         j = await Journal.open(db)
         try:
-            rec = await Recorder.start(j, "sim", {}, {}, batch_s=3600, codec="none",
-                                       max_pending_bytes=bound)  # fmt: skip
+            rec = await Recorder.start(
+                j, "sim", {}, {}, batch_s=3600, codec="none", max_pending_bytes=bound
+            )
             pages = next(iter(await j.db.execute_fetchall("PRAGMA page_count")))[0]
             await j.db.execute(f"PRAGMA max_page_count={pages + 6}")
             failure = None
@@ -764,8 +824,9 @@ def test_export_of_damaged_event_pages_refuses_and_says_what_it_could_not_read(
             for _ in range(7):
                 rows = []
                 for _ in range(5):
-                    payload = (f'{{"base":"B","go":true,"hops":2,"profit":{seq},'
-                               '"tokens":["B","X","B"]}')  # fmt: skip
+                    payload = (
+                        f'{{"base":"B","go":true,"hops":2,"profit":{seq},"tokens":["B","X","B"]}}'
+                    )
                     rows.append((seq, "opp", 100 + seq, seq * 1000, payload))
                     seq += 1
                 await j.write_batch(sid, None, 0, rows, len(rows))

@@ -93,8 +93,7 @@ async def test_the_writer_drains_a_burst_by_itself(tmp_path: Path) -> None:
     db = tmp_path / "self.sqlite"
     rng = random.Random(3)
     async with await Journal.open(db) as j:
-        rec = await Recorder.start(j, "sim", {}, {}, batch_s=3600,
-                                   max_pending_bytes=128 * 1024)  # fmt: skip
+        rec = await Recorder.start(j, "sim", {}, {}, batch_s=3600, max_pending_bytes=128 * 1024)
         for i in range(600):
             rec.input(Kind.FRAME, i % 4, _payload(rng, i), i)
         assert rec.spilled > 0
@@ -139,8 +138,9 @@ async def test_failing_writes_past_the_bound_stop_with_one_count_everywhere(
     j = await Flaky.open(db)
     assert isinstance(j, Flaky)
     try:
-        rec = await Recorder.start(j, "sim", {}, {}, batch_s=3600, codec="none",
-                                   max_pending_bytes=bound)  # fmt: skip
+        rec = await Recorder.start(
+            j, "sim", {}, {}, batch_s=3600, codec="none", max_pending_bytes=bound
+        )
         for _ in range(10):
             rec.input(Kind.FRAME, 0, payload)
         await rec.flush()
@@ -163,8 +163,9 @@ async def test_failing_writes_past_the_bound_stop_with_one_count_everywhere(
         await j.close()
     logged = [r.getMessage() for r in caplog.records if "recording stopped" in r.getMessage()]
     assert len(logged) == 1
-    said = re.search(r"recording stopped at input ([\d,]+) \(inputs written; ([\d,]+) received",
-                     logged[0])  # fmt: skip
+    said = re.search(
+        r"recording stopped at input ([\d,]+) \(inputs written; ([\d,]+) received", logged[0]
+    )
     assert said and said.group(1) == "20", logged[0]
     assert f"recording stopped at input 20 (inputs written; {said.group(2)} received" in (
         rec.incomplete
@@ -307,8 +308,9 @@ async def test_a_deleted_wal_file_is_noticed_and_made_again(
         rec.event("opp", 1, {"x": 1})
         await rec.flush()
         said = [r.getMessage() for r in caplog.records]
-        assert any(f"write-ahead log {wal} was deleted" in m and "nothing is lost" in m
-                   for m in said), said  # fmt: skip
+        assert any(
+            f"write-ahead log {wal} was deleted" in m and "nothing is lost" in m for m in said
+        ), said
         assert wal.exists()
         killed = tmp_path / "killed.sqlite"
         shutil.copy(db, killed)  # the journal file alone: what a SIGKILL would leave now
@@ -342,15 +344,24 @@ async def test_the_listing_says_what_a_lost_write_ahead_log_took(tmp_path: Path)
         assert [(s.id, s.inputs) for s in lost] == [("20260101-000000-bbbb", 900)]
     assert (lock_dir(db) / "20260101-000000-bbbb.lock").exists()
     listed = subprocess.run(
-        [sys.executable, "-m", "arbscope", "sessions", "--db", str(db)], cwd=ROOT,
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [sys.executable, "-m", "arbscope", "sessions", "--db", str(db)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.splitlines()
-    assert any(line.startswith("20260101-000000-aaaa") and "lost its last 40 inputs" in line
-               for line in lines), listed.stdout  # fmt: skip
-    assert any(line.startswith("20260101-000000-bbbb") and "LOST" in line
-               and "committed 900 inputs" in line for line in lines), listed.stdout  # fmt: skip
+    assert any(
+        line.startswith("20260101-000000-aaaa") and "lost its last 40 inputs" in line
+        for line in lines
+    ), listed.stdout
+    assert any(
+        line.startswith("20260101-000000-bbbb")
+        and "LOST" in line
+        and "committed 900 inputs" in line
+        for line in lines
+    ), listed.stdout
     # the whole journal gone with its -wal (its schema too): the file is "empty", and
     # the message says what its recorder had committed
     empty = tmp_path / "empty.sqlite"
@@ -360,9 +371,12 @@ async def test_the_listing_says_what_a_lost_write_ahead_log_took(tmp_path: Path)
     lock.progress(500, 3)
     os.close(lock._fd)
     r = subprocess.run(
-        [sys.executable, "-m", "arbscope", "sessions", "--db", str(empty)], cwd=ROOT,
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [sys.executable, "-m", "arbscope", "sessions", "--db", str(empty)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 2 and "is empty: no sessions recorded" in r.stderr, r.stderr
     assert "had committed 20260101-000000-cccc (500 inputs)" in r.stderr, r.stderr
     assert "write-ahead log (-wal) was deleted or damaged" in r.stderr
@@ -386,8 +400,7 @@ def test_inputs_are_recorded_in_the_order_received_whatever_the_queue_does(
 
     async def go(db: Path) -> None:
         async with await Journal.open(db) as j:
-            rec = await Recorder.start(j, "sim", {}, {}, batch_s=0.001,
-                                       max_pending_bytes=32 * 1024)  # fmt: skip
+            rec = await Recorder.start(j, "sim", {}, {}, batch_s=0.001, max_pending_bytes=32 * 1024)
             i = 0
             for n, size, then in steps:
                 for _ in range(n):

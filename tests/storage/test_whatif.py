@@ -39,9 +39,11 @@ def info_of(db: Path) -> SessionInfo:
 
 
 def what_if(
-    db: Path, overrides: dict[str, Any], until_s: float | None = None,
+    db: Path,
+    overrides: dict[str, Any],
+    until_s: float | None = None,
     backend: types.ModuleType | None = None,
-) -> WhatIf:  # fmt: skip
+) -> WhatIf:
     return asyncio.run(replay(db, info_of(db), overrides, until_s, backend=backend))
 
 
@@ -59,9 +61,12 @@ def recorded_fills(db: Path) -> list[dict[str, Any]]:
 
 def arbscope(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "arbscope", *args], capture_output=True, text=True,
-        timeout=120, cwd=ROOT,
-    )  # fmt: skip
+        [sys.executable, "-m", "arbscope", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
 
 
 def test_the_recorded_settings_give_the_recorded_digest_and_fills(db: Path) -> None:
@@ -179,16 +184,22 @@ def test_the_cli_prints_the_summary_and_json(db: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("[policy]\nmin_proft = 5\n", 'policy.toml:2: unknown key "policy.min_proft" '
-         '(did you mean "policy.min_profit"?)'),
-        ("[policy]\n\nmin_profit = -5\n", "policy.toml:3: policy.min_profit: expected a "
-         "value >= 0, got -5"),
-        ("[fees]\ntip_lamports = \"lots\"\n", "policy.toml:2: fees.tip_lamports: expected an "
-         "integer >= 0, got 'lots'"),
+        (
+            "[policy]\nmin_proft = 5\n",
+            'policy.toml:2: unknown key "policy.min_proft" (did you mean "policy.min_profit"?)',
+        ),
+        (
+            "[policy]\n\nmin_profit = -5\n",
+            "policy.toml:3: policy.min_profit: expected a value >= 0, got -5",
+        ),
+        (
+            '[fees]\ntip_lamports = "lots"\n',
+            "policy.toml:2: fees.tip_lamports: expected an integer >= 0, got 'lots'",
+        ),
         ("[live]\nmax_open = 2\n", "policy.toml:2: live.max_open: not a what-if key"),
         ("[policy\n", "policy.toml: not valid TOML"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_policy_file_is_one_line_naming_file_line_and_key(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, problem: str
 ) -> None:

@@ -59,8 +59,7 @@ def test_the_ladder_shows_each_level_best_first_with_running_totals_on_both_side
     for ladder in book_ladders():
         text = _text(ladder_view(ladder, PALETTE, width=100))
         lines = text.splitlines()
-        assert lines[HEAD - 1].split() == ["total", "size", "n", "bid", "ask", "n", "size",
-                                           "total"]  # fmt: skip
+        assert lines[HEAD - 1].split() == ["total", "size", "n", "bid", "ask", "n", "size", "total"]
         rows = [ln for ln in lines[HEAD:] if ln.strip()]
         assert len(rows) == max(len(ladder.bids), len(ladder.asks))
         cum_b = cum_a = 0.0
@@ -69,9 +68,16 @@ def test_the_ladder_shows_each_level_best_first_with_running_totals_on_both_side
             if i < len(ladder.bids) and i < len(ladder.asks):
                 b, a = ladder.bids[i], ladder.asks[i]
                 cum_b, cum_a = cum_b + b.size, cum_a + a.size
-                want = [size_text(cum_b), size_text(b.size), str(b.orders), price(b.price).plain,
-                        price(a.price).plain, str(a.orders), size_text(a.size),
-                        size_text(cum_a)]  # fmt: skip
+                want = [
+                    size_text(cum_b),
+                    size_text(b.size),
+                    str(b.orders),
+                    price(b.price).plain,
+                    price(a.price).plain,
+                    str(a.orders),
+                    size_text(a.size),
+                    size_text(cum_a),
+                ]
                 assert cells == want, (i, row)
         assert ladder.best_bid is not None and ladder.best_ask is not None
         assert ladder.best_bid < ladder.best_ask  # the simulator's makers never cross
@@ -116,8 +122,7 @@ def test_a_book_listed_the_other_way_round_is_shown_base_quote() -> None:
     sol, usdc = BY_SYMBOL["SOL"].mint, BY_SYMBOL["USDC"].mint
     asks = (_level(0.000545, 1_000.0, 2), _level(0.000550, 2_000.0))  # SOL per USDC
     bids = (_level(0.000540, 500.0),)
-    ladder = BookLadder("mkt", usdc, sol, bids, asks, 0.000540, 0.000545, 0.000005,
-                        0.0005425, 7)  # fmt: skip
+    ladder = BookLadder("mkt", usdc, sol, bids, asks, 0.000540, 0.000545, 0.000005, 0.0005425, 7)
     book = oriented(ladder, pair_order)
     assert (book.base_mint, book.quote_mint, book.turned) == (sol, usdc, True)
     assert [(lv.price, lv.size, lv.orders) for lv in book.bids] == [
@@ -178,8 +183,9 @@ async def test_o_opens_on_the_book_leg_of_the_cycle_under_the_cursor() -> None:
     snap = src.snapshot
     o, _ = snap.opportunities[0]
     # a staged book under the address of the first cycle's second pool: that hop is a book
-    src.books = tuple(sorted((src.books[0], replace(src.books[1], market=o.pools[1])),
-                             key=lambda b: b.market))  # fmt: skip
+    src.books = tuple(
+        sorted((src.books[0], replace(src.books[1], market=o.pools[1])), key=lambda b: b.market)
+    )
     app = fix_app(ArbscopeApp(src))
     async with app.run_test(size=(140, 45)) as pilot:
         await until(pilot, lambda: bool(app.screen.query("#cycles")))
@@ -212,8 +218,15 @@ async def test_the_book_screen_follows_a_live_session_frame_by_frame() -> None:
             first = screen.shown
             assert first is not None
             # the makers requote every few slots: the screen shows the newer ladders
-            await until(pilot, lambda: screen.shown is not None and screen.shown.slot
-                        > first.slot and screen.shown.bids != first.bids, 60.0)  # fmt: skip
+            await until(
+                pilot,
+                lambda: (
+                    screen.shown is not None
+                    and screen.shown.slot > first.slot
+                    and screen.shown.bids != first.bids
+                ),
+                60.0,
+            )
             shown = screen.shown
             assert shown is not None and shown.market == first.market
             assert shown.best_bid is not None and shown.best_ask is not None

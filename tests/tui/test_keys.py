@@ -32,8 +32,11 @@ def staged() -> ArbscopeApp:
 
 def dimmed(app: ArbscopeApp) -> set[str]:
     """The footer's keys shown but disabled (check_action said None)."""
-    return {b.binding.description for b in app.active_bindings.values()
-            if not b.enabled and b.binding.show}  # fmt: skip
+    return {
+        b.binding.description
+        for b in app.active_bindings.values()
+        if not b.enabled and b.binding.show
+    }
 
 
 async def test_m_asks_for_live_and_refuses_without_execution() -> None:
@@ -155,8 +158,11 @@ async def test_slash_filters_cycles_by_token() -> None:
         assert isinstance(app.screen, TextPrompt)
         await pilot.press(*prefix, "enter")
         assert panel.filter == prefix
-        want = sum(1 for q, _ in app.source.snapshot.opportunities
-                   if any(t.startswith(prefix) for t in (*q.tokens, *q.pools)))  # fmt: skip
+        want = sum(
+            1
+            for q, _ in app.source.snapshot.opportunities
+            if any(t.startswith(prefix) for t in (*q.tokens, *q.pools))
+        )
         assert 0 < panel.row_count == want <= everything
         await pilot.press("slash")
         for _ in prefix:
@@ -242,8 +248,12 @@ async def test_r_opens_a_recorded_session_as_a_replay(journal: tuple[Path, str])
 
 
 async def test_r_without_a_journal_says_so(tmp_path: Path) -> None:
-    app = fix_app(ArbscopeApp(SimMarket(seed=3, clock=ManualClock()),
-                              sessions=JournalSessions(tmp_path / "none.sqlite")))  # fmt: skip
+    app = fix_app(
+        ArbscopeApp(
+            SimMarket(seed=3, clock=ManualClock()),
+            sessions=JournalSessions(tmp_path / "none.sqlite"),
+        )
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, SessionPicker))

@@ -29,8 +29,15 @@ POOL = "58oQChx4yWmvKdwLLZzBi4ChoCc2fqCUWBkwMihLYQo2"
 
 def _health(**kw: Any) -> FeedHealth:
     base: dict[str, Any] = {f.name: 0 for f in dataclasses.fields(FeedHealth)}
-    base.update(name="sim-0", url="ws://127.0.0.1:1", connected=True, last_error="",
-                lag_p50_ms=None, lag_p99_ms=None, last_message_age_s=None)  # fmt: skip
+    base.update(
+        name="sim-0",
+        url="ws://127.0.0.1:1",
+        connected=True,
+        last_error="",
+        lag_p50_ms=None,
+        lag_p99_ms=None,
+        last_message_age_s=None,
+    )
     base.update(kw)
     return FeedHealth(**base)
 
@@ -253,13 +260,34 @@ def test_the_status_bar_names_a_lagging_endpoint() -> None:
 
     problem = "node-0 lagging: 40 slots behind the chain"
     snap = SimpleNamespace(
-        kind="SIM", health="degraded", problems=(problem,), source="sim", note="", slot=5,
+        kind="SIM",
+        health="degraded",
+        problems=(problem,),
+        source="sim",
+        note="",
+        slot=5,
         feeds=[_health(name="node-0", lagging=True, behind=40), _health(name="node-1", lead=5)],
-        commitment="confirmed", errors=0, mismatches=0, refused=[], names=None,
-        session_id="", seed=7, backend="rust", shadow=None, pools=3, updates_per_s=1.0,
-    )  # fmt: skip
-    state = SimpleNamespace(mode="PAPER", halted=False, paused=False, message="",
-                            clock=lambda: 0.0, internal_errors=0, last_error="")  # fmt: skip
+        commitment="confirmed",
+        errors=0,
+        mismatches=0,
+        refused=[],
+        names=None,
+        session_id="",
+        seed=7,
+        backend="rust",
+        shadow=None,
+        pools=3,
+        updates_per_s=1.0,
+    )
+    state = SimpleNamespace(
+        mode="PAPER",
+        halted=False,
+        paused=False,
+        message="",
+        clock=lambda: 0.0,
+        internal_errors=0,
+        last_error="",
+    )
     line = StatusLine()
     line.show(snap, state)  # type: ignore[arg-type]
     text = str(line.render())

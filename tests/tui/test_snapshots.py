@@ -40,9 +40,12 @@ def sim_app(theme: str = "dark") -> ArbscopeApp:
     ],
 )
 def test_screen(
-    snap_compare: Callable[..., bool], name: str, size: tuple[int, int], press: list[str],
+    snap_compare: Callable[..., bool],
+    name: str,
+    size: tuple[int, int],
+    press: list[str],
     theme: str,
-) -> None:  # fmt: skip
+) -> None:
     assert snap_compare(sim_app(theme), press=press, terminal_size=size)
 
 
@@ -145,9 +148,13 @@ def test_staged_states_are_deterministic() -> None:
     a, b = staged_sim().snapshot, staged_sim().snapshot
 
     def view(s: Any) -> Any:
-        return (s.slot, [(o.pools, sc.net_profit) for o, sc in s.opportunities],
-                [(p.pair, p.mid) for p in s.prices], s.fee,
-                [(t.kernel, t.rust_p50_us) for t in s.timings])  # fmt: skip
+        return (
+            s.slot,
+            [(o.pools, sc.net_profit) for o, sc in s.opportunities],
+            [(p.pair, p.mid) for p in s.prices],
+            s.fee,
+            [(t.kernel, t.rust_p50_us) for t in s.timings],
+        )
 
     assert view(a) == view(b)
     assert staged_books().snapshot.books == staged_books().snapshot.books

@@ -95,9 +95,15 @@ class OrderBookScreen(ModalScreen[None]):
             if ladder is None:
                 view.update(Text("no order-book market in this session", style="dim"))
             else:
-                view.update(ladder_view(ladder, Palette.of(self.app), names,
-                                        width=self._ladder_width(),
-                                        order=snap.pair_order))  # fmt: skip
+                view.update(
+                    ladder_view(
+                        ladder,
+                        Palette.of(self.app),
+                        names,
+                        width=self._ladder_width(),
+                        order=snap.pair_order,
+                    )
+                )
         except Exception as exc:  # a bad value must not kill the dashboard
             self.state.internal_errors += 1
             self.state.last_error = f"order books: {type(exc).__name__}: {exc}"[:80]

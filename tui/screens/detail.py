@@ -71,8 +71,11 @@ def detail(
     cols = ("#", "pool", "kind", "feeds", "in (raw)", "in", "out (raw)", "out", "rate")
     keep = [c for c in cols if not (narrow and "raw" in c)]
     for col in keep:
-        hops.add_column(col, justify="left" if col in ("pool", "kind") else "right",
-                        no_wrap=col in ("#", "pool", "kind", "feeds"))  # fmt: skip
+        hops.add_column(
+            col,
+            justify="left" if col in ("pool", "kind") else "right",
+            no_wrap=col in ("#", "pool", "kind", "feeds"),
+        )
     # hop_amounts: what enters each hop, then what comes out of the last one
     amounts = list(o.hop_amounts)
     ins, outs = amounts[:-1], amounts[1:]
@@ -85,9 +88,17 @@ def detail(
         if coverage and pool in coverage:
             n = coverage[pool]
             fed = Text(f"{n}/{endpoints}", style=palette.loss if n == 0 else "")
-        cells = (str(i + 1), pool[:10] + "…", kind, fed, f"{ins[i]:,}",
-                 units(tin, ins[i]) or sym(tin), f"{outs[i]:,}",
-                 units(tout, outs[i]) or sym(tout), f"{rate:.6g}")  # fmt: skip
+        cells = (
+            str(i + 1),
+            pool[:10] + "…",
+            kind,
+            fed,
+            f"{ins[i]:,}",
+            units(tin, ins[i]) or sym(tin),
+            f"{outs[i]:,}",
+            units(tout, outs[i]) or sym(tout),
+            f"{rate:.6g}",
+        )
         row = dict(zip(cols, cells, strict=True))
         hops.add_row(*(row[c] for c in keep))
     calc = Table.grid(padding=(0, 2))
@@ -101,11 +112,17 @@ def detail(
         usd = names.usd_text(base, raw) if names is not None else ""
         return "  ".join(x for x in (u, usd, note) if x)
 
-    calc.add_row("amount in (optimal size)", f"{o.amount_in:,}",
-                 both(o.amount_in, f"base {sym(base)} ({base[:8]}…)"))  # fmt: skip
+    calc.add_row(
+        "amount in (optimal size)",
+        f"{o.amount_in:,}",
+        both(o.amount_in, f"base {sym(base)} ({base[:8]}…)"),
+    )
     calc.add_row("amount out", f"{o.amount_out:,}", both(o.amount_out, f"after {o.hops} hops"))
-    calc.add_row("gross profit = out − in", f"{s.gross_profit:,}",
-                 both(s.gross_profit, f"{o.profit_bps:.2f} bps of the size"))  # fmt: skip
+    calc.add_row(
+        "gross profit = out − in",
+        f"{s.gross_profit:,}",
+        both(s.gross_profit, f"{o.profit_bps:.2f} bps of the size"),
+    )
     calc.add_row("base fee", f"{s.base_fee_lamports:,}", "lamports (5,000 per signature)")
     fees = cost.fees if cost is not None else None
     cu = ""
@@ -118,18 +135,25 @@ def detail(
     calc.add_row("= total fees", f"{s.total_fee_lamports:,}", "lamports")
     missing = no_price(s)
     if missing:
-        calc.add_row("price of SOL", Text("none", style=palette.loss),
-                     f"no pool path from SOL to {sym(base)} in the graph: the fees cannot "
-                     "be converted")  # fmt: skip
+        calc.add_row(
+            "price of SOL",
+            Text("none", style=palette.loss),
+            f"no pool path from SOL to {sym(base)} in the graph: the fees cannot be converted",
+        )
         calc.add_row("fees in the base token", Text("?", style=palette.loss), "not converted")
-        calc.add_row(Text("net profit = gross − fees", style="bold"),
-                     Text("?", style=f"bold {palette.loss}"),
-                     f"not known: at most the gross, {units(base, s.gross_profit)}")  # fmt: skip
+        calc.add_row(
+            Text("net profit = gross − fees", style="bold"),
+            Text("?", style=f"bold {palette.loss}"),
+            f"not known: at most the gross, {units(base, s.gross_profit)}",
+        )
     else:
         if cost is not None and cost.price is not None:
             calc.add_row("price of SOL", "", price_text(cost.price, names))
-        calc.add_row("fees in the base token", f"{s.fees_in_base:,}",
-                     both(s.fees_in_base, "the total at the price of SOL, rounded up"))  # fmt: skip
+        calc.add_row(
+            "fees in the base token",
+            f"{s.fees_in_base:,}",
+            both(s.fees_in_base, "the total at the price of SOL, rounded up"),
+        )
         net_style = f"bold {palette.profit if s.net_profit > 0 else palette.loss}"
         calc.add_row(
             Text("net profit = gross − fees", style="bold"),
@@ -138,14 +162,20 @@ def detail(
         )
     calc.add_row("persistence", f"{s.persistence}", "profitable evaluations in a row")
     calc.add_row("staleness", f"{s.staleness_slots}", "slots since the oldest pool update")
-    verdict = (Text("GO", style=f"bold {palette.profit}") if s.go
-               else Text("NO-GO", style=f"bold {palette.loss}"))  # fmt: skip
+    verdict = (
+        Text("GO", style=f"bold {palette.profit}")
+        if s.go
+        else Text("NO-GO", style=f"bold {palette.loss}")
+    )
     calc.add_row(
         Text("decision", style="bold"), verdict, ", ".join(s.reasons) or "every check passed"
     )
     if unsendable:  # the scorer's GO is the economics; nothing can send this cycle yet
-        calc.add_row(Text("transaction", style="bold"), Text("too big", style=palette.loss),
-                     unsendable + "; not traded")  # fmt: skip
+        calc.add_row(
+            Text("transaction", style="bold"),
+            Text("too big", style=palette.loss),
+            unsendable + "; not traded",
+        )
     outer = Table.grid()
     path = names.path(o.tokens) if names is not None else "→".join(t[:6] for t in o.tokens)
     outer.add_row(Text(path, style="bold"))
@@ -207,9 +237,18 @@ class CycleDetail(ModalScreen[None]):
         self.unsendable = unsendable
 
     def _view(self, width: int) -> Table:
-        return detail(self.o, self.s, Palette.of(self.app), self.cost, self.names,
-                      self.coverage, self.endpoints, self.labels, self.unsendable,
-                      narrow=width < NARROW_BELOW)  # fmt: skip
+        return detail(
+            self.o,
+            self.s,
+            Palette.of(self.app),
+            self.cost,
+            self.names,
+            self.coverage,
+            self.endpoints,
+            self.labels,
+            self.unsendable,
+            narrow=width < NARROW_BELOW,
+        )
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail"):

@@ -204,8 +204,9 @@ class LiveScreen(Screen[None]):
             )
             self.query_one(TimingsPanel).show(snap.timings)
             pf = snap.portfolio
-            self.query_one(EquityChart).show(snap.equity, pf.base if pf is not None else "",
-                                             snap.names)  # fmt: skip
+            self.query_one(EquityChart).show(
+                snap.equity, pf.base if pf is not None else "", snap.names
+            )
             self._draw_chart(snap)
             self.query_one(StatusLine).show(snap, self.state)
         except Exception as exc:  # a bad value must not kill the dashboard

@@ -71,22 +71,41 @@ def oriented(ladder: BookLadderView, order: PairOrder | None = None) -> Book:
 
     listed = (ladder.base_mint, ladder.quote_mint)
     if order is None or order(*listed) == listed:
-        return Book(ladder.market, ladder.base_mint, ladder.quote_mint, levels(ladder.bids),
-                    levels(ladder.asks), ladder.best_bid, ladder.best_ask, ladder.spread,
-                    ladder.mid, ladder.slot)  # fmt: skip
+        return Book(
+            ladder.market,
+            ladder.base_mint,
+            ladder.quote_mint,
+            levels(ladder.bids),
+            levels(ladder.asks),
+            ladder.best_bid,
+            ladder.best_ask,
+            ladder.spread,
+            ladder.mid,
+            ladder.slot,
+        )
 
     def turn(side: Sequence[BookLevelView]) -> tuple[Level, ...]:
-        return tuple(Level(1.0 / lv.price, lv.size * lv.price, lv.orders)
-                     for lv in side if lv.price > 0)  # fmt: skip
+        return tuple(
+            Level(1.0 / lv.price, lv.size * lv.price, lv.orders) for lv in side if lv.price > 0
+        )
 
     bids, asks = turn(ladder.asks), turn(ladder.bids)
     bid = bids[0].price if bids else None
     ask = asks[0].price if asks else None
     both = bid is not None and ask is not None
-    return Book(ladder.market, ladder.quote_mint, ladder.base_mint, bids, asks, bid, ask,
-                ask - bid if both else None,  # type: ignore[operator]
-                (ask + bid) / 2 if both else None,  # type: ignore[operator]
-                ladder.slot, turned=True)  # fmt: skip
+    return Book(
+        ladder.market,
+        ladder.quote_mint,
+        ladder.base_mint,
+        bids,
+        asks,
+        bid,
+        ask,
+        ask - bid if both else None,  # type: ignore[operator]
+        (ask + bid) / 2 if both else None,  # type: ignore[operator]
+        ladder.slot,
+        turned=True,
+    )
 
 
 def spread_bps(ladder: BookLadderView | Book) -> float | None:
@@ -209,21 +228,26 @@ def ladder_view(
     t = Table(box=None, padding=(0, 0, 0, 1), show_edge=False, pad_edge=False)
     t.add_column("", justify="right", no_wrap=True, width=bars)
     for col in keep:
-        t.add_column("bid" if col == "price" else col, justify="right", no_wrap=True,
-                     width=widths[col])  # fmt: skip
+        t.add_column(
+            "bid" if col == "price" else col, justify="right", no_wrap=True, width=widths[col]
+        )
     for col in reversed(keep):
-        t.add_column("ask" if col == "price" else col, justify="right", no_wrap=True,
-                     width=widths[col])  # fmt: skip
+        t.add_column(
+            "ask" if col == "price" else col, justify="right", no_wrap=True, width=widths[col]
+        )
     t.add_column("", justify="left", no_wrap=True, width=bars)
     for i in range(max(len(bids), len(asks), 1)):
         row: list[Cell] = []
         if i < len(bids):
             b = bids[i]
             cells: dict[str, Cell] = {
-                "total": size_text(cum_b[i]), "size": size_text(b.size), "n": str(b.orders),
-                "price": Text(price(b.price).plain,
-                              style=f"bold {palette.profit}" if i == 0 else ""),
-            }  # fmt: skip
+                "total": size_text(cum_b[i]),
+                "size": size_text(b.size),
+                "n": str(b.orders),
+                "price": Text(
+                    price(b.price).plain, style=f"bold {palette.profit}" if i == 0 else ""
+                ),
+            }
             row.append(Text(bar(cum_b[i] / deepest, bars, right=True), style=palette.profit))
             row += [cells[c] for c in keep]
         else:
@@ -231,10 +255,11 @@ def ladder_view(
         if i < len(asks):
             a = asks[i]
             cells = {
-                "total": size_text(cum_a[i]), "size": size_text(a.size), "n": str(a.orders),
-                "price": Text(price(a.price).plain,
-                              style=f"bold {palette.loss}" if i == 0 else ""),
-            }  # fmt: skip
+                "total": size_text(cum_a[i]),
+                "size": size_text(a.size),
+                "n": str(a.orders),
+                "price": Text(price(a.price).plain, style=f"bold {palette.loss}" if i == 0 else ""),
+            }
             row += [cells[c] for c in reversed(keep)]
             row.append(Text(bar(cum_a[i] / deepest, bars), style=palette.loss))
         else:

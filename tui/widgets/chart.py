@@ -49,8 +49,14 @@ class ChartColours:
                     return (r, g, b)
             return (128, 128, 128)
 
-        return cls(rgb("foreground"), rgb("primary"), rgb("secondary"), rgb("warning"),
-                   rgb("profit", "success"), rgb("loss", "error"))  # fmt: skip
+        return cls(
+            rgb("foreground"),
+            rgb("primary"),
+            rgb("secondary"),
+            rgb("warning"),
+            rgb("profit", "success"),
+            rgb("loss", "error"),
+        )
 
     @staticmethod
     def hex(c: RGB) -> str:

@@ -52,8 +52,11 @@ class EquityChart(Chart):
     def _legend(self, points: Sequence[EquityPointView]) -> str:
         c = ChartColours.of(self.app)
         shown = {p.series for p in points}
-        keys = [f"[{ChartColours.hex(getattr(c, colour))}]━[/] {name}"
-                for name, colour in SERIES if name in shown]  # fmt: skip
+        keys = [
+            f"[{ChartColours.hex(getattr(c, colour))}]━[/] {name}"
+            for name, colour in SERIES
+            if name in shown
+        ]
         wins = sum(p.win for p in points)
         losses = sum(p.fill is not None and not p.win for p in points)
         keys.append(f"[{ChartColours.hex(c.profit)}]{WIN}[/] {wins}")

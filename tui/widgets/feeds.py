@@ -49,8 +49,9 @@ def limited(f: FeedView) -> Text:
 
 
 def uncovered(f: FeedView) -> Text:
-    return Text(f"{f.uncovered:,}", style="yellow" if f.uncovered and f.connected else "",
-                justify="right")  # fmt: skip
+    return Text(
+        f"{f.uncovered:,}", style="yellow" if f.uncovered and f.connected else "", justify="right"
+    )
 
 
 def via(f: FeedView) -> Text:

@@ -14,12 +14,23 @@ from ..source import TokenNames
 from .palette import Palette
 from .prices import sparkline
 
-SHORT = {"confirmed": "ok", "failed": "FAILED", "cancelled": "cancel", "accepted": "…",
-         "signed": "signed", "simulated": "sim ok", "sent": "sent"}  # fmt: skip
+SHORT = {
+    "confirmed": "ok",
+    "failed": "FAILED",
+    "cancelled": "cancel",
+    "accepted": "…",
+    "signed": "signed",
+    "simulated": "sim ok",
+    "sent": "sent",
+}
 STATUS_STYLE = {"refused": "yellow", "cancelled": "dim", "unknown": "yellow"}
 # outcomes in the theme's profit (True) / loss (False) colour, and their weight
-STATUS_PNL = {"confirmed": (True, "bold"), "failed": (False, "bold"),
-              "expired": (False, ""), "error": (False, "")}  # fmt: skip
+STATUS_PNL = {
+    "confirmed": (True, "bold"),
+    "failed": (False, "bold"),
+    "expired": (False, ""),
+    "error": (False, ""),
+}
 
 
 class PortfolioPanel(Static):
@@ -72,8 +83,11 @@ class PortfolioPanel(Static):
         if reasons:  # why paper's orders failed at landing, most first
             t.append("  ".join(f"{why} {n}" for why, n in reasons[:3]) + "\n", style="dim")
         slip = getattr(pf, "slippage_bps", 0.0)
-        t.append(f"fees {amt(pf.base, pf.fees, symbol=False)}  pending {pf.pending}"
-                 + (f"  slip {slip:.1f} bps" if pf.fills > pf.failed else "") + "\n")  # fmt: skip
+        t.append(
+            f"fees {amt(pf.base, pf.fees, symbol=False)}  pending {pf.pending}"
+            + (f"  slip {slip:.1f} bps" if pf.fills > pf.failed else "")
+            + "\n"
+        )
 
     def _live(self, pf: Any, lv: Any, palette: Palette) -> Text:
         width = 28  # the panel's inside
@@ -112,8 +126,9 @@ class PortfolioPanel(Static):
             line.truncate(width, overflow="ellipsis")
             t.append_text(line)
             t.append("\n")
-        self.border_subtitle = (f"paper {self._amt(pf.base, pf.pnl, sign=True)}"
-                                if pf is not None and pf.fills else "")  # fmt: skip
+        self.border_subtitle = (
+            f"paper {self._amt(pf.base, pf.pnl, sign=True)}" if pf is not None and pf.fills else ""
+        )
         t.rstrip()
         return t
 

@@ -53,9 +53,13 @@ class PriceChart(Chart):
         what = pair_label(pair, names) if pair is not None else ""
         n = len(series.slots) if series is not None else 0
         if pair is None or series is None or n < 2:
-            note = ("no pair yet: move the cursor in Prices or Cycles" if pair is None
-                    else f"{what}: no prices yet" if series is None
-                    else f"{what}: waiting for its second slot")  # fmt: skip
+            note = (
+                "no pair yet: move the cursor in Prices or Cycles"
+                if pair is None
+                else f"{what}: no prices yet"
+                if series is None
+                else f"{what}: waiting for its second slot"
+            )
             if self.put(("note", pair, note), message=note):
                 self.pair = pair
                 self.border_title = f"Chart {what}".rstrip()

@@ -73,8 +73,11 @@ def cells(r: Any, names: TokenNames | None = None) -> tuple[Cell, ...]:
     pos = r.percent_b  # 0 at the lower band, 1 at the upper
     band = Text("—", justify="right")
     if pos is not None and math.isfinite(pos):
-        band = Text(f"{round(pos, 2) + 0.0:.2f}", justify="right",  # + 0.0: never -0.00
-                    style="bold red" if pos > 1 else "bold green" if pos < 0 else "")  # fmt: skip
+        band = Text(
+            f"{round(pos, 2) + 0.0:.2f}",
+            justify="right",  # + 0.0: never -0.00
+            style="bold red" if pos > 1 else "bold green" if pos < 0 else "",
+        )
     return (
         label,
         price(r.mid * k if r.mid is not None else None),

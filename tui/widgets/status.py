@@ -59,8 +59,11 @@ class StatusLine(Static):
             line = f"feeds {up}/{len(snap.feeds)} up, lead {escape(lead.name)}"
             lagging = [f for f in snap.feeds if f.connected and f.lagging]
             if lagging:  # its slot far behind the chain's, or stopped
-                line += "[b yellow], lagging " + ", ".join(
-                    f"{escape(f.name)} {f.behind:,}" for f in lagging) + "[/]"  # fmt: skip
+                line += (
+                    "[b yellow], lagging "
+                    + ", ".join(f"{escape(f.name)} {f.behind:,}" for f in lagging)
+                    + "[/]"
+                )
             parts.append(line)
         if snap.commitment:  # processed is faster and may be rolled back: say which
             style = "b yellow" if snap.commitment == "processed" else "b"
@@ -73,8 +76,9 @@ class StatusLine(Static):
         parts.append(f"[b red]{mism}[/]" if snap.mismatches else mism)
         if snap.refused:  # pools the engine will not route through, and why
             n = sum(c for _, _, c in snap.refused)
-            why = ", ".join(f"{snap.names.symbol(m)}: {'/'.join(ext)}"
-                            for m, ext, _ in snap.refused)  # fmt: skip
+            why = ", ".join(
+                f"{snap.names.symbol(m)}: {'/'.join(ext)}" for m, ext, _ in snap.refused
+            )
             parts.append(f"[b yellow]{n} pools refused[/] ({escape(why)})")
         if kind != "REPLAY":
             parts.append(escape(source))

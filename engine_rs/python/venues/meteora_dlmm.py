@@ -241,15 +241,51 @@ def decode_meteora_lb_pair(data: bytes, owner: object = None) -> MeteoraLbPair:
         return int.from_bytes(r.data[off : off + 8], "little", signed=True)
 
     return MeteoraLbPair(
-        r.u16(8), r.u16(10), r.u16(12), r.u16(14), r.u32(16), r.u32(20), r.i32(24),
-        r.i32(28), r.u16(32), r.u8(34), r.u8(35), r.u8(36),
-        r.u32(40), r.u32(44), r.i32(48), i64(56),
-        r.u8(72), r.u16(73), r.u8(75), r.i32(76), r.u16(80), r.u8(82), r.u8(83), r.u16(84),
-        r.u8(86), r.u8(87),
-        k(88), k(120), k(152), k(184), r.u64(216), r.u64(224), (k(264), k(408)), k(552),
-        tuple(r.u64(584 + 8 * i) for i in range(16)), i64(712), k(752), k(784),
-        r.u64(816), r.u64(824), k(848), r.u8(880), r.u8(881), r.u8(882),
-    )  # fmt: skip
+        r.u16(8),
+        r.u16(10),
+        r.u16(12),
+        r.u16(14),
+        r.u32(16),
+        r.u32(20),
+        r.i32(24),
+        r.i32(28),
+        r.u16(32),
+        r.u8(34),
+        r.u8(35),
+        r.u8(36),
+        r.u32(40),
+        r.u32(44),
+        r.i32(48),
+        i64(56),
+        r.u8(72),
+        r.u16(73),
+        r.u8(75),
+        r.i32(76),
+        r.u16(80),
+        r.u8(82),
+        r.u8(83),
+        r.u16(84),
+        r.u8(86),
+        r.u8(87),
+        k(88),
+        k(120),
+        k(152),
+        k(184),
+        r.u64(216),
+        r.u64(224),
+        (k(264), k(408)),
+        k(552),
+        tuple(r.u64(584 + 8 * i) for i in range(16)),
+        i64(712),
+        k(752),
+        k(784),
+        r.u64(816),
+        r.u64(824),
+        k(848),
+        r.u8(880),
+        r.u8(881),
+        r.u8(882),
+    )
 
 
 def decode_meteora_bin_array(data: bytes, owner: object = None) -> DlmmBinArray:
@@ -258,8 +294,17 @@ def decode_meteora_bin_array(data: bytes, owner: object = None) -> DlmmBinArray:
     bins = []
     for i in range(BINS_PER_ARRAY):
         o = 56 + _BIN_LEN * i
-        bins.append((r.u64(o), r.u64(o + 8), r.u128(o + 16), r.u128(o + 32), r.u64(o + 112),
-                     r.u64(o + 128), r.u8(o + 140)))  # fmt: skip
+        bins.append(
+            (
+                r.u64(o),
+                r.u64(o + 8),
+                r.u128(o + 16),
+                r.u128(o + 32),
+                r.u64(o + 112),
+                r.u64(o + 128),
+                r.u8(o + 140),
+            )
+        )
     index = int.from_bytes(r.data[8:16], "little", signed=True)
     return DlmmBinArray(index, r.u8(16), r.key(24), tuple(bins))
 
@@ -267,9 +312,13 @@ def decode_meteora_bin_array(data: bytes, owner: object = None) -> DlmmBinArray:
 def decode_meteora_bitmap_extension(data: bytes, owner: object = None) -> DlmmBitmapExtension:
     """Meteora DLMM ``BinArrayBitmapExtension`` (1,576 bytes)."""
     r = check(
-        data, "BinArrayBitmapExtension", BITMAP_EXTENSION_SIZE, DISC_BITMAP_EXTENSION, owner,
+        data,
+        "BinArrayBitmapExtension",
+        BITMAP_EXTENSION_SIZE,
+        DISC_BITMAP_EXTENSION,
+        owner,
         (PROGRAM_ID,),
-    )  # fmt: skip
+    )
     pos = tuple(tuple(r.u64(40 + 64 * i + 8 * j) for j in range(8)) for i in range(12))
     neg = tuple(tuple(r.u64(808 + 64 * i + 8 * j) for j in range(8)) for i in range(12))
     return DlmmBitmapExtension(r.key(8), pos, neg)
@@ -283,9 +332,18 @@ def parse_event(raw: bytes) -> DlmmSwapEvent | None:
         raise AccountTooShortError(f"Swap: {len(raw)} bytes, needs {SWAP_EVENT_SIZE}")
     r = Reader(raw, "event")
     return DlmmSwapEvent(
-        r.key(8), r.key(40), r.i32(72), r.i32(76), r.u64(80), r.u64(88), r.flag(96),
-        r.u64(97), r.u64(105), r.u128(113), r.u64(129),
-    )  # fmt: skip
+        r.key(8),
+        r.key(40),
+        r.i32(72),
+        r.i32(76),
+        r.u64(80),
+        r.u64(88),
+        r.flag(96),
+        r.u64(97),
+        r.u64(105),
+        r.u128(113),
+        r.u64(129),
+    )
 
 
 def parse_log(raw: bytes) -> None:
@@ -544,8 +602,9 @@ def _swap(s: DlmmState, amount: int, swap_for_y: bool) -> SwapResult:
         # the program refuses a swap that pays nothing (InsufficientOutAmount, 6039)
         raise _Fails
     vt = (v.accumulator, v.reference, v.index_reference, v.last_update_timestamp)
-    return SwapResult(out_total, fee_total, protocol_total, active, vt, tuple(fills), len(fills),
-                      visited)  # fmt: skip
+    return SwapResult(
+        out_total, fee_total, protocol_total, active, vt, tuple(fills), len(fills), visited
+    )
 
 
 def swap(state: DlmmState, amount: int, swap_for_y: bool) -> SwapResult | None:
@@ -619,25 +678,55 @@ def state_of(
     else:
         limit_orders = rec.function_type == 2
     fee = FeeParams(
-        rec.base_factor, rec.filter_period, rec.decay_period, rec.reduction_factor,
-        rec.variable_fee_control, rec.max_volatility_accumulator, rec.protocol_share,
-        rec.base_fee_power_factor, rec.bin_step,
-    )  # fmt: skip
-    v = (rec.volatility_accumulator, rec.volatility_reference, rec.index_reference,
-         rec.last_update_timestamp)  # fmt: skip
+        rec.base_factor,
+        rec.filter_period,
+        rec.decay_period,
+        rec.reduction_factor,
+        rec.variable_fee_control,
+        rec.max_volatility_accumulator,
+        rec.protocol_share,
+        rec.base_fee_power_factor,
+        rec.bin_step,
+    )
+    v = (
+        rec.volatility_accumulator,
+        rec.volatility_reference,
+        rec.index_reference,
+        rec.last_update_timestamp,
+    )
     return DlmmState(
-        fee, v, rec.active_id, tuple(rec.bin_array_bitmap), limit_orders, rec.collect_fee_mode,
-        False, rec.pair_type, rec.activation_type, rec.activation_point, rec.status, now, slot,
+        fee,
+        v,
+        rec.active_id,
+        tuple(rec.bin_array_bitmap),
+        limit_orders,
+        rec.collect_fee_mode,
+        False,
+        rec.pair_type,
+        rec.activation_type,
+        rec.activation_point,
+        rec.status,
+        now,
+        slot,
         dict(sorted(arrays.items())),
-    )  # fmt: skip
+    )
 
 
 # ------------------------------------------------------------------ the ingest's parts
 def identity(rec: MeteoraLbPair) -> tuple[Any, ...]:
     """Mints, reserves, bin step, pair type, oracle, token programs and creator."""
-    return (rec.token_x_mint, rec.token_y_mint, rec.reserve_x, rec.reserve_y, rec.bin_step,
-            rec.pair_type, rec.oracle, rec.token_mint_x_program_flag,
-            rec.token_mint_y_program_flag, rec.creator)  # fmt: skip
+    return (
+        rec.token_x_mint,
+        rec.token_y_mint,
+        rec.reserve_x,
+        rec.reserve_y,
+        rec.bin_step,
+        rec.pair_type,
+        rec.oracle,
+        rec.token_mint_x_program_flag,
+        rec.token_mint_y_program_flag,
+        rec.creator,
+    )
 
 
 def reserve_mints(rec: MeteoraLbPair) -> tuple[str, str]:

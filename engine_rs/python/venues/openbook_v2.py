@@ -107,15 +107,42 @@ def decode_openbook_market(data: bytes, owner: object = None) -> OpenBookMarket:
         return _s64(r.u64(off))
 
     return OpenBookMarket(
-        r.u8(8), r.u8(9), r.u8(10), r.key(16), s(48), r.key(56),
-        _nonzero_key(r, 88), _nonzero_key(r, 120), _nonzero_key(r, 152),
-        _name(d[184:200]), r.key(200), r.key(232), r.key(264),
-        _nonzero_key(r, 296), _nonzero_key(r, 328),
-        struct.unpack_from("<d", d, 360)[0], s(368),
-        s(448), s(456), r.u64(464), s(472), s(480), s(488),
-        r.u128(496), r.u128(512), r.u64(528), r.u64(536), r.u128(544), r.u128(560),
-        r.key(576), r.key(608), r.key(640), r.u64(672), r.key(680), r.u64(712),
-    )  # fmt: skip
+        r.u8(8),
+        r.u8(9),
+        r.u8(10),
+        r.key(16),
+        s(48),
+        r.key(56),
+        _nonzero_key(r, 88),
+        _nonzero_key(r, 120),
+        _nonzero_key(r, 152),
+        _name(d[184:200]),
+        r.key(200),
+        r.key(232),
+        r.key(264),
+        _nonzero_key(r, 296),
+        _nonzero_key(r, 328),
+        struct.unpack_from("<d", d, 360)[0],
+        s(368),
+        s(448),
+        s(456),
+        r.u64(464),
+        s(472),
+        s(480),
+        s(488),
+        r.u128(496),
+        r.u128(512),
+        r.u64(528),
+        r.u64(536),
+        r.u128(544),
+        r.u128(560),
+        r.key(576),
+        r.key(608),
+        r.key(640),
+        r.u64(672),
+        r.key(680),
+        r.u64(712),
+    )
 
 
 # ------------------------------------------------------------------ BookSide
@@ -177,9 +204,17 @@ _LEAF = struct.Struct("<BBH4x16s32sqQqQ")
 def _leaf(n: bytes, handle: int, pegged: bool) -> Leaf:
     _tag, slot, tif, key, owner, qty, ts, peg, coid = _LEAF.unpack(n)
     leaf = Leaf(
-        handle, pegged, slot, tif, int.from_bytes(key, "little"), b58encode(owner),
-        qty, ts, peg, coid,
-    )  # fmt: skip
+        handle,
+        pegged,
+        slot,
+        tif,
+        int.from_bytes(key, "little"),
+        b58encode(owner),
+        qty,
+        ts,
+        peg,
+        coid,
+    )
     if qty < 1:
         raise DecodeError(f"BookSide: order in node {handle} has quantity {qty}")
     pd = leaf.price_data()
@@ -237,10 +272,19 @@ def bookside(data: object, owner: object = None) -> BookSide:
 
 def _order_record(leaf: Leaf, bid: bool) -> OpenBookOrder:
     return OpenBookOrder(
-        leaf.handle, leaf.oracle_pegged, leaf.owner_slot, leaf.time_in_force, leaf.key,
-        leaf.owner, leaf.quantity, leaf.timestamp, leaf.peg_limit, leaf.client_order_id,
-        leaf.price_lots(), leaf.seq_num(bid),
-    )  # fmt: skip
+        leaf.handle,
+        leaf.oracle_pegged,
+        leaf.owner_slot,
+        leaf.time_in_force,
+        leaf.key,
+        leaf.owner,
+        leaf.quantity,
+        leaf.timestamp,
+        leaf.peg_limit,
+        leaf.client_order_id,
+        leaf.price_lots(),
+        leaf.seq_num(bid),
+    )
 
 
 def decode_openbook_bookside(data: bytes, owner: object = None) -> OpenBookBookSide:
@@ -248,10 +292,16 @@ def decode_openbook_bookside(data: bytes, owner: object = None) -> OpenBookBookS
     tree's, then the oracle-pegged tree's)."""
     b = bookside(data, owner)
     return OpenBookBookSide(
-        "bid" if b.bid else "ask", b.roots[0][0], b.roots[0][1], b.roots[1][0], b.roots[1][1],
-        b.bump_index, b.free_list_len, b.free_list_head,
+        "bid" if b.bid else "ask",
+        b.roots[0][0],
+        b.roots[0][1],
+        b.roots[1][0],
+        b.roots[1][1],
+        b.bump_index,
+        b.free_list_len,
+        b.free_list_head,
         tuple(_order_record(leaf, b.bid) for leaf in b.fixed + b.pegged),
-    )  # fmt: skip
+    )
 
 
 # ------------------------------------------------------------------ EventHeap
@@ -278,9 +328,21 @@ def decode_openbook_event_heap(data: bytes, owner: object = None) -> OpenBookEve
         if kind == 0:
             f = _FILL.unpack_from(d, e)
             fill = OpenBookFillEvent(
-                slot, f[1], f[2], f[3], f[4], f[5], b58encode(f[6]), f[7],
-                b58encode(f[8]), f[9], f[10], f[11], f[12], f[13],
-            )  # fmt: skip
+                slot,
+                f[1],
+                f[2],
+                f[3],
+                f[4],
+                f[5],
+                b58encode(f[6]),
+                f[7],
+                b58encode(f[8]),
+                f[9],
+                f[10],
+                f[11],
+                f[12],
+                f[13],
+            )
             events.append(fill)
         elif kind == 1:
             o = _OUT.unpack_from(d, e)
@@ -417,9 +479,13 @@ class Lots:
     @staticmethod
     def of(m: OpenBookMarket) -> Lots:
         return Lots.checked(
-            m.base_lot_size, m.quote_lot_size, m.maker_fee, m.taker_fee,
-            m.base_decimals, m.quote_decimals,
-        )  # fmt: skip
+            m.base_lot_size,
+            m.quote_lot_size,
+            m.maker_fee,
+            m.taker_fee,
+            m.base_decimals,
+            m.quote_decimals,
+        )
 
     def max_base_lots(self) -> int:
         return I64_MAX // self.base_lot_size
@@ -655,9 +721,18 @@ def take(
         amount_in, amount_out, complete = base_native, quote_native - rebates, rem_base == 0
     events = matched + dropped
     return OpenBookFill(
-        amount_in, amount_out, base_lots, quote_lots, taker_fee, rebates, matched, events,
-        last_price, complete, book.expired or events > book.heap_free,
-    )  # fmt: skip
+        amount_in,
+        amount_out,
+        base_lots,
+        quote_lots,
+        taker_fee,
+        rebates,
+        matched,
+        events,
+        last_price,
+        complete,
+        book.expired or events > book.heap_free,
+    )
 
 
 class OpenBookBook:
@@ -748,11 +823,24 @@ def parse_log(raw: bytes) -> None:
 def identity(rec: OpenBookMarket) -> tuple[Any, ...]:
     """Everything fixed at ``create_market``."""
     return (
-        rec.bump, rec.base_decimals, rec.quote_decimals, rec.market_authority,
-        rec.bids, rec.asks, rec.event_heap, rec.oracle_a, rec.oracle_b,
-        rec.base_lot_size, rec.quote_lot_size, rec.maker_fee, rec.taker_fee,
-        rec.base_mint, rec.quote_mint, rec.market_base_vault, rec.market_quote_vault,
-    )  # fmt: skip
+        rec.bump,
+        rec.base_decimals,
+        rec.quote_decimals,
+        rec.market_authority,
+        rec.bids,
+        rec.asks,
+        rec.event_heap,
+        rec.oracle_a,
+        rec.oracle_b,
+        rec.base_lot_size,
+        rec.quote_lot_size,
+        rec.maker_fee,
+        rec.taker_fee,
+        rec.base_mint,
+        rec.quote_mint,
+        rec.market_base_vault,
+        rec.market_quote_vault,
+    )
 
 
 def reserve_mints(rec: OpenBookMarket) -> tuple[str, str]:

@@ -64,11 +64,26 @@ def decode_whirlpool(data: bytes, owner: object = None) -> Whirlpool:
     r = check(data, "Whirlpool", POOL_SIZE, DISC_WHIRLPOOL, owner, _OWNERS)
     k = r.key
     return Whirlpool(
-        k(8), r.u8(40), r.u16(41), r.u16(43), r.u16(45), r.u16(47),
-        r.u128(49), r.u128(65), r.i32(81), r.u64(85), r.u64(93),
-        k(101), k(133), r.u128(165), k(181), k(213), r.u128(245), r.u64(261),
+        k(8),
+        r.u8(40),
+        r.u16(41),
+        r.u16(43),
+        r.u16(45),
+        r.u16(47),
+        r.u128(49),
+        r.u128(65),
+        r.i32(81),
+        r.u64(85),
+        r.u64(93),
+        k(101),
+        k(133),
+        r.u128(165),
+        k(181),
+        k(213),
+        r.u128(245),
+        r.u64(261),
         (k(269), k(397), k(525)),
-    )  # fmt: skip
+    )
 
 
 def decode_tick_array(data: bytes, owner: object = None) -> TickArray:
@@ -113,9 +128,17 @@ def parse_event(raw: bytes) -> Traded | None:
         raise AccountTooShortError(f"Traded: {len(raw)} bytes, needs 121")
     r = Reader(raw, "event")
     return Traded(
-        r.key(8), r.flag(40), r.u128(41), r.u128(57), r.u64(73), r.u64(81), r.u64(89),
-        r.u64(97), r.u64(105), r.u64(113),
-    )  # fmt: skip
+        r.key(8),
+        r.flag(40),
+        r.u128(41),
+        r.u128(57),
+        r.u64(73),
+        r.u64(81),
+        r.u64(89),
+        r.u64(97),
+        r.u64(105),
+        r.u64(113),
+    )
 
 
 def parse_log(raw: bytes) -> None:
@@ -127,9 +150,16 @@ decode = decode_whirlpool  # the pool account's decoder, by its public name
 
 def identity(rec: Whirlpool) -> tuple[Any, ...]:
     """Config, bump, tick spacing, fee tier, both mints and both vaults."""
-    return (rec.whirlpools_config, rec.whirlpool_bump, rec.tick_spacing,
-            rec.fee_tier_index_seed, rec.token_mint_a, rec.token_vault_a, rec.token_mint_b,
-            rec.token_vault_b)  # fmt: skip
+    return (
+        rec.whirlpools_config,
+        rec.whirlpool_bump,
+        rec.tick_spacing,
+        rec.fee_tier_index_seed,
+        rec.token_mint_a,
+        rec.token_vault_a,
+        rec.token_mint_b,
+        rec.token_vault_b,
+    )
 
 
 def reserve_mints(rec: Whirlpool) -> tuple[str, str]:

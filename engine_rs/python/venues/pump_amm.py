@@ -73,11 +73,20 @@ def decode_pump_amm_pool(data: bytes, owner: object = None) -> PumpAmmPool:
     k = r.key
     n = len(r.data)
     return PumpAmmPool(
-        r.u8(8), r.u16(9), k(11), k(43), k(75), k(107), k(139), k(171), r.u64(203),
+        r.u8(8),
+        r.u16(9),
+        k(11),
+        k(43),
+        k(75),
+        k(107),
+        k(139),
+        k(171),
+        r.u64(203),
         k(211) if n >= 243 else ZERO_KEY,
-        n >= 245 and r.flag(243), n >= 245 and r.flag(244),
+        n >= 245 and r.flag(243),
+        n >= 245 and r.flag(244),
         r.i128(245) if n >= 261 else 0,
-    )  # fmt: skip
+    )
 
 
 def decode_pump_amm_global_config(data: bytes, owner: object = None) -> PumpAmmGlobalConfig:
@@ -85,9 +94,13 @@ def decode_pump_amm_global_config(data: bytes, owner: object = None) -> PumpAmmG
     r = check(data, "GlobalConfig", GLOBAL_CONFIG_SIZE, DISC_GLOBAL_CONFIG, owner, (PROGRAM_ID,))
     recipients = tuple(r.key(57 + 32 * i) for i in range(8))
     return PumpAmmGlobalConfig(
-        r.key(8), r.u64(40), r.u64(48), r.u8(56), recipients,  # type: ignore[arg-type]
+        r.key(8),
+        r.u64(40),
+        r.u64(48),
+        r.u8(56),
+        recipients,  # type: ignore[arg-type]
         r.u64(313) if len(r.data) >= 321 else 0,
-    )  # fmt: skip
+    )
 
 
 def _fee_tiers(r: Reader, off: int) -> tuple[tuple[tuple[int, int, int, int], ...], int]:
@@ -177,9 +190,17 @@ decode = decode_pump_amm_pool  # the pool account's decoder, by its public name
 
 def identity(rec: PumpAmmPool) -> tuple[Any, ...]:
     """Bump, index, creator, mints, LP mint, vaults and the coin creator."""
-    return (rec.pool_bump, rec.index, rec.creator, rec.base_mint, rec.quote_mint,
-            rec.lp_mint, rec.pool_base_token_account, rec.pool_quote_token_account,
-            rec.coin_creator)  # fmt: skip
+    return (
+        rec.pool_bump,
+        rec.index,
+        rec.creator,
+        rec.base_mint,
+        rec.quote_mint,
+        rec.lp_mint,
+        rec.pool_base_token_account,
+        rec.pool_quote_token_account,
+        rec.coin_creator,
+    )
 
 
 def reserve_mints(rec: PumpAmmPool) -> tuple[str, str]:
@@ -194,8 +215,11 @@ def vaults(rec: PumpAmmPool) -> tuple[str, str]:
 def followed(rec: PumpAmmPool) -> tuple[tuple[str, str], ...]:
     """The ``GlobalConfig`` and the ``FeeConfig`` at their PDAs (the pool account does not
     name them), and its base mint."""
-    return ((GLOBAL_CONFIG, GLOBAL_CONFIG_ID), (FEE_CONFIG, FEE_CONFIG_ID),
-            (BASE_MINT, rec.base_mint))  # fmt: skip
+    return (
+        (GLOBAL_CONFIG, GLOBAL_CONFIG_ID),
+        (FEE_CONFIG, FEE_CONFIG_ID),
+        (BASE_MINT, rec.base_mint),
+    )
 
 
 @dataclass(slots=True)

@@ -35,11 +35,30 @@ def decode_raydium_amm_v4(data: bytes, owner: object = None) -> RaydiumAmmV4:
     r = check(data, "AmmInfo", POOL_SIZE, owner=owner, owners=(PROGRAM_ID,))
     k = r.key
     return RaydiumAmmV4(
-        r.u64(0), r.u64(8), r.u64(32), r.u64(40), r.u64(48),
-        r.u64(144), r.u64(152), r.u64(176), r.u64(184), r.u64(192), r.u64(200), r.u64(224),
-        k(336), k(368), k(400), k(432), k(464), k(496), k(528), k(560), k(592), k(688),
+        r.u64(0),
+        r.u64(8),
+        r.u64(32),
+        r.u64(40),
+        r.u64(48),
+        r.u64(144),
+        r.u64(152),
+        r.u64(176),
+        r.u64(184),
+        r.u64(192),
+        r.u64(200),
+        r.u64(224),
+        k(336),
+        k(368),
+        k(400),
+        k(432),
+        k(464),
+        k(496),
+        k(528),
+        k(560),
+        k(592),
+        k(688),
         r.u64(720),
-    )  # fmt: skip
+    )
 
 
 def parse_log(raw: bytes) -> SwapBaseInLog | SwapBaseOutLog | None:
@@ -68,10 +87,22 @@ decode = decode_raydium_amm_v4  # the pool account's decoder, by its public name
 
 def identity(rec: RaydiumAmmV4) -> tuple[Any, ...]:
     """status, nonce, both decimals and every key (vaults, mints, market, programs...)."""
-    return (rec.status, rec.nonce, rec.coin_decimals, rec.pc_decimals, rec.coin_vault,
-            rec.pc_vault, rec.coin_vault_mint, rec.pc_vault_mint, rec.lp_mint,
-            rec.open_orders, rec.market, rec.market_program, rec.target_orders,
-            rec.amm_owner)  # fmt: skip
+    return (
+        rec.status,
+        rec.nonce,
+        rec.coin_decimals,
+        rec.pc_decimals,
+        rec.coin_vault,
+        rec.pc_vault,
+        rec.coin_vault_mint,
+        rec.pc_vault_mint,
+        rec.lp_mint,
+        rec.open_orders,
+        rec.market,
+        rec.market_program,
+        rec.target_orders,
+        rec.amm_owner,
+    )
 
 
 def reserve_mints(rec: RaydiumAmmV4) -> tuple[str, str]:

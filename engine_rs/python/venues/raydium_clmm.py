@@ -99,13 +99,33 @@ def decode_raydium_clmm(data: bytes, owner: object = None) -> RaydiumClmmPool:
     r = check(data, "PoolState", POOL_SIZE, DISC_POOL, owner, _OWNERS)
     k = r.key
     return RaydiumClmmPool(
-        r.u8(8), k(9), k(41), k(73), k(105), k(137), k(169), k(201),
-        r.u8(233), r.u8(234), r.u16(235), r.u128(237), r.u128(253), r.i32(269),
-        r.u128(277), r.u128(293), r.u64(309), r.u64(317), r.u8(389), r.u8(390),
+        r.u8(8),
+        k(9),
+        k(41),
+        k(73),
+        k(105),
+        k(137),
+        k(169),
+        k(201),
+        r.u8(233),
+        r.u8(234),
+        r.u16(235),
+        r.u128(237),
+        r.u128(253),
+        r.i32(269),
+        r.u128(277),
+        r.u128(293),
+        r.u64(309),
+        r.u64(317),
+        r.u8(389),
+        r.u8(390),
         tuple(r.u64(904 + 8 * i) for i in range(16)),
-        r.u64(1064), r.u64(1072), r.u64(1080), r.u64(1088),
+        r.u64(1064),
+        r.u64(1072),
+        r.u64(1080),
+        r.u64(1088),
         any(r.data[1096:1176]),
-    )  # fmt: skip
+    )
 
 
 def decode_raydium_clmm_config(data: bytes, owner: object = None) -> RaydiumClmmConfig:
@@ -133,9 +153,13 @@ def decode_raydium_clmm_bitmap_extension(
 ) -> RaydiumClmmBitmapExtension:
     """Raydium CLMM ``TickArrayBitmapExtension`` (1,832 bytes)."""
     r = check(
-        data, "TickArrayBitmapExtension", BITMAP_EXTENSION_SIZE, DISC_BITMAP_EXTENSION,
-        owner, _OWNERS,
-    )  # fmt: skip
+        data,
+        "TickArrayBitmapExtension",
+        BITMAP_EXTENSION_SIZE,
+        DISC_BITMAP_EXTENSION,
+        owner,
+        _OWNERS,
+    )
     pos = tuple(r.u64(40 + 8 * i) for i in range(_EXT_WORDS))
     neg = tuple(r.u64(40 + 8 * _EXT_WORDS + 8 * i) for i in range(_EXT_WORDS))
     return RaydiumClmmBitmapExtension(r.key(8), pos, neg)
@@ -151,9 +175,20 @@ def parse_event(raw: bytes) -> RaydiumClmmSwapEvent | None:
     r = Reader(raw, "event")
     fees = (r.u64(205), r.u64(213)) if len(raw) >= SWAP_EVENT_MIN + 16 else (None, None)
     return RaydiumClmmSwapEvent(
-        r.key(8), r.key(40), r.key(72), r.key(104), r.u64(136), r.u64(144), r.u64(152),
-        r.u64(160), r.flag(168), r.u128(169), r.u128(185), r.i32(201), *fees,
-    )  # fmt: skip
+        r.key(8),
+        r.key(40),
+        r.key(72),
+        r.key(104),
+        r.u64(136),
+        r.u64(144),
+        r.u64(152),
+        r.u64(160),
+        r.flag(168),
+        r.u128(169),
+        r.u128(185),
+        r.i32(201),
+        *fees,
+    )
 
 
 def parse_log(raw: bytes) -> None:
@@ -181,8 +216,14 @@ def raydium_clmm_address(kind: str, *args: object) -> tuple[str, int]:
     mint_1), ``vault`` (pool, mint), ``observation`` (pool), ``bitmap_extension`` (pool),
     ``tick_array`` (pool, start: i32 big-endian in the seeds), ``amm_config`` (index:
     u16 big-endian)."""
-    want = {"pool": 3, "vault": 2, "tick_array": 2, "observation": 1, "bitmap_extension": 1,
-            "amm_config": 1}.get(kind)  # fmt: skip
+    want = {
+        "pool": 3,
+        "vault": 2,
+        "tick_array": 2,
+        "observation": 1,
+        "bitmap_extension": 1,
+        "amm_config": 1,
+    }.get(kind)
     if want is None:
         raise InvalidInputError(f"no Raydium CLMM address kind {kind!r}")
     if len(args) != want:
@@ -213,8 +254,10 @@ def raydium_clmm_tick_array_starts(
     """Start indices of the tick array holding ``center_tick`` and ``arrays_each_side``
     arrays on each side (60 ticks per array)."""
     tick_spacing, center_tick, arrays_each_side = (
-        i64(tick_spacing), i64(center_tick), i64(arrays_each_side)
-    )  # fmt: skip
+        i64(tick_spacing),
+        i64(center_tick),
+        i64(arrays_each_side),
+    )
     from ..pda import array_starts
 
     return array_starts(TICK_ARRAY_SIZE, tick_spacing, center_tick, arrays_each_side)
@@ -230,12 +273,25 @@ class Fail(Exception):
 
 
 _FACTORS = (
-    0xFFF97272373D4000, 0xFFF2E50F5F657000, 0xFFE5CACA7E10F000, 0xFFCB9843D60F7000,
-    0xFF973B41FA98E800, 0xFF2EA16466C9B000, 0xFE5DEE046A9A3800, 0xFCBE86C7900BB000,
-    0xF987A7253AC65800, 0xF3392B0822BB6000, 0xE7159475A2CAF000, 0xD097F3BDFD2F2000,
-    0xA9F746462D9F8000, 0x70D869A156F31C00, 0x31BE135F97ED3200, 0x09AA508B5B85A500,
-    0x005D6AF8DEDC582C, 0x00002216E584F5FA,
-)  # fmt: skip
+    0xFFF97272373D4000,
+    0xFFF2E50F5F657000,
+    0xFFE5CACA7E10F000,
+    0xFFCB9843D60F7000,
+    0xFF973B41FA98E800,
+    0xFF2EA16466C9B000,
+    0xFE5DEE046A9A3800,
+    0xFCBE86C7900BB000,
+    0xF987A7253AC65800,
+    0xF3392B0822BB6000,
+    0xE7159475A2CAF000,
+    0xD097F3BDFD2F2000,
+    0xA9F746462D9F8000,
+    0x70D869A156F31C00,
+    0x31BE135F97ED3200,
+    0x09AA508B5B85A500,
+    0x005D6AF8DEDC582C,
+    0x00002216E584F5FA,
+)
 
 
 def sqrt_price_at_tick(tick: int) -> int:
@@ -327,9 +383,14 @@ def _mul_div(a: int, b: int, d: int, ceil: bool) -> int:
 
 
 def compute_swap_step(
-    current: int, target: int, liquidity: int, remaining: int, fee_rate: int, zfo: bool,
+    current: int,
+    target: int,
+    liquidity: int,
+    remaining: int,
+    fee_rate: int,
+    zfo: bool,
     fee_on_input: bool,
-) -> tuple[int, int, int, int]:  # fmt: skip
+) -> tuple[int, int, int, int]:
     """``swap_math::compute_swap``, exact input: (next price, in, out, fee)."""
     rest = max(FEE_RATE_DENOMINATOR - fee_rate, 0)
     for_price = (
@@ -458,9 +519,14 @@ def _add64(a: int, b: int) -> int:
 
 
 def swap_exact_in(
-    pool: Pool, ticks: Ticks, complete: tuple[int | None, int | None], amount: int, zfo: bool,
-    ledger: Ledger | None = None, max_arrays: int | None = None,
-) -> RaydiumClmmSwap:  # fmt: skip
+    pool: Pool,
+    ticks: Ticks,
+    complete: tuple[int | None, int | None],
+    amount: int,
+    zfo: bool,
+    ledger: Ledger | None = None,
+    max_arrays: int | None = None,
+) -> RaydiumClmmSwap:
     """The program's exact-input swap without a price limit (see the Rust ``math``
     module): Fail with the program's error name, or ``TicksMissing``; the program's fee
     bookkeeping kept in ``ledger`` when given; ``NotEnoughTickArrayAccount`` when it
@@ -595,8 +661,11 @@ def _partition_lt(ticks: Ticks, tick: int) -> int:
 def fail_error(f: Fail) -> EngineError:
     """The error of a failed swap, the program's error name first (as the Rust core)."""
     n = f.name
-    if n in ("LiquidityInsufficient", "InsufficientLiquidityForDirection",
-             "TooSmallInputOrOutputAmount"):  # fmt: skip
+    if n in (
+        "LiquidityInsufficient",
+        "InsufficientLiquidityForDirection",
+        "TooSmallInputOrOutputAmount",
+    ):
         return InsufficientLiquidityError(f"{n}: the pool cannot fill the swap")
     if n == "NotEnoughTickArrayAccount":
         return InsufficientLiquidityError(
@@ -718,20 +787,34 @@ def raydium_clmm_swap_ledger(
     pool = Pool(sqrt_price_x64, liquidity, tick_current, tick_spacing, fee_rate, fee_on)
     ledger = Ledger(protocol, fund)
     try:
-        swap = swap_exact_in(pool, sorted_ticks(given), (None, None), amount, zero_for_one,
-                             ledger)  # fmt: skip
+        swap = swap_exact_in(pool, sorted_ticks(given), (None, None), amount, zero_for_one, ledger)
     except Fail as f:
         raise fail_error(f) from None
-    return (swap, ledger.lp_fee, ledger.protocol_fee, ledger.fund_fee, ledger.fee_growth_x64,
-            ledger.crossings)  # fmt: skip
+    return (
+        swap,
+        ledger.lp_fee,
+        ledger.protocol_fee,
+        ledger.fund_fee,
+        ledger.fee_growth_x64,
+        ledger.crossings,
+    )
 
 
 # ------------------------------------------------------------------ the venue
 def identity(rec: RaydiumClmmPool) -> tuple[Any, ...]:
     """Bump, config, both mints, both vaults, observation, decimals, tick spacing."""
-    return (rec.bump, rec.amm_config, rec.token_mint_0, rec.token_mint_1, rec.token_vault_0,
-            rec.token_vault_1, rec.observation_key, rec.mint_decimals_0, rec.mint_decimals_1,
-            rec.tick_spacing)  # fmt: skip
+    return (
+        rec.bump,
+        rec.amm_config,
+        rec.token_mint_0,
+        rec.token_mint_1,
+        rec.token_vault_0,
+        rec.token_vault_1,
+        rec.observation_key,
+        rec.mint_decimals_0,
+        rec.mint_decimals_1,
+        rec.tick_spacing,
+    )
 
 
 def reserve_mints(rec: RaydiumClmmPool) -> tuple[str, str]:
@@ -826,9 +909,10 @@ def _swap_ticks(ta: RaydiumClmmTickArray) -> list[tuple[int, int, int]]:
 
 
 def initialized_starts(
-    bitmap: tuple[int, ...], extension: tuple[tuple[int, ...], tuple[int, ...]] | None,
+    bitmap: tuple[int, ...],
+    extension: tuple[tuple[int, ...], tuple[int, ...]] | None,
     tick_spacing: int,
-) -> list[int]:  # fmt: skip
+) -> list[int]:
     """Start indexes of the arrays the pool's bitmap and its extension call initialized."""
     tc = TICK_ARRAY_SIZE * max(tick_spacing, 1)
     out: set[int] = set()
@@ -848,9 +932,12 @@ def initialized_starts(
 
 
 def complete_range(
-    initialized: list[int], held: set[int], tick_current: int, tick_spacing: int,
+    initialized: list[int],
+    held: set[int],
+    tick_current: int,
+    tick_spacing: int,
     extension_known: bool,
-) -> tuple[int | None, int | None]:  # fmt: skip
+) -> tuple[int | None, int | None]:
     """Where the held arrays leave no initialized array out, around the current tick."""
     tc = TICK_ARRAY_SIZE * max(tick_spacing, 1)
     cur = array_start(tick_current, tick_spacing)
@@ -906,9 +993,12 @@ def update(own: ClmmOwn, rec: RaydiumClmmPool, cx: Assembly) -> tuple[RaydiumClm
     initialized = initialized_starts(rec.tick_array_bitmap, own.extension, rec.tick_spacing)
     held = {start for start, _ in own.arrays.values()}
     complete = complete_range(
-        initialized, held, rec.tick_current, rec.tick_spacing,
+        initialized,
+        held,
+        rec.tick_current,
+        rec.tick_spacing,
         rec.tick_spacing >= 15 or own.extension is not None,
-    )  # fmt: skip
+    )
     pool = Pool(
         rec.sqrt_price_x64, rec.liquidity, rec.tick_current, rec.tick_spacing, trade, rec.fee_on
     )
@@ -920,8 +1010,9 @@ def swap_state(state: RaydiumClmmState, amount: int, a_to_b: bool) -> RaydiumClm
     """The program's exact-input swap of ``state`` (Fail on any refusal)."""
     if state.refused is not None:
         raise Fail(state.refused)
-    return swap_exact_in(state.pool, state.ticks, state.complete, amount, a_to_b,
-                         max_arrays=SWAP_TICK_ARRAYS)  # fmt: skip
+    return swap_exact_in(
+        state.pool, state.ticks, state.complete, amount, a_to_b, max_arrays=SWAP_TICK_ARRAYS
+    )
 
 
 def _swap_whole(state: RaydiumClmmState, amount: int, a_to_b: bool) -> RaydiumClmmSwap | None:

@@ -39,20 +39,50 @@ def decode_raydium_cpmm(data: bytes, owner: object = None) -> RaydiumCpmmPool:
     r = check(data, "PoolState", POOL_SIZE, DISC_POOL, owner, (PROGRAM_ID,))
     k = r.key
     return RaydiumCpmmPool(
-        k(8), k(40), k(72), k(104), k(136), k(168), k(200), k(232), k(264), k(296),
-        r.u8(328), r.u8(329), r.u8(330), r.u8(331), r.u8(332),
-        r.u64(333), r.u64(341), r.u64(349), r.u64(357), r.u64(365), r.u64(373), r.u64(381),
-        r.u8(389), r.flag(390), r.u64(397), r.u64(405),
-    )  # fmt: skip
+        k(8),
+        k(40),
+        k(72),
+        k(104),
+        k(136),
+        k(168),
+        k(200),
+        k(232),
+        k(264),
+        k(296),
+        r.u8(328),
+        r.u8(329),
+        r.u8(330),
+        r.u8(331),
+        r.u8(332),
+        r.u64(333),
+        r.u64(341),
+        r.u64(349),
+        r.u64(357),
+        r.u64(365),
+        r.u64(373),
+        r.u64(381),
+        r.u8(389),
+        r.flag(390),
+        r.u64(397),
+        r.u64(405),
+    )
 
 
 def decode_raydium_amm_config(data: bytes, owner: object = None) -> RaydiumAmmConfig:
     """Raydium CP-Swap ``AmmConfig`` (spec §1.4)."""
     r = check(data, "AmmConfig", CONFIG_SIZE, DISC_CONFIG, owner, (PROGRAM_ID,))
     return RaydiumAmmConfig(
-        r.u8(8), r.flag(9), r.u16(10), r.u64(12), r.u64(20), r.u64(28), r.u64(36),
-        r.key(44), r.key(76), r.u64(108),
-    )  # fmt: skip
+        r.u8(8),
+        r.flag(9),
+        r.u16(10),
+        r.u64(12),
+        r.u64(20),
+        r.u64(28),
+        r.u64(36),
+        r.key(44),
+        r.key(76),
+        r.u64(108),
+    )
 
 
 def parse_event(raw: bytes) -> CpmmSwapEvent | None:
@@ -66,9 +96,15 @@ def parse_event(raw: bytes) -> CpmmSwapEvent | None:
         raise AccountTooShortError(f"SwapEvent: {len(raw)} bytes, needs 89")
     r = Reader(raw, "event")
     base = (
-        r.key(8), r.u64(40), r.u64(48), r.u64(56), r.u64(64), r.u64(72), r.u64(80),
+        r.key(8),
+        r.u64(40),
+        r.u64(48),
+        r.u64(56),
+        r.u64(64),
+        r.u64(72),
+        r.u64(80),
         r.flag(88),
-    )  # fmt: skip
+    )
     if len(raw) >= 8 + 162:
         return CpmmSwapEvent(*base, r.key(89), r.key(121), r.u64(153), r.u64(161), r.flag(169))
     return CpmmSwapEvent(*base)
@@ -83,10 +119,23 @@ decode = decode_raydium_cpmm  # the pool account's decoder, by its public name
 
 def identity(rec: RaydiumCpmmPool) -> tuple[Any, ...]:
     """Every key (config, vaults, mints, programs...), the bump, status and decimals."""
-    return (rec.amm_config, rec.pool_creator, rec.token_0_vault, rec.token_1_vault,
-            rec.lp_mint, rec.token_0_mint, rec.token_1_mint, rec.token_0_program,
-            rec.token_1_program, rec.observation_key, rec.auth_bump, rec.status,
-            rec.lp_mint_decimals, rec.mint_0_decimals, rec.mint_1_decimals)  # fmt: skip
+    return (
+        rec.amm_config,
+        rec.pool_creator,
+        rec.token_0_vault,
+        rec.token_1_vault,
+        rec.lp_mint,
+        rec.token_0_mint,
+        rec.token_1_mint,
+        rec.token_0_program,
+        rec.token_1_program,
+        rec.observation_key,
+        rec.auth_bump,
+        rec.status,
+        rec.lp_mint_decimals,
+        rec.mint_0_decimals,
+        rec.mint_1_decimals,
+    )
 
 
 def reserve_mints(rec: RaydiumCpmmPool) -> tuple[str, str]:
