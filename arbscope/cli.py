@@ -875,7 +875,6 @@ def build_session(cfg: Any, fleet: Any = None) -> Any:
     from engine_rs.records import ScorePolicy
     from feeds.clients.pool import Endpoint
     from feeds.clients.pubsub import WorkerConfig
-    from feeds.sim.world import WorldConfig
     from feeds.wire.universe import UniverseError, load_universe
 
     from .config import ConfigError
@@ -997,6 +996,8 @@ def build_session(cfg: Any, fleet: Any = None) -> Any:
                 for i, u in enumerate(grpc_urls)
             ]
         return FeedSession(eps, uni.pools, bases, **common)
+    from feeds.sim.world import WorldConfig  # a simulated session's: a live one loads none
+
     programs = cfg["sim.programs"] or ""
     if programs:  # a folder that cannot be used is one line now, not a traceback later
         from feeds.sim.bank import ProgramsError, find_programs

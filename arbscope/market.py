@@ -18,7 +18,7 @@ import types
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import engine_rs
 from engine_rs.errors import EngineError
@@ -32,7 +32,6 @@ from engine_rs.records import (
 )
 from feeds import venues
 from feeds.health import FeedHealth
-from feeds.sim import synthetic
 from feeds.wire.instructions import SPL_TOKEN
 from feeds.wire.tokens import pair_order
 from feeds.wire.txsize import (
@@ -52,6 +51,9 @@ from .prices import FeeView, PriceBook, PriceRow, PriceSeries, fee_view
 from .runloop import TICK_S, Clock, MonotonicClock, RunLoop
 from .solprice import LamportPrice, LamportPrices
 from .timing import KernelTimer, TimingRow
+
+if TYPE_CHECKING:  # SimMarket's, imported where one is made: a live session loads none
+    from feeds.sim import synthetic
 
 PAPER_BALANCE = 10**12  # base units a paper session starts with
 
@@ -786,6 +788,8 @@ class SimMarket:
         clock: Clock | None = None,
         tick_s: float = TICK_S,
     ) -> None:
+        from feeds.sim import synthetic
+
         self.seed = seed
         self.rng = random.Random(seed)
         mk = synthetic.market(

@@ -22,7 +22,7 @@ import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import engine_rs
 from engine_rs.errors import EngineError, UnknownPoolError
@@ -31,8 +31,6 @@ from feeds.clients.pool import Bootstrap, Endpoint, FeedPool
 from feeds.clients.tokens import TokenRegistry
 from feeds.health import FeedHealth
 from feeds.redact import scrub
-from feeds.sim.server import SimServer
-from feeds.sim.world import WorldConfig
 from feeds.wire.units import TokenBook, TokenInfo
 from storage.codec import HEADER, Input, Kind, json_payload
 from storage.journal import Journal, JournalError
@@ -52,6 +50,12 @@ from .market import (
 from .prices import PriceBook, fee_view
 from .runloop import TICK_S, Clock, MonotonicClock, RunLoop
 from .timing import KernelTimer
+
+if TYPE_CHECKING:
+    # the embedded simulator's types: arbscope.simulated imports it where a session has
+    # one, so a live session loads no simulator module
+    from feeds.sim.server import SimServer
+    from feeds.sim.world import WorldConfig
 
 HEALTH_EVERY_NS = 1_000_000_000  # feed health journaled once a second
 COVERAGE_EVERY_NS = 1_000_000_000  # the pools no endpoint covers, looked at once a second
@@ -536,18 +540,15 @@ class FeedSession:
         # TLS and size limits of the HTTP reads (the workers': worker_config)
         self.ca_file, self.max_answer_bytes = ca_file, max_answer_bytes
         self.sim: SimServer | None = None
-        self.sim_config = sim_config or WorldConfig(seed=seed)
+        self.sim_config = sim_config  # the embedded simulator's world (set with it)
         self.live_config = live
         self.sim_accept_tx = sim_accept_tx
         self.funded = ""  # what the embedded simulator's faucet gave the wallet
         if not endpoints and embedded_sim:
-            from feeds.sim.server import default_profiles
+            from .simulated import embedded
 
-            self.sim = SimServer(
-                self.sim_config,
-                default_profiles(sim_endpoints),
-                accept_transactions=sim_accept_tx,
-                grpc=sim_grpc > 0,
+            self.sim, self.sim_config = embedded(
+                sim_config, seed, sim_endpoints, sim_accept_tx, sim_grpc > 0
             )
             universe = self.sim.world.universe() if universe is None else universe
             base_mints = base_mints or self.sim.world.bases
@@ -712,7 +713,7 @@ class FeedSession:
             "seed": self.seed,
             "source": self.source,
             "sim": None
-            if self.sim is None
+            if self.sim is None or c is None
             else {
                 "seed": c.seed,
                 "tokens": c.tokens,
