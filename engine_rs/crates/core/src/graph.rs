@@ -15,10 +15,10 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::amm::ConstantProduct;
-use crate::clmm::ClmmPool;
 use crate::decode::{Key, TransferFee};
 use crate::error::{EngineError, Result};
 use crate::sizing::{optimal_input, Leg};
+use crate::venues::orca_whirlpool::swap::ClmmPool;
 use crate::venues::orca_whirlpool::WhirlpoolState;
 use crate::venues::{NoQuote, PoolState};
 

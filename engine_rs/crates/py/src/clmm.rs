@@ -12,7 +12,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
-use arbscope_core::clmm::{self, ClmmPool};
+use arbscope_core::venues::orca_whirlpool::swap::{self as clmm, ClmmPool};
 use pyo3::exceptions::PyTypeError;
 use pyo3::ffi;
 use pyo3::prelude::*;

@@ -4,9 +4,9 @@
 //! `&mut self` behind PyO3's borrow checking, so a second thread gets a clear error
 //! instead of a data race.
 
-use arbscope_core::clmm::ClmmPool;
 use arbscope_core::decode::TransferFee;
 use arbscope_core::graph::{self, PoolGraph as CoreGraph};
+use arbscope_core::venues::orca_whirlpool::swap::ClmmPool;
 use arbscope_core::venues::pump_amm::PumpState;
 use arbscope_core::venues::PoolState;
 use arbscope_core::EngineError;

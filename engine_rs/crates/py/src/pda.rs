@@ -198,7 +198,9 @@ fn whirlpool_address<'py>(
         id32(mint_b, "mint_b")?,
     );
     let fee = fee_tier(py, fee_tier_index.0)?;
-    let (addr, bump) = guard(py, || pda::whirlpool_address(&c, &a, &b, fee))?;
+    let (addr, bump) = guard(py, || {
+        orca_whirlpool::pda::whirlpool_address(&c, &a, &b, fee)
+    })?;
     result_tuple(py, &addr, bump)
 }
 
@@ -210,7 +212,9 @@ fn tick_array_address<'py>(
     start_tick_index: I32,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let w = id32(whirlpool, "whirlpool")?;
-    let (addr, bump) = guard(py, || pda::tick_array_address(&w, start_tick_index.0))?;
+    let (addr, bump) = guard(py, || {
+        orca_whirlpool::pda::tick_array_address(&w, start_tick_index.0)
+    })?;
     result_tuple(py, &addr, bump)
 }
 
@@ -224,7 +228,7 @@ fn py_tick_array_starts(
     arrays_each_side: crate::args::I64,
 ) -> PyResult<Vec<i32>> {
     guard(py, || {
-        pda::tick_array_starts(tick_spacing.0, center_tick.0, arrays_each_side.0)
+        orca_whirlpool::pda::tick_array_starts(tick_spacing.0, center_tick.0, arrays_each_side.0)
     })
 }
 
@@ -235,7 +239,7 @@ fn oracle_address<'py>(
     whirlpool: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let w = id32(whirlpool, "whirlpool")?;
-    let (addr, bump) = guard(py, || pda::oracle_address(&w))?;
+    let (addr, bump) = guard(py, || orca_whirlpool::pda::oracle_address(&w))?;
     result_tuple(py, &addr, bump)
 }
 
@@ -383,10 +387,14 @@ impl PdaCache {
     ) -> PyResult<Vec<i32>> {
         let w = self.id(whirlpool, "whirlpool")?;
         let starts = guard(py, || {
-            pda::tick_array_starts(tick_spacing.0, center_tick.0, arrays_each_side.0)
+            orca_whirlpool::pda::tick_array_starts(
+                tick_spacing.0,
+                center_tick.0,
+                arrays_each_side.0,
+            )
         })?;
         let todo = self.cache.missing_tick_arrays(&w, &starts);
-        let derived = py.detach(|| pda::derive_tick_arrays(&w, &todo));
+        let derived = py.detach(|| orca_whirlpool::pda::derive_tick_arrays(&w, &todo));
         let derived = derived.map_err(|e| to_py(py, e))?;
         for (s, (addr, bump)) in todo.into_iter().zip(derived) {
             let t = result_tuple(py, &addr, bump)?.unbind();

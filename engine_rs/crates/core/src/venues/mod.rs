@@ -15,11 +15,14 @@
 //! pool's own accounts), [`PoolState`] (what the graph and sizing quote) and [`Event`]
 //! (a parsed swap log). Their methods are `match`es over the variants calling the venue's
 //! trait functions, so the hot path dispatches statically (no `Box<dyn>`). Adding a
-//! venue is its module and one line in the registry.
+//! venue is its folder (`venues/<venue>/mod.rs`: its layout, decoders, quote state and
+//! trait impl, with its math, PDAs and tests beside it) and one line in the registry.
 //!
-//! Shared math stays shared: `amm.rs` (constant product, used by both Raydium venues) and
-//! `clmm/` (Orca's tick math); shared account kinds (SPL Token accounts and mints,
-//! base64) stay in `decode.rs`.
+//! What venues share stays shared: `amm.rs` (constant product, used by both Raydium
+//! AMMs and sizing), [`ticks`] (the tick-array layout and crossed-tick count of the two
+//! tick venues, Orca Whirlpool and Raydium CLMM), `pda.rs` (the derivation and its
+//! cache); shared account kinds (SPL Token accounts and mints, the Clock sysvar, base64)
+//! stay in `decode.rs`.
 
 pub mod meteora_dlmm;
 pub mod openbook_v2;
@@ -28,6 +31,7 @@ pub mod pump_amm;
 pub mod raydium_amm_v4;
 pub mod raydium_clmm;
 pub mod raydium_cpmm;
+pub mod ticks;
 
 use std::fmt;
 

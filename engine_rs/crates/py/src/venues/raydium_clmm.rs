@@ -1,7 +1,7 @@
 //! Bindings for `arbscope_core::venues::raydium_clmm`: its decoders, its `SwapEvent`
 //! record, its PDAs and the swap kernel `raydium_clmm_swap` (conversions only).
 
-use arbscope_core::pda::raydium_clmm as pda;
+use arbscope_core::venues::raydium_clmm::pda;
 use arbscope_core::venues::raydium_clmm::{self as rc, RaydiumClmmSwapEvent, Swap};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
