@@ -13,8 +13,8 @@ use arbscope_core::EngineError;
 use pyo3::prelude::*;
 
 use crate::args::{I32, U128, U64};
-use crate::clmm::get_ticks;
 use crate::errors::{guard, to_py};
+use crate::fast::get_ticks;
 
 /// A cycle from `find_negative_cycle` (fields as `engine_rs.records.Cycle`).
 #[pyclass(frozen, get_all, module = "engine_rs._engine")]

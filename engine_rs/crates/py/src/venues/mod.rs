@@ -11,7 +11,7 @@ mod raydium_clmm;
 mod raydium_cpmm;
 
 pub(crate) use openbook_v2::ladder_record;
-pub(crate) use orca_whirlpool::PyWhirlpool;
+pub(crate) use orca_whirlpool::{fee_tier, PyWhirlpool};
 
 use arbscope_core::venues::{self as core, Event, Record, VENUES};
 use pyo3::prelude::*;
