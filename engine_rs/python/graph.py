@@ -29,10 +29,11 @@ from ..records import BookLadder, Cycle, Opportunity
 from . import token2022 as _t22
 from ._ints import i32, i64, u64, u128
 from .amm import ConstantProduct
-from .clmm import ClmmPool, _checked_ticks
 from .decode import owner_text
 from .sizing import Leg, optimal_input, simulate, simulate_steps
 from .venues import Venue, orca_whirlpool, pump_amm, raydium_cpmm
+from .venues.orca_whirlpool.swap import ClmmPool
+from .venues.ticks import checked_ticks
 
 _B58 = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
 _EPS = 1e-12  # a relaxation must improve by more than float noise
@@ -473,7 +474,7 @@ class PoolGraph:
             u64(fee_rate),
             u64(slot),
         )
-        tick_list = _checked_ticks(ticks)
+        tick_list = checked_ticks(ticks)
         _check_id(pool_id, "pool_id")
         _check_id(mint_a, "mint_a")
         _check_id(mint_b, "mint_b")

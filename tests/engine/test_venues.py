@@ -84,10 +84,11 @@ def test_every_venue_has_every_part_in_both_backends(
         assert hasattr(v, part), f"{name} lacks {part}"
     for part in set(parts) - set(Venue.__annotations__):
         assert callable(getattr(v, part)), f"{name}.{part}"
-    # the twin module is named as the Rust module; the Rust core and binding have one
+    # the twin module (or package) is named as the Rust module; the Rust core has its
+    # folder, the binding its file
     assert v.__name__ == f"engine_rs.python.venues.{name}"  # type: ignore[attr-defined]
-    for crate in ("core", "py"):
-        assert (ROOT / f"engine_rs/crates/{crate}/src/venues/{name}.rs").is_file(), crate
+    assert (ROOT / f"engine_rs/crates/core/src/venues/{name}/mod.rs").is_file(), "core"
+    assert (ROOT / f"engine_rs/crates/py/src/venues/{name}.rs").is_file(), "py"
     # its pool account decoder is public in both backends, under one name
     decoder = v.decode.__name__
     assert decoder.startswith("decode_") and decoder in py.__all__

@@ -1,4 +1,4 @@
-"""Meteora DLMM (twin of ``crates/core/src/venues/meteora_dlmm.rs`` and its ``math.rs``):
+"""Meteora DLMM (twin of ``crates/core/src/venues/meteora_dlmm/`` and its ``math.rs``):
 the ``LbPair``, ``BinArray`` and ``BinArrayBitmapExtension`` accounts (layouts:
 ``MeteoraAg/dlmm-sdk`` ``idls/dlmm.json``, program ``lb_clmm`` 0.12.0), its exact-in
 quotes through the program's bin walk (``commons/src/quote.rs``,
@@ -44,10 +44,9 @@ from ...errors import AccountTooShortError, DecodeError, MathOverflowError, Tick
 from ...records import VenueInfo
 from .._ints import _check, i32, i64, u64
 from ..b58 import b58decode
-from ..decode import Reader, check
+from ..decode import SYSVAR_CLOCK, Reader, check, clock_unix_timestamp
 from ..pda import find_program_address
 from . import Assembly, OwnAccount, OwnRole, no_role
-from .openbook_v2 import SYSVAR_CLOCK, clock_unix_timestamp
 
 PROGRAM_ID = "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo"
 DISC_LB_PAIR = bytes([33, 11, 49, 98, 181, 101, 177, 13])

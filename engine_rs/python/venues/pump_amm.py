@@ -1,4 +1,4 @@
-"""PumpSwap, the Pump AMM (twin of ``crates/core/src/venues/pump_amm.rs``): the ``Pool``
+"""PumpSwap, the Pump AMM (twin of ``crates/core/src/venues/pump_amm/``): the ``Pool``
 and ``GlobalConfig`` accounts, its constant product with its fee split and its Anchor
 ``BuyEvent`` / ``SellEvent``.
 

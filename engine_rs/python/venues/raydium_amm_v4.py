@@ -1,4 +1,4 @@
-"""Raydium AMM v4 (twin of ``crates/core/src/venues/raydium_amm_v4.rs``): the ``AmmInfo``
+"""Raydium AMM v4 (twin of ``crates/core/src/venues/raydium_amm_v4/``): the ``AmmInfo``
 pool account (spec §1.2), its constant-product quotes (spec §1.3) and its ``ray_log``
 swap logs (spec §6.1).
 

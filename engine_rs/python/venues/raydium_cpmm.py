@@ -1,4 +1,4 @@
-"""Raydium CP-Swap (twin of ``crates/core/src/venues/raydium_cpmm.rs``): the ``PoolState``
+"""Raydium CP-Swap (twin of ``crates/core/src/venues/raydium_cpmm/``): the ``PoolState``
 and ``AmmConfig`` accounts (spec §1.4), its constant-product quotes (spec §1.5) and its
 Anchor ``SwapEvent`` (spec §6.2).
 

@@ -1,7 +1,7 @@
-"""Orca Whirlpool (twin of ``crates/core/src/venues/orca_whirlpool.rs``): the
+"""Orca Whirlpool (twin of ``crates/core/src/venues/orca_whirlpool/``): the
 ``Whirlpool`` and tick-array accounts (spec §2.2, §2.3), its quotes through the
-program's swap (:mod:`engine_rs.python.clmm`, spec §2.5) and its Anchor ``Traded``
-event (spec §6.2).
+program's swap (:mod:`.swap`, spec §2.5), its PDAs (:mod:`.pda`, spec §2.4) and its
+Anchor ``Traded`` event (spec §6.2).
 
 A Whirlpool quotes from its own account (price, liquidity, current tick, fee) and the
 initialized ticks of its tick arrays, which the caller tracks
@@ -22,22 +22,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...decoded import TickArray, Traded, Whirlpool
-from ...errors import AccountTooShortError, DecodeError, EngineError, TicksMissingError
-from ...records import SwapResult, VenueInfo
-from ..clmm import (
+from ....decoded import TickArray, Traded, Whirlpool
+from ....errors import AccountTooShortError, DecodeError, EngineError, TicksMissingError
+from ....records import SwapResult, VenueInfo
+from ...decode import Reader, as_bytes, check
+from .. import Assembly, OwnAccount, OwnRole, no_role
+from ..ticks import checked_ticks, crossed_ticks
+from .swap import (
     MAX_SQRT_PRICE_X64,
     MAX_TICK_INDEX,
     MIN_SQRT_PRICE_X64,
     MIN_TICK_INDEX,
     TICK_ARRAY_SIZE,
     ClmmPool,
-    _checked_ticks,
-    crossed_ticks,
     sqrt_price_from_tick,
 )
-from ..decode import Reader, as_bytes, check
-from . import Assembly, OwnAccount, OwnRole, no_role
 
 PROGRAM_ID = "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc"
 # the same program deployed without an upgrade authority (it owns Whirlpools too)
@@ -279,7 +278,7 @@ def update(own: TickArrays, rec: Whirlpool, cx: Assembly) -> tuple[WhirlpoolStat
     range they cover around the current tick."""
     slot = cx.slot()
     ts = rec.tick_spacing
-    ticks = _checked_ticks(
+    ticks = checked_ticks(
         sorted((start + i * ts, net) for start, arr in own.arrays.values() for i, net in arr)
     )
     cx.check_ids()
