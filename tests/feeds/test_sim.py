@@ -205,7 +205,7 @@ def test_a_graph_built_from_the_bytes_equals_the_graph_of_the_market() -> None:
     for p in pools:
         ing.track_pool(p.address, p.kind)
         for ta in p.tick_arrays:
-            ing.track_tick_array(ta, p.address)
+            ing.track_array(ta, p.address)
     for _ in range(3):  # pools first, then the vaults and configs they name
         for k in ing.watched():
             ing.account(k, w.accounts[k].owner, w.accounts[k].data, 5)

@@ -87,7 +87,9 @@ class Venue(Protocol):
     INFO: VenueInfo  # names, program ids, pool account size
     OWN_ROLES: tuple[OwnRole, ...]  # its own accounts besides the pool and its vaults
     LOG_PREFIX: str | None  # the prefix of a `Program log:` line carrying its swap
-    TRACKED: str | None  # the own role whose accounts the caller tracks (tick arrays)
+    # the own role of its arrays, which the caller follows around the price
+    # (``FeedIngest.track_array``: tick arrays, bin arrays); None for a venue without
+    ARRAYS: str | None
 
     def decode(self, data: bytes, owner: object = None) -> Any:
         """Its pool account from its bytes (``owner``, when given, must be one of its
@@ -113,7 +115,7 @@ class Venue(Protocol):
         """Decode one of its own accounts in ``role`` and keep what quoting needs."""
 
     def forget(self, own: Any, pubkey: str) -> bool:
-        """Drop what it kept of the :attr:`TRACKED` account ``pubkey`` (no longer
+        """Drop what it kept of the :attr:`ARRAYS` account ``pubkey`` (no longer
         tracked); True when something was dropped."""
 
     def check_own_account(self, role: str, cx: OwnAccount) -> None:

@@ -6,7 +6,7 @@ quotes through the program's bin walk (``commons/src/quote.rs``,
 
 A pair quotes from its own account (active bin, fee parameters, volatility state, the
 bitmap of bin arrays holding liquidity for array indexes -512..=511) and the bins of its
-bin arrays, which the caller tracks (``FeedIngest.track_tick_array``). Its reserves are
+bin arrays, which the caller tracks (``FeedIngest.track_array``). Its reserves are
 followed for their mints only.
 
 The swap: at the start the program updates the volatility references at the clock's time
@@ -63,10 +63,10 @@ SWAP_EVENT_SIZE = 137
 BIN_ARRAY = "bin_array"  # the role of its bin arrays (tracked by the caller)
 CLOCK = "clock"  # the Clock sysvar's (followed)
 
-INFO = VenueInfo("meteora_dlmm", "dlmm", "dlmm", "dlmm", (PROGRAM_ID,), POOL_SIZE)
 OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(BIN_ARRAY, False), OwnRole(CLOCK, True))
 LOG_PREFIX: str | None = None
-TRACKED: str | None = BIN_ARRAY
+ARRAYS: str | None = BIN_ARRAY
+INFO = VenueInfo("meteora_dlmm", "dlmm", "dlmm", "dlmm", (PROGRAM_ID,), POOL_SIZE, ARRAYS)
 
 # ------------------------------------------------------------------ math (math.rs)
 SCALE_OFFSET = 64

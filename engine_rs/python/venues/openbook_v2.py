@@ -67,14 +67,14 @@ _EVENT_NODE_SIZE = 8 + 144
 _EVENTS_AT = 8 + 16
 _ZERO_KEY = "11111111111111111111111111111111"
 
-INFO = VenueInfo("openbook_v2", "openbook", "ob", "book", (PROGRAM_ID,), MARKET_SIZE)
 OWN_ROLES: tuple[OwnRole, ...] = (
     OwnRole(BIDS, True),
     OwnRole(ASKS, True),
     OwnRole(EVENT_HEAP, True),
     OwnRole(CLOCK, True),
 )
-TRACKED: str | None = None
+ARRAYS: str | None = None
+INFO = VenueInfo("openbook_v2", "openbook", "ob", "book", (PROGRAM_ID,), MARKET_SIZE, ARRAYS)
 LOG_PREFIX: str | None = None
 
 

@@ -83,14 +83,14 @@ HAS_LIMIT_ORDERS = 2
 _U64_MAX = (1 << 64) - 1
 _U128_MAX = (1 << 128) - 1
 
-INFO = VenueInfo("raydium_clmm", "clmm", "clmm", "clmm", _OWNERS, POOL_SIZE)
 OWN_ROLES: tuple[OwnRole, ...] = (
     OwnRole(CONFIG, True),
     OwnRole(TICK_ARRAY, False),
     OwnRole(BITMAP_EXTENSION, True),
 )
 LOG_PREFIX: str | None = None
-TRACKED: str | None = TICK_ARRAY
+ARRAYS: str | None = TICK_ARRAY
+INFO = VenueInfo("raydium_clmm", "clmm", "clmm", "clmm", _OWNERS, POOL_SIZE, ARRAYS)
 
 
 # ------------------------------------------------------------------ accounts

@@ -28,9 +28,9 @@ CONFIG_SIZE = 236  # AmmConfig with its discriminator
 FEE_DEN = 1_000_000  # fee rates are per this
 CONFIG = "config"  # the role of the pool's AmmConfig
 
-INFO = VenueInfo("raydium_cpmm", "cpmm", "cp", "cpmm", (PROGRAM_ID,), POOL_SIZE)
 OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(CONFIG, True),)
-TRACKED: str | None = None
+ARRAYS: str | None = None
+INFO = VenueInfo("raydium_cpmm", "cpmm", "cp", "cpmm", (PROGRAM_ID,), POOL_SIZE, ARRAYS)
 LOG_PREFIX: str | None = None
 
 

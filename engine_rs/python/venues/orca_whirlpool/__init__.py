@@ -5,8 +5,8 @@ Anchor ``Traded`` event (spec §6.2).
 
 A Whirlpool quotes from its own account (price, liquidity, current tick, fee) and the
 initialized ticks of its tick arrays, which the caller tracks
-(``FeedIngest.track_tick_array`` / ``untrack_tick_array``: which arrays depends on the
-price). Its vaults are followed for their mints only.
+(``FeedIngest.track_array`` / ``untrack_array``: which arrays depends on the price).
+Its vaults are followed for their mints only.
 
 The held range: its quote state (:class:`WhirlpoolState`) knows the ticks it holds, the
 contiguous run of received arrays around the array of the current tick (an array
@@ -52,10 +52,10 @@ _TICK_LEN = 113  # one tick of a fixed array (an initialized one of a dynamic, w
 TICK_ARRAY = "tick_array"  # the role of its tick arrays
 _OWNERS = (PROGRAM_ID, IMMUTABLE_PROGRAM_ID)
 
-INFO = VenueInfo("orca_whirlpool", "whirlpool", "wp", "clmm", _OWNERS, POOL_SIZE)
 OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(TICK_ARRAY, False),)
 LOG_PREFIX: str | None = None
-TRACKED: str | None = TICK_ARRAY
+ARRAYS: str | None = TICK_ARRAY
+INFO = VenueInfo("orca_whirlpool", "whirlpool", "wp", "clmm", _OWNERS, POOL_SIZE, ARRAYS)
 
 
 def decode_whirlpool(data: bytes, owner: object = None) -> Whirlpool:

@@ -37,6 +37,7 @@ fn venue_infos(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyAny>>> {
                 info.graph_kind,
                 PyTuple::new(py, info.program_ids)?,
                 info.pool_account_size,
+                v.array_role(),
             ))
         })
         .collect()

@@ -6,7 +6,7 @@
 //!
 //! A pair quotes from its own account (active bin, fee parameters, volatility state, the
 //! bitmap of bin arrays holding liquidity for array indexes -512..=511) and the bins of
-//! its bin arrays, which the caller tracks (`FeedIngest.track_tick_array`: which arrays
+//! its bin arrays, which the caller tracks (`FeedIngest.track_array`: which arrays
 //! depends on the active bin). Its reserves are followed for their mints only.
 //!
 //! # The swap
@@ -1032,7 +1032,7 @@ impl Venue for MeteoraDlmm {
             from_pool: true,
         },
     ];
-    const TRACKED: Option<u8> = Some(BIN_ARRAY);
+    const ARRAYS: Option<u8> = Some(BIN_ARRAY);
 
     type Record = LbPair;
     type Own = BinArrays;

@@ -5,8 +5,8 @@
 //!
 //! A Whirlpool quotes from its own account (price, liquidity, current tick, fee) and the
 //! initialized ticks of its tick arrays, which the caller tracks
-//! (`FeedIngest.track_tick_array` / `untrack_tick_array`: which arrays depends on the
-//! price). Its vaults are followed for their mints only.
+//! (`FeedIngest.track_array` / `untrack_array`: which arrays depends on the price).
+//! Its vaults are followed for their mints only.
 //!
 //! # The held range
 //! Its quote state ([`WhirlpoolState`]) knows the ticks it holds: the contiguous run of
@@ -496,7 +496,7 @@ impl Venue for OrcaWhirlpool {
         name: "tick_array",
         from_pool: false,
     }];
-    const TRACKED: Option<u8> = Some(TICK_ARRAY);
+    const ARRAYS: Option<u8> = Some(TICK_ARRAY);
 
     type Record = Whirlpool;
     type Own = TickArrays;

@@ -8,7 +8,7 @@
 //! names it), its bitmap extension (which tick arrays beyond the pool's own bitmap are
 //! initialized: followed at its PDA for tick spacings below 15, the only ones it can
 //! matter to) and the tick arrays the caller tracks
-//! (`FeedIngest.track_tick_array`-style, role `tick_array`).
+//! (`FeedIngest.track_array`, role `tick_array`).
 //!
 //! # The held range
 //! The bitmaps say which tick arrays hold initialized ticks. The quote state knows the
@@ -642,7 +642,7 @@ impl Venue for RaydiumClmm {
             from_pool: true,
         },
     ];
-    const TRACKED: Option<u8> = Some(TICK_ARRAY);
+    const ARRAYS: Option<u8> = Some(TICK_ARRAY);
 
     type Record = RaydiumClmmPool;
     type Own = ClmmOwn;
