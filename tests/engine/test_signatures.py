@@ -190,6 +190,10 @@ def test_the_twin_is_laid_out_as_the_core() -> None:
     # none (the twin reads frames with the standard library's json, the reference the
     # core's reader is tested against)
     assert rust(core) | (rust(core / "ingest") - {"json"}) == python(twin)
+    # the graph is a folder of parts in both (the twin's `_base.py` is its own: the
+    # state its parts build on, in the core the struct of `graph/mod.rs`)
+    assert folders(core) - {"ingest"} == folders(twin) == {"graph", "venues"}
+    assert {p for p in python(twin / "graph") if p[0] != "_"} == rust(core / "graph")
     venues = rust(core / "venues") | folders(core / "venues")
     assert venues == python(twin / "venues") | folders(twin / "venues")
     assert {"orca_whirlpool", "raydium_clmm", "meteora_dlmm", "openbook_v2"} <= venues
