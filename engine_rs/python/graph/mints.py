@@ -22,7 +22,7 @@ _MIN_SLOTS_PER_EPOCH = 32  # Agave's MINIMUM_SLOTS_PER_EPOCH
 
 
 def _epoch_of(schedule: tuple[int, bool, int, int], slot: int) -> int:
-    """Agave's ``EpochSchedule::get_epoch`` (graph.rs ``EpochSchedule::epoch``)."""
+    """Agave's ``EpochSchedule::get_epoch`` (``graph/mints.rs`` ``EpochSchedule::epoch``)."""
     spe, _warmup, first_epoch, first_slot = schedule
     if slot < first_slot:  # Agave: the warmup epochs lie before the first normal slot
         n = slot + _MIN_SLOTS_PER_EPOCH + 1
@@ -36,7 +36,7 @@ def _fee_factor(fee: tuple[int, int, int] | None) -> float:
 
 
 class _FeeLeg:
-    """A hop through a pool between Token-2022 mints (graph.rs ``Leg`` with fees): the
+    """A hop through a pool between Token-2022 mints (the core's ``sizing::Leg`` with fees): the
     pool receives the input less its transfer fee, the trader the output less its."""
 
     __slots__ = ("fee_in", "fee_out", "leg")

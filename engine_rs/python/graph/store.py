@@ -112,7 +112,7 @@ class _Store(_BellmanFord):
         self, pool_id: str, mint_a: str, mint_b: str, venue: Venue, state: Any, slot: int
     ) -> None:
         """Insert or update a pool of any venue by its quote state, ids checked (the feed
-        ingest's entry: ``graph.rs``'s ``upsert_state_ids_checked``)."""
+        ingest's entry: ``graph/store.rs``'s ``upsert_state_ids_checked``)."""
         rates = _rate_pair((venue.spot_rate(state, True), venue.spot_rate(state, False)))
         kind = venue.INFO.graph_kind
         s = self._pool_ix.get(pool_id)
@@ -151,7 +151,7 @@ class _Store(_BellmanFord):
             row.insert(bisect_left(row, e, key=lambda c: c[2]), cell)
         self._token_pools[a] += 1
         self._token_pools[b] += 1
-        self._masks.clear()  # edge ids may name other pools now (graph.rs: csr_dirty)
+        self._masks.clear()  # edge ids may name other pools now (graph/store.rs: csr_dirty)
         self._index_new_pool(s)
 
     def remove_pool(self, pool_id: str) -> None:
