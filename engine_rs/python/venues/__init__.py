@@ -8,8 +8,10 @@ plus what the rest of the engine needs of it: its program ids and layout (its
 decoders), the identity fields of its pool account, its two vaults, the accounts of its
 own it follows (a CP-Swap pool's ``AmmConfig``, a Whirlpool's tick arrays) and the swap
 logs or events its program writes. :class:`Venue` is that interface; each venue is a
-module implementing it (``raydium_amm_v4``, ``raydium_cpmm``, ``orca_whirlpool``: the
-Rust module names).
+module implementing it (``raydium_amm_v4``, ``raydium_cpmm``, ...: the Rust module
+names), or a package when it is large (``orca_whirlpool/``: the venue in its
+``__init__``, its swap and PDAs beside it). What the two tick venues share is in
+:mod:`.ticks`.
 
 :data:`VENUES` lists them once, in the Rust registry's order; the feed ingest, the graph
 and sizing go through a venue's functions, never through a list of kinds of their own.
