@@ -192,11 +192,11 @@ class _TimedIngest:
         self._all("track_pool", address, kind)
         self.kinds[address] = kind
 
-    def track_tick_array(self, address: str, whirlpool: str) -> None:
-        self._all("track_tick_array", address, whirlpool)
+    def track_array(self, address: str, pool: str) -> None:
+        self._all("track_array", address, pool)
 
-    def untrack_tick_array(self, address: str, whirlpool: str) -> None:
-        self._all("untrack_tick_array", address, whirlpool)
+    def untrack_array(self, address: str, pool: str) -> None:
+        self._all("untrack_array", address, pool)
 
     def account(self, pubkey: str, owner: str, data: bytes, slot: int) -> bool:
         # errors of the active backend propagate (after the other one ran)
@@ -300,13 +300,13 @@ class InputTee:
         self.put(Kind.TRACK_POOL, 0, json_payload([address, kind]))
         self.inner.track_pool(address, kind)
 
-    def track_tick_array(self, address: str, whirlpool: str) -> None:
-        self.put(Kind.TRACK_TICK_ARRAY, 0, json_payload([address, whirlpool]))
-        self.inner.track_tick_array(address, whirlpool)
+    def track_array(self, address: str, pool: str) -> None:
+        self.put(Kind.TRACK_TICK_ARRAY, 0, json_payload([address, pool]))
+        self.inner.track_array(address, pool)
 
-    def untrack_tick_array(self, address: str, whirlpool: str) -> None:
-        self.put(Kind.UNTRACK_TICK_ARRAY, 0, json_payload([address, whirlpool]))
-        self.inner.untrack_tick_array(address, whirlpool)
+    def untrack_array(self, address: str, pool: str) -> None:
+        self.put(Kind.UNTRACK_TICK_ARRAY, 0, json_payload([address, pool]))
+        self.inner.untrack_array(address, pool)
 
     def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None:
         self.put(Kind.BIND, endpoint, json_payload([subscription, label, kind]))
@@ -353,9 +353,9 @@ def feed_input(ing: Any, inp: Input, endpoint: int) -> bool:
     elif k is Kind.TRACK_POOL:
         ing.track_pool(*inp.json())
     elif k is Kind.TRACK_TICK_ARRAY:
-        ing.track_tick_array(*inp.json())
+        ing.track_array(*inp.json())
     elif k is Kind.UNTRACK_TICK_ARRAY:
-        ing.untrack_tick_array(*inp.json())
+        ing.untrack_array(*inp.json())
     elif k is Kind.BIND:
         sid, label, kind = inp.json()
         ing.bind(endpoint, sid, label, kind)
