@@ -82,6 +82,8 @@ from feeds.wire.units import TokenBook
 from storage.journal import Event, Journal, JournalError
 from storage.recorder import Recorder
 
+from ..events import Armed, Disarmed, OrderStep
+from ..events import Event as Derived
 from .compute import cycle_budget, cycle_steps
 from .keys import KeypairError, Wallet, load_wallet
 from .nonces import NonceKeeper, NoncesView
@@ -546,10 +548,7 @@ class LiveExecutor:
         if self.base_start is None:
             self.base_start = self.balances.get(self.base, 0)
         self.armed = True
-        self._event(
-            "live",
-            {"armed": True, "wallet": self.wallet.pubkey, "node": self.node, "config": c.shown()},
-        )
+        self._event(Armed(self.wallet.pubkey, self.node, c.shown()))
         log.info("live armed: wallet %s via %s", self.wallet.pubkey, redact(c.rpc))
         notes = [self.tables_note(), self.nonces.note() if self.nonces is not None else ""]
         return True, "; ".join(n for n in notes if n)
@@ -587,7 +586,7 @@ class LiveExecutor:
             self._finish(o, "cancelled", f"{why}: cancelled before it was sent")
             n += 1
         if was:
-            self._event("live", {"armed": False, "why": why, "cancelled": n})
+            self._event(Disarmed(why, n))
         return n
 
     def kill(self) -> int:
@@ -706,8 +705,7 @@ class LiveExecutor:
         self.spent_today += amount
         self._traded[key] = pool_slots
         self._event(
-            "tx",
-            self._payload(
+            self._order_step(
                 o,
                 "accepted",
                 score_net=int(score.net_profit),
@@ -1611,29 +1609,29 @@ class LiveExecutor:
         c = self.config
         return scrub(text, *(u for u in (c.rpc, c.ws, *c.engines()) if u))[:300]
 
-    def _event(self, kind: str, payload: dict[str, Any]) -> None:
+    def _event(self, event: Derived) -> None:
         sink = self._sink()
         if sink is not None:
-            sink.event(kind, 0, payload, time.monotonic_ns())
+            sink.emit(event, 0, time.monotonic_ns())
 
-    def _payload(self, o: LiveOrder, step: str, **extra: Any) -> dict[str, Any]:
+    def _order_step(self, o: LiveOrder, step: str, **extra: Any) -> OrderStep:
         o.ms[step] = round((time.perf_counter() - o.t0) * 1e3, 3)
-        return {
-            "ms": o.ms[step],
-            "seq": o.seq,
-            "step": step,
-            "signature": o.signature,
-            "trigger": o.trigger,
-            "path": o.tokens,
-            "pools": o.pools,
-            "amount_in": o.amount_in,
-            "hops": o.hops,
-            **extra,
-        }
+        return OrderStep(
+            o.ms[step],
+            o.seq,
+            step,
+            o.signature,
+            o.trigger,
+            o.tokens,
+            o.pools,
+            o.amount_in,
+            o.hops,
+            extra,
+        )
 
     def _step(self, o: LiveOrder, step: str, **extra: Any) -> None:
         o.status = step
-        self._event("tx", self._payload(o, step, **extra))
+        self._event(self._order_step(o, step, **extra))
         log.info("live order %d %s %s", o.seq, step, o.signature[:16])
 
     def _finish(self, o: LiveOrder, status: str, detail: str, **extra: Any) -> None:
@@ -1646,8 +1644,7 @@ class LiveExecutor:
         elif status == "refused":
             self.counts["refused"] += 1
         self._event(
-            "tx",
-            self._payload(
+            self._order_step(
                 o,
                 status,
                 detail=detail,
