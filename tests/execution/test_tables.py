@@ -134,7 +134,7 @@ async def test_a_later_process_finds_the_tables_and_a_deactivated_one_is_not_use
 
 def _one_fits(ex: Any, o: Any) -> bool:
     """Whether the cycle fits one transaction through the tables (bytes and locks)."""
-    from arbscope.execution.live import _too_big
+    from arbscope.execution.build import too_big as _too_big
 
     me = ex.wallet.pubkey
     ixs = _cycle_ixs(ex, list(o.pools), list(o.tokens), tip=True)
