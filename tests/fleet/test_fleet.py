@@ -97,7 +97,7 @@ async def eu_to_a_dashboard(
         await eu.start()
         await con.start()
         runs = [asyncio.ensure_future(eu.run()), asyncio.ensure_future(con.run())]
-        yield EuToADashboard(server, eu, con, con.remote.regions[0])
+        yield EuToADashboard(server, eu, con, con.regions()[0])
         await con.stop()
         for t in runs:
             await asyncio.wait_for(t, T)
@@ -166,7 +166,7 @@ async def test_two_regions_feed_one_consumer_and_it_replays_from_the_stream(
     await con.start()
     assert con.start_error == "" and con.base_mints == list(server.world.bases)
     run = asyncio.ensure_future(con.run())
-    feeds = {f.region: f for f in con.remote.regions}
+    feeds = {f.region: f for f in con.regions()}
     await until(feeds["us"], lambda: feeds["us"].stats.frames > 300)
     # the chain stops, then the collectors (each input acknowledged); the consumer has all
     await server.stop()
@@ -320,7 +320,7 @@ async def test_a_collector_killed_and_restarted_loses_nothing_acknowledged(
         await con.start()
         assert con.start_error == ""
         run = asyncio.ensure_future(con.run())
-        feed = con.remote.regions[0]
+        feed = con.regions()[0]
         await until(feed, lambda: feed.stats.frames > 200)
         run1 = feed.stats.run
         first.send_signal(signal.SIGKILL)  # no flush, no goodbye
