@@ -8,7 +8,7 @@ tree (``OrderTreeNodes``): its shape is fixed by the set of keys (each inner nod
 on the highest bit in which its leaves differ: ``prefix_len`` leading bits shared, left
 child 0, right child 1); only where the nodes sit in the 1024 slots depends on the order
 they were inserted, so the slots are shuffled by a seed. Until the simulator's own
-encoders exist (``feeds/venues/openbook_v2.py``), this is the engine's source of books.
+encoders exist (``feeds/venues/openbook_v2/sim.py``), this is the engine's source of books.
 """
 
 from __future__ import annotations

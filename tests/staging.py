@@ -265,7 +265,7 @@ def book_ladders(world: Any = None, depth: int = 24) -> tuple[Any, ...]:
 
     import engine_rs
     from feeds.venues import VENUES
-    from feeds.venues.openbook_v2 import now_ts
+    from feeds.venues.openbook_v2.sim import now_ts
 
     eng = engine_rs.load("python")
     world = world if world is not None else book_world()

@@ -169,7 +169,7 @@ def build_session(cfg: Any, fleet: FleetSettings | None = None) -> FeedSession:
         return build(Watch(uni.pools, bases, max_hops, seed), endpoints=eps)
     programs = cfg["sim.programs"] or ""
     if programs:  # a folder that cannot be used is one line now, not a traceback later
-        from ..sources.sim import programs_problem
+        from ..sources.embedded import programs_problem
 
         problem = programs_problem(programs)
         if problem:

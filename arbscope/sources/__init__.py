@@ -3,8 +3,8 @@
 :class:`~arbscope.session.FeedSession` by :func:`session`.
 
 - the embedded simulator and the session's PubSub / gRPC sockets on it
-  (:class:`~arbscope.sources.sim.SimFeeds`; the only adapter that imports ``feeds.sim``,
-  inside it);
+  (:class:`~arbscope.sources.embedded.SimFeeds`; the only adapter that imports
+  ``feeds.sim``, itself imported only where a session embeds the simulator);
 - RPC/PubSub and gRPC endpoints (:class:`~arbscope.sources.feeds.EndpointFeeds`);
 - NATS regions (:class:`~arbscope.sources.nats.NatsFeeds`), after the session's own
   endpoints when it has some (:class:`~arbscope.sources.feeds.Feeds`);
@@ -27,8 +27,7 @@ from ..execution.live import LiveConfig
 from ..ports import FeedSource, Service, SessionView, StreamSinks
 from ..runloop import TICK_S, Clock
 from ..session import Evaluation, FeedSession, HealthSettings, RecordSettings, Watch
-from .feeds import EndpointFeeds, FeedOptions, Feeds, NoFeeds
-from .sim import SimSettings
+from .feeds import EndpointFeeds, FeedOptions, Feeds, NoFeeds, SimSettings
 
 if TYPE_CHECKING:
     from feeds.sim.server import SimServer
@@ -69,7 +68,7 @@ def feed_source(
     if endpoints:
         own = EndpointFeeds(endpoints, options)
     elif sim is not None:
-        from .sim import SimFeeds
+        from .embedded import SimFeeds
 
         own = SimFeeds(sim, seed, options)
     regions: FeedSource | None = None
@@ -129,7 +128,7 @@ def session(
 def simulator(session: FeedSession) -> SimServer:
     """The embedded simulator's server of ``session`` (its world, chain and clock: what
     tests and benches reach into); ValueError when its feeds are not the simulator's."""
-    from .sim import SimFeeds
+    from .embedded import SimFeeds
 
     feeds = session.feeds
     own = feeds.own if isinstance(feeds, Feeds) else feeds

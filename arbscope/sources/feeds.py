@@ -1,4 +1,5 @@
-"""The feed sources that are not the simulator's: RPC/PubSub and gRPC endpoints of the
+"""The feed sources that are not the simulator's (and the settings of its, which it reads
+where one is embedded: ``arbscope.sources.embedded``): RPC/PubSub and gRPC endpoints of the
 session's own (:class:`EndpointFeeds`, one ``FeedPool``), none at all (:class:`NoFeeds`: a
 replay feeds its session itself), and two at once (:class:`Feeds`: the session's own
 endpoints, then the NATS regions it consumes, numbered after them)."""
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from feeds.clients.pool import Bootstrap, Endpoint, FeedPool
 from feeds.clients.pubsub import WorkerConfig
@@ -16,6 +17,9 @@ from feeds.health import FeedHealth
 from feeds.redact import redact
 
 from ..ports import Faucet, FeedSource, Ingest, NothingToFind, RegionView, SourceLink
+
+if TYPE_CHECKING:
+    from feeds.sim.world import WorldConfig
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,35 @@ class FeedOptions:
     commitment: str = "confirmed"
     ca_file: str | None = None
     max_answer_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class SimSettings:
+    """The embedded simulator: ``endpoints`` served (the last ``grpc`` of them read over
+    Yellowstone gRPC), whether its chain takes transactions (``accept_tx``: live trading
+    against it), and its world: ``world``, or one of the session's seed with a slot of
+    ``slot_seconds``, ``competitors`` racing the pools knocked off their price and real
+    program binaries from ``programs`` (the world's defaults where None)."""
+
+    endpoints: int = 3
+    grpc: int = 0
+    accept_tx: bool = False
+    world: WorldConfig | None = None
+    slot_seconds: float | None = None
+    competitors: int | None = None
+    programs: str = ""
+
+    def world_config(self, seed: int) -> WorldConfig:
+        from feeds.sim.world import WorldConfig
+
+        if self.world is not None:
+            return self.world
+        knobs: dict[str, Any] = {"programs": self.programs}
+        if self.slot_seconds is not None:
+            knobs["slot_seconds"] = self.slot_seconds
+        if self.competitors is not None:
+            knobs["competitors"] = self.competitors
+        return WorldConfig(seed=seed, **knobs)
 
 
 class EndpointFeeds:

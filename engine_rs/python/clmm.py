@@ -424,7 +424,7 @@ def crossed_ticks(ticks: Sequence[tuple[int, ...]], before: int, after: int, a_t
     from tick ``before`` to tick ``after`` crossed: going down those in ``(after,
     before]`` (crossing a tick leaves the current tick one below it), going up those in
     ``(before, after]`` (twin of Rust ``clmm::crossed_ticks``; the simulator's
-    ``feeds/venues/orca_whirlpool.py`` ``crossed_ticks``). Two binary searches."""
+    ``feeds/venues/orca_whirlpool/sim.py`` ``crossed_ticks``). Two binary searches."""
     lo, hi = (after, before) if a_to_b else (before, after)
     if hi <= lo:
         return 0

@@ -461,16 +461,20 @@ class PubSubWorker:
 
     async def _resubscribe(self, ws: Connection, now: int) -> None:
         """Ask again for the refused subscriptions (within the learned cap), then wait
-        twice as long before the next time."""
+        twice as long before the next time. While any subscription asked for is still
+        unanswered (a slow endpoint, a busy loop) no round starts: each round asks for
+        every refused subscription once, after the endpoint answered all it was asked."""
         c = self.config
+        asking = {(s.method, s.label) for s in self.book.pending.values()}
+        if asking:
+            return  # answers outstanding: the next check tries again
         self._resub_wait = min(c.resubscribe_max_s, self._resub_wait * 2)
         self._resub_at = now + int(self._resub_wait * 1e9)
-        asking = {(s.method, s.label) for s in self.book.pending.values()}
         room = None if self.cap is None else self.cap - len(self.book.active) - len(asking)
         frames = []
         for sub in self.subs:
             key = (sub.method, sub.label)
-            if key not in self._refused or key in asking:
+            if key not in self._refused:
                 continue
             if room is not None and room <= 0:
                 break

@@ -18,15 +18,16 @@ transaction, run against the :class:`~feeds.sim.world.World`'s accounts.
   program, 3,000 per instruction of a builtin — system, compute budget —, SIMD-170; at
   most 1,400,000). Charged even when an instruction fails.
 - **Instructions** (shared layouts in :mod:`feeds.wire.instructions`, the swaps in each
-  venue's module, :mod:`feeds.venues`): compute budget, system transfer (Jito tips),
+  venue's package, :mod:`feeds.venues`): compute budget, system transfer (Jito tips),
   associated-token-account creation, and exact-input swaps on every venue (Raydium AMM
   v4, CP-Swap, Orca Whirlpool). A swap runs here the same way for every venue: the pool
   and the user's token accounts looked up, the venue's program checks the accounts and
-  says the direction, the engine's own swap math quotes, the minimum is enforced,
-  tokens move; the program's own error codes come from its venue (slippage: AMM v4
-  ``0x1e``, CP-Swap ``0x1775``, Whirlpool ``0x1794``; token balance: AMM v4 ``0x28``,
-  SPL Token ``0x1``). Each instruction costs compute units from a fixed model (a swap's
-  from its venue); going over the limit fails with ``ComputationalBudgetExceeded``.
+  says the direction (its simulated program, :mod:`feeds.sim.programs`), the engine's
+  own swap math quotes, the minimum is enforced, tokens move; the program's own error
+  codes come from its venue (slippage: AMM v4 ``0x1e``, CP-Swap ``0x1775``, Whirlpool
+  ``0x1794``; token balance: AMM v4 ``0x28``, SPL Token ``0x1``). Each instruction
+  costs compute units from a fixed model (a swap's from its venue); going over the
+  limit fails with ``ComputationalBudgetExceeded``.
 - **Address lookup tables** (:mod:`feeds.sim.alt`): the program's instructions, and a
   v0 message's lookups resolved first, at the slot it runs in (refused: -32602
   ``invalid transaction: ...`` from ``sendTransaction``/``simulateTransaction``, dropped
@@ -83,17 +84,18 @@ from solders.transaction import VersionedTransaction
 from engine_rs.errors import EngineError
 
 from .. import venues
-from ..venues import InstructionFailed, ProgramError
 from ..wire import instructions as I
 from ..wire.alt import ALT_PROGRAM
 from ..wire.instructions import SYSTEM_PROGRAM
 from ..wire.txsize import MAX_TX_ACCOUNT_LOCKS, PACKET_DATA_SIZE
 from . import alt as ALT
 from . import node as N
+from . import programs as PROGRAMS
 from . import system as SYS
 from . import token as T
 from .layouts import TOKEN_ACCOUNT_LEN
 from .state import Account
+from .venue import InstructionFailed, ProgramError
 from .world import SYSVAR_CLOCK, SwapQuote, World, rent_exempt
 
 BLOCKHASH_SLOTS = 150  # a blockhash is valid this many slots (MAX_PROCESSING_AGE)
@@ -780,7 +782,7 @@ class Chain:
             if k in writables:
                 w._touched.append(k)
         for p in {id(p): p for k in changed if (p := self._pool_of.get(k)) is not None}.values():
-            load = venues.by_kind(p.kind).sim.load
+            load = PROGRAMS.by_kind(p.kind).load
             if load is not None:
                 load(w, p)
 
@@ -1095,8 +1097,9 @@ class Chain:
         and compute units from its venue (``SimVenue``)."""
         w = self.world
         prog = s.program
-        venue = venues.by_program(prog)
-        assert venue is not None  # it decoded as a swap: a venue's program
+        sim = PROGRAMS.by_program(prog)
+        assert sim is not None  # it decoded as a swap: a venue's program
+        venue = sim.venue
         pool = w.by_address.get(s.pool)
 
         def fail(code: int) -> _Fail:
@@ -1114,21 +1117,21 @@ class Chain:
                 f"Program {prog} failed: a user token account does not exist",
             )
         try:
-            a_to_b = venue.sim.check(w, s, pool, src, dst)
+            a_to_b = sim.check(w, s, pool, src, dst)
         except ProgramError as exc:
             raise fail(exc.code) from None
         except InstructionFailed as exc:
             raise _Fail(i, exc.detail, f"Program {prog} failed: {exc}") from None
         mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
         hooks = [m for m in (mint_in, mint_out) if w.transfer_hook(m) is not None]
-        if hooks and venue.sim.hook_error is None:  # its transfer invokes a program not passed
+        if hooks and sim.hook_error is None:  # its transfer invokes a program not passed
             what = f"the transfer hook of {hooks[0]} needs accounts the instruction does not pass"
             raise _Fail(i, "MissingAccount", f"Program {I.TOKEN_2022} failed: {what}")
         # a fee mint's transfer fee: the pool swaps what reaches its vault, the user gets
         # what leaves the pool's less the output mint's fee (each program's rule)
         fee_in = w.transfer_fee(mint_in, s.amount_in)
         try:
-            take = venue.sim.take
+            take = sim.take
             q: SwapQuote | None
             if take is not None:  # an order book: the instruction's own order
                 q = take(w, pool, s, a_to_b)
@@ -1137,9 +1140,9 @@ class Chain:
         except ProgramError as exc:
             raise fail(exc.code) from None
         except EngineError as exc:
-            raise fail(venue.sim.quote_error(str(exc))) from None
+            raise fail(sim.quote_error(str(exc))) from None
         if q is None:  # nothing would come out
-            raise fail(venue.sim.no_output_error)
+            raise fail(sim.no_output_error)
         if take is not None or q.paid_in != s.amount_in - fee_in:
             # what the pool took is not what was sent less its fee (a book's lots, a
             # pool run dry): the program sends what makes that arrive
@@ -1148,15 +1151,15 @@ class Chain:
         else:
             sent = s.amount_in
         fee_out = w.transfer_fee(mint_out, q.out)
-        if q.out - fee_out <= 0 and venue.sim.nothing_received_error is not None:
-            raise fail(venue.sim.nothing_received_error)
+        if q.out - fee_out <= 0 and sim.nothing_received_error is not None:
+            raise fail(sim.nothing_received_error)
         if q.out - fee_out < s.minimum_out:
             raise fail(venue.slippage_error)
         if src.amount < sent:  # the transfer in fails in the token program
             prog_in = w.token_programs.get(mint_in, I.SPL_TOKEN)
             raise _Fail(i, {"Custom": 1}, f"Program {prog_in} failed: custom program error: 0x1")
         if hooks:  # the program's transfer through a hooked mint, its hook's accounts absent
-            code = venue.sim.hook_error
+            code = sim.hook_error
             raise _Fail(
                 i,
                 {"Custom": code},
@@ -1170,11 +1173,11 @@ class Chain:
             w.order = None
         w.move_tokens(s.user_source, -sent)
         w.move_tokens(s.user_dest, q.out - fee_out, withheld=fee_out)
-        lines = [f"Program log: Instruction: {s.name or venue.sim.instruction_name}"]
+        lines = [f"Program log: Instruction: {s.name or sim.instruction_name}"]
         if trade.log != lines[0]:  # a CP-Swap trade logs nothing more
             lines.append(trade.log)
         lines.extend(trade.events)  # the program's events (``Program data:``)
-        return venue.sim.cost(pool, start_tick), lines
+        return sim.cost(pool, start_tick), lines
 
     # ------------------------------------------------------------ RPC methods
     def simulate(self, params: list[Any]) -> dict[str, Any]:

@@ -12,20 +12,34 @@ one for one (``insert_leaf``, ``remove_by_key``, ``push_back``, ``delete_slot``,
 matching loop), so the bytes are those the program would leave after the same
 operations. Written from the sources; no code was copied.
 
-This module is the simulator's and the Python side's, not the engine's: the engine
-decodes these bytes with its own decoders (``decode_openbook_bookside`` ...), which tests
-hold to what this module wrote.
+This module is the simulator's, not the engine's: the engine decodes these bytes with
+its own decoders (``decode_openbook_bookside`` ...), which tests hold to what this module
+wrote. The constants a client needs too (discriminators, the market's size and fee scale,
+sides and order types) are the venue's (``feeds.venues.openbook_v2.layout``), taken from
+there.
 """
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-DISC_BOOKSIDE = hashlib.sha256(b"account:BookSide").digest()[:8]
-DISC_EVENT_HEAP = hashlib.sha256(b"account:EventHeap").digest()[:8]
+from ..venues.openbook_v2.layout import ASK as ASK
+from ..venues.openbook_v2.layout import BID as BID
+from ..venues.openbook_v2.layout import DISC_BOOKSIDE as DISC_BOOKSIDE
+from ..venues.openbook_v2.layout import DISC_EVENT_HEAP as DISC_EVENT_HEAP
+from ..venues.openbook_v2.layout import DISC_MARKET as DISC_MARKET
+from ..venues.openbook_v2.layout import DROP_EXPIRED_ORDER_LIMIT as DROP_EXPIRED_ORDER_LIMIT
+from ..venues.openbook_v2.layout import FEES_SCALE_FACTOR as FEES_SCALE_FACTOR
+from ..venues.openbook_v2.layout import FILL_OR_KILL as FILL_OR_KILL
+from ..venues.openbook_v2.layout import I64_MAX as I64_MAX
+from ..venues.openbook_v2.layout import IMMEDIATE_OR_CANCEL as IMMEDIATE_OR_CANCEL
+from ..venues.openbook_v2.layout import LIMIT as LIMIT
+from ..venues.openbook_v2.layout import MARKET as MARKET
+from ..venues.openbook_v2.layout import MARKET_LEN as MARKET_LEN
+from ..venues.openbook_v2.layout import POST_ONLY as POST_ONLY
+from ..venues.openbook_v2.layout import POST_ONLY_SLIDE as POST_ONLY_SLIDE
 
 # ------------------------------------------------------------------ BookSide layout
 # BookSide (zero copy, after the 8-byte discriminator): roots [OrderTreeRoot; 2] (fixed,
@@ -46,11 +60,9 @@ assert BOOKSIDE_LEN == 8 + 90_944
 # NodeTag
 UNINITIALIZED, INNER, LEAF, FREE, LAST_FREE = 0, 1, 2, 3, 4
 FIXED, ORACLE_PEGGED = 0, 1  # BookSideOrderTree
-BIDS, ASKS = 0, 1  # OrderTreeType; Side: Bid = 0, Ask = 1
-BID, ASK = 0, 1
+BIDS, ASKS = 0, 1  # OrderTreeType; Side: Bid = 0, Ask = 1 (BID, ASK)
 U64 = (1 << 64) - 1
 U128 = (1 << 128) - 1
-I64_MAX = (1 << 63) - 1
 
 
 def new_node_key(side: int, price_data: int, seq_num: int) -> int:
@@ -591,11 +603,8 @@ class EventHeap:
 
 
 # ------------------------------------------------------------------ Market
-DISC_MARKET = hashlib.sha256(b"account:Market").digest()[:8]
-MARKET_LEN = 8 + 840  # the discriminator + size_of::<Market>() (const_assert_eq 840)
-FEES_SCALE_FACTOR = 1_000_000
+# DISC_MARKET, MARKET_LEN, FEES_SCALE_FACTOR, DROP_EXPIRED_ORDER_LIMIT: the venue's
 PENALTY_EVENT_HEAP = 500  # lamports a taker pays when its order adds to the event heap
-DROP_EXPIRED_ORDER_LIMIT = 5
 ZERO32 = bytes(32)
 
 
@@ -709,8 +718,8 @@ class MarketState:
         return self.time_expiry != 0 and self.time_expiry < now_ts
 
 
-# PlaceOrderType
-LIMIT, IMMEDIATE_OR_CANCEL, POST_ONLY, MARKET, POST_ONLY_SLIDE, FILL_OR_KILL = range(6)
+# PlaceOrderType: LIMIT, IMMEDIATE_OR_CANCEL, POST_ONLY, MARKET, POST_ONLY_SLIDE,
+# FILL_OR_KILL (the venue's)
 
 
 class TakeRefused(Exception):

@@ -1,6 +1,7 @@
 """What the simulated node holds: accounts as it serves them, and the pools the world
-trades. Its own module so that the venues' simulator parts (``feeds.venues``), which
-create pools, and the world, which dispatches to them, both import it."""
+trades. Its own module so that the venues' simulated programs
+(``feeds/venues/<venue>/sim.py``), which create pools, and the world, which dispatches to
+them, both import it."""
 
 from __future__ import annotations
 

@@ -2,12 +2,13 @@
 
 Tokens have hidden fair prices that follow a geometric Brownian motion with jumps. Pools
 of every venue in the registry (:mod:`feeds.venues`: Raydium AMM v4, Raydium CP-Swap,
-Orca Whirlpool) hold real account bytes: pool accounts, SPL token vaults, mints, and
-what each venue adds (CP-Swap configs, fixed tick arrays at their PDAs). The venue
-modules write their accounts; the world picks the venue of each synthetic pool, moves
-prices and trades. Each slot, noise traders trade in random directions, arbitrageurs
-trade pools back towards the fair price (so dislocations decay), and now and then a
-large trade knocks a pool off its price: a real arbitrage cycle opens.
+Orca Whirlpool...) hold real account bytes: pool accounts, SPL token vaults, mints, and
+what each venue adds (CP-Swap configs, fixed tick arrays at their PDAs). The venues'
+simulated programs (:mod:`feeds.sim.programs`) write their accounts; the world picks the
+venue of each synthetic pool, moves prices and trades. Each slot, noise traders trade in
+random directions, arbitrageurs trade pools back towards the fair price (so dislocations
+decay), and now and then a large trade knocks a pool off its price: a real arbitrage
+cycle opens.
 
 Every trade is executed with the engine's own swap math, so the bytes a client decodes
 price exactly like the pool the sim holds. The world is pure computation: no I/O, no
@@ -27,15 +28,15 @@ from typing import Any
 import engine_rs
 from engine_rs import decoded as D
 
-from .. import venues
 from ..wire.instructions import SPL_TOKEN, SYSTEM_PROGRAM, TOKEN_2022
 from ..wire.mints import MAX_METADATA_LEN, METADATA_PROGRAM, metadata_address
 from ..wire.tokens import BY_SYMBOL
 from . import layouts as L
-from . import synthetic
+from . import programs, synthetic
 from . import token as T
 from .competition import ROSTER, Competition
 from .state import Account, Pool, sim_key
+from .venue import SimVenue
 
 # lamports of each account the simulator creates, by its size in bytes (rent-exempt
 # minimums as mainnet shows them): the shared token accounts and mints, then each venue's
@@ -43,15 +44,15 @@ from .state import Account, Pool, sim_key
 NATIVE_MINT = BY_SYMBOL["SOL"].mint  # wrapped SOL
 NATIVE_TAG = b"\x01\x00\x00\x00"  # a token account's is_native COption: Some (bytes 109..113)
 RENT = {L.TOKEN_ACCOUNT_LEN: 2_039_280, L.MINT_LEN: 1_461_600, MAX_METADATA_LEN: 5_616_720}
-for _v in venues.VENUES:
-    RENT.update(_v.sim.rent)
+for _s in programs.SIMULATED:
+    RENT.update(_s.rent)
 SIM_TIME0 = 1_700_000_000  # the simulated clock's unix time at slot 0
 SLOTS_PER_EPOCH = 432_000  # mainnet's epoch schedule (no warmup)
 # the Clock sysvar (what a program's ``Clock::get()`` reads) and the sysvars' owner
 SYSVAR_CLOCK = "SysvarC1ock11111111111111111111111111111111"
 SYSVAR_OWNER = "Sysvar1111111111111111111111111111111111111"
 CLOCK_RENT = 1_169_280  # lamports the Clock sysvar holds on mainnet (rent for 40 bytes)
-_ON_SLOT = tuple(v.sim.on_slot for v in venues.VENUES if v.sim.on_slot is not None)
+_ON_SLOT = tuple(s.on_slot for s in programs.SIMULATED if s.on_slot is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,17 +186,17 @@ class World:
                 mk,
                 c.seed,
                 [
-                    (v.name, v.sim.from_kind, v.sim.share)
-                    for v in venues.VENUES
-                    if v.sim.share and not v.sim.beside
+                    (s.venue.name, s.from_kind, s.share)
+                    for s in programs.SIMULATED
+                    if s.share and not s.beside
                 ],
             )
             # the quote tokens of real markets, first preferred: the stablecoins, then SOL
             quotes = [t.mint for t in self.tokens if t.usd_stable]
             quotes += [t.mint for t in self.tokens if t.symbol == "SOL" and t.well_known]
-            for v in venues.VENUES:  # an order book beside the AMM pools of its pair
-                if v.sim.share and v.sim.beside:
-                    synthetic.add_beside(mk, c.seed, v.name, v.sim.share, quotes)
+            for s in programs.SIMULATED:  # an order book beside the AMM pools of its pair
+                if s.share and s.beside:
+                    synthetic.add_beside(mk, c.seed, s.venue.name, s.share, quotes)
         # Token-2022 mints among the invented tokens (their pools moved to venues that
         # take them); SPL Token for the others
         self.token2022: dict[str, str] = {}  # mint -> role (synthetic.TOKEN2022_ROLES)
@@ -225,7 +226,7 @@ class World:
             if cfg is not None:
                 self.fee_configs[t.mint] = cfg
         # what a venue's pools share (CP-Swap's configs), by venue name
-        self.venue_state: dict[str, Any] = {v.name: v.sim.setup(self) for v in venues.VENUES}
+        self.venue_state: dict[str, Any] = {s.venue.name: s.setup(self) for s in programs.SIMULATED}
         for i, spec in enumerate(mk.pools):
             self.pools.append(self._make_pool(i, spec))
         self.by_address = {p.address: p for p in self.pools}
@@ -318,8 +319,8 @@ class World:
 
     def _make_pool(self, i: int, spec: synthetic.PoolSpec) -> Pool:
         """The ``i``-th synthetic pool as a pool of the one venue that takes it."""
-        (venue,) = [v for v in venues.VENUES if v.sim.takes(spec)]
-        return venue.sim.create(self, i, spec)
+        (sim,) = [s for s in programs.SIMULATED if s.takes(spec)]
+        return sim.create(self, i, spec)
 
     # ------------------------------------------------------------ the market
     def fair_price(self, pool: Pool) -> float:
@@ -327,7 +328,7 @@ class World:
         return self.fair[pool.mint_a] / self.fair[pool.mint_b]
 
     def pool_price(self, pool: Pool) -> float:
-        price = venues.by_kind(pool.kind).sim.price
+        price = programs.by_kind(pool.kind).price
         if price is not None:
             return price(pool)
         s = pool.spec
@@ -393,12 +394,13 @@ class World:
         """A swap on ``pool`` refused by its program's slippage check (its minimum above
         what the pool now gives): logs and error as the program writes them; it changes
         nothing (the fee payer is not one of the world's accounts)."""
-        venue = venues.by_kind(pool.kind)
+        sim = programs.by_kind(pool.kind)
+        venue = sim.venue
         code, prog = venue.slippage_error, venue.program
-        cost = venue.sim.cost(pool, pool.spec.tick_current) // 2
+        cost = sim.cost(pool, pool.spec.tick_current) // 2
         head: tuple[str, ...] = ()
         if venue.anchor:
-            head = (f"Program log: Instruction: {venue.sim.instruction_name}",)
+            head = (f"Program log: Instruction: {sim.instruction_name}",)
         logs = (
             f"Program {prog} invoke [1]",
             *head,
@@ -456,7 +458,7 @@ class World:
     def _quote(self, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | None:
         """:meth:`quote_swap`, letting the engine's errors through (the simulator's
         runtime turns them into program errors)."""
-        own = venues.by_kind(pool.kind).sim.quote
+        own = programs.by_kind(pool.kind).quote
         if own is not None:
             return own(self, pool, a_to_b, amount)
         s = pool.spec
@@ -490,21 +492,22 @@ class World:
         transaction's whole logs)."""
         s = pool.spec
         paid_in, out = q.paid_in, q.out
-        venue = venues.by_kind(pool.kind)
+        sim = programs.by_kind(pool.kind)
+        venue = sim.venue
         vin, vout = (pool.vault_a, pool.vault_b) if a_to_b else (pool.vault_b, pool.vault_a)
         fin, fout = (pool.fees_a, pool.fees_b) if a_to_b else (pool.fees_b, pool.fees_a)
         # the reserves before the swap (vaults less fees) and the tick it starts from
         before = (self.balance(vin) - fin, self.balance(vout) - fout, s.tick_current)
         kept = 0  # of the input, what the program keeps outside the reserves (its fees)
-        if venue.sim.record_swap is not None:
-            kept = venue.sim.record_swap(self, pool, a_to_b, paid_in, out)
+        if sim.record_swap is not None:
+            kept = sim.record_swap(self, pool, a_to_b, paid_in, out)
             if kept:
                 if a_to_b:
                     pool.fees_a += kept
                 else:
                     pool.fees_b += kept
-        if venue.sim.apply is not None:
-            venue.sim.apply(self, pool, a_to_b, q, kept)
+        if sim.apply is not None:
+            sim.apply(self, pool, a_to_b, q, kept)
         elif s.kind == "cpmm":
             if a_to_b:
                 s.reserve_a, s.reserve_b = s.reserve_a + paid_in - kept, s.reserve_b - out
@@ -517,11 +520,11 @@ class World:
             self.withhold(vin, fee_in)
         # the transfer fees of this trade (input, output), for the events that report them
         self.last_fees = (fee_in, self.transfer_fee(pool.mint_b if a_to_b else pool.mint_a, out))
-        if venue.sim.record_swap is not None:
+        if sim.record_swap is not None:
             self._touched.insert(len(self._touched) - 2, pool.address)  # before its vaults
-        log = venue.sim.swapped(self, pool, a_to_b, paid_in, out)
+        log = sim.swapped(self, pool, a_to_b, paid_in, out)
         logs: tuple[str, ...] = ()
-        event = venue.sim.event
+        event = sim.event
         extra: tuple[str, ...] = ()
         if event is not None:  # its lines, one a line
             extra = tuple(
@@ -530,7 +533,7 @@ class World:
         if self.config.full_logs:
             mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
             tokens = (self.token_programs[mint_in], self.token_programs[mint_out])
-            logs = swap_logs(venue, log, extra, venue.sim.cost(pool, before[2]), tokens)
+            logs = swap_logs(sim, log, extra, sim.cost(pool, before[2]), tokens)
         return Trade(
             signature, venue.program, pool.address, a_to_b, paid_in, out, log, logs, events=extra
         )
@@ -544,19 +547,20 @@ class World:
         count = int(n) + (1 if r.random() < n - int(n) else 0)
         for _ in range(count):
             pool = r.choice(self.pools)
-            venue = venues.by_kind(pool.kind)
+            sim = programs.by_kind(pool.kind)
+            venue = sim.venue
             code = venue.slippage_error
             prog = venue.program
-            cost = venue.sim.cost(pool, pool.spec.tick_current) // 2
+            cost = sim.cost(pool, pool.spec.tick_current) // 2
             head: tuple[str, ...] = ()
             if venue.anchor:
-                head = (f"Program log: Instruction: {venue.sim.instruction_name}",)
-            elif venue.sim.slippage_lines is not None:  # it logs the swap, then fails
+                head = (f"Program log: Instruction: {sim.instruction_name}",)
+            elif sim.slippage_lines is not None:  # it logs the swap, then fails
                 a_to_b = r.random() < 0.5
                 amount = self._trade_size(pool, a_to_b, r.uniform(0.00002, 0.0008))
                 q = self.quote_swap(pool, a_to_b, amount)
                 if q is not None:
-                    head = venue.sim.slippage_lines(self, pool, a_to_b, q.paid_in, q.out)
+                    head = sim.slippage_lines(self, pool, a_to_b, q.paid_in, q.out)
             logs = (
                 f"Program {prog} invoke [1]",
                 *head,
@@ -626,13 +630,13 @@ class World:
         self._set_balance(vb, max(0, self.balance(vb) - out))
         self._touched.extend(
             [pool.address, pool.vault_a, pool.vault_b]
-            if venues.by_kind(pool.kind).sim.state_in_pool_account
+            if programs.by_kind(pool.kind).state_in_pool_account
             else [pool.vault_a, pool.vault_b]
         )
 
     def _trade_size(self, pool: Pool, a_to_b: bool, frac: float) -> int:
         s = pool.spec
-        own = venues.by_kind(pool.kind).sim.depth
+        own = programs.by_kind(pool.kind).depth
         if own is not None:
             depth: float = own(pool, a_to_b)
         elif s.kind == "cpmm":
@@ -717,7 +721,7 @@ TOKEN_CU = {"Transfer": 4_645, "TransferChecked": 6_238}  # what SPL Token's tra
 
 
 def swap_logs(
-    venue: Any,
+    sim: SimVenue,
     line: str,
     extra: tuple[str, ...],
     cost: int,
@@ -727,11 +731,11 @@ def swap_logs(
     own line (and event), the two inner token transfers (in, then out, each by its mint's
     program in ``tokens``: Token-2022's always ``TransferChecked``) with their compute
     units, then what the program consumed of the budget (``cost`` units in all)."""
-    prog = venue.program
+    prog = sim.venue.program
     inner: list[str] = []
     left = CU_LIMIT - cost // 3
     for token in tokens:
-        ix = venue.sim.token_instruction if token == SPL_TOKEN else "TransferChecked"
+        ix = sim.token_instruction if token == SPL_TOKEN else "TransferChecked"
         used = TOKEN_CU[ix] if token == SPL_TOKEN else T.CU[(token, ix)]
         inner += [
             f"Program {token} invoke [2]",
@@ -741,8 +745,8 @@ def swap_logs(
         ]
         left -= used + cost // 6
     own = [line, *extra]
-    if venue.sim.log_after_transfers:
-        body = [f"Program log: Instruction: {venue.sim.instruction_name}", *inner, *own]
+    if sim.log_after_transfers:
+        body = [f"Program log: Instruction: {sim.instruction_name}", *inner, *own]
     elif line.startswith("Program log: Instruction:"):
         body = [line, *extra, *inner]
     else:

@@ -1,14 +1,17 @@
-"""The venue registry: every DEX program arbscope reads, trades and simulates, in
-:data:`VENUES`, one per venue of the engine's registry (``venue_infos()``).
+"""The venue registry: every DEX program arbscope reads and trades, in :data:`VENUES`,
+one per venue of the engine's registry (``venue_infos()``).
 
-A venue's Python side is one module here (named as the engine names the venue): its ids
-(from :mod:`.ids`, the one place of program ids), its swap instruction's layout,
-builder and decoder, its program's error names, the accounts a swap needs, and for the
-simulator its account layouts, its program and how the market creates and trades its
-pools (:class:`~.base.Venue`). Clients, the simulator and the live executor dispatch
-through this registry. Adding a venue here is its module alone: :data:`VENUES` loads
-``feeds.venues.<name>`` for every venue the engine lists, and fails at import, naming
-the venue, when one has no module.
+A venue's client side is one package here (named as the engine names the venue): its
+ids (from :mod:`.ids`, the one place of program ids), its swap instruction's layout,
+builder and decoder, its program's error names, the accounts a swap needs, its pool's
+layout for discovery (:class:`~.base.Venue`). Clients, the simulator and the live
+executor dispatch through this registry. Adding a venue here is its package alone:
+:data:`VENUES` loads ``feeds.venues.<name>`` for every venue the engine lists, and fails
+at import, naming the venue, when one has no package.
+
+Each package's ``sim`` module is the venue's simulated program: only the simulator
+(:mod:`feeds.sim.programs`, its own registry) and tests load it, so a live session loads
+no simulator module.
 """
 
 from __future__ import annotations
@@ -17,16 +20,13 @@ import importlib
 from typing import Any
 
 from ..wire import instructions as shared
-from .base import ComputeUnits, InstructionFailed, Leg, ProgramError, SimVenue, Venue
+from .base import ComputeUnits, Leg, Venue
 
 __all__ = [
     "KINDS",
     "ComputeUnits",
     "VENUES",
-    "InstructionFailed",
     "Leg",
-    "ProgramError",
-    "SimVenue",
     "Venue",
     "by_kind",
     "by_program",
@@ -36,7 +36,7 @@ __all__ = [
 
 
 def _load() -> tuple[Venue, ...]:
-    """Every venue of the engine's registry, in its order, by its module here."""
+    """Every venue of the engine's registry, in its order, by its package here."""
     from .ids import table
 
     out: list[Venue] = []
@@ -48,7 +48,7 @@ def _load() -> tuple[Venue, ...]:
             if exc.name != name:
                 raise
             raise ImportError(
-                f"the engine has venue {info.name!r} but feeds/venues/{info.name}.py does not "
+                f"the engine has venue {info.name!r} but feeds/venues/{info.name}/ does not "
                 "exist: every venue needs its Python side (ARCHITECTURE.md, How to add a venue)"
             ) from None
         out.append(module.VENUE)

@@ -35,6 +35,7 @@ from engine_rs.errors import (
 )
 from engine_rs.records import as_dict
 from feeds import venues
+from feeds.sim import programs
 from feeds.sim.world import World, WorldConfig
 from feeds.wire.protocol import account_notification
 from tests.truth import market_graph
@@ -327,9 +328,9 @@ def test_the_frames_rebuild_the_market(eng: types.ModuleType, seed: int) -> None
     # the graph is the market's: same pools, same cycles and sizes
     want = market_graph(eng, m.world)
     # and a pool of a venue with a state of its own quotes what its simulated program gives
-    own = [p for p in m.world.pools if venues.by_kind(p.kind).sim.quote is not None]
+    own = [p for p in m.world.pools if programs.by_kind(p.kind).quote is not None]
     for p in own:
-        sim = venues.by_kind(p.kind).sim
+        sim = programs.by_kind(p.kind)
         for a_to_b in (True, False):
             amount = max(1, int(sim.depth(p, a_to_b) / 1_000))  # type: ignore[misc]
             if venues.by_kind(p.kind).ids.graph_kind == "book":  # whole lots: a fifth of a side

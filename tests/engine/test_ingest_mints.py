@@ -35,7 +35,7 @@ from engine_rs.errors import (
     WrongOwnerError,
 )
 from feeds.sim.layouts import encode_token2022_mint, encode_token_account
-from feeds.venues.raydium_cpmm import encode_amm_config, encode_pool
+from feeds.venues.raydium_cpmm.sim import encode_amm_config, encode_pool
 from feeds.wire.protocol import account_notification
 from feeds.wire.tokens import SPL_TOKEN, TOKEN_2022
 

@@ -346,6 +346,7 @@ def test_a_pair_follows_the_clock_sysvar_and_quotes_at_its_time(eng: types.Modul
     at those times."""
     from feeds.sim.world import SYSVAR_CLOCK, World, WorldConfig
     from feeds.venues import meteora_dlmm as DL
+    from feeds.venues.meteora_dlmm import sim as DLsim
 
     world = World(WorldConfig(seed=3, trades_per_slot=0, dislocation_rate=0.0), backend=eng)
     pool = next(
@@ -356,7 +357,7 @@ def test_a_pair_follows_the_clock_sysvar_and_quotes_at_its_time(eng: types.Modul
         == {"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"}
     )
     for a_to_b, f in ((False, 0.05), (True, 0.08), (True, 0.05)):  # volatile: bins crossed
-        assert world.swap(pool, a_to_b, int(DL._depth(pool, a_to_b) * f)) is not None
+        assert world.swap(pool, a_to_b, int(DLsim._depth(pool, a_to_b) * f)) is not None
     stamp = pool.record.last_update_timestamp
     graph = eng.PoolGraph(base_mints=[], max_hops=3)
     graph.set_slot(world.slot)
@@ -384,7 +385,7 @@ def test_a_pair_follows_the_clock_sysvar_and_quotes_at_its_time(eng: types.Modul
         return out
 
     amounts = [
-        (a_to_b, int(DL._depth(pool, a_to_b) * f))
+        (a_to_b, int(DLsim._depth(pool, a_to_b) * f))
         for a_to_b in (True, False)
         for f in (1e-4, 0.02, 0.1)
     ]

@@ -358,7 +358,7 @@ def _ingest_quote(
     docs/fees.png and the base mint with ``supply``."""
     from engine_rs import decoded as D
     from feeds.sim import layouts as L
-    from feeds.venues import pump_amm as PA
+    from feeds.venues.pump_amm import sim as PA
 
     token = TOKEN_PROGRAMS[0]
     fees = D.PumpFeeConfig(255, pa.ZERO_KEY, PA.SIM_FLAT_FEES, PA.SIM_FEE_TIERS, ())
@@ -474,7 +474,7 @@ def test_rust_and_twin_assemble_and_quote_alike(
     quote, or the same error, from both backends' ingest."""
     from engine_rs import decoded as D
     from feeds.sim import layouts as L
-    from feeds.venues import pump_amm as PA
+    from feeds.venues.pump_amm import sim as PA
 
     mint = "ELJFma9JzJfLWbc2fBSXPMAExayXoTr2LUNJLbPpump"
     authority = py.find_program_address(

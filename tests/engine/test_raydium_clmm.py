@@ -841,7 +841,7 @@ def _accounts(r: random.Random) -> tuple[str, str, str, list[str], dict[str, tup
     arrays (``r`` decides which are held), with ticks from random positions."""
     from engine_rs import decoded as D
     from feeds.sim import layouts as L
-    from feeds.venues import raydium_clmm as RC
+    from feeds.venues.raydium_clmm import sim as RC
 
     py = engine_rs_python()
     ts = r.choice([1, 10, 60])

@@ -108,7 +108,7 @@ def _market_of(kind: str) -> Market:
     )
     if found is None:
         # a venue whose simulator side is not written yet (OpenBook v2 while
-        # feeds/venues/openbook_v2.py is a placeholder) has no pools to walk
+        # feeds/venues/openbook_v2/ is a placeholder) has no pools to walk
         pytest.skip(f"no seeded simulated market holds a pool of kind {kind!r}")
     return found
 

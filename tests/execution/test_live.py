@@ -27,7 +27,8 @@ from arbscope.session import FeedSession, RecordSettings
 from engine_rs.python.b58 import b58encode
 from feeds.sim.chain import rent_exempt
 from feeds.sim.world import WorldConfig
-from feeds.venues import VENUES, by_kind, raydium_cpmm
+from feeds.venues import VENUES, by_kind
+from feeds.venues.raydium_cpmm import sim as raydium_cpmm_sim
 from feeds.wire import instructions as I
 from tests.feeds.hostile import until
 
@@ -226,7 +227,9 @@ async def test_a_live_order_is_signed_simulated_sent_applied_and_confirmed(
             amount_in = order.hops[i]
             pool = w.by_address[pool_id]
             kept = (
-                sum(raydium_cpmm.trade_fees(w, pool, amount_in)[1:]) if pool.kind == "cpmm" else 0
+                sum(raydium_cpmm_sim.trade_fees(w, pool, amount_in)[1:])
+                if pool.kind == "cpmm"
+                else 0
             )
             out, state = hop_by_hand(eng, spec, tin, amount_in, kept)
             vin, vout = (

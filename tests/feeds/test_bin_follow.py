@@ -18,6 +18,7 @@ from feeds.sim.server import EndpointProfile, SimServer, _copy
 from feeds.sim.state import Pool
 from feeds.sim.world import World, WorldConfig
 from feeds.venues import meteora_dlmm as DL
+from feeds.venues.meteora_dlmm import sim as DLsim
 from tests.feeds.follow import MISSING, outcome, walk
 from tests.feeds.hostile import until
 
@@ -60,13 +61,13 @@ def _widen(world: World, pool: Pool) -> list[str]:
     for a in pool.tick_arrays:
         world.accounts.pop(a, None)
     for idx, (a, bins) in arrays.items():
-        world.put(a, DL.PROGRAM, DL.encode_bin_array(idx, pool.address, bins))
+        world.put(a, DL.PROGRAM, DLsim.encode_bin_array(idx, pool.address, bins))
         changed.append(a)
     pool.tick_arrays = [a for _, (a, _) in sorted(arrays.items())]
-    pool.spec.state = DL.DlmmMarket(arrays)
+    pool.spec.state = DLsim.DlmmMarket(arrays)
     pool.record = replace(rec, bin_array_bitmap=tuple(bitmap))
     acc = world.accounts[pool.address]
-    acc.data = DL.encode_lb_pair(pool.record, acc.data)
+    acc.data = DLsim.encode_lb_pair(pool.record, acc.data)
     for vault in (pool.vault_a, pool.vault_b):
         world._set_balance(vault, 10**18)
     return [*changed, pool.address, pool.vault_a, pool.vault_b]
@@ -79,7 +80,7 @@ def _array(pool: Pool) -> int:
 def _walk(pool: Pool, goal: int) -> Any:
     """Each slot, buy X with Y (the active bin up) by about half an array of bins."""
     return walk(
-        pool, goal, _array, lambda pool: int(10**12 * DL._price(pool) * DL.BINS_PER_ARRAY / 2)
+        pool, goal, _array, lambda pool: int(10**12 * DLsim._price(pool) * DL.BINS_PER_ARRAY / 2)
     )
 
 
@@ -127,7 +128,7 @@ async def test_a_dlmm_pair_walked_across_bin_arrays_quotes_as_the_program_on_its
             """Every quote of the session is the program's number on the world's bytes
             now (a quote needing arrays not held yet is ticks_missing, and waits)."""
             # from dust to about 30 bins each way: within the arrays the session holds
-            price = DL._price(pool)
+            price = DLsim._price(pool)
             asks = [(pool.mint_b, int(10**12 * price * f)) for f in (1e-3, 1.0, 30.0)]
             asks += [(pool.mint_a, int(10**12 / price * f)) for f in (1e-3, 1.0, 30.0)]
             done = True

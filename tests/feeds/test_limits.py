@@ -219,8 +219,10 @@ async def test_capped_endpoints_leave_accounts_uncovered_and_are_not_hammered(
         eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in infos]
         ing = eng.FeedIngest(eng.PoolGraph(base_mints=server.world.bases, max_hops=3))
         # no maintenance round: the set of subscriptions stays the bootstrap's (a
-        # Whirlpool whose price moves to another array would change it mid-count)
-        cfg = dataclasses.replace(QUICK, transport=transport)
+        # Whirlpool whose price moves to another array would change it mid-count); no
+        # reconnect for a late pong (a busy machine's loop can be seconds late): a new
+        # connection would ask for every subscription again, mid-count
+        cfg = dataclasses.replace(QUICK, transport=transport, heartbeat_s=60.0)
         pool = FeedPool(eps, ing, eng, cfg, rpc_timeout_s=2.0, maintain_s=3600.0)
         try:
             boot = await pool.bootstrap(server.world.universe())

@@ -15,6 +15,7 @@ import engine_rs.python as py
 from feeds.sim.state import Pool
 from feeds.venues import Leg
 from feeds.venues import meteora_dlmm as DL
+from feeds.venues.meteora_dlmm import sim as DLsim
 from feeds.wire import instructions as I
 from tests.feeds.test_chain import Market
 
@@ -26,14 +27,14 @@ def test_the_encoders_rebuild_real_accounts_byte_for_byte() -> None:
     assert len(pairs) == 2
     for d in pairs:
         raw = (d / "lb_pair.bin").read_bytes()
-        assert DL.encode_lb_pair(py.decode_meteora_lb_pair(raw, DL.PROGRAM)) == raw
+        assert DLsim.encode_lb_pair(py.decode_meteora_lb_pair(raw, DL.PROGRAM)) == raw
     # a current (version 2) bin array; an older one also holds per-bin fee fields the
     # simulator does not keep
     for f in (DATA / "9t3EyC9FweyL7PBWvKz3mrXg8B9fwFc9SK3QxM4ENqhd").glob("bin_array_*.bin"):
         raw = f.read_bytes()
         b = py.decode_meteora_bin_array(raw, DL.PROGRAM)
         assert b.version == 2
-        assert DL.encode_bin_array(b.index, b.lb_pair, b.bins) == raw
+        assert DLsim.encode_bin_array(b.index, b.lb_pair, b.bins) == raw
         assert (
             DL.bin_array_address(b.lb_pair, b.index)
             == py.find_program_address(
@@ -86,7 +87,7 @@ def test_a_swap_pays_the_engine_quote_and_moves_the_pair_as_the_program() -> Non
         m.chain.fund([m.me, mint_in, 10**15])
         create = I.create_ata_idempotent(m.me, m.me, mint_out)
         dst = I.ata_address(m.me, mint_out)
-        amount = int(DL._depth(pool, a_to_b) * 0.05)  # crosses several bins
+        amount = int(DLsim._depth(pool, a_to_b) * 0.05)  # crosses several bins
         q = m.world.quote_swap(pool, a_to_b, amount)
         assert q is not None and len(q.after.fills) > 2
         tight = m.simulate(m.tx([create, _leg(m, pool, a_to_b, amount, q.out + 1)]))
@@ -99,7 +100,7 @@ def test_a_swap_pays_the_engine_quote_and_moves_the_pair_as_the_program() -> Non
         assert int.from_bytes(after[0][64:72], "little") == held + q.out
     # a trade the world commits: the pair and its bins are what the engine's swap says
     before = {a: m.world.accounts[a].data for a in pool.tick_arrays}
-    amount = int(DL._depth(pool, True) * 0.05)
+    amount = int(DLsim._depth(pool, True) * 0.05)
     q = m.world.quote_swap(pool, True, amount)
     assert q is not None
     t = m.world.swap(pool, True, amount)
@@ -135,7 +136,7 @@ def test_bad_bin_arrays_fail_with_the_programs_codes() -> None:
     r = m.simulate(m.tx([Instruction(ix.program_id, bytes(ix.data), accs)]))
     assert r["err"] == {"InstructionError": [0, {"Custom": 6027}]}
     # only the active bin's array for a swap that walks past it: AccountNotEnoughKeys
-    big = int(DL._depth(pool, True) * 0.9)
+    big = int(DLsim._depth(pool, True) * 0.9)
     ix = _leg(m, pool, True, big, 0)
     accs = list(ix.accounts)[:16]
     m.chain.fund([m.me, pool.mint_a, 10**18])

@@ -22,7 +22,7 @@ from feeds.clients.rpc import MAINNET_EPOCH_SCHEDULE
 from feeds.sim.layouts import encode_mint, encode_token2022_mint
 from feeds.sim.server import EndpointProfile, SimServer, _copy
 from feeds.sim.world import World, WorldConfig
-from feeds.venues import raydium_cpmm as CP
+from feeds.venues.raydium_cpmm import sim as CP
 from feeds.wire.tokens import SPL_TOKEN, TOKEN_2022
 from tests.feeds.hostile import until
 from tests.truth import market_graph

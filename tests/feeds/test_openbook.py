@@ -1,4 +1,4 @@
-"""OpenBook v2 on the Python side and in the simulator (``feeds/venues/openbook_v2.py``):
+"""OpenBook v2 on the Python side and in the simulator (``feeds/venues/openbook_v2/``):
 the accounts the simulator writes decode through the engine's decoders order for order
 and field for field; its program fills taker orders as the engine's exact taker math
 says, both ways; it refuses with the program's codes; its makers keep a two-sided book
@@ -18,8 +18,10 @@ from solders.pubkey import Pubkey
 from feeds import venues
 from feeds.sim import orderbook as ob
 from feeds.sim.state import Pool
+from feeds.sim.venue import ProgramError
 from feeds.sim.world import World, WorldConfig
-from feeds.venues import Leg, ProgramError, openbook_v2
+from feeds.venues import Leg, openbook_v2
+from feeds.venues.openbook_v2 import sim as openbook_v2_sim
 from feeds.wire import instructions as I
 
 SEED = 63  # make run's market: it has books on SOL and USDC pairs
@@ -52,7 +54,7 @@ def test_make_runs_market_has_books_beside_amm_pools_on_sol_pairs(world: World) 
 
 def test_the_market_account_decodes_field_for_field(world: World, eng: types.ModuleType) -> None:
     for pool in _books(world):
-        st: openbook_v2.Book = pool.spec.state
+        st: openbook_v2_sim.Book = pool.spec.state
         m = st.market
         acc = world.accounts[pool.address]
         assert acc.owner == openbook_v2.PROGRAM and len(acc.data) == 848
@@ -98,7 +100,7 @@ def _decoded_orders(rec: Any) -> list[Any]:
 
 def test_the_book_sides_decode_order_for_order(world: World, eng: types.ModuleType) -> None:
     for pool in _books(world):
-        st: openbook_v2.Book = pool.spec.state
+        st: openbook_v2_sim.Book = pool.spec.state
         for side, address in ((st.bids, st.bids_address), (st.asks, st.asks_address)):
             data = world.accounts[address].data
             assert data == side.data() and len(data) == ob.BOOKSIDE_LEN
@@ -134,7 +136,7 @@ def test_the_book_sides_decode_order_for_order(world: World, eng: types.ModuleTy
 
 def test_the_ladder_sums_the_valid_orders_by_price(world: World, eng: types.ModuleType) -> None:
     for pool in _books(world):
-        st: openbook_v2.Book = pool.spec.state
+        st: openbook_v2_sim.Book = pool.spec.state
         m = st.market
         acc = world.accounts
         lad = eng.openbook_ladder(
@@ -187,7 +189,7 @@ def test_the_simulated_program_fills_a_hop_as_the_world_quotes_it(
     me = str(Pubkey.new_unique())
     world.credit_lamports(me, 10**9)  # the penalty the event heap's new fills cost
     for pool in _books(world):
-        depth = openbook_v2._depth(pool, a_to_b)
+        depth = openbook_v2_sim._depth(pool, a_to_b)
         amount = int(depth * 0.3)
         q = world.quote_swap(pool, a_to_b, amount)
         assert q is not None
@@ -198,7 +200,7 @@ def test_the_simulated_program_fills_a_hop_as_the_world_quotes_it(
         s = _swap(_leg(pool, a_to_b, amount, minimum, me))
         assert s.a_to_b == a_to_b and s.order[5] == openbook_v2.TAKE_LIMIT
         assert s.order[4] == ob.FILL_OR_KILL
-        got = openbook_v2._take(world, pool, s, a_to_b)
+        got = openbook_v2_sim._take(world, pool, s, a_to_b)
         # the hop's order gets what the market order gets on the same book (a buy through
         # several levels too: no price limit from the average stops it short)
         assert (got.paid_in, got.out) == (q.paid_in, q.out) and got.out >= minimum
@@ -213,18 +215,18 @@ def test_a_sell_below_its_minimum_is_refused_with_would_execute_partially(world:
     me = str(Pubkey.new_unique())
     world.credit_lamports(me, 10**9)
     pool = _books(world)[0]
-    amount = int(openbook_v2._depth(pool, True) * 0.3)
+    amount = int(openbook_v2_sim._depth(pool, True) * 0.3)
     q = world.quote_swap(pool, True, amount)
     assert q is not None
     s = _swap(_leg(pool, True, amount, q.out * 2, me))
     with pytest.raises(ProgramError) as err:
-        openbook_v2._take(world, pool, s, True)
+        openbook_v2_sim._take(world, pool, s, True)
     assert err.value.code == openbook_v2.VENUE.slippage_error == 6043
     assert openbook_v2.ERRORS[6043] == "WouldExecutePartially"
     # more than the whole book: fill-or-kill fails the same way
-    s = _swap(_leg(pool, True, int(openbook_v2._depth(pool, True) * 2), 1, me))
+    s = _swap(_leg(pool, True, int(openbook_v2_sim._depth(pool, True) * 2), 1, me))
     with pytest.raises(ProgramError, match="0x179b"):
-        openbook_v2._take(world, pool, s, True)
+        openbook_v2_sim._take(world, pool, s, True)
 
 
 def test_a_buy_gets_the_lots_of_its_minimum_or_is_refused_never_fewer(world: World) -> None:
@@ -232,12 +234,14 @@ def test_a_buy_gets_the_lots_of_its_minimum_or_is_refused_never_fewer(world: Wor
     world.credit_lamports(me, 10**9)
     for pool in _books(world):
         m = pool.spec.state.market
-        amount = int(openbook_v2._depth(pool, False) * 0.3)
+        amount = int(openbook_v2_sim._depth(pool, False) * 0.3)
         q = world.quote_swap(pool, False, amount)
         assert q is not None and q.out > m.base_lot_size
         # a minimum under the quote: exactly the lots it needs, for less than the budget
         minimum = q.out * 99 // 100
-        got = openbook_v2._take(world, pool, _swap(_leg(pool, False, amount, minimum, me)), False)
+        got = openbook_v2_sim._take(
+            world, pool, _swap(_leg(pool, False, amount, minimum, me)), False
+        )
         lots = -(-minimum // m.base_lot_size)
         assert got.out == lots * m.base_lot_size >= minimum
         assert got.paid_in <= q.paid_in
@@ -245,7 +249,7 @@ def test_a_buy_gets_the_lots_of_its_minimum_or_is_refused_never_fewer(world: Wor
         # immediate-or-cancel would have landed the fewer lots)
         over = q.out + m.base_lot_size
         with pytest.raises(ProgramError) as err:
-            openbook_v2._take(world, pool, _swap(_leg(pool, False, amount, over, me)), False)
+            openbook_v2_sim._take(world, pool, _swap(_leg(pool, False, amount, over, me)), False)
         assert err.value.code == openbook_v2.VENUE.slippage_error
     assert openbook_v2.VENUE.exact_buy
 
@@ -257,7 +261,7 @@ def test_wrong_accounts_and_arguments_get_the_programs_codes(world: World) -> No
     s = _swap(leg)
     src, dst = (world.token_account(pool.vault_a), world.token_account(pool.vault_b))
     assert src is not None and dst is not None
-    check = openbook_v2.VENUE.sim.check
+    check = openbook_v2_sim.SIM.check
     assert check(world, s, pool, src, dst) is True
 
     def with_account(name: str, key: str) -> I.Swap:
@@ -286,7 +290,7 @@ def test_wrong_accounts_and_arguments_get_the_programs_codes(world: World) -> No
         ((1, 1, -1, 1, 1, 40), 6004),
     ):
         with pytest.raises(ProgramError) as err:
-            openbook_v2._take(world, pool, dataclasses.replace(s, order=order), True)
+            openbook_v2_sim._take(world, pool, dataclasses.replace(s, order=order), True)
         assert err.value.code == code
         assert code in openbook_v2.ERRORS
 
@@ -299,10 +303,10 @@ def test_the_makers_keep_a_two_sided_book_around_the_moving_fair_price() -> None
     for _ in range(150):
         w.step()
         for p in books:
-            st: openbook_v2.Book = p.spec.state
-            bid, ask = openbook_v2.best(st.bids, st.now), openbook_v2.best(st.asks, st.now)
+            st: openbook_v2_sim.Book = p.spec.state
+            bid, ask = openbook_v2_sim.best(st.bids, st.now), openbook_v2_sim.best(st.asks, st.now)
             assert bid is not None and ask is not None and bid < ask
-            off = abs(openbook_v2._price(p) / w.fair_price(p) - 1)
+            off = abs(openbook_v2_sim._price(p) / w.fair_price(p) - 1)
             # the makers requote every few slots: after a jump of the fair price (the
             # world's shocks move it by a few %) the book is behind it for a slot or three
             assert off < 0.05
@@ -323,7 +327,7 @@ def test_the_event_heap_decodes_event_for_event(world: World, eng: types.ModuleT
 
     held = 0
     for pool in _books(world):
-        st: openbook_v2.Book = pool.spec.state
+        st: openbook_v2_sim.Book = pool.spec.state
         data = world.accounts[st.heap_address].data
         assert data == st.heap.data() and len(data) == ob.EVENT_HEAP_LEN
         rec = eng.decode_openbook_event_heap(data, openbook_v2.PROGRAM)
@@ -374,10 +378,10 @@ def test_a_taker_order_moves_the_vaults_and_pays_the_event_heap_penalty() -> Non
     pool = _books(w)[0]
     me = str(Pubkey.new_unique())
     w.credit_lamports(me, 10**9)
-    st: openbook_v2.Book = pool.spec.state
-    amount = int(openbook_v2._depth(pool, False) * 0.2)
+    st: openbook_v2_sim.Book = pool.spec.state
+    amount = int(openbook_v2_sim._depth(pool, False) * 0.2)
     s = _swap(_leg(pool, False, amount, 1, me))
-    q = openbook_v2._take(w, pool, s, False)
+    q = openbook_v2_sim._take(w, pool, s, False)
     before = (
         w.lamports(me),
         w.lamports(pool.address),

@@ -15,6 +15,7 @@ from solders.instruction import Instruction
 import engine_rs
 from feeds.sim.state import Pool
 from feeds.venues import pump_amm as PA
+from feeds.venues.pump_amm import sim as PAsim
 from feeds.wire import instructions as I
 from tests.feeds.test_chain import Market
 
@@ -122,7 +123,7 @@ def test_the_accounts_a_swap_names_are_the_programs_pdas() -> None:
 
     assert PA.fee_config() == PA.FEE_CONFIG_ADDRESS == pa.FEE_CONFIG_ID
     assert PA.GLOBAL_CONFIG == pa.GLOBAL_CONFIG_ID
-    assert PA.DISC_POOL == pa.DISC_POOL and PA.DISC_SELL_EVENT == pa.DISC_SELL_EVENT
+    assert PA.DISC_POOL == pa.DISC_POOL and PAsim.DISC_SELL_EVENT == pa.DISC_SELL_EVENT
     # docs/PUMP_SWAP_README.md's example pool
     assert PA.pool_address(
         0,

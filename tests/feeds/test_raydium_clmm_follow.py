@@ -18,6 +18,8 @@ from feeds.sim.server import EndpointProfile, SimServer, _copy
 from feeds.sim.state import Pool
 from feeds.sim.world import World, WorldConfig
 from feeds.venues import raydium_clmm as RC
+from feeds.venues.raydium_clmm import layout as RC_layout
+from feeds.venues.raydium_clmm import sim as RCsim
 from tests.feeds.follow import MISSING, outcome, walk
 from tests.feeds.hostile import until
 from tests.feeds.test_tick_follow import QUICK
@@ -62,14 +64,14 @@ def _widen(world: World, pool: Pool) -> list[str]:
         world.accounts.pop(ta, None)
     pool.tick_arrays = []
     for start in sorted(arrays):
-        ta = RC._addr("tick_array", pool.address, start)
-        world.put(ta, RC.PROGRAM, RC.encode_tick_array(start, pool.address, arrays[start], ts))
+        ta = RC_layout._addr("tick_array", pool.address, start)
+        world.put(ta, RC.PROGRAM, RCsim.encode_tick_array(start, pool.address, arrays[start], ts))
         pool.tick_arrays.append(ta)
     pool.record = replace(
-        pool.record, liquidity=s.liquidity, tick_array_bitmap=RC._bitmap(list(arrays), ts)
+        pool.record, liquidity=s.liquidity, tick_array_bitmap=RCsim._bitmap(list(arrays), ts)
     )
     acc = world.accounts[pool.address]
-    acc.data = RC.encode_pool(pool.record, acc.data)
+    acc.data = RCsim.encode_pool(pool.record, acc.data)
     for vault in (pool.vault_a, pool.vault_b):
         world._set_balance(vault, 10**18)
     return [*pool.tick_arrays, pool.address, pool.vault_a, pool.vault_b]
@@ -156,7 +158,7 @@ async def test_a_raydium_clmm_pool_walked_across_arrays_quotes_as_its_full_tick_
         # the initialized arrays nearest the new price are watched; the first one is not
         near = {a for a, _ in RC.VENUE.follow(eng, pool.address, pool.record, 2)}  # type: ignore[misc]
         width = RC.TICK_ARRAY_SIZE * s.tick_spacing
-        far = RC._addr("tick_array", pool.address, first * width - 2 * width)
+        far = RC_layout._addr("tick_array", pool.address, first * width - 2 * width)
         await until(lambda: near <= set(ing.watched()), 60)
         assert far not in set(ing.watched())
     finally:

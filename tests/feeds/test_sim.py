@@ -33,12 +33,15 @@ from feeds.sim import layouts as L
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import World, WorldConfig
 from feeds.venues import meteora_dlmm as DL
-from feeds.venues import openbook_v2 as OB
 from feeds.venues import orca_whirlpool as WP
 from feeds.venues import pump_amm as PA
-from feeds.venues import raydium_amm_v4 as V4
-from feeds.venues import raydium_clmm as RC
-from feeds.venues import raydium_cpmm as CP
+from feeds.venues.meteora_dlmm import sim as DLsim
+from feeds.venues.openbook_v2 import sim as OB
+from feeds.venues.orca_whirlpool import sim as WPsim
+from feeds.venues.pump_amm import sim as PAsim
+from feeds.venues.raydium_amm_v4 import sim as V4
+from feeds.venues.raydium_clmm import sim as RC
+from feeds.venues.raydium_cpmm import sim as CP
 from tests.feeds.hostile import until
 
 SMALL = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=8)
@@ -63,10 +66,10 @@ def test_built_accounts_round_trip_through_the_decoders() -> None:
     enc_of = {
         "amm_v4": V4.encode_pool,
         "cpmm": CP.encode_pool,
-        "whirlpool": WP.encode_pool,
+        "whirlpool": WPsim.encode_pool,
         "clmm": RC.encode_pool,
-        "dlmm": DL.encode_lb_pair,
-        "pumpswap": PA.encode_pool,
+        "dlmm": DLsim.encode_lb_pair,
+        "pumpswap": PAsim.encode_pool,
         "openbook": OB.encode_market,
     }
     assert kinds <= set(dec_of) == set(enc_of)
@@ -84,7 +87,7 @@ def test_built_accounts_round_trip_through_the_decoders() -> None:
             for ba in p.tick_arrays:
                 b = dl.decode_meteora_bin_array(w.accounts[ba].data, dl.PROGRAM_ID)
                 assert b.lb_pair == p.address and DL.bin_array_address(p.address, b.index) == ba
-                assert DL.encode_bin_array(b.index, p.address, b.bins) == w.accounts[ba].data
+                assert DLsim.encode_bin_array(b.index, p.address, b.bins) == w.accounts[ba].data
             continue
         for ta in p.tick_arrays:
             if p.kind == "clmm":  # Raydium CLMM's TickArrayState at its own PDA
@@ -103,10 +106,10 @@ def test_pumpswap_encoders_rebuild_real_mainnet_accounts() -> None:
     data = json.loads((Path(__file__).parents[1] / "data/venues/pump_amm/mainnet.json").read_text())
     for name in ("pool_GUXAutvX", "pool_HM4BKer"):
         raw = base64.b64decode(data["accounts"][name]["data"])
-        assert PA.encode_pool(pa.decode_pump_amm_pool(raw), base=raw) == raw
+        assert PAsim.encode_pool(pa.decode_pump_amm_pool(raw), base=raw) == raw
     raw = base64.b64decode(data["accounts"]["global_config_current"]["data"])
     cfg = pa.decode_pump_amm_global_config(raw)
-    assert PA.encode_global_config(cfg)[:321] == raw[:321]
+    assert PAsim.encode_global_config(cfg)[:321] == raw[:321]
     w = World(SMALL, backend=py)
     assert (
         pa.decode_pump_amm_global_config(w.accounts[PA.GLOBAL_CONFIG].data).lp_fee_basis_points
@@ -120,7 +123,7 @@ def test_logs_encode_what_the_parsers_read() -> None:
     out = D.SwapBaseOutLog(10, 1, 1, 10, 500, 600, 9)
     assert v4.parse_ray_log(V4.encode_ray_log(out)) == out
     t = D.Traded(wp.PROGRAM_ID, True, 2**64, 2**63, 5, 4, 0, 0, 1, 0)
-    assert twin_venues.parse_program_data(WP.encode_traded(t), WP.PROGRAM) == t
+    assert twin_venues.parse_program_data(WPsim.encode_traded(t), WP.PROGRAM) == t
 
 
 def _fixture_accounts(root: Path) -> list[tuple[str, bytes, str]]:
@@ -142,7 +145,7 @@ def test_encoders_rebuild_real_mainnet_accounts_byte_for_byte(shared_fixtures: P
     pairs = [
         (cp.decode_raydium_cpmm, CP.encode_pool),
         (cp.decode_raydium_amm_config, CP.encode_amm_config),
-        (wp.decode_whirlpool, WP.encode_pool),
+        (wp.decode_whirlpool, WPsim.encode_pool),
         (twin_decode.decode_token_account, L.encode_token_account),
         (twin_decode.decode_mint, L.encode_mint),
     ]

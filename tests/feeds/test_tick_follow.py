@@ -16,6 +16,7 @@ from feeds.sim.server import EndpointProfile, SimServer, _copy
 from feeds.sim.state import Pool
 from feeds.sim.world import World, WorldConfig
 from feeds.venues import orca_whirlpool as WP
+from feeds.venues.orca_whirlpool import sim as WPsim
 from tests.feeds.follow import MISSING, outcome, walk
 from tests.feeds.hostile import until
 
@@ -68,7 +69,7 @@ def _widen(world: World, pool: Pool) -> list[str]:
             world.accounts.pop(ta, None)  # nobody initialized it
     pool.record = replace(pool.record, liquidity=s.liquidity)
     acc = world.accounts[pool.address]
-    acc.data = WP.encode_pool(pool.record, acc.data)
+    acc.data = WPsim.encode_pool(pool.record, acc.data)
     for vault in (pool.vault_a, pool.vault_b):
         world._set_balance(vault, 10**18)
     return [*changed, pool.address, pool.vault_a, pool.vault_b]

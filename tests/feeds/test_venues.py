@@ -1,14 +1,17 @@
-"""The venue registry (feeds.venues): every venue module is registered and has every
-part; its ids and layout constants agree with the engine (the decoders, and the twin's
-constants); and each part does its job for a pool the simulator made: the pool account
-decodes, a hop's swap instruction decodes back to the hop, the sizing shape matches
-the real one, and the simulated market creates and trades pools of every venue."""
+"""The venue registry (feeds.venues): every venue package is registered and has every
+part, and the simulator's registry (feeds.sim.programs) holds its simulated program
+(its package's ``sim`` module); its ids and layout constants agree with the engine (the
+decoders, and the twin's constants); and each part does its job for a pool the simulator
+made: the pool account decodes, a hop's swap instruction decodes back to the hop, the
+sizing shape matches the real one, and the simulated market creates and trades pools of
+every venue."""
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
 import pkgutil
+import sys
 import types
 
 import pytest
@@ -25,7 +28,8 @@ from engine_rs.python.venues import raydium_amm_v4 as v4
 from engine_rs.python.venues import raydium_cpmm as cp
 from engine_rs.records import as_dict
 from feeds import venues
-from feeds.sim import synthetic
+from feeds.sim import programs, synthetic
+from feeds.sim.venue import SimVenue
 from feeds.sim.world import World, WorldConfig
 from feeds.venues import Leg, Venue, orca_whirlpool, raydium_amm_v4, raydium_cpmm
 from feeds.venues.ids import table
@@ -54,7 +58,8 @@ def test_every_venue_module_is_registered_once_under_its_own_name() -> None:
 def test_a_venue_has_every_part(venue: Venue) -> None:
     # a part left out is a TypeError when the module builds its VENUE; here each part
     # must be of its kind: functions callable, tables filled, codes its program's own
-    for owner, cls in ((venue, Venue), (venue.sim, venues.SimVenue)):
+    sim = programs.of(venue)
+    for owner, cls in ((venue, Venue), (sim, SimVenue)):
         for part in dataclasses.fields(cls):
             value = getattr(owner, part.name)
             if str(part.type).startswith("Callable") and str(part.type).endswith("| None"):
@@ -64,9 +69,20 @@ def test_a_venue_has_every_part(venue: Venue) -> None:
             elif str(part.type).startswith("Mapping"):
                 assert value, part.name
     assert venue.slippage_error in venue.errors
-    assert venue.sim.no_output_error in venue.errors
-    assert venue.ids.pool_account_size in venue.sim.rent, "its pool account is created rent-exempt"
-    assert venue.sim.instruction_name and venue.compute_units.limit() > 0
+    assert sim.no_output_error in venue.errors
+    assert venue.ids.pool_account_size in sim.rent, "its pool account is created rent-exempt"
+    assert sim.instruction_name and venue.compute_units.limit() > 0
+
+
+def test_every_venue_has_its_simulated_program_in_the_simulators_registry() -> None:
+    assert [s.venue for s in programs.SIMULATED] == list(venues.VENUES)
+    for v in venues.VENUES:
+        sim = importlib.import_module(f"feeds.venues.{v.name}.sim").SIM
+        assert programs.of(v) is sim and sim.venue is v
+        assert programs.by_kind(v.kind) is sim and programs.by_program(v.program) is sim
+    assert programs.by_program(I.SPL_TOKEN) is None
+    with pytest.raises(KeyError, match="amm_v4"):
+        programs.by_kind("serum")
 
 
 def test_kinds_programs_and_labels_are_distinct_and_match_their_users() -> None:
@@ -189,7 +205,7 @@ def test_error_names_come_from_the_programs_venue() -> None:
 def test_each_synthetic_pool_becomes_a_pool_of_exactly_one_venue() -> None:
     mk = synthetic.market(3, 10, 40, bases=2, hub_share=0.35, clmm_share=0.3)
     for spec in mk.pools:
-        assert sum(v.sim.takes(spec) for v in venues.VENUES) == 1, spec
+        assert sum(s.takes(spec) for s in programs.SIMULATED) == 1, spec
     w = World(WorldConfig(seed=4, tokens=10, pools=40))  # a market holding every venue
     assert {p.kind for p in w.pools} == set(venues.KINDS)
     for p in w.pools:  # every pool is traded by its venue: its trades name the program
@@ -205,6 +221,20 @@ def test_a_venue_of_the_engine_without_its_module_here_fails_naming_it(
     listed = ids_module.table()
     extra = dataclasses.replace(listed[0], name="phoenix_v1", kind="phoenix")
     monkeypatch.setattr(ids_module, "table", lambda: (*listed, extra))
-    with pytest.raises(ImportError, match=r"'phoenix_v1'.*feeds/venues/phoenix_v1\.py"):
+    with pytest.raises(ImportError, match=r"'phoenix_v1'.*feeds/venues/phoenix_v1/"):
         registry._load()
     assert [v.name for v in registry.VENUES] == [i.name for i in listed]  # loaded as listed
+
+
+def test_a_venue_without_its_simulated_program_fails_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = venues.VENUES[0]
+    extra = dataclasses.replace(first, ids=dataclasses.replace(first.ids, name="phoenix_v1"))
+    package = types.ModuleType("feeds.venues.phoenix_v1")  # its client side, no sim.py
+    package.__path__ = []
+    monkeypatch.setitem(sys.modules, package.__name__, package)
+    monkeypatch.setattr(venues, "VENUES", (*venues.VENUES, extra))
+    with pytest.raises(ImportError, match=r"'phoenix_v1'.*feeds/venues/phoenix_v1/sim\.py"):
+        programs._load()
+    assert len(programs.SIMULATED) == len(venues.VENUES) - 1  # loaded as listed

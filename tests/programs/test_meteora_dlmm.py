@@ -24,7 +24,7 @@ Per trade, executed or refused:
   less, as it has no fee to credit: there the model only bounds it, between a one-bin
   swap's units and the limit).
 
-Pairs are random (:class:`~feeds.venues.meteora_dlmm.PairShape`): bin step, base factor
+Pairs are random (:class:`~feeds.venues.meteora_dlmm.sim.PairShape`): bin step, base factor
 and power, the variable fee's parameters, protocol share, ``collect_fee_mode`` 0 and 1,
 the volatility state and how long the pair has been idle, liquidity dense or with gaps
 of empty bins and empty arrays, spanning up to five arrays, one unit to 10^13 a bin; SPL
@@ -55,6 +55,7 @@ import engine_rs
 from feeds.sim import synthetic
 from feeds.sim.state import Pool
 from feeds.venues import meteora_dlmm as DL
+from feeds.venues.meteora_dlmm import sim as DLsim
 from feeds.wire import instructions as I
 from tests.programs.judge import Judge, differing, token_amount
 
@@ -76,10 +77,10 @@ def judge() -> Iterator[Judge]:
 
 
 # ------------------------------------------------------------------ helpers
-def add_pair(j: Judge, shape: DL.PairShape, mint_x: str, mint_y: str) -> Pool:
+def add_pair(j: Judge, shape: DLsim.PairShape, mint_x: str, mint_y: str) -> Pool:
     """A new pair of ``shape`` in the world (the simulator trades it too)."""
     spec = synthetic.PoolSpec("", "cpmm", mint_x, mint_y, venue=DL.IDS.name)
-    pool = DL.create_pair(j.world, 10_000 + len(j.world.pools), spec, shape)
+    pool = DLsim.create_pair(j.world, 10_000 + len(j.world.pools), spec, shape)
     j.world.pools.append(pool)
     j.world.by_address[pool.address] = pool
     return pool
@@ -149,8 +150,8 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int) -> bool:
             assert differing(acc.data, mine.data) == [], k
     assert own_lines(sim.logs) == own_lines(real.logs)
     events = [d for group in real.inner for prog, d in group if prog == DL.PROGRAM]
-    assert events == list(DL.swap_events(pool, j.me))
-    last = DL._market(pool).last
+    assert events == list(DLsim.swap_events(pool, j.me))
+    last = DLsim._market(pool).last
     assert last is not None
     charged, used = units_of(sim.logs), units_of(real.logs)
     assert charged == DL.COMPUTE_UNITS.use(last.steps)
@@ -228,7 +229,7 @@ def test_the_worlds_pairs_sign_for_their_reserves_and_trade_as_the_program(
             (True, 1e-3, 1),
         ):
             j.advance(wait)
-            assert trade(j, pool, a_to_b, max(1, int(DL._depth(pool, a_to_b) * frac)))
+            assert trade(j, pool, a_to_b, max(1, int(DLsim._depth(pool, a_to_b) * frac)))
 
 
 def test_idle_pairs_quote_at_the_chains_clock(judge: Judge) -> None:
@@ -238,7 +239,7 @@ def test_idle_pairs_quote_at_the_chains_clock(judge: Judge) -> None:
     ``last_update_timestamp`` (what it quoted at before) it would have been wrong."""
     j = judge
     x, y = spl_mints(j)[2:4]
-    shape = DL.PairShape(10, 20, 100, dense(100, 150, 150, 10**9), variable_fee_control=40_000)
+    shape = DLsim.PairShape(10, 20, 100, dense(100, 150, 150, 10**9), variable_fee_control=40_000)
     pool = add_pair(j, shape, x, y)
     stale = 0
     for a_to_b, bins, wait in (
@@ -252,7 +253,7 @@ def test_idle_pairs_quote_at_the_chains_clock(judge: Judge) -> None:
         (False, 20.5, 45),
     ):
         j.advance(wait)
-        price = DL._price(pool)
+        price = DLsim._price(pool)
         amount = int(bins * 10**9 * (price if a_to_b else 1 / price))
         at_stamp = j.world.eng.meteora_dlmm_quote(
             j.world.accounts[pool.address].data,
@@ -274,18 +275,18 @@ def test_refusals_are_the_programs(judge: Judge) -> None:
     names (3005): the engine refuses each (no fill, TicksMissingError)."""
     j = judge
     x, y = spl_mints(j)[4:6]
-    small = add_pair(j, DL.PairShape(25, 40, -30, dense(-30, 5, 5, 10**6)), x, y)
+    small = add_pair(j, DLsim.PairShape(25, 40, -30, dense(-30, 5, 5, 10**6)), x, y)
     for a_to_b in (True, False):
         assert not trade(j, small, a_to_b, 1)
         assert not trade(j, small, a_to_b, 10**12)
-    wide = add_pair(j, DL.PairShape(25, 41, -30, dense(-30, 300, 300, 10**6)), x, y)
+    wide = add_pair(j, DLsim.PairShape(25, 41, -30, dense(-30, 300, 300, 10**6)), x, y)
     for a_to_b in (True, False):
         assert not trade(j, wide, a_to_b, 10**12)
 
 
 # ------------------------------------------------------------------ random pairs
 @st.composite
-def shapes(draw: st.DrawFn) -> tuple[DL.PairShape, str]:
+def shapes(draw: st.DrawFn) -> tuple[DLsim.PairShape, str]:
     """A random pair (and the mint role its Token-2022 mint takes, or none): see the
     module doc."""
     step = draw(st.sampled_from([1, 2, 4, 5, 8, 10, 15, 20, 25, 50, 80, 100, 200, 250, 400]))
@@ -310,7 +311,7 @@ def shapes(draw: st.DrawFn) -> tuple[DL.PairShape, str]:
                 continue
         amount = max(1, int(scale * rng.uniform(0.05, 10)))
         bins[b] = (amount if b >= active else 0, amount if b <= active else 0)
-    shape = DL.PairShape(
+    shape = DLsim.PairShape(
         bin_step=step,
         base_factor=draw(st.integers(1, 20_000)),
         active_id=active,
@@ -336,7 +337,7 @@ def shapes(draw: st.DrawFn) -> tuple[DL.PairShape, str]:
 )
 @given(drawn=shapes(), data=st.data())
 def test_random_pairs_trade_as_the_program(
-    judge: Judge, drawn: tuple[DL.PairShape, str], data: st.DataObject
+    judge: Judge, drawn: tuple[DLsim.PairShape, str], data: st.DataObject
 ) -> None:
     j = judge
     shape, role = drawn
@@ -347,7 +348,7 @@ def test_random_pairs_trade_as_the_program(
     pool = add_pair(j, shape, x, y)
     for _ in range(data.draw(st.integers(1, 3), "trades")):
         a_to_b = data.draw(st.booleans(), "a_to_b")
-        depth = max(1.0, DL._depth(pool, a_to_b))
+        depth = max(1.0, DLsim._depth(pool, a_to_b))
         frac = data.draw(st.sampled_from([0.0, 1e-6, 1e-3, 0.05, 0.3, 0.9, 1.5]), "frac")
         amount = max(1, min(2**63, int(depth * frac)))
         if frac == 0.0:

@@ -64,6 +64,7 @@ import engine_rs
 from feeds.sim import orderbook as ob
 from feeds.sim.state import Account, Pool
 from feeds.venues import openbook_v2 as OB
+from feeds.venues.openbook_v2 import sim as OBsim
 from tests.programs.judge import Judge, consumed, differing, program_data, token_amount
 
 REFERRER_AT = 11  # the binary's optional referrer_account, after user_quote_account
@@ -137,7 +138,7 @@ def shape(j: Judge, pool: Pool, s: Shape) -> None:
     (``_requote`` from the drawn seed), its makers held still (the test moves the clock,
     not the quotes), its vaults holding ``DEPTH`` of each token as its deposits."""
     w = j.world
-    b = OB._book(pool)
+    b = OBsim._book(pool)
     m = b.market
     m.taker_fee, m.maker_fee = s.taker_fee, s.maker_fee
     m.base_deposit_total = m.quote_deposit_total = DEPTH
@@ -147,7 +148,7 @@ def shape(j: Judge, pool: Pool, s: Shape) -> None:
     fair = w.fair_price(pool) * m.base_lot_size / m.quote_lot_size
     b.step, b.half = max(1, int(fair * s.step)), max(1, int(fair * s.half))
     b.size = max(1, int(DEPTH * s.size / m.base_lot_size))
-    OB._requote(b, fair)
+    OBsim._requote(b, fair)
     b.quiet = True
     for addr, data in (
         (b.bids_address, b.bids.data()),
@@ -158,7 +159,7 @@ def shape(j: Judge, pool: Pool, s: Shape) -> None:
         w.accounts[addr].data = data
     for vault in (pool.vault_a, pool.vault_b):
         w.move_tokens(vault, DEPTH - w.balance(vault))
-    pool.record = OB._record(w, b)
+    pool.record = OBsim._record(w, b)
 
 
 def heap_without_fill_seq(data: bytes) -> bytes:
@@ -173,7 +174,7 @@ def heap_without_fill_seq(data: bytes) -> bytes:
     return bytes(buf)
 
 
-def one_level(b: OB.Book, lots: int) -> bool:
+def one_level(b: OBsim.Book, lots: int) -> bool:
     """Whether the best bid's price level holds ``lots`` base lots (valid orders)."""
     valid = [i for i in b.bids.iter_all(b.now) if i.valid]
     return (
@@ -199,7 +200,7 @@ def at_best(j: Judge, pool: Pool, amount: int, q: int, quoted: Any) -> None:
     that one fill at the best price could pay short of ``q`` (by less than a unit a
     fill) and the limit must be a price lot up (``OB.sell_limit``); the same order asking
     ``q`` less that shortfall fills every lot, on the binary and in the simulator."""
-    rec, b = pool.record, OB._book(pool)
+    rec, b = pool.record, OBsim._book(pool)
     lots = amount // b.market.base_lot_size
     best = next(i.price_lots for i in b.bids.iter_all(b.now) if i.valid)
     short = q - OB.sell_receives(rec, lots, best)
@@ -220,7 +221,7 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
     """One taker order: live's through the simulator, the binary's form of it through the
     program, both on the same state; compared (module docstring)."""
     w = j.world
-    b = OB._book(pool)
+    b = OBsim._book(pool)
     mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
     quotes = {name: j.quote(eng, pool, mint_in, amount) for name, eng in backends().items()}
     q = quotes["rust"]
@@ -228,7 +229,7 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
     for name in quotes:
         COUNTS[f"quote {name}"] += 1
     minimum = (q + 1 if above else q) if isinstance(q, int) else 0
-    quoted = OB._quote(w, pool, a_to_b, amount)  # the simulator's market order: its fills
+    quoted = OBsim._quote(w, pool, a_to_b, amount)  # the simulator's market order: its fills
     j.fund(mint_in, amount)
     j.fund(mint_out, 0)
     keys = (
@@ -248,7 +249,7 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
     real = j.real(j.tx([as_the_binary_takes_it(live)]))
     sim = j.chain.run(j.tx([live]), commit=True)
     post = w.accounts
-    after = OB._book(pool)  # the simulator's book after it (a new one when it traded)
+    after = OBsim._book(pool)  # the simulator's book after it (a new one when it traded)
     if sim.err == {"InstructionError": [2, {"Custom": OB.WOULD_EXECUTE_PARTIALLY}]}:
         # fill-or-kill killed: never a buy of a quote's lots; a sell at its quote when the
         # quote crossed levels (its limit, every lot at it or better, is above the deepest
@@ -271,10 +272,10 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
         COUNTS[f"error {real.err['InstructionError'][1]}"] += 1
         return
     # the book's own event, and v0.2.10's signature logs (one a fill)
-    total = [e for e in program_data(real.logs, OB.PROGRAM) if e[:8] == OB.DISC_TOTAL_ORDER_FILL]
+    total = [e for e in program_data(real.logs, OB.PROGRAM) if e[:8] == OBsim.DISC_TOTAL_ORDER_FILL]
     mine = program_data(sim.logs, OB.PROGRAM)
-    assert [e for e in mine if e[:8] == OB.DISC_TOTAL_ORDER_FILL] == total
-    signatures = sum(e[:8] == OB.DISC_TAKER_SIGNATURE_LOG for e in mine)
+    assert [e for e in mine if e[:8] == OBsim.DISC_TOTAL_ORDER_FILL] == total
+    signatures = sum(e[:8] == OBsim.DISC_TAKER_SIGNATURE_LOG for e in mine)
     assert signatures == after.last_fills
     # what the binary adds to fees_available: the taker fee less the makers' rebates
     referrer = u64_at(left(real, b.address).data, MARKET_FEES_AVAILABLE) - u64_at(
@@ -319,7 +320,7 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
     assert post[b.address].lamports - pre[b.address].lamports == penalty[1]
     assert post[j.me].lamports - left(real, j.me).lamports == penalty[0] - penalty[1]
     # compute units: the simulator charges the model's use for its fills
-    cu, n = OB.VENUE.compute_units, OB.steps(after)
+    cu, n = OB.VENUE.compute_units, OBsim.steps(after)
     (units,) = consumed(real.logs, OB.PROGRAM)
     (charged,) = consumed(sim.logs, OB.PROGRAM)
     assert charged == cu.use(n) and units <= cu.limit(n)
@@ -330,10 +331,10 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
 
 
 def _amount(j: Judge, pool: Pool, a_to_b: bool, size: int | float) -> int:
-    m = OB._book(pool).market
+    m = OBsim._book(pool).market
     if isinstance(size, int):  # lots
         return size * (m.base_lot_size if a_to_b else m.quote_lot_size)
-    depth = OB._depth(pool, a_to_b)
+    depth = OBsim._depth(pool, a_to_b)
     return max(1, min(2**62, int(depth * size)))
 
 

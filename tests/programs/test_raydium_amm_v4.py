@@ -46,6 +46,7 @@ from solders.instruction import Instruction
 import engine_rs
 from feeds.sim.state import Pool, sim_key
 from feeds.venues import raydium_amm_v4 as V4
+from feeds.venues.raydium_amm_v4 import sim as V4sim
 from feeds.wire.instructions import SPL_TOKEN, account_meta, instruction
 from tests.programs.judge import Judge, consumed, differing, token_amount
 
@@ -150,7 +151,7 @@ def shape(j: Judge, pool: Pool, s: Shape) -> None:
         need_take_pnl_pc=s.pnl_pc,
         pool_open_time=opens,
     )
-    w.accounts[pool.address].data = V4.encode_pool(rec, w.accounts[pool.address].data)
+    w.accounts[pool.address].data = V4sim.encode_pool(rec, w.accounts[pool.address].data)
     pool.record = rec
     for vault, amount in ((pool.vault_a, s.coin + s.pnl_coin), (pool.vault_b, s.pc + s.pnl_pc)):
         w.move_tokens(vault, amount - w.balance(vault))

@@ -68,6 +68,7 @@ import engine_rs
 from engine_rs.errors import EngineError
 from feeds.sim.state import Pool
 from feeds.venues import raydium_clmm as R
+from feeds.venues.raydium_clmm import sim as Rsim
 
 from . import clmm_pools as C
 from .judge import Judge, programs
@@ -142,21 +143,21 @@ def make_pool(judge: Judge, plan: dict[str, Any]) -> Pool | None:
     hi_p = eng.raydium_clmm_sqrt_price_at_tick(plan["tick"] + 1)
     sqrt = lo_p + int((hi_p - lo_p - 1) * plan["within"])
     tick = eng.raydium_clmm_tick_at_sqrt_price(sqrt)
-    held = R.position_amounts(eng, plan["positions"], sqrt, tick)
+    held = Rsim.position_amounts(eng, plan["positions"], sqrt, tick)
     if max(held) >= 1 << 62:
         return None
     COUNTS["pools"] += 1
-    config, _ = R.add_config(
+    config, _ = Rsim.add_config(
         judge.world, 1_000, ts, plan["fee_rate"], plan["protocol_fee_rate"], plan["fund_fee_rate"]
     )
     spec = C.spec(a, b, sqrt, tick, ts, plan["fee_rate"])
-    pool = R.place(judge.world, 200_000, spec, plan["positions"], config)
+    pool = Rsim.place(judge.world, 200_000, spec, plan["positions"], config)
     if plan["fee_on"]:  # today's customizable pool: the fee on one token
         from dataclasses import replace
 
         pool.record = replace(pool.record, fee_on=plan["fee_on"])
         acc = judge.world.accounts[pool.address]
-        acc.data = R.encode_pool(pool.record, acc.data)
+        acc.data = Rsim.encode_pool(pool.record, acc.data)
     return C.register(judge, pool)
 
 
@@ -181,7 +182,7 @@ def kernel_refusal(judge: Judge, pool: Pool, zfo: bool, amount: int) -> dict[str
                 zfo,
             )
         except EngineError as exc:
-            out[name] = R.VENUE.sim.quote_error(str(exc))
+            out[name] = Rsim.SIM.quote_error(str(exc))
         else:
             out[name] = -1
     return out
@@ -248,7 +249,7 @@ def check_swap(judge: Judge, pool: Pool, zfo: bool, amount: int) -> None:
             a, b = a[:fee_at] + a[fee_at + 8 :], b[:fee_at] + b[fee_at + 8 :]
         assert a == b[: len(a)], where
     if real.err is None:
-        steps = R.swap_steps(pool, tick_before)
+        steps = Rsim.swap_steps(pool, tick_before)
         model = R.COMPUTE_UNITS.use(steps)
         assert C.units(sim.logs, R.PROGRAM) == model
         used = C.units(real.logs, R.PROGRAM)
@@ -257,7 +258,7 @@ def check_swap(judge: Judge, pool: Pool, zfo: bool, amount: int) -> None:
         else:  # past what a hop budgets: the model charges its most, the swap costs more
             assert used >= model, (where, used, steps)
             COUNTS["past the model's steps"] += 1
-        crossed = len(R.crossed_ticks(pool.spec.ticks, tick_before, pool.spec.tick_current, zfo))
+        crossed = len(Rsim.crossed_ticks(pool.spec.ticks, tick_before, pool.spec.tick_current, zfo))
         COUNTS["ticks crossed"] += crossed
         COUNTS["max crossed"] = max(COUNTS["max crossed"], crossed)
     COUNTS["zero_for_one" if zfo else "one_for_zero"] += 1

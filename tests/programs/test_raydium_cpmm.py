@@ -52,6 +52,7 @@ from engine_rs import decoded as D
 from feeds.sim.state import Pool, sim_key
 from feeds.sim.token import TRANSFER_HOOK_INCORRECT_ACCOUNT
 from feeds.venues import raydium_cpmm as CP
+from feeds.venues.raydium_cpmm import sim as CPsim
 from feeds.wire import instructions as I
 from tests.programs.judge import Judge, consumed, differing, program_data, token_amount
 
@@ -152,7 +153,7 @@ def shape(j: Judge, pool: Pool, s: Shape) -> None:
         sim_key("owner", 1),
         s.creator_fee_rate,
     )
-    w.put(config, CP.PROGRAM, CP.encode_amm_config(cfg))
+    w.put(config, CP.PROGRAM, CPsim.encode_amm_config(cfg))
     rec = replace(
         pool.record,
         amm_config=config,
@@ -167,8 +168,8 @@ def shape(j: Judge, pool: Pool, s: Shape) -> None:
         creator_fees_token_0=0,
         creator_fees_token_1=0,
     )
-    w.accounts[pool.address].data = CP.encode_pool(rec, w.accounts[pool.address].data)
-    w.accounts[rec.observation_key].data = CP.encode_observation(pool.address)
+    w.accounts[pool.address].data = CPsim.encode_pool(rec, w.accounts[pool.address].data)
+    w.accounts[rec.observation_key].data = CPsim.encode_observation(pool.address)
     pool.record = rec
     held_a, held_b = s.protocol_a + s.fund_a, s.protocol_b + s.fund_b
     for vault, amount in (

@@ -35,6 +35,7 @@ from solders.transaction import VersionedTransaction
 from arbscope.programs import dump
 from feeds import venues
 from feeds.clients.rpc import RpcClient
+from feeds.sim import programs as sim_programs
 from feeds.sim import system as SYS
 from feeds.sim.bank import Bank, find_programs
 from feeds.sim.chain import CU_BUILTIN, Chain
@@ -120,7 +121,7 @@ def test_a_swap_the_bank_runs_lands_as_the_real_program_left_it() -> None:
         assert {k for k in writable if k in j.world.accounts} <= set(j.world._touched)
         assert any(k not in j.world.accounts for k in writable)  # the swap named one
         before = view(pool)
-        load = venues.by_kind(pool.kind).sim.load
+        load = sim_programs.by_kind(pool.kind).load
         assert load is not None
         load(j.world, pool)  # already read back: a no-op
         assert view(pool) == before

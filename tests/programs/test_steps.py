@@ -33,11 +33,11 @@ import engine_rs
 from arbscope.execution.compute import token_steps
 from feeds import venues
 from feeds.sim.state import Pool
-from feeds.venues import meteora_dlmm as DL
-from feeds.venues import openbook_v2 as OB
-from feeds.venues import orca_whirlpool as W
-from feeds.venues import raydium_clmm as R
-from feeds.venues import raydium_cpmm as CP
+from feeds.venues.meteora_dlmm import sim as DL
+from feeds.venues.openbook_v2 import sim as OB
+from feeds.venues.orca_whirlpool import sim as W
+from feeds.venues.raydium_clmm import sim as R
+from feeds.venues.raydium_cpmm import sim as CP
 
 from . import clmm_pools as C
 from . import test_meteora_dlmm as TD

@@ -51,6 +51,7 @@ from engine_rs.errors import EngineError
 from feeds.sim import layouts as L
 from feeds.sim.state import Account, Pool
 from feeds.venues import orca_whirlpool as W
+from feeds.venues.orca_whirlpool import sim as Wsim
 from feeds.wire.instructions import SPL_TOKEN
 
 from . import clmm_pools as C
@@ -128,12 +129,12 @@ def make_pool(judge: Judge, plan: dict[str, Any]) -> Pool | None:
     hi_p = eng.sqrt_price_from_tick(plan["tick"] + 1)
     sqrt = lo_p + int((hi_p - lo_p - 1) * plan["within"])
     tick = eng.tick_from_sqrt_price(sqrt)
-    held = W.position_amounts(eng, positions, sqrt, tick)
+    held = Wsim.position_amounts(eng, positions, sqrt, tick)
     if max(held) >= 1 << 62:
         return None
     COUNTS["pools"] += 1
     spec = C.spec(a, b, sqrt, tick, ts, plan["fee_rate"])
-    pool = W.place(judge.world, 100_000, spec, positions, plan["protocol_fee_rate"])
+    pool = Wsim.place(judge.world, 100_000, spec, positions, plan["protocol_fee_rate"])
     return C.register(judge, pool)
 
 
@@ -184,7 +185,7 @@ def kernel_refusal(judge: Judge, pool: Pool, a_to_b: bool, amount: int) -> dict[
                 protocol_fee_rate=pool.record.protocol_fee_rate,
             )
         except EngineError as exc:
-            out[name] = W.VENUE.sim.quote_error(str(exc))
+            out[name] = Wsim.SIM.quote_error(str(exc))
         else:
             out[name] = -1  # no refusal
     return out
@@ -227,7 +228,7 @@ def check_swap(judge: Judge, pool: Pool, a_to_b: bool, amount: int, v2: bool) ->
         ), k
     assert C.program_lines(real.logs, W.PROGRAM) == C.program_lines(sim.logs, W.PROGRAM), where
     if real.err is None:
-        steps = W.swap_steps(pool, tick_before)
+        steps = Wsim.swap_steps(pool, tick_before)
         model = W.COMPUTE_UNITS.use(steps)
         assert C.units(sim.logs, W.PROGRAM) == model
         used = C.units(real.logs, W.PROGRAM)
@@ -236,7 +237,9 @@ def check_swap(judge: Judge, pool: Pool, a_to_b: bool, amount: int, v2: bool) ->
         else:  # past what a hop budgets: the model charges its most, the swap costs more
             assert used >= model, (where, used, steps)
             COUNTS["past the model's steps"] += 1
-        crossed = len(W.crossed_ticks(pool.spec.ticks, tick_before, pool.spec.tick_current, a_to_b))
+        crossed = len(
+            Wsim.crossed_ticks(pool.spec.ticks, tick_before, pool.spec.tick_current, a_to_b)
+        )
         size = W.TICK_ARRAY_SIZE * pool.spec.tick_spacing
         moved = abs(pool.spec.tick_current // size - tick_before // size)
         COUNTS["ticks crossed"] += crossed

@@ -446,7 +446,7 @@ class SwapResult:
 
     @property
     def steps(self) -> int:
-        """Its steps in the venue's compute-unit model (``feeds/venues/meteora_dlmm.py``
+        """Its steps in the venue's compute-unit model (``feeds/venues/meteora_dlmm/``
         ``COMPUTE_UNITS``): each bin filled after the first, and one for every
         :data:`EMPTY_BINS_PER_STEP` empty bins walked past (rounded up)."""
         empty = max(0, self.visited - self.filled)

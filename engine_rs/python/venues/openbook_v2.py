@@ -632,7 +632,7 @@ class BookState:
 
     def quote_steps(self, amount: int, a_to_b: bool) -> tuple[int, int] | None:
         """:meth:`quote` with the take's steps in the venue's compute-unit model
-        (``feeds/venues/openbook_v2.py`` ``COMPUTE_UNITS``): the maker orders it reached,
+        (``feeds/venues/openbook_v2/`` ``COMPUTE_UNITS``): the maker orders it reached,
         each fill and each expired order it dropped (its events). 0 reaches none."""
         if amount == 0:
             return 0, 0

@@ -75,8 +75,9 @@ MIN_SQRT_PRICE_X64 = 4_295_048_016
 MAX_SQRT_PRICE_X64 = 79_226_673_521_066_979_257_578_248_091
 TICK_ARRAY_SIZE = 60
 FEE_RATE_DENOMINATOR = 1_000_000
-# the initialized tick arrays arbscope's swap_v2 names (feeds/venues/raydium_clmm.py): a
-# quote of a swap that reads more is refused, as the program refuses the swap
+# the initialized tick arrays arbscope's swap_v2 names (feeds/venues/raydium_clmm/
+# instructions.py): a quote of a swap that reads more is refused, as the program refuses
+# the swap
 SWAP_TICK_ARRAYS = 3
 HAS_LIQUIDITY = 1
 HAS_LIMIT_ORDERS = 2

@@ -1,32 +1,8 @@
-"""OpenBook v2 (``opnb2LAf…``): a central limit order book. A market's price is a ladder
-of resting orders in two ``BookSide`` accounts; a taker's ``place_take_order`` walks the
-other side best first and settles at once, its fills left on the ``EventHeap`` for the
-makers' crank.
-
-Sources: ``openbook-dex/openbook-v2`` v0.2.10 (mirrored): ``programs/openbook-v2/src/``
-(``lib.rs``: ``declare_id!``, ``place_take_order`` and ``PlaceTakeOrderArgs``;
-``accounts_ix/place_take_order.rs``: its accounts and constraints;
-``accounts_ix/create_market.rs``: the market authority's seeds ``["Market", market]``
-and the vaults as its ATAs; ``state/market.rs``: ``Market``, fees, ``PENALTY_EVENT_HEAP``;
-``error.rs``: the codes, Anchor's 6000 on), ``idl/openbook_v2.json`` (the account order,
-optional accounts). The book's layouts and the program's operations on them are in
-:mod:`feeds.sim.orderbook`.
-
-- Pool: the ``Market`` account (848 bytes), a keypair account the program owns; mints
-  (a, b) = (base, quote); its vaults ``market_base_vault`` / ``market_quote_vault``; its
-  own accounts ``bids``, ``asks``, ``event_heap``.
-- Swap: ``place_take_order``. A hop selling base (a → b) is an ``Ask`` of
-  ``amount_in // base_lot_size`` lots, fill-or-kill, its price limit the lowest price at
-  which every lot filled still gives ``minimum_out``; a hop buying base (b → a) a ``Bid``
-  for the base lots ``minimum_out`` needs, fill-or-kill, paid from at most
-  ``amount_in // quote_lot_size`` quote lots (fees included), no price limit but that
-  budget (the program has no minimum output of its own: the lots are the minimum). It
-  gets exactly those lots, so the live executor asks a buy for its quote's lots
-  (``exact_buy``) and the quote left over stays with the user, as does what is below a
-  lot.
-- Errors: ``error.rs`` (``OpenBookError``, from 6000); Anchor's own constraint codes
-  (anchor-lang ``ErrorCode``) for a wrong account.
-"""
+"""OpenBook v2's simulated program (the simulator's part of
+:mod:`feeds.venues.openbook_v2`; only the simulator and tests import it): each market a
+:class:`Book` in its pool's spec holding its ``Market``, ``BookSide`` and ``EventHeap``
+as the program's bytes (:mod:`feeds.sim.orderbook`), ``place_take_order``'s checks and
+matching, its makers quoting around the fair price and its cranker (:data:`SIM`)."""
 
 from __future__ import annotations
 
@@ -36,352 +12,42 @@ import hashlib
 import math
 import random
 import struct
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from solders.instruction import Instruction
 from solders.pubkey import Pubkey
 
-from ..sim import orderbook as ob
-from ..sim.state import Pool, sim_key
-from ..wire.instructions import (
-    SPL_TOKEN,
-    SYSTEM_PROGRAM,
-    InstructionError,
-    Swap,
-    account_meta,
-    ata_address,
-    instruction,
-    need_accounts,
-    pdas,
+from ...sim import orderbook as ob
+from ...sim.state import Pool, sim_key
+from ...sim.venue import ProgramError, SimVenue
+from ...wire.instructions import SPL_TOKEN, SYSTEM_PROGRAM, Swap, ata_address
+from . import (
+    ASK,
+    BID,
+    COMPUTE_UNITS,
+    IDS,
+    INVALID_INPUT_LOTS_SIZE,
+    INVALID_OPEN_ORDERS_ADMIN,
+    MARKET_LEN,
+    PROGRAM,
+    TAKE_LIMIT,
+    VENUE,
+    WOULD_EXECUTE_PARTIALLY,
+    decode_pool,
+    market_authority,
 )
-from .base import (
-    ComputeUnits,
-    Discoverable,
-    Leg,
-    PoolFacts,
-    PoolLayout,
-    ProgramError,
-    SimVenue,
-    Venue,
-)
-from .ids import ids, program
+from .layout import _b
 
 if TYPE_CHECKING:
-    from ..sim import synthetic
-    from ..sim.world import SwapQuote, World
+    from ...sim import synthetic
+    from ...sim.world import SwapQuote, World
 
-IDS = ids("openbook_v2")
-PROGRAM = program(IDS)
-MARKET_LEN = ob.MARKET_LEN  # 848: the discriminator + size_of::<Market>() = 840
-DISC_MARKET = ob.DISC_MARKET
-DISC_BOOKSIDE = ob.DISC_BOOKSIDE
-DISC_EVENT_HEAP = ob.DISC_EVENT_HEAP
-PLACE_TAKE_ORDER = hashlib.sha256(b"global:place_take_order").digest()[:8]
-ZERO_KEY = "11111111111111111111111111111111"
+
 # anchor-lang ErrorCode (the numbers anchorpy's and Anchor's own tables give)
 ANCHOR_CONSTRAINT_HAS_ONE = 2001
 ANCHOR_CONSTRAINT_RAW = 2003
 ANCHOR_CONSTRAINT_TOKEN_MINT = 2014
 ANCHOR_INVALID_PROGRAM_ID = 3008
-# error.rs OpenBookError, in its order from 6000 (the IDL's "errors" say the same)
-_ERROR_NAMES = (
-    "SomeError",
-    "InvalidInputNameLength",
-    "InvalidInputMarketExpired",
-    "InvalidInputMarketFees",
-    "InvalidInputLots",
-    "InvalidInputLotsSize",
-    "InvalidInputOrdersAmounts",
-    "InvalidInputCancelSize",
-    "InvalidInputPriceLots",
-    "InvalidInputPegLimit",
-    "InvalidInputOrderType",
-    "InvalidInputOrderId",
-    "InvalidInputHeapSlots",
-    "InvalidOracleTypes",
-    "InvalidSecondOracle",
-    "NoCloseMarketAdmin",
-    "InvalidCloseMarketAdmin",
-    "InvalidOpenOrdersAdmin",
-    "InvalidConsumeEventsAdmin",
-    "InvalidMarketVault",
-    "IndexerActiveOO",
-    "OraclePegInvalidOracleState",
-    "UnknownOracleType",
-    "OracleConfidence",
-    "OracleStale",
-    "OrderIdNotFound",
-    "EventHeapContainsElements",
-    "InvalidOrderPostIOC",
-    "InvalidOrderPostMarket",
-    "WouldSelfTrade",
-    "MarketHasExpired",
-    "InvalidPriceLots",
-    "InvalidOraclePrice",
-    "MarketHasNotExpired",
-    "NoOwnerOrDelegate",
-    "NoOwner",
-    "OpenOrdersFull",
-    "BookContainsElements",
-    "OpenOrdersOrderNotFound",
-    "InvalidPostAmount",
-    "DisabledOraclePeg",
-    "NonEmptyMarket",
-    "NonEmptyOpenOrdersPosition",
-    "WouldExecutePartially",
-)
-ERRORS = {6000 + i: name for i, name in enumerate(_ERROR_NAMES)}
-WOULD_EXECUTE_PARTIALLY = 6043
-INVALID_INPUT_LOTS_SIZE = 6005
-INVALID_OPEN_ORDERS_ADMIN = 6017
-TAKE_LIMIT = 50  # the most maker orders one order fills (``limit``): the engine quotes with 50
-ASK, BID = ob.ASK, ob.BID
-# the IDL's placeTakeOrder accounts, in its order
-_NAMES = (
-    "signer",
-    "penalty_payer",
-    "market",
-    "market_authority",
-    "bids",
-    "asks",
-    "market_base_vault",
-    "market_quote_vault",
-    "event_heap",
-    "user_base_account",
-    "user_quote_account",
-    "oracle_a",
-    "oracle_b",
-    "token_program",
-    "system_program",
-    "open_orders_admin",
-)
-_ARGS = struct.Struct("<BqqqBB")  # PlaceTakeOrderArgs (Borsh)
-
-
-# ------------------------------------------------------------------ addresses
-def _b(key: str) -> bytes:
-    return bytes(Pubkey.from_string(key))
-
-
-def market_authority(market: str) -> tuple[str, int]:
-    """The market's PDA that signs for its vaults: ``["Market", market]``."""
-    addr, bump = pdas().find([b"Market", _b(market)], PROGRAM)
-    return str(addr), int(bump)
-
-
-def _opt(key: Any) -> str | None:
-    """A ``NonZeroPubkeyOption`` as the engine's record gives it (None or the zero key:
-    unset)."""
-    if key is None or key == ZERO_KEY:
-        return None
-    return str(key)
-
-
-# ------------------------------------------------------------------ the swap instruction
-@dataclass(frozen=True, slots=True)
-class TakeArgs:
-    """``PlaceTakeOrderArgs``: side (0 bid, 1 ask), price_lots, max_base_lots,
-    max_quote_lots_including_fees, order_type (1 IOC, 3 market, 5 FOK), limit."""
-
-    side: int
-    price_lots: int
-    max_base_lots: int
-    max_quote_lots_including_fees: int
-    order_type: int
-    limit: int
-
-    def pack(self) -> bytes:
-        return PLACE_TAKE_ORDER + _ARGS.pack(
-            self.side,
-            self.price_lots,
-            self.max_base_lots,
-            self.max_quote_lots_including_fees,
-            self.order_type,
-            self.limit,
-        )
-
-
-I64_MAX = ob.I64_MAX
-
-
-def sell_receives(rec: Any, lots: int, price: int) -> int:
-    """The least a sell of ``lots`` base lots, every one filled at ``price`` (quote lots
-    per base lot), receives however the book splits it into fills: the quote taken ``Q``
-    less the makers' rebates, each fill's rounded down (``maker_rebate_floor``). Their sum
-    is at most ``floor(Q x rebate)`` (one fill), so ``Q - floor(Q x rebate)``; a quote
-    over several fills can receive up to one unit per further fill more."""
-    quote = lots * int(rec.quote_lot_size) * price
-    return quote - quote * max(0, -int(rec.maker_fee)) // ob.FEES_SCALE_FACTOR
-
-
-def sell_limit(rec: Any, lots: int, minimum_out: int) -> int:
-    """The lowest price (quote lots per base lot) at which a sell of ``lots`` base lots,
-    every one filled there or better, still receives ``minimum_out`` whatever the fills
-    (:func:`sell_receives`, which never falls as the price rises). A bound from the
-    rebate's fraction alone (``ceil(minimum / (1 - rebate))``) can be a lot's price above
-    that lowest one: an order at its own quote then stops short of the level the quote
-    sold at and is killed (found by tests/programs/test_openbook_v2.py).
-
-    The bound holds for any split of the fills: the program has no minimum output, the
-    price limit is the only guarantee. So a sell whose ``minimum_out`` is its exact quote
-    over several orders at one price, whose rebates rounded down one by one came to less
-    than the whole's rounded down, gets the next price lot up as its limit and is killed
-    (``WouldExecutePartially``): at that price one order could pay a unit short. The
-    binary agrees (the same order fills nothing); a minimum below the quote by the fills
-    less one unit passes (tests/programs/test_openbook_v2.py pins the case)."""
-    qls, scale = int(rec.quote_lot_size), ob.FEES_SCALE_FACTOR
-    rebate = max(0, -int(rec.maker_fee))
-    low = max(1, -(-minimum_out // (lots * qls)))  # the rebate only lowers what it gets
-    high = max(low, -(-minimum_out * scale // (lots * qls * (scale - rebate))))
-    while low < high:  # sell_receives(high) >= minimum_out: the smallest such price
-        mid = (low + high) // 2
-        if sell_receives(rec, lots, mid) >= minimum_out:
-            high = mid
-        else:
-            low = mid + 1
-    return low
-
-
-def take_args(rec: Any, a_to_b: bool, amount_in: int, minimum_out: int) -> TakeArgs:
-    """The taker order of an exact-in hop with a minimum output, in the market's lots
-    (see the module docstring)."""
-    bls, qls = int(rec.base_lot_size), int(rec.quote_lot_size)
-    if a_to_b:  # sell base: every lot fills at the limit or better, or nothing does
-        lots = min(amount_in // bls, I64_MAX // bls)
-        price = 1 if lots == 0 or minimum_out == 0 else sell_limit(rec, lots, minimum_out)
-        return TakeArgs(ASK, min(price, I64_MAX), lots, I64_MAX // qls, ob.FILL_OR_KILL, TAKE_LIMIT)
-    quote = min(amount_in // qls, I64_MAX // qls)
-    need = -(-minimum_out // bls)  # base lots the minimum needs
-    if need == 0:  # no minimum: whatever the quote buys
-        return TakeArgs(BID, I64_MAX, I64_MAX // bls, quote, ob.IMMEDIATE_OR_CANCEL, TAKE_LIMIT)
-    # the lots the minimum needs, all of them within the quote or none: the program has no
-    # minimum output, and a price limit from the average would stop short of the deeper
-    # levels a quote crossing several needs (a partial fill, below the minimum, landed)
-    return TakeArgs(BID, I64_MAX, min(need, I64_MAX // bls), quote, ob.FILL_OR_KILL, TAKE_LIMIT)
-
-
-@dataclass(frozen=True, slots=True)
-class TakeKeys:
-    """The accounts of one taker order besides the user's."""
-
-    market: str
-    market_authority: str
-    bids: str
-    asks: str
-    base_vault: str
-    quote_vault: str
-    event_heap: str
-    oracle_a: str | None = None
-    oracle_b: str | None = None
-    open_orders_admin: str | None = None
-
-
-def place_take_order(
-    user: str, k: TakeKeys, user_base: str, user_quote: str, args: TakeArgs
-) -> Instruction:
-    """``place_take_order`` with the IDL's accounts in order; the user pays the penalty
-    (``penalty_payer``); an optional account left out is the program id, as Anchor's
-    clients write it."""
-
-    def opt(key: str | None, signer: bool = False) -> Any:
-        return account_meta(PROGRAM) if key is None else account_meta(key, signer=signer)
-
-    metas = [
-        account_meta(user, signer=True, writable=True),
-        account_meta(user, signer=True, writable=True),
-        account_meta(k.market, writable=True),
-        account_meta(k.market_authority),
-        account_meta(k.bids, writable=True),
-        account_meta(k.asks, writable=True),
-        account_meta(k.base_vault, writable=True),
-        account_meta(k.quote_vault, writable=True),
-        account_meta(k.event_heap, writable=True),
-        account_meta(user_base, writable=True),
-        account_meta(user_quote, writable=True),
-        opt(k.oracle_a),
-        opt(k.oracle_b),
-        account_meta(SPL_TOKEN),
-        account_meta(SYSTEM_PROGRAM),
-        opt(k.open_orders_admin, signer=True),
-    ]
-    return instruction(PROGRAM, args.pack(), metas)
-
-
-def take_keys(market: str, rec: Any) -> TakeKeys:
-    return TakeKeys(
-        market,
-        str(rec.market_authority),
-        str(rec.bids),
-        str(rec.asks),
-        str(rec.market_base_vault),
-        str(rec.market_quote_vault),
-        str(rec.event_heap),
-        _opt(rec.oracle_a),
-        _opt(rec.oracle_b),
-        _opt(rec.open_orders_admin),
-    )
-
-
-def swap_instruction(leg: Leg) -> Instruction:
-    """The hop's taker order: an ``Ask`` selling base, a ``Bid`` buying it."""
-    r = leg.record
-    a_to_b = leg.mint_in == str(r.base_mint)
-    args = take_args(r, a_to_b, leg.amount_in, leg.minimum_out)
-    base, quote = (leg.source, leg.dest) if a_to_b else (leg.dest, leg.source)
-    return place_take_order(leg.owner, take_keys(leg.pool, r), base, quote, args)
-
-
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
-    """The taker order's shape on placeholder keys (market, authority, bids, asks, the two
-    vaults, the event heap; no oracles, no admin: both sides have one shape)."""
-    k = TakeKeys(keys[0], keys[1], keys[2], keys[3], keys[4], keys[5], keys[6])
-    return place_take_order(payer, k, source, dest, TakeArgs(ASK, 1, 1, 1, 5, TAKE_LIMIT))
-
-
-def decode_swap(data: bytes, accounts: list[str]) -> Swap:
-    """A ``place_take_order`` back as a :class:`Swap`: ``order`` holds its arguments,
-    ``amount_in`` the input side's lots (an ask's base lots, a bid's quote lots with
-    fees), ``minimum_out`` 0; ``a_to_b``: an ask (selling base)."""
-    if data[:8] != PLACE_TAKE_ORDER:
-        raise InstructionError("InvalidInstructionData", "openbook v2: not place_take_order")
-    if len(data) < 8 + _ARGS.size:
-        raise InstructionError("InvalidInstructionData", f"place_take_order: {len(data)} bytes")
-    side, price, base_lots, quote_lots, order_type, limit = _ARGS.unpack_from(data, 8)
-    if side > 1 or order_type > 5:  # Borsh refuses an unknown enum variant
-        raise InstructionError("InvalidInstructionData", "place_take_order: side / order type")
-    need_accounts(accounts, len(_NAMES), "place_take_order")
-    acc = dict(zip(_NAMES, accounts))
-    base, quote = acc["user_base_account"], acc["user_quote_account"]
-    ask = side == ASK
-    src, dst = (base, quote) if ask else (quote, base)
-    return Swap(
-        PROGRAM,
-        acc["market"],
-        base_lots if ask else quote_lots,
-        0,
-        src,
-        dst,
-        acc["signer"],
-        acc,
-        ask,
-        (),
-        (side, price, base_lots, quote_lots, order_type, limit),
-    )
-
-
-def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
-    """The ``Market`` account, decoded by the engine."""
-    return eng.decode_openbook_market(data, owner)
 
 
 # ------------------------------------------------------------------ simulator: layouts
@@ -527,7 +193,7 @@ def _run(
 def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | None:
     """The market's traders: a market order of ``amount`` (base lots selling, quote lots
     with fees buying); None when nothing would come out."""
-    from ..sim.world import SwapQuote
+    from ...sim.world import SwapQuote
 
     m = _book(pool).market
     if a_to_b:
@@ -546,7 +212,7 @@ def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | N
 
 def _take(world: World, pool: Pool, s: Swap, a_to_b: bool) -> SwapQuote:
     """The program's ``place_take_order`` on the decoded instruction (``Swap.order``)."""
-    from ..sim.world import SwapQuote
+    from ...sim.world import SwapQuote
 
     signer, payer = s.accounts["signer"], s.accounts["penalty_payer"]
     try:
@@ -878,32 +544,6 @@ def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> 
     return "Program log: Instruction: PlaceTakeOrder"
 
 
-# Measured (the 2023-10 binary in LiteSVM running the taker order live builds, in its
-# layout: tests/programs/test_openbook_v2.py): one fill 41,817-42,424 (with the penalty's
-# system transfer and the two token transfers), each more maker order reached (a fill,
-# or an expired order dropped) about 2,600 more, 8 fills 59,744-60,304. A step is a maker
-# order the order reaches, at most TAKE_LIMIT fills and 5 expired orders (an order that
-# matches nothing, 22,313, moves no tokens: the model errs high there).
-COMPUTE_UNITS = ComputeUnits(39_400, 2_600, TAKE_LIMIT + ob.DROP_EXPIRED_ORDER_LIMIT, 0.1)
-
-DISCOVERY = Discoverable(
-    "OpenBook v2",
-    # Market: base_mint at 568, quote_mint at 600 of the struct, after the discriminator
-    PoolLayout(8 + 568, 8 + 600, discriminator=DISC_MARKET),
-    lambda r: PoolFacts(
-        str(r.base_mint),
-        str(r.quote_mint),
-        str(r.market_base_vault),
-        str(r.market_quote_vault),
-        int(r.taker_fee) / ob.FEES_SCALE_FACTOR,
-        int(r.base_decimals),
-        int(r.quote_decimals),
-    ),
-    # a book's price is its ladder, not its vaults (deposits): discovery lists a market
-    # without a price of its own (the book sides are not read there)
-    price=lambda r: None,
-)
-
 # rent-exempt minimums: (128 + size) * 3480 * 2 lamports (heap.rs: "Costs 0.636 SOL")
 RENT = {size: (128 + size) * 6_960 for size in (MARKET_LEN, ob.BOOKSIDE_LEN, ob.EVENT_HEAP_LEN)}
 
@@ -925,41 +565,28 @@ def _load(world: World, pool: Pool) -> None:
     pool.record = _record(world, new)
 
 
-VENUE = Venue(
-    ids=IDS,
-    decode_pool=decode_pool,
-    swap_instruction=swap_instruction,
-    sizing_swap=sizing_swap,
-    decode_swap=decode_swap,
-    errors=ERRORS,
-    slippage_error=WOULD_EXECUTE_PARTIALLY,  # a sell at its limit, a buy of its lots: not all
-    compute_units=COMPUTE_UNITS,
-    fresh_state=True,  # a book changes every slot: read the market again before an order
-    exact_buy=True,  # a buy takes the lots of its minimum, fill-or-kill
-    anchor=True,
-    sim=SimVenue(
-        load=_load,
-        check=_check,
-        quote_error=lambda text: INVALID_INPUT_LOTS_SIZE,
-        no_output_error=WOULD_EXECUTE_PARTIALLY,
-        cost=_cost,
-        instruction_name="PlaceTakeOrder",
-        setup=_setup,
-        takes=_takes,
-        create=_create,
-        swapped=_swapped,
-        state_in_pool_account=True,
-        rent=RENT,
-        event=_event,
-        quote=_quote,
-        apply=_apply,
-        price=_price,
-        depth=_depth,
-        share=0.15,
-        from_kind="cpmm",
-        beside=True,
-        take=_take,
-        on_slot=_on_slot,
-    ),
-    discovery=DISCOVERY,
+SIM = SimVenue(
+    venue=VENUE,
+    load=_load,
+    check=_check,
+    quote_error=lambda text: INVALID_INPUT_LOTS_SIZE,
+    no_output_error=WOULD_EXECUTE_PARTIALLY,
+    cost=_cost,
+    instruction_name="PlaceTakeOrder",
+    setup=_setup,
+    takes=_takes,
+    create=_create,
+    swapped=_swapped,
+    state_in_pool_account=True,
+    rent=RENT,
+    event=_event,
+    quote=_quote,
+    apply=_apply,
+    price=_price,
+    depth=_depth,
+    share=0.15,
+    from_kind="cpmm",
+    beside=True,
+    take=_take,
+    on_slot=_on_slot,
 )

@@ -1,432 +1,60 @@
-"""Orca Whirlpool (``whirLbM…``), the Anchor concentrated-liquidity pools.
-
-- Swap: ``swap`` (spec §2.6): discriminator ‖ amount ‖ other_amount_threshold ‖
-  sqrt_price_limit u128 ‖ amount_specified_is_input ‖ a_to_b (42 bytes); 11 accounts
-  (token program, authority (signer), whirlpool, owner account a, vault a, owner
-  account b, vault b, tick arrays 0..2, oracle). The three tick arrays are the ones the
-  program walks from the current tick in the swap's direction, so a swap is built from
-  the pool's state now (:data:`VENUE`'s ``fresh_state``).
-- ``swap_v2`` (``instructions/v2/swap.rs``) for a pool with a Token-2022 mint (``swap``
-  names its token accounts as SPL Token's: a Token-2022 account fails Anchor's owner
-  check, 3007): the same arguments then ``remaining_accounts_info``
-  (``Option<RemainingAccountsInfo>``, None here: no transfer-hook accounts, no
-  supplemental tick arrays; 43 bytes); 15 accounts (token programs a and b — each its
-  mint's owner —, the memo program, authority, whirlpool, mints a and b, owner account
-  a, vault a, owner account b, vault b, tick arrays 0..2, oracle). The input's transfer
-  fee comes off before the swap, the output's after it, and the minimum is checked
-  against what the owner receives (``swap_with_transfer_fee_extension``).
-- Pool account: ``Whirlpool`` (653 bytes, spec §2.2); liquidity lives in fixed
-  ``TickArray`` accounts of 88 ticks (9,988 bytes, spec §2.3) at PDAs of the pool.
-- Log: the ``Traded`` Anchor event (spec §6.2).
-- Errors: whirlpool ``errors.rs`` (Anchor, from 6000), and Anchor's constraint errors.
-
-The simulator's program writes what the program writes on a swap (judged by its binary
-in tests/programs/test_whirlpool.py; orca-so/whirlpools ``manager/swap_manager.rs``,
-``state/whirlpool.rs``): the price, tick and liquidity, the input side's fee growth and
-protocol fee owed, the rewards' growths and their update time, and each crossed tick's
-fee and reward growths outside; its ``Traded`` event carries the LP and protocol fees.
-
-Compute units (:data:`COMPUTE_UNITS`, measured on the binary): 57,000 and 6,800 for each
-initialized tick crossed; a Token-2022 pool's ``swap_v2`` three steps more. A pool's
-addresses move it by 1,500 for each attempt of the PDA searches the program makes on
-every swap (its oracle; each required tick array that does not exist) beyond the first:
-within the margin for all but unlucky bumps.
-"""
+"""Orca Whirlpool's simulated program (the simulator's part of
+:mod:`feeds.venues.orca_whirlpool`; only the simulator and tests import it): the
+``Whirlpool`` and ``Traded`` encoders, ``swap`` / ``swap_v2``'s checks, the market's
+pools and their positions, and what a swap writes (:data:`SIM`): the price, tick and
+liquidity, the input side's fee growth and protocol fee owed, the rewards' growths and
+their update time, and each crossed tick's fee and reward growths outside."""
 
 from __future__ import annotations
 
 import base64
-import struct
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from solders.instruction import Instruction
-
 from engine_rs import decoded as D
 
-from ..sim.layouts import Writer
-from ..sim.state import Pool, sim_key
-from ..wire.instructions import (
-    MEMO_PROGRAM,
-    SPL_TOKEN,
-    TOKEN_2022,
-    InstructionError,
-    Swap,
-    account_meta,
-    instruction,
-    need_accounts,
-    pdas,
-)
-from .base import (
+from ...sim.state import Pool, sim_key
+from ...sim.venue import (
     ANCHOR_CONSTRAINT_ADDRESS,
     ANCHOR_CONSTRAINT_SEEDS,
-    ComputeUnits,
-    Discoverable,
     InstructionFailed,
-    Leg,
-    PoolFacts,
-    PoolLayout,
     ProgramError,
     SimVenue,
-    Venue,
 )
-from .ids import ids, program
+from ...wire.instructions import MEMO_PROGRAM, SPL_TOKEN, TOKEN_2022, Swap
+from ...wire.writer import Writer
+from . import (
+    COMPUTE_UNITS,
+    DISC_TRADED,
+    DISC_WHIRLPOOL,
+    FIXED_TICK_ARRAY_LEN,
+    IDS,
+    MAX_SQRT_PRICE_X64,
+    MAX_TICK_INDEX,
+    MIN_SQRT_PRICE_X64,
+    POOL_LEN,
+    PROGRAM,
+    TICK_ARRAY_SIZE,
+    TICK_LEN,
+    TOKEN_2022_STEPS,
+    VENUE,
+    WHIRLPOOLS_CONFIG,
+    decode_pool,
+    encode_fixed_tick_array,
+    oracle,
+    swap_tick_arrays,
+)
 
 if TYPE_CHECKING:
-    from ..sim import synthetic
-    from ..sim.world import SwapQuote, World
+    from ...sim import synthetic
+    from ...sim.world import SwapQuote, World
 
-IDS = ids("orca_whirlpool")
-PROGRAM = program(IDS)
-POOL_LEN = IDS.pool_account_size
-FIXED_TICK_ARRAY_LEN = 9988
-TICK_ARRAY_SIZE = 88  # ticks per tick array
-TICK_LEN = 113  # bytes per tick in a fixed tick array
-MIN_TICK_INDEX = -443_636
-MAX_TICK_INDEX = 443_636
-MIN_SQRT_PRICE_X64 = 4_295_048_016
-MAX_SQRT_PRICE_X64 = 79_226_673_515_401_279_992_447_579_055
-DISC_WHIRLPOOL = bytes.fromhex("3f95d10ce1806309")  # Anchor: sha256("account:Whirlpool")[..8]
-DISC_FIXED_TICK_ARRAY = bytes.fromhex("4561bdbe6e0742bb")  # sha256("account:TickArray")[..8]
-DISC_TRADED = bytes.fromhex("e1ca49af932ba096")  # sha256("event:Traded")[..8]
-SWAP = bytes([248, 198, 158, 145, 225, 117, 135, 200])  # sha256("global:swap")[..8]
-SWAP_V2 = bytes([43, 4, 237, 11, 26, 201, 30, 98])  # sha256("global:swap_v2")[..8], spec §2.6
+
 # Anchor's account errors: an account owned by another program than its type's, a
 # program account that is not the program its type names
 ANCHOR_ACCOUNT_OWNED_BY_WRONG_PROGRAM = 3007
 ANCHOR_INVALID_PROGRAM_ID = 3008
-WHIRLPOOLS_CONFIG = "2LecshUwdy9xi7meFgHtFJQNSKk4KdTrcpvaB56dP2NQ"  # mainnet config
-ERRORS = {
-    6006: "DivideByZero",
-    6008: "NumberDownCastError",
-    6011: "SqrtPriceOutOfBounds",
-    6014: "LiquidityOverflow",
-    6015: "LiquidityUnderflow",
-    6017: "TokenMaxExceeded",
-    6018: "TokenMinSubceeded",
-    6023: "InvalidTickArraySequence",
-    6030: "MultiplicationShiftRightOverflow",
-    6031: "MulDivOverflow",
-    6033: "MultiplicationOverflow",
-    6034: "InvalidSqrtPriceLimitDirection",
-    6035: "ZeroTradableAmount",
-    6036: "AmountOutBelowMinimum",
-    6038: "TickArraySequenceInvalidIndex",
-    6039: "AmountCalcOverflow",
-    6040: "AmountRemainingOverflow",
-    6057: "PartialFillError",
-}
-# compute units of a swap (its instruction, the token programs' CPIs included), measured
-# on the real program (tests/programs/test_whirlpool.py): a step is an initialized tick
-# crossed (its tick update, another step of the swap loop); a pool with a Token-2022 mint
-# swaps by ``swap_v2`` (the mints, the memo program, TransferChecked and the transfer-fee
-# arithmetic), about this many steps more
-COMPUTE_UNITS = ComputeUnits(base=57_000, per_step=6_800, max_steps=8, margin=0.4)
-TOKEN_2022_STEPS = 3
-_ACCOUNTS = (
-    "token_program",
-    "token_authority",
-    "whirlpool",
-    "token_owner_account_a",
-    "token_vault_a",
-    "token_owner_account_b",
-    "token_vault_b",
-    "tick_array_0",
-    "tick_array_1",
-    "tick_array_2",
-    "oracle",
-)
-_ACCOUNTS_V2 = (
-    "token_program_a",
-    "token_program_b",
-    "memo_program",
-    "token_authority",
-    "whirlpool",
-    "token_mint_a",
-    "token_mint_b",
-    "token_owner_account_a",
-    "token_vault_a",
-    "token_owner_account_b",
-    "token_vault_b",
-    "tick_array_0",
-    "tick_array_1",
-    "tick_array_2",
-    "oracle",
-)
-
-
-# ------------------------------------------------------------------ the swap instruction
-def swap(
-    authority: str,
-    whirlpool: str,
-    owner_a: str,
-    vault_a: str,
-    owner_b: str,
-    vault_b: str,
-    tick_arrays: list[str],
-    oracle: str,
-    amount: int,
-    other_amount_threshold: int,
-    a_to_b: bool,
-    exact_in: bool = True,
-    sqrt_price_limit: int = 0,
-) -> Instruction:
-    """Whirlpool ``swap`` (spec §2.6); ``sqrt_price_limit`` 0: the far end of the
-    direction (the program's own default)."""
-    if len(tick_arrays) != 3:
-        raise ValueError("a Whirlpool swap takes exactly 3 tick arrays")
-    if sqrt_price_limit == 0:
-        sqrt_price_limit = MIN_SQRT_PRICE_X64 if a_to_b else MAX_SQRT_PRICE_X64
-    data = SWAP + struct.pack("<QQ", amount, other_amount_threshold)
-    data += sqrt_price_limit.to_bytes(16, "little") + bytes([int(exact_in), int(a_to_b)])
-    return instruction(
-        PROGRAM,
-        data,
-        [
-            account_meta(SPL_TOKEN),
-            account_meta(authority, signer=True),
-            account_meta(whirlpool, writable=True),
-            account_meta(owner_a, writable=True),
-            account_meta(vault_a, writable=True),
-            account_meta(owner_b, writable=True),
-            account_meta(vault_b, writable=True),
-            *(account_meta(t, writable=True) for t in tick_arrays),
-            account_meta(oracle, writable=True),
-        ],
-    )
-
-
-def swap_v2(
-    authority: str,
-    whirlpool: str,
-    mint_a: str,
-    mint_b: str,
-    program_a: str,
-    program_b: str,
-    owner_a: str,
-    vault_a: str,
-    owner_b: str,
-    vault_b: str,
-    tick_arrays: list[str],
-    oracle: str,
-    amount: int,
-    other_amount_threshold: int,
-    a_to_b: bool,
-    exact_in: bool = True,
-    sqrt_price_limit: int = 0,
-) -> Instruction:
-    """Whirlpool ``swap_v2`` (the module doc): no remaining accounts."""
-    if len(tick_arrays) != 3:
-        raise ValueError("a Whirlpool swap takes exactly 3 tick arrays")
-    if sqrt_price_limit == 0:
-        sqrt_price_limit = MIN_SQRT_PRICE_X64 if a_to_b else MAX_SQRT_PRICE_X64
-    data = SWAP_V2 + struct.pack("<QQ", amount, other_amount_threshold)
-    data += sqrt_price_limit.to_bytes(16, "little") + bytes([int(exact_in), int(a_to_b), 0])
-    return instruction(
-        PROGRAM,
-        data,
-        [
-            account_meta(program_a),
-            account_meta(program_b),
-            account_meta(MEMO_PROGRAM),
-            account_meta(authority, signer=True),
-            account_meta(whirlpool, writable=True),
-            account_meta(mint_a),
-            account_meta(mint_b),
-            account_meta(owner_a, writable=True),
-            account_meta(vault_a, writable=True),
-            account_meta(owner_b, writable=True),
-            account_meta(vault_b, writable=True),
-            *(account_meta(t, writable=True) for t in tick_arrays),
-            account_meta(oracle, writable=True),
-        ],
-    )
-
-
-def is_valid_start_tick(start: int, size: int) -> bool:
-    """Whether ``start`` can begin a tick array of ``size`` ticks (the program's rule:
-    a multiple of ``size`` within the price range, or the one array holding MIN_TICK)."""
-    if not MIN_TICK_INDEX <= start <= MAX_TICK_INDEX:
-        if start > MIN_TICK_INDEX:
-            return False
-        # Rust's % truncates toward zero: MIN % size is <= 0
-        rem = -(-MIN_TICK_INDEX % size)
-        return start == MIN_TICK_INDEX - (rem + size)
-    return start % size == 0
-
-
-def swap_tick_array_starts(tick_spacing: int, tick_current: int, a_to_b: bool) -> list[int]:
-    """The start indices of the (up to 3) tick arrays a swap loads, in order: the array
-    holding the current tick (for b->a, the next one when the tick sits in the last
-    ``tick_spacing`` ticks of its array), then further in the swap's direction; starts
-    past the price range are left out (the engine's ``clmm_swap`` follows the same rule)."""
-    size = TICK_ARRAY_SIZE * tick_spacing
-    base = tick_current // size * size
-    first = base + size if not a_to_b and tick_current + tick_spacing >= base + size else base
-    step = -size if a_to_b else size
-    out = []
-    for k in range(3):
-        s = first + k * step
-        if not is_valid_start_tick(s, size):
-            break
-        out.append(s)
-    return out
-
-
-def swap_tick_arrays(
-    whirlpool: str, tick_spacing: int, tick_current: int, a_to_b: bool
-) -> list[str]:
-    """The 3 tick-array accounts of a Whirlpool swap (the last repeated when fewer exist)."""
-    starts = swap_tick_array_starts(tick_spacing, tick_current, a_to_b)
-    if not starts:
-        raise ValueError(f"no tick array holds tick {tick_current} (spacing {tick_spacing})")
-    cache = pdas()
-    keys = [str(cache.tick_array(whirlpool, s)[0]) for s in starts]
-    return (keys + [keys[-1]] * 3)[:3]
-
-
-def oracle(whirlpool: str) -> str:
-    """A Whirlpool's oracle account (PDA ``["oracle", whirlpool]``, spec §2.4)."""
-    return str(pdas().oracle(whirlpool)[0])
-
-
-def swap_instruction(leg: Leg) -> Instruction:
-    """The hop's ``swap`` (``swap_v2`` when a mint of the pool is Token-2022's): its
-    direction from the mints, the tick arrays from the pool's current tick
-    (``leg.record`` must be fresh), the oracle by PDA."""
-    r = leg.record
-    a_to_b = leg.mint_in == r.token_mint_a
-    arrays = swap_tick_arrays(leg.pool, r.tick_spacing, r.tick_current_index, a_to_b)
-    owner_a, owner_b = (leg.source, leg.dest) if a_to_b else (leg.dest, leg.source)
-    pa = leg.token_programs.get(r.token_mint_a, SPL_TOKEN)
-    pb = leg.token_programs.get(r.token_mint_b, SPL_TOKEN)
-    if TOKEN_2022 in (pa, pb):
-        return swap_v2(
-            leg.owner,
-            leg.pool,
-            r.token_mint_a,
-            r.token_mint_b,
-            pa,
-            pb,
-            owner_a,
-            r.token_vault_a,
-            owner_b,
-            r.token_vault_b,
-            arrays,
-            oracle(leg.pool),
-            leg.amount_in,
-            leg.minimum_out,
-            a_to_b,
-        )
-    return swap(
-        leg.owner,
-        leg.pool,
-        owner_a,
-        r.token_vault_a,
-        owner_b,
-        r.token_vault_b,
-        arrays,
-        oracle(leg.pool),
-        leg.amount_in,
-        leg.minimum_out,
-        a_to_b,
-    )
-
-
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
-    """The swap's shape on placeholder keys (pool, vaults, three distinct tick arrays,
-    oracle: an upper bound when the arrays repeat at the end of the price range);
-    ``swap_v2`` when ``programs`` (of mint_in, mint_out) has Token-2022."""
-    if TOKEN_2022 in programs:
-        return swap_v2(
-            payer,
-            keys[0],
-            mint_in,
-            mint_out,
-            programs[0],
-            programs[1],
-            source,
-            keys[1],
-            dest,
-            keys[2],
-            [keys[3], keys[4], keys[5]],
-            keys[6],
-            1,
-            1,
-            True,
-        )
-    return swap(
-        payer,
-        keys[0],
-        source,
-        keys[1],
-        dest,
-        keys[2],
-        [keys[3], keys[4], keys[5]],
-        keys[6],
-        1,
-        1,
-        True,
-    )
-
-
-def decode_swap(data: bytes, accounts: list[str]) -> Swap:
-    """A ``swap`` or ``swap_v2`` (exact input only) back as a :class:`Swap`
-    (``InstructionError`` otherwise)."""
-    v2 = data[:8] == SWAP_V2
-    if data[:8] != SWAP and not v2:
-        raise InstructionError("InvalidInstructionData", "whirlpool: not swap")
-    what = "swap_v2" if v2 else "swap"
-    if len(data) < 42 + v2:
-        raise InstructionError("InvalidInstructionData", f"{what}: {len(data)} bytes of data")
-    amount, threshold = struct.unpack_from("<QQ", data, 8)
-    exact_in, a_to_b = data[40], data[41]
-    if exact_in not in (0, 1) or a_to_b not in (0, 1):
-        raise InstructionError("InvalidInstructionData", f"{what}: bool out of range")
-    if v2 and data[42:] != b"\x00":  # remaining_accounts_info: None is all the simulator takes
-        raise InstructionError(
-            "InvalidInstructionData",
-            "swap_v2: remaining accounts (transfer hooks, supplemental "
-            "tick arrays) are not simulated",
-        )
-    if not exact_in:
-        raise InstructionError("InvalidInstructionData", f"{what}: only exact input is supported")
-    names = _ACCOUNTS_V2 if v2 else _ACCOUNTS
-    need_accounts(accounts, len(names), what)
-    acc = dict(zip(names, accounts))
-    acc["sqrt_price_limit"] = str(int.from_bytes(data[24:40], "little"))
-    src, dst = (
-        ("token_owner_account_a", "token_owner_account_b")
-        if a_to_b
-        else ("token_owner_account_b", "token_owner_account_a")
-    )
-    return Swap(
-        PROGRAM,
-        acc["whirlpool"],
-        amount,
-        threshold,
-        acc[src],
-        acc[dst],
-        acc["token_authority"],
-        acc,
-        bool(a_to_b),
-        (acc["tick_array_0"], acc["tick_array_1"], acc["tick_array_2"]),
-        name="SwapV2" if v2 else "",
-    )
-
-
-def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
-    """The ``Whirlpool`` account, decoded by the engine."""
-    return eng.decode_whirlpool(data, owner)
 
 
 # ------------------------------------------------------------------ simulator: layouts
@@ -456,30 +84,6 @@ def encode_pool(r: Any, base: bytes | None = None) -> bytes:
     w.u64(261, r.reward_last_updated_timestamp)
     for off, k in zip((269, 397, 525), r.reward_mints):
         w.key(off, k)
-    return w.done()
-
-
-def encode_fixed_tick_array(
-    start_tick_index: int,
-    whirlpool: str,
-    ticks: list[tuple[int, int, int]],
-    base: bytes | None = None,
-) -> bytes:
-    """A fixed ``TickArray`` (9,988 bytes, spec §2.3); ``ticks`` are the initialized ones
-    as ``(i, liquidity_net, liquidity_gross)`` with ``0 <= i < 88``; the others are
-    written uninitialized (net and gross zero)."""
-    w = Writer(FIXED_TICK_ARRAY_LEN, base, DISC_FIXED_TICK_ARRAY)
-    w.i32(8, start_tick_index)
-    init = {i: (net, gross) for i, net, gross in ticks}
-    if any(not 0 <= i < TICK_ARRAY_SIZE for i in init):
-        raise ValueError("tick offsets must be in [0, 88)")
-    for i in range(TICK_ARRAY_SIZE):
-        off = 12 + TICK_LEN * i
-        net, gross = init.get(i, (0, 0))
-        w.u8(off, 1 if i in init else 0)
-        w.i128(off + 1, net)
-        w.u128(off + 17, gross)
-    w.key(9956, whirlpool)
     return w.done()
 
 
@@ -744,7 +348,7 @@ def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | N
     pool's protocol fee rate: the split the program writes). A swap giving nothing is
     still one the program runs (an input the fee takes whole: it keeps the fee and the
     time, pays 0), so it is quoted, not refused."""
-    from ..sim.world import SwapQuote
+    from ...sim.world import SwapQuote
 
     s = pool.spec
     res = world.eng.clmm_swap(
@@ -949,36 +553,6 @@ def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> 
     return "Program data: " + encode_traded(ev)
 
 
-def _follow(eng: Any, pool: str, rec: Any, each_side: int) -> list[tuple[str, int]]:
-    """The fixed tick arrays around the pool's current tick, at their PDAs."""
-    starts = eng.tick_array_starts(rec.tick_spacing, rec.tick_current_index, each_side)
-    return [(eng.tick_array_address(pool, start)[0], start) for start in starts]
-
-
-def _absent(start: int, pool: str) -> tuple[str, bytes]:
-    """An array nobody initialized reads as a zeroed one (orca-so/whirlpools
-    ``SparseSwapTickSequenceBuilder``: an account of the system program with no data is a
-    ``TickArray`` with every tick uninitialized)."""
-    return PROGRAM, encode_fixed_tick_array(start, pool, [])
-
-
-def _price(r: Any) -> float | None:
-    sp = r.sqrt_price
-    return None if sp <= 0 else float((sp / 2**64) ** 2)
-
-
-DISCOVERY = Discoverable(
-    "Orca Whirlpool",
-    # token_mint_a 101 / token_mint_b 181 of 653 bytes (spec §2.2); mint_a < mint_b
-    PoolLayout(101, 181, discriminator=DISC_WHIRLPOOL, ordered=True),
-    # the static fee; an adaptive-fee pool adds a volatility part on top (spec §2.2)
-    lambda r: PoolFacts(
-        r.token_mint_a, r.token_mint_b, r.token_vault_a, r.token_vault_b, r.fee_rate / 1_000_000
-    ),
-    price=_price,
-)
-
-
 def _load(world: World, pool: Pool) -> None:
     """``SimVenue.load``: the pool read back from its accounts: the ``Whirlpool`` (price,
     tick, liquidity, spacing, fee) and the initialized ticks of its tick arrays (the
@@ -1008,37 +582,23 @@ def _load(world: World, pool: Pool) -> None:
     s.ticks = sorted(ticks)
 
 
-VENUE = Venue(
-    ids=IDS,
-    decode_pool=decode_pool,
-    swap_instruction=swap_instruction,
-    sizing_swap=sizing_swap,
-    decode_swap=decode_swap,
-    errors=ERRORS,
-    slippage_error=6036,  # AmountOutBelowMinimum
-    compute_units=COMPUTE_UNITS,
-    fresh_state=True,
-    anchor=True,
-    sim=SimVenue(
-        load=_load,
-        check=_check,
-        quote_error=_quote_error,
-        no_output_error=6035,  # ZeroTradableAmount
-        cost=_cost,
-        instruction_name="Swap",
-        setup=lambda world: None,
-        takes=_takes,
-        create=_create,
-        swapped=_swapped,
-        state_in_pool_account=True,
-        log_after_transfers=True,
-        quote=_quote,
-        apply=_apply,
-        price=_pool_price,
-        depth=_depth,
-        rent={POOL_LEN: 5_435_760, FIXED_TICK_ARRAY_LEN: 70_407_360},
-    ),
-    follow=_follow,
-    absent=_absent,
-    discovery=DISCOVERY,
+SIM = SimVenue(
+    venue=VENUE,
+    load=_load,
+    check=_check,
+    quote_error=_quote_error,
+    no_output_error=6035,  # ZeroTradableAmount
+    cost=_cost,
+    instruction_name="Swap",
+    setup=lambda world: None,
+    takes=_takes,
+    create=_create,
+    swapped=_swapped,
+    state_in_pool_account=True,
+    log_after_transfers=True,
+    quote=_quote,
+    apply=_apply,
+    price=_pool_price,
+    depth=_depth,
+    rent={POOL_LEN: 5_435_760, FIXED_TICK_ARRAY_LEN: 70_407_360},
 )

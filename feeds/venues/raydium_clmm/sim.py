@@ -1,337 +1,64 @@
-"""Raydium CLMM (``CAMMCzo…``), the Anchor concentrated-liquidity pools.
-
-Facts from raydium-io/raydium-clmm (commit 03b44b7): ``programs/amm/src/lib.rs``,
-``instructions/swap_v2.rs``, ``states/{pool,config,tick_array,tickarray_bitmap_extension,
-oracle}.rs``, ``error.rs``.
-
-- Swap: ``swap_v2``: discriminator ‖ amount u64 ‖ other_amount_threshold u64 ‖
-  sqrt_price_limit_x64 u128 ‖ is_base_input bool (41 bytes); 13 accounts (payer
-  (signer), amm_config, pool_state, input and output token accounts, input and output
-  vaults, observation_state, token_program, token_program_2022, memo_program, input
-  and output vault mints), then the remaining accounts: the pool's tick-array bitmap
-  extension, then the tick arrays the swap walks, in its direction (the program tells
-  them apart by size). The arrays depend on the pool's state now (``fresh_state``).
-- Pool account: ``PoolState`` (1,544 bytes) at ``["pool", config, mint_0, mint_1]``
-  (mint_0 < mint_1); fee rates in its ``AmmConfig`` (117 bytes, ``["amm_config", index
-  u16 BE]``); liquidity in ``TickArrayState`` accounts of 60 ticks (10,240 bytes) at
-  ``["tick_array", pool, start i32 BE]``; which arrays exist is in the pool's bitmap (and
-  its extension, 1,832 bytes at ``["pool_tick_array_bitmap_extension", pool]``); vaults
-  at ``["pool_vault", pool, mint]``, owned by the pool account.
-- Log: the ``SwapEvent`` Anchor event (``Program data:``), written before the transfers.
-- Errors: ``error.rs`` (Anchor, from 6000).
-
-The simulated market: its configs are the simulator's own (index, tick spacing, trade
-fee; the mainnet configs' values are not in the sources: from memory, and only the
-spacing/fee pairs matter here). Its program writes what today's program writes on a
-swap (judged by a real, older binary in tests/programs/test_raydium_clmm.py): the pool's
-price, tick, liquidity, the fee token's fee growth and protocol and fund fees
-(``raydium_clmm_swap_ledger``: the engine's per-step split), its epoch; the crossed ticks'
-fee growths outside; the ``ObservationState`` (today's layout) when the tick moves; the
-``SwapEvent`` of the swap being run (its payer and token accounts).
-
-Compute units (:data:`COMPUTE_UNITS`): measured on that binary, 76,000 and 14,500 for each
-initialized tick crossed (a Token-2022 pool one step more). The binary searches the bitmap
-extension's PDA on every swap (1,500 units for each bump below 255), which today's
-program no longer does (raydium-clmm 695968c): today's use is likely lower.
-"""
+"""Raydium CLMM's simulated program (the simulator's part of
+:mod:`feeds.venues.raydium_clmm`; only the simulator and tests import it): the encoders
+of its accounts (``PoolState``, ``AmmConfig``, ``TickArrayState``, the bitmap extension,
+``ObservationState``) and of its ``SwapEvent``, ``swap_v2``'s checks, the market's
+configs and pools, and what a swap writes (:data:`SIM`; see the package's docstring)."""
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import struct
 import weakref
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from solders.instruction import Instruction
-
 from engine_rs import decoded as D
 
-from ..sim.layouts import Writer
-from ..sim.state import Pool, sim_key
-from ..wire.instructions import (
-    MEMO_PROGRAM,
-    SPL_TOKEN,
-    TOKEN_2022,
-    InstructionError,
-    Swap,
-    account_meta,
-    instruction,
-    need_accounts,
+from ...sim.state import Pool, sim_key
+from ...sim.venue import ANCHOR_CONSTRAINT_ADDRESS, InstructionFailed, ProgramError, SimVenue
+from ...wire.instructions import MEMO_PROGRAM, SPL_TOKEN, TOKEN_2022, Swap
+from ...wire.writer import Writer
+from . import (
+    COMPUTE_UNITS,
+    CONFIG_LEN,
+    DISC_BITMAP_EXTENSION,
+    DISC_CONFIG,
+    DISC_OBSERVATION,
+    DISC_POOL,
+    DISC_SWAP_EVENT,
+    DISC_TICK_ARRAY,
+    EXTENSION_LEN,
+    IDS,
+    MAX_SQRT_PRICE_X64,
+    MAX_TICK,
+    MIN_SQRT_PRICE_X64,
+    MIN_TICK,
+    OBSERVATION_AT,
+    OBSERVATION_ITEM_LEN,
+    OBSERVATION_LEN,
+    OBSERVATION_NUM,
+    OBSERVATION_UPDATE_DURATION,
+    POOL_LEN,
+    PROGRAM,
+    TICK_ARRAY_LEN,
+    TICK_ARRAY_SIZE,
+    TICK_FEE_GROWTH_OUTSIDE_0,
+    TICK_LEN,
+    TOKEN_2022_STEPS,
+    VENUE,
+    array_start,
+    decode_pool,
 )
-from .base import (
-    ANCHOR_CONSTRAINT_ADDRESS,
-    ComputeUnits,
-    Discoverable,
-    InstructionFailed,
-    Leg,
-    PoolFacts,
-    PoolLayout,
-    ProgramError,
-    SimVenue,
-    Venue,
-)
-from .ids import ids, program
+from .layout import _addr
 
 if TYPE_CHECKING:
-    from ..sim import synthetic
-    from ..sim.world import SwapQuote, World
+    from ...sim import synthetic
+    from ...sim.world import SwapQuote, World
 
-IDS = ids("raydium_clmm")
-PROGRAM = program(IDS)
-POOL_LEN = IDS.pool_account_size  # PoolState::LEN, 1,544
-CONFIG_LEN = 117  # AmmConfig::LEN
-TICK_ARRAY_LEN = 10240  # TickArrayState::LEN
-EXTENSION_LEN = 1832  # TickArrayBitmapExtension::LEN
-TICK_ARRAY_SIZE = 60  # ticks per tick array
-TICK_LEN = 168  # bytes per TickState
-MIN_TICK, MAX_TICK = -443_636, 443_636
-MIN_SQRT_PRICE_X64 = 4_295_048_016
-MAX_SQRT_PRICE_X64 = 79_226_673_521_066_979_257_578_248_091
-# Anchor: sha256("account:<Type>")[..8]; PoolState's and AmmConfig's are CP-Swap's too
-DISC_POOL = hashlib.sha256(b"account:PoolState").digest()[:8]
-DISC_CONFIG = hashlib.sha256(b"account:AmmConfig").digest()[:8]
-DISC_TICK_ARRAY = hashlib.sha256(b"account:TickArrayState").digest()[:8]
-DISC_BITMAP_EXTENSION = hashlib.sha256(b"account:TickArrayBitmapExtension").digest()[:8]
-DISC_SWAP_EVENT = hashlib.sha256(b"event:SwapEvent").digest()[:8]
-DISC_OBSERVATION = hashlib.sha256(b"account:ObservationState").digest()[:8]
-# ObservationState (states/oracle.rs since 5f96f58, 2024-08): initialized u8 at 8,
-# recent_epoch u64 at 9, observation_index u16 at 17, pool_id at 19, then 100
-# observations of 44 bytes at 51 (block_timestamp u32, tick_cumulative i64, padding)
-OBSERVATION_LEN = 4483  # ObservationState::LEN
-OBSERVATION_NUM = 100
-OBSERVATION_AT = 51
-OBSERVATION_ITEM_LEN = 44
-OBSERVATION_UPDATE_DURATION = 15  # seconds between two observations
-# TickState (168 bytes from 44 in a TickArrayState): tick i32, liquidity_net i128,
-# liquidity_gross u128, fee_growth_outside_0/1 u128, reward_growths_outside [u128; 3]
-TICK_FEE_GROWTH_OUTSIDE_0 = 36
-SWAP_V2 = hashlib.sha256(b"global:swap_v2").digest()[:8]
-SWAP_EVENT_LEN = 221
-ERRORS = {
-    6000: "NotApproved",
-    6009: "InvalidTickArray",
-    6011: "SqrtPriceLimitOverflow",
-    6016: "LiquidityInsufficient",
-    6018: "TooLittleOutputReceived",
-    6020: "ZeroAmountSpecified",
-    6021: "InvalidInputPoolVault",
-    6022: "TooSmallInputOrOutputAmount",
-    6023: "NotEnoughTickArrayAccount",
-    6024: "InvalidFirstTickArrayAccount",
-    6035: "MissingTickArrayBitmapExtensionAccount",
-    6036: "InsufficientLiquidityForDirection",
-    6037: "MaxTokenOverflow",
-    6038: "CalculateOverflow",
-    6051: "InvalidTickArrayBitmapExtensionAccount",
-}
+
 # the simulator's configs: (index, tick spacing, trade fee rate per 1e6)
 SIM_CONFIGS = ((0, 10, 500), (1, 60, 2_500), (2, 120, 10_000))
-# compute units of a swap (its instruction, the token programs' CPIs included), measured
-# on the program (tests/programs/test_raydium_clmm.py): a step is an initialized tick the
-# swap crosses (another step of its loop, the tick's update); a pool with a Token-2022
-# mint (the transfer-fee arithmetic, Token-2022's TransferChecked) this many steps more
-COMPUTE_UNITS = ComputeUnits(base=76_000, per_step=14_500, max_steps=6, margin=0.3)
-TOKEN_2022_STEPS = 1
-SWAP_TICK_ARRAYS = 3  # the arrays a built swap names (the first one and the next two)
-_ACCOUNTS = (
-    "payer",
-    "amm_config",
-    "pool_state",
-    "input_token_account",
-    "output_token_account",
-    "input_vault",
-    "output_vault",
-    "observation_state",
-    "token_program",
-    "token_program_2022",
-    "memo_program",
-    "input_vault_mint",
-    "output_vault_mint",
-)
-
-
-def array_start(tick: int, tick_spacing: int) -> int:
-    """The start of the tick array holding ``tick`` (``get_array_start_index``)."""
-    n = TICK_ARRAY_SIZE * tick_spacing
-    return tick // n * n
-
-
-def initialized_starts(bitmap: Sequence[int], tick_spacing: int) -> list[int]:
-    """The starts of the tick arrays the pool's own bitmap calls initialized (bit ``b``:
-    start ``(b - 512) * 60 * tick_spacing``, ``tick_array_bit_map.rs``)."""
-    tc = TICK_ARRAY_SIZE * tick_spacing
-    return [
-        (w * 64 + b - 512) * tc for w, word in enumerate(bitmap) for b in range(64) if word >> b & 1
-    ]
-
-
-def _addr(kind: str, *args: object) -> str:
-    import engine_rs
-
-    return str(engine_rs.backend().raydium_clmm_address(kind, *args)[0])
-
-
-# ------------------------------------------------------------------ the swap instruction
-def swap_v2(
-    payer: str,
-    amm_config: str,
-    pool: str,
-    source: str,
-    dest: str,
-    vault_in: str,
-    vault_out: str,
-    observation: str,
-    mint_in: str,
-    mint_out: str,
-    remaining: Sequence[str],
-    amount: int,
-    other_amount_threshold: int,
-    sqrt_price_limit: int = 0,
-) -> Instruction:
-    """``swap_v2``, exact input (``sqrt_price_limit`` 0: the program's default, the far
-    end of the direction); ``remaining``: the bitmap extension, then the tick arrays."""
-    data = SWAP_V2 + struct.pack("<QQ", amount, other_amount_threshold)
-    data += sqrt_price_limit.to_bytes(16, "little") + b"\x01"
-    return instruction(
-        PROGRAM,
-        data,
-        [
-            account_meta(payer, signer=True),
-            account_meta(amm_config),
-            account_meta(pool, writable=True),
-            account_meta(source, writable=True),
-            account_meta(dest, writable=True),
-            account_meta(vault_in, writable=True),
-            account_meta(vault_out, writable=True),
-            account_meta(observation, writable=True),
-            account_meta(SPL_TOKEN),
-            account_meta(TOKEN_2022),
-            account_meta(MEMO_PROGRAM),
-            account_meta(mint_in),
-            account_meta(mint_out),
-            *(account_meta(k, writable=True) for k in remaining),
-        ],
-    )
-
-
-def swap_array_starts(
-    bitmap: Sequence[int],
-    tick_spacing: int,
-    tick_current: int,
-    zero_for_one: bool,
-    count: int = SWAP_TICK_ARRAYS,
-) -> list[int]:
-    """The start indexes of the first ``count`` initialized tick arrays a swap walks (the
-    pool's bitmap: the array of the current tick when initialized, then the next ones
-    in the swap's direction)."""
-    cur = array_start(tick_current, tick_spacing)
-    starts = initialized_starts(bitmap, tick_spacing)
-    if zero_for_one:
-        return sorted((s for s in starts if s <= cur), reverse=True)[:count]
-    return sorted(s for s in starts if s >= cur)[:count]
-
-
-def swap_instruction(leg: Leg) -> Instruction:
-    """The hop's ``swap_v2``: its direction from the mints, the tick arrays from the
-    pool's bitmap and current tick (``leg.record`` must be fresh)."""
-    r = leg.record
-    zfo = leg.mint_in == r.token_mint_0
-    vin, vout = (r.token_vault_0, r.token_vault_1) if zfo else (r.token_vault_1, r.token_vault_0)
-    # the initialized arrays the swap may walk, no more: an account that does not exist
-    # ends today's program's reading of its remaining accounts (by size), and the older
-    # build refuses it (3007); transaction sizing counts the most a swap names
-    # (``sizing_swap``)
-    starts = swap_array_starts(r.tick_array_bitmap, r.tick_spacing, r.tick_current, zfo)
-    arrays = [_addr("tick_array", leg.pool, s) for s in starts]
-    remaining = [_addr("bitmap_extension", leg.pool), *arrays]
-    return swap_v2(
-        leg.owner,
-        r.amm_config,
-        leg.pool,
-        leg.source,
-        leg.dest,
-        vin,
-        vout,
-        r.observation_key,
-        leg.mint_in,
-        leg.mint_out,
-        remaining,
-        leg.amount_in,
-        leg.minimum_out,
-    )
-
-
-def _placeholder(seed: str) -> str:
-    import engine_rs
-
-    return str(engine_rs.backend().b58encode(hashlib.sha256(seed.encode()).digest()))
-
-
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
-    """The swap's shape on placeholder keys: pool, config, vaults, observation, bitmap
-    extension and three distinct tick arrays (the third derived from the last key)."""
-    remaining = [keys[5], keys[6], keys[7], _placeholder(f"{keys[7]}:tick_array")]
-    return swap_v2(
-        payer,
-        keys[1],
-        keys[0],
-        source,
-        dest,
-        keys[2],
-        keys[3],
-        keys[4],
-        mint_in,
-        mint_out,
-        remaining,
-        1,
-        1,
-    )
-
-
-def decode_swap(data: bytes, accounts: list[str]) -> Swap:
-    """A ``swap_v2`` (exact input only) back as a :class:`Swap` (``InstructionError``
-    otherwise); ``tick_arrays`` holds its remaining accounts."""
-    if data[:8] != SWAP_V2:
-        raise InstructionError("InvalidInstructionData", "raydium clmm: not swap_v2")
-    if len(data) < 41:
-        raise InstructionError("InvalidInstructionData", f"swap_v2: {len(data)} bytes of data")
-    amount, threshold = struct.unpack_from("<QQ", data, 8)
-    base_input = data[40]
-    if base_input not in (0, 1):
-        raise InstructionError("InvalidInstructionData", "swap_v2: bool out of range")
-    if not base_input:
-        raise InstructionError("InvalidInstructionData", "swap_v2: only exact input is supported")
-    need_accounts(accounts, len(_ACCOUNTS), "swap_v2")
-    acc = dict(zip(_ACCOUNTS, accounts))
-    acc["sqrt_price_limit"] = str(int.from_bytes(data[24:40], "little"))
-    return Swap(
-        PROGRAM,
-        acc["pool_state"],
-        amount,
-        threshold,
-        acc["input_token_account"],
-        acc["output_token_account"],
-        acc["payer"],
-        acc,
-        None,
-        tuple(accounts[len(_ACCOUNTS) :]),
-    )
-
-
-def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
-    """The ``PoolState`` account, decoded by the engine."""
-    return eng.decode_raydium_clmm(data, owner)
 
 
 # ------------------------------------------------------------------ simulator: layouts
@@ -837,7 +564,7 @@ def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | N
     """The program's exact-input swap on the pool's state (the engine's kernel, with its
     config's fee bookkeeping: what the program writes; a partial fill at the price limit
     takes less input, as the program does)."""
-    from ..sim.world import SwapQuote
+    from ...sim.world import SwapQuote
 
     s = pool.spec
     cfg = config_of(world, pool)
@@ -972,51 +699,6 @@ def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> 
     return "Program data: " + encode_swap_event(ev)
 
 
-def _follow(eng: Any, pool: str, rec: Any, each_side: int) -> list[tuple[str, int]]:
-    """The initialized tick arrays nearest the current tick (the pool's bitmap): the
-    current tick's and ``each_side`` more each way, at their PDAs."""
-    ts = rec.tick_spacing
-    cur = array_start(rec.tick_current, ts)
-    starts = initialized_starts(rec.tick_array_bitmap, ts)
-    below = sorted((s for s in starts if s <= cur), reverse=True)[: each_side + 1]
-    above = sorted(s for s in starts if s > cur)[:each_side]
-    return [
-        (str(eng.raydium_clmm_address("tick_array", pool, s)[0]), s) for s in sorted(below + above)
-    ]
-
-
-def _price_of(r: Any) -> float | None:
-    sp = r.sqrt_price_x64
-    return None if sp <= 0 else float((sp / 2**64) ** 2)
-
-
-DISCOVERY = Discoverable(
-    "Raydium CLMM",
-    # token_mint_0 73 / token_mint_1 105 of 1,544 bytes (states/pool.rs); create_pool
-    # requires token_mint_0 < token_mint_1
-    PoolLayout(73, 105, discriminator=DISC_POOL, ordered=True),
-    lambda r: PoolFacts(
-        r.token_mint_0,
-        r.token_mint_1,
-        r.token_vault_0,
-        r.token_vault_1,
-        0.0,
-        r.mint_decimals_0,
-        r.mint_decimals_1,
-    ),
-    config=lambda r: str(r.amm_config),
-    fee_of_config=lambda eng, data, owner: (
-        eng.decode_raydium_clmm_config(data, owner).trade_fee_rate / 1e6
-    ),
-    # the vaults less the protocol's and the fund's fees they hold
-    reserves=lambda r, a, b: (
-        a - r.protocol_fees_token_0 - r.fund_fees_token_0,
-        b - r.protocol_fees_token_1 - r.fund_fees_token_1,
-    ),
-    price=_price_of,
-)
-
-
 def _load(world: World, pool: Pool) -> None:
     """``SimVenue.load``: the pool read back from its accounts: ``PoolState`` (price,
     tick, liquidity, spacing), its ``AmmConfig``'s trade fee, the initialized ticks
@@ -1045,46 +727,32 @@ def _load(world: World, pool: Pool) -> None:
     s.ticks = sorted(ticks)
 
 
-VENUE = Venue(
-    ids=IDS,
-    decode_pool=decode_pool,
-    swap_instruction=swap_instruction,
-    sizing_swap=sizing_swap,
-    decode_swap=decode_swap,
-    errors=ERRORS,
-    slippage_error=6018,  # TooLittleOutputReceived
-    compute_units=COMPUTE_UNITS,
-    fresh_state=True,
-    anchor=True,
-    sim=SimVenue(
-        load=_load,
-        check=_check,
-        quote_error=_quote_error,
-        no_output_error=6022,  # TooSmallInputOrOutputAmount
-        cost=_cost,
-        instruction_name="SwapV2",
-        setup=_setup,
-        takes=_takes,
-        create=_create,
-        swapped=_swapped,
-        state_in_pool_account=True,
-        token_instruction="TransferChecked",
-        log_after_transfers=False,
-        rent={
-            POOL_LEN: 11_637_120,
-            TICK_ARRAY_LEN: 72_161_280,
-            CONFIG_LEN: 1_705_200,
-            EXTENSION_LEN: 13_641_600,
-            OBSERVATION_LEN: 32_092_560,
-        },
-        quote=_quote,
-        apply=_apply,
-        price=_price,
-        depth=_depth,
-        share=0.5,
-        from_kind="clmm",
-    ),
-    follow=_follow,
-    absent=lambda start, pool: None,  # the program reads only arrays its bitmap names
-    discovery=DISCOVERY,
+SIM = SimVenue(
+    venue=VENUE,
+    load=_load,
+    check=_check,
+    quote_error=_quote_error,
+    no_output_error=6022,  # TooSmallInputOrOutputAmount
+    cost=_cost,
+    instruction_name="SwapV2",
+    setup=_setup,
+    takes=_takes,
+    create=_create,
+    swapped=_swapped,
+    state_in_pool_account=True,
+    token_instruction="TransferChecked",
+    log_after_transfers=False,
+    rent={
+        POOL_LEN: 11_637_120,
+        TICK_ARRAY_LEN: 72_161_280,
+        CONFIG_LEN: 1_705_200,
+        EXTENSION_LEN: 13_641_600,
+        OBSERVATION_LEN: 32_092_560,
+    },
+    quote=_quote,
+    apply=_apply,
+    price=_price,
+    depth=_depth,
+    share=0.5,
+    from_kind="clmm",
 )

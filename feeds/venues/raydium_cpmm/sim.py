@@ -1,220 +1,51 @@
-"""Raydium CP-Swap (``CPMMoo8…``), the Anchor constant-product pools.
-
-- Swap: ``swap_base_input`` (spec §1.5): Anchor discriminator ‖ amount_in ‖
-  minimum_amount_out; 13 accounts (payer, authority, amm_config, pool_state, input and
-  output token accounts, input and output vaults, their token programs and mints,
-  observation state).
-- Pool account: ``PoolState`` (637 bytes, spec §1.4); its fee rates are in the
-  ``AmmConfig`` it names (236 bytes), which many pools share.
-- Observation: the pool's ``ObservationState`` (4,075 bytes at the address the pool
-  names, owned by the program): every swap writes the price before it into its ring of
-  100 observations (at most one new one per 15 s).
-- Log: the instruction's name, then its ``SwapEvent`` (``Program data:``).
-- Errors: raydium-cp-swap ``error.rs`` (Anchor, from 6000), and Anchor's constraint
-  errors.
-"""
+"""Raydium CP-Swap's simulated program (the simulator's part of
+:mod:`feeds.venues.raydium_cpmm`; only the simulator and tests import it): the
+``PoolState``, ``AmmConfig`` and ``ObservationState`` encoders, ``swap_base_input``'s
+checks, the market's configs and pools, what a swap writes and its ``SwapEvent``
+(:data:`SIM`)."""
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import struct
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from solders.instruction import Instruction
-
 from engine_rs import decoded as D
 
-from ..sim.layouts import Writer
-from ..sim.state import Pool, sim_key
-from ..sim.token import TRANSFER_HOOK_INCORRECT_ACCOUNT
-from ..wire.instructions import (
-    SPL_TOKEN,
-    TOKEN_2022,
-    InstructionError,
-    Swap,
-    account_meta,
-    instruction,
-    need_accounts,
-    read_u64s,
+from ...sim.state import Pool, sim_key
+from ...sim.token import TRANSFER_HOOK_INCORRECT_ACCOUNT
+from ...sim.venue import ANCHOR_CONSTRAINT_ADDRESS, ProgramError, SimVenue
+from ...wire.instructions import SPL_TOKEN, TOKEN_2022, Swap
+from ...wire.writer import Writer
+from . import (
+    ANCHOR_REQUIRE_GT,
+    AUTHORITY,
+    COMPUTE_UNITS,
+    CONFIG_LEN,
+    DISC_CONFIG,
+    DISC_OBSERVATION,
+    DISC_POOL,
+    IDS,
+    OBSERVATION_LEN,
+    OBSERVATION_NUM,
+    OBSERVATION_UPDATE_DURATION,
+    POOL_LEN,
+    PROGRAM,
+    VENUE,
+    decode_pool,
+    reserves,
 )
-from .base import (
-    ANCHOR_CONSTRAINT_ADDRESS,
-    ComputeUnits,
-    Discoverable,
-    Leg,
-    PoolFacts,
-    PoolLayout,
-    ProgramError,
-    SimVenue,
-    Venue,
-)
-from .ids import ids, program
 
 if TYPE_CHECKING:
-    from ..sim import synthetic
-    from ..sim.world import World
+    from ...sim import synthetic
+    from ...sim.world import World
 
-IDS = ids("raydium_cpmm")
-PROGRAM = program(IDS)
-POOL_LEN = IDS.pool_account_size
-CONFIG_LEN = 236
-DISC_POOL = bytes.fromhex("f7ede3f5d7c3de46")  # Anchor: sha256("account:PoolState")[..8]
-DISC_CONFIG = bytes.fromhex("daf42168cbcb2b6f")  # sha256("account:AmmConfig")[..8]
-AUTHORITY = "GpMZbSM2GgvTKHJirzeGfMFoaZ8UR2X7F4v8vHTvxFbL"  # spec §1.4
-SWAP_BASE_INPUT = hashlib.sha256(b"global:swap_base_input").digest()[:8]
-# anchor-lang's ``require_gt!``: what ``swap_base_input`` answers when the input less its
-# transfer fee, or the output less its own, is 0
-ANCHOR_REQUIRE_GT = 2505
-ERRORS = {
-    6000: "NotApproved",
-    6003: "InvalidInput",
-    6005: "ExceededSlippage",
-    6006: "ZeroTradingTokens",
-    ANCHOR_REQUIRE_GT: "RequireGtViolated",
-}
-OBSERVATION_LEN = 4_075  # ObservationState::LEN (raydium-cp-swap states/oracle.rs)
-DISC_OBSERVATION = bytes.fromhex("7aaec5358109a584")  # sha256("account:ObservationState")[..8]
-OBSERVATION_NUM = 100  # the ring's observations, 40 bytes each from byte 43
-OBSERVATION_UPDATE_DURATION = 15  # seconds between two observations
+
 Q32 = 1 << 32
+
+
 SIM_FEE_RATES = (2_500, 3_000)  # the simulated market's configs (1e-6 units: 25, 30 bps)
-_ACCOUNTS = (
-    "payer",
-    "authority",
-    "amm_config",
-    "pool_state",
-    "input_token_account",
-    "output_token_account",
-    "input_vault",
-    "output_vault",
-    "input_token_program",
-    "output_token_program",
-    "input_token_mint",
-    "output_token_mint",
-    "observation_state",
-)
-
-
-# ------------------------------------------------------------------ the swap instruction
-def swap_base_input(
-    payer: str,
-    amm_config: str,
-    pool: str,
-    input_account: str,
-    output_account: str,
-    input_vault: str,
-    output_vault: str,
-    input_program: str,
-    output_program: str,
-    input_mint: str,
-    output_mint: str,
-    observation: str,
-    amount_in: int,
-    minimum_out: int,
-    authority: str = AUTHORITY,
-) -> Instruction:
-    """CP-Swap ``swap_base_input`` (spec §1.5)."""
-    data = SWAP_BASE_INPUT + struct.pack("<QQ", amount_in, minimum_out)
-    return instruction(
-        PROGRAM,
-        data,
-        [
-            account_meta(payer, signer=True),
-            account_meta(authority),
-            account_meta(amm_config),
-            account_meta(pool, writable=True),
-            account_meta(input_account, writable=True),
-            account_meta(output_account, writable=True),
-            account_meta(input_vault, writable=True),
-            account_meta(output_vault, writable=True),
-            account_meta(input_program),
-            account_meta(output_program),
-            account_meta(input_mint),
-            account_meta(output_mint),
-            account_meta(observation, writable=True),
-        ],
-    )
-
-
-def swap_instruction(leg: Leg) -> Instruction:
-    """The hop's ``swap_base_input``: vaults, token programs and mints in the hop's
-    direction."""
-    r = leg.record
-    a_to_b = leg.mint_in == r.token_0_mint
-    vin, vout = (r.token_0_vault, r.token_1_vault) if a_to_b else (r.token_1_vault, r.token_0_vault)
-    return swap_base_input(
-        leg.owner,
-        r.amm_config,
-        leg.pool,
-        leg.source,
-        leg.dest,
-        vin,
-        vout,
-        leg.token_programs[leg.mint_in],
-        leg.token_programs[leg.mint_out],
-        leg.mint_in,
-        leg.mint_out,
-        r.observation_key,
-        leg.amount_in,
-        leg.minimum_out,
-    )
-
-
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
-    """The swap's shape on placeholder keys (config, pool, vaults, observation: each
-    pool's config counted apart, though pools may share one); ``programs``: the token
-    programs of mint_in and mint_out."""
-    return swap_base_input(
-        payer,
-        keys[0],
-        keys[1],
-        source,
-        dest,
-        keys[2],
-        keys[3],
-        programs[0],
-        programs[1],
-        mint_in,
-        mint_out,
-        keys[4],
-        1,
-        1,
-    )
-
-
-def decode_swap(data: bytes, accounts: list[str]) -> Swap:
-    """A ``swap_base_input`` back as a :class:`Swap` (``InstructionError`` otherwise)."""
-    if data[:8] != SWAP_BASE_INPUT:
-        raise InstructionError("InvalidInstructionData", "cp-swap: not swap_base_input")
-    amount, minimum = read_u64s(data, 8, 2, "swap_base_input")
-    need_accounts(accounts, 13, "swap_base_input")
-    acc = dict(zip(_ACCOUNTS, accounts))
-    return Swap(
-        PROGRAM,
-        acc["pool_state"],
-        amount,
-        minimum,
-        acc["input_token_account"],
-        acc["output_token_account"],
-        acc["payer"],
-        acc,
-    )
-
-
-def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
-    """The ``PoolState`` account, decoded by the engine."""
-    return eng.decode_raydium_cpmm(data, owner)
 
 
 # ------------------------------------------------------------------ simulator: layouts
@@ -567,14 +398,6 @@ def _event(
     )
 
 
-# The program's compute units (the binary in LiteSVM, tests/programs/test_raydium_cpmm.py:
-# swap_base_input with its two transfers and the observation, 44,821-45,604 on SPL Token
-# mints, 49,437-50,203 with a plain Token-2022 mint on one side, 51,130-51,873 with a
-# transfer-fee one). Nothing is crossed: a step is a side whose transfer goes through
-# Token-2022 (``transfer_checked`` with its extensions), at most two.
-COMPUTE_UNITS = ComputeUnits(45_200, 5_600, 2, 0.1)
-
-
 def _steps(pool: Pool) -> int:
     """A swap's steps in :data:`COMPUTE_UNITS`: its Token-2022 sides."""
     r = pool.record
@@ -585,38 +408,6 @@ def _cost(pool: Pool, tick_before: int) -> int:
     return COMPUTE_UNITS.use(_steps(pool))
 
 
-def _facts(r: Any) -> PoolFacts:
-    return PoolFacts(
-        r.token_0_mint,
-        r.token_1_mint,
-        r.token_0_vault,
-        r.token_1_vault,
-        0.0,
-        r.mint_0_decimals,
-        r.mint_1_decimals,
-    )
-
-
-def _reserves(r: Any, a: int, b: int) -> tuple[int, int]:
-    owed_0 = r.protocol_fees_token_0 + r.fund_fees_token_0 + r.creator_fees_token_0
-    owed_1 = r.protocol_fees_token_1 + r.fund_fees_token_1 + r.creator_fees_token_1
-    return a - int(owed_0), b - int(owed_1)
-
-
-DISCOVERY = Discoverable(
-    "Raydium CP-Swap",
-    # token_0_mint 168 / token_1_mint 200 (spec §2.2); initialize requires
-    # token_0_mint < token_1_mint (raydium-cp-swap initialize.rs)
-    PoolLayout(168, 200, discriminator=DISC_POOL, ordered=True),
-    _facts,
-    config=lambda r: str(r.amm_config),
-    fee_of_config=lambda eng, data, owner: (
-        eng.decode_raydium_amm_config(data, owner).trade_fee_rate / 1e6
-    ),
-    reserves=_reserves,
-)
-
-
 def _load(world: World, pool: Pool) -> None:
     """``SimVenue.load``: the pool read back from its accounts: ``PoolState``, the fees it
     owes (protocol, fund, creator: in the vaults, not reserves), the reserves, the trade
@@ -625,7 +416,7 @@ def _load(world: World, pool: Pool) -> None:
     r = decode_pool(world.eng, acc.data, acc.owner)
     pool.record = r
     va, vb = world.balance(pool.vault_a), world.balance(pool.vault_b)
-    ra, rb = _reserves(r, va, vb)
+    ra, rb = reserves(r, va, vb)
     pool.fees_a, pool.fees_b = va - ra, vb - rb
     s = pool.spec
     s.reserve_a, s.reserve_b = ra, rb
@@ -634,35 +425,23 @@ def _load(world: World, pool: Pool) -> None:
     s.fee_den = 1_000_000
 
 
-VENUE = Venue(
-    ids=IDS,
-    decode_pool=decode_pool,
-    swap_instruction=swap_instruction,
-    sizing_swap=sizing_swap,
-    decode_swap=decode_swap,
-    errors=ERRORS,
-    slippage_error=6005,  # ExceededSlippage
-    compute_units=COMPUTE_UNITS,
-    fresh_state=False,
-    anchor=True,
-    sim=SimVenue(
-        load=_load,
-        check=_check,
-        quote_error=lambda text: 6003,  # InvalidInput
-        no_output_error=ANCHOR_REQUIRE_GT,  # require_gt!(amount_received, 0)
-        nothing_received_error=ANCHOR_REQUIRE_GT,  # the same check, after the output fee
-        cost=_cost,
-        instruction_name="SwapBaseInput",
-        setup=_setup,
-        takes=_takes,
-        create=_create,
-        swapped=lambda world, pool, a_to_b, paid_in, out: "Program log: Instruction: SwapBaseInput",
-        state_in_pool_account=False,
-        record_swap=_record_swap,
-        event=_event,
-        token_instruction="TransferChecked",
-        hook_error=TRANSFER_HOOK_INCORRECT_ACCOUNT,
-        rent={POOL_LEN: 5_324_000, CONFIG_LEN: 2_533_440, OBSERVATION_LEN: 29_252_880},
-    ),
-    discovery=DISCOVERY,
+SIM = SimVenue(
+    venue=VENUE,
+    load=_load,
+    check=_check,
+    quote_error=lambda text: 6003,  # InvalidInput
+    no_output_error=ANCHOR_REQUIRE_GT,  # require_gt!(amount_received, 0)
+    nothing_received_error=ANCHOR_REQUIRE_GT,  # the same check, after the output fee
+    cost=_cost,
+    instruction_name="SwapBaseInput",
+    setup=_setup,
+    takes=_takes,
+    create=_create,
+    swapped=lambda world, pool, a_to_b, paid_in, out: "Program log: Instruction: SwapBaseInput",
+    state_in_pool_account=False,
+    record_swap=_record_swap,
+    event=_event,
+    token_instruction="TransferChecked",
+    hook_error=TRANSFER_HOOK_INCORRECT_ACCOUNT,
+    rent={POOL_LEN: 5_324_000, CONFIG_LEN: 2_533_440, OBSERVATION_LEN: 29_252_880},
 )

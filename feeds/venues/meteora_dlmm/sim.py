@@ -1,37 +1,8 @@
-"""Meteora DLMM (``LBUZKhR…``), the Anchor liquidity-book pools (``lb_clmm``).
-
-Facts from ``MeteoraAg/dlmm-sdk`` (``idls/dlmm.json``, ``commons/src``):
-
-- Swap: ``swap`` (exact input): discriminator (``sha256("global:swap")[..8]``) ‖
-  amount_in ‖ min_amount_out; 15 accounts in the IDL's order (lb_pair, bitmap extension
-  (optional: the program id stands for none), reserve x, reserve y, user token in, user
-  token out, mint x, mint y, oracle, host fee account (optional), user (signer), token x
-  program, token y program, event authority, program), then the bin arrays the swap
-  walks as remaining accounts (writable), from the active bin's array in the swap's
-  direction, skipping the arrays the pair's bitmap marks empty. Which arrays depends on
-  the active bin now (``fresh_state``).
-- ``swap2`` for a pair with a Token-2022 mint (``swap``'s token programs are fixed to SPL
-  Token's): discriminator ‖ amount_in ‖ min_amount_out ‖ ``RemainingAccountsInfo`` (a
-  borsh vec of slices; empty: no transfer-hook accounts); ``swap``'s accounts with the
-  memo program after the token programs (16), then the bin arrays. The input's transfer
-  fee comes off before the swap, the output's after it, and the minimum is checked
-  against what the user receives (``commons/src/quote.rs``: ``quote_exact_in``).
-- Pool account: ``LbPair`` (904 bytes); liquidity lives in ``BinArray`` accounts of 70
-  bins (10,136 bytes) at PDAs ``["bin_array", pair, index i64 LE]``; the pair's
-  ``Oracle`` (``["oracle", pair]``, ``state/oracle.rs`` of the SDK's program sources)
-  samples the active bin on every swap; the pair signs for its reserves with its own
-  seeds (``LbPair::seeds``, ``state/lb_pair.rs``: a permissionless pair's ``[min mint,
-  max mint, bin_step_seed, base_factor_seed (when require_base_factor_seed), bump]``).
-- Log: none the stream sees but the instruction's name: the program emits its ``Swap``
-  and ``Swap2Evt`` events by self-CPI (inner instructions; :func:`swap_events`), not as
-  ``Program data:`` lines (seen running it in LiteSVM).
-- Judged by the real binary (``lb_clmm_prod.so``, ``tests/programs/test_meteora_dlmm.py``):
-  the simulated world writes a swap as the program does (payout, error, every byte of
-  the pair, bins, oracle and reserves, the events) and charges its measured compute
-  units (:data:`COMPUTE_UNITS`).
-- Errors: the IDL's (Anchor, from 6000), and Anchor's own (3005 AccountNotEnoughKeys:
-  a bin array the swap needs was not passed).
-"""
+"""Meteora DLMM's simulated program (the simulator's part of
+:mod:`feeds.venues.meteora_dlmm`; only the simulator and tests import it): the encoders
+of ``LbPair``, ``Oracle`` and ``BinArray``, ``swap`` / ``swap2``'s checks, the market's
+pairs (:class:`PairShape`, :func:`create_pair`), a swap as the program writes it (bins,
+pair, oracle) and the events it emits by self-CPI (:func:`swap_events`) (:data:`SIM`)."""
 
 from __future__ import annotations
 
@@ -41,469 +12,46 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from solders.instruction import Instruction
-
 from engine_rs import decoded as D
 from engine_rs.errors import TicksMissingError
 
-from ..sim.layouts import Writer
-from ..sim.state import Pool, sim_key
-from ..wire.instructions import (
-    MEMO_PROGRAM,
-    SPL_TOKEN,
-    TOKEN_2022,
-    InstructionError,
-    Swap,
-    account_meta,
-    instruction,
-    need_accounts,
-    pdas,
-    read_u64s,
+from ...sim.state import Pool, sim_key
+from ...sim.venue import ANCHOR_CONSTRAINT_ADDRESS, InstructionFailed, ProgramError, SimVenue
+from ...wire.instructions import MEMO_PROGRAM, SPL_TOKEN, TOKEN_2022, Swap
+from ...wire.writer import Writer
+from . import (
+    BIN_ARRAY_LEN,
+    BIN_LEN,
+    BINS_PER_ARRAY,
+    BITMAP_SIZE,
+    COMPUTE_UNITS,
+    DISC_BIN_ARRAY,
+    DISC_LB_PAIR,
+    DISC_ORACLE,
+    EMPTY_BINS_PER_STEP,
+    IDS,
+    ORACLE_LENGTH,
+    POOL_LEN,
+    PROGRAM,
+    SAMPLE_LIFETIME,
+    VENUE,
+    bin_array_address,
+    decode_pool,
+    event_authority,
+    lb_pair_pda,
+    next_array,
+    oracle_address,
+    reserve_address,
+    swap_array_indexes,
 )
-from .base import (
-    ANCHOR_CONSTRAINT_ADDRESS,
-    ComputeUnits,
-    Discoverable,
-    InstructionFailed,
-    Leg,
-    PoolFacts,
-    PoolLayout,
-    ProgramError,
-    SimVenue,
-    Venue,
-)
-from .ids import ids, program
+from .layout import _raw
 
 if TYPE_CHECKING:
-    from ..sim import synthetic
-    from ..sim.world import SwapQuote, World
+    from ...sim import synthetic
+    from ...sim.world import SwapQuote, World
 
-IDS = ids("meteora_dlmm")
-PROGRAM = program(IDS)
-POOL_LEN = IDS.pool_account_size  # 904
-BIN_ARRAY_LEN = 10_136
-BINS_PER_ARRAY = 70
-BIN_LEN = 144
-BITMAP_SIZE = 512  # the pair's own bitmap covers array indexes -512..=511
-DISC_LB_PAIR = bytes([33, 11, 49, 98, 181, 101, 177, 13])  # sha256("account:LbPair")[..8]
-DISC_BIN_ARRAY = bytes([92, 142, 92, 220, 5, 148, 70, 181])  # sha256("account:BinArray")[..8]
-DISC_ORACLE = bytes([139, 194, 131, 179, 140, 179, 229, 244])  # sha256("account:Oracle")[..8]
-ORACLE_LENGTH = 100  # observations a new pair's oracle holds (DEFAULT_OBSERVATION_LENGTH)
-ORACLE_LEN = 8 + 24 + 32 * ORACLE_LENGTH
-SAMPLE_LIFETIME = 120  # seconds an observation accumulates before the next (constants.rs)
-SWAP = bytes([248, 198, 158, 145, 225, 117, 135, 200])  # sha256("global:swap")[..8]
-SWAP2 = bytes([65, 75, 63, 76, 235, 91, 91, 136])  # sha256("global:swap2")[..8] (idls/dlmm.json)
+
 ANCHOR_NOT_ENOUGH_KEYS = 3005  # anchor-lang AccountNotEnoughKeys
-SWAP_ARRAYS = 3  # bin arrays a built swap names (the SDK's examples take 3 a side)
-# A swap's compute units, measured running the program (lb_clmm 0.12.0 in LiteSVM, 2,183
-# swaps of tests/programs/test_meteora_dlmm.py): 51-55k for a swap filling one bin (two
-# token transfers, the two event self-CPIs; Token-2022 mints 56-61k), 4.4-6.9k more for
-# each further bin it fills (the fee, the bin's amounts: u128 arithmetic whose cost grows
-# with the numbers; ~2.5k for a dust bin with no fee to credit), ~0.3k for each empty
-# bin it walks past; the arrays the bitmap skips cost nothing. A step is a bin filled
-# after the first, and every EMPTY_BINS_PER_STEP empty bins walked past. The model (57k
-# + 5.4k a step) is within 18 % of every swap measured but dust (over them: it bounds
-# them); a built swap names SWAP_ARRAYS arrays, so it fills at most 3 * 70 bins.
-EMPTY_BINS_PER_STEP = 18
-COMPUTE_UNITS = ComputeUnits(57_000, 5_400, SWAP_ARRAYS * BINS_PER_ARRAY - 1, 0.2)
-ERRORS = {  # idls/dlmm.json "errors" (lb_clmm 0.12.0)
-    6000: "InvalidStartBinIndex",
-    6001: "InvalidBinId",
-    6002: "InvalidInput",
-    6003: "ExceededAmountSlippageTolerance",
-    6004: "ExceededBinSlippageTolerance",
-    6005: "CompositionFactorFlawed",
-    6006: "NonPresetBinStep",
-    6007: "ZeroLiquidity",
-    6008: "InvalidPosition",
-    6009: "BinArrayNotFound",
-    6010: "InvalidTokenMint",
-    6011: "InvalidAccountForSingleDeposit",
-    6012: "PairInsufficientLiquidity",
-    6013: "InvalidFeeOwner",
-    6014: "InvalidFeeWithdrawAmount",
-    6015: "InvalidAdmin",
-    6016: "IdenticalFeeOwner",
-    6017: "InvalidBps",
-    6018: "MathOverflow",
-    6019: "TypeCastFailed",
-    6020: "InvalidRewardIndex",
-    6021: "InvalidRewardDuration",
-    6022: "RewardInitialized",
-    6023: "RewardUninitialized",
-    6024: "IdenticalFunder",
-    6025: "RewardCampaignInProgress",
-    6026: "IdenticalRewardDuration",
-    6027: "InvalidBinArray",
-    6028: "NonContinuousBinArrays",
-    6029: "InvalidRewardVault",
-    6030: "NonEmptyPosition",
-    6031: "UnauthorizedAccess",
-    6032: "InvalidFeeParameter",
-    6033: "MissingOracle",
-    6034: "InsufficientSample",
-    6035: "InvalidLookupTimestamp",
-    6036: "BitmapExtensionAccountIsNotProvided",
-    6037: "CannotFindNonZeroLiquidityBinArrayId",
-    6038: "BinIdOutOfBound",
-    6039: "InsufficientOutAmount",
-    6040: "InvalidPositionWidth",
-    6041: "ExcessiveFeeUpdate",
-    6042: "PoolDisabled",
-    6043: "InvalidPoolType",
-    6044: "ExceedMaxWhitelist",
-    6045: "InvalidIndex",
-    6046: "RewardNotEnded",
-    6047: "MustWithdrawnIneligibleReward",
-    6048: "UnauthorizedAddress",
-    6049: "OperatorsAreTheSame",
-    6050: "WithdrawToWrongTokenAccount",
-    6051: "WrongRentReceiver",
-    6052: "AlreadyPassActivationPoint",
-    6053: "ExceedMaxSwappedAmount",
-    6054: "InvalidStrategyParameters",
-    6055: "LiquidityLocked",
-    6056: "BinRangeIsNotEmpty",
-    6057: "NotExactAmountOut",
-    6058: "InvalidActivationType",
-    6059: "InvalidActivationDuration",
-    6060: "MissingTokenAmountAsTokenLaunchProof",
-    6061: "InvalidQuoteToken",
-    6062: "InvalidBinStep",
-    6063: "InvalidBaseFee",
-    6064: "InvalidPreActivationDuration",
-    6065: "AlreadyPassPreActivationSwapPoint",
-    6066: "InvalidStatus",
-    6067: "ExceededMaxOracleLength",
-    6068: "InvalidMinimumLiquidity",
-    6069: "NotSupportMint",
-    6070: "UnsupportedMintExtension",
-    6071: "UnsupportNativeMintToken2022",
-    6072: "UnmatchTokenMint",
-    6073: "UnsupportedTokenMint",
-    6074: "InsufficientRemainingAccounts",
-    6075: "InvalidRemainingAccountSlice",
-    6076: "DuplicatedRemainingAccountTypes",
-    6077: "MissingRemainingAccountForTransferHook",
-    6078: "NoTransferHookProgram",
-    6079: "ZeroFundedAmount",
-    6080: "InvalidSide",
-    6081: "InvalidResizeLength",
-    6082: "NotSupportAtTheMoment",
-    6083: "InvalidRebalanceParameters",
-    6084: "InvalidRewardAccounts",
-    6085: "UndeterminedError",
-    6086: "ReallocExceedMaxLengthPerInstruction",
-    6087: "InvalidBaseFeeMantissa",
-    6088: "InvalidPositionOwner",
-    6089: "InvalidPoolAddress",
-    6090: "InvalidTokenBadgeType",
-    6091: "InvalidTransferHookAuthority",
-    6092: "AmountXIsNegative",
-    6093: "AmountYIsNegative",
-    6094: "InvalidPoolCreator",
-    6095: "InvalidFunctionType",
-    6096: "InvalidPermission",
-    6097: "IncorrectATA",
-    6098: "InvalidWithdrawProtocolFeeZapAccounts",
-    6099: "MintRestrictedFromZap",
-    6100: "CpiDisabled",
-    6101: "MissingZapOutInstruction",
-    6102: "InvalidZapAccounts",
-    6103: "InvalidZapOutParameters",
-    6104: "InsufficientInAmount",
-    6105: "InvalidPlaceLimitOrderParameters",
-    6106: "InvalidLimitOrderOwner",
-    6107: "InvalidCancelLimitOrderParameters",
-    6108: "CannotFindLimitOrderByBinId",
-    6109: "CancelNonEmptyLimitOrder",
-    6110: "InvalidCollectFeeMode",
-}
-_ACCOUNTS = (
-    "lb_pair",
-    "bin_array_bitmap_extension",
-    "reserve_x",
-    "reserve_y",
-    "user_token_in",
-    "user_token_out",
-    "token_x_mint",
-    "token_y_mint",
-    "oracle",
-    "host_fee_in",
-    "user",
-    "token_x_program",
-    "token_y_program",
-    "event_authority",
-    "program",
-)
-_ACCOUNTS_2 = (*_ACCOUNTS[:13], "memo_program", *_ACCOUNTS[13:])  # swap2: the memo program
-
-
-def _pda(seeds: list[bytes]) -> str:
-    return str(pdas().find(seeds, PROGRAM)[0])
-
-
-def _raw(key: str) -> bytes:
-    from solders.pubkey import Pubkey
-
-    return bytes(Pubkey.from_string(key))
-
-
-def event_authority() -> str:
-    """Anchor's event authority of the program: PDA ``["__event_authority"]``."""
-    return _pda([b"__event_authority"])
-
-
-def bin_array_address(pair: str, index: int) -> str:
-    """A bin array: PDA ``["bin_array", pair, index as i64 LE]``."""
-    return _pda([b"bin_array", _raw(pair), struct.pack("<q", index)])
-
-
-def reserve_address(pair: str, mint: str) -> str:
-    """A reserve: PDA ``[pair, mint]``."""
-    return _pda([_raw(pair), _raw(mint)])
-
-
-def oracle_address(pair: str) -> str:
-    """The pair's oracle: PDA ``["oracle", pair]``."""
-    return _pda([b"oracle", _raw(pair)])
-
-
-def lb_pair_pda(mint_x: str, mint_y: str, bin_step: int, base_factor: int) -> tuple[str, int]:
-    """A permissionless pair (``derive_lb_pair_pda2``) and its bump: PDA ``[min mint, max
-    mint, bin_step LE, base_factor LE]``."""
-    lo, hi = sorted((_raw(mint_x), _raw(mint_y)))
-    key, bump = pdas().find(
-        [lo, hi, struct.pack("<H", bin_step), struct.pack("<H", base_factor)], PROGRAM
-    )
-    return str(key), bump
-
-
-def lb_pair_address(mint_x: str, mint_y: str, bin_step: int, base_factor: int) -> str:
-    """A permissionless pair (``derive_lb_pair_pda2``): PDA ``[min mint, max mint, bin_step
-    LE, base_factor LE]``."""
-    return lb_pair_pda(mint_x, mint_y, bin_step, base_factor)[0]
-
-
-def next_array(bitmap: Sequence[int], start: int, swap_for_y: bool) -> int | None:
-    """The next bin-array index from ``start`` (inclusive) the pair's bitmap marks, in
-    the swap's direction; None past the bitmap's range (the extension's)."""
-    if not -BITMAP_SIZE <= start < BITMAP_SIZE:
-        return None
-    word = sum(w << (64 * i) for i, w in enumerate(bitmap))
-    off = start + BITMAP_SIZE
-    if swap_for_y:
-        masked = word & ((1 << (off + 1)) - 1)
-        return masked.bit_length() - 1 - BITMAP_SIZE if masked else None
-    masked = word >> off
-    return off + (masked & -masked).bit_length() - 1 - BITMAP_SIZE if masked else None
-
-
-def swap_array_indexes(rec: Any, swap_for_y: bool, count: int = SWAP_ARRAYS) -> list[int]:
-    """The bin arrays a swap walks, in order (at most ``count``): from the active bin's
-    array in the swap's direction, those the pair's bitmap marks."""
-    out: list[int] = []
-    start = rec.active_id // BINS_PER_ARRAY
-    while len(out) < count:
-        found = next_array(rec.bin_array_bitmap, start, swap_for_y)
-        if found is None:
-            break
-        out.append(found)
-        start = found - 1 if swap_for_y else found + 1
-    return out
-
-
-def swap_bin_arrays(pair: str, rec: Any, swap_for_y: bool) -> list[str]:
-    """The :data:`SWAP_ARRAYS` bin arrays a built swap names: those it walks, in order,
-    the last repeated when fewer have liquidity (as a Whirlpool swap repeats its last
-    tick array: one shape for every swap, which transaction sizing counts)."""
-    keys = [bin_array_address(pair, i) for i in swap_array_indexes(rec, swap_for_y)]
-    if not keys:
-        raise ValueError(f"pair {pair} has no bin array in its bitmap that way")
-    return (keys + [keys[-1]] * SWAP_ARRAYS)[:SWAP_ARRAYS]
-
-
-# ------------------------------------------------------------------ the swap instruction
-def swap(
-    user: str,
-    pair: str,
-    reserve_x: str,
-    reserve_y: str,
-    user_in: str,
-    user_out: str,
-    mint_x: str,
-    mint_y: str,
-    oracle: str,
-    program_x: str,
-    program_y: str,
-    bin_arrays: Sequence[str],
-    amount_in: int,
-    min_amount_out: int,
-) -> Instruction:
-    """DLMM ``swap`` (exact input), no bitmap extension and no host fee account."""
-    data = SWAP + struct.pack("<QQ", amount_in, min_amount_out)
-    return instruction(
-        PROGRAM,
-        data,
-        [
-            account_meta(pair, writable=True),
-            account_meta(PROGRAM),
-            account_meta(reserve_x, writable=True),
-            account_meta(reserve_y, writable=True),
-            account_meta(user_in, writable=True),
-            account_meta(user_out, writable=True),
-            account_meta(mint_x),
-            account_meta(mint_y),
-            account_meta(oracle, writable=True),
-            account_meta(PROGRAM),
-            account_meta(user, signer=True),
-            account_meta(program_x),
-            account_meta(program_y),
-            account_meta(event_authority()),
-            account_meta(PROGRAM),
-            *(account_meta(a, writable=True) for a in bin_arrays),
-        ],
-    )
-
-
-def swap2(
-    user: str,
-    pair: str,
-    reserve_x: str,
-    reserve_y: str,
-    user_in: str,
-    user_out: str,
-    mint_x: str,
-    mint_y: str,
-    oracle: str,
-    program_x: str,
-    program_y: str,
-    bin_arrays: Sequence[str],
-    amount_in: int,
-    min_amount_out: int,
-) -> Instruction:
-    """DLMM ``swap2`` (exact input; ``idls/dlmm.json``), the swap of a pair with a
-    Token-2022 mint (``swap`` fixes both token programs to SPL Token's): ``swap``'s
-    accounts with the memo program after the token programs, and a
-    ``RemainingAccountsInfo`` with no slices (no transfer-hook accounts: the remaining
-    accounts are the bin arrays)."""
-    data = SWAP2 + struct.pack("<QQI", amount_in, min_amount_out, 0)
-    return instruction(
-        PROGRAM,
-        data,
-        [
-            account_meta(pair, writable=True),
-            account_meta(PROGRAM),
-            account_meta(reserve_x, writable=True),
-            account_meta(reserve_y, writable=True),
-            account_meta(user_in, writable=True),
-            account_meta(user_out, writable=True),
-            account_meta(mint_x),
-            account_meta(mint_y),
-            account_meta(oracle, writable=True),
-            account_meta(PROGRAM),
-            account_meta(user, signer=True),
-            account_meta(program_x),
-            account_meta(program_y),
-            account_meta(MEMO_PROGRAM),
-            account_meta(event_authority()),
-            account_meta(PROGRAM),
-            *(account_meta(a, writable=True) for a in bin_arrays),
-        ],
-    )
-
-
-def swap_instruction(leg: Leg) -> Instruction:
-    """The hop's ``swap`` (``swap2`` when a mint of the pair is Token-2022's): its
-    direction from the mints, the bin arrays from the pair's active bin and bitmap
-    (``leg.record`` must be fresh)."""
-    r = leg.record
-    swap_for_y = leg.mint_in == r.token_x_mint
-    arrays = swap_bin_arrays(leg.pool, r, swap_for_y)
-    px = leg.token_programs.get(r.token_x_mint, SPL_TOKEN)
-    py = leg.token_programs.get(r.token_y_mint, SPL_TOKEN)
-    build = swap2 if TOKEN_2022 in (px, py) else swap
-    return build(
-        leg.owner,
-        leg.pool,
-        r.reserve_x,
-        r.reserve_y,
-        leg.source,
-        leg.dest,
-        r.token_x_mint,
-        r.token_y_mint,
-        r.oracle,
-        px,
-        py,
-        arrays,
-        leg.amount_in,
-        leg.minimum_out,
-    )
-
-
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
-    """The swap's shape on placeholder keys (pair, reserves, oracle, three bin arrays);
-    ``swap2`` when ``programs`` (of mint_in, mint_out) has Token-2022."""
-    build = swap2 if TOKEN_2022 in programs else swap
-    return build(
-        payer,
-        keys[0],
-        keys[1],
-        keys[2],
-        source,
-        dest,
-        mint_in,
-        mint_out,
-        keys[3],
-        programs[0],
-        programs[1],
-        [keys[4], keys[5], keys[6]],
-        1,
-        1,
-    )
-
-
-def decode_swap(data: bytes, accounts: list[str]) -> Swap:
-    """A ``swap`` or ``swap2`` back as a :class:`Swap` (``InstructionError`` otherwise)."""
-    v2 = data[:8] == SWAP2
-    if data[:8] != SWAP and not v2:
-        raise InstructionError("InvalidInstructionData", "dlmm: not swap")
-    what = "swap2" if v2 else "swap"
-    amount, minimum = read_u64s(data, 8, 2, what)
-    if v2 and data[24:] != bytes(4):  # RemainingAccountsInfo: no slices is all it takes here
-        raise InstructionError(
-            "InvalidInstructionData",
-            "swap2: remaining-account slices (transfer hooks) are not simulated",
-        )
-    names = _ACCOUNTS_2 if v2 else _ACCOUNTS
-    need_accounts(accounts, len(names), what)
-    acc = dict(zip(names, accounts))
-    return Swap(
-        PROGRAM,
-        acc["lb_pair"],
-        amount,
-        minimum,
-        acc["user_token_in"],
-        acc["user_token_out"],
-        acc["user"],
-        acc,
-        None,
-        tuple(accounts[len(names) :]),
-        name="Swap2" if v2 else "",
-    )
-
-
-def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
-    """The ``LbPair`` account, decoded by the engine."""
-    return eng.decode_meteora_lb_pair(data, owner)
 
 
 # ------------------------------------------------------------------ simulator: layouts
@@ -838,7 +386,7 @@ def _quote(
     bytes, at the Clock sysvar's time): ``after`` is the engine's ``DlmmSwapQuote``
     (active bin, volatility, fills); None when it pays nothing, or nothing after the
     output mint's transfer fee (the program refuses both: 6039)."""
-    from ..sim.world import SwapQuote
+    from ...sim.world import SwapQuote
 
     keys = pool.tick_arrays if arrays is None else arrays
     data = [world.accounts[k].data for k in keys if k in world.accounts]
@@ -1161,40 +709,6 @@ def _cost(pool: Pool, active_before: int) -> int:
     return COMPUTE_UNITS.use(steps)
 
 
-def _follow(eng: Any, pool: str, rec: Any, each_side: int) -> list[tuple[str, int]]:
-    """The bin arrays a swap from the active bin walks first: the active bin's array and,
-    each way, the next ``each_side`` arrays the pair's bitmap marks (the program skips
-    the others), at their PDAs, by index."""
-    mid = rec.active_id // BINS_PER_ARRAY
-    want = {mid}
-    for swap_for_y in (True, False):
-        start = mid
-        for _ in range(each_side + 1):
-            found = next_array(rec.bin_array_bitmap, start, swap_for_y)
-            if found is None:
-                break
-            want.add(found)
-            start = found - 1 if swap_for_y else found + 1
-    return [(bin_array_address(pool, i), i) for i in sorted(want)]
-
-
-def _base_fee(r: Any) -> float:
-    """The pair's base fee as a fraction: ``base_factor * bin_step * 10 *
-    10^base_fee_power_factor`` per 1e9 (the variable fee comes on top)."""
-    return float(r.base_factor * r.bin_step * 10 * 10**r.base_fee_power_factor) / 1e9
-
-
-DISCOVERY = Discoverable(
-    "Meteora DLMM",
-    # token_x_mint 88 / token_y_mint 120 of 904 bytes (idls/dlmm.json); x and y are the
-    # creator's order (only the pair's PDA seeds sort them)
-    PoolLayout(88, 120, discriminator=DISC_LB_PAIR),
-    lambda r: PoolFacts(r.token_x_mint, r.token_y_mint, r.reserve_x, r.reserve_y, _base_fee(r)),
-    # the active bin's price, base units of Y per base unit of X
-    price=lambda r: float((1.0 + r.bin_step / 10_000) ** r.active_id),
-)
-
-
 def _load(world: World, pool: Pool) -> None:
     """``SimVenue.load``: the pair read back from its accounts: ``LbPair``, its active
     bin, and the bins of its bin arrays as the market keeps them (the Python program
@@ -1221,39 +735,25 @@ def _load(world: World, pool: Pool) -> None:
     pool.spec.tick_current = int(r.active_id)
 
 
-VENUE = Venue(
-    ids=IDS,
-    decode_pool=decode_pool,
-    swap_instruction=swap_instruction,
-    sizing_swap=sizing_swap,
-    decode_swap=decode_swap,
-    errors=ERRORS,
-    slippage_error=6003,  # ExceededAmountSlippageTolerance
-    compute_units=COMPUTE_UNITS,
-    fresh_state=True,
-    anchor=True,
-    sim=SimVenue(
-        load=_load,
-        check=_check,
-        quote_error=_quote_error,
-        no_output_error=6039,  # InsufficientOutAmount: a swap that pays nothing
-        cost=_cost,
-        instruction_name="Swap",
-        setup=lambda world: None,
-        takes=_takes,
-        create=_create,
-        swapped=_swapped,
-        state_in_pool_account=True,
-        token_instruction="TransferChecked",
-        rent={POOL_LEN: 7_182_720, BIN_ARRAY_LEN: 71_437_440},
-        quote=_quote,
-        apply=_apply,
-        price=_price,
-        depth=_depth,
-        share=0.25,
-        from_kind="cpmm",
-    ),
-    follow=_follow,
-    absent=lambda index, pool: None,  # the program skips the arrays its bitmap marks empty
-    discovery=DISCOVERY,
+SIM = SimVenue(
+    venue=VENUE,
+    load=_load,
+    check=_check,
+    quote_error=_quote_error,
+    no_output_error=6039,  # InsufficientOutAmount: a swap that pays nothing
+    cost=_cost,
+    instruction_name="Swap",
+    setup=lambda world: None,
+    takes=_takes,
+    create=_create,
+    swapped=_swapped,
+    state_in_pool_account=True,
+    token_instruction="TransferChecked",
+    rent={POOL_LEN: 7_182_720, BIN_ARRAY_LEN: 71_437_440},
+    quote=_quote,
+    apply=_apply,
+    price=_price,
+    depth=_depth,
+    share=0.25,
+    from_kind="cpmm",
 )

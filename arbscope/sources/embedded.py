@@ -2,53 +2,22 @@
 loopback (its world, chain and endpoints: PubSub, and Yellowstone gRPC for the last
 ``grpc`` of them) read by the session's own sockets, as real endpoints are.
 
-This is the only module of the wiring that imports the simulator (``feeds.sim``), and only
-inside what builds one: a session on real endpoints, a consumer and a replay load no
-simulator module.
+This is the only module of the wiring that imports the simulator (``feeds.sim``), inside
+what builds one, and it is itself imported only where a session embeds the simulator: a
+session on real endpoints, a consumer and a replay load no simulator module.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from feeds.clients.pool import Endpoint
 
 from ..ports import Faucet
-from .feeds import EndpointFeeds, FeedOptions
+from .feeds import EndpointFeeds, FeedOptions, SimSettings
 
 if TYPE_CHECKING:
     from feeds.sim.server import SimServer
-    from feeds.sim.world import WorldConfig
-
-
-@dataclass(frozen=True)
-class SimSettings:
-    """The embedded simulator: ``endpoints`` served (the last ``grpc`` of them read over
-    Yellowstone gRPC), whether its chain takes transactions (``accept_tx``: live trading
-    against it), and its world: ``world``, or one of the session's seed with a slot of
-    ``slot_seconds``, ``competitors`` racing the pools knocked off their price and real
-    program binaries from ``programs`` (the world's defaults where None)."""
-
-    endpoints: int = 3
-    grpc: int = 0
-    accept_tx: bool = False
-    world: WorldConfig | None = None
-    slot_seconds: float | None = None
-    competitors: int | None = None
-    programs: str = ""
-
-    def world_config(self, seed: int) -> WorldConfig:
-        from feeds.sim.world import WorldConfig
-
-        if self.world is not None:
-            return self.world
-        knobs: dict[str, Any] = {"programs": self.programs}
-        if self.slot_seconds is not None:
-            knobs["slot_seconds"] = self.slot_seconds
-        if self.competitors is not None:
-            knobs["competitors"] = self.competitors
-        return WorldConfig(seed=seed, **knobs)
 
 
 def programs_problem(folder: str) -> str:

@@ -1,0 +1,249 @@
+"""Meteora DLMM's swap instructions (``swap``, ``swap2``: see the package's docstring):
+builders, the bin arrays a swap names (the pair's bitmap from its active bin), the
+sizing shape and the decoder."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from typing import Any
+
+from solders.instruction import Instruction
+
+from ...wire.instructions import (
+    MEMO_PROGRAM,
+    SPL_TOKEN,
+    TOKEN_2022,
+    InstructionError,
+    Swap,
+    account_meta,
+    instruction,
+    need_accounts,
+    read_u64s,
+)
+from ..base import Leg
+from .layout import BINS_PER_ARRAY, PROGRAM, bin_array_address, event_authority, next_array
+
+SWAP = bytes([248, 198, 158, 145, 225, 117, 135, 200])  # sha256("global:swap")[..8]
+SWAP2 = bytes([65, 75, 63, 76, 235, 91, 91, 136])  # sha256("global:swap2")[..8] (idls/dlmm.json)
+SWAP_ARRAYS = 3  # bin arrays a built swap names (the SDK's examples take 3 a side)
+_ACCOUNTS = (
+    "lb_pair",
+    "bin_array_bitmap_extension",
+    "reserve_x",
+    "reserve_y",
+    "user_token_in",
+    "user_token_out",
+    "token_x_mint",
+    "token_y_mint",
+    "oracle",
+    "host_fee_in",
+    "user",
+    "token_x_program",
+    "token_y_program",
+    "event_authority",
+    "program",
+)
+_ACCOUNTS_2 = (*_ACCOUNTS[:13], "memo_program", *_ACCOUNTS[13:])  # swap2: the memo program
+
+
+def swap_array_indexes(rec: Any, swap_for_y: bool, count: int = SWAP_ARRAYS) -> list[int]:
+    """The bin arrays a swap walks, in order (at most ``count``): from the active bin's
+    array in the swap's direction, those the pair's bitmap marks."""
+    out: list[int] = []
+    start = rec.active_id // BINS_PER_ARRAY
+    while len(out) < count:
+        found = next_array(rec.bin_array_bitmap, start, swap_for_y)
+        if found is None:
+            break
+        out.append(found)
+        start = found - 1 if swap_for_y else found + 1
+    return out
+
+
+def swap_bin_arrays(pair: str, rec: Any, swap_for_y: bool) -> list[str]:
+    """The :data:`SWAP_ARRAYS` bin arrays a built swap names: those it walks, in order,
+    the last repeated when fewer have liquidity (as a Whirlpool swap repeats its last
+    tick array: one shape for every swap, which transaction sizing counts)."""
+    keys = [bin_array_address(pair, i) for i in swap_array_indexes(rec, swap_for_y)]
+    if not keys:
+        raise ValueError(f"pair {pair} has no bin array in its bitmap that way")
+    return (keys + [keys[-1]] * SWAP_ARRAYS)[:SWAP_ARRAYS]
+
+
+# ------------------------------------------------------------------ the swap instruction
+def swap(
+    user: str,
+    pair: str,
+    reserve_x: str,
+    reserve_y: str,
+    user_in: str,
+    user_out: str,
+    mint_x: str,
+    mint_y: str,
+    oracle: str,
+    program_x: str,
+    program_y: str,
+    bin_arrays: Sequence[str],
+    amount_in: int,
+    min_amount_out: int,
+) -> Instruction:
+    """DLMM ``swap`` (exact input), no bitmap extension and no host fee account."""
+    data = SWAP + struct.pack("<QQ", amount_in, min_amount_out)
+    return instruction(
+        PROGRAM,
+        data,
+        [
+            account_meta(pair, writable=True),
+            account_meta(PROGRAM),
+            account_meta(reserve_x, writable=True),
+            account_meta(reserve_y, writable=True),
+            account_meta(user_in, writable=True),
+            account_meta(user_out, writable=True),
+            account_meta(mint_x),
+            account_meta(mint_y),
+            account_meta(oracle, writable=True),
+            account_meta(PROGRAM),
+            account_meta(user, signer=True),
+            account_meta(program_x),
+            account_meta(program_y),
+            account_meta(event_authority()),
+            account_meta(PROGRAM),
+            *(account_meta(a, writable=True) for a in bin_arrays),
+        ],
+    )
+
+
+def swap2(
+    user: str,
+    pair: str,
+    reserve_x: str,
+    reserve_y: str,
+    user_in: str,
+    user_out: str,
+    mint_x: str,
+    mint_y: str,
+    oracle: str,
+    program_x: str,
+    program_y: str,
+    bin_arrays: Sequence[str],
+    amount_in: int,
+    min_amount_out: int,
+) -> Instruction:
+    """DLMM ``swap2`` (exact input; ``idls/dlmm.json``), the swap of a pair with a
+    Token-2022 mint (``swap`` fixes both token programs to SPL Token's): ``swap``'s
+    accounts with the memo program after the token programs, and a
+    ``RemainingAccountsInfo`` with no slices (no transfer-hook accounts: the remaining
+    accounts are the bin arrays)."""
+    data = SWAP2 + struct.pack("<QQI", amount_in, min_amount_out, 0)
+    return instruction(
+        PROGRAM,
+        data,
+        [
+            account_meta(pair, writable=True),
+            account_meta(PROGRAM),
+            account_meta(reserve_x, writable=True),
+            account_meta(reserve_y, writable=True),
+            account_meta(user_in, writable=True),
+            account_meta(user_out, writable=True),
+            account_meta(mint_x),
+            account_meta(mint_y),
+            account_meta(oracle, writable=True),
+            account_meta(PROGRAM),
+            account_meta(user, signer=True),
+            account_meta(program_x),
+            account_meta(program_y),
+            account_meta(MEMO_PROGRAM),
+            account_meta(event_authority()),
+            account_meta(PROGRAM),
+            *(account_meta(a, writable=True) for a in bin_arrays),
+        ],
+    )
+
+
+def swap_instruction(leg: Leg) -> Instruction:
+    """The hop's ``swap`` (``swap2`` when a mint of the pair is Token-2022's): its
+    direction from the mints, the bin arrays from the pair's active bin and bitmap
+    (``leg.record`` must be fresh)."""
+    r = leg.record
+    swap_for_y = leg.mint_in == r.token_x_mint
+    arrays = swap_bin_arrays(leg.pool, r, swap_for_y)
+    px = leg.token_programs.get(r.token_x_mint, SPL_TOKEN)
+    py = leg.token_programs.get(r.token_y_mint, SPL_TOKEN)
+    build = swap2 if TOKEN_2022 in (px, py) else swap
+    return build(
+        leg.owner,
+        leg.pool,
+        r.reserve_x,
+        r.reserve_y,
+        leg.source,
+        leg.dest,
+        r.token_x_mint,
+        r.token_y_mint,
+        r.oracle,
+        px,
+        py,
+        arrays,
+        leg.amount_in,
+        leg.minimum_out,
+    )
+
+
+def sizing_swap(
+    payer: str,
+    keys: Sequence[str],
+    source: str,
+    dest: str,
+    mint_in: str,
+    mint_out: str,
+    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
+) -> Instruction:
+    """The swap's shape on placeholder keys (pair, reserves, oracle, three bin arrays);
+    ``swap2`` when ``programs`` (of mint_in, mint_out) has Token-2022."""
+    build = swap2 if TOKEN_2022 in programs else swap
+    return build(
+        payer,
+        keys[0],
+        keys[1],
+        keys[2],
+        source,
+        dest,
+        mint_in,
+        mint_out,
+        keys[3],
+        programs[0],
+        programs[1],
+        [keys[4], keys[5], keys[6]],
+        1,
+        1,
+    )
+
+
+def decode_swap(data: bytes, accounts: list[str]) -> Swap:
+    """A ``swap`` or ``swap2`` back as a :class:`Swap` (``InstructionError`` otherwise)."""
+    v2 = data[:8] == SWAP2
+    if data[:8] != SWAP and not v2:
+        raise InstructionError("InvalidInstructionData", "dlmm: not swap")
+    what = "swap2" if v2 else "swap"
+    amount, minimum = read_u64s(data, 8, 2, what)
+    if v2 and data[24:] != bytes(4):  # RemainingAccountsInfo: no slices is all it takes here
+        raise InstructionError(
+            "InvalidInstructionData",
+            "swap2: remaining-account slices (transfer hooks) are not simulated",
+        )
+    names = _ACCOUNTS_2 if v2 else _ACCOUNTS
+    need_accounts(accounts, len(names), what)
+    acc = dict(zip(names, accounts))
+    return Swap(
+        PROGRAM,
+        acc["lb_pair"],
+        amount,
+        minimum,
+        acc["user_token_in"],
+        acc["user_token_out"],
+        acc["user"],
+        acc,
+        None,
+        tuple(accounts[len(names) :]),
+        name="Swap2" if v2 else "",
+    )

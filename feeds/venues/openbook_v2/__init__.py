@@ -1,0 +1,205 @@
+"""OpenBook v2 (``opnb2LAf…``): a central limit order book. A market's price is a ladder
+of resting orders in two ``BookSide`` accounts; a taker's ``place_take_order`` walks the
+other side best first and settles at once, its fills left on the ``EventHeap`` for the
+makers' crank.
+
+Sources: ``openbook-dex/openbook-v2`` v0.2.10 (mirrored): ``programs/openbook-v2/src/``
+(``lib.rs``: ``declare_id!``, ``place_take_order`` and ``PlaceTakeOrderArgs``;
+``accounts_ix/place_take_order.rs``: its accounts and constraints;
+``accounts_ix/create_market.rs``: the market authority's seeds ``["Market", market]``
+and the vaults as its ATAs; ``state/market.rs``: ``Market``, fees, ``PENALTY_EVENT_HEAP``;
+``error.rs``: the codes, Anchor's 6000 on), ``idl/openbook_v2.json`` (the account order,
+optional accounts). The book's layouts and the program's operations on them are the
+simulator's (:mod:`feeds.sim.orderbook`).
+
+- Pool: the ``Market`` account (848 bytes), a keypair account the program owns; mints
+  (a, b) = (base, quote); its vaults ``market_base_vault`` / ``market_quote_vault``; its
+  own accounts ``bids``, ``asks``, ``event_heap``.
+- Swap: ``place_take_order``. A hop selling base (a → b) is an ``Ask`` of
+  ``amount_in // base_lot_size`` lots, fill-or-kill, its price limit the lowest price at
+  which every lot filled still gives ``minimum_out``; a hop buying base (b → a) a ``Bid``
+  for the base lots ``minimum_out`` needs, fill-or-kill, paid from at most
+  ``amount_in // quote_lot_size`` quote lots (fees included), no price limit but that
+  budget (the program has no minimum output of its own: the lots are the minimum). It
+  gets exactly those lots, so the live executor asks a buy for its quote's lots
+  (``exact_buy``) and the quote left over stays with the user, as does what is below a
+  lot.
+- Errors: ``error.rs`` (``OpenBookError``, from 6000); Anchor's own constraint codes
+  (anchor-lang ``ErrorCode``) for a wrong account.
+
+The package: :mod:`.layout` (the accounts' constants, the market authority),
+:mod:`.instructions` (the taker order), here the errors, compute units, discovery and
+the :data:`VENUE` record. The simulated program (the makers, the cranker, the matching)
+is :mod:`.sim` (only the simulator loads it).
+"""
+
+from __future__ import annotations
+
+from ..base import ComputeUnits, Discoverable, PoolFacts, PoolLayout, Venue
+from .instructions import (
+    PLACE_TAKE_ORDER,
+    TAKE_LIMIT,
+    TakeArgs,
+    TakeKeys,
+    decode_swap,
+    place_take_order,
+    sell_limit,
+    sell_receives,
+    sizing_swap,
+    swap_instruction,
+    take_args,
+    take_keys,
+)
+from .layout import (
+    ASK,
+    BID,
+    DISC_BOOKSIDE,
+    DISC_EVENT_HEAP,
+    DISC_MARKET,
+    DROP_EXPIRED_ORDER_LIMIT,
+    FEES_SCALE_FACTOR,
+    FILL_OR_KILL,
+    I64_MAX,
+    IDS,
+    IMMEDIATE_OR_CANCEL,
+    MARKET,
+    MARKET_LEN,
+    PROGRAM,
+    ZERO_KEY,
+    decode_pool,
+    market_authority,
+)
+
+__all__ = [
+    "ASK",
+    "BID",
+    "COMPUTE_UNITS",
+    "DISCOVERY",
+    "DISC_BOOKSIDE",
+    "DISC_EVENT_HEAP",
+    "DISC_MARKET",
+    "DROP_EXPIRED_ORDER_LIMIT",
+    "ERRORS",
+    "FEES_SCALE_FACTOR",
+    "FILL_OR_KILL",
+    "I64_MAX",
+    "IDS",
+    "IMMEDIATE_OR_CANCEL",
+    "INVALID_INPUT_LOTS_SIZE",
+    "INVALID_OPEN_ORDERS_ADMIN",
+    "MARKET",
+    "MARKET_LEN",
+    "PLACE_TAKE_ORDER",
+    "PROGRAM",
+    "TAKE_LIMIT",
+    "TakeArgs",
+    "TakeKeys",
+    "VENUE",
+    "WOULD_EXECUTE_PARTIALLY",
+    "ZERO_KEY",
+    "decode_pool",
+    "decode_swap",
+    "market_authority",
+    "place_take_order",
+    "sell_limit",
+    "sell_receives",
+    "sizing_swap",
+    "swap_instruction",
+    "take_args",
+    "take_keys",
+]
+
+# error.rs OpenBookError, in its order from 6000 (the IDL's "errors" say the same)
+_ERROR_NAMES = (
+    "SomeError",
+    "InvalidInputNameLength",
+    "InvalidInputMarketExpired",
+    "InvalidInputMarketFees",
+    "InvalidInputLots",
+    "InvalidInputLotsSize",
+    "InvalidInputOrdersAmounts",
+    "InvalidInputCancelSize",
+    "InvalidInputPriceLots",
+    "InvalidInputPegLimit",
+    "InvalidInputOrderType",
+    "InvalidInputOrderId",
+    "InvalidInputHeapSlots",
+    "InvalidOracleTypes",
+    "InvalidSecondOracle",
+    "NoCloseMarketAdmin",
+    "InvalidCloseMarketAdmin",
+    "InvalidOpenOrdersAdmin",
+    "InvalidConsumeEventsAdmin",
+    "InvalidMarketVault",
+    "IndexerActiveOO",
+    "OraclePegInvalidOracleState",
+    "UnknownOracleType",
+    "OracleConfidence",
+    "OracleStale",
+    "OrderIdNotFound",
+    "EventHeapContainsElements",
+    "InvalidOrderPostIOC",
+    "InvalidOrderPostMarket",
+    "WouldSelfTrade",
+    "MarketHasExpired",
+    "InvalidPriceLots",
+    "InvalidOraclePrice",
+    "MarketHasNotExpired",
+    "NoOwnerOrDelegate",
+    "NoOwner",
+    "OpenOrdersFull",
+    "BookContainsElements",
+    "OpenOrdersOrderNotFound",
+    "InvalidPostAmount",
+    "DisabledOraclePeg",
+    "NonEmptyMarket",
+    "NonEmptyOpenOrdersPosition",
+    "WouldExecutePartially",
+)
+ERRORS = {6000 + i: name for i, name in enumerate(_ERROR_NAMES)}
+WOULD_EXECUTE_PARTIALLY = 6043
+INVALID_INPUT_LOTS_SIZE = 6005
+INVALID_OPEN_ORDERS_ADMIN = 6017
+
+
+# Measured (the 2023-10 binary in LiteSVM running the taker order live builds, in its
+# layout: tests/programs/test_openbook_v2.py): one fill 41,817-42,424 (with the penalty's
+# system transfer and the two token transfers), each more maker order reached (a fill,
+# or an expired order dropped) about 2,600 more, 8 fills 59,744-60,304. A step is a maker
+# order the order reaches, at most TAKE_LIMIT fills and 5 expired orders (an order that
+# matches nothing, 22,313, moves no tokens: the model errs high there).
+COMPUTE_UNITS = ComputeUnits(39_400, 2_600, TAKE_LIMIT + DROP_EXPIRED_ORDER_LIMIT, 0.1)
+
+DISCOVERY = Discoverable(
+    "OpenBook v2",
+    # Market: base_mint at 568, quote_mint at 600 of the struct, after the discriminator
+    PoolLayout(8 + 568, 8 + 600, discriminator=DISC_MARKET),
+    lambda r: PoolFacts(
+        str(r.base_mint),
+        str(r.quote_mint),
+        str(r.market_base_vault),
+        str(r.market_quote_vault),
+        int(r.taker_fee) / FEES_SCALE_FACTOR,
+        int(r.base_decimals),
+        int(r.quote_decimals),
+    ),
+    # a book's price is its ladder, not its vaults (deposits): discovery lists a market
+    # without a price of its own (the book sides are not read there)
+    price=lambda r: None,
+)
+
+
+VENUE = Venue(
+    ids=IDS,
+    decode_pool=decode_pool,
+    swap_instruction=swap_instruction,
+    sizing_swap=sizing_swap,
+    decode_swap=decode_swap,
+    errors=ERRORS,
+    slippage_error=WOULD_EXECUTE_PARTIALLY,  # a sell at its limit, a buy of its lots: not all
+    compute_units=COMPUTE_UNITS,
+    fresh_state=True,  # a book changes every slot: read the market again before an order
+    exact_buy=True,  # a buy takes the lots of its minimum, fill-or-kill
+    anchor=True,
+    discovery=DISCOVERY,
+)

@@ -1,0 +1,295 @@
+"""Orca Whirlpool's swap instructions (``swap``, ``swap_v2``: see the package's
+docstring): builders, the accounts a swap names (the three tick arrays it walks from the
+pool's current tick, the oracle), the sizing shape and the decoder."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+
+from solders.instruction import Instruction
+
+from ...wire.instructions import (
+    MEMO_PROGRAM,
+    SPL_TOKEN,
+    TOKEN_2022,
+    InstructionError,
+    Swap,
+    account_meta,
+    instruction,
+    need_accounts,
+    pdas,
+)
+from ..base import Leg
+from .layout import MAX_SQRT_PRICE_X64, MIN_SQRT_PRICE_X64, PROGRAM, swap_tick_array_starts
+
+SWAP = bytes([248, 198, 158, 145, 225, 117, 135, 200])  # sha256("global:swap")[..8]
+SWAP_V2 = bytes([43, 4, 237, 11, 26, 201, 30, 98])  # sha256("global:swap_v2")[..8], spec §2.6
+_ACCOUNTS = (
+    "token_program",
+    "token_authority",
+    "whirlpool",
+    "token_owner_account_a",
+    "token_vault_a",
+    "token_owner_account_b",
+    "token_vault_b",
+    "tick_array_0",
+    "tick_array_1",
+    "tick_array_2",
+    "oracle",
+)
+_ACCOUNTS_V2 = (
+    "token_program_a",
+    "token_program_b",
+    "memo_program",
+    "token_authority",
+    "whirlpool",
+    "token_mint_a",
+    "token_mint_b",
+    "token_owner_account_a",
+    "token_vault_a",
+    "token_owner_account_b",
+    "token_vault_b",
+    "tick_array_0",
+    "tick_array_1",
+    "tick_array_2",
+    "oracle",
+)
+
+
+# ------------------------------------------------------------------ the swap instruction
+def swap(
+    authority: str,
+    whirlpool: str,
+    owner_a: str,
+    vault_a: str,
+    owner_b: str,
+    vault_b: str,
+    tick_arrays: list[str],
+    oracle: str,
+    amount: int,
+    other_amount_threshold: int,
+    a_to_b: bool,
+    exact_in: bool = True,
+    sqrt_price_limit: int = 0,
+) -> Instruction:
+    """Whirlpool ``swap`` (spec §2.6); ``sqrt_price_limit`` 0: the far end of the
+    direction (the program's own default)."""
+    if len(tick_arrays) != 3:
+        raise ValueError("a Whirlpool swap takes exactly 3 tick arrays")
+    if sqrt_price_limit == 0:
+        sqrt_price_limit = MIN_SQRT_PRICE_X64 if a_to_b else MAX_SQRT_PRICE_X64
+    data = SWAP + struct.pack("<QQ", amount, other_amount_threshold)
+    data += sqrt_price_limit.to_bytes(16, "little") + bytes([int(exact_in), int(a_to_b)])
+    return instruction(
+        PROGRAM,
+        data,
+        [
+            account_meta(SPL_TOKEN),
+            account_meta(authority, signer=True),
+            account_meta(whirlpool, writable=True),
+            account_meta(owner_a, writable=True),
+            account_meta(vault_a, writable=True),
+            account_meta(owner_b, writable=True),
+            account_meta(vault_b, writable=True),
+            *(account_meta(t, writable=True) for t in tick_arrays),
+            account_meta(oracle, writable=True),
+        ],
+    )
+
+
+def swap_v2(
+    authority: str,
+    whirlpool: str,
+    mint_a: str,
+    mint_b: str,
+    program_a: str,
+    program_b: str,
+    owner_a: str,
+    vault_a: str,
+    owner_b: str,
+    vault_b: str,
+    tick_arrays: list[str],
+    oracle: str,
+    amount: int,
+    other_amount_threshold: int,
+    a_to_b: bool,
+    exact_in: bool = True,
+    sqrt_price_limit: int = 0,
+) -> Instruction:
+    """Whirlpool ``swap_v2`` (the module doc): no remaining accounts."""
+    if len(tick_arrays) != 3:
+        raise ValueError("a Whirlpool swap takes exactly 3 tick arrays")
+    if sqrt_price_limit == 0:
+        sqrt_price_limit = MIN_SQRT_PRICE_X64 if a_to_b else MAX_SQRT_PRICE_X64
+    data = SWAP_V2 + struct.pack("<QQ", amount, other_amount_threshold)
+    data += sqrt_price_limit.to_bytes(16, "little") + bytes([int(exact_in), int(a_to_b), 0])
+    return instruction(
+        PROGRAM,
+        data,
+        [
+            account_meta(program_a),
+            account_meta(program_b),
+            account_meta(MEMO_PROGRAM),
+            account_meta(authority, signer=True),
+            account_meta(whirlpool, writable=True),
+            account_meta(mint_a),
+            account_meta(mint_b),
+            account_meta(owner_a, writable=True),
+            account_meta(vault_a, writable=True),
+            account_meta(owner_b, writable=True),
+            account_meta(vault_b, writable=True),
+            *(account_meta(t, writable=True) for t in tick_arrays),
+            account_meta(oracle, writable=True),
+        ],
+    )
+
+
+def swap_tick_arrays(
+    whirlpool: str, tick_spacing: int, tick_current: int, a_to_b: bool
+) -> list[str]:
+    """The 3 tick-array accounts of a Whirlpool swap (the last repeated when fewer exist)."""
+    starts = swap_tick_array_starts(tick_spacing, tick_current, a_to_b)
+    if not starts:
+        raise ValueError(f"no tick array holds tick {tick_current} (spacing {tick_spacing})")
+    cache = pdas()
+    keys = [str(cache.tick_array(whirlpool, s)[0]) for s in starts]
+    return (keys + [keys[-1]] * 3)[:3]
+
+
+def oracle(whirlpool: str) -> str:
+    """A Whirlpool's oracle account (PDA ``["oracle", whirlpool]``, spec §2.4)."""
+    return str(pdas().oracle(whirlpool)[0])
+
+
+def swap_instruction(leg: Leg) -> Instruction:
+    """The hop's ``swap`` (``swap_v2`` when a mint of the pool is Token-2022's): its
+    direction from the mints, the tick arrays from the pool's current tick
+    (``leg.record`` must be fresh), the oracle by PDA."""
+    r = leg.record
+    a_to_b = leg.mint_in == r.token_mint_a
+    arrays = swap_tick_arrays(leg.pool, r.tick_spacing, r.tick_current_index, a_to_b)
+    owner_a, owner_b = (leg.source, leg.dest) if a_to_b else (leg.dest, leg.source)
+    pa = leg.token_programs.get(r.token_mint_a, SPL_TOKEN)
+    pb = leg.token_programs.get(r.token_mint_b, SPL_TOKEN)
+    if TOKEN_2022 in (pa, pb):
+        return swap_v2(
+            leg.owner,
+            leg.pool,
+            r.token_mint_a,
+            r.token_mint_b,
+            pa,
+            pb,
+            owner_a,
+            r.token_vault_a,
+            owner_b,
+            r.token_vault_b,
+            arrays,
+            oracle(leg.pool),
+            leg.amount_in,
+            leg.minimum_out,
+            a_to_b,
+        )
+    return swap(
+        leg.owner,
+        leg.pool,
+        owner_a,
+        r.token_vault_a,
+        owner_b,
+        r.token_vault_b,
+        arrays,
+        oracle(leg.pool),
+        leg.amount_in,
+        leg.minimum_out,
+        a_to_b,
+    )
+
+
+def sizing_swap(
+    payer: str,
+    keys: Sequence[str],
+    source: str,
+    dest: str,
+    mint_in: str,
+    mint_out: str,
+    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
+) -> Instruction:
+    """The swap's shape on placeholder keys (pool, vaults, three distinct tick arrays,
+    oracle: an upper bound when the arrays repeat at the end of the price range);
+    ``swap_v2`` when ``programs`` (of mint_in, mint_out) has Token-2022."""
+    if TOKEN_2022 in programs:
+        return swap_v2(
+            payer,
+            keys[0],
+            mint_in,
+            mint_out,
+            programs[0],
+            programs[1],
+            source,
+            keys[1],
+            dest,
+            keys[2],
+            [keys[3], keys[4], keys[5]],
+            keys[6],
+            1,
+            1,
+            True,
+        )
+    return swap(
+        payer,
+        keys[0],
+        source,
+        keys[1],
+        dest,
+        keys[2],
+        [keys[3], keys[4], keys[5]],
+        keys[6],
+        1,
+        1,
+        True,
+    )
+
+
+def decode_swap(data: bytes, accounts: list[str]) -> Swap:
+    """A ``swap`` or ``swap_v2`` (exact input only) back as a :class:`Swap`
+    (``InstructionError`` otherwise)."""
+    v2 = data[:8] == SWAP_V2
+    if data[:8] != SWAP and not v2:
+        raise InstructionError("InvalidInstructionData", "whirlpool: not swap")
+    what = "swap_v2" if v2 else "swap"
+    if len(data) < 42 + v2:
+        raise InstructionError("InvalidInstructionData", f"{what}: {len(data)} bytes of data")
+    amount, threshold = struct.unpack_from("<QQ", data, 8)
+    exact_in, a_to_b = data[40], data[41]
+    if exact_in not in (0, 1) or a_to_b not in (0, 1):
+        raise InstructionError("InvalidInstructionData", f"{what}: bool out of range")
+    if v2 and data[42:] != b"\x00":  # remaining_accounts_info: None is all the simulator takes
+        raise InstructionError(
+            "InvalidInstructionData",
+            "swap_v2: remaining accounts (transfer hooks, supplemental "
+            "tick arrays) are not simulated",
+        )
+    if not exact_in:
+        raise InstructionError("InvalidInstructionData", f"{what}: only exact input is supported")
+    names = _ACCOUNTS_V2 if v2 else _ACCOUNTS
+    need_accounts(accounts, len(names), what)
+    acc = dict(zip(names, accounts))
+    acc["sqrt_price_limit"] = str(int.from_bytes(data[24:40], "little"))
+    src, dst = (
+        ("token_owner_account_a", "token_owner_account_b")
+        if a_to_b
+        else ("token_owner_account_b", "token_owner_account_a")
+    )
+    return Swap(
+        PROGRAM,
+        acc["whirlpool"],
+        amount,
+        threshold,
+        acc[src],
+        acc[dst],
+        acc["token_authority"],
+        acc,
+        bool(a_to_b),
+        (acc["tick_array_0"], acc["tick_array_1"], acc["tick_array_2"]),
+        name="SwapV2" if v2 else "",
+    )

@@ -1,0 +1,193 @@
+"""Raydium AMM v4 (``675kPX9…``), the constant-product pools with an OpenBook market.
+
+- Swap: ``SwapBaseInV2`` (spec §1.3): tag 16 ‖ amount_in ‖ minimum_amount_out; 8
+  accounts: token program, amm, authority, coin vault, pc vault, user source, user
+  destination, user owner (signer). The form without the OpenBook market accounts.
+- Pool account: ``AmmInfo`` (752 bytes, spec §1.2); reserves are the vaults' amounts
+  less the pnl the pool owes (``need_take_pnl_*``).
+- Log: ``ray_log`` (spec §6.1), base64 of the swap's amounts, the user's source balance
+  and the pool's reserves (vaults less pnl) before it.
+- Errors: raydium-amm ``program/src/error.rs`` ``AmmError``, by position.
+
+Its simulated program is :mod:`.sim` (only the simulator loads it).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from typing import Any
+
+from solders.instruction import Instruction
+
+from ...wire.instructions import (
+    SPL_TOKEN,
+    InstructionError,
+    Swap,
+    account_meta,
+    instruction,
+    need_accounts,
+    read_u64s,
+)
+from ..base import (
+    ComputeUnits,
+    Discoverable,
+    Leg,
+    PoolFacts,
+    PoolLayout,
+    Venue,
+)
+from ..ids import ids, program
+
+IDS = ids("raydium_amm_v4")
+PROGRAM = program(IDS)
+POOL_LEN = IDS.pool_account_size
+AUTHORITY = "5Q544fKrFoe6tsEbD7S8EmxGTJYAKtTVhAW5Q5pge4j1"  # spec §1.2: PDA [b"amm authority"]
+AUTHORITY_NONCE = 254  # its bump: every pool's ``nonce`` (the program derives AUTHORITY from it)
+SWAP_BASE_IN_V2 = 16
+INITIALIZED, SWAP_ONLY, WAITING_TRADE = 1, 6, 7  # AmmStatus
+RECENT_EPOCH = 736  # AmmInfo.recent_epoch
+ERRORS = {
+    22: "InvalidStatus",
+    29: "InvalidInput",
+    30: "ExceededSlippage",
+    40: "InsufficientFunds",
+    42: "InvalidUserToken",
+}
+_ACCOUNTS = (
+    "token_program",
+    "amm",
+    "authority",
+    "coin_vault",
+    "pc_vault",
+    "user_source",
+    "user_dest",
+    "owner",
+)
+
+
+# ------------------------------------------------------------------ the swap instruction
+def swap_base_in(
+    amm: str,
+    coin_vault: str,
+    pc_vault: str,
+    user_source: str,
+    user_dest: str,
+    owner: str,
+    amount_in: int,
+    minimum_out: int,
+    authority: str = AUTHORITY,
+) -> Instruction:
+    """AMM v4 ``SwapBaseInV2`` (tag 16, the 8-account form without the OpenBook market)."""
+    return instruction(
+        PROGRAM,
+        struct.pack("<BQQ", SWAP_BASE_IN_V2, amount_in, minimum_out),
+        [
+            account_meta(SPL_TOKEN),
+            account_meta(amm, writable=True),
+            account_meta(authority),
+            account_meta(coin_vault, writable=True),
+            account_meta(pc_vault, writable=True),
+            account_meta(user_source, writable=True),
+            account_meta(user_dest, writable=True),
+            account_meta(owner, signer=True),
+        ],
+    )
+
+
+def swap_instruction(leg: Leg) -> Instruction:
+    """The hop's ``SwapBaseInV2``: the direction is the source account's mint."""
+    r = leg.record
+    return swap_base_in(
+        leg.pool,
+        r.coin_vault,
+        r.pc_vault,
+        leg.source,
+        leg.dest,
+        leg.owner,
+        leg.amount_in,
+        leg.minimum_out,
+    )
+
+
+def sizing_swap(
+    payer: str,
+    keys: Sequence[str],
+    source: str,
+    dest: str,
+    mint_in: str,
+    mint_out: str,
+    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
+) -> Instruction:
+    """The swap's shape on placeholder keys (the pool, its two vaults)."""
+    return swap_base_in(keys[0], keys[1], keys[2], source, dest, payer, 1, 1)
+
+
+def decode_swap(data: bytes, accounts: list[str]) -> Swap:
+    """A ``SwapBaseInV2`` back as a :class:`Swap` (``InstructionError`` otherwise)."""
+    tag = data[:1]
+    if tag != bytes([SWAP_BASE_IN_V2]):  # the 8-account form arbscope builds
+        raise InstructionError(
+            "InvalidInstructionData", f"amm v4: instruction {tag.hex()} is not SwapBaseInV2"
+        )
+    amount, minimum = read_u64s(data, 1, 2, "SwapBaseInV2")
+    need_accounts(accounts, 8, "SwapBaseInV2")
+    acc = dict(zip(_ACCOUNTS, accounts))
+    return Swap(
+        PROGRAM,
+        acc["amm"],
+        amount,
+        minimum,
+        acc["user_source"],
+        acc["user_dest"],
+        acc["owner"],
+        acc,
+    )
+
+
+def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
+    """The ``AmmInfo`` account, decoded by the engine."""
+    return eng.decode_raydium_amm_v4(data, owner)
+
+
+def _facts(r: Any) -> PoolFacts:
+    fee = r.swap_fee_numerator / r.swap_fee_denominator if r.swap_fee_denominator else 0.0
+    return PoolFacts(
+        r.coin_vault_mint,
+        r.pc_vault_mint,
+        r.coin_vault,
+        r.pc_vault,
+        fee,
+        r.coin_decimals,
+        r.pc_decimals,
+    )
+
+
+# Measured: SwapBaseIn (tag 9) in the binary, 29,110-32,556 (its u128 math costs more
+# for larger amounts; tests/programs/test_raydium_amm_v4.py); SwapBaseInV2 is the same
+# swap reading fewer accounts. Nothing is crossed: no steps.
+COMPUTE_UNITS = ComputeUnits(31_000, margin=0.1)
+
+DISCOVERY = Discoverable(
+    "Raydium AMM v4",
+    # coin_vault_mint 400 / pc_vault_mint 432 of 752 bytes (spec §1.2); no discriminator;
+    # its mints in any order
+    PoolLayout(400, 432, data_size=POOL_LEN),
+    _facts,
+    reserves=lambda r, a, b: (a - int(r.need_take_pnl_coin), b - int(r.need_take_pnl_pc)),
+)
+
+
+VENUE = Venue(
+    ids=IDS,
+    decode_pool=decode_pool,
+    swap_instruction=swap_instruction,
+    sizing_swap=sizing_swap,
+    decode_swap=decode_swap,
+    errors=ERRORS,
+    slippage_error=30,  # ExceededSlippage
+    compute_units=COMPUTE_UNITS,
+    fresh_state=False,
+    anchor=False,
+    discovery=DISCOVERY,
+)
