@@ -151,11 +151,11 @@ class TimedIngest:
         self._all("track_pool", address, kind)
         self.kinds[address] = kind
 
-    def track_tick_array(self, address: str, whirlpool: str) -> None:
-        self._all("track_tick_array", address, whirlpool)
+    def track_array(self, address: str, pool: str) -> None:
+        self._all("track_array", address, pool)
 
-    def untrack_tick_array(self, address: str, whirlpool: str) -> None:
-        self._all("untrack_tick_array", address, whirlpool)
+    def untrack_array(self, address: str, pool: str) -> None:
+        self._all("untrack_array", address, pool)
 
     def account(self, pubkey: str, owner: str, data: Buffer, slot: int) -> bool:
         # errors of the active backend propagate (after the other one ran)

@@ -158,8 +158,8 @@ _ROWS = (
     InputKind(Kind.GRPC, "grpc", True, _stream, _streamed),
     InputKind(Kind.ACCOUNT, "account", True, _account, _account_args),
     InputKind(Kind.TRACK_POOL, "track_pool", True, _args, _json_args),
-    InputKind(Kind.TRACK_TICK_ARRAY, "track_tick_array", True, _args, _json_args),
-    InputKind(Kind.UNTRACK_TICK_ARRAY, "untrack_tick_array", True, _args, _json_args),
+    InputKind(Kind.TRACK_TICK_ARRAY, "track_array", True, _args, _json_args),
+    InputKind(Kind.UNTRACK_TICK_ARRAY, "untrack_array", True, _args, _json_args),
     InputKind(Kind.BIND, "bind", True, _bind, _bind_args),
     InputKind(Kind.UNBIND, "unbind", True, _unbind, lambda inp, ep: (ep,)),
     InputKind(Kind.EPOCH_SCHEDULE, "set_epoch_schedule", True, _epochs, _json_args),
@@ -261,11 +261,11 @@ class InputTee:
     def track_pool(self, address: str, kind: str) -> None:
         self._tee(Kind.TRACK_POOL, address, kind)
 
-    def track_tick_array(self, address: str, whirlpool: str) -> None:
-        self._tee(Kind.TRACK_TICK_ARRAY, address, whirlpool)
+    def track_array(self, address: str, pool: str) -> None:
+        self._tee(Kind.TRACK_TICK_ARRAY, address, pool)
 
-    def untrack_tick_array(self, address: str, whirlpool: str) -> None:
-        self._tee(Kind.UNTRACK_TICK_ARRAY, address, whirlpool)
+    def untrack_array(self, address: str, pool: str) -> None:
+        self._tee(Kind.UNTRACK_TICK_ARRAY, address, pool)
 
     def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None:
         self._tee(Kind.BIND, endpoint, subscription, label, kind)

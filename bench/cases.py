@@ -1020,7 +1020,7 @@ def _bootstrapped_ingest(m: types.ModuleType, inp: IngestInput) -> Any:
     for address, kind in inp.universe:
         ing.track_pool(address, kind)
     for ta, pool in inp.tick_arrays:
-        ing.track_tick_array(ta, pool)
+        ing.track_array(ta, pool)
     for _ in range(3):  # pools, then the vaults and configs they name
         for k in ing.watched():
             owner, data = inp.accounts[k]

@@ -298,7 +298,9 @@ class VenueInfo:
     ``graph_kind``: what ``Opportunity.kinds`` reports for its pools (``cpmm``, ``clmm``);
     ``program_ids``: the programs that may own its pool accounts (base58, the main one
     first); ``pool_account_size``: its pool account's size in bytes (the decoder's
-    minimum: real accounts may be longer).
+    minimum: real accounts may be longer); ``arrays``: the role of its arrays, which the
+    caller follows around the price with ``FeedIngest.track_array`` (``tick_array``,
+    ``bin_array``), None for a venue without.
     """
 
     name: str
@@ -307,6 +309,7 @@ class VenueInfo:
     graph_kind: str
     program_ids: tuple[str, ...]
     pool_account_size: int
+    arrays: str | None
 
 
 RECORD_TYPES += (IngestStats, EndpointStats, VenueInfo)

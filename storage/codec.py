@@ -32,7 +32,7 @@ class Kind(IntEnum):
     FRAME = 1  # a raw PubSub frame: endpoint, recv ns, bytes
     ACCOUNT = 2  # an account fetched over HTTP: [pubkey, owner, slot] NUL data
     TRACK_POOL = 3  # [address, kind]
-    TRACK_TICK_ARRAY = 4  # [address, whirlpool]
+    TRACK_TICK_ARRAY = 4  # [address, pool]: an array of the pool (FeedIngest.track_array)
     BIND = 5  # endpoint; [subscription, label, kind]
     UNBIND = 6  # endpoint
     FEES = 7  # [[slot, fee], ...] from getRecentPrioritizationFees
@@ -41,7 +41,7 @@ class Kind(IntEnum):
     TRADE = 10  # the operator's paper order on a cycle: [base, [pools]]
     KILL = 11  # the kill switch
     RESUME = 12  # automatic orders allowed again
-    UNTRACK_TICK_ARRAY = 13  # [address, whirlpool]: the price moved away from it
+    UNTRACK_TICK_ARRAY = 13  # [address, pool]: the price moved away from it (untrack_array)
     # [slots_per_epoch, warmup, first_normal_epoch, first_normal_slot] from getEpochSchedule
     # (a recording without one replays on mainnet's schedule, the engine's default)
     EPOCH_SCHEDULE = 14

@@ -55,8 +55,8 @@ FEED_CALLS: list[tuple[str, tuple[Any, ...], Kind, int, bytes, int]] = [
     ("grpc", (3, b"\x08\x01", 66), Kind.GRPC, 3, b"\x08\x01", 66),
     ("account", ("Pk", "Own", b"\x00\x01", 9), Kind.ACCOUNT, 0, b'["Pk","Own",9]\x00\x00\x01', -1),
     ("track_pool", ("Pool", "cpmm"), Kind.TRACK_POOL, 0, b'["Pool","cpmm"]', -1),
-    ("track_tick_array", ("Ta", "Wp"), Kind.TRACK_TICK_ARRAY, 0, b'["Ta","Wp"]', -1),
-    ("untrack_tick_array", ("Ta", "Wp"), Kind.UNTRACK_TICK_ARRAY, 0, b'["Ta","Wp"]', -1),
+    ("track_array", ("Ta", "Wp"), Kind.TRACK_TICK_ARRAY, 0, b'["Ta","Wp"]', -1),
+    ("untrack_array", ("Ta", "Wp"), Kind.UNTRACK_TICK_ARRAY, 0, b'["Ta","Wp"]', -1),
     ("bind", (1, 42, "Pool", "account"), Kind.BIND, 1, b'[42,"Pool","account"]', -1),
     ("unbind", (4,), Kind.UNBIND, 4, b"", -1),
     (

@@ -24,7 +24,7 @@ def market_graph(eng: types.ModuleType, world: Any, max_hops: int = 3) -> Any:
         ing.track_pool(address, kind)
     for p in world.pools:
         for ta in p.tick_arrays:
-            ing.track_tick_array(ta, p.address)
+            ing.track_array(ta, p.address)
     for _ in range(4):  # pools, then the accounts they name (vaults), then their mints
         for k in ing.watched():
             a = world.accounts.get(k)

@@ -19,24 +19,13 @@ from ..records import (
 )
 from .amm import cpmm_amount_in, cpmm_amount_out, cpmm_spot_rate
 from .b58 import b58decode, b58encode
-from .clmm import clmm_spot_rate, clmm_swap, sqrt_price_from_tick, tick_from_sqrt_price
 from .decode import decode_mint, decode_token_account
 from .dedup import Deduper
 from .fees import FeeEstimator
 from .graph import PoolGraph
 from .indicators import Bollinger, Ema, Kama, Rsi, bollinger, ema, kama, rsi
 from .ingest import FeedIngest
-from .pda import (
-    WHIRLPOOL_PROGRAM_ID,
-    PdaCache,
-    create_program_address,
-    find_program_address,
-    is_on_curve,
-    oracle_address,
-    tick_array_address,
-    tick_array_starts,
-    whirlpool_address,
-)
+from .pda import PdaCache, create_program_address, find_program_address, is_on_curve
 from .scorer import priority_fee_lamports, score
 from .token2022 import (
     inverse_transfer_fee,
@@ -64,6 +53,19 @@ from .venues.openbook_v2 import (
     openbook_take,
 )
 from .venues.orca_whirlpool import decode_tick_array, decode_whirlpool
+from .venues.orca_whirlpool.pda import (
+    WHIRLPOOL_PROGRAM_ID,
+    oracle_address,
+    tick_array_address,
+    tick_array_starts,
+    whirlpool_address,
+)
+from .venues.orca_whirlpool.swap import (
+    clmm_spot_rate,
+    clmm_swap,
+    sqrt_price_from_tick,
+    tick_from_sqrt_price,
+)
 from .venues.pump_amm import (
     decode_pump_amm_global_config,
     decode_pump_amm_pool,

@@ -21,6 +21,13 @@ from .b58 import b58encode
 
 SPL_TOKEN = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
 TOKEN_2022 = "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb"
+# the Clock sysvar (``Clock::get()`` in a program: what an OpenBook order's
+# ``is_expired`` and a DLMM pair's volatility decay compare with) and the owner of the
+# sysvars; ``Clock``: slot, epoch_start_timestamp, epoch, leader_schedule_epoch,
+# unix_timestamp
+SYSVAR_CLOCK = "SysvarC1ock11111111111111111111111111111111"
+SYSVAR_OWNER = "Sysvar1111111111111111111111111111111111111"
+CLOCK_SIZE = 40
 
 
 # ------------------------------------------------------------------ reading
@@ -115,6 +122,13 @@ def check(
 
 
 # ------------------------------------------------------------------ accounts
+def clock_unix_timestamp(data: object, owner: object = None) -> int:
+    """The Clock sysvar's ``unix_timestamp`` (``owner`` when given must be the sysvar
+    owner), negative read as 0."""
+    r = check(data, "Clock", CLOCK_SIZE, b"", owner, (SYSVAR_OWNER,))
+    return max(int.from_bytes(r.data[32:40], "little", signed=True), 0)
+
+
 def decode_token_account(data: bytes, owner: object = None) -> TokenAccount:
     """An SPL Token or Token-2022 account (spec §3; extensions ignored)."""
     r = check(data, "TokenAccount", 165, owner=owner, owners=(SPL_TOKEN, TOKEN_2022))

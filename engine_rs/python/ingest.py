@@ -13,9 +13,10 @@ arrived. What depends on the DEX (decoding a pool account, its identity, mints, 
 its own accounts, the assembly of its quote state) is its venue's
 (:mod:`engine_rs.python.venues`); this module keeps what every venue shares.
 
-Roles: the caller registers the pools it watches (``track_pool``) and the tick arrays
-it derived (``track_tick_array``, dropped again with ``untrack_tick_array`` when the
-price moves away); a pool account, once decoded, registers its own
+Roles: the caller registers the pools it watches (``track_pool``) and the arrays of
+those whose venue has them (``track_array``: a Whirlpool's or a Raydium CLMM pool's tick
+arrays, a DLMM pair's bin arrays; dropped again with ``untrack_array`` when the price
+moves away); a pool account, once decoded, registers its own
 vaults (and a CP-Swap pool its ``AmmConfig``); a vault owned by the Token-2022 program
 registers its mint (role ``mint``; one account with a role per pool when pools share
 it). A mint's bytes, by any path, go to ``PoolGraph.set_mint`` (its transfer fee and
@@ -313,34 +314,34 @@ class FeedIngest:
             raise InvalidInputError(f"pool {address} is tracked as {have}, not {kind}")
         self._role(address, kind, address)
 
-    def _tracked(self, pool: str) -> tuple[_Pool, str]:
-        """The tracked pool ``pool`` and the role of the arrays the caller tracks for it
-        (InvalidInputError when it is not a tracked pool of a venue with one)."""
+    def _array_role(self, pool: str) -> tuple[_Pool, str]:
+        """The tracked pool ``pool`` and the role of its venue's arrays
+        (InvalidInputError when it is not a tracked pool of a venue with arrays)."""
         p = self._pools.get(pool)
-        role = None if p is None else p.venue.TRACKED
+        role = None if p is None else p.venue.ARRAYS
         if p is None or role is None:
             raise InvalidInputError(f"{pool} is not a tracked pool with tick or bin arrays")
         return p, role
 
-    def track_tick_array(self, address: str, whirlpool: str) -> None:
-        """Watch an array (a Whirlpool's tick array...) of a tracked pool whose venue has
-        caller-tracked arrays."""
+    def track_array(self, address: str, pool: str) -> None:
+        """Watch an array of a tracked pool whose venue has arrays (a Whirlpool's or a
+        Raydium CLMM pool's tick array, a DLMM pair's bin array: its venue's ``ARRAYS``)."""
         _address(address)
-        _, role = self._tracked(whirlpool)
-        self._role(address, role, whirlpool)
+        _, role = self._array_role(pool)
+        self._role(address, role, pool)
 
-    def untrack_tick_array(self, address: str, whirlpool: str) -> None:
+    def untrack_array(self, address: str, pool: str) -> None:
         """Stop watching an array of a tracked pool: its ticks (or bins) leave the pool's
         state, which is assembled again (its held range shrinks) when the pool is whole.
         An array it does not track is no error (nothing changes)."""
         _address(address)
-        p, role = self._tracked(whirlpool)
+        p, role = self._array_role(pool)
         roles = self._roles.get(address)
-        if roles is None or (role, whirlpool) not in roles:
+        if roles is None or (role, pool) not in roles:
             return
-        self._unrole(address, role, whirlpool)
+        self._unrole(address, role, pool)
         if p.venue.forget(p.own, address):
-            self._refresh(whirlpool, p, p.slot)
+            self._refresh(pool, p, p.slot)
 
     def watched(self) -> list[str]:
         """Every account it knows a role for (what to subscribe to), in the order

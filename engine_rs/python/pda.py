@@ -1,4 +1,6 @@
-"""Program-derived addresses (spec §4.1) and the Orca Whirlpool PDAs (spec §2.4).
+"""Program-derived addresses (spec §4.1): the derivation every venue's PDAs use, and the
+derive-once cache. A venue's own addresses are in its module (a Whirlpool's in
+``venues/orca_whirlpool/pda.py``, Raydium CLMM's ``raydium_clmm_address``).
 
 Twin of ``crates/core/src/pda.rs``: ``sha256(seeds ‖ program_id ‖
 "ProgramDerivedAddress")``, valid when it does **not** decompress as an ed25519 point.
@@ -20,14 +22,10 @@ from collections.abc import Iterable, Sequence
 from ..errors import InvalidInputError, InvalidSeedsError, NoViableBumpError, SeedError
 from ._ints import i32, i64
 from .b58 import b58encode, decode_32
-from .clmm import TICK_ARRAY_SIZE
-from .venues import orca_whirlpool
 
-WHIRLPOOL_PROGRAM_ID = orca_whirlpool.PROGRAM_ID  # the program of the Whirlpool PDAs
 MAX_SEEDS = 16
 MAX_SEED_LEN = 32
 PDA_MARKER = b"ProgramDerivedAddress"
-_WHIRLPOOL = decode_32(WHIRLPOOL_PROGRAM_ID)
 
 _P = 2**255 - 19
 _D = (-121665 * pow(121666, _P - 2, _P)) % _P
@@ -121,60 +119,15 @@ def find_program_address(seeds: Sequence[object], program_id: object) -> tuple[s
     return _find(parts, _id32(program_id, "program_id"))
 
 
-def _fee_tier(v: int) -> int:
-    if not 0 <= v <= 0xFFFF:
-        raise InvalidInputError(f"fee_tier_index must be within 0..=65535, got {v}")
-    return v
-
-
-def whirlpool_address(
-    config: object, mint_a: object, mint_b: object, fee_tier_index: int
-) -> tuple[str, int]:
-    """The Whirlpool PDA: seeds ``["whirlpool", config, mint_a, mint_b, fee_tier_index
-    u16 LE]`` (use the pool's stored ``fee_tier_index_seed``, spec §2.4)."""
-    fee_tier_index = i64(fee_tier_index)  # argument types first, as the extension does
-    c, a, b = _id32(config, "config"), _id32(mint_a, "mint_a"), _id32(mint_b, "mint_b")
-    fee = _fee_tier(fee_tier_index)
-    return _find([b"whirlpool", c, a, b, fee.to_bytes(2, "little")], _WHIRLPOOL)
-
-
-def tick_array_address(whirlpool: object, start_tick_index: int) -> tuple[str, int]:
-    """A tick array PDA: seeds ``["tick_array", whirlpool, str(start_tick_index)]``."""
-    start = i32(start_tick_index)
-    w = _id32(whirlpool, "whirlpool")
-    return _find([b"tick_array", w, str(start).encode()], _WHIRLPOOL)
-
-
-def oracle_address(whirlpool: object) -> tuple[str, int]:
-    """A Whirlpool's oracle PDA: seeds ``["oracle", whirlpool]``."""
-    return _find([b"oracle", _id32(whirlpool, "whirlpool")], _WHIRLPOOL)
-
-
-def tick_array_starts(tick_spacing: int, center_tick: int, arrays_each_side: int) -> list[int]:
-    """Start indices of the tick array holding ``center_tick`` and ``arrays_each_side``
-    arrays on each side (88 ticks per array)."""
-    return array_starts(TICK_ARRAY_SIZE, tick_spacing, center_tick, arrays_each_side)
-
-
-def array_starts(
-    ticks_per_array: int, tick_spacing: int, center_tick: int, arrays_each_side: int
-) -> list[int]:
-    """Start indices of the arrays of ``ticks_per_array`` ticks of ``tick_spacing``
-    around ``center_tick`` (the one holding it and ``arrays_each_side`` on each side),
-    with the errors of :func:`tick_array_starts`: the rule of every tick-array venue."""
-    if not 1 <= tick_spacing <= 0xFFFF:
-        raise InvalidInputError(f"tick_spacing must be within 1..=65535, got {tick_spacing}")
-    if not 0 <= arrays_each_side <= 64:
-        raise InvalidInputError(f"arrays_each_side must be within 0..=64, got {arrays_each_side}")
-    width = ticks_per_array * tick_spacing
-    start = center_tick // width * width
-    out = []
-    for k in range(-arrays_each_side, arrays_each_side + 1):
-        s = start + k * width
-        if not -(1 << 31) <= s < (1 << 31):
-            raise InvalidInputError(f"tick array start {s} does not fit in i32")
-        out.append(s)
-    return out
+# The cache's Whirlpool lookups derive with the venue's functions, which derive with the
+# machinery above (defined first: the venue's module imports it).
+from .venues.orca_whirlpool.pda import (  # noqa: E402
+    fee_tier,
+    oracle_address,
+    tick_array_address,
+    tick_array_starts,
+    whirlpool_address,
+)
 
 
 class PdaCache:
@@ -240,7 +193,7 @@ class PdaCache:
         fee = i64(fee_tier_index)
         c = self._id(config, "config")
         a, b = self._id(mint_a, "mint_a"), self._id(mint_b, "mint_b")
-        key = (c, a, b, _fee_tier(fee))
+        key = (c, a, b, fee_tier(fee))
         found = self._count(self._wps.get(key))
         if found is None:
             found = self._wps[key] = whirlpool_address(c, a, b, key[3])

@@ -363,14 +363,14 @@ class FeedPool:
             had = self._arrays.get(address, set())
             mine = self.pool_accounts.setdefault(address, {address})
             for ta in had - set(want):
-                self.ingest.untrack_tick_array(ta, address)
+                self.ingest.untrack_array(ta, address)
                 mine.discard(ta)
                 self._array_of.pop(ta, None)
             for ta, start in arrays:
                 self._array_of[ta] = (address, start)
                 mine.add(ta)
                 if ta not in had:
-                    self.ingest.track_tick_array(ta, address)
+                    self.ingest.track_array(ta, address)
                 if ta not in done:
                     keys.append(ta)
             self._arrays[address] = set(want)

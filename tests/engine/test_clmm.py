@@ -574,7 +574,7 @@ def pools(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def _sqrt_price(tick: int) -> int:
-    from engine_rs.python import clmm
+    from engine_rs.python.venues.orca_whirlpool import swap as clmm
 
     return clmm.sqrt_price_from_tick(tick)
 
@@ -640,7 +640,7 @@ def test_twins_agree_tick_math(
 
 def test_python_pool_object_matches_clmm_swap(py: types.ModuleType) -> None:
     # the twin's ClmmPool (used by sizing) is the same code path as clmm_swap
-    from engine_rs.python.clmm import ClmmPool
+    from engine_rs.python.venues.orca_whirlpool.swap import ClmmPool
 
     ticks = [(-16, 5 * 10**11), (-8, 10**11), (16, -(10**11))]
     pool = ClmmPool(Q64, 10**12, 0, 8, 3000, ticks)

@@ -29,6 +29,7 @@ from engine_rs.python.venues import orca_whirlpool as wp
 from engine_rs.python.venues import pump_amm as pa
 from engine_rs.python.venues import raydium_amm_v4 as v4
 from engine_rs.python.venues import raydium_cpmm as cp
+from engine_rs.python.venues.orca_whirlpool.pda import tick_array_address
 from engine_rs.records import as_dict
 
 # Jupiter v6: not one of our venues; its `SwapEvent` carries CP-Swap's discriminator
@@ -96,7 +97,7 @@ def test_whirlpools_and_tick_arrays_derive_from_each_other(
             ta_file = json.loads(ta_path.read_text())
             t = eng.decode_tick_array(_data(ta_file["account"]), ta_file["account"]["owner"])
             assert t.kind == "fixed" and t.whirlpool == wp_file["pubkey"]
-            assert pda.tick_array_address(t.whirlpool, t.start_tick_index)[0] == ta_file["pubkey"]
+            assert tick_array_address(t.whirlpool, t.start_tick_index)[0] == ta_file["pubkey"]
             assert t.start_tick_index % (88 * w.tick_spacing) == 0
             for i, net, gross in t.ticks:
                 assert 0 <= i < 88 and gross >= abs(net)

@@ -152,7 +152,7 @@ def make_ingest(eng: types.ModuleType, m: Market, capacity: int = 65_536) -> tup
     for address, kind in m.universe:
         ing.track_pool(address, kind)
     for ta, pool in m.tick_arrays:
-        ing.track_tick_array(ta, pool)
+        ing.track_array(ta, pool)
     for _ in range(3):  # pools, then the vaults and configs they name
         for k in ing.watched():
             owner, data = m.initial[k]
@@ -486,11 +486,11 @@ def test_arguments_and_registration(eng: types.ModuleType) -> None:
     with pytest.raises(Base58Error):
         ing.track_pool("0OIl", "cpmm")
     with pytest.raises(InvalidInputError):
-        ing.track_tick_array(SPL_TOKEN, WHIRLPOOL)  # not a tracked whirlpool
+        ing.track_array(SPL_TOKEN, WHIRLPOOL)  # not a tracked whirlpool
     ing.track_pool(WHIRLPOOL, "whirlpool")
     with pytest.raises(InvalidInputError):
         ing.track_pool(WHIRLPOOL, "cpmm")  # one kind per address
-    ing.track_tick_array(SPL_TOKEN, WHIRLPOOL)
+    ing.track_array(SPL_TOKEN, WHIRLPOOL)
     assert ing.watched() == [WHIRLPOOL, SPL_TOKEN]
     with pytest.raises(TypeError):
         eng.FeedIngest(g, "big")

@@ -84,7 +84,7 @@ def make_mixed(
     for address, kind in m.universe:
         ing.track_pool(address, kind)
     for ta, pool in m.tick_arrays:
-        ing.track_tick_array(ta, pool)
+        ing.track_array(ta, pool)
     for _ in range(3):
         for k in ing.watched():
             owner, data = m.initial[k]

@@ -434,7 +434,7 @@ def test_a_whirlpool_leaves_the_graph_when_its_vault_proves_token_2022(
     ing = eng.FeedIngest(g)
     ing.track_pool(p.address, "whirlpool")
     for ta in p.tick_arrays:
-        ing.track_tick_array(ta, p.address)
+        ing.track_array(ta, p.address)
     for k in [p.address, *p.tick_arrays]:
         ing.account(k, *m.initial[k], m.first_slot)
     plain = g.quote([p.address], p.mint_a, 10**6)
@@ -450,7 +450,7 @@ def test_a_whirlpool_leaves_the_graph_when_its_vault_proves_token_2022(
     bare_ing = eng.FeedIngest(bare)
     bare_ing.track_pool(p.address, "whirlpool")
     for ta in p.tick_arrays:
-        bare_ing.track_tick_array(ta, p.address)
+        bare_ing.track_array(ta, p.address)
     for k in [p.address, *p.tick_arrays]:
         bare_ing.account(k, *m.initial[k], m.first_slot)
     assert got == [10**6, bare.quote([p.address], p.mint_a, less)[1]]

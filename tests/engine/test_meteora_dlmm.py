@@ -364,7 +364,7 @@ def test_a_pair_follows_the_clock_sysvar_and_quotes_at_its_time(eng: types.Modul
     ing = eng.FeedIngest(graph)
     ing.track_pool(pool.address, pool.kind)
     for a in pool.tick_arrays:
-        ing.track_tick_array(a, pool.address)
+        ing.track_array(a, pool.address)
 
     def feed(clock: bool) -> None:
         for _ in range(4):

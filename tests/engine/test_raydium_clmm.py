@@ -943,7 +943,7 @@ def _ingested(
     ing = eng.FeedIngest(g, 4096, 64)
     ing.track_pool(pool, "clmm")
     for ta in held:
-        ing.track_tick_array(ta, pool)
+        ing.track_array(ta, pool)
     for _ in range(3):
         for k in ing.watched():
             if k in acc:

@@ -170,7 +170,10 @@ def test_the_comparison_sees_a_difference(name: str, py: types.ModuleType) -> No
 def test_the_twin_is_laid_out_as_the_core() -> None:
     # one twin module per core module, of the same name (the core's `error.rs` is the
     # shared `engine_rs/errors.py`; `_ints.py` is the twin's own integer helpers), and one
-    # twin venue module per core venue module: a reader finds a kernel's twin by its name
+    # twin venue module per core venue folder: a reader finds a kernel's twin by its name.
+    # A core folder (`venues/orca_whirlpool/`) may be one twin module or a package; a
+    # twin package's modules are named as the core folder's files (the core has more:
+    # its tests, and math the twin keeps with the code using it)
     root = Path(__file__).resolve().parents[2] / "engine_rs"
     core, twin = root / "crates" / "core" / "src", root / "python"
 
@@ -180,8 +183,19 @@ def test_the_twin_is_laid_out_as_the_core() -> None:
     def python(d: Path) -> set[str]:
         return {p.stem for p in d.glob("*.py")} - {"__init__", "_ints"}
 
+    def folders(d: Path) -> set[str]:
+        return {p.name for p in d.iterdir() if p.is_dir() and p.name != "__pycache__"}
+
     # the ingest's readers: the protobuf one has its twin (geyser.py); the JSON one has
     # none (the twin reads frames with the standard library's json, the reference the
     # core's reader is tested against)
     assert rust(core) | (rust(core / "ingest") - {"json"}) == python(twin)
-    assert rust(core / "venues") == python(twin / "venues")
+    # the graph is a folder of parts in both (the twin's `_base.py` is its own: the
+    # state its parts build on, in the core the struct of `graph/mod.rs`)
+    assert folders(core) - {"ingest"} == folders(twin) == {"graph", "venues"}
+    assert {p for p in python(twin / "graph") if p[0] != "_"} == rust(core / "graph")
+    venues = rust(core / "venues") | folders(core / "venues")
+    assert venues == python(twin / "venues") | folders(twin / "venues")
+    assert {"orca_whirlpool", "raydium_clmm", "meteora_dlmm", "openbook_v2"} <= venues
+    for package in folders(twin / "venues"):
+        assert python(twin / "venues" / package) <= rust(core / "venues" / package), package

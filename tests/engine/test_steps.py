@@ -57,7 +57,7 @@ def market(seed: int) -> tuple[World, dict[str, Any]]:
             acc = accounts[pool.address]
             rec = venue.decode_pool(eng, acc.data, acc.owner)
             for ta, start in venue.follow(eng, pool.address, rec, 2):
-                ing.track_tick_array(ta, pool.address)
+                ing.track_array(ta, pool.address)
                 made = None if venue.absent is None else venue.absent(start, pool.address)
                 if ta not in accounts and made is not None:
                     accounts[ta] = Account(made[0], made[1], 0)

@@ -57,10 +57,20 @@ def test_both_backends_list_the_same_venues(rust: types.ModuleType, py: types.Mo
         ("openbook_v2", "openbook", "ob", "book"),
     ]
     assert kinds() == ("amm_v4", "cpmm", "whirlpool", "clmm", "dlmm", "pumpswap", "openbook")
+    # the venues with arrays the caller follows (FeedIngest.track_array), by role
+    assert {i.name: i.arrays for i in infos if i.arrays} == {
+        "orca_whirlpool": "tick_array",
+        "raydium_clmm": "tick_array",
+        "meteora_dlmm": "bin_array",
+    }
     for i in infos:
         assert i.program_ids and all(len(b58decode(p)) == 32 for p in i.program_ids)
         assert i.pool_account_size > 0
         assert by_kind(i.kind).INFO == i and by_name(i.name).INFO == i
+        v = by_name(i.name)
+        assert i.arrays == v.ARRAYS and (
+            i.arrays is None or i.arrays in {r.name for r in v.OWN_ROLES}
+        )
     assert len({i.name for i in infos}) == len({i.kind for i in infos}) == len(infos)
     with pytest.raises(InvalidInputError, match="is not one of"):
         by_kind("serum")
@@ -84,10 +94,11 @@ def test_every_venue_has_every_part_in_both_backends(
         assert hasattr(v, part), f"{name} lacks {part}"
     for part in set(parts) - set(Venue.__annotations__):
         assert callable(getattr(v, part)), f"{name}.{part}"
-    # the twin module is named as the Rust module; the Rust core and binding have one
+    # the twin module (or package) is named as the Rust module; the Rust core has its
+    # folder, the binding its file
     assert v.__name__ == f"engine_rs.python.venues.{name}"  # type: ignore[attr-defined]
-    for crate in ("core", "py"):
-        assert (ROOT / f"engine_rs/crates/{crate}/src/venues/{name}.rs").is_file(), crate
+    assert (ROOT / f"engine_rs/crates/core/src/venues/{name}/mod.rs").is_file(), "core"
+    assert (ROOT / f"engine_rs/crates/py/src/venues/{name}.rs").is_file(), "py"
     # its pool account decoder is public in both backends, under one name
     decoder = v.decode.__name__
     assert decoder.startswith("decode_") and decoder in py.__all__
@@ -119,7 +130,7 @@ def _assembled(v: Venue, m: Market, pool: Any) -> tuple[Any, Any]:
     owner, data = m.initial[pool.address]
     rec = v.decode(data, owner)
     own = v.new_own()
-    mine = [*v.followed(rec), *[(v.TRACKED, ta) for ta in pool.tick_arrays]]
+    mine = [*v.followed(rec), *[(v.ARRAYS, ta) for ta in pool.tick_arrays]]
     for role, key in mine:
         o, d = m.initial[key]
         v.own_account(own, role, OwnAccount(key, pool.address, d, o))

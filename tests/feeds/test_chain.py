@@ -28,7 +28,7 @@ from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
 from engine_rs import decoded as D
-from engine_rs.python.pda import oracle_address
+from engine_rs.python.venues.orca_whirlpool.pda import oracle_address
 from feeds.clients.confirm import SignatureWatcher
 from feeds.clients.rpc import RpcClient
 from feeds.sim import layouts as L

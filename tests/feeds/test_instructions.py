@@ -18,7 +18,11 @@ from solders.pubkey import Pubkey
 from solders.token.associated import get_associated_token_address
 
 from engine_rs.python import pda
-from engine_rs.python.clmm import MAX_TICK_INDEX, MIN_TICK_INDEX, TICK_ARRAY_SIZE
+from engine_rs.python.venues.orca_whirlpool.swap import (
+    MAX_TICK_INDEX,
+    MIN_TICK_INDEX,
+    TICK_ARRAY_SIZE,
+)
 from feeds import venues
 from feeds.venues import orca_whirlpool as WP
 from feeds.venues import raydium_amm_v4 as V4

@@ -208,7 +208,7 @@ def test_a_graph_built_from_the_bytes_equals_the_graph_of_the_market() -> None:
     for p in pools:
         ing.track_pool(p.address, p.kind)
         for ta in p.tick_arrays:
-            ing.track_tick_array(ta, p.address)
+            ing.track_array(ta, p.address)
     for _ in range(3):  # pools first, then the vaults and configs they name
         for k in ing.watched():
             ing.account(k, w.accounts[k].owner, w.accounts[k].data, 5)
@@ -367,7 +367,7 @@ def test_flood_methods_are_absent_outside_bench_mode() -> None:
 
 @pytest.mark.parametrize("seed", [0, 4, 5, 37])  # seeds that once had two pools at one address
 def test_every_pool_has_its_own_account_and_whirlpools_are_their_pdas(seed: int) -> None:
-    from engine_rs.python import pda
+    from engine_rs.python.venues.orca_whirlpool import pda
 
     w = World(WorldConfig(seed=seed))
     addresses = [p.address for p in w.pools]
@@ -400,4 +400,4 @@ def test_the_clock_sysvar_is_written_every_slot_as_a_node_serves_it() -> None:
         assert (c.slot, c.unix_timestamp) == (w.slot, w.unix_time())
         assert c.epoch == w.slot // 432_000 and c.leader_schedule_epoch == c.epoch + 1
         assert SYSVAR_CLOCK in changed
-    assert ob.clock_unix_timestamp(acc.data, SYSVAR_OWNER) == w.unix_time()
+    assert twin_decode.clock_unix_timestamp(acc.data, SYSVAR_OWNER) == w.unix_time()

@@ -19,13 +19,13 @@ from solders.pubkey import Pubkey
 
 import feeds.venues as registry
 from engine_rs.errors import DecodeError
-from engine_rs.python import clmm
-from engine_rs.python import clmm as twin_clmm
 from engine_rs.python import decode as twin_decode
-from engine_rs.python import pda as twin_pda
 from engine_rs.python.venues import orca_whirlpool as wp
 from engine_rs.python.venues import raydium_amm_v4 as v4
 from engine_rs.python.venues import raydium_cpmm as cp
+from engine_rs.python.venues.orca_whirlpool import pda as twin_pda
+from engine_rs.python.venues.orca_whirlpool import swap as clmm
+from engine_rs.python.venues.orca_whirlpool import swap as twin_clmm
 from engine_rs.records import as_dict
 from feeds import venues
 from feeds.sim import programs, synthetic

@@ -217,12 +217,12 @@ class Judge:
             rec = venue.decode_pool(eng, acc.data, acc.owner)
             accounts = dict(accounts)
             for ta, start in venue.follow(eng, pool.address, rec, 2):
-                ing.track_tick_array(ta, pool.address)
+                ing.track_array(ta, pool.address)
                 made = None if venue.absent is None else venue.absent(start, pool.address)
                 if ta not in accounts and made is not None:
                     accounts[ta] = Account(made[0], made[1], 0)
         for ta in pool.tick_arrays if arrays is None else arrays:
-            ing.track_tick_array(ta, pool.address)
+            ing.track_array(ta, pool.address)
         feed(ing, accounts, self.world.slot)
         try:
             hops, steps = g.quote_steps([pool.address], mint_in, amount)

@@ -8,8 +8,10 @@ plus what the rest of the engine needs of it: its program ids and layout (its
 decoders), the identity fields of its pool account, its two vaults, the accounts of its
 own it follows (a CP-Swap pool's ``AmmConfig``, a Whirlpool's tick arrays) and the swap
 logs or events its program writes. :class:`Venue` is that interface; each venue is a
-module implementing it (``raydium_amm_v4``, ``raydium_cpmm``, ``orca_whirlpool``: the
-Rust module names).
+module implementing it (``raydium_amm_v4``, ``raydium_cpmm``, ...: the Rust module
+names), or a package when it is large (``orca_whirlpool/``: the venue in its
+``__init__``, its swap and PDAs beside it). What the two tick venues share is in
+:mod:`.ticks`.
 
 :data:`VENUES` lists them once, in the Rust registry's order; the feed ingest, the graph
 and sizing go through a venue's functions, never through a list of kinds of their own.
@@ -87,7 +89,9 @@ class Venue(Protocol):
     INFO: VenueInfo  # names, program ids, pool account size
     OWN_ROLES: tuple[OwnRole, ...]  # its own accounts besides the pool and its vaults
     LOG_PREFIX: str | None  # the prefix of a `Program log:` line carrying its swap
-    TRACKED: str | None  # the own role whose accounts the caller tracks (tick arrays)
+    # the own role of its arrays, which the caller follows around the price
+    # (``FeedIngest.track_array``: tick arrays, bin arrays); None for a venue without
+    ARRAYS: str | None
 
     def decode(self, data: bytes, owner: object = None) -> Any:
         """Its pool account from its bytes (``owner``, when given, must be one of its
@@ -113,7 +117,7 @@ class Venue(Protocol):
         """Decode one of its own accounts in ``role`` and keep what quoting needs."""
 
     def forget(self, own: Any, pubkey: str) -> bool:
-        """Drop what it kept of the :attr:`TRACKED` account ``pubkey`` (no longer
+        """Drop what it kept of the :attr:`ARRAYS` account ``pubkey`` (no longer
         tracked); True when something was dropped."""
 
     def check_own_account(self, role: str, cx: OwnAccount) -> None:

@@ -1,4 +1,4 @@
-"""Meteora DLMM (twin of ``crates/core/src/venues/meteora_dlmm.rs`` and its ``math.rs``):
+"""Meteora DLMM (twin of ``crates/core/src/venues/meteora_dlmm/`` and its ``math.rs``):
 the ``LbPair``, ``BinArray`` and ``BinArrayBitmapExtension`` accounts (layouts:
 ``MeteoraAg/dlmm-sdk`` ``idls/dlmm.json``, program ``lb_clmm`` 0.12.0), its exact-in
 quotes through the program's bin walk (``commons/src/quote.rs``,
@@ -6,7 +6,7 @@ quotes through the program's bin walk (``commons/src/quote.rs``,
 
 A pair quotes from its own account (active bin, fee parameters, volatility state, the
 bitmap of bin arrays holding liquidity for array indexes -512..=511) and the bins of its
-bin arrays, which the caller tracks (``FeedIngest.track_tick_array``). Its reserves are
+bin arrays, which the caller tracks (``FeedIngest.track_array``). Its reserves are
 followed for their mints only.
 
 The swap: at the start the program updates the volatility references at the clock's time
@@ -44,10 +44,9 @@ from ...errors import AccountTooShortError, DecodeError, MathOverflowError, Tick
 from ...records import VenueInfo
 from .._ints import _check, i32, i64, u64
 from ..b58 import b58decode
-from ..decode import Reader, check
+from ..decode import SYSVAR_CLOCK, Reader, check, clock_unix_timestamp
 from ..pda import find_program_address
 from . import Assembly, OwnAccount, OwnRole, no_role
-from .openbook_v2 import SYSVAR_CLOCK, clock_unix_timestamp
 
 PROGRAM_ID = "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo"
 DISC_LB_PAIR = bytes([33, 11, 49, 98, 181, 101, 177, 13])
@@ -64,10 +63,10 @@ SWAP_EVENT_SIZE = 137
 BIN_ARRAY = "bin_array"  # the role of its bin arrays (tracked by the caller)
 CLOCK = "clock"  # the Clock sysvar's (followed)
 
-INFO = VenueInfo("meteora_dlmm", "dlmm", "dlmm", "dlmm", (PROGRAM_ID,), POOL_SIZE)
 OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(BIN_ARRAY, False), OwnRole(CLOCK, True))
 LOG_PREFIX: str | None = None
-TRACKED: str | None = BIN_ARRAY
+ARRAYS: str | None = BIN_ARRAY
+INFO = VenueInfo("meteora_dlmm", "dlmm", "dlmm", "dlmm", (PROGRAM_ID,), POOL_SIZE, ARRAYS)
 
 # ------------------------------------------------------------------ math (math.rs)
 SCALE_OFFSET = 64

@@ -1,4 +1,4 @@
-"""OpenBook v2, a central limit order book (twin of ``crates/core/src/venues/openbook_v2.rs``):
+"""OpenBook v2, a central limit order book (twin of ``crates/core/src/venues/openbook_v2/``):
 the ``Market``, ``BookSide`` and ``EventHeap`` accounts, the L2 ladder of a book and the
 exact fill of a ``place_take_order`` walking it.
 
@@ -34,7 +34,7 @@ from ...errors import AccountTooShortError, DecodeError, InvalidInputError, Tick
 from ...records import BookLadder, BookLevel, OpenBookFill, VenueInfo
 from .._ints import U64_MAX, i64, u64
 from ..b58 import b58encode
-from ..decode import Reader, as_bytes, check
+from ..decode import SYSVAR_CLOCK, Reader, as_bytes, check, clock_unix_timestamp
 from . import Assembly, OwnAccount, OwnRole, no_role
 
 PROGRAM_ID = "opnb2LAfJYbRMAHHvqjCwQxanZn7ReEHp1k81EohpZb"
@@ -58,12 +58,6 @@ BIDS = "bids"
 ASKS = "asks"
 EVENT_HEAP = "event_heap"
 CLOCK = "clock"
-# the Clock sysvar (``Clock::get()`` in the program: what ``is_expired`` compares with)
-# and the owner of the sysvars; ``Clock``: slot, epoch_start_timestamp, epoch,
-# leader_schedule_epoch, unix_timestamp
-SYSVAR_CLOCK = "SysvarC1ock11111111111111111111111111111111"
-SYSVAR_OWNER = "Sysvar1111111111111111111111111111111111111"
-CLOCK_SIZE = 40
 I64_MAX = (1 << 63) - 1
 DEPTH = 20  # the ladder's default levels a side
 
@@ -73,14 +67,14 @@ _EVENT_NODE_SIZE = 8 + 144
 _EVENTS_AT = 8 + 16
 _ZERO_KEY = "11111111111111111111111111111111"
 
-INFO = VenueInfo("openbook_v2", "openbook", "ob", "book", (PROGRAM_ID,), MARKET_SIZE)
 OWN_ROLES: tuple[OwnRole, ...] = (
     OwnRole(BIDS, True),
     OwnRole(ASKS, True),
     OwnRole(EVENT_HEAP, True),
     OwnRole(CLOCK, True),
 )
-TRACKED: str | None = None
+ARRAYS: str | None = None
+INFO = VenueInfo("openbook_v2", "openbook", "ob", "book", (PROGRAM_ID,), MARKET_SIZE, ARRAYS)
 LOG_PREFIX: str | None = None
 
 
@@ -864,13 +858,6 @@ class Book:
     asks: BookSide | None = None
     heap_count: int | None = None
     clock: int | None = None  # the Clock sysvar's unix_timestamp, once seen (at least 0)
-
-
-def clock_unix_timestamp(data: object, owner: object = None) -> int:
-    """The Clock sysvar's ``unix_timestamp`` (``owner`` when given must be the sysvar
-    owner), negative read as 0."""
-    r = check(data, "Clock", CLOCK_SIZE, b"", owner, (SYSVAR_OWNER,))
-    return max(int.from_bytes(r.data[32:40], "little", signed=True), 0)
 
 
 def new_own() -> Book:

@@ -1,4 +1,4 @@
-"""PumpSwap, the Pump AMM (twin of ``crates/core/src/venues/pump_amm.rs``): the ``Pool``
+"""PumpSwap, the Pump AMM (twin of ``crates/core/src/venues/pump_amm/``): the ``Pool``
 and ``GlobalConfig`` accounts, its constant product with its fee split and its Anchor
 ``BuyEvent`` / ``SellEvent``.
 
@@ -57,13 +57,13 @@ GLOBAL_CONFIG = "global_config"  # the roles of the GlobalConfig, the fee progra
 FEE_CONFIG = "fee_config"  # FeeConfig and the base mint (its supply: the market cap)
 BASE_MINT = "base_mint"
 
-INFO = VenueInfo("pump_amm", "pumpswap", "pump", "pump", (PROGRAM_ID,), POOL_LEN)
 OWN_ROLES: tuple[OwnRole, ...] = (
     OwnRole(GLOBAL_CONFIG, True),
     OwnRole(FEE_CONFIG, True),
     OwnRole(BASE_MINT, True),
 )
-TRACKED: str | None = None
+ARRAYS: str | None = None
+INFO = VenueInfo("pump_amm", "pumpswap", "pump", "pump", (PROGRAM_ID,), POOL_LEN, ARRAYS)
 LOG_PREFIX: str | None = None
 
 

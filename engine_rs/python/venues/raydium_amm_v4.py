@@ -1,4 +1,4 @@
-"""Raydium AMM v4 (twin of ``crates/core/src/venues/raydium_amm_v4.rs``): the ``AmmInfo``
+"""Raydium AMM v4 (twin of ``crates/core/src/venues/raydium_amm_v4/``): the ``AmmInfo``
 pool account (spec §1.2), its constant-product quotes (spec §1.3) and its ``ray_log``
 swap logs (spec §6.1).
 
@@ -24,9 +24,9 @@ PROGRAM_ID = "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8"
 POOL_SIZE = 752  # AmmInfo, no discriminator
 RAY_LOG = "Program log: ray_log: "
 
-INFO = VenueInfo("raydium_amm_v4", "amm_v4", "v4", "cpmm", (PROGRAM_ID,), POOL_SIZE)
 OWN_ROLES: tuple[OwnRole, ...] = ()
-TRACKED: str | None = None
+ARRAYS: str | None = None
+INFO = VenueInfo("raydium_amm_v4", "amm_v4", "v4", "cpmm", (PROGRAM_ID,), POOL_SIZE, ARRAYS)
 LOG_PREFIX: str | None = RAY_LOG
 
 

@@ -1,4 +1,4 @@
-"""Raydium CLMM (twin of ``crates/core/src/venues/raydium_clmm.rs`` and its ``math``
+"""Raydium CLMM (twin of ``crates/core/src/venues/raydium_clmm/`` and its ``math``
 submodule): the ``PoolState``, ``AmmConfig``, ``TickArrayState`` and
 ``TickArrayBitmapExtension`` accounts, its exact-input quotes through the program's own
 swap and its Anchor ``SwapEvent``. Layouts and math from raydium-io/raydium-clmm
@@ -46,9 +46,9 @@ from ...errors import (
 )
 from ...records import VenueInfo
 from .._ints import i32, i64, u64, u128
-from ..clmm import _checked_ticks, crossed_ticks
 from ..decode import Reader, check
 from . import Assembly, OwnAccount, OwnRole, no_role
+from .ticks import array_starts, checked_ticks, crossed_ticks
 
 PROGRAM_ID = "CAMMCzo5YL8w4VFF8KVHrK22GGUsp5VTaW7grrKgrWqK"
 DISC_POOL = bytes([247, 237, 227, 245, 215, 195, 222, 70])  # = CP-Swap's: check the owner
@@ -84,14 +84,14 @@ HAS_LIMIT_ORDERS = 2
 _U64_MAX = (1 << 64) - 1
 _U128_MAX = (1 << 128) - 1
 
-INFO = VenueInfo("raydium_clmm", "clmm", "clmm", "clmm", _OWNERS, POOL_SIZE)
 OWN_ROLES: tuple[OwnRole, ...] = (
     OwnRole(CONFIG, True),
     OwnRole(TICK_ARRAY, False),
     OwnRole(BITMAP_EXTENSION, True),
 )
 LOG_PREFIX: str | None = None
-TRACKED: str | None = TICK_ARRAY
+ARRAYS: str | None = TICK_ARRAY
+INFO = VenueInfo("raydium_clmm", "clmm", "clmm", "clmm", _OWNERS, POOL_SIZE, ARRAYS)
 
 
 # ------------------------------------------------------------------ accounts
@@ -259,8 +259,6 @@ def raydium_clmm_tick_array_starts(
         i64(center_tick),
         i64(arrays_each_side),
     )
-    from ..pda import array_starts
-
     return array_starts(TICK_ARRAY_SIZE, tick_spacing, center_tick, arrays_each_side)
 
 
@@ -739,7 +737,7 @@ def raydium_clmm_swap(
     if not isinstance(zero_for_one, bool):
         raise TypeError(f"expected bool, got {type(zero_for_one).__name__}")
     tick_spacing, fee_rate, fee_on = _narrow(spacing, 16), _narrow(rate, 32), _narrow(on, 8)
-    given = [(t, n, HAS_LIQUIDITY) for t, n in _checked_ticks(ticks)]
+    given = [(t, n, HAS_LIQUIDITY) for t, n in checked_ticks(ticks)]
     check_params(sqrt_price_x64, tick_current, tick_spacing, fee_rate)
     if fee_on > 2:
         raise InvalidInputError(f"fee_on must be 0, 1 or 2, got {fee_on}")
@@ -777,7 +775,7 @@ def raydium_clmm_swap_ledger(
         raise TypeError(f"expected bool, got {type(zero_for_one).__name__}")
     tick_spacing, fee_rate, fee_on = _narrow(spacing, 16), _narrow(rate, 32), _narrow(on, 8)
     protocol, fund = _narrow(protocol, 32), _narrow(fund, 32)
-    given = [(t, n, HAS_LIQUIDITY) for t, n in _checked_ticks(ticks)]
+    given = [(t, n, HAS_LIQUIDITY) for t, n in checked_ticks(ticks)]
     check_params(sqrt_price_x64, tick_current, tick_spacing, fee_rate)
     if fee_on > 2:
         raise InvalidInputError(f"fee_on must be 0, 1 or 2, got {fee_on}")

@@ -1,4 +1,4 @@
-"""Raydium CP-Swap (twin of ``crates/core/src/venues/raydium_cpmm.rs``): the ``PoolState``
+"""Raydium CP-Swap (twin of ``crates/core/src/venues/raydium_cpmm/``): the ``PoolState``
 and ``AmmConfig`` accounts (spec §1.4), its constant-product quotes (spec §1.5) and its
 Anchor ``SwapEvent`` (spec §6.2).
 
@@ -28,9 +28,9 @@ CONFIG_SIZE = 236  # AmmConfig with its discriminator
 FEE_DEN = 1_000_000  # fee rates are per this
 CONFIG = "config"  # the role of the pool's AmmConfig
 
-INFO = VenueInfo("raydium_cpmm", "cpmm", "cp", "cpmm", (PROGRAM_ID,), POOL_SIZE)
 OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(CONFIG, True),)
-TRACKED: str | None = None
+ARRAYS: str | None = None
+INFO = VenueInfo("raydium_cpmm", "cpmm", "cp", "cpmm", (PROGRAM_ID,), POOL_SIZE, ARRAYS)
 LOG_PREFIX: str | None = None
 
 

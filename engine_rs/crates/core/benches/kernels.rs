@@ -4,10 +4,10 @@
 use std::hint::black_box;
 
 use arbscope_core::amm;
-use arbscope_core::clmm::{self, ClmmPool};
 use arbscope_core::dedup::Deduper;
 use arbscope_core::fees::FeeEstimator;
 use arbscope_core::graph::PoolGraph;
+use arbscope_core::venues::orca_whirlpool::swap::{self, ClmmPool};
 use arbscope_core::{b58, pda};
 use criterion::{criterion_group, criterion_main, Criterion};
 
@@ -32,7 +32,7 @@ fn bench_clmm(c: &mut Criterion) {
         .filter(|&i| i != 0)
         .map(|i| (i * 8, if i < 0 { 1_000_000 } else { -1_000_000 }))
         .collect();
-    let sqrt_price = clmm::sqrt_price_from_tick(4).unwrap_or_default();
+    let sqrt_price = swap::sqrt_price_from_tick(4).unwrap_or_default();
     let pool = ClmmPool::new(sqrt_price, 1_000_000_000_000, 4, 8, 3000, &ticks);
     let Ok(pool) = pool else { return };
     c.bench_function("clmm_swap_cross_10_ticks", |b| {
@@ -42,10 +42,10 @@ fn bench_clmm(c: &mut Criterion) {
         b.iter(|| pool.swap(black_box(1_000), true, true, None, 0))
     });
     c.bench_function("clmm_sqrt_price_from_tick", |b| {
-        b.iter(|| clmm::sqrt_price_from_tick(black_box(-221_819)))
+        b.iter(|| swap::sqrt_price_from_tick(black_box(-221_819)))
     });
     c.bench_function("clmm_tick_from_sqrt_price", |b| {
-        b.iter(|| clmm::tick_from_sqrt_price(black_box(sqrt_price)))
+        b.iter(|| swap::tick_from_sqrt_price(black_box(sqrt_price)))
     });
 }
 
@@ -194,7 +194,7 @@ fn bench_fees(c: &mut Criterion) {
 
 /// PDAs and base58: the per-bump cost (sha256 + on-curve check) and a whole search.
 fn bench_pda(c: &mut Criterion) {
-    let program = pda::WHIRLPOOL_PROGRAM_ID;
+    let program = arbscope_core::venues::orca_whirlpool::PROGRAM;
     let seeds: [&[u8]; 5] = [b"whirlpool", &[7u8; 32], &[8u8; 32], &[9u8; 32], &[2, 0]];
     c.bench_function("pda_find_whirlpool", |b| {
         b.iter(|| pda::find_program_address(black_box(&seeds), &program))

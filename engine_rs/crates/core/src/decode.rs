@@ -25,6 +25,14 @@ pub const SPL_TOKEN_ID: Key = b58::key(SPL_TOKEN);
 pub const TOKEN_2022: &str = "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb";
 pub const TOKEN_2022_ID: Key = b58::key(TOKEN_2022);
 
+/// The Clock sysvar (`Clock::get()` in a program: what an OpenBook order's `is_expired`
+/// and a DLMM pair's volatility decay compare with) and the owner of the sysvars.
+pub const SYSVAR_CLOCK_ID: &str = "SysvarC1ock11111111111111111111111111111111";
+pub const SYSVAR_CLOCK: Key = b58::key(SYSVAR_CLOCK_ID);
+pub const SYSVAR_OWNER: Key = b58::key("Sysvar1111111111111111111111111111111111111");
+/// `Clock`: slot, epoch_start_timestamp, epoch, leader_schedule_epoch, unix_timestamp.
+pub const CLOCK_SIZE: usize = 40;
+
 pub(crate) fn err(msg: String) -> EngineError {
     EngineError::Decode(msg)
 }
@@ -450,6 +458,13 @@ pub fn b64decode(text: &str) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// The Clock sysvar's `unix_timestamp` (its account's bytes; `owner` when given must be
+/// the sysvar owner), negative read as 0.
+pub fn clock_unix_timestamp(data: &[u8], owner: Option<&Key>) -> Result<u64> {
+    let r = check(data, "Clock", CLOCK_SIZE, &[], owner, &[&SYSVAR_OWNER])?;
+    Ok(u64::try_from(i64::from_le_bytes(r.bytes::<8>(32)?)).unwrap_or(0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -521,5 +536,33 @@ mod tests {
     fn token_program_ids_are_the_published_ones() {
         assert_eq!(b58::encode(&SPL_TOKEN_ID), SPL_TOKEN);
         assert_eq!(b58::encode(&TOKEN_2022_ID), TOKEN_2022);
+    }
+
+    /// solders' `Clock(slot=5, epoch_start_timestamp=7, epoch=1, leader_schedule_epoch=2,
+    /// unix_timestamp=1_700_000_123)` as bytes.
+    const SOLDERS_CLOCK: &str =
+        "05000000000000000700000000000000010000000000000002000000000000007bf1536500000000";
+
+    #[test]
+    fn the_clock_sysvar_gives_its_unix_time() {
+        let raw: Vec<u8> = (0..SOLDERS_CLOCK.len())
+            .step_by(2)
+            .filter_map(|i| u8::from_str_radix(&SOLDERS_CLOCK[i..i + 2], 16).ok())
+            .collect();
+        assert_eq!(
+            clock_unix_timestamp(&raw, Some(&SYSVAR_OWNER)).ok(),
+            Some(1_700_000_123)
+        );
+        let mut negative = raw.clone();
+        negative[32..40].copy_from_slice(&(-5i64).to_le_bytes());
+        assert_eq!(clock_unix_timestamp(&negative, None).ok(), Some(0));
+        assert!(matches!(
+            clock_unix_timestamp(&raw[..39], None),
+            Err(EngineError::AccountTooShort(_))
+        ));
+        assert!(matches!(
+            clock_unix_timestamp(&raw, Some(&crate::venues::openbook_v2::PROGRAM)),
+            Err(EngineError::WrongOwner(_))
+        ));
     }
 }

@@ -181,8 +181,8 @@ impl Hasher for SubHasher {
     }
 }
 
-/// The message of a `track_tick_array` / `untrack_tick_array` on a pool that is not
-/// tracked or whose venue has no caller-tracked arrays (the twin's words).
+/// The message of a `track_array` / `untrack_array` on a pool that is not tracked or
+/// whose venue has no arrays (the twin's words).
 pub fn not_tracked(pool: &str) -> String {
     format!("{pool} is not a tracked pool with tick or bin arrays")
 }
@@ -648,22 +648,24 @@ impl FeedIngest {
         Ok(())
     }
 
-    /// The index of the tracked pool `pool` and the role of the arrays the caller
-    /// tracks for it (InvalidInput when it is not a tracked pool of a venue with one:
-    /// [`crate::venues::Venue::TRACKED`]).
-    fn tracked_role(&self, pool: &str) -> Result<(u32, Role)> {
+    /// The index of the tracked pool `pool` and the role of its venue's arrays
+    /// (InvalidInput when it is not a tracked pool of a venue with arrays:
+    /// [`crate::venues::Venue::ARRAYS`]).
+    fn array_role(&self, pool: &str) -> Result<(u32, Role)> {
         let role = self.pool_ix.get(pool).and_then(|&ix| {
             let venue = self.pools[ix as usize].venue;
-            venue.tracked().map(|r| (ix, Role::Own(venue, r)))
+            venue.arrays().map(|r| (ix, Role::Own(venue, r)))
         });
         role.ok_or_else(|| EngineError::InvalidInput(not_tracked(pool)))
     }
 
-    /// Watch an array (a Whirlpool's tick array...) of a tracked pool whose venue has
-    /// caller-tracked arrays.
-    pub fn track_tick_array(&mut self, address: &str, pool: &str) -> Result<()> {
+    /// Watch an array of a tracked pool whose venue has arrays (a Whirlpool's or a
+    /// Raydium CLMM pool's tick array, a DLMM pair's bin array: [`Venue::ARRAYS`]).
+    ///
+    /// [`Venue::ARRAYS`]: crate::venues::Venue::ARRAYS
+    pub fn track_array(&mut self, address: &str, pool: &str) -> Result<()> {
         b58::decode_32(address)?;
-        let (ix, role) = self.tracked_role(pool)?;
+        let (ix, role) = self.array_role(pool)?;
         let id = self.intern(address);
         self.add_role(id, role, ix);
         Ok(())
@@ -672,7 +674,7 @@ impl FeedIngest {
     /// Stop watching an array of a tracked pool: its ticks (or bins) leave the pool's
     /// state, which is assembled again (its held range shrinks) when the pool is whole.
     /// An array it does not track is no error (nothing changes).
-    pub fn untrack_tick_array(
+    pub fn untrack_array(
         &mut self,
         graph: &mut PoolGraph,
         address: &str,
@@ -680,7 +682,7 @@ impl FeedIngest {
     ) -> Result<()> {
         self.wrong_argument = false;
         b58::decode_32(address)?;
-        let (ix, role) = self.tracked_role(pool)?;
+        let (ix, role) = self.array_role(pool)?;
         let Some(&id) = self.account_ix.get(address) else {
             return Ok(());
         };

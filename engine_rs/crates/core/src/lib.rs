@@ -6,7 +6,6 @@
 
 pub mod amm;
 pub mod b58;
-pub mod clmm;
 pub mod decode;
 pub mod dedup;
 pub mod error;

@@ -1,4 +1,6 @@
-//! Program-derived addresses (spec §4.1) and the Orca Whirlpool PDAs (spec §2.4).
+//! Program-derived addresses (spec §4.1): the derivation every venue's PDAs use, and the
+//! derive-once cache. A venue's own addresses are in its folder (a Whirlpool's in
+//! `venues/orca_whirlpool/pda.rs`, Raydium CLMM's in `venues/raydium_clmm/pda.rs`).
 //!
 //! `create_program_address`: `h = sha256(seed_0 ‖ … ‖ seed_n ‖ program_id ‖
 //! "ProgramDerivedAddress")`; an error if `h` decompresses as an ed25519 point: the rule
@@ -11,7 +13,8 @@
 //! `for _ in 0..u8::MAX` loop never tries 0) and returns the first off-curve hash.
 //! Limits: at most 16 seeds including the bump, each at most 32 bytes.
 //!
-//! [`PdaCache`] derives each address once and answers repeats from a hash map.
+//! [`PdaCache`] derives each address once and answers repeats from a hash map (with
+//! lookups of their own for the Whirlpool addresses the feeds ask for most).
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -20,15 +23,12 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 use sha2::{Digest, Sha256};
 
 use crate::b58;
-use crate::clmm::TICK_ARRAY_SIZE;
 use crate::error::{EngineError, Result};
+use crate::venues::orca_whirlpool::pda::{oracle_address, tick_array_address, whirlpool_address};
 
 pub const MAX_SEEDS: usize = 16;
 pub const MAX_SEED_LEN: usize = 32;
 pub const PDA_MARKER: &[u8; 21] = b"ProgramDerivedAddress";
-
-/// The Orca Whirlpool program, owner of the Whirlpool PDAs.
-pub use crate::venues::orca_whirlpool::PROGRAM as WHIRLPOOL_PROGRAM_ID;
 
 /// Whether 32 bytes decompress to a point of ed25519 (then they cannot be a PDA), as
 /// curve25519-dalek decides it: y is the bytes read little-endian with bit 255 cleared,
@@ -319,135 +319,6 @@ pub fn find_program_address(seeds: &[&[u8]], program_id: &[u8; 32]) -> Result<([
     ))
 }
 
-/// The Whirlpool of a config and mint pair (spec §2.4): seeds `["whirlpool", config,
-/// mint_a, mint_b, fee_tier_index u16 LE]`.
-pub fn whirlpool_address(
-    config: &[u8; 32],
-    mint_a: &[u8; 32],
-    mint_b: &[u8; 32],
-    fee_tier_index: u16,
-) -> Result<([u8; 32], u8)> {
-    let fee = fee_tier_index.to_le_bytes();
-    find_program_address(
-        &[b"whirlpool", config, mint_a, mint_b, &fee],
-        &WHIRLPOOL_PROGRAM_ID,
-    )
-}
-
-/// A Whirlpool tick array (spec §2.4): seeds `["tick_array", whirlpool, decimal ASCII of
-/// the start tick index]`.
-pub fn tick_array_address(whirlpool: &[u8; 32], start_tick_index: i32) -> Result<([u8; 32], u8)> {
-    let start = start_tick_index.to_string();
-    find_program_address(
-        &[b"tick_array", whirlpool, start.as_bytes()],
-        &WHIRLPOOL_PROGRAM_ID,
-    )
-}
-
-/// A Whirlpool's oracle: seeds `["oracle", whirlpool]`.
-pub fn oracle_address(whirlpool: &[u8; 32]) -> Result<([u8; 32], u8)> {
-    find_program_address(&[b"oracle", whirlpool], &WHIRLPOOL_PROGRAM_ID)
-}
-
-/// Tick-array start indices around `center_tick`: the array holding it and
-/// `arrays_each_side` arrays on each side (88 ticks of `tick_spacing` per array).
-/// `InvalidInput` for a spacing outside 1..=65535, more than 64 arrays a side, or a
-/// start outside i32.
-pub fn tick_array_starts(
-    tick_spacing: i64,
-    center_tick: i64,
-    arrays_each_side: i64,
-) -> Result<Vec<i32>> {
-    array_starts(TICK_ARRAY_SIZE, tick_spacing, center_tick, arrays_each_side)
-}
-
-/// Start indices of the arrays of `ticks_per_array` ticks of `tick_spacing` around
-/// `center_tick` (the one holding it and `arrays_each_side` on each side), with the
-/// errors of [`tick_array_starts`]: the rule of every tick-array venue.
-pub(crate) fn array_starts(
-    ticks_per_array: i32,
-    tick_spacing: i64,
-    center_tick: i64,
-    arrays_each_side: i64,
-) -> Result<Vec<i32>> {
-    if !(1..=i64::from(u16::MAX)).contains(&tick_spacing) {
-        return Err(EngineError::InvalidInput(format!(
-            "tick_spacing must be within 1..=65535, got {tick_spacing}"
-        )));
-    }
-    if !(0..=64).contains(&arrays_each_side) {
-        return Err(EngineError::InvalidInput(format!(
-            "arrays_each_side must be within 0..=64, got {arrays_each_side}"
-        )));
-    }
-    let width = i64::from(ticks_per_array) * tick_spacing;
-    let start = center_tick.div_euclid(width) * width;
-    (-arrays_each_side..=arrays_each_side)
-        .map(|k| {
-            i32::try_from(start + k * width).map_err(|_| {
-                EngineError::InvalidInput(format!(
-                    "tick array start {} does not fit in i32",
-                    start + k * width
-                ))
-            })
-        })
-        .collect()
-}
-
-/// Raydium CLMM PDAs (raydium-io/raydium-clmm `states/pool.rs`, `tick_array.rs`,
-/// `oracle.rs`, `config.rs`, `instructions/create_pool.rs`): a pool is `["pool", config,
-/// mint_0, mint_1]`, its vaults `["pool_vault", pool, mint]`, its observation
-/// `["observation", pool]`, its tick-array bitmap extension
-/// `["pool_tick_array_bitmap_extension", pool]`, a tick array `["tick_array", pool,
-/// start as i32 BIG-endian]`, a config `["amm_config", index as u16 BIG-endian]`.
-pub mod raydium_clmm {
-    use super::find_program_address;
-    use crate::error::Result;
-    use crate::venues::raydium_clmm::{PROGRAM, TICK_ARRAY_SIZE};
-
-    pub fn pool_address(
-        config: &[u8; 32],
-        mint_0: &[u8; 32],
-        mint_1: &[u8; 32],
-    ) -> Result<([u8; 32], u8)> {
-        find_program_address(&[b"pool", config, mint_0, mint_1], &PROGRAM)
-    }
-
-    pub fn vault_address(pool: &[u8; 32], mint: &[u8; 32]) -> Result<([u8; 32], u8)> {
-        find_program_address(&[b"pool_vault", pool, mint], &PROGRAM)
-    }
-
-    pub fn observation_address(pool: &[u8; 32]) -> Result<([u8; 32], u8)> {
-        find_program_address(&[b"observation", pool], &PROGRAM)
-    }
-
-    pub fn bitmap_extension_address(pool: &[u8; 32]) -> Result<([u8; 32], u8)> {
-        find_program_address(&[b"pool_tick_array_bitmap_extension", pool], &PROGRAM)
-    }
-
-    pub fn tick_array_address(pool: &[u8; 32], start_tick_index: i32) -> Result<([u8; 32], u8)> {
-        find_program_address(
-            &[b"tick_array", pool, &start_tick_index.to_be_bytes()],
-            &PROGRAM,
-        )
-    }
-
-    pub fn amm_config_address(index: u16) -> Result<([u8; 32], u8)> {
-        find_program_address(&[b"amm_config", &index.to_be_bytes()], &PROGRAM)
-    }
-
-    /// Tick-array start indices around `center_tick`: the array holding it and
-    /// `arrays_each_side` arrays on each side (60 ticks of `tick_spacing` per array),
-    /// with the errors of [`super::tick_array_starts`].
-    pub fn tick_array_starts(
-        tick_spacing: i64,
-        center_tick: i64,
-        arrays_each_side: i64,
-    ) -> Result<Vec<i32>> {
-        super::array_starts(TICK_ARRAY_SIZE, tick_spacing, center_tick, arrays_each_side)
-    }
-}
-
 /// The rustc/Firefox "Fx" hash: a multiply-rotate per 8 bytes. [`PdaCache`]'s keys are
 /// public addresses the caller chose, not attacker-controlled, and a hit must cost
 /// nanoseconds (SipHash over a 44-byte id costs more than the rest of the lookup).
@@ -667,7 +538,7 @@ impl<V> PdaCache<V> {
     }
 
     /// Of the tick arrays of `whirlpool` starting at `starts`, those not cached yet.
-    /// Derive them with [`derive_tick_arrays`] (no lookup counted: a warm-up is not a
+    /// Derive them with [`crate::venues::orca_whirlpool::pda::derive_tick_arrays`] (no lookup counted: a warm-up is not a
     /// lookup) and keep them with [`Self::insert_tick_array`].
     pub fn missing_tick_arrays(&self, whirlpool: &[u8; 32], starts: &[i32]) -> Vec<i32> {
         starts
@@ -720,30 +591,15 @@ impl<V> PdaCache<V> {
     }
 }
 
-/// The tick arrays of `whirlpool` at `starts`, derived (pure: callers may run it without
-/// any lock), in order.
-pub fn derive_tick_arrays(whirlpool: &[u8; 32], starts: &[i32]) -> Result<Vec<Derived>> {
-    starts
-        .iter()
-        .map(|&s| tick_array_address(whirlpool, s))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::b58;
+    use crate::venues::orca_whirlpool::pda::{derive_tick_arrays, tick_array_starts};
+    use crate::venues::orca_whirlpool::PROGRAM as WHIRLPOOL_PROGRAM_ID;
 
     fn id(s: &str) -> [u8; 32] {
         b58::decode_32(s).expect("valid address")
-    }
-
-    #[test]
-    fn whirlpool_program_id_constant() {
-        assert_eq!(
-            b58::encode(&WHIRLPOOL_PROGRAM_ID),
-            "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc"
-        );
     }
 
     #[test]
@@ -782,28 +638,6 @@ mod tests {
             find_program_address(&seventeen[..16], &loader),
             Err(EngineError::Seed(_))
         ));
-    }
-
-    #[test]
-    fn spec_2_4_orca_vectors() {
-        let (wp, bump) = whirlpool_address(
-            &id("2LecshUwdy9xi7meFgHtFJQNSKk4KdTrcpvaB56dP2NQ"),
-            &id("So11111111111111111111111111111111111111112"),
-            &id("2b1kV6DkPAnxd5ixfnxCpjxmKwqjjaYmCZfHsFu24GXo"),
-            2,
-        )
-        .expect("found");
-        assert_eq!(
-            b58::encode(&wp),
-            "JDQ9GDphXV5ENDrAQtRFvT98m3JwsVJJk8BYHoX8uTAg"
-        );
-        assert_eq!(bump, 254);
-        let (ta, _) = tick_array_address(&id("2kJmUjxWBwL2NGPBV2PiA5hWtmLCqcKY6reQgkrPtaeS"), 0)
-            .expect("found");
-        assert_eq!(
-            b58::encode(&ta),
-            "8PhPzk7n4wU98Z6XCbVtPai2LtXSxYnfjkmgWuoAU8Zy"
-        );
     }
 
     #[test]
@@ -942,23 +776,6 @@ mod tests {
                 let b = q.compress().to_bytes();
                 assert!(is_on_curve(&b) && dalek(&b));
             }
-        }
-    }
-
-    #[test]
-    fn tick_array_starts_surround_the_center() {
-        assert_eq!(tick_array_starts(64, 0, 1), Ok(vec![-5632, 0, 5632]));
-        assert_eq!(tick_array_starts(64, -1, 0), Ok(vec![-5632]));
-        assert_eq!(tick_array_starts(1, 87, 0), Ok(vec![0]));
-        assert_eq!(tick_array_starts(1, 88, 0), Ok(vec![88]));
-        for bad in [
-            tick_array_starts(0, 0, 1),
-            tick_array_starts(65_536, 0, 1),
-            tick_array_starts(64, 0, 65),
-            tick_array_starts(64, 0, -1),
-            tick_array_starts(65_535, i64::from(i32::MAX), 1),
-        ] {
-            assert!(matches!(bad, Err(EngineError::InvalidInput(_))), "{bad:?}");
         }
     }
 

@@ -201,8 +201,8 @@ impl Corpus {
                     .map(drop)
             }
             Step::TrackPool(a, k) => ingest.track_pool(a, k),
-            Step::TrackTickArray(a, p) => ingest.track_tick_array(a, p),
-            Step::UntrackTickArray(a, p) => ingest.untrack_tick_array(graph, a, p),
+            Step::TrackTickArray(a, p) => ingest.track_array(a, p),
+            Step::UntrackTickArray(a, p) => ingest.untrack_array(graph, a, p),
             Step::Bind {
                 endpoint,
                 subscription,

@@ -4,17 +4,17 @@
 //! `&mut self` behind PyO3's borrow checking, so a second thread gets a clear error
 //! instead of a data race.
 
-use arbscope_core::clmm::ClmmPool;
 use arbscope_core::decode::TransferFee;
 use arbscope_core::graph::{self, PoolGraph as CoreGraph};
+use arbscope_core::venues::orca_whirlpool::swap::ClmmPool;
 use arbscope_core::venues::pump_amm::PumpState;
 use arbscope_core::venues::PoolState;
 use arbscope_core::EngineError;
 use pyo3::prelude::*;
 
 use crate::args::{I32, U128, U64};
-use crate::clmm::get_ticks;
 use crate::errors::{guard, to_py};
+use crate::fast::get_ticks;
 
 /// A cycle from `find_negative_cycle` (fields as `engine_rs.records.Cycle`).
 #[pyclass(frozen, get_all, module = "engine_rs._engine")]

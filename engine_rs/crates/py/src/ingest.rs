@@ -198,18 +198,16 @@ fn data_arg<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
     )))
 }
 
-/// A Whirlpool key argument as a string; anything else is "not a tracked whirlpool" (an
-/// unhashable one the twin's TypeError).
-fn whirlpool_arg(py: Python<'_>, whirlpool: &Bound<'_, PyAny>) -> PyResult<String> {
-    match whirlpool.cast::<PyString>() {
+/// A pool key argument of `track_array` as a string; anything else is "not a tracked
+/// pool with arrays" (an unhashable one the twin's TypeError).
+fn pool_arg(py: Python<'_>, pool: &Bound<'_, PyAny>) -> PyResult<String> {
+    match pool.cast::<PyString>() {
         Ok(s) => Ok(s.to_string_lossy().into_owned()),
         Err(_) => {
-            whirlpool.hash()?;
+            pool.hash()?;
             Err(to_py(
                 py,
-                EngineError::InvalidInput(arbscope_core::ingest::not_tracked(
-                    &whirlpool.to_string(),
-                )),
+                EngineError::InvalidInput(arbscope_core::ingest::not_tracked(&pool.to_string())),
             ))
         }
     }
@@ -394,34 +392,35 @@ impl FeedIngest {
         guard(py, || inner.track_pool(address, &kind))
     }
 
-    /// Watch a tick array of a tracked Whirlpool.
-    fn track_tick_array(
+    /// Watch an array of a tracked pool whose venue has arrays (a Whirlpool's or a
+    /// Raydium CLMM pool's tick array, a DLMM pair's bin array).
+    fn track_array(
         &mut self,
         py: Python<'_>,
         address: &Bound<'_, PyAny>,
-        whirlpool: &Bound<'_, PyAny>,
+        pool: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
         let address = address_arg(address)?;
-        let whirlpool = whirlpool_arg(py, whirlpool)?;
+        let pool = pool_arg(py, pool)?;
         let inner = &mut self.inner;
-        guard(py, || inner.track_tick_array(address, &whirlpool))
+        guard(py, || inner.track_array(address, &pool))
     }
 
-    /// Stop watching a tick array of a tracked Whirlpool (its ticks leave the pool's
+    /// Stop watching an array of a tracked pool (its ticks or bins leave the pool's
     /// state); one it does not track is no error.
-    fn untrack_tick_array(
+    fn untrack_array(
         &mut self,
         py: Python<'_>,
         address: &Bound<'_, PyAny>,
-        whirlpool: &Bound<'_, PyAny>,
+        pool: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
         let address = address_arg(address)?;
-        let whirlpool = whirlpool_arg(py, whirlpool)?;
+        let pool = pool_arg(py, pool)?;
         let graph = self.graph.bind(py);
         let mut g = graph.try_borrow_mut()?;
         let g = &mut g.inner;
         let inner = &mut self.inner;
-        guard(py, || inner.untrack_tick_array(g, address, &whirlpool))
+        guard(py, || inner.untrack_array(g, address, &pool))
     }
 
     /// Every account it knows a role for, in the order they became known.

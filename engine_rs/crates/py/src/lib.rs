@@ -9,7 +9,6 @@ use pyo3::prelude::*;
 
 mod amm;
 mod args;
-mod clmm;
 mod decode;
 mod dedup;
 mod errors;
@@ -35,7 +34,6 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
         },
     )?;
     amm::register(m)?;
-    clmm::register(m)?;
     graph::register(m)?;
     scorer::register(m)?;
     fees::register(m)?;

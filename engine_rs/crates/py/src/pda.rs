@@ -1,5 +1,6 @@
-//! Bindings for `arbscope_core::{b58, pda}`: base58, PDAs, the Whirlpool helpers and
-//! `PdaCache` (the core's cache, keeping ready `(address, bump)` tuples).
+//! Bindings for `arbscope_core::{b58, pda}`: base58, PDAs and `PdaCache` (the core's
+//! cache, keeping ready `(address, bump)` tuples; its Whirlpool lookups derive with the
+//! venue's functions). The Whirlpool PDA functions are in `venues/orca_whirlpool.rs`.
 //!
 //! Addresses and seeds are accepted as bytes-like objects, as base58 `str` (a 32-byte
 //! address) or as objects with `__bytes__` (solders `Pubkey`). Text seeds must be given
@@ -16,6 +17,7 @@ use pyo3::types::{PyByteArray, PyBytes, PyList, PyMemoryView, PyString, PyTuple}
 
 use crate::args::I32;
 use crate::errors::{guard, to_py};
+use crate::venues::fee_tier;
 
 /// The bytes of a seed or id argument (see the module docs).
 fn bytes_of<'a>(obj: &'a Bound<'_, PyAny>, what: &str) -> PyResult<Cow<'a, [u8]>> {
@@ -90,7 +92,11 @@ fn address_str<'py>(py: Python<'py>, addr: &[u8; 32]) -> Bound<'py, PyString> {
     PyString::new(py, &b58::encode(addr))
 }
 
-fn result_tuple<'py>(py: Python<'py>, addr: &[u8; 32], bump: u8) -> PyResult<Bound<'py, PyTuple>> {
+pub(crate) fn result_tuple<'py>(
+    py: Python<'py>,
+    addr: &[u8; 32],
+    bump: u8,
+) -> PyResult<Bound<'py, PyTuple>> {
     PyTuple::new(
         py,
         [
@@ -171,71 +177,6 @@ fn find_program_address<'py>(
     let program = id32(program_id, "program_id")?;
     let refs: Vec<&[u8]> = seeds.iter().map(AsRef::as_ref).collect();
     let (addr, bump) = guard(py, || pda::find_program_address(&refs, &program))?;
-    result_tuple(py, &addr, bump)
-}
-
-fn fee_tier(py: Python<'_>, v: i64) -> PyResult<u16> {
-    u16::try_from(v).map_err(|_| {
-        to_py(
-            py,
-            EngineError::InvalidInput(format!("fee_tier_index must be within 0..=65535, got {v}")),
-        )
-    })
-}
-
-/// `(address, bump)` of the Whirlpool of `config` and the mint pair at `fee_tier_index`.
-#[pyfunction]
-fn whirlpool_address<'py>(
-    py: Python<'py>,
-    config: &Bound<'py, PyAny>,
-    mint_a: &Bound<'py, PyAny>,
-    mint_b: &Bound<'py, PyAny>,
-    fee_tier_index: crate::args::I64,
-) -> PyResult<Bound<'py, PyTuple>> {
-    let (c, a, b) = (
-        id32(config, "config")?,
-        id32(mint_a, "mint_a")?,
-        id32(mint_b, "mint_b")?,
-    );
-    let fee = fee_tier(py, fee_tier_index.0)?;
-    let (addr, bump) = guard(py, || pda::whirlpool_address(&c, &a, &b, fee))?;
-    result_tuple(py, &addr, bump)
-}
-
-/// `(address, bump)` of the tick array of `whirlpool` starting at `start_tick_index`.
-#[pyfunction]
-fn tick_array_address<'py>(
-    py: Python<'py>,
-    whirlpool: &Bound<'py, PyAny>,
-    start_tick_index: I32,
-) -> PyResult<Bound<'py, PyTuple>> {
-    let w = id32(whirlpool, "whirlpool")?;
-    let (addr, bump) = guard(py, || pda::tick_array_address(&w, start_tick_index.0))?;
-    result_tuple(py, &addr, bump)
-}
-
-/// Start indices of the tick array holding `center_tick` and `arrays_each_side` arrays
-/// on each side.
-#[pyfunction(name = "tick_array_starts")]
-fn py_tick_array_starts(
-    py: Python<'_>,
-    tick_spacing: crate::args::I64,
-    center_tick: crate::args::I64,
-    arrays_each_side: crate::args::I64,
-) -> PyResult<Vec<i32>> {
-    guard(py, || {
-        pda::tick_array_starts(tick_spacing.0, center_tick.0, arrays_each_side.0)
-    })
-}
-
-/// `(address, bump)` of the oracle of `whirlpool`.
-#[pyfunction]
-fn oracle_address<'py>(
-    py: Python<'py>,
-    whirlpool: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyTuple>> {
-    let w = id32(whirlpool, "whirlpool")?;
-    let (addr, bump) = guard(py, || pda::oracle_address(&w))?;
     result_tuple(py, &addr, bump)
 }
 
@@ -383,10 +324,14 @@ impl PdaCache {
     ) -> PyResult<Vec<i32>> {
         let w = self.id(whirlpool, "whirlpool")?;
         let starts = guard(py, || {
-            pda::tick_array_starts(tick_spacing.0, center_tick.0, arrays_each_side.0)
+            orca_whirlpool::pda::tick_array_starts(
+                tick_spacing.0,
+                center_tick.0,
+                arrays_each_side.0,
+            )
         })?;
         let todo = self.cache.missing_tick_arrays(&w, &starts);
-        let derived = py.detach(|| pda::derive_tick_arrays(&w, &todo));
+        let derived = py.detach(|| orca_whirlpool::pda::derive_tick_arrays(&w, &todo));
         let derived = derived.map_err(|e| to_py(py, e))?;
         for (s, (addr, bump)) in todo.into_iter().zip(derived) {
             let t = result_tuple(py, &addr, bump)?.unbind();
@@ -482,11 +427,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(is_on_curve, m)?)?;
     m.add_function(wrap_pyfunction!(create_program_address, m)?)?;
     m.add_function(wrap_pyfunction!(find_program_address, m)?)?;
-    m.add_function(wrap_pyfunction!(whirlpool_address, m)?)?;
-    m.add_function(wrap_pyfunction!(tick_array_address, m)?)?;
-    m.add_function(wrap_pyfunction!(oracle_address, m)?)?;
-    m.add_function(wrap_pyfunction!(py_tick_array_starts, m)?)?;
-    m.add("WHIRLPOOL_PROGRAM_ID", orca_whirlpool::PROGRAM_ID)?;
     m.add_class::<PdaCache>()?;
     Ok(())
 }

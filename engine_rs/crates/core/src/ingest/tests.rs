@@ -174,7 +174,7 @@ fn a_whirlpool_frame_reaches_the_graph_once() {
     let mut ing = FeedIngest::new(1024, 64).expect("ingest");
     let (pool, ta) = (name(10), name(11));
     ing.track_pool(&pool, "whirlpool").expect("track");
-    ing.track_tick_array(&ta, &pool).expect("track");
+    ing.track_array(&ta, &pool).expect("track");
     ing.bind(0, 1, Some(&pool), SubKind::Account);
     ing.bind(1, 9, Some(&pool), SubKind::Account);
     ing.bind(0, 2, Some(&ta), SubKind::Account);
@@ -589,7 +589,7 @@ fn amm_v4_vault_of_another_mint_is_a_decode_error_and_drops_the_pool() {
     assert!(ing.track_pool(&pool, "amm_v4").is_ok());
     assert!(ing.track_pool(&pool, "clmm").is_err());
     assert!(ing.track_pool("not base58!", "cpmm").is_err());
-    assert!(ing.track_tick_array(&name(35), &pool).is_err()); // not a whirlpool
+    assert!(ing.track_array(&name(35), &pool).is_err()); // not a whirlpool
 }
 
 #[test]

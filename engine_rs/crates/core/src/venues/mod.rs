@@ -15,11 +15,14 @@
 //! pool's own accounts), [`PoolState`] (what the graph and sizing quote) and [`Event`]
 //! (a parsed swap log). Their methods are `match`es over the variants calling the venue's
 //! trait functions, so the hot path dispatches statically (no `Box<dyn>`). Adding a
-//! venue is its module and one line in the registry.
+//! venue is its folder (`venues/<venue>/mod.rs`: its layout, decoders, quote state and
+//! trait impl, with its math, PDAs and tests beside it) and one line in the registry.
 //!
-//! Shared math stays shared: `amm.rs` (constant product, used by both Raydium venues) and
-//! `clmm/` (Orca's tick math); shared account kinds (SPL Token accounts and mints,
-//! base64) stay in `decode.rs`.
+//! What venues share stays shared: `amm.rs` (constant product, used by both Raydium
+//! AMMs and sizing), [`ticks`] (the tick-array layout and crossed-tick count of the two
+//! tick venues, Orca Whirlpool and Raydium CLMM), `pda.rs` (the derivation and its
+//! cache); shared account kinds (SPL Token accounts and mints, the Clock sysvar, base64)
+//! stay in `decode.rs`.
 
 pub mod meteora_dlmm;
 pub mod openbook_v2;
@@ -28,6 +31,7 @@ pub mod pump_amm;
 pub mod raydium_amm_v4;
 pub mod raydium_clmm;
 pub mod raydium_cpmm;
+pub mod ticks;
 
 use std::fmt;
 
@@ -36,7 +40,8 @@ use crate::decode::{self, Key};
 use crate::error::{EngineError, Result};
 use crate::graph::check_pool_ids;
 
-/// A venue's static facts (fields as `engine_rs.records.VenueInfo`).
+/// A venue's static facts (fields as `engine_rs.records.VenueInfo`, whose `arrays` is
+/// [`VenueId::array_role`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VenueInfo {
     /// The module's name (`raydium_amm_v4`): the same in both backends.
@@ -62,7 +67,7 @@ pub struct OwnRole {
     /// The role's name in `FeedIngest.roles` (`config`, `tick_array`).
     pub name: &'static str,
     /// True when the pool account names it (followed as the pool says); false when the
-    /// caller tracks it (`FeedIngest.track_tick_array`).
+    /// caller tracks it (its arrays: `FeedIngest.track_array`).
     pub from_pool: bool,
 }
 
@@ -132,9 +137,10 @@ pub trait Venue {
     const OWN_ROLES: &'static [OwnRole] = &[];
     /// The prefix of a `Program log:` line carrying its swap (AMM v4's `ray_log`).
     const LOG_PREFIX: Option<&'static [u8]> = None;
-    /// The own role whose accounts the caller tracks around the price (a Whirlpool's
-    /// tick arrays: `FeedIngest::track_tick_array` / `untrack_tick_array`), if any.
-    const TRACKED: Option<u8> = None;
+    /// The own role of its arrays, which the caller follows around the price
+    /// (`FeedIngest::track_array` / `untrack_array`): a Whirlpool's or a Raydium CLMM
+    /// pool's tick arrays, a DLMM pair's bin arrays; `None` for a venue without.
+    const ARRAYS: Option<u8> = None;
 
     /// Its decoded pool account.
     type Record: Clone + fmt::Debug + PartialEq;
@@ -161,7 +167,7 @@ pub trait Venue {
     fn own_account(_own: &mut Self::Own, role: u8, _cx: &OwnAccount<'_>) -> Result<()> {
         Err(no_role(Self::INFO, role))
     }
-    /// Drop what it kept of the [`Venue::TRACKED`] account the ingest knows as `account`
+    /// Drop what it kept of the [`Venue::ARRAYS`] account the ingest knows as `account`
     /// (the caller no longer tracks it); true when something was dropped.
     fn forget(_own: &mut Self::Own, _account: u32) -> bool {
         false
@@ -297,11 +303,16 @@ macro_rules! registry {
                 }
             }
 
-            /// [`Venue::TRACKED`].
-            pub fn tracked(self) -> Option<u8> {
+            /// [`Venue::ARRAYS`].
+            pub fn arrays(self) -> Option<u8> {
                 match self {
-                    $(Self::$id => <$module::$venue as Venue>::TRACKED),+
+                    $(Self::$id => <$module::$venue as Venue>::ARRAYS),+
                 }
+            }
+
+            /// The role name of [`Venue::ARRAYS`] (`tick_array`, `bin_array`), if any.
+            pub fn array_role(self) -> Option<&'static str> {
+                self.arrays().map(|r| self.own_roles()[usize::from(r)].name)
             }
         }
 

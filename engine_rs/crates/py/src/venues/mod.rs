@@ -11,7 +11,7 @@ mod raydium_clmm;
 mod raydium_cpmm;
 
 pub(crate) use openbook_v2::ladder_record;
-pub(crate) use orca_whirlpool::PyWhirlpool;
+pub(crate) use orca_whirlpool::{fee_tier, PyWhirlpool};
 
 use arbscope_core::venues::{self as core, Event, Record, VENUES};
 use pyo3::prelude::*;
@@ -37,6 +37,7 @@ fn venue_infos(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyAny>>> {
                 info.graph_kind,
                 PyTuple::new(py, info.program_ids)?,
                 info.pool_account_size,
+                v.array_role(),
             ))
         })
         .collect()

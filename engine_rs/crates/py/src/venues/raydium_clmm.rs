@@ -1,7 +1,7 @@
 //! Bindings for `arbscope_core::venues::raydium_clmm`: its decoders, its `SwapEvent`
 //! record, its PDAs and the swap kernel `raydium_clmm_swap` (conversions only).
 
-use arbscope_core::pda::raydium_clmm as pda;
+use arbscope_core::venues::raydium_clmm::pda;
 use arbscope_core::venues::raydium_clmm::{self as rc, RaydiumClmmSwapEvent, Swap};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -227,7 +227,7 @@ fn raydium_clmm_swap(
     let fee: u32 = small(py, i64::try_from(fee_rate.0).unwrap_or(i64::MAX), "u32")?;
     let on: u8 = small(py, i64::try_from(fee_on.0).unwrap_or(i64::MAX), "u8")?;
     // SAFETY: `ticks` is a live object borrowed for the call; get_ticks runs no Python code
-    let ticks = unsafe { crate::clmm::get_ticks(py, ticks.as_ptr())? };
+    let ticks = unsafe { crate::fast::get_ticks(py, ticks.as_ptr())? };
     let s = guard(py, || {
         rc::swap(
             sqrt_price_x64.0,
@@ -277,7 +277,7 @@ fn raydium_clmm_swap_ledger(
         "u32",
     )?;
     // SAFETY: `ticks` is a live object borrowed for the call; get_ticks runs no Python code
-    let ticks = unsafe { crate::clmm::get_ticks(py, ticks.as_ptr())? };
+    let ticks = unsafe { crate::fast::get_ticks(py, ticks.as_ptr())? };
     let mut ledger = rc::Ledger::new(protocol, fund);
     let s = guard(py, || {
         rc::swap_ledger(

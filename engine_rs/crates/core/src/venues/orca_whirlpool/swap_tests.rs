@@ -1,11 +1,11 @@
 //! Spec §8.1–8.5 vectors (copied from the Whirlpool program's and SDK's own tests).
 
-use super::math::{
+use super::*;
+use crate::error::ClmmErrorCode as E;
+use crate::venues::orca_whirlpool::math::{
     compute_swap, delta_a, delta_b, div_small_quotient, fee_growth_of, sqrt_price_at, tick_at,
     Divider, FeeRate, Step,
 };
-use super::*;
-use crate::error::ClmmErrorCode as E;
 
 const Q64: u128 = 1 << 64;
 

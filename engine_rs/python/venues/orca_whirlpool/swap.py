@@ -1,7 +1,9 @@
-"""Orca Whirlpool concentrated-liquidity math, bit-exact with the program (spec §2.5).
+"""Orca Whirlpool's swap, bit-exact with the program (spec §2.5): its fixed-point math,
+the pool's state and the program's swap loop.
 
-Twin of ``crates/core/src/clmm.rs``: same functions, same rounding, same errors in the
-same order, with Python ints for the 256-bit intermediates.
+Twin of ``crates/core/src/venues/orca_whirlpool/swap.rs`` and ``math.rs``: same
+functions, same rounding, same errors in the same order, with Python ints for the
+256-bit intermediates.
 
 Tick arrays: the caller gives initialized ticks ``(tick_index, liquidity_net)``; the swap
 rebuilds the arrays the program's ``swap_v2`` would load (``88 * tick_spacing`` ticks
@@ -33,15 +35,16 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from typing import NoReturn
 
-from ..errors import (
+from ....errors import (
     CLMM_ERRORS,
     InsufficientLiquidityError,
     InvalidInputError,
     InvalidTickError,
     MathOverflowError,
 )
-from ..records import SwapResult
-from ._ints import U64_MAX, i32, i128, u64, u128
+from ....records import SwapResult
+from ..._ints import U64_MAX, i32, u64, u128
+from ..ticks import checked_ticks
 
 MIN_TICK_INDEX = -443_636
 MAX_TICK_INDEX = 443_636
@@ -408,33 +411,6 @@ def is_valid_start_tick(start: int, size: int) -> bool:
     return start % size == 0
 
 
-def _checked_ticks(ticks: object) -> list[tuple[int, int]]:
-    if not isinstance(ticks, Iterable) or isinstance(ticks, (str, bytes)):
-        raise TypeError("ticks: expected a sequence of (tick_index, liquidity_net) pairs")
-    out: list[tuple[int, int]] = []
-    for item in ticks:
-        if not isinstance(item, (tuple, list)) or len(item) != 2:
-            raise TypeError("ticks: expected (tick_index, liquidity_net) pairs")
-        out.append((i32(item[0]), i128(item[1])))
-    return out
-
-
-def crossed_ticks(ticks: Sequence[tuple[int, ...]], before: int, after: int, a_to_b: bool) -> int:
-    """How many initialized ticks of ``ticks`` (sorted by index, the index first) a swap
-    from tick ``before`` to tick ``after`` crossed: going down those in ``(after,
-    before]`` (crossing a tick leaves the current tick one below it), going up those in
-    ``(before, after]`` (twin of Rust ``clmm::crossed_ticks``; the simulator's
-    ``feeds/venues/orca_whirlpool/sim.py`` ``crossed_ticks``). Two binary searches."""
-    lo, hi = (after, before) if a_to_b else (before, after)
-    if hi <= lo:
-        return 0
-
-    def index(t: tuple[int, ...]) -> int:
-        return t[0]
-
-    return bisect_right(ticks, hi, key=index) - bisect_right(ticks, lo, key=index)
-
-
 class ClmmPool:
     """A Whirlpool's swap-relevant state, validated once (twin of Rust ``ClmmPool``).
 
@@ -741,6 +717,6 @@ def clmm_swap(
     protocol_fee_rate = u64(protocol_fee_rate)
     arrays = None if max_tick_arrays is None else u64(max_tick_arrays)
     # the tick list is read last, as the extension reads it after the scalar arguments
-    tick_list = _checked_ticks(ticks)
+    tick_list = checked_ticks(ticks)
     pool = ClmmPool(sqrt_price_x64, liquidity, tick_current, tick_spacing, fee_rate, tick_list)
     return pool.swap_with_arrays(amount, a_to_b, exact_in, limit, protocol_fee_rate, arrays)

@@ -1,12 +1,12 @@
-"""Orca Whirlpool (twin of ``crates/core/src/venues/orca_whirlpool.rs``): the
+"""Orca Whirlpool (twin of ``crates/core/src/venues/orca_whirlpool/``): the
 ``Whirlpool`` and tick-array accounts (spec §2.2, §2.3), its quotes through the
-program's swap (:mod:`engine_rs.python.clmm`, spec §2.5) and its Anchor ``Traded``
-event (spec §6.2).
+program's swap (:mod:`.swap`, spec §2.5), its PDAs (:mod:`.pda`, spec §2.4) and its
+Anchor ``Traded`` event (spec §6.2).
 
 A Whirlpool quotes from its own account (price, liquidity, current tick, fee) and the
 initialized ticks of its tick arrays, which the caller tracks
-(``FeedIngest.track_tick_array`` / ``untrack_tick_array``: which arrays depends on the
-price). Its vaults are followed for their mints only.
+(``FeedIngest.track_array`` / ``untrack_array``: which arrays depends on the price).
+Its vaults are followed for their mints only.
 
 The held range: its quote state (:class:`WhirlpoolState`) knows the ticks it holds, the
 contiguous run of received arrays around the array of the current tick (an array
@@ -22,22 +22,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...decoded import TickArray, Traded, Whirlpool
-from ...errors import AccountTooShortError, DecodeError, EngineError, TicksMissingError
-from ...records import SwapResult, VenueInfo
-from ..clmm import (
+from ....decoded import TickArray, Traded, Whirlpool
+from ....errors import AccountTooShortError, DecodeError, EngineError, TicksMissingError
+from ....records import SwapResult, VenueInfo
+from ...decode import Reader, as_bytes, check
+from .. import Assembly, OwnAccount, OwnRole, no_role
+from ..ticks import checked_ticks, crossed_ticks
+from .swap import (
     MAX_SQRT_PRICE_X64,
     MAX_TICK_INDEX,
     MIN_SQRT_PRICE_X64,
     MIN_TICK_INDEX,
     TICK_ARRAY_SIZE,
     ClmmPool,
-    _checked_ticks,
-    crossed_ticks,
     sqrt_price_from_tick,
 )
-from ..decode import Reader, as_bytes, check
-from . import Assembly, OwnAccount, OwnRole, no_role
 
 PROGRAM_ID = "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc"
 # the same program deployed without an upgrade authority (it owns Whirlpools too)
@@ -53,10 +52,10 @@ _TICK_LEN = 113  # one tick of a fixed array (an initialized one of a dynamic, w
 TICK_ARRAY = "tick_array"  # the role of its tick arrays
 _OWNERS = (PROGRAM_ID, IMMUTABLE_PROGRAM_ID)
 
-INFO = VenueInfo("orca_whirlpool", "whirlpool", "wp", "clmm", _OWNERS, POOL_SIZE)
 OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(TICK_ARRAY, False),)
 LOG_PREFIX: str | None = None
-TRACKED: str | None = TICK_ARRAY
+ARRAYS: str | None = TICK_ARRAY
+INFO = VenueInfo("orca_whirlpool", "whirlpool", "wp", "clmm", _OWNERS, POOL_SIZE, ARRAYS)
 
 
 def decode_whirlpool(data: bytes, owner: object = None) -> Whirlpool:
@@ -279,7 +278,7 @@ def update(own: TickArrays, rec: Whirlpool, cx: Assembly) -> tuple[WhirlpoolStat
     range they cover around the current tick."""
     slot = cx.slot()
     ts = rec.tick_spacing
-    ticks = _checked_ticks(
+    ticks = checked_ticks(
         sorted((start + i * ts, net) for start, arr in own.arrays.values() for i, net in arr)
     )
     cx.check_ids()

@@ -1,6 +1,7 @@
-//! Orca Whirlpool concentrated-liquidity math (spec §2.5), bit-exact with the program.
+//! Orca Whirlpool's swap (spec §2.5), bit-exact with the program: the pool's state and
+//! the program's swap loop over the fixed-point math of [`super::math`].
 //!
-//! CONTRACT (used by graph/sizing):
+//! CONTRACT (used by the venue, the graph and sizing):
 //! - [`ClmmPool::new`] validates and sorts the initialized ticks once;
 //! - [`ClmmPool::swap`] runs the program's swap loop;
 //! - [`ClmmPool::spot_rate`] is the marginal rate after fee at zero size (f64, same
@@ -47,14 +48,12 @@
 //! `InsufficientLiquidity`. Bad pool data (price or tick out of bounds, bad ticks) ->
 //! `InvalidTick`; tick spacing 0 -> `InvalidTickSpacing`.
 
-mod math;
-
-pub use math::{
+pub use super::math::{
     FEE_RATE_MUL_VALUE, FULL_RANGE_ONLY_TICK_SPACING_THRESHOLD, MAX_SQRT_PRICE_X64, MAX_TICK_INDEX,
     MIN_SQRT_PRICE_X64, MIN_TICK_INDEX, PROTOCOL_FEE_RATE_MUL_VALUE, TICK_ARRAY_SIZE,
 };
 
-use math::{compute_swap, fee_growth_of, sqrt_price_at, tick_at, Divider, Fail, FeeRate};
+use super::math::{compute_swap, fee_growth_of, sqrt_price_at, tick_at, Divider, Fail, FeeRate};
 
 use crate::error::{ClmmErrorCode as E, EngineError, Result};
 
@@ -72,33 +71,6 @@ pub struct SwapResult {
     pub sqrt_price_x64: u128,
     pub tick_current: i32,
     pub liquidity: u128,
-}
-
-/// The initialized ticks of `ticks` (sorted by index) a swap from `before` to `after`
-/// crossed: going down (`a_to_b`) those in `(after, before]` (crossing a tick leaves the
-/// current tick one below it), going up those in `(before, after]`. A swap crosses an
-/// initialized tick exactly when its price reaches the tick's, and the current tick
-/// after it is below the lowest tick whose price it reached, so the range is the walk's
-/// (`feeds/venues/orca_whirlpool.py` `crossed_ticks`, what the simulator charges for).
-/// Two binary searches: no second walk.
-pub fn crossed_ticks<T>(
-    ticks: &[T],
-    index: impl Fn(&T) -> i32,
-    before: i32,
-    after: i32,
-    a_to_b: bool,
-) -> usize {
-    let (lo, hi) = if a_to_b {
-        (after, before)
-    } else {
-        (before, after)
-    };
-    if hi <= lo {
-        return 0;
-    }
-    let from = ticks.partition_point(|t| index(t) <= lo);
-    let to = ticks.partition_point(|t| index(t) <= hi);
-    to.saturating_sub(from)
 }
 
 /// A Whirlpool's swap-relevant state with its initialized ticks sorted by index.
@@ -706,4 +678,5 @@ impl ClmmPool {
 }
 
 #[cfg(test)]
+#[path = "swap_tests.rs"]
 mod tests;

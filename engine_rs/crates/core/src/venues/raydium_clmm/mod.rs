@@ -8,7 +8,7 @@
 //! names it), its bitmap extension (which tick arrays beyond the pool's own bitmap are
 //! initialized: followed at its PDA for tick spacings below 15, the only ones it can
 //! matter to) and the tick arrays the caller tracks
-//! (`FeedIngest.track_tick_array`-style, role `tick_array`).
+//! (`FeedIngest.track_array`, role `tick_array`).
 //!
 //! # The held range
 //! The bitmaps say which tick arrays hold initialized ticks. The quote state knows the
@@ -26,6 +26,7 @@
 //! none either (the program's `NotApproved`).
 
 pub mod math;
+pub mod pda;
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -542,7 +543,7 @@ pub fn quote_state(
 
 /// [`quote_state`] with the swap's steps in the venue's compute-unit model
 /// (`feeds/venues/raydium_clmm.py` `COMPUTE_UNITS`): the initialized ticks it crossed
-/// (`crate::clmm::crossed_ticks` over the state's ticks: a swap that reaches a tick with
+/// ([`super::ticks::crossed_ticks`] over the state's ticks: a swap that reaches a tick with
 /// limit orders fails, so every tick it crossed holds liquidity). The Token-2022
 /// surcharge is the mints', not the curve's: the caller adds it. 0 crosses nothing.
 pub fn quote_steps(
@@ -557,7 +558,7 @@ pub fn quote_steps(
         Ok(r) if r.amount_in == amount => {
             let before = s.pool.tick_current;
             let crossed =
-                crate::clmm::crossed_ticks(&s.ticks, |t| t.index, before, r.tick_current, a_to_b);
+                super::ticks::crossed_ticks(&s.ticks, |t| t.index, before, r.tick_current, a_to_b);
             Ok((r.amount_out, u32::try_from(crossed).unwrap_or(u32::MAX)))
         }
         Err(Fail::TicksMissing) => Err(NoQuote::TicksMissing),
@@ -592,8 +593,8 @@ fn extension_of(r: &RaydiumClmmPool) -> Option<Key> {
     if let Some(k) = map.get(&id) {
         return *k;
     }
-    let k = crate::pda::raydium_clmm::pool_address(&r.keys[0], &r.keys[2], &r.keys[3])
-        .and_then(|(pool, _)| crate::pda::raydium_clmm::bitmap_extension_address(&pool))
+    let k = pda::pool_address(&r.keys[0], &r.keys[2], &r.keys[3])
+        .and_then(|(pool, _)| pda::bitmap_extension_address(&pool))
         .ok()
         .map(|(k, _)| k);
     if map.len() > 100_000 {
@@ -641,7 +642,7 @@ impl Venue for RaydiumClmm {
             from_pool: true,
         },
     ];
-    const TRACKED: Option<u8> = Some(TICK_ARRAY);
+    const ARRAYS: Option<u8> = Some(TICK_ARRAY);
 
     type Record = RaydiumClmmPool;
     type Own = ClmmOwn;

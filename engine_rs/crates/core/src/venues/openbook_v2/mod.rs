@@ -50,7 +50,7 @@
 use std::sync::Arc;
 
 use crate::b58;
-use crate::decode::{check, err, Key, R};
+use crate::decode::{check, clock_unix_timestamp, err, Key, R, SYSVAR_CLOCK};
 use crate::error::{EngineError, Result};
 
 use super::{Assembly, Ladder, Level, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
@@ -97,13 +97,6 @@ pub const BIDS: u8 = 0;
 pub const ASKS: u8 = 1;
 pub const EVENT_HEAP: u8 = 2;
 pub const CLOCK: u8 = 3;
-/// The Clock sysvar (`Clock::get()` in the program: what `is_expired` compares with)
-/// and the owner of the sysvars.
-pub const SYSVAR_CLOCK_ID: &str = "SysvarC1ock11111111111111111111111111111111";
-pub const SYSVAR_CLOCK: Key = b58::key(SYSVAR_CLOCK_ID);
-pub const SYSVAR_OWNER: Key = b58::key("Sysvar1111111111111111111111111111111111111");
-/// `Clock`: slot, epoch_start_timestamp, epoch, leader_schedule_epoch, unix_timestamp.
-pub const CLOCK_SIZE: usize = 40;
 
 const NODE_SIZE: usize = 88;
 /// Offset of the first node slot in a `BookSide` account (discriminator, 6 roots, 256
@@ -1128,13 +1121,6 @@ pub struct Book {
     pub clock: Option<u64>,
 }
 
-/// The Clock sysvar's `unix_timestamp` (its account's bytes; `owner` when given must be
-/// the sysvar owner), negative read as 0.
-pub fn clock_unix_timestamp(data: &[u8], owner: Option<&Key>) -> Result<u64> {
-    let r = check(data, "Clock", CLOCK_SIZE, &[], owner, &[&SYSVAR_OWNER])?;
-    Ok(u64::try_from(i64::from_le_bytes(r.bytes::<8>(32)?)).unwrap_or(0))
-}
-
 /// The newest time the accounts prove the program saw: the latest order timestamp of
 /// either side, or the market's registration.
 pub fn book_now(m: &OpenBookMarket, bids: &BookSide, asks: &BookSide) -> u64 {
@@ -1374,185 +1360,4 @@ pub fn heap_count(data: &[u8], owner: Option<&Key>) -> Result<u16> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// solders' `Clock(slot=5, epoch_start_timestamp=7, epoch=1, leader_schedule_epoch=2,
-    /// unix_timestamp=1_700_000_123)` as bytes.
-    const SOLDERS_CLOCK: &str =
-        "05000000000000000700000000000000010000000000000002000000000000007bf1536500000000";
-
-    #[test]
-    fn the_clock_sysvar_gives_its_unix_time() {
-        let raw: Vec<u8> = (0..SOLDERS_CLOCK.len())
-            .step_by(2)
-            .filter_map(|i| u8::from_str_radix(&SOLDERS_CLOCK[i..i + 2], 16).ok())
-            .collect();
-        assert_eq!(
-            clock_unix_timestamp(&raw, Some(&SYSVAR_OWNER)).ok(),
-            Some(1_700_000_123)
-        );
-        let mut negative = raw.clone();
-        negative[32..40].copy_from_slice(&(-5i64).to_le_bytes());
-        assert_eq!(clock_unix_timestamp(&negative, None).ok(), Some(0));
-        assert!(matches!(
-            clock_unix_timestamp(&raw[..39], None),
-            Err(EngineError::AccountTooShort(_))
-        ));
-        assert!(matches!(
-            clock_unix_timestamp(&raw, Some(&PROGRAM)),
-            Err(EngineError::WrongOwner(_))
-        ));
-    }
-
-    /// A book side holding `orders` ((key, quantity) each, all fixed) as the crit-bit
-    /// tree of their keys, nodes from slot 0 up.
-    fn side_bytes(bid: bool, orders: &[(u128, i64)]) -> Vec<u8> {
-        fn build(items: &[(u128, i64)], next: &mut u32, d: &mut [u8]) -> u32 {
-            let h = *next;
-            *next += 1;
-            let at = NODES_AT + h as usize * NODE_SIZE;
-            if let [(key, qty)] = items {
-                d[at] = TAG_LEAF;
-                d[at + 8..at + 24].copy_from_slice(&key.to_le_bytes());
-                d[at + 56..at + 64].copy_from_slice(&qty.to_le_bytes());
-                return h;
-            }
-            let (lo, hi) = (items[0].0, items[items.len() - 1].0);
-            let bit = 127 - (lo ^ hi).leading_zeros();
-            let split = items
-                .iter()
-                .position(|(k, _)| k >> bit & 1 == 1)
-                .unwrap_or(0);
-            let left = build(&items[..split], next, d);
-            let right = build(&items[split..], next, d);
-            d[at] = TAG_INNER;
-            d[at + 4..at + 8].copy_from_slice(&(127 - bit).to_le_bytes());
-            d[at + 24..at + 28].copy_from_slice(&left.to_le_bytes());
-            d[at + 28..at + 32].copy_from_slice(&right.to_le_bytes());
-            h
-        }
-        let mut d = vec![0u8; BOOKSIDE_SIZE];
-        d[..8].copy_from_slice(&DISC_BOOKSIDE);
-        d[312] = if bid { 0 } else { 1 };
-        let mut items = orders.to_vec();
-        items.sort_unstable();
-        if !items.is_empty() {
-            let mut next = 0;
-            let root = build(&items, &mut next, &mut d);
-            d[8..12].copy_from_slice(&root.to_le_bytes());
-            d[12..16].copy_from_slice(&(items.len() as u32).to_le_bytes());
-        }
-        d
-    }
-
-    fn key(bid: bool, price: u64, seq: u64) -> u128 {
-        (u128::from(price) << 64) | u128::from(if bid { !seq } else { seq })
-    }
-
-    #[test]
-    fn the_tree_is_walked_best_first() {
-        // bids high to low, and at one price the earlier order first (its inverted seq
-        // num is the larger key); asks low to high (nodes.rs order_tree_key_ordering)
-        let bids = [(5, 1), (9, 2), (9, 3), (7, 4)].map(|(p, s)| (key(true, p, s), 1));
-        let side =
-            decode_openbook_bookside(&side_bytes(true, &bids), Some(&PROGRAM)).expect("a side");
-        let got: Vec<(i64, u64)> = side
-            .fixed
-            .iter()
-            .map(|l| (l.price_lots(), l.seq_num(Side::Bid)))
-            .collect();
-        assert_eq!(got, [(9, 2), (9, 3), (7, 4), (5, 1)]);
-        let asks = [(5, 1), (9, 2), (5, 3)].map(|(p, s)| (key(false, p, s), 1));
-        let side = decode_openbook_bookside(&side_bytes(false, &asks), None).expect("a side");
-        let got: Vec<(i64, u64)> = side
-            .fixed
-            .iter()
-            .map(|l| (l.price_lots(), l.seq_num(Side::Ask)))
-            .collect();
-        assert_eq!(got, [(5, 1), (5, 3), (9, 2)]);
-    }
-
-    #[test]
-    fn a_cycle_is_an_error() {
-        let bids = [(5, 1), (9, 2), (7, 4)].map(|(p, s)| (key(true, p, s), 1));
-        let mut d = side_bytes(true, &bids);
-        // the root (slot 0) is an inner node: point its right child back at it
-        let at = NODES_AT + 24;
-        d[at + 4..at + 8].copy_from_slice(&0u32.to_le_bytes());
-        assert!(matches!(
-            decode_openbook_bookside(&d, None),
-            Err(EngineError::Decode(m)) if m.contains("cycle")
-        ));
-        assert!(
-            decode_openbook_bookside(&d, Some(&b58::key(super::super::pump_amm::PROGRAM_ID)))
-                .is_err()
-        );
-    }
-
-    #[test]
-    fn take_ask_order_of_the_programs_tests() {
-        // test_take_order.rs test_take_ask_order: lot sizes 100 / 10, fees -200 / 400, a
-        // bid of 1 lot at 10 000; the taker sells 100 and receives 99 980
-        let lots = Lots::checked(100, 10, -200, 400, 6, 6).expect("valid");
-        let book = BookState {
-            lots,
-            bids: vec![Order {
-                price_lots: 10_000,
-                quantity: 1,
-                valid: true,
-            }]
-            .into(),
-            asks: Vec::new().into(),
-            heap_free: 600,
-            expired: false,
-            needs_oracle: false,
-            now: 0,
-        };
-        let f = take(&book, 100, true, 10, Some(10_000));
-        assert_eq!(
-            (f.amount_in, f.amount_out, f.taker_fee, f.maker_rebates),
-            (100, 99_980, 40, 20)
-        );
-        assert!(f.complete && !f.refused);
-        assert_eq!(book.quote(100, true), Some(99_980));
-        assert_eq!(book.quote(200, true), None, "the book holds one lot");
-        assert_eq!(book.quote(99, true), None, "below a lot: no swap");
-        assert_eq!(book.quote(0, true), Some(0));
-        assert_eq!(book.spot_rate(false), f64::MIN_POSITIVE, "no asks");
-    }
-
-    #[test]
-    fn a_buy_whose_budget_ends_inside_the_last_level_is_complete() {
-        // one ask level of 10 lots at 1 000 (lot sizes 100 / 10, no fees): a budget of 5.5
-        // lots' quote buys 5 lots and has less than a lot's price left; the level (and the
-        // book) still holds 5 lots. The budget stopped the order, not the book: it quotes
-        // (tests/programs/test_openbook_v2.py found it refused)
-        let lots = Lots::checked(100, 10, 0, 0, 6, 6).expect("valid");
-        let book = BookState {
-            lots,
-            bids: Vec::new().into(),
-            asks: vec![Order {
-                price_lots: 1_000,
-                quantity: 10,
-                valid: true,
-            }]
-            .into(),
-            heap_free: 600,
-            expired: false,
-            needs_oracle: false,
-            now: 0,
-        };
-        assert_eq!(book.quote(55_000, false), Some(500));
-        assert_eq!(
-            book.quote(100_000, false),
-            Some(1_000),
-            "the whole level, exactly"
-        );
-        assert_eq!(
-            book.quote(120_000, false),
-            None,
-            "more than the book: quote left over"
-        );
-    }
-}
+mod tests;

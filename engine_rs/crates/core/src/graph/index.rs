@@ -1,0 +1,133 @@
+//! The incremental index: every simple cycle through each base mint, and pool -> the
+//! cycles using it, kept as pools come and go; `cycles_touching` re-sizes a pool's
+//! cycles and counts their persistence.
+
+use crate::error::{EngineError, Result};
+
+use super::quote::{sort, Opportunity};
+use super::{check_hops, check_id, PoolGraph};
+
+/// An indexed cycle: the base it starts at, its edges in order, and how many
+/// evaluations in a row found it profitable.
+#[derive(Debug, Clone)]
+pub(super) struct IndexedCycle {
+    pub(super) base: u32,
+    pub(super) edges: Vec<u32>,
+    pub(super) persistence: u64,
+}
+
+impl PoolGraph {
+    /// Index every cycle through `mint`; a no-op if it is already a base.
+    pub fn add_base_mint(&mut self, mint: &str) -> Result<()> {
+        check_id(mint, "base mint")?;
+        if self.base_names.iter().any(|m| m == mint) {
+            return Ok(());
+        }
+        self.base_names.push(mint.to_string());
+        if let Some(&b) = self.token_ix.get(mint) {
+            for edges in self.enumerate(b, self.max_hops) {
+                self.index_add(b, edges);
+            }
+        }
+        Ok(())
+    }
+
+    /// The indexed cycles using `pool_id` (up to `max_hops`), re-sized; each evaluation
+    /// updates the cycle's persistence (+1 if profitable now, else 0).
+    pub fn cycles_touching(&mut self, pool_id: &str, max_hops: usize) -> Result<Vec<Opportunity>> {
+        let max_hops = check_hops(max_hops)?;
+        let s = *self
+            .pool_ix
+            .get(pool_id)
+            .ok_or_else(|| EngineError::UnknownPool(pool_id.to_string()))?;
+        let ids = self.pool_cycles[s as usize].clone();
+        let mut opps = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(c) = self.cycles[id as usize].as_ref() else {
+                continue;
+            };
+            if c.edges.len() > max_hops {
+                continue;
+            }
+            let mut opp = self.opportunity(c.base, &c.edges, Some(0));
+            if let Some(c) = self.cycles[id as usize].as_mut() {
+                c.persistence = if opp.amount_in > 0 {
+                    c.persistence + 1
+                } else {
+                    0
+                };
+                opp.persistence = c.persistence;
+            }
+            opps.push(opp);
+        }
+        sort(&mut opps);
+        Ok(opps)
+    }
+
+    /// How many cycles the incremental index holds.
+    pub fn indexed_cycle_count(&self) -> usize {
+        self.cycle_by_key.len()
+    }
+
+    fn bases(&self) -> Vec<u32> {
+        self.base_names
+            .iter()
+            .filter_map(|m| self.token_ix.get(m).copied())
+            .collect()
+    }
+
+    pub(super) fn index_new_pool(&mut self, s: u32) {
+        let (a, b_tok) = match self.pools[s as usize].as_ref() {
+            Some(p) => (p.a, p.b),
+            None => return,
+        };
+        for base in self.bases() {
+            for (e, u, v) in [(2 * s, a, b_tok), (2 * s + 1, b_tok, a)] {
+                for edges in self.cycles_through_edge(base, e, u, v) {
+                    self.index_add(base, edges);
+                }
+            }
+        }
+    }
+
+    fn index_add(&mut self, base: u32, edges: Vec<u32>) {
+        let key = (base, edges);
+        if self.cycle_by_key.contains_key(&key) {
+            return;
+        }
+        let (base, edges) = key;
+        let c = IndexedCycle {
+            base,
+            edges: edges.clone(),
+            persistence: 0,
+        };
+        let id = match self.free_cycles.pop() {
+            Some(id) => {
+                self.cycles[id as usize] = Some(c);
+                id
+            }
+            None => {
+                self.cycles.push(Some(c));
+                (self.cycles.len() - 1) as u32
+            }
+        };
+        for &e in &edges {
+            self.pool_cycles[(e >> 1) as usize].push(id);
+        }
+        self.cycle_by_key.insert((base, edges), id);
+    }
+
+    pub(super) fn index_drop(&mut self, id: u32) {
+        let Some(c) = self.cycles[id as usize].take() else {
+            return;
+        };
+        for &e in &c.edges {
+            let list = &mut self.pool_cycles[(e >> 1) as usize];
+            if let Some(at) = list.iter().position(|&x| x == id) {
+                list.swap_remove(at);
+            }
+        }
+        self.cycle_by_key.remove(&(c.base, c.edges));
+        self.free_cycles.push(id);
+    }
+}

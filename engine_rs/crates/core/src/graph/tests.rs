@@ -1,0 +1,398 @@
+use super::bellman_ford::{cycle_from_pred, EPS, MAX_MASKED, NONE};
+use super::*;
+
+fn g3() -> PoolGraph {
+    let mut g = PoolGraph::new(&["So1".to_string()], 4).unwrap();
+    g.upsert_cpmm("P1", "So1", "USDC", 1_000_000, 150_000_000, 25, 10_000, 1)
+        .unwrap();
+    g.upsert_cpmm(
+        "P2",
+        "USDC",
+        "Bonk",
+        150_000_000,
+        9_000_000_000,
+        25,
+        10_000,
+        2,
+    )
+    .unwrap();
+    g.upsert_cpmm("P3", "Bonk", "So1", 9_000_000_000, 1_100_000, 25, 10_000, 3)
+        .unwrap();
+    g
+}
+
+/// The search as first written, on the adjacency lists (not the CSR): sorted token
+/// lists and flags for a pass's changed tokens, a fresh stamp array per cycle check.
+/// From `start` (None: zeros); returns the cycle and, when a pass changed nothing,
+/// the distances. A fresh graph's first `find_negative_cycle` must match it exactly.
+fn reference(g: &PoolGraph, start: Option<&[f64]>) -> (Option<Cycle>, Option<Vec<f64>>) {
+    let n = g.tokens.len();
+    let mut dist = start.map_or_else(|| vec![0.0; n], <[f64]>::to_vec);
+    let mut pred = vec![NONE; n];
+    let mut flag = vec![false; n];
+    let mut active: Vec<u32> = (0..n as u32)
+        .filter(|&u| !g.out[u as usize].is_empty())
+        .collect();
+    for _ in 0..=n {
+        let mut changed = Vec::new();
+        for &u in &active {
+            let du = dist[u as usize];
+            for &e in &g.out[u as usize] {
+                let v = g.head(e) as usize;
+                let nd = du + g.weight[e as usize];
+                if nd < dist[v] - EPS {
+                    dist[v] = nd;
+                    pred[v] = e;
+                    if !flag[v] {
+                        flag[v] = true;
+                        changed.push(v as u32);
+                    }
+                }
+            }
+        }
+        if changed.is_empty() {
+            return (None, Some(dist));
+        }
+        changed.sort_unstable();
+        for &v in &changed {
+            flag[v as usize] = false;
+        }
+        let mut seen = vec![0usize; n];
+        for (k, &s) in changed.iter().enumerate() {
+            let mut x = s;
+            while x != NONE && seen[x as usize] != k + 1 {
+                if seen[x as usize] != 0 {
+                    x = NONE; // an earlier walk of this check went on from here
+                    break;
+                }
+                seen[x as usize] = k + 1;
+                let e = pred[x as usize];
+                x = if e == NONE { NONE } else { g.tail(e) };
+            }
+            if x != NONE {
+                if let Some(c) = cycle_from_pred(&g.pools, &g.tokens, &g.to, &pred, x) {
+                    return (Some(c), None);
+                }
+            }
+        }
+        active = changed;
+    }
+    (None, None)
+}
+
+/// A small deterministic generator (tests only: no dependency).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 11
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn unit(&mut self) -> f64 {
+        self.next() as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn name(kind: &str, i: usize) -> String {
+    const A: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    format!("{kind}{}{}", A[i % 58] as char, A[i / 58 % 58] as char)
+}
+
+/// A market of `tokens` with hidden prices and constant-product pools priced by them
+/// (± `noise`); the first `standing` pools are `disloc` off, and stay so.
+struct Market {
+    prices: Vec<f64>,
+    pools: Vec<(usize, usize, u64, u64)>,
+    standing: usize,
+    disloc: f64,
+    noise: f64,
+}
+
+impl Market {
+    fn new(r: &mut Lcg, tokens: usize, pools: usize, standing: usize, disloc: f64) -> Self {
+        let prices = (0..tokens).map(|_| (4.0 * r.unit() - 2.0).exp()).collect();
+        let mut m = Self {
+            prices,
+            pools: Vec::new(),
+            standing,
+            disloc,
+            noise: [0.0002, 0.0005, 0.001][r.below(3)],
+        };
+        for k in 0..pools {
+            let a = r.below(tokens);
+            let b = (a + 1 + r.below(tokens - 1)) % tokens;
+            let ra = 1_000_000_000 + r.next() % 1_000_000_000_000;
+            m.pools.push((a, b, ra, 0));
+            m.reprice(r, k);
+        }
+        m
+    }
+
+    fn reprice(&mut self, r: &mut Lcg, k: usize) {
+        let (a, b, ra, _) = self.pools[k];
+        let off = if k < self.standing {
+            1.0 + self.disloc
+        } else {
+            1.0
+        };
+        let mis = off * (1.0 + self.noise * (2.0 * r.unit() - 1.0));
+        let rb = (ra as f64 * self.prices[a] / self.prices[b] * mis).max(1.0) as u64;
+        self.pools[k].3 = rb;
+    }
+
+    fn upsert(&self, g: &mut PoolGraph, k: usize) {
+        let (a, b, ra, rb) = self.pools[k];
+        let fee = if k.is_multiple_of(3) { 30 } else { 25 };
+        g.upsert_cpmm(
+            &name("P", k),
+            &name("T", a),
+            &name("T", b),
+            ra,
+            rb,
+            fee,
+            10_000,
+            0,
+        )
+        .unwrap();
+    }
+}
+
+fn check_cycle(g: &PoolGraph, c: &Cycle) {
+    assert!(c.rate_product > 1.0);
+    assert_eq!(c.tokens.len(), c.pools.len() + 1);
+    assert_eq!(c.tokens.first(), c.tokens.last());
+    let mut rate = 1.0;
+    for (i, id) in c.pools.iter().enumerate() {
+        let (a, b, ab, ba, _) = g.pool_rate(id).unwrap();
+        let (t0, t1) = (&c.tokens[i], &c.tokens[i + 1]);
+        rate *= if (t0, t1) == (&a, &b) {
+            ab
+        } else {
+            assert_eq!((t0, t1), (&b, &a));
+            ba
+        };
+    }
+    assert_eq!(rate, c.rate_product);
+}
+
+/// Random update sequences on markets with and without standing cycles: after every
+/// update the search (warm, with remembered cycles masked, or cold) reports a cycle
+/// exactly when a cold search does, and what it reports is one; a fresh graph's
+/// first search is the cold search exactly.
+#[test]
+fn search_is_exact_over_random_updates() {
+    let mut r = Lcg(0x5eed);
+    let (mut cycles, mut calls) = (0, 0);
+    for case in 0..160 {
+        let tokens = 3 + r.below(18);
+        let pools = tokens + r.below(3 * tokens);
+        let standing = [0, 0, 1, 1, 2, 3][case % 6].min(pools - 1);
+        let disloc = [0.01, 0.02, 0.05, -0.02][r.below(4)];
+        let mut m = Market::new(&mut r, tokens, pools, standing, disloc);
+        let mut g = PoolGraph::new(&[], 4).unwrap();
+        for k in 0..pools {
+            m.upsert(&mut g, k);
+        }
+        let first = reference(&g, None).0;
+        assert_eq!(g.find_negative_cycle(), first, "case {case}");
+        for step in 0..90 {
+            match r.below(20) {
+                // a new pool, at times on a new token
+                0 => {
+                    if r.below(3) == 0 {
+                        m.prices.push((4.0 * r.unit() - 2.0).exp());
+                    }
+                    let n = m.prices.len();
+                    let a = r.below(n);
+                    let b = (a + 1 + r.below(n - 1)) % n;
+                    m.pools
+                        .push((a, b, 1_000_000_000 + r.next() % 1_000_000_000, 0));
+                    let k = m.pools.len() - 1;
+                    m.reprice(&mut r, k);
+                    m.upsert(&mut g, k);
+                }
+                // a pool leaves (and comes back later through an update)
+                1 if g.len() > 2 => {
+                    let k = m.standing + r.below(m.pools.len() - m.standing);
+                    let _ = g.remove_pool(&name("P", k));
+                }
+                // the prices move and every pool follows
+                2 => {
+                    for p in &mut m.prices {
+                        *p *= 1.0 + 0.01 * (2.0 * r.unit() - 1.0);
+                    }
+                    for k in 0..m.pools.len() {
+                        m.reprice(&mut r, k);
+                        if g.pool_rate(&name("P", k)).is_ok() {
+                            m.upsert(&mut g, k);
+                        }
+                    }
+                }
+                // one pool's state changes: a trade, a tiny nudge or a repricing
+                _ => {
+                    let k = if m.standing > 0 && r.below(4) == 0 {
+                        r.below(m.standing)
+                    } else {
+                        m.standing + r.below(m.pools.len() - m.standing)
+                    };
+                    match r.below(3) {
+                        0 => m.pools[k].3 += 1 + r.next() % 3,
+                        1 => m.reprice(&mut r, k),
+                        _ => {
+                            let f = 1.0 + 0.006 * (2.0 * r.unit() - 1.0);
+                            m.pools[k].3 = ((m.pools[k].3 as f64 * f) as u64).max(1);
+                        }
+                    }
+                    m.upsert(&mut g, k);
+                }
+            }
+            let got = g.find_negative_cycle();
+            let cold = reference(&g, None).0;
+            assert_eq!(got.is_some(), cold.is_some(), "case {case} step {step}");
+            if let Some(c) = &got {
+                check_cycle(&g, c);
+                cycles += 1;
+            }
+            calls += 1;
+        }
+    }
+    // both kinds of market were searched, a good share of them holding a cycle
+    assert!(
+        cycles > calls / 5 && cycles < calls * 4 / 5,
+        "{cycles} of {calls}"
+    );
+}
+
+/// After a cycle the distances are left settled with the cycle masked: on markets
+/// holding one the next call starts warm (all but a few calls), and the distances
+/// violate no more edges than the masked cycles can hold.
+#[test]
+fn a_cycle_leaves_distances_settled_with_it_masked() {
+    let mut r = Lcg(24);
+    let (mut found, mut settled) = (0, 0);
+    for case in 0..40 {
+        let tokens = 6 + r.below(30);
+        let pools = 2 * tokens + r.below(4 * tokens);
+        let mut m = Market::new(&mut r, tokens, pools, 1 + case % 3, 0.03);
+        let mut g = PoolGraph::new(&[], 4).unwrap();
+        for k in 0..pools {
+            m.upsert(&mut g, k);
+        }
+        for step in 0..40 {
+            let k = m.standing + r.below(pools - m.standing);
+            m.reprice(&mut r, k);
+            m.upsert(&mut g, k);
+            if g.find_negative_cycle().is_none() {
+                continue;
+            }
+            found += 1;
+            if !g.warm {
+                continue;
+            }
+            settled += 1;
+            let mut violated = 0;
+            for e in 0..g.to.len() as u32 {
+                if g.pools[(e >> 1) as usize].is_none() {
+                    continue;
+                }
+                let (u, v) = (g.tail(e) as usize, g.head(e) as usize);
+                if g.dist[v] > g.dist[u] + g.weight[e as usize] + EPS {
+                    violated += 1;
+                }
+            }
+            // a cycle of at most `tokens` hops per masked cycle
+            assert!(
+                violated <= MAX_MASKED * g.tokens.len(),
+                "case {case} step {step}"
+            );
+        }
+    }
+    assert!(
+        found > 500 && settled * 10 > found * 9,
+        "{settled} of {found}"
+    );
+}
+
+#[test]
+fn finds_the_injected_cycle() {
+    let mut g = g3();
+    let c = g.find_negative_cycle().unwrap();
+    assert!(c.rate_product > 1.0);
+    assert_eq!(c.tokens.first(), c.tokens.last());
+    assert_eq!(c.pools.len(), 3);
+}
+
+#[test]
+fn no_cycle_in_a_consistent_market() {
+    let mut g = PoolGraph::new(&[], 4).unwrap();
+    g.upsert_cpmm("P1", "So1", "USDC", 1_000_000, 150_000_000, 25, 10_000, 1)
+        .unwrap();
+    g.upsert_cpmm("P2", "USDC", "So1", 150_000_000, 1_000_000, 25, 10_000, 1)
+        .unwrap();
+    assert_eq!(g.find_negative_cycle(), None);
+    assert_eq!(PoolGraph::new(&[], 4).unwrap().find_negative_cycle(), None);
+}
+
+#[test]
+fn index_matches_enumeration() {
+    let mut g = g3();
+    g.upsert_cpmm("P4", "So1", "USDC", 2_000_000, 300_000_000, 30, 10_000, 4)
+        .unwrap();
+    let all = g.cycles("So1", 4).unwrap();
+    for pool in g.pools() {
+        let mut want: Vec<_> = all
+            .iter()
+            .filter(|o| o.pools.contains(&pool))
+            .map(|o| o.pools.clone())
+            .collect();
+        let mut got: Vec<_> = g
+            .cycles_touching(&pool, 4)
+            .unwrap()
+            .into_iter()
+            .map(|o| o.pools)
+            .collect();
+        want.sort();
+        got.sort();
+        assert_eq!(want, got, "{pool}");
+    }
+    g.remove_pool("P2").unwrap();
+    assert!(g
+        .cycles_touching("P3", 4)
+        .unwrap()
+        .iter()
+        .all(|o| !o.pools.contains(&"P2".to_string())));
+}
+
+#[test]
+fn bad_input_leaves_graph_unchanged() {
+    let mut g = g3();
+    assert!(g
+        .upsert_cpmm("P9", "So1", "USDC", 0, 5, 25, 10_000, 1)
+        .is_err());
+    assert!(g
+        .upsert_cpmm("P9", "So1", "So1", 5, 5, 25, 10_000, 1)
+        .is_err());
+    assert!(g.upsert_cpmm("P9", "So1", "USDC", 5, 5, 1, 1, 1).is_err());
+    assert!(g
+        .upsert_cpmm("bad id!", "So1", "USDC", 5, 5, 1, 2, 1)
+        .is_err());
+    assert_eq!(g.len(), 3);
+    assert!(matches!(
+        g.remove_pool("nope"),
+        Err(EngineError::UnknownPool(_))
+    ));
+    assert!(matches!(
+        g.cycles("Zzz", 4),
+        Err(EngineError::UnknownToken(_))
+    ));
+    assert!(matches!(
+        g.cycles("So1", 6),
+        Err(EngineError::InvalidInput(_))
+    ));
+}

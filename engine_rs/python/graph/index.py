@@ -1,0 +1,80 @@
+"""The incremental index (twin of ``graph/index.rs``): every simple cycle through each
+base mint, and pool -> the cycles using it, kept as pools come and go;
+:meth:`cycles_touching` re-sizes a pool's cycles and counts their persistence.
+"""
+
+from __future__ import annotations
+
+from ...errors import UnknownPoolError
+from ...records import Opportunity
+from ._base import _check_hops, _check_id, _IndexedCycle
+from .cycles import _Cycles
+from .quote import _sorted, _with_persistence
+
+
+class _Index(_Cycles):
+    """The index (see the module docstring)."""
+
+    def add_base_mint(self, mint: str) -> None:
+        """Index every cycle through ``mint`` (up to ``max_hops``); no-op if already a base."""
+        _check_id(mint, "base mint")
+        if mint in self._base_names:
+            return
+        self._base_names.append(mint)
+        b = self._token_ix.get(mint)
+        if b is None:
+            return  # indexed as its pools arrive
+        for edges in self._enumerate(b, self._max_hops):
+            self._index_add(b, edges)
+
+    def cycles_touching(self, pool_id: str, max_hops: int = 4) -> list[Opportunity]:
+        """The indexed cycles (through any base mint) that use ``pool_id``, re-sized.
+
+        Each evaluation updates the cycle's persistence: +1 if it is profitable now, else
+        reset to 0. Sorted like :meth:`cycles`. UnknownPoolError for an unknown pool.
+        """
+        max_hops = _check_hops(max_hops)
+        s = self._pool_ix.get(pool_id)
+        if s is None:
+            raise UnknownPoolError(f"unknown pool: {pool_id}")
+        opps = []
+        for key in self._pool_cycles.get(s, ()):
+            c = self._cycles[key]
+            if len(c.edges) > max_hops:
+                continue
+            opp = self._opportunity(c.base, c.edges, 0)
+            c.persistence = c.persistence + 1 if opp.amount_in > 0 else 0
+            opps.append(_with_persistence(opp, c.persistence))
+        return _sorted(opps)
+
+    def indexed_cycle_count(self) -> int:
+        """How many cycles the incremental index holds."""
+        return len(self._cycles)
+
+    def _bases(self) -> list[int]:
+        return [self._token_ix[m] for m in self._base_names if m in self._token_ix]
+
+    def _index_new_pool(self, s: int) -> None:
+        p = self._pools[s]
+        assert p is not None
+        for b in self._bases():
+            for e, (u, v) in ((2 * s, (p.a, p.b)), (2 * s + 1, (p.b, p.a))):
+                for edges in self._cycles_through_edge(b, e, u, v):
+                    self._index_add(b, edges)
+
+    def _index_add(self, b: int, edges: tuple[int, ...]) -> None:
+        key = (b, edges)
+        if key in self._cycles:
+            return
+        self._cycles[key] = _IndexedCycle(b, edges, 0)
+        for e in edges:
+            self._pool_cycles.setdefault(e >> 1, set()).add(key)
+
+    def _index_drop(self, key: tuple[int, tuple[int, ...]]) -> None:
+        c = self._cycles.pop(key, None)
+        if c is None:
+            return
+        for e in c.edges:
+            cs = self._pool_cycles.get(e >> 1)
+            if cs is not None:
+                cs.discard(key)
