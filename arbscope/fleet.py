@@ -56,29 +56,35 @@ import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import nats
 import nats.errors
 import nats.js.errors
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
 from nats.js.api import (
     AckPolicy,
     ConsumerConfig,
     DeliverPolicy,
+    PubAck,
+    RawStreamMsg,
     StorageType,
     StreamConfig,
 )
 
 from engine_rs.errors import EngineError
-from feeds.health import FeedHealth, standing
+from feeds.health import FeedHealth, HealthCounters, standing
 from feeds.redact import redact, scrub
 from storage.codec import HEADER, Input, Kind, compress, decompress
-from storage.journal import Chunk, JournalError, SessionInfo
+from storage.journal import Chunk, Event, Journal, JournalError, SessionInfo
+from storage.recorder import EventRow
 
-from .session import feed_input
+from .inputs import consume
+from .ports import Ingest, StreamInputs
 
 log = logging.getLogger(__name__)
 
@@ -330,7 +336,7 @@ class _Batch:
     payload: bytes
     frames: int
     raw_len: int = 0  # the inputs' bytes before compression
-    future: asyncio.Future[Any] | None = None
+    future: asyncio.Future[PubAck] | None = None
     sent_at: float = 0.0
 
 
@@ -649,21 +655,22 @@ class RegionFeed:
         self,
         js: JetStreamContext,
         region: str,
-        ingest: Any,
+        ingest: Ingest | None,
         endpoint_of: Callable[[str], int],
         consumer: str,
         retention: Retention,
-        on_fees: Callable[[list[tuple[int, int]]], None] | None = None,
-        counters: Callable[[int], Any] | None = None,
-        on_tokens: Callable[[list[dict[str, Any]]], None] | None = None,
-        on_uncovered: Callable[[str, list[str]], None] | None = None,
+        *,
+        nc: NATS,
+        inputs: StreamInputs | None = None,
+        counters: Callable[[int], HealthCounters | None] | None = None,
     ) -> None:
         self.js, self.region, self.ingest = js, region, ingest
-        self.on_uncovered = on_uncovered  # (region, the pools its collector covers nowhere)
+        self._nc = nc  # the connection of ``js`` (the pull requests and their inbox)
         self.endpoint_of = endpoint_of  # "region/name" -> the session's endpoint index
         self.consumer, self.retention = consumer, retention
-        self.on_fees = on_fees
-        self.on_tokens = on_tokens  # the collector's token names (TokenInfo rows)
+        # the collector's own inputs: its fee samples, the pools it covers nowhere, the
+        # token names it read (arbscope.inputs: what a collector publishes)
+        self.inputs = inputs
         self.counters = counters  # endpoint index -> its HealthCounters (messages, ...)
         self.stats = RegionStats(region)
         self.stream = stream_name(region)
@@ -672,7 +679,7 @@ class RegionFeed:
         self._held: dict[int, tuple[bytes, str, int]] = {}
         self._applied_sseq = 0  # the stream sequence of the last message applied
         self._task: asyncio.Task[None] | None = None
-        self._sub: Any = None
+        self._sub: Subscription | None = None
         self._gen = 0  # the consumer's generation: each start again has its own inbox
         self._fresh = False  # nothing delivered yet since the consumer started again
         self._restart = False  # the delivery skipped: start again at the next sequence
@@ -705,7 +712,6 @@ class RegionFeed:
         else:
             info = await self.js.stream_info(self.stream)
             self._applied_sseq = max(int(info.state.first_seq or 1), 1) - 1
-        self._nc = self.js._nc
         self._next = f"$JS.API.CONSUMER.MSG.NEXT.{self.stream}.{self.consumer}"
         await self._begin()
         self.stats.connected = True
@@ -871,7 +877,8 @@ class RegionFeed:
             self.stats.latency_ns.clear()
         self._unacked = m
         self._n_unacked += 1
-        if self._n_unacked >= ACK_EVERY or self._sub.pending_msgs == 0:
+        sub = self._sub
+        if self._n_unacked >= ACK_EVERY or (sub is not None and sub.pending_msgs == 0):
             await self._ack()  # caught up, or every ACK_EVERY: acknowledged up to here
         self.applied_event.set()
 
@@ -947,7 +954,8 @@ class RegionFeed:
             self._drain(max(self._held) + 1)
         for ours in set(self._map):
             with contextlib.suppress(EngineError):
-                self.ingest.unbind(ours)  # the old run's subscription ids mean nothing now
+                if self.ingest is not None:
+                    self.ingest.unbind(ours)  # the old run's subscription ids mean nothing now
         self.hello = body
         names = list(body.get("endpoints", []))
         self._map = [self.endpoint_of(f"{self.region}/{n}") for n in names]
@@ -961,6 +969,7 @@ class RegionFeed:
         (``FeedIngest.frames``); the endpoint counters and a latency sample (the run's
         oldest frame per endpoint: the longest wait in it) once per run."""
         ing, st, lat = self.ingest, self.stats, self.stats.latency_ns
+        assert ing is not None
         head, size = HEADER.unpack_from, HEADER.size
         pos, n = 0, len(raw)
         while pos < n:
@@ -992,31 +1001,45 @@ class RegionFeed:
             pos = end
 
     def _apply_other(self, inp: Input) -> None:
-        """An input other than a stream's message: the snapshot's accounts, the pools and
-        tick arrays tracked, the subscriptions bound, drains, the epochs, the fees."""
+        """An input other than a stream's message (``arbscope.inputs``: what a collector
+        publishes): the snapshot's accounts, the pools and tick arrays tracked, the
+        subscriptions bound (to the collector's endpoint as numbered here), drains, the
+        epochs; the collector's fees, token names and uncovered pools to ``inputs``."""
         k, ing = inp.kind, self.ingest
+        assert ing is not None
         try:
             if k is Kind.BIND or k is Kind.UNBIND:
                 ep = self._map[inp.endpoint] if inp.endpoint < len(self._map) else None
                 if ep is None:
                     return
-                feed_input(ing, inp, ep)
-                if self.counters is not None:
-                    c = self.counters(ep)
+                consume(inp, ing, self.inputs, ep)
+                c = self.counters(ep) if self.counters is not None else None
+                if c is not None:
                     c.subscriptions = c.subscriptions + 1 if k is Kind.BIND else 0
-            elif k is Kind.FEES:
-                if self.on_fees is not None:
-                    self.on_fees([(int(s), int(f)) for s, f in inp.json()])
-            elif k is Kind.TOKENS:
-                if self.on_tokens is not None:
-                    self.on_tokens(list(inp.json()))
-            elif k is Kind.UNCOVERED:
-                if self.on_uncovered is not None:
-                    self.on_uncovered(self.region, [str(p) for p in inp.json()])
             else:
-                feed_input(ing, inp, 0)
+                consume(inp, ing, self.inputs, 0)
         except (EngineError, JournalError, ValueError, TypeError):
             pass  # the collector's ingest refused it too, and went on
+
+
+class _RegionInputs:
+    """What one region's collector says of itself, to the session's inputs: its fees and
+    token names as they are, the pools it covers nowhere to :class:`RemoteFeeds` (a pool
+    is uncovered for the consumer when no region covers it)."""
+
+    def __init__(self, remote: RemoteFeeds, region: str) -> None:
+        self.remote, self.region = remote, region
+
+    def on_fees(self, samples: list[tuple[int, int]]) -> None:
+        if self.remote.inputs is not None:
+            self.remote.inputs.on_fees(samples)
+
+    def on_tokens(self, rows: Sequence[dict[str, Any]]) -> None:
+        if self.remote.inputs is not None:
+            self.remote.inputs.on_tokens(rows)
+
+    def on_uncovered(self, pools: list[str]) -> None:
+        self.remote.region_uncovered(self.region, pools)
 
 
 class RemoteFeeds:
@@ -1026,24 +1049,18 @@ class RemoteFeeds:
     def __init__(
         self,
         settings: FleetSettings,
-        ingest: Any,
+        ingest: Ingest | None,
         first_endpoint: int,
-        on_fees: Callable[[list[tuple[int, int]]], None] | None = None,
-        on_tokens: Callable[[list[dict[str, Any]]], None] | None = None,
-        on_uncovered: Callable[[list[str]], None] | None = None,
+        inputs: StreamInputs | None = None,
     ) -> None:
-        from feeds.health import HealthCounters
-
         self.settings = settings
         self.ingest, self.first = ingest, first_endpoint
-        self.on_fees, self.on_tokens = on_fees, on_tokens
-        self.on_uncovered = on_uncovered
+        self.inputs = inputs  # the session's: the collectors' fees, names, uncovered pools
         self._uncovered: dict[str, frozenset[str]] = {}  # per region, as its collector said
         self.nc: NATS | None = None
         self.regions: list[RegionFeed] = []
         self.names: dict[str, int] = {}  # "region/name" -> endpoint index
         self.counters: dict[int, HealthCounters] = {}
-        self._hc = HealthCounters
         self.consumer = settings.consumer or f"arbscope-{os.uname().nodename}-{os.getpid()}"
         self.consumer = re.sub(r"[^A-Za-z0-9_-]", "_", self.consumer)
 
@@ -1051,7 +1068,7 @@ class RemoteFeeds:
         i = self.names.get(name)
         if i is None:
             i = self.names[name] = self.first + len(self.names)
-            self.counters[i] = self._hc(i, name, "nats")
+            self.counters[i] = HealthCounters(i, name, "nats")
             self.counters[i].connected = True
         return i
 
@@ -1063,9 +1080,12 @@ class RemoteFeeds:
         """The base mints the regions' newest collector runs announced (a consumer
         without its own configuration watches what the collectors watch)."""
         js = await self.connect() if self.nc is None else self.nc.jetstream()
+        assert self.nc is not None
         out: list[str] = []
         for r in self.settings.regions:
-            feed = RegionFeed(js, r, None, self.endpoint_of, self.consumer, self.settings.retention)
+            feed = RegionFeed(
+                js, r, None, self.endpoint_of, self.consumer, self.settings.retention, nc=self.nc
+            )
             with contextlib.suppress(nats.js.errors.NotFoundError):
                 found = await feed.latest_hello()
                 if found:
@@ -1074,6 +1094,7 @@ class RemoteFeeds:
 
     async def start(self) -> None:
         js = await self.connect() if self.nc is None else self.nc.jetstream(timeout=5.0)
+        assert self.nc is not None
         for r in self.settings.regions:
             feed = RegionFeed(
                 js,
@@ -1082,21 +1103,20 @@ class RemoteFeeds:
                 self.endpoint_of,
                 self.consumer,
                 self.settings.retention,
-                self.on_fees,
+                nc=self.nc,
+                inputs=_RegionInputs(self, r),
                 counters=self.counters.get,
-                on_tokens=self.on_tokens,
-                on_uncovered=self._region_uncovered,
             )
             await feed.start()
             self.regions.append(feed)
 
-    def _region_uncovered(self, region: str, pools: list[str]) -> None:
+    def region_uncovered(self, region: str, pools: list[str]) -> None:
         """A region's collector covers ``pools`` on none of its endpoints: a pool is
         uncovered for this consumer when no region covers it."""
         self._uncovered[region] = frozenset(pools)
-        if self.on_uncovered is not None:
+        if self.inputs is not None:
             sets = [self._uncovered.get(r, frozenset()) for r in self.settings.regions]
-            self.on_uncovered(sorted(frozenset.intersection(*sets)) if sets else [])
+            self.inputs.on_uncovered(sorted(frozenset.intersection(*sets)) if sets else [])
 
     async def stop(self) -> None:
         for f in self.regions:
@@ -1106,7 +1126,7 @@ class RemoteFeeds:
                 await self.nc.close()
             self.nc = None
 
-    def health(self, ingest: Any) -> list[FeedHealth]:
+    def health(self, ingest: Ingest) -> list[FeedHealth]:
         """A row per region (``region/*``: its endpoints' leads summed, the collector ->
         here latency as its lag, gaps as missed, the stream's backlog as its error text),
         first (the panel may not have room for every row), then one per remote endpoint
@@ -1275,20 +1295,36 @@ class StreamJournal:
 
 
 class TeeJournal:
-    """The recorder's journal: the SQLite file, and each chunk to the stream too."""
+    """The recorder's journal (``storage.recorder.JournalTarget``): the SQLite file, and
+    each chunk to the stream too."""
 
-    def __init__(self, journal: Any, stream: StreamJournal) -> None:
+    def __init__(self, journal: Journal, stream: StreamJournal) -> None:
         self.journal, self.stream = journal, stream
 
-    async def begin_session(
-        self, source: str, config: dict[str, Any], versions: dict[str, Any], session_id: str
-    ) -> Any:
-        out = await self.journal.begin_session(source, config, versions, session_id=session_id)
-        self.stream.begin(session_id, source, config, versions)
-        return out
+    @property
+    def path(self) -> Path:
+        return self.journal.path
 
-    async def write_batch(self, session: str, chunk: Chunk | None, *rest: Any) -> None:
-        await self.journal.write_batch(session, chunk, *rest)
+    async def begin_session(
+        self,
+        source: str,
+        config: dict[str, Any],
+        versions: dict[str, Any],
+        session_id: str | None = None,
+    ) -> str:
+        sid = await self.journal.begin_session(source, config, versions, session_id=session_id)
+        self.stream.begin(sid, source, config, versions)
+        return sid
+
+    async def write_batch(
+        self,
+        session: str,
+        chunk: Chunk | None,
+        frames: int,
+        events: Sequence[EventRow],
+        opportunities: int,
+    ) -> None:
+        await self.journal.write_batch(session, chunk, frames, events, opportunities)
         if chunk is not None:  # after the file took it: a retried batch is not sent twice
             self.stream.chunk(session, chunk)
 
@@ -1296,8 +1332,15 @@ class TeeJournal:
         await self.journal.end_session(session, digest, pnl)
         self.stream.end(session, digest, pnl)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.journal, name)
+    # what the recorder asks of the file when it can
+    async def committed(self, session: str, chunk: int | None, event: int | None) -> bool:
+        return await self.journal.committed(session, chunk, event)
+
+    async def check_wal(self) -> str:
+        return await self.journal.check_wal()
+
+    async def end_incomplete(self, session: str, note: str, pnl: float = 0.0) -> None:
+        await self.journal.end_incomplete(session, note, pnl)
 
 
 def parse_seq_range(text: str | None) -> tuple[int, int | None]:
@@ -1331,7 +1374,7 @@ class StreamJournalReader:
         self.js = self.nc.jetstream(timeout=5.0)
         return self
 
-    async def _last(self, subject: str) -> Any:
+    async def _last(self, subject: str) -> RawStreamMsg | None:
         assert self.js is not None
         try:
             return await self.js.get_last_msg(JOURNAL_STREAM, subject)
@@ -1344,9 +1387,9 @@ class StreamJournalReader:
         begin = await self._last(f"arbscope.journal.{session}.begin")
         if begin is None:
             raise JournalError(f"no session {session} in stream {JOURNAL_STREAM}")
-        b = json.loads(begin.data)
+        b = json.loads(cast(bytes, begin.data))
         end = await self._last(f"arbscope.journal.{session}.end")
-        e = json.loads(end.data) if end is not None else {}
+        e = json.loads(cast(bytes, end.data)) if end is not None else {}
         first_ns = last_ns = None
         inputs = frames = 0
         async for c in self._chunks(session):  # the header's counts (t0, inputs)
@@ -1424,7 +1467,7 @@ class StreamJournalReader:
     async def tokens(self, session: str) -> list[dict[str, Any]]:
         return []  # the names stay in the SQLite file (a replay shows mint prefixes)
 
-    async def events(self, session: str, kinds: Sequence[str] = ()) -> list[Any]:
+    async def events(self, session: str, kinds: Sequence[str] = ()) -> list[Event]:
         return []
 
     async def close(self) -> None:

@@ -79,6 +79,9 @@ def default_log_file() -> Path:
     return Path(platformdirs.user_data_dir("arbscope")) / "arbscope.log"
 
 
+HANDLER_NAME = "arbscope"  # the handlers setup() adds (a second setup() replaces them)
+
+
 def setup(
     file: str | Path | None = None,
     level: str = "info",
@@ -90,7 +93,7 @@ def setup(
     cannot be opened: then only stderr, if asked, and a warning there)."""
     root = logging.getLogger()
     for h in list(root.handlers):
-        if getattr(h, "_arbscope", False):
+        if h.get_name() == HANDLER_NAME:
             root.removeHandler(h)
             h.close()
     root.setLevel(getattr(logging, level.upper(), logging.INFO))
@@ -108,7 +111,7 @@ def setup(
     else:
         fh.setFormatter(JsonFormatter())
         fh.addFilter(redact_filter)
-        fh._arbscope = True  # type: ignore[attr-defined]
+        fh.set_name(HANDLER_NAME)
         root.addHandler(fh)
     if stderr:
         sh = logging.StreamHandler(sys.stderr)
@@ -116,7 +119,7 @@ def setup(
             logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
         )
         sh.addFilter(redact_filter)
-        sh._arbscope = True  # type: ignore[attr-defined]
+        sh.set_name(HANDLER_NAME)
         root.addHandler(sh)
     # libraries that are chatty at info
     for noisy in ("aiohttp.access", "websockets", "asyncio"):

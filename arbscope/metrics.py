@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,7 +67,11 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
+from feeds.health import FeedHealth
+
+from .execution.routes import RouteView
 from .health import HealthMonitor, slot_source
+from .ports import SessionView
 from .timing import BUCKETS_NS
 
 log = logging.getLogger(__name__)
@@ -78,32 +82,31 @@ class Health:
     """``/health``'s JSON: the session's verdict (:mod:`arbscope.health`, the same one
     the status bar shows) with the facts behind it."""
 
-    def __init__(self, session: Any, stall_s: float = 10.0) -> None:
+    def __init__(self, session: SessionView, stall_s: float = 10.0) -> None:
         self.session = session
-        self.monitor = HealthMonitor(stall_s=stall_s)  # for a session without its own
+        self.monitor = HealthMonitor(stall_s=stall_s)  # for a session that judges none
 
-    def check(self, feeds: list[Any] | None = None) -> dict[str, Any]:
+    def check(self, feeds: list[FeedHealth] | None = None) -> dict[str, Any]:
         """The verdict; ``feeds``: the feeds' health when the caller has it already."""
         s = self.session
         if feeds is None:
-            feeds = _feed_health(s)
-        verdict_of = getattr(s, "health_verdict", None)
-        verdict = verdict_of(feeds) if verdict_of is not None else None
-        slot = int(getattr(s, "slot", 0) or 0)
+            feeds = s.feed_health()
+        verdict = s.health_verdict(feeds)
+        slot = int(s.slot or 0)
         if verdict is None:
-            rec = getattr(s, "recorder", None)
+            rec = s.recorder
             verdict = self.monitor.check(
                 feeds,
                 slot,
-                start_error=getattr(s, "start_error", ""),
-                journal_error=getattr(rec, "error", "") if rec is not None else "",
+                start_error=s.start_error,
+                journal_error=rec.error if rec is not None else "",
             )
         lags = [f.lag_p50_ms for f in feeds if f.lag_p50_ms is not None]
         return {
             "status": verdict.status,
             "problems": list(verdict.problems),
-            "session": getattr(s, "session_id", ""),
-            "mode": getattr(s, "mode", "PAPER"),
+            "session": s.session_id,
+            "mode": s.mode,
             "slot": slot,
             "slot_age_s": round(verdict.slot_age_s, 3),
             "slot_source": slot_source(feeds),  # what the chain's slot follows
@@ -122,37 +125,34 @@ class Health:
                     "reconnects": f.reconnects,
                     "malformed": f.malformed,
                     "refused": f.refused,
-                    "rate_limited": getattr(f, "rate_limited", 0),
-                    "backoff_s": round(getattr(f, "backoff_s", 0.0), 3),
-                    "uncovered": getattr(f, "uncovered", 0),
+                    "rate_limited": f.rate_limited,
+                    "backoff_s": round(f.backoff_s, 3),
+                    "uncovered": f.uncovered,
                     "quarantined": f.quarantined,
                     # how its slot stands to the chain's (the ingest's integrity)
-                    "slot": getattr(f, "slot", 0),
-                    "behind": getattr(f, "behind", 0),
-                    "lagging": getattr(f, "lagging", False),
-                    "voting": getattr(f, "voting", False),
-                    "backwards": getattr(f, "backwards", 0),
+                    "slot": f.slot,
+                    "behind": f.behind,
+                    "lagging": f.lagging,
+                    "voting": f.voting,
+                    "backwards": f.backwards,
                     "last_error": f.last_error,
                 }
                 for f in feeds
             ],
-            "errors": int(getattr(s, "errors", 0)),
+            "errors": int(s.errors),
         }
 
 
 class SessionCollector(Collector):
     """Prometheus metrics read from ``session`` at scrape time (see module doc)."""
 
-    def __init__(self, session: Any, health: Health) -> None:
-        from .session import versions
-
+    def __init__(self, session: SessionView, health: Health) -> None:
         self.session, self.health = session, health
-        eng = getattr(session, "eng", None)
-        self.versions = versions(eng) if eng is not None else {}  # fixed for the process
+        self.versions = session.versions()  # fixed for the process
 
     def collect(self) -> Iterator[Metric]:
         s = self.session
-        feeds = _feed_health(s)  # once per scrape: the feed families and the verdict share it
+        feeds = s.feed_health()  # once per scrape: the feed families and the verdict share it
         yield from self._info(s, self.versions)
         yield from self._feeds(feeds)
         yield from self._coverage(s)
@@ -165,7 +165,7 @@ class SessionCollector(Collector):
         yield h
 
     @staticmethod
-    def _info(s: Any, v: dict[str, Any]) -> Iterator[Metric]:
+    def _info(s: SessionView, v: dict[str, Any]) -> Iterator[Metric]:
         g = GaugeMetricFamily(
             "arbscope_info",
             "build and session facts",
@@ -176,30 +176,29 @@ class SessionCollector(Collector):
                 str(v.get("arbscope", "")),
                 str(v.get("engine", "")),
                 str(v.get("engine_build", "")),
-                str(getattr(s, "source", "")),
-                str(getattr(s, "mode", "PAPER")),
+                str(s.source),
+                str(s.mode),
             ],
             1,
         )
         yield g
 
     @staticmethod
-    def _coverage(s: Any) -> Iterator[Metric]:
-        pool = getattr(s, "pool", None)
-        uncovered = getattr(pool, "uncovered_pools", None)
-        if uncovered is None:
+    def _coverage(s: SessionView) -> Iterator[Metric]:
+        pool = s.pool
+        if pool is None:
             return
         g = GaugeMetricFamily(
             "arbscope_pools_uncovered",
             "pools no endpoint has every account of subscribed (their state is stale)",
         )
-        g.add_metric([], len(uncovered()))
+        g.add_metric([], len(pool.uncovered_pools()))
         yield g
 
     @staticmethod
-    def _feeds(feeds: list[Any]) -> Iterator[Metric]:
+    def _feeds(feeds: list[FeedHealth]) -> Iterator[Metric]:
         lab = ["endpoint"]
-        fam: dict[str, Any] = {
+        fam: dict[str, CounterMetricFamily | GaugeMetricFamily] = {
             "messages": CounterMetricFamily(
                 "arbscope_feed_messages", "frames received", labels=lab
             ),
@@ -287,10 +286,10 @@ class SessionCollector(Collector):
             fam["quarantined"].add_metric(e, 1 if f.quarantined else 0)
             if f.last_message_age_s is not None:
                 fam["age"].add_metric(e, f.last_message_age_s)
-            fam["limited"].add_metric(e, getattr(f, "rate_limited", 0))
-            fam["backoff"].add_metric(e, getattr(f, "backoff_s", 0.0))
-            fam["uncovered"].add_metric(e, getattr(f, "uncovered", 0))
-            fam["pools_uncovered"].add_metric(e, getattr(f, "pools_uncovered", 0))
+            fam["limited"].add_metric(e, f.rate_limited)
+            fam["backoff"].add_metric(e, f.backoff_s)
+            fam["uncovered"].add_metric(e, f.uncovered)
+            fam["pools_uncovered"].add_metric(e, f.pools_uncovered)
             first += f.lead
             dups += f.duplicates
         yield from fam.values()
@@ -301,40 +300,36 @@ class SessionCollector(Collector):
         yield ratio
 
     @staticmethod
-    def _market(s: Any) -> Iterator[Metric]:
+    def _market(s: SessionView) -> Iterator[Metric]:
         def gauge(name: str, doc: str, value: float) -> Metric:
             g = GaugeMetricFamily(name, doc)
             g.add_metric([], value)
             return g
 
-        live = dict(getattr(s, "live", {}))
-        yield gauge("arbscope_slot", "newest slot seen", int(getattr(s, "slot", 0) or 0))
-        graph = getattr(s, "graph", None)
-        yield gauge("arbscope_pools", "pools in the graph", len(graph) if graph is not None else 0)
+        live = dict(s.live)
+        yield gauge("arbscope_slot", "newest slot seen", int(s.slot or 0))
+        yield gauge("arbscope_pools", "pools in the graph", s.pool_count())
         c = CounterMetricFamily("arbscope_opportunities_found", "profitable cycles that appeared")
-        c.add_metric([], int(getattr(s, "found", 0)))
+        c.add_metric([], int(s.found))
         yield c
         yield gauge("arbscope_opportunities", "profitable cycles now", len(live))
-        ev = getattr(s, "ev", None)
-        if ev is not None and graph is not None:
-            price = GaugeMetricFamily(
-                "arbscope_lamport_price",
-                "base units per lamport the scorer converts fees with (arbscope.solprice)",
-                labels=["base"],
-            )
-            missing = GaugeMetricFamily(
-                "arbscope_lamport_price_missing",
-                "1 while no price of a lamport in the base "
-                "is known (its cycles are no-go: no_sol_price)",
-                labels=["base"],
-            )
-            for base in graph.base_mints():
-                p = ev.lamport_prices.get(base)
-                missing.add_metric([base], 0 if p is not None else 1)
-                if p is not None:
-                    price.add_metric([base], p.num / p.den)
-            yield price
-            yield missing
+        price = GaugeMetricFamily(
+            "arbscope_lamport_price",
+            "base units per lamport the scorer converts fees with (arbscope.solprice)",
+            labels=["base"],
+        )
+        missing = GaugeMetricFamily(
+            "arbscope_lamport_price_missing",
+            "1 while no price of a lamport in the base "
+            "is known (its cycles are no-go: no_sol_price)",
+            labels=["base"],
+        )
+        for base, p in s.lamport_prices().items():
+            missing.add_metric([base], 0 if p is not None else 1)
+            if p is not None:
+                price.add_metric([base], p.num / p.den)
+        yield price
+        yield missing
         yield gauge(
             "arbscope_opportunities_go",
             "cycles the scorer says go for now",
@@ -354,7 +349,7 @@ class SessionCollector(Collector):
             "fees in base-token units as the scorer converted them (paper: simulated)",
             labels=["mode"],
         )
-        b = getattr(s, "broker", None)
+        b = s.broker
         if b is not None:
             orders.add_metric(["paper", "filled"], b.attempts - b.failed)
             orders.add_metric(["paper", "failed"], b.failed)
@@ -362,11 +357,15 @@ class SessionCollector(Collector):
             pnl.add_metric(["paper"], b.pnl)
             fees.add_metric(["paper"], b.fee_lamports_paid)
             fees_base.add_metric(["paper"], b.fees)
-        ex = getattr(s, "executor", None)
+        ex = s.executor
         if ex is not None:
             v = ex.view()
-            for outcome in ("confirmed", "failed", "refused"):
-                orders.add_metric(["live", outcome], getattr(v, outcome))
+            for outcome, n in (
+                ("confirmed", v.confirmed),
+                ("failed", v.failed),
+                ("refused", v.refused),
+            ):
+                orders.add_metric(["live", outcome], n)
             orders.add_metric(["live", "sent"], v.sent)
             orders.add_metric(["live", "open"], v.open)
             pnl.add_metric(["live"], v.pnl)
@@ -378,9 +377,9 @@ class SessionCollector(Collector):
             yield from SessionCollector._routes(ex.view().routes)
 
     @staticmethod
-    def _fleet(s: Any) -> Iterator[Metric]:
+    def _fleet(s: SessionView) -> Iterator[Metric]:
         """NATS JetStream: a collector's publisher, a consumer's regions."""
-        pub = getattr(s, "publisher", None)
+        pub = s.publisher
         if pub is not None:
             p, lab = pub.stats, [pub.region]
             for name, doc, value in (
@@ -398,8 +397,8 @@ class SessionCollector(Collector):
             )
             g.add_metric(lab, pub.pending)
             yield g
-        remote = getattr(s, "remote", None)
-        if remote is None or not remote.regions:
+        regions = s.regions()
+        if not regions:
             return
         counters = {
             name: CounterMetricFamily(f"arbscope_nats_region_{name}", doc, labels=["region"])
@@ -421,10 +420,19 @@ class SessionCollector(Collector):
             "collector receive -> applied here, recent frames",
             labels=["region", "quantile"],
         )
-        for f in remote.regions:
+        for f in regions:
             st = f.stats
+            values = {
+                "batches": st.batches,
+                "frames": st.frames,
+                "gap_batches": st.gap_batches,
+                "lost": st.lost,
+                "damaged": st.damaged,
+                "redelivered": st.redelivered,
+                "resets": st.resets,
+            }
             for name, c in counters.items():
-                c.add_metric([f.region], getattr(st, name))
+                c.add_metric([f.region], values[name])
             pending.add_metric([f.region], st.pending)
             for q, ms in zip((0.5, 0.99), st.latency_quantiles_ms((0.5, 0.99)), strict=True):
                 if ms is not None:
@@ -434,7 +442,7 @@ class SessionCollector(Collector):
         yield latency
 
     @staticmethod
-    def _routes(routes: Any) -> Iterator[Metric]:
+    def _routes(routes: Sequence[RouteView]) -> Iterator[Metric]:
         """Per route (rpc, jito:<engine>): outcomes, failures by error, slots to land."""
         outcomes = CounterMetricFamily(
             "arbscope_route_orders",
@@ -457,8 +465,15 @@ class SessionCollector(Collector):
             labels=["route", "quantile"],
         )
         for r in routes:
-            for outcome in ("sent", "refused", "landed", "superseded", "expired", "failed"):
-                outcomes.add_metric([r.route, outcome], getattr(r, outcome))
+            for outcome, n in (
+                ("sent", r.sent),
+                ("refused", r.refused),
+                ("landed", r.landed),
+                ("superseded", r.superseded),
+                ("expired", r.expired),
+                ("failed", r.failed),
+            ):
+                outcomes.add_metric([r.route, outcome], n)
             for name, n in r.errors:
                 failures.add_metric([r.route, name], n)
             slots.add_metric([r.route], r.slots_count, r.slots_sum)
@@ -471,10 +486,8 @@ class SessionCollector(Collector):
         yield quantiles
 
     @staticmethod
-    def _kernels(s: Any) -> Iterator[Metric]:
-        timer = getattr(s, "timer", None)
-        if timer is None:
-            return
+    def _kernels(s: SessionView) -> Iterator[Metric]:
+        timer = s.timer
         h = HistogramMetricFamily(
             "arbscope_kernel_latency_seconds",
             "engine kernel call latency",
@@ -500,8 +513,8 @@ class SessionCollector(Collector):
         yield mism
 
     @staticmethod
-    def _journal(s: Any) -> Iterator[Metric]:
-        rec = getattr(s, "recorder", None)
+    def _journal(s: SessionView) -> Iterator[Metric]:
+        rec = s.recorder
         q = GaugeMetricFamily("arbscope_journal_queue_depth", "inputs and events not yet written")
         q.add_metric([], rec.pending if rec is not None else 0)
         yield q
@@ -513,15 +526,15 @@ class SessionCollector(Collector):
         yield e
 
 
-def _feed_health(s: Any) -> list[Any]:
-    return list(s._feeds()) if hasattr(s, "_feeds") else []
-
-
 class MetricsServer:
     """``/metrics`` and ``/health`` for ``session`` on ``host:port`` (0: any free port)."""
 
     def __init__(
-        self, session: Any, host: str = "127.0.0.1", port: int = 9464, stall_s: float = 10.0
+        self,
+        session: SessionView,
+        host: str = "127.0.0.1",
+        port: int = 9464,
+        stall_s: float = 10.0,
     ) -> None:
         self.session, self.host, self.port = session, host, port
         self.health = Health(session, stall_s)
@@ -545,9 +558,9 @@ class MetricsServer:
             await self._runner.cleanup()
             self._runner = None
             raise
-        sockets = getattr(site._server, "sockets", None)
-        if sockets:
-            self.port = int(sockets[0].getsockname()[1])
+        bound = self._runner.addresses  # the port taken, when 0 asked for any free one
+        if bound:
+            self.port = int(bound[0][1])
         self.url = f"http://{self.host}:{self.port}"
         log.info("metrics on %s/metrics, health on %s/health", self.url, self.url)
         return self.url

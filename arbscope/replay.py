@@ -25,20 +25,31 @@ import contextlib
 import math
 import time
 import types
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from engine_rs.errors import EngineError
 from engine_rs.records import ScorePolicy
 from feeds.health import FeedHealth
 from storage.codec import Input, Kind, decompress, unpack
-from storage.journal import Journal, JournalError, SessionInfo
+from storage.journal import Chunk, Event, Journal, JournalError, SessionInfo
+from storage.recorder import Digest, JournaledEvent, canonical
 
+from . import inputs
 from .market import Snapshot
 from .runloop import TICK_S, Clock, RecordedClock, RunLoop
-from .session import DEFAULT_POLICY, FeedSession, FeeSettings, _ReplaySink, feed_input, from_journal
+from .session import (
+    DEFAULT_POLICY,
+    Evaluation,
+    FeedSession,
+    FeeSettings,
+    HealthSettings,
+    Watch,
+    from_journal,
+)
+from .sources.feeds import NoFeeds
 
 SPEEDS = (1.0, 10.0, 100.0, math.inf)
 YIELD_EVERY = 2_000  # inputs applied between two yields to the event loop (a long seek)
@@ -48,6 +59,31 @@ async def load_info(db: str | Path | None, session: str) -> SessionInfo:
     """The session's header (JournalError: no journal, damaged, unknown id)."""
     async with await Journal.open(db, create=False, write=False) as j:
         return await j.session(session)
+
+
+class RecordingReader(Protocol):
+    """What a replay reads of a journal: the SQLite file (``storage.journal.Journal``),
+    or the same chunks from a stream (``arbscope.fleet.StreamJournalReader``)."""
+
+    def chunks(self, session: str) -> AsyncIterator[Chunk]: ...
+    def tokens(self, session: str) -> Awaitable[list[dict[str, Any]]]: ...
+    def events(self, session: str, kinds: Sequence[str] = ()) -> Awaitable[list[Event]]: ...
+    def close(self) -> Awaitable[None]: ...
+
+
+class ReplaySink:
+    """Where a replay's derived events go: the digest, and the counts."""
+
+    def __init__(self) -> None:
+        self.digest = Digest()
+        self.events = 0
+        self.opportunities = 0
+
+    def emit(self, event: JournaledEvent, slot: int, t_ns: int = 0) -> None:
+        kind = event.kind
+        self.digest.add(kind, slot, canonical(event.payload()))
+        self.events += 1
+        self.opportunities += kind == "opp"
 
 
 def speed_label(speed: float) -> str:
@@ -91,7 +127,7 @@ class ReplaySession:
         *,
         policy: ScorePolicy | None = None,
         fee_settings: FeeSettings | None = None,
-        opener: Callable[[], Awaitable[Any]] | None = None,
+        opener: Callable[[], Awaitable[RecordingReader]] | None = None,
     ) -> None:
         cfg = info.config
         # where the journal is read: the SQLite file at ``db``, or (``opener``) another
@@ -111,7 +147,7 @@ class ReplaySession:
         self.policy = policy or self.recorded_policy
         self.fee_settings = fee_settings or self.recorded_fee_settings
         self.backend_arg, self.shadow, self.timer_clock = backend, shadow, timer_clock
-        self.journal: Any = None  # a Journal, or a reader of the same chunks
+        self.journal: RecordingReader | None = None  # a Journal, or a reader of its chunks
         self.digest = ""
         self.start_error = ""
         self.read_error: JournalError | None = None  # a damaged chunk met on the way
@@ -129,23 +165,23 @@ class ReplaySession:
         """A fresh engine (a session as the live one was configured) at the start of
         the recording; the journal is read again from its first chunk."""
         self.session = FeedSession(
-            base_mints=self.base_mints,
-            seed=self.seed,
-            backend=self.backend_arg,
-            sweep_s=self.sweep_s,
-            max_hops=self.max_hops,
-            shadow=self.shadow,
-            policy=self.policy,
-            fee_settings=self.fee_settings,
-            embedded_sim=False,
-            judge_health=False,
-            timer_clock=self.timer_clock,
-            feeds_stall_s=self.feeds_stall_s,
+            Watch(base_mints=self.base_mints, max_hops=self.max_hops, seed=self.seed),
+            Evaluation(
+                backend=self.backend_arg,
+                shadow=self.shadow,
+                sweep_s=self.sweep_s,
+                policy=self.policy,
+                fees=self.fee_settings,
+                feeds_stall_s=self.feeds_stall_s,
+                timer_clock=self.timer_clock,
+            ),
+            feeds=NoFeeds(),
+            health=HealthSettings(judge=False),
         )
         self.session.snapshots = self.shown
-        self.sink = _ReplaySink()
+        self.sink = ReplaySink()
         self.session.sink = self.sink
-        self._stream: AsyncIterator[Input] | None = None
+        self._stream: AsyncGenerator[Input, None] | None = None
         self._next: Input | None = None
         self.eof = False  # the journal has no input left to read
         self.pos_ns = 0  # the replay's position, since the first input
@@ -176,7 +212,7 @@ class ReplaySession:
         if self.start_error:  # nothing will read it now; open, it would keep the process alive
             await self._close_journal()
 
-    async def _open(self) -> Any:
+    async def _open(self) -> RecordingReader:
         if self.opener is not None:
             return await self.opener()
         return await Journal.open(self.db, create=False, write=False)
@@ -186,7 +222,7 @@ class ReplaySession:
         stream, self._stream = self._stream, None
         if stream is not None:
             with contextlib.suppress(Exception):
-                await stream.aclose()  # type: ignore[attr-defined]
+                await stream.aclose()
 
     async def _close_journal(self) -> None:
         await self._close_stream()
@@ -201,7 +237,7 @@ class ReplaySession:
         async with self._cursor:  # never under a turn that is reading the journal
             await self._close_journal()
 
-    async def _inputs(self) -> AsyncIterator[Input]:
+    async def _inputs(self) -> AsyncGenerator[Input, None]:
         assert self.journal is not None
         async for c in self.journal.chunks(self.info.id):
             raw = await asyncio.to_thread(decompress, c.blob, c.codec, c.raw_len)
@@ -240,34 +276,15 @@ class ReplaySession:
 
     # ------------------------------------------------------------ applying
     def apply(self, inp: Input) -> None:
-        """One recorded input, given to the engine as the live session gave it (errors
+        """One recorded input, given to the engine as the live session gave it (the
+        input table, ``arbscope.inputs``: to its ingest, or to the session itself; errors
         the live callers caught are caught here the same way)."""
-        k = inp.kind
         s = self.session
-        ing = s.ingest
         self.applied += 1
         self.pos_ns = max(self.pos_ns, inp.t_ns - self.t0_ns)
         try:
-            if feed_input(ing, inp, inp.endpoint):
-                self.frames_applied += k is Kind.FRAME or k is Kind.GRPC
-            elif k is Kind.TICK:
-                s.tick(now_ns=inp.t_ns)
-            elif k is Kind.TIPS:
-                s._on_tips([int(x) for x in inp.json()])
-            elif k is Kind.LANDING:
-                slots, *send = inp.json()  # [slots, send ns]; [slots] before the slot clock
-                s._on_landing(int(slots), int(send[0]) if send else 0)
-            elif k is Kind.FEES:
-                s._on_fees([(int(x), int(f)) for x, f in inp.json()])
-            elif k is Kind.UNCOVERED:
-                s._on_uncovered([str(p) for p in inp.json()])
-            elif k is Kind.TRADE:
-                base, pools = inp.json()
-                s.trade(base, pools)
-            elif k is Kind.KILL:
-                s.kill()
-            elif k is Kind.RESUME:
-                s.resume()
+            if inputs.replay(inp, s.ingest, s) and inp.kind in inputs.STREAMED:
+                self.frames_applied += 1
         except EngineError:
             pass  # the live caller counted it and went on; so does the replay
 

@@ -1,44 +1,52 @@
-"""A session on PubSub feeds: the embedded simulator's or real endpoints.
+"""A session: feeds -> ingest -> evaluation -> snapshot, on its own run loop.
 
-Frames come from :class:`feeds.pool.FeedPool` (one worker per endpoint) into the
-engine's ``FeedIngest`` (parse, dedup, decode, graph update in one call); every
-``tick()`` the pools that changed are re-evaluated once each (``cycles_touching`` and
-``score``), a sweep runs on a timer, and a :class:`~arbscope.market.Snapshot` with the
-feeds' health is published for the screen.
+Frames come from the session's feed source (an adapter of :mod:`arbscope.sources`: the
+embedded simulator, RPC/PubSub and gRPC endpoints, NATS regions, through
+:class:`arbscope.ports.FeedSource`) into the engine's ``FeedIngest`` (parse, dedup,
+decode, graph update in one call); every ``tick()`` the pools that changed are
+re-evaluated once each (``cycles_touching`` and ``score``), a sweep runs on a timer, and a
+:class:`~arbscope.market.Snapshot` with the feeds' health is published for the screen.
 
-Both backends see every frame (the other backend's ingest is fed the same bytes,
-``mirror``), so the timing panel shows Rust and Python side by side and the shadow
-check compares graphs that saw the same history.
+Both backends see every frame (:class:`arbscope.ingest.TimedIngest`), so the timing panel
+shows Rust and Python side by side and the shadow check compares graphs that saw the same
+history.
+
+The session talks to the rest through ports (:mod:`arbscope.ports`), never through their
+types: it imports no simulator, no NATS and no metrics module. Its inputs go to the
+journal (and a collector's stream) by the one table of input kinds
+(:mod:`arbscope.inputs`); its derived events are typed records (:mod:`arbscope.events`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
-import time
 import types
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import engine_rs
 from engine_rs.errors import EngineError, UnknownPoolError
 from engine_rs.records import Cycle, FeeContext, Opportunity, Score, ScorePolicy
 from feeds.clients.pool import Bootstrap, Endpoint, FeedPool
+from feeds.clients.rpc import RawAccount
 from feeds.clients.tokens import TokenRegistry
 from feeds.health import FeedHealth
 from feeds.redact import scrub
 from feeds.wire.units import TokenBook, TokenInfo
-from storage.codec import HEADER, Input, Kind, json_payload
+from storage.codec import Kind
 from storage.journal import Journal, JournalError
-from storage.recorder import MAX_PENDING_BYTES, Digest, Recorder, canonical
+from storage.recorder import MAX_PENDING_BYTES, Recorder, canonical
 
+from . import inputs
+from .events import FeeChange, FeedsHealth, Gone, Opp, Sweep, Timings
 from .execution.live import JournalLedger, LiveConfig, LiveExecutor
 from .execution.paper import PaperBroker
 from .health import HealthMonitor, Verdict
+from .ingest import TimedIngest
 from .market import (
     DEFAULT_CU_LIMIT,
     PAPER_BALANCE,
@@ -47,382 +55,27 @@ from .market import (
     Snapshot,
     UpdateRate,
 )
+from .ports import (
+    EventSink,
+    FeedSource,
+    Ingest,
+    InputPublisher,
+    NothingToFind,
+    RegionView,
+    Service,
+    SessionView,
+    SourceLink,
+    StreamSinks,
+)
 from .prices import PriceBook, fee_view
 from .runloop import TICK_S, Clock, MonotonicClock, RunLoop
+from .solprice import LamportPrice
 from .timing import KernelTimer
-
-if TYPE_CHECKING:
-    # the embedded simulator's types: arbscope.simulated imports it where a session has
-    # one, so a live session loads no simulator module
-    from feeds.sim.server import SimServer
-    from feeds.sim.world import WorldConfig
 
 HEALTH_EVERY_NS = 1_000_000_000  # feed health journaled once a second
 COVERAGE_EVERY_NS = 1_000_000_000  # the pools no endpoint covers, looked at once a second
-# a slot notification's method name, looked for in the head of a frame (anywhere in the
-# envelope, whatever order a node writes its keys in: a slot notification is ~130 bytes)
-SLOT_NOTICE = b'"slotNotification"'
-SLOT_NOTICE_WITHIN = 256
-GRPC_SLOT_UPDATE = 3  # SubscribeUpdate.update_oneof's slot member (FeedIngest.grpc's kind)
 TIP_FLOOR_S = 10.0  # how often the tip floor is read (Jito's updates are slower)
 log = logging.getLogger(__name__)
-
-
-class _TimedIngest:
-    """``FeedIngest`` of the active backend, mirrored on the other and timed."""
-
-    def __init__(
-        self,
-        timer: KernelTimer,
-        ingests: dict[str, Any],
-        mirror_budget: float = 0.15,
-        window_ns: int = 1_000_000_000,
-        kinds: dict[str, str] | None = None,
-        clock: Callable[[], int] = time.monotonic_ns,
-    ) -> None:
-        self.timer, self.ingests = timer, ingests
-        self.clock = clock  # ns; the budget's wall time (tests give their own)
-        self.kinds = kinds if kinds is not None else {}  # pool -> amm_v4 | cpmm | whirlpool
-        self.active = ingests[timer.active.BACKEND]
-        # the other backend follows every frame (so its graph can be shadow-checked)
-        # while that costs less than ``mirror_budget`` of wall time; above it the mirror
-        # is suspended for good and the timer stops shadowing stateful kernels
-        self.mirror_budget, self.window_ns = mirror_budget, window_ns
-        self._win_start = clock()
-        self._win_ns = 0
-        # the slot clock: the newest slot a slot notification brought, when its first
-        # copy arrived (the frame's receive ns) and the slots' measured length (ns, a
-        # moving average): where in its slot a decision is made (paper's landing model)
-        self.slot_seen, self.slot_t_ns, self.slot_len_ns = 0, 0, 0
-
-    def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
-        sid = int(self._feed("frame", "feed_ingest", endpoint, frame, recv_ns))
-        if SLOT_NOTICE in bytes(frame[:SLOT_NOTICE_WITHIN]):
-            self._slot_notice(recv_ns)
-        return sid
-
-    def frames(
-        self, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
-    ) -> tuple[int, list[tuple[int, int, int, int]], int]:
-        """A run of recorded frames (a NATS consumer's batch: ``FeedIngest.frames``), the
-        same hot path as ``frame`` in one call a run (its own timing row, ``feed_frames``,
-        since a call is many frames); a slot the run moved starts at its newest receive
-        time (the run's last frame: within a batch's span of the notification's)."""
-        out: tuple[int, list[tuple[int, int, int, int]], int]
-        out = self._feed("frames", "feed_frames", batch, start, endpoints, offset_ns)
-        if out[1] and int(self.active.stats().slot) > self.slot_seen:
-            self._slot_notice(max(last for _ep, _n, _first, last in out[1]))
-        return out
-
-    def grpc(self, endpoint: int, update: bytes, recv_ns: int) -> tuple[int, int]:
-        """A Yellowstone gRPC update: the same hot path (and timing row) as a frame."""
-        kind, value = self._feed("grpc", "feed_ingest", endpoint, update, recv_ns)
-        if kind == GRPC_SLOT_UPDATE:
-            self._slot_notice(recv_ns)
-        return int(kind), int(value)
-
-    def _slot_notice(self, recv_ns: int) -> None:
-        """A slot notification (or gRPC slot update) went in: when it moved the session's
-        slot, that slot starts at its receive time."""
-        slot = int(self.active.stats().slot)
-        if slot <= self.slot_seen:
-            return
-        if self.slot_seen and recv_ns > self.slot_t_ns:
-            per = (recv_ns - self.slot_t_ns) // (slot - self.slot_seen)
-            self.slot_len_ns = per if not self.slot_len_ns else (7 * self.slot_len_ns + per) // 8
-        self.slot_seen, self.slot_t_ns = slot, recv_ns
-
-    def _feed(self, method: str, kernel: str, *args: Any) -> Any:
-        """``frame``, ``frames`` or ``grpc`` on the active backend, and on the other while
-        the mirror is within its budget; timed as ``kernel``."""
-        if len(self.ingests) > 1 and not self.timer.stateful_suspended:
-            active = self.timer.active
-
-            def run(m: types.ModuleType) -> Any:
-                if m is active:
-                    return getattr(self.ingests[m.BACKEND], method)(*args)
-                t0 = self.clock()
-                try:
-                    return getattr(self.ingests[m.BACKEND], method)(*args)
-                finally:
-                    self._win_ns += self.clock() - t0
-
-            sid: Any = self.timer.call(kernel, run, mirror=True)
-            t1 = self.clock()
-            if t1 - self._win_start >= self.window_ns:
-                if self._win_ns > self.mirror_budget * (t1 - self._win_start):
-                    self.suspend(
-                        f"load: the mirror took {self._win_ns / (t1 - self._win_start):.0%}"
-                    )
-                self._win_start, self._win_ns = t1, 0
-            return sid
-        fn = getattr(self.active, method)
-        return self.timer.call(kernel, lambda m: fn(*args))
-
-    def suspend(self, why: str) -> None:
-        """Stop feeding the other backend (its state no longer follows)."""
-        self.timer.stateful_suspended = why
-        self.ingests = {self.timer.active.BACKEND: self.active}
-
-    def _all(self, name: str, *args: Any) -> Any:
-        """``name(*args)`` on every backend's ingest (so they stay in step); the active
-        one's result, or its exception once all have run."""
-        out: Any = None
-        err: Exception | None = None
-        for backend, ing in self.ingests.items():
-            try:
-                r = getattr(ing, name)(*args)
-            except Exception as exc:
-                if backend == self.timer.active.BACKEND:
-                    err = exc
-                continue
-            if backend == self.timer.active.BACKEND:
-                out = r
-        if err is not None:
-            raise err
-        return out
-
-    def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None:
-        self._all("bind", endpoint, subscription, label, kind)
-
-    def unbind(self, endpoint: int) -> None:
-        self._all("unbind", endpoint)
-
-    def track_pool(self, address: str, kind: str) -> None:
-        self._all("track_pool", address, kind)
-        self.kinds[address] = kind
-
-    def track_array(self, address: str, pool: str) -> None:
-        self._all("track_array", address, pool)
-
-    def untrack_array(self, address: str, pool: str) -> None:
-        self._all("untrack_array", address, pool)
-
-    def account(self, pubkey: str, owner: str, data: bytes, slot: int) -> bool:
-        # errors of the active backend propagate (after the other one ran)
-        if self.timer.stateful_suspended:
-            ok: bool = self._all("account", pubkey, owner, data, slot)
-            return ok
-        result: bool = self.timer.call(
-            "feed_account",
-            lambda m: self.ingests[m.BACKEND].account(pubkey, owner, data, slot),
-            mirror=True,
-        )
-        return result
-
-    def set_epoch_schedule(
-        self,
-        slots_per_epoch: int,
-        warmup: bool = False,
-        first_normal_epoch: int = 0,
-        first_normal_slot: int = 0,
-    ) -> None:
-        self._all(
-            "set_epoch_schedule", slots_per_epoch, warmup, first_normal_epoch, first_normal_slot
-        )
-
-    def watched(self) -> list[str]:
-        return list(self.active.watched())
-
-    def roles(self, pubkey: str) -> list[tuple[str, str]]:
-        return list(self.active.roles(pubkey))
-
-    def whirlpools(self) -> list[tuple[str, Any]]:
-        return list(self.active.whirlpools())
-
-    def records(self, kinds: Sequence[str] | None = None) -> list[tuple[str, str, Any]]:
-        return list(self.active.records(kinds))
-
-    def take_changed(self) -> list[str]:
-        out: list[str] = self._all("take_changed")
-        return out
-
-    def dedup_stats(self) -> Any:
-        return self.active.dedup_stats()
-
-    def endpoint_stats(self) -> Any:
-        return self.active.endpoint_stats()
-
-    def take_refetch(self) -> list[tuple[str, int]]:
-        """What the active ingest wants re-fetched (the other one's list is drained too:
-        both saw the same frames and ask for the same)."""
-        out: list[tuple[str, int]] = self._all("take_refetch")
-        return out
-
-    def stats(self) -> Any:
-        return self.active.stats()
-
-
-class InputTee:
-    """What the feeds call (``FeedPool``, its workers), handed to ``put`` as engine
-    inputs (``Kind``, endpoint, payload, receive time) before being passed on: every
-    frame's bytes, every account, pool, tick array (tracked or dropped), subscription
-    binding, the cluster's epoch schedule, and a drain of the changed set. Replaying
-    them in order rebuilds the state. ``put``: the journal's ``Recorder.input``, or a
-    collector's ``arbscope.fleet.Publisher.add`` (the two can be chained)."""
-
-    def __init__(self, inner: Any, put: Callable[..., None]) -> None:
-        self.inner, self.put = inner, put
-
-    def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
-        self.put(Kind.FRAME, endpoint, bytes(frame), recv_ns)
-        return int(self.inner.frame(endpoint, frame, recv_ns))
-
-    def grpc(self, endpoint: int, update: bytes, recv_ns: int) -> tuple[int, int]:
-        self.put(Kind.GRPC, endpoint, bytes(update), recv_ns)
-        out: tuple[int, int] = self.inner.grpc(endpoint, update, recv_ns)
-        return out
-
-    def frames(
-        self, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
-    ) -> tuple[int, list[tuple[int, int, int, int]], int]:
-        """A run of recorded frames, handed on one by one as the frames they are (as this
-        session's endpoints and clock see them), then applied in one call."""
-        pos, n, size = start, len(batch), HEADER.size
-        while pos + size <= n:
-            kind, e, t_ns, _wall, length = HEADER.unpack_from(batch, pos)
-            if kind not in (Kind.FRAME, Kind.GRPC) or pos + size + length > n:
-                break  # the run ends (a batch cut short: the ingest says so)
-            ep = endpoints[e] if e < len(endpoints) else -1
-            if ep >= 0:
-                payload = batch[pos + size : pos + size + length]
-                self.put(Kind(kind), ep, payload, t_ns - offset_ns)
-            pos += size + length
-        out: tuple[int, list[tuple[int, int, int, int]], int]
-        out = self.inner.frames(batch, start, endpoints, offset_ns)
-        return out
-
-    def account(self, pubkey: str, owner: str, data: bytes, slot: int) -> bool:
-        self.put(Kind.ACCOUNT, 0, json_payload([pubkey, owner, slot], bytes(data)))
-        return bool(self.inner.account(pubkey, owner, data, slot))
-
-    def track_pool(self, address: str, kind: str) -> None:
-        self.put(Kind.TRACK_POOL, 0, json_payload([address, kind]))
-        self.inner.track_pool(address, kind)
-
-    def track_array(self, address: str, pool: str) -> None:
-        self.put(Kind.TRACK_TICK_ARRAY, 0, json_payload([address, pool]))
-        self.inner.track_array(address, pool)
-
-    def untrack_array(self, address: str, pool: str) -> None:
-        self.put(Kind.UNTRACK_TICK_ARRAY, 0, json_payload([address, pool]))
-        self.inner.untrack_array(address, pool)
-
-    def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None:
-        self.put(Kind.BIND, endpoint, json_payload([subscription, label, kind]))
-        self.inner.bind(endpoint, subscription, label, kind)
-
-    def set_epoch_schedule(
-        self,
-        slots_per_epoch: int,
-        warmup: bool = False,
-        first_normal_epoch: int = 0,
-        first_normal_slot: int = 0,
-    ) -> None:
-        args = [slots_per_epoch, warmup, first_normal_epoch, first_normal_slot]
-        self.put(Kind.EPOCH_SCHEDULE, 0, json_payload(args))
-        self.inner.set_epoch_schedule(
-            slots_per_epoch, warmup, first_normal_epoch, first_normal_slot
-        )
-
-    def unbind(self, endpoint: int) -> None:
-        self.put(Kind.UNBIND, endpoint, b"")
-        self.inner.unbind(endpoint)
-
-    def take_changed(self) -> list[str]:
-        self.put(Kind.DRAIN, 0, b"")
-        out: list[str] = self.inner.take_changed()
-        return out
-
-    def __getattr__(self, name: str) -> Any:  # read-only views: watched, whirlpools, stats
-        return getattr(self.inner, name)
-
-
-def feed_input(ing: Any, inp: Input, endpoint: int) -> bool:
-    """One recorded feed input (what :class:`InputTee` hands on) given to the ingest as
-    the feeds gave it, as from ``endpoint``; False for a kind that is not the feeds'
-    (ticks, trades, ...: the session's own). EngineError as the ingest raises it."""
-    k = inp.kind
-    if k is Kind.FRAME:
-        ing.frame(endpoint, inp.payload, inp.t_ns)
-    elif k is Kind.GRPC:  # the same ingest entry as live (FeedIngest.grpc)
-        ing.grpc(endpoint, inp.payload, inp.t_ns)
-    elif k is Kind.ACCOUNT:
-        pubkey, owner, slot = inp.json()
-        ing.account(pubkey, owner, inp.data(), slot)
-    elif k is Kind.TRACK_POOL:
-        ing.track_pool(*inp.json())
-    elif k is Kind.TRACK_TICK_ARRAY:
-        ing.track_array(*inp.json())
-    elif k is Kind.UNTRACK_TICK_ARRAY:
-        ing.untrack_array(*inp.json())
-    elif k is Kind.BIND:
-        sid, label, kind = inp.json()
-        ing.bind(endpoint, sid, label, kind)
-    elif k is Kind.UNBIND:
-        ing.unbind(endpoint)
-    elif k is Kind.DRAIN:
-        ing.take_changed()
-    elif k is Kind.EPOCH_SCHEDULE:
-        ing.set_epoch_schedule(*inp.json())
-    else:
-        return False
-    return True
-
-
-class _NothingToFind(Exception):
-    """The session would run and find nothing (the message says why)."""
-
-
-class _ReplaySink:
-    """Where a replay's derived events go: the digest, and the counts."""
-
-    def __init__(self) -> None:
-        self.digest = Digest()
-        self.events = 0
-        self.opportunities = 0
-
-    def event(self, kind: str, slot: int, payload: dict[str, Any], t_ns: int = 0) -> None:
-        self.digest.add(kind, slot, canonical(payload))
-        self.events += 1
-        self.opportunities += kind == "opp"
-
-
-def opp_payload(o: Any, sc: Any, fees: Any = None) -> dict[str, Any]:
-    """An opportunity and its score as journaled (``opp`` events; the export's columns);
-    ``fees``: the fee context it was scored with (its compute-unit limit, and the price of
-    a lamport in its base token, ``[num, den]``, or None when none was known)."""
-    extra: dict[str, Any] = {}
-    if fees is not None:
-        extra = {
-            "cu_limit": fees.cu_limit,
-            "base_per_lamport": None
-            if fees.base_rate_missing
-            else [fees.base_per_lamport_num, fees.base_per_lamport_den],
-        }
-    return {
-        **extra,
-        "base": o.base_mint,
-        "tokens": list(o.tokens),
-        "pools": list(o.pools),
-        "kinds": list(o.kinds),
-        "hops": o.hops,
-        "amount_in": o.amount_in,
-        "amount_out": o.amount_out,
-        "profit": o.profit,
-        "profit_bps": round(o.profit_bps, 6),
-        "net_profit": sc.net_profit,
-        "fees_in_base": sc.fees_in_base,
-        "total_fee_lamports": sc.total_fee_lamports,
-        "persistence": sc.persistence,
-        "staleness_slots": sc.staleness_slots,
-        "go": sc.go,
-        "reasons": list(sc.reasons),
-    }
-
-
-def _health_payload(h: FeedHealth) -> dict[str, Any]:
-    return dataclasses.asdict(h)
 
 
 @dataclass(frozen=True)
@@ -459,116 +112,109 @@ class RecordSettings:
     max_pending_bytes: int = MAX_PENDING_BYTES  # the write queue's bound (then: unrecorded)
 
 
+@dataclass(frozen=True)
+class Watch:
+    """What a session watches: the pools (``universe``; None: its source's, the
+    simulator's world), the base mints cycles start and end in (none: its source's), the
+    cycles' length, and its seed (the simulator's world's, and the feeds' jitter)."""
+
+    universe: Sequence[tuple[str, str]] | None = None
+    base_mints: Sequence[str] = ()
+    max_hops: int = 3
+    seed: int = 7
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """How a session evaluates: the engine's backend (None: the default) and whether the
+    other one shadows it, how often it sweeps, the scorer's policy and fees, how long
+    without a new slot makes every cycle no-go (``feeds_stall_s``; None: the health's
+    stall time, 0: never, a replay of a recording from before the rule), and the kernel
+    timer's clock (staged screens: deterministic)."""
+
+    backend: types.ModuleType | None = None
+    shadow: bool = True
+    sweep_s: float = 1.0
+    policy: ScorePolicy = DEFAULT_POLICY
+    fees: FeeSettings = field(default_factory=FeeSettings)
+    feeds_stall_s: float | None = None
+    timer_clock: Callable[[], int] | None = None
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    """Whether the session judges its health (a replay does not: its feeds are a
+    recording), after how long a standing slot it is unhealthy, and what serves it
+    (``serve``: ``/metrics`` and ``/health`` over the session's view; None: nothing)."""
+
+    judge: bool = True
+    stall_s: float = 10.0
+    serve: Callable[[SessionView], Service] | None = None
+
+
 class FeedSession:
-    """Pools from ``universe`` watched on ``endpoints`` (or on an embedded simulator
-    when ``endpoints`` is empty and ``embedded_sim``: ``sim`` gives its world, seeded
-    with ``seed``; without it the session is fed by its owner, as a replay feeds the one
-    it composes).
+    """The pools of ``watch`` watched on the feeds of ``feeds`` (a source adapter:
+    :mod:`arbscope.sources` chooses and builds it; ``NoFeeds``: the session is fed by its
+    owner, as a replay feeds the one it composes), evaluated as ``evaluation`` says.
 
     The session owns its time: :meth:`run` turns it every ``tick_s`` of ``clock`` (the
     machine's monotonic clock unless one is given) and the screen only reads
     :attr:`snapshot`. Its decisions are made by :attr:`ev`, the
     :class:`~arbscope.market.Evaluator` it owns. With ``record`` set, every engine input
     and derived event goes to the journal (``storage``); ``session_id`` and ``digest``
-    are set by start() and stop()."""
+    are set by start() and stop(). ``live``: its live trading; ``health``: its health
+    and what serves it; ``streams``: its NATS side as sinks (a collector's publisher, the
+    journal's stream)."""
 
     def __init__(
         self,
-        endpoints: Sequence[Endpoint] = (),
-        universe: Sequence[tuple[str, str]] | None = None,
-        base_mints: Sequence[str] = (),
-        seed: int = 7,
-        sim_config: WorldConfig | None = None,
-        sim_endpoints: int = 3,
-        sim_grpc: int = 0,
-        backend: types.ModuleType | None = None,
-        sweep_s: float = 1.0,
-        max_hops: int = 3,
-        record: RecordSettings | None = None,
-        shadow: bool = True,
-        live: LiveConfig | None = None,
-        sim_accept_tx: bool = False,
-        policy: ScorePolicy | None = None,
-        fee_settings: FeeSettings | None = None,
-        metrics: Any = None,
-        worker_config: Any = None,
-        commitment: str = "confirmed",
+        watch: Watch | None = None,
+        evaluation: Evaluation | None = None,
         *,
-        ca_file: str | None = None,
-        max_answer_bytes: int | None = None,
-        embedded_sim: bool = True,
-        judge_health: bool = True,
+        feeds: FeedSource,
+        record: RecordSettings | None = None,
+        live: LiveConfig | None = None,
+        health: HealthSettings | None = None,
+        streams: StreamSinks | None = None,
         clock: Clock | None = None,
         tick_s: float = TICK_S,
-        timer_clock: Callable[[], int] | None = None,
-        fleet: Any = None,
-        feeds_stall_s: float | None = None,
     ) -> None:
-        self.seed = seed
+        watch = watch or Watch()
+        evaluation = evaluation or Evaluation()
+        health = health or HealthSettings()
+        self.seed = watch.seed
+        self.evaluation, self.health = evaluation, health
         # no new slot from any feed for this long (the session's clock against the
         # frames' receive times): every cycle is no-go (market.REASON_FEEDS_STALLED)
-        # until one comes. None: /health's stall time (metrics.stall_s); 0: never (a
-        # replay of a recording from before the rule). Journaled with the config.
-        self.feeds_stall_s = float(
-            (metrics.stall_s if metrics is not None else 10.0)
-            if feeds_stall_s is None
-            else feeds_stall_s
-        )
-        # NATS JetStream (arbscope.fleet.FleetSettings): a collector publishes its feeds'
-        # inputs (``collect``: its region), a consumer applies the regions' (``regions``)
-        self.fleet = fleet
-        self.collect_only = bool(fleet is not None and fleet.collect)
-        self.remote: Any = None  # arbscope.fleet.RemoteFeeds (consumer)
+        # until one comes. None: /health's stall time; 0: never (a replay of a recording
+        # from before the rule). Journaled with the config.
+        stall = evaluation.feeds_stall_s
+        self.feeds_stall_s = float(health.stall_s if stall is None else stall)
+        self.feeds: FeedSource = feeds
+        # NATS JetStream as sinks: a collector publishes its feeds' inputs (it evaluates
+        # nothing: ``collect_only``), the journal's chunks go to a stream too
+        self.streams = streams
+        self.collect_only = streams is not None and streams.collects
+        self.publisher: InputPublisher | None = None  # a collector's (set by start())
         self._bg: set[asyncio.Task[None]] = set()  # fire-and-forget tasks, held until done
-        self.publisher: Any = None  # arbscope.fleet.Publisher (collector)
-        self.stream_journal: Any = None  # arbscope.fleet.StreamJournal (--journal-stream)
-        self._nc: Any = None  # the NATS connection of the publisher and the journal stream
         self._starting: asyncio.Task[None] | None = None  # start() in progress (stop() cancels)
         self._stop_called = False
-        self.policy_arg = policy or DEFAULT_POLICY
-        self.fee_settings = fee_settings or FeeSettings()
-        self.metrics_settings = metrics  # arbscope.metrics.MetricsSettings, or None
-        self.metrics_server: Any = None
+        self.policy_arg = evaluation.policy
+        self.fee_settings = evaluation.fees
+        self.metrics_server: Service | None = None
         self.metrics_error = ""  # why /metrics could not listen ("" when it does, or is off)
         # the health verdict's memory (none where health is not judged: a replay)
         self.monitor: HealthMonitor | None = (
-            HealthMonitor(stall_s=metrics.stall_s if metrics is not None else 10.0)
-            if judge_health
-            else None
+            HealthMonitor(stall_s=health.stall_s) if health.judge else None
         )
-        self.worker_config, self.commitment = worker_config, commitment
-        # TLS and size limits of the HTTP reads (the workers': worker_config)
-        self.ca_file, self.max_answer_bytes = ca_file, max_answer_bytes
-        self.sim: SimServer | None = None
-        self.sim_config = sim_config  # the embedded simulator's world (set with it)
         self.live_config = live
-        self.sim_accept_tx = sim_accept_tx
         self.funded = ""  # what the embedded simulator's faucet gave the wallet
-        if not endpoints and embedded_sim:
-            from .simulated import embedded
-
-            self.sim, self.sim_config = embedded(
-                sim_config, seed, sim_endpoints, sim_accept_tx, sim_grpc > 0
-            )
-            universe = self.sim.world.universe() if universe is None else universe
-            base_mints = base_mints or self.sim.world.bases
-            self.source = f"sim ×{sim_endpoints} (loopback PubSub)"
-            if sim_grpc:
-                self.source = (
-                    f"sim ×{sim_endpoints} (loopback PubSub, {min(sim_grpc, sim_endpoints)} gRPC)"
-                )
-        elif endpoints:
-            self.source = f"live ×{len(endpoints)}"
-        elif fleet is not None and fleet.regions:
-            self.source = f"nats {','.join(fleet.regions)}"
-        else:
-            self.source = "fed by its owner"
-        self.endpoints = list(endpoints)
-        # of the simulator's endpoints, the last sim_grpc are read over Yellowstone gRPC
-        self.sim_grpc = sim_grpc
+        self.source = feeds.label
+        universe = watch.universe if watch.universe is not None else feeds.universe()
         self.universe = list(universe or [])
-        self.base_mints, self.max_hops, self.sweep_s = list(base_mints), max_hops, sweep_s
-        self.backend_arg, self.shadow = backend, shadow
+        self.base_mints = list(watch.base_mints or feeds.base_mints())
+        self.max_hops, self.sweep_s = watch.max_hops, evaluation.sweep_s
+        self.backend_arg, self.shadow = evaluation.backend, evaluation.shadow
         self.record = record
         self.recorder: Recorder | None = None
         self.journal: Journal | None = None
@@ -576,12 +222,10 @@ class FeedSession:
         self.digest = ""  # set by stop() when the recording is complete
         self.journal_error = ""  # why the recording failed or is incomplete ("" when fine)
         self._stopped = False
-        self.sink: Any = None  # derived events: the recorder, a replay's sink, or nowhere
-        self.pool: FeedPool | None = None
-        self.boot: Bootstrap | None = None
+        self.sink: EventSink | None = None  # derived events: the recorder, a replay's sink
         self.start_error = ""
         self.idle_reason = ""  # the session can find nothing (no bases, no pools): why
-        self.timer_clock = timer_clock  # the kernel timer's (staged screens: deterministic)
+        self.timer_clock = evaluation.timer_clock  # the kernel timer's (staged screens)
         self.clock: Clock = clock if clock is not None else MonotonicClock()
         self.tick_s = tick_s
         self.loop = RunLoop(self._turn, self.clock, int(tick_s * 1e9))
@@ -601,7 +245,7 @@ class FeedSession:
             KernelTimer(self.eng, other, clock=clock) if clock else KernelTimer(self.eng, other)
         )
         self.graphs: dict[str, Any] = {}
-        ingests = {}
+        ingests: dict[str, Ingest] = {}
         for m in (self.eng, other):
             if m is not None:
                 g = m.PoolGraph(base_mints=list(self.base_mints), max_hops=self.max_hops)
@@ -610,7 +254,7 @@ class FeedSession:
                 # names is refused at import, so there is no fallback to make)
                 ingests[m.BACKEND] = m.FeedIngest(g)
         self.pool_kinds: dict[str, str] = {}  # what each tracked pool is (its program)
-        self.ingest = _TimedIngest(self.timer, ingests, kinds=self.pool_kinds)
+        self.ingest = TimedIngest(self.timer, ingests, kinds=self.pool_kinds)
         self.fee_estimator = self.eng.FeeEstimator()
         fs = self.fee_settings
         # one compute-unit limit for every transaction when configured (fees.cu_limit, or
@@ -655,7 +299,7 @@ class FeedSession:
         self._tips_task: asyncio.Task[None] | None = None
         # the feeds' health and the verdict as of the latest tick (the snapshot shows
         # them; judging every tick keeps the verdict's memory as fine-grained as before)
-        feeds = self._feeds()
+        feeds = self.feed_health()
         self._health: tuple[list[FeedHealth], Verdict | None] = (feeds, self._verdict(feeds))
         self._snap: Snapshot | None = None
 
@@ -704,25 +348,53 @@ class FeedSession:
     def halted(self) -> bool:
         return self.ev.halted
 
+    # ------------------------------------------------------------ the feeds' (its source's)
+    @property
+    def endpoints(self) -> Sequence[Endpoint]:
+        """The session's own endpoints (the simulator's once it started)."""
+        return self.feeds.endpoints
+
+    @property
+    def pool(self) -> FeedPool | None:
+        """The session's own sockets (None until started, or without endpoints)."""
+        return self.feeds.pool
+
+    @property
+    def boot(self) -> Bootstrap | None:
+        """What the snapshot of the pools found."""
+        return self.feeds.boot
+
+    @property
+    def commitment(self) -> str:
+        return self.feeds.commitment
+
+    @property
+    def ca_file(self) -> str | None:
+        return self.feeds.ca_file
+
+    # ------------------------------------------------------------ read by /metrics, /health
+    def versions(self) -> dict[str, Any]:
+        return versions(self.eng)
+
+    def pool_count(self) -> int:
+        return len(self.graph)
+
+    def lamport_prices(self) -> Mapping[str, LamportPrice | None]:
+        prices = self.ev.lamport_prices
+        return {b: prices.get(b) for b in self.graph.base_mints()}
+
+    def regions(self) -> Sequence[RegionView]:
+        return self.feeds.regions()
+
     def config(self) -> dict[str, Any]:
         """What the session was started with, as journaled (URLs redacted)."""
-        from feeds.redact import redact
-
-        c = self.sim_config
+        src = self.feeds.config()
         return {
             "seed": self.seed,
             "source": self.source,
-            "sim": None
-            if self.sim is None or c is None
-            else {
-                "seed": c.seed,
-                "tokens": c.tokens,
-                "pools": c.pools,
-                "bases": c.bases,
-                "endpoints": len(self.sim.endpoints),
-            },
-            "endpoints": [redact(e.stream_url) for e in self.endpoints] if self.sim is None else [],
-            "sim_grpc": self.sim_grpc,
+            "sim": src["sim"],
+            "endpoints": src["endpoints"],
+            "sim_grpc": src["sim_grpc"],
             "pools": len(self.universe),
             "base_mints": self.base_mints,
             "max_hops": self.max_hops,
@@ -731,7 +403,7 @@ class FeedSession:
             "policy": dataclasses.asdict(self.policy),
             "fees": dataclasses.asdict(self.fee_settings),
             "live": None if self.live_config is None else self.live_config.shown(),
-            "sim_accept_tx": self.sim_accept_tx,
+            "sim_accept_tx": self.feeds.faucet is not None,
             "commitment": self.commitment,
             "feeds_stall_s": self.feeds_stall_s,
         }
@@ -753,47 +425,24 @@ class FeedSession:
         finally:
             self._starting = None
 
-    async def _nats(self) -> Any:
-        """The JetStream context of the publisher and the journal stream (one connection)."""
-        from .fleet import connect
-
-        if self._nc is None:
-            self._nc = await connect(self.fleet.url, name="arbscope-session")
-        return self._nc.jetstream(timeout=5.0)
-
     async def _start(self) -> None:
         await self._start_metrics()
         try:
-            fleet = self.fleet
-            if fleet is not None and fleet.regions:
-                from .fleet import RemoteFeeds
-
-                self.remote = RemoteFeeds(
-                    fleet,
-                    None,
-                    0,
-                    on_fees=self._on_fees,
-                    on_tokens=self._on_remote_tokens,
-                    on_uncovered=self._on_uncovered,
-                )
-                if not self.base_mints:  # what the collectors watch
-                    bases = await self.remote.base_mints()
-                    if bases:
-                        self.base_mints = bases
-                        self._setup_engine()
-            ingest: Any = self.ingest
+            feeds = self.feeds
+            await feeds.prepare()
+            if not self.base_mints:  # what the collectors watch
+                bases = await feeds.announced_base_mints()
+                if bases:
+                    self.base_mints = bases
+                    self._setup_engine()
+            ingest: Ingest = self.ingest
             if self.record is not None:
                 self.journal = await Journal.open(self.record.db)
-                journal: Any = self.journal
-                if fleet is not None and fleet.journal_stream:
-                    from .fleet import StreamJournal, TeeJournal
-
-                    self.stream_journal = StreamJournal(await self._nats(), fleet.retention)
-                    await self.stream_journal.open()
-                    journal = TeeJournal(self.journal, self.stream_journal)
+                journal = self.journal
+                target = await self.streams.journal(journal) if self.streams else journal
                 self.recorder = await Recorder.start(
-                    journal,
-                    "sim" if self.sim is not None else "live",
+                    target,
+                    "sim" if feeds.simulated else "live",
                     self.config(),
                     versions(self.eng),
                     self.record.batch_s,
@@ -802,37 +451,29 @@ class FeedSession:
                 )
                 self.session_id = self.recorder.session
                 self.sink = self.recorder
-                ingest = InputTee(self.ingest, self.recorder.input)
-            if self.sim is not None:
-                infos = await self.sim.start()
-                first_grpc = len(infos) - self.sim_grpc
-                self.endpoints = [
-                    Endpoint(
-                        i.name, i.ws_url, i.http_url, grpc=i.grpc_url if n >= first_grpc else None
-                    )
-                    for n, i in enumerate(infos)
-                ]
-            if fleet is not None and fleet.collect:
-                from .fleet import Publisher, ensure_stream, stream_name
-
-                js = await self._nats()
-                region = fleet.collect
-                await ensure_stream(
-                    js, stream_name(region), [f"arbscope.{region}.>"], fleet.retention
+                ingest = inputs.InputTee(self.ingest, self.recorder.input)
+            await feeds.open()
+            if self.streams is not None:
+                names = [e.name for e in self.endpoints]
+                self.publisher = await self.streams.publisher(names, self.base_mints, self.source)
+                if self.publisher is not None:
+                    ingest = inputs.InputTee(ingest, self.publisher.add)
+            await feeds.start(
+                SourceLink(
+                    ingest,
+                    self.eng,
+                    self.universe,
+                    self,
+                    self._fee_accounts,
+                    self._nothing_to_find,
+                    self._own_started,
+                    seed=self.seed,
                 )
-                self.publisher = Publisher(js, region)
-                self.publisher.hello([e.name for e in self.endpoints], self.base_mints, self.source)
-                self.publisher.start()
-                ingest = InputTee(ingest, self.publisher.add)
-            if self.endpoints:
-                await self._start_pool(ingest)
-            if self.remote is not None:  # the regions' endpoints after the session's own
-                self.remote.ingest, self.remote.first = ingest, len(self.endpoints)
-                await self.remote.start()
+            )
             url = self._tip_floor_url()
             if url:
                 self._tips_task = asyncio.create_task(self._poll_tips(url), name="tip-floor")
-        except _NothingToFind as exc:  # it would run forever and find nothing: say so
+        except NothingToFind as exc:  # it would run forever and find nothing: say so
             self.idle_reason = self.start_error = f"nothing to find: {exc}"[:300]
             log.error("%s", self.start_error)
         except Exception as exc:  # a dead endpoint is a message, not a traceback
@@ -840,7 +481,7 @@ class FeedSession:
             log.error("session failed to start: %s", self.start_error)
         self._setup_live()
         self._snap = None  # what the start found (its note, the live view) shows now
-        if self.executor is not None and self.sim_accept_tx and not self.start_error:
+        if self.executor is not None and self.feeds.faucet is not None and not self.start_error:
             await self.fund_from_faucet()
         if not self.start_error:
             boot = self.boot
@@ -857,32 +498,12 @@ class FeedSession:
                 "yes" if self.recorder is not None else "no",
             )
 
-    async def _start_pool(self, ingest: Any) -> None:
-        """The session's own sockets: snapshot, workers, the token names."""
-        limits = {} if self.max_answer_bytes is None else {"rpc_max_bytes": self.max_answer_bytes}
-        self.pool = FeedPool(
-            self.endpoints,
-            ingest,
-            self.eng,
-            seed=self.seed,
-            on_fees=self._on_fees,
-            fee_accounts=self._fee_accounts,
-            worker_config=self.worker_config,
-            commitment=self.commitment,
-            ca_file=self.ca_file,
-            **limits,
-        )
-        self.boot = await self.pool.bootstrap(self.universe)
-        idle = self._nothing_to_find(self.boot)
-        if idle:
-            raise _NothingToFind(idle)
-        await self.pool.start(self.boot.subscriptions)
+    def _own_started(self) -> None:
+        """The session's own sockets are up: the token names are read now."""
         self._names_task = asyncio.create_task(self._learn_tokens(), name="tokens")
 
-    async def _fetch_accounts(self, keys: Sequence[str]) -> dict[str, Any]:
-        assert self.pool is not None
-        accounts, _endpoint = await self.pool._fetch(keys)
-        return accounts
+    async def _fetch_accounts(self, keys: Sequence[str]) -> dict[str, RawAccount | None]:
+        return await self.feeds.fetch_accounts(keys)
 
     async def _learn_tokens(self) -> None:
         """Read the graph's mints and their metadata (once), then cache what was learnt
@@ -894,7 +515,7 @@ class FeedSession:
             self.ev.set_names(self.registry.book)
             if self.publisher is not None:  # a collector: its consumers have no RPC to ask
                 rows = [dataclasses.asdict(t) for t in self.registry.book.tokens.values()]
-                self.publisher.add(Kind.TOKENS, 0, json_payload(rows))
+                self._input(Kind.TOKENS, rows)
             for problem in self.registry.problems:
                 log.warning("tokens: %s", problem)
             self._snap = None
@@ -910,7 +531,7 @@ class FeedSession:
         except Exception as exc:  # the names are a nicety: never the session's end
             log.warning("tokens: not read: %s: %s", type(exc).__name__, exc)
 
-    def _on_remote_tokens(self, rows: Sequence[dict[str, Any]]) -> None:
+    def on_tokens(self, rows: Sequence[dict[str, Any]]) -> None:
         """Token names a region's collector read (a consumer reads none itself): added
         to the registry, and to the journal for the session's replays."""
         try:
@@ -973,16 +594,16 @@ class FeedSession:
         return ""
 
     async def _start_metrics(self) -> None:
-        m = self.metrics_settings
-        if m is None or self.metrics_server is not None:
+        serve = self.health.serve
+        if serve is None or self.metrics_server is not None:
             return
-        from .metrics import MetricsServer
-
-        server = MetricsServer(self, m.host, m.port, m.stall_s)
+        server = serve(self)
         try:
             await server.start()
         except OSError as exc:  # the session goes on; the screen and the log say why
-            self.metrics_error = f"metrics: cannot listen on {m.host}:{m.port} ({exc.strerror})"
+            self.metrics_error = (
+                f"metrics: cannot listen on {server.host}:{server.port} ({exc.strerror})"
+            )
             log.error("%s", self.metrics_error)
             return
         self.metrics_server = server
@@ -993,7 +614,7 @@ class FeedSession:
         cfg = self.live_config
         if cfg is None or not self.base_mints:
             return
-        if self.sim is not None and self.endpoints:
+        if self.feeds.simulated and self.endpoints:
             ep = self.endpoints[0]
             cfg = replace(cfg, rpc=cfg.rpc or ep.http, ws=cfg.ws or ep.ws)
             self.live_config = cfg
@@ -1011,12 +632,13 @@ class FeedSession:
             sendable=self.ev.sendable,
             ledger=ledger,
         )
-        self.ev.executor.on_landing = self._on_landing
+        self.ev.executor.on_landing = self.on_landing
 
     async def fund_from_faucet(self, lamports: int = 10 * 10**9, base: int = PAPER_BALANCE) -> str:
         """Give the live wallet SOL and base tokens from the embedded simulator's faucet
         (``--sim-accept-tx``): what a devnet airdrop is to a real trial. A message."""
-        if self.sim is None or not self.sim_accept_tx or self.live_config is None:
+        faucet = self.feeds.faucet
+        if faucet is None or self.live_config is None:
             return ""
         from .execution.keys import KeypairError, load_wallet
 
@@ -1024,9 +646,7 @@ class FeedSession:
             w = load_wallet(self.live_config.keypair or "")
         except KeypairError as exc:
             return f"faucet: {exc}"
-        chain = self.sim.chain
-        chain.airdrop([w.pubkey, lamports])
-        chain.fund([w.pubkey, self.base_mints[0], base])
+        faucet.fund(w.pubkey, lamports, self.base_mints[0], base)
         self.funded = f"faucet: {lamports / 1e9:g} SOL and {base:,} base units to {w.pubkey[:8]}…"
         return self.funded
 
@@ -1038,7 +658,7 @@ class FeedSession:
                 "this session has no live configuration: start it with --keypair, "
                 "--send-rpc, --max-trade and --max-day"
             )
-        if self.sim is not None and not self.sim_accept_tx:
+        if self.feeds.simulated and self.feeds.faucet is None:
             return False, (
                 "the embedded simulator does not accept transactions: run with "
                 "--sim-accept-tx to trade live against it"
@@ -1092,24 +712,15 @@ class FeedSession:
         try:
             if self.executor is not None:
                 await self.executor.close()
-            if self.pool is not None:
-                await self.pool.stop()
-            if self.sim is not None:
-                await self.sim.stop()
+            await self.feeds.stop()
             if self.publisher is not None:  # what was received is acknowledged first
                 await self.publisher.stop()
-            if self.remote is not None:
-                await self.remote.stop()
         finally:
             try:
                 await self._close_journal()
             finally:
-                if self.stream_journal is not None:
-                    await self.stream_journal.close()
-                if self._nc is not None:
-                    with contextlib.suppress(Exception):
-                        await self._nc.close()
-                    self._nc = None
+                if self.streams is not None:
+                    await self.streams.close()
 
     async def _close_journal(self) -> None:
         """Flush and close the recording, and the journal (also when the recording never
@@ -1117,7 +728,7 @@ class FeedSession:
         rec = self.recorder
         try:
             if rec is not None:
-                rec.event("timings", self.slot, {"rows": _timing_rows(self.timer)})
+                rec.emit(Timings(self.timer.rows()), self.slot)
                 pnl = self.broker.pnl if self.broker is not None else 0
                 try:
                     self.digest = await rec.close(float(pnl))  # paper PnL, base units
@@ -1135,13 +746,24 @@ class FeedSession:
             if rec is not None:
                 self.recorder = self.sink = None
 
-    def _on_fees(self, samples: list[tuple[int, int]]) -> None:
-        if self.publisher is not None or self.recorder is not None:
-            payload = json_payload([list(x) for x in samples])
-            if self.publisher is not None:
-                self.publisher.add(Kind.FEES, 0, payload)
-            if self.recorder is not None:
-                self.recorder.input(Kind.FEES, 0, payload)
+    # ------------------------------------------------------------ the session's own inputs
+    def _input(self, kind: Kind, *args: Any) -> None:
+        """One of the session's own inputs (``arbscope.inputs``) to the journal when it
+        records, and to a collector's consumers when it publishes (as its table says)."""
+        row = inputs.INPUTS[kind]
+        rec = self.recorder if row.journaled else None
+        pub = self.publisher if row.published else None
+        if rec is not None or pub is not None:
+            endpoint, payload, t_ns = row.encode(*args)
+            if pub is not None:
+                pub.add(kind, endpoint, payload, t_ns)
+            if rec is not None:
+                rec.input(kind, endpoint, payload, t_ns)
+
+    def on_fees(self, samples: list[tuple[int, int]]) -> None:
+        """Recent prioritization fees (``(slot, micro-lamports per CU)``): the estimator's,
+        what paper's orders compete against; the scorer's price when it moved (``fee``)."""
+        self._input(Kind.FEES, samples)
         newest = self.fee_estimator.newest_slot
         fresh = [(s, f) for s, f in samples if newest is None or s > newest]
         if fresh and self.ev.broker is not None:  # what paper's orders compete against
@@ -1156,13 +778,9 @@ class FeedSession:
             except EngineError:
                 self.errors += 1
             if self.sink is not None and ev.fees.cu_price_micro_lamports != before:
-                self.sink.event(
-                    "fee",
+                self.sink.emit(
+                    FeeChange(self.fees.cu_price_micro_lamports, self.fee_estimator.newest_slot),
                     self.slot,
-                    {
-                        "cu_price": self.fees.cu_price_micro_lamports,
-                        "newest_slot": self.fee_estimator.newest_slot,
-                    },
                     self._now_ns,
                 )
 
@@ -1192,12 +810,12 @@ class FeedSession:
         cfg = self.live_config
         if cfg is not None and cfg.engines():
             return str(cfg.engines()[0])
-        if self.sim is not None and self.endpoints:
+        if self.feeds.simulated and self.endpoints:
             return self.endpoints[0].http or ""
         return ""
 
     async def _poll_tips(self, url: str) -> None:
-        """Read the tip floor every ``TIP_FLOOR_S`` seconds (``_on_tips``); a failure is
+        """Read the tip floor every ``TIP_FLOOR_S`` seconds (``on_tips``); a failure is
         logged and the last one stands."""
         import aiohttp
 
@@ -1215,7 +833,7 @@ class FeedSession:
                         for p in PERCENTILES
                     ]
                     if all(t >= 0 for t in tips):
-                        self._on_tips(tips)
+                        self.on_tips(tips)
                 except (
                     ValueError,
                     KeyError,
@@ -1228,20 +846,18 @@ class FeedSession:
                     log.warning("tip floor: %s", scrub(str(exc), url)[:200])
                 await asyncio.sleep(TIP_FLOOR_S)
 
-    def _on_tips(self, lamports: list[int]) -> None:
+    def on_tips(self, lamports: list[int]) -> None:
         """The block engines' landed tips (lamports at the 25th ... 99th percentile):
         what paper's bundles compete against. Journaled as an input."""
-        if self.recorder is not None:
-            self.recorder.input(Kind.TIPS, 0, json_payload(list(lamports)))
+        self._input(Kind.TIPS, lamports)
         if self.ev.broker is not None:
             self.ev.broker.tip_floor = tuple(int(x) for x in lamports)
 
-    def _on_landing(self, slots: int, send_ns: int = 0) -> None:
+    def on_landing(self, slots: int, send_ns: int = 0) -> None:
         """A live order landed ``slots`` after its decision, sent ``send_ns`` after it:
         paper lands its orders on the live orders' measured latency. Journaled as an
         input."""
-        if self.recorder is not None:
-            self.recorder.input(Kind.LANDING, 0, json_payload([int(slots), int(send_ns)]))
+        self._input(Kind.LANDING, slots, send_ns)
         if self.ev.broker is not None:
             self.ev.broker.observe_landing(int(slots), int(send_ns))
 
@@ -1258,7 +874,7 @@ class FeedSession:
         if self.collect_only:  # a collector publishes; the consumers evaluate
             self.ingest.take_changed()
             self.slot = self.ingest.stats().slot
-            feeds = self._feeds()
+            feeds = self.feed_health()
             self._health = (feeds, self._verdict(feeds))
             self._snap = None
             return
@@ -1291,8 +907,8 @@ class FeedSession:
             self.prices.update(self.graph, changed, self.slot)
         self.rate.add(now, self.updates)
         if self.sink is not None:
-            self._emit(now_ns)
-        feeds = self._feeds()
+            self._emit(self.sink, now_ns)
+        feeds = self.feed_health()
         self._health = (feeds, self._verdict(feeds))
         self._snap = None
 
@@ -1303,7 +919,7 @@ class FeedSession:
         standing still), from what is journaled (the tick's time and the frames'), so a
         replay decides the same."""
         limit_ns = int(self.feeds_stall_s * 1e9)
-        since = int(getattr(self.ingest, "slot_t_ns", 0) or 0)  # 0: no slot yet
+        since = int(self.ingest.slot_t_ns or 0)  # 0: no slot yet
         if limit_ns <= 0 or not since or now_ns - since <= limit_ns:
             return ""
         return REASON_FEEDS_STALLED
@@ -1311,27 +927,21 @@ class FeedSession:
     def _turn(self, now_ns: int) -> None:
         """The run loop's turn: a live tick at ``now_ns``, journaled first (``TICK``);
         before it, at most every ``COVERAGE_EVERY_NS``, the pools no endpoint covers."""
-        pool = self.pool
-        own = pool is not None and (self.remote is None or not self.remote.regions)
-        if own and pool is not None and now_ns - self._coverage_ns >= COVERAGE_EVERY_NS:
-            self._coverage_ns = now_ns
-            bare = sorted(pool.uncovered_pools())
-            if frozenset(bare) != self.ev.uncovered:
-                self._on_uncovered(bare)
-        if self.recorder is not None:
-            self.recorder.input(Kind.TICK, 0, b"", now_ns)
+        if now_ns - self._coverage_ns >= COVERAGE_EVERY_NS:
+            uncovered = self.feeds.uncovered_pools()  # None: its collectors say them
+            if uncovered is not None:
+                self._coverage_ns = now_ns
+                bare = sorted(uncovered)
+                if frozenset(bare) != self.ev.uncovered:
+                    self.on_uncovered(bare)
+        self._input(Kind.TICK, now_ns)
         self.tick(now_ns)
 
-    def _on_uncovered(self, pools: list[str]) -> None:
+    def on_uncovered(self, pools: list[str]) -> None:
         """The pools no endpoint covers now (the session's feeds, or a collector's):
         journaled and published as an input (``UNCOVERED``), so a replay and a consumer
         decide as this session did; their cycles are no-go until covered again."""
-        if self.publisher is not None or self.recorder is not None:
-            payload = json_payload(list(pools))
-            if self.publisher is not None:
-                self.publisher.add(Kind.UNCOVERED, 0, payload)
-            if self.recorder is not None:
-                self.recorder.input(Kind.UNCOVERED, 0, payload)
+        self._input(Kind.UNCOVERED, pools)
         if self.ev.set_uncovered(pools):
             self._snap = None
 
@@ -1374,68 +984,48 @@ class FeedSession:
             )
         return self._snap
 
-    def _emit(self, now_ns: int) -> None:
+    def _emit(self, sink: EventSink, now_ns: int) -> None:
         """Derived events for what changed since the last tick: opportunities that are
         new or changed (``opp``), gone (``gone``), a new sweep result (``sweep``); feed
         health once a second (``health``, not digested)."""
-        sink, slot = self.sink, self.slot
+        slot = self.slot
         seen = set()
         for key in sorted(self.live):
             o, sc = self.live[key]
             seen.add(key)
-            payload = opp_payload(o, sc, self.ev.fees_of(key))
-            text = canonical(payload)
+            opp = Opp.of(o, sc, self.ev.fees_of(key))
+            text = canonical(opp.payload())
             if self._emitted.get(key) != text:
                 self._emitted[key] = text
-                sink.event("opp", slot, payload, now_ns)
+                sink.emit(opp, slot, now_ns)
         for key in sorted(set(self._emitted) - seen):
             del self._emitted[key]
-            sink.event("gone", slot, {"base": key[0], "pools": list(key[1])}, now_ns)
+            sink.emit(Gone(key[0], key[1]), slot, now_ns)
         c = self.last_sweep
         sweep = canonical({"tokens": list(c.tokens), "pools": list(c.pools)}) if c else "none"
         if sweep != self._sweep_key:
             self._sweep_key = sweep
-            sink.event(
-                "sweep",
-                slot,
-                {
-                    "cycle": None
-                    if c is None
-                    else {
-                        "tokens": list(c.tokens),
-                        "pools": list(c.pools),
-                        "rate_product": c.rate_product,
-                    }
-                },
-                now_ns,
-            )
-        if (self.pool is not None or self.remote is not None) and (
-            now_ns - self._last_health_ns >= HEALTH_EVERY_NS
-        ):
+            sink.emit(Sweep(c), slot, now_ns)
+        if self.feeds.feeding and now_ns - self._last_health_ns >= HEALTH_EVERY_NS:
             self._last_health_ns = now_ns
-            sink.event(
-                "health", slot, {"feeds": [_health_payload(h) for h in self._feeds()]}, now_ns
-            )
+            sink.emit(FeedsHealth(self.feed_health()), slot, now_ns)
 
     # ------------------------------------------------------------ the operator
     def trade(self, base: str, pools: list[str]) -> str:
         """``x``: an order on the cycle now (paper; live too when live); why not, or ""."""
-        if self.recorder is not None:  # the operator's decision is an input of the session
-            self.recorder.input(Kind.TRADE, 0, json_payload([base, list(pools)]))
+        self._input(Kind.TRADE, base, pools)  # the operator's decision is an input of the session
         self._snap = None
         return self.ev.trade(base, pools, self.slot)
 
     def kill(self) -> int:
         """Kill switch: back to paper, no automatic orders, pending ones cancelled."""
-        if self.recorder is not None:
-            self.recorder.input(Kind.KILL, 0, b"")
+        self._input(Kind.KILL)
         self._snap = None
         return self.ev.kill()
 
     def resume(self) -> None:
         """Automatic orders again after the kill switch."""
-        if self.recorder is not None:
-            self.recorder.input(Kind.RESUME, 0, b"")
+        self._input(Kind.RESUME)
         self._snap = None
         self.ev.resume()
 
@@ -1449,12 +1039,11 @@ class FeedSession:
         return self.ev.live_checks()
 
     def _kind(self) -> str:
-        return "SIM" if self.sim is not None else "LIVE"
+        return "SIM" if self.feeds.simulated else "LIVE"
 
     def _coverage(self) -> dict[str, int]:
         """Per pool, the endpoints feeding it, once streaming has started ({} before)."""
-        pool = self.pool
-        return pool.coverage() if pool is not None and pool.workers else {}
+        return self.feeds.coverage()
 
     def _note(self, coverage: dict[str, int]) -> str:
         if self.idle_reason:
@@ -1475,11 +1064,10 @@ class FeedSession:
             return f"journal: {rec.error}"
         return self.metrics_error
 
-    def _feeds(self) -> list[FeedHealth]:
-        pool = self.pool  # None until start()
-        own = pool.health() if pool is not None else []
-        remote = self.remote  # the regions' endpoints and a row per region
-        return own + remote.health(self.ingest) if remote is not None and remote.regions else own
+    def feed_health(self) -> list[FeedHealth]:
+        """Every feed's health: the session's own endpoints, then the regions' (a row per
+        region, then its endpoints)."""
+        return self.feeds.health(self.ingest)
 
     def _verdict(self, feeds: list[FeedHealth]) -> Verdict | None:
         return self.health_verdict(feeds)
@@ -1490,16 +1078,15 @@ class FeedSession:
         for a replay (its feeds are a recording; its clock is not the wall's)."""
         if self.monitor is None:
             return None
-        feeds = self._feeds() if feeds is None else feeds
+        feeds = self.feed_health() if feeds is None else feeds
         rec = self.recorder
-        pool = self.pool
         # the ingest's slot, not the tick's: a paused screen does not freeze the feeds
-        slot = int(self.ingest.stats().slot) if pool is not None or self.remote else self.slot
+        slot = int(self.ingest.stats().slot) if self.feeds.feeding else self.slot
         pub = self.publisher  # a collector's: what it cannot publish reaches no one
         return self.monitor.check(
             feeds,
             slot,
-            subscriptions=pool.wanted if pool is not None else 0,
+            subscriptions=self.feeds.subscriptions(),
             start_error=self.start_error,
             journal_error=rec.error if rec is not None else "",
             pools_uncovered=len(self.ev.uncovered),
@@ -1546,10 +1133,6 @@ class FeedSession:
         finally:
             await self.stop()
         return snap
-
-
-def _timing_rows(timer: KernelTimer) -> list[dict[str, Any]]:
-    return [dataclasses.asdict(r) for r in timer.rows()]
 
 
 def versions(eng: types.ModuleType) -> dict[str, Any]:

@@ -52,8 +52,11 @@ from typing import Any
 from engine_rs.records import ScorePolicy
 from feeds.wire.units import format_amount
 from storage.journal import JournalError, SessionInfo
+from storage.recorder import JournaledEvent
 
 from .config import ConfigError, known_key, parse, parse_value
+from .execution.paper import Fill
+from .ports import EventSink
 from .replay import ReplaySession
 from .session import DEFAULT_POLICY, FeeSettings, from_journal
 
@@ -373,14 +376,14 @@ class _FillTap:
     """The replay's sink, passed every derived event, keeping the paper fills as they
     come (the broker's own list keeps only the latest)."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: EventSink) -> None:
         self.inner = inner
         self.fills: list[tuple[int, int, int, bool]] = []  # (t_ns, slot, pnl, ok)
 
-    def event(self, kind: str, slot: int, payload: dict[str, Any], t_ns: int = 0) -> None:
-        self.inner.event(kind, slot, payload, t_ns)
-        if kind == "fill":
-            self.fills.append((t_ns, slot, int(payload["profit"]), bool(payload["ok"])))
+    def emit(self, event: JournaledEvent, slot: int, t_ns: int = 0) -> None:
+        self.inner.emit(event, slot, t_ns)
+        if isinstance(event, Fill):
+            self.fills.append((t_ns, slot, int(event.pnl), bool(event.ok)))
 
 
 async def replay(

@@ -32,9 +32,10 @@ async def run(
 ) -> dict[str, Any]:
     from solders.keypair import Keypair
 
+    from arbscope import sources
     from arbscope.execution.live import LiveConfig
     from arbscope.runloop import TICK_S
-    from arbscope.session import FeedSession, FeeSettings, RecordSettings
+    from arbscope.session import FeeSettings, RecordSettings
     from feeds.sim.world import WorldConfig
 
     tmp = Path(tempfile.mkdtemp(prefix="arbscope-calibrate-"))
@@ -47,20 +48,18 @@ async def run(
     live = LiveConfig(
         keypair=str(keyfile), max_trade=10**12, max_day=10**15, max_open=1, tip_lamports=tip
     )
-    s = FeedSession(
-        seed=seed,
-        sim_config=world,
-        sim_endpoints=1,
-        live=live,
-        sim_accept_tx=True,
-        shadow=False,
-        fee_settings=FeeSettings(tip_lamports=tip),
+    s = sources.session(
+        sources.Watch(seed=seed),
+        sources.Evaluation(shadow=False, fees=FeeSettings(tip_lamports=tip)),
+        sim=sources.SimSettings(world=world, endpoints=1, accept_tx=True),
         record=RecordSettings(tmp / "journal.sqlite"),
+        live=live,
     )
     await s.start()
     if s.start_error:
         raise SystemExit(f"the session did not start: {s.start_error}")
-    assert s.sim is not None and s.executor is not None and s.ev.broker is not None
+    sim = sources.simulator(s)
+    assert s.executor is not None and s.ev.broker is not None
     # every engine of the simulator: the order goes to each at once, as configured
     base = (s.endpoints[0].http or "").rstrip("/")
     from dataclasses import replace
@@ -68,7 +67,7 @@ async def run(
     # engines without Jito's default 1 request/s (a paid key's limit), so the orders go
     # as fast as the market moves
     for name in ("ny", "frankfurt"):
-        s.sim.chain.engines[name].rps = 0
+        sim.chain.engines[name].rps = 0
     s.executor.config = replace(
         s.executor.config, jito=(f"{base}/ny", f"{base}/frankfurt"), jito_rps=0.0
     )
@@ -102,7 +101,7 @@ async def run(
     finally:
         await s.stop()
     pairs = [(fills[k], live_orders[k]) for k in sorted(fills) if k in live_orders]
-    comp = s.sim.world.competition
+    comp = sim.world.competition
     rivals = (
         {k: {"traded": v.traded, "missed": v.missed} for k, v in comp.stats.items()} if comp else {}
     )
@@ -144,7 +143,7 @@ async def run(
                 "live_decided": o.decided_slot,
                 "detail": o.detail[:80],
                 "kinds": list(o.kinds),
-                "bundle": _bundle_outcome(s.sim.chain, o),
+                "bundle": _bundle_outcome(sim.chain, o),
             }
             for f, o in pairs
         ],

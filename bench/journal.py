@@ -28,13 +28,18 @@ from bench.report import markdown
 
 
 async def record(db: Path, minutes: float, accel: float, seed: int) -> tuple[str, str, float]:
-    from arbscope.session import FeedSession, RecordSettings
+    from arbscope import sources
+    from arbscope.session import RecordSettings
     from feeds.sim.world import WorldConfig
 
     cfg = WorldConfig(seed=seed, slot_seconds=0.4 / accel)
-    s = FeedSession(seed=seed, sim_config=cfg, record=RecordSettings(db, batch_s=0.2 / accel))
-    if s.sim is not None:
-        s.sim.slot_seconds = 0.4 / accel
+    s = sources.session(
+        sources.Watch(seed=seed),
+        sim=sources.SimSettings(world=cfg),
+        record=RecordSettings(db, batch_s=0.2 / accel),
+    )
+    if s.feeds.simulated:
+        sources.simulator(s).slot_seconds = 0.4 / accel
     wall = minutes * 60 / accel
     await s.run_for(wall, tick_s=0.2 / accel)
     if s.start_error:

@@ -54,16 +54,22 @@ def record(out: Path, seconds: float, accel: float, seed: int) -> dict[str, int]
     Returns the count of inputs per kind."""
     import zstandard
 
-    from arbscope.session import FeedSession, RecordSettings
+    from arbscope.session import RecordSettings
     from feeds.sim.world import WorldConfig
 
     from .journal import raw_inputs
 
     async def run(db: Path) -> tuple[str, list[str], int]:
+        from arbscope import sources
+
         cfg = WorldConfig(seed=seed, slot_seconds=0.4 / accel)
-        s = FeedSession(seed=seed, sim_config=cfg, record=RecordSettings(db, batch_s=0.2 / accel))
-        if s.sim is not None:
-            s.sim.slot_seconds = 0.4 / accel
+        s = sources.session(
+            sources.Watch(seed=seed),
+            sim=sources.SimSettings(world=cfg),
+            record=RecordSettings(db, batch_s=0.2 / accel),
+        )
+        if s.feeds.simulated:
+            sources.simulator(s).slot_seconds = 0.4 / accel
         await s.run_for(seconds / accel, tick_s=0.2 / accel)
         if s.start_error:
             raise RuntimeError(s.start_error)

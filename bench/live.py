@@ -114,19 +114,20 @@ def build_and_sign(reps: int) -> dict[str, float]:
 
 
 async def pipeline(seconds: float, seed: int) -> dict[str, Any]:
+    from arbscope import sources
     from arbscope.execution.keys import write_keypair
     from arbscope.execution.live import LiveConfig
-    from arbscope.session import FeedSession, RecordSettings
+    from arbscope.session import RecordSettings
 
     with tempfile.TemporaryDirectory(prefix="arbscope-bench-") as d:
         key = Path(d) / "k.json"
         write_keypair(key)
-        s = FeedSession(
-            seed=seed,
-            shadow=False,
-            sim_accept_tx=True,
-            live=LiveConfig(keypair=str(key), max_trade=10**12, max_day=10**15, max_open=4),
+        s = sources.session(
+            sources.Watch(seed=seed),
+            sources.Evaluation(shadow=False),
+            sim=sources.SimSettings(accept_tx=True),
             record=RecordSettings(Path(d) / "j.sqlite"),
+            live=LiveConfig(keypair=str(key), max_trade=10**12, max_day=10**15, max_open=4),
         )
         await s.start()
         if s.start_error:

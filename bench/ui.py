@@ -55,7 +55,7 @@ def serve(seed: int, tokens: int, pools: int, trades: int, slot_ms: float) -> No
 
 
 async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any]:
-    from arbscope.session import FeedSession
+    from arbscope import sources
     from feeds.clients.pool import Endpoint
     from feeds.sim.world import World, WorldConfig
     from tui.app import ArbscopeApp
@@ -65,7 +65,11 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
 
     w = World(WorldConfig(seed=a.seed, tokens=a.tokens, pools=a.pools))
     eps = [Endpoint(f"sim-{i}", u[0], u[1]) for i, u in enumerate(urls)]
-    session = FeedSession(eps, w.universe(), w.bases, seed=a.seed, shadow=not a.no_shadow)
+    session = sources.session(
+        sources.Watch(universe=w.universe(), base_mints=w.bases, seed=a.seed),
+        sources.Evaluation(shadow=not a.no_shadow),
+        endpoints=eps,
+    )
     app = ArbscopeApp(session)
     lat: list[float] = []  # space (pause): the loop's own delay
     lat_t: list[float] = []  # t (theme): also restyles every widget

@@ -57,10 +57,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from .codec import HEADER, Kind, best_codec, compress, compress_parts
-from .journal import Chunk, Journal, JournalError, SessionLock, new_session_id
+from .journal import Chunk, JournalError, SessionLock, new_session_id
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,40 @@ class Digest:
 
 def canonical(payload: dict[str, Any]) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"))
+
+
+class JournalTarget(Protocol):
+    """What the recorder writes to: a :class:`~storage.journal.Journal`, or one that also
+    hands each chunk on (``arbscope.fleet.TeeJournal``). ``committed``, ``check_wal`` and
+    ``end_incomplete`` are used when it has them."""
+
+    @property
+    def path(self) -> Path: ...
+    def begin_session(
+        self,
+        source: str,
+        config: dict[str, Any],
+        versions: dict[str, Any],
+        session_id: str | None = None,
+    ) -> Awaitable[str]: ...
+    def write_batch(
+        self,
+        session: str,
+        chunk: Chunk | None,
+        frames: int,
+        events: Sequence[tuple[int, str, int, int, str]],
+        opportunities: int,
+    ) -> Awaitable[None]: ...
+    def end_session(self, session: str, digest: str, pnl: float = 0.0) -> Awaitable[None]: ...
+
+
+class JournaledEvent(Protocol):
+    """A derived event as the journal takes it (``arbscope.events``: typed records): its
+    kind, and the JSON object stored (and, for a decision, digested)."""
+
+    @property
+    def kind(self) -> str: ...
+    def payload(self) -> dict[str, Any]: ...
 
 
 @dataclass(slots=True)
@@ -307,7 +341,7 @@ class Recorder:
 
     def __init__(
         self,
-        journal: Journal,
+        journal: JournalTarget,
         session: str,
         batch_s: float = 0.2,
         codec: str | None = None,
@@ -371,7 +405,7 @@ class Recorder:
     @classmethod
     async def start(
         cls,
-        journal: Journal,
+        journal: JournalTarget,
         source: str,
         config: dict[str, Any],
         versions: dict[str, Any],
@@ -430,6 +464,10 @@ class Recorder:
             self._overflow()
         elif self._in_bytes >= self.seal_bytes:
             self._wake.set()
+
+    def emit(self, event: JournaledEvent, slot: int, t_ns: int = 0) -> None:
+        """Append one derived event record (:meth:`event` of its kind and payload)."""
+        self.event(event.kind, slot, event.payload(), t_ns)
 
     def event(self, kind: str, slot: int, payload: dict[str, Any], t_ns: int = 0) -> None:
         """Append one derived event (digested when it is a decision)."""

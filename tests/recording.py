@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from arbscope import sources
 from arbscope.session import FeedSession, RecordSettings
 
 
@@ -13,7 +14,7 @@ def record(db: Path, seed: int, seconds: float) -> FeedSession:
     """Run the embedded simulator (``seed``) for ``seconds``, recording into ``db``."""
 
     async def go() -> FeedSession:
-        s = FeedSession(seed=seed, record=RecordSettings(db, batch_s=0.1))
+        s = sources.session(sources.Watch(seed=seed), record=RecordSettings(db, batch_s=0.1))
         await s.run_for(seconds, tick_s=0.1)
         return s
 

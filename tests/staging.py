@@ -15,7 +15,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from arbscope.market import SimMarket
+from arbscope.demo import SimMarket
 from arbscope.runloop import TICK_S, ManualClock
 
 FIXED_WALL = 1_795_400_000.0  # 2026-11-23 01:33:20 UTC on the status bar

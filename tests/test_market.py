@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from arbscope.market import SimMarket
+from arbscope.demo import SimMarket
 from arbscope.timing import KernelTimer
 from engine_rs.errors import InvalidInputError
 from engine_rs.kernels import same

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from arbscope.market import SimMarket
+from arbscope.demo import SimMarket
 from arbscope.runloop import ManualClock, RecordedClock, RunLoop
 
 PERIOD = 200_000_000  # ns

@@ -9,7 +9,7 @@ import types
 
 import pytest
 
-from arbscope.session import _TimedIngest
+from arbscope.ingest import TimedIngest as _TimedIngest
 from arbscope.timing import KernelTimer
 from engine_rs.errors import FrameError
 

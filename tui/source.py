@@ -1,7 +1,7 @@
 """What the dashboard reads, as protocols: the wiring package (arbscope) provides it.
 
 tui imports nothing from arbscope (arbscope imports tui), so the screen is written
-against these shapes. Every source is a :class:`LiveSource` (``arbscope.market.SimMarket``,
+against these shapes. Every source is a :class:`LiveSource` (``arbscope.demo.SimMarket``,
 ``arbscope.session.FeedSession``, ``arbscope.replay.ReplaySession``): it owns its clock
 and run loop, and the screen only reads its latest snapshot. What only some sources can
 do is a capability the app asks for with ``isinstance`` (these protocols are

@@ -39,6 +39,8 @@ from feeds.clients.confirm import SignatureWatcher
 from feeds.clients.rpc import RpcClient, RpcError
 from feeds.wire import instructions as I
 
+from ..events import Event, NoncesMade
+
 log = logging.getLogger(__name__)
 
 SEED = "arbscope-nonce-{}"
@@ -72,7 +74,7 @@ class NonceKeeper:
     count: int
     sign: Sign
     watch: Callable[[], SignatureWatcher]
-    event: Callable[[str, dict[str, Any]], None] = lambda kind, payload: None
+    event: Callable[[Event], None] = lambda event: None
     confirm_timeout_s: float = 60.0
     budget: int = 50_000_000  # lamports this process may spend on nonce accounts
     ready: list[str] = field(default_factory=list)  # usable nonce accounts
@@ -143,14 +145,7 @@ class NonceKeeper:
             self.view.spent += spent
             self.view.rent += made * NONCE_RENT
             self.view.transactions += sent
-            payload = {
-                "created": made,
-                "transactions": sent,
-                "spent": spent,
-                "rent": made * NONCE_RENT,
-                "accounts": list(self.ready),
-            }
-            self.event("nonces", payload)
+            self.event(NoncesMade(made, sent, spent, made * NONCE_RENT, list(self.ready)))
         return made
 
     async def _land(self, ixs: list[Instruction]) -> None:

@@ -55,11 +55,13 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from engine_rs.errors import EngineError
 from engine_rs.records import REASON_NO_SOL_PRICE
 from feeds.wire.units import TokenBook
+
+from ..events import Event
 
 BASE_FEE_PER_SIGNATURE = 5_000
 
@@ -97,8 +99,11 @@ class _Watch:
 
 
 @dataclass(frozen=True, slots=True)
-class Fill:
-    """One paper attempt, as journaled (``fill`` events) and shown."""
+class Fill(Event):
+    """One paper attempt, as journaled (``fill`` events: an ``arbscope.events`` record)
+    and shown."""
+
+    KIND: ClassVar[str] = "fill"
 
     seq: int
     trigger: str

@@ -47,6 +47,8 @@ from feeds.clients.rpc import RpcClient, RpcError
 from feeds.wire import alt as A
 from feeds.wire import instructions as I
 
+from ..events import Event, TablesMade
+
 log = logging.getLogger(__name__)
 
 AUTHORITY_OFFSET = 22  # u32 type, u64 deactivation, u64 last extended, u8 index, Option tag
@@ -108,7 +110,7 @@ class TableKeeper:
     authority: str
     sign: Sign
     watch: Callable[[], SignatureWatcher]
-    event: Callable[[str, dict[str, Any]], None] = lambda kind, payload: None
+    event: Callable[[Event], None] = lambda event: None
     confirm_timeout_s: float = 60.0
     cu_price: int = 0
     budget: int = 500_000_000  # lamports this process may spend on tables (0.5 SOL)
@@ -208,15 +210,9 @@ class TableKeeper:
                         del self._wanted[k]
                 self._refresh_view()
                 self.event(
-                    "tables",
-                    {
-                        "added": added,
-                        "transactions": sent,
-                        "spent": spent,
-                        "rent": rent,
-                        "tables": list(self.view.tables),
-                        "addresses": self.view.addresses,
-                    },
+                    TablesMade(
+                        added, sent, spent, rent, list(self.view.tables), self.view.addresses
+                    )
                 )
             return added
 

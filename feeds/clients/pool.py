@@ -187,6 +187,12 @@ class FeedPool:
         eps = [i for i, e in enumerate(self.endpoints) if e.http is not None]
         return sorted(eps, key=lambda i: (self.gates[i].remaining(), i != self.preferred))
 
+    async def fetch_accounts(self, keys: Sequence[str]) -> dict[str, RawAccount | None]:
+        """``getMultipleAccounts`` for ``keys``, hedged across the endpoints (what others
+        read through the session's sockets: the token registry)."""
+        accounts, _endpoint = await self._fetch(keys)
+        return accounts
+
     async def _fetch(
         self, keys: Sequence[str], avoid: int | None = None
     ) -> tuple[dict[str, RawAccount | None], str]:

@@ -20,6 +20,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
+from arbscope import sources
 from arbscope.execution.compute import CU_ATA, CU_BASE, cycle_budget, hop_limit
 from arbscope.market import Evaluator
 from arbscope.solprice import DEPTH_PROBE, PRICE_PROBE, WSOL, LamportPrices
@@ -313,7 +314,16 @@ def test_score_paper_detail_and_metrics_use_the_one_figure(eng: types.ModuleType
     assert f"{cost.fees.cu_limit:,} CU" in text and cost.budget.text().split(" = ")[-1] in text
     from arbscope.metrics import SessionCollector
 
-    s = types.SimpleNamespace(ev=ev, graph=ev.graph, live=ev.live, broker=b, executor=None)
+    # the evaluator read as a session's view (arbscope.ports.SessionView) reads it
+    s = types.SimpleNamespace(
+        live=ev.live,
+        slot=0,
+        found=0,
+        broker=b,
+        executor=None,
+        pool_count=lambda: len(ev.graph),
+        lamport_prices=lambda: {m: ev.lamport_prices.get(m) for m in ev.graph.base_mints()},
+    )
     fams = {m.name: m for m in SessionCollector._market(s)}
     got = {x.labels["base"]: x.value for x in fams["arbscope_lamport_price"].samples}
     assert got == {USDC: num / den, SOL: 1.0}
@@ -327,7 +337,7 @@ async def test_the_journal_and_export_carry_the_scorers_figures(tmp_path: Path) 
     the price its fees were scored with, and its fees are those (SOL's 1/1)."""
     import csv
 
-    from arbscope.session import FeedSession, RecordSettings
+    from arbscope.session import RecordSettings
     from feeds.sim.world import WorldConfig
     from storage.export import export_session
     from tests.feeds.hostile import until
@@ -336,11 +346,10 @@ async def test_the_journal_and_export_carry_the_scorers_figures(tmp_path: Path) 
     cfg = WorldConfig(
         seed=9, tokens=12, pools=24, trades_per_slot=10, slot_seconds=0.05, dislocation_rate=0.5
     )
-    s = FeedSession(
-        seed=9,
-        sim_config=cfg,
-        sim_endpoints=1,
-        shadow=False,
+    s = sources.session(
+        sources.Watch(seed=9),
+        sources.Evaluation(shadow=False),
+        sim=sources.SimSettings(world=cfg, endpoints=1),
         record=RecordSettings(db, batch_s=0.1),
     )
     await s.start()
@@ -353,8 +362,10 @@ async def test_the_journal_and_export_carry_the_scorers_figures(tmp_path: Path) 
 
         await until(turn, 60.0)
         sid = s.session_id
-        assert s.sim is not None
-        fair = s.sim.world.fair[SOL] / s.sim.world.fair[USDC]  # raw USDC per lamport
+        assert s.feeds.server is not None
+        fair = (
+            s.feeds.server.world.fair[SOL] / s.feeds.server.world.fair[USDC]
+        )  # raw USDC per lamport
     finally:
         await s.stop()
     (path, *_) = await export_session(db, sid, tmp_path / "out")
@@ -434,7 +445,7 @@ def test_fees_cu_limit_is_one_override_for_the_scorer_and_live() -> None:
     name, is the same override; the two set apart is a configuration error."""
     from arbscope.config import Config, ConfigError, check, parse
     from arbscope.execution.live import LiveConfig
-    from arbscope.session import FeedSession, FeeSettings
+    from arbscope.session import FeeSettings
 
     cfg = check(Config())  # the defaults
     assert cfg["fees.cu_limit"] is None and cfg["live.cu_limit"] is None
@@ -446,10 +457,10 @@ def test_fees_cu_limit_is_one_override_for_the_scorer_and_live() -> None:
         (400_000, None, 400_000),
         (None, 350_000, 350_000),
     ):
-        s = FeedSession(
-            embedded_sim=False,
-            shadow=False,
-            fee_settings=FeeSettings(fees),
+        s = sources.session(
+            None,
+            sources.Evaluation(shadow=False, fees=FeeSettings(fees)),
+            sim=None,
             live=LiveConfig(cu_limit=live),
         )
         assert s.ev.cu_override == want

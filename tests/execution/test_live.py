@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 import engine_rs
+from arbscope import sources
 from arbscope.execution.compute import CU_ATA, CU_BASE, cycle_steps
 from arbscope.execution.keys import KeypairError, load_wallet, write_keypair
 from arbscope.execution.live import LiveConfig
@@ -59,15 +60,12 @@ async def live_session(
     config = LiveConfig(keypair=str(keyfile), **{**CAPS, **cfg})
     # always recorded (db None: the test's own journal): the day's total lives there
     sim_config = world if world is not None else quiet(seed)
-    s = FeedSession(
-        seed=seed,
-        sim_config=sim_config,
-        sim_endpoints=1,
-        live=config,
-        sim_accept_tx=accept,
-        shadow=False,
-        max_hops=max_hops,
+    s = sources.session(
+        sources.Watch(max_hops=max_hops, seed=seed),
+        sources.Evaluation(shadow=False),
+        sim=sources.SimSettings(world=sim_config, endpoints=1, accept_tx=accept),
         record=RecordSettings(db, batch_s=0.1),
+        live=config,
     )
     await s.start()
     assert s.start_error == ""
@@ -96,8 +94,8 @@ async def tick_until(s: FeedSession, cond: Callable[[], Any], timeout: float = 2
 
 async def go_cycle(s: FeedSession) -> tuple[Any, Any]:
     """Knock pools off their price until the scorer says GO for a cycle."""
-    assert s.sim is not None
-    w = s.sim.world
+    assert s.feeds.server is not None
+    w = s.feeds.server.world
     base = w.config
     w.config = replace(base, dislocation_rate=1.0)
     try:
@@ -114,8 +112,8 @@ async def go_cycle(s: FeedSession) -> tuple[Any, Any]:
 def record_landings(s: FeedSession) -> dict[str, tuple[Any, ...]]:
     """Wrap the simulator's landing step: the pools and accounts just before and just
     after each slot's transactions ran, by signature."""
-    assert s.sim is not None
-    chain, w = s.sim.chain, s.sim.world
+    assert s.feeds.server is not None
+    chain, w = s.feeds.server.chain, s.feeds.server.world
     seen: dict[str, tuple[Any, ...]] = {}
     land = chain.land
 
@@ -168,8 +166,8 @@ def sent(s: FeedSession) -> int:
     when live is armed, extended between orders): the orders' own."""
     from feeds.wire.alt import ALT_PROGRAM
 
-    assert s.sim is not None
-    chain = s.sim.chain
+    assert s.feeds.server is not None
+    chain = s.feeds.server.chain
     txs = [st.tx for st in chain.ledger.values()] + [
         t for p in chain.pending for t in p.txs if p.bundle is None
     ]
@@ -194,7 +192,7 @@ async def test_a_live_order_is_signed_simulated_sent_applied_and_confirmed(
 ) -> None:
     extra = {"tip_lamports": 2_000} if via == "jito" else {}
     async with live_session(keyfile, seed=11, db=tmp_path / "j.sqlite", **extra) as s:
-        assert s.sim is not None and s.executor is not None
+        assert s.feeds.server is not None and s.executor is not None
         if via == "jito":  # the simulator's block engine lives on its HTTP port
             s.executor.config = replace(s.executor.config, jito=s.endpoints[0].http)
         landings = record_landings(s)
@@ -213,12 +211,12 @@ async def test_a_live_order_is_signed_simulated_sent_applied_and_confirmed(
         pools_before, acc_before, pools_after, acc_after, landed = landings[order.signature]
         assert landed.err is None
         # a v0 message that loaded its pools' accounts from the wallet's lookup tables
-        stored = s.sim.chain.ledger[order.signature]
+        stored = s.feeds.server.chain.ledger[order.signature]
         assert stored.tx.message.address_table_lookups
         assert sum(map(len, stored.outcome.loaded)) > 0
         eng = engine_rs.load("python")
         me = s.executor.wallet.pubkey  # type: ignore[union-attr]
-        w = s.sim.world
+        w = s.feeds.server.world
         # every hop by hand, from the states the transaction met
         moved: dict[str, int] = {}
         amount_in = order.hops[0]
@@ -280,7 +278,7 @@ async def test_a_live_order_is_signed_simulated_sent_applied_and_confirmed(
             # the bundle, and a transaction of its own for the wallet's new token accounts
             # when the order's would not fit them (the ``accounts`` step)
             accounts_tx = 1 if "accounts" in order.ms else 0
-            assert s.sim.chain.stats.bundles == 1
+            assert s.feeds.server.chain.stats.bundles == 1
             assert sent(s) == accounts_tx
         # journal: every step, with the signature
     steps = _journal_steps(tmp_path / "j.sqlite")
@@ -337,8 +335,8 @@ async def test_a_live_order_through_each_new_venue_is_confirmed(
     pool, other = _pair_through(seed, kind)  # one of those venues' pools
     world = replace(quiet(seed), venue_mix=True)
     async with live_session(keyfile, seed=seed, db=tmp_path / "j.sqlite", world=world) as s:
-        assert s.sim is not None and s.executor is not None
-        w = s.sim.world
+        assert s.feeds.server is not None and s.executor is not None
+        w = s.feeds.server.world
         assert pool in w.by_address  # the session's world is the one searched
         landings = record_landings(s)
         ok, why = await s.request_live()
@@ -398,7 +396,9 @@ async def test_a_live_order_through_each_new_venue_is_confirmed(
             + (CU_ATA * created)
         )
         assert limit < I.MAX_COMPUTE_UNIT_LIMIT  # a DLMM hop at its most would be past it
-        assert requested_cu(s.sim.chain.ledger[order.signature].tx) == order.cu_limit == limit
+        assert (
+            requested_cu(s.feeds.server.chain.ledger[order.signature].tx) == order.cu_limit == limit
+        )
         assert order.cu_priced == priced.cu_limit == limit + CU_ATA * len(order.created_apart)
         if not order.created_apart:  # and the fee it counted is the one the node charged
             assert sc.base_fee_lamports + sc.priority_fee_lamports == order.fee_lamports
@@ -448,8 +448,8 @@ async def test_a_dlmm_cycle_crossing_many_bins_requests_the_limit_the_scorer_pri
     pool, other = _pair_through(seed, "dlmm")
     world = replace(quiet(seed), venue_mix=True)
     async with live_session(keyfile, seed=seed, db=tmp_path / "j.sqlite", world=world) as s:
-        assert s.sim is not None and s.executor is not None
-        w = s.sim.world
+        assert s.feeds.server is not None and s.executor is not None
+        w = s.feeds.server.world
         landings = record_landings(s)
         ok, why = await s.request_live()
         assert ok, why
@@ -498,7 +498,7 @@ async def test_a_dlmm_cycle_crossing_many_bins_requests_the_limit_the_scorer_pri
         _, acc_before, _, _, landed = landings[order.signature]
         created = sum(1 for t in set(order.tokens) if ex._ata(t) not in acc_before)
         assert not order.created_apart
-        assert requested_cu(s.sim.chain.ledger[order.signature].tx) == order.cu_limit
+        assert requested_cu(s.feeds.server.chain.ledger[order.signature].tx) == order.cu_limit
         # the accounts the scorer counted are those the order created: the same limit
         assert order.cu_limit == priced.cu_limit + CU_ATA * (created - budget.accounts)
         assert landed.err is None
@@ -528,12 +528,12 @@ def _journal_steps(db: Path) -> list[tuple[str, str]]:
 async def test_a_keypair_others_can_read_is_refused_and_nothing_is_sent(keyfile: Path) -> None:
     os.chmod(keyfile, 0o644)
     async with live_session(keyfile, seed=12) as s:
-        assert s.sim is not None
+        assert s.feeds.server is not None
         ok, why = await s.request_live()
         assert not ok and "chmod 600" in why and str(keyfile) in why
         assert s.mode == "PAPER"
         assert any(c.startswith("✗ keypair") and "0644" in c for c in s.live_checks())
-        st = s.sim.chain.stats
+        st = s.feeds.server.chain.stats
         assert (st.simulated, st.sent, st.bundles) == (0, 0, 0)
 
 
@@ -571,7 +571,7 @@ def test_keypair_guard_rails_name_the_file_and_never_its_content(tmp_path: Path)
 
 async def test_caps_refuse_before_anything_is_sent(keyfile: Path) -> None:
     async with live_session(keyfile, seed=13, max_trade=10**12, max_day=10**12) as s:
-        assert s.sim is not None and s.executor is not None
+        assert s.feeds.server is not None and s.executor is not None
         assert (await s.request_live())[0]
         s.broker.auto = False  # type: ignore[union-attr]
         o, _ = await go_cycle(s)
@@ -601,11 +601,11 @@ async def test_caps_refuse_before_anything_is_sent(keyfile: Path) -> None:
         # new token accounts creates them first, in a transaction of its own)
         swaps = [
             st
-            for st in s.sim.chain.ledger.values()
+            for st in s.feeds.server.chain.ledger.values()
             if {str(k) for k in st.tx.message.account_keys} & VENUE_PROGRAMS
         ]
         assert len(swaps) == 1
-        assert sent(s) + s.sim.chain.stats.bundles <= 2
+        assert sent(s) + s.feeds.server.chain.stats.bundles <= 2
 
 
 async def test_caps_and_a_sending_route_are_required_to_arm(keyfile: Path) -> None:
@@ -619,12 +619,12 @@ async def test_caps_and_a_sending_route_are_required_to_arm(keyfile: Path) -> No
 
 async def test_a_failed_simulation_refuses_the_order_and_sends_nothing(keyfile: Path) -> None:
     async with live_session(keyfile, seed=15, max_slippage_bps=1) as s:
-        assert s.sim is not None and s.executor is not None
+        assert s.feeds.server is not None and s.executor is not None
         assert (await s.request_live())[0]
         s.broker.auto = False  # type: ignore[union-attr]
         o, _ = await go_cycle(s)
         # the pool moves against us on chain; the local graph has not heard of it yet
-        w = s.sim.world
+        w = s.feeds.server.world
         pool = w.by_address[o.pools[0]]
         a_to_b = o.tokens[0] == pool.mint_a  # ahead of us, our way: our output shrinks
         w.swap(pool, a_to_b, w._trade_size(pool, a_to_b, 0.02))
@@ -639,18 +639,18 @@ async def test_a_failed_simulation_refuses_the_order_and_sends_nothing(keyfile: 
         # the swap never reaches the chain; the only transaction that may have is the one
         # creating token accounts the swap did not have room for (its own, journaled step)
         prepared = "accounts" in order.ms
-        st = s.sim.chain.stats
+        st = s.feeds.server.chain.stats
         assert (st.simulated, sent(s), st.bundles) == (1 + prepared, int(prepared), 0)
-        assert order.signature not in s.sim.chain.statuses
+        assert order.signature not in s.feeds.server.chain.statuses
 
 
 async def test_the_kill_switch_during_a_pending_send_sends_nothing(keyfile: Path) -> None:
     async with live_session(keyfile, seed=16) as s:
-        assert s.sim is not None and s.executor is not None
+        assert s.feeds.server is not None and s.executor is not None
         assert (await s.request_live())[0]
         s.broker.auto = False  # type: ignore[union-attr]
         o, _ = await go_cycle(s)
-        s.sim.tx_delay_s = 0.8  # the node is slow to answer the simulation
+        s.feeds.server.tx_delay_s = 0.8  # the node is slow to answer the simulation
         assert s.trade(o.base_mint, list(o.pools)) == ""
         order = s.executor.orders[-1]
         await tick_until(s, lambda: order.status == "signed")  # simulation in flight
@@ -658,11 +658,11 @@ async def test_the_kill_switch_during_a_pending_send_sends_nothing(keyfile: Path
         assert cancelled >= 1 and order.status == "cancelled" and s.mode == "PAPER"
         await asyncio.sleep(1.5)
         s.tick()
-        st = s.sim.chain.stats
+        st = s.feeds.server.chain.stats
         # only the transaction creating token accounts the swap had no room for, if any
         prepared = int("accounts" in order.ms)
         assert (sent(s), st.bundles) == (prepared, 0)
-        assert order.signature not in s.sim.chain.statuses
+        assert order.signature not in s.feeds.server.chain.statuses
         assert not s.executor.armed and order.status == "cancelled"
         assert s.trade(o.base_mint, list(o.pools)) in (
             "",
@@ -789,7 +789,7 @@ async def test_the_daily_cap_counts_every_session_of_the_journal_that_day(
         live_session(keyfile, seed=21, db=db) as a,
         live_session(keyfile, seed=22, db=db) as b,
     ):
-        assert a.executor is not None and b.executor is not None and b.sim is not None
+        assert a.executor is not None and b.executor is not None and b.feeds.server is not None
         assert (await a.request_live())[0] and (await b.request_live())[0]
         for s in (a, b):
             s.broker.auto = False  # type: ignore[union-attr]
@@ -806,11 +806,11 @@ async def test_the_daily_cap_counts_every_session_of_the_journal_that_day(
         assert order_b.status == "refused"  # ...the journal, read again, refuses it
         for text in (f"daily cap {cap:,}", f"{spent_a:,} used today", "1 other session", str(db)):
             assert text in order_b.detail, order_b.detail
-        st = b.sim.chain.stats
+        st = b.feeds.server.chain.stats
         assert sent(b) + st.bundles == 0 and b.executor.spent_today == 0
     # a later process the same day: the total is loaded when live is armed
     async with live_session(keyfile, seed=13, db=db) as c:
-        assert c.executor is not None and c.sim is not None
+        assert c.executor is not None and c.feeds.server is not None
         assert (await c.request_live())[0]
         assert c.executor.spent_elsewhere == spent_a
         c.broker.auto = False  # type: ignore[union-attr]
@@ -827,20 +827,18 @@ async def test_the_daily_cap_counts_every_session_of_the_journal_that_day(
 
 async def test_live_does_not_arm_without_a_journal_to_keep_the_day_total(keyfile: Path) -> None:
     config = LiveConfig(keypair=str(keyfile), **CAPS)
-    s = FeedSession(
-        seed=24,
-        sim_config=quiet(24),
-        sim_endpoints=1,
-        live=config,
-        sim_accept_tx=True,
-        shadow=False,
+    s = sources.session(
+        sources.Watch(seed=24),
+        sources.Evaluation(shadow=False),
+        sim=sources.SimSettings(world=quiet(24), endpoints=1, accept_tx=True),
         record=None,
+        live=config,
     )
     await s.start()
     try:
         ok, why = await s.request_live()
         assert not ok and "needs the journal" in why and "--no-record" in why
-        assert s.sim is not None and s.sim.chain.stats.sent == 0
+        assert s.feeds.server is not None and s.feeds.server.chain.stats.sent == 0
     finally:
         await s.stop()
 
@@ -903,8 +901,8 @@ async def test_a_live_cycle_through_a_fee_mint_lands_with_the_fee_counted_to_the
 
     world = replace(quiet(seed), venue_mix=True)
     async with live_session(keyfile, seed=seed, db=tmp_path / "j.sqlite", world=world) as s:
-        assert s.sim is not None and s.executor is not None
-        w = s.sim.world
+        assert s.feeds.server is not None and s.executor is not None
+        w = s.feeds.server.world
         sol = w.bases[0]
         fee_mint = next(
             m

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from arbscope.events import Event
 from arbscope.execution.routes import RouteStats, TipPolicy, route_name, views
 from feeds.sim.chain import BlockEngine
 from feeds.wire import instructions as I
@@ -34,8 +35,8 @@ async def one_order(s: Any, timeout: float = 20.0) -> Any:
 
 def _engines(s: Any, **regions: BlockEngine) -> tuple[str, ...]:
     """Point the executor at the simulator's block engines ``regions``."""
-    assert s.sim is not None and s.executor is not None
-    s.sim.chain.engines.update(regions)
+    assert s.feeds.server is not None and s.executor is not None
+    s.feeds.server.chain.engines.update(regions)
     base = s.endpoints[0].http.rstrip("/")
     urls = tuple(f"{base}/{r}" for r in regions)
     s.executor.config = replace(s.executor.config, jito=urls)
@@ -50,8 +51,8 @@ async def test_one_order_to_three_engines_lands_once_and_pays_one_tip(
         landings = record_landings(s)
         order = await one_order(s)
         assert order.status == "confirmed", order.detail
-        assert s.sim is not None and s.executor is not None
-        chain = s.sim.chain
+        assert s.feeds.server is not None and s.executor is not None
+        chain = s.feeds.server.chain
         # three bundles handed over, one landed (the nearest engine's); the later copies
         # are refused as already processed: one signature, one fee, one tip
         assert chain.stats.bundles == 3
@@ -109,13 +110,13 @@ async def test_an_order_no_engine_forwards_expires_on_every_route(
         assert (await s.request_live())[0]
         s.broker.auto = False  # type: ignore[union-attr]
         o, _ = await go_cycle(s)
-        assert s.sim is not None and s.executor is not None
-        tips_before = sum(s.sim.world.lamports(t) for t in I.JITO_TIP_ACCOUNTS)
+        assert s.feeds.server is not None and s.executor is not None
+        tips_before = sum(s.feeds.server.world.lamports(t) for t in I.JITO_TIP_ACCOUNTS)
         assert s.trade(o.base_mint, list(o.pools)) == ""
         order = await finished(s, 1, timeout=30)
         assert order.status in ("expired", "unknown")
-        assert order.signature not in s.sim.chain.statuses
-        assert sum(s.sim.world.lamports(t) for t in I.JITO_TIP_ACCOUNTS) == tips_before
+        assert order.signature not in s.feeds.server.chain.statuses
+        assert sum(s.feeds.server.world.lamports(t) for t in I.JITO_TIP_ACCOUNTS) == tips_before
         for u in urls:
             r = next(r for r in s.executor.view().routes if r.route == route_name(u))
             assert (r.sent, r.landed, r.expired, r.failed) == (1, 0, 1, 0)
@@ -135,9 +136,11 @@ async def test_the_percentile_tip_is_read_from_the_engines_tip_floor(
         tip_percentile=75,
     ) as s:
         _engines(s, frankfurt=BlockEngine(0))
-        assert s.sim is not None and s.executor is not None
-        s.sim.chain.landed_tips.extend([1_000, 3_000, 5_000, 7_000, 9_000, 11_000, 13_000, 15_000])
-        floor = s.sim.chain.tip_floor()[0]
+        assert s.feeds.server is not None and s.executor is not None
+        s.feeds.server.chain.landed_tips.extend(
+            [1_000, 3_000, 5_000, 7_000, 9_000, 11_000, 13_000, 15_000]
+        )
+        floor = s.feeds.server.chain.tip_floor()[0]
         assert floor["landed_tips_75th_percentile"] == 13_000 / 1e9
         order = await one_order(s)
         assert order.status == "confirmed", order.detail
@@ -194,15 +197,15 @@ async def test_escalation_lands_a_later_version_once_and_pays_only_its_tip(
     and the executor never went over the engines' 1 request a second."""
     async with live_session(keyfile, seed=11, db=tmp_path / "j.sqlite", **ESCALATE) as s:
         urls = _engines(s, ny=BlockEngine(0, drop_first=2))
-        assert s.sim is not None and s.executor is not None
-        chain, w = s.sim.chain, s.sim.world
+        assert s.feeds.server is not None and s.executor is not None
+        chain, w = s.feeds.server.chain, s.feeds.server.world
         landings = record_landings(s)
         events: list[tuple[str, dict[str, Any]]] = []
         journal = s.executor._event
 
-        def seen(kind: str, payload: dict[str, Any]) -> None:
-            events.append((kind, payload))
-            journal(kind, payload)
+        def seen(event: Event) -> None:
+            events.append((event.kind, event.payload()))
+            journal(event)
 
         s.executor._event = seen  # type: ignore[method-assign]
         order = await one_order(s, timeout=40)
@@ -247,10 +250,10 @@ async def test_the_kill_switch_stops_the_versions_and_recalls_the_order(
     async with live_session(keyfile, seed=11, db=tmp_path / "j.sqlite", **ESCALATE) as s:
         _engines(s, ny=BlockEngine(drop=1.0))
         assert (await s.request_live())[0]
-        assert s.sim is not None and s.executor is not None and s.broker is not None
+        assert s.feeds.server is not None and s.executor is not None and s.broker is not None
         s.broker.auto = False
         o, _ = await go_cycle(s)
-        tips_before = sum(s.sim.world.lamports(t) for t in I.JITO_TIP_ACCOUNTS)
+        tips_before = sum(s.feeds.server.world.lamports(t) for t in I.JITO_TIP_ACCOUNTS)
         assert s.trade(o.base_mint, list(o.pools)) == ""
         order = await tick_until(
             s, lambda: next((x for x in s.executor.orders if len(x.versions) >= 2), None), 30
@@ -260,12 +263,12 @@ async def test_the_kill_switch_stops_the_versions_and_recalls_the_order(
         order = await finished(s, 1, timeout=30)
         assert order.status == "cancelled" and "recalled" in order.detail, order.detail
         assert len(order.versions) <= sent + 1  # at most one already on its way
-        assert not any(sig in s.sim.chain.statuses for sig, _ in order.versions)
-        assert sum(s.sim.world.lamports(t) for t in I.JITO_TIP_ACCOUNTS) == tips_before
+        assert not any(sig in s.feeds.server.chain.statuses for sig, _ in order.versions)
+        assert sum(s.feeds.server.world.lamports(t) for t in I.JITO_TIP_ACCOUNTS) == tips_before
         assert order.tip == 0
         # the nonce was advanced past every version's durable nonce
         nonce = order.nonce
-        held = I.read_nonce_account(I.SYSTEM_PROGRAM, s.sim.world.accounts[nonce].data)
+        held = I.read_nonce_account(I.SYSTEM_PROGRAM, s.feeds.server.world.accounts[nonce].data)
         assert held is not None and held[1] != order.durable
 
 
@@ -275,10 +278,10 @@ async def test_an_engine_over_its_rate_limit_is_counted_and_the_order_lands_else
     """Another sender from this address used tokyo's one request of the second: the
     bundle there gets Jito's 429 (counted as refused, rate limited); frankfurt takes it."""
     async with live_session(keyfile, seed=11, db=tmp_path / "j.sqlite", tip_lamports=2_000) as s:
-        assert s.sim is not None
+        assert s.feeds.server is not None
         tokyo = BlockEngine(0, rps=0.001)  # one request, then none for 1,000 s
         urls = _engines(s, tokyo=tokyo, frankfurt=BlockEngine(1))
-        assert tokyo.admit(s.sim.jito_clock())  # the other sender's request
+        assert tokyo.admit(s.feeds.server.jito_clock())  # the other sender's request
         order = await one_order(s)
         assert order.status == "confirmed", order.detail
         assert s.executor is not None
@@ -286,7 +289,7 @@ async def test_an_engine_over_its_rate_limit_is_counted_and_the_order_lands_else
         limited, other = routes[route_name(urls[0])], routes[route_name(urls[1])]
         assert (limited.sent, limited.refused, limited.refusals) == (0, 1, (("rate limited", 1),))
         assert (other.sent, other.landed) == (1, 1)
-        assert tokyo.limited >= 1 and s.sim.chain.engines["frankfurt"].limited == 0
+        assert tokyo.limited >= 1 and s.feeds.server.chain.engines["frankfurt"].limited == 0
 
 
 async def test_a_rate_limited_answer_is_jitos_429() -> None:

@@ -40,7 +40,7 @@ async def test_arming_makes_tables_of_every_watched_pools_accounts_at_the_cost_s
 ) -> None:
     db = tmp_path / "j.sqlite"
     async with live_session(keyfile, seed=31, db=db, world=_all_venues(31)) as s:
-        assert s.sim is not None and s.executor is not None
+        assert s.feeds.server is not None and s.executor is not None
         ok, why = await s.request_live()
         assert ok, why
         ex = s.executor
@@ -48,7 +48,7 @@ async def test_arming_makes_tables_of_every_watched_pools_accounts_at_the_cost_s
         assert ex.wallet is not None and ex.tables is not None
         v = ex.tables.view
         assert v.error == "" and v.pending == 0 and len(v.tables) >= 1
-        w = s.sim.world
+        w = s.feeds.server.world
         # the tables on chain: the wallet's authority, every address the view counts
         held: set[str] = set()
         rent = 0
@@ -78,11 +78,11 @@ async def test_tables_over_the_budget_are_not_made_and_live_still_arms(
     async with live_session(
         keyfile, seed=33, db=tmp_path / "j.sqlite", tables_budget_lamports=10_000_000
     ) as s:
-        assert s.sim is not None and s.executor is not None
+        assert s.feeds.server is not None and s.executor is not None
         ok, why = await s.request_live()
         assert ok and "over the budget of 0.0100 SOL" in why and "tables_budget" in why
         assert s.executor.tables is not None and s.executor.tables.view.tables == ()
-        assert s.sim.chain.stats.sent == 0  # nothing was paid
+        assert s.feeds.server.chain.stats.sent == 0  # nothing was paid
 
 
 async def test_a_later_process_finds_the_tables_and_a_deactivated_one_is_not_used(
@@ -93,7 +93,7 @@ async def test_a_later_process_finds_the_tables_and_a_deactivated_one_is_not_use
     from arbscope.execution.live import LiveExecutor
 
     async with live_session(keyfile, seed=32, db=tmp_path / "j.sqlite") as s:
-        assert s.sim is not None and s.executor is not None
+        assert s.feeds.server is not None and s.executor is not None
         assert (await s.request_live())[0]
         ex = s.executor
         assert ex.tables is not None and ex.wallet is not None
@@ -134,7 +134,7 @@ async def test_a_later_process_finds_the_tables_and_a_deactivated_one_is_not_use
 
 def _one_fits(ex: Any, o: Any) -> bool:
     """Whether the cycle fits one transaction through the tables (bytes and locks)."""
-    from arbscope.execution.live import _too_big
+    from arbscope.execution.build import too_big as _too_big
 
     me = ex.wallet.pubkey
     ixs = _cycle_ixs(ex, list(o.pools), list(o.tokens), tip=True)
@@ -181,7 +181,7 @@ async def test_every_cycle_of_up_to_five_hops_fits_through_the_tables(
     tables made when live was armed: each one fits a packet; many would not without."""
     world = replace(quiet(63), venue_mix=True)
     async with live_session(keyfile, seed=63, db=tmp_path / "j.sqlite", world=world) as s:
-        assert s.sim is not None and s.executor is not None
+        assert s.feeds.server is not None and s.executor is not None
         assert (await s.request_live())[0]
         ex = s.executor
         assert ex.tables is not None and ex.tables.view.error == ""
@@ -263,10 +263,10 @@ async def test_cycles_of_three_to_five_hops_land_through_the_tables(
     async with live_session(
         keyfile, seed=63, db=tmp_path / "j.sqlite", world=world, max_hops=5, max_slippage_bps=100
     ) as s:
-        assert s.sim is not None and s.executor is not None
+        assert s.feeds.server is not None and s.executor is not None
         assert (await s.request_live())[0]
         s.broker.auto = False  # type: ignore[union-attr]
-        w = s.sim.world
+        w = s.feeds.server.world
         for book in w.venue_state.get("openbook_v2", []):  # the makers hold still: a
             book.spec.state.quiet = True  # requote between quote and landing moves a hop
         graph = s.executor._graph()
@@ -318,7 +318,7 @@ async def test_cycles_of_three_to_five_hops_land_through_the_tables(
             used |= set(o.pools)
         for hops, order in landed.items():
             assert order.status == "confirmed", (hops, order.detail)
-            stored = s.sim.chain.ledger[order.signature]
+            stored = s.feeds.server.chain.ledger[order.signature]
             assert stored.tx.message.address_table_lookups, hops
             assert sum(map(len, stored.outcome.loaded)) >= 3 * hops
             print(
@@ -349,12 +349,12 @@ async def test_a_cycle_one_transaction_cannot_hold_lands_as_a_bundle_of_two(
         max_slippage_bps=100,
         tip_lamports=5_000,
     ) as s:
-        assert s.sim is not None and s.executor is not None
+        assert s.feeds.server is not None and s.executor is not None
         urls = _engines(s, ny=BlockEngine(0), frankfurt=BlockEngine(1))
         assert (await s.request_live())[0]
         s.broker.auto = False  # type: ignore[union-attr]
         ex = s.executor
-        w = s.sim.world
+        w = s.feeds.server.world
         for book in w.venue_state.get("openbook_v2", []):  # the makers hold still
             book.spec.state.quiet = True
         graph = ex._graph()
@@ -389,7 +389,7 @@ async def test_a_cycle_one_transaction_cannot_hold_lands_as_a_bundle_of_two(
         order = await finished(s, ex.seq, timeout=60)
         assert order.status == "confirmed", order.detail
         assert order.parts == 2 and order.simulated_out is not None
-        chain = s.sim.chain
+        chain = s.feeds.server.chain
         last = chain.ledger[order.signature]
         (first,) = [
             st

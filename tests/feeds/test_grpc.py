@@ -22,8 +22,9 @@ from typing import Any
 import grpc
 import pytest
 
+from arbscope import sources
 from arbscope.replay import ReplaySession, load_info
-from arbscope.session import FeedSession, RecordSettings
+from arbscope.session import RecordSettings
 from feeds.clients.pool import Endpoint, FeedPool
 from feeds.clients.pubsub import WorkerConfig
 from feeds.clients.yellowstone import GrpcWorker, subscribe_request, target
@@ -339,7 +340,11 @@ def test_a_recorded_mixed_session_replays_to_its_digest(tmp_path: Path) -> None:
     sim = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=8, slot_seconds=0.05)
 
     async def go() -> None:
-        s = FeedSession(seed=11, sim_config=sim, sim_grpc=1, record=RecordSettings(db, batch_s=0.1))
+        s = sources.session(
+            sources.Watch(seed=11),
+            sim=sources.SimSettings(world=sim, grpc=1),
+            record=RecordSettings(db, batch_s=0.1),
+        )
         await s.run_for(3.0, tick_s=0.1)
         assert s.start_error == "" and len(s.digest) == 64
         assert "1 gRPC" in s.source

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from arbscope.session import FeedSession
+from arbscope import sources
 from feeds.sim.server import SimServer, default_profiles
 from feeds.sim.world import WorldConfig
 from feeds.wire.universe import (
@@ -26,11 +26,11 @@ CFG = WorldConfig(seed=9, tokens=10, pools=24, trades_per_slot=10, slot_seconds=
 
 
 async def test_the_embedded_simulator_fills_the_snapshot() -> None:
-    s = FeedSession(seed=9, sim_config=CFG)
+    s = sources.session(sources.Watch(seed=9), sim=sources.SimSettings(world=CFG))
     snap = await s.run_for(2.5, tick_s=0.1)
     assert s.start_error == "" and snap.note == ""
     # the 24 pools and the order books beside some of them (``SimVenue.beside``)
-    assert s.sim is not None and snap.pools == len(s.sim.world.pools) > 24
+    assert s.feeds.server is not None and snap.pools == len(s.feeds.server.world.pools) > 24
     assert snap.slot > CFG.first_slot
     assert len(snap.feeds) == 3 and all(f.connected for f in snap.feeds)
     # lead/lag is meaningful: the fast endpoint leads, the slow one lags the most
@@ -53,7 +53,9 @@ async def test_a_session_on_given_endpoints_with_a_universe(tmp_path: Path) -> N
         from feeds.clients.pool import Endpoint
 
         eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in server.infos()]
-        s = FeedSession(eps, uni.pools, uni.base_mints, seed=9)
+        s = sources.session(
+            sources.Watch(universe=uni.pools, base_mints=uni.base_mints, seed=9), endpoints=eps
+        )
         snap = await s.run_for(1.5, tick_s=0.1)
     assert s.start_error == "" and snap.pools == 12 and len(snap.feeds) == 2
     assert s.source.startswith("live")
@@ -62,10 +64,11 @@ async def test_a_session_on_given_endpoints_with_a_universe(tmp_path: Path) -> N
 async def test_an_unreachable_endpoint_is_a_note_on_screen() -> None:
     from feeds.clients.pool import Endpoint
 
-    s = FeedSession(
-        [Endpoint("dead", "ws://127.0.0.1:9", "http://127.0.0.1:9/?api-key=0123456789abcdef0123")],
-        [("11111111111111111111111111111112", "amm_v4")],
-        seed=1,
+    s = sources.session(
+        sources.Watch(universe=[("11111111111111111111111111111112", "amm_v4")], seed=1),
+        endpoints=[
+            Endpoint("dead", "ws://127.0.0.1:9", "http://127.0.0.1:9/?api-key=0123456789abcdef0123")
+        ],
     )
     await s.start()
     s.tick()
@@ -134,7 +137,11 @@ async def test_a_session_with_nothing_to_find_says_so_on_screen() -> None:
     async with SimServer(CFG, default_profiles(1), slot_seconds=0.05) as server:
         eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in server.infos()]
         nowhere = [("1" * 31 + "2", "cpmm"), ("1" * 31 + "3", "whirlpool")]
-        s = FeedSession(eps, nowhere, server.world.bases, seed=9, shadow=False)
+        s = sources.session(
+            sources.Watch(universe=nowhere, base_mints=server.world.bases, seed=9),
+            sources.Evaluation(shadow=False),
+            endpoints=eps,
+        )
         app = ArbscopeApp(s)
         async with app.run_test(size=(120, 40)) as pilot:
             for _ in range(100):
@@ -147,12 +154,20 @@ async def test_a_session_with_nothing_to_find_says_so_on_screen() -> None:
         # a pool that is there but trades no base mint: as useless, said as plainly
         pool = server.world.pools[0]
         base = next(m for m in server.world.mints if m not in (pool.mint_a, pool.mint_b))
-        s2 = FeedSession(eps, [(pool.address, pool.kind)], [base], seed=9, shadow=False)
+        s2 = sources.session(
+            sources.Watch(universe=[(pool.address, pool.kind)], base_mints=[base], seed=9),
+            sources.Evaluation(shadow=False),
+            endpoints=eps,
+        )
         await s2.start()
         s2.tick()
         snap2 = s2.snapshot
         await s2.stop()
-        bare = FeedSession(eps, [(pool.address, pool.kind)], [], seed=9, shadow=False)
+        bare = sources.session(
+            sources.Watch(universe=[(pool.address, pool.kind)], base_mints=[], seed=9),
+            sources.Evaluation(shadow=False),
+            endpoints=eps,
+        )
         await bare.start()
         bare.tick()
         snap3 = bare.snapshot

@@ -77,7 +77,7 @@ async def go():
 asyncio.run(go())
 print(json.dumps(dict(
     source=session.source,
-    embedded=session.sim is not None,
+    embedded=session.feeds.simulated,
     error=session.start_error,
     updates=session.updates,
     loaded={LOADED},

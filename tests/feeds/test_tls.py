@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from arbscope import sources
 from arbscope.doctor import run as doctor
-from arbscope.session import FeedSession
 from feeds.clients.pool import Endpoint
 from feeds.clients.pubsub import PubSubWorker, WorkerConfig, all_subscriptions
 from feeds.clients.rpc import RpcClient, RpcError
@@ -66,15 +66,15 @@ async def test_a_session_streams_over_wss_and_https_with_the_ca_file(
         info = server.infos()[0]
         assert info.ws_url.startswith("wss://") and info.http_url.startswith("https://")
         ca = str(certs.ca)
-        s = FeedSession(
-            [Endpoint(info.name, info.ws_url, info.http_url)],
-            server.world.universe(),
-            server.world.bases,
-            seed=3,
-            shadow=False,
-            commitment="processed",
-            worker_config=WorkerConfig(ca_file=ca, transport=transport),
-            ca_file=ca,
+        s = sources.session(
+            sources.Watch(universe=server.world.universe(), base_mints=server.world.bases, seed=3),
+            sources.Evaluation(shadow=False),
+            endpoints=[Endpoint(info.name, info.ws_url, info.http_url)],
+            options=sources.FeedOptions(
+                worker_config=WorkerConfig(ca_file=ca, transport=transport),
+                commitment="processed",
+                ca_file=ca,
+            ),
         )
         await s.start()
         try:
@@ -100,12 +100,10 @@ async def test_a_session_streams_over_wss_and_https_with_the_ca_file(
 async def test_without_the_ca_the_session_says_certificate_verify_failed(certs: Certs) -> None:
     async with _server(certs) as server:
         info = server.infos()[0]
-        s = FeedSession(
-            [Endpoint(info.name, info.ws_url, info.http_url)],
-            server.world.universe(),
-            server.world.bases,
-            seed=3,
-            shadow=False,
+        s = sources.session(
+            sources.Watch(universe=server.world.universe(), base_mints=server.world.bases, seed=3),
+            sources.Evaluation(shadow=False),
+            endpoints=[Endpoint(info.name, info.ws_url, info.http_url)],
         )
         await s.start()
         try:
@@ -310,14 +308,11 @@ async def test_an_answer_over_the_limit_is_counted_and_says_how_to_raise_it(
 ) -> None:
     async with _server(certs) as server:
         info = server.infos()[0]
-        s = FeedSession(
-            [Endpoint(info.name, info.ws_url, info.http_url)],
-            server.world.universe(),
-            server.world.bases,
-            seed=3,
-            shadow=False,
-            ca_file=str(certs.ca),
-            max_answer_bytes=1024,
+        s = sources.session(
+            sources.Watch(universe=server.world.universe(), base_mints=server.world.bases, seed=3),
+            sources.Evaluation(shadow=False),
+            endpoints=[Endpoint(info.name, info.ws_url, info.http_url)],
+            options=sources.FeedOptions(ca_file=str(certs.ca), max_answer_bytes=1024),
         )
         await s.start()
         try:
@@ -360,8 +355,10 @@ def test_the_flags_reach_the_session_and_a_bad_ca_file_is_a_config_error(
     )
     s = build_session(resolve_config(args))
     assert s.commitment == "processed" and s.ca_file == str(certs.ca)
-    assert s.worker_config.ca_file == str(certs.ca)
-    assert s.worker_config.max_frame_bytes == s.max_answer_bytes == 2 << 20
+    assert s.feeds.options.worker_config.ca_file == str(certs.ca)
+    assert (
+        s.feeds.options.worker_config.max_frame_bytes == s.feeds.options.max_answer_bytes == 2 << 20
+    )
     bad = parser().parse_args([*base, "--ca-file", str(tmp_path / "none.pem")])
     with pytest.raises(ConfigError, match=r"feeds.ca_file: CA file .*none.pem: no such file"):
         build_session(resolve_config(bad))

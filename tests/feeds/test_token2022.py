@@ -23,6 +23,7 @@ from solders.clock import Clock
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
+from arbscope import sources
 from engine_rs import errors
 from feeds import venues
 from feeds.sim import token as T
@@ -507,14 +508,17 @@ async def test_a_session_refuses_the_hooked_mints_pools_and_the_status_line_says
     the feed (a Token-2022 vault makes its mint followed), every pool of it is refused
     (``Snapshot.refused``: the mint, ``TransferHook``, how many pools) and never in a
     cycle shown, the fee mint's fee is in the graph, and the status line names it."""
-    from arbscope.session import FeedSession
     from tui.widgets.status import StatusLine
 
     cfg = WorldConfig(seed=SEED, trades_per_slot=6, slot_seconds=0.05)
-    s = FeedSession(seed=SEED, sim_config=cfg, shadow=False)
+    s = sources.session(
+        sources.Watch(seed=SEED),
+        sources.Evaluation(shadow=False),
+        sim=sources.SimSettings(world=cfg),
+    )
     snap = await s.run_for(3.0, tick_s=0.1)
-    assert s.sim is not None and s.start_error == ""
-    w = s.sim.world
+    assert s.feeds.server is not None and s.start_error == ""
+    w = s.feeds.server.world
     hook, fee = _roles(w)["hook"], _roles(w)["fee"]
     hooked_pools = [p for p in w.pools if hook in (p.mint_a, p.mint_b)]
     assert snap.refused == ((hook, ("TransferHook",), len(hooked_pools)),)

@@ -8,8 +8,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from arbscope import sources
 from arbscope.replay import ReplaySession, load_info
-from arbscope.session import FeedSession, RecordSettings
+from arbscope.session import RecordSettings
 from feeds.clients.rpc import RawAccount
 from feeds.clients.tokens import TokenRegistry, info_from_accounts
 from feeds.sim import layouts as L
@@ -25,11 +26,15 @@ SOL, USDC = BY_SYMBOL["SOL"].mint, BY_SYMBOL["USDC"].mint
 
 async def test_session_names_tokens_journals_them_and_a_replay_shows_them(tmp_path: Path) -> None:
     db = tmp_path / "j.sqlite"
-    s = FeedSession(seed=9, sim_config=CFG, record=RecordSettings(db, batch_s=0.1))
+    s = sources.session(
+        sources.Watch(seed=9),
+        sim=sources.SimSettings(world=CFG),
+        record=RecordSettings(db, batch_s=0.1),
+    )
     await s.start()
     try:
         assert s.start_error == ""
-        world = s.sim.world  # type: ignore[union-attr]
+        world = s.feeds.server.world  # type: ignore[union-attr]
         await until(lambda: s._names_task is not None and s._names_task.done())
         in_graph = set(s.ev.graph.tokens())
         assert s.registry.fetched == len(in_graph) > 2

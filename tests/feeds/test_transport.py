@@ -20,7 +20,8 @@ import pytest
 from aiohttp import web
 from websockets.asyncio.server import ServerConnection
 
-from arbscope.session import FeedSession, RecordSettings
+from arbscope import sources
+from arbscope.session import RecordSettings
 from feeds import health as feeds_health
 from feeds.clients import rpc as rpc_module
 from feeds.clients.pool import Endpoint, FeedPool
@@ -545,12 +546,10 @@ async def test_stop_during_a_hanging_start_cancels_it(tmp_path: Path) -> None:
         http_server(hanging) as slow,
     ):
         eps = [Endpoint("hangs", sim.infos()[0].ws_url, slow)]
-        s = FeedSession(
-            eps,
-            sim.world.universe(),
-            sim.world.bases,
-            seed=5,
-            shadow=False,
+        s = sources.session(
+            sources.Watch(universe=sim.world.universe(), base_mints=sim.world.bases, seed=5),
+            sources.Evaluation(shadow=False),
+            endpoints=eps,
             record=RecordSettings(tmp_path / "j.sqlite"),
         )
         starting = asyncio.create_task(s.start())
@@ -577,7 +576,11 @@ async def test_a_session_beside_a_hanging_endpoint_starts_polls_fees_and_stops(
     ):
         info = sim.infos()[0]
         eps = [Endpoint("hangs", info.ws_url, slow), Endpoint("sim", info.ws_url, info.http_url)]
-        s = FeedSession(eps, sim.world.universe(), sim.world.bases, seed=5, shadow=False)
+        s = sources.session(
+            sources.Watch(universe=sim.world.universe(), base_mints=sim.world.bases, seed=5),
+            sources.Evaluation(shadow=False),
+            endpoints=eps,
+        )
         async with asyncio.timeout(60):
             await s.start()
             try:
@@ -630,7 +633,9 @@ async def test_a_clean_stop_of_a_session_against_the_simulator_logs_no_warning(
     """A session on the embedded simulator (three endpoints, slots of 50 ms), run and
     stopped: not a warning in the log."""
     caplog.set_level(logging.INFO)
-    s = FeedSession(seed=5, sim_config=SIM, shadow=False)
+    s = sources.session(
+        sources.Watch(seed=5), sources.Evaluation(shadow=False), sim=sources.SimSettings(world=SIM)
+    )
     async with asyncio.timeout(60):
         await s.start()
         try:

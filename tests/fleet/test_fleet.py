@@ -29,7 +29,7 @@ from typing import Any
 import nats
 from nats.js.api import StorageType, StreamConfig
 
-from arbscope import fleet
+from arbscope import fleet, sources
 from arbscope.fleet import (
     ConnectionLog,
     FleetSettings,
@@ -62,8 +62,11 @@ T = 60.0  # the deadline of every wait
 def collector(server: SimServer, url: str, region: str, names: set[str]) -> FeedSession:
     w = server.world
     eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in server.infos() if i.name in names]
-    return FeedSession(
-        eps, w.universe(), w.bases, seed=9, shadow=False, fleet=FleetSettings(url, collect=region)
+    return sources.session(
+        sources.Watch(universe=w.universe(), base_mints=w.bases, seed=9),
+        sources.Evaluation(shadow=False),
+        endpoints=eps,
+        fleet=FleetSettings(url, collect=region),
     )
 
 
@@ -84,17 +87,17 @@ async def eu_to_a_dashboard(
     server = SimServer(CFG, PROFILES, slot_seconds=0.05)
     await server.start()
     eu = collector(server, url, "eu", names)
-    con = FeedSession(
-        embedded_sim=False,
-        shadow=False,
-        base_mints=server.world.bases,
+    con = sources.session(
+        sources.Watch(base_mints=server.world.bases),
+        sources.Evaluation(shadow=False),
+        sim=None,
         fleet=FleetSettings(url, regions=["eu"], consumer=consumer),
     )
     try:
         await eu.start()
         await con.start()
         runs = [asyncio.ensure_future(eu.run()), asyncio.ensure_future(con.run())]
-        yield EuToADashboard(server, eu, con, con.remote.regions[0])
+        yield EuToADashboard(server, eu, con, con.regions()[0])
         await con.stop()
         for t in runs:
             await asyncio.wait_for(t, T)
@@ -157,11 +160,13 @@ async def test_two_regions_feed_one_consumer_and_it_replays_from_the_stream(
     runs = [asyncio.ensure_future(c.run()) for c in (eu, us)]
     db = tmp_path / "j.sqlite"
     fleet = FleetSettings(url, regions=["eu", "us"], consumer="dash", journal_stream=True)
-    con = FeedSession(embedded_sim=False, fleet=fleet, shadow=False, record=RecordSettings(db))
+    con = sources.session(
+        None, sources.Evaluation(shadow=False), sim=None, fleet=fleet, record=RecordSettings(db)
+    )
     await con.start()
     assert con.start_error == "" and con.base_mints == list(server.world.bases)
     run = asyncio.ensure_future(con.run())
-    feeds = {f.region: f for f in con.remote.regions}
+    feeds = {f.region: f for f in con.regions()}
     await until(feeds["us"], lambda: feeds["us"].stats.frames > 300)
     # the chain stops, then the collectors (each input acknowledged); the consumer has all
     await server.stop()
@@ -181,13 +186,13 @@ async def test_two_regions_feed_one_consumer_and_it_replays_from_the_stream(
     # over all three by the ingest's rules: at least what a strict majority reached, at
     # most the highest (which of the two, when the last slots of the regions differ, is a
     # matter of when each batch arrived: a region late on a busy machine stops voting)
-    own = {f"{r}/{f.name}": f.slot for r, c in (("eu", eu), ("us", us)) for f in c._feeds()}
-    remote = {f.name: f.slot for f in con._feeds() if "*" not in f.name}
+    own = {f"{r}/{f.name}": f.slot for r, c in (("eu", eu), ("us", us)) for f in c.feed_health()}
+    remote = {f.name: f.slot for f in con.feed_health() if "*" not in f.name}
     assert remote == own
     votes = sorted(own.values(), reverse=True)
     assert votes[len(votes) // 2] <= con.ingest.stats().slot <= votes[0]
     # one row per remote endpoint, one per region; the copies deduplicated across regions
-    snap_feeds = {f.name: f for f in con._feeds()}
+    snap_feeds = {f.name: f for f in con.feed_health()}
     assert set(snap_feeds) == {"eu/eu-a", "eu/eu-b", "us/us-a", "eu/*", "us/*"}
     assert snap_feeds["eu/*"].lead + snap_feeds["us/*"].lead == sum(
         s.first_seen for s in con.ingest.dedup_stats()
@@ -249,10 +254,10 @@ async def test_a_replay_by_sequence_range_reads_only_those_chunks(
 ) -> None:
     """``--seq A:B``: the chunks stored at those stream sequence numbers, no others."""
     fleet = FleetSettings(nats_server.url, journal_stream=True)
-    s = FeedSession(
-        seed=9,
-        sim_config=CFG,
-        shadow=False,
+    s = sources.session(
+        sources.Watch(seed=9),
+        sources.Evaluation(shadow=False),
+        sim=sources.SimSettings(world=CFG),
         fleet=fleet,
         record=RecordSettings(tmp_path / "j.sqlite", batch_s=0.05),
     )
@@ -305,17 +310,17 @@ async def test_a_collector_killed_and_restarted_loses_nothing_acknowledged(
     first = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    con = FeedSession(
-        embedded_sim=False,
-        shadow=False,
-        base_mints=server.world.bases,
+    con = sources.session(
+        sources.Watch(base_mints=server.world.bases),
+        sources.Evaluation(shadow=False),
+        sim=None,
         fleet=FleetSettings(nats_server.url, regions=["eu"], consumer="d1"),
     )
     try:
         await con.start()
         assert con.start_error == ""
         run = asyncio.ensure_future(con.run())
-        feed = con.remote.regions[0]
+        feed = con.regions()[0]
         await until(feed, lambda: feed.stats.frames > 200)
         run1 = feed.stats.run
         first.send_signal(signal.SIGKILL)  # no flush, no goodbye
@@ -344,7 +349,7 @@ async def test_a_collector_killed_and_restarted_loses_nothing_acknowledged(
         assert st.applied_by_run[run1] == stored[run1] > 0
         assert st.applied_by_run[st.run] == stored[st.run]
         assert st.gaps == st.lost == 0 and st.runs == 2
-        rows = {f.name: f for f in con._feeds()}
+        rows = {f.name: f for f in con.feed_health()}
         assert rows["eu/*"].reconnects == 1  # the new run shows as the region's reconnect
         await con.stop()
         await asyncio.wait_for(run, T)
@@ -407,7 +412,7 @@ async def test_a_consumer_that_falls_behind_retention_shows_the_loss(
         await until(feed, lambda: feed.stats.lost > 0 and feed.stats.batches > 20)
         st = feed.stats
         assert st.gaps >= 1 and st.gap_batches >= st.lost - 1 > 0  # (a hello is no batch)
-        row = next(f for f in con._feeds() if f.name == "eu/*")
+        row = next(f for f in con.feed_health() if f.name == "eu/*")
         assert row.missed == st.gap_batches and "gap" in row.last_error
         await eu.stop()
 
@@ -612,12 +617,11 @@ async def test_a_consumer_counts_a_stopped_collectors_feeds_down_and_goes_for_no
     server = SimServer(CFG, PROFILES, slot_seconds=0.05)
     await server.start()
     eu = collector(server, url, "eu", {"eu-a", "eu-b"})
-    con = FeedSession(
-        embedded_sim=False,
-        shadow=False,
-        base_mints=server.world.bases,
+    con = sources.session(
+        sources.Watch(base_mints=server.world.bases),
+        sources.Evaluation(shadow=False, feeds_stall_s=1.0),
+        sim=None,
         fleet=FleetSettings(url, regions=["eu"], consumer="d5"),
-        feeds_stall_s=1.0,
     )
     eu2: FeedSession | None = None
     try:

@@ -171,7 +171,7 @@ async def test_a_universe_whose_pools_are_all_missing_says_so_and_fails(tmp_path
 def test_sim_faults_are_read_and_checked() -> None:
     """``arbscope sim --fault N:KEY=VALUE``: endpoint N misbehaves as told; a bad spec is
     one line naming what is wrong (exit 2)."""
-    from arbscope.cli import _faulty_profiles
+    from arbscope.cli.simulator import faulty_profiles as _faulty_profiles
     from feeds.sim.server import default_profiles
 
     base = default_profiles(3)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from arbscope import cli
+from arbscope import cli, sources
 from arbscope.config import (
     KEYS,
     Config,
@@ -214,14 +214,14 @@ def test_the_pubsub_transport_is_chosen_by_key_or_flag_and_reaches_the_workers(
     f.write_text('[feeds]\ntransport = "websockets"\n')
     assert cli.resolve_config(_run_args([]))["feeds.transport"] == "picows"
     cfg = cli.resolve_config(_run_args(["--config", str(f)]))
-    assert cli.build_session(cfg).worker_config.transport == "websockets"
+    assert cli.build_session(cfg).feeds.options.worker_config.transport == "websockets"
     cfg = cli.resolve_config(_run_args(["--config", str(f), "--transport", "picows"]))
     assert cfg.sources["feeds.transport"] == "flag --transport"
-    assert cli.build_session(cfg).worker_config.transport == "picows"
+    assert cli.build_session(cfg).feeds.options.worker_config.transport == "picows"
     with pytest.raises(ConfigError, match=r"feeds\.transport: expected one of picows, websockets"):
         parse('[feeds]\ntransport = "aiohttp"\n', "c.toml")
     monkeypatch.setattr(transport, "default_transport", lambda: "websockets")
-    assert cli.build_session(cfg).worker_config.transport == "websockets"
+    assert cli.build_session(cfg).feeds.options.worker_config.transport == "websockets"
 
 
 def test_a_named_config_file_must_exist_the_default_one_need_not(
@@ -252,7 +252,7 @@ async def test_a_configured_policy_is_journaled_and_the_replay_decides_the_same(
     tmp_path: Path,
 ) -> None:
     from arbscope.replay import ReplaySession, load_info
-    from arbscope.session import FeedSession, FeeSettings, RecordSettings
+    from arbscope.session import FeeSettings, RecordSettings
     from engine_rs.records import ScorePolicy
 
     db = tmp_path / "j.sqlite"
@@ -260,12 +260,10 @@ async def test_a_configured_policy_is_journaled_and_the_replay_decides_the_same(
         min_profit=250_000, min_profit_bps=3.5, min_persistence=3, max_staleness_slots=40
     )
     fees = FeeSettings(cu_limit=450_000, percentile=90.0, tip_lamports=20_000)
-    s = FeedSession(
-        seed=9,
-        sim_endpoints=1,
-        shadow=False,
-        policy=policy,
-        fee_settings=fees,
+    s = sources.session(
+        sources.Watch(seed=9),
+        sources.Evaluation(shadow=False, policy=policy, fees=fees),
+        sim=sources.SimSettings(endpoints=1),
         record=RecordSettings(db, batch_s=0.1),
     )
     await s.run_for(3.0, tick_s=0.1)

@@ -16,6 +16,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,8 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from arbscope import sources
 from arbscope.metrics import MetricsSettings
-from arbscope.session import FeedSession
 from feeds.sim.server import SimServer, default_profiles
 from feeds.sim.world import WorldConfig
 from storage.journal import Journal
@@ -257,12 +258,15 @@ async def test_sigterm_during_a_start_on_a_hanging_endpoint_stops_at_once(tmp_pa
 
 
 async def test_health_turns_unhealthy_when_every_feed_stalls(tmp_path: Path) -> None:
-    s = FeedSession(
-        seed=3, sim_endpoints=2, shadow=False, metrics=MetricsSettings(port=0, stall_s=1.0)
+    s = sources.session(
+        sources.Watch(seed=3),
+        sources.Evaluation(shadow=False),
+        sim=sources.SimSettings(endpoints=2),
+        metrics=MetricsSettings(port=0, stall_s=1.0),
     )
     await s.start()
     try:
-        assert s.metrics_server is not None and s.sim is not None
+        assert s.metrics_server is not None and s.feeds.server is not None
         url = s.metrics_server.url + "/health"
         seen: list[Any] = [0, {}]  # the last answer: status, verdict
 
@@ -277,8 +281,8 @@ async def test_health_turns_unhealthy_when_every_feed_stalls(tmp_path: Path) -> 
 
         await until_answered(health_is("ok"), timeout=30.0, every=0.1)
         assert seen[0] == 200 and seen[1]["status"] == "ok"
-        assert s.sim._clock is not None
-        s.sim._clock.cancel()  # every endpoint falls silent (sockets open, no slots)
+        assert s.feeds.server._clock is not None
+        s.feeds.server._clock.cancel()  # every endpoint falls silent (sockets open, no slots)
         await until_answered(health_is("unhealthy"), timeout=30.0, every=0.1)
         status, verdict = seen
         assert status == 503 and verdict["status"] == "unhealthy"
@@ -346,7 +350,7 @@ async def test_urls_with_keys_are_redacted_on_every_output_path(tmp_path: Path) 
         assert "api-key=***" in outputs[-1] and "✓ rpc" in outputs[-1], outputs[-1]
         # the screen: the same configuration, in-process, on the dashboard
         session = build_session(load(cfg_file, {}))
-        session.metrics_settings = None
+        session.health = replace(session.health, serve=None)  # no /metrics
         app = fix_app(ArbscopeApp(session))
         async with app.run_test(size=(160, 50)) as pilot:
             await pilot.pause(3.0)

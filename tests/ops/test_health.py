@@ -8,11 +8,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
 import pytest
 
+from arbscope import sources
 from arbscope.metrics import MetricsSettings
 from arbscope.session import FeedSession
 from feeds.clients.pool import Endpoint
@@ -48,12 +50,10 @@ async def _until_health(
 
 def _session(sim: SimServer, stall_s: float = 10.0) -> FeedSession:
     eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in sim.infos()]
-    return FeedSession(
-        eps,
-        sim.world.universe(),
-        sim.world.bases,
-        seed=5,
-        shadow=False,
+    return sources.session(
+        sources.Watch(universe=sim.world.universe(), base_mints=sim.world.bases, seed=5),
+        sources.Evaluation(shadow=False),
+        endpoints=eps,
         metrics=MetricsSettings(port=0, stall_s=stall_s),
     )
 
@@ -143,7 +143,7 @@ async def test_the_status_bar_shows_the_degraded_state_and_its_first_problem(
     ]
     async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
         s = _session(sim)
-        s.metrics_settings = None
+        s.health = replace(s.health, serve=None)  # no /metrics (the screen alone)
         app = ArbscopeApp(s)
         async with app.run_test(size=size) as pilot:
             status = app.screen.query_one(StatusLine)

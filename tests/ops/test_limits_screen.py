@@ -9,8 +9,8 @@ from pathlib import Path
 
 import aiohttp
 
+from arbscope import sources
 from arbscope.metrics import MetricsSettings
-from arbscope.session import FeedSession
 from feeds.clients.pool import Endpoint
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
@@ -48,12 +48,10 @@ async def test_rate_limits_and_caps_ride_out_and_show_on_screen_and_in_metrics()
     ]
     async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
         eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in sim.infos()]
-        s = FeedSession(
-            eps,
-            sim.world.universe(),
-            sim.world.bases,
-            seed=5,
-            shadow=False,
+        s = sources.session(
+            sources.Watch(universe=sim.world.universe(), base_mints=sim.world.bases, seed=5),
+            sources.Evaluation(shadow=False),
+            endpoints=eps,
             metrics=MetricsSettings(port=0),
         )
         app = ArbscopeApp(s)
@@ -132,12 +130,10 @@ async def test_pools_no_endpoint_covers_are_named_stale_in_the_status_note() -> 
     ]
     async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
         eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in sim.infos()]
-        s = FeedSession(
-            eps,
-            sim.world.universe(),
-            sim.world.bases,
-            seed=5,
-            shadow=False,
+        s = sources.session(
+            sources.Watch(universe=sim.world.universe(), base_mints=sim.world.bases, seed=5),
+            sources.Evaluation(shadow=False),
+            endpoints=eps,
             metrics=MetricsSettings(port=0),
         )
         await s.start()
@@ -177,12 +173,10 @@ async def test_cycles_through_pools_no_endpoint_covers_are_no_go_on_health_and_i
     db = tmp_path / "j.sqlite"
     async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
         eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in sim.infos()]
-        s = FeedSession(
-            eps,
-            sim.world.universe(),
-            sim.world.bases,
-            seed=5,
-            shadow=False,
+        s = sources.session(
+            sources.Watch(universe=sim.world.universe(), base_mints=sim.world.bases, seed=5),
+            sources.Evaluation(shadow=False),
+            endpoints=eps,
             metrics=MetricsSettings(port=0),
             record=RecordSettings(db),
         )

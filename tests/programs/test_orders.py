@@ -48,6 +48,7 @@ from solders.message import Message
 from solders.transaction import VersionedTransaction
 
 import engine_rs
+from arbscope import sources
 from arbscope.execution.compute import cycle_budget
 from arbscope.execution.keys import write_keypair
 from arbscope.execution.live import LiveConfig, LiveOrder
@@ -229,26 +230,21 @@ async def session(
         max_slippage_bps=100,
         tip_lamports=2_000,
     )
-    s = FeedSession(
-        universe=universe,
-        seed=world.seed,
-        sim_config=world,
-        sim_endpoints=1,
-        live=config,
-        sim_accept_tx=True,
-        shadow=False,
-        max_hops=2,
-        sweep_s=3600.0,
+    s = sources.session(
+        sources.Watch(universe=universe, max_hops=2, seed=world.seed),
+        sources.Evaluation(shadow=False, sweep_s=3600.0),
+        sim=sources.SimSettings(world=world, endpoints=1, accept_tx=True),
         record=RecordSettings(db, batch_s=0.1),
+        live=config,
     )
-    assert s.sim is not None
-    s.sim.slot_seconds = SLOT_S  # the server's slots; the world's clock holds still
-    for pool in s.sim.world.venue_state.get("openbook_v2", []):
+    assert s.feeds.server is not None
+    s.feeds.server.slot_seconds = SLOT_S  # the server's slots; the world's clock holds still
+    for pool in s.feeds.server.world.venue_state.get("openbook_v2", []):
         pool.spec.state.quiet = True  # the makers hold still, from the first slot
     await s.start()
     try:
         assert s.start_error == "" and s.executor is not None
-        s.sim.chain.engines[""] = BlockEngine(rps=0)
+        s.feeds.server.chain.engines[""] = BlockEngine(rps=0)
         s.executor.config = replace(
             s.executor.config, jito=(str(s.endpoints[0].http),), tip_escalation=True
         )
@@ -270,8 +266,8 @@ def _mode(s: FeedSession, mode: str, tables: Any) -> None:
 
 
 def _balances(s: FeedSession, tokens: Sequence[str]) -> list[int]:
-    assert s.sim is not None and s.executor is not None
-    w = s.sim.world
+    assert s.feeds.server is not None and s.executor is not None
+    w = s.feeds.server.world
     out = []
     for t in tokens:
         acc = w.token_account(s.executor._ata(t))
@@ -283,7 +279,7 @@ async def _legacy(s: FeedSession, order: LiveOrder) -> tuple[str, str, int]:
     """The order's instructions as live builds them, in a legacy message sent with
     ``sendTransaction`` (preflight on): (status, detail, parts)."""
     ex = s.executor
-    assert ex is not None and ex.wallet is not None and s.sim is not None
+    assert ex is not None and ex.wallet is not None and s.feeds.server is not None
     ixs, _, _, _ = await ex._build(order, CU_PRICE)
     bh, _ = await ex._latest_blockhash(force=True)
     msg = Message.new_with_blockhash(ixs, ex.wallet.keypair.pubkey(), Hash.from_string(bh))
@@ -294,7 +290,7 @@ async def _legacy(s: FeedSession, order: LiveOrder) -> tuple[str, str, int]:
         )
     except RpcError as exc:
         return "refused", re.sub(r"^sendTransaction at \S+: ", "", str(exc)), 1
-    chain = s.sim.chain
+    chain = s.feeds.server.chain
     await tick_until(s, lambda: sig in chain.statuses, timeout=30)
     err = chain.statuses[sig][1]
     return ("confirmed", "", 1) if err is None else ("failed", str(err), 1)
@@ -309,14 +305,14 @@ async def run_orders(
     kinds_of = {p.address: p.kind for p in World(world).pools}
     universe = sorted({(a, kinds_of[a]) for *_, c in orders for a in c})
     async with session(keyfile, db, world, universe) as s:
-        assert s.sim is not None and s.executor is not None
-        bank = s.sim.chain.bank
+        assert s.feeds.server is not None and s.executor is not None
+        bank = s.feeds.server.chain.bank
         if bank is not None:  # the venues the real programs run are the ones said above
             ran = {
                 v.kind for v in VENUES if v.program in bank.loaded and v.program not in bank.refused
             }
             assert ran == BANK_KINDS, bank.refused
-        ex, w = s.executor, s.sim.world
+        ex, w = s.executor, s.feeds.server.world
         tables = ex.tables
         base = s.base_mints[0]
         graph = ex._graph()
@@ -381,7 +377,9 @@ async def run_orders(
                     s, lambda e=expect: caught_up() and engine_quote() == e, timeout=30
                 )
             except AssertionError:
-                feeds = [(f.reconnects, f.subscriptions, f.stale, f.last_error) for f in s._feeds()]
+                feeds = [
+                    (f.reconnects, f.subscriptions, f.stale, f.last_error) for f in s.feed_health()
+                ]
                 try:  # the world's accounts as they are, every array held
                     truth: Any = market_graph(engine_rs.backend(), w).quote(key, base, amount)
                 except EngineError as exc:
@@ -428,7 +426,7 @@ async def run_orders(
                     parts,
                 )
             )
-        stats = s.sim.chain.stats
+        stats = s.feeds.server.chain.stats
         print(
             f"\n{'the real programs' if world.programs else 'the simulator'}: {stats.bank_split()}"
         )

@@ -535,7 +535,8 @@ def test_prune_reports_what_it_deleted_when_only_giving_space_back_is_blocked(
 
 
 def test_prune_sizes_and_ages_say_what_is_accepted(tmp_path: Path) -> None:
-    from arbscope.cli import _age_s, _size_b
+    from arbscope.cli.journal import age_s as _age_s
+    from arbscope.cli.journal import size_b as _size_b
 
     assert _size_b("2GB") == 2 << 30 and _size_b("500 MB") == 500 << 20
     assert _size_b("1.5k") == 1536 and _size_b("4096") == 4096 and _size_b("3MiB") == 3 << 20

@@ -11,7 +11,7 @@ from typing import Any
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
-from arbscope.market import SimMarket
+from arbscope.demo import SimMarket
 from arbscope.runloop import TICK_S, ManualClock
 from tests.tui.pilot import until
 from tui.app import ArbscopeApp

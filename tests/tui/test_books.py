@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from arbscope.session import FeedSession
+from arbscope import sources
 from engine_rs.records import BookLadder, BookLevel
 from feeds.clients.pool import Endpoint
 from feeds.sim.server import EndpointProfile, SimServer
@@ -204,7 +204,11 @@ async def test_the_book_screen_follows_a_live_session_frame_by_frame() -> None:
     profiles = [EndpointProfile("a", latency_ms=1, jitter_ms=0)]
     async with SimServer(cfg, profiles, slot_seconds=0.05) as sim:
         eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in sim.infos()]
-        s = FeedSession(eps, sim.world.universe(), sim.world.bases, seed=63, shadow=False)
+        s = sources.session(
+            sources.Watch(universe=sim.world.universe(), base_mints=sim.world.bases, seed=63),
+            sources.Evaluation(shadow=False),
+            endpoints=eps,
+        )
         books = {a for a, k in sim.world.universe() if k == "openbook"}
         assert books, "the default market has order books"
         app = ArbscopeApp(s, frame_s=0.05)

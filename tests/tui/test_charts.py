@@ -13,8 +13,8 @@ from rich.text import Text
 from textual.content import Content
 from textual.widgets import ContentSwitcher, TabbedContent
 
+from arbscope.demo import SimMarket
 from arbscope.equity import EquityPoint
-from arbscope.market import SimMarket
 from arbscope.runloop import TICK_S, ManualClock
 from tests.staging import StepClock, fix_app, staged_live, staged_sim
 from tests.tui.pilot import until

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from arbscope.market import SimMarket
+from arbscope.demo import SimMarket
 from arbscope.replay import JournalSessions, ReplaySession
 from arbscope.runloop import ManualClock
 from tests.recording import record

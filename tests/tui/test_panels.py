@@ -14,7 +14,7 @@ import numpy as np
 from rich.cells import cell_len
 from rich.console import Console
 
-from arbscope.market import SimMarket
+from arbscope.demo import SimMarket
 from arbscope.prices import PriceBook
 from feeds.health import FeedHealth
 from tests.staging import fix_app, staged_sim

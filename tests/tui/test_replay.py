@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from arbscope.market import SimMarket
+from arbscope.demo import SimMarket
 from arbscope.replay import ReplaySession, load_info
 from tests.recording import record
 from tests.tui.pilot import until

@@ -1,0 +1,671 @@
+"""The command line's options: the parser, ``run``'s flags and the configuration they override."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    from .. import SIM_SEED
+
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=SIM_SEED,
+        help=f"seed of the simulated market (default {SIM_SEED})",
+    )
+    p.add_argument(
+        "--theme",
+        choices=["dark", "light", "contrast"],
+        default="dark",
+        help="colour theme (t cycles them on screen)",
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line's options."""
+    p = argparse.ArgumentParser(
+        prog="arbscope",
+        description="Terminal dashboard for Solana DEX arbitrage: PubSub feeds from several "
+        "endpoints (the embedded simulator by default), the pools in the engine's graph, live "
+        "cycles, feed health and Rust-vs-Python timings. The engine backend is Rust unless "
+        "ARBSCOPE_ENGINE=python.",
+    )
+    sub = p.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="the dashboard (default)")
+    add_run(run)
+    add_nats(run)
+    collect = sub.add_parser(
+        "collect",
+        help="headless: run the feeds and publish every frame to NATS JetStream "
+        "(one region's collector; see docs/fleet.md)",
+    )
+    add_run(collect)
+    collect.add_argument(
+        "--nats",
+        required=True,
+        metavar="URL",
+        help="the NATS server (nats://host:4222) with JetStream",
+    )
+    collect.add_argument(
+        "--region",
+        required=True,
+        metavar="NAME",
+        help="this collector's region (its stream: ARBSCOPE_<NAME>)",
+    )
+    sim = sub.add_parser("sim", help="serve the simulated market; prints its URLs")
+    add_common(sim)
+    sim.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sim.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="first port (the endpoints take consecutive ports; default: ephemeral)",
+    )
+    sim.add_argument("--endpoints", type=int, default=3, help="endpoints to present (default 3)")
+    sim.add_argument(
+        "--programs",
+        metavar="DIR",
+        help="run transactions with the real program binaries of DIR (<program id>.so, as "
+        "`arbscope programs dump` writes them; LiteSVM), the simulator's own programs for "
+        "the rest; the programs are served as a node serves them",
+    )
+    sim.add_argument("--slot-ms", type=float, default=400.0, help="slot length (default 400 ms)")
+    sim.add_argument(
+        "--pools-out",
+        metavar="FILE",
+        help="write the simulated market's pools and base mints as a pools file, for "
+        "`arbscope run --ws ... --rpc ... --pools FILE`",
+    )
+    sim.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="N:KEY=VALUE[,KEY=VALUE]",
+        help="make endpoint N (0-based) misbehave, for trials: e.g. 2:future_after=30, "
+        "1:repoint_rate=1, 0:lag_slots=3, 2:skew_rate=0.5, 1:drop_rate=0.2; provider limits: "
+        "0:rate_limit_rps=5,rate_limit_answer=plain (or retry-after, jsonrpc), "
+        "1:max_subscriptions=20,cap_answer=close (or error) "
+        "(any field of feeds.sim.server.EndpointProfile)",
+    )
+    sessions = sub.add_parser("sessions", help="list recorded sessions (or prune them)")
+    add_db(sessions)
+    ssub = sessions.add_subparsers(dest="sessions_command")
+    prune = ssub.add_parser("prune", help="delete old sessions, or the oldest over a size cap")
+    add_db(prune)
+    prune.add_argument("--older-than", metavar="AGE", help="e.g. 30d, 12h, 90m")
+    prune.add_argument("--max-size", metavar="SIZE", help="keep the journal under e.g. 2GB, 500MB")
+    replay = sub.add_parser("replay", help="replay a recorded session (dashboard or headless)")
+    replay.add_argument("session", help="session id (or a unique prefix)")
+    replay.add_argument(
+        "--theme",
+        choices=["dark", "light", "contrast"],
+        default="dark",
+        help="colour theme (t cycles them on screen)",
+    )
+    add_db(replay)
+    replay.add_argument("--headless", action="store_true", help="no screen: apply and report")
+    replay.add_argument(
+        "--speed", default=None, help="1, 10, 100 or max (default: 1 on screen, max headless)"
+    )
+    replay.add_argument(
+        "--digest", action="store_true", help="print the digest of the derived events (headless)"
+    )
+    replay.add_argument(
+        "--start",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="seek to this time before playing (screen)",
+    )
+    replay.add_argument(
+        "--shadow", action="store_true", help="also run the other backend (timing panel; slower)"
+    )
+    replay.add_argument(
+        "--policy",
+        metavar="FILE",
+        help="what-if (headless): replay under this policy file's "
+        "[policy] and [fees] keys; prints PnL, fills, hit rate, fees and drawdown",
+    )
+    replay.add_argument(
+        "--until",
+        type=float,
+        metavar="SECONDS",
+        help="what-if (headless): stop this many seconds after the recording's start",
+    )
+    replay.add_argument(
+        "--json", action="store_true", help="what-if (headless): the summary as JSON"
+    )
+    replay.add_argument(
+        "--nats",
+        metavar="URL",
+        help="read the session from JetStream (a session run with "
+        "--journal-stream) instead of the journal file",
+    )
+    replay.add_argument(
+        "--seq",
+        metavar="A:B",
+        help="with --nats: only the chunks at these stream sequence "
+        "numbers (inclusive; A: or :B for open ends)",
+    )
+    sweep = sub.add_parser(
+        "sweep", help="what-if replays of a session over a grid of policy and fee values"
+    )
+    sweep.add_argument("session", help="session id (or a unique prefix)")
+    add_db(sweep)
+    sweep.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        required=True,
+        metavar="KEY=V1,V2,...",
+        dest="sets",
+        help="a what-if key and its values (repeatable: the grid is every "
+        "combination), e.g. policy.min_profit=0,100000 fees.tip_lamports=0,10000",
+    )
+    sweep.add_argument("--policy", metavar="FILE", help="a policy file every cell starts from")
+    sweep.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="processes at once (default: the cells, at most the CPUs)",
+    )
+    sweep.add_argument(
+        "--out", metavar="DIR", help="where sweep.csv and the charts go (default ./sweep-ID/)"
+    )
+    sweep.add_argument(
+        "--until",
+        type=float,
+        metavar="SECONDS",
+        help="each cell stops this many seconds after the recording's start",
+    )
+    sweep.add_argument("--no-charts", action="store_true", help="the table and CSV only")
+    export = sub.add_parser("export", help="a session's opportunities (and fills) as CSV")
+    export.add_argument("session", help="session id (or a unique prefix)")
+    add_db(export)
+    export.add_argument(
+        "--out",
+        default=".",
+        metavar="DIR",
+        help="directory for SESSION-opportunities.csv / -fills.csv",
+    )
+    export.add_argument(
+        "--parquet", action="store_true", help="also write .parquet files (needs pyarrow)"
+    )
+    sim.add_argument(
+        "--tls-cert",
+        metavar="FILE",
+        help="serve https:// and wss:// with this PEM certificate chain (and --tls-key)",
+    )
+    sim.add_argument(
+        "--tls-key",
+        metavar="FILE",
+        help="the certificate's private key, PEM (default: in --tls-cert)",
+    )
+    sim.add_argument(
+        "--mainnet-like", action="store_true", help="full logs and failed swaps, as on mainnet"
+    )
+    sim.add_argument(
+        "--competitors",
+        type=int,
+        default=3,
+        choices=range(4),
+        metavar="N",
+        help="competing arbitrageurs racing for gaps (0-3, default 3)",
+    )
+    sim.add_argument(
+        "--grpc",
+        action="store_true",
+        help="also serve Yellowstone gRPC on each endpoint (its own port; its "
+        "grpc:// URL printed after the endpoint's http:// one)",
+    )
+    sim.add_argument(
+        "--accept-tx",
+        action="store_true",
+        help="accept transactions (simulate, send, Jito, faucet)",
+    )
+    sim.add_argument(
+        "--fund",
+        action="append",
+        default=[],
+        metavar="PUBKEY",
+        help="with --accept-tx: 10 SOL and 10^12 of each base to PUBKEY",
+    )
+    keygen = sub.add_parser("keygen", help="write a new keypair file (0600) for simulator trials")
+    keygen.add_argument("path", metavar="FILE", help="where (outside any git repository)")
+    init = sub.add_parser("init", help="write a commented configuration file (every key)")
+    init.add_argument(
+        "path", nargs="?", metavar="FILE", help="where (default: ~/.config/arbscope/config.toml)"
+    )
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    doctor = sub.add_parser(
+        "doctor",
+        help="check the engine, config, endpoints, clock, keypair, journal, logs and metrics port",
+    )
+    doctor.add_argument("--config", metavar="FILE", help="configuration to check")
+    doctor.add_argument(
+        "--ca-file",
+        metavar="FILE",
+        help="a private CA (PEM) for wss:// and https:// (feeds.ca_file)",
+    )
+    doctor.add_argument(
+        "--timeout",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="per network check (default 5)",
+    )
+    pools = sub.add_parser("pools", help="pool files: find the pools among some mints")
+    psub = pools.add_subparsers(dest="pools_command")
+    disc = psub.add_parser(
+        "discover",
+        help="every pool of the supported venues among the given mints, ranked by "
+        "liquidity, written as a pools file (needs getProgramAccounts)",
+    )
+    disc.add_argument(
+        "--mint",
+        action="append",
+        default=[],
+        metavar="MINT",
+        help="a token: symbol (SOL, USDC, ...) or mint address; at least two",
+    )
+    disc.add_argument(
+        "--venue",
+        action="append",
+        metavar="KIND",
+        help="only this venue, by the kind pools files name it (amm_v4, whirlpool, ...; "
+        "a wrong one lists them); repeatable",
+    )
+    disc.add_argument(
+        "--min-liquidity",
+        type=float,
+        default=0.0,
+        metavar="X",
+        help="leave out pools worth less (USD, or units of the first mint)",
+    )
+    disc.add_argument(
+        "--rpc",
+        metavar="URL",
+        help="HTTP JSON-RPC (default: the first feeds.rpc of the configuration)",
+    )
+    disc.add_argument(
+        "--config", metavar="FILE", help="configuration (for feeds.rpc and feeds.ca_file)"
+    )
+    disc.add_argument(
+        "--ca-file",
+        metavar="FILE",
+        help="PEM CA certificate(s) for an https:// node signed by a private CA "
+        "(default: feeds.ca_file)",
+    )
+    disc.add_argument(
+        "--out", default="pools.toml", metavar="FILE", help="where to write (default pools.toml)"
+    )
+    disc.add_argument("--force", action="store_true", help="overwrite an existing --out")
+    disc.add_argument(
+        "--timeout", type=float, default=30.0, metavar="SECONDS", help="per request (default 30)"
+    )
+    programs = sub.add_parser("programs", help="program binaries: fetch today's from a node")
+    prsub = programs.add_subparsers(dest="programs_command")
+    dump = prsub.add_parser(
+        "dump",
+        help="the binaries of the programs arbscope trades (every venue's, the token "
+        "programs), read from a node as `solana program dump` reads them, written as "
+        "DIR/<program id>.so with DIR/manifest.json (for `arbscope sim --programs DIR`)",
+    )
+    dump.add_argument(
+        "--rpc",
+        metavar="URL",
+        help="HTTP JSON-RPC (default: the first feeds.rpc of the configuration)",
+    )
+    dump.add_argument("--out", required=True, metavar="DIR", help="the folder to write")
+    dump.add_argument(
+        "--program",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="one more program to fetch (repeatable)",
+    )
+    dump.add_argument(
+        "--config", metavar="FILE", help="configuration (for feeds.rpc and feeds.ca_file)"
+    )
+    dump.add_argument(
+        "--ca-file",
+        metavar="FILE",
+        help="PEM CA certificate(s) for an https:// node signed by a private CA "
+        "(default: feeds.ca_file)",
+    )
+    dump.add_argument(
+        "--timeout", type=float, default=60.0, metavar="SECONDS", help="per request (default 60)"
+    )
+    demo = sub.add_parser("demo", help="the seeded in-process market (no sockets)")
+    add_common(demo)
+    demo.add_argument(
+        "--updates",
+        type=int,
+        default=10,
+        metavar="N",
+        help="pool updates per 200 ms tick (default 10)",
+    )
+    add_run(p)  # `arbscope` alone is `arbscope run`
+    return p
+
+
+# command-line flags of `run` -> configuration keys (flags win over the file and env)
+RUN_FLAGS: dict[str, str] = {
+    "seed": "sim.seed",
+    "theme": "ui.theme",
+    "ws": "feeds.ws",
+    "grpc": "feeds.grpc",
+    "grpc_token_file": "feeds.grpc_token_file",
+    "grpc_token_env": "feeds.grpc_token_env",
+    "sim_grpc": "sim.grpc",
+    "rpc": "feeds.rpc",
+    "pools": "market.pools_file",
+    "commitment": "feeds.commitment",
+    "ca_file": "feeds.ca_file",
+    "max_frame_mb": "feeds.max_frame_mb",
+    "transport": "feeds.transport",
+    "endpoints": "sim.endpoints",
+    "programs": "sim.programs",
+    "db": "journal.path",
+    "batch_ms": "journal.batch_ms",
+    "keypair": "live.keypair",
+    "send_rpc": "live.send_rpc",
+    "send_ws": "live.send_ws",
+    "jito": "live.jito",
+    "tip_lamports": "fees.tip_lamports",
+    "tip_policy": "fees.tip_policy",
+    "tip_percentile": "fees.tip_percentile",
+    "max_trade": "live.max_trade",
+    "max_day": "live.max_day",
+    "max_open": "live.max_open",
+    "max_slippage_bps": "live.max_slippage_bps",
+    "cu_limit": "live.cu_limit",
+    "metrics_port": "metrics.port",
+    "log_file": "logs.file",
+    "log_level": "logs.level",
+}
+
+
+def add_run(p: argparse.ArgumentParser) -> None:
+    """`run`'s flags. Each one overrides a key of the configuration (arbscope init)."""
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="configuration (default: $ARBSCOPE_CONFIG, else "
+        "~/.config/arbscope/config.toml when it exists)",
+    )
+    p.add_argument("--seed", type=int, help="seed of the simulated market (sim.seed, default 63)")
+    p.add_argument(
+        "--theme",
+        choices=["dark", "light", "contrast"],
+        help="colour theme (ui.theme; t cycles them on screen)",
+    )
+    p.add_argument(
+        "--ws",
+        action="append",
+        metavar="URL",
+        help="a PubSub endpoint (repeatable; feeds.ws); none: the embedded simulator",
+    )
+    p.add_argument(
+        "--grpc",
+        action="append",
+        metavar="URL",
+        help="a Yellowstone gRPC endpoint (repeatable; feeds.grpc), read beside --ws",
+    )
+    p.add_argument(
+        "--grpc-token-file",
+        metavar="FILE",
+        help="a file holding the --grpc endpoints' x-token (feeds.grpc_token_file; a secret)",
+    )
+    p.add_argument(
+        "--grpc-token-env",
+        metavar="NAME",
+        help="an environment variable holding that x-token (feeds.grpc_token_env)",
+    )
+    p.add_argument(
+        "--sim-grpc",
+        type=int,
+        metavar="N",
+        help="read the last N of the embedded simulator's endpoints over Yellowstone gRPC "
+        "(sim.grpc, default 0)",
+    )
+    p.add_argument(
+        "--rpc",
+        action="append",
+        metavar="URL",
+        help="the HTTP JSON-RPC URL of the --ws at the same position (feeds.rpc)",
+    )
+    p.add_argument(
+        "--pools",
+        metavar="FILE",
+        help="pool universe (TOML) to watch on --ws endpoints (market.pools_file)",
+    )
+    p.add_argument(
+        "--commitment",
+        choices=["processed", "confirmed", "finalized"],
+        help="commitment of every subscription and read (feeds.commitment, default "
+        "confirmed; shown in the status bar)",
+    )
+    p.add_argument(
+        "--ca-file",
+        metavar="FILE",
+        help="a private CA (PEM) trusted besides the system's for wss:// and https:// "
+        "(feeds.ca_file)",
+    )
+    p.add_argument(
+        "--max-frame-mb",
+        type=float,
+        metavar="MB",
+        help="largest PubSub frame and HTTP answer accepted, MiB (feeds.max_frame_mb, default 64)",
+    )
+    p.add_argument(
+        "--transport",
+        choices=["picows", "websockets"],
+        help="the PubSub WebSocket client (feeds.transport, default picows; websockets: the "
+        "fallback)",
+    )
+    p.add_argument(
+        "--endpoints",
+        type=int,
+        help="endpoints of the embedded simulator (sim.endpoints, default 3)",
+    )
+    p.add_argument(
+        "--programs",
+        metavar="DIR",
+        help="the embedded simulator runs transactions with the real program binaries of "
+        "DIR (sim.programs; `arbscope programs dump` writes them)",
+    )
+    p.add_argument(
+        "--headless",
+        action="store_true",
+        help="no screen: log to stderr and the log file, serve metrics, stop on "
+        "SIGINT/SIGTERM (or after --duration); prints the session id and digest",
+    )
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this long (headless)",
+    )
+    add_db(p)
+    p.add_argument(
+        "--no-record",
+        action="store_true",
+        help="do not journal this session (journal.record = false)",
+    )
+    p.add_argument(
+        "--batch-ms",
+        type=float,
+        help="journal write batch: the most a crash can lose (journal.batch_ms)",
+    )
+    ops = p.add_argument_group("operations")
+    ops.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="/metrics and /health port (metrics.port, default 9464; 0: any)",
+    )
+    ops.add_argument(
+        "--no-metrics",
+        action="store_true",
+        help="do not serve /metrics and /health (metrics.enabled = false)",
+    )
+    ops.add_argument("--log-file", metavar="FILE", help="JSON-lines log (logs.file)")
+    ops.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        help="logs.level (default info)",
+    )
+    live = p.add_argument_group(
+        "live trading (m on screen; the session always starts on paper)",
+        "Secrets come from files and the environment only: the keypair file must be 0600 "
+        "and outside any git repository; RPC URLs may carry API keys and are shown redacted.",
+    )
+    live.add_argument(
+        "--keypair", metavar="FILE", help="Solana keypair file (live.keypair or $ARBSCOPE_KEYPAIR)"
+    )
+    live.add_argument(
+        "--send-rpc",
+        metavar="URL",
+        help="HTTP JSON-RPC to simulate and send with (live.send_rpc; default the first --rpc)",
+    )
+    live.add_argument(
+        "--send-ws",
+        metavar="URL",
+        help="PubSub for signatureSubscribe (live.send_ws; default the first --ws)",
+    )
+    live.add_argument(
+        "--jito",
+        metavar="URL",
+        action="append",
+        help="send Jito bundles to this block engine; repeat for several, all sent at once "
+        "(live.jito)",
+    )
+    live.add_argument(
+        "--tip-policy",
+        choices=("fixed", "percentile"),
+        help="the Jito tip: fixed (--tip-lamports) or a percentile of recently landed tips "
+        "(fees.tip_policy)",
+    )
+    live.add_argument(
+        "--tip-percentile",
+        type=int,
+        choices=(25, 50, 75, 95, 99),
+        help="the percentile policy's percentile (fees.tip_percentile)",
+    )
+    live.add_argument(
+        "--tip-lamports",
+        type=int,
+        metavar="N",
+        help="tip per transaction (fees.tip_lamports; Jito needs >= 1000)",
+    )
+    live.add_argument(
+        "--max-trade", type=int, metavar="N", help="cap per trade, base units (live.max_trade)"
+    )
+    live.add_argument(
+        "--max-day", type=int, metavar="N", help="cap per UTC day, base units (live.max_day)"
+    )
+    live.add_argument(
+        "--max-open",
+        type=int,
+        metavar="N",
+        help="orders in flight at once (live.max_open, default 1)",
+    )
+    live.add_argument(
+        "--max-slippage-bps",
+        type=int,
+        metavar="BPS",
+        help="per hop, under the quote (live.max_slippage_bps, default 50)",
+    )
+    live.add_argument(
+        "--cu-limit",
+        type=int,
+        metavar="N",
+        help="compute-unit limit (live.cu_limit; default: estimated per hop)",
+    )
+    live.add_argument(
+        "--sim-accept-tx",
+        action="store_true",
+        help="the embedded simulator accepts transactions; its faucet funds "
+        "the keypair's wallet (sim.accept_tx)",
+    )
+
+
+def add_nats(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("NATS JetStream (collectors in other places; see docs/fleet.md)")
+    g.add_argument("--nats", metavar="URL", help="the NATS server (nats://host:4222)")
+    g.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="consume this region's stream (repeatable): its collector's endpoints show as "
+        "REGION/ENDPOINT beside the session's own (no --ws: the regions alone)",
+    )
+    g.add_argument(
+        "--consumer",
+        metavar="NAME",
+        help="this session's durable consumer name (default: "
+        "from the host and process; every dashboard has its own)",
+    )
+    g.add_argument(
+        "--journal-stream",
+        action="store_true",
+        help="publish the journal's chunks to JetStream too (arbscope replay --nats)",
+    )
+
+
+def fleet_settings(args: argparse.Namespace) -> Any:
+    """The NATS side of `run` / `collect` (None without --nats); ValueError for a bad
+    region name or a flag without --nats."""
+    from ..fleet import FleetSettings
+
+    url = getattr(args, "nats", None)
+    regions = list(getattr(args, "region", None) or [])
+    if args.command == "collect":
+        return FleetSettings(str(url), collect=args.region)
+    if not url:
+        if regions or getattr(args, "journal_stream", False):
+            raise ValueError("--region and --journal-stream need --nats URL")
+        return None
+    return FleetSettings(
+        url, regions=regions, consumer=args.consumer, journal_stream=args.journal_stream
+    )
+
+
+def resolve_config(args: argparse.Namespace) -> Any:
+    """The configuration for `run`: defaults < file < environment < these flags."""
+    from ..config import BY_DOTTED, Config, ConfigError, _convert, check, load
+
+    cfg: Config = load(getattr(args, "config", None))
+    problems = []
+    for attr, dotted in RUN_FLAGS.items():
+        v = getattr(args, attr, None)
+        if v is None:
+            continue
+        flag = "--" + attr.replace("_", "-")
+        try:
+            cfg.set(dotted, _convert(BY_DOTTED[dotted], v), f"flag {flag}")
+        except ValueError as exc:
+            problems.append(f"{flag}: {exc}")
+    if args.no_record:
+        cfg.set("journal.record", False, "flag --no-record")
+    if getattr(args, "no_metrics", False):
+        cfg.set("metrics.enabled", False, "flag --no-metrics")
+    if getattr(args, "sim_accept_tx", False):
+        cfg.set("sim.accept_tx", True, "flag --sim-accept-tx")
+    if problems:
+        raise ConfigError(problems)
+    return check(cfg)
+
+
+def add_db(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--db",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="journal file (journal.path; default: $ARBSCOPE_DB or the user data dir)",
+    )

@@ -1,0 +1,169 @@
+"""``arbscope sim``: the simulator alone, with the faults asked for."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .common import fail
+
+
+def faulty_profiles(profiles: list[Any], faults: Sequence[str]) -> list[Any]:
+    """``profiles`` with each ``N:KEY=VALUE[,KEY=VALUE]`` of ``faults`` applied to
+    endpoint N; ValueError naming what is wrong."""
+    import dataclasses
+
+    out = list(profiles)
+    for spec in faults:
+        head, _, body = spec.partition(":")
+        if not head.isdigit() or not body:
+            raise ValueError(f"{spec!r}: expected N:KEY=VALUE[,KEY=VALUE] (N an endpoint, 0-based)")
+        n = int(head)
+        if n >= len(out):
+            raise ValueError(f"{spec!r}: there are {len(out)} endpoints (0..{len(out) - 1})")
+        fields = {f.name: f for f in dataclasses.fields(out[n])}
+        changes: dict[str, Any] = {}
+        for item in body.split(","):
+            key, eq, text = item.partition("=")
+            if not eq or key not in fields or key == "name":
+                known = ", ".join(k for k in fields if k != "name")
+                raise ValueError(f"{spec!r}: {key!r} is not one of {known}")
+            old = getattr(out[n], key)
+            try:
+                if isinstance(old, bool):
+                    if text.lower() not in ("true", "false", "1", "0"):
+                        raise ValueError(text)
+                    changes[key] = text.lower() in ("true", "1")
+                elif isinstance(old, float):
+                    changes[key] = float(text)
+                elif isinstance(old, str):
+                    changes[key] = text
+                else:  # int, or None for an optional count
+                    changes[key] = None if text.lower() == "none" else int(text)
+            except ValueError:
+                kind = "whole number (or none)" if old is None else type(old).__name__
+                raise ValueError(f"{spec!r}: {key}={text!r} is not a {kind}") from None
+        try:
+            out[n] = dataclasses.replace(out[n], **changes)
+        except ValueError as exc:  # a value the profile refuses (an unknown answer style)
+            raise ValueError(f"{spec!r}: {exc}") from None
+    return out
+
+
+def sim(args: argparse.Namespace) -> int:
+    from feeds.sim.server import SimServer, default_profiles
+    from feeds.sim.world import WorldConfig
+
+    if args.endpoints < 1:
+        return fail("--endpoints must be at least 1")
+    if args.fund and not args.accept_tx:
+        return fail("--fund needs --accept-tx")
+    if args.slot_ms <= 0:
+        return fail("--slot-ms must be positive")
+    last = args.port + args.endpoints - 1  # the endpoints take consecutive ports
+    if not 0 <= args.port <= 65_535:
+        return fail(f"--port {args.port}: ports are 1..65535 (0, the default, picks free ones)")
+    if last > 65_535:
+        return fail(
+            f"--port {args.port}: the {args.endpoints} endpoints would take "
+            f"ports {args.port}..{last}, past 65535 (0, the default, picks free "
+            "ones)"
+        )
+    from feeds.wire.universe import address_problem
+
+    for pubkey in args.fund:
+        why = address_problem(pubkey)
+        if why:
+            return fail(f"--fund {pubkey[:60]!r}: not an address ({why})")
+
+    try:
+        profiles = faulty_profiles(default_profiles(args.endpoints), args.fault)
+    except ValueError as exc:
+        return fail(f"--fault {exc}")
+
+    if args.tls_key and not args.tls_cert:
+        return fail("--tls-key needs --tls-cert")
+    tls = None
+    if args.tls_cert:
+        from feeds.sim.server import server_context
+
+        try:
+            tls = server_context(args.tls_cert, args.tls_key)
+        except ValueError as exc:
+            return fail(f"--tls-cert: {exc}")
+
+    if args.programs:
+        from feeds.sim.bank import ProgramsError, find_programs
+
+        try:
+            if not find_programs(args.programs):
+                raise ProgramsError(
+                    f"{args.programs}: no program binaries found (*.so named by program id)"
+                )
+        except ProgramsError as exc:
+            return fail(f"--programs {exc}")
+
+    async def serve() -> None:
+        server = SimServer(
+            (WorldConfig.mainnet_like if args.mainnet_like else WorldConfig)(
+                seed=args.seed, competitors=args.competitors, programs=args.programs or ""
+            ),
+            profiles,
+            args.host,
+            args.port,
+            slot_seconds=args.slot_ms / 1000.0,
+            accept_transactions=args.accept_tx,
+            tls=tls,
+            grpc=args.grpc,
+        )
+        try:
+            infos = await server.start()
+        except OSError as exc:
+            raise SystemExit(
+                fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror}")
+            ) from None
+        if args.pools_out:
+            from feeds.wire.universe import Universe, dump_universe
+
+            w = server.world
+            try:
+                Path(args.pools_out).write_text(
+                    dump_universe(Universe(w.universe(), list(w.bases))), encoding="utf-8"
+                )
+            except OSError as exc:
+                await server.stop()
+                raise SystemExit(fail(f"--pools-out {args.pools_out}: {exc.strerror}")) from None
+        bank = server.chain.bank
+        for line in bank.describe() if bank is not None else ():  # stdout carries the URLs
+            print(f"arbscope sim: {line}", file=sys.stderr, flush=True)
+        for i in infos:
+            print(i.ws_url, flush=True)
+            print(i.http_url, flush=True)
+            if i.grpc_url:
+                print(i.grpc_url, flush=True)
+        for pubkey in args.fund:
+            try:
+                server.chain.airdrop([pubkey, 10 * 10**9])
+                for base in server.world.bases:
+                    server.chain.fund([pubkey, base, 10**12])
+            except Exception as exc:  # a bad pubkey: say so, keep serving
+                print(f"arbscope: --fund {pubkey[:60]}: {exc}", file=sys.stderr, flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await server.stop()
+        if bank is not None:
+            st = server.chain.stats
+            print(f"arbscope sim: {st.bank_split()}", file=sys.stderr, flush=True)
+
+    asyncio.run(serve())
+    return 0

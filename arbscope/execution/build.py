@@ -1,0 +1,435 @@
+"""Building an order's transactions: the pools' accounts, the compute budget, the swaps and the
+tip, the token accounts it creates, a bundle of two when one transaction cannot hold it,
+simulation; the accounts the lookup tables hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+import types
+from collections.abc import Sequence
+from typing import Any
+
+from solders.address_lookup_table_account import AddressLookupTableAccount
+from solders.hash import Hash
+from solders.instruction import Instruction
+from solders.keypair import Keypair
+from solders.message import MessageV0, to_bytes_versioned
+from solders.pubkey import Pubkey
+from solders.transaction import VersionedTransaction
+
+from engine_rs.decoded import pool_mints
+from feeds import venues
+from feeds.clients.rpc import RawAccount, RpcError
+from feeds.wire import instructions as I
+from feeds.wire.txsize import MAX_TX_ACCOUNT_LOCKS, PACKET_DATA_SIZE
+
+from .compute import cycle_budget, cycle_steps
+from .core import ExecutorCore, StaticPool
+from .orders import (
+    SWAP_PROGRAMS,
+    LiveOrder,
+    confirmation_text,
+    describe_error,
+)
+from .routes import fetch_tip_floor
+
+log = logging.getLogger(__name__)
+
+
+def too_big(tx: VersionedTransaction, raw: bytes) -> str:
+    """Why a node would refuse ``tx`` unrun for its size ("" when it would not): over
+    the packet limit, or naming more accounts than a transaction may lock."""
+    if len(raw) > PACKET_DATA_SIZE:
+        limit = f"{PACKET_DATA_SIZE:,}-byte packet limit"
+        return f"the transaction is {len(raw):,} bytes, over the {limit}"
+    locks = _accounts_named(tx)
+    if locks > MAX_TX_ACCOUNT_LOCKS:  # TooManyAccountLocks
+        return (
+            f"the transaction names {locks} accounts, over the {MAX_TX_ACCOUNT_LOCKS} one may lock"
+        )
+    return ""
+
+
+def _accounts_named(tx: VersionedTransaction) -> int:
+    """The accounts a transaction's message names: its static keys and every lookup's
+    indexes."""
+    msg = tx.message
+    looked = sum(
+        len(t.writable_indexes) + len(t.readonly_indexes)
+        for t in getattr(msg, "address_table_lookups", ())
+    )
+    return len(msg.account_keys) + looked
+
+
+def compile_and_sign(
+    keypair: Keypair,
+    payer: Pubkey,
+    ixs: Sequence[Instruction],
+    blockhash: str,
+    tables: Sequence[AddressLookupTableAccount] = (),
+) -> VersionedTransaction:
+    """A v0 message signed by ``keypair``, loading from ``tables`` every account they
+    hold that does not sign and is not an invoked program (solders' compiler, Agave's
+    rule): the signature over the message bytes, then the transaction populated with it
+    (the same bytes as solders' ``VersionedTransaction(msg, [keypair])`` in well under
+    half the time)."""
+    msg = MessageV0.try_compile(payer, list(ixs), list(tables), Hash.from_string(blockhash))
+    return VersionedTransaction.populate(msg, [keypair.sign_message(to_bytes_versioned(msg))])
+
+
+def _decode_pool(eng: types.ModuleType, acc: RawAccount) -> tuple[str, Any]:
+    """(venue kind, decoded pool account) of a pool account, by the program that owns it."""
+    venue = venues.by_program(acc.owner)
+    if venue is None:
+        raise ValueError(f"an account owned by {acc.owner} is not a pool arbscope can trade")
+    return venue.kind, venue.decode_pool(eng, acc.data, acc.owner)
+
+
+class Building(ExecutorCore):
+    """Building an order's transactions (see the module doc)."""
+
+    async def _sign(
+        self, ixs: list[Instruction], durable: str = ""
+    ) -> tuple[VersionedTransaction, bytes, str, int]:
+        """(transaction, its bytes, blockhash, last valid block height) for ``ixs``: a v0
+        message that loads from the wallet's lookup tables every account they hold. With
+        ``durable`` (a durable nonce) that is its blockhash (it never expires by height:
+        the escalation window bounds it)."""
+        assert self.wallet is not None
+        bh, last_valid = await self._latest_blockhash()
+        if durable:
+            bh = durable
+        tables = self.tables.accounts() if self.tables is not None else []
+        tx = compile_and_sign(self.wallet.keypair, self.wallet.key, ixs, bh, tables)
+        return tx, bytes(tx), bh, last_valid
+
+    # ------------------------------------------------------------ building
+    async def _statics(self, pools: Sequence[str]) -> None:
+        """Decode the pools not seen before, and the token program of their mints."""
+        missing = [p for p in pools if p not in self._static]
+        if not missing:
+            return
+        got = await self._client().get_multiple_accounts(missing)
+        recs: dict[str, tuple[str, Any]] = {}
+        for p in missing:
+            acc = got.get(p)
+            if acc is None:
+                raise ValueError(f"pool {p} not found on the node")
+            recs[p] = _decode_pool(self.eng, acc)
+        mints = sorted({m for kind, r in recs.values() for m in pool_mints(kind, r)})
+        mint_accounts = await self._client().get_multiple_accounts(mints)
+        programs = {}
+        for m in mints:
+            acc = mint_accounts.get(m)
+            if acc is None:
+                raise ValueError(f"mint {m} not found on the node")
+            programs[m] = acc.owner
+        self._programs.update(programs)
+        for p, (kind, r) in recs.items():
+            self._static[p] = StaticPool(kind, r, {m: programs[m] for m in pool_mints(kind, r)})
+
+    async def _refresh_tip(self) -> None:
+        """The percentile policy's tip from the first engine that answers its tip floor
+        (kept for 10 s); on no answer the last one (or the fixed fallback) stays."""
+        now = time.monotonic()
+        if not self.tip.stale(now):
+            return
+        import aiohttp
+
+        from feeds.clients.tls import ssl_for
+
+        for url in self.config.engines():
+            try:
+                async with aiohttp.ClientSession() as http:
+                    answer = await fetch_tip_floor(http, url, ssl_for(url, self.config.ca_file))
+                self.tip.read_floor(answer, now)
+                return
+            except (ValueError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                log.warning("tip floor: %s", self._clean(str(exc)))
+
+    def _hop_steps(self, o: LiveOrder, kinds: Sequence[str]) -> tuple[int, ...] | None:
+        """Each hop's steps in its venue's compute-unit model (``.compute.cycle_steps``):
+        its quote's (``o.steps``) and its mints' Token-2022 steps, each mint's program as
+        the scorer reads it (the graph's ``mint_program``; the node's, where the graph
+        has none). None when the quote's steps are not known (each hop at its most)."""
+        if len(o.steps) != len(kinds):
+            return None
+        g = self._graph()
+        programs = [g.mint_program(t) or self._program(t) for t in o.tokens]
+        return cycle_steps(kinds, (), o.steps, programs)
+
+    async def _build(
+        self, o: LiveOrder, cu_price: int
+    ) -> tuple[list[Instruction], str, int, list[str]]:
+        """(instructions, base ATA, base balance before, mints whose token account the
+        instructions create) for ``o``; sets ``o.min_out``."""
+        assert self.wallet is not None
+        me = self.wallet.pubkey
+        await self._statics(o.pools)
+        # each token's account of its program (a Token-2022 mint's ATA is Token-2022's);
+        # a venue builds its Token-2022 instruction for a pool with such a mint, and the
+        # quotes (hence the minimums) are net of the mints' transfer fees
+        atas = {t: self._ata(t) for t in dict.fromkeys(o.tokens)}
+        # pools whose swap names accounts that follow their state (a Whirlpool's tick
+        # arrays): read again with the wallet's accounts
+        fresh = [p for p in o.pools if venues.by_kind(self._static[p].kind).fresh_state]
+        keys = [*fresh, me, *atas.values(), *([o.nonce] if o.nonce else [])]
+        got = await self._client().get_multiple_accounts(keys)
+        if o.nonce:  # a durable order: its blockhash is the nonce's, read now
+            acc = got.get(o.nonce)
+            held = I.read_nonce_account(acc.owner, acc.data) if acc is not None else None
+            if held is None or held[0] != me:
+                raise ValueError(f"nonce account {o.nonce} is not a durable nonce of the wallet")
+            o.durable = held[1]
+        base_acc = got.get(atas[self.base])
+        if base_acc is None:
+            raise ValueError(f"the wallet has no token account for the base token {self.base}")
+        pre_base = self._amount(base_acc.data)
+        if pre_base < o.amount_in:
+            raise ValueError(
+                f"the wallet holds {pre_base:,} of the base token, the order needs {o.amount_in:,}"
+            )
+        bps = self.config.max_slippage_bps
+        n = len(o.pools)
+        # a durable order's first instruction advances its nonce (the runtime's rule)
+        ixs: list[Instruction] = [I.advance_nonce(o.nonce, me)] if o.nonce else []
+        creates = [t for t, a in atas.items() if got.get(a) is None]
+        kinds = [self._static[p].kind for p in o.pools]
+        o.kinds = kinds  # the programs (amm_v4 | cpmm | whirlpool), not the curves
+        for t, a in atas.items():
+            self._saw_account(t, got.get(a) is not None)
+        # what the scorer priced it at, each hop at the steps its quote crosses, from what
+        # the wallet holds now (the same, unless an account appeared or went since: the
+        # step journals both)
+        o.cu_limit = cycle_budget(
+            kinds,
+            accounts=len(creates),
+            override=self.config.cu_limit,
+            steps=self._hop_steps(o, kinds),
+        ).limit
+        ixs.append(I.set_compute_unit_limit(o.cu_limit))
+        ixs.append(I.set_compute_unit_price(cu_price))
+        for t in creates:
+            ixs.append(I.create_ata_idempotent(me, me, t, self._program(t)))
+        for i, pool in enumerate(o.pools):
+            tin, tout = o.tokens[i], o.tokens[i + 1]
+            amount, quoted = o.hops[i], o.hops[i + 1]
+            st = self._static[pool]
+            venue = venues.by_kind(st.kind)
+            # a hop that gets exactly its minimum (an order book's buy) asks for its quote
+            exact = venue.exact_buy and tout == self._graph().pool_rate(pool)[0]
+            minimum = quoted if exact else quoted * (10_000 - bps) // 10_000
+            if i == n - 1:
+                minimum = max(minimum, o.amount_in)
+                o.min_out = minimum
+            rec = st.record
+            if venue.fresh_state:
+                now = got.get(pool)
+                rec = _decode_pool(self.eng, now)[1] if now is not None else rec
+            leg = venues.Leg(
+                pool=pool,
+                record=rec,
+                owner=me,
+                mint_in=tin,
+                mint_out=tout,
+                source=atas[tin],
+                dest=atas[tout],
+                amount_in=amount,
+                minimum_out=minimum,
+                token_programs=st.programs,
+            )
+            ixs.append(venue.swap_instruction(leg))
+        await self._refresh_tip()
+        tip = self.tip.current()
+        if tip > 0:
+            tip_to = I.JITO_TIP_ACCOUNTS[o.seq % len(I.JITO_TIP_ACCOUNTS)]
+            ixs.append(I.transfer(me, tip_to, tip))
+            o.tip = tip
+        return ixs, atas[self.base], pre_base, creates
+
+    # ------------------------------------------------------------ two transactions
+    async def _split(
+        self, o: LiveOrder, ixs: list[Instruction], cu_price: int
+    ) -> list[tuple[VersionedTransaction, bytes, list[Instruction]]] | None:
+        """``ixs`` (compute budget, new token accounts, one swap per hop, the tip) as two
+        transactions of one bundle: the first hops (and the accounts created) in the
+        first, the others and the tip in the second, each with the compute units its hops
+        take; the cut nearest the middle whose two both fit a packet and the account-lock
+        limit, None when no cut does. Both name the same blockhash: they land in the same
+        slot, in order, or neither does."""
+        at = [i for i, ix in enumerate(ixs) if str(ix.program_id) in SWAP_PROGRAMS]
+        if len(at) < 2:
+            return None
+        first, last = at[0], at[-1]
+        head, swaps, tail = ixs[2:first], ixs[first : last + 1], ixs[last + 1 :]
+        n = len(swaps)
+        over = self.config.cu_limit
+        # each part's hops at their quote's steps (not known: each at its most)
+        steps: Sequence[int | None] = self._hop_steps(o, o.kinds) or [None] * len(o.kinds)
+        for k in sorted(range(1, n), key=lambda k: (abs(2 * k - n), k)):
+            one = cycle_budget(
+                o.kinds[:k], accounts=len(head), override=over, steps=steps[:k]
+            ).limit
+            two = cycle_budget(o.kinds[k:], override=over, steps=steps[k:]).limit
+            groups = [
+                [
+                    I.set_compute_unit_limit(one),
+                    I.set_compute_unit_price(cu_price),
+                    *head,
+                    *swaps[:k],
+                ],
+                [
+                    I.set_compute_unit_limit(two),
+                    I.set_compute_unit_price(cu_price),
+                    *swaps[k:],
+                    *tail,
+                ],
+            ]
+            out = []
+            for g in groups:
+                tx, raw, _, _ = await self._sign(g)
+                if too_big(tx, raw):
+                    break
+                out.append((tx, raw, g))
+            else:
+                return out
+        return None
+
+    async def _simulate_parts(
+        self, o: LiveOrder, wires: list[str], base_ata: str
+    ) -> dict[str, Any]:
+        """The bundle's simulation as ``simulateTransaction``'s value (the failing
+        transaction's error and logs, the base account after the last one, the fees and
+        units summed; ``ixs`` the failing one's instructions): Jito's ``simulateBundle``
+        where the node has it, else the first transaction alone (a plain node: the later
+        ones need its state; the bundle's atomicity stands for their check, and
+        ``simulated_out`` is not known)."""
+        rpc = self._client()
+        try:
+            v = await rpc.simulate_bundle(wires, [None] * (len(wires) - 1) + [[base_ata]])
+        except RpcError as exc:
+            if exc.code != -32601:
+                raise
+            alone = await rpc.simulate_transaction(wires[0])
+            self._step(
+                o,
+                "simulated-first",
+                note="the node has no simulateBundle: the first transaction simulated alone",
+            )
+            alone["accounts"] = None
+            alone["unchecked"] = True
+            return alone
+        results = list(v.get("transactionResults") or [])
+        out: dict[str, Any] = {
+            "err": None,
+            "logs": [],
+            "fee": 0,
+            "unitsConsumed": 0,
+            "accounts": (results[-1].get("postExecutionAccounts") if results else None),
+        }
+        for r in results:
+            out["fee"] += int(r.get("fee") or 0)
+            out["unitsConsumed"] += int(r.get("unitsConsumed") or 0)
+            if r.get("err") is not None:
+                out["err"], out["logs"] = r["err"], list(r.get("logs") or [])
+                break
+        if v.get("summary") != "succeeded" and out["err"] is None:
+            out["err"] = str(v.get("summary"))
+        return out
+
+    def _simulated_amount(self, accounts: Any) -> int | None:
+        """The amount of the first account a simulation returned, or None."""
+        try:
+            return self._amount(base64.b64decode(accounts[0]["data"][0]))
+        except (TypeError, KeyError, IndexError, ValueError):  # DecodeError is a ValueError
+            return None
+
+    async def _create_accounts(
+        self, o: LiveOrder, mints: list[str], cu_price: int, gen: int
+    ) -> bool:
+        """The wallet's missing token accounts for ``mints`` in a transaction of their own
+        (simulated, sent, confirmed; journaled as the order's ``accounts`` step). False
+        when that did not work (the order is finished then)."""
+        assert self.wallet is not None
+        me = self.wallet.pubkey
+        rpc = self._client()
+        ixs = [
+            I.set_compute_unit_limit(cycle_budget((), accounts=len(mints)).limit),
+            I.set_compute_unit_price(cu_price),
+            *(I.create_ata_idempotent(me, me, m, self._program(m)) for m in mints),
+        ]
+        tx, raw, _, last_valid = await self._sign(ixs)
+        sig = str(tx.signatures[0])
+        wire = base64.b64encode(raw).decode()
+        sim = await rpc.simulate_transaction(wire, accounts=())
+        if sim.get("err") is not None:
+            self._finish(
+                o,
+                "refused",
+                "creating the token accounts would fail: " + describe_error(sim["err"], ixs),
+            )
+            return False
+        if self._killed(o, gen):
+            return False
+        watcher = self._watch()
+        fut = await watcher.subscribe(sig)
+        o.sending = True
+        await rpc.send_transaction(wire)
+        conf = await watcher.wait(sig, fut, last_valid, self.config.confirm_timeout_s)
+        o.sending = False
+        self._step(o, "accounts", accounts_signature=sig, mints=mints, outcome=conf.status)
+        if conf.status != "confirmed":
+            self._finish(
+                o,
+                "refused",
+                "creating the token accounts did not land: " + confirmation_text(conf, ixs),
+            )
+            return False
+        return True
+
+    async def _watched_keys(self) -> list[Pubkey]:
+        """The accounts a lookup table could hold of one swap each way through every
+        pool of the graph whose program arbscope trades."""
+        from .tables import table_keys
+
+        assert self.wallet is not None
+        me = self.wallet.pubkey
+        pools = [str(p) for p in self._graph().pools()]
+        try:
+            await self._statics(pools)
+        except ValueError:  # a pool of a program not traded: the others one by one
+            for p in pools:
+                try:
+                    await self._statics([p])
+                except ValueError:
+                    continue
+        out: dict[Pubkey, None] = {}
+        for p in pools:
+            st = self._static.get(p)
+            if st is None:
+                continue
+            venue = venues.by_kind(st.kind)
+            mints = list(pool_mints(st.kind, st.record))
+            for tin, tout in ((mints[0], mints[1]), (mints[1], mints[0])):
+                leg = venues.Leg(
+                    pool=p,
+                    record=st.record,
+                    owner=me,
+                    mint_in=tin,
+                    mint_out=tout,
+                    source=self._ata(tin),
+                    dest=self._ata(tout),
+                    amount_in=1,
+                    minimum_out=0,
+                    token_programs=st.programs,
+                )
+                try:
+                    ix = venue.swap_instruction(leg)
+                except (ValueError, KeyError):
+                    continue  # a swap this pool cannot build now (no tick array ahead)
+                out.update(dict.fromkeys(table_keys([ix], me)))
+        return list(out)

@@ -1,0 +1,283 @@
+"""The live executor's state and what every part of it shares: the RPC client, the signature
+watcher, the blockhash, signing, the journal (``tx`` events), an order's steps and end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import engine_rs
+from engine_rs.records import Opportunity
+from feeds.clients.confirm import SignatureWatcher
+from feeds.clients.rpc import JitoClient, RpcClient, RpcError
+from feeds.redact import scrub
+from feeds.wire import instructions as I
+from feeds.wire.units import TokenBook
+
+from ..events import Event, OrderStep
+from ..ports import EventSink
+from .keys import Wallet
+from .nonces import NonceKeeper
+from .orders import (
+    TERMINAL,
+    LiveConfig,
+    LiveOrder,
+)
+from .routes import RouteStats, TipPolicy
+from .tables import TableKeeper
+
+log = logging.getLogger(__name__)
+
+
+BLOCKHASH_MAX_AGE_S = 20.0
+
+
+@dataclass(slots=True)
+class StaticPool:
+    """What does not change about a pool: its kind, decoded account and token programs."""
+
+    kind: str
+    record: Any
+    programs: dict[str, str]  # mint -> token program
+
+
+def utc_day(t: float) -> str:
+    """``YYYY-MM-DD`` of the Unix time ``t`` in UTC (the day the ``max_day`` cap counts)."""
+    return time.strftime("%Y-%m-%d", time.gmtime(t))
+
+
+class DayLedger(Protocol):
+    """Where the UTC day's live total lives across runs (:class:`JournalLedger`)."""
+
+    async def spent_elsewhere(self, day: str) -> tuple[int, str]:
+        """(base units sent on ``day`` by other sessions, where that figure comes from)."""
+        ...
+
+    async def commit(self) -> None:
+        """Make what this session journaled so far durable (JournalError if it cannot)."""
+        ...
+
+
+class ExecutorCore:
+    """The live executor's state (see :class:`~arbscope.execution.live.LiveExecutor`) and
+    what every part of it shares: its clients, the blockhash, the day's count, an
+    order's steps and end as journaled (``tx`` events), the lookup tables' upkeep."""
+
+    def __init__(
+        self,
+        config: LiveConfig,
+        base: str,
+        graph: Callable[[], Any],
+        sink: Callable[[], EventSink | None] = lambda: None,
+        clock: Callable[[], float] = time.time,
+        sendable: Callable[[Opportunity], str] = lambda opp: "",
+        ledger: DayLedger | None = None,
+    ) -> None:
+        # the day's total across runs (None: no journal, and live does not arm)
+        self.ledger = ledger
+        # told each landed order's slots from decision to landing and ns from decision to
+        # send (the session journals them and paper lands on them)
+        self.on_landing: Callable[[int, int], None] | None = None
+        self.config, self.base, self._graph, self._sink, self.clock = (
+            config,
+            base,
+            graph,
+            sink,
+            clock,
+        )
+        # why a cycle cannot go as one transaction ("" when it can): the check paper uses
+        self.sendable = sendable
+        self.eng = engine_rs.backend()
+        self.wallet: Wallet | None = None
+        self.armed = False
+        self.node = ""
+        self.generation = 0
+        self.seq = 0
+        self.orders: deque[LiveOrder] = deque(maxlen=50)
+        self.tasks: dict[int, asyncio.Task[None]] = {}
+        self.day = ""
+        self.spent_today = 0  # this session's live orders today (UTC), sent or in flight
+        self.spent_elsewhere = 0  # other sessions of the journal, today (read from it)
+        self.elsewhere_from = "no journal read yet"  # where spent_elsewhere comes from
+        self.counts = {"sent": 0, "confirmed": 0, "failed": 0, "refused": 0}
+        self.names = TokenBook()  # the session's token names (its registry's book)
+        self.balances: dict[str, int] = {}
+        # mint -> whether the wallet's token account of it exists, as last read (what the
+        # scorer prices a cycle's account creations by)
+        self.accounts: dict[str, bool] = {}
+        self.accounts_seen = 0  # changes of ``accounts`` so far (the evaluator rescores)
+        self.base_start: int | None = None  # the base balance when live was (first) armed
+        self.lamports: int | None = None
+        self.last_error = ""
+        self._traded: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = {}
+        self._static: dict[str, StaticPool] = {}
+        self._programs: dict[str, str] = {}  # mint -> the token program that owns it
+        self._rpc: RpcClient | None = None
+        self._jitos: dict[str, JitoClient] = {}  # by engine URL
+        self.routes: dict[str, RouteStats] = {}  # rpc / jito:<engine> -> how it fared
+        c = config
+        self.tip = TipPolicy(
+            c.tip_policy,
+            c.tip_lamports,
+            c.tip_percentile,
+            c.tip_max,
+            c.tip_escalation,
+            c.tip_step,
+            c.tip_every_slots,
+            c.tip_window_slots,
+        )
+        self.nonces: NonceKeeper | None = None  # the durable nonce accounts (escalation)
+        self._watcher: SignatureWatcher | None = None
+        self._blockhash: tuple[str, int, float] | None = None
+        self.tables: TableKeeper | None = None  # the wallet's lookup tables (once armed)
+        self._keeping: asyncio.Task[None] | None = None
+
+    def _client(self) -> RpcClient:
+        if self._rpc is None:
+            assert self.config.rpc is not None
+            self._rpc = RpcClient(self.config.rpc, timeout_s=5.0, ca_file=self.config.ca_file)
+        return self._rpc
+
+    def _watch(self) -> SignatureWatcher:
+        if self._watcher is None:
+            self._watcher = SignatureWatcher(self.config.ws, self._client())
+        return self._watcher
+
+    async def _latest_blockhash(self, force: bool = False) -> tuple[str, int]:
+        now = time.monotonic()
+        if force or self._blockhash is None or now - self._blockhash[2] > BLOCKHASH_MAX_AGE_S:
+            bh, last = await self._client().get_latest_blockhash()
+            self._blockhash = (bh, last, now)
+        return self._blockhash[0], self._blockhash[1]
+
+    def _program(self, mint: str) -> str:
+        """The token program of ``mint`` (read with the pools it trades in; SPL Token's
+        until then: the base, whose account the caps need before any pool is read)."""
+        return self._programs.get(mint, I.SPL_TOKEN)
+
+    def _ata(self, mint: str) -> str:
+        """The wallet's associated token account for ``mint`` under its program."""
+        assert self.wallet is not None
+        return I.ata_address(self.wallet.pubkey, mint, self._program(mint))
+
+    def _amount(self, data: bytes) -> int:
+        """A token account's amount (the engine's decoder: DecodeError when it is not one)."""
+        return int(self.eng.decode_token_account(data).amount)
+
+    def _saw_account(self, mint: str, exists: bool) -> None:
+        """The wallet's token account of ``mint`` was read: it exists or not."""
+        if self.accounts.get(mint) != exists:
+            self.accounts[mint] = exists
+            self.accounts_seen += 1
+
+    def accounts_to_create(self, tokens: Sequence[str]) -> int:
+        """How many of the wallet's token accounts a transaction through ``tokens``
+        would create: the tokens other than the base whose account was not seen on the
+        node (never read yet counts: the build reads it and creates it if missing)."""
+        return sum(1 for t in set(tokens) if t != self.base and not self.accounts.get(t))
+
+    def open_orders(self) -> int:
+        return sum(1 for o in self.orders if o.status not in TERMINAL)
+
+    # ------------------------------------------------------------ orders
+    def _roll_day(self) -> None:
+        day = utc_day(self.clock())
+        if day != self.day:
+            self.day, self.spent_today, self.spent_elsewhere = day, 0, 0
+            self.elsewhere_from = "not read yet today"  # the next order reads it first
+
+    # ------------------------------------------------------------ tip escalation
+    def _escalating(self) -> bool:
+        """Whether orders go as durable transactions with an escalating tip."""
+        return self.config.tip_escalation and bool(self.config.engines())
+
+    def _route(self, name: str) -> RouteStats:
+        return self.routes.setdefault(name, RouteStats())
+
+    def _killed(self, o: LiveOrder, gen: int) -> bool:
+        """Whether the kill switch (or back to paper) came since ``o`` started: then it
+        is finished as cancelled, never sent."""
+        if gen == self.generation and self.armed:
+            return False
+        self._finish(o, "cancelled", "kill switch: cancelled before it was sent")
+        return True
+
+    def _keep_tables(self) -> None:
+        """Between orders: add the accounts orders named that no table held."""
+        keeper = self.tables
+        if keeper is None or not keeper.view.pending or not self.armed:
+            return
+        if self.open_orders() or (self._keeping is not None and not self._keeping.done()):
+            return
+
+        async def keep() -> None:
+            try:
+                await keeper.ensure()
+                keeper.view.error = ""
+            except (RpcError, ValueError, OSError) as exc:
+                keeper.view.error = self._clean(f"lookup tables: {exc}")
+                log.warning("%s", keeper.view.error)
+
+        self._keeping = asyncio.get_running_loop().create_task(keep(), name="lookup-tables")
+
+    # ------------------------------------------------------------ journal and view
+    def _clean(self, text: str) -> str:
+        c = self.config
+        return scrub(text, *(u for u in (c.rpc, c.ws, *c.engines()) if u))[:300]
+
+    def _event(self, event: Event) -> None:
+        sink = self._sink()
+        if sink is not None:
+            sink.emit(event, 0, time.monotonic_ns())
+
+    def _order_step(self, o: LiveOrder, step: str, **extra: Any) -> OrderStep:
+        o.ms[step] = round((time.perf_counter() - o.t0) * 1e3, 3)
+        return OrderStep(
+            o.ms[step],
+            o.seq,
+            step,
+            o.signature,
+            o.trigger,
+            o.tokens,
+            o.pools,
+            o.amount_in,
+            o.hops,
+            extra,
+        )
+
+    def _step(self, o: LiveOrder, step: str, **extra: Any) -> None:
+        o.status = step
+        self._event(self._order_step(o, step, **extra))
+        log.info("live order %d %s %s", o.seq, step, o.signature[:16])
+
+    def _finish(self, o: LiveOrder, status: str, detail: str, **extra: Any) -> None:
+        o.status, o.detail = status, detail
+        if status in ("confirmed",):
+            self.counts["confirmed"] += 1
+        elif status in ("failed", "expired", "error", "unknown"):
+            self.counts["failed"] += 1
+            self.last_error = detail
+        elif status == "refused":
+            self.counts["refused"] += 1
+        self._event(
+            self._order_step(
+                o,
+                status,
+                detail=detail,
+                units=o.units,
+                fee=o.fee_lamports,
+                simulated_out=o.simulated_out,
+                **extra,
+            ),
+        )
+        log.info("live order %d %s: %s", o.seq, status, detail)
+        try:
+            self._keep_tables()
+        except RuntimeError:  # no running loop (a test finishing orders by hand)
+            pass

@@ -1,0 +1,114 @@
+"""Sending an order: to the node (``sendTransaction``) or as a Jito bundle to every block
+engine, paced under its rate limit, and how each route fared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from solders.instruction import Instruction
+
+from feeds.clients.confirm import Confirmation
+from feeds.clients.rpc import JitoClient, RpcError
+
+from .build import Building
+from .orders import (
+    LiveOrder,
+    confirmation_text,
+)
+from .routes import error_name, route_name
+
+log = logging.getLogger(__name__)
+
+
+class Sending(Building):
+    """Handing an order's transactions to the node or the block engines (see the module
+    doc)."""
+
+    async def _hand_over(self, o: LiveOrder, wires: str | list[str]) -> list[tuple[str, str]]:
+        """Send ``wires`` (a transaction, or the transactions of one bundle): to every
+        block engine at once as a bundle (the same signatures: it lands once, its tip is
+        paid once), or by ``sendTransaction``; the routes that took it, with the bundle id
+        ("" for rpc). RpcError when none did."""
+        c = self.config
+        engines = c.engines()
+        bundle = [wires] if isinstance(wires, str) else list(wires)
+        if not engines:
+            if len(bundle) != 1:
+                raise RpcError("a bundle of several transactions needs a block engine")
+            route = self._route("rpc")
+            try:
+                got = await self._client().send_transaction(bundle[0])
+            except RpcError:
+                route.refused += 1
+                raise
+            if got != o.signature:
+                raise RpcError(f"the node answered signature {got[:16]}…, not ours")
+            route.sent += 1
+            o.via = "sendTransaction"
+            return [("rpc", "")]
+        clients = []
+        for url in engines:
+            if url not in self._jitos:
+                self._jitos[url] = JitoClient(url, ca_file=c.ca_file, rps=c.jito_rps)
+            clients.append((route_name(url), self._jitos[url]))
+        answers = await asyncio.gather(
+            *(cl.send_bundle(bundle) for _, cl in clients), return_exceptions=True
+        )
+        handed: list[tuple[str, str]] = []
+        why: list[str] = []
+        for (name, _), answer in zip(clients, answers, strict=True):
+            route = self._route(name)
+            if isinstance(answer, BaseException):
+                if not isinstance(answer, (RpcError, OSError, asyncio.TimeoutError)):
+                    raise answer
+                route.refused += 1
+                limited = isinstance(answer, RpcError) and answer.rate_limited
+                route.refusals["rate limited" if limited else "unavailable"] += 1
+                why.append(f"{name}: {self._clean(str(answer))}")
+                continue
+            route.sent += 1
+            handed.append((name, str(answer)))
+        if not handed:
+            raise RpcError("every block engine refused the bundle: " + "; ".join(why))
+        o.via = f"jito bundle {handed[0][1][:16]} to {len(handed)} engine(s)"
+        return handed
+
+    async def _count_routes(
+        self,
+        o: LiveOrder,
+        handed: list[tuple[str, str]],
+        conf: Confirmation,
+        sent_slot: int,
+        ixs: Sequence[Instruction],
+    ) -> None:
+        """Per route: landed (the engine whose bundle says Landed; rpc: the confirmation),
+        failed (with the error's name) or expired."""
+        landed_by = ""
+        if conf.status in ("confirmed", "failed"):
+            landed_by = handed[0][0]
+            if len(handed) > 1 or handed[0][1]:  # bundles: ask the engines which one
+                for name, bid in handed:
+                    url = next(u for u in self.config.engines() if route_name(u) == name)
+                    try:
+                        status = await self._jitos[url].inflight_status(bid)
+                    except RpcError:
+                        continue
+                    if status == "Landed":
+                        landed_by = name
+                        break
+        for name, _ in handed:
+            route = self._route(name)
+            if name != landed_by:
+                if not landed_by:
+                    route.expired += 1  # never landed anywhere (expired, or no answer)
+                continue
+            if conf.status == "confirmed":
+                route.landed += 1
+            else:
+                route.failed += 1
+                route.errors[error_name(confirmation_text(conf, ixs))] += 1
+            if conf.slot is not None:
+                route.slots.append(max(0, conf.slot - sent_slot))

@@ -1,0 +1,209 @@
+"""The session's ingest: the active backend's ``FeedIngest``, mirrored on the other
+backend and timed (:class:`TimedIngest`), and the slot clock it keeps.
+
+Both backends see every frame (the other backend's ingest is fed the same bytes), so the
+timing panel shows Rust and Python side by side and the shadow check compares graphs that
+saw the same history; the mirror is suspended for good when it costs more than its
+budget of wall time. It implements :class:`arbscope.ports.Ingest`, as the engine's
+ingest does, so the feeds, a consumer and a replay drive it alike.
+"""
+
+from __future__ import annotations
+
+import time
+import types
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from engine_rs.records import DedupStats, EndpointStats, IngestStats
+
+from .ports import Buffer, Ingest
+from .timing import KernelTimer
+
+# a slot notification's method name, looked for in the head of a frame (anywhere in the
+# envelope, whatever order a node writes its keys in: a slot notification is ~130 bytes)
+SLOT_NOTICE = b'"slotNotification"'
+SLOT_NOTICE_WITHIN = 256
+GRPC_SLOT_UPDATE = 3  # SubscribeUpdate.update_oneof's slot member (FeedIngest.grpc's kind)
+
+
+class TimedIngest:
+    """``FeedIngest`` of the active backend, mirrored on the other and timed."""
+
+    def __init__(
+        self,
+        timer: KernelTimer,
+        ingests: dict[str, Ingest],
+        mirror_budget: float = 0.15,
+        window_ns: int = 1_000_000_000,
+        kinds: dict[str, str] | None = None,
+        clock: Callable[[], int] = time.monotonic_ns,
+    ) -> None:
+        self.timer, self.ingests = timer, ingests
+        self.clock = clock  # ns; the budget's wall time (tests give their own)
+        self.kinds = kinds if kinds is not None else {}  # pool -> amm_v4 | cpmm | whirlpool
+        self.active = ingests[timer.active.BACKEND]
+        # the other backend follows every frame (so its graph can be shadow-checked)
+        # while that costs less than ``mirror_budget`` of wall time; above it the mirror
+        # is suspended for good and the timer stops shadowing stateful kernels
+        self.mirror_budget, self.window_ns = mirror_budget, window_ns
+        self._win_start = clock()
+        self._win_ns = 0
+        # the slot clock: the newest slot a slot notification brought, when its first
+        # copy arrived (the frame's receive ns) and the slots' measured length (ns, a
+        # moving average): where in its slot a decision is made (paper's landing model)
+        self.slot_seen, self.slot_t_ns, self.slot_len_ns = 0, 0, 0
+
+    def frame(self, endpoint: int, frame: Buffer, recv_ns: int) -> int:
+        sid = int(self._feed("frame", "feed_ingest", endpoint, frame, recv_ns))
+        if SLOT_NOTICE in bytes(frame[:SLOT_NOTICE_WITHIN]):
+            self._slot_notice(recv_ns)
+        return sid
+
+    def frames(
+        self, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
+    ) -> tuple[int, list[tuple[int, int, int, int]], int]:
+        """A run of recorded frames (a NATS consumer's batch: ``FeedIngest.frames``), the
+        same hot path as ``frame`` in one call a run (its own timing row, ``feed_frames``,
+        since a call is many frames); a slot the run moved starts at its newest receive
+        time (the run's last frame: within a batch's span of the notification's)."""
+        out: tuple[int, list[tuple[int, int, int, int]], int]
+        out = self._feed("frames", "feed_frames", batch, start, endpoints, offset_ns)
+        if out[1] and int(self.active.stats().slot) > self.slot_seen:
+            self._slot_notice(max(last for _ep, _n, _first, last in out[1]))
+        return out
+
+    def grpc(self, endpoint: int, update: Buffer, recv_ns: int) -> tuple[int, int]:
+        """A Yellowstone gRPC update: the same hot path (and timing row) as a frame."""
+        kind, value = self._feed("grpc", "feed_ingest", endpoint, update, recv_ns)
+        if kind == GRPC_SLOT_UPDATE:
+            self._slot_notice(recv_ns)
+        return int(kind), int(value)
+
+    def _slot_notice(self, recv_ns: int) -> None:
+        """A slot notification (or gRPC slot update) went in: when it moved the session's
+        slot, that slot starts at its receive time."""
+        slot = int(self.active.stats().slot)
+        if slot <= self.slot_seen:
+            return
+        if self.slot_seen and recv_ns > self.slot_t_ns:
+            per = (recv_ns - self.slot_t_ns) // (slot - self.slot_seen)
+            self.slot_len_ns = per if not self.slot_len_ns else (7 * self.slot_len_ns + per) // 8
+        self.slot_seen, self.slot_t_ns = slot, recv_ns
+
+    def _feed(self, method: str, kernel: str, *args: Any) -> Any:
+        """``frame``, ``frames`` or ``grpc`` on the active backend, and on the other while
+        the mirror is within its budget; timed as ``kernel``."""
+        if len(self.ingests) > 1 and not self.timer.stateful_suspended:
+            active = self.timer.active
+
+            def run(m: types.ModuleType) -> Any:
+                if m is active:
+                    return getattr(self.ingests[m.BACKEND], method)(*args)
+                t0 = self.clock()
+                try:
+                    return getattr(self.ingests[m.BACKEND], method)(*args)
+                finally:
+                    self._win_ns += self.clock() - t0
+
+            sid: Any = self.timer.call(kernel, run, mirror=True)
+            t1 = self.clock()
+            if t1 - self._win_start >= self.window_ns:
+                if self._win_ns > self.mirror_budget * (t1 - self._win_start):
+                    self.suspend(
+                        f"load: the mirror took {self._win_ns / (t1 - self._win_start):.0%}"
+                    )
+                self._win_start, self._win_ns = t1, 0
+            return sid
+        fn = getattr(self.active, method)
+        return self.timer.call(kernel, lambda m: fn(*args))
+
+    def suspend(self, why: str) -> None:
+        """Stop feeding the other backend (its state no longer follows)."""
+        self.timer.stateful_suspended = why
+        self.ingests = {self.timer.active.BACKEND: self.active}
+
+    def _all(self, name: str, *args: Any) -> Any:
+        """``name(*args)`` on every backend's ingest (so they stay in step); the active
+        one's result, or its exception once all have run."""
+        out: Any = None
+        err: Exception | None = None
+        for backend, ing in self.ingests.items():
+            try:
+                r = getattr(ing, name)(*args)
+            except Exception as exc:
+                if backend == self.timer.active.BACKEND:
+                    err = exc
+                continue
+            if backend == self.timer.active.BACKEND:
+                out = r
+        if err is not None:
+            raise err
+        return out
+
+    def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None:
+        self._all("bind", endpoint, subscription, label, kind)
+
+    def unbind(self, endpoint: int) -> None:
+        self._all("unbind", endpoint)
+
+    def track_pool(self, address: str, kind: str) -> None:
+        self._all("track_pool", address, kind)
+        self.kinds[address] = kind
+
+    def track_array(self, address: str, pool: str) -> None:
+        self._all("track_array", address, pool)
+
+    def untrack_array(self, address: str, pool: str) -> None:
+        self._all("untrack_array", address, pool)
+
+    def account(self, pubkey: str, owner: str, data: Buffer, slot: int) -> bool:
+        # errors of the active backend propagate (after the other one ran)
+        if self.timer.stateful_suspended:
+            ok: bool = self._all("account", pubkey, owner, data, slot)
+            return ok
+        result: bool = self.timer.call(
+            "feed_account",
+            lambda m: self.ingests[m.BACKEND].account(pubkey, owner, data, slot),
+            mirror=True,
+        )
+        return result
+
+    def set_epoch_schedule(
+        self,
+        slots_per_epoch: int,
+        warmup: bool = False,
+        first_normal_epoch: int = 0,
+        first_normal_slot: int = 0,
+    ) -> None:
+        self._all(
+            "set_epoch_schedule", slots_per_epoch, warmup, first_normal_epoch, first_normal_slot
+        )
+
+    def watched(self) -> list[str]:
+        return list(self.active.watched())
+
+    def roles(self, pubkey: str) -> list[tuple[str, str]]:
+        return list(self.active.roles(pubkey))
+
+    def records(self, kinds: Sequence[str] | None = None) -> list[tuple[str, str, Any]]:
+        return list(self.active.records(kinds))
+
+    def take_changed(self) -> list[str]:
+        out: list[str] = self._all("take_changed")
+        return out
+
+    def dedup_stats(self) -> list[DedupStats]:
+        return self.active.dedup_stats()
+
+    def endpoint_stats(self) -> list[EndpointStats]:
+        return self.active.endpoint_stats()
+
+    def take_refetch(self) -> list[tuple[str, int]]:
+        """What the active ingest wants re-fetched (the other one's list is drained too:
+        both saw the same frames and ask for the same)."""
+        out: list[tuple[str, int]] = self._all("take_refetch")
+        return out
+
+    def stats(self) -> IngestStats:
+        return self.active.stats()

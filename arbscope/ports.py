@@ -1,0 +1,410 @@
+"""The session's ports: what it needs and what it offers, as typed protocols (DESIGN.md,
+Events and ports).
+
+- :class:`Ingest`: what the feeds drive (``FeedPool``, its workers, a NATS consumer, a
+  replay): the engine's ``FeedIngest``, the session's timed mirror of it
+  (``arbscope.ingest.TimedIngest``) and the recorder's tee (``arbscope.inputs.InputTee``).
+- :class:`SessionInputs`: the session's own inputs (tips, fees, landings, uncovered pools,
+  token names, its ticks, the operator's orders), the methods the input table
+  (``arbscope.inputs``) applies.
+- :class:`InputSink` (the journal's ``Recorder.input``, a collector's ``Publisher.add``)
+  and :class:`EventSink` (the recorder, a replay's digest, a what-if's tap): where inputs
+  and derived events (``arbscope.events``) go.
+- :class:`FeedSource`: where the frames come from; adapters in ``arbscope.sources`` (the
+  embedded simulator and its PubSub/gRPC feeds, RPC/PubSub and gRPC endpoints, NATS
+  regions), chosen in one place.
+- :class:`StreamSinks`: a session's NATS side as sinks (the collector's publisher, the
+  journal's stream); :class:`InputPublisher` the publisher as the session uses it.
+- :class:`SessionView`: the session read-only, as ``/metrics``, ``/health`` and the headless
+  status line read it (the dashboard reads ``tui.source.LiveSource``).
+
+This module imports no adapter (no simulator, no NATS, no metrics): the session depends on
+these shapes only.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from engine_rs.records import DedupStats, EndpointStats, IngestStats, Opportunity, Score
+from feeds.clients.pool import Bootstrap, Endpoint, FeedPool
+from feeds.clients.rpc import RawAccount
+from feeds.health import FeedHealth
+from storage.codec import Kind
+from storage.journal import Journal
+from storage.recorder import JournaledEvent, JournalTarget, Recorder
+
+if TYPE_CHECKING:
+    from .execution.live import LiveExecutor
+    from .execution.paper import PaperBroker
+    from .health import Verdict
+    from .solprice import LamportPrice
+    from .timing import KernelTimer
+
+Buffer = bytes | bytearray | memoryview
+FrameRun = tuple[int, list[tuple[int, int, int, int]], int]  # FeedIngest.frames' answer
+
+
+# ------------------------------------------------------------------ the ingest
+class Ingest(Protocol):
+    """What the feeds call on the engine's ingest (``FeedIngest``'s face): the calls that
+    change its state, each an input kind of the journal (``arbscope.inputs``), and the
+    read-only views the pool's maintenance reads."""
+
+    def frame(self, endpoint: int, frame: Buffer, recv_ns: int) -> int: ...
+    def grpc(self, endpoint: int, update: Buffer, recv_ns: int) -> tuple[int, int]: ...
+    def frames(
+        self, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
+    ) -> FrameRun: ...
+    def account(self, pubkey: str, owner: str, data: Buffer, slot: int) -> bool: ...
+    def track_pool(self, address: str, kind: str) -> None: ...
+    def track_array(self, address: str, pool: str) -> None: ...
+    def untrack_array(self, address: str, pool: str) -> None: ...
+    def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None: ...
+    def unbind(self, endpoint: int) -> None: ...
+    def set_epoch_schedule(
+        self,
+        slots_per_epoch: int,
+        warmup: bool = False,
+        first_normal_epoch: int = 0,
+        first_normal_slot: int = 0,
+    ) -> None: ...
+    def take_changed(self) -> list[str]: ...
+    # the read-only views
+    def watched(self) -> list[str]: ...
+    def roles(self, pubkey: str) -> list[tuple[str, str]]: ...
+    def records(self, kinds: Sequence[str] | None = None) -> list[tuple[str, str, Any]]: ...
+    def dedup_stats(self) -> list[DedupStats]: ...
+    def endpoint_stats(self) -> list[EndpointStats]: ...
+    def take_refetch(self) -> list[tuple[str, int]]: ...
+    def stats(self) -> IngestStats: ...
+
+
+class StreamInputs(Protocol):
+    """The session's own inputs a collector publishes with its feeds' (``arbscope.inputs``):
+    the fee samples, the pools its endpoints cover nowhere, the token names it read."""
+
+    def on_fees(self, samples: list[tuple[int, int]]) -> None: ...
+    def on_uncovered(self, pools: list[str]) -> None: ...
+    def on_tokens(self, rows: Sequence[dict[str, Any]]) -> None: ...
+
+
+class SessionInputs(StreamInputs, Protocol):
+    """The session's own inputs: what it is told besides the feeds' frames, each an input
+    kind of the journal (``arbscope.inputs``), journaled when it records and applied the
+    same way by a replay (and, the :class:`StreamInputs`, by a consumer of a collector's
+    stream): also the block engines' tips, its live orders' landings, its ticks and the
+    operator's orders."""
+
+    def on_tips(self, lamports: list[int]) -> None: ...
+    def on_landing(self, slots: int, send_ns: int = 0) -> None: ...
+    def tick(self, now_ns: int | None = None) -> None: ...
+    def trade(self, base: str, pools: list[str]) -> str: ...
+    def kill(self) -> int: ...
+    def resume(self) -> None: ...
+
+
+# ------------------------------------------------------------------ sinks
+class InputSink(Protocol):
+    """One input (its kind, endpoint, payload and time: monotonic ns, now when None), in
+    the journal's format: ``Recorder.input``, ``Publisher.add``."""
+
+    def __call__(
+        self, kind: Kind, endpoint: int, payload: bytes, t_ns: int | None = None, /
+    ) -> None: ...
+
+
+class EventSink(Protocol):
+    """Where derived events (``arbscope.events``) go: the journal's recorder, a replay's
+    digest, a what-if's tap."""
+
+    def emit(self, event: JournaledEvent, slot: int, t_ns: int = 0) -> None: ...
+
+
+class PublisherStatsView(Protocol):
+    @property
+    def batches(self) -> int: ...
+    @property
+    def acked(self) -> int: ...
+    @property
+    def frames(self) -> int: ...
+    @property
+    def resent(self) -> int: ...
+    @property
+    def dropped(self) -> int: ...
+    @property
+    def last_error(self) -> str: ...
+
+
+class InputPublisher(Protocol):
+    """A collector's publisher (``arbscope.fleet.Publisher``) as the session uses it."""
+
+    @property
+    def region(self) -> str: ...
+    @property
+    def stats(self) -> PublisherStatsView: ...
+    @property
+    def pending(self) -> int: ...
+    def add(self, kind: Kind, endpoint: int, payload: bytes, t_ns: int | None = None, /) -> None:
+        """One input (see :class:`InputSink`)."""
+        ...
+
+    def problem(self) -> str: ...
+    def failing_s(self) -> float: ...
+    async def stop(self) -> None: ...
+
+
+class StreamSinks(Protocol):
+    """A session's NATS side, as sinks (``arbscope.sources.nats.NatsSinks``): the journal's
+    chunks to a stream as well (``journal``), the feeds' inputs to a region's stream
+    (``publisher``: a collector, which evaluates nothing itself)."""
+
+    @property
+    def collects(self) -> bool: ...
+    async def journal(self, journal: Journal) -> JournalTarget:
+        """The journal the recorder writes: ``journal``, or it and the stream."""
+        ...
+
+    async def publisher(
+        self, endpoints: Sequence[str], base_mints: Sequence[str], source: str
+    ) -> InputPublisher | None:
+        """The collector's publisher, started with its hello (None: not a collector)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+# ------------------------------------------------------------------ sources
+class NothingToFind(Exception):
+    """The session would run and find nothing (the message says why)."""
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    """What a session hands its source when it starts it: the ingest to drive (the
+    recorder's and publisher's tees in front of it), the pools to watch, its own inputs
+    (fees, token names, uncovered pools), the pools the fee poll asks about, the check
+    after the snapshot (why nothing could be found, "" when something can), and what to
+    call once its own sockets are up (the token names are read then)."""
+
+    ingest: Ingest
+    engine: types.ModuleType
+    universe: Sequence[tuple[str, str]]
+    inputs: SessionInputs
+    fee_accounts: Callable[[], Sequence[str]]
+    check: Callable[[Bootstrap], str]
+    own_started: Callable[[], None]
+    seed: int = 0
+    first_endpoint: int = 0  # the number of the source's first endpoint (after others')
+
+
+class Faucet(Protocol):
+    """The embedded simulator's faucet (when it accepts transactions)."""
+
+    def fund(self, wallet: str, lamports: int, mint: str, amount: int) -> None: ...
+
+
+class RegionStatsView(Protocol):
+    """One NATS region as a consumer sees it (``arbscope.fleet.RegionStats``)."""
+
+    @property
+    def batches(self) -> int: ...
+    @property
+    def frames(self) -> int: ...
+    @property
+    def gap_batches(self) -> int: ...
+    @property
+    def lost(self) -> int: ...
+    @property
+    def damaged(self) -> int: ...
+    @property
+    def redelivered(self) -> int: ...
+    @property
+    def resets(self) -> int: ...
+    @property
+    def pending(self) -> int: ...
+    def latency_quantiles_ms(self, qs: Sequence[float]) -> list[float | None]: ...
+
+
+class RegionView(Protocol):
+    @property
+    def region(self) -> str: ...
+    @property
+    def stats(self) -> RegionStatsView: ...
+
+
+class FeedSource(Protocol):
+    """Where a session's frames come from (an adapter of ``arbscope.sources``): its
+    lifecycle, its health and coverage, and what the session shows of it."""
+
+    @property
+    def label(self) -> str:
+        """What the status bar says: ``sim ×3 (loopback PubSub)``, ``live ×2``, ``nats eu``."""
+        ...
+
+    @property
+    def simulated(self) -> bool:
+        """The embedded simulator (the journal's source ``sim``, the snapshot's ``SIM``)."""
+        ...
+
+    @property
+    def faucet(self) -> Faucet | None:
+        """The simulator's faucet, when it accepts transactions (None otherwise)."""
+        ...
+
+    @property
+    def commitment(self) -> str: ...
+    @property
+    def ca_file(self) -> str | None: ...
+    @property
+    def endpoints(self) -> Sequence[Endpoint]:
+        """The session's own endpoints (the simulator's once it started)."""
+        ...
+
+    @property
+    def pool(self) -> FeedPool | None:
+        """The session's own sockets (None before the start, or without endpoints)."""
+        ...
+
+    @property
+    def boot(self) -> Bootstrap | None:
+        """What the snapshot found (None before it)."""
+        ...
+
+    @property
+    def feeding(self) -> bool:
+        """Its feeds drive the ingest (the start has opened them, or begun to)."""
+        ...
+
+    def universe(self) -> list[tuple[str, str]] | None:
+        """The pools it serves (the simulator's world); None: the configured ones."""
+        ...
+
+    def base_mints(self) -> list[str]:
+        """The base mints it knows before it starts ([]: none)."""
+        ...
+
+    def config(self) -> dict[str, Any]:
+        """Its part of the journaled configuration: ``sim``, ``endpoints``, ``sim_grpc``."""
+        ...
+
+    async def prepare(self) -> None:
+        """The first step of the session's start (NATS: connect to the regions)."""
+        ...
+
+    async def announced_base_mints(self) -> list[str]:
+        """The base mints its publishers announce (NATS: the collectors'); [] otherwise."""
+        ...
+
+    async def open(self) -> None:
+        """Start what serves the endpoints (the simulator): ``endpoints`` after it."""
+        ...
+
+    async def start(self, link: SourceLink) -> None:
+        """Snapshot and subscribe (NothingToFind: the snapshot says nothing can be found)."""
+        ...
+
+    async def stop(self) -> None: ...
+    def health(self, ingest: Ingest) -> list[FeedHealth]: ...
+    def coverage(self) -> dict[str, int]:
+        """Per pool, the endpoints feeding it, once streaming has started ({} before)."""
+        ...
+
+    def uncovered_pools(self) -> list[str] | None:
+        """The pools no endpoint covers now; None: not this source's to say (its
+        collectors say it, as inputs)."""
+        ...
+
+    def subscriptions(self) -> int:
+        """Subscriptions each of its workers asks for."""
+        ...
+
+    def regions(self) -> Sequence[RegionView]:
+        """The NATS regions it consumes (none for sockets of its own)."""
+        ...
+
+    async def fetch_accounts(self, keys: Sequence[str]) -> dict[str, RawAccount | None]: ...
+
+
+# ------------------------------------------------------------------ services
+class Service(Protocol):
+    """Something the session runs beside itself for its lifetime (``/metrics``)."""
+
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def url(self) -> str: ...
+    async def start(self) -> str:
+        """Listen; the base URL (OSError when it cannot)."""
+        ...
+
+    async def stop(self) -> None: ...
+
+
+# ------------------------------------------------------------------ readers
+class SessionView(Protocol):
+    """The session, read-only, as ``/metrics``, ``/health`` and the headless status line
+    read it (never its private state)."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def mode(self) -> str: ...
+    @property
+    def session_id(self) -> str: ...
+    @property
+    def slot(self) -> int: ...
+    @property
+    def errors(self) -> int: ...
+    @property
+    def found(self) -> int: ...
+    @property
+    def start_error(self) -> str: ...
+    @property
+    def live(self) -> Mapping[tuple[str, tuple[str, ...]], tuple[Opportunity, Score]]: ...
+    @property
+    def pool(self) -> FeedPool | None: ...
+    @property
+    def recorder(self) -> Recorder | None: ...
+    @property
+    def timer(self) -> KernelTimer: ...
+    @property
+    def broker(self) -> PaperBroker | None: ...
+    @property
+    def executor(self) -> LiveExecutor | None: ...
+    @property
+    def publisher(self) -> InputPublisher | None: ...
+    def versions(self) -> dict[str, Any]: ...
+    def pool_count(self) -> int: ...
+    def lamport_prices(self) -> Mapping[str, LamportPrice | None]:
+        """Per base mint of the graph, a lamport's price in it (None: none known)."""
+        ...
+
+    def regions(self) -> Sequence[RegionView]: ...
+    def feed_health(self) -> list[FeedHealth]: ...
+    def health_verdict(self, feeds: list[FeedHealth] | None = None) -> Verdict | None: ...
+
+
+__all__ = [
+    "Buffer",
+    "EventSink",
+    "Faucet",
+    "FeedSource",
+    "FrameRun",
+    "Ingest",
+    "InputPublisher",
+    "InputSink",
+    "NothingToFind",
+    "RegionView",
+    "Service",
+    "SessionInputs",
+    "SessionView",
+    "SourceLink",
+    "StreamInputs",
+    "StreamSinks",
+]
