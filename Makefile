@@ -11,7 +11,7 @@ RUST_SRC := $(shell find engine_rs/crates -path engine_rs/crates/json-bench -pru
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: run test bench lint fmt wheel-check screenshots clean setup engine nats
+.PHONY: run test bench lint fmt wheel-check screenshots clean setup engine nats docs
 
 # the Yellowstone gRPC messages, generated from their .proto files (not in the repository)
 PROTOS := $(wildcard feeds/wire/geyser/*.proto)
@@ -54,6 +54,11 @@ lint: $(STAMPS)/engine $(PB2)
 	$(PY) -m mypy
 	$(PY) -m mypy.stubtest engine_rs._engine
 	$(VENV)/bin/lint-imports --no-cache --no-logo
+
+# docs/engine-api.md from the stub's signatures and the docstrings (tools/api_docs.py);
+# tests/test_architecture.py fails when the committed file is stale
+docs: $(STAMPS)/deps
+	$(PY) -m tools.api_docs
 
 fmt: $(STAMPS)/deps
 	cargo fmt --manifest-path $(CARGO_MANIFEST) --all
