@@ -182,7 +182,7 @@ class SimMarket:
             amount,
             a_to_b,
         )
-        res = self.timer.call("clmm_swap", lambda m: m.clmm_swap(*args), detail=args)
+        res = self.timer.call("clmm_swap", lambda m: m.orca_whirlpool.swap(*args), detail=args)
         spec.sqrt_price_x64, spec.tick_current = res.sqrt_price_x64, res.tick_current
         spec.liquidity = res.liquidity
 

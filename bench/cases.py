@@ -28,6 +28,7 @@ import struct
 import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from typing import Any
 
 import engine_rs
@@ -144,8 +145,12 @@ def _cpmm_input(size: Size, seed: int) -> tuple[int, ...]:
 
 
 def _scalar(fn_name: str) -> Callable[[types.ModuleType, Any], Call]:
+    """A call of the backend's ``fn_name`` (a venue's function by its namespace:
+    ``"raydium_clmm.swap"``), looked up once when prepared, never per timed call."""
+    get = attrgetter(fn_name)
+
     def prepare(m: types.ModuleType, args: Any) -> Call:
-        return Call(getattr(m, fn_name), tuple(args))
+        return Call(get(m), tuple(args))
 
     return prepare
 
@@ -297,8 +302,8 @@ def _openbook_take_input(size: Size, seed: int) -> tuple[Any, ...]:
 
 def _openbook_take_prepare(m: types.ModuleType, args: Any) -> Call:
     market, bids, asks, now, amount, a_to_b, limit = args
-    book = m.openbook_book(market, bids, asks, now)  # decoded once, untimed
-    return Call(m.openbook_take, (book, amount, a_to_b, limit))
+    book = m.openbook_v2.book(market, bids, asks, now)  # decoded once, untimed
+    return Call(m.openbook_v2.take, (book, amount, a_to_b, limit))
 
 
 # ---------------------------------------------------------------- Whirlpool swap
@@ -314,9 +319,9 @@ def _clmm_input(size: Size, seed: int) -> tuple[Any, ...]:
     nets = {k * ts: r.randint(10**5, 10**7) for k in range(1, crossings + 30)}
     # going down a tick subtracts its liquidity_net: positive below, negative above
     ticks = sorted([(-t, n) for t, n in nets.items()] + [(t, -n) for t, n in nets.items()])
-    sqrt_price = twin.sqrt_price_from_tick(tick)
-    limit = twin.sqrt_price_from_tick(-(crossings * ts) - ts // 2)
-    to_limit = twin.clmm_swap(
+    sqrt_price = twin.orca_whirlpool.sqrt_price_at_tick(tick)
+    limit = twin.orca_whirlpool.sqrt_price_at_tick(-(crossings * ts) - ts // 2)
+    to_limit = twin.orca_whirlpool.swap(
         sqrt_price, liquidity, tick, ts, 3_000, ticks, 2**63, True, True, limit
     )
     return (sqrt_price, liquidity, tick, ts, 3_000, ticks, to_limit.amount_in, True)
@@ -335,7 +340,7 @@ def _raydium_clmm_input(size: Size, seed: int) -> tuple[Any, ...]:
     liquidity = r.randint(10**12, 10**13)
     nets = {k * ts: r.randint(10**5, 10**7) for k in range(1, crossings + 30)}
     ticks = sorted([(-t, n) for t, n in nets.items()] + [(t, -n) for t, n in nets.items()])
-    sqrt_price = twin.raydium_clmm_sqrt_price_at_tick(tick)
+    sqrt_price = twin.raydium_clmm.sqrt_price_at_tick(tick)
     args = (sqrt_price, liquidity, tick, ts, 2_500, 0, ticks)
     # crossing tick -k*ts leaves the current tick at -k*ts - 1: aim between the
     # crossings-th tick below 0 and the next one
@@ -344,7 +349,7 @@ def _raydium_clmm_input(size: Size, seed: int) -> tuple[Any, ...]:
     def short(amount: int) -> bool:
         try:
             return bool(
-                twin.raydium_clmm_swap(*args, amount, True).tick_current
+                twin.raydium_clmm.swap(*args, amount, True).tick_current
                 >= -(crossings * ts) - ts // 2
             )
         except EngineError:  # out of liquidity: far past it
@@ -385,7 +390,7 @@ def _dlmm_input(size: Size, seed: int) -> tuple[Any, ...]:
     target = pool.record.active_id - crossings
 
     def end(amount: int) -> int:
-        r = twin.meteora_dlmm_swap(pair, arrays, amount, True, now, w.slot)
+        r = twin.meteora_dlmm.swap(pair, arrays, amount, True, now, w.slot)
         return pool.record.active_id + 1 if r is None else int(r.active_id)
 
     lo, hi = 1, 1
@@ -523,8 +528,8 @@ def _weights(p: synthetic.PoolSpec) -> tuple[float, float]:
         ab = twin.cpmm_spot_rate(p.reserve_a, p.reserve_b, p.fee_num, p.fee_den)
         ba = twin.cpmm_spot_rate(p.reserve_b, p.reserve_a, p.fee_num, p.fee_den)
     else:
-        ab = twin.clmm_spot_rate(p.sqrt_price_x64, p.fee_rate, True)
-        ba = twin.clmm_spot_rate(p.sqrt_price_x64, p.fee_rate, False)
+        ab = twin.orca_whirlpool.spot_rate(p.sqrt_price_x64, p.fee_rate, True)
+        ba = twin.orca_whirlpool.spot_rate(p.sqrt_price_x64, p.fee_rate, False)
     return -math.log(ab), -math.log(ba)
 
 
@@ -845,7 +850,7 @@ def _pda_input(size: Size, seed: int) -> PdaInput:
     r = random.Random(seed)
     config, a, b = r.randbytes(32), r.randbytes(32), r.randbytes(32)
     seeds = (b"whirlpool", config, a, b, r.choice([1, 2, 4, 8, 64, 128]).to_bytes(2, "little"))
-    program = twin.b58decode(twin.WHIRLPOOL_PROGRAM_ID)
+    program = twin.b58decode(twin.orca_whirlpool.PROGRAM_ID)
     return PdaInput(seeds, program, twin.b58encode(r.randbytes(32)), tuple(range(-5, 6)))
 
 
@@ -935,7 +940,7 @@ def _whirlpool_account(size: Size, seed: int) -> bytes:
 
 
 def _prepare_decode_whirlpool(m: types.ModuleType, data: bytes) -> Call:
-    return Call(m.decode_whirlpool, (data,))
+    return Call(m.orca_whirlpool.decode_pool, (data,))
 
 
 # ---------------------------------------------------------------- feed ingest
@@ -1118,19 +1123,19 @@ CASES: tuple[Case, ...] = (
         "clmm_swap",
         (Size("10 ticks crossed", {"crossings": 10}),),
         _clmm_input,
-        _scalar("clmm_swap"),
+        _scalar("orca_whirlpool.swap"),
     ),
     Case(
         "raydium_clmm_swap",
         (Size("10 ticks crossed", {"crossings": 10}),),
         _raydium_clmm_input,
-        _scalar("raydium_clmm_swap"),
+        _scalar("raydium_clmm.swap"),
     ),
     Case(
         "meteora_dlmm_quote",
         (Size("10 bins crossed", {"crossings": 10}),),
         _dlmm_input,
-        _scalar("meteora_dlmm_quote"),
+        _scalar("meteora_dlmm.quote"),
     ),
     Case("transfer_fee", (Size("1 call"),), _transfer_fee_input, _scalar("transfer_fee")),
     Case(
@@ -1150,7 +1155,7 @@ CASES: tuple[Case, ...] = (
         "pump_swap",
         (Size("1 sell", {"sell": True}), Size("1 buy_exact_quote_in")),
         _pump_input,
-        _scalar("pump_swap"),
+        _scalar("pump_amm.swap"),
     ),
     Case(
         "openbook_ladder",
@@ -1159,7 +1164,7 @@ CASES: tuple[Case, ...] = (
             Size("2 full sides (512 orders), 20 levels", {"orders": 512}),
         ),
         _openbook_ladder_input,
-        _scalar("openbook_ladder"),
+        _scalar("openbook_v2.ladder"),
         timed_peers={"ts-client (node)": _ts_client_ladder},
     ),
     Case(

@@ -1,5 +1,5 @@
 """The official OpenBook v2 TypeScript client (``@openbook-dex/openbook-v2`` from npm,
-``tests/js/openbook_client.mjs``) as a bench peer of ``openbook_ladder``: node times its
+``tests/js/openbook_client.mjs``) as a bench peer of ``openbook_v2.ladder``: node times its
 own decode of a market and both book sides plus its L2 rebuild of each
 (``process.hrtime.bigint()``, median of ``iterations``), so the number excludes the
 process start and the JSON round trip.

@@ -527,7 +527,7 @@ class DlmmSwapEvent:
 
 @dataclass(frozen=True, slots=True)
 class DlmmSwapQuote:
-    """The Meteora DLMM program's exact-in swap (``meteora_dlmm_swap``): output, total
+    """The Meteora DLMM program's exact-in swap (``meteora_dlmm.swap``): output, total
     fee and the protocol's part, the active bin and the volatility state after, and per
     bin filled ``(bin id, input used net of an input fee, output before an output fee,
     the bin's fee, its protocol part, its market makers' part after the protocol's)`` in
@@ -616,7 +616,7 @@ class OpenBookBookSide:
     ``order_tree_type``), the two roots (node handle and leaf count of the fixed and the
     oracle-pegged tree), the node pool's header, and ``orders``: the fixed tree's orders
     best first (the program's iteration order), then the oracle-pegged tree's best first
-    (merging the two needs an oracle price: ``openbook_ladder`` takes one)."""
+    (merging the two needs an oracle price: ``openbook_v2.ladder`` takes one)."""
 
     side: str
     fixed_root: int

@@ -330,7 +330,7 @@ class BookLevel:
 
 @dataclass(frozen=True, slots=True)
 class BookLadder:
-    """An order book's L2 ladder (``openbook_ladder``, ``PoolGraph.ladder``): ``bids``
+    """An order book's L2 ladder (``openbook_v2.ladder``, ``PoolGraph.ladder``): ``bids``
     best first (highest price first), ``asks`` lowest first, each summing the valid
     orders of a price (expired orders skipped, oracle-pegged ones skipped without an
     oracle price); best bid / ask, ``spread`` = ask - bid and ``mid`` their mean (None
@@ -351,7 +351,7 @@ class BookLadder:
 
 @dataclass(frozen=True, slots=True)
 class OpenBookFill:
-    """The exact result of an OpenBook v2 ``place_take_order`` (``openbook_take``):
+    """The exact result of an OpenBook v2 ``place_take_order`` (``openbook_v2.take``):
     ``amount_in`` / ``amount_out`` what the taker's transfers move (native units: base
     sold and quote received less the makers' rebates for a sell; quote paid with the
     rebates and base received for a buy); base and quote lots matched; ``taker_fee`` the

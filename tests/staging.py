@@ -259,7 +259,7 @@ def book_world(world_seed: int = 63, slots: int = 12) -> Any:
 
 def book_ladders(world: Any = None, depth: int = 24) -> tuple[Any, ...]:
     """The L2 ladder of every OpenBook market of ``world`` (default :func:`book_world`):
-    the twin's ``openbook_ladder`` on the accounts' bytes at the world's clock, with the
+    the twin's ``openbook_v2.ladder`` on the accounts' bytes at the world's clock, with the
     market's address, mints and slot (what ``PoolGraph.ladder`` gives)."""
     from dataclasses import replace
 
@@ -275,8 +275,8 @@ def book_ladders(world: Any = None, depth: int = 24) -> tuple[Any, ...]:
         if kind not in books:
             continue
         market = world.accounts[address].data
-        rec = eng.decode_openbook_market(market)
-        ladder = eng.openbook_ladder(
+        rec = eng.openbook_v2.decode_market(market)
+        ladder = eng.openbook_v2.ladder(
             market,
             world.accounts[rec.bids].data,
             world.accounts[rec.asks].data,

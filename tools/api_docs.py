@@ -2,9 +2,12 @@
 
 Reads ``engine_rs/_engine.pyi`` with :mod:`ast` (nothing is imported, nothing is built):
 every public name of its ``__all__``, grouped by the stub's sections (``# --- area ---``
-comments), with its signature and its docstring. A docstring is the stub's own when it
-has one, else the pure-Python twin's (``engine_rs/python``, the same API; followed through
-its imports, a class's bases included), else the record's (``engine_rs/records.py``).
+comments), with its signature and its docstring. The skin is flat; a venue's names are
+shown as its public namespace has them (``raydium_clmm.swap`` for the skin's
+``raydium_clmm_swap``: the ``API`` table of each twin venue module, read with ast too),
+one section per venue. A docstring is the stub's own when it has one, else the
+pure-Python twin's (``engine_rs/python``, the same API; followed through its imports, a
+class's bases included), else the record's (``engine_rs/records.py``).
 ``--check`` exits 1 when the committed file differs (``tests/test_architecture.py`` runs
 the same comparison).
 """
@@ -22,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 STUB = ROOT / "engine_rs" / "_engine.pyi"
 TWIN = ROOT / "engine_rs" / "python" / "__init__.py"
+VENUES = ROOT / "engine_rs" / "python" / "venues"
 OUT = ROOT / "docs" / "engine-api.md"
 
 SECTION = re.compile(r"^# --- (.+?) -*$")
@@ -38,6 +42,29 @@ class Section:
 
 def parse(path: Path) -> ast.Module:
     return ast.parse(path.read_text(), filename=str(path))
+
+
+@dataclass(frozen=True)
+class Public:
+    """Where a flat name of the skin is public: its venue's namespace and name there."""
+
+    venue: str
+    name: str
+    module: Path  # the twin venue module whose API table lists it
+
+
+def venue_apis() -> dict[str, Public]:
+    """The skin's flat name -> its place in a venue's namespace, from every twin venue
+    module's ``API`` table (``engine_rs/python/venues/<venue>.py`` or its package)."""
+    found: dict[str, Public] = {}
+    for path in sorted([*VENUES.glob("*.py"), *VENUES.glob("*/__init__.py")]):
+        venue = path.parent.name if path.name == "__init__.py" else path.stem
+        for node in parse(path).body:
+            target = node.target if isinstance(node, ast.AnnAssign) else None
+            if isinstance(target, ast.Name) and target.id == "API" and node.value is not None:
+                for public, flat in ast.literal_eval(node.value).items():
+                    found[flat] = Public(venue, public, path)
+    return found
 
 
 class Twin:
@@ -86,26 +113,13 @@ class Twin:
                     return self.find(target, alias.name, depth + 1)
         return None
 
-    def venue(self, name: str) -> str | None:
-        """The venue whose twin module defines ``name`` (engine_rs/python/venues/<venue>)."""
-        found = self.find(TWIN, name)
-        if found is None:
-            return None
-        if not found[0].is_relative_to(TWIN.parent):
-            return None  # a record of engine_rs.records
-        parts = found[0].relative_to(TWIN.parent).parts
-        if len(parts) < 2 or parts[0] != "venues":
-            return None
-        venue = parts[1].removesuffix(".py")
-        return None if venue in ("__init__", "ticks") else venue
-
-    def doc(self, name: str) -> str | None:
-        found = self.find(TWIN, name)
+    def doc(self, name: str, where: Path = TWIN) -> str | None:
+        found = self.find(where, name)
         return ast.get_docstring(found[1]) if found else None
 
-    def method_doc(self, cls: str, method: str) -> str | None:
+    def method_doc(self, cls: str, method: str, where: Path = TWIN) -> str | None:
         """A method's docstring, looked for in the class and then its bases."""
-        todo = [(TWIN, cls)]
+        todo = [(where, cls)]
         seen: set[tuple[Path, str]] = set()
         while todo:
             path, name = todo.pop(0)
@@ -147,25 +161,31 @@ def is_property(node: ast.FunctionDef) -> bool:
     return any(isinstance(d, ast.Name) and d.id == "property" for d in node.decorator_list)
 
 
-def document_function(node: ast.FunctionDef, twin: Twin) -> str:
-    doc = ast.get_docstring(node) or twin.doc(node.name)
-    lines = [f"### `{node.name}`", "", "```python", f"def {signature(node)}", "```", ""]
+def document_function(node: ast.FunctionDef, twin: Twin, public: Public | None) -> str:
+    where, name = (TWIN, node.name) if public is None else (public.module, public.name)
+    doc = ast.get_docstring(node) or twin.doc(node.name, where)
+    shown = name if public is None else f"{public.venue}.{name}"
+    lines = [f"### `{shown}`", "", "```python", f"def {signature(node, name)}", "```", ""]
     if doc:
         lines += [inspect.cleandoc(doc), ""]
     return "\n".join(lines)
 
 
-def document_class(node: ast.ClassDef, classes: dict[str, ast.ClassDef], twin: Twin) -> str:
+def document_class(
+    node: ast.ClassDef, classes: dict[str, ast.ClassDef], twin: Twin, public: Public | None
+) -> str:
+    where, name = (TWIN, node.name) if public is None else (public.module, public.name)
+    shown = name if public is None else f"{public.venue}.{name}"
     body: list[ast.stmt] = []
     for base in node.bases:  # a private base of the stub's (Rsi(_Incremental)): its members
         if isinstance(base, ast.Name) and base.id.startswith("_") and base.id in classes:
             body += classes[base.id].body
     body += node.body
-    doc = ast.get_docstring(node) or twin.doc(node.name)
-    lines = [f"### class `{node.name}`", ""]
+    doc = ast.get_docstring(node) or twin.doc(node.name, where)
+    lines = [f"### class `{shown}`", ""]
     new = next((i for i in body if isinstance(i, ast.FunctionDef) and i.name == "__new__"), None)
     if new is not None:
-        lines += ["```python", signature(new, node.name).removesuffix(" -> Self"), "```", ""]
+        lines += ["```python", signature(new, name).removesuffix(" -> Self"), "```", ""]
     if doc:
         lines += [inspect.cleandoc(doc), ""]
     fields = [i for i in body if isinstance(i, ast.AnnAssign) and isinstance(i.target, ast.Name)]
@@ -178,7 +198,7 @@ def document_class(node: ast.ClassDef, classes: dict[str, ast.ClassDef], twin: T
         if isinstance(i, ast.FunctionDef) and (not i.name.startswith("_") or i.name == "__len__")
     ]
     for item in members:
-        mdoc = twin.method_doc(node.name, item.name)
+        mdoc = twin.method_doc(node.name, item.name, where)
         tail = f": {first_paragraph(mdoc)}" if mdoc else ""
         if is_property(item):
             returns = ast.unparse(item.returns) if item.returns else "Any"
@@ -205,6 +225,7 @@ def render() -> str:
         if match:
             starts.append((number, match.group(1).strip()))
     twin = Twin()
+    apis = venue_apis()
     classes = {n.name: n for n in module.body if isinstance(n, ast.ClassDef)}
     sections: dict[str, Section] = {}
     constants: list[str] = []
@@ -213,20 +234,21 @@ def render() -> str:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             name = node.target.id
             if name in public:
-                constants.append(f"- `{name}: {ast.unparse(node.annotation)}`")
+                shown = f"{apis[name].venue}.{apis[name].name}" if name in apis else name
+                constants.append(f"- `{shown}: {ast.unparse(node.annotation)}`")
             continue
         if not isinstance(node, ast.FunctionDef | ast.ClassDef) or node.name not in public:
             continue
         if node.name.startswith("_"):
             continue  # in __all__ for the bench, not an API
-        venue = twin.venue(node.name)
-        if venue is not None:
-            title = f"venue: {venue}"
+        place = apis.get(node.name)
+        if place is not None:
+            title = f"venue: {place.venue}"
         section = sections.setdefault(title, Section(title))
         if isinstance(node, ast.FunctionDef):
-            section.entries.append(document_function(node, twin))
+            section.entries.append(document_function(node, twin, place))
         else:
-            section.entries.append(document_class(node, classes, twin))
+            section.entries.append(document_class(node, classes, twin, place))
     out = [
         "# The engine API, generated",
         "",
@@ -235,8 +257,10 @@ def render() -> str:
         "",
         "Every public name of the compiled engine (`engine_rs._engine`, the same API as the",
         "pure-Python twin `engine_rs.python`), grouped as the stub groups them, with its",
-        "signature and docstring (the stub's, else the twin's). How to call it and what the",
-        "numbers mean: [engine.md](engine.md).",
+        "signature and docstring (the stub's, else the twin's). A venue's functions and",
+        "classes are in its namespace, one section per venue: `eng.raydium_clmm.swap(...)`",
+        "with `eng = engine_rs.backend()`. How to call it and what the numbers mean:",
+        "[engine.md](engine.md).",
         "",
         "Contents: " + ", ".join(f"[{s.title}](#{slug(s.title)})" for s in ordered(sections)) + ".",
         "",

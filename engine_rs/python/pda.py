@@ -1,6 +1,6 @@
 """Program-derived addresses (spec §4.1): the derivation every venue's PDAs use, and the
 derive-once cache. A venue's own addresses are in its module (a Whirlpool's in
-``venues/orca_whirlpool/pda.py``, Raydium CLMM's ``raydium_clmm_address``).
+``venues/orca_whirlpool/pda.py``, Raydium CLMM's ``raydium_clmm.address``).
 
 Twin of ``crates/core/src/pda.rs``: ``sha256(seeds ‖ program_id ‖
 "ProgramDerivedAddress")``, valid when it does **not** decompress as an ed25519 point.
@@ -178,7 +178,7 @@ class PdaCache:
         return found
 
     def tick_array(self, whirlpool: object, start_tick_index: int) -> tuple[str, int]:
-        """``tick_array_address(whirlpool, start_tick_index)``, derived once."""
+        """``orca_whirlpool.tick_array_address(whirlpool, start_tick_index)``, derived once."""
         start = i32(start_tick_index)
         key = (self._id(whirlpool, "whirlpool"), start)
         found = self._count(self._tick_arrays.get(key))
@@ -189,7 +189,7 @@ class PdaCache:
     def whirlpool(
         self, config: object, mint_a: object, mint_b: object, fee_tier_index: int
     ) -> tuple[str, int]:
-        """``whirlpool_address(...)``, derived once."""
+        """``orca_whirlpool.pool_address(...)``, derived once."""
         fee = i64(fee_tier_index)
         c = self._id(config, "config")
         a, b = self._id(mint_a, "mint_a"), self._id(mint_b, "mint_b")
@@ -200,7 +200,7 @@ class PdaCache:
         return found
 
     def oracle(self, whirlpool: object) -> tuple[str, int]:
-        """``oracle_address(whirlpool)``, derived once."""
+        """``orca_whirlpool.oracle_address(whirlpool)``, derived once."""
         w = self._id(whirlpool, "whirlpool")
         found = self._count(self._oracles.get(w))
         if found is None:

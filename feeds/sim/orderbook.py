@@ -13,7 +13,7 @@ matching loop), so the bytes are those the program would leave after the same
 operations. Written from the sources; no code was copied.
 
 This module is the simulator's, not the engine's: the engine decodes these bytes with
-its own decoders (``decode_openbook_bookside`` ...), which tests hold to what this module
+its own decoders (``openbook_v2.decode_bookside`` ...), which tests hold to what this module
 wrote. The constants a client needs too (discriminators, the market's size and fee scale,
 sides and order types) are the venue's (``feeds.venues.openbook_v2.layout``), taken from
 there.

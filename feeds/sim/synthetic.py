@@ -123,7 +123,7 @@ def _clmm_pool(
     tick = _tick_for_price(price_ab, ts)
     # exact integer tick math: both backends give the same value, so the market does
     # not depend on which one is active
-    sqrt = engine_rs.backend().sqrt_price_from_tick(tick) + r.randint(0, 1000)
+    sqrt = engine_rs.backend().orca_whirlpool.sqrt_price_at_tick(tick) + r.randint(0, 1000)
     liq = r.randint(10**10, 10**13)
     lo = (tick // ts - r.randint(2, 40)) * ts
     hi = (tick // ts + r.randint(2, 40)) * ts

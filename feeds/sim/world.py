@@ -468,7 +468,7 @@ class World:
             if out <= 0 or out >= rout:
                 return None
             return SwapQuote(amount, out)
-        res = self.eng.clmm_swap(
+        res = self.eng.orca_whirlpool.swap(
             s.sqrt_price_x64,
             s.liquidity,
             s.tick_current,

@@ -1,5 +1,5 @@
 """``bench.jspeer.ts_ladder_ns``: the TypeScript client's self-timed ladder, the bench's
-peer of ``openbook_ladder``. Timings are measured, never asserted: only present."""
+peer of ``openbook_v2.ladder``. Timings are measured, never asserted: only present."""
 
 from __future__ import annotations
 

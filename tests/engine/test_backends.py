@@ -16,6 +16,11 @@ def test_both_backends_export_the_same_names(rust: object, py: object) -> None:
     assert sorted(rust.__all__) == sorted(py.__all__)  # type: ignore[attr-defined]
     for name in py.__all__:  # type: ignore[attr-defined]
         assert hasattr(rust, name), name
+    for info in py.venue_infos():  # type: ignore[attr-defined]
+        ours, twins = getattr(rust, info.name), getattr(py, info.name)  # a venue's namespace
+        assert ours.__all__ == twins.__all__, info.name
+        for name in twins.__all__:
+            assert hasattr(ours, name), f"{info.name}.{name}"
 
 
 def test_record_classes_match_the_schema(rust: object) -> None:

@@ -9,6 +9,7 @@ import base64
 import json
 import struct
 import types
+from operator import attrgetter
 from pathlib import Path
 
 import pytest
@@ -36,16 +37,16 @@ from engine_rs.records import as_dict
 JUPITER = "JUP6LkbZbjS1jKKwapdHNy74zcZ3tLUZoi5QNyVTaV4"
 
 DECODERS = [
-    "decode_raydium_amm_v4",
-    "decode_raydium_cpmm",
-    "decode_raydium_amm_config",
-    "decode_whirlpool",
-    "decode_tick_array",
+    "raydium_amm_v4.decode_pool",
+    "raydium_cpmm.decode_pool",
+    "raydium_cpmm.decode_config",
+    "orca_whirlpool.decode_pool",
+    "orca_whirlpool.decode_tick_array",
     "decode_token_account",
     "decode_mint",
-    "decode_pump_amm_pool",
-    "decode_pump_amm_global_config",
-    "decode_pump_fee_config",
+    "pump_amm.decode_pool",
+    "pump_amm.decode_global_config",
+    "pump_amm.decode_fee_config",
 ]
 STATELESS_FIXTURE = [HealthCheck.function_scoped_fixture]
 
@@ -60,9 +61,9 @@ def _data(acc: dict) -> bytes:
 def test_cpmm_pool_and_its_accounts_agree(eng: types.ModuleType, shared_fixtures: Path) -> None:
     f = json.loads((shared_fixtures / "raydium" / "cpmm_wsol_pump.json").read_text())
     accs = f["accounts"]
-    pool = eng.decode_raydium_cpmm(_data(accs[f["pool"]]), accs[f["pool"]]["owner"])
+    pool = eng.raydium_cpmm.decode_pool(_data(accs[f["pool"]]), accs[f["pool"]]["owner"])
     assert len(_data(accs[f["pool"]])) == 640  # longer than the struct: accepted
-    cfg = eng.decode_raydium_amm_config(_data(accs[pool.amm_config]), cp.PROGRAM_ID)
+    cfg = eng.raydium_cpmm.decode_config(_data(accs[pool.amm_config]), cp.PROGRAM_ID)
     assert cfg.trade_fee_rate == 2_500 and cfg.index == 0
     authority, bump = pda.find_program_address([b"vault_and_lp_mint_auth_seed"], cp.PROGRAM_ID)
     assert (authority, bump) == ("GpMZbSM2GgvTKHJirzeGfMFoaZ8UR2X7F4v8vHTvxFbL", 253)  # §1.4
@@ -90,12 +91,14 @@ def test_whirlpools_and_tick_arrays_derive_from_each_other(
     seen = 0
     for folder in sorted((shared_fixtures / "orca" / "accounts").iterdir()):
         wp_file = json.loads((folder / "whirlpool.json").read_text())
-        w = eng.decode_whirlpool(_data(wp_file["account"]), wp_file["account"]["owner"])
+        w = eng.orca_whirlpool.decode_pool(_data(wp_file["account"]), wp_file["account"]["owner"])
         assert b58decode(w.token_mint_a) < b58decode(w.token_mint_b)  # program invariant
         assert 0 < w.tick_spacing and w.fee_rate <= 60_000 and w.protocol_fee_rate <= 2_500
         for ta_path in sorted(folder.glob("fixed_tick_array_*.json")):
             ta_file = json.loads(ta_path.read_text())
-            t = eng.decode_tick_array(_data(ta_file["account"]), ta_file["account"]["owner"])
+            t = eng.orca_whirlpool.decode_tick_array(
+                _data(ta_file["account"]), ta_file["account"]["owner"]
+            )
             assert t.kind == "fixed" and t.whirlpool == wp_file["pubkey"]
             assert tick_array_address(t.whirlpool, t.start_tick_index)[0] == ta_file["pubkey"]
             assert t.start_tick_index % (88 * w.tick_spacing) == 0
@@ -124,7 +127,9 @@ def _whirlpool_bytes(**over: int) -> bytes:
 
 
 def test_whirlpool_round_trip_without_fixtures(eng: types.ModuleType) -> None:
-    w = eng.decode_whirlpool(_whirlpool_bytes() + b"\0" * 7, wp.PROGRAM_ID)  # trailing bytes ok
+    w = eng.orca_whirlpool.decode_pool(
+        _whirlpool_bytes() + b"\0" * 7, wp.PROGRAM_ID
+    )  # trailing bytes ok
     assert (w.tick_spacing, w.fee_tier_index_seed, w.fee_rate, w.protocol_fee_rate) == (
         64,
         64,
@@ -149,7 +154,7 @@ def test_dynamic_tick_array(eng: types.ModuleType) -> None:
             b += bytes(80)
         else:
             b += b"\x00"
-    t = eng.decode_tick_array(bytes(b), wp.PROGRAM_ID)
+    t = eng.orca_whirlpool.decode_tick_array(bytes(b), wp.PROGRAM_ID)
     assert t.kind == "dynamic" and t.start_tick_index == -5632
     assert t.ticks == ((3, -77, 100), (50, 77, 200))
     assert t.tick_indexes(64) == [(-5632 + 3 * 64, -77), (-5632 + 50 * 64, 77)]
@@ -157,18 +162,20 @@ def test_dynamic_tick_array(eng: types.ModuleType) -> None:
     bad = bytearray(b)
     bad[44] ^= 1  # the bitmap now disagrees with the entries
     with pytest.raises(DecodeError):
-        eng.decode_tick_array(bytes(bad), wp.PROGRAM_ID)
+        eng.orca_whirlpool.decode_tick_array(bytes(bad), wp.PROGRAM_ID)
 
 
 def test_ray_log_spec_vector(eng: types.ModuleType) -> None:
-    log = eng.parse_ray_log(
+    log = eng.raydium_amm_v4.parse_log(
         "AxPMGo8xAAAAAAAAAAAAAAACAAAAAAAAAAC4ZNlFAAAAg1tiLxJGAAAX2yfkXwEAAGSxk/cAAAAA"
     )
     assert log == D.SwapBaseInLog(
         212854295571, 0, 2, 300000000000, 77043918330755, 1511361338135, 4153651556
     )
     with pytest.raises(DecodeError):
-        eng.parse_ray_log("swap_base_in mismatch: input:1, expected:2")  # the text diagnostics
+        eng.raydium_amm_v4.parse_log(
+            "swap_base_in mismatch: input:1, expected:2"
+        )  # the text diagnostics
 
 
 def test_program_data_events(eng: types.ModuleType) -> None:
@@ -201,15 +208,15 @@ def test_program_data_events(eng: types.ModuleType) -> None:
 def test_typed_errors(eng: types.ModuleType) -> None:
     wp = _whirlpool_bytes()
     with pytest.raises(WrongOwnerError):
-        eng.decode_whirlpool(wp, cp.PROGRAM_ID)
+        eng.orca_whirlpool.decode_pool(wp, cp.PROGRAM_ID)
     with pytest.raises(WrongDiscriminatorError):
-        eng.decode_raydium_cpmm(wp)
+        eng.raydium_cpmm.decode_pool(wp)
     with pytest.raises(AccountTooShortError):
-        eng.decode_whirlpool(wp[:600])
+        eng.orca_whirlpool.decode_pool(wp[:600])
     with pytest.raises(AccountTooShortError):
-        eng.decode_raydium_amm_v4(bytes(751))
+        eng.raydium_amm_v4.decode_pool(bytes(751))
     with pytest.raises(TypeError):
-        eng.decode_whirlpool("not bytes")  # type: ignore[arg-type]
+        eng.orca_whirlpool.decode_pool("not bytes")  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- fuzz
@@ -235,7 +242,7 @@ def test_random_bytes_give_a_record_or_a_decode_error(
     eng: types.ModuleType, decoder: str, prefix: bytes, body: bytes
 ) -> None:
     try:
-        getattr(eng, decoder)(prefix + body)
+        attrgetter(decoder)(eng)(prefix + body)
     except DecodeError:
         pass
 
@@ -252,7 +259,7 @@ def test_random_logs_give_a_record_none_or_a_decode_error(
             except DecodeError:
                 pass
         try:
-            py.parse_ray_log(arg)
+            py.raydium_amm_v4.parse_log(arg)
         except DecodeError:
             pass
 
@@ -296,8 +303,8 @@ def test_rust_and_twin_agree_on_any_bytes(
     owner: str | None,
 ) -> None:
     data = prefix + body
-    assert _outcome(getattr(rust, decoder), data, owner) == _outcome(
-        getattr(py, decoder), data, owner
+    assert _outcome(attrgetter(decoder)(rust), data, owner) == _outcome(
+        attrgetter(decoder)(py), data, owner
     )
 
 
@@ -309,7 +316,9 @@ def test_rust_and_twin_agree_on_logs(
     programs = (cp.PROGRAM_ID, wp.PROGRAM_ID, JUPITER)
     for head in (b"", wp.DISC_TRADED, cp.DISC_SWAP_EVENT, b"\x03", b"\x04", b"\x01"):
         arg = base64.b64encode(head + raw).decode()
-        assert _outcome(rust.parse_ray_log, arg) == _outcome(py.parse_ray_log, arg)
+        assert _outcome(rust.raydium_amm_v4.parse_log, arg) == _outcome(
+            py.raydium_amm_v4.parse_log, arg
+        )
         for prog in programs:
             got = _outcome(rust.parse_program_data, arg, prog)
             assert got == _outcome(py.parse_program_data, arg, prog)
@@ -325,7 +334,9 @@ def test_rust_and_twin_agree_on_logs(
             )
         ]
         assert _outcome(rust.parse_logs, logs) == _outcome(py.parse_logs, logs)
-    assert _outcome(rust.parse_ray_log, text) == _outcome(py.parse_ray_log, text), text
+    assert _outcome(rust.raydium_amm_v4.parse_log, text) == _outcome(
+        py.raydium_amm_v4.parse_log, text
+    ), text
     for prog in programs:
         got = _outcome(rust.parse_program_data, text, prog)
         assert got == _outcome(py.parse_program_data, text, prog), text
@@ -364,7 +375,10 @@ def _world_accounts_and_logs() -> tuple[list[tuple[str, bytes]], list[tuple[str,
     return accounts, lines
 
 
-_LOGS = {"Program log: ray_log: ": "parse_ray_log", "Program data: ": "parse_program_data"}
+_LOGS = {
+    "Program log: ray_log: ": "raydium_amm_v4.parse_log",
+    "Program data: ": "parse_program_data",
+}
 
 
 def _all_records_agree(
@@ -379,12 +393,12 @@ def _all_records_agree(
     for owner, data in accounts:
         for name in DECODERS:
             try:
-                p = getattr(py, name)(data, owner)
+                p = attrgetter(name)(py)(data, owner)
             except DecodeError as exc:
                 with pytest.raises(type(exc)):
-                    getattr(rust, name)(data, owner)
+                    attrgetter(name)(rust)(data, owner)
                 continue
-            _same_record(getattr(rust, name)(data, owner), p)
+            _same_record(attrgetter(name)(rust)(data, owner), p)
             decoded.add(name)
     for program, line in lines:
         for prefix, name in _LOGS.items():
@@ -392,9 +406,9 @@ def _all_records_agree(
                 args = (line[len(prefix) :],)
                 if name == "parse_program_data":
                     args += (program,)  # the program that wrote it
-                p = getattr(py, name)(*args)
+                p = attrgetter(name)(py)(*args)
                 if p is not None:
-                    _same_record(getattr(rust, name)(*args), p)
+                    _same_record(attrgetter(name)(rust)(*args), p)
                     decoded.add(f"{name}:{type(p).__name__}")
     return decoded
 
@@ -440,10 +454,10 @@ def test_real_accounts_give_one_record_from_both_backends(
         accounts.append((acc["owner"], _data(acc)))
     decoded = _all_records_agree(rust, py, accounts, [])
     assert {
-        "decode_raydium_cpmm",
-        "decode_raydium_amm_config",
+        "raydium_cpmm.decode_pool",
+        "raydium_cpmm.decode_config",
         "decode_token_account",
         "decode_mint",
-        "decode_whirlpool",
-        "decode_tick_array",
+        "orca_whirlpool.decode_pool",
+        "orca_whirlpool.decode_tick_array",
     } <= decoded

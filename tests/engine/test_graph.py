@@ -30,8 +30,8 @@ def spot_rates(eng: types.ModuleType, p: synthetic.PoolSpec) -> tuple[float, flo
             eng.cpmm_spot_rate(p.reserve_b, p.reserve_a, p.fee_num, p.fee_den),
         )
     return (
-        eng.clmm_spot_rate(p.sqrt_price_x64, p.fee_rate, True),
-        eng.clmm_spot_rate(p.sqrt_price_x64, p.fee_rate, False),
+        eng.orca_whirlpool.spot_rate(p.sqrt_price_x64, p.fee_rate, True),
+        eng.orca_whirlpool.spot_rate(p.sqrt_price_x64, p.fee_rate, False),
     )
 
 

@@ -791,7 +791,7 @@ def test_an_identity_change_needs_a_refetch_and_follows_it(eng: types.ModuleType
     e1 = {e.endpoint: e for e in ing.endpoint_stats()}[1]
     assert not e1.quarantined and e1.disagreed == 0 and e1.identity == 1
     new_name = eng.b58encode(new_vault)
-    old_vault = eng.decode_raydium_cpmm(data).token_0_vault
+    old_vault = eng.raydium_cpmm.decode_pool(data).token_0_vault
     assert old_vault in before and old_vault not in ing.watched()
     assert ing.watched() == [k for k in before if k != old_vault] + [new_name]
     assert ing.take_refetch() == []

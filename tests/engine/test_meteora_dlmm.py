@@ -23,6 +23,7 @@ import base64
 import json
 import struct
 import types
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ def _pair(pair: str) -> tuple[bytes, list[bytes]]:
 
 def _outcome(eng: types.ModuleType, lb: bytes, arrays: list[bytes], c: dict[str, Any]) -> Any:
     try:
-        return eng.meteora_dlmm_swap(
+        return eng.meteora_dlmm.swap(
             lb, arrays, c["amount_in"], c["swap_for_y"], c["now"], c["slot"]
         )
     except errors.TicksMissingError:
@@ -99,7 +100,7 @@ def test_the_cases_cover_both_ways_fees_and_refusals() -> None:
 def test_real_accounts_decode_and_agree_by_pda(eng: types.ModuleType, pair: str) -> None:
     acc = CASES["accounts"][pair]
     lb, _ = _pair(pair)
-    rec = eng.decode_meteora_lb_pair(lb, OWNER)
+    rec = eng.meteora_dlmm.decode_pool(lb, OWNER)
     assert rec == twin.decode_meteora_lb_pair(lb, OWNER)
     assert (rec.token_x_mint, rec.token_y_mint) == (acc["token_x_mint"], acc["token_y_mint"])
     assert (rec.reserve_x, rec.reserve_y) == (acc["reserve_x"], acc["reserve_y"])
@@ -122,7 +123,7 @@ def test_real_accounts_decode_and_agree_by_pda(eng: types.ModuleType, pair: str)
     for index, address in acc["bin_array_addresses"].items():
         assert twin.bin_array_address(pair, int(index))[0] == address
         data = (DATA / pair / acc["bin_arrays"][index]).read_bytes()
-        ba = eng.decode_meteora_bin_array(data, OWNER)
+        ba = eng.meteora_dlmm.decode_bin_array(data, OWNER)
         assert ba == twin.decode_meteora_bin_array(data, OWNER)
         assert (ba.index, ba.lb_pair, len(ba.bins)) == (int(index), pair, 70)
     # the active bin's array is one of them, and its bit is set in the pair's bitmap
@@ -139,17 +140,17 @@ def test_real_accounts_decode_and_agree_by_pda(eng: types.ModuleType, pair: str)
 def test_checks_of_owner_discriminator_and_size(eng: types.ModuleType) -> None:
     lb, arrays = _pair(PAIRS[0])
     with pytest.raises(errors.WrongOwnerError):
-        eng.decode_meteora_lb_pair(lb, "11111111111111111111111111111111")
+        eng.meteora_dlmm.decode_pool(lb, "11111111111111111111111111111111")
     with pytest.raises(errors.WrongDiscriminatorError):
-        eng.decode_meteora_bin_array(lb)
+        eng.meteora_dlmm.decode_bin_array(lb)
     with pytest.raises(errors.WrongDiscriminatorError):
-        eng.decode_meteora_lb_pair(arrays[0])
+        eng.meteora_dlmm.decode_pool(arrays[0])
     with pytest.raises(errors.AccountTooShortError):
-        eng.decode_meteora_lb_pair(lb[:903])
+        eng.meteora_dlmm.decode_pool(lb[:903])
     with pytest.raises(errors.AccountTooShortError):
-        eng.decode_meteora_bin_array(arrays[0][:10_000])
+        eng.meteora_dlmm.decode_bin_array(arrays[0][:10_000])
     ext = twin.DISC_BITMAP_EXTENSION + bytes(32) + struct.pack("<Q", 5) + bytes(1_528)
-    e = eng.decode_meteora_bitmap_extension(ext, OWNER)
+    e = eng.meteora_dlmm.decode_bitmap_extension(ext, OWNER)
     assert e == twin.decode_meteora_bitmap_extension(ext, OWNER)
     assert e.positive[0][0] == 5 and e.lb_pair == "11111111111111111111111111111111"
 
@@ -184,14 +185,14 @@ def test_random_bytes_fail_typed_in_both_backends(data: bytes, disc: bytes) -> N
 
     raw = disc + data
     for name in (
-        "decode_meteora_lb_pair",
-        "decode_meteora_bin_array",
-        "decode_meteora_bitmap_extension",
+        "meteora_dlmm.decode_pool",
+        "meteora_dlmm.decode_bin_array",
+        "meteora_dlmm.decode_bitmap_extension",
     ):
         outs = []
         for m in (rs, py):
             try:
-                outs.append(getattr(m, name)(raw))
+                outs.append(attrgetter(name)(m)(raw))
             except errors.EngineError as e:
                 outs.append(type(e))
         assert outs[0] == outs[1]
@@ -306,7 +307,7 @@ def test_rust_and_the_twin_agree_on_random_pools(d: st.DataObject) -> None:
             outs.append(type(e))
         try:
             quotes.append(
-                m.meteora_dlmm_quote(
+                m.meteora_dlmm.quote(
                     lb, arrays, c["amount_in"], c["swap_for_y"], c["now"], c["slot"]
                 )
             )
@@ -326,11 +327,11 @@ def test_rust_and_the_twin_agree_on_random_pools(d: st.DataObject) -> None:
 def test_bad_arguments_fail_alike(eng: types.ModuleType) -> None:
     lb, arrays = _pair(PAIRS[0])
     with pytest.raises(OverflowError):
-        eng.meteora_dlmm_swap(lb, arrays, 2**64, True, 0, 0)
+        eng.meteora_dlmm.swap(lb, arrays, 2**64, True, 0, 0)
     with pytest.raises(OverflowError):
-        eng.meteora_dlmm_swap(lb, arrays, 1, True, 2**63, 0)
+        eng.meteora_dlmm.swap(lb, arrays, 1, True, 2**63, 0)
     with pytest.raises(errors.DecodeError):
-        eng.meteora_dlmm_swap(lb, [lb], 1, True, 0, 0)
+        eng.meteora_dlmm.swap(lb, [lb], 1, True, 0, 0)
 
 
 # --------------------------------------------------------------------------------------
@@ -374,7 +375,7 @@ def test_a_pair_follows_the_clock_sysvar_and_quotes_at_its_time(eng: types.Modul
                     ing.account(k, a.owner, a.data, world.slot)
 
     def program(now: int, a_to_b: bool, amount: int) -> int | None:
-        out: int | None = eng.meteora_dlmm_quote(
+        out: int | None = eng.meteora_dlmm.quote(
             world.accounts[pool.address].data,
             [world.accounts[a].data for a in pool.tick_arrays],
             amount,

@@ -35,12 +35,7 @@ from tests.engine.jsbook import OpenBookJs, RandomBook
 
 pytest.importorskip("engine_rs")
 
-NEEDED = (
-    "decode_openbook_market",
-    "decode_openbook_bookside",
-    "decode_openbook_event_heap",
-    "openbook_ladder",
-)
+NEEDED = ("decode_market", "decode_bookside", "decode_event_heap", "ladder")
 
 # (bids, asks, pegged per side, events, orders expiring exactly at now, root garbage)
 SHAPES: tuple[tuple[int, int, int, int, bool, bool], ...] = (
@@ -62,7 +57,7 @@ DEPTHS = (1000, 5)
 
 
 def _need(eng: types.ModuleType) -> None:
-    missing = [n for n in NEEDED if not hasattr(eng, n)]
+    missing = [n for n in NEEDED if not hasattr(eng.openbook_v2, n)]
     if missing:
         pytest.skip(
             f"the engine lacks {', '.join(missing)} (OpenBook v2 decoders: branch i19-engine)"
@@ -176,7 +171,7 @@ def test_market_fields(eng: types.ModuleType, books: list[RandomBook], views: Vi
     _need(eng)
     for bk in books:
         theirs = views[(bk.seed, "plain", 1000)]["market"]
-        ours = eng.decode_openbook_market(bk.market)
+        ours = eng.openbook_v2.decode_market(bk.market)
         for name in MARKET_INTS:
             assert int(getattr(ours, name)) == int(theirs[name]), (bk.seed, name)
         for name in MARKET_KEYS:
@@ -232,7 +227,7 @@ def test_bookside_orders(eng: types.ModuleType, books: list[RandomBook], views: 
     for bk in books:
         view = views[(bk.seed, "oracle", 1000)]
         for side, data in (("bids", bk.bids), ("asks", bk.asks)):
-            rec = eng.decode_openbook_bookside(data)
+            rec = eng.openbook_v2.decode_bookside(data)
             theirs = view[side]
             assert rec.side == ("bid" if theirs["order_tree_type"] == 0 else "ask"), (bk.seed, side)
             header = (
@@ -325,7 +320,7 @@ def test_ladder_without_oracle(
     """No oracle price: fixed orders only, expired ones skipped, every level."""
     _need(eng)
     for bk in books:
-        ladder = eng.openbook_ladder(bk.market, bk.bids, bk.asks, bk.now, depth=depth)
+        ladder = eng.openbook_v2.ladder(bk.market, bk.bids, bk.asks, bk.now, depth=depth)
         _assert_same_ladder(ladder, views[(bk.seed, "plain", depth)], (bk.seed, depth))
 
 
@@ -337,7 +332,7 @@ def test_ladder_with_oracle(
     fixed ones, those past their peg limit or expired skipped."""
     _need(eng)
     for bk in books:
-        ladder = eng.openbook_ladder(
+        ladder = eng.openbook_v2.ladder(
             bk.market, bk.bids, bk.asks, bk.now, depth=depth, oracle_price_lots=bk.oracle_price_lots
         )
         _assert_same_ladder(ladder, views[(bk.seed, "oracle", depth)], (bk.seed, depth))
@@ -396,7 +391,7 @@ def test_event_heap(eng: types.ModuleType, books: list[RandomBook], views: Views
     _need(eng)
     for bk in books:
         theirs = views[(bk.seed, "plain", 1000)]["event_heap"]
-        ours = eng.decode_openbook_event_heap(bk.event_heap)
+        ours = eng.openbook_v2.decode_event_heap(bk.event_heap)
         header = theirs["header"]
         for name in ("free_head", "used_head", "count", "seq_num"):
             assert int(_field(ours, name, "header_" + name)) == int(header[name]), (bk.seed, name)
@@ -476,9 +471,13 @@ def test_corrupt_trees_give_typed_errors(eng: types.ModuleType, books: list[Rand
         for what, data in _corruptions(bk.bids) + _corruptions(bk.asks):
             tried += 1
             calls: tuple[tuple[Any, tuple[Any, ...], dict[str, Any]], ...] = (
-                (eng.decode_openbook_bookside, (data,), {}),
-                (eng.openbook_ladder, (bk.market, data, bk.asks, bk.now), {}),
-                (eng.openbook_ladder, (bk.market, bk.bids, data, bk.now), {"oracle_price_lots": 1}),
+                (eng.openbook_v2.decode_bookside, (data,), {}),
+                (eng.openbook_v2.ladder, (bk.market, data, bk.asks, bk.now), {}),
+                (
+                    eng.openbook_v2.ladder,
+                    (bk.market, bk.bids, data, bk.now),
+                    {"oracle_price_lots": 1},
+                ),
             )
             for fn, args, kwargs in calls:
                 try:

@@ -58,13 +58,15 @@ def _case_book(case: dict[str, Any]) -> tuple[bytes, bytes, bytes]:
 def test_the_programs_own_cases(case: dict[str, Any], eng: types.ModuleType) -> None:
     m, bids, asks = _case_book(case)
     oracle = case.get("oracle_price_lots")
-    book = eng.openbook_book(m, bids, asks, case["now"], None, oracle)
+    book = eng.openbook_v2.book(m, bids, asks, case["now"], None, oracle)
     t = case["take"]
-    fill = as_dict(eng.openbook_take(book, t["amount"], t["a_to_b"], t["limit"], t["price_lots"]))
+    fill = as_dict(
+        eng.openbook_v2.take(book, t["amount"], t["a_to_b"], t["limit"], t["price_lots"])
+    )
     assert {k: fill[k] for k in case["expect"]} == case["expect"]
     assert not fill["refused"]
     if "ladder" in case:
-        lad = eng.openbook_ladder(m, bids, asks, case["now"], 10, oracle)
+        lad = eng.openbook_v2.ladder(m, bids, asks, case["now"], 10, oracle)
         for side in ("bids", "asks"):
             got = [[lv.price_lots, lv.size_lots, lv.orders] for lv in getattr(lad, side)]
             assert got == case["ladder"][side]
@@ -86,7 +88,7 @@ def test_market_fields_as_written(eng: types.ModuleType) -> None:
         name=b"SOL-USDC",
         oracle_a=oracle,
     )
-    m = eng.decode_openbook_market(raw, "opnb2LAfJYbRMAHHvqjCwQxanZn7ReEHp1k81EohpZb")
+    m = eng.openbook_v2.decode_market(raw, "opnb2LAfJYbRMAHHvqjCwQxanZn7ReEHp1k81EohpZb")
     keys = B.market_keys()
     assert (m.base_decimals, m.quote_decimals, m.base_lot_size, m.quote_lot_size) == (
         9,
@@ -114,12 +116,12 @@ def test_market_owner_and_discriminator_checks(eng: types.ModuleType) -> None:
     raw = B.market()
     pump = "pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA"
     with pytest.raises(DecodeError, match="owner"):
-        eng.decode_openbook_market(raw, pump)
-    eng.decode_openbook_market(raw, "opnb2LAfJYbRMAHHvqjCwQxanZn7ReEHp1k81EohpZb")
+        eng.openbook_v2.decode_market(raw, pump)
+    eng.openbook_v2.decode_market(raw, "opnb2LAfJYbRMAHHvqjCwQxanZn7ReEHp1k81EohpZb")
     with pytest.raises(DecodeError, match="discriminator"):
-        eng.decode_openbook_market(B.bookside(True, []))
+        eng.openbook_v2.decode_market(B.bookside(True, []))
     with pytest.raises(DecodeError, match="at least 848"):
-        eng.decode_openbook_market(raw[:847])
+        eng.openbook_v2.decode_market(raw[:847])
 
 
 def _random_orders(rng: random.Random, n: int, pegged: int = 0) -> list[B.OrderSpec]:
@@ -156,7 +158,7 @@ def test_bookside_orders_best_first_with_every_leaf_field(bid: bool, eng: types.
     rng = random.Random(7 + bid)
     orders = _random_orders(rng, 300, 40)
     raw = B.bookside(bid, orders, seed=5)
-    side = eng.decode_openbook_bookside(raw)
+    side = eng.openbook_v2.decode_bookside(raw)
     assert side.side == ("bid" if bid else "ask")
     fixed = sorted((o for o in orders if not o.pegged), key=lambda o: o.key(bid), reverse=bid)
     pegged = sorted((o for o in orders if o.pegged), key=lambda o: o.key(bid), reverse=bid)
@@ -182,7 +184,7 @@ def test_bookside_orders_best_first_with_every_leaf_field(bid: bool, eng: types.
 
 def test_a_full_side_decodes(eng: types.ModuleType) -> None:
     orders = _random_orders(random.Random(3), 512)  # 512 leaves + 511 inner nodes
-    side = eng.decode_openbook_bookside(B.bookside(False, orders, seed=9))
+    side = eng.openbook_v2.decode_bookside(B.bookside(False, orders, seed=9))
     assert len(side.orders) == 512 and side.bump_index == 1023
 
 
@@ -209,7 +211,7 @@ def test_corrupt_trees_are_typed_errors_not_hangs(
         errors = []
         for eng in (rust, py):
             with pytest.raises(DecodeError) as e:
-                eng.decode_openbook_bookside(bad)
+                eng.openbook_v2.decode_bookside(bad)
             errors.append((type(e.value).__name__, str(e.value)))
         assert errors[0] == errors[1], name
 
@@ -219,7 +221,7 @@ def test_event_heap_in_used_order(eng: types.ModuleType) -> None:
         B.FillSpec(quantity=i + 1, price=100 + i, timestamp=5, seq_num=i, out=i % 3 == 2)
         for i in range(25)
     ]
-    h = eng.decode_openbook_event_heap(B.event_heap(events, seed=4, seq_num=99))
+    h = eng.openbook_v2.decode_event_heap(B.event_heap(events, seed=4, seq_num=99))
     assert (h.count, h.seq_num, len(h.events)) == (25, 99, 25)
     for want, got in zip(events, h.events, strict=True):
         assert got.quantity == want.quantity
@@ -260,12 +262,12 @@ def test_random_bytes_are_typed_errors_alike(head: bytes, size: int, kind: str, 
         struct.pack_into(
             "<HHH", raw, 8, rng.randint(0, 700), rng.randint(0, 700), rng.randint(0, 40)
         )
-    fn = f"decode_openbook_{'event_heap' if kind == 'heap' else kind}"
+    fn = f"decode_{'event_heap' if kind == 'heap' else kind}"
     outcomes = []
     for eng in (rust, py):
         try:
             # by repr: a random conf_filter may be NaN, which equals nothing
-            outcomes.append(("ok", repr(getattr(eng, fn)(bytes(raw)))))
+            outcomes.append(("ok", repr(getattr(eng.openbook_v2, fn)(bytes(raw)))))
         except EngineError as e:
             outcomes.append((type(e).__name__, str(e)))
     assert outcomes[0] == outcomes[1]
@@ -344,16 +346,16 @@ def test_rust_and_twin_agree_on_random_books(
     b = B.bookside(True, _side(True, bids, pbids, 1), seed=now)
     a = B.bookside(False, _side(False, asks, pasks, 2000), seed=now + 1)
     heap = B.event_heap([B.FillSpec(1)] * min(heap_count, 600))
-    books = [e.openbook_book(m, b, a, now, heap, oracle) for e in (rust, py)]
+    books = [e.openbook_v2.book(m, b, a, now, heap, oracle) for e in (rust, py)]
     for amount, a_to_b, limit, price in takes:
         fr, fp = (
-            e.openbook_take(bk, amount, a_to_b, limit, price)
+            e.openbook_v2.take(bk, amount, a_to_b, limit, price)
             for e, bk in zip((rust, py), books, strict=True)
         )
         assert as_dict(fr) == as_dict(fp)
         assert fr.amount_in <= amount
     for depth in (0, 3, 50):
-        assert rust.openbook_ladder(m, b, a, now, depth, oracle) == py.openbook_ladder(
+        assert rust.openbook_v2.ladder(m, b, a, now, depth, oracle) == py.openbook_v2.ladder(
             m, b, a, now, depth, oracle
         )
 
@@ -363,33 +365,33 @@ def test_take_argument_errors_alike(rust: types.ModuleType, py: types.ModuleType
     for bad in ((-1, True, 5, None), (5, 1, 5, None), (5, True, 256, None), (5, True, 5, 0)):
         names = []
         for eng in (rust, py):
-            book = eng.openbook_book(m, b, a, 0)
+            book = eng.openbook_v2.book(m, b, a, 0)
             with pytest.raises((TypeError, EngineError)) as e:
-                eng.openbook_take(book, *bad)
+                eng.openbook_v2.take(book, *bad)
             names.append(type(e.value).__name__)
         assert names[0] == names[1], bad
     for eng in (rust, py):
         with pytest.raises(InvalidInputError, match="InvalidInputLots"):
-            eng.openbook_book(B.market(base_lot_size=0), b, a, 0)
+            eng.openbook_v2.book(B.market(base_lot_size=0), b, a, 0)
         with pytest.raises(InvalidInputError, match="InvalidInputMarketFees"):
-            eng.openbook_book(B.market(maker_fee=-500, taker_fee=400), b, a, 0)
+            eng.openbook_v2.book(B.market(maker_fee=-500, taker_fee=400), b, a, 0)
         with pytest.raises(InvalidInputError, match="holds"):
-            eng.openbook_ladder(B.market(), a, b, 0)
+            eng.openbook_v2.ladder(B.market(), a, b, 0)
 
 
 def test_expired_market_and_full_heap_refuse(eng: types.ModuleType) -> None:
     bids = B.bookside(True, [B.OrderSpec(100, 10, 1)])
     asks = B.bookside(False, [])
-    book = eng.openbook_book(B.market(time_expiry=500), bids, asks, 501)
-    assert eng.openbook_take(book, 10**8, True).refused
-    book = eng.openbook_book(B.market(time_expiry=500), bids, asks, 500)
-    assert not eng.openbook_take(book, 10**6, True).refused
+    book = eng.openbook_v2.book(B.market(time_expiry=500), bids, asks, 501)
+    assert eng.openbook_v2.take(book, 10**8, True).refused
+    book = eng.openbook_v2.book(B.market(time_expiry=500), bids, asks, 500)
+    assert not eng.openbook_v2.take(book, 10**6, True).refused
     # a clock past i64 is still past the expiry (compared as integers, not wrapped)
-    book = eng.openbook_book(B.market(time_expiry=500), bids, asks, 2**63 + 5)
-    assert eng.openbook_take(book, 10**6, True).refused
+    book = eng.openbook_v2.book(B.market(time_expiry=500), bids, asks, 2**63 + 5)
+    assert eng.openbook_v2.take(book, 10**6, True).refused
     full = B.event_heap([B.FillSpec(1)] * 600)
-    book = eng.openbook_book(B.market(), bids, asks, 0, full)
-    assert eng.openbook_take(book, 10**6, True).refused
+    book = eng.openbook_v2.book(B.market(), bids, asks, 0, full)
+    assert eng.openbook_v2.take(book, 10**6, True).refused
 
 
 # ------------------------------------------------------------------ through the graph
@@ -582,8 +584,8 @@ def test_a_cycle_through_a_book_leg_and_a_pool(
         assert opps and opps[0].kinds == ["book", "cpmm"] and opps[0].pools[0] == market_id
         o = opps[0]
         assert g.quote(o.pools, keys["quote_mint"], o.amount_in) == o.hop_amounts
-        book = eng.openbook_book(*_accounts_of(bids, asks), 10)
-        assert eng.openbook_take(book, o.amount_in, False).amount_out == o.hop_amounts[1]
+        book = eng.openbook_v2.book(*_accounts_of(bids, asks), 10)
+        assert eng.openbook_v2.take(book, o.amount_in, False).amount_out == o.hop_amounts[1]
         found.append(as_dict(o))
     assert found[0] == found[1]
 
@@ -655,8 +657,8 @@ def test_extreme_lots_prices_and_sizes_agree_and_never_panic(
     got = []
     for eng in (rust, py):
         try:
-            book = eng.openbook_book(m, b, a, 0)
-            got.append(as_dict(eng.openbook_take(book, amount, a_to_b)))
+            book = eng.openbook_v2.book(m, b, a, 0)
+            got.append(as_dict(eng.openbook_v2.take(book, amount, a_to_b)))
         except InvalidInputError as e:  # fees create_market refuses
             got.append(("InvalidInputError", str(e)))
     assert got[0] == got[1]
@@ -668,10 +670,10 @@ def test_a_buy_whose_budget_ends_inside_the_last_level_is_complete(eng: types.Mo
     complete take (the program fills it: tests/programs/test_openbook_v2.py found the
     engine refusing it). More than the whole book leaves quote over: incomplete."""
     m = B.market(base_lot_size=100, quote_lot_size=10, maker_fee=0, taker_fee=0)
-    book = eng.openbook_book(
+    book = eng.openbook_v2.book(
         m, B.bookside(True, []), B.bookside(False, [B.OrderSpec(1_000, 10, 1)]), 0
     )
-    half = eng.openbook_take(book, 55_000, False)
+    half = eng.openbook_v2.take(book, 55_000, False)
     assert (half.amount_in, half.amount_out, half.complete) == (50_000, 500, True)
-    assert eng.openbook_take(book, 100_000, False).complete
-    assert not eng.openbook_take(book, 120_000, False).complete
+    assert eng.openbook_v2.take(book, 100_000, False).complete
+    assert not eng.openbook_v2.take(book, 120_000, False).complete

@@ -57,15 +57,15 @@ def test_seed_limits(eng: types.ModuleType) -> None:
 
 
 def test_orca_vectors(eng: types.ModuleType) -> None:
-    assert eng.whirlpool_address(
+    assert eng.orca_whirlpool.pool_address(
         WHIRLPOOLS_CONFIG, SOL, "2b1kV6DkPAnxd5ixfnxCpjxmKwqjjaYmCZfHsFu24GXo", 2
     ) == ("JDQ9GDphXV5ENDrAQtRFvT98m3JwsVJJk8BYHoX8uTAg", 254)
-    assert eng.tick_array_address("2kJmUjxWBwL2NGPBV2PiA5hWtmLCqcKY6reQgkrPtaeS", 0)[0] == (
-        "8PhPzk7n4wU98Z6XCbVtPai2LtXSxYnfjkmgWuoAU8Zy"
-    )
+    assert eng.orca_whirlpool.tick_array_address("2kJmUjxWBwL2NGPBV2PiA5hWtmLCqcKY6reQgkrPtaeS", 0)[
+        0
+    ] == ("8PhPzk7n4wU98Z6XCbVtPai2LtXSxYnfjkmgWuoAU8Zy")
     # the immutable deployment uses a different program: derive with it explicitly
     program = "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc"
-    assert eng.WHIRLPOOL_PROGRAM_ID == program
+    assert eng.orca_whirlpool.PROGRAM_ID == program
 
 
 @pytest.mark.parametrize(
@@ -137,8 +137,10 @@ def test_rust_and_twin_agree(
     rust: types.ModuleType, py: types.ModuleType, seeds: list[bytes], program: bytes, start: int
 ) -> None:
     assert rust.find_program_address(seeds, program) == py.find_program_address(seeds, program)
-    assert rust.tick_array_address(program, start) == py.tick_array_address(program, start)
-    assert rust.oracle_address(program) == py.oracle_address(program)
+    assert rust.orca_whirlpool.tick_array_address(
+        program, start
+    ) == py.orca_whirlpool.tick_array_address(program, start)
+    assert rust.orca_whirlpool.oracle_address(program) == py.orca_whirlpool.oracle_address(program)
 
 
 def test_ids_accept_bytes_str_and_pubkey(eng: types.ModuleType) -> None:
@@ -159,9 +161,9 @@ def test_ids_accept_bytes_str_and_pubkey(eng: types.ModuleType) -> None:
         (lambda m: m.find_program_address("seed", LOADER), TypeError),
         (lambda m: m.find_program_address([5], LOADER), TypeError),
         (lambda m: m.find_program_address(["whirlpool"], LOADER), errors.Base58Error),
-        (lambda m: m.whirlpool_address(SOL, SOL, SOL, 70_000), errors.InvalidInputError),
-        (lambda m: m.whirlpool_address(SOL, SOL, SOL, 1.0), TypeError),
-        (lambda m: m.tick_array_address(SOL, 2**31), errors.MathOverflowError),
+        (lambda m: m.orca_whirlpool.pool_address(SOL, SOL, SOL, 70_000), errors.InvalidInputError),
+        (lambda m: m.orca_whirlpool.pool_address(SOL, SOL, SOL, 1.0), TypeError),
+        (lambda m: m.orca_whirlpool.tick_array_address(SOL, 2**31), errors.MathOverflowError),
         (lambda m: m.PdaCache().warm_tick_arrays(SOL, 0, 0), errors.InvalidInputError),
         (lambda m: m.PdaCache().find_many([([b"a"],)]), TypeError),
     ],
@@ -177,14 +179,18 @@ def test_pda_cache(eng: types.ModuleType) -> None:
     starts = c.warm_tick_arrays(wp, 64, -1, arrays_each_side=2)
     assert starts == [-3 * 5632, -2 * 5632, -5632, 0, 5632]  # -1 lies in the array at -5632
     assert len(c) == 5 and (c.hits, c.misses) == (0, 0)
-    assert c.tick_array(wp, 0) == eng.tick_array_address(wp, 0)
-    assert c.tick_array(Pubkey.from_string(wp), 5632) == eng.tick_array_address(wp, 5632)
+    assert c.tick_array(wp, 0) == eng.orca_whirlpool.tick_array_address(wp, 0)
+    assert c.tick_array(Pubkey.from_string(wp), 5632) == eng.orca_whirlpool.tick_array_address(
+        wp, 5632
+    )
     assert (c.hits, c.misses) == (2, 0)
-    assert c.tick_array(wp, 11264) == eng.tick_array_address(wp, 11264)  # a miss, then kept
+    assert c.tick_array(wp, 11264) == eng.orca_whirlpool.tick_array_address(
+        wp, 11264
+    )  # a miss, then kept
     assert (c.hits, c.misses, len(c)) == (2, 1, 6)
     w = c.whirlpool(WHIRLPOOLS_CONFIG, SOL, "2b1kV6DkPAnxd5ixfnxCpjxmKwqjjaYmCZfHsFu24GXo", 2)
     assert w[0] == "JDQ9GDphXV5ENDrAQtRFvT98m3JwsVJJk8BYHoX8uTAg"
-    assert c.oracle(w[0]) == eng.oracle_address(w[0])
+    assert c.oracle(w[0]) == eng.orca_whirlpool.oracle_address(w[0])
     reqs = [([b"Talking", b"Squirrels"], LOADER), ([b"Talk", b"ingSquirrels"], LOADER)]
     got = c.find_many(reqs)
     assert got == [eng.find_program_address(s, p) for s, p in reqs]

@@ -1,5 +1,5 @@
 """PumpSwap (``pump_amm``), both backends: real mainnet accounts decoded and cross-checked
-by PDA, real mainnet swaps and events reproduced integer for integer by ``pump_swap``
+by PDA, real mainnet swaps and events reproduced integer for integer by ``pump_amm.swap``
 (the venue's quote), the decoders' checks, and Rust == twin on random pools and amounts,
 errors included.
 
@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import types
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,7 @@ def test_pdas_of_the_docs(eng: types.ModuleType) -> None:
 @pytest.mark.parametrize("name", ["pool_211_old_layout", "pool_GUXAutvX", "pool_HM4BKer"])
 def test_real_pools_decode_and_their_addresses_derive(eng: types.ModuleType, name: str) -> None:
     acc = ACCOUNTS[name]
-    rec = eng.decode_pump_amm_pool(_bytes(name), pa.PROGRAM_ID)
+    rec = eng.pump_amm.decode_pool(_bytes(name), pa.PROGRAM_ID)
     for field, want in acc["fields"].items():
         assert getattr(rec, field) == want, field
     if len(_bytes(name)) < 243:
@@ -108,7 +109,7 @@ def test_real_pools_decode_and_their_addresses_derive(eng: types.ModuleType, nam
 
 def test_real_global_configs(eng: types.ModuleType) -> None:
     # docs/PUMP_SWAP_README.md lists the admin, 20 / 5 bps and the 8 recipients
-    old = eng.decode_pump_amm_global_config(_bytes("global_config_313"), pa.PROGRAM_ID)
+    old = eng.pump_amm.decode_global_config(_bytes("global_config_313"), pa.PROGRAM_ID)
     assert old.admin == "FFWtrEQ4B4PKQoVuHYzZq8FabGkVatYzDpEVHsK5rrhF"
     assert (old.lp_fee_basis_points, old.protocol_fee_basis_points) == (20, 5)
     assert (old.disable_flags, old.coin_creator_fee_basis_points) == (0, 0)
@@ -122,7 +123,7 @@ def test_real_global_configs(eng: types.ModuleType) -> None:
         "G5UZAVbAf46s7cKWoyKu8kYTip9DGTpbLZ2qa9Aq69dP",
         "JCRGumoE9Qi5BBgULTgdgTLjSgkCMSbF62ZZfGs84JeU",
     )
-    new = eng.decode_pump_amm_global_config(_bytes("global_config_current"), pa.PROGRAM_ID)
+    new = eng.pump_amm.decode_global_config(_bytes("global_config_current"), pa.PROGRAM_ID)
     assert (new.lp_fee_basis_points, new.protocol_fee_basis_points) == (20, 5)
     assert new.coin_creator_fee_basis_points == 5  # the dump's own note: 20 / 5 / 5 bps
     assert new.protocol_fee_recipients[:5] == old.protocol_fee_recipients[:5]
@@ -132,22 +133,22 @@ def test_decoders_check_owner_discriminator_and_size(eng: types.ModuleType) -> N
     pool = _bytes("pool_GUXAutvX")
     cfg = _bytes("global_config_current")
     with pytest.raises(WrongOwnerError):
-        eng.decode_pump_amm_pool(pool, "CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C")
+        eng.pump_amm.decode_pool(pool, "CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C")
     with pytest.raises(WrongDiscriminatorError):
-        eng.decode_pump_amm_pool(cfg, pa.PROGRAM_ID)
+        eng.pump_amm.decode_pool(cfg, pa.PROGRAM_ID)
     with pytest.raises(WrongDiscriminatorError):
-        eng.decode_pump_amm_global_config(pool, pa.PROGRAM_ID)
+        eng.pump_amm.decode_global_config(pool, pa.PROGRAM_ID)
     with pytest.raises(AccountTooShortError):
-        eng.decode_pump_amm_pool(pool[:210], pa.PROGRAM_ID)
+        eng.pump_amm.decode_pool(pool[:210], pa.PROGRAM_ID)
     with pytest.raises(AccountTooShortError):
-        eng.decode_pump_amm_global_config(cfg[:312], None)
+        eng.pump_amm.decode_global_config(cfg[:312], None)
     bad = bytearray(pool)
     bad[243] = 2  # is_mayhem_mode is a bool
     with pytest.raises(DecodeError):
-        eng.decode_pump_amm_pool(bytes(bad))
+        eng.pump_amm.decode_pool(bytes(bad))
     # a CP-Swap pool's discriminator is not a PumpSwap pool's
     with pytest.raises(WrongDiscriminatorError):
-        eng.decode_pump_amm_pool(bytes.fromhex("f7ede3f5d7c3de46") + bytes(700))
+        eng.pump_amm.decode_pool(bytes.fromhex("f7ede3f5d7c3de46") + bytes(700))
 
 
 # ---------------------------------------------------------------- real swaps
@@ -170,7 +171,7 @@ def test_real_swaps_reproduced(
     eng: types.ModuleType, case: str, bps: tuple[int, int, int], sell: bool, row: list[Any]
 ) -> None:
     base, quote, amount_in, out = row[:4]
-    assert eng.pump_swap(base, quote, *bps, amount_in, sell) == out
+    assert eng.pump_amm.swap(base, quote, *bps, amount_in, sell) == out
 
 
 def test_fifteen_real_swaps() -> None:
@@ -192,7 +193,7 @@ def test_real_events_parse_and_reproduce(eng: types.ModuleType) -> None:
     # the first trade prices with the migration's quote amount (vault + virtual reserves)
     q = EVENTS["migration_sol_amount"]
     assert buy.pool_base_token_reserves == 206_900_000_000_000
-    assert eng.pump_swap(buy.pool_base_token_reserves, q, 2, 93, 30, 999_000_000, False) == (
+    assert eng.pump_amm.swap(buy.pool_base_token_reserves, q, 2, 93, 30, 999_000_000, False) == (
         buy.base_amount
     )
     virtual = q - buy.pool_quote_token_reserves
@@ -202,7 +203,7 @@ def test_real_events_parse_and_reproduce(eng: types.ModuleType) -> None:
         sell.coin_creator_fee_basis_points,
     )
     assert bps == (20, 5, 95)
-    got = eng.pump_swap(
+    got = eng.pump_amm.swap(
         sell.pool_base_token_reserves,
         sell.pool_quote_token_reserves + virtual,
         *bps,
@@ -230,16 +231,16 @@ def test_events_are_its_own_only(eng: types.ModuleType) -> None:
 
 # ---------------------------------------------------------------- math edges
 def test_refusals_and_zero(eng: types.ModuleType) -> None:
-    assert eng.pump_swap(10**12, 10**9, 20, 5, 5, 0, True) == 0
-    assert eng.pump_swap(10**12, 10**9, 20, 5, 5, 0, False) == 0
+    assert eng.pump_amm.swap(10**12, 10**9, 20, 5, 5, 0, True) == 0
+    assert eng.pump_amm.swap(10**12, 10**9, 20, 5, 5, 0, False) == 0
     # a budget too small to buy anything after the fees
-    assert eng.pump_swap(10**12, 10**9, 20, 5, 5, 1, False) is None
+    assert eng.pump_amm.swap(10**12, 10**9, 20, 5, 5, 1, False) is None
     # fees larger than a dust sell's output
-    assert eng.pump_swap(10**9, 10**9, 9_000, 500, 400, 3, True) is None
+    assert eng.pump_amm.swap(10**9, 10**9, 9_000, 500, 400, 3, True) is None
     with pytest.raises(InvalidInputError):
-        eng.pump_swap(0, 10**9, 20, 5, 5, 10, True)
+        eng.pump_amm.swap(0, 10**9, 20, 5, 5, 10, True)
     with pytest.raises(InvalidInputError):
-        eng.pump_swap(10**9, 10**9, 5_000, 5_000, 0, 10, True)
+        eng.pump_amm.swap(10**9, 10**9, 5_000, 5_000, 0, 10, True)
 
 
 U64 = (1 << 64) - 1
@@ -268,7 +269,7 @@ def test_rust_and_twin_agree(
 ) -> None:
     def run(eng: types.ModuleType) -> Any:
         try:
-            return eng.pump_swap(base, quote, lp, protocol, creator, amount, sell)
+            return eng.pump_amm.swap(base, quote, lp, protocol, creator, amount, sell)
         except Exception as exc:
             return type(exc)
 
@@ -286,11 +287,11 @@ def test_random_bytes_give_a_record_or_a_decode_error(
     rust: types.ModuleType, py: types.ModuleType, data: bytes, disc: bytes
 ) -> None:
     raw = disc + data
-    for fn in ("decode_pump_amm_pool", "decode_pump_amm_global_config"):
+    for fn in ("pump_amm.decode_pool", "pump_amm.decode_global_config"):
         results = []
         for eng in (rust, py):
             try:
-                results.append(getattr(eng, fn)(raw))
+                results.append(attrgetter(fn)(eng)(raw))
             except DecodeError as exc:
                 results.append(type(exc))
         assert results[0] == results[1]
@@ -430,7 +431,7 @@ def test_real_events_through_the_fee_tiers_of_the_docs(eng: types.ModuleType) ->
     flat = D.PumpAmmPool(*[rec.pool_bump, rec.index, WSOL], *list(as_tuple(rec))[3:])
     got = _ingest_quote(eng, flat, pool, reserves, 10**15, True, sell.base_amount)
     effective = (reserves[0], reserves[1] + virtual)
-    assert got == eng.pump_swap(*effective, 25, 5, 0, sell.base_amount, True)
+    assert got == eng.pump_amm.swap(*effective, 25, 5, 0, sell.base_amount, True)
 
 
 def as_tuple(rec: Any) -> tuple[Any, ...]:
@@ -536,7 +537,7 @@ def test_random_fee_configs_decode_alike(
     out = []
     for eng in (rust, py):
         try:
-            out.append(eng.decode_pump_fee_config(raw, pa.FEE_PROGRAM_ID))
+            out.append(eng.pump_amm.decode_fee_config(raw, pa.FEE_PROGRAM_ID))
         except DecodeError as exc:
             out.append(type(exc))
     assert out[0] == out[1]

@@ -28,6 +28,7 @@ import random
 import struct
 import types
 from fractions import Fraction
+from operator import attrgetter
 from typing import Any
 
 import pytest
@@ -55,7 +56,7 @@ def _disc(name: str) -> bytes:
 # ---------------------------------------------------------------- the program's tick vectors
 def test_tick_math_bounds_and_round_down_as_the_programs_tests(eng: types.ModuleType) -> None:
     """tick_math.rs: the bounds, and tick_round_down's eight cases."""
-    at, tick = eng.raydium_clmm_sqrt_price_at_tick, eng.raydium_clmm_tick_at_sqrt_price
+    at, tick = eng.raydium_clmm.sqrt_price_at_tick, eng.raydium_clmm.tick_at_sqrt_price
     assert at(MIN_TICK) == MIN_SQRT and at(MAX_TICK) == MAX_SQRT
     assert tick(MIN_SQRT) == MIN_TICK
     assert tick(MAX_SQRT - 1) == MAX_TICK - 1  # MAX_SQRT itself cannot be reached
@@ -212,7 +213,7 @@ def _tick_of(sqrt: int) -> int:
 
 def _kernel(eng: types.ModuleType, *args: Any) -> tuple[int, int, int, int, int] | str:
     try:
-        r = eng.raydium_clmm_swap(*args)
+        r = eng.raydium_clmm.swap(*args)
     except errors.EngineError as e:
         return str(e).split(":")[0]
     return r.amount_in, r.amount_out, r.fee_amount, r.sqrt_price_x64, r.tick_current
@@ -268,7 +269,7 @@ def test_the_programs_fee_mode_assertions(
     liq, fee, amount = 1_000_000_000_000, 2_500, 1_000_000
     ticks = [(-100, liq), (100, -liq)]
     fee_on = 0 if fee_on_input else (2 if zfo else 1)  # the output's token
-    r = eng.raydium_clmm_swap(sqrt, liq, 0, 1, fee, fee_on, ticks, amount, zfo)
+    r = eng.raydium_clmm.swap(sqrt, liq, 0, 1, fee, fee_on, ticks, amount, zfo)
     assert r.amount_in == amount
     if fee_on_input:
         net_in = r.amount_in - r.fee_amount
@@ -285,23 +286,23 @@ def test_kernel_errors_are_typed_and_name_the_programs_error(eng: types.ModuleTy
     sqrt, liq, ticks = _pool(0, 10**12, 100)
     args = (sqrt, liq, 0, SPACING, 2_500, 0)
     with pytest.raises(errors.InsufficientLiquidityError, match=r"^LiquidityInsufficient"):
-        eng.raydium_clmm_swap(*args, ticks, 10**18, True)
+        eng.raydium_clmm.swap(*args, ticks, 10**18, True)
     with pytest.raises(
         errors.InsufficientLiquidityError, match=r"^InsufficientLiquidityForDirection"
     ):
-        eng.raydium_clmm_swap(sqrt, 0, 0, SPACING, 2_500, 0, [(6000, 5), (6010, -5)], 10, True)
+        eng.raydium_clmm.swap(sqrt, 0, 0, SPACING, 2_500, 0, [(6000, 5), (6010, -5)], 10, True)
     with pytest.raises(errors.InvalidInputError, match=r"^ZeroAmountSpecified"):
-        eng.raydium_clmm_swap(*args, ticks, 0, True)
+        eng.raydium_clmm.swap(*args, ticks, 0, True)
     with pytest.raises(errors.InvalidInputError, match="fee_on"):
-        eng.raydium_clmm_swap(sqrt, 10**12, 0, SPACING, 2_500, 3, ticks, 10, True)
+        eng.raydium_clmm.swap(sqrt, 10**12, 0, SPACING, 2_500, 3, ticks, 10, True)
     with pytest.raises(errors.InvalidTickError):
-        eng.raydium_clmm_swap(MAX_SQRT, 10**12, 0, SPACING, 2_500, 0, ticks, 10, True)
+        eng.raydium_clmm.swap(MAX_SQRT, 10**12, 0, SPACING, 2_500, 0, ticks, 10, True)
     with pytest.raises(errors.InvalidTickError, match="twice"):
-        eng.raydium_clmm_swap(*args, [*ticks, (ticks[0][0], 1)], 10, True)
+        eng.raydium_clmm.swap(*args, [*ticks, (ticks[0][0], 1)], 10, True)
     with pytest.raises(errors.MathOverflowError):
-        eng.raydium_clmm_swap(*args, ticks, 1 << 64, True)
+        eng.raydium_clmm.swap(*args, ticks, 1 << 64, True)
     with pytest.raises(TypeError):
-        eng.raydium_clmm_swap(*args, ticks, 10, 1)
+        eng.raydium_clmm.swap(*args, ticks, 10, 1)
 
 
 def _random_pool(r: random.Random) -> tuple[Any, ...]:
@@ -330,7 +331,7 @@ def _random_pool(r: random.Random) -> tuple[Any, ...]:
 
 def _either(eng: types.ModuleType, args: tuple[Any, ...]) -> Any:
     try:
-        return as_dict(eng.raydium_clmm_swap(*args))
+        return as_dict(eng.raydium_clmm.swap(*args))
     except errors.EngineError as e:
         return type(e).__name__, str(e)
 
@@ -347,7 +348,7 @@ def test_rust_and_twin_agree_on_random_pools_errors_included(
 def _ledger(eng: types.ModuleType, args: tuple[Any, ...], rates: tuple[int, int]) -> Any:
     sqrt, liq, tick, ts, fee, on, ticks, amount, zfo = args
     try:
-        swap, *rest = eng.raydium_clmm_swap_ledger(
+        swap, *rest = eng.raydium_clmm.swap_ledger(
             sqrt, liq, tick, ts, fee, on, *rates, ticks, amount, zfo
         )
     except errors.EngineError as e:
@@ -372,8 +373,8 @@ def test_the_fee_ledger_splits_the_swaps_fee_as_the_program(
     protocol: int,
     fund: int,
 ) -> None:
-    """``raydium_clmm_swap_ledger`` (what the simulator writes after a swap): both
-    backends agree, errors included; its swap is ``raydium_clmm_swap``'s; the fee splits
+    """``raydium_clmm.swap_ledger`` (what the simulator writes after a swap): both
+    backends agree, errors included; its swap is ``raydium_clmm.swap``'s; the fee splits
     whole into the liquidity providers', the protocol's and the fund's parts (each
     its rate's part of every step's fee, floored); the growth is the providers' part over
     the liquidity; the crossings are the initialized ticks
@@ -521,34 +522,34 @@ def test_pool_state_layout_is_the_sources(eng: types.ModuleType) -> None:
         "open_time": 18,
         "recent_epoch": 19,
     }
-    rec = eng.decode_raydium_clmm(_pool_bytes(values), PROGRAM)
+    rec = eng.raydium_clmm.decode_pool(_pool_bytes(values), PROGRAM)
     for name, v in values.items():
         assert getattr(rec, name) == v, name
     assert rec.dynamic_fee is False
     dyn = bytearray(_pool_bytes(values))
     off, _ = POOL["dynamic_fee_info"]
     dyn[off + 6] = 1  # dynamic_fee_control
-    assert eng.decode_raydium_clmm(bytes(dyn), PROGRAM).dynamic_fee is True
+    assert eng.raydium_clmm.decode_pool(bytes(dyn), PROGRAM).dynamic_fee is True
 
 
 def test_owner_discriminator_and_size_are_checked(eng: types.ModuleType) -> None:
     data = _pool_bytes({"tick_spacing": 1})
     with pytest.raises(errors.WrongOwnerError):
-        eng.decode_raydium_clmm(data, CPMM_PROGRAM)
+        eng.raydium_clmm.decode_pool(data, CPMM_PROGRAM)
     with pytest.raises(errors.AccountTooShortError):
-        eng.decode_raydium_clmm(data[:1543], PROGRAM)
+        eng.raydium_clmm.decode_pool(data[:1543], PROGRAM)
     with pytest.raises(errors.WrongDiscriminatorError):
-        eng.decode_raydium_clmm(_disc("account:AmmConfig") + data[8:], PROGRAM)
+        eng.raydium_clmm.decode_pool(_disc("account:AmmConfig") + data[8:], PROGRAM)
     # the discriminator is CP-Swap's too: only the owner tells them apart
     assert _disc("account:PoolState") == bytes(twin.DISC_POOL)
     with pytest.raises(errors.WrongOwnerError):
-        eng.decode_raydium_cpmm(data, PROGRAM)
+        eng.raydium_cpmm.decode_pool(data, PROGRAM)
     with pytest.raises(errors.WrongOwnerError):
-        eng.decode_raydium_amm_config(bytes(twin.DISC_CONFIG) + bytes(300), PROGRAM)
+        eng.raydium_cpmm.decode_config(bytes(twin.DISC_CONFIG) + bytes(300), PROGRAM)
     for name, fn, size in (
-        ("account:AmmConfig", eng.decode_raydium_clmm_config, 117),
-        ("account:TickArrayState", eng.decode_raydium_clmm_tick_array, 10240),
-        ("account:TickArrayBitmapExtension", eng.decode_raydium_clmm_bitmap_extension, 1832),
+        ("account:AmmConfig", eng.raydium_clmm.decode_config, 117),
+        ("account:TickArrayState", eng.raydium_clmm.decode_tick_array, 10240),
+        ("account:TickArrayBitmapExtension", eng.raydium_clmm.decode_bitmap_extension, 1832),
     ):
         good = _disc(name) + bytes(size - 8)
         fn(good, PROGRAM)
@@ -571,7 +572,7 @@ def test_config_tick_array_and_extension_layouts(eng: types.ModuleType) -> None:
         "<BH32sIIHII", 250, 4, b58decode(_b58(1)), 120_000, 2_500, 60, 40_000, 0
     )
     cfg[61:93] = b58decode(_b58(2))
-    c = eng.decode_raydium_clmm_config(bytes(cfg), PROGRAM)
+    c = eng.raydium_clmm.decode_config(bytes(cfg), PROGRAM)
     assert (
         c.bump,
         c.index,
@@ -599,7 +600,7 @@ def test_config_tick_array_and_extension_layouts(eng: types.ModuleType) -> None:
         ta[off + 20 : off + 36] = gross.to_bytes(16, "little")
         ta[off + 124 : off + 132] = orders.to_bytes(8, "little")
     ta[44 + 60 * tick_len] = 3
-    t = eng.decode_raydium_clmm_tick_array(bytes(ta), PROGRAM)
+    t = eng.raydium_clmm.decode_tick_array(bytes(ta), PROGRAM)
     assert (t.pool_id, t.start_tick_index, t.initialized_tick_count) == (_b58(9), -600, 3)
     assert t.ticks == ((0, -600, -5, 5, 0, 0), (7, -530, 9, 11, 0, 0), (59, -10, 0, 0, 3, 0))
     ext = bytearray(1832)
@@ -607,7 +608,7 @@ def test_config_tick_array_and_extension_layouts(eng: types.ModuleType) -> None:
     ext[8:40] = b58decode(_b58(9))
     ext[40:48] = (5).to_bytes(8, "little")  # positive bitmap 0, word 0
     ext[40 + 14 * 64 : 48 + 14 * 64] = (1 << 63).to_bytes(8, "little")  # negative 0
-    e = eng.decode_raydium_clmm_bitmap_extension(bytes(ext), PROGRAM)
+    e = eng.raydium_clmm.decode_bitmap_extension(bytes(ext), PROGRAM)
     assert e.pool_id == _b58(9) and e.positive[0] == 5 and e.negative[0] == 1 << 63
     assert len(e.positive) == len(e.negative) == 112
 
@@ -624,10 +625,10 @@ def test_random_bytes_decode_alike_in_both_backends(
         _disc("account:TickArrayBitmapExtension"),
     ]
     names = (
-        "decode_raydium_clmm",
-        "decode_raydium_clmm_config",
-        "decode_raydium_clmm_tick_array",
-        "decode_raydium_clmm_bitmap_extension",
+        "raydium_clmm.decode_pool",
+        "raydium_clmm.decode_config",
+        "raydium_clmm.decode_tick_array",
+        "raydium_clmm.decode_bitmap_extension",
     )
     for n in (0, 7, 8, 117, 1543, 1544, 1832, 10239, 10240):
         for d in discs:
@@ -636,7 +637,7 @@ def test_random_bytes_decode_alike_in_both_backends(
                 out = []
                 for eng in (rust, py):
                     try:
-                        out.append(getattr(eng, name)(data, PROGRAM))
+                        out.append(attrgetter(name)(eng)(data, PROGRAM))
                     except errors.EngineError as e:
                         out.append((type(e).__name__, str(e)))
                 assert out[0] == out[1], (name, n)
@@ -698,10 +699,10 @@ def test_pdas_use_the_sources_seeds(eng: types.ModuleType) -> None:
         (("pool", pool, mint, _b58(3)), [b"pool", pb, mb, b58decode(_b58(3))]),
     ]
     for args, seeds in cases:
-        assert eng.raydium_clmm_address(*args) == eng.find_program_address(seeds, PROGRAM)
-    assert eng.raydium_clmm_tick_array_starts(10, -1, 1) == [-1200, -600, 0]
+        assert eng.raydium_clmm.address(*args) == eng.find_program_address(seeds, PROGRAM)
+    assert eng.raydium_clmm.tick_array_starts(10, -1, 1) == [-1200, -600, 0]
     with pytest.raises(errors.InvalidInputError):
-        eng.raydium_clmm_address("position", pool)
+        eng.raydium_clmm.address("position", pool)
 
 
 # ---------------------------------------------------------------- the held range
@@ -817,20 +818,20 @@ def test_pdas_give_mainnet_addresses(eng: types.ModuleType) -> None:
     AmmConfigs of index 0 and 1 by address; the SOL/USDC pool many public repositories
     name (8sLbNZ…) is the pool PDA of config 4 and the two mints in byte order."""
     assert (
-        eng.raydium_clmm_address("amm_config", 0)[0]
+        eng.raydium_clmm.address("amm_config", 0)[0]
         == "4BLNHtVe942GSs4teSZqGX24xwKNkqU7bGgNn3iUiUpw"
     )
     assert (
-        eng.raydium_clmm_address("amm_config", 1)[0]
+        eng.raydium_clmm.address("amm_config", 1)[0]
         == "E64NGkDLLCdQ2yFNPcavaKptrEgmiQaNykUuLC1Qgwyp"
     )
-    config = eng.raydium_clmm_address("amm_config", 4)[0]
+    config = eng.raydium_clmm.address("amm_config", 4)[0]
     sol, usdc = (
         "So11111111111111111111111111111111111111112",
         "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v",
     )
     assert eng.b58decode(sol) < eng.b58decode(usdc)  # mint_0 < mint_1
-    pool = eng.raydium_clmm_address("pool", config, sol, usdc)[0]
+    pool = eng.raydium_clmm.address("pool", config, sol, usdc)[0]
     assert pool == "8sLbNZoA1cfnvMJLPfp98ZLAnFSYCFApfJKMbiXNLwxj"
 
 
@@ -846,8 +847,8 @@ def _accounts(r: random.Random) -> tuple[str, str, str, list[str], dict[str, tup
     py = engine_rs_python()
     ts = r.choice([1, 10, 60])
     mint_0, mint_1 = sorted((_b58(900 + r.randint(0, 50)), _b58(1000)), key=py.b58decode)
-    config = py.raydium_clmm_address("amm_config", 3)[0]
-    pool = py.raydium_clmm_address("pool", config, mint_0, mint_1)[0]
+    config = py.raydium_clmm.address("amm_config", 3)[0]
+    pool = py.raydium_clmm.address("pool", config, mint_0, mint_1)[0]
     tick = r.randint(-20_000, 20_000)
     sqrt = twin.sqrt_price_at_tick(tick) + r.randint(0, 10**6)
     tick = twin.tick_at_sqrt_price(sqrt)
@@ -906,7 +907,7 @@ def _accounts(r: random.Random) -> tuple[str, str, str, list[str], dict[str, tup
     acc = {
         pool: (PROGRAM, RC.encode_pool(rec)),
         config: (PROGRAM, RC.encode_amm_config(cfg)),
-        py.raydium_clmm_address("bitmap_extension", pool)[0]: (
+        py.raydium_clmm.address("bitmap_extension", pool)[0]: (
             PROGRAM,
             RC.encode_bitmap_extension(pool),
         ),
@@ -921,7 +922,7 @@ def _accounts(r: random.Random) -> tuple[str, str, str, list[str], dict[str, tup
     held = []
     for s, ticks in arrays.items():
         if r.random() < 0.8:
-            ta = py.raydium_clmm_address("tick_array", pool, s)[0]
+            ta = py.raydium_clmm.address("tick_array", pool, s)[0]
             acc[ta] = (PROGRAM, RC.encode_tick_array(s, pool, ticks, ts))
             held.append(ta)
     return pool, mint_0, mint_1, held, acc
@@ -989,21 +990,21 @@ def test_tick_math_agrees_in_both_backends_errors_included(
     rust: types.ModuleType, py: types.ModuleType, tick: int, sqrt: int
 ) -> None:
     for name, arg in (
-        ("raydium_clmm_sqrt_price_at_tick", tick),
-        ("raydium_clmm_tick_at_sqrt_price", sqrt),
+        ("raydium_clmm.sqrt_price_at_tick", tick),
+        ("raydium_clmm.tick_at_sqrt_price", sqrt),
     ):
         out = []
         for eng in (rust, py):
             try:
-                out.append(getattr(eng, name)(arg))
+                out.append(attrgetter(name)(eng)(arg))
             except errors.EngineError as e:
                 out.append((type(e).__name__, str(e)))
         assert out[0] == out[1], (name, arg)
     # the greatest tick whose price is <= sqrt
     if MIN_SQRT <= sqrt < MAX_SQRT:
-        t = py.raydium_clmm_tick_at_sqrt_price(sqrt)
+        t = py.raydium_clmm.tick_at_sqrt_price(sqrt)
         assert (
-            py.raydium_clmm_sqrt_price_at_tick(t)
+            py.raydium_clmm.sqrt_price_at_tick(t)
             <= sqrt
-            < py.raydium_clmm_sqrt_price_at_tick(t + 1)
+            < py.raydium_clmm.sqrt_price_at_tick(t + 1)
         )

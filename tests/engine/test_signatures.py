@@ -77,7 +77,16 @@ def _public_members(cls: type) -> set[str]:
 
 
 def _pairs(rust: types.ModuleType, py: types.ModuleType) -> list[tuple[str, Any, Any]]:
-    return [(n, getattr(rust, n), getattr(py, n)) for n in py.__all__]
+    """Every public name, a venue's namespace name by name (``raydium_clmm.swap``)."""
+    out = []
+    for n in py.__all__:
+        r, p = getattr(rust, n), getattr(py, n)
+        if isinstance(p, types.ModuleType):
+            assert r.__all__ == p.__all__, n
+            out += [(f"{n}.{m}", getattr(r, m), getattr(p, m)) for m in p.__all__]
+        else:
+            out.append((n, r, p))
+    return out
 
 
 def test_every_name_is_the_same_kind(rust: types.ModuleType, py: types.ModuleType) -> None:

@@ -205,7 +205,7 @@ def test_whirlpools_of_many_ticks_count_alike(data: st.DataObject) -> None:
         nets[hi] = nets.get(hi, 0) - liq
     ticks = sorted((t, n) for t, n in nets.items() if n)
     liquidity = sum(n for t, n in ticks if t <= tick)
-    sqrt = py.sqrt_price_from_tick(tick) + 1
+    sqrt = py.orca_whirlpool.sqrt_price_at_tick(tick) + 1
     a, b = "A" * 32, "B" * 32
     graphs = []
     for eng in (rs, py):

@@ -147,7 +147,7 @@ def hop_by_hand(
         out = eng.cpmm_amount_out(amount_in, rin, rout, spec.fee_num, spec.fee_den)
         grown = rin + amount_in - kept
         return out, ((grown, rout - out) if a_to_b else (rout - out, grown))
-    r = eng.clmm_swap(
+    r = eng.orca_whirlpool.swap(
         spec.sqrt_price_x64,
         spec.liquidity,
         spec.tick_current,

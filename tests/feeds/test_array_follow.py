@@ -202,7 +202,7 @@ def _wp_widen(world: World, pool: Pool) -> list[str]:
     changed = []
     for k in range(-5, 12):
         start = cur + k * width
-        ta, _ = world.eng.tick_array_address(pool.address, start)
+        ta, _ = world.eng.orca_whirlpool.tick_array_address(pool.address, start)
         if start in arrays:
             world.put(
                 ta, WP.PROGRAM, WP.encode_fixed_tick_array(start, pool.address, arrays[start])
@@ -229,13 +229,13 @@ def _wp_reference(eng: types.ModuleType, world: World, pool: Pool, graph: Any) -
 
 def _wp_near(eng: types.ModuleType, pool: Pool) -> set[str]:
     s = pool.spec
-    starts = eng.tick_array_starts(s.tick_spacing, s.tick_current, 2)
-    return {eng.tick_array_address(pool.address, t)[0] for t in starts}
+    starts = eng.orca_whirlpool.tick_array_starts(s.tick_spacing, s.tick_current, 2)
+    return {eng.orca_whirlpool.tick_array_address(pool.address, t)[0] for t in starts}
 
 
 def _wp_far(eng: types.ModuleType, pool: Pool, first: int) -> str:
     width = WP.TICK_ARRAY_SIZE * pool.spec.tick_spacing
-    return str(eng.tick_array_address(pool.address, first * width - 2 * width)[0])
+    return str(eng.orca_whirlpool.tick_array_address(pool.address, first * width - 2 * width)[0])
 
 
 # ---- Raydium CLMM ---------------------------------------------------------------------
@@ -311,7 +311,7 @@ def _dl_widen(world: World, pool: Pool) -> list[str]:
             bin_id = idx * DL.BINS_PER_ARRAY + i
             x = 10**12 if bin_id >= rec.active_id else 0
             y = 10**12 if bin_id <= rec.active_id else 0
-            p = world.eng.meteora_dlmm_bin_price(bin_id, rec.bin_step)
+            p = world.eng.meteora_dlmm.bin_price(bin_id, rec.bin_step)
             bins.append([x, y, p, x * p + (y << 64), 0, 0, 0])
         arrays[idx] = (DL.bin_array_address(pool.address, idx), bins)
         off = idx + DL.BITMAP_SIZE
@@ -350,7 +350,7 @@ def _dl_reference(eng: types.ModuleType, world: World, pool: Pool, graph: Any) -
     def quote(mint: str, amount: int) -> Any:
         data = [world.accounts[a].data for a in pool.tick_arrays]
         try:
-            out = eng.meteora_dlmm_quote(
+            out = eng.meteora_dlmm.quote(
                 world.accounts[pool.address].data,
                 data,
                 amount,

@@ -135,8 +135,8 @@ def test_amm_config_index_0_is_the_real_pools_config(shared_fixtures: Path) -> N
     doc = json.loads((shared_fixtures / "raydium" / "cpmm_wsol_pump.json").read_text())
     eng = engine_rs.backend()
     acc = doc["accounts"][doc["pool"]]
-    pool = eng.decode_raydium_cpmm(base64.b64decode(acc["data"]), acc["owner"])
+    pool = eng.raydium_cpmm.decode_pool(base64.b64decode(acc["data"]), acc["owner"])
     program = by_kind("cpmm").program
     assert pda([b"amm_config", (0).to_bytes(2, "big")], program) == pool.amm_config
     cfg = doc["accounts"][pool.amm_config]
-    assert eng.decode_raydium_amm_config(base64.b64decode(cfg["data"]), cfg["owner"]).index == 0
+    assert eng.raydium_cpmm.decode_config(base64.b64decode(cfg["data"]), cfg["owner"]).index == 0

@@ -27,12 +27,12 @@ def test_the_encoders_rebuild_real_accounts_byte_for_byte() -> None:
     assert len(pairs) == 2
     for d in pairs:
         raw = (d / "lb_pair.bin").read_bytes()
-        assert DLsim.encode_lb_pair(py.decode_meteora_lb_pair(raw, DL.PROGRAM)) == raw
+        assert DLsim.encode_lb_pair(py.meteora_dlmm.decode_pool(raw, DL.PROGRAM)) == raw
     # a current (version 2) bin array; an older one also holds per-bin fee fields the
     # simulator does not keep
     for f in (DATA / "9t3EyC9FweyL7PBWvKz3mrXg8B9fwFc9SK3QxM4ENqhd").glob("bin_array_*.bin"):
         raw = f.read_bytes()
-        b = py.decode_meteora_bin_array(raw, DL.PROGRAM)
+        b = py.meteora_dlmm.decode_bin_array(raw, DL.PROGRAM)
         assert b.version == 2
         assert DLsim.encode_bin_array(b.index, b.lb_pair, b.bins) == raw
         assert (
@@ -105,7 +105,7 @@ def test_a_swap_pays_the_engine_quote_and_moves_the_pair_as_the_program() -> Non
     assert q is not None
     t = m.world.swap(pool, True, amount)
     assert t is not None and t.amount_out == q.out
-    rec = py.decode_meteora_lb_pair(m.world.accounts[pool.address].data, DL.PROGRAM)
+    rec = py.meteora_dlmm.decode_pool(m.world.accounts[pool.address].data, DL.PROGRAM)
     assert (rec.active_id, rec.volatility_accumulator, rec.index_reference) == (
         q.after.active_id,
         q.after.volatility_accumulator,
@@ -115,8 +115,8 @@ def test_a_swap_pays_the_engine_quote_and_moves_the_pair_as_the_program() -> Non
     assert moved, "the bins it crossed were rewritten"
     got = {}
     for a in moved:
-        b = py.decode_meteora_bin_array(m.world.accounts[a].data, DL.PROGRAM)
-        old = py.decode_meteora_bin_array(before[a], DL.PROGRAM)
+        b = py.meteora_dlmm.decode_bin_array(m.world.accounts[a].data, DL.PROGRAM)
+        old = py.meteora_dlmm.decode_bin_array(before[a], DL.PROGRAM)
         for i, (new_bin, old_bin) in enumerate(zip(b.bins, old.bins)):
             if new_bin != old_bin:
                 got[b.index * 70 + i] = (new_bin[0] - old_bin[0], old_bin[1] - new_bin[1])

@@ -58,7 +58,7 @@ def test_the_market_account_decodes_field_for_field(world: World, eng: types.Mod
         m = st.market
         acc = world.accounts[pool.address]
         assert acc.owner == openbook_v2.PROGRAM and len(acc.data) == 848
-        rec = eng.decode_openbook_market(acc.data, openbook_v2.PROGRAM)
+        rec = eng.openbook_v2.decode_market(acc.data, openbook_v2.PROGRAM)
         for name in (
             "market_authority",
             "collect_fee_admin",
@@ -91,7 +91,7 @@ def test_the_market_account_decodes_field_for_field(world: World, eng: types.Mod
         for name in ("open_orders_admin", "oracle_a", "oracle_b"):
             assert getattr(rec, name) is None, name  # unset NonZeroPubkeyOption
         with pytest.raises(Exception, match=r"owner|program"):
-            eng.decode_openbook_market(acc.data, I.SPL_TOKEN)
+            eng.openbook_v2.decode_market(acc.data, I.SPL_TOKEN)
 
 
 def _decoded_orders(rec: Any) -> list[Any]:
@@ -104,7 +104,7 @@ def test_the_book_sides_decode_order_for_order(world: World, eng: types.ModuleTy
         for side, address in ((st.bids, st.bids_address), (st.asks, st.asks_address)):
             data = world.accounts[address].data
             assert data == side.data() and len(data) == ob.BOOKSIDE_LEN
-            rec = eng.decode_openbook_bookside(data, openbook_v2.PROGRAM)
+            rec = eng.openbook_v2.decode_bookside(data, openbook_v2.PROGRAM)
             got = _decoded_orders(rec)
             fixed = [leaf for _, leaf in side.iter_tree(ob.FIXED)]
             pegged = [leaf for _, leaf in side.iter_tree(ob.ORACLE_PEGGED)]
@@ -139,7 +139,7 @@ def test_the_ladder_sums_the_valid_orders_by_price(world: World, eng: types.Modu
         st: openbook_v2_sim.Book = pool.spec.state
         m = st.market
         acc = world.accounts
-        lad = eng.openbook_ladder(
+        lad = eng.openbook_v2.ladder(
             acc[pool.address].data,
             acc[st.bids_address].data,
             acc[st.asks_address].data,
@@ -330,7 +330,7 @@ def test_the_event_heap_decodes_event_for_event(world: World, eng: types.ModuleT
         st: openbook_v2_sim.Book = pool.spec.state
         data = world.accounts[st.heap_address].data
         assert data == st.heap.data() and len(data) == ob.EVENT_HEAP_LEN
-        rec = eng.decode_openbook_event_heap(data, openbook_v2.PROGRAM)
+        rec = eng.openbook_v2.decode_event_heap(data, openbook_v2.PROGRAM)
         free, used, count, seq = st.heap.header()
         assert (rec.free_head, rec.used_head, rec.count, rec.seq_num) == (free, used, count, seq)
         assert [e.slot for e in rec.events] == st.heap.slots()
@@ -413,7 +413,7 @@ def test_the_simulated_program_fills_as_the_engines_exact_taker_math(
 ) -> None:
     """Random books written by the simulator's encoder (fixed orders, some expired, the
     program's inserts and removes), random takes both ways: the simulator's program and
-    the engine's ``openbook_take`` on the same bytes move the same amounts."""
+    the engine's ``openbook_v2.take`` on the same bytes move the same amounts."""
     d = data.draw
     bls = 10 ** d(st.integers(0, 4))
     qls = 10 ** d(st.integers(0, 2))
@@ -482,10 +482,10 @@ def test_the_simulated_program_fills_as_the_engines_exact_taker_math(
     amount = d(st.integers(0, 200 * 1_100 * 60 * max(bls, qls)))
     limit = d(st.sampled_from([0, 1, 3, 50, 255]))
     heap = ob.EventHeap.new()
-    book = eng.openbook_book(
+    book = eng.openbook_v2.book(
         m.pack(), sides[ob.BIDS].data(), sides[ob.ASKS].data(), now, heap.data()
     )
-    fill = eng.openbook_take(book, amount, a_to_b, limit)
+    fill = eng.openbook_v2.take(book, amount, a_to_b, limit)
     if a_to_b:
         args = (ob.ASK, 1, amount // bls, m.max_quote_lots(), ob.MARKET, limit)
     else:

@@ -385,7 +385,7 @@ def test_the_taker_instruction_is_the_clients(objs: OpenBookJs) -> None:
     )
     no_oracle = 0
     for (bk, args, keys), theirs in zip(cases, answers, strict=True):
-        rec = eng.decode_openbook_market(bk.market)
+        rec = eng.openbook_v2.decode_market(bk.market)
         ix = ov.place_take_order(
             theirs["wallet"], ov.take_keys(keys[0], rec), keys[1], keys[2], args
         )

@@ -113,9 +113,9 @@ def test_its_accounts_are_at_their_pdas_and_decode() -> None:
     eng = engine_rs.backend()
     p = m.pool
     acc = m.world.accounts
-    rec = eng.decode_raydium_clmm(acc[p.address].data, acc[p.address].owner)
+    rec = eng.raydium_clmm.decode_pool(acc[p.address].data, acc[p.address].owner)
     assert (
-        eng.raydium_clmm_address("pool", rec.amm_config, rec.token_mint_0, rec.token_mint_1)[0]
+        eng.raydium_clmm.address("pool", rec.amm_config, rec.token_mint_0, rec.token_mint_1)[0]
         == p.address
     )
     assert eng.b58decode(rec.token_mint_0) < eng.b58decode(rec.token_mint_1)
@@ -123,17 +123,17 @@ def test_its_accounts_are_at_their_pdas_and_decode() -> None:
         (rec.token_vault_0, rec.token_mint_0),
         (rec.token_vault_1, rec.token_mint_1),
     ):
-        assert eng.raydium_clmm_address("vault", p.address, mint)[0] == vault
-    cfg = eng.decode_raydium_clmm_config(acc[rec.amm_config].data, acc[rec.amm_config].owner)
-    assert eng.raydium_clmm_address("amm_config", cfg.index)[0] == rec.amm_config
+        assert eng.raydium_clmm.address("vault", p.address, mint)[0] == vault
+    cfg = eng.raydium_clmm.decode_config(acc[rec.amm_config].data, acc[rec.amm_config].owner)
+    assert eng.raydium_clmm.address("amm_config", cfg.index)[0] == rec.amm_config
     assert cfg.tick_spacing == rec.tick_spacing
-    ext = eng.raydium_clmm_address("bitmap_extension", p.address)[0]
+    ext = eng.raydium_clmm.address("bitmap_extension", p.address)[0]
     assert (
-        eng.decode_raydium_clmm_bitmap_extension(acc[ext].data, acc[ext].owner).pool_id == p.address
+        eng.raydium_clmm.decode_bitmap_extension(acc[ext].data, acc[ext].owner).pool_id == p.address
     )
     for ta in p.tick_arrays:
-        t = eng.decode_raydium_clmm_tick_array(acc[ta].data, acc[ta].owner)
-        assert eng.raydium_clmm_address("tick_array", p.address, t.start_tick_index)[0] == ta
+        t = eng.raydium_clmm.decode_tick_array(acc[ta].data, acc[ta].owner)
+        assert eng.raydium_clmm.address("tick_array", p.address, t.start_tick_index)[0] == ta
         # the pool's bitmap names every array that exists
         bit = t.start_tick_index // (60 * rec.tick_spacing) + 512
         assert rec.tick_array_bitmap[bit // 64] >> (bit % 64) & 1

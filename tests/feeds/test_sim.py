@@ -97,7 +97,7 @@ def test_built_accounts_round_trip_through_the_decoders() -> None:
                 continue
             arr = wp.decode_tick_array(w.accounts[ta].data, wp.PROGRAM_ID)
             assert arr.whirlpool == p.address and len(w.accounts[ta].data) == 9988
-            assert py.tick_array_address(p.address, arr.start_tick_index)[0] == ta
+            assert py.orca_whirlpool.tick_array_address(p.address, arr.start_tick_index)[0] == ta
 
 
 def test_pumpswap_encoders_rebuild_real_mainnet_accounts() -> None:

@@ -168,7 +168,7 @@ def eaten_by_fee(j: Judge, pool: Pool, a_to_b: bool, amount: int) -> bool:
     """Whether the pair pays out but the output mint's transfer fee takes all of it (the
     program refuses that too, 6039: nothing would reach the user)."""
     mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
-    q = j.world.eng.meteora_dlmm_swap(
+    q = j.world.eng.meteora_dlmm.swap(
         j.world.accounts[pool.address].data,
         [j.world.accounts[a].data for a in pool.tick_arrays],
         amount - j.world.transfer_fee(mint_in, amount),
@@ -255,7 +255,7 @@ def test_idle_pairs_quote_at_the_chains_clock(judge: Judge) -> None:
         j.advance(wait)
         price = DLsim._price(pool)
         amount = int(bins * 10**9 * (price if a_to_b else 1 / price))
-        at_stamp = j.world.eng.meteora_dlmm_quote(
+        at_stamp = j.world.eng.meteora_dlmm.quote(
             j.world.accounts[pool.address].data,
             [j.world.accounts[a].data for a in pool.tick_arrays],
             amount,

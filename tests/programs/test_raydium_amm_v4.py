@@ -162,7 +162,7 @@ def shape(j: Judge, pool: Pool, s: Shape) -> None:
 
 def ray_log(logs: list[str]) -> Any:
     (line,) = [x for x in logs if x.startswith("Program log: ray_log: ")]
-    return engine_rs.load("rust").parse_ray_log(line[len("Program log: ray_log: ") :])
+    return engine_rs.load("rust").raydium_amm_v4.parse_log(line[len("Program log: ray_log: ") :])
 
 
 def old_fee_rule(amount: int, num: int, den: int) -> bool:

@@ -139,10 +139,10 @@ def make_pool(judge: Judge, plan: dict[str, Any]) -> Pool | None:
     eng = judge.world.eng
     a, b = C.mints(judge, plan["kind"])
     ts = plan["ts"]
-    lo_p = eng.raydium_clmm_sqrt_price_at_tick(plan["tick"])
-    hi_p = eng.raydium_clmm_sqrt_price_at_tick(plan["tick"] + 1)
+    lo_p = eng.raydium_clmm.sqrt_price_at_tick(plan["tick"])
+    hi_p = eng.raydium_clmm.sqrt_price_at_tick(plan["tick"] + 1)
     sqrt = lo_p + int((hi_p - lo_p - 1) * plan["within"])
-    tick = eng.raydium_clmm_tick_at_sqrt_price(sqrt)
+    tick = eng.raydium_clmm.tick_at_sqrt_price(sqrt)
     held = Rsim.position_amounts(eng, plan["positions"], sqrt, tick)
     if max(held) >= 1 << 62:
         return None
@@ -170,7 +170,7 @@ def kernel_refusal(judge: Judge, pool: Pool, zfo: bool, amount: int) -> dict[str
     out = {}
     for name in BACKENDS:
         try:
-            engine_rs.load(name).raydium_clmm_swap(
+            engine_rs.load(name).raydium_clmm.swap(
                 s.sqrt_price_x64,
                 s.liquidity,
                 s.tick_current,

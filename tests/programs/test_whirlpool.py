@@ -125,10 +125,10 @@ def make_pool(judge: Judge, plan: dict[str, Any]) -> Pool | None:
     positions = [p for p in positions if p[0] < p[1]]
     if not positions:
         return None
-    lo_p = eng.sqrt_price_from_tick(plan["tick"])
-    hi_p = eng.sqrt_price_from_tick(plan["tick"] + 1)
+    lo_p = eng.orca_whirlpool.sqrt_price_at_tick(plan["tick"])
+    hi_p = eng.orca_whirlpool.sqrt_price_at_tick(plan["tick"] + 1)
     sqrt = lo_p + int((hi_p - lo_p - 1) * plan["within"])
-    tick = eng.tick_from_sqrt_price(sqrt)
+    tick = eng.orca_whirlpool.tick_at_sqrt_price(sqrt)
     held = Wsim.position_amounts(eng, positions, sqrt, tick)
     if max(held) >= 1 << 62:
         return None
@@ -173,7 +173,7 @@ def kernel_refusal(judge: Judge, pool: Pool, a_to_b: bool, amount: int) -> dict[
     out = {}
     for name in BACKENDS:
         try:
-            engine_rs.load(name).clmm_swap(
+            engine_rs.load(name).orca_whirlpool.swap(
                 s.sqrt_price_x64,
                 s.liquidity,
                 s.tick_current,
@@ -290,7 +290,7 @@ def mainnet_pool(judge: Judge, path: Path) -> Pool:
     for other in path.parent.glob("*.json"):
         k, a = _load(other)
         w.accounts[k] = a
-    rec = w.eng.decode_whirlpool(acc.data, acc.owner)
+    rec = w.eng.orca_whirlpool.decode_pool(acc.data, acc.owner)
     for mint, vault in (
         (rec.token_mint_a, rec.token_vault_a),
         (rec.token_mint_b, rec.token_vault_b),

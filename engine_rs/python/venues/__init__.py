@@ -16,10 +16,16 @@ names), or a package when it is large (``orca_whirlpool/``: the venue in its
 :data:`VENUES` lists them once, in the Rust registry's order; the feed ingest, the graph
 and sizing go through a venue's functions, never through a list of kinds of their own.
 Adding a venue is its module and one entry in :data:`VENUES`.
+
+A venue's public functions are reached through its namespace, ``eng.<venue name>``
+(:func:`namespace`): each venue module's :attr:`Venue.API` names them without the venue
+in the name (``eng.raydium_clmm.swap``, ``eng.orca_whirlpool.decode_pool``); both
+backends build that namespace from the same table, so they expose the same names.
 """
 
 from __future__ import annotations
 
+import types
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -92,6 +98,9 @@ class Venue(Protocol):
     # the own role of its arrays, which the caller follows around the price
     # (``FeedIngest.track_array``: tick arrays, bin arrays); None for a venue without
     ARRAYS: str | None
+    # its public namespace (``eng.<INFO.name>``): each public name and the name of its
+    # definition in this module, which is also the compiled skin's flat name for it
+    API: dict[str, str]
 
     def decode(self, data: bytes, owner: object = None) -> Any:
         """Its pool account from its bytes (``owner``, when given, must be one of its
@@ -172,6 +181,18 @@ VENUES: tuple[Venue, ...] = (
     pump_amm,
     openbook_v2,
 )
+
+
+def namespace(venue: Venue, source: object = None) -> types.ModuleType:
+    """The venue's public namespace, ``eng.<venue name>``: every name of its
+    :attr:`Venue.API`, taken from ``source`` by the definition's name (the compiled
+    skin, for the Rust backend) or, by default, from the venue module itself."""
+    ns = types.ModuleType(venue.INFO.name, f"The public API of the {venue.INFO.name} venue.")
+    where = venue if source is None else source
+    for public, defined in venue.API.items():
+        setattr(ns, public, getattr(where, defined))
+    setattr(ns, "__all__", sorted(venue.API))  # noqa: B010 (mypy: ModuleType has no __all__)
+    return ns
 
 
 def venue_infos() -> list[VenueInfo]:
@@ -316,6 +337,7 @@ __all__: Sequence[str] = (
     "by_program",
     "kinds",
     "meteora_dlmm",
+    "namespace",
     "openbook_v2",
     "orca_whirlpool",
     "parse_event_of",

@@ -349,7 +349,17 @@ def parse_log(raw: bytes) -> None:
     return None  # its swaps are Anchor events (`parse_event`)
 
 
-decode = decode_meteora_lb_pair  # the pool account's decoder, by its public name
+decode = decode_meteora_lb_pair  # the pool account's decoder
+
+# its public namespace, eng.meteora_dlmm (Venue.API): public name -> definition here
+API: dict[str, str] = {
+    "decode_pool": "decode_meteora_lb_pair",
+    "decode_bin_array": "decode_meteora_bin_array",
+    "decode_bitmap_extension": "decode_meteora_bitmap_extension",
+    "bin_price": "meteora_dlmm_bin_price",
+    "quote": "meteora_dlmm_quote",
+    "swap": "meteora_dlmm_swap",
+}
 
 
 # ------------------------------------------------------------------ PDAs (pda.rs, seeds.rs)
@@ -854,7 +864,7 @@ def meteora_dlmm_swap(
 def meteora_dlmm_quote(
     lb_pair: bytes, bin_arrays: list[bytes], amount: int, swap_for_y: bool, now: int, slot: int
 ) -> int | None:
-    """The output of :func:`meteora_dlmm_swap` only (0 for 0): the exact-in quote the graph
+    """The output of `meteora_dlmm.swap` only (0 for 0): the exact-in quote the graph
     makes, on account bytes."""
     amount = u64(amount)
     if not isinstance(swap_for_y, bool):

@@ -730,8 +730,8 @@ def take(
 
 
 class OpenBookBook:
-    """A prepared book (``openbook_book``): a market and its sides decoded once, ready
-    for :func:`openbook_take` (made only by :func:`openbook_book`, as the extension's)."""
+    """A prepared book (``openbook_v2.book``): a market and its sides decoded once, ready
+    for `openbook_v2.take` (made only by `openbook_v2.book`, as the extension's)."""
 
     __slots__ = ("_state",)
     _state: BookState
@@ -758,7 +758,7 @@ def openbook_book(
     event_heap: bytes | None = None,
     oracle_price_lots: int | None = None,
 ) -> OpenBookBook:
-    """A market's book ready for :func:`openbook_take`: its accounts decoded and its
+    """A market's book ready for `openbook_v2.take`: its accounts decoded and its
     orders judged at unix time ``now`` (with ``oracle_price_lots`` for pegged orders);
     the heap's free slots from ``event_heap`` (an empty heap without it)."""
     t = u64(now)
@@ -796,7 +796,18 @@ def openbook_take(
 
 
 # ------------------------------------------------------------------ the venue
-decode = decode_openbook_market
+decode = decode_openbook_market  # the pool account's decoder
+
+# its public namespace, eng.openbook_v2 (Venue.API): public name -> definition here
+API: dict[str, str] = {
+    "decode_market": "decode_openbook_market",
+    "decode_bookside": "decode_openbook_bookside",
+    "decode_event_heap": "decode_openbook_event_heap",
+    "ladder": "openbook_ladder",
+    "Book": "OpenBookBook",
+    "book": "openbook_book",
+    "take": "openbook_take",
+}
 
 
 def parse_event(raw: bytes) -> OpenBookTotalOrderFillEvent | None:

@@ -185,7 +185,15 @@ def parse_log(raw: bytes) -> None:
     return None  # its swaps are Anchor events (`parse_event`)
 
 
-decode = decode_pump_amm_pool  # the pool account's decoder, by its public name
+decode = decode_pump_amm_pool  # the pool account's decoder
+
+# its public namespace, eng.pump_amm (Venue.API): public name -> definition here
+API: dict[str, str] = {
+    "decode_pool": "decode_pump_amm_pool",
+    "decode_global_config": "decode_pump_amm_global_config",
+    "decode_fee_config": "decode_pump_fee_config",
+    "swap": "pump_swap",
+}
 
 
 def identity(rec: PumpAmmPool) -> tuple[Any, ...]:

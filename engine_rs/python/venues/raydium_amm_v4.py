@@ -82,7 +82,13 @@ def parse_ray_log(b64: str) -> SwapBaseInLog | SwapBaseOutLog | None:
     return parse_log(_b64(b64, "ray_log"))
 
 
-decode = decode_raydium_amm_v4  # the pool account's decoder, by its public name
+decode = decode_raydium_amm_v4  # the pool account's decoder
+
+# its public namespace, eng.raydium_amm_v4 (Venue.API): public name -> definition here
+API: dict[str, str] = {
+    "decode_pool": "decode_raydium_amm_v4",
+    "parse_log": "parse_ray_log",
+}
 
 
 def identity(rec: RaydiumAmmV4) -> tuple[Any, ...]:

@@ -196,7 +196,21 @@ def parse_log(raw: bytes) -> None:
     return None  # its swaps are Anchor events (`parse_event`)
 
 
-decode = decode_raydium_clmm
+decode = decode_raydium_clmm  # the pool account's decoder
+
+# its public namespace, eng.raydium_clmm (Venue.API): public name -> definition here
+API: dict[str, str] = {
+    "decode_pool": "decode_raydium_clmm",
+    "decode_config": "decode_raydium_clmm_config",
+    "decode_tick_array": "decode_raydium_clmm_tick_array",
+    "decode_bitmap_extension": "decode_raydium_clmm_bitmap_extension",
+    "swap": "raydium_clmm_swap",
+    "swap_ledger": "raydium_clmm_swap_ledger",
+    "address": "raydium_clmm_address",
+    "sqrt_price_at_tick": "raydium_clmm_sqrt_price_at_tick",
+    "tick_at_sqrt_price": "raydium_clmm_tick_at_sqrt_price",
+    "tick_array_starts": "raydium_clmm_tick_array_starts",
+}
 
 
 # ------------------------------------------------------------------ PDAs
@@ -761,7 +775,7 @@ def raydium_clmm_swap_ledger(
     amount: int,
     zero_for_one: bool,
 ) -> tuple[RaydiumClmmSwap, int, int, int, int, list[tuple[int, int]]]:
-    """:func:`raydium_clmm_swap` with the program's fee bookkeeping (:class:`Ledger`,
+    """`raydium_clmm.swap` with the program's fee bookkeeping (:class:`Ledger`,
     its config's ``protocol_fee_rate`` and ``fund_fee_rate`` per 1,000,000): ``(swap,
     lp_fee, protocol_fee, fund_fee, fee_growth_x64, crossings)``, ``crossings`` the
     ticks crossed in order, each with the fee growth (this swap's, on the fee's token)

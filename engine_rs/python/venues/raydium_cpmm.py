@@ -114,7 +114,13 @@ def parse_log(raw: bytes) -> None:
     return None  # its swaps are Anchor events (`parse_event`)
 
 
-decode = decode_raydium_cpmm  # the pool account's decoder, by its public name
+decode = decode_raydium_cpmm  # the pool account's decoder
+
+# its public namespace, eng.raydium_cpmm (Venue.API): public name -> definition here
+API: dict[str, str] = {
+    "decode_pool": "decode_raydium_cpmm",
+    "decode_config": "decode_raydium_amm_config",
+}
 
 
 def identity(rec: RaydiumCpmmPool) -> tuple[Any, ...]:

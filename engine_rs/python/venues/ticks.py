@@ -48,7 +48,7 @@ def array_starts(
 ) -> list[int]:
     """Start indices of the arrays of ``ticks_per_array`` ticks of ``tick_spacing``
     around ``center_tick`` (the one holding it and ``arrays_each_side`` on each side),
-    (the rule of both venues' ``tick_array_starts``); InvalidInputError for a spacing
+    (the rule of both venues' ``orca_whirlpool.tick_array_starts``); InvalidInputError for a spacing
     outside 1..=65535, more than 64 arrays a side, or a start outside i32."""
     if not 1 <= tick_spacing <= 0xFFFF:
         raise InvalidInputError(f"tick_spacing must be within 1..=65535, got {tick_spacing}")

@@ -88,4 +88,4 @@ def next_array(bitmap: Sequence[int], start: int, swap_for_y: bool) -> int | Non
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
     """The ``LbPair`` account, decoded by the engine."""
-    return eng.decode_meteora_lb_pair(data, owner)
+    return eng.meteora_dlmm.decode_pool(data, owner)

@@ -305,7 +305,7 @@ def create_pair(world: World, i: int, spec: synthetic.PoolSpec, shape: PairShape
         if idx not in arrays:
             bins = [[0, 0, 0, 0, 0, 0, 0] for _ in range(BINS_PER_ARRAY)]
             arrays[idx] = (bin_array_address(addr, idx), bins)
-        p = eng.meteora_dlmm_bin_price(bin_id, step)
+        p = eng.meteora_dlmm.bin_price(bin_id, step)
         arrays[idx][1][bin_id - idx * BINS_PER_ARRAY] = [x, y, p, x * p + (y << 64), 0, 0, 0]
     bitmap = [0] * 16
     for idx in arrays:
@@ -382,7 +382,7 @@ def _market(pool: Pool) -> DlmmMarket:
 def _quote(
     world: World, pool: Pool, a_to_b: bool, amount: int, arrays: Sequence[str] | None = None
 ) -> SwapQuote | None:
-    """The program's swap now (the engine's ``meteora_dlmm_swap`` on the accounts'
+    """The program's swap now (the engine's ``meteora_dlmm.swap`` on the accounts'
     bytes, at the Clock sysvar's time): ``after`` is the engine's ``DlmmSwapQuote``
     (active bin, volatility, fills); None when it pays nothing, or nothing after the
     output mint's transfer fee (the program refuses both: 6039)."""
@@ -390,7 +390,7 @@ def _quote(
 
     keys = pool.tick_arrays if arrays is None else arrays
     data = [world.accounts[k].data for k in keys if k in world.accounts]
-    r = world.eng.meteora_dlmm_swap(
+    r = world.eng.meteora_dlmm.swap(
         world.accounts[pool.address].data, data, amount, a_to_b, sim_now(world), world.slot
     )
     if r is None:

@@ -50,4 +50,4 @@ def _opt(key: Any) -> str | None:
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
     """The ``Market`` account, decoded by the engine."""
-    return eng.decode_openbook_market(data, owner)
+    return eng.openbook_v2.decode_market(data, owner)

@@ -139,8 +139,9 @@ TOKEN_2022_STEPS = 3
 
 def _follow(eng: Any, pool: str, rec: Any, each_side: int) -> list[tuple[str, int]]:
     """The fixed tick arrays around the pool's current tick, at their PDAs."""
-    starts = eng.tick_array_starts(rec.tick_spacing, rec.tick_current_index, each_side)
-    return [(eng.tick_array_address(pool, start)[0], start) for start in starts]
+    wp = eng.orca_whirlpool
+    starts = wp.tick_array_starts(rec.tick_spacing, rec.tick_current_index, each_side)
+    return [(wp.tick_array_address(pool, start)[0], start) for start in starts]
 
 
 def _absent(start: int, pool: str) -> tuple[str, bytes]:

@@ -42,7 +42,8 @@ def swap_tick_array_starts(tick_spacing: int, tick_current: int, a_to_b: bool) -
     """The start indices of the (up to 3) tick arrays a swap loads, in order: the array
     holding the current tick (for b->a, the next one when the tick sits in the last
     ``tick_spacing`` ticks of its array), then further in the swap's direction; starts
-    past the price range are left out (the engine's ``clmm_swap`` follows the same rule)."""
+    past the price range are left out (the engine's ``orca_whirlpool.swap`` follows the
+    same rule)."""
     size = TICK_ARRAY_SIZE * tick_spacing
     base = tick_current // size * size
     first = base + size if not a_to_b and tick_current + tick_spacing >= base + size else base
@@ -58,7 +59,7 @@ def swap_tick_array_starts(tick_spacing: int, tick_current: int, a_to_b: bool) -
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
     """The ``Whirlpool`` account, decoded by the engine."""
-    return eng.decode_whirlpool(data, owner)
+    return eng.orca_whirlpool.decode_pool(data, owner)
 
 
 def encode_fixed_tick_array(

@@ -245,14 +245,14 @@ def place(
     program's deposits leave them) and the fixed tick arrays of its initialized ticks
     and of the current tick (others stay absent, as on mainnet). ``spec`` takes the
     pool's address, initialized ticks and active liquidity."""
-    eng = world.eng
+    wp = world.eng.orca_whirlpool
     ts = spec.tick_spacing
     # the address is the PDA of (config, mints, fee tier index): a second pool of the
     # same pair and spacing takes another index, as adaptive-fee tiers do (spec §2.4):
     # the spacing plus a multiple of 1024, then any free index (a u16)
     tiers = [*range(ts, 1 << 16, 1024), *range(1 << 16)]
     for fee_tier in tiers:
-        addr, bump = eng.whirlpool_address(WHIRLPOOLS_CONFIG, spec.mint_a, spec.mint_b, fee_tier)
+        addr, bump = wp.pool_address(WHIRLPOOLS_CONFIG, spec.mint_a, spec.mint_b, fee_tier)
         if addr not in world.accounts:
             break
     spec.pool_id = addr
@@ -279,7 +279,7 @@ def place(
     va, vb = sim_key("vault", i, 0), sim_key("vault", i, 1)
     sqrt = spec.sqrt_price_x64
     if vaults is None:
-        vaults = position_amounts(eng, positions, sqrt, spec.tick_current)
+        vaults = position_amounts(world.eng, positions, sqrt, spec.tick_current)
     rec = D.Whirlpool(
         WHIRLPOOLS_CONFIG,
         bump,
@@ -313,9 +313,9 @@ def place(
     # as on mainnet, only the arrays someone initialized exist: those holding ticks and
     # the current one; the others within a client's reach are absent (an uninitialized
     # array: the program's swap reads it as all ticks uninitialized, and so must a client)
-    current = eng.tick_array_starts(ts, spec.tick_current, 0)
+    current = wp.tick_array_starts(ts, spec.tick_current, 0)
     for start in sorted(set(arrays) | set(current)):
-        ta, _ = eng.tick_array_address(addr, start)
+        ta, _ = wp.tick_array_address(addr, start)
         world.put(ta, PROGRAM, encode_fixed_tick_array(start, addr, arrays.get(start, [])))
         names.append(ta)
     return Pool(IDS.kind, addr, spec.mint_a, spec.mint_b, va, vb, rec, spec, tick_arrays=names)
@@ -327,8 +327,9 @@ def position_amounts(
     """The tokens (a, b) ``positions`` hold at ``sqrt_price``, each rounded up as the
     program's deposits are (``try_get_amount_delta_a/b`` with ``round_up``)."""
     a = b = 0
+    price = eng.orca_whirlpool.sqrt_price_at_tick
     for lo, hi, liq in positions:
-        pl, pu = eng.sqrt_price_from_tick(lo), eng.sqrt_price_from_tick(hi)
+        pl, pu = price(lo), price(hi)
         if tick < lo:
             pa, pb = pl, pu
         elif tick >= hi:
@@ -351,7 +352,7 @@ def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | N
     from ...sim.world import SwapQuote
 
     s = pool.spec
-    res = world.eng.clmm_swap(
+    res = world.eng.orca_whirlpool.swap(
         s.sqrt_price_x64,
         s.liquidity,
         s.tick_current,
@@ -443,11 +444,11 @@ def _growth_at(world: World, pool: Pool, a_to_b: bool, amount: int, tick: int) -
     same swap stopped at that tick's price runs the same steps up to it, the crossing one
     included (the program's ``calculate_update`` uses the growth after that step)."""
     r = pool.record
-    limit = world.eng.sqrt_price_from_tick(tick)
+    limit = world.eng.orca_whirlpool.sqrt_price_at_tick(tick)
     if limit == r.sqrt_price:  # crossed where the price stands: a step of nothing
         return 0
     s = pool.spec
-    res = world.eng.clmm_swap(
+    res = world.eng.orca_whirlpool.swap(
         r.sqrt_price,
         r.liquidity,
         r.tick_current_index,
@@ -477,7 +478,7 @@ def _cross(
     ts = pool.spec.tick_spacing
     width = TICK_ARRAY_SIZE * ts
     start = tick // width * width
-    address = str(world.eng.tick_array_address(pool.address, start)[0])
+    address = str(world.eng.orca_whirlpool.tick_array_address(pool.address, start)[0])
     acc = world.accounts[address]
     buf = bytearray(acc.data)
     off = 12 + TICK_LEN * ((tick - start) // ts)

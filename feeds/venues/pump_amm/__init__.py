@@ -375,7 +375,7 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
     """The ``Pool`` account, decoded by the engine."""
-    return eng.decode_pump_amm_pool(data, owner)
+    return eng.pump_amm.decode_pool(data, owner)
 
 
 DISCOVERY = Discoverable(
@@ -390,7 +390,7 @@ DISCOVERY = Discoverable(
     # docs/fees.png, which discovery does not work out)
     config=lambda r: FEE_CONFIG_ADDRESS,
     fee_of_config=lambda eng, data, owner: (
-        sum(eng.decode_pump_fee_config(data, owner).flat_fees) / 10_000
+        sum(eng.pump_amm.decode_fee_config(data, owner).flat_fees) / 10_000
     ),
 )
 

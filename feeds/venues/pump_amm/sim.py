@@ -159,7 +159,7 @@ def split(
     base: int, quote: int, bps: tuple[int, int, int], sell_side: bool, amount: int
 ) -> Split | None:
     """The program's arithmetic of one exact-in swap (the SDK's rules; the engine's
-    ``pump_swap`` gives the same ``out``, which tests check); None when refused."""
+    ``pump_amm.swap`` gives the same ``out``, which tests check); None when refused."""
     lp_bps, pr_bps, cr_bps = bps
     if sell_side:
         gross = quote * amount // (base + amount)

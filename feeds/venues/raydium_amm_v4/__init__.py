@@ -147,7 +147,7 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
     """The ``AmmInfo`` account, decoded by the engine."""
-    return eng.decode_raydium_amm_v4(data, owner)
+    return eng.raydium_amm_v4.decode_pool(data, owner)
 
 
 def _facts(r: Any) -> PoolFacts:

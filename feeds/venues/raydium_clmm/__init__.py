@@ -29,7 +29,7 @@ fee; the mainnet configs' values are not in the sources: from memory, and only t
 spacing/fee pairs matter here). Its program writes what today's program writes on a
 swap (judged by a real, older binary in tests/programs/test_raydium_clmm.py): the pool's
 price, tick, liquidity, the fee token's fee growth and protocol and fund fees
-(``raydium_clmm_swap_ledger``: the engine's per-step split), its epoch; the crossed ticks'
+(``raydium_clmm.swap_ledger``: the engine's per-step split), its epoch; the crossed ticks'
 fee growths outside; the ``ObservationState`` (today's layout) when the tick moves; the
 ``SwapEvent`` of the swap being run (its payer and token accounts).
 
@@ -160,9 +160,8 @@ def _follow(eng: Any, pool: str, rec: Any, each_side: int) -> list[tuple[str, in
     starts = initialized_starts(rec.tick_array_bitmap, ts)
     below = sorted((s for s in starts if s <= cur), reverse=True)[: each_side + 1]
     above = sorted(s for s in starts if s > cur)[:each_side]
-    return [
-        (str(eng.raydium_clmm_address("tick_array", pool, s)[0]), s) for s in sorted(below + above)
-    ]
+    address = eng.raydium_clmm.address
+    return [(str(address("tick_array", pool, s)[0]), s) for s in sorted(below + above)]
 
 
 def _price_of(r: Any) -> float | None:
@@ -186,7 +185,7 @@ DISCOVERY = Discoverable(
     ),
     config=lambda r: str(r.amm_config),
     fee_of_config=lambda eng, data, owner: (
-        eng.decode_raydium_clmm_config(data, owner).trade_fee_rate / 1e6
+        eng.raydium_clmm.decode_config(data, owner).trade_fee_rate / 1e6
     ),
     # the vaults less the protocol's and the fund's fees they hold
     reserves=lambda r, a, b: (

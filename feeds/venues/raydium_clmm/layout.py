@@ -61,9 +61,9 @@ def initialized_starts(bitmap: Sequence[int], tick_spacing: int) -> list[int]:
 def _addr(kind: str, *args: object) -> str:
     import engine_rs
 
-    return str(engine_rs.backend().raydium_clmm_address(kind, *args)[0])
+    return str(engine_rs.backend().raydium_clmm.address(kind, *args)[0])
 
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
     """The ``PoolState`` account, decoded by the engine."""
-    return eng.decode_raydium_clmm(data, owner)
+    return eng.raydium_clmm.decode_pool(data, owner)

@@ -232,7 +232,7 @@ def _needed_arrays(
     ticks = {t for t, _ in s.ticks}
     starts = sorted({array_start(t, ts) for t in ticks})
     cur = array_start(s.tick_current, ts)
-    price = world.eng.raydium_clmm_sqrt_price_at_tick
+    price = world.eng.raydium_clmm.sqrt_price_at_tick
     if zfo:
         on = tick_after + 1  # a crossing going down leaves the tick one below it
         if sqrt_after is not None and on in ticks and price(on) == sqrt_after:
@@ -355,7 +355,7 @@ def _config(
     """An ``AmmConfig`` at its PDA (written to the world)."""
     import engine_rs
 
-    addr, bump = engine_rs.backend().raydium_clmm_address("amm_config", index)
+    addr, bump = engine_rs.backend().raydium_clmm.address("amm_config", index)
     cfg = D.RaydiumClmmConfig(
         bump,
         index,
@@ -429,7 +429,7 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     order = sorted(configs, key=lambda k: (abs(configs[k][1].trade_fee_rate - spec.fee_rate), k))
     for index in order:
         config, cfg = configs[index]
-        addr, _ = eng.raydium_clmm_address("pool", config, spec.mint_a, spec.mint_b)
+        addr, _ = eng.raydium_clmm.address("pool", config, spec.mint_a, spec.mint_b)
         if str(addr) not in world.accounts:
             break
     else:
@@ -441,7 +441,7 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
     spec.tick_spacing, spec.fee_rate = ts, cfg.trade_fee_rate
     lo_p, hi_p = MIN_SQRT_PRICE_X64, MAX_SQRT_PRICE_X64 - 1
     spec.sqrt_price_x64 = min(max(spec.sqrt_price_x64, lo_p), hi_p)
-    spec.tick_current = eng.raydium_clmm_tick_at_sqrt_price(spec.sqrt_price_x64)
+    spec.tick_current = eng.raydium_clmm.tick_at_sqrt_price(spec.sqrt_price_x64)
     cur = spec.tick_current // ts
     bound = MAX_TICK // ts * ts
     positions = []
@@ -472,7 +472,7 @@ def place(
     initialized ticks and active liquidity."""
     eng = world.eng
     ts = spec.tick_spacing
-    addr_, bump = eng.raydium_clmm_address("pool", config, spec.mint_a, spec.mint_b)
+    addr_, bump = eng.raydium_clmm.address("pool", config, spec.mint_a, spec.mint_b)
     addr = str(addr_)
     spec.pool_id = addr
     edges: dict[int, int] = {}
@@ -490,9 +490,9 @@ def place(
     spec.liquidity = sum(n for t, n in ticks if t <= spec.tick_current)
     programs = (world.token_programs.get(spec.mint_a), world.token_programs.get(spec.mint_b))
     spec.state = {"token_2022": TOKEN_2022 in programs}  # and the last swap's (``_apply``)
-    va = str(eng.raydium_clmm_address("vault", addr, spec.mint_a)[0])
-    vb = str(eng.raydium_clmm_address("vault", addr, spec.mint_b)[0])
-    observation = str(eng.raydium_clmm_address("observation", addr)[0])
+    va = str(eng.raydium_clmm.address("vault", addr, spec.mint_a)[0])
+    vb = str(eng.raydium_clmm.address("vault", addr, spec.mint_b)[0])
+    observation = str(eng.raydium_clmm.address("observation", addr)[0])
     if vaults is None:
         a, b = position_amounts(eng, positions, spec.sqrt_price_x64, spec.tick_current)
         vaults = (a + 1, b + 1)
@@ -549,8 +549,8 @@ def position_amounts(
     (``liquidity_math::get_delta_amounts_signed`` of a deposit)."""
     a = b = 0
     for lo, hi, liq in positions:
-        pl = eng.raydium_clmm_sqrt_price_at_tick(lo)
-        pu = eng.raydium_clmm_sqrt_price_at_tick(hi)
+        pl = eng.raydium_clmm.sqrt_price_at_tick(lo)
+        pu = eng.raydium_clmm.sqrt_price_at_tick(hi)
         lo_a = pl if tick < lo else pu if tick >= hi else sqrt_price
         if pu > lo_a:  # 0: L * (pu - p) * 2^64 / (p * pu), up
             a += -(-(liq * (pu - lo_a) << 64) // (lo_a * pu))
@@ -568,7 +568,7 @@ def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | N
 
     s = pool.spec
     cfg = config_of(world, pool)
-    res, *ledger = world.eng.raydium_clmm_swap_ledger(
+    res, *ledger = world.eng.raydium_clmm.swap_ledger(
         s.sqrt_price_x64,
         s.liquidity,
         s.tick_current,
@@ -711,7 +711,7 @@ def _load(world: World, pool: Pool) -> None:
     s.sqrt_price_x64, s.tick_current = int(r.sqrt_price_x64), int(r.tick_current)
     s.liquidity, s.tick_spacing = int(r.liquidity), int(r.tick_spacing)
     cfg = world.accounts[r.amm_config]
-    s.fee_rate = int(world.eng.decode_raydium_clmm_config(cfg.data, cfg.owner).trade_fee_rate)
+    s.fee_rate = int(world.eng.raydium_clmm.decode_config(cfg.data, cfg.owner).trade_fee_rate)
     ticks: list[tuple[int, int]] = []
     for ta in pool.tick_arrays:
         data = world.accounts[ta].data if ta in world.accounts else b""

@@ -199,7 +199,7 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
     """The ``PoolState`` account, decoded by the engine."""
-    return eng.decode_raydium_cpmm(data, owner)
+    return eng.raydium_cpmm.decode_pool(data, owner)
 
 
 # The program's compute units (the binary in LiteSVM, tests/programs/test_raydium_cpmm.py:
@@ -238,7 +238,7 @@ DISCOVERY = Discoverable(
     _facts,
     config=lambda r: str(r.amm_config),
     fee_of_config=lambda eng, data, owner: (
-        eng.decode_raydium_amm_config(data, owner).trade_fee_rate / 1e6
+        eng.raydium_cpmm.decode_config(data, owner).trade_fee_rate / 1e6
     ),
     reserves=reserves,
 )

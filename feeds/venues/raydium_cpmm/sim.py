@@ -283,7 +283,7 @@ DISC_SWAP_EVENT = bytes([64, 198, 205, 232, 38, 8, 113, 226])  # sha256("event:S
 def amm_config(world: World, pool: Pool) -> Any:
     """The pool's ``AmmConfig``, decoded from the account it names (its fee rates)."""
     acc = world.accounts[pool.record.amm_config]
-    return world.eng.decode_raydium_amm_config(acc.data, acc.owner)
+    return world.eng.raydium_cpmm.decode_config(acc.data, acc.owner)
 
 
 def trade_fees(world: World, pool: Pool, paid_in: int) -> tuple[int, int, int]:
@@ -421,7 +421,7 @@ def _load(world: World, pool: Pool) -> None:
     s = pool.spec
     s.reserve_a, s.reserve_b = ra, rb
     cfg = world.accounts[r.amm_config]
-    s.fee_num = int(world.eng.decode_raydium_amm_config(cfg.data, cfg.owner).trade_fee_rate)
+    s.fee_num = int(world.eng.raydium_cpmm.decode_config(cfg.data, cfg.owner).trade_fee_rate)
     s.fee_den = 1_000_000
 
 

@@ -144,7 +144,22 @@ def parse_log(raw: bytes) -> None:
     return None  # its swaps are Anchor events (`parse_event`)
 
 
-decode = decode_whirlpool  # the pool account's decoder, by its public name
+decode = decode_whirlpool  # the pool account's decoder
+
+# its public namespace, eng.orca_whirlpool (Venue.API): public name -> definition here
+API: dict[str, str] = {
+    "PROGRAM_ID": "WHIRLPOOL_PROGRAM_ID",
+    "decode_pool": "decode_whirlpool",
+    "decode_tick_array": "decode_tick_array",
+    "swap": "clmm_swap",
+    "spot_rate": "clmm_spot_rate",
+    "sqrt_price_at_tick": "sqrt_price_from_tick",
+    "tick_at_sqrt_price": "tick_from_sqrt_price",
+    "pool_address": "whirlpool_address",
+    "tick_array_address": "tick_array_address",
+    "oracle_address": "oracle_address",
+    "tick_array_starts": "tick_array_starts",
+}
 
 
 def identity(rec: Whirlpool) -> tuple[Any, ...]:
@@ -368,3 +383,14 @@ class ClmmLeg:
 
 def leg(state: WhirlpoolState, a_to_b: bool) -> ClmmLeg:
     return ClmmLeg(state, a_to_b)
+
+
+# the definitions of its public namespace (API) that live beside the venue
+from .pda import WHIRLPOOL_PROGRAM_ID as WHIRLPOOL_PROGRAM_ID  # noqa: E402
+from .pda import oracle_address as oracle_address  # noqa: E402
+from .pda import tick_array_address as tick_array_address  # noqa: E402
+from .pda import tick_array_starts as tick_array_starts  # noqa: E402
+from .pda import whirlpool_address as whirlpool_address  # noqa: E402
+from .swap import clmm_spot_rate as clmm_spot_rate  # noqa: E402
+from .swap import clmm_swap as clmm_swap  # noqa: E402
+from .swap import tick_from_sqrt_price as tick_from_sqrt_price  # noqa: E402

@@ -481,7 +481,7 @@ class ClmmPool:
         self.ticks = sorted_ticks
 
     def spot_rate(self, a_to_b: bool) -> float:
-        """Output per input after the fee at zero size (see :func:`clmm_spot_rate`)."""
+        """Output per input after the fee at zero size (see `orca_whirlpool.spot_rate`)."""
         return _spot_rate(self.sqrt_price_x64, self.fee_rate, a_to_b)
 
     def swap(
@@ -492,7 +492,7 @@ class ClmmPool:
         sqrt_price_limit: int | None,
         protocol_fee_rate: int,
     ) -> SwapResult:
-        """One swap with the program's 3 tick arrays (see :func:`clmm_swap`)."""
+        """One swap with the program's 3 tick arrays (see `orca_whirlpool.swap`)."""
         return self.swap_with_arrays(
             amount, a_to_b, exact_in, sqrt_price_limit, protocol_fee_rate, PROGRAM_MAX_TICK_ARRAYS
         )
