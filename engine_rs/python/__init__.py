@@ -1,7 +1,9 @@
 """The pure-Python twin of the Rust engine: same names, same arguments, same results.
 
 It is the fallback when the extension is missing and the baseline in the timing panel.
-Scalar kernels need nothing beyond the standard library.
+Scalar kernels need nothing beyond the standard library. A venue's functions are in its
+namespace (``raydium_clmm.swap``), built from its module's ``API`` table (see
+:mod:`.venues`).
 """
 
 from __future__ import annotations
