@@ -130,3 +130,35 @@ def test_a_lagging_endpoint_of_two_degrades_and_the_slot_source_says_who_leads()
     # within the allowance, or down (said as down): no such problem
     near = [feed(0, "a", slot=1_030), feed(1, "b", lagging=True, behind=99, connected=False)]
     assert assess(near, slot=1_000, slot_age_s=0.4).problems == ("1 of 2 feeds down or stalled",)
+
+
+def test_an_endpoint_that_keeps_reconnecting_is_unstable_over_the_flap_window() -> None:
+    """Between its reconnects a flapping endpoint looks healthy (connected, its slot
+    fresh): judged on its reconnects over a minute, it degrades the session; one or two
+    reconnects do not, and once it holds for a window it is ok again."""
+    now = [0.0]
+    m = HealthMonitor(stall_s=10.0, window_s=10.0, flap_window_s=60.0, clock=lambda: now[0])
+    a, b = feed(0, "a"), feed(1, "b")
+    seen = []
+    for t, n in ((0.0, 0), (10.0, 1), (20.0, 2), (30.0, 3)):
+        now[0] = t
+        v = m.check([replace(a, reconnects=1), replace(b, reconnects=n)], slot=int(t))
+        seen.append(v.status)
+    assert seen == ["ok", "ok", "ok", "degraded"]
+    assert v.problems == ("b unstable: 3 reconnects in the last 60 s",)
+    for t in (50.0, 80.0, 100.0):  # it holds: its reconnects leave the window
+        now[0] = t
+        v = m.check([replace(a, reconnects=1), replace(b, reconnects=3)], slot=int(t))
+    assert v.status == "ok" and v.problems == ()
+    # assess on its own: the problem comes after a lagging endpoint's, named per endpoint
+    lag = assess(
+        [replace(a, lagging=True, behind=40, voting=True), b],
+        slot=9,
+        slot_age_s=0.4,
+        reconnects={0: 0, 1: 5},
+        flap_window_s=60.0,
+    )
+    assert lag.problems == (
+        "a lagging: 40 slots behind the chain",
+        "b unstable: 5 reconnects in the last 60 s",
+    )
