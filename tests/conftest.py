@@ -10,8 +10,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import engine_rs
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import SHARED_FIXTURES
 
 # Property tests: ``ci`` (the default, what ``make test`` and CI run) is derandomized — the
 # same examples every run, no example database, no deadline or timing health check, so a
@@ -48,7 +47,6 @@ if PROFILE == "ci":
     if hasattr(_providers, "_get_local_constants"):
         _empty = _providers.Constants()
         _providers._get_local_constants = lambda: _empty
-SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
 
 
 def _load(name: str) -> types.ModuleType:

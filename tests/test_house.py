@@ -3,7 +3,7 @@ private attributes, the session loads no simulator, NATS or metrics module, and 
 session built from a configuration loads no simulator module.
 
 The import contracts themselves are ``[tool.importlinter]`` in pyproject.toml (make lint);
-``tests/feeds/test_sim_room.py`` runs a live session to its updates and checks the same."""
+``tests/feeds/sim/test_sim_room.py`` runs a live session to its updates and checks the same."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 SHIPPED = ("engine_rs", "feeds", "storage", "tui", "themes", "arbscope")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bench.jspeer import ts_ladder_ns
-from tests.engine.jsbook import OpenBookJs
+from tests.support.jsbook import OpenBookJs
 
 
 def test_ts_client_times_its_ladder(objs: OpenBookJs) -> None:

@@ -21,7 +21,7 @@ from engine_rs.errors import FrameError
 from engine_rs.records import as_dict
 from feeds.wire.geyser import geyser_pb2 as pb
 from feeds.wire.geyser import solana_storage_pb2 as storage
-from tests.engine.test_ingest import (
+from tests.support.frames import (
     ENDPOINTS,
     SEEDS,
     STATELESS_FIXTURE,

@@ -1,5 +1,5 @@
 """The engine's OpenBook v2 decoders and L2 ladder against the official TypeScript client
-(``@openbook-dex/openbook-v2`` 0.2.10, ``tests/engine/jsbook.py``), on both backends.
+(``@openbook-dex/openbook-v2`` 0.2.10, ``tests/support/jsbook.py``), on both backends.
 
 The accounts are written by ``tests/js/openbook_client.mjs`` (its own crit-bit tree and
 event-heap writer, the client's Anchor coder), not by the engine or the simulator; the
@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from tests.engine.jsbook import OpenBookJs, RandomBook
+from tests.support.jsbook import OpenBookJs, RandomBook
 
 pytest.importorskip("engine_rs")
 

@@ -112,7 +112,7 @@ def test_a_cycle_whose_smallest_sizes_pay_nothing_is_still_sized(kind: str) -> N
     backends choose it."""
     import engine_rs
     from engine_rs.errors import EngineError
-    from tests.truth import market_graph
+    from tests.support.truth import market_graph
 
     w, pool, other = _knocked_world(kind)
     base = w.bases[0]  # type: ignore[attr-defined]

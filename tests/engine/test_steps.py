@@ -4,7 +4,7 @@ holds them (a ``FeedIngest`` fed a simulated market's accounts: AMM v4, CP-Swap,
 Whirlpool, Raydium CLMM, Meteora DLMM, PumpSwap and OpenBook v2 pools, Token-2022 mints),
 on random paths and sizes from one unit to past the liquidity; the amounts are
 ``quote``'s (one walk); a sized cycle's steps are those ``quote_steps`` gives at its size.
-That each count is the simulator's (and the program's) is tests/programs/test_steps.py's.
+That each count is the simulator's (and the program's) is tests/judge/test_steps.py's.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ import pytest
 from arbscope.replay import ReplaySession, load_info
 from storage.codec import Input, Kind, json_payload
 from storage.journal import SCHEMA_VERSION, Journal, JournalError
-from tests.recording import record
+from tests.support.recording import record
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from storage.codec import HEADER, Kind, decompress, unpack
 from storage.journal import Journal, JournalError, SessionLock, lock_dir
 from storage.recorder import Recorder
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 
 def _payload(rng: random.Random, i: int) -> bytes:

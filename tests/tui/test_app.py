@@ -13,7 +13,7 @@ from textual.widgets import DataTable
 
 from arbscope.demo import SimMarket
 from arbscope.runloop import TICK_S, ManualClock
-from tests.tui.pilot import until
+from tests.support.pilot import until
 from tui.app import ArbscopeApp
 from tui.screens.live import LiveScreen
 from tui.widgets.cycles import CyclesPanel, row_key

@@ -17,8 +17,8 @@ from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
 from feeds.wire.tokens import BY_SYMBOL, pair_order
 from feeds.wire.units import TokenBook
-from tests.staging import book_ladders, fix_app, staged_books, staged_sim
-from tests.tui.pilot import until
+from tests.support.pilot import until
+from tests.support.staging import book_ladders, fix_app, staged_books, staged_sim
 from tui.app import ArbscopeApp
 from tui.screens.book import OrderBookScreen
 from tui.widgets.book import (

@@ -16,8 +16,8 @@ from textual.widgets import ContentSwitcher, TabbedContent
 from arbscope.demo import SimMarket
 from arbscope.equity import EquityPoint
 from arbscope.runloop import TICK_S, ManualClock
-from tests.staging import StepClock, fix_app, staged_live, staged_sim
-from tests.tui.pilot import until
+from tests.support.pilot import until
+from tests.support.staging import StepClock, fix_app, staged_live, staged_sim
 from tui.app import ArbscopeApp
 from tui.screens.help import KEYS
 from tui.screens.live import LiveScreen

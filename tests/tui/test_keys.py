@@ -10,9 +10,9 @@ import pytest
 from arbscope.demo import SimMarket
 from arbscope.replay import JournalSessions, ReplaySession
 from arbscope.runloop import ManualClock
-from tests.recording import record
-from tests.staging import fix_app, staged_sim
-from tests.tui.pilot import until
+from tests.support.pilot import until
+from tests.support.recording import record
+from tests.support.staging import fix_app, staged_sim
 from tui.app import ArbscopeApp
 from tui.screens.detail import CycleDetail
 from tui.screens.help import HelpScreen

@@ -4,8 +4,8 @@ naming a pair by the one base/quote rule."""
 
 from __future__ import annotations
 
-from tests.staging import fix_app, staged_books, staged_charts, staged_sim
-from tests.tui.pilot import until
+from tests.support.pilot import until
+from tests.support.staging import fix_app, staged_books, staged_charts, staged_sim
 from tui.app import ArbscopeApp
 from tui.screens.book import OrderBookScreen
 from tui.widgets.book import BookList

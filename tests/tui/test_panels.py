@@ -17,7 +17,7 @@ from rich.console import Console
 from arbscope.demo import SimMarket
 from arbscope.prices import PriceBook
 from feeds.health import FeedHealth
-from tests.staging import fix_app, staged_sim
+from tests.support.staging import fix_app, staged_sim
 from tui.app import ArbscopeApp
 from tui.widgets import feeds, prices
 from tui.widgets.timings import SHORT_NAMES, TimingsPanel

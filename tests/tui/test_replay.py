@@ -9,8 +9,8 @@ import pytest
 
 from arbscope.demo import SimMarket
 from arbscope.replay import ReplaySession, load_info
-from tests.recording import record
-from tests.tui.pilot import until
+from tests.support.pilot import until
+from tests.support.recording import record
 from tui.app import ArbscopeApp
 from tui.widgets.status import StatusLine
 

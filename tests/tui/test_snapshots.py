@@ -1,5 +1,5 @@
 """SVG snapshots (pytest-textual-snapshot) of every screen and theme, on staged states
-(tests/staging.py: seeded market, fixed clocks, a committed recording), so they are the
+(tests/support/staging.py: seeded market, fixed clocks, a committed recording), so they are the
 same on every run. Update after a deliberate UI change:
 ``pytest tests/tui/test_snapshots.py --snapshot-update`` (and ``make screenshots``)."""
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.staging import (
+from tests.support.staging import (
     fix_app,
     staged_books,
     staged_charts,
