@@ -5,7 +5,6 @@ no transaction reaching the node."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -510,9 +509,16 @@ async def test_the_kill_switch_during_a_pending_send_sends_nothing(keyfile: Path
         assert s.trade(o.base_mint, list(o.pools)) == ""
         order = s.executor.orders[-1]
         await tick_until(s, lambda: order.status == "signed")  # simulation in flight
+        eps = s.feeds.server.endpoints
+
+        def simulations() -> int:  # simulations the node answered
+            return sum(e.served.get("simulateTransaction", [0])[0] for e in eps)
+
+        answered = simulations()
         cancelled = s.kill()  # synchronous: cancelled when it returns, not when the node answers
         assert cancelled >= 1 and order.status == "cancelled" and s.mode == "PAPER"
-        await asyncio.sleep(1.5)
+        # the node answers the simulation that was in flight (0.8 s on); past that answer
+        await tick_until(s, lambda: simulations() > answered)
         s.tick()
         st = s.feeds.server.chain.stats
         # only the transaction creating token accounts the swap had no room for, if any
