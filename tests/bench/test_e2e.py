@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.e2e
+
 
 def test_e2e_bench_small_flood(tmp_path: Path, rust: object) -> None:
     from bench import e2e

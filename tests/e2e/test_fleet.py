@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import nats
+import pytest
 from nats.js.api import StorageType, StreamConfig
 
 from arbscope import fleet, sources
@@ -47,6 +48,8 @@ from feeds.sim.world import WorldConfig
 from feeds.wire.universe import Universe, dump_universe
 from storage.journal import Journal
 from tests.support.nats_server import NatsServer
+
+pytestmark = [pytest.mark.nats, pytest.mark.e2e]
 
 ROOT = Path(__file__).resolve().parents[2]
 CFG = WorldConfig(seed=9, tokens=10, pools=24, trades_per_slot=10, slot_seconds=0.05)

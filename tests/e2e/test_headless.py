@@ -33,6 +33,8 @@ from tests.support.hostile import until_answered
 from tests.support.paths import ROOT
 from tests.support.processes import headless_env, start_arbscope
 
+pytestmark = pytest.mark.e2e
+
 SECRET = "Zq8RkT4mW2nX7pL1vB6cH3dJ"  # an API key, in URLs only
 
 

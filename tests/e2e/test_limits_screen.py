@@ -8,6 +8,7 @@ import asyncio
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from arbscope import sources
 from arbscope.metrics import MetricsSettings
@@ -17,6 +18,8 @@ from feeds.sim.world import WorldConfig
 from tests.support.pilot import until
 from tui.app import ArbscopeApp
 from tui.widgets.feeds import FeedsPanel
+
+pytestmark = pytest.mark.e2e
 
 CFG = WorldConfig(seed=5, tokens=8, pools=16, trades_per_slot=10)
 CAP = 12

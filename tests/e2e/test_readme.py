@@ -12,6 +12,8 @@ import pytest
 
 from tests.support.paths import ROOT
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.mark.parametrize("backend", ["rust", "python"])
 def test_readme_example_runs(backend: str) -> None:

@@ -61,6 +61,8 @@ from tests.support.dlmm_pairs import (
 )
 from tests.support.judge import Judge, differing, token_amount
 
+pytestmark = pytest.mark.judge
+
 BACKENDS = ("rust", "python")
 CASES: Counter[str] = Counter()  # compared outcomes, by backend and kind (the report's)
 FUND = 10**19

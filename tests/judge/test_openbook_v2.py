@@ -67,6 +67,8 @@ from feeds.venues import openbook_v2 as OB
 from feeds.venues.openbook_v2 import sim as OBsim
 from tests.support.judge import Judge, consumed, differing, program_data, token_amount
 
+pytestmark = pytest.mark.judge
+
 REFERRER_AT = 11  # the binary's optional referrer_account, after user_quote_account
 ORDER_TYPE_AT = 8 + 1 + 8 + 8 + 8  # PlaceTakeOrderArgs.order_type in the data
 PENALTY_THEN = 5_000  # PENALTY_EVENT_HEAP in the binary (v0.2.10: 500)

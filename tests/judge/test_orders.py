@@ -61,6 +61,8 @@ from feeds.venues import VENUES
 from tests.support.judge import programs
 from tests.support.live import finished, tick_until
 
+pytestmark = pytest.mark.judge
+
 # the venues whose swaps the real programs run (binaries here, not refused) and those
 # whose transactions stay on the simulator's programs
 # (the shared CLMM build cannot read today's ObservationState: refused at start, as the

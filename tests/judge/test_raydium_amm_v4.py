@@ -50,6 +50,8 @@ from feeds.venues.raydium_amm_v4 import sim as V4sim
 from feeds.wire.instructions import SPL_TOKEN, account_meta, instruction
 from tests.support.judge import Judge, consumed, differing, token_amount
 
+pytestmark = pytest.mark.judge
+
 SWAP_BASE_IN = 9
 # the compute-unit model's use within 7 % of every swap the program ran (its u128 math
 # costs more for larger amounts: 29.1k to 32.6k)

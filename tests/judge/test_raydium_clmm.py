@@ -76,6 +76,8 @@ from tests.support.raydium_clmm_pools import (
     sized,
 )
 
+pytestmark = pytest.mark.judge
+
 BACKENDS = ("rust", "python")
 # today's pool bytes the old binary writes and today's program does not (module doc)
 OLD_ONLY = ((325, 389), (1032, 1040), (1048, 1056))

@@ -56,6 +56,8 @@ from feeds.venues.raydium_cpmm import sim as CPsim
 from feeds.wire import instructions as I
 from tests.support.judge import Judge, consumed, differing, program_data, token_amount
 
+pytestmark = pytest.mark.judge
+
 OLD_EVENT_LEN = 8 + 32 + 6 * 8 + 1  # the binary's SwapEvent, discriminator included
 LAST_UPDATE = (4_043, 4_051)  # ObservationState.last_update_timestamp (today's program)
 FIT = 0.05  # the compute-unit model's use within 5 % of every swap the program ran

@@ -27,6 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from solders.hash import Hash
 from solders.message import Message
 from solders.pubkey import Pubkey
@@ -47,6 +48,8 @@ from feeds.wire import loader
 from tests.support.judge import QUIET, Judge, consumed, pools_of, programs, token_amount
 from tests.support.pools import view
 from tests.support.processes import cli_env, run_arbscope
+
+pytestmark = pytest.mark.judge
 
 FAST = [EndpointProfile("a", latency_ms=1, jitter_ms=0)]
 STILL = 3600.0  # seconds per slot: the market holds still while a test reads it

@@ -44,6 +44,8 @@ from tests.support import raydium_clmm_pools as TR
 from tests.support import whirlpool_pools as TW
 from tests.support.judge import Judge, programs
 
+pytestmark = pytest.mark.judge
+
 BACKENDS = ("rust", "python")
 SIM_ONLY = ("amm_v4", "openbook")  # binaries older than the instruction live sends
 CASES: Counter[str] = Counter()  # compared swaps by venue, steps crossed, past the most

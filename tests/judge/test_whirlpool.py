@@ -60,6 +60,8 @@ from tests.support.whirlpool_pools import (
     sized,
 )
 
+pytestmark = pytest.mark.judge
+
 BACKENDS = ("rust", "python")
 
 

@@ -52,7 +52,7 @@ def test_pool_accounts_are_written_as_the_programs_write_them() -> None:
     """By default: AMM v4 adds each swap to its ``state_data`` counters; CP-Swap keeps
     the protocol's and the fund's share of the trade fee in ``PoolState``, out of the
     reserves, and records the price in its ``ObservationState``; both write the epoch.
-    (``tests/programs/`` compares the bytes with the real programs'.)"""
+    (``tests/judge/`` compares the bytes with the real programs'.)"""
     w = World(WorldConfig(**SMALL))
     before = {p.address: w.accounts[p.address].data for p in w.pools}
     cp = by_kind("cpmm")

@@ -430,6 +430,7 @@ _NAMES = {
 }
 
 
+@pytest.mark.js
 def test_json_parsed_token2022_accounts_read_as_the_spl_token_client_reads_them(
     world: World,
 ) -> None:
