@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 from tests.support.paths import ROOT
 
 TESTS = ROOT / "tests"
@@ -46,6 +48,7 @@ def _imported(path: Path) -> set[str]:
     return out
 
 
+@pytest.mark.slow
 def test_no_module_under_tests_imports_a_test_module_or_a_conftest() -> None:
     bad = []
     for path in _modules():

@@ -248,6 +248,7 @@ def test_init_writes_an_owner_only_file_once_and_the_cli_reports_config_errors(
     assert f"{path}:{line}: policy.min_profit: expected a value >= 0, got -5" in err
 
 
+@pytest.mark.slow
 async def test_a_configured_policy_is_journaled_and_the_replay_decides_the_same(
     tmp_path: Path,
 ) -> None:

@@ -6,6 +6,8 @@ import os
 import socket
 from pathlib import Path
 
+import pytest
+
 from arbscope.doctor import Check, run
 from arbscope.execution.keys import write_keypair
 from feeds.sim.server import SimServer, default_profiles
@@ -23,6 +25,7 @@ def _env(tmp: Path) -> dict[str, str]:
     return {"XDG_CONFIG_HOME": str(tmp / "cfg")}
 
 
+@pytest.mark.slow
 async def test_a_healthy_setup_checks_out(tmp_path: Path) -> None:
     async with SimServer(WorldConfig(seed=2), default_profiles(1), slot_seconds=0.1) as sim:
         i = sim.infos()[0]
@@ -50,6 +53,7 @@ async def test_a_healthy_setup_checks_out(tmp_path: Path) -> None:
     assert by["engine"][0].ok and "release" in by["engine"][0].detail
 
 
+@pytest.mark.slow
 async def test_every_problem_gets_its_own_line(tmp_path: Path) -> None:
     (tmp_path / "keys").mkdir()
     key = write_keypair(tmp_path / "keys" / "k.json")
@@ -105,6 +109,7 @@ async def test_every_problem_gets_its_own_line(tmp_path: Path) -> None:
     assert not by["metrics"][0].ok and str(port) in by["metrics"][0].detail
 
 
+@pytest.mark.slow
 def test_the_command_prints_the_checks_and_exits_1_on_a_problem(tmp_path: Path) -> None:
     import subprocess
     import sys
@@ -130,6 +135,7 @@ def test_the_command_prints_the_checks_and_exits_1_on_a_problem(tmp_path: Path) 
     assert "✓ engine" in out.stdout and "✓ journal" in out.stdout
 
 
+@pytest.mark.slow
 async def test_the_doctor_reports_rate_limits_and_subscription_caps(tmp_path: Path) -> None:
     from arbscope.doctor import PROBE_REQUESTS, PROBE_SUBSCRIPTIONS
     from feeds.sim.server import EndpointProfile

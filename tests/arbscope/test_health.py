@@ -105,6 +105,7 @@ async def test_an_endpoint_sending_mostly_garbage_degrades_health() -> None:
     assert snap.health == "degraded" and any(p.startswith("garbage: ") for p in snap.problems)
 
 
+@pytest.mark.slow
 async def test_a_frozen_slot_while_frames_arrive_degrades_health() -> None:
     """The only endpoint keeps sending account notifications (and slot notifications
     that repeat one slot, so its watchdog sees a pulse): the slot stands still."""
@@ -130,6 +131,7 @@ async def test_a_frozen_slot_while_frames_arrive_degrades_health() -> None:
     assert snap.health == "degraded" and any("slot frozen" in p for p in snap.problems)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)])
 async def test_the_status_bar_shows_the_degraded_state_and_its_first_problem(
     size: tuple[int, int],

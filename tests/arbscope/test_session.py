@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CFG = WorldConfig(seed=9, tokens=10, pools=24, trades_per_slot=10, slot_seconds=0.05)
 
 
+@pytest.mark.slow
 async def test_the_embedded_simulator_fills_the_snapshot() -> None:
     s = sources.session(sources.Watch(seed=9), sim=sources.SimSettings(world=CFG))
     snap = await s.run_for(2.5, tick_s=0.1)
@@ -44,6 +45,7 @@ async def test_the_embedded_simulator_fills_the_snapshot() -> None:
     assert "feed_ingest" in kernels
 
 
+@pytest.mark.slow
 async def test_a_session_on_given_endpoints_with_a_universe(tmp_path: Path) -> None:
     async with SimServer(CFG, default_profiles(2), slot_seconds=0.05) as server:
         w = server.world
@@ -100,6 +102,7 @@ def test_universe_errors_name_the_entry_and_key(text: str, needle: str) -> None:
     assert needle in str(err.value)
 
 
+@pytest.mark.slow
 def test_sim_command_prints_its_urls_and_serves_until_interrupted() -> None:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.Popen(
@@ -129,6 +132,7 @@ def test_sim_command_prints_its_urls_and_serves_until_interrupted() -> None:
     assert proc.returncode == 0 and "Traceback" not in err
 
 
+@pytest.mark.slow
 async def test_a_session_with_nothing_to_find_says_so_on_screen() -> None:
     from feeds.clients.pool import Endpoint
     from tui.app import ArbscopeApp

@@ -285,6 +285,7 @@ CORRUPTIONS = [
 ]
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=STATELESS_FIXTURE)
 @given(plan=deliveries)
 def test_rust_and_twin_agree_on_a_faulty_feed(
@@ -562,6 +563,7 @@ def test_an_identity_change_needs_a_refetch_and_follows_it(eng: types.ModuleType
     assert pool.address in g.pools()
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=STATELESS_FIXTURE)
 @given(
     plan=deliveries,

@@ -350,6 +350,7 @@ slot_plans = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None)
 @given(plan=slot_plans)
 def test_rust_and_twin_agree_on_the_chains_slot(

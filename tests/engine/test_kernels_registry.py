@@ -62,6 +62,7 @@ def test_every_registered_kernel_has_one_bench_case() -> None:
         assert len({s.label for s in c.sizes}) == len(c.sizes), c.name
 
 
+@pytest.mark.slow
 def test_inputs_are_deterministic_by_seed() -> None:
     for k in CASES:
         size = k.sizes[0]
@@ -107,6 +108,7 @@ def test_history_fields_are_ignored_only_when_asked(py: types.ModuleType) -> Non
     assert same(opps, bumped, ignore=frozenset(k.history_fields))
 
 
+@pytest.mark.slow
 def test_bulk_index_matches_incremental(py: types.ModuleType) -> None:
     # the registry indexes the base mints after the upserts (fast); the live path indexes
     # while upserting: both must hold the same cycles

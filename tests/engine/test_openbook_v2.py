@@ -299,6 +299,7 @@ def _side(bid: bool, fixed: list[Any], pegged: list[Any], seq0: int) -> list[B.O
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None)
 @given(
     _ORDERS,

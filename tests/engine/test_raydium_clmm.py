@@ -959,6 +959,7 @@ def _outcome(g: Any, pool: str, mint: str, amount: int) -> Any:
         return type(e).__name__
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32))
 def test_both_ingests_quote_a_random_pool_alike_ticks_missing_included(

@@ -150,6 +150,7 @@ def test_a_sized_cycles_steps_are_its_quotes_at_its_size(seed: int) -> None:
         assert amounts == o.hop_amounts and steps == o.hop_steps
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10_000))
 def test_sized_cycles_through_whirlpools_count_alike(seed: int) -> None:
@@ -187,6 +188,7 @@ def test_sized_cycles_through_whirlpools_count_alike(seed: int) -> None:
         CASES["most steps on a first hop"] = max(CASES["most steps on a first hop"], last)
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None)
 @given(data=st.data())
 def test_whirlpools_of_many_ticks_count_alike(data: st.DataObject) -> None:

@@ -134,6 +134,7 @@ async def test_venue_and_min_liquidity_filter() -> None:
         assert text.count("# ") >= len(everything.pools) and " · fee " in text
 
 
+@pytest.mark.slow
 async def test_cli_writes_a_file_that_a_headless_run_streams(tmp_path: Path) -> None:
     async with SimServer(WORLD, FAST) as srv:
         info = srv.infos()[0]
@@ -175,6 +176,7 @@ async def test_cli_writes_a_file_that_a_headless_run_streams(tmp_path: Path) -> 
         assert srv.endpoints[0].stats["notifications"] > before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bad", ["refused", "symbol", "one-mint"])
 async def test_cli_errors_are_one_clear_line(tmp_path: Path, bad: str) -> None:
     refuse = [

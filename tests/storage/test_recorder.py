@@ -382,6 +382,7 @@ async def test_the_listing_says_what_a_lost_write_ahead_log_took(tmp_path: Path)
     assert "write-ahead log (-wal) was deleted or damaged" in r.stderr
 
 
+@pytest.mark.slow
 @settings(max_examples=25)
 @given(
     st.lists(

@@ -79,6 +79,7 @@ def test_sim_refuses_a_port_out_of_range(
     assert needle in _one_line(capsys.readouterr().err)
 
 
+@pytest.mark.slow
 async def test_sim_refuses_a_fund_key_that_is_not_an_address(tmp_path: Path) -> None:
     # before: the simulator started, said so on stderr, and served on (exit status 0 at ^C)
     rc, err = await _arbscope(["sim", "--accept-tx", "--fund", ADDR_33], _env(tmp_path), 60)
@@ -146,6 +147,7 @@ async def _headless_on(server: SimServer, pools: Path, tmp: Path) -> tuple[int, 
     )
 
 
+@pytest.mark.slow
 async def test_a_pools_file_without_base_mints_is_refused(tmp_path: Path) -> None:
     async with SimServer(QUICK, default_profiles(1), slot_seconds=0.05) as server:
         addr, kind = server.world.universe()[0]
@@ -157,6 +159,7 @@ async def test_a_pools_file_without_base_mints_is_refused(tmp_path: Path) -> Non
     assert f"{pools} has no base_mints" in err and "nothing could be found" in err
 
 
+@pytest.mark.slow
 async def test_a_universe_whose_pools_are_all_missing_says_so_and_fails(tmp_path: Path) -> None:
     async with SimServer(QUICK, default_profiles(1), slot_seconds=0.05) as server:
         pools = tmp_path / "pools.toml"
@@ -204,6 +207,7 @@ def test_sim_faults_are_read_and_checked() -> None:
             _faulty_profiles(base, [bad])
 
 
+@pytest.mark.slow
 def test_sim_writes_its_pools_file(tmp_path: Path) -> None:
     """``--pools-out`` gives the pools file a separate ``arbscope run`` needs."""
     import subprocess
@@ -239,6 +243,7 @@ def test_sim_writes_its_pools_file(tmp_path: Path) -> None:
     assert u.pools == w.universe() and u.base_mints == list(w.bases)
 
 
+@pytest.mark.slow
 def test_the_standalone_simulator_serves_yellowstone_grpc_with_grpc() -> None:
     """``arbscope sim --grpc``: after each endpoint's ws:// and http:// URLs, its grpc://
     one, where a Yellowstone client subscribed to slots gets them."""

@@ -55,6 +55,7 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
         return list(reader.fieldnames or []), list(reader)
 
 
+@pytest.mark.slow
 def test_a_2x2_sweep_writes_its_csv_charts_and_table(db: Path, tmp_path: Path) -> None:
     out = tmp_path / "sweep"
     grid = ["--set", "policy.min_persistence=1,4", "--set", "fees.tip_lamports=0,10000"]
@@ -230,6 +231,7 @@ def _as_a_shell_starts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
 def test_ctrl_c_stops_the_workers_and_writes_nothing(db: Path, tmp_path: Path) -> None:
     """Ctrl-C reaches the whole foreground process group (the sweep and its workers):

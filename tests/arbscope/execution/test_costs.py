@@ -332,6 +332,7 @@ def test_score_paper_detail_and_metrics_use_the_one_figure(eng: types.ModuleType
     assert base_fees["paper"] == sc.fees_in_base
 
 
+@pytest.mark.slow
 async def test_the_journal_and_export_carry_the_scorers_figures(tmp_path: Path) -> None:
     """A recorded session on the simulator: every exported opportunity has the limit and
     the price its fees were scored with, and its fees are those (SOL's 1/1)."""

@@ -41,6 +41,7 @@ from tests.support.live import (
 
 
 # ------------------------------------------------------------------ end to end
+@pytest.mark.slow
 @pytest.mark.parametrize("via", ["rpc", "jito"])
 async def test_a_live_order_is_signed_simulated_sent_applied_and_confirmed(
     keyfile: Path, tmp_path: Path, via: str
@@ -178,6 +179,7 @@ def _pair_through(seed: int, kind: str) -> tuple[str, str]:
     raise AssertionError(f"no {kind} pool beside another venue's on a SOL pair at seed {seed}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(NEW_VENUES))
 async def test_a_live_order_through_each_new_venue_is_confirmed(
     keyfile: Path, tmp_path: Path, kind: str
@@ -289,6 +291,7 @@ async def test_a_live_order_through_each_new_venue_is_confirmed(
             assert order.realized == order.hops[-1] - order.hops[0] > 0
 
 
+@pytest.mark.slow
 async def test_a_dlmm_cycle_crossing_many_bins_requests_the_limit_the_scorer_priced(
     keyfile: Path, tmp_path: Path
 ) -> None:
@@ -424,6 +427,7 @@ def test_keypair_guard_rails_name_the_file_and_never_its_content(tmp_path: Path)
             load_wallet(tmp_path / "k.json")
 
 
+@pytest.mark.slow
 async def test_caps_refuse_before_anything_is_sent(keyfile: Path) -> None:
     async with live_session(keyfile, seed=13, max_trade=10**12, max_day=10**12) as s:
         assert s.feeds.server is not None and s.executor is not None
@@ -472,6 +476,7 @@ async def test_caps_and_a_sending_route_are_required_to_arm(keyfile: Path) -> No
         assert not ok and "tip of at least 1000" in why
 
 
+@pytest.mark.slow
 async def test_a_failed_simulation_refuses_the_order_and_sends_nothing(keyfile: Path) -> None:
     async with live_session(keyfile, seed=15, max_slippage_bps=1) as s:
         assert s.feeds.server is not None and s.executor is not None
@@ -499,6 +504,7 @@ async def test_a_failed_simulation_refuses_the_order_and_sends_nothing(keyfile: 
         assert order.signature not in s.feeds.server.chain.statuses
 
 
+@pytest.mark.slow
 async def test_the_kill_switch_during_a_pending_send_sends_nothing(keyfile: Path) -> None:
     async with live_session(keyfile, seed=16) as s:
         assert s.feeds.server is not None and s.executor is not None
@@ -565,6 +571,7 @@ async def test_live_is_impossible_in_a_replay(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ secrets
+@pytest.mark.slow
 async def test_secrets_never_reach_the_journal_the_logs_or_the_screen(
     keyfile: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -639,6 +646,7 @@ def test_failures_are_named_in_the_programs_own_terms() -> None:
 
 
 # ------------------------------------------------------------------ the day's cap across runs
+@pytest.mark.slow
 async def test_the_daily_cap_counts_every_session_of_the_journal_that_day(
     keyfile: Path, tmp_path: Path
 ) -> None:
@@ -748,6 +756,7 @@ def test_day_spent_counts_what_was_or_may_have_been_sent() -> None:
 FEE_PAIRS = {1: "whirlpool·cpmm", 16: "whirlpool·dlmm", 30: "cpmm·clmm", 3: "dlmm·cpmm"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", sorted(FEE_PAIRS), ids=lambda s: FEE_PAIRS[s])
 async def test_a_live_cycle_through_a_fee_mint_lands_with_the_fee_counted_to_the_unit(
     keyfile: Path, tmp_path: Path, seed: int

@@ -33,6 +33,7 @@ async def one_order(s: Any, timeout: float = 20.0) -> Any:
     return await finished(s, 1, timeout)
 
 
+@pytest.mark.slow
 async def test_one_order_to_three_engines_lands_once_and_pays_one_tip(
     keyfile: Path, tmp_path: Path
 ) -> None:
@@ -74,6 +75,7 @@ async def test_one_order_to_three_engines_lands_once_and_pays_one_tip(
         assert f'arbscope_route_slots_to_land_count{{route="{name}"}} 1.0' in text
 
 
+@pytest.mark.slow
 async def test_a_dead_engine_is_counted_and_the_order_lands_through_another(
     keyfile: Path, tmp_path: Path
 ) -> None:
@@ -88,6 +90,7 @@ async def test_a_dead_engine_is_counted_and_the_order_lands_through_another(
         assert (alive.sent, alive.landed) == (1, 1)
 
 
+@pytest.mark.slow
 async def test_an_order_no_engine_forwards_expires_on_every_route(
     keyfile: Path, tmp_path: Path
 ) -> None:
@@ -112,6 +115,7 @@ async def test_an_order_no_engine_forwards_expires_on_every_route(
             assert (r.sent, r.landed, r.expired, r.failed) == (1, 0, 1, 0)
 
 
+@pytest.mark.slow
 async def test_the_percentile_tip_is_read_from_the_engines_tip_floor(
     keyfile: Path, tmp_path: Path
 ) -> None:
@@ -179,6 +183,7 @@ ESCALATE: dict[str, Any] = {
 }
 
 
+@pytest.mark.slow
 async def test_escalation_lands_a_later_version_once_and_pays_only_its_tip(
     keyfile: Path, tmp_path: Path
 ) -> None:
@@ -232,6 +237,7 @@ async def test_escalation_lands_a_later_version_once_and_pays_only_its_tip(
         assert end["tip"] == 8_000 and [v["tip"] for v in end["versions"]] == tips
 
 
+@pytest.mark.slow
 async def test_the_kill_switch_stops_the_versions_and_recalls_the_order(
     keyfile: Path, tmp_path: Path
 ) -> None:
@@ -262,6 +268,7 @@ async def test_the_kill_switch_stops_the_versions_and_recalls_the_order(
         assert held is not None and held[1] != order.durable
 
 
+@pytest.mark.slow
 async def test_an_engine_over_its_rate_limit_is_counted_and_the_order_lands_elsewhere(
     keyfile: Path, tmp_path: Path
 ) -> None:

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from solders.address_lookup_table_account import AddressLookupTable
 from solders.hash import Hash
 
@@ -35,6 +36,7 @@ def _all_venues(seed: int) -> Any:
     return replace(quiet(seed), venue_mix=True)
 
 
+@pytest.mark.slow
 async def test_arming_makes_tables_of_every_watched_pools_accounts_at_the_cost_shown(
     keyfile: Path, tmp_path: Path
 ) -> None:
@@ -85,6 +87,7 @@ async def test_tables_over_the_budget_are_not_made_and_live_still_arms(
         assert s.feeds.server.chain.stats.sent == 0  # nothing was paid
 
 
+@pytest.mark.slow
 async def test_a_later_process_finds_the_tables_and_a_deactivated_one_is_not_used(
     keyfile: Path, tmp_path: Path
 ) -> None:
@@ -172,6 +175,7 @@ def _cycle_ixs(ex: Any, pools: list[str], tokens: list[str], tip: bool) -> list[
     return ixs
 
 
+@pytest.mark.slow
 async def test_every_cycle_of_up_to_five_hops_fits_through_the_tables(
     keyfile: Path, tmp_path: Path
 ) -> None:
@@ -253,6 +257,7 @@ async def test_every_cycle_of_up_to_five_hops_fits_through_the_tables(
         ][:3]
 
 
+@pytest.mark.slow
 async def test_cycles_of_three_to_five_hops_land_through_the_tables(
     keyfile: Path, tmp_path: Path
 ) -> None:
@@ -327,6 +332,7 @@ async def test_cycles_of_three_to_five_hops_land_through_the_tables(
             )
 
 
+@pytest.mark.slow
 async def test_a_cycle_one_transaction_cannot_hold_lands_as_a_bundle_of_two(
     keyfile: Path, tmp_path: Path
 ) -> None:

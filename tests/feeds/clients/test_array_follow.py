@@ -426,6 +426,7 @@ def test_every_venue_with_arrays_follows_them_and_has_a_case_here() -> None:
     assert set(CASES) == set(ARRAY_VENUES)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ARRAY_VENUES)
 async def test_a_pool_walked_across_its_arrays_quotes_as_the_worlds_state(
     name: str, eng: types.ModuleType

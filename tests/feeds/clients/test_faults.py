@@ -43,6 +43,7 @@ PROFILES = [
 ]
 
 
+@pytest.mark.slow
 async def test_faulty_endpoints_are_counted_and_the_healthy_one_loses_nothing(
     eng: types.ModuleType, transport: str
 ) -> None:

@@ -118,6 +118,7 @@ def first_seen(ing: Any, endpoint: int) -> int:
     return 0 if s is None else s.first_seen + s.duplicates
 
 
+@pytest.mark.slow
 async def test_a_mixed_session_builds_the_graph_an_all_pubsub_one_does(
     eng: types.ModuleType,
 ) -> None:
@@ -144,6 +145,7 @@ async def test_a_mixed_session_builds_the_graph_an_all_pubsub_one_does(
             assert (h.malformed, h.rejected, h.identity, h.disagreed) == (0, 0, 0, 0), h
 
 
+@pytest.mark.slow
 async def test_pings_are_answered_with_a_request_carrying_their_id(
     eng: types.ModuleType,
 ) -> None:
@@ -215,6 +217,7 @@ async def test_a_from_slot_older_than_the_store_is_refused_then_the_stream_start
         assert "is not available, last available:" in counters.last_error
 
 
+@pytest.mark.slow
 async def test_a_server_without_a_store_does_not_support_from_slot(
     eng: types.ModuleType,
 ) -> None:
@@ -330,6 +333,7 @@ async def test_malformed_updates_are_counted_and_lose_nothing(eng: types.ModuleT
         await run.settle(eng)
 
 
+@pytest.mark.slow
 def test_a_recorded_mixed_session_replays_to_its_digest(tmp_path: Path) -> None:
     db = tmp_path / "j.sqlite"
     sim = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=8, slot_seconds=0.05)

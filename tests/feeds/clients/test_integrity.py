@@ -92,6 +92,7 @@ def honest(n: int) -> list[EndpointProfile]:
     return [EndpointProfile("abc"[i], latency_ms=4 + 2 * i, jitter_ms=1) for i in range(n)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n", [2, 3])
 async def test_a_slot_from_the_future_moves_neither_the_chain_nor_a_pool(
     eng: types.ModuleType, n: int
@@ -125,6 +126,7 @@ async def test_one_endpoint_alone_needs_two_frames_to_move_the_chain(
         await run.settle(eng)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n", [2, 3])
 async def test_an_older_update_from_a_slow_endpoint_is_refused(
     eng: types.ModuleType, n: int
@@ -178,6 +180,7 @@ async def test_a_repointed_pool_is_refused_refetched_and_its_endpoint_quarantine
         await run.settle(eng)
 
 
+@pytest.mark.slow
 async def test_plausible_but_wrong_copies_lose_to_the_majority(eng: types.ModuleType) -> None:
     profiles = [
         EndpointProfile("a", latency_ms=4, jitter_ms=1),
@@ -217,6 +220,7 @@ BAD_SLOTS: dict[str, dict[str, Any]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n", [2, 3])
 @pytest.mark.parametrize("fault", sorted(BAD_SLOTS))
 async def test_one_bad_slot_of_two_or_three_endpoints_freezes_nothing(
@@ -295,6 +299,7 @@ async def test_hostile_frames_do_not_grow_what_is_watched(
     assert [k for k, _ in ing.take_refetch()] == [amm.address]
 
 
+@pytest.mark.slow
 async def test_what_changed_while_every_stream_was_down_is_fetched_again(
     eng: types.ModuleType,
 ) -> None:

@@ -114,6 +114,7 @@ def _requests_bound(elapsed: float, min_s: float, retry_after: float | None) -> 
     return 2 + math.ceil(math.log2(1 + 2 * elapsed / min_s))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("answer", "after"), [("retry-after", 60), ("plain", None), ("jsonrpc", None)]
 )
@@ -162,6 +163,7 @@ async def test_a_refusing_endpoint_is_passed_over_and_not_stormed(
     assert "rate limited" in h.last_error or "backing off" in h.last_error
 
 
+@pytest.mark.slow
 async def test_a_single_rate_limited_endpoint_is_ridden_out(eng: types.ModuleType) -> None:
     """One endpoint allowing 2 requests a second: the snapshot waits out its Retry-After
     and completes; streaming goes on; the refusals are counted."""
@@ -204,6 +206,7 @@ async def test_a_single_rate_limited_endpoint_is_ridden_out(eng: types.ModuleTyp
 CAP = 10
 
 
+@pytest.mark.slow
 async def test_capped_endpoints_leave_accounts_uncovered_and_are_not_hammered(
     eng: types.ModuleType, transport: str
 ) -> None:

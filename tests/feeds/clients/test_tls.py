@@ -183,6 +183,7 @@ async def test_rpc_over_https_verifies_and_a_bad_ca_file_is_a_clear_error(
         server_context(str(tmp_path / "missing.pem"))
 
 
+@pytest.mark.slow
 async def test_doctor_reports_the_certificate_of_a_tls_endpoint(
     certs: Certs, tmp_path: Path
 ) -> None:
@@ -215,6 +216,7 @@ async def test_doctor_reports_the_certificate_of_a_tls_endpoint(
         assert "certificate verify failed" in c.detail and "--ca-file" in c.detail
 
 
+@pytest.mark.slow
 async def test_arbscope_run_against_the_tls_simulator_with_ca_file(
     certs: Certs, tmp_path: Path
 ) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
+
 from arbscope import sources
 from arbscope.replay import ReplaySession, load_info
 from arbscope.session import RecordSettings
@@ -24,6 +26,7 @@ CFG = WorldConfig(seed=9, tokens=12, pools=24, trades_per_slot=10, slot_seconds=
 SOL, USDC = BY_SYMBOL["SOL"].mint, BY_SYMBOL["USDC"].mint
 
 
+@pytest.mark.slow
 async def test_session_names_tokens_journals_them_and_a_replay_shows_them(tmp_path: Path) -> None:
     db = tmp_path / "j.sqlite"
     s = sources.session(

@@ -216,6 +216,7 @@ async def test_a_fragmented_message_is_read_whole_and_held_to_the_limit_as_a_who
     assert "frame of more than 64 KiB refused; raise it with --max-frame-mb" in counters.last_error
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pongs", [False, True])
 async def test_an_unanswered_heartbeat_closes_the_connection_an_answered_one_does_not(
     eng: types.ModuleType, transport: str, pongs: bool
@@ -328,6 +329,7 @@ async def test_a_frame_no_server_may_send_closes_the_connection_with_a_protocol_
 KEYED = "?api-key=Zq8RkT4mW2nX7pL1vB6cH3dJ"  # a key in the URL: must never be shown
 
 
+@pytest.mark.slow
 async def test_an_answer_announced_over_the_limit_is_refused_before_it_is_read() -> None:
     """The issue's 200 MB answer, announced by Content-Length: refused at once with the
     default limit (it never arrives; without the check the client waits for it)."""
@@ -512,6 +514,7 @@ async def test_a_large_account_snapshot_decodes_exactly_in_slices() -> None:
 SIM = WorldConfig(seed=5, tokens=8, pools=16, trades_per_slot=10)
 
 
+@pytest.mark.slow
 async def test_a_hanging_endpoint_first_costs_one_hedge_not_a_timeout_per_round(
     eng: types.ModuleType,
 ) -> None:
@@ -563,6 +566,7 @@ async def test_stop_during_a_hanging_start_cancels_it(tmp_path: Path) -> None:
         assert (await j.session(s.session_id)).complete
 
 
+@pytest.mark.slow
 async def test_a_session_beside_a_hanging_endpoint_starts_polls_fees_and_stops(
     tmp_path: Path,
 ) -> None:

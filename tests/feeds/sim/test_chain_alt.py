@@ -150,6 +150,7 @@ def _keys(n: int) -> list[Pubkey]:
     return [Pubkey.new_unique() for _ in range(n)]
 
 
+@pytest.mark.slow
 def test_a_table_lives_as_litesvm_runs_it_create_extend_deactivate_close() -> None:
     t = Twin()
     ix, table = A.create_lookup_table(t.me, t.me, t.slot - 1)
@@ -327,6 +328,7 @@ def test_lookups_resolve_from_the_next_slot_and_fail_as_litesvm_says() -> None:
     assert out.loaded == ((str(acc5.addresses[5]),), ())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["missing", "owner", "data", "deactivated"])
 def test_a_bad_or_inactive_table_is_refused_as_litesvm_refuses_it(case: str) -> None:
     t = Twin()
@@ -596,6 +598,7 @@ def test_an_account_both_named_and_looked_up_is_loaded_twice() -> None:
     assert got[0] == got[1] == "AccountLoadedTwice"
 
 
+@pytest.mark.slow
 async def test_web3js_makes_reads_and_uses_a_table(web3js: type[Web3Js]) -> None:
     """@solana/web3.js's own ALT builders, ``getAddressLookupTable`` and v0 compiler."""
     from feeds.sim.server import EndpointProfile, SimServer

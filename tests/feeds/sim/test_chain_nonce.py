@@ -285,6 +285,7 @@ def stored(t: Twin, nonce: str) -> str:
     return v.data.nonce
 
 
+@pytest.mark.slow
 def test_a_durable_transaction_lands_once_and_its_other_versions_never() -> None:
     t = Twin()
     nonce = _made_nonce(t)

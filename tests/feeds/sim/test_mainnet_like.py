@@ -17,6 +17,8 @@ import time
 import types
 from typing import Any
 
+import pytest
+
 from engine_rs.records import as_dict
 from feeds.clients.pool import Endpoint, FeedPool
 from feeds.sim.server import EndpointProfile, SimServer, _logs_notification
@@ -210,6 +212,7 @@ async def test_the_ingest_follows_mainnet_like_pools_to_the_worlds_state(
         await server.stop()
 
 
+@pytest.mark.slow
 def test_the_sim_command_serves_a_mainnet_like_market() -> None:
     """``arbscope sim --mainnet-like``: AMM v4 pool accounts carry their swap counters."""
     import os

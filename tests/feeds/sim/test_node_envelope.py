@@ -259,6 +259,7 @@ async def _stop(proc: asyncio.subprocess.Process, mode: str) -> str:
     return line
 
 
+@pytest.mark.slow
 @needs_solana
 @pytest.mark.parametrize("mode", ["retry", "pipeline"])
 async def test_a_client_flooding_refused_subscriptions_does_not_hold_back_the_others(

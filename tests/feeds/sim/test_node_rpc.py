@@ -847,6 +847,7 @@ async def test_solana_py_subscribes_to_programs_all_logs_roots_and_slot_updates(
             await c.close()
 
 
+@pytest.mark.slow
 async def test_web3js_subscribes_to_programs_all_logs_roots_and_slot_updates(
     web3js: type[Web3Js],
 ) -> None:
@@ -893,6 +894,7 @@ async def test_web3js_subscribes_to_programs_all_logs_roots_and_slot_updates(
 # ------------------------------------------------------------------ skipPreflight, commitment
 
 
+@pytest.mark.slow
 async def test_skip_preflight_answers_the_signature_and_the_transaction_never_lands(
     web3js: type[Web3Js],
 ) -> None:
@@ -955,6 +957,7 @@ async def test_skip_preflight_answers_the_signature_and_the_transaction_never_la
         assert await js.one({"op": "getSignatureStatus", "signature": sent[0]}) is None
 
 
+@pytest.mark.slow
 async def test_finalized_trails_by_32_slots_and_an_invalid_level_is_refused(
     web3js: type[Web3Js],
 ) -> None:
@@ -1017,6 +1020,7 @@ async def test_finalized_trails_by_32_slots_and_an_invalid_level_is_refused(
         assert bad["error"]["code"] == -32602 and "unknown variant `max`" in bad["error"]["message"]
 
 
+@pytest.mark.slow
 async def test_finalized_reads_see_the_accounts_as_of_the_root(web3js: type[Web3Js]) -> None:
     """A read at ``finalized`` (a node's default) answers the accounts as they were at
     the root, 32 slots back, with the root as its context slot; ``confirmed`` the newest.
@@ -1204,6 +1208,7 @@ async def test_finalized_subscriptions_hear_of_a_slot_once_it_is_rooted() -> Non
                 await c.close()
 
 
+@pytest.mark.slow
 async def test_web3js_hears_a_finalized_program_subscription_from_the_root(
     web3js: type[Web3Js],
 ) -> None:

@@ -54,6 +54,7 @@ def _books(w: World) -> list[Any]:
     return books
 
 
+@pytest.mark.slow
 def test_the_client_reads_the_simulators_books(world: World, objs: OpenBookJs) -> None:
     books = _books(world)
     states = [p.spec.state for p in books]
@@ -296,6 +297,7 @@ def _churned_book(seed: int) -> tuple[ob.MarketState, ob.BookSide, ob.BookSide, 
     return m, sides[0], sides[1], now, centre
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("oracle", [False, True])
 def test_the_client_reads_the_simulators_order_trees(objs: OpenBookJs, oracle: bool) -> None:
     """Book sides built by the simulator's tree operations (the program's, one for one)
@@ -337,6 +339,7 @@ def _json_args(args: Any) -> dict[str, Any]:
     return {k: str(v) if abs(v) > 2**53 else v for k, v in dataclasses.asdict(args).items()}
 
 
+@pytest.mark.slow
 def test_the_taker_instruction_is_the_clients(objs: OpenBookJs) -> None:
     """``place_take_order`` as live trading builds it (``feeds.venues.openbook_v2``) and as
     the client's ``placeTakeOrderIx`` builds it for the same market, user accounts and

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.paths import ROOT
 
 # what a process has loaded of the simulator: feeds.sim itself and the venues' sim modules
@@ -40,6 +42,7 @@ def _python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_the_client_side_loads_no_simulator_module(tmp_path: Path) -> None:
     """The venue registry, the feed pool and discovery: everything a live session reads
     the chain with, and no simulator module among what they load."""
@@ -85,6 +88,7 @@ print(json.dumps(dict(
 """
 
 
+@pytest.mark.slow
 def test_a_live_session_loads_no_simulator_module(tmp_path: Path) -> None:
     """A simulator in a process of its own (``arbscope sim``), and a live session on its
     two endpoints in another: the session applies the endpoints' updates having loaded

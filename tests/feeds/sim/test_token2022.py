@@ -266,6 +266,7 @@ def _graph(eng: types.ModuleType, w: World) -> Any:
     return g
 
 
+@pytest.mark.slow
 def test_each_venues_swap_through_a_fee_pool_pays_the_engines_quote_to_the_unit(
     eng: types.ModuleType,
 ) -> None:
@@ -504,6 +505,7 @@ def _strings(v: Any) -> Any:
     return v
 
 
+@pytest.mark.slow
 async def test_a_session_refuses_the_hooked_mints_pools_and_the_status_line_says_so() -> None:
     """From the sockets up: the default market's hooked mint reaches the engine through
     the feed (a Token-2022 vault makes its mint followed), every pool of it is refused

@@ -295,6 +295,7 @@ def test_wrong_accounts_and_arguments_get_the_programs_codes(world: World) -> No
         assert code in openbook_v2.ERRORS
 
 
+@pytest.mark.slow
 def test_the_makers_keep_a_two_sided_book_around_the_moving_fair_price() -> None:
     w = World(WorldConfig(seed=SEED, tokens=16, pools=48))
     books = _books(w)
@@ -406,6 +407,7 @@ def test_a_taker_order_moves_the_vaults_and_pays_the_event_heap_penalty() -> Non
 STATELESS_FIXTURE = [HealthCheck.function_scoped_fixture]
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=STATELESS_FIXTURE)
 @given(st.data())
 def test_the_simulated_program_fills_as_the_engines_exact_taker_math(
