@@ -11,7 +11,7 @@ RUST_SRC := $(shell find engine_rs/crates -path engine_rs/crates/json-bench -pru
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: run test test-fast bench lint fmt wheel-check screenshots clean setup engine nats help
+.PHONY: run test test-fast bench lint fmt wheel-check screenshots clean setup engine nats docs help
 
 # the Yellowstone gRPC messages, generated from their .proto files (not in the repository)
 PROTOS := $(wildcard feeds/wire/geyser/*.proto)
@@ -65,6 +65,11 @@ lint: $(STAMPS)/engine $(PB2)
 	$(PY) -m mypy
 	$(PY) -m mypy.stubtest engine_rs._engine
 	$(VENV)/bin/lint-imports --no-cache --no-logo
+
+# tests/test_architecture.py fails when the committed file is stale
+## docs         docs/engine-api.md from the stub's signatures and docstrings (tools/api_docs.py)
+docs: $(STAMPS)/deps
+	$(PY) -m tools.api_docs
 
 ## fmt          format Rust and Python, apply ruff's fixes
 fmt: $(STAMPS)/deps

@@ -23,7 +23,7 @@ CROSS_CUTTING = {
     "judge": "the real DEX programs (../shared/programs) judging the simulator and engine",
 }
 # test modules directly under tests/: rules about the whole repository
-TOP_LEVEL = {"test_house.py", "test_layout.py"}
+TOP_LEVEL = {"test_architecture.py", "test_house.py", "test_layout.py"}
 
 
 def _modules() -> list[Path]:

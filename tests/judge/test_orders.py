@@ -47,6 +47,7 @@ from solders.hash import Hash
 from solders.message import Message
 from solders.transaction import VersionedTransaction
 
+import engine_rs
 from arbscope import sources
 from arbscope.execution.compute import cycle_budget
 from arbscope.execution.keys import write_keypair
@@ -60,6 +61,7 @@ from feeds.sim.world import World, WorldConfig
 from feeds.venues import VENUES
 from tests.support.judge import programs
 from tests.support.live import finished, tick_until
+from tests.support.truth import market_graph
 
 pytestmark = pytest.mark.judge
 
@@ -360,12 +362,38 @@ async def run_orders(
                     not seen or int(graph.pool_rate(first)[4]) >= knocked
                 )
 
-            await tick_until(s, caught_up, timeout=30)
+            def engine_quote(key: list[str] = key, amount: int = amount) -> list[int]:
+                try:
+                    return [int(x) for x in graph.quote(key, base, amount)]
+                except EngineError:  # the executor refuses it the same way
+                    return []
+
+            # and every pool of the cycle as the world holds it now: an earlier order's
+            # trade through one of them (a cycle reused where the world has too few) may
+            # still be on its way to the session on a busy machine, and an order sized by
+            # an older state sends other amounts in each world. The engine quotes the
+            # cycle as the world's own math does once it has caught up
+            expect = world_quote(w, pools, tokens, amount)
             try:
-                want = [int(x) for x in graph.quote(key, base, amount)]
-            except EngineError as exc:  # the executor refuses it the same way
-                want = []
-                assert mode != "legacy", exc
+                await tick_until(
+                    s, lambda e=expect: caught_up() and engine_quote() == e, timeout=30
+                )
+            except AssertionError:
+                feeds = [
+                    (f.reconnects, f.subscriptions, f.stale, f.last_error) for f in s.feed_health()
+                ]
+                try:  # the world's accounts as they are, every array held
+                    truth: Any = market_graph(engine_rs.backend(), w).quote(key, base, amount)
+                except EngineError as exc:
+                    truth = exc
+                raise AssertionError(
+                    f"{group} {mode} {key}: the engine quotes {engine_quote()}, "
+                    f"its accounts now {truth}, "
+                    f"the world {expect}; rates {[graph.pool_rate(a) for a in key]}; "
+                    f"feeds {feeds}; knocked at {knocked} ({trade})"
+                ) from None
+            want = engine_quote()
+            assert want or mode != "legacy", "the engine cannot quote the cycle"
             _mode(s, mode, tables)
             # a blockhash cached as live caches it (20 s) outlives 150 of these short
             # slots; at mainnet's 400 ms it would be fresh: read a new one per order
