@@ -1,4 +1,6 @@
-"""Transactions for the simulator's runtime (signed, on the wire), a market of every venue's pools with a funded trader, and LiteSVM's errors in the node's JSON form: the chain tests of the simulator share them."""
+"""Transactions for the simulator's runtime (signed, on the wire), a market of every
+venue's pools with a funded trader, and LiteSVM's errors in the node's JSON form: the
+chain tests of the simulator share them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Meteora DLMM pairs for the judge: a pair added to the judge's world, its SPL mints, random pair shapes drawn by hypothesis; the DLMM and the steps tests share them."""
+"""Meteora DLMM pairs for the judge: a pair added to the judge's world, its SPL mints,
+random pair shapes drawn by hypothesis; the DLMM and the steps tests share them."""
 
 from __future__ import annotations
 

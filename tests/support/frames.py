@@ -1,4 +1,6 @@
-"""A simulated market as the frames a Solana node sends (accounts, slots, logs), delivered to FeedIngest on either backend, and the checks that two ingests fed the same deliveries agree: the engine's ingest tests and the feed-integrity tests share them."""
+"""A simulated market as the frames a Solana node sends (accounts, slots, logs),
+delivered to FeedIngest on either backend, and the checks that two ingests fed the same
+deliveries agree: the engine's ingest tests and the feed-integrity tests share them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""A live session on the simulator and the waits on it: arming, ticking the session until a condition holds, an order until it ended, and what landed on the chain."""
+"""A live session on the simulator and the waits on it: arming, ticking the session
+until a condition holds, an order until it ended, and what landed on the chain."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Random Raydium CLMM pools for the judge: a plan drawn by hypothesis, the pool placed in the judge's world, an amount sized to the pool's liquidity; the Raydium CLMM and the steps tests share them."""
+"""Random Raydium CLMM pools for the judge: a plan drawn by hypothesis, the pool placed
+in the judge's world, an amount sized to the pool's liquidity; the Raydium CLMM and the
+steps tests share them."""
 
 from __future__ import annotations
 

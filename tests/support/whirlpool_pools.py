@@ -1,4 +1,6 @@
-"""Random Whirlpools for the judge: a plan drawn by hypothesis, the pool placed in the judge's world, an amount sized to the pool's liquidity; the Whirlpool and the steps tests share them."""
+"""Random Whirlpools for the judge: a plan drawn by hypothesis, the pool placed in the
+judge's world, an amount sized to the pool's liquidity; the Whirlpool and the steps
+tests share them."""
 
 from __future__ import annotations
 
