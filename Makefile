@@ -11,19 +11,28 @@ RUST_SRC := $(shell find engine_rs/crates -path engine_rs/crates/json-bench -pru
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: run test bench lint fmt wheel-check screenshots clean setup engine nats docs
+.PHONY: run test test-fast bench lint fmt wheel-check screenshots clean setup engine nats docs help
 
 # the Yellowstone gRPC messages, generated from their .proto files (not in the repository)
 PROTOS := $(wildcard feeds/wire/geyser/*.proto)
 PB2 := feeds/wire/geyser/geyser_pb2.py
 
+## run          the dashboard on the embedded simulator (builds what it needs first)
 run: engine
 	$(PY) -m arbscope
 
+## test         the whole suite: the engine's cargo tests, then every pytest (what CI runs)
 test: engine
 	cargo test --manifest-path $(CARGO_MANIFEST) -p arbscope-core --release -q
 	$(PY) -m pytest
 
+# the markers are registered in pyproject.toml ([tool.pytest.ini_options]);
+# docs/development.md (Tests) says which tests carry which
+## test-fast    the pytest suite without slow, judge, nats and e2e tests (under 2 minutes)
+test-fast: engine
+	$(PY) -m pytest -m "not slow and not judge and not nats and not e2e"
+
+## bench        every benchmark (kernels, parsers, end to end, journal, UI, NATS ...)
 bench: engine
 	$(PY) -m bench
 	$(PY) -m bench.json_parsers
@@ -41,11 +50,13 @@ bench: engine
 # store under .nats/, on 127.0.0.1:4222 (NATS_PORT=...). The 10-minute soak is separate:
 # $(PY) -m bench.nats --soak 600
 NATS_PORT ?= 4222
+## nats         a local NATS server with JetStream on 127.0.0.1 (NATS_PORT=4222)
 nats: $(STAMPS)/deps
 	$(VENV)/bin/nats-server -js -a 127.0.0.1 -p $(NATS_PORT) -sd .nats
 
 # stubtest compares engine_rs/_engine.pyi with the built extension, hence the engine;
 # lint-imports checks the layers' contracts ([tool.importlinter] in pyproject.toml)
+## lint         cargo fmt/clippy, ruff, mypy strict, stubtest, import-linter
 lint: $(STAMPS)/engine $(PB2)
 	cargo fmt --manifest-path $(CARGO_MANIFEST) --all -- --check
 	cargo clippy --manifest-path $(CARGO_MANIFEST) --workspace --all-targets -- -D warnings
@@ -55,18 +66,21 @@ lint: $(STAMPS)/engine $(PB2)
 	$(PY) -m mypy.stubtest engine_rs._engine
 	$(VENV)/bin/lint-imports --no-cache --no-logo
 
-# docs/engine-api.md from the stub's signatures and the docstrings (tools/api_docs.py);
 # tests/test_architecture.py fails when the committed file is stale
+## docs         docs/engine-api.md from the stub's signatures and docstrings (tools/api_docs.py)
 docs: $(STAMPS)/deps
 	$(PY) -m tools.api_docs
 
+## fmt          format Rust and Python, apply ruff's fixes
 fmt: $(STAMPS)/deps
 	cargo fmt --manifest-path $(CARGO_MANIFEST) --all
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+## setup        the venv, the dependencies and the engine (as engine)
 setup: engine
 
+## engine       the venv, the Rust engine in release mode, the gRPC messages
 engine: $(STAMPS)/engine $(PB2)
 
 $(PB2): $(PROTOS) tools/protos.py $(STAMPS)/deps
@@ -87,12 +101,19 @@ $(STAMPS)/engine: $(STAMPS)/deps $(RUST_SRC)
 	@touch $@
 
 # Build the wheel and prove it installs into a fresh venv without sources or artefacts.
+## wheel-check  build the wheel and prove it installs alone into a fresh venv
 wheel-check: $(STAMPS)/deps $(PB2)
 	$(PY) tools/wheel_check.py
 
+## screenshots  render the staged screens of tests/support/staging.py
 screenshots: engine
 	$(PY) tools/screenshots.py
 
+## clean        remove build stamps, the built extension, generated messages, cargo's target
 clean:
 	rm -rf $(STAMPS) dist engine_rs/_engine.*.so feeds/wire/geyser/*_pb2.py feeds/wire/geyser/*_pb2.pyi
 	cargo clean --manifest-path $(CARGO_MANIFEST)
+
+## help         this list
+help:
+	@sed -n 's/^## //p' $(MAKEFILE_LIST)

@@ -20,6 +20,10 @@ when any problem below holds; else ``ok``. Problems, most serious first:
   endpoints the chain then follows the other one alone), or its slot more than
   ``MAX_SLOT_LEAD`` ahead of the chain's (not trusted: with two endpoints, one of them
   is wrong and the chain follows the lower);
+- an endpoint unstable: it reconnected ``FLAPS`` times or more over the last
+  ``flap_window_s`` (a lagging or dying node that keeps coming back: between its
+  reconnects it looks healthy, and each time its stream was down its updates were
+  missing);
 - most frames malformed over the last ``window_s``, on one endpoint or over all;
 - the slot frozen for ``stall_s`` while frames still arrive;
 - some feeds down or silent for ``stall_s``;
@@ -39,6 +43,7 @@ from feeds.health import FeedHealth
 MIN_FRAMES = 20  # frames in the window before a malformed share is judged
 MAX_SLOT_LEAD = 32  # slots an endpoint may be ahead of the chain (the ingest's)
 MOST = 0.5  # "most frames": more than this share
+FLAPS = 3  # reconnects over the flap window that make an endpoint unstable
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,8 @@ def assess(
     pools_uncovered: int = 0,
     publish_error: str = "",
     publish_failing_s: float = 0.0,
+    reconnects: Mapping[int, int] | None = None,
+    flap_window_s: float = 60.0,
 ) -> Verdict:
     """The verdict on ``feeds`` and the session.
 
@@ -74,7 +81,8 @@ def assess(
     seconds; ``subscriptions``: how many each endpoint was asked for (0: unknown);
     ``pools_uncovered``: pools no endpoint covers; ``age_s``: seconds since the session
     began (``starting`` lasts ``stall_s``); ``publish_error``: a collector's publisher's
-    trouble ("" none), failing for ``publish_failing_s`` seconds."""
+    trouble ("" none), failing for ``publish_failing_s`` seconds; ``reconnects``: per
+    endpoint, its reconnects over the last ``flap_window_s`` seconds."""
     if start_error:
         return Verdict("unhealthy", (f"start failed: {start_error}",), slot_age_s)
     if publish_error and publish_failing_s >= stall_s:  # its one job is not done
@@ -106,6 +114,12 @@ def assess(
             )
         elif slot and f.slot > slot + MAX_SLOT_LEAD:
             problems.append(f"{f.name}: its slot {f.slot - slot} ahead of the chain, not trusted")
+    for f in feeds:
+        flaps = (reconnects or {}).get(f.endpoint, 0)
+        if flaps >= FLAPS:
+            problems.append(
+                f"{f.name} unstable: {flaps} reconnects in the last {flap_window_s:g} s"
+            )
     recent = recent or {}
     total = bad = 0
     for f in feeds:
@@ -152,15 +166,19 @@ def slot_source(feeds: Sequence[FeedHealth]) -> str:
 class HealthMonitor:
     """What :func:`assess` needs from one call to the next: when the slot last moved,
     and each endpoint's (time, frames, malformed) samples over ``window_s`` seconds.
-    Any number of callers (the tick, ``/health`` scrapes) may call :meth:`check`."""
+    Any number of callers (the tick, ``/health`` scrapes) may call :meth:`check`.
+    Reconnects are counted over the longer ``flap_window_s``: an endpoint that comes back
+    every few seconds is judged on a minute, not on the moments between its failures."""
 
     stall_s: float = 10.0
     window_s: float = 10.0
+    flap_window_s: float = 60.0
     clock: Callable[[], float] = time.monotonic
     _born: float | None = None
     _slot: int = -1
     _slot_t: float = 0.0
     _samples: dict[int, deque[tuple[float, int, int]]] = field(default_factory=dict)
+    _reconnects: dict[int, deque[tuple[float, int]]] = field(default_factory=dict)
 
     def check(
         self,
@@ -180,6 +198,7 @@ class HealthMonitor:
         if slot != self._slot:
             self._slot, self._slot_t = slot, now
         recent = {}
+        flaps: dict[int, int] = {}
         for f in feeds:
             q = self._samples.setdefault(f.endpoint, deque())
             q.append((now, f.messages, f.malformed))
@@ -187,6 +206,11 @@ class HealthMonitor:
                 q.popleft()
             (_, n0, m0), (_, n1, m1) = q[0], q[-1]
             recent[f.endpoint] = (n1 - n0, m1 - m0)
+            r = self._reconnects.setdefault(f.endpoint, deque())
+            r.append((now, f.reconnects))
+            while len(r) > 1 and r[1][0] <= now - self.flap_window_s:
+                r.popleft()
+            flaps[f.endpoint] = r[-1][1] - r[0][1]
         return assess(
             feeds,
             slot=slot,
@@ -201,4 +225,6 @@ class HealthMonitor:
             pools_uncovered=pools_uncovered,
             publish_error=publish_error,
             publish_failing_s=publish_failing_s,
+            reconnects=flaps,
+            flap_window_s=self.flap_window_s,
         )

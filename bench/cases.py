@@ -9,7 +9,7 @@ and bytes (``feeds.sim``) and the twin's exact math, so they do not depend on th
 backend under test.
 
 - ``python -m bench`` times every (kernel, size) on Rust, Python and the peers;
-- ``tests/test_kernels_registry.py`` runs every kernel's smallest size on both
+- ``tests/engine/test_kernels_registry.py`` runs every kernel's smallest size on both
   backends and asserts the registry's ``compare`` holds (and that the peers agree
   where they exist), and that every registered kernel has exactly one case here.
 

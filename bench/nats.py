@@ -288,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         collect(url, a.collect[1 : 1 + n], a.collect[1 + n : 1 + 2 * n], a.seed, a.tokens, a.pools)
         return 0
     from feeds.sim.world import World, WorldConfig
-    from tests.nats_server import NatsServer
+    from tests.support.nats_server import NatsServer
 
     world = World(WorldConfig(seed=a.seed, tokens=a.tokens, pools=a.pools))
     universe, bases = world.universe(), list(world.bases)

@@ -8,7 +8,7 @@ calls (``history_fields``). Its users:
   ``compare`` and ``history_fields`` by kernel name;
 - ``bench/cases.py`` gives every kernel listed here its bench sizes, a deterministic
   input generator, a ready call on a backend and its peer libraries, for
-  ``python -m bench`` and for ``tests/test_kernels_registry.py`` (both backends agree on
+  ``python -m bench`` and for ``tests/engine/test_kernels_registry.py`` (both backends agree on
   each kernel's smallest size).
 
 So a new kernel is one :class:`Kernel` here and one case in ``bench/cases.py``; the

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import engine_rs
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import SHARED_FIXTURES
 
 # Property tests: ``ci`` (the default, what ``make test`` and CI run) is derandomized — the
 # same examples every run, no example database, no deadline or timing health check, so a
@@ -48,7 +47,6 @@ if PROFILE == "ci":
     if hasattr(_providers, "_get_local_constants"):
         _empty = _providers.Constants()
         _providers._get_local_constants = lambda: _empty
-SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
 
 
 def _load(name: str) -> types.ModuleType:
@@ -89,3 +87,16 @@ def _journal_in_tmp(
     """Sessions recorded by tests (the CLI records by default) go to a temporary journal,
     never to the user's data directory."""
     monkeypatch.setenv("ARBSCOPE_DB", str(tmp_path_factory.mktemp("journal") / "j.sqlite"))
+
+
+# the fixtures that start a JavaScript client under node (tests/support/jsclient.py,
+# jsbook.py): a test using one is marked ``js`` without saying so itself (first, so
+# that ``-m`` sees the mark)
+JS_FIXTURES = {"web3js", "objs"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if JS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.js)

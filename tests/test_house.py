@@ -3,7 +3,7 @@ private attributes, the session loads no simulator, NATS or metrics module, and 
 session built from a configuration loads no simulator module.
 
 The import contracts themselves are ``[tool.importlinter]`` in pyproject.toml (make lint);
-``tests/feeds/test_sim_room.py`` runs a live session to its updates and checks the same."""
+``tests/feeds/sim/test_sim_room.py`` runs a live session to its updates and checks the same."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ROOT
+import pytest
+
+from tests.support.paths import ROOT
 
 SHIPPED = ("engine_rs", "feeds", "storage", "tui", "themes", "arbscope")
 
@@ -119,6 +121,7 @@ def test_the_check_sees_a_private_read_across_modules() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_no_module_reads_another_modules_private_attributes() -> None:
     found: dict[tuple[str, str], list[int]] = {}
     for path in shipped_sources():
@@ -142,6 +145,7 @@ print(json.dumps(loaded))
 """
 
 
+@pytest.mark.slow
 def test_the_session_loads_no_fleet_metrics_or_simulator() -> None:
     """The import contract at run time: ``arbscope.session`` alone (a replay's, a live
     one's) loads no NATS client, no metrics server and no simulator module."""
@@ -166,6 +170,7 @@ print(json.dumps({"source": s.source, "sim": sim, "embedded": "arbscope.sources.
 """
 
 
+@pytest.mark.slow
 def test_a_live_session_loads_no_simulator(tmp_path: Path) -> None:
     """A session on configured endpoints, built as ``arbscope run --ws ...`` builds it:
     no simulator module is loaded, nor the embedded simulator's adapter

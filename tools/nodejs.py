@@ -3,9 +3,9 @@ the tests and the bench compare arbscope against): installed on first use with
 ``npm ci --prefer-offline`` from ``tests/js/package-lock.json`` into
 ``tests/js/node_modules`` (not committed), once per process.
 
-- ``@solana/web3.js`` drives the simulator as a second client (``tests/feeds/jsclient.py``);
+- ``@solana/web3.js`` drives the simulator as a second client (``tests/support/jsclient.py``);
 - ``@openbook-dex/openbook-v2`` decodes OpenBook v2 accounts as the engine's oracle
-  (``tests/engine/jsbook.py``) and is the bench's peer for the order-book ladder
+  (``tests/support/jsbook.py``) and is the bench's peer for the order-book ladder
   (``bench/jspeer.py``);
 - ``@solana/spl-token`` (pinned in package.json and the lockfile)
   computes Token-2022 transfer fees as the engine's oracle (``tests/engine/test_token2022_js.py``).

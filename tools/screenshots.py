@@ -1,6 +1,6 @@
 """Regenerate the SVG screenshots in screenshots/ from the staged states the snapshot
 tests use (`make screenshots`): seeded market, fixed clocks, a committed recording
-(``tests/staging.py``: test support, not part of the wheel)."""
+(``tests/support/staging.py``: test support, not part of the wheel)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the staging lives in tests/, beside the packages
 
-from tests.staging import (  # noqa: E402
+from tests.support.staging import (  # noqa: E402
     fix_app,
     staged_books,
     staged_charts,

@@ -1,7 +1,7 @@
 """Build the wheel and prove it is clean and installs on its own.
 
 Fails if the wheel holds Rust sources, Cargo files, build artefacts or caches, test
-support (``tests/``, the staged screens of ``tests/staging.py``), or lacks a package or
+support (``tests/``, the staged screens of ``tests/support/staging.py``), or lacks a package or
 a package's ``py.typed`` (PEP 561: every shipped package says it is typed); then
 installs it with --no-deps (plus numpy, the engine's one runtime dependency) into a
 fresh venv and imports the compiled engine from outside the repository.

@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 
 
 BLOCKHASH_MAX_AGE_S = 20.0
+# ... and at most this many of the chain's slots (the graph's): a blockhash lives 150 slots,
+# 60 s on mainnet but 15 s on a simulator at 0.1 s a slot, so seconds alone do not bound it
+BLOCKHASH_MAX_AGE_SLOTS = 50
 
 
 @dataclass(slots=True)
@@ -134,7 +137,7 @@ class ExecutorCore:
         )
         self.nonces: NonceKeeper | None = None  # the durable nonce accounts (escalation)
         self._watcher: SignatureWatcher | None = None
-        self._blockhash: tuple[str, int, float] | None = None
+        self._blockhash: tuple[str, int, float, int] | None = None  # hash, last valid, s, slot
         self.tables: TableKeeper | None = None  # the wallet's lookup tables (once armed)
         self._keeping: asyncio.Task[None] | None = None
 
@@ -150,11 +153,17 @@ class ExecutorCore:
         return self._watcher
 
     async def _latest_blockhash(self, force: bool = False) -> tuple[str, int]:
-        now = time.monotonic()
-        if force or self._blockhash is None or now - self._blockhash[2] > BLOCKHASH_MAX_AGE_S:
+        now, slot = time.monotonic(), int(self._graph().slot)
+        cached = self._blockhash
+        if (
+            force
+            or cached is None
+            or now - cached[2] > BLOCKHASH_MAX_AGE_S
+            or slot - cached[3] > BLOCKHASH_MAX_AGE_SLOTS
+        ):
             bh, last = await self._client().get_latest_blockhash()
-            self._blockhash = (bh, last, now)
-        return self._blockhash[0], self._blockhash[1]
+            cached = self._blockhash = (bh, last, now, slot)
+        return cached[0], cached[1]
 
     def _program(self, mint: str) -> str:
         """The token program of ``mint`` (read with the pools it trades in; SPL Token's

@@ -1,7 +1,7 @@
 """The token programs as the simulator runs them: SPL Token and Token-2022 accounts, their
 sizes and extensions, and the transfers a swap makes (pure computation, no I/O).
 
-Facts (checked against the real programs in LiteSVM, ``tests/feeds/test_token2022.py``):
+Facts (checked against the real programs in LiteSVM, ``tests/feeds/sim/test_token2022.py``):
 
 - **Accounts.** An SPL Token account is 165 bytes. A Token-2022 account without
   extensions is the same 165 bytes; with extensions it is the base padded to 165, the

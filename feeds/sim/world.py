@@ -302,7 +302,7 @@ class World:
         create; see :mod:`feeds.sim.token`)."""
         # an account of the native mint (wrapped SOL) is native: SPL Token's
         # InitializeAccount sets is_native to its rent-exempt reserve (LiteSVM agrees,
-        # tests/feeds/test_chain.py), and its lamports are that reserve plus the amount
+        # tests/feeds/sim/test_chain.py), and its lamports are that reserve plus the amount
         # (a native transfer moves both: the real token program refuses to move more
         # than the lamports above the reserve)
         native = RENT[L.TOKEN_ACCOUNT_LEN] if mint == NATIVE_MINT else None

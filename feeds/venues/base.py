@@ -50,7 +50,7 @@ class Leg:
 @dataclass(frozen=True, slots=True)
 class ComputeUnits:
     """What one swap of a venue costs in compute units, modelled on its program's
-    measured use (the real binary in LiteSVM: ``tests/programs/``): ``base`` for a swap
+    measured use (the real binary in LiteSVM: ``tests/judge/``): ``base`` for a swap
     that crosses nothing, ``per_step`` more for each step it crosses (a tick array, an
     initialized tick, a bin, a book level: the venue says which), at most ``max_steps``
     as the venue builds its instruction (the arrays it names). A live order requests

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.engine.jsbook import objs
+from tests.support.jsbook import objs
 
 __all__ = ["objs"]

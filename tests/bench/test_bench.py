@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ROOT
+import pytest
+
+from tests.support.paths import ROOT
+
+pytestmark = pytest.mark.e2e
 
 
 def test_quick_bench_of_one_kernel(tmp_path: Path) -> None:

@@ -6,15 +6,17 @@ from __future__ import annotations
 import pytest
 
 from bench.jspeer import ts_ladder_ns
-from tests.engine.jsbook import OpenBookJs
+from tests.support.jsbook import OpenBookJs
 
 
+@pytest.mark.slow
 def test_ts_client_times_its_ladder(objs: OpenBookJs) -> None:
     (book,) = objs.random([{"seed": 11, "bids": 50, "asks": 50, "events": 0}])
     ns = ts_ladder_ns(book.market, book.bids, book.asks, iterations=5, now=book.now)
     assert ns is not None and ns > 0
 
 
+@pytest.mark.slow
 def test_bytes_the_client_cannot_decode_have_no_row(objs: OpenBookJs) -> None:
     (book,) = objs.random([{"seed": 12, "bids": 1, "asks": 1, "events": 0}])
     assert ts_ladder_ns(b"\0" * len(book.market), book.bids, book.asks, iterations=2) is None

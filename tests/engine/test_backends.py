@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 import engine_rs
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 
 def test_both_backends_export_the_same_names(rust: object, py: object) -> None:

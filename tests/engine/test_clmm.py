@@ -601,6 +601,7 @@ def _outcome(eng: types.ModuleType, pool: dict[str, Any], **kw: Any) -> object:
         return (type(exc).__name__, getattr(exc, "code", None))
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     pool=pools(),

@@ -247,6 +247,7 @@ def test_random_bytes_give_a_record_or_a_decode_error(
         pass
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=STATELESS_FIXTURE)
 @given(raw=st.binary(max_size=200), text=st.text(max_size=80))
 def test_random_logs_give_a_record_none_or_a_decode_error(

@@ -224,6 +224,7 @@ def test_changing_mints_moves_the_pool(eng: types.ModuleType) -> None:
     assert g.cycles_touching("P1") == [] and g.tokens() == ["Aa", "Bb", "Cc"]
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(
     st.integers(0, 10_000),

@@ -21,7 +21,7 @@ from engine_rs.errors import FrameError
 from engine_rs.records import as_dict
 from feeds.wire.geyser import geyser_pb2 as pb
 from feeds.wire.geyser import solana_storage_pb2 as storage
-from tests.engine.test_ingest import (
+from tests.support.frames import (
     ENDPOINTS,
     SEEDS,
     STATELESS_FIXTURE,
@@ -118,6 +118,7 @@ def run(eng: types.ModuleType, m: Market, grpc: tuple[int, ...]) -> tuple[Any, A
 
 
 # ---------------------------------------------------------------- each backend alone
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
 def test_a_mixed_session_builds_the_all_pubsub_graph(eng: types.ModuleType, seed: int) -> None:
     m = market(seed)
@@ -275,6 +276,7 @@ def corrupt_grpc(msg: Message, how: str, rnd: random.Random) -> bytes:
     return grpc_bytes(dataclasses.replace(msg, data=msg.data[: len(msg.data) // 3]))
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=STATELESS_FIXTURE)
 @given(
     seed=st.sampled_from(SEEDS),
@@ -327,6 +329,7 @@ def test_rust_and_twin_agree_on_a_mixed_faulty_feed(
     assert_same_state(ings, graphs, m, final=True)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(raw=st.binary(max_size=300))
 def test_random_bytes_get_the_same_answer(
@@ -398,6 +401,7 @@ def updates(draw: st.DrawFn) -> tuple[pb.SubscribeUpdate, tuple[Any, ...]]:
     return up, (0, 0)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(case=updates())
 def test_the_decoders_read_what_protobuf_wrote(

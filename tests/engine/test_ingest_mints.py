@@ -426,7 +426,7 @@ def test_a_whirlpool_leaves_the_graph_when_its_vault_proves_token_2022(
     """A venue whose quote reads no vault (a Whirlpool) is in the graph once its pool
     account is read; when a vault proves to be Token-2022 it leaves it until its mint
     is read, then quotes the pool's own swap of the input less the fee."""
-    from tests.engine.test_ingest import SEEDS, market
+    from tests.support.frames import SEEDS, market
 
     m = market(SEEDS[0])
     p = next(p for p in m.world.pools if p.kind == "whirlpool")

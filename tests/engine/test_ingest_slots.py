@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from engine_rs.errors import DecodeError
 from engine_rs.python.ingest import LAG_SLOTS, MAX_LEADER_GAP, STEADY_NS
 from engine_rs.records import as_dict
-from tests.engine.test_ingest import (
+from tests.support.frames import (
     account_frame,
     account_value,
     make_ingest,
@@ -350,6 +350,7 @@ slot_plans = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None)
 @given(plan=slot_plans)
 def test_rust_and_twin_agree_on_the_chains_slot(

@@ -284,6 +284,7 @@ def _mutated(pair: str, d: st.DataObject) -> tuple[bytes, list[bytes]]:
     return bytes(b), out
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(d=st.data())
 def test_rust_and_the_twin_agree_on_random_pools(d: st.DataObject) -> None:

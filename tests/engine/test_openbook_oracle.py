@@ -1,5 +1,5 @@
 """The engine's OpenBook v2 decoders and L2 ladder against the official TypeScript client
-(``@openbook-dex/openbook-v2`` 0.2.10, ``tests/engine/jsbook.py``), on both backends.
+(``@openbook-dex/openbook-v2`` 0.2.10, ``tests/support/jsbook.py``), on both backends.
 
 The accounts are written by ``tests/js/openbook_client.mjs`` (its own crit-bit tree and
 event-heap writer, the client's Anchor coder), not by the engine or the simulator; the
@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from tests.engine.jsbook import OpenBookJs, RandomBook
+from tests.support.jsbook import OpenBookJs, RandomBook
 
 pytest.importorskip("engine_rs")
 
@@ -167,6 +167,7 @@ ZERO_KEY = "11111111111111111111111111111111"
 NAME_AT = 8 + 8 + 32 + 8 + 32 + 3 * 32  # Market.name (market.rs), after the discriminator
 
 
+@pytest.mark.slow
 def test_market_fields(eng: types.ModuleType, books: list[RandomBook], views: Views) -> None:
     _need(eng)
     for bk in books:
@@ -459,6 +460,7 @@ def _corruptions(data: bytes) -> list[tuple[str, bytes]]:
     return out
 
 
+@pytest.mark.slow
 def test_corrupt_trees_give_typed_errors(eng: types.ModuleType, books: list[RandomBook]) -> None:
     """A book side broken as a client-written one could be (cycles, handles past the 1024
     slots, freed or unknown node tags, leaf counts the tree does not hold, short data)
@@ -492,6 +494,7 @@ def test_corrupt_trees_give_typed_errors(eng: types.ModuleType, books: list[Rand
 # ---------------------------------------------------------------------------- the dashboard's path
 
 
+@pytest.mark.slow
 def test_the_graphs_ladder_is_the_clients(
     eng: types.ModuleType, objs: OpenBookJs, books: list[RandomBook]
 ) -> None:

@@ -301,6 +301,7 @@ def _side(bid: bool, fixed: list[Any], pegged: list[Any], seq0: int) -> list[B.O
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None)
 @given(
     _ORDERS,
@@ -667,7 +668,7 @@ def test_extreme_lots_prices_and_sizes_agree_and_never_panic(
 def test_a_buy_whose_budget_ends_inside_the_last_level_is_complete(eng: types.ModuleType) -> None:
     """One ask level of 10 lots: a budget of 5.5 lots' quote buys 5 and has less than a
     lot's price left, the level 5 lots more. The budget stopped it, not the book: a
-    complete take (the program fills it: tests/programs/test_openbook_v2.py found the
+    complete take (the program fills it: tests/judge/test_openbook_v2.py found the
     engine refusing it). More than the whole book leaves quote over: incomplete."""
     m = B.market(base_lot_size=100, quote_lot_size=10, maker_fee=0, taker_fee=0)
     book = eng.openbook_v2.book(

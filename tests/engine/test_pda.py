@@ -86,6 +86,7 @@ def test_jito_tip_accounts(eng: types.ModuleType, i: int, want: str, bump: int) 
     assert eng.find_program_address([f"TIP_ACCOUNT_{i}".encode()], program) == (want, bump)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=STATELESS_FIXTURE)
 @given(seeds=seeds_st, program=ids_st)
 def test_find_matches_solders(eng: types.ModuleType, seeds: list[bytes], program: bytes) -> None:

@@ -379,7 +379,7 @@ def test_the_fee_ledger_splits_the_swaps_fee_as_the_program(
     its rate's part of every step's fee, floored); the growth is the providers' part over
     the liquidity; the crossings are the initialized ticks
     between the ticks before and after, in the swap's order, the growth never falling.
-    (The program's own writes are judged in tests/programs/test_raydium_clmm.py.)"""
+    (The program's own writes are judged in tests/judge/test_raydium_clmm.py.)"""
     args = (*_random_pool(random.Random(seed)), amount, zfo)
     got = _ledger(rust, args, (protocol, fund))
     assert got == _ledger(py, args, (protocol, fund))
@@ -781,7 +781,7 @@ def test_a_quote_reading_a_fourth_array_is_refused() -> None:
     """A swap names the first initialized array it reads and the next two
     (``SWAP_TICK_ARRAYS``): the program refuses one that reads a fourth
     (``NotEnoughTickArrayAccount``), so the quote has no number for it (the kernel, the
-    program with every array named, has). Rust's side: tests/programs/test_raydium_clmm.py
+    program with every array named, has). Rust's side: tests/judge/test_raydium_clmm.py
     through a session's ingest."""
     liq = 10**12
     arrays = {
@@ -960,6 +960,7 @@ def _outcome(g: Any, pool: str, mint: str, amount: int) -> Any:
         return type(e).__name__
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32))
 def test_both_ingests_quote_a_random_pool_alike_ticks_missing_included(

@@ -32,6 +32,7 @@ def brute_best(legs: list[CpmmLeg], upto: int) -> int:
 reserve = st.integers(2_000, 30_000)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(reserve, reserve, st.sampled_from([0, 25, 30])), min_size=2, max_size=3))
 def test_closed_form_is_near_the_brute_force_optimum(raw: list[tuple[int, int, int]]) -> None:
@@ -112,7 +113,7 @@ def test_a_cycle_whose_smallest_sizes_pay_nothing_is_still_sized(kind: str) -> N
     backends choose it."""
     import engine_rs
     from engine_rs.errors import EngineError
-    from tests.truth import market_graph
+    from tests.support.truth import market_graph
 
     w, pool, other = _knocked_world(kind)
     base = w.bases[0]  # type: ignore[attr-defined]

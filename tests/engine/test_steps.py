@@ -4,7 +4,7 @@ holds them (a ``FeedIngest`` fed a simulated market's accounts: AMM v4, CP-Swap,
 Whirlpool, Raydium CLMM, Meteora DLMM, PumpSwap and OpenBook v2 pools, Token-2022 mints),
 on random paths and sizes from one unit to past the liquidity; the amounts are
 ``quote``'s (one walk); a sized cycle's steps are those ``quote_steps`` gives at its size.
-That each count is the simulator's (and the program's) is tests/programs/test_steps.py's.
+That each count is the simulator's (and the program's) is tests/judge/test_steps.py's.
 """
 
 from __future__ import annotations
@@ -150,6 +150,7 @@ def test_a_sized_cycles_steps_are_its_quotes_at_its_size(seed: int) -> None:
         assert amounts == o.hop_amounts and steps == o.hop_steps
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10_000))
 def test_sized_cycles_through_whirlpools_count_alike(seed: int) -> None:
@@ -187,6 +188,7 @@ def test_sized_cycles_through_whirlpools_count_alike(seed: int) -> None:
         CASES["most steps on a first hop"] = max(CASES["most steps on a first hop"], last)
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None)
 @given(data=st.data())
 def test_whirlpools_of_many_ticks_count_alike(data: st.DataObject) -> None:

@@ -14,6 +14,8 @@ import pytest
 from engine_rs.python import token2022 as twin_t22
 from tools.nodejs import install, run_script
 
+pytestmark = pytest.mark.js
+
 SCRIPT = "spl_token_client.mjs"
 U64 = (1 << 64) - 1
 

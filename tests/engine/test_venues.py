@@ -27,8 +27,7 @@ from engine_rs.python.venues import (
     kinds,
 )
 from engine_rs.records import VenueInfo
-from tests.conftest import ROOT, SHARED_FIXTURES
-from tests.engine.test_ingest import (
+from tests.support.frames import (
     SEEDS,
     Market,
     account_frame,
@@ -37,6 +36,7 @@ from tests.engine.test_ingest import (
     market,
     sid,
 )
+from tests.support.paths import ROOT, SHARED_FIXTURES
 
 NAMES = [v.INFO.name for v in VENUES]
 

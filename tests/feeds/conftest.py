@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from feeds.clients.transport import TRANSPORTS
-from tests.engine.jsbook import objs
-from tests.feeds.jsclient import web3js
+from tests.support.jsbook import objs
+from tests.support.jsclient import web3js
 
 __all__ = ["objs", "transport", "web3js"]
 

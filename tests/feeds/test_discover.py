@@ -7,9 +7,6 @@ that refuses ``getProgramAccounts`` gives one clear line."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +18,7 @@ from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
 from feeds.venues import KINDS, VENUES
 from feeds.wire.universe import load_universe, parse_universe
-from tests.conftest import ROOT
+from tests.support.processes import cli_env, run_arbscope
 
 WORLD = WorldConfig(seed=11, tokens=8, pools=32, trades_per_slot=4)
 FAST = [EndpointProfile("a", latency_ms=1, jitter_ms=0)]
@@ -137,41 +134,7 @@ async def test_venue_and_min_liquidity_filter() -> None:
         assert text.count("# ") >= len(everything.pools) and " · fee " in text
 
 
-def _env(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARBSCOPE_")}
-    env.update(
-        XDG_CONFIG_HOME=str(tmp / "xdg-config"),
-        XDG_DATA_HOME=str(tmp / "xdg-data"),
-        PYTHONUNBUFFERED="1",
-    )
-    if "ARBSCOPE_ENGINE" in os.environ:
-        env["ARBSCOPE_ENGINE"] = os.environ["ARBSCOPE_ENGINE"]
-    return env
-
-
-async def _arbscope(
-    args: list[str], env: dict[str, str], timeout: float = 120
-) -> tuple[int, str, str]:
-    p = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "arbscope",
-        *args,
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        out, err = await asyncio.wait_for(p.communicate(), timeout)
-    finally:
-        if p.returncode is None:
-            p.kill()
-            await p.wait()
-    assert p.returncode is not None
-    return p.returncode, out.decode(), err.decode()
-
-
+@pytest.mark.slow
 async def test_cli_writes_a_file_that_a_headless_run_streams(tmp_path: Path) -> None:
     async with SimServer(WORLD, FAST) as srv:
         info = srv.infos()[0]
@@ -181,16 +144,16 @@ async def test_cli_writes_a_file_that_a_headless_run_streams(tmp_path: Path) -> 
         args = ["pools", "discover", "--rpc", url, "--out", str(out)]
         for m in mints:
             args += ["--mint", m]
-        code, stdout, stderr = await _arbscope(args, _env(tmp_path))
+        code, stdout, stderr = await run_arbscope(args, cli_env(tmp_path))
         assert code == 0, stderr
         assert SECRET not in stdout + stderr + out.read_text()
         u = load_universe(out)
         assert {a for a, _ in u.pools} == oracle(srv, mints)
         assert f"wrote {len(u.pools)} pools" in stdout
-        code, _, stderr = await _arbscope(args, _env(tmp_path))  # no silent overwrite
+        code, _, stderr = await run_arbscope(args, cli_env(tmp_path))  # no silent overwrite
         assert code == 2 and "exists (--force to overwrite)" in stderr
         before = srv.endpoints[0].stats["notifications"]
-        code, stdout, stderr = await _arbscope(
+        code, stdout, stderr = await run_arbscope(
             [
                 "run",
                 "--headless",
@@ -205,7 +168,7 @@ async def test_cli_writes_a_file_that_a_headless_run_streams(tmp_path: Path) -> 
                 "--pools",
                 str(out),
             ],
-            _env(tmp_path),
+            cli_env(tmp_path),
         )
         assert code == 0, stderr
         assert "Traceback" not in stderr
@@ -213,6 +176,7 @@ async def test_cli_writes_a_file_that_a_headless_run_streams(tmp_path: Path) -> 
         assert srv.endpoints[0].stats["notifications"] > before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bad", ["refused", "symbol", "one-mint"])
 async def test_cli_errors_are_one_clear_line(tmp_path: Path, bad: str) -> None:
     refuse = [
@@ -228,7 +192,7 @@ async def test_cli_errors_are_one_clear_line(tmp_path: Path, bad: str) -> None:
         args = ["pools", "discover", "--rpc", url, "--out", str(tmp_path / "p.toml")]
         for m in mints:
             args += ["--mint", m]
-        code, _, stderr = await _arbscope(args, _env(tmp_path))
+        code, _, stderr = await run_arbscope(args, cli_env(tmp_path))
     assert code == 2 and "Traceback" not in stderr and SECRET not in stderr
     assert len(stderr.strip().splitlines()) == 1, stderr
     want = {

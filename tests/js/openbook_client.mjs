@@ -1,6 +1,6 @@
 // The official OpenBook v2 TypeScript client (@openbook-dex/openbook-v2 from npm, pinned in
 // package.json) as an oracle for the engine's OpenBook v2 decoders and L2 ladder
-// (tests/engine/jsbook.py drives it). Reads one JSON request on stdin, prints one JSON answer:
+// (tests/support/jsbook.py drives it). Reads one JSON request on stdin, prints one JSON answer:
 //   {"op": "random", "seed": N, "bids": N, "asks": N, "pegged": N, "events": N, "now": T,
 //    "boundary": bool, "empty_root_garbage": bool}
 //       -> {"market", "bids", "asks", "event_heap": base64 bytes, "now": T,

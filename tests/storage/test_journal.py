@@ -21,7 +21,7 @@ import pytest
 from arbscope.replay import ReplaySession, load_info
 from storage.codec import Input, Kind, json_payload
 from storage.journal import SCHEMA_VERSION, Journal, JournalError
-from tests.recording import record
+from tests.support.recording import record
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,6 +56,7 @@ async def replay_digest(db: Path, sid: str, speed: float) -> tuple[str, ReplaySe
         await r.stop()
 
 
+@pytest.mark.slow
 def test_replay_digest_equals_the_live_one_at_max_and_at_10x(
     recorded: tuple[Path, str, str],
 ) -> None:
@@ -75,6 +76,7 @@ def test_replay_digest_equals_the_live_one_at_max_and_at_10x(
     asyncio.run(go())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["rust", "python"])
 def test_the_committed_recording_replays_to_its_digest(tmp_path: Path, backend: str) -> None:
     """``tests/data/replay-seed2.sqlite`` (recorded live by ``arbscope run --headless
@@ -251,6 +253,7 @@ def test_screen_controls_step_seek_back_and_play_to_the_same_digest(
     asyncio.run(go())
 
 
+@pytest.mark.slow
 def test_headless_cli_records_lists_replays_and_exports(tmp_path: Path) -> None:
     db = str(tmp_path / "cli.sqlite")
     run = arbscope("run", "--headless", "--seed", "4", "--duration", "2.5", "--db", db)
@@ -279,6 +282,7 @@ def test_headless_cli_records_lists_replays_and_exports(tmp_path: Path) -> None:
     assert norec.returncode == 0 and "session" not in norec.stdout
 
 
+@pytest.mark.slow
 def test_sigkill_mid_session_leaves_a_replayable_incomplete_session(tmp_path: Path) -> None:
     db = tmp_path / "killed.sqlite"
     proc = subprocess.Popen(
@@ -343,6 +347,7 @@ def bad(*args: str) -> str:
     return r.stderr
 
 
+@pytest.mark.slow
 def test_bad_journals_and_ids_are_messages_with_exit_status_2(
     recorded: tuple[Path, str, str], tmp_path: Path
 ) -> None:
@@ -372,6 +377,7 @@ def test_bad_journals_and_ids_are_messages_with_exit_status_2(
     assert "newer arbscope" in bad("replay", sid, "--db", str(newer), "--headless")
 
 
+@pytest.mark.slow
 def test_a_damaged_chunk_stops_the_replay_with_a_message(
     recorded: tuple[Path, str, str], tmp_path: Path
 ) -> None:
@@ -446,6 +452,7 @@ def _wait_frames(db: Path, at_least: int, timeout: float = 60) -> None:
     raise AssertionError(f"the recording never got going ({frames} frames)")
 
 
+@pytest.mark.slow
 def test_prune_never_deletes_a_session_a_live_process_records(tmp_path: Path) -> None:
     """A real second process records while prune runs: its session is listed RECORDING,
     skipped by prune (which says so and exits 0), and finishes and replays to its digest;
@@ -506,6 +513,7 @@ def test_prune_never_deletes_a_session_a_live_process_records(tmp_path: Path) ->
     assert not (tmp_path / ".j.sqlite.locks" / f"{gone}.lock").exists()
 
 
+@pytest.mark.slow
 def test_prune_reports_what_it_deleted_when_only_giving_space_back_is_blocked(
     tmp_path: Path,
 ) -> None:
@@ -534,6 +542,7 @@ def test_prune_reports_what_it_deleted_when_only_giving_space_back_is_blocked(
     assert "(no sessions)" in listed.stdout
 
 
+@pytest.mark.slow
 def test_prune_sizes_and_ages_say_what_is_accepted(tmp_path: Path) -> None:
     from arbscope.cli.journal import age_s as _age_s
     from arbscope.cli.journal import size_b as _size_b
@@ -561,6 +570,7 @@ def _damage_tail(path: Path, pages: int, page: int = 4096) -> None:
         f.write(bytes(range(256)) * (min(n, pages * page) // 256))
 
 
+@pytest.mark.slow
 def test_replay_of_a_journal_with_damaged_last_pages_exits_with_a_message(
     recorded: tuple[Path, str, str], tmp_path: Path
 ) -> None:
@@ -623,6 +633,7 @@ def _aiosqlite_threads() -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_the_dashboard_and_its_session_picker_close_a_damaged_journal(
     recorded: tuple[Path, str, str], tmp_path: Path
 ) -> None:
@@ -685,6 +696,7 @@ def _writable_again(paths: list[Path]) -> None:
             p.chmod(0o755 if p.is_dir() else 0o644)
 
 
+@pytest.mark.slow
 def test_a_read_only_journal_lists_replays_and_exports(
     recorded: tuple[Path, str, str], tmp_path: Path
 ) -> None:

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from storage.codec import HEADER, Kind, decompress, unpack
 from storage.journal import Journal, JournalError, SessionLock, lock_dir
 from storage.recorder import Recorder
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 
 def _payload(rng: random.Random, i: int) -> bytes:
@@ -382,6 +382,7 @@ async def test_the_listing_says_what_a_lost_write_ahead_log_took(tmp_path: Path)
     assert "write-ahead log (-wal) was deleted or damaged" in r.stderr
 
 
+@pytest.mark.slow
 @settings(max_examples=25)
 @given(
     st.lists(

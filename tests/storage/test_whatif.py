@@ -90,6 +90,7 @@ def test_the_recorded_settings_give_the_recorded_digest_and_fills(db: Path) -> N
     assert (r.symbol, r.decimals) == ("SOL", 9)  # the base mint by the session's names
 
 
+@pytest.mark.slow
 def test_overrides_are_applied(db: Path) -> None:
     """A min_profit above any cycle's profit: no attempt, another digest. A tip: the
     same attempts (this market's cycles clear 10,000 lamports by far), each paying
@@ -108,6 +109,7 @@ def test_overrides_are_applied(db: Path) -> None:
     assert 0 < fewer.fills < base.fills
 
 
+@pytest.mark.slow
 def test_both_engines_replay_the_same_what_if(db: Path, eng: types.ModuleType) -> None:
     """The twin and the extension decide alike under other settings too (the Rust result
     is the reference the Python one must equal to the unit)."""
@@ -159,6 +161,7 @@ def test_the_drawdown_of_a_replay_is_that_of_its_curve(db: Path) -> None:
     assert r.curve[-1].equity - r.initial == r.pnl
 
 
+@pytest.mark.slow
 def test_the_cli_prints_the_summary_and_json(db: Path, tmp_path: Path) -> None:
     """``--policy`` with the recorded values: the digest matches (exit 0). Another
     min_profit: the digest differs by design, said so, exit 0; ``--json`` for machines."""

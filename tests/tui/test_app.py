@@ -8,12 +8,13 @@ import itertools
 import time
 from typing import Any
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
 from arbscope.demo import SimMarket
 from arbscope.runloop import TICK_S, ManualClock
-from tests.tui.pilot import until
+from tests.support.pilot import until
 from tui.app import ArbscopeApp
 from tui.screens.live import LiveScreen
 from tui.widgets.cycles import CyclesPanel, row_key
@@ -24,6 +25,7 @@ def _status(app: ArbscopeApp) -> str:
     return str(app.screen.query_one(StatusLine).render())
 
 
+@pytest.mark.slow
 async def test_screen_fills_with_cycles_and_q_quits() -> None:
     app = ArbscopeApp(SimMarket(seed=7))
     async with app.run_test(size=(120, 40)) as pilot:
@@ -50,6 +52,7 @@ async def turns(clock: ManualClock, n: int) -> None:
         await clock.parked()
 
 
+@pytest.mark.slow
 async def test_space_pauses_the_market() -> None:
     """The market runs on its own clock (driven here by hand); space stops its
     evaluation, not the clock, and the screen says so."""
@@ -121,6 +124,7 @@ async def test_cycles_panel_updates_rows_by_key_never_rebuilds() -> None:
         assert [str(r.key.value) for r in panel.ordered_rows] == _keys(b)  # best net first
 
 
+@pytest.mark.slow
 async def test_redraws_by_the_clock_not_per_update() -> None:
     app = ArbscopeApp(SimMarket(seed=7, updates_per_tick=50, tick_s=0.05), frame_s=0.25)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -158,6 +162,7 @@ class _Failing:
         raise RuntimeError("cannot stop")
 
 
+@pytest.mark.slow
 async def test_errors_are_counted_not_raised() -> None:
     app = ArbscopeApp(_Failing())
     async with app.run_test(size=(120, 40)) as pilot:
@@ -167,6 +172,7 @@ async def test_errors_are_counted_not_raised() -> None:
         await pilot.press("q")
 
 
+@pytest.mark.slow
 async def test_garbage_is_collected_in_a_loop_turn_of_its_own() -> None:
     """Python's collector runs inside whatever allocated last (often a redraw), and a full
     pass walked every object alive (~170,000): a key waited for both. Once the source has

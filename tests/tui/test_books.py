@@ -17,8 +17,8 @@ from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
 from feeds.wire.tokens import BY_SYMBOL, pair_order
 from feeds.wire.units import TokenBook
-from tests.staging import book_ladders, fix_app, staged_books, staged_sim
-from tests.tui.pilot import until
+from tests.support.pilot import until
+from tests.support.staging import book_ladders, fix_app, staged_books, staged_sim
 from tui.app import ArbscopeApp
 from tui.screens.book import OrderBookScreen
 from tui.widgets.book import (
@@ -153,6 +153,7 @@ def test_depth_bars_grow_with_the_total_and_stop_at_the_width() -> None:
     assert widths == sorted(widths)
 
 
+@pytest.mark.slow
 async def test_o_without_order_books_says_so() -> None:
     app = fix_app(ArbscopeApp(staged_sim()))
     async with app.run_test(size=(120, 40)) as pilot:
@@ -161,6 +162,7 @@ async def test_o_without_order_books_says_so() -> None:
         assert not isinstance(app.screen, OrderBookScreen)
 
 
+@pytest.mark.slow
 async def test_o_lists_the_books_and_arrows_pick_another_market() -> None:
     src = staged_books()
     app = fix_app(ArbscopeApp(src))
@@ -178,6 +180,7 @@ async def test_o_lists_the_books_and_arrows_pick_another_market() -> None:
         await until(pilot, lambda: not isinstance(app.screen, OrderBookScreen))
 
 
+@pytest.mark.slow
 async def test_o_opens_on_the_book_leg_of_the_cycle_under_the_cursor() -> None:
     src = staged_books()
     snap = src.snapshot
@@ -197,6 +200,7 @@ async def test_o_opens_on_the_book_leg_of_the_cycle_under_the_cursor() -> None:
         assert screen.market == o.pools[1]
 
 
+@pytest.mark.slow
 async def test_the_book_screen_follows_a_live_session_frame_by_frame() -> None:
     """A real session reads the simulator's OpenBook markets (account notifications of
     the book sides over loopback); the open screen shows each new snapshot's ladder."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from rich.console import Console
 from rich.text import Text
 from textual.content import Content
@@ -16,8 +17,8 @@ from textual.widgets import ContentSwitcher, TabbedContent
 from arbscope.demo import SimMarket
 from arbscope.equity import EquityPoint
 from arbscope.runloop import TICK_S, ManualClock
-from tests.staging import StepClock, fix_app, staged_live, staged_sim
-from tests.tui.pilot import until
+from tests.support.pilot import until
+from tests.support.staging import StepClock, fix_app, staged_live, staged_sim
 from tui.app import ArbscopeApp
 from tui.screens.help import KEYS
 from tui.screens.live import LiveScreen
@@ -65,6 +66,7 @@ def rgb(app: ArbscopeApp, var: str) -> tuple[int, int, int]:
     return (r, g, b)
 
 
+@pytest.mark.slow
 async def test_c_shows_the_price_chart_then_the_equity_then_the_timings_again() -> None:
     app = fix_app(ArbscopeApp(staged_sim(ticks=150)))
     async with app.run_test(size=WIDE) as pilot:
@@ -97,6 +99,7 @@ async def test_c_shows_the_price_chart_then_the_equity_then_the_timings_again() 
         assert app.state.internal_errors == 0
 
 
+@pytest.mark.slow
 async def test_without_data_the_charts_say_so() -> None:
     app = fix_app(ArbscopeApp(staged_sim(ticks=0)))  # no fill, no cycle, one slot of prices
     async with app.run_test(size=WIDE) as pilot:
@@ -111,6 +114,7 @@ async def test_without_data_the_charts_say_so() -> None:
         assert app.state.internal_errors == 0 and app.state.last_error == ""
 
 
+@pytest.mark.slow
 async def test_the_price_chart_follows_the_cursor_in_prices() -> None:
     app = fix_app(ArbscopeApp(staged_sim(ticks=80)))
     async with app.run_test(size=WIDE) as pilot:
@@ -140,6 +144,7 @@ async def test_the_price_chart_follows_the_cursor_in_prices() -> None:
         await until(pilot, lambda: price.builds > builds)
 
 
+@pytest.mark.slow
 async def test_the_price_chart_is_built_only_when_shown_and_its_series_moved() -> None:
     clock = ManualClock()
     m = SimMarket(seed=7, timer_clock=StepClock(), clock=clock)
@@ -169,6 +174,7 @@ async def test_the_price_chart_is_built_only_when_shown_and_its_series_moved() -
         assert price.data[0] is m.snapshot.price_series[pair]
 
 
+@pytest.mark.slow
 async def test_a_session_that_traded_live_draws_the_live_curve() -> None:
     app = fix_app(ArbscopeApp(staged_live()))
     app.state.mode = "LIVE"
@@ -195,6 +201,7 @@ class _Crafted(SimMarket):
         return replace(super().snapshot, equity=self.equity)
 
 
+@pytest.mark.slow
 async def test_fills_are_marked_in_the_themes_profit_and_loss_colours() -> None:
     clock = ManualClock()
     m = _Crafted(seed=7, timer_clock=StepClock(), clock=clock)
@@ -221,6 +228,7 @@ async def test_fills_are_marked_in_the_themes_profit_and_loss_colours() -> None:
         assert equity.border_title == "Equity: PnL in SOL"
 
 
+@pytest.mark.slow
 async def test_c_reaches_the_charts_in_the_narrow_layout() -> None:
     app = fix_app(ArbscopeApp(staged_sim()))
     async with app.run_test(size=NARROW) as pilot:

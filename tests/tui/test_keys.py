@@ -10,9 +10,9 @@ import pytest
 from arbscope.demo import SimMarket
 from arbscope.replay import JournalSessions, ReplaySession
 from arbscope.runloop import ManualClock
-from tests.recording import record
-from tests.staging import fix_app, staged_sim
-from tests.tui.pilot import until
+from tests.support.pilot import until
+from tests.support.recording import record
+from tests.support.staging import fix_app, staged_sim
 from tui.app import ArbscopeApp
 from tui.screens.detail import CycleDetail
 from tui.screens.help import HelpScreen
@@ -39,6 +39,7 @@ def dimmed(app: ArbscopeApp) -> set[str]:
     }
 
 
+@pytest.mark.slow
 async def test_m_asks_for_live_and_refuses_without_execution() -> None:
     app = staged()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -55,6 +56,7 @@ async def test_m_asks_for_live_and_refuses_without_execution() -> None:
         await until(pilot, lambda: "PAPER" in status(app) and "live refused" in status(app))
 
 
+@pytest.mark.slow
 async def test_m_goes_live_when_the_source_allows_and_k_halts() -> None:
     class Allowing(SimMarket):
         killed = 0
@@ -87,6 +89,7 @@ class Killable(SimMarket):
         return super().kill()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("opens", "modal"), [("enter", CycleDetail), ("question_mark", HelpScreen)]
 )
@@ -115,6 +118,7 @@ async def test_the_kill_switch_works_over_a_modal_screen(opens: str, modal: type
         assert app.screen.query_one(CyclesPanel).filter == "k"
 
 
+@pytest.mark.slow
 async def test_keys_that_do_not_apply_are_dimmed_not_hidden() -> None:
     """On the demo market without a journal: the replay keys and r are shown greyed out
     (and do nothing); what the market can do stays enabled."""
@@ -134,6 +138,7 @@ async def test_keys_that_do_not_apply_are_dimmed_not_hidden() -> None:
         assert called == [] and app.state.internal_errors == 0  # dimmed: never dispatched
 
 
+@pytest.mark.slow
 async def test_enter_opens_the_cycle_detail_and_escape_closes_it() -> None:
     app = staged()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -146,6 +151,7 @@ async def test_enter_opens_the_cycle_detail_and_escape_closes_it() -> None:
         assert isinstance(app.screen, LiveScreen)
 
 
+@pytest.mark.slow
 async def test_slash_filters_cycles_by_token() -> None:
     app = staged()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -171,6 +177,7 @@ async def test_slash_filters_cycles_by_token() -> None:
         assert panel.filter == "" and panel.row_count == everything
 
 
+@pytest.mark.slow
 async def test_t_cycles_themes_and_question_mark_helps() -> None:
     app = staged()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -185,6 +192,7 @@ async def test_t_cycles_themes_and_question_mark_helps() -> None:
         assert isinstance(app.screen, LiveScreen)
 
 
+@pytest.mark.slow
 async def test_tab_switches_panels_only_in_the_narrow_layout() -> None:
     app = staged()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -208,6 +216,7 @@ async def test_tab_switches_panels_only_in_the_narrow_layout() -> None:
         )
 
 
+@pytest.mark.slow
 async def test_space_pauses_and_q_quits_cleanly() -> None:
     app = ArbscopeApp(SimMarket(seed=3, tick_s=0.05))
     async with app.run_test(size=(120, 40)) as pilot:
@@ -227,6 +236,7 @@ def journal(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return db, record(db, 5, 2.0).session_id
 
 
+@pytest.mark.slow
 async def test_r_opens_a_recorded_session_as_a_replay(journal: tuple[Path, str]) -> None:
     db, sid = journal
     app = fix_app(ArbscopeApp(SimMarket(seed=3, tick_s=0.05), sessions=JournalSessions(db)))
@@ -247,6 +257,7 @@ async def test_r_opens_a_recorded_session_as_a_replay(journal: tuple[Path, str])
         await pilot.press("q")
 
 
+@pytest.mark.slow
 async def test_r_without_a_journal_says_so(tmp_path: Path) -> None:
     app = fix_app(
         ArbscopeApp(

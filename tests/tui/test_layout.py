@@ -4,8 +4,10 @@ naming a pair by the one base/quote rule."""
 
 from __future__ import annotations
 
-from tests.staging import fix_app, staged_books, staged_charts, staged_sim
-from tests.tui.pilot import until
+import pytest
+
+from tests.support.pilot import until
+from tests.support.staging import fix_app, staged_books, staged_charts, staged_sim
 from tui.app import ArbscopeApp
 from tui.screens.book import OrderBookScreen
 from tui.widgets.book import BookList
@@ -16,6 +18,7 @@ from tui.widgets.prices import PricesPanel
 WIDTHS = (80, 81, 99, 100, 101, 110, 119, 120, 121, 130, 140, 141, 150, 160, 200, 240)
 
 
+@pytest.mark.slow
 async def test_the_decision_is_on_screen_at_every_width() -> None:
     """Resized through widths from 80 to 240 (across the narrow layout's threshold at
     100, and 120 where it used to scroll off): the cycles show the decision as their last
@@ -43,6 +46,7 @@ async def test_the_decision_is_on_screen_at_every_width() -> None:
                 assert len(keys) == len(CyclesPanel.COLUMNS), width
 
 
+@pytest.mark.slow
 async def test_prices_chart_and_books_name_a_pair_base_quote() -> None:
     """SOL/USDC wherever it shows: the prices row (USDC per SOL, about the simulated
     price, not its inverse), the chart of that row, the book listing it."""

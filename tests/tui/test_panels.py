@@ -11,13 +11,14 @@ import types
 from typing import Any
 
 import numpy as np
+import pytest
 from rich.cells import cell_len
 from rich.console import Console
 
 from arbscope.demo import SimMarket
 from arbscope.prices import PriceBook
 from feeds.health import FeedHealth
-from tests.staging import fix_app, staged_sim
+from tests.support.staging import fix_app, staged_sim
 from tui.app import ArbscopeApp
 from tui.widgets import feeds, prices
 from tui.widgets.timings import SHORT_NAMES, TimingsPanel
@@ -92,6 +93,7 @@ def test_prices_show_bollinger_percent_b(eng: types.ModuleType) -> None:
         assert r.percent_b is None and str(prices.cells(r)[5]) == "—"
 
 
+@pytest.mark.slow
 async def test_timing_panel_shows_every_kernel_name_whole() -> None:
     app = ArbscopeApp(SimMarket(seed=7, tick_s=0.05))
     async with app.run_test(size=(120, 40)) as pilot:
@@ -167,6 +169,7 @@ def test_the_detail_says_how_many_endpoints_feed_each_pool() -> None:
     assert "0/3" not in plain and "2/3" not in plain
 
 
+@pytest.mark.slow
 async def test_a_theme_swap_recolours_the_go_cells_already_shown() -> None:
     """``t``: the rows kept across the swap are rewritten in the new theme's ``$profit``
     (a cell's text is the same, so comparing texts alone would keep the old colour)."""

@@ -9,8 +9,8 @@ import pytest
 
 from arbscope.demo import SimMarket
 from arbscope.replay import ReplaySession, load_info
-from tests.recording import record
-from tests.tui.pilot import until
+from tests.support.pilot import until
+from tests.support.recording import record
 from tui.app import ArbscopeApp
 from tui.widgets.status import StatusLine
 
@@ -29,6 +29,7 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return db, record(db, 13, 3.0).session_id
 
 
+@pytest.mark.slow
 async def test_replay_keys_drive_the_replay_clock(recording: tuple[Path, str]) -> None:
     db, sid = recording
     src = ReplaySession(db, await load_info(db, sid))
@@ -65,6 +66,7 @@ async def test_replay_keys_drive_the_replay_clock(recording: tuple[Path, str]) -
     assert not app.is_running
 
 
+@pytest.mark.slow
 async def test_replay_keys_do_nothing_on_a_live_source() -> None:
     app = ArbscopeApp(SimMarket(seed=3, tick_s=0.05))
     async with app.run_test(size=(120, 40)) as pilot:

@@ -1,5 +1,5 @@
 """SVG snapshots (pytest-textual-snapshot) of every screen and theme, on staged states
-(tests/staging.py: seeded market, fixed clocks, a committed recording), so they are the
+(tests/support/staging.py: seeded market, fixed clocks, a committed recording), so they are the
 same on every run. Update after a deliberate UI change:
 ``pytest tests/tui/test_snapshots.py --snapshot-update`` (and ``make screenshots``)."""
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.staging import (
+from tests.support.staging import (
     fix_app,
     staged_books,
     staged_charts,
@@ -27,6 +27,7 @@ def sim_app(theme: str = "dark") -> ArbscopeApp:
     return fix_app(ArbscopeApp(staged_sim(), theme=theme))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "size", "press", "theme"),
     [
@@ -49,6 +50,7 @@ def test_screen(
     assert snap_compare(sim_app(theme), press=press, terminal_size=size)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "size", "press"),
     [
@@ -65,6 +67,7 @@ def test_chart_screen(
     assert snap_compare(fix_app(ArbscopeApp(staged_charts())), press=press, terminal_size=size)
 
 
+@pytest.mark.slow
 def test_live_equity_screen(snap_compare: Callable[..., bool]) -> None:
     """A session that traded live: both curves, the live orders that landed marked."""
     app = fix_app(ArbscopeApp(staged_live()))
@@ -72,6 +75,7 @@ def test_live_equity_screen(snap_compare: Callable[..., bool]) -> None:
     assert snap_compare(app, press=["c", "c"], terminal_size=(120, 40))
 
 
+@pytest.mark.slow
 def test_live_mode_screen(snap_compare: Callable[..., bool]) -> None:
     """Live mode: the LIVE badge and the wallet, its orders and the paper shadow."""
     app = fix_app(ArbscopeApp(staged_live()))
@@ -79,11 +83,13 @@ def test_live_mode_screen(snap_compare: Callable[..., bool]) -> None:
     assert snap_compare(app, terminal_size=(120, 40))
 
 
+@pytest.mark.slow
 def test_order_books_screen(snap_compare: Callable[..., bool]) -> None:
     """``o``: the simulated world's books and the first one's ladder."""
     assert snap_compare(fix_app(ArbscopeApp(staged_books())), press=["o"], terminal_size=(140, 45))
 
 
+@pytest.mark.slow
 def test_replay_screen(snap_compare: Callable[..., bool]) -> None:
     r = asyncio.run(staged_replay())
     try:
@@ -93,6 +99,7 @@ def test_replay_screen(snap_compare: Callable[..., bool]) -> None:
         asyncio.run(r.stop())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "size", "press"),
     [
@@ -110,6 +117,7 @@ def test_screen_at_width(
     assert snap_compare(sim_app(), press=press, terminal_size=size)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("size", "press"),
     [
@@ -129,6 +137,7 @@ def test_no_sol_price_screen(
     assert snap_compare(app, press=press, terminal_size=size)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 45)])
 def test_order_books_at_width(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
     """``o`` at 80, 120 and 160 columns: whole depth bars, running totals on both sides
@@ -137,12 +146,14 @@ def test_order_books_at_width(snap_compare: Callable[..., bool], size: tuple[int
     assert snap_compare(app, press=["o"], terminal_size=size)
 
 
+@pytest.mark.slow
 def test_price_chart_at_160(snap_compare: Callable[..., bool]) -> None:
     """The chart of the pair under the prices' cursor, named base/quote as the row is."""
     app = fix_app(ArbscopeApp(staged_charts()))
     assert snap_compare(app, press=["tab", "tab", "c"], terminal_size=(160, 45))
 
 
+@pytest.mark.slow
 def test_staged_states_are_deterministic() -> None:
     """The premise of the snapshots: two staged markets show the same thing."""
     a, b = staged_sim().snapshot, staged_sim().snapshot

@@ -25,7 +25,7 @@ Facts from ``MeteoraAg/dlmm-sdk`` (``idls/dlmm.json``, ``commons/src``):
 - Log: none the stream sees but the instruction's name: the program emits its ``Swap``
   and ``Swap2Evt`` events by self-CPI (inner instructions), not as
   ``Program data:`` lines (seen running it in LiteSVM; ``sim.swap_events``).
-- Judged by the real binary (``lb_clmm_prod.so``, ``tests/programs/test_meteora_dlmm.py``):
+- Judged by the real binary (``lb_clmm_prod.so``, ``tests/judge/test_meteora_dlmm.py``):
   the simulated world writes a swap as the program does (payout, error, every byte of
   the pair, bins, oracle and reserves, the events) and charges its measured compute
   units (:data:`COMPUTE_UNITS`).
@@ -119,7 +119,7 @@ __all__ = [
 ]
 
 # A swap's compute units, measured running the program (lb_clmm 0.12.0 in LiteSVM, 2,183
-# swaps of tests/programs/test_meteora_dlmm.py): 51-55k for a swap filling one bin (two
+# swaps of tests/judge/test_meteora_dlmm.py): 51-55k for a swap filling one bin (two
 # token transfers, the two event self-CPIs; Token-2022 mints 56-61k), 4.4-6.9k more for
 # each further bin it fills (the fee, the bin's amounts: u128 arithmetic whose cost grows
 # with the numbers; ~2.5k for a dust bin with no fee to credit), ~0.3k for each empty

@@ -163,7 +163,7 @@ INVALID_OPEN_ORDERS_ADMIN = 6017
 
 
 # Measured (the 2023-10 binary in LiteSVM running the taker order live builds, in its
-# layout: tests/programs/test_openbook_v2.py): one fill 41,817-42,424 (with the penalty's
+# layout: tests/judge/test_openbook_v2.py): one fill 41,817-42,424 (with the penalty's
 # system transfer and the two token transfers), each more maker order reached (a fill,
 # or an expired order dropped) about 2,600 more, 8 fills 59,744-60,304. A step is a maker
 # order the order reaches, at most TAKE_LIMIT fills and 5 expired orders (an order that

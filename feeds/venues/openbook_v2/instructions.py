@@ -97,7 +97,7 @@ def sell_limit(rec: Any, lots: int, minimum_out: int) -> int:
     (:func:`sell_receives`, which never falls as the price rises). A bound from the
     rebate's fraction alone (``ceil(minimum / (1 - rebate))``) can be a lot's price above
     that lowest one: an order at its own quote then stops short of the level the quote
-    sold at and is killed (found by tests/programs/test_openbook_v2.py).
+    sold at and is killed (found by tests/judge/test_openbook_v2.py).
 
     The bound holds for any split of the fills: the program has no minimum output, the
     price limit is the only guarantee. So a sell whose ``minimum_out`` is its exact quote
@@ -105,7 +105,7 @@ def sell_limit(rec: Any, lots: int, minimum_out: int) -> int:
     than the whole's rounded down, gets the next price lot up as its limit and is killed
     (``WouldExecutePartially``): at that price one order could pay a unit short. The
     binary agrees (the same order fills nothing); a minimum below the quote by the fills
-    less one unit passes (tests/programs/test_openbook_v2.py pins the case)."""
+    less one unit passes (tests/judge/test_openbook_v2.py pins the case)."""
     qls, scale = int(rec.quote_lot_size), FEES_SCALE_FACTOR
     rebate = max(0, -int(rec.maker_fee))
     low = max(1, -(-minimum_out // (lots * qls)))  # the rebate only lowers what it gets

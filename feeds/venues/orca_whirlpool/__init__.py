@@ -24,7 +24,7 @@ The package: :mod:`.layout` (the accounts, the tick-array rules), :mod:`.instruc
 (the swaps), here the errors, compute units, discovery, the arrays a session follows and
 the :data:`VENUE` record. The simulated program is :mod:`.sim` (only the simulator loads
 it): it writes what the program writes on a swap (judged by its binary in
-tests/programs/test_whirlpool.py; orca-so/whirlpools ``manager/swap_manager.rs``,
+tests/judge/test_whirlpool.py; orca-so/whirlpools ``manager/swap_manager.rs``,
 ``state/whirlpool.rs``): the price, tick and liquidity, the input side's fee growth and
 protocol fee owed, the rewards' growths and their update time, and each crossed tick's
 fee and reward growths outside; its ``Traded`` event carries the LP and protocol fees.
@@ -129,7 +129,7 @@ ERRORS = {
     6057: "PartialFillError",
 }
 # compute units of a swap (its instruction, the token programs' CPIs included), measured
-# on the real program (tests/programs/test_whirlpool.py): a step is an initialized tick
+# on the real program (tests/judge/test_whirlpool.py): a step is an initialized tick
 # crossed (its tick update, another step of the swap loop); a pool with a Token-2022 mint
 # swaps by ``swap_v2`` (the mints, the memo program, TransferChecked and the transfer-fee
 # arithmetic), about this many steps more

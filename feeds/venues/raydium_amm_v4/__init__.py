@@ -164,7 +164,7 @@ def _facts(r: Any) -> PoolFacts:
 
 
 # Measured: SwapBaseIn (tag 9) in the binary, 29,110-32,556 (its u128 math costs more
-# for larger amounts; tests/programs/test_raydium_amm_v4.py); SwapBaseInV2 is the same
+# for larger amounts; tests/judge/test_raydium_amm_v4.py); SwapBaseInV2 is the same
 # swap reading fewer accounts. Nothing is crossed: no steps.
 COMPUTE_UNITS = ComputeUnits(31_000, margin=0.1)
 

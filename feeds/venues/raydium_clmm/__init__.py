@@ -27,7 +27,7 @@ record. The simulated program is :mod:`.sim` (only the simulator loads it).
 The simulated market: its configs are the simulator's own (index, tick spacing, trade
 fee; the mainnet configs' values are not in the sources: from memory, and only the
 spacing/fee pairs matter here). Its program writes what today's program writes on a
-swap (judged by a real, older binary in tests/programs/test_raydium_clmm.py): the pool's
+swap (judged by a real, older binary in tests/judge/test_raydium_clmm.py): the pool's
 price, tick, liquidity, the fee token's fee growth and protocol and fund fees
 (``raydium_clmm.swap_ledger``: the engine's per-step split), its epoch; the crossed ticks'
 fee growths outside; the ``ObservationState`` (today's layout) when the tick moves; the
@@ -145,7 +145,7 @@ ERRORS = {
     6051: "InvalidTickArrayBitmapExtensionAccount",
 }
 # compute units of a swap (its instruction, the token programs' CPIs included), measured
-# on the program (tests/programs/test_raydium_clmm.py): a step is an initialized tick the
+# on the program (tests/judge/test_raydium_clmm.py): a step is an initialized tick the
 # swap crosses (another step of its loop, the tick's update); a pool with a Token-2022
 # mint (the transfer-fee arithmetic, Token-2022's TransferChecked) this many steps more
 COMPUTE_UNITS = ComputeUnits(base=76_000, per_step=14_500, max_steps=6, margin=0.3)

@@ -202,7 +202,7 @@ def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
     return eng.raydium_cpmm.decode_pool(data, owner)
 
 
-# The program's compute units (the binary in LiteSVM, tests/programs/test_raydium_cpmm.py:
+# The program's compute units (the binary in LiteSVM, tests/judge/test_raydium_cpmm.py:
 # swap_base_input with its two transfers and the observation, 44,821-45,604 on SPL Token
 # mints, 49,437-50,203 with a plain Token-2022 mint on one side, 51,130-51,873 with a
 # transfer-fee one). Nothing is crossed: a step is a side whose transfer goes through

@@ -1,0 +1,283 @@
+"""The configuration: every key has a default and an environment override; errors name
+the key and the file line; flags win over the environment, which wins over the file;
+URLs never appear unredacted in a message."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from arbscope import cli, sources
+from arbscope.config import (
+    KEYS,
+    Config,
+    ConfigError,
+    apply_env,
+    check,
+    key_lines,
+    load,
+    parse,
+    template,
+)
+
+SECRET = "sEcReTkEy9876543210abcd"
+
+
+def test_the_template_lists_every_key_and_reads_back_as_the_defaults() -> None:
+    text = template()
+    cfg = parse(text, "init.toml")
+    assert cfg.values == Config().values
+    for k in KEYS:  # each key is documented with its environment variable
+        assert f"env: {k.env}" in text
+        assert f"\n{k.name} = " in text or f"\n# {k.name} = " in text
+
+
+def test_every_key_has_an_environment_override() -> None:
+    env = {}
+    for k in KEYS:
+        v = {
+            "int": "7",
+            "float": "7.5",
+            "bool": "true",
+            "str": "h",
+            "path": "/tmp/x",
+            "choice": k.choices[-1] if k.choices else "",
+            "url": f"{k.schemes[0]}://h.example",
+            "urls": f"{k.schemes[0]}://a.example,{k.schemes[0]}://b.example",
+            "mints": "So11111111111111111111111111111111111111112",
+        }[k.kind]
+        if k.kind in ("int", "float"):  # 7 (7.5), moved into the key's range
+            x = min(max(7.5 if k.kind == "float" else 7, k.lo or 0), k.hi or 1e18)
+            v = str(int(x) if k.kind == "int" else x)
+        env[k.env] = v
+    cfg = apply_env(Config(), env)
+    assert all(cfg.sources[k.dotted] == f"env {k.env}" for k in KEYS)
+    assert cfg["feeds.ws"] == ["ws://a.example", "ws://b.example"]
+    assert cfg["journal.record"] is True and cfg["policy.min_profit"] == 7
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "[policy]\nmin_profit = 1\nmin_persistnce = 3\n",
+            'cfg.toml:3: unknown key "policy.min_persistnce" (did you mean "policy.min_persistence"?)',
+        ),
+        (
+            "# x\n[polcy]\nmin_profit = 5\n",
+            'cfg.toml:2: unknown section "polcy" (did you mean "policy"?)',
+        ),
+        ('theme = "dark"\n', 'cfg.toml:1: unknown key "theme" (did you mean "ui.theme"?)'),
+        (
+            '[policy]\n\n\nmin_profit = "lots"\n',
+            "cfg.toml:4: policy.min_profit: expected an integer >= 0, got 'lots'",
+        ),
+        (
+            "[live]\nmax_slippage_bps = 5000\n",
+            "cfg.toml:2: live.max_slippage_bps: expected a value within 1..1000, got 5000",
+        ),
+        (
+            '[ui]\ntheme = "neon"\n',
+            "cfg.toml:2: ui.theme: expected one of dark, light, contrast, got 'neon'",
+        ),
+        ("[journal]\nrecord = 1\n", "cfg.toml:2: journal.record: expected true or false, got 1"),
+        (
+            '[feeds]\nws = ["https://x.example"]\n',
+            "cfg.toml:2: feeds.ws: expected a ws:// or wss:// URL, got 'https://x.example'",
+        ),
+        (
+            "policy.min_profit = -1\n",
+            "cfg.toml:1: policy.min_profit: expected a value >= 0, got -1",
+        ),
+        (
+            '[market]\nbase_mints = ["not-an-address"]\n',
+            "cfg.toml:2: market.base_mints: 'not-an-address' is not an address "
+            "(14 characters, not 32 to 44)",
+        ),
+    ],
+)
+def test_errors_name_the_key_and_its_line(text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        parse(text, "cfg.toml")
+    assert e.value.problems == [expected]
+
+
+def test_every_problem_is_reported_at_once_and_toml_errors_say_where() -> None:
+    with pytest.raises(ConfigError) as e:
+        parse("[policy]\nmin_profit = -3\nmax_hops = 3\n[ui]\ntheme = 1\n", "c.toml")
+    assert [p.split(":")[1] for p in e.value.problems] == ["2", "3", "5"]
+    with pytest.raises(ConfigError) as e:
+        parse("[policy]\nmin_profit = = 3\n", "c.toml")
+    assert e.value.problems[0].startswith("c.toml: not valid TOML") and "line 2" in str(e.value)
+
+
+def test_key_lines_follow_tables_dotted_keys_and_multiline_values() -> None:
+    text = '[feeds]\nws = [\n  "wss://a",\n]\nrpc = []\n[live.x]\ny = 1\npolicy.min_profit = 2\n'
+    lines = key_lines(text)
+    assert lines[("feeds", "ws")] == 2 and lines[("feeds", "rpc")] == 5
+    assert lines[("live", "x", "y")] == 7 and lines[("live", "x", "policy", "min_profit")] == 8
+
+
+def test_environment_errors_name_the_variable_and_unknown_ones_are_refused() -> None:
+    with pytest.raises(ConfigError) as e:
+        apply_env(
+            Config(),
+            {
+                "ARBSCOPE_LIVE_MAX_TRADE": "1e9",
+                "ARBSCOPE_POLCY_MIN_PROFIT": "3",
+                "ARBSCOPE_FEEDS_RPC": f"wss://x.example/?api-key={SECRET}",
+            },
+        )
+    text = str(e.value)
+    assert "ARBSCOPE_LIVE_MAX_TRADE: expected an integer >= 1, got '1e9'" in text
+    assert (
+        'ARBSCOPE_POLCY_MIN_PROFIT: unknown setting (did you mean "ARBSCOPE_POLICY_MIN_PROFIT"?)'
+        in text
+    )
+    assert "ARBSCOPE_FEEDS_RPC: expected a http:// or https:// URL" in text
+    assert SECRET not in text and "api-key=***" in text
+    cfg = apply_env(Config(), {"ARBSCOPE_KEYPAIR": "/k.json", "ARBSCOPE_DB": "/j.sqlite"})
+    assert (cfg["live.keypair"], cfg["journal.path"]) == ("/k.json", "/j.sqlite")
+
+
+def test_rules_between_keys() -> None:
+    cfg = Config()
+    cfg.set("feeds.ws", ["wss://a.example", "wss://b.example"], "t")
+    cfg.set("feeds.rpc", ["https://a.example"], "t")
+    with pytest.raises(ConfigError) as e:
+        check(cfg)
+    assert any("pair them in order" in p for p in e.value.problems)
+    assert any("market.pools_file" in p for p in e.value.problems)
+    cfg = Config()
+    cfg.set("live.max_trade", 10, "cfg.toml:3")
+    cfg.set("live.max_day", 5, "cfg.toml:4")
+    with pytest.raises(ConfigError, match=r"cfg.toml:3: live.max_trade \(10\) is above"):
+        check(cfg)
+
+
+def test_tip_escalation_needs_block_engines_and_a_window_wider_than_its_step() -> None:
+    cfg = Config()
+    cfg.set("fees.tip_escalation", True, "cfg.toml:7")
+    cfg.set("fees.tip_escalation_slots", 20, "cfg.toml:8")
+    cfg.set("fees.tip_escalation_window", 20, "cfg.toml:9")
+    with pytest.raises(ConfigError) as e:
+        check(cfg)
+    assert e.value.problems == [
+        "cfg.toml:8: fees.tip_escalation_slots (20) must be under fees.tip_escalation_window "
+        "(20): no second version would ever be sent",
+        "cfg.toml:7: fees.tip_escalation needs live.jito (each version's tip goes to the "
+        "block engines)",
+    ]
+    with pytest.raises(
+        ConfigError,
+        match=r"cfg.toml:2: fees.tip_escalation_step: expected a value within 1.01..10, got 1",
+    ):
+        parse("[fees]\ntip_escalation_step = 1.0\n", "cfg.toml")
+    with pytest.raises(ConfigError, match=r"fees.tip_escalation_window: expected"):
+        parse("[fees]\ntip_escalation_window = 151\n", "cfg.toml")
+    cfg = Config()
+    cfg.set("fees.tip_escalation", True, "t")
+    cfg.set("live.jito", ["https://ny.mainnet.block-engine.jito.wtf"], "t")
+    assert check(cfg) is cfg  # off by default; on with an engine and the defaults: fine
+
+
+def _run_args(argv: list[str]) -> argparse.Namespace:
+    return cli.parser().parse_args(["run", *argv])
+
+
+def test_flags_override_the_environment_which_overrides_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text("[policy]\nmin_profit = 10\nmin_persistence = 4\n[sim]\nseed = 3\n")
+    monkeypatch.setenv("ARBSCOPE_POLICY_MIN_PROFIT", "20")
+    cfg = cli.resolve_config(_run_args(["--config", str(f), "--seed", "9"]))
+    assert cfg["policy.min_profit"] == 20 and cfg.sources["policy.min_profit"].startswith("env")
+    assert cfg["policy.min_persistence"] == 4 and cfg.sources["policy.min_persistence"] == f"{f}:3"
+    assert cfg["sim.seed"] == 9 and cfg.sources["sim.seed"] == "flag --seed"
+    with pytest.raises(ConfigError, match=r"--max-open: expected a value within 1\.\.64, got 0"):
+        cli.resolve_config(_run_args(["--config", str(f), "--max-open", "0"]))
+
+
+def test_the_pubsub_transport_is_chosen_by_key_or_flag_and_reaches_the_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``feeds.transport`` (default picows) and ``--transport`` set the workers' client;
+    picows falls back to websockets where it cannot be imported."""
+    from feeds.clients import transport
+
+    f = tmp_path / "c.toml"
+    f.write_text('[feeds]\ntransport = "websockets"\n')
+    assert cli.resolve_config(_run_args([]))["feeds.transport"] == "picows"
+    cfg = cli.resolve_config(_run_args(["--config", str(f)]))
+    assert cli.build_session(cfg).feeds.options.worker_config.transport == "websockets"
+    cfg = cli.resolve_config(_run_args(["--config", str(f), "--transport", "picows"]))
+    assert cfg.sources["feeds.transport"] == "flag --transport"
+    assert cli.build_session(cfg).feeds.options.worker_config.transport == "picows"
+    with pytest.raises(ConfigError, match=r"feeds\.transport: expected one of picows, websockets"):
+        parse('[feeds]\ntransport = "aiohttp"\n', "c.toml")
+    monkeypatch.setattr(transport, "default_transport", lambda: "websockets")
+    assert cli.build_session(cfg).feeds.options.worker_config.transport == "websockets"
+
+
+def test_a_named_config_file_must_exist_the_default_one_need_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ConfigError, match="no such config file"):
+        load(tmp_path / "missing.toml", {})
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert load(None, {}).path is None
+
+
+def test_init_writes_an_owner_only_file_once_and_the_cli_reports_config_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "conf" / "arbscope.toml"
+    assert cli.main(["init", str(path)]) == 0
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert load(path, {}).values == Config().values
+    assert cli.main(["init", str(path)]) == 2 and "exists" in capsys.readouterr().err
+    path.write_text(path.read_text().replace("min_profit = 1", "min_profit = -5"))
+    line = next(i for i, t in enumerate(path.read_text().splitlines(), 1) if "min_profit = -5" in t)
+    assert cli.main(["run", "--config", str(path), "--headless", "--duration", "1"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:{line}: policy.min_profit: expected a value >= 0, got -5" in err
+
+
+@pytest.mark.slow
+async def test_a_configured_policy_is_journaled_and_the_replay_decides_the_same(
+    tmp_path: Path,
+) -> None:
+    from arbscope.replay import ReplaySession, load_info
+    from arbscope.session import FeeSettings, RecordSettings
+    from engine_rs.records import ScorePolicy
+
+    db = tmp_path / "j.sqlite"
+    policy = ScorePolicy(
+        min_profit=250_000, min_profit_bps=3.5, min_persistence=3, max_staleness_slots=40
+    )
+    fees = FeeSettings(cu_limit=450_000, percentile=90.0, tip_lamports=20_000)
+    s = sources.session(
+        sources.Watch(seed=9),
+        sources.Evaluation(shadow=False, policy=policy, fees=fees),
+        sim=sources.SimSettings(endpoints=1),
+        record=RecordSettings(db, batch_s=0.1),
+    )
+    await s.run_for(3.0, tick_s=0.1)
+    assert s.digest and s.broker is not None and s.broker.tip_lamports == 20_000
+    info = await load_info(db, s.session_id)
+    assert (
+        info.config["policy"]["min_profit"] == 250_000 and info.config["fees"]["percentile"] == 90
+    )
+    r = ReplaySession(db, info, shadow=False)
+    assert r.policy == policy and r.fee_settings == fees
+    await r.start()
+    try:
+        digest = await r.play(float("inf"))
+    finally:
+        await r.stop()
+    assert digest == s.digest

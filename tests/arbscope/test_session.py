@@ -1,0 +1,186 @@
+"""The session from socket to snapshot, the pool-universe file, and `arbscope sim`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from arbscope import sources
+from feeds.sim.server import SimServer, default_profiles
+from feeds.sim.world import WorldConfig
+from feeds.wire.universe import (
+    Universe,
+    UniverseError,
+    dump_universe,
+    load_universe,
+    parse_universe,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+CFG = WorldConfig(seed=9, tokens=10, pools=24, trades_per_slot=10, slot_seconds=0.05)
+
+
+@pytest.mark.slow
+async def test_the_embedded_simulator_fills_the_snapshot() -> None:
+    s = sources.session(sources.Watch(seed=9), sim=sources.SimSettings(world=CFG))
+    snap = await s.run_for(2.5, tick_s=0.1)
+    assert s.start_error == "" and snap.note == ""
+    # the 24 pools and the order books beside some of them (``SimVenue.beside``)
+    assert s.feeds.server is not None and snap.pools == len(s.feeds.server.world.pools) > 24
+    assert snap.slot > CFG.first_slot
+    assert len(snap.feeds) == 3 and all(f.connected for f in snap.feeds)
+    # lead/lag is meaningful: the fast endpoint leads, the slow one lags the most
+    fast, _, slow = snap.feeds
+    assert fast.lead > slow.lead
+    assert slow.lag_p50_ms is not None and slow.lag_p50_ms > 20
+    assert snap.updates > 0 and snap.errors == 0 and snap.mismatches == 0
+    kernels = {t.kernel for t in snap.timings}
+    assert "cycles_touching" in kernels
+    # the ingest is timed Rust-vs-Python: each backend has its own
+    assert "feed_ingest" in kernels
+
+
+@pytest.mark.slow
+async def test_a_session_on_given_endpoints_with_a_universe(tmp_path: Path) -> None:
+    async with SimServer(CFG, default_profiles(2), slot_seconds=0.05) as server:
+        w = server.world
+        path = tmp_path / "pools.toml"
+        path.write_text(dump_universe(Universe(w.universe()[:12], w.bases)))
+        uni = load_universe(path)
+        from feeds.clients.pool import Endpoint
+
+        eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in server.infos()]
+        s = sources.session(
+            sources.Watch(universe=uni.pools, base_mints=uni.base_mints, seed=9), endpoints=eps
+        )
+        snap = await s.run_for(1.5, tick_s=0.1)
+    assert s.start_error == "" and snap.pools == 12 and len(snap.feeds) == 2
+    assert s.source.startswith("live")
+
+
+async def test_an_unreachable_endpoint_is_a_note_on_screen() -> None:
+    from feeds.clients.pool import Endpoint
+
+    s = sources.session(
+        sources.Watch(universe=[("11111111111111111111111111111112", "amm_v4")], seed=1),
+        endpoints=[
+            Endpoint("dead", "ws://127.0.0.1:9", "http://127.0.0.1:9/?api-key=0123456789abcdef0123")
+        ],
+    )
+    await s.start()
+    s.tick()
+    snap = s.snapshot
+    await s.stop()
+    assert "feeds failed to start" in snap.note and "0123456789abcdef" not in snap.note
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("nope = [", "not TOML"),
+        ("[[pool]]\naddress = 'x'\nkind = 'cpmm'\n", "pool #1.address"),
+        (
+            "[[pool]]\naddress = '11111111111111111111111111111112'\nkind = 'serum'\n",
+            "pool #1.kind",
+        ),
+        (
+            "colour = 1\n[[pool]]\naddress = '11111111111111111111111111111112'\nkind='cpmm'",
+            "colour",
+        ),
+        ("base_mints = []\n", "no [[pool]]"),
+        ("[[pool]]\naddress = '11111111111111111111111111111112'\nkind = 'cpmm'\n" * 2, "twice"),
+    ],
+)
+def test_universe_errors_name_the_entry_and_key(text: str, needle: str) -> None:
+    with pytest.raises(UniverseError, match=r"pools\.toml") as err:
+        parse_universe(text, "pools.toml")
+    assert needle in str(err.value)
+
+
+@pytest.mark.slow
+def test_sim_command_prints_its_urls_and_serves_until_interrupted() -> None:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "arbscope", "sim", "--seed", "3", "--endpoints", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline().strip() for _ in range(4)]
+        assert [u.split(":")[0] for u in lines] == ["ws", "http", "ws", "http"]
+        assert all("127.0.0.1:" in u for u in lines)
+
+        async def slot() -> int:
+            from feeds.clients.rpc import RpcClient
+
+            async with RpcClient(lines[1]) as rpc:
+                return await rpc.get_slot()
+
+        assert asyncio.run(slot()) >= WorldConfig().first_slot
+    finally:
+        proc.send_signal(2)
+        _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0 and "Traceback" not in err
+
+
+@pytest.mark.slow
+async def test_a_session_with_nothing_to_find_says_so_on_screen() -> None:
+    from feeds.clients.pool import Endpoint
+    from tui.app import ArbscopeApp
+    from tui.widgets.status import StatusLine
+
+    async with SimServer(CFG, default_profiles(1), slot_seconds=0.05) as server:
+        eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in server.infos()]
+        nowhere = [("1" * 31 + "2", "cpmm"), ("1" * 31 + "3", "whirlpool")]
+        s = sources.session(
+            sources.Watch(universe=nowhere, base_mints=server.world.bases, seed=9),
+            sources.Evaluation(shadow=False),
+            endpoints=eps,
+        )
+        app = ArbscopeApp(s)
+        async with app.run_test(size=(120, 40)) as pilot:
+            for _ in range(100):
+                if s.start_error:
+                    break
+                await pilot.pause(0.1)
+            await pilot.pause(0.5)  # a redraw
+            status = str(app.screen.query_one(StatusLine).render())
+            await pilot.press("q")
+        # a pool that is there but trades no base mint: as useless, said as plainly
+        pool = server.world.pools[0]
+        base = next(m for m in server.world.mints if m not in (pool.mint_a, pool.mint_b))
+        s2 = sources.session(
+            sources.Watch(universe=[(pool.address, pool.kind)], base_mints=[base], seed=9),
+            sources.Evaluation(shadow=False),
+            endpoints=eps,
+        )
+        await s2.start()
+        s2.tick()
+        snap2 = s2.snapshot
+        await s2.stop()
+        bare = sources.session(
+            sources.Watch(universe=[(pool.address, pool.kind)], base_mints=[], seed=9),
+            sources.Evaluation(shadow=False),
+            endpoints=eps,
+        )
+        await bare.start()
+        bare.tick()
+        snap3 = bare.snapshot
+        await bare.stop()
+    assert s.start_error.startswith("nothing to find: none of the 2 pools of the universe")
+    assert (
+        "nothing to find: none of the 2 pools" in status and "(2 not found, 0 rejected)" in status
+    )
+    assert s.pool is not None and not s.pool.workers  # no feeds opened for nothing
+    assert s2.boot is not None and s2.boot.pools == 1
+    assert snap2.note.startswith("nothing to find: no pool of the universe trades a base mint")
+    assert snap3.note.startswith("nothing to find: no base mints")

@@ -1,0 +1,377 @@
+"""Yellowstone gRPC over loopback: the simulator's Geyser service beside its PubSub
+(same world, slots and accounts), the client's stream worker, and sessions mixing the two
+transports. A mixed session's graph ends equal to the simulated market's, as an
+all-PubSub one's does (the same graph); copies across transports are deduplicated and
+compared (lead/lag per endpoint); pings are answered; a dropped stream reconnects and
+resubscribes with ``from_slot`` (refused when too old, unsupported without a store);
+bad filters and a missing x-token are refused in Yellowstone's words; malformed updates
+are counted and lose nothing another endpoint delivered; a recorded mixed session
+replays to its digest. Every wait has a timeout; none is a sleep standing in for an
+event."""
+
+from __future__ import annotations
+
+import asyncio
+import types
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+
+from arbscope import sources
+from arbscope.replay import ReplaySession, load_info
+from arbscope.session import RecordSettings
+from feeds.clients.pool import Endpoint, FeedPool
+from feeds.clients.pubsub import WorkerConfig
+from feeds.clients.yellowstone import GrpcWorker, subscribe_request, target
+from feeds.sim.server import EndpointProfile, SimServer
+from feeds.sim.world import WorldConfig
+from feeds.wire.geyser import geyser_pb2 as pb
+from storage.codec import Kind, decompress, unpack
+from storage.journal import Journal
+from tests.support.feeds import market_equal
+from tests.support.hostile import until
+
+CFG = WorldConfig(seed=9, tokens=6, pools=12, trades_per_slot=8)
+QUICK = WorkerConfig(
+    open_timeout_s=2.0,
+    heartbeat_s=2.0,
+    stale_after_s=3.0,
+    backoff_min_s=0.05,
+    backoff_max_s=0.3,
+    unsubscribe_wait_s=0.1,
+)
+SLOT_S = 0.05
+PROFILES = (
+    EndpointProfile("a", latency_ms=8, jitter_ms=2),
+    EndpointProfile("b", latency_ms=12, jitter_ms=3),
+    EndpointProfile("c", latency_ms=1, jitter_ms=0.5),  # the gRPC one of the mixed session
+)
+
+
+@dataclass
+class Run:
+    server: SimServer
+    pools: list[FeedPool]
+    ingests: list[Any]
+    graphs: list[Any]
+
+    def grpc_worker(self, pool: int = 0) -> GrpcWorker:
+        return next(w for w in self.pools[pool].workers if isinstance(w, GrpcWorker))
+
+    async def settle(self, eng: types.ModuleType) -> None:
+        """Stop the market; wait until every graph is the world's again."""
+        clock = self.server._clock
+        assert clock is not None
+        clock.cancel()
+        for g in self.graphs:
+            await until(lambda g=g: market_equal(eng, self.server, g), 60.0)
+
+
+@asynccontextmanager
+async def market(
+    eng: types.ModuleType,
+    sessions: Sequence[set[int]],
+    profiles: Sequence[EndpointProfile] = PROFILES,
+    x_token: str | None = None,
+    **sim: Any,
+) -> AsyncIterator[Run]:
+    """The simulator (gRPC on) and one FeedPool per entry of ``sessions``: the endpoint
+    indexes it reads over gRPC (the others over PubSub)."""
+    server = SimServer(CFG, profiles, slot_seconds=SLOT_S, grpc=True, grpc_x_token=x_token, **sim)
+    infos = await server.start()
+    pools, ings, graphs = [], [], []
+    try:
+        for grpc_eps in sessions:
+            graph = eng.PoolGraph(base_mints=server.world.bases, max_hops=3)
+            ing = eng.FeedIngest(graph)
+            eps = [
+                Endpoint(
+                    i.name,
+                    i.ws_url,
+                    i.http_url,
+                    grpc=i.grpc_url if n in grpc_eps else None,
+                    x_token=x_token,
+                )
+                for n, i in enumerate(infos)
+            ]
+            pool = FeedPool(eps, ing, eng, QUICK, rpc_timeout_s=5.0, maintain_s=0.05)
+            boot = await pool.bootstrap(server.world.universe())
+            assert boot.pools == len(server.world.pools) and not boot.missing
+            await pool.start(boot.subscriptions)
+            pools.append(pool)
+            ings.append(ing)
+            graphs.append(graph)
+        yield Run(server, pools, ings, graphs)
+    finally:
+        for p in pools:
+            await p.stop()
+        await server.stop()
+
+
+def first_seen(ing: Any, endpoint: int) -> int:
+    s = {d.endpoint: d for d in ing.dedup_stats()}.get(endpoint)
+    return 0 if s is None else s.first_seen + s.duplicates
+
+
+@pytest.mark.slow
+async def test_a_mixed_session_builds_the_graph_an_all_pubsub_one_does(
+    eng: types.ModuleType,
+) -> None:
+    async with market(eng, [set(), {2}, {0, 1, 2}]) as run:
+        mixed = run.ingests[1]
+        await until(lambda: first_seen(mixed, 2) > 50 and first_seen(run.ingests[2], 0) > 50)
+        assert [h.transport for h in run.pools[1].health()] == ["ws", "ws", "grpc"]
+        await until(lambda: all(h.connected for h in run.pools[1].health()))
+        assert run.pools[1].health()[2].subscriptions > 0
+        await run.settle(eng)
+        ws, mix, all_grpc = run.graphs
+        assert sorted(ws.pools()) == sorted(mix.pools()) == sorted(all_grpc.pools())
+        for b in run.server.world.bases:
+            want = [(o.pools, o.amount_in, o.profit) for o in ws.cycles(b, 3)]
+            assert [(o.pools, o.amount_in, o.profit) for o in mix.cycles(b, 3)] == want
+            assert [(o.pools, o.amount_in, o.profit) for o in all_grpc.cycles(b, 3)] == want
+        # the gRPC endpoint's copies were compared with the PubSub ones: first copies and
+        # duplicates on each, one change each (the same slots, accounts and swaps)
+        lags = {d.endpoint: d for d in mixed.dedup_stats()}
+        assert lags[2].first_seen > 0 and lags[2].duplicates > 0
+        assert lags[0].duplicates > 0
+        assert mixed.stats().swaps > 0 and mixed.stats().slot == ws.slot
+        for h in run.pools[1].health():
+            assert (h.malformed, h.rejected, h.identity, h.disagreed) == (0, 0, 0, 0), h
+
+
+@pytest.mark.slow
+async def test_pings_are_answered_with_a_request_carrying_their_id(
+    eng: types.ModuleType,
+) -> None:
+    async with market(eng, [{0}], PROFILES[:1], grpc_ping_s=0.05) as run:
+        w = run.grpc_worker()
+        service = run.server.endpoints[0].geyser
+        assert service is not None
+        await until(lambda: w.pings >= 5 and w.pongs >= 5, 30.0)
+        assert service.stats["pongs"] >= 5 and service.stats["pings"] >= w.pings
+        # answering a ping leaves the filter as it was: updates go on
+        n = first_seen(run.ingests[0], 0)
+        await until(lambda: first_seen(run.ingests[0], 0) > n + 20, 30.0)
+
+
+async def test_a_dropped_stream_resubscribes_from_the_last_slot(eng: types.ModuleType) -> None:
+    async with market(eng, [{1}], PROFILES[:2]) as run:
+        w = run.grpc_worker()
+        service = run.server.endpoints[1].geyser
+        assert service is not None
+        await until(lambda: w.last_slot is not None and first_seen(run.ingests[0], 1) > 30)
+        assert service.drop_streams() == 1
+        await until(lambda: w.connects == 2 and service.stats["replayed"] > 0, 30.0)
+        assert w.replays == 1 and run.pools[0].counters[1].reconnects == 1
+        assert "stream dropped by the simulator" in run.pools[0].counters[1].last_error
+        await until(lambda: run.pools[0].health()[1].connected, 30.0)
+        before = {d.endpoint: d.duplicates for d in run.ingests[0].dedup_stats()}[1]
+        await until(
+            lambda: {d.endpoint: d.duplicates for d in run.ingests[0].dedup_stats()}[1] > before
+        )
+        await run.settle(eng)
+
+
+async def test_a_from_slot_older_than_the_store_is_refused_then_the_stream_starts_fresh(
+    eng: types.ModuleType,
+) -> None:
+    async with SimServer(
+        CFG, PROFILES[:1], slot_seconds=SLOT_S, grpc=True, grpc_replay_slots=4
+    ) as server:
+        service = server.endpoints[0].geyser
+        assert service is not None
+        await until(lambda: len(service.store) == 4)
+        # the server's words, to a raw stream
+        req = subscribe_request([], "confirmed", from_slot=CFG.first_slot)
+        req.slots["s"].filter_by_commitment = True
+        err = await _subscribe_once(server.infos()[0].grpc_url, req)
+        assert err.code() == grpc.StatusCode.OUT_OF_RANGE
+        assert err.details().startswith(
+            f"broadcast from {CFG.first_slot} is not available, last available: "
+        )
+        # a worker that was away longer than the store holds: refused, then fresh
+        from feeds.health import HealthCounters
+        from feeds.wire.protocol import slot_subscription
+
+        counters = HealthCounters(0, "g", server.infos()[0].grpc_url)
+        graph = eng.PoolGraph(base_mints=server.world.bases, max_hops=3)
+        ing = eng.FeedIngest(graph)
+        w = GrpcWorker(0, server.infos()[0].grpc_url, [slot_subscription()], ing, counters, QUICK)
+        w.last_slot = CFG.first_slot
+        task = asyncio.create_task(w.run())
+        try:
+            await until(lambda: "from_slot refused" in counters.last_error, 30.0)
+            await until(lambda: w.connects >= 2 and ing.stats().slots > 3, 30.0)
+        finally:
+            await w.stop()
+            await asyncio.wait_for(task, 10)
+        # from_slot asked until the server refused it (a stream that failed otherwise on a
+        # busy machine, say one the client's core ended, asks the same again), then a
+        # stream that asked for no from_slot (a later reconnect asks again, from what the
+        # fresh stream delivered)
+        asked = list(w.asked)
+        assert None in asked, asked
+        fresh = asked.index(None)
+        assert fresh >= 1 and asked[:fresh] == [CFG.first_slot] * fresh, asked
+        assert "is not available, last available:" in counters.last_error
+
+
+@pytest.mark.slow
+async def test_a_server_without_a_store_does_not_support_from_slot(
+    eng: types.ModuleType,
+) -> None:
+    async with market(eng, [{0}], PROFILES[:1], grpc_replay_slots=0) as run:
+        w = run.grpc_worker()
+        service = run.server.endpoints[0].geyser
+        assert service is not None
+        await until(lambda: w.last_slot is not None)
+        service.drop_streams()
+        await until(lambda: not w.from_slot_ok, 30.0)
+        assert "from_slot is not supported" in run.pools[0].counters[0].last_error
+        await until(lambda: w.connects >= 3 and w.last_slot is not None, 30.0)
+        await run.settle(eng)
+
+
+async def _subscribe_once(url: str, req: Any, metadata: tuple[tuple[str, str], ...] = ()) -> Any:
+    """Open a stream, send ``req``, read until the server ends it: its error."""
+    host, _ = target(url)
+    async with grpc.aio.insecure_channel(host) as ch:
+        call = ch.stream_stream(
+            "/geyser.Geyser/Subscribe",
+            request_serializer=pb.SubscribeRequest.SerializeToString,
+            response_deserializer=pb.SubscribeUpdate.FromString,
+        )
+
+        async def reqs() -> AsyncIterator[Any]:
+            yield req
+            await asyncio.Event().wait()  # the stream stays open until the server ends it
+
+        stream = call(reqs(), metadata=metadata)
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            async with asyncio.timeout(30):
+                async for _ in stream:
+                    pass
+        stream.cancel()
+        return err.value
+
+
+@pytest.mark.parametrize(
+    ("bad", "words"),
+    [
+        ({"account": ["not-a-key"]}, "failed to create filter: Invalid Base58 string"),
+        ({"account": ["1" * 33]}, "failed to create filter: String is the wrong size"),
+        (
+            {"name": "x" * 129},
+            "failed to create filter: oversized filter name (max allowed size 128), found 129",
+        ),
+        ({"commitment": 7}, "failed to create filter: failed to create CommitmentLevel from 7"),
+    ],
+)
+async def test_a_bad_filter_ends_the_stream_in_yellowstones_words(
+    bad: dict[str, Any], words: str
+) -> None:
+    async with SimServer(CFG, PROFILES[:1], slot_seconds=SLOT_S, grpc=True) as server:
+        req = pb.SubscribeRequest()
+        req.accounts[bad.get("name", "f")].account.extend(bad.get("account", []))
+        if "commitment" in bad:
+            req.commitment = bad["commitment"]
+        err = await _subscribe_once(server.infos()[0].grpc_url, req)
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert err.details() == words
+
+
+async def test_the_x_token_is_required_and_never_shown(eng: types.ModuleType) -> None:
+    token = "tok-3f9a1c2b7d4e5f60718293a4b5c6d7e8"
+    async with SimServer(
+        CFG, PROFILES[:1], slot_seconds=SLOT_S, grpc=True, grpc_x_token=token
+    ) as server:
+        url = server.infos()[0].grpc_url
+        req = subscribe_request([], "confirmed")
+        req.slots["s"].filter_by_commitment = True
+        err = await _subscribe_once(url, req)
+        assert err.code() == grpc.StatusCode.UNAUTHENTICATED
+        assert err.details() == "No valid auth token"
+        err = await _subscribe_once(url, req, (("x-token", "wrong"),))
+        assert err.code() == grpc.StatusCode.UNAUTHENTICATED
+    # a worker with the wrong token says so, without the token; with it, it streams
+    async with market(eng, [{0}], PROFILES[:1], x_token=token) as run:
+        await until(lambda: first_seen(run.ingests[0], 0) > 10)
+    from feeds.health import HealthCounters
+
+    async with SimServer(
+        CFG, PROFILES[:1], slot_seconds=SLOT_S, grpc=True, grpc_x_token=token
+    ) as server:
+        counters = HealthCounters(0, "g", server.infos()[0].grpc_url)
+        graph = eng.PoolGraph(base_mints=server.world.bases, max_hops=3)
+        bad = GrpcWorker(
+            0,
+            server.infos()[0].grpc_url,
+            [],
+            eng.FeedIngest(graph),
+            counters,
+            QUICK,
+            x_token=token[::-1],
+        )
+        task = asyncio.create_task(bad.run())
+        try:
+            await until(lambda: "UNAUTHENTICATED" in counters.last_error, 30.0)
+        finally:
+            await bad.stop()
+            task.cancel()
+        assert "No valid auth token" in counters.last_error
+        assert token not in counters.last_error and token[::-1] not in counters.last_error
+
+
+async def test_malformed_updates_are_counted_and_lose_nothing(eng: types.ModuleType) -> None:
+    profiles = (PROFILES[0], EndpointProfile("bad", latency_ms=2, jitter_ms=1, malformed_rate=0.3))
+    async with market(eng, [{1}], profiles) as run:
+        await until(lambda: run.pools[0].counters[1].malformed > 10)
+        h = run.pools[0].health()[1]
+        assert h.transport == "grpc" and h.rejected == 0
+        assert "not a Yellowstone SubscribeUpdate" in h.last_error
+        await run.settle(eng)
+
+
+@pytest.mark.slow
+def test_a_recorded_mixed_session_replays_to_its_digest(tmp_path: Path) -> None:
+    db = tmp_path / "j.sqlite"
+    sim = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=8, slot_seconds=0.05)
+
+    async def go() -> None:
+        s = sources.session(
+            sources.Watch(seed=11),
+            sim=sources.SimSettings(world=sim, grpc=1),
+            record=RecordSettings(db, batch_s=0.1),
+        )
+        await s.run_for(3.0, tick_s=0.1)
+        assert s.start_error == "" and len(s.digest) == 64
+        assert "1 gRPC" in s.source
+        feeds = s.pool.health() if s.pool else []
+        assert [f.transport for f in feeds] == ["ws", "ws", "grpc"]
+        j = await Journal.open(db, create=False, write=False)
+        try:
+            kinds = {
+                i.kind
+                async for c in j.chunks(s.session_id)
+                for i in unpack(decompress(c.blob, c.codec, c.raw_len))
+            }
+        finally:
+            await j.close()
+        assert Kind.GRPC in kinds and Kind.FRAME in kinds
+        info = await load_info(db, s.session_id)
+        assert info.complete and info.digest == s.digest and info.opportunities > 0
+        r = ReplaySession(db, info)
+        await r.start()
+        try:
+            assert await r.play(float("inf")) == s.digest
+            assert r.frames_applied == info.frames
+        finally:
+            await r.stop()
+
+    asyncio.run(go())

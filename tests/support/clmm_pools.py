@@ -1,0 +1,249 @@
+"""Concentrated-liquidity pools built to order in a :class:`~tests.support.judge.Judge`'s
+world, for the Whirlpool and Raydium CLMM differential tests: a pool of any price, tick
+spacing, fee rates and positions, written by the venue module's own ``place`` (the
+accounts the simulated market writes for its pools), and what one swap of it did in
+the real program and in the simulator, side by side.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from feeds.sim import synthetic
+from feeds.sim.state import Pool
+from feeds.wire.instructions import SPL_TOKEN, TOKEN_2022
+from tests.support.judge import Judge, Run, differing, token_amount
+
+_CONSUMED = re.compile(r"^Program (\w+) consumed (\d+) of \d+ compute units$")
+_INVOKE = re.compile(r"^Program (\w+) invoke \[(\d+)\]$")
+
+
+def fresh(judge: Judge) -> Judge:
+    """``judge`` with a new quiet world (its seed's) and runtime, the same bank and
+    wallet: an example starts from the same accounts every time it runs (a replayed
+    example builds the same pools at the same addresses)."""
+    from feeds.sim.chain import Chain
+    from feeds.sim.world import World, WorldConfig
+    from tests.support.judge import QUIET
+
+    judge.world = World(WorldConfig(seed=3, **QUIET))  # type: ignore[arg-type]
+    judge.chain = Chain(judge.world, accept=True)
+    judge.chain.airdrop([judge.me, 100 * 10**9])
+    return judge
+
+
+def register(judge: Judge, pool: Pool) -> Pool:
+    """Make ``pool`` one of the world's (the simulator's runtime finds it by address)."""
+    judge.world.pools.append(pool)
+    judge.world.by_address[pool.address] = pool
+    return pool
+
+
+def key_bytes(judge: Judge, key: str) -> bytes:
+    return bytes(judge.world.eng.b58decode(key))
+
+
+def mints(judge: Judge, kind: str) -> tuple[str, str]:
+    """Two mints of the world for a pool, in byte order: ``kind`` ``spl`` (both SPL
+    Token's), ``fee`` (a Token-2022 transfer-fee mint and an SPL one) or ``fee_capped``
+    (a fee mint whose cap binds, and an SPL one)."""
+    w = judge.world
+    spl = [m for m in w.mints if w.token_programs[m] == SPL_TOKEN]
+    if kind == "spl":
+        pair = (spl[0], spl[1])
+    else:
+        t22 = next(m for m, role in w.token2022.items() if role == kind)
+        assert w.token_programs[t22] == TOKEN_2022
+        pair = (t22, spl[0])
+    a, b = sorted(pair, key=lambda m: key_bytes(judge, m))
+    return a, b
+
+
+def spec(
+    mint_a: str, mint_b: str, sqrt_price: int, tick: int, tick_spacing: int, fee_rate: int
+) -> synthetic.PoolSpec:
+    """The spec a venue's ``place`` writes a pool from."""
+    return synthetic.PoolSpec(
+        "",
+        "clmm",
+        mint_a,
+        mint_b,
+        sqrt_price_x64=sqrt_price,
+        tick_current=tick,
+        tick_spacing=tick_spacing,
+        fee_rate=fee_rate,
+    )
+
+
+def program_lines(logs: Sequence[str], program: str) -> list[str]:
+    """The ``Program data:`` lines ``program`` logged at its own level (its events)."""
+    out: list[str] = []
+    stack: list[str] = []
+    for line in logs:
+        m = _INVOKE.match(line)
+        if m:
+            stack.append(m.group(1))
+            continue
+        if line.startswith(f"Program {stack[-1] if stack else ''} ") and (
+            line.endswith(" success") or " failed" in line
+        ):
+            stack.pop()
+            continue
+        if line.startswith("Program data: ") and stack and stack[-1] == program:
+            out.append(line)
+    return out
+
+
+def event_bytes(line: str) -> bytes:
+    return base64.b64decode(line.removeprefix("Program data: "))
+
+
+def units(logs: Sequence[str], program: str) -> int:
+    """What ``program``'s top-level instruction consumed (its CPIs included)."""
+    used = [
+        int(m.group(2)) for line in logs if (m := _CONSUMED.match(line)) and m.group(1) == program
+    ]
+    return used[-1] if used else -1
+
+
+def custom_code(err: Any) -> Any:
+    """A transaction error's custom code (or its error as it is)."""
+    if isinstance(err, dict) and "InstructionError" in err:
+        detail = err["InstructionError"][1]
+        if isinstance(detail, dict) and "Custom" in detail:
+            return detail["Custom"]
+        return detail
+    return err
+
+
+@dataclass
+class Swapped:
+    """One hop through both runtimes: the wallet's balances after each, the errors."""
+
+    run: Run
+    real_out: int
+    sim_out: int
+    real_in: int
+    sim_in: int
+
+
+def swap(
+    judge: Judge,
+    pool: Pool,
+    mint_in: str,
+    amount: int,
+    minimum: int = 0,
+    ixs: Sequence[Any] | None = None,
+    old_clmm: bool = False,
+) -> Swapped:
+    """Fund the wallet with exactly ``amount`` of ``mint_in`` (nothing else of it), swap
+    it through ``pool`` in both runtimes; the balances each left (the real program's
+    from its post-state, the simulator's from the world)."""
+    mint_out = pool.mint_b if mint_in == pool.mint_a else pool.mint_a
+    have = judge.balance(mint_in)
+    if have < 0:
+        judge.fund(mint_in, 0)
+        have = 0
+    if have:  # empty it: the wallet holds exactly the amount
+        sink = judge.ata(mint_in)
+        judge.world._set_balance(sink, 0)
+    judge.fund(mint_in, amount)
+    if judge.balance(mint_out) < 0:
+        judge.fund(mint_out, 0)
+    out_before = judge.balance(mint_out)
+    if ixs is None:
+        ix = judge.swap_ix(pool, mint_in, amount, minimum)
+        ixs = [old_clmm_instruction(judge, ix) if old_clmm else ix]
+    tx = judge.tx(list(ixs))
+    r = run_old_clmm(judge, tx, pool) if old_clmm else judge.run(tx)
+    real_out = token_amount(r.real.post.get(judge.ata(mint_out))) - out_before
+    real_in = amount - token_amount(r.real.post.get(judge.ata(mint_in)))
+    return Swapped(
+        r, real_out, judge.balance(mint_out) - out_before, real_in, amount - judge.balance(mint_in)
+    )
+
+
+def account_diffs(judge: Judge, run: Run, keys: Sequence[str]) -> dict[str, list[tuple[int, int]]]:
+    """The byte ranges where the real program's post-state and the world differ, by
+    account (only those that differ)."""
+    out = {}
+    named = set(run.real.post)
+    for k in keys:
+        if k not in named:  # not one of the transaction's accounts
+            continue
+        real = run.real.post.get(k)
+        sim = judge.world.accounts.get(k)
+        a = b"" if real is None else real.data
+        b = b"" if sim is None else sim.data
+        d = [] if a == b else differing(a, b)
+        if d or (real is None) != (sim is None):
+            out[k] = d
+    return out
+
+
+# ------------------------------------------------------------------ Raydium CLMM's binary
+OLD_OBSERVATION_LEN = 52_121  # ObservationState::LEN before raydium-clmm 5f96f58 (2024-08)
+# the old binary's codes of today's errors a swap can meet, by name (error.rs at cc1adca
+# and at 03b44b7: LOK, ZeroMintAmount, InvaildLiquidity and TransactionTooOld were
+# removed since; InvaildSwapAmountSpecified is today's ZeroAmountSpecified)
+OLD_CLMM_ERRORS = {
+    6001: 6000,  # NotApproved
+    6011: 6009,  # InvalidTickArray
+    6013: 6011,  # SqrtPriceLimitOverflow
+    6014: 6012,  # SqrtPriceX64
+    6015: 6013,  # LiquiditySubValueErr
+    6016: 6014,  # LiquidityAddValueErr
+    6019: 6016,  # LiquidityInsufficient
+    6022: 6018,  # TooLittleOutputReceived
+    6024: 6020,  # InvaildSwapAmountSpecified: ZeroAmountSpecified
+    6025: 6021,  # InvalidInputPoolVault
+    6026: 6022,  # TooSmallInputOrOutputAmount
+    6027: 6023,  # NotEnoughTickArrayAccount
+    6028: 6024,  # InvalidFirstTickArrayAccount
+    6039: 6034,  # NotSupportMint
+    6040: 6035,  # MissingTickArrayBitmapExtensionAccount
+    6041: 6036,  # InsufficientLiquidityForDirection
+}
+
+
+def old_observation(judge: Judge, pool: Pool) -> Any:
+    """The pool's observation account as the old binary reads it (``ObservationState``
+    of raydium-clmm cc1adca: discriminator, ``initialized``, ``pool_id`` at 9, 1,000
+    price observations; 52,121 bytes): new, not initialized."""
+    from feeds.sim.state import Account
+    from feeds.sim.world import rent_exempt
+    from feeds.venues import raydium_clmm as R
+
+    data = bytearray(OLD_OBSERVATION_LEN)
+    data[:8] = R.DISC_OBSERVATION
+    data[9:41] = key_bytes(judge, pool.address)
+    return Account(R.PROGRAM, bytes(data), rent_exempt(OLD_OBSERVATION_LEN))
+
+
+def old_clmm_instruction(judge: Judge, ix: Any) -> Any:
+    """``ix`` (a ``swap_v2``) as the old binary can run it: without the remaining
+    accounts that do not exist (today's program stops reading them at the first that is
+    not a tick array or the extension; the old one loads every one and fails, 3007)."""
+    from solders.instruction import Instruction
+
+    metas = [
+        m for k, m in enumerate(ix.accounts) if k < 13 or str(m.pubkey) in judge.world.accounts
+    ]
+    return Instruction(ix.program_id, bytes(ix.data), metas)
+
+
+def run_old_clmm(judge: Judge, tx: Any, pool: Pool) -> Run:
+    """``tx`` through the old binary (the pool's observation account in its layout, for
+    that run only) and through the simulator (today's layout, committed)."""
+    key = pool.record.observation_key
+    saved = judge.world.accounts[key]
+    judge.world.accounts[key] = old_observation(judge, pool)
+    try:
+        real = judge.real(tx)
+    finally:
+        judge.world.accounts[key] = saved
+    return Run(judge.chain.run(tx, commit=True), real)

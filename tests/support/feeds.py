@@ -1,0 +1,41 @@
+"""A feed pool's quick settings on loopback, and the checks the feed tests make of what it
+built: the graph is the world's market, an endpoint that told no lie has nothing held
+against it."""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+from feeds.clients.pubsub import WorkerConfig
+from feeds.health import FeedHealth
+from feeds.sim.server import SimServer
+from tests.support.truth import market_graph
+
+QUICK = WorkerConfig(
+    open_timeout_s=2.0,
+    heartbeat_s=2.0,
+    stale_after_s=3.0,
+    backoff_min_s=0.05,
+    backoff_max_s=0.3,
+    unsubscribe_wait_s=0.1,
+)
+
+
+def market_equal(eng: types.ModuleType, server: SimServer, graph: Any) -> bool:
+    """The graph holds every pool of the world, each in the world's state (the same
+    cycles, sizes and profits)."""
+    want = market_graph(eng, server.world)
+    if sorted(graph.pools()) != sorted(want.pools()):
+        return False
+    for b in server.world.bases:
+        got = [(o.pools, o.amount_in, o.profit) for o in graph.cycles(b, 3)]
+        if got != [(o.pools, o.amount_in, o.profit) for o in want.cycles(b, 3)]:
+            return False
+    return True
+
+
+def healthy(h: FeedHealth) -> None:
+    """Nothing held against an endpoint that told no lie."""
+    assert (h.rejected, h.implausible, h.identity, h.disagreed, h.unknown) == (0, 0, 0, 0, 0), h
+    assert not h.quarantined and h.held_back == 0

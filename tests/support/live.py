@@ -1,0 +1,180 @@
+"""A live session on the simulator and the waits on it: arming, ticking the session
+until a condition holds, an order until it ended, and what landed on the chain."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from arbscope import sources
+from arbscope.execution.live import LiveConfig
+from arbscope.session import FeedSession, RecordSettings
+from feeds.sim.chain import BlockEngine
+from feeds.sim.world import WorldConfig
+from feeds.venues import VENUES
+from tests.support.hostile import until
+
+CAPS = {"max_trade": 10**12, "max_day": 10**13}
+
+VENUE_PROGRAMS = {p for v in VENUES for p in v.ids.program_ids}
+
+
+def quiet(seed: int) -> WorldConfig:
+    """A market that only moves when a test knocks a pool off its price; of the first
+    three venues only (``venue_mix`` off): the orders' hops are checked by hand on the
+    specs' curves, and a 3-hop route through a DLMM pair (15 accounts and its bin
+    arrays) does not fit a packet without an address lookup table."""
+    return WorldConfig(
+        seed=seed, slot_seconds=0.1, trades_per_slot=0, dislocation_rate=0.0, venue_mix=False
+    )
+
+
+@asynccontextmanager
+async def live_session(
+    keyfile: Path,
+    seed: int = 11,
+    accept: bool = True,
+    db: Path | None = None,
+    world: WorldConfig | None = None,
+    max_hops: int = 3,
+    **cfg: Any,
+) -> AsyncIterator[FeedSession]:
+    config = LiveConfig(keypair=str(keyfile), **{**CAPS, **cfg})
+    # always recorded (db None: the test's own journal): the day's total lives there
+    sim_config = world if world is not None else quiet(seed)
+    s = sources.session(
+        sources.Watch(max_hops=max_hops, seed=seed),
+        sources.Evaluation(shadow=False),
+        sim=sources.SimSettings(world=sim_config, endpoints=1, accept_tx=accept),
+        record=RecordSettings(db, batch_s=0.1),
+        live=config,
+    )
+    await s.start()
+    assert s.start_error == ""
+    try:
+        yield s
+    finally:
+        await s.stop()
+
+
+async def tick_until(s: FeedSession, cond: Callable[[], Any], timeout: float = 20.0) -> Any:
+    """Take the session's turns until ``cond()`` holds; its value."""
+    got: Any = None
+
+    def turn() -> Any:
+        nonlocal got
+        s.tick()
+        got = cond()
+        return got
+
+    try:
+        await until(turn, timeout)
+    except TimeoutError:
+        raise AssertionError("timed out") from None
+    return got
+
+
+async def go_cycle(s: FeedSession) -> tuple[Any, Any]:
+    """Knock pools off their price until the scorer says GO for a cycle."""
+    assert s.feeds.server is not None
+    w = s.feeds.server.world
+    base = w.config
+    w.config = replace(base, dislocation_rate=1.0)
+    try:
+        return await tick_until(
+            s,
+            lambda: next(
+                (v for k, v in sorted(s.live.items()) if v[1].go and k[0] == s.base_mints[0]), None
+            ),
+        )
+    finally:
+        w.config = base
+
+
+def record_landings(s: FeedSession) -> dict[str, tuple[Any, ...]]:
+    """Wrap the simulator's landing step: the pools and accounts just before and just
+    after each slot's transactions ran, by signature."""
+    assert s.feeds.server is not None
+    chain, w = s.feeds.server.chain, s.feeds.server.world
+    seen: dict[str, tuple[Any, ...]] = {}
+    land = chain.land
+
+    def wrapped(slot: int, *rest: Any) -> Any:
+        pools = {p.address: replace(p.spec) for p in w.pools}
+        accounts = {k: (a.lamports, a.data) for k, a in w.accounts.items()}
+        out = land(slot, *rest)
+        after_pools = {p.address: replace(p.spec) for p in w.pools}
+        after = {k: (a.lamports, a.data) for k, a in w.accounts.items()}
+        for tx in out:
+            seen[tx.signature] = (pools, accounts, after_pools, after, tx)
+        return out
+
+    chain.land = wrapped  # type: ignore[method-assign]
+    return seen
+
+
+def amount(accounts: dict[str, tuple[int, bytes]], key: str) -> int:
+    return int.from_bytes(accounts[key][1][64:72], "little") if key in accounts else 0
+
+
+def hop_by_hand(
+    eng: Any, spec: Any, token_in: str, amount_in: int, kept: int = 0
+) -> tuple[int, Any]:
+    """(output, new state) of an exact-in swap through the pool's exact curve; ``kept``:
+    what the program keeps of the input outside the reserves (CP-Swap's protocol and
+    fund fees)."""
+    a_to_b = token_in == spec.mint_a
+    if spec.kind == "cpmm":
+        rin, rout = (spec.reserve_a, spec.reserve_b) if a_to_b else (spec.reserve_b, spec.reserve_a)
+        out = eng.cpmm_amount_out(amount_in, rin, rout, spec.fee_num, spec.fee_den)
+        grown = rin + amount_in - kept
+        return out, ((grown, rout - out) if a_to_b else (rout - out, grown))
+    r = eng.orca_whirlpool.swap(
+        spec.sqrt_price_x64,
+        spec.liquidity,
+        spec.tick_current,
+        spec.tick_spacing,
+        spec.fee_rate,
+        spec.ticks,
+        amount_in,
+        a_to_b,
+    )
+    assert r.amount_in == amount_in
+    return r.amount_out, (r.sqrt_price_x64, r.tick_current, r.liquidity)
+
+
+def sent(s: FeedSession) -> int:
+    """The transactions sent to the simulator other than the wallet's lookup tables' (made
+    when live is armed, extended between orders): the orders' own."""
+    from feeds.wire.alt import ALT_PROGRAM
+
+    assert s.feeds.server is not None
+    chain = s.feeds.server.chain
+    txs = [st.tx for st in chain.ledger.values()] + [
+        t for p in chain.pending for t in p.txs if p.bundle is None
+    ]
+    tables = sum(1 for t in txs if ALT_PROGRAM in {str(k) for k in t.message.account_keys})
+    return chain.stats.sent - tables
+
+
+async def finished(s: FeedSession, seq: int, timeout: float = 20.0) -> Any:
+    assert s.executor is not None
+    terminal = {"confirmed", "failed", "expired", "unknown", "refused", "cancelled", "error"}
+    return await tick_until(
+        s,
+        lambda: next((o for o in s.executor.orders if o.seq == seq and o.status in terminal), None),
+        timeout,
+    )  # type: ignore[union-attr]
+
+
+def block_engines(s: Any, **regions: BlockEngine) -> tuple[str, ...]:
+    """Point the executor at the simulator's block engines ``regions``."""
+    assert s.feeds.server is not None and s.executor is not None
+    s.feeds.server.chain.engines.update(regions)
+    base = s.endpoints[0].http.rstrip("/")
+    urls = tuple(f"{base}/{r}" for r in regions)
+    s.executor.config = replace(s.executor.config, jito=urls)
+    return urls

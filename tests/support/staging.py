@@ -1,0 +1,318 @@
+"""Deterministic screen states for the snapshot tests and ``make screenshots`` (test
+support: it reads ``tests/data``, so it is not part of the wheel).
+
+Everything on screen must be the same on every run: the market is seeded, the kernel
+timer gets a clock that advances a fixed step per reading (so every timing reads the
+same), the status bar's wall clock is fixed, and the source's run loop waits on a
+:class:`~arbscope.runloop.ManualClock` nobody advances once the app runs (the source is
+advanced before the app starts). The replay state comes from a journal recorded once and
+kept in ``tests/data`` (a live recording depends on socket timing).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from arbscope.demo import SimMarket
+from arbscope.runloop import TICK_S, ManualClock
+
+FIXED_WALL = 1_795_400_000.0  # 2026-11-23 01:33:20 UTC on the status bar
+ROOT = Path(__file__).resolve().parents[2]
+REPLAY_DB = ROOT / "tests" / "data" / "replay-seed2.sqlite"
+
+
+class StepClock:
+    """A nanosecond clock that advances ``step_ns`` per reading."""
+
+    def __init__(self, step_ns: int = 1_250) -> None:
+        self.t, self.step = 0, step_ns
+
+    def __call__(self) -> int:
+        self.t += self.step
+        return self.t
+
+
+def _market(seed: int, cls: type[SimMarket] = SimMarket) -> tuple[SimMarket, ManualClock]:
+    """A seeded market on a manual clock whose kernel timer reads a step clock and
+    shadows every sampled call (no wall-time budget: the shadowed counts the timing
+    panel shows at 160 columns are the same on every run)."""
+    clock = ManualClock()
+    m = cls(seed=seed, timer_clock=StepClock(), clock=clock)
+    m.timer.shadow_budget = math.inf
+    return m, clock
+
+
+def staged_sim(seed: int = 7, ticks: int = 40) -> SimMarket:
+    """The in-process seeded market, ``ticks`` slots in (one 200 ms period of its
+    manual clock each), then still."""
+    m, clock = _market(seed)
+    for _ in range(ticks):
+        clock.advance(int(TICK_S * 1e9))
+        m.tick()
+    return m
+
+
+def staged_no_price(seed: int = 7, ticks: int = 40) -> SimMarket:
+    """:func:`staged_sim` in which no price of SOL in USDC is known (as in a session whose
+    graph holds no pool path from SOL to USDC): the USDC cycles' fees are not converted,
+    their net is not known and the decision says ``no_sol_price``."""
+    from arbscope.solprice import LamportPrices
+    from feeds.wire.tokens import BY_SYMBOL
+
+    class NoPathTo(LamportPrices):
+        def update(self, graph: Any, bases: Any) -> None:
+            usdc = BY_SYMBOL["USDC"].mint
+            super().update(graph, [b for b in bases if b != usdc])
+            self.prices[usdc] = None
+
+    m, clock = _market(seed)
+    m.ev.lamport_prices = NoPathTo()
+    for _ in range(ticks):
+        clock.advance(int(TICK_S * 1e9))
+        m.tick()
+    return m
+
+
+CHART_TICKS = 300  # the charts' staged market: long enough for the bands, a few losses
+
+
+def staged_charts(seed: int = 7) -> SimMarket:
+    """:func:`staged_sim` ``CHART_TICKS`` slots in: the price chart's pairs past the
+    indicators' warm-up (Bollinger: 20 slots of the pair), paper fills won and lost."""
+    return staged_sim(seed, CHART_TICKS)
+
+
+async def staged_replay(db: Path = REPLAY_DB, at_s: float = 3.0) -> Any:
+    """The recording in ``db`` (its only session; read from a temporary copy, since
+    opening a journal switches it to WAL), paused at ``at_s`` seconds."""
+    import shutil
+    import tempfile
+
+    from arbscope.replay import ReplaySession, load_info
+    from storage.journal import Journal
+
+    copy = Path(tempfile.mkdtemp(prefix="arbscope-staged-")) / db.name
+    shutil.copyfile(db, copy)
+    db = copy
+
+    async with await Journal.open(db, create=False) as j:
+        sid = (await j.sessions())[0].id
+    r = ReplaySession(db, await load_info(db, sid), timer_clock=StepClock(), clock=ManualClock())
+    r.session.timer.shadow_budget = math.inf  # every sampled shadow, whatever the load
+    await r.start()
+    await r.seek_now(at_s)  # paused there
+    return r
+
+
+class _StagedExecutor:
+    """A live executor frozen mid-session (the portfolio panel's live view): a wallet,
+    three orders (two confirmed, one refused by its simulation), fixed signatures. Its
+    orders end at the ticks of ``ENDS`` (:meth:`at`), so a market ticked with it draws
+    the live equity curve those orders make."""
+
+    armed = True
+    accounts_seen = 0  # the wallet's token accounts never change
+    ENDS = (12, 20, 31)  # the tick each order ends at (confirmed, refused, confirmed)
+
+    def __init__(self, base: str) -> None:
+        import hashlib
+
+        from arbscope.execution.live import LiveView, OrderView
+        from arbscope.execution.routes import RouteView
+        from engine_rs.python.b58 import b58encode
+
+        def key(tag: str, n: int = 32) -> str:
+            return b58encode(hashlib.sha512(f"arbscope-staged:{tag}".encode()).digest()[:n])
+
+        path = "→".join([base[:4], "EPjF", "7xKX", base[:4]])
+        self._final = self._view = LiveView(
+            wallet=key("wallet"),
+            armed=True,
+            base=base,
+            pnl=48_349_090,
+            lamports=9_987_412_640,
+            balances=((base, 1_000_148_377_090),),
+            open=0,
+            sent=2,
+            confirmed=2,
+            failed=0,
+            refused=1,
+            spent_today=4_211_000_000,
+            node="arbscope simulator (staged)",
+            last_error="",
+            routes=(
+                RouteView("jito:127.0.0.1/frankfurt", 2, 0, 0, 0, 0, (), None, None, 0, 0),
+                RouteView("jito:127.0.0.1/ny", 2, 0, 2, 0, 0, (), 1.5, 1.9, 3, 2),
+            ),
+            orders=(
+                OrderView(
+                    1,
+                    "confirmed",
+                    key("sig1", 64),
+                    path,
+                    2_960_000_000,
+                    2_960_000_000,
+                    2_991_204_155,
+                    31_204_155,
+                    "landed in slot 300000031",
+                ),
+                OrderView(
+                    2,
+                    "refused",
+                    key("sig2", 64),
+                    path,
+                    1_251_000_000,
+                    1_251_000_000,
+                    None,
+                    None,
+                    "simulation failed: instruction 3 (675k…): ExceededSlippage",
+                ),
+                OrderView(
+                    3,
+                    "confirmed",
+                    key("sig3", 64),
+                    path,
+                    1_251_000_000,
+                    1_251_000_000,
+                    1_268_144_935,
+                    17_144_935,
+                    "landed in slot 300000044",
+                ),
+            ),
+        )
+
+    def at(self, tick: int) -> None:
+        """The view as it was after ``tick``: the orders ended by then, their PnL."""
+        from dataclasses import replace
+
+        done = tuple(o for o, end in zip(self._final.orders, self.ENDS) if end <= tick)
+        if len(done) == len(self._final.orders):
+            self._view = self._final
+            return
+        self._view = replace(
+            self._final,
+            orders=done,
+            pnl=sum(o.realized or 0 for o in done),
+            confirmed=sum(o.status == "confirmed" for o in done),
+            refused=sum(o.status == "refused" for o in done),
+            sent=sum(o.status != "refused" for o in done),
+        )
+
+    def view(self) -> Any:
+        return self._view
+
+    def checks(self) -> list[str]:
+        return ["✓ keypair ~/.config/arbscope/sim-key.json (owner-only, outside any repository)"]
+
+    def submit(self, *args: Any) -> str:
+        return "staged"
+
+    def accounts_to_create(self, tokens: Any) -> int:
+        return 0  # its wallet holds every token's account
+
+    def kill(self) -> int:
+        return 0
+
+    def disarm(self, why: str = "") -> int:
+        return 0
+
+
+def staged_live(seed: int = 7, ticks: int = 40) -> SimMarket:
+    """The seeded market in live mode with a staged executor (the live portfolio), armed
+    from the first tick, its orders ending as :class:`_StagedExecutor` says."""
+    m, clock = _market(seed)
+    ex = _StagedExecutor(m.graph.base_mints()[0])
+    m.ev.executor = ex  # type: ignore[assignment]
+    m.ev.mode = "LIVE"
+    m.commitment = "processed"  # a live session's feeds: the status bar shows their commitment
+    for i in range(1, ticks + 1):
+        ex.at(i)  # what ended during this tick's period
+        clock.advance(int(TICK_S * 1e9))
+        m.tick()
+    return m
+
+
+class StagedBookMarket(SimMarket):
+    """The seeded market with the order books of a simulated world beside it: the
+    ladders the engine builds from the world's book accounts (``book_ladders``)."""
+
+    books: tuple[Any, ...] = ()
+
+    @property
+    def snapshot(self) -> Any:
+        from dataclasses import replace
+
+        return replace(super().snapshot, books=self.books)
+
+
+def book_world(world_seed: int = 63, slots: int = 12) -> Any:
+    """The simulated world of ``world_seed``, ``slots`` slots in."""
+    from feeds.sim.world import World, WorldConfig
+
+    world = World(WorldConfig(seed=world_seed))
+    for _ in range(slots):
+        world.step()
+    return world
+
+
+def book_ladders(world: Any = None, depth: int = 24) -> tuple[Any, ...]:
+    """The L2 ladder of every OpenBook market of ``world`` (default :func:`book_world`):
+    the twin's ``openbook_v2.ladder`` on the accounts' bytes at the world's clock, with the
+    market's address, mints and slot (what ``PoolGraph.ladder`` gives)."""
+    from dataclasses import replace
+
+    import engine_rs
+    from feeds.venues import VENUES
+    from feeds.venues.openbook_v2.sim import now_ts
+
+    eng = engine_rs.load("python")
+    world = world if world is not None else book_world()
+    books = {v.kind for v in VENUES if v.ids.graph_kind == "book"}
+    out = []
+    for address, kind in world.universe():
+        if kind not in books:
+            continue
+        market = world.accounts[address].data
+        rec = eng.openbook_v2.decode_market(market)
+        ladder = eng.openbook_v2.ladder(
+            market,
+            world.accounts[rec.bids].data,
+            world.accounts[rec.asks].data,
+            now_ts(world),
+            depth,
+        )
+        out.append(
+            replace(
+                ladder,
+                market=address,
+                base_mint=rec.base_mint,
+                quote_mint=rec.quote_mint,
+                slot=world.slot,
+            )
+        )
+    return tuple(sorted(out, key=lambda b: b.market))
+
+
+def staged_books(seed: int = 7, ticks: int = 40) -> StagedBookMarket:
+    """:func:`staged_sim` with the simulated world's order books (the ``o`` screen), their
+    tokens named beside the market's."""
+    from feeds.wire.units import TokenBook
+
+    market, clock = _market(seed, StagedBookMarket)
+    assert isinstance(market, StagedBookMarket)
+    m = market
+    for _ in range(ticks):
+        clock.advance(int(TICK_S * 1e9))
+        m.tick()
+    world = book_world()
+    m.books = book_ladders(world)
+    m.names = TokenBook({**m.names.tokens, **{t.mint: t.info() for t in world.tokens}})
+    return m
+
+
+def fix_app(app: Any) -> Any:
+    """Pin the status bar's wall clock."""
+    app.state.clock = lambda: FIXED_WALL
+    return app
