@@ -120,7 +120,7 @@ fn a_buy_whose_budget_ends_inside_the_last_level_is_complete() {
     // one ask level of 10 lots at 1 000 (lot sizes 100 / 10, no fees): a budget of 5.5
     // lots' quote buys 5 lots and has less than a lot's price left; the level (and the
     // book) still holds 5 lots. The budget stopped the order, not the book: it quotes
-    // (tests/programs/test_openbook_v2.py found it refused)
+    // (tests/judge/test_openbook_v2.py found it refused)
     let lots = Lots::checked(100, 10, 0, 0, 6, 6).expect("valid");
     let book = BookState {
         lots,
