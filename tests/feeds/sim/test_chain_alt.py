@@ -35,6 +35,7 @@ from solders.transaction import VersionedTransaction
 
 from feeds.sim import alt as SA
 from feeds.sim.chain import Chain, ChainError
+from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import World, WorldConfig
 from feeds.wire import alt as A
 from feeds.wire import instructions as I
@@ -148,6 +149,18 @@ def agree(pair: tuple[Any, Any]) -> Any:
 
 def _keys(n: int) -> list[Pubkey]:
     return [Pubkey.new_unique() for _ in range(n)]
+
+
+def _node() -> SimServer:
+    """One endpoint on a quiet market (no trades, a slot only when the test steps one)
+    that takes transactions."""
+    cfg = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=0)
+    return SimServer(
+        cfg,
+        [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
+        slot_seconds=3600.0,
+        accept_transactions=True,
+    )
 
 
 @pytest.mark.slow
@@ -419,16 +432,9 @@ async def test_get_transaction_shows_the_lookups_and_the_loaded_addresses() -> N
 
     from solders.transaction_status import EncodedConfirmedTransactionWithStatusMeta
 
-    from feeds.sim.server import EndpointProfile, SimServer
     from tests.support.node import rpc
 
-    cfg = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=0)
-    async with SimServer(
-        cfg,
-        [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
-        slot_seconds=3600.0,
-        accept_transactions=True,
-    ) as srv:
+    async with _node() as srv:
         url = srv.infos()[0].http_url
         kp = Keypair()
         me = kp.pubkey()
@@ -485,16 +491,9 @@ async def test_get_transaction_shows_the_lookups_and_the_loaded_addresses() -> N
 
 
 async def test_a_closed_table_is_gone_from_the_node_and_from_finalized_once_rooted() -> None:
-    from feeds.sim.server import EndpointProfile, SimServer
     from tests.support.node import rpc
 
-    cfg = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=0)
-    async with SimServer(
-        cfg,
-        [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
-        slot_seconds=3600.0,
-        accept_transactions=True,
-    ) as srv:
+    async with _node() as srv:
         url = srv.infos()[0].http_url
         kp = Keypair()
         me = kp.pubkey()
@@ -601,15 +600,8 @@ def test_an_account_both_named_and_looked_up_is_loaded_twice() -> None:
 @pytest.mark.slow
 async def test_web3js_makes_reads_and_uses_a_table(web3js: type[Web3Js]) -> None:
     """@solana/web3.js's own ALT builders, ``getAddressLookupTable`` and v0 compiler."""
-    from feeds.sim.server import EndpointProfile, SimServer
 
-    cfg = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=0)
-    async with SimServer(
-        cfg,
-        [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
-        slot_seconds=3600.0,
-        accept_transactions=True,
-    ) as srv:
+    async with _node() as srv:
         for _ in range(40):  # a finalized slot past the start
             srv.step()
         kp = Keypair()
@@ -651,16 +643,9 @@ async def test_json_parsed_shows_a_table_as_the_account_decoder_does() -> None:
     solders' reading of the same bytes, the answer against solders' RPC parser."""
     from solders.rpc.responses import GetAccountInfoMaybeJsonParsedResp
 
-    from feeds.sim.server import EndpointProfile, SimServer
     from tests.support.node import rpc
 
-    cfg = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=0)
-    async with SimServer(
-        cfg,
-        [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
-        slot_seconds=3600.0,
-        accept_transactions=True,
-    ) as srv:
+    async with _node() as srv:
         url = srv.infos()[0].http_url
         kp = Keypair()
         me = kp.pubkey()
@@ -698,16 +683,9 @@ async def test_get_fee_for_message_refuses_lookups_that_do_not_resolve() -> None
     """Agave's getFeeForMessage: ``invalid transaction message: {SanitizeMessageError}``
     (the AddressLoaderError's Display) for lookups the bank cannot resolve; the fee of one
     that does."""
-    from feeds.sim.server import EndpointProfile, SimServer
     from tests.support.node import rpc
 
-    cfg = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=0)
-    async with SimServer(
-        cfg,
-        [EndpointProfile("a", latency_ms=1, jitter_ms=0)],
-        slot_seconds=3600.0,
-        accept_transactions=True,
-    ) as srv:
+    async with _node() as srv:
         url = srv.infos()[0].http_url
         await rpc(url, "getSlot", [])  # the slot clock's first step is behind us
         kp = Keypair()

@@ -185,17 +185,19 @@ pub trait Venue {
         cx: &mut Assembly<'_>,
     ) -> Result<Option<(Self::State, u64)>>;
     /// Exact output in base units for `amount` in (a into b when `a_to_b`); 0 for 0;
-    /// `None` when the swap cannot be done in full.
-    fn quote(s: &Self::State, amount: u64, a_to_b: bool) -> Option<u64>;
-    /// [`Venue::quote`] saying why there is no number: the swap cannot be done in full
+    /// or why there is no number: the swap cannot be done in full
     /// ([`NoQuote::Unfillable`]), or it needs ticks the state does not hold
-    /// ([`NoQuote::TicksMissing`]: a Whirlpool's arrays not received yet).
+    /// ([`NoQuote::TicksMissing`]: a Whirlpool's arrays not received yet). The one
+    /// quote a venue must write; the others are built on it.
     fn quote_checked(
         s: &Self::State,
         amount: u64,
         a_to_b: bool,
-    ) -> std::result::Result<u64, NoQuote> {
-        Self::quote(s, amount, a_to_b).ok_or(NoQuote::Unfillable)
+    ) -> std::result::Result<u64, NoQuote>;
+    /// [`Venue::quote_checked`] without the reason: `None` when there is no number.
+    #[inline]
+    fn quote(s: &Self::State, amount: u64, a_to_b: bool) -> Option<u64> {
+        Self::quote_checked(s, amount, a_to_b).ok()
     }
     /// [`Venue::quote_checked`] with the steps the venue's compute-unit model counts for
     /// the swap (`ComputeUnits` in `feeds/venues/<venue>.py`, fitted to its program): a

@@ -1114,11 +1114,6 @@ impl Venue for MeteoraDlmm {
     }
 
     #[inline]
-    fn quote(s: &DlmmState, amount: u64, a_to_b: bool) -> Option<u64> {
-        quote_state(s, amount, a_to_b).ok()
-    }
-
-    #[inline]
     fn quote_checked(
         s: &DlmmState,
         amount: u64,

@@ -1292,14 +1292,6 @@ impl Venue for OpenBookV2 {
         Ok(Some((state, slot)))
     }
 
-    #[inline]
-    fn quote(s: &BookState, amount: u64, a_to_b: bool) -> Option<u64> {
-        if s.needs_oracle {
-            return None;
-        }
-        s.quote(amount, a_to_b)
-    }
-
     fn quote_checked(
         s: &BookState,
         amount: u64,

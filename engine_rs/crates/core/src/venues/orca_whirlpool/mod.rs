@@ -602,12 +602,6 @@ impl Venue for OrcaWhirlpool {
         )))
     }
 
-    /// [`quote_state`]; `None` for both of its refusals.
-    #[inline]
-    fn quote(s: &WhirlpoolState, amount: u64, a_to_b: bool) -> Option<u64> {
-        quote_state(s, amount, a_to_b).ok()
-    }
-
     #[inline]
     fn quote_checked(
         s: &WhirlpoolState,

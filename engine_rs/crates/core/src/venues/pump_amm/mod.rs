@@ -35,7 +35,7 @@ use crate::decode::{self, check, Key, R};
 use crate::error::{EngineError, Result};
 use crate::pda::find_program_address;
 
-use super::{Assembly, OwnAccount, OwnRole, Venue, VenueInfo};
+use super::{Assembly, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
 
 /// The PumpSwap program.
 pub const PROGRAM_ID: &str = "pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA";
@@ -620,12 +620,17 @@ impl Venue for PumpAmm {
     }
 
     #[inline]
-    fn quote(s: &PumpState, amount: u64, a_to_b: bool) -> Option<u64> {
+    fn quote_checked(
+        s: &PumpState,
+        amount: u64,
+        a_to_b: bool,
+    ) -> std::result::Result<u64, NoQuote> {
         if a_to_b {
             s.sell(amount)
         } else {
             s.buy(amount)
         }
+        .ok_or(NoQuote::Unfillable)
     }
 
     #[inline]

@@ -11,7 +11,7 @@ use crate::b58;
 use crate::decode::{check, err, Key, R};
 use crate::error::{EngineError, Result};
 
-use super::{Assembly, Venue, VenueInfo};
+use super::{Assembly, NoQuote, Venue, VenueInfo};
 
 /// The AMM v4 program.
 pub const PROGRAM_ID: &str = "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8";
@@ -151,8 +151,12 @@ impl Venue for RaydiumAmmV4 {
     }
 
     #[inline]
-    fn quote(s: &ConstantProduct, amount: u64, a_to_b: bool) -> Option<u64> {
-        Some(s.amount_out(amount, a_to_b))
+    fn quote_checked(
+        s: &ConstantProduct,
+        amount: u64,
+        a_to_b: bool,
+    ) -> std::result::Result<u64, NoQuote> {
+        Ok(s.amount_out(amount, a_to_b))
     }
 
     #[inline]

@@ -792,11 +792,6 @@ impl Venue for RaydiumClmm {
     }
 
     #[inline]
-    fn quote(s: &RaydiumClmmState, amount: u64, a_to_b: bool) -> Option<u64> {
-        quote_state(s, amount, a_to_b).ok()
-    }
-
-    #[inline]
     fn quote_checked(
         s: &RaydiumClmmState,
         amount: u64,

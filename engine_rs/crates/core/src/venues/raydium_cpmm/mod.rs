@@ -11,7 +11,7 @@ use crate::b58;
 use crate::decode::{check, Key, R};
 use crate::error::{EngineError, Result};
 
-use super::{Assembly, OwnAccount, OwnRole, Venue, VenueInfo};
+use super::{Assembly, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
 
 /// The CP-Swap program.
 pub const PROGRAM_ID: &str = "CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C";
@@ -244,8 +244,12 @@ impl Venue for RaydiumCpmm {
     }
 
     #[inline]
-    fn quote(s: &ConstantProduct, amount: u64, a_to_b: bool) -> Option<u64> {
-        Some(s.amount_out(amount, a_to_b))
+    fn quote_checked(
+        s: &ConstantProduct,
+        amount: u64,
+        a_to_b: bool,
+    ) -> std::result::Result<u64, NoQuote> {
+        Ok(s.amount_out(amount, a_to_b))
     }
 
     #[inline]
