@@ -307,5 +307,8 @@ class InputTee:
     def take_refetch(self) -> list[tuple[str, int]]:
         return self.inner.take_refetch()
 
+    def take_transactions(self) -> list[tuple[str, int, bool, int]]:
+        return self.inner.take_transactions()
+
     def stats(self) -> IngestStats:
         return self.inner.stats()

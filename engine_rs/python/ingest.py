@@ -124,6 +124,7 @@ from .token2022 import mint_rules
 from .venues import Assembly, LogScan, OwnAccount, Venue, by_kind, orca_whirlpool
 
 SUB_KINDS = ("account", "logs", "slot")
+TX_QUEUE = 16_384  # the transactions take_transactions keeps between two reads
 _COUNTER = {"account": "accounts", "logs": "logs", "slot": "slots"}
 
 MAX_SLOT_LEAD = 32  # slots an endpoint or an account update may be ahead of the chain
@@ -257,6 +258,7 @@ class FeedIngest:
         self._dedup = Deduper(capacity, lag_window)
         self._roles: dict[str, list[tuple[str, str]]] = {}
         self._subs: dict[tuple[int, int], tuple[str, str]] = {}
+        self._txs: deque[tuple[str, int, bool, int]] = deque(maxlen=TX_QUEUE)
         self._pools: dict[str, _Pool] = {}
         self._changed: dict[str, None] = {}
         self._n = dict.fromkeys(
@@ -513,7 +515,10 @@ class FeedIngest:
             raise _frame_error("logs.logs: expected a list of strings")
         failed = value.get("err") is not None
         key = _utf8(signature) + (b"!" if failed else b"")
-        if self._notified(ep, key, recv_ns, bound, "logs") and not failed:
+        first = self._notified(ep, key, recv_ns, bound, "logs")
+        if first:
+            self._told_of(signature, slot, failed, ep)
+        if first and not failed:
             scan = LogScan()
             for line in logs:
                 if scan.is_swap(line):
@@ -568,9 +573,13 @@ class FeedIngest:
         if isinstance(up, geyser.Transaction):
             if up.vote:
                 return geyser.TRANSACTION, up.slot
-            key = b58encode(up.signature).encode() + (b"!" if up.failed else b"")
+            signature = b58encode(up.signature)
+            key = signature.encode() + (b"!" if up.failed else b"")
             bound = ("logs", "") if subs else None
-            if self._notified(ep, key, recv_ns, bound, "logs") and not up.failed:
+            first = self._notified(ep, key, recv_ns, bound, "logs")
+            if first:
+                self._told_of(signature, up.slot, up.failed, ep)
+            if first and not up.failed:
                 scan = LogScan()
                 for line in up.logs:
                     if scan.is_swap(line):
@@ -579,6 +588,18 @@ class FeedIngest:
         if isinstance(up, geyser.Pong):
             return geyser.PONG, up.id & 0xFFFF_FFFF
         return up.kind, 0
+
+    def _told_of(self, signature: str, slot: int, failed: bool, ep: int) -> None:
+        self._txs.append((signature, slot, failed, ep))  # a deque of TX_QUEUE: the oldest go
+
+    def take_transactions(self) -> list[tuple[str, int, bool, int]]:
+        """The transactions told of since the last call, oldest first: the first copy of
+        each logs notification and gRPC transaction update (not votes), as ``(signature,
+        slot, failed, endpoint)``; at most ``TX_QUEUE`` are kept between two calls (the
+        oldest go)."""
+        out = list(self._txs)
+        self._txs.clear()
+        return out
 
     def _unknown(self, ep: int) -> None:
         self._n["unknown"] += 1

@@ -171,6 +171,48 @@ def test_copies_across_transports_are_one_change(eng: types.ModuleType) -> None:
     assert (n.logs, n.swaps) == (1, 1)
 
 
+def test_the_transactions_told_of_are_each_first_copy_once(eng: types.ModuleType) -> None:
+    """``take_transactions``: the first copy of each logs notification or gRPC
+    transaction update, whichever transport brought it, failed ones marked; votes and
+    copies not; at most ``TX_QUEUE`` between two reads, the oldest gone first."""
+    import dataclasses
+    import json
+
+    m = market(SEEDS[0])
+    _, ing = make_mixed(eng, m)
+    logs = [x for step in m.steps for x in messages(m, ing, step) if x.kind == "logs"]
+    assert len(logs) >= 2
+    a, b = logs[0], logs[1]
+    assert ing.take_transactions() == []
+    ing.grpc(GRPC, grpc_bytes(a), 1_000)  # gRPC first, then the PubSub copies
+    ing.frame(0, a.text(0).encode(), 2_000)
+    ing.frame(1, a.text(1).encode(), 3_000)
+    ing.frame(1, b.text(1).encode(), 4_000)
+    sig = lambda msg: json.loads(msg.value)["signature"]  # noqa: E731
+    assert ing.take_transactions() == [(sig(a), a.slot, False, GRPC), (sig(b), b.slot, False, 1)]
+    assert ing.take_transactions() == []  # told once
+    failed = json.loads(a.value) | {"signature": b58.b58encode(bytes(range(64))), "err": "x"}
+    ing.frame(0, dataclasses.replace(a, slot=7, value=json.dumps(failed)).text(0).encode(), 5_000)
+    vote = pb.SubscribeUpdate(
+        filters=["arbscope"],
+        transaction=pb.SubscribeUpdateTransaction(
+            transaction=pb.SubscribeUpdateTransactionInfo(signature=bytes(64), is_vote=True),
+            slot=8,
+        ),
+    )
+    ing.grpc(GRPC, vote.SerializeToString(), 6_000)
+    assert ing.take_transactions() == [(failed["signature"], 7, True, 0)]
+    queue = 16_384  # TX_QUEUE of both backends
+    for i in range(queue + 3):
+        one = json.loads(a.value) | {"signature": b58.b58encode(i.to_bytes(64, "little"))}
+        ing.frame(
+            0, dataclasses.replace(a, slot=9, value=json.dumps(one)).text(0).encode(), 7_000 + i
+        )
+    told = ing.take_transactions()
+    assert len(told) == queue
+    assert told[0][0] == b58.b58encode((3).to_bytes(64, "little"))
+
+
 def test_pings_pongs_and_others(eng: types.ModuleType) -> None:
     m = market(SEEDS[0])
     _, ing = make_mixed(eng, m)
@@ -325,6 +367,8 @@ def test_rust_and_twin_agree_on_a_mixed_faulty_feed(
                 same_call(ings, lambda ing, ep=ep, raw=raw, ns=ns: ing.frame(ep, raw, ns))
         wanted = [ing.take_refetch() for ing in ings]
         assert wanted[0] == wanted[1]
+        told = [ing.take_transactions() for ing in ings]
+        assert told[0] == told[1]
         assert_same_state(ings, graphs, m, final=False)
     assert_same_state(ings, graphs, m, final=True)
 

@@ -439,7 +439,15 @@ pub struct FeedIngest {
     quarantined: usize,
     /// scratch for the own accounts a pool account names
     follow: Vec<(u8, Key)>,
+    /// the first copy of every transaction a logs subscription or a gRPC transaction
+    /// filter told of, oldest first ([`FeedIngest::take_transactions`]), at most
+    /// [`TX_QUEUE`]: signature, slot, failed, endpoint
+    txs: std::collections::VecDeque<(String, u64, bool, u16)>,
 }
+
+/// The transactions [`FeedIngest::take_transactions`] keeps between two reads (the
+/// oldest go first when nobody reads them: a replay, a session without rivals).
+pub const TX_QUEUE: usize = 16_384;
 
 impl FeedIngest {
     /// `capacity` and `lag_window` as [`Deduper::new`].
@@ -476,6 +484,7 @@ impl FeedIngest {
             refetch: Vec::new(),
             quarantined: 0,
             follow: Vec::new(),
+            txs: std::collections::VecDeque::new(),
         })
     }
 
@@ -920,8 +929,14 @@ impl FeedIngest {
                     key.push(b'!');
                 }
                 let first = self.notified(ep, &key, recv_ns, bound, SubKind::Logs);
+                let sig_len = key.len() - usize::from(failed);
+                let text = String::from_utf8_lossy(&key[..sig_len]).into_owned();
                 self.scratch = key;
-                if !first? || failed {
+                if !first? {
+                    return Ok((geyser::TRANSACTION, slot));
+                }
+                self.told_of(text, slot, failed, ep);
+                if failed {
                     return Ok((geyser::TRANSACTION, slot));
                 }
                 let mut raw = std::mem::take(&mut self.scratch);
@@ -1003,7 +1018,7 @@ impl FeedIngest {
         if kind == SubKind::Account {
             self.account_notification(graph, ep, s, doc, slot, bound, recv_ns)?;
         } else {
-            self.logs_notification(ep, s, doc, bound, recv_ns)?;
+            self.logs_notification(ep, s, doc, slot, bound, recv_ns)?;
         }
         Ok(Some(sub))
     }
@@ -1061,11 +1076,13 @@ impl FeedIngest {
         out
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn logs_notification(
         &mut self,
         ep: u16,
         s: &[u8],
         doc: &json::Doc,
+        slot: u64,
         bound: Option<(SubKind, u32)>,
         recv_ns: Arg<i64>,
     ) -> Result<()> {
@@ -1089,7 +1106,16 @@ impl FeedIngest {
         }
         let first = self.notified(ep, &key, recv_ns, bound, SubKind::Logs);
         self.scratch = key;
-        if !first? || failed {
+        if !first? {
+            return Ok(());
+        }
+        self.told_of(
+            String::from_utf8_lossy(&signature).into_owned(),
+            slot,
+            failed,
+            ep,
+        );
+        if failed {
             return Ok(());
         }
         let mut raw = std::mem::take(&mut self.scratch);
@@ -2028,6 +2054,20 @@ impl FeedIngest {
             .collect();
         out.sort_unstable_by_key(|s| s.endpoint);
         out
+    }
+
+    fn told_of(&mut self, signature: String, slot: u64, failed: bool, ep: u16) {
+        if self.txs.len() >= TX_QUEUE {
+            self.txs.pop_front();
+        }
+        self.txs.push_back((signature, slot, failed, ep));
+    }
+
+    /// The transactions told of since the last call, oldest first: the first copy of each
+    /// logs notification and gRPC transaction update (a vote's excepted), as
+    /// `(signature, slot, failed, endpoint)`; at most [`TX_QUEUE`] (older ones are gone).
+    pub fn take_transactions(&mut self) -> Vec<(String, u64, bool, u16)> {
+        self.txs.drain(..).collect()
     }
 
     /// Pool accounts to fetch again over HTTP (an identity change waits for it), each

@@ -749,6 +749,13 @@ impl FeedIngest {
             .collect()
     }
 
+    /// The transactions told of since the last call, oldest first: the first copy of each
+    /// logs notification and gRPC transaction update (not votes), as `(signature, slot,
+    /// failed, endpoint)`; at most 16,384 are kept between two calls (the oldest go).
+    fn take_transactions(&mut self) -> Vec<(String, u64, bool, u16)> {
+        self.inner.take_transactions()
+    }
+
     /// Pool accounts to fetch again over HTTP (an identity change waits for it), each
     /// with the endpoint whose copy asked for it (fetch from another one if you can).
     fn take_refetch(&mut self) -> Vec<(String, u16)> {
