@@ -33,6 +33,7 @@ from engine_rs.records import DedupStats, EndpointStats, IngestStats, Opportunit
 from feeds.clients.pool import Bootstrap, Endpoint, FeedPool
 from feeds.clients.rpc import RawAccount
 from feeds.health import FeedHealth
+from feeds.wire.txview import TxView
 from storage.codec import Kind
 from storage.journal import Journal
 from storage.recorder import JournaledEvent, JournalTarget, Recorder
@@ -91,6 +92,7 @@ class StreamInputs(Protocol):
     def on_fees(self, samples: list[tuple[int, int]]) -> None: ...
     def on_uncovered(self, pools: list[str]) -> None: ...
     def on_tokens(self, rows: Sequence[dict[str, Any]]) -> None: ...
+    def on_transaction(self, tx: TxView) -> None: ...
 
 
 class SessionInputs(StreamInputs, Protocol):
@@ -200,6 +202,7 @@ class SourceLink:
     own_started: Callable[[], None]
     seed: int = 0
     first_endpoint: int = 0  # the number of the source's first endpoint (after others')
+    rivals: bool = False  # read the transactions that touch the pools (on_transaction)
 
 
 class Faucet(Protocol):

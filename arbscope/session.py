@@ -36,6 +36,8 @@ from feeds.clients.rpc import RawAccount
 from feeds.clients.tokens import TokenRegistry
 from feeds.health import FeedHealth
 from feeds.redact import scrub
+from feeds.rivals import classify
+from feeds.wire.txview import TxView
 from feeds.wire.units import TokenBook, TokenInfo
 from storage.codec import Kind
 from storage.journal import Journal, JournalError
@@ -68,6 +70,7 @@ from .ports import (
     StreamSinks,
 )
 from .prices import PriceBook, fee_view
+from .rivals import RivalBook
 from .runloop import TICK_S, Clock, MonotonicClock, RunLoop
 from .solprice import LamportPrice
 from .timing import KernelTimer
@@ -122,6 +125,10 @@ class Watch:
     base_mints: Sequence[str] = ()
     max_hops: int = 3
     seed: int = 7
+    # the transactions that touch the pools, read for the rivals' arbitrage
+    # (arbscope.rivals), and the names given to signers (the labels file)
+    rivals: bool = True
+    rival_labels: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -184,6 +191,9 @@ class FeedSession:
         health = health or HealthSettings()
         self.seed = watch.seed
         self.evaluation, self.health = evaluation, health
+        self.watch_rivals = watch.rivals
+        self.rivals = RivalBook(labels=watch.rival_labels)
+        self.rival_errors = 0  # transactions the classifier could not read
         # no new slot from any feed for this long (the session's clock against the
         # frames' receive times): every cycle is no-go (market.REASON_FEEDS_STALLED)
         # until one comes. None: /health's stall time; 0: never (a replay of a recording
@@ -468,6 +478,7 @@ class FeedSession:
                     self._nothing_to_find,
                     self._own_started,
                     seed=self.seed,
+                    rivals=self.watch_rivals,
                 )
             )
             url = self._tip_floor_url()
@@ -903,6 +914,11 @@ class FeedSession:
             ing = self.ingest
             ev.broker.slot_clock = (ing.slot_seen, ing.slot_t_ns, ing.slot_len_ns)
         ev.execute(self.slot, now_ns, self.sink)
+        rivals = self.rivals
+        rivals.observe(self.slot, ev.live, ev.fees.cu_price_micro_lamports)
+        if ev.broker is not None:
+            for order in ev.broker.pending:
+                rivals.traded(order.key[1], order.key[0], order.slot)
         if self.snapshots:  # the screen's price panel (not part of the replayed decisions)
             self.prices.update(self.graph, changed, self.slot)
         self.rate.add(now, self.updates)
@@ -936,6 +952,23 @@ class FeedSession:
                     self.on_uncovered(bare)
         self._input(Kind.TICK, now_ns)
         self.tick(now_ns)
+
+    def on_transaction(self, tx: TxView) -> None:
+        """A transaction that touched a watched pool (its body and meta): journaled and
+        published as an input (``TRANSACTION``), classified, and, when it is someone
+        else's arbitrage on our pools, compared with what we held (``rival`` event)."""
+        self._input(Kind.TRANSACTION, tx)
+        try:
+            rt = classify(tx)
+        except ValueError as exc:
+            self.rival_errors += 1
+            log.debug("transaction %s not classified: %s", tx.signature, exc)
+            return
+        r = self.rivals.add(rt)
+        if r is not None:
+            self._snap = None
+            if self.sink is not None:
+                self.sink.emit(r, self.slot, self._now_ns)
 
     def on_uncovered(self, pools: list[str]) -> None:
         """The pools no endpoint covers now (the session's feeds, or a collector's):

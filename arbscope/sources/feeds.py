@@ -145,6 +145,7 @@ class EndpointFeeds:
             seed=link.seed,
             on_fees=link.inputs.on_fees,
             fee_accounts=link.fee_accounts,
+            on_transaction=link.inputs.on_transaction if link.rivals else None,
             worker_config=o.worker_config,
             commitment=o.commitment,
             ca_file=o.ca_file,

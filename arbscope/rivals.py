@@ -1,0 +1,315 @@
+"""Rivals: the arbitrage others land on the watched pools, and how arbscope compares.
+
+Every transaction that touched a watched pool (``feeds.clients.transactions``: fetched for
+a logs notification, or read from a gRPC update; journaled as a ``TRANSACTION`` input) is
+classified by ``feeds.rivals.classify``. A rival arbitrage (or a failed attempt) is then
+set against what this session held of the same pools, slot by slot:
+
+- **held**: a cycle of ours through the same pools (the same set; else one that contains
+  all of them, or that they contain) was live at or before the rival's slot;
+- **lead**: the rival's slot minus the first slot of the latest run of slots in which we
+  held it (positive: we saw the dislocation that many slots before they landed; ``None``:
+  we never held it);
+- **verdict**: what we decided at the last evaluation at or before their slot: ``GO``,
+  or the first failed check;
+- **ahead**: whether our order would have been ahead of theirs in the slot's order had we
+  sent it (a GO held before their slot, and our priority — tip per requested compute unit
+  plus the compute-unit price, as the leader orders them — above theirs): the landing
+  model's estimate, not a fact;
+- **traded**: a paper or live order of ours on those pools decided in that run.
+
+The outcome sums it up: ``ours`` (we traded it), ``speed`` (we called GO and did not get
+there first: lost to speed), ``no-go: <check>`` (the threshold that cost us), ``unseen``
+(we did not hold the cycle: a pool we do not watch, or a gap our graph never showed).
+
+Everything here is computed from journaled inputs and the session's own state at its
+ticks, so a replay builds the same book; each comparison is a derived event (``rival``).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from feeds.rivals import RivalTx
+
+from .events import Event
+
+OppKey = tuple[str, tuple[str, ...]]  # (base mint, pools), as arbscope.market keys a cycle
+
+WINDOW_SLOTS = 9_000  # the totals' window: about an hour of slots
+LATEST = 200  # the latest rival arbitrages kept for the list
+
+
+@dataclass(slots=True)
+class _Held:
+    """One of our cycles as the rival book remembers it."""
+
+    pools: frozenset[str]
+    since: int  # the first slot of the current (or latest) run of slots it was live
+    last: int  # the last slot it was live
+    live: bool
+    verdict: str  # "GO" or the first failed check, at the last evaluation
+    first_go: int | None  # the first slot of this run it was GO
+    priority: int  # our bid: tip per requested CU + CU price (micro-lamports)
+    net_profit: int  # the last score's, in the base token
+    traded: int | None = None  # the slot one of our orders on it was decided in this run
+
+
+@dataclass(frozen=True, slots=True)
+class Rival(Event):
+    """One rival arbitrage (or failed attempt) on our pools and how we compare
+    (``rival``; the export's columns)."""
+
+    KIND: ClassVar[str] = "rival"
+    signature: str
+    slot: int
+    index: int | None
+    signer: str
+    label: str
+    kind: str  # "arbitrage" or "failed_arbitrage"
+    base: str
+    pools: Sequence[str]
+    venues: Sequence[str]
+    amount_in: int
+    amount_out: int
+    profit: int  # the signer's gain in the base token before fees and tip
+    fee: int  # lamports: base + priority
+    tip: int  # lamports to a Jito tip account
+    priority: int  # their bid: tip per requested CU + CU price (micro-lamports)
+    held: bool
+    lead: int | None
+    verdict: str
+    ahead: bool | None
+    traded: bool
+    outcome: str
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "signature": self.signature,
+            "slot": self.slot,
+            "index": self.index,
+            "signer": self.signer,
+            "label": self.label,
+            "kind": self.kind,
+            "base": self.base,
+            "pools": list(self.pools),
+            "venues": list(self.venues),
+            "amount_in": self.amount_in,
+            "amount_out": self.amount_out,
+            "profit": self.profit,
+            "fee": self.fee,
+            "tip": self.tip,
+            "priority": self.priority,
+            "held": self.held,
+            "lead": self.lead,
+            "verdict": self.verdict,
+            "ahead": self.ahead,
+            "traded": self.traded,
+            "outcome": self.outcome,
+        }
+
+
+@dataclass(slots=True)
+class SignerTotals:
+    """One signer's arbitrage on our pools in the window."""
+
+    signer: str
+    label: str
+    landed: int = 0
+    failed: int = 0
+    profit: dict[str, int] = field(default_factory=dict)  # base mint -> raw units
+    tips: int = 0
+
+
+def their_priority(tx: RivalTx) -> int:
+    """A transaction's place in the leader's order: its tip per requested compute unit
+    plus its compute-unit price (micro-lamports), as the simulator and Jito's auction
+    order them."""
+    limit = max(1, tx.cu_limit)
+    return tx.tip * 1_000_000 // limit + tx.cu_price
+
+
+class RivalBook:
+    """See the module doc. ``labels``: signer -> name (the labels file); ``own``: our own
+    signers (the live wallet), never a rival."""
+
+    def __init__(
+        self,
+        labels: Mapping[str, str] | None = None,
+        own: Iterable[str] = (),
+        window_slots: int = WINDOW_SLOTS,
+    ) -> None:
+        self.labels = dict(labels or {})
+        self.own = set(own)
+        self.window_slots = window_slots
+        self._held: dict[OppKey, _Held] = {}
+        self._by_pool: dict[str, set[OppKey]] = {}
+        self._live: set[OppKey] = set()
+        self._next_forget = 0
+        self.latest: deque[Rival] = deque(maxlen=LATEST)
+        self._window: deque[Rival] = deque()
+        self.seen = 0  # transactions classified
+        self.arbitrages = 0  # rival arbitrages landed on our pools
+        self.failed = 0  # rival attempts that failed
+        self.ours = 0  # arbitrages on our pools that were ours (our signer)
+
+    # ------------------------------------------------------------ our side
+    def observe(
+        self,
+        slot: int,
+        live: Mapping[OppKey, tuple[Any, Any]],
+        cu_price: int,
+        cu_limit: Mapping[OppKey, int] | None = None,
+    ) -> None:
+        """After a tick: the cycles live now (``Evaluator.live``: key -> (opportunity,
+        score)), their verdicts and bids."""
+        for key, (_opp, score) in live.items():
+            h = self._held.get(key)
+            verdict = "GO" if score.go else (score.reasons[0] if score.reasons else "no-go")
+            limit = (cu_limit or {}).get(key, 0) or 200_000
+            priority = score.tip_lamports * 1_000_000 // limit + cu_price
+            if h is None:
+                h = _Held(frozenset(key[1]), slot, slot, True, verdict, None, priority, 0)
+                self._held[key] = h
+                for p in key[1]:
+                    self._by_pool.setdefault(p, set()).add(key)
+            elif not h.live:  # a new run of slots
+                h.since, h.first_go, h.traded, h.live = slot, None, None, True
+            h.last, h.verdict, h.priority = slot, verdict, priority
+            h.net_profit = int(score.net_profit)
+            if score.go and h.first_go is None:
+                h.first_go = slot
+        for key in self._live.difference(live):
+            self._held[key].live = False
+        self._live = set(live)
+        if slot >= self._next_forget:
+            self._next_forget = slot + 1_000
+            self._forget(slot - self.window_slots)
+
+    def _forget(self, before: int) -> None:
+        """Drop the cycles not held since ``before`` (older than any rival still in the
+        window could be compared with)."""
+        old = [k for k, h in self._held.items() if not h.live and h.last < before]
+        for k in old:
+            del self._held[k]
+            for p in k[1]:
+                ks = self._by_pool.get(p)
+                if ks is not None:
+                    ks.discard(k)
+                    if not ks:
+                        del self._by_pool[p]
+
+    def traded(self, pools: Sequence[str], base: str, slot: int) -> None:
+        """One of our orders (paper or live) on ``pools`` decided at ``slot``."""
+        h = self._held.get((base, tuple(pools)))
+        if h is not None and h.traded is None:
+            h.traded = slot
+
+    # ------------------------------------------------------------ theirs
+    def _match(self, pools: frozenset[str], slot: int) -> _Held | None:
+        """Our cycle through the same pools (else the closest one containing them or
+        contained in them) held at or before ``slot``; the latest held."""
+        keys: set[OppKey] = set()
+        for p in pools:
+            keys |= self._by_pool.get(p, set())
+        best: tuple[int, int, _Held] | None = None
+        for k in keys:
+            h = self._held[k]
+            if h.since > slot:
+                continue
+            if h.pools == pools:
+                rank = 0
+            elif pools <= h.pools or h.pools <= pools:
+                rank = 1
+            else:
+                continue
+            cand = (rank, -h.since, h)
+            if best is None or cand[:2] < best[:2]:
+                best = cand
+        return best[2] if best is not None else None
+
+    def add(self, tx: RivalTx) -> Rival | None:
+        """A classified transaction: a ``Rival`` when it is an arbitrage (or a failed
+        attempt) on our pools by someone else, else None."""
+        self.seen += 1
+        if tx.kind not in ("arbitrage", "failed_arbitrage"):
+            return None
+        if tx.signer in self.own:
+            self.ours += tx.kind == "arbitrage"
+            return None
+        pools = [leg.pool for leg in tx.legs]
+        h = self._match(frozenset(pools), tx.slot)
+        prio = their_priority(tx)
+        if h is None:
+            held, lead, verdict, ahead, traded, outcome = False, None, "", None, False, "unseen"
+        else:
+            held = True
+            lead = tx.slot - h.since
+            verdict = h.verdict
+            was_go = h.first_go is not None and h.first_go < tx.slot
+            ahead = was_go and h.priority > prio
+            traded = h.traded is not None and h.traded <= tx.slot
+            if traded:
+                outcome = "ours"
+            elif h.first_go is not None and h.first_go <= tx.slot:
+                outcome = "speed"
+            else:
+                outcome = f"no-go: {verdict}"
+        legs = tx.legs
+        r = Rival(
+            signature=tx.signature,
+            slot=tx.slot,
+            index=tx.index,
+            signer=tx.signer,
+            label=self.labels.get(tx.signer, ""),
+            kind=tx.kind,
+            base=tx.base or "",
+            pools=pools,
+            venues=[leg.venue for leg in legs],
+            amount_in=legs[0].amount_in if legs else 0,
+            amount_out=legs[-1].amount_out if legs else 0,
+            profit=tx.profit,
+            fee=tx.fee,
+            tip=tx.tip,
+            priority=prio,
+            held=held,
+            lead=lead,
+            verdict=verdict,
+            ahead=ahead,
+            traded=traded,
+            outcome=outcome,
+        )
+        if tx.kind == "arbitrage":
+            self.arbitrages += 1
+        else:
+            self.failed += 1
+        self.latest.appendleft(r)
+        self._window.append(r)
+        while self._window and self._window[0].slot < tx.slot - self.window_slots:
+            self._window.popleft()
+        return r
+
+    # ------------------------------------------------------------ views
+    def totals(self) -> list[SignerTotals]:
+        """Each signer's arbitrage on our pools in the window, the most profitable first
+        (summed over base tokens as raw units: per base, see ``profit``)."""
+        by: dict[str, SignerTotals] = {}
+        for r in self._window:
+            t = by.get(r.signer)
+            if t is None:
+                t = by[r.signer] = SignerTotals(r.signer, r.label)
+            if r.kind == "arbitrage":
+                t.landed += 1
+                t.profit[r.base] = t.profit.get(r.base, 0) + r.profit
+                t.tips += r.tip
+            else:
+                t.failed += 1
+        return sorted(by.values(), key=lambda t: (-sum(t.profit.values()), t.signer))
+
+    def share(self, ours: int) -> tuple[int, int]:
+        """(rival arbitrages landed in the window, ours: ``ours`` fills in it)."""
+        theirs = sum(1 for r in self._window if r.kind == "arbitrage")
+        return theirs, ours
