@@ -42,7 +42,7 @@ from feeds.wire.units import TokenBook
 from .equity import EquityCurves, EquityPoint
 from .execution.compute import CuBudget, cycle_budget, cycle_steps
 from .execution.live import LiveExecutor, LiveView
-from .execution.paper import PaperBroker, Portfolio
+from .execution.paper import Fill, PaperBroker, Portfolio
 from .health import Verdict
 from .ports import EventSink
 from .prices import FeeView, PriceBook, PriceRow, PriceSeries
@@ -472,13 +472,13 @@ class Evaluator:
                 out.append(-1)
         return tuple(out)
 
-    def execute(self, slot: int, now_ns: int = 0, sink: EventSink | None = None) -> None:
+    def execute(self, slot: int, now_ns: int = 0, sink: EventSink | None = None) -> list[Fill]:
         """Fill the paper orders that are due, then (auto mode, not halted) decide on
         every cycle the scorer says go for. Fills (``fill`` events) go to ``sink`` (the
-        journal's recorder, a replay's digest) when there is one."""
+        journal's recorder, a replay's digest) when there is one; returns them."""
         b = self.broker
         if b is None:
-            return
+            return []
         if self._wallet_changed():
             self.rescore()
         self.equity.start(now_ns, slot, b.pnl)
@@ -502,6 +502,7 @@ class Evaluator:
                     if ex is not None:  # live: the same decision, for real (paper shadows it)
                         if ex.submit(o, sc, fees, slots, "auto") == "" and shadow:
                             b.link(b.seq, ex.seq)
+        return fills
 
     def live_executor(self) -> LiveExecutor | None:
         """The executor when the session trades live right now (armed, not halted)."""

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from .execution.live import LiveExecutor
     from .execution.paper import PaperBroker
     from .health import Verdict
+    from .rivals import RivalBook
     from .solprice import LamportPrice
     from .timing import KernelTimer
 
@@ -383,6 +384,8 @@ class SessionView(Protocol):
     def executor(self) -> LiveExecutor | None: ...
     @property
     def publisher(self) -> InputPublisher | None: ...
+    @property
+    def rivals(self) -> RivalBook: ...
     def versions(self) -> dict[str, Any]: ...
     def pool_count(self) -> int: ...
     def lamport_prices(self) -> Mapping[str, LamportPrice | None]:

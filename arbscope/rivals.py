@@ -151,10 +151,12 @@ class RivalBook:
         self._next_forget = 0
         self.latest: deque[Rival] = deque(maxlen=LATEST)
         self._window: deque[Rival] = deque()
+        self._ours: deque[int] = deque()  # the slots our own arbitrage landed in (window)
         self.seen = 0  # transactions classified
         self.arbitrages = 0  # rival arbitrages landed on our pools
         self.failed = 0  # rival attempts that failed
         self.ours = 0  # arbitrages on our pools that were ours (our signer)
+        self.outcomes: dict[str, int] = {}  # rival arbitrages landed, by outcome
 
     # ------------------------------------------------------------ our side
     def observe(
@@ -284,6 +286,7 @@ class RivalBook:
         )
         if tx.kind == "arbitrage":
             self.arbitrages += 1
+            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
         else:
             self.failed += 1
         self.latest.appendleft(r)
@@ -309,7 +312,22 @@ class RivalBook:
                 t.failed += 1
         return sorted(by.values(), key=lambda t: (-sum(t.profit.values()), t.signer))
 
-    def share(self, ours: int) -> tuple[int, int]:
-        """(rival arbitrages landed in the window, ours: ``ours`` fills in it)."""
+    def lead_quantiles(self, qs: Sequence[float] = (0.1, 0.5, 0.9)) -> list[tuple[float, int]]:
+        """The quantiles of our lead (slots) over the rival arbitrages in the window whose
+        cycle we held (nearest rank); [] when none."""
+        leads = sorted(r.lead for r in self._window if r.lead is not None)
+        if not leads:
+            return []
+        n = len(leads)
+        return [(q, leads[min(n - 1, max(0, int(q * n + 0.999999) - 1))]) for q in qs]
+
+    def landed(self, slot: int) -> None:
+        """One of our own arbitrages landed (a paper fill, a live order) in ``slot``."""
+        self._ours.append(slot)
+        while self._ours and self._ours[0] < slot - self.window_slots:
+            self._ours.popleft()
+
+    def share(self) -> tuple[int, int]:
+        """(rival arbitrages landed on our pools in the window, ours landed in it)."""
         theirs = sum(1 for r in self._window if r.kind == "arbitrage")
-        return theirs, ours
+        return theirs, len(self._ours)

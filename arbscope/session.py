@@ -913,12 +913,15 @@ class FeedSession:
         if ev.broker is not None:
             ing = self.ingest
             ev.broker.slot_clock = (ing.slot_seen, ing.slot_t_ns, ing.slot_len_ns)
-        ev.execute(self.slot, now_ns, self.sink)
+        fills = ev.execute(self.slot, now_ns, self.sink)
         rivals = self.rivals
         rivals.observe(self.slot, ev.live, ev.fees.cu_price_micro_lamports)
         if ev.broker is not None:
             for order in ev.broker.pending:
                 rivals.traded(order.key[1], order.key[0], order.slot)
+        for f in fills:
+            if f.ok:
+                rivals.landed(f.slot_landed or f.slot_filled)
         if self.snapshots:  # the screen's price panel (not part of the replayed decisions)
             self.prices.update(self.graph, changed, self.slot)
         self.rate.add(now, self.updates)
