@@ -85,6 +85,7 @@ SECTIONS: dict[str, str] = {
     "# from files only; the keypair file must be 0600 and outside any git repository.",
     "journal": "The session journal (SQLite): every input, every decision.",
     "metrics": "Prometheus /metrics and JSON /health over HTTP.",
+    "rivals": "Others' arbitrage on the watched pools, and how we compare (the Rivals panel).",
     "logs": "Structured logs (JSON lines, rotated) and, headless, human lines on stderr.",
     "ui": "The dashboard.",
     "sim": "The embedded simulator (used when feeds.ws is empty).",
@@ -447,6 +448,23 @@ KEYS: tuple[Key, ...] = (
         "unrecorded",
         lo=0.1,
         hi=65_536,
+    ),
+    Key(
+        "rivals",
+        "enabled",
+        "bool",
+        True,
+        "read the transactions that touch the watched pools (logs that mention each pool, "
+        "gRPC transaction updates; bodies by getTransaction) and compare others' arbitrage "
+        "with ours",
+    ),
+    Key(
+        "rivals",
+        "labels_file",
+        "path",
+        None,
+        "a TOML file naming signers: <address> = \"name\" (shown beside their address)",
+        example="~/.config/arbscope/rivals.toml",
     ),
     Key("metrics", "enabled", "bool", True, "serve /metrics and /health"),
     Key("metrics", "host", "str", "127.0.0.1", "address to listen on (loopback by default)"),

@@ -28,9 +28,11 @@ ticks, so a replay builds the same book; each comparison is a derived event (``r
 
 from __future__ import annotations
 
+import tomllib
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 from feeds.rivals import RivalTx
@@ -68,7 +70,6 @@ class Rival(Event):
     slot: int
     index: int | None
     signer: str
-    label: str
     kind: str  # "arbitrage" or "failed_arbitrage"
     base: str
     pools: Sequence[str]
@@ -92,7 +93,6 @@ class Rival(Event):
             "slot": self.slot,
             "index": self.index,
             "signer": self.signer,
-            "label": self.label,
             "kind": self.kind,
             "base": self.base,
             "pools": list(self.pools),
@@ -122,6 +122,30 @@ class SignerTotals:
     failed: int = 0
     profit: dict[str, int] = field(default_factory=dict)  # base mint -> raw units
     tips: int = 0
+
+
+def load_labels(path: str | Path | None) -> dict[str, str]:
+    """The labels file (TOML: ``<signer address> = "name"``; ``[labels]`` table or top
+    level): signer -> name. ``None``: no labels. A file that cannot be read or holds
+    anything else is a ``ValueError`` saying what and where."""
+    if not path:
+        return {}
+    p = Path(path).expanduser()
+    try:
+        doc = tomllib.loads(p.read_text())
+    except OSError as exc:
+        raise ValueError(f"cannot read {p}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{p} is not TOML: {exc}") from None
+    table = doc.get("labels", doc)
+    out: dict[str, str] = {}
+    for k, v in table.items():
+        if not isinstance(v, str):
+            raise ValueError(f"{p}: {k}: expected a name (a string), got {type(v).__name__}")
+        if not 32 <= len(k) <= 44:
+            raise ValueError(f"{p}: {k!r} is not an address")
+        out[k] = v
+    return out
 
 
 def their_priority(tx: RivalTx) -> int:
@@ -266,7 +290,6 @@ class RivalBook:
             slot=tx.slot,
             index=tx.index,
             signer=tx.signer,
-            label=self.labels.get(tx.signer, ""),
             kind=tx.kind,
             base=tx.base or "",
             pools=pools,
@@ -303,7 +326,7 @@ class RivalBook:
         for r in self._window:
             t = by.get(r.signer)
             if t is None:
-                t = by[r.signer] = SignerTotals(r.signer, r.label)
+                t = by[r.signer] = SignerTotals(r.signer, self.labels.get(r.signer, ""))
             if r.kind == "arbitrage":
                 t.landed += 1
                 t.profit[r.base] = t.profit.get(r.base, 0) + r.profit

@@ -115,7 +115,6 @@ RIVAL_COLUMNS = (
     "signature",
     "index",
     "signer",
-    "label",
     "kind",
     "base",
     "pools",
