@@ -137,11 +137,11 @@ def _rows_args(inp: Input, endpoint: int) -> tuple[Any, ...]:
 
 
 def _transaction(tx: TxView) -> Encoded:
-    return 0, tx.to_json(), None
+    return 0, json_payload(tx.to_json()), None
 
 
 def _transaction_args(inp: Input, endpoint: int) -> tuple[Any, ...]:
-    return (TxView.from_json(inp.payload),)
+    return (TxView.from_json(inp.json()),)
 
 
 def _tick(now_ns: int) -> Encoded:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..wire import txview as TV
+from ..wire.geyser import geyser_pb2 as pb
 from .rpc import RpcClient, RpcError
 
 log = logging.getLogger(__name__)
@@ -113,12 +114,14 @@ class TransactionFetcher:
     def grpc_update(self, endpoint: int, update: bytes) -> None:
         """A Yellowstone transaction update's bytes: read and handed on now (once)."""
         try:
-            tx = TV.from_grpc(update)
-        except TV.TxViewError as exc:
+            up = pb.SubscribeUpdate()
+            up.ParseFromString(update)
+            tx = TV.TxView.from_grpc(up)
+        except Exception as exc:  # TxViewError, protobuf's DecodeError
             self.stats.refused += 1
             log.debug("transaction update refused: %s", exc)
             return
-        if tx is None or not self._new(tx.signature):
+        if not self._new(tx.signature):
             return
         self.stats.from_grpc += 1
         self._hand_on(tx)
@@ -171,7 +174,7 @@ class TransactionFetcher:
             if res is None:
                 break  # not served yet at this commitment: later
             try:
-                tx = TV.from_rpc_json(res)
+                tx = TV.TxView.from_rpc_json(res)
             except TV.TxViewError as exc:
                 self.stats.refused += 1
                 log.warning("getTransaction %s at %s: %s", signature, rpc.shown, exc)
