@@ -46,6 +46,7 @@ from .execution.paper import Fill, PaperBroker, Portfolio
 from .health import Verdict
 from .ports import EventSink
 from .prices import FeeView, PriceBook, PriceRow, PriceSeries
+from .rivals import RivalsView
 from .solprice import LamportPrice, LamportPrices
 from .timing import KernelTimer, TimingRow
 
@@ -133,6 +134,9 @@ class Snapshot:
     # the price chart's series (arbscope.prices.PriceSeries) by pair ((base, quote):
     # those of the price rows and of the first hop of every cycle shown
     price_series: dict[tuple[str, str], PriceSeries] = field(default_factory=dict)
+    # others' arbitrage on the watched pools and how we compare (arbscope.rivals); None
+    # where the source reads no transactions (the demo)
+    rivals: RivalsView | None = None
 
     @staticmethod
     def pair_order(a: str, b: str) -> tuple[str, str]:
@@ -586,6 +590,7 @@ class Evaluator:
         coverage: dict[str, int] | None = None,
         endpoints: int = 0,
         book: PriceBook | None = None,
+        rivals: RivalsView | None = None,
     ) -> Snapshot:
         """The screen's view of this evaluator's state, with the session's own facts
         (its clock's counters, feeds, health, prices) as given."""
@@ -652,6 +657,7 @@ class Evaluator:
             refused=self._refused(),
             equity=self.equity.points(),
             price_series=self._series(book, prices, best),
+            rivals=rivals,
         )
 
     def shown_cu_limit(self) -> int:

@@ -156,6 +156,31 @@ def their_priority(tx: RivalTx) -> int:
     return tx.tip * 1_000_000 // limit + tx.cu_price
 
 
+@dataclass(frozen=True, slots=True)
+class RivalsView:
+    """What the Rivals panel shows: the latest rival arbitrages on our pools (newest
+    first), the signers by profit in the window, the window's counts (theirs, ours), what
+    was seen in all, our lead's quantiles, and the signers' labels."""
+
+    latest: tuple[Rival, ...] = ()
+    top: tuple[SignerTotals, ...] = ()
+    theirs: int = 0
+    ours: int = 0
+    seen: int = 0
+    arbitrages: int = 0
+    failed: int = 0
+    window_slots: int = WINDOW_SLOTS
+    lead: tuple[tuple[float, int], ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    outcomes: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def our_share(self) -> float | None:
+        """Ours / (ours + theirs) in the window; None when neither landed any."""
+        n = self.theirs + self.ours
+        return self.ours / n if n else None
+
+
 class RivalBook:
     """See the module doc. ``labels``: signer -> name (the labels file); ``own``: our own
     signers (the live wallet), never a rival."""
@@ -343,6 +368,23 @@ class RivalBook:
             return []
         n = len(leads)
         return [(q, leads[min(n - 1, max(0, int(q * n + 0.999999) - 1))]) for q in qs]
+
+    def view(self, top: int = 8, latest: int = 50) -> RivalsView:
+        """The panel's view now."""
+        theirs, ours = self.share()
+        return RivalsView(
+            latest=tuple(list(self.latest)[:latest]),
+            top=tuple(self.totals()[:top]),
+            theirs=theirs,
+            ours=ours,
+            seen=self.seen,
+            arbitrages=self.arbitrages,
+            failed=self.failed,
+            window_slots=self.window_slots,
+            lead=tuple(self.lead_quantiles()),
+            labels=dict(self.labels),
+            outcomes=dict(self.outcomes),
+        )
 
     def landed(self, slot: int) -> None:
         """One of our own arbitrages landed (a paper fill, a live order) in ``slot``."""

@@ -1017,6 +1017,7 @@ class FeedSession:
                 coverage=coverage,
                 endpoints=len(self.pool.endpoints) if self.pool is not None else 0,
                 book=self.prices,
+                rivals=self.rivals.view() if self.watch_rivals else None,
             )
         return self._snap
 
