@@ -184,6 +184,7 @@ class FeedPool:
                 on_transaction,
                 order=lambda: [http.index(i) for i in self._http_order()],
                 commitment="confirmed",
+                mentions=lambda: set(self.pool_accounts),
             )
 
     # ------------------------------------------------------------ snapshot
@@ -481,6 +482,8 @@ class FeedPool:
         ]
         if not back:
             return
+        if self.transactions is not None:  # what landed on the pools while it was down
+            await self.transactions.fill(int(self.ingest.stats().slot))
         watched = list(self.ingest.watched())
         if watched:
             accounts, _ = await self._fetch(watched)

@@ -12,6 +12,10 @@ Two ways in, whichever the endpoints give:
   answer is asked again a little later, ``tries`` times in all, then counted ``lost``.
 - **Yellowstone gRPC**: a transaction update carries the body and the meta; the worker
   hands its bytes on (:meth:`TransactionFetcher.grpc_update`) and it is read at once.
+- **Gaps**: a node does not replay notifications, so what landed while every stream was
+  down is never told. When an endpoint comes back (``FeedPool.fill_gaps``), the blocks
+  since the last transaction told of (at most ``gap_slots``) are read with ``getBlock``
+  and their transactions that name a watched pool handed on (:meth:`fill`).
 
 Each transaction is handed on once (``on_transaction``), whichever way came first; the
 signatures handed on are remembered (the last ``keep``), so a copy from the other way
@@ -50,6 +54,8 @@ class FetchStats:
 
     told: int = 0
     fetched: int = 0
+    from_blocks: int = 0
+    blocks: int = 0
     from_grpc: int = 0
     lost: int = 0
     dropped: int = 0
@@ -76,6 +82,8 @@ class TransactionFetcher:
         in_flight: int = 8,
         queue: int = 4_096,
         keep: int = 65_536,
+        gap_slots: int = 32,
+        mentions: Callable[[], set[str]] | None = None,
     ) -> None:
         self.ingest, self.clients, self.on_transaction = ingest, list(clients), on_transaction
         self.order = order or (lambda: range(len(self.clients)))
@@ -83,6 +91,9 @@ class TransactionFetcher:
         self.poll_s, self.retry_s, self.tries = poll_s, retry_s, tries
         self.in_flight, self.queue_max = in_flight, queue
         self.stats = FetchStats()
+        self.gap_slots = gap_slots
+        self.mentions = mentions or set  # the addresses a transaction must name (pools)
+        self.last_slot = 0  # the newest slot of a transaction told of or read
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._keep = keep
         self._queue: deque[tuple[str, int, int]] = deque()  # signature, slot, tries left
@@ -103,6 +114,7 @@ class TransactionFetcher:
         unless already handed on or queued."""
         for signature, slot, _failed, _ep in items:
             self.stats.told += 1
+            self.last_slot = max(self.last_slot, slot)
             if not self._new(signature):
                 continue
             if len(self._queue) >= self.queue_max:
@@ -123,6 +135,7 @@ class TransactionFetcher:
             return
         if not self._new(tx.signature):
             return
+        self.last_slot = max(self.last_slot, tx.slot)
         self.stats.from_grpc += 1
         self._hand_on(tx)
 
@@ -131,6 +144,58 @@ class TransactionFetcher:
             self.on_transaction(tx)
         except Exception:  # the session's side: never the fetcher's loop
             log.exception("a transaction's consumer failed")
+
+    async def fill(self, now_slot: int) -> int:
+        """Read the blocks after the last transaction told of up to ``now_slot`` (the
+        newest ``gap_slots`` of them) and hand on their transactions that name a watched
+        pool and were not handed on yet; how many. A slot without a block (skipped) or
+        one the endpoints cannot serve is passed over."""
+        first = max(self.last_slot + 1, now_slot - self.gap_slots + 1)
+        if not self.clients or first > now_slot:
+            return 0
+        wanted = self.mentions()
+        n = 0
+        for slot in range(first, now_slot + 1):
+            block = await self._block(slot)
+            if block is None:
+                continue
+            self.stats.blocks += 1
+            try:
+                txs = TV.TxView.from_rpc_block(block, slot)
+            except TV.TxViewError as exc:
+                self.stats.refused += 1
+                log.warning("getBlock %d: %s", slot, exc)
+                continue
+            for tx in txs:
+                if wanted.isdisjoint(tx.keys) or not self._new(tx.signature):
+                    continue
+                self.stats.from_blocks += 1
+                n += 1
+                self._hand_on(tx)
+        self.last_slot = max(self.last_slot, now_slot)
+        return n
+
+    async def _block(self, slot: int) -> Any:
+        params: list[Any] = [
+            slot,
+            {
+                "encoding": "json",
+                "commitment": self.commitment,
+                "maxSupportedTransactionVersion": 0,
+                "transactionDetails": "full",
+                "rewards": False,
+            },
+        ]
+        for i in self.order():
+            rpc = self.clients[i]
+            if rpc.gate.remaining() > 0:
+                continue
+            try:
+                return await rpc.call("getBlock", params)
+            except RpcError as exc:  # skipped, not available, or the endpoint's trouble
+                self.stats.errors += 1
+                log.debug("getBlock %d at %s: %s", slot, rpc.shown, exc)
+        return None
 
     # ------------------------------------------------------------ fetching
     async def run(self) -> None:
