@@ -463,7 +463,7 @@ KEYS: tuple[Key, ...] = (
         "labels_file",
         "path",
         None,
-        "a TOML file naming signers: <address> = \"name\" (shown beside their address)",
+        'a TOML file naming signers: <address> = "name" (shown beside their address)',
         example="~/.config/arbscope/rivals.toml",
     ),
     Key("metrics", "enabled", "bool", True, "serve /metrics and /health"),

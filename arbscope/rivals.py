@@ -28,12 +28,13 @@ ticks, so a replay builds the same book; each comparison is a derived event (``r
 
 from __future__ import annotations
 
-import tomllib
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
+
+import tomllib
 
 from feeds.rivals import RivalTx
 
@@ -70,7 +71,7 @@ class Rival(Event):
     slot: int
     index: int | None
     signer: str
-    kind: str  # "arbitrage" or "failed_arbitrage"
+    landed: bool  # an arbitrage (True) or a failed attempt (False)
     base: str
     pools: Sequence[str]
     venues: Sequence[str]
@@ -93,7 +94,7 @@ class Rival(Event):
             "slot": self.slot,
             "index": self.index,
             "signer": self.signer,
-            "kind": self.kind,
+            "landed": self.landed,
             "base": self.base,
             "pools": list(self.pools),
             "venues": list(self.venues),
@@ -315,7 +316,7 @@ class RivalBook:
             slot=tx.slot,
             index=tx.index,
             signer=tx.signer,
-            kind=tx.kind,
+            landed=tx.kind == "arbitrage",
             base=tx.base_mint or "",
             pools=pools,
             venues=[leg.venue for leg in legs],
@@ -352,7 +353,7 @@ class RivalBook:
             t = by.get(r.signer)
             if t is None:
                 t = by[r.signer] = SignerTotals(r.signer, self.labels.get(r.signer, ""))
-            if r.kind == "arbitrage":
+            if r.landed:
                 t.landed += 1
                 t.profit[r.base] = t.profit.get(r.base, 0) + r.profit
                 t.tips += r.tip
@@ -394,5 +395,5 @@ class RivalBook:
 
     def share(self) -> tuple[int, int]:
         """(rival arbitrages landed on our pools in the window, ours landed in it)."""
-        theirs = sum(1 for r in self._window if r.kind == "arbitrage")
+        theirs = sum(1 for r in self._window if r.landed)
         return theirs, len(self._ours)

@@ -115,7 +115,7 @@ RIVAL_COLUMNS = (
     "signature",
     "index",
     "signer",
-    "kind",
+    "landed",
     "base",
     "pools",
     "venues",
@@ -263,7 +263,7 @@ async def export_session(
             for c, raw in RIVAL_UNITS:
                 v = row.get(raw)
                 ok = names is not None and base and isinstance(v, int)
-                row[c] = names.amount(base, v) if ok and names is not None else ""
+                row[c] = names.amount(base, int(v or 0)) if ok and names is not None else ""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
