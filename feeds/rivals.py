@@ -308,7 +308,16 @@ def _log_events(tx: TxView, programs: dict[str, Venue]) -> dict[int, list[Any]]:
         if tail.startswith("invoke ["):
             depth = tail[len("invoke [") :].rstrip("]")
             if depth == "1":
-                outer += 1
+                # the next outer instruction of that program (one that logs nothing, as
+                # a precompile may, is passed over)
+                outer = next(
+                    (
+                        o
+                        for o in range(outer + 1, len(outers))
+                        if tx.program_of(tx.instructions[outers[o]]) == head
+                    ),
+                    len(outers),
+                )
                 if outer >= len(outers) or stack:
                     break
                 pos: int | None = outers[outer]
@@ -328,7 +337,8 @@ def _log_events(tx: TxView, programs: dict[str, Venue]) -> dict[int, list[Any]]:
                     break
             stack.append(pos)
             continue
-        if tail == "success" or tail.startswith("failed"):
+        # "Program <id> success / failed: ..." (not "Program log: success")
+        if not head.endswith(":") and (tail == "success" or tail.startswith("failed")):
             if stack:
                 stack.pop()
             continue
@@ -506,7 +516,7 @@ def _legs(tx: TxView, venues: Sequence[Venue]) -> list[SwapLeg]:
         except (I.InstructionError, ValueError, IndexError, struct.error):
             swap = None
         if swap is not None:
-            drafts.append(_decoded(tx, pos, ix, venue, swap, events, rows, mints))
+            drafts.append(_decoded(tx, pos, ix, venue, swap, events, mints))
         else:
             for ev in events:
                 d = _from_event(tx, pos, ix, venue, ev, mints)
@@ -539,7 +549,6 @@ def _decoded(
     venue: Venue,
     swap: I.Swap,
     events: list[_Ev],
-    rows: dict[int, _Token],
     mints: dict[str, str],
 ) -> _Draft:
     d = _Draft(
@@ -603,11 +612,11 @@ def _from_event(
     mint_out = ev.mint_out or (None if dst is None else mints.get(dst))
     if mint_in is not None and mint_in == mint_out:
         mint_in = mint_out = None  # not a swap as read: say nothing rather than a wrong pair
-    if tx.failed:
-        return _Draft(venue, pool, pos, src, dst, mint_in, mint_out)
-    return _Draft(
-        venue, pool, pos, src, dst, mint_in, mint_out, ev.amount_in, ev.amount_out, "event"
-    )
+    d = _Draft(venue, pool, pos, src, dst, mint_in, mint_out)
+    d.pool_accounts = frozenset(k for k in tx.accounts_of(ix) if k not in (src, dst) and k in mints)
+    if not tx.failed:
+        d.amount_in, d.amount_out, d.source = ev.amount_in, ev.amount_out, "event"
+    return d
 
 
 def _fill_from_balances(tx: TxView, drafts: list[_Draft], rows: dict[int, _Token]) -> None:

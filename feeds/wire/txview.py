@@ -293,6 +293,9 @@ class TxView:
         if not isinstance(meta, Mapping):
             raise TxViewError("meta", "missing (a transaction without its status meta)")
         body = _rpc_body(obj.get("transaction"))
+        said = obj.get("version", body.version if body.version is not None else "legacy")
+        if said != ("legacy" if body.version is None else body.version):
+            raise TxViewError("version", f"{said!r} is not the message's")
         loaded_w, loaded_r = _rpc_loaded(meta, body.lookups)
         keys = (*body.keys, *loaded_w, *loaded_r)
         outer = body.instructions

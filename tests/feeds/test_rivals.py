@@ -227,19 +227,27 @@ def test_a_route_that_does_not_close_through_a_lookup_table(cases: dict[str, Cas
     _check_money(r, v)
 
 
-def test_an_aggregators_route_is_found_in_its_cpis(cases: dict[str, Case]) -> None:
-    """The swaps and the tip run by CPI from one outer instruction of an aggregator."""
-    c = cases["two_hop"]
-    wrapped = under_aggregator(c.result, AGGREGATOR, [2, 3, 4])
+@pytest.mark.parametrize(("name", "kind"), [("route", "route"), ("two_hop", "arbitrage")])
+def test_an_aggregators_route_is_found_in_its_cpis(
+    cases: dict[str, Case], name: str, kind: str
+) -> None:
+    """The swaps (and the tip) run by CPI from one outer instruction of an aggregator:
+    a route that does not close (its keys partly from a lookup table), an arbitrage."""
+    c = cases[name]
+    n = len(c.result["transaction"]["message"]["instructions"])
+    first = n - len(c.pools) - (name == "two_hop")  # the tip is the two-hop's last one
+    wrapped = under_aggregator(c.result, AGGREGATOR, list(range(first, n)))
     v = TxView.from_rpc_json(wrapped)
-    assert [v.program_of(ix) for ix in v.outer_instructions()][2] == AGGREGATOR
+    assert v.program_of(v.outer_instructions()[first]) == AGGREGATOR
     r = classify(v)
     assert all(v.instructions[leg.position].inner for leg in r.legs)
-    assert {leg.outer for leg in r.legs} == {2}
-    assert r.kind == "arbitrage"
+    assert {leg.outer for leg in r.legs} == {first}
+    assert r.kind == kind
     _check_legs(r, c)
-    assert (r.tip, r.tip_account) == (12_345, TIP)  # an inner transfer to a tip account
-    assert r.profit == classify(c.view).profit
+    plain = classify(c.view)
+    assert (r.profit, r.tip, r.tip_account) == (plain.profit, plain.tip, plain.tip_account)
+    if name == "two_hop":
+        assert (r.tip, r.tip_account) == (12_345, TIP)  # an inner transfer to a tip account
 
 
 def test_a_cycle_without_gain_is_a_route(cases: dict[str, Case]) -> None:

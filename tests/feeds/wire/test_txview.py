@@ -579,6 +579,8 @@ MALFORMED: list[tuple[str, Any, str]] = [
         _set("meta.loadedAddresses", {"writable": [WSOL], "readonly": []}),
         "meta.loadedAddresses",
     ),
+    ("arb", _set("version", "legacy"), "version"),
+    ("legacy", _set("version", 0), "version"),
     ("arb64", _set("transaction.0", "AAAA"), "transaction[0]"),
     ("arb64", _set("transaction.1", "base32"), "transaction"),
     ("arb64", _set("transaction.0", "!!"), "transaction[0]"),
