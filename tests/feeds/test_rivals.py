@@ -491,3 +491,46 @@ def test_an_input_paid_in_parts_is_one_input(cases: dict[str, Case]) -> None:
         leg.amount_out,
     )
     assert got.kind == "arbitrage"
+
+
+@settings(max_examples=60)
+@given(
+    name=st.sampled_from(["two_hop", "three_hop", "failed", "route"]),
+    data=st.data(),
+)
+def test_whatever_a_view_holds_is_classified_without_raising(
+    cases: dict[str, Case], name: str, data: Any
+) -> None:
+    """Instruction bytes and log lines mangled at random (a view checks its shape, not
+    what programs wrote): classify answers, its legs' amounts are never negative."""
+    v = TxView.from_rpc_json({k: x for k, x in cases[name].result.items() if k != "dlmm_events"})
+    ixs = list(v.instructions)
+    for _ in range(data.draw(st.integers(1, 4))):
+        i = data.draw(st.integers(0, len(ixs) - 1))
+        raw = data.draw(st.binary(max_size=80))
+        keep = data.draw(st.integers(0, len(ixs[i].data)))
+        ixs[i] = dataclasses.replace(ixs[i], data=ixs[i].data[:keep] + raw)
+    logs = list(v.logs or ())
+    if logs:
+        cut = data.draw(st.integers(0, len(logs)))
+        junk = data.draw(
+            st.lists(
+                st.sampled_from(
+                    [
+                        "Program log: success",
+                        "Program data: AAAA",
+                        "Program data: !!",
+                        "Program log: ray_log: AwAA",
+                        "Log truncated",
+                        logs[0],
+                    ]
+                ),
+                max_size=3,
+            )
+        )
+        logs = logs[:cut] + junk + logs[cut:]
+    r = classify(dataclasses.replace(v, instructions=tuple(ixs), logs=tuple(logs)))
+    assert r.kind in R.KINDS
+    for leg in r.legs:
+        assert leg.source in R.SOURCES
+        assert (leg.amount_in or 0) >= 0 and (leg.amount_out or 0) >= 0
