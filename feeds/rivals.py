@@ -89,6 +89,7 @@ __all__ = [
     "SwapLeg",
     "classify",
     "priority_fee",
+    "signer_change",
 ]
 
 KINDS = ("arbitrage", "failed_arbitrage", "route", "swap", "none")
