@@ -1,0 +1,536 @@
+"""The rival classifier (feeds.rivals): other traders' transactions, built and signed with
+solders and run through the simulator's chain (balances, logs and errors are the
+chain's), read back as its node serves them, decoded per venue and classified.
+
+What the chain cannot run (an aggregator's CPI into the DEXes, the self-CPI events of
+Meteora DLMM, a truncated log) is made by reshaping a landed transaction's JSON as a
+node would show it (tests/support/rivals.py); the amounts then still have to be the
+chain's. The expected numbers come from the simulator (its quotes before sending) and
+from the transaction's own balances, never from the classifier."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import random
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from feeds import rivals as R
+from feeds.rivals import RivalTx, classify
+from feeds.sim.state import Pool
+from feeds.venues import VENUES, by_kind
+from feeds.venues.meteora_dlmm import sim as DLsim
+from feeds.venues.meteora_dlmm.layout import event_authority
+from feeds.wire import instructions as I
+from feeds.wire.txview import TxView
+from tests.support.rivals import USDC, WSOL, Desk, under_aggregator, with_inner
+
+AGGREGATOR = "JUP6LkbZbjS1jKKwapdHNy74zcZ3tQVkTfP3P9n5pM4"
+TIP = I.JITO_TIP_ACCOUNTS[3]
+
+
+@dataclasses.dataclass
+class Case:
+    result: dict[str, Any]
+    pools: list[Pool]
+    ins: list[int]
+    outs: list[int]
+    signer: str
+
+    @property
+    def view(self) -> TxView:
+        return TxView.from_rpc_json(self.result)
+
+
+def _cycle(
+    d: Desk,
+    pools: list[Pool],
+    mint: str,
+    amount: int,
+    budget: list[Any],
+    extra: list[Any],
+    minimum: int | None = None,
+    skip: bool = False,
+    tables: Any = (),
+) -> Case:
+    bot = d.wallet(tokens={mint: 10**12, **{d.other(p, mint): 1 for p in pools[:1]}})
+    # every token the path goes through has an account
+    m = mint
+    for p in pools:
+        m = d.other(p, m)
+        d.chain.fund([str(bot.pubkey()), m, 1])
+    me = str(bot.pubkey())
+    if tables == "own":  # a table of the swaps' accounts (made before quoting: it lands a slot)
+        probe = d.cycle_ixs(bot, pools, mint, amount, 1)
+        named = {str(m.pubkey) for ix in probe for m in ix.accounts if not m.is_signer}
+        tables = [d.table(sorted(named - {str(ix.program_id) for ix in probe}))]
+    outs = d.quote_path(pools, mint, amount)
+    ins = [amount, *outs[:-1]]
+    ixs = d.cycle_ixs(bot, pools, mint, amount, amount if minimum is None else minimum)
+    sig = d.send(bot, [*budget, *ixs, *[x(me) for x in extra]], skip_preflight=skip, tables=tables)
+    d.land()
+    return Case(d.rpc(sig), pools, ins, outs, me)
+
+
+@pytest.fixture(scope="module")
+def cases() -> dict[str, Case]:
+    d = Desk(3)
+    out: dict[str, Case] = {}
+    tip = [lambda me: I.transfer(me, TIP, 12_345)]
+    budget = [I.set_compute_unit_limit(400_000), I.set_compute_unit_price(5_000)]
+    # a 2-hop WSOL arbitrage across AMM v4 and Whirlpool, tipped, with a compute budget
+    a, b = d.pair(WSOL)
+    x = d.other(a, WSOL)
+    d.dislocate(a, x, 0.2)
+    out["two_hop"] = _cycle(d, [a, b], WSOL, 10**8, budget, tip)
+    # a 3-hop USDC arbitrage across three venues (DLMM among them), a price and no limit
+    tri = list(d.triangle(USDC, ("dlmm",)))
+    if tri[0].kind == "dlmm":  # the same cycle the other way round: a curve pool first
+        tri = tri[::-1]
+    d.dislocate(tri[0], d.other(tri[0], USDC), 0.1)
+    assert d.quote_path(tri, USDC, 10**7)[-1] > 10**7
+    out["three_hop"] = _cycle(
+        d, tri, USDC, 10**7, [I.set_compute_unit_price(1_000)], [], tables="own"
+    )
+    out["three_hop"].result["dlmm_events"] = [
+        DLsim.swap_events(p, out["three_hop"].signer) for p in tri if p.kind == "dlmm"
+    ]
+    # a failed arbitrage: the last hop's minimum is out of reach (slippage), landed anyway
+    out["failed"] = _cycle(d, [a, b], WSOL, 10**7, budget, tip, minimum=10**15, skip=True)
+    # a route that does not close (WSOL -> X -> Y), through a lookup table
+    p1 = a
+    p2 = next(
+        p for p in d.pools() if x in (p.mint_a, p.mint_b) and WSOL not in (p.mint_a, p.mint_b)
+    )
+    table = d.table([p1.address, p1.vault_a, p1.vault_b, p2.address, p2.vault_a, p2.vault_b])
+    out["route"] = _cycle(d, [p1, p2], WSOL, 10**7, [], [], minimum=1, tables=[table])
+    # a round trip on quiet pools: a cycle without gain
+    out["no_gain"] = _cycle(d, [b, b], WSOL, 10**7, [], [], minimum=1)
+    # one swap; and a transfer (no swap at all)
+    one = d.wallet(tokens={WSOL: 10**10, x: 1})
+    sig = d.send(one, [d.swap_ix(one, b, WSOL, 10**7, 1)])
+    d.land()
+    out["swap"] = Case(d.rpc(sig), [b], [10**7], [], str(one.pubkey()))
+    sig = d.send(one, [I.transfer(str(one.pubkey()), TIP, 5_000)])
+    d.land()
+    out["none"] = Case(d.rpc(sig), [], [], [], str(one.pubkey()))
+    return out
+
+
+def _check_money(r: RivalTx, v: TxView) -> None:
+    """The fee fields and the profit convention, from the transaction's own numbers."""
+    assert r.fee == v.fee == r.base_fee + r.priority_fee
+    assert r.priority_fee == -(-r.cu_price * r.cu_limit // 1_000_000)
+    if r.base_mint == WSOL:
+        signer = v.post_lamports[0] - v.pre_lamports[0]
+        wsol = [
+            t.account
+            for t in (*v.pre_tokens, *v.post_tokens)
+            if t.mint == WSOL and t.owner == v.signer
+        ]
+        signer += sum(v.post_lamports[i] - v.pre_lamports[i] for i in set(wsol))
+        assert r.net == signer and r.profit == signer + r.fee + r.tip
+    elif r.base_mint is not None:
+        pre = sum(t.amount for t in v.pre_tokens if t.mint == r.base_mint and t.owner == v.signer)
+        post = sum(t.amount for t in v.post_tokens if t.mint == r.base_mint and t.owner == v.signer)
+        assert r.profit == r.net == post - pre
+
+
+def _check_legs(r: RivalTx, c: Case, sources: tuple[str, ...] = ("event",)) -> None:
+    assert [leg.pool for leg in r.legs] == [p.address for p in c.pools]
+    assert [leg.venue for leg in r.legs] == [by_kind(p.kind).name for p in c.pools]
+    assert [leg.amount_in for leg in r.legs] == c.ins
+    assert [leg.amount_out for leg in r.legs] == c.outs
+    assert all(leg.source in sources for leg in r.legs), [leg.source for leg in r.legs]
+    for leg, nxt in zip(r.legs, r.legs[1:]):
+        assert leg.mint_out == nxt.mint_in
+
+
+# ------------------------------------------------------------------ the kinds
+def test_a_two_hop_wsol_arbitrage_across_two_venues_tipped(cases: dict[str, Case]) -> None:
+    c = cases["two_hop"]
+    v = c.view
+    r = classify(v)
+    assert (r.kind, r.base_mint, r.signer, r.failed) == ("arbitrage", WSOL, c.signer, False)
+    _check_legs(r, c)
+    assert r.path == (WSOL, r.legs[0].mint_out, WSOL) and r.venues == (
+        "raydium_amm_v4",
+        "orca_whirlpool",
+    )
+    assert (r.tip, r.tip_account) == (12_345, TIP)
+    assert (r.cu_limit, r.cu_price, r.priority_fee, r.base_fee) == (400_000, 5_000, 2_000, 5_000)
+    assert r.profit == c.outs[-1] - c.ins[0] > 0  # the cycle's gain, before the fee and the tip
+    assert r.net == r.profit - r.fee - r.tip
+    _check_money(r, v)
+    assert (r.signature, r.slot, r.index) == (v.signature, v.slot, None)
+
+
+def test_a_three_hop_arbitrage_in_a_token_across_three_venues(cases: dict[str, Case]) -> None:
+    c = cases["three_hop"]
+    r = classify(c.view)
+    assert (r.kind, r.base_mint) == ("arbitrage", USDC)
+    assert len({leg.venue for leg in r.legs}) == 3
+    _check_legs(r, c, ("event", "balances"))
+    dlmm = next(leg for leg in r.legs if leg.venue == "meteora_dlmm")
+    assert dlmm.source == "balances"  # the chain here keeps no inner instructions
+    assert r.profit == r.net == c.outs[-1] - c.ins[0] > 0
+    # no compute-unit limit: Agave's default, 200,000 per program's instruction and 3,000
+    # per builtin's (the compute-budget instruction itself)
+    assert (r.cu_limit, r.cu_price) == (3 * 200_000 + 3_000, 1_000)
+    assert r.priority_fee == 603 and (r.tip, r.tip_account) == (0, None)
+    _check_money(r, c.view)
+
+
+def test_dlmm_self_cpi_events_give_the_amounts_the_balances_gave(cases: dict[str, Case]) -> None:
+    c = cases["three_hop"]
+    plain = classify(c.view)
+    dlmm = next(leg for leg in plain.legs if leg.venue == "meteora_dlmm")
+    swap, swap2 = c.result["dlmm_events"][0]
+    program = by_kind("dlmm").program
+    reshaped = with_inner(
+        {k: v for k, v in c.result.items() if k != "dlmm_events"},
+        dlmm.outer,
+        [(program, [event_authority()], swap, 2), (program, [event_authority()], swap2, 2)],
+    )
+    r = classify(TxView.from_rpc_json(reshaped))
+    got = next(leg for leg in r.legs if leg.venue == "meteora_dlmm")
+    assert got.source == "event" and len(r.legs) == 3  # the event instructions are no swaps
+    assert (got.amount_in, got.amount_out) == (dlmm.amount_in, dlmm.amount_out)
+    assert r.kind == "arbitrage"
+
+
+def test_a_failed_arbitrage_counts_its_fee_and_no_tip(cases: dict[str, Case]) -> None:
+    c = cases["failed"]
+    v = c.view
+    r = classify(v)
+    assert v.err == {"InstructionError": [3, {"Custom": by_kind(c.pools[1].kind).slippage_error}]}
+    assert (r.kind, r.failed, r.base_mint) == ("failed_arbitrage", True, WSOL)
+    assert [leg.source for leg in r.legs] == ["instruction", "instruction"]
+    assert r.legs[0].amount_in == 10**7 and all(leg.amount_out is None for leg in r.legs)
+    assert (r.tip, r.tip_account) == (0, None)  # its transfer was undone
+    assert r.net == -r.fee and r.profit == 0
+    _check_money(r, v)
+
+
+def test_a_route_that_does_not_close_through_a_lookup_table(cases: dict[str, Case]) -> None:
+    c = cases["route"]
+    v = c.view
+    assert v.loaded != (0, 0)
+    r = classify(v)
+    assert r.kind == "route" and r.base_mint == WSOL
+    _check_legs(r, c)
+    assert r.path[0] != r.path[-1]
+    _check_money(r, v)
+
+
+@pytest.mark.parametrize(("name", "kind"), [("route", "route"), ("two_hop", "arbitrage")])
+def test_an_aggregators_route_is_found_in_its_cpis(
+    cases: dict[str, Case], name: str, kind: str
+) -> None:
+    """The swaps (and the tip) run by CPI from one outer instruction of an aggregator:
+    a route that does not close (its keys partly from a lookup table), an arbitrage."""
+    c = cases[name]
+    n = len(c.result["transaction"]["message"]["instructions"])
+    first = n - len(c.pools) - (name == "two_hop")  # the tip is the two-hop's last one
+    wrapped = under_aggregator(c.result, AGGREGATOR, list(range(first, n)))
+    v = TxView.from_rpc_json(wrapped)
+    assert v.program_of(v.outer_instructions()[first]) == AGGREGATOR
+    r = classify(v)
+    assert all(v.instructions[leg.position].inner for leg in r.legs)
+    assert {leg.outer for leg in r.legs} == {first}
+    assert r.kind == kind
+    _check_legs(r, c)
+    plain = classify(c.view)
+    assert (r.profit, r.tip, r.tip_account) == (plain.profit, plain.tip, plain.tip_account)
+    if name == "two_hop":
+        assert (r.tip, r.tip_account) == (12_345, TIP)  # an inner transfer to a tip account
+
+
+def test_a_cycle_without_gain_is_a_route(cases: dict[str, Case]) -> None:
+    """There and back through one pool: the fee is lost. (The second hop's quote was on
+    the pool before the first: its amount is checked against the balances instead.)"""
+    r = classify(cases["no_gain"].view)
+    assert r.kind == "route" and r.path[0] == r.path[-1] == WSOL
+    assert r.profit is not None and r.profit < 0
+    assert r.legs[0].amount_out == cases["no_gain"].outs[0]
+    assert r.profit == r.legs[1].amount_out - r.legs[0].amount_in
+    _check_money(r, cases["no_gain"].view)
+
+
+def test_one_swap_is_a_swap_and_a_transfer_is_none(cases: dict[str, Case]) -> None:
+    r = classify(cases["swap"].view)
+    assert r.kind == "swap" and len(r.legs) == 1 and r.legs[0].amount_in == 10**7
+    assert (r.profit, r.net) == (-(10**7), -(10**7) - r.fee)  # WSOL: the fee added back
+    n = classify(cases["none"].view)
+    assert (n.kind, n.legs, n.base_mint, n.profit) == ("none", (), None, None)
+    assert n.tip == 5_000  # a tip alone is still a tip
+
+
+def test_only_the_venues_given_are_read(cases: dict[str, Case]) -> None:
+    v = cases["two_hop"].view
+    only = [x for x in VENUES if x.name == "orca_whirlpool"]
+    r = classify(v, venues=only)
+    assert [leg.venue for leg in r.legs] == ["orca_whirlpool"] and r.kind == "swap"
+
+
+# ------------------------------------------------------------------ what is odd
+def test_truncated_or_disagreeing_logs_leave_the_other_sources(cases: dict[str, Case]) -> None:
+    c = cases["two_hop"]
+    want = classify(c.view)
+    cut = copy.deepcopy(c.result)
+    logs = cut["meta"]["logMessages"]
+    cut["meta"]["logMessages"] = [*logs[:4], "Log truncated"]
+    r = classify(TxView.from_rpc_json(cut))
+    assert [leg.source for leg in r.legs] == ["balances", "balances"]
+    assert [(x.amount_in, x.amount_out) for x in r.legs] == [
+        (x.amount_in, x.amount_out) for x in want.legs
+    ]
+    assert r.kind == want.kind and r.profit == want.profit
+    wrong = copy.deepcopy(c.result)
+    wrong["meta"]["logMessages"] = [
+        line.replace(I.COMPUTE_BUDGET, I.SYSTEM_PROGRAM) for line in logs
+    ]
+    assert [leg.source for leg in classify(TxView.from_rpc_json(wrong)).legs] == [
+        "balances",
+        "balances",
+    ]
+    none = copy.deepcopy(c.result)
+    none["meta"]["logMessages"] = None
+    assert classify(TxView.from_rpc_json(none)).kind == "arbitrage"
+
+
+def test_a_venue_instruction_that_is_no_swap_gives_no_leg(cases: dict[str, Case]) -> None:
+    c = cases["two_hop"]
+    bad = copy.deepcopy(c.result)
+    ix = bad["transaction"]["message"]["instructions"][2]
+    ix["data"] = "1111"  # AMM v4, four zero bytes: no instruction it has, nor any event
+    ix2 = bad["transaction"]["message"]["instructions"][3]
+    ix2["accounts"] = ix2["accounts"][:3]  # a Whirlpool swap short of its accounts
+    bad["meta"]["logMessages"] = []
+    r = classify(TxView.from_rpc_json(bad))
+    assert (r.kind, r.legs) == ("none", ())
+
+
+def test_an_event_of_another_pool_is_not_this_swaps(cases: dict[str, Case]) -> None:
+    c = cases["two_hop"]
+    moved = copy.deepcopy(c.result)
+    keys = moved["transaction"]["message"]["accountKeys"]
+    wp = moved["transaction"]["message"]["instructions"][3]
+    # the Whirlpool swap now names another pool (the AMM's): its Traded event is not its
+    wp["accounts"][2] = keys.index(c.pools[0].address)
+    r = classify(TxView.from_rpc_json(moved))
+    assert r.legs[1].source != "event"
+
+
+# ------------------------------------------------------------------ properties
+def _shuffled(result: dict[str, Any], seed: int) -> dict[str, Any]:
+    out = copy.deepcopy(result)
+    rng = random.Random(seed)
+    rng.shuffle(out["meta"]["preTokenBalances"])
+    rng.shuffle(out["meta"]["postTokenBalances"])
+    return out
+
+
+@settings(max_examples=25)
+@given(
+    name=st.sampled_from(["two_hop", "three_hop", "failed", "route", "no_gain", "swap"]),
+    seed=st.integers(0, 2**32),
+)
+def test_the_order_of_token_balance_rows_changes_nothing(
+    cases: dict[str, Case], name: str, seed: int
+) -> None:
+    result = {k: v for k, v in cases[name].result.items() if k != "dlmm_events"}
+    assert classify(TxView.from_rpc_json(_shuffled(result, seed))) == classify(
+        TxView.from_rpc_json(result)
+    )
+
+
+@settings(max_examples=40)
+@given(
+    name=st.sampled_from(["two_hop", "three_hop", "no_gain", "swap"]),
+    delta=st.integers(-(10**9), 10**9),
+)
+def test_profit_is_the_signers_balance_change(
+    cases: dict[str, Case], name: str, delta: int
+) -> None:
+    """Moving the signer's holding of the base mint after the transaction by ``delta``
+    moves the profit by exactly ``delta`` (and the kind with its sign); other accounts'
+    balances change nothing."""
+    result = {k: v for k, v in cases[name].result.items() if k != "dlmm_events"}
+    before = classify(TxView.from_rpc_json(result))
+    assert before.base_mint is not None and before.profit is not None
+    changed = copy.deepcopy(result)
+    meta = changed["meta"]
+    signer = changed["transaction"]["message"]["accountKeys"][0]
+    if before.base_mint == WSOL:
+        if meta["postBalances"][0] + delta < 0:
+            return
+        meta["postBalances"][0] += delta
+    else:
+        row = next(
+            t
+            for t in meta["postTokenBalances"]
+            if t["mint"] == before.base_mint and t["owner"] == signer
+        )
+        if int(row["uiTokenAmount"]["amount"]) + delta < 0:
+            return
+        row["uiTokenAmount"]["amount"] = str(int(row["uiTokenAmount"]["amount"]) + delta)
+    # and a pool's vault of another mint moves: nothing of the signer's
+    others = [
+        t
+        for t in meta["postTokenBalances"]
+        if t["owner"] != signer and t["mint"] != before.base_mint
+    ]
+    if others:
+        others[0]["uiTokenAmount"]["amount"] = str(int(others[0]["uiTokenAmount"]["amount"]) + 1)
+    after = classify(TxView.from_rpc_json(changed))
+    assert after.profit == before.profit + delta
+    assert after.net is not None and before.net is not None and after.net == before.net + delta
+    if len(after.legs) >= 2 and after.path[0] == after.path[-1]:
+        assert after.kind == ("arbitrage" if after.profit > 0 else "route")
+
+
+# ------------------------------------------------------------------ fee rules
+@pytest.mark.parametrize(
+    ("price", "limit", "fee"),
+    [
+        (999_999, 1, 1),
+        (1_000_000, 1, 1),
+        (1_000_001, 1, 2),
+        (200, 100_000, 20),
+        (0, 10**6, 0),
+        (2**64 - 1, 1_400_000, 2**64 - 1),
+    ],
+)
+def test_the_priority_fee_rounds_up_as_agave_does(price: int, limit: int, fee: int) -> None:
+    assert R.priority_fee(price, limit) == fee  # spec §5.3's vectors
+
+
+# ------------------------------------------------------------------ forms the decoders refuse
+def _transfer(amount: int) -> bytes:
+    return b"\x03" + amount.to_bytes(8, "little")  # SPL Token Transfer
+
+
+def _moves(leg: Any, pool: Pool, owner: str, split: bool = False) -> list[Any]:
+    """The token transfers a swap makes, as a node records them under it (stack height 2):
+    in from the user's source to the pool's vault (in three parts when ``split``: the pool
+    and two fee accounts), out from the other vault to the user's destination."""
+    vault_in = pool.vault_a if leg.mint_in == pool.mint_a else pool.vault_b
+    vault_out = pool.vault_b if vault_in == pool.vault_a else pool.vault_a
+    ins = [(vault_in, leg.amount_in)]
+    if split:
+        ins = [(vault_in, leg.amount_in - 30), (pool.address, 20), (vault_out, 10)]
+    rows = [(I.SPL_TOKEN, [leg.user_source, dest, owner], _transfer(n), 2) for dest, n in ins]
+    rows.append(
+        (I.SPL_TOKEN, [vault_out, leg.user_dest, pool.address], _transfer(leg.amount_out), 2)
+    )
+    return rows
+
+
+def test_swaps_the_decoders_do_not_read_are_read_from_their_events_and_transfers(
+    cases: dict[str, Case],
+) -> None:
+    """An AMM v4 instruction its decoder does not read (``SwapBaseIn``, tag 9) and a
+    Whirlpool exact-output swap: the legs come from their ``ray_log`` / ``Traded`` events,
+    the mints from the transfers of the events' amounts."""
+    c = cases["two_hop"]
+    want = classify(c.view)
+    b58 = __import__("engine_rs").backend()
+    r = copy.deepcopy(c.result)
+    ixs = r["transaction"]["message"]["instructions"]
+    amm = bytearray(b58.b58decode(ixs[2]["data"]))
+    amm[0] = 9
+    ixs[2]["data"] = b58.b58encode(bytes(amm))
+    wp = bytearray(b58.b58decode(ixs[3]["data"]))
+    wp[40] = 0  # amount_specified_is_input: false
+    ixs[3]["data"] = b58.b58encode(bytes(wp))
+    r = with_inner(r, 2, _moves(want.legs[0], c.pools[0], c.signer))
+    r = with_inner(r, 3, _moves(want.legs[1], c.pools[1], c.signer))
+    got = classify(TxView.from_rpc_json(r))
+    assert got.kind == "arbitrage" and got.profit == want.profit
+    assert [(x.pool, x.mint_in, x.mint_out, x.amount_in, x.amount_out) for x in got.legs] == [
+        (x.pool, x.mint_in, x.mint_out, x.amount_in, x.amount_out) for x in want.legs
+    ]
+    assert [x.source for x in got.legs] == ["event", "event"]
+    assert [(x.user_source, x.user_dest) for x in got.legs] == [
+        (x.user_source, x.user_dest) for x in want.legs
+    ]
+    # without the transfers the mints are unknown: the legs do not chain, nothing is guessed
+    bare = copy.deepcopy(c.result)
+    bare["transaction"]["message"]["instructions"][2]["data"] = ixs[2]["data"]
+    got = classify(TxView.from_rpc_json(bare))
+    assert got.legs[0].mint_in is None and got.kind == "route"
+
+
+def test_an_input_paid_in_parts_is_one_input(cases: dict[str, Case]) -> None:
+    """A PumpSwap buy pays the pool, the protocol's fee account and the coin creator's
+    from the user's quote account: the three together are the event's input."""
+    c = cases["three_hop"]
+    result = {k: v for k, v in c.result.items() if k != "dlmm_events"}
+    want = classify(TxView.from_rpc_json(result))
+    i = next(n for n, leg in enumerate(want.legs) if leg.venue == "pump_amm")
+    leg = want.legs[i]
+    b58 = __import__("engine_rs").backend()
+    r = copy.deepcopy(result)
+    ix = r["transaction"]["message"]["instructions"][leg.outer]
+    ix["data"] = b58.b58encode(
+        bytes(8) + b58.b58decode(ix["data"])[8:]
+    )  # not sell / buy_exact_quote_in
+    r = with_inner(r, leg.outer, _moves(leg, c.pools[i], c.signer, split=True))
+    got = classify(TxView.from_rpc_json(r))
+    g = got.legs[i]
+    assert (g.source, g.mint_in, g.mint_out, g.amount_in, g.amount_out) == (
+        "event",
+        leg.mint_in,
+        leg.mint_out,
+        leg.amount_in,
+        leg.amount_out,
+    )
+    assert got.kind == "arbitrage"
+
+
+@settings(max_examples=60)
+@given(
+    name=st.sampled_from(["two_hop", "three_hop", "failed", "route"]),
+    data=st.data(),
+)
+def test_whatever_a_view_holds_is_classified_without_raising(
+    cases: dict[str, Case], name: str, data: Any
+) -> None:
+    """Instruction bytes and log lines mangled at random (a view checks its shape, not
+    what programs wrote): classify answers, its legs' amounts are never negative."""
+    v = TxView.from_rpc_json({k: x for k, x in cases[name].result.items() if k != "dlmm_events"})
+    ixs = list(v.instructions)
+    for _ in range(data.draw(st.integers(1, 4))):
+        i = data.draw(st.integers(0, len(ixs) - 1))
+        raw = data.draw(st.binary(max_size=80))
+        keep = data.draw(st.integers(0, len(ixs[i].data)))
+        ixs[i] = dataclasses.replace(ixs[i], data=ixs[i].data[:keep] + raw)
+    logs = list(v.logs or ())
+    if logs:
+        cut = data.draw(st.integers(0, len(logs)))
+        junk = data.draw(
+            st.lists(
+                st.sampled_from(
+                    [
+                        "Program log: success",
+                        "Program data: AAAA",
+                        "Program data: !!",
+                        "Program log: ray_log: AwAA",
+                        "Log truncated",
+                        logs[0],
+                    ]
+                ),
+                max_size=3,
+            )
+        )
+        logs = logs[:cut] + junk + logs[cut:]
+    r = classify(dataclasses.replace(v, instructions=tuple(ixs), logs=tuple(logs)))
+    assert r.kind in R.KINDS
+    for leg in r.legs:
+        assert leg.source in R.SOURCES
+        assert (leg.amount_in or 0) >= 0 and (leg.amount_out or 0) >= 0
