@@ -76,6 +76,7 @@ from .transport import (
     Options,
     connect,
     default_transport,
+    read_what_came,
 )
 
 POLICY_VIOLATION = 1008  # RFC 6455 §7.4.1: how a provider closes over its subscription cap
@@ -485,6 +486,18 @@ class PubSubWorker:
             for f in frames:
                 await ws.send(f)
 
+    async def _still_silent(self, limit_s: float) -> bool:
+        """After the loop has read what reached the socket (``read_what_came``), whether
+        nothing has come for ``limit_s`` still (a late loop is not a silent peer)."""
+        await read_what_came()
+        slot_seen = [
+            self.last_seen[sid]
+            for sid, sub in self.book.active.items()
+            if sub.method == "slotSubscribe" and sid in self.last_seen
+        ]
+        latest = max(slot_seen) if slot_seen else (self.counters.last_message_ns or 0)
+        return time.monotonic_ns() - latest > limit_s * 1e9
+
     async def _watch(self, ws: Connection) -> None:
         """Reconnect when the slot pulse stops; count quiet subscriptions."""
         c = self.config
@@ -505,7 +518,9 @@ class PubSubWorker:
                 await self._resubscribe(ws, now)
             if pulse is None:  # no slot subscription (yet): any message is the pulse
                 pulse = self.counters.last_message_ns or started
-            if now - max(pulse, started) > c.stale_after_s * 1e9:
+            if now - max(pulse, started) > c.stale_after_s * 1e9 and await self._still_silent(
+                c.stale_after_s
+            ):
                 self.counters.stale = max(stale, 1)
                 self._close_reason = f"stalled, nothing for {c.stale_after_s:g} s; reconnecting"
                 await ws.close(code=1001, reason="stalled")

@@ -54,6 +54,7 @@ from ..wire.protocol import Subscription
 from .pubsub import WorkerConfig, count_refused
 from .ratelimit import RateGate
 from .tls import client_context
+from .transport import read_what_came
 
 SUBSCRIBE = "/geyser.Geyser/Subscribe"
 ACCOUNT, SLOT, TRANSACTION, PING, PONG = 2, 3, 4, 6, 9  # the update_oneof's field numbers
@@ -345,6 +346,9 @@ class GrpcWorker:
         while True:
             await asyncio.sleep(c.stale_after_s / 4)
             if time.monotonic_ns() - self._pulse_ns > c.stale_after_s * 1e9:
+                await read_what_came()  # a late loop is not a silent server
+                if time.monotonic_ns() - self._pulse_ns <= c.stale_after_s * 1e9:
+                    continue
                 self.counters.stale = 1
                 self._close_reason = f"stalled, no slot for {c.stale_after_s:g} s; reconnecting"
                 self._cut = True

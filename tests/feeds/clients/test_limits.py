@@ -134,7 +134,9 @@ async def test_a_refusing_endpoint_is_passed_over_and_not_stormed(
             eps,
             ing,
             eng,
-            QUICK,
+            # about rate limits, not heartbeats: a pong late on a busy machine must not
+            # reconnect and say so last
+            dataclasses.replace(QUICK, heartbeat_s=30.0, stale_after_s=60.0),
             rpc_timeout_s=2.0,
             fee_poll_s=0.02,
             maintain_s=0.02,
