@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from solders.pubkey import Pubkey
 
 from feeds import rivals as R
 from feeds.rivals import RivalTx, classify
@@ -27,7 +28,7 @@ from feeds.venues.meteora_dlmm import sim as DLsim
 from feeds.venues.meteora_dlmm.layout import event_authority
 from feeds.wire import instructions as I
 from feeds.wire.txview import TxView
-from tests.support.rivals import USDC, WSOL, Desk, under_aggregator, with_inner
+from tests.support.rivals import USDC, WSOL, Desk, key_index, under_aggregator, with_inner
 
 AGGREGATOR = "JUP6LkbZbjS1jKKwapdHNy74zcZ3tQVkTfP3P9n5pM4"
 TIP = I.JITO_TIP_ACCOUNTS[3]
@@ -354,12 +355,14 @@ def test_the_order_of_token_balance_rows_changes_nothing(
     name=st.sampled_from(["two_hop", "three_hop", "no_gain", "swap"]),
     delta=st.integers(-(10**9), 10**9),
 )
-def test_profit_is_the_signers_balance_change(
+def test_net_is_the_signers_balance_change_and_profit_the_cycles_gain(
     cases: dict[str, Case], name: str, delta: int
 ) -> None:
     """Moving the signer's holding of the base mint after the transaction by ``delta``
-    moves the profit by exactly ``delta`` (and the kind with its sign); other accounts'
-    balances change nothing."""
+    moves ``net`` by exactly ``delta``; the profit of a cycle is what its legs brought
+    back (``delta`` is a payment elsewhere: it does not move), that of a swap the
+    signer's change before costs (it moves by ``delta``). Other accounts' balances
+    change nothing."""
     result = {k: v for k, v in cases[name].result.items() if k != "dlmm_events"}
     before = classify(TxView.from_rpc_json(result))
     assert before.base_mint is not None and before.profit is not None
@@ -388,10 +391,15 @@ def test_profit_is_the_signers_balance_change(
     if others:
         others[0]["uiTokenAmount"]["amount"] = str(int(others[0]["uiTokenAmount"]["amount"]) + 1)
     after = classify(TxView.from_rpc_json(changed))
-    assert after.profit == before.profit + delta
     assert after.net is not None and before.net is not None and after.net == before.net + delta
-    if len(after.legs) >= 2 and after.path[0] == after.path[-1]:
+    cycle = len(after.legs) >= 2 and after.path[0] == after.path[-1]
+    if cycle:
+        put, back = after.legs[0].amount_in, after.legs[-1].amount_out
+        assert put is not None and back is not None and after.profit is not None
+        assert after.profit == before.profit == back - put
         assert after.kind == ("arbitrage" if after.profit > 0 else "route")
+    else:
+        assert after.profit == before.profit + delta
 
 
 # ------------------------------------------------------------------ fee rules
@@ -491,6 +499,160 @@ def test_an_input_paid_in_parts_is_one_input(cases: dict[str, Case]) -> None:
         leg.amount_out,
     )
     assert got.kind == "arbitrage"
+
+
+# ------------------------------------------------------------------ programs arbscope does not decode
+def _key(n: int) -> str:
+    return str(Pubkey.from_bytes(bytes([n]) * 32))
+
+
+UNKNOWN = _key(201)  # a DEX arbscope does not decode
+ROUTER = _key(202)  # a router arbscope does not know
+
+
+def _run_by(result: dict[str, Any], outer: int, program: str) -> dict[str, Any]:
+    """``result`` with its outer instruction ``outer`` run by ``program`` instead (its
+    log lines too: the events it logs are then another program's)."""
+    r = copy.deepcopy(result)
+    ix = r["transaction"]["message"]["instructions"][outer]
+    keys = r["transaction"]["message"]["accountKeys"]
+    was = keys[ix["programIdIndex"]]
+    ix["programIdIndex"] = key_index(r, program)
+    r["meta"]["logMessages"] = [
+        line.replace(f"Program {was} ", f"Program {program} ") for line in r["meta"]["logMessages"]
+    ]
+    return r
+
+
+@pytest.mark.parametrize("inner", ["transfers", "nested", "none"])
+def test_a_swap_by_a_program_arbscope_does_not_decode_is_read_from_its_token_flows(
+    cases: dict[str, Case], inner: str
+) -> None:
+    """The two-hop arbitrage with its Whirlpool hop run by a program arbscope does not
+    know (logging Whirlpool's ``Traded`` event, which is then not Whirlpool's): the leg
+    comes from the transfers it made (the trader's input to the pool's vault, the vault's
+    output back; ``nested``: each made by a vault program it calls), or, where the node
+    kept no inner instruction, from the balances of the accounts it names; venue "", the
+    pool the vaults' holder; the cycle still closes."""
+    c = cases["two_hop"]
+    want = classify(c.view)
+    r = _run_by(c.result, 3, UNKNOWN)
+    moves = _moves(want.legs[1], c.pools[1], c.signer)
+    if inner == "transfers":
+        r = with_inner(r, 3, moves)
+    elif inner == "nested":
+        vault = _key(207)
+        rows = [
+            row
+            for program, accounts, data, _ in moves
+            for row in ((vault, accounts[:2], b"\x01", 2), (program, accounts, data, 3))
+        ]
+        r = with_inner(r, 3, rows)
+    got = classify(TxView.from_rpc_json(r))
+    assert got.legs[0] == want.legs[0]
+    leg = got.legs[1]
+    source = "balances" if inner == "none" else "transfers"
+    assert (leg.venue, leg.program, leg.source) == ("", UNKNOWN, source)
+    assert (leg.pool, leg.mint_in, leg.mint_out, leg.amount_in, leg.amount_out) == (
+        c.pools[1].address,
+        want.legs[1].mint_in,
+        want.legs[1].mint_out,
+        c.ins[1],
+        c.outs[1],
+    )
+    assert (leg.user_source, leg.user_dest) == (want.legs[1].user_source, want.legs[1].user_dest)
+    assert len(got.legs) == 2  # the vault program's instructions are no swaps
+    assert (got.kind, got.base_mint, got.profit, got.net) == (
+        "arbitrage",
+        WSOL,
+        want.profit,
+        want.net,
+    )
+    # and with the registry's Whirlpool left out, its program is not read at all
+    only = [x for x in VENUES if x.name == "raydium_amm_v4"]
+    assert classify(c.view, venues=only).venues == ("raydium_amm_v4",)
+
+
+def test_a_routers_own_transfers_are_no_swap(cases: dict[str, Case]) -> None:
+    """The route's two swaps run under a router arbscope does not know, which first takes
+    the trader's input into an account of its own and at the end pays the output out of
+    another: those two transfers look like a swap of the router's, but an instruction a
+    swap ran under is a router, not a swap."""
+    c = cases["route"]
+    want = classify(c.view)
+    n = len(c.result["transaction"]["message"]["instructions"])
+    r = under_aggregator(c.result, ROUTER, list(range(n - 2, n)))
+    authority, vault_in, vault_out = _key(203), _key(204), _key(205)
+    first, last = want.legs[0], want.legs[-1]
+    assert first.user_source and last.user_dest and first.mint_in and last.mint_out
+    assert first.amount_in and last.amount_out
+    moves = [
+        ([first.user_source, first.mint_in, vault_in, c.signer], first.amount_in),
+        ([vault_out, last.mint_out, last.user_dest, authority], last.amount_out),
+    ]
+    for k in (I.SPL_TOKEN, authority, vault_in, vault_out):
+        key_index(r, k)  # every key first: a new one moves the loaded ones' indexes
+    b58 = __import__("engine_rs").backend()
+    rows = [
+        {
+            "programIdIndex": key_index(r, I.SPL_TOKEN),
+            "accounts": [key_index(r, k) for k in accounts],
+            "data": b58.b58encode(b"\x0c" + amount.to_bytes(8, "little") + b"\x06"),
+            "stackHeight": 2,
+        }
+        for accounts, amount in moves
+    ]
+    group = r["meta"]["innerInstructions"][0]["instructions"]
+    group[:] = [rows[0], *group, rows[1]]
+    v = TxView.from_rpc_json(r)
+    assert v.program_of(v.outer_instructions()[n - 2]) == ROUTER
+    got = classify(v)
+    assert [(x.venue, x.pool, x.amount_in, x.amount_out) for x in got.legs] == [
+        (x.venue, x.pool, x.amount_in, x.amount_out) for x in want.legs
+    ]
+    assert got.kind == "route" and all(x.program != ROUTER for x in got.legs)
+    # the router's transfers alone (its swaps gone) are read as its swap: it is then one
+    alone = copy.deepcopy(r)
+    alone["meta"]["innerInstructions"][0]["instructions"] = rows
+    leg = classify(TxView.from_rpc_json(alone)).legs
+    assert [(x.program, x.mint_in, x.mint_out, x.amount_in, x.amount_out) for x in leg] == [
+        (ROUTER, first.mint_in, last.mint_out, first.amount_in, last.amount_out)
+    ]
+
+
+def test_the_signers_payments_elsewhere_are_paid_away_not_the_cycles(
+    cases: dict[str, Case],
+) -> None:
+    """A lamport transfer from the signer to an account that is neither a tip account nor
+    its own comes off ``net``, not off the cycle's ``profit``, and is ``paid_away``; one
+    into its own WSOL account is not paid away."""
+    c = cases["two_hop"]
+    want = classify(c.view)
+    assert want.paid_away == 0
+    r = copy.deepcopy(c.result)
+    other = _key(206)
+    wsol = next(x.user_source for x in want.legs if x.mint_in == WSOL)
+    assert wsol is not None
+    for dest, lamports in ((other, 1_006_460), (wsol, 3_000)):
+        i = key_index(r, dest)
+        sys_index = key_index(r, I.SYSTEM_PROGRAM)
+        data = (2).to_bytes(4, "little") + lamports.to_bytes(8, "little")
+        b58 = __import__("engine_rs").backend()
+        r["transaction"]["message"]["instructions"].append(
+            {"programIdIndex": sys_index, "accounts": [0, i], "data": b58.b58encode(data)}
+        )
+        r["meta"]["postBalances"][0] -= lamports
+        r["meta"]["postBalances"][i] += lamports
+        r["meta"]["logMessages"] += [
+            f"Program {I.SYSTEM_PROGRAM} invoke [1]",
+            f"Program {I.SYSTEM_PROGRAM} success",
+        ]
+    got = classify(TxView.from_rpc_json(r))
+    assert got.paid_away == 1_006_460
+    assert (got.kind, got.profit) == ("arbitrage", want.profit)
+    assert got.net is not None and want.net is not None and got.profit is not None
+    assert got.net == want.net - 1_006_460  # the 3,000 stayed the signer's (its WSOL account)
+    assert got.net == got.profit - got.fee - got.tip - got.paid_away
 
 
 @settings(max_examples=60)
