@@ -317,7 +317,7 @@ class InputTee:
     def take_refetch(self) -> list[tuple[str, int]]:
         return self.inner.take_refetch()
 
-    def take_transactions(self) -> list[tuple[str, int, bool, int]]:
+    def take_transactions(self) -> list[tuple[str, int, bool, int, int]]:
         return self.inner.take_transactions()
 
     def stats(self) -> IngestStats:

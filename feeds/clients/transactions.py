@@ -6,8 +6,11 @@ Two ways in, whichever the endpoints give:
 - **PubSub**: the session's logs subscriptions mention each watched pool, so every
   transaction that names one is told of by a ``logsNotification`` (signature, error, logs:
   no signer, no balances). The ingest keeps the first copy of each
-  (``FeedIngest.take_transactions``); :class:`TransactionFetcher` asks an HTTP endpoint for
-  its body (``getTransaction``, ``json`` encoding, v0 allowed). A notification at
+  (``FeedIngest.take_transactions``, with how many programs its logs show invoked); a
+  transaction whose logs show one program and did not fail is a plain swap, never an
+  arbitrage, and is not fetched (``skipped``: most of a pool's transactions). For the
+  others :class:`TransactionFetcher` asks an HTTP endpoint for its body
+  (``getTransaction``, ``json`` encoding, v0 allowed). A notification at
   ``processed`` comes before the node serves the transaction at ``confirmed``: a ``null``
   answer is asked again a little later, ``tries`` times in all, then counted ``lost``.
 - **Yellowstone gRPC**: a transaction update carries the body and the meta; the worker
@@ -21,8 +24,9 @@ Each transaction is handed on once (``on_transaction``), whichever way came firs
 signatures handed on are remembered (the last ``keep``), so a copy from the other way
 is not fetched again. Failed transactions are fetched too (a failed arbitrage is a rival's
 attempt). Fetches share the endpoints' rate gates with the rest of the pool and never
-hold up the feed: at most ``in_flight`` at a time, the rest queued (at most ``queue``;
-beyond it the oldest are dropped and counted).
+hold up the feed: at most ``in_flight`` at a time, the newest first (what the panel shows
+is the latest; a backlog delays the old ones, not the new), the rest queued (at most
+``queue``; beyond it the oldest are dropped and counted).
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ log = logging.getLogger(__name__)
 
 
 class _Told(Protocol):
-    def take_transactions(self) -> list[tuple[str, int, bool, int]]: ...
+    def take_transactions(self) -> list[tuple[str, int, bool, int, int]]: ...
 
 
 @dataclass(slots=True)
@@ -53,6 +57,7 @@ class FetchStats:
     (malformed answers or updates), errors of the endpoints."""
 
     told: int = 0
+    skipped: int = 0  # one program invoked, not failed: a plain swap
     fetched: int = 0
     from_blocks: int = 0
     blocks: int = 0
@@ -109,12 +114,16 @@ class TransactionFetcher:
             self._seen.popitem(last=False)
         return True
 
-    def told(self, items: Sequence[tuple[str, int, bool, int]]) -> None:
+    def told(self, items: Sequence[tuple[str, int, bool, int, int]]) -> None:
         """Signatures told of (the ingest's ``take_transactions``): queued for a fetch
-        unless already handed on or queued."""
-        for signature, slot, _failed, _ep in items:
+        unless already handed on or queued, or unless its logs show one program invoked
+        and it did not fail (a plain swap cannot be an arbitrage: ``skipped``)."""
+        for signature, slot, failed, _ep, invokes in items:
             self.stats.told += 1
             self.last_slot = max(self.last_slot, slot)
+            if invokes < 2 and not failed:  # one program: a plain swap, never an arbitrage
+                self.stats.skipped += 1
+                continue
             if not self._new(signature):
                 continue
             if len(self._queue) >= self.queue_max:
@@ -204,7 +213,7 @@ class TransactionFetcher:
             while True:
                 self.told(self.ingest.take_transactions())
                 while self._queue and len(self._tasks) < self.in_flight:
-                    signature, slot, tries = self._queue.popleft()
+                    signature, slot, tries = self._queue.pop()  # the newest first
                     t = asyncio.create_task(self._fetch(signature, slot, tries))
                     self._tasks.add(t)
                     t.add_done_callback(self._tasks.discard)
