@@ -22,25 +22,38 @@ The outcome sums it up: ``ours`` (we traded it), ``speed`` (we called GO and did
 there first: lost to speed), ``no-go: <check>`` (the threshold that cost us), ``unseen``
 (we did not hold the cycle: a pool we do not watch, or a gap our graph never showed).
 
+Each rival also keeps what its detail screen shows: its hops as they ran (venue, pool,
+mints, amounts), its fee split and compute budget, our side of it (the slot our run of
+holding it began, its first GO, our bid, our last score's net) and **our state of its
+pools**: each pool's spot rate after fees in the hop's direction, as the session's graph
+held it when the transaction was classified, with the slot of that state (before theirs:
+what we saw when they landed; from theirs on: their trade may be in it).
+
 Everything here is computed from journaled inputs and the session's own state at its
 ticks, so a replay builds the same book; each comparison is a derived event (``rival``).
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 import tomllib
 
-from feeds.rivals import RivalTx
+from feeds.rivals import RivalTx, SwapLeg
+from feeds.venues.ids import table as venue_table
 
 from .events import Event
 
 OppKey = tuple[str, tuple[str, ...]]  # (base mint, pools), as arbscope.market keys a cycle
+# a pool's state as the graph holds it (``PoolGraph.pool_rate``): (mint a, mint b, rate a
+# -> b, rate b -> a, the slot of the state); None: the pool is not in the graph
+PoolState = tuple[str, str, float, float, int]
+StateOf = Callable[[str], PoolState | None]
 
 WINDOW_SLOTS = 9_000  # the totals' window: about an hour of slots
 LATEST = 200  # the latest rival arbitrages kept for the list
@@ -59,6 +72,60 @@ class _Held:
     priority: int  # our bid: tip per requested CU + CU price (micro-lamports)
     net_profit: int  # the last score's, in the base token
     traded: int | None = None  # the slot one of our orders on it was decided in this run
+    key: OppKey = ("", ())  # the cycle's base mint and pools, in its order
+
+
+@dataclass(frozen=True, slots=True)
+class RivalHop:
+    """One hop of a rival arbitrage as it ran (``feeds.rivals.SwapLeg``: ``source`` says
+    where its amounts come from; a mint "" or an amount None: not known), and our state
+    of its pool: ``our_rate`` the spot rate after fees from ``mint_in`` to ``mint_out``
+    (raw out per raw in) the session's graph held when the transaction was classified,
+    ``state_slot`` the slot of that state (None: the pool is not in our graph, or the
+    hop's mints are not its)."""
+
+    venue: str
+    pool: str
+    mint_in: str
+    mint_out: str
+    amount_in: int | None
+    amount_out: int | None
+    source: str
+    our_rate: float | None = None
+    state_slot: int | None = None
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "venue": self.venue,
+            "pool": self.pool,
+            "mint_in": self.mint_in,
+            "mint_out": self.mint_out,
+            "amount_in": self.amount_in,
+            "amount_out": self.amount_out,
+            "source": self.source,
+            "our_rate": self.our_rate,
+            "state_slot": self.state_slot,
+        }
+
+
+def hop_of(leg: SwapLeg, state_of: StateOf | None = None) -> RivalHop:
+    """A classified leg as a :class:`RivalHop`, with our state of its pool when
+    ``state_of`` (the graph's ``pool_rate``, None for a pool it does not hold) says it."""
+    mint_in, mint_out = leg.mint_in or "", leg.mint_out or ""
+    rate: float | None = None
+    at: int | None = None
+    state = state_of(leg.pool) if state_of is not None else None
+    if state is not None:
+        a, b, ab, ba, slot = state
+        if (mint_in, mint_out) == (a, b):
+            rate, at = ab, slot
+        elif (mint_in, mint_out) == (b, a):
+            rate, at = ba, slot
+        if rate is not None and not math.isfinite(rate):
+            rate = None  # a pool with no liquidity: no rate (and JSON has no NaN)
+    return RivalHop(
+        leg.venue, leg.pool, mint_in, mint_out, leg.amount_in, leg.amount_out, leg.source, rate, at
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +154,23 @@ class Rival(Event):
     ahead: bool | None
     traded: bool
     outcome: str
+    # the detail screen's: the hops as they ran and our state of their pools, the fee
+    # split and compute budget (``feeds.rivals.RivalTx``), and our side of the cycle: the
+    # slot our run of holding it began and its first GO (None: never), our bid and our
+    # last score's net profit (in ``our_base``) on ``our_pools`` (the cycle matched)
+    hops: Sequence[RivalHop] = ()
+    net: int | None = None
+    base_fee: int = 0
+    priority_fee: int = 0
+    cu_limit: int = 0
+    cu_price: int = 0
+    tip_account: str = ""
+    since: int | None = None
+    first_go: int | None = None
+    our_priority: int | None = None
+    our_net: int | None = None
+    our_base: str = ""
+    our_pools: Sequence[str] = ()
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -110,6 +194,19 @@ class Rival(Event):
             "ahead": self.ahead,
             "traded": self.traded,
             "outcome": self.outcome,
+            "hops": [h.payload() for h in self.hops],
+            "net": self.net,
+            "base_fee": self.base_fee,
+            "priority_fee": self.priority_fee,
+            "cu_limit": self.cu_limit,
+            "cu_price": self.cu_price,
+            "tip_account": self.tip_account,
+            "since": self.since,
+            "first_go": self.first_go,
+            "our_priority": self.our_priority,
+            "our_net": self.our_net,
+            "our_base": self.our_base,
+            "our_pools": list(self.our_pools),
         }
 
 
@@ -149,6 +246,12 @@ def load_labels(path: str | Path | None) -> dict[str, str]:
     return out
 
 
+def venue_labels() -> dict[str, str]:
+    """Each venue's short label on screen by its engine name (``orca_whirlpool`` ->
+    ``wp``): how a rival's hops are named."""
+    return {v.name: v.label for v in venue_table()}
+
+
 def their_priority(tx: RivalTx) -> int:
     """A transaction's place in the leader's order: its tip per requested compute unit
     plus its compute-unit price (micro-lamports), as the simulator and Jito's auction
@@ -161,7 +264,8 @@ def their_priority(tx: RivalTx) -> int:
 class RivalsView:
     """What the Rivals panel shows: the latest rival arbitrages on our pools (newest
     first), the signers by profit in the window, the window's counts (theirs, ours), what
-    was seen in all, our lead's quantiles, and the signers' labels."""
+    was seen in all, our lead's quantiles, the signers' labels and each venue's short
+    label (``orca_whirlpool`` -> ``wp``)."""
 
     latest: tuple[Rival, ...] = ()
     top: tuple[SignerTotals, ...] = ()
@@ -174,6 +278,7 @@ class RivalsView:
     lead: tuple[tuple[float, int], ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
     outcomes: Mapping[str, int] = field(default_factory=dict)
+    venue_labels: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def our_share(self) -> float | None:
@@ -224,7 +329,7 @@ class RivalBook:
             limit = (cu_limit or {}).get(key, 0) or 200_000
             priority = score.tip_lamports * 1_000_000 // limit + cu_price
             if h is None:
-                h = _Held(frozenset(key[1]), slot, slot, True, verdict, None, priority, 0)
+                h = _Held(frozenset(key[1]), slot, slot, True, verdict, None, priority, 0, key=key)
                 self._held[key] = h
                 for p in key[1]:
                     self._by_pool.setdefault(p, set()).add(key)
@@ -263,11 +368,15 @@ class RivalBook:
     # ------------------------------------------------------------ theirs
     def _match(self, pools: frozenset[str], slot: int) -> _Held | None:
         """Our cycle through the same pools (else the closest one containing them or
-        contained in them) held at or before ``slot``; the latest held."""
+        contained in them) held at or before ``slot``; the latest held. Between cycles
+        alike in that (the same pools from another base, or the other way round): one we
+        traded by then, else one we called GO by then, else the first by key — never the
+        order of a set, which differs from process to process (a replay elsewhere must
+        decide the same)."""
         keys: set[OppKey] = set()
         for p in pools:
             keys |= self._by_pool.get(p, set())
-        best: tuple[int, int, _Held] | None = None
+        best: tuple[tuple[Any, ...], _Held] | None = None
         for k in keys:
             h = self._held[k]
             if h.since > slot:
@@ -278,14 +387,18 @@ class RivalBook:
                 rank = 1
             else:
                 continue
-            cand = (rank, -h.since, h)
-            if best is None or cand[:2] < best[:2]:
-                best = cand
-        return best[2] if best is not None else None
+            traded = h.traded is not None and h.traded <= slot
+            go = h.first_go is not None and h.first_go <= slot
+            order = (rank, -h.since, not traded, not go, k)
+            if best is None or order < best[0]:
+                best = (order, h)
+        return best[1] if best is not None else None
 
-    def add(self, tx: RivalTx) -> Rival | None:
+    def add(self, tx: RivalTx, state_of: StateOf | None = None) -> Rival | None:
         """A classified transaction: a ``Rival`` when it is an arbitrage (or a failed
-        attempt) on our pools by someone else, else None."""
+        attempt) on our pools by someone else, else None. ``state_of``: our graph's state
+        of a pool now (``PoolGraph.pool_rate``; None where it holds none), read for each
+        hop (its detail's "our state of those pools")."""
         self.seen += 1
         if tx.kind not in ("arbitrage", "failed_arbitrage"):
             return None
@@ -332,6 +445,19 @@ class RivalBook:
             ahead=ahead,
             traded=traded,
             outcome=outcome,
+            hops=tuple(hop_of(leg, state_of) for leg in legs),
+            net=tx.net,
+            base_fee=tx.base_fee,
+            priority_fee=tx.priority_fee,
+            cu_limit=tx.cu_limit,
+            cu_price=tx.cu_price,
+            tip_account=tx.tip_account or "",
+            since=None if h is None else h.since,
+            first_go=None if h is None else h.first_go,
+            our_priority=None if h is None else h.priority,
+            our_net=None if h is None else h.net_profit,
+            our_base="" if h is None else h.key[0],
+            our_pools=() if h is None else h.key[1],
         )
         if tx.kind == "arbitrage":
             self.arbitrages += 1
@@ -385,6 +511,7 @@ class RivalBook:
             lead=tuple(self.lead_quantiles()),
             labels=dict(self.labels),
             outcomes=dict(self.outcomes),
+            venue_labels=venue_labels(),
         )
 
     def landed(self, slot: int) -> None:

@@ -416,6 +416,8 @@ class FeedSession:
             "sim_accept_tx": self.feeds.faucet is not None,
             "commitment": self.commitment,
             "feeds_stall_s": self.feeds_stall_s,
+            # the signers' names (the labels file): a replay shows the Rivals panel as it was
+            "rival_labels": dict(self.rivals.labels),
         }
 
     # ------------------------------------------------------------ lifecycle
@@ -967,11 +969,20 @@ class FeedSession:
             self.rival_errors += 1
             log.debug("transaction %s not classified: %s", tx.signature, exc)
             return
-        r = self.rivals.add(rt)
+        r = self.rivals.add(rt, self.pool_state)
         if r is not None:
             self._snap = None
             if self.sink is not None:
                 self.sink.emit(r, self.slot, self._now_ns)
+
+    def pool_state(self, pool: str) -> tuple[str, str, float, float, int] | None:
+        """The graph's state of ``pool`` now (``pool_rate``), None where it holds none: a
+        rival's hops are set against it (in journal order, so a replay reads the same)."""
+        try:
+            a, b, ab, ba, slot = self.graph.pool_rate(pool)
+        except EngineError:  # not in the graph (UnknownPoolError), or no state yet
+            return None
+        return str(a), str(b), float(ab), float(ba), int(slot)
 
     def on_uncovered(self, pools: list[str]) -> None:
         """The pools no endpoint covers now (the session's feeds, or a collector's):

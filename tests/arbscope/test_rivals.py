@@ -7,6 +7,7 @@ the window's totals and shares, the labels file."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import SimpleNamespace as NS
 from typing import Any
@@ -14,11 +15,13 @@ from typing import Any
 import pytest
 
 from arbscope.rivals import RivalBook, load_labels, their_priority
+from storage.recorder import canonical
 
 SOL = "So11111111111111111111111111111111111111112"
 USDC = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
 P1, P2, P3 = "Pool1" + "1" * 39, "Pool2" + "2" * 39, "Pool3" + "3" * 39
 RIVAL = "Rival" + "R" * 39
+TIP = "96gYZGLnJYVFmbjzopPSU6QiEV5fGqZNyN9nmNhvrZU5"
 
 
 def score(go: bool, reasons: tuple[str, ...] = (), tip: int = 0, net: int = 100) -> Any:
@@ -35,8 +38,18 @@ def tx(
     cu_price: int = 0,
     profit: int = 5_000,
 ) -> Any:
+    # the legs' mints close a cycle from SOL: SOL -> USDC (-> M2 ...) -> SOL
+    mints = [SOL, *(USDC if i == 1 else f"M{i}" + "m" * 40 for i in range(1, len(pools))), SOL]
     legs = tuple(
-        NS(pool=p, venue="whirlpool", amount_in=1_000 + i, amount_out=2_000 + i)
+        NS(
+            pool=p,
+            venue="orca_whirlpool",
+            mint_in=mints[i],
+            mint_out=mints[i + 1],
+            amount_in=1_000 + i,
+            amount_out=2_000 + i,
+            source="event",
+        )
         for i, p in enumerate(pools)
     )
     return NS(
@@ -48,10 +61,14 @@ def tx(
         kind=kind,
         base_mint=SOL,
         profit=profit,
-        fee=5_000,
+        net=profit - 5_000 - tip,
+        fee=5_000 + -(-cu_price * cu_limit // 1_000_000),
+        base_fee=5_000,
+        priority_fee=-(-cu_price * cu_limit // 1_000_000),
         cu_limit=cu_limit,
         cu_price=cu_price,
         tip=tip,
+        tip_account=TIP if tip else None,
     )
 
 
@@ -113,6 +130,30 @@ def test_a_cycle_containing_theirs_is_the_match_when_no_exact_one() -> None:
     assert r is not None and r.held and r.lead == 3
 
 
+@pytest.mark.parametrize("first", [USDC, SOL])
+def test_between_cycles_alike_the_one_we_traded_is_the_match_whatever_the_order(
+    first: str,
+) -> None:
+    """The same pools held from two bases (and the other way round), one of them traded:
+    the match is that one, whichever was held first (never a set's order: it differs
+    from process to process, and a replay elsewhere must decide the same)."""
+    book = RivalBook()
+    other = USDC if first == SOL else SOL
+    cycles = {(first, (P1, P2)): (None, score(True)), (other, (P2, P1)): (None, score(True))}
+    for s in range(10, 13):
+        book.observe(s, cycles, 0)
+    usdc = next(k for k in cycles if k[0] == USDC)
+    book.traded(usdc[1], USDC, 12)
+    r = book.add(tx((P1, P2), 12))
+    assert r is not None and r.outcome == "ours" and r.our_base == USDC
+    # none traded: the first by key (USDC's: "EPjF..." < "So11...")
+    book2 = RivalBook()
+    for s in range(10, 13):
+        book2.observe(s, cycles, 0)
+    r2 = book2.add(tx((P1, P2), 12))
+    assert r2 is not None and r2.our_base == min(SOL, USDC) and r2.outcome == "speed"
+
+
 def test_ours_routes_and_failed_attempts_are_counted_apart() -> None:
     me = "Me" + "M" * 42
     book = RivalBook(own=[me])
@@ -122,6 +163,69 @@ def test_ours_routes_and_failed_attempts_are_counted_apart() -> None:
     assert f is not None and not f.landed
     assert (book.arbitrages, book.failed, book.seen) == (0, 1, 3)
     assert book.outcomes == {}
+
+
+def test_a_rival_keeps_its_hops_fees_and_our_side_with_our_state_of_its_pools() -> None:
+    book = RivalBook()
+    held(book, (P1, P2), range(10, 13), score(False, ("persistence",), net=40), cu_price=3)
+    held(book, (P1, P2), range(13, 15), score(True, tip=1_000, net=100), cu_price=3)
+    # our graph: P1 SOL/USDC at slot 12, P2 the other way round at slot 14, P3 not in it
+    states = {P1: (SOL, USDC, 150.5, 0.0066, 12), P2: (USDC, SOL, 0.0067, 149.0, 14)}
+    r = book.add(tx((P1, P2), 14, cu_price=50), states.get)
+    assert r is not None
+    assert [(h.pool, h.mint_in, h.mint_out, h.amount_in, h.amount_out) for h in r.hops] == [
+        (P1, SOL, USDC, 1_000, 2_000),
+        (P2, USDC, SOL, 1_001, 2_001),
+    ]
+    assert [(h.venue, h.source, h.our_rate, h.state_slot) for h in r.hops] == [
+        ("orca_whirlpool", "event", 150.5, 12),  # SOL -> USDC: the pool's a -> b rate
+        ("orca_whirlpool", "event", 0.0067, 14),  # USDC -> SOL: its a -> b too (a is USDC)
+    ]
+    # their fee split and budget; our run of holding it began at 10, GO from 13
+    assert (r.base_fee, r.priority_fee, r.cu_limit, r.cu_price) == (5_000, 10, 200_000, 50)
+    assert (r.fee, r.tip, r.tip_account, r.net) == (5_010, 10_000, TIP, -10_000)
+    assert (r.since, r.first_go, r.lead, r.outcome) == (10, 13, 4, "speed")
+    # our bid: 1,000 lamports over 200,000 CU = 5,000 µL/CU, + the CU price 3
+    assert (r.our_priority, r.our_net, r.our_base, tuple(r.our_pools)) == (
+        5_003,
+        100,
+        SOL,
+        (P1, P2),
+    )
+    p = r.payload()  # what the journal keeps (and the digest hashes): plain JSON
+    assert json.loads(canonical(p)) == p
+    assert p["hops"][0] == {
+        "venue": "orca_whirlpool",
+        "pool": P1,
+        "mint_in": SOL,
+        "mint_out": USDC,
+        "amount_in": 1_000,
+        "amount_out": 2_000,
+        "source": "event",
+        "our_rate": 150.5,
+        "state_slot": 12,
+    }
+    assert (p["since"], p["our_priority"], p["our_pools"]) == (10, 5_003, [P1, P2])
+
+
+def test_our_state_is_none_where_the_graph_holds_no_rate_for_the_hop() -> None:
+    book = RivalBook()
+    states = {
+        P1: (SOL, "Other" + "o" * 39, 1.0, 1.0, 5),  # not the hop's mints
+        P2: ("M2" + "m" * 40, USDC, float("nan"), float("inf"), 5),  # no liquidity: no rate
+    }
+    r = book.add(tx((P1, P2, P3), 9), states.get)
+    assert r is not None and r.outcome == "unseen"
+    assert [(h.our_rate, h.state_slot) for h in r.hops] == [(None, None), (None, 5), (None, None)]
+    assert (r.since, r.first_go, r.our_priority, r.our_net, r.our_base) == (
+        None,
+        None,
+        None,
+        None,
+        "",
+    )
+    assert book.add(tx((P1, P2), 10)) is not None  # no graph given: no state either
+    assert book.view().venue_labels["orca_whirlpool"] == "wp"
 
 
 def test_totals_shares_and_the_window() -> None:
