@@ -144,7 +144,7 @@ class Rival(Event):
     venues: Sequence[str]
     amount_in: int
     amount_out: int
-    profit: int  # the signer's gain in the base token before fees and tip
+    profit: int  # the cycle's gain in the base token, before the fee and tips (feeds.rivals)
     fee: int  # lamports: base + priority
     tip: int  # lamports to a Jito tip account
     priority: int  # their bid: tip per requested CU + CU price (micro-lamports)
