@@ -542,7 +542,7 @@ class Bank:
                         keys[c.program_id_index],
                         tuple(keys[j] for j in bytes(c.accounts)),
                         bytes(c.data),
-                        int(ii.stack_height()),
+                        int(ii.stack_height() or 2),
                     )
                     for ii in group
                     for c in (ii.instruction(),)

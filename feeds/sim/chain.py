@@ -74,7 +74,6 @@ import collections
 import hashlib
 import random
 from collections import OrderedDict, deque
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -164,6 +163,7 @@ class Landed:
     err: Any
     logs: tuple[str, ...]
     programs: tuple[str, ...]
+    keys: tuple[str, ...] = ()  # every account it names: static, then looked up
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +202,9 @@ class _Pending:
     bundle: str | None = None  # the bundle id (Jito), None for sendTransaction
     engine: str = ""  # the block engine (region) it came through
     not_before: int = 0  # the first slot it may land in (an engine's delay)
+    # a competitor's order (``feeds.sim.competition.RivalOrder``): the world's
+    # competition hears what became of it; None: sent to the node
+    rival: Any = None
 
 
 @dataclass(slots=True)
@@ -284,6 +287,8 @@ class Chain:
     accept: bool = False
     bank: Any = None
     stats: ChainStats = field(default_factory=ChainStats)
+    # the same of the world's competitors' transactions (feeds.sim.competition)
+    rival_stats: ChainStats = field(default_factory=ChainStats)
 
     def __post_init__(self) -> None:
         self.hashes: OrderedDict[str, int] = OrderedDict()  # blockhash -> slot
@@ -1538,68 +1543,82 @@ class Chain:
         tips = sum(self._tips(t) for t in p.txs)
         return price + tips * 1_000_000 // max(1, sum(x[1] for x in limits))
 
-    def land(self, slot: int, others: Sequence[Any] = (), run_other: Any = None) -> list[Landed]:
-        """Run what was sent (called by the world at the start of ``slot``), with
-        ``others`` (the world's competitors' orders: a ``priority`` each, run by
-        ``run_other``) in one order: the highest priority first, the order of arrival
-        among equals (:meth:`priority`)."""
+    def land(self, slot: int) -> list[Landed]:
+        """Run what was sent (called by the world at the start of ``slot``), the
+        competitors' transactions among it, in one order: the highest priority first, the
+        order of arrival among equals (:meth:`priority`)."""
         self._record_slot(slot)
         out: list[Landed] = []
         pending, self.pending = self.pending, []
-        due: list[tuple[int, int, Any]] = []
+        due: list[tuple[int, int, _Pending]] = []
         for n, p in enumerate(pending):
-            if p.not_before > slot:  # still on its way from a slow engine
+            if p.not_before > slot:  # still on its way (a slow engine, a slow competitor)
                 self.pending.append(p)
             else:
                 due.append((-self.priority(p), n, p))
-        due += [(-o.priority, len(pending) + n, o) for n, o in enumerate(others)]
         due.sort(key=lambda x: (x[0], x[1]))
         for _, _, p in due:
-            if not isinstance(p, _Pending):
-                run_other(p)
+            if p.rival is None:
+                self._land(p, slot, out)
                 continue
-            if p.bundle is None:
-                if not all(p.txs[0].verify_with_results()):
-                    self.stats.failed += 1  # the leader drops it: no fee, no status, ever
-                    continue
-                before = self._balances(p.txs[0])
-                landed = self._landed(self.run(p.txs[0], commit=True), slot, p.txs[0], before)
-                if landed is not None:
-                    out.append(landed)
-                continue
-            b = self.bundles.get((p.engine, p.bundle))
-            eng = self.engines.get(p.engine, BlockEngine())
-            dropped = eng.drop_first > 0
-            eng.drop_first -= dropped
-            if dropped or (eng.drop and self._engine_rng.random() < eng.drop):  # no leader saw it
-                self.stats.failed += 1
-                if b is not None:
-                    b["status"] = "Failed"
-                continue
-            snap = self._snapshot([k for t in p.txs for k in self.account_keys(t.message)])
-            results = []
-            befores = []
-            for t in p.txs:
-                befores.append(self._balances(t))
-                o = self.run(t, commit=True)
-                results.append(o)
-                if o.err is not None:
-                    break
-            if results[-1].err is not None:  # the bundle does not land: nothing happened
-                self._restore(snap)
-                self.stats.failed += 1
-                if b is not None:
-                    b["status"] = "Failed"
-                    b["err"] = results[-1].err
-                continue
-            if b is not None:
-                b["status"], b["landed_slot"] = "Landed", slot
-            self.landed_tips.append(sum(self._tips(t) for t in p.txs))
-            for o, t, before in zip(results, p.txs, befores, strict=False):
-                landed = self._landed(o, slot, t, before)
-                if landed is not None:
-                    out.append(landed)
+            # a competitor's: counted apart (ChainStats counts what was sent to the node)
+            mine, self.stats = self.stats, self.rival_stats
+            try:
+                got = self._land(p, slot, out)
+            finally:
+                self.stats = mine
+            competition = self.world.competition
+            if competition is not None:
+                competition.settled(p.rival, got is not None, got is not None and got.err is None)
         return out
+
+    def _land(self, p: _Pending, slot: int, out: list[Landed]) -> Landed | None:
+        """Land one transaction or bundle in ``slot`` (appended to ``out``); its last
+        landed transaction, None when nothing landed."""
+        if p.bundle is None:
+            if not all(p.txs[0].verify_with_results()):
+                self.stats.failed += 1  # the leader drops it: no fee, no status, ever
+                return None
+            before = self._balances(p.txs[0])
+            landed = self._landed(self.run(p.txs[0], commit=True), slot, p.txs[0], before)
+            if landed is not None:
+                out.append(landed)
+            return landed
+        b = self.bundles.get((p.engine, p.bundle))
+        eng = self.engines.get(p.engine, BlockEngine())
+        dropped = eng.drop_first > 0
+        eng.drop_first -= dropped
+        if dropped or (eng.drop and self._engine_rng.random() < eng.drop):  # no leader saw it
+            self.stats.failed += 1
+            if b is not None:
+                b["status"] = "Failed"
+            return None
+        snap = self._snapshot([k for t in p.txs for k in self.account_keys(t.message)])
+        results = []
+        befores = []
+        for t in p.txs:
+            befores.append(self._balances(t))
+            o = self.run(t, commit=True)
+            results.append(o)
+            if o.err is not None:
+                break
+        if results[-1].err is not None:  # the bundle does not land: nothing happened
+            self._restore(snap)
+            self.stats.failed += 1
+            if b is not None:
+                b["status"] = "Failed"
+                b["err"] = results[-1].err
+            return None
+        if b is not None:
+            b["status"], b["landed_slot"] = "Landed", slot
+        self.landed_tips.append(sum(self._tips(t) for t in p.txs))
+        last = None
+        for o, t, before in zip(results, p.txs, befores, strict=False):
+            landed = self._landed(o, slot, t, before)
+            if landed is not None:
+                out.append(landed)
+                last = landed
+        return last
 
     def _balances(self, tx: VersionedTransaction) -> tuple[tuple[int, ...], tuple[Any, ...]]:
         """The lamports of ``tx``'s accounts, and its token accounts' balances (either
@@ -1652,7 +1671,10 @@ class Chain:
                     if sigs and sigs[0] == sig:
                         sigs.pop(0)
         self.stats.landed += 1
-        return Landed(o.signature, slot, o.err, tuple(o.logs), tuple(o.programs))
+        keys: tuple[str, ...] = ()
+        if tx is not None:
+            keys = (*(str(k) for k in tx.message.account_keys), *o.loaded[0], *o.loaded[1])
+        return Landed(o.signature, slot, o.err, tuple(o.logs), tuple(o.programs), keys)
 
     def first_block(self) -> int:
         """The oldest slot whose block the ledger holds whole (``getBlock``; a node's
