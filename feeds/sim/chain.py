@@ -188,6 +188,13 @@ class Stored:
         loaded = self.outcome.loaded
         return [str(k) for k in self.tx.message.account_keys] + [*loaded[0], *loaded[1]]
 
+    def writable(self) -> list[str]:
+        """The accounts it locked writable (static ones by its header, then the
+        looked-up writable ones)."""
+        msg = self.tx.message
+        static = [str(k) for j, k in enumerate(msg.account_keys) if is_writable(msg, j)]
+        return static + list(self.outcome.loaded[0])
+
 
 @dataclass(slots=True)
 class _Snapshot:
@@ -1525,6 +1532,15 @@ class Chain:
             if isinstance(rec, I.Transfer) and rec.dest in I.JITO_TIP_ACCOUNTS:
                 total += rec.lamports
         return total
+
+    def cu_price(self, tx: VersionedTransaction) -> int:
+        """``tx``'s compute-unit price (micro-lamports; 0 when its budget does not
+        decode)."""
+        try:
+            keys = [str(k) for k in tx.message.account_keys]
+            return self._fee_and_limit(tx.message, keys)[2]  # type: ignore[arg-type]
+        except _Fail:
+            return 0
 
     def priority(self, p: _Pending) -> int:
         """A leader's order of what lands in a slot: a transaction's compute-unit price

@@ -1180,6 +1180,8 @@ class SimServer:
         st = self.chain.stats
         if self.chain.bank is not None:  # the split, said once at the end
             log.info("simulator: %s", st.bank_split())
+        if self.world.competition is not None:  # what the rivals did
+            log.info("simulator: rivals %s", self.world.competition.tally())
         if self._clock is not None:
             self._clock.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -1216,7 +1218,7 @@ class SimServer:
         self.slot_times[res.slot] = int(time.time())
         while len(self.slot_times) > FEE_SLOTS * 4:
             self.slot_times.pop(next(iter(self.slot_times)))
-        self.fees.append((res.slot, res.priority_fee, self.writable_fees(res)))
+        self.fees.append(self.fee_sample(res))
         values = {k: json.dumps(_now(self.world, k).value()) for k in res.changed}
         copies = {k: _copy(_now(self.world, k)) for k in res.changed}
         self.recent.append(Rooted(res, values, copies))
@@ -1357,6 +1359,23 @@ class SimServer:
         ]
         return {"context": self.context(slot), "value": vals[0] if single else vals}
 
+    def fee_sample(self, res: SlotResult) -> tuple[int, int, dict[str, int]]:
+        """The slot's entry in the prioritization-fee cache: (slot, the lowest price that
+        landed, each account's lowest price among the transactions that locked it
+        writable): the market's swaps (:meth:`writable_fees`) and every transaction that
+        landed through the chain — ours, the competitors' — at its compute-unit price."""
+        accounts = self.writable_fees(res)
+        low = res.priority_fee
+        for tx in res.landed:
+            stored = self.chain.ledger.get(tx.signature)
+            if stored is None:
+                continue
+            price = self.chain.cu_price(stored.tx)
+            low = min(low, price)
+            for k in stored.writable():
+                accounts[k] = min(accounts.get(k, price), price)
+        return res.slot, low, accounts
+
     def writable_fees(self, res: SlotResult) -> dict[str, int]:
         """The lowest CU price among the slot's swaps that locked each account writable
         (a swap locks its pool, its vaults and, on a Whirlpool, its tick arrays). The
@@ -1494,11 +1513,16 @@ class SimServer:
                     for p in c.bank.loaded.values()
                 ]
             )
+            comp = self.world.competition
+            rivals = self.world.rivals()
             return {
                 "acceptsTransactions": c.accept,
                 "slotSeconds": self.slot_seconds,
                 "stats": dataclasses.asdict(c.stats),
                 "programs": programs,
+                "rivals": {"preset": rivals.preset, "label": "none", "roster": []}
+                if comp is None
+                else {**comp.info(rivals), "chain": dataclasses.asdict(c.rival_stats)},
             }
         if method == "simulateTransaction":
             return {"context": self.context(), "value": c.simulate(params)}
@@ -1545,7 +1569,7 @@ class SimServer:
             self.remember(self.world._touched, self.world.slot)
             res = self.world.step()
             self.remember(res.changed, res.slot)
-            self.fees.append((res.slot, res.priority_fee, self.writable_fees(res)))
+            self.fees.append(self.fee_sample(res))
             values = {k: json.dumps(_now(self.world, k).value()) for k in res.changed}
             rec = slot_record(res, {k: _now(self.world, k) for k in res.changed}, self.chain)
             for i, ep in enumerate(self.endpoints):

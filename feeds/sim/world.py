@@ -633,6 +633,7 @@ class World:
         knocked off its price. Returns what changed."""
         c, r = self.config, self.rng
         self.slot += 1
+        between = self._touched  # written between slots (the faucet, a test's own trade)
         self._touched = []
         self._write_clock()
         trades: list[Trade] = []
@@ -673,7 +674,7 @@ class World:
                 trades.append(t)
         failed = self._failed_swaps() if c.failed_swap_rate > 0 else []
         if self.competition is not None:  # they see the slot as it ends
-            self.competition.observe(self)
+            self.competition.observe(self, [*between, *self._touched])
         changed = list(dict.fromkeys(self._touched))
         if self.congested:
             fee = int(r.lognormvariate(math.log(200_000), 0.6))

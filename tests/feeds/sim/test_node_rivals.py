@@ -44,12 +44,10 @@ def server(**kw: Any) -> SimServer:
 def knock(srv: SimServer) -> Pool:
     """A pool the rivals have a cycle through, knocked 2 % of its depth off its price."""
     w = srv.world
-    assert w.competition is not None
-    pool = next(
-        p
-        for p in w.pools
-        if p.kind in ("cpmm", "amm_v4") and (p.address, False) in w.competition._cycles
-    )
+    comp = w.competition
+    assert comp is not None
+    amm = [p for p in w.pools if p.kind in ("cpmm", "amm_v4") and p.address in comp.pools]
+    pool = max(amm, key=lambda p: len(comp.graph.cycles_touching(p.address, 3)))
     assert w.swap(pool, True, w._trade_size(pool, True, 0.02)) is not None
     return pool
 
@@ -299,3 +297,48 @@ def test_a_transaction_error_is_the_bincode_yellowstone_sends() -> None:
     )
     parsed = storage.TransactionError(err=G.error_bytes("AlreadyProcessed"))
     assert parsed.err == bytes([6, 0, 0, 0])
+
+
+async def test_the_rivals_prices_and_tips_reach_the_fee_cache_and_the_tip_floor() -> None:
+    """What paper's landing model reads of the others: ``getRecentPrioritizationFees``
+    naming a pool the rivals swapped through shows the lowest compute-unit price of the
+    transactions that locked it in each slot (theirs among them); the block engines' tip
+    floor counts their landed bundles' tips."""
+    async with server() as srv:
+        url = srv.infos()[0].http_url
+        pool = knock(srv)
+        for _ in range(4):
+            srv.step()
+        landed = rivals(srv, pool)
+        assert landed
+        got = await rpc(url, "getRecentPrioritizationFees", [[pool.address]])
+        by_slot = {x["slot"]: x["prioritizationFee"] for x in got["result"]}
+        for slot in {st.slot for st in landed}:
+            lowest = min(
+                srv.chain.cu_price(st.tx)
+                for st in srv.chain.ledger.values()
+                if st.slot == slot and pool.address in st.writable()
+            )
+            assert by_slot[slot] == lowest
+        assert srv.world.competition is not None
+        tips = srv.world.competition.stats["fast"].tips
+        assert tips and set(tips) <= set(srv.chain.landed_tips)
+        floor = srv.chain.tip_floor()[0]
+        assert floor["landed_tips_99th_percentile"] * 1e9 >= max(tips)
+
+
+async def test_sim_info_says_how_strong_the_rivals_are_and_what_they_did() -> None:
+    async with server() as srv:
+        url = srv.infos()[0].http_url
+        knock(srv)
+        for _ in range(3):
+            srv.step()
+        info = (await rpc(url, "simInfo"))["result"]["rivals"]
+        assert info["preset"] == "mainnet" and info["label"] == "mainnet"
+        assert info["describe"].startswith("mainnet: 3 rivals, the best lands 1 slot after")
+        assert [r["name"] for r in info["roster"]] == ["fast", "mid", "spam"]
+        assert srv.world.competition is not None
+        assert [r["wallet"] for r in info["roster"]] == list(srv.world.competition.wallets.values())
+        assert sum(r["stats"]["sent"] for r in info["roster"]) > 0
+        assert info["chain"]["landed"] > 0  # their transactions, counted apart from ours
+        assert (await rpc(url, "simInfo"))["result"]["stats"]["landed"] == 0
