@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..config import RIVAL_PRESETS
+# the simulator's rival presets (arbscope.config.RIVAL_PRESETS; the config module is not
+# imported here: it loads the engine, and the engine's choice is checked after parsing)
+RIVAL_PRESETS = ("none", "weak", "mainnet", "strong")
 
 
 def add_common(p: argparse.ArgumentParser) -> None:

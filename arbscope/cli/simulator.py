@@ -180,12 +180,12 @@ def sim(args: argparse.Namespace) -> int:
                 loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         await server.stop()
-        if bank is not None:
-            st = server.chain.stats
-            print(f"arbscope sim: {st.bank_split()}", file=sys.stderr, flush=True)
         if server.world.competition is not None:
             tally = server.world.competition.tally()
             print(f"arbscope sim: rivals {tally}", file=sys.stderr, flush=True)
+        if bank is not None:  # the last line: who ran the transactions
+            st = server.chain.stats
+            print(f"arbscope sim: {st.bank_split()}", file=sys.stderr, flush=True)
 
     asyncio.run(serve())
     return 0

@@ -400,12 +400,12 @@ class Competition:
             )
 
     # ------------------------------------------------------------ each slot
-    def observe(self, w: World, changed: Sequence[str] | None = None) -> None:
-        """After a slot: the competitors see the accounts it changed (``changed``; None:
-        the world's written this slot; their graph fed them), and the cycles that pay, the
-        best first; each competitor for whom one pays at least its gap (profit bps of the
-        input), and that is not already trading one of its pools, sends it at its share
-        of the size that pays most, queued on the chain for the slot its latency draws."""
+    def observe(self, w: World, changed: Sequence[str]) -> None:
+        """After a slot: the competitors see the accounts it changed (``changed``: their
+        graph fed them), and the cycles that pay, the best first; each competitor for whom
+        one pays at least its gap (profit bps of the input), and that is not already
+        trading one of its pools, sends it at its share of the size that pays most,
+        queued on the chain for the slot its latency draws."""
         chain = w.chain
         assert chain is not None, "the competitors send transactions: the world needs a chain"
         for name, flights in self.inflight.items():  # what landed by now is settled
@@ -413,7 +413,7 @@ class Competition:
         if not self.roster or self.graph is None:
             return
         self.graph.set_slot(w.slot)
-        for k in dict.fromkeys(w._touched if changed is None else changed):
+        for k in dict.fromkeys(changed):
             if k in self._watched:
                 a = w.accounts.get(k)
                 if a is not None:

@@ -212,7 +212,7 @@ def test_the_rivals_are_a_preset_and_knobs_that_reach_the_simulators_world(
     from arbscope.config import RIVAL_PRESETS
     from feeds.sim.competition import PRESETS
 
-    assert RIVAL_PRESETS == tuple(PRESETS)
+    assert RIVAL_PRESETS == tuple(PRESETS) == cli.options.RIVAL_PRESETS
     cfg = cli.resolve_config(_run_args([]))
     assert cfg["sim.rivals"] == "mainnet" and cfg["sim.competitors"] is None
     f = tmp_path / "c.toml"
