@@ -21,9 +21,11 @@ from collections import Counter
 
 import pytest
 
+from feeds.sim.bank import Bank
+from feeds.sim.chain import Chain
 from feeds.sim.world import WorldConfig
 from feeds.wire import instructions as I
-from tests.support.judge import Judge
+from tests.support.judge import QUIET, Judge, pools_of, programs
 
 pytestmark = pytest.mark.judge
 
@@ -60,3 +62,32 @@ def test_each_swaps_inner_instructions_are_the_real_programs(seed: int) -> None:
     for kind in KINDS:
         assert any(k.startswith(kind) for k in seen), (kind, seen)
     assert seen["dlmm self-CPI event"] > 0
+
+
+def test_a_chain_with_the_real_programs_records_the_banks_inner_instructions() -> None:
+    """With the real programs as the chain's bank, a transaction the bank runs whole
+    carries LiteSVM's inner instructions as they are; one it runs instruction by
+    instruction (a Whirlpool swap beside an AMM v4 one, whose binary is refused) carries
+    the bank's for the Whirlpool swap at that swap's index and the simulator's own for the
+    AMM v4 swap."""
+    j = Judge(WorldConfig(seed=7, **QUIET))  # type: ignore[arg-type]
+    j.chain = Chain(j.world, accept=True, bank=Bank.from_folder(programs()))
+    wp = next(iter(pools_of(j.world, "whirlpool", spl_only=True)))
+    v4 = next(iter(pools_of(j.world, "amm_v4", spl_only=True)))
+    for p in (wp, v4):
+        j.fund(p.mint_a, 10**12)
+        j.fund(p.mint_b, 10**12)
+    tx = j.tx([j.swap_ix(wp, wp.mint_a, 10**6)])
+    real = j.real(tx, commit=False)
+    alone = j.chain.run(tx, commit=True)
+    assert alone.err is None and alone.inner == real.instructions and alone.inner
+    mixed = j.tx([j.swap_ix(wp, wp.mint_a, 10**6), j.swap_ix(v4, v4.mint_a, 10**6)], cu_price=1)
+    out = j.chain.run(mixed, commit=True)
+    assert out.err is None and j.chain.stats.mixed == 1
+    assert [at for at, _ in out.inner] == [2, 3]
+    wp_calls, v4_calls = (calls for _, calls in out.inner)
+    assert [c.data[0] for c in wp_calls] == [3, 3]  # the binary's two SPL Token transfers
+    assert wp_calls[0].accounts == (j.ata(wp.mint_a), wp.vault_a, j.me)
+    assert [c.data[0] for c in v4_calls] == [3, 3]  # AMM v4 moves tokens with ``transfer``
+    assert v4_calls[0].accounts == (j.ata(v4.mint_a), v4.vault_a, j.me)
+    assert {c.stack_height for _, calls in out.inner for c in calls} == {2}

@@ -150,6 +150,20 @@ def test_a_rivals_cycle_is_a_real_signed_transaction_whose_signer_gains() -> Non
     assert comp.stats["fast"].traded >= 1
 
 
+def test_a_bot_without_lookup_tables_sends_legacy_transactions_that_fit() -> None:
+    """A ``legacy`` rival signs legacy messages (no lookup tables: only the cycles whose
+    accounts fit a packet); they land and pay it as the v0 ones do."""
+    roster = (Competitor("old", (1.0,), 5_000.0, min_gap_bps=20.0, legacy=True),)
+    w = market(roster=roster)
+    pool = knocked(w)
+    w.step()
+    w.step()
+    (st,) = rival_txs(w, pool)
+    assert isinstance(st.tx.message, Message) and all(st.tx.verify_with_results())
+    assert st.outcome.err is None and st.outcome.loaded == ((), ())
+    assert len(bytes(st.tx)) <= 1232
+
+
 def test_the_one_behind_fails_with_the_venues_slippage_error() -> None:
     """Two rivals see the same gap and land in the same slot: the better-paying bundle
     takes it; the plain transaction behind it finds the pools moved, fails on the

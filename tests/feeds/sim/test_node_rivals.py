@@ -217,8 +217,14 @@ async def test_a_mention_of_a_pool_hears_the_rivals_swap_through_it() -> None:
         sid = (await asyncio.wait_for(ws.receive_json(), 10))["result"]
         for _ in range(4):
             srv.step()
-        wanted = {str(st.tx.signatures[0]) for st in rivals(srv, pool)}
+        landed = rivals(srv, pool)
+        wanted = {str(st.tx.signatures[0]) for st in landed}
         assert wanted
+        # the pool is one of their looked-up accounts (their lookup tables hold it)
+        assert any(pool.address in [*st.outcome.loaded[0], *st.outcome.loaded[1]] for st in landed)
+        assert not any(
+            pool.address in [str(k) for k in st.tx.message.account_keys] for st in landed
+        )
         heard: set[str] = set()
         while not wanted <= heard:
             msg = await asyncio.wait_for(ws.receive_json(), 10)
