@@ -111,6 +111,7 @@ BUILTINS = frozenset((SYSTEM_PROGRAM, I.COMPUTE_BUDGET))
 STATUS_KEEP = 20_000  # signature statuses remembered
 BLOCK_SLOTS = 2_000  # slots whose blocks the ledger keeps (getBlock)
 TIP_FLOOR_WINDOW = 500  # landed bundles the tip floor is computed over
+RIVAL_ENGINE = "rivals"  # the block engine the simulator's competitors' bundles come through
 
 # compute units per instruction (a fixed model: the order of magnitude mainnet shows;
 # a swap's comes from its venue, ``SimVenue.cost``)
@@ -1558,6 +1559,15 @@ class Chain:
             return price
         tips = sum(self._tips(t) for t in p.txs)
         return price + tips * 1_000_000 // max(1, sum(x[1] for x in limits))
+
+    def queue_rival(self, tx: VersionedTransaction, slot: int, order: Any, bundle: bool) -> None:
+        """A competitor's signed transaction (``feeds.sim.competition``: ``order`` what it
+        is), to land in ``slot``: a bundle of it (its id the sha256 of its signature, from
+        a block engine of the competitors' own: none of the node's engines' drops or
+        statuses) or a plain transaction. Counted in :attr:`rival_stats`, not
+        :attr:`stats`."""
+        bid = hashlib.sha256(bytes(tx.signatures[0])).hexdigest() if bundle else None
+        self.pending.append(_Pending([tx], bid, RIVAL_ENGINE, slot, order))
 
     def land(self, slot: int) -> list[Landed]:
         """Run what was sent (called by the world at the start of ``slot``), the

@@ -464,8 +464,6 @@ class Competition:
     def _send(self, w: World, c: Competitor, pool: Pool, plan: Plan) -> None:
         """Build, sign and queue ``c``'s transaction for ``plan`` (when it pays more than
         it costs)."""
-        from .chain import _Pending
-
         chain = w.chain
         assert chain is not None
         r = self.rng
@@ -511,12 +509,11 @@ class Competition:
             return
         tx = VersionedTransaction(msg, [kp])
         if len(bytes(tx)) > PACKET_DATA_SIZE:
-            return  # no lookup tables: a cycle this long does not fit
+            return  # a cycle this long does not fit a packet
         sig = str(tx.signatures[0])
         slot = w.slot + delay
         order = RivalOrder(c, pool.address, slot, pay, sig, tuple(p.address for p, _ in plan.hops))
-        bid = hashlib.sha256(bytes(tx.signatures[0])).hexdigest() if c.bundle else None
-        chain.pending.append(_Pending([tx], bid, RIVAL_ENGINE, slot, order))
+        chain.queue_rival(tx, slot, order, c.bundle)
         self.orders[sig] = order
         for p, _ in plan.hops:
             self.inflight[c.name][p.address] = slot
@@ -572,9 +569,6 @@ class Competition:
         if landed:  # a plain transaction lands failed: its fee paid
             st.landed_failed += 1
             st.tips.append(order.tip)
-
-
-RIVAL_ENGINE = "rivals"  # the block engine the competitors' bundles come through
 
 
 # ------------------------------------------------------------------ the cycles
