@@ -1496,8 +1496,9 @@ class Chain:
 
     def tip_floor(self) -> list[dict[str, Any]]:
         """Jito's tip floor (``GET /api/v1/bundles/tip_floor``): percentiles of the tips of
-        recently landed bundles, in SOL, and the EMA of the median (spec §5.4's fields)."""
-        tips = sorted(self.landed_tips) or [I.JITO_MIN_TIP]
+        recently landed bundles, in SOL, and the EMA of the median (spec §5.4's fields);
+        all 0 while no bundle has landed (no competition from bundles: nothing to outbid)."""
+        tips = sorted(self.landed_tips) or [0]
 
         def pct(q: float) -> float:
             return tips[min(len(tips) - 1, int(q * len(tips)))] / 1e9
