@@ -815,11 +815,10 @@ class FeedSession:
         return list(out)[:128]
 
     def _tip_floor_url(self) -> str:
-        """Where the block engines' tip floor is read (paper's bundles compete with the
-        tips landed there): when orders tip, the first live block engine, else the
-        embedded simulator's (it serves Jito's endpoint); "" when nothing tips."""
-        if not self.fee_settings.tip_lamports:
-            return ""
+        """Where the block engines' tip floor is read (paper's orders race the bundles
+        that landed there, tipping or not: a plain transaction lands behind a bundle that
+        pays more per compute unit): the first live block engine, else the embedded
+        simulator's (it serves Jito's endpoint); "" when there is neither."""
         cfg = self.live_config
         if cfg is not None and cfg.engines():
             return str(cfg.engines()[0])

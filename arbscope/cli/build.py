@@ -189,6 +189,10 @@ def build_session(cfg: Any, fleet: FleetSettings | None = None) -> FeedSession:
         slot_seconds=cfg["sim.slot_ms"] / 1000.0,
         competitors=cfg["sim.competitors"],
         programs=programs,
+        rivals=cfg["sim.rivals"],
+        rival_reaction=cfg["sim.rival_reaction"],
+        rival_tip=cfg["sim.rival_tip"],
+        rival_gap_bps=cfg["sim.rival_gap_bps"],
     )
     return build(Watch(base_mints=cfg["market.base_mints"], max_hops=max_hops, seed=seed), sim=sim)
 
