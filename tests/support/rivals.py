@@ -291,7 +291,6 @@ def under_aggregator(result: dict[str, Any], program: str, outers: Sequence[int]
     out = copy.deepcopy(result)
     msg, meta = out["transaction"]["message"], out["meta"]
     assert list(outers) == list(range(outers[0], outers[0] + len(outers)))
-    assert not meta.get("innerInstructions"), "the outer ones must have no inner ones yet"
     agg = key_index(out, program)
     moved = [msg["instructions"][i] for i in outers]
     first = outers[0]
@@ -301,9 +300,22 @@ def under_aggregator(result: dict[str, Any], program: str, outers: Sequence[int]
     msg["instructions"][first : first + len(outers)] = [
         {"programIdIndex": agg, "accounts": accounts, "data": "3Bxs", "stackHeight": None}
     ]
-    meta["innerInstructions"] = [
-        {"index": first, "instructions": [{**ix, "stackHeight": 2} for ix in moved]}
+    # each moved instruction at stack height 2, followed by its own inner ones one level
+    # deeper; the groups of the instructions after them move up by what was folded
+    had = {g["index"]: g["instructions"] for g in meta.get("innerInstructions") or []}
+    group: list[dict[str, Any]] = []
+    for i, ix in zip(outers, moved, strict=True):
+        group.append({**ix, "stackHeight": 2})
+        for sub in had.pop(i, []):
+            height = sub.get("stackHeight")
+            group.append({**sub, "stackHeight": None if height is None else height + 1})
+    shift = len(outers) - 1
+    rest = [
+        {"index": i - shift if i > first else i, "instructions": g} for i, g in had.items()
     ]
+    meta["innerInstructions"] = sorted(
+        [*rest, {"index": first, "instructions": group}], key=lambda g: g["index"]
+    )
     # the logs: the moved frames one level down, inside the aggregator's
     logs: list[str] = []
     depth = 0  # the invoke depth of the original logs

@@ -231,11 +231,20 @@ def test_keys_are_static_then_loaded_writable_then_readonly_with_their_flags(
 def test_inner_instructions_follow_their_outer_one_in_execution_order(
     landed: dict[str, dict[str, Any]],
 ) -> None:
-    v = TxView.from_rpc_json(landed["aggregated"])
+    agg = landed["aggregated"]
+    v = TxView.from_rpc_json(agg)
     heights = [(ix.outer, ix.stack_height) for ix in v.instructions]
-    assert heights == [(0, 1), (1, 1), (2, 1), (2, 2), (2, 2), (3, 1)]
+    groups = {g["index"]: g["instructions"] for g in agg["meta"]["innerInstructions"]}
+    want = []
+    for i in range(len(agg["transaction"]["message"]["instructions"])):
+        want.append((i, 1))
+        want += [(i, ix["stackHeight"]) for ix in groups.get(i, [])]
+    assert heights == want
+    # the aggregator's frame: its two swaps by CPI (height 2), each with the token
+    # transfers its program makes (height 3)
+    assert [h for o, h in heights if o == 2] == [1, 2, 3, 3, 2, 3, 3]
     assert v.program_of(v.instructions[2]) == AGGREGATOR
-    assert [ix.inner for ix in v.instructions] == [False, False, False, True, True, False]
+    assert [ix.inner for ix in v.instructions] == [h != 1 for _, h in heights]
     assert len(v.outer_instructions()) == 4
     old = TxView.from_rpc_json(landed["inner_old"])
     assert [ix.stack_height for ix in old.instructions if ix.inner] == [None]
