@@ -143,6 +143,8 @@ class ReplaySession:
         self.rival_labels = (
             {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
         )
+        own = cfg.get("rival_own")
+        self.rival_own = [str(k) for k in own] if isinstance(own, list) else []
         self.sweep_s = float(cfg.get("sweep_s", 1.0))
         # the stall rule as the live session had it (older recordings: none then)
         self.feeds_stall_s = float(cfg.get("feeds_stall_s") or 0.0)
@@ -175,6 +177,7 @@ class ReplaySession:
                 max_hops=self.max_hops,
                 seed=self.seed,
                 rival_labels=self.rival_labels,
+                rival_own=self.rival_own,
             ),
             Evaluation(
                 backend=self.backend_arg,

@@ -45,6 +45,7 @@ from storage.recorder import MAX_PENDING_BYTES, Recorder, canonical
 
 from . import inputs
 from .events import FeeChange, FeedsHealth, Gone, Opp, Sweep, Timings
+from .execution.keys import KeypairError, load_wallet
 from .execution.live import JournalLedger, LiveConfig, LiveExecutor
 from .execution.paper import PaperBroker
 from .health import HealthMonitor, Verdict
@@ -129,6 +130,8 @@ class Watch:
     # (arbscope.rivals), and the names given to signers (the labels file)
     rivals: bool = True
     rival_labels: Mapping[str, str] = field(default_factory=dict)
+    # our own signers (the live wallet): never a rival (journaled with the config)
+    rival_own: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -192,7 +195,7 @@ class FeedSession:
         self.seed = watch.seed
         self.evaluation, self.health = evaluation, health
         self.watch_rivals = watch.rivals
-        self.rivals = RivalBook(labels=watch.rival_labels)
+        self.rivals = RivalBook(labels=watch.rival_labels, own=watch.rival_own)
         self.rival_errors = 0  # transactions the classifier could not read
         # no new slot from any feed for this long (the session's clock against the
         # frames' receive times): every cycle is no-go (market.REASON_FEEDS_STALLED)
@@ -218,6 +221,11 @@ class FeedSession:
             HealthMonitor(stall_s=health.stall_s) if health.judge else None
         )
         self.live_config = live
+        if live is not None and live.keypair:  # our own arbitrage is not a rival's
+            try:
+                self.rivals.own.add(load_wallet(live.keypair).pubkey)
+            except KeypairError:
+                pass  # arming says why; until then its transactions cannot be ours
         self.funded = ""  # what the embedded simulator's faucet gave the wallet
         self.source = feeds.label
         universe = watch.universe if watch.universe is not None else feeds.universe()
@@ -418,6 +426,7 @@ class FeedSession:
             "feeds_stall_s": self.feeds_stall_s,
             # the signers' names (the labels file): a replay shows the Rivals panel as it was
             "rival_labels": dict(self.rivals.labels),
+            "rival_own": sorted(self.rivals.own),
         }
 
     # ------------------------------------------------------------ lifecycle

@@ -281,3 +281,19 @@ def test_the_labels_file(tmp_path: Path) -> None:
             load_labels(f)
     with pytest.raises(ValueError, match="cannot read"):
         load_labels(tmp_path / "absent.toml")
+
+
+def test_the_live_wallet_is_ours_and_journaled_with_the_config(tmp_path: Path) -> None:
+    from arbscope.execution.keys import write_keypair
+    from arbscope.execution.live import LiveConfig
+    from arbscope.session import FeedSession
+    from arbscope.sources.feeds import NoFeeds
+
+    wallet = write_keypair(tmp_path / "live.json")
+    s = FeedSession(feeds=NoFeeds(), live=LiveConfig(keypair=str(wallet.path)))
+    assert s.rivals.own == {wallet.pubkey}
+    assert s.config()["rival_own"] == [wallet.pubkey]
+    assert s.rivals.add(tx((P1, P2), 5, signer=wallet.pubkey)) is None
+    # a keypair that cannot be read: nobody is ours yet (arming says why)
+    bad = FeedSession(feeds=NoFeeds(), live=LiveConfig(keypair=str(tmp_path / "absent.json")))
+    assert bad.rivals.own == set() and bad.config()["rival_own"] == []
