@@ -2,10 +2,11 @@
 solders and run through the simulator's chain (balances, logs and errors are the
 chain's), read back as its node serves them, decoded per venue and classified.
 
-What the chain cannot run (an aggregator's CPI into the DEXes, the self-CPI events of
-Meteora DLMM, a truncated log) is made by reshaping a landed transaction's JSON as a
-node would show it (tests/support/rivals.py); the amounts then still have to be the
-chain's. The expected numbers come from the simulator (its quotes before sending) and
+The chain records each swap's inner instructions (its token transfers, the self-CPI
+events of Meteora DLMM and PumpSwap). What it cannot run (an aggregator's CPI into the
+DEXes, a truncated log, a node that kept no inner instructions or no stack heights) is
+made by reshaping a landed transaction's JSON as a node would show it
+(tests/support/rivals.py); the amounts then still have to be the chain's. The expected numbers come from the simulator (its quotes before sending) and
 from the transaction's own balances, never from the classifier."""
 
 from __future__ import annotations
@@ -28,7 +29,15 @@ from feeds.venues.meteora_dlmm import sim as DLsim
 from feeds.venues.meteora_dlmm.layout import event_authority
 from feeds.wire import instructions as I
 from feeds.wire.txview import TxView
-from tests.support.rivals import USDC, WSOL, Desk, key_index, under_aggregator, with_inner
+from tests.support.rivals import (
+    USDC,
+    WSOL,
+    Desk,
+    key_index,
+    under_aggregator,
+    with_inner,
+    without_inner,
+)
 
 AGGREGATOR = "JUP6LkbZbjS1jKKwapdHNy74zcZ3tQVkTfP3P9n5pM4"
 TIP = I.JITO_TIP_ACCOUNTS[3]
@@ -175,9 +184,8 @@ def test_a_three_hop_arbitrage_in_a_token_across_three_venues(cases: dict[str, C
     r = classify(c.view)
     assert (r.kind, r.base_mint) == ("arbitrage", USDC)
     assert len({leg.venue for leg in r.legs}) == 3
-    _check_legs(r, c, ("event", "balances"))
-    dlmm = next(leg for leg in r.legs if leg.venue == "meteora_dlmm")
-    assert dlmm.source == "balances"  # the chain here keeps no inner instructions
+    # CP-Swap's SwapEvent line, PumpSwap's and DLMM's self-CPI events: every hop's own
+    _check_legs(r, c)
     assert r.profit == r.net == c.outs[-1] - c.ins[0] > 0
     # no compute-unit limit: Agave's default, 200,000 per program's instruction and 3,000
     # per builtin's (the compute-budget instruction itself)
@@ -187,21 +195,36 @@ def test_a_three_hop_arbitrage_in_a_token_across_three_venues(cases: dict[str, C
 
 
 def test_dlmm_self_cpi_events_give_the_amounts_the_balances_gave(cases: dict[str, Case]) -> None:
+    """A node that kept no inner instructions: the DLMM hop's amounts come from the
+    balances. The chain's: from DLMM's two self-CPI events (``Swap``, ``Swap2Evt``, the
+    instructions its program emits), the same amounts; the events alone (no transfers
+    beside them) give them too."""
     c = cases["three_hop"]
-    plain = classify(c.view)
+    result = {k: v for k, v in c.result.items() if k != "dlmm_events"}
+    plain = classify(TxView.from_rpc_json(without_inner(result)))
     dlmm = next(leg for leg in plain.legs if leg.venue == "meteora_dlmm")
+    assert dlmm.source == "balances" and plain.kind == "arbitrage"
+    assert [leg.amount_in for leg in plain.legs] == c.ins
+    assert [leg.amount_out for leg in plain.legs] == c.outs
     swap, swap2 = c.result["dlmm_events"][0]
     program = by_kind("dlmm").program
+    v = TxView.from_rpc_json(result)
+    emitted = [
+        ix.data
+        for ix in v.instructions
+        if ix.outer == dlmm.outer and ix.inner and ix.data[:8] == R.EVENT_IX_TAG
+    ]
+    assert emitted == [swap, swap2]  # what the chain recorded is the program's events
     reshaped = with_inner(
-        {k: v for k, v in c.result.items() if k != "dlmm_events"},
+        without_inner(result),
         dlmm.outer,
         [(program, [event_authority()], swap, 2), (program, [event_authority()], swap2, 2)],
     )
-    r = classify(TxView.from_rpc_json(reshaped))
-    got = next(leg for leg in r.legs if leg.venue == "meteora_dlmm")
-    assert got.source == "event" and len(r.legs) == 3  # the event instructions are no swaps
-    assert (got.amount_in, got.amount_out) == (dlmm.amount_in, dlmm.amount_out)
-    assert r.kind == "arbitrage"
+    for r in (classify(v), classify(TxView.from_rpc_json(reshaped))):
+        got = next(leg for leg in r.legs if leg.venue == "meteora_dlmm")
+        assert got.source == "event" and len(r.legs) == 3  # the event instructions are no swaps
+        assert (got.amount_in, got.amount_out) == (dlmm.amount_in, dlmm.amount_out)
+        assert r.kind == "arbitrage"
 
 
 def test_a_failed_arbitrage_counts_its_fee_and_no_tip(cases: dict[str, Case]) -> None:
@@ -280,40 +303,72 @@ def test_only_the_venues_given_are_read(cases: dict[str, Case]) -> None:
 
 # ------------------------------------------------------------------ what is odd
 def test_truncated_or_disagreeing_logs_leave_the_other_sources(cases: dict[str, Case]) -> None:
+    """No event past a truncation, or once the log's invokes disagree with the
+    instructions: the amounts come from the swaps' transfers (the chain's inner
+    instructions), or from the balances on a node that kept none; the same amounts."""
     c = cases["two_hop"]
     want = classify(c.view)
+    assert [leg.source for leg in want.legs] == ["event", "event"]
+    amounts = [(x.amount_in, x.amount_out) for x in want.legs]
+    logs = c.result["meta"]["logMessages"]
     cut = copy.deepcopy(c.result)
-    logs = cut["meta"]["logMessages"]
     cut["meta"]["logMessages"] = [*logs[:4], "Log truncated"]
-    r = classify(TxView.from_rpc_json(cut))
-    assert [leg.source for leg in r.legs] == ["balances", "balances"]
-    assert [(x.amount_in, x.amount_out) for x in r.legs] == [
-        (x.amount_in, x.amount_out) for x in want.legs
-    ]
-    assert r.kind == want.kind and r.profit == want.profit
     wrong = copy.deepcopy(c.result)
     wrong["meta"]["logMessages"] = [
         line.replace(I.COMPUTE_BUDGET, I.SYSTEM_PROGRAM) for line in logs
     ]
-    assert [leg.source for leg in classify(TxView.from_rpc_json(wrong)).legs] == [
-        "balances",
-        "balances",
-    ]
+    for odd in (cut, wrong):
+        for result, source in ((odd, "transfers"), (without_inner(odd), "balances")):
+            r = classify(TxView.from_rpc_json(result))
+            assert [leg.source for leg in r.legs] == [source, source]
+            assert [(x.amount_in, x.amount_out) for x in r.legs] == amounts
+            assert r.kind == want.kind and r.profit == want.profit
     none = copy.deepcopy(c.result)
     none["meta"]["logMessages"] = None
     assert classify(TxView.from_rpc_json(none)).kind == "arbitrage"
+    assert classify(TxView.from_rpc_json(without_inner(none))).kind == "arbitrage"
 
 
 def test_a_venue_instruction_that_is_no_swap_gives_no_leg(cases: dict[str, Case]) -> None:
+    """An AMM v4 instruction that is none of its swaps (four zero bytes: tag 0,
+    ``Initialize``, its arguments cut short) and a Whirlpool swap short of its accounts,
+    logging nothing: the decoders do not read them and no event says what they did, so
+    what they moved decides. Nothing (a node that kept no inner instructions): no leg.
+    What the program's initialize moves (the user's two mints into the pool's vaults, the
+    LP token minted back: two mints in, none out by transfer): no leg. The swaps' own
+    transfers that the chain recorded under them (one mint in, the other back): the
+    swaps they were, read from those flows."""
     c = cases["two_hop"]
+    want = classify(c.view)
     bad = copy.deepcopy(c.result)
     ix = bad["transaction"]["message"]["instructions"][2]
     ix["data"] = "1111"  # AMM v4, four zero bytes: no instruction it has, nor any event
     ix2 = bad["transaction"]["message"]["instructions"][3]
     ix2["accounts"] = ix2["accounts"][:3]  # a Whirlpool swap short of its accounts
     bad["meta"]["logMessages"] = []
-    r = classify(TxView.from_rpc_json(bad))
+    r = classify(TxView.from_rpc_json(without_inner(bad)))
     assert (r.kind, r.legs) == ("none", ())
+    amm, leg = c.pools[0], want.legs[0]
+    assert leg.user_source and leg.user_dest and leg.amount_in and leg.amount_out
+    vault_in = amm.vault_a if leg.mint_in == amm.mint_a else amm.vault_b
+    vault_other = amm.vault_b if vault_in == amm.vault_a else amm.vault_a
+    lp_mint, lp_account, authority = _key(208), _key(209), _key(210)
+    deposit = [
+        (I.SPL_TOKEN, [leg.user_source, vault_in, c.signer], _transfer(leg.amount_in), 2),
+        (I.SPL_TOKEN, [leg.user_dest, vault_other, c.signer], _transfer(leg.amount_out), 2),
+        # MintTo (tag 7): the LP token, no transfer
+        (I.SPL_TOKEN, [lp_mint, lp_account, authority], b"\x07" + _transfer(10**6)[1:], 2),
+    ]
+    r = classify(TxView.from_rpc_json(with_inner(without_inner(bad), 2, deposit)))
+    assert (r.kind, r.legs) == ("none", ())
+    r = classify(TxView.from_rpc_json(bad))
+    assert [(x.venue, x.pool, x.source) for x in r.legs] == [
+        (x.venue, x.pool, "transfers") for x in want.legs
+    ]
+    assert [(x.mint_in, x.mint_out, x.amount_in, x.amount_out) for x in r.legs] == [
+        (x.mint_in, x.mint_out, x.amount_in, x.amount_out) for x in want.legs
+    ]
+    assert (r.kind, r.profit) == ("arbitrage", want.profit)
 
 
 def test_an_event_of_another_pool_is_not_this_swaps(cases: dict[str, Case]) -> None:
@@ -444,7 +499,8 @@ def test_swaps_the_decoders_do_not_read_are_read_from_their_events_and_transfers
 ) -> None:
     """An AMM v4 instruction its decoder does not read (``SwapBaseIn``, tag 9) and a
     Whirlpool exact-output swap: the legs come from their ``ray_log`` / ``Traded`` events,
-    the mints from the transfers of the events' amounts."""
+    the mints from the transfers of the events' amounts (the chain's, and the same written
+    out by hand)."""
     c = cases["two_hop"]
     want = classify(c.view)
     b58 = __import__("engine_rs").backend()
@@ -456,19 +512,21 @@ def test_swaps_the_decoders_do_not_read_are_read_from_their_events_and_transfers
     wp = bytearray(b58.b58decode(ixs[3]["data"]))
     wp[40] = 0  # amount_specified_is_input: false
     ixs[3]["data"] = b58.b58encode(bytes(wp))
-    r = with_inner(r, 2, _moves(want.legs[0], c.pools[0], c.signer))
-    r = with_inner(r, 3, _moves(want.legs[1], c.pools[1], c.signer))
-    got = classify(TxView.from_rpc_json(r))
-    assert got.kind == "arbitrage" and got.profit == want.profit
-    assert [(x.pool, x.mint_in, x.mint_out, x.amount_in, x.amount_out) for x in got.legs] == [
-        (x.pool, x.mint_in, x.mint_out, x.amount_in, x.amount_out) for x in want.legs
-    ]
-    assert [x.source for x in got.legs] == ["event", "event"]
-    assert [(x.user_source, x.user_dest) for x in got.legs] == [
-        (x.user_source, x.user_dest) for x in want.legs
-    ]
-    # without the transfers the mints are unknown: the legs do not chain, nothing is guessed
-    bare = copy.deepcopy(c.result)
+    written = with_inner(r, 2, _moves(want.legs[0], c.pools[0], c.signer))
+    written = with_inner(written, 3, _moves(want.legs[1], c.pools[1], c.signer))
+    for result in (r, written):
+        got = classify(TxView.from_rpc_json(result))
+        assert got.kind == "arbitrage" and got.profit == want.profit
+        assert [(x.pool, x.mint_in, x.mint_out, x.amount_in, x.amount_out) for x in got.legs] == [
+            (x.pool, x.mint_in, x.mint_out, x.amount_in, x.amount_out) for x in want.legs
+        ]
+        assert [x.source for x in got.legs] == ["event", "event"]
+        assert [(x.user_source, x.user_dest) for x in got.legs] == [
+            (x.user_source, x.user_dest) for x in want.legs
+        ]
+    # a node that kept no transfers: the AMM v4 hop's mints are unknown (its ray_log names
+    # no account), the legs do not chain, nothing is guessed
+    bare = without_inner(c.result)
     bare["transaction"]["message"]["instructions"][2]["data"] = ixs[2]["data"]
     got = classify(TxView.from_rpc_json(bare))
     assert got.legs[0].mint_in is None and got.kind == "route"
@@ -532,14 +590,15 @@ def test_a_swap_by_a_program_arbscope_does_not_decode_is_read_from_its_token_flo
     know (logging Whirlpool's ``Traded`` event, which is then not Whirlpool's): the leg
     comes from the transfers it made (the trader's input to the pool's vault, the vault's
     output back; ``nested``: each made by a vault program it calls), or, where the node
-    kept no inner instruction, from the balances of the accounts it names; venue "", the
+    kept no inner instructions, from the balances of the accounts it names; venue "", the
     pool the vaults' holder; the cycle still closes."""
     c = cases["two_hop"]
     want = classify(c.view)
     r = _run_by(c.result, 3, UNKNOWN)
     moves = _moves(want.legs[1], c.pools[1], c.signer)
-    if inner == "transfers":
-        r = with_inner(r, 3, moves)
+    if inner == "transfers":  # the chain's own: the swap's two transfers under it
+        kids = [ix for ix in TxView.from_rpc_json(r).instructions if ix.inner and ix.outer == 3]
+        assert [ix.data[:1] for ix in kids] == [b"\x03", b"\x03"]  # SPL Token Transfers
     elif inner == "nested":
         vault = _key(207)
         rows = [
@@ -548,6 +607,8 @@ def test_a_swap_by_a_program_arbscope_does_not_decode_is_read_from_its_token_flo
             for row in ((vault, accounts[:2], b"\x01", 2), (program, accounts, data, 3))
         ]
         r = with_inner(r, 3, rows)
+    else:
+        r = without_inner(r)  # a node that kept no inner instructions
     got = classify(TxView.from_rpc_json(r))
     assert got.legs[0] == want.legs[0]
     leg = got.legs[1]

@@ -275,7 +275,9 @@ def with_inner(
         }
         for p, accounts, data, height in rows
     ]
-    inner = meta.setdefault("innerInstructions", [])
+    if meta.get("innerInstructions") is None:  # a node that kept none: now these
+        meta["innerInstructions"] = []
+    inner = meta["innerInstructions"]
     inner[:] = [g for g in inner if g["index"] != index] + [{"index": index, "instructions": group}]
     inner.sort(key=lambda g: g["index"])
     return out
@@ -284,8 +286,12 @@ def with_inner(
 def under_aggregator(result: dict[str, Any], program: str, outers: Sequence[int]) -> dict[str, Any]:
     """``result`` with its outer instructions ``outers`` (consecutive) run by CPI from one
     outer instruction of ``program`` in their place (an aggregator's route): they become
-    its inner instructions at stack height 2, their log lines one level deeper inside the
-    aggregator's frame."""
+    its inner instructions at stack height 2, each followed by its own inner ones one
+    level deeper, their log lines one level deeper inside the aggregator's frame. A moved
+    frame whose log shows none of its inner instructions (the simulator's own programs do
+    not log their CPIs; a node logs every one) gets their ``invoke`` / ``success`` lines,
+    in execution order, before its ``consumed`` line: the log then walks the
+    instructions as a node's does."""
     import copy
 
     out = copy.deepcopy(result)
@@ -304,39 +310,92 @@ def under_aggregator(result: dict[str, Any], program: str, outers: Sequence[int]
     # deeper; the groups of the instructions after them move up by what was folded
     had = {g["index"]: g["instructions"] for g in meta.get("innerInstructions") or []}
     group: list[dict[str, Any]] = []
+    folded: dict[int, list[dict[str, Any]]] = {}  # each moved one's own, as folded
     for i, ix in zip(outers, moved, strict=True):
         group.append({**ix, "stackHeight": 2})
+        folded[i] = []
         for sub in had.pop(i, []):
             height = sub.get("stackHeight")
-            group.append({**sub, "stackHeight": None if height is None else height + 1})
+            folded[i].append({**sub, "stackHeight": None if height is None else height + 1})
+        group += folded[i]
     shift = len(outers) - 1
-    rest = [
-        {"index": i - shift if i > first else i, "instructions": g} for i, g in had.items()
-    ]
+    rest = [{"index": i - shift if i > first else i, "instructions": g} for i, g in had.items()]
     meta["innerInstructions"] = sorted(
         [*rest, {"index": first, "instructions": group}], key=lambda g: g["index"]
     )
     # the logs: the moved frames one level down, inside the aggregator's
+    keys = [*msg["accountKeys"], *_loaded(meta)]
     logs: list[str] = []
     depth = 0  # the invoke depth of the original logs
     frame = -1  # the outer frame a line is in
+    nested = False  # the frame's log shows an inner instruction of it
     moving = range(first, first + len(outers))
     for line in meta["logMessages"]:
         words = line.split(" ")
         invoke = len(words) == 4 and words[0] == "Program" and words[2] == "invoke"
         closing = len(words) >= 3 and words[0] == "Program" and words[2] in ("success", "failed:")
+        consumed = len(words) >= 3 and words[0] == "Program" and words[2] == "consumed"
         if invoke:
             depth += 1
+            nested = nested or depth > 1
             if depth == 1:
                 frame += 1
+                nested = False
                 if frame == first:
                     logs.append(f"Program {program} invoke [1]")
             if frame in moving:
                 line = f"Program {words[1]} invoke [{depth + 1}]"
+        elif (consumed or closing) and depth == 1 and frame in moving and not nested:
+            logs += _frames(keys, folded.get(frame, []))
+            nested = True
         logs.append(line)
         if closing and depth > 0:
             depth -= 1
             if depth == 0 and frame == moving[-1]:
                 logs.append(f"Program {program} success")
     meta["logMessages"] = logs
+    return out
+
+
+def _loaded(meta: dict[str, Any]) -> list[str]:
+    la = meta.get("loadedAddresses") or {"writable": [], "readonly": []}
+    return [*la["writable"], *la["readonly"]]
+
+
+def _frames(keys: Sequence[str], inner: Sequence[dict[str, Any]]) -> list[str]:
+    """The ``invoke`` / ``success`` log lines of ``inner`` (inner instructions in
+    execution order, with their stack heights), nested as the heights say."""
+    lines: list[str] = []
+    open_: list[tuple[str, int]] = []
+    for ix in inner:
+        assert ix["stackHeight"] is not None, "the depth of a frame is its stack height"
+        prog, height = keys[ix["programIdIndex"]], int(ix["stackHeight"])
+        while open_ and open_[-1][1] >= height:
+            lines.append(f"Program {open_.pop()[0]} success")
+        lines.append(f"Program {prog} invoke [{height}]")
+        open_.append((prog, height))
+    lines += [f"Program {p} success" for p, _ in reversed(open_)]
+    return lines
+
+
+def without_inner(result: dict[str, Any]) -> dict[str, Any]:
+    """``result`` as a node that kept no inner instructions serves it
+    (``meta.innerInstructions`` null): the chain records them, an old node or one that
+    does not store CPIs does not."""
+    import copy
+
+    out = copy.deepcopy(result)
+    out["meta"]["innerInstructions"] = None
+    return out
+
+
+def without_heights(result: dict[str, Any]) -> dict[str, Any]:
+    """``result`` as a node older than v1.14.6 serves it: its inner instructions without
+    their stack heights (``stackHeight`` null)."""
+    import copy
+
+    out = copy.deepcopy(result)
+    for g in out["meta"].get("innerInstructions") or []:
+        for ix in g["instructions"]:
+            ix["stackHeight"] = None
     return out

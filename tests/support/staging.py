@@ -438,6 +438,7 @@ class StagedRivalsMarket(SimMarket):
             cu_price=cu_price,
             tip=tip,
             tip_account="96gYZGLnJYVFmbjzopPSU6QiEV5fGqZNyN9nmNhvrZU5" if tip else None,
+            paid_away=0,  # nothing paid elsewhere: net = profit - fee - tip
             failed=failed,
         )
         self.book.add(tx, self.pool_state)
