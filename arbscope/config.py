@@ -40,6 +40,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+# the simulator's rival presets (feeds.sim.competition.PRESETS: a test holds the two equal)
+RIVAL_PRESETS = ("none", "weak", "mainnet", "strong")
 ENV_PREFIX = "ARBSCOPE_"
 
 
@@ -85,6 +87,7 @@ SECTIONS: dict[str, str] = {
     "# from files only; the keypair file must be 0600 and outside any git repository.",
     "journal": "The session journal (SQLite): every input, every decision.",
     "metrics": "Prometheus /metrics and JSON /health over HTTP.",
+    "rivals": "Others' arbitrage on the watched pools, and how we compare (the Rivals panel).",
     "logs": "Structured logs (JSON lines, rotated) and, headless, human lines on stderr.",
     "ui": "The dashboard.",
     "sim": "The embedded simulator (used when feeds.ws is empty).",
@@ -448,6 +451,23 @@ KEYS: tuple[Key, ...] = (
         lo=0.1,
         hi=65_536,
     ),
+    Key(
+        "rivals",
+        "enabled",
+        "bool",
+        True,
+        "read the transactions that touch the watched pools (logs that mention each pool, "
+        "gRPC transaction updates; bodies by getTransaction) and compare others' arbitrage "
+        "with ours",
+    ),
+    Key(
+        "rivals",
+        "labels_file",
+        "path",
+        None,
+        'a TOML file naming signers: <address> = "name" (shown beside their address)',
+        example="~/.config/arbscope/rivals.toml",
+    ),
     Key("metrics", "enabled", "bool", True, "serve /metrics and /health"),
     Key("metrics", "host", "str", "127.0.0.1", "address to listen on (loopback by default)"),
     Key("metrics", "port", "int", 9464, "port (0: any free port)", lo=0, hi=65_535),
@@ -501,13 +521,49 @@ KEYS: tuple[Key, ...] = (
     Key("sim", "slot_ms", "float", 400.0, "slot length", lo=1, hi=60_000),
     Key(
         "sim",
+        "rivals",
+        "choice",
+        "mainnet",
+        "how strong the competing arbitrageurs are (feeds.sim.competition): none; weak (two "
+        "slow bots); mainnet (a tipped bundle bot landing the slot after a gap, a slower one, "
+        "a bot spamming plain transactions); strong (five, faster, richer, keener)",
+        choices=RIVAL_PRESETS,
+    ),
+    Key(
+        "sim",
         "competitors",
         "int",
-        3,
-        "competing arbitrageurs racing for the gaps "
-        "(feeds.sim.competition: fast, mid, slow; 0: none)",
+        None,
+        "how many rivals race for the gaps (none set: the preset's own; 0: none)",
         lo=0,
-        hi=3,
+        hi=8,
+    ),
+    Key(
+        "sim",
+        "rival_reaction",
+        "int",
+        None,
+        "slots after seeing a gap that the fastest rival most likely lands in (1: the next "
+        "slot; the others shifted alike; none set: the preset's)",
+        lo=1,
+        hi=16,
+    ),
+    Key(
+        "sim",
+        "rival_tip",
+        "int",
+        None,
+        "the best rival's median tip, lamports (the others scaled alike; none set: the preset's)",
+        lo=0,
+    ),
+    Key(
+        "sim",
+        "rival_gap_bps",
+        "float",
+        None,
+        "the smallest gap the keenest rival acts on, bps (the others scaled alike; none set: "
+        "the preset's)",
+        lo=0,
     ),
     Key(
         "sim",

@@ -79,6 +79,7 @@ from nats.js.api import (
 from engine_rs.errors import EngineError
 from feeds.health import FeedHealth, HealthCounters, standing
 from feeds.redact import redact, scrub
+from feeds.wire.txview import TxView
 from storage.codec import HEADER, Input, Kind, compress, decompress
 from storage.journal import Chunk, Event, Journal, JournalError, SessionInfo
 from storage.recorder import EventRow
@@ -1037,6 +1038,10 @@ class _RegionInputs:
     def on_tokens(self, rows: Sequence[dict[str, Any]]) -> None:
         if self.remote.inputs is not None:
             self.remote.inputs.on_tokens(rows)
+
+    def on_transaction(self, tx: TxView) -> None:
+        if self.remote.inputs is not None:
+            self.remote.inputs.on_transaction(tx)
 
     def on_uncovered(self, pools: list[str]) -> None:
         self.remote.region_uncovered(self.region, pools)

@@ -205,10 +205,10 @@ class TimedIngest:
         out: list[tuple[str, int]] = self._all("take_refetch")
         return out
 
-    def take_transactions(self) -> list[tuple[str, int, bool, int]]:
+    def take_transactions(self) -> list[tuple[str, int, bool, int, int]]:
         """The transactions the active ingest was told of (the other one's are drained
         too: both saw the same frames)."""
-        out: list[tuple[str, int, bool, int]] = self._all("take_transactions")
+        out: list[tuple[str, int, bool, int, int]] = self._all("take_transactions")
         return out
 
     def stats(self) -> IngestStats:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine_rs.records import DedupStats, EndpointStats, IngestStats
+from feeds.wire.txview import TxView
 from storage.codec import HEADER, Input, Kind, json_payload
 
 from .ports import Buffer, FrameRun, Ingest, InputSink, SessionInputs, StreamInputs
@@ -135,6 +136,14 @@ def _rows_args(inp: Input, endpoint: int) -> tuple[Any, ...]:
     return (list(inp.json()),)
 
 
+def _transaction(tx: TxView) -> Encoded:
+    return 0, json_payload(tx.to_json()), None
+
+
+def _transaction_args(inp: Input, endpoint: int) -> tuple[Any, ...]:
+    return (TxView.from_json(inp.json()),)
+
+
 def _tick(now_ns: int) -> Encoded:
     return 0, b"", now_ns
 
@@ -168,6 +177,7 @@ _ROWS = (
     InputKind(Kind.FEES, "on_fees", False, _fees, _fees_args),
     InputKind(Kind.UNCOVERED, "on_uncovered", False, _list, _pools_args),
     InputKind(Kind.TOKENS, "on_tokens", False, _rows, _rows_args, journaled=False),
+    InputKind(Kind.TRANSACTION, "on_transaction", False, _transaction, _transaction_args),
     # ... and what only its journal keeps (a consumer evaluates on its own clock)
     InputKind(Kind.TIPS, "on_tips", False, _list, _tips_args, published=False),
     InputKind(Kind.LANDING, "on_landing", False, _landing, _landing_args, published=False),
@@ -307,7 +317,7 @@ class InputTee:
     def take_refetch(self) -> list[tuple[str, int]]:
         return self.inner.take_refetch()
 
-    def take_transactions(self) -> list[tuple[str, int, bool, int]]:
+    def take_transactions(self) -> list[tuple[str, int, bool, int, int]]:
         return self.inner.take_transactions()
 
     def stats(self) -> IngestStats:

@@ -42,10 +42,11 @@ from feeds.wire.units import TokenBook
 from .equity import EquityCurves, EquityPoint
 from .execution.compute import CuBudget, cycle_budget, cycle_steps
 from .execution.live import LiveExecutor, LiveView
-from .execution.paper import PaperBroker, Portfolio
+from .execution.paper import Fill, PaperBroker, Portfolio
 from .health import Verdict
 from .ports import EventSink
 from .prices import FeeView, PriceBook, PriceRow, PriceSeries
+from .rivals import RivalsView
 from .solprice import LamportPrice, LamportPrices
 from .timing import KernelTimer, TimingRow
 
@@ -133,6 +134,9 @@ class Snapshot:
     # the price chart's series (arbscope.prices.PriceSeries) by pair ((base, quote):
     # those of the price rows and of the first hop of every cycle shown
     price_series: dict[tuple[str, str], PriceSeries] = field(default_factory=dict)
+    # others' arbitrage on the watched pools and how we compare (arbscope.rivals); None
+    # where the source reads no transactions (the demo)
+    rivals: RivalsView | None = None
 
     @staticmethod
     def pair_order(a: str, b: str) -> tuple[str, str]:
@@ -472,13 +476,13 @@ class Evaluator:
                 out.append(-1)
         return tuple(out)
 
-    def execute(self, slot: int, now_ns: int = 0, sink: EventSink | None = None) -> None:
+    def execute(self, slot: int, now_ns: int = 0, sink: EventSink | None = None) -> list[Fill]:
         """Fill the paper orders that are due, then (auto mode, not halted) decide on
         every cycle the scorer says go for. Fills (``fill`` events) go to ``sink`` (the
-        journal's recorder, a replay's digest) when there is one."""
+        journal's recorder, a replay's digest) when there is one; returns them."""
         b = self.broker
         if b is None:
-            return
+            return []
         if self._wallet_changed():
             self.rescore()
         self.equity.start(now_ns, slot, b.pnl)
@@ -502,6 +506,7 @@ class Evaluator:
                     if ex is not None:  # live: the same decision, for real (paper shadows it)
                         if ex.submit(o, sc, fees, slots, "auto") == "" and shadow:
                             b.link(b.seq, ex.seq)
+        return fills
 
     def live_executor(self) -> LiveExecutor | None:
         """The executor when the session trades live right now (armed, not halted)."""
@@ -585,6 +590,7 @@ class Evaluator:
         coverage: dict[str, int] | None = None,
         endpoints: int = 0,
         book: PriceBook | None = None,
+        rivals: RivalsView | None = None,
     ) -> Snapshot:
         """The screen's view of this evaluator's state, with the session's own facts
         (its clock's counters, feeds, health, prices) as given."""
@@ -651,6 +657,7 @@ class Evaluator:
             refused=self._refused(),
             equity=self.equity.points(),
             price_series=self._series(book, prices, best),
+            rivals=rivals,
         )
 
     def shown_cu_limit(self) -> int:

@@ -31,6 +31,11 @@ buckets. Names:
   ``arbscope_engine_errors_total``, ``arbscope_shadow_mismatches_total``
 - ``arbscope_journal_queue_depth``, ``arbscope_journal_inputs_written_total``,
   ``arbscope_journal_write_errors``
+- rivals (``arbscope.rivals``): ``arbscope_rival_arbitrages_total{outcome}`` (ours,
+  speed, no-go: <check>, unseen), ``arbscope_rival_failed_total``,
+  ``arbscope_rival_share`` (ours / (ours + theirs) in the window),
+  ``arbscope_rival_lead_slots{quantile}`` (0.1, 0.5, 0.9 of the slots we held their cycle
+  before they landed)
 - ``arbscope_health`` (0 ok, 1 degraded, 2 unhealthy) and the process collector's
   ``process_*``.
 
@@ -160,6 +165,7 @@ class SessionCollector(Collector):
         yield from self._kernels(s)
         yield from self._journal(s)
         yield from self._fleet(s)
+        yield from self._rivals(s)
         h = GaugeMetricFamily("arbscope_health", "0 ok, 1 degraded or starting, 2 unhealthy")
         h.add_metric([], STATUS_CODE[self.health.check(feeds)["status"]])
         yield h
@@ -181,6 +187,38 @@ class SessionCollector(Collector):
             ],
             1,
         )
+        yield g
+
+    @staticmethod
+    def _rivals(s: SessionView) -> Iterator[Metric]:
+        book = s.rivals
+        c = CounterMetricFamily(
+            "arbscope_rival_arbitrages",
+            "others' arbitrage on the watched pools, by how we compared",
+            labels=["outcome"],
+        )
+        for outcome, n in sorted(book.outcomes.items()):
+            c.add_metric([outcome], n)
+        yield c
+        c = CounterMetricFamily(
+            "arbscope_rival_failed", "others' failed arbitrage attempts on the watched pools"
+        )
+        c.add_metric([], book.failed)
+        yield c
+        theirs, ours = book.share()
+        g = GaugeMetricFamily(
+            "arbscope_rival_share",
+            "our share of the arbitrage landed on the watched pools in the window",
+        )
+        g.add_metric([], ours / (ours + theirs) if ours + theirs else 0.0)
+        yield g
+        g = GaugeMetricFamily(
+            "arbscope_rival_lead_slots",
+            "how many slots before a rival landed we held its cycle (negative: after)",
+            labels=["quantile"],
+        )
+        for q, v in book.lead_quantiles():
+            g.add_metric([f"{q:g}"], v)
         yield g
 
     @staticmethod

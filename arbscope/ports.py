@@ -33,6 +33,7 @@ from engine_rs.records import DedupStats, EndpointStats, IngestStats, Opportunit
 from feeds.clients.pool import Bootstrap, Endpoint, FeedPool
 from feeds.clients.rpc import RawAccount
 from feeds.health import FeedHealth
+from feeds.wire.txview import TxView
 from storage.codec import Kind
 from storage.journal import Journal
 from storage.recorder import JournaledEvent, JournalTarget, Recorder
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from .execution.live import LiveExecutor
     from .execution.paper import PaperBroker
     from .health import Verdict
+    from .rivals import RivalBook
     from .solprice import LamportPrice
     from .timing import KernelTimer
 
@@ -80,7 +82,7 @@ class Ingest(Protocol):
     def dedup_stats(self) -> list[DedupStats]: ...
     def endpoint_stats(self) -> list[EndpointStats]: ...
     def take_refetch(self) -> list[tuple[str, int]]: ...
-    def take_transactions(self) -> list[tuple[str, int, bool, int]]: ...
+    def take_transactions(self) -> list[tuple[str, int, bool, int, int]]: ...
     def stats(self) -> IngestStats: ...
 
 
@@ -91,6 +93,7 @@ class StreamInputs(Protocol):
     def on_fees(self, samples: list[tuple[int, int]]) -> None: ...
     def on_uncovered(self, pools: list[str]) -> None: ...
     def on_tokens(self, rows: Sequence[dict[str, Any]]) -> None: ...
+    def on_transaction(self, tx: TxView) -> None: ...
 
 
 class SessionInputs(StreamInputs, Protocol):
@@ -200,6 +203,7 @@ class SourceLink:
     own_started: Callable[[], None]
     seed: int = 0
     first_endpoint: int = 0  # the number of the source's first endpoint (after others')
+    rivals: bool = False  # read the transactions that touch the pools (on_transaction)
 
 
 class Faucet(Protocol):
@@ -380,6 +384,8 @@ class SessionView(Protocol):
     def executor(self) -> LiveExecutor | None: ...
     @property
     def publisher(self) -> InputPublisher | None: ...
+    @property
+    def rivals(self) -> RivalBook: ...
     def versions(self) -> dict[str, Any]: ...
     def pool_count(self) -> int: ...
     def lamport_prices(self) -> Mapping[str, LamportPrice | None]:

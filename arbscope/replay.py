@@ -138,6 +138,13 @@ class ReplaySession:
         self.seed = int(cfg.get("seed", 0))
         self.base_mints = list(cfg.get("base_mints", []))
         self.max_hops = int(cfg.get("max_hops", 3))
+        # the signers' names the live session had (its labels file; none in older recordings)
+        labels = cfg.get("rival_labels")
+        self.rival_labels = (
+            {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+        )
+        own = cfg.get("rival_own")
+        self.rival_own = [str(k) for k in own] if isinstance(own, list) else []
         self.sweep_s = float(cfg.get("sweep_s", 1.0))
         # the stall rule as the live session had it (older recordings: none then)
         self.feeds_stall_s = float(cfg.get("feeds_stall_s") or 0.0)
@@ -165,7 +172,13 @@ class ReplaySession:
         """A fresh engine (a session as the live one was configured) at the start of
         the recording; the journal is read again from its first chunk."""
         self.session = FeedSession(
-            Watch(base_mints=self.base_mints, max_hops=self.max_hops, seed=self.seed),
+            Watch(
+                base_mints=self.base_mints,
+                max_hops=self.max_hops,
+                seed=self.seed,
+                rival_labels=self.rival_labels,
+                rival_own=self.rival_own,
+            ),
             Evaluation(
                 backend=self.backend_arg,
                 shadow=self.shadow,

@@ -36,6 +36,8 @@ from feeds.clients.rpc import RawAccount
 from feeds.clients.tokens import TokenRegistry
 from feeds.health import FeedHealth
 from feeds.redact import scrub
+from feeds.rivals import classify
+from feeds.wire.txview import TxView
 from feeds.wire.units import TokenBook, TokenInfo
 from storage.codec import Kind
 from storage.journal import Journal, JournalError
@@ -43,6 +45,7 @@ from storage.recorder import MAX_PENDING_BYTES, Recorder, canonical
 
 from . import inputs
 from .events import FeeChange, FeedsHealth, Gone, Opp, Sweep, Timings
+from .execution.keys import KeypairError, load_wallet
 from .execution.live import JournalLedger, LiveConfig, LiveExecutor
 from .execution.paper import PaperBroker
 from .health import HealthMonitor, Verdict
@@ -68,6 +71,7 @@ from .ports import (
     StreamSinks,
 )
 from .prices import PriceBook, fee_view
+from .rivals import RivalBook
 from .runloop import TICK_S, Clock, MonotonicClock, RunLoop
 from .solprice import LamportPrice
 from .timing import KernelTimer
@@ -122,6 +126,12 @@ class Watch:
     base_mints: Sequence[str] = ()
     max_hops: int = 3
     seed: int = 7
+    # the transactions that touch the pools, read for the rivals' arbitrage
+    # (arbscope.rivals), and the names given to signers (the labels file)
+    rivals: bool = True
+    rival_labels: Mapping[str, str] = field(default_factory=dict)
+    # our own signers (the live wallet): never a rival (journaled with the config)
+    rival_own: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -184,6 +194,9 @@ class FeedSession:
         health = health or HealthSettings()
         self.seed = watch.seed
         self.evaluation, self.health = evaluation, health
+        self.watch_rivals = watch.rivals
+        self.rivals = RivalBook(labels=watch.rival_labels, own=watch.rival_own)
+        self.rival_errors = 0  # transactions the classifier could not read
         # no new slot from any feed for this long (the session's clock against the
         # frames' receive times): every cycle is no-go (market.REASON_FEEDS_STALLED)
         # until one comes. None: /health's stall time; 0: never (a replay of a recording
@@ -208,6 +221,11 @@ class FeedSession:
             HealthMonitor(stall_s=health.stall_s) if health.judge else None
         )
         self.live_config = live
+        if live is not None and live.keypair:  # our own arbitrage is not a rival's
+            try:
+                self.rivals.own.add(load_wallet(live.keypair).pubkey)
+            except KeypairError:
+                pass  # arming says why; until then its transactions cannot be ours
         self.funded = ""  # what the embedded simulator's faucet gave the wallet
         self.source = feeds.label
         universe = watch.universe if watch.universe is not None else feeds.universe()
@@ -406,6 +424,9 @@ class FeedSession:
             "sim_accept_tx": self.feeds.faucet is not None,
             "commitment": self.commitment,
             "feeds_stall_s": self.feeds_stall_s,
+            # the signers' names (the labels file): a replay shows the Rivals panel as it was
+            "rival_labels": dict(self.rivals.labels),
+            "rival_own": sorted(self.rivals.own),
         }
 
     # ------------------------------------------------------------ lifecycle
@@ -468,6 +489,7 @@ class FeedSession:
                     self._nothing_to_find,
                     self._own_started,
                     seed=self.seed,
+                    rivals=self.watch_rivals,
                 )
             )
             url = self._tip_floor_url()
@@ -802,11 +824,10 @@ class FeedSession:
         return list(out)[:128]
 
     def _tip_floor_url(self) -> str:
-        """Where the block engines' tip floor is read (paper's bundles compete with the
-        tips landed there): when orders tip, the first live block engine, else the
-        embedded simulator's (it serves Jito's endpoint); "" when nothing tips."""
-        if not self.fee_settings.tip_lamports:
-            return ""
+        """Where the block engines' tip floor is read (paper's orders race the bundles
+        that landed there, tipping or not: a plain transaction lands behind a bundle that
+        pays more per compute unit): the first live block engine, else the embedded
+        simulator's (it serves Jito's endpoint); "" when there is neither."""
         cfg = self.live_config
         if cfg is not None and cfg.engines():
             return str(cfg.engines()[0])
@@ -902,7 +923,15 @@ class FeedSession:
         if ev.broker is not None:
             ing = self.ingest
             ev.broker.slot_clock = (ing.slot_seen, ing.slot_t_ns, ing.slot_len_ns)
-        ev.execute(self.slot, now_ns, self.sink)
+        fills = ev.execute(self.slot, now_ns, self.sink)
+        rivals = self.rivals
+        rivals.observe(self.slot, ev.live, ev.fees.cu_price_micro_lamports)
+        if ev.broker is not None:
+            for order in ev.broker.pending:
+                rivals.traded(order.key[1], order.key[0], order.slot)
+        for f in fills:
+            if f.ok:
+                rivals.landed(f.slot_landed or f.slot_filled)
         if self.snapshots:  # the screen's price panel (not part of the replayed decisions)
             self.prices.update(self.graph, changed, self.slot)
         self.rate.add(now, self.updates)
@@ -936,6 +965,32 @@ class FeedSession:
                     self.on_uncovered(bare)
         self._input(Kind.TICK, now_ns)
         self.tick(now_ns)
+
+    def on_transaction(self, tx: TxView) -> None:
+        """A transaction that touched a watched pool (its body and meta): journaled and
+        published as an input (``TRANSACTION``), classified, and, when it is someone
+        else's arbitrage on our pools, compared with what we held (``rival`` event)."""
+        self._input(Kind.TRANSACTION, tx)
+        try:
+            rt = classify(tx)
+        except ValueError as exc:
+            self.rival_errors += 1
+            log.debug("transaction %s not classified: %s", tx.signature, exc)
+            return
+        r = self.rivals.add(rt, self.pool_state)
+        if r is not None:
+            self._snap = None
+            if self.sink is not None:
+                self.sink.emit(r, self.slot, self._now_ns)
+
+    def pool_state(self, pool: str) -> tuple[str, str, float, float, int] | None:
+        """The graph's state of ``pool`` now (``pool_rate``), None where it holds none: a
+        rival's hops are set against it (in journal order, so a replay reads the same)."""
+        try:
+            a, b, ab, ba, slot = self.graph.pool_rate(pool)
+        except EngineError:  # not in the graph (UnknownPoolError), or no state yet
+            return None
+        return str(a), str(b), float(ab), float(ba), int(slot)
 
     def on_uncovered(self, pools: list[str]) -> None:
         """The pools no endpoint covers now (the session's feeds, or a collector's):
@@ -981,6 +1036,7 @@ class FeedSession:
                 coverage=coverage,
                 endpoints=len(self.pool.endpoints) if self.pool is not None else 0,
                 book=self.prices,
+                rivals=self.rivals.view() if self.watch_rivals else None,
             )
         return self._snap
 

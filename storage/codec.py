@@ -55,6 +55,10 @@ class Kind(IntEnum):
     # accounts refused, capped or not connected), recorded when the set changes: their
     # cycles are no-go (``uncovered``) until a feed reports them again
     UNCOVERED = 19
+    # a transaction that touched a watched pool, with its meta (fetched for a logs
+    # notification or read from a gRPC update): feeds.wire.txview's JSON form; what the
+    # rivals' book (arbscope.rivals) reads
+    TRANSACTION = 20
 
 
 @dataclass(frozen=True, slots=True)

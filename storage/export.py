@@ -107,6 +107,47 @@ TX_COLUMNS = (
 )
 
 
+RIVAL_UNITS = (("amount_in_units", "amount_in"), ("profit_units", "profit"))
+RIVAL_COLUMNS = (
+    "seq",
+    "slot",
+    "t_s",
+    "signature",
+    "index",
+    "signer",
+    "landed",
+    "base",
+    "pools",
+    "venues",
+    "amount_in",
+    "amount_out",
+    "profit",
+    "fee",
+    "tip",
+    "priority",
+    "held",
+    "lead",
+    "verdict",
+    "ahead",
+    "traded",
+    "outcome",
+    "base_symbol",
+    *(c for c, _ in RIVAL_UNITS),
+)
+
+
+def _rival_row(seq: int, t_s: float, p: dict[str, Any]) -> dict[str, Any]:
+    row = {c: p.get(c, "") for c in RIVAL_COLUMNS}
+    row.update(seq=seq, t_s=round(t_s, 6))
+    for c in ("pools", "venues"):
+        if isinstance(row[c], list):
+            row[c] = ">".join(str(x) for x in row[c])
+    for c in ("lead", "ahead", "index"):
+        if p.get(c) is None:
+            row[c] = ""
+    return row
+
+
 def _tx_row(seq: int, t_s: float, p: dict[str, Any]) -> dict[str, Any]:
     row = {c: p.get(c, "") for c in TX_COLUMNS}
     row.update(seq=seq, t_s=round(t_s, 6), order=p.get("seq", ""), slot=p.get("slot", ""))
@@ -179,7 +220,8 @@ async def export_session(
     names_for: Callable[[list[dict[str, Any]]], Names] | None = None,
 ) -> list[Path]:
     """Write ``<id>-opportunities.csv``, ``<id>-fills.csv`` and, when it traded live,
-    ``<id>-transactions.csv`` (and ``.parquet``) into ``out``; the paths written. The raw
+    ``<id>-transactions.csv``, and when it saw rivals' arbitrage on its pools,
+    ``<id>-rivals.csv`` (and ``.parquet``) into ``out``; the paths written. The raw
     columns are as journaled; ``names_for`` (the session's cached token rows -> names)
     adds the symbol and unit columns."""
     if parquet:
@@ -189,7 +231,7 @@ async def export_session(
             raise JournalError("--parquet needs pyarrow (pip install pyarrow)") from None
     async with await Journal.open(db, create=False, write=False) as j:
         info = await j.session(session)
-        events = await j.events(info.id, ["opp", "fill", "tx"])
+        events = await j.events(info.id, ["opp", "fill", "tx", "rival"])
         unreadable = await j.unreadable_events(info, events)
         if unreadable:  # a partial table is refused, never written as if it were whole
             raise JournalError(
@@ -198,7 +240,7 @@ async def export_session(
             )
         names = names_for(await j.tokens(info.id)) if names_for is not None else None
     t0 = info.first_ns or 0
-    opps, fills, txs = [], [], []
+    opps, fills, txs, rivals = [], [], [], []
     for e in events:
         p, t_s = e.payload, (e.t_ns - t0) / 1e9
         mints = p.get("tokens") if e.kind == "opp" else p.get("path")
@@ -214,6 +256,14 @@ async def export_session(
         elif e.kind == "tx":
             txs.append(row := _tx_row(e.seq, t_s, p))
             _units(row, mints, first, TX_UNITS, names)
+        elif e.kind == "rival":
+            rivals.append(row := _rival_row(e.seq, t_s, p))
+            base = str(p.get("base", ""))
+            row["base_symbol"] = names.symbol(base) if names is not None and base else ""
+            for c, raw in RIVAL_UNITS:
+                v = row.get(raw)
+                ok = names is not None and base and isinstance(v, int)
+                row[c] = names.amount(base, int(v or 0)) if ok and names is not None else ""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -222,6 +272,8 @@ async def export_session(
     tables = [("opportunities", OPP_COLUMNS, opps), ("fills", FILL_COLUMNS, fills)]
     if txs:  # a session that traded live: every step of every live order
         tables.append(("transactions", TX_COLUMNS, txs))
+    if rivals:  # others' arbitrage on its pools, and how it compared
+        tables.append(("rivals", RIVAL_COLUMNS, rivals))
     for name, cols, rows in tables:
         path = out / f"{info.id}-{name}.csv"
         with path.open("w", newline="") as f:

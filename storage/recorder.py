@@ -70,7 +70,7 @@ IOV_MAX = 1024  # buffers per pwritev (Linux's limit)
 SPILL_BEHIND = 4  # the spill's thread writes raw past this many queue bounds behind
 SPILL_NOTE_S = 60.0  # the log says the queue spilled at most this often
 EVENT_OVERHEAD = 48  # bytes counted per pending event besides its JSON (seq, kind, slot, t)
-DIGEST_KINDS = frozenset({"opp", "gone", "fee", "sweep", "fill"})
+DIGEST_KINDS = frozenset({"opp", "gone", "fee", "sweep", "fill", "rival"})
 
 EventRow = tuple[int, str, int, int, str]
 T = TypeVar("T")

@@ -18,6 +18,7 @@ from tests.support.staging import (  # noqa: E402
     staged_charts,
     staged_live,
     staged_replay,
+    staged_rivals,
     staged_sim,
 )
 from tui.app import ArbscopeApp  # noqa: E402
@@ -58,6 +59,12 @@ async def main() -> None:
     await shoot(fix_app(ArbscopeApp(staged_books())), "order-books", (140, 45), ("o",))
     for name, size, keys in CHART_SHOTS:
         await shoot(fix_app(ArbscopeApp(staged_charts())), name, size, keys)
+    # ``v``: the Rivals panel at 160 columns, and a rival's detail
+    for name, size, keys in (
+        ("rivals", (160, 45), ("v",)),
+        ("rival-detail", (120, 40), ("v", "enter")),
+    ):
+        await shoot(fix_app(ArbscopeApp(staged_rivals())), name, size, keys)
     for name, keys in (("live-mode", ()), ("live-equity", ("c", "c"))):
         live = fix_app(ArbscopeApp(staged_live()))
         live.state.mode = "LIVE"

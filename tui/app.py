@@ -27,8 +27,10 @@ from .screens.detail import CycleDetail
 from .screens.help import HelpScreen
 from .screens.live import LiveScreen
 from .screens.prompts import LiveConfirm, SessionPicker, TextPrompt
+from .screens.rival import RivalDetail
 from .source import JournalBrowsing, LiveArming, LiveSource, ReplayControls, Trading, UiState
 from .widgets.cycles import CyclesPanel
+from .widgets.rivals import RivalsTable
 
 FRAME_S = 0.25  # redraws: 4 a second at most
 
@@ -93,6 +95,7 @@ class ArbscopeApp(App[None]):
         Binding("enter", "detail", "Details", show=False),
         Binding("o", "book", "Books"),
         Binding("c", "charts", "Charts"),
+        Binding("v", "rivals", "Rivals"),
         Binding("slash", "filter", "Filter"),
         Binding("r", "open_replay", "Replay…"),
         Binding("t", "theme", "Theme"),
@@ -212,6 +215,9 @@ class ArbscopeApp(App[None]):
         if action == "next_tab":  # only the narrow layout has tabs; tab moves focus otherwise
             s = self._live_screen()
             return s is not None and s.narrow
+        if action == "rivals":  # hidden where the source reads no transactions (the demo)
+            s = self._live_screen()
+            return s is not None and s.has_rivals
         return True
 
     def _live_screen(self) -> LiveScreen | None:
@@ -346,9 +352,31 @@ class ArbscopeApp(App[None]):
         if s is not None:
             s.next_chart()
 
+    def action_rivals(self) -> None:
+        """``v``: the Rivals panel (and back)."""
+        s = self._live_screen()
+        if s is not None:
+            s.toggle_rivals()
+
+    def action_rival_detail(self) -> None:
+        """``enter`` on a rival arbitrage: its detail."""
+        s = self._live_screen()
+        if s is None or not s.has_rivals:
+            return
+        picked = s.query_one(RivalsTable).selected()
+        view = self.source.snapshot.rivals
+        if picked is None or view is None:
+            self.say("no rival arbitrage under the cursor")
+            return
+        names = self.source.snapshot.names
+        self.push_screen(RivalDetail(picked, names, dict(view.labels), dict(view.venue_labels)))
+
     def action_detail(self) -> None:
         s = self._live_screen()
         if s is None:
+            return
+        if isinstance(s.focused, RivalsTable):
+            self.action_rival_detail()
             return
         picked = s.query_one(CyclesPanel).selected()
         if picked is None:

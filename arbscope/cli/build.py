@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,7 @@ def build_session(cfg: Any, fleet: FleetSettings | None = None) -> FeedSession:
     from ..config import ConfigError
     from ..execution.live import LiveConfig
     from ..metrics import MetricsSettings
+    from ..rivals import load_labels
     from ..session import Evaluation, FeeSettings, RecordSettings, Watch
 
     record = (
@@ -119,11 +121,17 @@ def build_session(cfg: Any, fleet: FleetSettings | None = None) -> FeedSession:
         max_answer_bytes=max_frame,
     )
 
+    try:
+        labels = load_labels(cfg["rivals.labels_file"])
+    except ValueError as exc:
+        raise ConfigError([f"rivals.labels_file: {exc}"]) from None
+
     def build(
         watch: Watch,
         endpoints: Sequence[Endpoint] = (),
         sim: sources.SimSettings | None = None,
     ) -> FeedSession:
+        watch = replace(watch, rivals=cfg["rivals.enabled"], rival_labels=labels)
         return sources.session(
             watch,
             evaluation,
@@ -181,6 +189,10 @@ def build_session(cfg: Any, fleet: FleetSettings | None = None) -> FeedSession:
         slot_seconds=cfg["sim.slot_ms"] / 1000.0,
         competitors=cfg["sim.competitors"],
         programs=programs,
+        rivals=cfg["sim.rivals"],
+        rival_reaction=cfg["sim.rival_reaction"],
+        rival_tip=cfg["sim.rival_tip"],
+        rival_gap_bps=cfg["sim.rival_gap_bps"],
     )
     return build(Watch(base_mints=cfg["market.base_mints"], max_hops=max_hops, seed=seed), sim=sim)
 

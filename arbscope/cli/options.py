@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+# the simulator's rival presets (arbscope.config.RIVAL_PRESETS; the config module is not
+# imported here: it loads the engine, and the engine's choice is checked after parsing)
+RIVAL_PRESETS = ("none", "weak", "mainnet", "strong")
+
 
 def add_common(p: argparse.ArgumentParser) -> None:
     from .. import SIM_SEED
@@ -207,12 +211,36 @@ def parser() -> argparse.ArgumentParser:
         "--mainnet-like", action="store_true", help="full logs and failed swaps, as on mainnet"
     )
     sim.add_argument(
+        "--rivals",
+        default="mainnet",
+        choices=RIVAL_PRESETS,
+        help="how strong the competing arbitrageurs are (default mainnet: a tipped bundle "
+        "bot landing the slot after a gap, a slower one, a bot spamming plain transactions)",
+    )
+    sim.add_argument(
         "--competitors",
         type=int,
-        default=3,
-        choices=range(4),
+        choices=range(9),
         metavar="N",
-        help="competing arbitrageurs racing for gaps (0-3, default 3)",
+        help="how many rivals race for gaps (0-8; default: the preset's own)",
+    )
+    sim.add_argument(
+        "--rival-reaction",
+        type=int,
+        metavar="SLOTS",
+        help="slots after a gap the fastest rival most likely lands in (default: the preset's)",
+    )
+    sim.add_argument(
+        "--rival-tip",
+        type=int,
+        metavar="LAMPORTS",
+        help="the best rival's median tip (the others scaled alike; default: the preset's)",
+    )
+    sim.add_argument(
+        "--rival-gap-bps",
+        type=float,
+        metavar="BPS",
+        help="the smallest gap the keenest rival acts on (default: the preset's)",
     )
     sim.add_argument(
         "--grpc",
@@ -368,6 +396,8 @@ RUN_FLAGS: dict[str, str] = {
     "transport": "feeds.transport",
     "endpoints": "sim.endpoints",
     "programs": "sim.programs",
+    "rivals": "sim.rivals",
+    "competitors": "sim.competitors",
     "db": "journal.path",
     "batch_ms": "journal.batch_ms",
     "keypair": "live.keypair",
@@ -476,6 +506,18 @@ def add_run(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="the embedded simulator runs transactions with the real program binaries of "
         "DIR (sim.programs; `arbscope programs dump` writes them)",
+    )
+    p.add_argument(
+        "--rivals",
+        choices=RIVAL_PRESETS,
+        help="how strong the embedded simulator's competing arbitrageurs are (sim.rivals, "
+        "default mainnet; none, weak, mainnet, strong)",
+    )
+    p.add_argument(
+        "--competitors",
+        type=int,
+        metavar="N",
+        help="how many of them race (sim.competitors; default: the preset's own)",
     )
     p.add_argument(
         "--headless",

@@ -57,6 +57,7 @@ def faulty_profiles(profiles: list[Any], faults: Sequence[str]) -> list[Any]:
 
 
 def sim(args: argparse.Namespace) -> int:
+    from feeds.sim.competition import PRESETS
     from feeds.sim.server import SimServer, default_profiles
     from feeds.sim.world import WorldConfig
 
@@ -66,6 +67,14 @@ def sim(args: argparse.Namespace) -> int:
         return fail("--fund needs --accept-tx")
     if args.slot_ms <= 0:
         return fail("--slot-ms must be positive")
+    from feeds.sim.competition import Rivals
+
+    try:
+        Rivals(
+            args.rivals, args.competitors, args.rival_reaction, args.rival_tip, args.rival_gap_bps
+        )
+    except ValueError as exc:
+        return fail(f"--rivals: {exc}")
     last = args.port + args.endpoints - 1  # the endpoints take consecutive ports
     if not 0 <= args.port <= 65_535:
         return fail(f"--port {args.port}: ports are 1..65535 (0, the default, picks free ones)")
@@ -112,7 +121,15 @@ def sim(args: argparse.Namespace) -> int:
     async def serve() -> None:
         server = SimServer(
             (WorldConfig.mainnet_like if args.mainnet_like else WorldConfig)(
-                seed=args.seed, competitors=args.competitors, programs=args.programs or ""
+                seed=args.seed,
+                competitors=len(PRESETS[args.rivals])
+                if args.competitors is None
+                else args.competitors,
+                rivals=args.rivals,
+                rival_reaction=args.rival_reaction,
+                rival_tip=None if args.rival_tip is None else float(args.rival_tip),
+                rival_gap_bps=args.rival_gap_bps,
+                programs=args.programs or "",
             ),
             profiles,
             args.host,
@@ -142,6 +159,8 @@ def sim(args: argparse.Namespace) -> int:
         bank = server.chain.bank
         for line in bank.describe() if bank is not None else ():  # stdout carries the URLs
             print(f"arbscope sim: {line}", file=sys.stderr, flush=True)
+        rivals = server.world.rivals()
+        print(f"arbscope sim: rivals {rivals.describe()}", file=sys.stderr, flush=True)
         for i in infos:
             print(i.ws_url, flush=True)
             print(i.http_url, flush=True)
@@ -161,7 +180,10 @@ def sim(args: argparse.Namespace) -> int:
                 loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         await server.stop()
-        if bank is not None:
+        if server.world.competition is not None:
+            tally = server.world.competition.tally()
+            print(f"arbscope sim: rivals {tally}", file=sys.stderr, flush=True)
+        if bank is not None:  # the last line: who ran the transactions
             st = server.chain.stats
             print(f"arbscope sim: {st.bank_split()}", file=sys.stderr, flush=True)
 

@@ -23,7 +23,9 @@ share of the competing priorities observed below its own — a bundle's tip per 
 unit (plus its price) against the block engines' landed tips (``tip_floor``: the
 25th...99th percentiles, the competitors' taken to ask for 200,000 compute units,
 Agave's per-instruction default), a transaction's compute-unit price against the recent
-fees of the pools it writes (``fee_samples``). The prediction is the likelier side
+fees of the pools it writes (``fee_samples``) and against those landed tips as well (the
+leader orders plain transactions and bundles by one priority: the lower of the two
+shares). The prediction is the likelier side
 (ahead when ``p_ahead`` > 1/2): what maximises agreement with what live would do, and
 ``p_ahead`` is kept with the fill.
 
@@ -329,15 +331,22 @@ class PaperBroker:
 
     def p_ahead(self, priority: int) -> float:
         """The chance of an order of ``priority`` to be ahead of a competing one: the share
-        of the observed competing priorities below it (equal ones count half)."""
-        if self.tip_lamports > 0 and self.tip_floor:
+        of the observed competing priorities below it (equal ones count half). A bundle
+        races the landed bundles (the tip floor); a plain transaction races the plain ones
+        (the fee samples) and the bundles too — the leader orders both by priority, a
+        bundle's its tip per compute unit — so it is ahead only as often as it is ahead of
+        both."""
+        shares = []
+        if self.tip_floor:
             others = [t * 1_000_000 // COMPETITOR_CU for t in self.tip_floor]
-            return _share_below(priority, others, TIP_PERCENTILES)
+            shares.append(_share_below(priority, others, TIP_PERCENTILES))
+            if self.tip_lamports > 0:
+                return shares[0]
         if self.fee_samples:
             xs = sorted(self.fee_samples)
             below = sum(1 for x in xs if x < priority) + 0.5 * sum(1 for x in xs if x == priority)
-            return below / len(xs)
-        return 1.0  # nothing observed: nobody to be behind
+            shares.append(below / len(xs))
+        return min(shares) if shares else 1.0  # nothing observed: nobody to be behind
 
     # ------------------------------------------------------------ fills
     def on_tick(self, graph: Any, slot: int) -> list[Fill]:

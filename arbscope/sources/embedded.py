@@ -51,10 +51,13 @@ class SimFeeds(EndpointFeeds):
 
     @property
     def label(self) -> str:
+        """What the status bar and the session's start line say: the endpoints and how
+        strong the simulator's rivals are (``rivals mainnet``)."""
         n, grpc = self.settings.endpoints, self.settings.grpc
+        rivals = self.server.world.rivals().label(self.world_config.competitors)
         if grpc:
-            return f"sim ×{n} (loopback PubSub, {min(grpc, n)} gRPC)"
-        return f"sim ×{n} (loopback PubSub)"
+            return f"sim ×{n} (loopback PubSub, {min(grpc, n)} gRPC), rivals {rivals}"
+        return f"sim ×{n} (loopback PubSub), rivals {rivals}"
 
     @property
     def simulated(self) -> bool:
@@ -86,6 +89,7 @@ class SimFeeds(EndpointFeeds):
                 "pools": c.pools,
                 "bases": c.bases,
                 "endpoints": len(self.server.endpoints),
+                "rivals": self.server.world.rivals().label(c.competitors),
             },
             "endpoints": [],
             "sim_grpc": self.settings.grpc,

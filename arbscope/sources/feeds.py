@@ -39,8 +39,11 @@ class SimSettings:
     """The embedded simulator: ``endpoints`` served (the last ``grpc`` of them read over
     Yellowstone gRPC), whether its chain takes transactions (``accept_tx``: live trading
     against it), and its world: ``world``, or one of the session's seed with a slot of
-    ``slot_seconds``, ``competitors`` racing the pools knocked off their price and real
-    program binaries from ``programs`` (the world's defaults where None)."""
+    ``slot_seconds``, ``competitors`` racing the pools knocked off their price with real
+    transactions — ``rivals`` the preset of their strength (``feeds.sim.competition``),
+    how many its own unless ``competitors`` says, its knobs ``rival_reaction`` (slots),
+    ``rival_tip`` (lamports), ``rival_gap_bps`` — and real program binaries from
+    ``programs`` (the world's defaults where None: no rivals)."""
 
     endpoints: int = 3
     grpc: int = 0
@@ -49,6 +52,10 @@ class SimSettings:
     slot_seconds: float | None = None
     competitors: int | None = None
     programs: str = ""
+    rivals: str | None = None
+    rival_reaction: int | None = None
+    rival_tip: float | None = None
+    rival_gap_bps: float | None = None
 
     def world_config(self, seed: int) -> WorldConfig:
         from feeds.sim.world import WorldConfig
@@ -58,6 +65,14 @@ class SimSettings:
         knobs: dict[str, Any] = {"programs": self.programs}
         if self.slot_seconds is not None:
             knobs["slot_seconds"] = self.slot_seconds
+        if self.rivals is not None:
+            from feeds.sim.competition import PRESETS
+
+            knobs["rivals"] = self.rivals
+            knobs["competitors"] = len(PRESETS[self.rivals])
+            knobs["rival_reaction"] = self.rival_reaction
+            knobs["rival_tip"] = None if self.rival_tip is None else float(self.rival_tip)
+            knobs["rival_gap_bps"] = self.rival_gap_bps
         if self.competitors is not None:
             knobs["competitors"] = self.competitors
         return WorldConfig(seed=seed, **knobs)
@@ -145,6 +160,7 @@ class EndpointFeeds:
             seed=link.seed,
             on_fees=link.inputs.on_fees,
             fee_accounts=link.fee_accounts,
+            on_transaction=link.inputs.on_transaction if link.rivals else None,
             worker_config=o.worker_config,
             commitment=o.commitment,
             ca_file=o.ca_file,

@@ -125,6 +125,48 @@ from .venues import Assembly, LogScan, OwnAccount, Venue, by_kind, orca_whirlpoo
 
 SUB_KINDS = ("account", "logs", "slot")
 TX_QUEUE = 16_384  # the transactions take_transactions keeps between two reads
+# the runtime's and the token programs' ids: their invocations are not counted
+PLUMBING = frozenset(
+    {
+        "11111111111111111111111111111111",
+        "ComputeBudget111111111111111111111111111111",
+        "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
+        "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb",
+        "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL",
+        "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr",
+        "Memo1UhkJRfHyvLMcVucJwxXeuD728EQVDDwQDxFMNo",
+        "AddressLookupTab1e1111111111111111111111111",
+        "Sysvar1nstructions1111111111111111111111111",
+    }
+)
+
+
+def invokes(lines: Sequence[str]) -> int:
+    """How many programs a transaction's logs show invoked, the runtime's and the token
+    programs' aside and a program calling itself (an Anchor event) not counted again: a
+    plain swap is 1, an arbitrage at least 2. Logs cut short count what they show."""
+    stack: list[str] = []
+    n = 0
+    for line in lines:
+        if not line.startswith("Program "):
+            continue
+        rest = line[len("Program ") :]
+        space = rest.find(" ")
+        if space < 0:
+            continue
+        program, tail = rest[:space], rest[space + 1 :]
+        if program.endswith(":"):  # "Program log: ...", "Program data: ...": a program's words
+            continue
+        if tail.startswith("invoke ["):
+            if program not in PLUMBING and (not stack or stack[-1] != program):
+                n += 1
+            stack.append(program)
+        elif tail == "success" or tail.startswith("failed"):
+            if stack:
+                stack.pop()
+    return n
+
+
 _COUNTER = {"account": "accounts", "logs": "logs", "slot": "slots"}
 
 MAX_SLOT_LEAD = 32  # slots an endpoint or an account update may be ahead of the chain
@@ -258,7 +300,7 @@ class FeedIngest:
         self._dedup = Deduper(capacity, lag_window)
         self._roles: dict[str, list[tuple[str, str]]] = {}
         self._subs: dict[tuple[int, int], tuple[str, str]] = {}
-        self._txs: deque[tuple[str, int, bool, int]] = deque(maxlen=TX_QUEUE)
+        self._txs: deque[tuple[str, int, bool, int, int]] = deque(maxlen=TX_QUEUE)
         self._pools: dict[str, _Pool] = {}
         self._changed: dict[str, None] = {}
         self._n = dict.fromkeys(
@@ -517,7 +559,7 @@ class FeedIngest:
         key = _utf8(signature) + (b"!" if failed else b"")
         first = self._notified(ep, key, recv_ns, bound, "logs")
         if first:
-            self._told_of(signature, slot, failed, ep)
+            self._told_of(signature, slot, failed, ep, invokes(logs))
         if first and not failed:
             scan = LogScan()
             for line in logs:
@@ -578,7 +620,7 @@ class FeedIngest:
             bound = ("logs", "") if subs else None
             first = self._notified(ep, key, recv_ns, bound, "logs")
             if first:
-                self._told_of(signature, up.slot, up.failed, ep)
+                self._told_of(signature, up.slot, up.failed, ep, invokes(up.logs))
             if first and not up.failed:
                 scan = LogScan()
                 for line in up.logs:
@@ -589,13 +631,14 @@ class FeedIngest:
             return geyser.PONG, up.id & 0xFFFF_FFFF
         return up.kind, 0
 
-    def _told_of(self, signature: str, slot: int, failed: bool, ep: int) -> None:
-        self._txs.append((signature, slot, failed, ep))  # a deque of TX_QUEUE: the oldest go
+    def _told_of(self, signature: str, slot: int, failed: bool, ep: int, n: int) -> None:
+        self._txs.append((signature, slot, failed, ep, n))  # a deque of TX_QUEUE: the oldest go
 
-    def take_transactions(self) -> list[tuple[str, int, bool, int]]:
+    def take_transactions(self) -> list[tuple[str, int, bool, int, int]]:
         """The transactions told of since the last call, oldest first: the first copy of
         each logs notification and gRPC transaction update (not votes), as ``(signature,
-        slot, failed, endpoint)``; at most ``TX_QUEUE`` are kept between two calls (the
+        slot, failed, endpoint, invokes)``, ``invokes`` the programs its logs show
+        invoked (:func:`invokes`); at most ``TX_QUEUE`` are kept between two calls (the
         oldest go)."""
         out = list(self._txs)
         self._txs.clear()

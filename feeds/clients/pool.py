@@ -58,6 +58,7 @@ from .rpc import (
     RpcClient,
     RpcError,
 )
+from .transactions import TransactionFetcher
 from .yellowstone import GrpcWorker
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ class FeedPool:
         rpc_max_bytes: int = MAX_ANSWER_BYTES,
         ca_file: str | None = None,
         fee_accounts: Callable[[], Sequence[str]] | None = None,
+        on_transaction: Callable[[Any], None] | None = None,
     ) -> None:
         if not endpoints:
             raise ValueError("at least one endpoint is needed")
@@ -171,6 +173,19 @@ class FeedPool:
         # node answered, mainnet's, and why in ``epoch_schedule_problem``
         self.epoch_schedule: EpochSchedule = MAINNET_EPOCH_SCHEDULE
         self.epoch_schedule_problem: str | None = None
+        # the transactions that touched the watched pools, with their bodies (the
+        # rivals'): fetched for the logs notifications, read from gRPC updates
+        self.transactions: TransactionFetcher | None = None
+        if on_transaction is not None:
+            http = [i for i, e in enumerate(self.endpoints) if e.http is not None]
+            self.transactions = TransactionFetcher(
+                ingest,
+                [self._rpc(i) for i in http],
+                on_transaction,
+                order=lambda: [http.index(i) for i in self._http_order()],
+                commitment="confirmed",
+                mentions=lambda: set(self.pool_accounts),
+            )
 
     # ------------------------------------------------------------ snapshot
     def _rpc(self, i: int) -> RpcClient:
@@ -335,11 +350,16 @@ class FeedPool:
                     out.rejected.append(f"{k}: {exc}")
         out.pools = len({p for p in self.ingest.take_changed()})
         self._note_mints()
-        # the DEX programs whose logs are followed: the venues of the universe's pools
+        # the DEX programs whose logs are followed: the venues of the universe's pools;
+        # when the transactions are wanted (rivals), the logs that mention each pool (the
+        # transactions that touched it, and only those) instead
         self.programs = sorted(
             {venues.by_kind(k).program for _, k in universe if k in venues.KINDS}
         )
-        out.subscriptions = all_subscriptions(self._by_pool(), self.programs, self.commitment)
+        logs = self.programs
+        if self.transactions is not None:
+            logs = [a for a, k in universe if k in venues.KINDS]
+        out.subscriptions = all_subscriptions(self._by_pool(), logs, self.commitment)
         return out
 
     def _tick_arrays(self, done: set[str]) -> list[str]:
@@ -396,6 +416,9 @@ class FeedPool:
                     self.commitment,
                     e.x_token,
                     gate=self.gates[i],
+                    on_transaction=(
+                        self.transactions.grpc_update if self.transactions is not None else None
+                    ),
                 )
             else:
                 w = PubSubWorker(
@@ -415,6 +438,8 @@ class FeedPool:
             self._tasks.append(asyncio.create_task(self._poll_fees(), name="fees"))
         if any(e.http for e in self.endpoints):
             self._tasks.append(asyncio.create_task(self._maintain(), name="maintain"))
+        if self.transactions is not None:
+            self._tasks.append(asyncio.create_task(self.transactions.run(), name="transactions"))
 
     async def _maintain(self) -> None:
         while True:
@@ -457,6 +482,8 @@ class FeedPool:
         ]
         if not back:
             return
+        if self.transactions is not None:  # what landed on the pools while it was down
+            await self.transactions.fill(int(self.ingest.stats().slot))
         watched = list(self.ingest.watched())
         if watched:
             accounts, _ = await self._fetch(watched)
@@ -552,6 +579,9 @@ class FeedPool:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
         self._tasks.clear()
+        if self.transactions is not None:
+            for rpc in self.transactions.clients:
+                await rpc.close()
 
     async def _poll_fees(self) -> None:
         assert self.on_fees is not None

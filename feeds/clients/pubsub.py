@@ -530,7 +530,8 @@ class PubSubWorker:
 def all_subscriptions(
     pubkeys: Sequence[str], programs: Sequence[str], commitment: str = "confirmed"
 ) -> list[Subscription]:
-    """The session's subscriptions: the slot pulse, every account, the DEX programs' logs."""
+    """The session's subscriptions: the slot pulse, every account, and the logs that mention
+    each of ``programs`` (the DEX programs, or the pools when their transactions are read)."""
     from ..wire.protocol import account_subscription, logs_subscription, slot_subscription
 
     return [

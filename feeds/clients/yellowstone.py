@@ -39,7 +39,7 @@ import contextlib
 import random
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -137,8 +137,11 @@ class GrpcWorker:
         commitment: str = "confirmed",
         x_token: str | None = None,
         gate: RateGate | None = None,
+        on_transaction: Callable[[int, bytes], None] | None = None,
     ) -> None:
         self.endpoint, self.url = endpoint, url
+        # a transaction update's bytes go on to it (the rivals' fetcher reads the body)
+        self.on_transaction = on_transaction
         self.target, self.tls = target(url)
         self.subs = list(subscriptions)
         self.ingest, self.counters = ingest, counters
@@ -316,6 +319,8 @@ class GrpcWorker:
                     count_refused(counters, exc, "update")
                     continue
                 if kind == SLOT or kind == ACCOUNT or kind == TRANSACTION:
+                    if kind == TRANSACTION and self.on_transaction is not None:
+                        self.on_transaction(ep, bytes(raw))
                     if self.last_slot is None or value > self.last_slot:
                         self.last_slot = value
                     if kind == SLOT:

@@ -39,6 +39,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from solders.pubkey import Pubkey
+
 from ..wire.alt import ALT_PROGRAM, MAX_ADDRESSES, META_SIZE, SLOT_HASHES_MAX
 from ..wire.instructions import SYSTEM_PROGRAM
 from . import node as N
@@ -105,9 +107,15 @@ def decode(data: bytes) -> Table | None:
     state, deact, ext, start = struct.unpack_from("<IQQB", data)
     if state != 1 or data[21] > 1:
         return None
-    authority = N.b58encode(data[22:54]) if data[21] == 1 else None
-    addrs = [N.b58encode(data[i : i + 32]) for i in range(META_SIZE, len(data), 32)]
+    authority = _address(data[22:54]) if data[21] == 1 else None
+    addrs = [_address(data[i : i + 32]) for i in range(META_SIZE, len(data), 32)]
     return Table(deact, ext, start, authority, addrs)
+
+
+def _address(raw: bytes) -> str:
+    """32 bytes as an address (solders' base58: the pure-Python one is slow for the
+    hundreds a table holds)."""
+    return str(Pubkey.from_bytes(raw))
 
 
 def in_slot_hashes(slot: int, current: int) -> bool:
@@ -138,9 +146,12 @@ def resolve(
             raise AltError("AddressLookupTableNotFound")
         if acc.owner != ALT_PROGRAM:
             raise AltError("InvalidAddressLookupTableOwner")
-        t = decode(acc.data)
+        data = acc.data
+        t = decode(data[:META_SIZE]) if (len(data) - META_SIZE) % 32 == 0 else None
         if t is None:
             raise AltError("InvalidAddressLookupTableData")
+        # its addresses as they stand (only those asked for are read)
+        t.addresses = _Lazy(data)  # type: ignore[assignment]
         n = active_len(t, current)
         if n is None:
             raise AltError("AddressLookupTableNotFound")
@@ -150,6 +161,22 @@ def resolve(
                     raise AltError("InvalidAddressLookupTableIndex")
                 out.append(t.addresses[i])
     return writable, readonly
+
+
+class _Lazy:
+    """A table's addresses read from its bytes one at a time, as asked for."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __len__(self) -> int:
+        return (len(self.data) - META_SIZE) // 32
+
+    def __getitem__(self, i: int) -> str:
+        off = META_SIZE + 32 * i
+        return _address(self.data[off : off + 32])
 
 
 def close_status(t: Table, current: int) -> int | None:

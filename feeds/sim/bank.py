@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from ..wire import loader
-from .state import Account
+from .state import Account, InnerIx
 
 # the file names of the programs' public test artifacts (``../shared/programs/README.md``)
 KNOWN = {
@@ -136,7 +136,9 @@ class Result:
     (lamports the payer was charged), ``post`` (every account the transaction named, as it left
     it: None when it does not exist), ``inner`` (per top-level instruction index, the
     programs its inner instructions invoked: the events a program emits by self-CPI are
-    among them), ``return_data``."""
+    among them), ``return_data``, ``instructions`` (the inner instructions in full, as
+    a node records them: per top-level instruction index that made any, each one's
+    program, accounts, data and stack height)."""
 
     err: Any
     logs: list[str]
@@ -145,6 +147,7 @@ class Result:
     post: dict[str, Account | None]
     inner: list[list[tuple[str, bytes]]] = field(default_factory=list)
     return_data: bytes = b""
+    instructions: list[tuple[int, tuple[InnerIx, ...]]] = field(default_factory=list)
 
 
 def node_error(e: Any) -> Any:
@@ -369,7 +372,10 @@ class Bank:
         for line in logs:
             if line.startswith(f"Program {program} consumed "):
                 units = int(line.split()[3])  # the last: its top-level invocation's
-        return Result(err, logs, units, 0, out.post, out.inner, out.return_data)
+        # its inner instructions: those of the transaction's instruction 1 (after the
+        # compute budget), at the caller's index (0 here; the caller sets its own)
+        calls = [(0, ixs_) for at, ixs_ in out.instructions if at == 1]
+        return Result(err, logs, units, 0, out.post, out.inner, out.return_data, calls)
 
     def probe(self, venues: Iterable[Any]) -> dict[str, str]:
         """Refuse every loaded DEX program that cannot run the swap arbscope builds for
@@ -523,9 +529,27 @@ class Bank:
                 if k in self.loaded or k in BUILTINS or k.startswith(SYSVARS_PREFIX):
                     continue
                 post[k] = self._get(k)
+        groups = list(meta.inner_instructions() or [])
         inner = [
             [(keys[c.program_id_index], bytes(c.data)) for c in (ii.instruction() for ii in group)]
-            for group in (meta.inner_instructions() or [])
+            for group in groups
+        ]
+        calls = [
+            (
+                at,
+                tuple(
+                    InnerIx(
+                        keys[c.program_id_index],
+                        tuple(keys[j] for j in bytes(c.accounts)),
+                        bytes(c.data),
+                        int(ii.stack_height() or 2),
+                    )
+                    for ii in group
+                    for c in (ii.instruction(),)
+                ),
+            )
+            for at, group in enumerate(groups)
+            if group
         ]
         rd = meta.return_data()
         return Result(
@@ -536,4 +560,5 @@ class Bank:
             post,
             inner,
             bytes(rd.data) if rd is not None else b"",
+            calls,
         )

@@ -74,7 +74,6 @@ import collections
 import hashlib
 import random
 from collections import OrderedDict, deque
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -94,7 +93,7 @@ from . import programs as PROGRAMS
 from . import system as SYS
 from . import token as T
 from .layouts import TOKEN_ACCOUNT_LEN
-from .state import Account
+from .state import Account, InnerIx
 from .venue import InstructionFailed, ProgramError
 from .world import SYSVAR_CLOCK, SwapQuote, World, rent_exempt
 
@@ -110,7 +109,9 @@ MAX_SIMULATED_BUNDLE = 20  # transactions simulateBundle takes (jito-solana's li
 # limit gives their instructions 3,000 units; the lookup-table program is sBPF now)
 BUILTINS = frozenset((SYSTEM_PROGRAM, I.COMPUTE_BUDGET))
 STATUS_KEEP = 20_000  # signature statuses remembered
+BLOCK_SLOTS = 2_000  # slots whose blocks the ledger keeps (getBlock)
 TIP_FLOOR_WINDOW = 500  # landed bundles the tip floor is computed over
+RIVAL_ENGINE = "rivals"  # the block engine the simulator's competitors' bundles come through
 
 # compute units per instruction (a fixed model: the order of magnitude mainnet shows;
 # a swap's comes from its venue, ``SimVenue.cost``)
@@ -149,6 +150,9 @@ class Outcome:
     accounts: list[dict[str, Any] | None] | None = None  # requested post-states (simulate)
     ran: bool = False  # it was executed and its fee charged (it lands, even with an error)
     loaded: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # looked up: writable, readonly
+    # its inner instructions (``meta.innerInstructions``): per top-level instruction index
+    # that made any, in order
+    inner: list[tuple[int, tuple[InnerIx, ...]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,22 +164,37 @@ class Landed:
     err: Any
     logs: tuple[str, ...]
     programs: tuple[str, ...]
+    keys: tuple[str, ...] = ()  # every account it names: static, then looked up
 
 
 @dataclass(frozen=True, slots=True)
 class Stored:
     """A transaction that landed, kept as a node's ledger keeps it for ``getTransaction``
     and ``getSignaturesForAddress``: its body, slot, outcome and the balances of its
-    accounts before and after (lamports; SPL token accounts as (index, mint, owner,
-    amount))."""
+    accounts before and after (lamports; token accounts of either program as (index,
+    mint, owner, amount, token program)), and its position in its block."""
 
     tx: VersionedTransaction
     slot: int
     outcome: Outcome
     pre: tuple[int, ...]
     post: tuple[int, ...]
-    pre_tokens: tuple[tuple[int, str, str, int], ...]
-    post_tokens: tuple[tuple[int, str, str, int], ...]
+    pre_tokens: tuple[tuple[int, str, str, int, str], ...]
+    post_tokens: tuple[tuple[int, str, str, int, str], ...]
+    index: int = 0
+
+    def keys(self) -> list[str]:
+        """Every account of the transaction: its static keys, then the looked-up ones
+        (writable, then readonly) as they resolved when it ran."""
+        loaded = self.outcome.loaded
+        return [str(k) for k in self.tx.message.account_keys] + [*loaded[0], *loaded[1]]
+
+    def writable(self) -> list[str]:
+        """The accounts it locked writable (static ones by its header, then the
+        looked-up writable ones)."""
+        msg = self.tx.message
+        static = [str(k) for j, k in enumerate(msg.account_keys) if is_writable(msg, j)]
+        return static + list(self.outcome.loaded[0])
 
 
 @dataclass(slots=True)
@@ -191,6 +210,9 @@ class _Pending:
     bundle: str | None = None  # the bundle id (Jito), None for sendTransaction
     engine: str = ""  # the block engine (region) it came through
     not_before: int = 0  # the first slot it may land in (an engine's delay)
+    # a competitor's order (``feeds.sim.competition.RivalOrder``): the world's
+    # competition hears what became of it; None: sent to the node
+    rival: Any = None
 
 
 @dataclass(slots=True)
@@ -273,6 +295,8 @@ class Chain:
     accept: bool = False
     bank: Any = None
     stats: ChainStats = field(default_factory=ChainStats)
+    # the same of the world's competitors' transactions (feeds.sim.competition)
+    rival_stats: ChainStats = field(default_factory=ChainStats)
 
     def __post_init__(self) -> None:
         self.hashes: OrderedDict[str, int] = OrderedDict()  # blockhash -> slot
@@ -289,10 +313,14 @@ class Chain:
             "ny": BlockEngine(0, drop=0.05),
             "tokyo": BlockEngine(2),
         }
+        self._calls: list[InnerIx] = []  # the running instruction's inner instructions
         self.landed_tips: deque[int] = deque(maxlen=TIP_FLOOR_WINDOW)  # landed bundles'
         self._engine_rng = random.Random(self.world.config.seed ^ 0x5EED_B10C)
         self.ledger: OrderedDict[str, Stored] = OrderedDict()  # signature -> what landed
         self.by_address: dict[str, list[str]] = {}  # address -> its signatures, oldest first
+        # slot -> the signatures of what landed in it, in the block's order (getBlock)
+        self.blocks: OrderedDict[int, list[str]] = OrderedDict()
+        self._block_floor = 0  # the first slot whose block the ledger still holds whole
         self.first_slot = self.world.config.first_slot
         self._record_slot(self.world.slot)
         self.world.chain = self
@@ -622,6 +650,7 @@ class Chain:
         mixed = False  # some of its instructions ran in the bank
         logs: list[str] = []
         programs: list[str] = []
+        inner: list[tuple[int, tuple[InnerIx, ...]]] = []
         units = 0
         err: Any = None
         try:
@@ -630,6 +659,7 @@ class Chain:
                 accounts = [keys[j] for j in bytes(ix.accounts)]
                 if prog not in programs:
                     programs.append(prog)
+                self._calls = []  # what this instruction invokes (its inner instructions)
                 if self.bank is not None and self.bank.runs_binary(prog):
                     # a program with a binary, in a transaction the bank cannot run whole
                     # (another of its programs has none): this instruction runs there
@@ -646,6 +676,8 @@ class Chain:
                     )
                     units += cost
                     logs.extend(lines)
+                    if self._calls:
+                        inner.append((i, tuple(self._calls)))
                     continue
                 logs.append(f"Program {prog} invoke [1]")
                 cost, lines = self._instruction(
@@ -668,6 +700,8 @@ class Chain:
                         f"Program {prog} consumed {cost} of {limit - units + cost} compute units"
                     )
                 logs.append(f"Program {prog} success")
+                if self._calls:
+                    inner.append((i, tuple(self._calls)))
             self._rent_check(snap, keys)
         except _Fail as f:
             if f.log:
@@ -688,7 +722,7 @@ class Chain:
             self.stats.by_python += 1
         if not commit:
             self._restore(snap)
-        return Outcome(sig, err, logs, units, fee, programs, accounts_after, True, loaded)
+        return Outcome(sig, err, logs, units, fee, programs, accounts_after, True, loaded, inner)
 
     def _run_bank(
         self,
@@ -728,7 +762,16 @@ class Chain:
             self._restore(snap)
         programs = self.bank.programs_of(tx, keys)
         return Outcome(
-            sig, res.err, res.logs, res.units, res.fee, programs, accounts_after, True, loaded
+            sig,
+            res.err,
+            res.logs,
+            res.units,
+            res.fee,
+            programs,
+            accounts_after,
+            True,
+            loaded,
+            list(res.instructions),
         )
 
     def _bank_instruction(
@@ -757,6 +800,7 @@ class Chain:
         if res.err is not None:  # the transaction's own (rent): the whole one fails
             raise _Fail(-1, res.err, "\n".join(res.logs))
         self._adopt(res.post, writables)
+        self._calls.extend(c for _, calls in res.instructions for c in calls)
         return res.units, res.logs
 
     def _adopt(self, post: dict[str, Account | None], writables: frozenset[str]) -> None:
@@ -1173,11 +1217,61 @@ class Chain:
             w.order = None
         w.move_tokens(s.user_source, -sent)
         w.move_tokens(s.user_dest, q.out - fee_out, withheld=fee_out)
+        self._calls.extend(self._swap_calls(s, pool, a_to_b, sent, q.out, trade.events))
         lines = [f"Program log: Instruction: {s.name or sim.instruction_name}"]
         if trade.log != lines[0]:  # a CP-Swap trade logs nothing more
             lines.append(trade.log)
         lines.extend(trade.events)  # the program's events (``Program data:``)
         return sim.cost(pool, start_tick), lines
+
+    def _swap_calls(
+        self, s: I.Swap, pool: Any, a_to_b: bool, sent: int, out: int, events: tuple[str, ...]
+    ) -> list[InnerIx]:
+        """The inner instructions of a swap that went through: the program's token
+        transfers (``sent`` from the user's source account to the pool's input vault, its
+        owner signing; ``out`` from the output vault to the user, the vault's owner — the
+        pool's authority — signing), each by its mint's program: ``transfer_checked``
+        (source, mint, destination, authority; amount, decimals) where the program uses
+        it (``SimVenue.token_instruction``, its ``v2_name`` instruction, a Token-2022 mint),
+        else ``transfer`` (source, destination, authority; amount); with the events it
+        emits by self-CPI around them (``SimVenue.cpi_events``). Checked against the real
+        binaries in LiteSVM where ``../shared/programs`` has one
+        (``tests/judge/test_inner_instructions.py``)."""
+        w = self.world
+        sim = PROGRAMS.by_kind(pool.kind)
+        v2 = bool(sim.v2_name) and s.name == sim.v2_name
+        checked = sim.token_instruction == "TransferChecked" or v2
+        mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
+        vin, vout = (pool.vault_a, pool.vault_b) if a_to_b else (pool.vault_b, pool.vault_a)
+        vault = w.token_account(vout)
+        authority = vault.owner if vault is not None else pool.address
+
+        def transfer(src: str, dst: str, mint: str, signer: str, amount: int) -> list[InnerIx]:
+            prog = w.token_programs.get(mint, I.SPL_TOKEN)
+            calls: list[InnerIx] = []
+            cfg = w.fee_configs.get(mint)
+            if v2 and cfg is not None:  # Whirlpool's memo of the transfer fee it pays
+                older, newer = cfg
+                now = newer if w.epoch() >= newer[0] else older
+                calls.append(InnerIx(I.MEMO_PROGRAM, (), f"TFe: {now[2]}, {now[1]}".encode()))
+            raw = amount.to_bytes(8, "little")
+            if checked or prog == I.TOKEN_2022:
+                data = b"\x0c" + raw + bytes([w.decimals[mint]])
+                calls.append(InnerIx(prog, (src, mint, dst, signer), data))
+            else:
+                calls.append(InnerIx(prog, (src, dst, signer), b"\x03" + raw))
+            return calls
+
+        before: list[InnerIx] = []
+        after: list[InnerIx] = []
+        if sim.cpi_events is not None:
+            before, after = sim.cpi_events(w, pool, s, events)
+        return [
+            *before,
+            *transfer(s.user_source, vin, mint_in, s.owner, sent),
+            *transfer(vout, s.user_dest, mint_out, authority, out),
+            *after,
+        ]
 
     # ------------------------------------------------------------ RPC methods
     def simulate(self, params: list[Any]) -> dict[str, Any]:
@@ -1402,8 +1496,9 @@ class Chain:
 
     def tip_floor(self) -> list[dict[str, Any]]:
         """Jito's tip floor (``GET /api/v1/bundles/tip_floor``): percentiles of the tips of
-        recently landed bundles, in SOL, and the EMA of the median (spec §5.4's fields)."""
-        tips = sorted(self.landed_tips) or [I.JITO_MIN_TIP]
+        recently landed bundles, in SOL, and the EMA of the median (spec §5.4's fields);
+        all 0 while no bundle has landed (no competition from bundles: nothing to outbid)."""
+        tips = sorted(self.landed_tips) or [0]
 
         def pct(q: float) -> float:
             return tips[min(len(tips) - 1, int(q * len(tips)))] / 1e9
@@ -1440,6 +1535,15 @@ class Chain:
                 total += rec.lamports
         return total
 
+    def cu_price(self, tx: VersionedTransaction) -> int:
+        """``tx``'s compute-unit price (micro-lamports; 0 when its budget does not
+        decode)."""
+        try:
+            keys = [str(k) for k in tx.message.account_keys]
+            return self._fee_and_limit(tx.message, keys)[2]  # type: ignore[arg-type]
+        except _Fail:
+            return 0
+
     def priority(self, p: _Pending) -> int:
         """A leader's order of what lands in a slot: a transaction's compute-unit price
         (micro-lamports per CU), a bundle's tip per requested compute unit on top of its
@@ -1457,78 +1561,102 @@ class Chain:
         tips = sum(self._tips(t) for t in p.txs)
         return price + tips * 1_000_000 // max(1, sum(x[1] for x in limits))
 
-    def land(self, slot: int, others: Sequence[Any] = (), run_other: Any = None) -> list[Landed]:
-        """Run what was sent (called by the world at the start of ``slot``), with
-        ``others`` (the world's competitors' orders: a ``priority`` each, run by
-        ``run_other``) in one order: the highest priority first, the order of arrival
-        among equals (:meth:`priority`)."""
+    def queue_rival(self, tx: VersionedTransaction, slot: int, order: Any, bundle: bool) -> None:
+        """A competitor's signed transaction (``feeds.sim.competition``: ``order`` what it
+        is), to land in ``slot``: a bundle of it (its id the sha256 of its signature, from
+        a block engine of the competitors' own: none of the node's engines' drops or
+        statuses) or a plain transaction. Counted in :attr:`rival_stats`, not
+        :attr:`stats`."""
+        bid = hashlib.sha256(bytes(tx.signatures[0])).hexdigest() if bundle else None
+        self.pending.append(_Pending([tx], bid, RIVAL_ENGINE, slot, order))
+
+    def land(self, slot: int) -> list[Landed]:
+        """Run what was sent (called by the world at the start of ``slot``), the
+        competitors' transactions among it, in one order: the highest priority first, the
+        order of arrival among equals (:meth:`priority`)."""
         self._record_slot(slot)
         out: list[Landed] = []
         pending, self.pending = self.pending, []
-        due: list[tuple[int, int, Any]] = []
+        due: list[tuple[int, int, _Pending]] = []
         for n, p in enumerate(pending):
-            if p.not_before > slot:  # still on its way from a slow engine
+            if p.not_before > slot:  # still on its way (a slow engine, a slow competitor)
                 self.pending.append(p)
             else:
                 due.append((-self.priority(p), n, p))
-        due += [(-o.priority, len(pending) + n, o) for n, o in enumerate(others)]
         due.sort(key=lambda x: (x[0], x[1]))
         for _, _, p in due:
-            if not isinstance(p, _Pending):
-                run_other(p)
+            if p.rival is None:
+                self._land(p, slot, out)
                 continue
-            if p.bundle is None:
-                if not all(p.txs[0].verify_with_results()):
-                    self.stats.failed += 1  # the leader drops it: no fee, no status, ever
-                    continue
-                before = self._balances(p.txs[0])
-                landed = self._landed(self.run(p.txs[0], commit=True), slot, p.txs[0], before)
-                if landed is not None:
-                    out.append(landed)
-                continue
-            b = self.bundles.get((p.engine, p.bundle))
-            eng = self.engines.get(p.engine, BlockEngine())
-            dropped = eng.drop_first > 0
-            eng.drop_first -= dropped
-            if dropped or (eng.drop and self._engine_rng.random() < eng.drop):  # no leader saw it
-                self.stats.failed += 1
-                if b is not None:
-                    b["status"] = "Failed"
-                continue
-            snap = self._snapshot([k for t in p.txs for k in self.account_keys(t.message)])
-            results = []
-            befores = []
-            for t in p.txs:
-                befores.append(self._balances(t))
-                o = self.run(t, commit=True)
-                results.append(o)
-                if o.err is not None:
-                    break
-            if results[-1].err is not None:  # the bundle does not land: nothing happened
-                self._restore(snap)
-                self.stats.failed += 1
-                if b is not None:
-                    b["status"] = "Failed"
-                    b["err"] = results[-1].err
-                continue
-            if b is not None:
-                b["status"], b["landed_slot"] = "Landed", slot
-            self.landed_tips.append(sum(self._tips(t) for t in p.txs))
-            for o, t, before in zip(results, p.txs, befores, strict=False):
-                landed = self._landed(o, slot, t, before)
-                if landed is not None:
-                    out.append(landed)
+            # a competitor's: counted apart (ChainStats counts what was sent to the node)
+            mine, self.stats = self.stats, self.rival_stats
+            try:
+                got = self._land(p, slot, out)
+            finally:
+                self.stats = mine
+            competition = self.world.competition
+            if competition is not None:
+                competition.settled(p.rival, got is not None, got is not None and got.err is None)
         return out
 
+    def _land(self, p: _Pending, slot: int, out: list[Landed]) -> Landed | None:
+        """Land one transaction or bundle in ``slot`` (appended to ``out``); its last
+        landed transaction, None when nothing landed."""
+        if p.bundle is None:
+            if not all(p.txs[0].verify_with_results()):
+                self.stats.failed += 1  # the leader drops it: no fee, no status, ever
+                return None
+            before = self._balances(p.txs[0])
+            landed = self._landed(self.run(p.txs[0], commit=True), slot, p.txs[0], before)
+            if landed is not None:
+                out.append(landed)
+            return landed
+        b = self.bundles.get((p.engine, p.bundle))
+        eng = self.engines.get(p.engine, BlockEngine())
+        dropped = eng.drop_first > 0
+        eng.drop_first -= dropped
+        if dropped or (eng.drop and self._engine_rng.random() < eng.drop):  # no leader saw it
+            self.stats.failed += 1
+            if b is not None:
+                b["status"] = "Failed"
+            return None
+        snap = self._snapshot([k for t in p.txs for k in self.account_keys(t.message)])
+        results = []
+        befores = []
+        for t in p.txs:
+            befores.append(self._balances(t))
+            o = self.run(t, commit=True)
+            results.append(o)
+            if o.err is not None:
+                break
+        if results[-1].err is not None:  # the bundle does not land: nothing happened
+            self._restore(snap)
+            self.stats.failed += 1
+            if b is not None:
+                b["status"] = "Failed"
+                b["err"] = results[-1].err
+            return None
+        if b is not None:
+            b["status"], b["landed_slot"] = "Landed", slot
+        self.landed_tips.append(sum(self._tips(t) for t in p.txs))
+        last = None
+        for o, t, before in zip(results, p.txs, befores, strict=False):
+            landed = self._landed(o, slot, t, before)
+            if landed is not None:
+                out.append(landed)
+                last = landed
+        return last
+
     def _balances(self, tx: VersionedTransaction) -> tuple[tuple[int, ...], tuple[Any, ...]]:
-        """The lamports of ``tx``'s accounts, and its SPL token accounts' balances."""
+        """The lamports of ``tx``'s accounts, and its token accounts' balances (either
+        token program's)."""
         keys = self.account_keys(tx.message)
         lamports = tuple(self.world.lamports(k) for k in keys)
         tokens = []
         for i, k in enumerate(keys):
             tok = self.world.token_account(k)
             if tok is not None:
-                tokens.append((i, tok.mint, tok.owner, tok.amount))
+                tokens.append((i, tok.mint, tok.owner, tok.amount, self.world.accounts[k].owner))
         return lamports, tuple(tokens)
 
     def _landed(
@@ -1549,12 +1677,19 @@ class Chain:
             self.statuses.popitem(last=False)
         if tx is not None and before is not None:
             after = self._balances(tx)
-            self.ledger[o.signature] = Stored(tx, slot, o, before[0], after[0], before[1], after[1])
+            block = self.blocks.setdefault(slot, [])
+            self.ledger[o.signature] = Stored(
+                tx, slot, o, before[0], after[0], before[1], after[1], len(block)
+            )
+            block.append(o.signature)
+            while self.blocks and next(iter(self.blocks)) <= slot - BLOCK_SLOTS:
+                self.blocks.popitem(last=False)
             loaded = [*o.loaded[0], *o.loaded[1]]
             for k in dict.fromkeys([str(k) for k in tx.message.account_keys] + loaded):
                 self.by_address.setdefault(k, []).append(o.signature)
             while len(self.ledger) > STATUS_KEEP:
                 sig, old = self.ledger.popitem(last=False)
+                self._block_floor = max(self._block_floor, old.slot + 1)
                 for k in {str(k) for k in old.tx.message.account_keys} | {
                     *old.outcome.loaded[0],
                     *old.outcome.loaded[1],
@@ -1563,7 +1698,16 @@ class Chain:
                     if sigs and sigs[0] == sig:
                         sigs.pop(0)
         self.stats.landed += 1
-        return Landed(o.signature, slot, o.err, tuple(o.logs), tuple(o.programs))
+        keys: tuple[str, ...] = ()
+        if tx is not None:
+            keys = (*(str(k) for k in tx.message.account_keys), *o.loaded[0], *o.loaded[1])
+        return Landed(o.signature, slot, o.err, tuple(o.logs), tuple(o.programs), keys)
+
+    def first_block(self) -> int:
+        """The oldest slot whose block the ledger holds whole (``getBlock``; a node's
+        first available block): the last ``BLOCK_SLOTS`` slots, none before the
+        simulator's first slot, none whose transactions the ledger has let go."""
+        return max(self.first_slot, self.world.slot - BLOCK_SLOTS + 1, self._block_floor)
 
     def signature_statuses(self, params: list[Any]) -> list[dict[str, Any] | None]:
         sigs = params[0] if params else None

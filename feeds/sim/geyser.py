@@ -46,7 +46,7 @@ import json
 import random
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,13 +86,97 @@ def parse_pubkey(text: str) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
+class TxRecord:
+    """One transaction of a published slot as its gRPC update carries it: its signature,
+    error (the node's JSON form), logs, every account key it names (static then looked
+    up: what ``account_include`` is matched against), and its whole body and status meta
+    (Yellowstone's ``storage`` messages; None for the market's own swaps, which have no
+    body: a message naming their programs and a meta of their logs stand in)."""
+
+    signature: str
+    err: Any
+    logs: tuple[str, ...]
+    keys: tuple[str, ...]
+    transaction: storage.Transaction | None = None
+    meta: storage.TransactionStatusMeta | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SlotRecord:
     """One published slot as the replay store keeps it: its accounts as they were
-    (pubkey, owner, lamports, data) and its transactions (signature, err, logs, programs)."""
+    (pubkey, owner, lamports, data) and its transactions, in the block's order."""
 
     slot: int
     accounts: tuple[tuple[str, str, int, bytes], ...]
-    txs: tuple[tuple[str, Any, tuple[str, ...], tuple[str, ...]], ...]
+    txs: tuple[TxRecord, ...]
+
+
+# the runtime's TransactionError and InstructionError variants in declaration order
+# (solana-transaction-error, solana-instruction-error): bincode writes a variant as its
+# index (u32), then its fields
+TX_ERRORS = (
+    "AccountInUse AccountLoadedTwice AccountNotFound ProgramAccountNotFound "
+    "InsufficientFundsForFee InvalidAccountForFee AlreadyProcessed BlockhashNotFound "
+    "InstructionError CallChainTooDeep MissingSignatureForFee InvalidAccountIndex "
+    "SignatureFailure InvalidProgramForExecution SanitizeFailure ClusterMaintenance "
+    "AccountBorrowOutstanding WouldExceedMaxBlockCostLimit UnsupportedVersion "
+    "InvalidWritableAccount WouldExceedMaxAccountCostLimit WouldExceedAccountDataBlockLimit "
+    "TooManyAccountLocks AddressLookupTableNotFound InvalidAddressLookupTableOwner "
+    "InvalidAddressLookupTableData InvalidAddressLookupTableIndex InvalidRentPayingAccount "
+    "WouldExceedMaxVoteCostLimit WouldExceedAccountDataTotalLimit DuplicateInstruction "
+    "InsufficientFundsForRent MaxLoadedAccountsDataSizeExceeded "
+    "InvalidLoadedAccountsDataSizeLimit ResanitizationNeeded "
+    "ProgramExecutionTemporarilyRestricted UnbalancedTransaction ProgramCacheHitMaxLimit "
+    "CommitCancelled"
+).split()
+IX_ERRORS = (
+    "GenericError InvalidArgument InvalidInstructionData InvalidAccountData "
+    "AccountDataTooSmall InsufficientFunds IncorrectProgramId MissingRequiredSignature "
+    "AccountAlreadyInitialized UninitializedAccount UnbalancedInstruction ModifiedProgramId "
+    "ExternalAccountLamportSpend ExternalAccountDataModified ReadonlyLamportChange "
+    "ReadonlyDataModified DuplicateAccountIndex ExecutableModified RentEpochModified "
+    "NotEnoughAccountKeys AccountDataSizeChanged AccountNotExecutable AccountBorrowFailed "
+    "AccountBorrowOutstanding DuplicateAccountOutOfSync Custom InvalidError "
+    "ExecutableDataModified ExecutableLamportChange ExecutableAccountNotRentExempt "
+    "UnsupportedProgramId CallDepth MissingAccount ReentrancyNotAllowed MaxSeedLengthExceeded "
+    "InvalidSeeds InvalidRealloc ComputationalBudgetExceeded PrivilegeEscalation "
+    "ProgramEnvironmentSetupFailure ProgramFailedToComplete ProgramFailedToCompile Immutable "
+    "IncorrectAuthority BorshIoError AccountNotRentExempt InvalidAccountOwner "
+    "ArithmeticOverflow UnsupportedSysvar IllegalOwner MaxAccountsDataAllocationsExceeded "
+    "MaxAccountsExceeded MaxInstructionTraceLengthExceeded "
+    "BuiltinProgramsMustConsumeComputeUnits BailOut"
+).split()
+
+
+def error_bytes(err: Any) -> bytes:
+    """A transaction error (the node's JSON form) as Yellowstone's ``TransactionError.err``
+    carries it: the bincode of the runtime's ``TransactionError`` (``convert_to.rs``
+    ``create_transaction_error``). ValueError for a form the runtime has no variant of."""
+
+    def variant(names: list[str], name: str) -> bytes:
+        if name not in names:
+            raise ValueError(f"no such error variant: {name}")
+        return names.index(name).to_bytes(4, "little")
+
+    if isinstance(err, str):
+        return variant(TX_ERRORS, err)
+    if isinstance(err, dict) and len(err) == 1:
+        ((name, value),) = err.items()
+        head = variant(TX_ERRORS, name)
+        if name == "InstructionError":
+            index, detail = value
+            body = bytes([index])
+            if isinstance(detail, dict) and "Custom" in detail:
+                code = int(detail["Custom"]).to_bytes(4, "little")
+                return head + body + variant(IX_ERRORS, "Custom") + code
+            if isinstance(detail, dict) and len(detail) == 1:  # {"BorshIoError": text}: now a unit
+                detail = next(iter(detail))
+            return head + body + variant(IX_ERRORS, str(detail))
+        if name == "DuplicateInstruction":
+            return head + bytes([value])
+        if name in ("InsufficientFundsForRent", "ProgramExecutionTemporarilyRestricted"):
+            return head + bytes([value["account_index"]])
+    raise ValueError(f"not a transaction error: {err!r}")
 
 
 @dataclass(slots=True)
@@ -166,6 +250,108 @@ def make_filter(req: Any, allow_any: bool = True) -> Filter:
     return f
 
 
+def transaction_parts(
+    stored: Any, decimals: Mapping[str, int]
+) -> tuple[storage.Transaction, storage.TransactionStatusMeta]:
+    """A landed transaction (the chain's ``Stored``) as Yellowstone's ``storage``
+    messages carry it (``convert_to.rs``: ``create_transaction``,
+    ``create_transaction_meta``): signatures, message (header, static keys, blockhash,
+    compiled instructions, ``versioned``, lookups); meta (err as bincode, fee,
+    balances, inner instructions, logs, token balances, loaded addresses, compute
+    units). ``decimals``: the mints' decimals."""
+    tx, o = stored.tx, stored.outcome
+    msg = tx.message
+    h = msg.header
+    lookups = list(getattr(msg, "address_table_lookups", ()) or ())
+    body = storage.Transaction(
+        signatures=[bytes(x) for x in tx.signatures],
+        message=storage.Message(
+            header=storage.MessageHeader(
+                num_required_signatures=h.num_required_signatures,
+                num_readonly_signed_accounts=h.num_readonly_signed_accounts,
+                num_readonly_unsigned_accounts=h.num_readonly_unsigned_accounts,
+            ),
+            account_keys=[bytes(k) for k in msg.account_keys],
+            recent_blockhash=bytes(msg.recent_blockhash),
+            instructions=[
+                storage.CompiledInstruction(
+                    program_id_index=ix.program_id_index,
+                    accounts=bytes(ix.accounts),
+                    data=bytes(ix.data),
+                )
+                for ix in msg.instructions
+            ],
+            versioned=hasattr(msg, "address_table_lookups"),
+            address_table_lookups=[
+                storage.MessageAddressTableLookup(
+                    account_key=bytes(t.account_key),
+                    writable_indexes=bytes(t.writable_indexes),
+                    readonly_indexes=bytes(t.readonly_indexes),
+                )
+                for t in lookups
+            ],
+        ),
+    )
+    keys = stored.keys()
+    at: dict[str, int] = {}
+    for i, k in enumerate(keys):
+        at.setdefault(k, i)
+
+    def balances(rows: Any) -> list[storage.TokenBalance]:
+        out = []
+        for index, mint, owner, amount, program in rows:
+            dec = decimals.get(mint, 0)
+            text = str(amount).rjust(dec + 1, "0")
+            shown = f"{text[:-dec]}.{text[-dec:]}".rstrip("0").rstrip(".") if dec else text
+            out.append(
+                storage.TokenBalance(
+                    account_index=index,
+                    mint=mint,
+                    ui_token_amount=storage.UiTokenAmount(
+                        ui_amount=float(shown),
+                        decimals=dec,
+                        amount=str(amount),
+                        ui_amount_string=shown,
+                    ),
+                    owner=owner,
+                    program_id=program,
+                )
+            )
+        return out
+
+    meta = storage.TransactionStatusMeta(
+        fee=o.fee,
+        pre_balances=list(stored.pre),
+        post_balances=list(stored.post),
+        inner_instructions=[
+            storage.InnerInstructions(
+                index=index,
+                instructions=[
+                    storage.InnerInstruction(
+                        program_id_index=at[c.program],
+                        accounts=bytes(at[a] for a in c.accounts),
+                        data=c.data,
+                        stack_height=c.stack_height,
+                    )
+                    for c in calls
+                    if c.program in at and all(a in at for a in c.accounts)
+                ],
+            )
+            for index, calls in o.inner
+        ],
+        log_messages=list(o.logs),
+        pre_token_balances=balances(stored.pre_tokens),
+        post_token_balances=balances(stored.post_tokens),
+        loaded_writable_addresses=[parse_pubkey(k) for k in o.loaded[0]],
+        loaded_readonly_addresses=[parse_pubkey(k) for k in o.loaded[1]],
+        return_data_none=True,
+        compute_units_consumed=o.units,
+    )
+    if o.err is not None:
+        meta.err.err = error_bytes(o.err)
+    return body, meta
+
+
 def render(f: Filter, rec: SlotRecord, statuses: Sequence[int]) -> list[bytes]:
     """The updates ``f`` wants of one stored slot: its slot statuses, then its accounts,
     then its transactions (each with the names of the filters it matched)."""
@@ -200,8 +386,9 @@ def render(f: Filter, rec: SlotRecord, statuses: Sequence[int]) -> list[bytes]:
                 ).SerializeToString()
             )
     if f.txs:
-        for index, (sig, err, logs, programs) in enumerate(rec.txs):
-            keys = set(programs)
+        for index, tx in enumerate(rec.txs):
+            keys = set(tx.keys)
+            err = tx.err
             names = [
                 n
                 for n, (failed, inc, exc, req) in f.txs.items()
@@ -212,12 +399,14 @@ def render(f: Filter, rec: SlotRecord, statuses: Sequence[int]) -> list[bytes]:
             ]
             if not names:
                 continue
-            meta = storage.TransactionStatusMeta(log_messages=list(logs), fee=5_000)
-            if err is not None:
-                meta.err.err = json.dumps(err).encode()
-            raw_sig = _b58decode(sig)
-            body = storage.Transaction(signatures=[raw_sig])
-            body.message.account_keys.extend(parse_pubkey(p) for p in programs)
+            raw_sig = _b58decode(tx.signature)
+            meta, body = tx.meta, tx.transaction
+            if meta is None or body is None:  # a market's own swap: no body
+                meta = storage.TransactionStatusMeta(log_messages=list(tx.logs), fee=5_000)
+                if err is not None:
+                    meta.err.err = error_bytes(err)
+                body = storage.Transaction(signatures=[raw_sig])
+                body.message.account_keys.extend(parse_pubkey(p) for p in tx.keys)
             info_t = pb.SubscribeUpdateTransactionInfo(
                 signature=raw_sig, is_vote=False, transaction=body, meta=meta, index=index
             )

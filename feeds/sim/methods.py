@@ -5,8 +5,8 @@ rpc.rs``; parameter rules and wording in :mod:`feeds.sim.node`).
 ``getProgramAccounts``, ``getEpochInfo``, ``getEpochSchedule``,
 ``getMinimumBalanceForRentExemption``,
 ``getFeeForMessage``, ``getGenesisHash``, ``getTokenSupply``, ``getTokenAccountsByOwner``,
-``getTransaction``, ``getSignaturesForAddress`` (transactions that landed through the
-chain; the market's own swaps have no body).
+``getTransaction``, ``getBlock``, ``getSignaturesForAddress`` (transactions that landed
+through the chain; the market's own swaps have no body).
 Each takes the server (its world, chain and commitment slots) and the request's
 ``params``; :data:`METHODS` names them for the server's dispatch.
 """
@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from solders.message import Message, MessageV0, from_bytes_versioned
 
-from ..wire.instructions import SPL_TOKEN, SYSTEM_PROGRAM
+from ..wire.instructions import MEMO_PROGRAM, SPL_TOKEN, SYSTEM_PROGRAM, TOKEN_2022
 from ..wire.txsize import PACKET_DATA_SIZE
 from . import node as N
 from .alt import LOADER_ERRORS, AltError
-from .chain import MAX_BASE64_SIZE, is_writable
+from .chain import MAX_BASE64_SIZE, Stored, is_writable
 from .layouts import MINT_LEN, TOKEN_ACCOUNT_LEN
 from .world import rent_exempt
 
@@ -303,13 +303,82 @@ def _lookups(msg: MessageV0) -> list[dict[str, Any]]:
     ]
 
 
-def _parsed_message(
-    msg: Message | MessageV0, loaded: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+def _parsed_instruction(
+    program: str,
+    accounts: list[str],
+    data: bytes,
+    stack_height: int | None,
+    decimals: Callable[[str], int],
 ) -> dict[str, Any]:
-    """A message as ``jsonParsed`` encodes it: keys with their roles, each instruction
-    parsed where the node parses its program (a system transfer) and partially decoded
-    otherwise."""
-    keys = [str(k) for k in msg.account_keys]
+    """One instruction as ``jsonParsed`` shows it (``parse_ui_instruction``): parsed
+    where the node parses its program — a system transfer, an SPL Token or Token-2022
+    ``transfer`` / ``transferChecked`` (``parse_token.rs``: the amount as a string, a
+    checked one's ``tokenAmount``), a memo (its text) — and partially decoded otherwise."""
+    if program == SYSTEM_PROGRAM and len(data) == 12 and data[:4] == bytes((2, 0, 0, 0)):
+        info: dict[str, Any] = {
+            "destination": accounts[1],
+            "lamports": int.from_bytes(data[4:12], "little"),
+            "source": accounts[0],
+        }
+        return _parsed("system", program, "transfer", info, stack_height)
+    if program in TOKEN_PROGRAMS and data[:1] == b"\x03" and len(data) == 9 and len(accounts) >= 3:
+        info = {
+            "amount": str(int.from_bytes(data[1:9], "little")),
+            "authority": accounts[2],
+            "destination": accounts[1],
+            "source": accounts[0],
+        }
+        return _parsed(_TOKEN_NAMES[program], program, "transfer", info, stack_height)
+    if program in TOKEN_PROGRAMS and data[:1] == b"\x0c" and len(data) == 10 and len(accounts) >= 4:
+        amount, dec = int.from_bytes(data[1:9], "little"), data[9]
+        info = {
+            "authority": accounts[3],
+            "destination": accounts[2],
+            "mint": accounts[1],
+            "source": accounts[0],
+            "tokenAmount": N.ui_amount(amount, dec),
+        }
+        return _parsed(_TOKEN_NAMES[program], program, "transferChecked", info, stack_height)
+    if program == MEMO_PROGRAM:
+        try:
+            text = data.decode()
+        except UnicodeDecodeError:
+            text = None
+        if text is not None:
+            return {
+                "parsed": text,
+                "program": "spl-memo",
+                "programId": program,
+                "stackHeight": stack_height,
+            }
+    return {
+        "accounts": accounts,
+        "data": N.b58encode(data),
+        "programId": program,
+        "stackHeight": stack_height,
+    }
+
+
+_TOKEN_NAMES = {SPL_TOKEN: "spl-token", TOKEN_2022: "spl-token-2022"}
+TOKEN_PROGRAMS = frozenset(_TOKEN_NAMES)
+
+
+def _parsed(
+    name: str, program: str, kind: str, info: dict[str, Any], stack_height: int | None
+) -> dict[str, Any]:
+    return {
+        "parsed": {"info": info, "type": kind},
+        "program": name,
+        "programId": program,
+        "stackHeight": stack_height,
+    }
+
+
+def _account_roles(
+    msg: Message | MessageV0, loaded: tuple[tuple[str, ...], tuple[str, ...]]
+) -> list[dict[str, Any]]:
+    """The accounts of a message with their roles (``parse_accounts.rs``): the static
+    ones, then the looked-up ones (writable first)."""
     roles = [
         {
             "pubkey": k,
@@ -317,45 +386,35 @@ def _parsed_message(
             "signer": msg.is_signer(i),
             "source": "transaction",
         }
-        for i, k in enumerate(keys)
+        for i, k in enumerate(str(k) for k in msg.account_keys)
     ]
-    roles += [
+    return roles + [
         {"pubkey": k, "writable": j == 0, "signer": False, "source": "lookupTable"}
         for j, part in enumerate(loaded)
         for k in part
     ]
-    keys = [*keys, *loaded[0], *loaded[1]]
-    instructions: list[dict[str, Any]] = []
-    for ix in msg.instructions:
-        program, data = keys[ix.program_id_index], bytes(ix.data)
-        accounts = [keys[j] for j in bytes(ix.accounts)]
-        if program == SYSTEM_PROGRAM and len(data) == 12 and data[:4] == bytes((2, 0, 0, 0)):
-            instructions.append(
-                {
-                    "parsed": {
-                        "info": {
-                            "destination": accounts[1],
-                            "lamports": int.from_bytes(data[4:12], "little"),
-                            "source": accounts[0],
-                        },
-                        "type": "transfer",
-                    },
-                    "program": "system",
-                    "programId": program,
-                    "stackHeight": None,
-                }
-            )
-        else:
-            instructions.append(
-                {
-                    "accounts": accounts,
-                    "data": N.b58encode(data),
-                    "programId": program,
-                    "stackHeight": None,
-                }
-            )
+
+
+def _parsed_message(
+    msg: Message | MessageV0,
+    loaded: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
+    decimals: Callable[[str], int] = lambda mint: 0,
+) -> dict[str, Any]:
+    """A message as ``jsonParsed`` encodes it: keys with their roles, each instruction
+    parsed where the node parses its program and partially decoded otherwise."""
+    keys = [str(k) for k in msg.account_keys] + [*loaded[0], *loaded[1]]
+    instructions = [
+        _parsed_instruction(
+            keys[ix.program_id_index],
+            [keys[j] for j in bytes(ix.accounts)],
+            bytes(ix.data),
+            None,
+            decimals,
+        )
+        for ix in msg.instructions
+    ]
     out: dict[str, Any] = {
-        "accountKeys": roles,
+        "accountKeys": _account_roles(msg, loaded),
         "recentBlockhash": str(msg.recent_blockhash),
         "instructions": instructions,
     }
@@ -364,28 +423,160 @@ def _parsed_message(
     return out
 
 
-def _token_balances(srv: SimServer, rows: tuple[tuple[int, str, str, int], ...]) -> list[Any]:
+def _token_balances(srv: SimServer, rows: tuple[tuple[int, str, str, int, str], ...]) -> list[Any]:
     out = []
-    for index, mint, owner, amount in rows:
-        dec = srv.decimals_of(mint)
+    for index, mint, owner, amount, program in rows:
         out.append(
             {
                 "accountIndex": index,
                 "mint": mint,
-                "uiTokenAmount": N.ui_amount(amount, 0 if dec is None else dec),
+                "uiTokenAmount": N.ui_amount(amount, srv.chain.world.decimals.get(mint, 0)),
                 "owner": owner,
-                "programId": SPL_TOKEN,
+                "programId": program,
             }
         )
+    return out
+
+
+def _inner_instructions(srv: SimServer, stored: Stored, parsed: bool) -> list[dict[str, Any]]:
+    """``meta.innerInstructions``: per top-level instruction that made any, its inner
+    instructions in order (``json``: indexes into the transaction's keys, static then
+    looked up; ``jsonParsed``: parsed as the top-level ones are, with their stack
+    height)."""
+    keys = stored.keys()
+    at: dict[str, int] = {}
+    for i, k in enumerate(keys):
+        at.setdefault(k, i)
+    decimals = srv.chain.world.decimals
+    out: list[dict[str, Any]] = []
+    for index, calls in stored.outcome.inner:
+        ixs: list[dict[str, Any]] = []
+        for c in calls:
+            if c.program not in at or any(a not in at for a in c.accounts):
+                continue  # a CPI names only the transaction's accounts: never here
+            if parsed:
+                ixs.append(
+                    _parsed_instruction(
+                        c.program, list(c.accounts), c.data, c.stack_height, decimals.__getitem__
+                    )
+                )
+            else:
+                ixs.append(
+                    {
+                        "programIdIndex": at[c.program],
+                        "accounts": [at[a] for a in c.accounts],
+                        "data": N.b58encode(c.data),
+                        "stackHeight": c.stack_height,
+                    }
+                )
+        out.append({"index": index, "instructions": ixs})
+    return out
+
+
+def _meta(srv: SimServer, stored: Stored, encoding: str, rewards: bool) -> dict[str, Any]:
+    """A landed transaction's status meta as ``encoding`` shows it (``jsonParsed``: no
+    ``loadedAddresses``, its inner instructions parsed); ``rewards`` False: null (a
+    block asked without them)."""
+    o = stored.outcome
+    meta: dict[str, Any] = {
+        "err": o.err,
+        "status": {"Ok": None} if o.err is None else {"Err": o.err},
+        "fee": o.fee,
+        "preBalances": list(stored.pre),
+        "postBalances": list(stored.post),
+        "innerInstructions": _inner_instructions(srv, stored, encoding == "jsonParsed"),
+        "logMessages": list(o.logs),
+        "preTokenBalances": _token_balances(srv, stored.pre_tokens),
+        "postTokenBalances": _token_balances(srv, stored.post_tokens),
+        "rewards": [] if rewards else None,
+    }
+    if encoding != "jsonParsed":
+        meta["loadedAddresses"] = {"writable": list(o.loaded[0]), "readonly": list(o.loaded[1])}
+    meta["computeUnitsConsumed"] = o.units
+    return meta
+
+
+def _version(stored: Stored, version: int | None) -> int | str | None:
+    """The ``version`` field a node writes (None: left out, a client that asked for no
+    version and a legacy transaction); -32015 for a v0 transaction such a client cannot
+    read (``validate_version``)."""
+    v0 = isinstance(stored.tx.message, MessageV0)
+    if version is None:
+        if v0:
+            raise N.RpcFault(-32015, UNSUPPORTED_VERSION)
+        return None
+    return 0 if v0 else "legacy"
+
+
+def encode_transaction(
+    srv: SimServer, stored: Stored, encoding: str, version: int | None, rewards: bool = True
+) -> dict[str, Any]:
+    """A landed transaction as ``getTransaction`` and a ``full`` block show it
+    (``EncodedTransactionWithStatusMeta``): its body in ``encoding`` (``json``,
+    ``jsonParsed``, ``base58``, ``base64``, ``binary``), its status meta, its version."""
+    tx, o = stored.tx, stored.outcome
+    msg = tx.message
+    assert isinstance(msg, (Message, MessageV0))  # the chain takes no other
+    shown = _version(stored, version)
+    raw = bytes(tx)
+    if encoding in ("base58", "binary"):
+        body: Any = [N.b58encode(raw), "base58"] if encoding == "base58" else N.b58encode(raw)
+    elif encoding == "base64":
+        body = [base64.b64encode(raw).decode(), "base64"]
+    else:
+        decimals = srv.chain.world.decimals
+        message = (
+            _parsed_message(msg, o.loaded, lambda m: decimals.get(m, 0))
+            if encoding == "jsonParsed"
+            else _ui_message(msg)
+        )
+        body = {"signatures": [str(x) for x in tx.signatures], "message": message}
+    out: dict[str, Any] = {"transaction": body, "meta": _meta(srv, stored, encoding, rewards)}
+    if shown is not None:
+        out["version"] = shown
+    return out
+
+
+def _accounts_form(
+    srv: SimServer, stored: Stored, version: int | None, rewards: bool
+) -> dict[str, Any]:
+    """A landed transaction as a block with ``transactionDetails: accounts`` shows it
+    (``build_json_accounts``): its signatures and keys with their roles; a meta without
+    inner instructions, logs, loaded addresses or compute units."""
+    msg = stored.tx.message
+    assert isinstance(msg, (Message, MessageV0))
+    shown = _version(stored, version)
+    o = stored.outcome
+    meta: dict[str, Any] = {
+        "err": o.err,
+        "status": {"Ok": None} if o.err is None else {"Err": o.err},
+        "fee": o.fee,
+        "preBalances": list(stored.pre),
+        "postBalances": list(stored.post),
+        "preTokenBalances": _token_balances(srv, stored.pre_tokens),
+        "postTokenBalances": _token_balances(srv, stored.post_tokens),
+    }
+    if rewards:
+        meta["rewards"] = []
+    out: dict[str, Any] = {
+        "transaction": {
+            "signatures": [str(x) for x in stored.tx.signatures],
+            "accountKeys": _account_roles(msg, o.loaded),
+        },
+        "meta": meta,
+    }
+    if shown is not None:
+        out["version"] = shown
     return out
 
 
 def get_transaction(srv: SimServer, params: list[Any]) -> dict[str, Any] | None:
     """``getTransaction [signature, config?]``: a landed transaction from the ledger (its
     body in ``json``, ``jsonParsed``, ``base58`` or ``base64``; its status meta: fee,
-    balances, token balances, logs, compute units), or null. ``finalized`` (the default)
-    sees it once the root passes its slot; a v0 transaction needs
-    ``maxSupportedTransactionVersion``. The market's own swaps carry no body here: null."""
+    balances, token balances, inner instructions, logs, compute units), or null.
+    ``finalized`` (the default) sees it once the root passes its slot; a v0 transaction
+    needs ``maxSupportedTransactionVersion``. The market's own swaps carry no body here:
+    null."""
     N.arity(params, 1, 2)
     sig = N.parse_signature(params[0])
     cfg = params[1] if len(params) > 1 and isinstance(params[1], str) else N.config(params, 1)
@@ -400,43 +591,79 @@ def get_transaction(srv: SimServer, params: list[Any]) -> dict[str, Any] | None:
     stored = srv.chain.ledger.get(sig)
     if stored is None or not _visible(srv, stored.slot, level):
         return None
-    tx, o = stored.tx, stored.outcome
-    msg = tx.message
-    assert isinstance(msg, (Message, MessageV0))  # the chain takes no other
-    v0 = isinstance(msg, MessageV0)
-    if v0 and (version is None or version < 0):
-        raise N.RpcFault(-32015, UNSUPPORTED_VERSION)
-    raw = bytes(tx)
-    if encoding in ("base58", "binary"):
-        body: Any = [N.b58encode(raw), "base58"] if encoding == "base58" else N.b58encode(raw)
-    elif encoding == "base64":
-        body = [base64.b64encode(raw).decode(), "base64"]
-    else:
-        message = _parsed_message(msg, o.loaded) if encoding == "jsonParsed" else _ui_message(msg)
-        body = {"signatures": [str(x) for x in tx.signatures], "message": message}
-    meta: dict[str, Any] = {
-        "err": o.err,
-        "status": {"Ok": None} if o.err is None else {"Err": o.err},
-        "fee": o.fee,
-        "preBalances": list(stored.pre),
-        "postBalances": list(stored.post),
-        "innerInstructions": [],
-        "logMessages": list(o.logs),
-        "preTokenBalances": _token_balances(srv, stored.pre_tokens),
-        "postTokenBalances": _token_balances(srv, stored.post_tokens),
-        "rewards": [],
-    }
-    if encoding != "jsonParsed":
-        meta["loadedAddresses"] = {"writable": list(o.loaded[0]), "readonly": list(o.loaded[1])}
-    meta["computeUnitsConsumed"] = o.units
+    got = encode_transaction(srv, stored, encoding, version)
     out: dict[str, Any] = {
         "slot": stored.slot,
-        "transaction": body,
-        "meta": meta,
+        "transaction": got["transaction"],
+        "meta": got["meta"],
         "blockTime": srv.slot_times.get(stored.slot),
     }
+    if "version" in got:
+        out["version"] = got["version"]
+    return out
+
+
+BLOCK_DETAILS = ("full", "accounts", "signatures", "none")  # TransactionDetails
+
+
+def get_block(srv: SimServer, params: list[Any]) -> dict[str, Any] | None:
+    """``getBlock [slot, config?]`` as Agave answers it (``rpc.rs get_block``,
+    ``ConfirmedBlock::encode_with_options``): ``confirmed`` or ``finalized`` (the
+    default; ``processed`` refused); the block's transactions in their order —
+    ``transactionDetails`` ``full`` (each as ``getTransaction`` shows it, in
+    ``encoding``), ``accounts`` (signatures and keys with their roles, a shorter
+    meta), ``signatures`` or ``none``; ``rewards`` (the simulated cluster pays none:
+    an empty list, left out when not asked for); blockhash and the parent's,
+    parentSlot, blockTime, blockHeight. A v0 transaction in a block asked without
+    ``maxSupportedTransactionVersion`` fails the whole block with -32015. A slot not
+    yet confirmed (or not yet rooted, at ``finalized``) is -32004 ``Block not available
+    for slot N``; a slot before the simulator's first, or one whose block it no longer
+    keeps, is -32001 (``Block N cleaned up, does not exist on node. First available
+    block: M``). Only what landed through the chain has a body: the market's own swaps
+    are not in the blocks."""
+    N.arity(params, 1, 2)
+    slot = N.expect_u64(params[0])
+    cfg = params[1] if len(params) > 1 and isinstance(params[1], str) else N.config(params, 1)
+    if isinstance(cfg, str):  # the old form: the encoding alone
+        cfg = {"encoding": cfg}
+    encoding = cfg.get("encoding")
+    encoding = "json" if encoding is None else N.variant(encoding, TX_ENCODINGS)
+    details = cfg.get("transactionDetails")
+    details = "full" if details is None else N.variant(details, BLOCK_DETAILS)
+    rewards = cfg.get("rewards")
+    show_rewards = True if rewards is None else N.expect_bool(rewards)
+    level = _ledger_level(cfg)
+    version = cfg.get("maxSupportedTransactionVersion")
     if version is not None:
-        out["version"] = 0 if v0 else "legacy"
+        version = N.expect_u64(version, "u8")
+    chain = srv.chain
+    first = chain.first_block()
+    if slot > srv.context_slot(level) or slot > srv.world.slot:
+        raise N.RpcFault(-32004, f"Block not available for slot {slot}")
+    if slot < first:
+        raise N.RpcFault(
+            -32001,
+            f"Block {slot} cleaned up, does not exist on node. First available block: {first}",
+        )
+    sigs = chain.blocks.get(slot, [])
+    stored = [chain.ledger[s] for s in sigs if s in chain.ledger]
+    out: dict[str, Any] = {
+        "previousBlockhash": chain.blockhash(slot - 1),
+        "blockhash": chain.blockhash(slot),
+        "parentSlot": slot - 1,
+    }
+    if details == "full":
+        out["transactions"] = [
+            encode_transaction(srv, st, encoding, version, show_rewards) for st in stored
+        ]
+    elif details == "accounts":
+        out["transactions"] = [_accounts_form(srv, st, version, show_rewards) for st in stored]
+    elif details == "signatures":
+        out["signatures"] = [str(st.tx.signatures[0]) for st in stored]
+    if show_rewards:
+        out["rewards"] = []
+    out["blockTime"] = srv.slot_times.get(slot)
+    out["blockHeight"] = chain.block_height(slot)
     return out
 
 
@@ -496,5 +723,6 @@ METHODS: dict[str, Method] = {
     "getTokenAccountsByOwner": get_token_accounts_by_owner,
     "getFeeForMessage": get_fee_for_message,
     "getTransaction": get_transaction,
+    "getBlock": get_block,
     "getSignaturesForAddress": get_signatures_for_address,
 }

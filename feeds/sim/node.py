@@ -337,6 +337,12 @@ def expect_str(value: Any) -> str:
     return value
 
 
+def expect_bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise type_error(value, "a boolean")
+    return value
+
+
 def expect_u64(value: Any, what: str = "u64") -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise type_error(value, what)

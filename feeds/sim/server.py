@@ -60,7 +60,7 @@ from ..wire import instructions as I
 from ..wire.protocol import account_notification
 from . import node as N
 from .chain import BLOCKHASH_SLOTS, Chain, ChainError
-from .geyser import GeyserService, SlotRecord
+from .geyser import GeyserService, SlotRecord, TxRecord, transaction_parts
 from .layouts import TOKEN_ACCOUNT_LEN
 from .methods import METHODS
 from .node import RpcFault
@@ -755,10 +755,13 @@ class _Endpoint:
         everything = {k: o for k, o in self.logs_subs.get("", {}).items() if mine(o)}
         for tx in res.landed:
             value = json.dumps({"signature": tx.signature, "err": tx.err, "logs": list(tx.logs)})
+            # a ``mentions`` subscription hears of a transaction naming its address among
+            # any of its account keys, static or looked up (Agave's log collector matches
+            # ``transaction.account_keys()``), not only the programs it invoked
             mentioned = [
                 k
-                for program in tx.programs
-                for k, o in self.logs_subs.get(program, {}).items()
+                for key in (tx.keys or tx.programs)
+                for k, o in self.logs_subs.get(key, {}).items()
                 if mine(o)
             ]
             for conn, sid in [*mentioned, *everything]:
@@ -772,8 +775,17 @@ class _Endpoint:
                 out.append((conn, _signature_notification(sid, tx.slot, tx.err)))
             if not waiting:
                 self.sig_subs.pop(tx.signature, None)
-        for t in res.trades:
-            subs = {k: o for k, o in self.logs_subs.get(t.program, {}).items() if mine(o)}
+        pools = self.server.world.by_address
+        for t in res.trades:  # a market's swap names its program, pool and vaults
+            pool = pools.get(t.pool)
+            named = (
+                (t.program, t.pool)
+                if pool is None
+                else (t.program, t.pool, pool.vault_a, pool.vault_b)
+            )
+            subs = {
+                k: o for key in named for k, o in self.logs_subs.get(key, {}).items() if mine(o)
+            }
             if not subs and not everything:
                 continue
             lines = t.logs or (
@@ -784,9 +796,13 @@ class _Endpoint:
             logs = json.dumps({"signature": t.signature, "err": None, "logs": list(lines)})
             for conn, sid in [*subs, *everything]:
                 out.append((conn, _logs_notification(sid, res.slot, logs)))
-        for f in res.failed:  # a failed swap mentions its program (and the token program
-            # never runs: it fails before its transfers)
-            subs = {k: o for k, o in self.logs_subs.get(f.program, {}).items() if mine(o)}
+        for f in res.failed:  # a failed swap names its program and pool
+            subs = {
+                k: o
+                for key in (f.program, f.pool)
+                for k, o in self.logs_subs.get(key, {}).items()
+                if mine(o)
+            }
             if subs or everything:
                 logs = json.dumps({"signature": f.signature, "err": f.err, "logs": list(f.logs)})
                 for conn, sid in [*subs, *everything]:
@@ -972,17 +988,26 @@ def _closed() -> Account:
     return Account(I.SYSTEM_PROGRAM, b"", 0)
 
 
-def slot_record(res: SlotResult, accounts: Mapping[str, Account]) -> SlotRecord:
+def slot_record(
+    res: SlotResult, accounts: Mapping[str, Account], chain: Chain | None = None
+) -> SlotRecord:
     """One slot as the gRPC services send it: its changed accounts as they were then, its
-    transactions (landed, the market's swaps, the failed swaps) with their logs as the
-    PubSub ``logsNotification`` carries them."""
-    txs: list[tuple[str, Any, tuple[str, ...], tuple[str, ...]]] = [
-        (tx.signature, tx.err, tuple(tx.logs), tuple(tx.programs)) for tx in res.landed
-    ]
+    transactions in the block's order — what landed through the chain whole (body and
+    meta from its ledger), then the market's swaps and failed swaps (no body: their
+    logs as the PubSub ``logsNotification`` carries them)."""
+    txs: list[TxRecord] = []
+    for tx in res.landed:
+        stored = chain.ledger.get(tx.signature) if chain is not None else None
+        if stored is None:
+            txs.append(TxRecord(tx.signature, tx.err, tuple(tx.logs), tx.keys or tx.programs))
+            continue
+        assert chain is not None
+        body, meta = transaction_parts(stored, chain.world.decimals)
+        txs.append(TxRecord(tx.signature, tx.err, tuple(tx.logs), tx.keys, body, meta))
     for t in res.trades:
         lines = t.logs or (f"Program {t.program} invoke [1]", t.log, f"Program {t.program} success")
-        txs.append((t.signature, None, tuple(lines), (t.program,)))
-    txs += [(f.signature, f.err, tuple(f.logs), (f.program,)) for f in res.failed]
+        txs.append(TxRecord(t.signature, None, tuple(lines), (t.program,)))
+    txs += [TxRecord(f.signature, f.err, tuple(f.logs), (f.program,)) for f in res.failed]
     accs = tuple(
         (k, a.owner, a.lamports, a.data)
         for k in res.changed
@@ -1155,6 +1180,8 @@ class SimServer:
         st = self.chain.stats
         if self.chain.bank is not None:  # the split, said once at the end
             log.info("simulator: %s", st.bank_split())
+        if self.world.competition is not None:  # what the rivals did
+            log.info("simulator: rivals %s", self.world.competition.tally())
         if self._clock is not None:
             self._clock.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -1191,12 +1218,12 @@ class SimServer:
         self.slot_times[res.slot] = int(time.time())
         while len(self.slot_times) > FEE_SLOTS * 4:
             self.slot_times.pop(next(iter(self.slot_times)))
-        self.fees.append((res.slot, res.priority_fee, self.writable_fees(res)))
+        self.fees.append(self.fee_sample(res))
         values = {k: json.dumps(_now(self.world, k).value()) for k in res.changed}
         copies = {k: _copy(_now(self.world, k)) for k in res.changed}
         self.recent.append(Rooted(res, values, copies))
         if self.grpc:
-            self.geyser_records[res.slot] = slot_record(res, copies)
+            self.geyser_records[res.slot] = slot_record(res, copies, self.chain)
             self.geyser_records.pop(res.slot - ROOT_DISTANCE - 1, None)
         rooted = self.recent[0] if self.recent[0].res.slot == res.slot - ROOT_DISTANCE else None
         for ep in self.endpoints:
@@ -1331,6 +1358,23 @@ class SimServer:
             for a in found
         ]
         return {"context": self.context(slot), "value": vals[0] if single else vals}
+
+    def fee_sample(self, res: SlotResult) -> tuple[int, int, dict[str, int]]:
+        """The slot's entry in the prioritization-fee cache: (slot, the lowest price that
+        landed, each account's lowest price among the transactions that locked it
+        writable): the market's swaps (:meth:`writable_fees`) and every transaction that
+        landed through the chain — ours, the competitors' — at its compute-unit price."""
+        accounts = self.writable_fees(res)
+        low = res.priority_fee
+        for tx in res.landed:
+            stored = self.chain.ledger.get(tx.signature)
+            if stored is None:
+                continue
+            price = self.chain.cu_price(stored.tx)
+            low = min(low, price)
+            for k in stored.writable():
+                accounts[k] = min(accounts.get(k, price), price)
+        return res.slot, low, accounts
 
     def writable_fees(self, res: SlotResult) -> dict[str, int]:
         """The lowest CU price among the slot's swaps that locked each account writable
@@ -1469,11 +1513,16 @@ class SimServer:
                     for p in c.bank.loaded.values()
                 ]
             )
+            comp = self.world.competition
+            rivals = self.world.rivals()
             return {
                 "acceptsTransactions": c.accept,
                 "slotSeconds": self.slot_seconds,
                 "stats": dataclasses.asdict(c.stats),
                 "programs": programs,
+                "rivals": {"preset": rivals.preset, "label": "none", "roster": []}
+                if comp is None
+                else {**comp.info(rivals), "chain": dataclasses.asdict(c.rival_stats)},
             }
         if method == "simulateTransaction":
             return {"context": self.context(), "value": c.simulate(params)}
@@ -1520,9 +1569,9 @@ class SimServer:
             self.remember(self.world._touched, self.world.slot)
             res = self.world.step()
             self.remember(res.changed, res.slot)
-            self.fees.append((res.slot, res.priority_fee, self.writable_fees(res)))
+            self.fees.append(self.fee_sample(res))
             values = {k: json.dumps(_now(self.world, k).value()) for k in res.changed}
-            rec = slot_record(res, {k: _now(self.world, k) for k in res.changed})
+            rec = slot_record(res, {k: _now(self.world, k) for k in res.changed}, self.chain)
             for i, ep in enumerate(self.endpoints):
                 for conn, text in ep.render(res, values):
                     texts[i].setdefault(conn, []).append(text)

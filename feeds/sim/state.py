@@ -58,3 +58,15 @@ class Pool:
     fees_a: int = 0  # amounts in the vaults that are not reserves (pnl, protocol fees)
     fees_b: int = 0
     tick_arrays: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class InnerIx:
+    """One inner instruction (a CPI) a top-level instruction made, as a node records it
+    (``meta.innerInstructions``): the program it invoked, the accounts it passed, its
+    data and its stack height (2: called by the top-level instruction)."""
+
+    program: str
+    accounts: tuple[str, ...]
+    data: bytes
+    stack_height: int = 2

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ..venues.base import Venue
     from ..wire.instructions import Swap
     from . import synthetic
-    from .state import Pool
+    from .state import InnerIx, Pool
     from .world import SwapQuote, World
 
 # Anchor's own constraint errors (anchor-lang ErrorCode): what an Anchor program
@@ -134,3 +134,17 @@ class SimVenue:
     # from its accounts' bytes in the world: called after the real programs (``arbscope
     # sim --programs``) wrote them, so the market's own trades go on from what they left
     load: Callable[[World, Pool], None] | None = None
+    # the inner instructions a swap makes beyond its two token transfers (in, then out:
+    # the runtime writes those, :meth:`feeds.sim.chain.Chain._swap_calls`): the events
+    # the program emits by self-CPI (Anchor's ``emit_cpi!``: an instruction to itself,
+    # its event authority signing, data the event tag then the event), before its
+    # transfers and after them, for its last swap of ``pool`` (the decoded instruction:
+    # its signer, its name) whose ``Program data:`` lines were ``events``
+    cpi_events: (
+        Callable[[World, Pool, Swap, tuple[str, ...]], tuple[list[InnerIx], list[InnerIx]]] | None
+    ) = None
+    # the instruction (as ``Swap.name`` says it) whose token transfers are
+    # ``transfer_checked`` whatever the mint's program, each transfer of a Token-2022
+    # transfer-fee mint prefaced by a memo of the fee (``TFe: <bps>, <max>``): Whirlpool's
+    # ``SwapV2``
+    v2_name: str = ""

@@ -34,7 +34,7 @@ from ..wire.tokens import BY_SYMBOL
 from . import layouts as L
 from . import programs, synthetic
 from . import token as T
-from .competition import ROSTER, Competition
+from .competition import Competition, Rivals
 from .state import Account, Pool, sim_key
 from .venue import SimVenue
 
@@ -141,10 +141,16 @@ class WorldConfig:
     # some invented tokens are Token-2022 mints (``synthetic.token2022_roles``): a fee
     # mint, a mint with a transfer hook, a plain one, a fee mint whose cap binds
     token2022: bool = True
-    # competing arbitrageurs (``feeds.sim.competition``): the first this many of its
-    # roster race for the pools knocked off their price (0: none; its own draws, so the
-    # market's are the same either way)
+    # competing arbitrageurs (``feeds.sim.competition``): this many of the ``rivals``
+    # preset's roster race for the pools knocked off their price with real transactions
+    # (0: none; their own draws, so the market's are the same either way), the preset's
+    # knobs (None: its own): the fastest's reaction in slots, the best's median tip
+    # (lamports), the keenest's smallest gap (bps)
     competitors: int = 0
+    rivals: str = "mainnet"
+    rival_reaction: int | None = None
+    rival_tip: float | None = None
+    rival_gap_bps: float | None = None
     # a folder of real program binaries (``arbscope sim --programs DIR``): the server's
     # chain runs transactions with them as its bank (:mod:`feeds.sim.bank`); "" none
     programs: str = ""
@@ -236,9 +242,9 @@ class World:
         self.extra_rng = random.Random(c.seed * 7_919 + 1)
         self.chain: Any = None  # the transaction runtime (feeds.sim.chain.Chain), if any
         self.competition: Competition | None = None
-        if c.competitors:
-            self.competition = Competition(ROSTER[: c.competitors], c.seed)
-        self._raced: list[Any] = []  # what the competitors did this slot (trades, failed)
+        roster = self.rivals().roster() if c.competitors else ()
+        if roster:  # their keys funded at genesis (accounts of their own)
+            self.competition = Competition(roster, c.seed, self)
         self.last_fees = (0, 0)  # the last trade's transfer fees (in, out): its events say them
         # the swap a transaction is committing, as its program's log says it: (minimum
         # out, the user's source balance before); None: the market's own trade (no user)
@@ -246,6 +252,11 @@ class World:
         # trades a test scripts into every slot (after the prices move, before the
         # traders): called with the world, returns the trades it made
         self.script: Callable[[World], list[Trade]] | None = None
+
+    def rivals(self) -> Rivals:
+        """The competitors' settings of this world's config."""
+        c = self.config
+        return Rivals(c.rivals, c.competitors, c.rival_reaction, c.rival_tip, c.rival_gap_bps)
 
     def _extensions(self, t: synthetic.SimToken, role: str) -> dict[int, bytes]:
         """The Token-2022 extensions of an invented token made ``role``: its transfer fee
@@ -389,35 +400,6 @@ class World:
             mid = (lo + hi) // 2
             lo, hi = (mid, hi) if fits(mid) else (lo, mid)
         return lo
-
-    def failed_swap(self, pool: Pool, a_to_b: bool) -> FailedSwap:
-        """A swap on ``pool`` refused by its program's slippage check (its minimum above
-        what the pool now gives): logs and error as the program writes them; it changes
-        nothing (the fee payer is not one of the world's accounts)."""
-        sim = programs.by_kind(pool.kind)
-        venue = sim.venue
-        code, prog = venue.slippage_error, venue.program
-        cost = sim.cost(pool, pool.spec.tick_current) // 2
-        head: tuple[str, ...] = ()
-        if venue.anchor:
-            head = (f"Program log: Instruction: {sim.instruction_name}",)
-        logs = (
-            f"Program {prog} invoke [1]",
-            *head,
-            f"Program {prog} consumed {cost} of {CU_LIMIT} compute units",
-            f"Program {prog} failed: custom program error: 0x{code:x}",
-        )
-        err = {"InstructionError": [0, {"Custom": code}]}
-        return FailedSwap(self._signature(), prog, pool.address, err, logs)
-
-    def _race(self, order: Any) -> None:
-        """A competitor's order in its turn of the slot's order (``Chain.land``)."""
-        assert self.competition is not None
-        got = self.competition.execute(self, order)
-        if got is not None:
-            self._raced.append(got)
-        if isinstance(got, Trade) and self.chain is not None:
-            self.chain.landed_tips.append(order.tip)  # a landed bundle's tip (tip floor)
 
     # ------------------------------------------------------------ Token-2022 fees
     def transfer_fee(self, mint: str, amount: int) -> int:
@@ -651,20 +633,19 @@ class World:
         knocked off its price. Returns what changed."""
         c, r = self.config, self.rng
         self.slot += 1
+        between = self._touched  # written between slots (the faucet, a test's own trade)
         self._touched = []
         self._write_clock()
         trades: list[Trade] = []
         landed: list[Any] = []
-        raced = self.competition.due(self.slot) if self.competition is not None else []
-        self._raced = []
-        # transactions sent last slot (and competitors' orders due) land first in this one,
-        # in the leader's order
+        if self.chain is None and self.competition is not None:
+            from .chain import Chain
+
+            Chain(self)  # the competitors send transactions: a node's runtime lands them
+        # transactions sent last slot (the competitors' due among them) land first in this
+        # one, in the leader's order
         if self.chain is not None:
-            landed = self.chain.land(self.slot, raced, self._race)
-        else:
-            for o in sorted(raced, key=lambda o: (-o.priority, o.seq)):
-                self._race(o)
-        trades += [t for t in self._raced if isinstance(t, Trade)]
+            landed = self.chain.land(self.slot)
         self._move_prices()
         for v in _ON_SLOT:  # the venues' own per-slot part (an order book's makers)
             v(self)
@@ -692,9 +673,8 @@ class World:
             if t is not None:
                 trades.append(t)
         failed = self._failed_swaps() if c.failed_swap_rate > 0 else []
-        failed = [t for t in self._raced if isinstance(t, FailedSwap)] + failed
         if self.competition is not None:  # they see the slot as it ends
-            self.competition.observe(self)
+            self.competition.observe(self, [*between, *self._touched])
         changed = list(dict.fromkeys(self._touched))
         if self.congested:
             fee = int(r.lognormvariate(math.log(200_000), 0.6))

@@ -203,6 +203,57 @@ def test_flags_override_the_environment_which_overrides_the_file(
         cli.resolve_config(_run_args(["--config", str(f), "--max-open", "0"]))
 
 
+def test_the_rivals_are_a_preset_and_knobs_that_reach_the_simulators_world(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``sim.rivals`` names one of the simulator's presets (the two lists are one);
+    ``--rivals`` and ``--competitors`` set it and its count, the knobs come from the file
+    or the environment, and the embedded simulator's world is built with them."""
+    from arbscope.config import RIVAL_PRESETS
+    from feeds.sim.competition import PRESETS
+
+    assert RIVAL_PRESETS == tuple(PRESETS) == cli.options.RIVAL_PRESETS
+    cfg = cli.resolve_config(_run_args([]))
+    assert cfg["sim.rivals"] == "mainnet" and cfg["sim.competitors"] is None
+    f = tmp_path / "c.toml"
+    f.write_text("[sim]\nrival_tip = 4000\nrival_gap_bps = 12.5\n")
+    monkeypatch.setenv("ARBSCOPE_SIM_RIVAL_REACTION", "2")
+    cfg = cli.resolve_config(
+        _run_args(["--config", str(f), "--rivals", "strong", "--competitors", "2"])
+    )
+    assert cfg["sim.rivals"] == "strong" and cfg.sources["sim.rivals"] == "flag --rivals"
+    assert (cfg["sim.competitors"], cfg["sim.rival_reaction"]) == (2, 2)
+    assert (cfg["sim.rival_tip"], cfg["sim.rival_gap_bps"]) == (4000, 12.5)
+    settings = sources.SimSettings(
+        rivals=cfg["sim.rivals"],
+        competitors=cfg["sim.competitors"],
+        rival_reaction=cfg["sim.rival_reaction"],
+        rival_tip=cfg["sim.rival_tip"],
+        rival_gap_bps=cfg["sim.rival_gap_bps"],
+    )
+    w = settings.world_config(7)
+    assert (w.rivals, w.competitors, w.rival_reaction, w.rival_tip, w.rival_gap_bps) == (
+        "strong",
+        2,
+        2,
+        4000.0,
+        12.5,
+    )
+    assert sources.SimSettings(rivals="weak").world_config(7).competitors == len(PRESETS["weak"])
+    assert sources.SimSettings().world_config(7).competitors == 0  # no preset named: none
+    with pytest.raises(SystemExit):
+        cli.parser().parse_args(["run", "--rivals", "brutal"])
+    # the status bar and the session's start line say them (the source's label)
+    from arbscope.sources.embedded import SimFeeds
+
+    opts = sources.FeedOptions()
+    feeds = SimFeeds(sources.SimSettings(endpoints=1, rivals="strong", rival_tip=9_000), 7, opts)
+    assert feeds.label == "sim ×1 (loopback PubSub), rivals strong, tip 9,000"
+    assert feeds.config()["sim"]["rivals"] == "strong, tip 9,000"
+    none = SimFeeds(sources.SimSettings(endpoints=1, rivals="none"), 7, opts)
+    assert none.label.endswith("rivals none")
+
+
 def test_the_pubsub_transport_is_chosen_by_key_or_flag_and_reaches_the_workers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -178,6 +178,8 @@ def test_the_transactions_told_of_are_each_first_copy_once(eng: types.ModuleType
     import dataclasses
     import json
 
+    from engine_rs.python.ingest import invokes
+
     m = market(SEEDS[0])
     _, ing = make_mixed(eng, m)
     logs = [x for step in m.steps for x in messages(m, ing, step) if x.kind == "logs"]
@@ -189,7 +191,12 @@ def test_the_transactions_told_of_are_each_first_copy_once(eng: types.ModuleType
     ing.frame(1, a.text(1).encode(), 3_000)
     ing.frame(1, b.text(1).encode(), 4_000)
     sig = lambda msg: json.loads(msg.value)["signature"]  # noqa: E731
-    assert ing.take_transactions() == [(sig(a), a.slot, False, GRPC), (sig(b), b.slot, False, 1)]
+    n = lambda msg: invokes(json.loads(msg.value)["logs"])  # noqa: E731
+    assert n(a) >= 1  # a trade's logs: its program invoked
+    assert ing.take_transactions() == [
+        (sig(a), a.slot, False, GRPC, n(a)),
+        (sig(b), b.slot, False, 1, n(b)),
+    ]
     assert ing.take_transactions() == []  # told once
     failed = json.loads(a.value) | {"signature": b58.b58encode(bytes(range(64))), "err": "x"}
     ing.frame(0, dataclasses.replace(a, slot=7, value=json.dumps(failed)).text(0).encode(), 5_000)
@@ -201,7 +208,7 @@ def test_the_transactions_told_of_are_each_first_copy_once(eng: types.ModuleType
         ),
     )
     ing.grpc(GRPC, vote.SerializeToString(), 6_000)
-    assert ing.take_transactions() == [(failed["signature"], 7, True, 0)]
+    assert ing.take_transactions() == [(failed["signature"], 7, True, 0, n(a))]
     queue = 16_384  # TX_QUEUE of both backends
     for i in range(queue + 3):
         one = json.loads(a.value) | {"signature": b58.b58encode(i.to_bytes(64, "little"))}
@@ -211,6 +218,62 @@ def test_the_transactions_told_of_are_each_first_copy_once(eng: types.ModuleType
     told = ing.take_transactions()
     assert len(told) == queue
     assert told[0][0] == b58.b58encode((3).to_bytes(64, "little"))
+
+
+@pytest.mark.parametrize(
+    ("lines", "n"),
+    [
+        ([], 0),
+        # a plain swap: its program, the token program it calls, an Anchor event (itself)
+        (
+            [
+                "Program ComputeBudget111111111111111111111111111111 invoke [1]",
+                "Program ComputeBudget111111111111111111111111111111 success",
+                "Program LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo invoke [1]",
+                "Program log: Instruction: Swap",
+                "Program TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA invoke [2]",
+                "Program TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA success",
+                "Program LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo invoke [2]",
+                "Program LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo success",
+                "Program LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo success",
+            ],
+            1,
+        ),
+        # a bot's program swapping on two venues, then a tip
+        (
+            [
+                "Program Bot1111111111111111111111111111111111111111 invoke [1]",
+                "Program whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc invoke [2]",
+                "Program data: AAAA",
+                "Program whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc success",
+                "Program 675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8 invoke [2]",
+                "Program log: ray_log: AAAA",
+                "Program 675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8 failed: custom program error: 0x1e",
+                "Program Bot1111111111111111111111111111111111111111 failed: custom program error: 0x1e",
+                "Program 11111111111111111111111111111111 invoke [1]",
+            ],
+            3,
+        ),
+        (["Program log: invoke [1]", "Program whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc"], 0),
+    ],
+)
+def test_the_programs_a_transactions_logs_invoke(
+    eng: types.ModuleType, lines: list[str], n: int
+) -> None:
+    """``invokes``, as both backends count it for ``take_transactions``: the programs a
+    transaction's logs show invoked, the runtime's and the token programs' aside, a
+    program calling itself not again."""
+    import json
+
+    m = market(SEEDS[0])
+    _, ing = make_mixed(eng, m)
+    logs = next(x for step in m.steps for x in messages(m, ing, step) if x.kind == "logs")
+    value = json.loads(logs.value) | {"logs": lines}
+    import dataclasses
+
+    ing.frame(0, dataclasses.replace(logs, value=json.dumps(value)).text(0).encode(), 1)
+    ((_sig, _slot, _failed, _ep, got),) = ing.take_transactions()
+    assert got == n
 
 
 def test_pings_pongs_and_others(eng: types.ModuleType) -> None:

@@ -312,6 +312,161 @@ def staged_books(seed: int = 7, ticks: int = 40) -> StagedBookMarket:
     return m
 
 
+def _staged_key(tag: str, n: int = 32) -> str:
+    """A fixed base58 key (or signature, ``n`` 64) for a staged record."""
+    import hashlib
+
+    from engine_rs.python.b58 import b58encode
+
+    return str(b58encode(hashlib.sha512(f"arbscope-staged:{tag}".encode()).digest()[:n]))
+
+
+# the staged rivals: their signers (two labelled, as a labels file would name them)
+RIVAL_SIGNERS = tuple(_staged_key(f"rival-{i}") for i in range(3))
+RIVAL_LABELS = {RIVAL_SIGNERS[0]: "fastbot", RIVAL_SIGNERS[1]: "jito-whale"}
+# the engine venue a demo pool's curve stands for (the demo's pools have no venue)
+DEMO_VENUES = {"cpmm": "raydium_cpmm", "clmm": "orca_whirlpool"}
+NOT_WATCHED = _staged_key("a pool we do not watch")
+# (tick, what the rival's cycle is): a cycle we called GO, one we called no-go, one through
+# a pool we do not watch (unseen), a failed attempt on a GO one
+RIVAL_PLAN = (
+    (12, "go"),
+    (15, "nogo"),
+    (18, "go"),
+    (21, "unseen"),
+    (24, "go"),
+    (27, "nogo"),
+    (30, "failed"),
+    (33, "go"),
+    (36, "nogo"),
+    (38, "go"),
+    (40, "go"),
+)
+
+
+class StagedRivalsMarket(SimMarket):
+    """The seeded market with a rival book beside it, as a session keeps one: our live
+    cycles observed every tick (verdicts, bids, our paper orders and fills), and rival
+    arbitrages landed by hand on the cycles it holds (:data:`RIVAL_PLAN`), classified
+    records built from the cycles' own hops, our graph's state of their pools read as
+    the session reads it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from arbscope.rivals import RivalBook
+
+        super().__init__(*args, **kwargs)
+        self.book = RivalBook(labels=RIVAL_LABELS)
+        self._fills_seen = 0
+        self._staged: tuple[Any, Any] | None = None
+
+    def tick(self, now_ns: int | None = None) -> None:
+        super().tick(now_ns)
+        ev, book = self.ev, self.book
+        book.observe(self.slot, ev.live, ev.fees.cu_price_micro_lamports)
+        broker = ev.broker
+        if broker is not None:
+            for order in broker.pending:
+                book.traded(order.key[1], order.key[0], order.slot)
+            fills = list(broker.fills)
+            for f in fills[self._fills_seen :]:
+                if f.ok:
+                    book.landed(f.slot_landed or f.slot_filled)
+            self._fills_seen = len(fills)
+
+    def pool_state(self, pool: str) -> tuple[str, str, float, float, int] | None:
+        from engine_rs.errors import EngineError
+
+        try:
+            a, b, ab, ba, slot = self.graph.pool_rate(pool)
+        except EngineError:
+            return None
+        return str(a), str(b), float(ab), float(ba), int(slot)
+
+    def land_rival(self, n: int, what: str) -> None:
+        """The ``n``-th rival of the plan: on the first cycle held now that is GO (or
+        no-go) in key order; ``unseen`` through its first pool and one we do not watch;
+        ``failed`` a GO one's attempt that lost the race."""
+        from feeds.rivals import RivalTx, SwapLeg
+
+        live = sorted(self.ev.live.items())
+        want_go = what in ("go", "failed", "unseen")
+        picked = [o for _, (o, sc) in live if sc.go == want_go] or [o for _, (o, _) in live]
+        o = picked[(n * 7) % len(picked)]
+        pools, tokens = list(o.pools), list(o.tokens)
+        amounts = list(o.hop_amounts)
+        kinds = list(o.kinds)
+        if what == "unseen":  # back through a pool we do not watch
+            pools, tokens = [pools[0], NOT_WATCHED], [tokens[0], tokens[1], tokens[0]]
+            amounts = [amounts[0], amounts[1], amounts[0] + amounts[0] // 400]
+            kinds = [kinds[0], "cpmm"]
+        failed = what == "failed"
+        legs = tuple(
+            SwapLeg(
+                venue=DEMO_VENUES.get(kinds[i], "raydium_cpmm"),
+                program="",
+                pool=pools[i],
+                mint_in=tokens[i],
+                mint_out=tokens[i + 1],
+                amount_in=amounts[i],
+                amount_out=None if failed else amounts[i + 1],
+                outer=2 + i,
+                source="instruction" if failed else "event",
+                position=2 + i,
+            )
+            for i in range(len(pools))
+        )
+        signer = RIVAL_SIGNERS[n % len(RIVAL_SIGNERS)]
+        cu_limit, cu_price = (250_000, 20_000) if n % 2 else (400_000, 1_000)
+        priority_fee = -(-cu_price * cu_limit // 1_000_000)
+        tip = 0 if failed else (1 + n % 3) * 25_000
+        fee = 5_000 + priority_fee
+        profit = max(1_000, amounts[-1] - amounts[0])
+        tx = RivalTx(
+            signature=_staged_key(f"rival-tx-{n}", 64),
+            slot=self.slot,
+            index=3 + n % 5,
+            signer=signer,
+            legs=legs,
+            kind="failed_arbitrage" if failed else "arbitrage",
+            base_mint=tokens[0],
+            profit=None if failed else profit,
+            net=None if failed else profit - fee - tip,
+            fee=fee,
+            base_fee=5_000,
+            priority_fee=priority_fee,
+            cu_limit=cu_limit,
+            cu_price=cu_price,
+            tip=tip,
+            tip_account="96gYZGLnJYVFmbjzopPSU6QiEV5fGqZNyN9nmNhvrZU5" if tip else None,
+            paid_away=0,  # nothing paid elsewhere: net = profit - fee - tip
+            failed=failed,
+        )
+        self.book.add(tx, self.pool_state)
+        self._snap = None
+
+    @property
+    def snapshot(self) -> Any:
+        from dataclasses import replace
+
+        snap = super().snapshot
+        if self._staged is None or self._staged[0] is not snap:
+            self._staged = (snap, replace(snap, rivals=self.book.view()))
+        return self._staged[1]
+
+
+def staged_rivals(seed: int = 7, ticks: int = 40) -> StagedRivalsMarket:
+    """:func:`staged_sim` with rivals (the Rivals panel, ``v``; a rival's detail)."""
+    market, clock = _market(seed, StagedRivalsMarket)
+    assert isinstance(market, StagedRivalsMarket)
+    plan = dict(RIVAL_PLAN)
+    for i in range(1, ticks + 1):
+        clock.advance(int(TICK_S * 1e9))
+        market.tick()
+        if i in plan:
+            market.land_rival(list(plan).index(i), plan[i])
+    return market
+
+
 def fix_app(app: Any) -> Any:
     """Pin the status bar's wall clock."""
     app.state.clock = lambda: FIXED_WALL

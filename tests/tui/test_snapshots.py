@@ -18,6 +18,7 @@ from tests.support.staging import (
     staged_live,
     staged_no_price,
     staged_replay,
+    staged_rivals,
     staged_sim,
 )
 from tui.app import ArbscopeApp
@@ -154,6 +155,28 @@ def test_price_chart_at_160(snap_compare: Callable[..., bool]) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "size", "press"),
+    [
+        # a source with rivals: the share on the cycles' border, ``v`` in the footer
+        ("rivals-main", (120, 40), []),
+        ("rivals-160", (160, 45), ["v"]),
+        ("rivals-120", (120, 40), ["v"]),
+        ("rivals-80x24", (80, 24), ["v"]),
+        ("rival-detail-160", (160, 45), ["v", "enter"]),
+        ("rival-detail-80x24", (80, 24), ["v", "down", "down", "enter"]),
+    ],
+)
+def test_rivals_screen(
+    snap_compare: Callable[..., bool], name: str, size: tuple[int, int], press: list[str]
+) -> None:
+    """``v``: the signers and the latest rival arbitrages in place of the lower row (wide)
+    or in a tab (narrow), outcomes in their colours; ``enter``: a rival's detail with its
+    hops, fees, our side and our state of its pools."""
+    assert snap_compare(fix_app(ArbscopeApp(staged_rivals())), press=press, terminal_size=size)
+
+
+@pytest.mark.slow
 def test_staged_states_are_deterministic() -> None:
     """The premise of the snapshots: two staged markets show the same thing."""
     a, b = staged_sim().snapshot, staged_sim().snapshot
@@ -169,3 +192,6 @@ def test_staged_states_are_deterministic() -> None:
 
     assert view(a) == view(b)
     assert staged_books().snapshot.books == staged_books().snapshot.books
+    a_rivals, b_rivals = staged_rivals().snapshot.rivals, staged_rivals().snapshot.rivals
+    assert a_rivals is not None and b_rivals is not None
+    assert [r.payload() for r in a_rivals.latest] == [r.payload() for r in b_rivals.latest]

@@ -24,13 +24,21 @@ KEYS = (
     ("r", "open a recorded session (replay)"),
     ("t", "next theme (dark, light, high contrast)"),
     ("/", "filter cycles by token (a mint prefix); empty clears"),
-    ("enter", "details of the cycle under the cursor"),
+    (
+        "enter",
+        "details of the cycle (or, in the Rivals panel, the rival arbitrage) under the cursor",
+    ),
     ("o", "order books: ladder, spread, mid (the cycle's book first; ↑↓ another market)"),
     (
         "c",
         "charts: the price chart (the pair under the focused table's cursor: a Prices "
         "row, or a cycle's first hop), then the equity curve (paper and live PnL, fills "
         "▲ won / ▼ lost), then back",
+    ),
+    (
+        "v",
+        "rivals: others' arbitrage on our pools, the top signers, their share and ours "
+        "(in place of the prices and timings; narrow: a tab); again: back",
     ),
     ("tab", "narrow terminals: next panel below the cycles; wide ones: next table (focus)"),
     ("?", "this help"),

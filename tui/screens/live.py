@@ -11,6 +11,16 @@ to the next, ``c`` to the charts). Crossing the width threshold recomposes the s
 The price chart follows the focused table: the pair under the Prices panel's cursor, or
 the first hop of the cycle under the Cycles panel's (a table without focus leaves it
 where it was).
+
+A source that reads transactions (``SnapshotView.rivals``) gets the **Rivals** panel:
+``v`` swaps the whole lower row (prices and timings or charts) for it in the wide layout
+and back — the signers and the latest rival arbitrages need that width side by side, the
+cycles, feeds, fees and portfolio stay, and the prices are one key away — and, narrow, it
+is a tab (the list alone, the share and top signer in its borders); either way ``v``
+focuses its list, where ``enter`` opens a rival. The Cycles panel's bottom border says
+the share meanwhile (``v: rivals · them 42 · us 18 · our share 30%``), so the panel's
+news is on screen without it. A source that reads none (the demo) has neither, and no
+``v``.
 """
 
 from __future__ import annotations
@@ -30,11 +40,13 @@ from ..widgets.fees import FeesPanel
 from ..widgets.portfolio import PortfolioPanel
 from ..widgets.pricechart import PriceChart
 from ..widgets.prices import PricesPanel
+from ..widgets.rivals import RivalsPanel, RivalsTable, share_line
 from ..widgets.status import StatusLine
 from ..widgets.timings import TimingsPanel
 
 NARROW_BELOW = 100  # columns
 TABS = ("prices", "chart", "equity", "feeds", "fees", "portfolio", "timings")  # narrow
+RIVALS_TAB_AFTER = "prices"  # where the Rivals tab goes when the source has rivals
 CHARTS = ("chart", "equity")  # the tabs ``c`` goes through, in both layouts
 
 
@@ -48,6 +60,38 @@ class LiveScreen(Screen[None]):
         self.narrow = False
         self.chart_pair: tuple[str, str] | None = None  # the price chart's pair
         self._before_charts = ""  # the tab shown before ``c`` went to the charts
+        self._before_rivals = ""  # the tab shown before ``v`` went to the rivals
+        self.has_rivals = self._reads_rivals()
+
+    def _reads_rivals(self) -> bool:
+        """Whether the source reads transactions (its snapshot has a rivals view)."""
+        try:
+            return self.source.snapshot.rivals is not None
+        except Exception:  # a source that cannot say yet: no panel (never a traceback)
+            return False
+
+    @property
+    def tab_order(self) -> tuple[str, ...]:
+        """The narrow layout's tabs, in order (the Rivals tab after the prices, when the
+        source has rivals)."""
+        if not self.has_rivals:
+            return TABS
+        at = TABS.index(RIVALS_TAB_AFTER) + 1
+        return (*TABS[:at], "rivals", *TABS[at:])
+
+    def _bottom(self) -> ComposeResult:
+        """The wide layout's lower row: the prices beside one place for the timings, the
+        price chart and the equity chart."""
+        with Horizontal(id="bottom"):
+            yield PricesPanel(id="prices")
+            # no tab strip: a TabbedContent is 14 more widgets for every theme switch
+            # to restyle (bench.ui); the titles and the footer say ``c``
+            with ContentSwitcher(id="charts", initial="timings"):
+                timings = TimingsPanel(id="timings")
+                timings.border_subtitle = "c: price chart, equity"
+                yield timings
+                yield PriceChart(id="chart")
+                yield EquityChart(id="equity")
 
     def compose(self) -> ComposeResult:
         self.narrow = self.app.size.width < NARROW_BELOW
@@ -59,6 +103,9 @@ class LiveScreen(Screen[None]):
                 with TabbedContent(id="tabs"):
                     with TabPane("Prices", id="t-prices"):
                         yield PricesPanel(id="prices")
+                    if self.has_rivals:
+                        with TabPane("Rivals", id="t-rivals"):
+                            yield RivalsPanel(id="rivals", compact=True)
                     with TabPane("Chart", id="t-chart"):
                         yield PriceChart(id="chart")
                     with TabPane("Equity", id="t-equity"):
@@ -78,16 +125,12 @@ class LiveScreen(Screen[None]):
                     yield FeedsPanel(id="feeds")
                     yield FeesPanel(id="fees")
                     yield PortfolioPanel(id="portfolio")
-                with Horizontal(id="bottom"):
-                    yield PricesPanel(id="prices")
-                    # no tab strip: a TabbedContent is 14 more widgets for every theme
-                    # switch to restyle (bench.ui); the titles and the footer say ``c``
-                    with ContentSwitcher(id="charts", initial="timings"):
-                        timings = TimingsPanel(id="timings")
-                        timings.border_subtitle = "c: price chart, equity"
-                        yield timings
-                        yield PriceChart(id="chart")
-                        yield EquityChart(id="equity")
+                if self.has_rivals:  # ``v`` swaps the lower row for the Rivals panel
+                    with ContentSwitcher(id="lower", initial="bottom"):
+                        yield from self._bottom()
+                        yield RivalsPanel(id="rivals")
+                else:
+                    yield from self._bottom()
         yield Footer()
 
     @property
@@ -119,14 +162,53 @@ class LiveScreen(Screen[None]):
         t = next(tabs, None)
         if t is None:
             return
+        order = self.tab_order
         cur = (t.active or "t-prices")[2:]
-        t.active = "t-" + TABS[(TABS.index(cur) + 1) % len(TABS)] if cur in TABS else "t-prices"
+        t.active = "t-" + order[(order.index(cur) + 1) % len(order)] if cur in order else "t-prices"
+
+    @property
+    def rivals_shown(self) -> bool:
+        """Whether the Rivals panel is on screen (its tab, or the wide lower row)."""
+        if not self.has_rivals:
+            return False
+        tabs = next(self.query("#tabs").results(TabbedContent), None)
+        if tabs is not None:
+            return tabs.active == "t-rivals"
+        lower = next(self.query("#lower").results(ContentSwitcher), None)
+        return lower is not None and lower.current == "rivals"
+
+    def toggle_rivals(self) -> None:
+        """``v``: the Rivals panel, its list focused (narrow: its tab; wide: in place of
+        the lower row); again: back to what was shown before, the cycles focused."""
+        if not self.has_rivals:
+            return
+        tabs = next(self.query("#tabs").results(TabbedContent), None)
+        lower = next(self.query("#lower").results(ContentSwitcher), None)
+        showing = self.rivals_shown
+        if tabs is not None:
+            if showing:
+                tabs.active = "t-" + (self._before_rivals or "prices")
+            else:
+                self._before_rivals = (tabs.active or "t-prices")[2:]
+                tabs.active = "t-rivals"
+        elif lower is not None:
+            lower.current = "bottom" if showing else "rivals"
+        else:
+            return
+        if showing:
+            self.query_one(CyclesPanel).focus()
+        else:
+            self.redraw()  # its rows before it takes focus
+            self.query_one(RivalsTable).focus()
 
     def next_chart(self) -> None:
         """``c``: the price chart, then the equity chart, then the panel shown before
         (narrow: a tab below the cycles; wide: the place of the timings)."""
         tabs = next(self.query("#tabs").results(TabbedContent), None)
         place = next(self.query("#charts").results(ContentSwitcher), None)
+        lower = next(self.query("#lower").results(ContentSwitcher), None)
+        if lower is not None and lower.current == "rivals":  # the charts' row back first
+            lower.current = "bottom"
         if tabs is not None:
             cur = (tabs.active or "")[2:]
         elif place is not None:
@@ -148,6 +230,8 @@ class LiveScreen(Screen[None]):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if isinstance(event.data_table, CyclesPanel):
             self.app.action_detail()  # type: ignore[attr-defined]
+        elif isinstance(event.data_table, RivalsTable):
+            self.app.action_rival_detail()  # type: ignore[attr-defined]
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table is self.focused:  # the cursor moved: the chart follows at once
@@ -187,6 +271,17 @@ class LiveScreen(Screen[None]):
             self.state.internal_errors += 1
             self.state.last_error = f"chart: {type(exc).__name__}: {exc}"[:80]
 
+    def _draw_rivals(self, snap: SnapshotView) -> None:
+        """The rivals' share on the Cycles panel's bottom border; the panel when shown."""
+        view = snap.rivals
+        cycles = self.query_one(CyclesPanel)
+        if view is None:
+            cycles.border_subtitle = ""
+            return
+        cycles.border_subtitle = f"v: rivals · {share_line(view)}"
+        if self.rivals_shown:
+            self.query_one(RivalsPanel).show(view, snap.names)
+
     def redraw(self) -> None:
         """Show the latest snapshot (one call per frame, whatever the update rate)."""
         if not self.query(StatusLine) or not self.query(CyclesPanel):
@@ -208,6 +303,8 @@ class LiveScreen(Screen[None]):
                 snap.equity, pf.base if pf is not None else "", snap.names
             )
             self._draw_chart(snap)
+            if self.has_rivals:
+                self._draw_rivals(snap)
             self.query_one(StatusLine).show(snap, self.state)
         except Exception as exc:  # a bad value must not kill the dashboard
             self.state.internal_errors += 1

@@ -225,5 +225,8 @@ class _Raw:
     def path(self, mints: Sequence[str]) -> str:
         return "→".join(self.symbol(m) for m in mints)
 
+    def usd(self, mint: str, raw: int) -> float | None:
+        return None
+
     def usd_text(self, mint: str, raw: int) -> str:
         return ""

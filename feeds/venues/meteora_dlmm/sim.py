@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from engine_rs import decoded as D
 from engine_rs.errors import TicksMissingError
 
-from ...sim.state import Pool, sim_key
+from ...sim.state import InnerIx, Pool, sim_key
 from ...sim.venue import ANCHOR_CONSTRAINT_ADDRESS, InstructionFailed, ProgramError, SimVenue
 from ...wire.instructions import MEMO_PROGRAM, SPL_TOKEN, TOKEN_2022, Swap
 from ...wire.writer import Writer
@@ -625,6 +625,19 @@ def swap_events(pool: Pool, user: str) -> tuple[bytes, bytes]:
     return swap, swap2
 
 
+def _cpi_events(
+    world: World, pool: Pool, s: Swap, events: tuple[str, ...]
+) -> tuple[list[InnerIx], list[InnerIx]]:
+    """``SimVenue.cpi_events``: the ``Swap`` and ``Swap2Evt`` events by self-CPI, each
+    to the program with its event authority: ``swap2`` emits ``Swap`` before its token
+    transfers and ``Swap2Evt`` after them, ``swap`` both after them (the real binary's
+    order, ``tests/judge/test_inner_instructions.py``)."""
+    swap, swap2 = swap_events(pool, s.owner)
+    auth = (event_authority(),)
+    first, second = InnerIx(PROGRAM, auth, swap), InnerIx(PROGRAM, auth, swap2)
+    return ([first], [second]) if s.name == "Swap2" else ([], [first, second])
+
+
 def _price(pool: Pool) -> float:
     """Units of Y per unit of X at the active bin."""
     rec = pool.record
@@ -737,6 +750,7 @@ def _load(world: World, pool: Pool) -> None:
 
 SIM = SimVenue(
     venue=VENUE,
+    cpi_events=_cpi_events,
     load=_load,
     check=_check,
     quote_error=_quote_error,

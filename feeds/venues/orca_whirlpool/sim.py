@@ -585,6 +585,7 @@ def _load(world: World, pool: Pool) -> None:
 
 SIM = SimVenue(
     venue=VENUE,
+    v2_name="SwapV2",
     load=_load,
     check=_check,
     quote_error=_quote_error,

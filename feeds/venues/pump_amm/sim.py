@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine_rs import decoded as D
 
-from ...sim.state import Pool, sim_key
+from ...sim.state import InnerIx, Pool, sim_key
 from ...sim.venue import ANCHOR_CONSTRAINT_SEEDS, InstructionFailed, ProgramError, SimVenue
 from ...wire.instructions import SPL_TOKEN, Swap, ata_address
 from ...wire.writer import Writer
@@ -459,6 +459,24 @@ def _event(
     return "Program data: " + base64.b64encode(body).decode()
 
 
+EVENT_IX_TAG = bytes.fromhex("e445a52e51cb9a1d")  # Anchor's emit_cpi! instruction tag
+
+
+def _cpi_events(
+    world: World, pool: Pool, s: Swap, events: tuple[str, ...]
+) -> tuple[list[InnerIx], list[InnerIx]]:
+    """``SimVenue.cpi_events``: the program logs its ``SellEvent`` / ``BuyEvent``
+    (``Program data:``) and emits the same event by self-CPI after its transfers
+    (mainnet's transactions show both: an ``invoke [2]`` of the program after the
+    ``Program data:`` line), its event authority the CPI's account."""
+    after = [
+        InnerIx(PROGRAM, (event_authority(),), EVENT_IX_TAG + base64.b64decode(e.split(": ", 1)[1]))
+        for e in events
+        if e.startswith("Program data: ")
+    ]
+    return [], after
+
+
 def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> str:
     return "Program log: Instruction: " + ("Sell" if a_to_b else "BuyExactQuoteIn")
 
@@ -498,6 +516,7 @@ SIM = SimVenue(
     swapped=_swapped,
     state_in_pool_account=False,
     event=_event,
+    cpi_events=_cpi_events,
     token_instruction="TransferChecked",
     rent={POOL_LEN: 2_978_880, GLOBAL_CONFIG_LEN: 5_366_160},
     quote=_quote,

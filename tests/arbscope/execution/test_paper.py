@@ -166,6 +166,18 @@ def test_tip_floor_odds_and_the_live_latency(eng: types.ModuleType) -> None:
     assert b.latency_slots == (0.6, 0.2, 0.2)
 
 
+def test_a_plain_transaction_races_the_landed_bundles_too() -> None:
+    """A plain transaction (no tip) is ahead only as often as it is ahead of both the
+    plain transactions (the pools' recent compute-unit prices) and the bundles (their
+    landed tips per compute unit): the leader orders them by one priority."""
+    b = PaperBroker(base=A, balance=10**12)
+    b.fee_samples.extend([1_000, 2_000, 3_000, 4_000])
+    assert b.p_ahead(3_500) == 0.75  # no tip floor read: the plain ones alone
+    b.tip_floor = (1_000, 2_000, 5_000, 20_000, 50_000)  # 5,000 .. 250,000 per CU
+    assert b.p_ahead(3_500) < 0.25  # behind most bundles, however cheap the others
+    assert b.p_ahead(10**9) == 1.0
+
+
 def test_a_decision_late_in_its_slot_lands_a_slot_later_and_meets_that_slot(
     eng: types.ModuleType,
 ) -> None:

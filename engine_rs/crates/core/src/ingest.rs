@@ -442,12 +442,70 @@ pub struct FeedIngest {
     /// the first copy of every transaction a logs subscription or a gRPC transaction
     /// filter told of, oldest first ([`FeedIngest::take_transactions`]), at most
     /// [`TX_QUEUE`]: signature, slot, failed, endpoint
-    txs: std::collections::VecDeque<(String, u64, bool, u16)>,
+    txs: std::collections::VecDeque<(String, u64, bool, u16, u32)>,
 }
 
 /// The transactions [`FeedIngest::take_transactions`] keeps between two reads (the
 /// oldest go first when nobody reads them: a replay, a session without rivals).
 pub const TX_QUEUE: usize = 16_384;
+
+/// The runtime's and the token programs' ids: their invocations are not a program's
+/// business of its own (a transfer, a budget, an account made).
+const PLUMBING: [&[u8]; 9] = [
+    b"11111111111111111111111111111111",
+    b"ComputeBudget111111111111111111111111111111",
+    b"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
+    b"TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb",
+    b"ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL",
+    b"MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr",
+    b"Memo1UhkJRfHyvLMcVucJwxXeuD728EQVDDwQDxFMNo",
+    b"AddressLookupTab1e1111111111111111111111111",
+    b"Sysvar1nstructions1111111111111111111111111",
+];
+
+/// How many programs a transaction's logs show invoked, the runtime's and the token
+/// programs' aside and a program calling itself (an Anchor event) not counted again: a
+/// plain swap is one, a swap through an aggregator two, an arbitrage at least two (one
+/// per venue it swaps on, and its own program's if it has one). What the rivals'
+/// fetcher reads to skip what cannot be an arbitrage. Logs cut short count what they show.
+#[derive(Default)]
+pub struct Invokes {
+    stack: Vec<u64>,
+    /// the programs counted so far
+    pub n: u32,
+}
+
+impl Invokes {
+    /// Read one log line.
+    pub fn line(&mut self, line: &[u8]) {
+        let Some(rest) = line.strip_prefix(b"Program ") else {
+            return;
+        };
+        let Some(space) = rest.iter().position(|&b| b == b' ') else {
+            return;
+        };
+        let (id, tail) = (&rest[..space], &rest[space + 1..]);
+        if id.ends_with(b":") {
+            return; // "Program log: ...", "Program data: ...": what a program wrote
+        }
+        if tail.starts_with(b"invoke [") {
+            let h = fnv(id);
+            if !PLUMBING.contains(&id) && self.stack.last() != Some(&h) {
+                self.n += 1;
+            }
+            self.stack.push(h);
+        } else if tail == b"success" || tail.starts_with(b"failed") {
+            self.stack.pop();
+        }
+    }
+}
+
+/// FNV-1a of a program id (the invoke stack's key).
+fn fnv(b: &[u8]) -> u64 {
+    b.iter().fold(0xcbf2_9ce4_8422_2325, |h, &x| {
+        (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
 
 impl FeedIngest {
     /// `capacity` and `lag_window` as [`Deduper::new`].
@@ -935,7 +993,11 @@ impl FeedIngest {
                 if !first? {
                     return Ok((geyser::TRANSACTION, slot));
                 }
-                self.told_of(text, slot, failed, ep);
+                let mut invokes = Invokes::default();
+                for line in &logs {
+                    invokes.line(line.as_bytes());
+                }
+                self.told_of(text, slot, failed, ep, invokes.n);
                 if failed {
                     return Ok((geyser::TRANSACTION, slot));
                 }
@@ -1109,11 +1171,18 @@ impl FeedIngest {
         if !first? {
             return Ok(());
         }
+        let mut invokes = Invokes::default();
+        for &v in lines {
+            if let Some(line) = json::str_of(s, v) {
+                invokes.line(&line);
+            }
+        }
         self.told_of(
             String::from_utf8_lossy(&signature).into_owned(),
             slot,
             failed,
             ep,
+            invokes.n,
         );
         if failed {
             return Ok(());
@@ -2056,17 +2125,19 @@ impl FeedIngest {
         out
     }
 
-    fn told_of(&mut self, signature: String, slot: u64, failed: bool, ep: u16) {
+    fn told_of(&mut self, signature: String, slot: u64, failed: bool, ep: u16, invokes: u32) {
         if self.txs.len() >= TX_QUEUE {
             self.txs.pop_front();
         }
-        self.txs.push_back((signature, slot, failed, ep));
+        self.txs.push_back((signature, slot, failed, ep, invokes));
     }
 
     /// The transactions told of since the last call, oldest first: the first copy of each
     /// logs notification and gRPC transaction update (a vote's excepted), as
-    /// `(signature, slot, failed, endpoint)`; at most [`TX_QUEUE`] (older ones are gone).
-    pub fn take_transactions(&mut self) -> Vec<(String, u64, bool, u16)> {
+    /// `(signature, slot, failed, endpoint, invokes)`, `invokes` the programs its logs
+    /// show invoked ([`Invokes`]: one swap is one, an arbitrage at least two); at most
+    /// [`TX_QUEUE`] (older ones are gone).
+    pub fn take_transactions(&mut self) -> Vec<(String, u64, bool, u16, u32)> {
         self.txs.drain(..).collect()
     }
 

@@ -751,8 +751,10 @@ impl FeedIngest {
 
     /// The transactions told of since the last call, oldest first: the first copy of each
     /// logs notification and gRPC transaction update (not votes), as `(signature, slot,
-    /// failed, endpoint)`; at most 16,384 are kept between two calls (the oldest go).
-    fn take_transactions(&mut self) -> Vec<(String, u64, bool, u16)> {
+    /// failed, endpoint, invokes)`, `invokes` the programs its logs show invoked (the
+    /// runtime's and token programs' aside, a program calling itself once: a plain swap
+    /// is 1); at most 16,384 are kept between two calls (the oldest go).
+    fn take_transactions(&mut self) -> Vec<(String, u64, bool, u16, u32)> {
         self.inner.take_transactions()
     }
 
