@@ -16,6 +16,7 @@ from arbscope.session import FeedSession, RecordSettings
 from feeds.rivals import classify
 from feeds.wire import instructions as I
 from feeds.wire.txview import TxView
+from tests.support.hostile import until
 from tests.support.rivals import WSOL, Desk
 
 SEED = 3  # the Desk's world: the pools the embedded simulator of the same seed serves
@@ -41,12 +42,7 @@ def arbitrage() -> TxView:
 async def _until_held(s: FeedSession, pools: list[str]) -> None:
     """Poll (a condition, not a clock) until the session's graph holds ``pools``."""
 
-    def held() -> bool:
-        return all(s.pool_state(p) is not None for p in pools)
-
-    async with asyncio.timeout(60):
-        while not held():
-            await asyncio.sleep(0.05)
+    await until(lambda: all(s.pool_state(p) is not None for p in pools), 60.0)
 
 
 @pytest.mark.slow
