@@ -28,7 +28,29 @@ CFG = WorldConfig(seed=9, tokens=10, pools=24, trades_per_slot=10, slot_seconds=
 @pytest.mark.slow
 async def test_the_embedded_simulator_fills_the_snapshot() -> None:
     s = sources.session(sources.Watch(seed=9), sim=sources.SimSettings(world=CFG))
-    snap = await s.run_for(2.5, tick_s=0.1)
+    s.tick_s, s.loop.period_ns = 0.1, 100_000_000
+
+    def filled() -> bool:
+        """Every endpoint up and covering every pool, the lead and lag measured: how long
+        that takes depends on the machine (a busy one takes longer), so it is waited for."""
+        snap = s.snapshot
+        feeds = snap.feeds
+        return bool(s.start_error) or (
+            snap.note == ""
+            and len(feeds) == 3
+            and all(f.connected for f in feeds)
+            and snap.slot > CFG.first_slot
+            and feeds[0].lead > feeds[2].lead
+            and (feeds[2].lag_p50_ms or 0) > 20
+            and {"cycles_touching", "feed_ingest"} <= {t.kernel for t in snap.timings}
+        )
+
+    await s.start()
+    try:
+        await asyncio.wait_for(s.run(until=filled), timeout=120)
+        snap = s.snapshot
+    finally:
+        await s.stop()
     assert s.start_error == "" and snap.note == ""
     # the 24 pools and the order books beside some of them (``SimVenue.beside``)
     assert s.feeds.server is not None and snap.pools == len(s.feeds.server.world.pools) > 24
