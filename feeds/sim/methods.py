@@ -473,17 +473,26 @@ def _inner_instructions(srv: SimServer, stored: Stored, parsed: bool) -> list[di
     return out
 
 
+def _status(stored: Stored) -> dict[str, Any]:
+    """What every form of a landed transaction's meta opens with: its error, status, fee
+    and lamport balances before and after."""
+    o = stored.outcome
+    return {
+        "err": o.err,
+        "status": {"Ok": None} if o.err is None else {"Err": o.err},
+        "fee": o.fee,
+        "preBalances": list(stored.pre),
+        "postBalances": list(stored.post),
+    }
+
+
 def _meta(srv: SimServer, stored: Stored, encoding: str, rewards: bool) -> dict[str, Any]:
     """A landed transaction's status meta as ``encoding`` shows it (``jsonParsed``: no
     ``loadedAddresses``, its inner instructions parsed); ``rewards`` False: null (a
     block asked without them)."""
     o = stored.outcome
     meta: dict[str, Any] = {
-        "err": o.err,
-        "status": {"Ok": None} if o.err is None else {"Err": o.err},
-        "fee": o.fee,
-        "preBalances": list(stored.pre),
-        "postBalances": list(stored.post),
+        **_status(stored),
         "innerInstructions": _inner_instructions(srv, stored, encoding == "jsonParsed"),
         "logMessages": list(o.logs),
         "preTokenBalances": _token_balances(srv, stored.pre_tokens),
@@ -546,13 +555,8 @@ def _accounts_form(
     msg = stored.tx.message
     assert isinstance(msg, (Message, MessageV0))
     shown = _version(stored, version)
-    o = stored.outcome
     meta: dict[str, Any] = {
-        "err": o.err,
-        "status": {"Ok": None} if o.err is None else {"Err": o.err},
-        "fee": o.fee,
-        "preBalances": list(stored.pre),
-        "postBalances": list(stored.post),
+        **_status(stored),
         "preTokenBalances": _token_balances(srv, stored.pre_tokens),
         "postTokenBalances": _token_balances(srv, stored.post_tokens),
     }
@@ -561,7 +565,7 @@ def _accounts_form(
     out: dict[str, Any] = {
         "transaction": {
             "signatures": [str(x) for x in stored.tx.signatures],
-            "accountKeys": _account_roles(msg, o.loaded),
+            "accountKeys": _account_roles(msg, stored.outcome.loaded),
         },
         "meta": meta,
     }

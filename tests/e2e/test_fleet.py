@@ -47,6 +47,7 @@ from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
 from feeds.wire.universe import Universe, dump_universe
 from storage.journal import Journal
+from tests.support.hostile import until as polled
 from tests.support.nats_server import NatsServer
 
 pytestmark = [pytest.mark.nats, pytest.mark.e2e]
@@ -564,9 +565,7 @@ async def test_a_real_outage_logs_its_start_and_its_end_only(
 async def eventually(done: Any, timeout_s: float = T) -> None:
     """Until ``done()`` holds (polled; an AssertionError after ``timeout_s``)."""
     try:
-        async with asyncio.timeout(timeout_s):
-            while not done():
-                await asyncio.sleep(0.05)
+        await polled(done, timeout_s)
     except TimeoutError:
         raise AssertionError(f"never happened within {timeout_s:g} s") from None
 
