@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -219,8 +220,9 @@ async def _websockets(url: str, opts: Options) -> AsyncIterator[Connection]:
         ws = await websockets.connect(
             url,
             open_timeout=opts.open_timeout_s,
-            ping_interval=opts.heartbeat_s,
-            ping_timeout=opts.heartbeat_s,
+            # the heartbeat is ours (:func:`_ws_beat`): websockets' own keepalive judges a
+            # pong late when the loop, not the peer, was held
+            ping_interval=None,
             close_timeout=CLOSE_TIMEOUT_S,
             max_size=opts.max_frame_bytes,
             compression=None,
@@ -229,10 +231,38 @@ async def _websockets(url: str, opts: Options) -> AsyncIterator[Connection]:
         )
     except InvalidStatus as exc:
         raise HandshakeRefused(exc.response.status_code, exc.response.headers) from exc
+    beat = asyncio.get_running_loop().create_task(_ws_beat(ws, opts.heartbeat_s))
     try:
         yield _WsConnection(ws)
     finally:
+        beat.cancel()
         await ws.close()
+
+
+async def _ws_beat(ws: ClientConnection, every: float) -> None:
+    """A ping every ``every`` s; no pong within ``every`` s: close with 1011 (the close a
+    reader sees as ``keepalive``), unless the pong came while the loop was late or the
+    loop was held through the wait (then the next ping judges)."""
+    from websockets.exceptions import ConnectionClosed
+
+    while True:
+        await asyncio.sleep(every)
+        try:
+            waiter = await ws.ping()
+        except ConnectionClosed:
+            return
+        asked = time.monotonic_ns()
+        try:
+            async with asyncio.timeout(every):
+                await asyncio.shield(waiter)
+        except TimeoutError:
+            await read_what_came()
+            if waiter.done() or loop_was_held(asked, every):
+                continue
+            await ws.close(1011, KEEPALIVE_REASON)
+            return
+        except ConnectionClosed:
+            return
 
 
 # ---------------------------------------------------------------- picows
@@ -363,12 +393,15 @@ class _PicowsConnection:
             await asyncio.sleep(every)
             self.pong.clear()
             t.send_ping(b"arbscope")
+            asked = time.monotonic_ns()
             try:
                 async with asyncio.timeout(every):
                     await self.pong.wait()
             except TimeoutError:
                 await read_what_came()
-                if self.pong.is_set():  # it came while our own loop was late: not the peer
+                # it came while our own loop was late, or the loop was held through the
+                # wait: not the peer (the next ping judges)
+                if self.pong.is_set() or loop_was_held(asked, every):
                     continue
                 self.keepalive = True
                 self.refuse(1011, KEEPALIVE_REASON)
@@ -385,6 +418,15 @@ async def read_what_came() -> None:
     is dropped."""
     for _ in range(3):
         await asyncio.sleep(0)
+
+
+def loop_was_held(asked_ns: int, slept_s: float) -> bool:
+    """Whether a watchdog's ``asyncio.sleep(slept_s)`` from ``asked_ns`` came back late by
+    more than its own length: the loop was held (a busy machine, a long step) and the
+    readers had no turn either, so a silence measured across it says nothing about the
+    peer. The watchdog looks again after its next sleep, by which time the readers have
+    had theirs."""
+    return time.monotonic_ns() - asked_ns > 2 * slept_s * 1e9
 
 
 def _close_info(code: object, reason: str) -> CloseInfo:

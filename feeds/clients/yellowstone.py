@@ -54,7 +54,7 @@ from ..wire.protocol import Subscription
 from .pubsub import WorkerConfig, count_refused
 from .ratelimit import RateGate
 from .tls import client_context
-from .transport import read_what_came
+from .transport import loop_was_held, read_what_came
 
 SUBSCRIBE = "/geyser.Geyser/Subscribe"
 ACCOUNT, SLOT, TRANSACTION, PING, PONG = 2, 3, 4, 6, 9  # the update_oneof's field numbers
@@ -323,8 +323,10 @@ class GrpcWorker:
                         self.on_transaction(ep, bytes(raw))
                     if self.last_slot is None or value > self.last_slot:
                         self.last_slot = value
+                    # any update is the pulse (a consumer working through a backlog on a
+                    # busy machine reads a slot's accounts before its next slot)
+                    self._pulse_ns = now
                     if kind == SLOT:
-                        self._pulse_ns = now
                         if not healthy:
                             if not first_pulse:
                                 first_pulse = now
@@ -341,16 +343,20 @@ class GrpcWorker:
             call.cancel()
 
     async def _watch(self, call: Any) -> None:
-        """End the stream when the slot pulse stops (the server alive, nothing sent)."""
+        """End the stream when its updates stop (the server alive, nothing sent)."""
         c = self.config
+        every = c.stale_after_s / 4
         while True:
-            await asyncio.sleep(c.stale_after_s / 4)
+            asked = time.monotonic_ns()
+            await asyncio.sleep(every)
+            if loop_was_held(asked, every):  # the peer cannot be judged on a held loop
+                continue
             if time.monotonic_ns() - self._pulse_ns > c.stale_after_s * 1e9:
                 await read_what_came()  # a late loop is not a silent server
                 if time.monotonic_ns() - self._pulse_ns <= c.stale_after_s * 1e9:
                     continue
                 self.counters.stale = 1
-                self._close_reason = f"stalled, no slot for {c.stale_after_s:g} s; reconnecting"
+                self._close_reason = f"stalled, nothing for {c.stale_after_s:g} s; reconnecting"
                 self._cut = True
                 call.cancel()
                 return

@@ -882,7 +882,7 @@ class _Endpoint:
 # the offsets of the vault and mint addresses of each pool layout, by size (AMM v4: coin
 # and pc vault and mint; CP-Swap: token 0/1 vault and mint; Whirlpool: mint a, vault a,
 # mint b, vault b)
-_IDENTITY_KEYS = {752: (336, 368, 400, 432), 637: (72, 104, 168, 200), 653: (101, 133, 181, 213)}
+IDENTITY_KEYS = {752: (336, 368, 400, 432), 637: (72, 104, 168, 200), 653: (101, 133, 181, 213)}
 
 
 def _slot_notification(sid: int, slot: int) -> str:
@@ -1257,7 +1257,7 @@ class SimServer:
         owner, so it decodes (AMM v4 has no discriminator to tell)."""
         acc = self.world.accounts[pubkey]
         data = bytearray(acc.data)
-        for off in _IDENTITY_KEYS.get(len(data), ()):
+        for off in IDENTITY_KEYS.get(len(data), ()):
             data[off : off + 32] = r.randbytes(32)
         v = acc.value()
         v["data"] = [base64.b64encode(bytes(data)).decode(), "base64"]

@@ -77,21 +77,67 @@ async def tick_until(s: FeedSession, cond: Callable[[], Any], timeout: float = 2
     return got
 
 
+async def settled(s: FeedSession) -> None:
+    """Wait until the session's graph holds every account the world has written so far:
+    it has read the slot after the world's current one (one endpoint, one socket: a
+    slot's account notifications come before the next slot's ``slotNotification``).
+    Call it after stopping whatever moved the market (a script, dislocations): on a
+    busy machine the world may have stepped (and knocked a pool again) between the
+    session seeing a GO and the test stopping the knocks, and an order quoted from the
+    older state would land more than it quoted."""
+    assert s.feeds.server is not None
+    last = s.feeds.server.world.slot
+    await tick_until(s, lambda: s.slot > last)
+
+
+async def knock_until(
+    s: FeedSession,
+    knock: Callable[[Any], list[Any]],
+    pick: Callable[[], Any],
+    timeout: float = 20.0,
+) -> Any:
+    """Run ``knock`` as the world's script (each slot) until ``pick()`` holds, stop it,
+    let the session read what the last knocks wrote (:func:`settled`) and pick again
+    from that state (knocking again if the pick is gone): what the test trades is
+    quoted from the state the chain has."""
+    assert s.feeds.server is not None
+    w = s.feeds.server.world
+    for _ in range(5):
+        w.script = knock
+        try:
+            await tick_until(s, pick, timeout)
+        finally:
+            w.script = None
+        await settled(s)
+        got = pick()
+        if got:
+            return got
+    raise AssertionError("the pick never held once the knocks stopped")
+
+
 async def go_cycle(s: FeedSession) -> tuple[Any, Any]:
-    """Knock pools off their price until the scorer says GO for a cycle."""
+    """Knock pools off their price until the scorer says GO for a cycle (picked once
+    the knocks stopped and the session read their last slot)."""
     assert s.feeds.server is not None
     w = s.feeds.server.world
     base = w.config
-    w.config = replace(base, dislocation_rate=1.0)
-    try:
-        return await tick_until(
-            s,
-            lambda: next(
-                (v for k, v in sorted(s.live.items()) if v[1].go and k[0] == s.base_mints[0]), None
-            ),
+
+    def pick() -> Any:
+        return next(
+            (v for k, v in sorted(s.live.items()) if v[1].go and k[0] == s.base_mints[0]), None
         )
-    finally:
-        w.config = base
+
+    for _ in range(5):
+        w.config = replace(base, dislocation_rate=1.0)
+        try:
+            await tick_until(s, pick)
+        finally:
+            w.config = base
+        await settled(s)
+        got = pick()
+        if got:
+            return got  # type: ignore[no-any-return]
+    raise AssertionError("no GO cycle held once the knocks stopped")
 
 
 def record_landings(s: FeedSession) -> dict[str, tuple[Any, ...]]:

@@ -32,6 +32,7 @@ from tests.support.live import (
     finished,
     go_cycle,
     hop_by_hand,
+    knock_until,
     live_session,
     quiet,
     record_landings,
@@ -214,21 +215,18 @@ async def test_a_live_order_through_each_new_venue_is_confirmed(
             t = world.swap(target, True, world._trade_size(target, True, frac[0]))
             return [] if t is None else [t]
 
-        w.script = knock
-        try:
-            o, sc = await tick_until(
-                s,
-                lambda: next(
-                    (
-                        v
-                        for k, v in sorted(s.live.items())
-                        if v[1].go and k[0] == s.base_mints[0] and set(k[1]) == {pool, other}
-                    ),
-                    None,
+        o, sc = await knock_until(
+            s,
+            knock,
+            lambda: next(
+                (
+                    v
+                    for k, v in sorted(s.live.items())
+                    if v[1].go and k[0] == s.base_mints[0] and set(k[1]) == {pool, other}
                 ),
-            )
-        finally:
-            w.script = None
+                None,
+            ),
+        )
         priced = s.ev.fees_of((o.base_mint, tuple(o.pools)))
         assert s.trade(o.base_mint, list(o.pools)) == ""
         order = await finished(s, 1)
@@ -323,25 +321,22 @@ async def test_a_dlmm_cycle_crossing_many_bins_requests_the_limit_the_scorer_pri
         def many(o: Any) -> bool:
             return bool(o.amount_in > 0 and o.hop_steps[list(o.pools).index(pool)] >= 10)
 
-        w.script = knock
-        try:
-            o, _ = await tick_until(
-                s,
-                lambda: next(
-                    (
-                        v
-                        for k, v in sorted(s.live.items())
-                        if v[1].go
-                        and k[0] == s.base_mints[0]
-                        and set(k[1]) == {pool, other}
-                        and many(v[0])
-                    ),
-                    None,
+        o, _ = await knock_until(
+            s,
+            knock,
+            lambda: next(
+                (
+                    v
+                    for k, v in sorted(s.live.items())
+                    if v[1].go
+                    and k[0] == s.base_mints[0]
+                    and set(k[1]) == {pool, other}
+                    and many(v[0])
                 ),
-                timeout=40,
-            )
-        finally:
-            w.script = None
+                None,
+            ),
+            timeout=40,
+        )
         i = o.pools.index(pool)
         priced = s.ev.fees_of((o.base_mint, tuple(o.pools)))
         budget = s.ev.costs[(o.base_mint, tuple(o.pools))].budget
@@ -802,22 +797,19 @@ async def test_a_live_cycle_through_a_fee_mint_lands_with_the_fee_counted_to_the
             frac[0] = frac[0] / 2 if t is None else min(0.2, frac[0] * 1.5)
             return [] if t is None else [t]
 
-        w.script = knock
-        try:
-            o, _ = await tick_until(
-                s,
-                lambda: next(
-                    (
-                        v
-                        for k, v in sorted(s.live.items())
-                        if v[1].go and k[0] == sol and set(k[1]) == pair
-                    ),
-                    None,
+        o, _ = await knock_until(
+            s,
+            knock,
+            lambda: next(
+                (
+                    v
+                    for k, v in sorted(s.live.items())
+                    if v[1].go and k[0] == sol and set(k[1]) == pair
                 ),
-                timeout=40,
-            )
-        finally:
-            w.script = None
+                None,
+            ),
+            timeout=40,
+        )
         ex = s.executor
         assert ex._graph().mint_fee(fee_mint) is not None  # the feed told the graph the fee
         assert s.trade(o.base_mint, list(o.pools)) == ""

@@ -87,17 +87,25 @@ async def test_faulty_endpoints_are_counted_and_the_healthy_one_loses_nothing(
         # notifications have arrived (well before its stall watchdog would fire)
         server._clock.cancel()  # type: ignore[union-attr]
         healthy = next(ep for ep in server.endpoints if ep.profile.name == "healthy")
-        await until(  # received, and through the ingest (what `missed` is counted from)
-            lambda: (
-                (h := by_name()["healthy"]).messages
-                >= healthy.stats["notifications"] + healthy.stats["pubsub_requests"]
-                # a copy the ingest refused (older than the state held: a stalled
-                # endpoint's copy came first) is neither a lead nor a duplicate
+
+        def drained() -> bool:  # received, and through the ingest (what `missed` is
+            # counted from); a copy the ingest refused (older than the state held: a
+            # stalled endpoint's copy came first) is neither a lead nor a duplicate
+            h = by_name()["healthy"]
+            return bool(
+                h.messages >= healthy.stats["notifications"] + healthy.stats["pubsub_requests"]
                 and h.lead + h.duplicates + refused_first(h.endpoint)
                 >= healthy.stats["notifications"]
-            ),
-            timeout=30.0,
-        )
+            )
+
+        try:
+            await until(drained, timeout=60.0)
+        except TimeoutError:
+            h = by_name()["healthy"]
+            raise AssertionError(
+                f"the healthy endpoint never drained: {h} refused_first="
+                f"{refused_first(h.endpoint)} sent={healthy.stats}"
+            ) from None
         health = by_name()
         sent = {ep.profile.name: ep.stats["notifications"] for ep in server.endpoints}
         answered = healthy.stats["pubsub_requests"]  # one answer per request
