@@ -19,7 +19,10 @@ Both transports behave the same towards the worker:
   ``max_frame_bytes`` (refused with 1009) or an unanswered heartbeat (closed with 1011
   "keepalive ping timeout"); what ``on_message`` raises ends the connection and is
   raised instead;
-- a ping every ``heartbeat_s``; no pong within ``heartbeat_s`` closes the connection;
+- a ping every ``heartbeat_s``; no pong within ``heartbeat_s`` closes the connection
+  (the same heartbeat over both libraries, ours: a pong that waited in the socket while
+  the loop was late, or a wait the loop was held through, judges nothing —
+  :func:`read_what_came`, :func:`loop_was_held`);
 - :meth:`Connection.send` on a closed connection raises :class:`Closed`.
 
 The event loop gets a turn at least every :data:`YIELD_EVERY` messages with websockets
@@ -248,9 +251,11 @@ async def _ws_beat(ws: ClientConnection, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
-            waiter = await ws.ping()
+            waiter = asyncio.ensure_future(await ws.ping())
         except ConnectionClosed:
             return
+        # a pong never waited for (the connection closed first) is not an error to log
+        waiter.add_done_callback(lambda f: f.cancelled() or f.exception())
         asked = time.monotonic_ns()
         try:
             async with asyncio.timeout(every):

@@ -78,11 +78,12 @@ async def market(
     sessions: Sequence[set[int]],
     profiles: Sequence[EndpointProfile] = PROFILES,
     x_token: str | None = None,
+    slot_s: float = SLOT_S,
     **sim: Any,
 ) -> AsyncIterator[Run]:
     """The simulator (gRPC on) and one FeedPool per entry of ``sessions``: the endpoint
     indexes it reads over gRPC (the others over PubSub)."""
-    server = SimServer(CFG, profiles, slot_seconds=SLOT_S, grpc=True, grpc_x_token=x_token, **sim)
+    server = SimServer(CFG, profiles, slot_seconds=slot_s, grpc=True, grpc_x_token=x_token, **sim)
     infos = await server.start()
     pools, ings, graphs = [], [], []
     try:
@@ -122,9 +123,14 @@ def first_seen(ing: Any, endpoint: int) -> int:
 async def test_a_mixed_session_builds_the_graph_an_all_pubsub_one_does(
     eng: types.ModuleType,
 ) -> None:
-    async with market(eng, [set(), {2}, {0, 1, 2}]) as run:
+    # three sessions in one process, five PubSub streams among them: on the Python twin
+    # at 20 slots a second that is more than a core's work, and with the machine's other
+    # core busy the loop never caught up (the gRPC streams, read a message a loop turn,
+    # starved first and their stall watchdogs fired); at 5 slots a second it fits on
+    # either backend with room to spare, and what is compared does not depend on the rate
+    async with market(eng, [set(), {2}, {0, 1, 2}], slot_s=0.2) as run:
         mixed = run.ingests[1]
-        await until(lambda: first_seen(mixed, 2) > 50 and first_seen(run.ingests[2], 0) > 50)
+        await until(lambda: first_seen(mixed, 2) > 50 and first_seen(run.ingests[2], 0) > 50, 60.0)
         assert [h.transport for h in run.pools[1].health()] == ["ws", "ws", "grpc"]
         await until(lambda: all(h.connected for h in run.pools[1].health()))
         assert run.pools[1].health()[2].subscriptions > 0
@@ -135,11 +141,16 @@ async def test_a_mixed_session_builds_the_graph_an_all_pubsub_one_does(
             want = [(o.pools, o.amount_in, o.profit) for o in ws.cycles(b, 3)]
             assert [(o.pools, o.amount_in, o.profit) for o in mix.cycles(b, 3)] == want
             assert [(o.pools, o.amount_in, o.profit) for o in all_grpc.cycles(b, 3)] == want
-        # the gRPC endpoint's copies were compared with the PubSub ones: first copies and
-        # duplicates on each, one change each (the same slots, accounts and swaps)
+        # the gRPC endpoint's copies were compared with the PubSub ones (the same slots,
+        # accounts and swaps, one change each): which endpoint is first is a race and
+        # differs run to run, but the first copies of the three together are one per
+        # change, about as many as any one endpoint delivered (not the gRPC endpoint's
+        # on top of the PubSub ones', as they would be if its copies were keyed apart)
         lags = {d.endpoint: d for d in mixed.dedup_stats()}
-        assert lags[2].first_seen > 0 and lags[2].duplicates > 0
-        assert lags[0].duplicates > 0
+        delivered = {e: d.first_seen + d.duplicates for e, d in lags.items()}
+        assert delivered[2] > 50 and delivered[0] > 50
+        assert sum(d.duplicates for d in lags.values()) > 0
+        assert sum(d.first_seen for d in lags.values()) < 1.25 * max(delivered.values()), lags
         assert mixed.stats().swaps > 0 and mixed.stats().slot == ws.slot
         for h in run.pools[1].health():
             assert (h.malformed, h.rejected, h.identity, h.disagreed) == (0, 0, 0, 0), h
