@@ -148,7 +148,16 @@ async def test_pools_no_endpoint_covers_are_named_stale_in_the_status_note() -> 
         try:
             pool = s.pool
             assert pool is not None
-            await until_true(lambda: all(h.subscriptions == CAP for h in pool.health()))
+            # every endpoint at its cap and its refusals answered: a subscription asked and
+            # not yet answered counts as covered for its round trip (a fresh connection,
+            # the tick arrays a price walked into), and on a busy machine that window is
+            # long enough to be read
+            await until_true(
+                lambda: (
+                    all(h.subscriptions == CAP for h in pool.health())
+                    and bool(pool.uncovered_pools())
+                )
+            )
             s.tick()
             note = s.snapshot.note
             bare = pool.uncovered_pools()
