@@ -403,6 +403,15 @@ KEYS: tuple[Key, ...] = (
     Key("live", "max_open", "int", 1, "orders in flight at once", lo=1, hi=64),
     Key(
         "live",
+        "simulate",
+        "choice",
+        "always",
+        "simulate before sending: always, or plain (plain transactions only: bundles go "
+        "unsimulated, since block engines do not land a failing bundle)",
+        choices=("always", "plain"),
+    ),
+    Key(
+        "live",
         "max_slippage_bps",
         "int",
         50,

@@ -53,12 +53,28 @@ class TimedIngest:
         # copy arrived (the frame's receive ns) and the slots' measured length (ns, a
         # moving average): where in its slot a decision is made (paper's landing model)
         self.slot_seen, self.slot_t_ns, self.slot_len_ns = 0, 0, 0
+        # told when a frame moved a pool's state, while someone wants to decide on it at
+        # once (live trading: the run loop's ``wake``); None: the periodic turn decides
+        self.on_change: Callable[[], None] | None = None
+        # the receive ns of the oldest frame whose change the next ``take_changed`` hands
+        # over (0: none, or no one was listening): where a live order's latency starts
+        self.change_ns = 0
 
     def frame(self, endpoint: int, frame: Buffer, recv_ns: int) -> int:
         sid = int(self._feed("frame", "feed_ingest", endpoint, frame, recv_ns))
         if SLOT_NOTICE in bytes(frame[:SLOT_NOTICE_WITHIN]):
             self._slot_notice(recv_ns)
+        elif self.on_change is not None:
+            self._changed(recv_ns)
         return sid
+
+    def _changed(self, recv_ns: int) -> None:
+        """After a frame (received at ``recv_ns``): when it left pools to evaluate, note
+        when the first such frame came and tell the listener."""
+        if self.active.pending and self.on_change is not None:
+            if not self.change_ns:
+                self.change_ns = recv_ns
+            self.on_change()
 
     def frames(
         self, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
@@ -71,6 +87,8 @@ class TimedIngest:
         out = self._feed("frames", "feed_frames", batch, start, endpoints, offset_ns)
         if out[1] and int(self.active.stats().slot) > self.slot_seen:
             self._slot_notice(max(last for _ep, _n, _first, last in out[1]))
+        if out[1] and self.on_change is not None:
+            self._changed(min(first for _ep, _n, first, _last in out[1]))
         return out
 
     def grpc(self, endpoint: int, update: Buffer, recv_ns: int) -> tuple[int, int]:
@@ -78,6 +96,8 @@ class TimedIngest:
         kind, value = self._feed("grpc", "feed_ingest", endpoint, update, recv_ns)
         if kind == GRPC_SLOT_UPDATE:
             self._slot_notice(recv_ns)
+        elif self.on_change is not None:
+            self._changed(recv_ns)
         return int(kind), int(value)
 
     def _slot_notice(self, recv_ns: int) -> None:
@@ -191,7 +211,15 @@ class TimedIngest:
 
     def take_changed(self) -> list[str]:
         out: list[str] = self._all("take_changed")
+        self.change_ns = 0
         return out
+
+    @property
+    def pending(self) -> int:
+        return int(self.active.pending)
+
+    def record(self, address: str) -> tuple[str, Any] | None:
+        return self.active.record(address)
 
     def dedup_stats(self) -> list[DedupStats]:
         return self.active.dedup_stats()

@@ -299,6 +299,13 @@ class InputTee:
         return out
 
     # ---------------------------------------------------------------- the read-only views
+    @property
+    def pending(self) -> int:
+        return self.inner.pending
+
+    def record(self, address: str) -> tuple[str, Any] | None:
+        return self.inner.record(address)
+
     def watched(self) -> list[str]:
         return self.inner.watched()
 

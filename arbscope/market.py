@@ -492,9 +492,6 @@ class Evaluator:
                 sink.emit(f, slot, now_ns)
         if fills:
             self.equity.paper_fills(fills, b.pnl, now_ns, slot)
-        executor = self.executor
-        if executor is not None and (executor.armed or self.equity.drawing_live):
-            self.equity.live_orders(executor.view(), now_ns, slot)
         if b.auto and not self.halted:
             ex = self.live_executor()
             for key in sorted(self.live):
@@ -506,6 +503,9 @@ class Evaluator:
                     if ex is not None:  # live: the same decision, for real (paper shadows it)
                         if ex.submit(o, sc, fees, slots, "auto") == "" and shadow:
                             b.link(b.seq, ex.seq)
+        executor = self.executor  # after the decisions: a live order waits for nothing
+        if executor is not None and (executor.armed or self.equity.drawing_live):
+            self.equity.live_orders(executor.view(), now_ns, slot)
         return fills
 
     def live_executor(self) -> LiveExecutor | None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -655,6 +656,8 @@ class FeedSession:
             ledger=ledger,
         )
         self.ev.executor.on_landing = self.on_landing
+        # the fast path builds on the state the session holds (its ingest's, now)
+        self.ev.executor.state_of = lambda pool: self.ingest.record(pool)
 
     async def fund_from_faucet(self, lamports: int = 10 * 10**9, base: int = PAPER_BALANCE) -> str:
         """Give the live wallet SOL and base tokens from the embedded simulator's faucet
@@ -901,6 +904,9 @@ class FeedSession:
             return
         ev = self.ev
         ev.hold(self._stalled(now_ns))  # before the tick's scores: they carry it
+        ex = ev.live_executor()
+        if ex is not None:  # live: the order's latency starts at the frame that moved it
+            ex.trigger_ns, ex.turn_ns = self.ingest.change_ns, time.monotonic_ns()
         changed = self.ingest.take_changed()
         if changed:  # a lamport's price in each base, as the graph holds it now
             ev.refresh_prices()
@@ -940,6 +946,10 @@ class FeedSession:
         feeds = self.feed_health()
         self._health = (feeds, self._verdict(feeds))
         self._snap = None
+        # trading live on its own: a frame that moves a pool takes a turn at once, not at
+        # the next period (tick to trade); otherwise the periodic turn decides
+        auto_live = ex is not None and ev.broker is not None and ev.broker.auto and not ev.halted
+        self.ingest.on_change = self.loop.wake if auto_live else None
 
     def _stalled(self, now_ns: int) -> str:
         """:data:`~arbscope.market.REASON_FEEDS_STALLED` when no feed has brought a new

@@ -105,6 +105,7 @@ def build_session(cfg: Any, fleet: FleetSettings | None = None) -> FeedSession:
             max_day=cfg["live.max_day"],
             max_open=cfg["live.max_open"],
             max_slippage_bps=cfg["live.max_slippage_bps"],
+            simulate=cfg["live.simulate"],
             cu_limit=cfg["live.cu_limit"],
             ca_file=ca_file,
         )

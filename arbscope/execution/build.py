@@ -107,6 +107,44 @@ class Building(ExecutorCore):
         tx = compile_and_sign(self.wallet.keypair, self.wallet.key, ixs, bh, tables)
         return tx, bytes(tx), bh, last_valid
 
+    def sign_held(
+        self, ixs: list[Instruction]
+    ) -> tuple[VersionedTransaction, bytes, str, int] | None:
+        """:meth:`_sign` with the blockhash held, when it is fresh (None when not: the
+        keeper reads a new one ahead of its age)."""
+        assert self.wallet is not None
+        held = self._held_blockhash()
+        if held is None:
+            return None
+        tables = self.tables.accounts() if self.tables is not None else []
+        tx = compile_and_sign(self.wallet.keypair, self.wallet.key, ixs, held[0], tables)
+        return tx, bytes(tx), held[0], held[1]
+
+    # ------------------------------------------------------------ the fast path
+    def _warm(self, o: LiveOrder) -> dict[str, Any] | None:
+        """Whether ``o`` can be built from what is held already, with no round trip:
+        every pool's static part decoded, the wallet's token account of each token known
+        to exist or not, its base balance read, and the state (the session graph's
+        decoded account) of each pool whose swap follows it.
+        Then the pools' states by address, else None (the order reads them from the
+        node). A durable order always reads its nonce."""
+        if not self.fast_path or o.nonce or self.base not in self.balances:
+            return None
+        if any(p not in self._static for p in o.pools):
+            return None
+        if any(t not in self.accounts for t in o.tokens):
+            return None
+        out: dict[str, Any] = {}
+        for p in o.pools:
+            st = self._static[p]
+            if not venues.by_kind(st.kind).fresh_state:
+                continue
+            held = self.state_of(p) if self.state_of is not None else None
+            if held is None or held[0] != st.kind:
+                return None
+            out[p] = held[1]
+        return out
+
     # ------------------------------------------------------------ building
     async def _statics(self, pools: Sequence[str]) -> None:
         """Decode the pools not seen before, and the token program of their mints."""
@@ -166,17 +204,19 @@ class Building(ExecutorCore):
         self, o: LiveOrder, cu_price: int
     ) -> tuple[list[Instruction], str, int, list[str]]:
         """(instructions, base ATA, base balance before, mints whose token account the
-        instructions create) for ``o``; sets ``o.min_out``."""
+        instructions create) for ``o``; sets ``o.min_out``. From what is held when it can
+        be (:meth:`build_warm`), else after reading the accounts."""
+        warm = self.build_warm(o, cu_price)
+        if warm is not None:
+            return warm
         assert self.wallet is not None
         me = self.wallet.pubkey
         await self._statics(o.pools)
-        # each token's account of its program (a Token-2022 mint's ATA is Token-2022's);
-        # a venue builds its Token-2022 instruction for a pool with such a mint, and the
-        # quotes (hence the minimums) are net of the mints' transfer fees
         atas = {t: self._ata(t) for t in dict.fromkeys(o.tokens)}
         # pools whose swap names accounts that follow their state (a Whirlpool's tick
         # arrays): read again with the wallet's accounts
         fresh = [p for p in o.pools if venues.by_kind(self._static[p].kind).fresh_state]
+        o.path = "fetched"
         keys = [*fresh, me, *atas.values(), *([o.nonce] if o.nonce else [])]
         got = await self._client().get_multiple_accounts(keys)
         if o.nonce:  # a durable order: its blockhash is the nonce's, read now
@@ -189,6 +229,54 @@ class Building(ExecutorCore):
         if base_acc is None:
             raise ValueError(f"the wallet has no token account for the base token {self.base}")
         pre_base = self._amount(base_acc.data)
+        exists = {t: got.get(a) is not None for t, a in atas.items()}
+        for t, there in exists.items():
+            self._saw_account(t, there)
+        states: dict[str, Any] = {}
+        for p in fresh:
+            now = got.get(p)
+            if now is not None:
+                states[p] = _decode_pool(self.eng, now)[1]
+        await self._refresh_tip()
+        ixs, creates = self._instructions(o, cu_price, atas, exists, pre_base, states)
+        return ixs, atas[self.base], pre_base, creates
+
+    def build_warm(
+        self, o: LiveOrder, cu_price: int
+    ) -> tuple[list[Instruction], str, int, list[str]] | None:
+        """:meth:`_build` from what is held, with no round trip (:meth:`_warm`): the
+        pools' states the session graph holds (the ones ``o`` was quoted on), the
+        wallet's accounts and base balance as last read, the tip as last kept. None when
+        something is not held."""
+        states = self._warm(o)
+        if states is None:
+            return None
+        o.path = "fast"
+        atas = {t: self._ata(t) for t in dict.fromkeys(o.tokens)}
+        exists = {t: self.accounts[t] for t in atas}
+        # exact only when read after every sent order had ended (else the order's
+        # simulated output and realized change are not counted from it)
+        pre_base = self.balances[self.base]
+        o.pre_known = self._balances_clean
+        ixs, creates = self._instructions(o, cu_price, atas, exists, pre_base, states)
+        return ixs, atas[self.base], pre_base, creates
+
+    def _instructions(
+        self,
+        o: LiveOrder,
+        cu_price: int,
+        atas: dict[str, str],
+        exists: dict[str, bool],
+        pre_base: int,
+        states: dict[str, Any],
+    ) -> tuple[list[Instruction], list[str]]:
+        """``o``'s instructions (and the mints whose token account they create): each
+        token's account of its program (a Token-2022 mint's ATA is Token-2022's; a venue
+        builds its Token-2022 instruction for a pool with such a mint, and the quotes,
+        hence the minimums, are net of the mints' transfer fees); ``states``: the pools
+        whose swap follows their state, decoded."""
+        assert self.wallet is not None
+        me = self.wallet.pubkey
         if pre_base < o.amount_in:
             raise ValueError(
                 f"the wallet holds {pre_base:,} of the base token, the order needs {o.amount_in:,}"
@@ -197,11 +285,9 @@ class Building(ExecutorCore):
         n = len(o.pools)
         # a durable order's first instruction advances its nonce (the runtime's rule)
         ixs: list[Instruction] = [I.advance_nonce(o.nonce, me)] if o.nonce else []
-        creates = [t for t, a in atas.items() if got.get(a) is None]
+        creates = [t for t in atas if not exists[t]]
         kinds = [self._static[p].kind for p in o.pools]
         o.kinds = kinds  # the programs (amm_v4 | cpmm | whirlpool), not the curves
-        for t, a in atas.items():
-            self._saw_account(t, got.get(a) is not None)
         # what the scorer priced it at, each hop at the steps its quote crosses, from what
         # the wallet holds now (the same, unless an account appeared or went since: the
         # step journals both)
@@ -226,13 +312,9 @@ class Building(ExecutorCore):
             if i == n - 1:
                 minimum = max(minimum, o.amount_in)
                 o.min_out = minimum
-            rec = st.record
-            if venue.fresh_state:
-                now = got.get(pool)
-                rec = _decode_pool(self.eng, now)[1] if now is not None else rec
             leg = venues.Leg(
                 pool=pool,
-                record=rec,
+                record=states.get(pool, st.record),
                 owner=me,
                 mint_in=tin,
                 mint_out=tout,
@@ -243,13 +325,12 @@ class Building(ExecutorCore):
                 token_programs=st.programs,
             )
             ixs.append(venue.swap_instruction(leg))
-        await self._refresh_tip()
         tip = self.tip.current()
         if tip > 0:
             tip_to = I.JITO_TIP_ACCOUNTS[o.seq % len(I.JITO_TIP_ACCOUNTS)]
             ixs.append(I.transfer(me, tip_to, tip))
             o.tip = tip
-        return ixs, atas[self.base], pre_base, creates
+        return ixs, creates
 
     # ------------------------------------------------------------ two transactions
     async def _split(

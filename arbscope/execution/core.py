@@ -16,6 +16,7 @@ import engine_rs
 from engine_rs.records import Opportunity
 from feeds.clients.confirm import SignatureWatcher
 from feeds.clients.rpc import JitoClient, RpcClient, RpcError
+from feeds.clients.sender import HotSender
 from feeds.redact import scrub
 from feeds.wire import instructions as I
 from feeds.wire.units import TokenBook
@@ -39,6 +40,10 @@ BLOCKHASH_MAX_AGE_S = 20.0
 # ... and at most this many of the chain's slots (the graph's): a blockhash lives 150 slots,
 # 60 s on mainnet but 15 s on a simulator at 0.1 s a slot, so seconds alone do not bound it
 BLOCKHASH_MAX_AGE_SLOTS = 50
+# the fast path's keeper reads a new one when the held one is this close to either age
+BLOCKHASH_REFRESH_S = 5.0
+BLOCKHASH_REFRESH_SLOTS = 12
+KEEP_WARM_S = 1.0  # how often the keeper looks (blockhash, tips, new pools, accounts)
 
 
 @dataclass(slots=True)
@@ -62,8 +67,19 @@ class DayLedger(Protocol):
         """(base units sent on ``day`` by other sessions, where that figure comes from)."""
         ...
 
-    async def commit(self) -> None:
-        """Make what this session journaled so far durable (JournalError if it cannot)."""
+    def close(self) -> None:
+        """Let go of what it holds open."""
+        ...
+
+    def spent_now(self, day: str) -> tuple[int, str]:
+        """:meth:`spent_elsewhere` without a query: what was read last, and what the
+        other sessions noted since (cheap: before every order)."""
+        ...
+
+    def note(self, seq: int, day: str, amount: int) -> None:
+        """This session's order ``seq`` of ``amount`` on ``day`` goes on: kept before
+        anything is sent, where a later or concurrent session reads it (JournalError
+        when it cannot be)."""
         ...
 
 
@@ -138,6 +154,19 @@ class ExecutorCore:
         self.nonces: NonceKeeper | None = None  # the durable nonce accounts (escalation)
         self._watcher: SignatureWatcher | None = None
         self._blockhash: tuple[str, int, float, int] | None = None  # hash, last valid, s, slot
+        # the fast path (no round trip between decision and send): the receive ns of the
+        # frame behind the session's current turn (its orders' latency starts there), the
+        # session graph's decoded state of a pool (kind, record), whether ``balances``
+        # were read after every sent order had ended, sends so far, pools not traded
+        self.trigger_ns = 0
+        self.turn_ns = 0  # when the session's current turn began (time.monotonic_ns)
+        self.fast_path = True  # False: every order reads its accounts first (benchmarks)
+        self.state_of: Callable[[str], tuple[str, Any] | None] | None = None
+        self._balances_clean = False
+        self._sends = 0
+        self._static_refused: set[str] = set()
+        self._warming: asyncio.Task[None] | None = None
+        self._hot: dict[str, HotSender] = {}  # by engine URL: the hot path's connections
         self.tables: TableKeeper | None = None  # the wallet's lookup tables (once armed)
         self._keeping: asyncio.Task[None] | None = None
 
@@ -152,14 +181,30 @@ class ExecutorCore:
             self._watcher = SignatureWatcher(self.config.ws, self._client())
         return self._watcher
 
-    async def _latest_blockhash(self, force: bool = False) -> tuple[str, int]:
+    def _held_blockhash(self) -> tuple[str, int] | None:
+        """The blockhash held and its last valid height while within its ages, else None."""
+        cached = self._blockhash
+        if cached is None:
+            return None
+        now, slot = time.monotonic(), int(self._graph().slot)
+        if now - cached[2] > BLOCKHASH_MAX_AGE_S or slot - cached[3] > BLOCKHASH_MAX_AGE_SLOTS:
+            return None
+        return cached[0], cached[1]
+
+    async def _latest_blockhash(
+        self, force: bool = False, refresh_within_s: float = 0.0
+    ) -> tuple[str, int]:
+        """The blockhash orders name and its last valid block height: the held one while
+        younger than :data:`BLOCKHASH_MAX_AGE_S` and :data:`BLOCKHASH_MAX_AGE_SLOTS`
+        (the keeper, with ``refresh_within_s``, reads a new one that long before)."""
         now, slot = time.monotonic(), int(self._graph().slot)
         cached = self._blockhash
+        margin = BLOCKHASH_REFRESH_SLOTS if refresh_within_s else 0
         if (
             force
             or cached is None
-            or now - cached[2] > BLOCKHASH_MAX_AGE_S
-            or slot - cached[3] > BLOCKHASH_MAX_AGE_SLOTS
+            or now - cached[2] > BLOCKHASH_MAX_AGE_S - refresh_within_s
+            or slot - cached[3] > BLOCKHASH_MAX_AGE_SLOTS - margin
         ):
             bh, last = await self._client().get_latest_blockhash()
             cached = self._blockhash = (bh, last, now, slot)
@@ -205,6 +250,10 @@ class ExecutorCore:
     def _escalating(self) -> bool:
         """Whether orders go as durable transactions with an escalating tip."""
         return self.config.tip_escalation and bool(self.config.engines())
+
+    def _skips_simulation(self) -> bool:
+        """Whether orders go unsimulated: bundles (block engines set), by policy."""
+        return self.config.simulate == "plain" and bool(self.config.engines())
 
     def _route(self, name: str) -> RouteStats:
         return self.routes.setdefault(name, RouteStats())

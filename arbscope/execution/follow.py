@@ -17,6 +17,7 @@ from feeds.clients.rpc import RawAccount, RpcError
 from feeds.wire import instructions as I
 
 from .orders import (
+    TERMINAL,
     LiveOrder,
 )
 from .send import Sending
@@ -173,11 +174,17 @@ class Following(Sending):
         me = self.wallet.pubkey
         want = list(dict.fromkeys([*self.balances, *mints]))
         atas = {self._ata(m): m for m in want}
+        sends = self._sends
         try:
             got = await self._client().get_multiple_accounts([me, *atas])
         except RpcError as exc:
             self.last_error = self._clean(str(exc))
             return
+        # what the fast path takes as the base balance before an order: read after every
+        # sent order had ended on chain, and none sent while it was read
+        self._balances_clean = sends == self._sends and not any(
+            o.sent and not o.followed and o.status not in TERMINAL for o in self.orders
+        )
         acc: RawAccount | None = got.get(me)
         self.lamports = acc.lamports if acc is not None else 0
         for a, m in atas.items():

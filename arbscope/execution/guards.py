@@ -5,20 +5,25 @@ switch.
 
 from __future__ import annotations
 
+import asyncio
 import calendar
+import json
 import logging
+import os
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
-from feeds.clients.rpc import RpcError
+from feeds.clients.rpc import JitoClient, RpcError
+from feeds.clients.sender import HotSender
 from feeds.redact import redact
 from feeds.wire import instructions as I
 from storage.journal import Event, Journal, JournalError
 from storage.recorder import Recorder
 
 from ..events import Armed, Disarmed
-from .core import utc_day
+from .core import BLOCKHASH_REFRESH_S, KEEP_WARM_S, utc_day
 from .follow import Following
 from .keys import KeypairError, load_wallet
 from .nonces import NonceKeeper
@@ -39,6 +44,15 @@ def day_spent(rows: Iterable[tuple[str, float, int | None, Event]], day: str) ->
     ``sent`` step. An order with no end at all (its process died) counts: it may have
     gone out. The day is the one the executor counted it on (``day`` in the ``accepted``
     payload), else the session's start plus the event's offset."""
+    orders = day_orders(rows, day)
+    return sum(orders.values()), len({sid for (sid, _), a in orders.items() if a})
+
+
+def day_orders(
+    rows: Iterable[tuple[str, float, int | None, Event]], day: str
+) -> dict[tuple[str, int], int]:
+    """Each live order of ``rows`` accepted on UTC ``day``, by (session, seq): the base
+    units it counts for (0: it ended without being sent; see :func:`day_spent`)."""
     orders: dict[tuple[str, Any], dict[str, Any]] = {}
     for sid, started, first_ns, ev in rows:
         p = ev.payload
@@ -57,14 +71,63 @@ def day_spent(rows: Iterable[tuple[str, float, int | None, Event]], day: str) ->
             o["sent"] = True
         elif step in TERMINAL:
             o["end"] = step
-    total, sessions = 0, set()
-    for (sid, _), o in orders.items():
-        if o["day"] != day or (o["end"] in NOT_SENT and not o["sent"]):
+    out: dict[tuple[str, int], int] = {}
+    for (sid, seq), o in orders.items():
+        if o["day"] != day:
             continue
-        total += o["amount"]
-        if o["amount"]:
-            sessions.add(sid)
-    return total, len(sessions)
+        try:
+            key = (str(sid), int(seq))
+        except (TypeError, ValueError):
+            continue
+        out[key] = 0 if o["end"] in NOT_SENT and not o["sent"] else int(o["amount"])
+    return out
+
+
+class DayFile:
+    """The live orders every session of a journal accepted, one JSON line each (session,
+    seq, UTC day, base units), appended to ``<journal>.live`` before an order is built:
+    a write to the file (no flush of the journal, no fsync), so a process that dies
+    right after still leaves it for the next one (an operating system crash can lose the
+    last lines; the journal's own ``accepted`` events follow within its batch time).
+    Read incrementally: each read parses only the lines added since the last."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._offset = 0
+        self._tail = b""
+        self.entries: dict[tuple[str, int], tuple[str, int]] = {}  # -> (day, amount)
+        self.malformed = 0
+
+    def append(self, session: str, seq: int, day: str, amount: int) -> None:
+        """One order, written before it goes on (OSError when it cannot be)."""
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        line = json.dumps({"s": session, "seq": seq, "day": day, "amount": amount})
+        os.write(self._fd, line.encode() + b"\n")
+
+    def read(self) -> dict[tuple[str, int], tuple[str, int]]:
+        """Every order in the file (the lines added since the last read parsed)."""
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self._offset)
+                got = f.read()
+        except FileNotFoundError:
+            return self.entries
+        self._offset += len(got)
+        *lines, self._tail = (self._tail + got).split(b"\n")
+        for line in lines:
+            try:
+                e = json.loads(line)
+                self.entries[(str(e["s"]), int(e["seq"]))] = (str(e["day"]), int(e["amount"]))
+            except (ValueError, KeyError, TypeError):
+                self.malformed += 1
+        return self.entries
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 class JournalLedger:
@@ -74,17 +137,41 @@ class JournalLedger:
 
     def __init__(self, journal: Journal, recorder: Recorder) -> None:
         self.journal, self.recorder = journal, recorder
+        self.file = DayFile(Path(f"{journal.path}.live"))
+        # the other sessions' orders of ``_day`` as the journal last said (authoritative
+        # for the orders it holds: refused ones count 0)
+        self._day, self._journaled = "", {}  # type: tuple[str, dict[tuple[str, int], int]]
 
     async def spent_elsewhere(self, day: str) -> tuple[int, str]:
         start = calendar.timegm(time.strptime(day, "%Y-%m-%d"))
         rows = await self.journal.events_of("tx", since=start, exclude=self.recorder.session)
-        total, n = day_spent(rows, day)
+        self._day, self._journaled = day, day_orders(rows, day)
+        return self.spent_now(day)
+
+    def spent_now(self, day: str) -> tuple[int, str]:
+        """The other sessions' total of ``day`` now: the journal's as last read, and every
+        order the day file holds that the journal did not yet (each counted whole)."""
+        me = str(self.recorder.session)
+        orders = dict(self._journaled) if self._day == day else {}
+        for key, (d, amount) in self.file.read().items():
+            if d == day and key[0] != me and key not in orders:
+                orders[key] = amount
+        total = sum(orders.values())
+        n = len({sid for (sid, _), a in orders.items() if a})
         return total, f"{n} other session{'s' if n != 1 else ''} in journal {self.journal.path}"
 
-    async def commit(self) -> None:
+    def note(self, seq: int, day: str, amount: int) -> None:
+        """This session's order ``seq`` goes on: in the day file before anything is sent
+        (JournalError when it cannot be written: fail safe)."""
         if self.recorder.stopped:
             raise JournalError(self.recorder.error)
-        await self.recorder.flush()
+        try:
+            self.file.append(str(self.recorder.session), seq, day, amount)
+        except OSError as exc:
+            raise JournalError(f"{self.file.path}: {exc.strerror or exc}") from None
+
+    def close(self) -> None:
+        self.file.close()
 
 
 class GuardRails(Following):
@@ -122,6 +209,12 @@ class GuardRails(Following):
             else "sendTransaction"
         )
         out.append(f"  send via {via} (tip: {self.tip.shown()})")
+        out.append(
+            "  bundles go UNSIMULATED (live.simulate = plain): block engines do not land "
+            "a failing bundle; the minimums still hold on chain"
+            if self._skips_simulation()
+            else "  every order simulated before it is sent (live.simulate = always)"
+        )
         if self._escalating():
             out.append(
                 f"  durable nonces: {c.max_open} nonce account(s) of the wallet, found "
@@ -214,6 +307,7 @@ class GuardRails(Following):
         if self.base_start is None:
             self.base_start = self.balances.get(self.base, 0)
         self.armed = True
+        self._start_warming()
         self._event(Armed(self.wallet.pubkey, self.node, c.shown()))
         log.info("live armed: wallet %s via %s", self.wallet.pubkey, redact(c.rpc))
         notes = [self.tables_note(), self.nonces.note() if self.nonces is not None else ""]
@@ -290,6 +384,8 @@ class GuardRails(Following):
         was = self.armed
         self.armed = False
         self.generation += 1
+        if self._warming is not None:
+            self._warming.cancel()
         n = 0
         for o in self.orders:
             if o.status in TERMINAL or o.sending:
@@ -305,6 +401,82 @@ class GuardRails(Following):
 
     def kill(self) -> int:
         return self.disarm("kill switch")
+
+    # ------------------------------------------------------------ the fast path's keeper
+    async def keep_warm(self) -> None:
+        """Once, what the fast path needs and the chain may move: the blockhash (ahead of
+        its age), the tip floor, the static part of pools the graph gained, whether the
+        wallet's token account of each of their mints exists, and the base balance once
+        every sent order has ended. An error is noted (``last_error``); the next round
+        tries again."""
+        try:
+            await self._latest_blockhash(refresh_within_s=BLOCKHASH_REFRESH_S)
+            await self._refresh_tip()
+            pools = [str(p) for p in self._graph().pools()]
+            missing = [p for p in pools if p not in self._static and p not in self._static_refused]
+            for i in range(0, len(missing), 100):
+                chunk = missing[i : i + 100]
+                try:
+                    await self._statics(chunk)
+                except ValueError:  # a pool of a program not traded: one by one
+                    for p in chunk:
+                        try:
+                            await self._statics([p])
+                        except ValueError:
+                            self._static_refused.add(p)
+            await self._read_accounts()
+            await self._open_hot()
+            self._roll_day()
+            await self._read_elsewhere()
+            if not self._balances_clean and not self.open_orders():
+                await self.refresh_balances([self.base])
+        except (RpcError, JournalError, OSError, asyncio.TimeoutError) as exc:
+            self.last_error = self._clean(f"keeping the fast path warm: {exc}")
+            log.warning("%s", self.last_error)
+
+    async def _read_accounts(self) -> None:
+        """Whether the wallet's token account of each mint of the pools held exists (the
+        mints not read yet)."""
+        mints = {m for st in self._static.values() for m in st.programs}
+        unknown = sorted(m for m in mints if m not in self.accounts)
+        for i in range(0, len(unknown), 100):
+            atas = {self._ata(m): m for m in unknown[i : i + 100]}
+            got = await self._client().get_multiple_accounts(list(atas))
+            for a, m in atas.items():
+                self._saw_account(m, got.get(a) is not None)
+
+    async def _open_hot(self) -> None:
+        """When bundles go unsimulated (the hot path), a :class:`HotSender` per block
+        engine, its connections open (sharing the engine's rate limit)."""
+        c = self.config
+        if not self._skips_simulation():
+            return
+        for url in c.engines():
+            h = self._hot.get(url)
+            if h is None:
+                if url not in self._jitos:
+                    self._jitos[url] = JitoClient(url, ca_file=c.ca_file, rps=c.jito_rps)
+                h = self._hot[url] = HotSender(
+                    url.rstrip("/") + "/api/v1/bundles",
+                    size=max(2, c.max_open),
+                    ca_file=c.ca_file,
+                    gate=self._jitos[url].rpc.gate,
+                )
+            await h.open()
+
+    def _start_warming(self) -> None:
+        """The fast path's keeper: :meth:`keep_warm` every :data:`KEEP_WARM_S` while
+        armed (the kill switch or back to paper stops it)."""
+        if self._warming is not None and not self._warming.done():
+            return
+        gen = self.generation
+
+        async def keep() -> None:
+            while self.armed and gen == self.generation:
+                await self.keep_warm()
+                await asyncio.sleep(KEEP_WARM_S)
+
+        self._warming = asyncio.get_running_loop().create_task(keep(), name="live-keep-warm")
 
     async def _read_elsewhere(self) -> None:
         """Read the other sessions' total of the current day from the ledger."""
@@ -330,18 +502,26 @@ class GuardRails(Following):
         )
 
     async def _day_holds(self, o: LiveOrder) -> bool:
+        """:meth:`_day_holds_now` (the ordinary way's step)."""
+        return self._day_holds_now(o)
+
+    def _day_holds_now(self, o: LiveOrder) -> bool:
         """Before anything is built: the other sessions' total read again (they may have
-        traded since), the cap checked with it, and the order's ``accepted`` event
-        committed to the journal. False (the order refused) when the cap would be passed
-        or the journal cannot keep the total (a full disk): fail safe."""
+        traded since: the day file's new lines, with the journal as the keeper last read
+        it), the cap checked with it, and the order written to the day file. False (the
+        order refused) when the cap would be passed or the total cannot be kept (a full
+        disk): fail safe."""
         assert self.ledger is not None
         try:
-            await self._read_elsewhere()
+            day = self.day
+            spent, where = self.ledger.spent_now(day)  # the day file's new lines: no query
+            if day == self.day:
+                self.spent_elsewhere, self.elsewhere_from = spent, where
             over = self._day_error(o.amount_in, counted=True)
             if over:
                 self._finish(o, "refused", over)
                 return False
-            await self.ledger.commit()
+            self.ledger.note(o.seq, day, o.amount_in)
         except JournalError as exc:
             self._finish(
                 o,

@@ -12,11 +12,18 @@ journaled (``tx`` events, with the signature once signed):
 1. **caps** (synchronously, before anything is sent): per-trade size, the UTC day's
    total, open orders. The day's total counts every live order of this journal's sessions
    sent (or possibly sent) that UTC day, this process's and earlier or concurrent ones'
-   (:class:`JournalLedger`); before an order goes on, the other sessions' total is read
-   again and the order's ``accepted`` event is committed to the journal, so a crash cannot
-   make a later process forget it. Without a journal, live trading does not arm;
-2. **accounts**: one ``getMultipleAccounts`` of the pools (a Whirlpool's current tick
-   picks its tick arrays), the fee payer and the wallet's associated token accounts;
+   (:class:`JournalLedger`): the journal's ``tx`` events (read when armed and every
+   second after) and the journal's *day file*, to which every order is written before it
+   goes on, so a crash cannot make a later process forget it; the day file's new lines
+   are read before each order (no query on the way). Without a journal, live trading
+   does not arm;
+2. **accounts**: on the *fast path*, none: the pools' states are the session graph's (the
+   ones the order was quoted on), the wallet's token accounts and base balance as last
+   read, a blockhash, the tip floor and every pool's static part kept fresh in the
+   background while armed (:meth:`keep_warm`, every second). Otherwise (a pool or token
+   not read yet, a durable order) one ``getMultipleAccounts`` of the pools (a
+   Whirlpool's current tick picks its tick arrays), the fee payer and the wallet's
+   associated token accounts;
 3. **build**: ``SetComputeUnitLimit`` (:func:`.compute.cycle_budget`: the limit the
    scorer priced the cycle at, from its hops' venues and the token accounts the
    transaction creates) and ``SetComputeUnitPrice`` (the fee estimator's price at
@@ -29,12 +36,19 @@ journaled (``tx`` events, with the signature once signed):
    principal);
 4. **simulate** (``simulateTransaction`` with ``sigVerify``): refused when it fails, or
    when the simulated output (the base account's balance after, read from the
-   simulation) is under the minimum;
+   simulation) is under the minimum. With ``live.simulate = plain`` a bundle skips it
+   (block engines do not land a failing bundle; the minimums still hold on chain): the
+   portfolio panel says ``unsimulated`` and the order's ``simulated`` step says why;
 5. **send**: ``sendTransaction`` (preflight skipped: it was just simulated), or a Jito
    ``sendBundle`` carrying the tip to every block engine (each paced under its rate
    limit, ``live.jito_rps``); the kill switch is checked right before;
 6. **confirm**: ``signatureSubscribe`` (opened before the send) or polling; ``expired``
    when the blockhash ran out first; then the wallet's balances are read again.
+
+While it trades on its own the session decides on a frame as it comes (the run loop's
+``wake``), not at its next period; every order's ``sent`` step journals its tick to
+trade (``timing_us``: from the frame's receipt to the decision, each step, and the send
+request's body written to its socket) and its path (``fast`` or ``fetched``).
 
 With tip escalation (``fees.tip_escalation``) the order is a durable transaction: its
 first instruction advances one of the wallet's nonce accounts (:mod:`.nonces`) and its
@@ -55,10 +69,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from dataclasses import replace
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from solders.instruction import Instruction
 
 from engine_rs.errors import EngineError
 from engine_rs.records import FeeContext, Opportunity, Score
+from feeds.clients.confirm import SignatureWatcher
 from feeds.clients.rpc import RpcError
 
 from .build import compile_and_sign, too_big
@@ -75,9 +94,25 @@ from .orders import (
     confirmation_text,
     describe_error,
 )
-from .routes import views
+from .routes import route_name, views
 
 log = logging.getLogger(__name__)
+
+SKIPPED_BY_POLICY = "not simulated: a bundle, by policy (live.simulate = plain)"
+
+
+@dataclass(slots=True)
+class Fired:
+    """An order sent on the hot path: each engine's (URL, ns written, answer to come), its
+    instructions, blockhash and last valid height, the base balance before; ``refused``
+    when it ended there (the day's cap, the kill switch) and nothing went out."""
+
+    answers: list[tuple[str, int, asyncio.Future[Any]]]
+    ixs: list[Instruction]
+    blockhash: str
+    last_valid: int
+    pre_base: int
+    refused: bool = False
 
 
 class LiveExecutor(GuardRails):
@@ -155,6 +190,9 @@ class LiveExecutor(GuardRails):
         )
         o.decided_slot = int(self._graph().slot)
         o.cu_priced = int(fees.cu_limit)
+        o.t_ns["decided"] = time.monotonic_ns()
+        if trigger == "auto" and self.trigger_ns:  # the frame behind this turn, the turn
+            o.frame_ns, o.t_ns["turn"] = self.trigger_ns, self.turn_ns
         self.orders.append(o)
         self.spent_today += amount
         self._traded[key] = pool_slots
@@ -169,15 +207,120 @@ class LiveExecutor(GuardRails):
                 day=self.day,  # the UTC day it counts against (read back by day_spent)
             ),
         )
+        cu_price = int(fees.cu_price_micro_lamports)
+        fired = self._fire(o, self.generation, cu_price)
         self.tasks[o.seq] = asyncio.get_running_loop().create_task(
-            self._run(o, self.generation, int(fees.cu_price_micro_lamports)),
+            self._run(o, self.generation, cu_price, fired),
             name=f"live-order-{o.seq}",
         )
         return ""
 
-    async def _run(self, o: LiveOrder, gen: int, cu_price: int) -> None:
+    # ------------------------------------------------------------ the hot path
+    def _fire(self, o: LiveOrder, gen: int, cu_price: int) -> Fired | None:
+        """Send ``o`` now, in this call, when everything it needs is held: a bundle that
+        goes unsimulated by policy, built from the session's state (:meth:`build_warm`),
+        signed with the held blockhash, one transaction, and every block engine's hot
+        connection idle (:class:`~feeds.clients.sender.HotSender`). What was sent (for
+        :meth:`_after_fire`), or None: the order goes the ordinary way (from the start;
+        the day file is idempotent per order)."""
+        engines = self.config.engines()
+        if not (self.fast_path and self.armed and engines and self._skips_simulation()):
+            return None
+        if self._escalating():
+            return None
+        senders = [self._hot.get(url) for url in engines]
+        if any(h is None or not h.ready for h in senders):
+            return None
+        assert self.ledger is not None and self.wallet is not None
+        if self._warm(o) is None or self._held_blockhash() is None:
+            return None
+        if not self._day_holds_now(o):
+            return Fired([], [], "", 0, 0, refused=True)
+        o.t_ns["ledger"] = time.monotonic_ns()
         try:
-            await self._pipeline(o, gen, cu_price)
+            built = self.build_warm(o, cu_price)
+            if built is None:
+                return None
+            ixs, _base_ata, pre_base, _creates = built
+            o.t_ns["built"] = time.monotonic_ns()
+            signed = self.sign_held(ixs)
+            if signed is None:
+                return None
+            tx, raw, bh, last_valid = signed
+            o.t_ns["signed"] = time.monotonic_ns()
+            if too_big(tx, raw):
+                return None
+        except (ValueError, KeyError, EngineError):
+            return None  # the ordinary way says why
+        if self._killed(o, gen):
+            return Fired([], ixs, bh, last_valid, pre_base, refused=True)
+        o.signature, o.parts = str(tx.signatures[0]), 1
+        o.sending = True
+        wire = base64.b64encode(raw).decode()
+        answers = []
+        for url, h in zip(engines, senders, strict=True):
+            assert h is not None
+            sent = h.send("sendBundle", [[wire], {"encoding": "base64"}])
+            if sent is not None:
+                answers.append((url, sent[0], sent[1]))
+        o.t_ns["simulated"] = o.t_ns["signed"]  # not simulated: by policy
+        if answers:
+            o.t_ns["written"] = min(t for _, t, _ in answers)
+        return Fired(answers, ixs, bh, last_valid, pre_base)
+
+    async def _after_fire(self, o: LiveOrder, gen: int, fired: Fired) -> None:
+        """A fired order: journaled as the ordinary way journals it, its answers read,
+        subscribed to, followed to its end."""
+        if fired.refused:
+            return  # finished (refused or cancelled) when it was fired
+        if self.tables is not None:
+            assert self.wallet is not None
+            self.tables.note(fired.ixs, self.wallet.pubkey)
+        self._step(
+            o,
+            "signed",
+            blockhash=fired.blockhash,
+            last_valid_block_height=fired.last_valid,
+            instructions=len(fired.ixs),
+            min_out=o.min_out,
+            transactions=1,
+            cu_limit=o.cu_limit,
+            cu_priced=o.cu_priced,
+        )
+        self._step(o, "simulated", skipped=SKIPPED_BY_POLICY)
+        watcher = self._watch()
+        fut = await watcher.subscribe(o.signature)  # after the send: polling covers a race
+        sent_slot = int(self._graph().slot)
+        handed: list[tuple[str, str]] = []
+        why: list[str] = []
+        for url, _t, answer in fired.answers:
+            name = route_name(url)
+            route = self._route(name)
+            try:
+                bundle_id = await answer
+            except RpcError as exc:
+                route.refused += 1
+                route.refusals["rate limited" if exc.rate_limited else "unavailable"] += 1
+                why.append(f"{name}: {self._clean(str(exc))}")
+                continue
+            route.sent += 1
+            handed.append((name, str(bundle_id)))
+        if not handed:
+            watcher.forget(o.signature)
+            raise RpcError(
+                "every block engine refused the bundle: " + ("; ".join(why) or "none was idle")
+            )
+        o.via = f"jito bundle {handed[0][1][:16]} to {len(handed)} engine(s) (hot path)"
+        await self._follow(
+            o, gen, handed, fired.ixs, watcher, fut, sent_slot, fired.last_valid, fired.pre_base
+        )
+
+    async def _run(self, o: LiveOrder, gen: int, cu_price: int, fired: Fired | None = None) -> None:
+        try:
+            if fired is not None:
+                await self._after_fire(o, gen, fired)
+            else:
+                await self._pipeline(o, gen, cu_price)
         except asyncio.CancelledError:
             if o.status not in TERMINAL:
                 self._finish(o, "cancelled", "cancelled before it was sent")
@@ -225,11 +368,14 @@ class LiveExecutor(GuardRails):
         c = self.config
         if not await self._day_holds(o):
             return
+        o.t_ns["ledger"] = time.monotonic_ns()
         rpc = self._client()
         ixs, base_ata, pre_base, creates = await self._build(o, cu_price)
+        o.t_ns["built"] = time.monotonic_ns()
         if self.tables is not None:  # never the nonce account: it must be a static key
             self.tables.note(ixs[1:] if o.nonce else ixs, self.wallet.pubkey)
         tx, raw, bh, last_valid = await self._sign(ixs, o.durable)
+        o.t_ns["signed"] = time.monotonic_ns()
         if too_big(tx, raw) and creates:
             # too large only with the new token accounts in it: create them first, alone
             if not await self._create_accounts(o, creates, cu_price, gen):
@@ -275,7 +421,11 @@ class LiveExecutor(GuardRails):
             cu_priced=o.cu_priced,
         )
 
-        if len(parts) == 1:
+        sim: dict[str, Any]
+        if self._skips_simulation():
+            # a bundle, unsimulated by policy: the engines do not land it when it fails
+            sim = {"unchecked": True, "skipped": SKIPPED_BY_POLICY}
+        elif len(parts) == 1:
             sim = await rpc.simulate_transaction(wires[0], accounts=[base_ata])
         else:
             sim = await self._simulate_parts(o, wires, base_ata)
@@ -292,14 +442,20 @@ class LiveExecutor(GuardRails):
         if post is None and not sim.get("unchecked"):
             self._finish(o, "refused", "the simulation did not return the base account")
             return
-        if post is not None:
+        if post is not None and o.pre_known:
             o.simulated_out = post - pre_base + o.amount_in
         if o.simulated_out is not None and o.simulated_out < o.min_out:
             self._finish(
                 o, "refused", f"simulated output {o.simulated_out:,} < minimum {o.min_out:,}"
             )
             return
-        self._step(o, "simulated", units=o.units, fee=o.fee_lamports, simulated_out=o.simulated_out)
+        o.t_ns["simulated"] = time.monotonic_ns()
+        if sim.get("skipped"):
+            self._step(o, "simulated", skipped=sim["skipped"])
+        else:
+            self._step(
+                o, "simulated", units=o.units, fee=o.fee_lamports, simulated_out=o.simulated_out
+            )
 
         if self._killed(o, gen):
             return
@@ -309,25 +465,56 @@ class LiveExecutor(GuardRails):
             watcher.forget(o.signature)
             return
         o.sending = True
-        sent_slot = await rpc.get_slot("processed")
-        handed = await self._hand_over(o, wires)
+        sent_slot = int(self._graph().slot)  # the session's slot: no round trip
+        written: list[int] = []
+        handed = await self._hand_over(o, wires, written)
+        if written:  # the first send request's body written to its socket
+            o.t_ns["written"] = min(written)
+        await self._follow(o, gen, handed, ixs, watcher, fut, sent_slot, last_valid, pre_base)
+
+    async def _follow(
+        self,
+        o: LiveOrder,
+        gen: int,
+        handed: list[tuple[str, str]],
+        ixs: list[Instruction],
+        watcher: SignatureWatcher,
+        fut: asyncio.Future[tuple[int, Any]],
+        sent_slot: int,
+        last_valid: int,
+        pre_base: int,
+    ) -> None:
+        """``o`` was taken by ``handed`` (routes, bundle ids): journaled as sent, followed
+        to its end (escalated when durable), the balances read again."""
+        c = self.config
         o.sent = True
+        self._sends += 1
+        self._balances_clean = False
         self.counts["sent"] += 1
         o.versions.append((o.signature, o.tip))
-        self._step(o, "sent", via=o.via, routes=[r for r, _ in handed], tip=o.tip)
+        self._step(
+            o,
+            "sent",
+            via=o.via,
+            routes=[r for r, _ in handed],
+            tip=o.tip,
+            path=o.path,
+            timing_us=o.timing_us(),
+        )
         if o.nonce:
             watcher.forget(o.signature)  # every version is watched by polling below
             conf = await self._escalate(o, ixs, handed, sent_slot, gen)
         else:
             conf = await watcher.wait(o.signature, fut, last_valid, c.confirm_timeout_s)
             await self._count_routes(o, handed, conf, sent_slot, ixs)
+        o.followed = True
         o.slot = conf.slot
         if conf.slot is not None and o.decided_slot and self.on_landing is not None:
             # paper lands on the measured latency: slots, and the decision-to-send time
             self.on_landing(conf.slot - o.decided_slot, round(o.ms.get("sent", 0.0) * 1e6))
         alone = self.open_orders() == 1
         await self.refresh_balances(o.tokens)
-        if alone and conf.status in ("confirmed", "failed"):
+        if alone and o.pre_known and conf.status in ("confirmed", "failed"):
             o.realized = self.balances.get(self.base, 0) - pre_base
         self._finish(
             o,
@@ -358,6 +545,8 @@ class LiveExecutor(GuardRails):
             )
             for o in list(self.orders)[-6:]
         )
+        last = next((o for o in reversed(self.orders) if o.sent and o.t_ns.get("written")), None)
+        t2t = last.timing_us().get("total") if last is not None else None
         base_now = self.balances.get(self.base, 0)
         others = sorted((m, a) for m, a in self.balances.items() if m != self.base and a)
         return LiveView(
@@ -379,12 +568,15 @@ class LiveExecutor(GuardRails):
             tables=None if self.tables is None else replace(self.tables.view),
             routes=views(self.routes),
             nonces=None if self.nonces is None else replace(self.nonces.view),
+            simulate="plain" if self._skips_simulation() else "always",
+            t2t_us=t2t,
+            t2t_path=last.path if last is not None else "",
         )
 
     async def close(self) -> None:
         """Cancel what was never sent; close the connections."""
         self.disarm("session closed")
-        keeping = [self._keeping] if self._keeping is not None else []
+        keeping = [t for t in (self._keeping, self._warming) if t is not None]
         for t in [*self.tasks.values(), *keeping]:
             t.cancel()
         for t in [*self.tasks.values(), *keeping]:
@@ -398,6 +590,10 @@ class LiveExecutor(GuardRails):
             await j.close()
         if self._rpc is not None:
             await self._rpc.close()
+        for h in self._hot.values():
+            await h.close()
+        if self.ledger is not None:
+            self.ledger.close()
 
 
 __all__ = [

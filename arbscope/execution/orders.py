@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from solders.instruction import Instruction
@@ -63,6 +64,10 @@ class LiveConfig:
     confirm_timeout_s: float = 90.0
     tables_budget_lamports: int = 500_000_000  # what lookup tables may cost (0.5 SOL)
     ca_file: str | None = None  # a private CA for wss:// / https:// (feeds.ca_file)
+    # simulateTransaction before sending: "always", or "plain" (plain transactions only: a
+    # bundle goes to the block engines unsimulated: they do not land a failing bundle,
+    # so a failed arbitrage costs nothing; its on-chain minimums still hold)
+    simulate: str = "always"
 
     def __repr__(self) -> str:
         return (
@@ -97,6 +102,7 @@ class LiveConfig:
             "max_open": self.max_open,
             "max_slippage_bps": self.max_slippage_bps,
             "cu_limit": self.cu_limit,
+            "simulate": self.simulate,
         }
 
 
@@ -137,8 +143,32 @@ class LiveOrder:
     created_apart: list[str] = field(default_factory=list)
     sending: bool = False
     sent: bool = False
+    followed: bool = False  # its end on chain is known (landed, failed, expired, unknown)
+    path: str = ""  # fast (built from what was held) | fetched (accounts read first)
+    pre_known: bool = True  # the base balance before it is exact (not one in flight)
+    # tick to trade: the receive ns (time.monotonic_ns) of the frame behind the decision
+    # (0: not known: a manual order, a periodic turn) and each step's ns on that clock
+    frame_ns: int = 0
+    t_ns: dict[str, int] = field(default_factory=dict)
     t0: float = field(default_factory=time.perf_counter)
     ms: dict[str, float] = field(default_factory=dict)  # step -> ms since accepted
+
+    def timing_us(self) -> dict[str, float]:
+        """Tick to trade, step by step (µs): from the frame behind the decision (when
+        known) to the session's turn that evaluated it, to the decision, the day's cap
+        kept, built, signed, simulated and the send request's body written to its socket;
+        ``total`` from the frame (else the decision) to it."""
+        t = self.t_ns
+        marks = [("frame", self.frame_ns)] if self.frame_ns else []
+        marks += [(k, t[k]) for k in STEPS_TIMED if k in t]
+        out = {f"{a}->{b}": (tb - ta) / 1e3 for (a, ta), (b, tb) in pairwise(marks)}
+        if len(marks) > 1:
+            out["total"] = (marks[-1][1] - marks[0][1]) / 1e3
+        return out
+
+
+# the steps an order's latency is measured at (LiveOrder.t_ns), in order
+STEPS_TIMED = ("turn", "decided", "ledger", "built", "signed", "simulated", "written")
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +206,11 @@ class LiveView:
     tables: TablesView | None = None  # the wallet's lookup tables (None: not armed yet)
     routes: tuple[RouteView, ...] = ()  # where orders went and how each way fared
     nonces: NoncesView | None = None  # the durable nonce accounts (escalation only)
+    simulate: str = "always"  # live.simulate, as it applies: always | plain (bundles unsimulated)
+    # the last sent order's tick to trade (µs, frame or decision to its send written) and
+    # its path (fast | fetched); None: none sent yet
+    t2t_us: float | None = None
+    t2t_path: str = ""
 
 
 def describe_error(err: Any, ixs: Sequence[Instruction] = ()) -> str:

@@ -27,11 +27,14 @@ class Sending(Building):
     """Handing an order's transactions to the node or the block engines (see the module
     doc)."""
 
-    async def _hand_over(self, o: LiveOrder, wires: str | list[str]) -> list[tuple[str, str]]:
+    async def _hand_over(
+        self, o: LiveOrder, wires: str | list[str], written: list[int] | None = None
+    ) -> list[tuple[str, str]]:
         """Send ``wires`` (a transaction, or the transactions of one bundle): to every
         block engine at once as a bundle (the same signatures: it lands once, its tip is
         paid once), or by ``sendTransaction``; the routes that took it, with the bundle id
-        ("" for rpc). RpcError when none did."""
+        ("" for rpc). RpcError when none did. ``written`` gets the ns each request's body
+        went to its socket (``time.monotonic_ns``)."""
         c = self.config
         engines = c.engines()
         bundle = [wires] if isinstance(wires, str) else list(wires)
@@ -40,7 +43,7 @@ class Sending(Building):
                 raise RpcError("a bundle of several transactions needs a block engine")
             route = self._route("rpc")
             try:
-                got = await self._client().send_transaction(bundle[0])
+                got = await self._client().send_transaction(bundle[0], written=written)
             except RpcError:
                 route.refused += 1
                 raise
@@ -55,7 +58,7 @@ class Sending(Building):
                 self._jitos[url] = JitoClient(url, ca_file=c.ca_file, rps=c.jito_rps)
             clients.append((route_name(url), self._jitos[url]))
         answers = await asyncio.gather(
-            *(cl.send_bundle(bundle) for _, cl in clients), return_exceptions=True
+            *(cl.send_bundle(bundle, written) for _, cl in clients), return_exceptions=True
         )
         handed: list[tuple[str, str]] = []
         why: list[str] = []

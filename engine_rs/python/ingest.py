@@ -1130,6 +1130,19 @@ class FeedIngest:
         self._changed.clear()
         return out
 
+    @property
+    def pending(self) -> int:
+        """How many pools changed since the last ``take_changed`` (cheap: no list)."""
+        return len(self._changed)
+
+    def record(self, address: str) -> tuple[str, Any] | None:
+        """``(kind, decoded pool account)`` of the tracked pool ``address`` as the graph
+        holds it now; None when it is not tracked or not decoded yet."""
+        p = self._pools.get(address)
+        if p is None or p.record is None:
+            return None
+        return p.venue.INFO.kind, p.record
+
     def stats(self) -> IngestStats:
         """What this ingest has seen since it was made (counters and the chain's slot)."""
         return IngestStats(**self._n, slot=self._slot)

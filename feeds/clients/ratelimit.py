@@ -83,6 +83,15 @@ class RateGate:
         """A request was answered (not refused): the next refusal starts small again."""
         self.streak = 0
 
+    def take_now(self) -> bool:
+        """Whether a request may be sent now, without waiting (a paced gate: it takes the
+        slot). False while backing off or before the pace allows."""
+        if self.remaining() > 0:
+            return False
+        if self.interval_s > 0:
+            self.until = max(self.until, time.monotonic() + self.interval_s)
+        return True
+
     async def wait(self, limit_s: float | None = None) -> bool:
         """Wait until a request may be sent; False at once (not waiting) when that is
         more than ``limit_s`` away."""

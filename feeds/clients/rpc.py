@@ -31,6 +31,8 @@ import base64
 import binascii
 import itertools
 import json
+import time
+import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -106,6 +108,24 @@ class EpochSchedule:
 MAINNET_EPOCH_SCHEDULE = EpochSchedule(432_000, 432_000, False, 0, 0)
 
 
+async def _stamp_written(
+    _session: aiohttp.ClientSession,
+    ctx: types.SimpleNamespace,
+    _params: aiohttp.TraceRequestChunkSentParams,
+) -> None:
+    """A request body's chunk goes to the socket (aiohttp calls this right before its
+    synchronous write): the request's ``written`` list, when it has one, gets the time."""
+    stamps = ctx.trace_request_ctx
+    if isinstance(stamps, list):
+        stamps.append(time.monotonic_ns())
+
+
+def _tracing() -> aiohttp.TraceConfig:
+    tc = aiohttp.TraceConfig()
+    tc.on_request_chunk_sent.append(_stamp_written)
+    return tc
+
+
 class RpcClient:
     """One HTTP JSON-RPC endpoint. Use as ``async with RpcClient(url) as rpc``.
     ``https://`` is verified against the system's trust store and ``ca_file`` (a private
@@ -143,12 +163,18 @@ class RpcClient:
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(ssl=self._ssl if self._ssl is not None else True)
-            self._session = aiohttp.ClientSession(timeout=self.timeout, connector=connector)
+            self._session = aiohttp.ClientSession(
+                timeout=self.timeout, connector=connector, trace_configs=[_tracing()]
+            )
         return self._session
 
-    async def call(self, method: str, params: Sequence[Any] = ()) -> Any:
-        """One JSON-RPC call; its ``result``."""
-        result, _ = await self._call(method, params)
+    async def call(
+        self, method: str, params: Sequence[Any] = (), written: list[int] | None = None
+    ) -> Any:
+        """One JSON-RPC call; its ``result``. ``written`` (a list) gets the
+        ``time.monotonic_ns`` at which aiohttp handed the request's body to its writer
+        (the socket write follows in the same call, no turn of the loop between)."""
+        result, _ = await self._call(method, params, written=written)
         return result
 
     async def _call(
@@ -156,6 +182,7 @@ class RpcClient:
         method: str,
         params: Sequence[Any] = (),
         decode: Callable[[Any, Pace], Steps[T]] | None = None,
+        written: list[int] | None = None,
     ) -> tuple[Any, int]:
         """One JSON-RPC call: its ``result`` (passed through ``decode`` when given) and
         the answer's size in bytes. An answer over :data:`PARSE_IN_SLICES_BYTES` is
@@ -173,7 +200,7 @@ class RpcClient:
                 rate_limited=True,
             )
         try:
-            async with self._http().post(self.url, json=body) as resp:
+            async with self._http().post(self.url, json=body, trace_request_ctx=written) as resp:
                 if resp.status == 429:
                     after = retry_after_seconds(resp.headers.get("Retry-After"))
                     gate.refused(after)
@@ -490,10 +517,13 @@ class RpcClient:
         value: dict[str, Any] = res["value"]
         return value
 
-    async def send_transaction(self, tx_b64: str, skip_preflight: bool = True) -> str:
-        """``sendTransaction``: the signature the node answers."""
+    async def send_transaction(
+        self, tx_b64: str, skip_preflight: bool = True, written: list[int] | None = None
+    ) -> str:
+        """``sendTransaction``: the signature the node answers (``written``: see
+        :meth:`call`)."""
         cfg = {"encoding": "base64", "skipPreflight": skip_preflight, "maxRetries": 0}
-        res = await self.call("sendTransaction", [tx_b64, cfg])
+        res = await self.call("sendTransaction", [tx_b64, cfg], written)
         if not isinstance(res, str):
             raise RpcError(f"sendTransaction at {self.shown}: bad answer")
         return res
@@ -531,8 +561,8 @@ class JitoClient:
     async def close(self) -> None:
         await self.rpc.close()
 
-    async def send_bundle(self, txs_b64: Sequence[str]) -> str:
-        res = await self.rpc.call("sendBundle", [list(txs_b64), {"encoding": "base64"}])
+    async def send_bundle(self, txs_b64: Sequence[str], written: list[int] | None = None) -> str:
+        res = await self.rpc.call("sendBundle", [list(txs_b64), {"encoding": "base64"}], written)
         if not isinstance(res, str):
             raise RpcError(f"sendBundle at {self.shown}: bad answer")
         return res

@@ -245,7 +245,11 @@ def record_fields(rec: Any) -> tuple[str, dict[str, Any]]:
 
 def assert_same_state(ings: list[Any], graphs: list[Any], m: Market, final: bool) -> None:
     a, b = ings
-    assert a.take_changed() == b.take_changed()
+    pending = a.pending
+    assert b.pending == pending
+    changed = a.take_changed()
+    assert changed == b.take_changed() and len(changed) == pending
+    assert a.pending == b.pending == 0
     assert as_dict(a.stats()) == as_dict(b.stats())
     assert [as_dict(e) for e in a.endpoint_stats()] == [as_dict(e) for e in b.endpoint_stats()]
     assert [as_dict(s) for s in a.dedup_stats()] == [as_dict(s) for s in b.dedup_stats()]
@@ -274,3 +278,11 @@ def assert_same_state(ings: list[Any], graphs: list[Any], m: Market, final: bool
         assert [(k, kind, record_fields(r)) for k, kind, r in ra_] == [
             (k, kind, record_fields(r)) for k, kind, r in rb_
         ]
+        # one pool's record as the live fast path reads it: the same as in the list
+        for k, kind, r in ra_:
+            one_a, one_b = a.record(k), b.record(k)
+            assert one_a is not None and one_b is not None
+            assert (one_a[0], record_fields(one_a[1])) == (kind, record_fields(r))
+            assert (one_b[0], record_fields(one_b[1])) == (kind, record_fields(r))
+        assert a.record("11111111111111111111111111111111") is None
+        assert b.record("11111111111111111111111111111111") is None

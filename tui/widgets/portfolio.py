@@ -102,6 +102,18 @@ class PortfolioPanel(Static):
         t.append(" fail ", style="dim")
         t.append(f"{lv.failed}", style=palette.loss if lv.failed else "")
         t.append(f" ref {lv.refused} open {lv.open}\n", style="dim")
+        t2t, unsimulated = getattr(lv, "t2t_us", None), getattr(lv, "simulate", "") == "plain"
+        if t2t is not None or unsimulated:  # tick to trade, and bundles sent unsimulated
+            line = Text()
+            if t2t is not None:
+                line.append("t2t ", style="dim")
+                line.append(f"{t2t / 1e3:.2f} ms" if t2t >= 1e3 else f"{t2t:.0f} µs")
+                line.append(f" {getattr(lv, 't2t_path', '')} ", style="dim")
+            if unsimulated:
+                line.append("unsimulated", style=palette.warning)
+            line.truncate(width, overflow="ellipsis")
+            t.append_text(line)
+            t.append("\n")
         routes = getattr(lv, "routes", ())
         if routes:  # where orders went: landed / expired / failed per route
             line = Text()

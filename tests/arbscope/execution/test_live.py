@@ -647,7 +647,7 @@ async def test_the_daily_cap_counts_every_session_of_the_journal_that_day(
 ) -> None:
     """Two sessions on one journal at once, then a third after them: the UTC day's total
     is read from the journal (the other sessions' ``tx`` events) when live is armed and
-    again before each order goes on; an order that would pass the cap is refused, naming
+    every second after, and from its day file before each order goes on; an order that would pass the cap is refused, naming
     the cap, the day's total and where it came from, and nothing is sent."""
     db = tmp_path / "j.sqlite"
     async with (
@@ -666,9 +666,12 @@ async def test_the_daily_cap_counts_every_session_of_the_journal_that_day(
         ob, _ = await go_cycle(b)
         cap = spent_a + ob.amount_in - 1  # B's order alone fits; with A's it does not
         b.executor.config = replace(b.executor.config, max_day=cap)
-        assert b.trade(ob.base_mint, list(ob.pools)) == ""  # B's cached total is stale...
+        # B's total as read before A's order (its keeper reads the journal every second,
+        # and submit refuses on what it read: here, before the keeper's next look)...
+        b.executor.spent_elsewhere = 0
+        assert b.trade(ob.base_mint, list(ob.pools)) == ""
         order_b = await finished(b, 1)
-        assert order_b.status == "refused"  # ...the journal, read again, refuses it
+        assert order_b.status == "refused"  # ...the day file, read again, refuses it
         for text in (f"daily cap {cap:,}", f"{spent_a:,} used today", "1 other session", str(db)):
             assert text in order_b.detail, order_b.detail
         st = b.feeds.server.chain.stats

@@ -2089,6 +2089,19 @@ impl FeedIngest {
         out
     }
 
+    /// How many pools changed since the last [`take_changed`](Self::take_changed) (a
+    /// caller deciding whether a turn has anything to evaluate).
+    pub fn pending(&self) -> usize {
+        self.changed.len()
+    }
+
+    /// The decoded account of the tracked pool `address` as the graph holds it now
+    /// (`None`: not tracked, or not decoded yet).
+    pub fn record(&self, address: &str) -> Option<&Record> {
+        let &pix = self.pool_ix.get(address)?;
+        self.pools.get(pix as usize)?.record.as_ref()
+    }
+
     pub fn stats(&self) -> IngestStats {
         self.n
     }

@@ -705,6 +705,23 @@ impl FeedIngest {
         self.inner.take_changed()
     }
 
+    /// How many pools changed since the last `take_changed` (cheap: no list is made).
+    #[getter]
+    fn pending(&self) -> usize {
+        self.inner.pending()
+    }
+
+    /// `(kind, decoded pool account)` of the tracked pool `address` as the graph holds
+    /// it now; None when it is not tracked or not decoded yet.
+    fn record<'py>(&self, py: Python<'py>, address: &str) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let Some(rec) = self.inner.record(address) else {
+            return Ok(None);
+        };
+        let kind = rec.venue().info().kind;
+        let r = crate::venues::record_py(py, rec)?;
+        Ok(Some(PyTuple::new(py, [kind.into_bound_py_any(py)?, r])?))
+    }
+
     /// What this ingest has seen since it was made (counters and the chain's slot).
     fn stats(&self) -> IngestStats {
         let s = self.inner.stats();

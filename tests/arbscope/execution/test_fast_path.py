@@ -1,0 +1,210 @@
+"""Tick to trade (issue 38): an order built from what the session holds, with no round trip
+on the way; a bundle that goes unsimulated by policy written to the block engine's socket
+in the deciding call (the hot path); the day's cap kept across sessions through the
+journal's day file; the run loop woken by a frame; a request written at once by the hot
+sender and answered as the ordinary client is. Against the simulator: its chain lands
+what was sent and counts what it simulated."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from arbscope.execution.live import SKIPPED_BY_POLICY
+from arbscope.execution.orders import STEPS_TIMED
+from arbscope.runloop import MonotonicClock, RunLoop
+from feeds.clients.rpc import RpcError
+from feeds.clients.sender import HotSender
+from tests.support.hostile import until
+from tests.support.live import finished, go_cycle, live_session
+
+
+def tx_steps(db: Path, seq: int) -> dict[str, dict[str, Any]]:
+    """The journaled ``tx`` steps of order ``seq``, by step."""
+    import sqlite3
+
+    with sqlite3.connect(db) as c:
+        rows = c.execute("SELECT payload FROM events WHERE kind = 'tx'").fetchall()
+    out: dict[str, dict[str, Any]] = {}
+    for (payload,) in rows:
+        p = json.loads(payload)
+        if p.get("seq") == seq:
+            out[p["step"]] = p
+    return out
+
+
+@pytest.mark.slow
+async def test_a_bundle_goes_out_on_the_hot_path_unsimulated_and_lands(
+    keyfile: Path, tmp_path: Path
+) -> None:
+    """``live.simulate = plain`` with a block engine: the order is built from the session's
+    state, signed with the held blockhash and written to the engine's hot connection in
+    the deciding call (its ``written`` time is known when ``trade`` returns); the chain
+    simulated nothing and landed the bundle; the journal says why it was not simulated and
+    carries the order's tick to trade, step by step; the view says ``plain``."""
+    db = tmp_path / "j.sqlite"
+    async with live_session(keyfile, seed=11, db=db, tip_lamports=2_000, simulate="plain") as s:
+        assert s.feeds.server is not None and s.executor is not None
+        ex = s.executor
+        ex.config = replace(ex.config, jito=s.endpoints[0].http)
+        ok, why = await s.request_live()
+        assert ok, why
+        await ex.keep_warm()  # what the keeper does every second while armed
+        assert ex._hot and all(h.ready for h in ex._hot.values())
+        s.broker.auto = False  # type: ignore[union-attr]  # one order, by hand (x)
+        o, _ = await go_cycle(s)
+        chain = s.feeds.server.chain
+        simulated, bundles = chain.stats.simulated, chain.stats.bundles
+        assert s.trade(o.base_mint, list(o.pools)) == ""
+        order = next(x for x in ex.orders if x.seq == 1)
+        assert order.path == "fast" and order.sending and "written" in order.t_ns
+        assert order.t_ns["decided"] <= order.t_ns["ledger"] <= order.t_ns["written"]
+        done = await finished(s, 1)
+        assert done.status == "confirmed", done.detail
+        assert chain.stats.simulated == simulated  # nothing was simulated on the way
+        assert chain.stats.bundles == bundles + 1
+        assert "hot path" in done.via
+        assert ex.view().simulate == "plain" and ex.view().t2t_path == "fast"
+        await s.stop()  # the journal flushed
+        steps = tx_steps(db, 1)
+    assert steps["simulated"]["skipped"] == SKIPPED_BY_POLICY
+    timing = steps["sent"]["timing_us"]
+    assert steps["sent"]["path"] == "fast"
+    assert {"decided->ledger", "ledger->built", "built->signed", "total"} <= set(timing)
+    assert all(v >= 0 for v in timing.values())
+    # manual: no frame behind it, so the total runs from the decision
+    parts = [v for k, v in timing.items() if k != "total"]
+    assert timing["total"] == pytest.approx(sum(parts), abs=1.0)
+
+
+@pytest.mark.slow
+async def test_a_plain_order_is_built_from_the_held_state_and_still_simulated(
+    keyfile: Path, tmp_path: Path
+) -> None:
+    """Without block engines the order is simulated first (the rule for plain
+    transactions) but built from what is held: no ``getMultipleAccounts`` on the way;
+    with the fast path off it reads the accounts first (``fetched``), as before."""
+    async with live_session(keyfile, seed=11, db=tmp_path / "j.sqlite") as s:
+        assert s.feeds.server is not None and s.executor is not None
+        ex = s.executor
+        ok, why = await s.request_live()
+        assert ok, why
+        await ex.keep_warm()
+        s.broker.auto = False  # type: ignore[union-attr]
+        chain = s.feeds.server.chain
+        for seq, fast in ((1, True), (2, False)):
+            ex.fast_path = fast
+            o, _ = await go_cycle(s)
+            simulated = chain.stats.simulated
+            assert s.trade(o.base_mint, list(o.pools)) == ""
+            done = await finished(s, seq)
+            assert done.status == "confirmed", done.detail
+            assert done.path == ("fast" if fast else "fetched")
+            assert chain.stats.simulated == simulated + 1
+            assert done.simulated_out is not None and done.simulated_out >= done.min_out
+
+
+@pytest.mark.slow
+async def test_an_order_another_process_wrote_to_the_day_file_counts_against_the_cap(
+    keyfile: Path, tmp_path: Path
+) -> None:
+    """An order of another session that is in the journal's day file but not in the
+    journal (its process died before its batch was written) counts, whole, against the
+    day's cap of the next order: refused, naming where the total came from; nothing is
+    sent. The day file is written before an order goes on."""
+    db = tmp_path / "j.sqlite"
+    async with live_session(keyfile, seed=11, db=db) as s:
+        assert s.executor is not None
+        ex = s.executor
+        ok, why = await s.request_live()
+        assert ok, why
+        s.broker.auto = False  # type: ignore[union-attr]
+        o, _ = await go_cycle(s)
+        ledger = ex.ledger
+        assert ledger is not None
+        dead = 7_000_000
+        ledger.file.append("a-session-that-died", 1, ex.day, dead)  # type: ignore[attr-defined]
+        ex.config = replace(ex.config, max_day=dead + o.amount_in - 1)
+        assert s.trade(o.base_mint, list(o.pools)) == ""
+        refused = await finished(s, 1)
+        assert refused.status == "refused"
+        assert f"{dead:,} by 1 other session in journal" in refused.detail, refused.detail
+        assert ex.counts["sent"] == 0
+        ex.config = replace(ex.config, max_day=dead + o.amount_in)  # exactly at the cap
+        o, _ = await go_cycle(s)
+        assert s.trade(o.base_mint, list(o.pools)) == ""
+        done = await finished(s, 2)
+        assert done.status == "confirmed", done.detail
+    lines = [json.loads(x) for x in Path(f"{db}.live").read_text().splitlines()]
+    assert [x["seq"] for x in lines if x["s"] != "a-session-that-died"] == [2]
+
+
+async def test_a_frame_wakes_the_run_loop_before_its_period() -> None:
+    """``wake`` ends the wait of a loop on the machine's clock at once: a turn now, the
+    periodic deadline kept (a period of an hour: no turn could come from it here)."""
+    turned = asyncio.Event()
+
+    def turn(now_ns: int) -> None:
+        turned.set()
+
+    loop = RunLoop(turn, MonotonicClock(), period_ns=3_600 * 10**9)
+    task = asyncio.ensure_future(loop.run())
+    try:
+        await until(lambda: loop._wait is not None)
+        loop.wake()
+        loop.wake()  # several before the turn make one
+        await turned.wait()
+        await until(lambda: loop._wait is not None)  # parked again, for the same deadline
+        assert loop.turns == 1 and loop.woken == 1
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_the_hot_sender_writes_at_once_and_reads_answers_as_the_client_does(
+    keyfile: Path, tmp_path: Path
+) -> None:
+    """Against the simulator's HTTP endpoint: a request is handed to the socket in the
+    ``send`` call (its time is known before any await), answered with the JSON-RPC
+    ``result``; an error answer is the ordinary client's RpcError; with every
+    connection busy ``send`` says so (None) rather than queueing."""
+    async with live_session(keyfile, seed=12, db=tmp_path / "j.sqlite") as s:
+        h = HotSender(s.endpoints[0].http, size=1)
+        await h.open()
+        try:
+            before = time.monotonic_ns()
+            sent = h.send("getSlot", [])
+            assert sent is not None
+            written, fut = sent
+            assert before <= written <= time.monotonic_ns()
+            assert h.send("getSlot", []) is None and h.busy == 1  # the one connection waits
+            assert isinstance(await fut, int)
+            assert h.ready  # kept alive for the next
+            sent = h.send("noSuchMethod", [])
+            assert sent is not None
+            with pytest.raises(RpcError, match=r"noSuchMethod at .*Method not found"):
+                await sent[1]
+            sent = h.send("getSlot", [])
+            assert sent is not None and isinstance(await sent[1], int)
+        finally:
+            await h.close()
+
+
+def test_the_tick_to_trade_steps_are_in_order_and_sum_to_the_total() -> None:
+    from arbscope.execution.orders import LiveOrder
+
+    o = LiveOrder(1, "auto", ("b", ("p",)), ["b", "x", "b"], ["p", "q"], ["cpmm"] * 2, 1, [1])
+    o.frame_ns = 1_000
+    for i, step in enumerate(STEPS_TIMED):
+        o.t_ns[step] = 2_000 + 1_000 * i
+    t = o.timing_us()
+    assert list(t) == [
+        f"{a}->{b}" for a, b in zip(("frame", *STEPS_TIMED), STEPS_TIMED, strict=False)
+    ] + ["total"]
+    assert t["frame->turn"] == 1.0 and t["total"] == pytest.approx(1.0 + len(STEPS_TIMED) - 1)
