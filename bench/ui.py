@@ -1,7 +1,8 @@
 """`python -m bench.ui`: the dashboard under load.
 
 A simulator in its own process (a busy market: more pools, more trades per slot, short
-slots) serves 3 endpoints; the dashboard (Textual, headless driver: layout and
+slots) serves 3 endpoints (``--endpoints``; ``--pools 3000 --tokens 300``: a market the
+size of mainnet's watched set, every venue); the dashboard (Textual, headless driver: layout and
 rendering run, nothing is written to a terminal) runs a FeedSession on them for
 ``--seconds``. Measured in the app's process:
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -34,7 +36,9 @@ from bench.report import markdown
 SEED = 17
 
 
-def serve(seed: int, tokens: int, pools: int, trades: int, slot_ms: float) -> None:
+def serve(
+    seed: int, tokens: int, pools: int, trades: int, slot_ms: float, endpoints: int = 3
+) -> None:
     from feeds.sim.server import SimServer, default_profiles
     from feeds.sim.world import WorldConfig
 
@@ -46,7 +50,7 @@ def serve(seed: int, tokens: int, pools: int, trades: int, slot_ms: float) -> No
             trades_per_slot=trades,
             slot_seconds=slot_ms / 1000.0,
         )
-        async with SimServer(cfg, default_profiles(3)) as sim:
+        async with SimServer(cfg, default_profiles(endpoints)) as sim:
             for info in sim.infos():
                 print(info.ws_url, info.http_url, flush=True)
             await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
@@ -87,7 +91,7 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         b0 = sum(c.builds for c in charts)
         f0, u0 = screen.frames, session.updates
         m0 = sum(c.messages for c in session.pool.counters) if session.pool else 0
-        c0, t0 = time.process_time(), time.monotonic()
+        c0, t0, rss0 = time.process_time(), time.monotonic(), _rss_mb()
         end = t0 + a.seconds
         while time.monotonic() < end:
             await pilot.pause(0.5)
@@ -107,6 +111,7 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         why = session.timer.stateful_suspended
         shadow = f"mirror suspended ({why})" if why else "twin mirrors every frame"
         cpu = time.process_time() - c0
+        rss1 = _rss_mb()
         frames = screen.frames - f0
         builds = sum(c.builds for c in charts) - b0
         m1 = sum(c.messages for c in session.pool.counters) if session.pool else 0
@@ -127,7 +132,18 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         "theme_latency_p50_ms": 1e3 * statistics.median(lat_t),
         "theme_latency_max_ms": 1e3 * max(lat_t),
         "cpu_cores": cpu / wall,
+        "rss_mb_start": rss0,
+        "rss_mb_end": rss1,
     }
+
+
+def _rss_mb() -> float:
+    """This process's resident memory now (MB; Linux's /proc, else 0)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
 def _nearest_rank(values: Sequence[float], p: float) -> float:
@@ -145,6 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--pools", type=int, default=160)
     ap.add_argument("--trades", type=int, default=60, help="trades per slot")
     ap.add_argument("--slot-ms", type=float, default=40.0)
+    ap.add_argument("--endpoints", type=int, default=3, help="the simulator's endpoints")
     ap.add_argument("--seconds", type=float, default=15.0)
     ap.add_argument(
         "--no-shadow", action="store_true", help="no Python twin mirroring the Rust ingest"
@@ -155,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--json", metavar="PATH")
     a = ap.parse_args(argv)
     if a.serve:
-        serve(a.seed, a.tokens, a.pools, a.trades, a.slot_ms)
+        serve(a.seed, a.tokens, a.pools, a.trades, a.slot_ms, a.endpoints)
         return 0
     cmd = [
         sys.executable,
@@ -172,11 +189,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         str(a.trades),
         "--slot-ms",
         str(a.slot_ms),
+        "--endpoints",
+        str(a.endpoints),
     ]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
-        urls = [proc.stdout.readline().split() for _ in range(3)]
+        urls = [proc.stdout.readline().split() for _ in range(a.endpoints)]
         r = asyncio.run(measure(urls, a))
     finally:
         if proc.stdin is not None:
@@ -185,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     shadow = "no shadow" if a.no_shadow else f"shadow: {r['shadow']}"
     shown = f", the {a.chart} chart shown" if a.chart else ""
     print(
-        f"# dashboard under load: 3 endpoints, {a.pools} pools, {a.trades} trades per "
+        f"# dashboard under load: {a.endpoints} endpoints, {a.pools} pools, {a.trades} trades per "
         f"{a.slot_ms:g} ms slot, {r['seconds']:.0f} s, 120x40, {shadow}{shown}"
     )
     rows = [
@@ -206,6 +225,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "restyles every widget",
         ),
         ("CPU (process / wall)", f"{r['cpu_cores']:.2f} cores", "< 1"),
+        (
+            "memory (RSS) after warm-up -> end",
+            f"{r['rss_mb_start']:.0f} -> {r['rss_mb_end']:.0f} MB",
+            "flat",
+        ),
     ]
     print("\n".join(markdown(("measure", "value", "bound"), rows)))
     if a.json:

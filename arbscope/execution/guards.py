@@ -446,9 +446,17 @@ class GuardRails(Following):
                 self._saw_account(m, got.get(a) is not None)
 
     async def _open_hot(self) -> None:
-        """When bundles go unsimulated (the hot path), a :class:`HotSender` per block
-        engine, its connections open (sharing the engine's rate limit)."""
+        """The :class:`HotSender` connections, open (each sharing its endpoint's rate
+        limit): the node's, for ``sendTransaction`` once simulated; when bundles go
+        unsimulated (the hot path), one per block engine."""
         c = self.config
+        if c.rpc and not c.engines() and self.fast_path:  # sendTransaction after simulating
+            h = self._hot.get(c.rpc)
+            if h is None:
+                h = self._hot[c.rpc] = HotSender(
+                    c.rpc, size=max(2, c.max_open), ca_file=c.ca_file, gate=self._client().gate
+                )
+            await h.open()
         if not self._skips_simulation():
             return
         for url in c.engines():

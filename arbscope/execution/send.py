@@ -42,8 +42,21 @@ class Sending(Building):
             if len(bundle) != 1:
                 raise RpcError("a bundle of several transactions needs a block engine")
             route = self._route("rpc")
+            hot = self._hot.get(c.rpc or "")
             try:
-                got = await self._client().send_transaction(bundle[0], written=written)
+                fired = (
+                    hot.send("sendTransaction", self._client().send_params(bundle[0]))
+                    if hot is not None and self.fast_path
+                    else None
+                )
+                if fired is not None:  # written in this call: a kept-alive connection
+                    if written is not None:
+                        written.append(fired[0])
+                    got = await fired[1]
+                    if not isinstance(got, str):
+                        raise RpcError(f"sendTransaction at {self._client().shown}: bad answer")
+                else:
+                    got = await self._client().send_transaction(bundle[0], written=written)
             except RpcError:
                 route.refused += 1
                 raise

@@ -517,13 +517,18 @@ class RpcClient:
         value: dict[str, Any] = res["value"]
         return value
 
+    @staticmethod
+    def send_params(tx_b64: str, skip_preflight: bool = True) -> list[Any]:
+        """``sendTransaction``'s params for a base64 transaction (no retries by the node:
+        the executor follows and resends itself)."""
+        return [tx_b64, {"encoding": "base64", "skipPreflight": skip_preflight, "maxRetries": 0}]
+
     async def send_transaction(
         self, tx_b64: str, skip_preflight: bool = True, written: list[int] | None = None
     ) -> str:
         """``sendTransaction``: the signature the node answers (``written``: see
         :meth:`call`)."""
-        cfg = {"encoding": "base64", "skipPreflight": skip_preflight, "maxRetries": 0}
-        res = await self.call("sendTransaction", [tx_b64, cfg], written)
+        res = await self.call("sendTransaction", self.send_params(tx_b64, skip_preflight), written)
         if not isinstance(res, str):
             raise RpcError(f"sendTransaction at {self.shown}: bad answer")
         return res

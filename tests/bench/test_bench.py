@@ -57,8 +57,9 @@ def test_unknown_kernel_is_an_error() -> None:
     assert out.returncode == 2 and "unknown kernel" in out.stderr
 
 
-def test_live_bench_reports_build_sign_and_every_pipeline_step(tmp_path: Path) -> None:
+def test_live_bench_reports_build_sign_and_the_tick_to_trade_steps(tmp_path: Path) -> None:
     out_json = tmp_path / "live.json"
+    way = "bundle, unsimulated (fast path)"
     out = subprocess.run(
         [
             sys.executable,
@@ -68,24 +69,37 @@ def test_live_bench_reports_build_sign_and_every_pipeline_step(tmp_path: Path) -
             "20",
             "--seconds",
             "3",
+            "--pools",
+            "48",
+            "--tokens",
+            "16",
+            "--trades",
+            "10",
+            "--slot-ms",
+            "100",
+            "--way",
+            way,
             "--json",
             str(out_json),
         ],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
     assert out.returncode == 0, out.stderr
     data = json.loads(out_json.read_text())
     assert data["build_sign"]["bytes"] > 1_000  # 5 instructions, one signature
-    pl = data["pipeline"]
-    assert pl["orders"] == sum(pl["by_status"].values())
-    for step in ("accepted->signed", "signed->simulated", "simulated->sent", "sent->confirmed"):
-        if step in pl:
-            assert pl[step]["n"] <= pl["orders"] and pl[step]["median_ms"] >= 0
-    assert "build + sign" in out.stdout
+    r = data["tick_to_trade"][way]
+    assert list(data["tick_to_trade"]) == [way]
+    assert r["orders"] == sum(r["by_status"].values()) and r["timed"] <= r["orders"]
+    assert sum(r["paths"].values()) == r["timed"]
+    total = r["steps"].get("frame->written", {"n": 0})
+    assert total["n"] == r["timed"]  # every timed order has its whole way measured
+    for q in r["steps"].values():
+        assert q["n"] <= r["timed"] and 0 <= q["p50_us"] <= q["p99_us"]
+    assert "build + sign" in out.stdout and "tick to trade" in out.stdout
 
 
 def test_json_parsers_corpus_holds_the_frames_and_the_ingest_setup(tmp_path: Path) -> None:
