@@ -234,7 +234,7 @@ class RpcClient:
                 raise RpcError(f"{where}: the answer is not JSON") from None
             del raw  # the text is parsed: its bytes go before the decoding makes more
             try:
-                result = self._result(msg, where)
+                result = self.result_of(msg, where)
             except RpcError as exc:
                 if exc.rate_limited:
                     gate.refused(None)
@@ -280,7 +280,9 @@ class RpcClient:
         return buf
 
     @staticmethod
-    def _result(msg: Any, where: str) -> Any:
+    def result_of(msg: Any, where: str) -> Any:
+        """A JSON-RPC answer's ``result``, or its error as :class:`RpcError` (a rate limit
+        flagged), as every client of this module reads one."""
         if not isinstance(msg, dict):
             raise RpcError(f"{where}: the answer is not a JSON-RPC object")
         err = msg.get("error")

@@ -123,7 +123,7 @@ class _Conn(asyncio.Protocol):
             return
         try:
             msg = json.loads(self.body)
-            fut.set_result(RpcClient._result(msg, self.where))
+            fut.set_result(RpcClient.result_of(msg, self.where))
         except (ValueError, RecursionError):
             fut.set_exception(RpcError(f"{self.where}: the answer is not JSON"))
         except RpcError as exc:
