@@ -192,7 +192,7 @@ async def tick_to_trade(urls: list[list[str]], a: argparse.Namespace, way: str) 
                 simulate="plain" if bundle else "always",
                 max_trade=10**12,
                 max_day=10**15,
-                max_open=4,
+                max_open=a.max_open,
             ),
         )
         seen: dict[int, Any] = {}
@@ -230,6 +230,7 @@ async def tick_to_trade(urls: list[list[str]], a: argparse.Namespace, way: str) 
             st: sum(o.status == st for o in orders) for st in sorted({o.status for o in orders})
         },
         "timed": len(timed),
+        "each": [(o.seq, o.path, o.timing_us()) for o in timed],
         "why": sorted({o.detail[:160] for o in orders if o.status in ("refused", "error")})[:4],
         "paths": {p: sum(o.path == p for o in timed) for p in sorted({o.path for o in timed})},
         "steps": {},
@@ -264,6 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--trades", type=int, default=60, help="trades per slot")
     p.add_argument("--slot-ms", type=float, default=40.0)
     p.add_argument("--way", choices=list(WAYS), action="append", help="only these (repeat)")
+    p.add_argument("--max-open", type=int, default=16, help="live.max_open")
+    p.add_argument("--orders", action="store_true", help="print every timed order's steps")
     p.add_argument("--json", metavar="PATH")
     a = p.parse_args(argv)
     if a.serve:
@@ -294,6 +297,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{way}: {r['orders']} orders {r['by_status']}, timed {r['timed']} {r['paths']}")
         for why in r["why"]:
             print(f"  not sent: {why}")
+        if a.orders:
+            for seq, path, t in r["each"]:
+                steps = " ".join(f"{k.split('->')[-1]}={v:.0f}" for k, v in t.items())
+                print(f"  #{seq} {path}: {steps}")
         for step, q in r["steps"].items():
             goal = "  goal p50 <= 500, p99 <= 2000" if step == "frame->written" else ""
             print(f"  {step:<42} {q['p50_us']:>9.0f} {q['p99_us']:>9.0f} {q['n']:>5}{goal}")

@@ -167,6 +167,7 @@ class ExecutorCore:
         self._static_refused: set[str] = set()
         self._warming: asyncio.Task[None] | None = None
         self._hot: dict[str, HotSender] = {}  # by engine URL: the hot path's connections
+        self._reading_blockhash: asyncio.Task[None] | None = None
         self.tables: TableKeeper | None = None  # the wallet's lookup tables (once armed)
         self._keeping: asyncio.Task[None] | None = None
 
@@ -182,14 +183,36 @@ class ExecutorCore:
         return self._watcher
 
     def _held_blockhash(self) -> tuple[str, int] | None:
-        """The blockhash held and its last valid height while within its ages, else None."""
+        """The blockhash held and its last valid height while within its ages, else None.
+        Past half of either age a new one is read in the background (short slots outrun
+        the keeper's second), so the next order finds a fresh one held."""
         cached = self._blockhash
         if cached is None:
             return None
         now, slot = time.monotonic(), int(self._graph().slot)
-        if now - cached[2] > BLOCKHASH_MAX_AGE_S or slot - cached[3] > BLOCKHASH_MAX_AGE_SLOTS:
+        age_s, age_slots = now - cached[2], slot - cached[3]
+        if age_s > BLOCKHASH_MAX_AGE_S / 2 or age_slots > BLOCKHASH_MAX_AGE_SLOTS / 2:
+            self._refresh_blockhash_ahead()
+        if age_s > BLOCKHASH_MAX_AGE_S or age_slots > BLOCKHASH_MAX_AGE_SLOTS:
             return None
         return cached[0], cached[1]
+
+    def _refresh_blockhash_ahead(self) -> None:
+        """Read a new blockhash in a task of its own (one at a time)."""
+        if self._reading_blockhash is not None and not self._reading_blockhash.done():
+            return
+
+        async def read() -> None:
+            try:
+                await self._latest_blockhash(force=True)
+            except RpcError as exc:
+                self.last_error = self._clean(f"blockhash: {exc}")
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._reading_blockhash = loop.create_task(read(), name="live-blockhash")
 
     async def _latest_blockhash(
         self, force: bool = False, refresh_within_s: float = 0.0

@@ -576,7 +576,9 @@ class LiveExecutor(GuardRails):
     async def close(self) -> None:
         """Cancel what was never sent; close the connections."""
         self.disarm("session closed")
-        keeping = [t for t in (self._keeping, self._warming) if t is not None]
+        keeping = [
+            t for t in (self._keeping, self._warming, self._reading_blockhash) if t is not None
+        ]
         for t in [*self.tasks.values(), *keeping]:
             t.cancel()
         for t in [*self.tasks.values(), *keeping]:
