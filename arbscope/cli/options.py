@@ -411,6 +411,7 @@ RUN_FLAGS: dict[str, str] = {
     "max_day": "live.max_day",
     "max_open": "live.max_open",
     "max_slippage_bps": "live.max_slippage_bps",
+    "simulate": "live.simulate",
     "cu_limit": "live.cu_limit",
     "metrics_port": "metrics.port",
     "log_file": "logs.file",
@@ -585,6 +586,12 @@ def add_run(p: argparse.ArgumentParser) -> None:
         action="append",
         help="send Jito bundles to this block engine; repeat for several, all sent at once "
         "(live.jito)",
+    )
+    live.add_argument(
+        "--simulate",
+        choices=("always", "plain"),
+        help="simulate before sending: always (default), or plain transactions only: "
+        "bundles go unsimulated, said on screen (live.simulate)",
     )
     live.add_argument(
         "--tip-policy",

@@ -204,8 +204,9 @@ class HotSender:
 
     @property
     def ready(self) -> bool:
-        """Whether a request can be written now."""
-        return any(c.idle for c in self._conns)
+        """Whether a request can be written now: a connection idle, the rate limit not
+        holding requests back."""
+        return self.gate.remaining() <= 0 and any(c.idle for c in self._conns)
 
     def send(self, method: str, params: Sequence[Any]) -> tuple[int, asyncio.Future[Any]] | None:
         """Write one JSON-RPC request now: (``time.monotonic_ns`` once it was handed to
