@@ -31,6 +31,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.ui import serve
+
 
 def build_and_sign(reps: int) -> dict[str, float]:
     from solders.hash import Hash
@@ -118,31 +120,6 @@ def build_and_sign(reps: int) -> dict[str, float]:
         out[f"{name}_p90_us"] = times[len(times) * 9 // 10] / 1e3
     out["median_us"], out["p90_us"] = out["ours_median_us"], out["ours_p90_us"]
     return out
-
-
-def serve(seed: int, tokens: int, pools: int, trades: int, slot_ms: float) -> None:
-    """The simulator process: the busy market, accepting transactions; its block engines
-    not rate-limited (an operator's authenticated limit is above Jito's default of one
-    request a second, which would pace the orders rather than time them)."""
-    from feeds.sim.server import SimServer, default_profiles
-    from feeds.sim.world import WorldConfig
-
-    async def main() -> None:
-        cfg = WorldConfig(
-            seed=seed,
-            tokens=tokens,
-            pools=pools,
-            trades_per_slot=trades,
-            slot_seconds=slot_ms / 1000.0,
-        )
-        async with SimServer(cfg, default_profiles(3), accept_transactions=True) as sim:
-            for engine in sim.chain.engines.values():  # Jito's 1/s default would pace it
-                engine.rps = 0.0
-            for info in sim.infos():
-                print(info.ws_url, info.http_url, flush=True)
-            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-
-    asyncio.run(main())
 
 
 WAYS = {
@@ -269,8 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--orders", action="store_true", help="print every timed order's steps")
     p.add_argument("--json", metavar="PATH")
     a = p.parse_args(argv)
-    if a.serve:
-        serve(a.seed, a.tokens, a.pools, a.trades, a.slot_ms)
+    if a.serve:  # the UI bench's simulator, taking transactions
+        serve(a.seed, a.tokens, a.pools, a.trades, a.slot_ms, accept_tx=True)
         return 0
     bs = build_and_sign(a.reps)
     fits = "fits" if bs["bytes"] <= PACKET_DATA_SIZE else "OVER"

@@ -37,8 +37,18 @@ SEED = 17
 
 
 def serve(
-    seed: int, tokens: int, pools: int, trades: int, slot_ms: float, endpoints: int = 3
+    seed: int,
+    tokens: int,
+    pools: int,
+    trades: int,
+    slot_ms: float,
+    endpoints: int = 3,
+    accept_tx: bool = False,
 ) -> None:
+    """The simulator process: the busy market on ``endpoints`` endpoints, their URLs on
+    stdout, until stdin closes. ``accept_tx``: it takes transactions, its block engines
+    not rate-limited (an operator's authenticated limit is above Jito's default of one
+    request a second, which would pace a benchmark's orders rather than time them)."""
     from feeds.sim.server import SimServer, default_profiles
     from feeds.sim.world import WorldConfig
 
@@ -50,7 +60,12 @@ def serve(
             trades_per_slot=trades,
             slot_seconds=slot_ms / 1000.0,
         )
-        async with SimServer(cfg, default_profiles(endpoints)) as sim:
+        async with SimServer(
+            cfg, default_profiles(endpoints), accept_transactions=accept_tx
+        ) as sim:
+            if accept_tx:
+                for engine in sim.chain.engines.values():
+                    engine.rps = 0.0
             for info in sim.infos():
                 print(info.ws_url, info.http_url, flush=True)
             await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
