@@ -170,6 +170,22 @@ class Building(ExecutorCore):
         for p, (kind, r) in recs.items():
             self._static[p] = StaticPool(kind, r, {m: programs[m] for m in pool_mints(kind, r)})
 
+    async def _statics_of(self, pools: Sequence[str], chunk: int = 100) -> None:
+        """:meth:`_statics` for ``pools`` not read yet, ``chunk`` at a time; a chunk
+        holding a pool of a program not traded (or gone) is read again one by one, and
+        such a pool is not asked for again."""
+        missing = [p for p in pools if p not in self._static and p not in self._static_refused]
+        for i in range(0, len(missing), chunk):
+            part = missing[i : i + chunk]
+            try:
+                await self._statics(part)
+            except ValueError:
+                for p in part:
+                    try:
+                        await self._statics([p])
+                    except ValueError:
+                        self._static_refused.add(p)
+
     async def _refresh_tip(self) -> None:
         """The percentile policy's tip from the first engine that answers its tip floor
         (kept for 10 s); on no answer the last one (or the fixed fallback) stays."""
@@ -242,13 +258,14 @@ class Building(ExecutorCore):
         return ixs, atas[self.base], pre_base, creates
 
     def build_warm(
-        self, o: LiveOrder, cu_price: int
+        self, o: LiveOrder, cu_price: int, states: dict[str, Any] | None = None
     ) -> tuple[list[Instruction], str, int, list[str]] | None:
-        """:meth:`_build` from what is held, with no round trip (:meth:`_warm`): the
-        pools' states the session graph holds (the ones ``o`` was quoted on), the
-        wallet's accounts and base balance as last read, the tip as last kept. None when
-        something is not held."""
-        states = self._warm(o)
+        """:meth:`_build` from what is held, with no round trip (:meth:`_warm`, or its
+        answer as ``states`` when the caller has it): the pools' states the session
+        graph holds (the ones ``o`` was quoted on), the wallet's accounts and base
+        balance as last read, the tip as last kept. None when something is not held."""
+        if states is None:
+            states = self._warm(o)
         if states is None:
             return None
         o.path = "fast"
@@ -480,14 +497,7 @@ class Building(ExecutorCore):
         assert self.wallet is not None
         me = self.wallet.pubkey
         pools = [str(p) for p in self._graph().pools()]
-        try:
-            await self._statics(pools)
-        except ValueError:  # a pool of a program not traded: the others one by one
-            for p in pools:
-                try:
-                    await self._statics([p])
-                except ValueError:
-                    continue
+        await self._statics_of(pools)
         out: dict[Pubkey, None] = {}
         for p in pools:
             st = self._static.get(p)

@@ -412,18 +412,7 @@ class GuardRails(Following):
         try:
             await self._latest_blockhash(refresh_within_s=BLOCKHASH_REFRESH_S)
             await self._refresh_tip()
-            pools = [str(p) for p in self._graph().pools()]
-            missing = [p for p in pools if p not in self._static and p not in self._static_refused]
-            for i in range(0, len(missing), 100):
-                chunk = missing[i : i + 100]
-                try:
-                    await self._statics(chunk)
-                except ValueError:  # a pool of a program not traded: one by one
-                    for p in chunk:
-                        try:
-                            await self._statics([p])
-                        except ValueError:
-                            self._static_refused.add(p)
+            await self._statics_of([str(p) for p in self._graph().pools()])
             await self._read_accounts()
             await self._open_hot()
             self._roll_day()

@@ -232,13 +232,14 @@ class LiveExecutor(GuardRails):
         if any(h is None or not h.ready for h in senders):
             return None
         assert self.ledger is not None and self.wallet is not None
-        if self._warm(o) is None or self._held_blockhash() is None:
+        states = self._warm(o)
+        if states is None or self._held_blockhash() is None:
             return None
         if not self._day_holds_now(o):
             return Fired([], [], "", 0, 0, refused=True)
         o.t_ns["ledger"] = time.monotonic_ns()
         try:
-            built = self.build_warm(o, cu_price)
+            built = self.build_warm(o, cu_price, states)
             if built is None:
                 return None
             ixs, _base_ata, pre_base, _creates = built
