@@ -54,7 +54,7 @@ class TimedIngest:
         # moving average): where in its slot a decision is made (paper's landing model)
         self.slot_seen, self.slot_t_ns, self.slot_len_ns = 0, 0, 0
         # told when a frame moved a pool's state, while someone wants to decide on it at
-        # once (live trading: the run loop's ``wake``); None: the periodic turn decides
+        # once (trading live on its own: the session's ``decide``); None: the turn decides
         self.on_change: Callable[[], None] | None = None
         # the receive ns of the oldest frame whose change the next ``take_changed`` hands
         # over (0: none, or no one was listening): where a live order's latency starts

@@ -152,6 +152,15 @@ def _tick_args(inp: Input, endpoint: int) -> tuple[Any, ...]:
     return (inp.t_ns,)
 
 
+def _wallet(armed: bool, base: str, accounts: dict[str, bool]) -> Encoded:
+    return 0, json_payload([bool(armed), base, dict(sorted(accounts.items()))]), None
+
+
+def _wallet_args(inp: Input, endpoint: int) -> tuple[Any, ...]:
+    armed, base, accounts = inp.json()
+    return bool(armed), str(base), {str(k): bool(v) for k, v in accounts.items()}
+
+
 def _trade(base: str, pools: Sequence[str]) -> Encoded:
     return 0, json_payload([base, list(pools)]), None
 
@@ -182,6 +191,8 @@ _ROWS = (
     InputKind(Kind.TIPS, "on_tips", False, _list, _tips_args, published=False),
     InputKind(Kind.LANDING, "on_landing", False, _landing, _landing_args, published=False),
     InputKind(Kind.TICK, "tick", False, _tick, _tick_args, published=False),
+    InputKind(Kind.DECIDE, "decide", False, _tick, _tick_args, published=False),
+    InputKind(Kind.WALLET, "on_wallet", False, _wallet, _wallet_args, published=False),
     InputKind(Kind.TRADE, "trade", False, _trade, _trade_args, published=False),
     InputKind(Kind.KILL, "kill", False, _none, _no_args, published=False),
     InputKind(Kind.RESUME, "resume", False, _none, _no_args, published=False),

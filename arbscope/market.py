@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import types
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -172,6 +172,7 @@ class UpdateRate:
 
 
 OppKey = tuple[str, tuple[str, ...]]  # (base mint, pools) of a cycle
+WalletView = tuple[bool, str, dict[str, bool]]  # armed, base, {mint: its account exists}
 # pool programs whose swap takes steps for a Token-2022 mint (None: a program not known)
 _TOKEN_KINDS = frozenset({"whirlpool", "clmm", "cpmm", None})
 
@@ -240,6 +241,9 @@ class Evaluator:
         self.costs: dict[OppKey, CycleCost] = {}  # each live cycle's, as it was scored
         self._budgets: dict[tuple[Any, ...], CuBudget] = {}
         self._wallet_seen: tuple[bool, int] = (False, 0)  # the executor's, when last scored
+        # the live wallet's token accounts as the cycles are scored with them: (armed, its
+        # base, {mint: the account exists}); the executor's, or a replay's journaled copy
+        self.wallet: WalletView = (False, "", {})
         # each pool's program, when the feed knows it (what a transaction would need)
         self.pool_kinds: dict[str, str] = pool_kinds if pool_kinds is not None else {}
         self._sendable_memo: dict[tuple[Any, ...], str] = {}
@@ -286,8 +290,8 @@ class Evaluator:
         wallet's token accounts it would create (known once live is armed: what the
         executor has seen of the wallet), ``fees.cu_limit`` over all."""
         kinds = tuple(self.pool_kinds.get(p) for p in o.pools)
-        ex = self.executor
-        accounts = ex.accounts_to_create(o.tokens) if ex is not None and ex.armed else 0
+        armed, base, have = self.wallet
+        accounts = sum(1 for t in set(o.tokens) if t != base and not have.get(t)) if armed else 0
         steps = self.steps(o, kinds)
         key = (kinds, tuple(o.kinds), accounts, self.cu_override, steps)
         b = self._budgets.get(key)
@@ -332,10 +336,12 @@ class Evaluator:
             )
         return CycleCost(fees, budget, price)
 
-    def evaluate(self, pool_id: str, slot: int) -> None:
-        """Re-evaluate and score every cycle through ``pool_id`` (EngineError, and
-        UnknownPoolError for a pool not in the graph, propagate: the caller counts)."""
+    def evaluate(self, pool_id: str, slot: int) -> list[OppKey]:
+        """Re-evaluate and score every cycle through ``pool_id``; the live ones' keys
+        (EngineError, and UnknownPoolError for a pool not in the graph, propagate: the
+        caller counts)."""
         first = self.first_seen
+        keys: list[OppKey] = []
         opps = self.timer.call(
             "cycles_touching",
             # every indexed length: the graph's own max_hops (the call's default is 4)
@@ -358,6 +364,8 @@ class Evaluator:
             cost = self.cost(o)
             self.live[key] = (o, self._score(o, cost.fees, key))
             self.costs[key] = cost
+            keys.append(key)
+        return keys
 
     def rescore(self) -> None:
         """Score every live cycle again with what its transaction costs now (live was
@@ -367,15 +375,23 @@ class Evaluator:
             self.live[key] = (o, self._score(o, cost.fees, key))
             self.costs[key] = cost
 
-    def _wallet_changed(self) -> bool:
-        """Whether live was armed or disarmed, or its wallet's token accounts changed, since
-        the cycles were scored (then they are scored again before any decision)."""
+    def wallet_moved(self) -> WalletView | None:
+        """The executor's wallet as the cycles would be scored with it, when live was
+        armed or disarmed or its token accounts changed since they were scored (the
+        session journals it and calls :meth:`set_wallet`); else None."""
         ex = self.executor
         now = (bool(ex.armed), int(ex.accounts_seen)) if ex is not None else (False, 0)
-        if now == self._wallet_seen:
-            return False
+        if now == self._wallet_seen or ex is None:
+            return None
         self._wallet_seen = now
-        return True
+        view: WalletView = (now[0], str(ex.base), dict(ex.accounts) if now[0] else {})
+        return None if view == self.wallet else view
+
+    def set_wallet(self, armed: bool, base: str, accounts: dict[str, bool]) -> None:
+        """Score with this wallet from now on (what the session's executor had, or a
+        replay's journaled ``WALLET``): every live cycle is scored again."""
+        self.wallet = (bool(armed), str(base), dict(accounts))
+        self.rescore()
 
     def drop_pool(self, pool_id: str) -> None:
         """``pool_id`` left the graph (a bad state): the cycles through it go too."""
@@ -483,8 +499,6 @@ class Evaluator:
         b = self.broker
         if b is None:
             return []
-        if self._wallet_changed():
-            self.rescore()
         self.equity.start(now_ns, slot, b.pnl)
         fills = b.on_tick(self.graph, slot)
         for f in fills:
@@ -492,21 +506,31 @@ class Evaluator:
                 sink.emit(f, slot, now_ns)
         if fills:
             self.equity.paper_fills(fills, b.pnl, now_ns, slot)
-        if b.auto and not self.halted:
-            ex = self.live_executor()
-            for key in sorted(self.live):
-                o, sc = self.live[key]
-                if sc.go:
-                    slots = self.pool_slots(o.pools)
-                    fees = self.fees_of(key)  # what it was scored with
-                    shadow = b.decide(o, sc, fees, slot, slots, now_ns=now_ns) == ""
-                    if ex is not None:  # live: the same decision, for real (paper shadows it)
-                        if ex.submit(o, sc, fees, slots, "auto") == "" and shadow:
-                            b.link(b.seq, ex.seq)
+        self.decide(slot, now_ns)
         executor = self.executor  # after the decisions: a live order waits for nothing
         if executor is not None and (executor.armed or self.equity.drawing_live):
             self.equity.live_orders(executor.view(), now_ns, slot)
         return fills
+
+    def decide(self, slot: int, now_ns: int = 0, keys: Iterable[OppKey] | None = None) -> None:
+        """In auto mode, not halted: decide on every live cycle the scorer says go for
+        (of ``keys`` only, when given: the cycles a frame just moved, decided in its call),
+        on paper and, trading live, for real (paper shadows it)."""
+        b = self.broker
+        if b is None or not b.auto or self.halted:
+            return
+        ex = self.live_executor()
+        live = self.live
+        for key in sorted(live) if keys is None else sorted(set(keys)):
+            got = live.get(key)
+            if got is None or not got[1].go:
+                continue
+            o, sc = got
+            slots = self.pool_slots(o.pools)
+            fees = self.fees_of(key)  # what it was scored with
+            shadow = b.decide(o, sc, fees, slot, slots, now_ns=now_ns) == ""
+            if ex is not None and ex.submit(o, sc, fees, slots, "auto") == "" and shadow:
+                b.link(b.seq, ex.seq)
 
     def live_executor(self) -> LiveExecutor | None:
         """The executor when the session trades live right now (armed, not halted)."""
@@ -519,8 +543,6 @@ class Evaluator:
         """The operator's ``x`` on a cycle: an order now (paper; live too when live);
         why not, or ""."""
         b = self.broker
-        if self._wallet_changed():
-            self.rescore()
         entry = self.live.get((base, tuple(pools)))
         if b is None or entry is None:
             return "that cycle is gone"

@@ -224,35 +224,6 @@ class RunLoop:
         self.turn, self.clock, self.period_ns = turn, clock, period_ns
         self.paused = False
         self.turns = 0  # turns taken (for tests and the benchmarks)
-        self.woken = 0  # of them, turns taken early because :meth:`wake` was called
-        # the wait in progress, when :meth:`wake` can end it early (the machine's clock
-        # only: a recorded or manual clock's time is not the wall's to cut short)
-        self._wait: asyncio.Future[bool] | None = None
-
-    def wake(self) -> None:
-        """Take the next turn now rather than at its deadline (a feed brought a change
-        that should be decided on at once: live trading). Several calls before the turn
-        make one turn; the periodic deadlines stay where they were. Cheap (a callback a
-        frame may call); a no-op unless the loop waits on a :class:`MonotonicClock`."""
-        w = self._wait
-        if w is not None and not w.done():
-            w.set_result(True)
-
-    async def _wait_until(self, due: int) -> bool:
-        """Wait for ``due`` on the clock; True when :meth:`wake` ended the wait first."""
-        clock = self.clock
-        if not isinstance(clock, MonotonicClock):
-            await clock.wait_until(due)
-            return False
-        loop = asyncio.get_running_loop()
-        w: asyncio.Future[bool] = loop.create_future()
-        self._wait = w
-        timer = loop.call_later(max(0, due - clock.now_ns()) / 1e9, _settle, w)
-        try:
-            return await w
-        finally:
-            timer.cancel()
-            self._wait = None
 
     async def run(
         self,
@@ -269,7 +240,7 @@ class RunLoop:
         clock = self.clock
         due = clock.now_ns() + self.period_ns
         while done is None or not done():
-            woken = await self._wait_until(due)
+            await clock.wait_until(due)
             if done is not None and done():
                 return
             if not self.paused:
@@ -285,19 +256,11 @@ class RunLoop:
             now, period = clock.now_ns(), self.period_ns
             if until_ns is not None and now >= until_ns:
                 return
-            if woken and now < due:  # an early turn: the periodic deadline still stands
-                self.woken += 1
-                continue
             due += period
             if due <= now:  # the turn overran: the next deadline still to come
                 due += ((now - due) // period + 1) * period
             elif due > now + period:  # the clock was moved back, or stood (a poke)
                 due = now + period
-
-
-def _settle(w: asyncio.Future[bool]) -> None:
-    if not w.done():
-        w.set_result(False)
 
 
 __all__ = ["TICK_S", "Clock", "ManualClock", "MonotonicClock", "RecordedClock", "RunLoop"]

@@ -56,6 +56,7 @@ from .market import (
     PAPER_BALANCE,
     REASON_FEEDS_STALLED,
     Evaluator,
+    OppKey,
     Snapshot,
     UpdateRate,
 )
@@ -300,6 +301,8 @@ class FeedSession:
         self.updates = 0
         self.errors = 0
         self._emitted: dict[tuple[str, tuple[str, ...]], str] = {}
+        # the pools the frames' decisions evaluated since the last tick (its price panel's)
+        self._decided: dict[str, None] = {}
         self._sweep_key = ""
         self.rate = UpdateRate()
         self._last_sweep_t = 0.0
@@ -908,16 +911,7 @@ class FeedSession:
         if ex is not None:  # live: the order's latency starts at the frame that moved it
             ex.trigger_ns, ex.turn_ns = self.ingest.change_ns, time.monotonic_ns()
         changed = self.ingest.take_changed()
-        if changed:  # a lamport's price in each base, as the graph holds it now
-            ev.refresh_prices()
-        for pool_id in changed:
-            try:
-                ev.evaluate(pool_id, self.slot)
-            except UnknownPoolError:  # it left the graph (a bad state): its cycles go too
-                ev.drop_pool(pool_id)
-            except EngineError:
-                self.errors += 1
-            self.updates += 1
+        self._evaluate(changed)
         now = now_ns / 1e9
         if now - self._last_sweep_t >= self.sweep_s and len(self.graph):
             self._last_sweep_t = now
@@ -938,6 +932,9 @@ class FeedSession:
         for f in fills:
             if f.ok:
                 rivals.landed(f.slot_landed or f.slot_filled)
+        if self._decided:  # evaluated by the frames' decisions since the last tick
+            changed = [*self._decided, *(p for p in changed if p not in self._decided)]
+            self._decided.clear()
         if self.snapshots:  # the screen's price panel (not part of the replayed decisions)
             self.prices.update(self.graph, changed, self.slot)
         self.rate.add(now, self.updates)
@@ -946,10 +943,66 @@ class FeedSession:
         feeds = self.feed_health()
         self._health = (feeds, self._verdict(feeds))
         self._snap = None
-        # trading live on its own: a frame that moves a pool takes a turn at once, not at
-        # the next period (tick to trade); otherwise the periodic turn decides
+        # trading live on its own: a frame that moves a pool is decided on in its own call,
+        # not at the next period (tick to trade); otherwise the periodic turn decides
         auto_live = ex is not None and ev.broker is not None and ev.broker.auto and not ev.halted
-        self.ingest.on_change = self.loop.wake if auto_live else None
+        self.ingest.on_change = self._frame_moved if auto_live else None
+
+    def _evaluate(self, changed: Sequence[str]) -> list[OppKey]:
+        """Re-evaluate every cycle through the ``changed`` pools (counted as updates); the
+        live cycles' keys."""
+        if not changed:
+            return []
+        ev = self.ev
+        ev.refresh_prices()  # a lamport's price in each base, as the graph holds it now
+        keys: list[OppKey] = []
+        for pool_id in changed:
+            try:
+                keys += ev.evaluate(pool_id, self.slot)
+            except UnknownPoolError:  # it left the graph (a bad state): its cycles go too
+                ev.drop_pool(pool_id)
+            except EngineError:
+                self.errors += 1
+            self.updates += 1
+        return keys
+
+    def _frame_moved(self) -> None:
+        """The ingest's ``on_change`` while trading live on its own: :meth:`decide` now,
+        inside the frame's call. Whatever goes wrong is counted and logged, never raised
+        into the feed that delivered the frame."""
+        try:
+            self.decide()
+        except Exception:  # the feed's worker must go on; the next tick decides again
+            self.errors += 1
+            log.exception("deciding on a frame failed")
+
+    def decide(self, now_ns: int | None = None) -> None:
+        """A frame moved pools while the session trades live on its own: evaluate them and
+        decide on their cycles now (tick to trade), not at the next turn; the rest of a
+        turn's work (the sweep, paper fills, the screen) waits for the turn. ``now_ns`` is
+        the session's clock: without it the decision is a live one, journaled first as a
+        ``DECIDE`` input, so a replay decides the same at the same point of the inputs."""
+        if now_ns is None:
+            now_ns = self.clock.now_ns()
+            self._sync_wallet()
+            self._input(Kind.DECIDE, now_ns)
+        self._now_ns = now_ns
+        ev = self.ev
+        ex = ev.live_executor()
+        if ex is not None:  # the order's latency starts at the frame that moved it
+            ex.trigger_ns, ex.turn_ns = self.ingest.change_ns, time.monotonic_ns()
+        changed = self.ingest.take_changed()
+        if not changed:
+            return
+        for p in changed:
+            self._decided[p] = None
+        keys = self._evaluate(changed)
+        self.slot = self.ingest.stats().slot
+        if ev.broker is not None:
+            ing = self.ingest
+            ev.broker.slot_clock = (ing.slot_seen, ing.slot_t_ns, ing.slot_len_ns)
+        ev.decide(self.slot, now_ns, keys)
+        self._snap = None
 
     def _stalled(self, now_ns: int) -> str:
         """:data:`~arbscope.market.REASON_FEEDS_STALLED` when no feed has brought a new
@@ -973,8 +1026,24 @@ class FeedSession:
                 bare = sorted(uncovered)
                 if frozenset(bare) != self.ev.uncovered:
                     self.on_uncovered(bare)
+        self._sync_wallet()
         self._input(Kind.TICK, now_ns)
         self.tick(now_ns)
+
+    def _sync_wallet(self) -> None:
+        """Before a live decision point (a turn, a frame's decision, the operator's order):
+        when live was armed or disarmed or the wallet's token accounts changed, journal the
+        wallet the cycles are scored with from now on (``WALLET``) and score them again."""
+        moved = self.ev.wallet_moved()
+        if moved is not None:
+            self.on_wallet(*moved)
+
+    def on_wallet(self, armed: bool, base: str, accounts: dict[str, bool]) -> None:
+        """The live wallet the cycles are scored with (how many token accounts a cycle's
+        transaction would create counts in its compute units): journaled as an input
+        (``WALLET``), so a replay of a live session scores as it did."""
+        self._input(Kind.WALLET, armed, base, accounts)
+        self.ev.set_wallet(armed, base, accounts)
 
     def on_transaction(self, tx: TxView) -> None:
         """A transaction that touched a watched pool (its body and meta): journaled and
@@ -1079,6 +1148,7 @@ class FeedSession:
     # ------------------------------------------------------------ the operator
     def trade(self, base: str, pools: list[str]) -> str:
         """``x``: an order on the cycle now (paper; live too when live); why not, or ""."""
+        self._sync_wallet()
         self._input(Kind.TRADE, base, pools)  # the operator's decision is an input of the session
         self._snap = None
         return self.ev.trade(base, pools, self.slot)

@@ -59,6 +59,12 @@ class Kind(IntEnum):
     # notification or read from a gRPC update): feeds.wire.txview's JSON form; what the
     # rivals' book (arbscope.rivals) reads
     TRANSACTION = 20
+    # a frame moved pools while the session traded live on its own: it evaluated them and
+    # decided on their cycles at once (t_ns is its clock), before the next TICK
+    DECIDE = 21
+    # [armed, base, {mint: its account exists}]: the live wallet the cycles are scored
+    # with from here on (the token accounts a transaction would create cost compute units)
+    WALLET = 22
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -252,12 +252,6 @@ class ExecutorCore:
         if self.accounts.get(mint) != exists:
             self.accounts[mint] = exists
             self.accounts_seen += 1
-
-    def accounts_to_create(self, tokens: Sequence[str]) -> int:
-        """How many of the wallet's token accounts a transaction through ``tokens``
-        would create: the tokens other than the base whose account was not seen on the
-        node (never read yet counts: the build reads it and creates it if missing)."""
-        return sum(1 for t in set(tokens) if t != self.base and not self.accounts.get(t))
 
     def open_orders(self) -> int:
         return sum(1 for o in self.orders if o.status not in TERMINAL)

@@ -45,8 +45,8 @@ journaled (``tx`` events, with the signature once signed):
 6. **confirm**: ``signatureSubscribe`` (opened before the send) or polling; ``expired``
    when the blockhash ran out first; then the wallet's balances are read again.
 
-While it trades on its own the session decides on a frame as it comes (the run loop's
-``wake``), not at its next period; every order's ``sent`` step journals its tick to
+While it trades on its own the session decides on a frame in the frame's own call
+(``FeedSession.decide``), not at its next turn; every order's ``sent`` step journals its tick to
 trade (``timing_us``: from the frame's receipt to the decision, each step, and the send
 request's body written to its socket) and its path (``fast`` or ``fetched``).
 

@@ -43,6 +43,8 @@ def test_every_kind_of_the_journal_has_its_row() -> None:
         Kind.TIPS,
         Kind.LANDING,
         Kind.TICK,
+        Kind.DECIDE,
+        Kind.WALLET,
         Kind.TRADE,
         Kind.KILL,
         Kind.RESUME,
@@ -105,6 +107,12 @@ SESSION_CALLS: list[tuple[Kind, str, tuple[Any, ...], bytes]] = [
     (Kind.UNCOVERED, "on_uncovered", (["A", "B"],), b'["A","B"]'),
     (Kind.TOKENS, "on_tokens", ([{"mint": "M", "symbol": "S"}],), b'[{"mint":"M","symbol":"S"}]'),
     (Kind.TRADE, "trade", ("Base", ["P1", "P2"]), b'["Base",["P1","P2"]]'),
+    (
+        Kind.WALLET,
+        "on_wallet",
+        (True, "B", {"M1": True, "M2": False}),
+        b'[true,"B",{"M1":true,"M2":false}]',
+    ),
     (Kind.KILL, "kill", (), b""),
     (Kind.RESUME, "resume", (), b""),
 ]
@@ -129,10 +137,12 @@ def test_the_sessions_own_inputs_encode_as_journaled_and_apply_back(
 
 def test_a_tick_is_its_clocks_time_and_an_old_landing_has_no_send_time() -> None:
     assert inputs.encode(Kind.TICK, 123_456) == (0, b"", 123_456)
+    assert inputs.encode(Kind.DECIDE, 123_457) == (0, b"", 123_457)
     s = Calls()
     inputs.replay(Input(Kind.TICK, 0, 123_456, 0, b""), Calls(), s)  # type: ignore[arg-type]
+    inputs.replay(Input(Kind.DECIDE, 0, 123_457, 0, b""), Calls(), s)  # type: ignore[arg-type]
     inputs.replay(Input(Kind.LANDING, 0, 1, 0, b"[3]"), Calls(), s)  # type: ignore[arg-type]
-    assert s.calls == [("tick", (123_456,)), ("on_landing", (3, 0))]
+    assert s.calls == [("tick", (123_456,)), ("decide", (123_457,)), ("on_landing", (3, 0))]
 
 
 def test_a_run_of_recorded_frames_is_teed_frame_by_frame() -> None:

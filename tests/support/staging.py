@@ -209,9 +209,6 @@ class _StagedExecutor:
     def submit(self, *args: Any) -> str:
         return "staged"
 
-    def accounts_to_create(self, tokens: Any) -> int:
-        return 0  # its wallet holds every token's account
-
     def kill(self) -> int:
         return 0
 

@@ -1,13 +1,12 @@
 """Tick to trade (issue 38): an order built from what the session holds, with no round trip
 on the way; a bundle that goes unsimulated by policy written to the block engine's socket
 in the deciding call (the hot path); the day's cap kept across sessions through the
-journal's day file; the run loop woken by a frame; a request written at once by the hot
+journal's day file; a frame decided on in its own call (and replayed so); a request written at once by the hot
 sender and answered as the ordinary client is. Against the simulator: its chain lands
 what was sent and counts what it simulated."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from dataclasses import replace
@@ -18,11 +17,9 @@ import pytest
 
 from arbscope.execution.live import SKIPPED_BY_POLICY
 from arbscope.execution.orders import STEPS_TIMED
-from arbscope.runloop import MonotonicClock, RunLoop
 from feeds.clients.rpc import RpcError
 from feeds.clients.sender import HotSender
-from tests.support.hostile import until
-from tests.support.live import finished, go_cycle, live_session
+from tests.support.live import finished, go_cycle, live_session, tick_until
 
 
 def tx_steps(db: Path, seq: int) -> dict[str, dict[str, Any]]:
@@ -145,26 +142,57 @@ async def test_an_order_another_process_wrote_to_the_day_file_counts_against_the
     assert [x["seq"] for x in lines if x["s"] != "a-session-that-died"] == [2]
 
 
-async def test_a_frame_wakes_the_run_loop_before_its_period() -> None:
-    """``wake`` ends the wait of a loop on the machine's clock at once: a turn now, the
-    periodic deadline kept (a period of an hour: no turn could come from it here)."""
-    turned = asyncio.Event()
+@pytest.mark.slow
+async def test_a_frame_that_moves_a_pool_is_decided_in_its_own_call_and_replays_the_same(
+    keyfile: Path, tmp_path: Path
+) -> None:
+    """Trading live on its own, a frame that moves a pool is evaluated and decided on in
+    the frame's call (the ingest's ``on_change``), not at the next turn: the auto order's
+    latency starts at that frame, whose journaled input is followed at once by the
+    ``DECIDE`` input; replaying the journal decides the same (the same digest)."""
+    from arbscope.replay import ReplaySession, load_info
+    from storage.codec import Kind, decompress, unpack
+    from storage.journal import Journal
 
-    def turn(now_ns: int) -> None:
-        turned.set()
-
-    loop = RunLoop(turn, MonotonicClock(), period_ns=3_600 * 10**9)
-    task = asyncio.ensure_future(loop.run())
+    db = tmp_path / "j.sqlite"
+    async with live_session(keyfile, seed=11, db=db, tip_lamports=2_000, simulate="plain") as s:
+        assert s.executor is not None and s.broker is not None
+        ex = s.executor
+        ex.config = replace(ex.config, jito=s.endpoints[0].http)
+        ok, why = await s.request_live()
+        assert ok, why
+        await ex.keep_warm()
+        assert s.broker.auto
+        s.tick()
+        assert s.ingest.on_change is not None  # live, on its own: frames decide
+        await go_cycle(s)
+        auto = await tick_until(
+            s, lambda: next((o for o in ex.orders if o.trigger == "auto" and o.frame_ns), None)
+        )
+        assert auto.frame_ns <= auto.t_ns["turn"] <= auto.t_ns["decided"]
+        s.kill()
+        await s.stop()
+        sid, live_digest = s.session_id, s.digest
+    kinds: list[Kind] = []
+    at: list[int] = []
+    async with await Journal.open(db, create=False) as j:
+        async for c in j.chunks(sid):
+            for inp in unpack(decompress(c.blob, c.codec, c.raw_len)):
+                kinds.append(inp.kind)
+                at.append(inp.t_ns)
+    assert Kind.DECIDE in kinds
+    frame = next(
+        i
+        for i, (k, t) in enumerate(zip(kinds, at, strict=True))
+        if k is Kind.FRAME and t == auto.frame_ns
+    )
+    assert kinds[frame + 1] is Kind.DECIDE  # nothing between the frame and its decision
+    r = ReplaySession(db, await load_info(db, sid), shadow=False)
+    await r.start()
     try:
-        await until(lambda: loop._wait is not None)
-        loop.wake()
-        loop.wake()  # several before the turn make one
-        await turned.wait()
-        await until(lambda: loop._wait is not None)  # parked again, for the same deadline
-        assert loop.turns == 1 and loop.woken == 1
+        assert await r.play() == live_digest
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await r.stop()
 
 
 async def test_the_hot_sender_writes_at_once_and_reads_answers_as_the_client_does(
