@@ -93,7 +93,8 @@ class DayFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fd: int | None = None
+        self._fd: int | None = None  # appending
+        self._rd: int | None = None  # reading (kept open: a read is an fstat when idle)
         self._offset = 0
         self._tail = b""
         self.entries: dict[tuple[str, int], tuple[str, int]] = {}  # -> (day, amount)
@@ -107,27 +108,41 @@ class DayFile:
         os.write(self._fd, line.encode() + b"\n")
 
     def read(self) -> dict[tuple[str, int], tuple[str, int]]:
-        """Every order in the file (the lines added since the last read parsed)."""
+        """The orders added to the file since the last read (every one is in
+        :attr:`entries`); a file not there yet holds none."""
         try:
-            with open(self.path, "rb") as f:
-                f.seek(self._offset)
-                got = f.read()
+            now = os.stat(self.path)
         except FileNotFoundError:
-            return self.entries
+            return {}
+        if self._rd is not None and os.fstat(self._rd).st_ino != now.st_ino:
+            os.close(self._rd)  # replaced (removed, then written again): read it anew
+            self._rd, self._offset, self._tail = None, 0, b""
+        if self._rd is None:
+            try:
+                self._rd = os.open(self.path, os.O_RDONLY)
+            except FileNotFoundError:
+                return {}
+        size = os.fstat(self._rd).st_size
+        if size <= self._offset:
+            return {}
+        got = os.pread(self._rd, size - self._offset, self._offset)
         self._offset += len(got)
         *lines, self._tail = (self._tail + got).split(b"\n")
+        new: dict[tuple[str, int], tuple[str, int]] = {}
         for line in lines:
             try:
                 e = json.loads(line)
-                self.entries[(str(e["s"]), int(e["seq"]))] = (str(e["day"]), int(e["amount"]))
+                new[(str(e["s"]), int(e["seq"]))] = (str(e["day"]), int(e["amount"]))
             except (ValueError, KeyError, TypeError):
                 self.malformed += 1
-        return self.entries
+        self.entries.update(new)
+        return new
 
     def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        for fd in (self._fd, self._rd):
+            if fd is not None:
+                os.close(fd)
+        self._fd = self._rd = None
 
 
 class JournalLedger:
@@ -141,6 +156,8 @@ class JournalLedger:
         # the other sessions' orders of ``_day`` as the journal last said (authoritative
         # for the orders it holds: refused ones count 0)
         self._day, self._journaled = "", {}  # type: tuple[str, dict[tuple[str, int], int]]
+        # the other sessions' orders the day file holds, by day (this session's skipped)
+        self._others: dict[str, dict[tuple[str, int], int]] = {}
 
     async def spent_elsewhere(self, day: str) -> tuple[int, str]:
         start = calendar.timegm(time.strptime(day, "%Y-%m-%d"))
@@ -152,12 +169,19 @@ class JournalLedger:
         """The other sessions' total of ``day`` now: the journal's as last read, and every
         order the day file holds that the journal did not yet (each counted whole)."""
         me = str(self.recorder.session)
-        orders = dict(self._journaled) if self._day == day else {}
         for key, (d, amount) in self.file.read().items():
-            if d == day and key[0] != me and key not in orders:
-                orders[key] = amount
-        total = sum(orders.values())
-        n = len({sid for (sid, _), a in orders.items() if a})
+            if key[0] != me:
+                self._others.setdefault(d, {})[key] = amount
+        journaled = self._journaled if self._day == day else {}
+        filed = self._others.get(day, {})
+        total = sum(journaled.values())
+        sessions = {sid for (sid, _), a in journaled.items() if a}
+        for key, amount in filed.items():
+            if key not in journaled:
+                total += amount
+                if amount:
+                    sessions.add(key[0])
+        n = len(sessions)
         return total, f"{n} other session{'s' if n != 1 else ''} in journal {self.journal.path}"
 
     def note(self, seq: int, day: str, amount: int) -> None:

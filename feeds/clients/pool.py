@@ -39,6 +39,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -635,15 +636,15 @@ class FeedPool:
         out.update((k, None) for k in watched)
         return list(out)
 
-    def _subscribed(self) -> list[set[str]]:
+    def _subscribed(self) -> list[AbstractSet[str]]:
         """Per endpoint, the accounts subscribed there now (none while it is down)."""
-        out: list[set[str]] = [set() for _ in self.endpoints]
+        out: list[AbstractSet[str]] = [frozenset() for _ in self.endpoints]
         for w in self.workers:
             if self.counters[w.endpoint].connected:
                 out[w.endpoint] = w.account_labels()
         return out
 
-    def coverage(self, subscribed: list[set[str]] | None = None) -> dict[str, int]:
+    def coverage(self, subscribed: list[AbstractSet[str]] | None = None) -> dict[str, int]:
         """Per pool, how many endpoints have every account it needs subscribed."""
         subscribed = self._subscribed() if subscribed is None else subscribed
         return {

@@ -136,6 +136,10 @@ def count_refused(counters: HealthCounters, exc: EngineError, what: str) -> None
         counters.error(f"pool state rejected: {exc}")
 
 
+# account_labels as last computed: (the book's next id and sizes, refused, the labels)
+_Labels = tuple[tuple[int, int, int], set[tuple[str, str]], frozenset[str]]
+
+
 class PubSubWorker:
     """The connection to one endpoint (see the module docstring)."""
 
@@ -162,6 +166,8 @@ class PubSubWorker:
         self.config = config or WorkerConfig()
         self.rng = random.Random(seed * 7919 + endpoint)
         self.book = Book()
+        # account_labels as last computed: (the book's next id and sizes, refused, labels)
+        self._labels: _Labels | None = None
         self.last_seen: dict[int, int] = {}  # server subscription id -> recv ns
         self._ws: Connection | None = None
         self._stopping = asyncio.Event()
@@ -449,17 +455,28 @@ class PubSubWorker:
             what = f"{sub.method} {sub.label}" if sub else "request"
             self.counters.error(f"{what} refused: {msg.code} {msg.message}")
 
-    def account_labels(self) -> set[str]:
+    def account_labels(self) -> frozenset[str]:
         """The accounts subscribed on this connection now, or asked for the first time
         and not yet answered (a fresh connection is not "uncovered" for the round trip
         its answers take; one asked again after a refusal stays uncovered until
         accepted)."""
-        refused = self._refused
-        return {s.label for s in self.book.active.values() if s.method == "accountSubscribe"} | {
-            s.label
-            for s in self.book.pending.values()
-            if s.method == "accountSubscribe" and (s.method, s.label) not in refused
-        }
+        b, refused = self.book, self._refused
+        # every change of the book moves its next id or shrinks what is pending (the
+        # screen's health asks several times a second; a connection holds thousands)
+        key = (b.next_id, len(b.active), len(b.pending))
+        memo = self._labels
+        if memo is not None and memo[0] == key and memo[1] == refused:
+            return memo[2]
+        out = frozenset(
+            {s.label for s in b.active.values() if s.method == "accountSubscribe"}
+            | {
+                s.label
+                for s in b.pending.values()
+                if s.method == "accountSubscribe" and (s.method, s.label) not in refused
+            }
+        )
+        self._labels = (key, set(refused), out)
+        return out
 
     async def _resubscribe(self, ws: Connection, now: int) -> None:
         """Ask again for the refused subscriptions (within the learned cap), then wait

@@ -14,25 +14,20 @@ import pytest
 
 from engine_rs.records import as_dict
 from feeds.clients.pool import Endpoint, FeedPool
-from feeds.clients.pubsub import WorkerConfig
 from feeds.health import FeedHealth
 from feeds.redact import redact
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
+from tests.support.feeds import QUICK
 from tests.support.hostile import until
 from tests.support.truth import market_graph
 
 CFG = WorldConfig(seed=5, tokens=8, pools=16, trades_per_slot=10)
 # short enough that every fault shows within seconds, long enough that a healthy endpoint
 # on a busy machine never looks stalled (the test waits on conditions, not on these)
-QUICK = WorkerConfig(
-    open_timeout_s=0.5,
-    heartbeat_s=2.0,
-    stale_after_s=3.0,
-    backoff_min_s=0.05,
-    backoff_max_s=0.3,
-    unsubscribe_wait_s=0.1,
-)
+# the support's quick config: its 2 s to open a connection, not less (with 0.5 s a loaded
+# machine's slow reconnect after the "closes" endpoint's close ended as "no answer": the
+# last error then named the timeout, not the close this test looks for)
 PROFILES = [
     EndpointProfile("healthy", latency_ms=2, jitter_ms=1),
     EndpointProfile("closes", latency_ms=3, jitter_ms=1, close_after=40),
