@@ -451,6 +451,17 @@ class Evaluator:
         known = [k for k in kinds if k]
         tokens = list(opp.tokens)
         programs = self._programs(tokens)  # a Token-2022 pool's swap is its venue's v2
+        key = (tuple(known), tuple(tokens), tip, tuple(programs))
+        why = self._sendable_memo.get(key)
+        if why is None:  # (asked of every order, and of the best cycles every screen)
+            if len(self._sendable_memo) > 4_096:
+                self._sendable_memo.clear()
+            why = self._sendable_memo[key] = self._fits(known, tokens, tip, programs)
+        return why
+
+    @staticmethod
+    def _fits(known: list[str], tokens: list[str], tip: bool, programs: list[str]) -> str:
+        """:meth:`sendable` of these hops, computed."""
         why = _one_transaction(known, tokens, tip, programs)
         if not why:
             return ""
@@ -739,22 +750,10 @@ class Evaluator:
         """Why each cycle shown could not be sent as one transaction, for those that
         could not (its size depends on its pools, tokens and the tip only: cached)."""
         out: dict[str, str] = {}
-        tip = bool(self.fees.tip_lamports)
         for o, _ in best:
             if any(p not in self.pool_kinds for p in o.pools):
                 continue  # a pool whose program is not known (yet): nothing to say, or cache
-            key = (
-                o.base_mint,
-                tuple(o.pools),
-                tuple(o.tokens),
-                tip,
-                tuple(self._programs(list(o.tokens))),
-            )
-            why = self._sendable_memo.get(key)
-            if why is None:
-                if len(self._sendable_memo) > 4_096:
-                    self._sendable_memo.clear()
-                why = self._sendable_memo[key] = self.sendable(o)
+            why = self.sendable(o)
             if why:
                 out[o.base_mint + ":" + ",".join(o.pools)] = why
         return out

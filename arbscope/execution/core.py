@@ -311,7 +311,14 @@ class ExecutorCore:
         if sink is not None:
             sink.emit(event, 0, time.monotonic_ns())
 
+    def _announce(self, o: LiveOrder) -> None:
+        """Journal ``o``'s ``accepted`` step if it waits (see ``LiveOrder.unannounced``)."""
+        if o.unannounced is not None:
+            accepted, o.unannounced = o.unannounced, None
+            self._event(accepted)
+
     def _order_step(self, o: LiveOrder, step: str, **extra: Any) -> OrderStep:
+        self._announce(o)  # the accepted step first, always
         o.ms[step] = round((time.perf_counter() - o.t0) * 1e3, 3)
         return OrderStep(
             o.ms[step],

@@ -196,19 +196,20 @@ class LiveExecutor(GuardRails):
         self.orders.append(o)
         self.spent_today += amount
         self._traded[key] = pool_slots
-        self._event(
-            self._order_step(
-                o,
-                "accepted",
-                score_net=int(score.net_profit),
-                cu_price=int(fees.cu_price_micro_lamports),
-                cu_priced=o.cu_priced,
-                steps=o.steps,
-                day=self.day,  # the UTC day it counts against (read back by day_spent)
-            ),
+        # journaled after the hot path's write (its JSON costs more than the write), before
+        # any other step of the order (``_order_step``)
+        o.unannounced = self._order_step(
+            o,
+            "accepted",
+            score_net=int(score.net_profit),
+            cu_price=int(fees.cu_price_micro_lamports),
+            cu_priced=o.cu_priced,
+            steps=o.steps,
+            day=self.day,  # the UTC day it counts against (read back by day_spent)
         )
         cu_price = int(fees.cu_price_micro_lamports)
         fired = self._fire(o, self.generation, cu_price)
+        self._announce(o)
         self.tasks[o.seq] = asyncio.get_running_loop().create_task(
             self._run(o, self.generation, cu_price, fired),
             name=f"live-order-{o.seq}",

@@ -152,6 +152,9 @@ class LiveOrder:
     t_ns: dict[str, int] = field(default_factory=dict)
     t0: float = field(default_factory=time.perf_counter)
     ms: dict[str, float] = field(default_factory=dict)  # step -> ms since accepted
+    # its ``accepted`` step, journaled once the hot path has written it (or before any
+    # other step of it: the journal's order of steps is kept)
+    unannounced: Any = None
 
     def timing_us(self) -> dict[str, float]:
         """Tick to trade, step by step (µs): from the frame behind the decision (when

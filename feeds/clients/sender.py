@@ -97,15 +97,22 @@ class _Conn(asyncio.Protocol):
             and self.h.our_state is h11.IDLE
         )
 
-    def write(self, head: h11.Request, body: bytes, where: str) -> asyncio.Future[Any]:
+    def write(self, head: bytes, body: bytes, where: str) -> tuple[int, asyncio.Future[Any]]:
+        """Write the request (its head already rendered, as h11 renders it) at once: (the
+        ns it was handed to the socket, the future of its answer); then h11 is told what
+        went out, so it reads the answer and keeps the connection's state (its request
+        object and checks cost more than the write: they come after it)."""
         assert self.transport is not None
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.waiting, self.where, self.status, self.body = fut, where, 0, bytearray()
-        data = self.h.send(head) or b""
-        data += self.h.send(h11.Data(data=body)) or b""
-        data += self.h.send(h11.EndOfMessage()) or b""
-        self.transport.write(data)
-        return fut
+        self.transport.write(head + body)
+        written = time.monotonic_ns()
+        request = h11.Request(
+            method="POST", target=self.owner.target, headers=self.owner.headers(len(body))
+        )
+        for ev in (request, h11.Data(data=body), h11.EndOfMessage()):
+            self.h.send(ev)
+        return written, fut
 
     def _answered(self) -> None:
         fut, self.waiting = self.waiting, None
@@ -156,6 +163,15 @@ class HotSender:
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
         self.target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self.authority = parts.netloc.rsplit("@", 1)[-1]
+        # a request's head up to its length, as h11 writes it (Connection.send: the
+        # request line, then each header as given), rendered once
+        self._head = b"".join(
+            [
+                b"POST %s HTTP/1.1\r\n" % self.target.encode(),
+                *(b"%s: %s\r\n" % (k, v) for k, v in self.headers(0)[:-1]),
+                b"Content-Length: ",
+            ]
+        )
         self._ssl: ssl.SSLContext | bool | None = ssl_for(url, ca_file)
         if parts.scheme == "https" and self._ssl is None:
             self._ssl = True
@@ -166,6 +182,14 @@ class HotSender:
         self.last_error = ""
         self.sent = 0  # requests written at once
         self.busy = 0  # asked while no connection was idle
+
+    def headers(self, length: int) -> list[tuple[bytes, bytes]]:
+        """A request's headers (its body ``length`` bytes long), Content-Length last."""
+        return [
+            (b"Host", self.authority.encode()),
+            (b"Content-Type", b"application/json"),
+            (b"Content-Length", b"%d" % length),
+        ]
 
     async def open(self) -> None:
         """Open connections until ``size`` are (RpcError when none can be)."""
@@ -223,23 +247,14 @@ class HotSender:
             {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)},
             separators=(",", ":"),
         ).encode()
-        head = h11.Request(
-            method="POST",
-            target=self.target,
-            headers=[
-                ("Host", self.authority),
-                ("Content-Type", "application/json"),
-                ("Content-Length", str(len(body))),
-            ],
-        )
+        head = self._head + b"%d\r\n\r\n" % len(body)
         try:
-            fut = conn.write(head, body, f"{method} at {self.shown}")
+            written, fut = conn.write(head, body, f"{method} at {self.shown}")
         except (h11.LocalProtocolError, OSError, RuntimeError) as exc:
             self.last_error = f"{self.shown}: {type(exc).__name__}: {exc}"
             conn._fail(RpcError(self.last_error))
             conn._drop()
             return None
-        written = time.monotonic_ns()
         self.sent += 1
         fut.add_done_callback(self._gated)
         return written, fut

@@ -82,7 +82,14 @@ class InstructionError(ValueError):
 
 def pubkey(key: str | Pubkey) -> Pubkey:
     """``key`` as a solders ``Pubkey`` (base58 text or a ``Pubkey`` already)."""
-    return key if isinstance(key, Pubkey) else Pubkey.from_string(key)
+    return key if isinstance(key, Pubkey) else _parsed(key)
+
+
+@lru_cache(maxsize=1 << 16)
+def _parsed(key: str) -> Pubkey:
+    """A base58 key parsed once (an order names the same few dozen accounts every time:
+    parsing each again was a fifth of building it); ValueError is not remembered."""
+    return Pubkey.from_string(key)
 
 
 def account_meta(key: str, signer: bool = False, writable: bool = False) -> AccountMeta:
