@@ -20,6 +20,7 @@ from typing import Any
 from engine_rs.records import DedupStats, EndpointStats, IngestStats
 from feeds.wire.txview import TxView
 from storage.codec import HEADER, Input, Kind, json_payload
+from storage.journal import JournalError
 
 from .ports import Buffer, FrameRun, Ingest, InputSink, SessionInputs, StreamInputs
 
@@ -214,8 +215,11 @@ def _apply(row: InputKind, inp: Input, ingest: Ingest, session: SessionInputs, e
 def replay(inp: Input, ingest: Ingest, session: SessionInputs) -> bool:
     """One journaled input given back as it was given live: to ``ingest`` as from its
     recorded endpoint, or to ``session``; False for a kind the journal does not keep.
-    Whatever the call raises (EngineError) propagates."""
-    row = INPUTS[inp.kind]
+    Whatever the call raises (EngineError) propagates; a ``DELTA`` (how the journal stores
+    a large input: ``storage.delta.Restorer`` gives it back first) is a JournalError."""
+    row = INPUTS.get(inp.kind)
+    if row is None:
+        raise JournalError(f"a stored {inp.kind.name} input was not restored before its replay")
     if not row.journaled:
         return False
     _apply(row, inp, ingest, session, inp.endpoint)

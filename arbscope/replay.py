@@ -34,6 +34,7 @@ from engine_rs.errors import EngineError
 from engine_rs.records import ScorePolicy
 from feeds.health import FeedHealth
 from storage.codec import Input, Kind, decompress, unpack
+from storage.delta import Restorer
 from storage.journal import Chunk, Event, Journal, JournalError, SessionInfo
 from storage.recorder import Digest, JournaledEvent, canonical
 
@@ -252,10 +253,11 @@ class ReplaySession:
 
     async def _inputs(self) -> AsyncGenerator[Input, None]:
         assert self.journal is not None
+        restore = Restorer().restore  # the deltas' copies: this pass's, from the first chunk
         async for c in self.journal.chunks(self.info.id):
             raw = await asyncio.to_thread(decompress, c.blob, c.codec, c.raw_len)
             for inp in unpack(raw):
-                yield inp
+                yield restore(inp)
 
     async def _peek(self) -> Input | None:
         """The next input of the recording (read from the journal when needed; awaited,

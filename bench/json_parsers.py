@@ -78,7 +78,11 @@ def record(out: Path, seconds: float, accel: float, seed: int) -> dict[str, int]
     with tempfile.TemporaryDirectory() as d:
         db = Path(d) / "rec.sqlite"
         sid, bases, hops = asyncio.run(run(db))
-        inputs = asyncio.run(raw_inputs(db, sid))
+
+        async def read() -> list[tuple[int, bytes]]:
+            return [x async for x in raw_inputs(db, sid)]
+
+        inputs = asyncio.run(read())
     head = json.dumps({"base_mints": bases, "max_hops": hops, "seed": seed}).encode()
     parts = [HEADER.pack(0, 0, 0, 0, len(head)), head]
     counts: dict[str, int] = {}

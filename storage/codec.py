@@ -59,12 +59,16 @@ class Kind(IntEnum):
     # notification or read from a gRPC update): feeds.wire.txview's JSON form; what the
     # rivals' book (arbscope.rivals) reads
     TRANSACTION = 20
+    # a FRAME or ACCOUNT input whose long span (the account's data) is stored as a delta
+    # against the last stored copy of the same account (``storage.delta``: a reader
+    # restores it, reading the session in order from its first chunk)
+    DELTA = 21
     # a frame moved pools while the session traded live on its own: it evaluated them and
     # decided on their cycles at once (t_ns is its clock), before the next TICK
-    DECIDE = 21
+    DECIDE = 22
     # [armed, base, {mint: its account exists}]: the live wallet the cycles are scored
     # with from here on (the token accounts a transaction would create cost compute units)
-    WALLET = 22
+    WALLET = 23
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,21 +102,26 @@ def json_payload(obj: Any, data: bytes | None = None) -> bytes:
     return head if data is None else head + b"\0" + data
 
 
+KINDS = {int(k): k for k in Kind}  # a kind's number -> Kind
+
+
 def unpack(raw: bytes) -> Iterator[Input]:
     """The inputs of one decompressed chunk; JournalError if it is cut short."""
     off, n, size = 0, len(raw), HEADER.size
-    kinds = set(Kind)
+    kinds, head = KINDS, HEADER.unpack_from
     while off < n:
         if off + size > n:
             raise JournalError("a recorded chunk is truncated (header)")
-        kind, ep, t_ns, wall_us, length = HEADER.unpack_from(raw, off)
+        kind, ep, t_ns, wall_us, length = head(raw, off)
         off += size
-        if off + length > n:
+        end = off + length
+        if end > n:
             raise JournalError("a recorded chunk is truncated (payload)")
-        if kind not in kinds:
+        k = kinds.get(kind)
+        if k is None:
             raise JournalError(f"a recorded chunk holds an unknown input kind {kind}")
-        yield Input(Kind(kind), ep, t_ns, wall_us, raw[off : off + length])
-        off += length
+        yield Input(k, ep, t_ns, wall_us, raw[off:end])
+        off = end
 
 
 def _zstd() -> Any:

@@ -60,6 +60,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from .codec import HEADER, Kind, best_codec, compress, compress_parts
+from .delta import MIN_SPAN, Encoder
 from .journal import Chunk, JournalError, SessionLock, new_session_id
 
 log = logging.getLogger(__name__)
@@ -349,8 +350,12 @@ class Recorder:
         lock: SessionLock | None = None,
         seal_bytes: int | None = None,
         spill_dir: str | Path | None = None,
+        deltas: bool = True,
     ) -> None:
         self.journal, self.session, self.batch_s = journal, session, batch_s
+        # large accounts stored as deltas against their last stored copy (storage.delta;
+        # False: every input whole, as journals were before Kind.DELTA)
+        self.deltas = Encoder() if deltas else None
         self.codec = codec or best_codec()
         self.max_pending_bytes = max_pending_bytes
         # a batch big enough to compress well, small enough to leave room in the bound
@@ -436,13 +441,17 @@ class Recorder:
         t = time.monotonic_ns() if t_ns is None else t_ns
         if type(payload) is not bytes:  # kept as it is until written: never a view
             payload = bytes(payload)
+        frame = kind is Kind.FRAME or kind is Kind.GRPC  # a stream's message, PubSub or gRPC
+        stored: int = kind
+        if self.deltas is not None and (len(payload) >= MIN_SPAN or kind is Kind.BIND):
+            stored, payload = self.deltas.encode(kind, endpoint, payload)
         # the header and the payload as they are (joined in the writer's thread, not here)
-        header = HEADER.pack(kind, endpoint, t, time.time_ns() // 1000, len(payload))
+        header = HEADER.pack(stored, endpoint, t, time.time_ns() // 1000, len(payload))
         self.seq += 1
         spill = self._spill
         if self._spilling and spill is not None:
             try:
-                spill.append(header, payload, kind is Kind.FRAME or kind is Kind.GRPC, t)
+                spill.append(header, payload, frame, t)
             except OSError as exc:
                 self._spill_failed(exc)
                 return
@@ -458,8 +467,7 @@ class Recorder:
         self._inputs += (header, payload)
         self._n += 1
         self._in_bytes += len(header) + len(payload)
-        if kind is Kind.FRAME or kind is Kind.GRPC:  # a stream's message, PubSub or gRPC
-            self._frames += 1
+        self._frames += frame
         if self.pending_bytes > self.max_pending_bytes:
             self._overflow()
         elif self._in_bytes >= self.seal_bytes:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from arbscope.replay import ReplaySession, load_info
-from storage.codec import Input, Kind, json_payload
+from storage.codec import Input, Kind, decompress, json_payload, unpack
 from storage.journal import SCHEMA_VERSION, Journal, JournalError
 from tests.support.recording import record
 
@@ -66,6 +66,12 @@ def test_replay_digest_equals_the_live_one_at_max_and_at_10x(
         info = await load_info(db, sid)
         assert info.complete and info.digest == live
         assert info.frames > 100 and info.opportunities > 0
+        # the tick arrays' frames (13 KB of base64) are stored as deltas (storage.delta)
+        kinds = set()
+        async with await Journal.open(db, create=False, write=False) as j:
+            async for c in j.chunks(sid):
+                kinds.update(i.kind for i in unpack(decompress(c.blob, c.codec, c.raw_len)))
+        assert Kind.DELTA in kinds
         fast, r = await replay_digest(db, sid, float("inf"))
         assert fast == live
         assert r.frames_applied == info.frames and r.applied == info.inputs

@@ -152,6 +152,7 @@ async def test_a_frame_that_moves_a_pool_is_decided_in_its_own_call_and_replays_
     ``DECIDE`` input; replaying the journal decides the same (the same digest)."""
     from arbscope.replay import ReplaySession, load_info
     from storage.codec import Kind, decompress, unpack
+    from storage.delta import Restorer
     from storage.journal import Journal
 
     db = tmp_path / "j.sqlite"
@@ -175,9 +176,11 @@ async def test_a_frame_that_moves_a_pool_is_decided_in_its_own_call_and_replays_
         sid, live_digest = s.session_id, s.digest
     kinds: list[Kind] = []
     at: list[int] = []
+    restore = Restorer().restore  # large accounts are stored as deltas
     async with await Journal.open(db, create=False) as j:
         async for c in j.chunks(sid):
-            for inp in unpack(decompress(c.blob, c.codec, c.raw_len)):
+            for stored in unpack(decompress(c.blob, c.codec, c.raw_len)):
+                inp = restore(stored)
                 kinds.append(inp.kind)
                 at.append(inp.t_ns)
     assert Kind.DECIDE in kinds

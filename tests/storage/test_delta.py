@@ -1,0 +1,324 @@
+"""Large accounts stored as deltas (``storage.delta``): every input comes back byte for
+byte, whatever the frames hold; a delta that cannot be restored is a JournalError."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import random
+import shutil
+import sqlite3
+import zlib
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arbscope.replay import ReplaySession, load_info
+from storage.codec import Input, Kind, decompress, json_payload, pack, unpack
+from storage.delta import MIN_SPAN, RANGES, SAME, Encoder, Restorer, apply, changes
+from storage.journal import Journal, JournalError
+from storage.recorder import Recorder
+from tests.support.paths import ROOT
+
+PUBKEYS = ["9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin", "Ah3ZeTEXH8juRcuRsbCcNkEWrCHZ"]
+
+
+def account_frame(sub: int, slot: int, data: bytes, sep: str = "") -> bytes:
+    """An ``accountNotification`` as a node sends it (``sep``: json.dumps' spaces, as
+    the simulator's)."""
+    value = {
+        "lamports": 633916800,
+        "data": [base64.b64encode(data).decode(), "base64"],
+        "owner": "opnb2LAfJYbRMAHHvqjCwQxanZn7ReEHp1k81EohpZb",
+        "executable": False,
+        "rentEpoch": 18446744073709551615,
+        "space": len(data),
+    }
+    frame = {
+        "jsonrpc": "2.0",
+        "method": "accountNotification",
+        "params": {"result": {"context": {"slot": slot}, "value": value}, "subscription": sub},
+    }
+    seps = (", ", ": ") if sep else (",", ":")
+    return json.dumps(frame, separators=seps).encode()
+
+
+def program_frame(sub: int, slot: int, pubkey: str, data: bytes) -> bytes:
+    b64 = base64.b64encode(data).decode()
+    return (
+        '{"jsonrpc":"2.0","method":"programNotification","params":{"result":{"context":'
+        f'{{"slot":{slot}}},"value":{{"pubkey":"{pubkey}","account":{{"data":["{b64}",'
+        f'"base64"],"lamports":1}}}}}},"subscription":{sub}}}}}'
+    ).encode()
+
+
+def round_trip(
+    items: list[tuple[Kind, int, bytes]], limit: int | None = None
+) -> tuple[list[Input], Encoder]:
+    """``items`` encoded as the recorder stores them, packed into chunks of 3, read back
+    and restored in order."""
+    enc = Encoder() if limit is None else Encoder(limit)
+    chunks: list[bytes] = []
+    for i, (kind, ep, payload) in enumerate(items):
+        k, stored = enc.encode(kind, ep, payload)
+        if i % 3 == 0:
+            chunks.append(b"")
+        chunks[-1] += pack(Kind(k), ep, i, i, stored)
+    res = Restorer() if limit is None else Restorer(limit)
+    return [res.restore(inp) for raw in chunks for inp in unpack(raw)], enc
+
+
+def book(rng: random.Random, size: int) -> bytearray:
+    return bytearray(rng.randbytes(size // 4) + bytes(size - size // 4))
+
+
+@st.composite
+def sessions(draw: st.DrawFn) -> list[tuple[Kind, int, bytes]]:
+    """Inputs as a session records them: books (a few accounts, each changed at random
+    bytes between copies, sometimes resized), sent by several endpoints, as account or
+    program notifications, HTTP accounts, small frames, and frames that only look like
+    notifications (no closing quote, non-canonical base64, no subscription)."""
+    rng = random.Random(draw(st.integers(0, 2**32)))
+    sizes = [draw(st.sampled_from([MIN_SPAN // 2, 2 * MIN_SPAN, 9000])) for _ in range(3)]
+    books = [book(rng, n) for n in sizes]
+    out: list[tuple[Kind, int, bytes]] = []
+    for step in range(draw(st.integers(1, 40))):
+        which = rng.randrange(3)
+        b = books[which]
+        for _ in range(rng.choice([0, 1, 1, 3, 40])):  # bytes changed since the last copy
+            b[rng.randrange(len(b))] = rng.randrange(256)
+        if rng.random() < 0.05:
+            books[which] = b = book(rng, len(b) + rng.choice([-3, 1, 3]))
+        shape = rng.randrange(8)
+        ep = rng.randrange(3)
+        if shape <= 2:
+            out.append((Kind.FRAME, ep, account_frame(100 + which, step, bytes(b), " " * ep)))
+        elif shape == 3:
+            out.append((Kind.FRAME, ep, program_frame(7, step, PUBKEYS[which % 2], bytes(b))))
+        elif shape == 4:
+            head = [PUBKEYS[which % 2], "owner", step]
+            out.append((Kind.ACCOUNT, 0, json_payload(head, bytes(b))))
+        elif shape == 5:  # base64 that b64decode would refuse or normalise
+            text = base64.b64encode(bytes(b)).decode().replace("A", "-")[:-1] + "=="
+            frame = account_frame(100 + which, step, b"").replace(b'"",', f'"{text}",'.encode())
+            out.append((Kind.FRAME, ep, frame))
+        elif shape == 6:  # cut short / no subscription / not JSON at all
+            frame = account_frame(100 + which, step, bytes(b))
+            cut = rng.choice([len(frame) // 2, frame.rfind(b'"subscription"'), 40])
+            out.append((Kind.FRAME, ep, frame[:cut] + rng.randbytes(rng.randrange(20))))
+        else:
+            out.append((Kind.FRAME, ep, b'{"jsonrpc":"2.0","result":%d,"id":1}' % step))
+        if rng.random() < 0.3:  # another endpoint's copy of the same notification
+            kind, _, payload = out[-1]
+            out.append((kind, (ep + 1) % 3, payload))
+    return out
+
+
+@given(items=sessions(), small=st.booleans())
+@settings(max_examples=150, deadline=None)
+def test_every_input_comes_back_byte_for_byte(
+    items: list[tuple[Kind, int, bytes]], small: bool
+) -> None:
+    # small: a table that holds about one copy, so copies are dropped and stored again
+    back, _ = round_trip(items, 12_000 if small else None)
+    assert [(i.kind, i.endpoint, i.t_ns, i.payload) for i in back] == [
+        (kind, ep, n, payload) for n, (kind, ep, payload) in enumerate(items)
+    ]
+
+
+def test_a_changed_book_is_stored_in_a_few_bytes() -> None:
+    """The oracle: what zstd/zlib makes of a book's copies, whole and as deltas."""
+    rng = random.Random(3)
+    b = book(rng, 90_952)
+    frames = []
+    for slot in range(20):
+        for _ in range(12):  # a requote: a few leaves changed
+            b[rng.randrange(len(b))] = rng.randrange(256)
+        frames += [account_frame(5, slot, bytes(b)), account_frame(5, slot, bytes(b))]
+    enc = Encoder()
+    stored = [enc.encode(Kind.FRAME, 0, f)[1] for f in frames]
+    assert enc.deltas == len(frames) and enc.same == len(frames) // 2
+    whole = sum(len(zlib.compress(f)) for f in frames[2:])  # one chunk per frame
+    deltas = sum(len(zlib.compress(s)) for s in stored[2:])
+    assert deltas * 50 < whole
+    hows = [s[1] for s in stored[1:]]
+    assert hows == [SAME, RANGES] * (len(frames) // 2 - 1) + [SAME]
+
+
+def test_short_and_other_inputs_stay_whole() -> None:
+    enc = Encoder()
+    small = account_frame(1, 1, bytes(100))
+    assert enc.encode(Kind.FRAME, 0, small) == (Kind.FRAME, small)
+    big_tick = b"x" * (3 * MIN_SPAN)
+    assert enc.encode(Kind.TICK, 0, big_tick) == (Kind.TICK, big_tick)
+    logs = b'{"method":"logsNotification","params":{"logs":["' + b"y" * 5000 + b'"]}}'
+    assert enc.encode(Kind.FRAME, 0, logs) == (Kind.FRAME, logs)
+    assert enc.deltas == 0
+
+
+def _deltas() -> list[Input]:
+    rng = random.Random(1)
+    b = book(rng, 10_000)
+    enc = Encoder()
+    out = []
+    for slot in range(3):
+        b[slot] ^= 1
+        k, p = enc.encode(Kind.FRAME, 2, account_frame(9, slot, bytes(b)))
+        out.append(Input(Kind(k), 2, slot, slot, p))
+    return out
+
+
+def test_a_delta_without_its_copy_is_a_journal_error() -> None:
+    """A reader that starts past the first copy (a stream read from the middle)."""
+    first, *later = _deltas()
+    res = Restorer()
+    with pytest.raises(JournalError, match="has not read"):
+        res.restore(later[0])
+    res.restore(first)
+    assert res.restore(later[0]).kind is Kind.FRAME
+
+
+@pytest.mark.parametrize("damage", ["cut", "how", "kind", "longer", "shorter", "range"])
+def test_a_damaged_delta_is_a_journal_error(damage: str) -> None:
+    first, second, _ = _deltas()
+    p = bytearray(second.payload)
+    if damage == "cut":
+        p = p[:5]
+    elif damage == "how":
+        p[1] = 9
+    elif damage == "kind":
+        p[0] = int(Kind.TICK)
+    elif damage == "range":  # the first range's start moved past the span's end
+        p[-9:-5] = (10**6).to_bytes(4, "little")  # (count, start, length, 1 new byte)
+    elif damage == "longer":
+        p += b"\0"
+    else:
+        p = p[:-1]
+    res = Restorer()
+    res.restore(first)
+    with pytest.raises(JournalError, match="damaged"):
+        res.restore(Input(Kind.DELTA, 2, 1, 1, bytes(p)))
+
+
+@given(
+    base=st.binary(min_size=1, max_size=3000),
+    edits=st.lists(st.tuples(st.integers(0, 2999), st.binary(min_size=1, max_size=40))),
+)
+@settings(max_examples=200, deadline=None)
+def test_changes_turn_the_last_copy_into_the_new_one(
+    base: bytes, edits: list[tuple[int, bytes]]
+) -> None:
+    new = bytearray(base)
+    for at, data in edits:
+        at %= len(new)
+        new[at : at + len(data)] = data[: len(new) - at]
+    new_b = bytes(new)
+    if new_b != base:
+        body = changes(base, new_b)
+        assert apply(base, body) == new_b
+        assert len(body) <= 4 + 8 * len(base) + len(base)
+
+
+async def _read_back(j: Journal, sid: str) -> list[tuple[Kind, int, bytes]]:
+    res, out = Restorer(), []
+    async for c in j.chunks(sid):
+        for inp in unpack(decompress(c.blob, c.codec, c.raw_len)):
+            back = res.restore(inp)
+            out.append((back.kind, back.endpoint, back.payload))
+    return out
+
+
+@pytest.mark.slow
+async def test_books_through_the_queue_and_its_spill_come_back_byte_for_byte(
+    tmp_path: Path,
+) -> None:
+    """The recorder stores them as deltas (in the order received, whatever the queue
+    does: a bound small enough to spill and drain again), and they read back whole."""
+    rng = random.Random(5)
+    books = [book(rng, 20_000) for _ in range(3)]
+    sent: list[tuple[Kind, int, bytes]] = []
+    async with await Journal.open(tmp_path / "books.sqlite") as j:
+        rec = await Recorder.start(j, "sim", {}, {}, batch_s=0.001, max_pending_bytes=8 * 1024)
+        for ep in range(3):
+            for n in range(3):
+                bind = json_payload([100 + n, PUBKEYS[0] + str(n), "account"])
+                rec.input(Kind.BIND, ep, bind)
+                sent.append((Kind.BIND, ep, bind))
+        for slot in range(120):
+            n = slot % 3
+            for _ in range(rng.choice([1, 8, 60])):
+                books[n][rng.randrange(len(books[n]))] = rng.randrange(256)
+            for ep in rng.sample(range(3), 3):  # every endpoint's copy, in any order
+                frame = account_frame(100 + n, slot, bytes(books[n]), " " * ep)
+                rec.input(Kind.FRAME, ep, frame)
+                sent.append((Kind.FRAME, ep, frame))
+            if slot % 7 == 0:
+                await rec.flush()
+            elif slot % 3 == 0:
+                await asyncio.sleep(0)
+        assert len(await rec.close()) == 64
+        assert rec.spilled > 0 and rec.deltas is not None and rec.deltas.same > 200
+        assert await _read_back(j, rec.session) == sent
+        stored = await j.session(rec.session)
+        whole = sum(len(p) for _, _, p in sent)
+        assert stored.inputs == len(sent)
+    raw = sqlite3.connect(tmp_path / "books.sqlite").execute("SELECT sum(raw_len) FROM chunks")
+    assert raw.fetchone()[0] * 20 < whole  # the deltas, before compression
+
+
+async def test_a_replay_missing_a_copy_stops_with_a_journal_error(tmp_path: Path) -> None:
+    """A chunk that held a book's first copy is gone (or damaged): the replay stops at
+    the first delta that needs it, with a JournalError naming why, never a wrong frame."""
+    db = tmp_path / "gap.sqlite"
+    b = book(random.Random(2), 12_000)
+    async with await Journal.open(db) as j:
+        rec = await Recorder.start(j, "sim", {}, {})
+        rec.input(Kind.BIND, 0, json_payload([7, PUBKEYS[1], "account"]))
+        for slot in range(4):
+            b[slot] ^= 0xFF
+            rec.input(Kind.FRAME, 0, account_frame(7, slot, bytes(b)), slot + 1)
+            await rec.flush()  # a chunk each
+        await rec.close()
+        sid = rec.session
+    with sqlite3.connect(db) as c:
+        c.execute("DELETE FROM chunks WHERE no = 1")  # the first copy's
+    r = ReplaySession(db, await load_info(db, sid))
+    await r.start()
+    try:
+        with pytest.raises(JournalError, match="has not read"):
+            await r.play()
+        assert "has not read" in r.start_error
+    finally:
+        await r.stop()
+
+
+async def test_a_journal_from_before_deltas_reads_unchanged(tmp_path: Path) -> None:
+    """``tests/data/replay-seed2.sqlite`` (whole frames, before Kind.DELTA): every input
+    passes the restorer as it is (its digest: test_journal's committed-recording test);
+    a recorder told ``deltas=False`` writes that format still."""
+    db = tmp_path / "old.sqlite"
+    shutil.copyfile(ROOT / "tests" / "data" / "replay-seed2.sqlite", db)
+    res = Restorer()
+    async with await Journal.open(db, create=False, write=False) as j:
+        (info,) = await j.sessions()
+        n = 0
+        async for c in j.chunks(info.id):
+            for inp in unpack(decompress(c.blob, c.codec, c.raw_len)):
+                assert inp.kind is not Kind.DELTA and res.restore(inp) is inp
+                n += 1
+        assert n == info.inputs > 1000
+    frame = account_frame(7, 1, bytes(10_000))
+    async with await Journal.open(tmp_path / "whole.sqlite") as j:
+        rec = await Recorder.start(j, "sim", {}, {})
+        rec.deltas = None
+        rec.input(Kind.FRAME, 0, frame)
+        rec.input(Kind.FRAME, 1, frame)
+        await rec.close()
+        async for c in j.chunks(rec.session):
+            assert [i.kind for i in unpack(decompress(c.blob, c.codec, c.raw_len))] == [
+                Kind.FRAME,
+                Kind.FRAME,
+            ]
