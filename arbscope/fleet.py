@@ -2,15 +2,17 @@
 
 A *collector* (``arbscope collect --nats URL --region NAME``) runs the feed workers of a
 session (:class:`~feeds.clients.pool.FeedPool`: any mix of endpoints, or the embedded
-simulator) and publishes every input its engine ingest is given — each raw frame with
-its endpoint and receive time, the HTTP snapshot's accounts, the pools and tick arrays
-tracked, the subscription ids bound, the epoch schedule, the fee samples — in the
-journal's own input format (:mod:`storage.codec`), batched, to the region's JetStream
-stream. A *consumer* (``arbscope run --nats URL --region NAME ...``) applies those
-inputs to its own engine as if they had come from its own sockets: each collector
-endpoint becomes an endpoint of its own named ``region/endpoint`` (``eu/sim-0``), so the
-engine's deduper takes the first copy across regions as it does across endpoints, and
-the Feeds panel shows each one's lead and lag, with a row per region (``eu/*``).
+simulator) and publishes every input its feeds give — each raw frame with its endpoint
+and receive time, the HTTP snapshot's accounts, the pools and tick arrays tracked, the
+subscription ids bound, the epoch schedule, the fee samples — in the journal's own input
+format (:mod:`storage.codec`), batched, to the region's JetStream stream. Its own engine
+reads only the frames it needs (:class:`arbscope.inputs.ForwardingTee`: the slots, the
+pools' own accounts); the others are forwarded only. A *consumer* (``arbscope run
+--nats URL --region NAME ...``) applies those inputs to its own engine as if they had come
+from its own sockets: each collector endpoint becomes an endpoint of its own named
+``region/endpoint`` (``eu/sim-0``), so the engine's deduper takes the first copy across
+regions as it does across endpoints, and the Feeds panel shows each one's lead and lag,
+with a row per region (``eu/*``).
 
 Streams and subjects: one stream per region, ``ARBSCOPE_<REGION>`` (file storage),
 holding ``arbscope.<region>.hello`` (a collector run's start: its run id, endpoint

@@ -5,10 +5,11 @@ arguments become the input (``encode``) and the input the call again (``decode``
 where it goes: to the journal (and so to a replay) and to a collector's consumers.
 
 From it come the recorder's tee (:class:`InputTee`: the feeds' calls handed on as inputs
-before they run), the session's own inputs (:func:`encode`: ``FeedSession`` records its
-fees, tips, landings, uncovered pools, ticks and the operator's orders with it), the
-replay's dispatch (:func:`replay`) and a NATS consumer's application (:func:`consume`).
-A new input kind is one row here (and its number in ``Kind``).
+before they run; :class:`ForwardingTee`, a collector's, hands every input on but runs
+only the frames the collector reads itself), the session's own inputs (:func:`encode`:
+``FeedSession`` records its fees, tips, landings, uncovered pools, ticks and the
+operator's orders with it), the replay's dispatch (:func:`replay`) and a NATS consumer's
+application (:func:`consume`). A new input kind is one row here (and its number in ``Kind``).
 """
 
 from __future__ import annotations
