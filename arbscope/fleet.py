@@ -2,15 +2,17 @@
 
 A *collector* (``arbscope collect --nats URL --region NAME``) runs the feed workers of a
 session (:class:`~feeds.clients.pool.FeedPool`: any mix of endpoints, or the embedded
-simulator) and publishes every input its engine ingest is given — each raw frame with
-its endpoint and receive time, the HTTP snapshot's accounts, the pools and tick arrays
-tracked, the subscription ids bound, the epoch schedule, the fee samples — in the
-journal's own input format (:mod:`storage.codec`), batched, to the region's JetStream
-stream. A *consumer* (``arbscope run --nats URL --region NAME ...``) applies those
-inputs to its own engine as if they had come from its own sockets: each collector
-endpoint becomes an endpoint of its own named ``region/endpoint`` (``eu/sim-0``), so the
-engine's deduper takes the first copy across regions as it does across endpoints, and
-the Feeds panel shows each one's lead and lag, with a row per region (``eu/*``).
+simulator) and publishes every input its feeds give — each raw frame with its endpoint
+and receive time, the HTTP snapshot's accounts, the pools and tick arrays tracked, the
+subscription ids bound, the epoch schedule, the fee samples — in the journal's own input
+format (:mod:`storage.codec`), batched, to the region's JetStream stream. Its own engine
+reads only the frames it needs (:class:`arbscope.inputs.ForwardingTee`: the slots, the
+pools' own accounts); the others are forwarded only. A *consumer* (``arbscope run
+--nats URL --region NAME ...``) applies those inputs to its own engine as if they had come
+from its own sockets: each collector endpoint becomes an endpoint of its own named
+``region/endpoint`` (``eu/sim-0``), so the engine's deduper takes the first copy across
+regions as it does across endpoints, and the Feeds panel shows each one's lead and lag,
+with a row per region (``eu/*``).
 
 Streams and subjects: one stream per region, ``ARBSCOPE_<REGION>`` (file storage),
 holding ``arbscope.<region>.hello`` (a collector run's start: its run id, endpoint
@@ -105,9 +107,12 @@ MAX_BATCH_BYTES = 960 * 1024
 # inputs up to GATHER_BYTES before it goes
 WINDOW = 8
 GATHER_BYTES = 256 * 1024
-# a batch's inputs compressed (zstd level 1: a region's frames repeat the same accounts,
-# ~40x on the simulator's, at GB/s); ``Arbscope-Codec`` says so, its absence: raw
+# a batch's inputs compressed (zstd; ``Arbscope-Codec`` says so, its absence: raw) at
+# level -1: a region's frames repeat the same accounts, ~32x on the simulator's ~10 KB
+# frames at ~2.9 GB/s, where level 1 made ~40x at ~1.4 GB/s and was the collector's
+# largest cost per frame (7 us of a ~10 KB frame); consumers read any level alike
 CODEC = "zstd"
+CODEC_LEVEL = -1
 MAX_OUTBOX_BYTES = 256 * 2**20  # unsent batches kept while the server is away (then dropped)
 JOURNAL_STREAM = "ARBSCOPE_JOURNAL"
 _FRAME, _GRPC, _KINDS = int(Kind.FRAME), int(Kind.GRPC), frozenset(int(k) for k in Kind)
@@ -449,7 +454,7 @@ class Publisher:
         b = _Batch(
             self._seq,
             f"arbscope.{self.region}.{kind}",
-            compress(raw, CODEC, 1),
+            compress(raw, CODEC, CODEC_LEVEL),
             self._buf_frames,
             len(raw),
         )

@@ -5,10 +5,11 @@ arguments become the input (``encode``) and the input the call again (``decode``
 where it goes: to the journal (and so to a replay) and to a collector's consumers.
 
 From it come the recorder's tee (:class:`InputTee`: the feeds' calls handed on as inputs
-before they run), the session's own inputs (:func:`encode`: ``FeedSession`` records its
-fees, tips, landings, uncovered pools, ticks and the operator's orders with it), the
-replay's dispatch (:func:`replay`) and a NATS consumer's application (:func:`consume`).
-A new input kind is one row here (and its number in ``Kind``).
+before they run; :class:`ForwardingTee`, a collector's, hands every input on but runs
+only the frames the collector reads itself), the session's own inputs (:func:`encode`:
+``FeedSession`` records its fees, tips, landings, uncovered pools, ticks and the
+operator's orders with it), the replay's dispatch (:func:`replay`) and a NATS consumer's
+application (:func:`consume`). A new input kind is one row here (and its number in ``Kind``).
 """
 
 from __future__ import annotations
@@ -344,3 +345,78 @@ class InputTee:
 
     def stats(self) -> IngestStats:
         return self.inner.stats()
+
+
+# a PubSub notification's tail as a node writes it (compact JSON, the id the envelope's
+# last key): ``"subscription":N}}``. A JSON string cannot hold the bytes
+# ``"subscription":`` unescaped, so what is found there is the envelope's key.
+_SUBSCRIPTION = b'"subscription":'
+_AFTER = len(_SUBSCRIPTION)
+_TAIL = 48
+
+
+class ForwardingTee(InputTee):
+    """A collector's tee (``arbscope collect``): every input handed to ``put`` (the
+    publisher's ``add``, and the recorder's when it records) as :class:`InputTee` hands
+    them; but a frame is given to ``inner`` only when the collector needs it itself: the
+    slot pulse (its feeds' slots and integrity, its health), the pool accounts (each
+    pool's identity, which asks for a re-fetch when a notification tries to change it,
+    and its price, which decides the tick arrays it subscribes) and, with ``logs``, the
+    logs (the transactions it fetches for the rivals). The notifications of every other
+    account — vaults, tick and bin arrays, mints, configs — and the logs without
+    ``logs``: most of a busy chain's frames, are forwarded only: their bytes go to the
+    stream (its consumers decode and apply them, as before) and the collector reads
+    nothing in them but the subscription id its worker needs.
+
+    A frame is forwarded only when it ends ``"subscription":N}}`` with ``N`` an id the
+    ingest bound on that endpoint to such a subscription; anything else (a response, a
+    frame shaped otherwise, an id not bound) takes the ingest's full path, so a malformed
+    frame is refused and counted there as before. What the collector no longer reads is
+    checked by its consumers' ingests (their integrity rules), not by it; its own
+    lead/lag counts (the Feeds panel's) are of the frames it reads."""
+
+    def __init__(self, inner: Ingest, put: InputSink, logs: bool = False) -> None:
+        super().__init__(inner, put)
+        self.logs = logs  # read the logs notifications (the rivals' transactions)
+        self.pools: set[str] = set()  # tracked pools: their accounts are read
+        # (endpoint, the id's digits) -> the id, for the subscriptions forwarded only
+        self.forward: dict[tuple[int, bytes], int] = {}
+        self._bound: dict[tuple[int, int], str] = {}  # (endpoint, id) -> account
+        self.forwarded = 0  # frames forwarded only (not given to the ingest)
+
+    def frame(self, endpoint: int, frame: Buffer, recv_ns: int) -> int:
+        data = bytes(frame)
+        self.put(Kind.FRAME, endpoint, data, recv_ns)
+        at = data.rfind(_SUBSCRIPTION, -_TAIL)
+        if at >= 0:
+            sid = self.forward.get((endpoint, data[at + _AFTER : -2]))
+            if sid is not None and data.endswith(b"}}"):
+                self.forwarded += 1
+                return sid
+        return int(self.inner.frame(endpoint, data, recv_ns))
+
+    def track_pool(self, address: str, kind: str) -> None:
+        super().track_pool(address, kind)
+        self.pools.add(address)
+        for (ep, sid), label in self._bound.items():  # bound before it was a pool
+            if label == address:
+                self.forward.pop((ep, str(sid).encode()), None)
+
+    def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None:
+        super().bind(endpoint, subscription, label, kind)
+        key = (endpoint, str(subscription).encode())
+        self.forward.pop(key, None)
+        self._bound.pop((endpoint, subscription), None)
+        if kind == "account":
+            self._bound[(endpoint, subscription)] = label
+            if label not in self.pools:
+                self.forward[key] = subscription
+        elif kind == "logs" and not self.logs:
+            self.forward[key] = subscription
+
+    def unbind(self, endpoint: int) -> None:
+        super().unbind(endpoint)
+        for key in [k for k in self.forward if k[0] == endpoint]:
+            del self.forward[key]
+        for k in [k for k in self._bound if k[0] == endpoint]:
+            del self._bound[k]

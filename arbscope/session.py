@@ -65,6 +65,7 @@ from .ports import (
     FeedSource,
     Ingest,
     InputPublisher,
+    InputSink,
     NothingToFind,
     RegionView,
     Service,
@@ -162,6 +163,17 @@ class HealthSettings:
     judge: bool = True
     stall_s: float = 10.0
     serve: Callable[[SessionView], Service] | None = None
+
+
+def _both(first: InputSink, second: InputSink) -> InputSink:
+    """An input to ``first``, then to ``second`` (a collector that records: the
+    publisher's and the journal's)."""
+
+    def put(kind: Kind, endpoint: int, payload: bytes, t_ns: int | None = None, /) -> None:
+        first(kind, endpoint, payload, t_ns)
+        second(kind, endpoint, payload, t_ns)
+
+    return put
 
 
 class FeedSession:
@@ -461,6 +473,7 @@ class FeedSession:
                     self.base_mints = bases
                     self._setup_engine()
             ingest: Ingest = self.ingest
+            record: InputSink | None = None  # the recorder's input, when it records
             if self.record is not None:
                 self.journal = await Journal.open(self.record.db)
                 journal = self.journal
@@ -476,13 +489,21 @@ class FeedSession:
                 )
                 self.session_id = self.recorder.session
                 self.sink = self.recorder
-                ingest = inputs.InputTee(self.ingest, self.recorder.input)
+                record = self.recorder.input
+                ingest = inputs.InputTee(self.ingest, record)
             await feeds.open()
             if self.streams is not None:
                 names = [e.name for e in self.endpoints]
                 self.publisher = await self.streams.publisher(names, self.base_mints, self.source)
                 if self.publisher is not None:
-                    ingest = inputs.InputTee(ingest, self.publisher.add)
+                    # a collector forwards what it has no use for: the frames it reads
+                    # nothing in go to the stream (and the journal) without its ingest
+                    put = self.publisher.add
+                    ingest = inputs.ForwardingTee(
+                        self.ingest,
+                        put if record is None else _both(put, record),
+                        logs=self.watch_rivals,
+                    )
             await feeds.start(
                 SourceLink(
                     ingest,

@@ -165,3 +165,73 @@ def test_a_run_of_recorded_frames_is_teed_frame_by_frame() -> None:
         (Kind.FRAME, 5, b"one", 90)
     ]
     assert inner.calls == [("frames", (batch, 0, endpoints, 10))]
+
+
+def _note(sid: int, body: str = '{"context":{"slot":5},"value":{}}') -> bytes:
+    return (
+        '{"jsonrpc":"2.0","method":"accountNotification","params":{"result":'
+        f'{body},"subscription":{sid}}}}}'
+    ).encode()
+
+
+def test_a_collectors_tee_forwards_what_it_does_not_read_and_puts_everything() -> None:
+    """``ForwardingTee``: every frame is put; the ingest is given the slots, the pools'
+    own accounts, the answers, anything shaped otherwise, and the logs only when asked
+    (rivals); the other accounts' notifications are forwarded only, their id returned."""
+    inner, put = Calls(), Put()
+    tee = inputs.ForwardingTee(inner, put)
+    tee.track_pool("Pool", "whirlpool")
+    tee.bind(0, 11, "Pool", "account")
+    tee.bind(0, 12, "Vault", "account")
+    tee.bind(0, 13, "slot", "slot")
+    tee.bind(0, 14, "Prog", "logs")
+    tee.bind(1, 21, "Vault", "account")
+    tee.bind(1, 22, "Later", "account")
+    tee.track_pool("Later", "cpmm")  # an account bound before it was a pool: read
+    frames = [
+        (0, _note(12), 12),  # a vault: forwarded
+        (1, _note(21), 21),  # the same vault on another endpoint: forwarded
+        (0, _note(14), 14),  # logs without rivals: forwarded
+        (0, _note(11), None),  # the pool: read
+        (1, _note(22), None),
+        (0, _note(13), None),  # the slot pulse: read
+        (1, _note(12), None),  # id 12 is not bound on endpoint 1
+        (0, _note(99), None),  # not bound at all
+        (0, _note(12).replace(b":12}}", b": 12}}"), None),  # shaped otherwise
+        (0, _note(12) + b" ", None),
+        (0, _note(12)[:-1], None),  # cut short: the ingest refuses it
+        (0, b'{"jsonrpc":"2.0","result":12,"id":3}', None),  # an answer
+        (0, b'{"params":{"result":{"subscription":12}}}', None),  # not the envelope's
+    ]
+    for ep, raw, forwarded in frames:
+        n = len(inner.calls)
+        got = tee.frame(ep, memoryview(raw), 5)
+        if forwarded is None:
+            assert got == 7 and inner.calls[n:] == [("frame", (ep, raw, 5))], raw
+        else:
+            assert got == forwarded and inner.calls[n:] == [], raw
+    assert tee.forwarded == 3
+    assert [(i.kind, i.endpoint, i.payload) for i in put.inputs if i.kind is Kind.FRAME] == [
+        (Kind.FRAME, ep, raw) for ep, raw, _ in frames
+    ]
+    tee.unbind(0)  # its connection closed: its ids mean nothing now
+    n = len(inner.calls)
+    assert tee.frame(0, _note(12), 5) == 7 and len(inner.calls) == n + 1
+    assert tee.frame(1, _note(21), 5) == 21 and len(inner.calls) == n + 1
+    rivals = inputs.ForwardingTee(Calls(), Put(), logs=True)
+    rivals.bind(0, 14, "Prog", "logs")
+    assert rivals.frame(0, _note(14), 5) == 7 and rivals.forwarded == 0
+
+
+def test_a_malformed_frame_is_refused_by_the_collectors_engine_as_before() -> None:
+    import engine_rs
+    from engine_rs.errors import EngineError
+
+    eng = engine_rs.load("rust")
+    put = Put()
+    tee = inputs.ForwardingTee(eng.FeedIngest(eng.PoolGraph(base_mints=[]), 1024, 64), put)
+    tee.bind(0, 12, "11111111111111111111111111111111", "account")
+    assert tee.frame(0, _note(12), 5) == 12
+    with pytest.raises(EngineError):
+        tee.frame(0, _note(12)[:-1], 5)
+    assert len(put.inputs) == 3 and tee.forwarded == 1  # the bind, and both frames

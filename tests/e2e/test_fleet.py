@@ -63,7 +63,13 @@ PROFILES = [
 T = 60.0  # the deadline of every wait
 
 
-def collector(server: SimServer, url: str, region: str, names: set[str]) -> FeedSession:
+def collector(
+    server: SimServer,
+    url: str,
+    region: str,
+    names: set[str],
+    record: RecordSettings | None = None,
+) -> FeedSession:
     w = server.world
     eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in server.infos() if i.name in names]
     return sources.session(
@@ -71,6 +77,7 @@ def collector(server: SimServer, url: str, region: str, names: set[str]) -> Feed
         sources.Evaluation(shadow=False),
         endpoints=eps,
         fleet=FleetSettings(url, collect=region),
+        record=record,
     )
 
 
@@ -148,6 +155,18 @@ def metrics_text(s: FeedSession) -> str:
 
 def records(s: FeedSession) -> dict[str, Any]:
     return {a: (k, r) for a, k, r in s.ingest.records()}
+
+
+def rates(s: FeedSession) -> dict[str, Any]:
+    """Each pool's rate as the session's graph quotes it (its reserves: the vaults' and
+    tick arrays' notifications), or why it quotes none."""
+    out: dict[str, Any] = {}
+    for p in records(s):
+        try:
+            out[p] = s.ev.graph.pool_rate(p)
+        except Exception as exc:
+            out[p] = type(exc).__name__
+    return out
 
 
 async def test_two_regions_feed_one_consumer_and_it_replays_from_the_stream(
@@ -257,6 +276,61 @@ async def test_two_regions_feed_one_consumer_and_it_replays_from_the_stream(
     await replay.stop()
     assert from_file == from_stream == con.digest
     assert replay.applied == info.inputs
+
+
+async def test_a_collector_forwards_what_it_does_not_read_and_its_consumer_applies_it(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """A collector reads the frames it needs itself (slots, the pools' own accounts) and
+    only forwards the others (vaults, tick arrays, logs without rivals: most of them),
+    which its consumer applies as before. The oracle: the collector's own journal (every input its feeds
+    gave it) replayed by a whole engine; the consumer's graph quotes every pool as that
+    replay does, while the collector's engine read only part of what it published."""
+    url = nats_server.url
+    server = SimServer(CFG, PROFILES, slot_seconds=0.05)
+    await server.start()
+    db = tmp_path / "eu.sqlite"
+    eu = collector(server, url, "eu", {"eu-a", "eu-b"}, record=RecordSettings(db))
+    con = sources.session(
+        sources.Watch(base_mints=server.world.bases),
+        sources.Evaluation(shadow=False),
+        sim=None,
+        fleet=FleetSettings(url, regions=["eu"], consumer="d6"),
+    )
+    try:
+        await eu.start()
+        await con.start()
+        assert eu.start_error == con.start_error == ""
+        runs = [asyncio.ensure_future(eu.run()), asyncio.ensure_future(con.run())]
+        feed = con.regions()[0]
+        await until(feed, lambda: feed.stats.frames > 2000)
+        await server.stop()  # the chain stops, then the collector (all acknowledged)
+        await eu.stop()
+        acked = eu.publisher.stats.acked
+        await until(feed, lambda: feed.stats.next_seq == acked)
+        published = eu.publisher.stats.frames
+        read = eu.ingest.stats().frames  # the frames its own engine was given
+        # slots, pool accounts and answers read; vaults, arrays, logs (about half) not
+        assert feed.stats.frames == published and 0 < read < published * 3 // 4
+        async with await Journal.open(db, create=False, write=False) as j:
+            info = await j.session(eu.session_id)
+        replay = ReplaySession(db, info)
+        await replay.play()
+        await replay.stop()
+        whole = replay.session
+        assert whole.ingest.stats().frames == published  # the journal has every frame
+        mine = rates(con)
+        assert mine and mine == rates(whole)
+        assert sum(isinstance(r, tuple) for r in mine.values()) > len(mine) // 2
+        # the collector's own graph has not read the vaults: its quotes are not these
+        assert rates(eu) != mine
+        await con.stop()
+        for t in runs:
+            await asyncio.wait_for(t, T)
+    finally:
+        await eu.stop()
+        await con.stop()
+        await server.stop()
 
 
 async def test_a_replay_by_sequence_range_reads_only_those_chunks(
