@@ -9,16 +9,20 @@ process measures, alternately, ``--rounds`` times:
 
 - **grpc ceiling**: plain ``grpc.aio`` clients, one stream per endpoint, subscribed with
   the same ``SubscribeRequest`` as arbscope, that only receive the raw bytes and count;
-- **arbscope**: the production path, :class:`feeds.clients.pool.FeedPool` with a
-  :class:`feeds.clients.yellowstone.GrpcWorker` per endpoint handing every update to the
-  Rust ``FeedIngest.grpc`` (protobuf, dedup, decode, pool assembly, graph update);
-- **latency**: the same arbscope path at a paced rate (``--rate`` updates/s per
-  endpoint): server queueing (``CLOCK_MONOTONIC``, same machine) to graph updated,
-  p50/p99.
+- **arbscope, aio**: the production path, :class:`feeds.clients.pool.FeedPool` with a
+  :class:`feeds.clients.yellowstone.GrpcWorker` per endpoint (grpc.aio) handing every
+  update to the Rust ``FeedIngest.grpc`` (protobuf, dedup, decode, pool assembly, graph
+  update);
+- **arbscope, native**: the same pool with the engine's own receiver
+  (:class:`feeds.clients.yellowstone.NativeGrpcWorker`: HTTP/2 in a thread of its own,
+  the updates applied a batch at a time through ``FeedIngest.frames``);
+- **latency**: each arbscope path at a paced rate (``--rate`` updates/s per endpoint):
+  server queueing (``CLOCK_MONOTONIC``, same machine) to graph updated, p50/p99.
 
 Throughput is updates (all copies, every endpoint) per second between the first and the
-last update of a flood. The goal: arbscope within 80 % of its own ceiling. Prints a
-table; ``--json PATH`` writes the figures.
+last update of a flood. The goals (issue 38): the native path applies >= 130,000
+updates/s, p99 queue -> graph <= 0.5 ms. Prints a table; ``--json PATH`` writes the
+figures.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from bench.report import markdown
 
 SEED = 11
 ACCOUNT, SLOT, TRANSACTION = 2, 3, 4
+GOAL_RATE, GOAL_P99_US = 130_000, 500  # issue 38's goals for the native path
 
 
 def serve(seed: int, endpoints: int, tokens: int, pools: int) -> None:
@@ -81,6 +86,41 @@ class Recorder:
             if n == self.expect[endpoint]:
                 self.last[endpoint] = time.monotonic_ns()
         return kind, value
+
+    def frames(
+        self, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
+    ) -> tuple[int, list[tuple[int, int, int, int]], int]:
+        """A native stream's batch: every update in it reached the graph on return."""
+        out: tuple[int, list[tuple[int, int, int, int]], int]
+        out = self.ingest.frames(batch, start, endpoints, offset_ns)
+        now = time.monotonic_ns()
+        for ep, n in self._counted(batch, out[1]):
+            if self.paced:
+                self.done[ep].extend([now] * n)
+            c = self.count[ep] = self.count[ep] + n
+            if not self.first_recv and n:
+                self.first_recv = min(first for _e, _n, first, _last in out[1])
+            if self.expect[ep] >= 0 and c >= self.expect[ep] and not self.last[ep]:
+                self.last[ep] = now
+        return out
+
+    def _counted(self, batch: bytes, run: list[tuple[int, int, int, int]]) -> list[tuple[int, int]]:
+        """(endpoint, account, slot and transaction updates) of a batch: a paced run reads
+        each update's kind (a ping must not take a latency sample), a flood counts all."""
+        if not self.paced:
+            return [(ep, n) for ep, n, _first, _last in run]
+        from feeds.wire.geyser import geyser_pb2 as pb
+        from storage.codec import HEADER
+
+        counts: dict[int, int] = {}
+        pos = 0
+        while pos + HEADER.size <= len(batch):
+            _kind, ep, _t, _wall, length = HEADER.unpack_from(batch, pos)
+            body = batch[pos + HEADER.size : pos + HEADER.size + length]
+            pos += HEADER.size + length
+            which = pb.SubscribeUpdate.FromString(body).WhichOneof("update_oneof")
+            counts[ep] = counts.get(ep, 0) + (which in ("account", "slot", "transaction"))
+        return list(counts.items())
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.ingest, name)
@@ -149,6 +189,36 @@ async def raw_round(urls: Sequence[str], http: str, request: bytes, slots: int) 
             await ch.close(None)
 
 
+async def native_raw_round(urls: Sequence[str], http: str, request: bytes, slots: int) -> float:
+    """Updates/s through the engine's native streams (``GrpcStream``) that only receive
+    (nothing applied): the server's ceiling as the native client sees it."""
+    import engine_rs
+    from feeds.clients.yellowstone import SUBSCRIBE, target
+
+    eng = engine_rs.load("rust")
+    streams = [eng.GrpcStream(target(u)[0], SUBSCRIBE, request, i) for i, u in enumerate(urls)]
+    try:
+        await _ready(http, 1)
+        base = [s.seen()[1] for s in streams]
+        counts = await _flood(http, slots, 0.0)
+        first = 0
+        async with asyncio.timeout(300):
+            while True:
+                got = [s.seen()[1] - b for s, b in zip(streams, base)]
+                if not first and any(got):
+                    first = time.monotonic_ns()
+                if all(g >= n for g, n in zip(got, counts)):
+                    break
+                await asyncio.sleep(0.001)
+        last = time.monotonic_ns()
+        await _writes(http)
+        return sum(counts) / ((last - first) / 1e9)
+    finally:
+        for s in streams:
+            s.stop()
+            s.join()
+
+
 @dataclass
 class ArbRun:
     rate: float  # updates/s
@@ -164,8 +234,10 @@ async def arb_round(
     bases: Sequence[str],
     slots: int,
     rate: float,
+    client: str = "aio",
 ) -> ArbRun:
-    """Updates/s (and queue-to-graph latency when paced) through FeedPool + FeedIngest."""
+    """Updates/s (and queue-to-graph latency when paced) through FeedPool + FeedIngest,
+    the streams received by ``client`` (aio or native)."""
     import engine_rs
     from feeds.clients.pool import Endpoint, FeedPool
     from feeds.clients.pubsub import WorkerConfig
@@ -173,15 +245,21 @@ async def arb_round(
     eng = engine_rs.load("rust")
     graph = eng.PoolGraph(base_mints=list(bases), max_hops=3)
     rec = Recorder(eng.FeedIngest(graph, 1 << 17, 64), len(urls))
-    quiet = WorkerConfig(heartbeat_s=60.0, stale_after_s=600.0, quiet_after_s=600.0)
+    quiet = WorkerConfig(
+        heartbeat_s=60.0, stale_after_s=600.0, quiet_after_s=600.0, grpc_client=client
+    )
     eps = [Endpoint(f"bench-{i}", "", h, grpc=u) for i, (u, h) in enumerate(zip(urls, http))]
     pool = FeedPool(eps, rec, eng, worker_config=quiet, fee_poll_s=3600.0)
     boot = await pool.bootstrap(universe)
     if boot.missing or boot.rejected:
         raise RuntimeError(f"bootstrap: {len(boot.missing)} missing, {len(boot.rejected)} bad")
     await pool.start(boot.subscriptions)
+    got = {getattr(w, "client", "") for w in pool.workers}
+    if got != {client}:
+        raise RuntimeError(f"asked for the {client} client, got {got}")
     try:
         await _ready(http[0], 1)
+        rec.count = [0] * len(urls)  # (the ping a stream opens with is not the flood's)
         before = rec.ingest.stats()
         rec.paced = rate > 0
         counts = await _flood(http[0], slots, rate)
@@ -267,52 +345,88 @@ def main(argv: Sequence[str] | None = None) -> int:
         grpc_urls, http = [u[0] for u in urls], [u[1] for u in urls]
         request, subs = _request(universe, bases, http[0])
         raw: list[float] = []
+        raw_n: list[float] = []
         arb: list[ArbRun] = []
+        nat: list[ArbRun] = []
         for r in range(a.rounds):
             raw.append(asyncio.run(raw_round(grpc_urls, http[0], request, a.slots)))
+            raw_n.append(asyncio.run(native_raw_round(grpc_urls, http[0], request, a.slots)))
             arb.append(asyncio.run(arb_round(grpc_urls, http, universe, bases, a.slots, 0.0)))
+            nat.append(
+                asyncio.run(
+                    arb_round(grpc_urls, http, universe, bases, a.slots, 0.0, client="native")
+                )
+            )
             print(
-                f"# round {r + 1}: grpc {raw[-1]:,.0f} updates/s, "
-                f"arbscope {arb[-1].rate:,.0f} updates/s",
+                f"# round {r + 1}: grpc {raw[-1]:,.0f}, native recv {raw_n[-1]:,.0f} updates/s, "
+                f"arbscope aio {arb[-1].rate:,.0f}, native {nat[-1].rate:,.0f} updates/s",
                 file=sys.stderr,
             )
         paced = asyncio.run(arb_round(grpc_urls, http, universe, bases, a.slots, a.rate))
+        paced_nat = asyncio.run(
+            arb_round(grpc_urls, http, universe, bases, a.slots, a.rate, client="native")
+        )
     finally:
         with contextlib.suppress(Exception):
             assert proc.stdin is not None
             proc.stdin.close()
         proc.wait(timeout=10)
     raw_m = statistics.median(raw)
+    raw_nm = statistics.median(raw_n)
     arb_m = statistics.median(x.rate for x in arb)
-    lat, last = paced.latency_ns, arb[-1]
+    nat_m = statistics.median(x.rate for x in nat)
+    lat, lat_n, last = paced.latency_ns, paced_nat.latency_ns, nat[-1]
     out = {
         "endpoints": a.endpoints,
         "subscriptions_per_endpoint": subs,
         "grpc_ceiling_msgs_s": raw_m,
+        "native_recv_msgs_s": raw_nm,
         "arbscope_grpc_msgs_s": arb_m,
+        "arbscope_native_msgs_s": nat_m,
         "share_of_ceiling": arb_m / raw_m,
         "first_copy_share": last.first_copies / max(1, last.first_copies + last.duplicates),
         "paced_rate_msgs_s": a.rate * a.endpoints,
         "latency_p50_us": pct(lat, 0.5) / 1e3,
         "latency_p99_us": pct(lat, 0.99) / 1e3,
         "latency_samples": len(lat),
+        "native_latency_p50_us": pct(lat_n, 0.5) / 1e3,
+        "native_latency_p99_us": pct(lat_n, 0.99) / 1e3,
+        "native_latency_samples": len(lat_n),
     }
+    paced_at = f"{a.rate * a.endpoints:,.0f} msg/s"
+
+    def goal(ok: bool) -> str:
+        return "goal met" if ok else "goal NOT met"
+
     rows = [
-        ("grpc.aio recv only (ceiling)", f"{raw_m:,.0f} msg/s", "100 %"),
+        ("grpc.aio recv only (ceiling of the aio path)", f"{raw_m:,.0f} msg/s", "100 %"),
         (
-            "arbscope: GrpcWorker + Rust FeedIngest.grpc",
+            "native GrpcStream recv only (the server's pace)",
+            f"{raw_nm:,.0f} msg/s",
+            f"{100 * raw_nm / raw_m:.0f} %",
+        ),
+        (
+            "arbscope aio: GrpcWorker + Rust FeedIngest.grpc",
             f"{arb_m:,.0f} msg/s",
             f"{100 * arb_m / raw_m:.0f} %",
         ),
         (
-            f"latency at {a.rate * a.endpoints:,.0f} msg/s, p50",
-            f"{out['latency_p50_us']:,.0f} µs",
+            "arbscope native: GrpcStream + Rust FeedIngest.frames",
+            f"{nat_m:,.0f} msg/s",
+            f"{100 * nat_m / raw_m:.0f} %; >= {GOAL_RATE:,}: {goal(nat_m >= GOAL_RATE)}",
+        ),
+        (f"aio latency at {paced_at}, p50", f"{out['latency_p50_us']:,.0f} µs", "queued -> graph"),
+        (f"aio latency at {paced_at}, p99", f"{out['latency_p99_us']:,.0f} µs", "queued -> graph"),
+        (
+            f"native latency at {paced_at}, p50",
+            f"{out['native_latency_p50_us']:,.0f} µs",
             "queued -> graph",
         ),
         (
-            f"latency at {a.rate * a.endpoints:,.0f} msg/s, p99",
-            f"{out['latency_p99_us']:,.0f} µs",
-            "queued -> graph",
+            f"native latency at {paced_at}, p99",
+            f"{out['native_latency_p99_us']:,.0f} µs",
+            f"queued -> graph; <= {GOAL_P99_US} µs: "
+            f"{goal(out['native_latency_p99_us'] <= GOAL_P99_US)}",
         ),
     ]
     print(
