@@ -23,7 +23,7 @@ run: engine
 
 ## test         the whole suite: the engine's cargo tests, then every pytest (what CI runs)
 test: engine
-	cargo test --manifest-path $(CARGO_MANIFEST) -p arbscope-core --release -q
+	cargo test --manifest-path $(CARGO_MANIFEST) -p arbscope-core -p arbscope-grpc --release -q
 	$(PY) -m pytest
 
 # the markers are registered in pyproject.toml ([tool.pytest.ini_options]);

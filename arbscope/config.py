@@ -181,6 +181,16 @@ KEYS: tuple[Key, ...] = (
         choices=("picows", "websockets"),
     ),
     Key(
+        "feeds",
+        "grpc_client",
+        "choice",
+        "native",
+        "the Yellowstone gRPC receiver: native (the engine's HTTP/2 client in its own "
+        "thread: the faster; plaintext grpc:// only) or aio (grpc.aio: TLS endpoints and "
+        "the fallback)",
+        choices=("native", "aio"),
+    ),
+    Key(
         "market",
         "pools_file",
         "path",

@@ -18,6 +18,7 @@ __all__ = [
     "EndpointStats",
     "FeeEstimator",
     "FeedIngest",
+    "GrpcStream",
     "IngestStats",
     "Kama",
     "OpenBookBook",
@@ -359,6 +360,50 @@ class EndpointStats:
     voting: bool
     leading: bool
     refused_first: int
+
+@final
+class GrpcStream:
+    """One Yellowstone ``Subscribe`` stream received in a thread of its own (HTTP/2 in
+    plaintext, ``host:port`` ``authority``); its updates wait, packed as the journal packs
+    inputs (kind 17, ``endpoint``, receive ns, wall µs, length, bytes), for ``take``. A
+    byte is written to ``wake_fd`` (a non-blocking pipe's write end, kept open by the
+    caller while the stream lives; -1: none) when a batch waits or the stream ended. Pings
+    are answered by the stream itself."""
+
+    def __new__(
+        cls,
+        authority: str,
+        path: str,
+        request: bytes,
+        endpoint: int,
+        x_token: str | None = None,
+        max_message: int = 67108864,
+        keep_transactions: bool = False,
+        wake_fd: int = -1,
+        connect_timeout_s: float = 10.0,
+    ) -> Self: ...
+    def send(self, request: bytes) -> bool:
+        """Send another ``SubscribeRequest`` (serialized) on the stream; False once it
+        ended."""
+    def take(self) -> tuple[bytes, int, int, str | None, list[bytes]]:
+        """What came since the last take: ``(batch, updates, malformed, malformed_error,
+        transactions)``: the packed updates, how many, how many of them the reader refused
+        and its words for the last one (None: none), the transaction updates' bytes (when
+        asked for)."""
+    def seen(self) -> tuple[bool, int, int | None, int, int, int, int, int]:
+        """``(open, updates, last_slot, pulse_ns, first_slot_ns, last_slot_ns, pings,
+        pongs)`` since the stream began: the response came; every message; the highest
+        slot an account, slot or transaction update carried (None: none yet); the receive
+        ns of the last such update, of the first and the last slot update (0: none yet);
+        pings answered, pongs."""
+    def end(self) -> tuple[int, str] | None:
+        """How the stream ended: None while it runs; ``(code, message)``: the server's gRPC
+        status (0: it ended the stream), -1 a failed connection or stream (the message says
+        why), -2 stopped."""
+    def stop(self) -> None:
+        """End the stream; its thread ends soon after (``join`` waits for it)."""
+    def join(self) -> None:
+        """Wait for the stream's thread to end (the GIL released meanwhile)."""
 
 @final
 class FeedIngest:

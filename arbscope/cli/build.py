@@ -116,6 +116,7 @@ def build_session(cfg: Any, fleet: FleetSettings | None = None) -> FeedSession:
             max_frame_bytes=max_frame,
             ca_file=ca_file,
             transport=transport,
+            grpc_client=cfg["feeds.grpc_client"],
         ),
         commitment=cfg["feeds.commitment"],
         ca_file=ca_file,

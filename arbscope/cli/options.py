@@ -394,6 +394,7 @@ RUN_FLAGS: dict[str, str] = {
     "ca_file": "feeds.ca_file",
     "max_frame_mb": "feeds.max_frame_mb",
     "transport": "feeds.transport",
+    "grpc_client": "feeds.grpc_client",
     "endpoints": "sim.endpoints",
     "programs": "sim.programs",
     "rivals": "sim.rivals",
@@ -496,6 +497,12 @@ def add_run(p: argparse.ArgumentParser) -> None:
         choices=["picows", "websockets"],
         help="the PubSub WebSocket client (feeds.transport, default picows; websockets: the "
         "fallback)",
+    )
+    p.add_argument(
+        "--grpc-client",
+        choices=["native", "aio"],
+        help="the Yellowstone gRPC receiver (feeds.grpc_client, default native; aio: "
+        "grpc.aio, for TLS endpoints and the fallback)",
     )
     p.add_argument(
         "--endpoints",

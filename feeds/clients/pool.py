@@ -60,7 +60,7 @@ from .rpc import (
     RpcError,
 )
 from .transactions import TransactionFetcher
-from .yellowstone import GrpcWorker
+from .yellowstone import GrpcWorker, grpc_worker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -406,16 +406,17 @@ class FeedPool:
         for i, e in enumerate(self.endpoints):
             w: PubSubWorker | GrpcWorker
             if e.grpc:
-                w = GrpcWorker(
-                    i,
+                w = grpc_worker(
+                    self.eng,
                     e.grpc,
-                    subscriptions,
-                    self.ingest,
-                    self.counters[i],
                     self.worker_config,
-                    self.seed,
-                    self.commitment,
-                    e.x_token,
+                    endpoint=i,
+                    subscriptions=subscriptions,
+                    ingest=self.ingest,
+                    counters=self.counters[i],
+                    seed=self.seed,
+                    commitment=self.commitment,
+                    x_token=e.x_token,
                     gate=self.gates[i],
                     on_transaction=(
                         self.transactions.grpc_update if self.transactions is not None else None

@@ -91,12 +91,17 @@ class Ingest(Protocol):
     def unbind(self, endpoint: int) -> None: ...
 
 
+GRPC_CLIENTS = ("native", "aio")
+
+
 @dataclass(frozen=True, slots=True)
 class WorkerConfig:
     """Timeouts and backoff of a PubSub worker (seconds; ``max_frame_bytes`` in bytes:
     a bigger frame closes the connection with 1009 and counts as a failure;
     ``ca_file``: a private CA trusted besides the system's for ``wss://``;
-    ``transport``: the WebSocket library, ``picows`` or ``websockets``)."""
+    ``transport``: the WebSocket library, ``picows`` or ``websockets``; ``grpc_client``:
+    a gRPC stream's receiver, ``native`` (the engine's, in its own thread) or ``aio``
+    (grpc.aio: TLS endpoints, the Python engine, and the oracle))."""
 
     open_timeout_s: float = 5.0
     heartbeat_s: float = 5.0
@@ -111,11 +116,16 @@ class WorkerConfig:
     resubscribe_s: float = 5.0  # refused subscriptions asked again after this long,
     resubscribe_max_s: float = 300.0  # doubling each time up to this
     transport: str = field(default_factory=default_transport)
+    grpc_client: str = "native"
 
     def __post_init__(self) -> None:
         if self.transport not in TRANSPORTS:
             raise ValueError(
                 f"transport {self.transport!r}: expected one of {', '.join(TRANSPORTS)}"
+            )
+        if self.grpc_client not in GRPC_CLIENTS:
+            raise ValueError(
+                f"grpc_client {self.grpc_client!r}: expected one of {', '.join(GRPC_CLIENTS)}"
             )
 
 

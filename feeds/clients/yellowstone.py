@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import time
 from collections import deque
@@ -66,6 +67,9 @@ _EOF: Any = grpc.aio.EOF  # type: ignore[attr-defined]  # (grpc-stubs lacks it)
 
 class Ingest(Protocol):
     def grpc(self, endpoint: int, update: bytes, recv_ns: int) -> tuple[int, int]: ...
+    def frames(
+        self, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
+    ) -> tuple[int, list[tuple[int, int, int, int]], int]: ...
     def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None: ...
     def unbind(self, endpoint: int) -> None: ...
 
@@ -102,6 +106,24 @@ def subscribe_request(
     if from_slot is not None:
         req.from_slot = from_slot
     return req
+
+
+class StreamEnded(Exception):
+    """A native stream's end with the server's status (grpc.aio's ``AioRpcError`` face:
+    ``code()``, ``details()``)."""
+
+    def __init__(self, code: grpc.StatusCode, details: str) -> None:
+        super().__init__(f"{code.name} {details}")
+        self._code, self._details = code, details
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
+
+    def details(self) -> str:
+        return self._details
+
+
+_STATUS = {s.value[0]: s for s in grpc.StatusCode}
 
 
 class _Requests:
@@ -167,6 +189,9 @@ class GrpcWorker:
         self._open = False
         self._cut = False  # the worker cancelled the call itself (watchdog, stop)
         self._pulse_ns = 0
+        self.fallback = ""  # why the native client was asked for and not used
+
+    client = "aio"  # what receives the stream (NativeGrpcWorker: "native")
 
     # ------------------------------------------------------------ lifecycle
     def _metadata(self) -> tuple[tuple[str, str], ...]:
@@ -196,8 +221,7 @@ class GrpcWorker:
         c = self.config
         while not self._stopping.is_set():
             try:
-                async with self._channel() as channel:
-                    await self._stream(channel)
+                await self._session()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # every failure is reported, none escapes
@@ -220,6 +244,11 @@ class GrpcWorker:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.rng.uniform(0.0, cap))
 
+    async def _session(self) -> None:
+        """One stream, until it ends (raises why)."""
+        async with self._channel() as channel:
+            await self._stream(channel)
+
     def _error(self, text: str) -> None:
         secrets = [self.url] + ([self._x_token] if self._x_token else [])
         for s in secrets[1:]:
@@ -230,7 +259,7 @@ class GrpcWorker:
         if self._close_reason:
             self._error(self._close_reason)
             return
-        if isinstance(exc, grpc.aio.AioRpcError):
+        if isinstance(exc, (grpc.aio.AioRpcError, StreamEnded)):
             code, details = exc.code(), exc.details() or ""
             if code == grpc.StatusCode.OUT_OF_RANGE and "not available" in details:
                 self.last_slot = None  # too old for its store: the next stream starts fresh
@@ -289,7 +318,7 @@ class GrpcWorker:
         self.ingest.bind(self.endpoint, 0, "slot", "slot")  # its updates count from now
         self._open = True
         self.counters.subscriptions = len(self.subs)
-        watchdog = asyncio.create_task(self._watch(call))
+        watchdog = asyncio.create_task(self._watch(call.cancel))
         fn, ep, counters = self.ingest.grpc, self.endpoint, self.counters
         healthy_ns = int(c.healthy_after_s * 1e9)
         first_pulse = 0
@@ -342,7 +371,7 @@ class GrpcWorker:
             watchdog.cancel()
             call.cancel()
 
-    async def _watch(self, call: Any) -> None:
+    async def _watch(self, cancel: Callable[[], Any]) -> None:
         """End the stream when its updates stop (the server alive, nothing sent)."""
         c = self.config
         every = c.stale_after_s / 4
@@ -358,6 +387,163 @@ class GrpcWorker:
                 self.counters.stale = 1
                 self._close_reason = f"stalled, nothing for {c.stale_after_s:g} s; reconnecting"
                 self._cut = True
-                call.cancel()
+                cancel()
                 return
             self.counters.stale = 0
+
+
+# ---------------------------------------------------------------- the native receiver
+def native_stream(engine: Any, url: str) -> tuple[Any, str]:
+    """The engine's native stream class (``GrpcStream``) for ``url``, or None and why it
+    cannot serve it: the Python engine has none, and it speaks plaintext HTTP/2 only (a
+    TLS endpoint is grpc.aio's)."""
+    cls = getattr(engine, "GrpcStream", None)
+    if cls is None:
+        name = getattr(engine, "BACKEND", "this")
+        return None, f"the {name} engine has no native gRPC client"
+    if target(url)[1]:
+        return None, "the native gRPC client speaks plaintext only (TLS endpoints: grpc.aio)"
+    return cls, ""
+
+
+def grpc_worker(engine: Any, url: str, config: WorkerConfig | None, **kw: Any) -> GrpcWorker:
+    """The worker of one gRPC endpoint: native when ``config.grpc_client`` says so and it
+    can serve ``url`` (see :func:`native_stream`), else grpc.aio with the reason on the
+    endpoint's health line and in the log. ``kw``: :class:`GrpcWorker`'s arguments."""
+    wanted = (config or WorkerConfig()).grpc_client
+    if wanted == "native":
+        cls, why = native_stream(engine, url)
+        if cls is not None:
+            return NativeGrpcWorker(url=url, config=config, stream_class=cls, **kw)
+        w = GrpcWorker(url=url, config=config, **kw)
+        w.fallback = why
+        w.counters.error(f"{why}; this endpoint is read by grpc.aio")
+        return w
+    return GrpcWorker(url=url, config=config, **kw)
+
+
+class NativeGrpcWorker(GrpcWorker):
+    """:class:`GrpcWorker` whose stream is received by the engine (``GrpcStream``: HTTP/2
+    in a thread of its own, no Python per update): the updates it queued are applied a
+    batch at a time through the ingest's ``frames`` (the recording tee journals each as
+    the ``Kind.GRPC`` input it is, endpoint and receive ns as received), woken by a byte
+    on a pipe the event loop reads. Pings are answered by the stream; the request, the
+    reconnects, ``from_slot``, the watchdog and the counters are the aio worker's."""
+
+    client = "native"
+
+    def __init__(self, *args: Any, stream_class: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._stream_class = stream_class
+        self._native: Any = None
+        self._endpoints = [-1] * self.endpoint + [self.endpoint]  # frames' id map
+
+    async def _session(self) -> None:
+        c = self.config
+        from_slot = self.last_slot if self.from_slot_ok else None
+        request = subscribe_request(self.subs, self.commitment, from_slot)
+        loop = asyncio.get_running_loop()
+        rfd, wfd = os.pipe()
+        os.set_blocking(rfd, False)
+        os.set_blocking(wfd, False)
+        ended: asyncio.Future[tuple[int, str]] = loop.create_future()
+        stream: Any = None
+        try:
+            stream = self._stream_class(
+                self.target,
+                SUBSCRIBE,
+                request.SerializeToString(),
+                self.endpoint,
+                x_token=self._x_token,
+                max_message=c.max_frame_bytes,
+                keep_transactions=self.on_transaction is not None,
+                wake_fd=wfd,
+                connect_timeout_s=c.open_timeout_s,
+            )
+            self._native = stream
+            self.replays += from_slot is not None
+            self.asked.append(from_slot)
+            self._cut = False
+            self.connects += 1
+            self.counters.connected = True
+            self.ingest.bind(self.endpoint, 0, "slot", "slot")  # its updates count from now
+            self._open = True
+            self.counters.subscriptions = len(self.subs)
+            self._pulse_ns = time.monotonic_ns()
+            base = (self.pings, self.pongs)
+            healthy = [False]
+
+            def woken() -> None:
+                with contextlib.suppress(BlockingIOError):
+                    while os.read(rfd, 4096):
+                        pass
+                self._drain(stream, base, healthy)
+                end = stream.end()
+                if end is not None and not ended.done():
+                    self._drain(stream, base, healthy)  # what came before the end
+                    ended.set_result(end)
+
+            loop.add_reader(rfd, woken)
+            watchdog = asyncio.create_task(self._watch(stream.stop))
+            try:
+                code, details = await ended
+            finally:
+                watchdog.cancel()
+                loop.remove_reader(rfd)
+            if code == -2 or self._cut:
+                raise ConnectionError(self._close_reason or "stream cancelled")
+            if code == -1:
+                raise ConnectionError(details)
+            if code == 0:
+                raise ConnectionError("the server ended the stream")
+            raise StreamEnded(_STATUS.get(code, grpc.StatusCode.UNKNOWN), details)
+        finally:
+            self._native = None
+            if stream is not None:
+                stream.stop()
+                stream.join()  # (its thread writes to wfd until it ends; quick once stopped)
+            os.close(rfd)
+            os.close(wfd)
+
+    def _drain(self, stream: Any, base: tuple[int, int], healthy: list[bool]) -> None:
+        """Apply what the stream queued (one ``frames`` call) and take its counts."""
+        batch, n, malformed, why, txs = stream.take()
+        counters = self.counters
+        if n:
+            counters.messages += n
+            counters.last_message_ns = time.monotonic_ns()
+            try:
+                _pos, _run, refused = self.ingest.frames(batch, 0, self._endpoints, 0)
+            except EngineError as exc:  # (a batch cut short: not from a working stream)
+                count_refused(counters, exc, "batch")
+                refused = malformed = 0
+            if malformed:
+                counters.malformed += malformed
+                counters.error(f"malformed update: {why}")
+            if refused > malformed:
+                counters.rejected += refused - malformed
+                counters.error(f"{refused - malformed} update(s) rejected: account or pool state")
+            if self.on_transaction is not None:
+                for tx in txs:
+                    self.on_transaction(self.endpoint, tx)
+        _open, _n, last_slot, pulse_ns, first_ns, last_ns, pings, pongs = stream.seen()
+        if last_slot is not None and (self.last_slot is None or last_slot > self.last_slot):
+            self.last_slot = last_slot
+        if pulse_ns > self._pulse_ns:
+            self._pulse_ns = pulse_ns
+        if not healthy[0] and first_ns and last_ns - first_ns >= self.config.healthy_after_s * 1e9:
+            healthy[0] = True
+            self.attempt = 0
+        self.pings, self.pongs = base[0] + pings, base[1] + pongs
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._native is not None:
+            self._cut = True
+            self._native.stop()
+
+    async def update(self, subscriptions: Sequence[Subscription]) -> None:
+        self.subs = list(subscriptions)
+        if self._native is not None and self._open:
+            self._native.send(subscribe_request(self.subs, self.commitment).SerializeToString())
+            self.counters.subscriptions = len(self.subs)

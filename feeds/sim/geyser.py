@@ -438,6 +438,7 @@ class Stream:
     pings: int = 0
     pongs: int = 0
     requests: int = 0
+    lied: bool = False  # its one slot from the future was told (profile.future_after)
 
 
 class GeyserService:
@@ -675,14 +676,25 @@ class GeyserService:
         p, r = self.profile, self.rng
         self.store.append(rec)
         self.slot = rec.slot
+        told = rec
+        if p.lag_slots:  # every slot told this many slots late (the store keeps them)
+            if len(self.store) <= p.lag_slots:
+                return
+            told = self.store[-1 - p.lag_slots]
         for stream in self.streams:
             f = stream.filter
             if f is None:
                 continue
+            if p.future_after is not None and not stream.lied and stream.sent >= p.future_after:
+                # once: a slot and an account future_slots ahead (as the PubSub liar)
+                stream.lied = True
+                ahead = SlotRecord(told.slot + p.future_slots, told.accounts[:1], ())
+                for raw in render(f, ahead, (CONFIRMED,))[:2]:
+                    stream.queue.put_nowait((due, raw))
             if f.commitment == FINALIZED:
                 out = render(f, rooted, (FINALIZED,)) if rooted is not None else []
             else:
-                out = render(f, rec, (PROCESSED, CONFIRMED))
+                out = render(f, told, (PROCESSED, CONFIRMED))
                 if rooted is not None and f.slots:
                     out += render(
                         Filter(slots=f.slots, commitment=f.commitment), rooted, (FINALIZED,)

@@ -275,6 +275,25 @@ def test_the_pubsub_transport_is_chosen_by_key_or_flag_and_reaches_the_workers(
     assert cli.build_session(cfg).feeds.options.worker_config.transport == "websockets"
 
 
+def test_the_grpc_client_is_chosen_by_key_or_flag_and_reaches_the_workers(
+    tmp_path: Path,
+) -> None:
+    """``feeds.grpc_client`` (default native) and ``--grpc-client`` set the gRPC
+    workers' receiver."""
+    f = tmp_path / "c.toml"
+    f.write_text('[feeds]\ngrpc_client = "aio"\n')
+    cfg = cli.resolve_config(_run_args([]))
+    assert cfg["feeds.grpc_client"] == "native"
+    assert cli.build_session(cfg).feeds.options.worker_config.grpc_client == "native"
+    cfg = cli.resolve_config(_run_args(["--config", str(f)]))
+    assert cli.build_session(cfg).feeds.options.worker_config.grpc_client == "aio"
+    cfg = cli.resolve_config(_run_args(["--config", str(f), "--grpc-client", "native"]))
+    assert cfg.sources["feeds.grpc_client"] == "flag --grpc-client"
+    assert cli.build_session(cfg).feeds.options.worker_config.grpc_client == "native"
+    with pytest.raises(ConfigError, match=r"feeds\.grpc_client: expected one of native, aio"):
+        parse('[feeds]\ngrpc_client = "tonic"\n', "c.toml")
+
+
 def test_a_named_config_file_must_exist_the_default_one_need_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,7 +15,7 @@ import asyncio
 import types
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from arbscope.replay import ReplaySession, load_info
 from arbscope.session import RecordSettings
 from feeds.clients.pool import Endpoint, FeedPool
 from feeds.clients.pubsub import WorkerConfig
-from feeds.clients.yellowstone import GrpcWorker, subscribe_request, target
+from feeds.clients.yellowstone import GrpcWorker, grpc_worker, subscribe_request, target
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
 from feeds.wire.geyser import geyser_pb2 as pb
@@ -46,6 +46,38 @@ QUICK = WorkerConfig(
     unsubscribe_wait_s=0.1,
 )
 SLOT_S = 0.05
+
+
+@pytest.fixture(params=["native", "aio"])
+def client(request: pytest.FixtureRequest, eng: types.ModuleType) -> str:
+    """Each gRPC receiver in turn: the engine's native stream and grpc.aio (the oracle).
+    The Python engine has no native one (its fallback is tested on its own)."""
+    if request.param == "native" and eng.BACKEND != "rust":
+        pytest.skip("the Python engine has no native gRPC client (aio serves it)")
+    return str(request.param)
+
+
+def quick(client: str) -> WorkerConfig:
+    return replace(QUICK, grpc_client=client)
+
+
+def worker(eng: types.ModuleType, client: str, url: str, *args: Any, **kw: Any) -> GrpcWorker:
+    """A worker of ``client`` (checked: no silent fallback)."""
+    endpoint, subs, ingest, counters = args
+    w = grpc_worker(
+        eng,
+        url,
+        quick(client),
+        endpoint=endpoint,
+        subscriptions=subs,
+        ingest=ingest,
+        counters=counters,
+        **kw,
+    )
+    assert w.client == client, w.fallback
+    return w
+
+
 PROFILES = (
     EndpointProfile("a", latency_ms=8, jitter_ms=2),
     EndpointProfile("b", latency_ms=12, jitter_ms=3),
@@ -79,6 +111,7 @@ async def market(
     profiles: Sequence[EndpointProfile] = PROFILES,
     x_token: str | None = None,
     slot_s: float = SLOT_S,
+    client: str = "native",
     **sim: Any,
 ) -> AsyncIterator[Run]:
     """The simulator (gRPC on) and one FeedPool per entry of ``sessions``: the endpoint
@@ -100,10 +133,13 @@ async def market(
                 )
                 for n, i in enumerate(infos)
             ]
-            pool = FeedPool(eps, ing, eng, QUICK, rpc_timeout_s=5.0, maintain_s=0.05)
+            pool = FeedPool(eps, ing, eng, quick(client), rpc_timeout_s=5.0, maintain_s=0.05)
             boot = await pool.bootstrap(server.world.universe())
             assert boot.pools == len(server.world.pools) and not boot.missing
             await pool.start(boot.subscriptions)
+            for w in pool.workers:  # the receiver asked for (the Python engine's: aio)
+                if isinstance(w, GrpcWorker):
+                    assert w.client == (client if eng.BACKEND == "rust" else "aio"), w.fallback
             pools.append(pool)
             ings.append(ing)
             graphs.append(graph)
@@ -121,14 +157,14 @@ def first_seen(ing: Any, endpoint: int) -> int:
 
 @pytest.mark.slow
 async def test_a_mixed_session_builds_the_graph_an_all_pubsub_one_does(
-    eng: types.ModuleType,
+    eng: types.ModuleType, client: str
 ) -> None:
     # three sessions in one process, five PubSub streams among them: on the Python twin
     # at 20 slots a second that is more than a core's work, and with the machine's other
     # core busy the loop never caught up (the gRPC streams, read a message a loop turn,
     # starved first and their stall watchdogs fired); at 5 slots a second it fits on
     # either backend with room to spare, and what is compared does not depend on the rate
-    async with market(eng, [set(), {2}, {0, 1, 2}], slot_s=0.2) as run:
+    async with market(eng, [set(), {2}, {0, 1, 2}], slot_s=0.2, client=client) as run:
         mixed = run.ingests[1]
         await until(lambda: first_seen(mixed, 2) > 50 and first_seen(run.ingests[2], 0) > 50, 60.0)
         assert [h.transport for h in run.pools[1].health()] == ["ws", "ws", "grpc"]
@@ -158,9 +194,9 @@ async def test_a_mixed_session_builds_the_graph_an_all_pubsub_one_does(
 
 @pytest.mark.slow
 async def test_pings_are_answered_with_a_request_carrying_their_id(
-    eng: types.ModuleType,
+    eng: types.ModuleType, client: str
 ) -> None:
-    async with market(eng, [{0}], PROFILES[:1], grpc_ping_s=0.05) as run:
+    async with market(eng, [{0}], PROFILES[:1], grpc_ping_s=0.05, client=client) as run:
         w = run.grpc_worker()
         service = run.server.endpoints[0].geyser
         assert service is not None
@@ -171,8 +207,10 @@ async def test_pings_are_answered_with_a_request_carrying_their_id(
         await until(lambda: first_seen(run.ingests[0], 0) > n + 20, 30.0)
 
 
-async def test_a_dropped_stream_resubscribes_from_the_last_slot(eng: types.ModuleType) -> None:
-    async with market(eng, [{1}], PROFILES[:2]) as run:
+async def test_a_dropped_stream_resubscribes_from_the_last_slot(
+    eng: types.ModuleType, client: str
+) -> None:
+    async with market(eng, [{1}], PROFILES[:2], client=client) as run:
         w = run.grpc_worker()
         service = run.server.endpoints[1].geyser
         assert service is not None
@@ -190,7 +228,7 @@ async def test_a_dropped_stream_resubscribes_from_the_last_slot(eng: types.Modul
 
 
 async def test_a_from_slot_older_than_the_store_is_refused_then_the_stream_starts_fresh(
-    eng: types.ModuleType,
+    eng: types.ModuleType, client: str
 ) -> None:
     async with SimServer(
         CFG, PROFILES[:1], slot_seconds=SLOT_S, grpc=True, grpc_replay_slots=4
@@ -213,7 +251,8 @@ async def test_a_from_slot_older_than_the_store_is_refused_then_the_stream_start
         counters = HealthCounters(0, "g", server.infos()[0].grpc_url)
         graph = eng.PoolGraph(base_mints=server.world.bases, max_hops=3)
         ing = eng.FeedIngest(graph)
-        w = GrpcWorker(0, server.infos()[0].grpc_url, [slot_subscription()], ing, counters, QUICK)
+        url = server.infos()[0].grpc_url
+        w = worker(eng, client, url, 0, [slot_subscription()], ing, counters)
         w.last_slot = CFG.first_slot
         task = asyncio.create_task(w.run())
         try:
@@ -235,9 +274,9 @@ async def test_a_from_slot_older_than_the_store_is_refused_then_the_stream_start
 
 @pytest.mark.slow
 async def test_a_server_without_a_store_does_not_support_from_slot(
-    eng: types.ModuleType,
+    eng: types.ModuleType, client: str
 ) -> None:
-    async with market(eng, [{0}], PROFILES[:1], grpc_replay_slots=0) as run:
+    async with market(eng, [{0}], PROFILES[:1], grpc_replay_slots=0, client=client) as run:
         w = run.grpc_worker()
         service = run.server.endpoints[0].geyser
         assert service is not None
@@ -297,7 +336,7 @@ async def test_a_bad_filter_ends_the_stream_in_yellowstones_words(
     assert err.details() == words
 
 
-async def test_the_x_token_is_required_and_never_shown(eng: types.ModuleType) -> None:
+async def test_the_x_token_is_required_and_never_shown(eng: types.ModuleType, client: str) -> None:
     token = "tok-3f9a1c2b7d4e5f60718293a4b5c6d7e8"
     async with SimServer(
         CFG, PROFILES[:1], slot_seconds=SLOT_S, grpc=True, grpc_x_token=token
@@ -311,7 +350,7 @@ async def test_the_x_token_is_required_and_never_shown(eng: types.ModuleType) ->
         err = await _subscribe_once(url, req, (("x-token", "wrong"),))
         assert err.code() == grpc.StatusCode.UNAUTHENTICATED
     # a worker with the wrong token says so, without the token; with it, it streams
-    async with market(eng, [{0}], PROFILES[:1], x_token=token) as run:
+    async with market(eng, [{0}], PROFILES[:1], x_token=token, client=client) as run:
         await until(lambda: first_seen(run.ingests[0], 0) > 10)
     from feeds.health import HealthCounters
 
@@ -320,13 +359,14 @@ async def test_the_x_token_is_required_and_never_shown(eng: types.ModuleType) ->
     ) as server:
         counters = HealthCounters(0, "g", server.infos()[0].grpc_url)
         graph = eng.PoolGraph(base_mints=server.world.bases, max_hops=3)
-        bad = GrpcWorker(
-            0,
+        bad = worker(
+            eng,
+            client,
             server.infos()[0].grpc_url,
+            0,
             [],
             eng.FeedIngest(graph),
             counters,
-            QUICK,
             x_token=token[::-1],
         )
         task = asyncio.create_task(bad.run())
@@ -339,9 +379,11 @@ async def test_the_x_token_is_required_and_never_shown(eng: types.ModuleType) ->
         assert token not in counters.last_error and token[::-1] not in counters.last_error
 
 
-async def test_malformed_updates_are_counted_and_lose_nothing(eng: types.ModuleType) -> None:
+async def test_malformed_updates_are_counted_and_lose_nothing(
+    eng: types.ModuleType, client: str
+) -> None:
     profiles = (PROFILES[0], EndpointProfile("bad", latency_ms=2, jitter_ms=1, malformed_rate=0.3))
-    async with market(eng, [{1}], profiles) as run:
+    async with market(eng, [{1}], profiles, client=client) as run:
         await until(lambda: run.pools[0].counters[1].malformed > 10)
         h = run.pools[0].health()[1]
         assert h.transport == "grpc" and h.rejected == 0
@@ -386,3 +428,63 @@ def test_a_recorded_mixed_session_replays_to_its_digest(tmp_path: Path) -> None:
             await r.stop()
 
     asyncio.run(go())
+
+
+def test_the_native_client_falls_back_to_aio_with_its_reason(
+    rust: types.ModuleType, py: types.ModuleType
+) -> None:
+    """TLS endpoints and the Python engine are read by grpc.aio, the reason on the
+    endpoint's health line; ``aio`` asked is aio; native where it can serve."""
+    from feeds.health import HealthCounters
+
+    def make(eng: types.ModuleType, url: str, client: str) -> tuple[GrpcWorker, HealthCounters]:
+        counters = HealthCounters(0, "g", url)
+        ing = eng.FeedIngest(eng.PoolGraph(base_mints=[], max_hops=3))
+        w = grpc_worker(
+            eng,
+            url,
+            quick(client),
+            endpoint=0,
+            subscriptions=[],
+            ingest=ing,
+            counters=counters,
+            x_token="tok-secret-1234567890",
+        )
+        return w, counters
+
+    w, c = make(rust, "grpc://127.0.0.1:10000", "native")
+    assert w.client == "native" and w.fallback == "" and c.last_error == ""
+    w, c = make(rust, "grpc://127.0.0.1:10000", "aio")
+    assert w.client == "aio" and w.fallback == "" and c.last_error == ""
+    w, c = make(rust, "grpcs://provider.example:443/?k=v", "native")
+    assert w.client == "aio" and "plaintext only" in w.fallback
+    assert "read by grpc.aio" in c.last_error and "tok-secret" not in c.last_error
+    w, c = make(py, "grpc://127.0.0.1:10000", "native")
+    assert w.client == "aio" and w.fallback == "the python engine has no native gRPC client"
+    assert "read by grpc.aio" in c.last_error
+
+
+async def test_a_dead_endpoint_is_a_counted_error_and_reconnects(
+    eng: types.ModuleType, client: str
+) -> None:
+    """Nothing listens on the port: each attempt fails with its reason (no traceback),
+    backs off and tries again; nothing is applied."""
+    import socket
+
+    from feeds.health import HealthCounters
+
+    with socket.socket() as s:  # a port nothing listens on: bound, then closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"grpc://127.0.0.1:{port}"
+    counters = HealthCounters(0, "g", url)
+    ing = eng.FeedIngest(eng.PoolGraph(base_mints=[], max_hops=3))
+    w = worker(eng, client, url, 0, [], ing, counters, x_token="tok-secret-1234567890")
+    task = asyncio.create_task(w.run())
+    try:
+        await until(lambda: counters.reconnects >= 3, 30.0)
+    finally:
+        await w.stop()
+        await asyncio.wait_for(task, 10)
+    assert counters.last_error and "tok-secret" not in counters.last_error
+    assert not counters.connected and ing.stats().frames == 0

@@ -19,7 +19,7 @@ import re
 import types
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -72,13 +72,24 @@ class Run:
 
 
 @asynccontextmanager
-async def market(eng: types.ModuleType, profiles: Sequence[EndpointProfile]) -> AsyncIterator[Run]:
-    server = SimServer(CFG, profiles, slot_seconds=SLOT_S)
+async def market(
+    eng: types.ModuleType,
+    profiles: Sequence[EndpointProfile],
+    grpc: frozenset[str] = frozenset(),
+    grpc_client: str = "native",
+) -> AsyncIterator[Run]:
+    """The simulator and a pool reading it: the endpoints named in ``grpc`` over
+    Yellowstone gRPC (received by ``grpc_client``), the others over PubSub."""
+    server = SimServer(CFG, profiles, slot_seconds=SLOT_S, grpc=bool(grpc))
     infos = await server.start()
     graph = eng.PoolGraph(base_mints=server.world.bases, max_hops=3)
     ing = eng.FeedIngest(graph)
-    eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in infos]
-    pool = FeedPool(eps, ing, eng, QUICK, rpc_timeout_s=5.0, maintain_s=0.05)
+    eps = [
+        Endpoint(i.name, i.ws_url, i.http_url, grpc=i.grpc_url if i.name in grpc else None)
+        for i in infos
+    ]
+    config = replace(QUICK, grpc_client=grpc_client)
+    pool = FeedPool(eps, ing, eng, config, rpc_timeout_s=5.0, maintain_s=0.05)
     try:
         boot = await pool.bootstrap(server.world.universe())
         assert boot.pools == len(server.world.pools) and not boot.missing
@@ -153,6 +164,51 @@ async def test_an_older_update_from_a_slow_endpoint_is_refused(
         assert went_back == []
         assert run.health()["fast"].older == 0
         await run.settle(eng)
+
+
+@pytest.mark.parametrize("client", ["native", "aio"])
+async def test_over_grpc_a_liar_and_a_late_endpoint_are_caught_as_over_pubsub(
+    rust: types.ModuleType, client: str
+) -> None:
+    """The integrity rules hold for gRPC endpoints, whichever receiver reads them: a slot
+    and an account from the future move neither the chain nor a pool and are counted
+    against the liar; a late endpoint's older copies are refused (no pool's slot goes
+    back) and counted against it; the honest ones are not blamed."""
+    profiles = [
+        *honest(2),
+        EndpointProfile("liar", latency_ms=1, jitter_ms=0, future_after=30, future_slots=1_000),
+        EndpointProfile("late", latency_ms=2, jitter_ms=1, lag_slots=3),
+    ]
+    async with market(rust, profiles, frozenset({"liar", "late"}), client) as run:
+        assert {w.client for w in run.pool.workers if hasattr(w, "client")} == {client}
+        seen: dict[str, int] = {}
+        went_back: list[tuple[str, int, int]] = []
+
+        def watch() -> bool:
+            for p in run.graph.pools():  # a pool's slot never goes back
+                slot = run.graph.pool_rate(p)[4]
+                if slot < seen.get(p, 0):
+                    went_back.append((p, seen[p], slot))
+                seen[p] = max(slot, seen.get(p, 0))
+            h = run.health()
+            return h["liar"].implausible >= 2 and h["late"].older >= 5
+
+        await run.until(watch)
+        lied_at = run.server.world.slot
+        await run.until(lambda: run.ingest.slot >= lied_at + 5)
+        assert went_back == []
+        assert run.ingest.slot == run.graph.slot <= run.server.world.slot
+        health = run.health()
+        assert health["liar"].slot < lied_at + 1_000
+        assert [health[n].transport for n in ("a", "b", "liar", "late")] == [
+            "ws",
+            "ws",
+            "grpc",
+            "grpc",
+        ]
+        for p in profiles[:2]:
+            healthy(health[p.name])
+        await run.settle(rust)
 
 
 @pytest.mark.parametrize("n", [2, 3])

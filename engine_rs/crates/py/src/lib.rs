@@ -15,6 +15,7 @@ mod errors;
 mod fast;
 mod fees;
 mod graph;
+mod grpc;
 mod indicators;
 mod ingest;
 mod pda;
@@ -35,6 +36,7 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     amm::register(m)?;
     graph::register(m)?;
+    grpc::register(m)?;
     scorer::register(m)?;
     fees::register(m)?;
     dedup::register(m)?;

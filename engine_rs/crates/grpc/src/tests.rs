@@ -1,0 +1,302 @@
+//! The stream against a real HTTP/2 server on loopback (h2's own server side), speaking
+//! gRPC's framing as a Yellowstone server does.
+
+use super::*;
+use h2::server::SendResponse;
+use h2::RecvStream;
+use tokio::net::TcpListener;
+
+const PATH: &str = "/geyser.Geyser/Subscribe";
+
+fn varint(mut v: u64, out: &mut Vec<u8>) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+/// `SubscribeUpdate { slot: SubscribeUpdateSlot { slot } }`
+fn slot_update(slot: u64) -> Vec<u8> {
+    let mut inner = vec![0x08];
+    varint(slot, &mut inner);
+    let mut out = vec![0x1a, inner.len() as u8];
+    out.extend_from_slice(&inner);
+    out
+}
+
+/// `SubscribeUpdate { ping: SubscribeUpdatePing {} }`
+const PING: [u8; 2] = [0x32, 0x00];
+/// a field of wire type 7: no SubscribeUpdate
+const MALFORMED: [u8; 2] = [0x0f, 0x01];
+
+fn config(addr: std::net::SocketAddr, token: Option<&str>) -> Config {
+    Config {
+        authority: addr.to_string(),
+        path: PATH.into(),
+        x_token: token.map(Into::into),
+        request: b"first request".to_vec(),
+        endpoint: 3,
+        max_message: 1 << 20,
+        keep_transactions: false,
+        wake_fd: None,
+        connect_timeout: Duration::from_secs(10),
+    }
+}
+
+/// One message off a request body (its gRPC prefix read).
+async fn message(body: &mut RecvStream, buf: &mut BytesMut) -> Vec<u8> {
+    loop {
+        if buf.len() >= PREFIX {
+            let len = u32::from_be_bytes([buf[1], buf[2], buf[3], buf[4]]) as usize;
+            if buf.len() >= PREFIX + len {
+                buf.advance(PREFIX);
+                return buf.split_to(len).to_vec();
+            }
+        }
+        let chunk = body.data().await.expect("a request message").expect("data");
+        let _ = body.flow_control().release_capacity(chunk.len());
+        buf.extend_from_slice(&chunk);
+    }
+}
+
+/// Accept one connection and its call; the call's headers, body and responder.
+async fn accept(
+    listener: &TcpListener,
+) -> (
+    http::request::Parts,
+    RecvStream,
+    SendResponse<Bytes>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (sock, _) = listener.accept().await.expect("accept");
+    let mut conn = h2::server::handshake(sock).await.expect("handshake");
+    let (req, respond) = conn.accept().await.expect("a call").expect("the call");
+    let driver = tokio::spawn(async move { while conn.accept().await.is_some() {} });
+    let (parts, body) = req.into_parts();
+    (parts, body, respond, driver)
+}
+
+/// Wait for the stream's thread off the runtime (the server's tasks run meanwhile).
+async fn joined(mut stream: Stream) -> Stream {
+    tokio::task::spawn_blocking(move || {
+        stream.join();
+        stream
+    })
+    .await
+    .expect("joined")
+}
+
+fn grpc_response() -> http::Response<()> {
+    http::Response::builder()
+        .status(200)
+        .header("content-type", "application/grpc")
+        .body(())
+        .expect("response")
+}
+
+/// The packed batch read back: (kind, endpoint, length, payload) of each update.
+fn unpack(batch: &[u8]) -> Vec<(u8, u16, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < batch.len() {
+        let h = &batch[at..at + HEADER];
+        let len = u32::from_le_bytes([h[19], h[20], h[21], h[22]]) as usize;
+        let ep = u16::from_le_bytes([h[1], h[2]]);
+        out.push((h[0], ep, batch[at + HEADER..at + HEADER + len].to_vec()));
+        at += HEADER + len;
+    }
+    out
+}
+
+#[tokio::test]
+async fn updates_queued_pings_answered_status_kept() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let stream = Stream::start(config(
+        listener.local_addr().expect("addr"),
+        Some("s3cret-token"),
+    ))
+    .expect("start");
+    let (parts, mut body, mut respond, driver) = accept(&listener).await;
+    assert_eq!(parts.uri.path(), PATH);
+    assert_eq!(parts.method, http::Method::POST);
+    assert_eq!(parts.headers["x-token"], "s3cret-token");
+    assert_eq!(parts.headers["content-type"], "application/grpc");
+    let mut buf = BytesMut::new();
+    assert_eq!(message(&mut body, &mut buf).await, b"first request");
+    let mut send = respond
+        .send_response(grpc_response(), false)
+        .expect("headers");
+    // two messages in one DATA frame, one split over two
+    let mut first = frame(&slot_update(7)).to_vec();
+    first.extend_from_slice(&frame(&PING));
+    send.send_data(first.into(), false).expect("data");
+    let m = frame(&MALFORMED);
+    send.send_data(m.slice(..3), false).expect("data");
+    send.send_data(m.slice(3..), false).expect("data");
+    send.send_data(frame(&slot_update(300)), false)
+        .expect("data");
+    send.send_data(frame(&slot_update(9)), false).expect("data");
+    // the ping is answered with ping { id: 1 }
+    assert_eq!(message(&mut body, &mut buf).await, [0x4a, 0x02, 0x08, 0x01]);
+    let mut trailers = http::HeaderMap::new();
+    trailers.insert("grpc-status", "11".parse().expect("hv"));
+    trailers.insert(
+        "grpc-message",
+        "slot%2042%20is%20not%20available".parse().expect("hv"),
+    );
+    send.send_trailers(trailers).expect("trailers");
+    let stream = joined(stream).await;
+    driver.abort();
+    let seen = stream.seen();
+    assert_eq!(
+        seen.end,
+        Some(End::Status {
+            code: 11,
+            message: "slot 42 is not available".into()
+        })
+    );
+    assert_eq!(seen.updates, 5);
+    assert_eq!(seen.last_slot, Some(300));
+    assert_eq!((seen.pings, seen.pongs), (1, 0));
+    assert!(seen.pulse_ns > 0 && seen.first_slot_ns > 0);
+    assert!(seen.last_slot_ns >= seen.first_slot_ns);
+    let taken = stream.take();
+    assert_eq!(taken.updates, 5);
+    assert_eq!(taken.malformed, 1);
+    let err = taken.malformed_error.expect("the reader's words");
+    assert!(
+        err.starts_with("update is not a Yellowstone SubscribeUpdate: "),
+        "{err}"
+    );
+    let got = unpack(&taken.batch);
+    let want: Vec<Vec<u8>> = vec![
+        slot_update(7),
+        PING.to_vec(),
+        MALFORMED.to_vec(),
+        slot_update(300),
+        slot_update(9),
+    ];
+    assert_eq!(got.iter().map(|u| u.2.clone()).collect::<Vec<_>>(), want);
+    assert!(got.iter().all(|u| u.0 == KIND_GRPC && u.1 == 3));
+    // taken: the next take is empty
+    assert_eq!(stream.take().updates, 0);
+}
+
+#[tokio::test]
+async fn a_trailers_only_refusal_is_the_status() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let stream = Stream::start(config(listener.local_addr().expect("addr"), None)).expect("start");
+    let (parts, _body, mut respond, driver) = accept(&listener).await;
+    assert!(!parts.headers.contains_key("x-token"));
+    let resp = http::Response::builder()
+        .status(200)
+        .header("content-type", "application/grpc")
+        .header("grpc-status", "16")
+        .header("grpc-message", "bad x-token")
+        .body(())
+        .expect("response");
+    respond.send_response(resp, true).expect("headers");
+    let stream = joined(stream).await;
+    driver.abort();
+    assert_eq!(
+        stream.seen().end,
+        Some(End::Status {
+            code: 16,
+            message: "bad x-token".into()
+        })
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_message_ends_the_stream_and_stop_ends_a_quiet_one() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let mut cfg = config(listener.local_addr().expect("addr"), None);
+    cfg.max_message = 4;
+    let stream = Stream::start(cfg.clone()).expect("start");
+    let (_parts, _body, mut respond, driver) = accept(&listener).await;
+    let mut send = respond
+        .send_response(grpc_response(), false)
+        .expect("headers");
+    send.send_data(frame(&[0u8; 16]), false).expect("data");
+    let stream = joined(stream).await;
+    driver.abort();
+    let end = stream.seen().end;
+    assert!(
+        matches!(&end, Some(End::Failed(t)) if t.contains("over the limit of 4")),
+        "{end:?}"
+    );
+    assert_eq!(stream.take().updates, 0);
+
+    cfg.max_message = 1 << 20;
+    let mut quiet = Stream::start(cfg).expect("start");
+    let (_parts, _body, mut respond, driver) = accept(&listener).await;
+    let _send = respond
+        .send_response(grpc_response(), false)
+        .expect("headers");
+    quiet.stop();
+    let quiet = joined(quiet).await;
+    driver.abort();
+    assert_eq!(quiet.seen().end, Some(End::Stopped));
+}
+
+#[test]
+fn a_dead_endpoint_fails_with_its_reason_and_no_secret() {
+    // a port nothing listens on: bound, then closed
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let mut stream = Stream::start(config(addr, Some("s3cret-token"))).expect("start");
+    stream.join();
+    let end = stream.seen().end;
+    match end {
+        Some(End::Failed(text)) => {
+            assert!(text.starts_with("connect: "), "{text}");
+            assert!(!text.contains("s3cret"), "{text}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_wake_pipe_gets_a_byte_a_batch() {
+    let mut fds = [0i32; 2];
+    // SAFETY: a valid array of two fds for pipe2 to fill
+    assert_eq!(
+        unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK) },
+        0
+    );
+    let sh = Shared {
+        state: Mutex::new(State::default()),
+        signaled: AtomicBool::new(false),
+        wake_fd: Some(fds[1]),
+    };
+    sh.wake();
+    sh.wake(); // not taken yet: no second byte
+    let mut b = [0u8; 8];
+    // SAFETY: reading into a valid buffer from the pipe's read end
+    let n = unsafe { libc::read(fds[0], b.as_mut_ptr().cast(), b.len()) };
+    assert_eq!(n, 1);
+    sh.signaled.store(false, Ordering::Release); // as a take does
+    sh.wake();
+    // SAFETY: as above
+    let n = unsafe { libc::read(fds[0], b.as_mut_ptr().cast(), b.len()) };
+    assert_eq!(n, 1);
+    // SAFETY: closing the two fds this test opened
+    unsafe {
+        libc::close(fds[0]);
+        libc::close(fds[1]);
+    }
+}
+
+#[test]
+fn ping_answers_and_percent_decoding() {
+    assert_eq!(ping_request(1), [0x4a, 0x02, 0x08, 0x01]);
+    assert_eq!(ping_request(300), [0x4a, 0x03, 0x08, 0xac, 0x02]);
+    assert_eq!(percent_decoded("a%20b%zz%4"), "a b%zz%4");
+    assert_eq!(frame(b"xy").to_vec(), [0, 0, 0, 0, 2, b'x', b'y']);
+}

@@ -1,0 +1,140 @@
+//! Bindings for `arbscope_grpc`: the `GrpcStream` class (a native Yellowstone gRPC
+//! receiver in its own thread; see that crate's docs). The thread never holds the GIL;
+//! Python takes what it queued, a batch at a time.
+
+use std::time::Duration;
+
+use arbscope_grpc::{Config, End, Stream};
+use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+/// One Yellowstone `Subscribe` stream received in a thread of its own (HTTP/2 in
+/// plaintext, `host:port` `authority`); its updates wait, packed as the journal packs
+/// inputs (kind 17, `endpoint`, receive ns, wall µs, length, bytes), for `take`. A byte
+/// is written to `wake_fd` (a non-blocking pipe's write end, kept open by the caller
+/// while the stream lives; -1: none) when a batch waits or the stream ended. Pings are
+/// answered by the stream itself.
+#[pyclass(module = "engine_rs._engine")]
+pub struct GrpcStream {
+    inner: Stream,
+}
+
+#[pymethods]
+impl GrpcStream {
+    #[new]
+    #[pyo3(
+        signature = (authority, path, request, endpoint, x_token = None, max_message = 64 << 20, keep_transactions = false, wake_fd = -1, connect_timeout_s = 10.0),
+        text_signature = "(authority, path, request, endpoint, x_token=None, max_message=67108864, keep_transactions=False, wake_fd=-1, connect_timeout_s=10.0)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        authority: &str,
+        path: &str,
+        request: &[u8],
+        endpoint: u16,
+        x_token: Option<String>,
+        max_message: usize,
+        keep_transactions: bool,
+        wake_fd: i32,
+        connect_timeout_s: f64,
+    ) -> PyResult<Self> {
+        if !(connect_timeout_s.is_finite() && connect_timeout_s > 0.0) {
+            return Err(PyValueError::new_err(
+                "connect_timeout_s must be a positive number of seconds",
+            ));
+        }
+        let cfg = Config {
+            authority: authority.to_owned(),
+            path: path.to_owned(),
+            x_token,
+            request: request.to_vec(),
+            endpoint,
+            max_message,
+            keep_transactions,
+            wake_fd: (wake_fd >= 0).then_some(wake_fd),
+            connect_timeout: Duration::from_secs_f64(connect_timeout_s),
+        };
+        let inner =
+            Stream::start(cfg).map_err(|e| PyOSError::new_err(format!("no gRPC thread: {e}")))?;
+        Ok(Self { inner })
+    }
+
+    /// Send another `SubscribeRequest` (serialized) on the stream; False once it ended.
+    fn send(&self, request: &[u8]) -> bool {
+        self.inner.send(request.to_vec())
+    }
+
+    /// What came since the last take: `(batch, updates, malformed, malformed_error,
+    /// transactions)`: the packed updates, how many, how many of them the reader refused
+    /// and its words for the last one (None: none), the transaction updates' bytes (when
+    /// asked for).
+    #[allow(clippy::type_complexity)]
+    fn take<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> (
+        Bound<'py, PyBytes>,
+        u64,
+        u64,
+        Option<String>,
+        Vec<Bound<'py, PyBytes>>,
+    ) {
+        let t = self.inner.take();
+        let txs = t.transactions.iter().map(|b| PyBytes::new(py, b)).collect();
+        (
+            PyBytes::new(py, &t.batch),
+            t.updates,
+            t.malformed,
+            t.malformed_error,
+            txs,
+        )
+    }
+
+    /// `(open, updates, last_slot, pulse_ns, first_slot_ns, last_slot_ns, pings, pongs)`
+    /// since the stream began: the response came; every message; the highest slot an
+    /// account, slot or transaction update carried (None: none yet); the receive ns of
+    /// the last such update, of the first and the last slot update (0: none yet); pings
+    /// answered, pongs.
+    #[allow(clippy::type_complexity)]
+    fn seen(&self) -> (bool, u64, Option<u64>, i64, i64, i64, u64, u64) {
+        let s = self.inner.seen();
+        (
+            s.open,
+            s.updates,
+            s.last_slot,
+            s.pulse_ns,
+            s.first_slot_ns,
+            s.last_slot_ns,
+            s.pings,
+            s.pongs,
+        )
+    }
+
+    /// How the stream ended: None while it runs; `(code, message)`: the server's gRPC
+    /// status (0: it ended the stream), -1 a failed connection or stream (the message
+    /// says why), -2 stopped.
+    fn end(&self) -> Option<(i64, String)> {
+        self.inner.seen().end.map(|e| match e {
+            End::Status { code, message } => (i64::from(code), message),
+            End::Failed(text) => (-1, text),
+            End::Stopped => (-2, String::new()),
+        })
+    }
+
+    /// End the stream; its thread ends soon after (`join` waits for it).
+    fn stop(&mut self) {
+        self.inner.stop();
+    }
+
+    /// Wait for the stream's thread to end (the GIL released meanwhile).
+    fn join(&mut self, py: Python<'_>) {
+        let inner = &mut self.inner;
+        py.detach(|| inner.join());
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<GrpcStream>()?;
+    Ok(())
+}
