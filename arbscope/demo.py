@@ -214,6 +214,9 @@ class SimMarket:
             self.updates += 1
         self.prices.update(self.graph, touched, self.slot)
         self._fees_for_slot()
+        moved = self.ev.wallet_moved()  # a live executor armed: its wallet scores the cycles
+        if moved is not None:
+            self.ev.set_wallet(*moved)
         self.ev.execute(self.slot, now_ns)
         if self.slot % self.sweep_every == 0:
             try:

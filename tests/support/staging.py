@@ -12,6 +12,7 @@ kept in ``tests/data`` (a live recording depends on socket timing).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -116,8 +117,11 @@ class _StagedExecutor:
     accounts_seen = 0  # the wallet's token accounts never change
     ENDS = (12, 20, 31)  # the tick each order ends at (confirmed, refused, confirmed)
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, mints: Sequence[str] = ()) -> None:
         import hashlib
+
+        self.base = base
+        self.accounts = dict.fromkeys(mints, True)  # its wallet holds every token's account
 
         from arbscope.execution.live import LiveView, OrderView
         from arbscope.execution.routes import RouteView
@@ -220,7 +224,8 @@ def staged_live(seed: int = 7, ticks: int = 40) -> SimMarket:
     """The seeded market in live mode with a staged executor (the live portfolio), armed
     from the first tick, its orders ending as :class:`_StagedExecutor` says."""
     m, clock = _market(seed)
-    ex = _StagedExecutor(m.graph.base_mints()[0])
+    mints = {t for p in m.graph.pools() for t in m.graph.pool_rate(p)[:2]}
+    ex = _StagedExecutor(m.graph.base_mints()[0], sorted(mints))
     m.ev.executor = ex  # type: ignore[assignment]
     m.ev.mode = "LIVE"
     m.commitment = "processed"  # a live session's feeds: the status bar shows their commitment
