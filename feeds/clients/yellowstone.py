@@ -310,14 +310,7 @@ class GrpcWorker:
             response_deserializer=None,
         )(outbox, metadata=self._metadata())
         self._call, self._outbox = call, outbox
-        self.replays += from_slot is not None
-        self.asked.append(from_slot)
-        self._cut = False
-        self.connects += 1
-        self.counters.connected = True
-        self.ingest.bind(self.endpoint, 0, "slot", "slot")  # its updates count from now
-        self._open = True
-        self.counters.subscriptions = len(self.subs)
+        self._opened(from_slot)
         watchdog = asyncio.create_task(self._watch(call.cancel))
         fn, ep, counters = self.ingest.grpc, self.endpoint, self.counters
         healthy_ns = int(c.healthy_after_s * 1e9)
@@ -370,6 +363,18 @@ class GrpcWorker:
         finally:
             watchdog.cancel()
             call.cancel()
+
+    def _opened(self, from_slot: int | None) -> None:
+        """A stream was opened (asking ``from_slot``, or not): counted, its updates
+        counted from now, the worker open with its subscriptions."""
+        self.replays += from_slot is not None
+        self.asked.append(from_slot)
+        self._cut = False
+        self.connects += 1
+        self.counters.connected = True
+        self.ingest.bind(self.endpoint, 0, "slot", "slot")  # its updates count from now
+        self._open = True
+        self.counters.subscriptions = len(self.subs)
 
     async def _watch(self, cancel: Callable[[], Any]) -> None:
         """End the stream when its updates stop (the server alive, nothing sent)."""
@@ -461,14 +466,7 @@ class NativeGrpcWorker(GrpcWorker):
                 connect_timeout_s=c.open_timeout_s,
             )
             self._native = stream
-            self.replays += from_slot is not None
-            self.asked.append(from_slot)
-            self._cut = False
-            self.connects += 1
-            self.counters.connected = True
-            self.ingest.bind(self.endpoint, 0, "slot", "slot")  # its updates count from now
-            self._open = True
-            self.counters.subscriptions = len(self.subs)
+            self._opened(from_slot)
             self._pulse_ns = time.monotonic_ns()
             base = (self.pings, self.pongs)
             healthy = [False]
