@@ -21,6 +21,7 @@ import pytest
 from arbscope.replay import ReplaySession, load_info
 from storage.codec import Input, Kind, decompress, json_payload, unpack
 from storage.journal import SCHEMA_VERSION, Journal, JournalError
+from tests.support.hostile import until
 from tests.support.recording import record
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -219,15 +220,11 @@ def test_screen_controls_step_seek_back_and_play_to_the_same_digest(
             finally:
                 await again.stop()
             r.seek(2.0)  # the run loop's next turn fast-forwards, then pauses
-            async with asyncio.timeout(60):
-                while r.target_ns is not None:
-                    await asyncio.sleep(0.01)
+            await until(lambda: r.target_ns is None, 60)
             assert r.pos_ns == 2_000_000_000 and r.paused
             before = r.applied
             r.seek(0.5)  # backwards: rebuilt and fast-forwarded from the start
-            async with asyncio.timeout(60):
-                while r.target_ns is not None:
-                    await asyncio.sleep(0.01)
+            await until(lambda: r.target_ns is None, 60)
             assert r.pos_ns == 500_000_000 and 0 < r.applied < before
             frames = r.frames_applied
             wall.advance(10**9)  # paused: the wall clock moves, the recording does not
@@ -245,9 +242,7 @@ def test_screen_controls_step_seek_back_and_play_to_the_same_digest(
             assert due is not None and due.t_ns - r.t0_ns > 700_000_000
             r.speed = float("inf")  # then as fast as it reads: to the end
             wall.advance(200_000_000)
-            async with asyncio.timeout(120):
-                while not r.ended:
-                    await asyncio.sleep(0.01)
+            await until(lambda: r.ended, 120)
             assert r.sink.digest.hexdigest() == live
             assert r.applied == info.inputs and r.frames_applied == info.frames
             assert "end of the recording" in r.snapshot.note
