@@ -61,6 +61,12 @@ Integrity: several endpoints, some slow, one perhaps hostile. No single frame de
   account notifications (a slot stream behind its own data is not believed); otherwise
   (they agree, or the higher one is not trusted) the lower one. Until two notifications
   agree the chain has no slot. The graph is told the chain's slot only (``set_slot``).
+  Before the chain's first slot nothing says how far ahead a slot may be: a slot told
+  then and never confirmed, more than ``MAX_SLOT_LEAD`` beyond that first slot, is
+  counted ``implausible`` when it is decided; an account copy more than
+  ``MAX_SLOT_LEAD`` slots after the state held of its account (the snapshot's) is
+  checked as applying it would be, then held back (the newest per account and endpoint,
+  at most ``EARLY_COPIES``) and judged, in its order of arrival, at that first slot.
   An endpoint more than ``LAG_SLOTS`` behind the chain, or behind and no longer voting,
   is *lagging*.
   Limits, with two voters: which one is right cannot be known from their slots alone;
@@ -181,6 +187,7 @@ AGREE_TO_LIFT = 16  # agreeing copies that end a first quarantine (doubled each 
 HELD_RING = 1_024  # held-back copies remembered per quarantined endpoint
 MAX_VERSIONS = 4  # differing copies of one account and slot kept for the majority
 VOTERS = 64  # endpoints 0..63 take part in the majority of versions
+EARLY_COPIES = 65_536  # copies held back before the chain's first slot, at most
 
 
 def _lead(dt_ns: int) -> int:
@@ -232,6 +239,7 @@ class _Endpoint:
     refused_first: int = 0  # its first copies refused (forgotten by the dedup: no lead)
     pending: int = 0  # an implausible slot waiting for a second notification
     pending_ns: int = 0
+    early_max: int = 0  # the highest slot it told, unconfirmed, before the chain had one
     subs: int = 0  # subscriptions bound
     slot_subs: int = 0  # of which slot subscriptions
     implausible: int = 0
@@ -329,6 +337,11 @@ class FeedIngest:
         self._proposals: dict[str, _Proposal] = {}
         self._refetch: dict[str, int] = {}
         self._quarantined = 0
+        # account copies far ahead of their account's state that came before the chain
+        # had a slot (nothing then says how far ahead one may be): held back, the newest
+        # per account and endpoint, until the first slot is decided:
+        # (pubkey, endpoint) -> (seq, key, owner, raw, slot)
+        self._early: dict[tuple[str, int], tuple[int, bytes, str, bytes, int]] = {}
         # the followed mints the graph took (``set_mint``): their pools may enter it
         self._minted: set[str] = set()
 
@@ -683,6 +696,8 @@ class FeedIngest:
             if chain:
                 e.implausible += 1
                 self._forget(key, ep)
+            else:
+                e.early_max = max(e.early_max, slot)
             e.pending, e.pending_ns = slot, t
             return
         if e.vote:
@@ -757,10 +772,18 @@ class FeedIngest:
         if candidate > chain:
             self._slot, self._chain_ns = candidate, t
             self._graph.set_slot(candidate)
-            if not chain:  # the first slot: what a hostile copy put far ahead is not held
+            if not chain:  # the first slot: what a hostile copy put far ahead is not held,
+                # and a slot told far ahead before it was a lie
                 for h in self._held.values():
                     if h.slot > candidate + MAX_SLOT_LEAD:
                         h.slot, h.versions, h.applied = 0, [], None
+                for x in self._eps.values():
+                    if max(x.pending, x.early_max) > candidate + MAX_SLOT_LEAD:
+                        x.implausible += 1
+                    if x.pending > candidate + MAX_SLOT_LEAD:
+                        x.pending = 0
+                    x.early_max = 0
+                self._judge_early()
 
     def _forget(self, key: bytes | None, ep: int) -> None:
         """A first copy refused: no lead for its endpoint, and a later copy of it is a
@@ -820,6 +843,58 @@ class FeedIngest:
                     self._agreed(q)
         if pubkey not in self._roles:
             return
+        since = self._held[pubkey].slot if pubkey in self._held else 0
+        if (
+            not self._slot
+            and since
+            and slot > since + MAX_SLOT_LEAD
+            and any(x.slot_subs for x in self._eps.values())
+        ):
+            # far ahead of the state held, and no chain yet to say whether it may be:
+            # checked as applying it would be, then held back until the first slot
+            try:
+                self._validate(pubkey, owner, raw, slot, ep)
+            except EngineError:
+                self._forget(key, ep)
+                raise
+            self._early_copy(ep, pubkey, key, owner, raw, slot)
+            return
+        self._copy_checked(ep, pubkey, key, owner, raw, slot, recv_ns)
+
+    def _early_copy(
+        self, ep: int, pubkey: str, key: bytes, owner: str, raw: bytes, slot: int
+    ) -> None:
+        """Hold back a copy that came before the chain's first slot, more than
+        ``MAX_SLOT_LEAD`` slots after the state held of its account (when some endpoint's
+        slot subscription will decide one): the newest per account and endpoint."""
+        was = self._early.get((pubkey, ep))
+        if was is not None:
+            if was[4] > slot:
+                return  # the one held is newer
+        elif len(self._early) >= EARLY_COPIES:
+            oldest = min(self._early, key=lambda k: self._early[k][0])
+            self._forget(self._early.pop(oldest)[1], oldest[1])
+        self._early[(pubkey, ep)] = (self._n["notifications"], key, owner, raw, slot)
+
+    def _judge_early(self) -> None:
+        """The first slot is decided: the copies held back are judged now, in their order
+        of arrival, as had they come at this moment. One that does not decode is refused
+        (forgotten: a later copy of it is a first copy)."""
+        copies = sorted(self._early.items(), key=lambda kv: kv[1][0])
+        self._early.clear()
+        for (pubkey, ep), (_, key, owner, raw, slot) in copies:
+            try:
+                self._copy_checked(ep, pubkey, key, owner, raw, slot, self._chain_ns)
+            except EngineError:
+                self._forget(key, ep)
+
+    def _copy_checked(
+        self, ep: int, pubkey: str, key: bytes, owner: str, raw: bytes, slot: int, recv_ns: int
+    ) -> None:
+        """An account's first copy, judged: from the future (refused), older than the
+        state held (refused), another version of the slot held (the majority), or applied."""
+        e = self._ep(ep)
+        h = self._held.get(pubkey)
         if self._slot and slot > self._slot + _lead(recv_ns - self._chain_ns):
             e.implausible += 1
             self._forget(key, ep)

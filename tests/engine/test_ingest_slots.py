@@ -329,6 +329,82 @@ def test_an_older_or_undecodable_first_copy_is_no_lead(eng: types.ModuleType) ->
     assert {e.endpoint: e.older for e in ing.endpoint_stats()}[1] == 1
 
 
+
+def _vault_of(ing: Any, m: Any) -> tuple[str, str, int, str, bytes]:
+    """(vault, its pool, its subscription index, owner, snapshot data)."""
+    vault = next(k for k in ing.watched() if len(m.initial[k][1]) == 165)
+    owner, data = m.initial[vault]
+    pool = next(p for _, p in ing.roles(vault))
+    return vault, pool, ing.watched().index(vault) + 1, owner, data
+
+
+def _amount(data: bytes, amount: int) -> bytes:
+    return data[:64] + amount.to_bytes(8, "little") + data[72:]
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_a_lie_told_before_the_chain_has_a_slot_is_caught_when_it_has_one(
+    eng: types.ModuleType, n: int
+) -> None:
+    """The liar speaks first, before any slot is decided (gRPC's liar did, about one
+    start in four): a slot and a vault copy 1,000 slots after the snapshot. Nothing then
+    says how far ahead a slot may be; the copy is held back, not applied, and both lies
+    are counted against the liar as soon as the honest endpoints give the chain its
+    first slot. The pool never shows the future state; the honest copies flow."""
+    m = market(2)
+    graph, ing = make_ingest(eng, m)
+    vault, pool, index, owner, data = _vault_of(ing, m)
+    before = graph.pool_rate(pool)
+    far = m.first_slot + 1_000
+    lie = json.dumps(account_value(owner, _amount(data, 123_456_789)))
+    liar = n - 1
+    ing.frame(liar, slot_frame(sid(liar, "slot", 0), far).encode(), 1)
+    ing.frame(liar, account_frame(sid(liar, vault, index), far, lie).encode(), 2)
+    assert graph.pool_rate(pool) == before  # held back, not applied
+    assert {e.endpoint: e.implausible for e in ing.endpoint_stats()}[liar] == 0
+    t = 10
+    for k in range(WARM):
+        for ep in range(n - 1):
+            t += SLOT_NS
+            ing.frame(ep, slot_frame(sid(ep, "slot", 0), honest(k)).encode(), t)
+    assert 0 < ing.slot <= honest(WARM)
+    s = {e.endpoint: e for e in ing.endpoint_stats()}
+    assert s[liar].implausible == 2
+    assert all(s[ep].implausible == 0 for ep in range(n - 1))
+    assert graph.pool_rate(pool) == before
+    # an honest copy of the vault at the chain's slot is applied (nothing newer is held)
+    truth = json.dumps(account_value(owner, _amount(data, 987_654_321)))
+    ing.frame(0, account_frame(sid(0, vault, index), ing.slot, truth).encode(), t + 1)
+    assert graph.pool_rate(pool) != before
+    assert graph.pool_rate(pool)[4] == ing.slot
+
+
+def test_a_copy_far_after_a_slow_snapshot_waits_for_the_chain_and_is_applied(
+    eng: types.ModuleType,
+) -> None:
+    """A busy start: the first notification comes 100 slots after the snapshot, before
+    any slot is decided. It is held back (not lost, not blamed) and applied as soon as
+    the chain's first slot says it is plausible; a copy that does not decode is refused
+    at once with its error, as it would be applied."""
+    m = market(2)
+    graph, ing = make_ingest(eng, m)
+    vault, pool, index, owner, data = _vault_of(ing, m)
+    before = graph.pool_rate(pool)
+    later = m.first_slot + 100
+    short = json.dumps(account_value(owner, data[:55]))
+    with pytest.raises(DecodeError):
+        ing.frame(0, account_frame(sid(0, vault, index), later, short).encode(), 1)
+    copy = json.dumps(account_value(owner, _amount(data, 555_000_000)))
+    ing.frame(0, account_frame(sid(0, vault, index), later, copy).encode(), 2)
+    assert graph.pool_rate(pool) == before
+    for k, t in enumerate((10, 10 + SLOT_NS)):
+        for ep in range(2):
+            ing.frame(ep, slot_frame(sid(ep, "slot", 0), later + k).encode(), t + ep)
+    assert ing.slot >= later
+    assert graph.pool_rate(pool) != before and graph.pool_rate(pool)[4] == later
+    s = {e.endpoint: e for e in ing.endpoint_stats()}
+    assert (s[0].implausible, s[0].older, s[1].implausible) == (0, 0, 0)
+
 # ---------------------------------------------------------------- the two backends agree
 OFFSETS = [-1_000, -100, -40, -3, 0, 0, 0, 5, 40, 65, 1_000]
 slot_plans = st.fixed_dictionaries(

@@ -166,12 +166,6 @@ async def test_an_older_update_from_a_slow_endpoint_is_refused(
         await run.settle(eng)
 
 
-# a known defect, not yet found: in about one fresh process in four (either receiver) the
-# liar's future slots are never counted and the late endpoint's older copies stop being
-# counted after the first few; the same lies over PubSub are always caught (the test
-# above). Kept running (and reported) until its cause is fixed; see the closing note of
-# 2026-11-26 for the reproduction
-@pytest.mark.xfail(reason="integrity over gRPC: a liar's future slots sometimes uncounted")
 @pytest.mark.parametrize("client", ["native", "aio"])
 async def test_over_grpc_a_liar_and_a_late_endpoint_are_caught_as_over_pubsub(
     rust: types.ModuleType, client: str

@@ -269,6 +269,8 @@ struct Endpoint {
     acct_slot: u64,
     pending: u64,
     pending_ns: i64,
+    /// the highest slot it told, unconfirmed, before the chain had one (judged then)
+    early_max: u64,
     subs: u32,
     slot_subs: u32,
     stats: EndpointStats,
@@ -443,7 +445,27 @@ pub struct FeedIngest {
     /// filter told of, oldest first ([`FeedIngest::take_transactions`]), at most
     /// [`TX_QUEUE`]: signature, slot, failed, endpoint
     txs: std::collections::VecDeque<(String, u64, bool, u16, u32)>,
+    /// account copies far ahead of their account's state that came before the chain had
+    /// a slot (nothing then says how far ahead one may be): held back, the newest per
+    /// account and endpoint, until the first slot is decided ([`FeedIngest::early_copy`])
+    early: HashMap<(u32, u16), Early>,
 }
+
+/// An account copy held back until the chain has a slot.
+#[derive(Debug)]
+struct Early {
+    /// its order of arrival
+    seq: u64,
+    fp: u128,
+    dep: u16,
+    owner: Vec<u8>,
+    data: Vec<u8>,
+    slot: u64,
+}
+
+/// Copies held back before the chain's first slot, at most (beyond it, the oldest
+/// endpoint-and-account's is dropped: its account is then as the snapshot left it).
+pub const EARLY_COPIES: usize = 65_536;
 
 /// The transactions [`FeedIngest::take_transactions`] keeps between two reads (the
 /// oldest go first when nobody reads them: a replay, a session without rivals).
@@ -543,6 +565,7 @@ impl FeedIngest {
             quarantined: 0,
             follow: Vec::new(),
             txs: std::collections::VecDeque::new(),
+            early: HashMap::new(),
         })
     }
 
@@ -1274,6 +1297,7 @@ impl FeedIngest {
         } else {
             (e.pending, e.pending_ns) = (slot, t);
             if chain == 0 {
+                e.early_max = e.early_max.max(slot);
                 return;
             }
             e.stats.implausible += 1;
@@ -1409,13 +1433,24 @@ impl FeedIngest {
             self.chain_ns = t;
             graph.set_slot(candidate);
             if chain == 0 {
-                // the first slot: what a hostile copy put far ahead is not held
+                // the first slot: what a hostile copy put far ahead is not held, and a
+                // slot told far ahead before it was a lie
                 let limit = candidate.saturating_add(MAX_SLOT_LEAD);
                 for a in &mut self.accounts {
                     if a.held.slot > limit {
                         a.held = Held::default();
                     }
                 }
+                for (_, e) in &mut self.eps {
+                    if e.pending.max(e.early_max) > limit {
+                        e.stats.implausible += 1;
+                    }
+                    if e.pending > limit {
+                        e.pending = 0;
+                    }
+                    e.early_max = 0;
+                }
+                self.judge_early(graph);
             }
         }
     }
@@ -1533,6 +1568,98 @@ impl FeedIngest {
         if self.accounts[id as usize].roles.is_empty() {
             return Ok(());
         }
+        let since = self.accounts[id as usize].held.slot;
+        if self.n.slot == 0
+            && since > 0
+            && slot > since.saturating_add(MAX_SLOT_LEAD)
+            && self.eps.iter().any(|(_, e)| e.slot_subs > 0)
+        {
+            // far ahead of the state held, and no chain yet to say whether it may be:
+            // checked as applying it would be, then held back until the first slot
+            let owner_key = self.owner_key(owner);
+            if let Err(err) = self.validate(id, &owner_key, data, slot, ep) {
+                self.forget(fp, dep);
+                return Err(err);
+            }
+            self.early_copy(ep, id, fp, dep, owner, data, slot);
+            return Ok(());
+        }
+        self.copy_checked(graph, ep, id, fp, dep, owner, data, slot, ns)
+    }
+
+    /// Hold back a copy that came before the chain's first slot, more than
+    /// [`MAX_SLOT_LEAD`] slots after the state held of its account (when some endpoint's
+    /// slot subscription will decide one): the newest per account and endpoint.
+    #[allow(clippy::too_many_arguments)]
+    fn early_copy(
+        &mut self,
+        ep: u16,
+        id: u32,
+        fp: u128,
+        dep: u16,
+        owner: &[u8],
+        data: &[u8],
+        slot: u64,
+    ) {
+        let seq = self.n.notifications;
+        if let Some(was) = self.early.get(&(id, ep)) {
+            if was.slot > slot {
+                return; // the one held is newer
+            }
+        } else if self.early.len() >= EARLY_COPIES {
+            if let Some(oldest) = self
+                .early
+                .iter()
+                .min_by_key(|(_, c)| c.seq)
+                .map(|(k, _)| *k)
+            {
+                if let Some(c) = self.early.remove(&oldest) {
+                    self.forget(c.fp, c.dep);
+                }
+            }
+        }
+        let copy = Early {
+            seq,
+            fp,
+            dep,
+            owner: owner.to_vec(),
+            data: data.to_vec(),
+            slot,
+        };
+        self.early.insert((id, ep), copy);
+    }
+
+    /// The first slot is decided: the copies held back are judged now, in their order
+    /// of arrival, as had they come at this moment. One that does not decode is refused
+    /// (forgotten: a later copy of it is a first copy).
+    fn judge_early(&mut self, graph: &mut PoolGraph) {
+        let mut copies: Vec<((u32, u16), Early)> = self.early.drain().collect();
+        copies.sort_unstable_by_key(|(_, c)| c.seq);
+        let ns = self.chain_ns;
+        for ((id, ep), c) in copies {
+            let out = self.copy_checked(graph, ep, id, c.fp, c.dep, &c.owner, &c.data, c.slot, ns);
+            if out.is_err() {
+                self.forget(c.fp, c.dep);
+            }
+        }
+    }
+
+    /// An account's first copy, judged: from the future (refused), older than the state
+    /// held (refused), another version of the slot held (the majority), or applied.
+    #[allow(clippy::too_many_arguments)]
+    fn copy_checked(
+        &mut self,
+        graph: &mut PoolGraph,
+        ep: u16,
+        id: u32,
+        fp: u128,
+        dep: u16,
+        owner: &[u8],
+        data: &[u8],
+        slot: u64,
+        ns: i64,
+    ) -> Result<()> {
+        let held = self.accounts[id as usize].held;
         let chain = self.n.slot;
         if chain > 0
             && u128::from(slot)
