@@ -221,6 +221,9 @@ class TimedIngest:
     def record(self, address: str) -> tuple[str, Any] | None:
         return self.active.record(address)
 
+    def half_moved(self, pools: list[str]) -> list[str]:
+        return list(self.active.half_moved(pools))
+
     def dedup_stats(self) -> list[DedupStats]:
         return self.active.dedup_stats()
 

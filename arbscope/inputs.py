@@ -322,6 +322,9 @@ class InputTee:
     def record(self, address: str) -> tuple[str, Any] | None:
         return self.inner.record(address)
 
+    def half_moved(self, pools: list[str]) -> list[str]:
+        return self.inner.half_moved(pools)
+
     def watched(self) -> list[str]:
         return self.inner.watched()
 

@@ -315,6 +315,9 @@ class FeedSession:
         self._emitted: dict[tuple[str, tuple[str, ...]], str] = {}
         # the pools the frames' decisions evaluated since the last tick (its price panel's)
         self._decided: dict[str, None] = {}
+        # the pools a frame's decision found halfway through a slot (one vault moved, the
+        # other's copy on its way): decided on with the next frame's, or at the turn
+        self._half: dict[str, None] = {}
         self._sweep_key = ""
         self.rate = UpdateRate()
         self._last_sweep_t = 0.0
@@ -931,7 +934,7 @@ class FeedSession:
         ex = ev.live_executor()
         if ex is not None:  # live: the order's latency starts at the frame that moved it
             ex.trigger_ns, ex.turn_ns = self.ingest.change_ns, time.monotonic_ns()
-        changed = self.ingest.take_changed()
+        changed = self._held_back(self.ingest.take_changed())
         self._evaluate(changed)
         now = now_ns / 1e9
         if now - self._last_sweep_t >= self.sweep_s and len(self.graph):
@@ -1012,7 +1015,12 @@ class FeedSession:
         ex = ev.live_executor()
         if ex is not None:  # the order's latency starts at the frame that moved it
             ex.trigger_ns, ex.turn_ns = self.ingest.change_ns, time.monotonic_ns()
-        changed = self.ingest.take_changed()
+        changed = self._held_back(self.ingest.take_changed())
+        if changed:  # a pool halfway through a slot waits for the rest of it
+            half = self.ingest.half_moved(changed)
+            if half:
+                self._half = dict.fromkeys(half)
+                changed = [p for p in changed if p not in self._half]
         if not changed:
             return
         for p in changed:
@@ -1024,6 +1032,15 @@ class FeedSession:
             ev.broker.slot_clock = (ing.slot_seen, ing.slot_t_ns, ing.slot_len_ns)
         ev.decide(self.slot, now_ns, keys)
         self._snap = None
+
+    def _held_back(self, changed: list[str]) -> list[str]:
+        """``changed`` with the pools a frame's decision held back (halfway through a
+        slot) first; none is held back any more."""
+        if not self._half:
+            return changed
+        out = [*self._half, *(p for p in changed if p not in self._half)]
+        self._half.clear()
+        return out
 
     def _stalled(self, now_ns: int) -> str:
         """:data:`~arbscope.market.REASON_FEEDS_STALLED` when no feed has brought a new

@@ -1199,6 +1199,23 @@ class FeedIngest:
         self._changed[pool_id] = None
 
     # ------------------------------------------------------------ results
+    def half_moved(self, pools: list[str]) -> list[str]:
+        """Those of ``pools`` caught halfway through a slot: one vault's copy of a newer
+        slot came by a notification and the other vault's is older (a swap moves both: its
+        copy is on its way). Deciding on such a pool would quote a state that never
+        existed. Not tracked, not decoded, or without two vaults: not half-moved."""
+        out = []
+        for pool_id in pools:
+            p = self._pools.get(pool_id)
+            if p is None or p.record is None:
+                continue
+            a, b = (self._held.get(v) for v in p.venue.vaults(p.record))
+            if a is None or b is None or a.slot == b.slot:
+                continue
+            if (a if a.slot > b.slot else b).applied is not None:
+                out.append(pool_id)
+        return out
+
     def take_changed(self) -> list[str]:
         """Pools whose graph state changed since the last call, first change first."""
         out = list(self._changed)

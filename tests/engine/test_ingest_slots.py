@@ -405,6 +405,48 @@ def test_a_copy_far_after_a_slow_snapshot_waits_for_the_chain_and_is_applied(
     s = {e.endpoint: e for e in ing.endpoint_stats()}
     assert (s[0].implausible, s[0].older, s[1].implausible) == (0, 0, 0)
 
+
+def test_a_pool_with_one_vault_of_a_slot_is_half_moved_until_the_other_comes(
+    eng: types.ModuleType,
+) -> None:
+    """A swap moves both vaults of a pool priced from them; their notifications come one
+    after the other. Between the two the pool is half-moved (its state never existed);
+    the second vault's copy of the slot ends it, and so does nothing else. Snapshots
+    alone, and pools not tracked, are never half-moved."""
+    m = market(2)
+    graph, ing = make_ingest(eng, m)
+    by_pool: dict[str, dict[str, str]] = {}
+    for k in ing.watched():
+        for role, pool in ing.roles(k):
+            if role in ("vault_a", "vault_b"):
+                by_pool.setdefault(pool, {})[role] = k
+    pool, vaults = next((p, v) for p, v in sorted(by_pool.items()) if len(v) == 2)
+    pools = sorted(by_pool)
+    assert ing.half_moved(pools) == []  # the snapshot's slots
+    assert ing.half_moved(["not a pool"]) == []
+    t = 0
+    for k in range(2):
+        for ep in range(2):
+            t += SLOT_NS
+            ing.frame(ep, slot_frame(sid(ep, "slot", 0), honest(k)).encode(), t)
+    watched = ing.watched()
+
+    def copy(role: str, slot: int, amount: int) -> None:
+        v = vaults[role]
+        owner, data = m.initial[v]
+        value = json.dumps(account_value(owner, _amount(data, amount)))
+        frame = account_frame(sid(0, v, watched.index(v) + 1), slot, value)
+        ing.frame(0, frame.encode(), t + 1)
+
+    copy("vault_a", honest(1), 7_000_000)
+    assert ing.half_moved(pools) == [pool]
+    copy("vault_a", honest(1) + 1, 7_100_000)  # still only the one vault
+    assert ing.half_moved([pool]) == [pool]
+    copy("vault_b", honest(1) + 1, 9_000_000)
+    assert ing.half_moved(pools) == []
+    copy("vault_b", honest(1) + 2, 9_100_000)  # the other one, this time
+    assert ing.half_moved(pools) == [pool]
+
 # ---------------------------------------------------------------- the two backends agree
 OFFSETS = [-1_000, -100, -40, -3, 0, 0, 0, 5, 40, 65, 1_000]
 slot_plans = st.fixed_dictionaries(

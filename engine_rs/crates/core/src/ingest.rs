@@ -2200,6 +2200,40 @@ impl FeedIngest {
         Ok(true)
     }
 
+    /// Those of `pools` caught halfway through a slot: one vault's copy of a newer slot
+    /// came by a notification and the other vault's is older (a swap moves both: its
+    /// copy is on its way). Deciding on such a pool would quote a state that never
+    /// existed. Not tracked, not decoded, or without two vaults: not half-moved.
+    pub fn half_moved(&self, pools: &[String]) -> Vec<String> {
+        let mut out = Vec::new();
+        for id in pools {
+            let Some(&pix) = self.pool_ix.get(id.as_str()) else {
+                continue;
+            };
+            let Some((a, b)) = self.pools[pix as usize].vaults_known else {
+                continue;
+            };
+            let (Some(&ia), Some(&ib)) = (self.key_ix.get(&a), self.key_ix.get(&b)) else {
+                continue;
+            };
+            let (ha, hb) = (
+                &self.accounts[ia as usize].held,
+                &self.accounts[ib as usize].held,
+            );
+            let newer = if ha.slot > hb.slot {
+                ha
+            } else if hb.slot > ha.slot {
+                hb
+            } else {
+                continue;
+            };
+            if newer.applied.is_some() {
+                out.push(id.clone());
+            }
+        }
+        out
+    }
+
     // ------------------------------------------------------------ results
     /// Pools whose graph state changed since the last call, first change first.
     pub fn take_changed(&mut self) -> Vec<String> {

@@ -428,6 +428,13 @@ impl FeedIngest {
         self.inner.watched()
     }
 
+    /// Those of `pools` caught halfway through a slot: one vault's copy of a newer slot
+    /// came by a notification and the other vault's is older (a swap moves both: its
+    /// copy is on its way); deciding on one would quote a state that never existed.
+    fn half_moved(&self, pools: Vec<String>) -> Vec<String> {
+        self.inner.half_moved(&pools)
+    }
+
     /// The roles of `pubkey` as `(role, pool address)`, in the order they were given:
     /// a venue's kind (the pool account), `vault_a` / `vault_b`, `mint` (a Token-2022
     /// vault's mint), or one of the venue's own; empty for an account it does not watch.
