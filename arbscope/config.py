@@ -394,6 +394,17 @@ KEYS: tuple[Key, ...] = (
     ),
     Key(
         "live",
+        "bundle_check_s",
+        "float",
+        2.0,
+        "a sent bundle's block engines are asked for its status this long after the send "
+        "and as often again, only while their rate gate is free (never delaying a send); "
+        "Failed at every one ends the order at once instead of at its blockhash's expiry, "
+        "freeing its pools and live.max_open (0: not asked)",
+        lo=0,
+    ),
+    Key(
+        "live",
         "max_trade",
         "int",
         None,

@@ -101,6 +101,7 @@ def build_session(cfg: Any, fleet: FleetSettings | None = None) -> FeedSession:
             tables_budget_lamports=cfg["live.tables_budget_lamports"],
             nonces_budget_lamports=cfg["live.nonces_budget_lamports"],
             jito_rps=cfg["live.jito_rps"],
+            bundle_check_s=cfg["live.bundle_check_s"],
             max_trade=cfg["live.max_trade"],
             max_day=cfg["live.max_day"],
             max_open=cfg["live.max_open"],

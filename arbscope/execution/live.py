@@ -507,7 +507,9 @@ class LiveExecutor(GuardRails):
             watcher.forget(o.signature)  # every version is watched by polling below
             conf = await self._escalate(o, ixs, handed, sent_slot, gen)
         else:
-            conf = await watcher.wait(o.signature, fut, last_valid, c.confirm_timeout_s)
+            conf = await watcher.wait(
+                o.signature, fut, last_valid, c.confirm_timeout_s, self._bundle_failed(handed)
+            )
             await self._count_routes(o, handed, conf, sent_slot, ixs)
         o.followed = True
         o.slot = conf.slot

@@ -62,6 +62,10 @@ class LiveConfig:
     # None: each cycle's own (.compute.cycle_budget), as the scorer priced it
     cu_limit: int | None = None
     confirm_timeout_s: float = 90.0
+    # a bundle's engines asked (getInflightBundleStatuses) this long after the send and
+    # as often again, only when their rate gate is free (never delaying a send): Failed at
+    # every one ends it at once, freeing its pools and max_open (0: wait for its blockhash)
+    bundle_check_s: float = 2.0
     tables_budget_lamports: int = 500_000_000  # what lookup tables may cost (0.5 SOL)
     ca_file: str | None = None  # a private CA for wss:// / https:// (feeds.ca_file)
     # simulateTransaction before sending: "always", or "plain" (plain transactions only: a
@@ -245,5 +249,7 @@ def confirmation_text(c: Confirmation, ixs: Sequence[Instruction]) -> str:
     if c.status == "failed":
         return f"landed in slot {c.slot} and failed (fee paid): {describe_error(c.err, ixs)}"
     if c.status == "expired":
+        if c.via not in ("", "poll", "subscription"):  # ended early: who said it never lands
+            return f"{c.via}: not executed"
         return "its blockhash expired before it landed: not executed"
     return "no status before the timeout: check the signature on an explorer"

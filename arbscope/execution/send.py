@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Awaitable, Callable, Sequence
 
 from solders.instruction import Instruction
 
@@ -91,6 +92,44 @@ class Sending(Building):
             raise RpcError("every block engine refused the bundle: " + "; ".join(why))
         o.via = f"jito bundle {handed[0][1][:16]} to {len(handed)} engine(s)"
         return handed
+
+    def _bundle_failed(self, handed: list[tuple[str, str]]) -> Callable[[], Awaitable[str]] | None:
+        """For a bundle (``handed``: routes and bundle ids): the watcher's ``gave_up``.
+        Every ``live.bundle_check_s`` after the send it asks each engine that has not said
+        so yet (``getInflightBundleStatuses``) — only while that engine's rate gate is free,
+        so it never delays a send — and says why the bundle will never land once every
+        one of them marked it ``Failed`` (Jito's: every region that received it failed
+        it, and it was not forwarded). None for a plain transaction, or when disabled."""
+        every = self.config.bundle_check_s
+        bundles = [(name, bid) for name, bid in handed if bid]
+        if not bundles or every <= 0:
+            return None
+        urls = {route_name(u): u for u in self.config.engines()}
+        failed: set[str] = set()
+        last = [time.monotonic()]
+
+        async def gave_up() -> str:
+            now = time.monotonic()
+            if now - last[0] < every:
+                return ""
+            last[0] = now
+            for name, bid in bundles:
+                if name in failed:
+                    continue
+                client = self._jitos.get(urls.get(name, ""))
+                if client is None or client.rpc.gate.remaining() > 0:
+                    return ""  # its gate is the sends': ask another time
+                try:
+                    status = await client.inflight_status(bid)
+                except RpcError:
+                    return ""
+                if status != "Failed":
+                    return ""
+                failed.add(name)
+            n = len(bundles)
+            return f"{'the block engine' if n == 1 else f'all {n} block engines'} failed the bundle"
+
+        return gave_up
 
     async def _count_routes(
         self,

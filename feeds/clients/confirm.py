@@ -17,6 +17,7 @@ import contextlib
 import itertools
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,9 +152,13 @@ class SignatureWatcher:
         fut: asyncio.Future[tuple[int, Any]],
         last_valid_block_height: int,
         timeout_s: float = 90.0,
+        gave_up: Callable[[], Awaitable[str]] | None = None,
     ) -> Confirmation:
         """The end of ``signature``: the notification, else a poll that finds it, else
-        expiry by block height, else ``unknown`` after ``timeout_s``."""
+        expiry by block height, else ``unknown`` after ``timeout_s``. ``gave_up``, asked
+        after each poll: why it will never land, when whoever took it says so (a bundle
+        every block engine marked ``Failed``): it ends ``expired`` then, ``via`` that
+        reason, without waiting for its blockhash to expire."""
         deadline = time.monotonic() + timeout_s
         try:
             while True:
@@ -173,6 +178,10 @@ class SignatureWatcher:
                         return Confirmation("expired", None, None, "poll")
                 except (RpcError, IndexError):
                     pass
+                if gave_up is not None:
+                    why = await gave_up()
+                    if why:
+                        return Confirmation("expired", None, None, why)
                 if time.monotonic() > deadline:
                     return Confirmation("unknown", None, None, "poll")
         finally:
