@@ -1,8 +1,9 @@
 """`python -m bench.live`: what a live order costs, against the simulator on loopback.
 
 1. **Build + sign** (CPU only): the instructions of a 3-hop cycle (compute budget, three
-   swaps, a tip), compiled into a v0 message and signed with solders — median of
-   ``--reps`` runs.
+   swaps, a tip), compiled into a v0 message (solders) and signed as a wallet signs
+   (``keys.Signer``: OpenSSL's ed25519) — median of ``--reps`` runs; the peer is solders'
+   ``VersionedTransaction(msg, [keypair])``.
 2. **Tick to trade**: a simulator in its own process (the UI bench's busy market by
    default: 3 endpoints, 160 pools, 60 trades per 40 ms slot, accepting transactions;
    the wallet funded by its faucet over RPC) and a session trading live on it in auto
@@ -40,6 +41,7 @@ def build_and_sign(reps: int) -> dict[str, float]:
     from solders.message import MessageV0
     from solders.transaction import VersionedTransaction
 
+    from arbscope.execution.keys import Signer
     from arbscope.execution.live import compile_and_sign
     from feeds.sim.world import World, WorldConfig
     from feeds.venues import orca_whirlpool, raydium_amm_v4, raydium_cpmm
@@ -99,8 +101,10 @@ def build_and_sign(reps: int) -> dict[str, float]:
             I.transfer(me, I.JITO_TIP_ACCOUNTS[0], 10_000),
         ]
 
+    signer = Signer(kp)  # what a wallet signs with (OpenSSL's ed25519)
+
     def ours() -> VersionedTransaction:
-        return compile_and_sign(kp, payer, instructions(), bh)
+        return compile_and_sign(signer, payer, instructions(), bh)
 
     def peer() -> VersionedTransaction:  # solders' own way: the constructor signs
         msg = MessageV0.try_compile(payer, instructions(), [], Hash.from_string(bh))
