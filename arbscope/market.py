@@ -539,8 +539,10 @@ class Evaluator:
             o, sc = got
             slots = self.pool_slots(o.pools)
             fees = self.fees_of(key)  # what it was scored with
+            # the live order first (it goes out in this call), then its paper shadow
+            sent = ex is not None and ex.submit(o, sc, fees, slots, "auto") == ""
             shadow = b.decide(o, sc, fees, slot, slots, now_ns=now_ns) == ""
-            if ex is not None and ex.submit(o, sc, fees, slots, "auto") == "" and shadow:
+            if ex is not None and sent and shadow:
                 b.link(b.seq, ex.seq)
 
     def live_executor(self) -> LiveExecutor | None:

@@ -24,7 +24,7 @@ import dataclasses
 import logging
 import time
 import types
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -975,20 +975,25 @@ class FeedSession:
     def _evaluate(self, changed: Sequence[str]) -> list[OppKey]:
         """Re-evaluate every cycle through the ``changed`` pools (counted as updates); the
         live cycles' keys."""
+        return [k for keys in self._evaluating(changed, self.slot) for k in keys]
+
+    def _evaluating(self, changed: Sequence[str], slot: int) -> Iterator[list[OppKey]]:
+        """:meth:`_evaluate` pool by pool, at ``slot``: each pool's live cycles' keys once
+        its cycles are evaluated."""
         if not changed:
-            return []
+            return
         ev = self.ev
         ev.refresh_prices()  # a lamport's price in each base, as the graph holds it now
-        keys: list[OppKey] = []
         for pool_id in changed:
+            keys: list[OppKey] = []
             try:
-                keys += ev.evaluate(pool_id, self.slot)
+                keys = ev.evaluate(pool_id, slot)
             except UnknownPoolError:  # it left the graph (a bad state): its cycles go too
                 ev.drop_pool(pool_id)
             except EngineError:
                 self.errors += 1
             self.updates += 1
-        return keys
+            yield keys
 
     def _frame_moved(self) -> None:
         """The ingest's ``on_change`` while trading live on its own: :meth:`decide` now,
@@ -1025,13 +1030,24 @@ class FeedSession:
             return
         for p in changed:
             self._decided[p] = None
-        keys = self._evaluate(changed)
-        self.slot = self.ingest.stats().slot
+        # each pool's cycles decided on as soon as they are evaluated (tick to trade: an
+        # order goes out before the other pools' cycles are evaluated), each cycle once (at
+        # its first pool: the graph is the same for every pool of the call); evaluated at
+        # the slot the session had, decided at the ingest's (as one pass over them all)
+        evaluated_at, slot = self.slot, int(self.ingest.stats().slot)
         if ev.broker is not None:
             ing = self.ingest
             ev.broker.slot_clock = (ing.slot_seen, ing.slot_t_ns, ing.slot_len_ns)
-        ev.decide(self.slot, now_ns, keys)
-        self._snap = None
+        decided: set[OppKey] = set()
+        try:
+            for keys in self._evaluating(changed, evaluated_at):
+                fresh = [k for k in keys if k not in decided]
+                if fresh:
+                    decided.update(fresh)
+                    ev.decide(slot, now_ns, fresh)
+        finally:
+            self.slot = slot
+            self._snap = None
 
     def _held_back(self, changed: list[str]) -> list[str]:
         """``changed`` with the pools a frame's decision held back (halfway through a

@@ -1,9 +1,14 @@
 """`python -m bench.live`: what a live order costs, against the simulator on loopback.
 
 1. **Build + sign** (CPU only): the instructions of a 3-hop cycle (compute budget, three
-   swaps, a tip), compiled into a v0 message and signed with solders — median of
-   ``--reps`` runs.
-2. **Tick to trade**: a simulator in its own process (the UI bench's busy market by
+   swaps, a tip), compiled into a v0 message (solders) and signed as a wallet signs
+   (``keys.Signer``: OpenSSL's ed25519) — median of ``--reps`` runs; the peer is solders'
+   ``VersionedTransaction(msg, [keypair])``.
+2. **The hot path in process** (``--hot`` reps, 0: not run): one GO cycle on the embedded
+   simulator's quiet market, the fast path's steps from the quote to the request's body
+   (held state, day file, build, sign, size check, base64), no dashboard, no feed load:
+   what the path itself costs — median µs each.
+3. **Tick to trade**: a simulator in its own process (the UI bench's busy market by
    default: 3 endpoints, 160 pools, 60 trades per 40 ms slot, accepting transactions;
    the wallet funded by its faucet over RPC) and a session trading live on it in auto
    mode for ``--seconds`` each way, the dashboard running (Textual's headless driver, as
@@ -40,6 +45,7 @@ def build_and_sign(reps: int) -> dict[str, float]:
     from solders.message import MessageV0
     from solders.transaction import VersionedTransaction
 
+    from arbscope.execution.keys import Signer
     from arbscope.execution.live import compile_and_sign
     from feeds.sim.world import World, WorldConfig
     from feeds.venues import orca_whirlpool, raydium_amm_v4, raydium_cpmm
@@ -99,8 +105,10 @@ def build_and_sign(reps: int) -> dict[str, float]:
             I.transfer(me, I.JITO_TIP_ACCOUNTS[0], 10_000),
         ]
 
+    signer = Signer(kp)  # what a wallet signs with (OpenSSL's ed25519)
+
     def ours() -> VersionedTransaction:
-        return compile_and_sign(kp, payer, instructions(), bh)
+        return compile_and_sign(signer, payer, instructions(), bh)
 
     def peer() -> VersionedTransaction:  # solders' own way: the constructor signs
         msg = MessageV0.try_compile(payer, instructions(), [], Hash.from_string(bh))
@@ -119,6 +127,86 @@ def build_and_sign(reps: int) -> dict[str, float]:
         out[f"{name}_median_us"] = statistics.median(times) / 1e3
         out[f"{name}_p90_us"] = times[len(times) * 9 // 10] / 1e3
     out["median_us"], out["p90_us"] = out["ours_median_us"], out["ours_p90_us"]
+    return out
+
+
+async def _hot_path(reps: int) -> dict[str, float]:
+    """The hot path's CPU steps in process, ``reps`` times on one GO cycle (median µs each):
+    a live session on the embedded simulator (a quiet market: a test's knocks make the
+    cycle), armed with a block engine and kept warm; per rep a fresh order through
+    ``_fire``'s steps up to the send: held state and blockhash, the day file (read, cap,
+    append), ``build_warm``, ``sign_held``, the size check and the body's base64."""
+    import base64
+    from dataclasses import replace
+
+    from arbscope.execution.build import too_big
+    from arbscope.execution.keys import write_keypair
+    from arbscope.execution.orders import LiveOrder
+    from tests.support.live import go_cycle, live_session
+
+    with tempfile.TemporaryDirectory(prefix="arbscope-bench-") as d:
+        (Path(d) / "k").mkdir()
+        key = Path(d) / "k" / "live.json"
+        write_keypair(key)
+        db = Path(d) / "j.sqlite"
+        async with live_session(key, db=db, tip_lamports=2_000, simulate="plain") as s:
+            ex = s.executor
+            assert ex is not None and s.broker is not None
+            ex.config = replace(ex.config, jito=s.endpoints[0].http)
+            ok, why = await s.request_live()
+            if not ok:
+                raise RuntimeError(why)
+            await ex.keep_warm()
+            s.broker.auto = False
+            opp, _ = await go_cycle(s)
+            fees = s.ev.fees_of((opp.base_mint, tuple(opp.pools)))
+            cu = int(fees.cu_price_micro_lamports)
+            amount = int(opp.amount_in)
+            steps: dict[str, list[int]] = {
+                k: [] for k in ("quote", "held", "day file", "build", "sign", "check+base64")
+            }
+            for i in range(reps):
+                t0 = time.perf_counter_ns()
+                hops, qs = ex._graph().quote_steps(list(opp.pools), opp.base_mint, amount)
+                o = LiveOrder(
+                    10_000 + i,
+                    "auto",
+                    (opp.base_mint, tuple(opp.pools)),
+                    list(opp.tokens),
+                    list(opp.pools),
+                    list(opp.kinds),
+                    amount,
+                    list(hops),
+                    [int(x) for x in qs],
+                )
+                t1 = time.perf_counter_ns()
+                states = ex._warm(o)
+                if states is None or ex._held_blockhash() is None:
+                    raise RuntimeError("the fast path's state is not held")
+                t2 = time.perf_counter_ns()
+                assert ex.ledger is not None
+                ex.ledger.spent_now(ex.day)
+                if ex._day_error(amount):
+                    raise RuntimeError("over the day's cap")
+                ex.ledger.note(o.seq, ex.day, 0)
+                t3 = time.perf_counter_ns()
+                built = ex.build_warm(o, cu, states)
+                t4 = time.perf_counter_ns()
+                assert built is not None
+                signed = ex.sign_held(built[0])
+                t5 = time.perf_counter_ns()
+                assert signed is not None
+                if too_big(signed[4], signed[1]):
+                    raise RuntimeError("too big")
+                base64.b64encode(signed[1]).decode()
+                t6 = time.perf_counter_ns()
+                for k, (a, b) in zip(
+                    steps, itertools.pairwise((t0, t1, t2, t3, t4, t5, t6)), strict=True
+                ):
+                    steps[k].append(b - a)
+            s.kill()
+    out = {k: statistics.median(v) / 1e3 for k, v in steps.items()}
+    out["total"] = sum(out.values())
     return out
 
 
@@ -245,6 +333,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--max-open", type=int, default=16, help="live.max_open")
     p.add_argument("--orders", action="store_true", help="print every timed order's steps")
     p.add_argument("--json", metavar="PATH")
+    p.add_argument(
+        "--hot", type=int, default=300, metavar="REPS", help="reps of the in-process hot path"
+    )
     a = p.parse_args(argv)
     if a.serve:  # the UI bench's simulator, taking transactions
         serve(a.seed, a.tokens, a.pools, a.trades, a.slot_ms, accept_tx=True)
@@ -261,6 +352,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"  solders VersionedTransaction(msg, [kp]){'':<2} "
         f"{bs['peer_median_us'] / bs['ours_median_us']:>8.2f}x"
     )
+    hot = asyncio.run(_hot_path(a.hot)) if a.hot else {}
+    if hot:
+        print(
+            "the hot path in process, decision to request body (no dashboard, a quiet "
+            f"market), median µs of {a.hot}: " + ", ".join(f"{k} {v:.0f}" for k, v in hot.items())
+        )
     results: dict[str, Any] = {}
     for way in a.way or WAYS:
         results[way] = _with_simulator(a, way)
@@ -282,7 +379,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             goal = "  goal p50 <= 500, p99 <= 2000" if step == "frame->written" else ""
             print(f"  {step:<42} {q['p50_us']:>9.0f} {q['p99_us']:>9.0f} {q['n']:>5}{goal}")
     if a.json:
-        Path(a.json).write_text(json.dumps({"build_sign": bs, "tick_to_trade": results}, indent=2))
+        out = {"build_sign": bs, "hot_path": hot, "tick_to_trade": results}
+        Path(a.json).write_text(json.dumps(out, indent=2))
     return 0
 
 

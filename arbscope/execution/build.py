@@ -11,14 +11,16 @@ import logging
 import time
 import types
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.hash import Hash
-from solders.instruction import Instruction
+from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.message import MessageV0, to_bytes_versioned
 from solders.pubkey import Pubkey
+from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
 from engine_rs.decoded import pool_mints
@@ -29,6 +31,7 @@ from feeds.wire.txsize import MAX_TX_ACCOUNT_LOCKS, PACKET_DATA_SIZE
 
 from .compute import cycle_budget, cycle_steps
 from .core import ExecutorCore, StaticPool
+from .keys import Signer
 from .orders import (
     SWAP_PROGRAMS,
     LiveOrder,
@@ -40,13 +43,14 @@ from .routes import fetch_tip_floor
 log = logging.getLogger(__name__)
 
 
-def too_big(tx: VersionedTransaction, raw: bytes) -> str:
+def too_big(tx: VersionedTransaction | int, raw: bytes) -> str:
     """Why a node would refuse ``tx`` unrun for its size ("" when it would not): over
-    the packet limit, or naming more accounts than a transaction may lock."""
+    the packet limit, or naming more accounts than a transaction may lock (``tx``: the
+    transaction, or the accounts its message names)."""
     if len(raw) > PACKET_DATA_SIZE:
         limit = f"{PACKET_DATA_SIZE:,}-byte packet limit"
         return f"the transaction is {len(raw):,} bytes, over the {limit}"
-    locks = _accounts_named(tx)
+    locks = tx if isinstance(tx, int) else _accounts_named(tx)
     if locks > MAX_TX_ACCOUNT_LOCKS:  # TooManyAccountLocks
         return (
             f"the transaction names {locks} accounts, over the {MAX_TX_ACCOUNT_LOCKS} one may lock"
@@ -66,7 +70,7 @@ def _accounts_named(tx: VersionedTransaction) -> int:
 
 
 def compile_and_sign(
-    keypair: Keypair,
+    keypair: Keypair | Signer,
     payer: Pubkey,
     ixs: Sequence[Instruction],
     blockhash: str,
@@ -76,9 +80,149 @@ def compile_and_sign(
     hold that does not sign and is not an invoked program (solders' compiler, Agave's
     rule): the signature over the message bytes, then the transaction populated with it
     (the same bytes as solders' ``VersionedTransaction(msg, [keypair])`` in well under
-    half the time)."""
+    half the time; a wallet's :class:`~.keys.Signer` signs faster than its keypair)."""
     msg = MessageV0.try_compile(payer, list(ixs), list(tables), Hash.from_string(blockhash))
     return VersionedTransaction.populate(msg, [keypair.sign_message(to_bytes_versioned(msg))])
+
+
+# two pairs of (amount in, minimum out) a swap is built at to find where its data holds
+# them: distinct little-endian u64s no discriminator or other field is likely to hold
+_PROBES = (
+    (0x1D2C_3B4A_5968_7786, 0x2E3F_4C5B_6A79_8897),
+    (0x0A1B_2C3D_4E5F_6071, 0x3F4E_5D6C_7B8A_99A8),
+)
+_U64 = 1 << 64
+
+
+@dataclass(frozen=True, slots=True)
+class SwapTemplate:
+    """One hop's swap built once — a venue whose accounts do not follow its pool's state
+    (``Venue.fresh_state`` False), through one pool one way between the wallet's two
+    token accounts — at whose amounts only two little-endian u64s of its data change:
+    :meth:`make` patches them (the accounts, a third of building an order, not built
+    again). Made by :func:`swap_template`, which checks it rebuilds a swap byte for byte."""
+
+    program: Pubkey
+    accounts: list[AccountMeta]
+    data: bytes
+    at_in: int
+    at_min: int
+
+    def make(self, amount_in: int, minimum_out: int) -> Instruction:
+        """The swap of ``amount_in`` for at least ``minimum_out`` (ValueError when either
+        is not a u64, as the venue's builder says)."""
+        if not (0 <= amount_in < _U64 and 0 <= minimum_out < _U64):
+            raise ValueError(f"swap amounts {amount_in}, {minimum_out} do not fit in u64")
+        data = bytearray(self.data)
+        data[self.at_in : self.at_in + 8] = amount_in.to_bytes(8, "little")
+        data[self.at_min : self.at_min + 8] = minimum_out.to_bytes(8, "little")
+        return Instruction(self.program, bytes(data), self.accounts)
+
+
+def swap_template(venue: venues.Venue, leg: venues.Leg) -> SwapTemplate | None:
+    """``leg``'s swap as a :class:`SwapTemplate`, or None when it cannot be one: the
+    venue's accounts follow its pool's state, or its data does not hold the two amounts
+    once each at fixed places (checked: the template must rebuild a second pair of amounts
+    exactly as the venue's builder does)."""
+    if venue.fresh_state:
+        return None
+    (a1, m1), (a2, m2) = _PROBES
+    try:
+        first = venue.swap_instruction(replace(leg, amount_in=a1, minimum_out=m1))
+        second = venue.swap_instruction(replace(leg, amount_in=a2, minimum_out=m2))
+    except (ValueError, KeyError):
+        return None
+    data = bytes(first.data)
+    a, m = a1.to_bytes(8, "little"), m1.to_bytes(8, "little")
+    if data.count(a) != 1 or data.count(m) != 1:
+        return None
+    t = SwapTemplate(first.program_id, list(first.accounts), data, data.find(a), data.find(m))
+    return t if bytes(t.make(a2, m2)) == bytes(second) else None
+
+
+def _compact(buf: bytes, at: int) -> tuple[int, int]:
+    """A compact-u16 (Solana's short vector length) at ``at``: (value, where it ends)."""
+    value = shift = 0
+    while True:
+        b = buf[at]
+        at += 1
+        value |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return value, at
+        shift += 7
+
+
+def shape_of(ixs: Sequence[Instruction]) -> tuple[Any, ...]:
+    """What a v0 message's layout depends on, of its instructions: each one's program, its
+    accounts (and their flags) and its data's length — not the data."""
+    return tuple((ix.program_id, tuple(ix.accounts), len(ix.data)) for ix in ixs)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageTemplate:
+    """A v0 message compiled once for instructions of one :func:`shape_of` (a route's
+    swaps, the wallet's token accounts, the tip account), one payer and lookup tables:
+    at another blockhash and other instruction data of the same lengths (amounts,
+    minimums, compute-unit limit and price, tip) only those bytes of it change, at fixed
+    places — :meth:`render` patches them instead of compiling again (solders' compiler
+    converts every lookup table on each call). Made by :func:`message_template`."""
+
+    shape: tuple[Any, ...]
+    tables: tuple[AddressLookupTableAccount, ...]  # compared by identity
+    message: bytes  # the versioned message's bytes (0x80 prefix)
+    blockhash_at: int
+    data_at: tuple[int, ...]  # where each instruction's data starts
+    accounts_named: int  # static keys and looked-up indexes (the account-lock limit)
+
+    def render(self, ixs: Sequence[Instruction], blockhash: Hash) -> bytes:
+        """The message of ``ixs`` (of this template's shape) at ``blockhash``."""
+        buf = bytearray(self.message)
+        buf[self.blockhash_at : self.blockhash_at + 32] = bytes(blockhash)
+        for at, ix in zip(self.data_at, ixs, strict=True):
+            data = bytes(ix.data)
+            buf[at : at + len(data)] = data
+        return bytes(buf)
+
+
+def message_template(
+    payer: Pubkey,
+    ixs: Sequence[Instruction],
+    tables: Sequence[AddressLookupTableAccount] = (),
+) -> MessageTemplate:
+    """``ixs`` compiled (solders' compiler, as :func:`compile_and_sign` compiles) into a
+    :class:`MessageTemplate`: the places of its blockhash and of each instruction's data
+    read from the message's layout (a v0 message: prefix, header, keys, blockhash,
+    instructions, lookups)."""
+    msg = MessageV0.try_compile(payer, list(ixs), list(tables), Hash.default())
+    raw = to_bytes_versioned(msg)
+    if raw[1] != 1:  # the header's signatures: the payer's alone (what render's caller signs)
+        raise ValueError(f"a message {raw[1]} accounts must sign: the payer's alone is templated")
+    keys, at = _compact(raw, 4)  # the 0x80 prefix, then the 3-byte header
+    at += 32 * keys
+    blockhash_at = at
+    at += 32
+    n, at = _compact(raw, at)
+    data_at = []
+    for _ in range(n):
+        at += 1  # the program's index
+        accounts, at = _compact(raw, at)
+        at += accounts
+        size, at = _compact(raw, at)
+        data_at.append(at)
+        at += size
+    looked = 0
+    lookups, at = _compact(raw, at)
+    for _ in range(lookups):
+        at += 32
+        for _side in range(2):
+            k, at = _compact(raw, at)
+            looked += k
+            at += k
+    if at != len(raw) or n != len(ixs):
+        raise ValueError("a v0 message of an unexpected layout")  # solders changed its format
+    return MessageTemplate(
+        shape_of(ixs), tuple(tables), raw, blockhash_at, tuple(data_at), keys + looked
+    )
 
 
 def _decode_pool(eng: types.ModuleType, acc: RawAccount) -> tuple[str, Any]:
@@ -104,21 +248,35 @@ class Building(ExecutorCore):
         if durable:
             bh = durable
         tables = self.tables.accounts() if self.tables is not None else []
-        tx = compile_and_sign(self.wallet.keypair, self.wallet.key, ixs, bh, tables)
+        tx = compile_and_sign(self.wallet.signer, self.wallet.key, ixs, bh, tables)
         return tx, bytes(tx), bh, last_valid
 
-    def sign_held(
-        self, ixs: list[Instruction]
-    ) -> tuple[VersionedTransaction, bytes, str, int] | None:
+    def sign_held(self, ixs: list[Instruction]) -> tuple[str, bytes, str, int, int] | None:
         """:meth:`_sign` with the blockhash held, when it is fresh (None when not: the
-        keeper reads a new one ahead of its age)."""
+        keeper reads a new one ahead of its age), from the message template of ``ixs``'s
+        shape (:class:`MessageTemplate`, compiled on first use and whenever the lookup
+        tables change): (signature, the transaction's bytes, blockhash, last valid block
+        height, accounts the message names) — the same bytes :func:`compile_and_sign`
+        gives."""
         assert self.wallet is not None
         held = self._held_blockhash()
         if held is None:
             return None
         tables = self.tables.accounts() if self.tables is not None else []
-        tx = compile_and_sign(self.wallet.keypair, self.wallet.key, ixs, held[0], tables)
-        return tx, bytes(tx), held[0], held[1]
+        shape = (self.wallet.key, shape_of(ixs))  # the payer's too
+        t = self._messages.get(shape)
+        if (
+            t is None
+            or len(t.tables) != len(tables)
+            or any(a is not b for a, b in zip(t.tables, tables, strict=True))
+        ):
+            if len(self._messages) > 1_024:
+                self._messages.clear()
+            t = self._messages[shape] = message_template(self.wallet.key, ixs, tables)
+        message = t.render(ixs, Hash.from_string(held[0]))
+        sig = bytes(self.wallet.signer.sign_message(message))
+        raw = b"\x01" + sig + message  # one signature (compact-u16 1), then the message
+        return str(Signature(sig)), raw, held[0], held[1], t.accounts_named
 
     # ------------------------------------------------------------ the fast path
     def _warm(self, o: LiveOrder) -> dict[str, Any] | None:
@@ -329,6 +487,12 @@ class Building(ExecutorCore):
             if i == n - 1:
                 minimum = max(minimum, o.amount_in)
                 o.min_out = minimum
+            template = (
+                None if venue.fresh_state else self._swap_template(venue, pool, st, tin, tout, atas)
+            )
+            if template is not None:
+                ixs.append(template.make(amount, minimum))
+                continue
             leg = venues.Leg(
                 pool=pool,
                 record=states.get(pool, st.record),
@@ -348,6 +512,41 @@ class Building(ExecutorCore):
             ixs.append(I.transfer(me, tip_to, tip))
             o.tip = tip
         return ixs, creates
+
+    def _swap_template(
+        self,
+        venue: venues.Venue,
+        pool: str,
+        st: StaticPool,
+        tin: str,
+        tout: str,
+        atas: dict[str, str],
+    ) -> SwapTemplate | None:
+        """The wallet's swap through ``pool`` from ``tin`` to ``tout`` as a template (made
+        on first use, :func:`swap_template`), while the pool's static part and the wallet's
+        token accounts are the ones it was made from."""
+        assert self.wallet is not None
+        key = (pool, tin, tout, atas[tin], atas[tout], self.wallet.pubkey)
+        held = self._swaps.get(key)
+        if held is not None and held[0] is st:
+            return held[1]
+        if len(self._swaps) > 4_096:
+            self._swaps.clear()
+        leg = venues.Leg(
+            pool=pool,
+            record=st.record,
+            owner=self.wallet.pubkey,
+            mint_in=tin,
+            mint_out=tout,
+            source=atas[tin],
+            dest=atas[tout],
+            amount_in=0,
+            minimum_out=0,
+            token_programs=st.programs,
+        )
+        template = swap_template(venue, leg)
+        self._swaps[key] = (st, template)
+        return template
 
     # ------------------------------------------------------------ two transactions
     async def _split(

@@ -10,7 +10,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import engine_rs
 from engine_rs.records import Opportunity
@@ -32,6 +32,9 @@ from .orders import (
 )
 from .routes import RouteStats, TipPolicy
 from .tables import TableKeeper
+
+if TYPE_CHECKING:
+    from .build import MessageTemplate, SwapTemplate
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +139,12 @@ class ExecutorCore:
         self.last_error = ""
         self._traded: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = {}
         self._static: dict[str, StaticPool] = {}
+        # (pool, mint in, mint out, the wallet's two token accounts, the wallet) -> the
+        # static part it was made from and the swap's template (build.SwapTemplate) or None
+        # (payer, shape_of(instructions)) -> the v0 message compiled for it
+        # (build.MessageTemplate)
+        self._messages: dict[tuple[Any, ...], MessageTemplate] = {}
+        self._swaps: dict[tuple[str, ...], tuple[StaticPool, SwapTemplate | None]] = {}
         self._programs: dict[str, str] = {}  # mint -> the token program that owns it
         self._rpc: RpcClient | None = None
         self._jitos: dict[str, JitoClient] = {}  # by engine URL

@@ -248,15 +248,15 @@ class LiveExecutor(GuardRails):
             signed = self.sign_held(ixs)
             if signed is None:
                 return None
-            tx, raw, bh, last_valid = signed
+            signature, raw, bh, last_valid, named = signed
             o.t_ns["signed"] = time.monotonic_ns()
-            if too_big(tx, raw):
+            if too_big(named, raw):
                 return None
         except (ValueError, KeyError, EngineError):
             return None  # the ordinary way says why
         if self._killed(o, gen):
             return Fired([], ixs, bh, last_valid, pre_base, refused=True)
-        o.signature, o.parts = str(tx.signatures[0]), 1
+        o.signature, o.parts = signature, 1
         o.sending = True
         wire = base64.b64encode(raw).decode()
         answers = []

@@ -206,3 +206,60 @@ async def test_a_session_with_nothing_to_find_says_so_on_screen() -> None:
     assert s2.boot is not None and s2.boot.pools == 1
     assert snap2.note.startswith("nothing to find: no pool of the universe trades a base mint")
     assert snap3.note.startswith("nothing to find: no base mints")
+
+
+@pytest.mark.slow
+async def test_a_frames_decision_decides_each_pools_cycles_once_as_soon_as_they_are_evaluated(
+    tmp_path: Path,
+) -> None:
+    """Tick to trade: a frame's decision (``FeedSession.decide``) hands each moved pool's
+    live cycles to the evaluator's decisions right after that pool is evaluated — an
+    order goes out before the other pools' cycles are evaluated — and each cycle once,
+    at the first of its moved pools (the graph is the same for all of them)."""
+    from arbscope.session import RecordSettings
+    from tests.support.live import go_cycle, quiet
+
+    s = sources.session(
+        sources.Watch(max_hops=3, seed=11),
+        sources.Evaluation(shadow=False),
+        sim=sources.SimSettings(world=quiet(11), endpoints=1),
+        record=RecordSettings(tmp_path / "j.sqlite", batch_s=0.1),
+    )
+    await s.start()
+    try:
+        opp, _ = await go_cycle(s)
+        moved = list(dict.fromkeys([*opp.pools, *(p for k in s.live for p in k[1])]))[:4]
+        assert len(moved) >= 2
+        calls: list[tuple[str, object]] = []
+        ev, ingest = s.ev, s.ingest
+        evaluate, decide, take = ev.evaluate, ev.decide, ingest.take_changed
+
+        def evaluating(pool: str, slot: int) -> list[tuple[str, tuple[str, ...]]]:
+            keys = evaluate(pool, slot)
+            calls.append(("evaluate", list(keys)))
+            return keys
+
+        def deciding(slot: int, now_ns: int = 0, keys: object = None) -> None:
+            calls.append(("decide", list(keys)))  # type: ignore[call-overload]
+            decide(slot, now_ns, keys)  # type: ignore[arg-type]
+
+        ev.evaluate, ev.decide = evaluating, deciding  # type: ignore[method-assign]
+        ingest.take_changed = lambda: moved  # type: ignore[method-assign]
+        try:
+            s.decide(s.clock.now_ns())
+        finally:
+            ev.evaluate, ev.decide, ingest.take_changed = evaluate, decide, take  # type: ignore[method-assign]
+        assert [k for k, _ in calls if k == "evaluate"] == ["evaluate"] * len(moved)
+        seen: set[object] = set()
+        decided: list[object] = []
+        for (kind, keys), nxt in zip(calls, [*calls[1:], ("end", [])], strict=True):
+            if kind != "evaluate":
+                continue
+            fresh = [k for k in keys if k not in seen]  # type: ignore[attr-defined]
+            seen.update(fresh)
+            if fresh:  # decided at once, before the next pool is evaluated
+                assert nxt == ("decide", fresh)
+                decided += fresh
+        assert decided and len(decided) == len(set(decided)) == len(seen)
+    finally:
+        await s.stop()
