@@ -11,7 +11,7 @@ RUST_SRC := $(shell find engine_rs/crates -path engine_rs/crates/json-bench -pru
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: run test test-fast bench lint fmt wheel-check screenshots clean setup engine nats docs help
+.PHONY: run test test-fast bench bench-goals lint fmt wheel-check screenshots clean setup engine nats docs help
 
 # the Yellowstone gRPC messages, generated from their .proto files (not in the repository)
 PROTOS := $(wildcard feeds/wire/geyser/*.proto)
@@ -36,17 +36,22 @@ test-fast: engine
 ##              ending with issue 38's goals table, from this run's figures only
 BENCH_OUT := .bench
 bench: engine
-	rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
 	$(PY) -m bench
 	$(PY) -m bench.json_parsers
 	$(PY) -m bench.e2e
+	$(PY) -m bench.sim_bank
+	$(PY) -m bench.rpc_parse
+	$(MAKE) --no-print-directory bench-goals
+
+## bench-goals  only the benches of issue 38's goals (gRPC, journal, UI, tick to trade,
+##              NATS), then the goals table of this run
+bench-goals: engine
+	rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
 	-$(PY) -m bench.grpc_e2e --json $(BENCH_OUT)/grpc_e2e.json
 	-$(PY) -m bench.journal --json $(BENCH_OUT)/journal.json
 	-$(PY) -m bench.ui --json $(BENCH_OUT)/ui.json
 	-$(PY) -m bench.live --json $(BENCH_OUT)/live.json
 	-$(PY) -m bench.nats --json $(BENCH_OUT)/nats.json
-	$(PY) -m bench.sim_bank
-	$(PY) -m bench.rpc_parse
 	$(PY) -m bench.goals $(BENCH_OUT)
 
 # A local NATS server with JetStream for development (collectors and dashboards over
