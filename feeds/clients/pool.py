@@ -497,7 +497,8 @@ class FeedPool:
                             ) from None
                         raise
                     p.retries += 1
-                    p.problem = redact(str(exc))[:160]
+                    why = redact(str(exc))
+                    p.problem = why[:300]
                     low, high = BOOT_BACKOFF_S
                     wait = min(high, low * 2 ** (attempt - 1)) * self._jitter.uniform(0.5, 1.0)
                     log.warning(
@@ -505,7 +506,7 @@ class FeedPool:
                         phase,
                         len(part),
                         wait,
-                        p.problem,
+                        why,
                     )
                     await asyncio.sleep(wait)
                     timeout = min(timeout * 2, self.rpc_timeout_s * BOOT_TIMEOUT_GROWTH)
