@@ -796,7 +796,10 @@ class FeedPool:
         watched = self.ingest.watched()
         live = set(watched)
         for pool, mine in self.pool_accounts.items():
-            mine &= live | {pool}
+            kept = pool in mine
+            mine &= live  # (not ``live | {pool}``: a copy of every watched key per pool)
+            if kept:
+                mine.add(pool)
         for k in watched:
             for role, pool in self.ingest.roles(k):
                 if role == "mint":
