@@ -73,10 +73,11 @@ async def test_no_endpoint_that_can_be_reached_fails_at_once_and_says_why(
 async def test_requests_in_flight_at_an_endpoint_stay_within_the_bound(
     eng: types.ModuleType,
 ) -> None:
-    # 160 pools: several chunks of 100 accounts in a phase; each answer held 50 ms, so
-    # without the bound they would all be in flight at once
+    # 160 pools: several chunks of 100 accounts in a phase; each answer held 200 ms, so
+    # without the bound they would all be in flight at once (a loaded machine may send
+    # them apart: at most the bound, not exactly it)
     cfg = WorldConfig(seed=5, tokens=30, pools=160, trades_per_slot=10)
-    slowish = EndpointProfile("busy", latency_ms=1, jitter_ms=0, rpc_delay_ms=50)
+    slowish = EndpointProfile("busy", latency_ms=1, jitter_ms=0, rpc_delay_ms=200)
     async with SimServer(cfg, [slowish], slot_seconds=0.05) as server:
         ing = eng.FeedIngest(eng.PoolGraph(base_mints=server.world.bases, max_hops=3))
         pool = FeedPool(endpoints(server), ing, eng, rpc_timeout_s=30.0, rpc_concurrency=2)
@@ -86,7 +87,7 @@ async def test_requests_in_flight_at_an_endpoint_stay_within_the_bound(
         served = server.endpoints[0].served
     assert boot.pools == len(server.world.pools) and not boot.missing
     assert served["getMultipleAccounts"][0] >= 6  # enough chunks to go past the bound
-    assert stats["http_inflight_max"] == 2
+    assert 1 <= stats["http_inflight_max"] <= 2
 
 
 def test_the_progress_line() -> None:
