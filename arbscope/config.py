@@ -164,6 +164,16 @@ KEYS: tuple[Key, ...] = (
     ),
     Key(
         "feeds",
+        "rpc_timeout_s",
+        "float",
+        5.0,
+        "an HTTP JSON-RPC request's timeout, s; the snapshot at start retries what a busy "
+        "node did not answer in time with a doubled timeout (up to 8 times this)",
+        lo=0.1,
+        hi=600,
+    ),
+    Key(
+        "feeds",
         "stale_after_s",
         "float",
         3.0,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import types
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -124,7 +124,10 @@ class Snapshot:
     unsendable: dict[str, str] = field(default_factory=dict)
     # the order-book markets' L2 ladders (``PoolGraph.ladder``), by market address; ()
     # where the session has no book (the demo)
-    books: tuple[Any, ...] = ()
+    # the order-book markets' ladders, built when read (the book screen, ``b``): every
+    # market's ladder on every snapshot cost ~60 ms a tick at 3,000 pools (~450 books),
+    # for a screen seldom shown. Read, they are the graph's as of the read
+    books_of: Callable[[], tuple[Any, ...]] = field(default=tuple, compare=False, repr=False)
     # the Token-2022 mints the engine refuses to swap through (a transfer hook, ...):
     # (mint, the extensions, pools trading it); their pools make no cycle
     refused: tuple[tuple[str, tuple[str, ...], int], ...] = ()
@@ -137,6 +140,11 @@ class Snapshot:
     # others' arbitrage on the watched pools and how we compare (arbscope.rivals); None
     # where the source reads no transactions (the demo)
     rivals: RivalsView | None = None
+
+    @property
+    def books(self) -> tuple[Any, ...]:
+        """The ladder of every order-book market the graph holds (built now)."""
+        return self.books_of()
 
     @staticmethod
     def pair_order(a: str, b: str) -> tuple[str, str]:
@@ -688,7 +696,7 @@ class Evaluator:
             endpoints=endpoints,
             labels=self._labels(best),
             unsendable=self._unsendable(best),
-            books=self._books(),
+            books_of=self._books,
             refused=self._refused(),
             equity=self.equity.points(),
             price_series=self._series(book, prices, best),

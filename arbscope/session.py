@@ -1142,7 +1142,9 @@ class FeedSession:
     def snapshot(self) -> Snapshot:
         """What the screen shows: the state after the latest tick, built when it is
         first read after that tick (a session no one shows never builds one)."""
-        if self._snap is None:
+        # while starting, each read shows the snapshot's progress (the run loop, which
+        # marks the next one due, has not begun)
+        if self._snap is None or self._starting is not None:
             feeds, verdict = self._health
             coverage = self._coverage()  # one pass over the pools for the note and the detail
             self._snap = self.ev.snapshot(
@@ -1240,6 +1242,9 @@ class FeedSession:
             return self.idle_reason
         if self.start_error:
             return f"feeds failed to start: {self.start_error}"
+        pool = self.pool
+        if self._starting is not None and pool is not None and not pool.progress.done:
+            return pool.progress.text()  # snapshot: its phase, accounts so far, retries
         boot = self.boot
         if boot is not None and (boot.missing or boot.rejected):
             return f"{len(boot.missing)} pools not found, {len(boot.rejected)} accounts rejected"

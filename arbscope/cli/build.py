@@ -122,6 +122,7 @@ def build_session(cfg: Any, fleet: FleetSettings | None = None) -> FeedSession:
         commitment=cfg["feeds.commitment"],
         ca_file=ca_file,
         max_answer_bytes=max_frame,
+        rpc_timeout_s=cfg["feeds.rpc_timeout_s"],
     )
 
     try:

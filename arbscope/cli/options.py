@@ -393,6 +393,7 @@ RUN_FLAGS: dict[str, str] = {
     "commitment": "feeds.commitment",
     "ca_file": "feeds.ca_file",
     "max_frame_mb": "feeds.max_frame_mb",
+    "rpc_timeout": "feeds.rpc_timeout_s",
     "transport": "feeds.transport",
     "grpc_client": "feeds.grpc_client",
     "endpoints": "sim.endpoints",
@@ -491,6 +492,13 @@ def add_run(p: argparse.ArgumentParser) -> None:
         type=float,
         metavar="MB",
         help="largest PubSub frame and HTTP answer accepted, MiB (feeds.max_frame_mb, default 64)",
+    )
+    p.add_argument(
+        "--rpc-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="an HTTP JSON-RPC request's timeout (feeds.rpc_timeout_s, default 5; the "
+        "snapshot at start retries a busy node with up to 8 times it)",
     )
     p.add_argument(
         "--transport",

@@ -26,12 +26,13 @@ if TYPE_CHECKING:
 class FeedOptions:
     """How the session's sockets read: the workers' settings, the commitment of the
     subscriptions and reads, a private CA for TLS, the largest HTTP answer (None: the
-    pool's default)."""
+    pool's default), an HTTP request's timeout (seconds; None: the pool's default)."""
 
     worker_config: WorkerConfig | None = None
     commitment: str = "confirmed"
     ca_file: str | None = None
     max_answer_bytes: int | None = None
+    rpc_timeout_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,11 @@ class EndpointFeeds:
         if not self._endpoints:
             return
         o = self.options
-        limits = {} if o.max_answer_bytes is None else {"rpc_max_bytes": o.max_answer_bytes}
+        limits: dict[str, Any] = {}
+        if o.max_answer_bytes is not None:
+            limits["rpc_max_bytes"] = o.max_answer_bytes
+        if o.rpc_timeout_s is not None:
+            limits["rpc_timeout_s"] = o.rpc_timeout_s
         self._pool = FeedPool(
             self._endpoints,
             link.ingest,

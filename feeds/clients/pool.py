@@ -35,8 +35,10 @@ state goes stale: nothing tells the ingest they changed).
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from collections.abc import Set as AbstractSet
@@ -53,18 +55,28 @@ from .pubsub import PubSubWorker, WorkerConfig, all_subscriptions
 from .ratelimit import RateGate
 from .rpc import (
     MAINNET_EPOCH_SCHEDULE,
+    MAX_ACCOUNTS,
     MAX_ANSWER_BYTES,
     EpochSchedule,
     RawAccount,
     RpcClient,
     RpcError,
 )
+from .slices import SLICE_S, Pace
 from .transactions import TransactionFetcher
 from .yellowstone import GrpcWorker, grpc_worker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 RATE_ROUNDS = 4  # rounds of a fetch every endpoint refused as rate limited, then it fails
+# a busy start (bootstrap): requests in flight at once per endpoint, attempts of each chunk
+# of accounts, the backoff between them (doubling from the first, jittered, capped) and
+# how far each attempt's timeout grows (doubling from rpc_timeout_s to this many times it)
+RPC_CONCURRENCY = 4
+BOOT_ATTEMPTS = 5
+BOOT_BACKOFF_S = (0.5, 8.0)
+BOOT_TIMEOUT_GROWTH = 8
+PROGRESS_LOG_S = 2.0  # the snapshot's progress is logged at most this often
 # fetches of newly watched accounts in one follow: a re-pointed vault, then the mint it
 # names when it is a Token-2022 account (a fetched account can make another watched)
 FOLLOW_ROUNDS = 3
@@ -104,6 +116,32 @@ class Bootstrap:
     endpoint: str = ""
 
 
+@dataclass(slots=True)
+class BootProgress:
+    """How far the snapshot (:meth:`FeedPool.bootstrap`) is: its phase, the accounts of
+    the phase fetched so far and in all, the attempts that failed and were retried, and
+    the last failure (redacted). What the status line says while a session starts."""
+
+    phase: str = ""
+    fetched: int = 0
+    total: int = 0
+    retries: int = 0
+    problem: str = ""
+    done: bool = False
+
+    def text(self) -> str:
+        """One line for the operator: ``snapshot: tick arrays 1,200 / 3,000 accounts``,
+        then the retries and why (``""`` once done)."""
+        if self.done or not self.phase:
+            return ""
+        out = f"snapshot: {self.phase}"
+        if self.total:
+            out += f" {self.fetched:,} / {self.total:,} accounts"
+        if self.retries:
+            out += f"; {self.retries} retried ({self.problem})"
+        return out
+
+
 class FeedPool:
     """Endpoints, workers and health for one session (see the module docstring)."""
 
@@ -125,9 +163,13 @@ class FeedPool:
         ca_file: str | None = None,
         fee_accounts: Callable[[], Sequence[str]] | None = None,
         on_transaction: Callable[[Any], None] | None = None,
+        rpc_concurrency: int = RPC_CONCURRENCY,
+        boot_attempts: int = BOOT_ATTEMPTS,
     ) -> None:
         if not endpoints:
             raise ValueError("at least one endpoint is needed")
+        if rpc_concurrency < 1 or boot_attempts < 1:
+            raise ValueError("rpc_concurrency and boot_attempts must be at least 1")
         # the accounts the fee poll asks about (``lockedWritableAccounts``: the prices paid
         # by the transactions that wrote them, not the slot's cheapest), at most 128
         self.fee_accounts = fee_accounts
@@ -140,6 +182,13 @@ class FeedPool:
         self.rpc_timeout_s = rpc_timeout_s
         self.rpc_hedge_s = min(rpc_hedge_s, rpc_timeout_s)
         self.rpc_max_bytes = rpc_max_bytes
+        # HTTP requests in flight at once per endpoint (every client of that endpoint
+        # waits for a place: a snapshot of thousands of accounts never floods a node)
+        self.rpc_concurrency = rpc_concurrency
+        self._inflight = [asyncio.Semaphore(rpc_concurrency) for _ in endpoints]
+        self.boot_attempts = boot_attempts
+        self.progress = BootProgress()  # the snapshot's, while bootstrap runs
+        self._jitter = random.Random(seed * 104729 + 1)
         self.ca_file = ca_file  # a private CA for https:// (the workers: worker_config)
         self.preferred: int | None = None  # the endpoint whose HTTP answered last (index)
         self.counters = [
@@ -162,6 +211,10 @@ class FeedPool:
         # and the array indexes they were derived for
         self._arrays: dict[str, set[str]] = {}
         self._centred: dict[str, list[int]] = {}
+        # the record each pool's arrays were last derived from (a maintenance round
+        # derives them again only for a pool whose state changed: deriving every pool's,
+        # PDAs and bitmaps, took ~360 ms a round at 3,000 pools)
+        self._followed: dict[str, Any] = {}
         self._array_of: dict[str, tuple[str, int]] = {}  # array -> (pool, index)
         self._absent: dict[str, Callable[[int, str], tuple[str, bytes] | None] | None] = {}
         self.zeroed = 0  # arrays absent on chain, read as the program reads them
@@ -189,11 +242,16 @@ class FeedPool:
             )
 
     # ------------------------------------------------------------ snapshot
-    def _rpc(self, i: int) -> RpcClient:
+    def _rpc(self, i: int, timeout_s: float | None = None) -> RpcClient:
         url = self.endpoints[i].http
         assert url is not None
         return RpcClient(
-            url, self.rpc_timeout_s, self.rpc_max_bytes, self.ca_file, gate=self.gates[i]
+            url,
+            self.rpc_timeout_s if timeout_s is None else timeout_s,
+            self.rpc_max_bytes,
+            self.ca_file,
+            gate=self.gates[i],
+            inflight=self._inflight[i],
         )
 
     def _http_order(self) -> list[int]:
@@ -220,7 +278,11 @@ class FeedPool:
         )
 
     async def _hedged(
-        self, method: str, call: Callable[[RpcClient], Awaitable[T]], avoid: int | None = None
+        self,
+        method: str,
+        call: Callable[[RpcClient], Awaitable[T]],
+        avoid: int | None = None,
+        timeout_s: float | None = None,
     ) -> tuple[T, str]:
         """``call(rpc)`` (a request of ``method``), hedged: the preferred endpoint is asked
         first (``avoid`` last); the next one is asked too when it fails or has not
@@ -230,12 +292,14 @@ class FeedPool:
         rpc_timeout_s seconds. An endpoint backing off from a rate limit is asked last;
         when only rate limits stood in the way, it waits for the first endpoint's
         backoff to end and tries again, at most RATE_ROUNDS rounds in all. The answer
-        and the name of the endpoint that gave it."""
+        and the name of the endpoint that gave it. ``timeout_s``: each request's
+        (default ``rpc_timeout_s``); the round's RpcError is ``transient`` when any
+        endpoint's was, ``unreachable`` when every one's was."""
         if not self._http_order():
             raise RpcError(f"no endpoint answered {method}: no HTTP URL")
         for round_ in range(RATE_ROUNDS):
             try:
-                return await self._hedged_round(method, call, avoid)
+                return await self._hedged_round(method, call, avoid, timeout_s)
             except RpcError as exc:
                 if not exc.rate_limited or round_ == RATE_ROUNDS - 1:
                     raise
@@ -247,14 +311,18 @@ class FeedPool:
         return [self.gates[i] for i in self._http_order()]
 
     async def _hedged_round(
-        self, method: str, call: Callable[[RpcClient], Awaitable[T]], avoid: int | None
+        self,
+        method: str,
+        call: Callable[[RpcClient], Awaitable[T]],
+        avoid: int | None,
+        timeout_s: float | None = None,
     ) -> tuple[T, str]:
         """One round of :meth:`_hedged`: each endpoint asked at most once; RpcError with
         ``rate_limited`` when only rate limits stood in the way."""
         queue = sorted(self._http_order(), key=lambda i: i == avoid)
 
         async def one(i: int) -> T:
-            async with self._rpc(i) as rpc:
+            async with self._rpc(i, timeout_s) as rpc:
                 try:
                     return await call(rpc)
                 except RpcError as exc:
@@ -264,7 +332,7 @@ class FeedPool:
                     raise
 
         errors: list[str] = []
-        limited = 0
+        limited = transient = unreachable = 0
         pending: dict[asyncio.Task[T], int] = {}
         try:
             while queue or pending:
@@ -282,6 +350,8 @@ class FeedPool:
                         answer = t.result()
                     except RpcError as exc:
                         errors.append(str(exc))
+                        transient += exc.transient
+                        unreachable += exc.unreachable
                         if exc.rate_limited:
                             limited += 1
                             self.counters[i].error(str(exc))
@@ -296,6 +366,8 @@ class FeedPool:
         raise RpcError(
             f"no endpoint answered {method}: " + "; ".join(errors),
             rate_limited=limited == len(errors) > 0,
+            transient=transient > 0,
+            unreachable=unreachable == len(errors) > 0,
         )
 
     async def read_epoch_schedule(self) -> None:
@@ -320,13 +392,19 @@ class FeedPool:
 
     async def bootstrap(self, universe: Sequence[tuple[str, str]]) -> Bootstrap:
         """Snapshot ``universe`` (``(address, kind)`` pairs) into the graph (the epoch
-        schedule first: :meth:`read_epoch_schedule`)."""
+        schedule first: :meth:`read_epoch_schedule`). Busy nodes are waited for, not
+        flooded (:meth:`_snapshot_fetch`); the progress is in :attr:`progress` and the
+        log. RpcError when no endpoint answers: at once when none can be reached, after
+        ``boot_attempts`` attempts when they are only slow."""
         out = Bootstrap()
+        self.progress = BootProgress("epoch schedule")
         await self.read_epoch_schedule()
         for address, kind in universe:
             self.ingest.track_pool(address, kind)
         done: set[str] = set()
         pools = dict(universe)
+        answered: collections.Counter[str] = collections.Counter()
+        phases = ("pools", "vaults and configs", "tick arrays and mints")
         # pools -> their vaults / configs -> (whirlpools ...) tick arrays and the mints of
         # the Token-2022 vaults (watched once their vault is read)
         for round_ in range(3):
@@ -335,9 +413,16 @@ class FeedPool:
                 keys += self._tick_arrays(done)
             if not keys:
                 continue
-            accounts, out.endpoint = await self._fetch(keys)
+            accounts = await self._snapshot_fetch(keys, phases[round_], answered)
             slot = _answer_slot(accounts)
+            # the pools' own accounts: what each makes watched is noted once for the
+            # batch (one pass over the watched accounts, not one per pool)
+            before = set(self.ingest.watched()) if round_ == 0 else set()
+            pace = Pace(SLICE_S)  # the loop (feeds, the screen, keys) gets its turns
             for k in keys:
+                if pace.due():
+                    await asyncio.sleep(0)
+                    pace.restart()
                 done.add(k)
                 acc = self._or_zeroed(k, accounts.get(k), slot)
                 if acc is None:
@@ -346,9 +431,16 @@ class FeedPool:
                     continue
                 out.accounts += 1
                 try:
-                    self._account(k, acc, k in pools)
+                    if k in pools:
+                        self.pool_accounts.setdefault(k, {k})
+                    self.ingest.account(k, acc.owner, acc.data, acc.slot)
                 except EngineError as exc:
                     out.rejected.append(f"{k}: {exc}")
+            if round_ == 0:
+                self._note_new(before)
+        self.progress.done = True
+        if answered:
+            out.endpoint = answered.most_common(1)[0][0]
         out.pools = len({p for p in self.ingest.take_changed()})
         self._note_mints()
         # the DEX programs whose logs are followed: the venues of the universe's pools;
@@ -361,6 +453,83 @@ class FeedPool:
         if self.transactions is not None:
             logs = [a for a, k in universe if k in venues.KINDS]
         out.subscriptions = all_subscriptions(self._by_pool(), logs, self.commitment)
+        log.info(
+            "snapshot: %d accounts read (%d retried) from %s",
+            out.accounts,
+            self.progress.retries,
+            ", ".join(f"{n} ({c} requests)" for n, c in answered.most_common()) or "none",
+        )
+        return out
+
+    async def _snapshot_fetch(
+        self, keys: Sequence[str], phase: str, answered: collections.Counter[str]
+    ) -> dict[str, RawAccount | None]:
+        """``keys`` for the snapshot, a hedged ``getMultipleAccounts`` per chunk of
+        ``MAX_ACCOUNTS`` (each endpoint takes at most ``rpc_concurrency`` at once; a chunk
+        waiting for a place is asked of the next endpoint after ``rpc_hedge_s``, so the
+        work goes where there is room). A chunk no endpoint answered is asked again after
+        a jittered, doubling backoff, each attempt's timeout doubled (up to
+        ``BOOT_TIMEOUT_GROWTH`` times ``rpc_timeout_s``), at most ``boot_attempts`` times,
+        as long as the failure was transient (no answer in time, a dropped connection, a
+        node behind); when no endpoint could be reached at all it fails at once.
+        ``answered`` counts the chunks each endpoint answered."""
+        p = self.progress
+        p.phase, p.fetched, p.total = phase, 0, len(keys)
+        log.info("snapshot: %s, %d accounts", phase, len(keys))
+        out: dict[str, RawAccount | None] = {}
+        last_log = time.monotonic()
+        commitment = self.commitment
+
+        async def chunk(part: list[str]) -> None:
+            nonlocal last_log
+            timeout = self.rpc_timeout_s
+            for attempt in range(1, self.boot_attempts + 1):
+                try:
+                    got, name = await self._hedged(
+                        "getMultipleAccounts",
+                        lambda rpc: rpc.get_multiple_accounts(part, commitment),
+                        timeout_s=timeout,
+                    )
+                    break
+                except RpcError as exc:
+                    if not exc.transient or exc.unreachable or attempt == self.boot_attempts:
+                        if attempt > 1:
+                            raise RpcError(
+                                f"{exc} (attempt {attempt} of {self.boot_attempts})",
+                                transient=exc.transient,
+                                unreachable=exc.unreachable,
+                            ) from None
+                        raise
+                    p.retries += 1
+                    why = redact(str(exc))
+                    p.problem = why[:300]
+                    low, high = BOOT_BACKOFF_S
+                    wait = min(high, low * 2 ** (attempt - 1)) * self._jitter.uniform(0.5, 1.0)
+                    log.warning(
+                        "snapshot: %s: a chunk of %d accounts retried in %.1f s (%s)",
+                        phase,
+                        len(part),
+                        wait,
+                        why,
+                    )
+                    await asyncio.sleep(wait)
+                    timeout = min(timeout * 2, self.rpc_timeout_s * BOOT_TIMEOUT_GROWTH)
+            out.update(got)
+            answered[name] += 1
+            p.fetched += len(part)
+            now = time.monotonic()
+            if now - last_log >= PROGRESS_LOG_S:
+                last_log = now
+                log.info("%s", p.text())
+
+        parts = [list(keys[i : i + MAX_ACCOUNTS]) for i in range(0, len(keys), MAX_ACCOUNTS)]
+        tasks = [asyncio.ensure_future(chunk(part)) for part in parts]
+        try:
+            await asyncio.gather(*tasks)
+        finally:  # one chunk failed for good (or the start was cancelled): the rest stop
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         return out
 
     def _tick_arrays(self, done: set[str]) -> list[str]:
@@ -375,6 +544,9 @@ class FeedPool:
             follow = venue.follow
             if follow is None:
                 continue
+            if self._followed.get(address) == rec:
+                continue  # its state has not changed since its arrays were derived
+            self._followed[address] = rec
             self._absent[address] = venue.absent
             arrays = follow(self.eng, address, rec, self.arrays_each_side)
             starts = [index for _, index in arrays]
@@ -539,6 +711,19 @@ class FeedPool:
             mine.update(watched - before)
             mine &= watched | {key}  # re-pointed: the old vaults are no longer watched
 
+    def _note_new(self, before: AbstractSet[str]) -> None:
+        """The accounts watched now and not in ``before`` (read after a batch of pool
+        accounts), each noted as the pool's that first named it (its first role's):
+        what :meth:`_account` notes one pool at a time."""
+        for k in self.ingest.watched():
+            if k in before:
+                continue
+            for _role, pool in self.ingest.roles(k):
+                mine = self.pool_accounts.get(pool)
+                if mine is not None:
+                    mine.add(k)
+                    break
+
     def _or_zeroed(self, key: str, acc: RawAccount | None, slot: int) -> RawAccount | None:
         """``key``'s account ``acc`` in a fetch's answer; for a followed array the chain
         does not hold (nobody initialized it), what its program reads instead
@@ -618,7 +803,10 @@ class FeedPool:
         watched = self.ingest.watched()
         live = set(watched)
         for pool, mine in self.pool_accounts.items():
-            mine &= live | {pool}
+            kept = pool in mine
+            mine &= live  # (not ``live | {pool}``: a copy of every watched key per pool)
+            if kept:
+                mine.add(pool)
         for k in watched:
             for role, pool in self.ingest.roles(k):
                 if role == "mint":

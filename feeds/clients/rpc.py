@@ -56,6 +56,9 @@ READ_CHUNK = 1 << 16
 MAX_ACCOUNT_BYTES = 10 << 20  # a Solana account's largest size (MAX_PERMITTED_DATA_LENGTH)
 MAX_FILTERS = 4  # getProgramAccounts' filters per request
 MAX_MEMCMP_BYTES = 128  # bytes one memcmp filter may compare
+# JSON-RPC errors of a node that is up but cannot serve the read now (Agave's
+# ``NodeUnhealthy`` -32005: behind the cluster; -32004: block not available yet)
+TRANSIENT_CODES = frozenset({-32005, -32004})
 T = TypeVar("T")
 
 
@@ -65,7 +68,11 @@ class RpcError(Exception):
     ``transport`` is ``"tls"`` (a certificate that does not verify, a failed handshake)
     or ``"oversize"`` (an answer over the limit) for what the operator must fix, else "";
     ``rate_limited`` when the endpoint said "slow down" (or the call was not sent because
-    it still is backing off), ``retry_after`` the seconds it asked for, if it did."""
+    it still is backing off), ``retry_after`` the seconds it asked for, if it did;
+    ``transient`` when asking again later may well work (no answer within the timeout, a
+    dropped connection, HTTP 5xx, a node that says it is behind: a node under load),
+    ``unreachable`` when nothing took the connection (refused, no such host: a node that
+    is down or a wrong URL)."""
 
     def __init__(
         self,
@@ -75,10 +82,13 @@ class RpcError(Exception):
         transport: str = "",
         rate_limited: bool = False,
         retry_after: float | None = None,
+        transient: bool = False,
+        unreachable: bool = False,
     ) -> None:
         super().__init__(message)
         self.code, self.data, self.transport = code, data, transport
         self.rate_limited, self.retry_after = rate_limited, retry_after
+        self.transient, self.unreachable = transient, unreachable
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +148,12 @@ class RpcClient:
         max_answer_bytes: int = MAX_ANSWER_BYTES,
         ca_file: str | None = None,
         gate: RateGate | None = None,
+        inflight: asyncio.Semaphore | None = None,
     ) -> None:
+        # ``inflight``: the endpoint's bound on requests in flight at once (shared by the
+        # clients of one endpoint, as ``gate``); a request waits for a place before it is
+        # sent, and its timeout runs from then
+        self.inflight = inflight
         self.url = url
         self.shown = redact(url)
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
@@ -199,31 +214,11 @@ class RpcClient:
                 "a rate-limit answer",
                 rate_limited=True,
             )
-        try:
-            async with self._http().post(self.url, json=body, trace_request_ctx=written) as resp:
-                if resp.status == 429:
-                    after = retry_after_seconds(resp.headers.get("Retry-After"))
-                    gate.refused(after)
-                    code, said = await self._said(resp)
-                    said = _clean(said, self.url)
-                    raise RpcError(
-                        f"{where}: HTTP 429 rate limited"
-                        + (f", Retry-After {after:g} s" if after is not None else "")
-                        + (f" ({said})" if said else ""),
-                        code if code is not None else 429,
-                        rate_limited=True,
-                        retry_after=after,
-                    )
-                if resp.status != 200:
-                    raise RpcError(f"{where}: HTTP {resp.status}")
-                raw = await self._read(resp, where)
-        except asyncio.TimeoutError:
-            raise RpcError(f"{where}: no answer within {self.timeout.total:g} s") from None
-        except aiohttp.ClientError as exc:
-            tls = tls_problem(exc, self.url, self.ca_file)
-            if tls is not None:  # one line, never the handshake's traceback
-                raise RpcError(f"{method}: {tls}", transport="tls") from None
-            raise RpcError(f"{where}: {type(exc).__name__}: {_clean(str(exc), self.url)}") from None
+        if self.inflight is None:
+            raw = await self._post(body, where, method, written)
+        else:
+            async with self.inflight:
+                raw = await self._post(body, where, method, written)
         size = len(raw)
         big = size > PARSE_IN_SLICES_BYTES
         pace = Pace(SLICE_S if big else ONE_GO)
@@ -244,6 +239,47 @@ class RpcClient:
             if decode is not None:
                 result = await run_sliced(decode(result, pace), pace)
         return result, size
+
+    async def _post(
+        self, body: dict[str, Any], where: str, method: str, written: list[int] | None
+    ) -> bytearray:
+        """POST one request; the answer's bytes (RpcError for every failure, classified:
+        ``transient``, ``unreachable``, ``rate_limited``, ``transport``)."""
+        gate = self.gate
+        try:
+            async with self._http().post(self.url, json=body, trace_request_ctx=written) as resp:
+                if resp.status == 429:
+                    after = retry_after_seconds(resp.headers.get("Retry-After"))
+                    gate.refused(after)
+                    code, said = await self._said(resp)
+                    said = _clean(said, self.url)
+                    raise RpcError(
+                        f"{where}: HTTP 429 rate limited"
+                        + (f", Retry-After {after:g} s" if after is not None else "")
+                        + (f" ({said})" if said else ""),
+                        code if code is not None else 429,
+                        rate_limited=True,
+                        retry_after=after,
+                    )
+                if resp.status != 200:
+                    raise RpcError(f"{where}: HTTP {resp.status}", transient=resp.status >= 500)
+                return await self._read(resp, where)
+        except asyncio.TimeoutError:
+            raise RpcError(
+                f"{where}: no answer within {self.timeout.total:g} s", transient=True
+            ) from None
+        except aiohttp.ClientError as exc:
+            tls = tls_problem(exc, self.url, self.ca_file)
+            if tls is not None:  # one line, never the handshake's traceback
+                raise RpcError(f"{method}: {tls}", transport="tls") from None
+            # nothing took the connection (refused, no such host): down, or a wrong URL;
+            # a connection that broke or was dropped mid-answer: a node under load
+            down = isinstance(exc, aiohttp.ClientConnectorError)
+            raise RpcError(
+                f"{where}: {type(exc).__name__}: {_clean(str(exc), self.url)}",
+                transient=not down,
+                unreachable=down,
+            ) from None
 
     @staticmethod
     async def _said(resp: aiohttp.ClientResponse) -> tuple[int | None, str]:
@@ -295,6 +331,7 @@ class RpcClient:
                 code if isinstance(code, int) else None,
                 err.get("data") if isinstance(err, dict) else None,
                 rate_limited=limited,
+                transient=code in TRANSIENT_CODES,
             )
         if "result" not in msg:
             raise RpcError(f"{where}: the answer has no result")

@@ -115,6 +115,9 @@ class EndpointProfile:
     malformed_rate: float = 0.0  # a notification cut in half (not JSON)
     bad_account_rate: float = 0.0  # account data truncated, or the owner wrong
     silent: bool = False  # accepts connections and never answers
+    # a node under load: every HTTP JSON-RPC request answered this much later (the
+    # streams and the clock go on; the answer is the one it would have given at once)
+    rpc_delay_ms: float = 0.0
     refuse_subscriptions: bool = False  # every *Subscribe answered with a JSON-RPC error
     freeze_slot_after: int | None = None  # slots, then slotNotification repeats that slot
     # (accounts and logs go on: a node whose slot is stuck while data still flows)
@@ -252,6 +255,9 @@ TAKE_NONE = frozenset(
         "slotsUpdatesSubscribe",
     }
 )
+# a slot that took longer to step than a slot lasts is followed by this share of its
+# time for the sockets alone (SimServer._run_clock)
+SERVE_SHARE = 0.25
 ANSWER_BACKLOG = 64  # answers waiting on one connection before its requests wait too
 
 
@@ -315,6 +321,8 @@ class _Endpoint:
             "answer_backlog": 0,
             "rate_limited": 0,
             "over_cap": 0,
+            "http_inflight": 0,  # HTTP JSON-RPC requests being served now
+            "http_inflight_max": 0,  # the most at once
         }
         self._window, self._window_n = -1, 0  # the rate limit's one-second window
         # HTTP JSON-RPC served: requests and answer bytes per method (what a client cost)
@@ -434,6 +442,17 @@ class _Endpoint:
         if request.headers.get("Content-Type", "").lower() not in JSON_TYPES:
             return web.Response(status=415, text=NOT_JSON)
         self.stats["requests"] += 1
+        st = self.stats
+        st["http_inflight"] += 1
+        st["http_inflight_max"] = max(st["http_inflight_max"], st["http_inflight"])
+        try:
+            return await self._answer(request, dispatch, batches)
+        finally:
+            st["http_inflight"] -= 1
+
+    async def _answer(
+        self, request: web.Request, dispatch: Callable[[str, list[Any]], Any], batches: bool
+    ) -> web.StreamResponse:
         raw = await request.read()
         try:
             body = json.loads(raw)
@@ -441,6 +460,9 @@ class _Endpoint:
             body = N.UNPARSED
         if self._over_rate():
             return self._rate_limited(body)
+        if self.profile.rpc_delay_ms > 0:  # a node under load; never past its shutdown
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), self.profile.rpc_delay_ms / 1e3)
         delay = self.server.tx_delay_s
         if delay and isinstance(body, dict) and body.get("method") in _TX_METHODS:
             await asyncio.sleep(delay)  # a slow node (tests: the kill switch mid-flight)
@@ -1201,11 +1223,18 @@ class SimServer:
         await self.stop()
 
     async def _run_clock(self) -> None:
+        """A slot every ``slot_seconds``. A market too big to step in a slot stretches
+        its slots, as a node that falls behind does, and never starves the sockets: a
+        node produces blocks and answers RPC on threads of their own, one loop here, so
+        after each step the loop gets at least ``SERVE_SHARE`` of the step's time to
+        itself (requests, answers, notifications); no burst of slots to catch up."""
         nxt = time.monotonic()
         while True:
+            began = time.monotonic()
             self.step()
-            nxt += self.slot_seconds
-            await asyncio.sleep(max(0.0, nxt - time.monotonic()))
+            now = time.monotonic()
+            nxt = max(nxt + self.slot_seconds, now + SERVE_SHARE * (now - began))
+            await asyncio.sleep(nxt - now)
 
     def step(self) -> SlotResult:
         """Advance the world one slot and publish it on every endpoint."""

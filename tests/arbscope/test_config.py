@@ -351,3 +351,20 @@ async def test_a_configured_policy_is_journaled_and_the_replay_decides_the_same(
     finally:
         await r.stop()
     assert digest == s.digest
+
+
+def test_the_rpc_timeout_is_set_by_key_or_flag_and_reaches_the_pool(tmp_path: Path) -> None:
+    """``feeds.rpc_timeout_s`` (default 5 s) and ``--rpc-timeout`` set every HTTP
+    request's timeout (the snapshot's retries grow from it); out of range is refused."""
+    f = tmp_path / "c.toml"
+    f.write_text("[feeds]\nrpc_timeout_s = 12.5\n")
+    cfg = cli.resolve_config(_run_args([]))
+    assert cfg["feeds.rpc_timeout_s"] == 5.0
+    assert cli.build_session(cfg).feeds.options.rpc_timeout_s == 5.0
+    cfg = cli.resolve_config(_run_args(["--config", str(f)]))
+    assert cli.build_session(cfg).feeds.options.rpc_timeout_s == 12.5
+    cfg = cli.resolve_config(_run_args(["--config", str(f), "--rpc-timeout", "30"]))
+    assert cfg.sources["feeds.rpc_timeout_s"] == "flag --rpc-timeout"
+    assert cli.build_session(cfg).feeds.options.rpc_timeout_s == 30.0
+    with pytest.raises(ConfigError, match=r"feeds\.rpc_timeout_s"):
+        parse("[feeds]\nrpc_timeout_s = 0\n", "c.toml")

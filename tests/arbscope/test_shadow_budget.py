@@ -74,6 +74,11 @@ class _Ingest:
         self.clock.t += self.cost_ns
         return 1
 
+    def account(self, pubkey: str, owner: str, data: bytes, slot: int) -> bool:
+        self.frames += 1
+        self.clock.t += self.cost_ns
+        return True
+
 
 def test_the_ingest_mirror_suspends_itself_over_budget(
     rust: types.ModuleType, py: types.ModuleType
@@ -92,6 +97,26 @@ def test_the_ingest_mirror_suspends_itself_over_budget(
         ti.frame(0, b"{}", 0)
     assert slow.frames == before and fast.frames == 50
     assert list(ti.ingests) == ["rust"]
+
+
+def test_a_snapshot_s_accounts_count_against_the_mirror_s_budget(
+    rust: types.ModuleType, py: types.ModuleType
+) -> None:
+    """A session's snapshot applies thousands of accounts before its first frame (3,462
+    pools: ~17,000); a twin that takes most of that time is suspended as on frames."""
+    t = KernelTimer(rust, py)
+    clock = _Clock()
+    fast, slow = _Ingest(clock, 0), _Ingest(clock, 1_000_000)
+    ti = _TimedIngest(
+        t, {"rust": fast, "python": slow}, mirror_budget=0.2, window_ns=20_000_000, clock=clock
+    )
+    for _ in range(40):
+        assert ti.account("k", "o", b"", 1)
+    assert t.stateful_suspended.startswith("load")
+    before = slow.frames
+    for _ in range(10):
+        ti.account("k", "o", b"", 1)
+    assert slow.frames == before and fast.frames == 50
 
 
 def test_a_cheap_mirror_is_kept(rust: types.ModuleType, py: types.ModuleType) -> None:

@@ -246,7 +246,8 @@ class StagedBookMarket(SimMarket):
     def snapshot(self) -> Any:
         from dataclasses import replace
 
-        return replace(super().snapshot, books=self.books)
+        books = self.books
+        return replace(super().snapshot, books_of=lambda: books)
 
 
 def book_world(world_seed: int = 63, slots: int = 12) -> Any:

@@ -1,0 +1,118 @@
+"""A busy start, against the real simulator over real sockets: a node slow to answer
+HTTP JSON-RPC (``EndpointProfile.rpc_delay_ms``: the answer it would give, later) is
+waited for — the snapshot's chunks retried with a longer timeout — never a failed start
+while some endpoint answers; an endpoint nothing listens on fails the start at once
+with a clear error; the requests in flight at one endpoint stay within
+``rpc_concurrency`` (counted by the server); and the snapshot's progress is on the
+status line while the session starts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import types
+
+import pytest
+
+from arbscope import sources
+from feeds.clients.pool import BootProgress, Endpoint, FeedPool
+from feeds.clients.rpc import RpcError
+from feeds.sim.server import EndpointProfile, SimServer
+from feeds.sim.world import WorldConfig
+from tests.support.hostile import until
+
+CFG = WorldConfig(seed=5, tokens=8, pools=16, trades_per_slot=10)
+DEAD = Endpoint("dead", "ws://127.0.0.1:9", "http://127.0.0.1:9")  # nothing listens on 9
+# the slow node's answers come 0.6 s late, its client gives up after 0.2 s at first: the
+# first attempt of every chunk times out whatever the machine's load, and the timeout
+# doubles (0.2, 0.4, 0.8, 1.6, 1.6) until one is long enough
+SLOW = EndpointProfile("slow", latency_ms=1, jitter_ms=0, rpc_delay_ms=600)
+TIMEOUT_S = 0.2
+
+
+def endpoints(server: SimServer) -> list[Endpoint]:
+    return [Endpoint(i.name, i.ws_url, i.http_url) for i in server.infos()]
+
+
+async def test_a_slow_node_is_waited_for_and_the_snapshot_is_whole(
+    eng: types.ModuleType, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="feeds.clients.pool")
+    async with SimServer(CFG, [SLOW], slot_seconds=0.05) as server:
+        ing = eng.FeedIngest(eng.PoolGraph(base_mints=server.world.bases, max_hops=3))
+        # the dead endpoint first: it is asked first and refuses; the slow one answers
+        pool = FeedPool([DEAD, *endpoints(server)], ing, eng, rpc_timeout_s=TIMEOUT_S)
+        boot = await pool.bootstrap(server.world.universe())
+        await pool.stop()
+    assert boot.pools == len(server.world.pools) and not boot.missing and not boot.rejected
+    assert boot.endpoint == "slow"
+    assert pool.progress.done and pool.progress.retries > 0
+    said = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("snapshot: pools,") for m in said)
+    assert any("retried in" in m and "no answer within 0.2 s" in m for m in said)
+    assert any(
+        "retried in" in m and r.levelno == logging.WARNING for m, r in zip(said, caplog.records)
+    )
+    assert any(m.startswith("snapshot: ") and "accounts read" in m for m in said)
+
+
+async def test_no_endpoint_that_can_be_reached_fails_at_once_and_says_why(
+    eng: types.ModuleType,
+) -> None:
+    ing = eng.FeedIngest(eng.PoolGraph(base_mints=[], max_hops=3))
+    pool = FeedPool([DEAD], ing, eng, rpc_timeout_s=5.0)
+    with pytest.raises(RpcError) as got:
+        await pool.bootstrap([("11111111111111111111111111111112", "amm_v4")])
+    await pool.stop()
+    assert got.value.unreachable and not got.value.transient
+    assert "no endpoint answered getMultipleAccounts" in str(got.value)
+    assert "http://127.0.0.1:9" in str(got.value)
+    assert pool.progress.retries == 0  # nothing to wait for: not retried
+
+
+async def test_requests_in_flight_at_an_endpoint_stay_within_the_bound(
+    eng: types.ModuleType,
+) -> None:
+    # 160 pools: several chunks of 100 accounts in a phase; each answer held 200 ms, so
+    # without the bound they would all be in flight at once (a loaded machine may send
+    # them apart: at most the bound, not exactly it)
+    cfg = WorldConfig(seed=5, tokens=30, pools=160, trades_per_slot=10)
+    slowish = EndpointProfile("busy", latency_ms=1, jitter_ms=0, rpc_delay_ms=200)
+    async with SimServer(cfg, [slowish], slot_seconds=0.05) as server:
+        ing = eng.FeedIngest(eng.PoolGraph(base_mints=server.world.bases, max_hops=3))
+        pool = FeedPool(endpoints(server), ing, eng, rpc_timeout_s=30.0, rpc_concurrency=2)
+        boot = await pool.bootstrap(server.world.universe())
+        await pool.stop()
+        stats = server.endpoints[0].stats
+        served = server.endpoints[0].served
+    assert boot.pools == len(server.world.pools) and not boot.missing
+    assert served["getMultipleAccounts"][0] >= 6  # enough chunks to go past the bound
+    assert 1 <= stats["http_inflight_max"] <= 2
+
+
+def test_the_progress_line() -> None:
+    p = BootProgress("tick arrays and mints", 1200, 3000)
+    assert p.text() == "snapshot: tick arrays and mints 1,200 / 3,000 accounts"
+    p.retries, p.problem = 2, "no endpoint answered getMultipleAccounts: ..."
+    assert p.text().endswith("; 2 retried (no endpoint answered getMultipleAccounts: ...)")
+    p.done = True
+    assert p.text() == ""
+
+
+async def test_the_snapshot_s_progress_is_on_the_status_line_while_starting() -> None:
+    async with SimServer(CFG, [SLOW], slot_seconds=0.05) as server:
+        s = sources.session(
+            sources.Watch(universe=server.world.universe(), base_mints=server.world.bases, seed=5),
+            endpoints=endpoints(server),
+            options=sources.FeedOptions(rpc_timeout_s=TIMEOUT_S),
+        )
+        start = asyncio.create_task(s.start())
+        try:
+            await until(lambda: "retried (" in s.snapshot.note, timeout=120.0)
+            note = s.snapshot.note
+            await start
+            after = s.snapshot.note
+        finally:
+            await s.stop()
+    assert note.startswith("snapshot: ") and "no endpoint answered" in note
+    assert s.start_error == "" and "snapshot" not in after
