@@ -49,7 +49,7 @@ bench-goals: engine
 	rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
 	-$(PY) -m bench.grpc_e2e --json $(BENCH_OUT)/grpc_e2e.json
 	-$(PY) -m bench.journal --json $(BENCH_OUT)/journal.json
-	-$(PY) -m bench.ui --json $(BENCH_OUT)/ui.json
+	-$(PY) -m bench.ui --pools 3000 --tokens 300 --endpoints 5 --json $(BENCH_OUT)/ui.json
 	-$(PY) -m bench.live --json $(BENCH_OUT)/live.json
 	-$(PY) -m bench.nats --json $(BENCH_OUT)/nats.json
 	$(PY) -m bench.goals $(BENCH_OUT)

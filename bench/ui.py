@@ -143,6 +143,9 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         updates = session.updates - u0
         await pilot.press("q")
     return {
+        "pools": a.pools,
+        "tokens": a.tokens,
+        "endpoints": a.endpoints,
         "shadow": shadow,
         "start_s": started_s,
         "seconds": wall,

@@ -329,7 +329,6 @@ def test_an_older_or_undecodable_first_copy_is_no_lead(eng: types.ModuleType) ->
     assert {e.endpoint: e.older for e in ing.endpoint_stats()}[1] == 1
 
 
-
 def _vault_of(ing: Any, m: Any) -> tuple[str, str, int, str, bytes]:
     """(vault, its pool, its subscription index, owner, snapshot data)."""
     vault = next(k for k in ing.watched() if len(m.initial[k][1]) == 165)
@@ -414,7 +413,7 @@ def test_a_pool_with_one_vault_of_a_slot_is_half_moved_until_the_other_comes(
     the second vault's copy of the slot ends it, and so does nothing else. Snapshots
     alone, and pools not tracked, are never half-moved."""
     m = market(2)
-    graph, ing = make_ingest(eng, m)
+    _graph, ing = make_ingest(eng, m)
     by_pool: dict[str, dict[str, str]] = {}
     for k in ing.watched():
         for role, pool in ing.roles(k):
@@ -446,6 +445,7 @@ def test_a_pool_with_one_vault_of_a_slot_is_half_moved_until_the_other_comes(
     assert ing.half_moved(pools) == []
     copy("vault_b", honest(1) + 2, 9_100_000)  # the other one, this time
     assert ing.half_moved(pools) == [pool]
+
 
 # ---------------------------------------------------------------- the two backends agree
 OFFSETS = [-1_000, -100, -40, -3, 0, 0, 0, 5, 40, 65, 1_000]
