@@ -247,6 +247,10 @@ class Evaluator:
         self.cu_override = cu_override  # fees.cu_limit: one limit for every transaction
         self.lamport_prices = LamportPrices()  # a lamport's price in each base token
         self.costs: dict[OppKey, CycleCost] = {}  # each live cycle's, as it was scored
+        # what a cycle's transaction costs, by (its budget, its base's price): the same
+        # CycleCost object while the session's fees are the same object (``cost``)
+        self._cost_memo: dict[tuple[CuBudget, LamportPrice | None], CycleCost] = {}
+        self._cost_fees: FeeContext | None = None
         self._budgets: dict[tuple[Any, ...], CuBudget] = {}
         self._wallet_seen: tuple[bool, int] = (False, 0)  # the executor's, when last scored
         # the live wallet's token accounts as the cycles are scored with them: (armed, its
@@ -256,6 +260,9 @@ class Evaluator:
         self.pool_kinds: dict[str, str] = pool_kinds if pool_kinds is not None else {}
         self._sendable_memo: dict[tuple[Any, ...], str] = {}
         self.live: dict[OppKey, tuple[Opportunity, Score]] = {}
+        # pool -> the keys of ``live`` through it (what an evaluation of the pool drops
+        # when they no longer come back); written with ``live``, only by this class
+        self._through: dict[str, set[OppKey]] = {}
         # the pools no endpoint covers (``set_uncovered``): their cycles are no-go
         self.uncovered: frozenset[str] = frozenset()
         self.first_seen: dict[OppKey, int] = {}  # the slot each live cycle appeared in
@@ -323,9 +330,17 @@ class Evaluator:
 
     def cost(self, o: Opportunity) -> CycleCost:
         """What ``o``'s transaction costs now: the session's fees with its own limit and
-        its base token's price of a lamport (none known: the conversion is missing)."""
+        its base token's price of a lamport (none known: the conversion is missing).
+        Memoized by (budget, price) while ``fees`` is the same object."""
         budget = self.budget(o)
         price = self.lamport_prices.get(o.base_mint)
+        if self._cost_fees is not self.fees:
+            self._cost_memo.clear()
+            self._cost_fees = self.fees
+        key = (budget, price)
+        c = self._cost_memo.get(key)
+        if c is not None:
+            return c
         if price is None:
             fees = replace(
                 self.fees,
@@ -342,38 +357,56 @@ class Evaluator:
                 base_per_lamport_den=price.den,
                 base_rate_missing=False,
             )
-        return CycleCost(fees, budget, price)
+        if len(self._cost_memo) > 4_096:
+            self._cost_memo.clear()
+        c = self._cost_memo[key] = CycleCost(fees, budget, price)
+        return c
 
     def evaluate(self, pool_id: str, slot: int) -> list[OppKey]:
-        """Re-evaluate and score every cycle through ``pool_id``; the live ones' keys
-        (EngineError, and UnknownPoolError for a pool not in the graph, propagate: the
-        caller counts)."""
-        first = self.first_seen
+        """Re-evaluate every cycle through ``pool_id`` and score the ones with a profit
+        (or sized without ticks they needed: shown as ``ticks_missing``); the live ones'
+        keys. The engine names only those (``only_live``); a live cycle through the pool
+        that did not come back is dropped. (EngineError, and UnknownPoolError for a pool
+        not in the graph, propagate: the caller counts.)"""
+        first, live, costs, through = self.first_seen, self.live, self.costs, self._through
         keys: list[OppKey] = []
         opps = self.timer.call(
             "cycles_touching",
             # every indexed length: the graph's own max_hops (the call's default is 4)
             lambda m: self.graphs[m.BACKEND].cycles_touching(
-                pool_id, self.graphs[m.BACKEND].max_hops
+                pool_id, self.graphs[m.BACKEND].max_hops, only_live=True
             ),
             detail=pool_id,
         )
         for o in opps:
             key = (o.base_mint, tuple(o.pools))
-            # a cycle sized without ticks it needed stays, shown as ticks_missing
-            if o.profit <= 0 and not o.ticks_missing:
-                self.live.pop(key, None)
-                self.costs.pop(key, None)
-                first.pop(key, None)
-                continue
             if key not in first:
                 first[key] = slot
                 self.found += 1  # an opportunity appeared
+            if key not in live:
+                for p in key[1]:
+                    through.setdefault(p, set()).add(key)
             cost = self.cost(o)
-            self.live[key] = (o, self._score(o, cost.fees, key))
-            self.costs[key] = cost
+            live[key] = (o, self._score(o, cost.fees, key))
+            costs[key] = cost
             keys.append(key)
+        was = through.get(pool_id)
+        if was is not None and len(was) > len(keys):
+            for key in was.difference(keys):
+                self._drop(key)
         return keys
+
+    def _drop(self, key: OppKey) -> None:
+        """``key`` is no longer live (no profit now, or its pool left the graph)."""
+        self.live.pop(key, None)
+        self.costs.pop(key, None)
+        self.first_seen.pop(key, None)
+        for p in key[1]:
+            keys = self._through.get(p)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._through[p]
 
     def rescore(self) -> None:
         """Score every live cycle again with what its transaction costs now (live was
@@ -403,8 +436,8 @@ class Evaluator:
 
     def drop_pool(self, pool_id: str) -> None:
         """``pool_id`` left the graph (a bad state): the cycles through it go too."""
-        self.live = {k: v for k, v in self.live.items() if pool_id not in k[1]}
-        self.costs = {k: v for k, v in self.costs.items() if pool_id not in k[1]}
+        for key in list(self._through.get(pool_id, ())):
+            self._drop(key)
 
     def fees_of(self, key: OppKey) -> FeeContext:
         """The fee context the live cycle ``key`` was scored with."""

@@ -6,11 +6,15 @@ import types
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from arbscope.demo import SimMarket
 from arbscope.timing import KernelTimer
-from engine_rs.errors import InvalidInputError
+from engine_rs import load
+from engine_rs.errors import InvalidInputError, UnknownPoolError
 from engine_rs.kernels import same
+from feeds.sim import synthetic
 
 
 def _run(seed: int, backend: types.ModuleType, ticks: int = 15) -> Any:
@@ -116,3 +120,67 @@ def test_a_cycle_through_a_pool_no_endpoint_covers_is_no_go_and_says_why(
     # a pool that comes back: the cycle is the scorer's again
     ev.set_uncovered([])
     assert all(REASON_UNCOVERED not in sc.reasons for _, sc in ev.live.values())
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    tokens=st.integers(4, 10),
+    extra=st.integers(0, 20),
+    ops=st.lists(
+        st.tuples(
+            st.sampled_from("mmmmmr"),
+            st.integers(0, 10**6),
+            st.sampled_from([0.99, 1.01, 0.97, 1.03, 0.998, 1.002]),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+)
+def test_live_cycles_are_the_graphs_profitable_cycles(
+    seed: int, tokens: int, extra: int, ops: list[tuple[str, int, float]]
+) -> None:
+    """After each pool move (m) or removal (r) and the evaluation of that pool (as a
+    session does), the evaluator holds live exactly the cycles the graph enumerates
+    afresh with a profit (``PoolGraph.cycles`` of every base: another kernel), each with
+    its cost; a cycle that lost its profit, or a pool, is dropped with its cost."""
+    from arbscope.market import Evaluator
+    from engine_rs.records import FeeContext, ScorePolicy
+
+    eng = load("rust")
+    m = synthetic.market(
+        seed, tokens, tokens + extra, bases=2, dislocation=0.03, dislocated_share=0.2
+    )
+    g = m.graph(eng)
+    fees = FeeContext(cu_limit=300_000, cu_price_micro_lamports=20_000, tip_lamports=1_000)
+    ev = Evaluator(eng, KernelTimer(eng, None), {eng.BACKEND: g}, fees, ScorePolicy())
+    ev.refresh_prices()
+
+    def expected() -> set[tuple[str, tuple[str, ...]]]:
+        return {
+            (o.base_mint, tuple(o.pools))
+            for b in m.bases
+            if b in g.tokens()
+            for o in g.cycles(b)
+            if o.profit > 0 or o.ticks_missing
+        }
+
+    for p in g.pools():
+        ev.evaluate(p, 0)
+    assert set(ev.live) == expected() == set(ev.costs)
+    gone: set[str] = set()
+    for step, (op, k, factor) in enumerate(ops, start=1):
+        here = [p for p in m.pools if p.pool_id not in gone]
+        p = here[k % len(here)]
+        if op == "r" and len(here) > 2:
+            g.remove_pool(p.pool_id)
+            gone.add(p.pool_id)
+            with pytest.raises(UnknownPoolError):
+                ev.evaluate(p.pool_id, step)
+            ev.drop_pool(p.pool_id)
+        else:
+            p.reserve_b = max(1, int(p.reserve_b * factor))
+            p.upsert(g, step)
+            ev.evaluate(p.pool_id, step)
+        assert set(ev.live) == expected() == set(ev.costs), step
+        assert set(ev.first_seen) >= set(ev.live)

@@ -448,3 +448,82 @@ def test_quote_twins_agree(seed: int, amount: int) -> None:
     gr, gp = m.graph(rs), m.graph(py)
     for o in gp.cycles(m.bases[0])[:5] if m.bases[0] in gp.tokens() else []:
         assert gr.quote(o.pools, o.base_mint, amount) == gp.quote(o.pools, o.base_mint, amount)
+
+
+def _kept(opps: list[object]) -> list[dict[str, object]]:
+    """What ``cycles_touching(only_live=True)`` must return of a full evaluation: the
+    cycles with a profit or sized without ticks they needed, in the same order."""
+    return [
+        as_dict(o)
+        for o in opps
+        if o.profit > 0 or o.ticks_missing  # type: ignore[attr-defined]
+    ]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    **_MARKETS,
+    moves=st.lists(st.tuples(st.integers(0, 10**6), _FACTORS), min_size=1, max_size=25),
+)
+def test_only_live_is_the_kept_part_of_every_evaluation(
+    seed: int,
+    tokens: int,
+    extra: int,
+    standing: bool,
+    clmm: float,
+    moves: list[tuple[int, float]],
+) -> None:
+    """``only_live`` leaves out exactly the cycles a caller drops (no profit, ticks not
+    missing), and still counts every cycle's persistence: a graph asked with it and one
+    asked without agree on every later evaluation. Both backends, each against the full
+    answer of a twin graph, and the two backends against each other."""
+    rs, py = _rust_or_skip(), load("python")
+    m = synthetic.market(
+        seed,
+        tokens,
+        tokens + extra,
+        bases=2,
+        clmm_share=clmm,
+        dislocation=0.03 if standing else 0.0,
+        dislocated_share=0.2,
+        noise=0.0005,
+    )
+    graphs = {e: (m.graph(eng), m.graph(eng)) for e, eng in (("rust", rs), ("python", py))}
+    for step, (k, factor) in enumerate(moves):
+        p = m.pools[k % len(m.pools)]
+        _move(p, k, factor)
+        answers = {}
+        for e, (full, only) in graphs.items():
+            p.upsert(full, step)
+            p.upsert(only, step)
+            want = _kept(full.cycles_touching(p.pool_id))
+            got = [as_dict(o) for o in only.cycles_touching(p.pool_id, only_live=True)]
+            assert got == want, (e, step)
+            answers[e] = got
+        assert answers["rust"] == answers["python"], step
+
+
+def test_only_live_leaves_out_the_unprofitable_and_counts_them(eng: types.ModuleType) -> None:
+    base, usdc = synthetic.address("mint", 0), synthetic.address("mint", 1)
+    p1, p2, p3 = (synthetic.address("pool", i) for i in (1, 2, 3))
+    g = eng.PoolGraph(base_mints=[base], max_hops=2)
+    g.upsert_cpmm(p1, base, usdc, 10**12, 150 * 10**12, 25, 10_000, slot=1)
+    g.upsert_cpmm(p2, base, usdc, 10**12, 153 * 10**12, 25, 10_000, slot=1)
+    g.upsert_cpmm(p3, base, usdc, 10**12, 150 * 10**12, 25, 10_000, slot=1)
+    # through p1: both ways round with p2 and with p3; only one of the four makes money
+    assert len(g.cycles_touching(p1)) == 4
+    (o,) = g.cycles_touching(p1, only_live=True)
+    assert o.profit > 0 and set(o.pools) == {p1, p2} and o.persistence == 2
+    # p3 moves: its cycle with p1 turns profitable; left out until then, it was still
+    # counted (0 while unprofitable), so it starts at 1 like the full evaluation's
+    g.upsert_cpmm(p3, base, usdc, 10**12, 147 * 10**12, 25, 10_000, slot=2)
+    kept = {tuple(o.pools): o.persistence for o in g.cycles_touching(p1, only_live=True)}
+    assert kept.get((p1, p3)) == 1 or kept.get((p3, p1)) == 1
+    assert max(kept.values()) == 3  # p1 and p2's cycle, three evaluations in a row
+    # p2 back in line: its cycle is left out, and its count starts again from 0
+    g.upsert_cpmm(p2, base, usdc, 10**12, 150 * 10**12, 25, 10_000, slot=3)
+    g.upsert_cpmm(p3, base, usdc, 10**12, 150 * 10**12, 25, 10_000, slot=3)
+    assert g.cycles_touching(p1, only_live=True) == []
+    g.upsert_cpmm(p2, base, usdc, 10**12, 153 * 10**12, 25, 10_000, slot=4)
+    (o,) = g.cycles_touching(p1, only_live=True)
+    assert set(o.pools) == {p1, p2} and o.persistence == 1

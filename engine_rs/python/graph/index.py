@@ -27,11 +27,15 @@ class _Index(_Cycles):
         for edges in self._enumerate(b, self._max_hops):
             self._index_add(b, edges)
 
-    def cycles_touching(self, pool_id: str, max_hops: int = 4) -> list[Opportunity]:
+    def cycles_touching(
+        self, pool_id: str, max_hops: int = 4, only_live: bool = False
+    ) -> list[Opportunity]:
         """The indexed cycles (through any base mint) that use ``pool_id``, re-sized.
 
         Each evaluation updates the cycle's persistence: +1 if it is profitable now, else
         reset to 0. Sorted like :meth:`cycles`. UnknownPoolError for an unknown pool.
+        ``only_live``: only the cycles a caller keeps live (a profit, or sized without
+        ticks they needed); every cycle is still re-sized and its persistence counted.
         """
         max_hops = _check_hops(max_hops)
         s = self._pool_ix.get(pool_id)
@@ -44,6 +48,8 @@ class _Index(_Cycles):
                 continue
             opp = self._opportunity(c.base, c.edges, 0)
             c.persistence = c.persistence + 1 if opp.amount_in > 0 else 0
+            if only_live and opp.profit <= 0 and not opp.ticks_missing:
+                continue
             opps.append(_with_persistence(opp, c.persistence))
         return _sorted(opps)
 

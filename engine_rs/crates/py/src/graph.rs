@@ -484,20 +484,25 @@ impl PoolGraph {
         Ok(opps.into_iter().map(Opportunity::from).collect())
     }
 
-    /// The indexed cycles through `pool_id`, re-evaluated (updates persistence).
-    #[pyo3(signature = (pool_id, max_hops = None), text_signature = "($self, pool_id, max_hops=4)")]
+    /// The indexed cycles through `pool_id`, re-evaluated (updates persistence); with
+    /// `only_live`, only those with a profit or sized without ticks they needed.
+    #[pyo3(
+        signature = (pool_id, max_hops = None, only_live = false),
+        text_signature = "($self, pool_id, max_hops=4, only_live=False)"
+    )]
     fn cycles_touching(
         &mut self,
         py: Python<'_>,
         pool_id: &str,
         max_hops: Option<&Bound<'_, PyAny>>,
+        only_live: bool,
     ) -> PyResult<Vec<Opportunity>> {
         let hops = match max_hops {
             Some(h) => hops_arg(py, h)?,
             None => 4,
         };
         let inner = &mut self.inner;
-        let opps = guard(py, || inner.cycles_touching(pool_id, hops))?;
+        let opps = guard(py, || inner.cycles_touching_kept(pool_id, hops, only_live))?;
         Ok(opps.into_iter().map(Opportunity::from).collect())
     }
 }

@@ -35,13 +35,26 @@ impl PoolGraph {
     /// The indexed cycles using `pool_id` (up to `max_hops`), re-sized; each evaluation
     /// updates the cycle's persistence (+1 if profitable now, else 0).
     pub fn cycles_touching(&mut self, pool_id: &str, max_hops: usize) -> Result<Vec<Opportunity>> {
+        self.cycles_touching_kept(pool_id, max_hops, false)
+    }
+
+    /// [`PoolGraph::cycles_touching`], and with `only_live` only the cycles a caller
+    /// keeps live: a profit (`profit > 0`), or sized without ticks they needed
+    /// (`ticks_missing`). Every cycle is re-sized and its persistence counted either
+    /// way; the others are never named (no strings built for them).
+    pub fn cycles_touching_kept(
+        &mut self,
+        pool_id: &str,
+        max_hops: usize,
+        only_live: bool,
+    ) -> Result<Vec<Opportunity>> {
         let max_hops = check_hops(max_hops)?;
         let s = *self
             .pool_ix
             .get(pool_id)
             .ok_or_else(|| EngineError::UnknownPool(pool_id.to_string()))?;
         let ids = self.pool_cycles[s as usize].clone();
-        let mut opps = Vec::with_capacity(ids.len());
+        let mut opps = Vec::with_capacity(if only_live { 0 } else { ids.len() });
         for id in ids {
             let Some(c) = self.cycles[id as usize].as_ref() else {
                 continue;
@@ -49,16 +62,21 @@ impl PoolGraph {
             if c.edges.len() > max_hops {
                 continue;
             }
-            let mut opp = self.opportunity(c.base, &c.edges, Some(0));
+            let sized = self.size(&c.edges);
+            let persistence = if sized.amount_in > 0 {
+                c.persistence + 1
+            } else {
+                0
+            };
+            let kept = !only_live || sized.amount_out > sized.amount_in || sized.ticks_missing;
+            let opp = kept.then(|| self.opportunity_of(c.base, &c.edges, Some(0), sized));
             if let Some(c) = self.cycles[id as usize].as_mut() {
-                c.persistence = if opp.amount_in > 0 {
-                    c.persistence + 1
-                } else {
-                    0
-                };
-                opp.persistence = c.persistence;
+                c.persistence = persistence;
             }
-            opps.push(opp);
+            if let Some(mut opp) = opp {
+                opp.persistence = persistence;
+                opps.push(opp);
+            }
         }
         sort(&mut opps);
         Ok(opps)

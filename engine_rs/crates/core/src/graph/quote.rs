@@ -3,7 +3,7 @@
 //! [`Opportunity`].
 
 use crate::error::{EngineError, Result};
-use crate::sizing::{optimal_input, Leg};
+use crate::sizing::{optimal_input, Leg, Sized};
 use crate::venues::NoQuote;
 
 use super::PoolGraph;
@@ -166,7 +166,23 @@ impl PoolGraph {
         edges: &[u32],
         persistence: Option<u64>,
     ) -> Opportunity {
-        let sized = optimal_input(&self.legs(edges));
+        self.opportunity_of(b, edges, persistence, self.size(edges))
+    }
+
+    /// The cycle along `edges` sized at its best input (no names built: what
+    /// [`PoolGraph::opportunity_of`] makes an [`Opportunity`] of).
+    pub(super) fn size(&self, edges: &[u32]) -> Sized {
+        optimal_input(&self.legs(edges))
+    }
+
+    /// The [`Opportunity`] of a cycle through base `b` along `edges`, sized as `sized`.
+    pub(super) fn opportunity_of(
+        &self,
+        b: u32,
+        edges: &[u32],
+        persistence: Option<u64>,
+        sized: Sized,
+    ) -> Opportunity {
         let mut spot = 1.0;
         let mut tokens = Vec::with_capacity(edges.len() + 1);
         tokens.push(self.tokens[b as usize].clone());
