@@ -80,6 +80,9 @@ from .transport import (
     read_what_came,
 )
 
+# a burst of subscriptions (a connection's first, a market's thousands of accounts) gives
+# the loop back after this many: the other connections' frames and pongs, the screen's keys
+BURST_SLICE = 256
 POLICY_VIOLATION = 1008  # RFC 6455 §7.4.1: how a provider closes over its subscription cap
 
 
@@ -360,8 +363,10 @@ class PubSubWorker:
         self.counters.refused = len(self._refused)
         self.counters.subscriptions = len(self.book.active)
         with contextlib.suppress(Exception):  # a closed socket: the reconnect catches up
-            for f in frames:
+            for n, f in enumerate(frames, start=1):
                 await ws.send(f)
+                if n % BURST_SLICE == 0:
+                    await asyncio.sleep(0)
 
     def _wanted(self) -> set[tuple[str, str]]:
         """The (method, label) of every subscription the connection should hold now
@@ -378,13 +383,15 @@ class PubSubWorker:
         if over:  # over the endpoint's cap: refused without asking
             self._refused |= {(s.method, s.label) for s in over}
             self.counters.refused = len(self._refused)
-        for sub in list(asked):
+        for n, sub in enumerate(list(asked), start=1):
             # an update() while this burst is sent replaces the set: what it dropped and
             # this burst has not asked for yet is not asked for (what it added, it asks
             # for itself: the connection is open)
             if self.subs is not asked and (sub.method, sub.label) not in self._wanted():
                 continue
             await ws.send(self.book.subscribe(sub))
+            if n % BURST_SLICE == 0:  # a market's thousands: the loop's other work goes on
+                await asyncio.sleep(0)
         self._resub_wait = self.config.resubscribe_s
         self._resub_at = time.monotonic_ns() + int(self._resub_wait * 1e9)
         watchdog = asyncio.create_task(self._watch(ws))
@@ -511,8 +518,10 @@ class PubSubWorker:
             room = None if room is None else room - 1
         self.resubscribes += len(frames)
         with contextlib.suppress(Exception):  # a closed socket: the reconnect catches up
-            for f in frames:
+            for n, f in enumerate(frames, start=1):
                 await ws.send(f)
+                if n % BURST_SLICE == 0:
+                    await asyncio.sleep(0)
 
     async def _still_silent(self, limit_s: float) -> bool:
         """After the loop has read what reached the socket (``read_what_came``), whether

@@ -22,7 +22,9 @@ Both transports behave the same towards the worker:
 - a ping every ``heartbeat_s``; no pong within ``heartbeat_s`` closes the connection
   (the same heartbeat over both libraries, ours: a pong that waited in the socket while
   the loop was late, or a wait the loop was held through, judges nothing —
-  :func:`read_what_came`, :func:`loop_was_held`);
+  :func:`read_what_came`, :func:`loop_was_held` —, and a pong missing while the
+  peer's messages still arrive (behind them: a reader behind a live peer) is waited
+  for up to :data:`BEHIND_PINGS` heartbeats in a row; a late pong that comes counts);
 - :meth:`Connection.send` on a closed connection raises :class:`Closed`.
 
 The event loop gets a turn at least every :data:`YIELD_EVERY` messages with websockets
@@ -50,6 +52,9 @@ TRANSPORTS = ("picows", "websockets")
 CLOSE_TIMEOUT_S = 1.0  # our close: how long the endpoint's echo is waited for
 KEEPALIVE_REASON = "keepalive ping timeout"  # websockets' own wording (RFC 6455 1011)
 YIELD_EVERY = 32  # websockets: messages handled before the loop is given a turn
+# heartbeats in a row whose pong is missing while the peer's messages still arrive (its
+# pong behind them: a reader behind a live peer) before the connection is judged dead
+BEHIND_PINGS = 3
 
 Message = bytes | memoryview
 Handler = Callable[[Message], None]
@@ -167,6 +172,7 @@ def connect(
 class _WsConnection:
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
+        self.messages = 0  # received so far (the heartbeat's evidence of a live peer)
 
     async def stream(self, on_message: Handler, outbox: list[str]) -> None:
         recv, send = self.ws.recv, self.ws.send
@@ -174,6 +180,7 @@ class _WsConnection:
         try:
             while True:
                 raw = await recv(decode=False)
+                self.messages += 1
                 burst += 1
                 if burst >= YIELD_EVERY:
                     # recv() returns without suspending while messages are buffered:
@@ -234,35 +241,44 @@ async def _websockets(url: str, opts: Options) -> AsyncIterator[Connection]:
         )
     except InvalidStatus as exc:
         raise HandshakeRefused(exc.response.status_code, exc.response.headers) from exc
-    beat = asyncio.get_running_loop().create_task(_ws_beat(ws, opts.heartbeat_s))
+    conn = _WsConnection(ws)
+    beat = asyncio.get_running_loop().create_task(_ws_beat(ws, opts.heartbeat_s, conn))
     try:
-        yield _WsConnection(ws)
+        yield conn
     finally:
         beat.cancel()
         await ws.close()
 
 
-async def _ws_beat(ws: ClientConnection, every: float) -> None:
+async def _ws_beat(ws: ClientConnection, every: float, conn: _WsConnection) -> None:
     """A ping every ``every`` s; no pong within ``every`` s: close with 1011 (the close a
     reader sees as ``keepalive``), unless the pong came while the loop was late or the
-    loop was held through the wait (then the next ping judges)."""
+    loop was held through the wait (then the next ping judges), or messages still came
+    (up to :data:`BEHIND_PINGS` heartbeats in a row)."""
     from websockets.exceptions import ConnectionClosed
 
+    behind, waiter = 0, None
     while True:
         await asyncio.sleep(every)
+        if waiter is not None and waiter.done():  # the last ping's pong came, late
+            behind = 0
         try:
             waiter = asyncio.ensure_future(await ws.ping())
         except ConnectionClosed:
             return
         # a pong never waited for (the connection closed first) is not an error to log
         waiter.add_done_callback(lambda f: f.cancelled() or f.exception())
-        asked = time.monotonic_ns()
+        asked, seen = time.monotonic_ns(), conn.messages
         try:
             async with asyncio.timeout(every):
                 await asyncio.shield(waiter)
+            behind = 0
         except TimeoutError:
             await read_what_came()
             if waiter.done() or loop_was_held(asked, every):
+                continue
+            if conn.messages != seen and behind < BEHIND_PINGS:
+                behind += 1
                 continue
             await ws.close(1011, KEEPALIVE_REASON)
             return
@@ -285,6 +301,7 @@ class _PicowsConnection:
         self.failed: BaseException | None = None  # what on_message raised
         self.closed: Closed | None = None
         self.pong = asyncio.Event()
+        self.messages = 0  # frames of messages received (the heartbeat's evidence)
         self.oversize = False
         self.keepalive = False
         self.heartbeat: asyncio.Task[None] | None = None
@@ -390,15 +407,19 @@ class _PicowsConnection:
 
     async def beat(self) -> None:
         """A ping every ``heartbeat_s``; no pong within ``heartbeat_s``: close with 1011
-        and drop the socket (a dead TCP path would not carry a close handshake)."""
+        and drop the socket (a dead TCP path would not carry a close handshake); a pong
+        behind messages still arriving is waited for (:data:`BEHIND_PINGS`)."""
         t = self.transport
         assert t is not None
         every = self.opts.heartbeat_s
+        behind = 0
         while True:
             await asyncio.sleep(every)
+            if self.pong.is_set():  # the last ping's pong came (late or not)
+                behind = 0
             self.pong.clear()
             t.send_ping(b"arbscope")
-            asked = time.monotonic_ns()
+            asked, seen = time.monotonic_ns(), self.messages
             try:
                 async with asyncio.timeout(every):
                     await self.pong.wait()
@@ -407,6 +428,11 @@ class _PicowsConnection:
                 # it came while our own loop was late, or the loop was held through the
                 # wait: not the peer (the next ping judges)
                 if self.pong.is_set() or loop_was_held(asked, every):
+                    continue
+                # behind messages still arriving (a reader behind a live peer): waited
+                # for a few heartbeats more
+                if self.messages != seen and behind < BEHIND_PINGS:
+                    behind += 1
                     continue
                 self.keepalive = True
                 self.refuse(1011, KEEPALIVE_REASON)
@@ -465,6 +491,8 @@ def _listener(conn: _PicowsConnection) -> WSListener:
                 # payload it would otherwise still hand over): nothing more is read
                 return
             payload: Message
+            if kind == TEXT or kind == BINARY or kind == CONT:
+                conn.messages += 1
             if (kind == TEXT or kind == BINARY) and frame.fin and not conn.fragments:
                 payload = frame.get_payload_as_memoryview()
             elif kind == TEXT or kind == BINARY or kind == CONT:

@@ -32,6 +32,18 @@ class Subscription:
     method: str  # accountSubscribe | logsSubscribe | slotSubscribe
     params: tuple[Any, ...] = ()
     label: str = ""  # what it watches (a pubkey), for keys and health
+    # the request frame after its id (``request``'s bytes, rendered once: a session
+    # sends each subscription to every endpoint, again on every reconnect)
+    tail: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        frame = request(0, self.method, self.params)
+        object.__setattr__(self, "tail", frame[len(_HEAD) + 1 :])
+
+    def frame(self, id_: int) -> str:
+        """The request frame asking for this subscription with ``id_``: exactly
+        ``request(id_, method, params)``."""
+        return f"{_HEAD}{id_}{self.tail}"
 
     @property
     def unsubscribe_method(self) -> str:
@@ -66,6 +78,9 @@ def slot_subscription() -> Subscription:
     return Subscription("slotSubscribe", (), "slot")
 
 
+_HEAD = '{"jsonrpc":"2.0","id":'
+
+
 def request(id_: int, method: str, params: tuple[Any, ...] | list[Any] = ()) -> str:
     """A JSON-RPC 2.0 request frame."""
     msg: dict[str, Any] = {"jsonrpc": "2.0", "id": id_, "method": method}
@@ -88,7 +103,7 @@ class Book:
         i = self.next_id
         self.next_id += 1
         self.pending[i] = sub
-        return request(i, sub.method, sub.params)
+        return sub.frame(i)
 
     def unsubscribe_all(self) -> list[str]:
         """Unsubscribe frames for every active subscription (on shutdown)."""

@@ -274,6 +274,56 @@ async def test_an_unanswered_heartbeat_closes_the_connection_an_answered_one_doe
         assert "no pong within 0.5 s; reconnecting" in counters.last_error
 
 
+@pytest.mark.slow
+async def test_a_pong_behind_a_stream_of_messages_keeps_the_connection(
+    eng: types.ModuleType, transport: str
+) -> None:
+    """A live peer whose pong comes after a heartbeat's wait, behind the messages it
+    sends meanwhile (a reader behind a busy feed sees exactly this: the pong queued
+    behind notifications), is not dropped: its connection stays through several such
+    pings (:data:`BEHIND_PINGS`), while a peer that never answers is (the test above)."""
+    pings = 0
+    loop = asyncio.get_running_loop()
+
+    async def server(peer: RawPeer) -> None:
+        nonlocal pings
+        req = await peer.request()
+        await peer.send(ack(req, 100))
+        slot = 1_001
+        while True:
+            op, data = await peer.recv()
+            if op == 0x9:  # a ping: answered after a stream longer than the heartbeat
+                pings += 1
+                until_s = loop.time() + 0.8
+                while loop.time() < until_s:
+                    slot += 1
+                    await peer.send(slot_notification(100, slot))
+                    await asyncio.sleep(0.02)  # the peer's pace, not a synchronisation
+                await peer.send(data, opcode=0xA)
+            elif op == 0x8:
+                await peer.send(data, opcode=0x8)
+                return
+
+    cfg = WorkerConfig(
+        heartbeat_s=0.5,
+        stale_after_s=30.0,
+        backoff_min_s=5.0,
+        backoff_max_s=5.0,
+        transport=transport,
+    )
+    async with raw_ws_server(server) as url:
+        counters = HealthCounters(0, "late-pong", url)
+        worker = PubSubWorker(0, url, [slot_subscription()], _ingest(eng), counters, cfg)  # type: ignore[arg-type]
+        task = asyncio.create_task(worker.run())
+        try:
+            await until(lambda: pings >= 5 or counters.reconnects >= 1)
+        finally:
+            await worker.stop()
+            await asyncio.wait_for(task, 30)
+    assert counters.reconnects == 0 and worker.connects == 1, counters.last_error
+    assert counters.messages > pings
+
+
 @pytest.mark.parametrize(
     ("frame", "why"),
     [

@@ -82,6 +82,29 @@ def test_requests_match_the_spec() -> None:
         P.account_subscription(WP, "final")
 
 
+@given(
+    kind=st.sampled_from(["account", "logs", "slot"]),
+    key=st.binary(min_size=32, max_size=32),
+    commitment=st.sampled_from(P.COMMITMENTS),
+    id_=st.integers(0, 2**53),
+)
+def test_a_subscriptions_rendered_frame_is_the_request(
+    kind: str, key: bytes, commitment: str, id_: int
+) -> None:
+    """The frame a subscription renders once (``Subscription.frame``) is byte for byte
+    the request ``request`` builds with json for the same id."""
+    from engine_rs.python.b58 import b58encode
+
+    addr = b58encode(key)
+    sub = {
+        "account": lambda: P.account_subscription(addr, commitment),
+        "logs": lambda: P.logs_subscription(addr, commitment),
+        "slot": P.slot_subscription,
+    }[kind]()
+    assert sub.frame(id_) == P.request(id_, sub.method, sub.params)
+    assert json.loads(sub.frame(id_))["id"] == id_
+
+
 def test_book_tracks_ids_and_resubscribes_after_a_reconnect() -> None:
     book = P.Book()
     subs = [P.account_subscription(WP), P.slot_subscription(), P.logs_subscription(WP)]
