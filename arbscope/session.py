@@ -44,7 +44,7 @@ from storage.codec import Kind
 from storage.journal import Journal, JournalError
 from storage.recorder import MAX_PENDING_BYTES, Recorder, canonical
 
-from . import inputs
+from . import heap, inputs
 from .events import FeeChange, FeedsHealth, Gone, Opp, Sweep, Timings
 from .execution.keys import KeypairError, load_wallet
 from .execution.live import JournalLedger, LiveConfig, LiveExecutor
@@ -534,6 +534,7 @@ class FeedSession:
         if self.executor is not None and self.feeds.faucet is not None and not self.start_error:
             await self.fund_from_faucet()
         if not self.start_error:
+            heap.settle()  # the start's structures are for the session's life
             boot = self.boot
             log.info(
                 "session %s started: %s, %d endpoints, %d pools (%d missing, %d rejected), "

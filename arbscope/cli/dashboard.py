@@ -23,6 +23,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.duration is not None and not args.duration > 0:
         return fail("--duration must be positive")
+    from .. import heap
+
+    heap.enable()  # an operator's process: its session settles the heap once started
     try:
         fleet = fleet_settings(args)
     except ValueError as exc:
