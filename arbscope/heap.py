@@ -9,8 +9,10 @@ its feeds subscribed), :func:`settle` collects once, freezes what survives
 (``gc.freeze``: the collector no longer walks it) and lets the young generation grow
 to :data:`YOUNG` allocations before it is collected (the same run: 30 young
 collections in 95 ms, no full one). Cycles among frozen objects are not freed: the
-start's own garbage is collected before the freeze. Only an operator's process does it
-(:func:`enable`, from the command line's entry points), once.
+start's own garbage is collected before the freeze. Only a headless operator's process
+does it (:func:`enable`: ``arbscope run --headless``, ``arbscope collect``,
+``bench.turn``), once; the dashboard's app has a policy of its own that also takes the
+collector off the screen's turns (``tui.app.settle_gc``, ``collect_due``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ _state = {"enabled": False, "settled": False}
 
 
 def enable() -> None:
-    """This process is an operator's (the dashboard, a headless run, a collector):
+    """This process is a headless operator's (a headless run, a collector):
     :func:`settle` acts, once. Libraries and tests that start many sessions in one
     process leave it off: their heaps are not one session's."""
     _state["enabled"] = True

@@ -219,7 +219,7 @@ WAYS = {
 
 async def tick_to_trade(urls: list[list[str]], a: argparse.Namespace, way: str) -> dict[str, Any]:
     """One way of :data:`WAYS` for ``a.seconds``: each frame-triggered order's steps (µs)."""
-    from arbscope import heap, sources
+    from arbscope import sources
     from arbscope.execution.keys import load_wallet, write_keypair
     from arbscope.execution.live import LiveConfig
     from arbscope.execution.orders import STEPS_TIMED
@@ -230,7 +230,6 @@ async def tick_to_trade(urls: list[list[str]], a: argparse.Namespace, way: str) 
     from feeds.wire import instructions as I
     from tui.app import ArbscopeApp
 
-    heap.enable()  # as `arbscope run` does
     opts = WAYS[way]
     w = World(WorldConfig(seed=a.seed, tokens=a.tokens, pools=a.pools))
     eps = [Endpoint(f"sim-{i}", u[0], u[1]) for i, u in enumerate(urls)]

@@ -8,8 +8,8 @@ after ``--warmup`` seconds past its start. Measured over the run:
 - pool evaluations (``Evaluator.evaluate``): how many, their time per call (mean, p50,
   p99: the decision path's first step, what the turn and tick to trade wait on);
 - the garbage collector: collections per generation, their total and longest pause
-  (``gc.callbacks``), with the heap settled as ``arbscope run`` does (``arbscope.heap``;
-  ``--no-settle``: CPython's defaults);
+  (``gc.callbacks``), with the heap settled as ``arbscope run --headless`` does
+  (``arbscope.heap``; ``--no-settle``: CPython's defaults);
 - reconnects of the endpoints (all of them, with their reasons) and CPU cores used.
 
 Prints a table; ``--json PATH`` writes the figures. It measures what the session does
@@ -55,7 +55,7 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
     from feeds.sim.world import World, WorldConfig
 
     if not a.no_settle:
-        heap.enable()  # as `arbscope run` does
+        heap.enable()  # as `arbscope run --headless` does
     w = World(WorldConfig(seed=a.seed, tokens=a.tokens, pools=a.pools))
     eps = [Endpoint(f"sim-{i}", u[0], u[1]) for i, u in enumerate(urls)]
     s = sources.session(

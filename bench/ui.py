@@ -74,7 +74,7 @@ def serve(
 
 
 async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any]:
-    from arbscope import heap, sources
+    from arbscope import sources
     from feeds.clients.pool import Endpoint
     from feeds.sim.world import World, WorldConfig
     from tui.app import ArbscopeApp
@@ -82,7 +82,6 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
     from tui.widgets.equity import EquityChart
     from tui.widgets.pricechart import PriceChart
 
-    heap.enable()  # as `arbscope run` does
     w = World(WorldConfig(seed=a.seed, tokens=a.tokens, pools=a.pools))
     eps = [Endpoint(f"sim-{i}", u[0], u[1]) for i, u in enumerate(urls)]
     session = sources.session(

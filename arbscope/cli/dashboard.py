@@ -23,9 +23,6 @@ def run(args: argparse.Namespace) -> int:
 
     if args.duration is not None and not args.duration > 0:
         return fail("--duration must be positive")
-    from .. import heap
-
-    heap.enable()  # an operator's process: its session settles the heap once started
     try:
         fleet = fleet_settings(args)
     except ValueError as exc:
@@ -48,6 +45,11 @@ def run(args: argparse.Namespace) -> int:
         "arbscope %s: config %s, log %s", version(), cfg.path or "(defaults)", log_path
     )
     if args.headless:
+        from .. import heap
+
+        # a headless session's process (a collector's too) settles its heap once started;
+        # the dashboard's app has its own collector policy (``tui.app.settle_gc``)
+        heap.enable()
         return headless(session, args.duration)
     from tui.app import ArbscopeApp
 
