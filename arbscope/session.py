@@ -269,7 +269,7 @@ class FeedSession:
         # ``budget_clock``; the pool begun is finished); None: a turn evaluates at once
         self.slice_s: float | None = slice_s
         self.budget_clock: Callable[[], float] = time.perf_counter
-        self.slices_yielded = 0  # times a turn gave the event loop back between slices
+        self.slices_yielded = 0  # times a turn gave the event loop back (between its parts)
         self.loop = RunLoop(self._turn, self.clock, int(tick_s * 1e9))
         self._setup_engine()
 
@@ -1139,14 +1139,19 @@ class FeedSession:
             return
         left: int | None = None  # the pools of the turn still to evaluate
         while True:
+            await self._yield()  # the event loop's turn: keys, redraws, frames
             n, waiting = self._slice_now(now_ns, left)
             left = (waiting if left is None else left) - n
             if left <= 0 or n == 0:
                 break
-            self.slices_yielded += 1
-            await asyncio.sleep(0)  # the event loop's turn: keys, redraws, frames
+        await self._yield()  # the turn's end (feeds' health, sweep, fills) a step of its own
         self._input(Kind.TURN, now_ns)
         self._tick(now_ns, evaluate=False)
+
+    async def _yield(self) -> None:
+        """Give the event loop its turn between two parts of a turn."""
+        self.slices_yielded += 1
+        await asyncio.sleep(0)
 
     def _slice_now(self, now_ns: int, most: int | None) -> tuple[int, int]:
         """A live slice: :meth:`_slice` for at most ``slice_s`` of the budget clock

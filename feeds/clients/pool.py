@@ -638,7 +638,9 @@ class FeedPool:
                 raise
             self._apply(accounts)
             self.refetched += len(keys)
+        await asyncio.sleep(0)  # the event loop's turn between the steps of a round
         await self.follow()
+        await asyncio.sleep(0)
         await self.fill_gaps()
 
     async def fill_gaps(self) -> None:
@@ -692,6 +694,7 @@ class FeedPool:
         self.wanted = len(self.subscriptions)
         for w in self.workers:
             await w.update(self.subscriptions)
+            await asyncio.sleep(0)  # each worker's diff is its own step of the event loop
 
     def _account(self, key: str, acc: RawAccount, pool: bool) -> None:
         """One fetched account into the ingest; for a pool account, the accounts the

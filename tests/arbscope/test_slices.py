@@ -127,7 +127,8 @@ async def test_a_pool_that_changed_while_it_waited_is_evaluated_once_on_its_newe
     ]
     assert log[len(first) :] == [f"evaluate {b}"]
     assert s.backlog == (0, 0.0)
-    assert s.slices_yielded == 3  # between the turn's four slices
+    # before each of the first turn's four slices and its end; the second's one and its end
+    assert s.slices_yielded == 5 + 2
 
 
 @pytest.mark.slow
