@@ -839,10 +839,21 @@ class FeedPool:
     def coverage(self, subscribed: list[AbstractSet[str]] | None = None) -> dict[str, int]:
         """Per pool, how many endpoints have every account it needs subscribed."""
         subscribed = self._subscribed() if subscribed is None else subscribed
+        whole = self._whole(subscribed)
+        covered = sum(whole)
+        partial = [have for have, w in zip(subscribed, whole, strict=True) if not w]
+        if not partial:  # the usual case: every endpoint has every pool's accounts
+            return dict.fromkeys(self.pool_accounts, covered)
         return {
-            p: sum(accounts <= have for have in subscribed)
+            p: covered + sum(accounts <= have for have in partial)
             for p, accounts in self.pool_accounts.items()
         }
+
+    def _whole(self, subscribed: list[AbstractSet[str]]) -> list[bool]:
+        """Per endpoint, whether it has every account of every pool subscribed (then no
+        pool need be looked at one by one: thousands of them, several times a second)."""
+        needed: set[str] = set().union(*self.pool_accounts.values())
+        return [needed <= have for have in subscribed]
 
     def uncovered_pools(self) -> list[str]:
         """The pools no endpoint covers (their state is stale: nothing reports their
@@ -862,6 +873,7 @@ class FeedPool:
         unique = sum(s.first_seen for s in stats.values())
         now = time.monotonic()
         subscribed = self._subscribed()
+        whole = self._whole(subscribed)
         watched = set(self.ingest.watched()) if self.workers else set()
         caps = {w.endpoint: w.cap for w in self.workers}
         out = []
@@ -907,7 +919,7 @@ class FeedPool:
                     retry_after_s=gate.last_retry_after,
                     uncovered=len(watched - have),
                     pools_uncovered=sum(not (a <= have) for a in self.pool_accounts.values())
-                    if self.workers
+                    if self.workers and not whole[c.endpoint]
                     else 0,
                     cap=caps.get(c.endpoint),
                     oversize=c.oversize,
