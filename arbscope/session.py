@@ -86,6 +86,9 @@ TIP_FLOOR_S = 10.0  # how often the tip floor is read (Jito's updates are slower
 # the most one slice of a turn's evaluation holds the event loop (then keys, redraws and
 # frames get their turn): a few pools' evaluations
 SLICE_S = 0.004
+# the backlog is said (the headless status line; the screen's has its own) once its
+# oldest pool has waited this long: more than a few turns is the market outrunning the machine
+BACKLOG_SHOWN_S = 0.5
 log = logging.getLogger(__name__)
 
 
