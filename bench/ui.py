@@ -100,10 +100,14 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         s0 = time.monotonic()
         while time.monotonic() - s0 < a.start_timeout:  # the snapshot and the subscriptions
             await pilot.pause(0.1)
-            if session.start_error or (session.pool is not None and session.pool.workers):
+            # started: its feeds streaming and its run loop turning (start() has returned
+            # and the app has frozen what it allocated: not a key's wait to measure)
+            if session.start_error or (
+                session.pool is not None and session.pool.workers and session.loop.turns > 0
+            ):
                 break
         started_s = time.monotonic() - s0
-        if session.start_error or session.pool is None or not session.pool.workers:
+        if session.start_error or session.pool is None or not session.loop.turns:
             raise SystemExit(
                 f"the session did not start within {a.start_timeout:g} s: "
                 f"{session.start_error or session.snapshot.note or 'no error'}"
