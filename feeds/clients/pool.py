@@ -845,7 +845,7 @@ class FeedPool:
         if not partial:  # the usual case: every endpoint has every pool's accounts
             return dict.fromkeys(self.pool_accounts, covered)
         return {
-            p: covered + sum(accounts <= have for have in partial)
+            p: covered + sum(map(accounts.issubset, partial))
             for p, accounts in self.pool_accounts.items()
         }
 
@@ -918,7 +918,8 @@ class FeedPool:
                     backoff_s=gate.remaining(now),
                     retry_after_s=gate.last_retry_after,
                     uncovered=len(watched - have),
-                    pools_uncovered=sum(not (a <= have) for a in self.pool_accounts.values())
+                    pools_uncovered=len(self.pool_accounts)
+                    - sum(map(frozenset(have).issuperset, self.pool_accounts.values()))
                     if self.workers and not whole[c.endpoint]
                     else 0,
                     cap=caps.get(c.endpoint),
