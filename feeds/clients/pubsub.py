@@ -81,34 +81,6 @@ from .transport import (
 )
 
 POLICY_VIOLATION = 1008  # RFC 6455 §7.4.1: how a provider closes over its subscription cap
-# the most a burst of requests (thousands of subscriptions on a connection's start) holds
-# the event loop before the rest of it (frames, keys, redraws) gets a turn: a send is
-# synchronous on picows, so a mainnet-sized set would otherwise be one ~1 s step
-SEND_SLICE_S = 0.004
-
-
-class Pace:
-    """Gives the event loop back (``await step()``) once ``slice_s`` has passed since it
-    last did: a long synchronous burst in slices of a few ms."""
-
-    def __init__(self, slice_s: float = SEND_SLICE_S) -> None:
-        self.slice_s = slice_s
-        self.yields = 0
-        self._until = time.perf_counter() + slice_s
-
-    async def step(self) -> None:
-        if time.perf_counter() >= self._until:
-            self.yields += 1
-            await asyncio.sleep(0)
-            self._until = time.perf_counter() + self.slice_s
-
-
-async def send_paced(ws: Connection, frames: Sequence[str]) -> None:
-    """Send ``frames`` in order, the event loop given its turn every few ms (:class:`Pace`)."""
-    pace = Pace()
-    for f in frames:
-        await ws.send(f)
-        await pace.step()
 
 
 class Ingest(Protocol):
@@ -388,7 +360,8 @@ class PubSubWorker:
         self.counters.refused = len(self._refused)
         self.counters.subscriptions = len(self.book.active)
         with contextlib.suppress(Exception):  # a closed socket: the reconnect catches up
-            await send_paced(ws, frames)
+            for f in frames:
+                await ws.send(f)
 
     def _wanted(self) -> set[tuple[str, str]]:
         """The (method, label) of every subscription the connection should hold now
@@ -405,7 +378,6 @@ class PubSubWorker:
         if over:  # over the endpoint's cap: refused without asking
             self._refused |= {(s.method, s.label) for s in over}
             self.counters.refused = len(self._refused)
-        pace = Pace()
         for sub in list(asked):
             # an update() while this burst is sent replaces the set: what it dropped and
             # this burst has not asked for yet is not asked for (what it added, it asks
@@ -413,7 +385,6 @@ class PubSubWorker:
             if self.subs is not asked and (sub.method, sub.label) not in self._wanted():
                 continue
             await ws.send(self.book.subscribe(sub))
-            await pace.step()
         self._resub_wait = self.config.resubscribe_s
         self._resub_at = time.monotonic_ns() + int(self._resub_wait * 1e9)
         watchdog = asyncio.create_task(self._watch(ws))
@@ -540,7 +511,8 @@ class PubSubWorker:
             room = None if room is None else room - 1
         self.resubscribes += len(frames)
         with contextlib.suppress(Exception):  # a closed socket: the reconnect catches up
-            await send_paced(ws, frames)
+            for f in frames:
+                await ws.send(f)
 
     async def _still_silent(self, limit_s: float) -> bool:
         """After the loop has read what reached the socket (``read_what_came``), whether
