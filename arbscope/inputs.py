@@ -154,6 +154,15 @@ def _tick_args(inp: Input, endpoint: int) -> tuple[Any, ...]:
     return (inp.t_ns,)
 
 
+def _slice(now_ns: int, n: int) -> Encoded:
+    return 0, json_payload([int(n)]), now_ns
+
+
+def _slice_args(inp: Input, endpoint: int) -> tuple[Any, ...]:
+    (n,) = inp.json()
+    return inp.t_ns, int(n)
+
+
 def _wallet(armed: bool, base: str, accounts: dict[str, bool]) -> Encoded:
     return 0, json_payload([bool(armed), base, dict(sorted(accounts.items()))]), None
 
@@ -194,6 +203,8 @@ _ROWS = (
     InputKind(Kind.LANDING, "on_landing", False, _landing, _landing_args, published=False),
     InputKind(Kind.TICK, "tick", False, _tick, _tick_args, published=False),
     InputKind(Kind.DECIDE, "decide", False, _tick, _tick_args, published=False),
+    InputKind(Kind.SLICE, "evaluate_slice", False, _slice, _slice_args, published=False),
+    InputKind(Kind.TURN, "end_turn", False, _tick, _tick_args, published=False),
     InputKind(Kind.WALLET, "on_wallet", False, _wallet, _wallet_args, published=False),
     InputKind(Kind.TRADE, "trade", False, _trade, _trade_args, published=False),
     InputKind(Kind.KILL, "kill", False, _none, _no_args, published=False),

@@ -54,6 +54,7 @@ from .sources.feeds import NoFeeds
 
 SPEEDS = (1.0, 10.0, 100.0, math.inf)
 YIELD_EVERY = 2_000  # inputs applied between two yields to the event loop (a long seek)
+TURN_ENDS = frozenset({Kind.TICK, Kind.TURN})  # the inputs that end a turn (whole, or sliced)
 
 
 async def load_info(db: str | Path | None, session: str) -> SessionInfo:
@@ -387,8 +388,8 @@ class ReplaySession:
 
     async def step_slot(self) -> None:
         """Pause, then apply inputs until the chain's slot has moved and the next tick
-        has run: exactly the inputs up to that slot boundary, however long the journal
-        takes to read."""
+        (a ``TICK``, or the ``TURN`` that ends a sliced one) has run: exactly the inputs up
+        to that slot boundary, however long the journal takes to read."""
         self.clock.paused = True
         async with self._cursor:
             ing = self.session.ingest
@@ -397,7 +398,7 @@ class ReplaySession:
             while (inp := await self._peek()) is not None:
                 self.apply(self._take())
                 moved = moved or ing.stats().slot > slot
-                if moved and inp.kind is Kind.TICK:
+                if moved and inp.kind in TURN_ENDS:
                     break
             self.clock.set(self.pos_ns)
             self.session.changed()

@@ -24,6 +24,7 @@ import dataclasses
 import logging
 import time
 import types
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -82,6 +83,12 @@ from .timing import KernelTimer
 HEALTH_EVERY_NS = 1_000_000_000  # feed health journaled once a second
 COVERAGE_EVERY_NS = 1_000_000_000  # the pools no endpoint covers, looked at once a second
 TIP_FLOOR_S = 10.0  # how often the tip floor is read (Jito's updates are slower)
+# the most one slice of a turn's evaluation holds the event loop (then keys, redraws and
+# frames get their turn): a few pools' evaluations
+SLICE_S = 0.004
+# the backlog is said (the headless status line; the screen's has its own) once its
+# oldest pool has waited this long: more than a few turns is the market outrunning the machine
+BACKLOG_SHOWN_S = 0.5
 log = logging.getLogger(__name__)
 
 
@@ -202,6 +209,7 @@ class FeedSession:
         streams: StreamSinks | None = None,
         clock: Clock | None = None,
         tick_s: float = TICK_S,
+        slice_s: float | None = SLICE_S,
     ) -> None:
         watch = watch or Watch()
         evaluation = evaluation or Evaluation()
@@ -260,6 +268,11 @@ class FeedSession:
         self.timer_clock = evaluation.timer_clock  # the kernel timer's (staged screens)
         self.clock: Clock = clock if clock is not None else MonotonicClock()
         self.tick_s = tick_s
+        # the most one slice of a turn's evaluation holds the event loop (s of
+        # ``budget_clock``; the pool begun is finished); None: a turn evaluates at once
+        self.slice_s: float | None = slice_s
+        self.budget_clock: Callable[[], float] = time.perf_counter
+        self.slices_yielded = 0  # times a turn gave the event loop back (between its parts)
         self.loop = RunLoop(self._turn, self.clock, int(tick_s * 1e9))
         self._setup_engine()
 
@@ -318,6 +331,12 @@ class FeedSession:
         # the pools a frame's decision found halfway through a slot (one vault moved, the
         # other's copy on its way): decided on with the next frame's, or at the turn
         self._half: dict[str, None] = {}
+        # the backlog: pools changed and not evaluated yet, oldest first, each once however
+        # often it changed meanwhile (its newest state is what is evaluated), with when it
+        # joined (monotonic ns: the status line's age, never a decision's input)
+        self._backlog: OrderedDict[str, int] = OrderedDict()
+        # the pools the turn's slices evaluated so far (the price panel's, at the turn's end)
+        self._sliced: dict[str, None] = {}
         self._sweep_key = ""
         self.rate = UpdateRate()
         self._last_sweep_t = 0.0
@@ -915,13 +934,24 @@ class FeedSession:
 
     # ------------------------------------------------------------ the tick
     def tick(self, now_ns: int | None = None) -> None:
-        """Re-evaluate every pool that changed since the last tick; sweep on a timer;
-        execute. ``now_ns`` is the session's clock: without it the tick is a live one at
-        the clock's time, journaled as a ``TICK`` input; a replay passes the recorded one.
-        The snapshot is built when someone reads it, not here."""
+        """Re-evaluate every pool that changed since the last tick (and every one of the
+        backlog); sweep on a timer; execute. ``now_ns`` is the session's clock: without it
+        the tick is a live one at the clock's time, journaled as a ``TICK`` input; a replay
+        passes the recorded one. The snapshot is built when someone reads it, not here."""
         if now_ns is None:
-            self._turn(self.clock.now_ns())
+            self._begin_turn(self.clock.now_ns())
+            self._input(Kind.TICK, self._now_ns)
+            self._tick(self._now_ns, evaluate=True)
             return
+        self._tick(now_ns, evaluate=True)
+
+    def end_turn(self, now_ns: int) -> None:
+        """The rest of a turn whose evaluation was done in slices (:meth:`evaluate_slice`;
+        a ``TURN`` input): the sweep, execution, events and health of a tick, evaluating
+        nothing itself; what still waits in the backlog is the next turn's."""
+        self._tick(now_ns, evaluate=False)
+
+    def _tick(self, now_ns: int, evaluate: bool) -> None:
         self._now_ns = now_ns
         if self.collect_only:  # a collector publishes; the consumers evaluate
             self.ingest.take_changed()
@@ -935,8 +965,15 @@ class FeedSession:
         ex = ev.live_executor()
         if ex is not None:  # live: the order's latency starts at the frame that moved it
             ex.trigger_ns, ex.turn_ns = self.ingest.change_ns, time.monotonic_ns()
-        changed = self._held_back(self.ingest.take_changed())
-        self._evaluate(changed)
+        changed: list[str] = []
+        if evaluate:  # a whole tick: every pool waiting, at once
+            self._absorb()
+            changed = list(self._backlog)
+            self._backlog.clear()
+            self._evaluate(changed)
+        if self._sliced:  # evaluated by the turn's slices
+            changed = [*self._sliced, *(p for p in changed if p not in self._sliced)]
+            self._sliced.clear()
         now = now_ns / 1e9
         if now - self._last_sweep_t >= self.sweep_s and len(self.graph):
             self._last_sweep_t = now
@@ -983,18 +1020,23 @@ class FeedSession:
         its cycles are evaluated."""
         if not changed:
             return
-        ev = self.ev
-        ev.refresh_prices()  # a lamport's price in each base, as the graph holds it now
+        self.ev.refresh_prices()  # a lamport's price in each base, as the graph holds it now
         for pool_id in changed:
-            keys: list[OppKey] = []
-            try:
-                keys = ev.evaluate(pool_id, slot)
-            except UnknownPoolError:  # it left the graph (a bad state): its cycles go too
-                ev.drop_pool(pool_id)
-            except EngineError:
-                self.errors += 1
-            self.updates += 1
-            yield keys
+            yield self._evaluate_pool(pool_id, slot)
+
+    def _evaluate_pool(self, pool_id: str, slot: int) -> list[OppKey]:
+        """Every cycle through ``pool_id`` evaluated at ``slot`` (one update); its live
+        cycles' keys."""
+        ev = self.ev
+        keys: list[OppKey] = []
+        try:
+            keys = ev.evaluate(pool_id, slot)
+        except UnknownPoolError:  # it left the graph (a bad state): its cycles go too
+            ev.drop_pool(pool_id)
+        except EngineError:
+            self.errors += 1
+        self.updates += 1
+        return keys
 
     def _frame_moved(self) -> None:
         """The ingest's ``on_change`` while trading live on its own: :meth:`decide` now,
@@ -1029,8 +1071,10 @@ class FeedSession:
                 changed = [p for p in changed if p not in self._half]
         if not changed:
             return
+        backlog = self._backlog
         for p in changed:
             self._decided[p] = None
+            backlog.pop(p, None)  # evaluated now, on its newest state
         # each pool's cycles decided on as soon as they are evaluated (tick to trade: an
         # order goes out before the other pools' cycles are evaluated), each cycle once (at
         # its first pool: the graph is the same for every pool of the call); evaluated at
@@ -1071,9 +1115,10 @@ class FeedSession:
             return ""
         return REASON_FEEDS_STALLED
 
-    def _turn(self, now_ns: int) -> None:
-        """The run loop's turn: a live tick at ``now_ns``, journaled first (``TICK``);
-        before it, at most every ``COVERAGE_EVERY_NS``, the pools no endpoint covers."""
+    def _begin_turn(self, now_ns: int) -> None:
+        """What a live turn does before it evaluates: at most every
+        ``COVERAGE_EVERY_NS``, the pools no endpoint covers; the live wallet."""
+        self._now_ns = now_ns
         if now_ns - self._coverage_ns >= COVERAGE_EVERY_NS:
             uncovered = self.feeds.uncovered_pools()  # None: its collectors say them
             if uncovered is not None:
@@ -1082,8 +1127,102 @@ class FeedSession:
                 if frozenset(bare) != self.ev.uncovered:
                     self.on_uncovered(bare)
         self._sync_wallet()
-        self._input(Kind.TICK, now_ns)
-        self.tick(now_ns)
+
+    async def _turn(self, now_ns: int) -> None:
+        """The run loop's turn at ``now_ns``. Its evaluation is done in slices of at most
+        ``slice_s`` (each journaled, ``SLICE``), the event loop given back between them, so
+        a key, a redraw or a frame never waits for more than one slice: the turn evaluates
+        the pools waiting when it began (the backlog, each pool once on its newest state,
+        however often it changed), the pools that change meanwhile join the backlog for
+        the next turn. Then the rest of the tick (``TURN``): sweep, execution, events. A
+        collector (it evaluates nothing), or ``slice_s`` None, ticks whole (``TICK``)."""
+        self._begin_turn(now_ns)
+        if self.collect_only or self.slice_s is None:
+            self._input(Kind.TICK, now_ns)
+            self._tick(now_ns, evaluate=True)
+            return
+        left: int | None = None  # the pools of the turn still to evaluate
+        while True:
+            await self._yield()  # the event loop's turn: keys, redraws, frames
+            n, waiting = self._slice_now(now_ns, left)
+            left = (waiting if left is None else left) - n
+            if left <= 0 or n == 0:
+                break
+        await self._yield()  # the turn's end (feeds' health, sweep, fills) a step of its own
+        self._input(Kind.TURN, now_ns)
+        self._tick(now_ns, evaluate=False)
+
+    async def _yield(self) -> None:
+        """Give the event loop its turn between two parts of a turn."""
+        self.slices_yielded += 1
+        await asyncio.sleep(0)
+
+    def _slice_now(self, now_ns: int, most: int | None) -> tuple[int, int]:
+        """A live slice: :meth:`_slice` for at most ``slice_s`` of the budget clock
+        (``most`` pools at most; None: as many as wait), journaled once it is known how
+        many pools it evaluated (``SLICE``; nothing else is journaled meanwhile, and a
+        slice that raised is journaled with the pools it began)."""
+        budget = self.slice_s or 0.0
+        clock = self.budget_clock
+        until = clock() + budget
+        done = [0]
+        try:
+            waiting = self._slice(now_ns, most, lambda: clock() >= until, done)
+        finally:
+            if done[0]:
+                self._input(Kind.SLICE, now_ns, done[0])
+        return done[0], waiting
+
+    def evaluate_slice(self, now_ns: int, n: int) -> None:
+        """One slice of a turn's evaluation (a ``SLICE`` input, as a replay applies it):
+        the pools changed since join the backlog, then its first ``n`` are evaluated."""
+        self._slice(now_ns, n, lambda: False, [0])
+
+    def _slice(
+        self, now_ns: int, most: int | None, over: Callable[[], bool], done: list[int]
+    ) -> int:
+        """The pools changed since the last slice join the backlog (a pool already there
+        keeps its place), then its oldest are evaluated, each on its newest state, until
+        ``most`` (None: the backlog's size then) or ``over()`` after a pool; ``done[0]``
+        counts them as they begin. The backlog's size before evaluating."""
+        self._absorb()
+        backlog = self._backlog
+        waiting = len(backlog)
+        if not waiting:
+            return 0
+        self._now_ns = now_ns
+        ev = self.ev
+        ev.hold(self._stalled(now_ns))  # before the slice's scores: they carry it
+        ev.refresh_prices()  # a lamport's price in each base, as the graph holds it now
+        most = waiting if most is None else min(most, waiting)
+        slot, sliced = self.slot, self._sliced
+        while done[0] < most:
+            pool, _ = backlog.popitem(last=False)
+            done[0] += 1
+            sliced[pool] = None
+            self._evaluate_pool(pool, slot)
+            if over():
+                break
+        return waiting
+
+    def _absorb(self) -> None:
+        """The pools changed since the last look (and those a frame's decision held back)
+        join the backlog, each once: one already waiting keeps its place."""
+        changed = self._held_back(self.ingest.take_changed())
+        if changed:
+            t, backlog = time.monotonic_ns(), self._backlog
+            for p in changed:
+                if p not in backlog:
+                    backlog[p] = t
+
+    @property
+    def backlog(self) -> tuple[int, float]:
+        """The pools waiting to be evaluated and how long the oldest has waited (s; 0 when
+        none wait): the market outrunning the machine shows here."""
+        if not self._backlog:
+            return 0, 0.0
+        oldest = next(iter(self._backlog.values()))
+        return len(self._backlog), max(0.0, (time.monotonic_ns() - oldest) / 1e9)
 
     def _sync_wallet(self) -> None:
         """Before a live decision point (a turn, a frame's decision, the operator's order):

@@ -10,7 +10,11 @@ rendering run, nothing is written to a terminal) runs a FeedSession on them for
 - redraws/s (the screen's fixed frame interval; target <= 20 fps);
 - key latency: ``t`` (theme) and ``space`` pressed every 0.5 s, time from the press to
   the handled state (target <= 100 ms), p50 / p99 / max;
-- CPU: process time over wall time (target < 1 core).
+- CPU: process time over wall time (target < 1 core);
+- the event loop's holds: how long each of its steps (a callback, a task's step) ran,
+  in this thread's CPU time (what another process on the machine does not inflate) and
+  in wall time; the longest steps by what ran them. A key waits for the step running
+  when it arrives, so the longest holds bound its latency on an idle machine.
 
 ``--chart price|equity`` measures with that chart shown in place of the timings (``c``
 once or twice): the price chart follows the best cycle's first hop and is rebuilt
@@ -96,10 +100,14 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         s0 = time.monotonic()
         while time.monotonic() - s0 < a.start_timeout:  # the snapshot and the subscriptions
             await pilot.pause(0.1)
-            if session.start_error or (session.pool is not None and session.pool.workers):
+            # started: its feeds streaming and its run loop turning (start() has returned
+            # and the app has frozen what it allocated: not a key's wait to measure)
+            if session.start_error or (
+                session.pool is not None and session.pool.workers and session.loop.turns > 0
+            ):
                 break
         started_s = time.monotonic() - s0
-        if session.start_error or session.pool is None or not session.pool.workers:
+        if session.start_error or session.pool is None or not session.loop.turns:
             raise SystemExit(
                 f"the session did not start within {a.start_timeout:g} s: "
                 f"{session.start_error or session.snapshot.note or 'no error'}"
@@ -113,6 +121,7 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         b0 = sum(c.builds for c in charts)
         f0, u0 = screen.frames, session.updates
         m0 = sum(c.messages for c in session.pool.counters) if session.pool else 0
+        holds = LoopHolds().__enter__()
         c0, t0, rss0 = time.process_time(), time.monotonic(), _rss_mb()
         end = t0 + a.seconds
         rss_at: list[tuple[float, float]] = [(0.0, rss0)]  # (seconds in, MB) every 60 s
@@ -133,6 +142,7 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
                 await asyncio.sleep(0.001)
             lat.append(time.perf_counter() - k0)
         wall = time.monotonic() - t0
+        holds.__exit__()
         why = session.timer.stateful_suspended
         shadow = f"mirror suspended ({why})" if why else "twin mirrors every frame"
         cpu = time.process_time() - c0
@@ -165,7 +175,64 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         "rss_mb_end": rss1,
         "rss_mb_over_time": [*rss_at, (wall, rss1)],
         "theme_latency_p99_ms": 1e3 * _nearest_rank(lat_t, 99.0),
+        **holds.summary(),
     }
+
+
+class LoopHolds:
+    """Times every step the event loop runs (``asyncio.Handle._run``: a callback, or a
+    task's step), in wall time and in this thread's CPU time, while installed; the
+    holds' distribution and the longest by what ran them (a task's coroutine, or a
+    callback's name)."""
+
+    def __init__(self) -> None:
+        self.cpu: list[float] = []
+        self.wall: list[float] = []
+        self.worst: dict[str, float] = {}  # name -> the longest CPU hold (s)
+        self._orig: Any = None
+
+    @staticmethod
+    def _name(h: asyncio.Handle) -> str:
+        cb = getattr(h, "_callback", None)
+        owner = getattr(cb, "__self__", None)
+        if isinstance(owner, asyncio.Task):
+            coro = owner.get_coro()
+            return f"task {getattr(coro, '__qualname__', owner.get_name())}"
+        return str(getattr(cb, "__qualname__", cb))
+
+    def __enter__(self) -> LoopHolds:
+        self._orig = orig = asyncio.Handle._run
+        cpu, wall, worst, name = self.cpu, self.wall, self.worst, self._name
+        thread_time, perf = time.thread_time, time.perf_counter
+
+        def run(h: asyncio.Handle) -> None:
+            c0, w0 = thread_time(), perf()
+            orig(h)
+            c, w = thread_time() - c0, perf() - w0
+            cpu.append(c)
+            wall.append(w)
+            if c > 0.005:
+                n = name(h)
+                if c > worst.get(n, 0.0):
+                    worst[n] = c
+
+        asyncio.Handle._run = run  # type: ignore[method-assign,assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.Handle._run = self._orig  # type: ignore[method-assign]
+
+    def summary(self) -> dict[str, Any]:
+        top = sorted(self.worst.items(), key=lambda kv: -kv[1])[:8]
+        return {
+            "loop_steps": len(self.cpu),
+            "hold_cpu_p99_ms": 1e3 * _nearest_rank(self.cpu, 99.0) if self.cpu else 0.0,
+            "hold_cpu_p999_ms": 1e3 * _nearest_rank(self.cpu, 99.9) if self.cpu else 0.0,
+            "hold_cpu_max_ms": 1e3 * max(self.cpu, default=0.0),
+            "hold_wall_max_ms": 1e3 * max(self.wall, default=0.0),
+            "holds_over_20ms_cpu": sum(c > 0.020 for c in self.cpu),
+            "longest_holds_cpu_ms": [(n, round(1e3 * c, 1)) for n, c in top],
+        }
 
 
 def _rss_mb() -> float:
@@ -270,7 +337,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             "flat",
         ),
     ]
+    rows.append(
+        (
+            "event loop's holds, CPU: p99 / p99.9 / max",
+            f"{r['hold_cpu_p99_ms']:.1f} / {r['hold_cpu_p999_ms']:.1f} / "
+            f"{r['hold_cpu_max_ms']:.0f} ms ({r['holds_over_20ms_cpu']} over 20 ms "
+            f"of {r['loop_steps']:,} steps)",
+            "a key waits for one",
+        )
+    )
     print("\n".join(markdown(("measure", "value", "bound"), rows)))
+    print(
+        "longest holds (CPU ms): " + ", ".join(f"{n} {ms:g}" for n, ms in r["longest_holds_cpu_ms"])
+    )
     if len(r["rss_mb_over_time"]) > 2:
         print(
             "RSS over time: "

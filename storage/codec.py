@@ -69,6 +69,13 @@ class Kind(IntEnum):
     # [armed, base, {mint: its account exists}]: the live wallet the cycles are scored
     # with from here on (the token accounts a transaction would create cost compute units)
     WALLET = 23
+    # [n]: a turn's evaluation done in slices (the event loop given back between them):
+    # the pools changed since joined the session's backlog (each once, where it already
+    # waited), then its first n were evaluated (t_ns is the turn's clock)
+    SLICE = 24
+    # the rest of a turn whose evaluation was done in slices (t_ns is its clock): a TICK
+    # that evaluates nothing itself (what still waits is the next turn's slices' work)
+    TURN = 25
 
 
 @dataclass(frozen=True, slots=True)

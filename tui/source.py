@@ -5,7 +5,8 @@ against these shapes. Every source is a :class:`LiveSource` (``arbscope.demo.Sim
 ``arbscope.session.FeedSession``, ``arbscope.replay.ReplaySession``): it owns its clock
 and run loop, and the screen only reads its latest snapshot. What only some sources can
 do is a capability the app asks for with ``isinstance`` (these protocols are
-``runtime_checkable``): :class:`ReplayControls`, :class:`Trading`, :class:`LiveArming`;
+``runtime_checkable``): :class:`ReplayControls`, :class:`Trading`, :class:`LiveArming`,
+:class:`Backlogged`;
 the journal behind the ``r`` key is a :class:`JournalBrowsing`. A key whose capability
 the source lacks is shown dimmed.
 """
@@ -629,6 +630,17 @@ class LiveArming(Protocol):
 
     def to_paper(self) -> None:
         """Live -> paper at once."""
+        ...
+
+
+@runtime_checkable
+class Backlogged(Protocol):
+    """A source whose evaluation can fall behind its feeds (a live session's): the
+    status line says so when the market outruns the machine."""
+
+    @property
+    def backlog(self) -> tuple[int, float]:
+        """The pools waiting to be evaluated, and how long the oldest has waited (s)."""
         ...
 
 

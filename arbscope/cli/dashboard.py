@@ -144,6 +144,8 @@ def headless(session: FeedSession, duration: float | None) -> int:
 
 
 def status_line(s: FeedSession) -> str:
+    from ..session import BACKLOG_SHOWN_S
+
     snap = s.snapshot
     up = sum(1 for f in snap.feeds if f.connected)
     go = sum(1 for _, sc in snap.opportunities if sc.go)
@@ -155,6 +157,9 @@ def status_line(s: FeedSession) -> str:
         live = f", live {s.mode.lower()} pnl {lv.pnl:+,} ({lv.confirmed} ok, {lv.failed} failed)"
     rec = s.recorder
     journal = f", journal: {rec.error}" if rec is not None and rec.error else ""
+    waiting, age = s.backlog
+    if waiting and age >= BACKLOG_SHOWN_S:  # the market outruns the machine
+        journal += f", behind: {waiting:,} pools waiting, oldest {age:.1f} s"
     pub = s.publisher
     if pub is not None:  # a collector
         st = pub.stats

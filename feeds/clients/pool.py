@@ -638,7 +638,9 @@ class FeedPool:
                 raise
             self._apply(accounts)
             self.refetched += len(keys)
+        await asyncio.sleep(0)  # the event loop's turn between the steps of a round
         await self.follow()
+        await asyncio.sleep(0)
         await self.fill_gaps()
 
     async def fill_gaps(self) -> None:
@@ -692,6 +694,7 @@ class FeedPool:
         self.wanted = len(self.subscriptions)
         for w in self.workers:
             await w.update(self.subscriptions)
+            await asyncio.sleep(0)  # each worker's diff is its own step of the event loop
 
     def _account(self, key: str, acc: RawAccount, pool: bool) -> None:
         """One fetched account into the ingest; for a pool account, the accounts the
@@ -836,10 +839,21 @@ class FeedPool:
     def coverage(self, subscribed: list[AbstractSet[str]] | None = None) -> dict[str, int]:
         """Per pool, how many endpoints have every account it needs subscribed."""
         subscribed = self._subscribed() if subscribed is None else subscribed
+        whole = self._whole(subscribed)
+        covered = sum(whole)
+        partial = [have for have, w in zip(subscribed, whole, strict=True) if not w]
+        if not partial:  # the usual case: every endpoint has every pool's accounts
+            return dict.fromkeys(self.pool_accounts, covered)
         return {
-            p: sum(accounts <= have for have in subscribed)
+            p: covered + sum(map(accounts.issubset, partial))
             for p, accounts in self.pool_accounts.items()
         }
+
+    def _whole(self, subscribed: list[AbstractSet[str]]) -> list[bool]:
+        """Per endpoint, whether it has every account of every pool subscribed (then no
+        pool need be looked at one by one: thousands of them, several times a second)."""
+        needed: set[str] = set().union(*self.pool_accounts.values())
+        return [needed <= have for have in subscribed]
 
     def uncovered_pools(self) -> list[str]:
         """The pools no endpoint covers (their state is stale: nothing reports their
@@ -859,6 +873,7 @@ class FeedPool:
         unique = sum(s.first_seen for s in stats.values())
         now = time.monotonic()
         subscribed = self._subscribed()
+        whole = self._whole(subscribed)
         watched = set(self.ingest.watched()) if self.workers else set()
         caps = {w.endpoint: w.cap for w in self.workers}
         out = []
@@ -903,8 +918,9 @@ class FeedPool:
                     backoff_s=gate.remaining(now),
                     retry_after_s=gate.last_retry_after,
                     uncovered=len(watched - have),
-                    pools_uncovered=sum(not (a <= have) for a in self.pool_accounts.values())
-                    if self.workers
+                    pools_uncovered=len(self.pool_accounts)
+                    - sum(map(frozenset(have).issuperset, self.pool_accounts.values()))
+                    if self.workers and not whole[c.endpoint]
                     else 0,
                     cap=caps.get(c.endpoint),
                     oversize=c.oversize,

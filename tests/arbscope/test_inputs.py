@@ -47,6 +47,8 @@ def test_every_kind_of_the_journal_has_its_row() -> None:
         Kind.LANDING,
         Kind.TICK,
         Kind.DECIDE,
+        Kind.SLICE,
+        Kind.TURN,
         Kind.WALLET,
         Kind.TRADE,
         Kind.KILL,

@@ -298,3 +298,9 @@ def test_the_status_bar_names_a_lagging_endpoint() -> None:
     snap.feeds = [_health(name="node-0"), _health(name="node-1", lead=5)]
     line.show(snap, state)  # type: ignore[arg-type]
     assert "lagging" not in str(line.render()).split("…")[-1]
+    # the evaluation's backlog: said once its oldest pool has waited long (the market
+    # outrunning the machine), not while pools wait their turn as usual
+    line.show(snap, state, (1_234, 2.5))  # type: ignore[arg-type]
+    assert "behind: 1,234 pools waiting, oldest 2.5 s" in str(line.render())
+    line.show(snap, state, (40, 0.1))  # type: ignore[arg-type]
+    assert "pools waiting" not in str(line.render())

@@ -32,7 +32,7 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer, Header, TabbedContent, TabPane
 
-from ..source import LiveSource, SnapshotView, UiState
+from ..source import Backlogged, LiveSource, SnapshotView, UiState
 from ..widgets.cycles import CyclesPanel
 from ..widgets.equity import EquityChart
 from ..widgets.feeds import FeedsPanel
@@ -305,7 +305,8 @@ class LiveScreen(Screen[None]):
             self._draw_chart(snap)
             if self.has_rivals:
                 self._draw_rivals(snap)
-            self.query_one(StatusLine).show(snap, self.state)
+            backlog = self.source.backlog if isinstance(self.source, Backlogged) else (0, 0.0)
+            self.query_one(StatusLine).show(snap, self.state, backlog)
         except Exception as exc:  # a bad value must not kill the dashboard
             self.state.internal_errors += 1
             self.state.last_error = f"redraw: {type(exc).__name__}: {exc}"[:80]

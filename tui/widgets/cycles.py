@@ -152,6 +152,7 @@ class CyclesPanel(KeyedTable):
         self.filter = ""
         self.names: TokenNames = _Raw()
         self.by_key: dict[str, tuple[Opportunity, Score]] = {}
+        self._drawn: tuple[tuple[object, ...], tuple[object, ...]] | None = None  # show()'s last
         if compact:
             self.pick(self.COMPACT)
 
@@ -182,11 +183,18 @@ class CyclesPanel(KeyedTable):
         """Make the rows those of ``opportunities`` (given best first) that pass the
         filter; ``labels``: each pool's venue label; ``unsendable``: per row key, why one
         transaction cannot hold the cycle."""
-        ages = ages or {}
-        unsendable = unsendable or {}
         names = names if names is not None else self.names
         self.names = names
         palette = Palette.of(self.app)  # after a theme swap the cells differ: sync rewrites them
+        # the same snapshot's rows again (redraws outpace the session's turns): nothing to do
+        drawn = (opportunities, ages, names, labels, unsendable)
+        again = (self.filter, palette, self.shown)
+        last = self._drawn
+        if last is not None and last[1] == again and all(a is b for a, b in zip(last[0], drawn)):
+            return
+        self._drawn = (drawn, again)
+        ages = ages or {}
+        unsendable = unsendable or {}
         rows: dict[str, tuple[Cell, ...]] = {}
         self.by_key = {}
         for o, s in opportunities:

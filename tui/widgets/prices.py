@@ -109,6 +109,11 @@ class PricesPanel(KeyedTable):
         # a row cursor: the price chart (``c``) draws the pair under it
         title = "Prices: mid per pair; RSI14, Bollinger %B, EMA10, KAMA10"
         super().__init__(id=id, cursor=True, title=title)
+        self._drawn: tuple[object, object, object] | None = None  # show()'s last rows
 
     def show(self, rows: Sequence[Any], names: TokenNames | None = None) -> None:
+        last = self._drawn
+        if last is not None and last[0] is rows and last[1] is names and last[2] == self.shown:
+            return  # the same snapshot's rows again (redraws outpace the session's turns)
+        self._drawn = (rows, names, self.shown)
         self.sync({"/".join(r.pair): cells(r, names) for r in rows})

@@ -2,8 +2,8 @@
 can't be missed, the session's health when it is not ok (DEGRADED / UNHEALTHY and the
 first problem in words), then what matters most first (the line is cut on narrow
 terminals): the operator's last answer, slot, clock, feeds (and any lagging the chain's
-slot) and their commitment (processed in yellow: it may be rolled back), errors, then the
-details."""
+slot) and their commitment (processed in yellow: it may be rolled back), the evaluation's
+backlog when the market outruns the machine, errors, then the details."""
 
 from __future__ import annotations
 
@@ -17,13 +17,20 @@ from ..source import SnapshotView, UiState
 SOURCE_STYLE = {"SIM": "black on cyan", "LIVE": "black on magenta", "REPLAY": "black on yellow"}
 HEALTH_STYLE = {"degraded": "black on yellow", "unhealthy": "white on red"}
 PROBLEM_CHARS = 36  # the first problem, cut so that the slot still shows at 80 columns
+# the evaluation's backlog is shown once its oldest pool has waited this long (a turn
+# evaluates what waits when it begins: more than a few turns' wait is the market
+# outrunning the machine)
+BACKLOG_SHOWN_S = 0.5
 
 
 class StatusLine(Static):
     """One line: badges, then what runs and how fast."""
 
-    def show(self, snap: SnapshotView, state: UiState) -> None:
-        """Render ``snap`` and the app's ``state``."""
+    def show(
+        self, snap: SnapshotView, state: UiState, backlog: tuple[int, float] = (0, 0.0)
+    ) -> None:
+        """Render ``snap`` and the app's ``state``; ``backlog``: the pools waiting to be
+        evaluated and the oldest's wait (s), said when it is long."""
         mode = state.mode
         badge = "white on red" if mode == "LIVE" else "black on green"
         parts = [f"[b {badge}] {mode} [/]"]
@@ -68,6 +75,9 @@ class StatusLine(Static):
         if snap.commitment:  # processed is faster and may be rolled back: say which
             style = "b yellow" if snap.commitment == "processed" else "b"
             parts.append(f"[{style}]{escape(snap.commitment)}[/]")
+        waiting, age = backlog
+        if waiting and age >= BACKLOG_SHOWN_S:  # the market outruns the machine
+            parts.append(f"[b yellow]behind: {waiting:,} pools waiting, oldest {age:.1f} s[/]")
         errors = f"errors {snap.errors}"
         if state.internal_errors:
             errors += f" (+{state.internal_errors} internal: {escape(state.last_error)})"

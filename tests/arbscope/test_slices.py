@@ -1,0 +1,203 @@
+"""A turn's evaluation in slices (``FeedSession._turn``): the event loop is given back
+between slices, so a key is handled while a turn still has pools to evaluate; a pool that
+changed many times while it waited is evaluated once, on its newest state; what changes
+during a turn waits for the next; and the slices are journaled, so a replay decides the
+same. Nothing here waits on wall time: the session's clock is a ManualClock moved by the
+test, and a slice budget of 0 makes every slice one pool."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from arbscope import sources
+from arbscope.replay import ReplaySession, load_info
+from arbscope.runloop import TICK_S, ManualClock
+from arbscope.session import FeedSession, RecordSettings
+from tests.support.live import quiet
+from tests.support.pilot import until
+from tui.app import ArbscopeApp
+
+PERIOD_NS = int(TICK_S * 1e9)
+
+
+def unstarted(slice_s: float | None, seed: int = 11) -> tuple[FeedSession, ManualClock]:
+    """A session on a quiet simulated market (its pools move only when told), turned by
+    hand, with ``slice_s`` as its slice budget (0: a pool a slice; None: whole turns)."""
+    clock = ManualClock()
+    s = sources.session(
+        sources.Watch(max_hops=3, seed=seed),
+        sources.Evaluation(shadow=False),
+        sim=sources.SimSettings(world=quiet(seed), endpoints=1),
+        clock=clock,
+    )
+    s.slice_s = slice_s
+    return s, clock
+
+
+@asynccontextmanager
+async def session(slice_s: float | None) -> AsyncIterator[tuple[FeedSession, ManualClock]]:
+    """:func:`unstarted`, started (and stopped after)."""
+    s, clock = unstarted(slice_s)
+    await s.start()
+    try:
+        assert not s.start_error, s.start_error
+        yield s, clock
+    finally:
+        await s.stop()
+
+
+def script(s: FeedSession, reports: list[list[str]]) -> list[str]:
+    """The ingest's changed pools from here on are ``reports``, one list a look (then
+    none); what was looked at is logged (``"changed <pool>"``) in the list returned."""
+    log: list[str] = []
+    queue = list(reports)
+
+    def take_changed() -> list[str]:
+        got = queue.pop(0) if queue else []
+        log.extend(f"changed {p}" for p in got)
+        return got
+
+    s.ingest.take_changed = take_changed  # type: ignore[method-assign]
+    return log
+
+
+def spy_evaluations(
+    s: FeedSession, log: list[str], also: Callable[[], None] = lambda: None
+) -> None:
+    """Every evaluation of a pool logged (``"evaluate <pool>"``); ``also`` runs before each."""
+    evaluate = s.ev.evaluate
+
+    def evaluating(pool: str, slot: int) -> Any:
+        also()
+        log.append(f"evaluate {pool}")
+        return evaluate(pool, slot)
+
+    s.ev.evaluate = evaluating  # type: ignore[method-assign]
+
+
+async def turn(s: FeedSession, clock: ManualClock) -> None:
+    """One turn of the session's run loop, to its end (the loop waits for the next)."""
+    turns = s.loop.turns
+    clock.advance(PERIOD_NS)
+    await clock.parked()
+    assert s.loop.turns == turns + 1
+
+
+def pools_of(s: FeedSession, n: int) -> list[str]:
+    pools = [p for p, _ in s.universe if s.pool_state(p) is not None][:n]
+    assert len(pools) == n
+    return pools
+
+
+@pytest.mark.slow
+async def test_a_pool_that_changed_while_it_waited_is_evaluated_once_on_its_newest_state() -> None:
+    async with session(slice_s=0.0) as (s, clock):
+        a, b, c, d = pools_of(s, 4)
+        task = asyncio.ensure_future(s.run())
+        try:
+            await clock.parked()
+            # the first slice finds a..d; while the turn goes on, b changes again (it keeps
+            # its place), c twice (it is evaluated once, after both), b once more after
+            # its evaluation (it waits for the next turn)
+            log = script(s, [[a, b, c, d], [b], [c, c], [b], [], [], []])
+            spy_evaluations(s, log)
+            await turn(s, clock)
+            first = list(log)
+            await turn(s, clock)
+        finally:
+            s.loop.paused = True
+            await s.stop()
+            task.cancel()
+    assert first == [
+        *(f"changed {p}" for p in (a, b, c, d)),
+        f"evaluate {a}",
+        f"changed {b}",
+        f"evaluate {b}",
+        f"changed {c}",
+        f"changed {c}",
+        f"evaluate {c}",
+        f"changed {b}",  # evaluated already this turn: back in the backlog, at its end
+        f"evaluate {d}",  # the turn's four pools are done: b is the next turn's
+    ]
+    assert log[len(first) :] == [f"evaluate {b}"]
+    assert s.backlog == (0, 0.0)
+    # before each of the first turn's four slices and its end; the second's one and its end
+    assert s.slices_yielded == 5 + 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sliced", [True, False])
+async def test_a_key_is_handled_between_slices_of_a_turn(sliced: bool) -> None:
+    """``space`` pressed as a turn begins is handled before the turn's last pool when the
+    turn is sliced; a whole turn (the old way) holds it until the turn is over."""
+    s, clock = unstarted(0.0 if sliced else None)
+    try:
+        app = ArbscopeApp(s)  # it starts the session and runs its loop
+        async with app.run_test(size=(120, 40)) as pilot:
+            await clock.parked()
+            assert not s.start_error, s.start_error
+            pools = [p for p, _ in s.universe if s.pool_state(p) is not None]
+            assert len(pools) >= 20
+            log = script(s, [pools])
+            seen: list[bool] = []  # app.paused at each evaluation
+            pressed = app.paused
+
+            def watch() -> None:
+                if not seen:
+                    app.simulate_key("space")  # as a terminal key arrives mid-turn
+                seen.append(app.paused)
+
+            spy_evaluations(s, log, watch)
+            await turn(s, clock)
+            assert len(seen) == len(pools)
+            if sliced:
+                assert not seen[0] and seen[-1] != pressed  # handled before the last pool
+            else:
+                assert seen == [pressed] * len(pools)  # the whole turn held the key
+            await until(pilot, lambda: app.paused != pressed)  # handled either way, in the end
+    finally:
+        await s.stop()
+
+
+@pytest.mark.slow
+async def test_a_sliced_session_replays_to_the_same_digest(tmp_path: Path) -> None:
+    """A pool a slice on a busy market, the frames arriving between slices: the journal
+    holds the slices (``SLICE``, ``TURN``) and a replay makes the same decisions."""
+    from arbscope.runloop import MonotonicClock
+    from storage.codec import Kind, decompress, unpack
+    from storage.journal import Journal
+
+    db = tmp_path / "j.sqlite"
+    s = sources.session(
+        sources.Watch(seed=11),
+        record=RecordSettings(db, batch_s=0.1),
+        clock=MonotonicClock(),
+    )
+    s.slice_s = 0.0
+    await s.start()
+    try:
+        await s.run(duration_s=30.0, until=lambda: s.found >= 5)  # a few opportunities
+    finally:
+        await s.stop()
+    assert not s.start_error and len(s.digest) == 64 and s.slices_yielded > 0
+    info = await load_info(db, s.session_id)
+    kinds: dict[Kind, int] = {}
+    async with await Journal.open(db, create=False, write=False) as j:
+        async for ch in j.chunks(s.session_id):
+            for i in unpack(decompress(ch.blob, ch.codec, ch.raw_len)):
+                kinds[i.kind] = kinds.get(i.kind, 0) + 1
+    assert kinds.get(Kind.SLICE, 0) > kinds.get(Kind.TURN, 0) > 0
+    assert Kind.TICK not in kinds  # every turn was sliced
+    r = ReplaySession(db, info)
+    await r.start()
+    try:
+        digest = await r.play(float("inf"))
+    finally:
+        await r.stop()
+    assert info.complete and info.opportunities > 0 and digest == s.digest
