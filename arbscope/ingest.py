@@ -36,6 +36,8 @@ class TimedIngest:
         ingests: dict[str, Ingest],
         mirror_budget: float = 0.15,
         window_ns: int = 1_000_000_000,
+        accounts_budget_ns: int = 1_000_000_000,
+        accounts_window_ns: int = 10_000_000_000,
         kinds: dict[str, str] | None = None,
         clock: Callable[[], int] = time.monotonic_ns,
     ) -> None:
@@ -49,6 +51,14 @@ class TimedIngest:
         self.mirror_budget, self.window_ns = mirror_budget, window_ns
         self._win_start = clock()
         self._win_ns = 0
+        # whole accounts (a snapshot's, a re-fetch's) come in bursts, back to back: a
+        # share of wall time would suspend any twin within a burst's first window, so
+        # they have their own budget, a time: the mirror may spend ``accounts_budget_ns``
+        # on them within any ``accounts_window_ns`` (the default market's ~280 accounts
+        # cost the twin ~70 ms; 3,000 pools' ~17,000 and the twin's cycle search, minutes)
+        self.accounts_budget_ns, self.accounts_window_ns = accounts_budget_ns, accounts_window_ns
+        self._acc_start = clock()
+        self._acc_ns = 0
         # the slot clock: the newest slot a slot notification brought, when its first
         # copy arrived (the frame's receive ns) and the slots' measured length (ns, a
         # moving average): where in its slot a decision is made (paper's landing model)
@@ -190,15 +200,27 @@ class TimedIngest:
         def run(m: types.ModuleType) -> Any:
             if m is active:
                 return self.ingests[m.BACKEND].account(pubkey, owner, data, slot)
-            t0 = self.clock()  # the mirror's share: a snapshot's thousands of accounts
-            try:  # count against its budget as frames do
+            t0 = self.clock()  # the mirror's time on accounts: their own budget
+            try:
                 return self.ingests[m.BACKEND].account(pubkey, owner, data, slot)
             finally:
-                self._win_ns += self.clock() - t0
+                self._acc_ns += self.clock() - t0
 
         result: bool = self.timer.call("feed_account", run, mirror=True)
-        self._budget()
+        self._accounts_budget()
         return result
+
+    def _accounts_budget(self) -> None:
+        """Suspend the mirror once it spent more than its accounts' budget within their
+        window (a new window starts once one has passed)."""
+        t1 = self.clock()
+        if self._acc_ns > self.accounts_budget_ns:
+            self.suspend(
+                f"load: the mirror took {self._acc_ns / 1e9:.1f} s on "
+                f"{'a snapshot' if t1 - self._acc_start < self.accounts_window_ns else 'accounts'}"
+            )
+        elif t1 - self._acc_start >= self.accounts_window_ns:
+            self._acc_start, self._acc_ns = t1, 0
 
     def set_epoch_schedule(
         self,
