@@ -257,6 +257,14 @@ class Fast:
         self.proc.wait(timeout=10)
 
 
+def _taken(stream: Any) -> bytes:
+    """Every batch a native stream has queued (a take hands over one batch)."""
+    out = []
+    while batch := stream.take()[0]:
+        out.append(batch)
+    return b"".join(out)
+
+
 async def capture(
     urls: Sequence[str], http: str, request: bytes, slots: int, folder: str
 ) -> list[int]:
@@ -278,7 +286,7 @@ async def capture(
         async with asyncio.timeout(300):
             while any(len(g) < n for g, n in zip(got, counts)):
                 for s, g in zip(streams, got):
-                    batch = s.take()[0]
+                    batch = _taken(s)
                     pos = 0
                     while pos < len(batch):
                         length = HEADER.unpack_from(batch, pos)[4]
