@@ -16,7 +16,11 @@ bench then measured this server.)
 ``python -m bench.h2_geyser DIR N``: N endpoints on 127.0.0.1 (one port each, printed
 one a line). Commands on stdin, one a line: ``streams`` (the open streams of each
 endpoint, printed), ``load`` (the files read again), ``flood`` (every stream sends its
-endpoint's ``DIR/<i>.grpc``, the gRPC-framed updates, then ``done`` is printed). No
+endpoint's ``DIR/<i>.grpc``, the gRPC-framed updates, then ``done`` is printed), ``pace
+RATE`` (every stream sends its updates at RATE a second, each in a DATA frame of its own,
+more when it is larger than a frame, written as it falls due and stamped
+``CLOCK_MONOTONIC`` ns as it is written; then one line, the JSON list of each endpoint's
+stamps: a paced run's "queued" times without the simulator's gRPC server in between). No
 filter is read, no ping sent.
 """
 
@@ -24,9 +28,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import os
 import socket
 import sys
+import time
 from pathlib import Path
 
 import h2.config
@@ -145,6 +151,40 @@ class _Conn(asyncio.Protocol):
                 self.transport.write(bytes(self.held))
             self.held.clear()
 
+    async def pace(self, rate: float) -> list[int]:
+        """The endpoint's updates at ``rate`` a second, one DATA frame each, written as
+        each falls due (those due at once together); each one's write time."""
+        sid, transport = self.stream, self.transport
+        if sid is None or transport is None:
+            return []
+        stamps: list[int] = []
+        framed = memoryview(self.service.framed)
+        spans, pos = [], 0
+        while pos < len(framed):  # each update's gRPC-framed bytes
+            end = pos + 5 + int.from_bytes(framed[pos + 1 : pos + 5], "big")
+            spans.append((pos, end))
+            pos = end
+        start, i = time.monotonic(), 0
+        while i < len(spans) and self.transport is not None:
+            due = start + i / rate - time.monotonic()
+            if due > 0:
+                await asyncio.sleep(due)
+            now = time.monotonic()
+            while i < len(spans) and start + i / rate <= now:
+                a, b = spans[i]
+                while self.conn.local_flow_control_window(sid) < b - a:
+                    self.window.clear()
+                    await self.window.wait()
+                    if self.transport is None:
+                        return stamps
+                step = self.conn.max_outbound_frame_size
+                for at in range(a, b, step):  # (one frame unless it is larger)
+                    self.conn.send_data(sid, framed[at : min(b, at + step)].tobytes())
+                stamps.append(time.monotonic_ns())
+                self._write()
+                i += 1
+        return stamps
+
 
 class _Service:
     def __init__(self, framed: bytes) -> None:
@@ -191,6 +231,10 @@ async def main(folder: Path, endpoints: int) -> None:
                     c.service.frames(c.stream, c.conn.max_outbound_frame_size)
             await asyncio.gather(*(c.flood() for c in conns))
             print("done", flush=True)
+        elif cmd.startswith("pace "):
+            rate = float(cmd.split()[1])
+            paced = await asyncio.gather(*(c.pace(rate) for s in services for c in list(s.conns)))
+            print(json.dumps(paced), flush=True)
 
 
 if __name__ == "__main__":
