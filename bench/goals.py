@@ -102,7 +102,14 @@ def rows(d: Path) -> list[Row]:
         (
             "gRPC queue -> graph p99",
             NOT if p99 is None else f"{p99:,.0f} µs (native)",
-            "" if p99 is None else f"aio {_get(g, 'latency_p99_us') or 0:,.0f} µs",
+            ""
+            if p99 is None
+            else f"aio {_get(g, 'latency_p99_us') or 0:,.0f} µs"
+            + (
+                f"; native from bench.h2_geyser (no simulator's server) {wp:,.0f} µs"
+                if (wp := _get(g, "wire_speed_native_latency_p99_us")) is not None
+                else ""
+            ),
             "<= 500 µs",
             _met(None if p99 is None else p99 <= 500),
         )

@@ -388,10 +388,11 @@ class GrpcStream:
         """Send another ``SubscribeRequest`` (serialized) on the stream; False once it
         ended."""
     def take(self) -> tuple[bytes, int, int, str | None, list[bytes]]:
-        """What came since the last take: ``(batch, updates, malformed, malformed_error,
-        transactions)``: the packed updates, how many, how many of them the reader refused
-        and its words for the last one (None: none), the transaction updates' bytes (when
-        asked for)."""
+        """The oldest batch waiting (a batch is closed at about 1 MiB; the wake byte is
+        written again at once while more waits; empty: nothing came): ``(batch, updates,
+        malformed, malformed_error, transactions)``: the packed updates, how many, how many
+        of them the reader refused and its words for the last one (None: none), the
+        transaction updates' bytes (when asked for)."""
     def seen(self) -> tuple[bool, int, int | None, int, int, int, int, int]:
         """``(open, updates, last_slot, pulse_ns, first_slot_ns, last_slot_ns, pings,
         pongs)`` since the stream began: the response came; every message; the highest

@@ -478,7 +478,8 @@ class NativeGrpcWorker(GrpcWorker):
                 self._drain(stream, base, healthy)
                 end = stream.end()
                 if end is not None and not ended.done():
-                    self._drain(stream, base, healthy)  # what came before the end
+                    while self._drain(stream, base, healthy):  # what came before the end
+                        pass
                     ended.set_result(end)
 
             loop.add_reader(rfd, woken)
@@ -503,8 +504,10 @@ class NativeGrpcWorker(GrpcWorker):
             os.close(rfd)
             os.close(wfd)
 
-    def _drain(self, stream: Any, base: tuple[int, int], healthy: list[bool]) -> None:
-        """Apply what the stream queued (one ``frames`` call) and take its counts."""
+    def _drain(self, stream: Any, base: tuple[int, int], healthy: list[bool]) -> int:
+        """Apply the oldest batch the stream queued (one ``frames`` call: about a MiB at
+        most; the stream wakes the loop again while more waits) and take its counts; the
+        updates it held."""
         batch, n, malformed, why, txs = stream.take()
         counters = self.counters
         if n:
@@ -533,6 +536,7 @@ class NativeGrpcWorker(GrpcWorker):
             healthy[0] = True
             self.attempt = 0
         self.pings, self.pongs = base[0] + pings, base[1] + pongs
+        return int(n)
 
     async def stop(self) -> None:
         self._stopping.set()

@@ -24,6 +24,7 @@
 //! to refuse (the grpc.aio worker serves it). The `x-token` header is sent with the call
 //! and appears in no error text.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::Write;
 use std::mem::ManuallyDrop;
@@ -34,7 +35,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arbscope_core::ingest::geyser::{self, Update};
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use tokio::sync::{mpsc, oneshot};
 
 /// `storage.codec.Kind.GRPC`.
@@ -44,6 +45,17 @@ pub const KIND_GRPC: u8 = 17;
 pub const HEADER: usize = 23;
 /// gRPC's message prefix: compressed flag u8, length u32 big endian.
 const PREFIX: usize = 5;
+/// The largest DATA frame the stream takes (what it advertises): 64 KiB keeps each frame's
+/// read buffer under the allocator's mmap threshold, so buffers are reused, not faulted in
+/// fresh a frame (1 MiB frames cost a page fault each 4 KiB received, on both ends).
+const MAX_FRAME: u32 = 64 << 10;
+/// A batch is closed at this many bytes (the next update starts the next one): each take
+/// hands over at most about this much (one update over), so the owner's copy of a batch is
+/// a buffer the allocator reuses, not fresh pages (a backlog of tens of MB taken at once
+/// cost a page fault every 4 KiB), and the owner's loop runs between batches.
+pub const BATCH_BYTES: usize = 1 << 20;
+/// Buffers given back and kept for the next batches.
+const SPARES: usize = 4;
 /// `SubscribeRequest.ping` (field 9, length-delimited) and `SubscribeRequestPing.id` (1).
 const PING_TAG: u8 = (9 << 3) | 2;
 
@@ -117,8 +129,13 @@ pub struct Seen {
 
 #[derive(Default)]
 struct State {
+    /// the batch being filled
     taken: Taken,
+    /// batches filled to [`BATCH_BYTES`], oldest first, waiting for takes
+    full: VecDeque<Taken>,
     seen: Seen,
+    /// buffers the owner gave back ([`Stream::recycle`]): the next batches'
+    spares: Vec<Vec<u8>>,
 }
 
 struct Shared {
@@ -215,10 +232,32 @@ impl Stream {
         self.cmds.send(Cmd::Send(request)).is_ok()
     }
 
-    /// The updates since the last take (the next wake byte is written for the next one).
+    /// The oldest batch waiting: a full one (about [`BATCH_BYTES`]), else the updates
+    /// since the last take. The next wake byte is written for the next one: at once when
+    /// more waits.
     pub fn take(&self) -> Taken {
         self.shared.signaled.store(false, Ordering::Release);
-        std::mem::take(&mut self.shared.lock().taken)
+        let (taken, more) = {
+            let mut st = self.shared.lock();
+            match st.full.pop_front() {
+                Some(t) => (t, true),
+                None => (std::mem::take(&mut st.taken), false),
+            }
+        };
+        if more {
+            self.shared.wake();
+        }
+        taken
+    }
+
+    /// Give a taken batch's buffer back: the next batches are written into it (no fresh
+    /// memory a batch). Its bytes are dropped.
+    pub fn recycle(&self, mut batch: Vec<u8>) {
+        batch.clear();
+        let mut st = self.shared.lock();
+        if st.spares.len() < SPARES && batch.capacity() > 0 {
+            st.spares.push(batch);
+        }
     }
 
     /// What the stream has seen so far.
@@ -343,7 +382,7 @@ async fn run(cfg: &Config, sh: &Shared, mut cmds: mpsc::UnboundedReceiver<Cmd>) 
         h2::client::Builder::new()
             .initial_window_size(16 << 20)
             .initial_connection_window_size(64 << 20)
-            .max_frame_size(1 << 20)
+            .max_frame_size(MAX_FRAME)
             .max_header_list_size(64 << 10)
             .handshake::<_, Bytes>(tcp)
             .await
@@ -417,14 +456,13 @@ async fn subscribe(
     }
     sh.lock().seen.open = true;
     let mut body = response.into_body();
-    let mut buf = BytesMut::new();
+    let mut deframer = Deframer::default();
     loop {
         tokio::select! {
             chunk = body.data() => match chunk {
                 Some(Ok(chunk)) => {
                     let _ = body.flow_control().release_capacity(chunk.len());
-                    buf.extend_from_slice(&chunk);
-                    match received(cfg, sh, &mut buf) {
+                    match received(cfg, sh, &mut deframer, &chunk) {
                         Ok(pings) => {
                             for id in pings {
                                 if let Err(e) = out.send_data(frame(&ping_request(id)), false) {
@@ -464,90 +502,158 @@ async fn pump(cmds: &mut mpsc::UnboundedReceiver<Cmd>, out: &mut h2::SendStream<
     }
 }
 
-/// The whole messages in `buf` queued (one lock a chunk); the pings to answer.
-fn received(cfg: &Config, sh: &Shared, buf: &mut BytesMut) -> Result<Vec<i32>, End> {
+/// gRPC's messages cut out of a stream's DATA chunks as they come. A message whole in a
+/// chunk is handed on from the chunk itself; only one cut by a chunk's end is copied (into
+/// `partial`, until its last byte comes).
+#[derive(Default)]
+pub struct Deframer {
+    partial: BytesMut,
+}
+
+impl Deframer {
+    /// Hand each whole message of `chunk` (after what an earlier chunk left) to `each`;
+    /// keep the rest. A compressed message or one over `max` bytes is an error.
+    pub fn push(
+        &mut self,
+        mut chunk: &[u8],
+        max: usize,
+        mut each: impl FnMut(&[u8]),
+    ) -> Result<(), End> {
+        if !self.partial.is_empty() {
+            // the message an earlier chunk cut: its prefix first, then its body
+            let have = self.partial.len();
+            if have < PREFIX {
+                let n = (PREFIX - have).min(chunk.len());
+                self.partial.extend_from_slice(&chunk[..n]);
+                chunk = &chunk[n..];
+                if self.partial.len() < PREFIX {
+                    return Ok(());
+                }
+            }
+            let len = message_len(&self.partial, max)?;
+            let n = (PREFIX + len - self.partial.len()).min(chunk.len());
+            self.partial.extend_from_slice(&chunk[..n]);
+            chunk = &chunk[n..];
+            if self.partial.len() < PREFIX + len {
+                return Ok(());
+            }
+            each(&self.partial[PREFIX..]);
+            self.partial.clear();
+        }
+        while chunk.len() >= PREFIX {
+            let len = message_len(chunk, max)?;
+            if chunk.len() < PREFIX + len {
+                self.partial.reserve(PREFIX + len);
+                break;
+            }
+            each(&chunk[PREFIX..PREFIX + len]);
+            chunk = &chunk[PREFIX + len..];
+        }
+        self.partial.extend_from_slice(chunk);
+        Ok(())
+    }
+}
+
+/// The length in a message's prefix (`buf` holds at least the prefix).
+fn message_len(buf: &[u8], max: usize) -> Result<usize, End> {
+    if buf[0] != 0 {
+        return Err(End::Failed(
+            "a compressed message (no compression was asked for)".into(),
+        ));
+    }
+    let len = u32::from_be_bytes([buf[1], buf[2], buf[3], buf[4]]) as usize;
+    if len > max {
+        return Err(End::Failed(format!(
+            "a message of {len} bytes, over the limit of {max}"
+        )));
+    }
+    Ok(len)
+}
+
+/// The whole messages of `chunk` queued (one lock a chunk); the pings to answer.
+fn received(
+    cfg: &Config,
+    sh: &Shared,
+    deframer: &mut Deframer,
+    chunk: &[u8],
+) -> Result<Vec<i32>, End> {
     let now = monotonic_ns();
     let wall = wall_us();
     let mut pings = Vec::new();
     let mut guard = sh.lock();
     let st = &mut *guard;
     let mut any = false;
-    while buf.len() >= PREFIX {
-        let compressed = buf[0];
-        let len = u32::from_be_bytes([buf[1], buf[2], buf[3], buf[4]]) as usize;
-        if compressed != 0 {
-            return Err(End::Failed(
-                "a compressed message (no compression was asked for)".into(),
-            ));
-        }
-        if len > cfg.max_message {
-            return Err(End::Failed(format!(
-                "a message of {len} bytes, over the limit of {}",
-                cfg.max_message
-            )));
-        }
-        if buf.len() < PREFIX + len {
-            buf.reserve(PREFIX + len - buf.len());
-            break;
-        }
-        buf.advance(PREFIX);
-        let msg = buf.split_to(len);
+    let res = deframer.push(chunk, cfg.max_message, |msg| {
         any = true;
-        let b = &mut st.taken.batch;
-        b.push(KIND_GRPC);
-        b.extend_from_slice(&cfg.endpoint.to_le_bytes());
-        b.extend_from_slice(&now.to_le_bytes());
-        b.extend_from_slice(&wall.to_le_bytes());
-        b.extend_from_slice(&(len as u32).to_le_bytes());
-        b.extend_from_slice(&msg);
-        st.taken.updates += 1;
-        let seen = &mut st.seen;
-        seen.updates += 1;
-        let slot = match geyser::parse(&msg) {
-            Ok(Update::Account { slot, .. }) => Some(slot),
-            Ok(Update::Slot { slot, .. }) => {
-                if seen.first_slot_ns == 0 {
-                    seen.first_slot_ns = now;
-                }
-                seen.last_slot_ns = now;
-                Some(slot)
-            }
-            Ok(Update::Transaction { slot, .. }) => {
-                if cfg.keep_transactions {
-                    st.taken.transactions.push(msg.to_vec());
-                }
-                Some(slot)
-            }
-            Ok(Update::Ping) => {
-                seen.pings += 1;
-                pings.push(i32::try_from(seen.pings).unwrap_or(i32::MAX));
-                None
-            }
-            Ok(Update::Pong(_)) => {
-                seen.pongs += 1;
-                None
-            }
-            Ok(Update::Other(_)) => None,
-            Err(e) => {
-                st.taken.malformed += 1;
-                st.taken.malformed_error =
-                    Some(format!("update is not a Yellowstone SubscribeUpdate: {e}"));
-                None
-            }
-        };
-        if let Some(s) = slot {
-            let seen = &mut st.seen;
-            seen.pulse_ns = now;
-            if seen.last_slot.is_none_or(|l| s > l) {
-                seen.last_slot = Some(s);
-            }
-        }
-    }
+        queue(cfg, st, msg, now, wall, &mut pings);
+    });
     drop(guard);
     if any {
         sh.wake();
     }
-    Ok(pings)
+    res.map(|()| pings)
+}
+
+/// One message appended to the batch (packed) and counted.
+fn queue(cfg: &Config, st: &mut State, msg: &[u8], now: i64, wall: i64, pings: &mut Vec<i32>) {
+    if st.taken.batch.len() >= BATCH_BYTES {
+        let full = std::mem::take(&mut st.taken);
+        st.full.push_back(full);
+    }
+    let b = &mut st.taken.batch;
+    if b.capacity() == 0 {
+        // a buffer the owner gave back, if any
+        *b = st.spares.pop().unwrap_or_default();
+    }
+    b.reserve(HEADER + msg.len());
+    b.push(KIND_GRPC);
+    b.extend_from_slice(&cfg.endpoint.to_le_bytes());
+    b.extend_from_slice(&now.to_le_bytes());
+    b.extend_from_slice(&wall.to_le_bytes());
+    b.extend_from_slice(&(msg.len() as u32).to_le_bytes());
+    b.extend_from_slice(msg);
+    st.taken.updates += 1;
+    let seen = &mut st.seen;
+    seen.updates += 1;
+    let slot = match geyser::parse(msg) {
+        Ok(Update::Account { slot, .. }) => Some(slot),
+        Ok(Update::Slot { slot, .. }) => {
+            if seen.first_slot_ns == 0 {
+                seen.first_slot_ns = now;
+            }
+            seen.last_slot_ns = now;
+            Some(slot)
+        }
+        Ok(Update::Transaction { slot, .. }) => {
+            if cfg.keep_transactions {
+                st.taken.transactions.push(msg.to_vec());
+            }
+            Some(slot)
+        }
+        Ok(Update::Ping) => {
+            seen.pings += 1;
+            pings.push(i32::try_from(seen.pings).unwrap_or(i32::MAX));
+            None
+        }
+        Ok(Update::Pong(_)) => {
+            seen.pongs += 1;
+            None
+        }
+        Ok(Update::Other(_)) => None,
+        Err(e) => {
+            st.taken.malformed += 1;
+            st.taken.malformed_error =
+                Some(format!("update is not a Yellowstone SubscribeUpdate: {e}"));
+            None
+        }
+    };
+    if let Some(s) = slot {
+        let seen = &mut st.seen;
+        seen.pulse_ns = now;
+        if seen.last_slot.is_none_or(|l| s > l) {
+            seen.last_slot = Some(s);
+        }
+    }
 }
 
 #[cfg(test)]

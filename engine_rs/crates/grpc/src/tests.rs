@@ -2,6 +2,7 @@
 //! gRPC's framing as a Yellowstone server does.
 
 use super::*;
+use bytes::Buf;
 use h2::server::SendResponse;
 use h2::RecvStream;
 use tokio::net::TcpListener;
@@ -299,4 +300,154 @@ fn ping_answers_and_percent_decoding() {
     assert_eq!(ping_request(300), [0x4a, 0x03, 0x08, 0xac, 0x02]);
     assert_eq!(percent_decoded("a%20b%zz%4"), "a b%zz%4");
     assert_eq!(frame(b"xy").to_vec(), [0, 0, 0, 0, 2, b'x', b'y']);
+}
+
+/// Every message, in order, whatever the chunks' cuts: the stream cut at each pair of
+/// points (three chunks: empty ones among them), against the messages framed.
+#[test]
+fn the_deframer_finds_every_message_across_any_cuts() {
+    let messages: Vec<Vec<u8>> = vec![
+        b"".to_vec(),
+        b"a".to_vec(),
+        (0..40u8).collect(),
+        b"".to_vec(),
+        b"last one".to_vec(),
+    ];
+    let wire: Vec<u8> = messages.iter().flat_map(|m| frame(m).to_vec()).collect();
+    for i in 0..=wire.len() {
+        for j in i..=wire.len() {
+            let mut d = Deframer::default();
+            let mut got = Vec::new();
+            for chunk in [&wire[..i], &wire[i..j], &wire[j..]] {
+                d.push(chunk, 64, |m| got.push(m.to_vec()))
+                    .expect("well framed");
+            }
+            assert_eq!(got, messages, "cut at {i} and {j}");
+            assert!(d.partial.is_empty(), "nothing left at {i}, {j}");
+        }
+    }
+}
+
+#[test]
+fn the_deframer_refuses_compressed_and_oversized_messages_at_their_prefix() {
+    let mut big = frame(&[7; 65]).to_vec();
+    big.truncate(3); // the prefix cut: refused once it is whole
+    let mut d = Deframer::default();
+    d.push(&big, 64, |_| panic!("no message"))
+        .expect("not yet whole");
+    let err = d.push(&[0, 65], 64, |_| panic!("no message"));
+    assert_eq!(
+        err,
+        Err(End::Failed(
+            "a message of 65 bytes, over the limit of 64".into()
+        ))
+    );
+    let err = Deframer::default().push(&[1, 0, 0, 0, 1, 9], 64, |_| panic!("no message"));
+    assert_eq!(
+        err,
+        Err(End::Failed(
+            "a compressed message (no compression was asked for)".into()
+        ))
+    );
+}
+
+#[test]
+fn a_recycled_buffer_carries_the_next_batch() {
+    let sh = Shared {
+        state: Mutex::new(State::default()),
+        signaled: AtomicBool::new(false),
+        wake_fd: None,
+    };
+    let cfg = Config {
+        authority: "127.0.0.1:1".into(),
+        path: PATH.into(),
+        x_token: None,
+        request: vec![],
+        endpoint: 2,
+        max_message: 1 << 20,
+        keep_transactions: false,
+        wake_fd: None,
+        connect_timeout: Duration::from_secs(1),
+    };
+    let mut d = Deframer::default();
+    received(&cfg, &sh, &mut d, &frame(&slot_update(5))).expect("queued");
+    let first = std::mem::take(&mut sh.lock().taken);
+    assert_eq!(first.updates, 1);
+    let cap = first.batch.capacity();
+    {
+        let mut spare = first.batch;
+        spare.clear();
+        sh.lock().spares.push(spare);
+    }
+    received(&cfg, &sh, &mut d, &frame(&slot_update(6))).expect("queued");
+    let second = std::mem::take(&mut sh.lock().taken);
+    assert_eq!(second.batch.capacity(), cap, "the spare's buffer");
+    assert_eq!(unpack(&second.batch), vec![(KIND_GRPC, 2, slot_update(6))]);
+}
+
+/// A backlog is handed over a batch of about BATCH_BYTES at a time, oldest first, every
+/// update once and counted with its batch; a wake byte for each take while more waits.
+#[tokio::test]
+async fn a_backlog_is_taken_in_batches_of_a_bounded_size_in_order() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let mut fds = [0i32; 2];
+    // SAFETY: a valid out array of two ints
+    assert_eq!(
+        unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK) },
+        0
+    );
+    let mut cfg = config(listener.local_addr().expect("addr"), None);
+    cfg.wake_fd = Some(fds[1]);
+    let stream = Stream::start(cfg).expect("start");
+    let (_parts, mut body, mut respond, driver) = accept(&listener).await;
+    let mut buf = BytesMut::new();
+    message(&mut body, &mut buf).await;
+    let mut send = respond
+        .send_response(grpc_response(), false)
+        .expect("headers");
+    // ~3.4 batches of updates 40 KiB long (a slot update's bytes, padded with an unknown
+    // field the reader passes over)
+    let n = 3 * BATCH_BYTES / (40 << 10) + 10;
+    let mut want = Vec::new();
+    for i in 0..n {
+        let mut u = slot_update(i as u64 + 1);
+        u.push((15 << 3) | 2); // field 15, length-delimited: 40 KiB of padding
+        varint(40 << 10, &mut u);
+        u.extend(std::iter::repeat_n(i as u8, 40 << 10));
+        send.send_data(frame(&u), false).expect("data");
+        want.push(u);
+    }
+    send.send_trailers(http::HeaderMap::new())
+        .expect("trailers");
+    let stream = joined(stream).await;
+    driver.abort();
+    let mut got = Vec::new();
+    let mut batches = 0;
+    loop {
+        let t = stream.take();
+        if t.updates == 0 {
+            break;
+        }
+        batches += 1;
+        assert!(
+            t.batch.len() < BATCH_BYTES + (41 << 10) + HEADER,
+            "{}",
+            t.batch.len()
+        );
+        let us = unpack(&t.batch);
+        assert_eq!(us.len() as u64, t.updates);
+        got.extend(us.into_iter().map(|u| u.2));
+        stream.recycle(t.batch);
+    }
+    assert_eq!(got, want);
+    assert!(batches >= 4, "{batches} batches");
+    let mut bytes = [0u8; 64];
+    // SAFETY: a valid buffer of 64 bytes on the pipe's read end
+    let r = unsafe { libc::read(fds[0], bytes.as_mut_ptr().cast(), 64) };
+    assert!(r >= 1, "woken");
+    // SAFETY: the pipe's two ends, opened above, closed once
+    unsafe {
+        libc::close(fds[0]);
+        libc::close(fds[1]);
+    }
 }

@@ -65,10 +65,11 @@ impl GrpcStream {
         self.inner.send(request.to_vec())
     }
 
-    /// What came since the last take: `(batch, updates, malformed, malformed_error,
-    /// transactions)`: the packed updates, how many, how many of them the reader refused
-    /// and its words for the last one (None: none), the transaction updates' bytes (when
-    /// asked for).
+    /// The oldest batch waiting (a batch is closed at about 1 MiB; the wake byte is
+    /// written again at once while more waits; empty: nothing came): `(batch, updates,
+    /// malformed, malformed_error, transactions)`: the packed updates, how many, how many
+    /// of them the reader refused and its words for the last one (None: none), the
+    /// transaction updates' bytes (when asked for).
     #[allow(clippy::type_complexity)]
     fn take<'py>(
         &self,
@@ -80,15 +81,12 @@ impl GrpcStream {
         Option<String>,
         Vec<Bound<'py, PyBytes>>,
     ) {
-        let t = self.inner.take();
+        let mut t = self.inner.take();
         let txs = t.transactions.iter().map(|b| PyBytes::new(py, b)).collect();
-        (
-            PyBytes::new(py, &t.batch),
-            t.updates,
-            t.malformed,
-            t.malformed_error,
-            txs,
-        )
+        let batch = PyBytes::new(py, &t.batch);
+        // its buffer back to the stream: the next batches reuse it (no fresh pages a batch)
+        self.inner.recycle(std::mem::take(&mut t.batch));
+        (batch, t.updates, t.malformed, t.malformed_error, txs)
     }
 
     /// `(open, updates, last_slot, pulse_ns, first_slot_ns, last_slot_ns, pings, pongs)`
