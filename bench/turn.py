@@ -23,14 +23,12 @@ import asyncio
 import gc
 import json
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from bench.report import markdown
-from bench.ui import SEED
+from bench.ui import SEED, busy_simulator
 
 
 class _GcWatch:
@@ -149,24 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-settle", action="store_true", help="CPython's collector defaults")
     ap.add_argument("--json", metavar="PATH")
     a = ap.parse_args(argv)
-    cmd = [
-        sys.executable,
-        "-m",
-        "bench.ui",
-        "--serve",
-        *("--seed", str(a.seed), "--tokens", str(a.tokens), "--pools", str(a.pools)),
-        *("--trades", str(a.trades), "--slot-ms", str(a.slot_ms)),
-        *("--endpoints", str(a.endpoints)),
-    ]
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        urls = [proc.stdout.readline().split() for _ in range(a.endpoints)]
+    with busy_simulator(a) as urls:
         r = asyncio.run(measure(urls, a))
-    finally:
-        if proc.stdin is not None:
-            proc.stdin.close()
-        proc.wait(timeout=30)
     print(
         f"# a session's own work: {a.endpoints} endpoints, {a.pools} pools, {a.trades} trades "
         f"per {a.slot_ms:g} ms slot, {r['seconds']:.0f} s after {a.warmup:g} s of warm-up, "

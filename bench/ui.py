@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +236,30 @@ class LoopHolds:
         }
 
 
+@contextlib.contextmanager
+def busy_simulator(a: argparse.Namespace) -> Iterator[list[list[str]]]:
+    """The busy market (``serve``) in a process of its own, with ``a``'s seed, tokens,
+    pools, trades per slot, slot length and endpoints; each endpoint's ``[ws_url,
+    http_url]`` while the block runs (the process ends when its stdin closes)."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.ui",
+        "--serve",
+        *("--seed", str(a.seed), "--tokens", str(a.tokens), "--pools", str(a.pools)),
+        *("--trades", str(a.trades), "--slot-ms", str(a.slot_ms)),
+        *("--endpoints", str(a.endpoints)),
+    ]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        yield [proc.stdout.readline().split() for _ in range(a.endpoints)]
+    finally:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        proc.wait(timeout=30)
+
+
 def _rss_mb() -> float:
     """This process's resident memory now (MB; Linux's /proc, else 0)."""
     try:
@@ -278,33 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if a.serve:
         serve(a.seed, a.tokens, a.pools, a.trades, a.slot_ms, a.endpoints)
         return 0
-    cmd = [
-        sys.executable,
-        "-m",
-        "bench.ui",
-        "--serve",
-        "--seed",
-        str(a.seed),
-        "--tokens",
-        str(a.tokens),
-        "--pools",
-        str(a.pools),
-        "--trades",
-        str(a.trades),
-        "--slot-ms",
-        str(a.slot_ms),
-        "--endpoints",
-        str(a.endpoints),
-    ]
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        urls = [proc.stdout.readline().split() for _ in range(a.endpoints)]
+    with busy_simulator(a) as urls:
         r = asyncio.run(measure(urls, a))
-    finally:
-        if proc.stdin is not None:
-            proc.stdin.close()
-        proc.wait(timeout=10)
     shadow = "no shadow" if a.no_shadow else f"shadow: {r['shadow']}"
     shown = f", the {a.chart} chart shown" if a.chart else ""
     print(
