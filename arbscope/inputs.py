@@ -172,6 +172,15 @@ def _wallet_args(inp: Input, endpoint: int) -> tuple[Any, ...]:
     return bool(armed), str(base), {str(k): bool(v) for k, v in accounts.items()}
 
 
+def _link(seq: int, live_seq: int) -> Encoded:
+    return 0, json_payload([int(seq), int(live_seq)]), None
+
+
+def _link_args(inp: Input, endpoint: int) -> tuple[Any, ...]:
+    seq, live_seq = inp.json()
+    return int(seq), int(live_seq)
+
+
 def _trade(base: str, pools: Sequence[str]) -> Encoded:
     return 0, json_payload([base, list(pools)]), None
 
@@ -207,6 +216,7 @@ _ROWS = (
     InputKind(Kind.TURN, "end_turn", False, _tick, _tick_args, published=False),
     InputKind(Kind.WALLET, "on_wallet", False, _wallet, _wallet_args, published=False),
     InputKind(Kind.TRADE, "trade", False, _trade, _trade_args, published=False),
+    InputKind(Kind.LINK, "on_link", False, _link, _link_args, published=False),
     InputKind(Kind.KILL, "kill", False, _none, _no_args, published=False),
     InputKind(Kind.RESUME, "resume", False, _none, _no_args, published=False),
 )

@@ -285,6 +285,10 @@ class Evaluator:
         self.halted = False  # the kill switch was pressed
         self.equity = EquityCurves()  # what the equity chart draws
         self.held = ""  # why no cycle may go now, whatever its numbers ("": none; hold())
+        # told (paper seq, live seq) when a live order went out and its paper shadow was
+        # decided: the session journals it (``LINK``: a replay has no chain to send to);
+        # None: the broker is told directly
+        self.on_link: Callable[[int, int], None] | None = None
 
     def set_names(self, names: TokenBook) -> None:
         """The session's token names, for the brokers' messages."""
@@ -585,7 +589,7 @@ class Evaluator:
             sent = ex is not None and ex.submit(o, sc, fees, slots, "auto") == ""
             shadow = b.decide(o, sc, fees, slot, slots, now_ns=now_ns) == ""
             if ex is not None and sent and shadow:
-                b.link(b.seq, ex.seq)
+                self._link(b.seq, ex.seq)
 
     def live_executor(self) -> LiveExecutor | None:
         """The executor when the session trades live right now (armed, not halted)."""
@@ -607,13 +611,26 @@ class Evaluator:
         slots = self.pool_slots(o.pools)
         fees = self.fees_of((base, tuple(pools)))  # what it was scored with
         ex = self.live_executor()
-        if ex is not None:
-            why = ex.submit(o, sc, fees, slots, "manual")
-            if why:
-                return f"live refused: {why}"
-            b.decide(o, sc, fees, slot, slots, "manual", live_seq=ex.seq)  # its shadow
-            return ""
-        return b.decide(o, sc, fees, slot, slots, "manual")
+        if ex is None:
+            return b.decide(o, sc, fees, slot, slots, "manual")
+        # the live order first (it goes out in this call), then its paper shadow, which is
+        # decided whether or not the live one went out (as an automatic order's is): what
+        # paper decides is the same in a replay, which has no chain to send to
+        why = ex.submit(o, sc, fees, slots, "manual")
+        shadow = b.decide(o, sc, fees, slot, slots, "manual")
+        if why:
+            return f"live refused: {why}"
+        if shadow == "":
+            self._link(b.seq, ex.seq)
+        return ""
+
+    def _link(self, seq: int, live_seq: int) -> None:
+        """Paper order ``seq`` shadows live order ``live_seq`` (through ``on_link``, which
+        journals it, when the session listens)."""
+        if self.on_link is not None:
+            self.on_link(seq, live_seq)
+        elif self.broker is not None:
+            self.broker.link(seq, live_seq)
 
     def kill(self) -> int:
         """Kill switch: back to paper, no more automatic orders, pending ones cancelled

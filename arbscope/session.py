@@ -703,6 +703,7 @@ class FeedSession:
             ledger=ledger,
         )
         self.ev.executor.on_landing = self.on_landing
+        self.ev.on_link = self.on_link
         # the fast path builds on the state the session holds (its ingest's, now)
         self.ev.executor.state_of = lambda pool: self.ingest.record(pool)
 
@@ -1348,6 +1349,14 @@ class FeedSession:
         self._input(Kind.TRADE, base, pools)  # the operator's decision is an input of the session
         self._snap = None
         return self.ev.trade(base, pools, self.slot)
+
+    def on_link(self, seq: int, live_seq: int) -> None:
+        """Paper order ``seq`` shadows live order ``live_seq``, which went out: journaled
+        as an input (``LINK``), since whether a live order went out depends on the chain
+        and the wallet, so a replay's paper fill names the live order as the session's did."""
+        self._input(Kind.LINK, seq, live_seq)
+        if self.ev.broker is not None:
+            self.ev.broker.link(seq, live_seq)
 
     def kill(self) -> int:
         """Kill switch: back to paper, no automatic orders, pending ones cancelled."""

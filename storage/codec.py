@@ -76,6 +76,10 @@ class Kind(IntEnum):
     # the rest of a turn whose evaluation was done in slices (t_ns is its clock): a TICK
     # that evaluates nothing itself (what still waits is the next turn's slices' work)
     TURN = 25
+    # [paper seq, live seq]: a live order went out and the paper order decided with it
+    # shadows it (the paper fill's ``live_seq``); whether a live order went out depends
+    # on the chain and the wallet, which a replay does not have, so it is an input
+    LINK = 26
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,7 @@ def test_every_kind_of_the_journal_has_its_row() -> None:
         Kind.TURN,
         Kind.WALLET,
         Kind.TRADE,
+        Kind.LINK,
         Kind.KILL,
         Kind.RESUME,
     }
@@ -123,6 +124,7 @@ SESSION_CALLS: list[tuple[Kind, str, tuple[Any, ...], bytes]] = [
         (True, "B", {"M1": True, "M2": False}),
         b'[true,"B",{"M1":true,"M2":false}]',
     ),
+    (Kind.LINK, "on_link", (4, 9), b"[4,9]"),
     (Kind.KILL, "kill", (), b""),
     (Kind.RESUME, "resume", (), b""),
 ]

@@ -198,6 +198,41 @@ async def test_a_frame_that_moves_a_pool_is_decided_in_its_own_call_and_replays_
         await r.stop()
 
 
+async def test_a_paper_shadow_names_its_live_order_in_the_replay_as_it_did_live(
+    keyfile: Path, tmp_path: Path
+) -> None:
+    """Trading live on its own until a paper shadow of a live order has filled: its fill
+    (a digested event) names the live order (``live_seq``). Whether the live order went
+    out is the chain's and the wallet's, which a replay does not have: the link is a
+    journaled input (``LINK``), and the replay's digest equals the live one."""
+    from arbscope.replay import ReplaySession, load_info
+
+    db = tmp_path / "j.sqlite"
+    async with live_session(keyfile, seed=11, db=db, tip_lamports=2_000, simulate="plain") as s:
+        assert s.executor is not None and s.broker is not None
+        ex, b = s.executor, s.broker
+        ex.config = replace(ex.config, jito=s.endpoints[0].http)
+        ok, why = await s.request_live()
+        assert ok, why
+        await ex.keep_warm()
+        s.tick()
+        await go_cycle(s)
+        fill = await tick_until(s, lambda: next((f for f in b.fills if f.live_seq), None))
+        assert fill.live_seq in {o.seq for o in ex.orders}
+        s.kill()
+        await s.stop()
+        sid, live_digest = s.session_id, s.digest
+    r = ReplaySession(db, await load_info(db, sid), shadow=False)
+    await r.start()
+    try:
+        assert await r.play() == live_digest
+        assert r.session.broker is not None
+        replayed = {f.seq: f.live_seq for f in r.session.broker.fills}
+        assert replayed[fill.seq] == fill.live_seq
+    finally:
+        await r.stop()
+
+
 async def test_the_hot_sender_writes_at_once_and_reads_answers_as_the_client_does(
     keyfile: Path, tmp_path: Path
 ) -> None:
