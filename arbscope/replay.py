@@ -292,6 +292,7 @@ class ReplaySession:
         self.pos_ns = 0  # the replay's position, since the first input
         self.applied = 0
         self.frames_applied = 0
+        self.runs_applied = 0  # runs of frames applied in one call (a headless replay)
         self.clock.set(0)
         self.clock.ended = False
 
@@ -467,6 +468,7 @@ class ReplaySession:
             pass  # (a run is whole: never cut short)
         self.applied += k
         self.frames_applied += k - refused
+        self.runs_applied += 1
         pos = max(part.ts) - self.t0_ns
         if pos > self.pos_ns:
             self.pos_ns = pos
