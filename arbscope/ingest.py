@@ -69,9 +69,15 @@ class TimedIngest:
         # the receive ns of the oldest frame whose change the next ``take_changed`` hands
         # over (0: none, or no one was listening): where a live order's latency starts
         self.change_ns = 0
+        # False: a frame goes straight to the only backend, untimed (a headless replay:
+        # no timing panel to feed, nothing to mirror); the slot clock is kept the same
+        self.timed = True
 
     def frame(self, endpoint: int, frame: Buffer, recv_ns: int) -> int:
-        sid = int(self._feed("frame", "feed_ingest", endpoint, frame, recv_ns))
+        if self.timed or len(self.ingests) > 1:
+            sid = int(self._feed("frame", "feed_ingest", endpoint, frame, recv_ns))
+        else:
+            sid = int(self.active.frame(endpoint, frame, recv_ns))
         if SLOT_NOTICE in bytes(frame[:SLOT_NOTICE_WITHIN]):
             self._slot_notice(recv_ns)
         elif self.on_change is not None:
@@ -109,6 +115,12 @@ class TimedIngest:
         elif self.on_change is not None:
             self._changed(recv_ns)
         return int(kind), int(value)
+
+    def slot_noticed(self, recv_ns: int) -> None:
+        """A slot notification received at ``recv_ns`` went in by another way than
+        :meth:`frame` (a headless replay's run of frames, ``FeedIngest.frames``): the slot
+        clock moves as :meth:`frame` moves it."""
+        self._slot_notice(recv_ns)
 
     def _slot_notice(self, recv_ns: int) -> None:
         """A slot notification (or gRPC slot update) went in: when it moved the session's

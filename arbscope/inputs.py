@@ -248,6 +248,27 @@ def replay(inp: Input, ingest: Ingest, session: SessionInputs) -> bool:
     return True
 
 
+def replayer(ingest: Ingest, session: SessionInputs) -> Callable[[Input], bool]:
+    """:func:`replay` bound to ``ingest`` and ``session`` once: each kind's call is looked
+    up when this is made, not per input (a replay's hot loop); the same calls, the same
+    errors."""
+    calls: dict[Kind, tuple[Callable[..., Any], Callable[[Input, int], tuple[Any, ...]]]] = {
+        row.kind: (getattr(ingest if row.to_ingest else session, row.method), row.decode)
+        for row in _ROWS
+        if row.journaled
+    }
+
+    def apply(inp: Input) -> bool:
+        call = calls.get(inp.kind)
+        if call is None:
+            return replay(inp, ingest, session)  # not journaled (False), or a DELTA
+        fn, decode = call
+        fn(*decode(inp, inp.endpoint))
+        return True
+
+    return apply
+
+
 def consume(inp: Input, ingest: Ingest, session: StreamInputs | None, endpoint: int) -> bool:
     """One input of a collector's stream applied by a consumer, as from ``endpoint``
     (the consumer's own number for the collector's): to ``ingest``, or to ``session``

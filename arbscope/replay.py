@@ -25,7 +25,14 @@ import contextlib
 import math
 import time
 import types
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterator,
+    Sequence,
+)
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,12 +40,13 @@ from typing import Any, Protocol
 from engine_rs.errors import EngineError
 from engine_rs.records import ScorePolicy
 from feeds.health import FeedHealth
-from storage.codec import Input, Kind, decompress, unpack
+from storage.codec import HEADER, Input, Kind, decompress, unpack
 from storage.delta import Restorer
 from storage.journal import Chunk, Event, Journal, JournalError, SessionInfo
 from storage.recorder import Digest, JournaledEvent, canonical
 
 from . import inputs
+from .ingest import SLOT_NOTICE, SLOT_NOTICE_WITHIN
 from .market import Snapshot
 from .runloop import TICK_S, Clock, RecordedClock, RunLoop
 from .session import (
@@ -53,8 +61,85 @@ from .session import (
 from .sources.feeds import NoFeeds
 
 SPEEDS = (1.0, 10.0, 100.0, math.inf)
+INLINE_BYTES = 4 << 20  # a chunk up to this size (raw) is decompressed on the event loop
 YIELD_EVERY = 2_000  # inputs applied between two yields to the event loop (a long seek)
-TURN_ENDS = frozenset({Kind.TICK, Kind.TURN})  # the inputs that end a turn (whole, or sliced)
+TURN_ENDS = frozenset({Kind.TICK, Kind.TURN})
+STREAMED = inputs.STREAMED  # the inputs that end a turn (whole, or sliced)
+
+
+class FrameRun:
+    """Consecutive PubSub frames of a decompressed chunk (``raw[start:end]``, packed as
+    the journal packs them), stored whole (no delta), none but the last a slot
+    notification: what a headless replay gives the engine's ingest in one call
+    (``FeedIngest.frames``) instead of one call a frame. ``ts``: each frame's time,
+    ``offs``: each frame's offset in ``raw`` (and ``end`` after the last)."""
+
+    __slots__ = ("end", "endpoints", "offs", "raw", "slot_notice", "t_ns", "ts")
+
+    def __init__(
+        self, raw: bytes, offs: list[int], ts: list[int], end: int, slot_notice: bool, eps: int
+    ) -> None:
+        self.raw, self.offs, self.ts, self.end = raw, offs, ts, end
+        self.slot_notice = slot_notice  # its last frame is a slot notification
+        self.t_ns = ts[0]  # when its first frame came (an input's ``t_ns``)
+        self.endpoints = eps  # above its frames' highest endpoint
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+    def split(self, i: int) -> FrameRun:
+        """Its first ``i`` frames (``0 < i < len``) as a run of their own; this one keeps
+        the rest."""
+        head = FrameRun(self.raw, self.offs[:i], self.ts[:i], self.offs[i], False, self.endpoints)
+        self.offs, self.ts = self.offs[i:], self.ts[i:]
+        self.t_ns = self.ts[0]
+        return head
+
+    def packed(self) -> bytes:
+        return self.raw[self.offs[0] : self.end]
+
+    def inputs(self) -> Iterator[Input]:
+        """Its frames as inputs (the per-input path)."""
+        return unpack(self.packed())
+
+
+def runs(raw: bytes, restore: Callable[[Input], Input], out: list[Input | FrameRun]) -> None:
+    """A decompressed chunk's inputs appended to ``out`` in order, restored
+    (``restore``), its frames stored whole gathered in :class:`FrameRun` s (a run ends
+    after a slot notification, at any other input, at the chunk's end). A damage: what
+    comes before it is in ``out``, then its JournalError (as :func:`storage.codec.unpack`
+    says it)."""
+    head, size, n, frame = HEADER.unpack_from, HEADER.size, len(raw), int(Kind.FRAME)
+    find, notice, within = raw.find, SLOT_NOTICE, SLOT_NOTICE_WITHIN
+    offs: list[int] = []
+    ts: list[int] = []
+    off = top = 0  # top: above the highest endpoint of the run's frames
+    while off < n:
+        if off + size > n:
+            break  # unpack says what is wrong
+        kind, ep, t_ns, _wall, length = head(raw, off)
+        body = off + size
+        end = body + length
+        if kind != frame or end > n:
+            if offs:
+                out.append(FrameRun(raw, offs, ts, off, False, top))
+                offs, ts, top = [], [], 0
+            if end > n:
+                break
+            out.extend(map(restore, unpack(raw[off:end])))
+        else:
+            offs.append(off)
+            ts.append(t_ns)
+            if ep >= top:
+                top = ep + 1
+            if find(notice, body, min(end, body + within)) >= 0:
+                out.append(FrameRun(raw, offs, ts, end, True, top))
+                offs, ts, top = [], [], 0
+        off = end
+    if offs:
+        out.append(FrameRun(raw, offs, ts, off, False, top))
+    if off < n:
+        out.extend(map(restore, unpack(raw[off:])))  # raises the damage's JournalError
 
 
 async def load_info(db: str | Path | None, session: str) -> SessionInfo:
@@ -194,14 +279,20 @@ class ReplaySession:
             health=HealthSettings(judge=False),
         )
         self.session.snapshots = self.shown
+        self.session.ingest.timed = self.shown  # headless: no timing panel to feed
+        self._bound: object = None  # the ingest ``_replay`` calls
+        self._replay: Callable[[Input], bool] = lambda inp: False
+        self._endpoints: list[int] = []  # FeedIngest.frames' map: each endpoint to itself
         self.sink = ReplaySink()
         self.session.sink = self.sink
-        self._stream: AsyncGenerator[Input, None] | None = None
-        self._next: Input | None = None
+        self._stream: AsyncGenerator[list[Input | FrameRun], None] | None = None
+        self._buf: list[Input | FrameRun] = []  # the chunk being applied, its next input last
+        self._next: Input | FrameRun | None = None
         self.eof = False  # the journal has no input left to read
         self.pos_ns = 0  # the replay's position, since the first input
         self.applied = 0
         self.frames_applied = 0
+        self.runs_applied = 0  # runs of frames applied in one call (a headless replay)
         self.clock.set(0)
         self.clock.ended = False
 
@@ -235,6 +326,7 @@ class ReplaySession:
     async def _close_stream(self) -> None:
         """Stop reading the journal where the stream stands (its cursor closed)."""
         stream, self._stream = self._stream, None
+        self._buf = []
         if stream is not None:
             with contextlib.suppress(Exception):
                 await stream.aclose()
@@ -253,35 +345,76 @@ class ReplaySession:
             await self._close_journal()
 
     async def _inputs(self) -> AsyncGenerator[Input, None]:
+        """The recording's inputs, restored, one at a time (:meth:`_chunks`)."""
+        async for chunk in self._chunks(batched=False):
+            for inp in chunk:
+                assert isinstance(inp, Input)
+                yield inp
+
+    async def _chunks(self, batched: bool) -> AsyncGenerator[list[Input | FrameRun], None]:
+        """The recording's inputs a chunk at a time, restored (a chunk's list; a damaged
+        chunk's inputs up to the damage, then its JournalError); ``batched``: its frames
+        gathered in runs (:func:`runs`) for a headless replay. A small chunk is
+        decompressed on the loop (a thread's handover costs more than it), a large one in
+        a thread (the screen keeps its turns)."""
         assert self.journal is not None
         restore = Restorer().restore  # the deltas' copies: this pass's, from the first chunk
         async for c in self.journal.chunks(self.info.id):
-            raw = await asyncio.to_thread(decompress, c.blob, c.codec, c.raw_len)
-            for inp in unpack(raw):
-                yield restore(inp)
+            if c.raw_len > INLINE_BYTES:
+                raw = await asyncio.to_thread(decompress, c.blob, c.codec, c.raw_len)
+            else:
+                raw = decompress(c.blob, c.codec, c.raw_len)
+            out: list[Input | FrameRun] = []
+            try:
+                if batched:
+                    runs(raw, restore, out)
+                else:
+                    out.extend(map(restore, unpack(raw)))
+            except JournalError:
+                if out:
+                    yield out  # what came before the damage is applied first
+                raise
+            yield out
 
-    async def _peek(self) -> Input | None:
-        """The next input of the recording (read from the journal when needed; awaited,
-        so what is applied never depends on how fast the journal is read); None at the
-        end, or when the journal cannot be read (``start_error`` says why)."""
+    async def _peek_item(self) -> Input | FrameRun | None:
+        """The next input of the recording, or run of frames (a headless replay's, see
+        :func:`runs`), read from the journal when needed; awaited, so what is applied
+        never depends on how fast the journal is read; None at the end, or when the
+        journal cannot be read (``start_error`` says why)."""
         if self._next is None and not self.eof:
             if self.journal is None or self.start_error:
                 self.eof = True
                 return None
-            if self._stream is None:
-                self._stream = self._inputs()
-            try:
-                self._next = await anext(self._stream)
-            except StopAsyncIteration:
-                self.eof = True
-            except JournalError as exc:
-                self.start_error, self.read_error = str(exc)[:300], exc
-                self.eof = True
+            if not self._buf:
+                if self._stream is None:
+                    self._stream = self._chunks(batched=not self.shown)
+                try:
+                    while not self._buf:
+                        self._buf = await anext(self._stream)
+                        self._buf.reverse()  # taken from the end
+                except StopAsyncIteration:
+                    self.eof = True
+                except JournalError as exc:
+                    self.start_error, self.read_error = str(exc)[:300], exc
+                    self.eof = True
+            if self._buf:
+                self._next = self._buf.pop()
         return self._next
+
+    async def _peek(self) -> Input | None:
+        """The next input of the recording (:meth:`_peek_item`; a run of frames given
+        back as its inputs)."""
+        item = await self._peek_item()
+        if type(item) is FrameRun:
+            self._buf.extend(reversed(list(item.inputs())))
+            self._next = None
+            item = await self._peek_item()
+        assert not isinstance(item, FrameRun)
+        return item
 
     def _take(self) -> Input:
         inp = self._next
-        assert inp is not None
+        assert isinstance(inp, Input)
         self._next = None
         return inp
 
@@ -296,23 +429,66 @@ class ReplaySession:
         input table, ``arbscope.inputs``: to its ingest, or to the session itself; errors
         the live callers caught are caught here the same way)."""
         s = self.session
+        if self._bound is not s.ingest:  # the calls looked up once per engine
+            self._bound, self._replay = s.ingest, inputs.replayer(s.ingest, s)
         self.applied += 1
-        self.pos_ns = max(self.pos_ns, inp.t_ns - self.t0_ns)
+        pos = inp.t_ns - self.t0_ns
+        if pos > self.pos_ns:
+            self.pos_ns = pos
         try:
-            if inputs.replay(inp, s.ingest, s) and inp.kind in inputs.STREAMED:
+            if self._replay(inp) and inp.kind in STREAMED:
                 self.frames_applied += 1
         except EngineError:
             pass  # the live caller counted it and went on; so does the replay
+
+    def _apply_run(self, run: FrameRun, goal_ns: int) -> int:
+        """The frames of ``run`` (the next item) recorded up to ``goal_ns``, given to the
+        engine's ingest in one call (``FeedIngest.frames``: each frame as ``frame``
+        applies it, one refused counted, not raised), the slot clock moved at its slot
+        notification as ``TimedIngest.frame`` moves it; per frame (:meth:`apply`) when
+        the ingest is timed, mirrored or listened to. How many frames."""
+        limit = goal_ns + self.t0_ns
+        ts = run.ts
+        if max(ts) <= limit:
+            part, self._next = run, None
+        else:  # the frames up to the first one past the goal; the rest stay next
+            part = run.split(next(i for i, t in enumerate(ts) if t > limit))
+        k = len(part)
+        ing = self.session.ingest
+        if ing.timed or ing.on_change is not None or len(ing.ingests) > 1:
+            for inp in part.inputs():
+                self.apply(inp)
+            return k
+        if len(self._endpoints) < part.endpoints:  # the recorded endpoints, as recorded
+            self._endpoints = list(range(part.endpoints))
+        refused = k
+        try:
+            _pos, _counts, refused = ing.active.frames(part.packed(), 0, self._endpoints, 0)
+        except EngineError:
+            pass  # (a run is whole: never cut short)
+        self.applied += k
+        self.frames_applied += k - refused
+        self.runs_applied += 1
+        pos = max(part.ts) - self.t0_ns
+        if pos > self.pos_ns:
+            self.pos_ns = pos
+        if part.slot_notice:
+            ing.slot_noticed(part.ts[-1])
+        return k
 
     async def _advance(self, goal_ns: int, newer: Callable[[], bool] = lambda: False) -> None:
         """Apply every input recorded up to ``goal_ns`` (since the start), then stand
         there. Every YIELD_EVERY inputs the event loop gets a turn (the screen, the keys);
         a stop, or ``newer()`` (a newer seek), then ends it early."""
-        n = 0
-        while (inp := await self._peek()) is not None and inp.t_ns - self.t0_ns <= goal_ns:
-            self.apply(self._take())
-            n += 1
-            if n % YIELD_EVERY == 0:
+        n, due = 0, YIELD_EVERY
+        while (item := await self._peek_item()) is not None and item.t_ns - self.t0_ns <= goal_ns:
+            if type(item) is FrameRun:
+                n += self._apply_run(item, goal_ns)
+            else:
+                self.apply(self._take())
+                n += 1
+            if n >= due:
+                due = n + YIELD_EVERY
                 await asyncio.sleep(0)
                 if self._stopped or newer():
                     break
@@ -340,7 +516,7 @@ class ReplaySession:
         """Headless: from the start to the end of the recording at ``speed`` (inf: no
         waiting), on the same run loop; the digest of the derived events. A damaged
         chunk met on the way raises its JournalError."""
-        self.shown = self.session.snapshots = False
+        self.shown = self.session.snapshots = self.session.ingest.timed = False
         self.clock.speed, self.clock.paused = speed, False
         if self.journal is None:
             self.journal = await self._open()
@@ -348,7 +524,7 @@ class ReplaySession:
         if self.read_error is not None:
             raise self.read_error
         self.digest = self.sink.digest.hexdigest()
-        self.shown = self.session.snapshots = True
+        self.shown = self.session.snapshots = self.session.ingest.timed = True
         return self.digest
 
     # ------------------------------------------------------------ the screen's controls

@@ -326,6 +326,7 @@ class FeedSession:
         self.updates = 0
         self.errors = 0
         self._emitted: dict[tuple[str, tuple[str, ...]], str] = {}
+        self._emitted_of: dict[tuple[str, tuple[str, ...]], tuple[Any, Any, Any]] = {}
         # the pools the frames' decisions evaluated since the last tick (its price panel's)
         self._decided: dict[str, None] = {}
         # the pools a frame's decision found halfway through a slot (one vault moved, the
@@ -1322,16 +1323,25 @@ class FeedSession:
         health once a second (``health``, not digested)."""
         slot = self.slot
         seen = set()
+        # what each emitted cycle's text was made of (frozen records): the same objects
+        # make the same text, so it is not made again
+        made_of = self._emitted_of
         for key in sorted(self.live):
             o, sc = self.live[key]
             seen.add(key)
-            opp = Opp.of(o, sc, self.ev.fees_of(key))
+            fees = self.ev.fees_of(key)
+            last = made_of.get(key)
+            if last is not None and last[0] is o and last[1] is sc and last[2] is fees:
+                continue
+            made_of[key] = (o, sc, fees)
+            opp = Opp.of(o, sc, fees)
             text = canonical(opp.payload())
             if self._emitted.get(key) != text:
                 self._emitted[key] = text
                 sink.emit(opp, slot, now_ns)
         for key in sorted(set(self._emitted) - seen):
             del self._emitted[key]
+            made_of.pop(key, None)
             sink.emit(Gone(key[0], key[1]), slot, now_ns)
         c = self.last_sweep
         sweep = canonical({"tokens": list(c.tokens), "pools": list(c.pools)}) if c else "none"

@@ -452,7 +452,8 @@ async def _play(r: ReplaySession, until_s: float | None, stop: Callable[[], bool
     """Apply the recording's inputs in order, in steps of STEP_S recording seconds (the
     same inputs, in the same order, as the headless ``play``: only how often the stop
     flag is read depends on the step)."""
-    r.shown = r.session.snapshots = False  # headless: the price panel's book is not fed
+    # headless: the price panel's book is not fed, the frames go untimed and in runs
+    r.shown = r.session.snapshots = r.session.ingest.timed = False
     k = 0
     while not r.ended:
         if stop():

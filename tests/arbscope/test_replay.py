@@ -1,0 +1,115 @@
+"""A headless replay's runs of frames (``arbscope.replay.runs``, ``FeedIngest.frames``)
+against the per-input path it replaces: the same chunks, the same state."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+
+import engine_rs
+from arbscope.replay import FrameRun, ReplaySession, load_info, runs
+from storage.codec import Input, Kind, json_payload, pack, unpack
+from storage.journal import JournalError
+
+ROOT = Path(__file__).resolve().parents[2]
+SLOT = (
+    b'{"jsonrpc":"2.0","method":"slotNotification","params":{"result":{"slot":7},"subscription":1}}'
+)
+ACCOUNT = b'{"jsonrpc":"2.0","method":"accountNotification","params":{"subscription":2}}'
+
+
+def _chunk() -> bytes:
+    return b"".join(
+        [
+            pack(Kind.FRAME, 0, 10, 0, ACCOUNT),
+            pack(Kind.FRAME, 3, 11, 0, SLOT),  # ends a run
+            pack(Kind.FRAME, 1, 13, 0, ACCOUNT),
+            pack(Kind.FRAME, 0, 12, 0, ACCOUNT),
+            pack(Kind.TRACK_POOL, 0, 14, 0, json_payload(["p", "amm_v4"])),  # ends a run
+            pack(Kind.FRAME, 2, 15, 0, ACCOUNT),
+        ]
+    )
+
+
+def test_runs_end_after_a_slot_notification_and_at_any_other_input() -> None:
+    raw = _chunk()
+    out: list[Input | FrameRun] = []
+    runs(raw, lambda i: i, out)
+    assert [type(x).__name__ for x in out] == ["FrameRun", "FrameRun", "Input", "FrameRun"]
+    a, b, track, c = out
+    assert isinstance(a, FrameRun) and isinstance(b, FrameRun) and isinstance(c, FrameRun)
+    assert (a.ts, a.slot_notice, a.endpoints) == ([10, 11], True, 4)
+    assert (b.ts, b.slot_notice, b.endpoints) == ([13, 12], False, 2)
+    assert isinstance(track, Input) and track.kind is Kind.TRACK_POOL
+    assert (c.ts, c.slot_notice) == ([15], False)
+    # the runs and the input between them are the chunk's inputs, in order, unchanged
+    again = [i for x in out for i in (x.inputs() if isinstance(x, FrameRun) else [x])]
+    assert again == list(unpack(raw))
+    # a run split at its goal: the first frames alone, the rest (and its notice) kept
+    head = a.split(1)
+    assert (head.ts, head.slot_notice, a.ts, a.slot_notice) == ([10], False, [11], True)
+    assert list(head.inputs()) + list(a.inputs()) == list(unpack(raw))[:2]
+
+
+def test_a_damaged_chunk_keeps_what_comes_before_the_damage() -> None:
+    raw = _chunk()[:-5]  # the last frame cut short
+    out: list[Input | FrameRun] = []
+    with pytest.raises(JournalError, match="truncated"):
+        runs(raw, lambda i: i, out)
+    assert sum(len(x) if isinstance(x, FrameRun) else 1 for x in out) == 5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["rust", "python"])
+def test_runs_leave_the_engine_as_one_frame_at_a_time_does(tmp_path: Path, backend: str) -> None:
+    """The committed recording (``tests/data/replay-seed2.sqlite``) replayed headless, its
+    frames in runs, and again one input at a time through the same calls the live
+    session made (the reference): the same digest, counts and slot clock."""
+    try:
+        eng = engine_rs.load(backend)
+    except ImportError:
+        pytest.skip("the Rust extension is not built")
+    db = tmp_path / "replay.sqlite"  # a copy: opening a journal switches it to WAL
+    shutil.copyfile(ROOT / "tests" / "data" / "replay-seed2.sqlite", db)
+
+    def state(r: ReplaySession) -> tuple[object, ...]:
+        ing = r.session.ingest
+        return (
+            r.sink.digest.hexdigest(),
+            r.sink.events,
+            r.applied,
+            r.frames_applied,
+            ing.stats(),
+            (ing.slot_seen, ing.slot_t_ns, ing.slot_len_ns),
+        )
+
+    async def go() -> tuple[tuple[object, ...], tuple[object, ...], int]:
+        info = await load_info(db, (await _sessions(db))[-1])
+        fast = ReplaySession(db, info, backend=eng)
+        await fast.start()
+        try:
+            await fast.play()
+        finally:
+            await fast.stop()
+        one = ReplaySession(db, info, backend=eng)
+        await one.start()
+        try:
+            async for inp in one._inputs():
+                one.apply(inp)
+        finally:
+            await one.stop()
+        return state(fast), state(one), fast.runs_applied
+
+    fast, one, n_runs = asyncio.run(go())
+    assert n_runs > 0
+    assert fast == one
+
+
+async def _sessions(db: Path) -> list[str]:
+    from storage.journal import Journal
+
+    async with await Journal.open(db, create=False, write=False) as j:
+        return [s.id for s in await j.sessions()]
