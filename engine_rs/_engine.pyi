@@ -30,6 +30,7 @@ __all__ = [
     "Rsi",
     "Score",
     "SwapResult",
+    "TxSigner",
     "WHIRLPOOL_PROGRAM_ID",
     "Whirlpool",
     "__version__",
@@ -706,3 +707,18 @@ def post_fee_amount(config: tuple[_Fee, _Fee], epoch: int, amount: int) -> int: 
 def pre_fee_amount(config: tuple[_Fee, _Fee], epoch: int, post_amount: int) -> int: ...
 def inverse_transfer_fee(config: tuple[_Fee, _Fee], epoch: int, post_amount: int) -> int: ...
 def refused_extensions(data: bytes, owner: object = None) -> list[str]: ...
+
+# --- tx (tx.rs): the live fast path's build-and-sign step ------------------
+@final
+class TxSigner:
+    def __new__(cls, keypair: bytes) -> Self: ...
+    @property
+    def pubkey(self) -> str: ...
+    def sign(self, message: bytes) -> bytes: ...
+    def sign_v0(
+        self,
+        message: bytes,
+        blockhash_at: int,
+        blockhash: object,
+        patches: Sequence[tuple[int, bytes]],
+    ) -> tuple[bytes, str]: ...

@@ -20,7 +20,6 @@ from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.message import MessageV0, to_bytes_versioned
 from solders.pubkey import Pubkey
-from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
 from engine_rs.decoded import pool_mints
@@ -273,10 +272,11 @@ class Building(ExecutorCore):
             if len(self._messages) > 1_024:
                 self._messages.clear()
             t = self._messages[shape] = message_template(self.wallet.key, ixs, tables)
-        message = t.render(ixs, Hash.from_string(held[0]))
-        sig = bytes(self.wallet.signer.sign_message(message))
-        raw = b"\x01" + sig + message  # one signature (compact-u16 1), then the message
-        return str(Signature(sig)), raw, held[0], held[1], t.accounts_named
+        # the engine renders the template (the blockhash, each instruction's data) and
+        # signs it in one call
+        patches = [(at, ix.data) for at, ix in zip(t.data_at, ixs, strict=True)]
+        raw, sig = self.wallet.tx.sign_v0(t.message, t.blockhash_at, held[0], patches)
+        return sig, raw, held[0], held[1], t.accounts_named
 
     # ------------------------------------------------------------ the fast path
     def _warm(self, o: LiveOrder) -> dict[str, Any] | None:

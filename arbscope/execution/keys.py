@@ -18,11 +18,14 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.signature import Signature
+
+import engine_rs
 
 
 class KeypairError(Exception):
@@ -57,6 +60,8 @@ class Wallet:
     keypair: Keypair = field(repr=False, compare=False)
     key: Pubkey = field(repr=False, compare=False)  # ``pubkey`` as solders' type
     signer: Signer = field(repr=False, compare=False)  # what signs the orders
+    # the engine's signer (``TxSigner``): the fast path renders and signs in one call
+    tx: Any = field(repr=False, compare=False)
 
     def __repr__(self) -> str:
         return f"Wallet({self.pubkey}, path={str(self.path)!r})"
@@ -125,7 +130,7 @@ def load_wallet(path: str | os.PathLike[str]) -> Wallet:
         raise bad from None
     del raw
     key = kp.pubkey()  # derived from the secret on every call: once
-    return Wallet(real, str(key), kp, key, Signer(kp))
+    return Wallet(real, str(key), kp, key, Signer(kp), engine_rs.backend().TxSigner(bytes(kp)))
 
 
 def write_keypair(path: str | os.PathLike[str], keypair: Keypair | None = None) -> Wallet:

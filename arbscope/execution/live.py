@@ -130,42 +130,49 @@ class LiveExecutor(GuardRails):
         trigger: str = "auto",
     ) -> str:
         """Start a live order on ``opp``; why not ("" when it started). Synchronous and
-        cheap: every cap is checked here, before any I/O."""
+        cheap: every cap is checked here, before any I/O; the refusals that cost least
+        first (most calls refuse: a cycle already pending, or its pools in an open order,
+        on every frame that moves them), the quote last."""
         c = self.config
         if not self.armed or self.wallet is None:
             return "live trading is not armed"
-        key = (opp.base_mint, tuple(opp.pools))
         if opp.base_mint != self.base:
             return f"not a {self.names.symbol(self.base)} cycle"
-        if any(o.key == key and o.status not in TERMINAL for o in self.orders):
-            return "already pending"
+        key = (opp.base_mint, tuple(opp.pools))
+        # one pass over the orders: the same cycle pending, the open ones, the first
+        # open one sharing a pool (its quote would not hold once that order lands)
+        opened, busy, mine = 0, None, frozenset(opp.pools)
+        for o in self.orders:
+            if o.status in TERMINAL:
+                continue
+            if o.key == key:
+                return "already pending"
+            opened += 1
+            if busy is None and not mine.isdisjoint(o.pools):
+                busy = o
         if trigger == "auto" and self._traded.get(key) == pool_slots:
             return "traded in this pool state"
         amount = int(opp.amount_in)
         if amount <= 0:
             return "no profitable size"
+        if opened >= c.max_open:
+            return f"max open orders reached ({c.max_open})"
+        if busy is not None:
+            return f"a pool of this cycle is in open order #{busy.seq}"
         if getattr(fees, "base_rate_missing", False):
             return (
                 f"no price of SOL in {self.names.symbol(opp.base_mint)}: its fees cannot be counted"
             )
-        too_large = self.sendable(opp)
-        if too_large:
-            return too_large
         assert c.max_trade is not None and c.max_day is not None
         if amount > c.max_trade:
             return f"size {amount:,} over the per-trade cap {c.max_trade:,}"
+        too_large = self.sendable(opp)
+        if too_large:
+            return too_large
         self._roll_day()
         day_err = self._day_error(amount)
         if day_err:
             return day_err
-        if self.open_orders() >= c.max_open:
-            return f"max open orders reached ({c.max_open})"
-        busy = next(
-            (o for o in self.orders if o.status not in TERMINAL and set(o.pools) & set(opp.pools)),
-            None,
-        )
-        if busy is not None:  # its quote would not hold once the open order lands
-            return f"a pool of this cycle is in open order #{busy.seq}"
         have = self.balances.get(self.base)
         if have is not None and amount > have:
             return f"size {amount:,} over the wallet's balance {have:,}"

@@ -36,6 +36,7 @@ from .token2022 import (
     refused_extensions,
     transfer_fee,
 )
+from .tx import TxSigner
 from .venues import VENUES, namespace, parse_logs, parse_program_data, venue_infos
 
 # One namespace per venue, named as the registry names it (VenueInfo.name), holding its
@@ -66,6 +67,7 @@ __all__ = [
     "Score",
     "ScorePolicy",
     "SwapResult",
+    "TxSigner",
     "VenueInfo",
     "b58decode",
     "b58encode",

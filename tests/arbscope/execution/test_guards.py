@@ -33,3 +33,34 @@ def test_the_day_file_is_read_incrementally_and_survives_damage(tmp_path: Path) 
     assert reader.read() == {("D", 1): ("2026-11-27", 3)}
     reader.close()
     reader.close()  # twice is harmless
+
+
+def test_a_line_appended_here_is_kept_without_reading_it_back(tmp_path: Path) -> None:
+    """One DayFile that reads and appends (a session's): its own line is kept as written
+    when nothing else came before it, and read from the file when another process wrote
+    in between — the entries and the file's lines are the same either way, each line the
+    JSON ``json.dumps`` writes."""
+    path = tmp_path / "j.sqlite.live"
+    me, other = DayFile(path), DayFile(path)
+    assert me.read() == {}
+    other.append("B", 1, "2026-11-26", 7)
+    assert me.read() == {("B", 1): ("2026-11-26", 7)}
+    me.append('A "quoted"', 1, "2026-11-26", 500)  # nothing between: kept, not read back
+    assert me.read() == {}
+    other.append("B", 2, "2026-11-26", 8)
+    me.append('A "quoted"', 2, "2026-11-26", 600)  # B's line first: both read
+    assert me.read() == {("B", 2): ("2026-11-26", 8), ('A "quoted"', 2): ("2026-11-26", 600)}
+    assert me.read() == {}
+    lines = path.read_text().splitlines()
+    want = [
+        ("B", 1, "2026-11-26", 7),
+        ('A "quoted"', 1, "2026-11-26", 500),
+        ("B", 2, "2026-11-26", 8),
+        ('A "quoted"', 2, "2026-11-26", 600),
+    ]
+    assert lines == [json.dumps({"s": s, "seq": q, "day": d, "amount": a}) for s, q, d, a in want]
+    fresh = DayFile(path)
+    fresh.read()
+    assert fresh.entries == me.entries and me.malformed == fresh.malformed == 0
+    for f in (me, other, fresh):
+        f.close()

@@ -17,6 +17,7 @@ pub mod pda;
 pub mod scorer;
 pub mod sizing;
 pub mod token2022;
+pub mod tx;
 pub mod venues;
 
 pub use error::{EngineError, Result};

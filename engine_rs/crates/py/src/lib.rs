@@ -21,6 +21,7 @@ mod ingest;
 mod pda;
 mod scorer;
 mod token2022;
+mod tx;
 mod venues;
 
 #[pymodule]
@@ -46,5 +47,6 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     venues::register(m)?;
     ingest::register(m)?;
     token2022::register(m)?;
+    tx::register(m)?;
     Ok(())
 }
