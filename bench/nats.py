@@ -17,8 +17,10 @@ Rust ``FeedIngest`` (the same work a session's ingest does per frame).
   collector's first receive to the consumer's last graph update, and the ratio;
 - **added latency**: a paced flood (``--rate`` frames/s): collector receive (wall clock,
   one machine) -> the consumer's graph updated, p50/p99 per frame;
-- the CPU each process spent per 100k frames of the unpaced flood, the frames per
-  batch, and the share of the frames the collector's own engine read;
+- the CPU each process spent per 100k frames of the unpaced flood (the simulator's with
+  its render of the flood, which precedes the flood's first write and so every measured
+  span, and its writes alone), the frames per batch, and the share of the frames the
+  collector's own engine read;
 - memory (RSS) of the server, the collector and this process.
 
 The goals (issue 38) are printed beside the numbers: via NATS at least 80 % of direct,
