@@ -57,7 +57,6 @@ import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
-from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -114,10 +113,6 @@ GATHER_BYTES = 256 * 1024
 # largest cost per frame (7 us of a ~10 KB frame); consumers read any level alike
 CODEC = "zstd"
 CODEC_LEVEL = -1
-# a batch this large is compressed on the publisher's own thread (zstd releases the GIL:
-# the event loop goes on reading the sockets meanwhile), a smaller one at once on the
-# loop (a light load's batch of a frame or a few: no hand-over on its way out)
-ZIP_THREAD_BYTES = 64 * 1024
 MAX_OUTBOX_BYTES = 256 * 2**20  # unsent batches kept while the server is away (then dropped)
 JOURNAL_STREAM = "ARBSCOPE_JOURNAL"
 _FRAME, _GRPC, _KINDS = int(Kind.FRAME), int(Kind.GRPC), frozenset(int(k) for k in Kind)
@@ -349,15 +344,6 @@ class _Batch:
     raw_len: int = 0  # the inputs' bytes before compression
     future: asyncio.Future[PubAck] | None = None
     sent_at: float = 0.0
-    # its compression on the publisher's thread, until it is done (``payload`` is then
-    # the compressed inputs; until then it is empty and the batch counts ``raw_len``)
-    zipping: Future[bytes] | None = None
-    raw: bytes | None = None  # the inputs while they are being compressed
-
-    @property
-    def size(self) -> int:
-        """Its bytes in the outbox: compressed, or raw while it is being compressed."""
-        return self.raw_len if self.zipping is not None else len(self.payload)
 
 
 @dataclass
@@ -402,10 +388,6 @@ class Publisher:
         self._wake = asyncio.Event()
         self._acked = asyncio.Event()  # set on each acknowledgement (flush, tests)
         self._task: asyncio.Task[None] | None = None
-        # one thread compresses the large batches, in the order they were cut (created
-        # on the first one; its ZstdCompressor is its own: one is not shared by threads)
-        self._zip: ThreadPoolExecutor | None = None
-        self._zstd: Any = None
         self.offset_ns = wall_offset_ns()
         self.clock: Callable[[], float] = time.monotonic  # the outage's (tests: their own)
         self.failing_since: float | None = None  # the first failure since the last ack
@@ -469,53 +451,22 @@ class Publisher:
             return
         kind = "state" if self._buf_state else "frames"
         raw = b"".join(self._buf)
-        b = _Batch(self._seq, f"arbscope.{self.region}.{kind}", b"", self._buf_frames, len(raw))
-        if len(raw) >= ZIP_THREAD_BYTES:
-            if self._zip is None:
-                self._zip = ThreadPoolExecutor(1, thread_name_prefix=f"zstd-{self.region}")
-            b.zipping, b.raw = self._zip.submit(self._compress, raw), raw
-        else:
-            b.payload = compress(raw, CODEC, CODEC_LEVEL)
+        b = _Batch(
+            self._seq,
+            f"arbscope.{self.region}.{kind}",
+            compress(raw, CODEC, CODEC_LEVEL),
+            self._buf_frames,
+            len(raw),
+        )
         self._seq += 1
         self._buf, self._buf_bytes, self._buf_frames, self._buf_state = [], 0, 0, False
         self._outbox.append(b)
-        self._outbox_bytes += b.size
+        self._outbox_bytes += len(b.payload)
         self.stats.batches += 1
-        if self._outbox_bytes > MAX_OUTBOX_BYTES:
-            for waiting in self._outbox:  # the compressed sizes of those done
-                if waiting.zipping is not None and waiting.zipping.done():
-                    self._zipped(waiting)
         while self._outbox_bytes > MAX_OUTBOX_BYTES and len(self._outbox) > 1:
             old = self._outbox.popleft()  # the server has been away too long: a gap
-            self._outbox_bytes -= old.size
-            if old.zipping is not None:
-                old.zipping.cancel()
+            self._outbox_bytes -= len(old.payload)
             self.stats.dropped += 1
-
-    def _compress(self, raw: bytes) -> bytes:
-        """``compress(raw)`` on the publisher's thread (its own compressor)."""
-        if CODEC != "zstd":
-            return compress(raw, CODEC, CODEC_LEVEL)
-        if self._zstd is None:
-            import zstandard
-
-            self._zstd = zstandard.ZstdCompressor(level=CODEC_LEVEL)
-        return bytes(self._zstd.compress(raw))
-
-    def _zipped(self, b: _Batch) -> None:
-        """A batch whose compression is done takes its compressed bytes (its raw inputs,
-        sent as they are, if the compression failed: nothing is lost for it)."""
-        fut, raw = b.zipping, b.raw
-        if fut is None:
-            return
-        before = b.size
-        try:
-            b.payload = fut.result()
-        except (Exception, CancelledError) as exc:  # not expected: said
-            log.warning("region %s: batch %d sent uncompressed (%s)", self.region, b.seq, exc)
-            b.payload, b.raw_len = raw or b"", 0
-        b.zipping, b.raw = None, None
-        self._outbox_bytes += b.size - before
 
     @property
     def pending(self) -> int:
@@ -551,9 +502,6 @@ class Publisher:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._task
         self._task = None
-        if self._zip is not None:
-            self._zip.shutdown(wait=False, cancel_futures=True)
-            self._zip = None
 
     async def _send(self, b: _Batch) -> None:
         # the floor: every batch below it is acknowledged (stored before this one) or was
@@ -586,14 +534,9 @@ class Publisher:
                             break
                         self._cut()
                     b = self._outbox[0]
-                    if b.zipping is not None:  # on the publisher's thread: its turn
-                        await asyncio.wait([asyncio.wrap_future(b.zipping)])
-                        if not self._outbox or self._outbox[0] is not b:
-                            continue  # dropped meanwhile (the outbox overflowed)
-                        self._zipped(b)
                     await self._send(b)
                     self._outbox.popleft()
-                    self._outbox_bytes -= b.size
+                    self._outbox_bytes -= len(b.payload)
                     self._inflight.append(b)
                 if not self._inflight:
                     continue
@@ -631,7 +574,7 @@ class Publisher:
                         b.future.cancel()
                     b.future = None
                     self._outbox.appendleft(b)
-                    self._outbox_bytes += b.size
+                    self._outbox_bytes += len(b.payload)
                     self.stats.resent += 1
                 await asyncio.sleep(backoff)  # a pause between attempts, not a sync point
                 backoff = min(backoff * 2, 1.0)

@@ -496,7 +496,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         (
             "CPU s per 100k frames: the collector's event loop (its main thread)",
             f"{1e5 * flood['cpu']['collector loop'] / flood['frames']:.2f}",
-            "from the flood's first write; the rest: its compression thread",
+            "from the flood's first write (its whole work but the stdin reader's)",
         ),
         (
             "frames per batch (the unpaced flood)",
