@@ -223,6 +223,19 @@ class FeedPool:
         # of its Token-2022 vaults): learned as the ingest asks to watch them after each
         # pool account, the mints from their roles (coverage())
         self.pool_accounts: dict[str, set[str]] = {}
+        # bumped whenever ``pool_accounts`` may have changed: what is derived from it
+        # (the accounts every pool needs, the coverage) is derived again only then
+        self._accounts_gen = 0
+        self._needed: tuple[int, frozenset[str]] | None = None
+        self._owners_memo: tuple[int, dict[str, tuple[str, ...]]] | None = None
+        self._coverage: tuple[int, tuple[AbstractSet[str], ...], dict[str, int]] | None = None
+        # the ingest's watched accounts (in order, and as a set), read again only when
+        # its ``watched_version`` moved (~21,000 keys at 3,000 pools: two copies of them
+        # each maintenance round and each health check held the loop for milliseconds)
+        self._watched: tuple[int, tuple[str, ...], frozenset[str]] | None = None
+        self._uncovered: dict[int, tuple[int, AbstractSet[str], int]] = {}
+        # the watched version the subscriptions were last made to match (follow())
+        self._followed_version = -1
         # the cluster's epoch schedule (getEpochSchedule, read once by bootstrap); when no
         # node answered, mainnet's, and why in ``epoch_schedule_problem``
         self.epoch_schedule: EpochSchedule = MAINNET_EPOCH_SCHEDULE
@@ -438,6 +451,7 @@ class FeedPool:
                     out.rejected.append(f"{k}: {exc}")
             if round_ == 0:
                 self._note_new(before)
+            self._accounts_gen += 1
         self.progress.done = True
         if answered:
             out.endpoint = answered.most_common(1)[0][0]
@@ -554,6 +568,7 @@ class FeedPool:
                 continue  # its price stayed in the same array: nothing to do
             want = [ta for ta, _ in arrays]
             had = self._arrays.get(address, set())
+            self._accounts_gen += 1
             mine = self.pool_accounts.setdefault(address, {address})
             for ta in had - set(want):
                 self.ingest.untrack_array(ta, address)
@@ -674,9 +689,13 @@ class FeedPool:
         new ones first), and no others; the tick arrays of a Whirlpool whose price moved
         to another array first follow it (see the module docstring)."""
         self._tick_arrays(set())  # a Whirlpool whose price moved: its arrays follow
-        watched = self.ingest.watched()
+        version = self.ingest.watched_version()
+        if version == self._followed_version:
+            return  # nothing watched or unwatched since the subscriptions were made
+        watched, watched_set = self.watched()
         have = {s.label for s in self.subscriptions if s.method == "accountSubscribe"}
-        if have == set(watched):
+        if have == watched_set:
+            self._followed_version = version
             return
         # what a fetched account makes watched (a new vault's Token-2022 mint) is fetched
         # now too: subscribed unread, it would wait for its next change
@@ -688,8 +707,10 @@ class FeedPool:
             accounts, _ = await self._fetch(new)
             self._apply(accounts)
             fetched.update(new)
-            watched = self.ingest.watched()
+            watched = self.watched()[0]
         self._note_mints()
+        # (the version read in the same step as the list the subscriptions are made of)
+        self._followed_version = self.ingest.watched_version()
         self.subscriptions = all_subscriptions(self._by_pool(), self.programs, self.commitment)
         self.wanted = len(self.subscriptions)
         for w in self.workers:
@@ -705,20 +726,37 @@ class FeedPool:
         if not pool:
             self.ingest.account(key, acc.owner, acc.data, acc.slot)
             return
-        before = set(self.ingest.watched())
+        before = self.watched()[1]
         try:
             self.ingest.account(key, acc.owner, acc.data, acc.slot)
         finally:
-            watched = set(self.ingest.watched())
+            watched = self.watched()[1]  # the same set unless the account changed it
             mine = self.pool_accounts.setdefault(key, {key})
-            mine.update(watched - before)
-            mine &= watched | {key}  # re-pointed: the old vaults are no longer watched
+            n = len(mine)
+            if watched is not before:
+                mine.update(watched - before)
+            # re-pointed: the old vaults are no longer watched
+            mine.difference_update([k for k in mine if k not in watched and k != key])
+            if watched is not before or len(mine) != n:
+                self._accounts_gen += 1
+
+    def watched(self) -> tuple[tuple[str, ...], frozenset[str]]:
+        """The accounts the ingest watches, in its order and as a set: its
+        ``watched()``, read again only when its ``watched_version()`` moved (the same
+        objects until then)."""
+        version = self.ingest.watched_version()
+        memo = self._watched
+        if memo is None or memo[0] != version:
+            keys = tuple(self.ingest.watched())
+            memo = self._watched = (version, keys, frozenset(keys))
+        return memo[1], memo[2]
 
     def _note_new(self, before: AbstractSet[str]) -> None:
         """The accounts watched now and not in ``before`` (read after a batch of pool
         accounts), each noted as the pool's that first named it (its first role's):
         what :meth:`_account` notes one pool at a time."""
-        for k in self.ingest.watched():
+        self._accounts_gen += 1
+        for k in self.watched()[0]:
             if k in before:
                 continue
             for _role, pool in self.ingest.roles(k):
@@ -803,8 +841,8 @@ class FeedPool:
         Token-2022 vaults'), which become watched when a vault is read, not with its pool
         account; a mint many pools share is each one's. What is no longer watched leaves
         the pools' sets."""
-        watched = self.ingest.watched()
-        live = set(watched)
+        self._accounts_gen += 1
+        watched, live = self.watched()
         for pool, mine in self.pool_accounts.items():
             kept = pool in mine
             mine &= live  # (not ``live | {pool}``: a copy of every watched key per pool)
@@ -820,7 +858,7 @@ class FeedPool:
         the order they were tracked), then any others: an endpoint that caps the
         subscriptions per connection then covers whole pools, not a scatter of
         accounts of every pool."""
-        watched = self.ingest.watched()
+        watched = self.watched()[0]
         pos = {k: i for i, k in enumerate(watched)}
         out: dict[str, None] = {}
         for accounts in self.pool_accounts.values():
@@ -830,30 +868,89 @@ class FeedPool:
 
     def _subscribed(self) -> list[AbstractSet[str]]:
         """Per endpoint, the accounts subscribed there now (none while it is down)."""
-        out: list[AbstractSet[str]] = [frozenset() for _ in self.endpoints]
+        out: list[AbstractSet[str]] = [NOTHING for _ in self.endpoints]
         for w in self.workers:
             if self.counters[w.endpoint].connected:
                 out[w.endpoint] = w.account_labels()
         return out
 
     def coverage(self, subscribed: list[AbstractSet[str]] | None = None) -> dict[str, int]:
-        """Per pool, how many endpoints have every account it needs subscribed."""
+        """Per pool, how many endpoints have every account it needs subscribed (the
+        same dict again while neither the pools' accounts nor any endpoint's
+        subscriptions changed: a connection's are one object until they change)."""
         subscribed = self._subscribed() if subscribed is None else subscribed
+        memo = self._coverage
+        if (
+            memo is not None
+            and memo[0] == self._accounts_gen
+            and len(memo[1]) == len(subscribed)
+            and all(a is b for a, b in zip(memo[1], subscribed, strict=True))
+        ):
+            return memo[2]
         whole = self._whole(subscribed)
-        covered = sum(whole)
         partial = [have for have, w in zip(subscribed, whole, strict=True) if not w]
-        if not partial:  # the usual case: every endpoint has every pool's accounts
-            return dict.fromkeys(self.pool_accounts, covered)
-        return {
-            p: covered + sum(map(accounts.issubset, partial))
-            for p, accounts in self.pool_accounts.items()
-        }
+        # every endpoint counted for every pool, less a partial one for each pool it
+        # lacks some account of (found from the accounts it lacks, not pool by pool)
+        out = dict.fromkeys(self.pool_accounts, len(subscribed))
+        for have in partial:
+            for p in self._lacking(have):
+                out[p] -= 1
+        self._coverage = (self._accounts_gen, tuple(subscribed), out)
+        return out
 
     def _whole(self, subscribed: list[AbstractSet[str]]) -> list[bool]:
         """Per endpoint, whether it has every account of every pool subscribed (then no
         pool need be looked at one by one: thousands of them, several times a second)."""
-        needed: set[str] = set().union(*self.pool_accounts.values())
+        needed = self._needed_now()
         return [needed <= have for have in subscribed]
+
+    def _needed_now(self) -> frozenset[str]:
+        """Every account some pool needs (derived again only when they changed)."""
+        memo = self._needed
+        if memo is None or memo[0] != self._accounts_gen:
+            memo = self._needed = (
+                self._accounts_gen,
+                frozenset().union(*self.pool_accounts.values()),
+            )
+        return memo[1]
+
+    def _owners(self) -> dict[str, tuple[str, ...]]:
+        """Per account some pool needs, those pools (``pool_accounts`` inverted; derived
+        again only when it changed)."""
+        memo = self._owners_memo
+        if memo is None or memo[0] != self._accounts_gen:
+            owners: dict[str, list[str]] = {}
+            for p, accounts in self.pool_accounts.items():
+                for k in accounts:
+                    owners.setdefault(k, []).append(p)
+            memo = self._owners_memo = (
+                self._accounts_gen,
+                {k: tuple(ps) for k, ps in owners.items()},
+            )
+        return memo[1]
+
+    def _lacking(self, have: AbstractSet[str]) -> AbstractSet[str]:
+        """The pools that an endpoint subscribed to ``have`` lacks some account of."""
+        if not have:  # (a connection down: every pool that needs an account)
+            return {p for p, accounts in self.pool_accounts.items() if accounts}
+        missing = self._needed_now() - have
+        owners = self._owners()
+        out: set[str] = set()
+        for k in missing:
+            out.update(owners.get(k, ()))
+        return out
+
+    def _uncovered_of(self, endpoint: int, have: AbstractSet[str]) -> int:
+        """How many watched accounts ``endpoint`` (subscribed to ``have``) lacks: counted
+        again only when its subscriptions or the watched set changed."""
+        version = self.ingest.watched_version()
+        memo = self._uncovered.get(endpoint)
+        if memo is not None and memo[0] == version and memo[1] is have:
+            return memo[2]
+        watched = self.watched()[1] if self.workers else frozenset()
+        n = len(watched - have)
+        self._uncovered[endpoint] = (version, have, n)
+        return n
 
     def uncovered_pools(self) -> list[str]:
         """The pools no endpoint covers (their state is stale: nothing reports their
@@ -874,7 +971,6 @@ class FeedPool:
         now = time.monotonic()
         subscribed = self._subscribed()
         whole = self._whole(subscribed)
-        watched = set(self.ingest.watched()) if self.workers else set()
         caps = {w.endpoint: w.cap for w in self.workers}
         out = []
         for c in self.counters:
@@ -917,9 +1013,8 @@ class FeedPool:
                     rate_limited=gate.hits,
                     backoff_s=gate.remaining(now),
                     retry_after_s=gate.last_retry_after,
-                    uncovered=len(watched - have),
-                    pools_uncovered=len(self.pool_accounts)
-                    - sum(map(frozenset(have).issuperset, self.pool_accounts.values()))
+                    uncovered=self._uncovered_of(c.endpoint, have) if self.workers else 0,
+                    pools_uncovered=len(self._lacking(have))
                     if self.workers and not whole[c.endpoint]
                     else 0,
                     cap=caps.get(c.endpoint),
@@ -928,6 +1023,9 @@ class FeedPool:
                 )
             )
         return out
+
+
+NOTHING: frozenset[str] = frozenset()  # an endpoint's subscriptions while it is down
 
 
 def _answer_slot(accounts: dict[str, RawAccount | None]) -> int:
