@@ -228,6 +228,7 @@ class FeedPool:
         self._accounts_gen = 0
         self._needed: tuple[int, frozenset[str]] | None = None
         self._owners_memo: tuple[int, dict[str, tuple[str, ...]]] | None = None
+        self._lacking_memo: dict[int, tuple[AbstractSet[str], int, AbstractSet[str]]] = {}
         self._coverage: tuple[int, tuple[AbstractSet[str], ...], dict[str, int]] | None = None
         # the ingest's watched accounts (in order, and as a set), read again only when
         # its ``watched_version`` moved (~21,000 keys at 3,000 pools: two copies of them
@@ -930,14 +931,25 @@ class FeedPool:
         return memo[1]
 
     def _lacking(self, have: AbstractSet[str]) -> AbstractSet[str]:
-        """The pools that an endpoint subscribed to ``have`` lacks some account of."""
-        if not have:  # (a connection down: every pool that needs an account)
-            return {p for p, accounts in self.pool_accounts.items() if accounts}
+        """The pools that an endpoint subscribed to ``have`` lacks some account of (the
+        same answer for the same subscriptions while the pools' accounts are the same:
+        the coverage, the health and the uncovered pools ask in one turn)."""
+        memo = self._lacking_memo.get(id(have))
+        if memo is not None and memo[0] is have and memo[1] == self._accounts_gen:
+            return memo[2]
+        out: AbstractSet[str]
         missing = self._needed_now() - have
-        owners = self._owners()
-        out: set[str] = set()
-        for k in missing:
-            out.update(owners.get(k, ()))
+        if len(missing) >= len(self.pool_accounts):  # (a connection down, subscribing)
+            out = {p for p, accounts in self.pool_accounts.items() if not accounts <= have}
+        else:  # the usual case: a few accounts refused, over a cap, or not yet answered
+            owners = self._owners()
+            lacking: set[str] = set()
+            for k in missing:
+                lacking.update(owners.get(k, ()))
+            out = lacking
+        if len(self._lacking_memo) >= 4 * len(self.endpoints):
+            self._lacking_memo.clear()
+        self._lacking_memo[id(have)] = (have, self._accounts_gen, out)
         return out
 
     def _uncovered_of(self, endpoint: int, have: AbstractSet[str]) -> int:
