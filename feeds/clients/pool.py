@@ -690,6 +690,9 @@ class FeedPool:
         new ones first), and no others; the tick arrays of a Whirlpool whose price moved
         to another array first follow it (see the module docstring)."""
         self._tick_arrays(set())  # a Whirlpool whose price moved: its arrays follow
+        # each step of a round that reads every watched account is a step of the event
+        # loop of its own (at 3,000 pools a round held it for ~300 ms in one step)
+        await asyncio.sleep(0)
         version = self.ingest.watched_version()
         if version == self._followed_version:
             return  # nothing watched or unwatched since the subscriptions were made
@@ -710,10 +713,15 @@ class FeedPool:
             fetched.update(new)
             watched = self.watched()[0]
         self._note_mints()
+        noted = self.ingest.watched_version()
+        await asyncio.sleep(0)
+        if self.ingest.watched_version() != noted:  # (moved meanwhile: noted again)
+            self._note_mints()
         # (the version read in the same step as the list the subscriptions are made of)
         self._followed_version = self.ingest.watched_version()
         self.subscriptions = all_subscriptions(self._by_pool(), self.programs, self.commitment)
         self.wanted = len(self.subscriptions)
+        await asyncio.sleep(0)
         for w in self.workers:
             await w.update(self.subscriptions)
             await asyncio.sleep(0)  # each worker's diff is its own step of the event loop
