@@ -551,40 +551,63 @@ class FeedPool:
         """The arrays around each tracked pool's price that its venue follows (a
         Whirlpool's tick arrays: ``Venue.follow``), now tracked (and the ones no longer
         around it untracked); returns those to fetch (not in ``done``)."""
-        keys = []
-        # only the pools of venues that follow arrays: the others' records are not read
-        follow_kinds = [v.kind for v in venues.VENUES if v.follow is not None]
-        for address, kind, rec in self.ingest.records(follow_kinds):
-            venue = venues.by_kind(kind)
-            follow = venue.follow
-            if follow is None:
-                continue
-            if self._followed.get(address) == rec:
-                continue  # its state has not changed since its arrays were derived
-            self._followed[address] = rec
-            self._absent[address] = venue.absent
-            arrays = follow(self.eng, address, rec, self.arrays_each_side)
-            starts = [index for _, index in arrays]
-            if self._centred.get(address) == starts:
-                continue  # its price stayed in the same array: nothing to do
-            want = [ta for ta, _ in arrays]
-            had = self._arrays.get(address, set())
-            self._accounts_gen += 1
-            mine = self.pool_accounts.setdefault(address, {address})
-            for ta in had - set(want):
-                self.ingest.untrack_array(ta, address)
-                mine.discard(ta)
-                self._array_of.pop(ta, None)
-            for ta, start in arrays:
-                self._array_of[ta] = (address, start)
-                mine.add(ta)
-                if ta not in had:
-                    self.ingest.track_array(ta, address)
-                if ta not in done:
-                    keys.append(ta)
-            self._arrays[address] = set(want)
-            self._centred[address] = starts
+        keys: list[str] = []
+        for address, kind, rec in self._follow_records():
+            self._follow_pool(address, kind, rec, done, keys)
         return keys
+
+    async def _tick_arrays_sliced(self) -> None:
+        """:meth:`_tick_arrays` for a maintenance round, the event loop given back every
+        slice (``SLICE_S``): in a busy market hundreds of Whirlpools move between two
+        rounds, each one's arrays derived again (PDAs, bitmaps)."""
+        pace = Pace(SLICE_S)
+        keys: list[str] = []
+        for address, kind, rec in self._follow_records():
+            if pace.due():
+                await asyncio.sleep(0)
+                pace.restart()
+            self._follow_pool(address, kind, rec, set(), keys)
+
+    def _follow_records(self) -> list[tuple[str, str, Any]]:
+        """The records of the pools whose venue follows arrays (the others' are not
+        read)."""
+        follow_kinds = [v.kind for v in venues.VENUES if v.follow is not None]
+        return list(self.ingest.records(follow_kinds))
+
+    def _follow_pool(
+        self, address: str, kind: str, rec: Any, done: set[str], keys: list[str]
+    ) -> None:
+        """One pool's arrays around its price (``rec``), tracked; those to fetch (not in
+        ``done``) appended to ``keys``."""
+        venue = venues.by_kind(kind)
+        follow = venue.follow
+        if follow is None:
+            return
+        if self._followed.get(address) == rec:
+            return  # its state has not changed since its arrays were derived
+        self._followed[address] = rec
+        self._absent[address] = venue.absent
+        arrays = follow(self.eng, address, rec, self.arrays_each_side)
+        starts = [index for _, index in arrays]
+        if self._centred.get(address) == starts:
+            return  # its price stayed in the same array: nothing to do
+        want = [ta for ta, _ in arrays]
+        had = self._arrays.get(address, set())
+        self._accounts_gen += 1
+        mine = self.pool_accounts.setdefault(address, {address})
+        for ta in had - set(want):
+            self.ingest.untrack_array(ta, address)
+            mine.discard(ta)
+            self._array_of.pop(ta, None)
+        for ta, start in arrays:
+            self._array_of[ta] = (address, start)
+            mine.add(ta)
+            if ta not in had:
+                self.ingest.track_array(ta, address)
+            if ta not in done:
+                keys.append(ta)
+        self._arrays[address] = set(want)
+        self._centred[address] = starts
 
     # ------------------------------------------------------------ streaming
     async def start(self, subscriptions: Sequence[Subscription]) -> None:
@@ -689,7 +712,7 @@ class FeedPool:
         """Subscribe every worker to the accounts the ingest watches now (fetching the
         new ones first), and no others; the tick arrays of a Whirlpool whose price moved
         to another array first follow it (see the module docstring)."""
-        self._tick_arrays(set())  # a Whirlpool whose price moved: its arrays follow
+        await self._tick_arrays_sliced()  # a Whirlpool whose price moved: its arrays follow
         # each step of a round that reads every watched account is a step of the event
         # loop of its own (at 3,000 pools a round held it for ~300 ms in one step)
         await asyncio.sleep(0)
