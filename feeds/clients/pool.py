@@ -963,7 +963,7 @@ class FeedPool:
         self._coverage = (self._accounts_gen, tuple(subscribed), out)
         return out
 
-    def _whole(self, subscribed: list[AbstractSet[str]]) -> list[bool]:
+    def _whole(self, subscribed: Sequence[AbstractSet[str]]) -> list[bool]:
         """Per endpoint, whether it has every account of every pool subscribed (then no
         pool need be looked at one by one: thousands of them, several times a second)."""
         needed = self._needed_now()
