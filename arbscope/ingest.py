@@ -248,6 +248,9 @@ class TimedIngest:
     def watched(self) -> list[str]:
         return list(self.active.watched())
 
+    def watched_version(self) -> int:
+        return self.active.watched_version()
+
     def roles(self, pubkey: str) -> list[tuple[str, str]]:
         return list(self.active.roles(pubkey))
 

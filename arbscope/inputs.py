@@ -370,6 +370,9 @@ class InputTee:
     def watched(self) -> list[str]:
         return self.inner.watched()
 
+    def watched_version(self) -> int:
+        return self.inner.watched_version()
+
     def roles(self, pubkey: str) -> list[tuple[str, str]]:
         return self.inner.roles(pubkey)
 

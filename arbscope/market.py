@@ -267,6 +267,13 @@ class Evaluator:
         # the pools no endpoint covers (``set_uncovered``): their cycles are no-go
         self.uncovered: frozenset[str] = frozenset()
         self.first_seen: dict[OppKey, int] = {}  # the slot each live cycle appeared in
+        # the screen's refusals (``_refused``): each pool's mints (a pool's never
+        # change), and the last answer with what it was counted from
+        self._pool_mints: dict[str, tuple[str, str]] = {}
+        self._refused_memo: tuple[object, tuple[tuple[str, tuple[str, ...], int], ...]] = (
+            None,
+            (),
+        )
         self.found = 0  # opportunities that appeared (a profitable cycle not live before)
         self.last_sweep: Cycle | None = None
         bases = self.graph.base_mints()
@@ -791,12 +798,26 @@ class Evaluator:
         bad = {t: tuple(r) for t in g.tokens() if (r := g.refusal(t))}
         if not bad:
             return ()
+        # counted again only when the refusals or the graph's pools changed (a pool's
+        # rate read for each of thousands of pools took ~12 ms a snapshot), each pool's
+        # mints read once
+        pools = g.pools()
+        key = (bad, pools)
+        if self._refused_memo[0] == key:
+            return self._refused_memo[1]
         counts = dict.fromkeys(bad, 0)
-        for p in g.pools():
-            for m in g.pool_rate(p)[:2]:
+        mints = self._pool_mints
+        for p in pools:
+            ab = mints.get(p)
+            if ab is None:
+                a, b = g.pool_rate(p)[:2]
+                ab = mints[p] = (str(a), str(b))
+            for m in ab:
                 if m in counts:
                     counts[m] += 1
-        return tuple((m, bad[m], counts[m]) for m in sorted(bad))
+        out = tuple((m, bad[m], counts[m]) for m in sorted(bad))
+        self._refused_memo = (key, out)
+        return out
 
     def _books(self) -> tuple[Any, ...]:
         """The ladder of every order-book market the graph holds, by address."""

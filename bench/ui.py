@@ -16,6 +16,9 @@ rendering run, nothing is written to a terminal) runs a FeedSession on them for
   in wall time; the longest steps by what ran them. A key waits for the step running
   when it arrives, so the longest holds bound its latency on an idle machine.
 
+``--profile PATH`` writes a cProfile of the measured window (``pstats``; the profiler
+slows the app, so that run's figures are not comparable).
+
 ``--chart price|equity`` measures with that chart shown in place of the timings (``c``
 once or twice): the price chart follows the best cycle's first hop and is rebuilt
 whenever that pair moves (at most once a frame); it also reports the charts' builds/s.
@@ -26,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import json
 import os
 import statistics
@@ -123,6 +127,10 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         f0, u0 = screen.frames, session.updates
         m0 = sum(c.messages for c in session.pool.counters) if session.pool else 0
         holds = LoopHolds().__enter__()
+        # in this thread's CPU time: what the machine's other processes take is not charged
+        prof = cProfile.Profile(time.thread_time) if a.profile else None
+        if prof is not None:
+            prof.enable()
         c0, t0, rss0 = time.process_time(), time.monotonic(), _rss_mb()
         end = t0 + a.seconds
         rss_at: list[tuple[float, float]] = [(0.0, rss0)]  # (seconds in, MB) every 60 s
@@ -143,6 +151,9 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
                 await asyncio.sleep(0.001)
             lat.append(time.perf_counter() - k0)
         wall = time.monotonic() - t0
+        if prof is not None:
+            prof.disable()
+            prof.dump_stats(a.profile)
         holds.__exit__()
         why = session.timer.stateful_suspended
         shadow = f"mirror suspended ({why})" if why else "twin mirrors every frame"
@@ -299,6 +310,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--chart", choices=("price", "equity"), help="show this chart instead of the timings (c)"
     )
     ap.add_argument("--json", metavar="PATH")
+    ap.add_argument(
+        "--profile",
+        metavar="PATH",
+        help="cProfile the app's thread over the measured window, its stats to PATH "
+        "(slows the app: its figures are not the bench's)",
+    )
     a = ap.parse_args(argv)
     if a.serve:
         serve(a.seed, a.tokens, a.pools, a.trades, a.slot_ms, a.endpoints)

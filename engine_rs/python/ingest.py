@@ -307,6 +307,7 @@ class FeedIngest:
         self._graph = graph
         self._dedup = Deduper(capacity, lag_window)
         self._roles: dict[str, list[tuple[str, str]]] = {}
+        self._watched_version = 0  # bumped whenever ``_roles`` gains or loses a key
         self._subs: dict[tuple[int, int], tuple[str, str]] = {}
         self._txs: deque[tuple[str, int, bool, int, int]] = deque(maxlen=TX_QUEUE)
         self._pools: dict[str, _Pool] = {}
@@ -347,7 +348,10 @@ class FeedIngest:
 
     # ------------------------------------------------------------ registration
     def _role(self, pubkey: str, role: str, pool: str) -> None:
-        roles = self._roles.setdefault(pubkey, [])
+        roles = self._roles.get(pubkey)
+        if roles is None:
+            roles = self._roles[pubkey] = []
+            self._watched_version += 1
         if (role, pool) not in roles:
             roles.append((role, pool))
 
@@ -358,6 +362,7 @@ class FeedIngest:
         roles.remove((role, pool))
         if not roles:
             del self._roles[pubkey]
+            self._watched_version += 1
 
     def track_pool(self, address: str, kind: str) -> None:
         """Watch the pool at ``address`` (``kind``: a venue's universe kind — amm_v4,
@@ -404,6 +409,11 @@ class FeedIngest:
         """Every account it knows a role for (what to subscribe to), in the order
         they became known."""
         return list(self._roles)
+
+    def watched_version(self) -> int:
+        """A count that changes whenever the watched set does (an account watched, or
+        no longer): a copy of :meth:`watched` is read again only when this moved."""
+        return self._watched_version
 
     def roles(self, pubkey: str) -> list[tuple[str, str]]:
         """The roles of ``pubkey`` as ``(role, pool address)``, in the order they were

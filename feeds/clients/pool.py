@@ -223,6 +223,21 @@ class FeedPool:
         # of its Token-2022 vaults): learned as the ingest asks to watch them after each
         # pool account, the mints from their roles (coverage())
         self.pool_accounts: dict[str, set[str]] = {}
+        # bumped whenever ``pool_accounts`` may have changed: what is derived from it
+        # (the accounts every pool needs, the coverage) is derived again only then
+        self._accounts_gen = 0
+        self._needed: tuple[int, frozenset[str]] | None = None
+        self._owners_memo: tuple[int, dict[str, tuple[str, ...]]] | None = None
+        self._lacking_memo: dict[int, tuple[AbstractSet[str], int, AbstractSet[str]]] = {}
+        self._coverage: tuple[int, tuple[AbstractSet[str], ...], dict[str, int]] | None = None
+        # the ingest's watched accounts (in order, and as a set), read again only when
+        # its ``watched_version`` moved (~21,000 keys at 3,000 pools: two copies of them
+        # each maintenance round and each health check held the loop for milliseconds)
+        self._watched: tuple[int, tuple[str, ...], frozenset[str]] | None = None
+        self._uncovered: dict[int, tuple[int, AbstractSet[str], int]] = {}
+        # the watched version the subscriptions were last made to match (follow())
+        self._followed_version = -1
+        self._made: tuple[list[Subscription], dict[str, Subscription]] | None = None
         # the cluster's epoch schedule (getEpochSchedule, read once by bootstrap); when no
         # node answered, mainnet's, and why in ``epoch_schedule_problem``
         self.epoch_schedule: EpochSchedule = MAINNET_EPOCH_SCHEDULE
@@ -438,6 +453,7 @@ class FeedPool:
                     out.rejected.append(f"{k}: {exc}")
             if round_ == 0:
                 self._note_new(before)
+            self._accounts_gen += 1
         self.progress.done = True
         if answered:
             out.endpoint = answered.most_common(1)[0][0]
@@ -536,39 +552,63 @@ class FeedPool:
         """The arrays around each tracked pool's price that its venue follows (a
         Whirlpool's tick arrays: ``Venue.follow``), now tracked (and the ones no longer
         around it untracked); returns those to fetch (not in ``done``)."""
-        keys = []
-        # only the pools of venues that follow arrays: the others' records are not read
-        follow_kinds = [v.kind for v in venues.VENUES if v.follow is not None]
-        for address, kind, rec in self.ingest.records(follow_kinds):
-            venue = venues.by_kind(kind)
-            follow = venue.follow
-            if follow is None:
-                continue
-            if self._followed.get(address) == rec:
-                continue  # its state has not changed since its arrays were derived
-            self._followed[address] = rec
-            self._absent[address] = venue.absent
-            arrays = follow(self.eng, address, rec, self.arrays_each_side)
-            starts = [index for _, index in arrays]
-            if self._centred.get(address) == starts:
-                continue  # its price stayed in the same array: nothing to do
-            want = [ta for ta, _ in arrays]
-            had = self._arrays.get(address, set())
-            mine = self.pool_accounts.setdefault(address, {address})
-            for ta in had - set(want):
-                self.ingest.untrack_array(ta, address)
-                mine.discard(ta)
-                self._array_of.pop(ta, None)
-            for ta, start in arrays:
-                self._array_of[ta] = (address, start)
-                mine.add(ta)
-                if ta not in had:
-                    self.ingest.track_array(ta, address)
-                if ta not in done:
-                    keys.append(ta)
-            self._arrays[address] = set(want)
-            self._centred[address] = starts
+        keys: list[str] = []
+        for address, kind, rec in self._follow_records():
+            self._follow_pool(address, kind, rec, done, keys)
         return keys
+
+    async def _tick_arrays_sliced(self) -> None:
+        """:meth:`_tick_arrays` for a maintenance round, the event loop given back every
+        slice (``SLICE_S``): in a busy market hundreds of Whirlpools move between two
+        rounds, each one's arrays derived again (PDAs, bitmaps)."""
+        pace = Pace(SLICE_S)
+        keys: list[str] = []
+        for address, kind, rec in self._follow_records():
+            if pace.due():
+                await asyncio.sleep(0)
+                pace.restart()
+            self._follow_pool(address, kind, rec, set(), keys)
+
+    def _follow_records(self) -> list[tuple[str, str, Any]]:
+        """The records of the pools whose venue follows arrays (the others' are not
+        read)."""
+        follow_kinds = [v.kind for v in venues.VENUES if v.follow is not None]
+        return list(self.ingest.records(follow_kinds))
+
+    def _follow_pool(
+        self, address: str, kind: str, rec: Any, done: set[str], keys: list[str]
+    ) -> None:
+        """One pool's arrays around its price (``rec``), tracked; those to fetch (not in
+        ``done``) appended to ``keys``."""
+        venue = venues.by_kind(kind)
+        follow = venue.follow
+        if follow is None:
+            return
+        if self._followed.get(address) == rec:
+            return  # its state has not changed since its arrays were derived
+        self._followed[address] = rec
+        self._absent[address] = venue.absent
+        arrays = follow(self.eng, address, rec, self.arrays_each_side)
+        starts = [index for _, index in arrays]
+        if self._centred.get(address) == starts:
+            return  # its price stayed in the same array: nothing to do
+        want = [ta for ta, _ in arrays]
+        had = self._arrays.get(address, set())
+        self._accounts_gen += 1
+        mine = self.pool_accounts.setdefault(address, {address})
+        for ta in had - set(want):
+            self.ingest.untrack_array(ta, address)
+            mine.discard(ta)
+            self._array_of.pop(ta, None)
+        for ta, start in arrays:
+            self._array_of[ta] = (address, start)
+            mine.add(ta)
+            if ta not in had:
+                self.ingest.track_array(ta, address)
+            if ta not in done:
+                keys.append(ta)
+        self._arrays[address] = set(want)
+        self._centred[address] = starts
 
     # ------------------------------------------------------------ streaming
     async def start(self, subscriptions: Sequence[Subscription]) -> None:
@@ -673,10 +713,17 @@ class FeedPool:
         """Subscribe every worker to the accounts the ingest watches now (fetching the
         new ones first), and no others; the tick arrays of a Whirlpool whose price moved
         to another array first follow it (see the module docstring)."""
-        self._tick_arrays(set())  # a Whirlpool whose price moved: its arrays follow
-        watched = self.ingest.watched()
+        await self._tick_arrays_sliced()  # a Whirlpool whose price moved: its arrays follow
+        # each step of a round that reads every watched account is a step of the event
+        # loop of its own (at 3,000 pools a round held it for ~300 ms in one step)
+        await asyncio.sleep(0)
+        version = self.ingest.watched_version()
+        if version == self._followed_version:
+            return  # nothing watched or unwatched since the subscriptions were made
+        watched, watched_set = self.watched()
         have = {s.label for s in self.subscriptions if s.method == "accountSubscribe"}
-        if have == set(watched):
+        if have == watched_set:
+            self._followed_version = version
             return
         # what a fetched account makes watched (a new vault's Token-2022 mint) is fetched
         # now too: subscribed unread, it would wait for its next change
@@ -688,13 +735,52 @@ class FeedPool:
             accounts, _ = await self._fetch(new)
             self._apply(accounts)
             fetched.update(new)
-            watched = self.ingest.watched()
+            watched = self.watched()[0]
         self._note_mints()
-        self.subscriptions = all_subscriptions(self._by_pool(), self.programs, self.commitment)
+        noted = self.ingest.watched_version()
+        await asyncio.sleep(0)
+        if self.ingest.watched_version() != noted:  # (moved meanwhile: noted again)
+            self._note_mints()
+        # (the version read in the same step as the list the subscriptions are made of)
+        self._followed_version = self.ingest.watched_version()
+        self.subscriptions = self._subscriptions_for(self._by_pool())
         self.wanted = len(self.subscriptions)
+        await asyncio.sleep(0)
         for w in self.workers:
             await w.update(self.subscriptions)
             await asyncio.sleep(0)  # each worker's diff is its own step of the event loop
+
+    def _subscriptions_for(self, pubkeys: Sequence[str]) -> list[Subscription]:
+        """``all_subscriptions(pubkeys, self.programs, self.commitment)``, the ones made
+        already reused (each renders its request frame when made: ~25 µs, and a round
+        whose watched set moved made ~21,000 of them again at 3,000 pools, ~0.5 s)."""
+        fresh = {
+            s.label: s
+            for s in all_subscriptions(
+                [k for k in pubkeys if k not in self._made_subscriptions()],
+                self.programs,
+                self.commitment,
+            )
+            if s.method == "accountSubscribe"
+        }
+        out = all_subscriptions([], self.programs, self.commitment)
+        old = self._made_subscriptions()
+        out[1:1] = [fresh.get(k) or old[k] for k in pubkeys]
+        return out
+
+    def _made_subscriptions(self) -> dict[str, Subscription]:
+        """The account subscriptions made already, by account, those made as
+        ``all_subscriptions`` makes them for this commitment only."""
+        memo = self._made
+        if memo is None or memo[0] is not self.subscriptions:
+            want = {"encoding": "base64", "commitment": self.commitment}
+            made = {
+                s.label: s
+                for s in self.subscriptions
+                if s.method == "accountSubscribe" and s.params == (s.label, want)
+            }
+            memo = self._made = (self.subscriptions, made)
+        return memo[1]
 
     def _account(self, key: str, acc: RawAccount, pool: bool) -> None:
         """One fetched account into the ingest; for a pool account, the accounts the
@@ -705,20 +791,37 @@ class FeedPool:
         if not pool:
             self.ingest.account(key, acc.owner, acc.data, acc.slot)
             return
-        before = set(self.ingest.watched())
+        before = self.watched()[1]
         try:
             self.ingest.account(key, acc.owner, acc.data, acc.slot)
         finally:
-            watched = set(self.ingest.watched())
+            watched = self.watched()[1]  # the same set unless the account changed it
             mine = self.pool_accounts.setdefault(key, {key})
-            mine.update(watched - before)
-            mine &= watched | {key}  # re-pointed: the old vaults are no longer watched
+            n = len(mine)
+            if watched is not before:
+                mine.update(watched - before)
+            # re-pointed: the old vaults are no longer watched
+            mine.difference_update([k for k in mine if k not in watched and k != key])
+            if watched is not before or len(mine) != n:
+                self._accounts_gen += 1
+
+    def watched(self) -> tuple[tuple[str, ...], frozenset[str]]:
+        """The accounts the ingest watches, in its order and as a set: its
+        ``watched()``, read again only when its ``watched_version()`` moved (the same
+        objects until then)."""
+        version = self.ingest.watched_version()
+        memo = self._watched
+        if memo is None or memo[0] != version:
+            keys = tuple(self.ingest.watched())
+            memo = self._watched = (version, keys, frozenset(keys))
+        return memo[1], memo[2]
 
     def _note_new(self, before: AbstractSet[str]) -> None:
         """The accounts watched now and not in ``before`` (read after a batch of pool
         accounts), each noted as the pool's that first named it (its first role's):
         what :meth:`_account` notes one pool at a time."""
-        for k in self.ingest.watched():
+        self._accounts_gen += 1
+        for k in self.watched()[0]:
             if k in before:
                 continue
             for _role, pool in self.ingest.roles(k):
@@ -803,8 +906,8 @@ class FeedPool:
         Token-2022 vaults'), which become watched when a vault is read, not with its pool
         account; a mint many pools share is each one's. What is no longer watched leaves
         the pools' sets."""
-        watched = self.ingest.watched()
-        live = set(watched)
+        self._accounts_gen += 1
+        watched, live = self.watched()
         for pool, mine in self.pool_accounts.items():
             kept = pool in mine
             mine &= live  # (not ``live | {pool}``: a copy of every watched key per pool)
@@ -820,7 +923,7 @@ class FeedPool:
         the order they were tracked), then any others: an endpoint that caps the
         subscriptions per connection then covers whole pools, not a scatter of
         accounts of every pool."""
-        watched = self.ingest.watched()
+        watched = self.watched()[0]
         pos = {k: i for i, k in enumerate(watched)}
         out: dict[str, None] = {}
         for accounts in self.pool_accounts.values():
@@ -830,30 +933,100 @@ class FeedPool:
 
     def _subscribed(self) -> list[AbstractSet[str]]:
         """Per endpoint, the accounts subscribed there now (none while it is down)."""
-        out: list[AbstractSet[str]] = [frozenset() for _ in self.endpoints]
+        out: list[AbstractSet[str]] = [NOTHING for _ in self.endpoints]
         for w in self.workers:
             if self.counters[w.endpoint].connected:
                 out[w.endpoint] = w.account_labels()
         return out
 
-    def coverage(self, subscribed: list[AbstractSet[str]] | None = None) -> dict[str, int]:
-        """Per pool, how many endpoints have every account it needs subscribed."""
+    def coverage(self, subscribed: Sequence[AbstractSet[str]] | None = None) -> dict[str, int]:
+        """Per pool, how many endpoints have every account it needs subscribed (the
+        same dict again while neither the pools' accounts nor any endpoint's
+        subscriptions changed: a connection's are one object until they change)."""
         subscribed = self._subscribed() if subscribed is None else subscribed
+        memo = self._coverage
+        if (
+            memo is not None
+            and memo[0] == self._accounts_gen
+            and len(memo[1]) == len(subscribed)
+            and all(a is b for a, b in zip(memo[1], subscribed, strict=True))
+        ):
+            return memo[2]
         whole = self._whole(subscribed)
-        covered = sum(whole)
         partial = [have for have, w in zip(subscribed, whole, strict=True) if not w]
-        if not partial:  # the usual case: every endpoint has every pool's accounts
-            return dict.fromkeys(self.pool_accounts, covered)
-        return {
-            p: covered + sum(map(accounts.issubset, partial))
-            for p, accounts in self.pool_accounts.items()
-        }
+        # every endpoint counted for every pool, less a partial one for each pool it
+        # lacks some account of (found from the accounts it lacks, not pool by pool)
+        out = dict.fromkeys(self.pool_accounts, len(subscribed))
+        for have in partial:
+            for p in self._lacking(have):
+                out[p] -= 1
+        self._coverage = (self._accounts_gen, tuple(subscribed), out)
+        return out
 
-    def _whole(self, subscribed: list[AbstractSet[str]]) -> list[bool]:
+    def _whole(self, subscribed: Sequence[AbstractSet[str]]) -> list[bool]:
         """Per endpoint, whether it has every account of every pool subscribed (then no
         pool need be looked at one by one: thousands of them, several times a second)."""
-        needed: set[str] = set().union(*self.pool_accounts.values())
+        needed = self._needed_now()
         return [needed <= have for have in subscribed]
+
+    def _needed_now(self) -> frozenset[str]:
+        """Every account some pool needs (derived again only when they changed)."""
+        memo = self._needed
+        if memo is None or memo[0] != self._accounts_gen:
+            memo = self._needed = (
+                self._accounts_gen,
+                frozenset().union(*self.pool_accounts.values()),
+            )
+        return memo[1]
+
+    def _owners(self) -> dict[str, tuple[str, ...]]:
+        """Per account some pool needs, those pools (``pool_accounts`` inverted; derived
+        again only when it changed)."""
+        memo = self._owners_memo
+        if memo is None or memo[0] != self._accounts_gen:
+            owners: dict[str, list[str]] = {}
+            for p, accounts in self.pool_accounts.items():
+                for k in accounts:
+                    owners.setdefault(k, []).append(p)
+            memo = self._owners_memo = (
+                self._accounts_gen,
+                {k: tuple(ps) for k, ps in owners.items()},
+            )
+        return memo[1]
+
+    def _lacking(self, have: AbstractSet[str]) -> AbstractSet[str]:
+        """The pools that an endpoint subscribed to ``have`` lacks some account of (the
+        same answer for the same subscriptions while the pools' accounts are the same:
+        the coverage, the health and the uncovered pools ask in one turn)."""
+        memo = self._lacking_memo.get(id(have))
+        if memo is not None and memo[0] is have and memo[1] == self._accounts_gen:
+            return memo[2]
+        out: AbstractSet[str]
+        missing = self._needed_now() - have
+        if len(missing) >= len(self.pool_accounts):  # (a connection down, subscribing)
+            out = {p for p, accounts in self.pool_accounts.items() if not accounts <= have}
+        else:  # the usual case: a few accounts refused, over a cap, or not yet answered
+            owners = self._owners()
+            lacking: set[str] = set()
+            for k in missing:
+                lacking.update(owners.get(k, ()))
+            out = lacking
+        if len(self._lacking_memo) >= 4 * len(self.endpoints):
+            self._lacking_memo.clear()
+        self._lacking_memo[id(have)] = (have, self._accounts_gen, out)
+        return out
+
+    def _uncovered_of(self, endpoint: int, have: AbstractSet[str]) -> int:
+        """How many watched accounts ``endpoint`` (subscribed to ``have``) lacks: counted
+        again only when its subscriptions or the watched set changed."""
+        version = self.ingest.watched_version()
+        memo = self._uncovered.get(endpoint)
+        if memo is not None and memo[0] == version and memo[1] is have:
+            return memo[2]
+        watched = self.watched()[1] if self.workers else frozenset()
+        n = len(watched - have)
+        self._uncovered[endpoint] = (version, have, n)
+        return n
 
     def uncovered_pools(self) -> list[str]:
         """The pools no endpoint covers (their state is stale: nothing reports their
@@ -874,7 +1047,6 @@ class FeedPool:
         now = time.monotonic()
         subscribed = self._subscribed()
         whole = self._whole(subscribed)
-        watched = set(self.ingest.watched()) if self.workers else set()
         caps = {w.endpoint: w.cap for w in self.workers}
         out = []
         for c in self.counters:
@@ -917,9 +1089,8 @@ class FeedPool:
                     rate_limited=gate.hits,
                     backoff_s=gate.remaining(now),
                     retry_after_s=gate.last_retry_after,
-                    uncovered=len(watched - have),
-                    pools_uncovered=len(self.pool_accounts)
-                    - sum(map(frozenset(have).issuperset, self.pool_accounts.values()))
+                    uncovered=self._uncovered_of(c.endpoint, have) if self.workers else 0,
+                    pools_uncovered=len(self._lacking(have))
                     if self.workers and not whole[c.endpoint]
                     else 0,
                     cap=caps.get(c.endpoint),
@@ -928,6 +1099,9 @@ class FeedPool:
                 )
             )
         return out
+
+
+NOTHING: frozenset[str] = frozenset()  # an endpoint's subscriptions while it is down
 
 
 def _answer_slot(accounts: dict[str, RawAccount | None]) -> int:

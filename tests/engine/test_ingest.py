@@ -250,8 +250,17 @@ def test_arguments_and_registration(eng: types.ModuleType) -> None:
     ing.track_pool(WHIRLPOOL, "whirlpool")
     with pytest.raises(InvalidInputError):
         ing.track_pool(WHIRLPOOL, "cpmm")  # one kind per address
+    v = ing.watched_version()
     ing.track_array(SPL_TOKEN, WHIRLPOOL)
     assert ing.watched() == [WHIRLPOOL, SPL_TOKEN]
+    # the version moves with the watched set, and only with it
+    assert ing.watched_version() != v
+    v = ing.watched_version()
+    ing.track_array(SPL_TOKEN, WHIRLPOOL)  # tracked already: nothing changes
+    assert ing.watched_version() == v
+    ing.untrack_array(SPL_TOKEN, WHIRLPOOL)
+    assert ing.watched() == [WHIRLPOOL] and ing.watched_version() != v
+    ing.track_array(SPL_TOKEN, WHIRLPOOL)
     with pytest.raises(TypeError):
         eng.FeedIngest(g, "big")
     with pytest.raises(InvalidInputError):

@@ -515,6 +515,7 @@ def test_rust_and_twin_agree_on_mint_updates(
         bind(ing)
         ing.bind(0, SUBS[VA] + 100, VNEW, "account")
     slot = SLOT
+    seen = (pairs[0][1].watched(), pairs[0][1].watched_version())
     for what, seed in ops:
         slot += 1
         got = [
@@ -526,6 +527,12 @@ def test_rust_and_twin_agree_on_mint_updates(
         assert got[0] == got[1], (what, got)
         (ga, ia), (gb, ib) = pairs
         assert ia.watched() == ib.watched()
+        # the version moves whenever the watched set does (a re-pointed vault, a mint
+        # followed or dropped), so a copy keyed by it is never stale
+        assert ia.watched_version() == ib.watched_version()
+        if ia.watched() != seen[0]:
+            assert ia.watched_version() != seen[1], what
+        seen = (ia.watched(), ia.watched_version())
         assert [ia.roles(k) for k in ia.watched()] == [ib.roles(k) for k in ib.watched()]
         assert ia.take_changed() == ib.take_changed()
         assert ga.pools() == gb.pools() and ga.epoch == gb.epoch

@@ -45,6 +45,13 @@ from ..widgets.status import StatusLine
 from ..widgets.timings import TimingsPanel
 
 NARROW_BELOW = 100  # columns
+# The Prices and Timings tables are synced every other frame, on alternate frames (the
+# first frame, and any redraw a key asks for, syncs both): each DataTable whose cells
+# changed is painted again whole (Textual keys its caches by the table's update count),
+# ~20-45 ms of a 2-core machine's CPU for one table at 120x40, and a key waits for the
+# paint under way. The cycles and the status line, what the operator acts on, keep the
+# frame rate.
+EVERY_OTHER = ("prices", "timings")
 TABS = ("prices", "chart", "equity", "feeds", "fees", "portfolio", "timings")  # narrow
 RIVALS_TAB_AFTER = "prices"  # where the Rivals tab goes when the source has rivals
 CHARTS = ("chart", "equity")  # the tabs ``c`` goes through, in both layouts
@@ -143,7 +150,7 @@ class LiveScreen(Screen[None]):
         return dict(sorted(keys.items(), key=lambda kv: not kv[1].enabled))  # stable
 
     def on_mount(self) -> None:
-        self.set_interval(self.frame_s, self.redraw)
+        self.set_interval(self.frame_s, self._tick)
         self.query_one(CyclesPanel).focus()
         self.redraw()
 
@@ -282,22 +289,34 @@ class LiveScreen(Screen[None]):
         if self.rivals_shown:
             self.query_one(RivalsPanel).show(view, snap.names)
 
-    def redraw(self) -> None:
-        """Show the latest snapshot (one call per frame, whatever the update rate)."""
+    def _due(self, panel: str, every: bool) -> bool:
+        """Whether this frame syncs ``panel`` (see :data:`EVERY_OTHER`)."""
+        return every or panel not in EVERY_OTHER or self.frames % 2 == EVERY_OTHER.index(panel)
+
+    def _tick(self) -> None:
+        """The frame interval's redraw (the Prices and Timings tables every other one)."""
+        self.redraw(every=False)
+
+    def redraw(self, every: bool = True) -> None:
+        """Show the latest snapshot (one call per frame, whatever the update rate);
+        ``every``: every panel now (else :data:`EVERY_OTHER`'s on their frames)."""
         if not self.query(StatusLine) or not self.query(CyclesPanel):
             return  # between layouts (a resize recomposes the screen): next frame
+        every = every or self.frames == 0
         try:
             snap = self.source.snapshot
             self.query_one(CyclesPanel).show(
                 snap.opportunities, snap.ages, snap.names, snap.labels, snap.unsendable
             )
-            self.query_one(PricesPanel).show(snap.prices, snap.names)
+            if self._due("prices", every):
+                self.query_one(PricesPanel).show(snap.prices, snap.names)
             self.query_one(FeedsPanel).show(snap.feeds)
             self.query_one(FeesPanel).show(snap.fee)
             self.query_one(PortfolioPanel).show(
                 snap.portfolio, self.state.mode, snap.live, snap.names
             )
-            self.query_one(TimingsPanel).show(snap.timings)
+            if self._due("timings", every):
+                self.query_one(TimingsPanel).show(snap.timings)
             pf = snap.portfolio
             self.query_one(EquityChart).show(
                 snap.equity, pf.base if pf is not None else "", snap.names

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import Static
 
+from .panel import TextPanel
 from .prices import sparkline
 
 
-class FeesPanel(Static):
+class FeesPanel(TextPanel):
     """Fee congestion (from ``getRecentPrioritizationFees``, polled)."""
 
     def __init__(self, id: str | None = None) -> None:
@@ -24,7 +24,7 @@ class FeesPanel(Static):
             return
         self._last = fee
         if not fee.samples:
-            self.update(Text("no priority-fee samples yet", style="dim"))
+            self.put(Text("no priority-fee samples yet", style="dim"))
             return
         level = fee.congestion
         style = "bold red" if level >= 0.66 else "bold yellow" if level >= 0.33 else "green"
@@ -36,4 +36,4 @@ class FeesPanel(Static):
         t.append("congestion ")
         t.append(f"{level:.2f} {word}", style=style)
         t.append(f"\nuse {fee.cu_price:,}/CU = {fee.priority_lamports:,} L")
-        self.update(t)
+        self.put(t)

@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import Static
 
 from ..source import TokenNames
 from .palette import Palette
+from .panel import TextPanel
 from .prices import sparkline
 
 SHORT = {
@@ -33,7 +33,7 @@ STATUS_PNL = {
 }
 
 
-class PortfolioPanel(Static):
+class PortfolioPanel(TextPanel):
     """What the execution engine reports; a note until it has traded. Five lines fit
     in the wide layout."""
 
@@ -61,17 +61,17 @@ class PortfolioPanel(Static):
             return
         self._last = key
         if live is not None and (mode == "LIVE" or live.sent or live.refused):
-            self.update(self._live(pf, live, palette))
+            self.put(self._live(pf, live, palette))
             return
         self.border_subtitle = ""
         if pf is None or not pf.fills:
-            self.update(Text("no fills yet", style="dim"))
+            self.put(Text("no fills yet", style="dim"))
             return
         t = Text()
         self._paper(t, pf, palette, self._amt)
         t.append(f"{sparkline(pf.equity, 26)}\n")
         t.append(f"{pf.lamports / 1e9:,.4f} SOL for fees")
-        self.update(t)
+        self.put(t)
 
     @staticmethod
     def _paper(t: Text, pf: Any, palette: Palette, amt: Any, prefix: str = "") -> None:

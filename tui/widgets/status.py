@@ -26,6 +26,8 @@ BACKLOG_SHOWN_S = 0.5
 class StatusLine(Static):
     """One line: badges, then what runs and how fast."""
 
+    _text: str | None = None  # the markup shown
+
     def show(
         self, snap: SnapshotView, state: UiState, backlog: tuple[int, float] = (0, 0.0)
     ) -> None:
@@ -99,4 +101,8 @@ class StatusLine(Static):
             parts.append(f"seed {snap.seed}")
         parts.append(f"[b]{snap.backend}[/b]/{snap.shadow or 'no shadow'}")
         parts.append(f"{snap.pools} pools  {snap.updates_per_s:,.0f} upd/s")
-        self.update("  ".join(parts))
+        text = "  ".join(parts)
+        if text != self._text:
+            self._text = text
+            # one line high whatever it says (``#status``): no layout pass for the screen
+            self.update(text, layout=False)

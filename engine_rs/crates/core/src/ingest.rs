@@ -416,6 +416,8 @@ pub struct FeedIngest {
     /// the same accounts by their 32 bytes (a gRPC update names its account so)
     key_ix: HashMap<Key, u32>,
     watched: Vec<u32>,
+    /// bumped whenever `watched` gains or loses an account (`watched_version`)
+    watched_version: u64,
     subs: HashMap<(u16, u64), (SubKind, u32), SubHash>,
     pools: Vec<Pool>,
     pool_ix: HashMap<String, u32>,
@@ -545,6 +547,7 @@ impl FeedIngest {
             account_ix: HashMap::new(),
             key_ix: HashMap::new(),
             watched: Vec::new(),
+            watched_version: 0,
             subs: HashMap::with_hasher(SubHash::new()),
             pools: Vec::new(),
             pool_ix: HashMap::new(),
@@ -600,6 +603,7 @@ impl FeedIngest {
         }
         if acc.roles.is_empty() {
             self.watched.push(id);
+            self.watched_version += 1;
         }
         acc.roles.push((role, pool));
     }
@@ -624,6 +628,7 @@ impl FeedIngest {
         acc.roles.retain(|&r| r != (role, pool));
         if acc.roles.len() != before && acc.roles.is_empty() {
             self.watched.retain(|&w| w != id);
+            self.watched_version += 1;
         }
     }
 
@@ -784,6 +789,7 @@ impl FeedIngest {
         }
         if acc.roles.is_empty() {
             self.watched.retain(|&w| w != id);
+            self.watched_version += 1;
         }
         let p = &mut self.pools[ix as usize];
         if p.own.forget(id) {
@@ -799,6 +805,12 @@ impl FeedIngest {
             .iter()
             .map(|&id| self.accounts[id as usize].pubkey.to_string())
             .collect()
+    }
+
+    /// A count that changes whenever the watched set does (an account watched, or no
+    /// longer): a caller holding a copy of `watched` re-reads it only when this moved.
+    pub fn watched_version(&self) -> u64 {
+        self.watched_version
     }
 
     /// The roles of `pubkey` as (role, pool id), for tests and diagnostics.

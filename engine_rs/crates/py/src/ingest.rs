@@ -428,6 +428,12 @@ impl FeedIngest {
         self.inner.watched()
     }
 
+    /// A count that changes whenever the watched set does (an account watched, or no
+    /// longer): a copy of `watched()` is read again only when this moved.
+    fn watched_version(&self) -> u64 {
+        self.inner.watched_version()
+    }
+
     /// Those of `pools` caught halfway through a slot: one vault's copy of a newer slot
     /// came by a notification and the other vault's is older (a swap moves both: its
     /// copy is on its way); deciding on one would quote a state that never existed.
