@@ -7,14 +7,15 @@ A template is a versioned message's bytes compiled once for a route (see
 ``arbscope/execution/build.py``'s ``MessageTemplate``); an order writes its blockhash and
 each instruction's data at fixed places, signs, and puts the transaction together: one
 signature (compact-u16 ``1``), the signature, the message.
+
+``cryptography`` is imported when a signer is made, not with the engine: the engine's
+package needs only numpy (``tools/wheel_check.py`` installs it alone), and the app, which
+depends on ``cryptography``, is what signs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ..errors import InvalidInputError
 from .b58 import b58encode
@@ -40,6 +41,9 @@ class TxSigner:
         raw = bytes(keypair)
         if len(raw) not in (32, 64):
             raise InvalidInputError(f"a keypair is 64 bytes (or its secret 32), got {len(raw)}")
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
         self._key = Ed25519PrivateKey.from_private_bytes(raw[:32])
         public = self._key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         if len(raw) == 64 and raw[32:] != public:
