@@ -246,13 +246,12 @@ class PaperBroker:
         slot: int,
         pool_slots: tuple[int, ...],
         trigger: str = "auto",
-        live_seq: int = 0,
         now_ns: int = 0,
     ) -> str:
         """Queue a paper order for ``opp`` (scored ``score`` with the fee context
         ``fees``: its transaction pays ``score.total_fee_lamports``), decided at ``now_ns``
         (the session's clock; 0: unknown); the reason it was not queued, or "" when it
-        was. ``live_seq``: the live order it shadows."""
+        was. The live order it shadows, if any, is set by :meth:`link`."""
         key = (opp.base_mint, tuple(opp.pools))
         if opp.base_mint != self.base:
             return f"not a {self.names.symbol(self.base)} cycle"
@@ -285,7 +284,7 @@ class PaperBroker:
         land = slot + 1 + max(range(len(self.latency_slots)), key=self.latency_slots.__getitem__)
         land += self.late_slots(slot, now_ns)
         self.pending.append(
-            Order(self.seq, key, opp, score, fee, slot, land, trigger, priority, live_seq)
+            Order(self.seq, key, opp, score, fee, slot, land, trigger, priority)
         )
         # the state it was decided on is the one it meets landing first, until a later
         # update of the decision's slot (or of one before its landing slot) says otherwise
