@@ -283,9 +283,7 @@ class PaperBroker:
         )
         land = slot + 1 + max(range(len(self.latency_slots)), key=self.latency_slots.__getitem__)
         land += self.late_slots(slot, now_ns)
-        self.pending.append(
-            Order(self.seq, key, opp, score, fee, slot, land, trigger, priority)
-        )
+        self.pending.append(Order(self.seq, key, opp, score, fee, slot, land, trigger, priority))
         # the state it was decided on is the one it meets landing first, until a later
         # update of the decision's slot (or of one before its landing slot) says otherwise
         self._watch[self.seq] = _Watch(ahead=list(opp.hop_amounts))
