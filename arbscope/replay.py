@@ -40,7 +40,7 @@ from typing import Any, Protocol
 from engine_rs.errors import EngineError
 from engine_rs.records import ScorePolicy
 from feeds.health import FeedHealth
-from storage.codec import HEADER, Input, Kind, decompress, unpack
+from storage.codec import HEADER, KINDS, Input, Kind, decompress, unpack
 from storage.delta import Restorer
 from storage.journal import Chunk, Event, Journal, JournalError, SessionInfo
 from storage.recorder import DIGEST_KINDS, Digest, JournaledEvent, event_text
@@ -110,23 +110,24 @@ def runs(raw: bytes, restore: Callable[[Input], Input], out: list[Input | FrameR
     comes before it is in ``out``, then its JournalError (as :func:`storage.codec.unpack`
     says it)."""
     head, size, n, frame = HEADER.unpack_from, HEADER.size, len(raw), int(Kind.FRAME)
-    find, notice, within = raw.find, SLOT_NOTICE, SLOT_NOTICE_WITHIN
+    find, notice, within, kinds = raw.find, SLOT_NOTICE, SLOT_NOTICE_WITHIN, KINDS
     offs: list[int] = []
     ts: list[int] = []
     off = top = 0  # top: above the highest endpoint of the run's frames
     while off < n:
         if off + size > n:
             break  # unpack says what is wrong
-        kind, ep, t_ns, _wall, length = head(raw, off)
+        kind, ep, t_ns, wall, length = head(raw, off)
         body = off + size
         end = body + length
         if kind != frame or end > n:
             if offs:
                 out.append(FrameRun(raw, offs, ts, off, False, top))
                 offs, ts, top = [], [], 0
-            if end > n:
-                break
-            out.extend(map(restore, unpack(raw[off:end])))
+            k = kinds.get(kind)
+            if end > n or k is None:
+                break  # unpack says what is wrong
+            out.append(restore(Input(k, ep, t_ns, wall, raw[body:end])))
         else:
             offs.append(off)
             ts.append(t_ns)
