@@ -97,19 +97,21 @@ def canonical(payload: dict[str, Any]) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"))
 
 
-_made: list[Any] = [None, ""]  # the last event whose text was made, and its text
+_made: tuple[object, str] = (None, "")  # the last event whose text was made, and its text
 
 
 def event_text(event: JournaledEvent) -> str:
     """``canonical(event.payload())``, made once for the same event object: the session
     makes an opportunity's text to see whether it changed, then hands the same object to
     its sink, which digests (and stores) that text (one entry, by identity: the event is
-    held, so its id is not reused while it is)."""
+    held, so its id is not reused while it is; the pair is replaced whole, so a thread
+    never reads one event's text for another)."""
+    global _made
     made = _made
     if made[0] is event:
-        return str(made[1])
+        return made[1]
     text = canonical(event.payload())
-    made[0], made[1] = event, text
+    _made = (event, text)
     return text
 
 
