@@ -40,10 +40,10 @@ from typing import Any, Protocol
 from engine_rs.errors import EngineError
 from engine_rs.records import ScorePolicy
 from feeds.health import FeedHealth
-from storage.codec import HEADER, Input, Kind, decompress, unpack
+from storage.codec import HEADER, KINDS, Input, Kind, decompress, unpack
 from storage.delta import Restorer
 from storage.journal import Chunk, Event, Journal, JournalError, SessionInfo
-from storage.recorder import Digest, JournaledEvent, canonical
+from storage.recorder import DIGEST_KINDS, Digest, JournaledEvent, event_text
 
 from . import inputs
 from .ingest import SLOT_NOTICE, SLOT_NOTICE_WITHIN
@@ -110,23 +110,24 @@ def runs(raw: bytes, restore: Callable[[Input], Input], out: list[Input | FrameR
     comes before it is in ``out``, then its JournalError (as :func:`storage.codec.unpack`
     says it)."""
     head, size, n, frame = HEADER.unpack_from, HEADER.size, len(raw), int(Kind.FRAME)
-    find, notice, within = raw.find, SLOT_NOTICE, SLOT_NOTICE_WITHIN
+    find, notice, within, kinds = raw.find, SLOT_NOTICE, SLOT_NOTICE_WITHIN, KINDS
     offs: list[int] = []
     ts: list[int] = []
     off = top = 0  # top: above the highest endpoint of the run's frames
     while off < n:
         if off + size > n:
             break  # unpack says what is wrong
-        kind, ep, t_ns, _wall, length = head(raw, off)
+        kind, ep, t_ns, wall, length = head(raw, off)
         body = off + size
         end = body + length
         if kind != frame or end > n:
             if offs:
                 out.append(FrameRun(raw, offs, ts, off, False, top))
                 offs, ts, top = [], [], 0
-            if end > n:
-                break
-            out.extend(map(restore, unpack(raw[off:end])))
+            k = kinds.get(kind)
+            if end > n or k is None:
+                break  # unpack says what is wrong
+            out.append(restore(Input(k, ep, t_ns, wall, raw[body:end])))
         else:
             offs.append(off)
             ts.append(t_ns)
@@ -168,7 +169,8 @@ class ReplaySink:
 
     def emit(self, event: JournaledEvent, slot: int, t_ns: int = 0) -> None:
         kind = event.kind
-        self.digest.add(kind, slot, canonical(event.payload()))
+        if kind in DIGEST_KINDS:  # (the others' text is not needed: not digested)
+            self.digest.add(kind, slot, event_text(event))
         self.events += 1
         self.opportunities += kind == "opp"
 
@@ -441,6 +443,30 @@ class ReplaySession:
         except EngineError:
             pass  # the live caller counted it and went on; so does the replay
 
+    def _untimed(self) -> bool:
+        """The ingest takes frames straight to its only backend, untimed and unheard (a
+        headless replay): what :meth:`_apply_run` and :meth:`_apply_frame` need."""
+        ing = self.session.ingest
+        return not ing.timed and ing.on_change is None and len(ing.ingests) == 1
+
+    def _apply_frame(self, inp: Input) -> None:
+        """One frame (one restored from a delta: a book's) given to the engine's ingest
+        as :meth:`apply` gives it (``TimedIngest.frame`` untimed: the frame, then the slot
+        clock at a slot notification; a refused one counted by the engine, not raised),
+        without the input table's dispatch."""
+        self.applied += 1
+        pos = inp.t_ns - self.t0_ns
+        if pos > self.pos_ns:
+            self.pos_ns = pos
+        ing = self.session.ingest
+        try:
+            ing.active.frame(inp.endpoint, inp.payload, inp.t_ns)
+        except EngineError:
+            return  # the live caller counted it and went on; so does the replay
+        self.frames_applied += 1
+        if SLOT_NOTICE in inp.payload[:SLOT_NOTICE_WITHIN]:
+            ing.slot_noticed(inp.t_ns)
+
     def _apply_run(self, run: FrameRun, goal_ns: int) -> int:
         """The frames of ``run`` (the next item) recorded up to ``goal_ns``, given to the
         engine's ingest in one call (``FeedIngest.frames``: each frame as ``frame``
@@ -455,7 +481,7 @@ class ReplaySession:
             part = run.split(next(i for i, t in enumerate(ts) if t > limit))
         k = len(part)
         ing = self.session.ingest
-        if ing.timed or ing.on_change is not None or len(ing.ingests) > 1:
+        if not self._untimed():
             for inp in part.inputs():
                 self.apply(inp)
             return k
@@ -481,9 +507,23 @@ class ReplaySession:
         there. Every YIELD_EVERY inputs the event loop gets a turn (the screen, the keys);
         a stop, or ``newer()`` (a newer seek), then ends it early."""
         n, due = 0, YIELD_EVERY
-        while (item := await self._peek_item()) is not None and item.t_ns - self.t0_ns <= goal_ns:
-            if type(item) is FrameRun:
+        limit = goal_ns + self.t0_ns
+        while True:
+            item = self._next
+            if item is None:  # the chunk's next, read already; else awaited (_peek_item)
+                if self._buf:
+                    item = self._next = self._buf.pop()
+                elif (item := await self._peek_item()) is None:
+                    self.pos_ns = max(self.pos_ns, goal_ns)
+                    break
+            if item.t_ns > limit:
+                self.pos_ns = max(self.pos_ns, goal_ns)
+                break
+            if isinstance(item, FrameRun):
                 n += self._apply_run(item, goal_ns)
+            elif item.kind is Kind.FRAME and self._untimed():
+                self._apply_frame(self._take())
+                n += 1
             else:
                 self.apply(self._take())
                 n += 1
@@ -492,8 +532,6 @@ class ReplaySession:
                 await asyncio.sleep(0)
                 if self._stopped or newer():
                     break
-        else:
-            self.pos_ns = max(self.pos_ns, goal_ns)
         if n:
             self.session.changed()  # frames between ticks show too (pools, timings)
 

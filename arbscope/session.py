@@ -43,7 +43,7 @@ from feeds.wire.txview import TxView
 from feeds.wire.units import TokenBook, TokenInfo
 from storage.codec import Kind
 from storage.journal import Journal, JournalError
-from storage.recorder import MAX_PENDING_BYTES, Recorder, canonical
+from storage.recorder import MAX_PENDING_BYTES, Recorder, canonical, event_text
 
 from . import heap, inputs
 from .events import FeeChange, FeedsHealth, Gone, Opp, Sweep, Timings
@@ -1335,7 +1335,7 @@ class FeedSession:
                 continue
             made_of[key] = (o, sc, fees)
             opp = Opp.of(o, sc, fees)
-            text = canonical(opp.payload())
+            text = event_text(opp)
             if self._emitted.get(key) != text:
                 self._emitted[key] = text
                 sink.emit(opp, slot, now_ns)

@@ -54,6 +54,7 @@ _DATA = b'"data":'
 _PUBKEY = b'"pubkey":"'
 _SUB = b'"subscription":'
 _FRAME, _ACCOUNT, _BIND = int(Kind.FRAME), int(Kind.ACCOUNT), int(Kind.BIND)
+_KINDS = {_FRAME: Kind.FRAME, _ACCOUNT: Kind.ACCOUNT}  # what a delta may restore
 
 
 class _Copies:
@@ -296,4 +297,4 @@ class Restorer:
                 payload = apply(base, memoryview(p)[body_at:], head, tail)
         # the span as this payload holds it (a view: no copy)
         self.copies.store(key, memoryview(payload)[start : start + span_len])
-        return Input(Kind(kind), inp.endpoint, inp.t_ns, inp.wall_us, payload)
+        return Input(_KINDS[kind], inp.endpoint, inp.t_ns, inp.wall_us, payload)

@@ -97,6 +97,24 @@ def canonical(payload: dict[str, Any]) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"))
 
 
+_made: tuple[object, str] = (None, "")  # the last event whose text was made, and its text
+
+
+def event_text(event: JournaledEvent) -> str:
+    """``canonical(event.payload())``, made once for the same event object: the session
+    makes an opportunity's text to see whether it changed, then hands the same object to
+    its sink, which digests (and stores) that text (one entry, by identity: the event is
+    held, so its id is not reused while it is; the pair is replaced whole, so a thread
+    never reads one event's text for another)."""
+    global _made
+    made = _made
+    if made[0] is event:
+        return made[1]
+    text = canonical(event.payload())
+    _made = (event, text)
+    return text
+
+
 class JournalTarget(Protocol):
     """What the recorder writes to: a :class:`~storage.journal.Journal`, or one that also
     hands each chunk on (``arbscope.fleet.TeeJournal``). ``committed``, ``check_wal`` and
@@ -475,11 +493,13 @@ class Recorder:
 
     def emit(self, event: JournaledEvent, slot: int, t_ns: int = 0) -> None:
         """Append one derived event record (:meth:`event` of its kind and payload)."""
-        self.event(event.kind, slot, event.payload(), t_ns)
+        self._text(event.kind, slot, event_text(event), t_ns)
 
     def event(self, kind: str, slot: int, payload: dict[str, Any], t_ns: int = 0) -> None:
         """Append one derived event (digested when it is a decision)."""
-        text = canonical(payload)
+        self._text(kind, slot, canonical(payload), t_ns)
+
+    def _text(self, kind: str, slot: int, text: str, t_ns: int) -> None:
         self.digest.add(kind, slot, text)
         if self.stopped:
             self.dropped += 1

@@ -417,3 +417,26 @@ def test_inputs_are_recorded_in_the_order_received_whatever_the_queue_does(
 
     with tempfile.TemporaryDirectory() as d:
         asyncio.run(go(Path(d) / "order.sqlite"))
+
+
+def test_an_events_text_is_made_once_per_object_and_is_its_canonical_json() -> None:
+    from storage.recorder import canonical, event_text
+
+    class Ev:
+        kind = "opp"
+
+        def __init__(self, profit: int) -> None:
+            self.profit, self.made = profit, 0
+
+        def payload(self) -> dict[str, int | list[str]]:
+            self.made += 1
+            return {"profit": self.profit, "pools": ["b", "a"]}
+
+    a, b = Ev(1), Ev(2)
+    assert event_text(a) == canonical(a.payload()) == '{"pools":["b","a"],"profit":1}'
+    made = a.made
+    assert event_text(a) == event_text(a)  # the same object: made once
+    assert a.made == made
+    assert event_text(b) == canonical({"profit": 2, "pools": ["b", "a"]})
+    assert event_text(a) != event_text(b)  # another object in between: made again
+    assert a.made == made + 1
