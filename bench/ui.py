@@ -132,11 +132,15 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         if prof is not None:
             prof.enable()
         c0, t0, rss0 = time.process_time(), time.monotonic(), _rss_mb()
+        sim = getattr(a, "sim_pid", None)
+        r0 = sum(c.reconnects for c in session.pool.counters)
         end = t0 + a.seconds
         rss_at: list[tuple[float, float]] = [(0.0, rss0)]  # (seconds in, MB) every 60 s
+        sim_rss_at: list[tuple[float, float]] = [(0.0, _rss_mb(sim))]  # the simulator's
         while time.monotonic() < end:
             if time.monotonic() - t0 >= 60.0 * len(rss_at):
                 rss_at.append((time.monotonic() - t0, _rss_mb()))
+                sim_rss_at.append((time.monotonic() - t0, _rss_mb(sim)))
             await pilot.pause(0.5)
             theme = app.theme
             k0 = time.perf_counter()
@@ -159,6 +163,8 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         shadow = f"mirror suspended ({why})" if why else "twin mirrors every frame"
         cpu = time.process_time() - c0
         rss1 = _rss_mb()
+        sim_rss_at.append((wall, _rss_mb(sim)))
+        reconnects = sum(c.reconnects for c in session.pool.counters) - r0
         frames = screen.frames - f0
         builds = sum(c.builds for c in charts) - b0
         m1 = sum(c.messages for c in session.pool.counters) if session.pool else 0
@@ -186,6 +192,8 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         "rss_mb_start": rss0,
         "rss_mb_end": rss1,
         "rss_mb_over_time": [*rss_at, (wall, rss1)],
+        "simulator_rss_mb_over_time": sim_rss_at,
+        "reconnects": reconnects,
         "theme_latency_p99_ms": 1e3 * _nearest_rank(lat_t, 99.0),
         **holds.summary(),
     }
@@ -262,6 +270,7 @@ def busy_simulator(a: argparse.Namespace) -> Iterator[list[list[str]]]:
         *("--endpoints", str(a.endpoints)),
     ]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    a.sim_pid = proc.pid  # its memory is sampled beside the app's
     try:
         assert proc.stdout is not None
         yield [proc.stdout.readline().split() for _ in range(a.endpoints)]
@@ -271,10 +280,10 @@ def busy_simulator(a: argparse.Namespace) -> Iterator[list[list[str]]]:
         proc.wait(timeout=30)
 
 
-def _rss_mb() -> float:
-    """This process's resident memory now (MB; Linux's /proc, else 0)."""
+def _rss_mb(pid: int | None = None) -> float:
+    """This process's (or ``pid``'s) resident memory now (MB; Linux's /proc, else 0)."""
     try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        pages = int(Path(f"/proc/{pid or 'self'}/statm").read_text().split()[1])
     except (OSError, ValueError, IndexError):
         return 0.0
     return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
@@ -353,6 +362,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{r['rss_mb_start']:.0f} -> {r['rss_mb_end']:.0f} MB",
             "flat",
         ),
+        ("reconnects (all endpoints)", f"{r['reconnects']}", ""),
+        (
+            "the simulator's RSS start -> end",
+            f"{r['simulator_rss_mb_over_time'][0][1]:.0f} -> "
+            f"{r['simulator_rss_mb_over_time'][-1][1]:.0f} MB",
+            "bounded (its PubSub queues)",
+        ),
     ]
     rows.append(
         (
@@ -371,6 +387,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             "RSS over time: "
             + ", ".join(f"{t:.0f} s {mb:.0f} MB" for t, mb in r["rss_mb_over_time"])
+        )
+        print(
+            "the simulator's RSS over time: "
+            + ", ".join(f"{t:.0f} s {mb:.0f} MB" for t, mb in r["simulator_rss_mb_over_time"])
         )
     if a.json:
         Path(a.json).write_text(json.dumps(r, indent=2))
