@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import cProfile
 import json
@@ -126,6 +127,7 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         b0 = sum(c.builds for c in charts)
         f0, u0 = screen.frames, session.updates
         m0 = sum(c.messages for c in session.pool.counters) if session.pool else 0
+        grown = Growth() if a.growth else None
         holds = LoopHolds().__enter__()
         # in this thread's CPU time: what the machine's other processes take is not charged
         prof = cProfile.Profile(time.thread_time) if a.profile else None
@@ -159,6 +161,8 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
             prof.disable()
             prof.dump_stats(a.profile)
         holds.__exit__()
+        if grown is not None:
+            print("\n".join(grown.report()))
         why = session.timer.stateful_suspended
         shadow = f"mirror suspended ({why})" if why else "twin mirrors every frame"
         cpu = time.process_time() - c0
@@ -197,6 +201,62 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         "theme_latency_p99_ms": 1e3 * _nearest_rank(lat_t, 99.0),
         **holds.summary(),
     }
+
+
+class Growth:
+    """What grew in the app's process over the measured window (``--growth``): the
+    objects the collector tracks, counted by type, and the big containers (dicts, lists,
+    sets, deques) by their length, each with what holds it."""
+
+    BIG = 1_000  # the containers followed: at least this long at the end
+
+    def __init__(self) -> None:
+        import gc
+
+        gc.collect()
+        objs = gc.get_objects()
+        self.types = collections.Counter(type(o).__qualname__ for o in objs)
+        self.lens = {id(o): len(o) for o in objs if type(o) in _SIZED}
+        self.blocks = sys.getallocatedblocks()
+
+    def report(self, top: int = 15) -> list[str]:
+        import gc
+
+        gc.collect()
+        objs = gc.get_objects()
+        types = collections.Counter(type(o).__qualname__ for o in objs)
+        lines = [f"allocated blocks: {self.blocks:,} -> {sys.getallocatedblocks():,}"]
+        lines.append(
+            "objects by type, grown most: "
+            + ", ".join(f"{t} +{n:,}" for t, n in (types - self.types).most_common(top))
+        )
+        grew = [
+            (len(o) - self.lens.get(id(o), 0), o)
+            for o in objs
+            if type(o) in _SIZED and len(o) >= self.BIG
+        ]
+        grew.sort(key=lambda g: -g[0])
+        for n, o in grew[:top]:
+            if n <= 0:
+                break
+            holders = [
+                type(h).__qualname__ + ("." + k if isinstance(h, dict) else "")
+                for h in gc.get_referrers(o)
+                if h is not objs and h is not grew
+                for k in (
+                    [next((k for k, v in h.items() if v is o), "?")]
+                    if isinstance(h, dict)
+                    else [""]
+                )
+            ][:3]
+            lines.append(f"  {type(o).__qualname__} len {len(o):,} (+{n:,}) held by {holders}")
+        return lines
+
+
+# the container types followed (by exact type: a weak proxy's isinstance may raise)
+_SIZED = frozenset(
+    {dict, list, set, collections.deque, collections.OrderedDict, collections.defaultdict}
+)
 
 
 class LoopHolds:
@@ -319,6 +379,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--chart", choices=("price", "equity"), help="show this chart instead of the timings (c)"
     )
     ap.add_argument("--json", metavar="PATH")
+    ap.add_argument(
+        "--growth",
+        action="store_true",
+        help="print what grew in the app's process over the window (types, big containers)",
+    )
     ap.add_argument(
         "--profile",
         metavar="PATH",
