@@ -645,7 +645,10 @@ class _Endpoint:
             conn.drained.set()  # the reader must not wait on a sender that is gone
 
     def _note(self, conn: _Conn, due: float, text: str) -> None:
-        """Queue one notification on ``conn``, counted in the node's notification queue."""
+        """Queue one notification on ``conn``, counted in the node's notification queue
+        (none for a connection cut for lagging: its socket is closing)."""
+        if conn.lagged:
+            return
         was_empty = not conn.notes
         conn.notes.append((due, text, self.queued_items, self.queued_bytes))
         self.queued_items += 1

@@ -36,7 +36,8 @@ async def _slow_client(url: str) -> Any:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.setblocking(False)
     await asyncio.get_running_loop().sock_connect(sock, (u.hostname, u.port))
-    return await websockets.connect(url, sock=sock, max_queue=1)
+    # no keepalive: a client that reads nothing never sees its pong and would close
+    return await websockets.connect(url, sock=sock, max_queue=1, ping_interval=None)
 
 
 def test_the_defaults_are_agaves() -> None:
@@ -62,7 +63,7 @@ async def test_a_subscriber_that_falls_behind_the_queue_is_cut(bound: str) -> No
     async with SimServer(SMALL, [profile], slot_seconds=STILL) as srv:
         ep, url = srv.endpoints[0], srv.infos()[0].ws_url
         fast_slots: list[int] = []
-        async with websockets.connect(url) as fast:
+        async with websockets.connect(url, ping_interval=None) as fast:
             await fast.send(_req(1, "slotSubscribe"))
             json.loads(await fast.recv())
 
@@ -83,6 +84,11 @@ async def test_a_subscriber_that_falls_behind_the_queue_is_cut(bound: str) -> No
             answers = [json.loads(await slow.recv()) for _ in asks]
             slot_sid = next(a["result"] for a in answers if a["id"] == 100)
             (conn,) = [c for c in ep.conns if len(c.subs) == len(asks)]
+            # the node's side of the socket small too (else its kernel takes megabytes
+            # before anything waits in the node: the same, only slower to reach)
+            transport = conn.ws._req.transport if conn.ws._req else None
+            assert transport is not None
+            transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
             first = srv.world.slot + 1
             stepped: list[int] = []
             held_most = 0
