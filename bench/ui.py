@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import cProfile
 import json
@@ -126,17 +127,22 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         b0 = sum(c.builds for c in charts)
         f0, u0 = screen.frames, session.updates
         m0 = sum(c.messages for c in session.pool.counters) if session.pool else 0
+        grown = Growth() if a.growth else None
         holds = LoopHolds().__enter__()
         # in this thread's CPU time: what the machine's other processes take is not charged
         prof = cProfile.Profile(time.thread_time) if a.profile else None
         if prof is not None:
             prof.enable()
         c0, t0, rss0 = time.process_time(), time.monotonic(), _rss_mb()
+        sim = getattr(a, "sim_pid", None)
+        r0 = sum(c.reconnects for c in session.pool.counters)
         end = t0 + a.seconds
         rss_at: list[tuple[float, float]] = [(0.0, rss0)]  # (seconds in, MB) every 60 s
+        sim_rss_at: list[tuple[float, float]] = [(0.0, _rss_mb(sim))]  # the simulator's
         while time.monotonic() < end:
             if time.monotonic() - t0 >= 60.0 * len(rss_at):
                 rss_at.append((time.monotonic() - t0, _rss_mb()))
+                sim_rss_at.append((time.monotonic() - t0, _rss_mb(sim)))
             await pilot.pause(0.5)
             theme = app.theme
             k0 = time.perf_counter()
@@ -155,10 +161,14 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
             prof.disable()
             prof.dump_stats(a.profile)
         holds.__exit__()
+        if grown is not None:
+            print("\n".join(grown.report()))
         why = session.timer.stateful_suspended
         shadow = f"mirror suspended ({why})" if why else "twin mirrors every frame"
         cpu = time.process_time() - c0
         rss1 = _rss_mb()
+        sim_rss_at.append((wall, _rss_mb(sim)))
+        reconnects = sum(c.reconnects for c in session.pool.counters) - r0
         frames = screen.frames - f0
         builds = sum(c.builds for c in charts) - b0
         m1 = sum(c.messages for c in session.pool.counters) if session.pool else 0
@@ -186,9 +196,67 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         "rss_mb_start": rss0,
         "rss_mb_end": rss1,
         "rss_mb_over_time": [*rss_at, (wall, rss1)],
+        "simulator_rss_mb_over_time": sim_rss_at,
+        "reconnects": reconnects,
         "theme_latency_p99_ms": 1e3 * _nearest_rank(lat_t, 99.0),
         **holds.summary(),
     }
+
+
+class Growth:
+    """What grew in the app's process over the measured window (``--growth``): the
+    objects the collector tracks, counted by type, and the big containers (dicts, lists,
+    sets, deques) by their length, each with what holds it."""
+
+    BIG = 1_000  # the containers followed: at least this long at the end
+
+    def __init__(self) -> None:
+        import gc
+
+        gc.collect()
+        objs = gc.get_objects()
+        self.types = collections.Counter(type(o).__qualname__ for o in objs)
+        self.lens = {id(o): len(o) for o in objs if type(o) in _SIZED}
+        self.blocks = sys.getallocatedblocks()
+
+    def report(self, top: int = 15) -> list[str]:
+        import gc
+
+        gc.collect()
+        objs = gc.get_objects()
+        types = collections.Counter(type(o).__qualname__ for o in objs)
+        lines = [f"allocated blocks: {self.blocks:,} -> {sys.getallocatedblocks():,}"]
+        lines.append(
+            "objects by type, grown most: "
+            + ", ".join(f"{t} +{n:,}" for t, n in (types - self.types).most_common(top))
+        )
+        grew = [
+            (len(o) - self.lens.get(id(o), 0), o)
+            for o in objs
+            if type(o) in _SIZED and len(o) >= self.BIG
+        ]
+        grew.sort(key=lambda g: -g[0])
+        for n, o in grew[:top]:
+            if n <= 0:
+                break
+            holders = [
+                type(h).__qualname__ + ("." + k if isinstance(h, dict) else "")
+                for h in gc.get_referrers(o)
+                if h is not objs and h is not grew
+                for k in (
+                    [next((k for k, v in h.items() if v is o), "?")]
+                    if isinstance(h, dict)
+                    else [""]
+                )
+            ][:3]
+            lines.append(f"  {type(o).__qualname__} len {len(o):,} (+{n:,}) held by {holders}")
+        return lines
+
+
+# the container types followed (by exact type: a weak proxy's isinstance may raise)
+_SIZED = frozenset(
+    {dict, list, set, collections.deque, collections.OrderedDict, collections.defaultdict}
+)
 
 
 class LoopHolds:
@@ -262,6 +330,7 @@ def busy_simulator(a: argparse.Namespace) -> Iterator[list[list[str]]]:
         *("--endpoints", str(a.endpoints)),
     ]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    a.sim_pid = proc.pid  # its memory is sampled beside the app's
     try:
         assert proc.stdout is not None
         yield [proc.stdout.readline().split() for _ in range(a.endpoints)]
@@ -271,10 +340,10 @@ def busy_simulator(a: argparse.Namespace) -> Iterator[list[list[str]]]:
         proc.wait(timeout=30)
 
 
-def _rss_mb() -> float:
-    """This process's resident memory now (MB; Linux's /proc, else 0)."""
+def _rss_mb(pid: int | None = None) -> float:
+    """This process's (or ``pid``'s) resident memory now (MB; Linux's /proc, else 0)."""
     try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        pages = int(Path(f"/proc/{pid or 'self'}/statm").read_text().split()[1])
     except (OSError, ValueError, IndexError):
         return 0.0
     return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
@@ -310,6 +379,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--chart", choices=("price", "equity"), help="show this chart instead of the timings (c)"
     )
     ap.add_argument("--json", metavar="PATH")
+    ap.add_argument(
+        "--growth",
+        action="store_true",
+        help="print what grew in the app's process over the window (types, big containers)",
+    )
     ap.add_argument(
         "--profile",
         metavar="PATH",
@@ -353,6 +427,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{r['rss_mb_start']:.0f} -> {r['rss_mb_end']:.0f} MB",
             "flat",
         ),
+        ("reconnects (all endpoints)", f"{r['reconnects']}", ""),
+        (
+            "the simulator's RSS start -> end",
+            f"{r['simulator_rss_mb_over_time'][0][1]:.0f} -> "
+            f"{r['simulator_rss_mb_over_time'][-1][1]:.0f} MB",
+            "bounded (its PubSub queues)",
+        ),
     ]
     rows.append(
         (
@@ -371,6 +452,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             "RSS over time: "
             + ", ".join(f"{t:.0f} s {mb:.0f} MB" for t, mb in r["rss_mb_over_time"])
+        )
+        print(
+            "the simulator's RSS over time: "
+            + ", ".join(f"{t:.0f} s {mb:.0f} MB" for t, mb in r["simulator_rss_mb_over_time"])
         )
     if a.json:
         Path(a.json).write_text(json.dumps(r, indent=2))

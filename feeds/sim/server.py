@@ -102,6 +102,19 @@ NOT_POST = "Used HTTP Method is not allowed. POST or OPTIONS is required\n"
 NOT_JSON = "Supplied content type is not allowed. Content-Type: application/json is required\n"
 
 
+# Agave's PubSub notification queue (rpc/src/rpc_pubsub_service.rs,
+# DEFAULT_QUEUE_CAPACITY_ITEMS / _BYTES, the validator's --rpc-pubsub-queue-capacity-items
+# and --rpc-pubsub-queue-capacity-bytes). The node's notifier serializes each notification
+# once, keeps the newest in ``RecentItems`` (rpc_subscriptions.rs: the oldest dropped while
+# there are more than the items or their bytes exceed the bytes) and broadcasts a weak
+# reference on a tokio broadcast channel of that many items; each connection's handler
+# takes them in order and, when its next one is gone (the channel says ``Lagged``, or the
+# reference no longer upgrades: ``NotificationIsGone``), returns an error: the connection
+# is dropped, no close frame. A slow subscriber is cut, never queued for without bound.
+QUEUE_CAPACITY_ITEMS = 10_000_000
+QUEUE_CAPACITY_BYTES = 256 * 1024 * 1024
+
+
 @dataclass(frozen=True, slots=True)
 class EndpointProfile:
     """How one simulated endpoint behaves. Rates are per message, in [0, 1]."""
@@ -141,6 +154,12 @@ class EndpointProfile:
     rate_limit_ws: bool = False  # WebSocket upgrades count against the rate too (429 refused)
     max_subscriptions: int | None = None  # subscriptions per PubSub connection
     cap_answer: str = "error"  # a subscribe over the cap: "error" answer, or "close" the socket
+    # the node's notification queue (Agave's --rpc-pubsub-queue-capacity-items / -bytes,
+    # their defaults): a PubSub connection whose oldest unsent notification is no longer
+    # among the last this many notifications (or bytes of them) the node sent is cut
+    # (:meth:`_Endpoint.publish`)
+    queue_capacity_items: int = QUEUE_CAPACITY_ITEMS
+    queue_capacity_bytes: int = QUEUE_CAPACITY_BYTES
 
     def __post_init__(self) -> None:
         if self.rate_limit_answer not in RATE_LIMIT_ANSWERS:
@@ -152,6 +171,8 @@ class EndpointProfile:
             raise ValueError(
                 f"cap_answer {self.cap_answer!r} is not one of {', '.join(CAP_ANSWERS)}"
             )
+        if self.queue_capacity_items < 1 or self.queue_capacity_bytes < 1:
+            raise ValueError("queue_capacity_items and queue_capacity_bytes must be >= 1")
 
 
 # How providers refuse requests over their rate, as seen in the wild (sources per line):
@@ -229,8 +250,15 @@ class EndpointInfo:
 
 @dataclass(eq=False)
 class _Conn:
+    """One PubSub connection. What waits to be written is in two queues, as on a node:
+    the answers to its requests (written first: Agave's handler writes an answer as soon
+    as the request is handled) and its notifications (``(due, text, items, bytes)``: when
+    its latency lets it out, and the node's notification count and bytes before it)."""
+
     ws: web.WebSocketResponse
-    queue: asyncio.Queue[tuple[float, str]] = field(default_factory=asyncio.Queue)
+    answers_out: deque[str] = field(default_factory=deque)
+    notes: deque[tuple[float, str, int, int]] = field(default_factory=deque)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)  # something was queued
     subs: dict[int, tuple[str, str]] = field(default_factory=dict)
     sent: int = 0
     lied: bool = False  # the future_after fault happened on this connection
@@ -238,6 +266,15 @@ class _Conn:
     answers: int = 0  # answers queued and not yet written
     drained: asyncio.Event = field(default_factory=asyncio.Event)  # answers below the backlog
     capped: bool = False  # a subscribe went over the cap and the profile closes the socket
+    lagged: bool = False  # cut: its oldest notification fell out of the node's queue
+
+    def answer(self, text: str) -> None:
+        self.answers_out.append(text)
+        self.wake.set()
+
+    def note(self, due: float, text: str, items: int, size: int) -> None:
+        self.notes.append((due, text, items, size))
+        self.wake.set()
 
 
 # the subscription kinds (``<kind>Subscribe``): what each watches is its table's key
@@ -310,6 +347,10 @@ class _Endpoint:
         self.logs_subs = self.tables["logs"]  # "" holds the "all" / "allWithVotes" ones
         self.sig_subs = self.tables["signature"]
         self.next_id = 0
+        # the notifications queued so far and their bytes (the node's notification queue:
+        # EndpointProfile.queue_capacity_items / _bytes)
+        self.queued_items = 0
+        self.queued_bytes = 0
         self.runner: web.AppRunner | None = None
         self.port = 0
         self.stats = {
@@ -319,6 +360,7 @@ class _Endpoint:
             "requests": 0,
             "pubsub_requests": 0,
             "answer_backlog": 0,
+            "lagged": 0,  # connections cut: they fell behind the notification queue
             "rate_limited": 0,
             "over_cap": 0,
             "http_inflight": 0,  # HTTP JSON-RPC requests being served now
@@ -528,16 +570,16 @@ class _Endpoint:
                 self.stats["pubsub_requests"] += 1
                 reply = self.pubsub_call(conn, msg.data)
                 if conn.capped:  # over the cap, and this provider closes the socket once
-                    conn.queue.put_nowait((0.0, _CLOSE))  # the answers before it are out
+                    conn.answer(_CLOSE)  # the answers before it are out
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await sender
                     break
                 if reply is not None:
                     conn.answers += 1
                     self.stats["answer_backlog"] = max(self.stats["answer_backlog"], conn.answers)
-                    conn.queue.put_nowait((0.0, json.dumps(reply)))
+                    conn.answer(json.dumps(reply))
                 for text in conn.after:  # notifications due once the answer is out
-                    conn.queue.put_nowait((time.monotonic(), text))
+                    self._note(conn, time.monotonic(), text)
                 conn.after.clear()
                 if conn.answers >= ANSWER_BACKLOG:
                     self.held_back.set()
@@ -559,35 +601,90 @@ class _Endpoint:
         conn.subs.clear()
 
     async def _send_loop(self, conn: _Conn) -> None:
+        """Write what waits on one connection: its answers first, then its notifications
+        in order, each once its latency is over (the reader answers pings itself, as a
+        node's handler answers them before anything it has to send)."""
         p = self.profile
         try:
             while True:
-                due, text = await conn.queue.get()
-                if text is _CLOSE:
-                    await conn.ws.close(code=1008, message=b"subscription limit reached")
-                    return
-                delay = due - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                if due and p.stall_after is not None and conn.sent >= p.stall_after:
-                    continue  # stalled: the socket stays open, nothing more is sent
-                await conn.ws.send_str(text)
-                if not due:
+                if conn.answers_out:
+                    text = conn.answers_out.popleft()
+                    if text is _CLOSE:
+                        await conn.ws.close(code=1008, message=b"subscription limit reached")
+                        return
+                    await conn.ws.send_str(text)
                     conn.answers -= 1
                     if conn.answers < ANSWER_BACKLOG:
                         conn.drained.set()
-                if due:
-                    conn.sent += 1
-                    if p.close_after is not None and conn.sent >= p.close_after:
-                        # abrupt: drop the transport, no close frame
-                        transport = conn.ws._req.transport if conn.ws._req else None
-                        if transport is not None:
-                            transport.abort()
-                        return
+                    continue
+                if not conn.notes:
+                    conn.wake.clear()
+                    await conn.wake.wait()
+                    continue
+                due, text, _, _ = conn.notes[0]
+                delay = due - time.monotonic()
+                if delay > 0:  # its latency: wait, unless an answer comes first
+                    conn.wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(conn.wake.wait(), delay)
+                    continue
+                conn.notes.popleft()
+                if p.stall_after is not None and conn.sent >= p.stall_after:
+                    continue  # stalled: the socket stays open, nothing more is sent
+                await conn.ws.send_str(text)
+                conn.sent += 1
+                if p.close_after is not None and conn.sent >= p.close_after:
+                    # abrupt: drop the transport, no close frame
+                    transport = conn.ws._req.transport if conn.ws._req else None
+                    if transport is not None:
+                        transport.abort()
+                    return
         except (ConnectionError, RuntimeError, asyncio.CancelledError):
             return
         finally:
             conn.drained.set()  # the reader must not wait on a sender that is gone
+
+    def _note(self, conn: _Conn, due: float, text: str) -> None:
+        """Queue one notification on ``conn``, counted in the node's notification queue
+        (none for a connection cut for lagging: its socket is closing)."""
+        if conn.lagged:
+            return
+        was_empty = not conn.notes
+        conn.notes.append((due, text, self.queued_items, self.queued_bytes))
+        self.queued_items += 1
+        self.queued_bytes += len(text)
+        if was_empty:  # the sender waits on ``wake`` only with nothing to send
+            conn.wake.set()
+
+    def cut_lagging(self) -> None:
+        """Cut the connections whose oldest unsent notification the node's queue no longer
+        holds: more than ``queue_capacity_items`` notifications, or more than
+        ``queue_capacity_bytes`` bytes of them, were queued from it on (it included), as
+        Agave's ``RecentItems`` counts them. Agave's handler then fails (``Lagged`` or
+        ``NotificationIsGone``) and drops the connection: the socket is closed without a
+        close frame, what was written before it still delivered."""
+        p, now = self.profile, time.monotonic()
+        for conn in list(self.conns):
+            if conn.lagged or not conn.notes:
+                continue
+            due, _, items, size = conn.notes[0]
+            if due > now:  # still on its way (the latency model): the node has sent it
+                continue
+            if (
+                self.queued_items - items <= p.queue_capacity_items
+                and self.queued_bytes - size <= p.queue_capacity_bytes
+            ):
+                continue
+            conn.lagged = True
+            conn.notes.clear()  # what the node's queue dropped
+            self.stats["lagged"] += 1
+            log.info(
+                "%s: a PubSub client lagged behind (notification is gone): disconnected",
+                self.profile.name,
+            )
+            transport = conn.ws._req.transport if conn.ws._req else None
+            if transport is not None:
+                transport.close()
 
     def pubsub_call(self, conn: _Conn, text: str) -> Any:
         """One PubSub message answered as jsonrpc-core answers it (None: nothing to send,
@@ -707,7 +804,8 @@ class _Endpoint:
             if p.malformed_rate and r.random() < p.malformed_rate:
                 text = text[: len(text) // 2]
             self.stats["notifications"] += 1
-            conn.queue.put_nowait((due, text))
+            self._note(conn, due, text)
+        self.cut_lagging()
 
     def render(
         self,

@@ -1,6 +1,8 @@
-"""A DataTable updated by row key: rows that went are removed, new ones added, and only
-the cells that changed are updated (never a rebuild: Textual issues #6457 and #5273
-report CPU spikes from clearing and refilling tables)."""
+"""A DataTable updated by row key: a row that went gives its place to one that came (its
+key changed, only the cells that differ updated), rows are removed or added only when
+their number changes, and only the cells that changed are updated (never a rebuild:
+Textual issues #6457 and #5273 report CPU spikes from clearing and refilling tables;
+``DataTable.remove_row`` asks for a layout pass of the whole screen)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from rich.text import Text
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellKey, Row, RowKey
 
 Cell = str | Text
 Column = tuple[str, str, int]  # key, label, width
@@ -105,7 +108,13 @@ class KeyedTable(DataTable[Cell]):
         ``ordered``, else sorted by the first column as rows arrive)."""
         self._rows, self._ordered = rows, ordered
         pick = self._pick
-        for key in [k for k in self._shown if k not in rows]:
+        gone = [k for k in self._shown if k not in rows]
+        came = iter([k for k in rows if k not in self._shown])
+        for key in gone:
+            taker = next(came, None)
+            if taker is not None and self._rekey(key, taker):
+                self._shown[taker] = self._shown.pop(key)  # its cells, updated below
+                continue
             self.remove_row(key)
             del self._shown[key]
         added = False
@@ -131,6 +140,34 @@ class KeyedTable(DataTable[Cell]):
                 self._order = order
         elif added:
             self.sort(self.shown[0][0])
+
+    def _rekey(self, old: str, new: str) -> bool:
+        """Give the row ``old`` the key ``new`` in place (its place, height and cells
+        kept: the caller updates the cells that differ), so a row replaced by another
+        costs no layout pass as ``remove_row`` does. DataTable has no API for it: this
+        renames the row in the maps the table keeps by key (Textual 8's ``rows``,
+        ``_data``, ``_row_locations``, ``_updated_cells``) and bumps its update count,
+        which keys its render caches. False, nothing changed, if those maps are not the
+        expected ones (another Textual): the caller removes the row instead."""
+        try:
+            ok, nk = RowKey(old), RowKey(new)
+            row, locations = self.rows[ok], self._row_locations
+            index = locations.get(ok)
+            if index is None or nk in self.rows or not isinstance(row, Row):
+                return False
+            del locations[ok]
+            locations[nk] = index
+            del self.rows[ok]
+            self.rows[nk] = Row(nk, row.height, row.label, row.auto_height)
+            self._data[nk] = self._data.pop(ok)
+            self._updated_cells = {
+                CellKey(nk, c.column_key) if c.row_key == ok else c for c in self._updated_cells
+            }
+        except (AttributeError, KeyError, TypeError):
+            return False
+        self._update_count += 1
+        self.refresh()
+        return True
 
     @property
     def keys(self) -> list[str]:
