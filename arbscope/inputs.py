@@ -310,15 +310,18 @@ class InputTee:
         self, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
     ) -> FrameRun:
         """A run of recorded frames, handed on one by one as the frames they are (as this
-        session's endpoints and clock see them), then applied in one call."""
-        pos, n, size = start, len(batch), HEADER.size
+        session's endpoints and clock see them), then applied in one call. ``batch``: bytes
+        or any byte buffer (a native gRPC stream's ``GrpcBatch``: each payload is handed on
+        as bytes of its own, as a slice of bytes was: the sink keeps no view of it)."""
+        view = memoryview(batch)
+        pos, n, size = start, len(view), HEADER.size
         while pos + size <= n:
-            kind, e, t_ns, _wall, length = HEADER.unpack_from(batch, pos)
+            kind, e, t_ns, _wall, length = HEADER.unpack_from(view, pos)
             if kind not in STREAMED or pos + size + length > n:
                 break  # the run ends (a batch cut short: the ingest says so)
             ep = endpoints[e] if e < len(endpoints) else -1
             if ep >= 0:
-                payload = batch[pos + size : pos + size + length]
+                payload = view[pos + size : pos + size + length].tobytes()
                 self.put(Kind(kind), ep, payload, t_ns - offset_ns)
             pos += size + length
         return self.inner.frames(batch, start, endpoints, offset_ns)

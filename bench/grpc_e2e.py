@@ -79,7 +79,7 @@ def settled_gc() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _varint(buf: bytes, at: int) -> tuple[int, int]:
+def _varint(buf: bytes | memoryview, at: int) -> tuple[int, int]:
     v = shift = 0
     while True:
         b = buf[at]
@@ -90,7 +90,7 @@ def _varint(buf: bytes, at: int) -> tuple[int, int]:
             return v, at
 
 
-def _update_field(buf: bytes, at: int, end: int) -> int:
+def _update_field(buf: bytes | memoryview, at: int, end: int) -> int:
     """The ``update_oneof`` field number of the ``SubscribeUpdate`` in ``buf[at:end]``
     (its top-level fields walked, none parsed: a paced run reads every update's kind, and
     the loop it is measured on must not spend a protobuf parse an update on it); 0: none."""
@@ -141,7 +141,7 @@ class Recorder:
         return kind, value
 
     def frames(
-        self, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
+        self, batch: Any, start: int, endpoints: Sequence[int], offset_ns: int
     ) -> tuple[int, list[tuple[int, int, int, int]], int]:
         """A native stream's batch: every update in it reached the graph on return."""
         out: tuple[int, list[tuple[int, int, int, int]], int]
@@ -158,13 +158,15 @@ class Recorder:
                 self.last[ep] = now
         return out
 
-    def _counted(self, batch: bytes, run: list[tuple[int, int, int, int]]) -> list[tuple[int, int]]:
+    def _counted(self, batch: Any, run: list[tuple[int, int, int, int]]) -> list[tuple[int, int]]:
         """(endpoint, account, slot and transaction updates) of a batch: a paced run reads
         each update's kind (a ping must not take a latency sample), a flood counts all."""
         if not self.paced:
             return [(ep, n) for ep, n, _first, _last in run]
         self._recv: dict[int, list[int]] = {}
         from storage.codec import HEADER
+
+        batch = memoryview(batch)  # (a native stream's GrpcBatch: a buffer, not bytes)
 
         counts: dict[int, int] = {}
         pos = 0

@@ -18,6 +18,7 @@ __all__ = [
     "EndpointStats",
     "FeeEstimator",
     "FeedIngest",
+    "GrpcBatch",
     "GrpcStream",
     "IngestStats",
     "Kama",
@@ -365,6 +366,16 @@ class EndpointStats:
     refused_first: int
 
 @final
+class GrpcBatch:
+    """A batch ``GrpcStream.take_batch`` handed over without a copy: its packed updates,
+    read through the buffer protocol (read-only: ``memoryview(batch)``,
+    ``FeedIngest.frames``, ``bytes(batch)``); ``len(batch)`` is its size. Its memory goes
+    back to its stream when the last reference (a memoryview of it included) is gone: it
+    is never written while one lives."""
+
+    def __len__(self) -> int: ...
+
+@final
 class GrpcStream:
     """One Yellowstone ``Subscribe`` stream received in a thread of its own (HTTP/2 in
     plaintext, ``host:port`` ``authority``); its updates wait, packed as the journal packs
@@ -394,6 +405,9 @@ class GrpcStream:
         malformed, malformed_error, transactions)``: the packed updates, how many, how many
         of them the reader refused and its words for the last one (None: none), the
         transaction updates' bytes (when asked for)."""
+    def take_batch(self) -> tuple[GrpcBatch, int, int, str | None, list[bytes]]:
+        """As ``take``, the batch handed over without a copy: a ``GrpcBatch`` (a read-only
+        buffer; its memory goes back to the stream once no one holds it) instead of bytes."""
     def seen(self) -> tuple[bool, int, int | None, int, int, int, int, int]:
         """``(open, updates, last_slot, pulse_ns, first_slot_ns, last_slot_ns, pings,
         pongs)`` since the stream began: the response came; every message; the highest
@@ -434,7 +448,11 @@ class FeedIngest:
         self, endpoint: int, update: bytes | bytearray | memoryview, recv_ns: int
     ) -> tuple[int, int]: ...
     def frames(
-        self, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
+        self,
+        batch: bytes | bytearray | memoryview | GrpcBatch,
+        start: int,
+        endpoints: Sequence[int],
+        offset_ns: int,
     ) -> tuple[int, list[tuple[int, int, int, int]], int]: ...
     def account(
         self, pubkey: str, owner: object, data: bytes | bytearray | memoryview, slot: int

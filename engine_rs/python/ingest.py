@@ -475,7 +475,11 @@ class FeedIngest:
 
     # ------------------------------------------------------------ the hot path
     def frames(
-        self, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
+        self,
+        batch: bytes | bytearray | memoryview,
+        start: int,
+        endpoints: Sequence[int],
+        offset_ns: int,
     ) -> tuple[int, list[tuple[int, int, int, int]], int]:
         """A run of recorded stream messages from ``batch`` (inputs packed as the journal
         packs them: ``storage.codec.HEADER`` then the payload), from byte ``start`` to the
@@ -487,7 +491,10 @@ class FeedIngest:
         [(endpoint, applied, first and last receive ns)], refused)``. A batch cut short
         raises ``InvalidInputError``."""
         if not isinstance(batch, bytes):
-            raise TypeError(f"batch: expected bytes, got {type(batch).__name__}")
+            try:  # any C-contiguous byte buffer (a native stream's GrpcBatch), as bytes
+                batch = memoryview(batch).cast("B").tobytes()
+            except TypeError:
+                raise TypeError(f"batch: expected bytes, got {type(batch).__name__}") from None
         pos, n, refused = start, len(batch), 0
         per_ep: dict[int, list[int]] = {}
         while pos < n:

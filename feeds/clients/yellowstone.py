@@ -507,8 +507,9 @@ class NativeGrpcWorker(GrpcWorker):
     def _drain(self, stream: Any, base: tuple[int, int], healthy: list[bool]) -> int:
         """Apply the oldest batch the stream queued (one ``frames`` call: about a MiB at
         most; the stream wakes the loop again while more waits) and take its counts; the
-        updates it held."""
-        batch, n, malformed, why, txs = stream.take()
+        updates it held. The batch is the stream's own buffer (``take_batch``: no copy),
+        back to the stream once the ingest and the recording are done with it."""
+        batch, n, malformed, why, txs = stream.take_batch()
         counters = self.counters
         if n:
             counters.messages += n

@@ -83,28 +83,40 @@ def server(tmp_path: Path, updates: list[bytes]) -> Iterator[Server]:
         s.proc.wait(timeout=30)
 
 
-def received(stream: object, rfd: int, n: int) -> list[bytes]:
-    """``n`` updates off a native stream, woken by its pipe."""
-    got: list[bytes] = []
+def received(stream: object, rfd: int, n: int, how: str = "take") -> list[bytes]:
+    """``n`` updates off a native stream, woken by its pipe. ``how``: ``take`` (bytes, a
+    copy), ``take_batch`` (the stream's own buffer, a ``GrpcBatch``: each read as soon as
+    taken, its memory back to the stream for the next batches) or ``held`` (``take_batch``,
+    every batch and a view of it kept to the end, read only then: a buffer written again
+    while held would show as wrong updates)."""
+    got: list[bytes | memoryview] = []
+    held: list[object] = []
+    take = stream.take if how == "take" else stream.take_batch  # type: ignore[attr-defined]
     while len(got) < n:
         ready, _, _ = select.select([rfd], [], [], 30)
         assert ready, f"{len(got)} of {n} updates came"
         os.read(rfd, 4096)
         while True:
-            batch = stream.take()[0]  # type: ignore[attr-defined]
-            if not batch:
+            batch = take()[0]
+            if not len(batch):
                 break
+            view = memoryview(batch)
+            assert view.readonly and len(view) == len(batch)
+            if how == "held":
+                held.append(batch)
             pos = 0
-            while pos < len(batch):
-                length = HEADER.unpack_from(batch, pos)[4]
-                got.append(batch[pos + HEADER.size : pos + HEADER.size + length])
+            while pos < len(view):
+                length = HEADER.unpack_from(view, pos)[4]
+                body = view[pos + HEADER.size : pos + HEADER.size + length]
+                got.append(body if how == "held" else bytes(body))
                 pos += HEADER.size + length
-    return got
+    return [bytes(g) for g in got]
 
 
+@pytest.mark.parametrize("how", ["take", "take_batch", "held"])
 @pytest.mark.parametrize("cmd", ["flood", "pace 50000"])
 def test_a_native_stream_receives_every_update_once_in_order(
-    rust: types.ModuleType, server: Server, updates: list[bytes], cmd: str
+    rust: types.ModuleType, server: Server, updates: list[bytes], cmd: str, how: str
 ) -> None:
     rfd, wfd = os.pipe()
     os.set_blocking(rfd, False)
@@ -113,7 +125,7 @@ def test_a_native_stream_receives_every_update_once_in_order(
     try:
         server.streams(1)
         answer = server.ask(cmd)
-        assert received(stream, rfd, len(updates)) == updates
+        assert received(stream, rfd, len(updates), how) == updates
         assert stream.end() is None  # the stream stays open
         if cmd == "flood":
             assert answer == "done"

@@ -637,3 +637,36 @@ def test_a_packed_run_of_frames_is_frame_by_frame(
         assert got == ("ok", (run_end, runs, refused))
     for k in (0, 1):
         assert_same_state([ings[k], ings[k + 2]], [graphs[k], graphs[k + 2]], m, final=False)
+
+
+@pytest.mark.parametrize("as_", ["bytearray", "memoryview", "memoryview slice"])
+def test_a_packed_run_read_from_a_buffer_is_the_run_read_from_bytes(
+    eng: types.ModuleType, as_: str
+) -> None:
+    """``frames`` reads any C-contiguous byte buffer in place (a native gRPC stream hands
+    its batch over as one, ``GrpcBatch``): the answer and the state it builds are those of
+    the same batch as bytes (the oracle: the same backend fed bytes)."""
+    from storage.codec import HEADER
+
+    m = market(SEEDS[0])
+    ref, other = make_ingest(eng, m), make_ingest(eng, m)
+    raw, ns = b"", 2**41
+    for step in m.steps[:3]:
+        for msg in messages(m, ref[1], step):
+            for ep in range(ENDPOINTS):
+                text = msg.text(ep).encode()
+                ns += 1_000
+                raw += HEADER.pack(1, ep, ns, 0, len(text)) + text
+    emap = list(range(ENDPOINTS))
+    if as_ == "bytearray":
+        batch: Any = bytearray(raw)
+    elif as_ == "memoryview":
+        batch = memoryview(raw)
+    else:  # a view into a larger buffer: its own offsets, not the buffer's
+        batch = memoryview(b"x" * 7 + raw + b"y" * 5)[7:-5]
+    want = ref[1].frames(raw, 0, emap, 0)
+    assert want[0] == len(raw) and want[1]
+    assert other[1].frames(batch, 0, emap, 0) == want
+    assert_same_state([ref[1], other[1]], [ref[0], other[0]], m, final=False)
+    with pytest.raises(TypeError):
+        other[1].frames([1, 2, 3], 0, emap, 0)

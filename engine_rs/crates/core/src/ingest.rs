@@ -427,6 +427,9 @@ pub struct FeedIngest {
     /// the parsed frame, boxed so lending it out moves a pointer
     doc: Option<Box<json::Doc>>,
     buf: Vec<u8>,
+    /// the last gRPC update's owner not among the named programs, and its base58 (most
+    /// updates of a run share an owner: encoded once)
+    owner_b58: Option<(Key, Vec<u8>)>,
     scratch: Vec<u8>,
     wrong_argument: bool,
     /// the chain's slot (`n.slot`) moved last at this recv_ns
@@ -556,6 +559,7 @@ impl FeedIngest {
             programs,
             doc: Some(Box::default()),
             buf: Vec::with_capacity(2048),
+            owner_b58: None,
             scratch: Vec::new(),
             wrong_argument: false,
             chain_ns: 0,
@@ -955,7 +959,8 @@ impl FeedIngest {
                     self.unknown(ep);
                     return Ok((geyser::ACCOUNT, slot));
                 };
-                // the key of a PubSub copy: owner (base58) ‖ 0 ‖ data ‖ slot ‖ id ‖ 0xFF
+                // the key of a PubSub copy: owner (base58) ‖ 0 ‖ data ‖ slot ‖ id ‖ 0xFF,
+                // fingerprinted in place (the data, up to ~91 KB, is not copied into it)
                 let mut buf = std::mem::take(&mut self.buf);
                 buf.clear();
                 let named = owner.try_into().ok().and_then(|k: Key| {
@@ -966,27 +971,22 @@ impl FeedIngest {
                 });
                 match named {
                     Some(n) => buf.extend_from_slice(n),
-                    None => b58::encode_into(owner, &mut buf),
+                    None => match (&self.owner_b58, Key::try_from(owner)) {
+                        (Some((k, text)), Ok(o)) if *k == o => buf.extend_from_slice(text),
+                        (_, o) => {
+                            b58::encode_into(owner, &mut buf);
+                            if let Ok(o) = o {
+                                self.owner_b58 = Some((o, buf.clone()));
+                            }
+                        }
+                    },
                 }
-                let owner_len = buf.len();
-                buf.push(0);
-                buf.extend_from_slice(data);
-                let end = buf.len();
-                buf.extend_from_slice(&slot.to_le_bytes());
-                buf.extend_from_slice(&id.to_le_bytes());
-                buf.push(0xFF);
-                let fp = self.dedup.fingerprint(&buf);
-                let (owner_text, rest) = buf.split_at(owner_len);
-                let out = self.account_copy(
-                    graph,
-                    ep,
-                    id,
-                    fp,
-                    owner_text,
-                    &rest[1..end - owner_len],
-                    slot,
-                    recv_ns,
-                );
+                let mut tail = [0u8; 13];
+                tail[..8].copy_from_slice(&slot.to_le_bytes());
+                tail[8..12].copy_from_slice(&id.to_le_bytes());
+                tail[12] = 0xFF;
+                let fp = self.dedup.fingerprint_parts(&[&buf, &[0], data, &tail]);
+                let out = self.account_copy(graph, ep, id, fp, &buf, data, slot, recv_ns);
                 self.buf = buf;
                 out.map(|()| (geyser::ACCOUNT, slot))
             }

@@ -164,6 +164,14 @@ impl Shared {
         }
     }
 
+    fn recycle(&self, mut batch: Vec<u8>) {
+        batch.clear();
+        let mut st = self.lock();
+        if st.spares.len() < SPARES && batch.capacity() > 0 {
+            st.spares.push(batch);
+        }
+    }
+
     fn end(&self, end: End) {
         {
             let mut st = self.lock();
@@ -174,6 +182,20 @@ impl Shared {
         }
         self.signaled.store(false, Ordering::Release);
         self.wake();
+    }
+}
+
+/// A stream's buffers, for a batch given back after the take (see [`Stream::home`]).
+#[derive(Clone, Debug, Default)]
+pub struct Home(std::sync::Weak<Shared>);
+
+impl Home {
+    /// Give a taken batch's buffer back to its stream, if it still runs (as
+    /// [`Stream::recycle`]); else it is freed.
+    pub fn recycle(&self, batch: Vec<u8>) {
+        if let Some(sh) = self.0.upgrade() {
+            sh.recycle(batch);
+        }
     }
 }
 
@@ -252,12 +274,14 @@ impl Stream {
 
     /// Give a taken batch's buffer back: the next batches are written into it (no fresh
     /// memory a batch). Its bytes are dropped.
-    pub fn recycle(&self, mut batch: Vec<u8>) {
-        batch.clear();
-        let mut st = self.shared.lock();
-        if st.spares.len() < SPARES && batch.capacity() > 0 {
-            st.spares.push(batch);
-        }
+    pub fn recycle(&self, batch: Vec<u8>) {
+        self.shared.recycle(batch);
+    }
+
+    /// Where a taken batch's buffer goes back to when its owner is done with it, however
+    /// long after the take (nowhere once the stream is gone): [`Home::recycle`].
+    pub fn home(&self) -> Home {
+        Home(Arc::downgrade(&self.shared))
     }
 
     /// What the stream has seen so far.

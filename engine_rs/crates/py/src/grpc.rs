@@ -4,10 +4,78 @@
 
 use std::time::Duration;
 
-use arbscope_grpc::{Config, End, Stream};
+use std::os::raw::{c_int, c_void};
+
+use arbscope_grpc::{Config, End, Home, Stream};
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
+use pyo3::{ffi, PyErr};
+
+/// A batch `GrpcStream.take_batch` handed over without a copy: its packed updates, read
+/// through the buffer protocol (read-only: `memoryview(batch)`, `FeedIngest.frames`,
+/// `bytes(batch)`); `len(batch)` is its size. Its memory goes back to its stream when the
+/// last reference (a memoryview of it included) is gone: it is never written while one
+/// lives.
+#[pyclass(module = "engine_rs._engine", frozen)]
+pub struct GrpcBatch {
+    bytes: Vec<u8>,
+    home: Home,
+}
+
+impl GrpcBatch {
+    /// The packed updates.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl Drop for GrpcBatch {
+    fn drop(&mut self) {
+        self.home.recycle(std::mem::take(&mut self.bytes));
+    }
+}
+
+#[pymethods]
+impl GrpcBatch {
+    fn __len__(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("GrpcBatch({} bytes)", self.bytes.len())
+    }
+
+    /// # Safety
+    /// Called by Python with a `Py_buffer` to fill: the view points into `bytes`, which is
+    /// never written while the object lives (frozen; the view holds a reference to it).
+    unsafe fn __getbuffer__(
+        slf: Bound<'_, Self>,
+        view: *mut ffi::Py_buffer,
+        flags: c_int,
+    ) -> PyResult<()> {
+        let b = slf.get().bytes();
+        let len = ffi::Py_ssize_t::try_from(b.len())
+            .map_err(|_| PyValueError::new_err("a batch too large for a buffer"))?;
+        // SAFETY: a valid view to fill (Python's); read-only (a writable request fails
+        // with BufferError); the pointer stays valid while the view's reference keeps
+        // the object, and so its bytes, alive
+        let rc = unsafe {
+            ffi::PyBuffer_FillInfo(
+                view,
+                slf.as_ptr(),
+                b.as_ptr().cast_mut().cast::<c_void>(),
+                len,
+                1,
+                flags,
+            )
+        };
+        if rc == -1 {
+            return Err(PyErr::fetch(slf.py()));
+        }
+        Ok(())
+    }
+}
 
 /// One Yellowstone `Subscribe` stream received in a thread of its own (HTTP/2 in
 /// plaintext, `host:port` `authority`); its updates wait, packed as the journal packs
@@ -89,6 +157,34 @@ impl GrpcStream {
         (batch, t.updates, t.malformed, t.malformed_error, txs)
     }
 
+    /// As `take`, the batch handed over without a copy: a `GrpcBatch` (a read-only
+    /// buffer; its memory goes back to the stream once no one holds it) instead of bytes.
+    #[allow(clippy::type_complexity)]
+    fn take_batch<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(
+        Bound<'py, GrpcBatch>,
+        u64,
+        u64,
+        Option<String>,
+        Vec<Bound<'py, PyBytes>>,
+    )> {
+        let mut t = self.inner.take();
+        let txs = t.transactions.iter().map(|b| PyBytes::new(py, b)).collect();
+        let batch = GrpcBatch {
+            bytes: std::mem::take(&mut t.batch),
+            home: self.inner.home(),
+        };
+        Ok((
+            Bound::new(py, batch)?,
+            t.updates,
+            t.malformed,
+            t.malformed_error,
+            txs,
+        ))
+    }
+
     /// `(open, updates, last_slot, pulse_ns, first_slot_ns, last_slot_ns, pings, pongs)`
     /// since the stream began: the response came; every message; the highest slot an
     /// account, slot or transaction update carried (None: none yet); the receive ns of
@@ -134,5 +230,6 @@ impl GrpcStream {
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<GrpcStream>()?;
+    m.add_class::<GrpcBatch>()?;
     Ok(())
 }

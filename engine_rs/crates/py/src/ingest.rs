@@ -575,14 +575,26 @@ impl FeedIngest {
         endpoints: Vec<i64>,
         offset_ns: i64,
     ) -> PyResult<FramesRun> {
-        let raw: &[u8] = match batch.cast::<PyBytes>() {
-            Ok(b) => b.as_bytes(),
-            Err(_) => {
-                return Err(PyTypeError::new_err(format!(
-                    "batch: expected bytes, got {}",
-                    type_name(batch)
-                )))
-            }
+        // bytes, or a native stream's batch, borrowed; any other C-contiguous byte buffer
+        // (bytearray, memoryview) borrowed while held
+        let native = batch.cast::<crate::grpc::GrpcBatch>().ok();
+        let view = match (batch.cast::<PyBytes>(), &native) {
+            (Err(_), None) => match PyBuffer::<u8>::get(batch) {
+                Ok(buf) if buf.is_c_contiguous() => Some(buf),
+                _ => {
+                    return Err(PyTypeError::new_err(format!(
+                        "batch: expected bytes, got {}",
+                        type_name(batch)
+                    )))
+                }
+            },
+            _ => None,
+        };
+        let raw: &[u8] = match (batch.cast::<PyBytes>(), &native, &view) {
+            (Ok(b), _, _) => b.as_bytes(),
+            (_, Some(n), _) => n.get().bytes(),
+            (_, _, Some(v)) => buffer_bytes(v),
+            _ => &[],
         };
         let graph = self.graph.bind(py);
         let mut g = graph.try_borrow_mut()?;
