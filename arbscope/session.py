@@ -82,6 +82,7 @@ from .timing import KernelTimer
 
 HEALTH_EVERY_NS = 1_000_000_000  # feed health journaled once a second
 COVERAGE_EVERY_NS = 1_000_000_000  # the pools no endpoint covers, looked at once a second
+MOVED_MOST = 65_536  # pools noted as moved for the prices, at most (`_take_changed`)
 TIP_FLOOR_S = 10.0  # how often the tip floor is read (Jito's updates are slower)
 # the most one slice of a turn's evaluation holds the event loop (then keys, redraws and
 # frames get their turn): a few pools' evaluations
@@ -344,6 +345,14 @@ class FeedSession:
         self._coverage_ns = -COVERAGE_EVERY_NS  # when the uncovered pools were last looked at
         self._last_health_ns = 0
         self._now_ns = 0
+        # a frame's decision's ``DECIDE`` input not journaled yet (its time; None: none):
+        # written before any other input and at the decision's end, so after the order's
+        # request (the journal's order of inputs is the same)
+        self._decide_owed: int | None = None
+        # the pools taken from the ingest since the prices were last looked at (None: too
+        # many, read them again) and what they were read from (``_refresh_prices``)
+        self._moved: set[str] | None = None
+        self._price_basis: tuple[frozenset[str], tuple[str, ...], tuple[Any, ...]] | None = None
         # whether anyone will show this session: a headless replay does not feed the
         # price panel's book (not part of the decisions)
         self.snapshots = True
@@ -824,6 +833,8 @@ class FeedSession:
     def _input(self, kind: Kind, *args: Any) -> None:
         """One of the session's own inputs (``arbscope.inputs``) to the journal when it
         records, and to a collector's consumers when it publishes (as its table says)."""
+        if self._decide_owed is not None:
+            self._owe_nothing()
         row = inputs.INPUTS[kind]
         rec = self.recorder if row.journaled else None
         pub = self.publisher if row.published else None
@@ -833,6 +844,12 @@ class FeedSession:
                 pub.add(kind, endpoint, payload, t_ns)
             if rec is not None:
                 rec.input(kind, endpoint, payload, t_ns)
+
+    def _owe_nothing(self) -> None:
+        """Journal the frame's decision's ``DECIDE`` input :meth:`decide` put off."""
+        owed, self._decide_owed = self._decide_owed, None
+        if owed is not None:
+            self._input(Kind.DECIDE, owed)
 
     def on_fees(self, samples: list[tuple[int, int]]) -> None:
         """Recent prioritization fees (``(slot, micro-lamports per CU)``): the estimator's,
@@ -1022,9 +1039,52 @@ class FeedSession:
         its cycles are evaluated."""
         if not changed:
             return
-        self.ev.refresh_prices()  # a lamport's price in each base, as the graph holds it now
+        self._refresh_prices()  # a lamport's price in each base, as the graph holds it now
         for pool_id in changed:
             yield self._evaluate_pool(pool_id, slot)
+
+    def _take_changed(self) -> list[str]:
+        """The pools the ingest moved since the last look (``take_changed``), noted for
+        :meth:`_refresh_prices`."""
+        changed = self.ingest.take_changed()
+        moved = self._moved
+        if moved is not None and changed:
+            moved.update(changed)
+            if len(moved) > MOVED_MOST:  # (read them all again rather than hold more)
+                self._moved = None
+        return changed
+
+    def _refresh_prices(self) -> None:
+        """The price of a lamport in each base read from the graph again
+        (``Evaluator.refresh_prices``), unless nothing it reads has moved since it last
+        read them (``LamportPrices.reads``): no pool of theirs taken from the ingest since,
+        none waiting to be, the graph's pool count, epoch, bases and the tokens' transfer
+        fees and refusals the same. Then the prices are the same numbers, so it is not
+        read again (most frames move pools on no price path)."""
+        ev = self.ev
+        moved, self._moved = self._moved, set()
+        basis = self._price_basis
+        if (
+            basis is not None
+            and moved is not None
+            and not self.ingest.pending
+            and moved.isdisjoint(basis[0])
+            and self._price_state(basis[1]) == basis[2]
+        ):
+            return
+        ev.refresh_prices()
+        pools, tokens = ev.lamport_prices.reads(ev.graph.base_mints())
+        self._price_basis = (pools, tokens, self._price_state(tokens))
+
+    def _price_state(self, tokens: tuple[str, ...]) -> tuple[Any, ...]:
+        """What the prices depend on besides their pools' states (``_refresh_prices``)."""
+        g = self.ev.graph
+        return (
+            len(g),
+            g.epoch,
+            tuple(g.base_mints()),
+            tuple((g.mint_fee(t), tuple(g.refusal(t))) for t in tokens),
+        )
 
     def _evaluate_pool(self, pool_id: str, slot: int) -> list[OppKey]:
         """Every cycle through ``pool_id`` evaluated at ``slot`` (one update); its live
@@ -1054,18 +1114,29 @@ class FeedSession:
         """A frame moved pools while the session trades live on its own: evaluate them and
         decide on their cycles now (tick to trade), not at the next turn; the rest of a
         turn's work (the sweep, paper fills, the screen) waits for the turn. ``now_ns`` is
-        the session's clock: without it the decision is a live one, journaled first as a
-        ``DECIDE`` input, so a replay decides the same at the same point of the inputs."""
+        the session's clock: without it the decision is a live one, journaled as a
+        ``DECIDE`` input, so a replay decides the same at the same point of the inputs —
+        before any input the decision journals (``LINK``) and at its end, so the order's
+        request is written first (:meth:`_owe_nothing`)."""
         if now_ns is None:
             now_ns = self.clock.now_ns()
             self._sync_wallet()
-            self._input(Kind.DECIDE, now_ns)
+            self._decide_owed = now_ns
+            try:
+                self._decide(now_ns)
+            finally:
+                self._owe_nothing()
+            return
+        self._decide(now_ns)
+
+    def _decide(self, now_ns: int) -> None:
+        """:meth:`decide` at ``now_ns``, once journaled (or replayed)."""
         self._now_ns = now_ns
         ev = self.ev
         ex = ev.live_executor()
         if ex is not None:  # the order's latency starts at the frame that moved it
             ex.trigger_ns, ex.turn_ns = self.ingest.change_ns, time.monotonic_ns()
-        changed = self._held_back(self.ingest.take_changed())
+        changed = self._held_back(self._take_changed())
         if changed:  # a pool halfway through a slot waits for the rest of it
             half = self.ingest.half_moved(changed)
             if half:
@@ -1195,7 +1266,7 @@ class FeedSession:
         self._now_ns = now_ns
         ev = self.ev
         ev.hold(self._stalled(now_ns))  # before the slice's scores: they carry it
-        ev.refresh_prices()  # a lamport's price in each base, as the graph holds it now
+        self._refresh_prices()  # a lamport's price in each base, as the graph holds it now
         most = waiting if most is None else min(most, waiting)
         slot, sliced = self.slot, self._sliced
         while done[0] < most:
@@ -1210,7 +1281,7 @@ class FeedSession:
     def _absorb(self) -> None:
         """The pools changed since the last look (and those a frame's decision held back)
         join the backlog, each once: one already waiting keeps its place."""
-        changed = self._held_back(self.ingest.take_changed())
+        changed = self._held_back(self._take_changed())
         if changed:
             t, backlog = time.monotonic_ns(), self._backlog
             for p in changed:

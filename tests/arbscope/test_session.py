@@ -263,3 +263,50 @@ async def test_a_frames_decision_decides_each_pools_cycles_once_as_soon_as_they_
         assert decided and len(decided) == len(set(decided)) == len(seen)
     finally:
         await s.stop()
+
+
+@pytest.mark.slow
+async def test_the_prices_read_again_only_when_what_they_read_moved_are_the_same_numbers() -> None:
+    """``FeedSession._refresh_prices`` skips reading a lamport's price in each base when
+    no pool of the price paths moved (nor the pool count, epoch, bases, path mints):
+    against a reference ``LamportPrices`` read again at every one of its calls (what
+    the session did before), on a market that trades, the prices are the same numbers
+    after every call, some calls skip and some of the reads find a price moved."""
+    from arbscope.solprice import LamportPrices
+
+    s = sources.session(sources.Watch(seed=9), sim=sources.SimSettings(world=CFG))
+    s.tick_s, s.loop.period_ns = 0.05, 50_000_000
+    ev = s.ev
+    ref = LamportPrices()
+    calls, reads, moves, differ = [0], [0], [0], []
+    read, refresh = ev.refresh_prices, s._refresh_prices
+
+    def reading() -> None:
+        reads[0] += 1
+        read()
+
+    def refreshing() -> None:
+        refresh()
+        calls[0] += 1
+        before = dict(ref.prices)
+        ref.update(ev.graph, ev.graph.base_mints())
+        moves[0] += ref.prices != before
+        if ev.lamport_prices.prices != ref.prices:
+            differ.append((calls[0], dict(ev.lamport_prices.prices), dict(ref.prices)))
+
+    ev.refresh_prices = reading  # type: ignore[method-assign]
+    s._refresh_prices = refreshing  # type: ignore[method-assign]
+    await s.start()
+    try:
+        await asyncio.wait_for(
+            s.run(
+                until=lambda: bool(s.start_error) or (moves[0] >= 3 and calls[0] > reads[0] + 20)
+            ),
+            timeout=120,
+        )
+    finally:
+        await s.stop()
+    assert s.start_error == ""
+    assert len(ev.graph.base_mints()) >= 2 and any(p is not None for p in ref.prices.values())
+    assert differ == []
+    assert moves[0] >= 3 and reads[0] < calls[0]
