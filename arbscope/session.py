@@ -82,7 +82,6 @@ from .timing import KernelTimer
 
 HEALTH_EVERY_NS = 1_000_000_000  # feed health journaled once a second
 COVERAGE_EVERY_NS = 1_000_000_000  # the pools no endpoint covers, looked at once a second
-MOVED_MOST = 65_536  # pools noted as moved for the prices, at most (`_take_changed`)
 TIP_FLOOR_S = 10.0  # how often the tip floor is read (Jito's updates are slower)
 # the most one slice of a turn's evaluation holds the event loop (then keys, redraws and
 # frames get their turn): a few pools' evaluations
@@ -349,10 +348,6 @@ class FeedSession:
         # written before any other input and at the decision's end, so after the order's
         # request (the journal's order of inputs is the same)
         self._decide_owed: int | None = None
-        # the pools taken from the ingest since the prices were last looked at (None: too
-        # many, read them again) and what they were read from (``_refresh_prices``)
-        self._moved: set[str] | None = None
-        self._price_basis: tuple[frozenset[str], tuple[str, ...], tuple[Any, ...]] | None = None
         # whether anyone will show this session: a headless replay does not feed the
         # price panel's book (not part of the decisions)
         self.snapshots = True
@@ -1039,52 +1034,9 @@ class FeedSession:
         its cycles are evaluated."""
         if not changed:
             return
-        self._refresh_prices()  # a lamport's price in each base, as the graph holds it now
+        self.ev.refresh_prices()  # a lamport's price in each base, as the graph holds it now
         for pool_id in changed:
             yield self._evaluate_pool(pool_id, slot)
-
-    def _take_changed(self) -> list[str]:
-        """The pools the ingest moved since the last look (``take_changed``), noted for
-        :meth:`_refresh_prices`."""
-        changed = self.ingest.take_changed()
-        moved = self._moved
-        if moved is not None and changed:
-            moved.update(changed)
-            if len(moved) > MOVED_MOST:  # (read them all again rather than hold more)
-                self._moved = None
-        return changed
-
-    def _refresh_prices(self) -> None:
-        """The price of a lamport in each base read from the graph again
-        (``Evaluator.refresh_prices``), unless nothing it reads has moved since it last
-        read them (``LamportPrices.reads``): no pool of theirs taken from the ingest since,
-        none waiting to be, the graph's pool count, epoch, bases and the tokens' transfer
-        fees and refusals the same. Then the prices are the same numbers, so it is not
-        read again (most frames move pools on no price path)."""
-        ev = self.ev
-        moved, self._moved = self._moved, set()
-        basis = self._price_basis
-        if (
-            basis is not None
-            and moved is not None
-            and not self.ingest.pending
-            and moved.isdisjoint(basis[0])
-            and self._price_state(basis[1]) == basis[2]
-        ):
-            return
-        ev.refresh_prices()
-        pools, tokens = ev.lamport_prices.reads(ev.graph.base_mints())
-        self._price_basis = (pools, tokens, self._price_state(tokens))
-
-    def _price_state(self, tokens: tuple[str, ...]) -> tuple[Any, ...]:
-        """What the prices depend on besides their pools' states (``_refresh_prices``)."""
-        g = self.ev.graph
-        return (
-            len(g),
-            g.epoch,
-            tuple(g.base_mints()),
-            tuple((g.mint_fee(t), tuple(g.refusal(t))) for t in tokens),
-        )
 
     def _evaluate_pool(self, pool_id: str, slot: int) -> list[OppKey]:
         """Every cycle through ``pool_id`` evaluated at ``slot`` (one update); its live
@@ -1136,7 +1088,7 @@ class FeedSession:
         ex = ev.live_executor()
         if ex is not None:  # the order's latency starts at the frame that moved it
             ex.trigger_ns, ex.turn_ns = self.ingest.change_ns, time.monotonic_ns()
-        changed = self._held_back(self._take_changed())
+        changed = self._held_back(self.ingest.take_changed())
         if changed:  # a pool halfway through a slot waits for the rest of it
             half = self.ingest.half_moved(changed)
             if half:
@@ -1266,7 +1218,7 @@ class FeedSession:
         self._now_ns = now_ns
         ev = self.ev
         ev.hold(self._stalled(now_ns))  # before the slice's scores: they carry it
-        self._refresh_prices()  # a lamport's price in each base, as the graph holds it now
+        ev.refresh_prices()  # a lamport's price in each base, as the graph holds it now
         most = waiting if most is None else min(most, waiting)
         slot, sliced = self.slot, self._sliced
         while done[0] < most:
@@ -1281,7 +1233,7 @@ class FeedSession:
     def _absorb(self) -> None:
         """The pools changed since the last look (and those a frame's decision held back)
         join the backlog, each once: one already waiting keeps its place."""
-        changed = self._held_back(self._take_changed())
+        changed = self._held_back(self.ingest.take_changed())
         if changed:
             t, backlog = time.monotonic_ns(), self._backlog
             for p in changed:

@@ -99,25 +99,6 @@ class LamportPrices:
                 price = self._price(graph, base, path) if path is not None else None
             self.prices[base] = price
 
-    def reads(self, bases: Iterable[str]) -> tuple[frozenset[str], tuple[str, ...]]:
-        """What the next :meth:`update` of ``bases`` reads from the graph, besides its
-        pool count (the paths are chosen again when it changes) and the epoch (a
-        Token-2022 mint's fee is the epoch's): the pools whose states its quotes read and
-        the tokens whose transfer fees and refusals they apply. A base with a price quotes
-        its path (the same result while those hold); one without chooses among every path
-        of :meth:`paths`. While none of these moved, :meth:`update` gives the same prices."""
-        pools: set[str] = set()
-        tokens: set[str] = set()
-        for base in bases:
-            if base == self.sol:
-                continue
-            path = self._paths.get(base)
-            chosen = [path] if path is not None and self.prices.get(base) is not None else []
-            for ps, ts in chosen or self.paths(base):
-                pools.update(ps)
-                tokens.update(ts)
-        return frozenset(pools), tuple(sorted(tokens))
-
     # ------------------------------------------------------------ the paths
     def _read_adjacency(self, graph: Any) -> None:
         adj: dict[str, list[tuple[str, str]]] = {}
