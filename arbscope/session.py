@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import heapq
 import logging
 import time
 import types
@@ -82,6 +83,10 @@ from .timing import KernelTimer
 
 HEALTH_EVERY_NS = 1_000_000_000  # feed health journaled once a second
 COVERAGE_EVERY_NS = 1_000_000_000  # the pools no endpoint covers, looked at once a second
+# the live cycles whose fast-path templates a turn compiles ahead, at most (``_prewarm``),
+# and how often one cycle's are compiled again (its shape may have moved: tick arrays)
+PREWARM_EACH_TURN = 2
+PREWARM_AGAIN_NS = 10_000_000_000
 TIP_FLOOR_S = 10.0  # how often the tip floor is read (Jito's updates are slower)
 # the most one slice of a turn's evaluation holds the event loop (then keys, redraws and
 # frames get their turn): a few pools' evaluations
@@ -348,6 +353,8 @@ class FeedSession:
         # written before any other input and at the decision's end, so after the order's
         # request (the journal's order of inputs is the same)
         self._decide_owed: int | None = None
+        # the live cycles whose fast-path templates were compiled ahead, and when
+        self._warmed: dict[OppKey, int] = {}
         # whether anyone will show this session: a headless replay does not feed the
         # price panel's book (not part of the decisions)
         self.snapshots = True
@@ -1023,6 +1030,32 @@ class FeedSession:
         # not at the next period (tick to trade); otherwise the periodic turn decides
         auto_live = ex is not None and ev.broker is not None and ev.broker.auto and not ev.halted
         self.ingest.on_change = self._frame_moved if auto_live else None
+        if ex is not None and ex.armed and ex.fast_path:
+            self._prewarm(ex, now_ns)
+
+    def _prewarm(self, ex: LiveExecutor, now_ns: int) -> None:
+        """At the turn, the fast path's templates (swaps, message) of the best live cycles
+        not compiled lately compiled ahead (``LiveExecutor.prewarm``; at most
+        :data:`PREWARM_EACH_TURN` a turn): a frame that makes one go sends it without
+        compiling them on the way. Decides nothing (a replay has no executor)."""
+        warmed, live, base = self._warmed, self.ev.live, ex.base
+        best = heapq.nlargest(
+            4 * PREWARM_EACH_TURN,
+            (
+                (sc.net_profit, key)
+                for key, (_, sc) in live.items()
+                if key[0] == base
+                and now_ns - warmed.get(key, -PREWARM_AGAIN_NS) >= PREWARM_AGAIN_NS
+            ),
+        )
+        compiled = 0
+        for _, key in best:
+            warmed[key] = now_ns
+            compiled += ex.prewarm(live[key][0])
+            if compiled >= PREWARM_EACH_TURN:
+                break
+        if len(warmed) > 4_096:
+            warmed.clear()
 
     def _evaluate(self, changed: Sequence[str]) -> list[OppKey]:
         """Re-evaluate every cycle through the ``changed`` pools (counted as updates); the
