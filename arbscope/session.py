@@ -83,9 +83,11 @@ from .timing import KernelTimer
 
 HEALTH_EVERY_NS = 1_000_000_000  # feed health journaled once a second
 COVERAGE_EVERY_NS = 1_000_000_000  # the pools no endpoint covers, looked at once a second
-# the live cycles whose fast-path templates a turn compiles ahead, at most (``_prewarm``),
-# and how often one cycle's are compiled again (its shape may have moved: tick arrays)
-PREWARM_EACH_TURN = 2
+# the fast path's templates a turn compiles ahead (``_prewarm``): of the best live cycles
+# (at most this many looked at), for at most this long a turn, a cycle's again after this
+# long (its shape may have moved: a Whirlpool's tick arrays, an account created)
+PREWARM_MOST = 32
+PREWARM_NS = 3_000_000
 PREWARM_AGAIN_NS = 10_000_000_000
 TIP_FLOOR_S = 10.0  # how often the tip floor is read (Jito's updates are slower)
 # the most one slice of a turn's evaluation holds the event loop (then keys, redraws and
@@ -1035,12 +1037,12 @@ class FeedSession:
 
     def _prewarm(self, ex: LiveExecutor, now_ns: int) -> None:
         """At the turn, the fast path's templates (swaps, message) of the best live cycles
-        not compiled lately compiled ahead (``LiveExecutor.prewarm``; at most
-        :data:`PREWARM_EACH_TURN` a turn): a frame that makes one go sends it without
+        not compiled lately compiled ahead (``LiveExecutor.prewarm``), for at most
+        :data:`PREWARM_NS` of the turn: a frame that makes one go sends it without
         compiling them on the way. Decides nothing (a replay has no executor)."""
         warmed, live, base = self._warmed, self.ev.live, ex.base
         best = heapq.nlargest(
-            4 * PREWARM_EACH_TURN,
+            PREWARM_MOST,
             (
                 (sc.net_profit, key)
                 for key, (_, sc) in live.items()
@@ -1048,11 +1050,11 @@ class FeedSession:
                 and now_ns - warmed.get(key, -PREWARM_AGAIN_NS) >= PREWARM_AGAIN_NS
             ),
         )
-        compiled = 0
+        until = time.monotonic_ns() + PREWARM_NS  # (the turn's own time, not the session's)
         for _, key in best:
             warmed[key] = now_ns
-            compiled += ex.prewarm(live[key][0])
-            if compiled >= PREWARM_EACH_TURN:
+            ex.prewarm(live[key][0])
+            if time.monotonic_ns() >= until:
                 break
         if len(warmed) > 4_096:
             warmed.clear()
