@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import heapq
 import logging
 import time
 import types
@@ -82,6 +83,12 @@ from .timing import KernelTimer
 
 HEALTH_EVERY_NS = 1_000_000_000  # feed health journaled once a second
 COVERAGE_EVERY_NS = 1_000_000_000  # the pools no endpoint covers, looked at once a second
+# the fast path's templates a turn compiles ahead (``_prewarm``): of the best live cycles
+# (at most this many looked at), for at most this long a turn, a cycle's again after this
+# long (its shape may have moved: a Whirlpool's tick arrays, an account created)
+PREWARM_MOST = 32
+PREWARM_NS = 3_000_000
+PREWARM_AGAIN_NS = 10_000_000_000
 TIP_FLOOR_S = 10.0  # how often the tip floor is read (Jito's updates are slower)
 # the most one slice of a turn's evaluation holds the event loop (then keys, redraws and
 # frames get their turn): a few pools' evaluations
@@ -344,6 +351,12 @@ class FeedSession:
         self._coverage_ns = -COVERAGE_EVERY_NS  # when the uncovered pools were last looked at
         self._last_health_ns = 0
         self._now_ns = 0
+        # a frame's decision's ``DECIDE`` input not journaled yet (its time; None: none):
+        # written before any other input and at the decision's end, so after the order's
+        # request (the journal's order of inputs is the same)
+        self._decide_owed: int | None = None
+        # the live cycles whose fast-path templates were compiled ahead, and when
+        self._warmed: dict[OppKey, int] = {}
         # whether anyone will show this session: a headless replay does not feed the
         # price panel's book (not part of the decisions)
         self.snapshots = True
@@ -824,6 +837,8 @@ class FeedSession:
     def _input(self, kind: Kind, *args: Any) -> None:
         """One of the session's own inputs (``arbscope.inputs``) to the journal when it
         records, and to a collector's consumers when it publishes (as its table says)."""
+        if self._decide_owed is not None:
+            self._owe_nothing()
         row = inputs.INPUTS[kind]
         rec = self.recorder if row.journaled else None
         pub = self.publisher if row.published else None
@@ -833,6 +848,12 @@ class FeedSession:
                 pub.add(kind, endpoint, payload, t_ns)
             if rec is not None:
                 rec.input(kind, endpoint, payload, t_ns)
+
+    def _owe_nothing(self) -> None:
+        """Journal the frame's decision's ``DECIDE`` input :meth:`decide` put off."""
+        owed, self._decide_owed = self._decide_owed, None
+        if owed is not None:
+            self._input(Kind.DECIDE, owed)
 
     def on_fees(self, samples: list[tuple[int, int]]) -> None:
         """Recent prioritization fees (``(slot, micro-lamports per CU)``): the estimator's,
@@ -1011,6 +1032,32 @@ class FeedSession:
         # not at the next period (tick to trade); otherwise the periodic turn decides
         auto_live = ex is not None and ev.broker is not None and ev.broker.auto and not ev.halted
         self.ingest.on_change = self._frame_moved if auto_live else None
+        if ex is not None and ex.armed and ex.fast_path:
+            self._prewarm(ex, now_ns)
+
+    def _prewarm(self, ex: LiveExecutor, now_ns: int) -> None:
+        """At the turn, the fast path's templates (swaps, message) of the best live cycles
+        not compiled lately compiled ahead (``LiveExecutor.prewarm``), for at most
+        :data:`PREWARM_NS` of the turn: a frame that makes one go sends it without
+        compiling them on the way. Decides nothing (a replay has no executor)."""
+        warmed, live, base = self._warmed, self.ev.live, ex.base
+        best = heapq.nlargest(
+            PREWARM_MOST,
+            (
+                (sc.net_profit, key)
+                for key, (_, sc) in live.items()
+                if key[0] == base
+                and now_ns - warmed.get(key, -PREWARM_AGAIN_NS) >= PREWARM_AGAIN_NS
+            ),
+        )
+        until = time.monotonic_ns() + PREWARM_NS  # (the turn's own time, not the session's)
+        for _, key in best:
+            warmed[key] = now_ns
+            ex.prewarm(live[key][0])
+            if time.monotonic_ns() >= until:
+                break
+        if len(warmed) > 4_096:
+            warmed.clear()
 
     def _evaluate(self, changed: Sequence[str]) -> list[OppKey]:
         """Re-evaluate every cycle through the ``changed`` pools (counted as updates); the
@@ -1054,12 +1101,23 @@ class FeedSession:
         """A frame moved pools while the session trades live on its own: evaluate them and
         decide on their cycles now (tick to trade), not at the next turn; the rest of a
         turn's work (the sweep, paper fills, the screen) waits for the turn. ``now_ns`` is
-        the session's clock: without it the decision is a live one, journaled first as a
-        ``DECIDE`` input, so a replay decides the same at the same point of the inputs."""
+        the session's clock: without it the decision is a live one, journaled as a
+        ``DECIDE`` input, so a replay decides the same at the same point of the inputs —
+        before any input the decision journals (``LINK``) and at its end, so the order's
+        request is written first (:meth:`_owe_nothing`)."""
         if now_ns is None:
             now_ns = self.clock.now_ns()
             self._sync_wallet()
-            self._input(Kind.DECIDE, now_ns)
+            self._decide_owed = now_ns
+            try:
+                self._decide(now_ns)
+            finally:
+                self._owe_nothing()
+            return
+        self._decide(now_ns)
+
+    def _decide(self, now_ns: int) -> None:
+        """:meth:`decide` at ``now_ns``, once journaled (or replayed)."""
         self._now_ns = now_ns
         ev = self.ev
         ex = ev.live_executor()

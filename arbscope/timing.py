@@ -69,12 +69,13 @@ class KernelStats:
 
     def add(self, backend: str, ns: int) -> None:
         """Record one call of ``backend`` that took ``ns`` nanoseconds."""
-        self.samples_ns.setdefault(backend, deque(maxlen=WINDOW)).append(ns)
-        h = self.hist.get(backend)
-        if h is None:
-            h = self.hist[backend] = [0] * (len(BUCKETS_NS) + 1)
+        samples = self.samples_ns.get(backend)
+        if samples is None:  # (a deque made only once: this runs on every engine call)
+            samples = self.samples_ns[backend] = deque(maxlen=WINDOW)
+            self.hist[backend] = [0] * (len(BUCKETS_NS) + 1)
             self.sum_ns[backend] = 0
-        h[bisect_left(BUCKETS_NS, ns)] += 1
+        samples.append(ns)
+        self.hist[backend][bisect_left(BUCKETS_NS, ns)] += 1
         self.sum_ns[backend] += ns
 
 

@@ -10,6 +10,7 @@ import base64
 import logging
 import time
 import types
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -23,6 +24,7 @@ from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
 from engine_rs.decoded import pool_mints
+from engine_rs.errors import EngineError
 from feeds import venues
 from feeds.clients.rpc import RawAccount, RpcError
 from feeds.wire import instructions as I
@@ -40,6 +42,15 @@ from .orders import (
 from .routes import fetch_tip_floor
 
 log = logging.getLogger(__name__)
+
+
+def tip_account(pools: Sequence[str]) -> str:
+    """The Jito tip account a cycle's orders tip: one of the eight, by its pools (crc32 of
+    their addresses), so a cycle's message keeps one shape from order to order (its
+    template compiled once, ahead of the order: :meth:`Building.prewarm`) while the tips
+    spread over the accounts cycle by cycle."""
+    n = len(I.JITO_TIP_ACCOUNTS)
+    return I.JITO_TIP_ACCOUNTS[zlib.crc32("/".join(pools).encode()) % n]
 
 
 def too_big(tx: VersionedTransaction | int, raw: bytes) -> str:
@@ -261,6 +272,17 @@ class Building(ExecutorCore):
         held = self._held_blockhash()
         if held is None:
             return None
+        t = self._message(ixs)
+        # the engine renders the template (the blockhash, each instruction's data) and
+        # signs it in one call
+        patches = [(at, ix.data) for at, ix in zip(t.data_at, ixs, strict=True)]
+        raw, sig = self.wallet.tx.sign_v0(t.message, t.blockhash_at, held[0], patches)
+        return sig, raw, held[0], held[1], t.accounts_named
+
+    def _message(self, ixs: list[Instruction]) -> MessageTemplate:
+        """The message template of ``ixs``'s shape and the wallet's lookup tables now,
+        compiled when there is none yet (or the tables changed)."""
+        assert self.wallet is not None
         tables = self.tables.accounts() if self.tables is not None else []
         shape = (self.wallet.key, shape_of(ixs))  # the payer's too
         t = self._messages.get(shape)
@@ -272,13 +294,43 @@ class Building(ExecutorCore):
             if len(self._messages) > 1_024:
                 self._messages.clear()
             t = self._messages[shape] = message_template(self.wallet.key, ixs, tables)
-        # the engine renders the template (the blockhash, each instruction's data) and
-        # signs it in one call
-        patches = [(at, ix.data) for at, ix in zip(t.data_at, ixs, strict=True)]
-        raw, sig = self.wallet.tx.sign_v0(t.message, t.blockhash_at, held[0], patches)
-        return sig, raw, held[0], held[1], t.accounts_named
+        return t
 
     # ------------------------------------------------------------ the fast path
+    def prewarm(self, opp: Any) -> bool:
+        """Compile ahead, off the hot path, what the fast path's order on ``opp`` (an
+        ``Opportunity``) compiles on first use: its hops' swap templates and its
+        message's template (an order then only patches them: the same bytes), from what
+        is held now (:meth:`_warm`; nothing is read from the node). Whether a message
+        template was compiled (False too when its order could not go the fast way)."""
+        if not (self.fast_path and self.armed) or self.wallet is None:
+            return False
+        amount = int(opp.amount_in)
+        if amount <= 0 or opp.base_mint != self.base:
+            return False
+        try:
+            quoted, steps = self._graph().quote_steps(list(opp.pools), opp.base_mint, amount)
+        except EngineError:
+            return False
+        if not quoted:
+            return False
+        key = (opp.base_mint, tuple(opp.pools))
+        tokens, pools, kinds = list(opp.tokens), list(opp.pools), list(opp.kinds)
+        o = LiveOrder(0, "warm", key, tokens, pools, kinds, amount, list(quoted))
+        o.steps = [int(x) for x in steps]
+        states = self._warm(o)
+        if states is None:
+            return False
+        n = len(self._messages)
+        try:
+            built = self.build_warm(o, 0, states)  # (a price's data is as long as any)
+            if built is None:
+                return False
+            self._message(built[0])
+        except (ValueError, KeyError, EngineError):
+            return False  # (its order would go the ordinary way, which says why)
+        return len(self._messages) != n
+
     def _warm(self, o: LiveOrder) -> dict[str, Any] | None:
         """Whether ``o`` can be built from what is held already, with no round trip:
         every pool's static part decoded, the wallet's token account of each token known
@@ -508,8 +560,7 @@ class Building(ExecutorCore):
             ixs.append(venue.swap_instruction(leg))
         tip = self.tip.current()
         if tip > 0:
-            tip_to = I.JITO_TIP_ACCOUNTS[o.seq % len(I.JITO_TIP_ACCOUNTS)]
-            ixs.append(I.transfer(me, tip_to, tip))
+            ixs.append(I.transfer(me, tip_account(o.pools), tip))
             o.tip = tip
         return ixs, creates
 

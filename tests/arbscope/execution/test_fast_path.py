@@ -19,6 +19,7 @@ from arbscope.execution.live import SKIPPED_BY_POLICY
 from arbscope.execution.orders import STEPS_TIMED
 from feeds.clients.rpc import RpcError
 from feeds.clients.sender import HotSender
+from feeds.wire import instructions as I
 from tests.support.live import finished, go_cycle, live_session, tick_until
 
 
@@ -78,6 +79,45 @@ async def test_a_bundle_goes_out_on_the_hot_path_unsimulated_and_lands(
     # manual: no frame behind it, so the total runs from the decision
     parts = [v for k, v in timing.items() if k != "total"]
     assert timing["total"] == pytest.approx(sum(parts), abs=1.0)
+
+
+@pytest.mark.slow
+async def test_a_cycle_the_turn_compiled_ahead_goes_out_with_nothing_compiled_and_lands(
+    keyfile: Path, tmp_path: Path
+) -> None:
+    """A turn compiles the fast path's templates of the best live cycles ahead
+    (``FeedSession._prewarm``, ``LiveExecutor.prewarm``): the order on such a cycle then
+    compiles no message template on its way (only patches: the same bytes, tested in
+    ``test_templates``), tips the cycle's own tip account and lands; compiled once, a
+    second prewarm compiles nothing."""
+    from arbscope.execution.build import tip_account
+
+    db = tmp_path / "j.sqlite"
+    async with live_session(keyfile, seed=11, db=db, tip_lamports=2_000, simulate="plain") as s:
+        assert s.feeds.server is not None and s.executor is not None
+        ex = s.executor
+        ex.config = replace(ex.config, jito=s.endpoints[0].http)
+        ok, why = await s.request_live()
+        assert ok, why
+        await ex.keep_warm()
+        s.broker.auto = False  # type: ignore[union-attr]  # one order, by hand
+        o, _ = await go_cycle(s)
+        key = (o.base_mint, tuple(o.pools))
+        s.tick()  # a turn: the best live cycles compiled ahead (if no turn did yet)
+        assert key in s._warmed
+        assert not ex.prewarm(s.live[key][0])  # nothing left to compile for it
+        compiled = len(ex._messages)
+        chain = s.feeds.server.chain
+        tips = {a: chain.world.lamports(a) for a in I.JITO_TIP_ACCOUNTS}
+        assert s.trade(o.base_mint, list(o.pools)) == ""
+        order = ex.orders[-1]
+        assert order.path == "fast" and "written" in order.t_ns
+        assert len(ex._messages) == compiled  # patched, not compiled
+        done = await finished(s, order.seq)
+        assert done.status == "confirmed", done.detail
+        paid = {a: chain.world.lamports(a) - n for a, n in tips.items()}
+        assert paid[tip_account(order.pools)] == order.tip > 0
+        assert sum(paid.values()) == order.tip
 
 
 @pytest.mark.slow
