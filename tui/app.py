@@ -15,11 +15,10 @@ import inspect
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.css.stylesheet import Stylesheet
 
 from themes import THEME_NAMES, next_theme, register_themes
 
@@ -78,40 +77,6 @@ def restore_gc() -> None:
     gc.enable()
 
 
-class ParsedStylesheets:
-    """The stylesheet's parse kept per theme: Textual re-parses every stylesheet (the
-    app's and each widget class's default CSS) whenever the theme changes, ~50-70 ms on
-    this machine for the same CSS with the same variables as the last time that theme
-    was shown. Installed as the stylesheet's ``reparse``: a parse of the same sources
-    under the same variables takes the rules parsed before (Textual's own parse cache
-    hands out its parsed rule sets again the same way, until its variables change).
-    The rules are still applied to every widget (``Stylesheet.update``) as before."""
-
-    SIZE = 8  # parses kept (the themes: 3, and the sources widgets added over time)
-
-    def __init__(self, sheet: Stylesheet) -> None:
-        self.sheet = sheet
-        self.parse = sheet.reparse
-        self.kept: dict[tuple[object, ...], tuple[list[Any], dict[Any, Any]]] = {}
-        self.hits = 0
-
-    def reparse(self) -> None:
-        sheet = self.sheet
-        key = (tuple(sorted(sheet._variables.items())), tuple(sheet.source.items()))
-        kept = self.kept.pop(key, None)
-        if kept is None:
-            self.parse()  # raises on bad CSS, as Textual's does: nothing kept
-            kept = (sheet._rules, dict(sheet.source))
-        else:
-            self.hits += 1
-            sheet._rules, sheet.source = kept[0], dict(kept[1])
-            sheet._rules_map = None
-            sheet._require_parse = False
-        self.kept[key] = kept  # the newest last: the oldest goes first
-        while len(self.kept) > self.SIZE:
-            del self.kept[next(iter(self.kept))]
-
-
 class ArbscopeApp(App[None]):
     """The dashboard on one source (a simulated, live or replayed session)."""
 
@@ -156,8 +121,6 @@ class ArbscopeApp(App[None]):
         theme: str = "dark",
     ) -> None:
         super().__init__()
-        self.parsed_css = ParsedStylesheets(self.stylesheet)
-        self.stylesheet.reparse = self.parsed_css.reparse  # type: ignore[method-assign]
         self.source = source
         self.state = UiState()
         self.frame_s = frame_s
