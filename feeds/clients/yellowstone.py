@@ -40,7 +40,7 @@ import os
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -62,6 +62,7 @@ ACCOUNT, SLOT, TRANSACTION, PING, PONG = 2, 3, 4, 6, 9  # the update_oneof's fie
 COMMITMENT = {"processed": 0, "confirmed": 1, "finalized": 2}
 FILTER = "arbscope"  # the name of each of its filters
 YIELD_EVERY = 32  # updates handled before the worker lets the event loop run others
+HEADERS_WAIT_S = 5.0  # the longest a stream's first request waits for the server's headers
 _EOF: Any = grpc.aio.EOF  # type: ignore[attr-defined]  # (grpc-stubs lacks it)
 
 
@@ -132,14 +133,30 @@ class _Requests:
 
     def __init__(self) -> None:
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._first: Callable[[], Awaitable[Any]] | None = None
 
     def put(self, req: Any) -> None:
         self._queue.put_nowait(req)
+
+    def hold_until(self, headers: Callable[[], Awaitable[Any]]) -> None:
+        """Write nothing before ``headers()`` (the call's initial metadata) is in, or
+        ``HEADERS_WAIT_S`` passed. A server that refuses the call at once (a wrong
+        x-token) ends it with its status before a first request is read; a write grpc.aio
+        makes after that status fails, and grpc.aio then reports "INTERNAL: Internal
+        error from Core" in place of the server's status (grpc/grpc#36066): the operator
+        would read a wrong reason. Yellowstone (tonic) sends its headers as the call
+        opens, so this costs no round trip."""
+        self._first = headers
 
     def __aiter__(self) -> _Requests:
         return self
 
     async def __anext__(self) -> Any:
+        first, self._first = self._first, None
+        if first is not None:
+            # the call's end, if that is what came, is the reader's to report
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(first(), HEADERS_WAIT_S)
         return await self._queue.get()
 
 
@@ -309,6 +326,7 @@ class GrpcWorker:
             request_serializer=pb.SubscribeRequest.SerializeToString,
             response_deserializer=None,
         )(outbox, metadata=self._metadata())
+        outbox.hold_until(call.initial_metadata)
         self._call, self._outbox = call, outbox
         self._opened(from_slot)
         watchdog = asyncio.create_task(self._watch(call.cancel))

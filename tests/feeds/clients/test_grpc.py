@@ -298,11 +298,17 @@ async def _subscribe_once(url: str, req: Any, metadata: tuple[tuple[str, str], .
             response_deserializer=pb.SubscribeUpdate.FromString,
         )
 
+        calls: list[Any] = []
+
         async def reqs() -> AsyncIterator[Any]:
+            # the server's headers first, as the worker does (_Requests.hold_until): a
+            # refusal at once is then never hidden by grpc.aio's "Internal error from Core"
+            await calls[0].initial_metadata()
             yield req
             await asyncio.Event().wait()  # the stream stays open until the server ends it
 
         stream = call(reqs(), metadata=metadata)
+        calls.append(stream)
         with pytest.raises(grpc.aio.AioRpcError) as err:
             async with asyncio.timeout(30):
                 async for _ in stream:
