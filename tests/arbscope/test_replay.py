@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import engine_rs
 from arbscope.replay import FrameRun, ReplaySession, load_info, runs
 from storage.codec import Input, Kind, json_payload, pack, unpack
-from storage.journal import JournalError
+from storage.journal import JournalError, SessionInfo
 
 ROOT = Path(__file__).resolve().parents[2]
 SLOT = (
@@ -75,37 +76,47 @@ def test_runs_leave_the_engine_as_one_frame_at_a_time_does(tmp_path: Path, backe
     db = tmp_path / "replay.sqlite"  # a copy: opening a journal switches it to WAL
     shutil.copyfile(ROOT / "tests" / "data" / "replay-seed2.sqlite", db)
 
-    def state(r: ReplaySession) -> tuple[object, ...]:
-        ing = r.session.ingest
-        return (
-            r.sink.digest.hexdigest(),
-            r.sink.events,
-            r.applied,
-            r.frames_applied,
-            ing.stats(),
-            (ing.slot_seen, ing.slot_t_ns, ing.slot_len_ns),
-        )
-
     async def go() -> tuple[tuple[object, ...], tuple[object, ...], int]:
         info = await load_info(db, (await _sessions(db))[-1])
-        fast = ReplaySession(db, info, backend=eng)
-        await fast.start()
-        try:
-            await fast.play()
-        finally:
-            await fast.stop()
-        one = ReplaySession(db, info, backend=eng)
-        await one.start()
-        try:
-            async for inp in one._inputs():
-                one.apply(inp)
-        finally:
-            await one.stop()
-        return state(fast), state(one), fast.runs_applied
+        fast, one = await _both_ways(db, info, eng)
+        return _state(fast), _state(one), fast.runs_applied
 
     fast, one, n_runs = asyncio.run(go())
     assert n_runs > 0
     assert fast == one
+
+
+def _state(r: ReplaySession) -> tuple[object, ...]:
+    """What a replay leaves: its digest and events, what it applied, the ingest's counts
+    and slot clock."""
+    ing = r.session.ingest
+    return (
+        r.sink.digest.hexdigest(),
+        r.sink.events,
+        r.applied,
+        r.frames_applied,
+        ing.stats(),
+        (ing.slot_seen, ing.slot_t_ns, ing.slot_len_ns),
+    )
+
+
+async def _both_ways(db: Path, info: SessionInfo, eng: Any) -> tuple[ReplaySession, ReplaySession]:
+    """The session replayed headless (frames in runs, ``play``), then again one input at
+    a time through the input table (the reference): both replays, stopped."""
+    fast = ReplaySession(db, info, backend=eng)
+    await fast.start()
+    try:
+        await fast.play()
+    finally:
+        await fast.stop()
+    one = ReplaySession(db, info, backend=eng)
+    await one.start()
+    try:
+        async for inp in one._inputs():
+            one.apply(inp)
+    finally:
+        await one.stop()
+    return fast, one
 
 
 async def _sessions(db: Path) -> list[str]:
@@ -172,33 +183,10 @@ def test_frames_restored_from_deltas_replay_to_the_live_digest(
     sid, deltas = asyncio.run(_with_deltas(src, db))
     assert deltas > 100  # restored frames to replay (the test would prove nothing without)
 
-    def state(r: ReplaySession) -> tuple[object, ...]:
-        ing = r.session.ingest
-        return (
-            r.sink.digest.hexdigest(),
-            r.sink.events,
-            r.applied,
-            r.frames_applied,
-            ing.stats(),
-            (ing.slot_seen, ing.slot_t_ns, ing.slot_len_ns),
-        )
-
     async def go() -> tuple[tuple[object, ...], tuple[object, ...], str]:
         info = await load_info(db, sid)
-        fast = ReplaySession(db, info, backend=eng)
-        await fast.start()
-        try:
-            await fast.play()
-        finally:
-            await fast.stop()
-        one = ReplaySession(db, info, backend=eng)
-        await one.start()
-        try:
-            async for inp in one._inputs():
-                one.apply(inp)
-        finally:
-            await one.stop()
-        return state(fast), state(one), info.digest or ""
+        fast, one = await _both_ways(db, info, eng)
+        return _state(fast), _state(one), info.digest or ""
 
     fast, one, live = asyncio.run(go())
     assert fast == one
