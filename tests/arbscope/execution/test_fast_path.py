@@ -37,6 +37,20 @@ def tx_steps(db: Path, seq: int) -> dict[str, dict[str, Any]]:
     return out
 
 
+async def _armed_for_bundles(s: Any) -> Any:
+    """``s`` live, sending bundles to its simulator's block engine, its hot connections
+    warm (what the keeper does every second while armed), the paper broker's automatic
+    orders off (one order, by hand: ``x``): its live executor."""
+    assert s.feeds.server is not None and s.executor is not None
+    ex = s.executor
+    ex.config = replace(ex.config, jito=s.endpoints[0].http)
+    ok, why = await s.request_live()
+    assert ok, why
+    await ex.keep_warm()
+    s.broker.auto = False
+    return ex
+
+
 @pytest.mark.slow
 async def test_a_bundle_goes_out_on_the_hot_path_unsimulated_and_lands(
     keyfile: Path, tmp_path: Path
@@ -48,14 +62,8 @@ async def test_a_bundle_goes_out_on_the_hot_path_unsimulated_and_lands(
     carries the order's tick to trade, step by step; the view says ``plain``."""
     db = tmp_path / "j.sqlite"
     async with live_session(keyfile, seed=11, db=db, tip_lamports=2_000, simulate="plain") as s:
-        assert s.feeds.server is not None and s.executor is not None
-        ex = s.executor
-        ex.config = replace(ex.config, jito=s.endpoints[0].http)
-        ok, why = await s.request_live()
-        assert ok, why
-        await ex.keep_warm()  # what the keeper does every second while armed
+        ex = await _armed_for_bundles(s)
         assert ex._hot and all(h.ready for h in ex._hot.values())
-        s.broker.auto = False  # type: ignore[union-attr]  # one order, by hand (x)
         o, _ = await go_cycle(s)
         chain = s.feeds.server.chain
         simulated, bundles = chain.stats.simulated, chain.stats.bundles
@@ -94,13 +102,7 @@ async def test_a_cycle_the_turn_compiled_ahead_goes_out_with_nothing_compiled_an
 
     db = tmp_path / "j.sqlite"
     async with live_session(keyfile, seed=11, db=db, tip_lamports=2_000, simulate="plain") as s:
-        assert s.feeds.server is not None and s.executor is not None
-        ex = s.executor
-        ex.config = replace(ex.config, jito=s.endpoints[0].http)
-        ok, why = await s.request_live()
-        assert ok, why
-        await ex.keep_warm()
-        s.broker.auto = False  # type: ignore[union-attr]  # one order, by hand
+        ex = await _armed_for_bundles(s)
         o, _ = await go_cycle(s)
         key = (o.base_mint, tuple(o.pools))
         s.tick()  # a turn: the best live cycles compiled ahead (if no turn did yet)
