@@ -32,6 +32,14 @@ does:
 - ``GetSlot``, ``GetVersion``, ``Ping``, ``SubscribeReplayInfo`` (the oldest slot
   ``from_slot`` can ask for).
 
+Each stream's messages wait in a channel of the profile's ``grpc_channel_capacity``
+(``channel_capacity`` in ``config.rs``, 250,000 by default): an update that finds it
+full ends the stream with ``INTERNAL`` "lagged to send an update", after what was
+already in it (``grpc.rs``: the client task's ``try_send`` fails ``Full``, and the status
+is sent with a waiting ``send``), and nothing more is queued for it. Pings, pongs and
+statuses never end a stream (Yellowstone's ping task waits for room; here they are
+queued at once).
+
 Faults from the endpoint's profile: ``close_after`` updates a stream, then it ends
 ``UNAVAILABLE`` (a connection cut); ``malformed_rate`` cuts an update's bytes in half;
 ``stall_after`` updates, then silence; ``silent`` never answers. Tests end every stream
@@ -61,6 +69,7 @@ FILTER_NAME_MAX = 128  # its default filter_name_size_limit
 ROOT_DISTANCE = 32
 VERSION = json.dumps({"version": {"package": "yellowstone-grpc-geyser", "version": "arbscope-sim"}})
 PROCESSED, CONFIRMED, FINALIZED = 0, 1, 2
+LAGGED = "lagged to send an update"  # grpc.rs, a client whose channel is full
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 
@@ -439,6 +448,20 @@ class Stream:
     pongs: int = 0
     requests: int = 0
     lied: bool = False  # its one slot from the future was told (profile.future_after)
+    capacity: int = 250_000  # its channel (the profile's grpc_channel_capacity)
+    lagged: bool = False  # ended for lag: nothing more is queued for it
+
+    def update(self, due: float, raw: bytes) -> bool:
+        """Queue an update as Yellowstone's ``try_send`` does: into a channel with room,
+        else the stream ends (``INTERNAL`` after what it holds). False: not queued."""
+        if self.lagged:
+            return False
+        if self.queue.qsize() >= self.capacity:
+            self.lagged = True
+            self.queue.put_nowait((0.0, _End(grpc.StatusCode.INTERNAL, LAGGED)))
+            return False
+        self.queue.put_nowait((due, raw))
+        return True
 
 
 class GeyserService:
@@ -470,6 +493,7 @@ class GeyserService:
             "pongs": 0,
             "refused": 0,
             "replayed": 0,
+            "lagged": 0,  # streams ended: their channel was full (Stream.update)
         }
         self.stopping = asyncio.Event()
 
@@ -555,7 +579,7 @@ class GeyserService:
             await self.stopping.wait()
             return
         await self._authorized(context)
-        stream = Stream()
+        stream = Stream(capacity=self.profile.grpc_channel_capacity)
         self.streams.add(stream)
         self.stats["streams"] += 1
         reader = asyncio.create_task(self._read(stream, requests))
@@ -639,10 +663,20 @@ class GeyserService:
                 continue
             statuses = (FINALIZED,) if final else (PROCESSED, CONFIRMED)
             for raw in render(f, rec, statuses):
-                stream.queue.put_nowait((0.0, raw))
+                if not self._update(stream, 0.0, raw):
+                    return
                 self.stats["replayed"] += 1
 
     # ------------------------------------------------------------ publishing
+    def _update(self, stream: Stream, due: float, raw: bytes) -> bool:
+        """Queue an update on ``stream`` (:meth:`Stream.update`), its lag counted."""
+        was = stream.lagged
+        if stream.update(due, raw):
+            return True
+        if not was:
+            self.stats["lagged"] += 1
+        return False
+
     def render_all(self, rec: SlotRecord) -> dict[Stream, list[bytes]]:
         """One slot's updates for every stream with a filter, rendered (the bench flood)."""
         out: dict[Stream, list[bytes]] = {}
@@ -659,7 +693,8 @@ class GeyserService:
         for stream, raws in updates.items():
             if rate <= 0:
                 for raw in raws:
-                    stream.queue.put_nowait((0.0, raw))
+                    if not self._update(stream, 0.0, raw):
+                        break
                 continue
             start = time.monotonic()
             for i, raw in enumerate(raws):
@@ -667,7 +702,8 @@ class GeyserService:
                 if delay > 0:
                     await asyncio.sleep(delay)
                 log.append(time.monotonic_ns())
-                stream.queue.put_nowait((0.0, raw))
+                if not self._update(stream, 0.0, raw):
+                    break
         self.stats["updates"] += sum(len(v) for v in updates.values())
 
     def publish(self, rec: SlotRecord, due: float, rooted: SlotRecord | None) -> None:
@@ -690,7 +726,7 @@ class GeyserService:
                 stream.lied = True
                 ahead = SlotRecord(told.slot + p.future_slots, told.accounts[:1], ())
                 for raw in render(f, ahead, (CONFIRMED,))[:2]:
-                    stream.queue.put_nowait((due, raw))
+                    self._update(stream, due, raw)
             if f.commitment == FINALIZED:
                 out = render(f, rooted, (FINALIZED,)) if rooted is not None else []
             else:
@@ -705,5 +741,6 @@ class GeyserService:
                     continue
                 if p.malformed_rate and r.random() < p.malformed_rate:
                     raw = raw[: len(raw) // 2]
+                if not self._update(stream, due, raw):
+                    break
                 self.stats["updates"] += 1
-                stream.queue.put_nowait((due, raw))

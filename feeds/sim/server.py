@@ -113,6 +113,9 @@ NOT_JSON = "Supplied content type is not allowed. Content-Type: application/json
 # is dropped, no close frame. A slow subscriber is cut, never queued for without bound.
 QUEUE_CAPACITY_ITEMS = 10_000_000
 QUEUE_CAPACITY_BYTES = 256 * 1024 * 1024
+# Yellowstone's per-stream channel (yellowstone-grpc-geyser ``config.rs``,
+# ``channel_capacity``, 250,000 messages by default): see feeds.sim.geyser.
+GRPC_CHANNEL_CAPACITY = 250_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +163,10 @@ class EndpointProfile:
     # (:meth:`_Endpoint.publish`)
     queue_capacity_items: int = QUEUE_CAPACITY_ITEMS
     queue_capacity_bytes: int = QUEUE_CAPACITY_BYTES
+    # the gRPC service's channel per stream (Yellowstone's ``channel_capacity``): a
+    # stream with this many messages waiting is ended ``INTERNAL`` "lagged to send an
+    # update" after them (feeds.sim.geyser)
+    grpc_channel_capacity: int = GRPC_CHANNEL_CAPACITY
 
     def __post_init__(self) -> None:
         if self.rate_limit_answer not in RATE_LIMIT_ANSWERS:
@@ -173,6 +180,8 @@ class EndpointProfile:
             )
         if self.queue_capacity_items < 1 or self.queue_capacity_bytes < 1:
             raise ValueError("queue_capacity_items and queue_capacity_bytes must be >= 1")
+        if self.grpc_channel_capacity < 1:
+            raise ValueError("grpc_channel_capacity must be >= 1")
 
 
 # How providers refuse requests over their rate, as seen in the wild (sources per line):
