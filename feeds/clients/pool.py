@@ -142,6 +142,12 @@ class BootProgress:
         return out
 
 
+def _read_error(task: asyncio.Task[Any]) -> None:
+    """Mark a finished task's error as read (its owner reports it, or no longer waits)."""
+    if not task.cancelled():
+        task.exception()
+
+
 class FeedPool:
     """Endpoints, workers and health for one session (see the module docstring)."""
 
@@ -353,7 +359,12 @@ class FeedPool:
             while queue or pending:
                 if queue:  # at first, after a failure, or when the hedge delay ran out
                     i = queue.pop(0)
-                    pending[asyncio.create_task(one(i), name=f"fetch-{i}")] = i
+                    t = asyncio.create_task(one(i), name=f"fetch-{i}")
+                    # a request that fails after the round has ended (its cancel came too
+                    # late, or the round itself was cancelled) has its error read here:
+                    # never "Task exception was never retrieved" on the operator's stderr
+                    t.add_done_callback(_read_error)
+                    pending[t] = i
                 done, _ = await asyncio.wait(
                     pending,
                     timeout=self.rpc_hedge_s if queue else None,
