@@ -426,9 +426,16 @@ class ForwardingTee(InputTee):
     checked by its consumers' ingests (their integrity rules), not by it; its own
     lead/lag counts (the Feeds panel's) are of the frames it reads."""
 
-    def __init__(self, inner: Ingest, put: InputSink, logs: bool = False) -> None:
+    def __init__(
+        self, inner: Ingest, put: InputSink, logs: bool = False, put_copies: bool = False
+    ) -> None:
         super().__init__(inner, put)
-        self.logs = logs  # read the logs notifications (the rivals' transactions)
+        self.logs = logs
+        # ``put`` copies a payload before it returns (a publisher's ``add``, alone): a
+        # frame is handed to it as the buffer it came in (a view into the socket's read
+        # buffer), not copied first; a sink that keeps what it is given (the journal's
+        # recorder) gets bytes of their own
+        self.put_copies = put_copies  # read the logs notifications (the rivals' transactions)
         self.pools: set[str] = set()  # tracked pools: their accounts are read
         # (endpoint, the id's digits) -> the id, for the subscriptions forwarded only
         self.forward: dict[tuple[int, bytes], int] = {}
@@ -436,12 +443,16 @@ class ForwardingTee(InputTee):
         self.forwarded = 0  # frames forwarded only (not given to the ingest)
 
     def frame(self, endpoint: int, frame: Buffer, recv_ns: int) -> int:
-        data = bytes(frame)
-        self.put(Kind.FRAME, endpoint, data, recv_ns)
-        at = data.rfind(_SUBSCRIPTION, -_TAIL)
+        if self.put_copies:
+            data: Buffer = frame
+            tail = bytes(frame[-_TAIL:])  # what the forward check reads (a frame's end)
+        else:
+            data = tail = bytes(frame)
+        self.put(Kind.FRAME, endpoint, data, recv_ns)  # type: ignore[arg-type]
+        at = tail.rfind(_SUBSCRIPTION, -_TAIL)
         if at >= 0:
-            sid = self.forward.get((endpoint, data[at + _AFTER : -2]))
-            if sid is not None and data.endswith(b"}}"):
+            sid = self.forward.get((endpoint, tail[at + _AFTER : -2]))
+            if sid is not None and tail.endswith(b"}}"):
                 self.forwarded += 1
                 return sid
         return int(self.inner.frame(endpoint, data, recv_ns))

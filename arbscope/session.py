@@ -539,6 +539,7 @@ class FeedSession:
                         self.ingest,
                         put if record is None else _both(put, record),
                         logs=self.watch_rivals,
+                        put_copies=record is None,  # the publisher copies; a recorder keeps
                     )
             await feeds.start(
                 SourceLink(

@@ -47,6 +47,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from arbscope.fleet import CODEC_LEVEL
 from bench.e2e import Bench, _flood, _writes, arb_round, pct
 from bench.report import markdown
 
@@ -102,7 +103,8 @@ def collect(url: str, ws: list[str], http: list[str], seed: int, tokens: int, po
         pub.hello([e.name for e in eps], list(world.bases), "bench")
         pub.start()
         quiet = WorkerConfig(heartbeat_s=60.0, stale_after_s=600.0, quiet_after_s=600.0)
-        tee = ForwardingTee(ingest, pub.add)  # a collector session's (no rivals: logs forwarded)
+        # a collector session's (no rivals: logs forwarded; no recorder: frames not copied)
+        tee = ForwardingTee(ingest, pub.add, put_copies=True)
         pool = FeedPool(eps, tee, eng, worker_config=quiet, fee_poll_s=3600.0)
         boot = await pool.bootstrap(world.universe())
         await pool.start(boot.subscriptions)
@@ -121,6 +123,78 @@ def collect(url: str, ws: list[str], http: list[str], seed: int, tokens: int, po
         await nc.close()
 
     asyncio.run(main())
+
+
+# ---------------------------------------------------------------- the collector's path alone
+def publisher_path(frames: int, seed: int, tokens: int, pools: int) -> dict[str, float]:
+    """The collector's per-frame path alone, no socket and no server: ``frames`` account
+    notifications of the simulator's world (its accounts of 2-12 KB, a few bytes changed
+    each, as a flood's are) handed as views into one read buffer, as picows hands them, to
+    a :class:`~arbscope.inputs.ForwardingTee` forwarding them all into a
+    :class:`~arbscope.fleet.Publisher` that is never started (its batches cut and
+    compressed as they fill, kept unsent). CPU (process time) and wall time per frame."""
+    import base64
+    import random
+    from typing import cast
+
+    from arbscope.fleet import Publisher
+    from arbscope.inputs import ForwardingTee
+    from feeds.sim.world import World, WorldConfig
+    from feeds.wire.protocol import account_notification
+
+    world = World(WorldConfig(seed=seed, tokens=tokens, pools=pools))
+    sized = [a for a in world.accounts.values() if 2000 < len(a.data) < 12000]
+    rnd = random.Random(seed)
+    made: list[bytes] = []
+    for i in range(2000):
+        a = rnd.choice(sized)
+        data = bytearray(a.data)
+        for _ in range(8):
+            data[rnd.randrange(len(data))] = rnd.randrange(256)
+        value = {
+            "context": {"slot": 1000 + i // 40},
+            "value": {
+                "lamports": a.lamports,
+                "data": [base64.b64encode(bytes(data)).decode(), "base64"],
+                "owner": a.owner,
+                "executable": False,
+                "rentEpoch": 0,
+                "space": len(data),
+            },
+        }
+        made.append(account_notification(100 + i % 30, 1000 + i // 40, json.dumps(value)).encode())
+
+    class Nothing:  # the collector's own engine: given no frame here (all forwarded)
+        def frame(self, endpoint: int, frame: Any, recv_ns: int) -> int:
+            raise AssertionError("a forwarded frame reached the ingest")
+
+        def bind(self, *args: Any) -> None:
+            pass
+
+    pub = Publisher(cast(Any, None), REGION)
+    tee = ForwardingTee(cast(Any, Nothing()), pub.add, put_copies=True)
+    for sid in range(100, 130):
+        tee.bind(0, sid, f"account-{sid}", "account")
+    read = bytearray(64 * 1024)  # the socket's read buffer
+
+    def run(n: int) -> None:
+        for i in range(n):
+            f = made[i % len(made)]
+            read[: len(f)] = f
+            with memoryview(read) as v, v[: len(f)] as view:
+                tee.frame(0, view, i)
+
+    run(2000)  # warm
+    c0, t0 = time.process_time(), time.perf_counter()
+    run(frames)
+    cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+    return {
+        "frames": frames,
+        "cpu_us_per_frame": 1e6 * cpu / frames,
+        "wall_us_per_frame": 1e6 * wall / frames,
+        "frame_bytes": sum(map(len, made)) / len(made),
+        "batches": pub.stats.batches,
+    }
 
 
 # ---------------------------------------------------------------- the consumer (here)
@@ -306,8 +380,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="SECONDS",
         help="paced floods for this long; memory every 10 s",
     )
+    ap.add_argument(
+        "--publisher",
+        type=int,
+        default=0,
+        metavar="FRAMES",
+        help="the collector's tee and publisher alone on this many frames (no server)",
+    )
     ap.add_argument("--json", metavar="PATH")
     a = ap.parse_args(argv)
+    if a.publisher:
+        p = publisher_path(a.publisher, a.seed, a.tokens, a.pools)
+        print(
+            f"collector's path alone (ForwardingTee -> Publisher.add, zstd {CODEC_LEVEL}): "
+            f"{p['cpu_us_per_frame']:.2f} us CPU a frame ({p['wall_us_per_frame']:.2f} wall), "
+            f"{p['frames']:,} frames of {p['frame_bytes']:,.0f} B, {p['batches']:,} batches"
+        )
+        if a.json:
+            Path(a.json).write_text(json.dumps(p, indent=2))
+        return 0
     if a.collect:
         url, n = a.collect[0], a.endpoints
         collect(url, a.collect[1 : 1 + n], a.collect[1 + n : 1 + 2 * n], a.seed, a.tokens, a.pools)

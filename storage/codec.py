@@ -163,6 +163,31 @@ def compress(raw: bytes, codec: str, level: int = 3) -> bytes:
     raise JournalError(f"unknown codec {codec!r}")
 
 
+class Compressor:
+    """:func:`compress` of one codec and level, kept: a zstd context made once and used
+    for every call (making one costs more than compressing a small batch), reading any
+    byte buffer (a ``memoryview`` of a buffer written in place). One caller at a time."""
+
+    def __init__(self, codec: str, level: int = 3) -> None:
+        if codec not in ("none", "zlib", "zstd"):
+            raise JournalError(f"unknown codec {codec!r}")
+        self.codec, self.level = codec, level
+        self._zstd: Any = None
+        if codec == "zstd":
+            zs = _zstd()
+            if zs is None:
+                raise JournalError("zstd compression needs the zstandard package")
+            self._zstd = zs.ZstdCompressor(level=level)
+
+    def compress(self, raw: bytes | bytearray | memoryview) -> bytes:
+        """What ``compress(bytes(raw), codec, level)`` makes, as bytes of its own."""
+        if self._zstd is not None:
+            return bytes(self._zstd.compress(raw))
+        if self.codec == "zlib":
+            return zlib.compress(raw, 6)
+        return bytes(raw)
+
+
 def compress_parts(parts: Sequence[bytes], codec: str, level: int = 3) -> bytes:
     """What :func:`compress` makes of ``b"".join(parts)`` (the same format, read the same
     way), without joining them first: a batch of tens of MB is never copied whole (a fresh

@@ -178,12 +178,24 @@ def _note(sid: int, body: str = '{"context":{"slot":5},"value":{}}') -> bytes:
     ).encode()
 
 
-def test_a_collectors_tee_forwards_what_it_does_not_read_and_puts_everything() -> None:
+class CopyingPut(Put):
+    """A sink that copies what it is given before it returns (a publisher's ``add``)."""
+
+    def __call__(self, kind: Kind, endpoint: int, payload: bytes, t_ns: int | None = None) -> None:
+        super().__call__(kind, endpoint, bytes(payload), t_ns)
+
+
+@pytest.mark.parametrize("put_copies", [False, True])
+def test_a_collectors_tee_forwards_what_it_does_not_read_and_puts_everything(
+    put_copies: bool,
+) -> None:
     """``ForwardingTee``: every frame is put; the ingest is given the slots, the pools'
     own accounts, the answers, anything shaped otherwise, and the logs only when asked
-    (rivals); the other accounts' notifications are forwarded only, their id returned."""
-    inner, put = Calls(), Put()
-    tee = inputs.ForwardingTee(inner, put)
+    (rivals); the other accounts' notifications are forwarded only, their id returned.
+    With ``put_copies`` (a sink that copies, as the publisher does) a frame is handed on
+    as the view it came as, and every decision is the same."""
+    inner, put = Calls(), (CopyingPut() if put_copies else Put())
+    tee = inputs.ForwardingTee(inner, put, put_copies=put_copies)
     tee.track_pool("Pool", "whirlpool")
     tee.bind(0, 11, "Pool", "account")
     tee.bind(0, 12, "Vault", "account")

@@ -832,3 +832,61 @@ async def test_a_flood_of_frames_arrives_in_order_in_compressed_batches(
         await feed.stop()
         await pub.stop()
         await nc.close()
+
+
+async def test_a_publishers_batches_hold_each_input_as_the_codec_packs_it(
+    nats_server: NatsServer,
+) -> None:
+    """The publisher writes each input into its batch in place, from any buffer it is
+    given (a view into a buffer overwritten as soon as ``add`` returns, as a socket's read
+    buffer is). The oracle: ``storage.codec.pack`` of the same inputs, in order, is what the
+    stream's batches decompress to; a batch is cut before it passes ``max_batch_bytes``,
+    and an input larger than that is a batch of its own."""
+    import random
+
+    from storage.codec import Kind, decompress, pack, unpack
+
+    region, cap = "pk", 4096
+    nc = await connect(nats_server.url)
+    js = nc.jetstream()
+    pub = fleet.Publisher(js, region, max_batch_bytes=cap)
+    rnd = random.Random(5)
+    scratch = bytearray(20_000)
+    expect: list[bytes] = []
+    try:
+        await fleet.ensure_stream(
+            js, stream_name(region), [f"arbscope.{region}.>"], fleet.Retention()
+        )
+        pub.hello(["a"], ["So1"], "test")
+        pub.start()
+        for i in range(400):
+            data = rnd.randbytes(rnd.choice([0, 1, 57, 1000, cap - 27, cap, 9000]))
+            kind = Kind.FRAME if i % 3 else Kind.FEES
+            t = 1_000_000 + i
+            scratch[: len(data)] = data
+            pub.add(kind, i % 4, memoryview(scratch)[: len(data)], t)
+            scratch[: len(data)] = bytes(len(data))  # the socket's buffer, read again
+            wall = t + pub.offset_ns
+            expect.append(pack(kind, i % 4, wall, wall // 1000, data))
+            if i % 50 == 0:
+                await asyncio.sleep(0)  # the loop's turn: batches go while inputs come
+        assert await pub.flush(T)
+        info = await js.stream_info(stream_name(region))
+        batches: list[bytes] = []
+        for seq in range(int(info.state.first_seq or 1), int(info.state.last_seq or 0) + 1):
+            m = await js.get_msg(stream_name(region), seq)
+            if (m.subject or "").endswith(".hello"):
+                continue
+            h = m.headers or {}
+            raw = decompress(m.data or b"", h["Arbscope-Codec"], int(h["Arbscope-Raw"]))
+            batches.append(raw)
+            held = list(unpack(raw))
+            assert len(raw) <= cap or len(held) == 1
+            assert m.subject == f"arbscope.{region}." + (
+                "frames" if all(x.kind is Kind.FRAME for x in held) else "state"
+            )
+        assert b"".join(batches) == b"".join(expect)
+        assert len(batches) == pub.stats.batches > 400 * 3000 // cap // 2
+    finally:
+        await pub.stop()
+        await nc.close()

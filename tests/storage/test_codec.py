@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from storage.codec import (
+    Compressor,
     Kind,
     best_codec,
     compress,
@@ -92,3 +93,31 @@ def test_compressing_the_parts_reads_back_as_their_join(parts: list[bytes], code
     with the same ``decompress`` as ``compress`` of the joined bytes."""
     raw = b"".join(parts)
     assert decompress(compress_parts(parts, codec), codec, len(raw)) == raw
+
+
+@given(
+    blobs=st.lists(st.binary(max_size=3_000), min_size=1, max_size=8),
+    codec=st.sampled_from(["none", "zlib", "zstd"]),
+    level=st.sampled_from([-1, 3]),
+)
+@settings(max_examples=60, deadline=None)
+def test_a_kept_compressor_makes_what_compress_makes_of_each_buffer(
+    blobs: list[bytes], codec: str, level: int
+) -> None:
+    """``Compressor`` (its zstd context kept, as the publisher keeps it) makes, call after
+    call, what ``compress`` makes of the same bytes, from a view into a larger buffer
+    overwritten between calls, and ``decompress`` reads it back."""
+    c = Compressor(codec, level)
+    scratch = bytearray(4_000)
+    for raw in blobs:
+        scratch[: len(raw)] = raw
+        with memoryview(scratch) as v, v[: len(raw)] as view:
+            blob = c.compress(view)
+        scratch[: len(raw)] = bytes(len(raw))
+        assert type(blob) is bytes and blob == compress(raw, codec, level)
+        assert decompress(blob, codec, len(raw)) == raw
+
+
+def test_a_compressor_of_an_unknown_codec_is_refused() -> None:
+    with pytest.raises(JournalError, match="unknown codec"):
+        Compressor("lz4")
