@@ -30,7 +30,7 @@ use std::io::Write;
 use std::mem::ManuallyDrop;
 use std::os::fd::FromRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arbscope_core::ingest::geyser::{self, Update};
@@ -261,27 +261,29 @@ impl Drop for AbortOnDrop {
 
 /// The receive thread's runtime, started with the first stream: every stream of the
 /// process is a task on it (one thread for all endpoints: on a machine of few cores, fewer
-/// threads to schedule against the owner's event loop than one a stream).
-static RECEIVER: OnceLock<Result<Handle, String>> = OnceLock::new();
+/// threads to schedule against the owner's event loop than one a stream). Kept with the
+/// process id it was started in: a forked child (which has no such thread) starts its own.
+static RECEIVER: Mutex<Option<(u32, Handle)>> = Mutex::new(None);
 
 fn receiver() -> std::io::Result<Handle> {
-    RECEIVER
-        .get_or_init(|| {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| format!("no runtime: {e}"))?;
-            let handle = rt.handle().clone();
-            std::thread::Builder::new()
-                .name("grpc-recv".into())
-                // the runtime runs its tasks while this thread waits on it, for the
-                // process's life
-                .spawn(move || rt.block_on(std::future::pending::<()>()))
-                .map_err(|e| format!("no receive thread: {e}"))?;
-            Ok(handle)
-        })
-        .clone()
-        .map_err(std::io::Error::other)
+    let mut slot = RECEIVER.lock().unwrap_or_else(|p| p.into_inner());
+    let pid = std::process::id();
+    if let Some((started_in, handle)) = &*slot {
+        if *started_in == pid {
+            return Ok(handle.clone());
+        }
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| std::io::Error::other(format!("no runtime: {e}")))?;
+    let handle = rt.handle().clone();
+    std::thread::Builder::new()
+        .name("grpc-recv".into())
+        // the runtime runs its tasks while this thread waits on it, for the process's life
+        .spawn(move || rt.block_on(std::future::pending::<()>()))?;
+    *slot = Some((pid, handle.clone()));
+    Ok(handle)
 }
 
 impl Stream {
