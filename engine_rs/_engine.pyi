@@ -377,8 +377,9 @@ class GrpcBatch:
 
 @final
 class GrpcStream:
-    """One Yellowstone ``Subscribe`` stream received in a thread of its own (HTTP/2 in
-    plaintext, ``host:port`` ``authority``); its updates wait, packed as the journal packs
+    """One Yellowstone ``Subscribe`` stream received natively (HTTP/2 in plaintext,
+    ``host:port`` ``authority``), a task on the engine's one gRPC receive thread (every
+    stream of the process shares it; it never holds the GIL); its updates wait, packed as the journal packs
     inputs (kind 17, ``endpoint``, receive ns, wall µs, length, bytes), for ``take``. A
     byte is written to ``wake_fd`` (a non-blocking pipe's write end, kept open by the
     caller while the stream lives; -1: none) when a batch waits or the stream ended. Pings
@@ -419,9 +420,9 @@ class GrpcStream:
         status (0: it ended the stream), -1 a failed connection or stream (the message says
         why), -2 stopped."""
     def stop(self) -> None:
-        """End the stream; its thread ends soon after (``join`` waits for it)."""
+        """End the stream; its task ends soon after (``join`` waits for it)."""
     def join(self) -> None:
-        """Wait for the stream's thread to end (the GIL released meanwhile)."""
+        """Wait for the stream's task to end (the GIL released meanwhile)."""
 
 @final
 class FeedIngest:

@@ -1,6 +1,6 @@
-//! One Yellowstone gRPC `Subscribe` stream received natively: HTTP/2 (the `h2` crate)
-//! over TCP on a current-thread tokio runtime in an OS thread of its own, no Python on
-//! the receive path.
+//! Yellowstone gRPC `Subscribe` streams received natively: HTTP/2 (the `h2` crate) over
+//! TCP, every stream of the process a task on one current-thread tokio runtime in an OS
+//! thread of its own (`grpc-recv`), no Python on the receive path.
 //!
 //! The stream's updates are not applied here: each one is appended, as it came, to a
 //! batch packed as the journal packs its inputs (`storage.codec.HEADER`, `<BHqqI`: kind
@@ -30,12 +30,12 @@ use std::io::Write;
 use std::mem::ManuallyDrop;
 use std::os::fd::FromRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arbscope_core::ingest::geyser::{self, Update};
 use bytes::{Bytes, BytesMut};
+use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
 
 /// `storage.codec.Kind.GRPC`.
@@ -157,7 +157,7 @@ impl Shared {
         }
         if let Some(fd) = self.wake_fd {
             // SAFETY: the owner keeps the pipe open while the stream lives (it closes it
-            // only after `Stream::stop` and the thread's end); ManuallyDrop never closes it
+            // only after `Stream::stop` and `Stream::join`); ManuallyDrop never closes it
             let mut f = ManuallyDrop::new(unsafe { File::from_raw_fd(fd) });
             // a full pipe already holds a wake byte: nothing is lost
             let _ = f.write(&[1]);
@@ -203,16 +203,92 @@ enum Cmd {
     Send(Vec<u8>),
 }
 
-/// One stream in its own thread (see the crate docs).
+/// One stream, a task on the receive thread (see the crate docs).
 pub struct Stream {
     shared: Arc<Shared>,
     cmds: mpsc::UnboundedSender<Cmd>,
     stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    done: Arc<Done>,
+}
+
+/// A stream's task has ended (set once, waited on by [`Stream::join`]).
+#[derive(Default)]
+struct Done {
+    over: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Done {
+    fn set(&self) {
+        *self.over.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.cv.notify_all();
+    }
+
+    fn wait(&self) {
+        let mut over = self.over.lock().unwrap_or_else(|p| p.into_inner());
+        while !*over {
+            over = self.cv.wait(over).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+/// A stream task's last act, however it ends (a panic included: the stream then ends
+/// failed, not silent): its end set, its joiners released.
+struct Finish {
+    sh: Arc<Shared>,
+    done: Arc<Done>,
+}
+
+impl Drop for Finish {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.sh
+                .end(End::Failed("the gRPC receiver failed (a panic)".into()));
+        }
+        self.done.set();
+    }
+}
+
+/// Aborts a spawned task when dropped (the connection's driver: a stream stopped while
+/// it runs drops its future, and with it the connection).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The receive thread's runtime, started with the first stream: every stream of the
+/// process is a task on it (one thread for all endpoints: on a machine of few cores, fewer
+/// threads to schedule against the owner's event loop than one a stream). Kept with the
+/// process id it was started in: a forked child (which has no such thread) starts its own.
+static RECEIVER: Mutex<Option<(u32, Handle)>> = Mutex::new(None);
+
+fn receiver() -> std::io::Result<Handle> {
+    let mut slot = RECEIVER.lock().unwrap_or_else(|p| p.into_inner());
+    let pid = std::process::id();
+    if let Some((started_in, handle)) = &*slot {
+        if *started_in == pid {
+            return Ok(handle.clone());
+        }
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| std::io::Error::other(format!("no runtime: {e}")))?;
+    let handle = rt.handle().clone();
+    std::thread::Builder::new()
+        .name("grpc-recv".into())
+        // the runtime runs its tasks while this thread waits on it, for the process's life
+        .spawn(move || rt.block_on(std::future::pending::<()>()))?;
+    *slot = Some((pid, handle.clone()));
+    Ok(handle)
 }
 
 impl Stream {
-    /// Connect and subscribe in a new thread; how it goes is read with [`Stream::seen`].
+    /// Connect and subscribe on the receive thread; how it goes is read with
+    /// [`Stream::seen`].
     pub fn start(cfg: Config) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
@@ -221,30 +297,23 @@ impl Stream {
         });
         let (cmds, cmd_rx) = mpsc::unbounded_channel();
         let (stop, stop_rx) = oneshot::channel();
-        let sh = Arc::clone(&shared);
-        let thread = std::thread::Builder::new()
-            .name(format!("grpc-{}", cfg.endpoint))
-            .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
-                    Err(e) => return sh.end(End::Failed(format!("no runtime: {e}"))),
-                };
-                let end = rt.block_on(async {
-                    tokio::select! {
-                        end = run(&cfg, &sh, cmd_rx) => end,
-                        _ = stop_rx => End::Stopped,
-                    }
-                });
-                sh.end(end);
-            })?;
+        let done = Arc::new(Done::default());
+        let finish = Finish {
+            sh: Arc::clone(&shared),
+            done: Arc::clone(&done),
+        };
+        receiver()?.spawn(async move {
+            let end = tokio::select! {
+                end = run(&cfg, &finish.sh, cmd_rx) => end,
+                _ = stop_rx => End::Stopped,
+            };
+            finish.sh.end(end);
+        });
         Ok(Self {
             shared,
             cmds,
             stop: Some(stop),
-            thread: Some(thread),
+            done,
         })
     }
 
@@ -289,18 +358,18 @@ impl Stream {
         self.shared.lock().seen.clone()
     }
 
-    /// End the stream (its thread ends soon after; [`Stream::join`] waits for it).
+    /// End the stream (its task ends soon after; [`Stream::join`] waits for it).
     pub fn stop(&mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
     }
 
-    /// Wait for the thread's end (after [`Stream::stop`], or the stream's own end).
+    /// Wait for the stream's end (after [`Stream::stop`], or the stream's own end): its
+    /// task is done (its connection's driver aborted). Not to be called on the receive
+    /// thread.
     pub fn join(&mut self) {
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.done.wait();
     }
 }
 
@@ -422,10 +491,10 @@ async fn run(cfg: &Config, sh: &Shared, mut cmds: mpsc::UnboundedReceiver<Cmd>) 
             ))
         }
     };
-    let driver = tokio::spawn(conn);
-    let end = subscribe(cfg, sh, send, &mut cmds).await;
-    driver.abort();
-    end
+    let _driver = AbortOnDrop(tokio::spawn(async move {
+        let _ = conn.await;
+    }));
+    subscribe(cfg, sh, send, &mut cmds).await
 }
 
 async fn subscribe(

@@ -451,3 +451,62 @@ async fn a_backlog_is_taken_in_batches_of_a_bounded_size_in_order() {
         libc::close(fds[1]);
     }
 }
+
+/// The threads of this process named as a gRPC receiver's (`grpc-...`).
+fn receiver_threads() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .expect("/proc/self/task")
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with("grpc-"))
+        .count()
+}
+
+/// Every stream is a task on the one receive thread (not a thread each), and a stream
+/// stopped while its call is open closes its connection (the server sees it end).
+#[tokio::test]
+async fn streams_share_one_thread_and_a_stopped_one_closes_its_connection() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let mut streams = Vec::new();
+    let mut drivers = Vec::new();
+    for endpoint in [5, 6] {
+        let mut cfg = config(addr, None);
+        cfg.endpoint = endpoint;
+        streams.push(Stream::start(cfg).expect("start"));
+        let (_parts, mut body, mut respond, driver) = accept(&listener).await;
+        let mut buf = BytesMut::new();
+        message(&mut body, &mut buf).await;
+        let mut send = respond
+            .send_response(grpc_response(), false)
+            .expect("headers");
+        send.send_data(frame(&slot_update(endpoint.into())), false)
+            .expect("data");
+        drivers.push((driver, send));
+    }
+    assert_eq!(receiver_threads(), 1);
+    for (stream, endpoint) in streams.iter().zip([5u16, 6]) {
+        // each stream's update is queued under its own endpoint, however long it takes
+        let mut got = Vec::new();
+        while got.is_empty() {
+            got = unpack(&stream.take().batch);
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(
+            got,
+            vec![(KIND_GRPC, endpoint, slot_update(endpoint.into()))]
+        );
+    }
+    for mut stream in streams {
+        stream.stop();
+        let stream = joined(stream).await;
+        assert_eq!(stream.seen().end, Some(End::Stopped));
+    }
+    for (driver, _send) in drivers {
+        // the server's connection ends: the client closed it (a guard, not a timing)
+        tokio::time::timeout(Duration::from_secs(30), driver)
+            .await
+            .expect("the stopped stream's connection was closed")
+            .expect("driver");
+    }
+    assert_eq!(receiver_threads(), 1);
+}

@@ -1,6 +1,6 @@
 //! Bindings for `arbscope_grpc`: the `GrpcStream` class (a native Yellowstone gRPC
-//! receiver in its own thread; see that crate's docs). The thread never holds the GIL;
-//! Python takes what it queued, a batch at a time.
+//! receiver, a task on the crate's one receive thread; see that crate's docs). The thread
+//! never holds the GIL; Python takes what it queued, a batch at a time.
 
 use std::time::Duration;
 
@@ -77,8 +77,9 @@ impl GrpcBatch {
     }
 }
 
-/// One Yellowstone `Subscribe` stream received in a thread of its own (HTTP/2 in
-/// plaintext, `host:port` `authority`); its updates wait, packed as the journal packs
+/// One Yellowstone `Subscribe` stream received natively (HTTP/2 in plaintext,
+/// `host:port` `authority`), a task on the engine's one gRPC receive thread (every
+/// stream of the process shares it; it never holds the GIL); its updates wait, packed as the journal packs
 /// inputs (kind 17, `endpoint`, receive ns, wall µs, length, bytes), for `take`. A byte
 /// is written to `wake_fd` (a non-blocking pipe's write end, kept open by the caller
 /// while the stream lives; -1: none) when a batch waits or the stream ended. Pings are
@@ -123,8 +124,8 @@ impl GrpcStream {
             wake_fd: (wake_fd >= 0).then_some(wake_fd),
             connect_timeout: Duration::from_secs_f64(connect_timeout_s),
         };
-        let inner =
-            Stream::start(cfg).map_err(|e| PyOSError::new_err(format!("no gRPC thread: {e}")))?;
+        let inner = Stream::start(cfg)
+            .map_err(|e| PyOSError::new_err(format!("no gRPC receive thread: {e}")))?;
         Ok(Self { inner })
     }
 
@@ -216,12 +217,12 @@ impl GrpcStream {
         })
     }
 
-    /// End the stream; its thread ends soon after (`join` waits for it).
+    /// End the stream; its task ends soon after (`join` waits for it).
     fn stop(&mut self) {
         self.inner.stop();
     }
 
-    /// Wait for the stream's thread to end (the GIL released meanwhile).
+    /// Wait for the stream's task to end (the GIL released meanwhile).
     fn join(&mut self, py: Python<'_>) {
         let inner = &mut self.inner;
         py.detach(|| inner.join());
