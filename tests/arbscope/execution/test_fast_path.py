@@ -334,3 +334,74 @@ def test_the_tick_to_trade_steps_are_in_order_and_sum_to_the_total() -> None:
         f"{a}->{b}" for a, b in zip(("frame", *STEPS_TIMED), STEPS_TIMED, strict=False)
     ] + ["total"]
     assert t["frame->turn"] == 1.0 and t["total"] == pytest.approx(1.0 + len(STEPS_TIMED) - 1)
+
+
+@pytest.mark.slow
+async def test_a_frame_compiles_ahead_the_cycles_it_made_live_and_grown_tables_keep_them(
+    keyfile: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a frame's decision (``FeedSession.decide``) the cycles it made live are
+    compiled ahead (``_prewarm`` over the keys it decided on), not only the turn's best:
+    an order on one compiles nothing on its way (``LiveOrder.compiled`` 0, journaled).
+    A message template stays while the lookup tables only grow (its indexes still load
+    the same accounts) and is compiled again once one it loads from is gone. An order
+    that cannot go the hot path says why (``fallback``)."""
+    from solders.address_lookup_table_account import AddressLookupTableAccount
+    from solders.pubkey import Pubkey
+
+    from arbscope import session
+    from arbscope.execution.tables import table_keys
+    from tests.support.hostile import until
+
+    monkeypatch.setattr(session, "PREWARM_FRAME_NS", 10**10)  # every one (a busy machine)
+    db = tmp_path / "j.sqlite"
+    async with live_session(keyfile, seed=11, db=db, tip_lamports=2_000, simulate="plain") as s:
+        ex = await _armed_for_bundles(s)
+        o, _ = await go_cycle(s)
+        key = (o.base_mint, tuple(o.pools))
+        s._warmed.clear()  # nothing compiled ahead yet
+        ex._messages.clear()
+        ex._swaps.clear()
+        ingest, take = s.ingest, s.ingest.take_changed
+        ingest.take_changed = lambda: list(o.pools)  # type: ignore[method-assign]
+        try:
+            s.decide()  # the frame's decision: broker.auto is off, nothing is ordered
+        finally:
+            ingest.take_changed = take  # type: ignore[method-assign]
+        assert key in s._warmed and ex._messages
+        compiles = ex.compiles
+        assert s.trade(o.base_mint, list(o.pools)) == ""
+        order = ex.orders[-1]
+        assert order.path == "fast" and "written" in order.t_ns and not order.fallback
+        assert order.compiled == 0 and ex.compiles == compiles
+        done = await finished(s, order.seq)
+        assert done.status == "confirmed", done.detail
+
+        # the wallet's tables, held, then grown by appending: the template stays
+        assert ex.tables is not None and ex.wallet is not None
+        ixs = ex.build_warm(order, 0)
+        assert ixs is not None
+        keys = table_keys(ixs[0], ex.wallet.pubkey)
+        table = AddressLookupTableAccount(Pubkey.new_unique(), keys[: len(keys) // 2])
+        ex.tables.tables = {table.key: table}
+        first = ex._message(ixs[0])
+        compiles = ex.compiles
+        grown = AddressLookupTableAccount(table.key, [*keys[: len(keys) // 2], *keys[::3]])
+        ex.tables.tables = {grown.key: grown}
+        again = ex._message(ixs[0])
+        assert ex.compiles == compiles and again.message == first.message
+        assert again.tables == (grown,)
+        ex.tables.tables = {}  # the table gone: compiled again
+        assert ex._message(ixs[0]).message != first.message and ex.compiles == compiles + 1
+
+        o, _ = await go_cycle(s)
+        await until(lambda: all(h.ready for h in ex._hot.values()))  # the last one answered
+        ex._static.pop(o.pools[0])  # not decoded: the ordinary way, which reads it
+        assert s.trade(o.base_mint, list(o.pools)) == ""
+        slow = ex.orders[-1]
+        assert slow.fallback == f"pool {o.pools[0][:8]} not decoded yet"
+        done = await finished(s, slow.seq)
+        await s.stop()
+        steps = tx_steps(db, slow.seq)
+    assert steps["sent"]["fallback"] == slow.fallback
+    assert steps["sent"]["compiled"] == 0
