@@ -239,7 +239,11 @@ class LiveExecutor(GuardRails):
             return None
         senders = [self._hot.get(url) for url in engines]
         if any(h is None or not h.ready for h in senders):
-            o.fallback = "no idle hot connection to every block engine"
+            o.fallback = "; ".join(
+                "a block engine's hot connection is not open" if h is None else h.not_ready()
+                for h in senders
+                if h is None or not h.ready
+            )
             return None
         assert self.ledger is not None and self.wallet is not None
         states = self._warm(o)

@@ -292,8 +292,10 @@ async def test_the_hot_sender_writes_at_once_and_reads_answers_as_the_client_doe
             written, fut = sent
             assert before <= written <= time.monotonic_ns()
             assert h.send("getSlot", []) is None and h.busy == 1  # the one connection waits
+            assert not h.ready
+            assert h.not_ready().endswith("no idle connection (1 of 1 open, 1 awaiting an answer)")
             assert isinstance(await fut, int)
-            assert h.ready  # kept alive for the next
+            assert h.ready and h.not_ready() == ""  # kept alive for the next
             sent = h.send("noSuchMethod", [])
             assert sent is not None
             with pytest.raises(RpcError, match=r"noSuchMethod at .*Method not found"):
