@@ -301,6 +301,12 @@ async def tick_to_trade(urls: list[list[str]], a: argparse.Namespace, way: str) 
         "timed": len(timed),
         "each": [(o.seq, o.path, o.compiled, o.fallback, o.timing_us()) for o in timed],
         "compiled": [o.compiled for o in timed if o.path == "fast" and not o.fallback],
+        # the deciding thread's CPU from the decision to the write, against its wall time
+        "cpu": [
+            (o.cpu_ns / 1e3, (o.t_ns["written"] - o.t_ns["decided"]) / 1e3)
+            for o in timed
+            if o.cpu_ns > 0
+        ],
         "fallbacks": sorted({o.fallback for o in orders if o.fallback}),
         "why": sorted({o.detail[:160] for o in orders if o.status in ("refused", "error")})[:4],
         "paths": {p: sum(o.path == p for o in timed) for p in sorted({o.path for o in timed})},
@@ -396,6 +402,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 f"  hot path: {sum(c == 0 for c in hot)} of {len(hot)} orders compiled no "
                 f"template, {sum(hot)} templates compiled in all (max {max(hot)} an order)"
+            )
+        if r["cpu"]:
+            cpu, wall = (statistics.median(x) for x in zip(*r["cpu"], strict=True))
+            print(
+                f"  decided -> written on the hot path: thread CPU p50 {cpu:.0f} µs of wall "
+                f"p50 {wall:.0f} µs"
             )
         if a.orders:
             for seq, path, compiled, fallback, t in r["each"]:

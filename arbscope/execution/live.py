@@ -198,6 +198,7 @@ class LiveExecutor(GuardRails):
         o.decided_slot = int(self._graph().slot)
         o.cu_priced = int(fees.cu_limit)
         o.t_ns["decided"] = time.monotonic_ns()
+        o.cpu_ns = -time.thread_time_ns()  # (the thread's CPU to the write: ``_fire``)
         if trigger == "auto" and self.trigger_ns:  # the frame behind this turn, the turn
             o.frame_ns, o.t_ns["turn"] = self.trigger_ns, self.turn_ns
         self.orders.append(o)
@@ -290,6 +291,7 @@ class LiveExecutor(GuardRails):
         o.t_ns["simulated"] = o.t_ns["signed"]  # not simulated: by policy
         if answers:
             o.t_ns["written"] = min(t for _, t, _ in answers)
+            o.cpu_ns += time.thread_time_ns()
         return Fired(answers, ixs, bh, last_valid, pre_base)
 
     async def _after_fire(self, o: LiveOrder, gen: int, fired: Fired) -> None:
@@ -525,6 +527,7 @@ class LiveExecutor(GuardRails):
             path=o.path,
             timing_us=o.timing_us(),
             compiled=o.compiled,
+            **({"cpu_us": o.cpu_ns / 1e3} if o.cpu_ns > 0 else {}),
             **({"fallback": o.fallback} if o.fallback else {}),
         )
         if o.nonce:

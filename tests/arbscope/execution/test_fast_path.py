@@ -376,6 +376,9 @@ async def test_a_frame_compiles_ahead_the_cycles_it_made_live_and_grown_tables_k
         order = ex.orders[-1]
         assert order.path == "fast" and "written" in order.t_ns and not order.fallback
         assert order.compiled == 0 and ex.compiles == compiles
+        # the thread's CPU to the write, one thread's: at most its wall time
+        wall = order.t_ns["written"] - order.t_ns["decided"]
+        assert 0 < order.cpu_ns <= wall + 1_000_000
         done = await finished(s, order.seq)
         assert done.status == "confirmed", done.detail
 
@@ -407,3 +410,25 @@ async def test_a_frame_compiles_ahead_the_cycles_it_made_live_and_grown_tables_k
         steps = tx_steps(db, slow.seq)
     assert steps["sent"]["fallback"] == slow.fallback
     assert steps["sent"]["compiled"] == 0
+
+
+@pytest.mark.slow
+async def test_arming_warms_the_fast_path_before_the_first_order(
+    keyfile: Path, tmp_path: Path
+) -> None:
+    """Armed, the fast path already holds what its first order needs — every pool's static
+    part, whether the wallet's token account of each mint exists, the block engine's hot
+    connections open — so an order of the first second is not built from the node's
+    accounts (``fetched``) or sent the ordinary way for want of a connection."""
+    db = tmp_path / "j.sqlite"
+    async with live_session(keyfile, seed=11, db=db, tip_lamports=2_000, simulate="plain") as s:
+        assert s.executor is not None
+        ex = s.executor
+        ex.config = replace(ex.config, jito=s.endpoints[0].http)
+        ok, why = await s.request_live()  # (no keep_warm of the test's own)
+        assert ok, why
+        pools = [str(p) for p in ex._graph().pools()]
+        assert pools and all(p in ex._static for p in pools)
+        mints = {m for st in ex._static.values() for m in st.programs}
+        assert mints <= set(ex.accounts)
+        assert ex._hot and all(h.ready for h in ex._hot.values())
