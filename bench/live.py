@@ -301,9 +301,9 @@ async def tick_to_trade(urls: list[list[str]], a: argparse.Namespace, way: str) 
         "timed": len(timed),
         "each": [(o.seq, o.path, o.compiled, o.fallback, o.timing_us()) for o in timed],
         "compiled": [o.compiled for o in timed if o.path == "fast" and not o.fallback],
-        # the deciding thread's CPU from the decision to the write, against its wall time
+        # the deciding thread's CPU from the decision to the signature, against its wall
         "cpu": [
-            (o.cpu_ns / 1e3, (o.t_ns["written"] - o.t_ns["decided"]) / 1e3)
+            (o.cpu_ns / 1e3, (o.t_ns["signed"] - o.t_ns["decided"]) / 1e3)
             for o in timed
             if o.cpu_ns > 0
         ],
@@ -406,7 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if r["cpu"]:
             cpu, wall = (statistics.median(x) for x in zip(*r["cpu"], strict=True))
             print(
-                f"  decided -> written on the hot path: thread CPU p50 {cpu:.0f} µs of wall "
+                f"  decided -> signed on the hot path: thread CPU p50 {cpu:.0f} µs of wall "
                 f"p50 {wall:.0f} µs"
             )
         if a.orders:

@@ -198,7 +198,7 @@ class LiveExecutor(GuardRails):
         o.decided_slot = int(self._graph().slot)
         o.cu_priced = int(fees.cu_limit)
         o.t_ns["decided"] = time.monotonic_ns()
-        o.cpu_ns = -time.thread_time_ns()  # (the thread's CPU to the write: ``_fire``)
+        o.cpu_ns = -time.thread_time_ns()  # (the thread's CPU to the signature: ``_fire``)
         if trigger == "auto" and self.trigger_ns:  # the frame behind this turn, the turn
             o.frame_ns, o.t_ns["turn"] = self.trigger_ns, self.turn_ns
         self.orders.append(o)
@@ -270,6 +270,7 @@ class LiveExecutor(GuardRails):
                 return None
             signature, raw, bh, last_valid, named = signed
             o.t_ns["signed"] = time.monotonic_ns()
+            o.cpu_ns += time.thread_time_ns()
             o.compiled = self.compiles - compiles
             if too_big(named, raw):
                 o.fallback = "too big for one transaction"
@@ -291,7 +292,6 @@ class LiveExecutor(GuardRails):
         o.t_ns["simulated"] = o.t_ns["signed"]  # not simulated: by policy
         if answers:
             o.t_ns["written"] = min(t for _, t, _ in answers)
-            o.cpu_ns += time.thread_time_ns()
         return Fired(answers, ixs, bh, last_valid, pre_base)
 
     async def _after_fire(self, o: LiveOrder, gen: int, fired: Fired) -> None:
