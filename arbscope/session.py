@@ -26,7 +26,7 @@ import logging
 import time
 import types
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -89,6 +89,7 @@ COVERAGE_EVERY_NS = 1_000_000_000  # the pools no endpoint covers, looked at onc
 PREWARM_MOST = 32
 PREWARM_NS = 3_000_000
 PREWARM_AGAIN_NS = 10_000_000_000
+PREWARM_FRAME_NS = 1_000_000  # after a frame's decision, for the cycles it made live
 TIP_FLOOR_S = 10.0  # how often the tip floor is read (Jito's updates are slower)
 # the most one slice of a turn's evaluation holds the event loop (then keys, redraws and
 # frames get their turn): a few pools' evaluations
@@ -1036,22 +1037,31 @@ class FeedSession:
         if ex is not None and ex.armed and ex.fast_path:
             self._prewarm(ex, now_ns)
 
-    def _prewarm(self, ex: LiveExecutor, now_ns: int) -> None:
-        """At the turn, the fast path's templates (swaps, message) of the best live cycles
-        not compiled lately compiled ahead (``LiveExecutor.prewarm``), for at most
-        :data:`PREWARM_NS` of the turn: a frame that makes one go sends it without
-        compiling them on the way. Decides nothing (a replay has no executor)."""
+    def _prewarm(
+        self,
+        ex: LiveExecutor,
+        now_ns: int,
+        keys: Iterable[OppKey] | None = None,
+        budget_ns: int = PREWARM_NS,
+    ) -> None:
+        """The fast path's templates (swaps, message) of the best live cycles (of
+        ``keys``; None: of all) not compiled lately compiled ahead
+        (``LiveExecutor.prewarm``), for at most ``budget_ns``: at the turn, and after a
+        frame's decision for the cycles it made live — a frame that makes one go then
+        sends it without compiling them on the way. Decides nothing (a replay has no
+        executor)."""
         warmed, live, base = self._warmed, self.ev.live, ex.base
         best = heapq.nlargest(
             PREWARM_MOST,
             (
-                (sc.net_profit, key)
-                for key, (_, sc) in live.items()
+                (live[key][1].net_profit, key)
+                for key in (live if keys is None else keys)
                 if key[0] == base
+                and key in live
                 and now_ns - warmed.get(key, -PREWARM_AGAIN_NS) >= PREWARM_AGAIN_NS
             ),
         )
-        until = time.monotonic_ns() + PREWARM_NS  # (the turn's own time, not the session's)
+        until = time.monotonic_ns() + budget_ns  # (the turn's own time, not the session's)
         for _, key in best:
             warmed[key] = now_ns
             ex.prewarm(live[key][0])
@@ -1111,14 +1121,20 @@ class FeedSession:
             self._sync_wallet()
             self._decide_owed = now_ns
             try:
-                self._decide(now_ns)
+                decided = self._decide(now_ns)
             finally:
                 self._owe_nothing()
+            ex = self.ev.live_executor()
+            if decided and ex is not None and ex.armed and ex.fast_path:
+                # after the orders went: the cycles the frame made live, compiled ahead
+                # for the frame that makes one go
+                self._prewarm(ex, now_ns, decided, PREWARM_FRAME_NS)
             return
         self._decide(now_ns)
 
-    def _decide(self, now_ns: int) -> None:
-        """:meth:`decide` at ``now_ns``, once journaled (or replayed)."""
+    def _decide(self, now_ns: int) -> set[OppKey]:
+        """:meth:`decide` at ``now_ns``, once journaled (or replayed); the live cycles'
+        keys it decided on."""
         self._now_ns = now_ns
         ev = self.ev
         ex = ev.live_executor()
@@ -1131,7 +1147,7 @@ class FeedSession:
                 self._half = dict.fromkeys(half)
                 changed = [p for p in changed if p not in self._half]
         if not changed:
-            return
+            return set()
         backlog = self._backlog
         for p in changed:
             self._decided[p] = None
@@ -1154,6 +1170,7 @@ class FeedSession:
         finally:
             self.slot = slot
             self._snap = None
+        return decided
 
     def _held_back(self, changed: list[str]) -> list[str]:
         """``changed`` with the pools a frame's decision held back (halfway through a

@@ -18,7 +18,10 @@
    Three ways: a Jito bundle unsimulated by policy (``live.simulate = plain``: the
    fast path's goal, p50 <= 0.5 ms, p99 <= 2 ms), a plain transaction simulated first,
    and the same with the fast path off (every order reads its accounts first: what each
-   order did before).
+   order did before). Per order also the templates its hot path compiled (0: patched
+   only) and, for one that went the ordinary way, why. Each way runs once per
+   ``--sim-nice`` value: the simulator process at that CPU niceness (``os.nice``; on
+   mainnet the node is another machine, here it shares the two cores), both reported.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -295,7 +299,15 @@ async def tick_to_trade(urls: list[list[str]], a: argparse.Namespace, way: str) 
             st: sum(o.status == st for o in orders) for st in sorted({o.status for o in orders})
         },
         "timed": len(timed),
-        "each": [(o.seq, o.path, o.timing_us()) for o in timed],
+        "each": [(o.seq, o.path, o.compiled, o.fallback, o.timing_us()) for o in timed],
+        "compiled": [o.compiled for o in timed if o.path == "fast" and not o.fallback],
+        # the deciding thread's CPU from the decision to the signature, against its wall
+        "cpu": [
+            (o.cpu_ns / 1e3, (o.t_ns["signed"] - o.t_ns["decided"]) / 1e3)
+            for o in timed
+            if o.cpu_ns > 0
+        ],
+        "fallbacks": sorted({o.fallback for o in orders if o.fallback}),
         "why": sorted({o.detail[:160] for o in orders if o.status in ("refused", "error")})[:4],
         "paths": {p: sum(o.path == p for o in timed) for p in sorted({o.path for o in timed})},
         "steps": {},
@@ -332,12 +344,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--way", choices=list(WAYS), action="append", help="only these (repeat)")
     p.add_argument("--max-open", type=int, default=16, help="live.max_open")
     p.add_argument("--orders", action="store_true", help="print every timed order's steps")
+    p.add_argument(
+        "--sim-nice",
+        default="0,10",
+        metavar="N[,N]",
+        help="the simulator's CPU niceness, each way run once per value (default 0,10)",
+    )
+    p.add_argument("--nice", type=int, default=0, help=argparse.SUPPRESS)  # with --serve
     p.add_argument("--json", metavar="PATH")
     p.add_argument(
         "--hot", type=int, default=300, metavar="REPS", help="reps of the in-process hot path"
     )
     a = p.parse_args(argv)
     if a.serve:  # the UI bench's simulator, taking transactions
+        if a.nice:
+            os.nice(a.nice)
         serve(a.seed, a.tokens, a.pools, a.trades, a.slot_ms, accept_tx=True)
         return 0
     bs = build_and_sign(a.reps)
@@ -359,8 +380,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"market), median µs of {a.hot}: " + ", ".join(f"{k} {v:.0f}" for k, v in hot.items())
         )
     results: dict[str, Any] = {}
+    nices = [int(x) for x in str(a.sim_nice).split(",") if x.strip()]
     for way in a.way or WAYS:
-        results[way] = _with_simulator(a, way)
+        for nice in nices:
+            label = way if nice == 0 else f"{way}, simulator at nice {nice}"
+            results[label] = _with_simulator(a, way, nice)
     print(
         f"tick to trade: 3 endpoints, {a.pools} pools, {a.trades} trades per {a.slot_ms:g} ms "
         f"slot (simulator in its own process), {a.seconds:g} s live each way; µs from the "
@@ -371,10 +395,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{way}: {r['orders']} orders {r['by_status']}, timed {r['timed']} {r['paths']}")
         for why in r["why"]:
             print(f"  not sent: {why}")
+        for why in r["fallbacks"]:
+            print(f"  the ordinary way, because: {why}")
+        hot = r["compiled"]
+        if hot:
+            print(
+                f"  hot path: {sum(c == 0 for c in hot)} of {len(hot)} orders compiled no "
+                f"template, {sum(hot)} templates compiled in all (max {max(hot)} an order)"
+            )
+        if r["cpu"]:
+            cpu, wall = (statistics.median(x) for x in zip(*r["cpu"], strict=True))
+            print(
+                f"  decided -> signed on the hot path: thread CPU p50 {cpu:.0f} µs of wall "
+                f"p50 {wall:.0f} µs"
+            )
         if a.orders:
-            for seq, path, t in r["each"]:
+            for seq, path, compiled, fallback, t in r["each"]:
                 steps = " ".join(f"{k.split('->')[-1]}={v:.0f}" for k, v in t.items())
-                print(f"  #{seq} {path}: {steps}")
+                why = f" ({fallback})" if fallback else ""
+                print(f"  #{seq} {path}{why} compiled={compiled}: {steps}")
         for step, q in r["steps"].items():
             goal = "  goal p50 <= 500, p99 <= 2000" if step == "frame->written" else ""
             print(f"  {step:<42} {q['p50_us']:>9.0f} {q['p99_us']:>9.0f} {q['n']:>5}{goal}")
@@ -384,9 +423,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _with_simulator(a: argparse.Namespace, way: str) -> dict[str, Any]:
-    """:func:`tick_to_trade` against a fresh simulator process (a fresh chain each way)."""
+def _with_simulator(a: argparse.Namespace, way: str, nice: int = 0) -> dict[str, Any]:
+    """:func:`tick_to_trade` against a fresh simulator process (a fresh chain each way)
+    at CPU niceness ``nice``."""
     cmd = [sys.executable, "-m", "bench.live", "--serve", "--seed", str(a.seed)]
+    cmd += ["--nice", str(nice)]
     cmd += ["--tokens", str(a.tokens), "--pools", str(a.pools), "--trades", str(a.trades)]
     cmd += ["--slot-ms", str(a.slot_ms)]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

@@ -235,6 +235,25 @@ def message_template(
     )
 
 
+def still_loads(
+    was: Sequence[AddressLookupTableAccount], now: Sequence[AddressLookupTableAccount]
+) -> tuple[AddressLookupTableAccount, ...] | None:
+    """``now`` (as a template's tables) when every table of ``was`` is in it holding what
+    it held then at the same places (a lookup table only appends: a message compiled
+    against ``was`` loads the same accounts from ``now``), else None (a table gone or
+    rewritten: compile again). Tables only in ``now`` do not matter to such a message."""
+    held = {t.key: t for t in now}
+    for old in was:
+        new = held.get(old.key)
+        if new is None:
+            return None
+        if new is not old:
+            before = old.addresses
+            if new.addresses[: len(before)] != before:
+                return None
+    return tuple(now)
+
+
 def _decode_pool(eng: types.ModuleType, acc: RawAccount) -> tuple[str, Any]:
     """(venue kind, decoded pool account) of a pool account, by the program that owns it."""
     venue = venues.by_program(acc.owner)
@@ -264,10 +283,11 @@ class Building(ExecutorCore):
     def sign_held(self, ixs: list[Instruction]) -> tuple[str, bytes, str, int, int] | None:
         """:meth:`_sign` with the blockhash held, when it is fresh (None when not: the
         keeper reads a new one ahead of its age), from the message template of ``ixs``'s
-        shape (:class:`MessageTemplate`, compiled on first use and whenever the lookup
-        tables change): (signature, the transaction's bytes, blockhash, last valid block
-        height, accounts the message names) — the same bytes :func:`compile_and_sign`
-        gives."""
+        shape (:class:`MessageTemplate`, compiled on first use and when the lookup
+        tables change other than by growing): (signature, the transaction's bytes,
+        blockhash, last valid block height, accounts the message names) — the same bytes
+        :func:`compile_and_sign` gives against the tables as the template was compiled
+        (after they grew, a message that may name statically an account they now hold)."""
         assert self.wallet is not None
         held = self._held_blockhash()
         if held is None:
@@ -280,20 +300,27 @@ class Building(ExecutorCore):
         return sig, raw, held[0], held[1], t.accounts_named
 
     def _message(self, ixs: list[Instruction]) -> MessageTemplate:
-        """The message template of ``ixs``'s shape and the wallet's lookup tables now,
-        compiled when there is none yet (or the tables changed)."""
+        """The message template of ``ixs``'s shape, compiled when there is none yet or
+        the wallet's lookup tables changed other than by growing (:func:`still_loads`:
+        a template compiled against fewer entries names its accounts by indexes the
+        grown tables still hold); counted in :attr:`compiles`."""
         assert self.wallet is not None
         tables = self.tables.accounts() if self.tables is not None else []
         shape = (self.wallet.key, shape_of(ixs))  # the payer's too
         t = self._messages.get(shape)
-        if (
-            t is None
-            or len(t.tables) != len(tables)
-            or any(a is not b for a, b in zip(t.tables, tables, strict=True))
+        if t is not None and not (
+            len(t.tables) == len(tables)
+            and all(a is b for a, b in zip(t.tables, tables, strict=True))
         ):
+            grown = still_loads(t.tables, tables)
+            t = None if grown is None else replace(t, tables=grown)
+            if t is not None:
+                self._messages[shape] = t  # (compared by identity again from now on)
+        if t is None:
             if len(self._messages) > 1_024:
                 self._messages.clear()
             t = self._messages[shape] = message_template(self.wallet.key, ixs, tables)
+            self.compiles += 1
         return t
 
     # ------------------------------------------------------------ the fast path
@@ -354,6 +381,29 @@ class Building(ExecutorCore):
                 return None
             out[p] = held[1]
         return out
+
+    def cold(self, o: LiveOrder) -> str:
+        """Why :meth:`_warm` holds nothing for ``o`` ("" when it does): the first thing
+        missing (said with an order that went the ordinary way: ``LiveOrder.fallback``)."""
+        if not self.fast_path:
+            return "the fast path is off"
+        if o.nonce:
+            return "a durable order reads its nonce"
+        if self.base not in self.balances:
+            return "the base balance is not read"
+        for p in o.pools:
+            if p not in self._static:
+                return f"pool {p[:8]} not decoded yet"
+        for t in o.tokens:
+            if t not in self.accounts:
+                return f"the token account of {t[:8]} not read yet"
+        for p in o.pools:
+            st = self._static[p]
+            if venues.by_kind(st.kind).fresh_state:
+                held = self.state_of(p) if self.state_of is not None else None
+                if held is None or held[0] != st.kind:
+                    return f"pool {p[:8]}'s state not held"
+        return ""
 
     # ------------------------------------------------------------ building
     async def _statics(self, pools: Sequence[str]) -> None:
@@ -597,6 +647,7 @@ class Building(ExecutorCore):
         )
         template = swap_template(venue, leg)
         self._swaps[key] = (st, template)
+        self.compiles += 1
         return template
 
     # ------------------------------------------------------------ two transactions

@@ -144,6 +144,8 @@ class ExecutorCore:
         # (payer, shape_of(instructions)) -> the v0 message compiled for it
         # (build.MessageTemplate)
         self._messages: dict[tuple[Any, ...], MessageTemplate] = {}
+        # templates (message or swap) compiled so far: an order's share is LiveOrder.compiled
+        self.compiles = 0
         self._swaps: dict[tuple[str, ...], tuple[StaticPool, SwapTemplate | None]] = {}
         self._programs: dict[str, str] = {}  # mint -> the token program that owns it
         self._rpc: RpcClient | None = None

@@ -364,6 +364,11 @@ class GuardRails(Following):
             why = await self._prepare_nonces()
             if why:
                 return False, why
+        if self.fast_path:
+            # the fast path warm before the first order: the pools' static parts, the
+            # wallet's token accounts, the hot connections (else the orders of the first
+            # second read their accounts from the node, or wait for a connection)
+            await self.keep_warm()
         if gen != self.generation:
             return False, "the kill switch was pressed while the guard rails were checked"
         self._roll_day()

@@ -198,6 +198,7 @@ class LiveExecutor(GuardRails):
         o.decided_slot = int(self._graph().slot)
         o.cu_priced = int(fees.cu_limit)
         o.t_ns["decided"] = time.monotonic_ns()
+        o.cpu_ns = -time.thread_time_ns()  # (the thread's CPU to the signature: ``_fire``)
         if trigger == "auto" and self.trigger_ns:  # the frame behind this turn, the turn
             o.frame_ns, o.t_ns["turn"] = self.trigger_ns, self.turn_ns
         self.orders.append(o)
@@ -235,17 +236,28 @@ class LiveExecutor(GuardRails):
         if not (self.fast_path and self.armed and engines and self._skips_simulation()):
             return None
         if self._escalating():
+            o.fallback = "durable orders"
             return None
         senders = [self._hot.get(url) for url in engines]
         if any(h is None or not h.ready for h in senders):
+            o.fallback = "; ".join(
+                "a block engine's hot connection is not open" if h is None else h.not_ready()
+                for h in senders
+                if h is None or not h.ready
+            )
             return None
         assert self.ledger is not None and self.wallet is not None
         states = self._warm(o)
-        if states is None or self._held_blockhash() is None:
+        if states is None:
+            o.fallback = self.cold(o) or "not held"
+            return None
+        if self._held_blockhash() is None:
+            o.fallback = "no fresh blockhash held"
             return None
         if not self._day_holds_now(o):
             return Fired([], [], "", 0, 0, refused=True)
         o.t_ns["ledger"] = time.monotonic_ns()
+        compiles = self.compiles
         try:
             built = self.build_warm(o, cu_price, states)
             if built is None:
@@ -254,12 +266,17 @@ class LiveExecutor(GuardRails):
             o.t_ns["built"] = time.monotonic_ns()
             signed = self.sign_held(ixs)
             if signed is None:
+                o.fallback = "no fresh blockhash held"
                 return None
             signature, raw, bh, last_valid, named = signed
             o.t_ns["signed"] = time.monotonic_ns()
+            o.cpu_ns += time.thread_time_ns()
+            o.compiled = self.compiles - compiles
             if too_big(named, raw):
+                o.fallback = "too big for one transaction"
                 return None
-        except (ValueError, KeyError, EngineError):
+        except (ValueError, KeyError, EngineError) as exc:
+            o.fallback = f"{type(exc).__name__}: {exc}"[:120]
             return None  # the ordinary way says why
         if self._killed(o, gen):
             return Fired([], ixs, bh, last_valid, pre_base, refused=True)
@@ -509,6 +526,9 @@ class LiveExecutor(GuardRails):
             tip=o.tip,
             path=o.path,
             timing_us=o.timing_us(),
+            compiled=o.compiled,
+            **({"cpu_us": o.cpu_ns / 1e3} if o.cpu_ns > 0 else {}),
+            **({"fallback": o.fallback} if o.fallback else {}),
         )
         if o.nonce:
             watcher.forget(o.signature)  # every version is watched by polling below

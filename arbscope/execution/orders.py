@@ -149,6 +149,11 @@ class LiveOrder:
     sent: bool = False
     followed: bool = False  # its end on chain is known (landed, failed, expired, unknown)
     path: str = ""  # fast (built from what was held) | fetched (accounts read first)
+    fallback: str = ""  # why it did not go the hot path (when it did not)
+    compiled: int = 0  # templates (message, swaps) its hot path compiled (0: only patched)
+    # the deciding thread's CPU ns from the decision to the hot path's signature (> 0 once
+    # signed on the hot path): against decided -> signed, the part not spent waiting
+    cpu_ns: int = 0
     pre_known: bool = True  # the base balance before it is exact (not one in flight)
     # tick to trade: the receive ns (time.monotonic_ns) of the frame behind the decision
     # (0: not known: a manual order, a periodic turn) and each step's ns on that clock

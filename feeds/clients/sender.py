@@ -232,6 +232,19 @@ class HotSender:
         holding requests back."""
         return self.gate.remaining() <= 0 and any(c.idle for c in self._conns)
 
+    def not_ready(self) -> str:
+        """Why :attr:`ready` is False ("" when it is not): the rate limit, or how many
+        connections are open and how many of them await an answer."""
+        if self.gate.remaining() > 0:
+            return f"{self.shown}: the rate limit holds requests back"
+        if any(c.idle for c in self._conns):
+            return ""
+        waiting = sum(c.waiting is not None for c in self._conns)
+        return (
+            f"{self.shown}: no idle connection ({len(self._conns)} of {self.size} open, "
+            f"{waiting} awaiting an answer)"
+        )
+
     def send(self, method: str, params: Sequence[Any]) -> tuple[int, asyncio.Future[Any]] | None:
         """Write one JSON-RPC request now: (``time.monotonic_ns`` once it was handed to
         the socket, the future of its ``result``), or None when no connection is idle or

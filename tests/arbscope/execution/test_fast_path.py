@@ -292,8 +292,10 @@ async def test_the_hot_sender_writes_at_once_and_reads_answers_as_the_client_doe
             written, fut = sent
             assert before <= written <= time.monotonic_ns()
             assert h.send("getSlot", []) is None and h.busy == 1  # the one connection waits
+            assert not h.ready
+            assert h.not_ready().endswith("no idle connection (1 of 1 open, 1 awaiting an answer)")
             assert isinstance(await fut, int)
-            assert h.ready  # kept alive for the next
+            assert h.ready and h.not_ready() == ""  # kept alive for the next
             sent = h.send("noSuchMethod", [])
             assert sent is not None
             with pytest.raises(RpcError, match=r"noSuchMethod at .*Method not found"):
@@ -334,3 +336,99 @@ def test_the_tick_to_trade_steps_are_in_order_and_sum_to_the_total() -> None:
         f"{a}->{b}" for a, b in zip(("frame", *STEPS_TIMED), STEPS_TIMED, strict=False)
     ] + ["total"]
     assert t["frame->turn"] == 1.0 and t["total"] == pytest.approx(1.0 + len(STEPS_TIMED) - 1)
+
+
+@pytest.mark.slow
+async def test_a_frame_compiles_ahead_the_cycles_it_made_live_and_grown_tables_keep_them(
+    keyfile: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a frame's decision (``FeedSession.decide``) the cycles it made live are
+    compiled ahead (``_prewarm`` over the keys it decided on), not only the turn's best:
+    an order on one compiles nothing on its way (``LiveOrder.compiled`` 0, journaled).
+    A message template stays while the lookup tables only grow (its indexes still load
+    the same accounts) and is compiled again once one it loads from is gone. An order
+    that cannot go the hot path says why (``fallback``)."""
+    from solders.address_lookup_table_account import AddressLookupTableAccount
+    from solders.pubkey import Pubkey
+
+    from arbscope import session
+    from arbscope.execution.tables import table_keys
+    from tests.support.hostile import until
+
+    monkeypatch.setattr(session, "PREWARM_FRAME_NS", 10**10)  # every one (a busy machine)
+    db = tmp_path / "j.sqlite"
+    async with live_session(keyfile, seed=11, db=db, tip_lamports=2_000, simulate="plain") as s:
+        ex = await _armed_for_bundles(s)
+        o, _ = await go_cycle(s)
+        key = (o.base_mint, tuple(o.pools))
+        s._warmed.clear()  # nothing compiled ahead yet
+        ex._messages.clear()
+        ex._swaps.clear()
+        ingest, take = s.ingest, s.ingest.take_changed
+        ingest.take_changed = lambda: list(o.pools)  # type: ignore[method-assign]
+        try:
+            s.decide()  # the frame's decision: broker.auto is off, nothing is ordered
+        finally:
+            ingest.take_changed = take  # type: ignore[method-assign]
+        assert key in s._warmed and ex._messages
+        compiles = ex.compiles
+        assert s.trade(o.base_mint, list(o.pools)) == ""
+        order = ex.orders[-1]
+        assert order.path == "fast" and "written" in order.t_ns and not order.fallback
+        assert order.compiled == 0 and ex.compiles == compiles
+        # the thread's CPU to the signature, one thread's: at most its wall time
+        wall = order.t_ns["signed"] - order.t_ns["decided"]
+        assert 0 < order.cpu_ns <= wall + 1_000_000
+        done = await finished(s, order.seq)
+        assert done.status == "confirmed", done.detail
+
+        # the wallet's tables, held, then grown by appending: the template stays
+        assert ex.tables is not None and ex.wallet is not None
+        ixs = ex.build_warm(order, 0)
+        assert ixs is not None
+        keys = table_keys(ixs[0], ex.wallet.pubkey)
+        table = AddressLookupTableAccount(Pubkey.new_unique(), keys[: len(keys) // 2])
+        ex.tables.tables = {table.key: table}
+        first = ex._message(ixs[0])
+        compiles = ex.compiles
+        grown = AddressLookupTableAccount(table.key, [*keys[: len(keys) // 2], *keys[::3]])
+        ex.tables.tables = {grown.key: grown}
+        again = ex._message(ixs[0])
+        assert ex.compiles == compiles and again.message == first.message
+        assert again.tables == (grown,)
+        ex.tables.tables = {}  # the table gone: compiled again
+        assert ex._message(ixs[0]).message != first.message and ex.compiles == compiles + 1
+
+        o, _ = await go_cycle(s)
+        await until(lambda: all(h.ready for h in ex._hot.values()))  # the last one answered
+        ex._static.pop(o.pools[0])  # not decoded: the ordinary way, which reads it
+        assert s.trade(o.base_mint, list(o.pools)) == ""
+        slow = ex.orders[-1]
+        assert slow.fallback == f"pool {o.pools[0][:8]} not decoded yet"
+        done = await finished(s, slow.seq)
+        await s.stop()
+        steps = tx_steps(db, slow.seq)
+    assert steps["sent"]["fallback"] == slow.fallback
+    assert steps["sent"]["compiled"] == 0
+
+
+@pytest.mark.slow
+async def test_arming_warms_the_fast_path_before_the_first_order(
+    keyfile: Path, tmp_path: Path
+) -> None:
+    """Armed, the fast path already holds what its first order needs — every pool's static
+    part, whether the wallet's token account of each mint exists, the block engine's hot
+    connections open — so an order of the first second is not built from the node's
+    accounts (``fetched``) or sent the ordinary way for want of a connection."""
+    db = tmp_path / "j.sqlite"
+    async with live_session(keyfile, seed=11, db=db, tip_lamports=2_000, simulate="plain") as s:
+        assert s.executor is not None
+        ex = s.executor
+        ex.config = replace(ex.config, jito=s.endpoints[0].http)
+        ok, why = await s.request_live()  # (no keep_warm of the test's own)
+        assert ok, why
+        pools = [str(p) for p in ex._graph().pools()]
+        assert pools and all(p in ex._static for p in pools)
+        mints = {m for st in ex._static.values() for m in st.programs}
+        assert mints <= set(ex.accounts)
+        assert ex._hot and all(h.ready for h in ex._hot.values())

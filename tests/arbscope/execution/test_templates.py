@@ -23,6 +23,7 @@ from arbscope.execution.build import (
     compile_and_sign,
     message_template,
     shape_of,
+    still_loads,
     swap_template,
 )
 from feeds import venues
@@ -167,3 +168,42 @@ def test_other_accounts_are_another_shape() -> None:
     other[-1] = I.transfer(str(PAYER), I.JITO_TIP_ACCOUNTS[4], 1_000)
     assert shape_of(other) != shape_of(FIRST)
     assert shape_of(_cycle(7, 8, [9] * 6, 10)) == shape_of(FIRST)
+
+
+def _loaded(message: bytes, tables: list[AddressLookupTableAccount]) -> list[Pubkey]:
+    """The accounts a v0 message's lookups load from ``tables`` (as a node resolves them:
+    by table address and index; IndexError / KeyError when one is not there)."""
+    from solders.message import from_bytes_versioned
+
+    msg = from_bytes_versioned(message)
+    by_key = {t.key: t.addresses for t in tables}
+    lookups = msg.address_table_lookups  # type: ignore[union-attr]
+    writable = [by_key[lu.account_key][i] for lu in lookups for i in lu.writable_indexes]
+    readonly = [by_key[lu.account_key][i] for lu in lookups for i in lu.readonly_indexes]
+    return writable + readonly
+
+
+@given(extra=st.lists(st.integers(1, 3), min_size=2, max_size=2), more=st.booleans())
+def test_a_template_still_loads_the_same_accounts_from_tables_that_only_grew(
+    extra: list[int], more: bool
+) -> None:
+    """Lookup tables only append: a message compiled against them loads the same accounts
+    (by the same indexes) once they grew or another table joined them — the template
+    stays (``still_loads``, so the hot path compiles nothing) — and not once an entry it
+    may load was rewritten or its table is gone (compiled again)."""
+    was = TABLES[2]
+    template = message_template(PAYER, FIRST, was)
+    grown = [
+        AddressLookupTableAccount(t.key, [*t.addresses, *(Pubkey.new_unique() for _ in range(n))])
+        for t, n in zip(was, extra, strict=True)
+    ]
+    if more:
+        grown.append(_table(FIRST, 1))
+    kept = still_loads(template.tables, grown)
+    assert kept == tuple(grown)
+    assert _loaded(template.message, grown) == _loaded(template.message, was)
+    rewritten = [AddressLookupTableAccount(was[0].key, was[0].addresses[::-1]), was[1]]
+    assert _loaded(template.message, rewritten) != _loaded(template.message, was)
+    assert still_loads(template.tables, rewritten) is None
+    assert still_loads(template.tables, grown[1:]) is None  # a table it loads from, gone
+    assert still_loads(template.tables, list(template.tables)) == template.tables
