@@ -45,6 +45,7 @@
 //! [`FeedIngest::take_refetch`]); an endpoint that disagrees is quarantined and loses
 //! first-copy rights until it agrees again; a refused first copy is no lead.
 
+pub mod copies;
 pub mod geyser;
 pub mod json;
 
@@ -454,6 +455,11 @@ pub struct FeedIngest {
     /// a slot (nothing then says how far ahead one may be): held back, the newest per
     /// account and endpoint, until the first slot is decided ([`FeedIngest::early_copy`])
     early: HashMap<(u32, u16), Early>,
+    /// the last copy of each large account's data a replay's deltas change
+    /// ([`FeedIngest::frame_delta`])
+    copies: copies::Copies,
+    /// a delta's frame put together again (reused)
+    joined: Vec<u8>,
 }
 
 /// An account copy held back until the chain has a slot.
@@ -573,6 +579,8 @@ impl FeedIngest {
             follow: Vec::new(),
             txs: std::collections::VecDeque::new(),
             early: HashMap::new(),
+            copies: copies::Copies::default(),
+            joined: Vec::new(),
         })
     }
 
@@ -889,6 +897,52 @@ impl FeedIngest {
         };
         self.doc = Some(doc);
         out
+    }
+
+    /// A recorded frame whose long span (its account data) a journal stored as a delta
+    /// against the last copy stored under `key`: the copy under `key` made the next one
+    /// (`how`, `body`: [`copies`]' module doc; the copy is changed even when the frame
+    /// is then refused, as the journal's reader changes its own), then the frame `head ‖
+    /// copy ‖ tail` applied as [`FeedIngest::frame`] applies it. A replay hands the
+    /// engine the journal's bytes as stored: the ~121 KB copy of an order book side is
+    /// never restored in Python. `InvalidInput` (nothing changed) when the delta refers to
+    /// a copy not held or does not fit it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn frame_delta(
+        &mut self,
+        graph: &mut PoolGraph,
+        endpoint: u16,
+        key: &[u8],
+        head: &[u8],
+        how: u8,
+        body: &[u8],
+        tail: &[u8],
+        recv_ns: Arg<i64>,
+    ) -> Result<Option<u64>> {
+        let mut joined = std::mem::take(&mut self.joined);
+        joined.clear();
+        let out = match self.copies.update(key, how, body) {
+            Ok(span) => {
+                joined.reserve(head.len() + span.len() + tail.len());
+                joined.extend_from_slice(head);
+                joined.extend_from_slice(span);
+                joined.extend_from_slice(tail);
+                self.frame(graph, endpoint, Input::Bytes(&joined), recv_ns)
+            }
+            Err(e) => Err(e),
+        };
+        self.joined = joined;
+        out
+    }
+
+    /// Forget the copy under `key` ([`FeedIngest::frame_delta`]); none: nothing.
+    pub fn drop_copy(&mut self, key: &[u8]) {
+        self.copies.drop_copy(key);
+    }
+
+    /// How many copies [`FeedIngest::frame_delta`] holds, and their bytes.
+    pub fn copies(&self) -> (usize, usize) {
+        self.copies.size()
     }
 
     /// [`FeedIngest::frame`] after its JSON parse: `text` is the frame's text and `doc`
