@@ -123,6 +123,7 @@ from ..records import DedupStats, EndpointStats, IngestStats
 from . import geyser
 from ._ints import i64
 from .b58 import b58encode
+from .copies import write_ranges
 from .decode import TOKEN_2022, decode_token_account, owner_text
 from .dedup import Deduper
 from .pda import _id32
@@ -306,32 +307,6 @@ def _bytes(b: object, what: str) -> bytes:
     if isinstance(b, (bytearray, memoryview)):
         return bytes(b)
     raise TypeError(f"data: expected bytes, got {type(b).__name__}")
-
-
-def _write_ranges(span: bytes, body: bytes) -> bytes:
-    """``span`` with the ranges of ``body`` (``count u32``, per range ``u32`` bytes since
-    the last range's end and ``u32`` length, then their new bytes) written over it;
-    InvalidInputError when they do not fit."""
-    cut = "a delta is damaged (its ranges are cut short)"
-    if len(body) < 4:
-        raise InvalidInputError(cut)
-    (count,) = struct.unpack_from("<I", body, 0)
-    if 4 + 8 * count > len(body):
-        raise InvalidInputError(cut)
-    steps = struct.unpack_from(f"<{2 * count}I", body, 4)
-    pos, at = 0, 4 + 8 * count
-    out = bytearray(span)
-    todo = []
-    for i in range(0, 2 * count, 2):
-        start = pos + steps[i]
-        n = steps[i + 1]
-        todo.append((start, at, n))
-        pos, at = start + n, at + n
-    if pos > len(span) or at != len(body):
-        raise InvalidInputError("a delta is damaged (its ranges do not fit)")
-    for start, at, n in todo:
-        out[start : start + n] = body[at : at + n]
-    return bytes(out)
 
 
 class FeedIngest:
@@ -590,7 +565,7 @@ class FeedIngest:
                     raise InvalidInputError("a delta is damaged (a SAME delta with a body)")
                 span = old
             else:
-                span = _write_ranges(old, body_b)
+                span = write_ranges(old, body_b)
         else:
             raise InvalidInputError(f"a delta is damaged (how {how})")
         self._copies[k] = span
