@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 
+use crate::decode;
 use crate::error::{EngineError, Result};
 
 /// The span itself.
@@ -23,25 +24,72 @@ fn damaged(what: &str) -> EngineError {
     EngineError::InvalidInput(format!("a delta is damaged ({what})"))
 }
 
+/// A copy: the span (base64 text), and the bytes it decodes to when it does (`ok`),
+/// kept up to date range by range (a `SAME` or `RANGES` copy is then not decoded whole).
+#[derive(Debug, Default)]
+pub struct Copy {
+    pub span: Vec<u8>,
+    pub decoded: Vec<u8>,
+    pub ok: bool,
+}
+
+impl Copy {
+    fn decode_all(&mut self) {
+        self.decoded.clear();
+        self.ok = decode::b64decode_into(&self.span, &mut self.decoded).is_ok();
+    }
+
+    /// `decoded` after the ranges of `body` (checked already) were written over `span`:
+    /// only the 4-character groups they touch decoded again, whole when one touches the
+    /// last group (its padding) or a group does not decode to 3 bytes.
+    fn redecode(&mut self, body: &[u8]) {
+        let n = self.span.len();
+        if !self.ok || !n.is_multiple_of(4) || n < 8 {
+            return self.decode_all();
+        }
+        let count = word(body, 0).unwrap_or(0);
+        let mut pos = 0usize;
+        let mut tmp = Vec::with_capacity(48);
+        for i in 0..count {
+            let (Some(gap), Some(len)) = (word(body, 4 + 8 * i), word(body, 8 + 8 * i)) else {
+                return self.decode_all();
+            };
+            let start = pos + gap;
+            pos = start + len;
+            let (q0, q1) = (start / 4, pos.div_ceil(4));
+            if q1 * 4 > n - 4 {
+                return self.decode_all(); // the last group: its padding
+            }
+            tmp.clear();
+            let text = &self.span[q0 * 4..q1 * 4];
+            if decode::b64decode_into(text, &mut tmp).is_err() || tmp.len() != (q1 - q0) * 3 {
+                return self.decode_all();
+            }
+            self.decoded[q0 * 3..q1 * 3].copy_from_slice(&tmp);
+        }
+    }
+}
+
 /// The copies, by key.
 #[derive(Debug, Default)]
 pub struct Copies {
-    spans: HashMap<Vec<u8>, Vec<u8>>,
+    spans: HashMap<Vec<u8>, Copy>,
 }
 
 impl Copies {
     /// The copy under `key` after `how` and `body` (see the module doc): its bytes.
     /// `InvalidInput` when there is none to change, or the delta does not fit it.
-    pub fn update(&mut self, key: &[u8], how: u8, body: &[u8]) -> Result<&[u8]> {
+    pub fn update(&mut self, key: &[u8], how: u8, body: &[u8]) -> Result<&mut Copy> {
         match how {
             FULL => {
-                let span = self.spans.entry(key.to_vec()).or_default();
-                span.clear();
-                span.extend_from_slice(body);
-                Ok(span)
+                let copy = self.spans.entry(key.to_vec()).or_default();
+                copy.span.clear();
+                copy.span.extend_from_slice(body);
+                copy.decode_all();
+                Ok(copy)
             }
             SAME | RANGES => {
-                let span = self.spans.get_mut(key).ok_or_else(|| {
+                let copy = self.spans.get_mut(key).ok_or_else(|| {
                     EngineError::InvalidInput("a delta refers to a copy not held".into())
                 })?;
                 if how == SAME {
@@ -49,12 +97,18 @@ impl Copies {
                         return Err(damaged("a SAME delta with a body"));
                     }
                 } else {
-                    write_ranges(span, body)?;
+                    write_ranges(&mut copy.span, body)?;
+                    copy.redecode(body);
                 }
-                Ok(span)
+                Ok(copy)
             }
             other => Err(damaged(&format!("how {other}"))),
         }
+    }
+
+    /// The copy under `key`.
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Copy> {
+        self.spans.get_mut(key)
     }
 
     /// Forget the copy under `key` (none: nothing).
@@ -64,7 +118,10 @@ impl Copies {
 
     /// How many copies are held, and their bytes.
     pub fn size(&self) -> (usize, usize) {
-        (self.spans.len(), self.spans.values().map(Vec::len).sum())
+        (
+            self.spans.len(),
+            self.spans.values().map(|c| c.span.len()).sum(),
+        )
     }
 }
 
@@ -128,10 +185,10 @@ mod tests {
     fn full_same_ranges() {
         let mut c = Copies::default();
         assert!(c.update(b"k", SAME, b"").is_err());
-        assert_eq!(c.update(b"k", FULL, b"abcdefgh").unwrap(), b"abcdefgh");
-        assert_eq!(c.update(b"k", SAME, b"").unwrap(), b"abcdefgh");
+        assert_eq!(c.update(b"k", FULL, b"abcdefgh").unwrap().span, b"abcdefgh");
+        assert_eq!(c.update(b"k", SAME, b"").unwrap().span, b"abcdefgh");
         let body = ranges(&[(1, b"XY"), (2, b"Z")]);
-        assert_eq!(c.update(b"k", RANGES, &body).unwrap(), b"aXYdeZgh");
+        assert_eq!(c.update(b"k", RANGES, &body).unwrap().span, b"aXYdeZgh");
         // past the end, or bytes left over: refused, the copy unchanged
         assert!(c.update(b"k", RANGES, &ranges(&[(7, b"XY")])).is_err());
         let mut extra = ranges(&[(0, b"Q")]);
@@ -139,9 +196,38 @@ mod tests {
         assert!(c.update(b"k", RANGES, &extra).is_err());
         assert!(c.update(b"k", RANGES, &[1, 0, 0]).is_err());
         assert!(c.update(b"k", 3, b"").is_err());
-        assert_eq!(c.update(b"k", SAME, b"").unwrap(), b"aXYdeZgh");
+        assert_eq!(c.update(b"k", SAME, b"").unwrap().span, b"aXYdeZgh");
         assert_eq!(c.size(), (1, 8));
         c.drop_copy(b"k");
         assert_eq!(c.size(), (0, 0));
+    }
+
+    #[test]
+    fn the_decoded_bytes_follow_the_ranges() {
+        use base64::Engine as _;
+        let b64 = |d: &[u8]| {
+            base64::engine::general_purpose::STANDARD
+                .encode(d)
+                .into_bytes()
+        };
+        let mut data: Vec<u8> = (0..3000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut c = Copies::default();
+        let mut text = b64(&data);
+        assert!(c.update(b"k", FULL, &text).unwrap().ok);
+        for (at, v) in [(0usize, 1u8), (1500, 2), (2998, 3), (2999, 4), (777, 5)] {
+            data[at] = v;
+            let new = b64(&data);
+            let diff: Vec<usize> = (0..new.len()).filter(|&i| new[i] != text[i]).collect();
+            let (lo, hi) = (diff[0], diff[diff.len() - 1] + 1);
+            let body = ranges(&[(lo as u32, &new[lo..hi])]);
+            let copy = c.update(b"k", RANGES, &body).unwrap();
+            assert!(copy.ok);
+            assert_eq!(copy.span, new);
+            assert_eq!(copy.decoded, data);
+            text = new;
+        }
+        // a character outside the alphabet: not decoded (the frame's own path says why)
+        let body = ranges(&[(100, b"!")]);
+        assert!(!c.update(b"k", RANGES, &body).unwrap().ok);
     }
 }
