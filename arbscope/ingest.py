@@ -4,7 +4,7 @@ backend and timed (:class:`TimedIngest`), and the slot clock it keeps.
 Both backends see every frame (the other backend's ingest is fed the same bytes), so the
 timing panel shows Rust and Python side by side and the shadow check compares graphs that
 saw the same history; the mirror is suspended for good when it costs more than its
-budget of wall time. It implements :class:`arbscope.ports.Ingest`, as the engine's
+budget of wall time. It implements :class:`arbscope.ports.EngineIngest`, as the engine's
 ingest does, so the feeds, a consumer and a replay drive it alike.
 """
 
@@ -15,9 +15,10 @@ import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from engine_rs.errors import EngineError
 from engine_rs.records import DedupStats, EndpointStats, IngestStats
 
-from .ports import Buffer, Ingest
+from .ports import Buffer, EngineIngest
 from .timing import KernelTimer
 
 # a slot notification's method name, looked for in the head of a frame (anywhere in the
@@ -33,7 +34,7 @@ class TimedIngest:
     def __init__(
         self,
         timer: KernelTimer,
-        ingests: dict[str, Ingest],
+        ingests: dict[str, EngineIngest],
         mirror_budget: float = 0.15,
         window_ns: int = 1_000_000_000,
         accounts_budget_ns: int = 1_000_000_000,
@@ -83,6 +84,41 @@ class TimedIngest:
         elif self.on_change is not None:
             self._changed(recv_ns)
         return sid
+
+    def frame_delta(
+        self,
+        endpoint: int,
+        key: Buffer,
+        head: Buffer,
+        how: int,
+        body: Buffer,
+        tail: Buffer,
+        recv_ns: int,
+    ) -> int:
+        """A recorded frame stored as a delta (a headless replay's, ``FeedIngest.frame_delta``:
+        each backend keeps its own copies, so every backend takes it), untimed; the slot
+        clock moved and the listener told as ``frame`` does. The active backend's error,
+        after the others took it."""
+        sid, err = -1, None
+        for ing in (self.active, *(i for i in self.ingests.values() if i is not self.active)):
+            try:
+                out = int(ing.frame_delta(endpoint, key, head, how, body, tail, recv_ns))
+            except EngineError as exc:
+                err = err or exc
+            else:
+                sid = out if ing is self.active else sid
+        if err is not None:
+            raise err
+        if SLOT_NOTICE in bytes(head[:SLOT_NOTICE_WITHIN]):
+            self._slot_notice(recv_ns)
+        elif self.on_change is not None:
+            self._changed(recv_ns)
+        return sid
+
+    def drop_copy(self, key: Buffer) -> None:
+        """Forget the copy every backend holds under ``key`` (``frame_delta``)."""
+        for ing in self.ingests.values():
+            ing.drop_copy(key)
 
     def _changed(self, recv_ns: int) -> None:
         """After a frame (received at ``recv_ns``): when it left pools to evaluate, note

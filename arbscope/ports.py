@@ -91,6 +91,23 @@ class Ingest(Protocol):
     def stats(self) -> IngestStats: ...
 
 
+class EngineIngest(Ingest, Protocol):
+    """An engine backend's ``FeedIngest`` (and ``TimedIngest`` over them): also a
+    recorded frame stored as a delta, the engine keeping the copies (a headless replay's)."""
+
+    def frame_delta(
+        self,
+        endpoint: int,
+        key: Buffer,
+        head: Buffer,
+        how: int,
+        body: Buffer,
+        tail: Buffer,
+        recv_ns: int,
+    ) -> int: ...
+    def drop_copy(self, key: Buffer) -> None: ...
+
+
 class StreamInputs(Protocol):
     """The session's own inputs a collector publishes with its feeds' (``arbscope.inputs``):
     the fee samples, the pools its endpoints cover nowhere, the token names it read."""

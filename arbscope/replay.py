@@ -103,13 +103,42 @@ class FrameRun:
         return unpack(self.packed())
 
 
-def runs(raw: bytes, restore: Callable[[Input], Input], out: list[Input | FrameRun]) -> None:
+class DeltaFrame:
+    """A frame stored as a delta (a book side's), as the journal stored it, for the
+    engine's ingest to restore and apply (``FeedIngest.frame_delta``: the engine keeps
+    the copies, so the ~121 KB frame is never put together in Python); ``drops``: the
+    keys of copies the reader's table let go before it (``FeedIngest.drop_copy``)."""
+
+    __slots__ = ("body", "drops", "endpoint", "head", "how", "key", "t_ns", "tail")
+
+    def __init__(
+        self,
+        endpoint: int,
+        t_ns: int,
+        parts: tuple[bytes, bytes, int, bytes, bytes],
+        drops: list[bytes],
+    ) -> None:
+        self.endpoint, self.t_ns, self.drops = endpoint, t_ns, drops
+        self.key, self.head, self.how, self.body, self.tail = parts
+
+
+Item = Input | FrameRun | DeltaFrame
+
+
+def runs(
+    raw: bytes,
+    restore: Callable[[Input], Input],
+    out: list[Item],
+    defer: Restorer | None = None,
+) -> None:
     """A decompressed chunk's inputs appended to ``out`` in order, restored
     (``restore``), its frames stored whole gathered in :class:`FrameRun` s (a run ends
-    after a slot notification, at any other input, at the chunk's end). A damage: what
-    comes before it is in ``out``, then its JournalError (as :func:`storage.codec.unpack`
-    says it)."""
+    after a slot notification, at any other input, at the chunk's end); with ``defer``
+    (the restorer ``restore`` is of), a frame's delta stays a :class:`DeltaFrame`. A
+    damage: what comes before it is in ``out``, then its JournalError (as
+    :func:`storage.codec.unpack` says it)."""
     head, size, n, frame = HEADER.unpack_from, HEADER.size, len(raw), int(Kind.FRAME)
+    delta = int(Kind.DELTA)
     find, notice, within, kinds = raw.find, SLOT_NOTICE, SLOT_NOTICE_WITHIN, KINDS
     offs: list[int] = []
     ts: list[int] = []
@@ -127,7 +156,14 @@ def runs(raw: bytes, restore: Callable[[Input], Input], out: list[Input | FrameR
             k = kinds.get(kind)
             if end > n or k is None:
                 break  # unpack says what is wrong
-            out.append(restore(Input(k, ep, t_ns, wall, raw[body:end])))
+            inp = Input(k, ep, t_ns, wall, raw[body:end])
+            parts = defer.defer(inp) if defer is not None and kind == delta else None
+            if parts is None:
+                out.append(restore(inp))
+            else:
+                dropped = defer.copies.dropped  # type: ignore[union-attr]
+                out.append(DeltaFrame(ep, t_ns, parts, dropped[:]))
+                dropped.clear()
         else:
             offs.append(off)
             ts.append(t_ns)
@@ -287,9 +323,9 @@ class ReplaySession:
         self._endpoints: list[int] = []  # FeedIngest.frames' map: each endpoint to itself
         self.sink = ReplaySink()
         self.session.sink = self.sink
-        self._stream: AsyncGenerator[list[Input | FrameRun], None] | None = None
-        self._buf: list[Input | FrameRun] = []  # the chunk being applied, its next input last
-        self._next: Input | FrameRun | None = None
+        self._stream: AsyncGenerator[list[Item], None] | None = None
+        self._buf: list[Item] = []  # the chunk being applied, its next input last
+        self._next: Item | None = None
         self.eof = False  # the journal has no input left to read
         self.pos_ns = 0  # the replay's position, since the first input
         self.applied = 0
@@ -353,23 +389,26 @@ class ReplaySession:
                 assert isinstance(inp, Input)
                 yield inp
 
-    async def _chunks(self, batched: bool) -> AsyncGenerator[list[Input | FrameRun], None]:
+    async def _chunks(self, batched: bool) -> AsyncGenerator[list[Item], None]:
         """The recording's inputs a chunk at a time, restored (a chunk's list; a damaged
         chunk's inputs up to the damage, then its JournalError); ``batched``: its frames
-        gathered in runs (:func:`runs`) for a headless replay. A small chunk is
+        gathered in runs (:func:`runs`) for a headless replay, and its frames' deltas left
+        to the engine's ingest (:class:`DeltaFrame`) when it is untimed. A small chunk is
         decompressed on the loop (a thread's handover costs more than it), a large one in
         a thread (the screen keeps its turns)."""
         assert self.journal is not None
-        restore = Restorer().restore  # the deltas' copies: this pass's, from the first chunk
+        restorer = Restorer()  # the deltas' copies: this pass's, from the first chunk
+        restore = restorer.restore
+        defer = restorer if batched and self._untimed() else None
         async for c in self.journal.chunks(self.info.id):
             if c.raw_len > INLINE_BYTES:
                 raw = await asyncio.to_thread(decompress, c.blob, c.codec, c.raw_len)
             else:
                 raw = decompress(c.blob, c.codec, c.raw_len)
-            out: list[Input | FrameRun] = []
+            out: list[Item] = []
             try:
                 if batched:
-                    runs(raw, restore, out)
+                    runs(raw, restore, out, defer)
                 else:
                     out.extend(map(restore, unpack(raw)))
             except JournalError:
@@ -378,7 +417,7 @@ class ReplaySession:
                 raise
             yield out
 
-    async def _peek_item(self) -> Input | FrameRun | None:
+    async def _peek_item(self) -> Item | None:
         """The next input of the recording, or run of frames (a headless replay's, see
         :func:`runs`), read from the journal when needed; awaited, so what is applied
         never depends on how fast the journal is read; None at the end, or when the
@@ -411,7 +450,8 @@ class ReplaySession:
             self._buf.extend(reversed(list(item.inputs())))
             self._next = None
             item = await self._peek_item()
-        assert not isinstance(item, FrameRun)
+        # (a DeltaFrame comes in a headless replay's pass only, which goes to its end)
+        assert not isinstance(item, (FrameRun, DeltaFrame))
         return item
 
     def _take(self) -> Input:
@@ -467,6 +507,25 @@ class ReplaySession:
         if SLOT_NOTICE in inp.payload[:SLOT_NOTICE_WITHIN]:
             ing.slot_noticed(inp.t_ns)
 
+    def _apply_delta(self, d: DeltaFrame) -> None:
+        """A frame stored as a delta, given to the engine's ingest as the journal stored
+        it (``frame_delta``: the engine writes it over the copy it keeps, then applies the
+        frame as ``frame`` does, the slot clock moved as ``TimedIngest.frame`` moves it),
+        the copies the reader let go before it forgotten first; counted as
+        :meth:`_apply_frame` counts a restored one."""
+        self.applied += 1
+        pos = d.t_ns - self.t0_ns
+        if pos > self.pos_ns:
+            self.pos_ns = pos
+        ing = self.session.ingest
+        for key in d.drops:
+            ing.drop_copy(key)
+        try:  # (the reader checked the delta against its table: it fits the copy)
+            ing.frame_delta(d.endpoint, d.key, d.head, d.how, d.body, d.tail, d.t_ns)
+        except EngineError:
+            return  # the live caller counted it and went on; so does the replay
+        self.frames_applied += 1
+
     def _apply_run(self, run: FrameRun, goal_ns: int) -> int:
         """The frames of ``run`` (the next item) recorded up to ``goal_ns``, given to the
         engine's ingest in one call (``FeedIngest.frames``: each frame as ``frame``
@@ -521,6 +580,10 @@ class ReplaySession:
                 break
             if isinstance(item, FrameRun):
                 n += self._apply_run(item, goal_ns)
+            elif isinstance(item, DeltaFrame):
+                self._next = None
+                self._apply_delta(item)
+                n += 1
             elif item.kind is Kind.FRAME and self._untimed():
                 self._apply_frame(self._take())
                 n += 1

@@ -63,6 +63,7 @@ from .market import (
     UpdateRate,
 )
 from .ports import (
+    EngineIngest,
     EventSink,
     FeedSource,
     Ingest,
@@ -298,7 +299,7 @@ class FeedSession:
             KernelTimer(self.eng, other, clock=clock) if clock else KernelTimer(self.eng, other)
         )
         self.graphs: dict[str, Any] = {}
-        ingests: dict[str, Ingest] = {}
+        ingests: dict[str, EngineIngest] = {}
         for m in (self.eng, other):
             if m is not None:
                 g = m.PoolGraph(base_mints=list(self.base_mints), max_hops=self.max_hops)

@@ -448,6 +448,18 @@ class FeedIngest:
     def grpc(
         self, endpoint: int, update: bytes | bytearray | memoryview, recv_ns: int
     ) -> tuple[int, int]: ...
+    def frame_delta(
+        self,
+        endpoint: int,
+        key: bytes | bytearray | memoryview,
+        head: bytes | bytearray | memoryview,
+        how: int,
+        body: bytes | bytearray | memoryview,
+        tail: bytes | bytearray | memoryview,
+        recv_ns: int,
+    ) -> int: ...
+    def drop_copy(self, key: bytes | bytearray | memoryview) -> None: ...
+    def copies(self) -> tuple[int, int]: ...
     def frames(
         self,
         batch: bytes | bytearray | memoryview | GrpcBatch,

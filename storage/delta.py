@@ -57,6 +57,19 @@ _FRAME, _ACCOUNT, _BIND = int(Kind.FRAME), int(Kind.ACCOUNT), int(Kind.BIND)
 _KINDS = {_FRAME: Kind.FRAME, _ACCOUNT: Kind.ACCOUNT}  # what a delta may restore
 
 
+class Held:
+    """A copy the table counts but another holds (a replay's engine ingest,
+    ``FeedIngest.frame_delta``): its length only."""
+
+    __slots__ = ("n",)
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+
 class _Copies:
     """The last stored copy of each key's span and how many copies were stored under the
     key (its version), at most ``limit`` bytes of them (the least recently stored go
@@ -66,13 +79,14 @@ class _Copies:
 
     def __init__(self, limit: int = TABLE_BYTES) -> None:
         self.limit = limit
-        self.spans: OrderedDict[bytes, tuple[bytes | memoryview, int]] = OrderedDict()
+        self.spans: OrderedDict[bytes, tuple[bytes | memoryview | Held, int]] = OrderedDict()
         self.size = 0
+        self.dropped: list[bytes] = []  # the keys of copies held elsewhere, gone from here
 
-    def get(self, key: bytes) -> tuple[bytes | memoryview, int] | None:
+    def get(self, key: bytes) -> tuple[bytes | memoryview | Held, int] | None:
         return self.spans.get(key)
 
-    def store(self, key: bytes, span: bytes | memoryview) -> None:
+    def store(self, key: bytes, span: bytes | memoryview | Held) -> None:
         old = self.spans.pop(key, None)
         version = 1
         if old is not None:
@@ -81,8 +95,10 @@ class _Copies:
         self.spans[key] = (span, version)
         self.size += len(span)
         while self.size > self.limit and len(self.spans) > 1:
-            _, (gone, _v) = self.spans.popitem(last=False)
+            key, (gone, _v) = self.spans.popitem(last=False)
             self.size -= len(gone)
+            if type(gone) is Held:
+                self.dropped.append(key)
 
 
 def changes(base: bytes | memoryview, span: bytes) -> bytes:
@@ -224,6 +240,7 @@ class Encoder:
         span = payload[start:end]
         last = self.copies.get(key)
         base, version = last if last is not None else (b"", 0)
+        assert not isinstance(base, Held)  # (a writer holds its copies itself)
         if last is None or len(base) != len(span):
             how, body, version = FULL, span, 0
         elif base == span:
@@ -249,15 +266,17 @@ class Encoder:
 
 class Restorer:
     """The reader's side: :meth:`restore` each input of a session in order, from its
-    first chunk; a ``DELTA`` comes back as the input that was recorded."""
+    first chunk; a ``DELTA`` comes back as the input that was recorded (or, :meth:`defer`,
+    a frame's delta as its parts, for an engine that keeps the copies itself)."""
 
     def __init__(self, limit: int = TABLE_BYTES) -> None:
         self.copies = _Copies(limit)
 
-    def restore(self, inp: Input) -> Input:
-        if inp.kind is not Kind.DELTA:
-            return inp
-        p = inp.payload
+    def _read(
+        self, p: bytes
+    ) -> tuple[int, int, bytes, int, int, tuple[bytes | memoryview | Held, int] | None, int, int]:
+        """A delta input's header, checked: (kind, how, key, start, span length, the copy
+        it is against (None for FULL), where the head starts, where the body starts)."""
         try:
             kind, how, klen = HEAD.unpack_from(p, 0)
             off = HEAD.size + klen
@@ -278,19 +297,31 @@ class Restorer:
             or kind not in (_FRAME, _ACCOUNT)
         ):
             raise JournalError("a recorded delta input is damaged (its lengths disagree)")
-        head, tail = p[off : off + start], p[off + start : body_at]
-        if how == FULL:
-            payload = b"".join((head, p[body_at:], tail))
-        else:
+        last = None
+        if how != FULL:
             last = self.copies.get(key)
             if last is None or last[1] != version:
                 raise JournalError(
                     "a recorded delta input refers to account data this reader has not "
                     "read (a session is read from its first chunk, in order, every chunk)"
                 )
-            base = last[0]
-            if len(base) != span_len:
+            if len(last[0]) != span_len:
                 raise JournalError("a recorded delta input is damaged (its copy's length)")
+        return kind, how, key, start, span_len, last, off, body_at
+
+    def restore(self, inp: Input) -> Input:
+        if inp.kind is not Kind.DELTA:
+            return inp
+        p = inp.payload
+        kind, how, key, start, span_len, last, off, body_at = self._read(p)
+        head, tail = p[off : off + start], p[off + start : body_at]
+        if last is None:  # FULL
+            payload = b"".join((head, p[body_at:], tail))
+        else:
+            base = last[0]
+            if type(base) is Held:
+                raise JournalError("a recorded delta input refers to a copy another reader holds")
+            assert not isinstance(base, Held)
             if how == SAME:
                 payload = b"".join((head, base, tail))
             else:  # the copy with the ranges written over it
@@ -298,3 +329,36 @@ class Restorer:
         # the span as this payload holds it (a view: no copy)
         self.copies.store(key, memoryview(payload)[start : start + span_len])
         return Input(_KINDS[kind], inp.endpoint, inp.t_ns, inp.wall_us, payload)
+
+    def defer(self, inp: Input) -> tuple[bytes, bytes, int, bytes, bytes] | None:
+        """A frame's ``DELTA`` input checked and counted in the table, its copy left to
+        the caller (an engine that keeps the copies: ``FeedIngest.frame_delta``, which
+        writes the ranges): ``(key, head, how, body, tail)``; None for any other input
+        (:meth:`restore` it). The keys of such copies the table lets go are appended to
+        ``self.copies.dropped`` (the caller forgets them in the same order)."""
+        if inp.kind is not Kind.DELTA:
+            return None
+        p = inp.payload
+        if len(p) < 1 or p[0] != _FRAME:
+            return None
+        _kind, how, key, start, span_len, last, off, body_at = self._read(p)
+        if last is not None and type(last[0]) is not Held:
+            return None  # (a copy this reader restored: restore it so)
+        body = p[body_at:]
+        if how == RANGES:
+            _check_ranges(body, span_len)
+        self.copies.store(key, Held(span_len))
+        return key, p[off : off + start], how, body, p[off + start : body_at]
+
+
+def _check_ranges(body: bytes, span_len: int) -> None:
+    """JournalError unless the ranges of ``body`` (:func:`changes`) fit a copy of
+    ``span_len`` bytes (as :func:`apply` checks them)."""
+    try:
+        (count,) = COUNT.unpack_from(body, 0)
+        steps = struct.unpack_from(f"<{2 * count}I", body, COUNT.size)
+    except struct.error:
+        raise JournalError("a recorded delta input is damaged (its ranges are cut short)") from None
+    lengths = sum(steps[1::2])
+    if sum(steps) > span_len or COUNT.size + 8 * count + lengths != len(body):
+        raise JournalError("a recorded delta input is damaged (its ranges do not fit)")

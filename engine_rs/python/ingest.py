@@ -123,6 +123,7 @@ from ..records import DedupStats, EndpointStats, IngestStats
 from . import geyser
 from ._ints import i64
 from .b58 import b58encode
+from .copies import write_ranges
 from .decode import TOKEN_2022, decode_token_account, owner_text
 from .dedup import Deduper
 from .pda import _id32
@@ -300,6 +301,14 @@ def _str(d: dict[str, Any], key: str, where: str) -> str:
     return v
 
 
+def _bytes(b: object, what: str) -> bytes:
+    if isinstance(b, bytes):
+        return b
+    if isinstance(b, (bytearray, memoryview)):
+        return bytes(b)
+    raise TypeError(f"data: expected bytes, got {type(b).__name__}")
+
+
 class FeedIngest:
     """Frames in, graph updated (see the module docstring)."""
 
@@ -312,6 +321,8 @@ class FeedIngest:
         self._txs: deque[tuple[str, int, bool, int, int]] = deque(maxlen=TX_QUEUE)
         self._pools: dict[str, _Pool] = {}
         self._changed: dict[str, None] = {}
+        # the last copy of each large account's data a replay's deltas change (frame_delta)
+        self._copies: dict[bytes, bytes] = {}
         self._n = dict.fromkeys(
             (
                 "frames",
@@ -522,6 +533,51 @@ class FeedIngest:
             c[0] += 1
             c[2] = recv
         return pos, [(ep, c[0], c[1], c[2]) for ep, c in per_ep.items()], refused
+
+    def frame_delta(
+        self,
+        endpoint: int,
+        key: bytes | bytearray | memoryview,
+        head: bytes | bytearray | memoryview,
+        how: int,
+        body: bytes | bytearray | memoryview,
+        tail: bytes | bytearray | memoryview,
+        recv_ns: int,
+    ) -> int:
+        """A recorded frame whose account data a journal stored as a delta against the
+        last copy stored under ``key``: that copy made the next one (``how``: 0 ``FULL``,
+        ``body`` the data; 1 ``SAME``, ``body`` empty; 2 ``RANGES``, ``body`` the ranges
+        of ``storage.delta.changes``), then the frame ``head + copy + tail`` applied as
+        ``frame`` applies it (the copy changes even when the frame is refused).
+        ``InvalidInputError``, nothing changed, when there is no copy to change or the
+        delta does not fit it."""
+        ep = _u16(endpoint)
+        k, body_b = _bytes(key, "key"), _bytes(body, "body")
+        head_b, tail_b = _bytes(head, "head"), _bytes(tail, "tail")
+        if how == 0:
+            span = body_b
+        elif how in (1, 2):
+            old = self._copies.get(k)
+            if old is None:
+                raise InvalidInputError("a delta refers to a copy not held")
+            if how == 1:
+                if body_b:
+                    raise InvalidInputError("a delta is damaged (a SAME delta with a body)")
+                span = old
+            else:
+                span = write_ranges(old, body_b)
+        else:
+            raise InvalidInputError(f"a delta is damaged (how {how})")
+        self._copies[k] = span
+        return self.frame(ep, head_b + span + tail_b, recv_ns)
+
+    def drop_copy(self, key: bytes | bytearray | memoryview) -> None:
+        """Forget the copy ``frame_delta`` holds under ``key`` (none: nothing)."""
+        self._copies.pop(_bytes(key, "key"), None)
+
+    def copies(self) -> tuple[int, int]:
+        """How many copies ``frame_delta`` holds, and their bytes."""
+        return len(self._copies), sum(map(len, self._copies.values()))
 
     def frame(self, endpoint: int, frame: bytes, recv_ns: int) -> int:
         """One raw frame from ``endpoint``; the subscription id of a notification, or

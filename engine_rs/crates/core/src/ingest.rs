@@ -45,9 +45,11 @@
 //! [`FeedIngest::take_refetch`]); an endpoint that disagrees is quarantined and loses
 //! first-copy rights until it agrees again; a refused first copy is no lead.
 
+pub mod copies;
 pub mod geyser;
 pub mod json;
 
+use std::borrow::Cow;
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, Hasher};
@@ -454,6 +456,11 @@ pub struct FeedIngest {
     /// a slot (nothing then says how far ahead one may be): held back, the newest per
     /// account and endpoint, until the first slot is decided ([`FeedIngest::early_copy`])
     early: HashMap<(u32, u16), Early>,
+    /// the last copy of each large account's data a replay's deltas change
+    /// ([`FeedIngest::frame_delta`])
+    copies: copies::Copies,
+    /// a delta's frame put together again (reused)
+    joined: Vec<u8>,
 }
 
 /// An account copy held back until the chain has a slot.
@@ -573,6 +580,8 @@ impl FeedIngest {
             follow: Vec::new(),
             txs: std::collections::VecDeque::new(),
             early: HashMap::new(),
+            copies: copies::Copies::default(),
+            joined: Vec::new(),
         })
     }
 
@@ -884,11 +893,139 @@ impl FeedIngest {
         let text = json::text_of(frame).map_err(|_| frame_error("frame is not JSON"))?;
         let mut doc = self.doc.take().unwrap_or_default();
         let out = match doc.parse(&text) {
-            Ok(()) => self.notification(graph, endpoint, &text, &doc, recv_ns),
+            Ok(()) => self.notification(graph, endpoint, &text, &doc, recv_ns, None),
             Err(_) => Err(frame_error("frame is not JSON")),
         };
         self.doc = Some(doc);
         out
+    }
+
+    /// A recorded frame whose long span (its account data) a journal stored as a delta
+    /// against the last copy stored under `key`: the copy under `key` made the next one
+    /// (`how`, `body`: [`copies`]' module doc; the copy is changed even when the frame
+    /// is then refused, as the journal's reader changes its own), then the frame `head ‖
+    /// copy ‖ tail` applied as [`FeedIngest::frame`] applies it. A replay hands the
+    /// engine the journal's bytes as stored: the ~121 KB copy of an order book side is
+    /// never restored in Python. `InvalidInput` (nothing changed) when the delta refers to
+    /// a copy not held or does not fit it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn frame_delta(
+        &mut self,
+        graph: &mut PoolGraph,
+        endpoint: u16,
+        key: &[u8],
+        head: &[u8],
+        how: u8,
+        body: &[u8],
+        tail: &[u8],
+        recv_ns: Arg<i64>,
+    ) -> Result<Option<u64>> {
+        let mut joined = std::mem::take(&mut self.joined);
+        joined.clear();
+        let copy = match self.copies.update(key, how, body) {
+            Ok(copy) => copy,
+            Err(e) => {
+                self.joined = joined;
+                return Err(e);
+            }
+        };
+        // a copy that decodes (base64 only: no quote, escape or control character in it):
+        // the frame without it reads as the same JSON, and its bytes are decoded already
+        let pre = copy.ok.then(|| std::mem::take(&mut copy.decoded));
+        let out = match pre {
+            Some(pre) => {
+                joined.extend_from_slice(head);
+                joined.extend_from_slice(tail);
+                let out = self.frame_with(graph, endpoint, &joined, head.len(), &pre, recv_ns);
+                if let Some(copy) = self.copies.get_mut(key) {
+                    copy.decoded = pre;
+                }
+                match out {
+                    Some(out) => {
+                        self.joined = joined;
+                        out
+                    }
+                    None => self.frame_joined(graph, endpoint, key, head, tail, recv_ns, joined),
+                }
+            }
+            None => {
+                joined.reserve(head.len() + copy.span.len() + tail.len());
+                joined.extend_from_slice(head);
+                joined.extend_from_slice(&copy.span);
+                joined.extend_from_slice(tail);
+                let out = self.frame(graph, endpoint, Input::Bytes(&joined), recv_ns);
+                self.joined = joined;
+                out
+            }
+        };
+        out
+    }
+
+    /// [`FeedIngest::frame_delta`]'s frame put together whole and applied as
+    /// [`FeedIngest::frame`] applies it.
+    #[allow(clippy::too_many_arguments)]
+    fn frame_joined(
+        &mut self,
+        graph: &mut PoolGraph,
+        endpoint: u16,
+        key: &[u8],
+        head: &[u8],
+        tail: &[u8],
+        recv_ns: Arg<i64>,
+        mut joined: Vec<u8>,
+    ) -> Result<Option<u64>> {
+        joined.clear();
+        if let Some(copy) = self.copies.get_mut(key) {
+            joined.extend_from_slice(head);
+            joined.extend_from_slice(&copy.span);
+            joined.extend_from_slice(tail);
+        }
+        let out = self.frame(graph, endpoint, Input::Bytes(&joined), recv_ns);
+        self.joined = joined;
+        out
+    }
+
+    /// [`FeedIngest::frame`] of a frame whose account data (a string that decodes to
+    /// `pre`) was cut out of `text` at `at`: what `frame` does with the whole frame, or
+    /// None (nothing changed) when `text` is not JSON or its account data is not the
+    /// string cut out there (the caller then applies the whole frame).
+    fn frame_with(
+        &mut self,
+        graph: &mut PoolGraph,
+        endpoint: u16,
+        text: &[u8],
+        at: usize,
+        pre: &[u8],
+        recv_ns: Arg<i64>,
+    ) -> Option<Result<Option<u64>>> {
+        use json::{Kind, Node};
+        let mut doc = self.doc.take().unwrap_or_default();
+        // (the text as `frame` reads it: UTF-8, borrowed; the cut-out string is ASCII)
+        let borrowed = matches!(json::text_of(Input::Bytes(text)), Ok(Cow::Borrowed(_)));
+        let fits = borrowed
+            && doc.parse(text).is_ok()
+            && matches!(
+                (doc.get(Node::Data), doc.items(Node::Data)),
+                (Some(d), &[b64, _]) if d.kind == Kind::Arr
+                    && b64.kind == Kind::Str && b64.start == at && b64.end == at
+            );
+        let out = fits.then(|| {
+            self.wrong_argument = false;
+            self.n.frames += 1;
+            self.notification(graph, endpoint, text, &doc, recv_ns, Some(pre))
+        });
+        self.doc = Some(doc);
+        out
+    }
+
+    /// Forget the copy under `key` ([`FeedIngest::frame_delta`]); none: nothing.
+    pub fn drop_copy(&mut self, key: &[u8]) {
+        self.copies.drop_copy(key);
+    }
+
+    /// How many copies [`FeedIngest::frame_delta`] holds, and their bytes.
+    pub fn copies(&self) -> (usize, usize) {
+        self.copies.size()
     }
 
     /// [`FeedIngest::frame`] after its JSON parse: `text` is the frame's text and `doc`
@@ -904,7 +1041,7 @@ impl FeedIngest {
     ) -> Result<Option<u64>> {
         self.wrong_argument = false;
         self.n.frames += 1;
-        self.notification(graph, endpoint, text, doc, recv_ns)
+        self.notification(graph, endpoint, text, doc, recv_ns, None)
     }
 
     /// One Yellowstone gRPC `SubscribeUpdate` (protobuf bytes) from `endpoint`: the same
@@ -1052,6 +1189,8 @@ impl FeedIngest {
         }
     }
 
+    /// `pre`: the account data decoded already (a replay's copy, see
+    /// [`FeedIngest::frame_delta`]), its string cut out of `s`.
     fn notification(
         &mut self,
         graph: &mut PoolGraph,
@@ -1059,6 +1198,7 @@ impl FeedIngest {
         s: &[u8],
         doc: &json::Doc,
         recv_ns: Arg<i64>,
+        pre: Option<&[u8]>,
     ) -> Result<Option<u64>> {
         use json::{Kind, Node};
         let obj = |n: Node, what: &str| match doc.get(n) {
@@ -1113,7 +1253,7 @@ impl FeedIngest {
         let slot = uint(Node::ContextSlot, "context.slot")?;
         obj(Node::Value, "result.value")?;
         if kind == SubKind::Account {
-            self.account_notification(graph, ep, s, doc, slot, bound, recv_ns)?;
+            self.account_notification(graph, ep, s, doc, slot, bound, recv_ns, pre)?;
         } else {
             self.logs_notification(ep, s, doc, slot, bound, recv_ns)?;
         }
@@ -1130,6 +1270,7 @@ impl FeedIngest {
         slot: u64,
         bound: Option<(SubKind, u32)>,
         recv_ns: Arg<i64>,
+        pre: Option<&[u8]>,
     ) -> Result<()> {
         use json::{Kind, Node};
         let owner = doc
@@ -1148,7 +1289,13 @@ impl FeedIngest {
         buf.clear();
         buf.extend_from_slice(&owner);
         buf.push(0);
-        let decoded = decode::b64decode_into(&b64, &mut buf);
+        let decoded = match pre {
+            Some(d) => {
+                buf.extend_from_slice(d);
+                Ok(())
+            }
+            None => decode::b64decode_into(&b64, &mut buf),
+        };
         let out = match decoded {
             Err(_) => Err(frame_error("account.data: not base64")),
             Ok(()) => match bound {

@@ -557,6 +557,61 @@ impl FeedIngest {
         }
     }
 
+    /// A recorded frame whose account data a journal stored as a delta against the last
+    /// copy stored under `key`: that copy made the next one (`how`: 0 `FULL`, `body` the
+    /// data; 1 `SAME`, `body` empty; 2 `RANGES`, `body` the ranges of
+    /// `storage.delta.changes`), then the frame `head + copy + tail` applied as `frame`
+    /// applies it (the copy changes even when the frame is refused). `InvalidInputError`,
+    /// nothing changed, when there is no copy to change or the delta does not fit it.
+    #[allow(clippy::too_many_arguments)]
+    fn frame_delta<'py>(
+        &mut self,
+        py: Python<'py>,
+        endpoint: &Bound<'py, PyAny>,
+        key: &Bound<'py, PyAny>,
+        head: &Bound<'py, PyAny>,
+        how: u8,
+        body: &Bound<'py, PyAny>,
+        tail: &Bound<'py, PyAny>,
+        recv_ns: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let ep = endpoint_arg(endpoint)?;
+        let (key, head, body, tail) = (
+            data_arg(key)?,
+            data_arg(head)?,
+            data_arg(body)?,
+            data_arg(tail)?,
+        );
+        let ns = lazy::<i64>(recv_ns);
+        let graph = self.graph.bind(py);
+        let mut g = graph.try_borrow_mut()?;
+        let g = &mut g.inner;
+        let inner = &mut self.inner;
+        match guard(py, || {
+            inner.frame_delta(g, ep, &key, &head, how, &body, &tail, ns)
+        }) {
+            Ok(Some(sub)) => sub.into_bound_py_any(py),
+            Ok(None) => (-1i64).into_bound_py_any(py),
+            Err(e) => Err(if inner.take_wrong_argument() {
+                int_type_error(recv_ns)
+            } else {
+                e
+            }),
+        }
+    }
+
+    /// Forget the copy `frame_delta` holds under `key` (none: nothing).
+    fn drop_copy(&mut self, key: &Bound<'_, PyAny>) -> PyResult<()> {
+        let key = data_arg(key)?;
+        self.inner.drop_copy(&key);
+        Ok(())
+    }
+
+    /// How many copies `frame_delta` holds, and their bytes.
+    fn copies(&self) -> (usize, usize) {
+        self.inner.copies()
+    }
+
     /// A run of recorded stream messages from `batch` (inputs packed as the journal packs
     /// them: kind u8, endpoint u16, receive ns i64, wall µs i64, length u32, little
     /// endian, then the payload), from byte `start` to the first input that is neither a

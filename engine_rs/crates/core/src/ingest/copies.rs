@@ -1,0 +1,233 @@
+//! The last copy of each large account's data a recording stored, kept by the ingest so
+//! a replay hands it a delta instead of a restored frame ([`super::FeedIngest::frame_delta`]).
+//!
+//! A copy is the span of a frame the journal cut out (an order book side's base64 data,
+//! ~121 KB); a delta says how the next copy under the same key differs from it: `FULL`
+//! (the span itself), `SAME` (nothing: the copy unchanged) or `RANGES` (`count u32`, then
+//! per range `u32` bytes since the last range's end and `u32` length, then the ranges'
+//! new bytes, little endian: `storage.delta.changes`). Checked before anything is
+//! written: a damaged delta leaves the copy as it was.
+
+use std::collections::HashMap;
+
+use crate::decode;
+use crate::error::{EngineError, Result};
+
+/// The span itself.
+pub const FULL: u8 = 0;
+/// The copy unchanged.
+pub const SAME: u8 = 1;
+/// Ranges written over the copy.
+pub const RANGES: u8 = 2;
+
+fn damaged(what: &str) -> EngineError {
+    EngineError::InvalidInput(format!("a delta is damaged ({what})"))
+}
+
+/// A copy: the span (base64 text), and the bytes it decodes to when it does (`ok`),
+/// kept up to date range by range (a `SAME` or `RANGES` copy is then not decoded whole).
+#[derive(Debug, Default)]
+pub struct Copy {
+    pub span: Vec<u8>,
+    pub decoded: Vec<u8>,
+    pub ok: bool,
+}
+
+impl Copy {
+    fn decode_all(&mut self) {
+        self.decoded.clear();
+        self.ok = decode::b64decode_into(&self.span, &mut self.decoded).is_ok();
+    }
+
+    /// `decoded` after the ranges of `body` (checked already) were written over `span`:
+    /// only the 4-character groups they touch decoded again, whole when one touches the
+    /// last group (its padding) or a group does not decode to 3 bytes.
+    fn redecode(&mut self, body: &[u8]) {
+        let n = self.span.len();
+        if !self.ok || !n.is_multiple_of(4) || n < 8 {
+            return self.decode_all();
+        }
+        let count = word(body, 0).unwrap_or(0);
+        let mut pos = 0usize;
+        let mut tmp = Vec::with_capacity(48);
+        for i in 0..count {
+            let (Some(gap), Some(len)) = (word(body, 4 + 8 * i), word(body, 8 + 8 * i)) else {
+                return self.decode_all();
+            };
+            let start = pos + gap;
+            pos = start + len;
+            let (q0, q1) = (start / 4, pos.div_ceil(4));
+            if q1 * 4 > n - 4 {
+                return self.decode_all(); // the last group: its padding
+            }
+            tmp.clear();
+            let text = &self.span[q0 * 4..q1 * 4];
+            if decode::b64decode_into(text, &mut tmp).is_err() || tmp.len() != (q1 - q0) * 3 {
+                return self.decode_all();
+            }
+            self.decoded[q0 * 3..q1 * 3].copy_from_slice(&tmp);
+        }
+    }
+}
+
+/// The copies, by key.
+#[derive(Debug, Default)]
+pub struct Copies {
+    spans: HashMap<Vec<u8>, Copy>,
+}
+
+impl Copies {
+    /// The copy under `key` after `how` and `body` (see the module doc): its bytes.
+    /// `InvalidInput` when there is none to change, or the delta does not fit it.
+    pub fn update(&mut self, key: &[u8], how: u8, body: &[u8]) -> Result<&mut Copy> {
+        match how {
+            FULL => {
+                let copy = self.spans.entry(key.to_vec()).or_default();
+                copy.span.clear();
+                copy.span.extend_from_slice(body);
+                copy.decode_all();
+                Ok(copy)
+            }
+            SAME | RANGES => {
+                let copy = self.spans.get_mut(key).ok_or_else(|| {
+                    EngineError::InvalidInput("a delta refers to a copy not held".into())
+                })?;
+                if how == SAME {
+                    if !body.is_empty() {
+                        return Err(damaged("a SAME delta with a body"));
+                    }
+                } else {
+                    write_ranges(&mut copy.span, body)?;
+                    copy.redecode(body);
+                }
+                Ok(copy)
+            }
+            other => Err(damaged(&format!("how {other}"))),
+        }
+    }
+
+    /// The copy under `key`.
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Copy> {
+        self.spans.get_mut(key)
+    }
+
+    /// Forget the copy under `key` (none: nothing).
+    pub fn drop_copy(&mut self, key: &[u8]) {
+        self.spans.remove(key);
+    }
+
+    /// How many copies are held, and their bytes.
+    pub fn size(&self) -> (usize, usize) {
+        (
+            self.spans.len(),
+            self.spans.values().map(|c| c.span.len()).sum(),
+        )
+    }
+}
+
+fn word(b: &[u8], at: usize) -> Option<usize> {
+    let w: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
+    usize::try_from(u32::from_le_bytes(w)).ok()
+}
+
+/// `body`'s ranges written over `span`, checked whole first (nothing written when they
+/// do not fit).
+fn write_ranges(span: &mut [u8], body: &[u8]) -> Result<()> {
+    let cut = || damaged("its ranges are cut short");
+    let count = word(body, 0).ok_or_else(cut)?;
+    let steps_end = count
+        .checked_mul(8)
+        .and_then(|n| n.checked_add(4))
+        .filter(|&n| n <= body.len())
+        .ok_or_else(cut)?;
+    let (mut pos, mut at) = (0usize, steps_end);
+    for i in 0..count {
+        let gap = word(body, 4 + 8 * i).ok_or_else(cut)?;
+        let n = word(body, 8 + 8 * i).ok_or_else(cut)?;
+        let start = pos.checked_add(gap).ok_or_else(cut)?;
+        pos = start.checked_add(n).ok_or_else(cut)?;
+        at = at.checked_add(n).ok_or_else(cut)?;
+    }
+    if pos > span.len() || at != body.len() {
+        return Err(damaged("its ranges do not fit"));
+    }
+    let (mut pos, mut at) = (0usize, steps_end);
+    for i in 0..count {
+        let (gap, n) = (word(body, 4 + 8 * i), word(body, 8 + 8 * i));
+        let (Some(gap), Some(n)) = (gap, n) else {
+            return Err(cut());
+        };
+        let start = pos + gap;
+        span[start..start + n].copy_from_slice(&body[at..at + n]);
+        pos = start + n;
+        at += n;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ranges(parts: &[(u32, &[u8])]) -> Vec<u8> {
+        let mut b = (parts.len() as u32).to_le_bytes().to_vec();
+        for (gap, new) in parts {
+            b.extend_from_slice(&gap.to_le_bytes());
+            b.extend_from_slice(&(new.len() as u32).to_le_bytes());
+        }
+        for (_, new) in parts {
+            b.extend_from_slice(new);
+        }
+        b
+    }
+
+    #[test]
+    fn full_same_ranges() {
+        let mut c = Copies::default();
+        assert!(c.update(b"k", SAME, b"").is_err());
+        assert_eq!(c.update(b"k", FULL, b"abcdefgh").unwrap().span, b"abcdefgh");
+        assert_eq!(c.update(b"k", SAME, b"").unwrap().span, b"abcdefgh");
+        let body = ranges(&[(1, b"XY"), (2, b"Z")]);
+        assert_eq!(c.update(b"k", RANGES, &body).unwrap().span, b"aXYdeZgh");
+        // past the end, or bytes left over: refused, the copy unchanged
+        assert!(c.update(b"k", RANGES, &ranges(&[(7, b"XY")])).is_err());
+        let mut extra = ranges(&[(0, b"Q")]);
+        extra.push(0);
+        assert!(c.update(b"k", RANGES, &extra).is_err());
+        assert!(c.update(b"k", RANGES, &[1, 0, 0]).is_err());
+        assert!(c.update(b"k", 3, b"").is_err());
+        assert_eq!(c.update(b"k", SAME, b"").unwrap().span, b"aXYdeZgh");
+        assert_eq!(c.size(), (1, 8));
+        c.drop_copy(b"k");
+        assert_eq!(c.size(), (0, 0));
+    }
+
+    #[test]
+    fn the_decoded_bytes_follow_the_ranges() {
+        use base64::Engine as _;
+        let b64 = |d: &[u8]| {
+            base64::engine::general_purpose::STANDARD
+                .encode(d)
+                .into_bytes()
+        };
+        let mut data: Vec<u8> = (0..3000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut c = Copies::default();
+        let mut text = b64(&data);
+        assert!(c.update(b"k", FULL, &text).unwrap().ok);
+        for (at, v) in [(0usize, 1u8), (1500, 2), (2998, 3), (2999, 4), (777, 5)] {
+            data[at] = v;
+            let new = b64(&data);
+            let diff: Vec<usize> = (0..new.len()).filter(|&i| new[i] != text[i]).collect();
+            let (lo, hi) = (diff[0], diff[diff.len() - 1] + 1);
+            let body = ranges(&[(lo as u32, &new[lo..hi])]);
+            let copy = c.update(b"k", RANGES, &body).unwrap();
+            assert!(copy.ok);
+            assert_eq!(copy.span, new);
+            assert_eq!(copy.decoded, data);
+            text = new;
+        }
+        // a character outside the alphabet: not decoded (the frame's own path says why)
+        let body = ranges(&[(100, b"!")]);
+        assert!(!c.update(b"k", RANGES, &body).unwrap().ok);
+    }
+}
