@@ -132,8 +132,8 @@ fn account_frame(sub: u64, slot: u64, owner: &Key, data: &[u8]) -> Vec<u8> {
 fn slot_frame(sub: u64, slot: u64) -> Vec<u8> {
     format!(
         r#"{{"jsonrpc":"2.0","method":"slotNotification","params":{{"result":{{"parent":{},"root":{},"slot":{slot}}},"subscription":{sub}}}}}"#,
-        slot - 1,
-        slot - 32
+        slot.saturating_sub(1),
+        slot.saturating_sub(32)
     )
     .into_bytes()
 }
