@@ -4,12 +4,17 @@ against it."""
 
 from __future__ import annotations
 
+import asyncio
 import types
+from collections.abc import AsyncIterator
 from typing import Any
+
+import grpc
 
 from feeds.clients.pubsub import WorkerConfig
 from feeds.health import FeedHealth
 from feeds.sim.server import SimServer
+from feeds.wire.geyser import geyser_pb2 as pb
 from tests.support.truth import market_graph
 
 QUICK = WorkerConfig(
@@ -39,3 +44,27 @@ def healthy(h: FeedHealth) -> None:
     """Nothing held against an endpoint that told no lie."""
     assert (h.rejected, h.implausible, h.identity, h.disagreed, h.unknown) == (0, 0, 0, 0, 0), h
     assert not h.quarantined and h.held_back == 0
+
+
+def subscribe_call(
+    channel: grpc.aio.Channel, req: Any, metadata: tuple[tuple[str, str], ...] = ()
+) -> Any:
+    """A raw Yellowstone ``Subscribe`` stream on ``channel`` that sends ``req`` once the
+    server's headers came (as the worker does, ``_Requests.hold_until``: a refusal at
+    once is then never hidden by grpc.aio's "Internal error from Core") and stays open
+    until the server ends it; its updates decoded."""
+    call = channel.stream_stream(
+        "/geyser.Geyser/Subscribe",
+        request_serializer=pb.SubscribeRequest.SerializeToString,
+        response_deserializer=pb.SubscribeUpdate.FromString,
+    )
+    calls: list[Any] = []
+
+    async def reqs() -> AsyncIterator[Any]:
+        await calls[0].initial_metadata()
+        yield req
+        await asyncio.Event().wait()
+
+    stream = call(reqs(), metadata=metadata)
+    calls.append(stream)
+    return stream

@@ -33,7 +33,7 @@ from feeds.sim.world import WorldConfig
 from feeds.wire.geyser import geyser_pb2 as pb
 from storage.codec import Kind, decompress, unpack
 from storage.journal import Journal
-from tests.support.feeds import market_equal
+from tests.support.feeds import market_equal, subscribe_call
 from tests.support.hostile import until
 
 CFG = WorldConfig(seed=9, tokens=6, pools=12, trades_per_slot=8)
@@ -292,23 +292,7 @@ async def _subscribe_once(url: str, req: Any, metadata: tuple[tuple[str, str], .
     """Open a stream, send ``req``, read until the server ends it: its error."""
     host, _ = target(url)
     async with grpc.aio.insecure_channel(host) as ch:
-        call = ch.stream_stream(
-            "/geyser.Geyser/Subscribe",
-            request_serializer=pb.SubscribeRequest.SerializeToString,
-            response_deserializer=pb.SubscribeUpdate.FromString,
-        )
-
-        calls: list[Any] = []
-
-        async def reqs() -> AsyncIterator[Any]:
-            # the server's headers first, as the worker does (_Requests.hold_until): a
-            # refusal at once is then never hidden by grpc.aio's "Internal error from Core"
-            await calls[0].initial_metadata()
-            yield req
-            await asyncio.Event().wait()  # the stream stays open until the server ends it
-
-        stream = call(reqs(), metadata=metadata)
-        calls.append(stream)
+        stream = subscribe_call(ch, req, metadata)
         with pytest.raises(grpc.aio.AioRpcError) as err:
             async with asyncio.timeout(30):
                 async for _ in stream:

@@ -7,8 +7,6 @@ is never cut and gets every slot."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Any
 
 import grpc
 import pytest
@@ -18,6 +16,7 @@ from feeds.sim.geyser import CONFIRMED, LAGGED
 from feeds.sim.server import GRPC_CHANNEL_CAPACITY, EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
 from feeds.wire.geyser import geyser_pb2 as pb
+from tests.support.feeds import subscribe_call
 from tests.support.hostile import until
 
 SMALL = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=8)
@@ -32,24 +31,6 @@ def test_the_default_is_yellowstones() -> None:
     assert EndpointProfile().grpc_channel_capacity == 250_000
     with pytest.raises(ValueError, match="grpc_channel_capacity"):
         EndpointProfile(grpc_channel_capacity=0)
-
-
-def _call(ch: grpc.aio.Channel, req: Any) -> Any:
-    call = ch.stream_stream(
-        "/geyser.Geyser/Subscribe",
-        request_serializer=pb.SubscribeRequest.SerializeToString,
-        response_deserializer=pb.SubscribeUpdate.FromString,
-    )
-    calls: list[Any] = []
-
-    async def reqs() -> AsyncIterator[Any]:
-        await calls[0].initial_metadata()  # the server's headers first (see the worker)
-        yield req
-        await asyncio.Event().wait()  # open until the server ends it
-
-    stream = call(reqs())
-    calls.append(stream)
-    return stream
 
 
 @pytest.mark.slow
@@ -70,7 +51,7 @@ async def test_a_stream_that_falls_behind_its_channel_is_ended_lagged() -> None:
             grpc.aio.insecure_channel(host) as fast_ch,
             grpc.aio.insecure_channel(host, options=SLOW_OPTIONS) as slow_ch,
         ):
-            fast = _call(fast_ch, fast_req)
+            fast = subscribe_call(fast_ch, fast_req)
 
             async def read_fast() -> None:
                 async for u in fast:
@@ -79,7 +60,7 @@ async def test_a_stream_that_falls_behind_its_channel_is_ended_lagged() -> None:
 
             reader = asyncio.create_task(read_fast())
             await until(lambda: sum(s.filter is not None for s in service.streams) == 1)
-            slow = _call(slow_ch, slow_req)
+            slow = subscribe_call(slow_ch, slow_req)
             await until(lambda: sum(s.filter is not None for s in service.streams) == 2)
             (stream,) = [s for s in service.streams if s.filter and s.filter.accounts]
             first = srv.world.slot + 1
