@@ -948,15 +948,7 @@ impl FeedIngest {
                     None => self.frame_joined(graph, endpoint, key, head, tail, recv_ns, joined),
                 }
             }
-            None => {
-                joined.reserve(head.len() + copy.span.len() + tail.len());
-                joined.extend_from_slice(head);
-                joined.extend_from_slice(&copy.span);
-                joined.extend_from_slice(tail);
-                let out = self.frame(graph, endpoint, Input::Bytes(&joined), recv_ns);
-                self.joined = joined;
-                out
-            }
+            None => self.frame_joined(graph, endpoint, key, head, tail, recv_ns, joined),
         };
         out
     }
