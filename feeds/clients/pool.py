@@ -431,6 +431,7 @@ class FeedPool:
         pools = dict(universe)
         answered: collections.Counter[str] = collections.Counter()
         phases = ("pools", "vaults and configs", "tick arrays and mints")
+        pace = Pace(SLICE_S)
         # pools -> their vaults / configs -> (whirlpools ...) tick arrays and the mints of
         # the Token-2022 vaults (watched once their vault is read)
         for round_ in range(3):
@@ -439,29 +440,34 @@ class FeedPool:
                 keys += self._tick_arrays(done)
             if not keys:
                 continue
-            accounts = await self._snapshot_fetch(keys, phases[round_], answered)
-            slot = _answer_slot(accounts)
             # the pools' own accounts: what each makes watched is noted once for the
             # batch (one pass over the watched accounts, not one per pool)
             before = set(self.ingest.watched()) if round_ == 0 else set()
-            pace = Pace(SLICE_S)  # the loop (feeds, the screen, keys) gets its turns
-            for k in keys:
-                if pace.due():
-                    await asyncio.sleep(0)
-                    pace.restart()
-                done.add(k)
-                acc = self._or_zeroed(k, accounts.get(k), slot)
-                if acc is None:
-                    if k in pools:
-                        out.missing.append(k)
-                    continue
-                out.accounts += 1
-                try:
-                    if k in pools:
-                        self.pool_accounts.setdefault(k, {k})
-                    self.ingest.account(k, acc.owner, acc.data, acc.slot)
-                except EngineError as exc:
-                    out.rejected.append(f"{k}: {exc}")
+
+            async def take(accounts: dict[str, RawAccount | None]) -> None:
+                """One chunk's answer into the graph as it comes: the snapshot never
+                holds the market's accounts all at once (a high-water mark the
+                process would keep)."""
+                slot = _answer_slot(accounts)
+                for k, got in accounts.items():
+                    if pace.due():  # the loop (feeds, the screen, keys) gets its turns
+                        await asyncio.sleep(0)
+                        pace.restart()
+                    done.add(k)
+                    acc = self._or_zeroed(k, got, slot)
+                    if acc is None:
+                        if k in pools:
+                            out.missing.append(k)
+                        continue
+                    out.accounts += 1
+                    try:
+                        if k in pools:
+                            self.pool_accounts.setdefault(k, {k})
+                        self.ingest.account(k, acc.owner, acc.data, acc.slot)
+                    except EngineError as exc:
+                        out.rejected.append(f"{k}: {exc}")
+
+            await self._snapshot_fetch(keys, phases[round_], answered, take)
             if round_ == 0:
                 self._note_new(before)
             self._accounts_gen += 1
@@ -489,8 +495,12 @@ class FeedPool:
         return out
 
     async def _snapshot_fetch(
-        self, keys: Sequence[str], phase: str, answered: collections.Counter[str]
-    ) -> dict[str, RawAccount | None]:
+        self,
+        keys: Sequence[str],
+        phase: str,
+        answered: collections.Counter[str],
+        take: Callable[[dict[str, RawAccount | None]], Awaitable[None]],
+    ) -> None:
         """``keys`` for the snapshot, a hedged ``getMultipleAccounts`` per chunk of
         ``MAX_ACCOUNTS`` (each endpoint takes at most ``rpc_concurrency`` at once; a chunk
         waiting for a place is asked of the next endpoint after ``rpc_hedge_s``, so the
@@ -499,18 +509,48 @@ class FeedPool:
         ``BOOT_TIMEOUT_GROWTH`` times ``rpc_timeout_s``), at most ``boot_attempts`` times,
         as long as the failure was transient (no answer in time, a dropped connection, a
         node behind); when no endpoint could be reached at all it fails at once.
-        ``answered`` counts the chunks each endpoint answered."""
+        ``answered`` counts the chunks each endpoint answered. Each chunk's answer is
+        handed to ``take`` as it comes (never all of them held at once)."""
         p = self.progress
         p.phase, p.fetched, p.total = phase, 0, len(keys)
         log.info("snapshot: %s, %d accounts", phase, len(keys))
-        out: dict[str, RawAccount | None] = {}
         last_log = time.monotonic()
+
+        def note(part: list[str], name: str) -> None:
+            nonlocal last_log
+            answered[name] += 1
+            p.fetched += len(part)
+            now = time.monotonic()
+            if now - last_log >= PROGRESS_LOG_S:
+                last_log = now
+                log.info("%s", p.text())
+
+        def retried(why: str) -> None:
+            p.retries += 1
+            p.problem = why[:300]
+
+        await self._fetch_chunks(keys, take, note, retried, phase, self.boot_attempts)
+
+    async def _fetch_chunks(
+        self,
+        keys: Sequence[str],
+        take: Callable[[dict[str, RawAccount | None]], Awaitable[None] | None],
+        note: Callable[[list[str], str], None] | None = None,
+        retried: Callable[[str], None] | None = None,
+        phase: str = "re-fetch",
+        attempts: int = 1,
+    ) -> None:
+        """``keys``, a hedged ``getMultipleAccounts`` per chunk of ``MAX_ACCOUNTS``,
+        each chunk's answer handed to ``take`` as it comes (the requests wait for a
+        place at their endpoint: at most ``rpc_concurrency`` each, so what is held at
+        once is bounded by the endpoints' places, not by ``len(keys)``); a transient
+        failure retried up to ``attempts`` times (see :meth:`_snapshot_fetch`).
+        ``note(part, endpoint)`` after each chunk, ``retried(why)`` at each retry."""
         commitment = self.commitment
 
         async def chunk(part: list[str]) -> None:
-            nonlocal last_log
             timeout = self.rpc_timeout_s
-            for attempt in range(1, self.boot_attempts + 1):
+            for attempt in range(1, attempts + 1):
                 try:
                     got, name = await self._hedged(
                         "getMultipleAccounts",
@@ -519,17 +559,17 @@ class FeedPool:
                     )
                     break
                 except RpcError as exc:
-                    if not exc.transient or exc.unreachable or attempt == self.boot_attempts:
+                    if not exc.transient or exc.unreachable or attempt == attempts:
                         if attempt > 1:
                             raise RpcError(
-                                f"{exc} (attempt {attempt} of {self.boot_attempts})",
+                                f"{exc} (attempt {attempt} of {attempts})",
                                 transient=exc.transient,
                                 unreachable=exc.unreachable,
                             ) from None
                         raise
-                    p.retries += 1
                     why = redact(str(exc))
-                    p.problem = why[:300]
+                    if retried is not None:
+                        retried(why)
                     low, high = BOOT_BACKOFF_S
                     wait = min(high, low * 2 ** (attempt - 1)) * self._jitter.uniform(0.5, 1.0)
                     log.warning(
@@ -541,13 +581,11 @@ class FeedPool:
                     )
                     await asyncio.sleep(wait)
                     timeout = min(timeout * 2, self.rpc_timeout_s * BOOT_TIMEOUT_GROWTH)
-            out.update(got)
-            answered[name] += 1
-            p.fetched += len(part)
-            now = time.monotonic()
-            if now - last_log >= PROGRESS_LOG_S:
-                last_log = now
-                log.info("%s", p.text())
+            taken = take(got)
+            if taken is not None:
+                await taken
+            if note is not None:
+                note(part, name)
 
         parts = [list(keys[i : i + MAX_ACCOUNTS]) for i in range(0, len(keys), MAX_ACCOUNTS)]
         tasks = [asyncio.ensure_future(chunk(part)) for part in parts]
@@ -557,7 +595,6 @@ class FeedPool:
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-        return out
 
     def _tick_arrays(self, done: set[str]) -> list[str]:
         """The arrays around each tracked pool's price that its venue follows (a
@@ -713,8 +750,10 @@ class FeedPool:
             await self.transactions.fill(int(self.ingest.stats().slot))
         watched = list(self.ingest.watched())
         if watched:
-            accounts, _ = await self._fetch(watched)
-            self._apply(accounts)
+            # chunk by chunk, each applied as it comes: the whole market's accounts are
+            # never held at once (they were, and the process kept that high-water mark:
+            # +700 MB after the first reconnect at 3,000 pools)
+            await self._fetch_chunks(watched, self._apply)
             self.refetched += len(watched)
         for i in back:
             self._reconnects_seen[i] = self.counters[i].reconnects
