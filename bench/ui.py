@@ -101,6 +101,11 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         sources.Evaluation(shadow=not a.no_shadow),
         endpoints=eps,
     )
+    from arbscope import heap
+
+    trim = heap.trimmer()
+    if not a.no_trim:  # as the dashboard's process does (arbscope.cli.dashboard)
+        trim.start()
     app = ArbscopeApp(session)
     lat: list[float] = []  # space (pause): the loop's own delay
     lat_t: list[float] = []  # t (theme): also restyles every widget
@@ -137,6 +142,7 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         if prof is not None:
             prof.enable()
         c0, t0, rss0 = time.process_time(), time.monotonic(), _rss_mb()
+        trims0, released0 = trim.trims, trim.released
         sim = getattr(a, "sim_pid", None)
         r0 = sum(c.reconnects for c in session.pool.counters)
         end = t0 + a.seconds
@@ -169,6 +175,7 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         rss1 = _rss_mb()
         sim_rss_at.append((wall, _rss_mb(sim)))
         reconnects = sum(c.reconnects for c in session.pool.counters) - r0
+        trims, released = trim.trims - trims0, trim.released - released0
         frames = screen.frames - f0
         builds = sum(c.builds for c in charts) - b0
         m1 = sum(c.messages for c in session.pool.counters) if session.pool else 0
@@ -200,6 +207,9 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         "rss_mb_over_time": [*rss_at, (wall, rss1)],
         "simulator_rss_mb_over_time": sim_rss_at,
         "reconnects": reconnects,
+        "heap_trims": trims,
+        "heap_released_mb": released / 2**20,
+        "heap_trim_longest_ms": 1e3 * trim.longest_s,
         "theme_latency_p99_ms": 1e3 * _nearest_rank(lat_t, 99.0),
         **holds.summary(),
     }
@@ -392,6 +402,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--json", metavar="PATH")
     ap.add_argument(
+        "--no-trim",
+        action="store_true",
+        help="do not give the free heap back to the system (arbscope.heap.Trimmer), to compare",
+    )
+    ap.add_argument(
         "--growth",
         action="store_true",
         help="print what grew in the app's process over the window (types, big containers)",
@@ -443,6 +458,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "memory (RSS) after warm-up -> end",
             f"{r['rss_mb_start']:.0f} -> {r['rss_mb_end']:.0f} MB",
             "flat",
+        ),
+        (
+            "free heap given back (malloc_trim every 10 s)",
+            f"{r['heap_released_mb']:,.0f} MB in {r['heap_trims']} calls, "
+            f"the longest {r['heap_trim_longest_ms']:.1f} ms"
+            if r["heap_trims"]
+            else "off",
+            "",
         ),
         ("reconnects (all endpoints)", f"{r['reconnects']}", ""),
         (

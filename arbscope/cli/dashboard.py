@@ -53,8 +53,12 @@ def run(args: argparse.Namespace) -> int:
         return headless(session, args.duration)
     from tui.app import ArbscopeApp
 
+    from .. import heap
     from ..replay import JournalSessions
 
+    # the dashboard's process gives what its allocator holds free back to the system
+    # (``heap.Trimmer``); a headless one does so from ``heap.settle``
+    heap.trimmer().start()
     run_app(
         ArbscopeApp(session, sessions=JournalSessions(cfg["journal.path"]), theme=cfg["ui.theme"])
     )

@@ -30,3 +30,65 @@ def test_settle_acts_once_and_only_when_enabled() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
     )
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def _fresh(code: str) -> None:
+    """``code`` in a fresh interpreter (the allocator's state is the process's); it
+    prints ``ok`` when its assertions held."""
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def test_what_the_process_freed_goes_back_to_the_system() -> None:
+    # ~200 MB in blocks the C allocator serves (bytes over pymalloc's 512), freed but
+    # for the last one: the free memory is below the heap's top, so free() keeps it and
+    # the RSS stays; release() gives it back (glibc: malloc_trim). Elsewhere there is
+    # no such call: release() says so (None) and the test ends there.
+    _fresh(
+        """
+        from arbscope import heap
+        if heap.release() is None:
+            print("ok")
+            raise SystemExit
+        blocks = [bytes(2000) for _ in range(100_000)]
+        last = blocks[-1]
+        del blocks
+        before = heap.rss_bytes()
+        assert heap.release() is True
+        after = heap.rss_bytes()
+        assert before is not None and after is not None
+        assert before - after >= 100 * 2**20, (before, after)
+        assert len(last) == 2000
+        print("ok")
+        """
+    )
+
+
+def test_the_trimmer_calls_on_its_period_and_settle_starts_it() -> None:
+    _fresh(
+        """
+        from arbscope import heap
+        import pytest
+        with pytest.raises(ValueError):
+            heap.Trimmer(0)
+        heap.TRIM_EVERY_S = 0.02
+        heap.enable()
+        assert heap.settle() is True
+        t = heap.trimmer()
+        if not t.available:
+            print("ok")
+            raise SystemExit
+        assert t.wait_trims(3, 60.0), t.trims
+        t.stop()
+        n = t.trims
+        assert n >= 3 and t.longest_s > 0
+        assert heap.trimmer() is t  # one per process
+        print("ok")
+        """
+    )
