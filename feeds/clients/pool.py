@@ -211,6 +211,10 @@ class FeedPool:
         # reconnected is subscribed again, every watched account is fetched once more
         self.resnapshots = 0
         self._reconnects_seen = [0] * len(self.endpoints)
+        # the accounts of a gap still to fetch again (None: no gap being filled), and
+        # each endpoint's reconnects it covers
+        self._gap: dict[str, None] | None = None
+        self._gap_marks: list[int] = []
         self._retry: list[tuple[str, int]] = []
         self.wanted = 0  # subscriptions each worker asks for (set by start)
         # each pool's tracked arrays (Whirlpool tick arrays ...: its venue's ``follow``),
@@ -736,7 +740,12 @@ class FeedPool:
         subscribed again: what changed while its stream was down is never sent (a node
         does not replay notifications), and if every endpoint missed it the ingest would
         keep the old state until the account next changes. Older copies than the
-        ingest holds are refused by its slot order, so this never moves a pool back."""
+        ingest holds are refused by its slot order, so this never moves a pool back.
+
+        Chunk by chunk, each applied as it comes (the market's accounts are never held
+        at once), and resumed where it stopped: when a chunk fails (busy nodes), what
+        was fetched stays done and the next round asks only for the rest — unless an
+        endpoint reconnected again meanwhile, which makes a new gap of every account."""
         back = [
             i
             for i, c in enumerate(self.counters)
@@ -746,17 +755,24 @@ class FeedPool:
         ]
         if not back:
             return
-        if self.transactions is not None:  # what landed on the pools while it was down
-            await self.transactions.fill(int(self.ingest.stats().slot))
-        watched = list(self.ingest.watched())
-        if watched:
-            # chunk by chunk, each applied as it comes: the whole market's accounts are
-            # never held at once (they were, and the process kept that high-water mark:
-            # +700 MB after the first reconnect at 3,000 pools)
-            await self._fetch_chunks(watched, self._apply)
-            self.refetched += len(watched)
+        marks = [c.reconnects for c in self.counters]
+        if self._gap is None or any(marks[i] > self._gap_marks[i] for i in back):
+            if self.transactions is not None:  # what landed on the pools while it was down
+                await self.transactions.fill(int(self.ingest.stats().slot))
+            self._gap, self._gap_marks = dict.fromkeys(self.ingest.watched()), marks
+        gap = self._gap
+
+        def take(accounts: dict[str, RawAccount | None]) -> None:
+            self._apply(accounts)
+            for k in accounts:
+                gap.pop(k, None)
+            self.refetched += len(accounts)
+
+        if gap:
+            await self._fetch_chunks(list(gap), take)
         for i in back:
-            self._reconnects_seen[i] = self.counters[i].reconnects
+            self._reconnects_seen[i] = self._gap_marks[i]
+        self._gap = None
         self.resnapshots += 1
 
     async def follow(self) -> None:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import types
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -169,3 +170,61 @@ async def test_each_chunk_reaches_the_graph_as_it_comes_not_the_market_at_once(
         await pool.stop()
     assert pool.resnapshots == 1 and pool.refetched == watched
     assert served() - before >= 2 and ing.first is not None and ing.first - before <= 2
+
+
+class _SlowAfter:
+    """The ingest; once ``n`` accounts have reached it, the node turns slow (its
+    answers later than the client waits: each chunk asked after that fails)."""
+
+    def __init__(self, ingest: object, n: int, slow: Callable[[], None]) -> None:
+        self._ingest, self._left, self._slow = ingest, n, slow
+
+    def account(self, *args: object) -> object:
+        self._left -= 1
+        if self._left == 0:
+            self._slow()
+        return self._ingest.account(*args)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._ingest, name)
+
+
+async def test_a_gap_fill_that_failed_halfway_resumes_where_it_stopped(
+    eng: types.ModuleType,
+) -> None:
+    # the re-fetch after a reconnect, on busy nodes: a chunk that fails ends the round,
+    # what was fetched stays done, and the next round asks only for the rest (before,
+    # each round asked for the whole market again, and on nodes too busy to answer it
+    # all in time never ended)
+    cfg = WorldConfig(seed=5, tokens=30, pools=300, trades_per_slot=10)
+    prof = EndpointProfile("one", latency_ms=1, jitter_ms=0)
+    async with SimServer(cfg, [prof]) as server:
+        ep = server.endpoints[0]
+
+        def served() -> int:
+            return ep.served.get("getMultipleAccounts", [0])[0]
+
+        real = eng.FeedIngest(eng.PoolGraph(base_mints=server.world.bases, max_hops=3))
+        pool = FeedPool(endpoints(server), real, eng, rpc_timeout_s=5.0, rpc_concurrency=1)
+        await pool.bootstrap(server.world.universe())
+        watched = len(list(real.watched()))
+        assert watched > 400  # at least five chunks
+
+        def slow() -> None:
+            ep.profile = replace(prof, rpc_delay_ms=120_000)  # past the client's 5 s
+
+        pool.ingest = _SlowAfter(real, 150, slow)  # halfway through the second chunk
+        c = pool.counters[0]
+        c.reconnects, c.connected, c.subscriptions = 1, True, pool.wanted
+        with pytest.raises(RpcError):
+            await pool.fill_gaps()
+        assert pool.resnapshots == 0 and 100 <= pool.refetched < watched
+        first = pool.refetched
+        ep.profile = prof  # the node answers again
+        pool.ingest = real
+        before = served()
+        await pool.fill_gaps()
+        asked = served() - before
+        await pool.stop()
+    assert pool.resnapshots == 1 and pool.refetched == watched  # each account once
+    assert asked == -(-(watched - first) // 100)  # only the rest, in chunks of 100
