@@ -15,7 +15,7 @@ import talib
 
 from arbscope.equity import MAX_POINTS, EquityCurves
 from arbscope.market import PAPER_BALANCE
-from arbscope.prices import CHART_POINTS, PriceBook
+from arbscope.prices import CHART_POINTS, HISTORY, PriceBook
 from feeds.wire.tokens import pair_order
 from tests.support.staging import staged_live, staged_sim
 
@@ -98,6 +98,8 @@ def test_price_series_are_bounded_and_one_object_until_the_pair_moves(
     assert len(s.slots) == len(s.kama) == CHART_POINTS
     assert s.mid == tuple(seen[-CHART_POINTS:])
     assert s.slots == tuple(range(n - CHART_POINTS + 1, n + 1))
+    # the sparkline: the last HISTORY mids, in the order they came
+    assert book.rows()[0].history == tuple(seen[-HISTORY:])
     # the kernels over the whole history, cut to the window: no restart at its edge
     full = np.array(seen)
     assert _same(s.ema, eng.ema(full, 10)[-CHART_POINTS:])
