@@ -316,7 +316,7 @@ class Evaluator:
         (``Opportunity.hop_steps`` and the mints' token programs: :meth:`steps`), the
         wallet's token accounts it would create (known once live is armed: what the
         executor has seen of the wallet), ``fees.cu_limit`` over all."""
-        kinds = tuple(self.pool_kinds.get(p) for p in o.pools)
+        kinds = tuple(map(self.pool_kinds.get, o.pools))  # (each getter of ``o`` a new list)
         armed, base, have = self.wallet
         accounts = sum(1 for t in set(o.tokens) if t != base and not have.get(t)) if armed else 0
         steps = self.steps(o, kinds)
@@ -333,12 +333,13 @@ class Evaluator:
         engine's sizing counted for its curve plus its mints' Token-2022 steps (the
         graph's ``mint_program``: what the live executor counts too); None for a cycle
         with no size (its hops at their venues' most)."""
-        if o.amount_in <= 0 or len(o.hop_steps) != len(kinds):
+        hop_steps = o.hop_steps  # (read once: each read of ``o``'s is a new list)
+        if o.amount_in <= 0 or len(hop_steps) != len(kinds):
             return None
         programs = self._programs(o.tokens) if _TOKEN_KINDS.intersection(kinds) else []
         if not programs:
-            return tuple(int(s) for s in o.hop_steps)
-        return cycle_steps(kinds, o.kinds, o.hop_steps, programs)
+            return tuple(int(s) for s in hop_steps)
+        return cycle_steps(kinds, o.kinds, hop_steps, programs)
 
     def cost(self, o: Opportunity) -> CycleCost:
         """What ``o``'s transaction costs now: the session's fees with its own limit and

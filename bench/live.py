@@ -279,6 +279,7 @@ async def tick_to_trade(urls: list[list[str]], a: argparse.Namespace, way: str) 
             assert s.executor is not None
             ex = s.executor
             ex.fast_path = bool(opts["fast"])
+            ex.cpu_clock = bool(getattr(a, "cpu", False))
             await ex.keep_warm()
             end = time.monotonic() + a.seconds
             while time.monotonic() < end:
@@ -349,6 +350,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="0,10",
         metavar="N[,N]",
         help="the simulator's CPU niceness, each way run once per value (default 0,10)",
+    )
+    p.add_argument(
+        "--cpu",
+        action="store_true",
+        help="read the thread's CPU clock from each order's decision to its signature "
+        "(two system calls on the hot path: they can hand the core away, so off by default)",
     )
     p.add_argument("--nice", type=int, default=0, help=argparse.SUPPRESS)  # with --serve
     p.add_argument("--json", metavar="PATH")

@@ -77,6 +77,8 @@ def cycle_steps(
     plus :func:`token_steps` of the hop's two mints (``programs``: the token program of
     each token of the path, ``len(kinds) + 1`` of them; hop ``i`` trades tokens ``i`` and
     ``i + 1``)."""
+    if TOKEN_2022 not in programs:  # no Token-2022 mint on the path: no hop adds a step
+        return tuple(int(curve_steps[i]) for i in range(len(kinds)))
     return tuple(
         int(curve_steps[i])
         + token_steps(k, programs[i : i + 2], curves[i] if i < len(curves) else "")

@@ -172,6 +172,11 @@ class ExecutorCore:
         self.trigger_ns = 0
         self.turn_ns = 0  # when the session's current turn began (time.monotonic_ns)
         self.fast_path = True  # False: every order reads its accounts first (benchmarks)
+        # read the thread's CPU clock from the decision to the signature (``LiveOrder.cpu_ns``;
+        # benchmarks): off by default, because reading it is a system call that lets the
+        # kernel's scheduler (EEVDF, Linux >= 6.6) hand the core away right there on a busy
+        # machine — measured: 1 read in 10 took ~5 ms in the live bench (`bench.live --cpu`)
+        self.cpu_clock = False
         self.state_of: Callable[[str], tuple[str, Any] | None] | None = None
         self._balances_clean = False
         self._sends = 0

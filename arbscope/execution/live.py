@@ -198,7 +198,8 @@ class LiveExecutor(GuardRails):
         o.decided_slot = int(self._graph().slot)
         o.cu_priced = int(fees.cu_limit)
         o.t_ns["decided"] = time.monotonic_ns()
-        o.cpu_ns = -time.thread_time_ns()  # (the thread's CPU to the signature: ``_fire``)
+        if self.cpu_clock:  # (the thread's CPU to the signature: ``_fire``; opt-in)
+            o.cpu_ns = -time.thread_time_ns()
         if trigger == "auto" and self.trigger_ns:  # the frame behind this turn, the turn
             o.frame_ns, o.t_ns["turn"] = self.trigger_ns, self.turn_ns
         self.orders.append(o)
@@ -270,7 +271,8 @@ class LiveExecutor(GuardRails):
                 return None
             signature, raw, bh, last_valid, named = signed
             o.t_ns["signed"] = time.monotonic_ns()
-            o.cpu_ns += time.thread_time_ns()
+            if o.cpu_ns < 0:
+                o.cpu_ns += time.thread_time_ns()
             o.compiled = self.compiles - compiles
             if too_big(named, raw):
                 o.fallback = "too big for one transaction"

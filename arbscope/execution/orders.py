@@ -152,7 +152,8 @@ class LiveOrder:
     fallback: str = ""  # why it did not go the hot path (when it did not)
     compiled: int = 0  # templates (message, swaps) its hot path compiled (0: only patched)
     # the deciding thread's CPU ns from the decision to the hot path's signature (> 0 once
-    # signed on the hot path): against decided -> signed, the part not spent waiting
+    # signed on the hot path, with the executor's ``cpu_clock`` on; 0 otherwise): against
+    # decided -> signed, the part not spent waiting
     cpu_ns: int = 0
     pre_known: bool = True  # the base balance before it is exact (not one in flight)
     # tick to trade: the receive ns (time.monotonic_ns) of the frame behind the decision

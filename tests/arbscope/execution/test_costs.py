@@ -440,6 +440,36 @@ def test_a_hops_steps_are_its_quotes_and_its_mints_token_2022_steps() -> None:
     assert got == (2 + orca_whirlpool.TOKEN_2022_STEPS, 40, 1)
 
 
+_KINDS = st.sampled_from([None, *sorted({v.kind for v in venues.VENUES})])
+_CURVES = st.sampled_from(["", *sorted({v.ids.graph_kind for v in venues.VENUES})])
+
+
+@given(
+    hops=st.lists(st.tuples(_KINDS, _CURVES, st.integers(0, 60)), min_size=1, max_size=5),
+    programs=st.lists(
+        st.sampled_from([None, "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA", "T22"]),
+        min_size=6,
+        max_size=6,
+    ),
+)
+def test_a_paths_steps_without_a_token_2022_mint_are_its_quotes(
+    hops: list[tuple[str | None, str, int]], programs: list[str | None]
+) -> None:
+    """``cycle_steps``' shortcut (no Token-2022 mint on the path: each hop its quote's
+    steps, no venue's surcharge looked up) is the hop-by-hop sum, with or without such a
+    mint on the path: the oracle is :func:`token_steps` of each hop's two mints."""
+    from arbscope.execution.compute import cycle_steps, token_steps
+    from feeds.wire.instructions import TOKEN_2022
+
+    kinds = [k for k, _, _ in hops]
+    curves = [c for _, c, _ in hops]
+    steps = [n for _, _, n in hops]
+    path = [TOKEN_2022 if p == "T22" else p for p in programs[: len(hops) + 1]]
+    want = tuple(steps[i] + token_steps(k, path[i : i + 2], curves[i]) for i, k in enumerate(kinds))
+    assert cycle_steps(kinds, curves, steps, path) == want
+    event("a Token-2022 mint on the path" if TOKEN_2022 in path else "none")
+
+
 def test_fees_cu_limit_is_one_override_for_the_scorer_and_live() -> None:
     """``fees.cu_limit`` unset: each cycle its own limit; set, every transaction's (the
     scorer's and live's: the session gives live the same). ``live.cu_limit``, its older

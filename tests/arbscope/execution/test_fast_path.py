@@ -59,7 +59,8 @@ async def test_a_bundle_goes_out_on_the_hot_path_unsimulated_and_lands(
     state, signed with the held blockhash and written to the engine's hot connection in
     the deciding call (its ``written`` time is known when ``trade`` returns); the chain
     simulated nothing and landed the bundle; the journal says why it was not simulated and
-    carries the order's tick to trade, step by step; the view says ``plain``."""
+    carries the order's tick to trade, step by step; the view says ``plain``. The thread's
+    CPU clock is not read on the way (``cpu_clock`` off: a read can hand the core away)."""
     db = tmp_path / "j.sqlite"
     async with live_session(keyfile, seed=11, db=db, tip_lamports=2_000, simulate="plain") as s:
         ex = await _armed_for_bundles(s)
@@ -71,6 +72,7 @@ async def test_a_bundle_goes_out_on_the_hot_path_unsimulated_and_lands(
         order = next(x for x in ex.orders if x.seq == 1)
         assert order.path == "fast" and order.sending and "written" in order.t_ns
         assert order.t_ns["decided"] <= order.t_ns["ledger"] <= order.t_ns["written"]
+        assert not ex.cpu_clock and order.cpu_ns == 0
         done = await finished(s, 1)
         assert done.status == "confirmed", done.detail
         assert chain.stats.simulated == simulated  # nothing was simulated on the way
@@ -81,7 +83,7 @@ async def test_a_bundle_goes_out_on_the_hot_path_unsimulated_and_lands(
         steps = tx_steps(db, 1)
     assert steps["simulated"]["skipped"] == SKIPPED_BY_POLICY
     timing = steps["sent"]["timing_us"]
-    assert steps["sent"]["path"] == "fast"
+    assert steps["sent"]["path"] == "fast" and "cpu_us" not in steps["sent"]
     assert {"decided->ledger", "ledger->built", "built->signed", "total"} <= set(timing)
     assert all(v >= 0 for v in timing.values())
     # manual: no frame behind it, so the total runs from the decision
@@ -372,6 +374,7 @@ async def test_a_frame_compiles_ahead_the_cycles_it_made_live_and_grown_tables_k
             ingest.take_changed = take  # type: ignore[method-assign]
         assert key in s._warmed and ex._messages
         compiles = ex.compiles
+        ex.cpu_clock = True  # (opt-in: what bench.live --cpu reads)
         assert s.trade(o.base_mint, list(o.pools)) == ""
         order = ex.orders[-1]
         assert order.path == "fast" and "written" in order.t_ns and not order.fallback
