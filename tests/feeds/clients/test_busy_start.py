@@ -120,18 +120,16 @@ async def test_the_snapshot_s_progress_is_on_the_status_line_while_starting() ->
     assert s.start_error == "" and "snapshot" not in after
 
 
-class _FirstApplied:
-    """The ingest, noting how many ``getMultipleAccounts`` the node had answered when
-    the first account reached it (a stand-in only for the count: every call goes to
-    the real ingest)."""
+class _Tap:
+    """The ingest, calling ``each(n)`` before the ``n``-th account reaches it (a tap
+    only: every call goes to the real ingest)."""
 
-    def __init__(self, ingest: object, served: Callable[[], int]) -> None:
-        self._ingest, self._served = ingest, served
-        self.first: int | None = None
+    def __init__(self, ingest: object, each: Callable[[int], None]) -> None:
+        self._ingest, self._each, self._n = ingest, each, 0
 
     def account(self, *args: object) -> object:
-        if self.first is None:
-            self.first = self._served()
+        self._n += 1
+        self._each(self._n)
         return self._ingest.account(*args)  # type: ignore[attr-defined]
 
     def __getattr__(self, name: str) -> object:
@@ -154,9 +152,17 @@ async def test_each_chunk_reaches_the_graph_as_it_comes_not_the_market_at_once(
         def served() -> int:
             return ep.served.get("getMultipleAccounts", [0])[0]
 
+        # how many answers the node had given when the first account reached the graph
+        ing = types.SimpleNamespace(first=None)
+
+        def note(_n: int) -> None:
+            if ing.first is None:
+                ing.first = served()
+
         real = eng.FeedIngest(eng.PoolGraph(base_mints=server.world.bases, max_hops=3))
-        ing = _FirstApplied(real, served)
-        pool = FeedPool(endpoints(server), ing, eng, rpc_timeout_s=30.0, rpc_concurrency=1)
+        pool = FeedPool(
+            endpoints(server), _Tap(real, note), eng, rpc_timeout_s=30.0, rpc_concurrency=1
+        )
         boot = await pool.bootstrap(server.world.universe())
         assert boot.pools == len(server.world.pools) and not boot.missing and not boot.rejected
         assert served() >= 6 and ing.first is not None and ing.first <= 2
@@ -170,23 +176,6 @@ async def test_each_chunk_reaches_the_graph_as_it_comes_not_the_market_at_once(
         await pool.stop()
     assert pool.resnapshots == 1 and pool.refetched == watched
     assert served() - before >= 2 and ing.first is not None and ing.first - before <= 2
-
-
-class _SlowAfter:
-    """The ingest; once ``n`` accounts have reached it, the node turns slow (its
-    answers later than the client waits: each chunk asked after that fails)."""
-
-    def __init__(self, ingest: object, n: int, slow: Callable[[], None]) -> None:
-        self._ingest, self._left, self._slow = ingest, n, slow
-
-    def account(self, *args: object) -> object:
-        self._left -= 1
-        if self._left == 0:
-            self._slow()
-        return self._ingest.account(*args)  # type: ignore[attr-defined]
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._ingest, name)
 
 
 async def test_a_gap_fill_that_failed_halfway_resumes_where_it_stopped(
@@ -213,7 +202,8 @@ async def test_a_gap_fill_that_failed_halfway_resumes_where_it_stopped(
         def slow() -> None:
             ep.profile = replace(prof, rpc_delay_ms=120_000)  # past the client's 5 s
 
-        pool.ingest = _SlowAfter(real, 150, slow)  # halfway through the second chunk
+        # halfway through the second chunk
+        pool.ingest = _Tap(real, lambda n: slow() if n == 150 else None)
         c = pool.counters[0]
         c.reconnects, c.connected, c.subscriptions = 1, True, pool.wanted
         with pytest.raises(RpcError):
