@@ -126,8 +126,12 @@ class PriceBook:
         self.pairs: dict[tuple[str, str], _Pair] = {}
         self.errors = 0
 
-    def update(self, graph: Any, pool_ids: list[str], slot: int) -> None:
-        """Read the spot rates of ``pool_ids`` (unknown pools are skipped)."""
+    def update(self, graph: Any, pool_ids: list[str], slot: int | None) -> None:
+        """Read the spot rates of ``pool_ids`` (unknown pools are skipped) at ``slot``.
+        ``slot`` None: the chain has no slot yet (a session's first tick, before any slot
+        notification): the mids are shown, but neither charted nor fed to the
+        indicators until a pair moves at a known slot (a point at the session's slot 0
+        stretched the chart's axis over 300 million slots)."""
         for pid in pool_ids:
             try:
                 a, b, ab, ba, _ = graph.pool_rate(pid)
@@ -147,7 +151,13 @@ class PriceBook:
                 )
                 p.first = px
             p.pools.add(pid)
-            p.mid, p.slot = px, slot
+            p.mid = px
+            if slot is None:
+                p.last_slot = max(p.last_slot, p.slot)  # this mid is no slot's point
+            else:
+                p.slot = slot
+        if slot is None:
+            return
         for p in self.pairs.values():
             if p.slot > p.last_slot and math.isfinite(p.mid):
                 p.last_slot = p.slot

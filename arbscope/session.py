@@ -1024,7 +1024,8 @@ class FeedSession:
             changed = [*self._decided, *(p for p in changed if p not in self._decided)]
             self._decided.clear()
         if self.snapshots:  # the screen's price panel (not part of the replayed decisions)
-            self.prices.update(self.graph, changed, self.slot)
+            # slot 0: no slot notification yet (the prices are shown, not charted)
+            self.prices.update(self.graph, changed, self.slot or None)
         self.rate.add(now, self.updates)
         if self.sink is not None:
             self._emit(self.sink, now_ns)

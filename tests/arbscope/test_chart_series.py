@@ -203,3 +203,19 @@ def test_a_staged_live_session_draws_its_landed_orders() -> None:
     assert [p.fill for p in live[1:]] == [o.realized for o in landed]
     assert live[-1].pnl == view.pnl and all(p.win for p in live[1:])
     assert [round(p.t_s, 6) for p in live] == [0.0, 2.2, 6.0]  # ticks 1, 12 and 31
+
+
+def test_a_mid_before_the_chain_has_a_slot_is_shown_not_charted(eng: types.ModuleType) -> None:
+    # a session's first tick can read the pools while its slot is still 0 (no slot
+    # notification yet; the session passes None): that mid is on the Prices panel, but
+    # a chart point at slot 0 stretched the chart's axis from 0 to the chain's slot
+    # (300 million slots)
+    g = eng.PoolGraph(base_mints=[SOL], max_hops=3)
+    book = PriceBook(eng)
+    g.upsert_cpmm(POOL, SOL, USDC, 10**12, 150 * 10**12, 25, 10_000, slot=0)
+    book.update(g, [POOL], None)
+    assert math.isclose(book.rows()[0].mid, 150.0) and book.series([PAIR]) == {}
+    for slot in (300_000_001, 300_000_002):
+        g.upsert_cpmm(POOL, SOL, USDC, 10**12, 151 * 10**12, 25, 10_000, slot=slot)
+        book.update(g, [POOL], slot)
+    assert book.series([PAIR])[PAIR].slots == (300_000_001, 300_000_002)
