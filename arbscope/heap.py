@@ -88,11 +88,11 @@ def _find_trim() -> Callable[[int], int] | None:
 _trim = _find_trim()
 
 
-def rss_bytes() -> int | None:
-    """This process's resident memory (``/proc/self/statm``), or None where there is no
-    ``/proc``."""
+def rss_bytes(pid: int | None = None) -> int | None:
+    """This process's (or ``pid``'s) resident memory (``/proc/<pid>/statm``), or None
+    where there is no ``/proc`` (or no such process)."""
     try:
-        with open("/proc/self/statm", "rb") as f:
+        with open(f"/proc/{pid or 'self'}/statm", "rb") as f:
             return int(f.read().split()[1]) * mmap.PAGESIZE
     except (OSError, ValueError, IndexError):
         return None

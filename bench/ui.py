@@ -34,7 +34,6 @@ import collections
 import contextlib
 import cProfile
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -364,11 +363,9 @@ def busy_simulator(a: argparse.Namespace) -> Iterator[list[list[str]]]:
 
 def _rss_mb(pid: int | None = None) -> float:
     """This process's (or ``pid``'s) resident memory now (MB; Linux's /proc, else 0)."""
-    try:
-        pages = int(Path(f"/proc/{pid or 'self'}/statm").read_text().split()[1])
-    except (OSError, ValueError, IndexError):
-        return 0.0
-    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+    from arbscope.heap import rss_bytes
+
+    return (rss_bytes(pid) or 0) / 1e6
 
 
 def _nearest_rank(values: Sequence[float], p: float) -> float:
