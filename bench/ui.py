@@ -207,6 +207,7 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         "simulator_rss_mb_over_time": sim_rss_at,
         "reconnects": reconnects,
         "heap_trims": trims,
+        "heap_trim": not a.no_trim,
         "heap_released_mb": released / 2**20,
         "heap_trim_longest_ms": 1e3 * trim.longest_s,
         "theme_latency_p99_ms": 1e3 * _nearest_rank(lat_t, 99.0),
@@ -461,7 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{r['heap_released_mb']:,.0f} MB in {r['heap_trims']} calls, "
             f"the longest {r['heap_trim_longest_ms']:.1f} ms"
             if r["heap_trims"]
-            else "off",
+            else ("none yet (one every 10 s)" if r["heap_trim"] else "off (--no-trim)"),
             "",
         ),
         ("reconnects (all endpoints)", f"{r['reconnects']}", ""),
