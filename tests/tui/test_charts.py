@@ -5,7 +5,10 @@ they show changed."""
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -13,6 +16,7 @@ from rich.console import Console
 from rich.text import Text
 from textual.content import Content
 from textual.widgets import ContentSwitcher, TabbedContent
+from textual_plotext.plot import Plot
 
 from arbscope.demo import SimMarket
 from arbscope.equity import EquityPoint
@@ -22,7 +26,16 @@ from tests.support.staging import StepClock, fix_app, staged_live, staged_sim
 from tui.app import ArbscopeApp
 from tui.screens.help import KEYS
 from tui.screens.live import LiveScreen
-from tui.widgets.chart import LOSS, WIN, clock_labels, clock_ticks, tick_labels, ticks
+from tui.widgets.chart import (
+    LOSS,
+    WIN,
+    ChartColours,
+    clock_labels,
+    clock_ticks,
+    price_span,
+    tick_labels,
+    ticks,
+)
 from tui.widgets.cycles import CyclesPanel
 from tui.widgets.equity import EquityChart
 from tui.widgets.pricechart import PriceChart
@@ -259,3 +272,39 @@ def test_ticks_are_round_and_labelled_to_the_digits_that_tell_them_apart() -> No
     assert ticks(3.0, 3.0, 4) == [3.0]
     assert clock_ticks(0.0, 7.8, 4) == [0.0, 2.0, 4.0, 6.0]
     assert clock_labels([0.0, 75.0, 3_725.0]) == ["0:00", "1:15", "1:02:05"]
+
+
+def test_a_price_span_narrower_than_a_millionth_of_its_level_is_widened_about_its_middle() -> None:
+    lo, hi = price_span(692.3715884670089 - 1.5e-13, 692.3715884670089 + 1.5e-13)
+    assert hi - lo == pytest.approx(692.3715884670089e-6)
+    assert (lo + hi) / 2 == pytest.approx(692.3715884670089, rel=1e-15)
+    assert price_span(0.99, 1.01) == (0.99, 1.01)  # a real move is drawn as it is
+    lo, hi = price_span(2.5e-5, 2.5e-5)  # flat: the same least span, any magnitude
+    assert hi - lo == pytest.approx(2.5e-11)
+    assert price_span(0.0, 0.0) == (0.0, 0.0)
+    assert price_span(math.inf, -math.inf) == (math.inf, -math.inf)  # nothing drawn
+
+
+def test_a_pair_whose_mid_moves_by_float_residue_is_drawn_flat_with_short_labels() -> None:
+    """Seen in ``make run``: mSOL/USDC's mid moved by 3e-13 on 692.37; the y axis was
+    labelled to 16 digits ("692.3715884670089"), squeezing the plot to half its width,
+    and the residue drawn as a full-height zigzag."""
+    n, nan, mid = 40, math.nan, 692.3715884670089
+    mids = [mid + (1e-13 if i % 2 else -1e-13) for i in range(n)]
+    series = SimpleNamespace(
+        slots=list(range(1000, 1000 + n)),
+        mid=mids,
+        ema=mids,
+        **{f: [nan] * n for f in ("lower", "middle", "upper", "kama")},
+    )
+    grey = (128, 128, 128)
+    plt = Plot()
+    plt.plotsize(80, 20)
+    chart: Any = SimpleNamespace(data=(series, 1.0))  # draw reads only its data
+    PriceChart.draw(chart, plt, ChartColours(*[grey] * 6))
+    rows = re.sub(r"\x1b\[[0-9;]*m", "", plt.build()).splitlines()
+    labels = [r.split("┤")[0].strip() for r in rows if "┤" in r]
+    assert labels and all(len(label) <= 9 for label in labels), labels
+    assert {float(label) for label in labels} >= {692.3716}
+    drawn = [i for i, r in enumerate(rows) if any("\u2800" < ch <= "\u28ff" for ch in r)]
+    assert len(drawn) == 1, drawn  # one row of braille: flat, not a zigzag over the height

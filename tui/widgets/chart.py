@@ -81,6 +81,22 @@ def ticks(lo: float, hi: float, count: int) -> list[float]:
     return [round(i * step, digits) + 0.0 for i in range(k, last + 1)]  # + 0.0: never -0.0
 
 
+PRICE_RESOLUTION = 1e-6  # a price chart's least span, relative to its level (1 ppm)
+
+
+def price_span(lo: float, hi: float, resolution: float = PRICE_RESOLUTION) -> tuple[float, float]:
+    """[lo, hi] widened about its middle to at least ``resolution`` of its level: a pair
+    whose mid moves by float residue (3e-13 on 692.37) is drawn flat with labels to the
+    digits that matter, not as a full-height zigzag labelled to 16 digits."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi < lo:
+        return lo, hi
+    mid = (lo + hi) / 2
+    least = abs(mid) * resolution
+    if hi - lo >= least or not least:
+        return lo, hi
+    return mid - least / 2, mid + least / 2
+
+
 def tick_labels(values: Sequence[float], signed: bool = False) -> list[str]:
     """Labels for round ``values`` with as many decimals as tell neighbours apart;
     thousands separated, e-notation for very small or very large magnitudes."""

@@ -16,7 +16,7 @@ import math
 from textual_plotext.plot import Plot
 
 from ..source import PriceSeriesView, TokenNames
-from .chart import MARKER, Chart, ChartColours, finite, tick_labels, ticks
+from .chart import MARKER, Chart, ChartColours, finite, price_span, tick_labels, ticks
 from .prices import unit_scale
 
 LINES = (  # (series field, legend, colour field of ChartColours), drawn in this order
@@ -92,6 +92,9 @@ class PriceChart(Chart):
                 continue
             lo, hi = min(lo, *y), max(hi, *y)
             plt.plot(x, y, color=getattr(colours, colour), marker=MARKER)
+        lo, hi = price_span(lo, hi)
+        if lo < hi:
+            plt.ylim(lo, hi)
         ys = ticks(lo, hi, 4)
         plt.yticks(ys, tick_labels(ys))
         xt = [v for v in ticks(xs[0], 0, 4) if v <= 0]
