@@ -192,6 +192,7 @@ class FeedPool:
         # waits for a place: a snapshot of thousands of accounts never floods a node)
         self.rpc_concurrency = rpc_concurrency
         self._inflight = [asyncio.Semaphore(rpc_concurrency) for _ in endpoints]
+        self._clients: dict[int, RpcClient] = {}  # see _kept
         self.boot_attempts = boot_attempts
         self.progress = BootProgress()  # the snapshot's, while bootstrap runs
         self._jitter = random.Random(seed * 104729 + 1)
@@ -259,7 +260,7 @@ class FeedPool:
             http = [i for i, e in enumerate(self.endpoints) if e.http is not None]
             self.transactions = TransactionFetcher(
                 ingest,
-                [self._rpc(i) for i in http],
+                [self._kept(i) for i in http],
                 on_transaction,
                 order=lambda: [http.index(i) for i in self._http_order()],
                 commitment="confirmed",
@@ -278,6 +279,15 @@ class FeedPool:
             gate=self.gates[i],
             inflight=self._inflight[i],
         )
+
+    def _kept(self, i: int, timeout_s: float | None = None) -> RpcClient:
+        """The endpoint's client for hedged requests, kept for the pool's life: its
+        connections are kept alive between requests (one TCP and TLS handshake per
+        connection, not one per request) and closed by :meth:`stop`."""
+        rpc = self._clients.get(i)
+        if rpc is None:
+            rpc = self._clients[i] = self._rpc(i)
+        return rpc if timeout_s is None else rpc.timed(timeout_s)
 
     def _http_order(self) -> list[int]:
         """Indices of the endpoints with an HTTP URL: those not backing off from a rate
@@ -347,14 +357,14 @@ class FeedPool:
         queue = sorted(self._http_order(), key=lambda i: i == avoid)
 
         async def one(i: int) -> T:
-            async with self._rpc(i, timeout_s) as rpc:
-                try:
-                    return await call(rpc)
-                except RpcError as exc:
-                    if exc.transport:  # TLS or size: the operator's to fix; the Feeds panel says so
-                        self.counters[i].oversize += exc.transport == "oversize"
-                        self.counters[i].error(str(exc), rpc.url)
-                    raise
+            rpc = self._kept(i, timeout_s)
+            try:
+                return await call(rpc)
+            except RpcError as exc:
+                if exc.transport:  # TLS or size: the operator's to fix; the Feeds panel says so
+                    self.counters[i].oversize += exc.transport == "oversize"
+                    self.counters[i].error(str(exc), rpc.url)
+                raise
 
         errors: list[str] = []
         limited = transient = unreachable = 0
@@ -941,30 +951,29 @@ class FeedPool:
         if self.transactions is not None:
             for rpc in self.transactions.clients:
                 await rpc.close()
+        kept, self._clients = list(self._clients.values()), {}
+        for rpc in kept:
+            await rpc.close()
 
     async def _poll_fees(self) -> None:
         assert self.on_fees is not None
-        clients = {i: self._rpc(i) for i, e in enumerate(self.endpoints) if e.http}
-        try:
-            while True:
-                # the endpoint that answered last first: a hanging one costs its timeout
-                # once, not on every poll; one backing off from a rate limit is not asked
-                for i in self._http_order():
-                    if self.gates[i].remaining() > 0:
-                        continue
-                    accounts = list(self.fee_accounts())[:128] if self.fee_accounts else []
-                    try:
-                        self.on_fees(await clients[i].get_recent_prioritization_fees(accounts))
-                    except RpcError as exc:
-                        self.counters[i].oversize += exc.transport == "oversize"
-                        self.counters[i].error(str(exc))
-                        continue
-                    self.preferred = i
-                    break
-                await asyncio.sleep(self.fee_poll_s)
-        finally:
-            for rpc in clients.values():
-                await rpc.close()
+        clients = {i: self._kept(i) for i, e in enumerate(self.endpoints) if e.http}
+        while True:
+            # the endpoint that answered last first: a hanging one costs its timeout
+            # once, not on every poll; one backing off from a rate limit is not asked
+            for i in self._http_order():
+                if self.gates[i].remaining() > 0:
+                    continue
+                accounts = list(self.fee_accounts())[:128] if self.fee_accounts else []
+                try:
+                    self.on_fees(await clients[i].get_recent_prioritization_fees(accounts))
+                except RpcError as exc:
+                    self.counters[i].oversize += exc.transport == "oversize"
+                    self.counters[i].error(str(exc))
+                    continue
+                self.preferred = i
+                break
+            await asyncio.sleep(self.fee_poll_s)
 
     # ------------------------------------------------------------ coverage
     def _note_mints(self) -> None:

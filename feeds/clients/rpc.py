@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import copy
 import itertools
 import json
 import time
@@ -161,8 +162,17 @@ class RpcClient:
         self.ca_file = ca_file
         self._ssl = ssl_for(url, ca_file)  # TlsSetupError for a CA file that cannot be used
         self.gate = gate if gate is not None else RateGate()
-        self._session: aiohttp.ClientSession | None = None
+        # the HTTP session (its kept-alive connections), in a box that the client's
+        # ``timed`` copies share
+        self._box: list[aiohttp.ClientSession | None] = [None]
         self._ids = itertools.count(1)
+
+    def timed(self, timeout_s: float) -> RpcClient:
+        """This client with another timeout per request, over the same connections
+        (closing either closes them)."""
+        other = copy.copy(self)
+        other.timeout = aiohttp.ClientTimeout(total=timeout_s)
+        return other
 
     async def __aenter__(self) -> RpcClient:
         return self
@@ -171,17 +181,18 @@ class RpcClient:
         await self.close()
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        session, self._box[0] = self._box[0], None
+        if session is not None:
+            await session.close()
 
     def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
+        session = self._box[0]
+        if session is None or session.closed:
             connector = aiohttp.TCPConnector(ssl=self._ssl if self._ssl is not None else True)
-            self._session = aiohttp.ClientSession(
+            session = self._box[0] = aiohttp.ClientSession(
                 timeout=self.timeout, connector=connector, trace_configs=[_tracing()]
             )
-        return self._session
+        return session
 
     async def call(
         self, method: str, params: Sequence[Any] = (), written: list[int] | None = None
@@ -247,7 +258,9 @@ class RpcClient:
         ``transient``, ``unreachable``, ``rate_limited``, ``transport``)."""
         gate = self.gate
         try:
-            async with self._http().post(self.url, json=body, trace_request_ctx=written) as resp:
+            async with self._http().post(
+                self.url, json=body, trace_request_ctx=written, timeout=self.timeout
+            ) as resp:
                 if resp.status == 429:
                     after = retry_after_seconds(resp.headers.get("Retry-After"))
                     gate.refused(after)

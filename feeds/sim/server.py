@@ -49,6 +49,7 @@ import logging
 import random
 import ssl
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -374,7 +375,9 @@ class _Endpoint:
             "over_cap": 0,
             "http_inflight": 0,  # HTTP JSON-RPC requests being served now
             "http_inflight_max": 0,  # the most at once
+            "http_connections": 0,  # TCP connections that carried JSON-RPC requests
         }
+        self._http_transports: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()
         self._window, self._window_n = -1, 0  # the rate limit's one-second window
         # HTTP JSON-RPC served: requests and answer bytes per method (what a client cost)
         self.served: dict[str, list[int]] = {}
@@ -494,6 +497,10 @@ class _Endpoint:
             return web.Response(status=415, text=NOT_JSON)
         self.stats["requests"] += 1
         st = self.stats
+        transport = request.transport
+        if transport is not None and transport not in self._http_transports:
+            self._http_transports.add(transport)
+            st["http_connections"] += 1
         st["http_inflight"] += 1
         st["http_inflight_max"] = max(st["http_inflight_max"], st["http_inflight"])
         try:
