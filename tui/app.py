@@ -22,6 +22,7 @@ from textual.binding import Binding, BindingType
 
 from themes import THEME_NAMES, next_theme, register_themes
 
+from . import cycles_freed
 from .screens.book import OrderBookScreen
 from .screens.detail import CycleDetail
 from .screens.help import HelpScreen
@@ -33,6 +34,8 @@ from .widgets.cycles import CyclesPanel
 from .widgets.rivals import RivalsTable
 
 FRAME_S = 0.25  # redraws: 4 a second at most
+
+cycles_freed.mend()  # Textual's caches without their reference cycles (see the module)
 
 
 GC_EVERY_S = 0.1  # the garbage collector's own turn of the loop, this often
