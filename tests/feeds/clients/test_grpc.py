@@ -447,6 +447,28 @@ def test_a_recorded_mixed_session_replays_to_its_digest(tmp_path: Path) -> None:
     asyncio.run(go())
 
 
+async def test_the_native_streams_of_a_loop_share_one_wake_pipe(rust: types.ModuleType) -> None:
+    """Three native streams in two sessions: one pipe wakes the loop for all of them, each
+    stream's own byte drains that stream only (one misrouted would stall its stream: its
+    byte is written again only after a take); the pipe goes with the last stream."""
+    from feeds.clients import yellowstone
+
+    loop = asyncio.get_running_loop()
+    async with market(rust, [{0, 1}, {2}], client="native") as run:
+        await until(
+            lambda: (
+                all(first_seen(run.ingests[0], e) > 30 for e in (0, 1))
+                and first_seen(run.ingests[1], 2) > 30
+            ),
+            60.0,
+        )
+        wakes = yellowstone._WAKES[loop]
+        assert sorted(wakes.drains) == [0, 1, 2]
+        for pool in run.pools:
+            await pool.stop()
+        assert loop not in yellowstone._WAKES and not wakes.drains
+
+
 def test_the_native_client_falls_back_to_aio_with_its_reason(
     rust: types.ModuleType, py: types.ModuleType
 ) -> None:
