@@ -382,8 +382,9 @@ class GrpcStream:
     stream of the process shares it; it never holds the GIL); its updates wait, packed as the journal packs
     inputs (kind 17, ``endpoint``, receive ns, wall µs, length, bytes), for ``take``. A
     byte is written to ``wake_fd`` (a non-blocking pipe's write end, kept open by the
-    caller while the stream lives; -1: none) when a batch waits or the stream ended. Pings
-    are answered by the stream itself."""
+    caller while the stream lives; -1: none) when a batch waits or the stream ended: the
+    byte ``wake_byte`` (0..255), so that streams sharing one pipe say which of them woke
+    it. Pings are answered by the stream itself."""
 
     def __new__(
         cls,
@@ -396,6 +397,7 @@ class GrpcStream:
         keep_transactions: bool = False,
         wake_fd: int = -1,
         connect_timeout_s: float = 10.0,
+        wake_byte: int = 1,
     ) -> Self: ...
     def send(self, request: bytes) -> bool:
         """Send another ``SubscribeRequest`` (serialized) on the stream; False once it

@@ -39,6 +39,7 @@ import contextlib
 import os
 import random
 import time
+import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
@@ -445,13 +446,68 @@ def grpc_worker(engine: Any, url: str, config: WorkerConfig | None, **kw: Any) -
     return GrpcWorker(url=url, config=config, **kw)
 
 
+class _Wakes:
+    """One wake pipe for every native stream of an event loop: each stream writes its own
+    byte (``wake_byte``) when a batch waits or it ended, and one read of the pipe drains
+    the streams whose bytes came, so one wake-up of the loop serves a batch of any stream
+    (not a reader and a wake-up a stream). Made with the loop's first native stream,
+    closed with its last (after the stream's ``join``: no thread writes to it then)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.rfd, self.wfd = os.pipe()
+        os.set_blocking(self.rfd, False)
+        os.set_blocking(self.wfd, False)
+        self.drains: dict[int, Callable[[], None]] = {}
+        loop.add_reader(self.rfd, self._woken)
+
+    def add(self, drain: Callable[[], None]) -> int:
+        """A byte of its own for a stream (``drain`` is called when it comes)."""
+        byte = next((b for b in range(256) if b not in self.drains), None)
+        if byte is None:
+            raise RuntimeError("more than 256 native gRPC streams on one event loop")
+        self.drains[byte] = drain
+        return byte
+
+    def remove(self, byte: int) -> None:
+        """A stream is gone (joined); the pipe is closed with the loop's last."""
+        self.drains.pop(byte, None)
+        if not self.drains:
+            _WAKES.pop(self.loop, None)
+            self.loop.remove_reader(self.rfd)
+            os.close(self.rfd)
+            os.close(self.wfd)
+
+    def _woken(self) -> None:
+        got = b""
+        with contextlib.suppress(BlockingIOError):
+            while more := os.read(self.rfd, 4096):
+                got += more
+        for byte in dict.fromkeys(got):  # each stream once, in the order they woke it
+            drain = self.drains.get(byte)
+            if drain is not None:  # (a byte of a stream gone since: nothing to do)
+                drain()
+
+
+_WAKES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Wakes] = weakref.WeakKeyDictionary()
+
+
+def _wakes(loop: asyncio.AbstractEventLoop) -> _Wakes:
+    """The loop's wake pipe (made with its first native stream)."""
+    w = _WAKES.get(loop)
+    if w is None:
+        w = _WAKES[loop] = _Wakes(loop)
+    return w
+
+
 class NativeGrpcWorker(GrpcWorker):
     """:class:`GrpcWorker` whose stream is received by the engine (``GrpcStream``: HTTP/2
     in a thread of its own, no Python per update): the updates it queued are applied a
     batch at a time through the ingest's ``frames`` (the recording tee journals each as
     the ``Kind.GRPC`` input it is, endpoint and receive ns as received), woken by a byte
     on a pipe the event loop reads. Pings are answered by the stream; the request, the
-    reconnects, ``from_slot``, the watchdog and the counters are the aio worker's."""
+    reconnects, ``from_slot``, the watchdog and the counters are the aio worker's. Every
+    native stream of the event loop shares one wake pipe (:class:`_Wakes`)."""
 
     client = "native"
 
@@ -466,11 +522,23 @@ class NativeGrpcWorker(GrpcWorker):
         from_slot = self.last_slot if self.from_slot_ok else None
         request = subscribe_request(self.subs, self.commitment, from_slot)
         loop = asyncio.get_running_loop()
-        rfd, wfd = os.pipe()
-        os.set_blocking(rfd, False)
-        os.set_blocking(wfd, False)
         ended: asyncio.Future[tuple[int, str]] = loop.create_future()
         stream: Any = None
+        base = (self.pings, self.pongs)
+        healthy = [False]
+
+        def woken() -> None:
+            if stream is None or ended.done():  # (not yet, or no longer: as a reader removed)
+                return
+            self._drain(stream, base, healthy)
+            end = stream.end()
+            if end is not None and not ended.done():
+                while self._drain(stream, base, healthy):  # what came before the end
+                    pass
+                ended.set_result(end)
+
+        wakes = _wakes(loop)
+        byte = wakes.add(woken)
         try:
             stream = self._stream_class(
                 self.target,
@@ -480,33 +548,20 @@ class NativeGrpcWorker(GrpcWorker):
                 x_token=self._x_token,
                 max_message=c.max_frame_bytes,
                 keep_transactions=self.on_transaction is not None,
-                wake_fd=wfd,
+                wake_fd=wakes.wfd,
                 connect_timeout_s=c.open_timeout_s,
+                wake_byte=byte,
             )
             self._native = stream
             self._opened(from_slot)
             self._pulse_ns = time.monotonic_ns()
-            base = (self.pings, self.pongs)
-            healthy = [False]
-
-            def woken() -> None:
-                with contextlib.suppress(BlockingIOError):
-                    while os.read(rfd, 4096):
-                        pass
-                self._drain(stream, base, healthy)
-                end = stream.end()
-                if end is not None and not ended.done():
-                    while self._drain(stream, base, healthy):  # what came before the end
-                        pass
-                    ended.set_result(end)
-
-            loop.add_reader(rfd, woken)
             watchdog = asyncio.create_task(self._watch(stream.stop))
             try:
                 code, details = await ended
             finally:
                 watchdog.cancel()
-                loop.remove_reader(rfd)
+                if not ended.done():
+                    ended.cancel()  # (the task cancelled: nothing more is drained)
             if code == -2 or self._cut:
                 raise ConnectionError(self._close_reason or "stream cancelled")
             if code == -1:
@@ -518,9 +573,8 @@ class NativeGrpcWorker(GrpcWorker):
             self._native = None
             if stream is not None:
                 stream.stop()
-                stream.join()  # (its thread writes to wfd until it ends; quick once stopped)
-            os.close(rfd)
-            os.close(wfd)
+                stream.join()  # (the receive thread writes to the pipe until it ends)
+            wakes.remove(byte)
 
     def _drain(self, stream: Any, base: tuple[int, int], healthy: list[bool]) -> int:
         """Apply the oldest batch the stream queued (one ``frames`` call: about a MiB at

@@ -8,8 +8,9 @@
 //! `time.monotonic_ns`), wall µs, length; then the bytes). The owner takes the batch in
 //! one call ([`Stream::take`]) and hands it to the ingest's `frames` (one call a batch, the
 //! recording tee and the timing as for any run of frames). A byte written to `wake_fd`
-//! (a pipe the owner's event loop reads) says a batch is waiting; one is written per
-//! batch taken, not per update.
+//! (a pipe the owner's event loop reads; [`Config::wake_byte`], so that streams sharing
+//! one pipe say which of them woke it) says a batch is waiting; one is written per batch
+//! taken, not per update.
 //!
 //! What the owner needs of each update without reading it is counted here, from the
 //! core's own reader (`arbscope_core::ingest::geyser::parse`, pure): the highest slot
@@ -78,6 +79,9 @@ pub struct Config {
     pub keep_transactions: bool,
     /// a non-blocking pipe's write end: a byte when a batch waits or the stream ended
     pub wake_fd: Option<i32>,
+    /// the byte written to `wake_fd`: streams that share a pipe tell the owner which of
+    /// them has something
+    pub wake_byte: u8,
     /// the TCP connect and HTTP/2 handshake's limit
     pub connect_timeout: Duration,
 }
@@ -143,6 +147,7 @@ struct Shared {
     /// a wake byte was written and the owner has not taken since
     signaled: AtomicBool,
     wake_fd: Option<i32>,
+    wake_byte: u8,
 }
 
 impl Shared {
@@ -160,7 +165,7 @@ impl Shared {
             // only after `Stream::stop` and `Stream::join`); ManuallyDrop never closes it
             let mut f = ManuallyDrop::new(unsafe { File::from_raw_fd(fd) });
             // a full pipe already holds a wake byte: nothing is lost
-            let _ = f.write(&[1]);
+            let _ = f.write(&[self.wake_byte]);
         }
     }
 
@@ -294,6 +299,7 @@ impl Stream {
             state: Mutex::new(State::default()),
             signaled: AtomicBool::new(false),
             wake_fd: cfg.wake_fd,
+            wake_byte: cfg.wake_byte,
         });
         let (cmds, cmd_rx) = mpsc::unbounded_channel();
         let (stop, stop_rx) = oneshot::channel();

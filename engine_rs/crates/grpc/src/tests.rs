@@ -45,6 +45,7 @@ fn config(addr: std::net::SocketAddr, token: Option<&str>) -> Config {
         max_message: 1 << 20,
         keep_transactions: false,
         wake_fd: None,
+        wake_byte: 1,
         connect_timeout: Duration::from_secs(10),
     }
 }
@@ -275,6 +276,7 @@ fn the_wake_pipe_gets_a_byte_a_batch() {
         state: Mutex::new(State::default()),
         signaled: AtomicBool::new(false),
         wake_fd: Some(fds[1]),
+        wake_byte: 7,
     };
     sh.wake();
     sh.wake(); // not taken yet: no second byte
@@ -282,6 +284,10 @@ fn the_wake_pipe_gets_a_byte_a_batch() {
     // SAFETY: reading into a valid buffer from the pipe's read end
     let n = unsafe { libc::read(fds[0], b.as_mut_ptr().cast(), b.len()) };
     assert_eq!(n, 1);
+    assert_eq!(
+        b[0], 7,
+        "the stream's own byte: a shared pipe says who woke it"
+    );
     sh.signaled.store(false, Ordering::Release); // as a take does
     sh.wake();
     // SAFETY: as above
@@ -357,6 +363,7 @@ fn a_recycled_buffer_carries_the_next_batch() {
         state: Mutex::new(State::default()),
         signaled: AtomicBool::new(false),
         wake_fd: None,
+        wake_byte: 1,
     };
     let cfg = Config {
         authority: "127.0.0.1:1".into(),
@@ -367,6 +374,7 @@ fn a_recycled_buffer_carries_the_next_batch() {
         max_message: 1 << 20,
         keep_transactions: false,
         wake_fd: None,
+        wake_byte: 1,
         connect_timeout: Duration::from_secs(1),
     };
     let mut d = Deframer::default();

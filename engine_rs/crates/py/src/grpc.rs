@@ -82,8 +82,9 @@ impl GrpcBatch {
 /// stream of the process shares it; it never holds the GIL); its updates wait, packed as the journal packs
 /// inputs (kind 17, `endpoint`, receive ns, wall µs, length, bytes), for `take`. A byte
 /// is written to `wake_fd` (a non-blocking pipe's write end, kept open by the caller
-/// while the stream lives; -1: none) when a batch waits or the stream ended. Pings are
-/// answered by the stream itself.
+/// while the stream lives; -1: none) when a batch waits or the stream ended: the byte
+/// `wake_byte` (0..=255), so that streams sharing one pipe say which of them woke it.
+/// Pings are answered by the stream itself.
 #[pyclass(module = "engine_rs._engine")]
 pub struct GrpcStream {
     inner: Stream,
@@ -93,8 +94,8 @@ pub struct GrpcStream {
 impl GrpcStream {
     #[new]
     #[pyo3(
-        signature = (authority, path, request, endpoint, x_token = None, max_message = 64 << 20, keep_transactions = false, wake_fd = -1, connect_timeout_s = 10.0),
-        text_signature = "(authority, path, request, endpoint, x_token=None, max_message=67108864, keep_transactions=False, wake_fd=-1, connect_timeout_s=10.0)"
+        signature = (authority, path, request, endpoint, x_token = None, max_message = 64 << 20, keep_transactions = false, wake_fd = -1, connect_timeout_s = 10.0, wake_byte = 1),
+        text_signature = "(authority, path, request, endpoint, x_token=None, max_message=67108864, keep_transactions=False, wake_fd=-1, connect_timeout_s=10.0, wake_byte=1)"
     )]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -107,6 +108,7 @@ impl GrpcStream {
         keep_transactions: bool,
         wake_fd: i32,
         connect_timeout_s: f64,
+        wake_byte: u8,
     ) -> PyResult<Self> {
         if !(connect_timeout_s.is_finite() && connect_timeout_s > 0.0) {
             return Err(PyValueError::new_err(
@@ -122,6 +124,7 @@ impl GrpcStream {
             max_message,
             keep_transactions,
             wake_fd: (wake_fd >= 0).then_some(wake_fd),
+            wake_byte,
             connect_timeout: Duration::from_secs_f64(connect_timeout_s),
         };
         let inner = Stream::start(cfg)
