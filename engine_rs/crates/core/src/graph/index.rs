@@ -2,7 +2,10 @@
 //! cycles using it, kept as pools come and go; `cycles_touching` re-sizes a pool's
 //! cycles and counts their persistence.
 
+use crate::decode::TOKEN_2022_ID;
 use crate::error::{EngineError, Result};
+use crate::pricing::{Budget, Pricer};
+use crate::scorer::{Score, ScoreInput};
 
 use super::quote::{sort, Opportunity};
 use super::{check_hops, check_id, PoolGraph};
@@ -80,6 +83,51 @@ impl PoolGraph {
         }
         sort(&mut opps);
         Ok(opps)
+    }
+
+    /// [`PoolGraph::cycles_touching_kept`] with `only_live`, each cycle kept priced by
+    /// `pricer`: its compute-unit budget (its pools' programs, the steps its quote
+    /// crosses plus its mints' Token-2022 steps, the wallet's accounts) and its score at
+    /// that limit and its base's price of a lamport. Every cycle through the pool is
+    /// re-sized and its persistence counted first, as `cycles_touching` does; an error
+    /// of the scorer comes after that.
+    pub fn score_touching(
+        &mut self,
+        pool_id: &str,
+        max_hops: usize,
+        pricer: &Pricer,
+    ) -> Result<Vec<(Opportunity, Score, Budget)>> {
+        let opps = self.cycles_touching_kept(pool_id, max_hops, true)?;
+        let mut out = Vec::with_capacity(opps.len());
+        for o in opps {
+            let t22: Vec<bool> = o.tokens.iter().map(|t| self.is_token_2022(t)).collect();
+            let budget = pricer.budget(
+                &o.pools,
+                &o.kinds,
+                &o.tokens,
+                &t22,
+                o.amount_in,
+                &o.hop_steps,
+            );
+            let input = ScoreInput {
+                amount_in: o.amount_in,
+                gross_profit: o.profit,
+                persistence: o.persistence,
+                staleness_slots: o.staleness_slots,
+                ticks_missing: o.ticks_missing,
+            };
+            let score = pricer.score(&o.base_mint, &input, budget.limit)?;
+            out.push((o, score, budget));
+        }
+        Ok(out)
+    }
+
+    /// Whether the graph was told `mint` is owned by Token-2022's program.
+    fn is_token_2022(&self, mint: &str) -> bool {
+        self.token_ix
+            .get(mint)
+            .and_then(|t| self.mint_owners.get(t))
+            .is_some_and(|k| *k == TOKEN_2022_ID)
     }
 
     /// How many cycles the incremental index holds.
