@@ -8,11 +8,14 @@ with the cycle's limit and its base's price of a lamport) and the scorer on it. 
 the twin must give the same answers as each other and as that, on random markets: pool
 programs known or not (any venue's kind on any curve), Token-2022 mints on the paths, an
 armed wallet with some token accounts, prices known or not, fees, policies and the
-override, every pool evaluated twice (persistence counted).
+override, every pool evaluated once and some twice (persistence counted), pools moved and
+mints' transfer fees set between the evaluations (the engine sizes a cycle again only
+when a state its sizing reads changed: the twin sizes every time).
 """
 
 from __future__ import annotations
 
+import struct
 import types
 from typing import Any
 
@@ -37,6 +40,7 @@ from feeds.wire.tokens import SPL_TOKEN, TOKEN_2022
 RUST = engine_rs.load("rust")
 PY = engine_rs.load("python")
 KINDS = [v.kind for v in venues.VENUES]
+TRANSFER_FEE_CONFIG = 1  # the Token-2022 extension's type
 
 
 def _mint(t22: bool) -> bytes:
@@ -45,6 +49,15 @@ def _mint(t22: bool) -> bytes:
     )
     data = encode_token2022_mint(plain, {})
     return data if t22 else data[:82]
+
+
+def _fee_mint(bps: int) -> bytes:
+    """A Token-2022 mint with a transfer fee of ``bps`` (at most 10**9 base units)."""
+    plain = types.SimpleNamespace(
+        mint_authority=None, supply=10**15, decimals=6, is_initialized=True, freeze_authority=None
+    )
+    cfg = bytes(64) + struct.pack("<Q", 0) + struct.pack("<QQH", 0, 10**9, bps) * 2
+    return encode_token2022_mint(plain, {TRANSFER_FEE_CONFIG: cfg})
 
 
 def _pricer(m: types.ModuleType) -> Any:
@@ -83,6 +96,21 @@ def _setup(draw: st.DrawFn) -> dict[str, Any]:
     )
     override = draw(st.none() | st.just(0) | st.integers(100_000, 2_000_000))
     order = draw(st.permutations([p.pool_id for p in mk.pools]))
+    # between evaluations: a pool's state moved (its index, a factor), or a mint told
+    # again as Token-2022's with a transfer fee (its index, bps) or plain; what the
+    # engine's sizing reads changes, so a cycle it sized before must be sized again
+    moves = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, len(order) + 10),
+                st.one_of(
+                    st.tuples(st.just("pool"), st.integers(0, 29), st.floats(0.9, 1.1)),
+                    st.tuples(st.just("fee"), st.integers(0, 8), st.floats(0.0, 500.0)),
+                ),
+            ),
+            max_size=8,
+        )
+    )
     return {
         "mk": mk,
         "kinds": kinds,
@@ -93,6 +121,7 @@ def _setup(draw: st.DrawFn) -> dict[str, Any]:
         "policy": policy,
         "override": override,
         "order": order,
+        "moves": moves,
     }
 
 
@@ -131,7 +160,19 @@ def test_score_touching_is_the_per_cycle_python_path_on_both_backends(s: dict[st
         b: None if p is None else LamportPrice(b, p[0], p[1]) for b, p in s["prices"].items()
     }
     seen = 0
-    for pool in [*s["order"], *s["order"][:10]]:
+    all_graphs = [*graphs.values(), oracle_graph]
+    for at, pool in enumerate([*s["order"], *s["order"][:10]]):
+        for _, (what, i, x) in [m for m in s["moves"] if m[0] == at]:
+            if what == "pool":
+                spec = s["mk"].pools[int(i)]
+                spec.reserve_b = max(1, int(spec.reserve_b * x))
+                spec.sqrt_price_x64 = int(spec.sqrt_price_x64 * (1 + (x - 1) / 100))
+                for g in all_graphs:
+                    spec.upsert(g, at)
+            else:
+                mint = s["mk"].tokens[int(i)]
+                for g in all_graphs:
+                    g.set_mint(mint, _fee_mint(int(x)), TOKEN_2022)
         got = {k: graphs[k].score_touching(pool, pricers[k], 4) for k in graphs}
         assert same(got["rust"], got["python"]), pool
         opps = oracle_graph.cycles_touching(pool, 4, only_live=True)
