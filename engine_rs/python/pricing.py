@@ -181,73 +181,77 @@ class CyclePricer:
         have = frozenset(accounts)
         self._wallet = (base, have) if armed else None
 
-    # ------------------------------------------------------------ what the graph calls
-    def _unknown_limit(self, curve: str, steps: int | None) -> int:
-        same = [m.limit(steps) for m in self._models if m.curve == curve]
-        return max(same or [m.limit(steps) for m in self._models])
 
-    def _unknown_token_steps(self, curve: str, t22: int) -> int:
-        if not t22:
-            return 0
-        same = [m.token_steps(t22) for m in self._models if m.curve == curve]
-        return max(same or [m.token_steps(t22) for m in self._models])
+# ---------------------------------------------------------------- what the graph calls
+def _unknown_limit(p: CyclePricer, curve: str, steps: int | None) -> int:
+    same = [m.limit(steps) for m in p._models if m.curve == curve]
+    return max(same or [m.limit(steps) for m in p._models])
 
-    def budget(
-        self,
-        pools: Sequence[str],
-        curves: Sequence[str],
-        tokens: Sequence[str],
-        t22: Sequence[bool],
-        amount_in: int,
-        hop_steps: Sequence[int],
-    ) -> tuple[Budget, int]:
-        """The budget of a cycle (see the module docstring) and its limit."""
-        n = len(pools)
-        kinds = [self._pool_kinds.get(p) for p in pools]
 
-        def curve(i: int) -> str:
-            return curves[i] if i < len(curves) else ""
+def _unknown_token_steps(p: CyclePricer, curve: str, t22: int) -> int:
+    if not t22:
+        return 0
+    same = [m.token_steps(t22) for m in p._models if m.curve == curve]
+    return max(same or [m.token_steps(t22) for m in p._models])
 
-        steps: tuple[int | None, ...]
-        if amount_in == 0 or len(hop_steps) != n:
-            steps = (None,) * n
-        else:
-            out = []
-            for i in range(n):
-                both = sum(1 for j in (i, i + 1) if j < len(t22) and t22[j])
-                m = kinds[i]
-                extra = m.token_steps(both) if m else self._unknown_token_steps(curve(i), both)
-                out.append(int(hop_steps[i]) + extra)
-            steps = tuple(out)
-        hops = tuple(
-            m.limit(steps[i]) if (m := kinds[i]) else self._unknown_limit(curve(i), steps[i])
-            for i in range(n)
+
+def budget(
+    p: CyclePricer,
+    pools: Sequence[str],
+    curves: Sequence[str],
+    tokens: Sequence[str],
+    t22: Sequence[bool],
+    amount_in: int,
+    hop_steps: Sequence[int],
+) -> tuple[Budget, int]:
+    """The budget of a cycle priced by ``p`` (see the module docstring) and its limit."""
+    n = len(pools)
+    kinds = [p._pool_kinds.get(pool) for pool in pools]
+
+    def curve(i: int) -> str:
+        return curves[i] if i < len(curves) else ""
+
+    steps: tuple[int | None, ...]
+    if amount_in == 0 or len(hop_steps) != n:
+        steps = (None,) * n
+    else:
+        out = []
+        for i in range(n):
+            both = sum(1 for j in (i, i + 1) if j < len(t22) and t22[j])
+            m = kinds[i]
+            extra = m.token_steps(both) if m else _unknown_token_steps(p, curve(i), both)
+            out.append(int(hop_steps[i]) + extra)
+        steps = tuple(out)
+    hops = tuple(
+        m.limit(steps[i]) if (m := kinds[i]) else _unknown_limit(p, curve(i), steps[i])
+        for i in range(n)
+    )
+    accounts = 0
+    if p._wallet is not None:
+        base, have = p._wallet
+        accounts = sum(1 for t in set(tokens) if t != base and t not in have)
+    estimate = p._base_units + sum(hops) + p._per_account * accounts
+    limit = min(p._override or estimate, p._max_limit)
+    return (hops, steps, accounts), limit
+
+
+def score_at(p: CyclePricer, opp: Any, limit: int) -> Score:
+    """``opp``'s score at ``limit`` and its base's price of a lamport in ``p``."""
+    price = p._prices.get(opp.base_mint)
+    if price is None:
+        fees = replace(
+            p._fees,
+            cu_limit=limit,
+            base_per_lamport_num=1,
+            base_per_lamport_den=1,
+            base_rate_missing=True,
         )
-        accounts = 0
-        if self._wallet is not None:
-            base, have = self._wallet
-            accounts = sum(1 for t in set(tokens) if t != base and t not in have)
-        estimate = self._base_units + sum(hops) + self._per_account * accounts
-        limit = min(self._override or estimate, self._max_limit)
-        return (hops, steps, accounts), limit
-
-    def score(self, opp: Any, limit: int) -> Score:
-        """``opp``'s score at ``limit`` and its base's price of a lamport."""
-        price = self._prices.get(opp.base_mint)
-        if price is None:
-            fees = replace(
-                self._fees,
-                cu_limit=limit,
-                base_per_lamport_num=1,
-                base_per_lamport_den=1,
-                base_rate_missing=True,
-            )
-        else:
-            fees = replace(
-                self._fees,
-                cu_limit=limit,
-                base_per_lamport_num=price[0],
-                base_per_lamport_den=price[1],
-                base_rate_missing=False,
-            )
-        return score(opp, fees, self._policy)
+    else:
+        fees = replace(
+            p._fees,
+            cu_limit=limit,
+            base_per_lamport_num=price[0],
+            base_per_lamport_den=price[1],
+            base_rate_missing=False,
+        )
+    return score(opp, fees, p._policy)

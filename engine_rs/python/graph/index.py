@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ...errors import UnknownPoolError
 from ...records import Opportunity
+from .. import pricing
 from ..decode import TOKEN_2022
 from ._base import _check_hops, _check_id, _IndexedCycle
 from .cycles import _Cycles
@@ -73,9 +74,11 @@ class _Index(_Cycles):
                 (t := self._token_ix.get(m)) is not None and owners.get(t) == TOKEN_2022
                 for m in o.tokens
             ]
-            budget, limit = pricer.budget(o.pools, o.kinds, o.tokens, t22, o.amount_in, o.hop_steps)
+            budget, limit = pricing.budget(
+                pricer, o.pools, o.kinds, o.tokens, t22, o.amount_in, o.hop_steps
+            )
             hops, steps, accounts = budget
-            out.append((o, pricer.score(o, limit), hops, steps, accounts))
+            out.append((o, pricing.score_at(pricer, o, limit), hops, steps, accounts))
         return out
 
     def indexed_cycle_count(self) -> int:
