@@ -30,7 +30,7 @@ from engine_rs.records import (
 )
 from feeds import venues
 from feeds.health import FeedHealth
-from feeds.wire.instructions import SPL_TOKEN
+from feeds.wire.instructions import MAX_COMPUTE_UNIT_LIMIT, SPL_TOKEN
 from feeds.wire.tokens import pair_order
 from feeds.wire.txsize import (
     MAX_TX_ACCOUNT_LOCKS,
@@ -41,7 +41,7 @@ from feeds.wire.txsize import (
 from feeds.wire.units import TokenBook
 
 from .equity import EquityCurves, EquityPoint
-from .execution.compute import CuBudget, cycle_budget, cycle_steps
+from .execution.compute import CU_ATA, CU_BASE, CuBudget, cu_models, cycle_budget, cycle_steps
 from .execution.live import LiveExecutor, LiveView
 from .execution.paper import Fill, PaperBroker, Portfolio
 from .health import Verdict
@@ -253,6 +253,15 @@ class Evaluator:
         self._cost_memo: dict[tuple[CuBudget, LamportPrice | None], CycleCost] = {}
         self._cost_fees: FeeContext | None = None
         self._budgets: dict[tuple[Any, ...], CuBudget] = {}
+        # the engine's pricer of each backend (``score_touching``), told what the prices
+        # depend on when it changes (``_sync_pricing``): what was told last
+        self._pricers: dict[str, Any] = {}
+        self._told: tuple[object, ...] = ()
+        self._kinds_told: dict[str, str] = {}
+        # a scored cycle's cost by (base, hop limits, steps, accounts), while the fees,
+        # the prices and the override are the ones told
+        self._scored_memo: dict[tuple[Any, ...], CycleCost] = {}
+        self._hop_budgets: dict[tuple[Any, ...], CuBudget] = {}
         self._wallet_seen: tuple[bool, int] = (False, 0)  # the executor's, when last scored
         # the live wallet's token accounts as the cycles are scored with them: (armed, its
         # base, {mint: the account exists}); the executor's, or a replay's journaled copy
@@ -345,8 +354,10 @@ class Evaluator:
         """What ``o``'s transaction costs now: the session's fees with its own limit and
         its base token's price of a lamport (none known: the conversion is missing).
         Memoized by (budget, price) while ``fees`` is the same object."""
-        budget = self.budget(o)
-        price = self.lamport_prices.get(o.base_mint)
+        return self._cost_for(self.budget(o), self.lamport_prices.get(o.base_mint))
+
+    def _cost_for(self, budget: CuBudget, price: LamportPrice | None) -> CycleCost:
+        """:meth:`cost` of a cycle of ``budget`` through a base of ``price``."""
         if self._cost_fees is not self.fees:
             self._cost_memo.clear()
             self._cost_fees = self.fees
@@ -375,23 +386,109 @@ class Evaluator:
         c = self._cost_memo[key] = CycleCost(fees, budget, price)
         return c
 
+    def _pricer(self, m: types.ModuleType) -> Any:
+        """Backend ``m``'s ``CyclePricer``, made on first use and told what was told."""
+        p = self._pricers.get(m.BACKEND)
+        if p is None:
+            p = m.CyclePricer(cu_models(), CU_BASE, CU_ATA, MAX_COMPUTE_UNIT_LIMIT)
+            self._tell(p, fees=True, prices=True, wallet=True)
+            p.set_pool_kinds(self._kinds_told, replace=True)
+            self._pricers[m.BACKEND] = p
+        return p
+
+    def _sync_pricing(self) -> None:
+        """Tell the pricers what changed since they were told: the fees, the policy or
+        the override (the session replaces ``fees`` on a new fee estimate), the lamport's
+        prices (``refresh_prices``), the wallet (``set_wallet``), the pools' programs (a
+        pool's never changes: told as pools are added)."""
+        lp, told = self.lamport_prices, self._told
+        kinds = self.pool_kinds
+        if (
+            told
+            and told[0] is self.fees
+            and told[1] is self.policy
+            and told[2] == self.cu_override
+            and told[3] == lp.version
+            and told[4] is self.wallet
+            and len(kinds) == len(self._kinds_told)
+        ):
+            return
+        fees = not told or told[0] is not self.fees or told[1] is not self.policy
+        fees = fees or told[2] != self.cu_override
+        prices = not told or told[3] != lp.version
+        wallet = not told or told[4] is not self.wallet
+        self._told = (self.fees, self.policy, self.cu_override, lp.version, self.wallet)
+        if fees or prices:
+            self._scored_memo.clear()
+        if len(kinds) != len(self._kinds_told):
+            was = self._kinds_told
+            replace_all = len(kinds) < len(was)
+            new = (
+                dict(kinds) if replace_all else {p: k for p, k in kinds.items() if was.get(p) != k}
+            )
+            self._kinds_told = dict(kinds) if replace_all else {**was, **new}
+            for p in self._pricers.values():
+                p.set_pool_kinds(new, replace=replace_all)
+        for p in self._pricers.values():
+            self._tell(p, fees=fees, prices=prices, wallet=wallet)
+
+    def _tell(self, p: Any, *, fees: bool, prices: bool, wallet: bool) -> None:
+        """Tell pricer ``p`` the fees, the prices or the wallet as they are now."""
+        if fees:
+            p.set_fees(self.fees, self.policy, self.cu_override)
+        if prices:
+            lp = self.lamport_prices
+            told: dict[str, tuple[int, int] | None] = {
+                b: None if v is None else (v.num, v.den) for b, v in lp.prices.items()
+            }
+            told[lp.sol] = (1, 1)  # (``LamportPrices.get``'s own for SOL)
+            p.set_prices(told)
+        if wallet:
+            armed, base, have = self.wallet
+            p.set_wallet(armed, base, [m for m, yes in have.items() if yes])
+
+    def _scored_cost(
+        self, base: str, hops: tuple[int, ...], steps: tuple[int | None, ...], accounts: int
+    ) -> CycleCost:
+        """The :class:`CycleCost` of a cycle the engine priced (``score_touching``):
+        :meth:`cost`'s, from the engine's parts of its budget."""
+        key = (base, hops, steps, accounts)
+        c = self._scored_memo.get(key)
+        if c is None:
+            bkey = (hops, steps, accounts, self.cu_override)
+            budget = self._hop_budgets.get(bkey)
+            if budget is None:
+                if len(self._hop_budgets) > 4_096:
+                    self._hop_budgets.clear()
+                budget = self._hop_budgets[bkey] = CuBudget(
+                    hops, accounts, override=self.cu_override, steps=steps
+                )
+            if len(self._scored_memo) > 4_096:
+                self._scored_memo.clear()
+            c = self._scored_memo[key] = self._cost_for(budget, self.lamport_prices.get(base))
+        return c
+
     def evaluate(self, pool_id: str, slot: int) -> list[OppKey]:
         """Re-evaluate every cycle through ``pool_id`` and score the ones with a profit
         (or sized without ticks they needed: shown as ``ticks_missing``); the live ones'
-        keys. The engine names only those (``only_live``); a live cycle through the pool
-        that did not come back is dropped. (EngineError, and UnknownPoolError for a pool
-        not in the graph, propagate: the caller counts.)"""
+        keys. One engine call (``score_touching``) re-sizes every cycle through the pool,
+        names only the live ones and prices each: its compute-unit budget and its score
+        (what :meth:`cost` and the scorer give, the pricer told what they depend on); a
+        live cycle through the pool that did not come back is dropped. (EngineError, and
+        UnknownPoolError for a pool not in the graph, propagate: the caller counts.)"""
         first, live, costs, through = self.first_seen, self.live, self.costs, self._through
         keys: list[OppKey] = []
-        opps = self.timer.call(
-            "cycles_touching",
+        self._sync_pricing()
+        got = self.timer.call(
+            "score_touching",
             # every indexed length: the graph's own max_hops (the call's default is 4)
-            lambda m: self.graphs[m.BACKEND].cycles_touching(
-                pool_id, self.graphs[m.BACKEND].max_hops, only_live=True
+            lambda m: self.graphs[m.BACKEND].score_touching(
+                pool_id, self._pricer(m), self.graphs[m.BACKEND].max_hops
             ),
             detail=pool_id,
         )
-        for o in opps:
+        uncovered, held = self.uncovered, self.held
+        for o, score, hops, steps, accounts in got:
             key = (o.base_mint, tuple(o.pools))
             if key not in first:
                 first[key] = slot
@@ -399,9 +496,12 @@ class Evaluator:
             if key not in live:
                 for p in key[1]:
                     through.setdefault(p, set()).add(key)
-            cost = self.cost(o)
-            live[key] = (o, self._score(o, cost.fees, key))
-            costs[key] = cost
+            if uncovered and not uncovered.isdisjoint(key[1]):
+                score = _no_go(score, REASON_UNCOVERED, first=True)
+            if held:
+                score = _no_go(score, held)
+            live[key] = (o, score)
+            costs[key] = self._scored_cost(key[0], hops, steps, accounts)
             keys.append(key)
         was = through.get(pool_id)
         if was is not None and len(was) > len(keys):

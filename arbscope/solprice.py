@@ -76,16 +76,19 @@ class LamportPrices:
         self._paths: dict[str, Path | None] = {}
         self._adj: dict[str, list[tuple[str, str]]] = {}  # token -> (pool, other token)
         self._pools = -1  # the graph's pool count when the adjacency was read
+        self.version = 0  # counted up by each update that changed a price
+        self._sol_price = LamportPrice(sol, 1, 1)
 
     def get(self, base: str) -> LamportPrice | None:
         """The price of a lamport in ``base`` (None: none known). wSOL: 1/1."""
         if base == self.sol:
-            return LamportPrice(base, 1, 1)
+            return self._sol_price  # (frozen: one object)
         return self.prices.get(base)
 
     def update(self, graph: Any, bases: Iterable[str]) -> None:
         """Read the price of every base of ``bases`` from ``graph`` (its active backend's
         ``PoolGraph``): the path chosen again when the graph's pools changed in number."""
+        before = dict(self.prices)
         if len(graph) != self._pools:
             self._read_adjacency(graph)
             self._paths.clear()
@@ -98,6 +101,8 @@ class LamportPrices:
                 path = self._paths[base] = self._choose(graph, base)
                 price = self._price(graph, base, path) if path is not None else None
             self.prices[base] = price
+        if self.prices != before:
+            self.version += 1
 
     # ------------------------------------------------------------ the paths
     def _read_adjacency(self, graph: Any) -> None:

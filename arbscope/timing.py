@@ -124,7 +124,14 @@ def _compare(name: str, sampled: bool) -> Callable[[Any, Any], bool]:
 # kernels whose result depends on the backend's own state (its graph), not only on the
 # call's arguments: shadowing them needs the other backend to have seen the same history
 STATEFUL = frozenset(
-    {"cycles_touching", "find_negative_cycle", "feed_ingest", "feed_frames", "feed_account"}
+    {
+        "cycles_touching",
+        "score_touching",
+        "find_negative_cycle",
+        "feed_ingest",
+        "feed_frames",
+        "feed_account",
+    }
 )
 
 

@@ -619,6 +619,29 @@ def _prepare_touching(m: types.ModuleType, inp: GraphInput) -> Call:
     return c
 
 
+def _prepare_score_touching(m: types.ModuleType, inp: GraphInput) -> Call:
+    """:func:`_prepare_touching`'s updates, each pool's live cycles priced in the same
+    call (``score_touching``: compute-unit budget and score, every venue's model, a
+    price of 1/1 in every base)."""
+    from arbscope.execution.compute import CU_ATA, CU_BASE, cu_models
+    from feeds.wire.instructions import MAX_COMPUTE_UNIT_LIMIT
+
+    mk = inp.market
+    g = _graph(m, mk)
+    pricer = m.CyclePricer(cu_models(), CU_BASE, CU_ATA, MAX_COMPUTE_UNIT_LIMIT)
+    pricer.set_fees(FeeContext(cu_price_micro_lamports=1_000, tip_lamports=10_000), ScorePolicy())
+    pricer.set_prices({b: (1, 1) for b in mk.bases})
+    hubs = [p for p in mk.pools if p.mint_a in mk.bases or p.mint_b in mk.bases]
+    c = Call(g.score_touching, (hubs[0].pool_id, pricer, 4))
+    update = _pool_updates(g, hubs, 1)
+
+    def before() -> None:
+        c.args = (update(), pricer, 4)
+
+    c.before = before
+    return c
+
+
 # ---------------------------------------------------------------- scorer
 @dataclass(frozen=True, slots=True)
 class ScoreInput:
@@ -1226,6 +1249,21 @@ CASES: tuple[Case, ...] = (
         ),
         _graph_input,
         _prepare_touching,
+    ),
+    Case(
+        "score_touching",
+        (
+            Size(
+                "60 tok / 240 pools, 3 bases",
+                {"tokens": 60, "pools": 240, "bases": 3, "clmm_share": 0.1, "dislocation": 0.01},
+            ),
+            Size(
+                "2000 tok / 10000 pools, 3 bases",
+                {"tokens": 2000, "pools": 10_000, "bases": 3, "hub_share": 0.1, "clmm_share": 0.1},
+            ),
+        ),
+        _graph_input,
+        _prepare_score_touching,
     ),
     Case(
         "score",

@@ -1,7 +1,7 @@
 # Type stubs for the compiled extension engine_rs._engine (see engine_rs/python for docs).
 # `make lint` checks them against the built extension: python -m mypy.stubtest engine_rs._engine
 # (classes are @final: a pyclass cannot be subclassed; constructors are PyO3's __new__).
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, final
 
 import numpy as np
@@ -12,6 +12,7 @@ __all__ = [
     "BUILD_PROFILE",
     "Bollinger",
     "Cycle",
+    "CyclePricer",
     "DedupStats",
     "Deduper",
     "Ema",
@@ -248,6 +249,30 @@ class PoolGraph:
     def cycles_touching(
         self, pool_id: str, max_hops: int = 4, only_live: bool = False
     ) -> list[Opportunity]: ...
+    # cycles_touching(only_live=True), each cycle priced: (opportunity, score, each hop's
+    # compute-unit limit, the steps each was priced at (None: not known), token accounts)
+    def score_touching(
+        self, pool_id: str, pricer: CyclePricer, max_hops: int = 4
+    ) -> list[tuple[Opportunity, Score, tuple[int, ...], tuple[int | None, ...], int]]: ...
+
+# --- pricing ---------------------------------------------------------------
+# what PoolGraph.score_touching prices each cycle with: each venue's compute-unit model
+# (kind, curve, base, per_step, max_steps, scale, t22_fixed, t22_per_mint), the fees, the
+# policy, a lamport's price per base, each pool's program, the live wallet
+@final
+class CyclePricer:
+    def __new__(
+        cls,
+        models: Sequence[tuple[str, str, int, int, int, int, int, int]],
+        base_units: int,
+        per_account: int,
+        max_limit: int,
+    ) -> Self: ...
+    def set_fees(self, fees: object, policy: object, cu_override: int | None = None) -> None: ...
+    def set_prices(self, prices: Mapping[str, tuple[int, int] | None]) -> None: ...
+    def set_pool_kinds(self, kinds: Mapping[str, str], replace: bool = False) -> None: ...
+    def pool_kind_count(self) -> int: ...
+    def set_wallet(self, armed: bool, base: str, accounts: Sequence[str]) -> None: ...
 
 # --- scorer ----------------------------------------------------------------
 @final

@@ -122,6 +122,14 @@ KERNELS: tuple[Kernel, ...] = (
         "the indexed cycles of one just-updated pool, re-sized",
         history_fields=("persistence",),
     ),
+    Kernel(
+        "score_touching",
+        "the live cycles of one just-updated pool, re-sized, each with its compute-unit "
+        "budget and its score (one call per pool)",
+        # persistence counts the evaluations the backend saw; the go and the reasons
+        # (not_persistent) follow from it
+        history_fields=("persistence", "go", "reasons"),
+    ),
     Kernel("score", "net profit after fees and the go / no-go of one opportunity"),
     Kernel(
         "FeeEstimator add+p75",

@@ -30,7 +30,7 @@ own, measured against the real programs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from feeds import venues
@@ -40,16 +40,19 @@ from feeds.wire.instructions import MAX_COMPUTE_UNIT_LIMIT, TOKEN_2022
 CU_BASE = 5_000  # the compute-budget instructions, a nonce advance, the tip transfer
 CU_ATA = 30_000  # one CreateIdempotent of an associated token account (the ATA program)
 
+
 # the steps a venue's swap adds for its mints' token programs, by the number of its two
 # mints that are Token-2022's (each venue's COMPUTE_UNITS notes, measured on its binary):
 # a Whirlpool's swap_v2 and a Raydium CLMM swap with such a mint a fixed surcharge, a
 # CP-Swap swap one step per side transferred through Token-2022; the others none (a
-# DLMM pair's swap2 is within its base)
-_TOKEN_STEPS: dict[str, Callable[[int], int]] = {
-    "whirlpool": lambda t22: orca_whirlpool.TOKEN_2022_STEPS if t22 else 0,
-    "clmm": lambda t22: raydium_clmm.TOKEN_2022_STEPS if t22 else 0,
-    "cpmm": lambda t22: t22,
-}
+# DLMM pair's swap2 is within its base). Each as (fixed, per mint): ``fixed + per mint ×
+# n`` for n > 0 such mints, read at each call
+def _token_rules() -> dict[str, tuple[int, int]]:
+    return {
+        "whirlpool": (orca_whirlpool.TOKEN_2022_STEPS, 0),
+        "clmm": (raydium_clmm.TOKEN_2022_STEPS, 0),
+        "cpmm": (0, 1),
+    }
 
 
 def token_steps(kind: str | None, programs: Sequence[str | None], curve: str = "") -> int:
@@ -59,11 +62,34 @@ def token_steps(kind: str | None, programs: Sequence[str | None], curve: str = "
     t22 = sum(p == TOKEN_2022 for p in programs)
     if not t22:
         return 0
+    rules = _token_rules()
+
+    def steps(k: str) -> int:
+        fixed, per = rules[k]
+        return fixed + per * t22
+
     if kind:
-        f = _TOKEN_STEPS.get(kind)
-        return f(t22) if f is not None else 0
-    same = [v.kind for v in venues.VENUES if v.ids.graph_kind == curve] or list(_TOKEN_STEPS)
-    return max((_TOKEN_STEPS[k](t22) for k in same if k in _TOKEN_STEPS), default=0)
+        return steps(kind) if kind in rules else 0
+    same = [v.kind for v in venues.VENUES if v.ids.graph_kind == curve] or list(rules)
+    return max((steps(k) for k in same if k in rules), default=0)
+
+
+def cu_models() -> tuple[tuple[str, str, int, int, int, int, int, int], ...]:
+    """Every venue's compute units as the engine's ``CyclePricer`` takes them: ``(kind,
+    curve, base, per_step, max_steps, scale, t22_fixed, t22_per_mint)``, ``scale`` the
+    margin as ``ComputeUnits.limit`` applies it (``round(margin × 10_000 + 10_000)``);
+    the pricer's budget is :func:`cycle_budget`'s at :func:`cycle_steps` (read now: the
+    venues' own figures)."""
+    rules = _token_rules()
+    out = []
+    for v in venues.VENUES:
+        cu = v.compute_units
+        fixed, per = rules.get(v.kind, (0, 0))
+        scale = round(cu.margin * 10_000 + 10_000)
+        out.append(
+            (v.kind, v.ids.graph_kind, cu.base, cu.per_step, cu.max_steps, scale, fixed, per)
+        )
+    return tuple(out)
 
 
 def cycle_steps(

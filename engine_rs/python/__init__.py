@@ -28,6 +28,7 @@ from .graph import PoolGraph
 from .indicators import Bollinger, Ema, Kama, Rsi, bollinger, ema, kama, rsi
 from .ingest import FeedIngest
 from .pda import PdaCache, create_program_address, find_program_address, is_on_curve
+from .pricing import CyclePricer
 from .scorer import priority_fee_lamports, score
 from .token2022 import (
     inverse_transfer_fee,
@@ -52,6 +53,7 @@ __all__ = [
     "BACKEND",
     "Bollinger",
     "Cycle",
+    "CyclePricer",
     "DedupStats",
     "Deduper",
     "Ema",

@@ -42,7 +42,7 @@ async def test_the_embedded_simulator_fills_the_snapshot() -> None:
             and snap.slot > CFG.first_slot
             and feeds[0].lead > feeds[2].lead
             and (feeds[2].lag_p50_ms or 0) > 20
-            and {"cycles_touching", "feed_ingest"} <= {t.kernel for t in snap.timings}
+            and {"score_touching", "feed_ingest"} <= {t.kernel for t in snap.timings}
         )
 
     await s.start()
@@ -62,7 +62,7 @@ async def test_the_embedded_simulator_fills_the_snapshot() -> None:
     assert slow.lag_p50_ms is not None and slow.lag_p50_ms > 20
     assert snap.updates > 0 and snap.errors == 0 and snap.mismatches == 0
     kernels = {t.kernel for t in snap.timings}
-    assert "cycles_touching" in kernels
+    assert "score_touching" in kernels
     # the ingest is timed Rust-vs-Python: each backend has its own
     assert "feed_ingest" in kernels
 

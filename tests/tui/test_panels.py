@@ -104,7 +104,7 @@ async def test_timing_panel_shows_every_kernel_name_whole() -> None:
             await pilot.pause(0.1)
         width = panel.columns[next(iter(panel.columns))].width  # the kernel column's
         kernels = [str(k.value) for k in panel.rows]
-        assert {"cycles_touching", "cpmm_amount_out", "find_negative_cycle"} <= set(kernels)
+        assert {"score_touching", "cpmm_amount_out", "find_negative_cycle"} <= set(kernels)
         for k in kernels:
             label = str(panel.get_cell(k, "kernel")).strip()
             assert label == SHORT_NAMES.get(k, k), (k, label)

@@ -5,11 +5,18 @@ base mint, and pool -> the cycles using it, kept as pools come and go;
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...errors import UnknownPoolError
 from ...records import Opportunity
+from .. import pricing
+from ..decode import TOKEN_2022
 from ._base import _check_hops, _check_id, _IndexedCycle
 from .cycles import _Cycles
 from .quote import _sorted, _with_persistence
+
+if TYPE_CHECKING:
+    from ..pricing import CyclePricer, Scored
 
 
 class _Index(_Cycles):
@@ -52,6 +59,27 @@ class _Index(_Cycles):
                 continue
             opps.append(_with_persistence(opp, c.persistence))
         return _sorted(opps)
+
+    def score_touching(self, pool_id: str, pricer: CyclePricer, max_hops: int = 4) -> list[Scored]:
+        """:meth:`cycles_touching` with ``only_live``, each cycle priced by ``pricer``
+        (``engine_rs.python.pricing``): ``(opportunity, score, hop limits, steps,
+        accounts)`` per live cycle, the compute-unit budget's parts and the score at its
+        limit and its base's price of a lamport. Every cycle through the pool is re-sized
+        and its persistence counted first; an error of the scorer comes after that."""
+        opps = self.cycles_touching(pool_id, max_hops, only_live=True)
+        out: list[Scored] = []
+        owners = self._mint_owners
+        for o in opps:
+            t22 = [
+                (t := self._token_ix.get(m)) is not None and owners.get(t) == TOKEN_2022
+                for m in o.tokens
+            ]
+            budget, limit = pricing.budget(
+                pricer, o.pools, o.kinds, o.tokens, t22, o.amount_in, o.hop_steps
+            )
+            hops, steps, accounts = budget
+            out.append((o, pricing.score_at(pricer, o, limit), hops, steps, accounts))
+        return out
 
     def indexed_cycle_count(self) -> int:
         """How many cycles the incremental index holds."""

@@ -14,6 +14,7 @@ pub mod graph;
 pub mod indicators;
 pub mod ingest;
 pub mod pda;
+pub mod pricing;
 pub mod scorer;
 pub mod sizing;
 pub mod token2022;

@@ -11,6 +11,7 @@ use arbscope_core::venues::pump_amm::PumpState;
 use arbscope_core::venues::PoolState;
 use arbscope_core::EngineError;
 use pyo3::prelude::*;
+use pyo3::types::PyTuple;
 
 use crate::args::{I32, U128, U64};
 use crate::errors::{guard, to_py};
@@ -504,6 +505,38 @@ impl PoolGraph {
         let inner = &mut self.inner;
         let opps = guard(py, || inner.cycles_touching_kept(pool_id, hops, only_live))?;
         Ok(opps.into_iter().map(Opportunity::from).collect())
+    }
+
+    /// `cycles_touching(pool_id, max_hops, only_live=True)` with each cycle priced by
+    /// `pricer`: ``(opportunity, score, hop limits, steps, accounts)`` per live cycle.
+    #[pyo3(
+        signature = (pool_id, pricer, max_hops = None),
+        text_signature = "($self, pool_id, pricer, max_hops=4)"
+    )]
+    fn score_touching<'py>(
+        &mut self,
+        py: Python<'py>,
+        pool_id: &str,
+        pricer: PyRef<'py, crate::pricing::CyclePricer>,
+        max_hops: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Vec<Bound<'py, PyTuple>>> {
+        let hops = match max_hops {
+            Some(h) => hops_arg(py, h)?,
+            None => 4,
+        };
+        let inner = &mut self.inner;
+        let p = &pricer.inner;
+        let got = guard(py, || inner.score_touching(pool_id, hops, p))?;
+        got.into_iter()
+            .map(|(o, s, b)| {
+                let opp = Bound::new(py, Opportunity::from(o))?.into_any();
+                let score = Bound::new(py, crate::scorer::Score::from(s))?.into_any();
+                let limits = PyTuple::new(py, b.hops)?.into_any();
+                let steps = PyTuple::new(py, b.steps)?.into_any();
+                let accounts = b.accounts.into_pyobject(py)?.into_any();
+                PyTuple::new(py, [opp, score, limits, steps, accounts])
+            })
+            .collect()
     }
 }
 

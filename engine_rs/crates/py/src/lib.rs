@@ -19,6 +19,7 @@ mod grpc;
 mod indicators;
 mod ingest;
 mod pda;
+mod pricing;
 mod scorer;
 mod token2022;
 mod tx;
@@ -39,6 +40,7 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     graph::register(m)?;
     grpc::register(m)?;
     scorer::register(m)?;
+    pricing::register(m)?;
     fees::register(m)?;
     dedup::register(m)?;
     pda::register(m)?;

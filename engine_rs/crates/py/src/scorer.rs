@@ -75,6 +75,67 @@ fn f64_attr(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<f64> {
     v.extract::<f64>()
 }
 
+/// The fee context of a `FeeContext` record (either backend's: read by attribute).
+pub(crate) fn fee_context_of(fees: &Bound<'_, PyAny>) -> PyResult<FeeContext> {
+    let base_fee = fees.getattr("base_fee_lamports")?;
+    Ok(FeeContext {
+        cu_limit: u64_attr(fees, "cu_limit")?,
+        cu_price_micro_lamports: u64_attr(fees, "cu_price_micro_lamports")?,
+        tip_lamports: u64_attr(fees, "tip_lamports")?,
+        signatures: u64_attr(fees, "signatures")?,
+        lamports_per_signature: u64_attr(fees, "lamports_per_signature")?,
+        base_fee_lamports: if base_fee.is_none() {
+            None
+        } else {
+            Some(base_fee.extract::<U64>()?.0)
+        },
+        base_per_lamport_num: u64_attr(fees, "base_per_lamport_num")?,
+        base_per_lamport_den: u64_attr(fees, "base_per_lamport_den")?,
+        // a fee context of an older record without the field: the rate is known
+        base_rate_missing: match fees.getattr("base_rate_missing") {
+            Ok(v) => v.is_truthy()?,
+            Err(_) => false,
+        },
+    })
+}
+
+/// The policy of a `ScorePolicy` record.
+pub(crate) fn policy_of(py: Python<'_>, policy: &Bound<'_, PyAny>) -> PyResult<ScorePolicy> {
+    let min_profit = i128_attr(policy, "min_profit")?;
+    let min_profit = i64::try_from(min_profit).map_err(|_| {
+        raise(
+            py,
+            "MathOverflowError",
+            format!("{min_profit} does not fit in i64"),
+        )
+    })?;
+    Ok(ScorePolicy {
+        min_profit,
+        min_profit_bps: f64_attr(policy, "min_profit_bps")?,
+        min_persistence: u64_attr(policy, "min_persistence")?,
+        max_staleness_slots: u64_attr(policy, "max_staleness_slots")?,
+    })
+}
+
+impl From<scorer::Score> for Score {
+    fn from(s: scorer::Score) -> Self {
+        Self {
+            gross_profit: s.gross_profit,
+            base_fee_lamports: s.base_fee_lamports,
+            priority_fee_lamports: s.priority_fee_lamports,
+            tip_lamports: s.tip_lamports,
+            total_fee_lamports: s.total_fee_lamports,
+            fees_in_base: s.fees_in_base,
+            net_profit: s.net_profit,
+            net_profit_bps: s.net_profit_bps,
+            persistence: s.persistence,
+            staleness_slots: s.staleness_slots,
+            go: s.go,
+            reasons: s.reasons.into_iter().map(String::from).collect(),
+        }
+    }
+}
+
 /// Net profit after fees, persistence, staleness, go / no-go and the reasons.
 #[pyfunction]
 fn score(
@@ -94,55 +155,10 @@ fn score(
             Err(_) => false,
         },
     };
-    let base_fee = fees.getattr("base_fee_lamports")?;
-    let fee_ctx = FeeContext {
-        cu_limit: u64_attr(fees, "cu_limit")?,
-        cu_price_micro_lamports: u64_attr(fees, "cu_price_micro_lamports")?,
-        tip_lamports: u64_attr(fees, "tip_lamports")?,
-        signatures: u64_attr(fees, "signatures")?,
-        lamports_per_signature: u64_attr(fees, "lamports_per_signature")?,
-        base_fee_lamports: if base_fee.is_none() {
-            None
-        } else {
-            Some(base_fee.extract::<U64>()?.0)
-        },
-        base_per_lamport_num: u64_attr(fees, "base_per_lamport_num")?,
-        base_per_lamport_den: u64_attr(fees, "base_per_lamport_den")?,
-        // a fee context of an older record without the field: the rate is known
-        base_rate_missing: match fees.getattr("base_rate_missing") {
-            Ok(v) => v.is_truthy()?,
-            Err(_) => false,
-        },
-    };
-    let min_profit = i128_attr(policy, "min_profit")?;
-    let min_profit = i64::try_from(min_profit).map_err(|_| {
-        raise(
-            py,
-            "MathOverflowError",
-            format!("{min_profit} does not fit in i64"),
-        )
-    })?;
-    let pol = ScorePolicy {
-        min_profit,
-        min_profit_bps: f64_attr(policy, "min_profit_bps")?,
-        min_persistence: u64_attr(policy, "min_persistence")?,
-        max_staleness_slots: u64_attr(policy, "max_staleness_slots")?,
-    };
+    let fee_ctx = fee_context_of(fees)?;
+    let pol = policy_of(py, policy)?;
     let s = guard(py, || scorer::score(&input, &fee_ctx, &pol))?;
-    Ok(Score {
-        gross_profit: s.gross_profit,
-        base_fee_lamports: s.base_fee_lamports,
-        priority_fee_lamports: s.priority_fee_lamports,
-        tip_lamports: s.tip_lamports,
-        total_fee_lamports: s.total_fee_lamports,
-        fees_in_base: s.fees_in_base,
-        net_profit: s.net_profit,
-        net_profit_bps: s.net_profit_bps,
-        persistence: s.persistence,
-        staleness_slots: s.staleness_slots,
-        go: s.go,
-        reasons: s.reasons.into_iter().map(String::from).collect(),
-    })
+    Ok(Score::from(s))
 }
 
 /// `ceil(cu_price × cu_limit / 1e6)` lamports, saturating at u64::MAX.

@@ -2,18 +2,23 @@
 //! cycles using it, kept as pools come and go; `cycles_touching` re-sizes a pool's
 //! cycles and counts their persistence.
 
+use crate::decode::TOKEN_2022_ID;
 use crate::error::{EngineError, Result};
+use crate::pricing::{Budget, Pricer};
+use crate::scorer::{Score, ScoreInput};
+use crate::sizing::Sized;
 
 use super::quote::{sort, Opportunity};
 use super::{check_hops, check_id, PoolGraph};
 
-/// An indexed cycle: the base it starts at, its edges in order, and how many
-/// evaluations in a row found it profitable.
+/// An indexed cycle: the base it starts at, its edges in order, how many evaluations
+/// in a row found it profitable, and its last sizing with the graph's stamp then.
 #[derive(Debug, Clone)]
 pub(super) struct IndexedCycle {
     pub(super) base: u32,
     pub(super) edges: Vec<u32>,
     pub(super) persistence: u64,
+    pub(super) sized: Option<(u64, Sized)>,
 }
 
 impl PoolGraph {
@@ -54,6 +59,7 @@ impl PoolGraph {
             .get(pool_id)
             .ok_or_else(|| EngineError::UnknownPool(pool_id.to_string()))?;
         let ids = self.pool_cycles[s as usize].clone();
+        let stamp = self.version;
         let mut opps = Vec::with_capacity(if only_live { 0 } else { ids.len() });
         for id in ids {
             let Some(c) = self.cycles[id as usize].as_ref() else {
@@ -62,16 +68,29 @@ impl PoolGraph {
             if c.edges.len() > max_hops {
                 continue;
             }
-            let sized = self.size(&c.edges);
+            // sized again only when a state it reads changed since its last sizing (a
+            // cycle through several pools that moved together is evaluated once per
+            // pool: the same numbers each time); its persistence counted either way
+            let kept_sizing = c.sized.as_ref().filter(|(at, _)| {
+                *at >= self.mints_at && c.edges.iter().all(|&e| self.pool_of(e).version <= *at)
+            });
+            let reused = kept_sizing.is_some();
+            let sized = match kept_sizing {
+                Some((_, s)) => s.clone(),
+                None => self.size(&c.edges),
+            };
             let persistence = if sized.amount_in > 0 {
                 c.persistence + 1
             } else {
                 0
             };
             let kept = !only_live || sized.amount_out > sized.amount_in || sized.ticks_missing;
-            let opp = kept.then(|| self.opportunity_of(c.base, &c.edges, Some(0), sized));
+            let opp = kept.then(|| self.opportunity_of(c.base, &c.edges, Some(0), sized.clone()));
             if let Some(c) = self.cycles[id as usize].as_mut() {
                 c.persistence = persistence;
+                if !reused {
+                    c.sized = Some((stamp, sized));
+                }
             }
             if let Some(mut opp) = opp {
                 opp.persistence = persistence;
@@ -80,6 +99,51 @@ impl PoolGraph {
         }
         sort(&mut opps);
         Ok(opps)
+    }
+
+    /// [`PoolGraph::cycles_touching_kept`] with `only_live`, each cycle kept priced by
+    /// `pricer`: its compute-unit budget (its pools' programs, the steps its quote
+    /// crosses plus its mints' Token-2022 steps, the wallet's accounts) and its score at
+    /// that limit and its base's price of a lamport. Every cycle through the pool is
+    /// re-sized and its persistence counted first, as `cycles_touching` does; an error
+    /// of the scorer comes after that.
+    pub fn score_touching(
+        &mut self,
+        pool_id: &str,
+        max_hops: usize,
+        pricer: &Pricer,
+    ) -> Result<Vec<(Opportunity, Score, Budget)>> {
+        let opps = self.cycles_touching_kept(pool_id, max_hops, true)?;
+        let mut out = Vec::with_capacity(opps.len());
+        for o in opps {
+            let t22: Vec<bool> = o.tokens.iter().map(|t| self.is_token_2022(t)).collect();
+            let budget = pricer.budget(
+                &o.pools,
+                &o.kinds,
+                &o.tokens,
+                &t22,
+                o.amount_in,
+                &o.hop_steps,
+            );
+            let input = ScoreInput {
+                amount_in: o.amount_in,
+                gross_profit: o.profit,
+                persistence: o.persistence,
+                staleness_slots: o.staleness_slots,
+                ticks_missing: o.ticks_missing,
+            };
+            let score = pricer.score(&o.base_mint, &input, budget.limit)?;
+            out.push((o, score, budget));
+        }
+        Ok(out)
+    }
+
+    /// Whether the graph was told `mint` is owned by Token-2022's program.
+    fn is_token_2022(&self, mint: &str) -> bool {
+        self.token_ix
+            .get(mint)
+            .and_then(|t| self.mint_owners.get(t))
+            .is_some_and(|k| *k == TOKEN_2022_ID)
     }
 
     /// How many cycles the incremental index holds.
@@ -118,6 +182,7 @@ impl PoolGraph {
             base,
             edges: edges.clone(),
             persistence: 0,
+            sized: None,
         };
         let id = match self.free_cycles.pop() {
             Some(id) => {

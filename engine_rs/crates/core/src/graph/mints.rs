@@ -70,6 +70,8 @@ impl PoolGraph {
         let epoch = self.epochs.epoch(self.slot);
         if epoch != self.epoch {
             self.epoch = epoch;
+            self.version += 1; // a newer transfer fee may count in the quotes
+            self.mints_at = self.version;
             // a newer transfer fee may take over: the fee mints' edges are weighed again
             let tokens: Vec<u32> = self.mints.keys().copied().collect();
             for t in tokens {
@@ -107,6 +109,8 @@ impl PoolGraph {
         let (fee, refused) = crate::token2022::mint_rules(data, Some(owner))?;
         let t = self.token(mint);
         self.mint_owners.insert(t, *owner);
+        self.version += 1; // its fee or refusal counts in the quotes from now on
+        self.mints_at = self.version;
         if fee.is_none() && refused.is_empty() {
             if self.mints.remove(&t).is_some() {
                 self.reweigh_token(t);

@@ -142,6 +142,11 @@ pub struct PoolGraph {
     mint_owners: HashMap<u32, Key>,
     epochs: EpochSchedule,
     epoch: u64,
+    // a counter stamped on each change a sizing reads: a pool's state (its `version`), the
+    // mints' rules or the epoch (`mints_at`); a cycle sized at stamp `v` whose pools'
+    // versions and `mints_at` are all <= `v` sizes the same again (`IndexedCycle::sized`)
+    version: u64,
+    mints_at: u64,
 }
 
 impl PoolGraph {

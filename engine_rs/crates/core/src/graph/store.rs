@@ -19,6 +19,8 @@ pub(super) struct Pool {
     pub(super) state: PoolState,
     pub(super) slot: u64,
     pub(super) rate: [f64; 2],
+    /// The graph's stamp when this state was set (see `PoolGraph::version`).
+    pub(super) version: u64,
 }
 
 fn check_rates(rates: [f64; 2]) -> Result<[f64; 2]> {
@@ -129,10 +131,13 @@ impl PoolGraph {
             if same {
                 let (a, b) = (self.token_ix[mint_a], self.token_ix[mint_b]);
                 let weights = self.weights(a, b, rate);
+                self.version += 1;
+                let version = self.version;
                 if let Some(p) = self.pools[su].as_mut() {
                     p.state = state;
                     p.slot = slot;
                     p.rate = rate;
+                    p.version = version;
                 }
                 self.weight[2 * su] = weights[0];
                 self.weight[2 * su + 1] = weights[1];
@@ -153,6 +158,7 @@ impl PoolGraph {
         let a = self.token(mint_a);
         let b = self.token(mint_b);
         let weights = self.weights(a, b, rate);
+        self.version += 1;
         let pool = Pool {
             id: pool_id.to_string(),
             a,
@@ -160,6 +166,7 @@ impl PoolGraph {
             state,
             slot,
             rate,
+            version: self.version,
         };
         let s = match self.free.pop() {
             Some(s) => {

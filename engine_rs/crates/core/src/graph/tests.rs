@@ -396,3 +396,50 @@ fn bad_input_leaves_graph_unchanged() {
         Err(EngineError::InvalidInput(_))
     ));
 }
+
+/// `cycles_touching` keeps each cycle's last sizing and sizes it again only when a pool
+/// of it moved since: after random moves and evaluations (several pools of a cycle moved
+/// before one is evaluated, some evaluated twice unmoved), every cycle it names is sized
+/// exactly as `cycles` sizes it afresh (which keeps nothing).
+#[test]
+fn kept_sizings_are_the_fresh_ones() {
+    let mut r = Lcg(0xcac4e);
+    let mut checked = 0;
+    for _ in 0..40 {
+        let tokens = 4 + r.below(8);
+        let pools = tokens + r.below(3 * tokens);
+        let mut m = Market::new(&mut r, tokens, pools, 2.min(pools - 1), 0.02);
+        let base = name("T", 0);
+        let mut g = PoolGraph::new(std::slice::from_ref(&base), 4).unwrap();
+        for k in 0..pools {
+            m.upsert(&mut g, k);
+        }
+        for _ in 0..60 {
+            for _ in 0..r.below(3) {
+                let k = r.below(pools);
+                m.reprice(&mut r, k);
+                m.upsert(&mut g, k);
+            }
+            let pool = name("P", r.below(pools));
+            let Ok(got) = g.cycles_touching(&pool, 4) else {
+                continue;
+            };
+            let fresh = g.cycles(&base, 4).unwrap_or_default();
+            for o in got.iter().filter(|o| o.base_mint == base) {
+                let f = fresh.iter().find(|f| f.pools == o.pools).unwrap();
+                let sized = |x: &Opportunity| {
+                    (
+                        x.amount_in,
+                        x.amount_out,
+                        x.hop_amounts.clone(),
+                        x.hop_steps.clone(),
+                        x.ticks_missing,
+                    )
+                };
+                assert_eq!(sized(o), sized(f), "{:?}", o.pools);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 1_000, "{checked}");
+}
