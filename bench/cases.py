@@ -1129,6 +1129,19 @@ _HOLDING = {"bases": 0, "dislocation": 0.02, "update": 1}
 
 _NEG_PEERS: dict[str, PeerFactory] = {"rustworkx": _peer_rustworkx, "networkx": _peer_networkx}
 
+
+# the markets the two kernels of a moved pool's cycles are measured on (the same two)
+_TOUCHING_SIZES = (
+    Size(
+        "60 tok / 240 pools, 3 bases",
+        {"tokens": 60, "pools": 240, "bases": 3, "clmm_share": 0.1, "dislocation": 0.01},
+    ),
+    Size(
+        "2000 tok / 10000 pools, 3 bases",
+        {"tokens": 2000, "pools": 10_000, "bases": 3, "hub_share": 0.1, "clmm_share": 0.1},
+    ),
+)
+
 CASES: tuple[Case, ...] = (
     Case(
         "cpmm_amount_out",
@@ -1237,31 +1250,13 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "cycles_touching",
-        (
-            Size(
-                "60 tok / 240 pools, 3 bases",
-                {"tokens": 60, "pools": 240, "bases": 3, "clmm_share": 0.1, "dislocation": 0.01},
-            ),
-            Size(
-                "2000 tok / 10000 pools, 3 bases",
-                {"tokens": 2000, "pools": 10_000, "bases": 3, "hub_share": 0.1, "clmm_share": 0.1},
-            ),
-        ),
+        _TOUCHING_SIZES,
         _graph_input,
         _prepare_touching,
     ),
     Case(
         "score_touching",
-        (
-            Size(
-                "60 tok / 240 pools, 3 bases",
-                {"tokens": 60, "pools": 240, "bases": 3, "clmm_share": 0.1, "dislocation": 0.01},
-            ),
-            Size(
-                "2000 tok / 10000 pools, 3 bases",
-                {"tokens": 2000, "pools": 10_000, "bases": 3, "hub_share": 0.1, "clmm_share": 0.1},
-            ),
-        ),
+        _TOUCHING_SIZES,
         _graph_input,
         _prepare_score_touching,
     ),
