@@ -378,10 +378,23 @@ class PubSubWorker:
 
     # ------------------------------------------------------------ streaming
     async def _stream(self, ws: Connection) -> None:
-        """Read the connection from the start, then ask for the subscriptions: the
-        burst's answers and the first notifications are handled as they come (before, a
-        picows connection copied every message that came during the burst and handled
-        them after it: ~875 a connection at 3,000 pools, none now)."""
+        asked = self.subs if self.cap is None else self.subs[: self.cap]
+        over = self.subs[len(asked) :]
+        if over:  # over the endpoint's cap: refused without asking
+            self._refused |= {(s.method, s.label) for s in over}
+            self.counters.refused = len(self._refused)
+        for n, sub in enumerate(list(asked), start=1):
+            # an update() while this burst is sent replaces the set: what it dropped and
+            # this burst has not asked for yet is not asked for (what it added, it asks
+            # for itself: the connection is open)
+            if self.subs is not asked and (sub.method, sub.label) not in self._wanted():
+                continue
+            await ws.send(self.book.subscribe(sub))
+            if n % BURST_SLICE == 0:  # a market's thousands: the loop's other work goes on
+                await asyncio.sleep(0)
+        self._resub_wait = self.config.resubscribe_s
+        self._resub_at = time.monotonic_ns() + int(self._resub_wait * 1e9)
+        watchdog = asyncio.create_task(self._watch(ws))
         frame_fn, ep, counters = self.ingest.frame, self.endpoint, self.counters
         last_seen, control, monotonic_ns = self.last_seen, self._control, time.monotonic_ns
         # health, for the backoff: the pulse (slot notifications; any notification when
@@ -418,49 +431,10 @@ class PubSubWorker:
             else:  # an answer: the id book's (its frames go out through the outbox)
                 control(bytes(raw), now)
 
-        streaming = asyncio.create_task(ws.stream(on_message, self._outbox))
-        watchdog: asyncio.Task[None] | None = None
         try:
-            await self._burst(ws, streaming)
-            self._resub_wait = self.config.resubscribe_s
-            self._resub_at = time.monotonic_ns() + int(self._resub_wait * 1e9)
-            watchdog = asyncio.create_task(self._watch(ws))
-            await streaming
+            await ws.stream(on_message, self._outbox)
         finally:
-            if watchdog is not None:
-                watchdog.cancel()
-            if not streaming.done():
-                streaming.cancel()
-                with contextlib.suppress(BaseException):
-                    await streaming
-
-    async def _burst(self, ws: Connection, streaming: asyncio.Task[None]) -> None:
-        """Ask for the subscriptions (at most the endpoint's cap), yielding to the loop
-        every :data:`BURST_SLICE`; a connection that ended meanwhile ends it with the
-        stream's own error (a close, or what handling a message raised)."""
-        asked = self.subs if self.cap is None else self.subs[: self.cap]
-        over = self.subs[len(asked) :]
-        if over:  # over the endpoint's cap: refused without asking
-            self._refused |= {(s.method, s.label) for s in over}
-            self.counters.refused = len(self._refused)
-        for n, sub in enumerate(list(asked), start=1):
-            # an update() while this burst is sent replaces the set: what it dropped and
-            # this burst has not asked for yet is not asked for (what it added, it asks
-            # for itself: the connection is open)
-            if self.subs is not asked and (sub.method, sub.label) not in self._wanted():
-                continue
-            if streaming.done():
-                break
-            try:
-                await ws.send(self.book.subscribe(sub))
-            except Exception:
-                if streaming.done():
-                    break  # the stream's error is the one to raise (awaited after)
-                raise
-            if n % BURST_SLICE == 0:  # a market's thousands: the loop's other work goes on
-                await asyncio.sleep(0)
-        if streaming.done():
-            await streaming  # raises how the connection ended
+            watchdog.cancel()
 
     def _control(self, raw: bytes, now: int) -> None:
         try:
