@@ -50,7 +50,9 @@ Integrity: several endpoints, some slow, one perhaps hostile. No single frame de
   endpoint's, while it has none; within ``LIVE_MIN_NS`` .. ``LIVE_NS``, ``LIVE_NS``
   with no pace known): a stalled endpoint stops voting after a few of its own slots.
 - **The chain's pace** is learned while the voters agree on it: the median of their
-  paces (of two, their mean when within 25 % of each other). An endpoint is *on time*
+  paces (the lower of the middle two) when a strict majority of them is within 25 % of
+  it (of two, their mean when within 25 % of each other); half the voters falling
+  behind neither slows it nor drags it along. An endpoint is *on time*
   while its slot is at least where that pace puts it since it was last on time; once
   it falls behind, where it is *expected* goes on at the chain's pace from there.
 - **The chain's slot** only moves forward, to the highest slot a strict majority of the
@@ -79,8 +81,14 @@ Integrity: several endpoints, some slow, one perhaps hostile. No single frame de
   implausible is taken from the late endpoint when it comes); a liar ahead before the
   pace is known leads within ``MAX_LEADER_GAP`` of the other's slot; when the other
   stops voting (stalled, down) the one left decides alone, as one endpoint always does.
-  With three or more voters the majority outvotes one bad endpoint; two bad of four
-  hold the chain until they stop voting.
+  With three or more voters the majority outvotes one bad endpoint. With four or more,
+  a voter more than ``LAG_SLOTS`` behind where it is expected counts there (where the
+  chain's pace puts it, not where it says), never beyond a slot two voters reached:
+  two of four falling behind (a slow transport, a server starved of CPU) hold the
+  chain back at most ``LAG_SLOTS``, and the copies of the two that keep the pace are
+  not counted implausible; two liars of four ahead still move it nowhere. Two of four
+  behind from the start at the chain's pace still hold it back (by their slots they
+  look as two honest ones against two liars ahead): the graph is late, not frozen.
 - **Per account, never backwards**: an update whose context slot is older than the
   state held is refused (``older``); one implausibly ahead of the chain is refused
   (``implausible``). Copies of the same account and slot that differ are versions: once
@@ -794,6 +802,12 @@ class FeedIngest:
             return e.vote
         return max(e.vote, e.anchor_slot + max(t - e.anchor_ns, 0) // self._pace_ns)
 
+    def _reach(self, e: _Endpoint, t: int) -> int:
+        """The slot ``e`` counts for in a vote of three or more: its own, or where it is
+        expected once it is more than ``LAG_SLOTS`` behind that."""
+        expected = self._expected(e, t)
+        return expected if expected > e.vote + LAG_SLOTS else e.vote
+
     def _pace_hint(self) -> int:
         """The pace an endpoint whose slot never moved is judged by: the chain's, else the
         slowest endpoint's (0: none known)."""
@@ -813,7 +827,11 @@ class FeedIngest:
         steps = sorted(x.step_ns for _, x in live if x.step_ns)
         if len(live) >= 2 and len(steps) == len(live):  # the chain's pace, as they agree on it
             if len(steps) > 2:
-                sample = steps[len(steps) // 2]
+                sample = steps[(len(steps) - 1) // 2]  # the (lower) median, when a strict
+                # majority keeps it: voters falling behind neither slow it nor drag it along
+                near = sum(1 for s in steps if 4 * s <= 5 * sample and 4 * sample <= 5 * s)
+                if 2 * near <= len(steps):
+                    sample = 0
             elif 4 * steps[1] <= 5 * steps[0]:
                 sample = (steps[0] + steps[1]) // 2
             else:
@@ -838,8 +856,11 @@ class FeedIngest:
             else:
                 candidate = lo.vote  # both, or neither trusted: the strict majority
         else:
+            # the highest slot a strict majority reached, one more than LAG_SLOTS behind where
+            # the chain's pace puts it counted there, never beyond what two of them reached
+            reach = sorted((self._reach(x, t) for _, x in live), reverse=True)
             votes = sorted((x.vote for _, x in live), reverse=True)
-            candidate = votes[len(votes) // 2]  # the highest slot a strict majority reached
+            candidate = min(reach[len(reach) // 2], votes[1])
         self._leader, self._voters = leader, len(live)
         chain = self._slot
         if candidate > chain:

@@ -127,7 +127,9 @@ def sid(endpoint: int, label: str, index: int) -> int:
     return 7 + endpoint * 100_003 + index * (endpoint + 3)
 
 
-def make_ingest(eng: types.ModuleType, m: Market, capacity: int = 65_536) -> tuple[Any, Any]:
+def make_ingest(
+    eng: types.ModuleType, m: Market, capacity: int = 65_536, endpoints: int = ENDPOINTS
+) -> tuple[Any, Any]:
     g = eng.PoolGraph(base_mints=m.bases, max_hops=3)
     ing = eng.FeedIngest(g, capacity, 64)
     for address, kind in m.universe:
@@ -139,7 +141,7 @@ def make_ingest(eng: types.ModuleType, m: Market, capacity: int = 65_536) -> tup
             owner, data = m.initial[k]
             ing.account(k, owner, data, m.first_slot)
     labels = ["slot", *ing.watched(), *m.programs]
-    for ep in range(ENDPOINTS):
+    for ep in range(endpoints):
         for i, label in enumerate(labels):
             kind = "slot" if i == 0 else "logs" if label in m.programs else "account"
             ing.bind(ep, sid(ep, label, i), label, kind)

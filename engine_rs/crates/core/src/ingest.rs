@@ -127,6 +127,17 @@ fn expected(e: &Endpoint, t: i64, pace_ns: u64) -> u128 {
     u128::from(e.vote).max(u128::from(e.anchor_slot) + dt / u128::from(pace_ns))
 }
 
+/// The slot `e` counts for in a vote of three or more: its own, or where it is expected
+/// once it is more than `LAG_SLOTS` behind that.
+fn reach(e: &Endpoint, t: i64, pace_ns: u64) -> u128 {
+    let expected = expected(e, t, pace_ns);
+    if expected > u128::from(e.vote) + u128::from(LAG_SLOTS) {
+        expected
+    } else {
+        u128::from(e.vote)
+    }
+}
+
 fn bit(ep: u16) -> u64 {
     if ep < VOTERS {
         1 << ep
@@ -1531,7 +1542,19 @@ impl FeedIngest {
         if live.len() >= 2 && steps.len() == live.len() {
             // the chain's pace, as the voters agree on it
             let sample = if steps.len() > 2 {
-                u128::from(steps[steps.len() / 2])
+                // the (lower) median, when a strict majority keeps it: voters falling
+                // behind neither slow it nor drag it along
+                let m = u128::from(steps[(steps.len() - 1) / 2]);
+                let near = steps
+                    .iter()
+                    .map(|&s| u128::from(s))
+                    .filter(|&s| 4 * s <= 5 * m && 4 * m <= 5 * s)
+                    .count();
+                if 2 * near > steps.len() {
+                    m
+                } else {
+                    0
+                }
             } else if 4 * u128::from(steps[1]) <= 5 * u128::from(steps[0]) {
                 (u128::from(steps[0]) + u128::from(steps[1])) / 2
             } else {
@@ -1571,9 +1594,14 @@ impl FeedIngest {
                 }
             }
             _ => {
+                // the highest slot a strict majority reached, one more than LAG_SLOTS behind
+                // where the chain's pace puts it counted there, never beyond what two reached
+                let mut reach: Vec<u128> = live.iter().map(|x| reach(x.1, t, pace)).collect();
+                reach.sort_unstable_by(|a, b| b.cmp(a));
                 let mut votes: Vec<u64> = live.iter().map(|x| x.1.vote).collect();
                 votes.sort_unstable_by(|a, b| b.cmp(a));
-                votes[votes.len() / 2] // the highest a strict majority reached
+                let top = u128::from(votes[1]);
+                reach[reach.len() / 2].min(top) as u64
             }
         };
         self.pace_ns = pace;
