@@ -6,11 +6,15 @@ Textual issues #6457 and #5273 report CPU spikes from clearing and refilling tab
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
+from typing import Any
 
+from rich.style import Style
 from rich.text import Text
+from textual.cache import LRUCache
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellKey, Row, RowKey
+from textual.widgets.data_table import CellKey, ColumnKey, Row, RowKey
 
 Cell = str | Text
 Column = tuple[str, str, int]  # key, label, width
@@ -36,6 +40,31 @@ def _lead(c: Cell) -> Cell:
     return Text(" ") + c
 
 
+def _shaped_as_expected() -> bool:
+    """Whether this Textual's DataTable has the private shape the cell and row caches rely
+    on (Textual 8: ``_render_cell`` and ``_render_line_in_row`` with these parameters,
+    keyed by ``_update_count``, ``_clear_caches``, ``_row_locations``,
+    ``_column_locations``); another Textual renders as it always does."""
+    expected = {
+        "_render_cell": "self row_index column_index base_style width cursor hover".split(),
+        "_render_line_in_row": (
+            "self row_key line_no base_style cursor_location hover_location".split()
+        ),
+    }
+    if not hasattr(DataTable, "_clear_caches"):
+        return False
+    for name, params in expected.items():
+        try:
+            if list(inspect.signature(getattr(DataTable, name)).parameters) != params:
+                return False
+        except (AttributeError, TypeError, ValueError):
+            return False
+    return True
+
+
+CELL_CACHE = _shaped_as_expected()
+
+
 class KeyedTable(DataTable[Cell]):
     """Rows keyed by a string; :meth:`sync` makes the table show exactly ``rows``.
 
@@ -57,6 +86,19 @@ class KeyedTable(DataTable[Cell]):
         self._pick: tuple[int, ...] | None = None  # their indexes in COLUMNS (None: all)
         self._rows: Mapping[str, tuple[Cell, ...]] = {}  # the rows last synced, whole
         self._ordered = True
+        # DataTable keys every cell's rendering by one counter (``_update_count``) that
+        # each update_cell, sort or row change bumps, so one changed cell renders every
+        # visible cell again (the dashboard's longest event-loop holds). Here a body cell
+        # is keyed by its row, column, place and look, its own version (a number drawn
+        # when its value changes or its row is renamed) and the epoch: the count of the
+        # table's other changes (rows added or removed, resized), which start afresh.
+        self._cell_version: dict[tuple[RowKey, ColumnKey], int] = {}  # in self._epoch
+        self._row_version: dict[RowKey, int] = {}  # its cells' newest, in self._epoch
+        self._epoch = 0
+        self._free_bumps = 0  # the bumps of _update_count that were not the epoch's
+        self._versions = 0  # the last version drawn
+        self._cells: LRUCache[tuple[Any, ...], Any] = LRUCache(4096)
+        self._row_lines: LRUCache[tuple[Any, ...], Any] = LRUCache(1024)
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -92,6 +134,123 @@ class KeyedTable(DataTable[Cell]):
         if at is not None and at in self.keys:
             self.move_cursor(row=self.keys.index(at))
         return True
+
+    def update_cell(
+        self,
+        row_key: RowKey | str,
+        column_key: ColumnKey | str,
+        value: Cell,
+        *,
+        update_width: bool = False,
+    ) -> None:
+        before = self._update_count
+        super().update_cell(row_key, column_key, value, update_width=update_width)
+        if not update_width and self._free_bump(before):  # a new width: a new epoch
+            rk = row_key if isinstance(row_key, RowKey) else RowKey(row_key)
+            ck = column_key if isinstance(column_key, ColumnKey) else ColumnKey(column_key)
+            self._versions += 1
+            self._cell_version[rk, ck] = self._row_version[rk] = self._versions
+
+    def sort(self, *columns: Any, key: Any = None, reverse: bool = False) -> KeyedTable:
+        before = self._update_count
+        super().sort(*columns, key=key, reverse=reverse)
+        self._free_bump(before)  # the rows move: their places are in the cells' keys
+        return self
+
+    def _free_bump(self, before: int) -> bool:
+        """After a change that bumped ``_update_count`` from ``before``: count it out of
+        the epoch when it bumped it once (an update_cell, a sort, a rename: each cell's
+        key says what changed). Whether it did."""
+        if not CELL_CACHE or self._update_count != before + 1:
+            return False
+        epoch = before - self._free_bumps
+        if epoch != self._epoch:  # the cells' keys name the epoch: older versions are moot
+            self._epoch = epoch
+            self._cell_version.clear()
+            self._row_version.clear()
+        self._free_bumps += 1
+        return True
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        for cache in (getattr(self, "_cells", None), getattr(self, "_row_lines", None)):
+            if cache is not None:  # None: DataTable's __init__ clears them first
+                cache.clear()
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> Any:
+        """A body cell's lines, cached by the cell's own version (see ``__init__``); the
+        header and row labels, and any cell of another Textual, as DataTable renders them."""
+        if not CELL_CACHE or row_index < 0 or column_index < 0:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        rk = self._row_locations.get_key(row_index)
+        ck = self._column_locations.get_key(column_index)
+        if rk is None or ck is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        epoch = self._update_count - self._free_bumps
+        key = (
+            rk,
+            ck,
+            row_index,
+            width,
+            base_style,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            epoch,
+            self._cell_version.get((rk, ck), 0) if epoch == self._epoch else 0,
+            self._pseudo_class_state,
+        )
+        lines = self._cells.get(key)
+        if lines is None:
+            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            self._cells[key] = lines
+        return lines
+
+    def _render_line_in_row(
+        self,
+        row_key: RowKey,
+        line_no: int,
+        base_style: Style,
+        cursor_location: Any,
+        hover_location: Any,
+    ) -> Any:
+        """A row's line, cached by its cells' newest version and its place (see
+        ``__init__``): a row none of whose cells changed is not assembled again."""
+        if not CELL_CACHE:
+            return super()._render_line_in_row(
+                row_key, line_no, base_style, cursor_location, hover_location
+            )
+        epoch = self._update_count - self._free_bumps
+        locations = self._row_locations
+        key = (
+            row_key,
+            line_no,
+            locations.get(row_key) if row_key in locations else -1,
+            base_style,
+            cursor_location,
+            hover_location,
+            self.cursor_type,
+            self.show_cursor,
+            self._show_hover_cursor,
+            epoch,
+            self._row_version.get(row_key, 0) if epoch == self._epoch else 0,
+            self._pseudo_class_state,
+        )
+        lines = self._row_lines.get(key)
+        if lines is None:
+            lines = super()._render_line_in_row(
+                row_key, line_no, base_style, cursor_location, hover_location
+            )
+            self._row_lines[key] = lines
+        return lines
 
     def fit(self, width: int, drop: Sequence[str], reserve: int = 0) -> tuple[str, ...]:
         """The columns shown ``width`` cells wide: all, less those of ``drop`` in its
@@ -165,7 +324,16 @@ class KeyedTable(DataTable[Cell]):
             }
         except (AttributeError, KeyError, TypeError):
             return False
+        before = self._update_count
         self._update_count += 1
+        if self._free_bump(before):  # both names' cells: versions never drawn before
+            versions, rows = self._cell_version, self._row_version
+            for ck in self.columns:
+                versions.pop((ok, ck), None)
+                self._versions += 1
+                versions[nk, ck] = self._versions
+            rows.pop(ok, None)
+            rows[nk] = self._versions
         self.refresh()
         return True
 
