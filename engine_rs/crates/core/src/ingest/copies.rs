@@ -10,6 +10,8 @@
 
 use std::collections::HashMap;
 
+use xxhash_rust::xxh3::Xxh3;
+
 use crate::decode;
 use crate::error::{EngineError, Result};
 
@@ -25,16 +27,32 @@ fn damaged(what: &str) -> EngineError {
 }
 
 /// A copy: the span (base64 text), and the bytes it decodes to when it does (`ok`),
-/// kept up to date range by range (a `SAME` or `RANGES` copy is then not decoded whole).
-#[derive(Debug, Default)]
+/// kept up to date range by range (a `SAME` or `RANGES` copy is then not decoded whole);
+/// `hashed`: the dedup key's hasher fed with `owner ‖ 0 ‖ decoded` (the owner it was fed
+/// with first), while `decoded` is unchanged (a `SAME` copy's frame then hashes only the
+/// key's last bytes, not the ~91 KB again).
+#[derive(Default)]
 pub struct Copy {
     pub span: Vec<u8>,
     pub decoded: Vec<u8>,
     pub ok: bool,
+    pub hashed: Option<(Vec<u8>, Box<Xxh3>)>,
+}
+
+impl std::fmt::Debug for Copy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Copy")
+            .field("span", &self.span.len())
+            .field("decoded", &self.decoded.len())
+            .field("ok", &self.ok)
+            .field("hashed", &self.hashed.is_some())
+            .finish()
+    }
 }
 
 impl Copy {
     fn decode_all(&mut self) {
+        self.hashed = None;
         self.decoded.clear();
         self.ok = decode::b64decode_into(&self.span, &mut self.decoded).is_ok();
     }
@@ -43,6 +61,7 @@ impl Copy {
     /// only the 4-character groups they touch decoded again, whole when one touches the
     /// last group (its padding) or a group does not decode to 3 bytes.
     fn redecode(&mut self, body: &[u8]) {
+        self.hashed = None;
         let n = self.span.len();
         if !self.ok || !n.is_multiple_of(4) || n < 8 {
             return self.decode_all();
