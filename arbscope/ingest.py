@@ -129,14 +129,20 @@ class TimedIngest:
             self.on_change()
 
     def frames(
-        self, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
+        self,
+        batch: bytes,
+        start: int,
+        endpoints: Sequence[int],
+        offset_ns: int,
+        deltas: bool = False,
     ) -> tuple[int, list[tuple[int, int, int, int]], int]:
-        """A run of recorded frames (a NATS consumer's batch: ``FeedIngest.frames``), the
-        same hot path as ``frame`` in one call a run (its own timing row, ``feed_frames``,
-        since a call is many frames); a slot the run moved starts at its newest receive
-        time (the run's last frame: within a batch's span of the notification's)."""
+        """A run of recorded frames (a NATS consumer's batch: ``FeedIngest.frames``; with
+        ``deltas``, frames stored as deltas among them), the same hot path as ``frame`` in
+        one call a run (its own timing row, ``feed_frames``, since a call is many frames);
+        a slot the run moved starts at its newest receive time (the run's last frame:
+        within a batch's span of the notification's)."""
         out: tuple[int, list[tuple[int, int, int, int]], int]
-        out = self._feed("frames", "feed_frames", batch, start, endpoints, offset_ns)
+        out = self._feed("frames", "feed_frames", batch, start, endpoints, offset_ns, deltas)
         if out[1] and int(self.active.stats().slot) > self.slot_seen:
             self._slot_notice(max(last for _ep, _n, _first, last in out[1]))
         if out[1] and self.on_change is not None:

@@ -93,7 +93,17 @@ class Ingest(Protocol):
 
 class EngineIngest(Ingest, Protocol):
     """An engine backend's ``FeedIngest`` (and ``TimedIngest`` over them): also a
-    recorded frame stored as a delta, the engine keeping the copies (a headless replay's)."""
+    recorded frame stored as a delta, the engine keeping the copies (a headless replay's),
+    alone or in a run (``frames(..., deltas=True)``)."""
+
+    def frames(
+        self,
+        batch: bytes,
+        start: int,
+        endpoints: Sequence[int],
+        offset_ns: int,
+        deltas: bool = False,
+    ) -> FrameRun: ...
 
     def frame_delta(
         self,

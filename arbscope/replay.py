@@ -41,7 +41,7 @@ from engine_rs.errors import EngineError
 from engine_rs.records import ScorePolicy
 from feeds.health import FeedHealth
 from storage.codec import HEADER, KINDS, Input, Kind, decompress, unpack
-from storage.delta import Restorer
+from storage.delta import Restorer, frame_parts
 from storage.journal import Chunk, Event, Journal, JournalError, SessionInfo
 from storage.recorder import DIGEST_KINDS, Digest, JournaledEvent, event_text
 
@@ -68,30 +68,55 @@ STREAMED = inputs.STREAMED  # the inputs that end a turn (whole, or sliced)
 
 
 class FrameRun:
-    """Consecutive PubSub frames of a decompressed chunk (``raw[start:end]``, packed as
-    the journal packs them), stored whole (no delta), none but the last a slot
-    notification: what a headless replay gives the engine's ingest in one call
-    (``FeedIngest.frames``) instead of one call a frame. ``ts``: each frame's time,
-    ``offs``: each frame's offset in ``raw`` (and ``end`` after the last)."""
+    """Consecutive PubSub frames of a decompressed chunk (``raw[start:end]``, packed as the
+    journal packs them), none but the last a slot notification: what a headless replay
+    gives the engine's ingest in one call (``FeedIngest.frames``) instead of one call a
+    frame. Frames stored as deltas are among them when the reader left their copies to
+    the engine (``deltas``: each checked and counted in the reader's table,
+    ``storage.delta.Restorer.hold``; the engine restores it, ``frames(..., deltas=True)``);
+    ``drops``: the keys of copies the reader's table let go before its first frame (a
+    run starts at a delta that let some go), forgotten in the engine before it
+    (``FeedIngest.drop_copy``). ``ts``:
+    each frame's time, ``offs``: each frame's offset in ``raw`` (and ``end`` after the
+    last)."""
 
-    __slots__ = ("end", "endpoints", "offs", "raw", "slot_notice", "t_ns", "ts")
+    __slots__ = ("deltas", "drops", "end", "endpoints", "offs", "raw", "slot_notice", "t_ns", "ts")
 
     def __init__(
-        self, raw: bytes, offs: list[int], ts: list[int], end: int, slot_notice: bool, eps: int
+        self,
+        raw: bytes,
+        offs: list[int],
+        ts: list[int],
+        end: int,
+        slot_notice: bool,
+        eps: int,
+        deltas: bool = False,
+        drops: list[bytes] | None = None,
     ) -> None:
         self.raw, self.offs, self.ts, self.end = raw, offs, ts, end
         self.slot_notice = slot_notice  # its last frame is a slot notification
         self.t_ns = ts[0]  # when its first frame came (an input's ``t_ns``)
         self.endpoints = eps  # above its frames' highest endpoint
+        self.deltas = deltas  # some of its frames are stored as deltas
+        self.drops = drops or []
 
     def __len__(self) -> int:
         return len(self.ts)
 
     def split(self, i: int) -> FrameRun:
-        """Its first ``i`` frames (``0 < i < len``) as a run of their own; this one keeps
-        the rest."""
-        head = FrameRun(self.raw, self.offs[:i], self.ts[:i], self.offs[i], False, self.endpoints)
-        self.offs, self.ts = self.offs[i:], self.ts[i:]
+        """Its first ``i`` frames (``0 < i < len``) as a run of their own (with the drops:
+        they come before its first frame); this one keeps the rest."""
+        head = FrameRun(
+            self.raw,
+            self.offs[:i],
+            self.ts[:i],
+            self.offs[i],
+            False,
+            self.endpoints,
+            self.deltas,
+            self.drops,
+        )
+        self.offs, self.ts, self.drops = self.offs[i:], self.ts[i:], []
         self.t_ns = self.ts[0]
         return head
 
@@ -99,30 +124,12 @@ class FrameRun:
         return self.raw[self.offs[0] : self.end]
 
     def inputs(self) -> Iterator[Input]:
-        """Its frames as inputs (the per-input path)."""
+        """Its frames as inputs (the per-input path; a frame stored as a delta stays the
+        ``DELTA`` input it is)."""
         return unpack(self.packed())
 
 
-class DeltaFrame:
-    """A frame stored as a delta (a book side's), as the journal stored it, for the
-    engine's ingest to restore and apply (``FeedIngest.frame_delta``: the engine keeps
-    the copies, so the ~121 KB frame is never put together in Python); ``drops``: the
-    keys of copies the reader's table let go before it (``FeedIngest.drop_copy``)."""
-
-    __slots__ = ("body", "drops", "endpoint", "head", "how", "key", "t_ns", "tail")
-
-    def __init__(
-        self,
-        endpoint: int,
-        t_ns: int,
-        parts: tuple[bytes, bytes, int, bytes, bytes],
-        drops: list[bytes],
-    ) -> None:
-        self.endpoint, self.t_ns, self.drops = endpoint, t_ns, drops
-        self.key, self.head, self.how, self.body, self.tail = parts
-
-
-Item = Input | FrameRun | DeltaFrame
+Item = Input | FrameRun
 
 
 def runs(
@@ -134,47 +141,71 @@ def runs(
     """A decompressed chunk's inputs appended to ``out`` in order, restored
     (``restore``), its frames stored whole gathered in :class:`FrameRun` s (a run ends
     after a slot notification, at any other input, at the chunk's end); with ``defer``
-    (the restorer ``restore`` is of), a frame's delta stays a :class:`DeltaFrame`. A
-    damage: what comes before it is in ``out``, then its JournalError (as
+    (the restorer ``restore`` is of), a frame's delta is one of the run too, its copy left
+    to the engine (``Restorer.hold``; a run starts at one that let copies go). A damage:
+    what comes before it is in ``out``, then its JournalError (as
     :func:`storage.codec.unpack` says it)."""
     head, size, n, frame = HEADER.unpack_from, HEADER.size, len(raw), int(Kind.FRAME)
     delta = int(Kind.DELTA)
+    hold = defer.hold if defer is not None else None
+    dropped = defer.copies.dropped if defer is not None else []
     find, notice, within, kinds = raw.find, SLOT_NOTICE, SLOT_NOTICE_WITHIN, KINDS
     offs: list[int] = []
     ts: list[int] = []
     off = top = 0  # top: above the highest endpoint of the run's frames
+    deltas = False  # the run holds a frame stored as a delta
+    drops: list[bytes] = []  # the copies to forget before the run (its first frame's)
     while off < n:
         if off + size > n:
             break  # unpack says what is wrong
         kind, ep, t_ns, wall, length = head(raw, off)
         body = off + size
         end = body + length
-        if kind != frame or end > n:
-            if offs:
-                out.append(FrameRun(raw, offs, ts, off, False, top))
-                offs, ts, top = [], [], 0
-            k = kinds.get(kind)
-            if end > n or k is None:
-                break  # unpack says what is wrong
-            inp = Input(k, ep, t_ns, wall, raw[body:end])
-            parts = defer.defer(inp) if defer is not None and kind == delta else None
-            if parts is None:
-                out.append(restore(inp))
-            else:
-                dropped = defer.copies.dropped  # type: ignore[union-attr]
-                out.append(DeltaFrame(ep, t_ns, parts, dropped[:]))
-                dropped.clear()
-        else:
+        if kind == frame and end <= n:
             offs.append(off)
             ts.append(t_ns)
             if ep >= top:
                 top = ep + 1
             if find(notice, body, min(end, body + within)) >= 0:
-                out.append(FrameRun(raw, offs, ts, end, True, top))
-                offs, ts, top = [], [], 0
+                out.append(FrameRun(raw, offs, ts, end, True, top, deltas, drops))
+                offs, ts, top, deltas, drops = [], [], 0, False, []
+            off = end
+            continue
+        held = None
+        if kind == delta and hold is not None and end <= n:
+            try:
+                held = hold(raw[body:end])
+            except JournalError:
+                if offs:
+                    out.append(FrameRun(raw, offs, ts, off, False, top, deltas, drops))
+                raise
+        if held is not None:
+            if dropped:  # copies let go before it: a run of its own starts with it
+                if offs:
+                    out.append(FrameRun(raw, offs, ts, off, False, top, deltas, drops))
+                offs, ts, top, drops = [], [], 0, dropped[:]
+                dropped.clear()
+            offs.append(off)
+            ts.append(t_ns)
+            if ep >= top:
+                top = ep + 1
+            deltas = True
+            h0, h1 = held  # the frame's head: a slot notification's name there ends the run
+            if find(notice, body + h0, body + min(h1, h0 + within)) >= 0:
+                out.append(FrameRun(raw, offs, ts, end, True, top, True, drops))
+                offs, ts, top, deltas, drops = [], [], 0, False, []
+            off = end
+            continue
+        if offs:
+            out.append(FrameRun(raw, offs, ts, off, False, top, deltas, drops))
+            offs, ts, top, deltas, drops = [], [], 0, False, []
+        k = kinds.get(kind)
+        if end > n or k is None:
+            break  # unpack says what is wrong
+        out.append(restore(Input(k, ep, t_ns, wall, raw[body:end])))
         off = end
     if offs:
-        out.append(FrameRun(raw, offs, ts, off, False, top))
+        out.append(FrameRun(raw, offs, ts, off, False, top, deltas, drops))
     if off < n:
         out.extend(map(restore, unpack(raw[off:])))  # raises the damage's JournalError
 
@@ -392,8 +423,8 @@ class ReplaySession:
     async def _chunks(self, batched: bool) -> AsyncGenerator[list[Item], None]:
         """The recording's inputs a chunk at a time, restored (a chunk's list; a damaged
         chunk's inputs up to the damage, then its JournalError); ``batched``: its frames
-        gathered in runs (:func:`runs`) for a headless replay, and its frames' deltas left
-        to the engine's ingest (:class:`DeltaFrame`) when it is untimed. A small chunk is
+        gathered in runs (:func:`runs`) for a headless replay, its frames' deltas among
+        them, left to the engine's ingest, when it is untimed. A small chunk is
         decompressed on the loop (a thread's handover costs more than it), a large one in
         a thread (the screen keeps its turns)."""
         assert self.journal is not None
@@ -447,11 +478,13 @@ class ReplaySession:
         back as its inputs)."""
         item = await self._peek_item()
         if type(item) is FrameRun:
+            # (a run holding deltas comes in a headless replay's pass only, which goes to
+            # its end)
+            assert not item.deltas
             self._buf.extend(reversed(list(item.inputs())))
             self._next = None
             item = await self._peek_item()
-        # (a DeltaFrame comes in a headless replay's pass only, which goes to its end)
-        assert not isinstance(item, (FrameRun, DeltaFrame))
+        assert not isinstance(item, FrameRun)
         return item
 
     def _take(self) -> Input:
@@ -507,21 +540,18 @@ class ReplaySession:
         if SLOT_NOTICE in inp.payload[:SLOT_NOTICE_WITHIN]:
             ing.slot_noticed(inp.t_ns)
 
-    def _apply_delta(self, d: DeltaFrame) -> None:
-        """A frame stored as a delta, given to the engine's ingest as the journal stored
+    def _apply_stored(self, inp: Input) -> None:
+        """A frame stored as a delta whose copy the reader left to the engine (one of a
+        run's, on the per-input path), given to the engine's ingest as the journal stored
         it (``frame_delta``: the engine writes it over the copy it keeps, then applies the
-        frame as ``frame`` does, the slot clock moved as ``TimedIngest.frame`` moves it),
-        the copies the reader let go before it forgotten first; counted as
-        :meth:`_apply_frame` counts a restored one."""
+        frame as ``frame`` does, the slot clock moved as ``TimedIngest.frame`` moves it);
+        counted as :meth:`_apply_frame` counts a frame."""
         self.applied += 1
-        pos = d.t_ns - self.t0_ns
+        pos = inp.t_ns - self.t0_ns
         if pos > self.pos_ns:
             self.pos_ns = pos
-        ing = self.session.ingest
-        for key in d.drops:
-            ing.drop_copy(key)
         try:  # (the reader checked the delta against its table: it fits the copy)
-            ing.frame_delta(d.endpoint, d.key, d.head, d.how, d.body, d.tail, d.t_ns)
+            self.session.ingest.frame_delta(inp.endpoint, *frame_parts(inp.payload), inp.t_ns)
         except EngineError:
             return  # the live caller counted it and went on; so does the replay
         self.frames_applied += 1
@@ -540,15 +570,22 @@ class ReplaySession:
             part = run.split(next(i for i, t in enumerate(ts) if t > limit))
         k = len(part)
         ing = self.session.ingest
+        for key in part.drops:  # the copies the reader let go before the run
+            ing.drop_copy(key)
         if not self._untimed():
             for inp in part.inputs():
-                self.apply(inp)
+                if inp.kind is Kind.DELTA:
+                    self._apply_stored(inp)
+                else:
+                    self.apply(inp)
             return k
         if len(self._endpoints) < part.endpoints:  # the recorded endpoints, as recorded
             self._endpoints = list(range(part.endpoints))
         refused = k
         try:
-            _pos, _counts, refused = ing.active.frames(part.packed(), 0, self._endpoints, 0)
+            _pos, _counts, refused = ing.active.frames(
+                part.packed(), 0, self._endpoints, 0, part.deltas
+            )
         except EngineError:
             pass  # (a run is whole: never cut short)
         self.applied += k
@@ -580,10 +617,6 @@ class ReplaySession:
                 break
             if isinstance(item, FrameRun):
                 n += self._apply_run(item, goal_ns)
-            elif isinstance(item, DeltaFrame):
-                self._next = None
-                self._apply_delta(item)
-                n += 1
             elif item.kind is Kind.FRAME and self._untimed():
                 self._apply_frame(self._take())
                 n += 1

@@ -493,6 +493,7 @@ class FeedIngest:
         start: int,
         endpoints: Sequence[int],
         offset_ns: int,
+        deltas: bool = False,
     ) -> tuple[int, list[tuple[int, int, int, int]], int]: ...
     def account(
         self, pubkey: str, owner: object, data: bytes | bytearray | memoryview, slot: int

@@ -339,19 +339,39 @@ class Restorer:
         if inp.kind is not Kind.DELTA:
             return None
         p = inp.payload
+        if self.hold(p) is None:
+            return None
+        return frame_parts(p)
+
+    def hold(self, p: bytes) -> tuple[int, int] | None:
+        """A frame's ``DELTA`` payload ``p`` checked and counted in the table as
+        :meth:`defer` does, its parts left to the caller to cut (an engine that reads the
+        delta as stored: ``FeedIngest.frames(..., deltas=True)``): where the frame's head
+        starts and ends in ``p``; None (nothing done) for any other payload (restore it)."""
         if len(p) < 1 or p[0] != _FRAME:
             return None
         _kind, how, key, start, span_len, last, off, body_at = self._read(p)
         if last is not None and type(last[0]) is not Held:
             return None  # (a copy this reader restored: restore it so)
-        body = p[body_at:]
         if how == RANGES:
-            _check_ranges(body, span_len)
+            _check_ranges(memoryview(p)[body_at:], span_len)
         self.copies.store(key, Held(span_len))
-        return key, p[off : off + start], how, body, p[off + start : body_at]
+        return off, off + start
 
 
-def _check_ranges(body: bytes, span_len: int) -> None:
+def frame_parts(p: bytes) -> tuple[bytes, bytes, int, bytes, bytes]:
+    """A frame's ``DELTA`` payload (one :meth:`Restorer.hold` checked) cut into ``(key,
+    head, how, body, tail)``, as ``FeedIngest.frame_delta`` takes it."""
+    _kind, how, klen = HEAD.unpack_from(p, 0)
+    off = HEAD.size + klen
+    start, _span_len, rest_len, _version = SPAN.unpack_from(p, off)
+    key = p[HEAD.size : off]
+    off += SPAN.size
+    body_at = off + rest_len
+    return key, p[off : off + start], how, p[body_at:], p[off + start : body_at]
+
+
+def _check_ranges(body: bytes | memoryview, span_len: int) -> None:
     """JournalError unless the ranges of ``body`` (:func:`changes`) fit a copy of
     ``span_len`` bytes (as :func:`apply` checks them)."""
     try:

@@ -12,6 +12,43 @@ import struct
 
 from ..errors import InvalidInputError
 
+FULL, SAME, RANGES = 0, 1, 2
+_STORED_FRAME = 1  # storage.codec.Kind.FRAME
+_SPAN = struct.Struct("<IIII")  # start, span length, rest length, version
+
+# what :func:`stored` says of a DELTA input that is another input's, or damaged
+OTHER, DAMAGED = "other", "damaged"
+
+
+def stored(p: bytes) -> tuple[bytes, bytes, int, bytes, bytes] | str:
+    """A journal's ``DELTA`` input's payload (``storage.delta``: kind u8, how u8, key
+    length u8, the key, then start u32, span length u32, rest length u32 and version u32,
+    little endian, then the frame without its span — ``rest``, the span was at ``start``
+    —, then the body): a frame's cut into ``(key, head, how, body, tail)`` (head
+    ``rest[:start]``, tail ``rest[start:]``), checked as the journal's reader checks it
+    short of its table (a known ``how``, a ``FULL`` body as long as the span, a ``SAME``
+    one empty, ``start`` within the rest); :data:`OTHER` for another input's delta (an
+    HTTP account's), :data:`DAMAGED` when it is cut short or its lengths disagree. The
+    version is the reader's to check."""
+    if not p or p[0] != _STORED_FRAME:
+        return OTHER
+    if len(p) < 3:
+        return DAMAGED
+    how, klen = p[1], p[2]
+    off = 3 + klen
+    if len(p) < off + _SPAN.size:
+        return DAMAGED
+    start, span_len, rest_len, _version = _SPAN.unpack_from(p, off)
+    rest_at = off + _SPAN.size
+    body_at = rest_at + rest_len
+    if body_at > len(p):
+        return DAMAGED
+    body_len = len(p) - body_at
+    fits = {FULL: body_len == span_len, SAME: body_len == 0, RANGES: True}.get(how, False)
+    if not fits or start > rest_len:
+        return DAMAGED
+    return p[3:off], p[rest_at : rest_at + start], how, p[body_at:], p[rest_at + start : body_at]
+
 
 def write_ranges(span: bytes, body: bytes) -> bytes:
     """``span`` with the ranges of ``body`` (``count u32``, per range ``u32`` bytes since

@@ -131,7 +131,7 @@ from ..records import DedupStats, EndpointStats, IngestStats
 from . import geyser
 from ._ints import i64
 from .b58 import b58encode
-from .copies import write_ranges
+from .copies import OTHER, stored, write_ranges
 from .decode import TOKEN_2022, decode_token_account, owner_text
 from .dedup import Deduper
 from .pda import _id32
@@ -499,6 +499,7 @@ class FeedIngest:
         start: int,
         endpoints: Sequence[int],
         offset_ns: int,
+        deltas: bool = False,
     ) -> tuple[int, list[tuple[int, int, int, int]], int]:
         """A run of recorded stream messages from ``batch`` (inputs packed as the journal
         packs them: ``storage.codec.HEADER`` then the payload), from byte ``start`` to the
@@ -506,7 +507,10 @@ class FeedIngest:
         or the end. Each is applied as ``frame`` / ``grpc`` apply it, from endpoint
         ``endpoints[e]`` for its recorded endpoint ``e`` (passed over when ``e`` is past
         the list or maps to a negative number), at its receive ns less ``offset_ns``; one
-        the ingest refuses is counted, not raised. Returns ``(position after the run,
+        the ingest refuses is counted, not raised. With ``deltas``, a PubSub frame stored
+        as a delta (kind 21, ``storage.delta``'s layout: :func:`.copies.stored`) is one of
+        the run too, applied as ``frame_delta`` applies it (one whose lengths disagree is
+        refused; another input's delta ends the run). Returns ``(position after the run,
         [(endpoint, applied, first and last receive ns)], refused)``. A batch cut short
         raises ``InvalidInputError``."""
         if not isinstance(batch, bytes):
@@ -520,18 +524,27 @@ class FeedIngest:
             if pos + _PACKED.size > n:
                 raise InvalidInputError("a batch is truncated (header)")
             kind, e, t_ns, _wall, length = _PACKED.unpack_from(batch, pos)
-            if kind not in (1, 17):
+            delta = deltas and kind == 21
+            if kind not in (1, 17) and not delta:
                 break
             body = pos + _PACKED.size
             if body + length > n:
                 raise InvalidInputError("a batch is truncated (payload)")
+            parts = stored(batch[body : body + length]) if delta else OTHER
+            if delta and parts == OTHER:
+                break  # an account's: not a frame of the run
             pos = body + length
             ep = endpoints[e] if e < len(endpoints) else -1
             if not 0 <= ep <= 0xFFFF:
                 continue
             recv = min(max(t_ns - offset_ns, -(2**63)), 2**63 - 1)  # saturating, as i64
             try:
-                if kind == 1:
+                if delta:
+                    if isinstance(parts, str):  # damaged
+                        raise InvalidInputError("a delta is damaged (its lengths disagree)")
+                    key, head, how, body_b, tail = parts
+                    self.frame_delta(ep, key, head, how, body_b, tail, recv)
+                elif kind == 1:
                     self.frame(ep, batch[body:pos], recv)
                 else:
                     self.grpc(ep, batch[body:pos], recv)

@@ -166,6 +166,13 @@ impl Deduper {
         h.digest128()
     }
 
+    /// A hasher of this deduper's fingerprints: the key's parts `update`d into it in
+    /// order, then `digest128`, give `fingerprint` of their concatenation (a replay's
+    /// ingest keeps one fed with a large copy's bytes, to finish it per frame).
+    pub fn hasher(&self) -> Xxh3 {
+        Xxh3::with_seed(self.seed)
+    }
+
     /// Whether a key is remembered.
     pub fn contains(&self, key: &[u8]) -> bool {
         self.contains_fingerprint(self.fingerprint(key))

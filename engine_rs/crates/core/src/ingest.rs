@@ -54,6 +54,8 @@ use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, Hasher};
 
+use xxhash_rust::xxh3::Xxh3;
+
 use crate::b58;
 use crate::decode::{self, Key};
 use crate::dedup::{DedupStats, Deduper};
@@ -291,6 +293,14 @@ struct Endpoint {
     /// quarantines so far: each one lasts twice as many agreements
     offenses: u32,
     ring: VecDeque<u128>,
+}
+
+/// A frame's account data a replay's copy holds decoded already
+/// ([`FeedIngest::frame_delta`]), and the dedup key's hasher fed with `owner ‖ 0 ‖ data`
+/// (the owner it was fed with first) while the copy is unchanged.
+struct Pre<'a> {
+    data: &'a [u8],
+    hashed: &'a mut Option<(Vec<u8>, Box<Xxh3>)>,
 }
 
 /// The state held of one account: its context slot and the differing copies of that
@@ -942,14 +952,22 @@ impl FeedIngest {
         };
         // a copy that decodes (base64 only: no quote, escape or control character in it):
         // the frame without it reads as the same JSON, and its bytes are decoded already
-        let pre = copy.ok.then(|| std::mem::take(&mut copy.decoded));
+        // (with the dedup key's hasher fed with them, while they are unchanged)
+        let pre = copy
+            .ok
+            .then(|| (std::mem::take(&mut copy.decoded), copy.hashed.take()));
         let out = match pre {
-            Some(pre) => {
+            Some((pre, mut hashed)) => {
                 joined.extend_from_slice(head);
                 joined.extend_from_slice(tail);
-                let out = self.frame_with(graph, endpoint, &joined, head.len(), &pre, recv_ns);
+                let given = Pre {
+                    data: &pre,
+                    hashed: &mut hashed,
+                };
+                let out = self.frame_with(graph, endpoint, &joined, head.len(), given, recv_ns);
                 if let Some(copy) = self.copies.get_mut(key) {
                     copy.decoded = pre;
+                    copy.hashed = hashed;
                 }
                 match out {
                     Some(out) => {
@@ -998,7 +1016,7 @@ impl FeedIngest {
         endpoint: u16,
         text: &[u8],
         at: usize,
-        pre: &[u8],
+        pre: Pre<'_>,
         recv_ns: Arg<i64>,
     ) -> Option<Result<Option<u64>>> {
         use json::{Kind, Node};
@@ -1201,7 +1219,7 @@ impl FeedIngest {
         s: &[u8],
         doc: &json::Doc,
         recv_ns: Arg<i64>,
-        pre: Option<&[u8]>,
+        pre: Option<Pre<'_>>,
     ) -> Result<Option<u64>> {
         use json::{Kind, Node};
         let obj = |n: Node, what: &str| match doc.get(n) {
@@ -1273,7 +1291,7 @@ impl FeedIngest {
         slot: u64,
         bound: Option<(SubKind, u32)>,
         recv_ns: Arg<i64>,
-        pre: Option<&[u8]>,
+        pre: Option<Pre<'_>>,
     ) -> Result<()> {
         use json::{Kind, Node};
         let owner = doc
@@ -1287,18 +1305,26 @@ impl FeedIngest {
             }
             _ => return Err(bad_data()),
         };
+        if let Some(mut pre) = pre {
+            // the data decoded already (a replay's copy): the key hashed where its parts
+            // lie, the copy's part fed to the hasher once while it is unchanged
+            return match bound {
+                Some((SubKind::Account, id)) => {
+                    let fp = self.pre_fingerprint(&owner, &mut pre, slot, id);
+                    self.account_copy(graph, ep, id, fp, &owner, pre.data, slot, recv_ns)
+                }
+                _ => {
+                    self.unknown(ep);
+                    Ok(())
+                }
+            };
+        }
         // buf = owner ‖ 0 ‖ data: the hashed bytes, with the data at the end
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
         buf.extend_from_slice(&owner);
         buf.push(0);
-        let decoded = match pre {
-            Some(d) => {
-                buf.extend_from_slice(d);
-                Ok(())
-            }
-            None => decode::b64decode_into(&b64, &mut buf),
-        };
+        let decoded = decode::b64decode_into(&b64, &mut buf);
         let out = match decoded {
             Err(_) => Err(frame_error("account.data: not base64")),
             Ok(()) => match bound {
@@ -1321,6 +1347,29 @@ impl FeedIngest {
         };
         self.buf = buf;
         out
+    }
+
+    /// The dedup key of an account's copy whose data is `pre`'s (`owner ‖ 0 ‖ data ‖
+    /// slot ‖ account id ‖ 0xFF`, the fingerprint [`Self::account_notification`] makes of
+    /// it in one piece): the hasher fed with `owner ‖ 0 ‖ data` kept in `pre.hashed` (made
+    /// when it holds none, or one of another owner), finished with the rest.
+    fn pre_fingerprint(&self, owner: &[u8], pre: &mut Pre<'_>, slot: u64, id: u32) -> u128 {
+        let (fed_owner, fed) = match pre.hashed.take() {
+            Some((o, h)) if o[..] == owner[..] => (o, h),
+            _ => {
+                let mut h = Box::new(self.dedup.hasher());
+                h.update(owner);
+                h.update(&[0]);
+                h.update(pre.data);
+                (owner.to_vec(), h)
+            }
+        };
+        let mut h = (*fed).clone();
+        h.update(&slot.to_le_bytes());
+        h.update(&id.to_le_bytes());
+        h.update(&[0xFF]);
+        *pre.hashed = Some((fed_owner, fed));
+        h.digest128()
     }
 
     #[allow(clippy::too_many_arguments)]

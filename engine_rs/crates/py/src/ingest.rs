@@ -10,6 +10,7 @@ use std::borrow::Cow;
 
 use arbscope_core::dedup;
 use arbscope_core::graph::EpochSchedule;
+use arbscope_core::ingest::copies::{self, Stored};
 use arbscope_core::ingest::{self as core, Arg, FeedIngest as CoreIngest, Input, SubKind};
 use arbscope_core::venues::{self, VenueId};
 use arbscope_core::EngineError;
@@ -261,6 +262,7 @@ fn buffer_bytes(buf: &PyBuffer<u8>) -> &[u8] {
 const PACKED_HEADER: usize = 23;
 const KIND_FRAME: u8 = 1; // storage.codec.Kind.FRAME
 const KIND_GRPC: u8 = 17; // storage.codec.Kind.GRPC
+const KIND_DELTA: u8 = 21; // storage.codec.Kind.DELTA
 
 /// What `frames` returns: the position after the run, per endpoint (applied, first and
 /// last receive ns), and the frames the ingest refused.
@@ -619,9 +621,13 @@ impl FeedIngest {
     /// `frame` / `grpc` apply it, from endpoint `endpoints[e]` for its recorded endpoint
     /// `e` (passed over when `e` is past the list or maps to a negative number), at its
     /// receive ns less `offset_ns`; one the ingest refuses is counted, not raised.
+    /// With `deltas`, a PubSub frame stored as a delta (kind 21, `storage.delta`'s layout)
+    /// is one of the run too, applied as `frame_delta` applies it (one whose lengths
+    /// disagree is refused; another input's delta ends the run).
     /// Returns `(position after the run, [(endpoint, applied, first and last receive ns)],
     /// refused)`.
     /// A batch cut short raises `InvalidInputError`.
+    #[pyo3(signature = (batch, start, endpoints, offset_ns, deltas = false))]
     fn frames(
         &mut self,
         py: Python<'_>,
@@ -629,6 +635,7 @@ impl FeedIngest {
         start: usize,
         endpoints: Vec<i64>,
         offset_ns: i64,
+        deltas: bool,
     ) -> PyResult<FramesRun> {
         // bytes, or a native stream's batch, borrowed; any other C-contiguous byte buffer
         // (bytearray, memoryview) borrowed while held
@@ -669,7 +676,8 @@ impl FeedIngest {
                 .get(pos..pos + PACKED_HEADER)
                 .ok_or_else(|| truncated("header"))?;
             let kind = head[0];
-            if kind != KIND_FRAME && kind != KIND_GRPC {
+            let delta = deltas && kind == KIND_DELTA;
+            if kind != KIND_FRAME && kind != KIND_GRPC && !delta {
                 break;
             }
             let e = u16::from_le_bytes([head[1], head[2]]);
@@ -683,6 +691,15 @@ impl FeedIngest {
             let payload = raw
                 .get(body..body + len)
                 .ok_or_else(|| truncated("payload"))?;
+            let stored = if delta {
+                match copies::stored(payload) {
+                    Stored::Other => break, // an account's: not a frame of the run
+                    Stored::Frame(f) => Some(f),
+                    Stored::Damaged => None,
+                }
+            } else {
+                None
+            };
             pos = body + len;
             let Some(ep) = endpoints
                 .get(usize::from(e))
@@ -691,7 +708,23 @@ impl FeedIngest {
                 continue;
             };
             let recv = t_ns.saturating_sub(offset_ns);
-            let ok = if kind == KIND_FRAME {
+            let ok = if delta {
+                stored.is_some_and(|f| {
+                    guard(py, || {
+                        inner.frame_delta(
+                            g,
+                            ep,
+                            f.key,
+                            f.head,
+                            f.how,
+                            f.body,
+                            f.tail,
+                            Arg::Ok(recv),
+                        )
+                    })
+                    .is_ok()
+                })
+            } else if kind == KIND_FRAME {
                 guard(py, || {
                     inner.frame(g, ep, Input::Bytes(payload), Arg::Ok(recv))
                 })

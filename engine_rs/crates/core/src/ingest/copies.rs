@@ -10,6 +10,8 @@
 
 use std::collections::HashMap;
 
+use xxhash_rust::xxh3::Xxh3;
+
 use crate::decode;
 use crate::error::{EngineError, Result};
 
@@ -25,16 +27,32 @@ fn damaged(what: &str) -> EngineError {
 }
 
 /// A copy: the span (base64 text), and the bytes it decodes to when it does (`ok`),
-/// kept up to date range by range (a `SAME` or `RANGES` copy is then not decoded whole).
-#[derive(Debug, Default)]
+/// kept up to date range by range (a `SAME` or `RANGES` copy is then not decoded whole);
+/// `hashed`: the dedup key's hasher fed with `owner ‖ 0 ‖ decoded` (the owner it was fed
+/// with first), while `decoded` is unchanged (a `SAME` copy's frame then hashes only the
+/// key's last bytes, not the ~91 KB again).
+#[derive(Default)]
 pub struct Copy {
     pub span: Vec<u8>,
     pub decoded: Vec<u8>,
     pub ok: bool,
+    pub hashed: Option<(Vec<u8>, Box<Xxh3>)>,
+}
+
+impl std::fmt::Debug for Copy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Copy")
+            .field("span", &self.span.len())
+            .field("decoded", &self.decoded.len())
+            .field("ok", &self.ok)
+            .field("hashed", &self.hashed.is_some())
+            .finish()
+    }
 }
 
 impl Copy {
     fn decode_all(&mut self) {
+        self.hashed = None;
         self.decoded.clear();
         self.ok = decode::b64decode_into(&self.span, &mut self.decoded).is_ok();
     }
@@ -43,6 +61,7 @@ impl Copy {
     /// only the 4-character groups they touch decoded again, whole when one touches the
     /// last group (its padding) or a group does not decode to 3 bytes.
     fn redecode(&mut self, body: &[u8]) {
+        self.hashed = None;
         let n = self.span.len();
         if !self.ok || !n.is_multiple_of(4) || n < 8 {
             return self.decode_all();
@@ -125,6 +144,80 @@ impl Copies {
     }
 }
 
+/// A frame stored as a delta, cut where [`super::FeedIngest::frame_delta`] takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredFrame<'a> {
+    pub key: &'a [u8],
+    pub head: &'a [u8],
+    pub how: u8,
+    pub body: &'a [u8],
+    pub tail: &'a [u8],
+}
+
+/// What a journal's `DELTA` input's payload holds ([`stored`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored<'a> {
+    /// A PubSub frame's delta, its lengths consistent.
+    Frame(StoredFrame<'a>),
+    /// Another input's delta (an HTTP account's): not a frame.
+    Other,
+    /// A frame's delta cut short, or its lengths disagree (`storage.delta`'s reader
+    /// says the same of it).
+    Damaged,
+}
+
+/// The storage kind of a PubSub frame (`storage.codec.Kind.FRAME`).
+const STORED_FRAME: u8 = 1;
+
+/// A journal's `DELTA` input's payload (`storage.delta`: kind u8, how u8, key length u8,
+/// the key, then start u32, span length u32, rest length u32 and version u32, little
+/// endian, then the frame without its span — `rest`, the span was at `start` —, then the
+/// body): a frame's cut into key, head (`rest[..start]`), how, body and tail
+/// (`rest[start..]`), checked as the journal's reader checks it short of its table
+/// (`Restorer._read`: a known `how`, a `FULL` body as long as the span, a `SAME` one
+/// empty, `start` within the rest); the version is the reader's to check.
+pub fn stored(p: &[u8]) -> Stored<'_> {
+    if p.first() != Some(&STORED_FRAME) {
+        return Stored::Other;
+    }
+    let (Some(&how), Some(&klen)) = (p.get(1), p.get(2)) else {
+        return Stored::Damaged;
+    };
+    let off = 3 + usize::from(klen);
+    let (Some(key), Some(start), Some(span_len), Some(rest_len)) = (
+        p.get(3..off),
+        word(p, off),
+        word(p, off + 4),
+        word(p, off + 8),
+    ) else {
+        return Stored::Damaged;
+    };
+    if p.len() < off + 16 {
+        return Stored::Damaged;
+    }
+    let rest_at = off + 16;
+    let Some(body_at) = rest_at.checked_add(rest_len).filter(|&b| b <= p.len()) else {
+        return Stored::Damaged;
+    };
+    let body_len = p.len() - body_at;
+    let fits = match how {
+        FULL => body_len == span_len,
+        SAME => body_len == 0,
+        RANGES => true,
+        _ => false,
+    };
+    if !fits || start > rest_len {
+        return Stored::Damaged;
+    }
+    Stored::Frame(StoredFrame {
+        key,
+        head: &p[rest_at..rest_at + start],
+        how,
+        body: &p[body_at..],
+        tail: &p[rest_at + start..body_at],
+    })
+}
+
 fn word(b: &[u8], at: usize) -> Option<usize> {
     let w: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
     usize::try_from(u32::from_le_bytes(w)).ok()
@@ -179,6 +272,63 @@ mod tests {
             b.extend_from_slice(new);
         }
         b
+    }
+
+    fn delta(
+        kind: u8,
+        how: u8,
+        key: &[u8],
+        head: &[u8],
+        tail: &[u8],
+        span: u32,
+        body: &[u8],
+    ) -> Vec<u8> {
+        let mut p = vec![kind, how, key.len() as u8];
+        p.extend_from_slice(key);
+        for w in [head.len() as u32, span, (head.len() + tail.len()) as u32, 7] {
+            p.extend_from_slice(&w.to_le_bytes());
+        }
+        p.extend_from_slice(head);
+        p.extend_from_slice(tail);
+        p.extend_from_slice(body);
+        p
+    }
+
+    #[test]
+    fn a_stored_delta_is_cut_as_the_journal_reads_it() {
+        let p = delta(1, FULL, b"pK", b"{\"h\":\"", b"\"}", 4, b"abcd");
+        let want = StoredFrame {
+            key: b"pK",
+            head: b"{\"h\":\"",
+            how: FULL,
+            body: b"abcd",
+            tail: b"\"}",
+        };
+        assert_eq!(stored(&p), Stored::Frame(want));
+        let same = delta(1, SAME, b"pK", b"h", b"t", 4, b"");
+        assert!(matches!(stored(&same), Stored::Frame(f) if f.how == SAME && f.body.is_empty()));
+        let r = delta(1, RANGES, b"", b"", b"", 4, &ranges(&[(1, b"X")]));
+        assert!(matches!(stored(&r), Stored::Frame(f) if f.key.is_empty() && f.how == RANGES));
+        // an account's delta: not a frame's; nothing: not a frame's either
+        assert_eq!(
+            stored(&delta(2, FULL, b"aK", b"", b"", 4, b"abcd")),
+            Stored::Other
+        );
+        assert_eq!(stored(b""), Stored::Other);
+        // the lengths disagree, an unknown how, cut short anywhere
+        for bad in [
+            delta(1, FULL, b"pK", b"h", b"t", 5, b"abcd"),
+            delta(1, SAME, b"pK", b"h", b"t", 4, b"x"),
+            delta(1, 3, b"pK", b"h", b"t", 4, b""),
+        ] {
+            assert_eq!(stored(&bad), Stored::Damaged);
+        }
+        for n in 1..p.len() - 4 {
+            assert_eq!(stored(&p[..n]), Stored::Damaged, "{n}");
+        }
+        let mut late = p.clone();
+        late[3 + 2..3 + 2 + 4].copy_from_slice(&9u32.to_le_bytes()); // start past the rest
+        assert_eq!(stored(&late), Stored::Damaged);
     }
 
     #[test]
