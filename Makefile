@@ -42,6 +42,7 @@ bench: engine
 	$(PY) -m bench.sim_bank
 	$(PY) -m bench.rpc_parse
 	$(PY) -m bench.turn
+	$(PY) -m bench.tables
 	$(MAKE) --no-print-directory bench-goals
 
 ## bench-goals  only the benches of issue 38's goals (gRPC, journal, UI, tick to trade,
