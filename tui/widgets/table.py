@@ -171,6 +171,12 @@ class KeyedTable(DataTable[Cell]):
         self._free_bumps += 1
         return True
 
+    def _stamp(self, versions: Mapping[Any, int], key: Any) -> tuple[int, int]:
+        """(the epoch now, ``key``'s version in it): what a cached cell or row line is
+        keyed by besides its place and look (0: unchanged since the epoch began)."""
+        epoch = self._update_count - self._free_bumps
+        return epoch, versions.get(key, 0) if epoch == self._epoch else 0
+
     def _clear_caches(self) -> None:
         super()._clear_caches()
         for cache in (getattr(self, "_cells", None), getattr(self, "_row_lines", None)):
@@ -194,7 +200,6 @@ class KeyedTable(DataTable[Cell]):
         ck = self._column_locations.get_key(column_index)
         if rk is None or ck is None:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        epoch = self._update_count - self._free_bumps
         key = (
             rk,
             ck,
@@ -204,8 +209,7 @@ class KeyedTable(DataTable[Cell]):
             cursor,
             hover,
             self._show_hover_cursor,
-            epoch,
-            self._cell_version.get((rk, ck), 0) if epoch == self._epoch else 0,
+            *self._stamp(self._cell_version, (rk, ck)),
             self._pseudo_class_state,
         )
         lines = self._cells.get(key)
@@ -228,7 +232,6 @@ class KeyedTable(DataTable[Cell]):
             return super()._render_line_in_row(
                 row_key, line_no, base_style, cursor_location, hover_location
             )
-        epoch = self._update_count - self._free_bumps
         locations = self._row_locations
         key = (
             row_key,
@@ -240,8 +243,7 @@ class KeyedTable(DataTable[Cell]):
             self.cursor_type,
             self.show_cursor,
             self._show_hover_cursor,
-            epoch,
-            self._row_version.get(row_key, 0) if epoch == self._epoch else 0,
+            *self._stamp(self._row_version, row_key),
             self._pseudo_class_state,
         )
         lines = self._row_lines.get(key)
