@@ -33,6 +33,7 @@ import asyncio
 import collections
 import contextlib
 import cProfile
+import gc
 import json
 import statistics
 import subprocess
@@ -292,6 +293,15 @@ class LoopHolds:
         self.wall: list[float] = []
         self.worst: dict[str, float] = {}  # name -> the longest CPU hold (s)
         self._orig: Any = None
+        # the garbage collector's passes (gc.callbacks), CPU s per generation
+        self.gc_cpu: tuple[list[float], list[float], list[float]] = ([], [], [])
+        self._gc_start = 0.0
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_start = time.thread_time()
+        else:
+            self.gc_cpu[info["generation"]].append(time.thread_time() - self._gc_start)
 
     @staticmethod
     def _name(h: asyncio.Handle) -> str:
@@ -299,7 +309,12 @@ class LoopHolds:
         owner = getattr(cb, "__self__", None)
         if isinstance(owner, asyncio.Task):
             coro = owner.get_coro()
-            return f"task {getattr(coro, '__qualname__', owner.get_name())}"
+            name = f"task {getattr(coro, '__qualname__', owner.get_name())}"
+            # a Textual timer or worker: which one (its own name)
+            frame = getattr(coro, "cr_frame", None)
+            this = frame.f_locals.get("self") if frame is not None else None
+            label = getattr(this, "name", None)
+            return f"{name}[{label}]" if isinstance(label, str) and label else name
         return str(getattr(cb, "__qualname__", cb))
 
     def __enter__(self) -> LoopHolds:
@@ -319,10 +334,13 @@ class LoopHolds:
                     worst[n] = c
 
         asyncio.Handle._run = run  # type: ignore[method-assign,assignment]
+        gc.callbacks.append(self._on_gc)
         return self
 
     def __exit__(self, *exc: object) -> None:
         asyncio.Handle._run = self._orig  # type: ignore[method-assign]
+        with contextlib.suppress(ValueError):
+            gc.callbacks.remove(self._on_gc)
 
     def summary(self) -> dict[str, Any]:
         top = sorted(self.worst.items(), key=lambda kv: -kv[1])[:8]
@@ -334,6 +352,11 @@ class LoopHolds:
             "hold_wall_max_ms": 1e3 * max(self.wall, default=0.0),
             "holds_over_20ms_cpu": sum(c > 0.020 for c in self.cpu),
             "longest_holds_cpu_ms": [(n, round(1e3 * c, 1)) for n, c in top],
+            # per generation: passes, their median and longest CPU (ms), on any thread
+            "gc_passes": [
+                (len(g), 1e3 * statistics.median(g) if g else 0.0, 1e3 * max(g, default=0.0))
+                for g in self.gc_cpu
+            ],
         }
 
 
@@ -482,6 +505,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             "a key waits for one",
         )
     )
+    if "gc_passes" in r:  # older JSON has none
+        rows.append(
+            (
+                "garbage collections: passes, median / max CPU ms",
+                ", ".join(
+                    f"gen {g} {n} ({med:.1f} / {mx:.0f})"
+                    for g, (n, med, mx) in enumerate(r["gc_passes"])
+                ),
+                "each one a key's wait",
+            )
+        )
     print("\n".join(markdown(("measure", "value", "bound"), rows)))
     print(
         "longest holds (CPU ms): " + ", ".join(f"{n} {ms:g}" for n, ms in r["longest_holds_cpu_ms"])

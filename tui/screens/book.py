@@ -50,7 +50,7 @@ class OrderBookScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self.query_one("#book").border_title = "Order books (↑↓ market · esc to close)"
         self._fit(self.app.size.width)
-        self.set_interval(self.frame_s, self.redraw)
+        self.set_interval(self.frame_s, self.redraw, name="book redraw")
         self.redraw()
         table = self.query_one(BookList)
         table.focus()

@@ -150,7 +150,7 @@ class LiveScreen(Screen[None]):
         return dict(sorted(keys.items(), key=lambda kv: not kv[1].enabled))  # stable
 
     def on_mount(self) -> None:
-        self.set_interval(self.frame_s, self._tick)
+        self.set_interval(self.frame_s, self._tick, name="redraw")
         self.query_one(CyclesPanel).focus()
         self.redraw()
 
