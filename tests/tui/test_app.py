@@ -257,11 +257,13 @@ def test_the_long_lived_heap_is_frozen_and_walked_whole_only_as_it_doubles() -> 
         from tui import app
         app.settle_gc()
         gc.set_threshold(100, 2, 2)
+        t0 = app._last_full[1]
         keep, fulls, middles = [], [], 0
         for i in range(300_000):
             keep.append([i])  # long-lived and tracked
             if i % 10 == 0:
-                gen = app.collect_due(now=0.0)  # never the time rule
+                # a millisecond an item: 300 s in all, never the time rule's 600
+                gen = app.collect_due(now=t0 + i / 1000)
                 if gen == 2:
                     fulls.append(gc.get_freeze_count())
                 if gen in (1, 2):
