@@ -1132,7 +1132,8 @@ class FeedIngest:
                     minted = True
                 self._refresh(pool_id, p, slot)
             else:  # one of the venue's own accounts
-                p.venue.own_account(p.own, role, OwnAccount(pubkey, pool_id, data, owner))
+                at = slot if _slot_ok(slot) else None
+                p.venue.own_account(p.own, role, OwnAccount(pubkey, pool_id, data, owner, at))
                 self._refresh(pool_id, p, slot)
 
     def _validate(self, pubkey: str, owner: str, data: bytes, slot: int, ep: int) -> None:

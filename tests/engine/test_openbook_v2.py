@@ -421,9 +421,11 @@ def _ingest(
     asks: list[B.OrderSpec],
     clock: int | None = None,
     clock_owner: str = SYSVAR_OWNER,
+    out: dict[str, Any] | None = None,
 ) -> Any:
-    """A book through the feed ingest; the Clock sysvar at ``clock`` (None: the node
-    does not answer it), owned by ``clock_owner``."""
+    """A book through the feed ingest at slot 9; the Clock sysvar at ``clock`` (None: the
+    node does not answer it), owned by ``clock_owner``; ``out`` gets the ingest (``ing``)
+    and the program id (``prog``), for later copies."""
     from engine_rs import decoded as D
     from feeds.sim import layouts as L
 
@@ -461,6 +463,8 @@ def _ingest(
         for k in ing.watched():
             if k in accounts:
                 ing.account(k, *accounts[k], 9)
+    if out is not None:
+        out.update(ing=ing, prog=prog)
     return g, market_id, keys
 
 
@@ -518,6 +522,38 @@ def test_the_graph_holds_a_book_and_its_ladder(eng: types.ModuleType) -> None:
     assert sold[-1] == 450_000 - 90 + 149_000 - 29
     with pytest.raises(EngineError):
         g.ladder("11111111111111111111111111111111", 5)
+
+
+def test_a_torn_book_waits_for_its_other_side(eng: types.ModuleType) -> None:
+    """A maker who moves both sides in one transaction sends two notifications; between
+    them the new slot's bids and the old slot's asks can cross, a book the program never
+    left (it matches a crossing order as it is placed). The graph keeps the book it had
+    until the other side's copy comes; a side of a new slot that crosses nothing is taken
+    at once, and sides of one slot are never held."""
+    bids = [B.OrderSpec(150_000, 3, 1, timestamp=10)]
+    asks = [B.OrderSpec(151_000, 2, 3, timestamp=30)]
+    out: dict[str, Any] = {}
+    g, market_id, keys = _ingest(eng, bids, asks, out=out)
+    ing, prog = out["ing"], out["prog"]
+
+    def seen() -> tuple[list[int], list[int], int]:
+        lad = g.ladder(market_id, 5)
+        return [lv.price_lots for lv in lad.bids], [lv.price_lots for lv in lad.asks], lad.slot
+
+    def side(bid: bool, price: int, slot: int) -> None:
+        order = B.OrderSpec(price, 2, 7 if bid else 8, timestamp=40)
+        ing.account(keys["bids" if bid else "asks"], prog, B.bookside(bid, [order]), slot)
+
+    quote = g.quote([market_id], keys["base_mint"], 2_000_000)[-1]
+    side(True, 152_000, 10)  # slot 10 lifts both sides: the bids come first, crossing
+    assert seen() == ([150_000], [151_000], 9)
+    assert g.quote([market_id], keys["base_mint"], 2_000_000)[-1] == quote  # not 152 000's
+    side(False, 153_000, 10)  # the asks of slot 10: the book is whole again
+    assert seen() == ([152_000], [153_000], 10)
+    side(True, 151_000, 11)  # slot 11 moves the bids alone, crossing nothing: at once
+    assert seen() == ([151_000], [153_000], 11)
+    side(False, 151_000, 11)  # one slot's sides that cross (none the program leaves)
+    assert seen() == ([151_000], [151_000], 11)
 
 
 def test_a_pool_that_is_not_a_book_has_no_ladder(eng: types.ModuleType) -> None:
@@ -603,10 +639,18 @@ def _accounts_of(bids: list[B.OrderSpec], asks: list[B.OrderSpec]) -> tuple[byte
 
 
 @settings(max_examples=40, deadline=None)
-@given(_ORDERS, _ORDERS, st.integers(0, 2**36), st.booleans())
+@given(
+    _ORDERS,
+    _ORDERS,
+    st.integers(0, 2**36),
+    st.booleans(),
+    st.lists(st.tuples(st.booleans(), st.integers(1, 60), st.integers(9, 12)), max_size=4),
+)
 def test_the_ingest_assembles_a_book_alike_in_both_backends(
-    bids: list[Any], asks: list[Any], amount: int, a_to_b: bool
+    bids: list[Any], asks: list[Any], amount: int, a_to_b: bool, later: list[Any]
 ) -> None:
+    # ``later``: sides of later (or the same) slots, crossing the other side or not (the
+    # first book's never cross): both backends hold a torn book back alike
     import engine_rs.python as py
     import engine_rs.rust as rust
 
@@ -620,11 +664,20 @@ def test_the_ingest_assembles_a_book_alike_in_both_backends(
     ]
     got = []
     for eng in (rust, py):
-        g, market_id, keys = _ingest(eng, b, a)
+        out: dict[str, Any] = {}
+        g, market_id, keys = _ingest(eng, b, a, out=out)
         token = keys["base_mint"] if a_to_b else keys["quote_mint"]
-        got.append(
+        seen = [
             (g.ladder(market_id, 7), g.quote([market_id], token, amount), g.pool_rate(market_id))
-        )
+        ]
+        for i, (bid, price, slot) in enumerate(later):
+            # a bid side up to 120 000, an ask side from 42 000: either may cross
+            p = price * 2000 if bid else 40_000 + price * 2000
+            order = B.OrderSpec(p, 3, 9000 + i, timestamp=50)
+            key = keys["bids" if bid else "asks"]
+            out["ing"].account(key, out["prog"], B.bookside(bid, [order]), slot)
+            seen.append((g.ladder(market_id, 7), g.pool_rate(market_id)))
+        got.append(seen)
     assert got[0] == got[1]
 
 

@@ -51,12 +51,13 @@ class OwnRole:
 @dataclass(frozen=True, slots=True)
 class OwnAccount:
     """One of a venue's own accounts as the feed ingest hands it over: its address, the
-    pool it serves, its bytes and owner program (None: not checked)."""
+    pool it serves, its bytes and owner program (None: not checked) and its copy's slot."""
 
     pubkey: str
     pool_id: str
     data: bytes
     owner: object
+    slot: int | None = None  # this copy's (None: a bad slot argument, or only checked)
 
 
 class Assembly:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import struct
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...decoded import (
@@ -636,6 +636,13 @@ class BookState:
             return f.amount_out, f.events
         return None
 
+    def crossed(self) -> bool:
+        """Whether the best valid bid is at or above the best valid ask (a book the
+        program would have matched)."""
+        bid = next((o.price_lots for o in self.bids if o.valid), None)
+        ask = next((o.price_lots for o in self.asks if o.valid), None)
+        return bid is not None and ask is not None and bid >= ask
+
     def spot_rate(self, a_to_b: bool) -> float:
         lots = self.lots
         orders = self.bids if a_to_b else self.asks
@@ -869,6 +876,8 @@ class Book:
     asks: BookSide | None = None
     heap_count: int | None = None
     clock: int | None = None  # the Clock sysvar's unix_timestamp, once seen (at least 0)
+    # the slots of the bids' and the asks' copies (None: not known)
+    side_slots: list[int | None] = field(default_factory=lambda: [None, None])
 
 
 def new_own() -> Book:
@@ -892,6 +901,7 @@ def own_account(own: Book, role: str, cx: OwnAccount) -> None:
             own.bids = side
         else:
             own.asks = side
+        own.side_slots[0 if want_bid else 1] = cx.slot
     elif role == EVENT_HEAP:
         own.heap_count = heap_count(cx.data, cx.owner)
     elif role == CLOCK:
@@ -913,16 +923,32 @@ def book_now(m: OpenBookMarket, bids: BookSide, asks: BookSide) -> int:
     return now
 
 
+def torn(side_slots: list[int | None], state: BookState) -> bool:
+    """Whether a book assembled from sides of the slots ``side_slots`` is torn: the slots
+    are known and differ, and the book crosses (see :func:`update`)."""
+    b, a = side_slots
+    return b is not None and a is not None and a != b and state.crossed()
+
+
 def update(own: Book, rec: OpenBookMarket, cx: Assembly) -> tuple[BookState, int] | None:
     """The book without an oracle price, once both sides and the heap are seen (the
     vaults are not needed), at the Clock sysvar's time, or at :func:`book_now` when that
-    is later (or the node has not answered the sysvar)."""
+    is later (or the node has not answered the sysvar).
+
+    A torn book is held back: sides of different slots that cross (the best bid at or
+    above the best ask). The program matches a crossing order as it is placed, so no book
+    it leaves crosses; two sides that do are one side's copy of a newer slot and the
+    other's of an older one, the newer copy of which is on its way (a maker who moves
+    both sides in one transaction: two notifications). The graph keeps the book it had
+    until the other side's copy comes."""
     if own.bids is None or own.asks is None or own.heap_count is None:
         return None
     now = max(book_now(rec, own.bids, own.asks), own.clock or 0)
     state = BookState.new(rec, own.bids, own.asks, own.heap_count, now, None)
     slot = cx.slot()
     cx.check_ids()
+    if torn(own.side_slots, state):
+        return None
     return state, slot
 
 

@@ -2122,6 +2122,10 @@ impl FeedIngest {
                         pool_id: &p.id,
                         data,
                         owner,
+                        slot: match slot {
+                            Arg::Ok(s) => Some(s),
+                            _ => None,
+                        },
                     };
                     p.own.apply(own_role, &cx)?;
                 }
@@ -2212,6 +2216,7 @@ impl FeedIngest {
                         pool_id: &p.id,
                         data,
                         owner,
+                        slot: None,
                     };
                     venues::check_own_account(venue, own_role, &cx)?;
                 }

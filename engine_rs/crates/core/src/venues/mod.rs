@@ -84,6 +84,9 @@ pub struct OwnAccount<'a> {
     /// Its bytes and owner program (`None`: not checked).
     pub data: &'a [u8],
     pub owner: Option<&'a Key>,
+    /// The slot of this copy (`None` where the caller's slot argument was bad, or where
+    /// the account is only checked, not applied).
+    pub slot: Option<u64>,
 }
 
 /// What a venue's [`Venue::update`] assembles its quote state with: the pool's id and

@@ -75,6 +75,7 @@ fn a_pair_quotes_at_the_clock_sysvars_time_once_seen() {
         pool_id: "pair",
         data: &clock,
         owner: Some(&SYSVAR_OWNER),
+        slot: None,
     };
     MeteoraDlmm::own_account(&mut own, CLOCK, &cx).expect("the clock");
     assert_eq!(now(&mut own, &mut slot), Some(1_700_000_600));

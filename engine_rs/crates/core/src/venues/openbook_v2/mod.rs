@@ -1089,6 +1089,13 @@ impl BookState {
     /// Output per input at zero size: a sell gets the best bid less the makers' rebate;
     /// a buy spends its budget less the taker fee at the best ask (native units; the
     /// smallest positive f64 for an empty side: an edge no cycle takes).
+    /// Whether the best valid bid is at or above the best valid ask (a book the
+    /// program would have matched).
+    pub fn crossed(&self) -> bool {
+        let best = |orders: &[Order]| orders.iter().find(|o| o.valid).map(|o| o.price_lots);
+        matches!((best(&self.bids), best(&self.asks)), (Some(b), Some(a)) if b >= a)
+    }
+
     pub fn spot_rate(&self, a_to_b: bool) -> f64 {
         let l = &self.lots;
         let orders: &[Order] = if a_to_b { &self.bids } else { &self.asks };
@@ -1111,6 +1118,12 @@ impl BookState {
     }
 }
 
+/// Whether a book assembled from sides of the slots `side_slots` is torn: the slots are
+/// known and differ, and the book crosses (see [`Venue::update`] of [`OpenBookV2`]).
+pub fn torn(side_slots: [Option<u64>; 2], s: &BookState) -> bool {
+    matches!(side_slots, [Some(b), Some(a)] if a != b) && s.crossed()
+}
+
 /// What the ingest keeps of a market's own accounts: its two sides and its heap's count.
 #[derive(Debug, Default)]
 pub struct Book {
@@ -1119,6 +1132,8 @@ pub struct Book {
     pub heap_count: Option<u16>,
     /// The Clock sysvar's `unix_timestamp`, once it is seen (clamped at 0).
     pub clock: Option<u64>,
+    /// The slots of the bids' and the asks' copies (`None`: not known).
+    pub side_slots: [Option<u64>; 2],
 }
 
 /// The newest time the accounts prove the program saw: the latest order timestamp of
@@ -1251,12 +1266,13 @@ impl Venue for OpenBookV2 {
                         want.name()
                     )));
                 }
-                let slot = if role == BIDS {
+                let held = if role == BIDS {
                     &mut own.bids
                 } else {
                     &mut own.asks
                 };
-                *slot = Some(Arc::new(side));
+                *held = Some(Arc::new(side));
+                own.side_slots[usize::from(role != BIDS)] = cx.slot;
             }
             EVENT_HEAP => {
                 own.heap_count = Some(heap_count(cx.data, cx.owner)?);
@@ -1277,6 +1293,13 @@ impl Venue for OpenBookV2 {
     /// The book without an oracle price, once both sides and the heap are seen (the
     /// vaults are not needed), at the Clock sysvar's time, or at [`book_now`] when that
     /// is later (or the node has not answered the sysvar).
+    ///
+    /// A torn book is held back: sides of different slots that cross (the best bid at or
+    /// above the best ask). The program matches a crossing order as it is placed, so no
+    /// book it leaves crosses; two sides that do are one side's copy of a newer slot
+    /// and the other's of an older one, the newer copy of which is on its way (a maker
+    /// who moves both sides in one transaction: two notifications). The graph keeps the
+    /// book it had until the other side's copy comes.
     fn update(
         own: &mut Book,
         r: &OpenBookMarket,
@@ -1289,6 +1312,9 @@ impl Venue for OpenBookV2 {
         let state = BookState::new(r, bids, asks, count, now, None)?;
         let slot = cx.slot()?;
         cx.check_ids()?;
+        if torn(own.side_slots, &state) {
+            return Ok(None);
+        }
         Ok(Some((state, slot)))
     }
 

@@ -54,6 +54,7 @@ fn ticks_come_sorted_from_the_arrays_and_quote_through_them() {
             pool_id: "W",
             data,
             owner: None,
+            slot: None,
         };
         OrcaWhirlpool::own_account(&mut own, TICK_ARRAY, &cx).expect("its array");
     }
@@ -90,6 +91,7 @@ fn ticks_come_sorted_from_the_arrays_and_quote_through_them() {
         pool_id: "W",
         data: &stray,
         owner: None,
+        slot: None,
     };
     let e = OrcaWhirlpool::check_own_account(TICK_ARRAY, &cx).expect_err("not its array");
     assert!(matches!(e, EngineError::Decode(m) if m.starts_with("tick array T3 belongs to")));
@@ -112,6 +114,7 @@ fn a_quote_past_the_held_arrays_is_ticks_missing_never_a_number() {
             pool_id: "W",
             data,
             owner: None,
+            slot: None,
         };
         OrcaWhirlpool::own_account(own, TICK_ARRAY, &cx).expect("its array");
     };
@@ -193,6 +196,7 @@ fn an_untracked_array_is_forgotten_through_the_venue() {
         pool_id: "W",
         data: &data,
         owner: None,
+        slot: None,
     };
     let mut own = super::super::Own::new(super::super::VenueId::OrcaWhirlpool);
     own.apply(TICK_ARRAY, &cx).expect("its array");

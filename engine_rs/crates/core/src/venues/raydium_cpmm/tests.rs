@@ -42,6 +42,7 @@ fn reserves_wait_for_the_config_and_leave_the_fees_out() {
         pool_id: "P",
         data: &data,
         owner: Some(&PROGRAM),
+        slot: None,
     };
     RaydiumCpmm::own_account(&mut own, CONFIG, &acc).expect("a config");
     assert!(RaydiumCpmm::own_account(&mut own, 1, &acc).is_err());
