@@ -264,6 +264,21 @@ pub const JOURNAL_HEADER: usize = 23;
 /// `storage.codec.Kind.FRAME`: a frame stored whole.
 pub const JOURNAL_FRAME: u8 = 1;
 
+/// Whether `needle` occurs in `hay` (an empty one does): its first byte sought, then
+/// the rest compared there.
+fn holds(hay: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let Some(last) = hay.len().checked_sub(needle.len()) else {
+        return false;
+    };
+    hay[..=last]
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == first && hay[i + 1..i + needle.len()] == *rest)
+}
+
 /// What [`scan_frames`] found: where it stopped, the frames' offsets and receive ns,
 /// one past their highest endpoint, and whether the last one is a slot notification.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -310,8 +325,7 @@ pub fn scan_frames(raw: &[u8], start: usize, notice: &[u8], within: usize) -> Fr
         s.top = s.top.max(ep + 1);
         pos = end;
         s.end = end;
-        let first = &payload[..payload.len().min(within)];
-        if notice.is_empty() || first.windows(notice.len()).any(|w| w == notice) {
+        if holds(&payload[..payload.len().min(within)], notice) {
             s.noticed = true;
             break;
         }
