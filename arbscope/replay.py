@@ -124,6 +124,10 @@ class FrameRun:
     def packed(self) -> bytes:
         return self.raw[self.offs[0] : self.end]
 
+    def view(self) -> memoryview:
+        """:meth:`packed` without the copy (the engine reads it during its call)."""
+        return memoryview(self.raw)[self.offs[0] : self.end]
+
     def inputs(self) -> Iterator[Input]:
         """Its frames as inputs (the per-input path; a frame stored as a delta stays the
         ``DELTA`` input it is)."""
@@ -598,7 +602,7 @@ class ReplaySession:
         refused = k
         try:
             _pos, _counts, refused = ing.active.frames(
-                part.packed(), 0, self._endpoints, 0, part.deltas
+                part.view(), 0, self._endpoints, 0, part.deltas
             )
         except EngineError:
             pass  # (a run is whole: never cut short)
