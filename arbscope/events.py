@@ -21,6 +21,8 @@ broker's fill (``arbscope.execution.paper.Fill``), and the live executor's
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -31,6 +33,11 @@ from feeds.health import FeedHealth
 from .timing import TimingRow
 
 SCHEMA_VERSION = 1  # the newest VERSION of any record (the journal's events carry their kind)
+# a string's JSON as json.dumps writes it (ASCII, escaped: the C encoder's), and the
+# floats JSON has no literal for as json.dumps writes them
+_esc = json.encoder.encode_basestring_ascii
+_FLOATS = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+_NONE = "null"
 
 
 class Event:
@@ -110,6 +117,68 @@ class Opp(Event):
             sc.go,
             tuple(sc.reasons),
             cost,
+        )
+
+    def canonical_text(self) -> str | None:
+        """``storage.recorder.canonical(self.payload())`` made without the dict and
+        ``json.dumps`` (the session makes one per changed opportunity each tick); None
+        when a field is not of the type the engine gives (the caller then makes it from
+        the payload): strings, ints, a float or int ``profit_bps``, a bool ``go``."""
+        cost = self.cost
+        if cost is None:
+            head = ""
+        else:
+            bpl = cost.base_per_lamport
+            if type(cost.cu_limit) is not int:
+                return None
+            if bpl is None:
+                head = f"{_NONE},"
+            elif len(bpl) == 2 and type(bpl[0]) is int is type(bpl[1]):
+                head = f"[{bpl[0]!r},{bpl[1]!r}],"
+            else:
+                return None
+            head = f'"base_per_lamport":{head}"cu_limit":{cost.cu_limit!r},'
+        if (
+            not (
+                int
+                is type(self.hops)
+                is type(self.amount_in)
+                is type(self.amount_out)
+                is type(self.profit)
+                is type(self.net_profit)
+                is type(self.fees_in_base)
+                is type(self.total_fee_lamports)
+                is type(self.persistence)
+                is type(self.staleness_slots)
+            )
+            or type(self.go) is not bool
+        ):
+            return None
+        bps = self.profit_bps
+        if type(bps) is float:
+            bps = round(bps, 6)
+            bps_text = repr(bps) if math.isfinite(bps) else _FLOATS[str(bps)]
+        elif type(bps) is int:
+            bps_text = repr(bps)
+        else:
+            return None
+        try:
+            base = _esc(self.base)
+            tokens = ",".join(map(_esc, self.tokens))
+            pools = ",".join(map(_esc, self.pools))
+            kinds = ",".join(map(_esc, self.kinds))
+            reasons = ",".join(map(_esc, self.reasons))
+        except TypeError:  # (a field not of strings)
+            return None
+        return (
+            f'{{"amount_in":{self.amount_in!r},"amount_out":{self.amount_out!r},'
+            f'"base":{base},{head}"fees_in_base":{self.fees_in_base!r},'
+            f'"go":{"true" if self.go else "false"},"hops":{self.hops!r},'
+            f'"kinds":[{kinds}],"net_profit":{self.net_profit!r},'
+            f'"persistence":{self.persistence!r},"pools":[{pools}],'
+            f'"profit":{self.profit!r},"profit_bps":{bps_text},"reasons":[{reasons}],'
+            f'"staleness_slots":{self.staleness_slots!r},"tokens":[{tokens}],'
+            f'"total_fee_lamports":{self.total_fee_lamports!r}}}'
         )
 
     def payload(self) -> dict[str, Any]:

@@ -130,7 +130,7 @@ class TimedIngest:
 
     def frames(
         self,
-        batch: bytes,
+        batch: Buffer,
         start: int,
         endpoints: Sequence[int],
         offset_ns: int,

@@ -98,7 +98,7 @@ class EngineIngest(Ingest, Protocol):
 
     def frames(
         self,
-        batch: bytes,
+        batch: Buffer,
         start: int,
         endpoints: Sequence[int],
         offset_ns: int,

@@ -37,6 +37,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from engine_rs import backend
 from engine_rs.errors import EngineError
 from engine_rs.records import ScorePolicy
 from feeds.health import FeedHealth
@@ -123,6 +124,10 @@ class FrameRun:
     def packed(self) -> bytes:
         return self.raw[self.offs[0] : self.end]
 
+    def view(self) -> memoryview:
+        """:meth:`packed` without the copy (the engine reads it during its call)."""
+        return memoryview(self.raw)[self.offs[0] : self.end]
+
     def inputs(self) -> Iterator[Input]:
         """Its frames as inputs (the per-input path; a frame stored as a delta stays the
         ``DELTA`` input it is)."""
@@ -132,20 +137,28 @@ class FrameRun:
 Item = Input | FrameRun
 
 
+ScanFrames = Callable[[bytes, int, bytes, int], tuple[int, list[int], list[int], int, bool]]
+
+
 def runs(
     raw: bytes,
     restore: Callable[[Input], Input],
     out: list[Item],
     defer: Restorer | None = None,
+    scan: ScanFrames | None = None,
 ) -> None:
     """A decompressed chunk's inputs appended to ``out`` in order, restored
     (``restore``), its frames stored whole gathered in :class:`FrameRun` s (a run ends
     after a slot notification, at any other input, at the chunk's end); with ``defer``
     (the restorer ``restore`` is of), a frame's delta is one of the run too, its copy left
-    to the engine (``Restorer.hold``; a run starts at one that let copies go). A damage:
-    what comes before it is in ``out``, then its JournalError (as
+    to the engine (``Restorer.hold``; a run starts at one that let copies go). The frames
+    stored whole that follow one another are found by the engine (``scan``: a backend's
+    ``FeedIngest.scan_frames``, the active one's by default), one call per stretch. A
+    damage: what comes before it is in ``out``, then its JournalError (as
     :func:`storage.codec.unpack` says it)."""
-    head, size, n, frame = HEADER.unpack_from, HEADER.size, len(raw), int(Kind.FRAME)
+    if scan is None:
+        scan = backend().FeedIngest.scan_frames
+    head, size, n = HEADER.unpack_from, HEADER.size, len(raw)
     delta = int(Kind.DELTA)
     hold = defer.hold if defer is not None else None
     dropped = defer.copies.dropped if defer is not None else []
@@ -156,21 +169,25 @@ def runs(
     deltas = False  # the run holds a frame stored as a delta
     drops: list[bytes] = []  # the copies to forget before the run (its first frame's)
     while off < n:
+        end, more, more_ts, more_top, noticed = scan(raw, off, notice, within)
+        if more:  # frames stored whole, up to another input (or through a notification)
+            if offs:
+                offs += more
+                ts += more_ts
+            else:
+                offs, ts = more, more_ts
+            if more_top > top:
+                top = more_top
+            off = end
+            if noticed:
+                out.append(FrameRun(raw, offs, ts, end, True, top, deltas, drops))
+                offs, ts, top, deltas, drops = [], [], 0, False, []
+            continue
         if off + size > n:
             break  # unpack says what is wrong
         kind, ep, t_ns, wall, length = head(raw, off)
         body = off + size
         end = body + length
-        if kind == frame and end <= n:
-            offs.append(off)
-            ts.append(t_ns)
-            if ep >= top:
-                top = ep + 1
-            if find(notice, body, min(end, body + within)) >= 0:
-                out.append(FrameRun(raw, offs, ts, end, True, top, deltas, drops))
-                offs, ts, top, deltas, drops = [], [], 0, False, []
-            off = end
-            continue
         held = None
         if kind == delta and hold is not None and end <= n:
             try:
@@ -431,6 +448,7 @@ class ReplaySession:
         restorer = Restorer()  # the deltas' copies: this pass's, from the first chunk
         restore = restorer.restore
         defer = restorer if batched and self._untimed() else None
+        scan = self.session.timer.active.FeedIngest.scan_frames  # (the active backend's)
         async for c in self.journal.chunks(self.info.id):
             if c.raw_len > INLINE_BYTES:
                 raw = await asyncio.to_thread(decompress, c.blob, c.codec, c.raw_len)
@@ -439,7 +457,7 @@ class ReplaySession:
             out: list[Item] = []
             try:
                 if batched:
-                    runs(raw, restore, out, defer)
+                    runs(raw, restore, out, defer, scan)
                 else:
                     out.extend(map(restore, unpack(raw)))
             except JournalError:
@@ -584,7 +602,7 @@ class ReplaySession:
         refused = k
         try:
             _pos, _counts, refused = ing.active.frames(
-                part.packed(), 0, self._endpoints, 0, part.deltas
+                part.view(), 0, self._endpoints, 0, part.deltas
             )
         except EngineError:
             pass  # (a run is whole: never cut short)

@@ -94,6 +94,11 @@ class _Copies:
             version = old[1] + 1 & 0xFFFFFFFF
         self.spans[key] = (span, version)
         self.size += len(span)
+        self.trim()
+
+    def trim(self) -> None:
+        """The least recently stored copies let go until the table is within its
+        limit (the last one stored always stays)."""
         while self.size > self.limit and len(self.spans) > 1:
             key, (gone, _v) = self.spans.popitem(last=False)
             self.size -= len(gone)
@@ -347,7 +352,68 @@ class Restorer:
         """A frame's ``DELTA`` payload ``p`` checked and counted in the table as
         :meth:`defer` does, its parts left to the caller to cut (an engine that reads the
         delta as stored: ``FeedIngest.frames(..., deltas=True)``): where the frame's head
-        starts and ends in ``p``; None (nothing done) for any other payload (restore it)."""
+        starts and ends in ``p``; None (nothing done) for any other payload (restore it).
+        A delta that fits (the usual one) is checked and counted inline, the checks of
+        :meth:`_hold` in another order; any other goes :meth:`_hold`'s way (its
+        JournalError, or its None)."""
+        if not p or p[0] != _FRAME:
+            return None
+        try:
+            how, klen = p[1], p[2]
+            off = 3 + klen
+            start, span_len, rest_len, version = _SPAN_AT(p, off)
+        except (IndexError, struct.error):
+            return self._hold(p)
+        key = p[3:off]
+        off += 16
+        body_at = off + rest_len
+        body_len = len(p) - body_at
+        if start > rest_len or body_len < 0:
+            return self._hold(p)
+        copies = self.copies
+        spans = copies.spans
+        if how == FULL:
+            if body_len != span_len:
+                return self._hold(p)
+            last = spans.pop(key, None)
+        elif how == SAME or how == RANGES:
+            if how == SAME and body_len:
+                return self._hold(p)
+            last = spans.get(key)
+            if last is None or last[1] != version:
+                return self._hold(p)
+            base = last[0]
+            if type(base) is not Held:
+                return self._hold(p)  # (a restored copy, or a length that differs)
+            if base.n != span_len:
+                return self._hold(p)
+            if how == RANGES:
+                if body_len < 4:
+                    return self._hold(p)
+                (count,) = _COUNT_AT(p, body_at)
+                if 4 + 8 * count > body_len:
+                    return self._hold(p)
+                steps = _steps(count).unpack_from(p, body_at + 4)
+                if sum(steps) > span_len or 4 + 8 * count + sum(steps[1::2]) != body_len:
+                    return self._hold(p)
+            del spans[key]
+        else:
+            return self._hold(p)
+        # copies.store(key, Held(span_len)), inline
+        if last is None:
+            version = 1
+        else:
+            gone = last[0]
+            copies.size -= gone.n if type(gone) is Held else len(gone)
+            version = last[1] + 1 & 0xFFFFFFFF
+        spans[key] = (Held(span_len), version)
+        copies.size += span_len
+        if copies.size > copies.limit:
+            copies.trim()
+        return off, off + start
+
+    def _hold(self, p: bytes) -> tuple[int, int] | None:
+        """:meth:`hold`, every check in turn (a damaged delta's JournalError)."""
         if len(p) < 1 or p[0] != _FRAME:
             return None
         _kind, how, key, start, span_len, last, off, body_at = self._read(p)
@@ -357,6 +423,20 @@ class Restorer:
             _check_ranges(memoryview(p)[body_at:], span_len)
         self.copies.store(key, Held(span_len))
         return off, off + start
+
+
+_SPAN_AT, _COUNT_AT = SPAN.unpack_from, COUNT.unpack_from
+_STEPS: dict[int, struct.Struct] = {}
+
+
+def _steps(count: int) -> struct.Struct:
+    """The ranges' ``2 * count`` u32 (a struct per count, kept)."""
+    st = _STEPS.get(count)
+    if st is None:
+        if len(_STEPS) > 256:
+            _STEPS.clear()
+        st = _STEPS[count] = struct.Struct(f"<{2 * count}I")
+    return st
 
 
 def frame_parts(p: bytes) -> tuple[bytes, bytes, int, bytes, bytes]:

@@ -101,7 +101,8 @@ _made: tuple[object, str] = (None, "")  # the last event whose text was made, an
 
 
 def event_text(event: JournaledEvent) -> str:
-    """``canonical(event.payload())``, made once for the same event object: the session
+    """``canonical(event.payload())`` (or the same text from the event's own
+    ``canonical_text()``), made once for the same event object: the session
     makes an opportunity's text to see whether it changed, then hands the same object to
     its sink, which digests (and stores) that text (one entry, by identity: the event is
     held, so its id is not reused while it is; the pair is replaced whole, so a thread
@@ -110,7 +111,12 @@ def event_text(event: JournaledEvent) -> str:
     made = _made
     if made[0] is event:
         return made[1]
-    text = canonical(event.payload())
+    # an event that writes its canonical text itself (``arbscope.events.Opp``: the same
+    # text, made without its dict), else its payload's
+    quick = getattr(event, "canonical_text", None)
+    text = quick() if quick is not None else None
+    if text is None:
+        text = canonical(event.payload())
     _made = (event, text)
     return text
 

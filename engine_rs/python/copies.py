@@ -14,6 +14,7 @@ from ..errors import InvalidInputError
 
 FULL, SAME, RANGES = 0, 1, 2
 _STORED_FRAME = 1  # storage.codec.Kind.FRAME
+_HEADER = struct.Struct("<BHqqI")  # storage.codec.HEADER: kind, endpoint, ns, µs, length
 _SPAN = struct.Struct("<IIII")  # start, span length, rest length, version
 
 # what :func:`stored` says of a DELTA input that is another input's, or damaged
@@ -74,3 +75,36 @@ def write_ranges(span: bytes, body: bytes) -> bytes:
     for start, at, n in todo:
         out[start : start + n] = body[at : at + n]
     return bytes(out)
+
+
+def scan_frames(
+    raw: bytes, start: int, notice: bytes, within: int
+) -> tuple[int, list[int], list[int], int, bool]:
+    """The frames stored whole (header and payload within ``raw``) that follow one
+    another in a decompressed journal chunk from ``start`` (a replay's reader gathers
+    them in runs): ``(end, offsets, receive ns, one past the highest endpoint,
+    noticed)``, up to the first input that is not one (another kind, cut short: the
+    reader's to say) or through the first whose payload's first ``within`` bytes hold
+    ``notice`` (``noticed``)."""
+    if not isinstance(raw, bytes) or not isinstance(notice, bytes):
+        raise TypeError("raw and notice: expected bytes")
+    if start < 0 or within < 0:
+        raise OverflowError("can't convert negative int to unsigned")
+    head, size, n, find = _HEADER.unpack_from, _HEADER.size, len(raw), raw.find
+    offs: list[int] = []
+    ts: list[int] = []
+    pos = end_at = start
+    top = 0
+    while pos + size <= n:
+        kind, ep, t_ns, _wall, length = head(raw, pos)
+        body = pos + size
+        end = body + length
+        if kind != _STORED_FRAME or end > n:
+            break
+        offs.append(pos)
+        ts.append(t_ns)
+        top = max(top, ep + 1)
+        pos = end_at = end
+        if find(notice, body, min(end, body + within)) >= 0:
+            return end_at, offs, ts, top, True
+    return end_at, offs, ts, top, False

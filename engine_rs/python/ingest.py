@@ -131,7 +131,7 @@ from ..records import DedupStats, EndpointStats, IngestStats
 from . import geyser
 from ._ints import i64
 from .b58 import b58encode
-from .copies import OTHER, stored, write_ranges
+from .copies import OTHER, scan_frames, stored, write_ranges
 from .decode import TOKEN_2022, decode_token_account, owner_text
 from .dedup import Deduper
 from .pda import _id32
@@ -595,6 +595,8 @@ class FeedIngest:
     def drop_copy(self, key: bytes | bytearray | memoryview) -> None:
         """Forget the copy ``frame_delta`` holds under ``key`` (none: nothing)."""
         self._copies.pop(_bytes(key, "key"), None)
+
+    scan_frames = staticmethod(scan_frames)
 
     def copies(self) -> tuple[int, int]:
         """How many copies ``frame_delta`` holds, and their bytes."""

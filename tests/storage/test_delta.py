@@ -368,3 +368,68 @@ async def test_a_journal_from_before_deltas_reads_unchanged(tmp_path: Path) -> N
                 Kind.FRAME,
                 Kind.FRAME,
             ]
+
+
+def _table(res: Restorer) -> tuple[object, ...]:
+    """A restorer's table as a value: each key's copy (its length when held elsewhere),
+    version and order, the bytes counted, the copies let go."""
+    spans = [
+        (k, ("held", len(s)) if isinstance(s, Held) else bytes(s), v)
+        for k, (s, v) in res.copies.spans.items()
+    ]
+    return spans, res.copies.size, list(res.copies.dropped)
+
+
+def _damaged(rng: random.Random, p: bytes) -> bytes:
+    """``p`` with a byte changed, cut short or grown (its header, lengths or ranges)."""
+    b = bytearray(p)
+    what = rng.randrange(5)
+    if what == 4 and len(b) > 3 and b[1] == RANGES:  # a gap past the copy's end
+        at = 3 + b[2]
+        rest_len = int.from_bytes(b[at + 8 : at + 12], "little")
+        body_at = at + 16 + rest_len
+        if len(b) >= body_at + 12:
+            b[body_at + 4 : body_at + 8] = (2**31 + rng.randrange(2**20)).to_bytes(4, "little")
+    elif what == 0 and b:
+        at = rng.randrange(min(len(b), 64))
+        b[at] = rng.randrange(256)
+    elif what == 1:
+        del b[rng.randrange(len(b) + 1) :]
+    elif what == 2:
+        b += rng.randbytes(rng.randrange(1, 9))
+    elif b:
+        at = len(b) - 1 - rng.randrange(min(len(b), 24))  # the ranges' end
+        b[at] = rng.randrange(256)
+    return bytes(b)
+
+
+@given(items=sessions(), small=st.booleans(), rng=st.randoms(use_true_random=False))
+@settings(max_examples=100, deadline=None)
+def test_hold_inline_is_hold_checked_in_turn(
+    items: list[tuple[Kind, int, bytes]], small: bool, rng: random.Random
+) -> None:
+    """``Restorer.hold`` (the usual delta checked and counted inline) does what its
+    checked way does (``_hold``: every check in turn, ``copies.store``), the oracle:
+    the same answer or the same JournalError, the same table after, whatever the
+    deltas (of frames and HTTP accounts, restored or held, damaged)."""
+    limit = 12_000 if small else TABLE_BYTES
+    enc, fast, slow = Encoder(limit), Restorer(limit), Restorer(limit)
+    for n, (kind, ep, payload) in enumerate(items):
+        k, stored = enc.encode(kind, ep, payload)
+        tries = [stored]
+        if k == Kind.DELTA and rng.random() < 0.2:
+            tries.insert(0, _damaged(rng, stored))
+        for p in tries:
+            got: list[tuple[str, object]] = []
+            for hold in (fast.hold, slow._hold):
+                try:
+                    got.append(("ok", hold(p)))
+                except JournalError as exc:
+                    got.append(("error", str(exc)))
+            assert got[0] == got[1]
+            assert _table(fast) == _table(slow)
+            if got[0] == ("ok", None) and p is stored:  # not held: restored, as a replay does
+                for res in (fast, slow):
+                    res.restore(Input(Kind(k), ep, n, n, p))
+            if got[0][0] == "error" and p is stored:
+                return  # (the session cannot go on past its own delta)

@@ -614,6 +614,22 @@ impl FeedIngest {
         self.inner.copies()
     }
 
+    /// The frames stored whole that follow one another in a decompressed journal chunk
+    /// from `start` (a replay's reader gathers them in runs): `(end, offsets, receive ns,
+    /// one past the highest endpoint, noticed)`, up to the first input that is not one
+    /// (another kind, cut short) or through the first whose payload's first `within`
+    /// bytes hold `notice` (`noticed`).
+    #[staticmethod]
+    fn scan_frames(
+        raw: &[u8],
+        start: usize,
+        notice: &[u8],
+        within: usize,
+    ) -> (usize, Vec<usize>, Vec<i64>, u32, bool) {
+        let s = copies::scan_frames(raw, start, notice, within);
+        (s.end, s.offsets, s.ts, s.top, s.noticed)
+    }
+
     /// A run of recorded stream messages from `batch` (inputs packed as the journal packs
     /// them: kind u8, endpoint u16, receive ns i64, wall µs i64, length u32, little
     /// endian, then the payload), from byte `start` to the first input that is neither a

@@ -258,6 +258,81 @@ fn write_ranges(span: &mut [u8], body: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// A journal input's header (`storage.codec.HEADER`, `<BHqqI`): kind, endpoint, receive
+/// ns, wall µs, payload length.
+pub const JOURNAL_HEADER: usize = 23;
+/// `storage.codec.Kind.FRAME`: a frame stored whole.
+pub const JOURNAL_FRAME: u8 = 1;
+
+/// Whether `needle` occurs in `hay` (an empty one does): its first byte sought, then
+/// the rest compared there.
+fn holds(hay: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let Some(last) = hay.len().checked_sub(needle.len()) else {
+        return false;
+    };
+    hay[..=last]
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == first && hay[i + 1..i + needle.len()] == *rest)
+}
+
+/// What [`scan_frames`] found: where it stopped, the frames' offsets and receive ns,
+/// one past their highest endpoint, and whether the last one is a slot notification.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct FrameScan {
+    pub end: usize,
+    pub offsets: Vec<usize>,
+    pub ts: Vec<i64>,
+    pub top: u32,
+    pub noticed: bool,
+}
+
+/// The frames stored whole (`JOURNAL_FRAME`, header and payload within `raw`) that
+/// follow one another in a decompressed chunk from `start`: up to the first input that
+/// is not one (another kind, a header or payload cut short: the reader's to say), or
+/// through the first whose payload's first `within` bytes hold `notice` (a slot
+/// notification ends a replay's run of frames).
+pub fn scan_frames(raw: &[u8], start: usize, notice: &[u8], within: usize) -> FrameScan {
+    let mut s = FrameScan {
+        end: start,
+        ..FrameScan::default()
+    };
+    let mut pos = start;
+    while let Some(head) = raw.get(pos..pos.saturating_add(JOURNAL_HEADER)) {
+        if head[0] != JOURNAL_FRAME {
+            break;
+        }
+        let ep = u32::from(u16::from_le_bytes([head[1], head[2]]));
+        let mut t = [0u8; 8];
+        t.copy_from_slice(&head[3..11]);
+        let mut n = [0u8; 4];
+        n.copy_from_slice(&head[19..23]);
+        let body = pos + JOURNAL_HEADER;
+        let Some(end) = usize::try_from(u32::from_le_bytes(n))
+            .ok()
+            .and_then(|n| body.checked_add(n))
+        else {
+            break;
+        };
+        let Some(payload) = raw.get(body..end) else {
+            break;
+        };
+        s.offsets.push(pos);
+        s.ts.push(i64::from_le_bytes(t));
+        s.top = s.top.max(ep + 1);
+        pos = end;
+        s.end = end;
+        if holds(&payload[..payload.len().min(within)], notice) {
+            s.noticed = true;
+            break;
+        }
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,5 +454,54 @@ mod tests {
         // a character outside the alphabet: not decoded (the frame's own path says why)
         let body = ranges(&[(100, b"!")]);
         assert!(!c.update(b"k", RANGES, &body).unwrap().ok);
+    }
+
+    fn packed(kind: u8, ep: u16, t: i64, payload: &[u8]) -> Vec<u8> {
+        let mut v = vec![kind];
+        v.extend_from_slice(&ep.to_le_bytes());
+        v.extend_from_slice(&t.to_le_bytes());
+        v.extend_from_slice(&0i64.to_le_bytes());
+        v.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        v.extend_from_slice(payload);
+        v
+    }
+
+    #[test]
+    fn a_scan_takes_whole_frames_up_to_a_notice_or_another_input() {
+        let mut raw = packed(JOURNAL_FRAME, 2, 10, b"{\"a\"}");
+        let b = raw.len();
+        raw.extend(packed(JOURNAL_FRAME, 0, 11, b"{\"slotNotification\"}"));
+        let c = raw.len();
+        raw.extend(packed(JOURNAL_FRAME, 5, 12, b"x"));
+        let d = raw.len();
+        raw.extend(packed(21, 0, 13, b"delta"));
+        let s = scan_frames(&raw, 0, b"slotNotification", 256);
+        assert_eq!(
+            s,
+            FrameScan {
+                end: c,
+                offsets: vec![0, b],
+                ts: vec![10, 11],
+                top: 3,
+                noticed: true
+            }
+        );
+        let s = scan_frames(&raw, c, b"slotNotification", 256);
+        assert_eq!((s.end, s.offsets, s.top, s.noticed), (d, vec![c], 6, false));
+        // past the notice's window: not seen; a payload cut short: not taken
+        assert!(!scan_frames(&raw, 0, b"slotNotification", 3).noticed);
+        let s = scan_frames(&raw[..c - 1], 0, b"slotNotification", 256);
+        assert_eq!((s.end, s.offsets), (b, vec![0]));
+        assert_eq!(
+            scan_frames(&raw, d, b"x", 256),
+            FrameScan {
+                end: d,
+                ..FrameScan::default()
+            }
+        );
+        assert_eq!(
+            scan_frames(&raw, raw.len() + 5, b"x", 256).end,
+            raw.len() + 5
+        );
     }
 }

@@ -1,0 +1,67 @@
+"""The events' canonical text: an opportunity's written without its dict is the text its
+payload's canonical JSON is (what the digest hashes: a replay's digest depends on it)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from arbscope.events import Opp, OppCost
+from storage.recorder import canonical, event_text
+
+_words = st.lists(st.text(max_size=8), max_size=4).map(tuple)
+_ints = st.integers(min_value=-(2**80), max_value=2**80)
+_costs = st.none() | st.builds(OppCost, _ints, st.none() | st.tuples(_ints, _ints))
+_opps = st.builds(
+    Opp,
+    st.text(max_size=12),
+    _words,
+    _words,
+    _words,
+    _ints,
+    _ints,
+    _ints,
+    _ints,
+    st.integers(-(10**12), 10**12).map(lambda n: n / 1e7)  # (rounded to 6 places)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | _ints,
+    _ints,
+    _ints,
+    _ints,
+    _ints,
+    _ints,
+    st.booleans(),
+    _words,
+    _costs,
+)
+
+
+@given(_opps)
+def test_an_opportunitys_text_is_its_payloads_canonical_json(opp: Opp) -> None:
+    text = opp.canonical_text()
+    assert text == canonical(opp.payload())
+    assert event_text(opp) == text
+
+
+@given(
+    _opps,
+    st.sampled_from(["hops", "go", "profit_bps", "pools", "cost"]),
+    st.sampled_from([True, 1.5, None, ("a", 1), "x"]),
+)
+def test_an_opportunity_of_other_types_falls_back_to_its_payload(
+    opp: Opp, field: str, value: object
+) -> None:
+    """A field not of the engine's types (a bool count, a non-bool go, a list of
+    non-strings, ...): the text is still the payload's canonical JSON (or its error)."""
+    if field == "cost":
+        value = OppCost(value, None)  # type: ignore[arg-type]
+    odd = dataclasses.replace(opp, **{field: value})  # type: ignore[arg-type]
+    try:
+        want = canonical(odd.payload())
+    except (TypeError, ValueError):
+        return  # (not JSON at all: nothing to compare)
+    quick = odd.canonical_text()
+    assert quick is None or quick == want
+    assert event_text(odd) == want
