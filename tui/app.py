@@ -39,30 +39,17 @@ cycles_freed.mend()  # Textual's caches without their reference cycles (see the 
 
 
 GC_EVERY_S = 0.1  # the garbage collector's own turn of the loop, this often
-# a full pass of the whole heap at least this often (seconds), for the cycles that died
-# after they were frozen (see below)
-GC_FULL_EVERY_S = 600.0
-GC_COUNT_EVERY_S = 10.0  # the frozen heap's growth looked at this often (seconds)
 
 # Why the app runs the garbage collector itself. Python collects inside whatever loop turn
 # allocated last — under load often a redraw, itself up to ~45 ms after a theme change —
 # and a full (generation 2) pass walks every tracked object: with Textual, Rich and a
-# session loaded ~300,000 objects, 130-300 ms on a busy 2-core machine, each one a wait
-# for a key pressed meanwhile (``python -m bench.ui``: ``space`` up to 200-600 ms).
+# session loaded ~170,000 objects, 60-90 ms on a busy 2-core machine. A key pressed then
+# waited for both (``python -m bench.ui``, 12.8k msg/s: ``space`` up to 200-400 ms).
 # So, once the source has started, what is alive is collected once and frozen (never
-# walked again), automatic collection is switched off, and ``collect_due`` runs the one
+# walked again: a full pass then covers only what was created since, ~40,000 objects,
+# 25-40 ms), automatic collection is switched off, and ``collect_due`` runs the one
 # collection Python's own thresholds say is due, every GC_EVERY_S, in a turn of its own:
-# a key waits for a redraw or for a collection, never for both. And what survives a
-# middle pass is frozen too: the old generation stays empty, so no pass walks the
-# long-lived heap. That is safe because the dashboard makes almost no reference cycles
-# that outlive their youth (``tui.cycles_freed`` mends Textual's two caches that did;
-# ``gc.DEBUG_SAVEALL`` over a 30 s ``bench.ui`` run on the 3,000-pool market: ~3,800
-# objects, all of them the throwaway nodes Textual styles a theme's component classes
-# with). What does die in a cycle after it was frozen stays until the next full pass of
-# the whole heap (unfreeze, collect, freeze again): at least every GC_FULL_EVERY_S, and
-# sooner once the frozen heap has doubled since the last one (a source that does make
-# cycles: a full pass's cost then stays linear in the heap's growth, as with CPython's
-# own rule for its old generation, which waits for a quarter).
+# a key waits for a redraw or for a collection, never for both.
 
 
 def settle_gc() -> None:
@@ -73,46 +60,44 @@ def settle_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.disable()
-    now = time.monotonic()
-    _last_full[:] = [gc.get_freeze_count(), now, now]
+    _old_after_full[0] = 0  # everything old is frozen: the next full pass walks only what comes
 
 
-# the frozen heap's size after the last full pass, when that pass ran, and when the
-# frozen heap was last counted
-_last_full: list[float] = [0, 0.0, 0.0]
+# the old generation's size after the last full collection (CPython's long_lived_total)
+_old_after_full = [0]
 
 
-def collect_due(now: float | None = None) -> int | None:
+def collect_due() -> int | None:
     """Run the collection Python would have run by now (the oldest generation whose
     threshold is reached: ``gc.get_threshold()`` against ``gc.get_count()``); its
-    generation, or None when none is due. ``now``: ``time.monotonic()`` (the tests').
+    generation, or None when none is due.
 
-    A middle pass freezes what survives it (see GC_FULL_EVERY_S above). A full pass
-    unfreezes the heap, collects it whole and freezes it again; it runs instead of a
-    middle pass that is due once the frozen heap has doubled since the last full pass
-    or GC_FULL_EVERY_S after it."""
+    As CPython's own collector, a full (generation 2) pass whose threshold is reached
+    runs only once the old generation has grown by a quarter since the last one (its
+    ``long_lived_pending > long_lived_total / 4``, which keeps full passes' cost
+    linear in a growing heap); until then the middle generation is collected instead
+    (the old one's size is looked at only when a middle pass is due as well).
+    Without that rule a full pass ran every ten middle ones: on the 3,000-pool market
+    12 in 150 s, 176 ms of CPU each at the median (434 at most), each a key's wait."""
     thresholds, counts = gc.get_threshold(), gc.get_count()
     if not (thresholds[0] and counts[0] >= thresholds[0]):
         return None  # as CPython: a collection starts only when the young one is due
-    if not (thresholds[1] and counts[1] >= thresholds[1]):
-        gc.collect(0)
-        return 0
-    now = time.monotonic() if now is None else now
-    # the frozen heap counted at most every GC_COUNT_EVERY_S (a walk of its list: 5-10 ms
-    # at 350,000 objects)
-    grown = False
-    if now - _last_full[2] >= GC_COUNT_EVERY_S:
-        _last_full[2] = now
-        grown = gc.get_freeze_count() > 2 * _last_full[0]
-    if not grown and now - _last_full[1] < GC_FULL_EVERY_S:
-        gc.collect(1)
-        gc.freeze()
-        return 1
-    gc.unfreeze()
-    gc.collect()
-    gc.freeze()
-    _last_full[:] = [gc.get_freeze_count(), now, now]
-    return 2
+    for gen in (2, 1):
+        if not (thresholds[gen] and counts[gen] >= thresholds[gen]):
+            continue
+        # the old generation is counted (a walk of its list, a few ms) only where a
+        # middle pass would run anyway: at most every tenth young one
+        if gen == 2 and (
+            counts[1] < thresholds[1]
+            or len(gc.get_objects(generation=2)) <= _old_after_full[0] * 5 // 4
+        ):
+            continue
+        gc.collect(gen)
+        if gen == 2:
+            _old_after_full[0] = len(gc.get_objects(generation=2))
+        return gen
+    gc.collect(0)
+    return 0
 
 
 def restore_gc() -> None:

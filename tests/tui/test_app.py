@@ -232,92 +232,35 @@ async def test_garbage_is_collected_in_a_loop_turn_of_its_own() -> None:
     assert gc.isenabled() and gc.get_freeze_count() == 0  # Python's own collector again
 
 
-def _in_a_fresh_interpreter(code: str) -> None:
-    """Run ``code`` in a new Python (the collector's state is the process's); it prints
-    "ok" when its assertions held."""
-    out = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
-
-
-def test_the_long_lived_heap_is_frozen_and_walked_whole_only_as_it_doubles() -> None:
-    # the app's collector policy (automatic collection off, collect_due on a timer): what
-    # survives a middle pass is frozen, so no pass walks the old generation (on the
-    # 3,000-pool market a full pass took 135-340 ms, each a key's wait); the whole heap is
-    # collected again only once the frozen heap has doubled since the last full pass, so a
-    # heap that keeps growing is walked whole a logarithmic number of times
-    _in_a_fresh_interpreter(
+def test_a_full_collection_waits_for_the_old_generation_to_grow_by_a_quarter() -> None:
+    # as CPython's own collector: with the app's collector policy (automatic collection
+    # off, collect_due on a timer), a full pass whose threshold is reached runs only once
+    # the old generation grew by a quarter since the last one, so a heap of long-lived
+    # objects that keeps growing is walked whole a logarithmic number of times, not at
+    # every tenth middle pass (on the 3,000-pool market: 12 full passes in 150 s, 176 ms
+    # each). In a fresh interpreter: the collector's state is the process's.
+    code = textwrap.dedent(
         """
         import gc
         from tui import app
         app.settle_gc()
         gc.set_threshold(100, 2, 2)
-        t0 = app._last_full[1]
         keep, fulls, middles = [], [], 0
-        for i in range(300_000):
-            keep.append([i])  # long-lived and tracked
+        for i in range(60_000):
+            keep.append([i])  # long-lived and tracked: promoted to the old generation
             if i % 10 == 0:
-                # a millisecond an item: 300 s in all, never the time rule's 600
-                gen = app.collect_due(now=t0 + i / 1000)
+                gen = app.collect_due()
                 if gen == 2:
-                    fulls.append(gc.get_freeze_count())
-                if gen in (1, 2):
-                    assert not gc.get_objects(generation=2), gen  # nothing old unfrozen
+                    fulls.append(len(gc.get_objects(generation=2)))
                 middles += gen == 1
         app.restore_gc()
-        assert 2 <= len(fulls) <= 6, fulls
-        assert all(b > 2 * a for a, b in zip(fulls, fulls[1:])), fulls
-        assert middles > 10 * len(fulls), (middles, fulls)
+        assert len(fulls) >= 3, fulls
+        assert all(b > a * 5 // 4 for a, b in zip(fulls, fulls[1:])), fulls
+        assert middles > 4 * len(fulls), (middles, fulls)
         print("ok")
         """
     )
-
-
-def test_cycles_are_collected_young_and_once_frozen_by_the_next_full_pass() -> None:
-    # a reference cycle that dies young is collected by the young or middle passes; one
-    # that dies after a middle pass froze it is collected by the full pass that comes
-    # GC_FULL_EVERY_S after the last, and not before
-    _in_a_fresh_interpreter(
-        """
-        import gc, weakref
-        from tui import app
-
-        class Node:
-            pass
-
-        def cycle():
-            a, b = Node(), Node()
-            a.other, b.other = b, a
-            return a
-
-        def run_until(gen, now):
-            for _ in range(10_000):
-                junk = [Node() for _ in range(150)]  # alive while collecting: a pass is due
-                if app.collect_due(now=now) == gen:
-                    return
-                del junk
-            raise AssertionError(f"no pass of generation {gen}")
-
-        app.settle_gc()
-        gc.set_threshold(100, 2, 2)
-        t0 = app._last_full[1]
-        young = weakref.ref(cycle())  # dead at once, in a cycle
-        run_until(1, t0)
-        assert young() is None  # collected by a young or middle pass
-        held = cycle()
-        old = weakref.ref(held)
-        run_until(1, t0)  # survives a middle pass: frozen
-        del held  # dies frozen
-        run_until(1, t0 + app.GC_FULL_EVERY_S - 1)  # no full pass yet
-        assert old() is not None
-        run_until(2, t0 + app.GC_FULL_EVERY_S)
-        assert old() is None
-        app.restore_gc()
-        print("ok")
-        """
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
     )
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
