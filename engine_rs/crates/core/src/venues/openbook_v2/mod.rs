@@ -1086,9 +1086,6 @@ impl BookState {
         (f.complete && !f.refused && f.amount_out > 0).then_some((f.amount_out, f.events))
     }
 
-    /// Output per input at zero size: a sell gets the best bid less the makers' rebate;
-    /// a buy spends its budget less the taker fee at the best ask (native units; the
-    /// smallest positive f64 for an empty side: an edge no cycle takes).
     /// Whether the best valid bid is at or above the best valid ask (a book the
     /// program would have matched).
     pub fn crossed(&self) -> bool {
@@ -1096,6 +1093,9 @@ impl BookState {
         matches!((best(&self.bids), best(&self.asks)), (Some(b), Some(a)) if b >= a)
     }
 
+    /// Output per input at zero size: a sell gets the best bid less the makers' rebate;
+    /// a buy spends its budget less the taker fee at the best ask (native units; the
+    /// smallest positive f64 for an empty side: an edge no cycle takes).
     pub fn spot_rate(&self, a_to_b: bool) -> f64 {
         let l = &self.lots;
         let orders: &[Order] = if a_to_b { &self.bids } else { &self.asks };
