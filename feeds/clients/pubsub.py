@@ -24,6 +24,14 @@ ever more slowly, not in a tight loop. An upgrade refused with HTTP 429 closes t
 endpoint's :class:`~.ratelimit.RateGate` (shared with its HTTP requests): no reconnect
 before its ``Retry-After`` (or backoff) has passed.
 
+Subscribing: at most ``subscribe_window`` subscribe requests are unanswered on a connection
+at a time; the rest wait in the worker and go as answers come. A node takes a
+connection's requests one at a time, in order, and reads a ping only after the requests
+sent before it (Agave's ``rpc_pubsub_service.rs``: receive, handle, answer, then the next
+frame): a market's ~17,700 subscriptions sent at once put every ping behind them, and on
+a busy node the heartbeat then closed a healthy connection, which subscribed everything
+again and closed again. With the window a ping waits behind at most that many requests.
+
 Subscription caps: a subscribe the endpoint refuses (its subscription cap, or any error
 answer) leaves that subscription uncovered there (``counters.refused``); the refused
 ones are asked again while connected, first after ``resubscribe_s``, then ever more
@@ -47,7 +55,7 @@ import asyncio
 import contextlib
 import random
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -83,6 +91,11 @@ from .transport import (
 # a burst of subscriptions (a connection's first, a market's thousands of accounts) gives
 # the loop back after this many: the other connections' frames and pongs, the screen's keys
 BURST_SLICE = 256
+# subscribe requests unanswered on one connection at most (WorkerConfig.subscribe_window):
+# a ping is read by the node behind at most these (see the module docstring); at a node's
+# ~1-10 µs a subscribe that is well under a heartbeat, and over a 50 ms round trip still
+# ~10,000 subscriptions a second
+SUBSCRIBE_WINDOW = 512
 POLICY_VIOLATION = 1008  # RFC 6455 §7.4.1: how a provider closes over its subscription cap
 
 
@@ -120,8 +133,11 @@ class WorkerConfig:
     resubscribe_max_s: float = 300.0  # doubling each time up to this
     transport: str = field(default_factory=default_transport)
     grpc_client: str = "native"
+    subscribe_window: int = SUBSCRIBE_WINDOW  # subscribe requests unanswered at most
 
     def __post_init__(self) -> None:
+        if self.subscribe_window < 1:
+            raise ValueError(f"subscribe_window {self.subscribe_window}: expected >= 1")
         if self.transport not in TRANSPORTS:
             raise ValueError(
                 f"transport {self.transport!r}: expected one of {', '.join(TRANSPORTS)}"
@@ -149,7 +165,7 @@ def count_refused(counters: HealthCounters, exc: EngineError, what: str) -> None
         counters.error(f"pool state rejected: {exc}")
 
 
-# account_labels as last computed: (the book's next id and sizes, refused, the labels)
+# account_labels as last computed: (the set's version and sizes, refused, the labels)
 _Labels = tuple[tuple[int, int, int], set[tuple[str, str]], frozenset[str]]
 
 
@@ -179,7 +195,14 @@ class PubSubWorker:
         self.config = config or WorkerConfig()
         self.rng = random.Random(seed * 7919 + endpoint)
         self.book = Book()
-        # account_labels as last computed: (the book's next id and sizes, refused, labels)
+        # subscriptions this connection is to ask for and has not yet sent (the window is
+        # full), in the order they go; keyed by (method, label)
+        self._asking: OrderedDict[tuple[str, str], Subscription] = OrderedDict()
+        self._room = asyncio.Event()  # an answer came, or more to ask: the asker looks
+        # moves whenever the set asked for on this connection may change other than by a
+        # request sent or answered (an update, a retry of refusals, a reconnect)
+        self._changes = 0
+        # account_labels as last computed: (the set's version and sizes, refused, labels)
         self._labels: _Labels | None = None
         self.last_seen: dict[int, int] = {}  # server subscription id -> recv ns
         self._ws: Connection | None = None
@@ -241,6 +264,8 @@ class PubSubWorker:
                 self.counters.subscriptions = 0
                 self.ingest.unbind(self.endpoint)
                 self.book.reset()
+                self._asking.clear()
+                self._changes += 1
                 self._cancelled.clear()
                 self._outbox.clear()
                 self.last_seen.clear()
@@ -312,6 +337,7 @@ class PubSubWorker:
         unsubscribe them a second time, which the endpoint refused ("-32602 Invalid
         subscription id", a warning per endpoint at shutdown)."""
         self._stopping.set()
+        self._room.set()  # the asker sees the stop and sends nothing more
         ws = self._ws
         if ws is None:
             return
@@ -349,8 +375,13 @@ class PubSubWorker:
         for rid, sub in list(self.book.pending.items()):
             if (sub.method, sub.label) not in want:
                 self._cancelled.add(rid)  # unsubscribed as soon as it is answered
+        asking = self._asking
+        for k in [k for k in asking if k not in want]:
+            del asking[k]  # not sent yet: never sent
         room = (
-            None if self.cap is None else self.cap - len(self.book.active) - len(self.book.pending)
+            None
+            if self.cap is None
+            else self.cap - len(self.book.active) - len(self.book.pending) - len(asking)
         )
         for k, s in want.items():
             if k in have:
@@ -358,8 +389,10 @@ class PubSubWorker:
             if room is not None and room <= 0:
                 self._refused.add(k)  # over the endpoint's cap
                 continue
-            frames.append(self.book.subscribe(s))
+            asking[k] = s  # the asker sends it, within the window
             room = None if room is None else room - 1
+        self._changes += 1
+        self._room.set()
         self.counters.refused = len(self._refused)
         self.counters.subscriptions = len(self.book.active)
         with contextlib.suppress(Exception):  # a closed socket: the reconnect catches up
@@ -383,18 +416,15 @@ class PubSubWorker:
         if over:  # over the endpoint's cap: refused without asking
             self._refused |= {(s.method, s.label) for s in over}
             self.counters.refused = len(self._refused)
-        for n, sub in enumerate(list(asked), start=1):
-            # an update() while this burst is sent replaces the set: what it dropped and
-            # this burst has not asked for yet is not asked for (what it added, it asks
-            # for itself: the connection is open)
-            if self.subs is not asked and (sub.method, sub.label) not in self._wanted():
-                continue
-            await ws.send(self.book.subscribe(sub))
-            if n % BURST_SLICE == 0:  # a market's thousands: the loop's other work goes on
-                await asyncio.sleep(0)
+        # asked for by the asker, within the window, while the connection streams (an
+        # update() meanwhile adds to or takes from what is still to ask)
+        self._asking.clear()
+        self._asking.update(((s.method, s.label), s) for s in asked)
+        self._changes += 1
         self._resub_wait = self.config.resubscribe_s
         self._resub_at = time.monotonic_ns() + int(self._resub_wait * 1e9)
         watchdog = asyncio.create_task(self._watch(ws))
+        asker = asyncio.create_task(self._ask(ws))
         frame_fn, ep, counters = self.ingest.frame, self.endpoint, self.counters
         last_seen, control, monotonic_ns = self.last_seen, self._control, time.monotonic_ns
         # health, for the backoff: the pulse (slot notifications; any notification when
@@ -435,6 +465,24 @@ class PubSubWorker:
             await ws.stream(on_message, self._outbox)
         finally:
             watchdog.cancel()
+            asker.cancel()
+
+    async def _ask(self, ws: Connection) -> None:
+        """Send what is to be asked for, in order, while fewer than ``subscribe_window``
+        subscribes are unanswered; then wait for answers (or more to ask)."""
+        window, pending, asking = self.config.subscribe_window, self.book.pending, self._asking
+        sent = 0
+        with contextlib.suppress(Exception):  # a closed socket: the reconnect catches up
+            while not self._stopping.is_set():  # stopping: nothing more is sent
+                if not asking or len(pending) >= window:
+                    self._room.clear()
+                    await self._room.wait()
+                    continue
+                _, sub = asking.popitem(last=False)
+                await ws.send(self.book.subscribe(sub))
+                sent += 1
+                if sent % BURST_SLICE == 0:  # a market's thousands: the loop's other work
+                    await asyncio.sleep(0)
 
     def _control(self, raw: bytes, now: int) -> None:
         try:
@@ -443,6 +491,8 @@ class PubSubWorker:
             self.counters.malformed += 1
             self.counters.error(f"malformed frame: {exc}")
             return
+        if self._asking:
+            self._room.set()  # an answer may have made room in the window
         if isinstance(msg, (Response, ErrorResponse)) and msg.id in self._unsubscribing:
             self._unsubscribing.discard(msg.id)  # one of stop()'s unsubscribes answered
             if not self._unsubscribing:
@@ -474,17 +524,22 @@ class PubSubWorker:
 
     def account_labels(self) -> frozenset[str]:
         """The accounts subscribed on this connection now, or asked for the first time
-        and not yet answered (a fresh connection is not "uncovered" for the round trip
-        its answers take; one asked again after a refusal stays uncovered until
-        accepted)."""
+        and not yet answered or not yet sent (a fresh connection is not "uncovered" for
+        the round trip its answers take, nor while its window holds the rest back; one
+        asked again after a refusal stays uncovered until accepted)."""
         b, refused = self.book, self._refused
-        # every change of the set moves the book's next id (a request sent) or shrinks
-        # what it holds (a refusal) or changes ``refused``; while nothing is refused an
-        # answer (a subscription from pending to active) changes neither the set nor
-        # this key, so the ~17,700 answers of a burst at 3,000 pools do not each rebuild
-        # it (the screen's health asks several times a second); with refusals, an answer
-        # may add a label pending left out, so the key counts the active ones apart
-        key = (b.next_id, len(b.active) + len(b.pending), len(b.active) if refused else -1)
+        # what changes the set: an update, a retry or a reconnect (``_changes`` moves), a
+        # refusal or an unsubscribe (the total shrinks), ``refused``; a request sent (from
+        # asking to pending) or answered (pending to active) moves neither the set nor
+        # this key while nothing is refused, so the ~17,700 sends and answers of a burst
+        # at 3,000 pools do not each rebuild it (the screen's health asks several times a
+        # second); with refusals, an answer may add a label pending left out, so the key
+        # counts the active ones apart
+        key = (
+            self._changes,
+            len(b.active) + len(b.pending) + len(self._asking),
+            len(b.active) if refused else -1,
+        )
         memo = self._labels
         if memo is not None and memo[0] == key and memo[1] == refused:
             return memo[2]
@@ -492,40 +547,37 @@ class PubSubWorker:
             {s.label for s in b.active.values() if s.method == "accountSubscribe"}
             | {
                 s.label
-                for s in b.pending.values()
+                for s in (*b.pending.values(), *self._asking.values())
                 if s.method == "accountSubscribe" and (s.method, s.label) not in refused
             }
         )
         self._labels = (key, set(refused), out)
         return out
 
-    async def _resubscribe(self, ws: Connection, now: int) -> None:
+    def _resubscribe(self, now: int) -> None:
         """Ask again for the refused subscriptions (within the learned cap), then wait
         twice as long before the next time. While any subscription asked for is still
         unanswered (a slow endpoint, a busy loop) no round starts: each round asks for
         every refused subscription once, after the endpoint answered all it was asked."""
         c = self.config
-        asking = {(s.method, s.label) for s in self.book.pending.values()}
-        if asking:
+        if self.book.pending or self._asking:
             return  # answers outstanding: the next check tries again
         self._resub_wait = min(c.resubscribe_max_s, self._resub_wait * 2)
         self._resub_at = now + int(self._resub_wait * 1e9)
-        room = None if self.cap is None else self.cap - len(self.book.active) - len(asking)
-        frames = []
+        room = None if self.cap is None else self.cap - len(self.book.active)
+        n = 0
         for sub in self.subs:
             key = (sub.method, sub.label)
             if key not in self._refused:
                 continue
             if room is not None and room <= 0:
                 break
-            frames.append(self.book.subscribe(sub))
+            self._asking[key] = sub  # the asker sends them, within the window
+            n += 1
             room = None if room is None else room - 1
-        self.resubscribes += len(frames)
-        with contextlib.suppress(Exception):  # a closed socket: the reconnect catches up
-            for n, f in enumerate(frames, start=1):
-                await ws.send(f)
-                if n % BURST_SLICE == 0:
-                    await asyncio.sleep(0)
+        self.resubscribes += n
+        self._changes += 1
+        self._room.set()
 
     async def _still_silent(self, limit_s: float) -> bool:
         """After the loop has read what reached the socket (``read_what_came``), whether
@@ -560,7 +612,7 @@ class PubSubWorker:
                     stale += 1
             self.counters.stale = stale
             if self._refused and now >= self._resub_at and not self._stopping.is_set():
-                await self._resubscribe(ws, now)
+                self._resubscribe(now)
             if pulse is None:  # no slot subscription (yet): any message is the pulse
                 pulse = self.counters.last_message_ns or started
             if now - max(pulse, started) > c.stale_after_s * 1e9 and await self._still_silent(
