@@ -296,8 +296,13 @@ class TimedIngest:
     def roles(self, pubkey: str) -> list[tuple[str, str]]:
         return list(self.active.roles(pubkey))
 
-    def records(self, kinds: Sequence[str] | None = None) -> list[tuple[str, str, Any]]:
-        return list(self.active.records(kinds))
+    def records(
+        self, kinds: Sequence[str] | None = None, since: int = 0
+    ) -> list[tuple[str, str, Any]]:
+        return list(self.active.records(kinds, since))
+
+    def record_seq(self) -> int:
+        return int(self.active.record_seq())
 
     def take_changed(self) -> list[str]:
         out: list[str] = self._all("take_changed")

@@ -379,8 +379,13 @@ class InputTee:
     def roles(self, pubkey: str) -> list[tuple[str, str]]:
         return self.inner.roles(pubkey)
 
-    def records(self, kinds: Sequence[str] | None = None) -> list[tuple[str, str, Any]]:
-        return self.inner.records(kinds)
+    def records(
+        self, kinds: Sequence[str] | None = None, since: int = 0
+    ) -> list[tuple[str, str, Any]]:
+        return self.inner.records(kinds, since)
+
+    def record_seq(self) -> int:
+        return self.inner.record_seq()
 
     def dedup_stats(self) -> list[DedupStats]:
         return self.inner.dedup_stats()

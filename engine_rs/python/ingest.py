@@ -231,6 +231,7 @@ class _Pool:
     mint_roles: list[str] = field(default_factory=list)  # the mints it follows
     in_graph: bool = False
     slot: int = 0  # the newest slot of its accounts' states (a pool's slot never goes back)
+    record_seq: int = 0  # the ingest's record_seq when ``record`` was last replaced
 
 
 @dataclass(slots=True)
@@ -325,6 +326,7 @@ class FeedIngest:
         self._dedup = Deduper(capacity, lag_window)
         self._roles: dict[str, list[tuple[str, str]]] = {}
         self._watched_version = 0  # bumped whenever ``_roles`` gains or loses a key
+        self._record_seq = 0  # bumped whenever a pool's decoded record is replaced
         self._subs: dict[tuple[int, int], tuple[str, str]] = {}
         self._txs: deque[tuple[str, int, bool, int, int]] = deque(maxlen=TX_QUEUE)
         self._pools: dict[str, _Pool] = {}
@@ -1251,7 +1253,8 @@ class FeedIngest:
                     self._unrole(key, role, pubkey)
         for role, key in follow:
             self._role(key, role, pubkey)
-        p.record = rec
+        self._record_seq += 1
+        p.record, p.record_seq = rec, self._record_seq
         vaults = v.vaults(rec)
         if old is not None:
             was = v.vaults(old)
@@ -1388,15 +1391,25 @@ class FeedIngest:
         """Lead/lag per endpoint (``Deduper.stats``)."""
         return self._dedup.stats()
 
-    def records(self, kinds: Sequence[str] | None = None) -> list[tuple[str, str, Any]]:
+    def records(
+        self, kinds: Sequence[str] | None = None, since: int = 0
+    ) -> list[tuple[str, str, Any]]:
         """``(address, kind, decoded pool account)`` of every tracked pool decoded so
         far, in the order they were tracked; with ``kinds``, only the pools of those
-        kinds."""
+        kinds; with ``since`` (a value of :meth:`record_seq`), only the pools whose
+        record was replaced after it."""
         return [
             (k, p.venue.INFO.kind, p.record)
             for k, p in self._pools.items()
-            if p.record is not None and (kinds is None or p.venue.INFO.kind in kinds)
+            if p.record is not None
+            and p.record_seq > since
+            and (kinds is None or p.venue.INFO.kind in kinds)
         ]
+
+    def record_seq(self) -> int:
+        """Bumped whenever a pool's decoded record is replaced (never goes back):
+        :meth:`records`' ``since``."""
+        return self._record_seq
 
     def whirlpools(self) -> list[tuple[str, Any]]:
         """``(address, decoded Whirlpool)`` of every tracked Whirlpool decoded so far."""

@@ -309,6 +309,8 @@ def test_rust_and_twin_agree_on_a_faulty_feed(
     hostile = rnd.randrange(ENDPOINTS) if plan["hostile"] else None
     sent: list[Message] = []
     for step in m.steps[: plan["steps"]]:
+        # each pool's record before the step, and the mark that reads what it replaced
+        before = [({k: r for k, _, r in ing.records()}, ing.record_seq()) for ing in ings]
         arrivals = []
         for msg in messages(m, ings[0], step):
             for ep in range(ENDPOINTS):
@@ -337,6 +339,16 @@ def test_rust_and_twin_agree_on_a_faulty_feed(
             owner, data = m.world.accounts[pubkey].owner, state_at(m, pubkey, at)
             same_call(ings, lambda ing, k=pubkey, o=owner, d=data, t=at: ing.account(k, o, d, t))
         assert_same_state(ings, graphs, m, final=False)
+        # records(since=mark) lists every pool whose record differs from the one it had
+        # at the mark (what FeedPool's array follow reads each round), in both backends
+        since = []
+        for ing, (old, mark) in zip(ings, before, strict=True):
+            listed = ing.records(None, mark)
+            moved = {k for k, _, r in ing.records() if old.get(k) != r}
+            assert moved <= {k for k, _, _ in listed}
+            assert ing.record_seq() >= mark
+            since.append([(k, kind) for k, kind, _ in listed])
+        assert since[0] == since[1]
     assert_same_state(ings, graphs, m, final=True)
 
 

@@ -257,6 +257,7 @@ def assert_same_state(ings: list[Any], graphs: list[Any], m: Market, final: bool
     assert [as_dict(s) for s in a.dedup_stats()] == [as_dict(s) for s in b.dedup_stats()]
     assert a.slot == b.slot == a.stats().slot
     assert a.watched() == b.watched()
+    assert a.record_seq() == b.record_seq()
     ga, gb = graphs
     assert ga.pools() == gb.pools()
     assert ga.slot == gb.slot

@@ -420,6 +420,8 @@ struct Pool {
     changed: bool,
     /// the newest slot of its accounts' states
     slot: u64,
+    /// the ingest's `record_seq` when `record` was last replaced (0: never)
+    record_seq: u64,
 }
 
 #[derive(Debug)]
@@ -441,6 +443,8 @@ pub struct FeedIngest {
     watched: Vec<u32>,
     /// bumped whenever `watched` gains or loses an account (`watched_version`)
     watched_version: u64,
+    /// bumped whenever a pool's decoded record is replaced (`record_seq`, `records_since`)
+    record_seq: u64,
     subs: HashMap<(u16, u64), (SubKind, u32), SubHash>,
     pools: Vec<Pool>,
     pool_ix: HashMap<String, u32>,
@@ -579,6 +583,7 @@ impl FeedIngest {
             key_ix: HashMap::new(),
             watched: Vec::new(),
             watched_version: 0,
+            record_seq: 0,
             subs: HashMap::with_hasher(SubHash::new()),
             pools: Vec::new(),
             pool_ix: HashMap::new(),
@@ -767,6 +772,7 @@ impl FeedIngest {
                     in_graph: false,
                     changed: false,
                     slot: 0,
+                    record_seq: 0,
                 });
                 self.pool_ix.insert(address.to_string(), ix);
                 ix
@@ -2303,7 +2309,9 @@ impl FeedIngest {
         }
         let mints = rec.reserve_mints();
         let vaults = rec.vaults();
+        self.record_seq += 1;
         let p = &mut self.pools[pix as usize];
+        p.record_seq = self.record_seq;
         let old = p.record.replace(rec);
         let remint = old.is_some() && p.mints != Some(mints);
         if remint {
@@ -2565,10 +2573,22 @@ impl FeedIngest {
     /// `(address, decoded pool account)` of every tracked pool decoded so far, in the
     /// order they were tracked.
     pub fn records(&self) -> Vec<(&str, &Record)> {
+        self.records_since(0)
+    }
+
+    /// `records`, only the pools whose record was replaced after `since` (a value of
+    /// `record_seq`): what a reader who saw the records at `since` has not seen.
+    pub fn records_since(&self, since: u64) -> Vec<(&str, &Record)> {
         self.pools
             .iter()
+            .filter(|p| p.record_seq > since)
             .filter_map(|p| p.record.as_ref().map(|r| (p.id.as_str(), r)))
             .collect()
+    }
+
+    /// Bumped whenever a pool's decoded record is replaced (never goes back).
+    pub fn record_seq(&self) -> u64 {
+        self.record_seq
     }
 
     /// `(address, decoded Whirlpool)` of every tracked Whirlpool decoded so far.

@@ -436,6 +436,11 @@ impl FeedIngest {
         self.inner.watched_version()
     }
 
+    /// Bumped whenever a pool's decoded record is replaced: `records(since=...)`'s mark.
+    fn record_seq(&self) -> u64 {
+        self.inner.record_seq()
+    }
+
     /// Those of `pools` caught halfway through a slot: one vault's copy of a newer slot
     /// came by a notification and the other vault's is older (a swap moves both: its
     /// copy is on its way); deciding on one would quote a state that never existed.
@@ -921,16 +926,18 @@ impl FeedIngest {
 
     /// `(address, kind, decoded pool account)` of every tracked pool decoded so far, in
     /// the order they were tracked; with `kinds`, only the pools of those kinds (the
-    /// others are not converted).
-    #[pyo3(signature = (kinds = None))]
+    /// others are not converted); with `since` (a value of `record_seq()`), only the
+    /// pools whose record was replaced after it.
+    #[pyo3(signature = (kinds = None, since = 0))]
     fn records<'py>(
         &self,
         py: Python<'py>,
         kinds: Option<Vec<String>>,
+        since: u64,
     ) -> PyResult<Bound<'py, PyList>> {
         let items = self
             .inner
-            .records()
+            .records_since(since)
             .into_iter()
             .filter(|(_, rec)| {
                 kinds
