@@ -40,6 +40,18 @@ _FLOATS = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 _NONE = "null"
 
 
+def json_str(s: str) -> str:
+    """A string's JSON as ``storage.recorder.canonical`` writes it (ASCII, escaped: the
+    C encoder json uses); TypeError for one that is not a string."""
+    return _esc(s)
+
+
+def json_float(x: float) -> str:
+    """A float's JSON as ``storage.recorder.canonical`` writes it (its repr; ``NaN``,
+    ``Infinity``, ``-Infinity`` for the floats JSON has no literal for)."""
+    return repr(x) if math.isfinite(x) else _FLOATS[str(x)]
+
+
 class Event:
     """A derived event: its journal ``kind`` and its ``payload``."""
 

@@ -63,7 +63,7 @@ from engine_rs.errors import EngineError
 from engine_rs.records import REASON_NO_SOL_PRICE
 from feeds.wire.units import TokenBook
 
-from ..events import Event
+from ..events import Event, json_float, json_str
 
 BASE_FEE_PER_SIGNATURE = 5_000
 
@@ -134,6 +134,61 @@ class Fill(Event):
         if not self.ok or self.expected_out <= 0:
             return 0.0
         return (self.expected_out - self.amount_out) * 10_000 / self.expected_out
+
+    def canonical_text(self) -> str | None:
+        """``storage.recorder.canonical(self.payload())`` made without the dict and
+        ``json.dumps`` (``arbscope.events.Opp.canonical_text``'s way: the digest and the
+        journal take every fill's); None when a field is not of the type the broker gives
+        (the caller then makes it from the payload): strings, ints, bools ``ok`` and
+        ``raced``, a float or int ``p_ahead``."""
+        if (
+            not (
+                int
+                is type(self.seq)
+                is type(self.slot_decided)
+                is type(self.slot_filled)
+                is type(self.amount_in)
+                is type(self.expected_out)
+                is type(self.amount_out)
+                is type(self.fee_lamports)
+                is type(self.fees_in_base)
+                is type(self.pnl)
+                is type(self.slot_landed)
+                is type(self.live_seq)
+            )
+            or not (bool is type(self.ok) is type(self.raced))
+            or not all(type(x) in (list, tuple) for x in (self.tokens, self.pools))
+            or type(self.hop_amounts) not in (list, tuple)
+            or not all(type(h) is int for h in self.hop_amounts)
+        ):
+            return None
+        p = self.p_ahead
+        if type(p) is float:
+            p_text = json_float(round(p, 6))
+        elif type(p) is int:
+            p_text = repr(p)
+        else:
+            return None
+        try:
+            base = json_str(self.base)
+            path = ",".join(map(json_str, self.tokens))
+            pools = ",".join(map(json_str, self.pools))
+            status = json_str("filled" if self.ok else self.reason)
+            trigger = json_str(self.trigger)
+        except TypeError:  # (a field not of strings)
+            return None
+        hops = ",".join(map(repr, self.hop_amounts))
+        return (
+            f'{{"amount_in":{self.amount_in!r},"amount_out":{self.amount_out!r},'
+            f'"base":{base},"expected_out":{self.expected_out!r},'
+            f'"fee_lamports":{self.fee_lamports!r},"fees":{self.fees_in_base!r},'
+            f'"hop_amounts":[{hops}],"live_seq":{self.live_seq!r},"mode":"paper",'
+            f'"ok":{"true" if self.ok else "false"},"p_ahead":{p_text},"path":[{path}],'
+            f'"pools":[{pools}],"profit":{self.pnl!r},'
+            f'"raced":{"true" if self.raced else "false"},"seq":{self.seq!r},'
+            f'"slot":{self.slot_filled!r},"slot_decided":{self.slot_decided!r},'
+            f'"slot_landed":{self.slot_landed!r},"status":{status},"trigger":{trigger}}}'
+        )
 
     def payload(self) -> dict[str, Any]:
         return {
