@@ -54,6 +54,7 @@ local pools, so the same state would be "arbitraged" forever).
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -268,6 +269,9 @@ class PaperBroker:
     slippage_sum: float = 0.0
     _traded: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = field(default_factory=dict)
     _watch: dict[int, _Watch] = field(default_factory=dict)
+    # the pending orders' keys (``pending`` holds one order per key: :meth:`decide`
+    # refuses a second), kept with it by every method that changes it
+    _pending_keys: set[tuple[str, tuple[str, ...]]] = field(init=False)
     _landings: deque[int] = field(default_factory=lambda: deque(maxlen=200))
     # why a cycle could not be sent as one transaction ("" when it could): paper refuses
     # what live would have to refuse (the session sets it when it knows the pools' programs)
@@ -291,6 +295,7 @@ class PaperBroker:
         self.base_balance = self.balance
         self._lamports = self.lamports
         self.equity.append(self.balance)
+        self._pending_keys = {o.key for o in self.pending}
 
     # ------------------------------------------------------------ decisions
     def decide(
@@ -310,7 +315,7 @@ class PaperBroker:
         key = (opp.base_mint, tuple(opp.pools))
         if opp.base_mint != self.base:
             return f"not a {self.names.symbol(self.base)} cycle"
-        if any(o.key == key for o in self.pending):
+        if key in self._pending_keys:
             return "already pending"
         if trigger == "auto" and self._traded.get(key) == pool_slots:
             return "traded in this pool state"
@@ -339,11 +344,17 @@ class PaperBroker:
         land = slot + 1 + max(range(len(self.latency_slots)), key=self.latency_slots.__getitem__)
         land += self.late_slots(slot, now_ns)
         self.pending.append(Order(self.seq, key, opp, score, fee, slot, land, trigger, priority))
+        self._pending_keys.add(key)
         # the state it was decided on is the one it meets landing first, until a later
         # update of the decision's slot (or of one before its landing slot) says otherwise
         self._watch[self.seq] = _Watch(ahead=list(opp.hop_amounts))
         self._traded[key] = pool_slots
         return ""
+
+    def is_pending(self, key: tuple[str, tuple[str, ...]]) -> bool:
+        """Whether an order on the cycle ``key`` (base, pools) is pending: :meth:`decide`
+        refuses it then, whatever else it is given."""
+        return key in self._pending_keys
 
     def late_slots(self, slot: int, now_ns: int) -> int:
         """The slots a decision at ``now_ns`` in ``slot`` misses before its transaction
@@ -378,6 +389,7 @@ class PaperBroker:
         """The kill switch: drop every pending order; how many."""
         n = len(self.pending)
         self.pending.clear()
+        self._pending_keys.clear()
         self._watch.clear()
         return n
 
@@ -396,7 +408,8 @@ class PaperBroker:
                 return shares[0]
         if self.fee_samples:
             xs = sorted(self.fee_samples)
-            below = sum(1 for x in xs if x < priority) + 0.5 * sum(1 for x in xs if x == priority)
+            lo = bisect_left(xs, priority)  # how many are below it; then the equal ones
+            below = lo + 0.5 * (bisect_right(xs, priority, lo) - lo)
             shares.append(below / len(xs))
         return min(shares) if shares else 1.0  # nothing observed: nobody to be behind
 
@@ -426,6 +439,8 @@ class PaperBroker:
                 w.behind, w.behind_error = self._hops(graph, o)
             out.append(self._fill(o, w, slot))
             self._watch.pop(o.seq, None)
+        if len(keep) != len(self.pending):
+            self._pending_keys = {o.key for o in keep}
         self.pending = keep
         return out
 
