@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -40,10 +40,9 @@ _FLOATS = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 _NONE = "null"
 
 
-def json_str(s: str) -> str:
-    """A string's JSON as ``storage.recorder.canonical`` writes it (ASCII, escaped: the
-    C encoder json uses); TypeError for one that is not a string."""
-    return _esc(s)
+# a string's JSON as ``storage.recorder.canonical`` writes it (ASCII, escaped: the C
+# encoder json uses); TypeError for one that is not a string
+json_str: Callable[[str], str] = _esc
 
 
 def json_float(x: float) -> str:

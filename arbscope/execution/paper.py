@@ -72,6 +72,7 @@ BASE_FEE_PER_SIGNATURE = 5_000
 COMPETITOR_CU = 200_000  # what a competitor's transaction is taken to ask for
 TIP_PERCENTILES = (25, 50, 75, 95, 99)
 RESOLVE_AFTER = 1  # slots past the landing slot before an order is resolved
+_INT = {int}
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +161,7 @@ class Fill(Event):
             or not (bool is type(self.ok) is type(self.raced))
             or not all(type(x) in (list, tuple) for x in (self.tokens, self.pools))
             or type(self.hop_amounts) not in (list, tuple)
-            or not all(type(h) is int for h in self.hop_amounts)
+            or not {*map(type, self.hop_amounts)} <= _INT
         ):
             return None
         p = self.p_ahead
