@@ -450,9 +450,10 @@ class PaperBroker:
         spends what hop *i-1* was quoted to give (the decision's hops); or why not."""
         opp = o.opp
         got: list[int] = [opp.amount_in]
+        tokens, amounts = opp.tokens, opp.hop_amounts  # (read once: the engine's are copies)
         for i, pool in enumerate(opp.pools):
             try:
-                hops = graph.quote([pool], opp.tokens[i], opp.hop_amounts[i])
+                hops = graph.quote([pool], tokens[i], amounts[i])
             except EngineError as exc:
                 return None, f"pool gone: {exc}"
             if not hops:
@@ -473,10 +474,9 @@ class PaperBroker:
         out = 0
         if got is not None:
             exact = self.exact_hops(opp) if self.exact_hops is not None else None
-            got = _exactly(list(opp.hop_amounts), got, exact)
-            reason = _hop_failure(
-                list(opp.hop_amounts), got, opp.amount_in, self.max_slippage_bps, exact
-            )
+            quoted = list(opp.hop_amounts)  # (neither changes it)
+            got = _exactly(quoted, got, exact)
+            reason = _hop_failure(quoted, got, opp.amount_in, self.max_slippage_bps, exact)
             if reason and not first:
                 reason = "outbid: " + reason
             out = got[-1]
