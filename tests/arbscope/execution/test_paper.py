@@ -374,8 +374,12 @@ class _Pools:
 def _cycle(i: int, base: str = A) -> tuple[object, object]:
     pools = [f"P{i}", f"Q{i % 3}"]
     opp = types.SimpleNamespace(
-        base_mint=base, pools=pools, tokens=[base, B, base], amount_in=10 + i,
-        amount_out=10 + i, hop_amounts=[10 + i, 10 + i, 10 + i],
+        base_mint=base,
+        pools=pools,
+        tokens=[base, B, base],
+        amount_in=10 + i,
+        amount_out=10 + i,
+        hop_amounts=[10 + i, 10 + i, 10 + i],
     )
     score = types.SimpleNamespace(reasons=[], total_fee_lamports=5_000, fees_in_base=1)
     return opp, score
