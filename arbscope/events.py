@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -38,6 +38,17 @@ SCHEMA_VERSION = 1  # the newest VERSION of any record (the journal's events car
 _esc = json.encoder.encode_basestring_ascii
 _FLOATS = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 _NONE = "null"
+
+
+# a string's JSON as ``storage.recorder.canonical`` writes it (ASCII, escaped: the C
+# encoder json uses); TypeError for one that is not a string
+json_str: Callable[[str], str] = _esc
+
+
+def json_float(x: float) -> str:
+    """A float's JSON as ``storage.recorder.canonical`` writes it (its repr; ``NaN``,
+    ``Infinity``, ``-Infinity`` for the floats JSON has no literal for)."""
+    return repr(x) if math.isfinite(x) else _FLOATS[str(x)]
 
 
 class Event:

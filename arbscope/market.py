@@ -690,6 +690,8 @@ class Evaluator:
             got = live.get(key)
             if got is None or not got[1].go:
                 continue
+            if ex is None and b.is_pending(key):  # paper alone: it would refuse it
+                continue
             o, sc = got
             slots = self.pool_slots(o.pools)
             fees = self.fees_of(key)  # what it was scored with

@@ -54,6 +54,7 @@ local pools, so the same state would be "arbitraged" forever).
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -63,7 +64,7 @@ from engine_rs.errors import EngineError
 from engine_rs.records import REASON_NO_SOL_PRICE
 from feeds.wire.units import TokenBook
 
-from ..events import Event
+from ..events import Event, json_float, json_str
 
 BASE_FEE_PER_SIGNATURE = 5_000
 
@@ -71,6 +72,7 @@ BASE_FEE_PER_SIGNATURE = 5_000
 COMPETITOR_CU = 200_000  # what a competitor's transaction is taken to ask for
 TIP_PERCENTILES = (25, 50, 75, 95, 99)
 RESOLVE_AFTER = 1  # slots past the landing slot before an order is resolved
+_INT = {int}
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +136,61 @@ class Fill(Event):
         if not self.ok or self.expected_out <= 0:
             return 0.0
         return (self.expected_out - self.amount_out) * 10_000 / self.expected_out
+
+    def canonical_text(self) -> str | None:
+        """``storage.recorder.canonical(self.payload())`` made without the dict and
+        ``json.dumps`` (``arbscope.events.Opp.canonical_text``'s way: the digest and the
+        journal take every fill's); None when a field is not of the type the broker gives
+        (the caller then makes it from the payload): strings, ints, bools ``ok`` and
+        ``raced``, a float or int ``p_ahead``."""
+        if (
+            not (
+                int
+                is type(self.seq)
+                is type(self.slot_decided)
+                is type(self.slot_filled)
+                is type(self.amount_in)
+                is type(self.expected_out)
+                is type(self.amount_out)
+                is type(self.fee_lamports)
+                is type(self.fees_in_base)
+                is type(self.pnl)
+                is type(self.slot_landed)
+                is type(self.live_seq)
+            )
+            or not (bool is type(self.ok) is type(self.raced))
+            or not all(type(x) in (list, tuple) for x in (self.tokens, self.pools))
+            or type(self.hop_amounts) not in (list, tuple)
+            or not {*map(type, self.hop_amounts)} <= _INT
+        ):
+            return None
+        p = self.p_ahead
+        if type(p) is float:
+            p_text = json_float(round(p, 6))
+        elif type(p) is int:
+            p_text = repr(p)
+        else:
+            return None
+        try:
+            base = json_str(self.base)
+            path = ",".join(map(json_str, self.tokens))
+            pools = ",".join(map(json_str, self.pools))
+            status = json_str("filled" if self.ok else self.reason)
+            trigger = json_str(self.trigger)
+        except TypeError:  # (a field not of strings)
+            return None
+        hops = ",".join(map(repr, self.hop_amounts))
+        return (
+            f'{{"amount_in":{self.amount_in!r},"amount_out":{self.amount_out!r},'
+            f'"base":{base},"expected_out":{self.expected_out!r},'
+            f'"fee_lamports":{self.fee_lamports!r},"fees":{self.fees_in_base!r},'
+            f'"hop_amounts":[{hops}],"live_seq":{self.live_seq!r},"mode":"paper",'
+            f'"ok":{"true" if self.ok else "false"},"p_ahead":{p_text},"path":[{path}],'
+            f'"pools":[{pools}],"profit":{self.pnl!r},'
+            f'"raced":{"true" if self.raced else "false"},"seq":{self.seq!r},'
+            f'"slot":{self.slot_filled!r},"slot_decided":{self.slot_decided!r},'
+            f'"slot_landed":{self.slot_landed!r},"status":{status},"trigger":{trigger}}}'
+        )
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -213,6 +270,9 @@ class PaperBroker:
     slippage_sum: float = 0.0
     _traded: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = field(default_factory=dict)
     _watch: dict[int, _Watch] = field(default_factory=dict)
+    # the pending orders' keys (``pending`` holds one order per key: :meth:`decide`
+    # refuses a second), kept with it by every method that changes it
+    _pending_keys: set[tuple[str, tuple[str, ...]]] = field(init=False)
     _landings: deque[int] = field(default_factory=lambda: deque(maxlen=200))
     # why a cycle could not be sent as one transaction ("" when it could): paper refuses
     # what live would have to refuse (the session sets it when it knows the pools' programs)
@@ -236,6 +296,7 @@ class PaperBroker:
         self.base_balance = self.balance
         self._lamports = self.lamports
         self.equity.append(self.balance)
+        self._pending_keys = {o.key for o in self.pending}
 
     # ------------------------------------------------------------ decisions
     def decide(
@@ -255,7 +316,7 @@ class PaperBroker:
         key = (opp.base_mint, tuple(opp.pools))
         if opp.base_mint != self.base:
             return f"not a {self.names.symbol(self.base)} cycle"
-        if any(o.key == key for o in self.pending):
+        if key in self._pending_keys:
             return "already pending"
         if trigger == "auto" and self._traded.get(key) == pool_slots:
             return "traded in this pool state"
@@ -284,11 +345,17 @@ class PaperBroker:
         land = slot + 1 + max(range(len(self.latency_slots)), key=self.latency_slots.__getitem__)
         land += self.late_slots(slot, now_ns)
         self.pending.append(Order(self.seq, key, opp, score, fee, slot, land, trigger, priority))
+        self._pending_keys.add(key)
         # the state it was decided on is the one it meets landing first, until a later
         # update of the decision's slot (or of one before its landing slot) says otherwise
         self._watch[self.seq] = _Watch(ahead=list(opp.hop_amounts))
         self._traded[key] = pool_slots
         return ""
+
+    def is_pending(self, key: tuple[str, tuple[str, ...]]) -> bool:
+        """Whether an order on the cycle ``key`` (base, pools) is pending: :meth:`decide`
+        refuses it then, whatever else it is given."""
+        return key in self._pending_keys
 
     def late_slots(self, slot: int, now_ns: int) -> int:
         """The slots a decision at ``now_ns`` in ``slot`` misses before its transaction
@@ -323,6 +390,7 @@ class PaperBroker:
         """The kill switch: drop every pending order; how many."""
         n = len(self.pending)
         self.pending.clear()
+        self._pending_keys.clear()
         self._watch.clear()
         return n
 
@@ -341,7 +409,8 @@ class PaperBroker:
                 return shares[0]
         if self.fee_samples:
             xs = sorted(self.fee_samples)
-            below = sum(1 for x in xs if x < priority) + 0.5 * sum(1 for x in xs if x == priority)
+            lo = bisect_left(xs, priority)  # how many are below it; then the equal ones
+            below = lo + 0.5 * (bisect_right(xs, priority, lo) - lo)
             shares.append(below / len(xs))
         return min(shares) if shares else 1.0  # nothing observed: nobody to be behind
 
@@ -371,6 +440,8 @@ class PaperBroker:
                 w.behind, w.behind_error = self._hops(graph, o)
             out.append(self._fill(o, w, slot))
             self._watch.pop(o.seq, None)
+        if len(keep) != len(self.pending):
+            self._pending_keys = {o.key for o in keep}
         self.pending = keep
         return out
 
@@ -379,9 +450,10 @@ class PaperBroker:
         spends what hop *i-1* was quoted to give (the decision's hops); or why not."""
         opp = o.opp
         got: list[int] = [opp.amount_in]
+        tokens, amounts = opp.tokens, opp.hop_amounts  # (read once: the engine's are copies)
         for i, pool in enumerate(opp.pools):
             try:
-                hops = graph.quote([pool], opp.tokens[i], opp.hop_amounts[i])
+                hops = graph.quote([pool], tokens[i], amounts[i])
             except EngineError as exc:
                 return None, f"pool gone: {exc}"
             if not hops:
@@ -402,10 +474,9 @@ class PaperBroker:
         out = 0
         if got is not None:
             exact = self.exact_hops(opp) if self.exact_hops is not None else None
-            got = _exactly(list(opp.hop_amounts), got, exact)
-            reason = _hop_failure(
-                list(opp.hop_amounts), got, opp.amount_in, self.max_slippage_bps, exact
-            )
+            quoted = list(opp.hop_amounts)  # (neither changes it)
+            got = _exactly(quoted, got, exact)
+            reason = _hop_failure(quoted, got, opp.amount_in, self.max_slippage_bps, exact)
             if reason and not first:
                 reason = "outbid: " + reason
             out = got[-1]

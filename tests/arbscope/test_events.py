@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from arbscope.events import Opp, OppCost
+from arbscope.execution.paper import Fill
 from storage.recorder import canonical, event_text
 
 _words = st.lists(st.text(max_size=8), max_size=4).map(tuple)
@@ -58,6 +59,61 @@ def test_an_opportunity_of_other_types_falls_back_to_its_payload(
     if field == "cost":
         value = OppCost(value, None)  # type: ignore[arg-type]
     odd = dataclasses.replace(opp, **{field: value})  # type: ignore[arg-type]
+    try:
+        want = canonical(odd.payload())
+    except (TypeError, ValueError):
+        return  # (not JSON at all: nothing to compare)
+    quick = odd.canonical_text()
+    assert quick is None or quick == want
+    assert event_text(odd) == want
+
+
+_fills = st.builds(
+    Fill,
+    _ints,
+    st.text(max_size=8),
+    _ints,
+    _ints,
+    st.text(max_size=12),
+    st.lists(st.text(max_size=8), max_size=4),
+    st.lists(st.text(max_size=8), max_size=4),
+    _ints,
+    _ints,
+    _ints,
+    st.lists(_ints, max_size=5),
+    _ints,
+    _ints,
+    _ints,
+    st.booleans(),
+    st.text(max_size=12),
+    _ints,
+    st.booleans(),
+    st.integers(-(10**12), 10**12).map(lambda n: n / 1e7)  # (rounded to 6 places)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | _ints,
+    _ints,
+)
+
+
+@given(_fills)
+def test_a_fills_text_is_its_payloads_canonical_json(fill: Fill) -> None:
+    text = fill.canonical_text()
+    assert text == canonical(fill.payload())
+    assert event_text(fill) == text
+
+
+@given(
+    _fills,
+    st.sampled_from(["seq", "ok", "raced", "p_ahead", "pools", "tokens", "hop_amounts", "base"]),
+    st.sampled_from([True, 1, 1.5, None, ("a", 1), ["x"], [True], "x", "ab"]),
+)
+def test_a_fill_of_other_types_falls_back_to_its_payload(
+    fill: Fill, field: str, value: object
+) -> None:
+    """A field not of the broker's types (a bool count, an int ok, a string for a list,
+    a list of non-strings, ...): the text is still the payload's canonical JSON (or its
+    error)."""
+    odd = dataclasses.replace(fill, **{field: value})  # type: ignore[arg-type]
     try:
         want = canonical(odd.payload())
     except (TypeError, ValueError):

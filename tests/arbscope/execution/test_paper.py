@@ -8,6 +8,8 @@ from __future__ import annotations
 import types
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from arbscope.execution.paper import BASE_FEE_PER_SIGNATURE, PaperBroker
 from engine_rs.records import FeeContext, ScorePolicy
@@ -327,3 +329,96 @@ def test_paper_refuses_a_cycle_live_could_not_send_in_one_transaction(
     why = "one transaction would be 1,498 bytes even through address lookup tables"
     broker = PaperBroker(base=A, balance=10**12, sendable=lambda opp: why)
     assert broker.decide(o, sc, FEES, 1, (1, 1)) == why and not broker.pending
+
+
+@given(
+    st.lists(st.integers(0, 40), max_size=160),
+    st.integers(-5, 45),
+    st.sampled_from([(), (1_000, 2_000, 5_000, 20_000, 50_000)]),
+)
+def test_p_ahead_counts_the_samples_below_and_half_the_equal_ones(
+    samples: list[int], priority: int, tips: tuple[int, ...]
+) -> None:
+    """The plain transactions' share is the fee samples below the priority plus half the
+    equal ones, over all of them (counted here one by one), the lower of it and the
+    bundles' when there is a tip floor."""
+    b = PaperBroker(base=A, balance=10**12)
+    b.fee_samples.extend(samples)
+    b.tip_floor = tips
+    kept = list(b.fee_samples)  # (the last 150)
+    shares = []
+    if tips:
+        shares.append(_tips_alone(tips, priority))  # the landed bundles' share
+    if kept:
+        below = sum(1 for x in kept if x < priority) + 0.5 * sum(1 for x in kept if x == priority)
+        shares.append(below / len(kept))
+    assert b.p_ahead(priority) == (min(shares) if shares else 1.0)
+
+
+def _tips_alone(tips: tuple[int, ...], priority: int) -> float:
+    b = PaperBroker(base=A, balance=10**12)
+    b.tip_floor = tips
+    return b.p_ahead(priority)
+
+
+class _Pools:
+    """A graph of pools that never move (slot 1) and quote every hop its input back."""
+
+    def pool_rate(self, pool: str) -> tuple[int, ...]:
+        return (0, 0, 0, 0, 1)
+
+    def quote(self, pools: list[str], token: str, amount: int) -> list[int]:
+        return [amount, amount]
+
+
+def _cycle(i: int, base: str = A) -> tuple[object, object]:
+    pools = [f"P{i}", f"Q{i % 3}"]
+    opp = types.SimpleNamespace(
+        base_mint=base,
+        pools=pools,
+        tokens=[base, B, base],
+        amount_in=10 + i,
+        amount_out=10 + i,
+        hop_amounts=[10 + i, 10 + i, 10 + i],
+    )
+    score = types.SimpleNamespace(reasons=[], total_fee_lamports=5_000, fees_in_base=1)
+    return opp, score
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("decide"), st.integers(0, 5), st.booleans()),
+            st.tuples(st.just("tick"), st.integers(0, 8)),
+            st.tuples(st.just("link"), st.integers(0, 8)),
+            st.tuples(st.just("cancel")),
+        ),
+        max_size=30,
+    )
+)
+def test_an_order_is_pending_while_it_is_in_the_pending_list(ops: list[tuple]) -> None:
+    """``is_pending`` (what ``decide`` refuses a cycle for) says whether the cycle has an
+    order in ``pending``, through decisions, ticks that fill some, links and the kill
+    switch; a second order on a pending cycle is refused."""
+    b = PaperBroker(base=A, balance=10**12)
+    g = _Pools()
+    slot = 1
+    for op in ops:
+        if op[0] == "decide":
+            opp, score = _cycle(op[1], A if op[2] else B)
+            key = (opp.base_mint, tuple(opp.pools))
+            was = any(o.key == key for o in b.pending)
+            why = b.decide(opp, score, FEES, slot, (slot,), trigger="manual")
+            assert (why == "already pending") == (was and opp.base_mint == A)
+        elif op[0] == "tick":
+            slot += op[1]
+            b.on_tick(g, slot)
+        elif op[0] == "link":
+            b.link(op[1], 100 + op[1])
+        else:
+            b.cancel_all()
+        for i in range(6):
+            for base in (A, B):
+                opp, _ = _cycle(i, base)
+                key = (base, tuple(opp.pools))
+                assert b.is_pending(key) == any(o.key == key for o in b.pending)

@@ -54,7 +54,7 @@ use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, Hasher};
 
-use xxhash_rust::xxh3::Xxh3;
+use twox_hash::XxHash3_128;
 
 use crate::b58;
 use crate::decode::{self, Key};
@@ -300,7 +300,7 @@ struct Endpoint {
 /// (the owner it was fed with first) while the copy is unchanged.
 struct Pre<'a> {
     data: &'a [u8],
-    hashed: &'a mut Option<(Vec<u8>, Box<Xxh3>)>,
+    hashed: &'a mut Option<(Vec<u8>, Box<XxHash3_128>)>,
 }
 
 /// The state held of one account: its context slot and the differing copies of that
@@ -1364,18 +1364,18 @@ impl FeedIngest {
             Some((o, h)) if o[..] == owner[..] => (o, h),
             _ => {
                 let mut h = Box::new(self.dedup.hasher());
-                h.update(owner);
-                h.update(&[0]);
-                h.update(pre.data);
+                h.write(owner);
+                h.write(&[0]);
+                h.write(pre.data);
                 (owner.to_vec(), h)
             }
         };
         let mut h = (*fed).clone();
-        h.update(&slot.to_le_bytes());
-        h.update(&id.to_le_bytes());
-        h.update(&[0xFF]);
+        h.write(&slot.to_le_bytes());
+        h.write(&id.to_le_bytes());
+        h.write(&[0xFF]);
         *pre.hashed = Some((fed_owner, fed));
-        h.digest128()
+        h.finish_128()
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use xxhash_rust::xxh3::Xxh3;
+use twox_hash::XxHash3_128;
 
 use crate::decode;
 use crate::error::{EngineError, Result};
@@ -36,7 +36,7 @@ pub struct Copy {
     pub span: Vec<u8>,
     pub decoded: Vec<u8>,
     pub ok: bool,
-    pub hashed: Option<(Vec<u8>, Box<Xxh3>)>,
+    pub hashed: Option<(Vec<u8>, Box<XxHash3_128>)>,
 }
 
 impl std::fmt::Debug for Copy {
