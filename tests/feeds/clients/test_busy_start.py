@@ -239,3 +239,48 @@ async def test_a_gap_fill_that_failed_halfway_resumes_where_it_stopped(
         await pool.stop()
     assert pool.resnapshots == 1 and pool.refetched == watched  # each account once
     assert asked == -(-(watched - first) // 100)  # only the rest, in chunks of 100
+
+
+@pytest.mark.parametrize(
+    "other", ["whole", "cut too", "refused some", "subscribing", "whole only after"]
+)
+async def test_a_reconnect_is_filled_unless_another_endpoint_streamed_everything_meanwhile(
+    eng: types.ModuleType, other: str
+) -> None:
+    """Endpoint 1 drops (a maintenance round sees it down) and comes back subscribed.
+    Its gap is fetched again unless endpoint 0 streamed every watched account all through
+    the outage: connected with every subscription answered and none refused from the
+    round before the outage on, and no reconnect of its own."""
+    cfg = WorldConfig(seed=5, tokens=30, pools=60, trades_per_slot=10)
+    profs = [EndpointProfile(n, latency_ms=1, jitter_ms=0) for n in ("zero", "one")]
+    async with SimServer(cfg, profs) as server:
+        real = eng.FeedIngest(eng.PoolGraph(base_mints=server.world.bases, max_hops=3))
+        pool = FeedPool(endpoints(server), real, eng, rpc_timeout_s=30.0)
+        await pool.bootstrap(server.world.universe())
+        watched = len(list(real.watched()))
+        c0, c1 = pool.counters
+        for c in (c0, c1):  # both streaming everything (what the workers would say)
+            c.connected, c.subscriptions = True, pool.wanted
+        if other == "whole only after":
+            c0.connected = False
+        await pool.fill_gaps()  # a round: both whole
+        c1.reconnects, c1.connected, c1.subscriptions = 1, False, 0  # endpoint 1 down
+        if other == "cut too":
+            c0.reconnects = 1  # (connected again before the next round)
+        elif other == "refused some":
+            c0.refused = 3
+        elif other == "subscribing":
+            c0.subscriptions = pool.wanted - 1
+        elif other == "whole only after":
+            c0.connected = True
+        await pool.fill_gaps()  # a round: endpoint 1 down
+        c0.refused, c0.subscriptions = 0, pool.wanted
+        c1.connected, c1.subscriptions = True, pool.wanted  # back, subscribed
+        fetched, filled = pool.refetched, pool.resnapshots  # (endpoint 0's own gap: filled)
+        await pool.fill_gaps()
+        await pool.stop()
+    if other == "whole":
+        assert pool.gaps_covered == 1 and pool.resnapshots == 0 and pool.refetched == 0
+    else:
+        assert pool.gaps_covered == 0 and pool.resnapshots == filled + 1
+        assert pool.refetched - fetched == watched
