@@ -145,6 +145,7 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         trims0, released0 = trim.trims, trim.released
         sim = getattr(a, "sim_pid", None)
         r0 = sum(c.reconnects for c in session.pool.counters)
+        gaps0 = (session.pool.resnapshots, session.pool.gaps_covered)
         end = t0 + a.seconds
         rss_at: list[tuple[float, float]] = [(0.0, rss0)]  # (seconds in, MB) every 60 s
         sim_rss_at: list[tuple[float, float]] = [(0.0, _rss_mb(sim))]  # the simulator's
@@ -175,6 +176,9 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         rss1 = _rss_mb()
         sim_rss_at.append((wall, _rss_mb(sim)))
         reconnects = sum(c.reconnects for c in session.pool.counters) - r0
+        # the gaps the reconnects left: fetched again, or covered by another stream
+        refills = session.pool.resnapshots - gaps0[0]
+        covered = session.pool.gaps_covered - gaps0[1]
         trims, released = trim.trims - trims0, trim.released - released0
         frames = screen.frames - f0
         builds = sum(c.builds for c in charts) - b0
@@ -207,6 +211,8 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         "rss_mb_over_time": [*rss_at, (wall, rss1)],
         "simulator_rss_mb_over_time": sim_rss_at,
         "reconnects": reconnects,
+        "gap_refills": refills,
+        "gaps_covered": covered,
         "heap_trims": trims,
         "heap_trim": not a.no_trim,
         "heap_released_mb": released / 2**20,
@@ -488,7 +494,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             else ("none yet (one every 10 s)" if r["heap_trim"] else "off (--no-trim)"),
             "",
         ),
-        ("reconnects (all endpoints)", f"{r['reconnects']}", ""),
+        (
+            "reconnects (all endpoints)",
+            f"{r['reconnects']}: gaps re-fetched {r.get('gap_refills', 0)}, "
+            f"covered by another stream {r.get('gaps_covered', 0)}",
+            "",
+        ),
         (
             "the simulator's RSS start -> end",
             f"{r['simulator_rss_mb_over_time'][0][1]:.0f} -> "
