@@ -742,6 +742,9 @@ class FeedPool:
 
     async def maintain(self) -> None:
         """Re-fetch what the ingest asked for; follow the watched accounts."""
+        # (before follow() asks for the accounts newly watched: a stream whose last
+        # round's subscriptions are answered counts as whole)
+        self.note_streams()
         wanted = self._retry + list(self.ingest.take_refetch())
         self._retry = []
         by_endpoint: dict[int, list[str]] = {}
@@ -779,15 +782,6 @@ class FeedPool:
         with; it never skips one), and the ingest took them. At 3,000 pools on five
         endpoints, each cut of one endpoint re-fetched ~21,000 accounts while four
         streams had them all, and the re-fetch put the dashboard further behind."""
-        self._round += 1
-        r = self._round
-        for j, c in enumerate(self.counters):
-            if not (c.connected and not c.refused and c.subscriptions >= self.wanted):
-                self._whole_from[j] = None
-            elif self._whole_from[j] is None or c.reconnects != self._whole_marks[j]:
-                self._whole_from[j], self._whole_marks[j] = r, c.reconnects
-            if c.reconnects > self._reconnects_seen[j] and self._down_from[j] is None:
-                self._down_from[j] = r - 1
         back = [
             i
             for i, c in enumerate(self.counters)
@@ -822,6 +816,20 @@ class FeedPool:
             self._down_from[i] = None
         self._gap = None
         self.resnapshots += 1
+
+    def note_streams(self) -> None:
+        """A maintenance round's look at the streams, before it changes the
+        subscriptions (what :meth:`fill_gaps` judges a gap by): which endpoints have every
+        subscription answered, none refused and no new reconnect, and which went down."""
+        self._round += 1
+        r = self._round
+        for j, c in enumerate(self.counters):
+            if not (c.connected and not c.refused and c.subscriptions >= self.wanted):
+                self._whole_from[j] = None
+            elif self._whole_from[j] is None or c.reconnects != self._whole_marks[j]:
+                self._whole_from[j], self._whole_marks[j] = r, c.reconnects
+            if c.reconnects > self._reconnects_seen[j] and self._down_from[j] is None:
+                self._down_from[j] = r - 1
 
     def _covered(self, i: int) -> bool:
         """Whether another endpoint streamed every watched account all through endpoint

@@ -189,8 +189,6 @@ class PubSubWorker:
         # before it opens
         self.gate = gate if gate is not None else RateGate()
         self.subs = list(subscriptions)
-        self._wanted_of: list[Subscription] | None = None
-        self._wanted_keys: set[tuple[str, str]] = set()
         self.ingest, self.counters = ingest, counters
         self.config = config or WorkerConfig()
         self.rng = random.Random(seed * 7919 + endpoint)
@@ -400,14 +398,6 @@ class PubSubWorker:
                 await ws.send(f)
                 if n % BURST_SLICE == 0:
                     await asyncio.sleep(0)
-
-    def _wanted(self) -> set[tuple[str, str]]:
-        """The (method, label) of every subscription the connection should hold now
-        (recomputed only after an update replaced the set)."""
-        if self._wanted_of is not self.subs:
-            self._wanted_of = self.subs
-            self._wanted_keys = {(s.method, s.label) for s in self.subs}
-        return self._wanted_keys
 
     # ------------------------------------------------------------ streaming
     async def _stream(self, ws: Connection) -> None:

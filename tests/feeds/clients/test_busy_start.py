@@ -263,7 +263,8 @@ async def test_a_reconnect_is_filled_unless_another_endpoint_streamed_everything
             c.connected, c.subscriptions = True, pool.wanted
         if other == "whole only after":
             c0.connected = False
-        await pool.fill_gaps()  # a round: both whole
+        pool.note_streams()  # a maintenance round: both whole
+        await pool.fill_gaps()
         c1.reconnects, c1.connected, c1.subscriptions = 1, False, 0  # endpoint 1 down
         if other == "cut too":
             c0.reconnects = 1  # (connected again before the next round)
@@ -273,10 +274,12 @@ async def test_a_reconnect_is_filled_unless_another_endpoint_streamed_everything
             c0.subscriptions = pool.wanted - 1
         elif other == "whole only after":
             c0.connected = True
-        await pool.fill_gaps()  # a round: endpoint 1 down
+        pool.note_streams()  # a maintenance round: endpoint 1 down
+        await pool.fill_gaps()
         c0.refused, c0.subscriptions = 0, pool.wanted
         c1.connected, c1.subscriptions = True, pool.wanted  # back, subscribed
         fetched, filled = pool.refetched, pool.resnapshots  # (endpoint 0's own gap: filled)
+        pool.note_streams()
         await pool.fill_gaps()
         await pool.stop()
     if other == "whole":
