@@ -14,6 +14,12 @@ from storage.recorder import canonical, event_text
 
 _words = st.lists(st.text(max_size=8), max_size=4).map(tuple)
 _ints = st.integers(min_value=-(2**80), max_value=2**80)
+# a ratio (profit_bps, p_ahead): floats the 6th-place rounding moves, any float, an int
+_ratios = (
+    st.integers(-(10**12), 10**12).map(lambda n: n / 1e7)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | _ints
+)
 _costs = st.none() | st.builds(OppCost, _ints, st.none() | st.tuples(_ints, _ints))
 _opps = st.builds(
     Opp,
@@ -25,9 +31,7 @@ _opps = st.builds(
     _ints,
     _ints,
     _ints,
-    st.integers(-(10**12), 10**12).map(lambda n: n / 1e7)  # (rounded to 6 places)
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | _ints,
+    _ratios,
     _ints,
     _ints,
     _ints,
@@ -88,9 +92,7 @@ _fills = st.builds(
     st.text(max_size=12),
     _ints,
     st.booleans(),
-    st.integers(-(10**12), 10**12).map(lambda n: n / 1e7)  # (rounded to 6 places)
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | _ints,
+    _ratios,
     _ints,
 )
 
