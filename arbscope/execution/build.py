@@ -326,8 +326,8 @@ class Building(ExecutorCore):
     # ------------------------------------------------------------ the fast path
     def prewarm(self, opp: Any) -> bool:
         """Compile ahead, off the hot path, what the fast path's order on ``opp`` (an
-        ``Opportunity``) compiles on first use: its hops' swap templates and its
-        message's template (an order then only patches them: the same bytes), from what
+        ``Opportunity``) computes on first use: whether it fits (``sendable``), its hops'
+        swap templates and its message's template (an order then only patches them: the same bytes), from what
         is held now (:meth:`_warm`; nothing is read from the node). Whether a message
         template was compiled (False too when its order could not go the fast way)."""
         if not (self.fast_path and self.armed) or self.wallet is None:
@@ -335,6 +335,9 @@ class Building(ExecutorCore):
         amount = int(opp.amount_in)
         if amount <= 0 or opp.base_mint != self.base:
             return False
+        # whether one transaction holds it (its size computed once for its hops' shape,
+        # memoized: the decision's check then sizes nothing, ~0.5 ms on a miss)
+        self.sendable(opp)
         try:
             quoted, steps = self._graph().quote_steps(list(opp.pools), opp.base_mint, amount)
         except EngineError:
