@@ -103,8 +103,10 @@ PULL_EXPIRES_S = 2.0  # how long one pull request lingers on the server
 # a batch is cut past this many bytes of inputs (compressed, it stays under NATS' default
 # max payload, 1 MiB, even when nothing compresses)
 MAX_BATCH_BYTES = 960 * 1024
-# batches in flight (sent, not acknowledged) at most; while any is, the next one gathers
-# inputs up to GATHER_BYTES before it goes
+# batches in flight (sent, not acknowledged) at most. While fewer than half of them are,
+# a batch goes as soon as there is an input (a light load: an input waits for no ack,
+# ~1-3 ms on loopback); from half on, the next one gathers inputs up to GATHER_BYTES (or
+# until an ack brings the window below half) before it goes: batches grow with the load
 WINDOW = 8
 GATHER_BYTES = 256 * 1024
 # a batch's inputs compressed (zstd; ``Arbscope-Codec`` says so, its absence: raw) at
@@ -375,6 +377,7 @@ class Publisher:
         self.js, self.region = js, region
         self.run = uuid.uuid4().hex[:12]
         self.window, self.ack_timeout_s = window, ack_timeout_s
+        self._eager = max(1, window // 2)  # in flight from which inputs gather
         self.max_batch_bytes = max_batch_bytes
         self.stats = PublisherStats()
         # the batch being gathered, written in place: a buffer kept from batch to batch
@@ -456,7 +459,7 @@ class Publisher:
             self._buf_frames += 1
         else:
             self._buf_state = True
-        if not self._inflight or end >= GATHER_BYTES:
+        if len(self._inflight) < self._eager or end >= GATHER_BYTES:
             self._wake.set()  # a batch can go now (else the next ack lets it)
 
     def _cut(self) -> None:
@@ -542,13 +545,13 @@ class Publisher:
                 await self._wake.wait()
             self._wake.clear()
             try:
-                # a batch goes at once when nothing is in flight (a light load: latency);
-                # else the inputs gather until what is in flight is acknowledged or they
-                # are GATHER_BYTES, so batches grow with the load (throughput)
+                # a batch goes at once while under half the window is in flight (a
+                # light load: latency); else the inputs gather until acks bring it
+                # below half or they are GATHER_BYTES, so batches grow with the load
                 while len(self._inflight) < self.window:
                     if not self._outbox:
                         if not self._buf_bytes or (
-                            self._inflight and self._buf_bytes < GATHER_BYTES
+                            len(self._inflight) >= self._eager and self._buf_bytes < GATHER_BYTES
                         ):
                             break
                         self._cut()

@@ -763,6 +763,47 @@ def _status_text(s: FeedSession) -> str:
     return Text.from_markup(line.shown).plain
 
 
+async def test_an_input_waits_for_no_ack_while_under_half_the_window_is_in_flight(
+    nats_server: NatsServer,
+) -> None:
+    """At a light load an input goes at once: with the server stopped (no ack comes),
+    each input added while fewer than half the window's batches are in flight goes in a
+    batch of its own; from then on the inputs gather (the publisher is not even woken),
+    and go in one batch when an ack brings the window below half again. Every input is
+    acknowledged once the server runs again."""
+    from storage.codec import Kind
+
+    region, window = "ea", 8
+    nc = await connect(nats_server.url)
+    js = nc.jetstream()
+    pub = fleet.Publisher(js, region, window=window, ack_timeout_s=T)
+    try:
+        await fleet.ensure_stream(
+            js, stream_name(region), [f"arbscope.{region}.>"], fleet.Retention()
+        )
+        pub.hello(["a"], ["So1"], "test")
+        pub.start()
+        assert await pub.flush(T)
+        nats_server.freeze()  # no ack from here on
+        try:
+            for k in range(1, window // 2 + 1):
+                pub.add(Kind.FRAME, 0, b"frame %d" % k)
+                await polled(lambda k=k: len(pub._inflight) == k, T)  # sent, unacked
+            assert pub.stats.batches == window // 2 and not pub._buf_bytes
+            pub.add(Kind.FRAME, 0, b"gathers")
+            pub.add(Kind.FRAME, 0, b"gathers too")
+            assert not pub._wake.is_set()  # nothing to send: the window is half full
+            assert len(pub._inflight) == window // 2 and pub._buf_bytes > 0
+        finally:
+            nats_server.thaw()
+        assert await pub.flush(T)
+        assert pub.stats.frames == window // 2 + 2 and pub.stats.dropped == 0
+        assert pub.stats.batches == window // 2 + 1  # the last two in one batch
+    finally:
+        await pub.stop()
+        await nc.close()
+
+
 async def test_a_flood_of_frames_arrives_in_order_in_compressed_batches(
     nats_server: NatsServer,
 ) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import select
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -82,6 +83,24 @@ class NatsServer:
         p.kill() if kill else p.terminate()
         p.wait(timeout=20)
 
+    def freeze(self) -> None:
+        """SIGSTOP, returned once every thread of the server has stopped (a signal is
+        delivered asynchronously: until then the server may still answer)."""
+        assert self.proc is not None
+        pid = self.proc.pid
+        os.kill(pid, signal.SIGSTOP)
+        tasks = Path(f"/proc/{pid}/task")
+        deadline = time.monotonic() + READY_S
+        while not all(_stopped(t) for t in tasks.iterdir()):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nats-server {pid} did not stop")
+            time.sleep(0.001)  # polled: the kernel's group stop has no event to wait on
+
+    def thaw(self) -> None:
+        """SIGCONT: the server runs again."""
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGCONT)
+
     def restart(self, kill: bool = True) -> None:
         """Killed (JetStream on disk stays) and started again on the same port."""
         self.stop(kill=kill)
@@ -92,3 +111,12 @@ class NatsServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _stopped(task: Path) -> bool:
+    """Whether the thread ``task`` (a ``/proc/PID/task/TID`` directory) is stopped, or gone."""
+    try:
+        stat = (task / "stat").read_text()
+    except OSError:
+        return True
+    return stat[stat.rindex(")") + 2] in "tT"
