@@ -122,9 +122,13 @@ class Leaf:
         )
 
     @classmethod
-    def unpack(cls, raw: bytes | bytearray | memoryview) -> Leaf:
-        _, slot, tif, key, owner, qty, ts, peg, coid = struct.unpack_from("<BBH4x16s32sqQqQ", raw)
-        return cls(int.from_bytes(key, "little"), bytes(owner), qty, ts, slot, tif, peg, coid)
+    def unpack(cls, raw: bytes | bytearray | memoryview, offset: int = 0) -> Leaf:
+        _, slot, tif, key, owner, qty, ts, peg, coid = _LEAF.unpack_from(raw, offset)
+        return cls(int.from_bytes(key, "little"), owner, qty, ts, slot, tif, peg, coid)
+
+
+_LEAF = struct.Struct("<BBH4x16s32sqQqQ")
+_CHILDREN = struct.Struct("<II")
 
 
 def _inner(prefix_len: int, key: int, children: tuple[int, int], expiry: tuple[int, int]) -> bytes:
@@ -212,8 +216,7 @@ class BookSide:
         struct.pack_into("<Q", self.buf, self._off(h) + 32 + 8 * i, v)
 
     def leaf(self, h: int) -> Leaf:
-        o = self._off(h)
-        return Leaf.unpack(memoryview(self.buf)[o : o + NODE_SIZE])
+        return Leaf.unpack(self.buf, _NODES + NODE_SIZE * h)
 
     def set_quantity(self, h: int, quantity: int) -> None:
         struct.pack_into("<q", self.buf, self._off(h) + 56, quantity)
@@ -278,21 +281,25 @@ class BookSide:
             return h
         stack: list[tuple[int, int]] = []
         parent = node
+        buf, key = self.buf, leaf.key  # (the walk down read in place: the makers' hot loop)
         while True:
-            parent_raw = self.node_bytes(parent)
-            parent_key = self._key(parent)
-            parent_tag = parent_raw[0]
-            if parent_key == leaf.key and parent_tag == LEAF:  # the program clobbers it
+            o = _NODES + NODE_SIZE * parent
+            parent_tag = buf[o]
+            parent_key = int.from_bytes(buf[o + 8 : o + 24], "little")
+            if parent_key == key and parent_tag == LEAF:  # the program clobbers it
                 old = self.leaf(parent)
                 self._put(parent, leaf.pack())
                 self._update_parent_earliest_expiry(stack, old.expiry(), leaf.expiry())
                 return parent
-            shared = 128 - (parent_key ^ leaf.key).bit_length()
-            if parent_tag == INNER and shared >= self._prefix_len(parent):
-                child, bit = self._walk_down(parent, leaf.key)
-                stack.append((parent, bit))
-                parent = child
-                continue
+            shared = 128 - (parent_key ^ key).bit_length()
+            if parent_tag == INNER:
+                prefix_len = _CHILDREN.unpack_from(buf, o)[1]  # (the tag's u32, then it)
+                if shared >= prefix_len:  # walk down
+                    bit = (key >> (127 - prefix_len)) & 1
+                    stack.append((parent, bit))
+                    parent = _CHILDREN.unpack_from(buf, o + 24)[bit]
+                    continue
+            parent_raw = bytes(buf[o : o + NODE_SIZE])
             new_bit = (leaf.key >> (127 - shared)) & 1
             old_expiry = self._earliest_expiry(parent)
             new_h = self._insert(leaf.pack())
@@ -355,19 +362,24 @@ class BookSide:
         node, count = self.root(tree)
         if count == 0:
             return
-        left = 1 if self.tree_type == BIDS else 0
+        # (the node's tag, children and leaf read in place: the simulator's makers walk
+        # every book side each time they requote)
+        buf, children, unpack = self.buf, _CHILDREN.unpack_from, Leaf.unpack
+        left = 1 if buf[_TREE] == BIDS else 0
+        right = 1 - left
         stack: list[int] = []
         current: int | None = node
         while current is not None or stack:
             while current is not None:
-                if self.tag(current) == INNER:
+                o = _NODES + NODE_SIZE * current
+                if buf[o] == INNER:
                     stack.append(current)
-                    current = self._children(current)[left]
+                    current = children(buf, o + 24)[left]
                 else:
-                    yield current, self.leaf(current)
+                    yield current, unpack(buf, o)
                     current = None
             if stack:
-                current = self._children(stack.pop())[1 - left]
+                current = children(buf, _NODES + NODE_SIZE * stack.pop() + 24)[right]
 
     def iter_all(self, now_ts: int, oracle_price_lots: int | None = None) -> Iterator[Item]:
         """``BookSideIter``: both trees merged best first, invalid orders included (a

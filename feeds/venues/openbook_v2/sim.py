@@ -299,10 +299,11 @@ def _record(world: World, b: Book) -> Any:
 
 
 def best(side: ob.BookSide, now: int) -> int | None:
-    """The best valid price in lots (None: no valid order)."""
-    for item in side.iter_all(now):
-        if item.valid:
-            return item.price_lots
+    """The best valid price in lots (None: no valid order): ``iter_all`` without an
+    oracle price, whose orders are the fixed tree's, read straight from it."""
+    for _, leaf in side.iter_tree(ob.FIXED):
+        if not leaf.is_expired(now):
+            return leaf.price_data
     return None
 
 
@@ -352,13 +353,16 @@ def _requote(b: Book, fair_lots: float) -> None:
     r = b.rng
     for side, book in ((BID, b.bids), (ASK, b.asks)):
         edge = fair_lots - b.half / 2 if side == BID else fair_lots + b.half / 2
+        held = set()  # the prices of the valid orders left (``iter_all``'s, no oracle)
         for _, leaf in list(book.iter_tree(ob.FIXED)):
             price = leaf.price_data
             stale = price >= edge if side == BID else price <= edge
-            gone = r.random() < (0.15 if leaf.is_expired(b.now) else 0.06)
+            expired = leaf.is_expired(b.now)
+            gone = r.random() < (0.15 if expired else 0.06)
             if stale or gone:
                 book.remove_by_key(ob.FIXED, leaf.key)
-        held = {i.price_lots for i in book.iter_all(b.now) if i.valid}
+            elif not expired:
+                held.add(price)
         for j in range(LEVELS):
             off = b.half + j * b.step
             price = round(fair_lots - off if side == BID else fair_lots + off)
@@ -379,14 +383,23 @@ def _on_slot(world: World) -> None:
         b = _book(pool)
         b.now = now
         assert b.pool is not None
-        before = (b.bids.data(), b.asks.data(), b.heap.data(), b.market.seq_num)
-        if b.rng.random() < 0.25 and not b.quiet:
+        requote = b.rng.random() < 0.25 and not b.quiet
+        crank = world.slot % CRANK_EVERY == 0 and len(b.heap) > 0
+        # only the makers and the cranker change the book here (a slot of neither: no copy)
+        before = (
+            (b.bids.data(), b.asks.data(), b.heap.data(), b.market.seq_num)
+            if requote or crank
+            else None
+        )
+        if requote:
             fair = world.fair_price(b.pool) * b.market.base_lot_size / b.market.quote_lot_size
             _requote(b, fair)
-        if world.slot % CRANK_EVERY == 0 and len(b.heap):
+        if crank:
             ob.consume_events(b.market, b.heap, 8)
         b.mid = _mid(b)
-        if (b.bids.data(), b.asks.data(), b.heap.data(), b.market.seq_num) != before:
+        if before is not None and (
+            (b.bids.data(), b.asks.data(), b.heap.data(), b.market.seq_num) != before
+        ):
             _write(world, b.bids_address, b.bids.data())
             _write(world, b.asks_address, b.asks.data())
             _write(world, b.heap_address, b.heap.data())

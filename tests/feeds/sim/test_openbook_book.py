@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from feeds.sim import orderbook as ob
 from feeds.venues import openbook_v2
+from feeds.venues.openbook_v2 import sim as openbook_sim
 
 OWNER = bytes(range(32))
 TAKER = bytes([7] * 32)
@@ -201,6 +202,11 @@ def test_inserts_and_removes_keep_a_valid_tree_in_the_programs_order(
             assert sorted(keys) == sorted(held)
             walked = [leaf.key for _, leaf in side.iter_tree(ob.FIXED)]
             assert walked == sorted(held, reverse=tree_type == ob.BIDS)
+            # the makers' best price, read from the fixed tree, is ``iter_all``'s first
+            # valid order's (some expired by then)
+            now = r.randint(0, 90)
+            first = next((i.price_lots for i in side.iter_all(now) if i.valid), None)
+            assert openbook_sim.best(side, now) == first
         # every slot below the bump index is in the tree or on the free list
         bump = struct.unpack_from("<I", side.buf, ob._BUMP)[0]
         free_len, head = struct.unpack_from("<II", side.buf, ob._FREE_LEN)
