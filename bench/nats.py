@@ -49,23 +49,12 @@ from typing import Any
 
 from arbscope.fleet import CODEC_LEVEL
 from bench.e2e import Bench, _flood, _writes, arb_round, pct
-from bench.report import markdown
+from bench.report import cpu_s, markdown
 
 REGION = "bench"
 SEED = 11
 GOAL_RATIO = 0.80  # via NATS / direct, end to end on one box (issue 38)
 GOAL_P99_MS = 1.0  # added latency p99 at the paced rate
-
-
-def cpu_s(pid: int, thread: bool = False) -> float:
-    """CPU time (user + system, s) a process has used, from /proc; with ``thread``, its
-    main thread's alone (a Python process's event loop, without its other threads)."""
-    try:
-        where = f"/proc/{pid}/task/{pid}/stat" if thread else f"/proc/{pid}/stat"
-        fields = Path(where).read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return float("nan")
 
 
 def rss_mb(pid: int) -> float:

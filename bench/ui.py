@@ -43,7 +43,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.report import markdown
+from bench.report import cpu_s, markdown
 
 SEED = 17
 
@@ -144,6 +144,7 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         c0, t0, rss0 = time.process_time(), time.monotonic(), _rss_mb()
         trims0, released0 = trim.trims, trim.released
         sim = getattr(a, "sim_pid", None)
+        sim_cpu0, slot0 = (cpu_s(sim) if sim else float("nan")), session.slot
         r0 = sum(c.reconnects for c in session.pool.counters)
         gaps0 = (session.pool.resnapshots, session.pool.gaps_covered)
         end = t0 + a.seconds
@@ -175,6 +176,10 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         cpu = time.process_time() - c0
         rss1 = _rss_mb()
         sim_rss_at.append((wall, _rss_mb(sim)))
+        # the simulator keeping its clock or not (a market too big to step in a slot
+        # stretches its slots, and a client it cannot write to fast enough is cut)
+        sim_cores = ((cpu_s(sim) if sim else float("nan")) - sim_cpu0) / wall
+        slot_ms = 1e3 * wall / max(session.slot - slot0, 1)
         reconnects = sum(c.reconnects for c in session.pool.counters) - r0
         # the gaps the reconnects left: fetched again, or covered by another stream
         refills = session.pool.resnapshots - gaps0[0]
@@ -210,6 +215,9 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         "rss_mb_end": rss1,
         "rss_mb_over_time": [*rss_at, (wall, rss1)],
         "simulator_rss_mb_over_time": sim_rss_at,
+        "simulator_cores": sim_cores,
+        "simulator_slot_ms": slot_ms,
+        "slot_ms": a.slot_ms,
         "reconnects": reconnects,
         "gap_refills": refills,
         "gaps_covered": covered,
@@ -505,6 +513,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{r['simulator_rss_mb_over_time'][0][1]:.0f} -> "
             f"{r['simulator_rss_mb_over_time'][-1][1]:.0f} MB",
             "bounded (its PubSub queues)",
+        ),
+        (
+            "the simulator: CPU, a slot every",
+            f"{r['simulator_cores']:.2f} cores, {r['simulator_slot_ms']:.0f} ms",
+            f"its clock: {r['slot_ms']:g} ms (a saturated one stretches it)",
         ),
     ]
     rows.append(
