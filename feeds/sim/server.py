@@ -967,7 +967,7 @@ class _Endpoint:
                         out.append((conn, _slot_notification(sid, ahead)))
                 if mine:
                     sid, key = mine[0]
-                    value = json.dumps(w.accounts[key].value())
+                    value = w.accounts[key].value_json()
                     out.append((conn, account_notification(sid, ahead, value)))
             if mine and p.repoint_rate and r.random() < p.repoint_rate:
                 sid, key = r.choice(mine)
@@ -1363,7 +1363,7 @@ class SimServer:
         while len(self.slot_times) > FEE_SLOTS * 4:
             self.slot_times.pop(next(iter(self.slot_times)))
         self.fees.append(self.fee_sample(res))
-        values = {k: json.dumps(_now(self.world, k).value()) for k in res.changed}
+        values = {k: _now(self.world, k).value_json() for k in res.changed}
         copies = {k: _copy(_now(self.world, k)) for k in res.changed}
         self.recent.append(Rooted(res, values, copies))
         if self.grpc:
@@ -1715,7 +1715,7 @@ class SimServer:
             res = self.world.step()
             self.remember(res.changed, res.slot)
             self.fees.append(self.fee_sample(res))
-            values = {k: json.dumps(_now(self.world, k).value()) for k in res.changed}
+            values = {k: _now(self.world, k).value_json() for k in res.changed}
             rec = slot_record(res, {k: _now(self.world, k) for k in res.changed}, self.chain)
             for i, ep in enumerate(self.endpoints):
                 for conn, text in ep.render(res, values):

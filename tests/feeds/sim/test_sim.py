@@ -15,6 +15,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import engine_rs.python as py
 from engine_rs import decoded as D
@@ -401,3 +403,22 @@ def test_the_clock_sysvar_is_written_every_slot_as_a_node_serves_it() -> None:
         assert c.epoch == w.slot // 432_000 and c.leader_schedule_epoch == c.epoch + 1
         assert SYSVAR_CLOCK in changed
     assert twin_decode.clock_unix_timestamp(acc.data, SYSVAR_OWNER) == w.unix_time()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    owner=st.text(max_size=50),
+    data=st.binary(max_size=3000),
+    lamports=st.integers(0, 2**64 - 1),
+    executable=st.booleans(),
+)
+def test_an_accounts_json_value_is_the_encoders_text(
+    owner: str, data: bytes, lamports: int, executable: bool
+) -> None:
+    """``Account.value_json`` (what every notification and account answer carries, written
+    out without the encoder's scan of the base64) is ``json.dumps`` of its ``value``, byte
+    for byte: any owner text (quotes, controls, non-ASCII), any data, any lamports."""
+    from feeds.sim.state import Account
+
+    acc = Account(owner, data, lamports, executable)
+    assert acc.value_json() == json.dumps(acc.value())
