@@ -144,7 +144,7 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         c0, t0, rss0 = time.process_time(), time.monotonic(), _rss_mb()
         trims0, released0 = trim.trims, trim.released
         sim = getattr(a, "sim_pid", None)
-        sim_cpu0, slot0 = (cpu_s(sim) if sim else float("nan")), session.slot
+        sim_cpu0, slot0 = (cpu_s(sim) if sim else float("nan")), await _sim_slot(urls)
         r0 = sum(c.reconnects for c in session.pool.counters)
         gaps0 = (session.pool.resnapshots, session.pool.gaps_covered)
         end = t0 + a.seconds
@@ -179,7 +179,7 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         # the simulator keeping its clock or not (a market too big to step in a slot
         # stretches its slots, and a client it cannot write to fast enough is cut)
         sim_cores = ((cpu_s(sim) if sim else float("nan")) - sim_cpu0) / wall
-        slot_ms = 1e3 * wall / max(session.slot - slot0, 1)
+        slot_ms = 1e3 * wall / max(await _sim_slot(urls) - slot0, 1)
         reconnects = sum(c.reconnects for c in session.pool.counters) - r0
         # the gaps the reconnects left: fetched again, or covered by another stream
         refills = session.pool.resnapshots - gaps0[0]
@@ -228,6 +228,15 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         "theme_latency_p99_ms": 1e3 * _nearest_rank(lat_t, 99.0),
         **holds.summary(),
     }
+
+
+async def _sim_slot(urls: list[list[str]]) -> int:
+    """The simulator's own slot (``getSlot`` at ``processed``: its clock, not what has
+    reached the dashboard)."""
+    from feeds.clients.rpc import RpcClient
+
+    async with RpcClient(urls[0][1]) as rpc:
+        return int(await rpc.call("getSlot", [{"commitment": "processed"}]))
 
 
 async def _toggle_pause(app: Any) -> float:
