@@ -184,11 +184,20 @@ def rows(d: Path) -> list[Row]:
         )
     else:
         size = f"{u.get('pools', '?')} pools, {u.get('endpoints', '?')} endpoints"
+        # the simulator feeding it: its CPU, and a slot every how long against its clock
+        # (one that cannot step the market in a slot stretches its slots)
+        fed = (
+            f"; the simulator {u['simulator_cores']:.2f} cores, a slot every "
+            f"{u['simulator_slot_ms']:,.0f} ms (clock {u.get('slot_ms', 0):g})"
+            if "simulator_slot_ms" in u
+            else ""
+        )
         out.append(
             (
                 f"dashboard ({size}): CPU",
                 f"{u['cpu_cores']:.2f} cores",
-                f"{u.get('messages_per_s', 0):,.0f} feed msg/s",
+                f"{u.get('messages_per_s', 0):,.0f} feed msg/s, "
+                f"{u.get('reconnects', 0)} reconnects{fed}",
                 "<= 1 core",
                 _met(u["cpu_cores"] <= 1.0),
             )
