@@ -106,6 +106,11 @@ def encode_market(r: Any) -> bytes:
 LEVELS = 6  # price levels the makers keep each side
 MAKERS = 3  # open-orders accounts quoting each market
 CRANK_EVERY = 4  # slots between the cranker's consume_events
+# a market's makers requote about every fourth mainnet slot (0.4 s): 1.6 s apart on
+# average whatever the world's slot time (a world of 40 ms slots requotes as often a
+# second, not ten times as often: its books' accounts are most of what a node sends)
+REQUOTE_EVERY_S = 1.6
+MAINNET_SLOT_S = 0.4
 MAX_OPEN_ORDERS = 24  # an OpenOrdersAccount's order slots (state/open_orders_account.rs)
 
 
@@ -374,16 +379,24 @@ def _requote(b: Book, fair_lots: float) -> None:
                 _place(b, side, price, qty, r.choice(b.makers), tif)
 
 
+def requote_chance(slot_seconds: float) -> float:
+    """The chance a market's makers requote in one slot of ``slot_seconds``: the rate of
+    one every :data:`REQUOTE_EVERY_S` (a quarter at mainnet's 0.4 s slot, exactly)."""
+    return 1.0 - (1.0 - MAINNET_SLOT_S / REQUOTE_EVERY_S) ** (slot_seconds / MAINNET_SLOT_S)
+
+
 def _on_slot(world: World) -> None:
-    """Each market's makers requote about every fourth slot; the cranker consumes up to
-    8 events every ``CRANK_EVERY`` slots. The accounts that changed are written."""
+    """Each market's makers requote about every :data:`REQUOTE_EVERY_S` (every fourth
+    slot at mainnet's slot time); the cranker consumes up to 8 events every
+    ``CRANK_EVERY`` slots. The accounts that changed are written."""
     pools: list[Pool] = world.venue_state[IDS.name]
     now = now_ts(world)
+    chance = requote_chance(world.config.slot_seconds)
     for pool in pools:
         b = _book(pool)
         b.now = now
         assert b.pool is not None
-        requote = b.rng.random() < 0.25 and not b.quiet
+        requote = b.rng.random() < chance and not b.quiet
         crank = world.slot % CRANK_EVERY == 0 and len(b.heap) > 0
         # only the makers and the cranker change the book here (a slot of neither: no copy)
         before = (
