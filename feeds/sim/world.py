@@ -154,6 +154,11 @@ class WorldConfig:
     # a folder of real program binaries (``arbscope sim --programs DIR``): the server's
     # chain runs transactions with them as its bank (:mod:`feeds.sim.bank`); "" none
     programs: str = ""
+    # how often an order book's makers requote, in seconds of the world's time on average
+    # (None: about every fourth slot, whatever a slot lasts). A world whose slots are
+    # shorter than mainnet's for a busy market (``bench.ui``'s 40 ms) sets it, so its
+    # books move as often a second as mainnet's, not ten times as often
+    book_requote_s: float | None = None
 
     @classmethod
     def mainnet_like(cls, **kw: Any) -> WorldConfig:

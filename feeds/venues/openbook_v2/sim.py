@@ -106,11 +106,7 @@ def encode_market(r: Any) -> bytes:
 LEVELS = 6  # price levels the makers keep each side
 MAKERS = 3  # open-orders accounts quoting each market
 CRANK_EVERY = 4  # slots between the cranker's consume_events
-# a market's makers requote about every fourth mainnet slot (0.4 s): 1.6 s apart on
-# average whatever the world's slot time (a world of 40 ms slots requotes as often a
-# second, not ten times as often: its books' accounts are most of what a node sends)
-REQUOTE_EVERY_S = 1.6
-MAINNET_SLOT_S = 0.4
+REQUOTE_CHANCE = 0.25  # a market's makers requote about every fourth slot by default
 MAX_OPEN_ORDERS = 24  # an OpenOrdersAccount's order slots (state/open_orders_account.rs)
 
 
@@ -379,19 +375,22 @@ def _requote(b: Book, fair_lots: float) -> None:
                 _place(b, side, price, qty, r.choice(b.makers), tif)
 
 
-def requote_chance(slot_seconds: float) -> float:
-    """The chance a market's makers requote in one slot of ``slot_seconds``: the rate of
-    one every :data:`REQUOTE_EVERY_S` (a quarter at mainnet's 0.4 s slot, exactly)."""
-    return 1.0 - (1.0 - MAINNET_SLOT_S / REQUOTE_EVERY_S) ** (slot_seconds / MAINNET_SLOT_S)
+def requote_chance(slot_seconds: float, every_s: float | None) -> float:
+    """The chance a market's makers requote in one slot of ``slot_seconds``: about every
+    fourth slot (:data:`REQUOTE_CHANCE`), or, with ``every_s``
+    (``WorldConfig.book_requote_s``), the rate of one every ``every_s`` seconds."""
+    if every_s is None:
+        return REQUOTE_CHANCE
+    return 1.0 - math.exp(-slot_seconds / every_s)
 
 
 def _on_slot(world: World) -> None:
-    """Each market's makers requote about every :data:`REQUOTE_EVERY_S` (every fourth
-    slot at mainnet's slot time); the cranker consumes up to 8 events every
+    """Each market's makers requote about every fourth slot (or every
+    ``WorldConfig.book_requote_s``); the cranker consumes up to 8 events every
     ``CRANK_EVERY`` slots. The accounts that changed are written."""
     pools: list[Pool] = world.venue_state[IDS.name]
     now = now_ts(world)
-    chance = requote_chance(world.config.slot_seconds)
+    chance = requote_chance(world.config.slot_seconds, world.config.book_requote_s)
     for pool in pools:
         b = _book(pool)
         b.now = now
