@@ -327,9 +327,10 @@ class Building(ExecutorCore):
     def prewarm(self, opp: Any) -> bool:
         """Compile ahead, off the hot path, what the fast path's order on ``opp`` (an
         ``Opportunity``) computes on first use: whether it fits (``sendable``), its hops'
-        swap templates and its message's template (an order then only patches them: the same bytes), from what
-        is held now (:meth:`_warm`; nothing is read from the node). Whether a message
-        template was compiled (False too when its order could not go the fast way)."""
+        swap templates and its message's template (an order then only patches them: the
+        same bytes), from what is held now (:meth:`_warm`; nothing is read from the
+        node). Whether a message template was compiled (False too when its order could
+        not go the fast way)."""
         if not (self.fast_path and self.armed) or self.wallet is None:
             return False
         amount = int(opp.amount_in)

@@ -104,8 +104,7 @@ def test_each_goal_is_judged_from_this_runs_figures(tmp_path: Path) -> None:
     assert cpu[0] == "dashboard (3000 pools, 5 endpoints): CPU" and cpu[4] == "yes"
     # beside it, what fed it: a simulator that cannot keep its clock stretches its slots
     assert cpu[2] == (
-        "17,000 feed msg/s, 3 reconnects; the simulator 0.97 cores, a slot every 121 ms "
-        "(clock 40)"
+        "17,000 feed msg/s, 3 reconnects; the simulator 0.97 cores, a slot every 121 ms (clock 40)"
     )
     keys = next(r for r in rows(tmp_path) if r[0].startswith("dashboard: key"))
     assert keys[4] == "no"
