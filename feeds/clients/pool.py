@@ -222,7 +222,7 @@ class FeedPool:
         # round before its first outage not yet filled (the outage began after it)
         self._round = 0
         self._whole_from: list[int | None] = [None] * len(self.endpoints)
-        self._whole_marks = [0] * len(self.endpoints)
+        self._whole_marks = [(0, 0, 0, 0)] * len(self.endpoints)
         self._down_from: list[int | None] = [None] * len(self.endpoints)
         self.gaps_covered = 0  # reconnects whose gap another endpoint's stream covered
         self._retry: list[tuple[str, int]] = []
@@ -820,14 +820,16 @@ class FeedPool:
     def note_streams(self) -> None:
         """A maintenance round's look at the streams, before it changes the
         subscriptions (what :meth:`fill_gaps` judges a gap by): which endpoints have every
-        subscription answered, none refused and no new reconnect, and which went down."""
+        subscription answered, none refused, no new reconnect and no frame dropped
+        (malformed, rejected, oversize: a change the stream carried and the ingest never
+        took), and which went down."""
         self._round += 1
         r = self._round
         for j, c in enumerate(self.counters):
             if not (c.connected and not c.refused and c.subscriptions >= self.wanted):
                 self._whole_from[j] = None
-            elif self._whole_from[j] is None or c.reconnects != self._whole_marks[j]:
-                self._whole_from[j], self._whole_marks[j] = r, c.reconnects
+            elif self._whole_from[j] is None or _dropped(c) != self._whole_marks[j]:
+                self._whole_from[j], self._whole_marks[j] = r, _dropped(c)
             if c.reconnects > self._reconnects_seen[j] and self._down_from[j] is None:
                 self._down_from[j] = r - 1
 
@@ -1238,3 +1240,9 @@ def _answer_slot(accounts: dict[str, RawAccount | None]) -> int:
     """The slot a fetch's answer speaks for (its newest context slot; 0 when it holds no
     account): what an account absent from it is as of."""
     return max((a.slot for a in accounts.values() if a is not None), default=0)
+
+
+def _dropped(c: HealthCounters) -> tuple[int, int, int, int]:
+    """An endpoint's reconnects and the frames it could not apply: a stream is whole
+    only while none of them moves."""
+    return (c.reconnects, c.malformed, c.rejected, c.oversize)

@@ -242,7 +242,17 @@ async def test_a_gap_fill_that_failed_halfway_resumes_where_it_stopped(
 
 
 @pytest.mark.parametrize(
-    "other", ["whole", "cut too", "refused some", "subscribing", "whole only after"]
+    "other",
+    [
+        "whole",
+        "cut too",
+        "refused some",
+        "subscribing",
+        "whole only after",
+        "malformed",
+        "rejected",
+        "oversize",
+    ],
 )
 async def test_a_reconnect_is_filled_unless_another_endpoint_streamed_everything_meanwhile(
     eng: types.ModuleType, other: str
@@ -250,7 +260,9 @@ async def test_a_reconnect_is_filled_unless_another_endpoint_streamed_everything
     """Endpoint 1 drops (a maintenance round sees it down) and comes back subscribed.
     Its gap is fetched again unless endpoint 0 streamed every watched account all through
     the outage: connected with every subscription answered and none refused from the
-    round before the outage on, and no reconnect of its own."""
+    round before the outage on, no reconnect of its own, and no frame it could not apply
+    (malformed, rejected, over the size limit: a change the stream carried and the ingest
+    never took)."""
     cfg = WorldConfig(seed=5, tokens=30, pools=60, trades_per_slot=10)
     profs = [EndpointProfile(n, latency_ms=1, jitter_ms=0) for n in ("zero", "one")]
     async with SimServer(cfg, profs) as server:
@@ -274,6 +286,8 @@ async def test_a_reconnect_is_filled_unless_another_endpoint_streamed_everything
             c0.subscriptions = pool.wanted - 1
         elif other == "whole only after":
             c0.connected = True
+        elif other in ("malformed", "rejected", "oversize"):
+            setattr(c0, other, getattr(c0, other) + 1)  # a frame endpoint 0 dropped
         pool.note_streams()  # a maintenance round: endpoint 1 down
         await pool.fill_gaps()
         c0.refused, c0.subscriptions = 0, pool.wanted
