@@ -826,10 +826,11 @@ class FeedPool:
         self._round += 1
         r = self._round
         for j, c in enumerate(self.counters):
+            marks = _dropped(c)
             if not (c.connected and not c.refused and c.subscriptions >= self.wanted):
                 self._whole_from[j] = None
-            elif self._whole_from[j] is None or _dropped(c) != self._whole_marks[j]:
-                self._whole_from[j], self._whole_marks[j] = r, _dropped(c)
+            elif self._whole_from[j] is None or marks != self._whole_marks[j]:
+                self._whole_from[j], self._whole_marks[j] = r, marks
             if c.reconnects > self._reconnects_seen[j] and self._down_from[j] is None:
                 self._down_from[j] = r - 1
 
