@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from engine_rs.errors import EngineError
+from engine_rs.records import EndpointStats
 
 from .. import venues
 from ..health import FeedHealth, HealthCounters, standing
@@ -222,7 +223,7 @@ class FeedPool:
         # round before its first outage not yet filled (the outage began after it)
         self._round = 0
         self._whole_from: list[int | None] = [None] * len(self.endpoints)
-        self._whole_marks = [(0, 0, 0, 0)] * len(self.endpoints)
+        self._whole_marks: list[tuple[int, ...]] = [()] * len(self.endpoints)
         self._down_from: list[int | None] = [None] * len(self.endpoints)
         self.gaps_covered = 0  # reconnects whose gap another endpoint's stream covered
         self._retry: list[tuple[str, int]] = []
@@ -825,9 +826,14 @@ class FeedPool:
         took), and which went down."""
         self._round += 1
         r = self._round
+        integrity = {e.endpoint: e for e in self.ingest.endpoint_stats()}
         for j, c in enumerate(self.counters):
-            marks = _dropped(c)
-            if not (c.connected and not c.refused and c.subscriptions >= self.wanted):
+            i = integrity.get(c.endpoint)
+            marks = _dropped(c, i)
+            quarantined = i is not None and i.quarantined
+            if quarantined or not (
+                c.connected and not c.refused and c.subscriptions >= self.wanted
+            ):
                 self._whole_from[j] = None
             elif self._whole_from[j] is None or marks != self._whole_marks[j]:
                 self._whole_from[j], self._whole_marks[j] = r, marks
@@ -1243,7 +1249,12 @@ def _answer_slot(accounts: dict[str, RawAccount | None]) -> int:
     return max((a.slot for a in accounts.values() if a is not None), default=0)
 
 
-def _dropped(c: HealthCounters) -> tuple[int, int, int, int]:
-    """An endpoint's reconnects and the frames it could not apply: a stream is whole
-    only while none of them moves."""
-    return (c.reconnects, c.malformed, c.rejected, c.oversize)
+def _dropped(c: HealthCounters, i: EndpointStats | None) -> tuple[int, ...]:
+    """An endpoint's reconnects and the frames it sent that the ingest did not apply: a
+    stream is whole only while none of them moves. The transport's (malformed, rejected,
+    oversize) and the ingest's integrity guard's (``i``, its :class:`EndpointStats`): a
+    slot or an account from the future, a subscription id never given, a pool re-pointed
+    at other mints or vaults, a copy outvoted, a copy held back in quarantine. An older
+    copy than the ingest holds is not one (it had the change already)."""
+    guard = (i.implausible, i.unknown, i.identity, i.disagreed, i.held_back) if i else (0,) * 5
+    return (c.reconnects, c.malformed, c.rejected, c.oversize, *guard)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import time
 import types
 from collections.abc import Callable
 from dataclasses import replace
@@ -17,10 +19,12 @@ from dataclasses import replace
 import pytest
 
 from arbscope import sources
+from engine_rs.errors import DecodeError
 from feeds.clients.pool import BootProgress, Endpoint, FeedPool
 from feeds.clients.rpc import RpcError
-from feeds.sim.server import EndpointProfile, SimServer
+from feeds.sim.server import IDENTITY_KEYS, EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
+from tests.support.frames import account_frame
 from tests.support.hostile import until
 
 CFG = WorldConfig(seed=5, tokens=8, pools=16, trades_per_slot=10)
@@ -252,6 +256,8 @@ async def test_a_gap_fill_that_failed_halfway_resumes_where_it_stopped(
         "malformed",
         "rejected",
         "oversize",
+        "unknown",
+        "identity",
     ],
 )
 async def test_a_reconnect_is_filled_unless_another_endpoint_streamed_everything_meanwhile(
@@ -262,7 +268,8 @@ async def test_a_reconnect_is_filled_unless_another_endpoint_streamed_everything
     the outage: connected with every subscription answered and none refused from the
     round before the outage on, no reconnect of its own, and no frame it could not apply
     (malformed, rejected, over the size limit: a change the stream carried and the ingest
-    never took)."""
+    never took; a notification for a subscription it never gave, a pool re-pointed at
+    other mints or vaults: frames the ingest's guard refused)."""
     cfg = WorldConfig(seed=5, tokens=30, pools=60, trades_per_slot=10)
     profs = [EndpointProfile(n, latency_ms=1, jitter_ms=0) for n in ("zero", "one")]
     async with SimServer(cfg, profs) as server:
@@ -288,6 +295,21 @@ async def test_a_reconnect_is_filled_unless_another_endpoint_streamed_everything
             c0.connected = True
         elif other in ("malformed", "rejected", "oversize"):
             setattr(c0, other, getattr(c0, other) + 1)  # a frame endpoint 0 dropped
+        elif other == "unknown":  # a notification for an id it never gave
+            pool_ = server.world.pools[0].address
+            frame = account_frame(991, server.world.slot, server.world.accounts[pool_].value_json())
+            real.frame(c0.endpoint, frame.encode(), time.monotonic_ns())
+        elif other == "identity":  # a pool re-pointed at other mints and vaults: refused
+            pool_ = next(
+                p.address
+                for p in server.world.pools
+                if len(server.world.accounts[p.address].data) in IDENTITY_KEYS
+            )
+            real.bind(c0.endpoint, 992, pool_, "account")
+            lie = server.repointed(pool_, random.Random(3))
+            frame = account_frame(992, server.world.slot + 1, lie)
+            with pytest.raises(DecodeError, match="identity"):
+                real.frame(c0.endpoint, frame.encode(), time.monotonic_ns())
         pool.note_streams()  # a maintenance round: endpoint 1 down
         await pool.fill_gaps()
         c0.refused, c0.subscriptions = 0, pool.wanted
