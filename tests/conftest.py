@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
+import sys
+import threading
 import types
 from pathlib import Path
 
@@ -100,3 +103,36 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if JS_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.js)
+
+
+# What a test leaves running outlives pytest: the interpreter joins its threads (the
+# executors' workers among them) before it exits. CI's run of stop 56 printed its summary
+# and then hung until the job's limit, 50 minutes later, with nothing to say why. The
+# session's end names the threads and child processes still alive, and if the process
+# has not exited EXIT_GRACE_S later, every thread's stack is printed and it exits (1):
+# a red run that says where, never a silent hang.
+EXIT_GRACE_S = 120.0
+
+
+def _children() -> list[str]:
+    """This process's live children (pid and command line), from /proc."""
+    out = []
+    for task in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        for pid in task.read_text().split():
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            out.append(f"{pid} {cmd.decode(errors='replace').strip()[:160]}")
+    return out
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    main = threading.main_thread()
+    threads = [t for t in threading.enumerate() if t is not main and t.is_alive()]
+    left = [f"thread {t.name!r}{' (daemon)' if t.daemon else ''}" for t in threads]
+    left += [f"child process {c}" for c in _children()]
+    if left:
+        print("\nleft running after the tests:", *left, sep="\n  ", file=sys.__stderr__)
+    faulthandler.dump_traceback_later(EXIT_GRACE_S, exit=True, file=2)  # (stderr)
