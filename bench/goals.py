@@ -124,7 +124,18 @@ def rows(d: Path) -> list[Row]:
         (
             "journal, as the session records it",
             NOT if per_hour is None else f"{per_hour / MB:,.1f} MB / recorded hour",
-            "" if whole is None else f"whole inputs {whole / MB:,.1f} MB / h",
+            "; ".join(
+                part
+                for part in (
+                    "" if whole is None else f"whole inputs {whole / MB:,.1f} MB / h",
+                    # the recording's slots: what "an hour" is counted from
+                    ""
+                    if _get(j, "slot_ms") is None
+                    else f"{_get(j, 'slots'):,} slots, one every {_get(j, 'slot_ms'):,.0f} ms "
+                    f"(clock {_get(j, 'clock_slot_ms'):g})",
+                )
+                if part
+            ),
             "<= 100 MB / h",
             _met(None if per_hour is None else per_hour / MB <= 100),
         )

@@ -3,6 +3,8 @@
 1. **Record**: a simulated session over loopback PubSub (3 endpoints) with its clock
    sped up ``--accel`` times (slots of 400/accel ms, screen ticks of 200/accel ms, so the
    recording holds as many slots and ticks as ``--minutes`` of a real-time session).
+   What the recording stands for is the slots the simulator made, at mainnet's 0.4 s
+   each: a simulator that cannot keep its clock records fewer slots in the same time.
 2. **Size**: what the session's recorder stored, per recorded hour (goal <= 100 MB).
 3. **Write rate**: that session's inputs (as received: deltas restored) re-recorded into
    a fresh journal as fast as possible, as the recorder does — large accounts as deltas
@@ -30,8 +32,13 @@ from typing import Any
 
 from bench.report import markdown
 
+MAINNET_SLOT_S = 0.4  # what a recorded slot stands for: mainnet's pace
 
-async def record(db: Path, minutes: float, accel: float, seed: int) -> tuple[str, str, float]:
+
+async def record(db: Path, minutes: float, accel: float, seed: int) -> tuple[str, str, float, int]:
+    """The session recorded into ``db``: its id, its digest, the wall time it ran and the
+    slots the simulator made meanwhile (fewer than ``wall / slot time`` when it cannot
+    keep its clock: the recording is then a shorter stretch of chain)."""
     from arbscope import sources
     from arbscope.session import RecordSettings
     from feeds.sim.world import WorldConfig
@@ -42,13 +49,13 @@ async def record(db: Path, minutes: float, accel: float, seed: int) -> tuple[str
         sim=sources.SimSettings(world=cfg),
         record=RecordSettings(db, batch_s=0.2 / accel),
     )
-    if s.feeds.simulated:
-        sources.simulator(s).slot_seconds = 0.4 / accel
+    sim = sources.simulator(s)
+    sim.slot_seconds = 0.4 / accel
     wall = minutes * 60 / accel
     await s.run_for(wall, tick_s=0.2 / accel)
     if s.start_error:
         raise RuntimeError(s.start_error)
-    return s.session_id, s.digest, wall
+    return s.session_id, s.digest, wall, sim.world.slot - cfg.first_slot
 
 
 async def raw_inputs(db: Path, sid: str) -> AsyncIterator[tuple[int, bytes]]:
@@ -190,7 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--session", metavar="ID")
     a = ap.parse_args(argv)
     mb = 1 << 20
-    sim_s = a.minutes * 60
+    sim_s = a.minutes * 60  # the recording's chain time: its slots at mainnet's pace
+    slots = 0
     rss: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
@@ -203,7 +211,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 f"# recording {a.minutes:g} simulated minutes at {a.accel:g}x ...", file=sys.stderr
             )
-            sid, live, _wall = asyncio.run(record(db, a.minutes, a.accel, a.seed))
+            sid, live, wall, slots = asyncio.run(record(db, a.minutes, a.accel, a.seed))
+            # per recorded hour of chain, whatever pace the simulator kept: at its
+            # clock's (a slot each 0.4 / accel s) this is --minutes; a simulator
+            # slower than its clock (the machine busy, a slower build) records fewer
+            # slots in the same wall time, and the sizes and the replay's speed-up
+            # would otherwise be of a shorter session counted as the full one
+            sim_s = slots * MAINNET_SLOT_S
+            print(
+                f"# recorded {slots:,} slots in {wall:,.0f} s: one every "
+                f"{wall / max(slots, 1) * 1e3:,.0f} ms (clock {400 / a.accel:g} ms), "
+                f"{sim_s / 60:,.2f} minutes of chain",
+                file=sys.stderr,
+            )
         rss["record"] = peak_rss_mb()
         recorded = asyncio.run(stored_bytes(db, sid))
         batch_ns = int(0.2e9 / a.accel)
@@ -239,7 +259,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ok = digests == {live}
     per_hour = recorded * 3600 / sim_s
     out = {
-        "simulated_minutes": a.minutes,
+        "simulated_minutes": sim_s / 60,
+        "slots": slots,
+        "slot_ms": 1e3 * a.minutes * 60 / a.accel / slots if slots else None,
+        "clock_slot_ms": 400 / a.accel,
         "inputs": inputs,
         "frames": frames,
         "recorded_bytes": recorded,
@@ -251,8 +274,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "digest_matches": ok,
         "peak_rss_mb": rss,
     }
+    made = f"{slots:,} slots, " if slots else ""
     print(
-        f"# journal: {a.minutes:g}-minute simulated session (3 endpoints), "
+        f"# journal: {sim_s / 60:,.2f}-minute simulated session ({made}3 endpoints), "
         f"{inputs:,} inputs ({frames:,} frames); medians"
     )
     rows = [

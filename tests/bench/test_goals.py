@@ -55,6 +55,9 @@ def test_each_goal_is_judged_from_this_runs_figures(tmp_path: Path) -> None:
             "replay_frames_per_s": 9_000.0,
             "digest_matches": False,
             "peak_rss_mb": {"record": 281.0, "write": 281.0, "replay": 285.0},
+            "slots": 1_234,
+            "slot_ms": 48.6,
+            "clock_slot_ms": 40.0,
         },
     )
     write(
@@ -96,6 +99,7 @@ def test_each_goal_is_judged_from_this_runs_figures(tmp_path: Path) -> None:
     assert g["gRPC queue -> graph p99"][4] == "yes"
     assert g["journal, as the session records it"][4] == "yes"
     assert "584.0 MB" in g["journal, as the session records it"][2]
+    assert "1,234 slots, one every 49 ms (clock 40)" in g["journal, as the session records it"][2]
     assert g["replay, headless"][4] == "no"  # fast enough, but the digest differs
     assert "DIFFERENT" in g["replay, headless"][1]
     assert g["NATS consumer / direct"][4] == "yes"
