@@ -41,7 +41,7 @@ from engine_rs import backend
 from engine_rs.errors import EngineError
 from engine_rs.records import ScorePolicy
 from feeds.health import FeedHealth
-from storage.codec import HEADER, KINDS, Input, Kind, decompress, unpack
+from storage.codec import HEADER, KINDS, ChunkDecoder, Input, Kind, unpack
 from storage.delta import Restorer, frame_parts
 from storage.journal import Chunk, Event, Journal, JournalError, SessionInfo
 from storage.recorder import DIGEST_KINDS, Digest, JournaledEvent, event_text
@@ -449,11 +449,12 @@ class ReplaySession:
         restore = restorer.restore
         defer = restorer if batched and self._untimed() else None
         scan = self.session.timer.active.FeedIngest.scan_frames  # (the active backend's)
+        decoder = ChunkDecoder()  # the chunks' dictionaries: this pass's, from the first
         async for c in self.journal.chunks(self.info.id):
             if c.raw_len > INLINE_BYTES:
-                raw = await asyncio.to_thread(decompress, c.blob, c.codec, c.raw_len)
+                raw = await asyncio.to_thread(decoder.chunk, c)
             else:
-                raw = decompress(c.blob, c.codec, c.raw_len)
+                raw = decoder.chunk(c)
             out: list[Item] = []
             try:
                 if batched:

@@ -61,14 +61,15 @@ async def record(db: Path, minutes: float, accel: float, seed: int) -> tuple[str
 async def raw_inputs(db: Path, sid: str) -> AsyncIterator[tuple[int, bytes]]:
     """(t_ns, packed input) of the recording, in order, as received (deltas restored),
     a chunk at a time (the recording is never held whole)."""
-    from storage.codec import decompress, pack, unpack
+    from storage.codec import ChunkDecoder, pack, unpack
     from storage.delta import Restorer
     from storage.journal import Journal
 
     restore = Restorer().restore
+    decoder = ChunkDecoder()
     async with await Journal.open(db, create=False) as j:
         async for c in j.chunks(sid):
-            for stored in unpack(decompress(c.blob, c.codec, c.raw_len)):
+            for stored in unpack(decoder.chunk(c)):
                 i = restore(stored)
                 yield i.t_ns, pack(i.kind, i.endpoint, i.t_ns, i.wall_us, i.payload)
 
@@ -81,11 +82,12 @@ async def write_rate(
     compressing and writing (reading the source is not counted); stored and raw bytes;
     inputs. ``out`` holds the same session (its id, config, token names, digest), so it
     replays as the recording does."""
-    from storage.codec import HEADER, compress_parts
+    from storage.codec import HEADER, ChunkCompressor
     from storage.delta import Encoder
     from storage.journal import Chunk, Journal
 
     enc = Encoder() if deltas else None
+    zc = ChunkCompressor(codec)  # a zstd dictionary trained on the first inputs, as live
     stored = raw_total = n = seq = no = t_first = 0
     spent = 0.0
     batch: list[bytes] = []
@@ -101,10 +103,12 @@ async def write_rate(
             nonlocal stored, raw_total, seq, no, spent, batch
             t0 = time.perf_counter()
             raw_len = sum(len(p) for p in batch)
-            blob = compress_parts(batch, codec)
+            blob, used, introduced = zc.compress(batch)
             k = len(batch) // 2
-            chunk = Chunk(no, seq, k, t_first, t_last, codec, raw_len, blob)
+            chunk = Chunk(no, seq, k, t_first, t_last, used, raw_len, blob)
             await j.write_batch(wsid, chunk, 0, [], 0)
+            if introduced is not None:
+                zc.adopt(introduced, no)
             spent += time.perf_counter() - t0
             stored += len(blob)
             raw_total += raw_len

@@ -43,9 +43,12 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import aiosqlite
+
+if TYPE_CHECKING:
+    from .codec import Input
 
 SCHEMA_VERSION = 3
 # fault injection for tests: PRAGMA max_page_count on every writing connection, so SQLite
@@ -898,6 +901,17 @@ class Journal:
             for c in rows:
                 yield c
             after = rows[-1].no
+
+    async def stored_inputs(self, session: str) -> AsyncIterator[Input]:
+        """The session's inputs as stored (a delta stays a delta: ``storage.delta.Restorer``
+        restores them), its chunks read in order and decompressed one at a time (with the
+        dictionaries they introduce: ``storage.codec.ChunkDecoder``)."""
+        from .codec import ChunkDecoder, unpack
+
+        decoder = ChunkDecoder()
+        async for c in self.chunks(session):
+            for i in unpack(decoder.chunk(c)):
+                yield i
 
     @_sql_errors
     async def events(self, session: str, kinds: Sequence[str] = ()) -> list[Event]:

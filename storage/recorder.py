@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from .codec import HEADER, Kind, best_codec, compress, compress_parts
+from .codec import HEADER, ChunkCompressor, Kind, best_codec, compress, compress_parts
 from .delta import MIN_SPAN, Encoder
 from .journal import Chunk, JournalError, SessionLock, new_session_id
 
@@ -375,12 +375,16 @@ class Recorder:
         seal_bytes: int | None = None,
         spill_dir: str | Path | None = None,
         deltas: bool = True,
+        dictionary: bool = True,
     ) -> None:
         self.journal, self.session, self.batch_s = journal, session, batch_s
         # large accounts stored as deltas against their last stored copy (storage.delta;
         # False: every input whole, as journals were before Kind.DELTA)
         self.deltas = Encoder() if deltas else None
         self.codec = codec or best_codec()
+        # the chunks' compression: zstd's with a dictionary trained on the session's first
+        # inputs (storage.codec: ChunkCompressor; False: each chunk alone, as before)
+        self._zc = ChunkCompressor(self.codec, train=dictionary)
         self.max_pending_bytes = max_pending_bytes
         # a batch big enough to compress well, small enough to leave room in the bound
         self.seal_bytes = seal_bytes or max(1, min(SEAL_BYTES, max_pending_bytes // 4))
@@ -730,9 +734,9 @@ class Recorder:
         self._in_bytes, self._ev_bytes = 0, 0
         self._sealing, self._sealing_n = size, n + len(events)
         try:
-            blob = raw_len = None
+            blob = raw_len = codec = introduced = None
             if n:
-                blob, raw_len = await asyncio.to_thread(_join_compress, inputs, self.codec)
+                blob, raw_len, codec, introduced = await asyncio.to_thread(self._compress, inputs)
         except BaseException:
             if not self.stopped:  # back in front: nothing is lost
                 self._inputs = inputs + self._inputs
@@ -746,7 +750,17 @@ class Recorder:
             raise
         finally:
             self._sealing = self._sealing_n = 0
-        self._add_ready(blob, raw_len, n, frames, t0, t1, events)
+        no = self._next_chunk
+        self._add_ready(blob, raw_len, n, frames, t0, t1, events, codec)
+        if introduced is not None and self._next_chunk > no:  # its chunk is chunk ``no``
+            self._zc.adopt(introduced, no)
+
+    def _compress(self, inputs: list[bytes]) -> tuple[bytes, int, str, Any]:
+        """A batch's chunk, its raw length and codec, and the dictionary it introduces
+        (in a thread: compressing tens of MB is no work for the loop; one at a time, under
+        the flush's lock)."""
+        blob, codec, introduced = self._zc.compress(inputs)
+        return blob, sum(len(p) for p in inputs), codec, introduced
 
     async def _seal_spill(self, spill: _Spill) -> None:
         """The next piece of the spill (and the events in memory) becomes a batch."""
@@ -930,8 +944,3 @@ class Recorder:
             log.warning(
                 "journal: could not store why session %s is incomplete: %s", self.session, exc
             )
-
-
-def _join_compress(inputs: list[bytes], codec: str) -> tuple[bytes, int]:
-    """A batch's chunk (in a thread: compressing tens of MB is no work for the loop)."""
-    return compress_parts(inputs, codec), sum(len(p) for p in inputs)

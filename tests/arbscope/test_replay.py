@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -128,21 +129,18 @@ async def _sessions(db: Path) -> list[str]:
 
 async def _with_deltas(src: Path, out: Path) -> tuple[str, int]:
     """The last session of ``src`` written again into ``out`` as the recorder writes it
-    now, its large accounts as deltas (``storage.delta.Encoder``), in chunks of 64 inputs:
-    its id, and how many inputs became deltas."""
-    from storage.codec import HEADER, compress_parts, decompress
+    now, its large accounts as deltas (``storage.delta.Encoder``), in chunks of 64 inputs
+    compressed as the recorder does (``ChunkCompressor``: a dictionary once trained): its
+    id, and how many inputs became deltas."""
+    from storage.codec import HEADER, ChunkCompressor
     from storage.delta import Encoder
     from storage.journal import Chunk, Journal
 
-    enc = Encoder()
+    enc, zc = Encoder(), ChunkCompressor("zstd")
     async with await Journal.open(src, create=False, write=False) as j:
         info = (await j.sessions())[-1]
         tokens = await j.tokens(info.id)
-        inputs = [
-            i
-            async for c in j.chunks(info.id)
-            for i in unpack(decompress(c.blob, c.codec, c.raw_len))
-        ]
+        inputs = [i async for i in j.stored_inputs(info.id)]
     async with await Journal.open(out) as j:
         sid = await j.begin_session(info.source, info.config, info.versions, session_id=info.id)
         await j.put_tokens(sid, tokens)
@@ -154,11 +152,13 @@ async def _with_deltas(src: Path, out: Path) -> tuple[str, int]:
                 kind, payload = enc.encode(int(i.kind), i.endpoint, i.payload)
                 parts += (HEADER.pack(kind, i.endpoint, i.t_ns, i.wall_us, len(payload)), payload)
             raw_len = sum(map(len, parts))
+            blob, codec, introduced = zc.compress(parts)
             chunk = Chunk(
-                no, seq, len(batch), batch[0].t_ns, batch[-1].t_ns, "zstd", raw_len,
-                compress_parts(parts, "zstd"),
+                no, seq, len(batch), batch[0].t_ns, batch[-1].t_ns, codec, raw_len, blob
             )  # fmt: skip
             await j.write_batch(sid, chunk, 0, [], 0)
+            if introduced is not None:
+                zc.adopt(introduced, no)
             seq += len(batch)
         await j.end_session(sid, info.digest or "")
     return sid, enc.deltas
@@ -167,21 +167,29 @@ async def _with_deltas(src: Path, out: Path) -> tuple[str, int]:
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["rust", "python"])
 def test_frames_restored_from_deltas_replay_to_the_live_digest(
-    tmp_path: Path, backend: str
+    tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The committed recording written again with its large accounts as deltas (the
-    recorder's format now: a Whirlpool tick array's frame, as a book's): a headless replay
-    gives its restored frames to the engine one call each (``_apply_frame``), its other
-    frames in runs; the same digest — the one recorded live —, counts and slot clock as
-    one input at a time through the input table."""
+    recorder's format now: a Whirlpool tick array's frame, as a book's) and its chunks
+    compressed with a dictionary trained on its first ones: a headless replay gives its
+    restored frames to the engine one call each (``_apply_frame``), its other frames in
+    runs; the same digest — the one recorded live —, counts and slot clock as one input
+    at a time through the input table."""
+    import storage.codec
+
     try:
         eng = engine_rs.load(backend)
     except ImportError:
         pytest.skip("the Rust extension is not built")
+    # (a dictionary after 8 chunks and 256 KB: the recording is smaller than a session's 4 MB)
+    monkeypatch.setattr(storage.codec, "TRAIN_CHUNKS", 8)
+    monkeypatch.setattr(storage.codec, "TRAIN_MIN_BYTES", 256 * 1024)
     src, db = tmp_path / "replay.sqlite", tmp_path / "deltas.sqlite"
     shutil.copyfile(ROOT / "tests" / "data" / "replay-seed2.sqlite", src)  # (opened: WAL)
     sid, deltas = asyncio.run(_with_deltas(src, db))
     assert deltas > 100  # restored frames to replay (the test would prove nothing without)
+    codecs = sqlite3.connect(db).execute("SELECT codec FROM chunks ORDER BY no").fetchall()
+    assert ("zstd+dict",) in codecs and codecs[-1][0].startswith("zstd@")
 
     async def go() -> tuple[tuple[object, ...], tuple[object, ...], str]:
         info = await load_info(db, sid)

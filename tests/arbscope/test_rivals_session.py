@@ -18,7 +18,7 @@ from arbscope.metrics import SessionCollector
 from arbscope.replay import ReplaySession, load_info
 from arbscope.session import RecordSettings
 from feeds.sim.world import WorldConfig
-from storage.codec import Kind, decompress, unpack
+from storage.codec import Kind
 from storage.export import export_session
 from storage.journal import Journal
 
@@ -60,11 +60,7 @@ def test_rival_arbitrage_is_seen_recorded_replayed_and_exported(tmp_path: Path) 
         assert len(s.digest) == 64
         j = await Journal.open(db, create=False, write=False)
         try:
-            kinds = [
-                i.kind
-                async for c in j.chunks(s.session_id)
-                for i in unpack(decompress(c.blob, c.codec, c.raw_len))
-            ]
+            kinds = [i.kind async for i in j.stored_inputs(s.session_id)]
             events = await j.events(s.session_id, ["rival"])
         finally:
             await j.close()

@@ -170,7 +170,7 @@ async def test_a_sliced_session_replays_to_the_same_digest(tmp_path: Path) -> No
     """A pool a slice on a busy market, the frames arriving between slices: the journal
     holds the slices (``SLICE``, ``TURN``) and a replay makes the same decisions."""
     from arbscope.runloop import MonotonicClock
-    from storage.codec import Kind, decompress, unpack
+    from storage.codec import Kind
     from storage.journal import Journal
 
     db = tmp_path / "j.sqlite"
@@ -189,9 +189,8 @@ async def test_a_sliced_session_replays_to_the_same_digest(tmp_path: Path) -> No
     info = await load_info(db, s.session_id)
     kinds: dict[Kind, int] = {}
     async with await Journal.open(db, create=False, write=False) as j:
-        async for ch in j.chunks(s.session_id):
-            for i in unpack(decompress(ch.blob, ch.codec, ch.raw_len)):
-                kinds[i.kind] = kinds.get(i.kind, 0) + 1
+        async for i in j.stored_inputs(s.session_id):
+            kinds[i.kind] = kinds.get(i.kind, 0) + 1
     assert kinds.get(Kind.SLICE, 0) > kinds.get(Kind.TURN, 0) > 0
     assert Kind.TICK not in kinds  # every turn was sliced
     r = ReplaySession(db, info)

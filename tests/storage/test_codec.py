@@ -3,11 +3,20 @@ JournalError (never a crash or a silently short replay)."""
 
 from __future__ import annotations
 
+import base64
+import json
+import random
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import storage.codec as codec_mod
 from storage.codec import (
+    DICT_CODEC,
+    HEADER,
+    ChunkCompressor,
+    ChunkDecoder,
     Compressor,
     Kind,
     best_codec,
@@ -121,3 +130,116 @@ def test_a_kept_compressor_makes_what_compress_makes_of_each_buffer(
 def test_a_compressor_of_an_unknown_codec_is_refused() -> None:
     with pytest.raises(JournalError, match="unknown codec"):
         Compressor("lz4")
+
+
+# ---------------------------------------------------------------- a session's dictionary
+@pytest.fixture
+def quick_training(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dictionary trained after 8 chunks and 256 KB (a session's: 64 and 4 MB)."""
+    monkeypatch.setattr(codec_mod, "TRAIN_CHUNKS", 8)
+    monkeypatch.setattr(codec_mod, "TRAIN_MIN_BYTES", 256 * 1024)
+    monkeypatch.setattr(codec_mod, "DICT_BYTES", 16 * 1024)
+
+
+def _notification(rng: random.Random, sub: int, slot: int, data: bytes) -> bytes:
+    """An ``accountNotification`` as the simulator sends it."""
+    value = {
+        "lamports": 2_039_280 + rng.randrange(10),
+        "data": [base64.b64encode(data).decode(), "base64"],
+        "owner": "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc",
+        "executable": False,
+        "rentEpoch": 18446744073709551615,
+        "space": len(data),
+    }
+    return json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "method": "accountNotification",
+            "params": {"result": {"context": {"slot": slot}, "value": value}, "subscription": sub},
+        }
+    ).encode()
+
+
+def _session(chunks: int, seed: int = 3) -> list[list[bytes]]:
+    """A session's batches (header, payload, ...): 40 pool accounts of 653 bytes, a few
+    words of a few of them changed each slot, sent by three endpoints."""
+    rng = random.Random(seed)
+    accounts = [bytearray(rng.randbytes(200) + bytes(453)) for _ in range(40)]
+    out = []
+    for slot in range(chunks):
+        parts: list[bytes] = []
+        for _ in range(12):
+            k = rng.randrange(40)
+            accounts[k][rng.randrange(653)] = rng.randrange(256)
+            frame = _notification(rng, 100 + k, 300_000_000 + slot, bytes(accounts[k]))
+            for ep in range(3):  # as the recorder holds them: a header, then the payload
+                parts += [HEADER.pack(Kind.FRAME, ep, slot * 1000 + ep, slot, len(frame)), frame]
+        out.append(parts)
+    return out
+
+
+def _stored(batches: list[list[bytes]]) -> list[tuple[int, bytes, str, int]]:
+    """The batches as the recorder stores them: (chunk number, blob, codec, raw length)."""
+    zc, out = ChunkCompressor("zstd"), []
+    for no, parts in enumerate(batches):
+        blob, codec, introduced = zc.compress(parts)
+        if introduced is not None:
+            zc.adopt(introduced, no)
+        out.append((no, blob, codec, sum(map(len, parts))))
+    return out
+
+
+def test_a_session_s_dictionary_is_trained_carried_and_read_back(quick_training: None) -> None:
+    """After TRAIN_CHUNKS chunks the next one carries a dictionary trained on the inputs
+    seen; every later chunk names it; a reader from the first chunk gets every chunk's
+    bytes back, and the later chunks are smaller than each compressed alone."""
+    batches = _session(40)
+    stored = _stored(batches)
+    codecs = [c for _, _, c, _ in stored]
+    first = codecs.index(DICT_CODEC)
+    assert codecs == ["zstd"] * first + [DICT_CODEC] + [f"zstd@{first}"] * (39 - first)
+    assert first == codec_mod.TRAIN_CHUNKS - 1  # (trained on 8 chunks' inputs, its own too)
+    decoder = ChunkDecoder()
+    for (no, blob, codec, raw_len), parts in zip(stored, batches, strict=True):
+        assert decoder.raw(no, blob, codec, raw_len) == b"".join(parts)
+    later = [len(blob) for _, blob, _, _ in stored[first + 1 :]]
+    alone = [len(compress_parts(parts, "zstd")) for parts in batches[first + 1 :]]
+    assert sum(later) < 0.8 * sum(alone)
+    # the chunk that carries it reads alone too
+    no, blob, codec, raw_len = stored[first]
+    assert decompress(blob, codec, raw_len) == b"".join(batches[first])
+
+
+def test_a_chunk_whose_dictionary_was_not_read_is_a_journal_error(quick_training: None) -> None:
+    """Read from the middle (or its dictionary's chunk damaged): a JournalError naming
+    the chunk it needs, never wrong bytes."""
+    stored = _stored(_session(14))
+    first = [c for _, _, c, _ in stored].index(DICT_CODEC)
+    no, blob, codec, raw_len = stored[first + 1]
+    with pytest.raises(JournalError, match=f"dictionary of chunk {first}, which was not read"):
+        ChunkDecoder().raw(no, blob, codec, raw_len)
+    with pytest.raises(JournalError, match="from its first chunk"):
+        decompress(blob, codec, raw_len)
+    _, carrier, _, carrier_len = stored[first]
+    right = ChunkDecoder().raw(first, carrier, DICT_CODEC, carrier_len)
+    frame_at = 4 + int.from_bytes(carrier[:4], "little")  # (after its length and dictionary)
+    for at in [0, 1, 3, *range(5, len(carrier), 97), len(carrier) - 1]:
+        bad = bytearray(carrier)
+        bad[at] ^= 0x5A
+        try:  # an error, or the right bytes (a dictionary byte the frame never used)
+            assert ChunkDecoder().raw(first, bytes(bad), DICT_CODEC, carrier_len) == right
+            assert 4 <= at < frame_at
+        except JournalError as exc:
+            assert "damaged" in str(exc)
+    with pytest.raises(JournalError, match="unknown codec"):
+        ChunkDecoder().raw(no, blob, "zstd@x", raw_len)
+
+
+def test_no_dictionary_for_other_codecs_or_a_quiet_session(quick_training: None) -> None:
+    """zlib and none never train; a session whose chunks are too small waits (and its
+    chunks stay plain zstd)."""
+    for name in ("zlib", "none"):
+        zc = ChunkCompressor(name)
+        assert {zc.compress(p)[1] for p in _session(12)} == {name}
+    quiet = [parts[:2] for parts in _session(30)]  # one input a chunk: 30 KB in all
+    assert {c for _, _, c, _ in _stored(quiet)} == {"zstd"}

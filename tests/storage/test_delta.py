@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arbscope.replay import ReplaySession, load_info
-from storage.codec import Input, Kind, decompress, json_payload, pack, unpack
+from storage.codec import Input, Kind, json_payload, pack, unpack
 from storage.delta import (
     FULL,
     MIN_SPAN,
@@ -270,10 +270,9 @@ def test_changes_turn_the_last_copy_into_the_new_one(
 
 async def _read_back(j: Journal, sid: str) -> list[tuple[Kind, int, bytes]]:
     res, out = Restorer(), []
-    async for c in j.chunks(sid):
-        for inp in unpack(decompress(c.blob, c.codec, c.raw_len)):
-            back = res.restore(inp)
-            out.append((back.kind, back.endpoint, back.payload))
+    async for inp in j.stored_inputs(sid):
+        back = res.restore(inp)
+        out.append((back.kind, back.endpoint, back.payload))
     return out
 
 
@@ -351,10 +350,9 @@ async def test_a_journal_from_before_deltas_reads_unchanged(tmp_path: Path) -> N
     async with await Journal.open(db, create=False, write=False) as j:
         (info,) = await j.sessions()
         n = 0
-        async for c in j.chunks(info.id):
-            for inp in unpack(decompress(c.blob, c.codec, c.raw_len)):
-                assert inp.kind is not Kind.DELTA and res.restore(inp) is inp
-                n += 1
+        async for inp in j.stored_inputs(info.id):
+            assert inp.kind is not Kind.DELTA and res.restore(inp) is inp
+            n += 1
         assert n == info.inputs > 1000
     frame = account_frame(7, 1, bytes(10_000))
     async with await Journal.open(tmp_path / "whole.sqlite") as j:
@@ -363,11 +361,7 @@ async def test_a_journal_from_before_deltas_reads_unchanged(tmp_path: Path) -> N
         rec.input(Kind.FRAME, 0, frame)
         rec.input(Kind.FRAME, 1, frame)
         await rec.close()
-        async for c in j.chunks(rec.session):
-            assert [i.kind for i in unpack(decompress(c.blob, c.codec, c.raw_len))] == [
-                Kind.FRAME,
-                Kind.FRAME,
-            ]
+        assert [i.kind async for i in j.stored_inputs(rec.session)] == [Kind.FRAME, Kind.FRAME]
 
 
 def _table(res: Restorer) -> tuple[object, ...]:

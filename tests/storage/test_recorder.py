@@ -27,7 +27,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storage.codec import HEADER, Kind, decompress, unpack
+import storage.codec
+from storage.codec import DICT_CODEC, HEADER, ChunkDecoder, Kind, unpack
 from storage.journal import Journal, JournalError, SessionLock, lock_dir
 from storage.recorder import Recorder
 from tests.support.paths import ROOT
@@ -41,9 +42,10 @@ def _payload(rng: random.Random, i: int) -> bytes:
 async def _recorded(j: Journal, sid: str) -> list[tuple[Kind, int, bytes, int]]:
     out = []
     seq = 0
+    decoder = ChunkDecoder()  # (the dictionary a chunk introduces, for the later ones)
     async for c in j.chunks(sid):
         assert c.first_seq == seq  # contiguous, in order, each chunk once
-        got = list(unpack(decompress(c.blob, c.codec, c.raw_len)))
+        got = list(unpack(decoder.chunk(c)))
         assert len(got) == c.n
         seq += c.n
         out += [(i.kind, i.endpoint, i.payload, i.t_ns) for i in got]
@@ -85,6 +87,38 @@ async def test_a_burst_far_past_the_queue_bound_is_recorded_in_full(tmp_path: Pa
         assert info.complete and info.inputs == 2_001 and info.frames == 2_000
         assert info.events == 20 and info.opportunities == 20 and info.pnl == 12.0
     assert not list(rec.spill_dir.glob(".arbscope-spill-*"))  # the spill file is anonymous
+
+
+async def test_the_chunks_after_the_first_ones_use_their_dictionary_and_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dictionary is trained on the first chunks' inputs (8 and 256 KB here; 64 and
+    4 MB in a session), travels in the next chunk, and every chunk sealed in memory after
+    it names that chunk — also after a burst went through the spill file (its chunks are
+    compressed alone) between them; everything reads back in order, and a dictionary
+    chunk's number is the one the later chunks name."""
+    monkeypatch.setattr(storage.codec, "TRAIN_CHUNKS", 8)
+    monkeypatch.setattr(storage.codec, "TRAIN_MIN_BYTES", 256 * 1024)
+    rng = random.Random(11)
+    sent = []
+    async with await Journal.open(tmp_path / "dict.sqlite") as j:
+        rec = await Recorder.start(j, "sim", {}, {}, batch_s=3600, max_pending_bytes=1 << 20)
+        for i in range(1_200):
+            p = _payload(rng, i)
+            sent.append((Kind.FRAME, i % 3, p, i))
+            rec.input(Kind.FRAME, i % 3, p, i)
+            if i % 40 == 39 and not 500 <= i < 900:  # (from 500 to 900: a burst, spilled)
+                await rec.flush()
+        assert rec.spilled > 0
+        await rec.close()
+        assert await _recorded(j, rec.session) == sent
+    rows = sqlite3.connect(tmp_path / "dict.sqlite").execute(
+        "SELECT no, codec FROM chunks ORDER BY no"
+    )
+    codecs = dict(rows.fetchall())
+    (carrier,) = [no for no, c in codecs.items() if c == DICT_CODEC]
+    named = {c for no, c in codecs.items() if no > carrier} - {"zstd"}
+    assert named == {f"zstd@{carrier}"} and carrier >= 7
 
 
 async def test_the_writer_drains_a_burst_by_itself(tmp_path: Path) -> None:

@@ -195,7 +195,7 @@ async def test_a_frame_that_moves_a_pool_is_decided_in_its_own_call_and_replays_
     latency starts at that frame, whose journaled input is followed at once by the
     ``DECIDE`` input; replaying the journal decides the same (the same digest)."""
     from arbscope.replay import ReplaySession, load_info
-    from storage.codec import Kind, decompress, unpack
+    from storage.codec import Kind
     from storage.delta import Restorer
     from storage.journal import Journal
 
@@ -222,11 +222,10 @@ async def test_a_frame_that_moves_a_pool_is_decided_in_its_own_call_and_replays_
     at: list[int] = []
     restore = Restorer().restore  # large accounts are stored as deltas
     async with await Journal.open(db, create=False) as j:
-        async for c in j.chunks(sid):
-            for stored in unpack(decompress(c.blob, c.codec, c.raw_len)):
-                inp = restore(stored)
-                kinds.append(inp.kind)
-                at.append(inp.t_ns)
+        async for stored in j.stored_inputs(sid):
+            inp = restore(stored)
+            kinds.append(inp.kind)
+            at.append(inp.t_ns)
     assert Kind.DECIDE in kinds
     frame = next(
         i

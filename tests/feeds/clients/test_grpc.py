@@ -32,7 +32,7 @@ from feeds.clients.yellowstone import GrpcWorker, grpc_worker, subscribe_request
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
 from feeds.wire.geyser import geyser_pb2 as pb
-from storage.codec import Kind, decompress, unpack
+from storage.codec import Kind
 from storage.journal import Journal
 from tests.support.feeds import market_equal, subscribe_call
 from tests.support.hostile import until
@@ -426,11 +426,7 @@ def test_a_recorded_mixed_session_replays_to_its_digest(tmp_path: Path) -> None:
         assert [f.transport for f in feeds] == ["ws", "ws", "grpc"]
         j = await Journal.open(db, create=False, write=False)
         try:
-            kinds = {
-                i.kind
-                async for c in j.chunks(s.session_id)
-                for i in unpack(decompress(c.blob, c.codec, c.raw_len))
-            }
+            kinds = {i.kind async for i in j.stored_inputs(s.session_id)}
         finally:
             await j.close()
         assert Kind.GRPC in kinds and Kind.FRAME in kinds
