@@ -41,8 +41,12 @@ log = logging.getLogger(__name__)
 
 BLOCKHASH_MAX_AGE_S = 20.0
 # ... and at most this many of the chain's slots (the graph's): a blockhash lives 150 slots,
-# 60 s on mainnet but 15 s on a simulator at 0.1 s a slot, so seconds alone do not bound it
-BLOCKHASH_MAX_AGE_SLOTS = 50
+# 60 s on mainnet but 15 s on a simulator at 0.1 s a slot, so seconds alone do not bound it.
+# 100 leaves an order signed with it 50 slots to land (an arbitrage lands in a few or
+# never). With 50, the refresh read at half of it (25 slots: 1 s at bench.live's 40 ms
+# slots) came back too late from a busy node: 8 of 32 orders found none held and went the
+# ordinary way, 2-3.3 s each (the p99); with 100, none of 23.
+BLOCKHASH_MAX_AGE_SLOTS = 100
 # the fast path's keeper reads a new one when the held one is this close to either age
 BLOCKHASH_REFRESH_S = 5.0
 BLOCKHASH_REFRESH_SLOTS = 12

@@ -92,6 +92,34 @@ async def test_a_bundle_goes_out_on_the_hot_path_unsimulated_and_lands(
 
 
 @pytest.mark.slow
+async def test_a_blockhash_eighty_slots_old_is_still_held_and_its_bundle_lands(
+    keyfile: Path,
+) -> None:
+    """A blockhash lives 150 slots: one read 80 slots ago is still the one the fast path
+    signs with (an order then has 70 to land), not a reason to go the ordinary way and
+    wait for a node's answer; the chain takes it (no refresh read meanwhile here)."""
+    from arbscope.execution.core import BLOCKHASH_MAX_AGE_SLOTS, BLOCKHASH_REFRESH_SLOTS
+
+    assert 80 < BLOCKHASH_MAX_AGE_SLOTS - BLOCKHASH_REFRESH_SLOTS  # (the keeper reads none)
+    async with live_session(keyfile, seed=11, tip_lamports=2_000, simulate="plain") as s:
+        ex = await _armed_for_bundles(s)
+        o, _ = await go_cycle(s)
+        ex._refresh_blockhash_ahead = lambda: None  # (the background read, off)
+        held, _last = await ex._latest_blockhash(force=True)
+        at = ex._blockhash[3]
+        server = s.feeds.server
+        for _ in range(80):
+            server.step()
+        await tick_until(s, lambda: int(ex._graph().slot) >= at + 80)
+        assert s.trade(o.base_mint, list(o.pools)) == ""
+        order = next(x for x in ex.orders if x.seq == 1)
+        assert order.path == "fast" and order.fallback == "" and "written" in order.t_ns
+        assert ex._blockhash[0] == held  # signed with the one read 80 slots ago
+        done = await finished(s, 1)
+        assert done.status == "confirmed", done.detail
+
+
+@pytest.mark.slow
 async def test_a_cycle_the_turn_compiled_ahead_goes_out_with_nothing_compiled_and_lands(
     keyfile: Path, tmp_path: Path
 ) -> None:
