@@ -21,9 +21,11 @@ import pytest
 from arbscope import sources
 from engine_rs.errors import DecodeError
 from feeds.clients.pool import BootProgress, Endpoint, FeedPool
+from feeds.clients.pubsub import WorkerConfig
 from feeds.clients.rpc import RpcError
 from feeds.sim.server import IDENTITY_KEYS, EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
+from tests.support.feeds import market_equal
 from tests.support.frames import account_frame
 from tests.support.hostile import until
 
@@ -323,3 +325,33 @@ async def test_a_reconnect_is_filled_unless_another_endpoint_streamed_everything
     else:
         assert pool.gaps_covered == 0 and pool.resnapshots == filled + 1
         assert pool.refetched - fetched == watched
+
+
+async def test_what_changed_between_the_snapshot_and_the_subscriptions_is_fetched(
+    eng: types.ModuleType,
+) -> None:
+    """The snapshot is read before the streams are subscribed, and a node never sends
+    what changed in between: once the first endpoint has every subscription answered,
+    every watched account is fetched once more (a pool quiet since would otherwise be
+    held as the snapshot read it: CI's test_integrity stopped its market five slots in).
+    The world moves only when the test steps it."""
+    cfg = WorldConfig(seed=5, tokens=8, pools=16, trades_per_slot=10)
+    profs = [EndpointProfile(n, latency_ms=1, jitter_ms=0) for n in ("zero", "one")]
+    async with SimServer(cfg, profs, slot_seconds=3600.0) as server:
+        graph = eng.PoolGraph(base_mints=server.world.bases, max_hops=3)
+        ingest = eng.FeedIngest(graph)
+        # (a quiet stream is never taken for a stalled one here: no reconnect's own fill)
+        quiet = WorkerConfig(stale_after_s=3600.0)
+        pool = FeedPool(endpoints(server), ingest, eng, quiet, rpc_timeout_s=30.0, maintain_s=0.05)
+        boot = await pool.bootstrap(server.world.universe())
+        for _ in range(3):  # the market moves before any stream is subscribed
+            server.step()
+        assert not market_equal(eng, server, graph)
+        await pool.start(boot.subscriptions)
+        try:
+            await until(lambda: pool.resnapshots == 1, 30.0)  # (the fill, done)
+            assert market_equal(eng, server, graph)
+            assert pool.refetched >= len(list(ingest.watched()))
+            assert [c.reconnects for c in pool.counters] == [0, 0]
+        finally:
+            await pool.stop()
