@@ -306,19 +306,7 @@ def test_sigkill_mid_session_leaves_a_replayable_incomplete_session(tmp_path: Pa
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 60
-        frames = 0
-        while time.monotonic() < deadline and frames < 300:
-            time.sleep(0.2)
-            if db.exists():
-                try:
-                    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as c:
-                        frames = c.execute(
-                            "SELECT COALESCE(SUM(frames), 0) FROM sessions"
-                        ).fetchone()[0]
-                except sqlite3.Error:
-                    frames = 0
-        assert frames >= 300, "the recording never got going"
+        _wait_frames(db, 300)  # (the other process's committed rows: read until there)
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
