@@ -471,6 +471,7 @@ async def fast_arb_round(
     await pool.start(boot.subscriptions)
     try:
         await fast.ready(1)
+        await pool.wait_started(30)  # the start's fill is not the flood's
         rec.count = [0] * len(sim_urls)
         rec.expect = counts
         flood = asyncio.create_task(fast.ask("flood"))
@@ -518,6 +519,7 @@ async def fast_paced_round(
     await pool.start(boot.subscriptions)
     try:
         await fast.ready(1)
+        await pool.wait_started(30)  # the start's fill is not the flood's
         rec.count = [0] * len(sim_urls)
         rec.expect = counts
         rec.paced = True
@@ -592,6 +594,7 @@ async def arb_round(
         raise RuntimeError(f"asked for the {client} client, got {got}")
     try:
         await _ready(http[0], 1)
+        await pool.wait_started(30)  # the start's fill is not the flood's
         rec.count = [0] * len(urls)  # (the ping a stream opens with is not the flood's)
         before = rec.ingest.stats()
         rec.paced = rate > 0
@@ -632,7 +635,10 @@ def _request(universe: Any, bases: Sequence[str], http: str) -> tuple[bytes, int
         eng = engine_rs.load("rust")
         ing = eng.FeedIngest(eng.PoolGraph(base_mints=list(bases), max_hops=3), 1024, 8)
         pool = FeedPool([Endpoint("probe", "ws://unused", http)], ing, eng)
-        b = await pool.bootstrap(universe)
+        try:
+            b = await pool.bootstrap(universe)
+        finally:
+            await pool.stop()  # (its HTTP connections)
         req = subscribe_request(b.subscriptions, "confirmed")
         return req.SerializeToString(), len(b.subscriptions)
 

@@ -97,9 +97,7 @@ def collect(url: str, ws: list[str], http: list[str], seed: int, tokens: int, po
         pool = FeedPool(eps, tee, eng, worker_config=quiet, fee_poll_s=3600.0)
         boot = await pool.bootstrap(world.universe())
         await pool.start(boot.subscriptions)
-        want = len(boot.subscriptions)
-        while any(h.subscriptions < want for h in pool.health()):
-            await asyncio.sleep(0.01)  # the subscriptions' answers (a bench's start)
+        await pool.wait_started(120)  # the subscriptions' answers and the start's fill
         await pub.flush(30)
         print("ready", flush=True)
 

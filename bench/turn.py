@@ -80,7 +80,10 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
     try:
         t0 = time.monotonic()
         await s.start()
-        while not (s.pool is not None and s.pool.workers) and not s.start_error:
+        while (
+            not (s.pool is not None and s.pool.workers and s.pool.start_filled)
+            and not s.start_error
+        ):
             if time.monotonic() - t0 > a.start_timeout:
                 break
             await s.run(duration_s=0.5)

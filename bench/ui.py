@@ -119,10 +119,14 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         s0 = time.monotonic()
         while time.monotonic() - s0 < a.start_timeout:  # the snapshot and the subscriptions
             await pilot.pause(0.1)
-            # started: its feeds streaming and its run loop turning (start() has returned
-            # and the app has frozen what it allocated: not a key's wait to measure)
+            # started: its feeds streaming, the start's gap fetched (at 3,000 pools ~21,000
+            # accounts read again) and its run loop turning (start() has returned and the
+            # app has frozen what it allocated: not a key's wait to measure)
             if session.start_error or (
-                session.pool is not None and session.pool.workers and session.loop.turns > 0
+                session.pool is not None
+                and session.pool.workers
+                and session.pool.start_filled
+                and session.loop.turns > 0
             ):
                 break
         started_s = time.monotonic() - s0

@@ -696,7 +696,7 @@ class FeedPool:
         """Open one worker per endpoint, the fee poller and the maintenance task."""
         self.subscriptions = list(subscriptions)
         self.wanted = len(subscriptions)
-        self._start_gap = bool(self.wanted)
+        self._start_gap = bool(self.wanted) and any(e.http for e in self.endpoints)
         for i, e in enumerate(self.endpoints):
             w: PubSubWorker | GrpcWorker
             if e.grpc:
@@ -736,6 +736,23 @@ class FeedPool:
             self._tasks.append(asyncio.create_task(self._maintain(), name="maintain"))
         if self.transactions is not None:
             self._tasks.append(asyncio.create_task(self.transactions.run(), name="transactions"))
+
+    @property
+    def start_filled(self) -> bool:
+        """Whether the start's own gap has been fetched (see :meth:`fill_gaps`): until
+        then a pool that changed between the snapshot and the subscriptions may still be
+        held as the snapshot read it. A bench measures from here, not from the
+        subscriptions' answers, or it counts that fill's accounts as the flood's."""
+        return not self._start_gap
+
+    async def wait_started(self, timeout_s: float = 30.0) -> None:
+        """Until every endpoint has every subscription answered and the start's gap is
+        fetched (``TimeoutError`` after ``timeout_s``): where a bench begins to measure."""
+        async with asyncio.timeout(timeout_s):
+            while not self.start_filled or any(
+                c.subscriptions + c.refused < self.wanted for c in self.counters
+            ):
+                await asyncio.sleep(0.01)
 
     async def _maintain(self) -> None:
         while True:

@@ -349,7 +349,9 @@ async def test_what_changed_between_the_snapshot_and_the_subscriptions_is_fetche
         assert not market_equal(eng, server, graph)
         await pool.start(boot.subscriptions)
         try:
-            await until(lambda: pool.resnapshots == 1, 30.0)  # (the fill, done)
+            assert not pool.start_filled  # (what a bench waits for: wait_started)
+            await pool.wait_started(30.0)
+            assert pool.resnapshots == 1  # (the fill, done)
             assert market_equal(eng, server, graph)
             assert pool.refetched >= len(list(ingest.watched()))
             assert [c.reconnects for c in pool.counters] == [0, 0]
