@@ -385,6 +385,7 @@ class Recorder:
         # the chunks' compression: zstd's with a dictionary trained on the session's first
         # inputs (storage.codec: ChunkCompressor; False: each chunk alone, as before)
         self._zc = ChunkCompressor(self.codec, train=dictionary)
+        self._dict_said = False  # the log said why there is no dictionary
         self.max_pending_bytes = max_pending_bytes
         # a batch big enough to compress well, small enough to leave room in the bound
         self.seal_bytes = seal_bytes or max(1, min(SEAL_BYTES, max_pending_bytes // 4))
@@ -754,6 +755,9 @@ class Recorder:
         self._add_ready(blob, raw_len, n, frames, t0, t1, events, codec)
         if introduced is not None and self._next_chunk > no:  # its chunk is chunk ``no``
             self._zc.adopt(introduced, no)
+        if self._zc.error and not self._dict_said:  # recorded without one: said once
+            self._dict_said = True
+            log.warning("journal: %s (the session is recorded without one)", self._zc.error)
 
     def _compress(self, inputs: list[bytes]) -> tuple[bytes, int, str, Any]:
         """A batch's chunk, its raw length and codec, and the dictionary it introduces

@@ -121,6 +121,36 @@ async def test_the_chunks_after_the_first_ones_use_their_dictionary_and_read_bac
     assert named == {f"zstd@{carrier}"} and carrier >= 7
 
 
+async def test_a_dictionary_zstd_refuses_to_train_is_said_once_and_nothing_is_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """zstd's training fails (here: a dictionary size it cannot fill): the session is
+    recorded without one, every input reads back, and the log says why, once."""
+    monkeypatch.setattr(storage.codec, "TRAIN_CHUNKS", 4)
+    monkeypatch.setattr(storage.codec, "TRAIN_MIN_BYTES", 64 * 1024)
+    monkeypatch.setattr(storage.codec, "DICT_BYTES", 16)  # (zstd: "buffer is too small")
+    rng = random.Random(5)
+    sent = []
+    with caplog.at_level(logging.WARNING, logger="storage.recorder"):
+        async with await Journal.open(tmp_path / "nodict.sqlite") as j:
+            rec = await Recorder.start(j, "sim", {}, {}, batch_s=3600)
+            for i in range(400):
+                p = _payload(rng, i)
+                sent.append((Kind.FRAME, 0, p, i))
+                rec.input(Kind.FRAME, 0, p, i)
+                if i % 20 == 19:
+                    await rec.flush()
+            await rec.close()
+            assert await _recorded(j, rec.session) == sent
+    said = [r.getMessage() for r in caplog.records if "dictionary" in r.getMessage()]
+    assert len(said) == 1 and "without one" in said[0] and "too small" in said[0], said
+    codecs = {
+        c
+        for (c,) in sqlite3.connect(tmp_path / "nodict.sqlite").execute("SELECT codec FROM chunks")
+    }
+    assert codecs == {"zstd"}
+
+
 async def test_the_writer_drains_a_burst_by_itself(tmp_path: Path) -> None:
     """The batch task, not only an explicit flush: woken by the queue's size (not its
     timer, an hour here), it writes the burst and the spill while the session goes on."""
