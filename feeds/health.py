@@ -19,6 +19,18 @@ log = logging.getLogger(__name__)
 LOG_EVERY_S = 5.0
 
 
+ERROR_CHARS = 200  # an endpoint's last error, kept and logged at most this long
+
+
+def clip(text: str, limit: int = ERROR_CHARS) -> str:
+    """``text`` at most ``limit`` characters: a longer one loses its middle (" … "), not
+    its end, where an error says how to fix it (a long CA file's path cut the hint)."""
+    if len(text) <= limit:
+        return text
+    tail = (limit - 3) * 2 // 5
+    return f"{text[: limit - 3 - tail]} … {text[-tail:]}"
+
+
 def size_text(n: int) -> str:
     """``n`` bytes as an operator writes a limit: 16 MiB, 64 KiB, 1.5 GiB, 1000 bytes."""
     for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
@@ -144,7 +156,7 @@ class HealthCounters:
     _unlogged: int = 0
 
     def error(self, text: str, *secrets: str) -> None:
-        self.last_error = scrub(text, *secrets)[:200]
+        self.last_error = clip(scrub(text, *secrets))
         # logged, at most one line per endpoint every LOG_EVERY_S (a flood of malformed
         # frames must not flood the log); the count of the ones not logged goes with it
         now = time.monotonic()

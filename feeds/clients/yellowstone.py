@@ -288,9 +288,9 @@ class GrpcWorker:
                 self.last_slot = None
                 self._error("from_slot is not supported here; resubscribing without it")
                 return
-            self._error(f"stream ended: {code.name} {details}"[:200])
+            self._error(f"stream ended: {code.name} {details}")  # (clipped once scrubbed)
             return
-        self._error(f"{type(exc).__name__}: {exc}"[:200])
+        self._error(f"{type(exc).__name__}: {exc}")
 
     async def stop(self) -> None:
         """End the stream (half-close, then cancel) and stop reconnecting."""

@@ -396,6 +396,22 @@ async def test_the_x_token_is_required_and_never_shown(eng: types.ModuleType, cl
         assert token not in counters.last_error and token[::-1] not in counters.last_error
 
 
+@pytest.mark.parametrize("at", [150, 180, 195, 230])
+def test_an_error_holding_the_x_token_past_the_cut_shows_none_of_it(at: int) -> None:
+    """The error's text was cut at 200 characters before the token was replaced: a token
+    straddling the cut stayed in part. Now the text is scrubbed whole, then clipped."""
+    from feeds.clients.yellowstone import GrpcWorker
+    from feeds.health import HealthCounters
+
+    token = "tok-3f9a1c2b7d4e5f60718293a4b5c6d7e8"
+    counters = HealthCounters(0, "g", "http://127.0.0.1:1")
+    w = GrpcWorker(0, "http://127.0.0.1:1", [], None, counters, x_token=token)  # type: ignore[arg-type]
+    w._failed(ConnectionError("x" * at + f" refused x-token {token} " + "y" * 300))
+    assert counters.last_error
+    for i in range(len(token) - 7):  # not one 8-character piece of it
+        assert token[i : i + 8] not in counters.last_error, counters.last_error
+
+
 async def test_malformed_updates_are_counted_and_lose_nothing(
     eng: types.ModuleType, client: str
 ) -> None:
