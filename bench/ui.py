@@ -324,6 +324,9 @@ class LoopHolds:
         self.cpu: list[float] = []
         self.wall: list[float] = []
         self.worst: dict[str, float] = {}  # name -> the longest CPU hold (s)
+        # name -> where its longest hold (over 20 ms) ended: the innermost frames of the
+        # task's coroutine, suspended at its next await (the step's own code is above it)
+        self.where: dict[str, str] = {}
         self._orig: Any = None
         # the garbage collector's passes (gc.callbacks), CPU s per generation
         self.gc_cpu: tuple[list[float], list[float], list[float]] = ([], [], [])
@@ -349,9 +352,25 @@ class LoopHolds:
             return f"{name}[{label}]" if isinstance(label, str) and label else name
         return str(getattr(cb, "__qualname__", cb))
 
+    @staticmethod
+    def _suspended_at(h: asyncio.Handle) -> str:
+        owner = getattr(getattr(h, "_callback", None), "__self__", None)
+        if not isinstance(owner, asyncio.Task):
+            return ""
+        places: list[str] = []
+        coro: Any = owner.get_coro()
+        while coro is not None and len(places) < 12:
+            frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+            if frame is None:
+                break
+            code = frame.f_code
+            places.append(f"{Path(code.co_filename).name}:{frame.f_lineno} {code.co_name}")
+            coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+        return " > ".join(places[-4:])
+
     def __enter__(self) -> LoopHolds:
         self._orig = orig = asyncio.Handle._run
-        cpu, wall, worst, name = self.cpu, self.wall, self.worst, self._name
+        cpu, wall, worst, name, where = self.cpu, self.wall, self.worst, self._name, self.where
         thread_time, perf = time.thread_time, time.perf_counter
 
         def run(h: asyncio.Handle) -> None:
@@ -364,6 +383,8 @@ class LoopHolds:
                 n = name(h)
                 if c > worst.get(n, 0.0):
                     worst[n] = c
+                    if c > 0.020:  # where the step ended (a long one's next await)
+                        where[n] = self._suspended_at(h)
 
         asyncio.Handle._run = run  # type: ignore[method-assign,assignment]
         gc.callbacks.append(self._on_gc)
@@ -384,6 +405,7 @@ class LoopHolds:
             "hold_wall_max_ms": 1e3 * max(self.wall, default=0.0),
             "holds_over_20ms_cpu": sum(c > 0.020 for c in self.cpu),
             "longest_holds_cpu_ms": [(n, round(1e3 * c, 1)) for n, c in top],
+            "longest_holds_ended_at": {n: self.where[n] for n, _c in top if n in self.where},
             # per generation: passes, their median and longest CPU (ms), on any thread
             "gc_passes": [
                 (len(g), 1e3 * statistics.median(g) if g else 0.0, 1e3 * max(g, default=0.0))
@@ -562,6 +584,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         "longest holds (CPU ms): " + ", ".join(f"{n} {ms:g}" for n, ms in r["longest_holds_cpu_ms"])
     )
+    for n, at in r.get("longest_holds_ended_at", {}).items():
+        print(f"  {n} ended at: {at}")
     if len(r["rss_mb_over_time"]) > 2:
         print(
             "RSS over time: "
