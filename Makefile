@@ -21,16 +21,21 @@ PB2 := feeds/wire/geyser/geyser_pb2.py
 run: engine
 	$(PY) -m arbscope
 
+# pytest's workers (pytest-xdist; each test file whole on one worker, so a module's
+# fixtures are made once): two, as CI's cores (TEST_WORKERS=0: one process, as before)
+TEST_WORKERS ?= 2
+PYTEST_PAR := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+
 ## test         the whole suite: the engine's cargo tests, then every pytest (what CI runs)
 test: engine
 	cargo test --manifest-path $(CARGO_MANIFEST) -p arbscope-core -p arbscope-grpc --release -q
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_PAR)
 
 # the markers are registered in pyproject.toml ([tool.pytest.ini_options]);
 # docs/development.md (Tests) says which tests carry which
 ## test-fast    the pytest suite without slow, judge, nats and e2e tests (under 2 minutes)
 test-fast: engine
-	$(PY) -m pytest -m "not slow and not judge and not nats and not e2e"
+	$(PY) -m pytest $(PYTEST_PAR) -m "not slow and not judge and not nats and not e2e"
 
 ## bench        every benchmark (kernels, parsers, end to end, journal, UI, NATS ...)
 ##              ending with issue 38's goals table, from this run's figures only
