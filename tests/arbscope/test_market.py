@@ -104,7 +104,25 @@ def test_a_cycle_through_a_pool_no_endpoint_covers_is_no_go_and_says_why(
     assert go, "the seeded market should hold a GO cycle"
     key, before = go[0]
     pool = key[1][0]
+
+    def scored() -> int:
+        return next((r.calls for r in ev.timer.rows() if r.kernel == "score"), 0)
+
+    def verdicts() -> dict[Any, tuple[Any, ...]]:  # (a Rust Score compares by identity)
+        fields = ("gross_profit", "base_fee_lamports", "priority_fee_lamports", "tip_lamports")
+        fields += ("total_fee_lamports", "fees_in_base", "net_profit", "net_profit_bps")
+        fields += ("persistence", "staleness_slots", "go", "reasons")
+        return {k: tuple(getattr(sc, f) for f in fields) for k, (_, sc) in ev.live.items()}
+
+    n0, was = scored(), verdicts()
     assert ev.set_uncovered([pool]) and not ev.set_uncovered([pool])  # True only on change
+    # only the cycles through the pool that moved are scored again (at 3,000 pools,
+    # every live cycle was: the event loop held for up to ~0.5 s at each change) ...
+    through = [k for k in ev.live if pool in k[1]]
+    assert scored() - n0 == len(through)
+    # ... and the others keep their verdict, their arithmetic too
+    now = verdicts()
+    assert all(now[k] == v for k, v in was.items() if k not in through)
     for k, (_, sc) in ev.live.items():
         if pool in k[1]:
             assert not sc.go and sc.reasons[0] == REASON_UNCOVERED
@@ -112,13 +130,18 @@ def test_a_cycle_through_a_pool_no_endpoint_covers_is_no_go_and_says_why(
             assert REASON_UNCOVERED not in sc.reasons  # rescored as the scorer says
     assert ev.live[key][1].reasons == [REASON_UNCOVERED]  # it was GO: nothing else failed
     assert ev.live[key][1].gross_profit == before.gross_profit  # the arithmetic is kept
+    # covered again: every score is what it was (the verdict moved with the coverage
+    # alone); then uncovered again for the broker
+    ev.set_uncovered([])
+    assert verdicts() == was
+    ev.set_uncovered([pool])
     # the broker trades GO cycles only: this one is refused, on its reason
     broker = ev.broker
     assert broker is not None
     queued = {o.seq for o in broker.pending}
     m.tick()
     assert not any(pool in o.key[1] for o in broker.pending if o.seq not in queued)
-    # a pool that comes back: the cycle is the scorer's again
+    # a pool that comes back: the cycle is the scorer's again, every score as it was
     ev.set_uncovered([])
     assert all(REASON_UNCOVERED not in sc.reasons for _, sc in ev.live.values())
 
