@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+import itertools
 import types
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -54,6 +55,10 @@ from .timing import KernelTimer, TimingRow
 PAPER_BALANCE = 10**12  # base units a paper session starts with
 
 MAX_ROWS = 100  # cycles kept for the screen, best net profit first
+# which cycles fit a transaction, by hops' kinds, tokens, tip and token programs: as many
+# as the go cycles of a mainnet-size market (~6,000-8,000 at 3,000 pools, each asked every
+# tick: at 4,096, cleared whole, it missed every time)
+SENDABLE_MEMO = 32_768
 DEFAULT_CU_LIMIT = 300_000  # the fee panel's limit while no cycle is shown
 # The session's own no-go reason (the engine's scorer never says it): a pool on the path
 # that no endpoint covers (every subscription of one of its accounts refused, over a cap
@@ -619,11 +624,13 @@ class Evaluator:
         tokens = list(opp.tokens)
         programs = self._programs(tokens)  # a Token-2022 pool's swap is its venue's v2
         key = (tuple(known), tuple(tokens), tip, tuple(programs))
-        why = self._sendable_memo.get(key)
+        memo = self._sendable_memo
+        why = memo.get(key)
         if why is None:  # (asked of every order, and of the best cycles every screen)
-            if len(self._sendable_memo) > 4_096:
-                self._sendable_memo.clear()
-            why = self._sendable_memo[key] = self._fits(known, tokens, tip, programs)
+            if len(memo) >= SENDABLE_MEMO:  # the oldest quarter goes, not the whole
+                for old in list(itertools.islice(memo, SENDABLE_MEMO // 4)):
+                    del memo[old]
+            why = memo[key] = self._fits(known, tokens, tip, programs)
         return why
 
     @staticmethod
@@ -662,12 +669,20 @@ class Evaluator:
 
     def pool_slots(self, pools: list[str]) -> tuple[int, ...]:
         """The slot of each pool's last update (-1: not in the graph)."""
+        return self._pool_slots(pools, {})
+
+    def _pool_slots(self, pools: list[str], known: dict[str, int]) -> tuple[int, ...]:
+        """:meth:`pool_slots`, each pool's read kept in ``known`` (the graph unchanged)."""
         out = []
         for p in pools:
-            try:
-                out.append(int(self.graph.pool_rate(p)[4]))
-            except EngineError:
-                out.append(-1)
+            s = known.get(p)
+            if s is None:
+                try:
+                    s = int(self.graph.pool_rate(p)[4])
+                except EngineError:
+                    s = -1
+                known[p] = s
+            out.append(s)
         return tuple(out)
 
     def execute(self, slot: int, now_ns: int = 0, sink: EventSink | None = None) -> list[Fill]:
@@ -699,14 +714,23 @@ class Evaluator:
             return
         ex = self.live_executor()
         live = self.live
-        for key in sorted(live) if keys is None else sorted(set(keys)):
+        # the go cycles in key order (at 3,000 pools ~6,000 of ~10,000 live, every tick);
+        # each pool's slot read once per call: nothing here moves the graph
+        if keys is None:
+            todo = sorted(k for k, (_, sc) in live.items() if sc.go)
+        else:
+            todo = sorted(set(keys))
+        slot_of: dict[str, int] = {}
+        for key in todo:
             got = live.get(key)
             if got is None or not got[1].go:
                 continue
-            if ex is None and b.is_pending(key):  # paper alone: it would refuse it
+            # paper alone refuses a cycle pending or of another base: not asked (its
+            # refusal, a text to build, is no one's when the decision is automatic)
+            if ex is None and (key[0] != b.base or b.is_pending(key)):
                 continue
             o, sc = got
-            slots = self.pool_slots(o.pools)
+            slots = self._pool_slots(o.pools, slot_of)
             fees = self.fees_of(key)  # what it was scored with
             # the live order first (it goes out in this call), then its paper shadow
             sent = ex is not None and ex.submit(o, sc, fees, slots, "auto") == ""

@@ -38,6 +38,7 @@ import json
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -146,7 +147,7 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         f0, u0 = screen.frames, session.updates
         m0 = sum(c.messages for c in session.pool.counters) if session.pool else 0
         grown = Growth() if a.growth else None
-        holds = LoopHolds().__enter__()
+        holds = LoopHolds(a.sample_holds_ms / 1e3).__enter__()
         # in this thread's CPU time: what the machine's other processes take is not charged
         prof = cProfile.Profile(time.thread_time) if a.profile else None
         if prof is not None:
@@ -322,7 +323,13 @@ class LoopHolds:
     holds' distribution and the longest by what ran them (a task's coroutine, or a
     callback's name)."""
 
-    def __init__(self) -> None:
+    def __init__(self, sample_after_s: float = 0.0) -> None:
+        # a step still running after ``sample_after_s``: its stack sampled every 5 ms by a
+        # thread of its own (what the long holds were doing, not only what ran them)
+        self.sample_after_s = sample_after_s
+        self.samples: collections.Counter[str] = collections.Counter()
+        self._step: list[float] = [0.0]  # when the running step began (0: none)
+        self._sampling = False
         self.cpu: list[float] = []
         self.wall: list[float] = []
         self.worst: dict[str, float] = {}  # name -> the longest CPU hold (s)
@@ -375,9 +382,13 @@ class LoopHolds:
         cpu, wall, worst, name, where = self.cpu, self.wall, self.worst, self._name, self.where
         thread_time, perf = time.thread_time, time.perf_counter
 
+        step = self._step
+
         def run(h: asyncio.Handle) -> None:
             c0, w0 = thread_time(), perf()
+            step[0] = w0
             orig(h)
+            step[0] = 0.0
             c, w = thread_time() - c0, perf() - w0
             cpu.append(c)
             wall.append(w)
@@ -390,9 +401,35 @@ class LoopHolds:
 
         asyncio.Handle._run = run  # type: ignore[method-assign,assignment]
         gc.callbacks.append(self._on_gc)
+        if self.sample_after_s > 0:
+            self._sampling = True
+            threading.Thread(
+                target=self._sample, args=(threading.get_ident(),), name="holds", daemon=True
+            ).start()
         return self
 
+    def _sample(self, main: int) -> None:
+        """Every 5 ms: the loop thread's stack when its step has run past
+        ``sample_after_s`` (frames of this project's code, outermost first)."""
+        root = str(Path(__file__).resolve().parent.parent)
+        while self._sampling:
+            time.sleep(0.005)
+            began = self._step[0]
+            if not began or time.perf_counter() - began < self.sample_after_s:
+                continue
+            frame = sys._current_frames().get(main)
+            places: list[str] = []
+            while frame is not None:
+                name = frame.f_code.co_filename
+                if name.startswith(root) and "/bench/" not in name:
+                    places.append(f"{Path(name).name}:{frame.f_code.co_name}")
+                elif not places and "textual" in name:  # (Textual's own, innermost)
+                    places.append(f"textual/{Path(name).name}:{frame.f_code.co_name}")
+                frame = frame.f_back
+            self.samples[" < ".join(places[:6])] += 1
+
     def __exit__(self, *exc: object) -> None:
+        self._sampling = False
         asyncio.Handle._run = self._orig  # type: ignore[method-assign]
         with contextlib.suppress(ValueError):
             gc.callbacks.remove(self._on_gc)
@@ -408,6 +445,8 @@ class LoopHolds:
             "holds_over_20ms_cpu": sum(c > 0.020 for c in self.cpu),
             "longest_holds_cpu_ms": [(n, round(1e3 * c, 1)) for n, c in top],
             "longest_holds_ended_at": {n: self.where[n] for n, _c in top if n in self.where},
+            # inside steps past sample_after_s: 5 ms samples of where the loop thread was
+            "long_steps_sampled": self.samples.most_common(12),
             # per generation: passes, their median and longest CPU (ms), on any thread
             "gc_passes": [
                 (len(g), 1e3 * statistics.median(g) if g else 0.0, 1e3 * max(g, default=0.0))
@@ -476,6 +515,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument(
         "--chart", choices=("price", "equity"), help="show this chart instead of the timings (c)"
+    )
+    ap.add_argument(
+        "--sample-holds",
+        dest="sample_holds_ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="sample the loop thread's stack every 5 ms inside steps past MS (off: 0)",
     )
     ap.add_argument("--json", metavar="PATH")
     ap.add_argument(
@@ -593,6 +640,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for n, at in r.get("longest_holds_ended_at", {}).items():
         print(f"  {n} ended at: {at}")
+    if r.get("long_steps_sampled"):
+        print(f"inside the steps over {a.sample_holds_ms:g} ms, 5 ms samples (innermost first):")
+        for where, n in r["long_steps_sampled"]:
+            print(f"  {n:5d}  {where or '(outside the project)'}")
     if len(r["rss_mb_over_time"]) > 2:
         print(
             "RSS over time: "

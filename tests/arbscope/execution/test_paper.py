@@ -6,6 +6,7 @@ caps, and the kill switch."""
 from __future__ import annotations
 
 import types
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -329,6 +330,49 @@ def test_paper_refuses_a_cycle_live_could_not_send_in_one_transaction(
     why = "one transaction would be 1,498 bytes even through address lookup tables"
     broker = PaperBroker(base=A, balance=10**12, sendable=lambda opp: why)
     assert broker.decide(o, sc, FEES, 1, (1, 1)) == why and not broker.pending
+
+
+def test_the_sendable_memo_keeps_its_newest_answers_within_its_bound(
+    eng: types.ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At its bound the memo drops its oldest quarter (cleared whole at 4,096, it missed
+    every time at 3,000 pools, whose ~6,000 go cycles are asked every tick); every answer
+    is the computed one, before and after an eviction."""
+    import arbscope.market as market_mod
+    from arbscope.market import Evaluator
+    from arbscope.timing import KernelTimer
+
+    monkeypatch.setattr(market_mod, "SENDABLE_MEMO", 16)
+    g = market(eng)
+    ev = Evaluator(eng, KernelTimer(eng, None), {eng.BACKEND: g}, FEES, ScorePolicy())
+    kinds = ["whirlpool", "cpmm", "openbook", "dlmm", "clmm", "pumpswap"]
+    opps = []
+    for i in range(40):  # 40 different cycles: 2 to 5 hops, and 16 of order books (too many)
+        n = 2 + i % 4 if i % 3 else 16
+        pools = [f"p{i}-{h}" for h in range(n)]
+        ev.pool_kinds.update(
+            {p: "openbook" if n == 16 else kinds[(i + h) % len(kinds)] for h, p in enumerate(pools)}
+        )
+        opps.append(
+            types.SimpleNamespace(pools=pools, tokens=[A, *[f"T{i}{h}" for h in range(1, n)], A])
+        )
+    want = [Evaluator._fits(*_fits_args(ev, o)) for o in opps]
+    assert len(set(want)) > 1  # some fit, some do not
+    for _ in range(2):  # twice: the second pass asks what was evicted
+        assert [ev.sendable(o) for o in opps] == want
+        assert len(ev._sendable_memo) <= 16
+    newest = list(ev._sendable_memo)
+    assert ev.sendable(opps[-1]) == want[-1] and list(ev._sendable_memo) == newest  # a hit
+
+
+def _fits_args(ev: Any, o: Any) -> tuple[list[str], list[str], bool, list[str]]:
+    tokens = list(o.tokens)
+    return (
+        [ev.pool_kinds[p] for p in o.pools],
+        tokens,
+        bool(ev.fees.tip_lamports),
+        ev._programs(tokens),
+    )
 
 
 @given(
