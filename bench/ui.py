@@ -410,7 +410,7 @@ class LoopHolds:
 
     def _sample(self, main: int) -> None:
         """Every 5 ms: the loop thread's stack when its step has run past
-        ``sample_after_s`` (frames of this project's code, outermost first)."""
+        ``sample_after_s`` (frames of this project's code, innermost first)."""
         root = str(Path(__file__).resolve().parent.parent)
         while self._sampling:
             time.sleep(0.005)

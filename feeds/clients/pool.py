@@ -749,10 +749,13 @@ class FeedPool:
         """Until every endpoint has every subscription answered and the start's gap is
         fetched (``TimeoutError`` after ``timeout_s``): where a bench begins to measure."""
         async with asyncio.timeout(timeout_s):
-            while not self.start_filled or any(
-                c.subscriptions + c.refused < self.wanted for c in self.counters
-            ):
+            while not self.start_filled or not all(map(self._answered, self.counters)):
                 await asyncio.sleep(0.01)
+
+    def _answered(self, c: HealthCounters) -> bool:
+        """Whether the endpoint of ``c`` is connected with every subscription answered
+        (taken or refused)."""
+        return c.connected and c.subscriptions + c.refused >= self.wanted
 
     async def _maintain(self) -> None:
         while True:
@@ -807,17 +810,13 @@ class FeedPool:
         back = [
             i
             for i, c in enumerate(self.counters)
-            if c.reconnects > self._reconnects_seen[i]
-            and c.connected
-            and c.subscriptions + c.refused >= self.wanted
+            if c.reconnects > self._reconnects_seen[i] and self._answered(c)
         ]
         # the start's gap, once the first endpoint is subscribed: what changed between the
         # snapshot and its subscriptions was never sent (a pool quiet since would be held
         # as it was at the snapshot: found by test_integrity, whose market stopped after
         # five slots); from then on that stream has every change
-        start = self._start_gap and any(
-            c.connected and c.subscriptions + c.refused >= self.wanted for c in self.counters
-        )
+        start = self._start_gap and any(map(self._answered, self.counters))
         if not back and not start:
             return
         marks = [c.reconnects for c in self.counters]

@@ -21,7 +21,7 @@ import pytest
 from arbscope.replay import ReplaySession, load_info
 from storage.codec import Input, Kind, json_payload
 from storage.journal import SCHEMA_VERSION, Journal, JournalError
-from tests.support.hostile import until
+from tests.support.hostile import until, until_answered
 from tests.support.recording import record
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -422,22 +422,25 @@ def test_schema_is_created_once_and_reopened(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ issue 15: journal safety
 def _wait_frames(db: Path, at_least: int, timeout: float = 60) -> None:
-    """Poll (read-only) until the journal's sessions hold ``at_least`` frames."""
-    deadline = time.monotonic() + timeout
-    frames = 0
-    while time.monotonic() < deadline:
+    """Until the journal's sessions hold ``at_least`` frames, read (read-only) every
+    0.1 s: another process's committed rows are the only sign of its progress."""
+    frames = [0]
+
+    async def enough() -> bool:
         if db.exists():
             try:
                 with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as c:
-                    frames = c.execute("SELECT COALESCE(SUM(frames), 0) FROM sessions").fetchone()[
-                        0
-                    ]
+                    (frames[0],) = c.execute(
+                        "SELECT COALESCE(SUM(frames), 0) FROM sessions"
+                    ).fetchone()
             except sqlite3.Error:
-                frames = 0
-        if frames >= at_least:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"the recording never got going ({frames} frames)")
+                frames[0] = 0
+        return frames[0] >= at_least
+
+    try:
+        asyncio.run(until_answered(enough, timeout, every=0.1))
+    except TimeoutError:
+        raise AssertionError(f"the recording never got going ({frames[0]} frames)") from None
 
 
 @pytest.mark.slow
