@@ -106,13 +106,19 @@ class Measure:
     latency_ns: list[int] = field(default_factory=list)
     first_copies: int = 0
     duplicates: int = 0
+    # first copies the ingest refused (older than what it held: a maintenance round's
+    # read during an unpaced flood is newer than the flood's queued copies); a later copy
+    # of the same notification is a first copy again
+    refused_first: int = 0
+    messages: int = 0
 
     @staticmethod
     def of(messages: int, span: Span, **kw: Any) -> Measure:
         wall = (span.last_ns - span.first_ns) / 1e9
         cpu = (span.last_cpu - span.first_cpu) / 1e9
         waited = (span.last_wait - span.first_wait) / 1e9 / wall
-        return Measure(messages / wall, messages / cpu if cpu > 0 else float("nan"), waited, **kw)
+        rate, per_core = messages / wall, messages / cpu if cpu > 0 else float("nan")
+        return Measure(rate, per_core, waited, messages=messages, **kw)
 
 
 @dataclass
@@ -301,6 +307,7 @@ async def arb_round(b: Bench, transport: str, rate: float) -> Measure:
         # the flood's: counted in, they moved the first copies' share off a third)
         await pool.wait_started(30)
         before = rec.ingest.stats()
+        refused0 = sum(e.refused_first for e in rec.ingest.endpoint_stats())
         rec.paced = rate > 0
         counts = await _flood(b.http[0], b.paced_slots if rate > 0 else b.slots, rate)
         rec.expect = counts
@@ -318,6 +325,7 @@ async def arb_round(b: Bench, transport: str, rate: float) -> Measure:
             latency_ns=lat,
             first_copies=after.first_copies - before.first_copies,
             duplicates=after.duplicates - before.duplicates,
+            refused_first=sum(e.refused_first for e in rec.ingest.endpoint_stats()) - refused0,
         )
     finally:
         await pool.stop()
@@ -380,6 +388,11 @@ class Result:
     latency_samples: int
     first_copy_share: float
     rounds: list[dict[str, float]]
+    # the last flood's counts (every copy of every message: first copies + duplicates)
+    messages: int = 0
+    first_copies: int = 0
+    duplicates: int = 0
+    refused_first: int = 0
 
     @staticmethod
     def of(feed: str, ceilings: list[Measure], arbs: list[Measure], paced: Measure) -> Result:
@@ -405,6 +418,10 @@ class Result:
                 }
                 for c, a in zip(ceilings, arbs)
             ],
+            last.messages,
+            last.first_copies,
+            last.duplicates,
+            last.refused_first,
         )
 
 
