@@ -191,8 +191,15 @@ async def test_a_mixed_session_builds_the_graph_an_all_pubsub_one_does(
         mixed = run.ingests[1]
         await until(lambda: all(i.stats().slot for i in run.ingests), 60.0)  # streams live
         run.stop_clock()
+        # (what is asserted below: the mixed session's gRPC and first PubSub endpoint;
+        # waiting on the all-gRPC session's endpoint 0 instead let the mixed one's PubSub
+        # endpoint stand at 49 on a busy machine)
         await run.step_until(
-            lambda: first_seen(mixed, 2) > 50 and first_seen(run.ingests[2], 0) > 50
+            lambda: (
+                first_seen(mixed, 2) > 50
+                and first_seen(mixed, 0) > 50
+                and first_seen(run.ingests[2], 0) > 50
+            )
         )
         assert [h.transport for h in run.pools[1].health()] == ["ws", "ws", "grpc"]
         await until(lambda: all(h.connected for h in run.pools[1].health()))
