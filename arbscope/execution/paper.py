@@ -48,8 +48,10 @@ Accounting (base token units; lamports for the fee payer):
   such price is not traded (its fees could not be counted);
 - the equity curve is ``initial + pnl`` after each attempt.
 
-A cycle is traded again only after one of its pools changed (paper fills do not move the
-local pools, so the same state would be "arbitraged" forever).
+**Our own orders.** Paper fills do not move the local pools, so two pending orders through
+one pool would both be filled against the gap only the first could take. As the live
+executor does, an order is refused while a pool of its cycle is in a pending order (its
+quote would not hold once that order lands): "a pool of this cycle is in pending order #N".
 """
 
 from __future__ import annotations
@@ -273,6 +275,9 @@ class PaperBroker:
     # the pending orders' keys (``pending`` holds one order per key: :meth:`decide`
     # refuses a second), kept with it by every method that changes it
     _pending_keys: set[tuple[str, tuple[str, ...]]] = field(init=False)
+    # the pools of the pending orders (each pool in one at most: :meth:`decide` refuses a
+    # second) and the order holding each, kept with ``pending``
+    _busy: dict[str, int] = field(init=False)
     _landings: deque[int] = field(default_factory=lambda: deque(maxlen=200))
     # why a cycle could not be sent as one transaction ("" when it could): paper refuses
     # what live would have to refuse (the session sets it when it knows the pools' programs)
@@ -296,7 +301,13 @@ class PaperBroker:
         self.base_balance = self.balance
         self._lamports = self.lamports
         self.equity.append(self.balance)
-        self._pending_keys = {o.key for o in self.pending}
+        self._keep(self.pending)
+
+    def _keep(self, orders: list[Order]) -> None:
+        """``orders`` are the pending ones: their keys and pools held with them."""
+        self.pending = orders
+        self._pending_keys = {o.key for o in orders}
+        self._busy = {p: o.seq for o in orders for p in o.opp.pools}
 
     # ------------------------------------------------------------ decisions
     def decide(
@@ -322,6 +333,9 @@ class PaperBroker:
             return "traded in this pool state"
         if opp.amount_in <= 0:
             return "no profitable size"
+        busy = self.busy(opp.pools)
+        if busy:
+            return busy
         if REASON_NO_SOL_PRICE in score.reasons:
             return (
                 f"no price of SOL in {self.names.symbol(opp.base_mint)}: its fees cannot be counted"
@@ -346,6 +360,8 @@ class PaperBroker:
         land += self.late_slots(slot, now_ns)
         self.pending.append(Order(self.seq, key, opp, score, fee, slot, land, trigger, priority))
         self._pending_keys.add(key)
+        for p in opp.pools:
+            self._busy[p] = self.seq
         # the state it was decided on is the one it meets landing first, until a later
         # update of the decision's slot (or of one before its landing slot) says otherwise
         self._watch[self.seq] = _Watch(ahead=list(opp.hop_amounts))
@@ -356,6 +372,17 @@ class PaperBroker:
         """Whether an order on the cycle ``key`` (base, pools) is pending: :meth:`decide`
         refuses it then, whatever else it is given."""
         return key in self._pending_keys
+
+    def busy(self, pools: Any) -> str:
+        """Why an order through ``pools`` is refused for a pending order's sake (module
+        doc: a pool in it), or ""."""
+        busy = self._busy
+        if busy:
+            for p in pools:
+                seq = busy.get(p)
+                if seq is not None:
+                    return f"a pool of this cycle is in pending order #{seq}"
+        return ""
 
     def late_slots(self, slot: int, now_ns: int) -> int:
         """The slots a decision at ``now_ns`` in ``slot`` misses before its transaction
@@ -389,8 +416,7 @@ class PaperBroker:
     def cancel_all(self) -> int:
         """The kill switch: drop every pending order; how many."""
         n = len(self.pending)
-        self.pending.clear()
-        self._pending_keys.clear()
+        self._keep([])
         self._watch.clear()
         return n
 
@@ -441,8 +467,9 @@ class PaperBroker:
             out.append(self._fill(o, w, slot))
             self._watch.pop(o.seq, None)
         if len(keep) != len(self.pending):
-            self._pending_keys = {o.key for o in keep}
-        self.pending = keep
+            self._keep(keep)
+        else:
+            self.pending = keep
         return out
 
     def _hops(self, graph: Any, o: Order) -> tuple[list[int] | None, str]:

@@ -92,18 +92,22 @@ def test_the_recorded_settings_give_the_recorded_digest_and_fills(db: Path) -> N
 
 @pytest.mark.slow
 def test_overrides_are_applied(db: Path) -> None:
-    """A min_profit above any cycle's profit: no attempt, another digest. A tip: the
-    same attempts (this market's cycles clear 10,000 lamports by far), each paying
-    exactly the tip more (paper's fee: base + priority + tip), the digest another."""
+    """A min_profit above any cycle's profit: no attempt, another digest. A tip below
+    every attempted cycle's expected net (the recording's fills: quoted gain less fees):
+    the same attempts, each paying exactly the tip more (paper's fee: base + priority +
+    tip), the digest another."""
     info = info_of(db)
     base = what_if(db, {})
     none = what_if(db, {"policy.min_profit": 10**15})
     assert none.fills == 0 and none.pnl == 0 and none.curve == ()
     assert none.digest != info.digest and none.digest_matches is False
     assert none.changed == {"policy.min_profit": (1, 10**15)}
-    tipped = what_if(db, {"fees.tip_lamports": 10_000})
+    net = min(f["expected_out"] - f["amount_in"] - f["fees"] for f in recorded_fills(db))
+    tip = net // 2  # (the base is SOL: the tip and the net in the same unit)
+    assert tip > 0
+    tipped = what_if(db, {"fees.tip_lamports": tip})
     assert tipped.fills == base.fills
-    assert tipped.fee_lamports - base.fee_lamports == 10_000 * base.fills
+    assert tipped.fee_lamports - base.fee_lamports == tip * base.fills
     assert tipped.digest not in (info.digest, none.digest)
     fewer = what_if(db, {"policy.min_persistence": 4})
     assert 0 < fewer.fills < base.fills

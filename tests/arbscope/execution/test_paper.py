@@ -442,8 +442,10 @@ def _cycle(i: int, base: str = A) -> tuple[object, object]:
 )
 def test_an_order_is_pending_while_it_is_in_the_pending_list(ops: list[tuple]) -> None:
     """``is_pending`` (what ``decide`` refuses a cycle for) says whether the cycle has an
-    order in ``pending``, through decisions, ticks that fill some, links and the kill
-    switch; a second order on a pending cycle is refused."""
+    order in ``pending``, and ``busy`` whether a pool of a cycle is in one, through
+    decisions, ticks that fill some, links and the kill switch; a second order on a
+    pending cycle is refused, and so is one through a pool of a pending order (cycles
+    ``i`` and ``i + 3`` share a pool): no two pending orders share a pool."""
     b = PaperBroker(base=A, balance=10**12)
     g = _Pools()
     slot = 1
@@ -452,8 +454,12 @@ def test_an_order_is_pending_while_it_is_in_the_pending_list(ops: list[tuple]) -
             opp, score = _cycle(op[1], A if op[2] else B)
             key = (opp.base_mint, tuple(opp.pools))
             was = any(o.key == key for o in b.pending)
-            why = b.decide(opp, score, FEES, slot, (slot,), trigger="manual")
+            holder = [o.seq for o in b.pending if set(o.opp.pools) & set(opp.pools)]
+            why = b.decide(opp, score, FEES, slot, (slot, slot), trigger="manual")
             assert (why == "already pending") == (was and opp.base_mint == A)
+            if opp.base_mint == A and not was:
+                want = f"a pool of this cycle is in pending order #{holder[0]}" if holder else ""
+                assert why == want
         elif op[0] == "tick":
             slot += op[1]
             b.on_tick(g, slot)
@@ -466,3 +472,37 @@ def test_an_order_is_pending_while_it_is_in_the_pending_list(ops: list[tuple]) -
                 opp, _ = _cycle(i, base)
                 key = (base, tuple(opp.pools))
                 assert b.is_pending(key) == any(o.key == key for o in b.pending)
+                assert (b.busy(opp.pools) != "") == any(
+                    set(o.opp.pools) & set(opp.pools) for o in b.pending
+                )
+        pools = [p for o in b.pending for p in o.opp.pools]
+        assert len(pools) == len(set(pools))
+
+
+def test_the_most_profitable_cycle_through_a_pool_takes_it(eng: types.ModuleType) -> None:
+    """Three pools of one pair (2.0, 2.1 and 2.2 B per A) make three 2-hop cycles, any two
+    sharing a pool. Deciding every go cycle (auto, paper alone), paper queues the most
+    profitable one (the engine's net) and refuses the others while it is pending, as live
+    refuses an order through a pool of an open one: filled against the same local pools,
+    two orders would both take the gap only one of them could."""
+    from arbscope.market import Evaluator
+    from arbscope.timing import KernelTimer
+
+    g = market(eng)
+    p3 = "PooL3333333333333333333333333333333333333333"
+    g.upsert_cpmm(p3, A, B, 1_000_000_000, 2_200_000_000, 25, 10_000, 1)  # type: ignore[attr-defined]
+    policy = ScorePolicy(min_profit=1, min_persistence=1, max_staleness_slots=10)
+    ev = Evaluator(eng, KernelTimer(eng, None), {eng.BACKEND: g}, FEES, policy)
+    for p in (P1, P2, p3):
+        ev.evaluate(p, 1)
+    go = {k: sc.net_profit for k, (_, sc) in ev.live.items() if sc.go}
+    assert len(go) >= 2 and len(set(go.values())) == len(go)  # (the best is one cycle)
+    assert ev.execute(1) == []
+    b = ev.broker
+    assert b is not None
+    (o,) = b.pending
+    assert o.key == max(go, key=go.__getitem__)
+    for key in go.keys() - {o.key}:
+        opp, sc = ev.live[key]
+        why = b.decide(opp, sc, FEES, 1, ev.pool_slots(opp.pools))
+        assert why == f"a pool of this cycle is in pending order #{o.seq}"
