@@ -623,7 +623,11 @@ class Evaluator:
         known = [k for k in kinds if k]
         tokens = list(opp.tokens)
         programs = self._programs(tokens)  # a Token-2022 pool's swap is its venue's v2
-        key = (tuple(known), tuple(tokens), tip, tuple(programs))
+        # the answer depends on the tokens only through which of them repeat (the sizes
+        # are counted on placeholder keys): the memo holds one answer per such shape
+        first: dict[str, int] = {}
+        pattern = tuple(first.setdefault(t, len(first)) for t in tokens)
+        key = (tuple(known), pattern, tip, tuple(programs))
         memo = self._sendable_memo
         why = memo.get(key)
         if why is None:  # (asked of every order, and of the best cycles every screen)

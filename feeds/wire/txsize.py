@@ -59,7 +59,7 @@ def lookup_keys(ixs: list[Instruction], payer: Pubkey) -> list[Pubkey]:
 _TIPS = frozenset(Pubkey.from_string(k) for k in JITO_TIP_ACCOUNTS)
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=16_384)  # (a 4-hop cycle and its cuts: a few shapes each)
 def _shape(
     kinds: tuple[str, ...],
     pattern: tuple[int, ...],
