@@ -65,7 +65,7 @@ class _Held:
 
     pools: frozenset[str]
     since: int  # the first slot of the current (or latest) run of slots it was live
-    last: int  # the last slot it was live
+    last: int  # the last slot it was live (kept from when it is no longer live)
     live: bool
     verdict: str  # "GO" or the first failed check, at the last evaluation
     first_go: int | None  # the first slot of this run it was GO
@@ -303,6 +303,10 @@ class RivalBook:
         self._held: dict[OppKey, _Held] = {}
         self._by_pool: dict[str, set[OppKey]] = {}
         self._live: set[OppKey] = set()
+        # what each live cycle was observed with: its (opportunity, score) entry, whose
+        # identity says it was not scored again since (``observe`` skips it then)
+        self._entry: dict[OppKey, object] = {}
+        self._observed: tuple[int, int] = (0, 0)  # the last observe's slot and CU price
         self._next_forget = 0
         self.latest: deque[Rival] = deque(maxlen=LATEST)
         self._window: deque[Rival] = deque()
@@ -322,8 +326,17 @@ class RivalBook:
         cu_limit: Mapping[OppKey, int] | None = None,
     ) -> None:
         """After a tick: the cycles live now (``Evaluator.live``: key -> (opportunity,
-        score)), their verdicts and bids."""
-        for key, (_opp, score) in live.items():
+        score)), their verdicts and bids. A cycle live at the last call too, with the same
+        entry (not scored again since) and the same CU price, is as it was: not looked at
+        (at 3,000 pools ~12,000 live, a tick; its last live slot is set when it goes)."""
+        last_slot, last_price = self._observed
+        same_price = cu_limit is None and cu_price == last_price
+        entries, was_live = self._entry, self._live
+        for key, entry in live.items():
+            if same_price and entries.get(key) is entry and key in was_live:
+                continue
+            entries[key] = entry
+            _opp, score = entry
             h = self._held.get(key)
             verdict = "GO" if score.go else (score.reasons[0] if score.reasons else "no-go")
             limit = (cu_limit or {}).get(key, 0) or 200_000
@@ -339,9 +352,12 @@ class RivalBook:
             h.net_profit = int(score.net_profit)
             if score.go and h.first_go is None:
                 h.first_go = slot
-        for key in self._live.difference(live):
-            self._held[key].live = False
+        for key in was_live.difference(live):
+            h = self._held[key]
+            h.live, h.last = False, last_slot  # (live last at the last call)
+            entries.pop(key, None)
         self._live = set(live)
+        self._observed = (slot, cu_price)
         if slot >= self._next_forget:
             self._next_forget = slot + 1_000
             self._forget(slot - self.window_slots)

@@ -13,6 +13,8 @@ from types import SimpleNamespace as NS
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from arbscope.rivals import RivalBook, load_labels, their_priority
 from storage.recorder import canonical
@@ -297,3 +299,77 @@ def test_the_live_wallet_is_ours_and_journaled_with_the_config(tmp_path: Path) -
     # a keypair that cannot be read: nobody is ours yet (arming says why)
     bad = FeedSession(feeds=NoFeeds(), live=LiveConfig(keypair=str(tmp_path / "absent.json")))
     assert bad.rivals.own == set() and bad.config()["rival_own"] == []
+
+
+def _observed_as_before(
+    held: dict[Any, dict[str, Any]], was: set[Any], slot: int, live: dict[Any, Any], price: int
+) -> set[Any]:
+    """``RivalBook.observe`` as it was before it skipped unchanged cycles (every live
+    cycle looked at, every call): the reference. ``held``: key -> its fields."""
+    for key, (_opp, sc) in live.items():
+        h = held.get(key)
+        verdict = "GO" if sc.go else (sc.reasons[0] if sc.reasons else "no-go")
+        priority = sc.tip_lamports * 1_000_000 // 200_000 + price
+        if h is None:
+            h = held[key] = {"since": slot, "live": True, "first_go": None}
+        elif not h["live"]:
+            h.update(since=slot, first_go=None, live=True)
+        h.update(last=slot, verdict=verdict, priority=priority, net_profit=int(sc.net_profit))
+        if sc.go and h["first_go"] is None:
+            h["first_go"] = slot
+    for key in was - set(live):
+        held[key]["live"] = False
+    return set(live)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(["gone", "same", "new"]), min_size=5, max_size=5),
+            st.sampled_from([0, 7]),
+            st.booleans(),
+            st.integers(0, 3),
+        ),
+        max_size=25,
+    )
+)
+def test_observe_skips_only_what_did_not_change(
+    steps: list[tuple[list[str], int, bool, int]],
+) -> None:
+    """Cycles live again with the same entry (not scored again) and the same CU price are
+    not looked at; what the book holds of every cycle is what looking at each of them
+    every call gives (the reference), a gone cycle's last live slot included."""
+    book = RivalBook()
+    ref: dict[Any, dict[str, Any]] = {}
+    was: set[Any] = set()
+    entries: dict[Any, Any] = {}
+    slot = 10
+    for what, price, go, tip in steps:
+        slot += 1
+        live = {}
+        for i, w in enumerate(what):
+            key = (SOL, (f"P{i}", f"Q{i}"))
+            if w == "gone":
+                continue
+            if w == "new" or key not in entries:
+                reasons = () if go else ("persistence",)
+                entries[key] = (None, score(go, reasons, tip=tip * 10_000, net=slot * 10 + i))
+            live[key] = entries[key]
+        book.observe(slot, live, price)
+        was = _observed_as_before(ref, was, slot, live, price)
+        got = {
+            k: {
+                "since": h.since,
+                "live": h.live,
+                "first_go": h.first_go,
+                "verdict": h.verdict,
+                "priority": h.priority,
+                "net_profit": h.net_profit,
+                **({} if h.live else {"last": h.last}),
+            }
+            for k, h in book._held.items()
+        }
+        want = {
+            k: {f: v for f, v in h.items() if f != "last" or not h["live"]} for k, h in ref.items()
+        }
+        assert got == want
