@@ -67,12 +67,34 @@ class _Held:
     since: int  # the first slot of the current (or latest) run of slots it was live
     last: int  # the last slot it was live (kept from when it is no longer live)
     live: bool
-    verdict: str  # "GO" or the first failed check, at the last evaluation
     first_go: int | None  # the first slot of this run it was GO
-    priority: int  # our bid: tip per requested CU + CU price (micro-lamports)
-    net_profit: int  # the last score's, in the base token
+    # its last evaluation's score, the CU price and the CU limit it was observed with
+    # (what ``verdict``, ``priority`` and ``net_profit`` are read from, when asked: a
+    # rival on its pools, a few a second, where every live cycle is observed each tick)
+    score: Any
+    cu_price: int
+    cu_limit: int = 200_000
     traded: int | None = None  # the slot one of our orders on it was decided in this run
     key: OppKey = ("", ())  # the cycle's base mint and pools, in its order
+
+    @property
+    def verdict(self) -> str:
+        """ "GO" or the first failed check, at the last evaluation."""
+        sc = self.score
+        if sc.go:
+            return "GO"
+        reasons = sc.reasons
+        return str(reasons[0]) if reasons else "no-go"
+
+    @property
+    def priority(self) -> int:
+        """Our bid: tip per requested CU + CU price (micro-lamports)."""
+        return int(self.score.tip_lamports) * 1_000_000 // self.cu_limit + self.cu_price
+
+    @property
+    def net_profit(self) -> int:
+        """The last score's, in the base token."""
+        return int(self.score.net_profit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,31 +348,33 @@ class RivalBook:
         cu_limit: Mapping[OppKey, int] | None = None,
     ) -> None:
         """After a tick: the cycles live now (``Evaluator.live``: key -> (opportunity,
-        score)), their verdicts and bids. A cycle live at the last call too, with the same
-        entry (not scored again since) and the same CU price, is as it was: not looked at
-        (at 3,000 pools ~12,000 live, a tick; its last live slot is set when it goes)."""
+        score)), their verdicts and bids. A cycle keeps its score, read when a rival lands
+        on its pools (a few a second, where ~12,000 cycles are live each tick at 3,000
+        pools); one live at the last call too, with the same entry (not scored again
+        since) and the same CU price, is as it was: not looked at (its last live slot is
+        set when it goes)."""
         last_slot, last_price = self._observed
         same_price = cu_limit is None and cu_price == last_price
-        entries, was_live = self._entry, self._live
+        entries, was_live, held = self._entry, self._live, self._held
         for key, entry in live.items():
             if same_price and entries.get(key) is entry and key in was_live:
                 continue
             entries[key] = entry
-            _opp, score = entry
-            h = self._held.get(key)
-            verdict = "GO" if score.go else (score.reasons[0] if score.reasons else "no-go")
-            limit = (cu_limit or {}).get(key, 0) or 200_000
-            priority = score.tip_lamports * 1_000_000 // limit + cu_price
+            score = entry[1]
+            limit = (cu_limit.get(key, 0) or 200_000) if cu_limit is not None else 200_000
+            h = held.get(key)
             if h is None:
-                h = _Held(frozenset(key[1]), slot, slot, True, verdict, None, priority, 0, key=key)
-                self._held[key] = h
+                h = _Held(
+                    frozenset(key[1]), slot, slot, True, None, score, cu_price, limit, key=key
+                )
+                held[key] = h
                 for p in key[1]:
                     self._by_pool.setdefault(p, set()).add(key)
-            elif not h.live:  # a new run of slots
-                h.since, h.first_go, h.traded, h.live = slot, None, None, True
-            h.last, h.verdict, h.priority = slot, verdict, priority
-            h.net_profit = int(score.net_profit)
-            if score.go and h.first_go is None:
+            else:
+                if not h.live:  # a new run of slots
+                    h.since, h.first_go, h.traded, h.live = slot, None, None, True
+                h.score, h.cu_price, h.cu_limit = score, cu_price, limit
+            if h.first_go is None and score.go:
                 h.first_go = slot
         for key in was_live.difference(live):
             h = self._held[key]
