@@ -847,12 +847,17 @@ class Evaluator:
         # best net first; a cycle whose fees could not be converted (its net not known)
         # after those whose net is known
         # (``nsmallest``: what ``sorted(...)[:MAX_ROWS]`` gives, without sorting the
-        # thousand live cycles a mainnet-size market holds)
-        best = heapq.nsmallest(
-            MAX_ROWS,
-            self.live.values(),
-            key=lambda v: (_no_price(v[1]), -v[1].net_profit, v[0].base_mint, v[0].pools),
-        )
+        # ~10,000 live cycles a mainnet-size market holds; then by base and pools, the
+        # live key, not read again from each opportunity; a go score has no reason, so
+        # its reasons, a list the engine builds, are not asked for)
+        best = [
+            v
+            for _, v in heapq.nsmallest(
+                MAX_ROWS,
+                self.live.items(),
+                key=_best_first,
+            )
+        ]
         first = self.first_seen
         ages = {
             o.base_mint + ":" + ",".join(o.pools): slot
@@ -917,10 +922,7 @@ class Evaluator:
         """The compute-unit limit the fee panel prices: the best cycle's (else
         ``fees.cu_limit`` when set, else a typical one)."""
         if self.live:
-            key = min(
-                self.live,
-                key=lambda k: (_no_price(self.live[k][1]), -self.live[k][1].net_profit, k),
-            )
+            key = min(self.live.items(), key=_best_first)[0]
             cost = self.costs.get(key)
             if cost is not None:
                 return cost.fees.cu_limit
@@ -1004,5 +1006,13 @@ class Evaluator:
 
 
 def _no_price(s: Score) -> bool:
-    """Whether ``s`` could not convert its fees (its net is not known)."""
-    return REASON_NO_SOL_PRICE in s.reasons
+    """Whether ``s`` could not convert its fees (its net is not known). A go score has
+    no reason: its reasons, a list the engine builds, are not asked for."""
+    return not s.go and REASON_NO_SOL_PRICE in s.reasons
+
+
+def _best_first(item: tuple[OppKey, tuple[Opportunity, Score]]) -> tuple[bool, int, OppKey]:
+    """A live cycle's rank, best first: its net known, then the highest net, then by
+    base and pools (its key)."""
+    score = item[1][1]
+    return (_no_price(score), -score.net_profit, item[0])
