@@ -79,7 +79,7 @@ from nats.js.api import (
 )
 
 from engine_rs.errors import EngineError
-from feeds.health import FeedHealth, HealthCounters, standing
+from feeds.health import FeedHealth, HealthCounters, clip, standing
 from feeds.redact import redact, scrub
 from feeds.wire.txview import TxView
 from storage.codec import HEADER, Compressor, Input, Kind, decompress
@@ -224,7 +224,7 @@ class ConnectionLog:
         )
 
     def error(self, exc: BaseException) -> None:
-        text = scrub(f"{type(exc).__name__}: {exc}", self.url)[:200]
+        text = clip(scrub(f"{type(exc).__name__}: {exc}", self.url))
         self.failures += 1
         self._last = text
         now = self.clock()
@@ -588,7 +588,7 @@ class Publisher:
                 if self.failing_since is None:
                     self.failing_since = self.clock()
                 self.stats.errors += 1
-                self.stats.last_error = f"{type(exc).__name__}: {exc}"[:200]
+                self.stats.last_error = clip(f"{type(exc).__name__}: {exc}")
                 again = list(self._inflight)
                 self._inflight.clear()
                 for b in reversed(again):
@@ -864,7 +864,7 @@ class RegionFeed:
                 raise
             except Exception as exc:  # the server is away, the request lost: start again
                 self.stats.connected = False
-                self.stats.last_error = f"{type(exc).__name__}: {exc}"[:200]
+                self.stats.last_error = clip(f"{type(exc).__name__}: {exc}")
                 self._restart = True
                 await asyncio.sleep(0.2)  # a pause between attempts, not a sync point
 
@@ -953,7 +953,7 @@ class RegionFeed:
                     self._apply(decompress(data, codec, raw_len or len(data)))
                 except JournalError as exc:  # damaged: said, counted, passed over
                     st.damaged += 1
-                    st.last_error = f"batch {st.next_seq}: {exc}"[:200]
+                    st.last_error = clip(f"batch {st.next_seq}: {exc}")
                 st.next_seq += 1
                 st.batches += 1
                 st.applied_by_run[st.run] = st.applied_by_run.get(st.run, 0) + 1
@@ -1284,7 +1284,7 @@ class StreamJournal:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    self.last_error = f"{type(exc).__name__}: {exc}"[:200]
+                    self.last_error = clip(f"{type(exc).__name__}: {exc}")
                     await asyncio.sleep(0.2)  # a pause between attempts
             self._q.task_done()
 

@@ -616,6 +616,20 @@ def test_an_outage_is_one_line_then_a_summary_every_so_often_and_one_at_its_end(
     ]
 
 
+def test_a_long_error_keeps_its_end_and_no_credential(caplog: Any) -> None:
+    """An error longer than a line's share (a TLS failure naming a long CA path) loses
+    its middle, not its end, where it says what to do; the URL's credentials are scrubbed
+    before it is cut, wherever they stand in it."""
+    caplog.set_level(logging.DEBUG, logger="arbscope.fleet")
+    url = "nats://op:s3cret@127.0.0.1:4222"
+    said = ConnectionLog(url, every_s=30.0, clock=lambda: 0.0)
+    deep = "/".join(["certificates"] * 30)
+    said.error(OSError(f"{url}: certificate verify failed for /{deep}/ca.pem: check --ca-file"))
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert line.endswith("check --ca-file") and " … " in line
+    assert "s3cret" not in line and len(line) < 300
+
+
 async def test_a_real_outage_logs_its_start_and_its_end_only(
     nats_server: NatsServer, caplog: Any
 ) -> None:
