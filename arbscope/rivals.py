@@ -324,9 +324,9 @@ class RivalBook:
         self.window_slots = window_slots
         self._held: dict[OppKey, _Held] = {}
         self._by_pool: dict[str, set[OppKey]] = {}
-        self._live: set[OppKey] = set()
-        # what each live cycle was observed with: its (opportunity, score) entry, whose
-        # identity says it was not scored again since (``observe`` skips it then)
+        # the cycles live at the last observe, each with the (opportunity, score) entry
+        # it was observed with, whose identity says it was not scored again since
+        # (``observe`` skips it then)
         self._entry: dict[OppKey, object] = {}
         self._observed: tuple[int, int] = (0, 0)  # the last observe's slot and CU price
         self._next_forget = 0
@@ -355,9 +355,9 @@ class RivalBook:
         set when it goes)."""
         last_slot, last_price = self._observed
         same_price = cu_limit is None and cu_price == last_price
-        entries, was_live, held = self._entry, self._live, self._held
+        entries, held = self._entry, self._held
         for key, entry in live.items():
-            if same_price and entries.get(key) is entry and key in was_live:
+            if same_price and entries.get(key) is entry:
                 continue
             entries[key] = entry
             score = entry[1]
@@ -376,11 +376,10 @@ class RivalBook:
                 h.score, h.cu_price, h.cu_limit = score, cu_price, limit
             if h.first_go is None and score.go:
                 h.first_go = slot
-        for key in was_live.difference(live):
-            h = self._held[key]
+        for key in [k for k in entries if k not in live]:
+            h = held[key]
             h.live, h.last = False, last_slot  # (live last at the last call)
-            entries.pop(key, None)
-        self._live = set(live)
+            del entries[key]
         self._observed = (slot, cu_price)
         if slot >= self._next_forget:
             self._next_forget = slot + 1_000

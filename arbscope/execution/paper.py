@@ -468,8 +468,6 @@ class PaperBroker:
             self._watch.pop(o.seq, None)
         if len(keep) != len(self.pending):
             self._keep(keep)
-        else:
-            self.pending = keep
         return out
 
     def _hops(self, graph: Any, o: Order) -> tuple[list[int] | None, str]:
