@@ -55,9 +55,10 @@ from .timing import KernelTimer, TimingRow
 PAPER_BALANCE = 10**12  # base units a paper session starts with
 
 MAX_ROWS = 100  # cycles kept for the screen, best net profit first
-# which cycles fit a transaction, by hops' kinds, tokens, tip and token programs: as many
-# as the go cycles of a mainnet-size market (~6,000-8,000 at 3,000 pools, each asked every
-# tick: at 4,096, cleared whole, it missed every time)
+# which cycles fit a transaction, by hops' kinds, which tokens repeat, tip and token
+# programs (``Evaluator.sendable``): a bound, not a working size — keyed by the mints, as
+# it was first, the ~6,000-8,000 go cycles of a 3,000-pool market each asked every tick
+# missed at 4,096 cleared whole; keyed by shape it holds far fewer
 SENDABLE_MEMO = 32_768
 DEFAULT_CU_LIMIT = 300_000  # the fee panel's limit while no cycle is shown
 # The session's own no-go reason (the engine's scorer never says it): a pool on the path
